@@ -1,0 +1,27 @@
+# CBLAS (OpenBLAS preferred), zlib, and the optional CUDA toolchain.
+
+find_package(ZLIB REQUIRED)
+
+find_package(PkgConfig QUIET)
+if(PkgConfig_FOUND)
+  pkg_check_modules(OPENBLAS QUIET IMPORTED_TARGET openblas)
+endif()
+add_library(jacnoise::cblas INTERFACE IMPORTED)
+if(OPENBLAS_FOUND)
+  target_link_libraries(jacnoise::cblas INTERFACE PkgConfig::OPENBLAS)
+  set(JACNOISE_BLAS_NAME "OpenBLAS")
+  set(JACNOISE_HAVE_OPENBLAS 1)
+else()
+  find_path(CBLAS_INCLUDE_DIR cblas.h PATH_SUFFIXES openblas)
+  find_library(CBLAS_LIBRARY NAMES openblas cblas blas)
+  if(NOT CBLAS_INCLUDE_DIR OR NOT CBLAS_LIBRARY)
+    message(FATAL_ERROR "No CBLAS found: install OpenBLAS (Debian: apt-get install libopenblas-dev)")
+  endif()
+  target_include_directories(jacnoise::cblas INTERFACE ${CBLAS_INCLUDE_DIR})
+  target_link_libraries(jacnoise::cblas INTERFACE ${CBLAS_LIBRARY})
+  set(JACNOISE_BLAS_NAME "${CBLAS_LIBRARY}")
+  set(JACNOISE_HAVE_OPENBLAS 0)
+endif()
+message(STATUS "jacnoise: CBLAS = ${JACNOISE_BLAS_NAME}")
+
+set(JACNOISE_BACKEND_DEFS JACNOISE_HAVE_OPENBLAS=${JACNOISE_HAVE_OPENBLAS})

@@ -1,0 +1,73 @@
+/* Checkpoints: the parameters and everything needed to continue a run bit-identically.
+ *
+ * Binary layout (all integers and floats little-endian):
+ *   offset 0   8 bytes   magic "JNCKPT\0\n"
+ *          8   u32       format version (JN_CHECKPOINT_VERSION)
+ *         12   u32       bytes per parameter value (4 = float32; 8 = float64 builds)
+ *         16   u32       L, the number of weight layers
+ *         20   u32 x L+1 layer sizes d, n_1, ..., C
+ *              u64       number of parameters P (must match the sizes)
+ *              u32 + ..  resolved configuration text (length, then key=value lines)
+ *              state:    u64 global step, u32 epoch, u64 next batch in the epoch,
+ *                        f64 best validation error (%), u32 best epoch (1-based, 0 = none),
+ *                        u32 epochs without improvement, u32 status (jn_run_status),
+ *                        epoch sums: f64 loss, f64 penalty, u64 errors, u64 examples, u64 steps
+ *              u32       sections present: bit 0 velocity, bit 1 best parameters
+ *              P values  parameters (layout of model.h), then velocity, then best parameters
+ *              u32       CRC-32 (zlib) of every byte before it
+ * Files are written atomically: temporary file, fsync, rename. */
+#ifndef JACNOISE_CHECKPOINT_H
+#define JACNOISE_CHECKPOINT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "jacnoise/model.h"
+#include "jacnoise/step.h"
+
+#define JN_CHECKPOINT_VERSION 1
+
+typedef enum {
+    JN_RUN_RUNNING = 0,
+    JN_RUN_FINISHED = 1,       /* all epochs done */
+    JN_RUN_EARLY_STOPPED = 2,  /* patience ran out */
+    JN_RUN_DIVERGED = 3,       /* a loss or gradient became NaN or Inf */
+} jn_run_status;
+
+/* Where a run stands. */
+typedef struct {
+    uint64_t global_step;       /* steps done */
+    int epoch;                  /* current epoch, 0-based */
+    long batch;                 /* next batch of the current epoch */
+    double best_valid_error;    /* % (100 before any evaluation) */
+    int best_epoch;             /* 1-based epoch of the best parameters; 0 = none yet */
+    int bad_epochs;             /* epochs since the best */
+    jn_run_status status;
+    jn_epoch_sums sums;         /* the current epoch so far */
+} jn_train_state;
+
+typedef struct {
+    jn_model model;
+    char *config_text;          /* resolved configuration (key=value lines) */
+    jn_train_state state;
+    jn_real *params;
+    jn_real *velocity;          /* NULL if absent */
+    jn_real *best_params;       /* NULL if absent */
+} jn_checkpoint;
+
+/* Writes atomically; the previous file survives any failure. */
+int jn_checkpoint_write(const char *path, const jn_checkpoint *ck);
+
+/* Reads and verifies (magic, version, value size, checksum, sizes). Refusals name the file,
+ * the byte offset and what differs. */
+int jn_checkpoint_read(const char *path, jn_checkpoint *ck);
+
+/* The same from bytes in memory (path is used in messages only). */
+int jn_checkpoint_parse(const unsigned char *data, size_t len, const char *path, jn_checkpoint *ck);
+
+void jn_checkpoint_free(jn_checkpoint *ck);
+
+/* "running", "finished", "early-stopped", "diverged". */
+const char *jn_run_status_name(jn_run_status s);
+
+#endif

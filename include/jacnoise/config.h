@@ -1,0 +1,109 @@
+/* The resolved configuration of a command: every option with its value, parsed from
+ * `--key=value` / `--key value` arguments and `key=value` files, validated one option at a
+ * time with a message naming the option and the valid choices. The option names are fixed:
+ * scripts and sweeps rely on them. */
+#ifndef JACNOISE_CONFIG_H
+#define JACNOISE_CONFIG_H
+
+#include <stdint.h>
+#include <stdio.h>
+
+#include "jacnoise/model.h"
+#include "jacnoise/objective.h"
+
+/* Which commands accept an option. */
+typedef enum {
+    JN_CMD_TRAIN = 1,
+    JN_CMD_EVAL = 2,
+    JN_CMD_STEP = 4,
+    JN_CMD_DATA = 8,
+    JN_CMD_INFO = 16
+} jn_command;
+
+typedef enum { JN_DEVICE_AUTO = 0, JN_DEVICE_CPU = 1, JN_DEVICE_CUDA = 2 } jn_device;
+typedef enum { JN_PROGRESS_AUTO = 0, JN_PROGRESS_ALWAYS = 1, JN_PROGRESS_NEVER = 2 } jn_progress_mode;
+
+#define JN_PATH_MAX 1024
+#define JN_MAX_OPTIONS 64
+
+typedef struct {
+    /* data */
+    char data[JN_PATH_MAX];
+    char data_dir[JN_PATH_MAX];
+    char test[JN_PATH_MAX];
+    long valid;          /* -1 = the set's default */
+    long train_limit;    /* 0 = all */
+    /* model and objective */
+    int hidden[JN_MAX_LAYERS];
+    int n_hidden;
+    jn_objective obj;
+    /* optimisation */
+    int epochs;
+    int batch;
+    double lr;
+    double momentum;
+    double lr_decay;     /* lr of epoch e = lr * lr_decay^e */
+    int patience;        /* epochs without a better validation error before stopping; 0 = never */
+    uint64_t seed;
+    /* running */
+    int threads;         /* 0 = the BLAS default */
+    jn_device device;
+    char out[JN_PATH_MAX];
+    int resume;
+    char checkpoint[JN_PATH_MAX];
+    long max_steps;        /* stop (resumably) once the run has made this many steps; 0 = no limit */
+    long checkpoint_steps; /* also write `last` every N steps; 0 = at epoch ends only */
+    jn_progress_mode progress;
+    /* step and eval */
+    char dump[JN_PATH_MAX];
+    double curv_noise;
+    long eval_limit;
+    char config_file[JN_PATH_MAX];
+    /* options given explicitly (command line or --config file), by table index */
+    unsigned char given[JN_MAX_OPTIONS];
+} jn_config;
+
+/* The defaults (documented in the README and in --help). */
+void jn_config_defaults(jn_config *cfg);
+
+/* Sets one option from its text value, validating it. `command` is the command being run:
+ * an option it does not accept is refused with the list of those it does. */
+int jn_config_set(jn_config *cfg, unsigned command, const char *key, const char *value);
+
+/* True if the option takes no value on the command line (`--resume`). */
+int jn_config_is_flag(const char *key);
+
+/* Reads `key=value` lines ('#' comments, blank lines) from a file or from text (a
+ * checkpoint's stored configuration); errors name the file and line. */
+int jn_config_load_file(jn_config *cfg, unsigned command, const char *path);
+int jn_config_load_text(jn_config *cfg, unsigned command, const char *text, const char *origin);
+
+/* Writes every option of `command` as key=value lines (loadable with --config). Returns the
+ * number of bytes the full text needs; writes at most cap bytes (NUL-terminated). */
+size_t jn_config_format(const jn_config *cfg, unsigned command, char *out, size_t cap);
+
+/* The value of one option as text. */
+int jn_config_get(const jn_config *cfg, const char *key, char *out, size_t cap);
+
+/* Whether an option was given explicitly. */
+int jn_config_given(const jn_config *cfg, const char *key);
+
+/* Prints the options of `command`, with meta-variables, defaults and help. */
+void jn_config_print_help(FILE *f, unsigned command);
+
+/* Cross-option checks that need no data (--test only with idx: data). */
+int jn_config_check(const jn_config *cfg);
+
+/* For a resumed run: starts from the stored configuration, takes each option listed in
+ * may_change (NULL-terminated) from `given` where it was given there, and refuses any other
+ * option given with a value different from the stored one. */
+int jn_config_merge_resume(jn_config *stored, const jn_config *given, const char *const *may_change);
+
+/* Applies every option given in src (command line) on top of dst (a stored configuration). */
+int jn_config_overlay(jn_config *dst, const jn_config *src);
+
+/* The model of this configuration for d inputs and C classes, and its objective checked
+ * against it. */
+int jn_config_model(const jn_config *cfg, int d, int classes, jn_model *m);
+
+#endif

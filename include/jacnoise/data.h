@@ -1,0 +1,91 @@
+/* Data sets: IDX (MNIST format) and USPS readers, named sets, the validation split.
+ *
+ * Everything here is host memory and knows no backend. Readers accept raw or
+ * gzip-compressed files (zlib reads both). On bad input they fail with one line naming the
+ * file and the byte offset or line number and what was expected (see error.h). */
+#ifndef JACNOISE_DATA_H
+#define JACNOISE_DATA_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* A labelled set in host memory: n examples of d features, labels in [0, classes). */
+typedef struct {
+    char name[64];  /* "mnist/train", "usps/test", ...: used in messages and metadata */
+    int n;          /* examples */
+    int d;          /* features per example */
+    int classes;    /* number of classes */
+    float *x;       /* n * d values in [0, 1] (row-major, example after example) */
+    int32_t *y;     /* n labels */
+} jn_dataset;
+
+/* IDX element types (the third byte of the magic number). */
+enum {
+    JN_IDX_U8 = 0x08,
+    JN_IDX_I8 = 0x09,
+    JN_IDX_I16 = 0x0B,
+    JN_IDX_I32 = 0x0C,
+    JN_IDX_F32 = 0x0D,
+    JN_IDX_F64 = 0x0E
+};
+
+#define JN_IDX_MAX_DIMS 8
+/* Largest payload an IDX file may declare (elements); bigger is refused as absurd. */
+#define JN_IDX_MAX_ELEMENTS ((uint64_t)1 << 33)
+
+/* The decoded content of one IDX file. */
+typedef struct {
+    int type;                        /* JN_IDX_* */
+    int ndim;                        /* 1 .. JN_IDX_MAX_DIMS */
+    uint32_t dims[JN_IDX_MAX_DIMS];  /* dims[0] = item count */
+    uint64_t count;                  /* product of dims */
+    void *data;                      /* count elements of the type, in host byte order */
+} jn_idx;
+
+/* Reads an IDX file (raw or gzip). Checks the magic, the dimensions (absurd sizes and
+ * overflow), truncation and trailing bytes. */
+int jn_idx_read(const char *path, jn_idx *out);
+void jn_idx_free(jn_idx *idx);
+
+/* Builds a data set from an IDX image file (u8 scaled by 1/255, or f32/f64 taken as they
+ * are and required to be finite; ndim >= 2, item = the trailing dimensions) and an IDX
+ * label file (1-D, u8 or i32, >= 0). Counts must match. classes = max label + 1 unless
+ * classes_hint > 0, in which case every label must be below it. */
+int jn_idx_load_pair(const char *images_path, const char *labels_path, int classes_hint,
+                     jn_dataset *out);
+
+/* Reads a USPS file of "The Elements of Statistical Learning" (zip.train / zip.test, raw or
+ * gzip): per line a label 0..9 then 256 values in [-1, 1], mapped to [0, 1] (ink = 1). */
+int jn_usps_load(const char *path, jn_dataset *out);
+
+void jn_dataset_free(jn_dataset *set);
+
+/* What the user asked for (options --data, --test, --data-dir, --valid, --train-limit). */
+typedef struct {
+    const char *data;      /* "mnist" | "mnist-binary" | "usps" | "idx:IMAGES,LABELS" */
+    const char *test;      /* "idx:IMAGES,LABELS" (only with idx: data), or NULL / "" */
+    const char *data_dir;  /* --data-dir, or NULL / "" to search the default folders */
+    long valid;            /* examples taken from the end of the training file; -1 = default */
+    long train_limit;      /* keep only the first N training examples (after the split); 0 = all */
+} jn_data_request;
+
+/* The three splits. A split may be empty (n = 0): no --test for idx: data, --valid 0. */
+typedef struct {
+    jn_dataset train, valid, test;
+    char dir[4096];  /* the folder the named set was read from ("" for idx:) */
+} jn_data;
+
+/* Default validation sizes: the last 10,000 (MNIST) or 1,000 (USPS) training examples;
+ * for idx: data, a tenth of the training file. */
+long jn_data_default_valid(const char *data, long n_train_file);
+
+/* Finds the folder holding a named set's files: the data_dir argument if given (and only
+ * it), else $JACNOISE_DATA, ./data, ../shared/datasets, in that order. Fails naming every
+ * folder tried and the files it looked for. */
+int jn_data_find_dir(const char *data, const char *data_dir, char *out, size_t cap);
+
+/* Loads and splits a data set. mnist-binary is MNIST with pixels >= 0.5 set to 1, else 0. */
+int jn_data_load(const jn_data_request *req, jn_data *out);
+void jn_data_free(jn_data *data);
+
+#endif

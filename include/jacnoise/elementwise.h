@@ -1,0 +1,51 @@
+/* The elementwise mathematics of a training step, written once.
+ *
+ * Each function is one formula of SPEC.md. The CPU reference calls them in its loops and the
+ * CUDA kernels call them per thread (JN_HD makes them __host__ __device__ under nvcc), so the
+ * CPU tests exercise the very expressions the GPU runs. */
+#ifndef JACNOISE_ELEMENTWISE_H
+#define JACNOISE_ELEMENTWISE_H
+
+#include <math.h>
+
+#include "jacnoise/real.h"
+
+/* a = tanh(z + b); also returns the gate g = 1 - a^2 (the tanh derivative) the tangent and
+ * reverse passes need. */
+JN_HD jn_real jn_tanh_gate(jn_real z_plus_b, jn_real *gate)
+{
+    jn_real a = JN_TANH(z_plus_b);
+    *gate = (jn_real)1 - a * a;
+    return a;
+}
+
+/* Tangent through tanh: t_l = (1 - a_l^2) * s_l. */
+JN_HD jn_real jn_tangent_update(jn_real gate, jn_real s) { return gate * s; }
+
+/* Reverse pass, tangent adjoint: ds_l = u_l * g_l. */
+JN_HD jn_real jn_reverse_ds(jn_real u, jn_real gate) { return u * gate; }
+
+/* Reverse pass, primal adjoint: q_l = (p_l - 2 a_l sum_k u_lk s_lk) * g_l, where us is the
+ * sum over the K tangents of u * s at this unit. */
+JN_HD jn_real jn_reverse_q(jn_real p, jn_real a, jn_real us, jn_real gate)
+{
+    return (p - (jn_real)2 * a * us) * gate;
+}
+
+/* hidden1 closed form, per unit: R term g^2 c and dR/dz = -4 a g^2 c (c = ||W_1j||^2). */
+JN_HD jn_real jn_hidden1_r(jn_real gate, jn_real c) { return gate * gate * c; }
+JN_HD jn_real jn_hidden1_q(jn_real a, jn_real gate, jn_real c) { return (jn_real)-4 * a * gate * gate * c; }
+
+/* Backward through tanh for the main loss: dz = da * (1 - a^2). */
+JN_HD jn_real jn_tanh_backward(jn_real da, jn_real gate) { return da * gate; }
+
+/* SGD with momentum and weight decay, one parameter:
+ *   vel = mu vel + (g + wd w);  w = w - lr vel   (wd = 0 for biases). */
+JN_HD void jn_sgd_momentum(jn_real *w, jn_real *vel, jn_real g, jn_real lr, jn_real mu, jn_real wd)
+{
+    jn_real v = mu * *vel + (g + wd * *w);
+    *vel = v;
+    *w -= lr * v;
+}
+
+#endif

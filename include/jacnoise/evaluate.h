@@ -1,0 +1,46 @@
+/* Evaluation quantities of SPEC.md "Evaluation quantities", computed by the CPU reference:
+ * classification error, the exact mean ||J_output(x)||_F^2, the curvature estimate and the
+ * hidden-unit saturation statistics. */
+#ifndef JACNOISE_EVALUATE_H
+#define JACNOISE_EVALUATE_H
+
+#include <stdint.h>
+
+#include "jacnoise/data.h"
+#include "jacnoise/model.h"
+
+#define JN_HIST_BINS 20  /* activation histogram bins over [-1, 1] */
+
+typedef struct {
+    int jacobian;          /* compute the exact mean ||J_output||_F^2 */
+    int curvature;         /* compute the curvature estimate */
+    double curv_noise;     /* s in E ||J(x + s eps) - J(x)||_F^2 / s^2 */
+    uint64_t seed;         /* for eps and the shared tangents */
+    long limit;            /* use only the first `limit` examples (0 = all) */
+} jn_eval_options;
+
+typedef struct {
+    long n;                          /* examples evaluated */
+    long errors;
+    double error_pct;
+    double jacobian_sq;              /* mean exact ||J_output(x)||_F^2 */
+    double curvature;                /* mean ||(J(x + s eps) - J(x)) v||^2 / s^2, v ~ N(0, I) */
+    int hidden_layers;
+    double saturated[JN_MAX_LAYERS]; /* fraction of hidden activations with |a| > 0.99 */
+    double linear[JN_MAX_LAYERS];    /* fraction with |a| < 0.1 */
+    double histogram[JN_MAX_LAYERS][JN_HIST_BINS];  /* fraction of activations per bin */
+} jn_eval_stats;
+
+/* Error count of a set (argmax of the logits, first on ties). */
+int jn_cpu_count_errors(const jn_model *m, const jn_real *params, const jn_dataset *set, long *errors);
+
+/* All evaluation quantities of a set. */
+int jn_cpu_evaluate(const jn_model *m, const jn_real *params, const jn_dataset *set,
+                    const jn_eval_options *opt, jn_eval_stats *out);
+
+/* Exact ||J_output(x_i)||_F^2 for `rows` examples x (row-major, rows <= 256), by C
+ * reverse-mode products; out[i] per example. */
+int jn_cpu_jacobian_sq_exact(const jn_model *m, const jn_real *params, const jn_real *x, int rows,
+                             double *out);
+
+#endif

@@ -1,0 +1,55 @@
+/* The training objective of SPEC.md "Objective for one minibatch":
+ *
+ *   Obj = (1/B) sum_i [ loss(f(x_i + s_in xi_i), y_i) + lam R_i ] + (wd/2) sum_l ||W_l||^2
+ *
+ * with R_i the Jacobian penalty at x_i + s_J eps_i, averaged over `copies` corruptions. */
+#ifndef JACNOISE_OBJECTIVE_H
+#define JACNOISE_OBJECTIVE_H
+
+#include <stddef.h>
+
+#include "jacnoise/model.h"
+
+typedef enum { JN_LOSS_XENT = 0, JN_LOSS_SQUARED = 1 } jn_loss_kind;
+
+/* What the penalty differentiates: the first hidden layer (closed form), hidden layer k, or
+ * the logits. */
+typedef enum { JN_TARGET_HIDDEN1 = 0, JN_TARGET_HIDDEN = 1, JN_TARGET_OUTPUT = 2 } jn_target_kind;
+
+#define JN_PROJ_EXACT 0  /* jac_proj value meaning "exact ||J||_F^2" */
+
+typedef struct {
+    jn_loss_kind loss;
+    double input_noise;    /* s_in: Gaussian noise on the main loss's input ("MLP+N") */
+    double weight_decay;   /* wd: applied by the update, to weights only */
+    double jac_lambda;     /* lam: penalty weight; 0 = no penalty */
+    double jac_noise;      /* s_J: corruption of the penalty's input */
+    int jac_copies;        /* m >= 1 corruptions per example */
+    jn_target_kind target;
+    int target_layer;      /* k for JN_TARGET_HIDDEN */
+    int jac_proj;          /* K >= 1 Gaussian JVPs (Hutchinson), or JN_PROJ_EXACT */
+} jn_objective;
+
+/* Index of the layer whose Jacobian is penalised: 1 (hidden1), k, or L (output). */
+int jn_objective_top(const jn_objective *obj, const jn_model *m);
+
+/* Checks the objective against the model (hidden:k within 1 .. L-1, ...). */
+int jn_objective_check(const jn_objective *obj, const jn_model *m);
+
+/* Number of tangent directions per example and copy: K for the Gaussian estimator, d for
+ * the exact norm (the input basis), 0 for hidden1 (closed form) or no penalty. */
+int jn_objective_tangents(const jn_objective *obj, const jn_model *m);
+
+/* Sizes (elements) of the step's noise buffers for a batch of `rows` examples:
+ *   xi  rows x d                 (0 unless s_in > 0)
+ *   eps copies x rows x d        (0 unless lam > 0 and s_J > 0)
+ *   v   copies x K x rows x d    (0 unless lam > 0 and a Gaussian-JVP estimator) */
+typedef struct {
+    size_t xi, eps, v;
+} jn_noise_sizes;
+jn_noise_sizes jn_objective_noise_sizes(const jn_objective *obj, const jn_model *m, int rows);
+
+/* "hidden1", "hidden:2", "output". */
+void jn_target_name(const jn_objective *obj, char *out, size_t cap);
+
+#endif

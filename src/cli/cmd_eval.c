@@ -1,0 +1,83 @@
+/* jacnoise eval: the evaluation quantities of a checkpoint on its validation and test sets. */
+#include "cli/cli.h"
+#include "jacnoise/backend.h"
+#include "jacnoise/checkpoint.h"
+#include "jacnoise/error.h"
+#include "jacnoise/evaluate.h"
+#include "jacnoise/train.h"
+
+#include <math.h>
+#include <stdio.h>
+
+static void print_number(double v)
+{
+    if (isfinite(v))
+        printf("%.10g", v);
+    else
+        printf("null");
+}
+
+static void print_split(const char *name, const jn_eval_stats *s, int last)
+{
+    printf("    \"%s\": {\"examples\": %ld, \"errors\": %ld, \"error\": ", name, s->n, s->errors);
+    print_number(s->error_pct);
+    printf(", \"jacobian_sq\": ");
+    print_number(s->jacobian_sq);
+    printf(", \"curvature\": ");
+    print_number(s->curvature);
+    printf(",\n      \"hidden\": [");
+    for (int l = 0; l < s->hidden_layers; l++) {
+        printf("%s\n        {\"layer\": %d, \"saturated\": %.6f, \"linear\": %.6f, \"histogram\": [", l ? "," : "",
+               l + 1, s->saturated[l], s->linear[l]);
+        for (int b = 0; b < JN_HIST_BINS; b++)
+            printf("%s%.6f", b ? ", " : "", s->histogram[l][b]);
+        printf("]}");
+    }
+    printf("]}%s\n", last ? "" : ",");
+}
+
+int jn_cmd_eval(int argc, char **argv)
+{
+    jn_config cli, cfg;
+    int rc = jn_cli_parse(argc, argv, JN_CMD_EVAL, &cli);
+    if (rc)
+        return rc > 0 ? 0 : jn_cli_fail(JN_EXIT_USAGE);
+    if (!cli.checkpoint[0]) {
+        jn_fail("--checkpoint: required (a run's best.ckpt or last.ckpt)");
+        return jn_cli_fail(JN_EXIT_USAGE);
+    }
+    jn_checkpoint ck;
+    jn_data data = {0};
+    int code = JN_EXIT_ERROR;
+    if (jn_checkpoint_read(cli.checkpoint, &ck))
+        return jn_cli_fail(JN_EXIT_ERROR);
+    /* The checkpoint's own configuration says which data it was trained on; options on the
+     * command line override it. */
+    jn_config_defaults(&cfg);
+    if (jn_config_load_text(&cfg, JN_CMD_TRAIN, ck.config_text, cli.checkpoint) || jn_config_overlay(&cfg, &cli) ||
+        jn_config_check(&cfg))
+        goto done;
+    jn_cpu_set_threads(cfg.threads);
+    const jn_data_request req = {cfg.data, cfg.test, cfg.data_dir, cfg.valid, cfg.train_limit};
+    if (jn_data_load(&req, &data))
+        goto done;
+    const jn_eval_options opt = {.jacobian = 1, .curvature = 1, .curv_noise = cfg.curv_noise, .seed = cfg.seed,
+                                 .limit = cfg.eval_limit};
+    jn_eval_stats valid, test;
+    if (jn_cpu_evaluate(&ck.model, ck.params, &data.valid, &opt, &valid) ||
+        jn_cpu_evaluate(&ck.model, ck.params, &data.test, &opt, &test))
+        goto done;
+    char shape[256];
+    jn_model_describe(&ck.model, shape, sizeof shape);
+    printf("{\n  \"checkpoint\": \"%s\",\n  \"model\": \"%s\",\n  \"parameters\": %zu,\n  \"data\": \"%s\",\n"
+           "  \"epochs_trained\": %d,\n  \"best_epoch\": %d,\n  \"curv_noise\": %g,\n  \"splits\": {\n",
+           cli.checkpoint, shape, ck.model.n_params, cfg.data, ck.state.epoch, ck.state.best_epoch, cfg.curv_noise);
+    print_split("valid", &valid, 0);
+    print_split("test", &test, 1);
+    printf("  }\n}\n");
+    code = JN_EXIT_OK;
+done:
+    jn_checkpoint_free(&ck);
+    jn_data_free(&data);
+    return code == JN_EXIT_OK ? code : jn_cli_fail(code);
+}

@@ -1,0 +1,32 @@
+/* jacnoise info: what this build is and what it can use. */
+#include "cli/cli.h"
+#include "jacnoise/backend.h"
+#include "jacnoise/data.h"
+#include "jacnoise/error.h"
+#include "jacnoise/train.h"
+
+#include <stdio.h>
+
+int jn_cmd_info(int argc, char **argv)
+{
+    jn_config cfg;
+    int rc = jn_cli_parse(argc, argv, JN_CMD_INFO, &cfg);
+    if (rc)
+        return rc > 0 ? 0 : jn_cli_fail(JN_EXIT_USAGE);
+    printf("jacnoise %s\n", JACNOISE_VERSION);
+    printf("precision: %s\n", JN_REAL_NAME);
+    printf("blas: %s\n", jn_cpu_blas_info());
+    if (jn_cuda_built())
+        printf("cuda: built in, %d device(s) visible\n", jn_cuda_device_count());
+    else
+        printf("cuda: not built (configure with -DJACNOISE_CUDA=ON where nvcc is installed)\n");
+    const char *sets[] = {"mnist", "usps"};
+    for (int i = 0; i < 2; i++) {
+        char dir[4096];
+        if (jn_data_find_dir(sets[i], NULL, dir, sizeof dir) == 0)
+            printf("data %s: %s\n", sets[i], dir);
+        else
+            printf("data %s: not found (%s)\n", sets[i], jn_last_error());
+    }
+    return JN_EXIT_OK;
+}

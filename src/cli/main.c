@@ -1,0 +1,45 @@
+/* jacnoise: train, evaluate and inspect Jacobian-penalised tanh MLPs. */
+#include "cli/cli.h"
+
+#include <stdio.h>
+#include <string.h>
+
+static const struct {
+    const char *name, *help;
+    int (*run)(int argc, char **argv);
+} commands[] = {
+    {"train", "train a model (MLP, +L2, +N, +J, +N+J) and write a run folder", jn_cmd_train},
+    {"eval", "evaluate a checkpoint: errors, ||J||_F^2, curvature, saturation", jn_cmd_eval},
+    {"step", "run one training step and dump its full state (--dump)", jn_cmd_step},
+    {"data", "load a data set and print its splits and class counts", jn_cmd_data},
+    {"info", "print the build: version, precision, BLAS, CUDA, data folder", jn_cmd_info},
+};
+#define N_COMMANDS (sizeof commands / sizeof commands[0])
+
+static void usage(FILE *f)
+{
+    fprintf(f, "usage: jacnoise COMMAND [options]   (jacnoise COMMAND --help for its options)\n\ncommands:\n");
+    for (size_t i = 0; i < N_COMMANDS; i++)
+        fprintf(f, "  %-6s %s\n", commands[i].name, commands[i].help);
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 2) {
+        usage(stderr);
+        return 2;
+    }
+    if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") || !strcmp(argv[1], "help")) {
+        usage(stdout);
+        return 0;
+    }
+    if (!strcmp(argv[1], "--version")) {
+        printf("jacnoise %s\n", JACNOISE_VERSION);
+        return 0;
+    }
+    for (size_t i = 0; i < N_COMMANDS; i++)
+        if (!strcmp(argv[1], commands[i].name))
+            return commands[i].run(argc - 2, argv + 2);
+    fprintf(stderr, "jacnoise: unknown command '%s'; valid commands: train, eval, step, data, info\n", argv[1]);
+    return 2;
+}

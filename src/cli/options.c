@@ -1,0 +1,84 @@
+/* Command-line parsing shared by the commands: --key=value, --key value, flags, --config,
+ * --help. */
+#include "cli/cli.h"
+#include "jacnoise/error.h"
+
+#include <stdio.h>
+#include <string.h>
+
+static const struct {
+    unsigned command;
+    const char *usage;
+} usages[] = {
+    {JN_CMD_TRAIN, "jacnoise train [options]\n\nTrains a tanh MLP with the options below and writes a run folder (--out):\n"
+                   "config.txt, metrics.jsonl, last.ckpt, best.ckpt, summary.json."},
+    {JN_CMD_EVAL, "jacnoise eval --checkpoint FILE [options]\n\nEvaluates a checkpoint on its validation and test sets: error, mean exact\n"
+                  "||J_output||_F^2, curvature estimate, hidden-unit saturation. Prints JSON."},
+    {JN_CMD_STEP, "jacnoise step [--checkpoint FILE] --dump FILE [options]\n\nRuns the next training step of a checkpoint (or the first step of a fresh run)\n"
+                  "and writes its step state: inputs, noise, loss terms, gradients, update."},
+    {JN_CMD_DATA, "jacnoise data [options]\n\nLoads a data set and prints its splits, shapes and class counts as JSON."},
+    {JN_CMD_INFO, "jacnoise info\n\nPrints the build: version, precision, BLAS, CUDA, data folder."},
+};
+
+static void print_help(unsigned command)
+{
+    for (size_t i = 0; i < sizeof usages / sizeof usages[0]; i++)
+        if (usages[i].command == command)
+            printf("usage: %s\n\noptions:\n", usages[i].usage);
+    jn_config_print_help(stdout, command);
+    printf("  %-28s %s\n", "--help", "this help");
+    printf("\nOptions take --key=value or --key value; a --config file holds key=value lines.\n");
+}
+
+/* Splits argv[i] ("--key=value" or "--key" [value]) and applies it; advances *i. */
+static int apply_arg(jn_config *cfg, unsigned command, int argc, char **argv, int *i)
+{
+    const char *arg = argv[*i];
+    if (strncmp(arg, "--", 2) != 0 || !arg[2])
+        return jn_fail("unexpected argument '%s' (options start with --; see --help)", arg);
+    char key[128];
+    const char *eq = strchr(arg, '=');
+    size_t key_len = eq ? (size_t)(eq - arg - 2) : strlen(arg + 2);
+    if (key_len >= sizeof key)
+        return jn_fail("option '%.40s...' is too long", arg);
+    memcpy(key, arg + 2, key_len);
+    key[key_len] = 0;
+    const char *value;
+    if (eq)
+        value = eq + 1;
+    else if (jn_config_is_flag(key))
+        value = "true";
+    else if (*i + 1 < argc)
+        value = argv[++*i];
+    else
+        return jn_config_set(cfg, command, key, "") ? -1 : jn_fail("--%s: missing value", key);
+    return jn_config_set(cfg, command, key, value);
+}
+
+int jn_cli_parse(int argc, char **argv, unsigned command, jn_config *cfg)
+{
+    jn_config_defaults(cfg);
+    for (int i = 0; i < argc; i++)
+        if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
+            print_help(command);
+            return 1;
+        }
+    /* The --config file first, so that the command line wins. */
+    jn_config from_args;
+    jn_config_defaults(&from_args);
+    for (int i = 0; i < argc; i++)
+        if (apply_arg(&from_args, command, argc, argv, &i))
+            return -1;
+    if (from_args.config_file[0] && jn_config_load_file(cfg, command, from_args.config_file))
+        return -1;
+    for (int i = 0; i < argc; i++)
+        if (apply_arg(cfg, command, argc, argv, &i))
+            return -1;
+    return 0;
+}
+
+int jn_cli_fail(int status)
+{
+    fprintf(stderr, "jacnoise: %s\n", jn_last_error());
+    return status;
+}

@@ -1,0 +1,216 @@
+/* Checkpoint serialisation (layout in checkpoint.h). */
+#include "jacnoise/checkpoint.h"
+#include "core/fileio.h"
+#include "jacnoise/error.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const unsigned char MAGIC[8] = {'J', 'N', 'C', 'K', 'P', 'T', 0, '\n'};
+enum { HAS_VELOCITY = 1, HAS_BEST = 2 };
+
+const char *jn_run_status_name(jn_run_status s)
+{
+    switch (s) {
+    case JN_RUN_RUNNING: return "running";
+    case JN_RUN_FINISHED: return "finished";
+    case JN_RUN_EARLY_STOPPED: return "early-stopped";
+    case JN_RUN_DIVERGED: return "diverged";
+    }
+    return "unknown";
+}
+
+static void put_reals(jn_buf *b, const jn_real *v, size_t n)
+{
+#ifdef JN_DOUBLE
+    jn_buf_f64_array(b, v, n);
+#else
+    jn_buf_f32_array(b, v, n);
+#endif
+}
+
+static int get_reals(jn_cursor *c, jn_real *v, size_t n, const char *what)
+{
+#ifdef JN_DOUBLE
+    return jn_cur_f64_array(c, v, n, what);
+#else
+    return jn_cur_f32_array(c, v, n, what);
+#endif
+}
+
+int jn_checkpoint_write(const char *path, const jn_checkpoint *ck)
+{
+    const jn_model *m = &ck->model;
+    const jn_train_state *s = &ck->state;
+    jn_buf b = {0};
+    jn_buf_put(&b, MAGIC, sizeof MAGIC);
+    jn_buf_u32(&b, JN_CHECKPOINT_VERSION);
+    jn_buf_u32(&b, (uint32_t)sizeof(jn_real));
+    jn_buf_u32(&b, (uint32_t)m->n_layers);
+    for (int l = 0; l <= m->n_layers; l++)
+        jn_buf_u32(&b, (uint32_t)m->sizes[l]);
+    jn_buf_u64(&b, m->n_params);
+    size_t text_len = ck->config_text ? strlen(ck->config_text) : 0;
+    jn_buf_u32(&b, (uint32_t)text_len);
+    jn_buf_put(&b, ck->config_text, text_len);
+    jn_buf_u64(&b, s->global_step);
+    jn_buf_u32(&b, (uint32_t)s->epoch);
+    jn_buf_u64(&b, (uint64_t)s->batch);
+    jn_buf_f64(&b, s->best_valid_error);
+    jn_buf_u32(&b, (uint32_t)s->best_epoch);
+    jn_buf_u32(&b, (uint32_t)s->bad_epochs);
+    jn_buf_u32(&b, (uint32_t)s->status);
+    jn_buf_f64(&b, s->sums.loss);
+    jn_buf_f64(&b, s->sums.penalty);
+    jn_buf_u64(&b, (uint64_t)s->sums.errors);
+    jn_buf_u64(&b, (uint64_t)s->sums.examples);
+    jn_buf_u64(&b, (uint64_t)s->sums.steps);
+    jn_buf_u32(&b, (ck->velocity ? HAS_VELOCITY : 0) | (ck->best_params ? HAS_BEST : 0));
+    put_reals(&b, ck->params, m->n_params);
+    if (ck->velocity)
+        put_reals(&b, ck->velocity, m->n_params);
+    if (ck->best_params)
+        put_reals(&b, ck->best_params, m->n_params);
+    jn_buf_crc(&b);
+    int rc = jn_buf_ok(&b, path) ? -1 : jn_write_file_atomic(path, b.data, b.len);
+    jn_buf_free(&b);
+    return rc;
+}
+
+static int alloc_reals(jn_real **out, size_t n, const char *path)
+{
+    *out = malloc(sizeof(jn_real) * (n ? n : 1));
+    return *out ? 0 : jn_fail("%s: out of memory for %zu parameters", path, n);
+}
+
+int jn_checkpoint_parse(const unsigned char *data, size_t len, const char *path, jn_checkpoint *ck)
+{
+    memset(ck, 0, sizeof *ck);
+    jn_cursor c = {data, len, 0, path};
+    unsigned char magic[8];
+    if (jn_cur_bytes(&c, magic, 8, "the magic number"))
+        return -1;
+    if (memcmp(magic, MAGIC, 8))
+        return jn_fail("%s: byte 0: not a jacnoise checkpoint (wrong magic number)", path);
+    uint32_t version, value_bytes, n_layers, text_len, u;
+    if (jn_cur_u32(&c, &version, "the format version"))
+        return -1;
+    if (version != JN_CHECKPOINT_VERSION)
+        return jn_fail("%s: byte 8: checkpoint format version %u, this build reads version %d",
+                       path, version, JN_CHECKPOINT_VERSION);
+    /* Verify the checksum before trusting any size in the file. */
+    if (jn_cur_check_crc(&c))
+        return -1;
+    c.len -= 4;
+    if (jn_cur_u32(&c, &value_bytes, "the value size"))
+        return -1;
+    if (value_bytes != sizeof(jn_real))
+        return jn_fail("%s: byte 12: checkpoint holds %u-byte (%s) parameters, this build uses %s",
+                       path, value_bytes, value_bytes == 8 ? "float64" : value_bytes == 4 ? "float32" : "unknown",
+                       JN_REAL_NAME);
+    if (jn_cur_u32(&c, &n_layers, "the layer count"))
+        return -1;
+    if (n_layers < 2 || n_layers > JN_MAX_LAYERS)
+        return jn_fail("%s: byte 16: %u weight layers, expected 2..%d", path, n_layers, JN_MAX_LAYERS);
+    int sizes[JN_MAX_LAYERS + 1];
+    for (uint32_t l = 0; l <= n_layers; l++) {
+        size_t at = c.off;
+        if (jn_cur_u32(&c, &u, "the layer sizes"))
+            return -1;
+        if (u < 1 || u > JN_MAX_WIDTH)
+            return jn_fail("%s: byte %zu: layer size %u out of range 1..%d", path, at, u, JN_MAX_WIDTH);
+        sizes[l] = (int)u;
+    }
+    if (jn_model_make(&ck->model, sizes[0], sizes + 1, (int)n_layers - 1, sizes[n_layers]))
+        return jn_fail_context("%s: byte 20", path);
+    uint64_t n_params;
+    size_t at = c.off;
+    if (jn_cur_u64(&c, &n_params, "the parameter count"))
+        return -1;
+    if (n_params != ck->model.n_params)
+        return jn_fail("%s: byte %zu: %llu parameters stored, the layer sizes need %zu", path, at,
+                       (unsigned long long)n_params, ck->model.n_params);
+    if (jn_cur_u32(&c, &text_len, "the configuration length"))
+        return -1;
+    if (text_len > c.len - c.off)
+        return jn_fail("%s: byte %zu: configuration of %u bytes runs past the end", path, c.off, text_len);
+    ck->config_text = malloc((size_t)text_len + 1);
+    if (!ck->config_text)
+        return jn_fail("%s: out of memory", path);
+    jn_cur_bytes(&c, ck->config_text, text_len, "the configuration");
+    ck->config_text[text_len] = 0;
+    if (memchr(ck->config_text, 0, text_len)) {
+        jn_checkpoint_free(ck);
+        return jn_fail("%s: byte %zu: NUL byte in the configuration text", path, c.off - text_len);
+    }
+    jn_train_state *s = &ck->state;
+    uint32_t sections, status, best_epoch, bad_epochs, epoch;
+    uint64_t errors, examples, steps, batch;
+    int rc = jn_cur_u64(&c, &s->global_step, "the state") || jn_cur_u32(&c, &epoch, "the state") ||
+             jn_cur_u64(&c, &batch, "the state") || jn_cur_f64(&c, &s->best_valid_error, "the state") ||
+             jn_cur_u32(&c, &best_epoch, "the state") || jn_cur_u32(&c, &bad_epochs, "the state") ||
+             jn_cur_u32(&c, &status, "the state") || jn_cur_f64(&c, &s->sums.loss, "the epoch sums") ||
+             jn_cur_f64(&c, &s->sums.penalty, "the epoch sums") || jn_cur_u64(&c, &errors, "the epoch sums") ||
+             jn_cur_u64(&c, &examples, "the epoch sums") || jn_cur_u64(&c, &steps, "the epoch sums");
+    at = c.off;
+    if (rc || jn_cur_u32(&c, &sections, "the section flags")) {
+        jn_checkpoint_free(ck);
+        return -1;
+    }
+    if (epoch > 1000000 || batch > (1ull << 40) || best_epoch > 1000001 || bad_epochs > 1000000 ||
+        status > JN_RUN_DIVERGED || errors > (1ull << 62) || examples > (1ull << 62) || steps > (1ull << 62) ||
+        sections > (HAS_VELOCITY | HAS_BEST)) {
+        jn_checkpoint_free(ck);
+        return jn_fail("%s: byte %zu: training state out of range (epoch %u, status %u, sections %u)",
+                       path, at, epoch, status, sections);
+    }
+    s->epoch = (int)epoch;
+    s->batch = (long)batch;
+    s->best_epoch = (int)best_epoch;
+    s->bad_epochs = (int)bad_epochs;
+    s->status = (jn_run_status)status;
+    s->sums.errors = (long)errors;
+    s->sums.examples = (long)examples;
+    s->sums.steps = (long)steps;
+    size_t n = ck->model.n_params;
+    int arrays = 1 + !!(sections & HAS_VELOCITY) + !!(sections & HAS_BEST);
+    if ((c.len - c.off) / sizeof(jn_real) != n * (size_t)arrays || (c.len - c.off) % sizeof(jn_real)) {
+        jn_checkpoint_free(ck);
+        return jn_fail("%s: byte %zu: %zu bytes of parameter data, expected %zu (%d arrays of %zu values)",
+                       path, c.off, c.len - c.off, n * arrays * sizeof(jn_real), arrays, n);
+    }
+    if (alloc_reals(&ck->params, n, path) || get_reals(&c, ck->params, n, "the parameters") ||
+        ((sections & HAS_VELOCITY) && (alloc_reals(&ck->velocity, n, path) || get_reals(&c, ck->velocity, n, "the velocity"))) ||
+        ((sections & HAS_BEST) && (alloc_reals(&ck->best_params, n, path) || get_reals(&c, ck->best_params, n, "the best parameters")))) {
+        jn_checkpoint_free(ck);
+        return -1;
+    }
+    for (size_t i = 0; i < n; i++)
+        if (!isfinite(ck->params[i])) {
+            jn_checkpoint_free(ck);
+            return jn_fail("%s: parameter %zu is not finite", path, i);
+        }
+    return 0;
+}
+
+int jn_checkpoint_read(const char *path, jn_checkpoint *ck)
+{
+    unsigned char *data;
+    size_t len;
+    memset(ck, 0, sizeof *ck);
+    if (jn_read_file(path, &data, &len))
+        return -1;
+    int rc = jn_checkpoint_parse(data, len, path, ck);
+    free(data);
+    return rc;
+}
+
+void jn_checkpoint_free(jn_checkpoint *ck)
+{
+    free(ck->config_text);
+    free(ck->params);
+    free(ck->velocity);
+    free(ck->best_params);
+    memset(ck, 0, sizeof *ck);
+}

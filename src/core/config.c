@@ -1,0 +1,604 @@
+/* The option table: one row per option (name, value kind, field, range, commands, help),
+ * and the parsing, printing and help that read it. */
+#include "jacnoise/config.h"
+#include "jacnoise/error.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <math.h>
+#include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define ALL (JN_CMD_TRAIN | JN_CMD_EVAL | JN_CMD_STEP | JN_CMD_DATA)
+#define DATA_CMDS (JN_CMD_TRAIN | JN_CMD_EVAL | JN_CMD_STEP | JN_CMD_DATA)
+#define MODEL_CMDS (JN_CMD_TRAIN | JN_CMD_STEP)
+
+typedef enum { K_STR, K_INT, K_LONG, K_U64, K_DOUBLE, K_BOOL, K_CUSTOM } value_kind;
+
+typedef struct option option;
+struct option {
+    const char *name, *meta, *help;
+    unsigned commands;
+    value_kind kind;
+    size_t offset, size;
+    double min, max;      /* inclusive range for numbers */
+    int min_open;         /* min is exclusive */
+    int (*parse)(jn_config *cfg, const option *o, const char *value);
+    void (*format)(const jn_config *cfg, char *out, size_t cap);
+};
+
+/* ---- custom option kinds ------------------------------------------------------------ */
+
+static int fail_choice(const option *o, const char *value, const char *choices)
+{
+    return jn_fail("--%s: invalid value '%s'; valid: %s", o->name, value, choices);
+}
+
+static int parse_long_text(const char *s, long *out)
+{
+    if (!*s || isspace((unsigned char)*s))
+        return -1;
+    char *end;
+    errno = 0;
+    long v = strtol(s, &end, 10);
+    if (errno || *end)
+        return -1;
+    *out = v;
+    return 0;
+}
+
+static int parse_hidden(jn_config *cfg, const option *o, const char *value)
+{
+    int n = 0, sizes[JN_MAX_LAYERS];
+    const char *p = value;
+    for (;;) {
+        char item[32];
+        size_t len = strcspn(p, ",");
+        if (len == 0 || len >= sizeof item)
+            return jn_fail("--%s: expected comma-separated layer widths like 1000,1000, got '%s'", o->name, value);
+        memcpy(item, p, len);
+        item[len] = 0;
+        long w;
+        if (parse_long_text(item, &w) || w < 1 || w > JN_MAX_WIDTH)
+            return jn_fail("--%s: layer width '%s' is not an integer in 1..%d (in '%s')", o->name, item,
+                           JN_MAX_WIDTH, value);
+        if (n == JN_MAX_LAYERS - 1)
+            return jn_fail("--%s: at most %d hidden layers, got more in '%s'", o->name, JN_MAX_LAYERS - 1, value);
+        sizes[n++] = (int)w;
+        if (!p[len])
+            break;
+        p += len + 1;
+    }
+    memcpy(cfg->hidden, sizes, sizeof(int) * n);
+    cfg->n_hidden = n;
+    return 0;
+}
+
+static void format_hidden(const jn_config *cfg, char *out, size_t cap)
+{
+    size_t used = 0;
+    out[0] = 0;
+    for (int i = 0; i < cfg->n_hidden && used < cap; i++) {
+        int n = snprintf(out + used, cap - used, i ? ",%d" : "%d", cfg->hidden[i]);
+        used += n > 0 ? (size_t)n : 0;
+    }
+}
+
+static int parse_loss(jn_config *cfg, const option *o, const char *value)
+{
+    if (!strcmp(value, "xent"))
+        cfg->obj.loss = JN_LOSS_XENT;
+    else if (!strcmp(value, "squared"))
+        cfg->obj.loss = JN_LOSS_SQUARED;
+    else
+        return fail_choice(o, value, "xent (softmax cross-entropy), squared (squared error on the softmax)");
+    return 0;
+}
+
+static void format_loss(const jn_config *cfg, char *out, size_t cap)
+{
+    snprintf(out, cap, "%s", cfg->obj.loss == JN_LOSS_XENT ? "xent" : "squared");
+}
+
+static int parse_target(jn_config *cfg, const option *o, const char *value)
+{
+    long k;
+    if (!strcmp(value, "hidden1")) {
+        cfg->obj.target = JN_TARGET_HIDDEN1;
+        cfg->obj.target_layer = 1;
+    } else if (!strcmp(value, "output")) {
+        cfg->obj.target = JN_TARGET_OUTPUT;
+        cfg->obj.target_layer = 0;
+    } else if (!strncmp(value, "hidden:", 7) && !parse_long_text(value + 7, &k) && k >= 1 && k < JN_MAX_LAYERS) {
+        cfg->obj.target = JN_TARGET_HIDDEN;
+        cfg->obj.target_layer = (int)k;
+    } else {
+        return fail_choice(o, value, "hidden1 (closed form), hidden:K (hidden layer K, 1-based), output");
+    }
+    return 0;
+}
+
+static void format_target(const jn_config *cfg, char *out, size_t cap) { jn_target_name(&cfg->obj, out, cap); }
+
+static int parse_proj(jn_config *cfg, const option *o, const char *value)
+{
+    long k;
+    if (!strcmp(value, "exact"))
+        cfg->obj.jac_proj = JN_PROJ_EXACT;
+    else if (!parse_long_text(value, &k) && k >= 1 && k <= 4096)
+        cfg->obj.jac_proj = (int)k;
+    else
+        return fail_choice(o, value, "a number of JVP projections K in 1..4096, or exact");
+    return 0;
+}
+
+static void format_proj(const jn_config *cfg, char *out, size_t cap)
+{
+    if (cfg->obj.jac_proj == JN_PROJ_EXACT)
+        snprintf(out, cap, "exact");
+    else
+        snprintf(out, cap, "%d", cfg->obj.jac_proj);
+}
+
+static int parse_device(jn_config *cfg, const option *o, const char *value)
+{
+    if (!strcmp(value, "auto"))
+        cfg->device = JN_DEVICE_AUTO;
+    else if (!strcmp(value, "cpu"))
+        cfg->device = JN_DEVICE_CPU;
+    else if (!strcmp(value, "cuda"))
+        cfg->device = JN_DEVICE_CUDA;
+    else
+        return fail_choice(o, value, "auto, cpu, cuda");
+    return 0;
+}
+
+static void format_device(const jn_config *cfg, char *out, size_t cap)
+{
+    static const char *names[] = {"auto", "cpu", "cuda"};
+    snprintf(out, cap, "%s", names[cfg->device]);
+}
+
+static int parse_progress(jn_config *cfg, const option *o, const char *value)
+{
+    if (!strcmp(value, "auto"))
+        cfg->progress = JN_PROGRESS_AUTO;
+    else if (!strcmp(value, "always"))
+        cfg->progress = JN_PROGRESS_ALWAYS;
+    else if (!strcmp(value, "never"))
+        cfg->progress = JN_PROGRESS_NEVER;
+    else
+        return fail_choice(o, value, "auto (on a terminal only), always, never");
+    return 0;
+}
+
+static void format_progress(const jn_config *cfg, char *out, size_t cap)
+{
+    static const char *names[] = {"auto", "always", "never"};
+    snprintf(out, cap, "%s", names[cfg->progress]);
+}
+
+static int parse_valid(jn_config *cfg, const option *o, const char *value)
+{
+    long v;
+    if (!strcmp(value, "auto"))
+        cfg->valid = -1;
+    else if (!parse_long_text(value, &v) && v >= 0)
+        cfg->valid = v;
+    else
+        return fail_choice(o, value, "auto (10000 for MNIST, 1000 for USPS, a tenth for idx:) or a count >= 0");
+    return 0;
+}
+
+static void format_valid(const jn_config *cfg, char *out, size_t cap)
+{
+    if (cfg->valid < 0)
+        snprintf(out, cap, "auto");
+    else
+        snprintf(out, cap, "%ld", cfg->valid);
+}
+
+/* ---- the table ---------------------------------------------------------------------- */
+
+#define F(field) offsetof(jn_config, field)
+#define STR(field) K_STR, F(field), sizeof(((jn_config *)0)->field)
+#define NUM(kind, field) kind, F(field), 0
+#define CUSTOM(p, f) K_CUSTOM, 0, 0, 0, 0, 0, p, f
+
+static const option options[] = {
+    {"data", "NAME", "data set: mnist, mnist-binary, usps, or idx:IMAGES,LABELS", DATA_CMDS, STR(data), 0, 0, 0, 0, 0},
+    {"data-dir", "DIR", "folder with the data files (default: $JACNOISE_DATA, ./data, ../shared/datasets)", DATA_CMDS, STR(data_dir), 0, 0, 0, 0, 0},
+    {"test", "idx:IMAGES,LABELS", "test set for idx: data", DATA_CMDS, STR(test), 0, 0, 0, 0, 0},
+    {"valid", "N", "validation examples taken from the end of the training file (auto: 10000 MNIST, 1000 USPS, 1/10 idx)", DATA_CMDS, CUSTOM(parse_valid, format_valid)},
+    {"train-limit", "N", "use only the first N training examples (0 = all)", DATA_CMDS, NUM(K_LONG, train_limit), 0, 1e15, 0, 0, 0},
+    {"hidden", "W1,W2,...", "hidden layer widths", MODEL_CMDS, CUSTOM(parse_hidden, format_hidden)},
+    {"loss", "xent|squared", "loss on the logits", MODEL_CMDS, CUSTOM(parse_loss, format_loss)},
+    {"epochs", "N", "maximum number of epochs", JN_CMD_TRAIN, NUM(K_INT, epochs), 1, 1e6, 0, 0, 0},
+    {"batch", "B", "mini-batch size", MODEL_CMDS, NUM(K_INT, batch), 1, 65536, 0, 0, 0},
+    {"lr", "X", "learning rate", MODEL_CMDS, NUM(K_DOUBLE, lr), 0, 1e6, 1, 0, 0},
+    {"momentum", "X", "momentum in [0, 1)", MODEL_CMDS, NUM(K_DOUBLE, momentum), 0, 0.999999, 0, 0, 0},
+    {"lr-decay", "X", "learning-rate factor per epoch, in (0, 1]", JN_CMD_TRAIN, NUM(K_DOUBLE, lr_decay), 0, 1, 1, 0, 0},
+    {"weight-decay", "X", "L2 weight decay wd (weights only): (wd/2) sum ||W||^2", MODEL_CMDS, NUM(K_DOUBLE, obj.weight_decay), 0, 1e6, 0, 0, 0},
+    {"input-noise", "S", "std of Gaussian noise on the main loss's input (MLP+N)", MODEL_CMDS, NUM(K_DOUBLE, obj.input_noise), 0, 1e6, 0, 0, 0},
+    {"jac-lambda", "X", "weight of the Jacobian penalty (MLP+J); 0 = off", MODEL_CMDS, NUM(K_DOUBLE, obj.jac_lambda), 0, 1e12, 0, 0, 0},
+    {"jac-noise", "S", "std of the corruption of the penalty's input (MLP+N+J)", MODEL_CMDS, NUM(K_DOUBLE, obj.jac_noise), 0, 1e6, 0, 0, 0},
+    {"jac-copies", "M", "corrupted copies per example for the penalty", MODEL_CMDS, NUM(K_INT, obj.jac_copies), 1, 1024, 0, 0, 0},
+    {"jac-target", "T", "penalised map: hidden1 (closed form), hidden:K, output", MODEL_CMDS, CUSTOM(parse_target, format_target)},
+    {"jac-proj", "K|exact", "Gaussian JVPs per corrupted example, or exact ||J||_F^2 (small maps)", MODEL_CMDS, CUSTOM(parse_proj, format_proj)},
+    {"patience", "N", "stop after N epochs without a better validation error (0 = never)", JN_CMD_TRAIN, NUM(K_INT, patience), 0, 1e6, 0, 0, 0},
+    {"seed", "N", "random seed (initialisation, shuffling, noise)", JN_CMD_TRAIN | JN_CMD_EVAL | JN_CMD_STEP, NUM(K_U64, seed), 0, 0, 0, 0, 0},
+    {"threads", "N", "CPU threads for BLAS (0 = BLAS default)", ALL, NUM(K_INT, threads), 0, 1024, 0, 0, 0},
+    {"device", "auto|cpu|cuda", "backend (auto: cuda when a GPU is present and built in)", JN_CMD_TRAIN, CUSTOM(parse_device, format_device)},
+    {"out", "DIR", "run folder (config, metrics.jsonl, checkpoints)", JN_CMD_TRAIN, STR(out), 0, 0, 0, 0, 0},
+    {"resume", NULL, "continue the run in --out from its last checkpoint", JN_CMD_TRAIN, NUM(K_BOOL, resume), 0, 1, 0, 0, 0},
+    {"max-steps", "N", "stop resumably after N steps in total (0 = no limit)", JN_CMD_TRAIN, NUM(K_LONG, max_steps), 0, 1e15, 0, 0, 0},
+    {"checkpoint-steps", "N", "also write the last checkpoint every N steps (0 = epoch ends only)", JN_CMD_TRAIN, NUM(K_LONG, checkpoint_steps), 0, 1e15, 0, 0, 0},
+    {"progress", "auto|always|never", "progress line on stderr (auto: only on a terminal)", JN_CMD_TRAIN, CUSTOM(parse_progress, format_progress)},
+    {"checkpoint", "FILE", "checkpoint to evaluate or to step from", JN_CMD_EVAL | JN_CMD_STEP, STR(checkpoint), 0, 0, 0, 0, 0},
+    {"dump", "FILE", "write the step state to FILE", JN_CMD_STEP, STR(dump), 0, 0, 0, 0, 0},
+    {"curv-noise", "S", "noise scale s of the curvature estimate", JN_CMD_EVAL, NUM(K_DOUBLE, curv_noise), 0, 1e6, 1, 0, 0},
+    {"eval-limit", "N", "evaluate only the first N examples of each split (0 = all)", JN_CMD_EVAL, NUM(K_LONG, eval_limit), 0, 1e15, 0, 0, 0},
+    {"config", "FILE", "read key=value options from FILE (the command line wins)", ALL, STR(config_file), 0, 0, 0, 0, 0},
+};
+#define N_OPTIONS (int)(sizeof options / sizeof options[0])
+_Static_assert(sizeof options / sizeof options[0] <= JN_MAX_OPTIONS, "raise JN_MAX_OPTIONS");
+
+void jn_config_defaults(jn_config *cfg)
+{
+    memset(cfg, 0, sizeof *cfg);
+    strcpy(cfg->data, "mnist");
+    cfg->valid = -1;
+    cfg->hidden[0] = 1000;
+    cfg->n_hidden = 1;
+    cfg->obj = (jn_objective){.loss = JN_LOSS_XENT, .jac_copies = 1, .target = JN_TARGET_HIDDEN1,
+                              .target_layer = 1, .jac_proj = 1};
+    cfg->epochs = 50;
+    cfg->batch = 100;
+    cfg->lr = 0.01;
+    cfg->momentum = 0.9;
+    cfg->lr_decay = 1.0;
+    cfg->patience = 10;
+    cfg->seed = 1;
+    cfg->device = JN_DEVICE_AUTO;
+    strcpy(cfg->out, "runs/latest");
+    cfg->curv_noise = 0.1;
+}
+
+static const option *find_option(const char *key)
+{
+    for (int i = 0; i < N_OPTIONS; i++)
+        if (!strcmp(options[i].name, key))
+            return &options[i];
+    return NULL;
+}
+
+/* Levenshtein distance, for "did you mean". */
+static int edit_distance(const char *a, const char *b)
+{
+    size_t la = strlen(a), lb = strlen(b);
+    if (la > 40 || lb > 40)
+        return 99;
+    int row[41];
+    for (size_t j = 0; j <= lb; j++)
+        row[j] = (int)j;
+    for (size_t i = 1; i <= la; i++) {
+        int diag = row[0];
+        row[0] = (int)i;
+        for (size_t j = 1; j <= lb; j++) {
+            int up = row[j];
+            int best = diag + (a[i - 1] != b[j - 1]);
+            if (row[j] + 1 < best)
+                best = row[j] + 1;
+            if (row[j - 1] + 1 < best)
+                best = row[j - 1] + 1;
+            row[j] = best;
+            diag = up;
+        }
+    }
+    return row[lb];
+}
+
+static const char *command_name(unsigned command)
+{
+    switch (command) {
+    case JN_CMD_TRAIN: return "train";
+    case JN_CMD_EVAL: return "eval";
+    case JN_CMD_STEP: return "step";
+    case JN_CMD_DATA: return "data";
+    default: return "info";
+    }
+}
+
+static int fail_unknown(const char *key, unsigned command)
+{
+    char list[2048] = "";
+    size_t used = 0;
+    const char *suggest = NULL;
+    int best = 3;
+    for (int i = 0; i < N_OPTIONS; i++) {
+        if (!(options[i].commands & command))
+            continue;
+        int n = snprintf(list + used, sizeof list - used, "%s--%s", used ? " " : "", options[i].name);
+        used += n > 0 && (size_t)n < sizeof list - used ? (size_t)n : 0;
+        int dist = edit_distance(key, options[i].name);
+        if (dist < best) {
+            best = dist;
+            suggest = options[i].name;
+        }
+    }
+    const option *o = find_option(key);
+    const char *what = o ? "is not an option of" : "unknown option for";
+    if (suggest)
+        return jn_fail("--%s %s 'jacnoise %s' (did you mean --%s?); valid options: %s", key, what,
+                       command_name(command), suggest, list);
+    return jn_fail("--%s %s 'jacnoise %s'; valid options: %s", key, what, command_name(command), list);
+}
+
+static int set_number(jn_config *cfg, const option *o, const char *value)
+{
+    char *field = (char *)cfg + o->offset;
+    char *end;
+    errno = 0;
+    if (o->kind == K_BOOL) {
+        if (!strcmp(value, "true") || !strcmp(value, "1") || !strcmp(value, "yes"))
+            *(int *)field = 1;
+        else if (!strcmp(value, "false") || !strcmp(value, "0") || !strcmp(value, "no"))
+            *(int *)field = 0;
+        else
+            return fail_choice(o, value, "true, false");
+        return 0;
+    }
+    if (o->kind == K_DOUBLE) {
+        double v = strtod(value, &end);
+        if (!*value || *end || errno == ERANGE || !isfinite(v))
+            return jn_fail("--%s: expected a finite number, got '%s'", o->name, value);
+        if ((o->min_open ? v <= o->min : v < o->min) || v > o->max)
+            return jn_fail("--%s: %s out of range: expected %s %g and <= %g", o->name, value,
+                           o->min_open ? ">" : ">=", o->min, o->max);
+        *(double *)field = v;
+        return 0;
+    }
+    if (o->kind == K_U64) {
+        if (!*value || *value == '-' || isspace((unsigned char)*value))
+            return jn_fail("--%s: expected an integer >= 0, got '%s'", o->name, value);
+        unsigned long long v = strtoull(value, &end, 10);
+        if (*end || errno == ERANGE)
+            return jn_fail("--%s: expected an integer in 0..18446744073709551615, got '%s'", o->name, value);
+        *(uint64_t *)field = (uint64_t)v;
+        return 0;
+    }
+    long v;
+    if (parse_long_text(value, &v))
+        return jn_fail("--%s: expected an integer, got '%s'", o->name, value);
+    if ((double)v < o->min || (double)v > o->max)
+        return jn_fail("--%s: %ld out of range %.0f..%.0f", o->name, v, o->min, o->max);
+    if (o->kind == K_INT)
+        *(int *)field = (int)v;
+    else
+        *(long *)field = v;
+    return 0;
+}
+
+int jn_config_set(jn_config *cfg, unsigned command, const char *key, const char *value)
+{
+    const option *o = find_option(key);
+    if (!o || !(o->commands & command))
+        return fail_unknown(key, command);
+    int rc;
+    if (o->kind == K_STR) {
+        if (strlen(value) >= o->size)
+            return jn_fail("--%s: value longer than %zu characters", o->name, o->size - 1);
+        strcpy((char *)cfg + o->offset, value);
+        rc = 0;
+    } else if (o->kind == K_CUSTOM) {
+        rc = o->parse(cfg, o, value);
+    } else {
+        rc = set_number(cfg, o, value);
+    }
+    if (rc == 0)
+        cfg->given[o - options] = 1;
+    return rc;
+}
+
+int jn_config_is_flag(const char *key)
+{
+    const option *o = find_option(key);
+    return o && o->kind == K_BOOL;
+}
+
+int jn_config_given(const jn_config *cfg, const char *key)
+{
+    const option *o = find_option(key);
+    return o && cfg->given[o - options];
+}
+
+static void format_value(const jn_config *cfg, const option *o, char *out, size_t cap)
+{
+    const char *field = (const char *)cfg + o->offset;
+    switch (o->kind) {
+    case K_STR: snprintf(out, cap, "%s", field); break;
+    case K_INT: snprintf(out, cap, "%d", *(const int *)field); break;
+    case K_LONG: snprintf(out, cap, "%ld", *(const long *)field); break;
+    case K_U64: snprintf(out, cap, "%llu", (unsigned long long)*(const uint64_t *)field); break;
+    case K_DOUBLE: {
+        /* The shortest form that reads back as the same double. */
+        double v = *(const double *)field;
+        for (int digits = 6; digits <= 17; digits++) {
+            snprintf(out, cap, "%.*g", digits, v);
+            if (strtod(out, NULL) == v)
+                break;
+        }
+        break;
+    }
+    case K_BOOL: snprintf(out, cap, "%s", *(const int *)field ? "true" : "false"); break;
+    case K_CUSTOM: o->format(cfg, out, cap); break;
+    }
+}
+
+int jn_config_get(const jn_config *cfg, const char *key, char *out, size_t cap)
+{
+    const option *o = find_option(key);
+    if (!o)
+        return jn_fail("--%s: no such option", key);
+    format_value(cfg, o, out, cap);
+    return 0;
+}
+
+size_t jn_config_format(const jn_config *cfg, unsigned command, char *out, size_t cap)
+{
+    size_t need = 0;
+    for (int i = 0; i < N_OPTIONS; i++) {
+        const option *o = &options[i];
+        if (!(o->commands & command) || !strcmp(o->name, "config"))
+            continue;
+        char value[JN_PATH_MAX + 64];
+        format_value(cfg, o, value, sizeof value);
+        int n = snprintf(need < cap ? out + need : NULL, need < cap ? cap - need : 0, "%s=%s\n", o->name, value);
+        need += n > 0 ? (size_t)n : 0;
+    }
+    if (cap && need >= cap)
+        out[cap - 1] = 0;
+    return need;
+}
+
+int jn_config_load_text(jn_config *cfg, unsigned command, const char *text, const char *origin)
+{
+    int line_no = 0;
+    const char *p = text;
+    while (*p) {
+        line_no++;
+        size_t len = strcspn(p, "\n");
+        char line[JN_PATH_MAX + 128];
+        if (len >= sizeof line)
+            return jn_fail("%s: line %d: line longer than %zu characters", origin, line_no, sizeof line - 1);
+        memcpy(line, p, len);
+        line[len] = 0;
+        p += len + (p[len] == '\n');
+        char *s = line;
+        while (isspace((unsigned char)*s))
+            s++;
+        char *e = s + strlen(s);
+        while (e > s && isspace((unsigned char)e[-1]))
+            *--e = 0;
+        if (!*s || *s == '#')
+            continue;
+        char *eq = strchr(s, '=');
+        if (!eq)
+            return jn_fail("%s: line %d: expected key=value, got '%s'", origin, line_no, s);
+        *eq = 0;
+        char *key = s, *value = eq + 1;
+        for (char *k = eq; k > key && isspace((unsigned char)k[-1]);)
+            *--k = 0;
+        while (isspace((unsigned char)*value))
+            value++;
+        if (!strncmp(key, "--", 2))
+            key += 2;
+        if (!strcmp(key, "config"))
+            return jn_fail("%s: line %d: a configuration file cannot include another (config=)", origin, line_no);
+        if (jn_config_set(cfg, command, key, value))
+            return jn_fail_context("%s: line %d", origin, line_no);
+    }
+    return 0;
+}
+
+int jn_config_load_file(jn_config *cfg, unsigned command, const char *path)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return jn_fail("--config %s: cannot open: %s", path, strerror(errno));
+    size_t cap = 1 << 20;
+    char *text = malloc(cap + 1);
+    size_t n = text ? fread(text, 1, cap + 1, f) : 0;
+    int err = ferror(f);
+    fclose(f);
+    if (!text)
+        return jn_fail("--config %s: out of memory", path);
+    if (err || n > cap || memchr(text, 0, n)) {
+        free(text);
+        return jn_fail("--config %s: %s", path, err ? "read error" : n > cap ? "larger than 1 MiB" : "binary content (NUL byte)");
+    }
+    text[n] = 0;
+    int rc = jn_config_load_text(cfg, command, text, path);
+    free(text);
+    return rc;
+}
+
+void jn_config_print_help(FILE *f, unsigned command)
+{
+    jn_config defaults;
+    jn_config_defaults(&defaults);
+    for (int i = 0; i < N_OPTIONS; i++) {
+        const option *o = &options[i];
+        if (!(o->commands & command))
+            continue;
+        char left[96], value[JN_PATH_MAX + 64];
+        snprintf(left, sizeof left, "--%s%s%s", o->name, o->meta ? " " : "", o->meta ? o->meta : "");
+        format_value(&defaults, o, value, sizeof value);
+        int show_default = o->kind != K_BOOL && strcmp(o->name, "config") && strcmp(o->name, "checkpoint") &&
+                           strcmp(o->name, "dump") && value[0] && strcmp(o->name, "test") && strcmp(o->name, "data-dir");
+        fprintf(f, "  %-28s %s", left, o->help);
+        if (show_default)
+            fprintf(f, " [%s]", value);
+        fputc('\n', f);
+    }
+}
+
+int jn_config_check(const jn_config *cfg)
+{
+    if (strncmp(cfg->data, "idx:", 4) != 0 && cfg->test[0])
+        return jn_fail("--test: only for idx: data sets (the named sets have their own test set)");
+    if (cfg->test[0] && strncmp(cfg->test, "idx:", 4) != 0)
+        return jn_fail("--test: expected idx:IMAGES,LABELS, got '%s'", cfg->test);
+    return 0;
+}
+
+int jn_config_model(const jn_config *cfg, int d, int classes, jn_model *m)
+{
+    if (jn_model_make(m, d, cfg->hidden, cfg->n_hidden, classes))
+        return -1;
+    return jn_objective_check(&cfg->obj, m);
+}
+
+int jn_config_merge_resume(jn_config *stored, const jn_config *given, const char *const *may_change)
+{
+    for (int i = 0; i < N_OPTIONS; i++) {
+        const option *o = &options[i];
+        if (!given->given[i] || !(o->commands & JN_CMD_TRAIN))
+            continue;
+        int changeable = 0;
+        for (const char *const *k = may_change; *k; k++)
+            changeable |= !strcmp(*k, o->name);
+        char now[JN_PATH_MAX + 64], before[JN_PATH_MAX + 64];
+        format_value(given, o, now, sizeof now);
+        format_value(stored, o, before, sizeof before);
+        if (changeable) {
+            if (jn_config_set(stored, JN_CMD_TRAIN, o->name, now))
+                return -1;
+        } else if (strcmp(now, before)) {
+            char list[512] = "";
+            size_t used = 0;
+            for (const char *const *k = may_change; *k && used < sizeof list; k++) {
+                int n = snprintf(list + used, sizeof list - used, " --%s", *k);
+                used += n > 0 ? (size_t)n : 0;
+            }
+            return jn_fail("--%s %s: the run being resumed has %s=%s; a resumed run keeps its configuration "
+                           "(only these may change:%s)", o->name, now, o->name, before, list);
+        }
+    }
+    return 0;
+}
+
+int jn_config_overlay(jn_config *dst, const jn_config *src)
+{
+    for (int i = 0; i < N_OPTIONS; i++) {
+        const option *o = &options[i];
+        if (!src->given[i] || !strcmp(o->name, "config"))
+            continue;
+        char value[JN_PATH_MAX + 64];
+        format_value(src, o, value, sizeof value);
+        if (jn_config_set(dst, o->commands, o->name, value))
+            return -1;
+    }
+    return 0;
+}

@@ -1,0 +1,358 @@
+/* Byte buffers, bounds-checked cursors and crash-safe file writes. */
+#include "core/fileio.h"
+#include "jacnoise/error.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <zlib.h>
+
+void jn_buf_put(jn_buf *b, const void *p, size_t n)
+{
+    if (b->oom)
+        return;
+    if (b->len + n > b->cap) {
+        size_t cap = b->cap ? b->cap : 4096;
+        while (cap < b->len + n)
+            cap *= 2;
+        unsigned char *d = realloc(b->data, cap);
+        if (!d) {
+            b->oom = 1;
+            return;
+        }
+        b->data = d;
+        b->cap = cap;
+    }
+    memcpy(b->data + b->len, p, n);
+    b->len += n;
+}
+
+void jn_buf_u8(jn_buf *b, uint8_t v) { jn_buf_put(b, &v, 1); }
+
+void jn_buf_u32(jn_buf *b, uint32_t v)
+{
+    unsigned char s[4];
+    for (int i = 0; i < 4; i++)
+        s[i] = (unsigned char)(v >> (8 * i));
+    jn_buf_put(b, s, 4);
+}
+
+void jn_buf_u64(jn_buf *b, uint64_t v)
+{
+    unsigned char s[8];
+    for (int i = 0; i < 8; i++)
+        s[i] = (unsigned char)(v >> (8 * i));
+    jn_buf_put(b, s, 8);
+}
+
+void jn_buf_f64(jn_buf *b, double v)
+{
+    uint64_t u;
+    memcpy(&u, &v, 8);
+    jn_buf_u64(b, u);
+}
+
+void jn_buf_f32_array(jn_buf *b, const float *v, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        uint32_t u;
+        memcpy(&u, &v[i], 4);
+        jn_buf_u32(b, u);
+    }
+}
+
+void jn_buf_f64_array(jn_buf *b, const double *v, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        jn_buf_f64(b, v[i]);
+}
+
+void jn_buf_crc(jn_buf *b)
+{
+    uLong crc = crc32(0L, Z_NULL, 0);
+    size_t off = 0;
+    while (!b->oom && off < b->len) {  /* crc32 takes uInt lengths */
+        size_t n = b->len - off > (1u << 30) ? (1u << 30) : b->len - off;
+        crc = crc32(crc, b->data + off, (uInt)n);
+        off += n;
+    }
+    jn_buf_u32(b, (uint32_t)crc);
+}
+
+int jn_buf_ok(const jn_buf *b, const char *what)
+{
+    return b->oom ? jn_fail("%s: out of memory while serialising", what) : 0;
+}
+
+void jn_buf_free(jn_buf *b)
+{
+    free(b->data);
+    memset(b, 0, sizeof *b);
+}
+
+/* Fails unless n more bytes are there. */
+static int need(const jn_cursor *c, size_t n, const char *what)
+{
+    if (n > c->len - c->off)
+        return jn_fail("%s: byte %zu: file ends while reading %s (%zu bytes needed, %zu left)",
+                       c->path, c->off, what, n, c->len - c->off);
+    return 0;
+}
+
+int jn_cur_bytes(jn_cursor *c, void *out, size_t n, const char *what)
+{
+    if (need(c, n, what))
+        return -1;
+    memcpy(out, c->data + c->off, n);
+    c->off += n;
+    return 0;
+}
+
+int jn_cur_u8(jn_cursor *c, uint8_t *v, const char *what) { return jn_cur_bytes(c, v, 1, what); }
+
+static uint32_t le32(const unsigned char *s)
+{
+    return (uint32_t)s[0] | (uint32_t)s[1] << 8 | (uint32_t)s[2] << 16 | (uint32_t)s[3] << 24;
+}
+
+static uint64_t le64(const unsigned char *s) { return (uint64_t)le32(s + 4) << 32 | le32(s); }
+
+int jn_cur_u32(jn_cursor *c, uint32_t *v, const char *what)
+{
+    if (need(c, 4, what))
+        return -1;
+    *v = le32(c->data + c->off);
+    c->off += 4;
+    return 0;
+}
+
+int jn_cur_u64(jn_cursor *c, uint64_t *v, const char *what)
+{
+    if (need(c, 8, what))
+        return -1;
+    *v = le64(c->data + c->off);
+    c->off += 8;
+    return 0;
+}
+
+int jn_cur_f64(jn_cursor *c, double *v, const char *what)
+{
+    uint64_t u;
+    if (jn_cur_u64(c, &u, what))
+        return -1;
+    memcpy(v, &u, 8);
+    return 0;
+}
+
+int jn_cur_f32_array(jn_cursor *c, float *v, size_t n, const char *what)
+{
+    if (n > (c->len - c->off) / 4)
+        return jn_fail("%s: byte %zu: file ends while reading %s (%zu floats needed)", c->path,
+                       c->off, what, n);
+    for (size_t i = 0; i < n; i++) {
+        uint32_t u = le32(c->data + c->off + 4 * i);
+        memcpy(&v[i], &u, 4);
+    }
+    c->off += 4 * n;
+    return 0;
+}
+
+int jn_cur_f64_array(jn_cursor *c, double *v, size_t n, const char *what)
+{
+    if (n > (c->len - c->off) / 8)
+        return jn_fail("%s: byte %zu: file ends while reading %s (%zu doubles needed)", c->path,
+                       c->off, what, n);
+    for (size_t i = 0; i < n; i++) {
+        uint64_t u = le64(c->data + c->off + 8 * i);
+        memcpy(&v[i], &u, 8);
+    }
+    c->off += 8 * n;
+    return 0;
+}
+
+int jn_cur_check_crc(const jn_cursor *c)
+{
+    if (c->len < 4)
+        return jn_fail("%s: byte 0: file too short (%zu bytes) to hold a checksum", c->path, c->len);
+    uint32_t stored = le32(c->data + c->len - 4);
+    uLong crc = crc32(0L, Z_NULL, 0);
+    size_t off = 0, body = c->len - 4;
+    while (off < body) {
+        size_t n = body - off > (1u << 30) ? (1u << 30) : body - off;
+        crc = crc32(crc, c->data + off, (uInt)n);
+        off += n;
+    }
+    if ((uint32_t)crc != stored)
+        return jn_fail("%s: byte %zu: checksum mismatch (stored CRC-32 %08x, computed %08x): the file is corrupt",
+                       c->path, body, stored, (unsigned)crc);
+    return 0;
+}
+
+int jn_cur_at_crc(const jn_cursor *c)
+{
+    if (c->off + 4 != c->len)
+        return jn_fail("%s: byte %zu: %zu unexpected bytes before the checksum", c->path, c->off,
+                       c->len - 4 - c->off);
+    return 0;
+}
+
+int jn_read_file(const char *path, unsigned char **data, size_t *len)
+{
+    *data = NULL;
+    *len = 0;
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return jn_fail("%s: cannot open: %s", path, strerror(errno));
+    size_t cap = 1 << 16, n = 0;
+    unsigned char *buf = malloc(cap);
+    for (;;) {
+        if (!buf) {
+            fclose(f);
+            return jn_fail("%s: out of memory while reading", path);
+        }
+        n += fread(buf + n, 1, cap - n, f);
+        if (n < cap)
+            break;
+        cap *= 2;
+        unsigned char *grown = realloc(buf, cap);
+        if (!grown)
+            free(buf);
+        buf = grown;
+    }
+    int err = ferror(f);
+    fclose(f);
+    if (err) {
+        free(buf);
+        return jn_fail("%s: read error at byte %zu", path, n);
+    }
+    *data = buf;
+    *len = n;
+    return 0;
+}
+
+static int fsync_parent(const char *path)
+{
+    char dir[PATH_MAX];
+    const char *slash = strrchr(path, '/');
+    if (!slash)
+        strcpy(dir, ".");
+    else if (slash == path)
+        strcpy(dir, "/");
+    else {
+        size_t n = (size_t)(slash - path);
+        if (n >= sizeof dir)
+            return jn_fail("%s: path too long", path);
+        memcpy(dir, path, n);
+        dir[n] = 0;
+    }
+    int fd = open(dir, O_RDONLY);
+    if (fd < 0)
+        return jn_fail("%s: cannot open folder to sync: %s", dir, strerror(errno));
+    int rc = fsync(fd);
+    int e = errno;
+    close(fd);
+    /* Some file systems refuse fsync on folders; the rename itself is still atomic. */
+    if (rc != 0 && e != EINVAL && e != ENOTSUP)
+        return jn_fail("%s: cannot sync folder: %s", dir, strerror(e));
+    return 0;
+}
+
+int jn_write_file_atomic(const char *path, const void *data, size_t len)
+{
+    char tmp[PATH_MAX];
+    if (snprintf(tmp, sizeof tmp, "%s.tmp", path) >= (int)sizeof tmp)
+        return jn_fail("%s: path too long", path);
+    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    if (fd < 0)
+        return jn_fail("%s: cannot create: %s", tmp, strerror(errno));
+    const unsigned char *p = data;
+    size_t done = 0;
+    while (done < len) {
+        ssize_t w = write(fd, p + done, len - done);
+        if (w < 0 && errno == EINTR)
+            continue;
+        if (w <= 0) {
+            int e = w < 0 ? errno : ENOSPC;
+            close(fd);
+            unlink(tmp);
+            return jn_fail("%s: write failed after %zu of %zu bytes: %s (previous file kept)", path,
+                           done, len, strerror(e));
+        }
+        done += (size_t)w;
+    }
+    if (fsync(fd) != 0) {
+        int e = errno;
+        close(fd);
+        unlink(tmp);
+        return jn_fail("%s: fsync failed: %s (previous file kept)", path, strerror(e));
+    }
+    if (close(fd) != 0) {
+        int e = errno;
+        unlink(tmp);
+        return jn_fail("%s: close failed: %s (previous file kept)", path, strerror(e));
+    }
+    if (rename(tmp, path) != 0) {
+        int e = errno;
+        unlink(tmp);
+        return jn_fail("%s: rename failed: %s (previous file kept)", path, strerror(e));
+    }
+    return fsync_parent(path);
+}
+
+int jn_append_line(const char *path, const char *line)
+{
+    int fd = open(path, O_WRONLY | O_CREAT | O_APPEND, 0644);
+    if (fd < 0)
+        return jn_fail("%s: cannot open for appending: %s", path, strerror(errno));
+    size_t len = strlen(line), done = 0;
+    while (done < len) {
+        ssize_t w = write(fd, line + done, len - done);
+        if (w < 0 && errno == EINTR)
+            continue;
+        if (w <= 0) {
+            int e = w < 0 ? errno : ENOSPC;
+            close(fd);
+            return jn_fail("%s: append failed: %s", path, strerror(e));
+        }
+        done += (size_t)w;
+    }
+    int rc = fsync(fd);
+    int e = errno;
+    close(fd);
+    return rc ? jn_fail("%s: fsync failed: %s", path, strerror(e)) : 0;
+}
+
+int jn_mkdirs(const char *path)
+{
+    char buf[PATH_MAX];
+    if (strlen(path) >= sizeof buf)
+        return jn_fail("%s: path too long", path);
+    strcpy(buf, path);
+    for (char *p = buf + 1; ; p++) {
+        if (*p == '/' || *p == 0) {
+            char saved = *p;
+            *p = 0;
+            if (mkdir(buf, 0755) != 0 && errno != EEXIST)
+                return jn_fail("%s: cannot create folder: %s", buf, strerror(errno));
+            *p = saved;
+            if (!saved)
+                break;
+        }
+    }
+    struct stat st;
+    if (stat(path, &st) != 0 || !S_ISDIR(st.st_mode))
+        return jn_fail("%s: not a folder", path);
+    return 0;
+}
+
+int jn_path_join(char *out, size_t cap, const char *dir, const char *name)
+{
+    int n = (dir && *dir) ? snprintf(out, cap, "%s/%s", dir, name) : snprintf(out, cap, "%s", name);
+    if (n < 0 || (size_t)n >= cap)
+        return jn_fail("%s/%s: path too long", dir ? dir : "", name);
+    return 0;
+}

@@ -1,0 +1,67 @@
+/* File helpers: atomic replacement (temporary file, fsync, rename), whole-file reads, and a
+ * little-endian byte buffer / cursor pair used by the binary formats (checkpoint, step
+ * state). Every failure records one line naming the file and what failed. */
+#ifndef JACNOISE_FILEIO_H
+#define JACNOISE_FILEIO_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+/* A growable byte buffer that serialises scalars little-endian. A failed allocation is
+ * remembered and reported by jn_buf_ok(), so writers need not check every put. */
+typedef struct {
+    unsigned char *data;
+    size_t len, cap;
+    int oom;
+} jn_buf;
+
+void jn_buf_put(jn_buf *b, const void *p, size_t n);
+void jn_buf_u8(jn_buf *b, uint8_t v);
+void jn_buf_u32(jn_buf *b, uint32_t v);
+void jn_buf_u64(jn_buf *b, uint64_t v);
+void jn_buf_f64(jn_buf *b, double v);
+void jn_buf_f32_array(jn_buf *b, const float *v, size_t n);
+void jn_buf_f64_array(jn_buf *b, const double *v, size_t n);
+/* Appends the zlib CRC-32 of everything written so far. */
+void jn_buf_crc(jn_buf *b);
+int jn_buf_ok(const jn_buf *b, const char *what);
+void jn_buf_free(jn_buf *b);
+
+/* A bounds-checked reader over bytes in memory; errors name the file and byte offset. */
+typedef struct {
+    const unsigned char *data;
+    size_t len, off;
+    const char *path;
+} jn_cursor;
+
+int jn_cur_bytes(jn_cursor *c, void *out, size_t n, const char *what);
+int jn_cur_u8(jn_cursor *c, uint8_t *v, const char *what);
+int jn_cur_u32(jn_cursor *c, uint32_t *v, const char *what);
+int jn_cur_u64(jn_cursor *c, uint64_t *v, const char *what);
+int jn_cur_f64(jn_cursor *c, double *v, const char *what);
+int jn_cur_f32_array(jn_cursor *c, float *v, size_t n, const char *what);
+int jn_cur_f64_array(jn_cursor *c, double *v, size_t n, const char *what);
+/* Checks that the last 4 bytes are the CRC-32 of the rest and that nothing but them is left
+ * after the cursor once parsing ends (call with the cursor at the end of the payload). */
+int jn_cur_check_crc(const jn_cursor *c);
+int jn_cur_at_crc(const jn_cursor *c);
+
+/* Reads a whole file. *data must be freed by the caller. */
+int jn_read_file(const char *path, unsigned char **data, size_t *len);
+
+/* Replaces path with the given bytes atomically: written to "path.tmp", flushed, fsync'ed,
+ * renamed over path, and the folder fsync'ed. On failure path is untouched and the
+ * temporary file removed. */
+int jn_write_file_atomic(const char *path, const void *data, size_t len);
+
+/* Appends one line to a file and fsyncs it (metrics.jsonl). */
+int jn_append_line(const char *path, const char *line);
+
+/* Creates a folder (and its parents) if it does not exist. */
+int jn_mkdirs(const char *path);
+
+/* Joins a folder and a file name; fails if the result does not fit. */
+int jn_path_join(char *out, size_t cap, const char *dir, const char *name);
+
+#endif

@@ -1,0 +1,55 @@
+/* Objective helpers: which layer is penalised, how many tangents, noise buffer sizes. */
+#include "jacnoise/objective.h"
+#include "jacnoise/error.h"
+
+#include <stdio.h>
+
+int jn_objective_top(const jn_objective *obj, const jn_model *m)
+{
+    switch (obj->target) {
+    case JN_TARGET_HIDDEN1: return 1;
+    case JN_TARGET_HIDDEN: return obj->target_layer;
+    default: return m->n_layers;
+    }
+}
+
+int jn_objective_check(const jn_objective *obj, const jn_model *m)
+{
+    if (obj->target == JN_TARGET_HIDDEN && (obj->target_layer < 1 || obj->target_layer > m->n_layers - 1))
+        return jn_fail("--jac-target: hidden:%d does not exist; this model has hidden layers 1..%d",
+                       obj->target_layer, m->n_layers - 1);
+    if (obj->jac_copies < 1)
+        return jn_fail("--jac-copies: expected at least 1, got %d", obj->jac_copies);
+    if (obj->jac_proj < 0)
+        return jn_fail("--jac-proj: expected a positive count or 'exact', got %d", obj->jac_proj);
+    return 0;
+}
+
+int jn_objective_tangents(const jn_objective *obj, const jn_model *m)
+{
+    if (obj->jac_lambda == 0 || obj->target == JN_TARGET_HIDDEN1)
+        return 0;
+    return obj->jac_proj == JN_PROJ_EXACT ? m->sizes[0] : obj->jac_proj;
+}
+
+jn_noise_sizes jn_objective_noise_sizes(const jn_objective *obj, const jn_model *m, int rows)
+{
+    size_t per_copy = (size_t)rows * (size_t)m->sizes[0];
+    jn_noise_sizes n = {0, 0, 0};
+    if (obj->input_noise > 0)
+        n.xi = per_copy;
+    if (obj->jac_lambda > 0 && obj->jac_noise > 0)
+        n.eps = (size_t)obj->jac_copies * per_copy;
+    if (obj->jac_lambda > 0 && obj->target != JN_TARGET_HIDDEN1 && obj->jac_proj != JN_PROJ_EXACT)
+        n.v = (size_t)obj->jac_copies * (size_t)obj->jac_proj * per_copy;
+    return n;
+}
+
+void jn_target_name(const jn_objective *obj, char *out, size_t cap)
+{
+    switch (obj->target) {
+    case JN_TARGET_HIDDEN1: snprintf(out, cap, "hidden1"); break;
+    case JN_TARGET_HIDDEN: snprintf(out, cap, "hidden:%d", obj->target_layer); break;
+    default: snprintf(out, cap, "output"); break;
+    }
+}

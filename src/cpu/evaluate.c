@@ -1,0 +1,218 @@
+/* Evaluation on a whole set, chunk by chunk: errors, saturation, the exact output Jacobian
+ * norm (reverse mode, C products per example: a different algorithm from the penalty's
+ * forward-mode exact norm, so each checks the other) and the curvature estimate (forward
+ * mode with shared tangents). */
+#include "jacnoise/evaluate.h"
+#include "cpu/ops.h"
+#include "jacnoise/error.h"
+#include "jacnoise/rng.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define EVAL_CHUNK 256
+
+static void load_rows(const jn_dataset *set, long first, int rows, jn_real *out)
+{
+    const float *src = set->x + (size_t)first * set->d;
+    for (size_t k = 0; k < (size_t)rows * set->d; k++)
+        out[k] = (jn_real)src[k];
+}
+
+static int check_shape(const jn_model *m, const jn_dataset *set)
+{
+    if (set->d != m->sizes[0])
+        return jn_fail("%s: %d features per example, the model expects %d", set->name, set->d, m->sizes[0]);
+    for (int i = 0; i < set->n; i++)
+        if (set->y[i] < 0 || set->y[i] >= m->sizes[m->n_layers])
+            return jn_fail("%s: example %d has label %d, the model has %d classes", set->name, i,
+                           set->y[i], m->sizes[m->n_layers]);
+    return 0;
+}
+
+int jn_cpu_count_errors(const jn_model *m, const jn_real *params, const jn_dataset *set, long *errors)
+{
+    jn_eval_options opt = {0};
+    jn_eval_stats st;
+    if (jn_cpu_evaluate(m, params, set, &opt, &st))
+        return -1;
+    *errors = st.errors;
+    return 0;
+}
+
+/* Exact ||J_output||_F^2 of each of the `rows` examples whose activations the last forward
+ * pass left in ws->act; cur and next hold C * rows * max_width values. */
+static void jacobian_sq_from_acts(jn_cpu_ws *ws, const jn_real *params, int rows, jn_real *cur,
+                                  jn_real *next, double *out)
+{
+    const jn_model *m = &ws->model;
+    const int L = m->n_layers, C = m->sizes[L];
+    /* Row (c, i) = e_c^T J(x_i), built from the top: W_L[c] * g_{L-1}(x_i), then through
+     * W_l and the gates down to the input. */
+    const int top_width = m->sizes[L - 1];
+    const jn_real *wl = jn_weights_c(m, params, L);
+    for (int c = 0; c < C; c++)
+        for (int i = 0; i < rows; i++)
+            for (int j = 0; j < top_width; j++) {
+                jn_real a = ws->act[L - 1][(size_t)i * top_width + j];
+                cur[((size_t)c * rows + i) * top_width + j] = wl[(size_t)c * top_width + j] * ((jn_real)1 - a * a);
+            }
+    for (int l = L - 1; l >= 1; l--) {
+        int n_out = m->sizes[l], n_in = m->sizes[l - 1];
+        jn_gemm_input_grad(NULL, C * rows, n_out, n_in, cur, jn_weights_c(m, params, l), next);
+        if (l > 1) {
+            const jn_real *a = ws->act[l - 1];
+            for (int c = 0; c < C; c++)
+                for (size_t e = 0; e < (size_t)rows * n_in; e++)
+                    next[(size_t)c * rows * n_in + e] *= (jn_real)1 - a[e] * a[e];
+        }
+        jn_real *t = cur;
+        cur = next;
+        next = t;
+    }
+    const int d = m->sizes[0];
+    for (int i = 0; i < rows; i++) {
+        double s = 0;
+        for (int c = 0; c < C; c++)
+            for (int k = 0; k < d; k++) {
+                double v = cur[((size_t)c * rows + i) * d + k];
+                s += v * v;
+            }
+        out[i] = s;
+    }
+}
+
+typedef struct {
+    jn_cpu_ws *ws;
+    jn_real *x, *cur, *next;
+    double *jac;
+} eval_scratch;
+
+static void scratch_free(eval_scratch *s)
+{
+    jn_cpu_ws_free(s->ws);
+    free(s->x);
+    free(s->cur);
+    free(s->next);
+    free(s->jac);
+}
+
+static int scratch_new(const jn_model *m, eval_scratch *s)
+{
+    const jn_objective obj = {.jac_lambda = 1, .jac_copies = 1, .target = JN_TARGET_OUTPUT, .jac_proj = 1};
+    size_t big = (size_t)m->sizes[m->n_layers] * EVAL_CHUNK * m->max_width;
+    s->ws = jn_cpu_ws_new(m, &obj, 2 * EVAL_CHUNK);
+    s->x = malloc(sizeof(jn_real) * EVAL_CHUNK * (size_t)m->sizes[0]);
+    s->cur = malloc(sizeof(jn_real) * big);
+    s->next = malloc(sizeof(jn_real) * big);
+    s->jac = malloc(sizeof(double) * EVAL_CHUNK);
+    if (s->ws && s->x && s->cur && s->next && s->jac)
+        return 0;
+    scratch_free(s);
+    return jn_fail("evaluate: out of memory");
+}
+
+int jn_cpu_jacobian_sq_exact(const jn_model *m, const jn_real *params, const jn_real *x, int rows,
+                             double *out)
+{
+    if (rows > EVAL_CHUNK)
+        return jn_fail("jacobian: at most %d rows per call", EVAL_CHUNK);
+    eval_scratch s;
+    if (scratch_new(m, &s))
+        return -1;
+    memcpy(s.ws->act[0], x, sizeof(jn_real) * (size_t)rows * m->sizes[0]);
+    jn_cpu_forward(s.ws, params, rows, m->n_layers);
+    jacobian_sq_from_acts(s.ws, params, rows, s.cur, s.next, out);
+    scratch_free(&s);
+    return 0;
+}
+
+/* Sum over the chunk of ||J(x~_i) v_i - J(x_i) v_i||^2 / s^2 with x~ = x + s eps. */
+static double curvature_chunk(jn_cpu_ws *ws, const jn_real *params, const jn_real *x, long first,
+                              int rows, const jn_eval_options *opt)
+{
+    const jn_model *m = &ws->model;
+    const size_t d = m->sizes[0], R = (size_t)rows;
+    /* Primal rows [x ; x~], tangent rows [v ; v]: one forward-mode pass gives both JVPs. */
+    jn_real *h0 = ws->h[0];
+    memcpy(h0, x, sizeof(jn_real) * R * d);
+    for (int i = 0; i < rows; i++) {
+        jn_real *xt = h0 + (R + i) * d, *v = h0 + (2 * R + i) * d;
+        jn_rng_normal(opt->seed, JN_STREAM_EVAL_NOISE, (uint64_t)(first + i), xt, d);
+        jn_rng_normal(opt->seed, JN_STREAM_EVAL_TANGENT, (uint64_t)(first + i), v, d);
+        for (size_t k = 0; k < d; k++)
+            xt[k] = x[i * d + k] + (jn_real)opt->curv_noise * xt[k];
+        memcpy(h0 + (3 * R + i) * d, v, sizeof(jn_real) * d);
+    }
+    jn_cpu_tangent_forward(ws, params, 2 * rows, 1, m->n_layers);
+    const int C = m->sizes[m->n_layers];
+    const jn_real *t = ws->h[m->n_layers] + 2 * R * C;  /* tangent rows: J(x)v then J(x~)v */
+    double sum = 0;
+    for (size_t e = 0; e < R * C; e++) {
+        double diff = (double)t[R * C + e] - (double)t[e];
+        sum += diff * diff;
+    }
+    return sum / (opt->curv_noise * opt->curv_noise);
+}
+
+int jn_cpu_evaluate(const jn_model *m, const jn_real *params, const jn_dataset *set,
+                    const jn_eval_options *opt, jn_eval_stats *out)
+{
+    memset(out, 0, sizeof *out);
+    if (check_shape(m, set))
+        return -1;
+    if (opt->curvature && !(opt->curv_noise > 0))
+        return jn_fail("--curv-noise: expected a positive number, got %g", opt->curv_noise);
+    long n = opt->limit > 0 && opt->limit < set->n ? opt->limit : set->n;
+    eval_scratch scratch;
+    if (scratch_new(m, &scratch))
+        return -1;
+    jn_cpu_ws *ws = scratch.ws;
+    const int L = m->n_layers, C = m->sizes[L];
+    out->n = n;
+    out->hidden_layers = L - 1;
+    double activations[JN_MAX_LAYERS] = {0};
+    for (long first = 0; first < n; first += EVAL_CHUNK) {
+        int rows = (int)(n - first < EVAL_CHUNK ? n - first : EVAL_CHUNK);
+        load_rows(set, first, rows, scratch.x);
+        memcpy(ws->act[0], scratch.x, sizeof(jn_real) * (size_t)rows * m->sizes[0]);
+        jn_cpu_forward(ws, params, rows, L);
+        for (int i = 0; i < rows; i++)
+            if (jn_cpu_argmax(ws->act[L] + (size_t)i * C, C) != set->y[first + i])
+                out->errors++;
+        for (int l = 1; l < L; l++) {
+            size_t count = (size_t)rows * m->sizes[l];
+            for (size_t e = 0; e < count; e++) {
+                double a = ws->act[l][e], mag = fabs(a);
+                out->saturated[l - 1] += mag > 0.99;
+                out->linear[l - 1] += mag < 0.1;
+                int bin = (int)((a + 1.0) * 0.5 * JN_HIST_BINS);
+                out->histogram[l - 1][bin < 0 ? 0 : bin >= JN_HIST_BINS ? JN_HIST_BINS - 1 : bin] += 1;
+            }
+            activations[l - 1] += (double)count;
+        }
+        if (opt->jacobian) {
+            jacobian_sq_from_acts(ws, params, rows, scratch.cur, scratch.next, scratch.jac);
+            for (int i = 0; i < rows; i++)
+                out->jacobian_sq += scratch.jac[i];
+        }
+        if (opt->curvature)
+            out->curvature += curvature_chunk(ws, params, scratch.x, first, rows, opt);
+    }
+    if (n > 0) {
+        out->error_pct = 100.0 * (double)out->errors / (double)n;
+        out->jacobian_sq /= (double)n;
+        out->curvature /= (double)n;
+    }
+    for (int l = 0; l < L - 1; l++) {
+        if (activations[l] == 0)
+            continue;
+        out->saturated[l] /= activations[l];
+        out->linear[l] /= activations[l];
+        for (int b = 0; b < JN_HIST_BINS; b++)
+            out->histogram[l][b] /= activations[l];
+    }
+    scratch_free(&scratch);
+    return 0;
+}

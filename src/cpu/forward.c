@@ -1,0 +1,36 @@
+/* Forward pass of the tanh MLP (SPEC "Model"): GEMM, then bias + tanh row by row. */
+#include "cpu/ops.h"
+#include "jacnoise/elementwise.h"
+
+void jn_cpu_bias_tanh(const jn_real *pre, const jn_real *bias, int rows, int n, jn_real *a, jn_real *gate)
+{
+    for (int i = 0; i < rows; i++) {
+        const jn_real *z = pre + (size_t)i * n;
+        jn_real *out = a + (size_t)i * n;
+        jn_real *g = gate ? gate + (size_t)i * n : NULL;
+        for (int j = 0; j < n; j++) {
+            jn_real gj;
+            out[j] = jn_tanh_gate(z[j] + bias[j], &gj);
+            if (g)
+                g[j] = gj;
+        }
+    }
+}
+
+void jn_cpu_forward(jn_cpu_ws *ws, const jn_real *params, int rows, int top)
+{
+    const jn_model *m = &ws->model;
+    for (int l = 1; l <= top; l++) {
+        int n_out = m->sizes[l], n_in = m->sizes[l - 1];
+        const jn_real *b = jn_biases_c(m, params, l);
+        jn_real *y = ws->act[l];
+        jn_gemm_forward(ws->log, rows, n_out, n_in, ws->act[l - 1], jn_weights_c(m, params, l), y);
+        if (l < m->n_layers) {
+            jn_cpu_bias_tanh(y, b, rows, n_out, y, NULL);
+        } else {
+            for (int i = 0; i < rows; i++)
+                for (int j = 0; j < n_out; j++)
+                    y[(size_t)i * n_out + j] += b[j];
+        }
+    }
+}

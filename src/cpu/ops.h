@@ -1,0 +1,37 @@
+/* The CPU reference's operations, one per file, composed by step.c and evaluate.c.
+ * Internal to src/cpu; the CUDA kernels mirror them by name. */
+#ifndef JACNOISE_CPU_OPS_H
+#define JACNOISE_CPU_OPS_H
+
+#include "cpu/workspace.h"
+
+/* forward.c: z = x W^T (GEMM) then a = tanh(z + b) row by row; gate (may be NULL) gets
+ * 1 - a^2. */
+void jn_cpu_bias_tanh(const jn_real *pre, const jn_real *bias, int rows, int n, jn_real *a, jn_real *gate);
+/* act[0] holds the input rows; computes act[1..top] (tanh layers, logits at L). */
+void jn_cpu_forward(jn_cpu_ws *ws, const jn_real *params, int rows, int top);
+
+/* loss.c: loss of each logits row, the gradient dloss/dz times scale into dlogits; returns
+ * the summed loss; *errors += argmax mistakes. */
+double jn_cpu_loss_rows(jn_loss_kind kind, const jn_real *logits, const int32_t *y, int rows,
+                        int classes, double scale, jn_real *dlogits, int *errors);
+/* Index of the largest logit (first one on ties). */
+int jn_cpu_argmax(const jn_real *row, int n);
+
+/* backward.c: back-propagates delta[0] = dObj/dlogits (rows x C) through the activations of
+ * the last jn_cpu_forward, adding to grad. */
+void jn_cpu_backward(jn_cpu_ws *ws, const jn_real *params, int rows, jn_real *grad);
+
+/* tangent.c: forward-mode pass at the stacked rows h[0] = [x~ (B rows) ; tangents (K*B rows)]
+ * up to layer top (SPEC "Forward-mode pass"); fills pre, h and gate. */
+void jn_cpu_tangent_forward(jn_cpu_ws *ws, const jn_real *params, int batch_rows, int K, int top);
+/* sum over examples i and tangents k of ||t_top(k, i)||^2, in double. */
+double jn_cpu_tangent_norm_sum(const jn_cpu_ws *ws, int batch_rows, int K, int top);
+
+/* tangent_reverse.c: reverse pass of r = weight * sum_{k,i} ||t_top(k,i)||^2 after
+ * jn_cpu_tangent_forward (SPEC "Reverse pass"), adding dr/dtheta to grad. */
+void jn_cpu_tangent_reverse(jn_cpu_ws *ws, const jn_real *params, int batch_rows, int K, int top,
+                            double weight, jn_real *grad);
+
+
+#endif

@@ -1,0 +1,106 @@
+/* The Jacobian penalty R (SPEC "The penalty R"): corrupt the input, then either the hidden1
+ * closed form or K tangent directions (Gaussian for Hutchinson's estimator, the input basis
+ * for the exact norm) through the forward-mode pass and its reverse. */
+#include "cpu/ops.h"
+#include "jacnoise/elementwise.h"
+
+#include <string.h>
+
+/* hidden1: R_i = sum_j g_ij^2 c_j with c_j = ||W_1j||^2, at the rows h[0]. Adds
+ * scale * dR/dtheta: dW_1j += scale (2 sum_i g_ij^2 W_1j + sum_i q_ij x~_i), db_1j += scale
+ * sum_i q_ij, q = -4 a g^2 c. Returns sum_i R_i. */
+static double hidden1_penalty(jn_cpu_ws *ws, const jn_real *params, int batch_rows, double scale,
+                              jn_real *grad)
+{
+    const jn_model *m = &ws->model;
+    const int n1 = m->sizes[1], d = m->sizes[0];
+    const jn_real *w = jn_weights_c(m, params, 1), *c = ws->unit_norm;
+    jn_gemm_forward(ws->log, batch_rows, n1, d, ws->h[0], w, ws->pre[1]);
+    jn_cpu_bias_tanh(ws->pre[1], jn_biases_c(m, params, 1), batch_rows, n1, ws->h[1], ws->gate[1]);
+
+    double r = 0;
+    jn_real *q = ws->dpre, *db = jn_biases(m, grad, 1), *dw = jn_weights(m, grad, 1);
+    jn_real *gate_sq_sum = ws->pre[1];  /* pre-activations are spent: reuse as scratch */
+    for (int j = 0; j < n1; j++)
+        gate_sq_sum[j] = 0;
+    for (int i = 0; i < batch_rows; i++) {
+        for (int j = 0; j < n1; j++) {
+            size_t e = (size_t)i * n1 + j;
+            jn_real a = ws->h[1][e], g = ws->gate[1][e];
+            r += (double)jn_hidden1_r(g, c[j]);
+            q[e] = (jn_real)scale * jn_hidden1_q(a, g, c[j]);
+            db[j] += q[e];
+            gate_sq_sum[j] += g * g;
+        }
+    }
+    jn_gemm_weight_grad(ws->log, batch_rows, n1, d, q, ws->h[0], dw);
+    for (int j = 0; j < n1; j++) {
+        jn_real f = (jn_real)(2.0 * scale) * gate_sq_sum[j];
+        for (int k = 0; k < d; k++)
+            dw[(size_t)j * d + k] += f * w[(size_t)j * d + k];
+    }
+    return r;
+}
+
+/* Tangent rows k0 .. k0+count-1 of one copy: the input basis vectors e_k (exact) or the
+ * given Gaussian tangents (v = this copy's K x B x d block). */
+static void fill_tangents(jn_cpu_ws *ws, const jn_real *v, int batch_rows, int k0, int count)
+{
+    const size_t d = ws->model.sizes[0], B = (size_t)batch_rows;
+    jn_real *rows = ws->h[0] + B * d;
+    if (v) {
+        memcpy(rows, v + (size_t)k0 * B * d, sizeof(jn_real) * count * B * d);
+        return;
+    }
+    memset(rows, 0, sizeof(jn_real) * count * B * d);
+    for (int k = 0; k < count; k++)
+        for (size_t i = 0; i < B; i++)
+            rows[((size_t)k * B + i) * d + (size_t)(k0 + k)] = 1;
+}
+
+void jn_cpu_penalty_grad(jn_cpu_ws *ws, const jn_real *params, const jn_batch *batch,
+                         const jn_real *eps, const jn_real *v, double scale,
+                         jn_step_terms *terms, jn_real *grad)
+{
+    const jn_model *m = &ws->model;
+    const jn_objective *obj = &ws->obj;
+    const int B = batch->rows, copies = obj->jac_copies;
+    const size_t per_copy = (size_t)B * m->sizes[0];
+    const int top = jn_objective_top(obj, m), K = jn_objective_tangents(obj, m);
+    /* R averages over the K Gaussian tangents; the exact norm sums over the basis. */
+    const double tangent_weight = obj->jac_proj == JN_PROJ_EXACT ? 1.0 : 1.0 / K;
+    const double copy_scale = scale / copies;
+
+    if (obj->target == JN_TARGET_HIDDEN1) {
+        const int n1 = m->sizes[1], d = m->sizes[0];
+        const jn_real *w = jn_weights_c(m, params, 1);
+        for (int j = 0; j < n1; j++) {
+            double c = 0;
+            for (int k = 0; k < d; k++)
+                c += (double)w[(size_t)j * d + k] * w[(size_t)j * d + k];
+            ws->unit_norm[j] = (jn_real)c;
+        }
+    }
+    double total = 0;
+    for (int copy = 0; copy < copies; copy++) {
+        jn_real *x_tilde = ws->h[0];
+        const jn_real *e = eps ? eps + copy * per_copy : NULL;
+        const jn_real s = (jn_real)obj->jac_noise;
+        for (size_t k = 0; k < per_copy; k++)
+            x_tilde[k] = e ? batch->x[k] + s * e[k] : batch->x[k];
+
+        if (obj->target == JN_TARGET_HIDDEN1) {
+            total += hidden1_penalty(ws, params, B, copy_scale, grad);
+            continue;
+        }
+        const jn_real *copy_v = v ? v + (size_t)copy * K * per_copy : NULL;
+        for (int k0 = 0; k0 < K; k0 += ws->tangent_chunk) {
+            int count = K - k0 < ws->tangent_chunk ? K - k0 : ws->tangent_chunk;
+            fill_tangents(ws, copy_v, B, k0, count);
+            jn_cpu_tangent_forward(ws, params, B, count, top);
+            total += tangent_weight * jn_cpu_tangent_norm_sum(ws, B, count, top);
+            jn_cpu_tangent_reverse(ws, params, B, count, top, copy_scale * tangent_weight, grad);
+        }
+    }
+    terms->penalty = total / ((double)copies * B);
+}

@@ -1,0 +1,88 @@
+/* Allocation of the CPU workspace, sized once for a model, an objective and a batch size. */
+#include "cpu/workspace.h"
+#include "jacnoise/error.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+/* Penalty scratch is capped at this many rows; more tangent directions (the exact norm over
+ * d inputs) are processed in chunks, which the reverse pass allows because it is linear in
+ * its seeds. */
+#define JN_PENALTY_ROW_BUDGET 16384
+
+static jn_real *alloc_real(size_t n, int *failed)
+{
+    jn_real *p = n ? calloc(n, sizeof(jn_real)) : NULL;
+    if (n && !p)
+        *failed = 1;
+    return p;
+}
+
+jn_cpu_ws *jn_cpu_ws_new(const jn_model *m, const jn_objective *obj, int max_rows)
+{
+    jn_cpu_ws *ws = calloc(1, sizeof *ws);
+    if (!ws) {
+        jn_fail("out of memory for the CPU workspace");
+        return NULL;
+    }
+    ws->model = *m;
+    ws->obj = *obj;
+    ws->max_rows = max_rows;
+    int failed = 0;
+    size_t rows = (size_t)max_rows;
+    for (int l = 0; l <= m->n_layers; l++)
+        ws->act[l] = alloc_real(rows * (size_t)m->sizes[l], &failed);
+    for (int i = 0; i < 2; i++)
+        ws->delta[i] = alloc_real(rows * (size_t)m->max_width, &failed);
+
+    if (obj->jac_lambda > 0) {
+        int top = jn_objective_top(obj, m);
+        int K = jn_objective_tangents(obj, m);
+        int budget_chunk = JN_PENALTY_ROW_BUDGET / max_rows - 1;
+        ws->tangent_chunk = K < budget_chunk ? K : (budget_chunk > 1 ? budget_chunk : 1);
+        if (K == 0)
+            ws->tangent_chunk = 0;
+        size_t prow = (size_t)jn_cpu_penalty_rows(ws, max_rows);
+        int width = 0;
+        for (int l = 0; l <= top; l++) {
+            width = m->sizes[l] > width ? m->sizes[l] : width;
+            ws->h[l] = alloc_real(prow * (size_t)m->sizes[l], &failed);
+            if (l > 0) {
+                ws->pre[l] = alloc_real(prow * (size_t)m->sizes[l], &failed);
+                ws->gate[l] = alloc_real(rows * (size_t)m->sizes[l], &failed);
+            }
+        }
+        for (int i = 0; i < 2; i++)
+            ws->adj[i] = alloc_real(prow * (size_t)width, &failed);
+        ws->dpre = alloc_real(prow * (size_t)width, &failed);
+        ws->unit_norm = alloc_real((size_t)m->sizes[1], &failed);
+    }
+    if (failed) {
+        jn_cpu_ws_free(ws);
+        jn_fail("out of memory for the CPU workspace (batch %d, model with %zu parameters)",
+                max_rows, m->n_params);
+        return NULL;
+    }
+    return ws;
+}
+
+void jn_cpu_ws_free(jn_cpu_ws *ws)
+{
+    if (!ws)
+        return;
+    for (int l = 0; l <= JN_MAX_LAYERS; l++) {
+        free(ws->act[l]);
+        free(ws->pre[l]);
+        free(ws->h[l]);
+        free(ws->gate[l]);
+    }
+    for (int i = 0; i < 2; i++) {
+        free(ws->delta[i]);
+        free(ws->adj[i]);
+    }
+    free(ws->dpre);
+    free(ws->unit_norm);
+    free(ws);
+}
+
+void jn_cpu_ws_log_gemms(jn_cpu_ws *ws, jn_gemm_log *log) { ws->log = log; }

@@ -1,0 +1,38 @@
+/* The CPU workspace: scratch buffers shared by the step's parts. Internal to src/cpu. */
+#ifndef JACNOISE_CPU_WORKSPACE_H
+#define JACNOISE_CPU_WORKSPACE_H
+
+#include "cpu/gemm.h"
+#include "jacnoise/cpu.h"
+
+struct jn_cpu_ws {
+    jn_model model;
+    jn_objective obj;
+    int max_rows;
+    jn_gemm_log *log;                    /* optional GEMM shape log (benchmarks) */
+
+    /* Main loss: act[0] = input rows, act[l] = a_l (l < L) or logits (l = L). */
+    jn_real *act[JN_MAX_LAYERS + 1];
+    jn_real *delta[2];                   /* backward ping-pong, max_rows x max_width */
+
+    /* Penalty: rows = primal rows then tangent rows (tangent_chunk of them per example).
+     * pre[l] = [z~_l ; s_l], h[l] = [a~_l ; t_l], h[0] = [x~ ; v]; gate[l] = 1 - a~_l^2. */
+    int tangent_chunk;                   /* tangent directions per pass (<= K) */
+    jn_real *pre[JN_MAX_LAYERS + 1];
+    jn_real *h[JN_MAX_LAYERS + 1];
+    jn_real *gate[JN_MAX_LAYERS + 1];
+    jn_real *adj[2];                     /* reverse ping-pong: [p ; u] */
+    jn_real *dpre;                       /* [q ; ds] */
+    jn_real *unit_norm;                  /* hidden1: c_j = ||W_1j||^2 */
+};
+
+/* Rows of penalty scratch: primal rows plus tangent_chunk tangent rows per example. */
+static inline int jn_cpu_penalty_rows(const jn_cpu_ws *ws, int batch_rows)
+{
+    return batch_rows * (1 + ws->tangent_chunk);
+}
+
+/* Records every GEMM shape of later calls into log (NULL stops recording). */
+void jn_cpu_ws_log_gemms(jn_cpu_ws *ws, jn_gemm_log *log);
+
+#endif

@@ -1,0 +1,338 @@
+/* Named data sets (mnist, mnist-binary, usps, idx:IMAGES,LABELS), the search for their folder,
+ * and the train / validation / test split.
+ *
+ * A named set's file NAME is accepted as NAME.gz or NAME; when both exist, NAME.gz is used
+ * (it is what the official sources and datasets/fetch.sh provide). */
+#include "jacnoise/data.h"
+#include "jacnoise/error.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#define MAX_FILES 4
+
+typedef enum { KIND_MNIST, KIND_USPS } set_kind;
+
+typedef struct {
+    const char *name;
+    set_kind kind;
+    int binary;                     /* pixels thresholded at 0.5 */
+    const char *files[MAX_FILES];   /* train images, labels, test images, labels (USPS: 2) */
+    int nfiles;
+    long valid;                     /* default validation size */
+} named_set;
+
+#define MNIST_FILES                                                                      \
+    {"train-images-idx3-ubyte", "train-labels-idx1-ubyte", "t10k-images-idx3-ubyte", \
+     "t10k-labels-idx1-ubyte"}
+
+static const named_set named_sets[] = {
+    {"mnist", KIND_MNIST, 0, MNIST_FILES, 4, 10000},
+    {"mnist-binary", KIND_MNIST, 1, MNIST_FILES, 4, 10000},
+    {"usps", KIND_USPS, 0, {"zip.train", "zip.test"}, 2, 1000},
+};
+#define N_NAMED ((int)(sizeof named_sets / sizeof named_sets[0]))
+#define DATA_CHOICES "mnist, mnist-binary, usps or idx:IMAGES,LABELS"
+
+/* The files one search looks for; gz: NAME.gz is accepted too (and preferred). */
+typedef struct {
+    const char *what; /* for messages: "mnist", "--data idx:a,b" */
+    const char *names[MAX_FILES];
+    int n;
+    int gz;
+} file_list;
+
+static const named_set *find_named(const char *data)
+{
+    for (int i = 0; i < N_NAMED; i++)
+        if (strcmp(named_sets[i].name, data) == 0)
+            return &named_sets[i];
+    return NULL;
+}
+
+static int is_idx_spec(const char *s) { return strncmp(s, "idx:", 4) == 0; }
+
+static int is_file(const char *path)
+{
+    struct stat st;
+    return stat(path, &st) == 0 && S_ISREG(st.st_mode);
+}
+
+/* out = dir/name+suffix, or name+suffix when dir is "" (files used as given). */
+static int join(char *out, size_t cap, const char *dir, const char *name, const char *suffix)
+{
+    int len = *dir ? snprintf(out, cap, "%s/%s%s", dir, name, suffix)
+                   : snprintf(out, cap, "%s%s", name, suffix);
+    if (len < 0 || (size_t)len >= cap)
+        return jn_fail("%s/%s%s: path too long (at most %zu bytes)", dir, name, suffix, cap - 1);
+    return 0;
+}
+
+/* Sets out to the path of `name` in dir (NAME.gz first when gz); 0 if found, -1 if not. */
+static int locate(const char *dir, const char *name, int gz, char *out, size_t cap)
+{
+    if (gz && join(out, cap, dir, name, ".gz") == 0 && is_file(out))
+        return 0;
+    if (join(out, cap, dir, name, "") == 0 && is_file(out))
+        return 0;
+    return -1;
+}
+
+static int folder_has_all(const char *dir, const file_list *fl)
+{
+    char path[4096];
+    for (int i = 0; i < fl->n; i++)
+        if (locate(dir, fl->names[i], fl->gz, path, sizeof path))
+            return 0;
+    return 1;
+}
+
+/* Appends printf-style text to a message being built, truncating quietly. */
+static void append(char *buf, size_t cap, const char *fmt, ...)
+{
+    size_t len = strlen(buf);
+    if (len + 1 >= cap)
+        return;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(buf + len, cap - len, fmt, ap);
+    va_end(ap);
+}
+
+/* Finds the first folder holding every file of fl: data_dir alone if given, else
+ * $JACNOISE_DATA, ./data, ../shared/datasets. */
+static int search_folders(const file_list *fl, const char *data_dir, char *out, size_t cap)
+{
+    const char *env = getenv("JACNOISE_DATA");
+    const char *tried[3];
+    int n = 0;
+    if (data_dir && *data_dir) {
+        tried[n++] = data_dir;
+    } else {
+        if (env && *env)
+            tried[n++] = env;
+        tried[n++] = "./data";
+        tried[n++] = "../shared/datasets";
+    }
+    for (int i = 0; i < n; i++) {
+        if (folder_has_all(tried[i], fl)) {
+            if (strlen(tried[i]) >= cap)
+                return jn_fail("%s: folder name too long (at most %zu bytes)", tried[i],
+                               cap - 1);
+            strcpy(out, tried[i]);
+            return 0;
+        }
+    }
+
+    char msg[1800] = "";
+    append(msg, sizeof msg, "%s: cannot find ", fl->what);
+    for (int i = 0; i < fl->n; i++)
+        append(msg, sizeof msg, "%s%s%s", i ? ", " : "", fl->names[i], fl->gz ? "[.gz]" : "");
+    if (data_dir && *data_dir) {
+        append(msg, sizeof msg, " in the --data-dir folder %s (the only folder searched when it "
+               "is given)", data_dir);
+    } else {
+        append(msg, sizeof msg, " in any folder tried:");
+        for (int i = 0; i < n; i++)
+            append(msg, sizeof msg, "%s %s%s", i ? "," : "", tried[i] == env ? "$JACNOISE_DATA=" : "",
+                   tried[i]);
+        if (!env || !*env)
+            append(msg, sizeof msg, " ($JACNOISE_DATA is not set)");
+    }
+    append(msg, sizeof msg, "; download the public sets with datasets/fetch.sh DIR, or give the "
+           "folder with --data-dir DIR");
+    return jn_fail("%s", msg);
+}
+
+/* Splits "idx:IMAGES,LABELS" (given with option `opt`) into its two paths. */
+static int parse_idx_spec(const char *spec, const char *opt, char *images, char *labels,
+                          size_t cap)
+{
+    const char *body = spec + 4, *comma = strchr(body, ',');
+    if (!is_idx_spec(spec) || !comma || comma == body || !comma[1] || strchr(comma + 1, ','))
+        return jn_fail("%s %s: expected idx:IMAGES,LABELS (two IDX file names separated by one "
+                       "comma)",
+                       opt, spec);
+    size_t ilen = (size_t)(comma - body), llen = strlen(comma + 1);
+    if (ilen >= cap || llen >= cap)
+        return jn_fail("%s %s: file name too long (at most %zu bytes)", opt, spec, cap - 1);
+    memcpy(images, body, ilen);
+    images[ilen] = '\0';
+    memcpy(labels, comma + 1, llen + 1);
+    return 0;
+}
+
+/* The folder for an idx: pair: "" when both files exist as given, else the folder search. */
+static int find_idx_dir(const char *spec, const char *opt, const char *data_dir, char *out,
+                        size_t cap)
+{
+    char images[4096], labels[4096], what[4200];
+    if (parse_idx_spec(spec, opt, images, labels, sizeof images))
+        return -1;
+    if (is_file(images) && is_file(labels)) {
+        out[0] = '\0';
+        return 0;
+    }
+    snprintf(what, sizeof what, "%s %.4096s (not found as given)", opt, spec);
+    file_list fl = {what, {images, labels}, 2, 0};
+    return search_folders(&fl, data_dir, out, cap);
+}
+
+long jn_data_default_valid(const char *data, long n_train_file)
+{
+    const named_set *set = find_named(data);
+    return set ? set->valid : n_train_file / 10; /* idx: a tenth of the training file */
+}
+
+int jn_data_find_dir(const char *data, const char *data_dir, char *out, size_t cap)
+{
+    if (is_idx_spec(data))
+        return find_idx_dir(data, "--data", data_dir, out, cap);
+    const named_set *set = find_named(data);
+    if (!set)
+        return jn_fail("--data %s: unknown data set (expected " DATA_CHOICES ")", data);
+    file_list fl = {set->name, {0}, set->nfiles, 1};
+    for (int i = 0; i < set->nfiles; i++)
+        fl.names[i] = set->files[i];
+    return search_folders(&fl, data_dir, out, cap);
+}
+
+void jn_dataset_free(jn_dataset *set)
+{
+    free(set->x);
+    free(set->y);
+    memset(set, 0, sizeof *set);
+}
+
+void jn_data_free(jn_data *data)
+{
+    jn_dataset_free(&data->train);
+    jn_dataset_free(&data->valid);
+    jn_dataset_free(&data->test);
+    data->dir[0] = '\0';
+}
+
+/* Loads an idx: pair; test labels are held below the training classes (classes_hint). */
+static int load_idx(const char *spec, const char *opt, const char *data_dir, int classes_hint,
+                    jn_dataset *out)
+{
+    char dir[4096], images[4096], labels[4096], ipath[8192], lpath[8192];
+    if (find_idx_dir(spec, opt, data_dir, dir, sizeof dir) ||
+        parse_idx_spec(spec, opt, images, labels, sizeof images) ||
+        join(ipath, sizeof ipath, dir, images, "") || join(lpath, sizeof lpath, dir, labels, ""))
+        return -1;
+    return jn_idx_load_pair(ipath, lpath, classes_hint, out);
+}
+
+/* Loads the training file (train) and test file (test) of a named set found in dir. */
+static int load_named(const named_set *set, const char *dir, jn_dataset *train,
+                      jn_dataset *test)
+{
+    char p[MAX_FILES][8192];
+    for (int i = 0; i < set->nfiles; i++)
+        if (locate(dir, set->files[i], 1, p[i], sizeof p[i]))
+            return jn_fail("%s: %s[.gz] is gone from %s", set->name, set->files[i], dir);
+    if (set->kind == KIND_USPS)
+        return jn_usps_load(p[0], train) || jn_usps_load(p[1], test) ? -1 : 0;
+    return jn_idx_load_pair(p[0], p[1], 10, train) || jn_idx_load_pair(p[2], p[3], 10, test)
+               ? -1
+               : 0;
+}
+
+static void binarize(jn_dataset *set)
+{
+    size_t total = (size_t)set->n * (size_t)set->d;
+    for (size_t i = 0; i < total; i++)
+        set->x[i] = set->x[i] >= 0.5f ? 1.0f : 0.0f;
+}
+
+/* dst = a copy of examples [from, from + n) of src, named prefix/part. */
+static int take(const jn_dataset *src, int from, int n, const char *prefix, const char *part,
+                jn_dataset *dst)
+{
+    size_t values = (size_t)n * (size_t)src->d;
+    memset(dst, 0, sizeof *dst);
+    snprintf(dst->name, sizeof dst->name, "%s/%s", prefix, part);
+    dst->n = n;
+    dst->d = src->d;
+    dst->classes = src->classes;
+    dst->x = malloc(values ? values * sizeof *dst->x : 1);
+    dst->y = malloc(n ? (size_t)n * sizeof *dst->y : 1);
+    if (!dst->x || !dst->y) {
+        jn_dataset_free(dst);
+        return jn_fail("%s/%s: cannot allocate %d examples", prefix, part, n);
+    }
+    memcpy(dst->x, src->x + (size_t)from * (size_t)src->d, values * sizeof *dst->x);
+    memcpy(dst->y, src->y + from, (size_t)n * sizeof *dst->y);
+    return 0;
+}
+
+/* Splits the training file: validation = its last `valid` examples, training = the first
+ * train_limit (or all) of the rest. */
+static int split(const jn_data_request *req, const char *prefix, const jn_dataset *file,
+                 const jn_dataset *test, jn_data *out)
+{
+    int defaulted = req->valid == -1;
+    long valid = defaulted ? jn_data_default_valid(req->data, file->n) : req->valid;
+    if (valid < 0)
+        return jn_fail("--valid %ld: expected -1 (the default) or a count >= 0", valid);
+    if (valid >= file->n)
+        return jn_fail("--valid %ld%s: the training file of %s has %d examples; the validation "
+                       "split must leave at least one for training",
+                       valid, defaulted ? " (the default)" : "", prefix, file->n);
+    long rest = file->n - valid;
+    if (req->train_limit < 0)
+        return jn_fail("--train-limit %ld: expected 0 (all) or a positive count",
+                       req->train_limit);
+    if (req->train_limit > rest)
+        return jn_fail("--train-limit %ld: only %ld training examples are available (the "
+                       "training file of %s has %d, --valid takes %ld)",
+                       req->train_limit, rest, prefix, file->n, valid);
+    long keep = req->train_limit ? req->train_limit : rest;
+    if (take(file, 0, (int)keep, prefix, "train", &out->train) ||
+        take(file, (int)rest, (int)valid, prefix, "valid", &out->valid))
+        return -1;
+    if (test->x)
+        return take(test, 0, test->n, prefix, "test", &out->test);
+    return take(file, 0, 0, prefix, "test", &out->test); /* idx: data without --test */
+}
+
+int jn_data_load(const jn_data_request *req, jn_data *out)
+{
+    memset(out, 0, sizeof *out);
+    const char *data = req->data ? req->data : "";
+    const char *test_spec = req->test ? req->test : "";
+    const named_set *set = find_named(data);
+    if (!*data)
+        return jn_fail("--data: no data set given (expected " DATA_CHOICES ")");
+    if (!set && !is_idx_spec(data))
+        return jn_fail("--data %s: unknown data set (expected " DATA_CHOICES ")", data);
+    if (set && *test_spec)
+        return jn_fail("--test %s: only for idx: data (%s has its own test files)", test_spec,
+                       set->name);
+
+    jn_dataset file = {0}, test = {0};
+    int rc = -1;
+    if (set) {
+        if (jn_data_find_dir(data, req->data_dir, out->dir, sizeof out->dir) ||
+            load_named(set, out->dir, &file, &test))
+            goto done;
+        if (set->binary) {
+            binarize(&file);
+            binarize(&test);
+        }
+    } else if (load_idx(data, "--data", req->data_dir, 0, &file) ||
+               (*test_spec && load_idx(test_spec, "--test", req->data_dir, file.classes, &test))) {
+        goto done;
+    }
+    rc = split(req, set ? set->name : "idx", &file, &test, out);
+done:
+    jn_dataset_free(&file);
+    jn_dataset_free(&test);
+    if (rc)
+        jn_data_free(out);
+    return rc;
+}

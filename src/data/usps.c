@@ -1,0 +1,179 @@
+/* USPS digits as distributed with "The Elements of Statistical Learning" (zip.train, zip.test):
+ * text lines of a label and 256 grey values in [-1, 1].
+ *
+ * Read line by line with a bounded line buffer, so memory follows the valid lines, not the
+ * size of a bad file. Numbers go through strtod, which takes both the "6.0000" style of
+ * zip.train and the compact "9" / "-0.948" style of zip.test. */
+#include "jacnoise/data.h"
+#include "jacnoise/error.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <zlib.h>
+
+#define USPS_VALUES 256
+#define USPS_FIELDS (USPS_VALUES + 1)
+/* A line is about 2,100 bytes in zip.train; four times that is surely not USPS. */
+#define MAX_LINE 8192
+
+static int is_separator(char c) { return c == ' ' || c == '\t' || c == '\r'; }
+
+/* Copies a field for a message: at most 24 characters, non-printable ones as '?'. */
+static const char *excerpt(const char *s, size_t len, char buf[32])
+{
+    size_t n = len < 24 ? len : 24, i;
+    for (i = 0; i < n; i++)
+        buf[i] = s[i] >= 0x20 && s[i] < 0x7f ? s[i] : '?';
+    strcpy(buf + i, len > n ? "..." : "");
+    return buf;
+}
+
+/* Parses one line (len bytes, NUL-terminated) into a label and 256 values mapped to [0, 1]. */
+static int parse_line(const char *path, long lineno, const char *line, size_t len, int32_t *y,
+                      float *x)
+{
+    const char *start[USPS_FIELDS];
+    size_t flen[USPS_FIELDS];
+    int fields = 0;
+    char show[32];
+    for (const char *p = line, *e = line + len;;) {
+        while (p < e && is_separator(*p))
+            p++;
+        if (p == e)
+            break;
+        const char *tok = p;
+        while (p < e && !is_separator(*p))
+            p++;
+        if (fields < USPS_FIELDS) {
+            start[fields] = tok;
+            flen[fields] = (size_t)(p - tok);
+        }
+        fields++;
+    }
+    if (fields != USPS_FIELDS)
+        return jn_fail("%s: line %ld: expected %d fields (label and %d values), found %d", path,
+                       lineno, USPS_FIELDS, USPS_VALUES, fields);
+
+    for (int k = 0; k < USPS_FIELDS; k++) {
+        char *end;
+        double v = strtod(start[k], &end);
+        const char *text = excerpt(start[k], flen[k], show);
+        if (end != start[k] + flen[k])
+            return jn_fail("%s: line %ld: field %d: expected a number, found \"%s\"", path,
+                           lineno, k + 1, text);
+        if (!isfinite(v))
+            return jn_fail("%s: line %ld: field %d: expected a finite number, found \"%s\"",
+                           path, lineno, k + 1, text);
+        if (k == 0) {
+            if (v != floor(v) || v < 0 || v > 9)
+                return jn_fail("%s: line %ld: field 1 (label): expected an integer 0..9, found "
+                               "\"%s\"",
+                               path, lineno, text);
+            *y = (int32_t)v;
+        } else {
+            if (v < -1 || v > 1)
+                return jn_fail("%s: line %ld: field %d (value %d of %d): expected a value in "
+                               "[-1, 1], found \"%s\"",
+                               path, lineno, k + 1, k, USPS_VALUES, text);
+            x[k - 1] = (float)((v + 1.0) / 2.0); /* -1 background .. +1 ink -> 0 .. 1 */
+        }
+    }
+    return 0;
+}
+
+/* Makes room for one more example, doubling the arrays. */
+static int reserve(const char *path, jn_dataset *out, int *cap)
+{
+    if (out->n < *cap)
+        return 0;
+    if (*cap > (1 << 30) / USPS_VALUES)
+        return jn_fail("%s: line %d: too many lines for a USPS file", path, out->n + 1);
+    int next = *cap ? 2 * *cap : 1024;
+    float *x = realloc(out->x, (size_t)next * USPS_VALUES * sizeof *x);
+    if (x)
+        out->x = x;
+    int32_t *y = realloc(out->y, (size_t)next * sizeof *y);
+    if (y)
+        out->y = y;
+    if (!x || !y)
+        return jn_fail("%s: cannot allocate room for %d examples", path, next);
+    *cap = next;
+    return 0;
+}
+
+/* Fails for a read that stopped on an error rather than at the end of the file. */
+static int check_stream(gzFile f, const char *path, long lineno)
+{
+    int errnum = 0;
+    const char *msg = gzerror(f, &errnum);
+    size_t len = strlen(path);
+    if (errnum == Z_OK)
+        return 0;
+    if (strncmp(msg, path, len) == 0 && strncmp(msg + len, ": ", 2) == 0)
+        msg += len + 2; /* zlib starts its text with the path */
+    return jn_fail("%s: line %ld: %s (zlib: %s)", path, lineno,
+                   errnum == Z_ERRNO       ? "read error"
+                   : errnum == Z_BUF_ERROR ? "gzip stream ends early"
+                                           : "corrupt gzip data",
+                   msg);
+}
+
+int jn_usps_load(const char *path, jn_dataset *out)
+{
+    memset(out, 0, sizeof *out);
+    errno = 0;
+    gzFile f = gzopen(path, "rb");
+    if (!f)
+        return jn_fail("%s: cannot open: %s", path, errno ? strerror(errno) : "out of memory");
+    gzbuffer(f, 1 << 18);
+    char line[MAX_LINE + 1];
+    int cap = 0, rc = -1;
+    for (long lineno = 1;; lineno++) {
+        size_t len = 0;
+        int c;
+        while ((c = gzgetc(f)) != -1 && c != '\n') {
+            if (len == MAX_LINE) {
+                jn_fail("%s: line %ld: longer than %d bytes (expected %d fields: label and %d "
+                        "values)",
+                        path, lineno, MAX_LINE, USPS_FIELDS, USPS_VALUES);
+                goto done;
+            }
+            line[len++] = (char)c;
+        }
+        if (c == -1 && check_stream(f, path, lineno))
+            goto done;
+        if (c == -1 && len == 0)
+            break; /* end of file after a final newline */
+        line[len] = '\0';
+        const char *nul = memchr(line, '\0', len);
+        if (nul) {
+            jn_fail("%s: line %ld: column %ld: unexpected NUL byte (expected text)", path, lineno,
+                    (long)(nul - line) + 1);
+            goto done;
+        }
+        if (reserve(path, out, &cap) ||
+            parse_line(path, lineno, line, len, &out->y[out->n],
+                       &out->x[(size_t)out->n * USPS_VALUES]))
+            goto done;
+        out->n++;
+        if (c == -1)
+            break; /* last line without a newline */
+    }
+    if (out->n == 0) {
+        jn_fail("%s: line 1: empty file (expected lines of %d fields: label and %d values)", path,
+                USPS_FIELDS, USPS_VALUES);
+        goto done;
+    }
+    out->d = USPS_VALUES;
+    out->classes = 10;
+    snprintf(out->name, sizeof out->name, "%s", path);
+    rc = 0;
+done:
+    gzclose(f); /* for reading it only repeats what check_stream has checked */
+    if (rc)
+        jn_dataset_free(out);
+    return rc;
+}

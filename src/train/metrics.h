@@ -1,0 +1,48 @@
+/* The run folder's text outputs: metrics.jsonl (one JSON object per epoch) and
+ * summary.json (how the run ended). Internal to src/train. */
+#ifndef JACNOISE_TRAIN_METRICS_H
+#define JACNOISE_TRAIN_METRICS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+typedef struct {
+    int epoch;              /* 1-based */
+    uint64_t step;          /* global steps done at the end of the epoch */
+    double lr;
+    double train_loss;      /* mean main loss over the epoch's training examples */
+    double penalty;         /* mean R (before lam); NaN when the penalty is off */
+    double weight_decay;    /* (wd/2) sum ||W||^2 at the end of the epoch */
+    double objective;       /* train_loss + lam penalty + weight_decay */
+    double train_error;     /* % misclassified during the epoch (at the noisy input) */
+    double valid_error;     /* %; NaN when there is no validation set */
+    double test_error;      /* %; NaN when there is no test set */
+    int best;               /* this epoch's parameters are the best so far */
+    double seconds;         /* wall time of the epoch, evaluation included */
+} jn_epoch_metrics;
+
+typedef struct {
+    const char *status;     /* finished, early-stopped, diverged, interrupted, paused */
+    const char *message;
+    int epochs_done;
+    uint64_t steps;
+    int best_epoch;
+    double best_valid_error;
+    double test_error;      /* of the best parameters */
+    double seconds;         /* this process's wall time */
+} jn_run_summary;
+
+/* Appends one epoch's line (fsync'ed). */
+int jn_metrics_append(const char *path, const jn_epoch_metrics *m);
+
+/* Keeps the lines of epochs <= epochs (resume: the epochs the checkpoint has done), rewriting
+ * the file atomically; a missing file is fine. */
+int jn_metrics_truncate(const char *path, int epochs);
+
+/* Writes summary.json atomically. */
+int jn_summary_write(const char *path, const jn_run_summary *s);
+
+/* Appends a JSON number to a buffer (null for NaN or Inf). */
+void jn_json_number(char *out, size_t cap, double v);
+
+#endif

@@ -1,0 +1,55 @@
+/* Progress line on stderr. */
+#include "train/progress.h"
+
+#include <stdio.h>
+#include <time.h>
+#include <unistd.h>
+
+double jn_now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+void jn_progress_init(jn_progress *p, jn_progress_mode mode)
+{
+    p->enabled = mode == JN_PROGRESS_ALWAYS || (mode == JN_PROGRESS_AUTO && isatty(STDERR_FILENO));
+    p->last_draw = 0;
+    p->drawn = 0;
+}
+
+static void format_duration(double s, char *out, size_t cap)
+{
+    long t = s > 0 && s < 1e9 ? (long)(s + 0.5) : 0;
+    if (t >= 3600)
+        snprintf(out, cap, "%ldh%02ldm", t / 3600, t / 60 % 60);
+    else
+        snprintf(out, cap, "%ldm%02lds", t / 60, t % 60);
+}
+
+void jn_progress_update(jn_progress *p, int epoch, int epochs, long batch, long batches, double loss,
+                        double eta_seconds)
+{
+    if (!p->enabled)
+        return;
+    double now = jn_now();
+    if (p->drawn && now - p->last_draw < 0.1 && batch < batches)
+        return;
+    char eta[32];
+    format_duration(eta_seconds, eta, sizeof eta);
+    fprintf(stderr, "\r\033[Kepoch %d/%d  batch %ld/%ld  loss %.4f  ETA %s", epoch, epochs, batch, batches,
+            loss, eta);
+    fflush(stderr);
+    p->last_draw = now;
+    p->drawn = 1;
+}
+
+void jn_progress_clear(jn_progress *p)
+{
+    if (p->enabled && p->drawn) {
+        fprintf(stderr, "\r\033[K");
+        fflush(stderr);
+        p->drawn = 0;
+    }
+}

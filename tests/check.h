@@ -1,0 +1,42 @@
+/* Minimal test harness: CHECK records a failure with file:line and goes on, so one run
+ * reports every broken assertion; main returns check_exit(). Exit 77 means "skipped" to ctest. */
+#ifndef JACNOISE_TEST_CHECK_H
+#define JACNOISE_TEST_CHECK_H
+
+#include <stdio.h>
+#include <stdlib.h>
+
+static int check_failures;
+static int check_count;
+
+#define CHECK(cond, ...)                                                           \
+    do {                                                                           \
+        check_count++;                                                             \
+        if (!(cond)) {                                                             \
+            check_failures++;                                                      \
+            fprintf(stderr, "%s:%d: CHECK(%s) failed: ", __FILE__, __LINE__, #cond); \
+            fprintf(stderr, __VA_ARGS__);                                          \
+            fputc('\n', stderr);                                                   \
+        }                                                                          \
+    } while (0)
+
+/* Fails the test at once when a setup step fails (nothing sensible can follow). */
+#define REQUIRE(cond, ...)                                                         \
+    do {                                                                           \
+        if (!(cond)) {                                                             \
+            fprintf(stderr, "%s:%d: REQUIRE(%s) failed: ", __FILE__, __LINE__, #cond); \
+            fprintf(stderr, __VA_ARGS__);                                          \
+            fputc('\n', stderr);                                                   \
+            exit(1);                                                               \
+        }                                                                          \
+    } while (0)
+
+#define CHECK_SKIP 77
+
+static inline int check_exit(void)
+{
+    printf("%d checks, %d failed\n", check_count, check_failures);
+    return check_failures ? 1 : 0;
+}
+
+#endif

@@ -1,0 +1,558 @@
+/* The data loaders on small malformed files, written into a fresh temporary folder: each must
+ * fail with -1 and one line naming the file and where (byte offset / line number) and what was
+ * expected. A few valid small files must load with the right values. */
+#include "check.h"
+#include "jacnoise/data.h"
+#include "jacnoise/error.h"
+
+#include <dirent.h>
+#include <limits.h>
+#include <math.h>
+#include <stdarg.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <zlib.h>
+
+static char tmp_dir[PATH_MAX];
+
+/* tmp_dir/name, in one of a few rotating buffers (a check may need two paths at once). */
+static const char *path_of(const char *name)
+{
+    static char buf[4][2 * PATH_MAX];
+    static int next;
+    char *p = buf[next++ % 4];
+    snprintf(p, sizeof buf[0], "%s/%s", tmp_dir, name);
+    return p;
+}
+
+static const char *write_raw(const char *name, const void *bytes, size_t len)
+{
+    const char *p = path_of(name);
+    FILE *f = fopen(p, "wb");
+    REQUIRE(f, "cannot create %s", p);
+    REQUIRE(fwrite(bytes, 1, len, f) == len && fclose(f) == 0, "cannot write %s", p);
+    return p;
+}
+
+/* Writes bytes gzip-compressed with zlib; mode "wb" (level 6) or "wb0" (stored blocks). */
+static const char *write_gz(const char *name, const void *bytes, size_t len, const char *mode)
+{
+    const char *p = path_of(name);
+    gzFile f = gzopen(p, mode);
+    REQUIRE(f, "cannot create %s", p);
+    REQUIRE(gzwrite(f, bytes, (unsigned)len) == (int)len && gzclose(f) == Z_OK, "cannot write %s",
+            p);
+    return p;
+}
+
+/* Reads a whole small file (for damaging a gzip file on purpose). */
+static size_t read_raw(const char *p, unsigned char *buf, size_t cap)
+{
+    FILE *f = fopen(p, "rb");
+    REQUIRE(f, "cannot open %s", p);
+    size_t n = fread(buf, 1, cap, f);
+    REQUIRE(n < cap && fclose(f) == 0, "cannot read %s", p);
+    return n;
+}
+
+/* An IDX file in memory: header, then big-endian elements appended with put(). */
+typedef struct {
+    unsigned char b[1 << 16];
+    size_t len;
+} idx_buf;
+
+static void put(idx_buf *f, uint64_t v, int size)
+{
+    for (int i = size - 1; i >= 0; i--)
+        f->b[f->len++] = (unsigned char)(v >> (8 * i));
+}
+
+static void idx_header(idx_buf *f, int type, int ndim, const uint32_t *dims)
+{
+    f->len = 0;
+    put(f, (uint64_t)type << 8 | (uint64_t)ndim, 4);
+    for (int i = 0; i < ndim; i++)
+        put(f, dims[i], 4);
+}
+
+static void put_f32(idx_buf *f, float v)
+{
+    uint32_t u;
+    memcpy(&u, &v, 4);
+    put(f, u, 4);
+}
+
+static void put_f64(idx_buf *f, double v)
+{
+    uint64_t u;
+    memcpy(&u, &v, 8);
+    put(f, u, 8);
+}
+
+/* Checks a failure: rc -1, and the error names the file and holds every word (NULL-ended). */
+static void expect_error(const char *what, int rc, const char *file, ...)
+{
+    const char *err = jn_last_error();
+    CHECK(rc == -1, "%s: rc %d, expected -1", what, rc);
+    CHECK(strstr(err, file) != NULL, "%s: error \"%s\" does not name %s", what, err, file);
+    CHECK(strchr(err, '\n') == NULL, "%s: error \"%s\" is not one line", what, err);
+    va_list ap;
+    va_start(ap, file);
+    for (const char *w; (w = va_arg(ap, const char *));)
+        CHECK(strstr(err, w) != NULL, "%s: error \"%s\" lacks \"%s\"", what, err, w);
+    va_end(ap);
+}
+
+static int read_idx(const char *p)
+{
+    jn_idx idx;
+    int rc = jn_idx_read(p, &idx);
+    if (rc == 0)
+        jn_idx_free(&idx);
+    return rc;
+}
+
+/* A valid 3 x 2 x 2 u8 image file and its labels, used as the base of several cases. */
+static void small_images(idx_buf *f)
+{
+    static const uint32_t dims[3] = {3, 2, 2};
+    idx_header(f, JN_IDX_U8, 3, dims);
+    for (int i = 0; i < 12; i++)
+        put(f, i == 1 ? 128 : i == 2 ? 127 : i == 3 ? 255 : (unsigned)i * 10, 1);
+}
+
+static void small_labels(idx_buf *f, int type, const int *labels, int n)
+{
+    uint32_t dims[1] = {(uint32_t)n};
+    idx_header(f, type, 1, dims);
+    for (int i = 0; i < n; i++)
+        put(f, (uint32_t)labels[i], type == JN_IDX_U8 ? 1 : 4);
+}
+
+static void test_idx_header(void)
+{
+    expect_error("missing", read_idx(path_of("missing.idx")), "missing.idx", "cannot open",
+                 "No such file", NULL);
+
+    static const unsigned char magic[] = {0x12, 0x34, 0x56, 0x78, 0, 0, 0, 1, 0};
+    expect_error("wrong magic", read_idx(write_raw("magic.idx", magic, sizeof magic)),
+                 "magic.idx", "byte 0", "expected IDX magic", "0x12345678", NULL);
+    static const unsigned char type[] = {0, 0, 0x0A, 1, 0, 0, 0, 1, 0};
+    expect_error("unknown type", read_idx(write_raw("type.idx", type, sizeof type)), "type.idx",
+                 "byte 2", "type code 0x0A", NULL);
+    static const unsigned char ndim0[] = {0, 0, 8, 0};
+    expect_error("ndim 0", read_idx(write_raw("ndim0.idx", ndim0, sizeof ndim0)), "ndim0.idx",
+                 "byte 3", "ndim 0", "1..8", NULL);
+    static const unsigned char ndim9[] = {0, 0, 8, 9};
+    expect_error("ndim 9", read_idx(write_raw("ndim9.idx", ndim9, sizeof ndim9)), "ndim9.idx",
+                 "byte 3", "ndim 9", NULL);
+    static const unsigned char short_magic[] = {0, 0};
+    expect_error("truncated magic", read_idx(write_raw("short.idx", short_magic, 2)),
+                 "short.idx", "byte 2", "unexpected end of file", "magic", NULL);
+    static const unsigned char short_dims[] = {0, 0, 8, 3, 0, 0, 0, 5, 0, 0};
+    expect_error("truncated dims", read_idx(write_raw("dims.idx", short_dims, sizeof short_dims)),
+                 "dims.idx", "byte 10", "unexpected end of file", "dimensions",
+                 "expected 6 more bytes", "up to byte 16", NULL);
+    static const unsigned char zero_dim[] = {0, 0, 8, 2, 0, 0, 0, 5, 0, 0, 0, 0};
+    expect_error("zero item dim", read_idx(write_raw("zero.idx", zero_dim, sizeof zero_dim)),
+                 "zero.idx", "byte 8", "dimension 1 is 0", NULL);
+
+    /* 2^32 - 1 cubed: refused from the header alone, before any allocation. */
+    static const uint32_t huge[3] = {0xFFFFFFFF, 0xFFFFFFFF, 0xFFFFFFFF};
+    idx_buf f;
+    idx_header(&f, JN_IDX_U8, 3, huge);
+    clock_t t0 = clock();
+    expect_error("absurd dims", read_idx(write_raw("huge.idx", f.b, f.len)), "huge.idx",
+                 "byte 8", "absurd dimensions", NULL);
+    CHECK((double)(clock() - t0) / CLOCKS_PER_SEC < 0.5, "absurd dims: not refused at once");
+    /* 2^32 bytes declared (allowed) but absent: fails at the end of the data, allocating only
+     * what was read. */
+    static const uint32_t big[2] = {65536, 65536};
+    idx_header(&f, JN_IDX_U8, 2, big);
+    put(&f, 7, 1);
+    expect_error("big but truncated", read_idx(write_raw("big.idx", f.b, f.len)), "big.idx",
+                 "byte 13", "unexpected end of file in the payload",
+                 "expected 4294967295 more bytes", "up to byte 4294967308", NULL);
+    /* A zero item count is a valid, empty file. */
+    static const uint32_t empty[2] = {0, 4};
+    idx_header(&f, JN_IDX_F32, 2, empty);
+    jn_idx idx;
+    CHECK(jn_idx_read(write_raw("empty.idx", f.b, f.len), &idx) == 0 && idx.count == 0 &&
+              idx.dims[1] == 4,
+          "empty IDX file: %s", jn_last_error());
+    jn_idx_free(&idx);
+}
+
+static void test_idx_payload(void)
+{
+    idx_buf f;
+    small_images(&f); /* 16-byte header, 12 bytes of pixels */
+    f.len -= 3;
+    expect_error("truncated payload", read_idx(write_raw("cut.idx", f.b, f.len)), "cut.idx",
+                 "byte 25", "unexpected end of file in the payload", "expected 3 more bytes",
+                 "up to byte 28", NULL);
+    expect_error("truncated payload, gzip", read_idx(write_gz("cut.idx.gz", f.b, f.len, "wb")),
+                 "cut.idx.gz", "byte 25", "expected 3 more bytes", NULL);
+    small_images(&f);
+    put(&f, 0xAB, 1);
+    put(&f, 0xCD, 1);
+    expect_error("trailing bytes", read_idx(write_raw("trail.idx", f.b, f.len)), "trail.idx",
+                 "byte 28", "trailing bytes", NULL);
+    expect_error("trailing bytes, gzip", read_idx(write_gz("trail.idx.gz", f.b, f.len, "wb")),
+                 "trail.idx.gz", "byte 28", "trailing bytes", NULL);
+
+    /* A gzip header, then bytes that are not deflate data. */
+    static const unsigned char garbage[] = {0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 3, 0xff, 0xff, 0xff,
+                                            0xfe, 'g', 'a', 'r', 'b', 'a', 'g', 'e', 0, 1, 2};
+    expect_error("corrupt gzip", read_idx(write_raw("garbage.idx.gz", garbage, sizeof garbage)),
+                 "garbage.idx.gz", "byte 0", "corrupt gzip data", "(zlib: invalid", NULL);
+
+    /* A larger file of pseudo-random pixels, so that its compressed form has some length. */
+    static const uint32_t dims[2] = {50, 100};
+    idx_header(&f, JN_IDX_U8, 2, dims);
+    uint32_t s = 12345;
+    for (int i = 0; i < 5000; i++) {
+        s = s * 1103515245u + 12345u;
+        put(&f, (s >> 16) % 7, 1);
+    }
+    static unsigned char gz[1 << 16];
+    size_t n = read_raw(write_gz("flip.idx.gz", f.b, f.len, "wb0"), gz, sizeof gz);
+    /* Stored blocks: a flipped data byte decodes "fine", only the CRC-32 in the trailer can
+     * tell. zlib reports "incorrect data check" when the trailer is read, after the payload;
+     * that must be an error, not a quietly wrong file. */
+    gz[n - 100] ^= 0x01;
+    expect_error("flipped byte, stored gzip", read_idx(write_raw("flip.idx.gz", gz, n)),
+                 "flip.idx.gz", "corrupt gzip data", "(zlib: incorrect data check)", NULL);
+    n = read_raw(write_gz("flip9.idx.gz", f.b, f.len, "wb9"), gz, sizeof gz);
+    gz[n / 2] ^= 0x10;
+    expect_error("flipped byte, compressed gzip", read_idx(write_raw("flip9.idx.gz", gz, n)),
+                 "flip9.idx.gz", NULL);
+    /* The compressed stream cut in the middle, and cut just before its 8-byte trailer. */
+    n = read_raw(write_gz("half.idx.gz", f.b, f.len, "wb9"), gz, sizeof gz);
+    expect_error("gzip cut in the middle", read_idx(write_raw("half.idx.gz", gz, n / 2)),
+                 "half.idx.gz", "unexpected end of file", NULL);
+    expect_error("gzip trailer missing", read_idx(write_raw("notrail.idx.gz", gz, n - 8)),
+                 "notrail.idx.gz", "byte 5012", "gzip stream ends early", NULL);
+}
+
+static int load_pair(const char *images, const char *labels, int hint)
+{
+    jn_dataset set;
+    int rc = jn_idx_load_pair(images, labels, hint, &set);
+    if (rc == 0)
+        jn_dataset_free(&set);
+    return rc;
+}
+
+static void test_idx_pairs(void)
+{
+    idx_buf f;
+    small_images(&f);
+    char images[2 * PATH_MAX], labels[2 * PATH_MAX];
+    snprintf(images, sizeof images, "%s", write_raw("im.idx", f.b, f.len));
+    static const int two[2] = {1, 2}, ok[3] = {0, 2, 1}, high[3] = {1, 12, 0},
+                     neg[3] = {0, -3, 1}, absurd[3] = {0, 70000, 1};
+    small_labels(&f, JN_IDX_U8, two, 2);
+    expect_error("count mismatch", load_pair(images, write_raw("two.idx", f.b, f.len), 10), "im.idx", "two.idx",
+                 "3 images", "2 labels", NULL);
+    small_labels(&f, JN_IDX_U8, high, 3);
+    expect_error("label out of range", load_pair(images, write_raw("high.idx", f.b, f.len), 10),
+                 "high.idx", "byte 9", "label out of range", "12", "0..9", NULL);
+    small_labels(&f, JN_IDX_I32, neg, 3);
+    expect_error("negative label", load_pair(images, write_raw("neg.idx", f.b, f.len), 0),
+                 "neg.idx", "byte 12", "negative label -3", NULL);
+    small_labels(&f, JN_IDX_I32, absurd, 3);
+    expect_error("absurd label", load_pair(images, write_raw("absurd.idx", f.b, f.len), 0),
+                 "absurd.idx", "byte 12", "absurd label 70000", NULL);
+    small_labels(&f, JN_IDX_U8, ok, 3);
+    snprintf(labels, sizeof labels, "%s", write_raw("lab.idx", f.b, f.len));
+    expect_error("labels as images", load_pair(labels, labels, 0), "lab.idx", "byte 3",
+                 "ndim >= 2", NULL);
+    expect_error("images as labels", load_pair(images, images, 0), "im.idx", "byte 3", "1-D",
+                 NULL);
+    static const uint32_t dims3[3] = {3, 2, 2};
+    idx_header(&f, JN_IDX_I16, 3, dims3);
+    for (int i = 0; i < 12; i++)
+        put(&f, 1, 2);
+    expect_error("i16 images", load_pair(write_raw("i16.idx", f.b, f.len), labels, 0), "i16.idx",
+                 "byte 2", "not supported", NULL);
+
+    /* f32 images: element 5 is NaN, at byte 16 + 5 * 4. */
+    idx_header(&f, JN_IDX_F32, 3, dims3);
+    for (int i = 0; i < 12; i++)
+        put_f32(&f, i == 5 ? NAN : 0.5f);
+    expect_error("f32 NaN", load_pair(write_raw("nan.idx", f.b, f.len), labels, 0), "nan.idx",
+                 "byte 36", "not a finite", NULL);
+    idx_header(&f, JN_IDX_F64, 3, dims3);
+    for (int i = 0; i < 12; i++)
+        put_f64(&f, i == 11 ? 1e300 : 0.5);
+    expect_error("f64 beyond float", load_pair(write_raw("big64.idx", f.b, f.len), labels, 0),
+                 "big64.idx", "byte 104", "not a finite float", NULL);
+
+    /* Valid: u8 raw and gzip give the same set; classes = max label + 1. */
+    small_images(&f);
+    const char *gz_images = write_gz("im.idx.gz", f.b, f.len, "wb");
+    const char *sources[2] = {images, gz_images};
+    for (int s = 0; s < 2; s++) {
+        jn_dataset set;
+        int rc = jn_idx_load_pair(sources[s], labels, 0, &set);
+        CHECK(rc == 0, "valid u8 pair %s: %s", sources[s], jn_last_error());
+        if (rc)
+            continue;
+        CHECK(set.n == 3 && set.d == 4 && set.classes == 3, "%s: n %d d %d classes %d",
+              sources[s], set.n, set.d, set.classes);
+        CHECK(set.x[0] == 0.0f && set.x[1] == 128 / 255.0f && set.x[2] == 127 / 255.0f &&
+                  set.x[3] == 1.0f && set.x[11] == 110 / 255.0f,
+              "%s: pixel values", sources[s]);
+        CHECK(set.y[0] == 0 && set.y[1] == 2 && set.y[2] == 1, "%s: labels", sources[s]);
+        jn_dataset_free(&set);
+    }
+    /* Valid: f32 / f64 images are taken as they are, outside [0, 1] included; i32 labels. */
+    idx_header(&f, JN_IDX_F64, 3, dims3);
+    for (int i = 0; i < 12; i++)
+        put_f64(&f, i == 7 ? -0.25 : i == 8 ? 2.5 : i / 16.0);
+    const char *f64 = write_raw("f64.idx", f.b, f.len);
+    small_labels(&f, JN_IDX_I32, ok, 3);
+    const char *i32 = write_raw("i32.idx", f.b, f.len);
+    jn_dataset set;
+    int rc = jn_idx_load_pair(f64, i32, 5, &set);
+    CHECK(rc == 0, "valid f64 / i32 pair: %s", jn_last_error());
+    if (rc == 0) {
+        CHECK(set.classes == 5 && set.x[7] == -0.25f && set.x[8] == 2.5f && set.x[9] == 9 / 16.0f &&
+                  set.y[1] == 2,
+              "f64 / i32 values");
+        jn_dataset_free(&set);
+    }
+    /* Host byte order for each element size. */
+    static const uint32_t three[1] = {3};
+    idx_header(&f, JN_IDX_I16, 1, three);
+    put(&f, 0x0102, 2);
+    put(&f, 0xFFFE, 2);
+    put(&f, 0x7FFF, 2);
+    jn_idx idx;
+    rc = jn_idx_read(write_gz("i16.idx.gz", f.b, f.len, "wb"), &idx);
+    CHECK(rc == 0, "i16: %s", jn_last_error());
+    if (rc == 0) {
+        const int16_t *v = idx.data;
+        CHECK(idx.type == JN_IDX_I16 && v[0] == 0x0102 && v[1] == -2 && v[2] == 0x7FFF,
+              "i16 values");
+        jn_idx_free(&idx);
+    }
+}
+
+/* A USPS line: label text, then 256 values from the pattern, with overrides. */
+static void usps_line(char *out, size_t cap, const char *label, int compact, int bad_field,
+                      const char *bad_text, int fields)
+{
+    size_t len = (size_t)snprintf(out, cap, "%s", bad_field == 1 ? bad_text : label);
+    for (int k = 2; k <= fields; k++) {
+        static const char *const pat4[4] = {"-1.0000", "1.0000", "0.0000", "-0.5000"};
+        static const char *const pat[4] = {"-1", "1", "0", "-0.5"};
+        const char *v = k == bad_field ? bad_text : compact ? pat[k % 4] : pat4[k % 4];
+        len += (size_t)snprintf(out + len, cap - len, " %s", v);
+    }
+    snprintf(out + len, cap - len, compact ? "\n" : " \n");
+}
+
+static int load_usps_text(const char *name, const char *text, int gz)
+{
+    const char *p = gz ? write_gz(name, text, strlen(text), "wb") : write_raw(name, text, strlen(text));
+    jn_dataset set;
+    int rc = jn_usps_load(p, &set);
+    if (rc == 0)
+        jn_dataset_free(&set);
+    return rc;
+}
+
+static void test_usps(void)
+{
+    static char text[3 * 4096], line[4096];
+    jn_dataset set;
+    expect_error("usps missing", jn_usps_load(path_of("zip.none"), &set), "zip.none",
+                 "cannot open", NULL);
+    expect_error("usps empty", load_usps_text("empty.zip", "", 0), "empty.zip", "empty file",
+                 NULL);
+    expect_error("usps empty gzip", load_usps_text("empty.zip.gz", "", 1), "empty.zip.gz",
+                 "empty file", NULL);
+
+    /* Line 2 has 256 fields. */
+    usps_line(text, sizeof text, "6.0000", 0, 0, NULL, 257);
+    usps_line(line, sizeof line, "6.0000", 0, 0, NULL, 256);
+    strcat(text, line);
+    expect_error("usps 256 fields", load_usps_text("fields.zip", text, 0), "fields.zip",
+                 "line 2: expected 257 fields (label and 256 values), found 256", NULL);
+    usps_line(text, sizeof text, "6", 1, 0, NULL, 258);
+    expect_error("usps 258 fields", load_usps_text("fields2.zip", text, 1), "fields2.zip",
+                 "line 1", "found 258", NULL);
+    expect_error("usps blank line", load_usps_text("blank.zip", "\n", 0), "blank.zip", "line 1",
+                 "found 0", NULL);
+
+    static const struct {
+        const char *name, *label;
+        int field;
+        const char *text;
+        const char *words[3];
+    } bad[] = {
+        {"alpha.zip", "3", 5, "abc", {"line 1", "field 5", "expected a number, found \"abc\""}},
+        {"comma.zip", "3", 9, "0,5", {"field 9", "expected a number", "0,5"}},
+        {"nan.zip", "3", 7, "nan", {"field 7", "finite", "nan"}},
+        {"inf.zip", "3", 7, "-inf", {"field 7", "finite", "-inf"}},
+        {"range.zip", "3", 3, "1.5", {"field 3", "[-1, 1]", "1.5"}},
+        {"range2.zip", "3", 257, "-1.0001", {"field 257", "[-1, 1]", "-1.0001"}},
+        {"ten.zip", "3", 1, "10", {"field 1 (label)", "integer 0..9", "\"10\""}},
+        {"half.zip", "3", 1, "3.5", {"field 1 (label)", "integer 0..9", "3.5"}},
+        {"minus.zip", "3", 1, "-1", {"field 1 (label)", "integer 0..9", "-1"}},
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        usps_line(text, sizeof text, bad[i].label, 1, bad[i].field, bad[i].text, 257);
+        expect_error(bad[i].name, load_usps_text(bad[i].name, text, 0), bad[i].name,
+                     bad[i].words[0], bad[i].words[1], bad[i].words[2], NULL);
+    }
+    /* The third line is bad: the number counts lines from 1. */
+    usps_line(line, sizeof line, "1", 1, 0, NULL, 257);
+    strcpy(text, line);
+    strcat(text, line);
+    usps_line(line, sizeof line, "1", 1, 100, "x", 257);
+    strcat(text, line);
+    expect_error("usps line 3", load_usps_text("third.zip.gz", text, 1), "third.zip.gz",
+                 "line 3", "field 100", NULL);
+
+    static char longline[10000];
+    memset(longline, '1', sizeof longline - 2);
+    longline[sizeof longline - 2] = '\n';
+    expect_error("usps long line", load_usps_text("long.zip", longline, 0), "long.zip", "line 1",
+                 "longer than", NULL);
+    static const char nul[] = "1 0\0 1\n";
+    expect_error("usps NUL byte", jn_usps_load(write_raw("nul.zip", nul, sizeof nul - 1), &set),
+                 "nul.zip", "line 1", "NUL", NULL);
+
+    /* A gzip stream cut short: an error, not the lines before the cut. */
+    for (int i = 0; i < 3; i++) {
+        usps_line(line, sizeof line, "2", 1, 0, NULL, 257);
+        strcpy(text + (i ? strlen(text) : 0), line);
+    }
+    static unsigned char gz[1 << 14];
+    size_t n = read_raw(write_gz("cut.zip.gz", text, strlen(text), "wb"), gz, sizeof gz);
+    expect_error("usps gzip cut", jn_usps_load(write_raw("cut.zip.gz", gz, n - 4), &set),
+                 "cut.zip.gz", "line 4", "gzip stream ends early (zlib: unexpected end of file)", NULL);
+
+    /* Valid: zip.train style (4 decimals, trailing space), zip.test style (compact, no final
+     * newline), raw and gzip. Values -1, 1, 0, -0.5 map to 0, 1, 0.5, 0.25. */
+    usps_line(text, sizeof text, "6.0000", 0, 0, NULL, 257);
+    usps_line(line, sizeof line, "9", 1, 0, NULL, 257);
+    line[strlen(line) - 1] = '\0';
+    strcat(text, line);
+    for (int g = 0; g < 2; g++) {
+        const char *p = g ? write_gz("ok.zip.gz", text, strlen(text), "wb")
+                          : write_raw("ok.zip", text, strlen(text));
+        int rc = jn_usps_load(p, &set);
+        CHECK(rc == 0, "valid USPS %s: %s", p, jn_last_error());
+        if (rc)
+            continue;
+        CHECK(set.n == 2 && set.d == 256 && set.classes == 10 && set.y[0] == 6 && set.y[1] == 9,
+              "%s: n %d d %d labels %d %d", p, set.n, set.d, set.y[0], set.y[1]);
+        int wrong = 0;
+        for (int i = 0; i < 2 * 256; i++) {
+            static const float want[4] = {0.0f, 1.0f, 0.5f, 0.25f};
+            wrong += set.x[i] != want[(i % 256 + 2) % 4];
+        }
+        CHECK(wrong == 0, "%s: %d values wrong", p, wrong);
+        jn_dataset_free(&set);
+    }
+    /* -0.948 (zip.test style) -> 0.026. */
+    usps_line(text, sizeof text, "0", 1, 2, "-0.948", 257);
+    int rc = jn_usps_load(write_raw("frac.zip", text, strlen(text)), &set);
+    CHECK(rc == 0 && set.x[0] == (float)((-0.948 + 1.0) / 2.0), "-0.948: %s", jn_last_error());
+    if (rc == 0)
+        jn_dataset_free(&set);
+}
+
+/* jn_data_load with idx: files and the refusals of the request itself. */
+static void test_requests(void)
+{
+    idx_buf f;
+    small_images(&f);
+    write_raw("ri.idx", f.b, f.len);
+    static const int train_labels[3] = {0, 2, 1}, test_labels[3] = {1, 5, 0};
+    small_labels(&f, JN_IDX_U8, train_labels, 3);
+    write_raw("rl.idx", f.b, f.len);
+    small_labels(&f, JN_IDX_U8, test_labels, 3);
+    write_raw("rt.idx", f.b, f.len);
+
+    jn_data data;
+    /* Relative names are found in the data folder; valid 1 of 3, test from --test. */
+    jn_data_request req = {"idx:ri.idx,rl.idx", "idx:ri.idx,rl.idx", tmp_dir, 1, 0};
+    int rc = jn_data_load(&req, &data);
+    CHECK(rc == 0, "idx: request: %s", jn_last_error());
+    if (rc == 0) {
+        CHECK(data.train.n == 2 && data.valid.n == 1 && data.test.n == 3 &&
+                  data.valid.y[0] == 1 && data.train.classes == 3 &&
+                  strcmp(data.valid.name, "idx/valid") == 0,
+              "idx: splits %d / %d / %d", data.train.n, data.valid.n, data.test.n);
+        jn_data_free(&data);
+    }
+    req.test = "idx:ri.idx,rt.idx"; /* label 5 >= the 3 training classes */
+    expect_error("test label beyond training classes", jn_data_load(&req, &data), "rt.idx",
+                 "byte 9", "label out of range", "0..2", NULL);
+    req.test = "idx:ri.idx";
+    expect_error("bad --test spec", jn_data_load(&req, &data), "idx:ri.idx", "--test",
+                 "expected idx:IMAGES,LABELS", NULL);
+    req.test = NULL;
+    req.data = "idx:ri.idx,nothere.idx";
+    expect_error("idx: file missing", jn_data_load(&req, &data), "nothere.idx", "cannot find",
+                 tmp_dir, NULL);
+    req.data = "kmnist";
+    expect_error("unknown set", jn_data_load(&req, &data), "kmnist", "mnist, mnist-binary, usps",
+                 "idx:IMAGES,LABELS", NULL);
+    jn_data_request named = {"usps", "idx:ri.idx,rl.idx", tmp_dir, -1, 0};
+    expect_error("--test with a named set", jn_data_load(&named, &data), "--test", "idx: data",
+                 NULL);
+    named.test = NULL;
+    expect_error("named set not in folder", jn_data_load(&named, &data), tmp_dir, "zip.train",
+                 "fetch.sh", NULL);
+
+    /* A named set's files are accepted raw (zip.train) or gzip (zip.test.gz). */
+    static char text[3 * 4096];
+    for (int i = 0; i < 3; i++)
+        usps_line(text + strlen(text), sizeof text - strlen(text), i ? "4" : "7", 1, 0, NULL, 257);
+    write_raw("zip.train", text, strlen(text));
+    write_gz("zip.test.gz", text, strlen(text), "wb");
+    named.valid = 1;
+    rc = jn_data_load(&named, &data);
+    CHECK(rc == 0, "usps from a raw zip.train and zip.test.gz: %s", jn_last_error());
+    if (rc == 0) {
+        CHECK(data.train.n == 2 && data.valid.n == 1 && data.test.n == 3 && data.train.y[0] == 7 &&
+                  strcmp(data.dir, tmp_dir) == 0 && strcmp(data.test.name, "usps/test") == 0,
+              "usps: %d / %d / %d from %s", data.train.n, data.valid.n, data.test.n, data.dir);
+        jn_data_free(&data);
+    }
+}
+
+/* Removes the temporary folder and the files the cases wrote into it. */
+static void remove_tmp_dir(void)
+{
+    DIR *d = opendir(tmp_dir);
+    REQUIRE(d, "cannot list %s", tmp_dir);
+    for (struct dirent *e; (e = readdir(d));)
+        if (strcmp(e->d_name, ".") && strcmp(e->d_name, ".."))
+            CHECK(unlink(path_of(e->d_name)) == 0, "cannot remove %s", path_of(e->d_name));
+    closedir(d);
+    CHECK(rmdir(tmp_dir) == 0, "cannot remove %s", tmp_dir);
+}
+
+int main(void)
+{
+    const char *tmp = getenv("TMPDIR");
+    snprintf(tmp_dir, sizeof tmp_dir, "%s/jn_data_XXXXXX", tmp && *tmp ? tmp : "/tmp");
+    REQUIRE(mkdtemp(tmp_dir), "mkdtemp %s failed", tmp_dir);
+
+    test_idx_header();
+    test_idx_payload();
+    test_idx_pairs();
+    test_usps();
+    test_requests();
+
+    remove_tmp_dir();
+    return check_exit();
+}

@@ -1,0 +1,138 @@
+/* Every gradient term of SPEC.md against central finite differences, in float64.
+ *
+ * Built against the float64 library: with h = 1e-5 the central difference has truncation
+ * error ~ h^2 |f'''| ~ 1e-10 and rounding error ~ 1e-16 / h ~ 1e-11 for these O(1)
+ * objectives, so a relative error ||g - fd|| / ||fd|| above 1e-7 is a wrong formula, not
+ * noise. Noise buffers are fixed inputs, so each objective is a deterministic function. */
+#include "check.h"
+#include "jacnoise/cpu.h"
+#include "jacnoise/rng.h"
+
+#include <math.h>
+#include <string.h>
+
+typedef struct {
+    const char *name;
+    jn_objective obj;
+} config;
+
+static jn_model model;
+static int B = 4;
+static jn_real *x, *xi, *eps, *v;
+static int32_t y[4];
+
+/* Objective value (with weight decay) and its full gradient (weight decay through the
+ * optimizer: one update with lr = 1, mu = 0 from zero velocity leaves vel = g + wd W). */
+static double objective(const jn_objective *obj, const jn_real *params, jn_real *full_grad)
+{
+    jn_cpu_ws *ws = jn_cpu_ws_new(&model, obj, B);
+    REQUIRE(ws, "workspace");
+    jn_real *grad = calloc(model.n_params, sizeof *grad);
+    jn_batch batch = {x, y, B};
+    jn_noise noise = {xi, eps, v};
+    jn_step_terms terms;
+    jn_cpu_step(ws, params, &batch, &noise, &terms, grad);
+    double f = terms.loss + obj->jac_lambda * terms.penalty + jn_weight_decay_term(&model, params, obj->weight_decay);
+    if (full_grad) {
+        jn_real *p = malloc(sizeof *p * model.n_params);
+        memcpy(p, params, sizeof *p * model.n_params);
+        memset(full_grad, 0, sizeof *full_grad * model.n_params);
+        jn_cpu_sgd_update(&model, p, grad, full_grad, 1.0, 0.0, obj->weight_decay);
+        free(p);
+    }
+    free(grad);
+    jn_cpu_ws_free(ws);
+    return f;
+}
+
+static void gradcheck(const config *c, const jn_real *params0)
+{
+    size_t n = model.n_params;
+    jn_real *params = malloc(sizeof *params * n), *g = malloc(sizeof *g * n);
+    memcpy(params, params0, sizeof *params * n);
+    objective(&c->obj, params, g);
+    double h = 1e-5, num = 0, den = 0, worst = 0;
+    size_t worst_i = 0;
+    for (size_t i = 0; i < n; i++) {
+        jn_real keep = params[i];
+        params[i] = keep + h;
+        double fp = objective(&c->obj, params, NULL);
+        params[i] = keep - h;
+        double fm = objective(&c->obj, params, NULL);
+        params[i] = keep;
+        double fd = (fp - fm) / (2 * h);
+        double diff = fabs(g[i] - fd);
+        num += diff * diff;
+        den += fd * fd;
+        if (diff > worst) {
+            worst = diff;
+            worst_i = i;
+        }
+    }
+    double rel = sqrt(num / den);
+    printf("%-36s rel err %.3e (worst |g-fd| %.2e at %zu)\n", c->name, rel, worst, worst_i);
+    CHECK(rel < 1e-7, "%s: relative gradient error %.3e", c->name, rel);
+    CHECK(den > 1e-6, "%s: gradient unexpectedly tiny (%g): the check would be vacuous", c->name, den);
+    free(params);
+    free(g);
+}
+
+int main(void)
+{
+    const int hidden[] = {5, 4, 3};
+    const int d = 6, C = 3;
+    REQUIRE(jn_model_make(&model, d, hidden, 3, C) == 0, "model");
+    const int copies = 2, K = 3;
+    x = malloc(sizeof *x * B * d);
+    xi = malloc(sizeof *xi * B * d);
+    eps = malloc(sizeof *eps * copies * B * d);
+    v = malloc(sizeof *v * copies * K * B * d);
+    jn_rng_uniform(7, JN_STREAM_EVAL_NOISE, 1, x, (size_t)B * d, 0.5);
+    for (int k = 0; k < B * d; k++)
+        x[k] += 0.5;
+    jn_rng_normal(7, JN_STREAM_INPUT_NOISE, 0, xi, (size_t)B * d);
+    jn_rng_normal(7, JN_STREAM_JAC_NOISE, 0, eps, (size_t)copies * B * d);
+    jn_rng_normal(7, JN_STREAM_TANGENT, 0, v, (size_t)copies * K * B * d);
+    for (int i = 0; i < B; i++)
+        y[i] = i % C;
+
+    jn_real *params = malloc(sizeof *params * model.n_params);
+    jn_model_init_params(&model, 3, params);
+    /* Non-zero biases and larger weights, so that every tanh is off its linear regime. */
+    jn_real *bump = malloc(sizeof *bump * model.n_params);
+    jn_rng_uniform(3, JN_STREAM_EVAL_TANGENT, 0, bump, model.n_params, 0.4);
+    for (size_t i = 0; i < model.n_params; i++)
+        params[i] = 1.5 * params[i] + bump[i];
+
+    const jn_objective base = {.loss = JN_LOSS_XENT, .jac_copies = 1, .jac_proj = 1};
+    config cases[24];
+    int n = 0;
+#define CASE(label, ...) do { cases[n].name = label; cases[n].obj = base; jn_objective *o = &cases[n].obj; __VA_ARGS__; n++; } while (0)
+    CASE("cross-entropy", (void)o);
+    CASE("squared error", o->loss = JN_LOSS_SQUARED);
+    CASE("weight decay", o->weight_decay = 0.3);
+    CASE("input noise", o->input_noise = 0.4);
+    CASE("squared error + input noise", o->loss = JN_LOSS_SQUARED; o->input_noise = 0.4);
+    CASE("hidden1 closed form", o->jac_lambda = 0.7);
+    CASE("hidden1 + jac noise, 2 copies", o->jac_lambda = 0.7; o->jac_noise = 0.3; o->jac_copies = 2);
+    CASE("hidden:1 jvp K=3", o->jac_lambda = 0.7; o->target = JN_TARGET_HIDDEN; o->target_layer = 1; o->jac_proj = 3);
+    CASE("hidden:2 jvp K=2, noise, 2 copies", o->jac_lambda = 0.7; o->target = JN_TARGET_HIDDEN; o->target_layer = 2; o->jac_proj = 2; o->jac_noise = 0.3; o->jac_copies = 2);
+    CASE("hidden:3 jvp K=1", o->jac_lambda = 0.7; o->target = JN_TARGET_HIDDEN; o->target_layer = 3);
+    CASE("output jvp K=1", o->jac_lambda = 0.7; o->target = JN_TARGET_OUTPUT);
+    CASE("output jvp K=3, noise", o->jac_lambda = 0.7; o->target = JN_TARGET_OUTPUT; o->jac_proj = 3; o->jac_noise = 0.3);
+    CASE("output exact, noise, 2 copies", o->jac_lambda = 0.7; o->target = JN_TARGET_OUTPUT; o->jac_proj = JN_PROJ_EXACT; o->jac_noise = 0.3; o->jac_copies = 2);
+    CASE("hidden:1 exact", o->jac_lambda = 0.7; o->target = JN_TARGET_HIDDEN; o->target_layer = 1; o->jac_proj = JN_PROJ_EXACT);
+    CASE("hidden:2 exact, noise", o->jac_lambda = 0.7; o->target = JN_TARGET_HIDDEN; o->target_layer = 2; o->jac_proj = JN_PROJ_EXACT; o->jac_noise = 0.3);
+    CASE("MLP+N+J all terms (output K=2)", o->jac_lambda = 0.5; o->target = JN_TARGET_OUTPUT; o->jac_proj = 2; o->jac_noise = 0.3; o->jac_copies = 2; o->input_noise = 0.2; o->weight_decay = 0.1);
+    CASE("MLP+N+J all terms (hidden1, SE)", o->loss = JN_LOSS_SQUARED; o->jac_lambda = 0.5; o->jac_noise = 0.3; o->jac_copies = 2; o->input_noise = 0.2; o->weight_decay = 0.1);
+    for (int i = 0; i < n; i++)
+        gradcheck(&cases[i], params);
+
+    free(params);
+    free(bump);
+    free(x);
+    free(xi);
+    free(eps);
+    free(v);
+    return check_exit();
+}
