@@ -78,9 +78,11 @@ int jn_config_is_flag(const char *key);
 int jn_config_load_file(jn_config *cfg, unsigned command, const char *path);
 int jn_config_load_text(jn_config *cfg, unsigned command, const char *text, const char *origin);
 
-/* Writes every option of `command` as key=value lines (loadable with --config). Returns the
- * number of bytes the full text needs; writes at most cap bytes (NUL-terminated). */
-size_t jn_config_format(const jn_config *cfg, unsigned command, char *out, size_t cap);
+/* Writes every option of `command` as key=value lines (loadable with --config); with
+ * experiment_only, only those that decide the numbers (not --out, --threads, --device, ...:
+ * what checkpoints store). Returns the number of bytes the full text needs; writes at most
+ * cap bytes (NUL-terminated). */
+size_t jn_config_format(const jn_config *cfg, unsigned command, int experiment_only, char *out, size_t cap);
 
 /* The value of one option as text. */
 int jn_config_get(const jn_config *cfg, const char *key, char *out, size_t cap);
@@ -94,9 +96,10 @@ void jn_config_print_help(FILE *f, unsigned command);
 /* Cross-option checks that need no data (--test only with idx: data). */
 int jn_config_check(const jn_config *cfg);
 
-/* For a resumed run: starts from the stored configuration, takes each option listed in
- * may_change (NULL-terminated) from `given` where it was given there, and refuses any other
- * option given with a value different from the stored one. */
+/* For a resumed run: starts from the stored configuration, takes the operational options
+ * (--out, --threads, --device, ...) and each option listed in may_change (NULL-terminated)
+ * from `given` where given there, and refuses any other option given with a value different
+ * from the stored one. */
 int jn_config_merge_resume(jn_config *stored, const jn_config *given, const char *const *may_change);
 
 /* Applies every option given in src (command line) on top of dst (a stored configuration). */

@@ -11,6 +11,10 @@
 #include <string.h>
 
 #define ALL (JN_CMD_TRAIN | JN_CMD_EVAL | JN_CMD_STEP | JN_CMD_DATA)
+/* Marks options that say where and how a run executes, not what it computes: they stay out
+ * of checkpoints (so a run's checkpoints do not depend on its folder or thread count) and a
+ * resumed run may change them. */
+#define OPERATIONAL 0x100
 #define DATA_CMDS (JN_CMD_TRAIN | JN_CMD_EVAL | JN_CMD_STEP | JN_CMD_DATA)
 #define MODEL_CMDS (JN_CMD_TRAIN | JN_CMD_STEP)
 
@@ -208,7 +212,7 @@ static void format_valid(const jn_config *cfg, char *out, size_t cap)
 
 static const option options[] = {
     {"data", "NAME", "data set: mnist, mnist-binary, usps, or idx:IMAGES,LABELS", DATA_CMDS, STR(data), 0, 0, 0, 0, 0},
-    {"data-dir", "DIR", "folder with the data files (default: $JACNOISE_DATA, ./data, ../shared/datasets)", DATA_CMDS, STR(data_dir), 0, 0, 0, 0, 0},
+    {"data-dir", "DIR", "folder with the data files (default: $JACNOISE_DATA, ./data, ../shared/datasets)", DATA_CMDS | OPERATIONAL, STR(data_dir), 0, 0, 0, 0, 0},
     {"test", "idx:IMAGES,LABELS", "test set for idx: data", DATA_CMDS, STR(test), 0, 0, 0, 0, 0},
     {"valid", "N", "validation examples taken from the end of the training file (auto: 10000 MNIST, 1000 USPS, 1/10 idx)", DATA_CMDS, CUSTOM(parse_valid, format_valid)},
     {"train-limit", "N", "use only the first N training examples (0 = all)", DATA_CMDS, NUM(K_LONG, train_limit), 0, 1e15, 0, 0, 0},
@@ -228,13 +232,13 @@ static const option options[] = {
     {"jac-proj", "K|exact", "Gaussian JVPs per corrupted example, or exact ||J||_F^2 (small maps)", MODEL_CMDS, CUSTOM(parse_proj, format_proj)},
     {"patience", "N", "stop after N epochs without a better validation error (0 = never)", JN_CMD_TRAIN, NUM(K_INT, patience), 0, 1e6, 0, 0, 0},
     {"seed", "N", "random seed (initialisation, shuffling, noise)", JN_CMD_TRAIN | JN_CMD_EVAL | JN_CMD_STEP, NUM(K_U64, seed), 0, 0, 0, 0, 0},
-    {"threads", "N", "CPU threads for BLAS (0 = BLAS default)", ALL, NUM(K_INT, threads), 0, 1024, 0, 0, 0},
-    {"device", "auto|cpu|cuda", "backend (auto: cuda when a GPU is present and built in)", JN_CMD_TRAIN, CUSTOM(parse_device, format_device)},
-    {"out", "DIR", "run folder (config, metrics.jsonl, checkpoints)", JN_CMD_TRAIN, STR(out), 0, 0, 0, 0, 0},
-    {"resume", NULL, "continue the run in --out from its last checkpoint", JN_CMD_TRAIN, NUM(K_BOOL, resume), 0, 1, 0, 0, 0},
-    {"max-steps", "N", "stop resumably after N steps in total (0 = no limit)", JN_CMD_TRAIN, NUM(K_LONG, max_steps), 0, 1e15, 0, 0, 0},
-    {"checkpoint-steps", "N", "also write the last checkpoint every N steps (0 = epoch ends only)", JN_CMD_TRAIN, NUM(K_LONG, checkpoint_steps), 0, 1e15, 0, 0, 0},
-    {"progress", "auto|always|never", "progress line on stderr (auto: only on a terminal)", JN_CMD_TRAIN, CUSTOM(parse_progress, format_progress)},
+    {"threads", "N", "CPU threads for BLAS (0 = BLAS default)", ALL | OPERATIONAL, NUM(K_INT, threads), 0, 1024, 0, 0, 0},
+    {"device", "auto|cpu|cuda", "backend (auto: cuda when a GPU is present and built in)", JN_CMD_TRAIN | OPERATIONAL, CUSTOM(parse_device, format_device)},
+    {"out", "DIR", "run folder (config, metrics.jsonl, checkpoints)", JN_CMD_TRAIN | OPERATIONAL, STR(out), 0, 0, 0, 0, 0},
+    {"resume", NULL, "continue the run in --out from its last checkpoint", JN_CMD_TRAIN | OPERATIONAL, NUM(K_BOOL, resume), 0, 1, 0, 0, 0},
+    {"max-steps", "N", "stop resumably after N steps in total (0 = no limit)", JN_CMD_TRAIN | OPERATIONAL, NUM(K_LONG, max_steps), 0, 1e15, 0, 0, 0},
+    {"checkpoint-steps", "N", "also write the last checkpoint every N steps (0 = epoch ends only)", JN_CMD_TRAIN | OPERATIONAL, NUM(K_LONG, checkpoint_steps), 0, 1e15, 0, 0, 0},
+    {"progress", "auto|always|never", "progress line on stderr (auto: only on a terminal)", JN_CMD_TRAIN | OPERATIONAL, CUSTOM(parse_progress, format_progress)},
     {"checkpoint", "FILE", "checkpoint to evaluate or to step from", JN_CMD_EVAL | JN_CMD_STEP, STR(checkpoint), 0, 0, 0, 0, 0},
     {"dump", "FILE", "write the step state to FILE", JN_CMD_STEP, STR(dump), 0, 0, 0, 0, 0},
     {"curv-noise", "S", "noise scale s of the curvature estimate", JN_CMD_EVAL, NUM(K_DOUBLE, curv_noise), 0, 1e6, 1, 0, 0},
@@ -445,12 +449,12 @@ int jn_config_get(const jn_config *cfg, const char *key, char *out, size_t cap)
     return 0;
 }
 
-size_t jn_config_format(const jn_config *cfg, unsigned command, char *out, size_t cap)
+size_t jn_config_format(const jn_config *cfg, unsigned command, int experiment_only, char *out, size_t cap)
 {
     size_t need = 0;
     for (int i = 0; i < N_OPTIONS; i++) {
         const option *o = &options[i];
-        if (!(o->commands & command) || !strcmp(o->name, "config"))
+        if (!(o->commands & command) || !strcmp(o->name, "config") || (experiment_only && (o->commands & OPERATIONAL)))
             continue;
         char value[JN_PATH_MAX + 64];
         format_value(cfg, o, value, sizeof value);
@@ -564,9 +568,9 @@ int jn_config_merge_resume(jn_config *stored, const jn_config *given, const char
 {
     for (int i = 0; i < N_OPTIONS; i++) {
         const option *o = &options[i];
-        if (!given->given[i] || !(o->commands & JN_CMD_TRAIN))
+        if (!given->given[i] || !(o->commands & JN_CMD_TRAIN) || !strcmp(o->name, "config"))
             continue;
-        int changeable = 0;
+        int changeable = (o->commands & OPERATIONAL) != 0;
         for (const char *const *k = may_change; *k; k++)
             changeable |= !strcmp(*k, o->name);
         char now[JN_PATH_MAX + 64], before[JN_PATH_MAX + 64];
@@ -576,14 +580,9 @@ int jn_config_merge_resume(jn_config *stored, const jn_config *given, const char
             if (jn_config_set(stored, JN_CMD_TRAIN, o->name, now))
                 return -1;
         } else if (strcmp(now, before)) {
-            char list[512] = "";
-            size_t used = 0;
-            for (const char *const *k = may_change; *k && used < sizeof list; k++) {
-                int n = snprintf(list + used, sizeof list - used, " --%s", *k);
-                used += n > 0 ? (size_t)n : 0;
-            }
-            return jn_fail("--%s %s: the run being resumed has %s=%s; a resumed run keeps its configuration "
-                           "(only these may change:%s)", o->name, now, o->name, before, list);
+            return jn_fail("--%s %s: the run being resumed has %s=%s; a resumed run keeps the options that "
+                           "decide its numbers (it may change where and how it runs, and its stopping rule)",
+                           o->name, now, o->name, before);
         }
     }
     return 0;

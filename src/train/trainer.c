@@ -20,9 +20,8 @@
 #include <string.h>
 #include <sys/stat.h>
 
-/* Options a resumed run may change: they alter how long or where it runs, not its numbers. */
-static const char *const resumable[] = {"epochs", "patience", "max-steps", "checkpoint-steps", "threads",
-                                        "device", "progress", "data-dir", "out", "resume", NULL};
+/* Besides the operational options, a resumed run may change its stopping rule. */
+static const char *const resumable[] = {"epochs", "patience", NULL};
 
 static volatile sig_atomic_t stop_signal;
 
@@ -91,15 +90,23 @@ static int set_paths(run *r)
            jn_path_join(r->config_path, sizeof r->config_path, out, "config.txt");
 }
 
-static int refresh_config_text(run *r)
+/* config.txt gets every option; checkpoints get the experiment's (config_text). */
+static int write_config(run *r)
 {
-    size_t need = jn_config_format(&r->cfg, JN_CMD_TRAIN, NULL, 0);
+    size_t all = jn_config_format(&r->cfg, JN_CMD_TRAIN, 0, NULL, 0);
+    size_t experiment = jn_config_format(&r->cfg, JN_CMD_TRAIN, 1, NULL, 0);
+    char *text = malloc(all + 1);
     free(r->config_text);
-    r->config_text = malloc(need + 1);
-    if (!r->config_text)
+    r->config_text = malloc(experiment + 1);
+    if (!text || !r->config_text) {
+        free(text);
         return jn_fail("out of memory");
-    jn_config_format(&r->cfg, JN_CMD_TRAIN, r->config_text, need + 1);
-    return jn_write_file_atomic(r->config_path, r->config_text, need);
+    }
+    jn_config_format(&r->cfg, JN_CMD_TRAIN, 0, text, all + 1);
+    jn_config_format(&r->cfg, JN_CMD_TRAIN, 1, r->config_text, experiment + 1);
+    int rc = jn_write_file_atomic(r->config_path, text, all);
+    free(text);
+    return rc;
 }
 
 /* Loads last.ckpt and the configuration it was written with, merged with what the command
@@ -112,7 +119,12 @@ static int open_resumed(run *r, const jn_config *cli, jn_checkpoint *ck)
         return -1;
     if (!ck->velocity || !ck->best_params)
         return jn_fail("%s: not a resumable checkpoint (no optimizer state); is it a best.ckpt?", r->last_path);
+    /* config.txt has the operational options the run used (folder, threads, data folder);
+     * the checkpoint has the experiment's, authoritative; the command line comes last. */
     jn_config_defaults(&r->cfg);
+    if (file_exists(r->config_path) && jn_config_load_file(&r->cfg, JN_CMD_TRAIN, r->config_path))
+        return -1;
+    r->cfg.max_steps = 0;  /* a pause applies to the invocation that asked for it */
     if (jn_config_load_text(&r->cfg, JN_CMD_TRAIN, ck->config_text, r->last_path) ||
         jn_config_merge_resume(&r->cfg, cli, resumable))
         return -1;
@@ -363,7 +375,7 @@ static int prepare(run *r, const jn_config *cli, jn_checkpoint *ck)
         r->state.best_valid_error = 100.0;
         remove(r->metrics_path);
     }
-    if (refresh_config_text(r))
+    if (write_config(r))
         return -1;
     const jn_backend_setup setup = {r->cfg.batch, r->cfg.momentum, r->cfg.seed};
     r->backend = jn_backend_create(r->cfg.device, &r->model, &r->cfg.obj, &setup, &r->data.train);

@@ -1,0 +1,141 @@
+"""Training runs end to end: determinism, resume (paused, signalled, killed), and a short
+real MNIST run that must learn, whose checkpoint `eval` must agree with.
+
+Run by ctest with JACNOISE_BIN (the program) and JACNOISE_DATA (the data folder) set."""
+import json
+import os
+import random
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+
+BIN = os.environ["JACNOISE_BIN"]
+failures = []
+
+
+def check(cond, what):
+    if not cond:
+        failures.append(what)
+        print("FAIL:", what, flush=True)
+
+
+def run(args, expect=0, timeout=600):
+    p = subprocess.run([BIN] + args, capture_output=True, text=True, timeout=timeout)
+    if p.returncode != expect:
+        print(p.stdout, p.stderr, sep="\n", file=sys.stderr)
+    check(p.returncode == expect, f"{' '.join(args[:1])} exit {p.returncode}, expected {expect}")
+    return p
+
+
+def read(path):
+    with open(path, "rb") as f:
+        return f.read()
+
+
+def metrics(folder):
+    """metrics.jsonl without the wall-clock field."""
+    rows = []
+    with open(os.path.join(folder, "metrics.jsonl")) as f:
+        for line in f:
+            row = json.loads(line)
+            row.pop("seconds")
+            rows.append(row)
+    return rows
+
+
+def same_run(a, b, what):
+    for name in ("last.ckpt", "best.ckpt", "config.txt"):
+        if name == "config.txt":
+            # The run folder differs by design; everything else must match.
+            strip = lambda t: [l for l in t.decode().splitlines() if not l.startswith(("out=", "resume=", "max-steps=", "checkpoint-steps="))]
+            check(strip(read(os.path.join(a, name))) == strip(read(os.path.join(b, name))), f"{what}: {name} differs")
+        else:
+            check(read(os.path.join(a, name)) == read(os.path.join(b, name)), f"{what}: {name} not byte-identical")
+    check(metrics(a) == metrics(b), f"{what}: metrics differ")
+
+
+def main():
+    tmp = tempfile.mkdtemp(prefix="jacnoise-train-")
+    # MLP+N+J with the output target: every noise stream and the shuffle are in play.
+    small = ["train", "--data", "usps", "--hidden", "32,16", "--epochs", "3", "--train-limit", "600",
+             "--valid", "200", "--batch", "32", "--lr", "0.05", "--input-noise", "0.2", "--jac-lambda", "0.1",
+             "--jac-noise", "0.3", "--jac-target", "output", "--jac-proj", "2", "--progress", "never"]
+
+    # Determinism: same seed, same configuration, same thread count: same bytes (SPEC.md
+    # "Randomness"; the noise does not depend on threads, but OpenBLAS may pick other
+    # kernels for other thread counts, so those are not promised to match).
+    ref = os.path.join(tmp, "ref")
+    run(small + ["--out", ref])
+    again = os.path.join(tmp, "again")
+    run(small + ["--out", again])
+    same_run(ref, again, "same seed, same configuration")
+    other = os.path.join(tmp, "other-seed")
+    run(small + ["--out", other, "--seed", "2"])
+    check(read(os.path.join(ref, "last.ckpt")) != read(os.path.join(other, "last.ckpt")),
+          "another seed gave the same checkpoint")
+
+    # Resume after a pause mid-epoch (--max-steps), twice.
+    paused = os.path.join(tmp, "paused")
+    run(small + ["--out", paused, "--max-steps", "7"])
+    summary = json.load(open(os.path.join(paused, "summary.json")))
+    check(summary["status"] == "paused" and summary["steps"] == 7, f"pause summary: {summary}")
+    run(["train", "--out", paused, "--resume", "--max-steps", "30", "--progress", "never"])
+    run(["train", "--out", paused, "--resume", "--progress", "never"])
+    same_run(ref, paused, "paused at steps 7 and 30, resumed")
+
+    # Resume after SIGTERM at a random moment (the run writes last.ckpt and exits 143), and
+    # after SIGKILL (nothing written at the kill: the run goes on from the last checkpoint,
+    # written every 5 steps).
+    rng = random.Random(1234)
+    for sig, name in ((signal.SIGTERM, "sigterm"), (signal.SIGKILL, "sigkill")):
+        folder = os.path.join(tmp, name)
+        p = subprocess.Popen([BIN] + small + ["--out", folder, "--checkpoint-steps", "5"],
+                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+        time.sleep(rng.uniform(0.05, 0.25))
+        p.send_signal(sig)
+        p.wait(timeout=120)
+        started = os.path.exists(os.path.join(folder, "last.ckpt"))
+        # SIGTERM once training runs: last.ckpt written, exit 143 (0 if it had finished);
+        # before that (loading data) the default action applies and nothing is lost.
+        expected = {signal.SIGTERM: (143, 0) if started else (143, -15), signal.SIGKILL: (-9, 0)}[sig]
+        check(p.returncode in expected, f"{name}: exit {p.returncode}, expected one of {expected}")
+        if started:
+            run(["train", "--out", folder, "--resume", "--progress", "never"])
+        else:  # killed before the first checkpoint: start again
+            run(small + ["--out", folder, "--checkpoint-steps", "5"])
+        same_run(ref, folder, f"{name}, resumed")
+
+    # A real MNIST run learns. 10,000 examples, 784-100-10, 4 epochs: a linear classifier
+    # reaches ~8-9% test error on this much data, a tanh MLP ~5-6%; chance is 90%. A bound
+    # of 10% fails a broken trainer whatever the seed, and passes a working one with margin.
+    mnist = os.path.join(tmp, "mnist")
+    p = run(["train", "--data", "mnist", "--hidden", "100", "--epochs", "4", "--train-limit", "10000",
+             "--valid", "2000", "--lr", "0.05", "--jac-lambda", "0.01", "--jac-noise", "0.1",
+             "--out", mnist, "--progress", "never"])
+    summary = json.load(open(os.path.join(mnist, "summary.json")))
+    print(p.stdout)
+    check(summary["status"] == "finished", f"MNIST run status {summary['status']}")
+    check(summary["test_error"] is not None and summary["test_error"] < 10.0,
+          f"MNIST test error {summary['test_error']}% not under 10%")
+    check(len(metrics(mnist)) == 4, "metrics.jsonl should have 4 epochs")
+    # eval on the best checkpoint reports the same errors as the run.
+    e = run(["eval", "--checkpoint", os.path.join(mnist, "best.ckpt")])
+    report = json.loads(e.stdout)
+    check(abs(report["splits"]["test"]["error"] - summary["test_error"]) < 1e-9,
+          f"eval test error {report['splits']['test']['error']} vs run {summary['test_error']}")
+    check(abs(report["splits"]["valid"]["error"] - summary["best_valid_error"]) < 1e-9,
+          f"eval valid error {report['splits']['valid']['error']} vs run {summary['best_valid_error']}")
+    check(report["splits"]["test"]["jacobian_sq"] > 0 and report["splits"]["test"]["curvature"] > 0,
+          "eval: Jacobian norm and curvature should be positive")
+
+    if failures:
+        print(f"{len(failures)} failure(s)")
+        return 1
+    print("all training checks passed")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
