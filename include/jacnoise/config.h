@@ -70,6 +70,9 @@ void jn_config_defaults(jn_config *cfg);
  * an option it does not accept is refused with the list of those it does. */
 int jn_config_set(jn_config *cfg, unsigned command, const char *key, const char *value);
 
+/* True if `command` has the option. */
+int jn_config_accepts(unsigned command, const char *key);
+
 /* True if the option takes no value on the command line (`--resume`). */
 int jn_config_is_flag(const char *key);
 

@@ -50,8 +50,10 @@ static int apply_arg(jn_config *cfg, unsigned command, int argc, char **argv, in
         value = "true";
     else if (*i + 1 < argc)
         value = argv[++*i];
+    else if (jn_config_accepts(command, key))
+        return jn_fail("--%s: missing value", key);
     else
-        return jn_config_set(cfg, command, key, "") ? -1 : jn_fail("--%s: missing value", key);
+        return jn_config_set(cfg, command, key, "");  /* refused: names the valid options */
     return jn_config_set(cfg, command, key, value);
 }
 

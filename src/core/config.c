@@ -335,8 +335,9 @@ static int fail_unknown(const char *key, unsigned command)
     const char *what = o ? "is not an option of" : "unknown option for";
     if (suggest)
         return jn_fail("--%s %s 'jacnoise %s' (did you mean --%s?); valid options: %s", key, what,
-                       command_name(command), suggest, list);
-    return jn_fail("--%s %s 'jacnoise %s'; valid options: %s", key, what, command_name(command), list);
+                       command_name(command), suggest, used ? list : "none");
+    return jn_fail("--%s %s 'jacnoise %s'; valid options: %s", key, what, command_name(command),
+                   used ? list : "none");
 }
 
 static int set_number(jn_config *cfg, const option *o, const char *value)
@@ -405,6 +406,12 @@ int jn_config_set(jn_config *cfg, unsigned command, const char *key, const char 
     return rc;
 }
 
+int jn_config_accepts(unsigned command, const char *key)
+{
+    const option *o = find_option(key);
+    return o && (o->commands & command);
+}
+
 int jn_config_is_flag(const char *key)
 {
     const option *o = find_option(key);
@@ -454,7 +461,9 @@ size_t jn_config_format(const jn_config *cfg, unsigned command, int experiment_o
     size_t need = 0;
     for (int i = 0; i < N_OPTIONS; i++) {
         const option *o = &options[i];
-        if (!(o->commands & command) || !strcmp(o->name, "config") || (experiment_only && (o->commands & OPERATIONAL)))
+        /* Not --resume: a resumed run's config.txt must still start a new run with --config. */
+        if (!(o->commands & command) || !strcmp(o->name, "config") || !strcmp(o->name, "resume") ||
+            (experiment_only && (o->commands & OPERATIONAL)))
             continue;
         char value[JN_PATH_MAX + 64];
         format_value(cfg, o, value, sizeof value);

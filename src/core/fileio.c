@@ -207,27 +207,23 @@ int jn_read_file(const char *path, unsigned char **data, size_t *len)
     FILE *f = fopen(path, "rb");
     if (!f)
         return jn_fail("%s: cannot open: %s", path, strerror(errno));
-    size_t cap = 1 << 16, n = 0;
-    unsigned char *buf = malloc(cap);
-    for (;;) {
-        if (!buf) {
-            fclose(f);
-            return jn_fail("%s: out of memory while reading", path);
-        }
-        n += fread(buf + n, 1, cap - n, f);
-        if (n < cap)
-            break;
-        cap *= 2;
-        unsigned char *grown = realloc(buf, cap);
-        if (!grown)
-            free(buf);
-        buf = grown;
+    struct stat st;
+    if (fstat(fileno(f), &st) != 0 || !S_ISREG(st.st_mode)) {
+        fclose(f);
+        return jn_fail("%s: not a regular file", path);
     }
+    size_t n = (size_t)st.st_size;
+    unsigned char *buf = malloc(n ? n : 1);
+    if (!buf) {
+        fclose(f);
+        return jn_fail("%s: out of memory for %zu bytes", path, n);
+    }
+    size_t got = fread(buf, 1, n, f);
     int err = ferror(f);
     fclose(f);
-    if (err) {
+    if (err || got != n) {
         free(buf);
-        return jn_fail("%s: read error at byte %zu", path, n);
+        return jn_fail("%s: read error at byte %zu of %zu", path, got, n);
     }
     *data = buf;
     *len = n;

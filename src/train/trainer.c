@@ -339,7 +339,10 @@ static int prepare(run *r, const jn_config *cli, jn_checkpoint *ck)
         return jn_fail("--out %s already holds a run (last.ckpt); continue it with --resume or choose another --out",
                        cli->out);
     }
-    if (jn_config_check(&r->cfg) || jn_mkdirs(r->cfg.out))
+    struct stat st;
+    if (stat(r->cfg.out, &st) == 0 && !S_ISDIR(st.st_mode))
+        return jn_fail("--out %s: exists and is not a folder", r->cfg.out);
+    if (jn_config_check(&r->cfg))
         return -1;
     jn_cpu_set_threads(r->cfg.threads);
     const jn_data_request req = {r->cfg.data, r->cfg.test, r->cfg.data_dir, r->cfg.valid, r->cfg.train_limit};
@@ -367,21 +370,21 @@ static int prepare(run *r, const jn_config *cli, jn_checkpoint *ck)
         /* More epochs asked of a finished run: it goes on. */
         if (r->state.status == JN_RUN_FINISHED && r->state.epoch < r->cfg.epochs)
             r->state.status = JN_RUN_RUNNING;
-        if (jn_metrics_truncate(r->metrics_path, r->state.epoch))
-            return -1;
     } else {
         jn_model_init_params(&r->model, r->cfg.seed, r->params);
         memcpy(r->best, r->params, sizeof(jn_real) * P);
         r->state.best_valid_error = 100.0;
-        remove(r->metrics_path);
     }
-    if (write_config(r))
-        return -1;
     const jn_backend_setup setup = {r->cfg.batch, r->cfg.momentum, r->cfg.seed};
     r->backend = jn_backend_create(r->cfg.device, &r->model, &r->cfg.obj, &setup, &r->data.train);
-    if (!r->backend)
+    if (!r->backend || r->backend->ops->set_state(r->backend, r->params, r->velocity))
         return -1;
-    return r->backend->ops->set_state(r->backend, r->params, r->velocity);
+    /* Only now, with everything loaded and checked, does the run folder change. */
+    if (jn_mkdirs(r->cfg.out))
+        return -1;
+    if (cli->resume ? jn_metrics_truncate(r->metrics_path, r->state.epoch) : (remove(r->metrics_path), 0))
+        return -1;
+    return write_config(r);
 }
 
 int jn_train_run(const jn_config *cli)

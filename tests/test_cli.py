@@ -1,0 +1,562 @@
+#!/usr/bin/env python3
+"""Command-line robustness tests for the jacnoise program.
+
+The project's standard for bad input: one line on stderr starting with "jacnoise: " that
+names the option, file, byte offset or line; exit status 2 for a bad command line and 1 for
+bad data, files and other errors; never a signal, a sanitizer report, a hang, or a
+half-written output file.
+
+Environment (set by CTest): JACNOISE_BIN, the program; JACNOISE_DATA, the folder with the
+public data sets (only USPS is used here). Every case runs in a temporary folder. The cases
+that need USPS fail when it cannot be found. Exit 1 if any case fails.
+"""
+import gzip
+import json
+import os
+import struct
+import subprocess
+import sys
+import tempfile
+import zlib
+
+BIN = os.environ.get("JACNOISE_BIN")
+TIMEOUT = 60  # seconds per run; every case here takes well under one
+
+failures = []
+cases = 0
+
+
+def fail(name, problem):
+    failures.append(f"{name}: {problem}")
+
+
+def run(args, cwd):
+    """Runs the program; None if it had to be killed for taking longer than TIMEOUT."""
+    try:
+        return subprocess.run([BIN] + args, cwd=cwd, capture_output=True, text=True,
+                              errors="replace", timeout=TIMEOUT)
+    except subprocess.TimeoutExpired:
+        return None
+
+
+def finished(name, p):
+    """Fails the case for a hang or a signal; True if the process exited by itself."""
+    if p is None:
+        fail(name, f"no exit after {TIMEOUT} s (hang?)")
+        return False
+    if p.returncode < 0:
+        fail(name, f"killed by signal {-p.returncode}; stderr: {p.stderr[-500:]!r}")
+        return False
+    if "Sanitizer" in p.stderr or "runtime error:" in p.stderr:
+        fail(name, f"sanitizer report: {p.stderr[:500]!r}")
+    return True
+
+
+def expect_error(name, args, code, words, cwd, absent=()):
+    """Runs args and expects exit `code`, nothing on stdout, exactly one stderr line
+    "jacnoise: ..." containing every word of `words`, and none of the paths in `absent`."""
+    global cases
+    cases += 1
+    p = run(args, cwd)
+    if finished(name, p):
+        lines = p.stderr.split("\n")
+        if p.returncode != code:
+            fail(name, f"exit {p.returncode}, expected {code}; stderr: {p.stderr[:300]!r}")
+        if len(lines) != 2 or lines[1] != "":
+            fail(name, f"stderr is not exactly one line: {p.stderr[:500]!r}")
+        elif not lines[0].startswith("jacnoise: "):
+            fail(name, f"stderr does not start with 'jacnoise: ': {lines[0][:300]!r}")
+        for w in words:
+            if w not in p.stderr:
+                fail(name, f"message lacks {w!r}: {p.stderr[:400]!r}")
+        if p.stdout:
+            fail(name, f"wrote to stdout on an error: {p.stdout[:200]!r}")
+    for path in absent:
+        if os.path.lexists(os.path.join(cwd, path)):
+            fail(name, f"left {path} behind")
+    return p
+
+
+def expect_ok(name, args, cwd, parse_json=False):
+    """Runs args and expects exit 0; returns the parsed JSON of stdout (or the process)."""
+    global cases
+    cases += 1
+    p = run(args, cwd)
+    if not finished(name, p):
+        return None
+    if p.returncode != 0:
+        fail(name, f"exit {p.returncode}, expected 0; stderr: {p.stderr[:400]!r}")
+        return None
+    if not parse_json:
+        return p
+    try:
+        return json.loads(p.stdout)
+    except ValueError as e:
+        fail(name, f"stdout is not valid JSON ({e}): {p.stdout[:300]!r}")
+        return None
+
+
+def check(name, condition, problem):
+    global cases
+    cases += 1
+    if not condition:
+        fail(name, problem)
+
+
+def write(path, data):
+    with open(path, "wb") as f:
+        f.write(data if isinstance(data, bytes) else data.encode())
+
+
+def read(path):
+    with open(path, "rb") as f:
+        return f.read()
+
+
+def tmp_files(folder):
+    return [f for f in os.listdir(folder) if f.endswith(".tmp")]
+
+
+# ---- options ---------------------------------------------------------------------------
+
+def option_cases(d):
+    e = lambda name, args, words, code=2: expect_error(name, args, code, words, d)
+    e("unknown option, near miss", ["train", "--lrr", "0.1"], ["--lrr", "did you mean --lr?"])
+    e("unknown option, no near miss", ["train", "--zzzzqq", "1"], ["--zzzzqq", "valid options", "--lr"])
+    e("unknown option as --key=value", ["data", "--vallid=3"], ["--vallid", "did you mean --valid?"])
+    e("option of another command", ["train", "--checkpoint", "x"],
+      ["--checkpoint", "is not an option of 'jacnoise train'"])
+    e("train option given to eval", ["eval", "--hidden", "8", "--checkpoint", "x"], ["--hidden", "eval"])
+    e("info takes no options", ["info", "--data", "usps"], ["--data", "info", "valid options: none"])
+    e("missing value at the end", ["train", "--hidden", "8", "--lr"], ["--lr", "missing value"])
+    e("missing value, unknown option", ["train", "--lrr"], ["--lrr", "did you mean --lr?"])
+    e("missing value of a text option", ["train", "--out"], ["--out", "missing value"])
+    e("non-numeric", ["train", "--lr", "abc"], ["--lr", "abc"])
+    e("empty value", ["train", "--lr="], ["--lr"])
+    e("number with trailing text", ["train", "--lr", "0.1x"], ["--lr", "0.1x"])
+    e("lr negative", ["train", "--lr", "-1"], ["--lr", "out of range"])
+    e("lr zero", ["train", "--lr", "0"], ["--lr", "out of range"])
+    e("momentum 1", ["train", "--momentum", "1"], ["--momentum", "out of range"])
+    e("lr-decay 0", ["train", "--lr-decay", "0"], ["--lr-decay", "out of range"])
+    e("batch 0", ["step", "--batch", "0"], ["--batch", "out of range"])
+    e("epochs 0", ["train", "--epochs", "0"], ["--epochs", "out of range"])
+    e("epochs overflow", ["train", "--epochs", "99999999999999999999"], ["--epochs"])
+    e("integer given a fraction", ["train", "--epochs", "1.5"], ["--epochs", "1.5"])
+    e("lr nan", ["train", "--lr", "nan"], ["--lr", "finite"])
+    e("jac-noise inf", ["train", "--jac-noise", "inf"], ["--jac-noise", "finite"])
+    e("lr overflow to inf", ["train", "--lr", "1e400"], ["--lr"])
+    e("curv-noise -inf", ["eval", "--curv-noise", "-inf"], ["--curv-noise"])
+    e("hidden 0", ["train", "--hidden", "0"], ["--hidden", "'0'"])
+    e("hidden empty item", ["train", "--hidden", "10,,10"], ["--hidden", "10,,10"])
+    e("hidden trailing comma", ["train", "--hidden", "10,"], ["--hidden"])
+    e("hidden not a number", ["train", "--hidden", "10,abc"], ["--hidden", "abc"])
+    e("hidden too wide", ["train", "--hidden", "99999999999"], ["--hidden"])
+    e("too many hidden layers", ["train", "--hidden", ",".join(["4"] * 40)], ["--hidden", "at most"])
+    e("loss foo", ["train", "--loss", "foo"], ["--loss", "foo", "xent", "squared"])
+    e("jac-target hidden:0", ["train", "--jac-target", "hidden:0"],
+      ["--jac-target", "hidden:0", "hidden1", "hidden:K", "output"])
+    e("jac-target hidden:x", ["train", "--jac-target", "hidden:x"], ["--jac-target", "hidden:x", "output"])
+    e("jac-proj 0", ["train", "--jac-proj", "0"], ["--jac-proj", "exact"])
+    e("jac-proj foo", ["step", "--jac-proj", "foo"], ["--jac-proj", "foo", "exact"])
+    e("jac-copies 0", ["train", "--jac-copies", "0"], ["--jac-copies"])
+    e("device gpu", ["train", "--device", "gpu"], ["--device", "gpu", "auto", "cpu", "cuda"])
+    e("progress sometimes", ["train", "--progress", "sometimes"], ["--progress", "never"])
+    e("resume=maybe", ["train", "--resume=maybe"], ["--resume", "true", "false"])
+    e("valid negative", ["data", "--valid", "-5"], ["--valid", "auto"])
+    e("seed -1", ["train", "--seed", "-1"], ["--seed", "-1"])
+    e("seed overflow", ["train", "--seed", "99999999999999999999999"], ["--seed"])
+    e("positional argument", ["train", "extra"], ["extra"])
+    e("positional after options", ["data", "--valid", "3", "usps"], ["usps"])
+    e("single dash", ["train", "-lr", "0.1"], ["-lr"])
+    e("bare --", ["train", "--"], ["--"])
+    e("unknown command", ["frobnicate"], ["frobnicate", "train, eval, step, data, info"])
+    e("overlong option name", ["train", "--" + "x" * 300], ["--xxxx"])
+    e("overlong value", ["train", "--out", "r" * 5000], ["--out"])
+    e("eval without --checkpoint", ["eval"], ["--checkpoint"])
+    e("step without --dump", ["step", "--data", "usps"], ["--dump"])
+    e("--test with a named data set", ["data", "--data", "usps", "--test", "idx:a,b"], ["--test"])
+    expect_error("train: --test with a named data set", ["train", "--data", "usps", "--test", "idx:a,b",
+                                                         "--out", "testrun"], 2, ["--test"], d, absent=["testrun"])
+
+    # --help for every command: usage on stdout, exit 0. No command: usage, exit 2.
+    for cmd in ["train", "eval", "step", "data", "info"]:
+        p = expect_ok(f"{cmd} --help", [cmd, "--help"], d)
+        if p:
+            check(f"{cmd} --help", p.stdout.startswith(f"usage: jacnoise {cmd}"),
+                  f"stdout does not start with the usage: {p.stdout[:100]!r}")
+            check(f"{cmd} --help", p.stderr == "", f"wrote to stderr: {p.stderr[:200]!r}")
+    p = expect_ok("jacnoise --help", ["--help"], d)
+    if p:
+        check("jacnoise --help", "usage: jacnoise COMMAND" in p.stdout, "no usage on stdout")
+    global cases
+    cases += 1
+    p = run([], d)
+    if finished("no command", p):
+        if p.returncode != 2:
+            fail("no command", f"exit {p.returncode}, expected 2")
+        if "usage" not in p.stderr or p.stdout:
+            fail("no command", f"expected the usage on stderr only; stdout {p.stdout[:100]!r}")
+
+
+# ---- --config files ------------------------------------------------------------------------
+
+def config_cases(d, usps):
+    e = lambda name, args, words, code=2: expect_error(name, args, code, words, d)
+    write(os.path.join(d, "unknown.cfg"), "hidden=8\nfoo = 1\n")
+    write(os.path.join(d, "noeq.cfg"), "# comment\nhidden=8\njust some words\n")
+    write(os.path.join(d, "badvalue.cfg"), "lr=abc\n")
+    write(os.path.join(d, "nested.cfg"), "hidden=8\nconfig=other.cfg\n")
+    write(os.path.join(d, "other_cmd.cfg"), "\n\n\ncheckpoint=x\n")
+    write(os.path.join(d, "binary.cfg"), b"hidden=8\n\0\n")
+    e("config: unknown key", ["train", "--config", "unknown.cfg"], ["unknown.cfg", "line 2", "--foo"])
+    e("config: line without '='", ["train", "--config", "noeq.cfg"], ["noeq.cfg", "line 3", "key=value"])
+    e("config: bad value", ["step", "--config", "badvalue.cfg"], ["badvalue.cfg", "line 1", "--lr", "abc"])
+    e("config: includes another", ["train", "--config", "nested.cfg"], ["nested.cfg", "line 2", "config"])
+    e("config: option of another command", ["train", "--config", "other_cmd.cfg"],
+      ["other_cmd.cfg", "line 4", "--checkpoint"])
+    e("config: NUL byte", ["train", "--config", "binary.cfg"], ["binary.cfg"])
+    e("config: missing file", ["train", "--config", "missing.cfg"], ["--config", "missing.cfg"])
+    e("config: a folder", ["train", "--config", "."], ["--config"])
+    if not usps:
+        return
+    # A valid file applies (keys with -- and spaces), and the command line wins over it.
+    write(os.path.join(d, "good.cfg"),
+          "# tiny USPS run\ndata=usps\n  --hidden = 8,6\nlr=0.05\nbatch=50\n\ntrain-limit=200\nvalid=100\n")
+    p = expect_ok("config: valid file", ["train", "--config", "good.cfg", "--lr", "0.2", "--max-steps", "1",
+                                         "--out", "cfgrun", "--progress", "never"], d)
+    if p:
+        try:
+            text = read(os.path.join(d, "cfgrun", "config.txt")).decode()
+        except OSError as err:
+            fail("config: valid file", f"no config.txt: {err}")
+            return
+        stored = dict(line.split("=", 1) for line in text.splitlines() if "=" in line)
+        for key, want in [("hidden", "8,6"), ("batch", "50"), ("train-limit", "200"), ("lr", "0.2"),
+                          ("data", "usps")]:
+            check("config: valid file", stored.get(key) == want,
+                  f"config.txt has {key}={stored.get(key)!r}, expected {want!r}")
+        check("config: valid file", "config" not in stored, "config.txt records config=")
+
+
+# ---- data sets -----------------------------------------------------------------------------
+
+def idx(type_code, dims, payload):
+    """An IDX file: two zero bytes, type, ndim, big-endian u32 dimensions, payload."""
+    return bytes([0, 0, type_code, len(dims)]) + struct.pack(">%dI" % len(dims), *dims) + payload
+
+
+def idx_cases(d):
+    e = lambda name, args, words, code=1, absent=(): expect_error(name, args, code, words, d, absent)
+    p = lambda name: os.path.join(d, name)
+    n, side, classes = 40, 4, 3
+    images = idx(0x08, [n, side, side], bytes((7 * i) % 256 for i in range(n * side * side)))
+    labels = idx(0x08, [n], bytes(i % classes for i in range(n)))
+    write(p("img.idx"), images)
+    write(p("lab.idx"), labels)
+    write(p("img.idx.gz"), gzip.compress(images, mtime=0))
+    write(p("timg.idx"), idx(0x08, [10, side, side], bytes(range(10 * side * side))))
+    write(p("tlab.idx"), idx(0x08, [10], bytes(i % classes for i in range(10))))
+    pair = f"idx:{p('img.idx')},{p('lab.idx')}"
+
+    # A valid pair (raw and gzip) loads, with the counts asked for.
+    for label, img in [("raw", "img.idx"), ("gzip", "img.idx.gz")]:
+        name = f"idx: valid pair ({label})"
+        out = expect_ok(name, ["data", "--data", f"idx:{p(img)},{p('lab.idx')}", "--test",
+                               f"idx:{p('timg.idx')},{p('tlab.idx')}", "--valid", "8"], d, parse_json=True)
+        if out:
+            try:
+                s = out["splits"]
+                got = (s["train"]["examples"], s["valid"]["examples"], s["test"]["examples"],
+                       s["train"]["features"], s["train"]["classes"], sum(s["train"]["class_counts"]))
+            except (KeyError, TypeError) as err:
+                fail(name, f"JSON lacks {err}: {out}")
+            else:
+                check(name, got == (32, 8, 10, 16, 3, 32), f"(train, valid, test, features, classes, "
+                      f"sum of class counts) = {got}, expected (32, 8, 10, 16, 3, 32)")
+    out = expect_ok("idx: default validation split", ["data", "--data", pair], d, parse_json=True)
+    if out:
+        check("idx: default validation split", out.get("splits", {}).get("valid", {}).get("examples") == 4,
+              "expected a tenth (4) of 40 examples for validation")
+
+    # Broken files: each message names the file and the byte.
+    write(p("magic.idx"), b"\x12\x34" + images[2:])
+    e("idx: wrong magic", ["data", "--data", f"idx:{p('magic.idx')},{p('lab.idx')}"],
+      ["magic.idx", "byte 0", "magic"])
+    write(p("type.idx"), images[:2] + b"\x07" + images[3:])
+    e("idx: unknown type code", ["data", "--data", f"idx:{p('type.idx')},{p('lab.idx')}"],
+      ["type.idx", "byte 2"])
+    write(p("ndim.idx"), images[:3] + b"\x00" + images[4:])
+    e("idx: ndim 0", ["data", "--data", f"idx:{p('ndim.idx')},{p('lab.idx')}"], ["ndim.idx", "byte 3"])
+    write(p("huge.idx"), idx(0x08, [0xFFFFFFFF, 0xFFFFFFFF, 0xFFFFFFFF], b""))
+    e("idx: absurd dimensions", ["data", "--data", f"idx:{p('huge.idx')},{p('lab.idx')}"], ["huge.idx", "byte"])
+    short = images[:-10]
+    write(p("short.idx"), short)
+    e("idx: truncated payload", ["data", "--data", f"idx:{p('short.idx')},{p('lab.idx')}"],
+      ["short.idx", f"byte {len(short)}", "end of file"])
+    write(p("header.idx"), images[:6])
+    e("idx: truncated header", ["data", "--data", f"idx:{p('header.idx')},{p('lab.idx')}"],
+      ["header.idx", "byte 6"])
+    write(p("trailing.idx"), images + b"xyz")
+    e("idx: trailing bytes", ["data", "--data", f"idx:{p('trailing.idx')},{p('lab.idx')}"],
+      ["trailing.idx", f"byte {len(images)}", "trailing"])
+    write(p("empty.idx"), b"")
+    e("idx: empty file", ["data", "--data", f"idx:{p('empty.idx')},{p('lab.idx')}"], ["empty.idx", "byte 0"])
+    gz = bytearray(gzip.compress(images, mtime=0))
+    for k in range(12, len(gz) - 8):  # garble the deflate data, keep the header and trailer
+        gz[k] ^= 0x5A
+    write(p("corrupt.idx.gz"), bytes(gz))
+    e("idx: corrupt gzip", ["data", "--data", f"idx:{p('corrupt.idx.gz')},{p('lab.idx')}"],
+      ["corrupt.idx.gz", "byte", "gzip"])
+    gz = gzip.compress(images, mtime=0)
+    write(p("cut.idx.gz"), gz[:len(gz) // 2])
+    e("idx: truncated gzip", ["data", "--data", f"idx:{p('cut.idx.gz')},{p('lab.idx')}"],
+      ["cut.idx.gz", "byte"])
+    write(p("lab39.idx"), idx(0x08, [n - 1], bytes(i % classes for i in range(n - 1))))
+    e("idx: count mismatch", ["data", "--data", f"idx:{p('img.idx')},{p('lab39.idx')}"],
+      ["img.idx", "lab39.idx", "40", "39"])
+    write(p("lab2d.idx"), idx(0x08, [n, 1], bytes(i % classes for i in range(n))))
+    e("idx: 2-D labels", ["data", "--data", f"idx:{p('img.idx')},{p('lab2d.idx')}"], ["lab2d.idx", "byte 3"])
+    write(p("labneg.idx"), idx(0x0C, [n], struct.pack(">%di" % n, *[(-1 if i == 5 else 0) for i in range(n)])))
+    e("idx: negative i32 label", ["data", "--data", f"idx:{p('img.idx')},{p('labneg.idx')}"],
+      ["labneg.idx", f"byte {8 + 4 * 5}", "negative"])
+    write(p("tlab_bad.idx"), idx(0x08, [10], bytes(7 if i == 6 else 0 for i in range(10))))
+    e("idx: test label >= training classes",
+      ["data", "--data", pair, "--test", f"idx:{p('timg.idx')},{p('tlab_bad.idx')}"],
+      ["tlab_bad.idx", f"byte {8 + 6}", "out of range", "7"])
+    values = [0.5] * (n * side * side)
+    values[5] = float("nan")
+    write(p("nan.idx"), idx(0x0D, [n, side, side], struct.pack(">%df" % len(values), *values)))
+    e("idx: NaN pixel (f32)", ["data", "--data", f"idx:{p('nan.idx')},{p('lab.idx')}"],
+      ["nan.idx", f"byte {16 + 4 * 5}", "finite"])
+    e("idx: missing file", ["data", "--data", f"idx:{p('nothere.idx')},{p('lab.idx')}"], ["nothere.idx"])
+    e("idx: missing test file", ["data", "--data", pair, "--test", f"idx:{p('timg.idx')},{p('nolab.idx')}"],
+      ["--test", "nolab.idx"])
+    e("idx: spec without a comma", ["data", "--data", "idx:" + p("img.idx")], ["--data", "IMAGES,LABELS"])
+    e("idx: spec with three files", ["data", "--data", pair + ",x"], ["--data", "IMAGES,LABELS"])
+    e("unknown data set", ["data", "--data", "cifar"], ["--data", "cifar", "usps", "mnist"])
+    e("--valid bigger than the set", ["data", "--data", pair, "--valid", "1000"], ["--valid", "1000"])
+    e("--valid equal to the set", ["data", "--data", pair, "--valid", "40"], ["--valid", "40"])
+    e("--train-limit bigger than the rest", ["data", "--data", pair, "--valid", "8", "--train-limit", "33"],
+      ["--train-limit", "33"])
+    # The same errors through train leave no checkpoint behind.
+    e("train on a broken idx file", ["train", "--data", f"idx:{p('short.idx')},{p('lab.idx')}", "--hidden", "4",
+                                     "--out", "idxrun", "--progress", "never"],
+      ["short.idx", "byte"], absent=["idxrun/last.ckpt", "idxrun/best.ckpt", "idxrun/metrics.jsonl"])
+
+
+USPS_VALUES = 256
+
+
+def usps_line(label, value="-1", bad_field=None, bad_value=None, fields=USPS_VALUES + 1):
+    items = [str(label)] + [value] * (fields - 1)
+    if bad_field is not None:
+        items[bad_field - 1] = bad_value
+    return " ".join(items) + "\n"
+
+
+def usps_cases(d):
+    """--data usps --data-dir DIR with zip.train / zip.test files written here."""
+    good_test = "".join(usps_line(i % 10, "0.5") for i in range(5))
+
+    def folder(name, train, gz=False):
+        f = os.path.join(d, name)
+        os.mkdir(f)
+        write(os.path.join(f, "zip.test"), good_test)
+        if gz:
+            write(os.path.join(f, "zip.train.gz"), train)
+        else:
+            write(os.path.join(f, "zip.train"), train)
+        return name
+
+    good = "".join(usps_line(i % 10, "0.25") for i in range(20))
+    out = expect_ok("usps: valid small files", ["data", "--data", "usps", "--data-dir", folder("u_ok", good),
+                                                "--valid", "5"], d, parse_json=True)
+    if out:
+        try:
+            s = out["splits"]
+            got = (s["train"]["examples"], s["valid"]["examples"], s["test"]["examples"], s["train"]["features"])
+        except (KeyError, TypeError) as err:
+            fail("usps: valid small files", f"JSON lacks {err}")
+        else:
+            check("usps: valid small files", got == (15, 5, 5, 256), f"(train, valid, test, features) = {got}")
+
+    def e(name, train, words, gz=False):
+        expect_error(name, ["data", "--data", "usps", "--data-dir", folder(name.replace(" ", "_").replace(":", ""),
+                                                                           train, gz), "--valid", "1"], 1, words, d)
+
+    lines = [usps_line(i % 10) for i in range(6)]
+    e("usps: wrong field count", "".join(lines[:2] + [usps_line(3, fields=200)] + lines[3:]),
+      ["zip.train", "line 3", "fields"])
+    e("usps: NaN value", "".join(lines[:1] + [usps_line(1, bad_field=5, bad_value="nan")] + lines[2:]),
+      ["zip.train", "line 2", "field 5", "finite"])
+    e("usps: not a number", "".join(lines[:4] + [usps_line(1, bad_field=9, bad_value="0.3.4")] + lines[5:]),
+      ["zip.train", "line 5", "field 9"])
+    e("usps: value out of range", usps_line(2, bad_field=3, bad_value="1.5") + "".join(lines),
+      ["zip.train", "line 1", "field 3"])
+    e("usps: label 12", "".join(lines[:3] + [usps_line(12)] + lines[4:]), ["zip.train", "line 4", "label"])
+    e("usps: empty file", "", ["zip.train", "empty"])
+    e("usps: NUL byte", "".join(lines[:1]) + "\0" + "".join(lines[1:]), ["zip.train", "line 2", "NUL"])
+    gz = gzip.compress("".join(lines).encode(), mtime=0)
+    e("usps: truncated gzip", gz[:len(gz) // 2], ["zip.train.gz", "line"], gz=True)
+    expect_error("usps: --data-dir without the files", ["data", "--data", "usps", "--data-dir", "nowhere"], 1,
+                 ["usps", "zip.train", "nowhere", "--data-dir"], d)
+
+
+# ---- checkpoints, step and run folders ---------------------------------------------------
+
+def recrc(body_with_crc):
+    """Recomputes the trailing CRC-32 of a checkpoint after an edit."""
+    body = body_with_crc[:-4]
+    return body + struct.pack("<I", zlib.crc32(body) & 0xFFFFFFFF)
+
+
+def run_cases(d):
+    e = lambda name, args, words, code=1, absent=(): expect_error(name, args, code, words, d, absent)
+    tiny = ["--data", "usps", "--hidden", "8", "--train-limit", "200", "--valid", "100", "--progress", "never"]
+    if not expect_ok("train: tiny run", ["train", "--epochs", "1", "--out", "run"] + tiny, d):
+        return
+    best, last = os.path.join(d, "run", "best.ckpt"), os.path.join(d, "run", "last.ckpt")
+    for f in ["best.ckpt", "last.ckpt", "config.txt", "metrics.jsonl", "summary.json"]:
+        check("train: tiny run", os.path.exists(os.path.join(d, "run", f)), f"the run folder lacks {f}")
+    check("train: tiny run", not tmp_files(os.path.join(d, "run")), "left *.tmp files in the run folder")
+
+    # eval on good and broken checkpoints
+    for ck in ["run/best.ckpt", "run/last.ckpt"]:
+        out = expect_ok(f"eval {ck}", ["eval", "--checkpoint", ck, "--eval-limit", "50"], d, parse_json=True)
+        if out:
+            check(f"eval {ck}", out.get("model") == "256-8-10" and "valid" in out.get("splits", {}),
+                  f"unexpected JSON: {str(out)[:200]}")
+    good = read(best)
+    flipped = bytearray(good)
+    flipped[len(good) // 2] ^= 0x01
+    write(os.path.join(d, "flipped.ckpt"), bytes(flipped))
+    e("eval: one flipped byte", ["eval", "--checkpoint", "flipped.ckpt"], ["flipped.ckpt", "byte", "checksum"])
+    write(os.path.join(d, "truncated.ckpt"), good[:len(good) // 2])
+    e("eval: truncated", ["eval", "--checkpoint", "truncated.ckpt"], ["truncated.ckpt", "byte"])
+    write(os.path.join(d, "short.ckpt"), good[:10])
+    e("eval: cut in the header", ["eval", "--checkpoint", "short.ckpt"], ["short.ckpt", "byte 8"])
+    write(os.path.join(d, "empty.ckpt"), b"")
+    e("eval: empty file", ["eval", "--checkpoint", "empty.ckpt"], ["empty.ckpt", "byte 0"])
+    write(os.path.join(d, "magic.ckpt"), b"NOTACKPT" + good[8:])
+    e("eval: wrong magic", ["eval", "--checkpoint", "magic.ckpt"], ["magic.ckpt", "byte 0", "magic"])
+    write(os.path.join(d, "version.ckpt"), good[:8] + struct.pack("<I", 99) + good[12:])
+    e("eval: unknown version", ["eval", "--checkpoint", "version.ckpt"], ["version.ckpt", "byte 8", "version"])
+    e("eval: missing file", ["eval", "--checkpoint", "nothere.ckpt"], ["nothere.ckpt"])
+    e("eval: a folder", ["eval", "--checkpoint", "run"], ["run"])
+    if os.path.exists("/dev/zero"):
+        e("eval: an endless device file", ["eval", "--checkpoint", "/dev/zero"], ["/dev/zero", "not a regular file"])
+    e("eval: the config.txt", ["eval", "--checkpoint", "run/config.txt"], ["run/config.txt", "byte 0"])
+    # Edits with a valid checksum: the reader still checks what it trusts.
+    write(os.path.join(d, "width0.ckpt"), recrc(good[:24] + struct.pack("<I", 0) + good[28:]))
+    e("eval: layer width 0 (valid CRC)", ["eval", "--checkpoint", "width0.ckpt"], ["width0.ckpt", "byte 24"])
+    write(os.path.join(d, "layers.ckpt"), recrc(good[:16] + struct.pack("<I", 1000) + good[20:]))
+    e("eval: 1000 layers (valid CRC)", ["eval", "--checkpoint", "layers.ckpt"], ["layers.ckpt", "byte 16"])
+    write(os.path.join(d, "width9.ckpt"), recrc(good[:24] + struct.pack("<I", 9) + good[28:]))
+    e("eval: sizes disagree with the count (valid CRC)", ["eval", "--checkpoint", "width9.ckpt"],
+      ["width9.ckpt", "parameters"])
+    at = good.find(b"loss=xent")
+    check("checkpoint holds its configuration", at > 0, "no 'loss=xent' in best.ckpt")
+    if at > 0:
+        write(os.path.join(d, "config.ckpt"), recrc(good[:at] + b"loss=xxxx" + good[at + 9:]))
+        e("eval: bad stored configuration (valid CRC)", ["eval", "--checkpoint", "config.ckpt"],
+          ["config.ckpt", "line", "--loss", "xxxx"])
+    e("eval without --checkpoint", ["eval", "--eval-limit", "5"], ["--checkpoint"], code=2)
+
+    # step
+    e("step without --dump", ["step", "--checkpoint", "run/last.ckpt"], ["--dump"], code=2)
+    e("step: --dump into a missing folder", ["step", "--checkpoint", "run/last.ckpt", "--dump", "nodir/s.bin"],
+      ["nodir/s.bin"], absent=["nodir"])
+    os.mkdir(os.path.join(d, "adir"))
+    e("step: --dump onto a folder", ["step", "--checkpoint", "run/last.ckpt", "--dump", "adir"], ["adir"],
+      absent=["adir.tmp"])
+    e("step: model differs from the checkpoint", ["step", "--checkpoint", "run/last.ckpt", "--hidden", "16",
+                                                  "--dump", "mismatch.bin"],
+      ["run/last.ckpt", "--hidden"], absent=["mismatch.bin", "mismatch.bin.tmp"])
+    e("step: broken checkpoint", ["step", "--checkpoint", "flipped.ckpt", "--dump", "broken.bin"],
+      ["flipped.ckpt", "checksum"], absent=["broken.bin", "broken.bin.tmp"])
+    e("step: --jac-target hidden:3 on 2 hidden layers",
+      ["step", "--data", "usps", "--hidden", "8,8", "--train-limit", "200", "--valid", "100", "--jac-lambda", "0.1",
+       "--jac-target", "hidden:3", "--dump", "h3.bin"], ["--jac-target", "hidden:3"], absent=["h3.bin"])
+    for name, args in [("step: dump from a checkpoint", ["--checkpoint", "run/last.ckpt"]),
+                       ("step: dump of a fresh run", ["--data", "usps", "--hidden", "8", "--train-limit", "200",
+                                                      "--valid", "100", "--batch", "10"])]:
+        out = name.split()[-1] + ".bin"
+        if expect_ok(name, ["step", "--dump", out] + args, d):
+            check(name, os.path.getsize(os.path.join(d, out)) > 0, f"{out} is empty")
+            check(name, not tmp_files(d), f"left {tmp_files(d)} behind")
+
+    # run folders and --resume
+    before = read(last)
+    e("train: --out already holds a run", ["train", "--epochs", "1", "--out", "run"] + tiny, ["--resume", "run"])
+    check("train: --out already holds a run", read(last) == before, "last.ckpt changed")
+    os.mkdir(os.path.join(d, "emptyrun"))
+    e("train: --resume in an empty folder", ["train", "--resume", "--out", "emptyrun", "--progress", "never"],
+      ["--resume", "emptyrun"], absent=["emptyrun/last.ckpt", "emptyrun/config.txt"])
+    e("train: --resume in a missing folder", ["train", "--resume", "--out", "norun", "--progress", "never"],
+      ["--resume", "norun"], absent=["norun"])
+    e("train: --resume with a changed --lr", ["train", "--resume", "--out", "run", "--lr", "0.5", "--progress",
+                                             "never"], ["--lr", "0.5"])
+    check("train: --resume with a changed --lr", read(last) == before, "last.ckpt changed")
+    os.mkdir(os.path.join(d, "bestonly"))
+    write(os.path.join(d, "bestonly", "last.ckpt"), good)
+    e("train: --resume from a best.ckpt", ["train", "--resume", "--out", "bestonly", "--progress", "never"],
+      ["bestonly/last.ckpt", "resumable"])
+    if expect_ok("train: --resume --epochs 2", ["train", "--resume", "--out", "run", "--epochs", "2",
+                                                "--progress", "never"], d):
+        metrics = read(os.path.join(d, "run", "metrics.jsonl")).decode().splitlines()
+        check("train: --resume --epochs 2", len(metrics) == 2, f"metrics.jsonl has {len(metrics)} lines, expected 2")
+        try:
+            json.loads(read(os.path.join(d, "run", "summary.json")))
+        except ValueError as err:
+            fail("train: --resume --epochs 2", f"summary.json is not JSON: {err}")
+    # The config.txt of a resumed run starts a new run with --config (it does not say resume).
+    if expect_ok("train: --config with a resumed run's config.txt",
+                 ["train", "--config", "run/config.txt", "--out", "again", "--max-steps", "1"], d):
+        check("train: --config with a resumed run's config.txt", os.path.exists(os.path.join(d, "again", "last.ckpt")),
+              "no last.ckpt in the new run")
+    # A broken config.txt in a run folder stops --resume, naming the file and line.
+    os.mkdir(os.path.join(d, "badcfg"))
+    write(os.path.join(d, "badcfg", "last.ckpt"), read(last))
+    write(os.path.join(d, "badcfg", "config.txt"), "data=usps\nlr=abc\n")
+    e("train: --resume with a broken config.txt", ["train", "--resume", "--out", "badcfg", "--progress", "never"],
+      ["badcfg/config.txt", "line 2", "--lr"])
+    # A model the options cannot build: exit 1, naming the option, and no run written.
+    e("train: --jac-target hidden:3 on 2 hidden layers",
+      ["train", "--data", "usps", "--hidden", "8,8", "--train-limit", "200", "--valid", "100", "--jac-lambda",
+       "0.1", "--jac-target", "hidden:3", "--epochs", "1", "--out", "h3run"], ["--jac-target", "hidden:3", "1..2"],
+      absent=["h3run/last.ckpt", "h3run/best.ckpt", "h3run/metrics.jsonl"])
+    info = run(["info"], d)
+    if info is not None and "cuda: not built" in info.stdout:
+        e("train: --device cuda without CUDA", ["train", "--device", "cuda", "--epochs", "1", "--out", "cudarun"] + tiny,
+          ["--device cuda"], absent=["cudarun"])
+    write(os.path.join(d, "afile"), "x")
+    e("train: --out is a file", ["train", "--epochs", "1", "--out", "afile"] + tiny, ["afile"])
+    e("train: --out below a file", ["train", "--epochs", "1", "--out", "afile/sub"] + tiny, ["afile/sub"])
+
+
+def main():
+    if not BIN or not os.access(BIN, os.X_OK):
+        print("JACNOISE_BIN is not set to the jacnoise program; skipping")
+        return 77
+    with tempfile.TemporaryDirectory(prefix="jacnoise_cli_") as d:
+        usps = run(["data", "--data", "usps", "--valid", "100"], d)
+        have_usps = usps is not None and usps.returncode == 0
+        option_cases(d)
+        config_cases(d, have_usps)
+        idx_cases(d)
+        usps_cases(d)
+        if have_usps:
+            run_cases(d)
+        else:
+            fail("data", "USPS not found ($JACNOISE_DATA): the run, checkpoint and step cases cannot run")
+    if failures:
+        print(f"{len(failures)} of {cases} checks failed:")
+        for f in failures:
+            print("  FAIL " + f)
+        return 1
+    print(f"all {cases} checks passed")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

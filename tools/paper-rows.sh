@@ -1,0 +1,33 @@
+#!/bin/sh
+# Trains the paper's five rows (MLP, MLP+L2, MLP+N, MLP+J, MLP+N+J) one after the other and
+# prints each run's best validation error and the test error of its best parameters.
+#
+#   tools/paper-rows.sh [OUT_PREFIX] [extra jacnoise train options...]
+#   e.g. tools/paper-rows.sh runs/paper --data usps --hidden 1000 --epochs 50
+#
+# JACNOISE (default build/jacnoise) is the program. The regularisation strengths below are
+# starting points; pass your own after the prefix to override the shared options.
+set -eu
+bin=${JACNOISE:-build/jacnoise}
+prefix=${1:-runs/paper}
+[ $# -gt 0 ] && shift
+
+run_row() {
+    name=$1
+    shift
+    "$bin" train --out "$prefix-$name" --progress never "$@" >"$prefix-$name.log" 2>&1 || {
+        echo "$name: failed, see $prefix-$name.log" >&2
+        return 1
+    }
+    # summary.json is ours: one "key": value per line.
+    valid=$(sed -n 's/.*"best_valid_error": \([^,]*\),*/\1/p' "$prefix-$name/summary.json")
+    test=$(sed -n 's/.*"test_error": \([^,]*\),*/\1/p' "$prefix-$name/summary.json")
+    printf '%-8s valid %8s%%   test %8s%%\n' "$name" "$valid" "$test"
+}
+
+mkdir -p "$(dirname "$prefix")"
+run_row MLP "$@"
+run_row MLP+L2 --weight-decay 1e-4 "$@"
+run_row MLP+N --input-noise 0.3 "$@"
+run_row MLP+J --jac-lambda 0.1 "$@"
+run_row MLP+N+J --jac-lambda 0.1 --jac-noise 0.3 "$@"
