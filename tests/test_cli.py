@@ -169,7 +169,7 @@ def option_cases(d):
     e("positional after options", ["data", "--valid", "3", "usps"], ["usps"])
     e("single dash", ["train", "-lr", "0.1"], ["-lr"])
     e("bare --", ["train", "--"], ["--"])
-    e("unknown command", ["frobnicate"], ["frobnicate", "train, eval, step, data, info"])
+    e("unknown command", ["frobnicate"], ["frobnicate", "valid commands: train eval step data show info"])
     e("overlong option name", ["train", "--" + "x" * 300], ["--xxxx"])
     e("overlong value", ["train", "--out", "r" * 5000], ["--out"])
     e("eval without --checkpoint", ["eval"], ["--checkpoint"])

@@ -22,8 +22,8 @@ void jn_cpu_ws_free(jn_cpu_ws *ws);
 void jn_cpu_loss_grad(jn_cpu_ws *ws, const jn_real *params, const jn_batch *batch,
                       const jn_real *xi, double scale, jn_step_terms *terms, jn_real *grad);
 
-/* Jacobian penalty at x + s_J eps (eps NULL when s_J = 0), tangents v (NULL for hidden1 and
- * exact): adds scale * d(sum_i R_i)/dtheta to grad and sets terms->penalty (mean R). R_i is
+/* Jacobian penalty at x + s_J eps (eps NULL when s_J = 0), tangents v (copies x K x B x d;
+ * unused by hidden1 and exact): adds scale * d(sum_i R_i)/dtheta to grad and sets terms->penalty (mean R). R_i is
  * already averaged over the copies and the K tangents. */
 void jn_cpu_penalty_grad(jn_cpu_ws *ws, const jn_real *params, const jn_batch *batch,
                          const jn_real *eps, const jn_real *v, double scale,

@@ -16,6 +16,7 @@
 #ifndef JACNOISE_STEPSTATE_H
 #define JACNOISE_STEPSTATE_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #include "jacnoise/real.h"
@@ -32,5 +33,29 @@ void jn_stepstate_f64(jn_stepstate *ss, const char *name, double value);
 /* Ends the list, adds the checksum and writes the file atomically. */
 int jn_stepstate_write(jn_stepstate *ss, const char *path);
 void jn_stepstate_free(jn_stepstate *ss);
+
+/* Reading. Names are at most 255 bytes, tensors at most 8 dimensions. */
+enum { JN_DTYPE_F32 = 1, JN_DTYPE_F64 = 2, JN_DTYPE_I32 = 3 };
+#define JN_STEPSTATE_MAX_DIMS 8
+
+typedef struct {
+    char name[256];
+    int dtype;                              /* JN_DTYPE_* */
+    int ndim;
+    uint64_t dims[JN_STEPSTATE_MAX_DIMS];
+    uint64_t count;                         /* product of dims (1 for a scalar) */
+    double *values;                         /* the data, converted to double */
+} jn_tensor;
+
+typedef struct {
+    int count;
+    jn_tensor *tensors;
+} jn_stepstate_file;
+
+/* Parses and verifies (magic, version, checksum, record bounds, duplicate names); errors
+ * name the file and byte offset. */
+int jn_stepstate_parse(const unsigned char *data, size_t len, const char *path, jn_stepstate_file *out);
+int jn_stepstate_read(const char *path, jn_stepstate_file *out);
+void jn_stepstate_file_free(jn_stepstate_file *f);
 
 #endif

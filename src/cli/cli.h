@@ -17,5 +17,6 @@ int jn_cmd_eval(int argc, char **argv);
 int jn_cmd_step(int argc, char **argv);
 int jn_cmd_data(int argc, char **argv);
 int jn_cmd_info(int argc, char **argv);
+int jn_cmd_show(int argc, char **argv);
 
 #endif

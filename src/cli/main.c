@@ -12,6 +12,7 @@ static const struct {
     {"eval", "evaluate a checkpoint: errors, ||J||_F^2, curvature, saturation", jn_cmd_eval},
     {"step", "run one training step and dump its full state (--dump)", jn_cmd_step},
     {"data", "load a data set and print its splits and class counts", jn_cmd_data},
+    {"show", "verify a checkpoint or step state and print what it holds", jn_cmd_show},
     {"info", "print the build: version, precision, BLAS, CUDA, data folder", jn_cmd_info},
 };
 #define N_COMMANDS (sizeof commands / sizeof commands[0])
@@ -40,6 +41,9 @@ int main(int argc, char **argv)
     for (size_t i = 0; i < N_COMMANDS; i++)
         if (!strcmp(argv[1], commands[i].name))
             return commands[i].run(argc - 2, argv + 2);
-    fprintf(stderr, "jacnoise: unknown command '%s'; valid commands: train, eval, step, data, info\n", argv[1]);
+    fprintf(stderr, "jacnoise: unknown command '%s'; valid commands:", argv[1]);
+    for (size_t i = 0; i < N_COMMANDS; i++)
+        fprintf(stderr, " %s", commands[i].name);
+    fputc('\n', stderr);
     return 2;
 }

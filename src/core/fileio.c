@@ -192,14 +192,6 @@ int jn_cur_check_crc(const jn_cursor *c)
     return 0;
 }
 
-int jn_cur_at_crc(const jn_cursor *c)
-{
-    if (c->off + 4 != c->len)
-        return jn_fail("%s: byte %zu: %zu unexpected bytes before the checksum", c->path, c->off,
-                       c->len - 4 - c->off);
-    return 0;
-}
-
 int jn_read_file(const char *path, unsigned char **data, size_t *len)
 {
     *data = NULL;

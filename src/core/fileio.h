@@ -42,10 +42,8 @@ int jn_cur_u64(jn_cursor *c, uint64_t *v, const char *what);
 int jn_cur_f64(jn_cursor *c, double *v, const char *what);
 int jn_cur_f32_array(jn_cursor *c, float *v, size_t n, const char *what);
 int jn_cur_f64_array(jn_cursor *c, double *v, size_t n, const char *what);
-/* Checks that the last 4 bytes are the CRC-32 of the rest and that nothing but them is left
- * after the cursor once parsing ends (call with the cursor at the end of the payload). */
+/* Checks that the last 4 bytes of the cursor's data are the CRC-32 of the rest. */
 int jn_cur_check_crc(const jn_cursor *c);
-int jn_cur_at_crc(const jn_cursor *c);
 
 /* Reads a whole file. *data must be freed by the caller. */
 int jn_read_file(const char *path, unsigned char **data, size_t *len);

@@ -76,3 +76,146 @@ void jn_stepstate_free(jn_stepstate *ss)
     jn_buf_free(&ss->buf);
     free(ss);
 }
+
+void jn_stepstate_file_free(jn_stepstate_file *f)
+{
+    for (int i = 0; i < f->count; i++)
+        free(f->tensors[i].values);
+    free(f->tensors);
+    memset(f, 0, sizeof *f);
+}
+
+/* One record after its dtype byte; the data converted to double. */
+static int parse_tensor(jn_cursor *c, int dtype, jn_tensor *t)
+{
+    size_t at = c->off - 1;
+    uint8_t ndim, len_lo, len_hi;
+    if (jn_cur_u8(c, &ndim, "a tensor header") || jn_cur_u8(c, &len_lo, "a tensor header") ||
+        jn_cur_u8(c, &len_hi, "a tensor header"))
+        return -1;
+    size_t name_len = (size_t)len_lo | (size_t)len_hi << 8;
+    if (dtype < JN_DTYPE_F32 || dtype > JN_DTYPE_I32)
+        return jn_fail("%s: byte %zu: unknown tensor type %d (expected 1 float32, 2 float64, 3 int32, 0 end)",
+                       c->path, at, dtype);
+    if (ndim > JN_STEPSTATE_MAX_DIMS || name_len == 0 || name_len >= sizeof t->name)
+        return jn_fail("%s: byte %zu: tensor header out of range (%u dimensions, name of %zu bytes)", c->path, at,
+                       ndim, name_len);
+    if (jn_cur_bytes(c, t->name, name_len, "a tensor name"))
+        return -1;
+    t->name[name_len] = 0;
+    if (strlen(t->name) != name_len)
+        return jn_fail("%s: byte %zu: NUL byte in a tensor name", c->path, at);
+    t->dtype = dtype;
+    t->ndim = ndim;
+    t->count = 1;
+    const size_t elem = dtype == JN_DTYPE_F64 ? 8 : 4;
+    for (int i = 0; i < ndim; i++) {
+        if (jn_cur_u64(c, &t->dims[i], "tensor dimensions"))
+            return -1;
+        /* The data must fit in what is left of the file: bounds every product below. */
+        if (t->dims[i] != 0 && t->count > (c->len - c->off) / elem / t->dims[i])
+            return jn_fail("%s: byte %zu: tensor %s of %d dimensions runs past the end of the file", c->path, at,
+                           t->name, ndim);
+        t->count *= t->dims[i];
+    }
+    if (t->count > (c->len - c->off) / elem)
+        return jn_fail("%s: byte %zu: tensor %s runs past the end of the file", c->path, at, t->name);
+    t->values = malloc(sizeof(double) * (t->count ? t->count : 1));
+    if (!t->values)
+        return jn_fail("%s: out of memory for tensor %s", c->path, t->name);
+    for (uint64_t i = 0; i < t->count; i++) {
+        uint32_t u;
+        if (dtype == JN_DTYPE_F64) {
+            jn_cur_f64(c, &t->values[i], "tensor data");
+        } else {
+            jn_cur_u32(c, &u, "tensor data");
+            if (dtype == JN_DTYPE_I32) {
+                t->values[i] = (double)(int32_t)u;
+            } else {
+                float f;
+                memcpy(&f, &u, 4);
+                t->values[i] = f;
+            }
+        }
+    }
+    return 0;
+}
+
+int jn_stepstate_parse(const unsigned char *data, size_t len, const char *path, jn_stepstate_file *out)
+{
+    memset(out, 0, sizeof *out);
+    jn_cursor c = {data, len, 0, path};
+    unsigned char magic[8];
+    uint32_t version;
+    if (jn_cur_bytes(&c, magic, 8, "the magic number"))
+        return -1;
+    if (memcmp(magic, MAGIC, 8))
+        return jn_fail("%s: byte 0: not a jacnoise step state (wrong magic number)", path);
+    if (jn_cur_u32(&c, &version, "the format version"))
+        return -1;
+    if (version != JN_STEPSTATE_VERSION)
+        return jn_fail("%s: byte 8: step state format version %u, this build reads version %d", path, version,
+                       JN_STEPSTATE_VERSION);
+    if (jn_cur_check_crc(&c))
+        return -1;
+    c.len -= 4;
+    int cap = 0;
+    for (;;) {
+        uint8_t dtype;
+        if (jn_cur_u8(&c, &dtype, "a tensor header"))
+            goto fail;
+        if (dtype == 0) {
+            uint8_t rest[3];
+            size_t at = c.off - 1;
+            if (jn_cur_bytes(&c, rest, 3, "the end record"))
+                goto fail;
+            if (rest[0] || rest[1] || rest[2]) {
+                jn_fail("%s: byte %zu: malformed end record", path, at);
+                goto fail;
+            }
+            break;
+        }
+        if (out->count == cap) {
+            cap = cap ? 2 * cap : 32;
+            jn_tensor *grown = realloc(out->tensors, sizeof *grown * (size_t)cap);
+            if (!grown) {
+                jn_fail("%s: out of memory", path);
+                goto fail;
+            }
+            out->tensors = grown;
+        }
+        jn_tensor *t = &out->tensors[out->count];
+        memset(t, 0, sizeof *t);
+        size_t at = c.off - 1;
+        if (parse_tensor(&c, dtype, t)) {
+            free(t->values);
+            goto fail;
+        }
+        out->count++;
+        for (int i = 0; i < out->count - 1; i++)
+            if (!strcmp(out->tensors[i].name, t->name)) {
+                jn_fail("%s: byte %zu: tensor %s appears twice", path, at, t->name);
+                goto fail;
+            }
+    }
+    if (c.off != c.len) {
+        jn_fail("%s: byte %zu: %zu unexpected bytes after the end record", path, c.off, c.len - c.off);
+        goto fail;
+    }
+    return 0;
+fail:
+    jn_stepstate_file_free(out);
+    return -1;
+}
+
+int jn_stepstate_read(const char *path, jn_stepstate_file *out)
+{
+    unsigned char *data;
+    size_t len;
+    memset(out, 0, sizeof *out);
+    if (jn_read_file(path, &data, &len))
+        return -1;
+    int rc = jn_stepstate_parse(data, len, path, out);
+    free(data);
+    return rc;
+}

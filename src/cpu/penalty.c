@@ -93,7 +93,8 @@ void jn_cpu_penalty_grad(jn_cpu_ws *ws, const jn_real *params, const jn_batch *b
             total += hidden1_penalty(ws, params, B, copy_scale, grad);
             continue;
         }
-        const jn_real *copy_v = v ? v + (size_t)copy * K * per_copy : NULL;
+        /* The exact norm takes the input basis as its tangents; v is only for Hutchinson. */
+        const jn_real *copy_v = obj->jac_proj == JN_PROJ_EXACT ? NULL : v + (size_t)copy * K * per_copy;
         for (int k0 = 0; k0 < K; k0 += ws->tangent_chunk) {
             int count = K - k0 < ws->tangent_chunk ? K - k0 : ws->tangent_chunk;
             fill_tangents(ws, copy_v, B, k0, count);

@@ -1,0 +1,93 @@
+/* jacnoise show FILE: what a checkpoint or a step state holds, after verifying it. */
+#include "cli/cli.h"
+#include "core/fileio.h"
+#include "jacnoise/checkpoint.h"
+#include "jacnoise/error.h"
+#include "jacnoise/stepstate.h"
+#include "jacnoise/train.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static void show_checkpoint(const char *path, const jn_checkpoint *ck)
+{
+    char shape[256];
+    jn_model_describe(&ck->model, shape, sizeof shape);
+    const jn_train_state *s = &ck->state;
+    printf("%s: jacnoise checkpoint, version %d, %s\n", path, JN_CHECKPOINT_VERSION, JN_REAL_NAME);
+    printf("model: %s (%zu parameters)\n", shape, ck->model.n_params);
+    printf("state: %s, %d epochs done", jn_run_status_name(s->status), s->epoch);
+    if (s->batch)
+        printf(" and %ld batches of epoch %d", s->batch, s->epoch + 1);
+    printf(", %llu steps", (unsigned long long)s->global_step);
+    if (s->best_epoch)
+        printf(", best epoch %d (valid %.2f%%)", s->best_epoch, s->best_valid_error);
+    printf("\nsections: parameters%s%s\nconfiguration:\n", ck->velocity ? ", velocity" : "",
+           ck->best_params ? ", best parameters" : "");
+    for (const char *p = ck->config_text; *p;) {
+        size_t n = strcspn(p, "\n");
+        printf("  %.*s\n", (int)n, p);
+        p += n + (p[n] == '\n');
+    }
+}
+
+static void show_stepstate(const char *path, const jn_stepstate_file *f)
+{
+    static const char *types[] = {"", "float32", "float64", "int32"};
+    printf("%s: jacnoise step state, version %d, %d tensors\n", path, JN_STEPSTATE_VERSION, f->count);
+    for (int i = 0; i < f->count; i++) {
+        const jn_tensor *t = &f->tensors[i];
+        char dims[128] = "";
+        size_t used = 0;
+        for (int k = 0; k < t->ndim && used < sizeof dims; k++) {
+            int n = snprintf(dims + used, sizeof dims - used, k ? " x %llu" : "%llu", (unsigned long long)t->dims[k]);
+            used += n > 0 ? (size_t)n : 0;
+        }
+        if (t->ndim == 0) {
+            printf("  %-24s %-8s %-22s %.10g\n", t->name, types[t->dtype], "scalar", t->values[0]);
+            continue;
+        }
+        double sq = 0;
+        for (uint64_t k = 0; k < t->count; k++)
+            sq += t->values[k] * t->values[k];
+        printf("  %-24s %-8s %-22s norm %.6g\n", t->name, types[t->dtype], dims, sqrt(sq));
+    }
+}
+
+int jn_cmd_show(int argc, char **argv)
+{
+    if (argc == 1 && (!strcmp(argv[0], "--help") || !strcmp(argv[0], "-h"))) {
+        printf("usage: jacnoise show FILE\n\nVerifies a checkpoint or a step state (magic, version, checksum, sizes)\n"
+               "and prints what it holds.\n");
+        return JN_EXIT_OK;
+    }
+    if (argc != 1 || !strncmp(argv[0], "--", 2)) {
+        jn_fail("show: expected one FILE (a checkpoint or a step state); see jacnoise show --help");
+        return jn_cli_fail(JN_EXIT_USAGE);
+    }
+    const char *path = argv[0];
+    unsigned char *data;
+    size_t len;
+    if (jn_read_file(path, &data, &len))
+        return jn_cli_fail(JN_EXIT_ERROR);
+    int rc = -1;
+    if (len >= 8 && !memcmp(data, "JNCKPT", 6)) {
+        jn_checkpoint ck;
+        if ((rc = jn_checkpoint_parse(data, len, path, &ck)) == 0) {
+            show_checkpoint(path, &ck);
+            jn_checkpoint_free(&ck);
+        }
+    } else if (len >= 8 && !memcmp(data, "JNSTEP", 6)) {
+        jn_stepstate_file f;
+        if ((rc = jn_stepstate_parse(data, len, path, &f)) == 0) {
+            show_stepstate(path, &f);
+            jn_stepstate_file_free(&f);
+        }
+    } else {
+        jn_fail("%s: byte 0: neither a jacnoise checkpoint nor a step state (unknown magic number)", path);
+    }
+    free(data);
+    return rc ? jn_cli_fail(JN_EXIT_ERROR) : JN_EXIT_OK;
+}

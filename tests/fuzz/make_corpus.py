@@ -1,0 +1,81 @@
+"""Writes the fuzzers' seed corpus: small valid and malformed inputs, each a few hundred
+bytes, made here (not copies of the data sets). The checkpoint and step-state seeds come
+from a tiny run of the program on a generated 4x4-pixel IDX set.
+
+    python3 tests/fuzz/make_corpus.py build/jacnoise tests/fuzz/corpus
+"""
+import gzip
+import os
+import shutil
+import struct
+import subprocess
+import sys
+import tempfile
+
+
+def idx(type_code, dims, payload):
+    return bytes([0, 0, type_code, len(dims)]) + b"".join(struct.pack(">I", d) for d in dims) + payload
+
+
+def usps_line(label, values, compact):
+    if compact:
+        return " ".join([str(label)] + [f"{v:g}" for v in values]) + "\n"
+    return " ".join([f"{label:.4f}"] + [f"{v:.4f}" for v in values]) + " \n"
+
+
+def main(binary, out):
+    seeds = {name: {} for name in ("idx", "usps", "config", "checkpoint", "stepstate")}
+    images = idx(0x08, [6, 4, 4], bytes((i * 37) % 256 for i in range(6 * 16)))
+    labels = idx(0x08, [6], bytes([0, 1, 2, 0, 1, 2]))
+    seeds["idx"] = {
+        "images-u8": images,
+        "labels-u8": labels,
+        "labels-i32": idx(0x0C, [3], struct.pack(">3i", 0, 5, 2)),
+        "images-f32": idx(0x0D, [2, 2, 2], struct.pack(">8f", 0, 0.25, 0.5, 1, 0, 0.125, 0.75, 1)),
+        "images-f64": idx(0x0E, [1, 3], struct.pack(">3d", 0.1, 0.2, 0.3)),
+        "truncated": images[:40],
+        "trailing": labels + b"\x00",
+        "absurd-dims": idx(0x08, [0xFFFFFFFF, 0xFFFFFFFF, 0xFFFFFFFF], b""),
+        "images-u8.gz": gzip.compress(images, mtime=0),
+    }
+    values = [(-1 + (i % 9) / 4) for i in range(256)]
+    seeds["usps"] = {
+        "train-style": usps_line(6, values, False) + usps_line(3, values[::-1], False),
+        "test-style": usps_line(9, values, True),
+        "short-line": usps_line(1, values[:200], True),
+        "nan": usps_line(2, values[:255] + [float("nan")], True),
+    }
+    with tempfile.TemporaryDirectory() as tmp:
+        for name in ("images-u8", "labels-u8"):
+            open(os.path.join(tmp, name), "wb").write(seeds["idx"][name])
+        # Relative paths (run inside tmp), so no machine path ends up in the seeds.
+        data = ["--data", "idx:images-u8,labels-u8", "--valid", "2", "--hidden", "3",
+                "--batch", "2", "--jac-lambda", "0.1", "--jac-noise", "0.2", "--jac-target", "output"]
+        run = os.path.join(tmp, "run")
+        binary = os.path.abspath(binary)
+        subprocess.run([binary, "train", "--epochs", "1", "--progress", "never", "--out", "run"] + data,
+                       check=True, stdout=subprocess.DEVNULL, cwd=tmp)
+        subprocess.run([binary, "step", "--dump", "step.bin", "--input-noise", "0.1"] + data,
+                       check=True, stdout=subprocess.DEVNULL, cwd=tmp)
+        config = open(os.path.join(run, "config.txt"), "rb").read()
+        seeds["config"] = {
+            "run-config": config,
+            "comments": b"# a comment\n\nhidden = 1000,1000\n--lr=0.05\njac-target=hidden:2\njac-proj=exact\n",
+            "bad-line": b"data=usps\nlr\n",
+        }
+        seeds["checkpoint"] = {name: open(os.path.join(run, name), "rb").read() for name in ("last.ckpt", "best.ckpt")}
+        seeds["stepstate"] = {"step.bin": open(os.path.join(tmp, "step.bin"), "rb").read()}
+    for harness, files in seeds.items():
+        folder = os.path.join(out, harness)
+        shutil.rmtree(folder, ignore_errors=True)
+        os.makedirs(folder)
+        for name, content in files.items():
+            with open(os.path.join(folder, name), "wb") as f:
+                f.write(content if isinstance(content, bytes) else content.encode())
+    print(f"seed corpus written to {out}")
+
+
+if __name__ == "__main__":
+    if len(sys.argv) != 3:
+        sys.exit("usage: make_corpus.py JACNOISE_BIN OUT_FOLDER")
+    main(sys.argv[1], sys.argv[2])
