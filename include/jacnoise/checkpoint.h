@@ -31,7 +31,6 @@ typedef enum {
     JN_RUN_RUNNING = 0,
     JN_RUN_FINISHED = 1,       /* all epochs done */
     JN_RUN_EARLY_STOPPED = 2,  /* patience ran out */
-    JN_RUN_DIVERGED = 3,       /* a loss or gradient became NaN or Inf */
 } jn_run_status;
 
 /* Where a run stands. */
@@ -67,7 +66,7 @@ int jn_checkpoint_parse(const unsigned char *data, size_t len, const char *path,
 
 void jn_checkpoint_free(jn_checkpoint *ck);
 
-/* "running", "finished", "early-stopped", "diverged". */
+/* "running", "finished", "early-stopped". */
 const char *jn_run_status_name(jn_run_status s);
 
 #endif

@@ -16,7 +16,6 @@ const char *jn_run_status_name(jn_run_status s)
     case JN_RUN_RUNNING: return "running";
     case JN_RUN_FINISHED: return "finished";
     case JN_RUN_EARLY_STOPPED: return "early-stopped";
-    case JN_RUN_DIVERGED: return "diverged";
     }
     return "unknown";
 }
@@ -159,7 +158,7 @@ int jn_checkpoint_parse(const unsigned char *data, size_t len, const char *path,
         return -1;
     }
     if (epoch > 1000000 || batch > (1ull << 40) || best_epoch > 1000001 || bad_epochs > 1000000 ||
-        status > JN_RUN_DIVERGED || errors > (1ull << 62) || examples > (1ull << 62) || steps > (1ull << 62) ||
+        status > JN_RUN_EARLY_STOPPED || errors > (1ull << 62) || examples > (1ull << 62) || steps > (1ull << 62) ||
         sections > (HAS_VELOCITY | HAS_BEST)) {
         jn_checkpoint_free(ck);
         return jn_fail("%s: byte %zu: training state out of range (epoch %u, status %u, sections %u)",

@@ -70,12 +70,24 @@ static int save_checkpoint(run *r, const char *path, int best_only)
     return jn_checkpoint_write(path, &ck);
 }
 
-/* Pulls the backend's parameters and writes `last`. */
-static int save_last(run *r)
+/* Pulls the backend's parameters and velocity: 0, -1 on error, or NONFINITE when an update
+ * has overflowed (such parameters are never written: every checkpoint stays loadable). */
+enum { NONFINITE = 1 };
+static int pull_state(run *r)
 {
     if (r->backend->ops->get_state(r->backend, r->params, r->velocity))
         return -1;
-    return save_checkpoint(r, r->last_path, 0);
+    for (size_t i = 0; i < r->model.n_params; i++)
+        if (!isfinite(r->params[i]) || !isfinite(r->velocity[i]))
+            return NONFINITE;
+    return 0;
+}
+
+/* Pulls the state and writes `last` (not if it is non-finite). */
+static int save_last(run *r)
+{
+    int rc = pull_state(r);
+    return rc ? rc : save_checkpoint(r, r->last_path, 0);
 }
 
 static int set_paths(run *r)
@@ -198,13 +210,15 @@ static int finish_summary(run *r, const char *status, const char *message)
     return 0;
 }
 
-/* End of an epoch: evaluate, log, keep the best, checkpoint, decide whether to go on. */
+/* End of an epoch: evaluate, log, keep the best, checkpoint, decide whether to go on.
+ * Returns 0, -1 on error, or NONFINITE. */
 static int end_epoch(run *r, double lr, double epoch_start)
 {
     const jn_objective *obj = &r->cfg.obj;
     jn_train_state *st = &r->state;
-    if (r->backend->ops->get_state(r->backend, r->params, r->velocity))
-        return -1;
+    int pulled = pull_state(r);
+    if (pulled)
+        return pulled;
     jn_epoch_metrics m = {
         .epoch = st->epoch + 1,
         .step = st->global_step,
@@ -247,6 +261,22 @@ static int end_epoch(run *r, double lr, double epoch_start)
     return 0;
 }
 
+/* The run diverged around step `step` (1-based): the last checkpoint is left as it was, from
+ * before the divergence; the summary and one line on stderr say where it happened. */
+static int diverge(run *r, uint64_t step, const char *what)
+{
+    const long batches = jn_batches_per_epoch(r->data.train.n, r->cfg.batch);
+    char message[512];
+    snprintf(message, sizeof message,
+             "at epoch %ld, batch %ld (step %llu): %s; last.ckpt holds the state before it; try a smaller --lr "
+             "or --jac-lambda",
+             (long)((step - 1) / (uint64_t)batches) + 1, (long)((step - 1) % (uint64_t)batches) + 1,
+             (unsigned long long)step, what);
+    jn_progress_clear(&r->progress);
+    fprintf(stderr, "jacnoise: diverged %s\n", message);
+    return finish_summary(r, "diverged", message) ? -1 : JN_EXIT_DIVERGED;
+}
+
 /* The training loop; returns a JN_EXIT_* status or -1 on error. */
 static int train_loop(run *r)
 {
@@ -270,8 +300,9 @@ static int train_loop(run *r)
             }
             if (cfg->max_steps > 0) {
                 if (st->global_step >= (uint64_t)cfg->max_steps) {
-                    if (save_last(r))
-                        return -1;
+                    int saved = save_last(r);
+                    if (saved)
+                        return saved < 0 ? -1 : diverge(r, st->global_step, "the parameters became NaN or Inf");
                     jn_progress_clear(&r->progress);
                     snprintf(message, sizeof message,
                              "paused after %llu steps (--max-steps) in epoch %d; continue with --resume",
@@ -287,24 +318,17 @@ static int train_loop(run *r)
                 return -1;
             st->batch += res.steps_done;
             st->global_step += (uint64_t)res.steps_done;
-            if (res.diverged) {
-                /* The parameters before the failing step are kept in last.ckpt for inspection. */
-                st->status = JN_RUN_DIVERGED;
-                if (save_last(r))
-                    return -1;
-                jn_progress_clear(&r->progress);
-                snprintf(message, sizeof message,
-                         "diverged at epoch %d, batch %ld (step %llu): the loss or penalty is NaN or Inf; "
-                         "try a smaller --lr or --jac-lambda",
-                         st->epoch + 1, st->batch + 1, (unsigned long long)st->global_step + 1);
-                fprintf(stderr, "jacnoise: %s\n", message);
-                return finish_summary(r, "diverged", message) ? -1 : JN_EXIT_DIVERGED;
+            if (res.diverged)
+                return diverge(r, st->global_step + 1, "the loss or penalty is NaN or Inf");
+            if (cfg->checkpoint_steps > 0 && st->global_step % (uint64_t)cfg->checkpoint_steps == 0) {
+                int saved = save_last(r);
+                if (saved)
+                    return saved < 0 ? -1 : diverge(r, st->global_step, "the parameters became NaN or Inf");
             }
-            if (cfg->checkpoint_steps > 0 && st->global_step % (uint64_t)cfg->checkpoint_steps == 0 && save_last(r))
-                return -1;
             if (stop_signal) {
-                if (save_last(r))
-                    return -1;
+                int saved = save_last(r);
+                if (saved)
+                    return saved < 0 ? -1 : diverge(r, st->global_step, "the parameters became NaN or Inf");
                 jn_progress_clear(&r->progress);
                 snprintf(message, sizeof message, "%s at epoch %d, batch %ld; continue with --resume",
                          stop_signal == SIGINT ? "interrupted" : "terminated", st->epoch + 1, st->batch);
@@ -316,8 +340,9 @@ static int train_loop(run *r)
             jn_progress_update(&r->progress, st->epoch + 1, cfg->epochs, st->batch, batches,
                                st->sums.loss / (double)st->sums.examples, eta);
         }
-        if (end_epoch(r, lr, epoch_start))
-            return -1;
+        int ended = end_epoch(r, lr, epoch_start);
+        if (ended)
+            return ended < 0 ? -1 : diverge(r, st->global_step, "the parameters became NaN or Inf");
     }
     if (st->status == JN_RUN_EARLY_STOPPED)
         snprintf(message, sizeof message, "stopped early after epoch %d: no better validation error for %d epochs",
@@ -365,8 +390,6 @@ static int prepare(run *r, const jn_config *cli, jn_checkpoint *ck)
         memcpy(r->velocity, ck->velocity, sizeof(jn_real) * P);
         memcpy(r->best, ck->best_params, sizeof(jn_real) * P);
         r->state = ck->state;
-        if (r->state.status == JN_RUN_DIVERGED)
-            return jn_fail("%s: this run diverged; start a new one (with a smaller --lr)", r->last_path);
         /* More epochs asked of a finished run: it goes on. */
         if (r->state.status == JN_RUN_FINISHED && r->state.epoch < r->cfg.epochs)
             r->state.status = JN_RUN_RUNNING;
@@ -396,6 +419,10 @@ int jn_train_run(const jn_config *cli)
     r->started = jn_now();
     int code = JN_EXIT_ERROR;
     if (prepare(r, cli, &ck) == 0) {
+        /* From here on a SIGINT or SIGTERM stops the run at the next step, after writing
+         * last.ckpt; before, nothing of the run exists yet and the default action is right. */
+        stop_signal = 0;
+        install_signal_handlers();
         char shape[256];
         jn_model_describe(&r->model, shape, sizeof shape);
         printf("jacnoise: %s %s on %s: %d train / %d valid / %d test, backend %s, run folder %s\n",
@@ -403,8 +430,6 @@ int jn_train_run(const jn_config *cli)
                r->data.test.n, r->backend->ops->name, r->cfg.out);
         fflush(stdout);
         jn_progress_init(&r->progress, r->cfg.progress);
-        stop_signal = 0;
-        install_signal_handlers();
         int rc = train_loop(r);
         code = rc < 0 ? JN_EXIT_ERROR : rc;
     }

@@ -1,0 +1,209 @@
+"""Reliability under faults: SIGKILL at random moments (inside steps and inside checkpoint
+writes), SIGINT, a full disk during a checkpoint write, a diverging run, and checkpoints
+from another build. After every fault, last.ckpt and best.ckpt must load, and the run,
+resumed, must end byte-identical to one that was never disturbed.
+
+Run by ctest with JACNOISE_BIN and JACNOISE_DATA set."""
+import json
+import os
+import random
+import resource
+import signal
+import struct
+import subprocess
+import sys
+import tempfile
+import time
+import zlib
+
+BIN = os.environ["JACNOISE_BIN"]
+failures = []
+
+
+def check(cond, what):
+    if not cond:
+        failures.append(what)
+        print("FAIL:", what, flush=True)
+
+
+def run(args, expect=0, **kw):
+    p = subprocess.run([BIN] + args, capture_output=True, text=True, timeout=600, **kw)
+    if p.returncode != expect:
+        print(p.stdout, p.stderr, sep="\n", file=sys.stderr)
+    check(p.returncode == expect, f"{' '.join(args[:2])}: exit {p.returncode}, expected {expect}")
+    return p
+
+
+def read(path):
+    with open(path, "rb") as f:
+        return f.read()
+
+
+def loadable(path):
+    return subprocess.run([BIN, "show", path], capture_output=True).returncode == 0
+
+
+def same_checkpoints(a, b, what):
+    for name in ("last.ckpt", "best.ckpt"):
+        check(read(os.path.join(a, name)) == read(os.path.join(b, name)), f"{what}: {name} not byte-identical")
+    strip = lambda folder: [{k: v for k, v in json.loads(l).items() if k != "seconds"}
+                            for l in open(os.path.join(folder, "metrics.jsonl"))]
+    check(strip(a) == strip(b), f"{what}: metrics.jsonl differs")
+
+
+def kill_when_writing(p, tmp_path, timeout):
+    """Kills p as soon as a checkpoint's temporary file appears: inside the write, before
+    the rename (the .tmp left behind tells whether it was)."""
+    end = time.monotonic() + timeout
+    while time.monotonic() < end and p.poll() is None:
+        if os.path.exists(tmp_path):
+            break
+    p.kill()
+
+
+KILLS = 8
+
+
+def kill_and_resume(tmp, job, reference):
+    """SIGKILLs the job KILLS times after training began, alternately at a random moment and
+    inside a checkpoint write, checking after each kill that both checkpoints load; then
+    lets it finish and compares it with the undisturbed reference."""
+    folder = os.path.join(tmp, "killed")
+    rng = random.Random(20261129)
+    kills = mid_write = attempts = 0
+    while True:
+        attempts += 1
+        check(attempts < 60, "kill loop: the run never finished")
+        if attempts >= 60:
+            return
+        resume = os.path.exists(os.path.join(folder, "last.ckpt"))
+        args = ["train", "--out", folder, "--resume", "--progress", "never"] if resume else job + ["--out", folder]
+        p = subprocess.Popen([BIN] + args, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+        if kills < KILLS:
+            if kills % 2 and resume:
+                kill_when_writing(p, os.path.join(folder, "last.ckpt.tmp"), timeout=5)
+            else:
+                time.sleep(rng.uniform(0.05, 0.3))
+                p.kill()
+        _, err = p.communicate(timeout=600)
+        if p.returncode == 0:
+            break
+        check(p.returncode == -signal.SIGKILL, f"kill loop: exit {p.returncode}: {err[-300:]}")
+        if not os.path.exists(os.path.join(folder, "last.ckpt")):
+            continue  # killed while loading, before the run existed
+        kills += 1
+        if any(n.endswith(".tmp") for n in os.listdir(folder)):
+            mid_write += 1
+        for name in ("last.ckpt", "best.ckpt"):
+            path = os.path.join(folder, name)
+            check(not os.path.exists(path) or loadable(path), f"kill {kills}: {name} does not load (torn?)")
+    print(f"SIGKILL: {kills} kills after training began, {mid_write} inside a checkpoint write "
+          f"(a .tmp file was left); {attempts} starts in all")
+    check(kills >= KILLS, f"only {kills} kills landed after training began")
+    check(mid_write >= 2, f"only {mid_write} kills landed inside a checkpoint write")
+    same_checkpoints(reference, folder, f"killed {kills} times and resumed")
+
+
+def sigint(tmp, job, reference):
+    folder = os.path.join(tmp, "sigint")
+    p = subprocess.Popen([BIN] + job + ["--out", folder], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    p.stdout.readline()  # "jacnoise: training ...": the handlers are in place
+    time.sleep(0.3)
+    p.send_signal(signal.SIGINT)
+    out, err = p.communicate(timeout=600)
+    if p.returncode == 0:
+        print("SIGINT: the run finished before the signal; nothing to check")
+        return
+    check(p.returncode == 130, f"SIGINT: exit {p.returncode}, expected 130; {err[-300:]}")
+    summary = json.load(open(os.path.join(folder, "summary.json")))
+    check(summary["status"] == "interrupted", f"SIGINT: summary status {summary['status']}")
+    check(loadable(os.path.join(folder, "last.ckpt")), "SIGINT: last.ckpt does not load")
+    run(["train", "--out", folder, "--resume", "--progress", "never"])
+    same_checkpoints(reference, folder, "SIGINT and resumed")
+    print(f"SIGINT: stopped with exit 130 at \"{summary['message']}\", resumed to the same bytes")
+
+
+def full_disk(tmp, job):
+    """A file-size limit (as a full disk would) makes the next checkpoint write fail: the run
+    stops with one clear line and the previous checkpoints are untouched."""
+    folder = os.path.join(tmp, "full")
+    run(job + ["--out", folder, "--epochs", "1"])
+    last, best = os.path.join(folder, "last.ckpt"), os.path.join(folder, "best.ckpt")
+    before = {p: read(p) for p in (last, best)}
+    limit = len(before[best]) // 2
+
+    def small_disk():
+        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # write() then fails with EFBIG
+        resource.setrlimit(resource.RLIMIT_FSIZE, (limit, limit))
+
+    p = subprocess.run([BIN, "train", "--out", folder, "--resume", "--epochs", "2", "--progress", "never"],
+                       capture_output=True, text=True, timeout=600, preexec_fn=small_disk)
+    lines = p.stderr.strip().splitlines()
+    check(p.returncode == 1, f"full disk: exit {p.returncode}, expected 1")
+    check(len(lines) == 1 and ".ckpt: write failed" in lines[0] and "previous file kept" in lines[0],
+          f"full disk: message {p.stderr!r}")
+    for path, content in before.items():
+        check(read(path) == content, f"full disk: {os.path.basename(path)} changed")
+        check(loadable(path), f"full disk: {os.path.basename(path)} does not load")
+    check(not [n for n in os.listdir(folder) if n.endswith(".tmp")], "full disk: a .tmp file was left")
+    # With room again, the run resumes and ends as if nothing had happened.
+    run(["train", "--out", folder, "--resume", "--epochs", "2", "--progress", "never"])
+    reference = os.path.join(tmp, "full-reference")
+    run(job + ["--out", reference, "--epochs", "2"])
+    same_checkpoints(reference, folder, "full disk, then resumed")
+    print(f"full disk: a {limit}-byte file limit stopped the run: {lines[0] if lines else ''}")
+
+
+def divergence(tmp):
+    folder = os.path.join(tmp, "diverged")
+    p = run(["train", "--data", "usps", "--hidden", "32", "--epochs", "10", "--train-limit", "500", "--lr", "1",
+             "--momentum", "0", "--weight-decay", "100", "--out", folder, "--progress", "never"], expect=3)
+    summary = json.load(open(os.path.join(folder, "summary.json")))
+    check(summary["status"] == "diverged", f"divergence: status {summary['status']}")
+    check("epoch" in summary["message"] and "step" in summary["message"], f"divergence: message {summary['message']}")
+    check(p.stderr.startswith("jacnoise: diverged at epoch"), f"divergence: stderr {p.stderr!r}")
+    check(loadable(os.path.join(folder, "last.ckpt")), "divergence: last.ckpt does not load")
+
+
+def foreign_checkpoints(tmp, reference):
+    good = read(os.path.join(reference, "best.ckpt"))
+
+    def with_crc(body):
+        return body + struct.pack("<I", zlib.crc32(body))
+
+    cases = {
+        "float64 values": (with_crc(good[:12] + struct.pack("<I", 8) + good[16:-4]), "float64"),
+        "format version 2": (with_crc(good[:8] + struct.pack("<I", 2) + good[12:-4]), "version 2"),
+        "a flipped byte": (good[:100] + bytes([good[100] ^ 0x40]) + good[101:], "checksum"),
+    }
+    for what, (content, word) in cases.items():
+        path = os.path.join(tmp, "foreign.ckpt")
+        open(path, "wb").write(content)
+        p = subprocess.run([BIN, "eval", "--checkpoint", path], capture_output=True, text=True)
+        check(p.returncode == 1 and word in p.stderr and len(p.stderr.splitlines()) == 1,
+              f"checkpoint with {what}: exit {p.returncode}, stderr {p.stderr!r}")
+
+
+def main():
+    tmp = tempfile.mkdtemp(prefix="jacnoise-reliability-")
+    # ~100k parameters and a checkpoint every step: writes take a good share of the time, so
+    # random kills land inside them as well as inside steps.
+    job = ["train", "--data", "usps", "--hidden", "256,128", "--epochs", "3", "--train-limit", "3000",
+           "--valid", "300", "--batch", "50", "--lr", "0.05", "--jac-lambda", "0.05", "--jac-noise", "0.3",
+           "--input-noise", "0.1", "--checkpoint-steps", "1", "--progress", "never"]
+    reference = os.path.join(tmp, "reference")
+    run(job + ["--out", reference])
+    kill_and_resume(tmp, job, reference)
+    sigint(tmp, job, reference)
+    full_disk(tmp, job)
+    divergence(tmp)
+    foreign_checkpoints(tmp, reference)
+    if failures:
+        print(f"{len(failures)} failure(s)")
+        return 1
+    print("all reliability checks passed")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
