@@ -103,7 +103,7 @@ static void run_variant(const variant *var, const jn_model *m, int B, int reps)
     printf("%-22s %10.0f %8.3f %9.1f %10.0f %9.1f %7.2fx %8d %10.0f\n", var->name, step_us, flops * 1e-9,
            flops / step_us * 1e-3, floor_us, flops / floor_us * 1e-3, step_us / floor_us, log.count, noise_us);
     fflush(stdout);
-    free(log.calls);
+    jn_gemm_log_free(&log);
     free(sa);
     free(sb);
     free(sc);

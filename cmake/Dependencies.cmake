@@ -24,4 +24,27 @@ else()
 endif()
 message(STATUS "jacnoise: CBLAS = ${JACNOISE_BLAS_NAME}")
 
+# CUDA: AUTO builds the CUDA backend when nvcc is found, ON requires it, OFF skips it. The
+# build needs no GPU: the GPU tests skip themselves where no device is visible.
+string(TOUPPER "${JACNOISE_CUDA}" JACNOISE_CUDA)
+if(NOT JACNOISE_CUDA MATCHES "^(AUTO|ON|OFF)$")
+  message(FATAL_ERROR "JACNOISE_CUDA must be AUTO, ON or OFF (got '${JACNOISE_CUDA}')")
+endif()
+set(JACNOISE_WITH_CUDA OFF)
+if(NOT JACNOISE_CUDA STREQUAL "OFF")
+  include(CheckLanguage)
+  check_language(CUDA)
+  if(CMAKE_CUDA_COMPILER)
+    if(NOT DEFINED CMAKE_CUDA_ARCHITECTURES)
+      set(CMAKE_CUDA_ARCHITECTURES 90)  # H100/H200; pass -DCMAKE_CUDA_ARCHITECTURES=... for others
+    endif()
+    enable_language(CUDA)
+    find_package(CUDAToolkit REQUIRED)
+    set(JACNOISE_WITH_CUDA ON)
+  elseif(JACNOISE_CUDA STREQUAL "ON")
+    message(FATAL_ERROR "JACNOISE_CUDA=ON but no CUDA compiler (nvcc) was found")
+  endif()
+endif()
+message(STATUS "jacnoise: CUDA backend ${JACNOISE_WITH_CUDA}")
+
 set(JACNOISE_BACKEND_DEFS JACNOISE_HAVE_OPENBLAS=${JACNOISE_HAVE_OPENBLAS})

@@ -22,6 +22,8 @@ typedef struct {
     int batch;          /* B (the last batch of an epoch may be smaller) */
     double momentum;
     uint64_t seed;      /* drives the shuffles and the noise */
+    int tf32;           /* CUDA: TF32 tensor-core GEMMs (--precision tf32) */
+    int cuda_graph;     /* CUDA: replay a captured step graph (--cuda-graph on) */
 } jn_backend_setup;
 
 /* Batches first_batch .. first_batch + n_batches - 1 of epoch `epoch`. */
@@ -63,9 +65,11 @@ long jn_batches_per_epoch(long n, int batch);
 jn_backend *jn_backend_create(jn_device device, const jn_model *m, const jn_objective *obj,
                               const jn_backend_setup *setup, const jn_dataset *train);
 
-/* The CPU reference backend. */
+/* The CPU reference backend, and the CUDA engine (in builds with CUDA). */
 jn_backend *jn_cpu_backend_create(const jn_model *m, const jn_objective *obj,
                                   const jn_backend_setup *setup, const jn_dataset *train);
+jn_backend *jn_cuda_backend_create(const jn_model *m, const jn_objective *obj,
+                                   const jn_backend_setup *setup, const jn_dataset *train);
 
 /* BLAS threads for the CPU path (0 = leave the BLAS default); a description of the BLAS. */
 void jn_cpu_set_threads(int threads);

@@ -54,6 +54,8 @@ typedef struct {
     long max_steps;        /* stop (resumably) once the run has made this many steps; 0 = no limit */
     long checkpoint_steps; /* also write `last` every N steps; 0 = at epoch ends only */
     jn_progress_mode progress;
+    int tf32;              /* --precision tf32 */
+    int cuda_graph;        /* --cuda-graph on */
     /* step and eval */
     char dump[JN_PATH_MAX];
     double curv_noise;

@@ -183,6 +183,38 @@ static void format_progress(const jn_config *cfg, char *out, size_t cap)
     snprintf(out, cap, "%s", names[cfg->progress]);
 }
 
+static int parse_precision(jn_config *cfg, const option *o, const char *value)
+{
+    if (!strcmp(value, "fp32"))
+        cfg->tf32 = 0;
+    else if (!strcmp(value, "tf32"))
+        cfg->tf32 = 1;
+    else
+        return fail_choice(o, value, "fp32, tf32 (CUDA only: TF32 tensor-core GEMMs)");
+    return 0;
+}
+
+static void format_precision(const jn_config *cfg, char *out, size_t cap)
+{
+    snprintf(out, cap, "%s", cfg->tf32 ? "tf32" : "fp32");
+}
+
+static int parse_cuda_graph(jn_config *cfg, const option *o, const char *value)
+{
+    if (!strcmp(value, "on"))
+        cfg->cuda_graph = 1;
+    else if (!strcmp(value, "off"))
+        cfg->cuda_graph = 0;
+    else
+        return fail_choice(o, value, "on (replay one captured step), off (launch each kernel: for profiling)");
+    return 0;
+}
+
+static void format_cuda_graph(const jn_config *cfg, char *out, size_t cap)
+{
+    snprintf(out, cap, "%s", cfg->cuda_graph ? "on" : "off");
+}
+
 static int parse_valid(jn_config *cfg, const option *o, const char *value)
 {
     long v;
@@ -234,6 +266,8 @@ static const option options[] = {
     {"seed", "N", "random seed (initialisation, shuffling, noise)", JN_CMD_TRAIN | JN_CMD_EVAL | JN_CMD_STEP, NUM(K_U64, seed), 0, 0, 0, 0, 0},
     {"threads", "N", "CPU threads for BLAS (0 = BLAS default)", ALL | OPERATIONAL, NUM(K_INT, threads), 0, 1024, 0, 0, 0},
     {"device", "auto|cpu|cuda", "backend (auto: cuda when a GPU is present and built in)", JN_CMD_TRAIN | OPERATIONAL, CUSTOM(parse_device, format_device)},
+    {"precision", "fp32|tf32", "GEMM precision (tf32: CUDA tensor cores)", JN_CMD_TRAIN, CUSTOM(parse_precision, format_precision)},
+    {"cuda-graph", "on|off", "CUDA: replay each step from one captured graph (off: for profiling)", JN_CMD_TRAIN | OPERATIONAL, CUSTOM(parse_cuda_graph, format_cuda_graph)},
     {"out", "DIR", "run folder (config, metrics.jsonl, checkpoints)", JN_CMD_TRAIN | OPERATIONAL, STR(out), 0, 0, 0, 0, 0},
     {"resume", NULL, "continue the run in --out from its last checkpoint", JN_CMD_TRAIN | OPERATIONAL, NUM(K_BOOL, resume), 0, 1, 0, 0, 0},
     {"max-steps", "N", "stop resumably after N steps in total (0 = no limit)", JN_CMD_TRAIN | OPERATIONAL, NUM(K_LONG, max_steps), 0, 1e15, 0, 0, 0},
@@ -265,6 +299,7 @@ void jn_config_defaults(jn_config *cfg)
     cfg->patience = 10;
     cfg->seed = 1;
     cfg->device = JN_DEVICE_AUTO;
+    cfg->cuda_graph = 1;
     strcpy(cfg->out, "runs/latest");
     cfg->curv_noise = 0.1;
 }

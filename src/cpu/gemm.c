@@ -11,21 +11,6 @@
 #define CBLAS_GEMM cblas_sgemm
 #endif
 
-static void log_call(jn_gemm_log *log, jn_gemm_kind kind, int rows, int n_out, int n_in)
-{
-    if (!log)
-        return;
-    if (log->count == log->cap) {
-        int cap = log->cap ? 2 * log->cap : 64;
-        jn_gemm_call *c = realloc(log->calls, sizeof *c * (size_t)cap);
-        if (!c)
-            return;  /* the log is a measurement aid; losing an entry is not an error */
-        log->calls = c;
-        log->cap = cap;
-    }
-    log->calls[log->count++] = (jn_gemm_call){kind, rows, n_out, n_in};
-}
-
 static void run(jn_gemm_kind kind, int rows, int n_out, int n_in, const jn_real *a,
                 const jn_real *b, jn_real *c)
 {
@@ -48,32 +33,27 @@ static void run(jn_gemm_kind kind, int rows, int n_out, int n_in, const jn_real 
 void jn_gemm_forward(jn_gemm_log *log, int rows, int n_out, int n_in, const jn_real *x,
                      const jn_real *w, jn_real *y)
 {
-    log_call(log, JN_GEMM_FORWARD, rows, n_out, n_in);
+    jn_gemm_log_add(log, JN_GEMM_FORWARD, rows, n_out, n_in, 1);
     run(JN_GEMM_FORWARD, rows, n_out, n_in, x, w, y);
 }
 
 void jn_gemm_weight_grad(jn_gemm_log *log, int rows, int n_out, int n_in, const jn_real *d,
                          const jn_real *x, jn_real *dw)
 {
-    log_call(log, JN_GEMM_WEIGHT_GRAD, rows, n_out, n_in);
+    jn_gemm_log_add(log, JN_GEMM_WEIGHT_GRAD, rows, n_out, n_in, 1);
     run(JN_GEMM_WEIGHT_GRAD, rows, n_out, n_in, d, x, dw);
 }
 
 void jn_gemm_input_grad(jn_gemm_log *log, int rows, int n_out, int n_in, const jn_real *d,
                         const jn_real *w, jn_real *dx)
 {
-    log_call(log, JN_GEMM_INPUT_GRAD, rows, n_out, n_in);
+    jn_gemm_log_add(log, JN_GEMM_INPUT_GRAD, rows, n_out, n_in, 1);
     run(JN_GEMM_INPUT_GRAD, rows, n_out, n_in, d, w, dx);
 }
 
 void jn_gemm_replay(const jn_gemm_call *call, const jn_real *a, const jn_real *b, jn_real *c)
 {
     run(call->kind, call->rows, call->n_out, call->n_in, a, b, c);
-}
-
-double jn_gemm_flops(const jn_gemm_call *call)
-{
-    return 2.0 * call->rows * (double)call->n_out * (double)call->n_in;
 }
 
 void jn_cpu_set_threads(int threads)

@@ -398,7 +398,7 @@ static int prepare(run *r, const jn_config *cli, jn_checkpoint *ck)
         memcpy(r->best, r->params, sizeof(jn_real) * P);
         r->state.best_valid_error = 100.0;
     }
-    const jn_backend_setup setup = {r->cfg.batch, r->cfg.momentum, r->cfg.seed};
+    const jn_backend_setup setup = {r->cfg.batch, r->cfg.momentum, r->cfg.seed, r->cfg.tf32, r->cfg.cuda_graph};
     r->backend = jn_backend_create(r->cfg.device, &r->model, &r->cfg.obj, &setup, &r->data.train);
     if (!r->backend || r->backend->ops->set_state(r->backend, r->params, r->velocity))
         return -1;

@@ -1,0 +1,28 @@
+/* Evaluation: the misclassification flag of each row (argmax of the logits, first maximum
+ * on ties, as src/cpu/evaluate.c), summed afterwards by the deterministic reduction. */
+#include "common.cuh"
+
+__global__ void argmax_errors_kernel(const float *logits, const int32_t *y, int rows, int classes,
+                                     double *row_error)
+{
+    const size_t m = blockIdx.z;
+    logits += m * (size_t)rows * classes;
+    row_error += m * rows;
+    JN_FOR(i, (size_t)rows)
+    {
+        const float *z = logits + i * classes;
+        int best = 0;
+        for (int j = 1; j < classes; j++)
+            if (z[j] > z[best])
+                best = j;
+        row_error[i] = best != y[i];
+    }
+}
+
+extern "C" int jn_k_argmax_errors(const float *logits, const int32_t *y, int rows, int classes, int models,
+                                  double *row_error, cudaStream_t s)
+{
+    dim3 grid(jn_blocks((size_t)rows), 1, models);
+    argmax_errors_kernel<<<grid, JN_THREADS, 0, s>>>(logits, y, rows, classes, row_error);
+    JN_LAUNCHED();
+}

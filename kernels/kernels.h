@@ -1,0 +1,153 @@
+/* Launchers of the hand-written CUDA kernels, callable from the host C code (src/cuda).
+ *
+ * Each kernel mirrors one operation of the CPU reference (src/cpu/<same name>.c) and calls
+ * the shared per-element math of include/jacnoise/elementwise.h. Every launcher takes the
+ * number of models M trained in lock-step: per-model buffers are laid out [M][...]
+ * contiguously (activations [M][rows][n], parameters [M][P]), per-model hyperparameters
+ * are device arrays indexed by model, and blockIdx.z (or a grid-stride loop) walks the
+ * models. Launchers return the launch's cudaError_t (cudaGetLastError), 0 on success; the
+ * host checks it with JN_KERNEL (src/cuda/check.h), which names the call site. */
+#ifndef JACNOISE_KERNELS_H
+#define JACNOISE_KERNELS_H
+
+#include <cuda_runtime.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* Per-model hyperparameters, in device memory. */
+typedef struct {
+    float lr, momentum, weight_decay;
+    float input_noise, jac_noise, jac_lambda;
+} jn_hparams;
+
+/* Where the captured training step is: kernels read it from device memory so that one CUDA
+ * graph serves every step. */
+typedef struct {
+    uint64_t step;      /* global step (selects the noise) */
+    int64_t batch;      /* batch of the epoch (selects the rows of the permutation) */
+    int64_t slot;       /* where this step's terms go in the chunk's term array */
+    int32_t diverged;   /* set once a loss or penalty is not finite: no update after it */
+    int32_t pad;
+} jn_step_ctl;
+
+/* Loss terms of one step: sum over rows of loss_i, sum of R_i, errors (as doubles). */
+typedef struct {
+    double loss, penalty, errors;
+} jn_step_sums;
+
+/* step_inputs.cu ---------------------------------------------------------------------- */
+/* The epoch's permutation of 0 .. n-1: Philox keys of (seed, epoch, example) sorted with CUB
+ * (keys, sorted_keys, index, perm: n each; temp: jn_k_shuffle_temp_bytes(n) bytes). */
+size_t jn_k_shuffle_temp_bytes(int n);
+int jn_k_shuffle(uint64_t seed, int epoch, int n, uint32_t *keys, uint32_t *sorted_keys, uint32_t *index,
+                 uint32_t *perm, void *temp, size_t temp_bytes, cudaStream_t s);
+/* Row i of each model's batch = example perm[ctl->batch * batch_size + i] of the resident
+ * set (bytes / 255 when bytes is given, else floats), labels likewise; and the step's
+ * standard normals from cuRAND Philox4_32_10 keyed by (seed, stream, model, ctl->step):
+ * xi [M][rows][d], eps [M][copies][rows][d], v [M][copies * tangents][rows][d] (NULL: none). */
+int jn_k_gather_noise(const uint8_t *bytes, const float *floats, const int32_t *labels, int d,
+                      const uint32_t *perm, int batch_size, int rows, const jn_step_ctl *ctl, uint64_t seed,
+                      int models, float *x, int32_t *y, float *xi, float *eps, int copies, float *v, int tangents,
+                      cudaStream_t s);
+
+/* forward.cu -------------------------------------------------------------------------- */
+/* a = tanh(pre + b), gate = 1 - a^2 (gate may be NULL) on the first `rows` rows of each
+ * model's pre, a and gate (model stride `stride`); b in the parameters (stride P). */
+int jn_k_bias_tanh(const float *pre, const float *bias, size_t param_stride, int rows, int n, size_t stride,
+                   int models, float *a, float *gate, cudaStream_t s);
+/* y += b (the logits). */
+int jn_k_bias_add(float *y, const float *bias, size_t param_stride, int rows, int n, size_t stride, int models,
+                  cudaStream_t s);
+/* out[e] = x[e] + scale * noise[e] over n values of each model (noise NULL: a copy); scale is
+ * the model's input_noise (which = 0) or jac_noise (which = 1). Pointers are model 0's,
+ * strides the distance to the next model's. */
+int jn_k_add_noise(const float *x, size_t x_stride, const float *noise, size_t noise_stride,
+                   const jn_hparams *hp, int which, size_t n, int models, float *out, size_t out_stride,
+                   cudaStream_t s);
+/* Tangent rows k0 .. k0+count-1 after the primal rows: dst = v (count x B x d), or the input
+ * basis e_{k0 + k} when v is NULL (the exact norm). */
+int jn_k_fill_tangents(const float *v, size_t v_stride, int batch_rows, int d, int k0, int count, int models,
+                       float *dst, size_t dst_stride, cudaStream_t s);
+
+/* loss.cu ----------------------------------------------------------------------------- */
+/* Per row: loss (double), dlogits = scale * dloss/dz, error flag; kind 0 = cross-entropy,
+ * 1 = squared error on the softmax. */
+int jn_k_loss_rows(int kind, const float *logits, const int32_t *y, int rows, int classes, int models,
+                   double scale, float *dlogits, double *row_loss, double *row_error, cudaStream_t s);
+
+/* backward.cu ------------------------------------------------------------------------- */
+/* da *= 1 - a^2. */
+int jn_k_tanh_backward(float *da, const float *a, size_t n, int models, cudaStream_t s);
+/* db[j] += sum over rows r0 .. r0+rows-1 of d[r][j] (a fixed-order loop per column:
+ * deterministic). */
+int jn_k_column_sums(const float *d, int r0, int rows, int n, size_t in_stride, int models, float *db,
+                     size_t param_stride, cudaStream_t s);
+
+/* tangent.cu -------------------------------------------------------------------------- */
+/* Penalty buffers (h, pre, gate, adj, dpre of a layer) share one model stride: `stride`.
+ * t[k] = gate * s[k] for the K tangent blocks after the B primal rows of pre and h. */
+int jn_k_tangent_update(const float *gate, const float *pre, int batch_rows, int K, int n, int models,
+                        size_t stride, float *h, cudaStream_t s);
+/* row_norm[m][i] = sum_k ||t(k, i)||^2 (double) over the tangent rows of h. */
+int jn_k_tangent_norms(const float *h, int batch_rows, int K, int n, int models, size_t stride, double *row_norm,
+                       cudaStream_t s);
+
+/* tangent_reverse.cu ------------------------------------------------------------------ */
+/* u = 2 * weight_m * t on the tangent rows (after the B primal rows); weight_m =
+ * jac_lambda_m * weight. */
+int jn_k_reverse_seed(const float *h, int batch_rows, int K, int n, int models, size_t stride,
+                      const jn_hparams *hp, double weight, float *adj, cudaStream_t s);
+/* Per primal element: ds rows = u * g, q = (p - 2 a sum_k u s) g (p = 0 if !primal_live). */
+int jn_k_reverse_terms(const float *adj, const float *a, const float *gate, const float *pre, int batch_rows,
+                       int K, int n, int models, size_t stride, int primal_live, float *dpre, cudaStream_t s);
+
+/* penalty.cu -------------------------------------------------------------------------- */
+/* c[m][j] = ||W_1j||^2. */
+int jn_k_unit_norms(const float *w, size_t param_stride, int n1, int d, int models, float *c, cudaStream_t s);
+/* hidden1 closed form at the activations a and gates of `rows` examples (model stride
+ * `stride` for a, gate and q): row_r[m][i] = sum_j g^2 c_j (double), q = weight_m * -4 a g^2 c,
+ * gate_sq[m][j] = sum_i g^2 (fixed order); weight_m = jac_lambda_m * weight. */
+int jn_k_hidden1(const float *a, const float *gate, const float *c, int rows, int n1, int models, size_t stride,
+                 const jn_hparams *hp, double weight, float *q, double *row_r, float *gate_sq, cudaStream_t s);
+/* dW_1j += 2 weight_m gate_sq_j W_1j. */
+int jn_k_hidden1_decay(const float *w, const float *gate_sq, int n1, int d, int models, size_t param_stride,
+                       const jn_hparams *hp, double weight, float *dw, cudaStream_t s);
+
+/* optimizer.cu ------------------------------------------------------------------------ */
+/* Over all parameters of all models: vel = mu vel + g + wd W (weights only), W -= lr vel;
+ * skipped when ctl->diverged or this step's sums are not finite (so a diverging step is
+ * never applied). Layer l's weights span [w_off[l], w_off[l] + w_len[l]). */
+#define JN_K_MAX_LAYERS 16
+typedef struct {
+    int layers;
+    uint64_t w_off[JN_K_MAX_LAYERS], w_len[JN_K_MAX_LAYERS];
+} jn_weight_spans;
+int jn_k_sgd_update(float *params, const float *grad, float *velocity, size_t n_params, int models,
+                    const jn_hparams *hp, jn_weight_spans spans, const jn_step_sums *sums,
+                    const jn_step_ctl *ctl, cudaStream_t s);
+
+/* reduce.cu --------------------------------------------------------------------------- */
+/* The step's sums live at sums[slot * M + m], slot = ctl->slot (0 without ctl). */
+/* Zeroes them before a step. */
+int jn_k_zero_sums(jn_step_sums *sums, const jn_step_ctl *ctl, int models, cudaStream_t s);
+/* field `which` (0 loss, 1 penalty, 2 errors) += scale * sum of values[m][0 .. n), summed in
+ * a fixed order (one block per model, a tree within it): deterministic. */
+int jn_k_sum_into(const double *values, int n, int models, int which, double scale, jn_step_sums *sums,
+                  const jn_step_ctl *ctl, cudaStream_t s);
+/* After a step's update: a non-finite sum sets ctl->diverged; unless diverged, step++,
+ * batch++, slot++. */
+int jn_k_advance(jn_step_ctl *ctl, const jn_step_sums *sums, int models, cudaStream_t s);
+
+/* evaluate.cu ------------------------------------------------------------------------- */
+/* row_error[m][i] = argmax(logits row) != y[i] (first maximum on ties). */
+int jn_k_argmax_errors(const float *logits, const int32_t *y, int rows, int classes, int models,
+                       double *row_error, cudaStream_t s);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif

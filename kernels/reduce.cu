@@ -1,0 +1,66 @@
+/* Deterministic reductions of per-row values into a step's sums, and the step control that
+ * lets one captured CUDA graph run every step. No atomics anywhere: a block per model sums
+ * in a fixed tree order, so the same inputs give the same bits run after run. */
+#include "common.cuh"
+
+#include <math.h>
+
+__device__ static inline jn_step_sums *slot_sums(jn_step_sums *sums, const jn_step_ctl *ctl, int models, int m)
+{
+    return &sums[(ctl ? ctl->slot : 0) * models + m];
+}
+
+__global__ void zero_sums_kernel(jn_step_sums *sums, const jn_step_ctl *ctl, int models)
+{
+    for (int m = threadIdx.x; m < models; m += blockDim.x)
+        *slot_sums(sums, ctl, models, m) = jn_step_sums{0, 0, 0};
+}
+
+extern "C" int jn_k_zero_sums(jn_step_sums *sums, const jn_step_ctl *ctl, int models, cudaStream_t s)
+{
+    zero_sums_kernel<<<1, JN_THREADS, 0, s>>>(sums, ctl, models);
+    JN_LAUNCHED();
+}
+
+__global__ void sum_into_kernel(const double *values, int n, int models, int which, double scale,
+                                jn_step_sums *sums, const jn_step_ctl *ctl)
+{
+    const int m = blockIdx.x;
+    values += (size_t)m * n;
+    double v = 0;
+    for (int i = threadIdx.x; i < n; i += JN_THREADS)
+        v += values[i];
+    v = jn_block_sum(v);
+    if (threadIdx.x == 0) {
+        jn_step_sums *out = slot_sums(sums, ctl, models, m);
+        double *field = which == 0 ? &out->loss : which == 1 ? &out->penalty : &out->errors;
+        *field += scale * v;
+    }
+}
+
+extern "C" int jn_k_sum_into(const double *values, int n, int models, int which, double scale, jn_step_sums *sums,
+                             const jn_step_ctl *ctl, cudaStream_t s)
+{
+    sum_into_kernel<<<models, JN_THREADS, 0, s>>>(values, n, models, which, scale, sums, ctl);
+    JN_LAUNCHED();
+}
+
+__global__ void advance_kernel(jn_step_ctl *ctl, const jn_step_sums *sums, int models)
+{
+    for (int m = 0; m < models; m++) {
+        const jn_step_sums *own = &sums[ctl->slot * models + m];
+        if (!isfinite(own->loss) || !isfinite(own->penalty))
+            ctl->diverged = 1;
+    }
+    if (!ctl->diverged) {
+        ctl->step++;
+        ctl->batch++;
+        ctl->slot++;
+    }
+}
+
+extern "C" int jn_k_advance(jn_step_ctl *ctl, const jn_step_sums *sums, int models, cudaStream_t s)
+{
+    advance_kernel<<<1, 1, 0, s>>>(ctl, sums, models);
+    JN_LAUNCHED();
+}

@@ -1,0 +1,38 @@
+/* The device, stream and cuBLAS handle of the CUDA backend. */
+#include "cuda/check.h"
+#include "jacnoise/cuda.h"
+
+#include <string.h>
+
+/* cuBLAS gets its workspace from us, so that capturing a step in a CUDA graph never makes it
+ * allocate (its documented requirement for graph capture). */
+#define BLAS_WORKSPACE_BYTES ((size_t)32 << 20)
+
+int jn_cuda_ctx_open(jn_cuda_ctx *ctx, int tf32)
+{
+    memset(ctx, 0, sizeof *ctx);
+    int count = 0;
+    JN_CUDA(cudaGetDeviceCount(&count));
+    if (count == 0)
+        return jn_fail("--device cuda: no CUDA device is visible");
+    JN_CUDA(cudaSetDevice(0));
+    JN_CUDA(cudaStreamCreateWithFlags(&ctx->stream, cudaStreamNonBlocking));
+    JN_CUBLAS(cublasCreate(&ctx->blas));
+    JN_CUBLAS(cublasSetStream(ctx->blas, ctx->stream));
+    JN_CUDA(cudaMalloc(&ctx->blas_workspace, BLAS_WORKSPACE_BYTES));
+    JN_CUBLAS(cublasSetWorkspace(ctx->blas, ctx->blas_workspace, BLAS_WORKSPACE_BYTES));
+    /* Default math keeps fp32 GEMMs in fp32 (no TF32) unless asked. */
+    JN_CUBLAS(cublasSetMathMode(ctx->blas, tf32 ? CUBLAS_TF32_TENSOR_OP_MATH : CUBLAS_DEFAULT_MATH));
+    return 0;
+}
+
+void jn_cuda_ctx_close(jn_cuda_ctx *ctx)
+{
+    if (ctx->blas)
+        cublasDestroy(ctx->blas);
+    if (ctx->blas_workspace)
+        cudaFree(ctx->blas_workspace);
+    if (ctx->stream)
+        cudaStreamDestroy(ctx->stream);
+    memset(ctx, 0, sizeof *ctx);
+}

@@ -1,0 +1,47 @@
+/* cuBLAS calls for the three GEMM shapes (see gemm.h). */
+#include "cuda/gemm.h"
+#include "cuda/check.h"
+
+int jn_cuda_gemm_run(const jn_cuda_gemm *g, const jn_gemm_call *c, const float *a, size_t a_stride, const float *b,
+                     size_t b_stride, float *out, size_t out_stride)
+{
+    static const float one = 1.0f, zero = 0.0f;
+    const long long sa = (long long)a_stride, sb = (long long)b_stride, so = (long long)out_stride;
+    jn_gemm_log_add(g->log, c->kind, c->rows, c->n_out, c->n_in, c->models);
+    switch (c->kind) {
+    case JN_GEMM_FORWARD:  /* a = X, b = W: Y^T (n_out x rows) = W (n_out x n_in) X^T; W's buffer is W^T */
+        JN_CUBLAS(cublasSgemmStridedBatched(g->blas, CUBLAS_OP_T, CUBLAS_OP_N, c->n_out, c->rows, c->n_in, &one, b,
+                                            c->n_in, sb, a, c->n_in, sa, &zero, out, c->n_out, so, c->models));
+        break;
+    case JN_GEMM_WEIGHT_GRAD:  /* a = D, b = X: dW^T (n_in x n_out) += X^T D */
+        JN_CUBLAS(cublasSgemmStridedBatched(g->blas, CUBLAS_OP_N, CUBLAS_OP_T, c->n_in, c->n_out, c->rows, &one, b,
+                                            c->n_in, sb, a, c->n_out, sa, &one, out, c->n_in, so, c->models));
+        break;
+    case JN_GEMM_INPUT_GRAD:  /* a = D, b = W: dX^T (n_in x rows) = W^T D^T */
+        JN_CUBLAS(cublasSgemmStridedBatched(g->blas, CUBLAS_OP_N, CUBLAS_OP_N, c->n_in, c->rows, c->n_out, &one, b,
+                                            c->n_in, sb, a, c->n_out, sa, &zero, out, c->n_in, so, c->models));
+        break;
+    }
+    return 0;
+}
+
+int jn_cuda_gemm_forward(const jn_cuda_gemm *g, int models, int rows, int n_out, int n_in, const float *x,
+                         size_t x_stride, const float *w, size_t w_stride, float *y, size_t y_stride)
+{
+    const jn_gemm_call c = {JN_GEMM_FORWARD, rows, n_out, n_in, models};
+    return jn_cuda_gemm_run(g, &c, x, x_stride, w, w_stride, y, y_stride);
+}
+
+int jn_cuda_gemm_weight_grad(const jn_cuda_gemm *g, int models, int rows, int n_out, int n_in, const float *d,
+                             size_t d_stride, const float *x, size_t x_stride, float *dw, size_t dw_stride)
+{
+    const jn_gemm_call c = {JN_GEMM_WEIGHT_GRAD, rows, n_out, n_in, models};
+    return jn_cuda_gemm_run(g, &c, d, d_stride, x, x_stride, dw, dw_stride);
+}
+
+int jn_cuda_gemm_input_grad(const jn_cuda_gemm *g, int models, int rows, int n_out, int n_in, const float *d,
+                            size_t d_stride, const float *w, size_t w_stride, float *dx, size_t dx_stride)
+{
+    const jn_gemm_call c = {JN_GEMM_INPUT_GRAD, rows, n_out, n_in, models};
+    return jn_cuda_gemm_run(g, &c, d, d_stride, w, w_stride, dx, dx_stride);
+}

@@ -1,0 +1,30 @@
+/* The three GEMM shapes of a training step (core/gemm_log.h) through cuBLAS, batched over
+ * the models trained in lock-step (strided-batched GEMMs; strides are per model). cuBLAS is
+ * column-major: a row-major R x C matrix is its column-major transpose, so each shape maps
+ * to one cublasSgemmStridedBatched call with the operands' roles read accordingly. */
+#ifndef JACNOISE_CUDA_GEMM_H
+#define JACNOISE_CUDA_GEMM_H
+
+#include <cublas_v2.h>
+#include <stddef.h>
+
+#include "core/gemm_log.h"
+
+typedef struct {
+    cublasHandle_t blas;
+    jn_gemm_log *log;  /* optional shape log (benchmarks) */
+} jn_cuda_gemm;
+
+/* One call of a logged shape: forward (a = X, b = W, out = Y), weight grad (a = D, b = X,
+ * out = dW, accumulated), input grad (a = D, b = W, out = dX); strides are per model. */
+int jn_cuda_gemm_run(const jn_cuda_gemm *g, const jn_gemm_call *call, const float *a, size_t a_stride,
+                     const float *b, size_t b_stride, float *out, size_t out_stride);
+
+int jn_cuda_gemm_forward(const jn_cuda_gemm *g, int models, int rows, int n_out, int n_in, const float *x,
+                         size_t x_stride, const float *w, size_t w_stride, float *y, size_t y_stride);
+int jn_cuda_gemm_weight_grad(const jn_cuda_gemm *g, int models, int rows, int n_out, int n_in, const float *d,
+                             size_t d_stride, const float *x, size_t x_stride, float *dw, size_t dw_stride);
+int jn_cuda_gemm_input_grad(const jn_cuda_gemm *g, int models, int rows, int n_out, int n_in, const float *d,
+                            size_t d_stride, const float *w, size_t w_stride, float *dx, size_t dx_stride);
+
+#endif

@@ -1,0 +1,118 @@
+/* One training step on the GPU (mirrors src/cpu/step.c, forward.c and backward.c): the main
+ * loss and its back-propagation, then the penalty (penalty.c), each adding into grad; the
+ * update; evaluation of errors. Launches only: nothing waits for the device. */
+#include "cuda/check.h"
+#include "cuda/nvtx.h"
+#include "cuda/workspace.h"
+
+int jn_cuda_forward(jn_cuda_ws *ws, const float *params, int rows, int top)
+{
+    const jn_model *m = &ws->model;
+    const size_t P = m->n_params;
+    cudaStream_t s = ws->ctx->stream;
+    for (int l = 1; l <= top; l++) {
+        const int n_out = m->sizes[l], n_in = m->sizes[l - 1];
+        const size_t out_stride = (size_t)rows * n_out;
+        if (jn_cuda_gemm_forward(&ws->gemm, ws->models, rows, n_out, n_in, ws->act[l - 1], (size_t)rows * n_in,
+                                 params + m->w_offset[l], P, ws->act[l], out_stride))
+            return -1;
+        if (l < m->n_layers)
+            JN_KERNEL(jn_k_bias_tanh(ws->act[l], params + m->b_offset[l], P, rows, n_out, out_stride, ws->models,
+                                     ws->act[l], NULL, s));
+        else
+            JN_KERNEL(jn_k_bias_add(ws->act[l], params + m->b_offset[l], P, rows, n_out, out_stride, ws->models, s));
+    }
+    return 0;
+}
+
+/* Back-propagates delta[0] = dObj/dlogits through the activations of the last forward. */
+static int backward(jn_cuda_ws *ws, const float *params, int rows, float *grad)
+{
+    const jn_model *m = &ws->model;
+    const size_t P = m->n_params;
+    cudaStream_t s = ws->ctx->stream;
+    int cur = 0;
+    for (int l = m->n_layers; l >= 1; l--) {
+        const int n_out = m->sizes[l], n_in = m->sizes[l - 1];
+        const size_t d_stride = (size_t)rows * n_out, x_stride = (size_t)rows * n_in;
+        if (jn_cuda_gemm_weight_grad(&ws->gemm, ws->models, rows, n_out, n_in, ws->delta[cur], d_stride,
+                                     ws->act[l - 1], x_stride, grad + m->w_offset[l], P))
+            return -1;
+        JN_KERNEL(jn_k_column_sums(ws->delta[cur], 0, rows, n_out, d_stride, ws->models, grad + m->b_offset[l], P, s));
+        if (l == 1)
+            break;
+        if (jn_cuda_gemm_input_grad(&ws->gemm, ws->models, rows, n_out, n_in, ws->delta[cur], d_stride,
+                                    params + m->w_offset[l], P, ws->delta[1 - cur], x_stride))
+            return -1;
+        JN_KERNEL(jn_k_tanh_backward(ws->delta[1 - cur], ws->act[l - 1], x_stride, ws->models, s));
+        cur = 1 - cur;
+    }
+    return 0;
+}
+
+int jn_cuda_loss_grad(jn_cuda_ws *ws, const float *params, const jn_batch *batch, const float *xi,
+                      jn_step_sums *sums, const jn_step_ctl *ctl, float *grad)
+{
+    const jn_model *m = &ws->model;
+    const int B = batch->rows, L = m->n_layers, C = m->sizes[L];
+    const size_t in = (size_t)B * m->sizes[0];
+    cudaStream_t s = ws->ctx->stream;
+    jn_nvtx_push(JN_PHASE_FORWARD);
+    JN_KERNEL(jn_k_add_noise(batch->x, in, xi, in, ws->hp, 0, in, ws->models, ws->act[0], in, s));
+    int rc = jn_cuda_forward(ws, params, B, L);
+    jn_nvtx_pop();
+    if (rc)
+        return -1;
+    JN_KERNEL(jn_k_loss_rows((int)ws->obj.loss, ws->act[L], batch->y, B, C, ws->models, 1.0 / B, ws->delta[0],
+                             ws->row_loss, ws->row_error, s));
+    JN_KERNEL(jn_k_sum_into(ws->row_loss, B, ws->models, 0, 1.0, sums, ctl, s));
+    JN_KERNEL(jn_k_sum_into(ws->row_error, B, ws->models, 2, 1.0, sums, ctl, s));
+    jn_nvtx_push(JN_PHASE_BACKWARD);
+    rc = backward(ws, params, B, grad);
+    jn_nvtx_pop();
+    return rc;
+}
+
+int jn_cuda_step(jn_cuda_ws *ws, const float *params, const jn_batch *batch, const jn_noise *noise,
+                 jn_step_sums *sums, const jn_step_ctl *ctl, float *grad)
+{
+    cudaStream_t s = ws->ctx->stream;
+    JN_CUDA(cudaMemsetAsync(grad, 0, sizeof(float) * ws->model.n_params * (size_t)ws->models, s));
+    JN_KERNEL(jn_k_zero_sums(sums, ctl, ws->models, s));
+    if (jn_cuda_loss_grad(ws, params, batch, noise->xi, sums, ctl, grad))
+        return -1;
+    if (ws->obj.jac_lambda > 0 && jn_cuda_penalty_grad(ws, params, batch, noise->eps, noise->v, sums, ctl, grad))
+        return -1;
+    return 0;
+}
+
+int jn_cuda_sgd_update(jn_cuda_ws *ws, float *params, const float *grad, float *velocity,
+                       const jn_step_sums *sums, const jn_step_ctl *ctl)
+{
+    const jn_model *m = &ws->model;
+    jn_weight_spans spans = {.layers = m->n_layers};
+    for (int l = 1; l <= m->n_layers; l++) {
+        spans.w_off[l - 1] = m->w_offset[l];
+        spans.w_len[l - 1] = (uint64_t)m->sizes[l] * (uint64_t)m->sizes[l - 1];
+    }
+    jn_nvtx_push(JN_PHASE_UPDATE);
+    int e = jn_k_sgd_update(params, grad, velocity, m->n_params, ws->models, ws->hp, spans, sums, ctl,
+                            ws->ctx->stream);
+    jn_nvtx_pop();
+    JN_KERNEL(e);
+    return 0;
+}
+
+int jn_cuda_count_errors(jn_cuda_ws *ws, const float *params, const float *x, const int32_t *y, int rows,
+                         jn_step_sums *sums)
+{
+    const jn_model *m = &ws->model;
+    cudaStream_t s = ws->ctx->stream;
+    const size_t in = (size_t)rows * m->sizes[0];
+    JN_CUDA(cudaMemcpyAsync(ws->act[0], x, sizeof(float) * in * (size_t)ws->models, cudaMemcpyDeviceToDevice, s));
+    if (jn_cuda_forward(ws, params, rows, m->n_layers))
+        return -1;
+    JN_KERNEL(jn_k_argmax_errors(ws->act[m->n_layers], y, rows, m->sizes[m->n_layers], ws->models, ws->row_error, s));
+    JN_KERNEL(jn_k_sum_into(ws->row_error, rows, ws->models, 2, 1.0, sums, NULL, s));
+    return 0;
+}

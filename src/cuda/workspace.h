@@ -1,0 +1,50 @@
+/* The CUDA workspace, mirroring src/cpu/workspace.h buffer by buffer, each [M][...] with
+ * the per-model stride packed by the rows of the current call (penalty buffers: by the
+ * stacked rows R = B (1 + tangent_chunk), so that one stride serves a layer's h, pre, gate,
+ * adjoints and dpre). Internal to src/cuda. */
+#ifndef JACNOISE_CUDA_WORKSPACE_H
+#define JACNOISE_CUDA_WORKSPACE_H
+
+#include "cuda/gemm.h"
+#include "jacnoise/cuda.h"
+
+struct jn_cuda_ws {
+    jn_cuda_ctx *ctx;
+    jn_cuda_gemm gemm;
+    jn_model model;
+    jn_objective obj;
+    int max_rows, models;
+    jn_hparams *hp;                      /* device [M] */
+
+    /* main loss */
+    float *act[JN_MAX_LAYERS + 1];
+    float *delta[2];
+    double *row_loss, *row_error;        /* [M][max_rows] */
+
+    /* penalty */
+    int tangent_chunk;
+    float *pre[JN_MAX_LAYERS + 1], *h[JN_MAX_LAYERS + 1], *gate[JN_MAX_LAYERS + 1];
+    float *adj[2], *dpre;
+    double *row_norm;                    /* [M][max_rows] */
+    float *unit_norm, *gate_sq;          /* hidden1: [M][n_1] */
+};
+
+/* Records the GEMM shapes of later calls (NULL stops): for the benchmarks. */
+void jn_cuda_ws_log_gemms(jn_cuda_ws *ws, jn_gemm_log *log);
+
+/* Stacked penalty rows per model for a batch of `rows`. */
+static inline size_t jn_cuda_penalty_rows(const jn_cuda_ws *ws, int rows)
+{
+    return (size_t)rows * (1 + (size_t)ws->tangent_chunk);
+}
+
+/* tangent.c: forward-mode pass and its reverse (mirrors src/cpu/tangent.c and
+ * src/cpu/tangent_reverse.c). */
+int jn_cuda_tangent_forward(jn_cuda_ws *ws, const float *params, int batch_rows, int K, int top);
+int jn_cuda_tangent_reverse(jn_cuda_ws *ws, const float *params, int batch_rows, int K, int top, double weight,
+                            float *grad);
+
+/* step.c: forward pass of act[0] through layer top (mirrors jn_cpu_forward). */
+int jn_cuda_forward(jn_cuda_ws *ws, const float *params, int rows, int top);
+
+#endif
