@@ -17,7 +17,8 @@ typedef enum {
     JN_CMD_EVAL = 2,
     JN_CMD_STEP = 4,
     JN_CMD_DATA = 8,
-    JN_CMD_INFO = 16
+    JN_CMD_INFO = 16,
+    JN_CMD_CHECK = 32
 } jn_command;
 
 typedef enum { JN_DEVICE_AUTO = 0, JN_DEVICE_CPU = 1, JN_DEVICE_CUDA = 2 } jn_device;
@@ -60,6 +61,8 @@ typedef struct {
     char dump[JN_PATH_MAX];
     double curv_noise;
     long eval_limit;
+    int check_steps;       /* check: steps on both backends */
+    double tolerance;      /* check: largest relative difference accepted */
     char config_file[JN_PATH_MAX];
     /* options given explicitly (command line or --config file), by table index */
     unsigned char given[JN_MAX_OPTIONS];

@@ -10,6 +10,7 @@
 #include <cublas_v2.h>
 #include <cuda_runtime.h>
 
+#include "jacnoise/data.h"
 #include "jacnoise/model.h"
 #include "jacnoise/objective.h"
 #include "jacnoise/step.h"
@@ -51,6 +52,49 @@ int jn_cuda_step(jn_cuda_ws *ws, const float *params, const jn_batch *batch, con
  * jn_k_sgd_update). */
 int jn_cuda_sgd_update(jn_cuda_ws *ws, float *params, const float *grad, float *velocity,
                        const jn_step_sums *sums, const jn_step_ctl *ctl);
+
+/* A labelled set resident on the device: bytes when every value is k/255 (MNIST: a quarter
+ * of the memory, scaled in the gather kernel), else floats. */
+typedef struct {
+    const jn_dataset *host;
+    uint8_t *bytes;
+    float *floats;
+    int32_t *labels;
+} jn_cuda_set;
+
+int jn_cuda_set_upload(const jn_dataset *set, jn_cuda_set *out);
+void jn_cuda_set_free(jn_cuda_set *set);
+
+/* A step's inputs on the device (mirror of jn_cpu_step_inputs): the resident training set,
+ * the epoch's permutation, and buffers for a batch and its noise. */
+typedef struct {
+    jn_cuda_set train;
+    float *x, *xi, *eps, *v;
+    int32_t *y;
+    int copies, tangents;
+    uint32_t *keys, *sorted_keys, *index, *perm;
+    void *sort_temp;
+    size_t sort_bytes;
+    int perm_epoch;   /* -1 before the first shuffle */
+} jn_cuda_step_inputs;
+
+/* Uploads the training set and allocates buffers for batches of up to max_rows. */
+int jn_cuda_step_inputs_alloc(jn_cuda_step_inputs *in, const jn_model *m, const jn_objective *obj,
+                              const jn_dataset *train, int max_rows);
+void jn_cuda_step_inputs_free(jn_cuda_step_inputs *in);
+/* The permutation of `epoch` (computed on the device, once per epoch). */
+int jn_cuda_step_inputs_shuffle(jn_cuda_step_inputs *in, cudaStream_t s, uint64_t seed, int epoch);
+/* Gathers batch ctl->batch (device) of the permutation and draws the noise of ctl->step:
+ * batch and noise then point into `in` (graph-capturable: reads ctl on the device). */
+int jn_cuda_step_inputs_fill(jn_cuda_step_inputs *in, cudaStream_t s, const jn_objective *obj, const jn_model *m,
+                             const jn_step_ctl *ctl, uint64_t seed, int rows, int batch_size, jn_batch *batch,
+                             jn_noise *noise);
+
+/* One whole training step, as launches on the context's stream that a CUDA graph can
+ * capture: gather and noise of ctl's batch and step, jn_cuda_step, the update, and the step
+ * control's advance (which stops at a diverged step). */
+int jn_cuda_train_step(jn_cuda_ws *ws, jn_cuda_step_inputs *in, uint64_t seed, int rows, int batch_size,
+                       float *params, float *grad, float *velocity, jn_step_sums *sums, jn_step_ctl *ctl);
 
 /* Errors of `rows` examples x, y (device) added to sums[0].errors. */
 int jn_cuda_count_errors(jn_cuda_ws *ws, const float *params, const float *x, const int32_t *y, int rows,

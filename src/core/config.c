@@ -10,13 +10,13 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define ALL (JN_CMD_TRAIN | JN_CMD_EVAL | JN_CMD_STEP | JN_CMD_DATA)
+#define ALL (JN_CMD_TRAIN | JN_CMD_EVAL | JN_CMD_STEP | JN_CMD_DATA | JN_CMD_CHECK)
 /* Marks options that say where and how a run executes, not what it computes: they stay out
  * of checkpoints (so a run's checkpoints do not depend on its folder or thread count) and a
  * resumed run may change them. */
 #define OPERATIONAL 0x100
-#define DATA_CMDS (JN_CMD_TRAIN | JN_CMD_EVAL | JN_CMD_STEP | JN_CMD_DATA)
-#define MODEL_CMDS (JN_CMD_TRAIN | JN_CMD_STEP)
+#define DATA_CMDS (JN_CMD_TRAIN | JN_CMD_EVAL | JN_CMD_STEP | JN_CMD_DATA | JN_CMD_CHECK)
+#define MODEL_CMDS (JN_CMD_TRAIN | JN_CMD_STEP | JN_CMD_CHECK)
 
 typedef enum { K_STR, K_INT, K_LONG, K_U64, K_DOUBLE, K_BOOL, K_CUSTOM } value_kind;
 
@@ -263,7 +263,7 @@ static const option options[] = {
     {"jac-target", "T", "penalised map: hidden1 (closed form), hidden:K, output", MODEL_CMDS, CUSTOM(parse_target, format_target)},
     {"jac-proj", "K|exact", "Gaussian JVPs per corrupted example, or exact ||J||_F^2 (small maps)", MODEL_CMDS, CUSTOM(parse_proj, format_proj)},
     {"patience", "N", "stop after N epochs without a better validation error (0 = never)", JN_CMD_TRAIN, NUM(K_INT, patience), 0, 1e6, 0, 0, 0},
-    {"seed", "N", "random seed (initialisation, shuffling, noise)", JN_CMD_TRAIN | JN_CMD_EVAL | JN_CMD_STEP, NUM(K_U64, seed), 0, 0, 0, 0, 0},
+    {"seed", "N", "random seed (initialisation, shuffling, noise)", JN_CMD_TRAIN | JN_CMD_EVAL | JN_CMD_STEP | JN_CMD_CHECK, NUM(K_U64, seed), 0, 0, 0, 0, 0},
     {"threads", "N", "CPU threads for BLAS (0 = BLAS default)", ALL | OPERATIONAL, NUM(K_INT, threads), 0, 1024, 0, 0, 0},
     {"device", "auto|cpu|cuda", "backend (auto: cuda when a GPU is present and built in)", JN_CMD_TRAIN | OPERATIONAL, CUSTOM(parse_device, format_device)},
     {"precision", "fp32|tf32", "GEMM precision (tf32: CUDA tensor cores)", JN_CMD_TRAIN, CUSTOM(parse_precision, format_precision)},
@@ -273,7 +273,9 @@ static const option options[] = {
     {"max-steps", "N", "stop resumably after N steps in total (0 = no limit)", JN_CMD_TRAIN | OPERATIONAL, NUM(K_LONG, max_steps), 0, 1e15, 0, 0, 0},
     {"checkpoint-steps", "N", "also write the last checkpoint every N steps (0 = epoch ends only)", JN_CMD_TRAIN | OPERATIONAL, NUM(K_LONG, checkpoint_steps), 0, 1e15, 0, 0, 0},
     {"progress", "auto|always|never", "progress line on stderr (auto: only on a terminal)", JN_CMD_TRAIN | OPERATIONAL, CUSTOM(parse_progress, format_progress)},
-    {"checkpoint", "FILE", "checkpoint to evaluate or to step from", JN_CMD_EVAL | JN_CMD_STEP, STR(checkpoint), 0, 0, 0, 0, 0},
+    {"checkpoint", "FILE", "checkpoint to evaluate or to step from", JN_CMD_EVAL | JN_CMD_STEP | JN_CMD_CHECK, STR(checkpoint), 0, 0, 0, 0, 0},
+    {"steps", "N", "training steps to run on both backends", JN_CMD_CHECK, NUM(K_INT, check_steps), 1, 1e6, 0, 0, 0},
+    {"tolerance", "X", "largest relative difference ||gpu - cpu|| / ||cpu|| accepted per tensor", JN_CMD_CHECK, NUM(K_DOUBLE, tolerance), 0, 1, 1, 0, 0},
     {"dump", "FILE", "write the step state to FILE", JN_CMD_STEP, STR(dump), 0, 0, 0, 0, 0},
     {"curv-noise", "S", "noise scale s of the curvature estimate", JN_CMD_EVAL, NUM(K_DOUBLE, curv_noise), 0, 1e6, 1, 0, 0},
     {"eval-limit", "N", "evaluate only the first N examples of each split (0 = all)", JN_CMD_EVAL, NUM(K_LONG, eval_limit), 0, 1e15, 0, 0, 0},
@@ -302,6 +304,8 @@ void jn_config_defaults(jn_config *cfg)
     cfg->cuda_graph = 1;
     strcpy(cfg->out, "runs/latest");
     cfg->curv_noise = 0.1;
+    cfg->check_steps = 3;
+    cfg->tolerance = 1e-4;
 }
 
 static const option *find_option(const char *key)
@@ -345,6 +349,7 @@ static const char *command_name(unsigned command)
     case JN_CMD_EVAL: return "eval";
     case JN_CMD_STEP: return "step";
     case JN_CMD_DATA: return "data";
+    case JN_CMD_CHECK: return "check";
     default: return "info";
     }
 }

@@ -12,9 +12,9 @@ int jn_cuda_ctx_open(jn_cuda_ctx *ctx, int tf32)
 {
     memset(ctx, 0, sizeof *ctx);
     int count = 0;
-    JN_CUDA(cudaGetDeviceCount(&count));
-    if (count == 0)
-        return jn_fail("--device cuda: no CUDA device is visible");
+    cudaError_t e = cudaGetDeviceCount(&count);
+    if (e != cudaSuccess || count == 0)
+        return jn_fail("--device cuda: no usable CUDA device (%s)", e != cudaSuccess ? cudaGetErrorString(e) : "none visible");
     JN_CUDA(cudaSetDevice(0));
     JN_CUDA(cudaStreamCreateWithFlags(&ctx->stream, cudaStreamNonBlocking));
     JN_CUBLAS(cublasCreate(&ctx->blas));

@@ -116,3 +116,17 @@ int jn_cuda_count_errors(jn_cuda_ws *ws, const float *params, const float *x, co
     JN_KERNEL(jn_k_sum_into(ws->row_error, rows, ws->models, 2, 1.0, sums, NULL, s));
     return 0;
 }
+
+int jn_cuda_train_step(jn_cuda_ws *ws, jn_cuda_step_inputs *in, uint64_t seed, int rows, int batch_size,
+                       float *params, float *grad, float *velocity, jn_step_sums *sums, jn_step_ctl *ctl)
+{
+    jn_batch batch;
+    jn_noise noise;
+    if (jn_cuda_step_inputs_fill(in, ws->ctx->stream, &ws->obj, &ws->model, ctl, seed, rows, batch_size, &batch,
+                                 &noise) ||
+        jn_cuda_step(ws, params, &batch, &noise, sums, ctl, grad) ||
+        jn_cuda_sgd_update(ws, params, grad, velocity, sums, ctl))
+        return -1;
+    JN_KERNEL(jn_k_advance(ctl, sums, ws->models, ws->ctx->stream));
+    return 0;
+}

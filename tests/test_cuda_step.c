@@ -1,0 +1,186 @@
+/* The CUDA engine's step against the CPU reference, on shapes chosen to stress the kernels'
+ * edges (widths and batch sizes of 1, 7, 1000, 1023), for every loss, target and estimator.
+ * Same inputs on both sides (parameters, batch and noise made on the host and uploaded);
+ * each gradient tensor must agree to ||gpu - cpu|| / ||cpu|| < 1e-4 (both float32, GEMM
+ * sums in different orders: ~1e-6 expected; a wrong kernel is off by O(1)), the loss terms
+ * likewise, the update and the error count exactly as computed from the same gradients.
+ * Skipped (77) where no CUDA device is visible. */
+#include "check.h"
+#include "jacnoise/backend.h"
+#include "jacnoise/cpu.h"
+#include "jacnoise/cuda.h"
+#include "jacnoise/error.h"
+#include "jacnoise/evaluate.h"
+#include "jacnoise/rng.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define CUDA_REQUIRE(call) REQUIRE((call) == cudaSuccess, "%s", #call)
+
+static double rel_diff(const float *a, const float *b, size_t n)
+{
+    double num = 0, den = 0;
+    for (size_t i = 0; i < n; i++) {
+        double d = (double)a[i] - b[i];
+        num += d * d;
+        den += (double)b[i] * b[i];
+    }
+    return den > 0 ? sqrt(num / den) : sqrt(num);
+}
+
+static float *to_device(const void *host, size_t bytes)
+{
+    void *d = NULL;
+    CUDA_REQUIRE(cudaMalloc(&d, bytes ? bytes : 1));
+    CUDA_REQUIRE(cudaMemcpy(d, host, bytes, cudaMemcpyHostToDevice));
+    return d;
+}
+
+static void check_case(jn_cuda_ctx *ctx, const char *label, int d, const int *hidden, int n_hidden, int C, int B,
+                       jn_objective obj)
+{
+    jn_model m;
+    REQUIRE(jn_model_make(&m, d, hidden, n_hidden, C) == 0, "model: %s", jn_last_error());
+    REQUIRE(jn_objective_check(&obj, &m) == 0, "objective: %s", jn_last_error());
+    const size_t P = m.n_params, in = (size_t)B * d;
+    const jn_noise_sizes ns = jn_objective_noise_sizes(&obj, &m, B);
+    float *params = malloc(P * sizeof(float)), *bump = malloc(P * sizeof(float));
+    float *x = malloc(in * sizeof(float)), *xi = malloc((ns.xi + 1) * sizeof(float));
+    float *eps = malloc((ns.eps + 1) * sizeof(float)), *v = malloc((ns.v + 1) * sizeof(float));
+    int32_t *y = malloc((size_t)B * sizeof(int32_t));
+    jn_model_init_params(&m, 5, params);
+    jn_rng_uniform(5, JN_STREAM_EVAL_TANGENT, 1, bump, P, 0.2);
+    for (size_t i = 0; i < P; i++)
+        params[i] = 1.2f * params[i] + bump[i];
+    jn_rng_uniform(5, JN_STREAM_EVAL_NOISE, 2, x, in, 0.5);
+    for (size_t k = 0; k < in; k++)
+        x[k] += 0.5f;
+    for (int i = 0; i < B; i++)
+        y[i] = (i * 7) % C;
+    jn_rng_normal(5, JN_STREAM_INPUT_NOISE, 3, xi, ns.xi);
+    jn_rng_normal(5, JN_STREAM_JAC_NOISE, 3, eps, ns.eps);
+    jn_rng_normal(5, JN_STREAM_TANGENT, 3, v, ns.v);
+
+    /* CPU reference. */
+    jn_cpu_ws *cws = jn_cpu_ws_new(&m, &obj, B);
+    REQUIRE(cws, "cpu workspace");
+    float *cgrad = malloc(P * sizeof(float)), *cparams = malloc(P * sizeof(float)), *cvel = calloc(P, sizeof(float));
+    const jn_batch cb = {x, y, B};
+    const jn_noise cn = {ns.xi ? xi : NULL, ns.eps ? eps : NULL, ns.v ? v : NULL};
+    jn_step_terms terms;
+    jn_cpu_step(cws, params, &cb, &cn, &terms, cgrad);
+    memcpy(cparams, params, P * sizeof(float));
+    const double lr = 0.05, mu = 0.9;
+    jn_cpu_sgd_update(&m, cparams, cgrad, cvel, lr, mu, obj.weight_decay);
+
+    /* The same on the GPU. */
+    jn_cuda_ws *gws = jn_cuda_ws_new(ctx, &m, &obj, B, 1);
+    REQUIRE(gws, "cuda workspace: %s", jn_last_error());
+    const jn_hparams hp = {(float)lr, (float)mu, (float)obj.weight_decay, (float)obj.input_noise, (float)obj.jac_noise,
+                           (float)obj.jac_lambda};
+    REQUIRE(jn_cuda_ws_set_hparams(gws, &hp) == 0, "hparams");
+    float *dparams = to_device(params, P * sizeof(float)), *dvel = NULL, *dgrad = NULL;
+    CUDA_REQUIRE(cudaMalloc((void **)&dvel, P * sizeof(float)));
+    CUDA_REQUIRE(cudaMemset(dvel, 0, P * sizeof(float)));
+    CUDA_REQUIRE(cudaMalloc((void **)&dgrad, P * sizeof(float)));
+    float *dx = to_device(x, in * sizeof(float)), *dxi = to_device(xi, ns.xi * sizeof(float));
+    float *deps = to_device(eps, ns.eps * sizeof(float)), *dv = to_device(v, ns.v * sizeof(float));
+    int32_t *dy = (int32_t *)to_device(y, (size_t)B * sizeof(int32_t));
+    jn_step_sums *dsums = NULL;
+    CUDA_REQUIRE(cudaMalloc((void **)&dsums, sizeof(jn_step_sums)));
+    const jn_batch gb = {dx, dy, B};
+    const jn_noise gn = {ns.xi ? dxi : NULL, ns.eps ? deps : NULL, ns.v ? dv : NULL};
+    REQUIRE(jn_cuda_step(gws, dparams, &gb, &gn, dsums, NULL, dgrad) == 0, "cuda step: %s", jn_last_error());
+    float *ggrad = malloc(P * sizeof(float)), *gparams = malloc(P * sizeof(float));
+    jn_step_sums sums;
+    CUDA_REQUIRE(cudaMemcpy(ggrad, dgrad, P * sizeof(float), cudaMemcpyDeviceToHost));
+    CUDA_REQUIRE(cudaMemcpy(&sums, dsums, sizeof sums, cudaMemcpyDeviceToHost));
+    REQUIRE(jn_cuda_sgd_update(gws, dparams, dgrad, dvel, dsums, NULL) == 0, "update: %s", jn_last_error());
+    CUDA_REQUIRE(cudaMemcpy(gparams, dparams, P * sizeof(float), cudaMemcpyDeviceToHost));
+
+    double loss_rel = fabs(sums.loss / B - terms.loss) / fabs(terms.loss);
+    double pen_rel = obj.jac_lambda > 0 ? fabs(sums.penalty / B - terms.penalty) / fabs(terms.penalty) : 0;
+    double worst = 0;
+    int worst_layer = 0;
+    for (int l = 1; l <= m.n_layers; l++) {
+        double e = rel_diff(ggrad + m.w_offset[l], cgrad + m.w_offset[l], (size_t)m.sizes[l] * m.sizes[l - 1]);
+        double eb = rel_diff(ggrad + m.b_offset[l], cgrad + m.b_offset[l], (size_t)m.sizes[l]);
+        if (fmax(e, eb) > worst) {
+            worst = fmax(e, eb);
+            worst_layer = l;
+        }
+    }
+    double upd = rel_diff(gparams, cparams, P);
+    printf("%-34s loss %.1e penalty %.1e grad %.1e (layer %d) update %.1e errors %.0f/%d\n", label, loss_rel, pen_rel,
+           worst, worst_layer, upd, sums.errors, terms.errors);
+    CHECK(loss_rel < 1e-4, "%s: loss %.9g vs cpu %.9g", label, sums.loss / B, terms.loss);
+    CHECK(pen_rel < 1e-4, "%s: penalty %.9g vs cpu %.9g", label, sums.penalty / B, terms.penalty);
+    CHECK(worst < 1e-4, "%s: gradient of layer %d differs by %.3e", label, worst_layer, worst);
+    CHECK(upd < 1e-5, "%s: parameters after the update differ by %.3e", label, upd);
+
+    /* Error counting on the same rows. */
+    CUDA_REQUIRE(cudaMemset(dsums, 0, sizeof(jn_step_sums)));
+    REQUIRE(jn_cuda_count_errors(gws, dparams, dx, dy, B, dsums) == 0, "count: %s", jn_last_error());
+    CUDA_REQUIRE(cudaMemcpy(&sums, dsums, sizeof sums, cudaMemcpyDeviceToHost));
+    jn_dataset set = {.n = B, .d = d, .classes = C, .x = x, .y = y};
+    long cpu_errors;
+    REQUIRE(jn_cpu_count_errors(&m, gparams, &set, &cpu_errors) == 0, "cpu count");
+    CHECK((long)sums.errors == cpu_errors, "%s: gpu counts %.0f errors, cpu %ld", label, sums.errors, cpu_errors);
+
+    void *dev[] = {dparams, dvel, dgrad, dx, dxi, deps, dv, dy, dsums};
+    for (size_t i = 0; i < sizeof dev / sizeof dev[0]; i++)
+        cudaFree(dev[i]);
+    jn_cuda_ws_free(gws);
+    jn_cpu_ws_free(cws);
+    free(params), free(bump), free(x), free(xi), free(eps), free(v), free(y), free(cgrad), free(cparams), free(cvel),
+        free(ggrad), free(gparams);
+}
+
+int main(void)
+{
+    if (jn_cuda_device_count() == 0) {
+        printf("no CUDA device visible: skipped\n");
+        return CHECK_SKIP;
+    }
+    jn_cuda_ctx ctx;
+    REQUIRE(jn_cuda_ctx_open(&ctx, 0) == 0, "%s", jn_last_error());
+    const jn_objective plain = {.loss = JN_LOSS_XENT, .jac_copies = 1, .jac_proj = 1};
+    struct {
+        const char *name;
+        int d, hidden[3], n_hidden, C, B;
+    } shapes[] = {
+        {"7-1-7-2, B=1", 7, {1, 7}, 2, 2, 1},
+        {"33-1023-7-5, B=7", 33, {1023, 7}, 2, 5, 7},
+        {"1023-1000-10, B=1023", 1023, {1000}, 1, 10, 1023},
+        {"784-1000-1000-10, B=100", 784, {1000, 1000}, 2, 10, 100},
+        {"16-7-7-7-3, B=1000", 16, {7, 7, 7}, 3, 3, 1000},
+    };
+    for (size_t s = 0; s < sizeof shapes / sizeof shapes[0]; s++) {
+        jn_objective cases[8];
+        const char *names[8];
+        int n = 0;
+        cases[n] = plain, names[n++] = "plain";
+        cases[n] = plain, cases[n].loss = JN_LOSS_SQUARED, cases[n].input_noise = 0.3, cases[n].weight_decay = 0.01,
+        names[n++] = "squared + N + L2";
+        cases[n] = plain, cases[n].jac_lambda = 0.5, cases[n].jac_noise = 0.3, cases[n].input_noise = 0.2,
+        names[n++] = "N+J hidden1";
+        cases[n] = plain, cases[n].jac_lambda = 0.5, cases[n].jac_noise = 0.3, cases[n].target = JN_TARGET_OUTPUT,
+        cases[n].jac_proj = 2, cases[n].jac_copies = 2, names[n++] = "N+J output K=2, 2 copies";
+        cases[n] = plain, cases[n].jac_lambda = 0.5, cases[n].jac_noise = 0.3, cases[n].target = JN_TARGET_HIDDEN,
+        cases[n].target_layer = shapes[s].n_hidden, names[n++] = "N+J hidden:last K=1";
+        if (shapes[s].d <= 33) {
+            cases[n] = plain, cases[n].jac_lambda = 0.5, cases[n].target = JN_TARGET_OUTPUT,
+            cases[n].jac_proj = JN_PROJ_EXACT, names[n++] = "J output exact";
+        }
+        for (int i = 0; i < n; i++) {
+            char label[128];
+            snprintf(label, sizeof label, "%s, %s", shapes[s].name, names[i]);
+            check_case(&ctx, label, shapes[s].d, shapes[s].hidden, shapes[s].n_hidden, shapes[s].C, shapes[s].B,
+                       cases[i]);
+        }
+    }
+    jn_cuda_ctx_close(&ctx);
+    return check_exit();
+}
