@@ -10,27 +10,7 @@ import subprocess
 import sys
 import tempfile
 
-BIN = os.environ["JACNOISE_BIN"]
-failures = []
-
-
-def check(cond, what):
-    if not cond:
-        failures.append(what)
-        print("FAIL:", what, flush=True)
-
-
-def run(args, expect=0):
-    p = subprocess.run([BIN] + args, capture_output=True, text=True, timeout=600)
-    if p.returncode != expect:
-        print(p.stdout[-3000:], p.stderr, sep="\n", file=sys.stderr)
-    check(p.returncode == expect, f"{' '.join(args)}: exit {p.returncode}, expected {expect}")
-    return p
-
-
-def read(path):
-    with open(path, "rb") as f:
-        return f.read()
+from harness import BIN, check, finish, read, run
 
 
 def main():
@@ -91,11 +71,7 @@ def main():
           f"GPU MNIST run: test error {summary['test_error']}")
     print(f"GPU MNIST run: test error {summary['test_error']}%")
 
-    if failures:
-        print(f"{len(failures)} failure(s)")
-        return 1
-    print("all GPU checks passed")
-    return 0
+    return finish("GPU")
 
 
 if __name__ == "__main__":

@@ -16,39 +16,11 @@ import tempfile
 import time
 import zlib
 
-BIN = os.environ["JACNOISE_BIN"]
-failures = []
-
-
-def check(cond, what):
-    if not cond:
-        failures.append(what)
-        print("FAIL:", what, flush=True)
-
-
-def run(args, expect=0, **kw):
-    p = subprocess.run([BIN] + args, capture_output=True, text=True, timeout=600, **kw)
-    if p.returncode != expect:
-        print(p.stdout, p.stderr, sep="\n", file=sys.stderr)
-    check(p.returncode == expect, f"{' '.join(args[:2])}: exit {p.returncode}, expected {expect}")
-    return p
-
-
-def read(path):
-    with open(path, "rb") as f:
-        return f.read()
+from harness import BIN, check, finish, read, run, same_run
 
 
 def loadable(path):
     return subprocess.run([BIN, "show", path], capture_output=True).returncode == 0
-
-
-def same_checkpoints(a, b, what):
-    for name in ("last.ckpt", "best.ckpt"):
-        check(read(os.path.join(a, name)) == read(os.path.join(b, name)), f"{what}: {name} not byte-identical")
-    strip = lambda folder: [{k: v for k, v in json.loads(l).items() if k != "seconds"}
-                            for l in open(os.path.join(folder, "metrics.jsonl"))]
-    check(strip(a) == strip(b), f"{what}: metrics.jsonl differs")
 
 
 def kill_when_writing(p, tmp_path, timeout):
@@ -101,7 +73,7 @@ def kill_and_resume(tmp, job, reference):
           f"(a .tmp file was left); {attempts} starts in all")
     check(kills >= KILLS, f"only {kills} kills landed after training began")
     check(mid_write >= 2, f"only {mid_write} kills landed inside a checkpoint write")
-    same_checkpoints(reference, folder, f"killed {kills} times and resumed")
+    same_run(reference, folder, f"killed {kills} times and resumed")
 
 
 def sigint(tmp, job, reference):
@@ -119,7 +91,7 @@ def sigint(tmp, job, reference):
     check(summary["status"] == "interrupted", f"SIGINT: summary status {summary['status']}")
     check(loadable(os.path.join(folder, "last.ckpt")), "SIGINT: last.ckpt does not load")
     run(["train", "--out", folder, "--resume", "--progress", "never"])
-    same_checkpoints(reference, folder, "SIGINT and resumed")
+    same_run(reference, folder, "SIGINT and resumed")
     print(f"SIGINT: stopped with exit 130 at \"{summary['message']}\", resumed to the same bytes")
 
 
@@ -150,7 +122,7 @@ def full_disk(tmp, job):
     run(["train", "--out", folder, "--resume", "--epochs", "2", "--progress", "never"])
     reference = os.path.join(tmp, "full-reference")
     run(job + ["--out", reference, "--epochs", "2"])
-    same_checkpoints(reference, folder, "full disk, then resumed")
+    same_run(reference, folder, "full disk, then resumed")
     print(f"full disk: a {limit}-byte file limit stopped the run: {lines[0] if lines else ''}")
 
 
@@ -198,11 +170,7 @@ def main():
     full_disk(tmp, job)
     divergence(tmp)
     foreign_checkpoints(tmp, reference)
-    if failures:
-        print(f"{len(failures)} failure(s)")
-        return 1
-    print("all reliability checks passed")
-    return 0
+    return finish("reliability")
 
 
 if __name__ == "__main__":

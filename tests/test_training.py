@@ -11,49 +11,7 @@ import sys
 import tempfile
 import time
 
-BIN = os.environ["JACNOISE_BIN"]
-failures = []
-
-
-def check(cond, what):
-    if not cond:
-        failures.append(what)
-        print("FAIL:", what, flush=True)
-
-
-def run(args, expect=0, timeout=600):
-    p = subprocess.run([BIN] + args, capture_output=True, text=True, timeout=timeout)
-    if p.returncode != expect:
-        print(p.stdout, p.stderr, sep="\n", file=sys.stderr)
-    check(p.returncode == expect, f"{' '.join(args[:1])} exit {p.returncode}, expected {expect}")
-    return p
-
-
-def read(path):
-    with open(path, "rb") as f:
-        return f.read()
-
-
-def metrics(folder):
-    """metrics.jsonl without the wall-clock field."""
-    rows = []
-    with open(os.path.join(folder, "metrics.jsonl")) as f:
-        for line in f:
-            row = json.loads(line)
-            row.pop("seconds")
-            rows.append(row)
-    return rows
-
-
-def same_run(a, b, what):
-    for name in ("last.ckpt", "best.ckpt", "config.txt"):
-        if name == "config.txt":
-            # The run folder differs by design; everything else must match.
-            strip = lambda t: [l for l in t.decode().splitlines() if not l.startswith(("out=", "resume=", "max-steps=", "checkpoint-steps="))]
-            check(strip(read(os.path.join(a, name))) == strip(read(os.path.join(b, name))), f"{what}: {name} differs")
-        else:
-            check(read(os.path.join(a, name)) == read(os.path.join(b, name)), f"{what}: {name} not byte-identical")
-    check(metrics(a) == metrics(b), f"{what}: metrics differ")
+from harness import BIN, check, finish, metrics, read, run, same_run
 
 
 def main():
@@ -130,11 +88,7 @@ def main():
     check(report["splits"]["test"]["jacobian_sq"] > 0 and report["splits"]["test"]["curvature"] > 0,
           "eval: Jacobian norm and curvature should be positive")
 
-    if failures:
-        print(f"{len(failures)} failure(s)")
-        return 1
-    print("all training checks passed")
-    return 0
+    return finish("training")
 
 
 if __name__ == "__main__":

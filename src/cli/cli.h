@@ -2,7 +2,9 @@
 #ifndef JACNOISE_CLI_H
 #define JACNOISE_CLI_H
 
+#include "jacnoise/checkpoint.h"
 #include "jacnoise/config.h"
+#include "jacnoise/data.h"
 
 /* Parses the arguments after the command name into cfg (defaults, then --config FILE, then
  * the command line). Returns 0, 1 when --help was printed, or -1 on a bad option (error
@@ -11,6 +13,21 @@ int jn_cli_parse(int argc, char **argv, unsigned command, jn_config *cfg);
 
 /* Prints "jacnoise: <last error>" on stderr and returns the exit status for it. */
 int jn_cli_fail(int status);
+
+/* Where eval, step and check start: with --checkpoint, that run (its configuration changed
+ * by the options given, its parameters, momentum and position); without, a fresh
+ * initialisation from the options. Loads the data and checks the model against it. */
+typedef struct {
+    jn_config cfg;
+    jn_checkpoint ck;
+    jn_data data;
+    jn_model model;
+    jn_real *params, *velocity;
+    jn_train_state pos;
+} jn_cli_state;
+
+int jn_cli_state_load(jn_cli_state *st, const jn_config *cli);
+void jn_cli_state_free(jn_cli_state *st);
 
 int jn_cmd_train(int argc, char **argv);
 int jn_cmd_eval(int argc, char **argv);

@@ -19,8 +19,8 @@ int jn_cmd_check(int argc, char **argv)
 
 #else
 
+#include "cuda/check.h"
 #include "jacnoise/backend.h"
-#include "jacnoise/checkpoint.h"
 #include "jacnoise/cpu.h"
 #include "jacnoise/cuda.h"
 
@@ -35,9 +35,8 @@ typedef struct {
 } diff_row;
 
 typedef struct {
-    diff_row rows[2 * JN_MAX_LAYERS + 8];
+    diff_row rows[6 * JN_MAX_LAYERS + 4];
     int count;
-    double tolerance;
     int failed;
 } report;
 
@@ -106,12 +105,6 @@ typedef struct {
         if (call)     \
             return -1; \
     } while (0)
-#define CUDA_OK(call)                                                                                      \
-    do {                                                                                                   \
-        cudaError_t e_ = (call);                                                                           \
-        if (e_ != cudaSuccess)                                                                             \
-            return jn_fail("%s:%d: %s: %s", __FILE__, __LINE__, #call, cudaGetErrorString(e_));           \
-    } while (0)
 
 static int run_check(const jn_config *cfg, const jn_data *data, const jn_model *m, const float *params0,
                      const float *velocity0, jn_train_state pos, gpu_side *g, cpu_side *c, report *r)
@@ -124,13 +117,13 @@ static int run_check(const jn_config *cfg, const jn_data *data, const jn_model *
     cudaStream_t s = g->ctx.stream;
     CHECKED(!(g->ws = jn_cuda_ws_new(&g->ctx, m, obj, B, 1)));
     CHECKED(jn_cuda_step_inputs_alloc(&g->in, m, obj, &data->train, B));
-    CUDA_OK(cudaMalloc((void **)&g->params, P * sizeof(float)));
-    CUDA_OK(cudaMalloc((void **)&g->velocity, P * sizeof(float)));
-    CUDA_OK(cudaMalloc((void **)&g->grad, P * sizeof(float)));
-    CUDA_OK(cudaMalloc((void **)&g->ctl, sizeof(jn_step_ctl)));
-    CUDA_OK(cudaMalloc((void **)&g->sums, sizeof(jn_step_sums)));
-    CUDA_OK(cudaMemcpy(g->params, params0, P * sizeof(float), cudaMemcpyHostToDevice));
-    CUDA_OK(cudaMemcpy(g->velocity, velocity0, P * sizeof(float), cudaMemcpyHostToDevice));
+    JN_CUDA(cudaMalloc((void **)&g->params, P * sizeof(float)));
+    JN_CUDA(cudaMalloc((void **)&g->velocity, P * sizeof(float)));
+    JN_CUDA(cudaMalloc((void **)&g->grad, P * sizeof(float)));
+    JN_CUDA(cudaMalloc((void **)&g->ctl, sizeof(jn_step_ctl)));
+    JN_CUDA(cudaMalloc((void **)&g->sums, sizeof(jn_step_sums)));
+    JN_CUDA(cudaMemcpy(g->params, params0, P * sizeof(float), cudaMemcpyHostToDevice));
+    JN_CUDA(cudaMemcpy(g->velocity, velocity0, P * sizeof(float), cudaMemcpyHostToDevice));
     CHECKED(!(c->ws = jn_cpu_ws_new(m, obj, B)));
     CHECKED(jn_cpu_step_inputs_alloc(&c->in, m, obj, B));
     c->params = malloc(P * sizeof(float));
@@ -156,25 +149,25 @@ static int run_check(const jn_config *cfg, const jn_data *data, const jn_model *
         jn_batch gb, cb;
         jn_noise gn, cn;
         CHECKED(jn_cuda_ws_set_hparams(g->ws, &hp));
-        CUDA_OK(cudaMemcpyAsync(g->ctl, &ctl, sizeof ctl, cudaMemcpyHostToDevice, s));
+        JN_CUDA(cudaMemcpyAsync(g->ctl, &ctl, sizeof ctl, cudaMemcpyHostToDevice, s));
         CHECKED(jn_cuda_step_inputs_shuffle(&g->in, s, cfg->seed, pos.epoch));
         CHECKED(jn_cuda_step_inputs_fill(&g->in, s, obj, m, g->ctl, cfg->seed, rows, B, &gb, &gn));
         CHECKED(jn_cuda_step(g->ws, g->params, &gb, &gn, g->sums, g->ctl, g->grad));
 
         /* The GPU's batch and noise, copied to the CPU path. */
         const jn_noise_sizes ns = jn_objective_noise_sizes(obj, m, rows);
-        CUDA_OK(cudaMemcpyAsync(c->in.x, gb.x, (size_t)rows * d * sizeof(float), cudaMemcpyDeviceToHost, s));
-        CUDA_OK(cudaMemcpyAsync(c->in.y, gb.y, (size_t)rows * sizeof(int32_t), cudaMemcpyDeviceToHost, s));
+        JN_CUDA(cudaMemcpyAsync(c->in.x, gb.x, (size_t)rows * d * sizeof(float), cudaMemcpyDeviceToHost, s));
+        JN_CUDA(cudaMemcpyAsync(c->in.y, gb.y, (size_t)rows * sizeof(int32_t), cudaMemcpyDeviceToHost, s));
         if (ns.xi)
-            CUDA_OK(cudaMemcpyAsync(c->in.xi, gn.xi, ns.xi * sizeof(float), cudaMemcpyDeviceToHost, s));
+            JN_CUDA(cudaMemcpyAsync(c->in.xi, gn.xi, ns.xi * sizeof(float), cudaMemcpyDeviceToHost, s));
         if (ns.eps)
-            CUDA_OK(cudaMemcpyAsync(c->in.eps, gn.eps, ns.eps * sizeof(float), cudaMemcpyDeviceToHost, s));
+            JN_CUDA(cudaMemcpyAsync(c->in.eps, gn.eps, ns.eps * sizeof(float), cudaMemcpyDeviceToHost, s));
         if (ns.v)
-            CUDA_OK(cudaMemcpyAsync(c->in.v, gn.v, ns.v * sizeof(float), cudaMemcpyDeviceToHost, s));
+            JN_CUDA(cudaMemcpyAsync(c->in.v, gn.v, ns.v * sizeof(float), cudaMemcpyDeviceToHost, s));
         jn_step_sums sums;
-        CUDA_OK(cudaMemcpyAsync(&sums, g->sums, sizeof sums, cudaMemcpyDeviceToHost, s));
-        CUDA_OK(cudaMemcpyAsync(c->gpu_copy, g->grad, P * sizeof(float), cudaMemcpyDeviceToHost, s));
-        CUDA_OK(cudaStreamSynchronize(s));
+        JN_CUDA(cudaMemcpyAsync(&sums, g->sums, sizeof sums, cudaMemcpyDeviceToHost, s));
+        JN_CUDA(cudaMemcpyAsync(c->gpu_copy, g->grad, P * sizeof(float), cudaMemcpyDeviceToHost, s));
+        JN_CUDA(cudaStreamSynchronize(s));
         cb = (jn_batch){c->in.x, c->in.y, rows};
         cn = (jn_noise){ns.xi ? c->in.xi : NULL, ns.eps ? c->in.eps : NULL, ns.v ? c->in.v : NULL};
         jn_step_terms terms;
@@ -193,10 +186,10 @@ static int run_check(const jn_config *cfg, const jn_data *data, const jn_model *
         pos.batch++;
         pos.global_step++;
     }
-    CUDA_OK(cudaStreamSynchronize(s));
-    CUDA_OK(cudaMemcpy(c->gpu_copy, g->params, P * sizeof(float), cudaMemcpyDeviceToHost));
+    JN_CUDA(cudaStreamSynchronize(s));
+    JN_CUDA(cudaMemcpy(c->gpu_copy, g->params, P * sizeof(float), cudaMemcpyDeviceToHost));
     compare_params(r, m, "params", c->gpu_copy, c->params);
-    CUDA_OK(cudaMemcpy(c->gpu_copy, g->velocity, P * sizeof(float), cudaMemcpyDeviceToHost));
+    JN_CUDA(cudaMemcpy(c->gpu_copy, g->velocity, P * sizeof(float), cudaMemcpyDeviceToHost));
     compare_params(r, m, "velocity", c->gpu_copy, c->velocity);
     return 0;
 }
@@ -221,7 +214,7 @@ static void free_sides(gpu_side *g, cpu_side *c)
 
 int jn_cmd_check(int argc, char **argv)
 {
-    jn_config cli, cfg;
+    jn_config cli;
     int rc = jn_cli_parse(argc, argv, JN_CMD_CHECK, &cli);
     if (rc)
         return rc > 0 ? 0 : jn_cli_fail(JN_EXIT_USAGE);
@@ -229,49 +222,18 @@ int jn_cmd_check(int argc, char **argv)
         jn_fail("check: no CUDA device is visible");
         return jn_cli_fail(JN_EXIT_ERROR);
     }
-    jn_checkpoint ck = {0};
-    jn_data data = {0};
-    jn_model m;
+    jn_cli_state st;
     gpu_side g = {0};
     cpu_side c = {0};
-    report r = {.tolerance = cli.tolerance};
-    float *params = NULL, *velocity = NULL;
+    report r = {.count = 0};
     int code = JN_EXIT_ERROR;
-    jn_config_defaults(&cfg);
-    if (cli.checkpoint[0] &&
-        (jn_checkpoint_read(cli.checkpoint, &ck) || jn_config_load_text(&cfg, JN_CMD_TRAIN, ck.config_text, cli.checkpoint)))
+    if (jn_cli_state_load(&st, &cli) || run_check(&st.cfg, &st.data, &st.model, st.params, st.velocity, st.pos, &g, &c, &r))
         goto done;
-    if (jn_config_overlay(&cfg, &cli) || jn_config_check(&cfg))
-        goto done;
-    jn_cpu_set_threads(cfg.threads);
-    const jn_data_request req = {cfg.data, cfg.test, cfg.data_dir, cfg.valid, cfg.train_limit};
-    if (jn_data_load(&req, &data) || jn_config_model(&cfg, data.train.d, data.train.classes, &m))
-        goto done;
-    params = calloc(m.n_params, sizeof(float));
-    velocity = calloc(m.n_params, sizeof(float));
-    if (!params || !velocity) {
-        jn_fail("out of memory");
-        goto done;
-    }
-    jn_train_state pos = {0};
-    if (cli.checkpoint[0]) {
-        if (ck.model.n_params != m.n_params || memcmp(ck.model.sizes, m.sizes, sizeof m.sizes)) {
-            jn_fail("%s: the checkpoint's model does not match --hidden and the data", cli.checkpoint);
-            goto done;
-        }
-        memcpy(params, ck.params, m.n_params * sizeof(float));
-        if (ck.velocity)
-            memcpy(velocity, ck.velocity, m.n_params * sizeof(float));
-        pos = ck.state;
-    } else {
-        jn_model_init_params(&m, cfg.seed, params);
-    }
-    if (run_check(&cfg, &data, &m, params, velocity, pos, &g, &c, &r))
-        goto done;
+    const double tolerance = st.cfg.tolerance;
     printf("\n%-22s %14s %14s  (tolerance %.1e on the relative difference ||gpu - cpu|| / ||cpu||)\n", "tensor",
-           "max |diff|", "relative", cfg.tolerance);
+           "max |diff|", "relative", tolerance);
     for (int i = 0; i < r.count; i++) {
-        int bad = !(r.rows[i].rel <= cfg.tolerance);
+        int bad = !(r.rows[i].rel <= tolerance);
         r.failed |= bad;
         printf("%-22s %14.3e %14.3e%s\n", r.rows[i].name, r.rows[i].abs, r.rows[i].rel, bad ? "  FAIL" : "");
     }
@@ -280,16 +242,13 @@ int jn_cmd_check(int argc, char **argv)
      * the penalty's reverse pass multiplies a few such terms over a few steps; a wrong
      * formula moves a tensor by O(1). */
     printf("%s: %d steps, worst relative difference %s the tolerance %.1e\n", r.failed ? "FAILED" : "passed",
-           cfg.check_steps, r.failed ? "above" : "within", cfg.tolerance);
+           st.cfg.check_steps, r.failed ? "above" : "within", tolerance);
     code = r.failed ? JN_EXIT_ERROR : JN_EXIT_OK;
     if (r.failed)
-        jn_fail("check: the CUDA engine differs from the CPU reference beyond %.1e (see the table)", cfg.tolerance);
+        jn_fail("check: the CUDA engine differs from the CPU reference beyond %.1e (see the table)", tolerance);
 done:
     free_sides(&g, &c);
-    free(params);
-    free(velocity);
-    jn_checkpoint_free(&ck);
-    jn_data_free(&data);
+    jn_cli_state_free(&st);
     return code == JN_EXIT_OK ? code : jn_cli_fail(code);
 }
 

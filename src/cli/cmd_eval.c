@@ -1,7 +1,5 @@
 /* jacnoise eval: the evaluation quantities of a checkpoint on its validation and test sets. */
 #include "cli/cli.h"
-#include "jacnoise/backend.h"
-#include "jacnoise/checkpoint.h"
 #include "jacnoise/error.h"
 #include "jacnoise/evaluate.h"
 #include "jacnoise/train.h"
@@ -38,7 +36,7 @@ static void print_split(const char *name, const jn_eval_stats *s, int last)
 
 int jn_cmd_eval(int argc, char **argv)
 {
-    jn_config cli, cfg;
+    jn_config cli;
     int rc = jn_cli_parse(argc, argv, JN_CMD_EVAL, &cli);
     if (rc)
         return rc > 0 ? 0 : jn_cli_fail(JN_EXIT_USAGE);
@@ -46,38 +44,29 @@ int jn_cmd_eval(int argc, char **argv)
         jn_fail("--checkpoint: required (a run's best.ckpt or last.ckpt)");
         return jn_cli_fail(JN_EXIT_USAGE);
     }
-    jn_checkpoint ck;
-    jn_data data = {0};
-    int code = JN_EXIT_ERROR;
-    if (jn_checkpoint_read(cli.checkpoint, &ck))
-        return jn_cli_fail(JN_EXIT_ERROR);
     /* The checkpoint's own configuration says which data it was trained on; options on the
      * command line override it. */
-    jn_config_defaults(&cfg);
-    if (jn_config_load_text(&cfg, JN_CMD_TRAIN, ck.config_text, cli.checkpoint) || jn_config_overlay(&cfg, &cli) ||
-        jn_config_check(&cfg))
+    jn_cli_state st;
+    int code = JN_EXIT_ERROR;
+    if (jn_cli_state_load(&st, &cli))
         goto done;
-    jn_cpu_set_threads(cfg.threads);
-    const jn_data_request req = {cfg.data, cfg.test, cfg.data_dir, cfg.valid, cfg.train_limit};
-    if (jn_data_load(&req, &data))
-        goto done;
-    const jn_eval_options opt = {.jacobian = 1, .curvature = 1, .curv_noise = cfg.curv_noise, .seed = cfg.seed,
-                                 .limit = cfg.eval_limit};
+    const jn_config *cfg = &st.cfg;
+    const jn_eval_options opt = {.jacobian = 1, .curvature = 1, .curv_noise = cfg->curv_noise, .seed = cfg->seed,
+                                 .limit = cfg->eval_limit};
     jn_eval_stats valid, test;
-    if (jn_cpu_evaluate(&ck.model, ck.params, &data.valid, &opt, &valid) ||
-        jn_cpu_evaluate(&ck.model, ck.params, &data.test, &opt, &test))
+    if (jn_cpu_evaluate(&st.model, st.params, &st.data.valid, &opt, &valid) ||
+        jn_cpu_evaluate(&st.model, st.params, &st.data.test, &opt, &test))
         goto done;
     char shape[256];
-    jn_model_describe(&ck.model, shape, sizeof shape);
+    jn_model_describe(&st.model, shape, sizeof shape);
     printf("{\n  \"checkpoint\": \"%s\",\n  \"model\": \"%s\",\n  \"parameters\": %zu,\n  \"data\": \"%s\",\n"
            "  \"epochs_trained\": %d,\n  \"best_epoch\": %d,\n  \"curv_noise\": %g,\n  \"splits\": {\n",
-           cli.checkpoint, shape, ck.model.n_params, cfg.data, ck.state.epoch, ck.state.best_epoch, cfg.curv_noise);
+           cli.checkpoint, shape, st.model.n_params, cfg->data, st.pos.epoch, st.pos.best_epoch, cfg->curv_noise);
     print_split("valid", &valid, 0);
     print_split("test", &test, 1);
     printf("  }\n}\n");
     code = JN_EXIT_OK;
 done:
-    jn_checkpoint_free(&ck);
-    jn_data_free(&data);
+    jn_cli_state_free(&st);
     return code == JN_EXIT_OK ? code : jn_cli_fail(code);
 }

@@ -27,13 +27,12 @@ static void put_params(jn_stepstate *ss, const jn_model *m, const char *prefix, 
 }
 
 typedef struct {
-    jn_real *params, *velocity, *grad_loss, *grad_penalty, *grad, *full_grad, *next, *next_velocity;
+    jn_real *grad_loss, *grad_penalty, *grad, *full_grad, *next, *next_velocity;
 } step_arrays;
 
 static int alloc_arrays(step_arrays *a, size_t n)
 {
-    jn_real **all[] = {&a->params, &a->velocity, &a->grad_loss, &a->grad_penalty, &a->grad,
-                       &a->full_grad, &a->next, &a->next_velocity};
+    jn_real **all[] = {&a->grad_loss, &a->grad_penalty, &a->grad, &a->full_grad, &a->next, &a->next_velocity};
     int ok = 1;
     for (size_t i = 0; i < sizeof all / sizeof all[0]; i++)
         ok &= (*all[i] = calloc(n, sizeof(jn_real))) != NULL;
@@ -42,14 +41,14 @@ static int alloc_arrays(step_arrays *a, size_t n)
 
 static void free_arrays(step_arrays *a)
 {
-    jn_real *all[] = {a->params, a->velocity, a->grad_loss, a->grad_penalty, a->grad, a->full_grad, a->next, a->next_velocity};
+    jn_real *all[] = {a->grad_loss, a->grad_penalty, a->grad, a->full_grad, a->next, a->next_velocity};
     for (size_t i = 0; i < sizeof all / sizeof all[0]; i++)
         free(all[i]);
 }
 
 int jn_cmd_step(int argc, char **argv)
 {
-    jn_config cli, cfg;
+    jn_config cli;
     int rc = jn_cli_parse(argc, argv, JN_CMD_STEP, &cli);
     if (rc)
         return rc > 0 ? 0 : jn_cli_fail(JN_EXIT_USAGE);
@@ -57,88 +56,69 @@ int jn_cmd_step(int argc, char **argv)
         jn_fail("--dump: required (the file to write the step state to)");
         return jn_cli_fail(JN_EXIT_USAGE);
     }
-    jn_checkpoint ck = {0};
-    jn_data data = {0};
+    jn_cli_state st;
     step_arrays a = {0};
     jn_cpu_ws *ws = NULL;
     jn_cpu_step_inputs in = {0};
     uint32_t *perm = NULL;
     jn_stepstate *ss = NULL;
     int code = JN_EXIT_ERROR;
-    jn_config_defaults(&cfg);
-    if (cli.checkpoint[0]) {
-        /* Continue the checkpoint's run: its configuration, changed by the options given. */
-        if (jn_checkpoint_read(cli.checkpoint, &ck) || jn_config_load_text(&cfg, JN_CMD_TRAIN, ck.config_text, cli.checkpoint))
-            goto done;
-    }
-    jn_model m;
-    if (jn_config_overlay(&cfg, &cli) || jn_config_check(&cfg))
+    /* Continue the checkpoint's run (its configuration, changed by the options given), or
+     * start a fresh one. */
+    if (jn_cli_state_load(&st, &cli))
         goto done;
-    jn_cpu_set_threads(cfg.threads);
-    const jn_data_request req = {cfg.data, cfg.test, cfg.data_dir, cfg.valid, cfg.train_limit};
-    if (jn_data_load(&req, &data) || jn_config_model(&cfg, data.train.d, data.train.classes, &m))
-        goto done;
-    if (data.train.n == 0) {
-        jn_fail("%s: no training examples", cfg.data);
+    const jn_config *cfg = &st.cfg;
+    const jn_model *m = &st.model;
+    const jn_data *data = &st.data;
+    const jn_train_state pos = st.pos;
+    const size_t P = m->n_params;
+    if (data->train.n == 0) {
+        jn_fail("%s: no training examples", cfg->data);
         goto done;
     }
-    const size_t P = m.n_params;
     if (alloc_arrays(&a, P))
         goto done;
-    jn_train_state pos = {0};
-    if (cli.checkpoint[0]) {
-        if (ck.model.n_params != P || memcmp(ck.model.sizes, m.sizes, sizeof m.sizes)) {
-            jn_fail("%s: the checkpoint's model does not match --hidden and the data", cli.checkpoint);
-            goto done;
-        }
-        memcpy(a.params, ck.params, sizeof(jn_real) * P);
-        if (ck.velocity)
-            memcpy(a.velocity, ck.velocity, sizeof(jn_real) * P);
-        pos = ck.state;
-    } else {
-        jn_model_init_params(&m, cfg.seed, a.params);
-    }
-    if (pos.batch >= jn_batches_per_epoch(data.train.n, cfg.batch)) {
+    if (pos.batch >= jn_batches_per_epoch(data->train.n, cfg->batch)) {
         jn_fail("%s: batch %ld is past the end of epoch %d", cli.checkpoint, pos.batch, pos.epoch + 1);
         goto done;
     }
-    ws = jn_cpu_ws_new(&m, &cfg.obj, cfg.batch);
-    perm = malloc(sizeof *perm * (size_t)data.train.n);
-    if (!ws || !perm || jn_cpu_step_inputs_alloc(&in, &m, &cfg.obj, cfg.batch))
+    ws = jn_cpu_ws_new(m, &cfg->obj, cfg->batch);
+    perm = malloc(sizeof *perm * (size_t)data->train.n);
+    if (!ws || !perm || jn_cpu_step_inputs_alloc(&in, m, &cfg->obj, cfg->batch))
         goto done;
-    jn_rng_permutation(cfg.seed, JN_STREAM_SHUFFLE, (uint64_t)pos.epoch, perm, (uint32_t)data.train.n);
+    jn_rng_permutation(cfg->seed, JN_STREAM_SHUFFLE, (uint64_t)pos.epoch, perm, (uint32_t)data->train.n);
     jn_batch batch;
     jn_noise noise;
-    const int B = jn_cpu_step_inputs_fill(&in, &m, &cfg.obj, &data.train, perm, pos.batch, cfg.batch, cfg.seed,
+    const int B = jn_cpu_step_inputs_fill(&in, m, &cfg->obj, &data->train, perm, pos.batch, cfg->batch, cfg->seed,
                                           pos.global_step, &batch, &noise);
 
     /* Each term on its own, then the step as training runs it, then the update. */
     jn_step_terms loss_terms = {0}, penalty_terms = {0}, terms;
-    const jn_objective *obj = &cfg.obj;
-    jn_cpu_loss_grad(ws, a.params, &batch, noise.xi, 1.0 / B, &loss_terms, a.grad_loss);
+    const jn_objective *obj = &cfg->obj;
+    jn_cpu_loss_grad(ws, st.params, &batch, noise.xi, 1.0 / B, &loss_terms, a.grad_loss);
     if (obj->jac_lambda > 0)
-        jn_cpu_penalty_grad(ws, a.params, &batch, noise.eps, noise.v, obj->jac_lambda / B, &penalty_terms, a.grad_penalty);
-    jn_cpu_step(ws, a.params, &batch, &noise, &terms, a.grad);
-    const double lr = cfg.lr * pow(cfg.lr_decay, pos.epoch);
+        jn_cpu_penalty_grad(ws, st.params, &batch, noise.eps, noise.v, obj->jac_lambda / B, &penalty_terms, a.grad_penalty);
+    jn_cpu_step(ws, st.params, &batch, &noise, &terms, a.grad);
+    const double lr = cfg->lr * pow(cfg->lr_decay, pos.epoch);
     /* The objective's full gradient, weight decay included, is what the update adds to a zero
      * velocity with no momentum (lr = 0 leaves the parameters as they are). */
-    memcpy(a.next, a.params, sizeof(jn_real) * P);
-    jn_cpu_sgd_update(&m, a.next, a.grad, a.full_grad, 0.0, 0.0, obj->weight_decay);
-    memcpy(a.next, a.params, sizeof(jn_real) * P);
-    memcpy(a.next_velocity, a.velocity, sizeof(jn_real) * P);
-    jn_cpu_sgd_update(&m, a.next, a.grad, a.next_velocity, lr, cfg.momentum, obj->weight_decay);
-    const double wd_term = jn_weight_decay_term(&m, a.params, obj->weight_decay);
+    memcpy(a.next, st.params, sizeof(jn_real) * P);
+    jn_cpu_sgd_update(m, a.next, a.grad, a.full_grad, 0.0, 0.0, obj->weight_decay);
+    memcpy(a.next, st.params, sizeof(jn_real) * P);
+    memcpy(a.next_velocity, st.velocity, sizeof(jn_real) * P);
+    jn_cpu_sgd_update(m, a.next, a.grad, a.next_velocity, lr, cfg->momentum, obj->weight_decay);
+    const double wd_term = jn_weight_decay_term(m, st.params, obj->weight_decay);
 
     ss = jn_stepstate_new();
     if (!ss) {
         jn_fail("out of memory");
         goto done;
     }
-    const int d = m.sizes[0], K = jn_objective_tangents(obj, &m);
+    const int d = m->sizes[0], K = jn_objective_tangents(obj, m);
     int32_t sizes[JN_MAX_LAYERS + 1];
-    for (int l = 0; l <= m.n_layers; l++)
-        sizes[l] = m.sizes[l];
-    uint64_t nsizes = (uint64_t)m.n_layers + 1;
+    for (int l = 0; l <= m->n_layers; l++)
+        sizes[l] = m->sizes[l];
+    uint64_t nsizes = (uint64_t)m->n_layers + 1;
     jn_stepstate_i32(ss, "sizes", 1, &nsizes, sizes);
     const struct {
         const char *name;
@@ -146,8 +126,8 @@ int jn_cmd_step(int argc, char **argv)
     } scalars[] = {
         {"rows", B}, {"loss_kind", obj->loss}, {"input_noise", obj->input_noise}, {"jac_lambda", obj->jac_lambda},
         {"jac_noise", obj->jac_noise}, {"jac_copies", obj->jac_copies}, {"target_kind", obj->target},
-        {"target_layer", jn_objective_top(obj, &m)}, {"jac_proj", obj->jac_proj}, {"tangents", K},
-        {"weight_decay", obj->weight_decay}, {"lr", lr}, {"momentum", cfg.momentum}, {"seed", (double)cfg.seed},
+        {"target_layer", jn_objective_top(obj, m)}, {"jac_proj", obj->jac_proj}, {"tangents", K},
+        {"weight_decay", obj->weight_decay}, {"lr", lr}, {"momentum", cfg->momentum}, {"seed", (double)cfg->seed},
         {"epoch", pos.epoch}, {"batch", (double)pos.batch}, {"global_step", (double)pos.global_step},
         {"loss", terms.loss}, {"penalty", terms.penalty}, {"weight_decay_term", wd_term},
         {"objective", terms.loss + obj->jac_lambda * terms.penalty + wd_term}, {"errors", terms.errors},
@@ -155,8 +135,8 @@ int jn_cmd_step(int argc, char **argv)
     };
     for (size_t i = 0; i < sizeof scalars / sizeof scalars[0]; i++)
         jn_stepstate_f64(ss, scalars[i].name, scalars[i].value);
-    put_params(ss, &m, "", a.params);
-    put_params(ss, &m, "velocity", a.velocity);
+    put_params(ss, m, "", st.params);
+    put_params(ss, m, "velocity", st.velocity);
     uint64_t xd[2] = {(uint64_t)B, (uint64_t)d};
     jn_stepstate_reals(ss, "x", 2, xd, batch.x);
     uint64_t yd[1] = {(uint64_t)B};
@@ -171,14 +151,14 @@ int jn_cmd_step(int argc, char **argv)
         uint64_t vd[4] = {(uint64_t)obj->jac_copies, (uint64_t)K, (uint64_t)B, (uint64_t)d};
         jn_stepstate_reals(ss, "v", 4, vd, noise.v);
     }
-    put_params(ss, &m, "grad_loss", a.grad_loss);
-    put_params(ss, &m, "grad_penalty", a.grad_penalty);
-    put_params(ss, &m, "grad", a.full_grad);
-    put_params(ss, &m, "next", a.next);
-    put_params(ss, &m, "next_velocity", a.next_velocity);
-    if (jn_stepstate_write(ss, cfg.dump))
+    put_params(ss, m, "grad_loss", a.grad_loss);
+    put_params(ss, m, "grad_penalty", a.grad_penalty);
+    put_params(ss, m, "grad", a.full_grad);
+    put_params(ss, m, "next", a.next);
+    put_params(ss, m, "next_velocity", a.next_velocity);
+    if (jn_stepstate_write(ss, cfg->dump))
         goto done;
-    printf("step state written to %s: epoch %d batch %ld (step %llu), %d rows, loss %.6g, penalty %.6g\n", cfg.dump,
+    printf("step state written to %s: epoch %d batch %ld (step %llu), %d rows, loss %.6g, penalty %.6g\n", cfg->dump,
            pos.epoch + 1, pos.batch + 1, (unsigned long long)pos.global_step, B, terms.loss, terms.penalty);
     code = JN_EXIT_OK;
 done:
@@ -187,7 +167,6 @@ done:
     free(perm);
     jn_cpu_ws_free(ws);
     free_arrays(&a);
-    jn_checkpoint_free(&ck);
-    jn_data_free(&data);
+    jn_cli_state_free(&st);
     return code == JN_EXIT_OK ? code : jn_cli_fail(code);
 }

@@ -1,0 +1,49 @@
+/* The state eval, step and check start from (see cli.h). */
+#include "cli/cli.h"
+#include "jacnoise/backend.h"
+#include "jacnoise/error.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+int jn_cli_state_load(jn_cli_state *st, const jn_config *cli)
+{
+    memset(st, 0, sizeof *st);
+    jn_config_defaults(&st->cfg);
+    if (cli->checkpoint[0] && (jn_checkpoint_read(cli->checkpoint, &st->ck) ||
+                               jn_config_load_text(&st->cfg, JN_CMD_TRAIN, st->ck.config_text, cli->checkpoint)))
+        return -1;
+    if (jn_config_overlay(&st->cfg, cli) || jn_config_check(&st->cfg))
+        return -1;
+    jn_cpu_set_threads(st->cfg.threads);
+    const jn_config *c = &st->cfg;
+    const jn_data_request req = {c->data, c->test, c->data_dir, c->valid, c->train_limit};
+    if (jn_data_load(&req, &st->data) || jn_config_model(c, st->data.train.d, st->data.train.classes, &st->model))
+        return -1;
+    const size_t P = st->model.n_params;
+    st->params = calloc(P, sizeof(jn_real));
+    st->velocity = calloc(P, sizeof(jn_real));
+    if (!st->params || !st->velocity)
+        return jn_fail("out of memory for %zu parameters", P);
+    if (!cli->checkpoint[0]) {
+        jn_model_init_params(&st->model, c->seed, st->params);
+        return 0;
+    }
+    const jn_model *m = &st->ck.model;
+    if (m->n_params != P || memcmp(m->sizes, st->model.sizes, sizeof m->sizes))
+        return jn_fail("%s: the checkpoint's model does not match --hidden and the data", cli->checkpoint);
+    memcpy(st->params, st->ck.params, P * sizeof(jn_real));
+    if (st->ck.velocity)
+        memcpy(st->velocity, st->ck.velocity, P * sizeof(jn_real));
+    st->pos = st->ck.state;
+    return 0;
+}
+
+void jn_cli_state_free(jn_cli_state *st)
+{
+    jn_checkpoint_free(&st->ck);
+    jn_data_free(&st->data);
+    free(st->params);
+    free(st->velocity);
+    memset(st, 0, sizeof *st);
+}

@@ -1,0 +1,52 @@
+"""What the Python tests share: the program (JACNOISE_BIN, set by CTest), running it,
+collecting failures, and comparing two run folders."""
+import json
+import os
+import subprocess
+import sys
+
+BIN = os.environ.get("JACNOISE_BIN", "")
+failures = []
+
+
+def check(cond, what):
+    """Records a failure (and prints it) without stopping the test."""
+    if not cond:
+        failures.append(what)
+        print("FAIL:", what, flush=True)
+
+
+def run(args, expect=0, timeout=600, **kw):
+    """Runs the program; a different exit status is a failure (its output is printed)."""
+    p = subprocess.run([BIN] + args, capture_output=True, text=True, timeout=timeout, **kw)
+    if p.returncode != expect:
+        print(p.stdout[-3000:], p.stderr, sep="\n", file=sys.stderr)
+    check(p.returncode == expect, f"{' '.join(args[:2])}: exit {p.returncode}, expected {expect}")
+    return p
+
+
+def read(path):
+    with open(path, "rb") as f:
+        return f.read()
+
+
+def metrics(folder):
+    """metrics.jsonl without the wall-clock field."""
+    with open(os.path.join(folder, "metrics.jsonl")) as f:
+        return [{k: v for k, v in json.loads(line).items() if k != "seconds"} for line in f]
+
+
+def same_run(a, b, what):
+    """Both run folders hold byte-identical checkpoints and the same metrics."""
+    for name in ("last.ckpt", "best.ckpt"):
+        check(read(os.path.join(a, name)) == read(os.path.join(b, name)), f"{what}: {name} not byte-identical")
+    check(metrics(a) == metrics(b), f"{what}: metrics.jsonl differs")
+
+
+def finish(name):
+    """The exit status of the test, after a summary line."""
+    if failures:
+        print(f"{len(failures)} failure(s)")
+        return 1
+    print(f"all {name} checks passed")
+    return 0
