@@ -7,6 +7,7 @@ __global__ void argmax_errors_kernel(const float *logits, const int32_t *y, int 
 {
     const size_t m = blockIdx.z;
     logits += m * (size_t)rows * classes;
+    y += m * rows;
     row_error += m * rows;
     JN_FOR(i, (size_t)rows)
     {

@@ -142,7 +142,7 @@ int jn_k_sum_into(const double *values, int n, int models, int which, double sca
 int jn_k_advance(jn_step_ctl *ctl, const jn_step_sums *sums, int models, cudaStream_t s);
 
 /* evaluate.cu ------------------------------------------------------------------------- */
-/* row_error[m][i] = argmax(logits row) != y[i] (first maximum on ties). */
+/* row_error[m][i] = argmax(logits[m] row i) != y[m][i] (first maximum on ties). */
 int jn_k_argmax_errors(const float *logits, const int32_t *y, int rows, int classes, int models,
                        double *row_error, cudaStream_t s);
 

@@ -19,7 +19,8 @@ typedef struct {
     jn_model model;
     jn_objective obj;
     jn_backend_setup setup;
-    jn_cuda_ws *ws;
+    jn_cuda_ws *ws;        /* training: batches of B, the objective's buffers */
+    jn_cuda_ws *eval_ws;   /* evaluation: EVAL_ROWS rows, forward only */
     jn_cuda_step_inputs in;
     float *params, *velocity, *grad;
     jn_cuda_set eval[2];   /* the validation and test sets, uploaded on first use */
@@ -65,6 +66,8 @@ static int replay_step(cuda_backend *c)
         JN_CUDA(cudaStreamBeginCapture(c->ctx.stream, cudaStreamCaptureModeThreadLocal));
         int rc = launch_step(c, c->setup.batch);
         cudaError_t end = cudaStreamEndCapture(c->ctx.stream, &graph);
+        if (end == cudaSuccess && rc)
+            cudaGraphDestroy(graph);
         if (rc)
             return -1;
         JN_CUDA(end);
@@ -169,7 +172,7 @@ static int cuda_count_errors(jn_backend *be, const jn_dataset *set, long *errors
         JN_CUDA(cudaMemcpyAsync(c->ctl, &at, sizeof at, cudaMemcpyHostToDevice, s));
         JN_KERNEL(jn_k_gather_noise(dev->bytes, dev->floats, dev->labels, set->d, c->identity, EVAL_ROWS, rows, c->ctl,
                                     0, 1, c->in.x, c->in.y, NULL, NULL, 0, NULL, 0, s));
-        if (jn_cuda_count_errors(c->ws, c->params, c->in.x, c->in.y, rows, c->sums))
+        if (jn_cuda_count_errors(c->eval_ws, c->params, c->in.x, c->in.y, rows, c->sums))
             return -1;
     }
     jn_nvtx_pop();
@@ -188,6 +191,7 @@ static void cuda_destroy(jn_backend *be)
     if (c->graph)
         cudaGraphExecDestroy(c->graph);
     jn_cuda_ws_free(c->ws);
+    jn_cuda_ws_free(c->eval_ws);
     jn_cuda_step_inputs_free(&c->in);
     for (int i = 0; i < c->eval_count; i++)
         jn_cuda_set_free(&c->eval[i]);
@@ -238,8 +242,12 @@ jn_backend *jn_cuda_backend_create(const jn_model *m, const jn_objective *obj, c
     c->setup = *setup;
     c->hp = (jn_hparams){0.0f, (float)setup->momentum, (float)obj->weight_decay, (float)obj->input_noise,
                          (float)obj->jac_noise, (float)obj->jac_lambda};
+    /* The training workspace is sized to the batch, as on the CPU (so the exact norm's tangent
+     * chunks match); evaluation has its own, without the penalty's buffers. */
+    const jn_objective forward_only = {.loss = obj->loss, .jac_copies = 1, .jac_proj = 1};
     const int rows = setup->batch > EVAL_ROWS ? setup->batch : EVAL_ROWS;
-    if (jn_cuda_ctx_open(&c->ctx, setup->tf32) || !(c->ws = jn_cuda_ws_new(&c->ctx, m, obj, rows, 1)) ||
+    if (jn_cuda_ctx_open(&c->ctx, setup->tf32) || !(c->ws = jn_cuda_ws_new(&c->ctx, m, obj, setup->batch, 1)) ||
+        !(c->eval_ws = jn_cuda_ws_new(&c->ctx, m, &forward_only, EVAL_ROWS, 1)) ||
         jn_cuda_step_inputs_alloc(&c->in, m, obj, train, rows) || alloc_state(c)) {
         cuda_destroy(&c->base);
         return NULL;

@@ -16,7 +16,10 @@ int jn_cuda_ctx_open(jn_cuda_ctx *ctx, int tf32)
     if (e != cudaSuccess || count == 0)
         return jn_fail("--device cuda: no usable CUDA device (%s)", e != cudaSuccess ? cudaGetErrorString(e) : "none visible");
     JN_CUDA(cudaSetDevice(0));
-    JN_CUDA(cudaStreamCreateWithFlags(&ctx->stream, cudaStreamNonBlocking));
+    /* A blocking stream: the plain cudaMemcpy/cudaMemset calls (uploads, set_state, the tests)
+     * run on the legacy default stream, which orders itself with blocking streams only; a
+     * pageable upload may return before its DMA lands, and a read-back would not wait. */
+    JN_CUDA(cudaStreamCreate(&ctx->stream));
     JN_CUBLAS(cublasCreate(&ctx->blas));
     JN_CUBLAS(cublasSetStream(ctx->blas, ctx->stream));
     JN_CUDA(cudaMalloc(&ctx->blas_workspace, BLAS_WORKSPACE_BYTES));

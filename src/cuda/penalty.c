@@ -30,8 +30,8 @@ static int hidden1_penalty(jn_cuda_ws *ws, const float *params, int B, size_t R,
     return 0;
 }
 
-int jn_cuda_penalty_grad(jn_cuda_ws *ws, const float *params, const jn_batch *batch, const float *eps,
-                         const float *v, jn_step_sums *sums, const jn_step_ctl *ctl, float *grad)
+static int penalty_grad(jn_cuda_ws *ws, const float *params, const jn_batch *batch, const float *eps,
+                        const float *v, jn_step_sums *sums, const jn_step_ctl *ctl, float *grad)
 {
     const jn_model *m = &ws->model;
     const jn_objective *obj = &ws->obj;
@@ -43,7 +43,6 @@ int jn_cuda_penalty_grad(jn_cuda_ws *ws, const float *params, const jn_batch *ba
     const size_t R = jn_cuda_penalty_rows(ws, B), per_copy = (size_t)B * d;
     cudaStream_t s = ws->ctx->stream;
 
-    jn_nvtx_push(JN_PHASE_PENALTY);
     if (obj->target == JN_TARGET_HIDDEN1)
         JN_KERNEL(jn_k_unit_norms(params + m->w_offset[1], m->n_params, m->sizes[1], d, ws->models, ws->unit_norm, s));
     for (int copy = 0; copy < copies; copy++) {
@@ -72,6 +71,14 @@ int jn_cuda_penalty_grad(jn_cuda_ws *ws, const float *params, const jn_batch *ba
                 return -1;
         }
     }
-    jn_nvtx_pop();
     return 0;
+}
+
+int jn_cuda_penalty_grad(jn_cuda_ws *ws, const float *params, const jn_batch *batch, const float *eps,
+                         const float *v, jn_step_sums *sums, const jn_step_ctl *ctl, float *grad)
+{
+    jn_nvtx_push(JN_PHASE_PENALTY);
+    int rc = penalty_grad(ws, params, batch, eps, v, sums, ctl, grad);
+    jn_nvtx_pop();
+    return rc;
 }

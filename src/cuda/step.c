@@ -58,10 +58,11 @@ int jn_cuda_loss_grad(jn_cuda_ws *ws, const float *params, const jn_batch *batch
     const size_t in = (size_t)B * m->sizes[0];
     cudaStream_t s = ws->ctx->stream;
     jn_nvtx_push(JN_PHASE_FORWARD);
-    JN_KERNEL(jn_k_add_noise(batch->x, in, xi, in, ws->hp, 0, in, ws->models, ws->act[0], in, s));
-    int rc = jn_cuda_forward(ws, params, B, L);
+    int rc = jn_k_add_noise(batch->x, in, xi, in, ws->hp, 0, in, ws->models, ws->act[0], in, s);
+    int forward = rc ? 0 : jn_cuda_forward(ws, params, B, L);
     jn_nvtx_pop();
-    if (rc)
+    JN_KERNEL(rc);
+    if (forward)
         return -1;
     JN_KERNEL(jn_k_loss_rows((int)ws->obj.loss, ws->act[L], batch->y, B, C, ws->models, 1.0 / B, ws->delta[0],
                              ws->row_loss, ws->row_error, s));
