@@ -40,6 +40,12 @@ int jn_objective_check(const jn_objective *obj, const jn_model *m);
  * the exact norm (the input basis), 0 for hidden1 (closed form) or no penalty. */
 int jn_objective_tangents(const jn_objective *obj, const jn_model *m);
 
+/* Tangent directions per pass of the penalty for batches of max_rows: all K when the stacked
+ * rows (1 + K) * max_rows fit a fixed budget, else as many as fit (at least 1). The exact
+ * norm's d tangents then go in chunks, which the reverse pass allows because it is linear
+ * in its seeds. Both backends use it, so they chunk alike. 0 without tangents. */
+int jn_objective_tangent_chunk(const jn_objective *obj, const jn_model *m, int max_rows);
+
 /* Sizes (elements) of the step's noise buffers for a batch of `rows` examples:
  *   xi  rows x d                 (0 unless s_in > 0)
  *   eps copies x rows x d        (0 unless lam > 0 and s_J > 0)

@@ -32,6 +32,13 @@ int jn_objective_tangents(const jn_objective *obj, const jn_model *m)
     return obj->jac_proj == JN_PROJ_EXACT ? m->sizes[0] : obj->jac_proj;
 }
 
+int jn_objective_tangent_chunk(const jn_objective *obj, const jn_model *m, int max_rows)
+{
+    const int row_budget = 16384;
+    const int K = jn_objective_tangents(obj, m), fit = row_budget / max_rows - 1;
+    return K == 0 ? 0 : K < fit ? K : (fit > 1 ? fit : 1);
+}
+
 jn_noise_sizes jn_objective_noise_sizes(const jn_objective *obj, const jn_model *m, int rows)
 {
     size_t per_copy = (size_t)rows * (size_t)m->sizes[0];

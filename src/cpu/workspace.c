@@ -5,11 +5,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* Penalty scratch is capped at this many rows; more tangent directions (the exact norm over
- * d inputs) are processed in chunks, which the reverse pass allows because it is linear in
- * its seeds. */
-#define JN_PENALTY_ROW_BUDGET 16384
-
 static jn_real *alloc_real(size_t n, int *failed)
 {
     jn_real *p = n ? calloc(n, sizeof(jn_real)) : NULL;
@@ -37,11 +32,7 @@ jn_cpu_ws *jn_cpu_ws_new(const jn_model *m, const jn_objective *obj, int max_row
 
     if (obj->jac_lambda > 0) {
         int top = jn_objective_top(obj, m);
-        int K = jn_objective_tangents(obj, m);
-        int budget_chunk = JN_PENALTY_ROW_BUDGET / max_rows - 1;
-        ws->tangent_chunk = K < budget_chunk ? K : (budget_chunk > 1 ? budget_chunk : 1);
-        if (K == 0)
-            ws->tangent_chunk = 0;
+        ws->tangent_chunk = jn_objective_tangent_chunk(obj, m, max_rows);
         size_t prow = (size_t)jn_cpu_penalty_rows(ws, max_rows);
         int width = 0;
         for (int l = 0; l <= top; l++) {

@@ -5,9 +5,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* As on the CPU: stacked penalty rows are capped, more tangents go in chunks. */
-#define JN_PENALTY_ROW_BUDGET 16384
-
 static void *dev_alloc(size_t bytes, int *failed)
 {
     void *p = NULL;
@@ -41,9 +38,8 @@ jn_cuda_ws *jn_cuda_ws_new(jn_cuda_ctx *ctx, const jn_model *m, const jn_objecti
     ws->row_loss = dev_alloc(M * rows * D, &failed);
     ws->row_error = dev_alloc(M * rows * D, &failed);
     if (obj->jac_lambda > 0) {
-        int top = jn_objective_top(obj, m), K = jn_objective_tangents(obj, m);
-        int budget_chunk = JN_PENALTY_ROW_BUDGET / max_rows - 1;
-        ws->tangent_chunk = K == 0 ? 0 : K < budget_chunk ? K : (budget_chunk > 1 ? budget_chunk : 1);
+        int top = jn_objective_top(obj, m);
+        ws->tangent_chunk = jn_objective_tangent_chunk(obj, m, max_rows);
         const size_t prow = jn_cuda_penalty_rows(ws, max_rows);
         int width = 0;
         for (int l = 0; l <= top; l++) {
