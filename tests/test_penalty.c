@@ -122,6 +122,13 @@ int main(void)
     CHECK(rel_diff(exact_out, brute_mean[2]) < 1e-8, "exact output %.12g vs brute force %.12g", exact_out, brute_mean[2]);
     CHECK(rel_diff(exact_out, reverse_mean) < 1e-12, "forward exact %.15g vs reverse %.15g", exact_out, reverse_mean);
 
+    /* Regression (found by AddressSanitizer): the exact norm must ignore a tangent buffer
+     * passed to it, as training passes one whenever the objective has tangents. */
+    jn_real stray[3 * 6 * 6];
+    jn_rng_normal(9, JN_STREAM_TANGENT, 0, stray, sizeof stray / sizeof stray[0]);
+    double with_stray = penalty(exact, x, B, stray, g1);
+    CHECK(with_stray == exact_out, "exact output with a stray tangent buffer: %.15g, without: %.15g", with_stray, exact_out);
+
     /* Hutchinson on one example: N independent K = 1 estimates. Their mean must lie within
      * 5 standard errors of ||J||_F^2 (a correct estimator fails this with probability
      * ~6e-7, and the seed is fixed); and it must really be random (sd > 0). */
