@@ -92,12 +92,6 @@ int jn_config_load_text(jn_config *cfg, unsigned command, const char *text, cons
  * cap bytes (NUL-terminated). */
 size_t jn_config_format(const jn_config *cfg, unsigned command, int experiment_only, char *out, size_t cap);
 
-/* The value of one option as text. */
-int jn_config_get(const jn_config *cfg, const char *key, char *out, size_t cap);
-
-/* Whether an option was given explicitly. */
-int jn_config_given(const jn_config *cfg, const char *key);
-
 /* Prints the options of `command`, with meta-variables, defaults and help. */
 void jn_config_print_help(FILE *f, unsigned command);
 

@@ -38,9 +38,6 @@ void jn_cpu_step(jn_cpu_ws *ws, const jn_real *params, const jn_batch *batch,
 void jn_cpu_sgd_update(const jn_model *m, jn_real *params, const jn_real *grad, jn_real *velocity,
                        double lr, double momentum, double weight_decay);
 
-/* Forward pass to the logits for `rows` examples (rows <= the workspace's max_rows). */
-void jn_cpu_logits(jn_cpu_ws *ws, const jn_real *params, const jn_real *x, int rows, jn_real *logits);
-
 /* Host buffers for one step's inputs: a gathered batch and its noise. */
 typedef struct {
     jn_real *x, *xi, *eps, *v;

@@ -42,7 +42,4 @@ double jn_weight_decay_term(const jn_model *m, const jn_real *params, double wd)
 /* "784-1000-1000-10". */
 void jn_model_describe(const jn_model *m, char *out, size_t cap);
 
-/* Total multiply-adds x 2 of one forward pass over `rows` rows (for GFLOP/s figures). */
-double jn_model_forward_flops(const jn_model *m, int rows);
-
 #endif

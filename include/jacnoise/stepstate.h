@@ -55,7 +55,6 @@ typedef struct {
 /* Parses and verifies (magic, version, checksum, record bounds, duplicate names); errors
  * name the file and byte offset. */
 int jn_stepstate_parse(const unsigned char *data, size_t len, const char *path, jn_stepstate_file *out);
-int jn_stepstate_read(const char *path, jn_stepstate_file *out);
 void jn_stepstate_file_free(jn_stepstate_file *f);
 
 #endif

@@ -458,12 +458,6 @@ int jn_config_is_flag(const char *key)
     return o && o->kind == K_BOOL;
 }
 
-int jn_config_given(const jn_config *cfg, const char *key)
-{
-    const option *o = find_option(key);
-    return o && cfg->given[o - options];
-}
-
 static void format_value(const jn_config *cfg, const option *o, char *out, size_t cap)
 {
     const char *field = (const char *)cfg + o->offset;
@@ -485,15 +479,6 @@ static void format_value(const jn_config *cfg, const option *o, char *out, size_
     case K_BOOL: snprintf(out, cap, "%s", *(const int *)field ? "true" : "false"); break;
     case K_CUSTOM: o->format(cfg, out, cap); break;
     }
-}
-
-int jn_config_get(const jn_config *cfg, const char *key, char *out, size_t cap)
-{
-    const option *o = find_option(key);
-    if (!o)
-        return jn_fail("--%s: no such option", key);
-    format_value(cfg, o, out, cap);
-    return 0;
 }
 
 size_t jn_config_format(const jn_config *cfg, unsigned command, int experiment_only, char *out, size_t cap)

@@ -79,10 +79,3 @@ void jn_model_describe(const jn_model *m, char *out, size_t cap)
     }
 }
 
-double jn_model_forward_flops(const jn_model *m, int rows)
-{
-    double f = 0;
-    for (int l = 1; l <= m->n_layers; l++)
-        f += 2.0 * rows * (double)m->sizes[l] * (double)m->sizes[l - 1];
-    return f;
-}

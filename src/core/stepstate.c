@@ -208,14 +208,3 @@ fail:
     return -1;
 }
 
-int jn_stepstate_read(const char *path, jn_stepstate_file *out)
-{
-    unsigned char *data;
-    size_t len;
-    memset(out, 0, sizeof *out);
-    if (jn_read_file(path, &data, &len))
-        return -1;
-    int rc = jn_stepstate_parse(data, len, path, out);
-    free(data);
-    return rc;
-}

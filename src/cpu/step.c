@@ -33,10 +33,3 @@ void jn_cpu_step(jn_cpu_ws *ws, const jn_real *params, const jn_batch *batch,
         jn_cpu_penalty_grad(ws, params, batch, noise->eps, noise->v, obj->jac_lambda / B, terms, grad);
 }
 
-void jn_cpu_logits(jn_cpu_ws *ws, const jn_real *params, const jn_real *x, int rows, jn_real *logits)
-{
-    const jn_model *m = &ws->model;
-    memcpy(ws->act[0], x, sizeof(jn_real) * (size_t)rows * m->sizes[0]);
-    jn_cpu_forward(ws, params, rows, m->n_layers);
-    memcpy(logits, ws->act[m->n_layers], sizeof(jn_real) * (size_t)rows * m->sizes[m->n_layers]);
-}
