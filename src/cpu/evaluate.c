@@ -98,11 +98,15 @@ static void scratch_free(eval_scratch *s)
     free(s->jac);
 }
 
-static int scratch_new(const jn_model *m, eval_scratch *s)
+/* Scratch for what is asked: the Jacobian's C-row buffers and the tangent pass's workspace
+ * only when needed (counting errors each epoch needs neither). */
+static int scratch_new(const jn_model *m, int jacobian, int curvature, eval_scratch *s)
 {
-    const jn_objective obj = {.jac_lambda = 1, .jac_copies = 1, .target = JN_TARGET_OUTPUT, .jac_proj = 1};
-    size_t big = (size_t)m->sizes[m->n_layers] * EVAL_CHUNK * m->max_width;
-    s->ws = jn_cpu_ws_new(m, &obj, 2 * EVAL_CHUNK);
+    memset(s, 0, sizeof *s);
+    const jn_objective tangents = {.jac_lambda = 1, .jac_copies = 1, .target = JN_TARGET_OUTPUT, .jac_proj = 1};
+    const jn_objective forward_only = {.jac_copies = 1, .jac_proj = 1};
+    size_t big = jacobian ? (size_t)m->sizes[m->n_layers] * EVAL_CHUNK * m->max_width : 1;
+    s->ws = jn_cpu_ws_new(m, curvature ? &tangents : &forward_only, 2 * EVAL_CHUNK);
     s->x = malloc(sizeof(jn_real) * EVAL_CHUNK * (size_t)m->sizes[0]);
     s->cur = malloc(sizeof(jn_real) * big);
     s->next = malloc(sizeof(jn_real) * big);
@@ -119,7 +123,7 @@ int jn_cpu_jacobian_sq_exact(const jn_model *m, const jn_real *params, const jn_
     if (rows > EVAL_CHUNK)
         return jn_fail("jacobian: at most %d rows per call", EVAL_CHUNK);
     eval_scratch s;
-    if (scratch_new(m, &s))
+    if (scratch_new(m, 1, 0, &s))
         return -1;
     memcpy(s.ws->act[0], x, sizeof(jn_real) * (size_t)rows * m->sizes[0]);
     jn_cpu_forward(s.ws, params, rows, m->n_layers);
@@ -166,7 +170,7 @@ int jn_cpu_evaluate(const jn_model *m, const jn_real *params, const jn_dataset *
         return jn_fail("--curv-noise: expected a positive number, got %g", opt->curv_noise);
     long n = opt->limit > 0 && opt->limit < set->n ? opt->limit : set->n;
     eval_scratch scratch;
-    if (scratch_new(m, &scratch))
+    if (scratch_new(m, opt->jacobian, opt->curvature, &scratch))
         return -1;
     jn_cpu_ws *ws = scratch.ws;
     const int L = m->n_layers, C = m->sizes[L];
