@@ -428,6 +428,7 @@ int jn_train_run(const jn_config *cli)
         printf("jacnoise: %s %s on %s: %d train / %d valid / %d test, backend %s, run folder %s\n",
                r->cfg.resume ? "resuming" : "training", shape, r->cfg.data, r->data.train.n, r->data.valid.n,
                r->data.test.n, r->backend->ops->name, r->cfg.out);
+        jn_data_print_classes(&r->data, r->cfg.data, stdout); /* and a warning on an empty class */
         fflush(stdout);
         jn_progress_init(&r->progress, r->cfg.progress);
         int rc = train_loop(r);
