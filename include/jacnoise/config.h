@@ -27,6 +27,10 @@ typedef enum { JN_PROGRESS_AUTO = 0, JN_PROGRESS_ALWAYS = 1, JN_PROGRESS_NEVER =
 #define JN_PATH_MAX 1024
 #define JN_MAX_OPTIONS 64
 
+/* --resume=auto: continue the run in --out if it holds one (last.ckpt), else start it; so
+ * the same command started again finishes an interrupted run, or returns at once. */
+#define JN_RESUME_AUTO 2
+
 typedef struct {
     /* data */
     char data[JN_PATH_MAX];
@@ -50,7 +54,7 @@ typedef struct {
     int threads;         /* 0 = the BLAS default */
     jn_device device;
     char out[JN_PATH_MAX];
-    int resume;
+    int resume;          /* 1: continue the run in out; JN_RESUME_AUTO: if out holds one */
     char checkpoint[JN_PATH_MAX];
     long max_steps;        /* stop (resumably) once the run has made this many steps; 0 = no limit */
     long checkpoint_steps; /* also write `last` every N steps; 0 = at epoch ends only */

@@ -269,7 +269,7 @@ static const option options[] = {
     {"precision", "fp32|tf32", "GEMM precision (tf32: CUDA tensor cores)", JN_CMD_TRAIN, CUSTOM(parse_precision, format_precision)},
     {"cuda-graph", "on|off", "CUDA: replay each step from one captured graph (off: for profiling)", JN_CMD_TRAIN | OPERATIONAL, CUSTOM(parse_cuda_graph, format_cuda_graph)},
     {"out", "DIR", "run folder (config, metrics.jsonl, checkpoints)", JN_CMD_TRAIN | OPERATIONAL, STR(out), 0, 0, 0, 0, 0},
-    {"resume", NULL, "continue the run in --out from its last checkpoint", JN_CMD_TRAIN | OPERATIONAL, NUM(K_BOOL, resume), 0, 1, 0, 0, 0},
+    {"resume", NULL, "continue the run in --out from its last checkpoint (--resume=auto: if --out holds one, else start it)", JN_CMD_TRAIN | OPERATIONAL, NUM(K_BOOL, resume), 0, JN_RESUME_AUTO, 0, 0, 0},
     {"max-steps", "N", "stop resumably after N steps in total (0 = no limit)", JN_CMD_TRAIN | OPERATIONAL, NUM(K_LONG, max_steps), 0, 1e15, 0, 0, 0},
     {"checkpoint-steps", "N", "also write the last checkpoint every N steps (0 = epoch ends only)", JN_CMD_TRAIN | OPERATIONAL, NUM(K_LONG, checkpoint_steps), 0, 1e15, 0, 0, 0},
     {"progress", "auto|always|never", "progress line on stderr (auto: only on a terminal)", JN_CMD_TRAIN | OPERATIONAL, CUSTOM(parse_progress, format_progress)},
@@ -390,8 +390,10 @@ static int set_number(jn_config *cfg, const option *o, const char *value)
             *(int *)field = 1;
         else if (!strcmp(value, "false") || !strcmp(value, "0") || !strcmp(value, "no"))
             *(int *)field = 0;
+        else if (o->max == JN_RESUME_AUTO && !strcmp(value, "auto"))
+            *(int *)field = JN_RESUME_AUTO;
         else
-            return fail_choice(o, value, "true, false");
+            return fail_choice(o, value, o->max == JN_RESUME_AUTO ? "true, false, auto" : "true, false");
         return 0;
     }
     if (o->kind == K_DOUBLE) {
@@ -476,7 +478,11 @@ static void format_value(const jn_config *cfg, const option *o, char *out, size_
         }
         break;
     }
-    case K_BOOL: snprintf(out, cap, "%s", *(const int *)field ? "true" : "false"); break;
+    case K_BOOL: {
+        const int v = *(const int *)field;
+        snprintf(out, cap, "%s", v == JN_RESUME_AUTO ? "auto" : v ? "true" : "false");
+        break;
+    }
     case K_CUSTOM: o->format(cfg, out, cap); break;
     }
 }
