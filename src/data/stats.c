@@ -9,17 +9,28 @@
 #include <stdlib.h>
 #include <string.h>
 
+long *jn_dataset_class_counts(const jn_dataset *s, int *empty)
+{
+    long *counts = calloc(s->classes > 0 ? (size_t)s->classes : 1, sizeof *counts);
+    if (!counts) {
+        jn_fail("%s: cannot allocate counts of %d classes", s->name, s->classes);
+        return NULL;
+    }
+    for (int i = 0; i < s->n; i++)
+        if (s->y[i] >= 0 && s->y[i] < s->classes) /* as the loaders guarantee; never write past */
+            counts[s->y[i]]++;
+    *empty = 0;
+    for (int c = 0; c < s->classes; c++)
+        *empty += counts[c] == 0;
+    return counts;
+}
+
 int jn_dataset_stats(const jn_dataset *s, jn_split_stats *out)
 {
     memset(out, 0, sizeof *out);
-    out->class_counts = calloc(s->classes > 0 ? (size_t)s->classes : 1, sizeof *out->class_counts);
+    out->class_counts = jn_dataset_class_counts(s, &out->empty_classes);
     if (!out->class_counts)
-        return jn_fail("%s: cannot allocate counts of %d classes", s->name, s->classes);
-    for (int i = 0; i < s->n; i++)
-        if (s->y[i] >= 0 && s->y[i] < s->classes) /* as the loaders guarantee; never write past */
-            out->class_counts[s->y[i]]++;
-    for (int c = 0; c < s->classes; c++)
-        out->empty_classes += out->class_counts[c] == 0;
+        return -1;
     const size_t values = (size_t)s->n * (size_t)s->d;
     if (values) {
         double sum = 0;
@@ -74,22 +85,22 @@ static void format_empty(const long *counts, int classes, char *buf, size_t cap)
 
 int jn_data_warn_empty_classes(const jn_data *data, const char *what, FILE *err)
 {
-    jn_split_stats st;
-    if (jn_dataset_stats(&data->train, &st))
+    int empty;
+    long *counts = jn_dataset_class_counts(&data->train, &empty);
+    if (!counts)
         return -1;
-    if (st.empty_classes) {
-        char empty[256];
-        format_empty(st.class_counts, data->train.classes, empty, sizeof empty);
+    if (empty) {
+        char list[256], hint[128] = "";
+        format_empty(counts, data->train.classes, list, sizeof list);
         /* idx: data has as many classes as its largest training label says. */
-        char hint[128] = "";
         if (strncmp(what, "idx:", 4) == 0)
             snprintf(hint, sizeof hint, "; the classes are 0 .. the largest training label, %d: labels of "
                      "another set, or a marker value?", data->train.classes - 1);
-        fprintf(err, "jacnoise: warning: %s: %d of %d classes have no training example (%s)%s\n", what,
-                st.empty_classes, data->train.classes, empty, hint);
+        fprintf(err, "jacnoise: warning: %s: %d of %d classes have no training example (%s)%s\n", what, empty,
+                data->train.classes, list, hint);
         fflush(err);
     }
-    jn_split_stats_free(&st);
+    free(counts);
     return 0;
 }
 
@@ -97,21 +108,22 @@ int jn_data_warn_empty_classes(const jn_data *data, const char *what, FILE *err)
  * more empty classes shortened to "(classes A..B: 0)". */
 static int print_counts(const char *split, const jn_dataset *s, FILE *out)
 {
-    jn_split_stats st;
-    if (jn_dataset_stats(s, &st))
+    int empty;
+    long *counts = jn_dataset_class_counts(s, &empty);
+    if (!counts)
         return -1;
     fprintf(out, "  %-5s %6d%s", split, s->n, s->n ? ":" : "");
     for (int c = 0; c < s->classes && s->n; c++) {
-        int last = st.class_counts[c] ? c : empty_run_end(st.class_counts, s->classes, c);
+        int last = counts[c] ? c : empty_run_end(counts, s->classes, c);
         if (last - c >= 2) {
             fprintf(out, " (classes %d..%d: 0)", c, last);
             c = last;
         } else {
-            fprintf(out, " %ld", st.class_counts[c]);
+            fprintf(out, " %ld", counts[c]);
         }
     }
     fputc('\n', out);
-    jn_split_stats_free(&st);
+    free(counts);
     return 0;
 }
 
