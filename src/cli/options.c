@@ -16,7 +16,8 @@ static const struct {
                   "||J_output||_F^2, curvature estimate, hidden-unit saturation. Prints JSON."},
     {JN_CMD_STEP, "jacnoise step [--checkpoint FILE] --dump FILE [options]\n\nRuns the next training step of a checkpoint (or the first step of a fresh run)\n"
                   "and writes its step state: inputs, noise, loss terms, gradients, update."},
-    {JN_CMD_DATA, "jacnoise data [options]\n\nLoads a data set and prints its splits, shapes and class counts as JSON."},
+    {JN_CMD_DATA, "jacnoise data [options]\n\nLoads a data set and prints its splits as JSON: shapes, classes, class counts, and the\n"
+                  "range and mean of the input values."},
     {JN_CMD_CHECK, "jacnoise check [--checkpoint FILE] [--steps N] [--tolerance X] [options]\n\nRuns N training steps on the CUDA engine and on the CPU reference from one state,\n"
                    "on identical inputs (the GPU's batches and noise, copied to the CPU), and compares\n"
                    "loss terms, every gradient and the parameters after N steps."},
