@@ -20,7 +20,8 @@
 set -eu
 repo=$(cd "$(dirname "$0")/.." && pwd)
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/jacnoise-setup.XXXXXX")
-trap 'rm -rf "$tmp"' EXIT INT TERM
+trap 'rm -rf "$tmp"' EXIT
+trap 'exit 130' INT TERM
 
 fail() {
     echo "check-setup: $*" >&2
@@ -65,7 +66,7 @@ run() {
 }
 
 run first "$first"
-if [ -d "$repo/../shared" ]; then
+if [ -d "$repo/../shared/datasets" ]; then
     grep -q "mnist: found in ../shared/datasets" "$tmp/first.log" ||
         fail "first command: the data was not found in ../shared/datasets: $(grep -E 'mnist|usps' "$tmp/first.log")"
 fi
