@@ -47,7 +47,7 @@ void jn_progress_update(jn_progress *p, int epoch, int epochs, long batch, long 
 
 void jn_progress_clear(jn_progress *p)
 {
-    if (p->enabled && p->drawn) {
+    if (p && p->enabled && p->drawn) {
         fprintf(stderr, "\r\033[K");
         fflush(stderr);
         p->drawn = 0;

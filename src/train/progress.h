@@ -15,7 +15,7 @@ void jn_progress_init(jn_progress *p, jn_progress_mode mode);
 /* Redraws at most ten times a second. */
 void jn_progress_update(jn_progress *p, int epoch, int epochs, long batch, long batches, double loss,
                         double eta_seconds);
-/* Erases the line before other output. */
+/* Erases the line before other output (p may be NULL). */
 void jn_progress_clear(jn_progress *p);
 
 /* Monotonic seconds. */
