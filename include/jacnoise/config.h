@@ -93,8 +93,11 @@ int jn_config_is_flag(const char *key);
  * what it computes: it stays out of checkpoints and sweep ids. */
 int jn_config_is_operational(const char *key);
 
-/* The option's value as config.txt writes it; fails for an unknown option. */
-int jn_config_value(const jn_config *cfg, const char *key, char *out, size_t cap);
+/* The value of one option as text (as config.txt writes it). */
+int jn_config_get(const jn_config *cfg, const char *key, char *out, size_t cap);
+
+/* Whether an option was given explicitly. */
+int jn_config_given(const jn_config *cfg, const char *key);
 
 /* Reads `key=value` lines ('#' comments, blank lines) from a file or from text (a
  * checkpoint's stored configuration); errors name the file and line. */

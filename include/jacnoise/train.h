@@ -54,10 +54,6 @@ int jn_job_code(const jn_job *job);
 const char *jn_job_status(const jn_job *job);
 const char *jn_job_message(const jn_job *job);
 
-/* Records a failed job in its folder's summary.json (status failed, the error as message),
- * if the folder can still be written. */
-int jn_job_write_failure(const jn_job *job);
-
 /* Print each epoch's line and the closing line on stdout (as `train` does); off by default. */
 void jn_job_set_verbose(jn_job *job, int verbose);
 
@@ -95,6 +91,7 @@ const jn_data *jn_group_data(const jn_group *g);
 const jn_model *jn_group_model(const jn_group *g);
 const char *jn_group_backend_name(const jn_group *g);
 int jn_group_models(const jn_group *g);
+long jn_group_batches(const jn_group *g);  /* per epoch */
 
 /* Puts a job in a free slot: loads its parameters (fresh or resumed), hands them to the
  * backend, and only then writes its folder (config.txt; metrics.jsonl trimmed to its

@@ -542,13 +542,19 @@ static void format_value(const jn_config *cfg, const option *o, char *out, size_
     }
 }
 
-int jn_config_value(const jn_config *cfg, const char *key, char *out, size_t cap)
+int jn_config_get(const jn_config *cfg, const char *key, char *out, size_t cap)
 {
     const option *o = find_option(key);
     if (!o)
-        return jn_fail("internal: no option --%s", key);
+        return jn_fail("--%s: no such option", key);
     format_value(cfg, o, out, cap);
     return 0;
+}
+
+int jn_config_given(const jn_config *cfg, const char *key)
+{
+    const option *o = find_option(key);
+    return o && cfg->given[o - options];
 }
 
 size_t jn_config_format(const jn_config *cfg, unsigned command, int experiment_only, char *out, size_t cap)

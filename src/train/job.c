@@ -96,6 +96,7 @@ static int open_resumed(jn_job *job, const jn_config *cli)
 static int open_job(jn_job *job, const jn_config *cli)
 {
     job->cfg = *cli;
+    job->resume = cli->resume;
     if (set_paths(job))
         return -1;
     if (cli->resume) {
@@ -151,7 +152,7 @@ static int same_model(const jn_model *a, const jn_model *b)
 
 int jn_job_init(jn_job *job, const jn_model *m)
 {
-    const int resume = job->cfg.resume;
+    const int resume = job->resume;
     if (resume && !same_model(m, &job->resumed.model))
         return jn_fail("%s: the checkpoint's model does not match its configuration and data", job->last_path);
     job->model = *m;
@@ -184,7 +185,7 @@ int jn_job_commit(jn_job *job)
     /* Only now, with everything loaded and checked, does the run folder change. */
     if (jn_mkdirs(job->cfg.out))
         return -1;
-    if (job->cfg.resume ? jn_metrics_truncate(job->metrics_path, job->state.epoch) : (remove(job->metrics_path), 0))
+    if (job->resume ? jn_metrics_truncate(job->metrics_path, job->state.epoch) : (remove(job->metrics_path), 0))
         return -1;
     return write_config(job);
 }
@@ -330,18 +331,10 @@ void jn_job_fail(jn_job *job)
     snprintf(job->message, sizeof job->message, "%s", jn_last_error());
 }
 
-int jn_job_write_failure(const jn_job *job)
-{
-    struct stat dir;
-    if (stat(job->cfg.out, &dir) != 0 || !S_ISDIR(dir.st_mode))
-        return jn_fail("%s: no run folder to record the failure in", job->cfg.out);
-    return write_summary(job, "failed", job->message, NAN);
-}
-
 const jn_config *jn_job_config(const jn_job *job) { return &job->cfg; }
 long jn_job_batch(const jn_job *job)
 {
-    return job->params ? job->state.batch : job->cfg.resume ? job->resumed.state.batch : 0;
+    return job->params ? job->state.batch : job->resume ? job->resumed.state.batch : 0;
 }
 int jn_job_code(const jn_job *job) { return job->code; }
 const char *jn_job_status(const jn_job *job) { return job->status; }

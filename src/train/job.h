@@ -14,6 +14,7 @@ struct jn_job {
     char last_path[JN_PATH_MAX + 16], best_path[JN_PATH_MAX + 16], metrics_path[JN_PATH_MAX + 16];
     char summary_path[JN_PATH_MAX + 16], config_path[JN_PATH_MAX + 16];
     char *config_text;          /* the experiment's options, as checkpoints store them */
+    int resume;                 /* continues the run in its folder */
     jn_checkpoint resumed;      /* what a resumed job continues from, until it is loaded */
     jn_model model;
     jn_real *params, *velocity, *best;

@@ -47,7 +47,7 @@ static int train_group(jn_job *job)
         char shape[256];
         jn_model_describe(jn_group_model(g), shape, sizeof shape);
         printf("jacnoise: %s %s on %s: %d train / %d valid / %d test, backend %s, run folder %s\n",
-               job->cfg.resume ? "resuming" : "training", shape, job->cfg.data, data->train.n, data->valid.n,
+               job->resume ? "resuming" : "training", shape, job->cfg.data, data->train.n, data->valid.n,
                data->test.n, jn_group_backend_name(g), job->cfg.out);
         fflush(stdout);
         solo r = {.job = job, .batches = jn_batches_per_epoch(data->train.n, job->cfg.batch),

@@ -1,0 +1,2 @@
+# Sweeps: the spec, groups of models against solo runs, shards, kills, and a real Slurm.
+jn_py_test(test_sweep test_sweep.py LABELS sweep TIMEOUT 900)
