@@ -2,7 +2,8 @@
 staggered stops, divergences, mid-epoch checkpoints) byte-identical to the same configuration
 trained alone; --models 1 = --models 6; --jobs 2; shards (separate folders merged, and one
 shared folder) = the unsharded sweep; SIGKILLs and SIGINT then a rerun = an uninterrupted
-sweep; a failed configuration; status, progress line, help.
+sweep; a failed configuration; status, progress line, help; tools/plot_sweep.py;
+tools/sweep-local-gpus.sh (its sharding, on the CPU).
 
 Run by ctest with JACNOISE_BIN and JACNOISE_DATA set."""
 import csv
@@ -183,6 +184,14 @@ def shards(tmp, spec, ref):
         check(p.returncode == 0 and f"shard {i}/3" in out, f"Slurm task {i + 1}: exit {p.returncode}: {err[-300:]}")
     run(["sweep", "merge", shared])
     same_sweep(ref, shared, "3 shards in one folder")
+    # tools/sweep-local-gpus.sh's shards and merge, on the CPU (--device cpu overrides its cuda).
+    local = os.path.join(tmp, "local-gpus")
+    script = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tools", "sweep-local-gpus.sh")
+    p = subprocess.run([script, spec, local, "--device", "cpu"], env=dict(os.environ, JACNOISE=BIN,
+                       CUDA_VISIBLE_DEVICES="3,5"), capture_output=True, text=True, timeout=600)
+    check(p.returncode == 0 and "shard 1/2 on GPU 5" in p.stdout, f"sweep-local-gpus.sh: exit {p.returncode}: "
+          f"{p.stdout[-300:]} {p.stderr[-300:]}")
+    same_sweep(ref, local, "tools/sweep-local-gpus.sh")
     p = run(["sweep", "merge", merged, os.path.join(tmp, "kill-ref")], expect=1)
     check("another spec" in p.stderr, f"merging another spec's folder: {p.stderr!r}")
 
@@ -288,6 +297,27 @@ def status_and_progress(tmp, spec):
     same_sweep(folder, shown, "--checkpoint-epochs 2")
 
 
+def plots(tmp):
+    """tools/plot_sweep.py draws the heat maps, the error against each swept option and the
+    training curves, and `sweep status` then lists them."""
+    try:
+        import matplotlib  # noqa: F401
+    except ImportError:
+        print("plots: not checked: this Python has no matplotlib (Debian: python3-matplotlib)")
+        return
+    folder = os.path.join(tmp, "kill-ref")
+    script = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tools", "plot_sweep.py")
+    p = subprocess.run([sys.executable, script, folder], capture_output=True, text=True, timeout=300)
+    check(p.returncode == 0, f"plot_sweep.py: exit {p.returncode}: {p.stderr[-500:]}")
+    expected = ["heatmap_valid.png", "heatmap_test.png", "error_vs_jac-lambda.png", "error_vs_jac-noise.png",
+                "error_vs_seed.png", "curves_best.png"]
+    for name in expected:
+        path = os.path.join(folder, "plots", name)
+        check(os.path.exists(path) and read(path)[:8] == b"\x89PNG\r\n\x1a\n", f"plot_sweep.py: no {name}")
+    listed = run(["sweep", "status", folder]).stdout
+    check(all(name in listed for name in expected), f"sweep status lists the plots: {listed[-500:]}")
+
+
 def main():
     tmp = tempfile.mkdtemp(prefix="jacnoise-sweep-")
     group_spec, kill_spec = os.path.join(tmp, "group.spec"), os.path.join(tmp, "kill.spec")
@@ -297,6 +327,7 @@ def main():
     ref = group_equals_solo(tmp, group_spec)
     models_and_jobs(tmp, group_spec, ref)
     kills(tmp, kill_spec)
+    plots(tmp)
     shards(tmp, group_spec, ref)
     failure(tmp, group_spec)
     status_and_progress(tmp, group_spec)
