@@ -26,7 +26,7 @@ from harness import BIN, check, finish, read, run, same_run
 # so that weight decay 100 diverges, mid-epoch checkpoints every 3 steps.
 GROUP_SPEC = """# a small study on USPS
 data = usps
-hidden = 12
+hidden = 12,6          # two hidden layers: a fixed value keeps its commas
 train-limit = 200
 valid = 60
 batch = 25
@@ -318,6 +318,26 @@ def plots(tmp):
     check(all(name in listed for name in expected), f"sweep status lists the plots: {listed[-500:]}")
 
 
+def checkpoint_epochs(tmp):
+    """--checkpoint-epochs 2: last.ckpt at epochs 2, 4 and the end; a run killed after epoch 3
+    resumes from epoch 2 and replays epoch 3 to the same bytes."""
+    job = ["train", "--data", "usps", "--hidden", "128", "--train-limit", "3000", "--valid", "300", "--epochs", "5",
+           "--lr", "0.05", "--jac-lambda", "0.05", "--jac-noise", "0.2", "--progress", "never"]
+    ref = os.path.join(tmp, "every-epoch")
+    run(job + ["--out", ref])
+    folder = os.path.join(tmp, "every-2-epochs")
+    p = subprocess.Popen([BIN] + job + ["--out", folder, "--checkpoint-epochs", "2"], stdout=subprocess.DEVNULL)
+    metrics = os.path.join(folder, "metrics.jsonl")
+    while p.poll() is None and not (os.path.exists(metrics) and open(metrics).read().count("\n") >= 3):
+        time.sleep(0.005)
+    p.kill()
+    p.wait()
+    shown = run(["show", os.path.join(folder, "last.ckpt")]).stdout
+    check("2 epochs done" in shown, f"--checkpoint-epochs 2, killed after epoch 3: last.ckpt {shown[:300]!r}")
+    run(["train", "--out", folder, "--resume", "--progress", "never"])
+    same_run(ref, folder, "--checkpoint-epochs 2, killed after epoch 3, resumed")
+
+
 def main():
     tmp = tempfile.mkdtemp(prefix="jacnoise-sweep-")
     group_spec, kill_spec = os.path.join(tmp, "group.spec"), os.path.join(tmp, "kill.spec")
@@ -331,6 +351,7 @@ def main():
     shards(tmp, group_spec, ref)
     failure(tmp, group_spec)
     status_and_progress(tmp, group_spec)
+    checkpoint_epochs(tmp)
     return finish("sweep")
 
 

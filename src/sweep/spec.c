@@ -11,7 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define MAX_CONFIGURATIONS 1000000
+#define MAX_CONFIGURATIONS 50000
 
 /* Options a spec may not set: the sweep sets them for every configuration. */
 static const char *const sweep_owned[] = {"out", "resume", "max-steps", "progress", "config", NULL};
@@ -160,10 +160,15 @@ static int parse_value(jn_spec *spec, spec_entry *e, char *value)
     if (strchr(value, '(') || strchr(value, '['))
         return fail_at(spec, e->line, "%s: '%s' is not a value, [grid], uniform(a, b), log-uniform(a, b) or choice(...)",
                        e->key, value);
+    /* A fixed value is taken whole, commas included (hidden = 500,500), as on the command line. */
+    char *whole;
     e->kind = SPEC_FIXED;
-    return split_values(spec, e, value, "the value") ||
-           (e->n_values > 1 ? fail_at(spec, e->line, "%s: one value, or [v1, v2] for a grid (quote a value with commas: \"%s\")",
-                                     e->key, value) : 0);
+    if (unquote(value, &whole))
+        return fail_at(spec, e->line, "%s: a stray '\"' in '%s'", e->key, value);
+    if (!(e->values = malloc(sizeof *e->values)) || !(e->values[0] = strdup(whole)))
+        return jn_fail("out of memory");
+    e->n_values = 1;
+    return 0;
 }
 
 /* A line "samples = N", "seeds = N" or "search-seed = N": 0, -1 on error, 1 if the key is
@@ -186,7 +191,7 @@ static int parse_control(jn_spec *spec, const char *key, const char *value, int 
             return fail_at(spec, line, "%s: expected an integer >= 0, got '%s'", key, value);
         spec->search_seed = s;
     } else if (parse_integer(value, MAX_CONFIGURATIONS, &v)) {
-        return fail_at(spec, line, "%s: expected a count in 1..1000000, got '%s'", key, value);
+        return fail_at(spec, line, "%s: expected a count in 1..50000, got '%s'", key, value);
     } else {
         *(seen == &spec->samples_line ? &spec->samples : &spec->seeds) = v;
     }

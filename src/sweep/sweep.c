@@ -232,9 +232,9 @@ static int run_sweep(const jn_config *cfg, jn_plan *plan)
     }
     char models[16];
     jn_config_get(cfg, "models", models, sizeof models);
-    printf("sweep %s: %d configurations in %d groups; shard %d/%d: %d of them, %d done; %d worker%s, %s models per "
-           "group\n",
-           cfg->out, n, plan->n_groups, index, count, f.total, done, cfg->jobs, cfg->jobs > 1 ? "s" : "", models);
+    printf("sweep %s: %d configuration%s in %d group%s; shard %d/%d: %d of them, %d done; %d worker%s, --models %s\n",
+           cfg->out, n, n == 1 ? "" : "s", plan->n_groups, plan->n_groups == 1 ? "" : "s", index, count, f.total, done,
+           cfg->jobs, cfg->jobs > 1 ? "s" : "", models);
     fflush(stdout);
     f.done = done;
     jn_progress_init(&f.progress, cfg->progress);
