@@ -3,6 +3,7 @@
 #include "core/fileio.h"
 #include "jacnoise/error.h"
 
+#include <limits.h>
 #include <math.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -192,6 +193,10 @@ static int json_object(json_reader *r, json_field field, void *ctx)
     }
 }
 
+/* Counts as written; anything else (negative, NaN, too large) reads as 0. */
+static int to_int(double v) { return v >= 0 && v <= INT_MAX ? (int)v : 0; }
+static uint64_t to_u64(double v) { return v >= 0 && v < 18446744073709551616.0 ? (uint64_t)v : 0; }
+
 static int summary_field(void *ctx, const char *key, const json_value *v)
 {
     jn_summary_file *f = ctx;
@@ -206,11 +211,11 @@ static int summary_field(void *ctx, const char *key, const json_value *v)
     if (v->kind != 'n')
         return 0;  /* fields of later versions are skipped */
     if (!strcmp(key, "epochs"))
-        s->epochs_done = (int)v->number;
+        s->epochs_done = to_int(v->number);
     else if (!strcmp(key, "steps"))
-        s->steps = v->number >= 0 ? (uint64_t)v->number : 0;
+        s->steps = to_u64(v->number);
     else if (!strcmp(key, "best_epoch"))
-        s->best_epoch = (int)v->number;
+        s->best_epoch = to_int(v->number);
     else if (!strcmp(key, "best_valid_error"))
         s->best_valid_error = v->number;
     else if (!strcmp(key, "test_error"))
@@ -260,9 +265,9 @@ static int metrics_field(void *ctx, const char *key, const json_value *v)
     if (v->kind == 's')
         return -1;
     if (!strcmp(key, "epoch"))
-        m->epoch = (int)v->number;
+        m->epoch = to_int(v->number);
     else if (!strcmp(key, "step"))
-        m->step = v->number >= 0 ? (uint64_t)v->number : 0;
+        m->step = to_u64(v->number);
     else if (!strcmp(key, "best"))
         m->best = v->number != 0;
     for (size_t i = 0; i < sizeof numbers / sizeof numbers[0]; i++)
