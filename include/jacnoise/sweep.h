@@ -15,12 +15,12 @@
 
 #include "jacnoise/config.h"
 
-/* Exit statuses besides JN_EXIT_*: a bad spec is JN_EXIT_USAGE; failed configurations make
- * JN_EXIT_ERROR (after the sweep went on with the others). */
-
 /* Runs (or resumes) the sweep of cfg->spec in cfg->out: this shard's part (cfg->shard_*, or
  * SLURM_ARRAY_TASK_ID/_COUNT/_MIN), in cfg->jobs worker processes, cfg->models models per
- * group. Prints what happens (stdout) and its errors (stderr); returns a JN_EXIT_* status. */
+ * group. Prints what happens (stdout) and its errors (stderr). Returns JN_EXIT_OK (diverged
+ * configurations are results), JN_EXIT_USAGE for a bad spec (nothing ran), JN_EXIT_ERROR when
+ * configurations failed (the sweep went on with the others; they are named), or
+ * JN_EXIT_SIGINT / JN_EXIT_SIGTERM. */
 int jn_sweep_run(const jn_config *cfg);
 
 /* Prints the progress of the sweep in dir (counts, best configurations). */

@@ -650,7 +650,8 @@ void jn_config_print_help(FILE *f, unsigned command)
         snprintf(left, sizeof left, "--%s%s%s", o->name, o->meta ? " " : "", o->meta ? o->meta : "");
         format_value(&defaults, o, value, sizeof value);
         int show_default = o->kind != K_BOOL && strcmp(o->name, "config") && strcmp(o->name, "checkpoint") &&
-                           strcmp(o->name, "dump") && value[0] && strcmp(o->name, "test") && strcmp(o->name, "data-dir");
+                           strcmp(o->name, "dump") && value[0] && strcmp(o->name, "test") && strcmp(o->name, "data-dir") &&
+                           !(command == JN_CMD_SWEEP && !strcmp(o->name, "out"));  /* required there */
         fprintf(f, "  %-28s %s", left, o->help);
         if (show_default)
             fprintf(f, " [%s]", value);
