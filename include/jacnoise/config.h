@@ -18,7 +18,8 @@ typedef enum {
     JN_CMD_STEP = 4,
     JN_CMD_DATA = 8,
     JN_CMD_INFO = 16,
-    JN_CMD_CHECK = 32
+    JN_CMD_CHECK = 32,
+    JN_CMD_SWEEP = 128
 } jn_command;
 
 typedef enum { JN_DEVICE_AUTO = 0, JN_DEVICE_CPU = 1, JN_DEVICE_CUDA = 2 } jn_device;
@@ -61,6 +62,13 @@ typedef struct {
     jn_progress_mode progress;
     int tf32;              /* --precision tf32 */
     int cuda_graph;        /* --cuda-graph on */
+    int checkpoint_epochs; /* write `last` every N epochs (and at the run's end) */
+    /* sweeps */
+    char spec[JN_PATH_MAX];
+    int models;            /* models per group; 0 = as many as fit (jn_backend_max_models) */
+    int jobs;              /* worker processes */
+    int shard_index;       /* this process's part (0-based) ... */
+    int shard_count;       /* ... of this many; 0 = from SLURM_ARRAY_TASK_* or the whole sweep */
     /* step and eval */
     char dump[JN_PATH_MAX];
     double curv_noise;
@@ -84,6 +92,16 @@ int jn_config_accepts(unsigned command, const char *key);
 
 /* True if the option takes no value on the command line (`--resume`). */
 int jn_config_is_flag(const char *key);
+
+/* True if the option says where and how a run executes (--out, --threads, --device, ...), not
+ * what it computes: it stays out of checkpoints and sweep ids. */
+int jn_config_is_operational(const char *key);
+
+/* The value of one option as text (as config.txt writes it). */
+int jn_config_get(const jn_config *cfg, const char *key, char *out, size_t cap);
+
+/* Whether an option was given explicitly. */
+int jn_config_given(const jn_config *cfg, const char *key);
 
 /* Reads `key=value` lines ('#' comments, blank lines) from a file or from text (a
  * checkpoint's stored configuration); errors name the file and line. */

@@ -22,6 +22,22 @@ static const struct {
                    "on identical inputs (the GPU's batches and noise, copied to the CPU), and compares\n"
                    "loss terms, every gradient and the parameters after N steps."},
     {JN_CMD_INFO, "jacnoise info\n\nPrints the build: version, precision, BLAS, CUDA, data folder."},
+    {JN_CMD_SWEEP, "jacnoise sweep --spec FILE --out DIR [options]\n"
+                   "       jacnoise sweep status DIR\n"
+                   "       jacnoise sweep merge DIR [SHARD_DIR...]\n\n"
+                   "Trains every configuration of a spec (fixed and swept train options; README \"Sweeps\"),\n"
+                   "each in DIR/runs/ID, an ordinary run folder, and keeps DIR/results.csv current. Run the\n"
+                   "same command again to resume: done configurations are skipped, unfinished ones continue\n"
+                   "from their last checkpoint. Configurations of one shape train together, --models per\n"
+                   "group, each to the bytes it would have trained to alone. The spec:\n"
+                   "  key = value                fixed (any train option, without the dashes)\n"
+                   "  key = [v1, v2, ...]        grid (\"...\" quotes a value with commas)\n"
+                   "  key = uniform(a, b)        random search; also log-uniform(a, b), choice(v1, v2, ...)\n"
+                   "  samples = N                draws of the random keys\n"
+                   "  seeds = N                  repeats with seeds S .. S+N-1 (S: the seed given, or 1)\n"
+                   "  search-seed = N            seed of the random draws\n"
+                   "Exit status: 0 done (diverged configurations are results), 1 failed configurations\n"
+                   "(named; rerun to retry), 2 bad spec or options, 130/143 interrupted (rerun to resume)."},
 };
 
 static void print_help(unsigned command)

@@ -30,21 +30,43 @@ typedef struct {
     jn_step_ctl *ctl;
     jn_step_sums *sums;    /* [MAX_CHUNK] */
     jn_hparams hp;
+    uint64_t seed;         /* the model's shuffles and noise */
     cudaGraphExec_t graph;
 } cuda_backend;
 
-static int cuda_set_state(jn_backend *be, const float *params, const float *velocity)
+/* One slot until the lock-step engine lands (jn_cuda_backend_create refuses more). */
+static int check_slot(int slot)
+{
+    return slot == 0 ? 0 : jn_fail("cuda backend: slot %d out of range 0..0", slot);
+}
+
+static int cuda_set_hparams(jn_backend *be, int slot, const jn_model_hparams *hp)
 {
     cuda_backend *c = (cuda_backend *)be;
+    if (check_slot(slot) || jn_model_hparams_check(&c->obj, hp))
+        return -1;
+    c->seed = hp->seed;
+    c->hp = (jn_hparams){c->hp.lr, (float)hp->momentum, (float)hp->weight_decay, (float)hp->input_noise,
+                         (float)hp->jac_noise, (float)hp->jac_lambda};
+    return 0;
+}
+
+static int cuda_set_state(jn_backend *be, int slot, const float *params, const float *velocity)
+{
+    cuda_backend *c = (cuda_backend *)be;
+    if (check_slot(slot))
+        return -1;
     const size_t bytes = sizeof(float) * c->model.n_params;
     JN_CUDA(cudaMemcpy(c->params, params, bytes, cudaMemcpyHostToDevice));
     JN_CUDA(cudaMemcpy(c->velocity, velocity, bytes, cudaMemcpyHostToDevice));
     return 0;
 }
 
-static int cuda_get_state(jn_backend *be, float *params, float *velocity)
+static int cuda_get_state(jn_backend *be, int slot, float *params, float *velocity)
 {
     cuda_backend *c = (cuda_backend *)be;
+    if (check_slot(slot))
+        return -1;
     const size_t bytes = sizeof(float) * c->model.n_params;
     JN_CUDA(cudaStreamSynchronize(c->ctx.stream));
     JN_CUDA(cudaMemcpy(params, c->params, bytes, cudaMemcpyDeviceToHost));
@@ -54,7 +76,7 @@ static int cuda_get_state(jn_backend *be, float *params, float *velocity)
 
 static int launch_step(cuda_backend *c, int rows)
 {
-    return jn_cuda_train_step(c->ws, &c->in, c->setup.seed, rows, c->setup.batch, c->params, c->grad, c->velocity,
+    return jn_cuda_train_step(c->ws, &c->in, c->seed, rows, c->setup.batch, c->params, c->grad, c->velocity,
                               c->sums, c->ctl);
 }
 
@@ -90,14 +112,17 @@ static int cuda_train(jn_backend *be, const jn_train_chunk *chunk, jn_epoch_sums
 {
     cuda_backend *c = (cuda_backend *)be;
     cudaStream_t s = c->ctx.stream;
+    const jn_slot_chunk *at = &chunk->slot[0];
+    if (!at->active)
+        return 0;
     if (chunk->n_batches > MAX_CHUNK)
         return jn_fail("cuda backend: %ld steps in one chunk, at most %d", chunk->n_batches, MAX_CHUNK);
-    if (jn_cuda_step_inputs_shuffle(&c->in, s, c->setup.seed, chunk->epoch))
+    if (jn_cuda_step_inputs_shuffle(&c->in, s, c->seed, at->epoch))
         return -1;
-    c->hp.lr = (float)chunk->lr;
+    c->hp.lr = (float)at->lr;
     if (jn_cuda_ws_set_hparams(c->ws, &c->hp))
         return -1;
-    const jn_step_ctl start = {chunk->global_step, chunk->first_batch, 0, 0, 0};
+    const jn_step_ctl start = {at->global_step, chunk->first_batch, 0, 0, 0};
     JN_CUDA(cudaMemcpyAsync(c->ctl, &start, sizeof start, cudaMemcpyHostToDevice, s));
     for (long k = 0; k < chunk->n_batches; k++) {
         int rows = batch_rows(c, chunk->first_batch + k);
@@ -110,7 +135,7 @@ static int cuda_train(jn_backend *be, const jn_train_chunk *chunk, jn_epoch_sums
     JN_CUDA(cudaMemcpyAsync(step_sums, c->sums, sizeof step_sums[0] * (size_t)chunk->n_batches,
                             cudaMemcpyDeviceToHost, s));
     JN_CUDA(cudaStreamSynchronize(s));
-    res->steps_done = (long)(end.step - chunk->global_step);
+    res->steps_done = (long)(end.step - at->global_step);
     res->diverged = end.diverged;
     for (long k = 0; k < res->steps_done; k++) {
         sums->loss += step_sums[k].loss;
@@ -144,9 +169,10 @@ static int ensure_identity(cuda_backend *c, size_t n)
     return 0;
 }
 
-static int cuda_count_errors(jn_backend *be, const jn_dataset *set, long *errors)
+static int cuda_count_errors(jn_backend *be, const jn_dataset *set, const unsigned char *want, long *errors)
 {
     cuda_backend *c = (cuda_backend *)be;
+    (void)want;  /* one slot */
     if (ensure_identity(c, (size_t)set->n))
         return -1;
     jn_cuda_set *dev = NULL;
@@ -205,6 +231,7 @@ static void cuda_destroy(jn_backend *be)
 static const jn_backend_ops cuda_ops = {
     .name = "cuda",
     .preferred_chunk = MAX_CHUNK,
+    .set_hparams = cuda_set_hparams,
     .set_state = cuda_set_state,
     .get_state = cuda_get_state,
     .train = cuda_train,
@@ -231,17 +258,23 @@ static int alloc_state(cuda_backend *c)
 jn_backend *jn_cuda_backend_create(const jn_model *m, const jn_objective *obj, const jn_backend_setup *setup,
                                    const jn_dataset *train)
 {
+    if (setup->models != 1) {
+        jn_fail("--models %d: the CUDA backend trains one model per process until its lock-step engine lands; "
+                "use --models 1", setup->models);
+        return NULL;
+    }
     cuda_backend *c = calloc(1, sizeof *c);
     if (!c) {
         jn_fail("out of memory for the CUDA backend");
         return NULL;
     }
     c->base.ops = &cuda_ops;
+    c->base.models = 1;
     c->model = *m;
     c->obj = *obj;
     c->setup = *setup;
-    c->hp = (jn_hparams){0.0f, (float)setup->momentum, (float)obj->weight_decay, (float)obj->input_noise,
-                         (float)obj->jac_noise, (float)obj->jac_lambda};
+    c->hp = (jn_hparams){0.0f, 0.0f, (float)obj->weight_decay, (float)obj->input_noise, (float)obj->jac_noise,
+                         (float)obj->jac_lambda};
     /* The training workspace is sized to the batch, as on the CPU (so the exact norm's tangent
      * chunks match); evaluation has its own, without the penalty's buffers. */
     const jn_objective forward_only = {.loss = obj->loss, .jac_copies = 1, .jac_proj = 1};
