@@ -20,7 +20,8 @@ typedef enum {
     JN_STREAM_JAC_NOISE = 4,     /* eps, the regulariser's input corruption */
     JN_STREAM_TANGENT = 5,       /* v, the JVP tangents */
     JN_STREAM_EVAL_NOISE = 6,    /* evaluation: curvature-estimate corruption */
-    JN_STREAM_EVAL_TANGENT = 7   /* evaluation: curvature-estimate tangents */
+    JN_STREAM_EVAL_TANGENT = 7,  /* evaluation: curvature-estimate tangents */
+    JN_STREAM_EVAL_INPUT_NOISE = 8 /* evaluation: input noise of the robustness curve (step = example) */
 } jn_stream;
 
 /* One Philox4x32-10 block: 4 random words from a 128-bit counter and a 64-bit key. */
