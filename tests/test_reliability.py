@@ -50,11 +50,14 @@ def kill_and_resume(tmp, job, reference):
             return
         resume = os.path.exists(os.path.join(folder, "last.ckpt"))
         args = ["train", "--out", folder, "--resume", "--progress", "never"] if resume else job + ["--out", folder]
-        p = subprocess.Popen([BIN] + args, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+        p = subprocess.Popen([BIN] + args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         if kills < KILLS:
             if kills % 2 and resume:
                 kill_when_writing(p, os.path.join(folder, "last.ckpt.tmp"), timeout=5)
             else:
+                # The random moment counts from the "jacnoise: training/resuming" line, not from
+                # the start: on a loaded machine loading the data alone outlasts the delays.
+                p.stdout.readline()
                 time.sleep(rng.uniform(0.05, 0.3))
                 p.kill()
         _, err = p.communicate(timeout=600)

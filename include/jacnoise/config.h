@@ -8,6 +8,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "jacnoise/evaluate.h"
 #include "jacnoise/model.h"
 #include "jacnoise/objective.h"
 
@@ -73,6 +74,8 @@ typedef struct {
     char dump[JN_PATH_MAX];
     double curv_noise;
     long eval_limit;
+    double eval_noise[JN_MAX_EVAL_NOISE]; /* eval: input-noise stds of the robustness curve */
+    int n_eval_noise;
     int check_steps;       /* check: steps on both backends */
     double tolerance;      /* check: largest relative difference accepted */
     char config_file[JN_PATH_MAX];

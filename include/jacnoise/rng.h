@@ -21,7 +21,8 @@ typedef enum {
     JN_STREAM_TANGENT = 5,       /* v, the JVP tangents */
     JN_STREAM_EVAL_NOISE = 6,    /* evaluation: curvature-estimate corruption */
     JN_STREAM_EVAL_TANGENT = 7,  /* evaluation: curvature-estimate tangents */
-    JN_STREAM_SWEEP = 8          /* a sweep's random search (step = sample) */
+    JN_STREAM_SWEEP = 8,         /* a sweep's random search (step = sample) */
+    JN_STREAM_EVAL_INPUT_NOISE = 9 /* evaluation: input noise of the robustness curve (step = example) */
 } jn_stream;
 
 /* One Philox4x32-10 block: 4 random words from a 128-bit counter and a 64-bit key. */

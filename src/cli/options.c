@@ -13,7 +13,8 @@ static const struct {
     {JN_CMD_TRAIN, "jacnoise train [options]\n\nTrains a tanh MLP with the options below and writes a run folder (--out):\n"
                    "config.txt, metrics.jsonl, last.ckpt, best.ckpt, summary.json."},
     {JN_CMD_EVAL, "jacnoise eval --checkpoint FILE [options]\n\nEvaluates a checkpoint on its validation and test sets: error, mean exact\n"
-                  "||J_output||_F^2, curvature estimate, hidden-unit saturation. Prints JSON."},
+                  "||J_output||_F^2, curvature estimate, hidden-unit saturation and activation histogram\n"
+                  "(20 bins over [-1, 1]), errors under input noise (--eval-noise). Prints JSON."},
     {JN_CMD_STEP, "jacnoise step [--checkpoint FILE] --dump FILE [options]\n\nRuns the next training step of a checkpoint (or the first step of a fresh run)\n"
                   "and writes its step state: inputs, noise, loss terms, gradients, update."},
     {JN_CMD_DATA, "jacnoise data [options]\n\nLoads a data set and prints its splits as JSON: shapes, classes, class counts, and the\n"

@@ -52,31 +52,53 @@ static int parse_long_text(const char *s, long *out)
     return 0;
 }
 
-static int parse_hidden(jn_config *cfg, const option *o, const char *value)
+/* Splits a comma-separated value into at most `max` items, each parsed by parse_item into
+ * element i of a scratch array (or refused, naming it); refuses empty items. Only when all
+ * are good are the n elements of `size` bytes copied to out and *count set. */
+#define LIST_BYTES 128  /* the longest list: --eval-noise's doubles */
+_Static_assert(JN_MAX_EVAL_NOISE * sizeof(double) <= LIST_BYTES && JN_MAX_LAYERS * sizeof(int) <= LIST_BYTES,
+               "raise LIST_BYTES");
+typedef int (*list_item_parser)(const option *o, const char *item, const char *value, int i, void *out);
+
+static int parse_list(const option *o, const char *value, const char *what, const char *noun, int max,
+                      list_item_parser parse_item, size_t size, void *out, int *count)
 {
-    int n = 0, sizes[JN_MAX_LAYERS];
-    const char *p = value;
-    for (;;) {
-        char item[32];
+    _Alignas(double) unsigned char items[LIST_BYTES];
+    int n = 0;
+    for (const char *p = value;;) {
+        char item[64];
         size_t len = strcspn(p, ",");
         if (len == 0 || len >= sizeof item)
-            return jn_fail("--%s: expected comma-separated layer widths like 1000,1000, got '%s'", o->name, value);
+            return jn_fail("--%s: expected comma-separated %s, got '%s'", o->name, what, value);
         memcpy(item, p, len);
         item[len] = 0;
-        long w;
-        if (parse_long_text(item, &w) || w < 1 || w > JN_MAX_WIDTH)
-            return jn_fail("--%s: layer width '%s' is not an integer in 1..%d (in '%s')", o->name, item,
-                           JN_MAX_WIDTH, value);
-        if (n == JN_MAX_LAYERS - 1)
-            return jn_fail("--%s: at most %d hidden layers, got more in '%s'", o->name, JN_MAX_LAYERS - 1, value);
-        sizes[n++] = (int)w;
+        if (n == max)
+            return jn_fail("--%s: at most %d %s, got more in '%s'", o->name, max, noun, value);
+        if (parse_item(o, item, value, n++, items))
+            return -1;
         if (!p[len])
             break;
         p += len + 1;
     }
-    memcpy(cfg->hidden, sizes, sizeof(int) * n);
-    cfg->n_hidden = n;
+    memcpy(out, items, size * n);
+    *count = n;
     return 0;
+}
+
+static int parse_width(const option *o, const char *item, const char *value, int i, void *out)
+{
+    long w;
+    if (parse_long_text(item, &w) || w < 1 || w > JN_MAX_WIDTH)
+        return jn_fail("--%s: layer width '%s' is not an integer in 1..%d (in '%s')", o->name, item, JN_MAX_WIDTH,
+                       value);
+    ((int *)out)[i] = (int)w;
+    return 0;
+}
+
+static int parse_hidden(jn_config *cfg, const option *o, const char *value)
+{
+    return parse_list(o, value, "layer widths like 1000,1000", "hidden layers", JN_MAX_LAYERS - 1, parse_width,
+                      sizeof(int), cfg->hidden, &cfg->n_hidden);
 }
 
 static void format_hidden(const jn_config *cfg, char *out, size_t cap)
@@ -280,6 +302,45 @@ static void format_shard(const jn_config *cfg, char *out, size_t cap)
         snprintf(out, cap, "%d/%d", cfg->shard_index, cfg->shard_count);
 }
 
+/* The shortest form that reads back as the same double. */
+static void format_double(double v, char *out, size_t cap)
+{
+    for (int digits = 6; digits <= 17; digits++) {
+        snprintf(out, cap, "%.*g", digits, v);
+        if (strtod(out, NULL) == v)
+            break;
+    }
+}
+
+static int parse_std(const option *o, const char *item, const char *value, int i, void *out)
+{
+    char *end;
+    errno = 0;
+    double v = strtod(item, &end);
+    if (*end || errno == ERANGE || !isfinite(v) || v < 0 || isspace((unsigned char)item[0]))
+        return jn_fail("--%s: '%s' is not a finite std >= 0 (in '%s')", o->name, item, value);
+    ((double *)out)[i] = v;
+    return 0;
+}
+
+static int parse_eval_noise(jn_config *cfg, const option *o, const char *value)
+{
+    return parse_list(o, value, "stds like 0,0.1,0.2", "stds", JN_MAX_EVAL_NOISE, parse_std, sizeof(double),
+                      cfg->eval_noise, &cfg->n_eval_noise);
+}
+
+static void format_eval_noise(const jn_config *cfg, char *out, size_t cap)
+{
+    size_t used = 0;
+    out[0] = 0;
+    for (int i = 0; i < cfg->n_eval_noise && used + 1 < cap; i++) {
+        if (i)
+            out[used++] = ',';
+        format_double(cfg->eval_noise[i], out + used, cap - used);
+        used += strlen(out + used);
+    }
+}
+
 /* ---- the table ---------------------------------------------------------------------- */
 
 #define F(field) offsetof(jn_config, field)
@@ -329,6 +390,7 @@ static const option options[] = {
     {"models", "M|auto", "models trained together in one group (one backend, lock-step); auto: as many as fit the memory budget", JN_CMD_SWEEP | OPERATIONAL, CUSTOM(parse_models, format_models)},
     {"jobs", "N", "worker processes, each training its share of the configurations", JN_CMD_SWEEP | OPERATIONAL, NUM(K_INT, jobs), 1, 1024, 0, 0, 0},
     {"shard", "I/N", "run part I (0-based) of N of the sweep (auto: from SLURM_ARRAY_TASK_ID/_COUNT/_MIN, else all)", JN_CMD_SWEEP | OPERATIONAL, CUSTOM(parse_shard, format_shard)},
+    {"eval-noise", "S1,S2,...", "also the error under Gaussian input noise of each std (noise from --seed)", JN_CMD_EVAL, CUSTOM(parse_eval_noise, format_eval_noise)},
     {"config", "FILE", "read key=value options from FILE (the command line wins)", ALL, STR(config_file), 0, 0, 0, 0, 0},
 };
 #define N_OPTIONS (int)(sizeof options / sizeof options[0])
@@ -529,16 +591,7 @@ static void format_value(const jn_config *cfg, const option *o, char *out, size_
     case K_INT: snprintf(out, cap, "%d", *(const int *)field); break;
     case K_LONG: snprintf(out, cap, "%ld", *(const long *)field); break;
     case K_U64: snprintf(out, cap, "%llu", (unsigned long long)*(const uint64_t *)field); break;
-    case K_DOUBLE: {
-        /* The shortest form that reads back as the same double. */
-        double v = *(const double *)field;
-        for (int digits = 6; digits <= 17; digits++) {
-            snprintf(out, cap, "%.*g", digits, v);
-            if (strtod(out, NULL) == v)
-                break;
-        }
-        break;
-    }
+    case K_DOUBLE: format_double(*(const double *)field, out, cap); break;
     case K_BOOL: {
         const int v = *(const int *)field;
         snprintf(out, cap, "%s", v == JN_RESUME_AUTO ? "auto" : v ? "true" : "false");
