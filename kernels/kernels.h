@@ -39,7 +39,8 @@ typedef struct {
 } jn_step_sums;
 
 /* step_inputs.cu ---------------------------------------------------------------------- */
-/* The epoch's permutation of 0 .. n-1: Philox keys of (seed, epoch, example) sorted with CUB
+/* The epoch's permutation of 0 .. n-1, the one jn_rng_permutation defines (keys
+ * jn_rng_permutation_key(seed, JN_STREAM_SHUFFLE, epoch, i), ties by i), sorted with CUB
  * (keys, sorted_keys, index, perm: n each; temp: jn_k_shuffle_temp_bytes(n) bytes). */
 size_t jn_k_shuffle_temp_bytes(int n);
 int jn_k_shuffle(uint64_t seed, int epoch, int n, uint32_t *keys, uint32_t *sorted_keys, uint32_t *index,

@@ -7,6 +7,7 @@ jn_py_test(test_training test_training.py LABELS training TIMEOUT 900)
 # PyTorch autograd oracle (float64) for one step of every penalty target and estimator.
 jn_py_test(test_torch_oracle torch_oracle.py LABELS oracle)
 jn_c_test(test_gemm SOURCES test_gemm.c LABELS engine)
+jn_c_test(test_permutation SOURCES test_permutation.c LABELS engine)
 jn_py_test(test_cli test_cli.py LABELS cli TIMEOUT 600)
 jn_py_test(test_reliability test_reliability.py LABELS reliability TIMEOUT 900)
 if(JACNOISE_WITH_CUDA)

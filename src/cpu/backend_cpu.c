@@ -43,7 +43,9 @@ static int cpu_train(jn_backend *be, const jn_train_chunk *chunk, jn_epoch_sums 
 {
     cpu_backend *c = (cpu_backend *)be;
     if (c->perm_epoch != chunk->epoch) {
-        jn_rng_permutation(c->setup.seed, JN_STREAM_SHUFFLE, (uint64_t)chunk->epoch, c->perm, (uint32_t)c->train->n);
+        if (jn_rng_permutation(c->setup.seed, JN_STREAM_SHUFFLE, (uint64_t)chunk->epoch, c->perm,
+                               (uint32_t)c->train->n))
+            return -1;
         c->perm_epoch = chunk->epoch;
     }
     res->steps_done = 0;
