@@ -138,6 +138,8 @@ int jn_k_zero_sums(jn_step_sums *sums, const jn_step_ctl *ctl, int models, cudaS
  * a fixed order (one block per model, a tree within it): deterministic. */
 int jn_k_sum_into(const double *values, int n, int models, int which, double scale, jn_step_sums *sums,
                   const jn_step_ctl *ctl, cudaStream_t s);
+/* Sets the step control to (step, batch), slot 0, not diverged. */
+int jn_k_set_ctl(jn_step_ctl *ctl, uint64_t step, int64_t batch, cudaStream_t s);
 /* After a step's update: a non-finite sum sets ctl->diverged; unless diverged, step++,
  * batch++, slot++. */
 int jn_k_advance(jn_step_ctl *ctl, const jn_step_sums *sums, int models, cudaStream_t s);

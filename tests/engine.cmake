@@ -14,4 +14,6 @@ if(JACNOISE_WITH_CUDA)
   # GPU tests: skipped (77) where no CUDA device is visible.
   jn_c_test(test_cuda_step SOURCES test_cuda_step.c LABELS gpu)
   jn_py_test(test_cuda test_cuda.py LABELS gpu TIMEOUT 900)
+  # The error paths under faults injected by the CUDA emulator (skipped on a real GPU).
+  jn_py_test(test_cuda_faults test_cuda_faults.py LABELS gpu TIMEOUT 900)
 endif()

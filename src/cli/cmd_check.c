@@ -98,6 +98,7 @@ typedef struct {
     jn_cpu_ws *ws;
     jn_cpu_step_inputs in;
     float *params, *velocity, *grad, *gpu_copy;
+    jn_step_sums gpu_sums;  /* copied from the device: outlives every copy queued into it */
 } cpu_side;
 
 #define CHECKED(call) \
@@ -116,7 +117,7 @@ static int run_check(const jn_config *cfg, const jn_data *data, const jn_model *
     CHECKED(jn_cuda_ctx_open(&g->ctx, 0));
     cudaStream_t s = g->ctx.stream;
     CHECKED(!(g->ws = jn_cuda_ws_new(&g->ctx, m, obj, B, 1)));
-    CHECKED(jn_cuda_step_inputs_alloc(&g->in, m, obj, &data->train, B));
+    CHECKED(jn_cuda_step_inputs_alloc(&g->in, m, obj, &data->train, B, 0));
     JN_CUDA(cudaMalloc((void **)&g->params, P * sizeof(float)));
     JN_CUDA(cudaMalloc((void **)&g->velocity, P * sizeof(float)));
     JN_CUDA(cudaMalloc((void **)&g->grad, P * sizeof(float)));
@@ -143,13 +144,12 @@ static int run_check(const jn_config *cfg, const jn_data *data, const jn_model *
         const double lr = cfg->lr * pow(cfg->lr_decay, pos.epoch);
         const jn_hparams hp = {(float)lr, (float)cfg->momentum, (float)obj->weight_decay, (float)obj->input_noise,
                                (float)obj->jac_noise, (float)obj->jac_lambda};
-        const jn_step_ctl ctl = {pos.global_step, pos.batch, 0, 0, 0};
         const long first = pos.batch * B;
         const int rows = (int)(data->train.n - first < B ? data->train.n - first : B);
         jn_batch gb, cb;
         jn_noise gn, cn;
         CHECKED(jn_cuda_ws_set_hparams(g->ws, &hp));
-        JN_CUDA(cudaMemcpyAsync(g->ctl, &ctl, sizeof ctl, cudaMemcpyHostToDevice, s));
+        JN_KERNEL(jn_k_set_ctl(g->ctl, pos.global_step, pos.batch, s));
         CHECKED(jn_cuda_step_inputs_shuffle(&g->in, s, cfg->seed, pos.epoch));
         CHECKED(jn_cuda_step_inputs_fill(&g->in, s, obj, m, g->ctl, cfg->seed, rows, B, &gb, &gn));
         CHECKED(jn_cuda_step(g->ws, g->params, &gb, &gn, g->sums, g->ctl, g->grad));
@@ -164,10 +164,10 @@ static int run_check(const jn_config *cfg, const jn_data *data, const jn_model *
             JN_CUDA(cudaMemcpyAsync(c->in.eps, gn.eps, ns.eps * sizeof(float), cudaMemcpyDeviceToHost, s));
         if (ns.v)
             JN_CUDA(cudaMemcpyAsync(c->in.v, gn.v, ns.v * sizeof(float), cudaMemcpyDeviceToHost, s));
-        jn_step_sums sums;
-        JN_CUDA(cudaMemcpyAsync(&sums, g->sums, sizeof sums, cudaMemcpyDeviceToHost, s));
+        JN_CUDA(cudaMemcpyAsync(&c->gpu_sums, g->sums, sizeof c->gpu_sums, cudaMemcpyDeviceToHost, s));
         JN_CUDA(cudaMemcpyAsync(c->gpu_copy, g->grad, P * sizeof(float), cudaMemcpyDeviceToHost, s));
         JN_CUDA(cudaStreamSynchronize(s));
+        const jn_step_sums sums = c->gpu_sums;
         cb = (jn_batch){c->in.x, c->in.y, rows};
         cn = (jn_noise){ns.xi ? c->in.xi : NULL, ns.eps ? c->in.eps : NULL, ns.v ? c->in.v : NULL};
         jn_step_terms terms;
