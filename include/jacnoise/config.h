@@ -62,7 +62,7 @@ typedef struct {
     double curv_noise;
     long eval_limit;
     int check_steps;       /* check: steps on both backends */
-    double tolerance;      /* check: largest relative difference accepted */
+    double tolerance;      /* check: largest relative difference accepted; 0 = auto */
     char config_file[JN_PATH_MAX];
     /* options given explicitly (command line or --config file), by table index */
     unsigned char given[JN_MAX_OPTIONS];

@@ -17,9 +17,10 @@ static const struct {
     {JN_CMD_STEP, "jacnoise step [--checkpoint FILE] --dump FILE [options]\n\nRuns the next training step of a checkpoint (or the first step of a fresh run)\n"
                   "and writes its step state: inputs, noise, loss terms, gradients, update."},
     {JN_CMD_DATA, "jacnoise data [options]\n\nLoads a data set and prints its splits, shapes and class counts as JSON."},
-    {JN_CMD_CHECK, "jacnoise check [--checkpoint FILE] [--steps N] [--tolerance X] [options]\n\nRuns N training steps on the CUDA engine and on the CPU reference from one state,\n"
+    {JN_CMD_CHECK, "jacnoise check [--checkpoint FILE] [--steps N] [--precision fp32|tf32] [--tolerance auto|X] [options]\n\nRuns N training steps on the CUDA engine and on the CPU reference from one state,\n"
                    "on identical inputs (the GPU's batches and noise, copied to the CPU), and compares\n"
-                   "loss terms, every gradient and the parameters after N steps."},
+                   "loss terms, every gradient and the parameters after N steps. The automatic tolerance\n"
+                   "is 1e-4 in fp32; with --precision tf32 it is derived from TF32's mantissa (and explained)."},
     {JN_CMD_INFO, "jacnoise info\n\nPrints the build: version, precision, BLAS, CUDA, data folder."},
 };
 
