@@ -5,13 +5,16 @@
  * step of one model (device gather and cuRAND noise, forward, penalty, backward, fused update,
  * step control) captured once in a CUDA graph and replayed; then the very GEMMs of that step
  * (logged during the capture) replayed alone from their own graph: the floor (cuda_bench.h).
- * Prints microseconds per step, TFLOP/s, the ratio to the floor and the N+J / plain ratio.
+ * Prints microseconds per step, TFLOP/s and their share of the peak of one large SGEMM measured in
+ * the same run, the ratio to the floor and the N+J / plain ratio.
  * Many models in lock-step: bench_cuda_sweep.
  *
  * usage: bench_cuda_step [--hidden 1000,1000] [--reps 200] */
 #include "cuda_bench.h"
 
 #include <string.h>
+
+#define PEAK_N 8192  /* the peak GEMM's size */
 
 int main(int argc, char **argv)
 {
@@ -42,8 +45,17 @@ int main(int argc, char **argv)
     struct cudaDeviceProp prop;
     cudaGetDeviceProperties(&prop, 0);
     printf("CUDA step vs cuBLAS floor: %s on %s, %d replays per measurement (best of 3)\n", shape, prop.name, reps);
-    printf("%-6s %-5s %-16s %10s %10s %8s %9s %9s\n", "B", "prec", "variant", "us/step", "floor us", "ratio",
-           "TFLOP/s", "vs plain");
+    double peak[2];  /* GFLOP/s of one large SGEMM, fp32 and TF32 */
+    for (int tf32 = 0; tf32 <= 1; tf32++) {
+        jn_cuda_ctx ctx;
+        BENCH_OR_DIE(jn_cuda_ctx_open(&ctx, tf32));
+        peak[tf32] = bench_peak_gflops(&ctx, PEAK_N, 20);
+        jn_cuda_ctx_close(&ctx);
+    }
+    printf("measured peak (cublasSgemm %d x %d x %d, same run): %.0f GFLOP/s fp32, %.0f TF32\n", PEAK_N, PEAK_N,
+           PEAK_N, peak[0], peak[1]);
+    printf("%-6s %-5s %-16s %10s %10s %8s %9s %8s %9s\n", "B", "prec", "variant", "us/step", "floor us", "ratio",
+           "TFLOP/s", "of peak", "vs plain");
     const jn_objective base = {.loss = JN_LOSS_XENT, .jac_copies = 1, .jac_proj = 1};
     jn_objective vars[3] = {base, base, base};
     const char *names[3] = {"plain", "N+J hidden1", "N+J output K=1"};
@@ -62,8 +74,10 @@ int main(int argc, char **argv)
                 bench_result r = bench_step(&ctx, &m, &vars[v], &train, B, 1, reps);
                 if (v == 0)
                     plain_us = r.step_us;
-                printf("%-6d %-5s %-16s %10.1f %10.1f %7.2fx %9.2f %8.2fx\n", B, tf32 ? "tf32" : "fp32", names[v],
-                       r.step_us, r.floor_us, r.step_us / r.floor_us, r.gflop / r.step_us * 1e-3, r.step_us / plain_us);
+                const double gflops = r.gflop / r.step_us * 1e6;
+                printf("%-6d %-5s %-16s %10.1f %10.1f %7.2fx %9.2f %7.1f%% %8.2fx\n", B, tf32 ? "tf32" : "fp32",
+                       names[v], r.step_us, r.floor_us, r.step_us / r.floor_us, gflops * 1e-3, 100 * gflops / peak[tf32],
+                       r.step_us / plain_us);
                 fflush(stdout);
             }
             jn_cuda_ctx_close(&ctx);

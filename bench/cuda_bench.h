@@ -194,6 +194,45 @@ static bench_result bench_step(jn_cuda_ctx *ctx, const jn_model *m, const jn_obj
     return res;
 }
 
+/* The machine's measured peak for the step's arithmetic, in GFLOP/s: one n x n x n SGEMM in
+ * the context's math mode (fp32 or TF32), best of three timings of `reps` calls. */
+static double bench_peak_gflops(jn_cuda_ctx *ctx, int n, int reps)
+{
+    const size_t count = (size_t)n * n;
+    float *a, *b, *c;
+    BENCH_CUDA(cudaMalloc((void **)&a, count * sizeof(float)));
+    BENCH_CUDA(cudaMalloc((void **)&b, count * sizeof(float)));
+    BENCH_CUDA(cudaMalloc((void **)&c, count * sizeof(float)));
+    BENCH_CUDA(cudaMemset(a, 0, count * sizeof(float)));
+    BENCH_CUDA(cudaMemset(b, 0, count * sizeof(float)));
+    const float one = 1.0f, zero = 0.0f;
+    cudaEvent_t start, stop;
+    BENCH_CUDA(cudaEventCreate(&start));
+    BENCH_CUDA(cudaEventCreate(&stop));
+    double best = 1e30;
+    for (int round = 0; round < 4; round++) {  /* round 0 warms up */
+        BENCH_CUDA(cudaEventRecord(start, ctx->stream));
+        for (int r = 0; r < reps; r++)
+            if (cublasSgemm(ctx->blas, CUBLAS_OP_N, CUBLAS_OP_N, n, n, n, &one, a, n, b, n, &zero, c, n) !=
+                CUBLAS_STATUS_SUCCESS) {
+                fprintf(stderr, "bench: cublasSgemm of %d x %d failed\n", n, n);
+                exit(1);
+            }
+        BENCH_CUDA(cudaEventRecord(stop, ctx->stream));
+        BENCH_CUDA(cudaEventSynchronize(stop));
+        float ms = 0;
+        BENCH_CUDA(cudaEventElapsedTime(&ms, start, stop));
+        if (round > 0 && ms < best)
+            best = ms;
+    }
+    cudaEventDestroy(start);
+    cudaEventDestroy(stop);
+    cudaFree(a);
+    cudaFree(b);
+    cudaFree(c);
+    return 2.0 * n * (double)n * n * reps / (best * 1e-3) * 1e-9;
+}
+
 /* Parses "a,b,c" into up to cap positive integers; the count, 0 if malformed. */
 static int bench_int_list(const char *text, int *out, int cap)
 {
