@@ -5,7 +5,8 @@ decays; epochs and patience that stop runs at different epochs, so slots refill;
 mid-epoch (a mid-epoch checkpoint is on disk) and a rerun:
   - under the CUDA emulator, whose cuBLAS sums each GEMM in double whatever the batch count,
     every run folder and results.csv (but times) are byte-identical across all three, and
-    equal to `train --device cuda` of the same configuration alone;
+    equal to `train --device cuda` of the same configuration alone (a diverged one, and
+    finite ones with and without input noise: a group draws noise for its widest member);
   - on a GPU, cuBLAS may pick other kernels for 4 batched GEMMs than for 1: the same ids and
     statuses, and parameters within 1e-3 (a few steps of float32 from the same start).
 Skipped (77) where no CUDA device is visible. Tiny sizes: the emulator runs every CUDA thread
@@ -126,9 +127,18 @@ def main():
     sweep(spec, one, "--models", "1")
     same_sweep(four, one, mode, "--models 4 vs --models 1" + (" (emulator: bitwise)" if mode else ""))
 
-    # Two configurations trained alone with `train`, one diverged.
+    # Configurations trained alone with `train`: one diverged, one without input noise in a group
+    # that draws it (its own run draws none), one with.
     ids = run_ids(four)
-    picks = [i for i in ids if table[i] == "diverged"][:1] + [i for i in ids if table[i] != "diverged"][:1]
+
+    def input_noise(i):
+        text = open(os.path.join(four, "runs", i, "config.txt")).read()
+        return next(line.split("=", 1)[1] for line in text.splitlines() if line.startswith("input-noise="))
+
+    finite = [i for i in ids if table[i] != "diverged"]
+    picks = [i for i in ids if table[i] == "diverged"][:1]
+    picks += [i for i in finite if input_noise(i) == "0"][:1] + [i for i in finite if input_noise(i) != "0"][:1]
+    check(len(picks) == 3, f"the spec should give a diverged run and finite ones with and without input noise: {picks}")
     for i in picks:
         folder = os.path.join(four, "runs", i)
         alone = os.path.join(tmp, "alone", i)
