@@ -21,7 +21,7 @@ from harness import BIN, check, finish
 
 TOOL = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tools", "reproduce.py")
 SETS = ["mnist", "mnist-binary", "usps"]
-ROWS = ["MLP", "MLP+L2", "MLP+N", "MLP+J", "MLP+N+J", "MLP+N+J (hidden1)", "MLP+N+J (+ input noise)"]
+ROWS = ["MLP", "MLP+L2", "MLP+N", "MLP+J", "MLP+N+J", "MLP+N+J (hidden1)", "MLP+N+J (input noise too)"]
 CELL_ROWS = ["mlp", "l2", "n", "j", "nj", "nj-hidden1", "nj-in"]
 ENV = dict(os.environ, JACNOISE=BIN)
 
@@ -116,7 +116,7 @@ def check_pictures(out):
                     check(f.read(8) == b"\x89PNG\r\n\x1a\n", f"{data}/{name} is not a PNG")
                 check(os.path.getsize(path) > 10000, f"{data}/{name} is only {os.path.getsize(path)} bytes")
         for row in ROWS:
-            check(os.path.exists(os.path.join(out, data, f"eval-{row.replace(' ', '')}.json")),
+            check(os.path.exists(os.path.join(out, data, f"eval-{re.sub(r'[^A-Za-z0-9+]+', '-', row).strip('-')}.json")),
                   f"{data}: no evaluation of {row}")
 
 

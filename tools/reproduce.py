@@ -49,7 +49,7 @@ SET_TITLES = {"mnist": "MNIST", "mnist-binary": "MNIST-binary", "usps": "USPS"}
 # layer instead of the logits' Jacobian, and noise on the main loss's input as well.
 ROWS = ["mlp", "l2", "n", "j", "nj", "nj-hidden1", "nj-in"]
 ROW_TITLES = {"mlp": "MLP", "l2": "MLP+L2", "n": "MLP+N", "j": "MLP+J", "nj": "MLP+N+J",
-              "nj-hidden1": "MLP+N+J (hidden1)", "nj-in": "MLP+N+J (+ input noise)"}
+              "nj-hidden1": "MLP+N+J (hidden1)", "nj-in": "MLP+N+J (input noise too)"}
 
 # The paper's test errors (%). The issue quotes the first and last rows only: the middle rows
 # lie between them, and the extra rows are compared with the paper's MLP+N+J.
@@ -170,6 +170,14 @@ def write_text(path, text):
 
 def spec_text(entries, header):
     return "".join(f"# {line}\n" for line in header) + "".join(f"{k} = {v}\n" for k, v in entries)
+
+
+def write_spec(path, entries, header):
+    """Writes a sweep's spec, unless the file already holds these keys and values: the sweep
+    refuses a folder whose spec text changed, and a rerun must continue it."""
+    if os.path.exists(path) and read_spec(path) == entries:
+        return
+    write_text(path, spec_text(entries, header))
 
 
 # ---- the sweep's results ----------------------------------------------------------------------
@@ -471,6 +479,8 @@ def paper_of(cell):
 def cell_result(cell):
     """The measured numbers of a cell, or None if its final sweep has not finished."""
     rows = [r for r in read_results(cell.final_dir)]
+    if cell.proto.search is not None and cell.selected is None:  # its search did not end this call
+        return None
     if not rows or any(r["status"] not in DONE + ("diverged",) for r in rows):
         return None
     rows.sort(key=lambda r: int(r.get("seed") or 1))
@@ -768,7 +778,7 @@ def main():
     def plots_of(data):
         title = SET_TITLES[data]
         done = [c for c in cells if c.data == data]
-        rowargs = [f"{ROW_TITLES[c.row].replace(' ', '')}={cell_result(c)['seed1']}" for c in done]
+        rowargs = [f"{ROW_TITLES[c.row]}={cell_result(c)['seed1']}" for c in done]
         cmd = [sys.executable, os.path.join(HERE, "plot_analysis.py"), "--out", os.path.join(out, data),
                "--title", title, "--threads", "1"] + rowargs
         pool.add(Unit(f"{title}: pictures", cmd, os.path.join(out, "logs", f"{data}-plots.log"), 0.0, lambda: None))
@@ -790,7 +800,7 @@ def main():
                       f"(see {cell.search_dir}/results.csv)", file=sys.stderr, flush=True)
                 return
         entries = cell.final_entries()
-        write_text(cell.final_spec, spec_text(entries, cell.header("final")))
+        write_spec(cell.final_spec, entries, cell.header("final"))
         shards = min(args.jobs, configs_of(entries))
         left = [shards]
         cost = estimate(cell, entries, "cpu") / shards
@@ -808,7 +818,7 @@ def main():
             start_final(cell)
             continue
         entries = cell.search_entries()
-        write_text(cell.search_spec, spec_text(entries, cell.header("search")))
+        write_spec(cell.search_spec, entries, cell.header("search"))
         shards = min(args.jobs, configs_of(entries))
         cost = estimate(cell, entries, "cpu") * (1 + cell.proto.seeds / configs_of(entries)) / shards
         left = {cell.name: shards}
