@@ -9,10 +9,13 @@ jn_py_test(test_analysis test_analysis.py LABELS analysis TIMEOUT 300)
 # PyTorch autograd oracle (float64) for one step of every penalty target and estimator.
 jn_py_test(test_torch_oracle torch_oracle.py LABELS oracle)
 jn_c_test(test_gemm SOURCES test_gemm.c LABELS engine)
+jn_c_test(test_permutation SOURCES test_permutation.c LABELS engine)
 jn_py_test(test_cli test_cli.py LABELS cli TIMEOUT 600)
 jn_py_test(test_reliability test_reliability.py LABELS reliability TIMEOUT 900)
 if(JACNOISE_WITH_CUDA)
   # GPU tests: skipped (77) where no CUDA device is visible.
   jn_c_test(test_cuda_step SOURCES test_cuda_step.c LABELS gpu)
   jn_py_test(test_cuda test_cuda.py LABELS gpu TIMEOUT 900)
+  # The error paths under faults injected by the CUDA emulator (skipped on a real GPU).
+  jn_py_test(test_cuda_faults test_cuda_faults.py LABELS gpu TIMEOUT 900)
 endif()

@@ -51,7 +51,7 @@ train-limit = 1200
 valid = 200
 batch = 50
 lr = 0.1
-epochs = 3
+epochs = 5
 jac-lambda = [0.01, 0.1]
 jac-noise = [0.1, 0.3]
 seeds = 2
@@ -215,6 +215,16 @@ def metrics_lines(folder, checkpointed=False):
     return lines
 
 
+def until_training(folder, p):
+    """Waits until this sweep has a run folder with a checkpoint or metrics (or has ended)."""
+    runs = os.path.join(folder, "runs")
+    while p.poll() is None:
+        if os.path.isdir(runs) and any(os.path.exists(os.path.join(runs, i, f))
+                                       for i in os.listdir(runs) for f in ("metrics.jsonl", "last.ckpt")):
+            return
+        time.sleep(0.01)
+
+
 def until_an_epoch_in_progress(folder, p):
     """Waits until this sweep ends an epoch of a run that goes on; False if it ended first."""
     before = metrics_lines(folder)
@@ -230,7 +240,11 @@ def kills(tmp, spec):
     """SIGKILLs at random moments (some in a worker pool), a SIGINT, then reruns: the same
     bytes as a sweep never interrupted."""
     ref = os.path.join(tmp, "kill-ref")
-    sweep(["--spec", spec, "--out", ref, "--models", "3"])
+    began = time.monotonic()
+    sweep(["--spec", spec, "--out", ref, "--models", "3", "--jobs", "2"])
+    # Kill delays are fractions of the uninterrupted sweep's wall time, so that on a fast
+    # machine as on a slow one each kill lands inside training and leaves work for the next.
+    whole = time.monotonic() - began
     folder = os.path.join(tmp, "killed")
     rng = random.Random(7)
     landed = attempts = 0
@@ -244,7 +258,8 @@ def kills(tmp, spec):
         p = subprocess.Popen([BIN, "sweep", "--spec", spec, "--out", folder, "--models", "3", "--progress", "never"]
                              + jobs, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         if landed < 4:
-            time.sleep(rng.uniform(0.3, 1.5))
+            until_training(folder, p)
+            time.sleep(rng.uniform(0.05, 0.15) * whole)
             p.send_signal(signal.SIGKILL)
         elif landed == 4:
             # SIGINT once a run in progress has finished an epoch: every active run saves

@@ -77,7 +77,7 @@ typedef struct {
     double eval_noise[JN_MAX_EVAL_NOISE]; /* eval: input-noise stds of the robustness curve */
     int n_eval_noise;
     int check_steps;       /* check: steps on both backends */
-    double tolerance;      /* check: largest relative difference accepted */
+    double tolerance;      /* check: largest relative difference accepted; 0 = auto */
     char config_file[JN_PATH_MAX];
     /* options given explicitly (command line or --config file), by table index */
     unsigned char given[JN_MAX_OPTIONS];

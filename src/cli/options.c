@@ -19,9 +19,10 @@ static const struct {
                   "and writes its step state: inputs, noise, loss terms, gradients, update."},
     {JN_CMD_DATA, "jacnoise data [options]\n\nLoads a data set and prints its splits as JSON: shapes, classes, class counts, and the\n"
                   "range and mean of the input values."},
-    {JN_CMD_CHECK, "jacnoise check [--checkpoint FILE] [--steps N] [--tolerance X] [options]\n\nRuns N training steps on the CUDA engine and on the CPU reference from one state,\n"
+    {JN_CMD_CHECK, "jacnoise check [--checkpoint FILE] [--steps N] [--precision fp32|tf32] [--tolerance auto|X] [options]\n\nRuns N training steps on the CUDA engine and on the CPU reference from one state,\n"
                    "on identical inputs (the GPU's batches and noise, copied to the CPU), and compares\n"
-                   "loss terms, every gradient and the parameters after N steps."},
+                   "loss terms, every gradient and the parameters after N steps. The automatic tolerance\n"
+                   "is 1e-4 in fp32; with --precision tf32 it is derived from TF32's mantissa (and explained)."},
     {JN_CMD_INFO, "jacnoise info\n\nPrints the build: version, precision, BLAS, CUDA, data folder."},
     {JN_CMD_SWEEP, "jacnoise sweep --spec FILE --out DIR [options]\n"
                    "       jacnoise sweep status DIR\n"

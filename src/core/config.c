@@ -237,6 +237,30 @@ static void format_cuda_graph(const jn_config *cfg, char *out, size_t cap)
     snprintf(out, cap, "%s", cfg->cuda_graph ? "on" : "off");
 }
 
+static int parse_tolerance(jn_config *cfg, const option *o, const char *value)
+{
+    if (!strcmp(value, "auto")) {
+        cfg->tolerance = 0;
+        return 0;
+    }
+    char *end;
+    errno = 0;
+    double v = strtod(value, &end);
+    if (!*value || *end || errno || !(v > 0 && v <= 1))
+        return fail_choice(o, value, "auto (1e-4 in fp32, derived from TF32's mantissa with --precision tf32) or a "
+                                     "number in (0, 1]");
+    cfg->tolerance = v;
+    return 0;
+}
+
+static void format_tolerance(const jn_config *cfg, char *out, size_t cap)
+{
+    if (cfg->tolerance == 0)
+        snprintf(out, cap, "auto");
+    else
+        snprintf(out, cap, "%.17g", cfg->tolerance);
+}
+
 static int parse_valid(jn_config *cfg, const option *o, const char *value)
 {
     long v;
@@ -372,7 +396,7 @@ static const option options[] = {
     {"seed", "N", "random seed (initialisation, shuffling, noise)", JN_CMD_TRAIN | JN_CMD_EVAL | JN_CMD_STEP | JN_CMD_CHECK, NUM(K_U64, seed), 0, 0, 0, 0, 0},
     {"threads", "N", "CPU threads for BLAS (0 = BLAS default; sweep: 1 unless given)", ALL | OPERATIONAL, NUM(K_INT, threads), 0, 1024, 0, 0, 0},
     {"device", "auto|cpu|cuda", "backend (auto: cuda when a GPU is present and built in)", JN_CMD_TRAIN | JN_CMD_SWEEP | OPERATIONAL, CUSTOM(parse_device, format_device)},
-    {"precision", "fp32|tf32", "GEMM precision (tf32: CUDA tensor cores)", JN_CMD_TRAIN, CUSTOM(parse_precision, format_precision)},
+    {"precision", "fp32|tf32", "GEMM precision (tf32: CUDA tensor cores)", JN_CMD_TRAIN | JN_CMD_CHECK, CUSTOM(parse_precision, format_precision)},
     {"cuda-graph", "on|off", "CUDA: replay each step from one captured graph (off: for profiling)", JN_CMD_TRAIN | JN_CMD_SWEEP | OPERATIONAL, CUSTOM(parse_cuda_graph, format_cuda_graph)},
     {"out", "DIR", "train: run folder (config, metrics.jsonl, checkpoints); sweep: sweep folder", JN_CMD_TRAIN | JN_CMD_SWEEP | OPERATIONAL, STR(out), 0, 0, 0, 0, 0},
     {"resume", NULL, "continue the run in --out from its last checkpoint (--resume=auto: if --out holds one, else start it)", JN_CMD_TRAIN | OPERATIONAL, NUM(K_BOOL, resume), 0, JN_RESUME_AUTO, 0, 0, 0},
@@ -382,7 +406,7 @@ static const option options[] = {
     {"progress", "auto|always|never", "progress line on stderr (auto: only on a terminal)", JN_CMD_TRAIN | JN_CMD_SWEEP | OPERATIONAL, CUSTOM(parse_progress, format_progress)},
     {"checkpoint", "FILE", "checkpoint to evaluate or to step from", JN_CMD_EVAL | JN_CMD_STEP | JN_CMD_CHECK, STR(checkpoint), 0, 0, 0, 0, 0},
     {"steps", "N", "training steps to run on both backends", JN_CMD_CHECK, NUM(K_INT, check_steps), 1, 1e6, 0, 0, 0},
-    {"tolerance", "X", "largest relative difference ||gpu - cpu|| / ||cpu|| accepted per tensor", JN_CMD_CHECK, NUM(K_DOUBLE, tolerance), 0, 1, 1, 0, 0},
+    {"tolerance", "auto|X", "largest relative difference ||gpu - cpu|| / ||cpu|| accepted per tensor", JN_CMD_CHECK, CUSTOM(parse_tolerance, format_tolerance)},
     {"dump", "FILE", "write the step state to FILE", JN_CMD_STEP, STR(dump), 0, 0, 0, 0, 0},
     {"curv-noise", "S", "noise scale s of the curvature estimate", JN_CMD_EVAL, NUM(K_DOUBLE, curv_noise), 0, 1e6, 1, 0, 0},
     {"eval-limit", "N", "evaluate only the first N examples of each split (0 = all)", JN_CMD_EVAL, NUM(K_LONG, eval_limit), 0, 1e15, 0, 0, 0},
@@ -421,7 +445,7 @@ void jn_config_defaults(jn_config *cfg)
     strcpy(cfg->out, "runs/latest");
     cfg->curv_noise = 0.1;
     cfg->check_steps = 3;
-    cfg->tolerance = 1e-4;
+    cfg->tolerance = 0;  /* auto */
 }
 
 static const option *find_option(const char *key)

@@ -71,12 +71,14 @@ static int cpu_get_state(jn_backend *be, int slot, jn_real *params, jn_real *vel
     return 0;
 }
 
-/* One slot's steps of the chunk; stops that slot at its first non-finite loss or penalty. */
-static void train_slot(cpu_backend *c, cpu_slot *s, const jn_train_chunk *chunk, const jn_slot_chunk *at,
-                       jn_epoch_sums *sums, jn_chunk_result *res)
+/* One slot's steps of the chunk; stops that slot at its first non-finite loss or penalty.
+ * Returns -1 only on an error (the permutation's memory). */
+static int train_slot(cpu_backend *c, cpu_slot *s, const jn_train_chunk *chunk, const jn_slot_chunk *at,
+                      jn_epoch_sums *sums, jn_chunk_result *res)
 {
     if (s->perm_epoch != at->epoch) {
-        jn_rng_permutation(s->hp.seed, JN_STREAM_SHUFFLE, (uint64_t)at->epoch, s->perm, (uint32_t)c->train->n);
+        if (jn_rng_permutation(s->hp.seed, JN_STREAM_SHUFFLE, (uint64_t)at->epoch, s->perm, (uint32_t)c->train->n))
+            return -1;
         s->perm_epoch = at->epoch;
     }
     jn_cpu_ws_set_objective(c->ws, &s->obj);
@@ -91,7 +93,7 @@ static void train_slot(cpu_backend *c, cpu_slot *s, const jn_train_chunk *chunk,
         jn_cpu_step(c->ws, s->params, &batch, &noise, &terms, c->grad);
         if (!isfinite(terms.loss) || !isfinite(terms.penalty)) {
             res->diverged = 1;
-            return;
+            return 0;
         }
         jn_cpu_sgd_update(&c->model, s->params, c->grad, s->velocity, at->lr, s->hp.momentum, s->obj.weight_decay);
         sums->loss += terms.loss * rows;
@@ -101,14 +103,15 @@ static void train_slot(cpu_backend *c, cpu_slot *s, const jn_train_chunk *chunk,
         sums->steps++;
         res->steps_done++;
     }
+    return 0;
 }
 
 static int cpu_train(jn_backend *be, const jn_train_chunk *chunk, jn_epoch_sums *sums, jn_chunk_result *res)
 {
     cpu_backend *c = (cpu_backend *)be;
     for (int m = 0; m < c->setup.models; m++)
-        if (chunk->slot[m].active)
-            train_slot(c, &c->slot[m], chunk, &chunk->slot[m], &sums[m], &res[m]);
+        if (chunk->slot[m].active && train_slot(c, &c->slot[m], chunk, &chunk->slot[m], &sums[m], &res[m]))
+            return -1;
     return 0;
 }
 

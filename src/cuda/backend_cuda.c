@@ -29,6 +29,10 @@ typedef struct {
     size_t identity_len;
     jn_step_ctl *ctl;
     jn_step_sums *sums;    /* [MAX_CHUNK] */
+    /* Host copies of ctl and sums: members, so that a queued device-to-host copy never
+     * outlives its destination, even on an error return before the synchronisation. */
+    jn_step_ctl ctl_host;
+    jn_step_sums sums_host[MAX_CHUNK];
     jn_hparams hp;
     uint64_t seed;         /* the model's shuffles and noise */
     cudaGraphExec_t graph;
@@ -122,25 +126,23 @@ static int cuda_train(jn_backend *be, const jn_train_chunk *chunk, jn_epoch_sums
     c->hp.lr = (float)at->lr;
     if (jn_cuda_ws_set_hparams(c->ws, &c->hp))
         return -1;
-    const jn_step_ctl start = {at->global_step, chunk->first_batch, 0, 0, 0};
-    JN_CUDA(cudaMemcpyAsync(c->ctl, &start, sizeof start, cudaMemcpyHostToDevice, s));
+    JN_KERNEL(jn_k_set_ctl(c->ctl, at->global_step, chunk->first_batch, s));
     for (long k = 0; k < chunk->n_batches; k++) {
         int rows = batch_rows(c, chunk->first_batch + k);
         if (rows == c->setup.batch && c->setup.cuda_graph ? replay_step(c) : launch_step(c, rows))
             return -1;
     }
-    jn_step_ctl end;
-    jn_step_sums step_sums[MAX_CHUNK];
-    JN_CUDA(cudaMemcpyAsync(&end, c->ctl, sizeof end, cudaMemcpyDeviceToHost, s));
-    JN_CUDA(cudaMemcpyAsync(step_sums, c->sums, sizeof step_sums[0] * (size_t)chunk->n_batches,
+    JN_CUDA(cudaMemcpyAsync(&c->ctl_host, c->ctl, sizeof c->ctl_host, cudaMemcpyDeviceToHost, s));
+    JN_CUDA(cudaMemcpyAsync(c->sums_host, c->sums, sizeof c->sums_host[0] * (size_t)chunk->n_batches,
                             cudaMemcpyDeviceToHost, s));
     JN_CUDA(cudaStreamSynchronize(s));
-    res->steps_done = (long)(end.step - at->global_step);
-    res->diverged = end.diverged;
+    res->steps_done = (long)(c->ctl_host.step - at->global_step);
+    res->diverged = c->ctl_host.diverged;
     for (long k = 0; k < res->steps_done; k++) {
-        sums->loss += step_sums[k].loss;
-        sums->penalty += step_sums[k].penalty;
-        sums->errors += (long)step_sums[k].errors;
+        const jn_step_sums *step = &c->sums_host[k];
+        sums->loss += step->loss;
+        sums->penalty += step->penalty;
+        sums->errors += (long)step->errors;
         sums->examples += batch_rows(c, chunk->first_batch + k);
         sums->steps++;
     }
@@ -160,11 +162,10 @@ static int ensure_identity(cuda_backend *c, size_t n)
         return jn_fail("out of memory");
     for (size_t i = 0; i < n; i++)
         host[i] = (uint32_t)i;
-    cudaError_t e = cudaMalloc((void **)&c->identity, n * sizeof(uint32_t));
-    if (e == cudaSuccess)
-        e = cudaMemcpy(c->identity, host, n * sizeof(uint32_t), cudaMemcpyHostToDevice);
+    int rc = jn_cuda_upload((void **)&c->identity, host, n * sizeof(uint32_t), "the evaluation's row order");
     free(host);
-    JN_CUDA(e);
+    if (rc)
+        return -1;
     c->identity_len = n;
     return 0;
 }
@@ -191,21 +192,21 @@ static int cuda_count_errors(jn_backend *be, const jn_dataset *set, const unsign
     }
     cudaStream_t s = c->ctx.stream;
     jn_nvtx_push(JN_PHASE_EVAL);
-    JN_KERNEL(jn_k_zero_sums(c->sums, NULL, 1, s));
-    for (long first = 0; first < set->n; first += EVAL_ROWS) {
+    int rc = JN_LAUNCH(jn_k_zero_sums(c->sums, NULL, 1, s)) || JN_LAUNCH(jn_k_set_ctl(c->ctl, 0, 0, s));
+    /* Batch k gathers rows k * EVAL_ROWS ... of the identity: the same ctl (batch 0) with the
+     * permutation offset, so nothing goes from the host to the device per batch. */
+    for (long first = 0; first < set->n && !rc; first += EVAL_ROWS) {
         int rows = (int)(set->n - first < EVAL_ROWS ? set->n - first : EVAL_ROWS);
-        const jn_step_ctl at = {0, first / EVAL_ROWS, 0, 0, 0};
-        JN_CUDA(cudaMemcpyAsync(c->ctl, &at, sizeof at, cudaMemcpyHostToDevice, s));
-        JN_KERNEL(jn_k_gather_noise(dev->bytes, dev->floats, dev->labels, set->d, c->identity, EVAL_ROWS, rows, c->ctl,
-                                    0, 1, c->in.x, c->in.y, NULL, NULL, 0, NULL, 0, s));
-        if (jn_cuda_count_errors(c->eval_ws, c->params, c->in.x, c->in.y, rows, c->sums))
-            return -1;
+        rc = JN_LAUNCH(jn_k_gather_noise(dev->bytes, dev->floats, dev->labels, set->d, c->identity + first, EVAL_ROWS,
+                                         rows, c->ctl, 0, 1, c->in.x, c->in.y, NULL, NULL, 0, NULL, 0, s)) ||
+             jn_cuda_count_errors(c->eval_ws, c->params, c->in.x, c->in.y, rows, c->sums);
     }
     jn_nvtx_pop();
-    jn_step_sums total;
-    JN_CUDA(cudaMemcpyAsync(&total, c->sums, sizeof total, cudaMemcpyDeviceToHost, s));
+    if (rc)
+        return -1;
+    JN_CUDA(cudaMemcpyAsync(c->sums_host, c->sums, sizeof c->sums_host[0], cudaMemcpyDeviceToHost, s));
     JN_CUDA(cudaStreamSynchronize(s));
-    *errors = (long)total.errors;
+    *errors = (long)c->sums_host[0].errors;
     return 0;
 }
 
@@ -247,6 +248,7 @@ static int alloc_state(cuda_backend *c)
         cudaMalloc((void **)&c->grad, P * sizeof(float)) != cudaSuccess ||
         cudaMalloc((void **)&c->ctl, sizeof(jn_step_ctl)) != cudaSuccess ||
         cudaMalloc((void **)&c->sums, MAX_CHUNK * sizeof(jn_step_sums)) != cudaSuccess) {
+        jn_cuda_forget_error();
         size_t free_bytes = 0, total = 0;
         cudaMemGetInfo(&free_bytes, &total);
         return jn_fail("out of GPU memory (%.1f of %.1f GiB free) for a model of %zu parameters",
@@ -278,10 +280,9 @@ jn_backend *jn_cuda_backend_create(const jn_model *m, const jn_objective *obj, c
     /* The training workspace is sized to the batch, as on the CPU (so the exact norm's tangent
      * chunks match); evaluation has its own, without the penalty's buffers. */
     const jn_objective forward_only = {.loss = obj->loss, .jac_copies = 1, .jac_proj = 1};
-    const int rows = setup->batch > EVAL_ROWS ? setup->batch : EVAL_ROWS;
     if (jn_cuda_ctx_open(&c->ctx, setup->tf32) || !(c->ws = jn_cuda_ws_new(&c->ctx, m, obj, setup->batch, 1)) ||
         !(c->eval_ws = jn_cuda_ws_new(&c->ctx, m, &forward_only, EVAL_ROWS, 1)) ||
-        jn_cuda_step_inputs_alloc(&c->in, m, obj, train, rows) || alloc_state(c)) {
+        jn_cuda_step_inputs_alloc(&c->in, m, obj, train, setup->batch, EVAL_ROWS) || alloc_state(c)) {
         cuda_destroy(&c->base);
         return NULL;
     }
