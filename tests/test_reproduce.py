@@ -139,6 +139,10 @@ def check_markdown(out):
             check(len(re.findall(r"\d+\.\d\d ± \d+\.\d\d \(2\)", line[0])) == measured and
                   line[0].count("not measured") == 3 - measured, f"RESULTS.md: {line[0]}")
     check("Device: CPU" in md and "Wall time" in md, "RESULTS.md: status lines")
+    check(f"Command: `tools/reproduce.py {' '.join(SMOKE)} --out " in md, "RESULTS.md does not give the command")
+    check("Not run by this command (their cells read \"not measured\"): MNIST-binary, MLP+L2, MLP+N, "
+          "MLP+N+J (hidden1), MLP+N+J (input noise too)." in md, "RESULTS.md does not list what was not run")
+    check("## How this differs from the paper's protocol" in md, "RESULTS.md: no comparison of protocols")
 
 
 def main():
@@ -189,7 +193,7 @@ def main():
                   f"{key}: stopped and resumed {r['options']} {r['test_errors']}, "
                   f"never stopped {table[key]['options']} {table[key]['test_errors']}")
         with open(os.path.join(stopped, "RESULTS.md")) as f:
-            check(f.read().count("not measured") == 3 * len(ALL_ROWS) - len(ROWS),
+            check(f.read().count("| not measured |") == 3 * len(ALL_ROWS) - len(ROWS),
                   "the USPS-only table does not mark the other cells")
 
         # Bad options and a budget that is not the folder's: one line, a non-zero exit.
