@@ -15,22 +15,29 @@ RUN is a run folder (its best.ckpt is evaluated) or a checkpoint file. Writes to
                   E ||J(x + s eps) - J(x)||_F^2 / s^2 on the test set, per row (log scale
                   where the rows are decades apart);
   noise.png       test error against the std of Gaussian input noise (`--eval-noise`);
-  eval-NAME.json  each row's `jacnoise eval` output (reused by a later call unless --force).
+  eval-NAME.json  each row's `jacnoise eval` output (reused by a later call unless --force;
+                  NAME with characters other than letters, digits and + as -).
 
 JACNOISE (default build/jacnoise) is the program. Needs matplotlib (Debian python3-matplotlib).
 """
 import argparse
 import json
 import os
+import re
 import subprocess
 import sys
 
 NOISE_STDS = [0, 0.05, 0.1, 0.15, 0.2, 0.25, 0.3, 0.35, 0.4, 0.45, 0.5]
 
 
+def slug(name):
+    """A row's name as a file name: runs of other characters than letters, digits and + as -."""
+    return re.sub(r"[^A-Za-z0-9+]+", "-", name).strip("-")
+
+
 def evaluate(binary, name, run, out_dir, force, threads):
     """The eval JSON of one row, from the cache in out_dir or by running jacnoise eval."""
-    cache = os.path.join(out_dir, f"eval-{name}.json")
+    cache = os.path.join(out_dir, f"eval-{slug(name)}.json")
     if os.path.exists(cache) and not force:
         with open(cache) as f:
             return json.load(f)

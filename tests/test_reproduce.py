@@ -1,0 +1,217 @@
+#!/usr/bin/env python3
+"""tools/reproduce.py end to end at the smoke budget (tiny models), in under a minute: USPS and
+MNIST with the MLP, MLP+J and MLP+N+J rows. The table (RESULTS.md, results.csv) and the
+pictures are written; each cell's selection is the search's lowest smoothed validation error
+and its seeds were retrained as the protocol says; the table's numbers are those of the run
+folders and the cells not run are marked "not measured"; a rerun trains nothing; a run stopped
+by SIGTERM and rerun gives the same table; bad options are refused with one line; `--plan`
+has jacnoise sweep check every spec of every budget (all data sets and rows). Skipped (77)
+without matplotlib."""
+import csv
+import json
+import math
+import os
+import re
+import signal
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+from harness import BIN, check, finish
+
+TOOL = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tools", "reproduce.py")
+ALL_ROWS = ["MLP", "MLP+L2", "MLP+N", "MLP+J", "MLP+N+J", "MLP+N+J (hidden1)", "MLP+N+J (input noise too)"]
+# What the test runs: the rows the paper quotes (MLP, MLP+N+J) and the penalty without noise,
+# on a data set of each reader (USPS text, MNIST IDX); the other cells' specs are checked by --plan.
+SETS = ["mnist", "usps"]
+CELL_ROWS = ["mlp", "j", "nj"]
+ROWS = ["MLP", "MLP+J", "MLP+N+J"]
+SMOKE = ["--budget", "smoke", "--jobs", "2", "--sets", ",".join(SETS), "--rows", ",".join(CELL_ROWS)]
+ENV = dict(os.environ, JACNOISE=BIN)
+
+
+def reproduce(args, **kw):
+    return subprocess.run([sys.executable, TOOL] + args, capture_output=True, text=True, env=ENV, timeout=900, **kw)
+
+
+def csv_rows(path):
+    with open(path, newline="") as f:
+        return list(csv.DictReader(f))
+
+
+def spec_values(path):
+    with open(path) as f:
+        return dict(tuple(p.strip() for p in line.split("=", 1)) for line in f if "=" in line and not line.startswith("#"))
+
+
+def run_files(folder):
+    """Every run folder's files and their modification times."""
+    out = {}
+    for root, _, files in os.walk(folder):
+        for name in files:
+            path = os.path.join(root, name)
+            if "/runs/" in path:
+                out[path] = os.stat(path).st_mtime_ns
+    return out
+
+
+def smoothed(folder):
+    """(lowest running mean of the validation error over 11 epochs, its epoch), or None."""
+    with open(os.path.join(folder, "metrics.jsonl")) as f:
+        v = [json.loads(line)["valid_error"] for line in f]
+    h = min(5, (len(v) - 1) // 2)
+    means = [(statistics.fmean(v[e - h:e + h + 1]), e + 1) for e in range(h, len(v) - h)]
+    return min(means, key=lambda m: m[0])
+
+
+def check_cells(out):
+    """Each cell: the selection is the search's lowest smoothed validation error, the seeds
+    retrained on training + validation for its epoch, and the table holds the runs' numbers."""
+    table = {(r["set"], r["row"]): r for r in csv_rows(os.path.join(out, "results.csv"))}
+    check(len(table) == len(SETS) * len(ROWS), f"results.csv has {len(table)} cells, expected {len(SETS) * len(ROWS)}")
+    for data in SETS:
+        for row, title in zip(CELL_ROWS, ROWS):
+            cell = f"{data}-{row}"
+            search = [r for r in csv_rows(os.path.join(out, "search", cell, "results.csv"))
+                      if r["status"] in ("finished", "early-stopped")]
+            final_spec = spec_values(os.path.join(out, "specs", f"{cell}-final.spec"))
+            search_spec = spec_values(os.path.join(out, "specs", f"{cell}-search.spec"))
+            swept = [k for k, v in search_spec.items() if v.startswith(("[", "uniform(", "log-uniform(", "choice("))]
+            check(swept, f"{cell}: nothing swept in the search")
+            scores = {r["id"]: smoothed(os.path.join(out, "search", cell, "runs", r["id"])) for r in search}
+            best = min(scores.values(), key=lambda m: m[0])
+            chosen = [r for r in search if all(r[k] == final_spec[k] for k in swept)]
+            check(len(chosen) == 1 and scores[chosen[0]["id"]][0] == best[0],
+                  f"{cell}: the selected {[final_spec[k] for k in swept]} is not the lowest smoothed validation error {best}")
+            if chosen:
+                epoch = scores[chosen[0]["id"]][1]
+                check(final_spec["epochs"] == str(epoch), f"{cell}: retrained for {final_spec['epochs']} "
+                      f"epochs, the selected run's smoothed minimum is at epoch {epoch}")
+                got = table.get((data, title), {}).get("selected_valid_error", "nan")
+                check(abs(float(got) - scores[chosen[0]["id"]][0]) < 0.006, f"{cell}: the table's validation error {got}")
+            check(final_spec.get("valid") == "0" and final_spec.get("seeds") == "2",
+                  f"{cell}: the seeds are not retrained on training + validation: {final_spec}")
+            seeds = sorted(csv_rows(os.path.join(out, "final", cell, "results.csv")), key=lambda r: int(r["seed"]))
+            check([r["seed"] for r in seeds] == ["1", "2"], f"{cell}: seeds {[r['seed'] for r in seeds]}")
+            got = table.get((data, title))
+            check(got is not None, f"{cell}: not in results.csv")
+            if not got or len(seeds) != 2:
+                continue
+            tests = [float(r["test_error"]) for r in seeds]
+            check([float(t) for t in got["test_errors"].split()] == [round(t, 4) for t in tests],
+                  f"{cell}: table {got['test_errors']}, runs {tests}")
+            mean = sum(tests) / 2
+            std = math.sqrt(sum((t - mean) ** 2 for t in tests))
+            check(abs(float(got["mean"]) - mean) < 1e-4 and abs(float(got["std"]) - std) < 1e-4,
+                  f"{cell}: mean/std {got['mean']}/{got['std']}, expected {mean}/{std}")
+            check(int(got["search_runs"]) == len(search) and int(got["final_runs"]) == 2,
+                  f"{cell}: runs {got['search_runs']} + {got['final_runs']}")
+    return table
+
+
+def check_pictures(out):
+    for data in SETS:
+        for name in ["saturation.png", "jacobian.png", "noise.png"]:
+            path = os.path.join(out, data, name)
+            ok = os.path.exists(path)
+            check(ok, f"{data}/{name} not written")
+            if ok:
+                with open(path, "rb") as f:
+                    check(f.read(8) == b"\x89PNG\r\n\x1a\n", f"{data}/{name} is not a PNG")
+                check(os.path.getsize(path) > 10000, f"{data}/{name} is only {os.path.getsize(path)} bytes")
+        for row in ROWS:
+            check(os.path.exists(os.path.join(out, data, f"eval-{re.sub(r'[^A-Za-z0-9+]+', '-', row).strip('-')}.json")),
+                  f"{data}: no evaluation of {row}")
+
+
+def check_markdown(out):
+    with open(os.path.join(out, "RESULTS.md")) as f:
+        md = f.read()
+    for title in ["MNIST", "MNIST-binary", "USPS"]:
+        check(title in md, f"RESULTS.md does not name {title}")
+    for row in ALL_ROWS:
+        line = [l for l in md.splitlines() if l.startswith(f"| {row} |")]
+        check(len(line) == 1, f"RESULTS.md: {len(line)} table lines for {row}")
+        if line:
+            measured = len(SETS) if row in ROWS else 0
+            check(len(re.findall(r"\d+\.\d\d ± \d+\.\d\d \(2\)", line[0])) == measured and
+                  line[0].count("not measured") == 3 - measured, f"RESULTS.md: {line[0]}")
+    check("Device: CPU" in md and "Wall time" in md, "RESULTS.md: status lines")
+    check(f"Command: `tools/reproduce.py {' '.join(SMOKE)} --out " in md, "RESULTS.md does not give the command")
+    check("Not run by this command (their cells read \"not measured\"): MNIST-binary, MLP+L2, MLP+N, "
+          "MLP+N+J (hidden1), MLP+N+J (input noise too)." in md, "RESULTS.md does not list what was not run")
+    check("## How this differs from the paper's protocol" in md, "RESULTS.md: no comparison of protocols")
+
+
+def main():
+    try:
+        import matplotlib  # noqa: F401
+    except ImportError:
+        print("skipped: matplotlib is not installed (Debian: python3-matplotlib)")
+        return 77
+    with tempfile.TemporaryDirectory() as d:
+        out = os.path.join(d, "smoke")
+        t0 = time.time()
+        p = reproduce(SMOKE + ["--out", out])
+        print(f"smoke budget: {time.time() - t0:.0f} s")
+        check(p.returncode == 0, f"reproduce exited {p.returncode}: {p.stderr[-2000:]}")
+        if p.returncode != 0:
+            return finish("reproduce")
+        table = check_cells(out)
+        check_pictures(out)
+        check_markdown(out)
+
+        # A rerun trains nothing and rewrites the same table.
+        before = run_files(out)
+        p = reproduce(SMOKE + ["--out", out, "--no-plots"])
+        check(p.returncode == 0, f"rerun exited {p.returncode}: {p.stderr[-2000:]}")
+        check(run_files(out) == before, "the rerun changed run folders")
+        check({(r["set"], r["row"]): r["test_errors"] for r in csv_rows(os.path.join(out, "results.csv"))} ==
+              {k: r["test_errors"] for k, r in table.items()}, "the rerun's table differs")
+
+        # Stopped by SIGTERM while it trains, then rerun: the same numbers as never stopped.
+        stopped = os.path.join(d, "stopped")
+        usps = SMOKE[:4] + ["--sets", "usps", "--rows", ",".join(CELL_ROWS), "--no-plots", "--out", stopped]
+        proc = subprocess.Popen([sys.executable, TOOL] + usps, env=ENV, stdout=subprocess.PIPE,
+                                stderr=subprocess.PIPE, text=True)
+        deadline = time.time() + 120
+        while time.time() < deadline and not os.path.exists(os.path.join(stopped, "final")):
+            time.sleep(0.05)
+        proc.send_signal(signal.SIGTERM)
+        _, err = proc.communicate(timeout=300)
+        check(proc.returncode == 143 and "rerun the same command" in err,
+              f"SIGTERM: exit {proc.returncode}, stderr {err[-500:]!r}")
+        check(not os.path.exists(os.path.join(stopped, "RESULTS.md")), "a stopped run wrote a table")
+        p = reproduce(usps)
+        check(p.returncode == 0, f"resume after SIGTERM exited {p.returncode}: {p.stderr[-2000:]}")
+        resumed = {(r["set"], r["row"]): r for r in csv_rows(os.path.join(stopped, "results.csv"))}
+        check(len(resumed) == len(ROWS), f"resumed table has {len(resumed)} cells")
+        for key, r in resumed.items():
+            check(r["test_errors"] == table[key]["test_errors"] and r["options"] == table[key]["options"],
+                  f"{key}: stopped and resumed {r['options']} {r['test_errors']}, "
+                  f"never stopped {table[key]['options']} {table[key]['test_errors']}")
+        with open(os.path.join(stopped, "RESULTS.md")) as f:
+            check(f.read().count("| not measured |") == 3 * len(ALL_ROWS) - len(ROWS),
+                  "the USPS-only table does not mark the other cells")
+
+        # Bad options and a budget that is not the folder's: one line, a non-zero exit.
+        for args, word in [(["--budget", "small", "--out", out], "smoke"),
+                           (["--budget", "smoke", "--out", out, "--sets", "cifar"], "cifar"),
+                           (["--budget", "smoke", "--out", out, "--jobs", "0"], "--jobs"),
+                           (["--budget", "smoke"], "--out")]:
+            p = reproduce(args)
+            check(p.returncode != 0 and word in p.stderr and p.stderr.count("\n") == 1,
+                  f"{args}: exit {p.returncode}, stderr {p.stderr!r}")
+        # --plan has jacnoise sweep plan every cell's spec of every budget (nothing trains).
+        for budget in ["smoke", "small", "full"]:
+            p = reproduce(["--budget", budget, "--plan"])
+            check(p.returncode == 0 and "every search spec planned" in p.stdout and
+                  p.stdout.count("\n  mnist-binary-") == len(ALL_ROWS) and "total" in p.stdout,
+                  f"--plan --budget {budget}: exit {p.returncode}, {p.stdout[-500:]} {p.stderr[-500:]}")
+    return finish("reproduce")
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,900 @@
+#!/usr/bin/env python3
+"""The paper's table in one command (Rifai, Glorot, Bengio and Vincent, 2011): for each data set
+and row, a hyperparameter search by validation error with `jacnoise sweep`, then the selected
+configuration trained with several seeds; writes RESULTS.md, results.csv and the analysis
+pictures.
+
+    tools/reproduce.py --budget smoke|small|full --out DIR [--jobs N] [--device auto|cpu|cuda]
+                       [--sets usps,mnist,mnist-binary] [--rows mlp,l2,n,j,nj,nj-hidden1]
+                       [--data-dir DIR] [--plan] [--no-plots]
+
+Rerunning the same command continues where it stopped (every sweep resumes; finished runs are
+not trained again). `--plan` prints what the budget will train and its estimated cost, and
+trains nothing. The search spaces are tools/reproduce/SET-ROW.spec; the budgets, the
+reference points and the paper's numbers are below; tools/reproduce/README.md explains the
+design and the README's "Results" section the protocol and the measured table.
+
+Writes to DIR:
+  specs/CELL-search.spec, specs/CELL-final.spec   the sweeps' specs, as they ran
+  search/CELL/, final/CELL/                        the sweep folders (run folders, results.csv)
+  logs/                                            each sweep's output
+  SET/*.png, SET/eval-*.json                       tools/plot_analysis.py on each row's seed-1 run
+  RESULTS.md, results.csv                          the table (written atomically at the end)
+  reproduce.json                                   the budget and the wall time of each call
+
+JACNOISE (default build/jacnoise) is the program. Needs matplotlib for the pictures (Debian:
+python3-matplotlib) unless --no-plots."""
+import argparse
+import csv
+import datetime
+import io
+import json
+import math
+import os
+import platform
+import re
+import resource
+import shlex
+import shutil
+import tempfile
+import signal
+import subprocess
+import sys
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+SPEC_DIR = os.path.join(HERE, "reproduce")
+
+SETS = ["mnist", "mnist-binary", "usps"]
+SET_TITLES = {"mnist": "MNIST", "mnist-binary": "MNIST-binary", "usps": "USPS"}
+# The paper's five rows, then two extra MLP+N+J rows: the contractive penalty of the first hidden
+# layer instead of the logits' Jacobian, and noise on the main loss's input as well.
+ROWS = ["mlp", "l2", "n", "j", "nj", "nj-hidden1", "nj-in"]
+ROW_TITLES = {"mlp": "MLP", "l2": "MLP+L2", "n": "MLP+N", "j": "MLP+J", "nj": "MLP+N+J",
+              "nj-hidden1": "MLP+N+J (hidden1)", "nj-in": "MLP+N+J (input noise too)"}
+
+# The paper's test errors (%). The issue quotes the first and last rows only: the middle rows
+# lie between them, and the extra rows are compared with the paper's MLP+N+J.
+PAPER = {("mnist", "mlp"): 1.82, ("mnist-binary", "mlp"): 2.01, ("usps", "mlp"): 5.74,
+         ("mnist", "nj"): 1.19, ("mnist-binary", "nj"): 1.51, ("usps", "nj"): 4.6}
+PAPER_ROW = {"nj-hidden1": "nj", "nj-in": "nj"}
+
+# Reference points: each row's setting when a budget trains without a search (the best single
+# settings of the README's exploration; the README's "The paper's five configurations").
+REFERENCE = {
+    "mlp": {"lr": "0.05"},
+    "l2": {"weight-decay": "1e-4"},
+    "n": {"input-noise": "0.3"},
+    "j": {"jac-lambda": "1e-3"},
+    "nj": {"jac-lambda": "1e-3", "jac-noise": "0.1"},
+    "nj-hidden1": {"jac-lambda": "1e-4", "jac-noise": "0.1"},
+    "nj-in": {"jac-lambda": "1e-3", "jac-noise": "0.1", "input-noise": "0.3"},
+}
+
+
+class Protocol:
+    """How one data set's cells are searched and trained under a budget.
+
+    search:  keys added to every search spec (epochs, patience, train-limit, ...); None: no
+             search, each row's REFERENCE point is trained with the keys of `train`, with early
+             stopping on the validation split (a reduced protocol);
+    samples: random-search draws per row (a grid row trains its whole grid);
+    overrides: {row: {key: value}} replacing keys of the row's spec (e.g. a depth choice);
+    seeds:   seeds of the selected configuration. After a search they are trained on training +
+             validation (valid = 0) for the epoch count of the selected run's smoothed
+             validation minimum (select()), and the test error is that of their last parameters."""
+
+    def __init__(self, search=None, samples=None, overrides=None, seeds=5, train=None):
+        self.search = search
+        self.samples = samples or {}
+        self.overrides = overrides or {}
+        self.seeds = seeds
+        self.train = train or {}
+
+
+DEPTH = {"hidden": 'choice(1000, "1000,1000")'}
+SMOKE_MNIST = {"epochs": 3, "patience": 0, "train-limit": 500, "valid": 1000, "hidden": 24}
+BUDGETS = {
+    # CI: every cell on tiny models, to check that the whole pipeline runs (numbers mean nothing).
+    "smoke": {
+        "usps": Protocol({"epochs": 12, "patience": 0, "train-limit": 300, "hidden": 24}, {r: 2 for r in ROWS}, seeds=2),
+        "mnist": Protocol(SMOKE_MNIST, {r: 2 for r in ROWS}, seeds=2),
+        "mnist-binary": Protocol(SMOKE_MNIST, {r: 2 for r in ROWS}, seeds=2),
+    },
+    # A 2-core CPU in about an hour: USPS complete; MNIST on a reduced protocol.
+    "small": {
+        "usps": Protocol({"epochs": 200, "patience": 0}, {"l2": 4, "n": 4, "j": 4, "nj": 6, "nj-hidden1": 4, "nj-in": 6}),
+        "mnist": Protocol(train={"epochs": 20, "patience": 10}, seeds=1),
+        "mnist-binary": Protocol(train={"epochs": 20, "patience": 10}, seeds=1),
+    },
+    # The real search, for one GPU (sized by the cost model below, not measured).
+    "full": {
+        "usps": Protocol({"epochs": 300, "patience": 0}, {"l2": 6, "n": 6, "j": 4, "nj": 8, "nj-hidden1": 5, "nj-in": 8},
+                         {r: DEPTH for r in ["l2", "n", "j", "nj", "nj-in"]}),
+        "mnist": Protocol({"epochs": 50, "patience": 0}, {"l2": 3, "n": 3, "j": 2, "nj": 4, "nj-hidden1": 2, "nj-in": 4}),
+        "mnist-binary": Protocol({"epochs": 50, "patience": 0}, {"l2": 3, "n": 3, "j": 2, "nj": 4, "nj-hidden1": 2, "nj-in": 4}),
+    },
+}
+
+
+def fail(msg):
+    sys.exit(f"reproduce: {msg}")
+
+
+# ---- specs ----------------------------------------------------------------------------------
+
+RANDOM = re.compile(r"^(uniform|log-uniform|choice)\s*\(")
+
+
+def read_spec(path):
+    """The (key, value) lines of a sweep spec, in order, comments dropped."""
+    entries = []
+    with open(path) as f:
+        for number, line in enumerate(f, 1):
+            quoted, cut = False, len(line)
+            for i, c in enumerate(line):
+                if c == '"':
+                    quoted = not quoted
+                elif c == "#" and not quoted:
+                    cut = i
+                    break
+            line = line[:cut].strip()
+            if not line:
+                continue
+            key, sep, value = line.partition("=")
+            if not sep:
+                fail(f"{path}: line {number}: expected key = value")
+            entries.append((key.strip(), value.strip()))
+    return entries
+
+
+def is_swept(value):
+    return value.startswith("[") or bool(RANDOM.match(value))
+
+
+def set_key(entries, key, value):
+    for i, (k, _) in enumerate(entries):
+        if k == key:
+            entries[i] = (key, value)
+            return
+    entries.append((key, value))
+
+
+def write_text(path, text):
+    """Writes a file atomically: a crash leaves the old one or the new one, never half of one."""
+    tmp = path + ".tmp"
+    with open(tmp, "w") as f:
+        f.write(text)
+        f.flush()
+        os.fsync(f.fileno())
+    os.replace(tmp, path)
+
+
+def spec_text(entries, header):
+    return "".join(f"# {line}\n" for line in header) + "".join(f"{k} = {v}\n" for k, v in entries)
+
+
+def write_spec(path, entries, header):
+    """Writes a sweep's spec, unless the file already holds these keys and values: the sweep
+    refuses a folder whose spec text changed, and a rerun must continue it."""
+    if os.path.exists(path) and read_spec(path) == entries:
+        return
+    write_text(path, spec_text(entries, header))
+
+
+# ---- the sweep's results ----------------------------------------------------------------------
+
+def read_results(folder):
+    path = os.path.join(folder, "results.csv")
+    if not os.path.exists(path):
+        return []
+    with open(path, newline="") as f:
+        return list(csv.DictReader(f))
+
+
+def number(text):
+    try:
+        return float(text)
+    except (TypeError, ValueError):
+        return math.nan
+
+
+def run_epochs(folder):
+    """Epochs trained by a run folder (its summary, else its metrics)."""
+    try:
+        with open(os.path.join(folder, "summary.json")) as f:
+            return int(json.load(f).get("epochs", 0))
+    except (OSError, ValueError):
+        pass
+    try:
+        with open(os.path.join(folder, "metrics.jsonl")) as f:
+            return sum(1 for _ in f)
+    except OSError:
+        return 0
+
+
+def valid_curve(folder):
+    with open(os.path.join(folder, "metrics.jsonl")) as f:
+        return [json.loads(line)["valid_error"] for line in f if line.strip()]
+
+
+DONE = ("finished", "early-stopped")
+SMOOTH = 5  # epochs either side of the running mean of the validation error
+
+
+def smoothed_best(curve):
+    """(error, epoch): the minimum of the validation error averaged over the epochs e - 5 .. e + 5
+    (whole windows only; narrower when the run is short), and its epoch e (from 1; ties: the
+    earlier). On 1,000 USPS validation examples one epoch's error moves by 0.1-0.3 points from
+    epoch to epoch, while a regularised run's error keeps falling slowly for hundreds of
+    epochs: the running mean follows that fall, a single epoch's minimum does not."""
+    h = min(SMOOTH, (len(curve) - 1) // 2)
+    best = (math.inf, 0)
+    for e in range(h, len(curve) - h):
+        window = curve[e - h:e + h + 1]
+        best = min(best, (sum(window) / len(window), e + 1))
+    return best
+
+
+def select(folder):
+    """The search's configuration with the lowest smoothed validation error (smoothed_best),
+    with the epoch of that minimum; ties go to the id. Diverged runs are never selected; the
+    test error plays no part. Returns (row of results.csv, smoothed error, epoch) or None."""
+    best = None
+    for r in read_results(folder):
+        if r["status"] not in DONE:
+            continue
+        curve = valid_curve(os.path.join(folder, "runs", r["id"]))
+        if not curve or any(v is None for v in curve):
+            continue
+        error, epoch = smoothed_best(curve)
+        if best is None or (error, r["id"]) < (best[1], best[0]["id"]):
+            best = (r, error, epoch)
+    return best
+
+
+def compute_of(folder):
+    """Runs, epochs and training seconds of a sweep folder (from its run folders)."""
+    runs = epochs = 0
+    seconds = 0.0
+    for r in read_results(folder):
+        if r["status"] == "pending":
+            continue
+        runs += 1
+        epochs += run_epochs(os.path.join(folder, "runs", r["id"]))
+        seconds += number(r["seconds"]) if math.isfinite(number(r["seconds"])) else 0.0
+    return runs, epochs, seconds
+
+
+# ---- cost model (for --plan and for scheduling the longest work first) ------------------------
+
+INPUTS = {"usps": 256, "mnist": 784, "mnist-binary": 784}
+EXAMPLES = {"usps": (7291, 1000, 2007), "mnist": (60000, 10000, 10000), "mnist-binary": (60000, 10000, 10000)}
+# One core of the 2-core development machine: the fastest epochs measured on 256-1000-10 and
+# 784-1000-10 (tools/reproduce/README.md) come to about 65 GFLOP/s through OpenBLAS sgemm.
+CPU_FLOPS = 65e9
+# One H200, NOT measured: FP32 GEMMs on 100-row batches at a fifth of the 67 TFLOP/s peak,
+# plus 60 us per step for the ~40 kernels of a step replayed from a CUDA graph.
+GPU_FLOPS, GPU_STEP_S = 13e12, 60e-6
+
+
+def epoch_cost(data, cfg):
+    """(FLOPs, steps) of one epoch of a configuration (dict of train options), SPEC.md "Cost"."""
+    widths = [int(w) for w in cfg.get("hidden", "1000").split(",")]
+    sizes = [INPUTS[data]] + widths + [10]
+    macs = sum(a * b for a, b in zip(sizes, sizes[1:]))
+    n_train, n_valid, n_test = EXAMPLES[data]
+    valid = cfg.get("valid", "auto")
+    n_valid = n_valid if valid == "auto" else int(valid)
+    n_train = min(n_train - n_valid, int(cfg.get("train-limit", 0)) or n_train)
+    per_example = 6 * macs
+    if float(cfg.get("jac-lambda", 0)) > 0:
+        copies = int(cfg.get("jac-copies", 1))
+        if cfg.get("jac-target", "hidden1") == "hidden1":
+            per_example += copies * 4 * sizes[0] * sizes[1]
+        else:
+            per_example += copies * 12 * macs
+    batch = int(cfg.get("batch", 100))
+    return n_train * per_example + (n_valid + n_test) * 2 * macs, math.ceil(n_train / batch)
+
+
+def run_seconds(data, cfg, device):
+    flops, steps = epoch_cost(data, cfg)
+    per_epoch = flops / CPU_FLOPS if device == "cpu" else flops / GPU_FLOPS + steps * GPU_STEP_S
+    return per_epoch * int(cfg.get("epochs", 50))
+
+
+def split_list(text):
+    """The values of "v1, v2, ..." (commas inside double quotes kept), unquoted."""
+    return [p.strip().strip('"') for p in re.split(r',(?=(?:[^"]*"[^"]*")*[^"]*$)', text)]
+
+
+def values_of(value):
+    """(kind, values) of a spec value: 'grid' or 'choice' with their values, 'range' with the
+    middle of a uniform (geometric for log-uniform) draw, or 'fixed'."""
+    m = RANDOM.match(value)
+    if value.startswith("["):
+        return "grid", split_list(value.strip()[1:-1])
+    if not m:
+        return "fixed", [value]
+    args = split_list(value[value.index("(") + 1:value.rindex(")")])
+    if m.group(1) == "choice":
+        return "choice", args
+    a, b = float(args[0]), float(args[1])
+    return "range", [str(math.sqrt(a * b) if m.group(1) == "log-uniform" else (a + b) / 2)]
+
+
+def grid_size(entries):
+    n = 1
+    for _, v in entries:
+        kind, values = values_of(v)
+        n *= len(values) if kind == "grid" else 1
+    return n
+
+
+# ---- cells --------------------------------------------------------------------------------------
+
+class Cell:
+    def __init__(self, out, budget, data, row, proto):
+        self.data, self.row, self.proto = data, row, proto
+        self.name = f"{data}-{row}"
+        self.title = f"{SET_TITLES[data]} {ROW_TITLES[row]}"
+        self.search_dir = os.path.join(out, "search", self.name)
+        self.final_dir = os.path.join(out, "final", self.name)
+        self.search_spec = os.path.join(out, "specs", f"{self.name}-search.spec")
+        self.final_spec = os.path.join(out, "specs", f"{self.name}-final.spec")
+        self.budget = budget
+        src = os.path.join(SPEC_DIR, f"{self.name}.spec")
+        if not os.path.exists(src):
+            fail(f"{src}: no such spec (tools/reproduce/ holds one per data set and row)")
+        self.source = src
+        self.base = read_spec(src)
+        for k, v in proto.overrides.get(row, {}).items():
+            set_key(self.base, k, v)
+        self.selected = None  # select(): (row of the search's results.csv, smoothed error, epoch)
+
+    def search_entries(self):
+        entries = list(self.base)
+        for k, v in self.proto.search.items():
+            set_key(entries, k, str(v))
+        if any(RANDOM.match(v) for _, v in entries):
+            set_key(entries, "samples", str(self.proto.samples.get(self.row, 4)))
+        set_key(entries, "seeds", "1")
+        return entries
+
+    def reference_entries(self):
+        """No search: the row's reference point with the protocol's training keys."""
+        entries = []
+        ref = REFERENCE[self.row]
+        for k, v in self.base:
+            if is_swept(v):
+                if k not in ref:
+                    fail(f"{self.source}: {k} is swept but the reference point of {self.row} has no value for it")
+                v = ref[k]
+            entries.append((k, v))
+        for k, v in ref.items():
+            set_key(entries, k, v)
+        for k, v in self.proto.train.items():
+            set_key(entries, k, str(v))
+        return entries
+
+    def final_entries(self):
+        """The selected configuration (or the reference point) with the protocol's seeds."""
+        if self.proto.search is None:
+            entries = self.reference_entries()
+        else:
+            row = self.selected[0]
+            entries = [(k, row[k] if is_swept(v) else v) for k, v in self.search_entries() if k != "samples"]
+            set_key(entries, "valid", "0")
+            set_key(entries, "epochs", str(self.selected[2]))
+            set_key(entries, "patience", "0")
+        set_key(entries, "seeds", str(self.proto.seeds))
+        return entries
+
+    def swept_keys(self):
+        return [k for k, v in self.search_entries() if is_swept(v)] if self.proto.search is not None else []
+
+    def header(self, phase):
+        what = "search by validation error" if phase == "search" else \
+            f"the selected configuration, {self.proto.seeds} seeds" + \
+            (", retrained on training + validation" if self.proto.search is not None else "")
+        return [f"tools/reproduce.py --budget {self.budget}: {self.title}, {what}",
+                f"from tools/reproduce/{self.name}.spec"]
+
+
+# ---- running sweeps, several at once -----------------------------------------------------------
+
+class Unit:
+    """One process: a shard of a cell's search or final sweep, or the pictures of a data set."""
+
+    def __init__(self, label, cmd, log, cost, on_done):
+        self.label, self.cmd, self.log, self.cost, self.on_done = label, cmd, log, cost, on_done
+        self.proc = None
+        self.start = 0.0
+
+
+class Pool:
+    def __init__(self, jobs):
+        self.jobs = jobs
+        self.queue, self.active = [], []
+        self.failed = []
+        self.started = self.finished = 0
+
+    def add(self, unit):
+        self.queue.append(unit)
+
+    def run(self, tick):
+        """Runs every unit (units may add more as they end); tick() is called as it waits."""
+        while self.queue or self.active:
+            self.queue.sort(key=lambda u: -u.cost)  # the longest first: the pool ends together
+            while self.queue and len(self.active) < self.jobs:
+                u = self.queue.pop(0)
+                os.makedirs(os.path.dirname(u.log), exist_ok=True)
+                with open(u.log, "a") as log:
+                    log.write(f"$ {' '.join(u.cmd)}\n")
+                    log.flush()
+                    u.proc = subprocess.Popen(u.cmd, stdout=log, stderr=subprocess.STDOUT)
+                u.start = time.time()
+                self.started += 1
+                self.active.append(u)
+                print(f"reproduce: start  {u.label}", flush=True)
+            tick()
+            time.sleep(0.2)
+            for u in list(self.active):
+                rc = u.proc.poll()
+                if rc is None:
+                    continue
+                self.active.remove(u)
+                self.finished += 1
+                took = time.time() - u.start
+                if rc in (130, 143):
+                    raise KeyboardInterrupt
+                if rc != 0:
+                    self.failed.append(u)
+                    print(f"reproduce: FAILED {u.label} (exit {rc}): see {u.log}", flush=True)
+                    continue
+                print(f"reproduce: done   {u.label} ({took:.0f} s)", flush=True)
+                u.on_done()
+
+    def stop(self, sig):
+        """Passes a stop on to the sweeps: each saves its runs (resumable) and exits."""
+        for u in self.active:
+            if u.proc.poll() is None:
+                u.proc.send_signal(sig)
+        for u in self.active:
+            try:
+                u.proc.wait(timeout=120)
+            except subprocess.TimeoutExpired:
+                u.proc.kill()
+
+
+# ---- the table ----------------------------------------------------------------------------------
+
+def fmt(x, digits=2):
+    return f"{x:.{digits}f}" if isinstance(x, float) and math.isfinite(x) else "-"
+
+
+def paper_of(cell):
+    return PAPER.get((cell.data, PAPER_ROW.get(cell.row, cell.row)))
+
+
+def cell_result(cell):
+    """The measured numbers of a cell, or None if its final sweep has not finished."""
+    rows = [r for r in read_results(cell.final_dir)]
+    if cell.proto.search is not None and cell.selected is None:  # its search did not end this call
+        return None
+    if not rows or any(r["status"] not in DONE + ("diverged",) for r in rows):
+        return None
+    rows.sort(key=lambda r: int(r.get("seed") or 1))
+    tests = [number(r["test_error"]) for r in rows]
+    finite = [t for t in tests if math.isfinite(t)]
+    mean = sum(finite) / len(finite) if finite else math.nan
+    std = math.sqrt(sum((t - mean) ** 2 for t in finite) / (len(finite) - 1)) if len(finite) > 1 else math.nan
+    s_runs, s_epochs, s_sec = compute_of(cell.search_dir) if cell.proto.search is not None else (0, 0, 0.0)
+    f_runs, f_epochs, f_sec = compute_of(cell.final_dir)
+    chosen = {k: rows[0][k] for k in cell.swept_keys()} if cell.proto.search is not None else dict(REFERENCE[cell.row])
+    return {
+        "tests": tests, "mean": mean, "std": std, "seeds": [r.get("seed", "1") for r in rows],
+        "diverged": sum(r["status"] == "diverged" for r in rows),
+        "chosen": chosen, "seed1": os.path.join(cell.final_dir, "runs", rows[0]["id"]),
+        "selected_valid": cell.selected[1] if cell.selected else math.nan,
+        "selected_epoch": cell.selected[2] if cell.selected else "",
+        "search_runs": s_runs, "search_epochs": s_epochs, "search_seconds": s_sec,
+        "final_runs": f_runs, "final_epochs": f_epochs, "final_seconds": f_sec,
+        "epochs": [run_epochs(os.path.join(cell.final_dir, "runs", r["id"])) for r in rows],
+        "final_options": {k: v for k, v in cell.final_entries() if k not in ("seeds", "data")},
+    }
+
+
+def protocol_text(budget):
+    lines = []
+    for data in SETS:
+        p = BUDGETS[budget][data]
+        if p.search is None:
+            keys = ", ".join(f"{k} {v}" for k, v in p.train.items())
+            lines.append(f"- {SET_TITLES[data]}: reduced: no search; each row's reference point "
+                         f"({', '.join(f'{ROW_TITLES[r]} ' + ' '.join(f'{k} {v}' for k, v in REFERENCE[r].items()) for r in ROWS if r != 'mlp')}; "
+                         f"MLP lr {REFERENCE['mlp']['lr']}), {keys}, {p.seeds} seed(s), early stopping on the validation split.")
+        else:
+            keys = ", ".join(f"{k} {v}" for k, v in p.search.items())
+            samples = ", ".join(f"{ROW_TITLES[r]} {n}" for r, n in p.samples.items())
+            over = "; ".join(f"{ROW_TITLES[r]}: " + ", ".join(f"{k} = {v}" for k, v in o.items()) for r, o in p.overrides.items())
+            retrain = ("retrained on training + validation for the epoch count of the selected run's "
+                       "smoothed validation minimum, test error of the last parameters")
+            lines.append(f"- {SET_TITLES[data]}: search ({keys}; random draws: {samples}; the MLP's grid in full"
+                         f"{'; ' + over if over else ''}), selection by validation error, then {p.seeds} seeds, {retrain}.")
+    return "\n".join(lines)
+
+
+def device_text(device, jobs):
+    info = subprocess.run([binary(), "info"], capture_output=True, text=True).stdout.splitlines()
+    build = "; ".join(l for l in info if l.split(":")[0] in ("precision", "blas")) or "unknown build"
+    if device == "cuda":
+        gpu = subprocess.run(["nvidia-smi", "--query-gpu=name", "--format=csv,noheader"],
+                             capture_output=True, text=True).stdout.strip().replace("\n", ", ") \
+            if shutil.which("nvidia-smi") else "a GPU"
+        return f"{gpu} (CUDA), {jobs} sweep processes; {build}"
+    cpu = platform.processor() or platform.machine()
+    try:
+        with open("/proc/cpuinfo") as f:
+            names = [l.split(":", 1)[1].strip() for l in f if l.startswith("model name")]
+        cpu = names[0] if names else cpu
+    except OSError:
+        pass
+    return f"CPU {cpu}, {os.cpu_count()} cores, {jobs} runs at a time, 1 thread each; {build}"
+
+
+DIFFERENCES = """\
+- Inputs in [0, 1] (USPS's [-1, 1] mapped to [0, 1]) with SPEC.md's Glorot initialisation;
+  the paper's preprocessing is not known here. The plain MLP depends on the input scale (the
+  README's "What the exploration found": one USPS setting gave 8.42% in [0, 1], 6.48% in
+  [0, 4]); the regularised rows did not gain from a larger scale.
+- The penalty is the squared Frobenius norm of the logits' Jacobian (`jac-target output`),
+  estimated with one Gaussian projection per example (Hutchinson), at a copy of the input
+  corrupted by Gaussian noise whose standard deviation is searched (the paper: 0.1). The
+  `hidden1` row is the contractive penalty of the first hidden layer instead.
+- One hidden layer of 1,000 tanh units, except where the protocol above searches `hidden` (the
+  paper: one or two hidden layers).
+- A small random search per row (the draws above, one run each) on a fixed validation split,
+  then the selected configuration retrained with several seeds; the paper reports one number
+  per cell and its search is not described in the issue.
+"""
+
+
+def write_table(out, budget, cells, state, device, command):
+    results = {c.name: cell_result(c) for c in cells}
+    wall = sum(c["wall_s"] for c in state["calls"])
+    train_s = sum(r["search_seconds"] + r["final_seconds"] for r in results.values() if r)
+    n_runs = sum(r["search_runs"] + r["final_runs"] for r in results.values() if r)
+    calls = state["calls"]
+    loads = [c.get("load") for c in calls if c.get("load")]
+    md = io.StringIO()
+    md.write(f"# The paper's table, budget `{budget}`\n\n")
+    md.write(f"Written by `tools/reproduce.py --budget {budget}` on "
+             f"{datetime.date.today().isoformat()}. Device: {device}.\n")
+    md.write(f"Wall time {wall / 60:.1f} min over {len(calls)} call(s) of the driver")
+    if all("cpu_s" in c for c in calls):
+        md.write(f", {sum(c['cpu_s'] for c in calls) / 60:.1f} min of CPU time (user + system, every process it ran)")
+    md.write(f"; {n_runs} training runs, {train_s / 60:.1f} run-minutes (each run's wall time as its sweep "
+             "reports it: runs trained in lock-step in one process each count the whole group's time)")
+    if loads:
+        md.write(f"; load average of the machine during the calls {min(loads):.1f}-{max(loads):.1f}")
+    md.write(".\n\n")
+    md.write(f"Command: `{command}`\n\n")
+    not_run = [SET_TITLES[d] for d in SETS if not any(c.data == d for c in cells)] + \
+        [ROW_TITLES[r] for r in ROWS if not any(c.row == r for c in cells)]
+    if not_run:
+        md.write(f"Not run by this command (their cells read \"not measured\"): {', '.join(not_run)}.\n\n")
+    md.write("Test error (%): mean ± sample standard deviation over the seeds (their number in "
+             "brackets), beside the paper's number. The paper's middle rows are not quoted (they lie "
+             "between its MLP and MLP+N+J). Two extra rows are compared with the paper's MLP+N+J: "
+             "the contractive penalty of the first hidden layer (hidden1) instead of the logits' "
+             "Jacobian, and noise on the main loss's input as well as on the penalty's.\n\n")
+    md.write("| row | " + " | ".join(f"{SET_TITLES[d]} | paper" for d in SETS) + " |\n")
+    md.write("|---|" + "---:|---:|" * len(SETS) + "\n")
+    by = {(c.data, c.row): c for c in cells}
+    for row in ROWS:
+        line = [ROW_TITLES[row]]
+        for d in SETS:
+            c = by.get((d, row))
+            r = results.get(c.name) if c else None
+            paper = PAPER.get((d, PAPER_ROW.get(row, row)))
+            if r is None:
+                line.append("not measured")
+            else:
+                n = len([t for t in r["tests"] if math.isfinite(t)])
+                line.append(f"{fmt(r['mean'])} ± {fmt(r['std'])} ({n})" if n > 1 else f"{fmt(r['mean'])} (1)")
+            line.append(f"{paper:g}" if paper else "-")
+        md.write("| " + " | ".join(line) + " |\n")
+    md.write("\n## Protocol\n\n" + protocol_text(budget) + "\n\n")
+    md.write("Splits: the last 1,000 lines of USPS's `zip.train` and the last 10,000 MNIST training "
+             "images are the validation split; the test files are only evaluated, never used to "
+             "choose. Search runs train every epoch (no early stopping); selection: the lowest "
+             "validation error averaged over 11 epochs (a running mean over e - 5 .. e + 5), and that "
+             "minimum's epoch e is the seeds' epoch count.\n\n")
+    md.write("## How this differs from the paper's protocol\n\n" + DIFFERENCES + "\n")
+    md.write("## Cells\n\n")
+    md.write("| cell | selected | smoothed valid % (epoch) | seeds' test errors % | search runs / epochs / run-min | seed runs / epochs / run-min |\n")
+    md.write("|---|---|---:|---|---:|---:|\n")
+    for c in cells:
+        r = results[c.name]
+        if r is None:
+            md.write(f"| {c.title} | not finished | | | | |\n")
+            continue
+        chosen = ", ".join(f"{k} {v}" for k, v in r["chosen"].items())
+        sel = f"{fmt(r['selected_valid'])} ({r['selected_epoch']})" if c.selected else "no search"
+        tests = ", ".join(fmt(t) for t in r["tests"])
+        if r["diverged"]:
+            tests += f" ({r['diverged']} diverged)"
+        md.write(f"| {c.title} | {chosen} | {sel} | {tests} | {r['search_runs']} / {r['search_epochs']} / "
+                 f"{r['search_seconds'] / 60:.1f} | {r['final_runs']} / {r['final_epochs']} / {r['final_seconds'] / 60:.1f} |\n")
+    md.write("\nEvery cell's sweeps: `search/CELL/` and `final/CELL/` (specs in `specs/`). Pictures "
+             "(`tools/plot_analysis.py` on each row's seed-1 run): " +
+             ", ".join(f"`{d}/`" for d in SETS if any(c.data == d for c in cells)) + ".\n")
+    write_text(os.path.join(out, "RESULTS.md"), md.getvalue())
+
+    buf = io.StringIO()
+    w = csv.writer(buf, lineterminator="\n")
+    w.writerow(["set", "row", "protocol", "options", "seeds", "test_errors", "mean", "std", "paper",
+                "selected_valid_error", "selected_epoch", "search_runs", "search_epochs", "search_seconds",
+                "final_runs", "final_epochs", "final_seconds", "device"])
+    for c in cells:
+        r = results[c.name]
+        if r is None:
+            continue
+        paper = paper_of(c)
+        opts = " ".join(f"{k}={v}" for k, v in r["final_options"].items())
+        w.writerow([c.data, ROW_TITLES[c.row], "search" if c.proto.search is not None else "reference",
+                    opts, " ".join(r["seeds"]), " ".join(fmt(t, 4) for t in r["tests"]), fmt(r["mean"], 4),
+                    fmt(r["std"], 4), paper if paper else "", fmt(r["selected_valid"], 2), r["selected_epoch"],
+                    r["search_runs"], r["search_epochs"], f"{r['search_seconds']:.1f}", r["final_runs"],
+                    r["final_epochs"], f"{r['final_seconds']:.1f}", device])
+    write_text(os.path.join(out, "results.csv"), buf.getvalue())
+    return results
+
+
+# ---- driver -------------------------------------------------------------------------------------
+
+def binary():
+    return os.environ.get("JACNOISE", "build/jacnoise")
+
+
+def sweep_cmd(spec, folder, shard, shards, args):
+    cmd = [binary(), "sweep", "--spec", spec, "--out", folder, "--jobs", "1", "--shard", f"{shard}/{shards}",
+           "--progress", "never"]
+    if args.device != "auto":
+        cmd += ["--device", args.device]
+    if args.data_dir:
+        cmd += ["--data-dir", args.data_dir]
+    return cmd
+
+
+def configs_of(entries):
+    samples = int(dict(entries).get("samples", 1)) if any(RANDOM.match(v) for _, v in entries) else 1
+    return grid_size(entries) * samples * int(dict(entries).get("seeds", 1))
+
+
+def estimate(cell, entries, device):
+    """Seconds to train every configuration of a spec: the grid's points summed, a choice's
+    values averaged (its draws are even), a range at its middle."""
+    cfgs = [({}, 1.0)]
+    for k, v in entries:
+        kind, values = values_of(v)
+        weight = 1.0 / len(values) if kind == "choice" else 1.0
+        cfgs = [(dict(c, **{k: x}), w * weight) for c, w in cfgs for x in values]
+    per_point = sum(w * run_seconds(cell.data, c, device) for c, w in cfgs)
+    return per_point * configs_of(entries) / grid_size(entries)
+
+
+def dry_run(cell, entries):
+    """Has jacnoise sweep plan a spec without training it (a shard past its last configuration):
+    every configuration is checked with the option table, and its count must be ours."""
+    with tempfile.TemporaryDirectory() as d:
+        spec = os.path.join(d, f"{cell.name}.spec")
+        write_text(spec, spec_text(entries, []))
+        n = configs_of(entries)
+        p = subprocess.run([binary(), "sweep", "--spec", spec, "--out", os.path.join(d, "sweep"), "--shard",
+                            f"{n}/{n + 1}", "--progress", "never"], capture_output=True, text=True)
+        if p.returncode != 0:
+            fail(f"{cell.source}: jacnoise sweep refuses the {cell.budget} budget's spec: "
+                 f"{(p.stderr.strip().splitlines() or ['exit %d' % p.returncode])[-1]}")
+        planned = len(read_results(os.path.join(d, "sweep")))
+        if planned != n:
+            fail(f"{cell.source}: jacnoise sweep plans {planned} configurations, the budget counts {n}")
+
+
+def print_plan(cells, budget):
+    checked = os.access(binary(), os.X_OK)
+    for c in cells:
+        if checked:
+            dry_run(c, c.search_entries() if c.proto.search is not None else c.reference_entries())
+    total = {"cpu": 0.0, "gpu": 0.0}
+    print(f"budget {budget}: configurations and estimated training time (upper bound: every run "
+          f"to its last epoch)\n  cpu: one core of the development machine per run "
+          f"({CPU_FLOPS / 1e9:.0f} GFLOP/s, measured); gpu: one H200, runs one after another "
+          f"({GPU_FLOPS / 1e12:.0f} TFLOP/s + {GPU_STEP_S * 1e6:.0f} us a step: NOT measured)")
+    print(f"  {'cell':28s} {'search':>7s} {'seeds':>6s} {'cpu-h':>7s} {'gpu-s':>7s}")
+    for c in cells:
+        if c.proto.search is not None:
+            s = c.search_entries()
+            n_s = configs_of(s)
+            cost = {d: estimate(c, s, d) for d in total}
+            # the seeds: the search's representative configuration, seeds - 1 (or seeds) more runs
+            extra = c.proto.seeds
+            for d in total:
+                cost[d] += cost[d] / n_s * extra
+        else:
+            n_s, extra = 0, c.proto.seeds
+            cost = {d: estimate(c, c.reference_entries(), d) * extra for d in total}
+        for d in total:
+            total[d] += cost[d]
+        print(f"  {c.name:28s} {n_s:7d} {extra:6d} {cost['cpu'] / 3600:7.2f} {cost['gpu']:7.0f}")
+    print(f"  {'total':28s} {'':7s} {'':6s} {total['cpu'] / 3600:7.2f} {total['gpu']:7.0f}")
+    print("specs: " + ("every search spec planned by jacnoise sweep without training" if checked else
+                       f"not checked ({binary()} not found: build it, or set JACNOISE)"))
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0], usage=__doc__.split("\n\n")[1].strip())
+    ap.add_argument("--budget", required=True, choices=sorted(BUDGETS))
+    ap.add_argument("--out", help="results folder (required unless --plan)")
+    ap.add_argument("--jobs", type=int, default=1, help="sweep processes at a time, one run each (default 1)")
+    ap.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"])
+    ap.add_argument("--sets", default=",".join(SETS), help="data sets (default all)")
+    ap.add_argument("--rows", default=",".join(ROWS), help="rows (default all)")
+    ap.add_argument("--data-dir", help="folder with the data files (default: jacnoise's search)")
+    ap.add_argument("--plan", action="store_true", help="print the cells and their estimated cost; train nothing")
+    ap.add_argument("--no-plots", action="store_true", help="no analysis pictures (no matplotlib needed)")
+    args = ap.parse_args()
+    sets = [s for s in args.sets.split(",") if s]
+    rows = [r for r in args.rows.split(",") if r]
+    for s in sets:
+        if s not in SETS:
+            fail(f"--sets: unknown data set '{s}' (choose from {', '.join(SETS)})")
+    for r in rows:
+        if r not in ROWS:
+            fail(f"--rows: unknown row '{r}' (choose from {', '.join(ROWS)})")
+    if args.jobs < 1 or args.jobs > 256:
+        fail(f"--jobs: {args.jobs} is out of range (1 to 256)")
+    if not args.plan and not args.out:
+        fail("--out DIR is required (the results folder)")
+    budget = BUDGETS[args.budget]
+    out = args.out or "."
+    cells = [Cell(out, args.budget, d, r, budget[d]) for d in SETS if d in sets
+             for r in ROWS if r in rows]
+    if args.plan:
+        print_plan(cells, args.budget)
+        return 0
+    if not args.no_plots:
+        try:
+            import matplotlib  # noqa: F401
+        except ImportError:
+            fail(f"the pictures need matplotlib, which {sys.executable} lacks (Debian: apt-get install "
+                 "python3-matplotlib; or run with --no-plots)")
+    if not os.access(binary(), os.X_OK):
+        fail(f"{binary()}: no jacnoise program there (build it, or set JACNOISE)")
+
+    os.makedirs(os.path.join(out, "specs"), exist_ok=True)
+    state_path = os.path.join(out, "reproduce.json")
+    state = {"budget": args.budget, "calls": []}
+    if os.path.exists(state_path):
+        try:
+            with open(state_path) as f:
+                state = json.load(f)
+        except ValueError as e:
+            fail(f"{state_path}: not readable JSON ({e}); remove it to start the table's bookkeeping afresh")
+        if state.get("budget") != args.budget:
+            fail(f"{out} holds a reproduction of budget '{state.get('budget')}', not '{args.budget}': "
+                 "choose another --out")
+    call = {"started": datetime.datetime.now().isoformat(timespec="seconds"), "jobs": args.jobs,
+            "device": args.device, "wall_s": 0.0, "load": os.getloadavg()[0]}
+    state["calls"].append(call)
+    t0 = time.time()
+    device = device_text(args.device if args.device != "auto" else "cpu" if not shutil.which("nvidia-smi") else "cuda",
+                         args.jobs)
+    pool = Pool(args.jobs)
+    loads = []
+
+    def save_state():
+        call["wall_s"] = time.time() - t0
+        children = resource.getrusage(resource.RUSAGE_CHILDREN)
+        call["cpu_s"] = children.ru_utime + children.ru_stime
+        if loads:
+            call["load"] = sum(loads) / len(loads)
+        write_text(state_path, json.dumps(state, indent=1) + "\n")
+
+    set_pending = {d: sum(1 for c in cells if c.data == d) for d in sets}
+
+    def plots_of(data):
+        title = SET_TITLES[data]
+        done = [c for c in cells if c.data == data]
+        rowargs = [f"{ROW_TITLES[c.row]}={cell_result(c)['seed1']}" for c in done]
+        cmd = [sys.executable, os.path.join(HERE, "plot_analysis.py"), "--out", os.path.join(out, data),
+               "--title", title, "--threads", "1"] + rowargs
+        pool.add(Unit(f"{title}: pictures", cmd, os.path.join(out, "logs", f"{data}-plots.log"), 0.0, lambda: None))
+
+    def final_done(cell):
+        def done():
+            subprocess.run([binary(), "sweep", "merge", cell.final_dir], capture_output=True)
+            set_pending[cell.data] -= 1
+            if set_pending[cell.data] == 0 and not args.no_plots:
+                plots_of(cell.data)
+        return done
+
+    def start_final(cell):
+        if cell.proto.search is not None:
+            subprocess.run([binary(), "sweep", "merge", cell.search_dir], capture_output=True)
+            cell.selected = select(cell.search_dir)
+            if cell.selected is None:  # every run diverged: nothing to retrain
+                print(f"reproduce: {cell.title}: no search run finished with a validation error "
+                      f"(see {cell.search_dir}/results.csv)", file=sys.stderr, flush=True)
+                return
+        entries = cell.final_entries()
+        write_spec(cell.final_spec, entries, cell.header("final"))
+        shards = min(args.jobs, configs_of(entries))
+        left = [shards]
+        cost = estimate(cell, entries, "cpu") / shards
+
+        def shard_done():
+            left[0] -= 1
+            if left[0] == 0:
+                final_done(cell)()
+        for i in range(shards):
+            pool.add(Unit(f"{cell.title}: seeds {i + 1}/{shards}", sweep_cmd(cell.final_spec, cell.final_dir, i, shards, args),
+                          os.path.join(out, "logs", f"{cell.name}-final-{i}.log"), cost, shard_done))
+
+    for cell in cells:
+        if cell.proto.search is None:
+            start_final(cell)
+            continue
+        entries = cell.search_entries()
+        write_spec(cell.search_spec, entries, cell.header("search"))
+        shards = min(args.jobs, configs_of(entries))
+        cost = estimate(cell, entries, "cpu") * (1 + cell.proto.seeds / configs_of(entries)) / shards
+        left = {cell.name: shards}
+
+        def search_done(cell=cell, left=left):
+            left[cell.name] -= 1
+            if left[cell.name] == 0:
+                start_final(cell)
+        for i in range(shards):
+            pool.add(Unit(f"{cell.title}: search {i + 1}/{shards}", sweep_cmd(cell.search_spec, cell.search_dir, i, shards, args),
+                          os.path.join(out, "logs", f"{cell.name}-search-{i}.log"), cost, search_done))
+
+    def on_signal(sig, _frame):
+        raise KeyboardInterrupt(sig)
+    signal.signal(signal.SIGTERM, on_signal)
+    last_save = [0.0]
+
+    def tick():
+        if time.time() - last_save[0] > 30:
+            loads.append(os.getloadavg()[0])
+            save_state()
+            last_save[0] = time.time()
+    try:
+        pool.run(tick)
+    except KeyboardInterrupt as e:
+        sig = e.args[0] if e.args else signal.SIGINT
+        print("reproduce: stopping the sweeps (each saves its runs); rerun the same command to continue",
+              file=sys.stderr, flush=True)
+        pool.stop(signal.SIGTERM)
+        save_state()
+        return 143 if sig == signal.SIGTERM else 130
+    save_state()
+    command = " ".join(["tools/reproduce.py"] + [shlex.quote(a) for a in sys.argv[1:]])
+    results = write_table(out, args.budget, cells, state, device, command)
+    if pool.failed:
+        names = ", ".join(u.label for u in pool.failed)
+        print(f"reproduce: {len(pool.failed)} sweep(s) failed: {names}; rerun the same command to retry",
+              file=sys.stderr)
+        return 1
+    missing = [c.title for c in cells if results[c.name] is None]
+    if missing:
+        fail(f"cells without a result: {', '.join(missing)}")
+    print(f"reproduce: wrote {os.path.join(out, 'RESULTS.md')} and results.csv "
+          f"({time.time() - t0:.0f} s this call)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
