@@ -1,4 +1,4 @@
-/* Helpers shared by the kernels: launch checking, grid sizes, model offsets. */
+/* Helpers shared by the kernels: launch checking, grid sizes, a model's state, block sums. */
 #ifndef JACNOISE_KERNELS_COMMON_CUH
 #define JACNOISE_KERNELS_COMMON_CUH
 
@@ -21,6 +21,9 @@ static inline unsigned jn_blocks(size_t n)
 
 /* Grid-stride loop over [0, n). */
 #define JN_FOR(i, n) for (size_t i = blockIdx.x * (size_t)blockDim.x + threadIdx.x; i < (n); i += (size_t)gridDim.x * blockDim.x)
+
+/* A model that takes no step: inactive in this chunk, or stopped by a non-finite step. */
+__device__ static inline bool jn_frozen(const jn_model_ctl *c) { return !c->active || c->stopped_at >= 0; }
 
 /* Sum of one double per thread over a block of JN_THREADS threads, in a fixed tree order:
  * the same bits on every run (no atomics). Every thread of the block must call it. */

@@ -1,5 +1,6 @@
 /* Evaluation: the misclassification flag of each row (argmax of the logits, first maximum
- * on ties, as src/cpu/evaluate.c), summed afterwards by the deterministic reduction. */
+ * on ties, as src/cpu/evaluate.c), summed afterwards by the deterministic reduction. Every
+ * model reads the same labels: one evaluation set, all models at once. */
 #include "common.cuh"
 
 __global__ void argmax_errors_kernel(const float *logits, const int32_t *y, int rows, int classes,
@@ -7,7 +8,6 @@ __global__ void argmax_errors_kernel(const float *logits, const int32_t *y, int 
 {
     const size_t m = blockIdx.z;
     logits += m * (size_t)rows * classes;
-    y += m * rows;
     row_error += m * rows;
     JN_FOR(i, (size_t)rows)
     {

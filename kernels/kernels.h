@@ -23,15 +23,20 @@ typedef struct {
     float input_noise, jac_noise, jac_lambda;
 } jn_hparams;
 
-/* Where the captured training step is: kernels read it from device memory so that one CUDA
- * graph serves every step. */
+/* Where a chunk of steps stands, shared by the M models: they train the same batches of their
+ * own epochs. Kernels read it from device memory, so that one CUDA graph serves every step. */
 typedef struct {
-    uint64_t step;      /* global step (selects the noise) */
-    int64_t batch;      /* batch of the epoch (selects the rows of the permutation) */
-    int64_t slot;       /* where this step's terms go in the chunk's term array */
-    int32_t diverged;   /* set once a loss or penalty is not finite: no update after it */
-    int32_t pad;
+    int64_t batch;   /* the epoch's batch of the chunk's first step */
+    int64_t k;       /* the current step's index in the chunk: batch + k is its batch, k its sums' row */
 } jn_step_ctl;
+
+/* Where one model stands in the chunk (device array [M], beside jn_step_ctl). */
+typedef struct {
+    uint64_t seed;        /* its permutation and noise: never the slot index */
+    uint64_t step;        /* its global step at the chunk's first step (step + k selects the noise) */
+    int32_t active;       /* 0: the slot trains nothing this chunk */
+    int32_t stopped_at;   /* -1, or k of its first step with a non-finite loss or penalty (not applied) */
+} jn_model_ctl;
 
 /* Loss terms of one step: sum over rows of loss_i, sum of R_i, errors (as doubles). */
 typedef struct {
@@ -45,14 +50,20 @@ typedef struct {
 size_t jn_k_shuffle_temp_bytes(int n);
 int jn_k_shuffle(uint64_t seed, int epoch, int n, uint32_t *keys, uint32_t *sorted_keys, uint32_t *index,
                  uint32_t *perm, void *temp, size_t temp_bytes, cudaStream_t s);
-/* Row i of each model's batch = example perm[ctl->batch * batch_size + i] of the resident
- * set (bytes / 255 when bytes is given, else floats), labels likewise; and the step's
- * standard normals from cuRAND Philox4_32_10 keyed by (seed, stream, model, ctl->step):
- * xi [M][rows][d], eps [M][copies][rows][d], v [M][copies * tangents][rows][d] (NULL: none). */
+/* Row i of model m's batch = example perm[m * perm_stride + (ctl->batch + ctl->k) * batch_size + i]
+ * of the resident set (bytes / 255 when bytes is given, else floats), labels likewise; and the
+ * step's standard normals from cuRAND Philox4_32_10 keyed by the model's own (seed, stream,
+ * step + ctl->k): xi [M][rows][d], eps [M][copies][rows][d], v [M][copies * tangents][rows][d]
+ * (NULL: none). A frozen model (inactive, or stopped) is skipped: its buffers keep what they
+ * held. */
 int jn_k_gather_noise(const uint8_t *bytes, const float *floats, const int32_t *labels, int d,
-                      const uint32_t *perm, int batch_size, int rows, const jn_step_ctl *ctl, uint64_t seed,
-                      int models, float *x, int32_t *y, float *xi, float *eps, int copies, float *v, int tangents,
-                      cudaStream_t s);
+                      const uint32_t *perm, size_t perm_stride, int batch_size, int rows, const jn_step_ctl *ctl,
+                      const jn_model_ctl *model, int models, float *x, int32_t *y, float *xi, float *eps, int copies,
+                      float *v, int tangents, cudaStream_t s);
+/* Examples first .. first + rows - 1 of the resident set, in order, into x [rows][d] and y
+ * (evaluation: one copy that every model reads). */
+int jn_k_gather_rows(const uint8_t *bytes, const float *floats, const int32_t *labels, int d, long first, int rows,
+                     float *x, int32_t *y, cudaStream_t s);
 
 /* forward.cu -------------------------------------------------------------------------- */
 /* a = tanh(pre + b), gate = 1 - a^2 (gate may be NULL) on the first `rows` rows of each
@@ -118,9 +129,10 @@ int jn_k_hidden1_decay(const float *w, const float *gate_sq, int n1, int d, int 
                        const jn_hparams *hp, double weight, float *dw, cudaStream_t s);
 
 /* optimizer.cu ------------------------------------------------------------------------ */
-/* Over all parameters of all models: vel = mu vel + g + wd W (weights only), W -= lr vel;
- * skipped when ctl->diverged or this step's sums are not finite (so a diverging step is
- * never applied). Layer l's weights span [w_off[l], w_off[l] + w_len[l]). */
+/* Over all parameters of all models: vel = mu vel + g + wd W (weights only), W -= lr vel. With
+ * ctl, per model, fused with the divergence check: a frozen model is left alone, and a model
+ * whose step k sums are not finite is not updated and stops (stopped_at = k), the others go
+ * on. Without ctl every model is updated. Layer l's weights span [w_off[l], w_off[l] + w_len[l]). */
 #define JN_K_MAX_LAYERS 16
 typedef struct {
     int layers;
@@ -128,24 +140,24 @@ typedef struct {
 } jn_weight_spans;
 int jn_k_sgd_update(float *params, const float *grad, float *velocity, size_t n_params, int models,
                     const jn_hparams *hp, jn_weight_spans spans, const jn_step_sums *sums,
-                    const jn_step_ctl *ctl, cudaStream_t s);
+                    const jn_step_ctl *ctl, jn_model_ctl *model, cudaStream_t s);
 
 /* reduce.cu --------------------------------------------------------------------------- */
-/* The step's sums live at sums[slot * M + m], slot = ctl->slot (0 without ctl). */
+/* The step's sums live at sums[k * M + m], k = ctl->k (0 without ctl). */
 /* Zeroes them before a step. */
 int jn_k_zero_sums(jn_step_sums *sums, const jn_step_ctl *ctl, int models, cudaStream_t s);
 /* field `which` (0 loss, 1 penalty, 2 errors) += scale * sum of values[m][0 .. n), summed in
  * a fixed order (one block per model, a tree within it): deterministic. */
 int jn_k_sum_into(const double *values, int n, int models, int which, double scale, jn_step_sums *sums,
                   const jn_step_ctl *ctl, cudaStream_t s);
-/* Sets the step control to (step, batch), slot 0, not diverged. */
-int jn_k_set_ctl(jn_step_ctl *ctl, uint64_t step, int64_t batch, cudaStream_t s);
-/* After a step's update: a non-finite sum sets ctl->diverged; unless diverged, step++,
- * batch++, slot++. */
-int jn_k_advance(jn_step_ctl *ctl, const jn_step_sums *sums, int models, cudaStream_t s);
+/* Sets the step control to a chunk starting at `batch` (k = 0). */
+int jn_k_set_ctl(jn_step_ctl *ctl, int64_t batch, cudaStream_t s);
+/* After a step: k++ (each model's divergence is the update's business). */
+int jn_k_advance(jn_step_ctl *ctl, cudaStream_t s);
 
 /* evaluate.cu ------------------------------------------------------------------------- */
-/* row_error[m][i] = argmax(logits[m] row i) != y[m][i] (first maximum on ties). */
+/* row_error[m][i] = argmax(logits[m] row i) != y[i] (first maximum on ties); the labels are
+ * one copy for every model (an evaluation set). */
 int jn_k_argmax_errors(const float *logits, const int32_t *y, int rows, int classes, int models,
                        double *row_error, cudaStream_t s);
 

@@ -1,7 +1,10 @@
 /* The update over all parameters of all models in one launch (mirrors src/cpu/optimizer.c):
  * momentum, weight decay (weights only, found from the layer spans) and the step, fused so
- * that each parameter, gradient and velocity is read and written once. A step whose loss
- * or penalty is not finite is not applied (the trainer then reports the divergence). */
+ * that each parameter, gradient and velocity is read and written once; and, fused with it, each
+ * model's divergence check, so that a lock-step group needs no other kernel to stop one model:
+ * a model whose step has a non-finite loss or penalty is not updated and records where it
+ * stopped (the trainer then reports the divergence), while the others go on. A frozen model
+ * (inactive, or stopped) costs one read of its control per block. */
 #include "common.cuh"
 #include "jacnoise/elementwise.h"
 
@@ -9,13 +12,21 @@
 
 __global__ void sgd_update_kernel(float *params, const float *grad, float *velocity, size_t n_params,
                                   const jn_hparams *hp, jn_weight_spans spans, const jn_step_sums *sums,
-                                  const jn_step_ctl *ctl, int models)
+                                  const jn_step_ctl *ctl, jn_model_ctl *model, int models)
 {
     const size_t m = blockIdx.z;
     if (ctl) {
-        const jn_step_sums *own = &sums[ctl->slot * models + m];
-        if (ctl->diverged || !isfinite(own->loss) || !isfinite(own->penalty))
+        jn_model_ctl *own = &model[m];
+        if (jn_frozen(own))
             return;
+        const jn_step_sums *step = &sums[ctl->k * models + m];
+        if (!isfinite(step->loss) || !isfinite(step->penalty)) {
+            /* Every block of the model finds the same and writes the same value; a block that
+             * reads it already written skips the update too, as it would from the sums. */
+            if (threadIdx.x == 0)
+                own->stopped_at = (int32_t)ctl->k;
+            return;
+        }
     }
     const float lr = hp[m].lr, mu = hp[m].momentum, wd = hp[m].weight_decay;
     params += m * n_params;
@@ -33,9 +44,10 @@ __global__ void sgd_update_kernel(float *params, const float *grad, float *veloc
 
 extern "C" int jn_k_sgd_update(float *params, const float *grad, float *velocity, size_t n_params, int models,
                                const jn_hparams *hp, jn_weight_spans spans, const jn_step_sums *sums,
-                               const jn_step_ctl *ctl, cudaStream_t s)
+                               const jn_step_ctl *ctl, jn_model_ctl *model, cudaStream_t s)
 {
     dim3 grid(jn_blocks(n_params), 1, models);
-    sgd_update_kernel<<<grid, JN_THREADS, 0, s>>>(params, grad, velocity, n_params, hp, spans, sums, ctl, models);
+    sgd_update_kernel<<<grid, JN_THREADS, 0, s>>>(params, grad, velocity, n_params, hp, spans, sums, ctl, model,
+                                                  models);
     JN_LAUNCHED();
 }

@@ -1,5 +1,6 @@
 /* Deterministic reductions of per-row values into a step's sums, and the step control that
- * lets one captured CUDA graph run every step. No atomics anywhere: a block per model sums
+ * lets one captured CUDA graph run every step (each model's own control is jn_model_ctl: the
+ * update stops a diverging model, so the shared control only counts steps). No atomics anywhere: a block per model sums
  * in a fixed tree order, so the same inputs give the same bits run after run. */
 #include "common.cuh"
 
@@ -7,7 +8,7 @@
 
 __device__ static inline jn_step_sums *slot_sums(jn_step_sums *sums, const jn_step_ctl *ctl, int models, int m)
 {
-    return &sums[(ctl ? ctl->slot : 0) * models + m];
+    return &sums[(ctl ? ctl->k : 0) * models + m];
 }
 
 __global__ void zero_sums_kernel(jn_step_sums *sums, const jn_step_ctl *ctl, int models)
@@ -45,35 +46,23 @@ extern "C" int jn_k_sum_into(const double *values, int n, int models, int which,
     JN_LAUNCHED();
 }
 
-__global__ void set_ctl_kernel(jn_step_ctl *ctl, uint64_t step, int64_t batch)
+__global__ void set_ctl_kernel(jn_step_ctl *ctl, int64_t batch)
 {
-    *ctl = jn_step_ctl{step, batch, 0, 0, 0};
+    *ctl = jn_step_ctl{batch, 0};
 }
 
 /* The values travel as kernel arguments, which the launch copies: no host buffer has to
  * outlive the call, as one given to cudaMemcpyAsync would until the copy runs. */
-extern "C" int jn_k_set_ctl(jn_step_ctl *ctl, uint64_t step, int64_t batch, cudaStream_t s)
+extern "C" int jn_k_set_ctl(jn_step_ctl *ctl, int64_t batch, cudaStream_t s)
 {
-    set_ctl_kernel<<<1, 1, 0, s>>>(ctl, step, batch);
+    set_ctl_kernel<<<1, 1, 0, s>>>(ctl, batch);
     JN_LAUNCHED();
 }
 
-__global__ void advance_kernel(jn_step_ctl *ctl, const jn_step_sums *sums, int models)
-{
-    for (int m = 0; m < models; m++) {
-        const jn_step_sums *own = &sums[ctl->slot * models + m];
-        if (!isfinite(own->loss) || !isfinite(own->penalty))
-            ctl->diverged = 1;
-    }
-    if (!ctl->diverged) {
-        ctl->step++;
-        ctl->batch++;
-        ctl->slot++;
-    }
-}
+__global__ void advance_kernel(jn_step_ctl *ctl) { ctl->k++; }
 
-extern "C" int jn_k_advance(jn_step_ctl *ctl, const jn_step_sums *sums, int models, cudaStream_t s)
+extern "C" int jn_k_advance(jn_step_ctl *ctl, cudaStream_t s)
 {
-    advance_kernel<<<1, 1, 0, s>>>(ctl, sums, models);
+    advance_kernel<<<1, 1, 0, s>>>(ctl);
     JN_LAUNCHED();
 }

@@ -1,7 +1,9 @@
 /* A step's inputs on the device (mirrors src/cpu/step_inputs.c). The training set lives on
  * the GPU (as bytes when it came from bytes, scaled here); the epoch's shuffle is a sort of
  * Philox keys; one kernel gathers the batch rows of the permutation and draws the step's
- * Gaussian noise with cuRAND's Philox4_32_10, so no batch or noise ever crosses PCIe. */
+ * Gaussian noise with cuRAND's Philox4_32_10, so no batch or noise ever crosses PCIe. Each model
+ * of a lock-step group has its own permutation and draws its own noise from its (seed, step);
+ * evaluation gathers rows in order, once for all models. */
 #include "common.cuh"
 #include "jacnoise/rng.h"
 
@@ -37,60 +39,81 @@ extern "C" int jn_k_shuffle(uint64_t seed, int epoch, int n, uint32_t *keys, uin
     return (int)cub::DeviceRadixSort::SortPairs(temp, temp_bytes, keys, sorted_keys, index, perm, n, 0, 32, s);
 }
 
-/* Four standard normals from element e4 .. e4+3 of (seed, stream, model, step). */
-__device__ static inline float4 normals4(uint64_t seed, int stream, int model, uint64_t step, size_t e4)
+/* Four standard normals from element e4 .. e4+3 of (seed, stream, step): a model's noise
+ * depends on its own seed and step only, never on the slot it trains in. */
+__device__ static inline float4 normals4(uint64_t seed, int stream, uint64_t step, size_t e4)
 {
     curandStatePhilox4_32_10_t state;
-    const uint64_t subsequence = ((uint64_t)stream << 56) ^ ((uint64_t)model << 44) ^ step;
+    const uint64_t subsequence = ((uint64_t)stream << 56) ^ step;
     curand_init(seed, subsequence, e4, &state);
     return curand_normal4(&state);
 }
 
-/* Fills out[0 .. n) of model m with normals, 4 per thread. */
-__device__ static inline void fill_normals(float *out, size_t n, uint64_t seed, int stream, int model, uint64_t step)
+/* Fills out[0 .. n) with normals, 4 per thread. */
+__device__ static inline void fill_normals(float *out, size_t n, uint64_t seed, int stream, uint64_t step)
 {
     for (size_t e4 = 4 * (blockIdx.x * (size_t)blockDim.x + threadIdx.x); e4 < n;
          e4 += 4 * (size_t)gridDim.x * blockDim.x) {
-        float4 z = normals4(seed, stream, model, step, e4);
+        float4 z = normals4(seed, stream, step, e4);
         const float v[4] = {z.x, z.y, z.z, z.w};
         for (int k = 0; k < 4 && e4 + k < n; k++)
             out[e4 + k] = v[k];
     }
 }
 
+/* Feature k of an example of the resident set. */
+__device__ static inline float feature(const uint8_t *bytes, const float *floats, int d, size_t example, size_t k)
+{
+    return bytes ? bytes[example * d + k] / 255.0f : floats[example * d + k];
+}
+
 __global__ void gather_noise_kernel(const uint8_t *bytes, const float *floats, int d, const uint32_t *perm,
-                                    int batch_size, int rows, const jn_step_ctl *ctl, uint64_t seed, float *x,
-                                    int32_t *y, const int32_t *labels, float *xi, float *eps, int copies, float *v,
-                                    int tangents)
+                                    size_t perm_stride, int batch_size, int rows, const jn_step_ctl *ctl,
+                                    const jn_model_ctl *model, float *x, int32_t *y, const int32_t *labels, float *xi,
+                                    float *eps, int copies, float *v, int tangents)
 {
     const int m = blockIdx.z;
+    const jn_model_ctl *own = &model[m];
+    if (jn_frozen(own))
+        return;  /* nothing of this step reaches its parameters */
     const size_t per_copy = (size_t)rows * d;
-    const uint64_t step = ctl->step;
-    const uint32_t *rows_of_batch = perm + (size_t)ctl->batch * batch_size;
+    const uint64_t step = own->step + (uint64_t)ctl->k;
+    const uint32_t *rows_of_batch = perm + m * perm_stride + (size_t)(ctl->batch + ctl->k) * batch_size;
     x += m * per_copy;
-    JN_FOR(e, per_copy)
-    {
-        size_t example = rows_of_batch[e / d], k = e % d;
-        x[e] = bytes ? bytes[example * d + k] / 255.0f : floats[example * d + k];
-    }
+    JN_FOR(e, per_copy) x[e] = feature(bytes, floats, d, rows_of_batch[e / d], e % d);
     JN_FOR(i, (size_t)rows) y[m * rows + i] = labels[rows_of_batch[i]];
     if (xi)
-        fill_normals(xi + m * per_copy, per_copy, seed, JN_STREAM_INPUT_NOISE, m, step);
+        fill_normals(xi + m * per_copy, per_copy, own->seed, JN_STREAM_INPUT_NOISE, step);
     if (eps)
-        fill_normals(eps + m * copies * per_copy, copies * per_copy, seed, JN_STREAM_JAC_NOISE, m, step);
+        fill_normals(eps + m * copies * per_copy, copies * per_copy, own->seed, JN_STREAM_JAC_NOISE, step);
     if (v)
-        fill_normals(v + m * (size_t)copies * tangents * per_copy, (size_t)copies * tangents * per_copy, seed,
-                     JN_STREAM_TANGENT, m, step);
+        fill_normals(v + m * (size_t)copies * tangents * per_copy, (size_t)copies * tangents * per_copy, own->seed,
+                     JN_STREAM_TANGENT, step);
 }
 
 extern "C" int jn_k_gather_noise(const uint8_t *bytes, const float *floats, const int32_t *labels, int d,
-                                 const uint32_t *perm, int batch_size, int rows, const jn_step_ctl *ctl,
-                                 uint64_t seed, int models, float *x, int32_t *y, float *xi, float *eps, int copies,
-                                 float *v, int tangents, cudaStream_t s)
+                                 const uint32_t *perm, size_t perm_stride, int batch_size, int rows,
+                                 const jn_step_ctl *ctl, const jn_model_ctl *model, int models, float *x, int32_t *y,
+                                 float *xi, float *eps, int copies, float *v, int tangents, cudaStream_t s)
 {
     size_t most = (size_t)rows * d * (v ? (size_t)copies * tangents : 1);
     dim3 grid(jn_blocks(most / 4 + 1), 1, models);
-    gather_noise_kernel<<<grid, JN_THREADS, 0, s>>>(bytes, floats, d, perm, batch_size, rows, ctl, seed, x, y,
-                                                    labels, xi, eps, copies, v, tangents);
+    gather_noise_kernel<<<grid, JN_THREADS, 0, s>>>(bytes, floats, d, perm, perm_stride, batch_size, rows, ctl, model,
+                                                    x, y, labels, xi, eps, copies, v, tangents);
+    JN_LAUNCHED();
+}
+
+__global__ void gather_rows_kernel(const uint8_t *bytes, const float *floats, const int32_t *labels, int d,
+                                   long first, int rows, float *x, int32_t *y)
+{
+    const size_t count = (size_t)rows * d;
+    JN_FOR(e, count) x[e] = feature(bytes, floats, d, first + e / d, e % d);
+    JN_FOR(i, (size_t)rows) y[i] = labels[first + i];
+}
+
+extern "C" int jn_k_gather_rows(const uint8_t *bytes, const float *floats, const int32_t *labels, int d, long first,
+                                int rows, float *x, int32_t *y, cudaStream_t s)
+{
+    gather_rows_kernel<<<jn_blocks((size_t)rows * d), JN_THREADS, 0, s>>>(bytes, floats, labels, d, first, rows, x, y);
     JN_LAUNCHED();
 }

@@ -3,6 +3,7 @@
 #ifndef JACNOISE_TEST_CHECK_H
 #define JACNOISE_TEST_CHECK_H
 
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 
@@ -32,6 +33,18 @@ static int check_count;
     } while (0)
 
 #define CHECK_SKIP 77
+
+/* |a - b| / |b| over n floats (2-norms; |a - b| alone when b is all zero). */
+static inline double check_rel_diff(const float *a, const float *b, size_t n)
+{
+    double num = 0, den = 0;
+    for (size_t i = 0; i < n; i++) {
+        double d = (double)a[i] - b[i];
+        num += d * d;
+        den += (double)b[i] * b[i];
+    }
+    return den > 0 ? sqrt(num / den) : sqrt(num);
+}
 
 static inline int check_exit(void)
 {

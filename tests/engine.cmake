@@ -15,7 +15,10 @@ jn_py_test(test_reliability test_reliability.py LABELS reliability TIMEOUT 900)
 if(JACNOISE_WITH_CUDA)
   # GPU tests: skipped (77) where no CUDA device is visible.
   jn_c_test(test_cuda_step SOURCES test_cuda_step.c LABELS gpu)
+  jn_c_test(test_cuda_lockstep SOURCES test_cuda_lockstep.c LABELS gpu)
   jn_py_test(test_cuda test_cuda.py LABELS gpu TIMEOUT 900)
+  # sweep --device cuda: lock-step groups end as the same configurations trained alone.
+  jn_py_test(test_cuda_sweep test_cuda_sweep.py LABELS gpu TIMEOUT 1800)
   # The error paths under faults injected by the CUDA emulator (skipped on a real GPU).
   jn_py_test(test_cuda_faults test_cuda_faults.py LABELS gpu TIMEOUT 900)
 endif()

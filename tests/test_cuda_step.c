@@ -19,17 +19,6 @@
 
 #define CUDA_REQUIRE(call) REQUIRE((call) == cudaSuccess, "%s", #call)
 
-static double rel_diff(const float *a, const float *b, size_t n)
-{
-    double num = 0, den = 0;
-    for (size_t i = 0; i < n; i++) {
-        double d = (double)a[i] - b[i];
-        num += d * d;
-        den += (double)b[i] * b[i];
-    }
-    return den > 0 ? sqrt(num / den) : sqrt(num);
-}
-
 static float *to_device(const void *host, size_t bytes)
 {
     void *d = NULL;
@@ -97,7 +86,7 @@ static void check_case(jn_cuda_ctx *ctx, const char *label, int d, const int *hi
     jn_step_sums sums;
     CUDA_REQUIRE(cudaMemcpy(ggrad, dgrad, P * sizeof(float), cudaMemcpyDeviceToHost));
     CUDA_REQUIRE(cudaMemcpy(&sums, dsums, sizeof sums, cudaMemcpyDeviceToHost));
-    REQUIRE(jn_cuda_sgd_update(gws, dparams, dgrad, dvel, dsums, NULL) == 0, "update: %s", jn_last_error());
+    REQUIRE(jn_cuda_sgd_update(gws, dparams, dgrad, dvel, dsums, NULL, NULL) == 0, "update: %s", jn_last_error());
     CUDA_REQUIRE(cudaMemcpy(gparams, dparams, P * sizeof(float), cudaMemcpyDeviceToHost));
 
     double loss_rel = fabs(sums.loss / B - terms.loss) / fabs(terms.loss);
@@ -105,14 +94,14 @@ static void check_case(jn_cuda_ctx *ctx, const char *label, int d, const int *hi
     double worst = 0;
     int worst_layer = 0;
     for (int l = 1; l <= m.n_layers; l++) {
-        double e = rel_diff(ggrad + m.w_offset[l], cgrad + m.w_offset[l], (size_t)m.sizes[l] * m.sizes[l - 1]);
-        double eb = rel_diff(ggrad + m.b_offset[l], cgrad + m.b_offset[l], (size_t)m.sizes[l]);
+        double e = check_rel_diff(ggrad + m.w_offset[l], cgrad + m.w_offset[l], (size_t)m.sizes[l] * m.sizes[l - 1]);
+        double eb = check_rel_diff(ggrad + m.b_offset[l], cgrad + m.b_offset[l], (size_t)m.sizes[l]);
         if (fmax(e, eb) > worst) {
             worst = fmax(e, eb);
             worst_layer = l;
         }
     }
-    double upd = rel_diff(gparams, cparams, P);
+    double upd = check_rel_diff(gparams, cparams, P);
     printf("%-34s loss %.1e penalty %.1e grad %.1e (layer %d) update %.1e errors %.0f/%d\n", label, loss_rel, pen_rel,
            worst, worst_layer, upd, sums.errors, terms.errors);
     CHECK(loss_rel < 1e-4, "%s: loss %.9g vs cpu %.9g", label, sums.loss / B, terms.loss);

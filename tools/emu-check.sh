@@ -3,8 +3,9 @@
 # checkout (../shared/emu: the CUDA runtime, kernels, cuBLAS, cuRAND, CUB and NVTX emulated on
 # the CPU under AddressSanitizer and UBSan) and runs the GPU-labelled tests, `jacnoise check`
 # on 30 configurations (fp32) and 8 more in TF32, byte-identical determinism, emulator
-# variants that must not change a result, and a short `train --device cuda` with `eval`. Any
-# failure or any emulator finding fails it. CI runs it on every commit (.ci/run); a developer
+# variants that must not change a result, a short `train --device cuda` with `eval`, the
+# lock-step test under the race check, and the sweep benchmark at --small. Any failure or any
+# emulator finding fails it. CI runs it on every commit (.ci/run); a developer
 # runs the same:
 #
 #   tools/emu-check.sh [BUILD_DIR [RESULTS_DIR]]      (defaults: build-emu, emu-results)
@@ -63,7 +64,8 @@ step() {
 
 total_start=$(date +%s)
 say "# emu-check of $(git rev-parse --short HEAD 2>/dev/null || echo '?') against $EMU, $(date -u +%Y-%m-%dT%H:%MZ)"
-if ! "$EMU/build.sh" . "$BUILD" >"$RES/build.log" 2>&1; then
+# EMU_PROBES_DIR: the benchmarks are built too (bench/*.c, each its own program).
+if ! EMU_PROBES_DIR=$(pwd)/bench "$EMU/build.sh" . "$BUILD" >"$RES/build.log" 2>&1; then
     say "emu-check: FAILED: the CUDA engine does not build against the emulator"
     tail -n 30 "$RES/build.log"
     exit 1
@@ -84,6 +86,10 @@ while read -r line; do
         ;;
     esac
 done <"$BUILD/build.env"
+
+# The lock-step sweep benchmark at a size the emulator runs: it must build, run and print its
+# tables (the timings here are the emulator's, not a GPU's).
+step bench_cuda_sweep_small "$BIN/bench_cuda_sweep" --small
 
 # jacnoise check: the paper's rows, every target and estimator, copies, the squared loss,
 # three hidden layers, batches of 1 and 7, an epoch boundary, MNIST and MNIST-binary, and from
@@ -166,6 +172,8 @@ for v in order_shuffle:EMU_ORDER=shuffle fill_zero:EMU_FILL=zero strict_async_h2
 done
 step racecheck_check_NJ_output env EMU_RACECHECK=1 "$J" check --data usps --hidden 32,16 --batch 20 --lr 0.05 \
     --steps 2 $NJ --jac-target output --input-noise 0.1
+# M models in one launch: no kernel may depend on the order of the models' blocks.
+step racecheck_lockstep env EMU_RACECHECK=1 "$BIN/test_cuda_lockstep"
 step racecheck_train_graph env EMU_RACECHECK=1 "$J" train --device cuda --data usps --train-limit 400 --valid 100 \
     --hidden 32,16 --epochs 1 --batch 50 --lr 0.05 --progress never $NJ --jac-target output --out "$RES/train_race"
 

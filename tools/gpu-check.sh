@@ -5,9 +5,10 @@
 # lacks them, builds with CMake, and runs, each step under its own time limit and all within
 # 8 minutes: the GPU tests (the CUDA step against the CPU on edge shapes, `jacnoise check` for
 # the paper's rows, determinism, resume across backends, divergence, a short MNIST run), a
-# TF32 check, the step benchmark against its cuBLAS floor, compute-sanitizer's memcheck,
-# racecheck and initcheck, and an Nsight Systems profile when nsys is there. Logs go to $OUT
-# (default gpu-check-out), every number to $OUT/summary.txt.
+# TF32 check, the step benchmark against its cuBLAS floor, the lock-step sweep benchmark and a
+# 64-model sweep, compute-sanitizer's memcheck, racecheck and initcheck, and an Nsight Systems
+# profile when nsys is there. Logs go to $OUT (default gpu-check-out), every number to
+# $OUT/summary.txt.
 #
 #   OUT=/some/folder tools/gpu-check.sh [--dry-run]
 #
@@ -123,7 +124,7 @@ ldd build-gpu/jacnoise 2>/dev/null | grep -E "openblas|libz\.|cublas|cudart" | s
 # cross-checks' numbers into the summary.
 step gpu_tests 240 ctest --test-dir build-gpu -L gpu --output-on-failure -V
 if [ -f "$out/gpu_tests.log" ]; then
-    grep -E "^[0-9]+: (check |permutation|.*parameters vs|divergence|GPU MNIST|.*B=[0-9]+, |FAIL|[0-9]+ checks|.*skipped)" \
+    grep -E "^[0-9]+: (check |permutation|.*parameters vs|divergence|GPU MNIST|.*B=[0-9]+, |FAIL|[0-9]+ checks|.*skipped|device memory of|slot [0-9]+:|--models|.*parameters differ)" \
         "$out/gpu_tests.log" | sed 's/^[0-9]*: /  /' >>"$summary"
     grep -E "tests passed|tests failed|\*\*\*|Passed|Failed|Not Run" "$out/gpu_tests.log" | grep -E "^ *[0-9]+/|tests" |
         sed 's/^/  /' >>"$summary"
@@ -135,6 +136,36 @@ gpu_step check_tf32 60 $J check --precision tf32 $MNIST_NJ
 
 gpu_step bench_cuda 120 ./build-gpu/bench/bench_cuda_step --reps 100
 [ -f "$out/bench_cuda.log" ] && sed 's/^/  /' "$out/bench_cuda.log" >>"$summary"
+
+# Many models per GPU: lock-step groups of M = 1, 64, 256 against their GEMM floor, fp32 and
+# TF32, and the device memory per model; then a real 64-model sweep (one epoch of MNIST at
+# 784-1000-1000-10, a 4 x 4 grid of the penalty's weight and noise, 4 seeds) in one group. Its
+# run folders (two checkpoints of 21.6 MB per model) stay out of $out: only results.csv comes back.
+gpu_step bench_cuda_sweep 150 ./build-gpu/bench/bench_cuda_sweep --reps 50
+[ -f "$out/bench_cuda_sweep.log" ] && sed 's/^/  /' "$out/bench_cuda_sweep.log" >>"$summary"
+sweep_dir=${TMPDIR:-/tmp}/jacnoise-gpu-check-sweep64
+rm -rf "$sweep_dir"
+mkdir -p "$sweep_dir"
+cat >"$sweep_dir/spec" <<'SPEC'
+data = mnist
+hidden = "1000,1000"
+batch = 100
+epochs = 1
+lr = 0.05
+jac-target = output
+jac-lambda = [0.01, 0.03, 0.1, 0.3]
+jac-noise = [0.1, 0.2, 0.3, 0.5]
+seeds = 4
+SPEC
+if gpu_step sweep64 120 $J sweep --spec "$sweep_dir/spec" --out "$sweep_dir/out" --device cuda --models 64 \
+    --progress never; then
+    # 64 models x 500 steps of one epoch, with loading, evaluation and checkpoints.
+    seconds=$(sed -n 's/^sweep64: exit 0 in \([0-9]*\)s.*/\1/p' "$summary" | tail -n 1)
+    say "  sweep64: 32000 model-steps in ${seconds}s wall (all in: data, evaluation, checkpoints)"
+    cp "$sweep_dir/out/results.csv" "$out/sweep64_results.csv"
+    $J sweep status "$sweep_dir/out" 2>&1 | head -n 8 | sed 's/^/  /' >>"$summary"
+fi
+rm -rf "$sweep_dir"
 
 # compute-sanitizer on a short check (every kernel, both sides) and a short graph-replayed run.
 SMALL="--data usps --hidden 64,32 --batch 50 --lr 0.05 --jac-lambda 0.1 --jac-noise 0.3 --jac-target output --input-noise 0.1"

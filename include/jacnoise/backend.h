@@ -98,13 +98,16 @@ jn_backend *jn_backend_create(jn_device device, const jn_model *m, const jn_obje
 
 /* The default number of slots (sweep --models): how many models of this shape fit in
  * budget_bytes on `device` beside what the slots share (data, workspace), at least 1 and at
- * most the backend's cap (CPU: 8, since a CPU group only saves set-up, not time; CUDA: 1 until
- * the lock-step engine lands). The budget is the caller's (jn_backend_memory_budget). */
+ * most the backend's cap (CPU: 8, since a CPU group only saves set-up, not time; CUDA: 4096,
+ * and no more than the host's share of memory holds the jobs' parameters, velocity and best
+ * parameters: a quarter of physical memory). The budget is the caller's
+ * (jn_backend_memory_budget). */
 long jn_backend_max_models(jn_device device, const jn_model *m, const jn_objective *obj,
                            const jn_backend_setup *setup, const jn_dataset *train, double budget_bytes);
 
-/* The memory a process may give its models: a quarter of the machine's physical memory,
- * shared by `workers` processes (CPU). CUDA: 0 until the lock-step engine defines its own. */
+/* The memory a process may give its models, shared by `workers` processes: CPU, a quarter of
+ * the machine's physical memory; CUDA, 90% of the GPU's free memory (the rest holds the CUDA
+ * context, the evaluation sets and cuBLAS's own needs). */
 double jn_backend_memory_budget(jn_device device, int workers);
 
 /* Whether hp fits a backend whose objective is obj (penalty on exactly when obj's is, each
@@ -119,9 +122,14 @@ jn_backend *jn_cpu_backend_create(const jn_model *m, const jn_objective *obj,
 jn_backend *jn_cuda_backend_create(const jn_model *m, const jn_objective *obj,
                                    const jn_backend_setup *setup, const jn_dataset *train);
 
-/* Bytes one more slot costs on each backend, and what the slots share. */
+/* Bytes one more slot costs on the CPU backend, and what the slots share. */
 void jn_cpu_backend_memory(const jn_model *m, const jn_objective *obj, const jn_backend_setup *setup,
                            const jn_dataset *train, double *per_model, double *shared);
+/* The device bytes a CUDA backend of setup->models slots allocates (jn_cuda_backend_bytes in
+ * cuda.h, by kind); the free bytes of the GPU a backend would use. 0 without CUDA. */
+double jn_cuda_backend_memory(const jn_model *m, const jn_objective *obj, const jn_backend_setup *setup,
+                              const jn_dataset *train);
+double jn_cuda_free_memory(void);
 
 /* BLAS threads for the CPU path (0 = leave the BLAS default); a description of the BLAS. */
 void jn_cpu_set_threads(int threads);

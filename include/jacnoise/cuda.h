@@ -1,15 +1,17 @@
 /* The CUDA engine's step functions: the same operations as cpu.h, on device memory, for M
- * models of one shape in lock-step (M = 1 today). Parameters and gradients are [M][P],
- * batches [M][rows][d], labels [M][rows], noise [M][...] as in step.h. Nothing here
- * synchronises with the host: results land in device memory (the step's sums) and the
- * caller reads them when it needs them. Every function returns 0 or -1 with the error
- * recorded (file:line, call, library message). */
+ * models of one shape in lock-step. Parameters and gradients are [M][P], batches
+ * [M][rows][d], labels [M][rows], noise [M][...] as in step.h; each model has its own
+ * hyperparameters (jn_hparams) and control (jn_model_ctl) in device arrays. Nothing here
+ * synchronises with the host unless it says so: results land in device memory (the step's
+ * sums) and the caller reads them when it needs them. Every function returns 0 or -1 with
+ * the error recorded (file:line, call, library message). */
 #ifndef JACNOISE_CUDA_H
 #define JACNOISE_CUDA_H
 
 #include <cublas_v2.h>
 #include <cuda_runtime.h>
 
+#include "jacnoise/backend.h"
 #include "jacnoise/data.h"
 #include "jacnoise/model.h"
 #include "jacnoise/objective.h"
@@ -24,23 +26,51 @@ typedef struct {
     void *blas_workspace;   /* given to cuBLAS so that graph capture never allocates */
 } jn_cuda_ctx;
 
+/* The device memory cuBLAS gets from the context (so that graph capture never allocates). */
+#define JN_CUDA_BLAS_WORKSPACE_BYTES ((size_t)32 << 20)
+
 /* Opens device 0 (or $CUDA_VISIBLE_DEVICES' first); tf32 lets cuBLAS use TF32 tensor cores. */
 int jn_cuda_ctx_open(jn_cuda_ctx *ctx, int tf32);
 void jn_cuda_ctx_close(jn_cuda_ctx *ctx);
 
 typedef struct jn_cuda_ws jn_cuda_ws;
 
-/* Device scratch for steps of up to max_rows examples of `models` models. */
+/* Device scratch for steps of up to max_rows examples of `models` models; obj NULL: for
+ * evaluation only (the forward pass of jn_cuda_count_errors). jn_cuda_ws_bytes: the device
+ * bytes it takes. */
 jn_cuda_ws *jn_cuda_ws_new(jn_cuda_ctx *ctx, const jn_model *m, const jn_objective *obj, int max_rows, int models);
 void jn_cuda_ws_free(jn_cuda_ws *ws);
+size_t jn_cuda_ws_bytes(const jn_model *m, const jn_objective *obj, int max_rows, int models);
 
-/* The models' hyperparameters (host array of `models`), copied to the device. */
+/* The models' hyperparameters (host array of `models`), copied to the device before the call
+ * returns (hp may change at once). */
 int jn_cuda_ws_set_hparams(jn_cuda_ws *ws, const jn_hparams *hp);
+
+/* The training state of M models on the device, and the control one captured step reads. */
+typedef struct {
+    int models, max_steps;
+    size_t n_params;
+    float *params, *velocity, *grad;   /* [M][P]; params and velocity start at zero */
+    jn_step_ctl *ctl;
+    jn_model_ctl *model;               /* [M] */
+    jn_step_sums *sums;                /* [max_steps][M]: row k = the chunk's step k */
+} jn_cuda_slots;
+
+int jn_cuda_slots_alloc(jn_cuda_slots *s, const jn_model *m, int models, int max_steps);
+void jn_cuda_slots_free(jn_cuda_slots *s);
+size_t jn_cuda_slots_bytes(const jn_model *m, int models, int max_steps);
+/* Starts a chunk at the epoch's batch `batch`: each model's control (host array [M]) copied
+ * before the call returns, k = 0. */
+int jn_cuda_slots_begin(jn_cuda_slots *s, const jn_model_ctl *model, int64_t batch, cudaStream_t stream);
+/* After `steps` steps: each model's control and the sums of the steps, into host arrays ([M]
+ * and [steps][M]), waiting for the stream. */
+int jn_cuda_slots_read(jn_cuda_slots *s, int steps, jn_model_ctl *model, jn_step_sums *sums, cudaStream_t stream);
 
 
 /* Mirrors of jn_cpu_loss_grad, jn_cpu_penalty_grad and jn_cpu_step: the sums of the step
  * (sum over rows of the loss, of R_i averaged over copies, and of the errors) are added to
- * sums[ctl->slot] (slot 0 without ctl). jn_cuda_step zeroes grad and those sums first. */
+ * each model's sums[ctl->k][m] (row 0 without ctl). jn_cuda_step zeroes grad and those sums
+ * first. */
 int jn_cuda_loss_grad(jn_cuda_ws *ws, const float *params, const jn_batch *batch, const float *xi,
                       jn_step_sums *sums, const jn_step_ctl *ctl, float *grad);
 int jn_cuda_penalty_grad(jn_cuda_ws *ws, const float *params, const jn_batch *batch, const float *eps,
@@ -48,10 +78,10 @@ int jn_cuda_penalty_grad(jn_cuda_ws *ws, const float *params, const jn_batch *ba
 int jn_cuda_step(jn_cuda_ws *ws, const float *params, const jn_batch *batch, const jn_noise *noise,
                  jn_step_sums *sums, const jn_step_ctl *ctl, float *grad);
 
-/* Mirror of jn_cpu_sgd_update for all models (not applied for a diverged step, see
- * jn_k_sgd_update). */
+/* Mirror of jn_cpu_sgd_update for all models; with ctl and model, frozen models are left
+ * alone and a model whose step diverged stops (see jn_k_sgd_update). */
 int jn_cuda_sgd_update(jn_cuda_ws *ws, float *params, const float *grad, float *velocity,
-                       const jn_step_sums *sums, const jn_step_ctl *ctl);
+                       const jn_step_sums *sums, const jn_step_ctl *ctl, jn_model_ctl *model);
 
 /* A labelled set resident on the device: bytes when every value is k/255 (MNIST: a quarter
  * of the memory, scaled in the gather kernel), else floats. */
@@ -63,45 +93,65 @@ typedef struct {
 } jn_cuda_set;
 
 int jn_cuda_set_upload(const jn_dataset *set, jn_cuda_set *out);
+size_t jn_cuda_set_bytes(const jn_dataset *set);  /* the device bytes of its upload */
 /* *dev = a new device copy of `bytes` bytes of host memory; on failure, one message naming
  * `what`. */
 int jn_cuda_upload(void **dev, const void *host, size_t bytes, const char *what);
 void jn_cuda_set_free(jn_cuda_set *set);
 
 /* A step's inputs on the device (mirror of jn_cpu_step_inputs): the resident training set,
- * the epoch's permutation, and buffers for a batch and its noise. */
+ * each model's epoch permutation, and buffers for the models' batches and their noise. */
 typedef struct {
     jn_cuda_set train;
+    int models;
     float *x, *xi, *eps, *v;
     int32_t *y;
     int copies, tangents;
-    uint32_t *keys, *sorted_keys, *index, *perm;
+    uint32_t *perm;                      /* [M][n] */
+    uint32_t *keys, *sorted_keys, *index;
     void *sort_temp;
     size_t sort_bytes;
-    int perm_epoch;   /* -1 before the first shuffle */
+    uint64_t *perm_seed;                 /* host [M]: the (seed, epoch) each permutation is of */
+    int *perm_epoch;                     /* -1 before the first shuffle */
 } jn_cuda_step_inputs;
 
-/* Uploads the training set and allocates buffers for batches of `batch` rows and their
- * noise; x and y also hold `eval_rows` rows (the evaluation's batches, no noise; 0: none). */
+/* Uploads the training set and allocates buffers for `models` batches of `batch` rows and
+ * their noise, and the models' permutations; x and y also hold `eval_rows` rows of one copy
+ * (the evaluation's batches, no noise; 0: none). Everything starts at zero, so a slot that never
+ * trains reads valid examples. jn_cuda_step_inputs_bytes: the device bytes, by kind (the
+ * training set and the shuffle's scratch; the permutations; the batches and noise). */
 int jn_cuda_step_inputs_alloc(jn_cuda_step_inputs *in, const jn_model *m, const jn_objective *obj,
-                              const jn_dataset *train, int batch, int eval_rows);
+                              const jn_dataset *train, int batch, int models, int eval_rows);
 void jn_cuda_step_inputs_free(jn_cuda_step_inputs *in);
-/* The permutation of `epoch` (computed on the device, once per epoch). */
-int jn_cuda_step_inputs_shuffle(jn_cuda_step_inputs *in, cudaStream_t s, uint64_t seed, int epoch);
-/* Gathers batch ctl->batch (device) of the permutation and draws the noise of ctl->step:
- * batch and noise then point into `in` (graph-capturable: reads ctl on the device). */
+void jn_cuda_step_inputs_bytes(const jn_model *m, const jn_objective *obj, const jn_dataset *train, int batch,
+                               int models, int eval_rows, size_t *shared, size_t *perms, size_t *batches);
+/* Model `slot`'s permutation of `epoch` under `seed` (computed on the device, once per epoch). */
+int jn_cuda_step_inputs_shuffle(jn_cuda_step_inputs *in, cudaStream_t s, int slot, uint64_t seed, int epoch);
+/* Gathers each model's batch ctl->batch + ctl->k of its permutation and draws the noise of its
+ * step: batch and noise then point into `in` (graph-capturable: reads the controls on the
+ * device). */
 int jn_cuda_step_inputs_fill(jn_cuda_step_inputs *in, cudaStream_t s, const jn_objective *obj, const jn_model *m,
-                             const jn_step_ctl *ctl, uint64_t seed, int rows, int batch_size, jn_batch *batch,
-                             jn_noise *noise);
+                             const jn_cuda_slots *slots, int rows, int batch_size, jn_batch *batch, jn_noise *noise);
 
-/* One whole training step, as launches on the context's stream that a CUDA graph can
- * capture: gather and noise of ctl's batch and step, jn_cuda_step, the update, and the step
- * control's advance (which stops at a diverged step). */
-int jn_cuda_train_step(jn_cuda_ws *ws, jn_cuda_step_inputs *in, uint64_t seed, int rows, int batch_size,
-                       float *params, float *grad, float *velocity, jn_step_sums *sums, jn_step_ctl *ctl);
+/* One whole training step of every model, as launches on the context's stream that a CUDA
+ * graph can capture: gather and noise of each model's batch and step, jn_cuda_step, the update
+ * (which stops a diverging model), and k++. */
+int jn_cuda_train_step(jn_cuda_ws *ws, jn_cuda_step_inputs *in, jn_cuda_slots *slots, int rows, int batch_size);
 
-/* Errors of `rows` examples x, y (device) added to sums[0].errors. */
+/* Errors of `rows` examples x, y (device; one copy, read by every model) under each model's
+ * parameters, added to sums[m].errors (row 0 of the sums). */
 int jn_cuda_count_errors(jn_cuda_ws *ws, const float *params, const float *x, const int32_t *y, int rows,
                          jn_step_sums *sums);
+
+/* The device bytes a CUDA backend (backend.h) of setup->models slots allocates when created:
+ * what the slots share (the training set, the shuffle's scratch, cuBLAS's workspace), the
+ * models' state (parameters, velocity, gradient, permutation, control, a chunk's sums) and
+ * their activations (the training and evaluation workspaces, batches and noise). The CUDA
+ * context and the evaluation sets, uploaded at the first evaluation, come on top. */
+typedef struct {
+    size_t shared, state, activations;
+} jn_cuda_memory;
+jn_cuda_memory jn_cuda_backend_bytes(const jn_model *m, const jn_objective *obj, const jn_backend_setup *setup,
+                                     const jn_dataset *train);
 
 #endif

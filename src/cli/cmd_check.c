@@ -89,9 +89,7 @@ typedef struct {
     jn_cuda_ctx ctx;
     jn_cuda_ws *ws;
     jn_cuda_step_inputs in;
-    float *params, *velocity, *grad;
-    jn_step_ctl *ctl;
-    jn_step_sums *sums;
+    jn_cuda_slots slots;  /* one model */
 } gpu_side;
 
 typedef struct {
@@ -117,14 +115,10 @@ static int run_check(const jn_config *cfg, const jn_data *data, const jn_model *
     CHECKED(jn_cuda_ctx_open(&g->ctx, cfg->tf32));
     cudaStream_t s = g->ctx.stream;
     CHECKED(!(g->ws = jn_cuda_ws_new(&g->ctx, m, obj, B, 1)));
-    CHECKED(jn_cuda_step_inputs_alloc(&g->in, m, obj, &data->train, B, 0));
-    JN_CUDA(cudaMalloc((void **)&g->params, P * sizeof(float)));
-    JN_CUDA(cudaMalloc((void **)&g->velocity, P * sizeof(float)));
-    JN_CUDA(cudaMalloc((void **)&g->grad, P * sizeof(float)));
-    JN_CUDA(cudaMalloc((void **)&g->ctl, sizeof(jn_step_ctl)));
-    JN_CUDA(cudaMalloc((void **)&g->sums, sizeof(jn_step_sums)));
-    JN_CUDA(cudaMemcpy(g->params, params0, P * sizeof(float), cudaMemcpyHostToDevice));
-    JN_CUDA(cudaMemcpy(g->velocity, velocity0, P * sizeof(float), cudaMemcpyHostToDevice));
+    CHECKED(jn_cuda_step_inputs_alloc(&g->in, m, obj, &data->train, B, 1, 0));
+    CHECKED(jn_cuda_slots_alloc(&g->slots, m, 1, 1));
+    JN_CUDA(cudaMemcpy(g->slots.params, params0, P * sizeof(float), cudaMemcpyHostToDevice));
+    JN_CUDA(cudaMemcpy(g->slots.velocity, velocity0, P * sizeof(float), cudaMemcpyHostToDevice));
     CHECKED(!(c->ws = jn_cpu_ws_new(m, obj, B)));
     CHECKED(jn_cpu_step_inputs_alloc(&c->in, m, obj, B));
     c->params = malloc(P * sizeof(float));
@@ -148,11 +142,12 @@ static int run_check(const jn_config *cfg, const jn_data *data, const jn_model *
         const int rows = (int)(data->train.n - first < B ? data->train.n - first : B);
         jn_batch gb, cb;
         jn_noise gn, cn;
+        const jn_model_ctl at = {cfg->seed, pos.global_step, 1, -1};
         CHECKED(jn_cuda_ws_set_hparams(g->ws, &hp));
-        JN_KERNEL(jn_k_set_ctl(g->ctl, pos.global_step, pos.batch, s));
-        CHECKED(jn_cuda_step_inputs_shuffle(&g->in, s, cfg->seed, pos.epoch));
-        CHECKED(jn_cuda_step_inputs_fill(&g->in, s, obj, m, g->ctl, cfg->seed, rows, B, &gb, &gn));
-        CHECKED(jn_cuda_step(g->ws, g->params, &gb, &gn, g->sums, g->ctl, g->grad));
+        CHECKED(jn_cuda_slots_begin(&g->slots, &at, pos.batch, s));
+        CHECKED(jn_cuda_step_inputs_shuffle(&g->in, s, 0, cfg->seed, pos.epoch));
+        CHECKED(jn_cuda_step_inputs_fill(&g->in, s, obj, m, &g->slots, rows, B, &gb, &gn));
+        CHECKED(jn_cuda_step(g->ws, g->slots.params, &gb, &gn, g->slots.sums, g->slots.ctl, g->slots.grad));
 
         /* The GPU's batch and noise, copied to the CPU path. */
         const jn_noise_sizes ns = jn_objective_noise_sizes(obj, m, rows);
@@ -164,8 +159,8 @@ static int run_check(const jn_config *cfg, const jn_data *data, const jn_model *
             JN_CUDA(cudaMemcpyAsync(c->in.eps, gn.eps, ns.eps * sizeof(float), cudaMemcpyDeviceToHost, s));
         if (ns.v)
             JN_CUDA(cudaMemcpyAsync(c->in.v, gn.v, ns.v * sizeof(float), cudaMemcpyDeviceToHost, s));
-        JN_CUDA(cudaMemcpyAsync(&c->gpu_sums, g->sums, sizeof c->gpu_sums, cudaMemcpyDeviceToHost, s));
-        JN_CUDA(cudaMemcpyAsync(c->gpu_copy, g->grad, P * sizeof(float), cudaMemcpyDeviceToHost, s));
+        JN_CUDA(cudaMemcpyAsync(&c->gpu_sums, g->slots.sums, sizeof c->gpu_sums, cudaMemcpyDeviceToHost, s));
+        JN_CUDA(cudaMemcpyAsync(c->gpu_copy, g->slots.grad, P * sizeof(float), cudaMemcpyDeviceToHost, s));
         JN_CUDA(cudaStreamSynchronize(s));
         const jn_step_sums sums = c->gpu_sums;
         cb = (jn_batch){c->in.x, c->in.y, rows};
@@ -181,15 +176,16 @@ static int run_check(const jn_config *cfg, const jn_data *data, const jn_model *
                step + 1, pos.epoch + 1, pos.batch + 1, sums.loss / rows, terms.loss, sums.penalty / rows, terms.penalty,
                sums.errors, terms.errors);
 
-        CHECKED(jn_cuda_sgd_update(g->ws, g->params, g->grad, g->velocity, g->sums, g->ctl));
+        CHECKED(jn_cuda_sgd_update(g->ws, g->slots.params, g->slots.grad, g->slots.velocity, g->slots.sums,
+                                   g->slots.ctl, g->slots.model));
         jn_cpu_sgd_update(m, c->params, c->grad, c->velocity, lr, cfg->momentum, obj->weight_decay);
         pos.batch++;
         pos.global_step++;
     }
     JN_CUDA(cudaStreamSynchronize(s));
-    JN_CUDA(cudaMemcpy(c->gpu_copy, g->params, P * sizeof(float), cudaMemcpyDeviceToHost));
+    JN_CUDA(cudaMemcpy(c->gpu_copy, g->slots.params, P * sizeof(float), cudaMemcpyDeviceToHost));
     compare_params(r, m, "params", c->gpu_copy, c->params);
-    JN_CUDA(cudaMemcpy(c->gpu_copy, g->velocity, P * sizeof(float), cudaMemcpyDeviceToHost));
+    JN_CUDA(cudaMemcpy(c->gpu_copy, g->slots.velocity, P * sizeof(float), cudaMemcpyDeviceToHost));
     compare_params(r, m, "velocity", c->gpu_copy, c->velocity);
     return 0;
 }
@@ -198,11 +194,7 @@ static void free_sides(gpu_side *g, cpu_side *c)
 {
     jn_cuda_ws_free(g->ws);
     jn_cuda_step_inputs_free(&g->in);
-    cudaFree(g->params);
-    cudaFree(g->velocity);
-    cudaFree(g->grad);
-    cudaFree(g->ctl);
-    cudaFree(g->sums);
+    jn_cuda_slots_free(&g->slots);
     jn_cuda_ctx_close(&g->ctx);
     jn_cpu_ws_free(c->ws);
     jn_cpu_step_inputs_free(&c->in);

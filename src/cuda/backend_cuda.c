@@ -1,7 +1,16 @@
-/* The CUDA engine behind the backend interface. The training set lives on the device; each
- * epoch's shuffle, each batch gather and all noise are made there; a whole step (gather and
- * noise, forward, penalty, backward, update, step control) is captured once in a CUDA graph
- * and replayed; the host reads the per-step sums once per chunk. */
+/* The CUDA engine behind the backend interface: M slots trained in lock-step as one batched
+ * computation. The training set lives on the device; each slot's epoch shuffle, every batch
+ * gather and all noise are made there, from the slot's own seed, epoch and step; a whole step
+ * of all M models (gather and noise, forward, penalty, backward, update with each model's
+ * divergence check, step control) is captured once in a CUDA graph and replayed; the host
+ * reads the per-step sums once per chunk. Between chunks the host writes only device arrays
+ * (each slot's hyperparameters, control, parameters and permutation), so a refill never
+ * invalidates the graph.
+ *
+ * What a slot costs while it does not train (inactive, or stopped by a divergence): its share
+ * of every strided-batched GEMM (cuBLAS runs all M; the batch count is part of the graph) and
+ * of the elementwise kernels, but no gather, no noise and no update (those skip frozen models).
+ * The trainer's refill keeps slots busy; idle slots remain only at a group's end. */
 #include "cuda/check.h"
 #include "cuda/nvtx.h"
 #include "cuda/workspace.h"
@@ -11,7 +20,7 @@
 #include <string.h>
 
 #define MAX_CHUNK 1024   /* steps per train() call: the per-step sums live on the device */
-#define EVAL_ROWS 1000   /* evaluation batch */
+#define EVAL_ROWS 1000   /* evaluation rows of all models together, at least a batch per model */
 
 typedef struct {
     jn_backend base;
@@ -19,72 +28,69 @@ typedef struct {
     jn_model model;
     jn_objective obj;
     jn_backend_setup setup;
+    int eval_rows;
     jn_cuda_ws *ws;        /* training: batches of B, the objective's buffers */
-    jn_cuda_ws *eval_ws;   /* evaluation: EVAL_ROWS rows, forward only */
+    jn_cuda_ws *eval_ws;   /* evaluation: eval_rows rows, forward only */
     jn_cuda_step_inputs in;
-    float *params, *velocity, *grad;
+    jn_cuda_slots slots;
     jn_cuda_set eval[2];   /* the validation and test sets, uploaded on first use */
     int eval_count;
-    uint32_t *identity;    /* 0, 1, 2, ...: evaluation gathers rows in order */
-    size_t identity_len;
-    jn_step_ctl *ctl;
-    jn_step_sums *sums;    /* [MAX_CHUNK] */
-    /* Host copies of ctl and sums: members, so that a queued device-to-host copy never
-     * outlives its destination, even on an error return before the synchronisation. */
-    jn_step_ctl ctl_host;
-    jn_step_sums sums_host[MAX_CHUNK];
-    jn_hparams hp;
-    uint64_t seed;         /* the model's shuffles and noise */
+    /* Host sides of the device arrays, [M] (sums [MAX_CHUNK][M]): members, so that a queued
+     * device-to-host copy never outlives its destination, even on an error return before the
+     * synchronisation. */
+    jn_hparams *hp;
+    jn_model_ctl *ctl;
+    jn_step_sums *sums;
     cudaGraphExec_t graph;
 } cuda_backend;
 
-/* One slot until the lock-step engine lands (jn_cuda_backend_create refuses more). */
-static int check_slot(int slot)
+static int check_slot(const cuda_backend *c, int slot)
 {
-    return slot == 0 ? 0 : jn_fail("cuda backend: slot %d out of range 0..0", slot);
+    if (slot < 0 || slot >= c->setup.models)
+        return jn_fail("cuda backend: slot %d out of range 0..%d", slot, c->setup.models - 1);
+    return 0;
 }
 
 static int cuda_set_hparams(jn_backend *be, int slot, const jn_model_hparams *hp)
 {
     cuda_backend *c = (cuda_backend *)be;
-    if (check_slot(slot) || jn_model_hparams_check(&c->obj, hp))
+    if (check_slot(c, slot) || jn_model_hparams_check(&c->obj, hp))
         return -1;
-    c->seed = hp->seed;
-    c->hp = (jn_hparams){c->hp.lr, (float)hp->momentum, (float)hp->weight_decay, (float)hp->input_noise,
-                         (float)hp->jac_noise, (float)hp->jac_lambda};
+    c->ctl[slot].seed = hp->seed;
+    c->hp[slot] = (jn_hparams){c->hp[slot].lr, (float)hp->momentum, (float)hp->weight_decay, (float)hp->input_noise,
+                               (float)hp->jac_noise, (float)hp->jac_lambda};
     return 0;
 }
 
 static int cuda_set_state(jn_backend *be, int slot, const float *params, const float *velocity)
 {
     cuda_backend *c = (cuda_backend *)be;
-    if (check_slot(slot))
+    if (check_slot(c, slot))
         return -1;
-    const size_t bytes = sizeof(float) * c->model.n_params;
-    JN_CUDA(cudaMemcpy(c->params, params, bytes, cudaMemcpyHostToDevice));
-    JN_CUDA(cudaMemcpy(c->velocity, velocity, bytes, cudaMemcpyHostToDevice));
+    const size_t P = c->model.n_params, bytes = sizeof(float) * P;
+    JN_CUDA(cudaMemcpy(c->slots.params + (size_t)slot * P, params, bytes, cudaMemcpyHostToDevice));
+    JN_CUDA(cudaMemcpy(c->slots.velocity + (size_t)slot * P, velocity, bytes, cudaMemcpyHostToDevice));
     return 0;
 }
 
 static int cuda_get_state(jn_backend *be, int slot, float *params, float *velocity)
 {
     cuda_backend *c = (cuda_backend *)be;
-    if (check_slot(slot))
+    if (check_slot(c, slot))
         return -1;
-    const size_t bytes = sizeof(float) * c->model.n_params;
+    const size_t P = c->model.n_params, bytes = sizeof(float) * P;
     JN_CUDA(cudaStreamSynchronize(c->ctx.stream));
-    JN_CUDA(cudaMemcpy(params, c->params, bytes, cudaMemcpyDeviceToHost));
-    JN_CUDA(cudaMemcpy(velocity, c->velocity, bytes, cudaMemcpyDeviceToHost));
+    JN_CUDA(cudaMemcpy(params, c->slots.params + (size_t)slot * P, bytes, cudaMemcpyDeviceToHost));
+    JN_CUDA(cudaMemcpy(velocity, c->slots.velocity + (size_t)slot * P, bytes, cudaMemcpyDeviceToHost));
     return 0;
 }
 
 static int launch_step(cuda_backend *c, int rows)
 {
-    return jn_cuda_train_step(c->ws, &c->in, c->seed, rows, c->setup.batch, c->params, c->grad, c->velocity,
-                              c->sums, c->ctl);
+    return jn_cuda_train_step(c->ws, &c->in, &c->slots, rows, c->setup.batch);
 }
 
-/* Captures a full-batch step once; later calls replay it. */
+/* Captures a full-batch step of all slots once; later calls replay it. */
 static int replay_step(cuda_backend *c)
 {
     if (!c->graph) {
@@ -112,101 +118,106 @@ static int batch_rows(const cuda_backend *c, long b)
     return (int)(n - first < c->setup.batch ? n - first : c->setup.batch);
 }
 
+/* Each slot's part of the chunk, in the host arrays and the device's permutations; 0 when no
+ * slot is active. */
+static int prepare_chunk(cuda_backend *c, const jn_train_chunk *chunk)
+{
+    int active = 0;
+    for (int m = 0; m < c->setup.models; m++) {
+        const jn_slot_chunk *at = &chunk->slot[m];
+        jn_model_ctl *own = &c->ctl[m];
+        own->active = at->active;
+        own->stopped_at = -1;
+        if (!at->active)
+            continue;
+        if (jn_cuda_step_inputs_shuffle(&c->in, c->ctx.stream, m, own->seed, at->epoch))
+            return -1;
+        own->step = at->global_step;
+        c->hp[m].lr = (float)at->lr;
+        active++;
+    }
+    return active;
+}
+
 static int cuda_train(jn_backend *be, const jn_train_chunk *chunk, jn_epoch_sums *sums, jn_chunk_result *res)
 {
     cuda_backend *c = (cuda_backend *)be;
     cudaStream_t s = c->ctx.stream;
-    const jn_slot_chunk *at = &chunk->slot[0];
-    if (!at->active)
-        return 0;
+    const int M = c->setup.models;
     if (chunk->n_batches > MAX_CHUNK)
         return jn_fail("cuda backend: %ld steps in one chunk, at most %d", chunk->n_batches, MAX_CHUNK);
-    if (jn_cuda_step_inputs_shuffle(&c->in, s, c->seed, at->epoch))
+    const int active = prepare_chunk(c, chunk);
+    if (active <= 0)
+        return active;
+    if (jn_cuda_ws_set_hparams(c->ws, c->hp) || jn_cuda_slots_begin(&c->slots, c->ctl, chunk->first_batch, s))
         return -1;
-    c->hp.lr = (float)at->lr;
-    if (jn_cuda_ws_set_hparams(c->ws, &c->hp))
-        return -1;
-    JN_KERNEL(jn_k_set_ctl(c->ctl, at->global_step, chunk->first_batch, s));
     for (long k = 0; k < chunk->n_batches; k++) {
         int rows = batch_rows(c, chunk->first_batch + k);
         if (rows == c->setup.batch && c->setup.cuda_graph ? replay_step(c) : launch_step(c, rows))
             return -1;
     }
-    JN_CUDA(cudaMemcpyAsync(&c->ctl_host, c->ctl, sizeof c->ctl_host, cudaMemcpyDeviceToHost, s));
-    JN_CUDA(cudaMemcpyAsync(c->sums_host, c->sums, sizeof c->sums_host[0] * (size_t)chunk->n_batches,
-                            cudaMemcpyDeviceToHost, s));
-    JN_CUDA(cudaStreamSynchronize(s));
-    res->steps_done = (long)(c->ctl_host.step - at->global_step);
-    res->diverged = c->ctl_host.diverged;
-    for (long k = 0; k < res->steps_done; k++) {
-        const jn_step_sums *step = &c->sums_host[k];
-        sums->loss += step->loss;
-        sums->penalty += step->penalty;
-        sums->errors += (long)step->errors;
-        sums->examples += batch_rows(c, chunk->first_batch + k);
-        sums->steps++;
+    if (jn_cuda_slots_read(&c->slots, (int)chunk->n_batches, c->ctl, c->sums, s))
+        return -1;
+    for (int m = 0; m < M; m++) {
+        if (!chunk->slot[m].active)
+            continue;
+        const int stopped = c->ctl[m].stopped_at;
+        res[m].diverged = stopped >= 0;
+        res[m].steps_done = stopped >= 0 ? stopped : chunk->n_batches;
+        for (long k = 0; k < res[m].steps_done; k++) {
+            const jn_step_sums *step = &c->sums[k * M + m];
+            sums[m].loss += step->loss;
+            sums[m].penalty += step->penalty;
+            sums[m].errors += (long)step->errors;
+            sums[m].examples += batch_rows(c, chunk->first_batch + k);
+            sums[m].steps++;
+        }
     }
     return 0;
 }
 
-/* The identity permutation, long enough for a set of n examples. */
-static int ensure_identity(cuda_backend *c, size_t n)
+/* The device copy of an evaluation set (the last two used are kept). */
+static jn_cuda_set *eval_set(cuda_backend *c, const jn_dataset *set)
 {
-    if (c->identity_len >= n)
-        return 0;
-    cudaFree(c->identity);
-    c->identity = NULL;
-    c->identity_len = 0;
-    uint32_t *host = malloc(n * sizeof(uint32_t));
-    if (!host)
-        return jn_fail("out of memory");
-    for (size_t i = 0; i < n; i++)
-        host[i] = (uint32_t)i;
-    int rc = jn_cuda_upload((void **)&c->identity, host, n * sizeof(uint32_t), "the evaluation's row order");
-    free(host);
-    if (rc)
-        return -1;
-    c->identity_len = n;
-    return 0;
+    for (int i = 0; i < c->eval_count; i++)
+        if (c->eval[i].host == set)
+            return &c->eval[i];
+    if (c->eval_count == 2) {
+        jn_cuda_set_free(&c->eval[0]);
+        c->eval[0] = c->eval[1];
+        c->eval_count = 1;
+    }
+    if (jn_cuda_set_upload(set, &c->eval[c->eval_count]))
+        return NULL;
+    return &c->eval[c->eval_count++];
 }
 
+/* Every slot's errors in one pass over the set: each batch is gathered once and read by all
+ * models (the forward pass's first GEMM has a model stride of 0). */
 static int cuda_count_errors(jn_backend *be, const jn_dataset *set, const unsigned char *want, long *errors)
 {
     cuda_backend *c = (cuda_backend *)be;
-    (void)want;  /* one slot */
-    if (ensure_identity(c, (size_t)set->n))
+    const jn_cuda_set *dev = eval_set(c, set);
+    if (!dev)
         return -1;
-    jn_cuda_set *dev = NULL;
-    for (int i = 0; i < c->eval_count; i++)
-        if (c->eval[i].host == set)
-            dev = &c->eval[i];
-    if (!dev) {
-        if (c->eval_count == 2) {
-            jn_cuda_set_free(&c->eval[0]);
-            c->eval[0] = c->eval[1];
-            c->eval_count = 1;
-        }
-        if (jn_cuda_set_upload(set, &c->eval[c->eval_count]))
-            return -1;
-        dev = &c->eval[c->eval_count++];
-    }
     cudaStream_t s = c->ctx.stream;
     jn_nvtx_push(JN_PHASE_EVAL);
-    int rc = JN_LAUNCH(jn_k_zero_sums(c->sums, NULL, 1, s)) || JN_LAUNCH(jn_k_set_ctl(c->ctl, 0, 0, s));
-    /* Batch k gathers rows k * EVAL_ROWS ... of the identity: the same ctl (batch 0) with the
-     * permutation offset, so nothing goes from the host to the device per batch. */
-    for (long first = 0; first < set->n && !rc; first += EVAL_ROWS) {
-        int rows = (int)(set->n - first < EVAL_ROWS ? set->n - first : EVAL_ROWS);
-        rc = JN_LAUNCH(jn_k_gather_noise(dev->bytes, dev->floats, dev->labels, set->d, c->identity + first, EVAL_ROWS,
-                                         rows, c->ctl, 0, 1, c->in.x, c->in.y, NULL, NULL, 0, NULL, 0, s)) ||
-             jn_cuda_count_errors(c->eval_ws, c->params, c->in.x, c->in.y, rows, c->sums);
+    int rc = JN_LAUNCH(jn_k_zero_sums(c->slots.sums, NULL, c->setup.models, s));
+    for (long first = 0; first < set->n && !rc; first += c->eval_rows) {
+        int rows = (int)(set->n - first < c->eval_rows ? set->n - first : c->eval_rows);
+        rc = JN_LAUNCH(jn_k_gather_rows(dev->bytes, dev->floats, dev->labels, set->d, first, rows, c->in.x, c->in.y,
+                                        s)) ||
+             jn_cuda_count_errors(c->eval_ws, c->slots.params, c->in.x, c->in.y, rows, c->slots.sums);
     }
     jn_nvtx_pop();
     if (rc)
         return -1;
-    JN_CUDA(cudaMemcpyAsync(c->sums_host, c->sums, sizeof c->sums_host[0], cudaMemcpyDeviceToHost, s));
+    JN_CUDA(cudaMemcpyAsync(c->sums, c->slots.sums, sizeof c->sums[0] * (size_t)c->setup.models,
+                            cudaMemcpyDeviceToHost, s));
     JN_CUDA(cudaStreamSynchronize(s));
-    *errors = (long)c->sums_host[0].errors;
+    for (int m = 0; m < c->setup.models; m++)
+        if (!want || want[m])
+            errors[m] = (long)c->sums[m].errors;
     return 0;
 }
 
@@ -220,12 +231,13 @@ static void cuda_destroy(jn_backend *be)
     jn_cuda_ws_free(c->ws);
     jn_cuda_ws_free(c->eval_ws);
     jn_cuda_step_inputs_free(&c->in);
+    jn_cuda_slots_free(&c->slots);
     for (int i = 0; i < c->eval_count; i++)
         jn_cuda_set_free(&c->eval[i]);
-    void *buffers[] = {c->params, c->velocity, c->grad, c->identity, c->ctl, c->sums};
-    for (size_t i = 0; i < sizeof buffers / sizeof buffers[0]; i++)
-        cudaFree(buffers[i]);
     jn_cuda_ctx_close(&c->ctx);
+    free(c->hp);
+    free(c->ctl);
+    free(c->sums);
     free(c);
 }
 
@@ -240,49 +252,63 @@ static const jn_backend_ops cuda_ops = {
     .destroy = cuda_destroy,
 };
 
-static int alloc_state(cuda_backend *c)
+/* Rows of an evaluation batch: EVAL_ROWS over all models, at least the training batch per
+ * model (fewer rows would make each batch read every model's weights for little work). */
+static int eval_rows(const jn_backend_setup *setup)
 {
-    const size_t P = c->model.n_params;
-    if (cudaMalloc((void **)&c->params, P * sizeof(float)) != cudaSuccess ||
-        cudaMalloc((void **)&c->velocity, P * sizeof(float)) != cudaSuccess ||
-        cudaMalloc((void **)&c->grad, P * sizeof(float)) != cudaSuccess ||
-        cudaMalloc((void **)&c->ctl, sizeof(jn_step_ctl)) != cudaSuccess ||
-        cudaMalloc((void **)&c->sums, MAX_CHUNK * sizeof(jn_step_sums)) != cudaSuccess) {
-        jn_cuda_forget_error();
-        size_t free_bytes = 0, total = 0;
-        cudaMemGetInfo(&free_bytes, &total);
-        return jn_fail("out of GPU memory (%.1f of %.1f GiB free) for a model of %zu parameters",
-                       free_bytes / 1073741824.0, total / 1073741824.0, P);
-    }
-    return 0;
+    const int share = EVAL_ROWS / setup->models;
+    return share > setup->batch ? share : setup->batch;
+}
+
+jn_cuda_memory jn_cuda_backend_bytes(const jn_model *m, const jn_objective *obj, const jn_backend_setup *setup,
+                                     const jn_dataset *train)
+{
+    const int M = setup->models, rows = eval_rows(setup);
+    size_t shared, perms, batches;
+    jn_cuda_step_inputs_bytes(m, obj, train, setup->batch, M, rows, &shared, &perms, &batches);
+    jn_cuda_memory b;
+    b.shared = shared + JN_CUDA_BLAS_WORKSPACE_BYTES;
+    b.state = perms + jn_cuda_slots_bytes(m, M, MAX_CHUNK);
+    b.activations = batches + jn_cuda_ws_bytes(m, obj, setup->batch, M) + jn_cuda_ws_bytes(m, NULL, rows, M);
+    return b;
+}
+
+double jn_cuda_backend_memory(const jn_model *m, const jn_objective *obj, const jn_backend_setup *setup,
+                              const jn_dataset *train)
+{
+    const jn_cuda_memory b = jn_cuda_backend_bytes(m, obj, setup, train);
+    return (double)b.shared + (double)b.state + (double)b.activations;
 }
 
 jn_backend *jn_cuda_backend_create(const jn_model *m, const jn_objective *obj, const jn_backend_setup *setup,
                                    const jn_dataset *train)
 {
-    if (setup->models != 1) {
-        jn_fail("--models %d: the CUDA backend trains one model per process until its lock-step engine lands; "
-                "use --models 1", setup->models);
-        return NULL;
-    }
     cuda_backend *c = calloc(1, sizeof *c);
-    if (!c) {
-        jn_fail("out of memory for the CUDA backend");
+    const size_t M = (size_t)setup->models;
+    if (!c || !(c->hp = calloc(M, sizeof *c->hp)) || !(c->ctl = calloc(M, sizeof *c->ctl)) ||
+        !(c->sums = calloc(M * MAX_CHUNK, sizeof *c->sums))) {
+        cuda_destroy(c ? &c->base : NULL);
+        jn_fail("out of memory for the CUDA backend's %d slots", setup->models);
         return NULL;
     }
     c->base.ops = &cuda_ops;
-    c->base.models = 1;
+    c->base.models = setup->models;
     c->model = *m;
     c->obj = *obj;
     c->setup = *setup;
-    c->hp = (jn_hparams){0.0f, 0.0f, (float)obj->weight_decay, (float)obj->input_noise, (float)obj->jac_noise,
-                         (float)obj->jac_lambda};
+    c->eval_rows = eval_rows(setup);
+    for (size_t s = 0; s < M; s++) {
+        c->hp[s] = (jn_hparams){0.0f, 0.0f, (float)obj->weight_decay, (float)obj->input_noise, (float)obj->jac_noise,
+                                (float)obj->jac_lambda};
+        c->ctl[s].stopped_at = -1;
+    }
     /* The training workspace is sized to the batch, as on the CPU (so the exact norm's tangent
      * chunks match); evaluation has its own, without the penalty's buffers. */
-    const jn_objective forward_only = {.loss = obj->loss, .jac_copies = 1, .jac_proj = 1};
-    if (jn_cuda_ctx_open(&c->ctx, setup->tf32) || !(c->ws = jn_cuda_ws_new(&c->ctx, m, obj, setup->batch, 1)) ||
-        !(c->eval_ws = jn_cuda_ws_new(&c->ctx, m, &forward_only, EVAL_ROWS, 1)) ||
-        jn_cuda_step_inputs_alloc(&c->in, m, obj, train, setup->batch, EVAL_ROWS) || alloc_state(c)) {
+    if (jn_cuda_ctx_open(&c->ctx, setup->tf32) ||
+        !(c->ws = jn_cuda_ws_new(&c->ctx, m, obj, setup->batch, setup->models)) ||
+        !(c->eval_ws = jn_cuda_ws_new(&c->ctx, m, NULL, c->eval_rows, setup->models)) ||
+        jn_cuda_step_inputs_alloc(&c->in, m, obj, train, setup->batch, setup->models, c->eval_rows) ||
+        jn_cuda_slots_alloc(&c->slots, m, setup->models, MAX_CHUNK)) {
         cuda_destroy(&c->base);
         return NULL;
     }
@@ -295,4 +321,14 @@ int jn_cuda_device_count(void)
 {
     int count = 0;
     return cudaGetDeviceCount(&count) == cudaSuccess ? count : 0;
+}
+
+double jn_cuda_free_memory(void)
+{
+    size_t free_bytes = 0, total = 0;
+    if (jn_cuda_device_count() == 0 || cudaMemGetInfo(&free_bytes, &total) != cudaSuccess) {
+        jn_cuda_forget_error();
+        return 0;
+    }
+    return (double)free_bytes;
 }

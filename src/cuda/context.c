@@ -6,7 +6,6 @@
 
 /* cuBLAS gets its workspace from us, so that capturing a step in a CUDA graph never makes it
  * allocate (its documented requirement for graph capture). */
-#define BLAS_WORKSPACE_BYTES ((size_t)32 << 20)
 
 int jn_cuda_ctx_open(jn_cuda_ctx *ctx, int tf32)
 {
@@ -22,8 +21,8 @@ int jn_cuda_ctx_open(jn_cuda_ctx *ctx, int tf32)
     JN_CUDA(cudaStreamCreate(&ctx->stream));
     JN_CUBLAS(cublasCreate(&ctx->blas));
     JN_CUBLAS(cublasSetStream(ctx->blas, ctx->stream));
-    JN_CUDA(cudaMalloc(&ctx->blas_workspace, BLAS_WORKSPACE_BYTES));
-    JN_CUBLAS(cublasSetWorkspace(ctx->blas, ctx->blas_workspace, BLAS_WORKSPACE_BYTES));
+    JN_CUDA(cudaMalloc(&ctx->blas_workspace, JN_CUDA_BLAS_WORKSPACE_BYTES));
+    JN_CUBLAS(cublasSetWorkspace(ctx->blas, ctx->blas_workspace, JN_CUDA_BLAS_WORKSPACE_BYTES));
     /* Default math keeps fp32 GEMMs in fp32 (no TF32) unless asked. */
     JN_CUBLAS(cublasSetMathMode(ctx->blas, tf32 ? CUBLAS_TF32_TENSOR_OP_MATH : CUBLAS_DEFAULT_MATH));
     return 0;

@@ -1,11 +1,12 @@
 /* One training step on the GPU (mirrors src/cpu/step.c, forward.c and backward.c): the main
  * loss and its back-propagation, then the penalty (penalty.c), each adding into grad; the
- * update; evaluation of errors. Launches only: nothing waits for the device. */
+ * update; evaluation of errors (one evaluation batch for every model). Launches only: nothing
+ * waits for the device. */
 #include "cuda/check.h"
 #include "cuda/nvtx.h"
 #include "cuda/workspace.h"
 
-int jn_cuda_forward(jn_cuda_ws *ws, const float *params, int rows, int top)
+int jn_cuda_forward(jn_cuda_ws *ws, const float *params, const float *x, size_t x_stride, int rows, int top)
 {
     const jn_model *m = &ws->model;
     const size_t P = m->n_params;
@@ -13,8 +14,10 @@ int jn_cuda_forward(jn_cuda_ws *ws, const float *params, int rows, int top)
     for (int l = 1; l <= top; l++) {
         const int n_out = m->sizes[l], n_in = m->sizes[l - 1];
         const size_t out_stride = (size_t)rows * n_out;
-        if (jn_cuda_gemm_forward(&ws->gemm, ws->models, rows, n_out, n_in, ws->act[l - 1], (size_t)rows * n_in,
-                                 params + m->w_offset[l], P, ws->act[l], out_stride))
+        const float *in = l == 1 ? x : ws->act[l - 1];
+        const size_t in_stride = l == 1 ? x_stride : (size_t)rows * n_in;
+        if (jn_cuda_gemm_forward(&ws->gemm, ws->models, rows, n_out, n_in, in, in_stride, params + m->w_offset[l], P,
+                                 ws->act[l], out_stride))
             return -1;
         if (l < m->n_layers)
             JN_KERNEL(jn_k_bias_tanh(ws->act[l], params + m->b_offset[l], P, rows, n_out, out_stride, ws->models,
@@ -60,7 +63,7 @@ int jn_cuda_loss_grad(jn_cuda_ws *ws, const float *params, const jn_batch *batch
     jn_nvtx_push(JN_PHASE_FORWARD);
     int rc = JN_LAUNCH(jn_k_add_noise(batch->x, in, xi, in, ws->hp, 0, in, ws->models, ws->act[0], in, s));
     if (!rc)
-        rc = jn_cuda_forward(ws, params, B, L);
+        rc = jn_cuda_forward(ws, params, ws->act[0], in, B, L);
     jn_nvtx_pop();
     if (rc)
         return -1;
@@ -88,7 +91,7 @@ int jn_cuda_step(jn_cuda_ws *ws, const float *params, const jn_batch *batch, con
 }
 
 int jn_cuda_sgd_update(jn_cuda_ws *ws, float *params, const float *grad, float *velocity,
-                       const jn_step_sums *sums, const jn_step_ctl *ctl)
+                       const jn_step_sums *sums, const jn_step_ctl *ctl, jn_model_ctl *model)
 {
     const jn_model *m = &ws->model;
     jn_weight_spans spans = {.layers = m->n_layers};
@@ -98,7 +101,7 @@ int jn_cuda_sgd_update(jn_cuda_ws *ws, float *params, const float *grad, float *
     }
     jn_nvtx_push(JN_PHASE_UPDATE);
     int rc = JN_LAUNCH(jn_k_sgd_update(params, grad, velocity, m->n_params, ws->models, ws->hp, spans, sums, ctl,
-                                       ws->ctx->stream));
+                                       model, ws->ctx->stream));
     jn_nvtx_pop();
     return rc;
 }
@@ -108,25 +111,21 @@ int jn_cuda_count_errors(jn_cuda_ws *ws, const float *params, const float *x, co
 {
     const jn_model *m = &ws->model;
     cudaStream_t s = ws->ctx->stream;
-    const size_t in = (size_t)rows * m->sizes[0];
-    JN_CUDA(cudaMemcpyAsync(ws->act[0], x, sizeof(float) * in * (size_t)ws->models, cudaMemcpyDeviceToDevice, s));
-    if (jn_cuda_forward(ws, params, rows, m->n_layers))
+    if (jn_cuda_forward(ws, params, x, 0, rows, m->n_layers))
         return -1;
     JN_KERNEL(jn_k_argmax_errors(ws->act[m->n_layers], y, rows, m->sizes[m->n_layers], ws->models, ws->row_error, s));
     JN_KERNEL(jn_k_sum_into(ws->row_error, rows, ws->models, 2, 1.0, sums, NULL, s));
     return 0;
 }
 
-int jn_cuda_train_step(jn_cuda_ws *ws, jn_cuda_step_inputs *in, uint64_t seed, int rows, int batch_size,
-                       float *params, float *grad, float *velocity, jn_step_sums *sums, jn_step_ctl *ctl)
+int jn_cuda_train_step(jn_cuda_ws *ws, jn_cuda_step_inputs *in, jn_cuda_slots *slots, int rows, int batch_size)
 {
     jn_batch batch;
     jn_noise noise;
-    if (jn_cuda_step_inputs_fill(in, ws->ctx->stream, &ws->obj, &ws->model, ctl, seed, rows, batch_size, &batch,
-                                 &noise) ||
-        jn_cuda_step(ws, params, &batch, &noise, sums, ctl, grad) ||
-        jn_cuda_sgd_update(ws, params, grad, velocity, sums, ctl))
+    if (jn_cuda_step_inputs_fill(in, ws->ctx->stream, &ws->obj, &ws->model, slots, rows, batch_size, &batch, &noise) ||
+        jn_cuda_step(ws, slots->params, &batch, &noise, slots->sums, slots->ctl, slots->grad) ||
+        jn_cuda_sgd_update(ws, slots->params, slots->grad, slots->velocity, slots->sums, slots->ctl, slots->model))
         return -1;
-    JN_KERNEL(jn_k_advance(ctl, sums, ws->models, ws->ctx->stream));
+    JN_KERNEL(jn_k_advance(slots->ctl, ws->ctx->stream));
     return 0;
 }

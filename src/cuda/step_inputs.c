@@ -21,16 +21,30 @@ int jn_cuda_upload(void **dev, const void *host, size_t bytes, const char *what)
     return jn_fail("uploading %s (%zu bytes) to the GPU: %s", what, bytes, cudaGetErrorString(e));
 }
 
+/* Whether every value of the set is k/255 (MNIST): then it lives on the device as bytes. */
+static int as_bytes(const jn_dataset *set)
+{
+    const size_t n = (size_t)set->n * set->d;
+    for (size_t k = 0; k < n; k++) {
+        float scaled = rintf(set->x[k] * 255.0f);
+        if (!(scaled >= 0 && scaled <= 255 && scaled / 255.0f == set->x[k]))
+            return 0;
+    }
+    return 1;
+}
+
+size_t jn_cuda_set_bytes(const jn_dataset *set)
+{
+    const size_t n = (size_t)set->n * set->d;
+    return (as_bytes(set) ? n : sizeof(float) * n) + sizeof(int32_t) * (size_t)set->n;
+}
+
 int jn_cuda_set_upload(const jn_dataset *set, jn_cuda_set *out)
 {
     memset(out, 0, sizeof *out);
     out->host = set;
     const size_t n = (size_t)set->n * set->d;
-    int bytes = 1;
-    for (size_t k = 0; k < n && bytes; k++) {
-        float scaled = rintf(set->x[k] * 255.0f);
-        bytes = scaled >= 0 && scaled <= 255 && scaled / 255.0f == set->x[k];
-    }
+    const int bytes = as_bytes(set);
     char what[100];
     snprintf(what, sizeof what, "%s's examples as %s", set->name, bytes ? "bytes" : "floats");
     if (bytes) {
@@ -58,36 +72,83 @@ void jn_cuda_set_free(jn_cuda_set *set)
     memset(set, 0, sizeof *set);
 }
 
+enum { SHARED, PERMS, BATCHES };
+
+typedef struct {
+    void **ptr;
+    size_t bytes;
+    int kind;
+} buffer;
+
+/* The device buffers of a step's inputs (but the training set), for allocation and for the
+ * byte count alike. */
+static int input_buffers(jn_cuda_step_inputs *in, const jn_model *m, const jn_objective *obj, long n, int batch,
+                         int models, int eval_rows, buffer *out)
+{
+    const jn_noise_sizes ns = jn_objective_noise_sizes(obj, m, batch);
+    const size_t M = (size_t)models, N = (size_t)n + 1, d = (size_t)m->sizes[0];
+    const size_t rows = M * batch > (size_t)eval_rows ? M * batch : (size_t)eval_rows;
+    const buffer want[] = {
+        {(void **)&in->x, rows * d * sizeof(float), BATCHES},
+        {(void **)&in->y, rows * sizeof(int32_t), BATCHES},
+        {(void **)&in->xi, (M * ns.xi + 1) * sizeof(float), BATCHES},
+        {(void **)&in->eps, (M * ns.eps + 1) * sizeof(float), BATCHES},
+        {(void **)&in->v, (M * ns.v + 1) * sizeof(float), BATCHES},
+        {(void **)&in->perm, M * N * sizeof(uint32_t), PERMS},
+        {(void **)&in->keys, N * sizeof(uint32_t), SHARED},
+        {(void **)&in->sorted_keys, N * sizeof(uint32_t), SHARED},
+        {(void **)&in->index, N * sizeof(uint32_t), SHARED},
+        {&in->sort_temp, jn_k_shuffle_temp_bytes((int)n) + 1, SHARED},
+    };
+    memcpy(out, want, sizeof want);
+    return (int)(sizeof want / sizeof want[0]);
+}
+
+void jn_cuda_step_inputs_bytes(const jn_model *m, const jn_objective *obj, const jn_dataset *train, int batch,
+                               int models, int eval_rows, size_t *shared, size_t *perms, size_t *batches)
+{
+    jn_cuda_step_inputs scratch;
+    buffer list[16];
+    size_t by_kind[3] = {jn_cuda_set_bytes(train), 0, 0};
+    const int count = input_buffers(&scratch, m, obj, train->n, batch, models, eval_rows, list);
+    for (int i = 0; i < count; i++)
+        by_kind[list[i].kind] += list[i].bytes;
+    *shared = by_kind[SHARED];
+    *perms = by_kind[PERMS];
+    *batches = by_kind[BATCHES];
+}
+
 int jn_cuda_step_inputs_alloc(jn_cuda_step_inputs *in, const jn_model *m, const jn_objective *obj,
-                              const jn_dataset *train, int batch, int eval_rows)
+                              const jn_dataset *train, int batch, int models, int eval_rows)
 {
     memset(in, 0, sizeof *in);
-    in->perm_epoch = -1;
+    in->models = models;
     in->copies = obj->jac_copies;
     in->tangents = jn_objective_tangents(obj, m);
-    const jn_noise_sizes ns = jn_objective_noise_sizes(obj, m, batch);
-    const size_t n = (size_t)train->n, rows = (size_t)(batch > eval_rows ? batch : eval_rows);
-    struct {
-        void **ptr;
-        size_t bytes;
-    } want[] = {
-        {(void **)&in->x, rows * m->sizes[0] * sizeof(float)}, {(void **)&in->y, rows * sizeof(int32_t)},
-        {(void **)&in->xi, (ns.xi + 1) * sizeof(float)},       {(void **)&in->eps, (ns.eps + 1) * sizeof(float)},
-        {(void **)&in->v, (ns.v + 1) * sizeof(float)},         {(void **)&in->keys, (n + 1) * sizeof(uint32_t)},
-        {(void **)&in->sorted_keys, (n + 1) * sizeof(uint32_t)}, {(void **)&in->index, (n + 1) * sizeof(uint32_t)},
-        {(void **)&in->perm, (n + 1) * sizeof(uint32_t)},
-    };
-    for (size_t i = 0; i < sizeof want / sizeof want[0]; i++)
-        if (cudaMalloc(want[i].ptr, want[i].bytes) != cudaSuccess) {
+    in->perm_seed = calloc((size_t)models, sizeof *in->perm_seed);
+    in->perm_epoch = malloc(sizeof *in->perm_epoch * (size_t)models);
+    if (!in->perm_seed || !in->perm_epoch)
+        return jn_fail("out of memory for the shuffles of %d models", models);
+    for (int s = 0; s < models; s++)
+        in->perm_epoch[s] = -1;
+    buffer list[16];
+    const int count = input_buffers(in, m, obj, train->n, batch, models, eval_rows, list);
+    for (int i = 0; i < count; i++) {
+        if (cudaMalloc(list[i].ptr, list[i].bytes) != cudaSuccess) {
             jn_cuda_forget_error();
             size_t free_bytes = 0, total = 0;
             cudaMemGetInfo(&free_bytes, &total);
-            return jn_fail("out of GPU memory (%.1f of %.1f GiB free) for batches of %d examples, their noise "
-                           "(%zu values) and the shuffle of %zu examples",
-                           free_bytes / 1073741824.0, total / 1073741824.0, batch, ns.xi + ns.eps + ns.v, n);
+            const jn_noise_sizes ns = jn_objective_noise_sizes(obj, m, batch);
+            return jn_fail("out of GPU memory (%.1f of %.1f GiB free) for batches of %d examples of %d model(s), "
+                           "their noise (%zu values each) and shuffles of %d examples",
+                           free_bytes / 1073741824.0, total / 1073741824.0, batch, models, ns.xi + ns.eps + ns.v,
+                           train->n);
         }
+        /* Zero: a slot that has not trained yet gathers example 0 and finite noise. */
+        if (list[i].kind != SHARED)
+            JN_CUDA(cudaMemset(*list[i].ptr, 0, list[i].bytes));
+    }
     in->sort_bytes = jn_k_shuffle_temp_bytes(train->n);
-    JN_CUDA(cudaMalloc(&in->sort_temp, in->sort_bytes ? in->sort_bytes : 1));
     return jn_cuda_set_upload(train, &in->train);
 }
 
@@ -98,33 +159,36 @@ void jn_cuda_step_inputs_free(jn_cuda_step_inputs *in)
                        in->sort_temp};
     for (size_t i = 0; i < sizeof buffers / sizeof buffers[0]; i++)
         cudaFree(buffers[i]);
+    free(in->perm_seed);
+    free(in->perm_epoch);
     memset(in, 0, sizeof *in);
 }
 
-int jn_cuda_step_inputs_shuffle(jn_cuda_step_inputs *in, cudaStream_t s, uint64_t seed, int epoch)
+int jn_cuda_step_inputs_shuffle(jn_cuda_step_inputs *in, cudaStream_t s, int slot, uint64_t seed, int epoch)
 {
-    if (in->perm_epoch == epoch)
-        return 0;
+    if (in->perm_epoch[slot] == epoch && in->perm_seed[slot] == seed)
+        return 0;  /* a refill with another seed reshuffles, even at the same epoch */
+    const int n = in->train.host->n;
     jn_nvtx_push(JN_PHASE_DATA);
-    int rc = JN_LAUNCH(jn_k_shuffle(seed, epoch, in->train.host->n, in->keys, in->sorted_keys, in->index, in->perm,
-                                    in->sort_temp, in->sort_bytes, s));
+    int rc = JN_LAUNCH(jn_k_shuffle(seed, epoch, n, in->keys, in->sorted_keys, in->index,
+                                    in->perm + (size_t)slot * (n + 1), in->sort_temp, in->sort_bytes, s));
     jn_nvtx_pop();
     if (rc)
         return -1;
-    in->perm_epoch = epoch;
+    in->perm_seed[slot] = seed;
+    in->perm_epoch[slot] = epoch;
     return 0;
 }
 
 int jn_cuda_step_inputs_fill(jn_cuda_step_inputs *in, cudaStream_t s, const jn_objective *obj, const jn_model *m,
-                             const jn_step_ctl *ctl, uint64_t seed, int rows, int batch_size, jn_batch *batch,
-                             jn_noise *noise)
+                             const jn_cuda_slots *slots, int rows, int batch_size, jn_batch *batch, jn_noise *noise)
 {
     const jn_noise_sizes n = jn_objective_noise_sizes(obj, m, rows);
     float *xi = n.xi ? in->xi : NULL, *eps = n.eps ? in->eps : NULL, *v = n.v ? in->v : NULL;
     jn_nvtx_push(JN_PHASE_DATA);
     int rc = JN_LAUNCH(jn_k_gather_noise(in->train.bytes, in->train.floats, in->train.labels, m->sizes[0], in->perm,
-                                         batch_size, rows, ctl, seed, 1, in->x, in->y, xi, eps, in->copies, v,
-                                         in->tangents, s));
+                                         (size_t)in->train.host->n + 1, batch_size, rows, slots->ctl, slots->model,
+                                         in->models, in->x, in->y, xi, eps, in->copies, v, in->tangents, s));
     jn_nvtx_pop();
     if (rc)
         return -1;

@@ -1,19 +1,87 @@
-/* Allocation of the CUDA workspace (mirrors src/cpu/workspace.c). */
+/* Allocation of the CUDA workspace (mirrors src/cpu/workspace.c), and its size in bytes. */
 #include "cuda/workspace.h"
 #include "cuda/check.h"
 
 #include <stdlib.h>
 #include <string.h>
 
-static void *dev_alloc(size_t bytes, int *failed)
+typedef struct {
+    void **ptr;
+    size_t bytes;
+} buffer;
+
+/* The workspace's device buffers for ws's model, objective, rows and models, for allocation
+ * and for the byte count alike: the main loss's (for evaluation only the forward pass's) and
+ * the penalty's. Returns how many. */
+static int ws_buffers(jn_cuda_ws *ws, buffer *out)
 {
-    void *p = NULL;
-    if (bytes && cudaMalloc(&p, bytes) != cudaSuccess) {
-        jn_cuda_forget_error();
-        *failed = 1;
-        return NULL;
+    const jn_model *m = &ws->model;
+    const size_t M = (size_t)ws->models, rows = (size_t)ws->max_rows, F = sizeof(float), D = sizeof(double);
+    const int training = ws->training;
+    int n = 0;
+    if (training)
+        out[n++] = (buffer){(void **)&ws->hp, M * sizeof(jn_hparams)};
+    for (int l = training ? 0 : 1; l <= m->n_layers; l++)
+        out[n++] = (buffer){(void **)&ws->act[l], M * rows * m->sizes[l] * F};
+    out[n++] = (buffer){(void **)&ws->row_error, M * rows * D};
+    if (!training)
+        return n;
+    for (int i = 0; i < 2; i++)
+        out[n++] = (buffer){(void **)&ws->delta[i], M * rows * m->max_width * F};
+    out[n++] = (buffer){(void **)&ws->row_loss, M * rows * D};
+    if (!(ws->obj.jac_lambda > 0))
+        return n;
+    const int top = jn_objective_top(&ws->obj, m);
+    const size_t prow = jn_cuda_penalty_rows(ws, ws->max_rows);
+    int width = 0;
+    for (int l = 0; l <= top; l++) {
+        width = m->sizes[l] > width ? m->sizes[l] : width;
+        if (l == 0) {
+            out[n++] = (buffer){(void **)&ws->h[0], M * prow * m->sizes[0] * F};
+            continue;
+        }
+        out[n++] = (buffer){(void **)&ws->pre[l], M * prow * m->sizes[l] * F};
+        /* At the output layer t_L = s_L: the tangent rows of h alias those of pre (set after
+         * allocation), and there is no gate. */
+        if (l < m->n_layers) {
+            out[n++] = (buffer){(void **)&ws->h[l], M * prow * m->sizes[l] * F};
+            out[n++] = (buffer){(void **)&ws->gate[l], M * prow * m->sizes[l] * F};
+        }
     }
-    return p;
+    for (int i = 0; i < 2; i++)
+        out[n++] = (buffer){(void **)&ws->adj[i], M * prow * width * F};
+    out[n++] = (buffer){(void **)&ws->dpre, M * prow * width * F};
+    out[n++] = (buffer){(void **)&ws->row_norm, M * rows * D};
+    out[n++] = (buffer){(void **)&ws->unit_norm, M * m->sizes[1] * F};
+    out[n++] = (buffer){(void **)&ws->gate_sq, M * m->sizes[1] * F};
+    return n;
+}
+
+enum { MAX_BUFFERS = 16 + 4 * (JN_MAX_LAYERS + 1) };  /* more than ws_buffers lists */
+
+/* ws's shape: what ws_buffers reads. */
+static void ws_shape(jn_cuda_ws *ws, const jn_model *m, const jn_objective *obj, int max_rows, int models)
+{
+    ws->model = *m;
+    ws->training = obj != NULL;
+    if (obj)
+        ws->obj = *obj;
+    ws->max_rows = max_rows;
+    ws->models = models;
+    if (obj && obj->jac_lambda > 0)
+        ws->tangent_chunk = jn_objective_tangent_chunk(obj, m, max_rows);
+}
+
+size_t jn_cuda_ws_bytes(const jn_model *m, const jn_objective *obj, int max_rows, int models)
+{
+    jn_cuda_ws ws = {0};
+    buffer list[MAX_BUFFERS];
+    ws_shape(&ws, m, obj, max_rows, models);
+    const int n = ws_buffers(&ws, list);
+    size_t bytes = 0;
+    for (int i = 0; i < n; i++)
+        bytes += list[i].bytes;
+    return bytes;
 }
 
 jn_cuda_ws *jn_cuda_ws_new(jn_cuda_ctx *ctx, const jn_model *m, const jn_objective *obj, int max_rows, int models)
@@ -25,50 +93,21 @@ jn_cuda_ws *jn_cuda_ws_new(jn_cuda_ctx *ctx, const jn_model *m, const jn_objecti
     }
     ws->ctx = ctx;
     ws->gemm.blas = ctx->blas;
-    ws->model = *m;
-    ws->obj = *obj;
-    ws->max_rows = max_rows;
-    ws->models = models;
-    int failed = 0;
-    const size_t M = (size_t)models, rows = (size_t)max_rows, F = sizeof(float), D = sizeof(double);
-    ws->hp = dev_alloc(M * sizeof(jn_hparams), &failed);
-    for (int l = 0; l <= m->n_layers; l++)
-        ws->act[l] = dev_alloc(M * rows * m->sizes[l] * F, &failed);
-    for (int i = 0; i < 2; i++)
-        ws->delta[i] = dev_alloc(M * rows * m->max_width * F, &failed);
-    ws->row_loss = dev_alloc(M * rows * D, &failed);
-    ws->row_error = dev_alloc(M * rows * D, &failed);
-    if (obj->jac_lambda > 0) {
-        int top = jn_objective_top(obj, m);
-        ws->tangent_chunk = jn_objective_tangent_chunk(obj, m, max_rows);
-        const size_t prow = jn_cuda_penalty_rows(ws, max_rows);
-        int width = 0;
-        for (int l = 0; l <= top; l++) {
-            width = m->sizes[l] > width ? m->sizes[l] : width;
-            if (l == 0) {
-                ws->h[0] = dev_alloc(M * prow * m->sizes[0] * F, &failed);
-                continue;
-            }
-            ws->pre[l] = dev_alloc(M * prow * m->sizes[l] * F, &failed);
-            /* At the output layer t_L = s_L: the tangent rows of h alias those of pre. */
-            ws->h[l] = l == m->n_layers ? ws->pre[l] : dev_alloc(M * prow * m->sizes[l] * F, &failed);
-            ws->gate[l] = l == m->n_layers ? NULL : dev_alloc(M * prow * m->sizes[l] * F, &failed);
+    ws_shape(ws, m, obj, max_rows, models);
+    buffer list[MAX_BUFFERS];
+    const int n = ws_buffers(ws, list);
+    for (int i = 0; i < n; i++)
+        if (list[i].bytes && cudaMalloc(list[i].ptr, list[i].bytes) != cudaSuccess) {
+            jn_cuda_forget_error();
+            size_t free_bytes = 0, total = 0;
+            cudaMemGetInfo(&free_bytes, &total);
+            jn_cuda_ws_free(ws);
+            jn_fail("out of GPU memory for a CUDA workspace of %d rows (%d model(s) of %zu parameters; %.1f of %.1f "
+                    "GiB free)", max_rows, models, m->n_params, free_bytes / 1073741824.0, total / 1073741824.0);
+            return NULL;
         }
-        for (int i = 0; i < 2; i++)
-            ws->adj[i] = dev_alloc(M * prow * width * F, &failed);
-        ws->dpre = dev_alloc(M * prow * width * F, &failed);
-        ws->row_norm = dev_alloc(M * rows * D, &failed);
-        ws->unit_norm = dev_alloc(M * m->sizes[1] * F, &failed);
-        ws->gate_sq = dev_alloc(M * m->sizes[1] * F, &failed);
-    }
-    if (failed) {
-        size_t free_bytes = 0, total = 0;
-        cudaMemGetInfo(&free_bytes, &total);
-        jn_cuda_ws_free(ws);
-        jn_fail("out of GPU memory for a CUDA workspace of %d rows (%d model(s) of %zu parameters; %.1f of %.1f GiB "
-                "free)", max_rows, models, m->n_params, free_bytes / 1073741824.0, total / 1073741824.0);
-        return NULL;
-    }
+    if (ws->pre[m->n_layers])
+        ws->h[m->n_layers] = ws->pre[m->n_layers];
     return ws;
 }
 
@@ -76,24 +115,10 @@ void jn_cuda_ws_free(jn_cuda_ws *ws)
 {
     if (!ws)
         return;
-    for (int l = 0; l <= JN_MAX_LAYERS; l++) {
-        cudaFree(ws->act[l]);
-        if (ws->h[l] != ws->pre[l])
-            cudaFree(ws->h[l]);
-        cudaFree(ws->pre[l]);
-        cudaFree(ws->gate[l]);
-    }
-    for (int i = 0; i < 2; i++) {
-        cudaFree(ws->delta[i]);
-        cudaFree(ws->adj[i]);
-    }
-    cudaFree(ws->dpre);
-    cudaFree(ws->hp);
-    cudaFree(ws->row_loss);
-    cudaFree(ws->row_error);
-    cudaFree(ws->row_norm);
-    cudaFree(ws->unit_norm);
-    cudaFree(ws->gate_sq);
+    buffer list[MAX_BUFFERS];
+    const int n = ws_buffers(ws, list);
+    for (int i = 0; i < n; i++)
+        cudaFree(*list[i].ptr);
     free(ws);
 }
 

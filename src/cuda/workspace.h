@@ -14,7 +14,8 @@ struct jn_cuda_ws {
     jn_model model;
     jn_objective obj;
     int max_rows, models;
-    jn_hparams *hp;                      /* device [M] */
+    int training;                        /* 0: forward pass only (evaluation) */
+    jn_hparams *hp;                      /* device [M] (training) */
 
     /* main loss */
     float *act[JN_MAX_LAYERS + 1];
@@ -44,7 +45,8 @@ int jn_cuda_tangent_forward(jn_cuda_ws *ws, const float *params, int batch_rows,
 int jn_cuda_tangent_reverse(jn_cuda_ws *ws, const float *params, int batch_rows, int K, int top, double weight,
                             float *grad);
 
-/* step.c: forward pass of act[0] through layer top (mirrors jn_cpu_forward). */
-int jn_cuda_forward(jn_cuda_ws *ws, const float *params, int rows, int top);
+/* step.c: forward pass of x (model stride x_stride; 0: one copy for every model) through
+ * layer top into act[1 .. top] (mirrors jn_cpu_forward). */
+int jn_cuda_forward(jn_cuda_ws *ws, const float *params, const float *x, size_t x_stride, int rows, int top);
 
 #endif

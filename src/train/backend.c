@@ -33,21 +33,46 @@ jn_backend *jn_backend_create(jn_device device, const jn_model *m, const jn_obje
     return jn_cpu_backend_create(m, obj, setup, train);
 }
 
-double jn_backend_memory_budget(jn_device device, int workers)
+/* A quarter of the machine's physical memory. */
+static double host_budget(void)
 {
-    if (uses_cuda(device))
-        return 0;
     long pages = sysconf(_SC_PHYS_PAGES), page = sysconf(_SC_PAGESIZE);
     double physical = pages > 0 && page > 0 ? (double)pages * (double)page : 4.0 * (1 << 30);
-    return physical / 4 / (workers > 0 ? workers : 1);
+    return physical / 4;
+}
+
+double jn_backend_memory_budget(jn_device device, int workers)
+{
+    const double share = 1.0 / (workers > 0 ? workers : 1);
+    return (uses_cuda(device) ? 0.9 * jn_cuda_free_memory() : host_budget()) * share;
+}
+
+/* The largest M in 1 .. cap whose backend takes at most budget bytes on the GPU (its memory
+ * grows with M), and whose jobs' parameters, velocity and best parameters fit the host's share. */
+static long cuda_max_models(const jn_model *m, const jn_objective *obj, const jn_backend_setup *setup,
+                            const jn_dataset *train, double budget, long cap)
+{
+    const double host_per_model = 3.0 * sizeof(jn_real) * (double)m->n_params;
+    const long host_fit = (long)(host_budget() / host_per_model);
+    cap = host_fit < cap ? host_fit : cap;
+    long lo = 1, hi = cap;
+    while (lo < hi) {
+        jn_backend_setup s = *setup;
+        s.models = (int)((lo + hi + 1) / 2);
+        if (jn_cuda_backend_memory(m, obj, &s, train) <= budget)
+            lo = s.models;
+        else
+            hi = s.models - 1;
+    }
+    return lo;
 }
 
 long jn_backend_max_models(jn_device device, const jn_model *m, const jn_objective *obj,
                            const jn_backend_setup *setup, const jn_dataset *train, double budget_bytes)
 {
+    enum { CPU_CAP = 8, CUDA_CAP = 4096 };
     if (uses_cuda(device))
-        return 1;
-    enum { CPU_CAP = 8 };
+        return cuda_max_models(m, obj, setup, train, budget_bytes, CUDA_CAP);
     double per_model, shared;
     jn_cpu_backend_memory(m, obj, setup, train, &per_model, &shared);
     double fit = (budget_bytes - shared) / per_model;
@@ -87,4 +112,11 @@ jn_backend *jn_cuda_backend_create(const jn_model *m, const jn_objective *obj, c
 }
 int jn_cuda_built(void) { return 0; }
 int jn_cuda_device_count(void) { return 0; }
+double jn_cuda_backend_memory(const jn_model *m, const jn_objective *obj, const jn_backend_setup *setup,
+                              const jn_dataset *train)
+{
+    (void)m, (void)obj, (void)setup, (void)train;
+    return 0;
+}
+double jn_cuda_free_memory(void) { return 0; }
 #endif

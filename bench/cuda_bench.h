@@ -1,0 +1,251 @@
+/* What the CUDA benchmarks share (bench_cuda_step, bench_cuda_sweep): the training step of M
+ * lock-step models captured once in a CUDA graph and replayed, as the backend replays it; then
+ * the very GEMMs of that step (logged during the capture, the same strided-batched calls over
+ * the M models) replayed alone from their own graph on scratch operands: the floor the rest
+ * of the step adds to. Both are timed in the same run, interleaved, best of three. A header of
+ * static functions, so that each benchmark stays one source file. */
+#ifndef JACNOISE_BENCH_CUDA_BENCH_H
+#define JACNOISE_BENCH_CUDA_BENCH_H
+
+#include "cuda/check.h"
+#include "cuda/gemm.h"
+#include "cuda/workspace.h"
+#include "jacnoise/cuda.h"
+#include "jacnoise/error.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+
+#define STEPS_PER_CHUNK 20  /* the step control restarts after this many steps, as the trainer's chunks do */
+
+static void bench_die(const char *what)
+{
+    fprintf(stderr, "%s: %s\n", what, jn_last_error());
+    exit(1);
+}
+
+/* A jacnoise call (0 or -1 with the error recorded), and a CUDA runtime call. */
+#define BENCH_OR_DIE(call)     \
+    do {                       \
+        if (call)              \
+            bench_die(#call);  \
+    } while (0)
+#define BENCH_CUDA(call)                                                              \
+    do {                                                                              \
+        cudaError_t e_ = (call);                                                      \
+        if (e_ != cudaSuccess) {                                                      \
+            fprintf(stderr, "%s:%d: %s: %s\n", __FILE__, __LINE__, #call, cudaGetErrorString(e_)); \
+            exit(1);                                                                  \
+        }                                                                             \
+    } while (0)
+
+/* n examples of d synthetic byte values (k/255: the resident-bytes path of MNIST), labels
+ * i % classes. */
+static jn_dataset bench_synthetic_set(int n, int d, int classes)
+{
+    jn_dataset set = {.name = "synthetic", .n = n, .d = d, .classes = classes};
+    set.x = malloc(sizeof(float) * (size_t)n * d);
+    set.y = malloc(sizeof(int32_t) * (size_t)n);
+    if (!set.x || !set.y) {
+        fprintf(stderr, "bench: out of memory for %d synthetic examples\n", n);
+        exit(1);
+    }
+    for (size_t k = 0; k < (size_t)n * d; k++)
+        set.x[k] = (float)((k * 2654435761u) >> 24 & 255) / 255.0f;
+    for (int i = 0; i < n; i++)
+        set.y[i] = i % classes;
+    return set;
+}
+
+/* Microseconds per replay of `graph`, `reps` replays, restarting the step control (when
+ * given) from a device copy of its start every STEPS_PER_CHUNK steps, as the trainer does per
+ * chunk (device to device: no host synchronisation). */
+static double bench_time_graph(jn_cuda_ctx *ctx, cudaGraphExec_t graph, int reps, jn_step_ctl *ctl,
+                               const jn_step_ctl *start)
+{
+    cudaEvent_t a, b;
+    cudaEventCreate(&a);
+    cudaEventCreate(&b);
+    for (int w = 0; w < 5; w++) {
+        if (ctl && w == 0)
+            cudaMemcpyAsync(ctl, start, sizeof *start, cudaMemcpyDeviceToDevice, ctx->stream);
+        cudaGraphLaunch(graph, ctx->stream);
+    }
+    cudaEventRecord(a, ctx->stream);
+    for (int r = 0; r < reps; r++) {
+        if (ctl && r % STEPS_PER_CHUNK == 0)
+            cudaMemcpyAsync(ctl, start, sizeof *start, cudaMemcpyDeviceToDevice, ctx->stream);
+        cudaGraphLaunch(graph, ctx->stream);
+    }
+    cudaEventRecord(b, ctx->stream);
+    cudaEventSynchronize(b);
+    float ms = 0;
+    cudaEventElapsedTime(&ms, a, b);
+    cudaEventDestroy(a);
+    cudaEventDestroy(b);
+    return 1000.0 * ms / reps;
+}
+
+typedef struct {
+    double step_us, floor_us, gflop;  /* per step of all the models */
+    int stopped;                      /* models that stopped on a non-finite step (should be 0) */
+} bench_result;
+
+/* Times a step of `models` lock-step models of m under obj, batches of B of `train` (at least
+ * STEPS_PER_CHUNK + 1 batches), against its GEMM floor. Model k has its own seed, parameters
+ * and permutation, as in a sweep. */
+static bench_result bench_step(jn_cuda_ctx *ctx, const jn_model *m, const jn_objective *obj,
+                               const jn_dataset *train, int B, int models, int reps)
+{
+    const size_t P = m->n_params, M = (size_t)models;
+    jn_cuda_ws *ws = jn_cuda_ws_new(ctx, m, obj, B, models);
+    if (!ws)
+        bench_die("workspace");
+    jn_cuda_step_inputs in;
+    jn_cuda_slots slots;
+    BENCH_OR_DIE(jn_cuda_step_inputs_alloc(&in, m, obj, train, B, models, 0));
+    BENCH_OR_DIE(jn_cuda_slots_alloc(&slots, m, models, STEPS_PER_CHUNK));
+    float *host = malloc(P * sizeof(float));
+    jn_hparams *hp = malloc(M * sizeof *hp);
+    jn_model_ctl *at = malloc(M * sizeof *at);
+    if (!host || !hp || !at) {
+        fprintf(stderr, "bench: out of host memory\n");
+        exit(1);
+    }
+    for (int k = 0; k < models; k++) {
+        jn_model_init_params(m, 1 + (uint64_t)k, host);
+        BENCH_CUDA(cudaMemcpy(slots.params + k * P, host, P * sizeof(float), cudaMemcpyHostToDevice));
+        BENCH_OR_DIE(jn_cuda_step_inputs_shuffle(&in, ctx->stream, k, 1 + (uint64_t)k, 0));
+        /* A tiny learning rate keeps the parameters where they are over many replays. */
+        hp[k] = (jn_hparams){1e-6f, 0.9f, (float)obj->weight_decay, (float)obj->input_noise, (float)obj->jac_noise,
+                             (float)obj->jac_lambda};
+        at[k] = (jn_model_ctl){1 + (uint64_t)k, 0, 1, -1};
+    }
+    BENCH_OR_DIE(jn_cuda_ws_set_hparams(ws, hp));
+    BENCH_OR_DIE(jn_cuda_slots_begin(&slots, at, 0, ctx->stream));
+    jn_step_ctl *start;
+    BENCH_CUDA(cudaMalloc((void **)&start, sizeof *start));
+    BENCH_CUDA(cudaMemcpyAsync(start, slots.ctl, sizeof *start, cudaMemcpyDeviceToDevice, ctx->stream));
+
+    jn_gemm_log log = {0};
+    cudaGraph_t g;
+    cudaGraphExec_t step_graph, floor_graph;
+    jn_cuda_ws_log_gemms(ws, &log);
+    BENCH_CUDA(cudaStreamBeginCapture(ctx->stream, cudaStreamCaptureModeThreadLocal));
+    int rc = jn_cuda_train_step(ws, &in, &slots, B, B);
+    cudaError_t end = cudaStreamEndCapture(ctx->stream, &g);
+    jn_cuda_ws_log_gemms(ws, NULL);
+    if (rc)
+        bench_die("capturing the step");
+    BENCH_CUDA(end);
+    BENCH_CUDA(cudaGraphInstantiate(&step_graph, g, 0));
+    cudaGraphDestroy(g);
+
+    /* The floor: the same GEMM calls (shapes and batch count) on scratch operands, in one graph. */
+    size_t big = 0;
+    bench_result res = {0, 0, 0, 0};
+    for (int i = 0; i < log.count; i++) {
+        const jn_gemm_call *c = &log.calls[i];
+        size_t sizes[3] = {(size_t)c->rows * c->n_in, (size_t)c->rows * c->n_out, (size_t)c->n_out * c->n_in};
+        for (int k = 0; k < 3; k++)
+            big = sizes[k] > big ? sizes[k] : big;
+        res.gflop += jn_gemm_flops(c) * 1e-9;
+    }
+    float *scratch[3];
+    for (int k = 0; k < 3; k++) {
+        BENCH_CUDA(cudaMalloc((void **)&scratch[k], M * big * sizeof(float)));
+        BENCH_CUDA(cudaMemset(scratch[k], 0, M * big * sizeof(float)));
+    }
+    jn_cuda_gemm replay = {ctx->blas, NULL};
+    BENCH_CUDA(cudaStreamBeginCapture(ctx->stream, cudaStreamCaptureModeThreadLocal));
+    for (int i = 0; i < log.count && rc == 0; i++)
+        rc = jn_cuda_gemm_run(&replay, &log.calls[i], scratch[0], big, scratch[1], big, scratch[2], big);
+    end = cudaStreamEndCapture(ctx->stream, &g);
+    if (rc)
+        bench_die("capturing the GEMM floor");
+    BENCH_CUDA(end);
+    BENCH_CUDA(cudaGraphInstantiate(&floor_graph, g, 0));
+    cudaGraphDestroy(g);
+
+    /* Interleave the two measurements, best of three each: the machine may be shared. */
+    res.step_us = res.floor_us = 1e30;
+    for (int round = 0; round < 3; round++) {
+        double s = bench_time_graph(ctx, step_graph, reps, slots.ctl, start);
+        double f = bench_time_graph(ctx, floor_graph, reps, NULL, NULL);
+        res.step_us = s < res.step_us ? s : res.step_us;
+        res.floor_us = f < res.floor_us ? f : res.floor_us;
+    }
+    BENCH_CUDA(cudaStreamSynchronize(ctx->stream));
+    BENCH_CUDA(cudaMemcpy(at, slots.model, M * sizeof *at, cudaMemcpyDeviceToHost));
+    for (int k = 0; k < models; k++)
+        res.stopped += at[k].stopped_at >= 0;
+    cudaGraphExecDestroy(step_graph);
+    cudaGraphExecDestroy(floor_graph);
+    jn_gemm_log_free(&log);
+    for (int k = 0; k < 3; k++)
+        cudaFree(scratch[k]);
+    cudaFree(start);
+    jn_cuda_slots_free(&slots);
+    jn_cuda_step_inputs_free(&in);
+    jn_cuda_ws_free(ws);
+    free(host);
+    free(hp);
+    free(at);
+    return res;
+}
+
+/* The machine's measured peak for the step's arithmetic, in GFLOP/s: one n x n x n SGEMM in
+ * the context's math mode (fp32 or TF32), best of three timings of `reps` calls. */
+static double bench_peak_gflops(jn_cuda_ctx *ctx, int n, int reps)
+{
+    const size_t count = (size_t)n * n;
+    float *a, *b, *c;
+    BENCH_CUDA(cudaMalloc((void **)&a, count * sizeof(float)));
+    BENCH_CUDA(cudaMalloc((void **)&b, count * sizeof(float)));
+    BENCH_CUDA(cudaMalloc((void **)&c, count * sizeof(float)));
+    BENCH_CUDA(cudaMemset(a, 0, count * sizeof(float)));
+    BENCH_CUDA(cudaMemset(b, 0, count * sizeof(float)));
+    const float one = 1.0f, zero = 0.0f;
+    cudaEvent_t start, stop;
+    BENCH_CUDA(cudaEventCreate(&start));
+    BENCH_CUDA(cudaEventCreate(&stop));
+    double best = 1e30;
+    for (int round = 0; round < 4; round++) {  /* round 0 warms up */
+        BENCH_CUDA(cudaEventRecord(start, ctx->stream));
+        for (int r = 0; r < reps; r++)
+            if (cublasSgemm(ctx->blas, CUBLAS_OP_N, CUBLAS_OP_N, n, n, n, &one, a, n, b, n, &zero, c, n) !=
+                CUBLAS_STATUS_SUCCESS) {
+                fprintf(stderr, "bench: cublasSgemm of %d x %d failed\n", n, n);
+                exit(1);
+            }
+        BENCH_CUDA(cudaEventRecord(stop, ctx->stream));
+        BENCH_CUDA(cudaEventSynchronize(stop));
+        float ms = 0;
+        BENCH_CUDA(cudaEventElapsedTime(&ms, start, stop));
+        if (round > 0 && ms < best)
+            best = ms;
+    }
+    cudaEventDestroy(start);
+    cudaEventDestroy(stop);
+    cudaFree(a);
+    cudaFree(b);
+    cudaFree(c);
+    return 2.0 * n * (double)n * n * reps / (best * 1e-3) * 1e-9;
+}
+
+/* Parses "a,b,c" into up to cap positive integers; the count, 0 if malformed. */
+static int bench_int_list(const char *text, int *out, int cap)
+{
+    int n = 0;
+    for (const char *p = text; *p && n < cap; p += *p == ',') {
+        char *end;
+        long v = strtol(p, &end, 10);
+        if (end == p || v < 1 || v > 1 << 20 || (*end && *end != ','))
+            return 0;
+        out[n++] = (int)v;
+        p = end;
+    }
+    return n;
+}
+
+#endif

@@ -1,0 +1,157 @@
+"""`jacnoise sweep --device cuda`: many models per GPU in lock-step, end to end. One group of 8
+configurations (penalised, output target, mixed seeds, lambdas, both noise levels, weight
+decays; epochs and patience that stop runs at different epochs, so slots refill; weight decay
+1e4 with lr 1, which diverges) trained with --models 4 and with --models 1, and after a SIGKILL
+mid-epoch (a mid-epoch checkpoint is on disk) and a rerun:
+  - under the CUDA emulator, whose cuBLAS sums each GEMM in double whatever the batch count,
+    every run folder and results.csv (but times) are byte-identical across all three, and
+    equal to `train --device cuda` of the same configuration alone (a diverged one, and
+    finite ones with and without input noise: a group draws noise for its widest member);
+  - on a GPU, cuBLAS may pick other kernels for 4 batched GEMMs than for 1: the same ids and
+    statuses, and parameters within 1e-3 (a few steps of float32 from the same start).
+Skipped (77) where no CUDA device is visible. Tiny sizes: the emulator runs every CUDA thread
+on the CPU.
+
+Run by ctest with JACNOISE_BIN and JACNOISE_DATA set."""
+import csv
+import io
+import os
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+
+import ckpt
+from harness import BIN, check, finish, run, same_run
+
+SPEC = """data = usps
+hidden = 8
+train-limit = 100
+valid = 40
+batch = 25
+lr = 1
+momentum = 0
+jac-target = output
+jac-lambda = [0.02, 0.1]
+weight-decay = [0, 1e4]
+epochs = choice(2, 3)
+patience = choice(1, 5)
+jac-noise = choice(0.1, 0.3)
+input-noise = choice(0, 0.2)
+seed = choice(1, 2, 3)
+samples = 2
+checkpoint-steps = 3
+"""
+
+
+def emulated():
+    p = subprocess.run([BIN, "info"], capture_output=True, text=True, env=dict(os.environ, EMU_VERBOSE="1"))
+    if "cuda: built in" not in p.stdout or " 0 device(s)" in p.stdout:
+        return None
+    return "[cuda-emu]" in p.stderr
+
+
+def sweep(spec, out, *extra, expect=0):
+    return run(["sweep", "--spec", spec, "--out", out, "--device", "cuda", "--progress", "never"] + list(extra),
+               expect=expect, timeout=1800)
+
+
+def rows(folder):
+    """results.csv without the wall-clock column."""
+    text = open(os.path.join(folder, "results.csv")).read()
+    return [r[:-1] for r in csv.reader(io.StringIO(text))]
+
+
+def run_ids(folder):
+    return sorted(os.listdir(os.path.join(folder, "runs")))
+
+
+def statuses(folder):
+    table = rows(folder)
+    at = table[0].index("status")
+    return {r[0]: r[at] for r in table[1:]}
+
+
+def same_sweep(a, b, exact, what):
+    check(run_ids(a) == run_ids(b), f"{what}: other run folders")
+    if exact:
+        check(rows(a) == rows(b), f"{what}: results.csv differs")
+        for i in run_ids(a):
+            same_run(os.path.join(a, "runs", i), os.path.join(b, "runs", i), f"{what}: run {i}")
+        return
+    check(statuses(a) == statuses(b), f"{what}: statuses {statuses(a)} vs {statuses(b)}")
+    for i in run_ids(a):
+        if statuses(a).get(i) == "diverged":
+            continue
+        diff = ckpt.rel_diff(ckpt.params(os.path.join(a, "runs", i, "last.ckpt")),
+                             ckpt.params(os.path.join(b, "runs", i, "last.ckpt")))
+        print(f"{what}: run {i}: parameters differ by {diff:.2e}")
+        check(diff < 1e-3, f"{what}: run {i}: parameters differ by {diff:.2e}")
+
+
+def killed_mid_epoch(spec, folder):
+    """Kills the sweep once a mid-epoch checkpoint (step 3 of 4 per epoch) is on disk."""
+    p = subprocess.Popen([BIN, "sweep", "--spec", spec, "--out", folder, "--device", "cuda", "--models", "4",
+                          "--progress", "never"], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    runs = os.path.join(folder, "runs")
+    while p.poll() is None:
+        if os.path.isdir(runs) and any(os.path.exists(os.path.join(runs, i, "last.ckpt")) for i in os.listdir(runs)):
+            p.send_signal(signal.SIGKILL)
+            break
+        time.sleep(0.01)
+    p.communicate()
+    check(p.returncode == -signal.SIGKILL, f"the sweep ended (exit {p.returncode}) before a checkpoint was written")
+    saved = [i for i in os.listdir(runs) if os.path.exists(os.path.join(runs, i, "last.ckpt"))]
+    shown = run(["show", os.path.join(runs, saved[0], "last.ckpt")]).stdout
+    print(f"killed with {len(saved)} run(s) checkpointed: {shown.splitlines()[0] if shown else ''}")
+    check(" 0 epochs done" in shown or "0 epochs done" in shown, f"the checkpoint is not mid-epoch: {shown[:200]!r}")
+
+
+def main():
+    mode = emulated()
+    if mode is None:
+        print("no CUDA device visible (or no CUDA in this build): skipped")
+        return 77
+    tmp = tempfile.mkdtemp(prefix="jacnoise-cuda-sweep-")
+    spec = os.path.join(tmp, "group.spec")
+    open(spec, "w").write(SPEC)
+    four, one, killed = (os.path.join(tmp, name) for name in ("models4", "models1", "killed"))
+    p = sweep(spec, four, "--models", "4")
+    check("in 1 group" in p.stdout and "--models 4" in p.stdout, f"one group of 4: {p.stdout[:300]}")
+    table = statuses(four)
+    counts = {s: list(table.values()).count(s) for s in set(table.values())}
+    print(f"--models 4: {len(table)} configurations: {counts}")
+    check(counts.get("diverged", 0) >= 1 and counts.get("finished", 0) + counts.get("early-stopped", 0) >= 3,
+          f"the spec should give finished (or early-stopped) and diverged runs: {counts}")
+    sweep(spec, one, "--models", "1")
+    same_sweep(four, one, mode, "--models 4 vs --models 1" + (" (emulator: bitwise)" if mode else ""))
+
+    # Configurations trained alone with `train`: one diverged, one without input noise in a group
+    # that draws it (its own run draws none), one with.
+    ids = run_ids(four)
+
+    def input_noise(i):
+        text = open(os.path.join(four, "runs", i, "config.txt")).read()
+        return next(line.split("=", 1)[1] for line in text.splitlines() if line.startswith("input-noise="))
+
+    finite = [i for i in ids if table[i] != "diverged"]
+    picks = [i for i in ids if table[i] == "diverged"][:1]
+    picks += [i for i in finite if input_noise(i) == "0"][:1] + [i for i in finite if input_noise(i) != "0"][:1]
+    check(len(picks) == 3, f"the spec should give a diverged run and finite ones with and without input noise: {picks}")
+    for i in picks:
+        folder = os.path.join(four, "runs", i)
+        alone = os.path.join(tmp, "alone", i)
+        run(["train", "--config", os.path.join(folder, "config.txt"), "--out", alone, "--device", "cuda"],
+            expect=3 if table[i] == "diverged" else 0)
+        if mode:
+            same_run(folder, alone, f"run {i} ({table[i]}) in a group of 4 vs train alone")
+
+    killed_mid_epoch(spec, killed)
+    sweep(spec, killed, "--models", "4")
+    same_sweep(four, killed, True, "killed mid-epoch and rerun vs uninterrupted")
+    return finish("CUDA sweep")
+
+
+if __name__ == "__main__":
+    sys.exit(main())
