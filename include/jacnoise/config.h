@@ -18,7 +18,8 @@ typedef enum {
     JN_CMD_STEP = 4,
     JN_CMD_DATA = 8,
     JN_CMD_INFO = 16,
-    JN_CMD_CHECK = 32
+    JN_CMD_CHECK = 32,
+    JN_CMD_PROFILE = 128
 } jn_command;
 
 typedef enum { JN_DEVICE_AUTO = 0, JN_DEVICE_CPU = 1, JN_DEVICE_CUDA = 2 } jn_device;
@@ -63,6 +64,13 @@ typedef struct {
     long eval_limit;
     int check_steps;       /* check: steps on both backends */
     double tolerance;      /* check: largest relative difference accepted */
+    /* profile */
+    int reps;              /* timed rounds */
+    int warmup;            /* untimed rounds first */
+    char json[JN_PATH_MAX];
+    char grid[JN_PATH_MAX];  /* grid spec: a file, or the entries themselves */
+    char csv[JN_PATH_MAX];   /* the grid's table */
+    double max_gflop;        /* grid: skip configurations costing more per step */
     char config_file[JN_PATH_MAX];
     /* options given explicitly (command line or --config file), by table index */
     unsigned char given[JN_MAX_OPTIONS];

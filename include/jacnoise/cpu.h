@@ -16,6 +16,8 @@ typedef struct jn_cpu_ws jn_cpu_ws;
  * the error recorded) if memory runs out. */
 jn_cpu_ws *jn_cpu_ws_new(const jn_model *m, const jn_objective *obj, int max_rows);
 void jn_cpu_ws_free(jn_cpu_ws *ws);
+/* Bytes of scratch the workspace holds. */
+size_t jn_cpu_ws_bytes(const jn_cpu_ws *ws);
 
 /* Main loss at x + s_in xi (xi may be NULL when s_in = 0): adds scale * d(sum_i loss_i)/dtheta
  * to grad and sets terms->loss (mean) and terms->errors. */

@@ -17,6 +17,7 @@ static double hidden1_penalty(jn_cpu_ws *ws, const jn_real *params, int batch_ro
     const jn_real *w = jn_weights_c(m, params, 1), *c = ws->unit_norm;
     jn_gemm_forward(ws->log, batch_rows, n1, d, ws->h[0], w, ws->pre[1]);
     jn_cpu_bias_tanh(ws->pre[1], jn_biases_c(m, params, 1), batch_rows, n1, ws->h[1], ws->gate[1]);
+    jn_phase_mark(ws->clock, JN_PHASE_PENALTY);
 
     double r = 0;
     jn_real *q = ws->dpre, *db = jn_biases(m, grad, 1), *dw = jn_weights(m, grad, 1);
@@ -33,6 +34,7 @@ static double hidden1_penalty(jn_cpu_ws *ws, const jn_real *params, int batch_ro
             gate_sq_sum[j] += g * g;
         }
     }
+    jn_phase_mark(ws->clock, JN_PHASE_BACKWARD);
     jn_gemm_weight_grad(ws->log, batch_rows, n1, d, q, ws->h[0], dw);
     for (int j = 0; j < n1; j++) {
         jn_real f = (jn_real)(2.0 * scale) * gate_sq_sum[j];
@@ -72,6 +74,7 @@ void jn_cpu_penalty_grad(jn_cpu_ws *ws, const jn_real *params, const jn_batch *b
     const double copy_scale = scale / copies;
 
     if (obj->target == JN_TARGET_HIDDEN1) {
+        jn_phase_mark(ws->clock, JN_PHASE_PENALTY);
         const int n1 = m->sizes[1], d = m->sizes[0];
         const jn_real *w = jn_weights_c(m, params, 1);
         for (int j = 0; j < n1; j++) {
@@ -83,6 +86,7 @@ void jn_cpu_penalty_grad(jn_cpu_ws *ws, const jn_real *params, const jn_batch *b
     }
     double total = 0;
     for (int copy = 0; copy < copies; copy++) {
+        jn_phase_mark(ws->clock, JN_PHASE_TANGENT);
         jn_real *x_tilde = ws->h[0];
         const jn_real *e = eps ? eps + copy * per_copy : NULL;
         const jn_real s = (jn_real)obj->jac_noise;
@@ -97,9 +101,12 @@ void jn_cpu_penalty_grad(jn_cpu_ws *ws, const jn_real *params, const jn_batch *b
         const jn_real *copy_v = obj->jac_proj == JN_PROJ_EXACT ? NULL : v + (size_t)copy * K * per_copy;
         for (int k0 = 0; k0 < K; k0 += ws->tangent_chunk) {
             int count = K - k0 < ws->tangent_chunk ? K - k0 : ws->tangent_chunk;
+            jn_phase_mark(ws->clock, JN_PHASE_TANGENT);
             fill_tangents(ws, copy_v, B, k0, count);
             jn_cpu_tangent_forward(ws, params, B, count, top);
+            jn_phase_mark(ws->clock, JN_PHASE_PENALTY);
             total += tangent_weight * jn_cpu_tangent_norm_sum(ws, B, count, top);
+            jn_phase_mark(ws->clock, JN_PHASE_BACKWARD);
             jn_cpu_tangent_reverse(ws, params, B, count, top, copy_scale * tangent_weight, grad);
         }
     }
