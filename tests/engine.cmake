@@ -7,6 +7,7 @@ jn_py_test(test_training test_training.py LABELS training TIMEOUT 900)
 # PyTorch autograd oracle (float64) for one step of every penalty target and estimator.
 jn_py_test(test_torch_oracle torch_oracle.py LABELS oracle)
 jn_c_test(test_gemm SOURCES test_gemm.c LABELS engine)
+jn_c_test(test_rng SOURCES test_rng.c LABELS engine)
 # OpenBLAS core selection: the decision, the re-execution, and the GEMM oracle under each core.
 jn_c_test(test_blas_core SOURCES test_blas_core.c LABELS engine)
 jn_py_test(test_blas_cores test_blas_cores.py LABELS engine TIMEOUT 600)

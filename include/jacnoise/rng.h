@@ -49,7 +49,7 @@ JN_HD void jn_philox4x32_10(const uint32_t ctr_in[4], const uint32_t key_in[2], 
 void jn_rng_block(uint64_t seed, jn_stream stream, uint64_t step, uint64_t block, uint32_t out[4]);
 
 /* out[i] = element i of the standard-normal sequence of (seed, stream, step), i < n
- * (Box-Muller on the block i / 4). */
+ * (Box-Muller in float on Philox blocks, vectorised: see core/rng_normal.c). */
 void jn_rng_normal(uint64_t seed, jn_stream stream, uint64_t step, jn_real *out, size_t n);
 
 /* out[i] uniform in [-r, r]. */

@@ -7,6 +7,7 @@
 #include "jacnoise/train.h"
 #include "core/fileio.h"
 #include "jacnoise/backend.h"
+#include "jacnoise/blas.h"
 #include "jacnoise/checkpoint.h"
 #include "jacnoise/data.h"
 #include "jacnoise/error.h"
@@ -425,9 +426,12 @@ int jn_train_run(const jn_config *cli)
         install_signal_handlers();
         char shape[256];
         jn_model_describe(&r->model, shape, sizeof shape);
-        printf("jacnoise: %s %s on %s: %d train / %d valid / %d test, backend %s, run folder %s\n",
+        char blas[128] = "";
+        if (!strcmp(r->backend->ops->name, "cpu"))
+            snprintf(blas, sizeof blas, " (BLAS core %s, %d threads)", jn_blas_core_name(), jn_blas_threads());
+        printf("jacnoise: %s %s on %s: %d train / %d valid / %d test, backend %s%s, run folder %s\n",
                r->cfg.resume ? "resuming" : "training", shape, r->cfg.data, r->data.train.n, r->data.valid.n,
-               r->data.test.n, r->backend->ops->name, r->cfg.out);
+               r->data.test.n, r->backend->ops->name, blas, r->cfg.out);
         fflush(stdout);
         jn_progress_init(&r->progress, r->cfg.progress);
         int rc = train_loop(r);
