@@ -14,6 +14,7 @@
  * / TILE of block t TILE + (i mod TILE). Words (0, 1) and (2, 3) of a block are Box-Muller
  * pairs: z = sqrt(-2 ln u) (cos, sin)(2 pi u'). */
 #include "core/rng_normal.h"
+#include "core/isa.h"
 
 #include <string.h>
 
@@ -21,8 +22,8 @@
 
 /* The blocks tile*TILE .. +TILE-1 of (seed, stream, step) as four word arrays (the counter
  * layout of jn_rng_block). */
-static inline __attribute__((always_inline)) void philox_tile(uint64_t seed, jn_stream stream, uint64_t step,
-                                                               uint64_t tile, uint32_t w[4][TILE])
+JN_ALWAYS_INLINE void philox_tile(uint64_t seed, jn_stream stream, uint64_t step,
+                                  uint64_t tile, uint32_t w[4][TILE])
 {
     const uint64_t block0 = tile * TILE;
     const uint32_t hi = (uint32_t)(block0 >> 32), lo = (uint32_t)block0, c2 = (uint32_t)step,
@@ -103,7 +104,7 @@ static inline void sincos_turns(float t, float *s_out, float *c_out)
 }
 
 /* Normals of one tile: z[k][i] from block i's words. */
-static inline __attribute__((always_inline)) void box_muller_tile(uint32_t w[4][TILE], float z[4][TILE])
+JN_ALWAYS_INLINE void box_muller_tile(uint32_t w[4][TILE], float z[4][TILE])
 {
     for (int pair = 0; pair < 4; pair += 2)
         for (int i = 0; i < TILE; i++) {
@@ -119,8 +120,8 @@ static inline __attribute__((always_inline)) void box_muller_tile(uint32_t w[4][
 }
 
 /* Normals first .. first + n - 1, first a multiple of 4 TILE: whole tiles, the last one cut. */
-static inline __attribute__((always_inline)) void normals_body(uint64_t seed, jn_stream stream, uint64_t step,
-                                                                uint64_t first, float *out, size_t n)
+JN_ALWAYS_INLINE void normals_body(uint64_t seed, jn_stream stream, uint64_t step,
+                                   uint64_t first, float *out, size_t n)
 {
     uint32_t w[4][TILE];
     float z[4][TILE];
@@ -135,39 +136,27 @@ static inline __attribute__((always_inline)) void normals_body(uint64_t seed, jn
     }
 }
 
-static void normals_generic(uint64_t seed, jn_stream stream, uint64_t step, uint64_t first, float *out, size_t n)
+static void normals_base(uint64_t seed, jn_stream stream, uint64_t step, uint64_t first, float *out, size_t n)
 {
     normals_body(seed, stream, step, first, out, n);
 }
 
-#if defined(__x86_64__) && defined(__GNUC__)
-__attribute__((target("avx2"))) static void normals_avx2(uint64_t seed, jn_stream stream, uint64_t step,
-                                                         uint64_t first, float *out, size_t n)
+JN_TARGET_AVX2 static void normals_avx2(uint64_t seed, jn_stream stream, uint64_t step, uint64_t first, float *out,
+                                        size_t n)
 {
     normals_body(seed, stream, step, first, out, n);
 }
-#endif
 
 void jn_rng_normal_float(jn_normal_impl impl, uint64_t seed, jn_stream stream, uint64_t step, uint64_t first,
                          float *out, size_t n)
 {
-#if defined(__x86_64__) && defined(__GNUC__)
-    if (impl == JN_NORMAL_AVX2 || (impl == JN_NORMAL_BEST && __builtin_cpu_supports("avx2"))) {
+    if (impl == JN_NORMAL_AVX2 || (impl == JN_NORMAL_BEST && jn_cpu_has_avx2()))
         normals_avx2(seed, stream, step, first, out, n);
-        return;
-    }
-#endif
-    normals_generic(seed, stream, step, first, out, n);
+    else
+        normals_base(seed, stream, step, first, out, n);
 }
 
-int jn_rng_normal_has(jn_normal_impl impl)
-{
-#if defined(__x86_64__) && defined(__GNUC__)
-    if (impl == JN_NORMAL_AVX2)
-        return __builtin_cpu_supports("avx2");
-#endif
-    return impl != JN_NORMAL_AVX2;
-}
+int jn_rng_normal_has(jn_normal_impl impl) { return impl != JN_NORMAL_AVX2 || jn_cpu_has_avx2(); }
 
 void jn_rng_normal(uint64_t seed, jn_stream stream, uint64_t step, jn_real *out, size_t n)
 {

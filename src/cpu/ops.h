@@ -28,6 +28,9 @@ void jn_cpu_tangent_forward(jn_cpu_ws *ws, const jn_real *params, int batch_rows
 /* sum over examples i and tangents k of ||t_top(k, i)||^2, in double. */
 double jn_cpu_tangent_norm_sum(const jn_cpu_ws *ws, int batch_rows, int K, int top);
 
+/* reduce.c: sum of x[k]^2 in double (vectorised, order fixed). */
+double jn_cpu_sum_squares(const jn_real *x, size_t n);
+
 /* tangent_reverse.c: reverse pass of r = weight * sum_{k,i} ||t_top(k,i)||^2 after
  * jn_cpu_tangent_forward (SPEC "Reverse pass"), adding dr/dtheta to grad. */
 void jn_cpu_tangent_reverse(jn_cpu_ws *ws, const jn_real *params, int batch_rows, int K, int top,

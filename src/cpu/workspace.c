@@ -48,6 +48,10 @@ jn_cpu_ws *jn_cpu_ws_new(const jn_model *m, const jn_objective *obj, int max_row
             ws->adj[i] = alloc_real(ws, prow * (size_t)width, &failed);
         ws->dpre = alloc_real(ws, prow * (size_t)width, &failed);
         ws->unit_norm = alloc_real(ws, (size_t)m->sizes[1], &failed);
+        ws->unit_r = calloc((size_t)m->sizes[1], sizeof(double));
+        ws->unit_gate_sq = calloc((size_t)m->sizes[1], sizeof(double));
+        failed |= !ws->unit_r || !ws->unit_gate_sq;
+        ws->bytes += 2 * (size_t)m->sizes[1] * sizeof(double);
     }
     if (failed) {
         jn_cpu_ws_free(ws);
@@ -74,6 +78,8 @@ void jn_cpu_ws_free(jn_cpu_ws *ws)
     }
     free(ws->dpre);
     free(ws->unit_norm);
+    free(ws->unit_r);
+    free(ws->unit_gate_sq);
     free(ws);
 }
 

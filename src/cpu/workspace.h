@@ -27,6 +27,7 @@ struct jn_cpu_ws {
     jn_real *adj[2];                     /* reverse ping-pong: [p ; u] */
     jn_real *dpre;                       /* [q ; ds] */
     jn_real *unit_norm;                  /* hidden1: c_j = ||W_1j||^2 */
+    double *unit_r, *unit_gate_sq;       /* hidden1: per-unit sums over the rows */
 };
 
 /* Rows of penalty scratch: primal rows plus tangent_chunk tangent rows per example. */
