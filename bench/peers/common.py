@@ -1,5 +1,7 @@
 """What the peers share without depending on a framework: the step's settings read from a
-`jacnoise step --dump` state, and relative differences."""
+`jacnoise step --dump` state, the model and the hidden1 closed form written once for any
+array type with @ and .sum (torch tensors, jax arrays; the framework's tanh is passed in),
+and relative differences."""
 import numpy as np
 
 
@@ -22,3 +24,19 @@ class Config:
 def rel(a, b):
     a, b = np.asarray(a, dtype=np.float64), np.asarray(b, dtype=np.float64)
     return float(np.linalg.norm(a - b) / max(np.linalg.norm(b), 1e-30))
+
+
+def forward(params, x, top, tanh):
+    """a_top of the tanh MLP; params = [W1, b1, ..., WL, bL]; top = L gives the logits."""
+    L = len(params) // 2
+    a = x
+    for l in range(top):
+        z = a @ params[2 * l].T + params[2 * l + 1]
+        a = tanh(z) if l < L - 1 else z
+    return a
+
+
+def hidden1_rows(params, xt, tanh):
+    """The contractive penalty of the first hidden layer per row, closed form (SPEC)."""
+    a1 = tanh(xt @ params[0].T + params[1])
+    return ((1 - a1 * a1) ** 2 * (params[0] ** 2).sum(1)).sum(1)

@@ -10,18 +10,14 @@ import numpy as np
 import jax
 import jax.numpy as jnp
 
+import common
 from common import Config, rel
 
 STYLES = ("jit",)
 
 
 def forward(params, x, top):
-    L = len(params) // 2
-    a = x
-    for l in range(top):
-        z = a @ params[2 * l].T + params[2 * l + 1]
-        a = jnp.tanh(z) if l < L - 1 else z
-    return a
+    return common.forward(params, x, top, jnp.tanh)
 
 
 def main_loss(cfg, params, x, y):
@@ -34,8 +30,7 @@ def main_loss(cfg, params, x, y):
 
 def penalty_rows(cfg, params, xt, v):
     if cfg.target == "hidden1":
-        a1 = jnp.tanh(xt @ params[0].T + params[1])
-        return jnp.sum((1 - a1 * a1) ** 2 * jnp.sum(params[0] ** 2, axis=1), axis=1)
+        return common.hidden1_rows(params, xt, jnp.tanh)
     g = lambda inp: forward(params, inp, cfg.top)
     B = xt.shape[0]
     if v is not None:

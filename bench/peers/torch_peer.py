@@ -19,6 +19,7 @@ import time
 import numpy as np
 import torch
 
+import common
 from common import Config, rel
 
 try:  # torch >= 2.0
@@ -30,13 +31,7 @@ STYLES = ("eager", "func")
 
 
 def forward(params, x, top):
-    """a_top of the tanh MLP; params = [W1, b1, ..., WL, bL]; top = L gives the logits."""
-    L = len(params) // 2
-    a = x
-    for l in range(top):
-        z = a @ params[2 * l].T + params[2 * l + 1]
-        a = torch.tanh(z) if l < L - 1 else z
-    return a
+    return common.forward(params, x, top, torch.tanh)
 
 
 def main_loss(cfg, params, x, y):
@@ -49,9 +44,8 @@ def main_loss(cfg, params, x, y):
 
 def penalty_rows(cfg, params, xt, v, style):
     """R_i for one corrupted copy xt (B x d); v: K x B x d Gaussian tangents (None: exact)."""
-    if cfg.target == "hidden1":  # the contractive penalty, closed form
-        a1 = torch.tanh(xt @ params[0].T + params[1])
-        return ((1 - a1 * a1) ** 2 * (params[0] ** 2).sum(1)).sum(1)
+    if cfg.target == "hidden1":
+        return common.hidden1_rows(params, xt, torch.tanh)
     g = lambda inp: forward(params, inp, cfg.top)
     B = xt.shape[0]
     if v is not None:
