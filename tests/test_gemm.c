@@ -57,11 +57,16 @@ static void check_shape(int rows, int n_out, int n_in, uint64_t seed)
     double e1 = compare(y, want, scale, ny);
     CHECK(e1 < 1e-5, "forward %dx%dx%d: error %.3e", rows, n_out, n_in, e1);
 
-    /* weight grad: dw (n_out x n_in) += d^T x */
+    /* weight grad: dw (n_out x n_in) += d^T x, then dw = d^T x over what is there */
     naive_gemm(n_out, n_in, rows, d, 1, n_out, x, n_in, 1, dw, want, scale);
-    jn_gemm_weight_grad(NULL, rows, n_out, n_in, d, x, dw);
+    jn_gemm_weight_grad(NULL, 1, rows, n_out, n_in, d, x, dw);
     double e2 = compare(dw, want, scale, nw);
     CHECK(e2 < 1e-5, "weight grad %dx%dx%d: error %.3e", rows, n_out, n_in, e2);
+    naive_gemm(n_out, n_in, rows, d, 1, n_out, x, n_in, 1, NULL, want, scale);
+    jn_gemm_weight_grad(NULL, 0, rows, n_out, n_in, d, x, dw);
+    double e2w = compare(dw, want, scale, nw);
+    CHECK(e2w < 1e-5, "weight grad (overwrite) %dx%dx%d: error %.3e", rows, n_out, n_in, e2w);
+    e2 = e2 > e2w ? e2 : e2w;
 
     /* input grad: dx (rows x n_in) = d w */
     jn_gemm_input_grad(NULL, rows, n_out, n_in, d, w, dx);

@@ -19,8 +19,9 @@ void jn_cpu_ws_free(jn_cpu_ws *ws);
 /* Bytes of scratch the workspace holds. */
 size_t jn_cpu_ws_bytes(const jn_cpu_ws *ws);
 
-/* Main loss at x + s_in xi (xi may be NULL when s_in = 0): adds scale * d(sum_i loss_i)/dtheta
- * to grad and sets terms->loss (mean) and terms->errors. */
+/* Main loss at x + s_in xi (xi may be NULL when s_in = 0): writes scale * d(sum_i
+ * loss_i)/dtheta into grad (every parameter; what was there is overwritten) and sets
+ * terms->loss (mean) and terms->errors. */
 void jn_cpu_loss_grad(jn_cpu_ws *ws, const jn_real *params, const jn_batch *batch,
                       const jn_real *xi, double scale, jn_step_terms *terms, jn_real *grad);
 

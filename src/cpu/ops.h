@@ -19,7 +19,7 @@ double jn_cpu_loss_rows(jn_loss_kind kind, const jn_real *logits, const int32_t 
 int jn_cpu_argmax(const jn_real *row, int n);
 
 /* backward.c: back-propagates delta[0] = dObj/dlogits (rows x C) through the activations of
- * the last jn_cpu_forward, adding to grad. */
+ * the last jn_cpu_forward, writing grad (every parameter). */
 void jn_cpu_backward(jn_cpu_ws *ws, const jn_real *params, int rows, jn_real *grad);
 
 /* tangent.c: forward-mode pass at the stacked rows h[0] = [x~ (B rows) ; tangents (K*B rows)]

@@ -45,7 +45,7 @@ static double hidden1_penalty(jn_cpu_ws *ws, const jn_real *params, int batch_ro
     for (int j = 0; j < n1; j++)
         r += unit_r[j];
     jn_phase_mark(ws->clock, JN_PHASE_BACKWARD);
-    jn_gemm_weight_grad(ws->log, batch_rows, n1, d, q, ws->h[0], dw);
+    jn_gemm_weight_grad(ws->log, 1, batch_rows, n1, d, q, ws->h[0], dw);
     for (int j = 0; j < n1; j++) {
         jn_real f = (jn_real)(2.0 * scale * gate_sq_sum[j]);
         for (int k = 0; k < d; k++)

@@ -65,7 +65,7 @@ static int cpu_floor(jn_profile_target *t, double *seconds)
     cpu_target *c = (cpu_target *)t;
     const double t0 = jn_wall_seconds();
     for (int i = 0; i < c->log.count; i++)
-        jn_gemm_replay(&c->log.calls[i], c->scratch[0], c->scratch[1], c->scratch[2]);
+        jn_gemm_replay(&c->log, i, c->scratch[0], c->scratch[1], c->scratch[2]);
     *seconds = jn_wall_seconds() - t0;
     return 0;
 }

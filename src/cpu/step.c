@@ -1,8 +1,6 @@
-/* One training step of the CPU reference: the main loss and the penalty, each adding its
- * gradient into grad (SPEC "Objective for one minibatch"). */
+/* One training step of the CPU reference: the main loss writes its gradient into grad, the
+ * penalty adds its own (SPEC "Objective for one minibatch"). */
 #include "cpu/ops.h"
-
-#include <string.h>
 
 void jn_cpu_loss_grad(jn_cpu_ws *ws, const jn_real *params, const jn_batch *batch,
                       const jn_real *xi, double scale, jn_step_terms *terms, jn_real *grad)
@@ -28,8 +26,6 @@ void jn_cpu_step(jn_cpu_ws *ws, const jn_real *params, const jn_batch *batch,
 {
     const jn_objective *obj = &ws->obj;
     const double B = batch->rows;
-    jn_phase_mark(ws->clock, JN_PHASE_BACKWARD);  /* the gradient's zeroing belongs to it */
-    memset(grad, 0, sizeof(jn_real) * ws->model.n_params);
     jn_cpu_loss_grad(ws, params, batch, noise->xi, 1.0 / B, terms, grad);
     terms->penalty = 0;
     if (obj->jac_lambda > 0)

@@ -50,7 +50,7 @@ void jn_cpu_tangent_reverse(jn_cpu_ws *ws, const jn_real *params, int batch_rows
         }
         /* Rows that carry adjoint: all of them below a tanh layer, the tangent rows at L. */
         size_t row0 = has_q ? 0 : B, rows = has_q ? B + T : T;
-        jn_gemm_weight_grad(ws->log, (int)rows, (int)n_out, (int)n_in, dpre + row0 * n_out,
+        jn_gemm_weight_grad(ws->log, 1, (int)rows, (int)n_out, (int)n_in, dpre + row0 * n_out,
                             ws->h[l - 1] + row0 * n_in, jn_weights(m, grad, l));
         if (l == 1)
             break;
