@@ -17,7 +17,7 @@ import tempfile
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from harness import check, finish, run  # noqa: E402
 
-PHASES = ["data", "forward", "tangent", "penalty", "backward", "update"]
+PHASES = ["data", "forward", "jvp", "penalty", "backward", "update"]
 D, C = 256, 10   # USPS
 ROW_BUDGET = 16384
 
@@ -32,7 +32,7 @@ def cost(sizes, B, lam, target, layer, proj, copies):
         f["backward"] += g(B, l) * (2 if l > 1 else 1)
     if lam > 0:
         if target == "hidden1":
-            f["tangent"] += copies * g(B, 1)
+            f["jvp"] += copies * g(B, 1)
             f["backward"] += copies * g(B, 1)
         else:
             top = L if target == "output" else layer
@@ -43,7 +43,7 @@ def cost(sizes, B, lam, target, layer, proj, copies):
                 count = min(chunk, K - k0)
                 for l in range(1, top + 1):
                     rows = B * (1 + count) if l < L else B * count
-                    f["tangent"] += copies * g(rows, l)
+                    f["jvp"] += copies * g(rows, l)
                     f["backward"] += copies * g(rows, l) * (2 if l > 1 else 1)
     return f
 
@@ -80,7 +80,7 @@ def check_profile(label, p, sizes, B, target, layer, proj, copies):
             ph = got.get(name, {"flops": -1, "time": {"median_us": -1}})
             check(close(ph["flops"], want[name]),
                   f"{label}/{v['name']}/{name}: {ph['flops']} FLOPs, the cost model says {want[name]}")
-            penalty_phase = name in ("tangent", "penalty")
+            penalty_phase = name in ("jvp", "penalty")
             t = ph["time"]["median_us"]
             if penalty_phase and o["jac_lambda"] == 0:
                 check(t == 0, f"{label}/{v['name']}/{name}: {t} us without a penalty")

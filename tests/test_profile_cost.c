@@ -67,9 +67,9 @@ static void check_case(const int *hidden, int n_hidden, int B, jn_objective obj,
         CHECK(model[p] == clock.flops[p], "%s: phase %s: model %.0f FLOPs, GEMMs issued in it %.0f", what,
               jn_phase_name((jn_phase)p), model[p], clock.flops[p]);
     CHECK(total > 0 && model[JN_PHASE_FORWARD] > 0 && model[JN_PHASE_BACKWARD] > 0, "%s: empty phases", what);
-    CHECK((obj.jac_lambda > 0) == (model[JN_PHASE_TANGENT] > 0), "%s: tangent FLOPs without a penalty", what);
+    CHECK((obj.jac_lambda > 0) == (model[JN_PHASE_JVP] > 0), "%s: tangent FLOPs without a penalty", what);
     printf("%-34s B %4d: %12.0f FLOPs in %3d GEMMs (tangent %.0f, backward %.0f)\n", what, B, total, log.count,
-           model[JN_PHASE_TANGENT], model[JN_PHASE_BACKWARD]);
+           model[JN_PHASE_JVP], model[JN_PHASE_BACKWARD]);
     jn_gemm_log_free(&log);
     free(params), free(grad);
     jn_cpu_step_inputs_free(&in);

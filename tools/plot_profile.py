@@ -16,8 +16,8 @@ import csv
 import os
 import sys
 
-PHASES = ["data", "forward", "tangent", "penalty", "backward", "update"]
-COLOURS = {"data": "#8c8c8c", "forward": "#1f77b4", "tangent": "#ff7f0e", "penalty": "#d62728",
+PHASES = ["data", "forward", "jvp", "penalty", "backward", "update"]
+COLOURS = {"data": "#8c8c8c", "forward": "#1f77b4", "jvp": "#ff7f0e", "penalty": "#d62728",
            "backward": "#2ca02c", "update": "#9467bd"}
 
 

@@ -9,7 +9,15 @@
  *    them after the step.
  *  - jn_profile_target: one configured step on one backend (run it with phases, run its
  *    GEMMs alone, describe the machine). jn_profile_run drives any number of them
- *    interleaved, rep by rep, so that the ratios come from the same run. */
+ *    interleaved, rep by rep, so that the ratios come from the same run.
+ *
+ * A CUDA target plugs in beside jn_cpu_profile_target_create: its clock's mark() records a
+ * cudaEvent on the step's stream (the graph off), step() synchronises once at the end and
+ * sums the elapsed times between consecutive events per phase; gemm_floor() replays the
+ * logged GEMM shapes from their own graph; fast_step() replays the captured step graph (the
+ * phases inside a graph are not separable); workspace_bytes is the allocation tally and
+ * launches the kernels per step. src/cuda/nvtx.h can then take this jn_phase instead of its
+ * own copy of the same names. */
 #ifndef JACNOISE_PROFILE_H
 #define JACNOISE_PROFILE_H
 
@@ -22,19 +30,20 @@
 #include "jacnoise/model.h"
 #include "jacnoise/objective.h"
 
-/* The phases of a step, in order. */
+/* The phases of a step, in order (the NVTX ranges of the CUDA engine use the same names). */
 typedef enum {
     JN_PHASE_DATA,      /* gather the batch, draw its noise */
     JN_PHASE_FORWARD,   /* main-loss forward pass and the loss */
-    JN_PHASE_TANGENT,   /* forward-mode pass at x~: primal and tangent rows (hidden1: layer 1 at x~) */
+    JN_PHASE_JVP,       /* forward-mode pass at x~: primal and tangent rows (hidden1: layer 1 at x~) */
     JN_PHASE_PENALTY,   /* R from the tangents (norms; hidden1: the closed form) */
     JN_PHASE_BACKWARD,  /* main-loss backward and the reverse pass through the tangents */
     JN_PHASE_UPDATE,    /* SGD with momentum */
     JN_PHASES,
-    JN_PHASE_NONE = JN_PHASES  /* between steps */
+    JN_PHASE_EVAL = JN_PHASES,  /* evaluation, outside the step (an NVTX range only) */
+    JN_PHASE_NONE               /* between steps */
 } jn_phase;
 
-/* "data", "forward", "tangent", "penalty", "backward", "update". */
+/* "data", "forward", "jvp", "penalty", "backward", "update" ("eval", "none"). */
 const char *jn_phase_name(jn_phase p);
 
 /* The GEMM FLOPs of one step of `rows` examples, per phase (flops[JN_PHASES]), following

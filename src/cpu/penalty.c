@@ -92,7 +92,7 @@ void jn_cpu_penalty_grad(jn_cpu_ws *ws, const jn_real *params, const jn_batch *b
     }
     double total = 0;
     for (int copy = 0; copy < copies; copy++) {
-        jn_phase_mark(ws->clock, JN_PHASE_TANGENT);
+        jn_phase_mark(ws->clock, JN_PHASE_JVP);
         jn_real *x_tilde = ws->h[0];
         const jn_real *e = eps ? eps + copy * per_copy : NULL;
         const jn_real s = (jn_real)obj->jac_noise;
@@ -107,7 +107,7 @@ void jn_cpu_penalty_grad(jn_cpu_ws *ws, const jn_real *params, const jn_batch *b
         const jn_real *copy_v = obj->jac_proj == JN_PROJ_EXACT ? NULL : v + (size_t)copy * K * per_copy;
         for (int k0 = 0; k0 < K; k0 += ws->tangent_chunk) {
             int count = K - k0 < ws->tangent_chunk ? K - k0 : ws->tangent_chunk;
-            jn_phase_mark(ws->clock, JN_PHASE_TANGENT);
+            jn_phase_mark(ws->clock, JN_PHASE_JVP);
             fill_tangents(ws, copy_v, B, k0, count);
             jn_cpu_tangent_forward(ws, params, B, count, top);
             jn_phase_mark(ws->clock, JN_PHASE_PENALTY);

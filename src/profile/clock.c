@@ -6,8 +6,8 @@
 
 const char *jn_phase_name(jn_phase p)
 {
-    static const char *names[JN_PHASES] = {"data", "forward", "tangent", "penalty", "backward", "update"};
-    return p < JN_PHASES ? names[p] : "none";
+    static const char *names[] = {"data", "forward", "jvp", "penalty", "backward", "update", "eval", "none"};
+    return p <= JN_PHASE_NONE ? names[p] : "none";
 }
 
 double jn_wall_seconds(void)

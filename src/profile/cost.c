@@ -23,7 +23,7 @@ double jn_step_flops(const jn_model *m, const jn_objective *obj, int rows, doubl
     if (obj->jac_lambda > 0) {
         const int copies = obj->jac_copies, top = jn_objective_top(obj, m);
         if (obj->target == JN_TARGET_HIDDEN1) {
-            flops[JN_PHASE_TANGENT] += copies * gemm(m, B, 1);
+            flops[JN_PHASE_JVP] += copies * gemm(m, B, 1);
             flops[JN_PHASE_BACKWARD] += copies * gemm(m, B, 1);
         } else {
             const int K = jn_objective_tangents(obj, m), chunk = jn_objective_tangent_chunk(obj, m, rows);
@@ -32,7 +32,7 @@ double jn_step_flops(const jn_model *m, const jn_objective *obj, int rows, doubl
                 for (int l = 1; l <= top; l++) {
                     /* The output layer carries the tangent rows only (no tanh: q_L = 0). */
                     const double stacked = l < L ? B * (1 + count) : B * count;
-                    flops[JN_PHASE_TANGENT] += copies * gemm(m, stacked, l);
+                    flops[JN_PHASE_JVP] += copies * gemm(m, stacked, l);
                     flops[JN_PHASE_BACKWARD] += copies * gemm(m, stacked, l) * (l > 1 ? 2 : 1);
                 }
             }
