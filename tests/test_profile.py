@@ -109,6 +109,16 @@ def main():
                     check_profile(label, json.load(f), sizes, B, target, layer, proj, copies)
             print(f"{label}: checked")
 
+        # --time-limit cuts the rounds (at least 3), and says how many it ran.
+        out = os.path.join(tmp, "limited.json")
+        r = run(["profile", "--data", "usps", "--hidden", "12", "--batch", "8", "--reps", "100000", "--warmup", "1",
+                 "--time-limit", "0.5", "--json", out])
+        if r.returncode == 0:
+            with open(out) as f:
+                reps = json.load(f)["reps"]
+            check(3 <= reps < 100000, f"--time-limit 0.5: {reps} rounds")
+            check(f"{reps} reps" in r.stdout, "the table does not say how many rounds ran")
+
         # A grid: hidden1 ignores the estimator, so 2 batches x (hidden1, output K=1, output exact).
         path = os.path.join(tmp, "grid.csv")
         r = run(["profile", "--data", "usps", "--hidden", "12", "--jac-lambda", "0.1", "--reps", "2", "--warmup", "0",

@@ -67,6 +67,7 @@ typedef struct {
     /* profile */
     int reps;              /* timed rounds */
     int warmup;            /* untimed rounds first */
+    double time_limit;     /* seconds a profile may take: fewer timed rounds (0 = reps of them) */
     char json[JN_PATH_MAX];
     char grid[JN_PATH_MAX];  /* grid spec: a file, or the entries themselves */
     char csv[JN_PATH_MAX];   /* the grid's table */

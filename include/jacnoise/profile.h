@@ -161,11 +161,19 @@ typedef struct {
     long max_rss_kib;         /* the process's peak resident memory after the runs */
 } jn_profile_result;
 
-/* Times the targets (one per variant, their names, objectives and the model) interleaved:
- * warmup untimed rounds, then reps rounds of (each target's step, each target's floor, and
- * fast step where it has one). Fills res (machine and model described by the caller). */
+/* How many rounds: warmup untimed ones, then up to reps timed ones; with time_limit > 0
+ * (seconds), fewer timed rounds (but at least 3) where reps of them would take longer, as
+ * the warm-up rounds predict (at least one warm-up round is then run). */
+typedef struct {
+    int reps, warmup;
+    double time_limit;
+} jn_profile_rounds;
+
+/* Times the targets (one per variant, their names, objectives and the model) interleaved,
+ * round by round: each target's step, its floor, and its fast step where it has one. Fills
+ * res (machine and model described by the caller). */
 int jn_profile_run(jn_profile_target **targets, const char *const *names, const jn_objective *objs, int n,
-                   const jn_model *m, int batch, int reps, int warmup, jn_profile_result *res);
+                   const jn_model *m, int batch, const jn_profile_rounds *rounds, jn_profile_result *res);
 
 /* The variants a profile compares for an objective: as configured; without the penalty;
  * without any noise (input noise and the penalty's corruption); plain (neither penalty nor

@@ -33,8 +33,10 @@ static int profile_one(const jn_config *cfg, const jn_dataset *train, const jn_p
     memset(res, 0, sizeof *res);
     res->machine = *machine;
     jn_model_describe(&m, res->model, sizeof res->model);
-    if (!rc)
-        rc = jn_profile_run(targets, names, objs, n, &m, cfg->batch, cfg->reps, cfg->warmup, res);
+    if (!rc) {
+        const jn_profile_rounds rounds = {cfg->reps, cfg->warmup, cfg->time_limit};
+        rc = jn_profile_run(targets, names, objs, n, &m, cfg->batch, &rounds, res);
+    }
     for (int i = 0; i < n; i++)
         if (targets[i])
             targets[i]->ops->destroy(targets[i]);

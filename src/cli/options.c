@@ -22,11 +22,11 @@ static const struct {
                    "loss terms, every gradient and the parameters after N steps."},
     {JN_CMD_INFO, "jacnoise info\n\nPrints the build: version, precision, BLAS, CUDA, data folder."},
     {JN_CMD_PROFILE, "jacnoise profile [options]\n\nTimes the training step of the configuration given by the training options, phase by\n"
-                     "phase (data, forward, tangent, penalty, backward, update), with each phase's FLOPs and\n"
+                     "phase (data, forward, jvp, penalty, backward, update), with each phase's FLOPs and\n"
                      "GFLOP/s; the same step without the penalty and without noise (the overhead ratio next\n"
                      "to the FLOP ratio); the step's GEMMs alone (the floor) in the same run; the BLAS core and\n"
                      "the machine's measured peak. --grid profiles every combination of a grid into --csv\n"
-                     "(plot it with tools/plot_profile.py), for example:\n"
+                     "(plot it with tools/plot_profile.py). The CPU backend only, so far. For example:\n"
                      "  jacnoise profile --jac-lambda 0.1 --jac-noise 0.3 --hidden 1000,1000 \\\n"
                      "    --grid 'batch=1 10 100 1000; jac-target=hidden1 output; jac-proj=1 3 exact'"},
 };

@@ -42,8 +42,10 @@ static int run_round(jn_profile_target *t, double *sample)
 }
 
 int jn_profile_run(jn_profile_target **targets, const char *const *names, const jn_objective *objs, int n,
-                   const jn_model *m, int batch, int reps, int warmup, jn_profile_result *res)
+                   const jn_model *m, int batch, const jn_profile_rounds *rounds, jn_profile_result *res)
 {
+    int reps = rounds->reps;
+    const int limited = rounds->time_limit > 0, warmup = limited && rounds->warmup < 1 ? 1 : rounds->warmup;
     if (n < 1 || n > JN_PROFILE_MAX_VARIANTS || reps < 1)
         return jn_fail("profile: %d variants and %d repetitions asked; expected 1..%d and >= 1", n, reps,
                        JN_PROFILE_MAX_VARIANTS);
@@ -55,9 +57,16 @@ int jn_profile_run(jn_profile_target **targets, const char *const *names, const 
     }
     int rc = 0;
     double scratch[S_COUNT];
+    const double started = jn_wall_seconds();
     for (int w = 0; w < warmup && !rc; w++)
         for (int i = 0; i < n && !rc; i++)
             rc = run_round(targets[i], scratch);
+    if (limited && !rc) {
+        const double per_round = (jn_wall_seconds() - started) / warmup;
+        const int fit = (int)(rounds->time_limit / per_round), least = reps < 3 ? reps : 3;
+        if (fit < reps)
+            reps = fit > least ? fit : least;
+    }
     /* Rounds interleave the variants, so that a change of machine load hits them alike. */
     for (int r = 0; r < reps && !rc; r++)
         for (int i = 0; i < n && !rc; i++)
