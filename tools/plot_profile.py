@@ -113,10 +113,12 @@ def phase_bars(plt, rows, path):
             bottom = [b + s for b, s in zip(bottom, share)]
         for x, r in zip(xs, rs):
             ms = r["step_us"] / 1000
-            ax.text(x, 101, f"{ms:.3g} ms", ha="center", va="bottom", fontsize=7, rotation=90)
+            label = f"{ms:.3g} ms" if ms < 1000 else f"{ms / 1000:.3g} s"
+            ax.text(x, 101, label, ha="center", va="bottom", fontsize=7, rotation=90)
         ax.set_xticks(list(xs))
         ax.set_xticklabels([f"B={r['batch']}\n{r['estimator']}" for r in rs], fontsize=7, rotation=90)
-        ax.set_ylim(0, 125)
+        ax.set_ylim(0, 135)
+        ax.set_yticks(range(0, 101, 20))
         ax.set_ylabel("share of the step (%)")
         ax.set_title(f"{model}: phases of the step (step time above each bar)")
     handles, labels = axes[0][0].get_legend_handles_labels()
