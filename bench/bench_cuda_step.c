@@ -72,7 +72,7 @@ static result run_variant(jn_cuda_ctx *ctx, const jn_model *m, const jn_objectiv
     if (!ws)
         die();
     jn_cuda_step_inputs in;
-    OR_DIE(jn_cuda_step_inputs_alloc(&in, m, obj, train, B));
+    OR_DIE(jn_cuda_step_inputs_alloc(&in, m, obj, train, B, 0));
     OR_DIE(jn_cuda_step_inputs_shuffle(&in, ctx->stream, 1, 0));
     const size_t P = m->n_params;
     float *params, *grad, *velocity;

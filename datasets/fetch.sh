@@ -1,22 +1,51 @@
 #!/bin/sh
-# Downloads the public MNIST and USPS files that jacnoise reads and checks each against its
-# SHA-256 sum (see datasets/README.md).
+# Gets the public MNIST and USPS files that jacnoise reads, each checked against its SHA-256
+# sum (see datasets/README.md).
 #
-#   datasets/fetch.sh [DIR]        DIR defaults to ./data (one of the folders jacnoise searches)
+#   datasets/fetch.sh        for each set, checks the folder jacnoise would read it from: the
+#                            first of $JACNOISE_DATA, ./data, ../shared/datasets that holds all
+#                            its files. A set found nowhere is fetched into $JACNOISE_DATA if
+#                            set, else ./data.
+#   datasets/fetch.sh DIR    the same with DIR alone, as `jacnoise --data-dir DIR` reads it.
 #
-# Files already in DIR with the right sum are kept, so running it again is cheap. A file with a
-# wrong sum is deleted; the script then tries the next source and exits non-zero if no source
-# gave the right bytes.
+# A set already there with the right sums is not fetched again (no network needed), and the
+# script says where it found it. A file is accepted as NAME.gz or uncompressed NAME (jacnoise
+# reads NAME.gz when both exist); a wrong file in the folder being filled is deleted and
+# fetched again. Exit status 1 if any set could not be obtained verified.
 #
 # JACNOISE_FETCH_FROM=BASE takes every file from BASE instead of the official sources: a local
 # folder (copied) or a URL prefix (file:// needs curl). Useful for a mirror or an offline copy.
 set -u
 
-dir=${1:-./data}
+if [ $# -gt 1 ]; then
+    echo "usage: datasets/fetch.sh [DIR]  (see datasets/fetch.sh --help)" >&2
+    exit 2
+elif [ "${1:-}" = -h ] || [ "${1:-}" = --help ]; then
+    sed -n '2,19s/^# \{0,1\}//p' "$0"
+    exit 0
+fi
+# The folders searched, in jacnoise's order (the positional parameters), and where to fetch.
+if [ $# -eq 1 ]; then
+    target=$1
+elif [ -n "${JACNOISE_DATA:-}" ]; then
+    target=$JACNOISE_DATA
+    set -- "$JACNOISE_DATA" ./data ../shared/datasets
+else
+    target=./data
+    set -- ./data ../shared/datasets
+fi
 
 # Official sources. MNIST: the mirrors that replaced yann.lecun.com (same files, same sums).
 MNIST_SOURCES="https://ossci-datasets.s3.amazonaws.com/mnist https://storage.googleapis.com/cvdf-datasets/mnist"
 USPS_SOURCES="https://hastie.su.domains/ElemStatLearn/datasets"
+
+# set, SHA-256 of NAME.gz (as published), SHA-256 of NAME uncompressed, NAME
+FILES='mnist 440fcabf73cc546fa21475e81ea370265605f56be210a4024d2ca8f203523609 ba891046e6505d7aadcbbe25680a0738ad16aec93bde7f9b65e87a2fc25776db train-images-idx3-ubyte
+mnist 3552534a0a558bbed6aed32b30c495cca23d567ec52cac8be1a0730e8010255c 65a50cbbf4e906d70832878ad85ccda5333a97f0f4c3dd2ef09a8a9eef7101c5 train-labels-idx1-ubyte
+mnist 8d422c7b0a1c1c79245a5bcf07fe86e33eeafee792b84584aec276f5a2dbc4e6 0fa7898d509279e482958e8ce81c8e77db3f2f8254e26661ceb7762c4d494ce7 t10k-images-idx3-ubyte
+mnist f7ae60f92e00ec6debd23a6088c31dbd2371eca3ffa0defaefb259924204aec6 ff7bcfd416de33731a308c3f266cc351222c34898ecbeaf847f06e48f7ec33f2 t10k-labels-idx1-ubyte
+usps 66ebf231ab51f2cf6ac1a892d0f98ccffee1079d7a5db638c1f11f366046ca16 abc9f5c75b997cabe66b5d01727d5a681c69298e1641a8d37b55433a52129dc0 zip.train
+usps 8dacc3c6e136af6c3488de9e5113a7daf140c8c2f1f0b61c54ee02f03f1a962f 6bde17b4f1cd68e0630cd2751d6495b5795d9165ab2dc4a0be8b7002b732f4cc zip.test'
 
 sha256_of() {
     if command -v sha256sum >/dev/null 2>&1; then
@@ -26,6 +55,36 @@ sha256_of() {
     else
         openssl dgst -sha256 -r "$1" | cut -d ' ' -f 1
     fi
+}
+
+# files SET: the "gzsum rawsum name" lines of a set.
+files() { printf '%s\n' "$FILES" | sed -n "s/^$1 //p"; }
+
+# located DIR NAME: the path jacnoise reads (DIR/NAME.gz, else DIR/NAME); fails if neither.
+located() {
+    if [ -f "$1/$2.gz" ]; then echo "$1/$2.gz"; elif [ -f "$1/$2" ]; then echo "$1/$2"; else return 1; fi
+}
+
+# verified PATH GZSUM RAWSUM: the file has the sum of its form (*.gz, *.gz.part: compressed);
+# says what is wrong if not.
+verified() {
+    case $1 in *.gz | *.gz.part) want_sum=$2 ;; *) want_sum=$3 ;; esac
+    file_sum=$(sha256_of "$1")
+    [ "$file_sum" = "$want_sum" ] && return 0
+    echo "bad     $1: SHA-256 $file_sum, expected $want_sum" >&2
+    return 1
+}
+
+# has_set DIR SET: DIR holds every file of SET (in either form).
+has_set() {
+    files "$2" | while read -r gz raw name; do located "$1" "$name" >/dev/null || exit 1; done
+}
+
+# set_ok DIR SET: every file of SET that jacnoise would read in DIR has the right sum.
+set_ok() {
+    files "$2" | { ok=0
+        while read -r gz raw name; do verified "$(located "$1" "$name")" "$gz" "$raw" || ok=1; done
+        exit $ok; }
 }
 
 # fetch BASE NAME OUT: copies or downloads BASE/NAME to OUT.
@@ -42,60 +101,71 @@ fetch() {
     fi
 }
 
-mkdir -p "$dir" || exit 1
-failed=""
-
-while read -r sum name; do
-    target="$dir/$name"
-    if [ -f "$target" ]; then
-        if [ "$(sha256_of "$target")" = "$sum" ]; then
-            echo "ok      $target (already there)"
-            continue
+# fill_set DIR SET: makes DIR hold a verified copy of every file of SET, keeping those
+# already there, deleting wrong ones, fetching the missing NAME.gz.
+fill_set() {
+    mkdir -p "$1" || return 1
+    files "$2" | { failed=""
+        while read -r gz raw name; do
+            got=""
+            while path=$(located "$1" "$name"); do
+                if verified "$path" "$gz" "$raw"; then
+                    echo "ok      $path (already there)"
+                    got=yes
+                    break
+                fi
+                echo "        deleting $path" >&2
+                rm -f "$path"
+            done
+            if [ -z "$got" ]; then
+                if [ -n "${JACNOISE_FETCH_FROM:-}" ]; then sources=$JACNOISE_FETCH_FROM
+                elif [ "$2" = usps ]; then sources=$USPS_SOURCES
+                else sources=$MNIST_SOURCES; fi
+                target_file="$1/$name.gz"
+                for base in $sources; do
+                    rm -f "$target_file.part"
+                    if ! fetch "$base" "$name.gz" "$target_file.part"; then
+                        echo "failed  $base/$name.gz" >&2
+                        continue
+                    fi
+                    if verified "$target_file.part" "$gz" "$raw"; then
+                        mv "$target_file.part" "$target_file" || break
+                        echo "fetched $target_file from $base"
+                        got=yes
+                        break
+                    fi
+                done
+                rm -f "$target_file.part"
+            fi
+            [ -n "$got" ] || failed="$failed $name.gz"
+        done
+        if [ -n "$failed" ]; then
+            echo "fetch.sh: $2: could not get a verified copy of:$failed" >&2
+            exit 1
         fi
-        echo "bad     $target: SHA-256 mismatch, deleting it and fetching again" >&2
-        rm -f "$target"
-    fi
+        echo "$2: all files verified in $1"; }
+}
 
-    if [ -n "${JACNOISE_FETCH_FROM:-}" ]; then
-        sources=$JACNOISE_FETCH_FROM
-    else
-        case $name in
-            zip.*) sources=$USPS_SOURCES ;;
-            *) sources=$MNIST_SOURCES ;;
-        esac
-    fi
-
-    got=""
-    for base in $sources; do
-        rm -f "$target.part"
-        if ! fetch "$base" "$name" "$target.part"; then
-            echo "failed  $base/$name" >&2
-            continue
-        fi
-        actual=$(sha256_of "$target.part")
-        if [ "$actual" = "$sum" ]; then
-            mv "$target.part" "$target" || break
-            echo "fetched $target from $base"
-            got=yes
+status=0
+for set in mnist usps; do
+    found=""
+    for dir in "$@"; do
+        if has_set "$dir" "$set"; then
+            found=$dir
             break
         fi
-        echo "bad     $base/$name: SHA-256 $actual, expected $sum; deleted" >&2
-        rm -f "$target.part"
     done
-    rm -f "$target.part"
-    [ -n "$got" ] || failed="$failed $name"
-done <<'EOF'
-440fcabf73cc546fa21475e81ea370265605f56be210a4024d2ca8f203523609 train-images-idx3-ubyte.gz
-3552534a0a558bbed6aed32b30c495cca23d567ec52cac8be1a0730e8010255c train-labels-idx1-ubyte.gz
-8d422c7b0a1c1c79245a5bcf07fe86e33eeafee792b84584aec276f5a2dbc4e6 t10k-images-idx3-ubyte.gz
-f7ae60f92e00ec6debd23a6088c31dbd2371eca3ffa0defaefb259924204aec6 t10k-labels-idx1-ubyte.gz
-66ebf231ab51f2cf6ac1a892d0f98ccffee1079d7a5db638c1f11f366046ca16 zip.train.gz
-8dacc3c6e136af6c3488de9e5113a7daf140c8c2f1f0b61c54ee02f03f1a962f zip.test.gz
-927ca750c4117b61a71def180d5e4f00f1323a4b2c9cd990f576aa8def3505f1 zip.info.txt
-EOF
-
-if [ -n "$failed" ]; then
-    echo "fetch.sh: could not get a verified copy of:$failed" >&2
-    exit 1
-fi
-echo "all files verified in $dir"
+    if [ -n "$found" ]; then
+        if set_ok "$found" "$set"; then
+            echo "$set: found in $found ($(files "$set" | wc -l | tr -d ' ') files, SHA-256 verified): nothing to fetch"
+            continue
+        fi
+        if [ "$found" != "$target" ]; then
+            echo "fetch.sh: $set: jacnoise would read the wrong file(s) above from $found: remove or replace them" >&2
+            status=1
+            continue
+        fi
+    fi
+    fill_set "$target" "$set" || status=1
+done
+exit $status

@@ -39,7 +39,8 @@ typedef struct {
 } jn_step_sums;
 
 /* step_inputs.cu ---------------------------------------------------------------------- */
-/* The epoch's permutation of 0 .. n-1: Philox keys of (seed, epoch, example) sorted with CUB
+/* The epoch's permutation of 0 .. n-1, the one jn_rng_permutation defines (keys
+ * jn_rng_permutation_key(seed, JN_STREAM_SHUFFLE, epoch, i), ties by i), sorted with CUB
  * (keys, sorted_keys, index, perm: n each; temp: jn_k_shuffle_temp_bytes(n) bytes). */
 size_t jn_k_shuffle_temp_bytes(int n);
 int jn_k_shuffle(uint64_t seed, int epoch, int n, uint32_t *keys, uint32_t *sorted_keys, uint32_t *index,
@@ -137,6 +138,8 @@ int jn_k_zero_sums(jn_step_sums *sums, const jn_step_ctl *ctl, int models, cudaS
  * a fixed order (one block per model, a tree within it): deterministic. */
 int jn_k_sum_into(const double *values, int n, int models, int which, double scale, jn_step_sums *sums,
                   const jn_step_ctl *ctl, cudaStream_t s);
+/* Sets the step control to (step, batch), slot 0, not diverged. */
+int jn_k_set_ctl(jn_step_ctl *ctl, uint64_t step, int64_t batch, cudaStream_t s);
 /* After a step's update: a non-finite sum sets ctl->diverged; unless diverged, step++,
  * batch++, slot++. */
 int jn_k_advance(jn_step_ctl *ctl, const jn_step_sums *sums, int models, cudaStream_t s);

@@ -45,6 +45,19 @@ extern "C" int jn_k_sum_into(const double *values, int n, int models, int which,
     JN_LAUNCHED();
 }
 
+__global__ void set_ctl_kernel(jn_step_ctl *ctl, uint64_t step, int64_t batch)
+{
+    *ctl = jn_step_ctl{step, batch, 0, 0, 0};
+}
+
+/* The values travel as kernel arguments, which the launch copies: no host buffer has to
+ * outlive the call, as one given to cudaMemcpyAsync would until the copy runs. */
+extern "C" int jn_k_set_ctl(jn_step_ctl *ctl, uint64_t step, int64_t batch, cudaStream_t s)
+{
+    set_ctl_kernel<<<1, 1, 0, s>>>(ctl, step, batch);
+    JN_LAUNCHED();
+}
+
 __global__ void advance_kernel(jn_step_ctl *ctl, const jn_step_sums *sums, int models)
 {
     for (int m = 0; m < models; m++) {

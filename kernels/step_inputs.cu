@@ -12,11 +12,7 @@ __global__ void shuffle_keys_kernel(uint64_t seed, int epoch, int n, uint32_t *k
 {
     JN_FOR(i, (size_t)n)
     {
-        const uint32_t ctr[4] = {(uint32_t)i, 0, (uint32_t)epoch, (uint32_t)JN_STREAM_SHUFFLE << 24};
-        const uint32_t key[2] = {(uint32_t)seed, (uint32_t)(seed >> 32)};
-        uint32_t out[4];
-        jn_philox4x32_10(ctr, key, out);
-        keys[i] = out[0];
+        keys[i] = jn_rng_permutation_key(seed, JN_STREAM_SHUFFLE, (uint64_t)epoch, i);
         index[i] = (uint32_t)i;
     }
 }
@@ -35,8 +31,9 @@ extern "C" int jn_k_shuffle(uint64_t seed, int epoch, int n, uint32_t *keys, uin
     shuffle_keys_kernel<<<jn_blocks((size_t)n), JN_THREADS, 0, s>>>(seed, epoch, n, keys, index);
     if (cudaPeekAtLastError() != cudaSuccess)
         JN_LAUNCHED();
-    /* A stable sort of (key, index) pairs: ties keep index order, so the permutation is a
-     * function of (seed, epoch) alone. */
+    /* A stable sort of (key, index) pairs: ties keep index order. This is the permutation
+     * jn_rng_permutation (src/core/rng.c) defines and the CPU computes: a run resumes on
+     * either backend mid-epoch and visits the rest of the same epoch. */
     return (int)cub::DeviceRadixSort::SortPairs(temp, temp_bytes, keys, sorted_keys, index, perm, n, 0, 32, s);
 }
 

@@ -2,7 +2,9 @@
 
 jn_c_test(test_gradients SOURCES test_gradients.c F64 LABELS engine)
 jn_c_test(test_penalty SOURCES test_penalty.c F64 LABELS engine)
+jn_c_test(test_evaluate SOURCES test_evaluate.c F64 LABELS engine)
 jn_py_test(test_training test_training.py LABELS training TIMEOUT 900)
+jn_py_test(test_analysis test_analysis.py LABELS analysis TIMEOUT 300)
 
 # PyTorch autograd oracle (float64) for one step of every penalty target and estimator.
 jn_py_test(test_torch_oracle torch_oracle.py LABELS oracle)
@@ -12,12 +14,15 @@ jn_c_test(test_rng SOURCES test_rng.c LABELS engine)
 jn_c_test(test_blas_core SOURCES test_blas_core.c LABELS engine)
 jn_py_test(test_blas_cores test_blas_cores.py LABELS engine TIMEOUT 600)
 set_property(TEST test_blas_cores APPEND PROPERTY ENVIRONMENT "JACNOISE_TEST_GEMM=$<TARGET_FILE:test_gemm>")
+jn_c_test(test_permutation SOURCES test_permutation.c LABELS engine)
 jn_py_test(test_cli test_cli.py LABELS cli TIMEOUT 600)
 jn_py_test(test_reliability test_reliability.py LABELS reliability TIMEOUT 900)
 if(JACNOISE_WITH_CUDA)
   # GPU tests: skipped (77) where no CUDA device is visible.
   jn_c_test(test_cuda_step SOURCES test_cuda_step.c LABELS gpu)
   jn_py_test(test_cuda test_cuda.py LABELS gpu TIMEOUT 900)
+  # The error paths under faults injected by the CUDA emulator (skipped on a real GPU).
+  jn_py_test(test_cuda_faults test_cuda_faults.py LABELS gpu TIMEOUT 900)
 endif()
 
 # The profile: its cost model against the GEMMs a step issues, and the command's report.

@@ -146,6 +146,12 @@ def option_cases(d):
     e("jac-noise inf", ["train", "--jac-noise", "inf"], ["--jac-noise", "finite"])
     e("lr overflow to inf", ["train", "--lr", "1e400"], ["--lr"])
     e("curv-noise -inf", ["eval", "--curv-noise", "-inf"], ["--curv-noise"])
+    e("eval-noise negative", ["eval", "--eval-noise", "0,-0.1"], ["--eval-noise", "-0.1"])
+    e("eval-noise nan", ["eval", "--eval-noise", "nan"], ["--eval-noise", "nan"])
+    e("eval-noise empty item", ["eval", "--eval-noise", "0.1,,0.2"], ["--eval-noise", "0.1,,0.2"])
+    e("eval-noise not a number", ["eval", "--eval-noise", "0.1,abc"], ["--eval-noise", "abc"])
+    e("eval-noise too many", ["eval", "--eval-noise", ",".join(["0.1"] * 17)], ["--eval-noise", "at most 16"])
+    e("eval-noise given to train", ["train", "--eval-noise", "0.1"], ["--eval-noise", "train"])
     e("hidden 0", ["train", "--hidden", "0"], ["--hidden", "'0'"])
     e("hidden empty item", ["train", "--hidden", "10,,10"], ["--hidden", "10,,10"])
     e("hidden trailing comma", ["train", "--hidden", "10,"], ["--hidden"])
@@ -426,6 +432,14 @@ def run_cases(d):
         if out:
             check(f"eval {ck}", out.get("model") == "256-8-10" and "valid" in out.get("splits", {}),
                   f"unexpected JSON: {str(out)[:200]}")
+    out = expect_ok("eval --eval-noise", ["eval", "--checkpoint", "run/best.ckpt", "--eval-limit", "50",
+                                          "--eval-noise", "0,0.25,3"], d, parse_json=True)
+    if out:
+        test = out["splits"]["test"]
+        levels = test.get("input_noise", [])
+        check("eval --eval-noise", [x["std"] for x in levels] == [0, 0.25, 3], f"levels: {levels}")
+        check("eval --eval-noise", levels and levels[0]["errors"] == test["errors"],
+              f"std 0 should give the clean errors: {levels} vs {test['errors']}")
     good = read(best)
     flipped = bytearray(good)
     flipped[len(good) // 2] ^= 0x01

@@ -138,6 +138,51 @@ static void check_case(jn_cuda_ctx *ctx, const char *label, int d, const int *hi
         free(ggrad), free(gparams);
 }
 
+/* The device's epoch permutation is the one jn_rng_permutation defines, so a run resumed on
+ * the other backend mid-epoch (batches 0 .. k-1 from one, k .. from the other) visits every
+ * example of that epoch exactly once. */
+static void check_permutation(jn_cuda_ctx *ctx, uint64_t seed, int epoch, int n)
+{
+    uint32_t *buf[4] = {0};
+    for (int i = 0; i < 4; i++)
+        CUDA_REQUIRE(cudaMalloc((void **)&buf[i], sizeof(uint32_t) * (n + 1)));
+    const size_t temp_bytes = jn_k_shuffle_temp_bytes(n);
+    void *temp = NULL;
+    CUDA_REQUIRE(cudaMalloc(&temp, temp_bytes ? temp_bytes : 1));
+    REQUIRE(jn_k_shuffle(seed, epoch, n, buf[0], buf[1], buf[2], buf[3], temp, temp_bytes, ctx->stream) == 0,
+            "jn_k_shuffle");
+    uint32_t *gpu = malloc(sizeof(uint32_t) * (n + 1)), *cpu = malloc(sizeof(uint32_t) * (n + 1));
+    int *visits = malloc(sizeof(int) * (n + 1));
+    CUDA_REQUIRE(cudaStreamSynchronize(ctx->stream));
+    CUDA_REQUIRE(cudaMemcpy(gpu, buf[3], sizeof(uint32_t) * n, cudaMemcpyDeviceToHost));
+    REQUIRE(jn_rng_permutation(seed, JN_STREAM_SHUFFLE, (uint64_t)epoch, cpu, (uint32_t)n) == 0, "cpu permutation");
+    int differ = 0;
+    for (int i = 0; i < n; i++)
+        differ += gpu[i] != cpu[i];
+    CHECK(differ == 0, "seed %llu epoch %d n %d: the permutations differ at %d of %d positions",
+          (unsigned long long)seed, epoch, n, differ, n);
+    /* Switching backend after k of n examples, both ways. */
+    const int splits[] = {1, n / 3, n / 2 + 1, n - 1};
+    for (int way = 0; way < 2; way++)
+        for (size_t k = 0; k < sizeof splits / sizeof splits[0]; k++) {
+            const uint32_t *before = way ? cpu : gpu, *after = way ? gpu : cpu;
+            memset(visits, 0, sizeof(int) * (n + 1));
+            for (int i = 0; i < n; i++)
+                visits[(i < splits[k] ? before : after)[i] % (uint32_t)n]++;
+            int wrong = 0;
+            for (int i = 0; i < n; i++)
+                wrong += visits[i] != 1;
+            CHECK(wrong == 0, "n %d, %s then %s after %d examples: %d examples not visited exactly once", n,
+                  way ? "cpu" : "gpu", way ? "gpu" : "cpu", splits[k], wrong);
+        }
+    printf("permutation seed %llu epoch %d n %d: gpu and cpu differ at %d positions\n", (unsigned long long)seed,
+           epoch, n, differ);
+    for (int i = 0; i < 4; i++)
+        cudaFree(buf[i]);
+    cudaFree(temp);
+    free(gpu), free(cpu), free(visits);
+}
+
 int main(void)
 {
     if (jn_cuda_device_count() == 0) {
@@ -146,6 +191,9 @@ int main(void)
     }
     jn_cuda_ctx ctx;
     REQUIRE(jn_cuda_ctx_open(&ctx, 0) == 0, "%s", jn_last_error());
+    check_permutation(&ctx, 1, 0, 7);
+    check_permutation(&ctx, 1, 1, 2000);
+    check_permutation(&ctx, 20261130, 3, 50000);
     const jn_objective plain = {.loss = JN_LOSS_XENT, .jac_copies = 1, .jac_proj = 1};
     struct {
         const char *name;

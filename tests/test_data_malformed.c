@@ -258,7 +258,7 @@ static void test_idx_pairs(void)
                  "3 images", "2 labels", NULL);
     small_labels(&f, JN_IDX_U8, high, 3);
     expect_error("label out of range", load_pair(images, write_raw("high.idx", f.b, f.len), 10),
-                 "high.idx", "byte 9", "label out of range", "12", "0..9", NULL);
+                 "high.idx", "byte 9", "item 1", "label out of range", "12", "0..9", NULL);
     small_labels(&f, JN_IDX_I32, neg, 3);
     expect_error("negative label", load_pair(images, write_raw("neg.idx", f.b, f.len), 0),
                  "neg.idx", "byte 12", "negative label -3", NULL);
@@ -494,7 +494,7 @@ static void test_requests(void)
     }
     req.test = "idx:ri.idx,rt.idx"; /* label 5 >= the 3 training classes */
     expect_error("test label beyond training classes", jn_data_load(&req, &data), "rt.idx",
-                 "byte 9", "label out of range", "0..2", NULL);
+                 "byte 9", "item 1", "label out of range", "0..2", NULL);
     req.test = "idx:ri.idx";
     expect_error("bad --test spec", jn_data_load(&req, &data), "idx:ri.idx", "--test",
                  "expected idx:IMAGES,LABELS", NULL);

@@ -1,7 +1,8 @@
-"""Reliability under faults: SIGKILL at random moments (inside steps and inside checkpoint
-writes), SIGINT, a full disk during a checkpoint write, a diverging run, and checkpoints
-from another build. After every fault, last.ckpt and best.ckpt must load, and the run,
-resumed, must end byte-identical to one that was never disturbed.
+"""Reliability under faults: SIGKILL at random moments once training has begun (inside steps
+and inside checkpoint writes), SIGINT, a full disk during a checkpoint write, a diverging run
+(weight decay that blows up; a checkpoint whose logits overflow), and checkpoints from
+another build. After every fault, last.ckpt and best.ckpt must load, and the run, resumed,
+must end byte-identical to one that was never disturbed.
 
 Run by ctest with JACNOISE_BIN and JACNOISE_DATA set."""
 import json
@@ -16,6 +17,7 @@ import tempfile
 import time
 import zlib
 
+import ckpt
 from harness import BIN, check, finish, read, run, same_run
 
 
@@ -33,6 +35,23 @@ def kill_when_writing(p, tmp_path, timeout):
     p.kill()
 
 
+def wait_for_training(p, last, timeout=120):
+    """Waits until the run p has begun training: its first line ("jacnoise: training ..." or
+    "... resuming ...", printed once everything is loaded and the backend is up) and, for a
+    new run, its first checkpoint. So the random kills land in training however slowly the
+    program starts (a loaded machine, cuBLAS loading, the sanitizers). False if p ended or
+    the time ran out first."""
+    line = p.stdout.readline()
+    if not line.startswith("jacnoise: "):
+        return False
+    end = time.monotonic() + timeout
+    while not os.path.exists(last):
+        if p.poll() is not None or time.monotonic() > end:
+            return False
+        time.sleep(0.001)
+    return True
+
+
 KILLS = 8
 
 
@@ -41,28 +60,27 @@ def kill_and_resume(tmp, job, reference):
     inside a checkpoint write, checking after each kill that both checkpoints load; then
     lets it finish and compares it with the undisturbed reference."""
     folder = os.path.join(tmp, "killed")
+    last = os.path.join(folder, "last.ckpt")
     rng = random.Random(20261129)
     kills = mid_write = attempts = 0
     while True:
         attempts += 1
-        check(attempts < 60, "kill loop: the run never finished")
-        if attempts >= 60:
+        check(attempts < 3 * KILLS, "kill loop: the run never finished")
+        if attempts >= 3 * KILLS:
             return
-        resume = os.path.exists(os.path.join(folder, "last.ckpt"))
+        resume = os.path.exists(last)
         args = ["train", "--out", folder, "--resume", "--progress", "never"] if resume else job + ["--out", folder]
-        p = subprocess.Popen([BIN] + args, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
-        if kills < KILLS:
-            if kills % 2 and resume:
-                kill_when_writing(p, os.path.join(folder, "last.ckpt.tmp"), timeout=5)
+        p = subprocess.Popen([BIN] + args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        if kills < KILLS and wait_for_training(p, last):
+            if kills % 2:
+                kill_when_writing(p, last + ".tmp", timeout=5)
             else:
-                time.sleep(rng.uniform(0.05, 0.3))
+                time.sleep(rng.uniform(0.0, 0.1))
                 p.kill()
         _, err = p.communicate(timeout=600)
         if p.returncode == 0:
             break
         check(p.returncode == -signal.SIGKILL, f"kill loop: exit {p.returncode}: {err[-300:]}")
-        if not os.path.exists(os.path.join(folder, "last.ckpt")):
-            continue  # killed while loading, before the run existed
         kills += 1
         if any(n.endswith(".tmp") for n in os.listdir(folder)):
             mid_write += 1
@@ -169,6 +187,7 @@ def main():
     sigint(tmp, job, reference)
     full_disk(tmp, job)
     divergence(tmp)
+    ckpt.divergence_from_checkpoint(tmp, "cpu")
     foreign_checkpoints(tmp, reference)
     return finish("reliability")
 

@@ -43,6 +43,20 @@ def main():
     run(["train", "--out", paused, "--resume", "--progress", "never"])
     same_run(ref, paused, "paused at steps 7 and 30, resumed")
 
+    # --resume=auto (the README's first command, run twice): starts the run where --out holds
+    # none, continues a paused one to the same bytes, and returns at once from a finished one
+    # without a step (checkpoints and metrics untouched).
+    auto = os.path.join(tmp, "auto")
+    run(small + ["--out", auto, "--resume=auto", "--max-steps", "7"])
+    run(small + ["--out", auto, "--resume=auto"])
+    same_run(ref, auto, "--resume=auto: started, paused at step 7, continued")
+    files = ("last.ckpt", "best.ckpt", "metrics.jsonl")
+    before = [read(os.path.join(auto, f)) for f in files]
+    p = run(small + ["--out", auto, "--resume=auto"])
+    check([read(os.path.join(auto, f)) for f in files] == before, "--resume=auto of a finished run changed it")
+    check("finished: trained 3 epochs" in p.stdout and "\nepoch " not in p.stdout,
+          f"--resume=auto of a finished run: {p.stdout[-300:]!r}")
+
     # Resume after SIGTERM at a random moment (the run writes last.ckpt and exits 143), and
     # after SIGKILL (nothing written at the kill: the run goes on from the last checkpoint,
     # written every 5 steps).

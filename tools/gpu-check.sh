@@ -1,60 +1,172 @@
-#!/bin/sh
-# The device check, for a machine with an NVIDIA GPU: builds with CMake, runs the GPU tests
-# (kernels against the CPU reference, `jacnoise check` for the paper's rows, determinism,
-# resume across backends), the GPU tests under compute-sanitizer, and the benchmarks; logs
-# and a short summary go to $OUT (default ./gpu-check-out). Meant to finish in under 5
-# minutes on one H200.
+#!/usr/bin/env bash
+# The device check, for a lent GPU machine that has CUDA, CMake and Python but nothing else of
+# ours and no network: everything it needs comes with the checkout in device/ (made by
+# tools/device-prepare.sh). It unpacks the OpenBLAS and zlib headers there when the machine
+# lacks them, builds with CMake, and runs, each step under its own time limit and all within
+# 8 minutes: the GPU tests (the CUDA step against the CPU on edge shapes, `jacnoise check` for
+# the paper's rows, determinism, resume across backends, divergence, a short MNIST run), a
+# TF32 check, the step benchmark against its cuBLAS floor, compute-sanitizer's memcheck,
+# racecheck and initcheck, and an Nsight Systems profile when nsys is there. Logs go to $OUT
+# (default gpu-check-out), every number to $OUT/summary.txt.
 #
-#   OUT=/some/folder tools/gpu-check.sh
+#   OUT=/some/folder tools/gpu-check.sh [--dry-run]
+#
+# --dry-run: no GPU steps (they are listed as not run); the OpenBLAS/zlib prefix is unpacked
+# and used even where the headers are installed, to exercise that path.
 set -u
 cd "$(dirname "$0")/.."
+dry=0
+[ "${1:-}" = "--dry-run" ] && dry=1
 out=${OUT:-gpu-check-out}
 mkdir -p "$out"
+out=$(cd "$out" && pwd)
 summary="$out/summary.txt"
 : >"$summary"
+start=$(date +%s)
+deadline=$((start + ${GPU_CHECK_SECONDS:-460}))  # the whole check ends within 8 minutes
 say() { echo "$*" | tee -a "$summary"; }
 
-# Where the data is: next to the checkout, inside it, or $JACNOISE_DATA.
+# step NAME LIMIT COMMAND...: runs with at most LIMIT seconds (less when the deadline is
+# nearer), output in $out/NAME.log, one summary line.
+step() {
+    local name=$1 limit=$2
+    shift 2
+    local left=$((deadline - $(date +%s) - 5))
+    [ "$left" -lt "$limit" ] && limit=$left
+    if [ "$limit" -lt 10 ]; then
+        say "$name: not run (out of time)"
+        return 1
+    fi
+    local t0 rc
+    t0=$(date +%s)
+    timeout "$limit" "$@" >"$out/$name.log" 2>&1
+    rc=$?
+    say "$name: exit $rc in $(($(date +%s) - t0))s$([ $rc = 124 ] && echo " (time limit ${limit}s)")"
+    return $rc
+}
+gpu_step() {
+    if [ $dry = 1 ]; then
+        say "$1: not run (dry run: needs the GPU)"
+        return 1
+    fi
+    step "$@"
+}
+
+say "gpu-check $(date -u +%Y-%m-%dT%H:%M:%SZ) on $(hostname)$([ $dry = 1 ] && echo ' (dry run)')"
+if command -v nvidia-smi >/dev/null 2>&1; then
+    nvidia-smi --query-gpu=name,memory.total,driver_version,compute_cap --format=csv,noheader >>"$summary" 2>&1
+else
+    say "nvidia-smi: not found"
+fi
+say "nvcc: $(nvcc --version 2>/dev/null | tail -n 1 || echo 'not found'); cmake: $(cmake --version | head -n 1)"
+
+# The data: $JACNOISE_DATA, device/data (carried), or the team's shared folder.
 data=""
-for d in "${JACNOISE_DATA:-}" ../shared/datasets shared/datasets data; do
+for d in "${JACNOISE_DATA:-}" device/data ../shared/datasets data; do
     if [ -n "$d" ] && [ -f "$d/train-images-idx3-ubyte.gz" ] && [ -f "$d/zip.train.gz" ]; then
         data=$(cd "$d" && pwd)
         break
     fi
 done
-say "gpu-check $(date -u +%Y-%m-%dT%H:%M:%SZ); data: ${data:-NOT FOUND}"
-nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv,noheader >>"$summary" 2>&1
+say "data: ${data:-NOT FOUND (run tools/device-prepare.sh where the data is and carry device/)}"
+[ -n "$data" ] && export JACNOISE_DATA=$data
 
-step() {  # step NAME SECONDS COMMAND...: runs with a time limit, logs to $out/NAME.log
-    name=$1 limit=$2
-    shift 2
-    start=$(date +%s)
-    timeout "$limit" "$@" >"$out/$name.log" 2>&1
-    rc=$?
-    say "$name: exit $rc in $(($(date +%s) - start))s"
-    return $rc
-}
-
-step configure 120 cmake -S . -B build-gpu -DCMAKE_BUILD_TYPE=Release -DJACNOISE_CUDA=ON \
-    -DJACNOISE_REQUIRE_TORCH=OFF ${data:+-DJACNOISE_TEST_DATA=$data} || exit 1
-step build 240 cmake --build build-gpu -j"$(nproc)" || { tail -n 30 "$out/build.log" >>"$summary"; exit 1; }
-./build-gpu/jacnoise info >>"$summary" 2>&1
-
-step gpu_tests 300 ctest --test-dir build-gpu -L gpu --output-on-failure -V
-grep -E "^[0-9]+: (check |GPU MNIST|.*rel|.*layer)|tests passed|Skipped|Failed" "$out/gpu_tests.log" | head -n 80 >>"$summary"
-
-step bench_cuda 240 ./build-gpu/bench/bench_cuda_step --reps 200
-cat "$out/bench_cuda.log" >>"$summary"
-
-if command -v compute-sanitizer >/dev/null 2>&1; then
-    for tool in memcheck racecheck; do
-        step "sanitizer_$tool" 300 compute-sanitizer --tool "$tool" --error-exitcode 9 ./build-gpu/tests/test_cuda_step
-        tail -n 5 "$out/sanitizer_$tool.log" >>"$summary"
+# Build dependencies: the machine's own, or the carried .debs unpacked into device/prefix.
+headers_ok() { printf '#include <%s>\n' "$1" | cc $2 -E -x c - >/dev/null 2>&1; }
+blas_ok=0
+pkg-config --exists openblas 2>/dev/null && blas_ok=1
+headers_ok cblas.h "" && blas_ok=1
+zlib_ok=0
+headers_ok zlib.h "" && zlib_ok=1
+cmake_deps=()
+if [ $dry = 1 ] || [ $blas_ok = 0 ] || [ $zlib_ok = 0 ]; then
+    prefix=$(pwd)/device/prefix
+    arch=$(gcc -print-multiarch 2>/dev/null || echo x86_64-linux-gnu)
+    rm -rf "$prefix"
+    mkdir -p "$prefix"
+    n=0
+    for deb in device/debs/*.deb; do
+        [ -f "$deb" ] || continue
+        if command -v dpkg-deb >/dev/null 2>&1; then
+            dpkg-deb -x "$deb" "$prefix"
+        else  # a .deb is an ar archive holding data.tar.*
+            tmp=$(mktemp -d)
+            (cd "$tmp" && ar x "$OLDPWD/$deb" && tar -xf data.tar.* -C "$prefix")
+            rm -rf "$tmp"
+        fi
+        n=$((n + 1))
     done
+    blas=$prefix/usr/lib/$arch/openblas-pthread
+    libz=$(ldconfig -p 2>/dev/null | awk '/libz\.so\.1 .*x86-64/ {print $NF; exit}')
+    say "dependencies: OpenBLAS $([ $blas_ok = 1 ] && echo found || echo missing), zlib headers $([ $zlib_ok = 1 ] && echo found || echo missing); unpacked $n .deb file(s) into device/prefix$([ $dry = 1 ] && echo ' (dry run: used in any case)')"
+    if [ ! -f "$blas/libopenblas.so" ] || [ ! -f "$prefix/usr/include/zlib.h" ] || [ -z "$libz" ]; then
+        say "dependencies: device/debs lacks OpenBLAS or zlib.h (run tools/device-prepare.sh), or no libz.so.1 here"
+        exit 1
+    fi
+    export PKG_CONFIG_PATH=$blas/pkgconfig PKG_CONFIG_SYSROOT_DIR=$prefix
+    export CMAKE_PREFIX_PATH=$prefix/usr
+    export LD_LIBRARY_PATH=$blas:$prefix/usr/lib/$arch${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}
+    cmake_deps=(-DCBLAS_INCLUDE_DIR="$prefix/usr/include/$arch/openblas-pthread" -DCBLAS_LIBRARY="$blas/libopenblas.so"
+                -DZLIB_INCLUDE_DIR="$prefix/usr/include" -DZLIB_LIBRARY="$libz")
+else
+    say "dependencies: OpenBLAS and zlib headers found on this machine"
+fi
+
+step configure 90 cmake -S . -B build-gpu -DCMAKE_BUILD_TYPE=Release -DJACNOISE_CUDA=ON -DJACNOISE_REQUIRE_TORCH=OFF \
+    ${data:+-DJACNOISE_TEST_DATA=$data} "${cmake_deps[@]}" || { tail -n 20 "$out/configure.log" >>"$summary"; exit 1; }
+grep -E "jacnoise: (CBLAS|CUDA)" "$out/configure.log" | sed 's/^-- //' >>"$summary"
+step build 240 cmake --build build-gpu -j"$(nproc)" || { tail -n 30 "$out/build.log" >>"$summary"; exit 1; }
+./build-gpu/jacnoise info 2>&1 | sed 's/^/  /' >>"$summary"
+ldd build-gpu/jacnoise 2>/dev/null | grep -E "openblas|libz\.|cublas|cudart" | sed 's/^\s*/  linked: /' >>"$summary"
+
+# The GPU tests (they skip themselves without a device, so the dry run runs them too); the
+# cross-checks' numbers into the summary.
+step gpu_tests 240 ctest --test-dir build-gpu -L gpu --output-on-failure -V
+if [ -f "$out/gpu_tests.log" ]; then
+    grep -E "^[0-9]+: (check |permutation|.*parameters vs|divergence|GPU MNIST|.*B=[0-9]+, |FAIL|[0-9]+ checks|.*skipped)" \
+        "$out/gpu_tests.log" | sed 's/^[0-9]*: /  /' >>"$summary"
+    grep -E "tests passed|tests failed|\*\*\*|Passed|Failed|Not Run" "$out/gpu_tests.log" | grep -E "^ *[0-9]+/|tests" |
+        sed 's/^/  /' >>"$summary"
+fi
+J=./build-gpu/jacnoise
+MNIST_NJ="--data mnist --hidden 1000,1000 --batch 100 --lr 0.05 --steps 3 --jac-lambda 0.1 --jac-noise 0.3 --jac-target output"
+gpu_step check_tf32 60 $J check --precision tf32 $MNIST_NJ
+[ -f "$out/check_tf32.log" ] && grep -E "^TF32 tolerance|^  |^(passed|FAILED):" "$out/check_tf32.log" >>"$summary"
+
+gpu_step bench_cuda 120 ./build-gpu/bench/bench_cuda_step --reps 100
+[ -f "$out/bench_cuda.log" ] && sed 's/^/  /' "$out/bench_cuda.log" >>"$summary"
+
+# compute-sanitizer on a short check (every kernel, both sides) and a short graph-replayed run.
+SMALL="--data usps --hidden 64,32 --batch 50 --lr 0.05 --jac-lambda 0.1 --jac-noise 0.3 --jac-target output --input-noise 0.1"
+# Where the toolkit keeps its tools when they are not on PATH.
+tool() { command -v "$1" || ls /usr/local/cuda/bin/"$1" /usr/local/cuda/"$1"/"$1" /opt/nvidia/*/bin/"$1" \
+    /opt/nvidia/*/*/bin/"$1" 2>/dev/null | head -n 1; }
+sanitizer=$(tool compute-sanitizer)
+if [ -n "$sanitizer" ]; then
+    for tool in memcheck racecheck initcheck; do
+        gpu_step "sanitizer_$tool" 50 "$sanitizer" --tool "$tool" --error-exitcode 9 $J check $SMALL --steps 2
+        [ -f "$out/sanitizer_$tool.log" ] && grep -E "SUMMARY|^(passed|FAILED):" "$out/sanitizer_$tool.log" |
+            sed "s/^/  $tool: /" >>"$summary"
+    done
+    rm -rf "$out/sanitized-run"
+    gpu_step sanitizer_memcheck_train 60 "$sanitizer" --tool memcheck --error-exitcode 9 $J train --device cuda \
+        $SMALL --train-limit 500 --valid 100 --epochs 1 --progress never --out "$out/sanitized-run"
+    [ -f "$out/sanitizer_memcheck_train.log" ] && grep -E "SUMMARY" "$out/sanitizer_memcheck_train.log" |
+        sed 's/^/  memcheck (train): /' >>"$summary"
 else
     say "compute-sanitizer: not found"
 fi
 
-step cpu_tests 300 ctest --test-dir build-gpu -LE "gpu|oracle" --output-on-failure
-tail -n 3 "$out/cpu_tests.log" >>"$summary"
-say "done"
+# Nsight Systems: there or not, and the NVTX phases of one eager epoch when it is.
+nsys=$(tool nsys)
+if [ -n "$nsys" ]; then
+    say "nsys: $("$nsys" --version 2>&1 | head -n 1)"
+    rm -rf "$out/profiled-run"
+    gpu_step nsys 60 "$nsys" profile --trace=cuda,nvtx --force-overwrite true -o "$out/profile" $J train --device cuda \
+        --cuda-graph off $SMALL --train-limit 2000 --valid 100 --epochs 1 --progress never --out "$out/profiled-run" &&
+        timeout 60 "$nsys" stats --report nvtx_sum --format csv "$out/profile.nsys-rep" 2>/dev/null | head -n 12 |
+        sed 's/^/  /' >>"$summary"
+else
+    say "nsys: not found"
+fi
+say "gpu-check: done in $(($(date +%s) - start))s"

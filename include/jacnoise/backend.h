@@ -1,10 +1,13 @@
 /* The seam between the trainer and a compute backend (the CPU reference; the CUDA engine).
  *
  * The trainer owns the schedule (epochs, learning rate, evaluation, checkpoints) and asks a
- * backend to run chunks of training steps; it never reaches into src/cpu or src/cuda. The
- * backend owns the parameters and optimizer state between calls, shuffles each epoch and
- * draws each step's noise from (seed, global step), so a chunk's result depends only on its
- * inputs: chunks of any size give the same bytes. */
+ * backend to run chunks of training steps; it never reaches into src/cpu or src/cuda. A
+ * backend holds M slots: models of one shape and objective structure trained in lock-step
+ * (`train` uses M = 1). It owns each slot's parameters and optimizer state between calls,
+ * shuffles a slot's epoch from (its seed, its epoch) and draws its noise from (its seed, its
+ * global step), never from the slot index or M. So a chunk's result depends only on its
+ * inputs (chunks of any size give the same bytes), and a model trained in a slot ends with the
+ * bytes of the same model trained alone on the same backend. */
 #ifndef JACNOISE_BACKEND_H
 #define JACNOISE_BACKEND_H
 
@@ -18,58 +21,107 @@
 
 typedef struct jn_backend jn_backend;
 
+/* One model's numbers: set per slot before it trains, and again when the slot is refilled
+ * with another configuration. The structure they apply to (loss, penalty target and
+ * estimator, copies, penalty on or off) is the backend's objective. */
+typedef struct {
+    uint64_t seed;         /* its shuffles and noise (its initialisation is the trainer's) */
+    double momentum;
+    double weight_decay;
+    double input_noise;    /* > 0 only if the backend's objective has input noise */
+    double jac_noise;      /* > 0 only if the backend's objective has penalty noise */
+    double jac_lambda;     /* > 0 exactly when the backend's objective has the penalty */
+} jn_model_hparams;
+
 typedef struct {
     int batch;          /* B (the last batch of an epoch may be smaller) */
-    double momentum;
-    uint64_t seed;      /* drives the shuffles and the noise */
+    int models;         /* M slots, trained in lock-step; `train` uses 1 */
+    int threads;        /* CPU: BLAS threads (0 = the BLAS default) */
     int tf32;           /* CUDA: TF32 tensor-core GEMMs (--precision tf32) */
     int cuda_graph;     /* CUDA: replay a captured step graph (--cuda-graph on) */
 } jn_backend_setup;
 
-/* Batches first_batch .. first_batch + n_batches - 1 of epoch `epoch`. */
+/* Where one slot stands for a chunk. */
 typedef struct {
-    int epoch;
+    int active;             /* 0: the slot trains nothing and its state is left alone */
+    int epoch;              /* the slot's own epoch (its shuffle) */
+    uint64_t global_step;   /* its global step at the chunk's first batch (its noise) */
+    double lr;
+} jn_slot_chunk;
+
+/* Batches first_batch .. first_batch + n_batches - 1 of each active slot's epoch. */
+typedef struct {
     long first_batch;
     long n_batches;
-    uint64_t global_step;  /* global step of the first batch */
-    double lr;
+    const jn_slot_chunk *slot;  /* [models] */
 } jn_train_chunk;
 
 typedef struct {
     long steps_done;   /* steps completed and applied */
-    int diverged;      /* step steps_done had a non-finite loss or penalty and was not applied */
+    int diverged;      /* step steps_done had a non-finite loss or penalty and was not applied;
+                          that slot stopped there, the others went on */
 } jn_chunk_result;
 
 typedef struct {
     const char *name;
     /* Steps a train() call should cover for good throughput (the trainer may ask fewer). */
     long preferred_chunk;
-    int (*set_state)(jn_backend *be, const jn_real *params, const jn_real *velocity);
-    int (*get_state)(jn_backend *be, jn_real *params, jn_real *velocity);
-    /* Runs the chunk's steps on the bound training set, adding to sums. */
+    /* A slot's hyperparameters; refused (one line) if they do not fit the objective's
+     * structure. */
+    int (*set_hparams)(jn_backend *be, int slot, const jn_model_hparams *hp);
+    int (*set_state)(jn_backend *be, int slot, const jn_real *params, const jn_real *velocity);
+    int (*get_state)(jn_backend *be, int slot, jn_real *params, jn_real *velocity);
+    /* Runs the chunk's steps for every active slot on the bound training set, adding to
+     * sums[slot] and setting res[slot] (both [models]; inactive slots are left alone). */
     int (*train)(jn_backend *be, const jn_train_chunk *chunk, jn_epoch_sums *sums, jn_chunk_result *res);
-    /* Misclassified examples of a set under the current parameters. */
-    int (*count_errors)(jn_backend *be, const jn_dataset *set, long *errors);
+    /* Misclassified examples of a set under each slot's current parameters: errors[slot] for
+     * every slot with want[slot] != 0 (want NULL: every slot). */
+    int (*count_errors)(jn_backend *be, const jn_dataset *set, const unsigned char *want, long *errors);
     void (*destroy)(jn_backend *be);
 } jn_backend_ops;
 
 struct jn_backend {
     const jn_backend_ops *ops;
+    int models;
 };
 
 /* Batches per epoch: ceil(n / B). */
 long jn_batches_per_epoch(long n, int batch);
 
 /* Creates the backend for `device` (JN_DEVICE_AUTO: CUDA if built in and a GPU is present,
- * else the CPU), bound to a training set (which must outlive it). */
+ * else the CPU), bound to a training set (which must outlive it), with setup->models slots.
+ * obj is the slots' common objective: its structure, with each noise level and lambda the
+ * largest any slot will use (buffers are sized for it). Each slot starts with obj's numbers,
+ * seed 0 and momentum 0: set its hyperparameters and state before training it. */
 jn_backend *jn_backend_create(jn_device device, const jn_model *m, const jn_objective *obj,
                               const jn_backend_setup *setup, const jn_dataset *train);
+
+/* The default number of slots (sweep --models): how many models of this shape fit in
+ * budget_bytes on `device` beside what the slots share (data, workspace), at least 1 and at
+ * most the backend's cap (CPU: 8, since a CPU group only saves set-up, not time; CUDA: 1 until
+ * the lock-step engine lands). The budget is the caller's (jn_backend_memory_budget). */
+long jn_backend_max_models(jn_device device, const jn_model *m, const jn_objective *obj,
+                           const jn_backend_setup *setup, const jn_dataset *train, double budget_bytes);
+
+/* The memory a process may give its models: a quarter of the machine's physical memory,
+ * shared by `workers` processes (CPU). CUDA: 0 until the lock-step engine defines its own. */
+double jn_backend_memory_budget(jn_device device, int workers);
+
+/* Whether hp fits a backend whose objective is obj (penalty on exactly when obj's is, each
+ * noise only where obj has it), with one line naming the mismatch; and the slot's objective:
+ * obj's structure with hp's numbers. */
+int jn_model_hparams_check(const jn_objective *obj, const jn_model_hparams *hp);
+jn_objective jn_model_hparams_objective(const jn_objective *obj, const jn_model_hparams *hp);
 
 /* The CPU reference backend, and the CUDA engine (in builds with CUDA). */
 jn_backend *jn_cpu_backend_create(const jn_model *m, const jn_objective *obj,
                                   const jn_backend_setup *setup, const jn_dataset *train);
 jn_backend *jn_cuda_backend_create(const jn_model *m, const jn_objective *obj,
                                    const jn_backend_setup *setup, const jn_dataset *train);
+
+/* Bytes one more slot costs on each backend, and what the slots share. */
+void jn_cpu_backend_memory(const jn_model *m, const jn_objective *obj, const jn_backend_setup *setup,
+                           const jn_dataset *train, double *per_model, double *shared);
 
 /* BLAS threads for the CPU path (0 = leave the BLAS default); a description of the BLAS. */
 void jn_cpu_set_threads(int threads);

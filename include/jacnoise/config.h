@@ -8,6 +8,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "jacnoise/evaluate.h"
 #include "jacnoise/model.h"
 #include "jacnoise/objective.h"
 
@@ -19,7 +20,8 @@ typedef enum {
     JN_CMD_DATA = 8,
     JN_CMD_INFO = 16,
     JN_CMD_CHECK = 32,
-    JN_CMD_PROFILE = 128
+    JN_CMD_PROFILE = 64,
+    JN_CMD_SWEEP = 128
 } jn_command;
 
 typedef enum { JN_DEVICE_AUTO = 0, JN_DEVICE_CPU = 1, JN_DEVICE_CUDA = 2 } jn_device;
@@ -27,6 +29,10 @@ typedef enum { JN_PROGRESS_AUTO = 0, JN_PROGRESS_ALWAYS = 1, JN_PROGRESS_NEVER =
 
 #define JN_PATH_MAX 1024
 #define JN_MAX_OPTIONS 64
+
+/* --resume=auto: continue the run in --out if it holds one (last.ckpt), else start it; so
+ * the same command started again finishes an interrupted run, or returns at once. */
+#define JN_RESUME_AUTO 2
 
 typedef struct {
     /* data */
@@ -51,19 +57,28 @@ typedef struct {
     int threads;         /* 0 = the BLAS default */
     jn_device device;
     char out[JN_PATH_MAX];
-    int resume;
+    int resume;          /* 1: continue the run in out; JN_RESUME_AUTO: if out holds one */
     char checkpoint[JN_PATH_MAX];
     long max_steps;        /* stop (resumably) once the run has made this many steps; 0 = no limit */
     long checkpoint_steps; /* also write `last` every N steps; 0 = at epoch ends only */
     jn_progress_mode progress;
     int tf32;              /* --precision tf32 */
     int cuda_graph;        /* --cuda-graph on */
+    int checkpoint_epochs; /* write `last` every N epochs (and at the run's end) */
+    /* sweeps */
+    char spec[JN_PATH_MAX];
+    int models;            /* models per group; 0 = as many as fit (jn_backend_max_models) */
+    int jobs;              /* worker processes */
+    int shard_index;       /* this process's part (0-based) ... */
+    int shard_count;       /* ... of this many; 0 = from SLURM_ARRAY_TASK_* or the whole sweep */
     /* step and eval */
     char dump[JN_PATH_MAX];
     double curv_noise;
     long eval_limit;
+    double eval_noise[JN_MAX_EVAL_NOISE]; /* eval: input-noise stds of the robustness curve */
+    int n_eval_noise;
     int check_steps;       /* check: steps on both backends */
-    double tolerance;      /* check: largest relative difference accepted */
+    double tolerance;      /* check: largest relative difference accepted; 0 = auto */
     /* profile */
     int reps;              /* timed rounds */
     int warmup;            /* untimed rounds first */
@@ -89,6 +104,16 @@ int jn_config_accepts(unsigned command, const char *key);
 
 /* True if the option takes no value on the command line (`--resume`). */
 int jn_config_is_flag(const char *key);
+
+/* True if the option says where and how a run executes (--out, --threads, --device, ...), not
+ * what it computes: it stays out of checkpoints and sweep ids. */
+int jn_config_is_operational(const char *key);
+
+/* The value of one option as text (as config.txt writes it). */
+int jn_config_get(const jn_config *cfg, const char *key, char *out, size_t cap);
+
+/* Whether an option was given explicitly. */
+int jn_config_given(const jn_config *cfg, const char *key);
 
 /* Reads `key=value` lines ('#' comments, blank lines) from a file or from text (a
  * checkpoint's stored configuration); errors name the file and line. */

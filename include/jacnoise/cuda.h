@@ -63,6 +63,9 @@ typedef struct {
 } jn_cuda_set;
 
 int jn_cuda_set_upload(const jn_dataset *set, jn_cuda_set *out);
+/* *dev = a new device copy of `bytes` bytes of host memory; on failure, one message naming
+ * `what`. */
+int jn_cuda_upload(void **dev, const void *host, size_t bytes, const char *what);
 void jn_cuda_set_free(jn_cuda_set *set);
 
 /* A step's inputs on the device (mirror of jn_cpu_step_inputs): the resident training set,
@@ -78,9 +81,10 @@ typedef struct {
     int perm_epoch;   /* -1 before the first shuffle */
 } jn_cuda_step_inputs;
 
-/* Uploads the training set and allocates buffers for batches of up to max_rows. */
+/* Uploads the training set and allocates buffers for batches of `batch` rows and their
+ * noise; x and y also hold `eval_rows` rows (the evaluation's batches, no noise; 0: none). */
 int jn_cuda_step_inputs_alloc(jn_cuda_step_inputs *in, const jn_model *m, const jn_objective *obj,
-                              const jn_dataset *train, int max_rows);
+                              const jn_dataset *train, int batch, int eval_rows);
 void jn_cuda_step_inputs_free(jn_cuda_step_inputs *in);
 /* The permutation of `epoch` (computed on the device, once per epoch). */
 int jn_cuda_step_inputs_shuffle(jn_cuda_step_inputs *in, cudaStream_t s, uint64_t seed, int epoch);

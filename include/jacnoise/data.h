@@ -8,6 +8,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 /* A labelled set in host memory: n examples of d features, labels in [0, classes). */
 typedef struct {
@@ -84,8 +85,33 @@ long jn_data_default_valid(const char *data, long n_train_file);
  * folder tried and the files it looked for. */
 int jn_data_find_dir(const char *data, const char *data_dir, char *out, size_t cap);
 
-/* Loads and splits a data set. mnist-binary is MNIST with pixels >= 0.5 set to 1, else 0. */
+/* Loads and splits a data set. mnist-binary is MNIST with pixels >= 0.5 set to 1, else 0.
+ * The classes are those of the training file (all of it, before the split): 10 for the named
+ * sets, the largest label + 1 for idx: data; a --test label beyond them is refused. */
 int jn_data_load(const jn_data_request *req, jn_data *out);
 void jn_data_free(jn_data *data);
+
+/* What one split holds: examples per class, and the range and mean of its input values
+ * (all 0 for an empty split). */
+typedef struct {
+    long *class_counts; /* classes entries */
+    int empty_classes;  /* classes without an example */
+    float min, max;
+    double mean;
+} jn_split_stats;
+
+int jn_dataset_stats(const jn_dataset *set, jn_split_stats *out);
+/* Just the examples per class (classes entries, to free()); *empty = classes without one.
+ * NULL on failure (error recorded). */
+long *jn_dataset_class_counts(const jn_dataset *set, int *empty);
+void jn_split_stats_free(jn_split_stats *stats);
+
+/* Prints on err one warning line when a class has no example in the training split (`what`
+ * names the data, e.g. the --data value). */
+int jn_data_warn_empty_classes(const jn_data *data, const char *what, FILE *err);
+
+/* The run header's data lines on out: the folder, inputs, classes, and per split its example
+ * count and per-class counts; then the warning above on stderr. */
+int jn_data_print_classes(const jn_data *data, const char *what, FILE *out);
 
 #endif

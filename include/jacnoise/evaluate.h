@@ -9,7 +9,10 @@
 #include "jacnoise/data.h"
 #include "jacnoise/model.h"
 
-#define JN_HIST_BINS 20  /* activation histogram bins over [-1, 1] */
+/* Activation histogram bins over [-1, 1]: bin b holds a in [-1 + b h, -1 + (b + 1) h),
+ * h = 2 / JN_HIST_BINS, the last bin also a = 1. */
+#define JN_HIST_BINS 20
+#define JN_MAX_EVAL_NOISE 16  /* input-noise levels of one evaluation */
 
 typedef struct {
     int jacobian;          /* compute the exact mean ||J_output||_F^2 */
@@ -17,6 +20,11 @@ typedef struct {
     double curv_noise;     /* s in E ||J(x + s eps) - J(x)||_F^2 / s^2 */
     uint64_t seed;         /* for eps and the shared tangents */
     long limit;            /* use only the first `limit` examples (0 = all) */
+    /* Error under Gaussian input noise x + s xi for each std s: xi ~ N(0, I) is drawn per
+     * example from (seed, example index), shared by every s (common random numbers) and
+     * independent of chunking and --eval-limit; inputs are not clipped. */
+    int n_noise;
+    double noise_std[JN_MAX_EVAL_NOISE];
 } jn_eval_options;
 
 typedef struct {
@@ -29,6 +37,8 @@ typedef struct {
     double saturated[JN_MAX_LAYERS]; /* fraction of hidden activations with |a| > 0.99 */
     double linear[JN_MAX_LAYERS];    /* fraction with |a| < 0.1 */
     double histogram[JN_MAX_LAYERS][JN_HIST_BINS];  /* fraction of activations per bin */
+    long noise_errors[JN_MAX_EVAL_NOISE];          /* errors at opt->noise_std[k] */
+    double noise_error_pct[JN_MAX_EVAL_NOISE];
 } jn_eval_stats;
 
 /* Error count of a set (argmax of the logits, first on ties). */

@@ -5,11 +5,18 @@
  *   metrics.jsonl  one JSON object per epoch
  *   last.ckpt      everything needed to continue bit-identically (checkpoint.h)
  *   best.ckpt      the parameters with the best validation error so far
- *   summary.json   how the run ended and the test error of the best parameters */
+ *   summary.json   how the run ended and the test error of the best parameters
+ *
+ * Two layers: a job is one run (its configuration, folder, parameters and position); a group
+ * trains up to M jobs of one shape on one backend, slot by slot, each job exactly as it would
+ * train alone. `jacnoise train` is a group of one; `jacnoise sweep` hands groups their jobs
+ * through a job source. */
 #ifndef JACNOISE_TRAIN_H
 #define JACNOISE_TRAIN_H
 
 #include "jacnoise/config.h"
+#include "jacnoise/data.h"
+#include "jacnoise/model.h"
 
 /* Process exit statuses of `jacnoise train`. */
 enum {
@@ -24,5 +31,83 @@ enum {
 /* Runs or resumes (cfg->resume) the training job; returns a JN_EXIT_* status. Errors are
  * recorded (error.h) for the caller to print. */
 int jn_train_run(const jn_config *cfg);
+
+/* ---- jobs ------------------------------------------------------------------------------ */
+
+typedef struct jn_job jn_job;
+
+/* Opens the run of cfg->out: a new one (refused if the folder already holds a run) or, with
+ * cfg->resume, the one there (its stored configuration merged with what cfg may change).
+ * Reads and checks; writes nothing. NULL with the error recorded. */
+jn_job *jn_job_open(const jn_config *cfg);
+void jn_job_free(jn_job *job);
+
+/* The job's resolved configuration. */
+const jn_config *jn_job_config(const jn_job *job);
+
+/* The batch of its epoch the job continues from (0 for a new run). */
+long jn_job_batch(const jn_job *job);
+
+/* Once the job has left its group: its JN_EXIT_* code, status (finished, early-stopped,
+ * paused, interrupted, diverged, failed) and message (for failed: the error). */
+int jn_job_code(const jn_job *job);
+const char *jn_job_status(const jn_job *job);
+const char *jn_job_message(const jn_job *job);
+
+/* Print each epoch's line and the closing line on stdout (as `train` does); off by default. */
+void jn_job_set_verbose(jn_job *job, int verbose);
+
+/* ---- groups ---------------------------------------------------------------------------- */
+
+typedef struct jn_group jn_group;
+
+/* Where a group's jobs come from, and where they go when they end. */
+typedef struct {
+    void *ctx;
+    /* A job to start at batch `batch` of an epoch (jn_job_batch(job) == batch), or NULL; batch
+     * -1 asks for any job (the group is empty and starts at that job's batch). */
+    jn_job *(*next)(void *ctx, long batch);
+    /* The smallest batch > after at which next() would give a job (mid-epoch resumes), or
+     * -1: the group cuts a chunk there when it has a free slot. May be NULL. */
+    long (*next_batch)(void *ctx, long after);
+    /* The job left its slot (finished, early-stopped, paused, interrupted, diverged, failed).
+     * The source owns the job. */
+    void (*ended)(void *ctx, jn_job *job);
+    /* `steps` model-steps were trained (progress). May be NULL. */
+    void (*stepped)(void *ctx, long steps);
+} jn_job_source;
+
+/* Loads the data of cfg (data, test, valid, train-limit, data-dir), builds the model and a
+ * backend on cfg->device for jobs of cfg's shape (batch, loss, penalty target and estimator,
+ * penalty on or off); obj is the group's objective: that structure, with each noise level and
+ * lambda the largest of any member (what the buffers are sized for). Slots: at most `members`
+ * (the jobs the group will see) and cfg->models, or with cfg->models = 0 as many as
+ * jn_backend_max_models() fits in the memory budget shared by cfg->jobs workers. NULL with
+ * the error recorded. */
+jn_group *jn_group_open(const jn_config *cfg, const jn_objective *obj, int members);
+void jn_group_close(jn_group *g);
+
+const jn_data *jn_group_data(const jn_group *g);
+const jn_model *jn_group_model(const jn_group *g);
+const char *jn_group_backend_name(const jn_group *g);
+int jn_group_models(const jn_group *g);
+long jn_group_batches(const jn_group *g);  /* per epoch */
+
+/* Puts a job in a free slot: loads its parameters (fresh or resumed), hands them to the
+ * backend, and only then writes its folder (config.txt; metrics.jsonl trimmed to its
+ * checkpoint). 0; 1 when the job failed (it has ended: the source's ended() is not called
+ * for it here); -1 on a group error (the backend). */
+int jn_group_admit(jn_group *g, jn_job *job);
+
+/* Trains until every slot is empty and the source has nothing left. Jobs end one by one
+ * (ended() for each). SIGINT/SIGTERM (jn_train_catch_signals): every active job writes
+ * last.ckpt and ends interrupted; returns JN_EXIT_SIGINT or JN_EXIT_SIGTERM. A backend error
+ * returns -1, leaving each active job at its last checkpoint. 0 otherwise. */
+int jn_group_run(jn_group *g, jn_job_source *src);
+
+/* From now on SIGINT and SIGTERM stop training at the next step boundary, resumably; the
+ * signal that did (0 if none). */
+void jn_train_catch_signals(void);
+int jn_train_stop_signal(void);
 
 #endif

@@ -98,6 +98,7 @@ typedef struct {
     jn_cpu_ws *ws;
     jn_cpu_step_inputs in;
     float *params, *velocity, *grad, *gpu_copy;
+    jn_step_sums gpu_sums;  /* copied from the device: outlives every copy queued into it */
 } cpu_side;
 
 #define CHECKED(call) \
@@ -113,10 +114,10 @@ static int run_check(const jn_config *cfg, const jn_data *data, const jn_model *
     const size_t P = m->n_params, d = (size_t)m->sizes[0];
     const int B = cfg->batch;
     const long batches = jn_batches_per_epoch(data->train.n, B);
-    CHECKED(jn_cuda_ctx_open(&g->ctx, 0));
+    CHECKED(jn_cuda_ctx_open(&g->ctx, cfg->tf32));
     cudaStream_t s = g->ctx.stream;
     CHECKED(!(g->ws = jn_cuda_ws_new(&g->ctx, m, obj, B, 1)));
-    CHECKED(jn_cuda_step_inputs_alloc(&g->in, m, obj, &data->train, B));
+    CHECKED(jn_cuda_step_inputs_alloc(&g->in, m, obj, &data->train, B, 0));
     JN_CUDA(cudaMalloc((void **)&g->params, P * sizeof(float)));
     JN_CUDA(cudaMalloc((void **)&g->velocity, P * sizeof(float)));
     JN_CUDA(cudaMalloc((void **)&g->grad, P * sizeof(float)));
@@ -143,13 +144,12 @@ static int run_check(const jn_config *cfg, const jn_data *data, const jn_model *
         const double lr = cfg->lr * pow(cfg->lr_decay, pos.epoch);
         const jn_hparams hp = {(float)lr, (float)cfg->momentum, (float)obj->weight_decay, (float)obj->input_noise,
                                (float)obj->jac_noise, (float)obj->jac_lambda};
-        const jn_step_ctl ctl = {pos.global_step, pos.batch, 0, 0, 0};
         const long first = pos.batch * B;
         const int rows = (int)(data->train.n - first < B ? data->train.n - first : B);
         jn_batch gb, cb;
         jn_noise gn, cn;
         CHECKED(jn_cuda_ws_set_hparams(g->ws, &hp));
-        JN_CUDA(cudaMemcpyAsync(g->ctl, &ctl, sizeof ctl, cudaMemcpyHostToDevice, s));
+        JN_KERNEL(jn_k_set_ctl(g->ctl, pos.global_step, pos.batch, s));
         CHECKED(jn_cuda_step_inputs_shuffle(&g->in, s, cfg->seed, pos.epoch));
         CHECKED(jn_cuda_step_inputs_fill(&g->in, s, obj, m, g->ctl, cfg->seed, rows, B, &gb, &gn));
         CHECKED(jn_cuda_step(g->ws, g->params, &gb, &gn, g->sums, g->ctl, g->grad));
@@ -164,10 +164,10 @@ static int run_check(const jn_config *cfg, const jn_data *data, const jn_model *
             JN_CUDA(cudaMemcpyAsync(c->in.eps, gn.eps, ns.eps * sizeof(float), cudaMemcpyDeviceToHost, s));
         if (ns.v)
             JN_CUDA(cudaMemcpyAsync(c->in.v, gn.v, ns.v * sizeof(float), cudaMemcpyDeviceToHost, s));
-        jn_step_sums sums;
-        JN_CUDA(cudaMemcpyAsync(&sums, g->sums, sizeof sums, cudaMemcpyDeviceToHost, s));
+        JN_CUDA(cudaMemcpyAsync(&c->gpu_sums, g->sums, sizeof c->gpu_sums, cudaMemcpyDeviceToHost, s));
         JN_CUDA(cudaMemcpyAsync(c->gpu_copy, g->grad, P * sizeof(float), cudaMemcpyDeviceToHost, s));
         JN_CUDA(cudaStreamSynchronize(s));
+        const jn_step_sums sums = c->gpu_sums;
         cb = (jn_batch){c->in.x, c->in.y, rows};
         cn = (jn_noise){ns.xi ? c->in.xi : NULL, ns.eps ? c->in.eps : NULL, ns.v ? c->in.v : NULL};
         jn_step_terms terms;
@@ -212,6 +212,47 @@ static void free_sides(gpu_side *g, cpu_side *c)
     free(c->gpu_copy);
 }
 
+/* The tolerance when none is given. fp32: 1e-4. Both sides compute in float32 on the same
+ * inputs; cuBLAS and OpenBLAS sum the GEMMs' dot products in different orders, which moves each
+ * result by ~1e-6 relative, and the penalty's reverse pass multiplies a few such terms over a
+ * few steps; a wrong formula moves a tensor by O(1).
+ * tf32: derived from TF32's 10-bit mantissa and the reduction lengths of the step's GEMMs, and
+ * printed with its reasoning. */
+static double default_tolerance(const jn_config *cfg, const jn_model *m)
+{
+    if (!cfg->tf32)
+        return 1e-4;
+    const double u_tf32 = ldexp(1.0, -11), u_fp32 = ldexp(1.0, -24), per_gemm = sqrt(2.0 / 3.0) * u_tf32;
+    const int L = m->n_layers, K = cfg->obj.jac_lambda > 0 ? jn_objective_tangents(&cfg->obj, m) : 0;
+    /* The longest chain of GEMMs behind a gradient: the forward pass (reductions over each
+     * layer's inputs), back-propagation to the first layer (over each layer's outputs), then
+     * the weight gradient (over the batch's rows, primal and tangent rows stacked). */
+    double chain = 0;
+    long longest = 0;
+    int gemms = 0;
+    for (int l = 1; l <= L; l++, gemms++) {
+        chain += per_gemm + m->sizes[l - 1] * u_fp32;
+        longest = m->sizes[l - 1] > longest ? m->sizes[l - 1] : longest;
+    }
+    for (int l = L; l >= 2; l--, gemms++)
+        chain += per_gemm + m->sizes[l] * u_fp32;
+    const long rows = (long)cfg->batch * (1 + K);
+    chain += per_gemm + rows * u_fp32;
+    gemms++;
+    longest = rows > longest ? rows : longest;
+    const double margin = 4, tolerance = margin * chain;
+    printf("TF32 tolerance: TF32 rounds each GEMM input to 10 mantissa bits (relative error up to u = 2^-11 = %.2e),\n"
+           "  so each product a_k b_k of a dot product is off by up to 2u. The rounding errors of a reduction of\n"
+           "  length k are independent: summed, they move a GEMM's output by sqrt(2/3) u = %.2e relative (RMS) when\n"
+           "  the terms' signs are mixed, less when they agree, whatever k; accumulating in fp32 adds at most\n"
+           "  k 2^-24 (%.1e for the longest reduction here, k = %ld). A gradient ends a chain of %d GEMMs (forward,\n"
+           "  back-propagation, weight gradient) whose relative errors add: %.2e. Tolerance = %.0f x that = %.2e: room\n"
+           "  for cancellation in sums of signed terms, which the estimate ignores, and for a conversion that truncates\n"
+           "  instead of rounding (a bias of up to 2u per GEMM, 2.4 x the RMS); a wrong kernel is off by O(1).\n\n",
+           u_tf32, per_gemm, longest * u_fp32, longest, gemms, chain, margin, tolerance);
+    return tolerance;
+}
+
 int jn_cmd_check(int argc, char **argv)
 {
     jn_config cli;
@@ -229,7 +270,7 @@ int jn_cmd_check(int argc, char **argv)
     int code = JN_EXIT_ERROR;
     if (jn_cli_state_load(&st, &cli) || run_check(&st.cfg, &st.data, &st.model, st.params, st.velocity, st.pos, &g, &c, &r))
         goto done;
-    const double tolerance = st.cfg.tolerance;
+    const double tolerance = st.cfg.tolerance > 0 ? st.cfg.tolerance : default_tolerance(&st.cfg, &st.model);
     printf("\n%-22s %14s %14s  (tolerance %.1e on the relative difference ||gpu - cpu|| / ||cpu||)\n", "tensor",
            "max |diff|", "relative", tolerance);
     for (int i = 0; i < r.count; i++) {
@@ -237,12 +278,11 @@ int jn_cmd_check(int argc, char **argv)
         r.failed |= bad;
         printf("%-22s %14.3e %14.3e%s\n", r.rows[i].name, r.rows[i].abs, r.rows[i].rel, bad ? "  FAIL" : "");
     }
-    /* Why 1e-4: both sides compute in float32 on the same inputs; cuBLAS and OpenBLAS sum the
-     * GEMMs' dot products in different orders, which moves each result by ~1e-6 relative, and
-     * the penalty's reverse pass multiplies a few such terms over a few steps; a wrong
-     * formula moves a tensor by O(1). */
-    printf("%s: %d steps, worst relative difference %s the tolerance %.1e\n", r.failed ? "FAILED" : "passed",
-           st.cfg.check_steps, r.failed ? "above" : "within", tolerance);
+    double worst = 0;
+    for (int i = 0; i < r.count; i++)
+        worst = fmax(worst, r.rows[i].rel);
+    printf("%s: %d steps (%s), worst relative difference %.2e %s the tolerance %.1e\n", r.failed ? "FAILED" : "passed",
+           st.cfg.check_steps, st.cfg.tf32 ? "tf32" : "fp32", worst, r.failed ? "above" : "within", tolerance);
     code = r.failed ? JN_EXIT_ERROR : JN_EXIT_OK;
     if (r.failed)
         jn_fail("check: the CUDA engine differs from the CPU reference beyond %.1e (see the table)", tolerance);

@@ -1,26 +1,24 @@
-/* jacnoise data: load a data set and describe its splits (JSON). */
+/* jacnoise data: load a data set and describe its splits (JSON): examples, features, classes,
+ * the range and mean of the input values (to see at once how the images are scaled), and the
+ * examples per class. A class without a training example is warned about on stderr. */
 #include "cli/cli.h"
 #include "jacnoise/data.h"
 #include "jacnoise/error.h"
 #include "jacnoise/train.h"
 
 #include <stdio.h>
-#include <stdlib.h>
 
-static void print_split(const char *name, const jn_dataset *s, int last)
+static void print_split(const char *name, const jn_dataset *s, const jn_split_stats *st, int last)
 {
-    double sum = 0;
-    for (size_t k = 0; k < (size_t)s->n * s->d; k++)
-        sum += s->x[k];
-    long *counts = calloc((size_t)s->classes + 1, sizeof *counts);
-    for (int i = 0; i < s->n && counts; i++)
-        counts[s->y[i]]++;
-    printf("    \"%s\": {\"examples\": %d, \"features\": %d, \"classes\": %d, \"mean\": %.8f, \"class_counts\": [",
-           name, s->n, s->d, s->classes, s->n ? sum / ((double)s->n * s->d) : 0.0);
-    for (int c = 0; c < s->classes && counts; c++)
-        printf("%s%ld", c ? ", " : "", counts[c]);
+    printf("    \"%s\": {\"examples\": %d, \"features\": %d, \"classes\": %d, ", name, s->n, s->d, s->classes);
+    if (s->n)
+        printf("\"min\": %.9g, \"max\": %.9g, \"mean\": %.8f, ", st->min, st->max, st->mean);
+    else
+        printf("\"min\": null, \"max\": null, \"mean\": null, ");
+    printf("\"empty_classes\": %d, \"class_counts\": [", st->empty_classes);
+    for (int c = 0; c < s->classes; c++)
+        printf("%s%ld", c ? ", " : "", st->class_counts[c]);
     printf("]}%s\n", last ? "" : ",");
-    free(counts);
 }
 
 int jn_cmd_data(int argc, char **argv)
@@ -35,11 +33,22 @@ int jn_cmd_data(int argc, char **argv)
     const jn_data_request req = {cfg.data, cfg.test, cfg.data_dir, cfg.valid, cfg.train_limit};
     if (jn_data_load(&req, &data))
         return jn_cli_fail(JN_EXIT_ERROR);
-    printf("{\n  \"data\": \"%s\",\n  \"folder\": \"%s\",\n  \"splits\": {\n", cfg.data, data.dir);
-    print_split("train", &data.train, 0);
-    print_split("valid", &data.valid, 0);
-    print_split("test", &data.test, 1);
-    printf("  }\n}\n");
+    const char *names[3] = {"train", "valid", "test"};
+    const jn_dataset *splits[3] = {&data.train, &data.valid, &data.test};
+    jn_split_stats st[3] = {{0}};
+    rc = 0;
+    for (int i = 0; i < 3 && !rc; i++)
+        rc = jn_dataset_stats(splits[i], &st[i]);
+    if (!rc) { /* all computed first: a failure prints no half of the JSON */
+        printf("{\n  \"data\": \"%s\",\n  \"folder\": \"%s\",\n  \"splits\": {\n", cfg.data, data.dir);
+        for (int i = 0; i < 3; i++)
+            print_split(names[i], splits[i], &st[i], i == 2);
+        printf("  }\n}\n");
+        fflush(stdout);
+        rc = jn_data_warn_empty_classes(&data, cfg.data, stderr);
+    }
+    for (int i = 0; i < 3; i++)
+        jn_split_stats_free(&st[i]);
     jn_data_free(&data);
-    return JN_EXIT_OK;
+    return rc ? jn_cli_fail(JN_EXIT_ERROR) : JN_EXIT_OK;
 }

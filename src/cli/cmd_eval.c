@@ -6,6 +6,7 @@
 
 #include <math.h>
 #include <stdio.h>
+#include <string.h>
 
 static void print_number(double v)
 {
@@ -15,7 +16,7 @@ static void print_number(double v)
         printf("null");
 }
 
-static void print_split(const char *name, const jn_eval_stats *s, int last)
+static void print_split(const char *name, const jn_eval_stats *s, const jn_eval_options *opt, int last)
 {
     printf("    \"%s\": {\"examples\": %ld, \"errors\": %ld, \"error\": ", name, s->n, s->errors);
     print_number(s->error_pct);
@@ -23,7 +24,11 @@ static void print_split(const char *name, const jn_eval_stats *s, int last)
     print_number(s->jacobian_sq);
     printf(", \"curvature\": ");
     print_number(s->curvature);
-    printf(",\n      \"hidden\": [");
+    printf(",\n      \"input_noise\": [");
+    for (int k = 0; k < opt->n_noise; k++)
+        printf("%s{\"std\": %.10g, \"errors\": %ld, \"error\": %.10g}", k ? ", " : "", opt->noise_std[k],
+               s->noise_errors[k], s->noise_error_pct[k]);
+    printf("],\n      \"hidden\": [");
     for (int l = 0; l < s->hidden_layers; l++) {
         printf("%s\n        {\"layer\": %d, \"saturated\": %.6f, \"linear\": %.6f, \"histogram\": [", l ? "," : "",
                l + 1, s->saturated[l], s->linear[l]);
@@ -51,8 +56,9 @@ int jn_cmd_eval(int argc, char **argv)
     if (jn_cli_state_load(&st, &cli))
         goto done;
     const jn_config *cfg = &st.cfg;
-    const jn_eval_options opt = {.jacobian = 1, .curvature = 1, .curv_noise = cfg->curv_noise, .seed = cfg->seed,
-                                 .limit = cfg->eval_limit};
+    jn_eval_options opt = {.jacobian = 1, .curvature = 1, .curv_noise = cfg->curv_noise, .seed = cfg->seed,
+                           .limit = cfg->eval_limit, .n_noise = cfg->n_eval_noise};
+    memcpy(opt.noise_std, cfg->eval_noise, sizeof opt.noise_std);
     jn_eval_stats valid, test;
     if (jn_cpu_evaluate(&st.model, st.params, &st.data.valid, &opt, &valid) ||
         jn_cpu_evaluate(&st.model, st.params, &st.data.test, &opt, &test))
@@ -60,10 +66,12 @@ int jn_cmd_eval(int argc, char **argv)
     char shape[256];
     jn_model_describe(&st.model, shape, sizeof shape);
     printf("{\n  \"checkpoint\": \"%s\",\n  \"model\": \"%s\",\n  \"parameters\": %zu,\n  \"data\": \"%s\",\n"
-           "  \"epochs_trained\": %d,\n  \"best_epoch\": %d,\n  \"curv_noise\": %g,\n  \"splits\": {\n",
-           cli.checkpoint, shape, st.model.n_params, cfg->data, st.pos.epoch, st.pos.best_epoch, cfg->curv_noise);
-    print_split("valid", &valid, 0);
-    print_split("test", &test, 1);
+           "  \"epochs_trained\": %d,\n  \"best_epoch\": %d,\n  \"curv_noise\": %g,\n  \"seed\": %llu,\n"
+           "  \"splits\": {\n",
+           cli.checkpoint, shape, st.model.n_params, cfg->data, st.pos.epoch, st.pos.best_epoch, cfg->curv_noise,
+           (unsigned long long)cfg->seed);
+    print_split("valid", &valid, &opt, 0);
+    print_split("test", &test, &opt, 1);
     printf("  }\n}\n");
     code = JN_EXIT_OK;
 done:

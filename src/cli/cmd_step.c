@@ -84,9 +84,9 @@ int jn_cmd_step(int argc, char **argv)
     }
     ws = jn_cpu_ws_new(m, &cfg->obj, cfg->batch);
     perm = malloc(sizeof *perm * (size_t)data->train.n);
-    if (!ws || !perm || jn_cpu_step_inputs_alloc(&in, m, &cfg->obj, cfg->batch))
+    if (!ws || !perm || jn_cpu_step_inputs_alloc(&in, m, &cfg->obj, cfg->batch) ||
+        jn_rng_permutation(cfg->seed, JN_STREAM_SHUFFLE, (uint64_t)pos.epoch, perm, (uint32_t)data->train.n))
         goto done;
-    jn_rng_permutation(cfg->seed, JN_STREAM_SHUFFLE, (uint64_t)pos.epoch, perm, (uint32_t)data->train.n);
     jn_batch batch;
     jn_noise noise;
     const int B = jn_cpu_step_inputs_fill(&in, m, &cfg->obj, &data->train, perm, pos.batch, cfg->batch, cfg->seed,

@@ -13,6 +13,7 @@ static const struct {
     {"eval", "evaluate a checkpoint: errors, ||J||_F^2, curvature, saturation", jn_cmd_eval},
     {"step", "run one training step and dump its full state (--dump)", jn_cmd_step},
     {"data", "load a data set and print its splits and class counts", jn_cmd_data},
+    {"sweep", "train every configuration of a sweep spec; sweep status DIR, sweep merge DIR...", jn_cmd_sweep},
     {"check", "CUDA engine against the CPU reference, step by step (needs a GPU)", jn_cmd_check},
     {"profile", "time the training step phase by phase against its GEMM floor and the peak", jn_cmd_profile},
     {"show", "verify a checkpoint or step state and print what it holds", jn_cmd_show},

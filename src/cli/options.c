@@ -13,14 +13,33 @@ static const struct {
     {JN_CMD_TRAIN, "jacnoise train [options]\n\nTrains a tanh MLP with the options below and writes a run folder (--out):\n"
                    "config.txt, metrics.jsonl, last.ckpt, best.ckpt, summary.json."},
     {JN_CMD_EVAL, "jacnoise eval --checkpoint FILE [options]\n\nEvaluates a checkpoint on its validation and test sets: error, mean exact\n"
-                  "||J_output||_F^2, curvature estimate, hidden-unit saturation. Prints JSON."},
+                  "||J_output||_F^2, curvature estimate, hidden-unit saturation and activation histogram\n"
+                  "(20 bins over [-1, 1]), errors under input noise (--eval-noise). Prints JSON."},
     {JN_CMD_STEP, "jacnoise step [--checkpoint FILE] --dump FILE [options]\n\nRuns the next training step of a checkpoint (or the first step of a fresh run)\n"
                   "and writes its step state: inputs, noise, loss terms, gradients, update."},
-    {JN_CMD_DATA, "jacnoise data [options]\n\nLoads a data set and prints its splits, shapes and class counts as JSON."},
-    {JN_CMD_CHECK, "jacnoise check [--checkpoint FILE] [--steps N] [--tolerance X] [options]\n\nRuns N training steps on the CUDA engine and on the CPU reference from one state,\n"
+    {JN_CMD_DATA, "jacnoise data [options]\n\nLoads a data set and prints its splits as JSON: shapes, classes, class counts, and the\n"
+                  "range and mean of the input values."},
+    {JN_CMD_CHECK, "jacnoise check [--checkpoint FILE] [--steps N] [--precision fp32|tf32] [--tolerance auto|X] [options]\n\nRuns N training steps on the CUDA engine and on the CPU reference from one state,\n"
                    "on identical inputs (the GPU's batches and noise, copied to the CPU), and compares\n"
-                   "loss terms, every gradient and the parameters after N steps."},
+                   "loss terms, every gradient and the parameters after N steps. The automatic tolerance\n"
+                   "is 1e-4 in fp32; with --precision tf32 it is derived from TF32's mantissa (and explained)."},
     {JN_CMD_INFO, "jacnoise info\n\nPrints the build: version, precision, BLAS, CUDA, data folder."},
+    {JN_CMD_SWEEP, "jacnoise sweep --spec FILE --out DIR [options]\n"
+                   "       jacnoise sweep status DIR\n"
+                   "       jacnoise sweep merge DIR [SHARD_DIR...]\n\n"
+                   "Trains every configuration of a spec (fixed and swept train options; README \"Sweeps\"),\n"
+                   "each in DIR/runs/ID, an ordinary run folder, and keeps DIR/results.csv current. Run the\n"
+                   "same command again to resume: done configurations are skipped, unfinished ones continue\n"
+                   "from their last checkpoint. Configurations of one shape train together, --models per\n"
+                   "group, each to the bytes it would have trained to alone. The spec:\n"
+                   "  key = value                fixed (any train option, without the dashes)\n"
+                   "  key = [v1, v2, ...]        grid (\"...\" quotes a value with commas)\n"
+                   "  key = uniform(a, b)        random search; also log-uniform(a, b), choice(v1, v2, ...)\n"
+                   "  samples = N                draws of the random keys\n"
+                   "  seeds = N                  repeats with seeds S .. S+N-1 (S: the seed given, or 1)\n"
+                   "  search-seed = N            seed of the random draws\n"
+                   "Exit status: 0 done (diverged configurations are results), 1 failed configurations\n"
+                   "(named; rerun to retry), 2 bad spec or options, 130/143 interrupted (rerun to resume)."},
     {JN_CMD_PROFILE, "jacnoise profile [options]\n\nTimes the training step of the configuration given by the training options, phase by\n"
                      "phase (data, forward, jvp, penalty, backward, update), with each phase's FLOPs and\n"
                      "GFLOP/s; the same step without the penalty and without noise (the overhead ratio next\n"

@@ -10,7 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define ALL (JN_CMD_TRAIN | JN_CMD_EVAL | JN_CMD_STEP | JN_CMD_DATA | JN_CMD_CHECK | JN_CMD_PROFILE)
+#define ALL (JN_CMD_TRAIN | JN_CMD_EVAL | JN_CMD_STEP | JN_CMD_DATA | JN_CMD_CHECK | JN_CMD_PROFILE | JN_CMD_SWEEP)
 /* Marks options that say where and how a run executes, not what it computes: they stay out
  * of checkpoints (so a run's checkpoints do not depend on its folder or thread count) and a
  * resumed run may change them. */
@@ -52,31 +52,53 @@ static int parse_long_text(const char *s, long *out)
     return 0;
 }
 
-static int parse_hidden(jn_config *cfg, const option *o, const char *value)
+/* Splits a comma-separated value into at most `max` items, each parsed by parse_item into
+ * element i of a scratch array (or refused, naming it); refuses empty items. Only when all
+ * are good are the n elements of `size` bytes copied to out and *count set. */
+#define LIST_BYTES 128  /* the longest list: --eval-noise's doubles */
+_Static_assert(JN_MAX_EVAL_NOISE * sizeof(double) <= LIST_BYTES && JN_MAX_LAYERS * sizeof(int) <= LIST_BYTES,
+               "raise LIST_BYTES");
+typedef int (*list_item_parser)(const option *o, const char *item, const char *value, int i, void *out);
+
+static int parse_list(const option *o, const char *value, const char *what, const char *noun, int max,
+                      list_item_parser parse_item, size_t size, void *out, int *count)
 {
-    int n = 0, sizes[JN_MAX_LAYERS];
-    const char *p = value;
-    for (;;) {
-        char item[32];
+    _Alignas(double) unsigned char items[LIST_BYTES];
+    int n = 0;
+    for (const char *p = value;;) {
+        char item[64];
         size_t len = strcspn(p, ",");
         if (len == 0 || len >= sizeof item)
-            return jn_fail("--%s: expected comma-separated layer widths like 1000,1000, got '%s'", o->name, value);
+            return jn_fail("--%s: expected comma-separated %s, got '%s'", o->name, what, value);
         memcpy(item, p, len);
         item[len] = 0;
-        long w;
-        if (parse_long_text(item, &w) || w < 1 || w > JN_MAX_WIDTH)
-            return jn_fail("--%s: layer width '%s' is not an integer in 1..%d (in '%s')", o->name, item,
-                           JN_MAX_WIDTH, value);
-        if (n == JN_MAX_LAYERS - 1)
-            return jn_fail("--%s: at most %d hidden layers, got more in '%s'", o->name, JN_MAX_LAYERS - 1, value);
-        sizes[n++] = (int)w;
+        if (n == max)
+            return jn_fail("--%s: at most %d %s, got more in '%s'", o->name, max, noun, value);
+        if (parse_item(o, item, value, n++, items))
+            return -1;
         if (!p[len])
             break;
         p += len + 1;
     }
-    memcpy(cfg->hidden, sizes, sizeof(int) * n);
-    cfg->n_hidden = n;
+    memcpy(out, items, size * n);
+    *count = n;
     return 0;
+}
+
+static int parse_width(const option *o, const char *item, const char *value, int i, void *out)
+{
+    long w;
+    if (parse_long_text(item, &w) || w < 1 || w > JN_MAX_WIDTH)
+        return jn_fail("--%s: layer width '%s' is not an integer in 1..%d (in '%s')", o->name, item, JN_MAX_WIDTH,
+                       value);
+    ((int *)out)[i] = (int)w;
+    return 0;
+}
+
+static int parse_hidden(jn_config *cfg, const option *o, const char *value)
+{
+    return parse_list(o, value, "layer widths like 1000,1000", "hidden layers", JN_MAX_LAYERS - 1, parse_width,
+                      sizeof(int), cfg->hidden, &cfg->n_hidden);
 }
 
 static void format_hidden(const jn_config *cfg, char *out, size_t cap)
@@ -215,6 +237,30 @@ static void format_cuda_graph(const jn_config *cfg, char *out, size_t cap)
     snprintf(out, cap, "%s", cfg->cuda_graph ? "on" : "off");
 }
 
+static int parse_tolerance(jn_config *cfg, const option *o, const char *value)
+{
+    if (!strcmp(value, "auto")) {
+        cfg->tolerance = 0;
+        return 0;
+    }
+    char *end;
+    errno = 0;
+    double v = strtod(value, &end);
+    if (!*value || *end || errno || !(v > 0 && v <= 1))
+        return fail_choice(o, value, "auto (1e-4 in fp32, derived from TF32's mantissa with --precision tf32) or a "
+                                     "number in (0, 1]");
+    cfg->tolerance = v;
+    return 0;
+}
+
+static void format_tolerance(const jn_config *cfg, char *out, size_t cap)
+{
+    if (cfg->tolerance == 0)
+        snprintf(out, cap, "auto");
+    else
+        snprintf(out, cap, "%.17g", cfg->tolerance);
+}
+
 static int parse_valid(jn_config *cfg, const option *o, const char *value)
 {
     long v;
@@ -235,6 +281,90 @@ static void format_valid(const jn_config *cfg, char *out, size_t cap)
         snprintf(out, cap, "%ld", cfg->valid);
 }
 
+static int parse_models(jn_config *cfg, const option *o, const char *value)
+{
+    long v;
+    if (!strcmp(value, "auto"))
+        cfg->models = 0;
+    else if (!parse_long_text(value, &v) && v >= 1 && v <= 4096)
+        cfg->models = (int)v;
+    else
+        return fail_choice(o, value, "auto (as many as fit the memory budget) or a count in 1..4096");
+    return 0;
+}
+
+static void format_models(const jn_config *cfg, char *out, size_t cap)
+{
+    if (cfg->models == 0)
+        snprintf(out, cap, "auto");
+    else
+        snprintf(out, cap, "%d", cfg->models);
+}
+
+static int parse_shard(jn_config *cfg, const option *o, const char *value)
+{
+    long i, n;
+    char first[32];
+    const char *slash = strchr(value, '/');
+    size_t len = slash ? (size_t)(slash - value) : 0;
+    if (!slash || len >= sizeof first)
+        return fail_choice(o, value, "I/N with 0 <= I < N, e.g. 0/4 (the first of four parts)");
+    memcpy(first, value, len);
+    first[len] = 0;
+    if (parse_long_text(first, &i) || parse_long_text(slash + 1, &n) || n < 1 || n > 1000000 || i < 0 || i >= n)
+        return fail_choice(o, value, "I/N with 0 <= I < N, e.g. 0/4 (the first of four parts)");
+    cfg->shard_index = (int)i;
+    cfg->shard_count = (int)n;
+    return 0;
+}
+
+static void format_shard(const jn_config *cfg, char *out, size_t cap)
+{
+    if (cfg->shard_count == 0)
+        snprintf(out, cap, "auto");
+    else
+        snprintf(out, cap, "%d/%d", cfg->shard_index, cfg->shard_count);
+}
+
+/* The shortest form that reads back as the same double. */
+static void format_double(double v, char *out, size_t cap)
+{
+    for (int digits = 6; digits <= 17; digits++) {
+        snprintf(out, cap, "%.*g", digits, v);
+        if (strtod(out, NULL) == v)
+            break;
+    }
+}
+
+static int parse_std(const option *o, const char *item, const char *value, int i, void *out)
+{
+    char *end;
+    errno = 0;
+    double v = strtod(item, &end);
+    if (*end || errno == ERANGE || !isfinite(v) || v < 0 || isspace((unsigned char)item[0]))
+        return jn_fail("--%s: '%s' is not a finite std >= 0 (in '%s')", o->name, item, value);
+    ((double *)out)[i] = v;
+    return 0;
+}
+
+static int parse_eval_noise(jn_config *cfg, const option *o, const char *value)
+{
+    return parse_list(o, value, "stds like 0,0.1,0.2", "stds", JN_MAX_EVAL_NOISE, parse_std, sizeof(double),
+                      cfg->eval_noise, &cfg->n_eval_noise);
+}
+
+static void format_eval_noise(const jn_config *cfg, char *out, size_t cap)
+{
+    size_t used = 0;
+    out[0] = 0;
+    for (int i = 0; i < cfg->n_eval_noise && used + 1 < cap; i++) {
+        if (i)
+            out[used++] = ',';
+        format_double(cfg->eval_noise[i], out + used, cap - used);
+        used += strlen(out + used);
+    }
+}
+
 /* ---- the table ---------------------------------------------------------------------- */
 
 #define F(field) offsetof(jn_config, field)
@@ -244,7 +374,7 @@ static void format_valid(const jn_config *cfg, char *out, size_t cap)
 
 static const option options[] = {
     {"data", "NAME", "data set: mnist, mnist-binary, usps, or idx:IMAGES,LABELS", DATA_CMDS, STR(data), 0, 0, 0, 0, 0},
-    {"data-dir", "DIR", "folder with the data files (default: $JACNOISE_DATA, ./data, ../shared/datasets)", DATA_CMDS | OPERATIONAL, STR(data_dir), 0, 0, 0, 0, 0},
+    {"data-dir", "DIR", "folder with the data files (default: $JACNOISE_DATA, ./data, ../shared/datasets)", DATA_CMDS | JN_CMD_SWEEP | OPERATIONAL, STR(data_dir), 0, 0, 0, 0, 0},
     {"test", "idx:IMAGES,LABELS", "test set for idx: data", DATA_CMDS, STR(test), 0, 0, 0, 0, 0},
     {"valid", "N", "validation examples taken from the end of the training file (auto: 10000 MNIST, 1000 USPS, 1/10 idx)", DATA_CMDS, CUSTOM(parse_valid, format_valid)},
     {"train-limit", "N", "use only the first N training examples (0 = all)", DATA_CMDS, NUM(K_LONG, train_limit), 0, 1e15, 0, 0, 0},
@@ -264,21 +394,27 @@ static const option options[] = {
     {"jac-proj", "K|exact", "Gaussian JVPs per corrupted example, or exact ||J||_F^2 (small maps)", MODEL_CMDS, CUSTOM(parse_proj, format_proj)},
     {"patience", "N", "stop after N epochs without a better validation error (0 = never)", JN_CMD_TRAIN, NUM(K_INT, patience), 0, 1e6, 0, 0, 0},
     {"seed", "N", "random seed (initialisation, shuffling, noise)", JN_CMD_TRAIN | JN_CMD_EVAL | JN_CMD_STEP | JN_CMD_CHECK | JN_CMD_PROFILE, NUM(K_U64, seed), 0, 0, 0, 0, 0},
-    {"threads", "N", "CPU threads for BLAS (0 = BLAS default)", ALL | OPERATIONAL, NUM(K_INT, threads), 0, 1024, 0, 0, 0},
-    {"device", "auto|cpu|cuda", "backend (auto: cuda when a GPU is present and built in)", JN_CMD_TRAIN | JN_CMD_PROFILE | OPERATIONAL, CUSTOM(parse_device, format_device)},
-    {"precision", "fp32|tf32", "GEMM precision (tf32: CUDA tensor cores)", JN_CMD_TRAIN, CUSTOM(parse_precision, format_precision)},
-    {"cuda-graph", "on|off", "CUDA: replay each step from one captured graph (off: for profiling)", JN_CMD_TRAIN | OPERATIONAL, CUSTOM(parse_cuda_graph, format_cuda_graph)},
-    {"out", "DIR", "run folder (config, metrics.jsonl, checkpoints)", JN_CMD_TRAIN | OPERATIONAL, STR(out), 0, 0, 0, 0, 0},
-    {"resume", NULL, "continue the run in --out from its last checkpoint", JN_CMD_TRAIN | OPERATIONAL, NUM(K_BOOL, resume), 0, 1, 0, 0, 0},
+    {"threads", "N", "CPU threads for BLAS (0 = BLAS default; sweep: 1 unless given)", ALL | OPERATIONAL, NUM(K_INT, threads), 0, 1024, 0, 0, 0},
+    {"device", "auto|cpu|cuda", "backend (auto: cuda when a GPU is present and built in)", JN_CMD_TRAIN | JN_CMD_SWEEP | JN_CMD_PROFILE | OPERATIONAL, CUSTOM(parse_device, format_device)},
+    {"precision", "fp32|tf32", "GEMM precision (tf32: CUDA tensor cores)", JN_CMD_TRAIN | JN_CMD_CHECK, CUSTOM(parse_precision, format_precision)},
+    {"cuda-graph", "on|off", "CUDA: replay each step from one captured graph (off: for profiling)", JN_CMD_TRAIN | JN_CMD_SWEEP | OPERATIONAL, CUSTOM(parse_cuda_graph, format_cuda_graph)},
+    {"out", "DIR", "train: run folder (config, metrics.jsonl, checkpoints); sweep: sweep folder", JN_CMD_TRAIN | JN_CMD_SWEEP | OPERATIONAL, STR(out), 0, 0, 0, 0, 0},
+    {"resume", NULL, "continue the run in --out from its last checkpoint (--resume=auto: if --out holds one, else start it)", JN_CMD_TRAIN | OPERATIONAL, NUM(K_BOOL, resume), 0, JN_RESUME_AUTO, 0, 0, 0},
     {"max-steps", "N", "stop resumably after N steps in total (0 = no limit)", JN_CMD_TRAIN | OPERATIONAL, NUM(K_LONG, max_steps), 0, 1e15, 0, 0, 0},
     {"checkpoint-steps", "N", "also write the last checkpoint every N steps (0 = epoch ends only)", JN_CMD_TRAIN | OPERATIONAL, NUM(K_LONG, checkpoint_steps), 0, 1e15, 0, 0, 0},
-    {"progress", "auto|always|never", "progress line on stderr (auto: only on a terminal)", JN_CMD_TRAIN | OPERATIONAL, CUSTOM(parse_progress, format_progress)},
+    {"checkpoint-epochs", "N", "write the last checkpoint every N epochs only, and at the run's end (a resume replays the epochs since)", JN_CMD_TRAIN | JN_CMD_SWEEP | OPERATIONAL, NUM(K_INT, checkpoint_epochs), 1, 1e6, 0, 0, 0},
+    {"progress", "auto|always|never", "progress line on stderr (auto: only on a terminal)", JN_CMD_TRAIN | JN_CMD_SWEEP | OPERATIONAL, CUSTOM(parse_progress, format_progress)},
     {"checkpoint", "FILE", "checkpoint to evaluate or to step from", JN_CMD_EVAL | JN_CMD_STEP | JN_CMD_CHECK, STR(checkpoint), 0, 0, 0, 0, 0},
     {"steps", "N", "training steps to run on both backends", JN_CMD_CHECK, NUM(K_INT, check_steps), 1, 1e6, 0, 0, 0},
-    {"tolerance", "X", "largest relative difference ||gpu - cpu|| / ||cpu|| accepted per tensor", JN_CMD_CHECK, NUM(K_DOUBLE, tolerance), 0, 1, 1, 0, 0},
+    {"tolerance", "auto|X", "largest relative difference ||gpu - cpu|| / ||cpu|| accepted per tensor", JN_CMD_CHECK, CUSTOM(parse_tolerance, format_tolerance)},
     {"dump", "FILE", "write the step state to FILE", JN_CMD_STEP, STR(dump), 0, 0, 0, 0, 0},
     {"curv-noise", "S", "noise scale s of the curvature estimate", JN_CMD_EVAL, NUM(K_DOUBLE, curv_noise), 0, 1e6, 1, 0, 0},
     {"eval-limit", "N", "evaluate only the first N examples of each split (0 = all)", JN_CMD_EVAL, NUM(K_LONG, eval_limit), 0, 1e15, 0, 0, 0},
+    {"spec", "FILE", "the sweep's specification: fixed and swept train options (README: Sweeps)", JN_CMD_SWEEP, STR(spec), 0, 0, 0, 0, 0},
+    {"models", "M|auto", "models trained together in one group (one backend, lock-step); auto: as many as fit the memory budget", JN_CMD_SWEEP | OPERATIONAL, CUSTOM(parse_models, format_models)},
+    {"jobs", "N", "worker processes, each training its share of the configurations", JN_CMD_SWEEP | OPERATIONAL, NUM(K_INT, jobs), 1, 1024, 0, 0, 0},
+    {"shard", "I/N", "run part I (0-based) of N of the sweep (auto: from SLURM_ARRAY_TASK_ID/_COUNT/_MIN, else all)", JN_CMD_SWEEP | OPERATIONAL, CUSTOM(parse_shard, format_shard)},
+    {"eval-noise", "S1,S2,...", "also the error under Gaussian input noise of each std (noise from --seed)", JN_CMD_EVAL, CUSTOM(parse_eval_noise, format_eval_noise)},
     {"reps", "N", "timed steps of each variant (median and quartiles over them)", JN_CMD_PROFILE, NUM(K_INT, reps), 1, 1e6, 0, 0, 0},
     {"warmup", "N", "untimed steps of each variant first", JN_CMD_PROFILE, NUM(K_INT, warmup), 0, 1e6, 0, 0, 0},
     {"time-limit", "S", "fewer timed steps (at least 3) where --reps would take longer than S seconds (0 = no limit)", JN_CMD_PROFILE, NUM(K_DOUBLE, time_limit), 0, 1e9, 0, 0, 0},
@@ -309,10 +445,14 @@ void jn_config_defaults(jn_config *cfg)
     cfg->seed = 1;
     cfg->device = JN_DEVICE_AUTO;
     cfg->cuda_graph = 1;
+    cfg->checkpoint_epochs = 1;
+    cfg->jobs = 1;
+    cfg->checkpoint_epochs = 1;
+    cfg->jobs = 1;
     strcpy(cfg->out, "runs/latest");
     cfg->curv_noise = 0.1;
     cfg->check_steps = 3;
-    cfg->tolerance = 1e-4;
+    cfg->tolerance = 0;  /* auto */
     cfg->reps = 20;
     cfg->warmup = 3;
     strcpy(cfg->csv, "profile.csv");
@@ -362,6 +502,7 @@ static const char *command_name(unsigned command)
     case JN_CMD_DATA: return "data";
     case JN_CMD_CHECK: return "check";
     case JN_CMD_PROFILE: return "profile";
+    case JN_CMD_SWEEP: return "sweep";
     default: return "info";
     }
 }
@@ -402,8 +543,10 @@ static int set_number(jn_config *cfg, const option *o, const char *value)
             *(int *)field = 1;
         else if (!strcmp(value, "false") || !strcmp(value, "0") || !strcmp(value, "no"))
             *(int *)field = 0;
+        else if (o->max == JN_RESUME_AUTO && !strcmp(value, "auto"))
+            *(int *)field = JN_RESUME_AUTO;
         else
-            return fail_choice(o, value, "true, false");
+            return fail_choice(o, value, o->max == JN_RESUME_AUTO ? "true, false, auto" : "true, false");
         return 0;
     }
     if (o->kind == K_DOUBLE) {
@@ -470,6 +613,12 @@ int jn_config_is_flag(const char *key)
     return o && o->kind == K_BOOL;
 }
 
+int jn_config_is_operational(const char *key)
+{
+    const option *o = find_option(key);
+    return o && (o->commands & OPERATIONAL);
+}
+
 static void format_value(const jn_config *cfg, const option *o, char *out, size_t cap)
 {
     const char *field = (const char *)cfg + o->offset;
@@ -478,19 +627,29 @@ static void format_value(const jn_config *cfg, const option *o, char *out, size_
     case K_INT: snprintf(out, cap, "%d", *(const int *)field); break;
     case K_LONG: snprintf(out, cap, "%ld", *(const long *)field); break;
     case K_U64: snprintf(out, cap, "%llu", (unsigned long long)*(const uint64_t *)field); break;
-    case K_DOUBLE: {
-        /* The shortest form that reads back as the same double. */
-        double v = *(const double *)field;
-        for (int digits = 6; digits <= 17; digits++) {
-            snprintf(out, cap, "%.*g", digits, v);
-            if (strtod(out, NULL) == v)
-                break;
-        }
+    case K_DOUBLE: format_double(*(const double *)field, out, cap); break;
+    case K_BOOL: {
+        const int v = *(const int *)field;
+        snprintf(out, cap, "%s", v == JN_RESUME_AUTO ? "auto" : v ? "true" : "false");
         break;
     }
-    case K_BOOL: snprintf(out, cap, "%s", *(const int *)field ? "true" : "false"); break;
     case K_CUSTOM: o->format(cfg, out, cap); break;
     }
+}
+
+int jn_config_get(const jn_config *cfg, const char *key, char *out, size_t cap)
+{
+    const option *o = find_option(key);
+    if (!o)
+        return jn_fail("--%s: no such option", key);
+    format_value(cfg, o, out, cap);
+    return 0;
+}
+
+int jn_config_given(const jn_config *cfg, const char *key)
+{
+    const option *o = find_option(key);
+    return o && cfg->given[o - options];
 }
 
 size_t jn_config_format(const jn_config *cfg, unsigned command, int experiment_only, char *out, size_t cap)
@@ -586,7 +745,8 @@ void jn_config_print_help(FILE *f, unsigned command)
         snprintf(left, sizeof left, "--%s%s%s", o->name, o->meta ? " " : "", o->meta ? o->meta : "");
         format_value(&defaults, o, value, sizeof value);
         int show_default = o->kind != K_BOOL && strcmp(o->name, "config") && strcmp(o->name, "checkpoint") &&
-                           strcmp(o->name, "dump") && value[0] && strcmp(o->name, "test") && strcmp(o->name, "data-dir");
+                           strcmp(o->name, "dump") && value[0] && strcmp(o->name, "test") && strcmp(o->name, "data-dir") &&
+                           !(command == JN_CMD_SWEEP && !strcmp(o->name, "out"));  /* required there */
         fprintf(f, "  %-28s %s", left, o->help);
         if (show_default)
             fprintf(f, " [%s]", value);

@@ -249,11 +249,9 @@ static int fsync_parent(const char *path)
     return 0;
 }
 
-int jn_write_file_atomic(const char *path, const void *data, size_t len)
+/* Writes data to tmp, then renames it over path. */
+static int write_atomic(const char *path, const char *tmp, const void *data, size_t len)
 {
-    char tmp[PATH_MAX];
-    if (snprintf(tmp, sizeof tmp, "%s.tmp", path) >= (int)sizeof tmp)
-        return jn_fail("%s: path too long", path);
     int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC, 0644);
     if (fd < 0)
         return jn_fail("%s: cannot create: %s", tmp, strerror(errno));
@@ -289,6 +287,22 @@ int jn_write_file_atomic(const char *path, const void *data, size_t len)
         return jn_fail("%s: rename failed: %s (previous file kept)", path, strerror(e));
     }
     return fsync_parent(path);
+}
+
+int jn_write_file_atomic(const char *path, const void *data, size_t len)
+{
+    char tmp[PATH_MAX];
+    if (snprintf(tmp, sizeof tmp, "%s.tmp", path) >= (int)sizeof tmp)
+        return jn_fail("%s: path too long", path);
+    return write_atomic(path, tmp, data, len);
+}
+
+int jn_write_file_atomic_shared(const char *path, const void *data, size_t len)
+{
+    char tmp[PATH_MAX];
+    if (snprintf(tmp, sizeof tmp, "%s.%ld.tmp", path, (long)getpid()) >= (int)sizeof tmp)
+        return jn_fail("%s: path too long", path);
+    return write_atomic(path, tmp, data, len);
 }
 
 int jn_append_line(const char *path, const char *line)

@@ -53,6 +53,10 @@ int jn_read_file(const char *path, unsigned char **data, size_t *len);
  * temporary file removed. */
 int jn_write_file_atomic(const char *path, const void *data, size_t len);
 
+/* The same for a file several processes may replace at once (a sweep's results.csv): the
+ * temporary file is "path.PID.tmp", so writers never share one; the last rename wins. */
+int jn_write_file_atomic_shared(const char *path, const void *data, size_t len);
+
 /* Appends one line to a file and fsyncs it (metrics.jsonl). */
 int jn_append_line(const char *path, const char *line);
 

@@ -1,7 +1,7 @@
 /* Evaluation on a whole set, chunk by chunk: errors, saturation, the exact output Jacobian
  * norm (reverse mode, C products per example: a different algorithm from the penalty's
- * forward-mode exact norm, so each checks the other) and the curvature estimate (forward
- * mode with shared tangents). */
+ * forward-mode exact norm, so each checks the other), the curvature estimate (forward
+ * mode with shared tangents) and the errors under Gaussian input noise. */
 #include "jacnoise/evaluate.h"
 #include "cpu/ops.h"
 #include "jacnoise/error.h"
@@ -85,7 +85,7 @@ static void jacobian_sq_from_acts(jn_cpu_ws *ws, const jn_real *params, int rows
 
 typedef struct {
     jn_cpu_ws *ws;
-    jn_real *x, *cur, *next;
+    jn_real *x, *xi, *cur, *next;
     double *jac;
 } eval_scratch;
 
@@ -93,14 +93,15 @@ static void scratch_free(eval_scratch *s)
 {
     jn_cpu_ws_free(s->ws);
     free(s->x);
+    free(s->xi);
     free(s->cur);
     free(s->next);
     free(s->jac);
 }
 
-/* Scratch for what is asked: the Jacobian's C-row buffers and the tangent pass's workspace
- * only when needed (counting errors each epoch needs neither). */
-static int scratch_new(const jn_model *m, int jacobian, int curvature, eval_scratch *s)
+/* Scratch for what is asked: the Jacobian's C-row buffers, the tangent pass's workspace and
+ * the input noise only when needed (counting errors each epoch needs none of them). */
+static int scratch_new(const jn_model *m, int jacobian, int curvature, int noise, eval_scratch *s)
 {
     memset(s, 0, sizeof *s);
     const jn_objective tangents = {.jac_lambda = 1, .jac_copies = 1, .target = JN_TARGET_OUTPUT, .jac_proj = 1};
@@ -108,10 +109,11 @@ static int scratch_new(const jn_model *m, int jacobian, int curvature, eval_scra
     size_t big = jacobian ? (size_t)m->sizes[m->n_layers] * EVAL_CHUNK * m->max_width : 1;
     s->ws = jn_cpu_ws_new(m, curvature ? &tangents : &forward_only, 2 * EVAL_CHUNK);
     s->x = malloc(sizeof(jn_real) * EVAL_CHUNK * (size_t)m->sizes[0]);
+    s->xi = malloc(sizeof(jn_real) * (noise ? EVAL_CHUNK * (size_t)m->sizes[0] : 1));
     s->cur = malloc(sizeof(jn_real) * big);
     s->next = malloc(sizeof(jn_real) * big);
     s->jac = malloc(sizeof(double) * EVAL_CHUNK);
-    if (s->ws && s->x && s->cur && s->next && s->jac)
+    if (s->ws && s->x && s->xi && s->cur && s->next && s->jac)
         return 0;
     scratch_free(s);
     return jn_fail("evaluate: out of memory");
@@ -123,7 +125,7 @@ int jn_cpu_jacobian_sq_exact(const jn_model *m, const jn_real *params, const jn_
     if (rows > EVAL_CHUNK)
         return jn_fail("jacobian: at most %d rows per call", EVAL_CHUNK);
     eval_scratch s;
-    if (scratch_new(m, 1, 0, &s))
+    if (scratch_new(m, 1, 0, 0, &s))
         return -1;
     memcpy(s.ws->act[0], x, sizeof(jn_real) * (size_t)rows * m->sizes[0]);
     jn_cpu_forward(s.ws, params, rows, m->n_layers);
@@ -160,6 +162,34 @@ static double curvature_chunk(jn_cpu_ws *ws, const jn_real *params, const jn_rea
     return sum / (opt->curv_noise * opt->curv_noise);
 }
 
+/* Errors of the chunk's logits, which the last forward pass left in ws->act[L]. */
+static long chunk_errors(const jn_cpu_ws *ws, const jn_dataset *set, long first, int rows)
+{
+    const int L = ws->model.n_layers, C = ws->model.sizes[L];
+    long errors = 0;
+    for (int i = 0; i < rows; i++)
+        errors += jn_cpu_argmax(ws->act[L] + (size_t)i * C, C) != set->y[first + i];
+    return errors;
+}
+
+/* Adds to out->noise_errors[k] the errors of the chunk at x + noise_std[k] xi. */
+static void noise_chunk(jn_cpu_ws *ws, const jn_real *params, const jn_dataset *set, long first,
+                        int rows, const jn_real *x, jn_real *xi, const jn_eval_options *opt,
+                        jn_eval_stats *out)
+{
+    const jn_model *m = &ws->model;
+    const size_t d = m->sizes[0], count = (size_t)rows * d;
+    for (int i = 0; i < rows; i++)
+        jn_rng_normal(opt->seed, JN_STREAM_EVAL_INPUT_NOISE, (uint64_t)(first + i), xi + i * d, d);
+    for (int k = 0; k < opt->n_noise; k++) {
+        const jn_real s = (jn_real)opt->noise_std[k];
+        for (size_t e = 0; e < count; e++)
+            ws->act[0][e] = x[e] + s * xi[e];
+        jn_cpu_forward(ws, params, rows, m->n_layers);
+        out->noise_errors[k] += chunk_errors(ws, set, first, rows);
+    }
+}
+
 int jn_cpu_evaluate(const jn_model *m, const jn_real *params, const jn_dataset *set,
                     const jn_eval_options *opt, jn_eval_stats *out)
 {
@@ -168,12 +198,17 @@ int jn_cpu_evaluate(const jn_model *m, const jn_real *params, const jn_dataset *
         return -1;
     if (opt->curvature && !(opt->curv_noise > 0))
         return jn_fail("--curv-noise: expected a positive number, got %g", opt->curv_noise);
+    if (opt->n_noise < 0 || opt->n_noise > JN_MAX_EVAL_NOISE)
+        return jn_fail("--eval-noise: %d levels, expected at most %d", opt->n_noise, JN_MAX_EVAL_NOISE);
+    for (int k = 0; k < opt->n_noise; k++)
+        if (!(opt->noise_std[k] >= 0) || !isfinite(opt->noise_std[k]))
+            return jn_fail("--eval-noise: expected finite stds >= 0, got %g", opt->noise_std[k]);
     long n = opt->limit > 0 && opt->limit < set->n ? opt->limit : set->n;
     eval_scratch scratch;
-    if (scratch_new(m, opt->jacobian, opt->curvature, &scratch))
+    if (scratch_new(m, opt->jacobian, opt->curvature, opt->n_noise > 0, &scratch))
         return -1;
     jn_cpu_ws *ws = scratch.ws;
-    const int L = m->n_layers, C = m->sizes[L];
+    const int L = m->n_layers;
     out->n = n;
     out->hidden_layers = L - 1;
     double activations[JN_MAX_LAYERS] = {0};
@@ -182,9 +217,7 @@ int jn_cpu_evaluate(const jn_model *m, const jn_real *params, const jn_dataset *
         load_rows(set, first, rows, scratch.x);
         memcpy(ws->act[0], scratch.x, sizeof(jn_real) * (size_t)rows * m->sizes[0]);
         jn_cpu_forward(ws, params, rows, L);
-        for (int i = 0; i < rows; i++)
-            if (jn_cpu_argmax(ws->act[L] + (size_t)i * C, C) != set->y[first + i])
-                out->errors++;
+        out->errors += chunk_errors(ws, set, first, rows);
         for (int l = 1; l < L; l++) {
             size_t count = (size_t)rows * m->sizes[l];
             for (size_t e = 0; e < count; e++) {
@@ -203,11 +236,15 @@ int jn_cpu_evaluate(const jn_model *m, const jn_real *params, const jn_dataset *
         }
         if (opt->curvature)
             out->curvature += curvature_chunk(ws, params, scratch.x, first, rows, opt);
+        if (opt->n_noise)  /* last: it overwrites the activations the Jacobian reads */
+            noise_chunk(ws, params, set, first, rows, scratch.x, scratch.xi, opt, out);
     }
     if (n > 0) {
         out->error_pct = 100.0 * (double)out->errors / (double)n;
         out->jacobian_sq /= (double)n;
         out->curvature /= (double)n;
+        for (int k = 0; k < opt->n_noise; k++)
+            out->noise_error_pct[k] = 100.0 * (double)out->noise_errors[k] / (double)n;
     }
     for (int l = 0; l < L - 1; l++) {
         if (activations[l] == 0)

@@ -112,10 +112,10 @@ jn_profile_target *jn_cpu_profile_target_create(const jn_model *m, const jn_obje
     c->grad = calloc(P, sizeof(jn_real));
     c->perm = malloc(sizeof(uint32_t) * (size_t)train->n);
     if (!c->ws || !c->params || !c->velocity || !c->grad || !c->perm ||
-        jn_cpu_step_inputs_alloc(&c->in, m, obj, setup->batch))
+        jn_cpu_step_inputs_alloc(&c->in, m, obj, setup->batch) ||
+        jn_rng_permutation(setup->seed, JN_STREAM_SHUFFLE, 0, c->perm, (uint32_t)train->n) < 0)
         goto oom;
     jn_model_init_params(m, setup->seed, c->params);
-    jn_rng_permutation(setup->seed, JN_STREAM_SHUFFLE, 0, c->perm, (uint32_t)train->n);
 
     /* The floor's shapes: the GEMMs of one step, logged; then the step is undone (a fresh
      * start for the timed ones). */

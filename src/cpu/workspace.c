@@ -83,6 +83,8 @@ void jn_cpu_ws_free(jn_cpu_ws *ws)
     free(ws);
 }
 
+void jn_cpu_ws_set_objective(jn_cpu_ws *ws, const jn_objective *obj) { ws->obj = *obj; }
+
 void jn_cpu_ws_log_gemms(jn_cpu_ws *ws, jn_gemm_log *log) { ws->log = log; }
 
 void jn_cpu_ws_set_clock(jn_cpu_ws *ws, jn_phase_clock *clock) { ws->clock = clock; }

@@ -29,22 +29,48 @@ typedef struct {
     size_t identity_len;
     jn_step_ctl *ctl;
     jn_step_sums *sums;    /* [MAX_CHUNK] */
+    /* Host copies of ctl and sums: members, so that a queued device-to-host copy never
+     * outlives its destination, even on an error return before the synchronisation. */
+    jn_step_ctl ctl_host;
+    jn_step_sums sums_host[MAX_CHUNK];
     jn_hparams hp;
+    uint64_t seed;         /* the model's shuffles and noise */
     cudaGraphExec_t graph;
 } cuda_backend;
 
-static int cuda_set_state(jn_backend *be, const float *params, const float *velocity)
+/* One slot until the lock-step engine lands (jn_cuda_backend_create refuses more). */
+static int check_slot(int slot)
+{
+    return slot == 0 ? 0 : jn_fail("cuda backend: slot %d out of range 0..0", slot);
+}
+
+static int cuda_set_hparams(jn_backend *be, int slot, const jn_model_hparams *hp)
 {
     cuda_backend *c = (cuda_backend *)be;
+    if (check_slot(slot) || jn_model_hparams_check(&c->obj, hp))
+        return -1;
+    c->seed = hp->seed;
+    c->hp = (jn_hparams){c->hp.lr, (float)hp->momentum, (float)hp->weight_decay, (float)hp->input_noise,
+                         (float)hp->jac_noise, (float)hp->jac_lambda};
+    return 0;
+}
+
+static int cuda_set_state(jn_backend *be, int slot, const float *params, const float *velocity)
+{
+    cuda_backend *c = (cuda_backend *)be;
+    if (check_slot(slot))
+        return -1;
     const size_t bytes = sizeof(float) * c->model.n_params;
     JN_CUDA(cudaMemcpy(c->params, params, bytes, cudaMemcpyHostToDevice));
     JN_CUDA(cudaMemcpy(c->velocity, velocity, bytes, cudaMemcpyHostToDevice));
     return 0;
 }
 
-static int cuda_get_state(jn_backend *be, float *params, float *velocity)
+static int cuda_get_state(jn_backend *be, int slot, float *params, float *velocity)
 {
     cuda_backend *c = (cuda_backend *)be;
+    if (check_slot(slot))
+        return -1;
     const size_t bytes = sizeof(float) * c->model.n_params;
     JN_CUDA(cudaStreamSynchronize(c->ctx.stream));
     JN_CUDA(cudaMemcpy(params, c->params, bytes, cudaMemcpyDeviceToHost));
@@ -54,7 +80,7 @@ static int cuda_get_state(jn_backend *be, float *params, float *velocity)
 
 static int launch_step(cuda_backend *c, int rows)
 {
-    return jn_cuda_train_step(c->ws, &c->in, c->setup.seed, rows, c->setup.batch, c->params, c->grad, c->velocity,
+    return jn_cuda_train_step(c->ws, &c->in, c->seed, rows, c->setup.batch, c->params, c->grad, c->velocity,
                               c->sums, c->ctl);
 }
 
@@ -90,32 +116,33 @@ static int cuda_train(jn_backend *be, const jn_train_chunk *chunk, jn_epoch_sums
 {
     cuda_backend *c = (cuda_backend *)be;
     cudaStream_t s = c->ctx.stream;
+    const jn_slot_chunk *at = &chunk->slot[0];
+    if (!at->active)
+        return 0;
     if (chunk->n_batches > MAX_CHUNK)
         return jn_fail("cuda backend: %ld steps in one chunk, at most %d", chunk->n_batches, MAX_CHUNK);
-    if (jn_cuda_step_inputs_shuffle(&c->in, s, c->setup.seed, chunk->epoch))
+    if (jn_cuda_step_inputs_shuffle(&c->in, s, c->seed, at->epoch))
         return -1;
-    c->hp.lr = (float)chunk->lr;
+    c->hp.lr = (float)at->lr;
     if (jn_cuda_ws_set_hparams(c->ws, &c->hp))
         return -1;
-    const jn_step_ctl start = {chunk->global_step, chunk->first_batch, 0, 0, 0};
-    JN_CUDA(cudaMemcpyAsync(c->ctl, &start, sizeof start, cudaMemcpyHostToDevice, s));
+    JN_KERNEL(jn_k_set_ctl(c->ctl, at->global_step, chunk->first_batch, s));
     for (long k = 0; k < chunk->n_batches; k++) {
         int rows = batch_rows(c, chunk->first_batch + k);
         if (rows == c->setup.batch && c->setup.cuda_graph ? replay_step(c) : launch_step(c, rows))
             return -1;
     }
-    jn_step_ctl end;
-    jn_step_sums step_sums[MAX_CHUNK];
-    JN_CUDA(cudaMemcpyAsync(&end, c->ctl, sizeof end, cudaMemcpyDeviceToHost, s));
-    JN_CUDA(cudaMemcpyAsync(step_sums, c->sums, sizeof step_sums[0] * (size_t)chunk->n_batches,
+    JN_CUDA(cudaMemcpyAsync(&c->ctl_host, c->ctl, sizeof c->ctl_host, cudaMemcpyDeviceToHost, s));
+    JN_CUDA(cudaMemcpyAsync(c->sums_host, c->sums, sizeof c->sums_host[0] * (size_t)chunk->n_batches,
                             cudaMemcpyDeviceToHost, s));
     JN_CUDA(cudaStreamSynchronize(s));
-    res->steps_done = (long)(end.step - chunk->global_step);
-    res->diverged = end.diverged;
+    res->steps_done = (long)(c->ctl_host.step - at->global_step);
+    res->diverged = c->ctl_host.diverged;
     for (long k = 0; k < res->steps_done; k++) {
-        sums->loss += step_sums[k].loss;
-        sums->penalty += step_sums[k].penalty;
-        sums->errors += (long)step_sums[k].errors;
+        const jn_step_sums *step = &c->sums_host[k];
+        sums->loss += step->loss;
+        sums->penalty += step->penalty;
+        sums->errors += (long)step->errors;
         sums->examples += batch_rows(c, chunk->first_batch + k);
         sums->steps++;
     }
@@ -135,18 +162,18 @@ static int ensure_identity(cuda_backend *c, size_t n)
         return jn_fail("out of memory");
     for (size_t i = 0; i < n; i++)
         host[i] = (uint32_t)i;
-    cudaError_t e = cudaMalloc((void **)&c->identity, n * sizeof(uint32_t));
-    if (e == cudaSuccess)
-        e = cudaMemcpy(c->identity, host, n * sizeof(uint32_t), cudaMemcpyHostToDevice);
+    int rc = jn_cuda_upload((void **)&c->identity, host, n * sizeof(uint32_t), "the evaluation's row order");
     free(host);
-    JN_CUDA(e);
+    if (rc)
+        return -1;
     c->identity_len = n;
     return 0;
 }
 
-static int cuda_count_errors(jn_backend *be, const jn_dataset *set, long *errors)
+static int cuda_count_errors(jn_backend *be, const jn_dataset *set, const unsigned char *want, long *errors)
 {
     cuda_backend *c = (cuda_backend *)be;
+    (void)want;  /* one slot */
     if (ensure_identity(c, (size_t)set->n))
         return -1;
     jn_cuda_set *dev = NULL;
@@ -165,21 +192,21 @@ static int cuda_count_errors(jn_backend *be, const jn_dataset *set, long *errors
     }
     cudaStream_t s = c->ctx.stream;
     jn_nvtx_push(JN_PHASE_EVAL);
-    JN_KERNEL(jn_k_zero_sums(c->sums, NULL, 1, s));
-    for (long first = 0; first < set->n; first += EVAL_ROWS) {
+    int rc = JN_LAUNCH(jn_k_zero_sums(c->sums, NULL, 1, s)) || JN_LAUNCH(jn_k_set_ctl(c->ctl, 0, 0, s));
+    /* Batch k gathers rows k * EVAL_ROWS ... of the identity: the same ctl (batch 0) with the
+     * permutation offset, so nothing goes from the host to the device per batch. */
+    for (long first = 0; first < set->n && !rc; first += EVAL_ROWS) {
         int rows = (int)(set->n - first < EVAL_ROWS ? set->n - first : EVAL_ROWS);
-        const jn_step_ctl at = {0, first / EVAL_ROWS, 0, 0, 0};
-        JN_CUDA(cudaMemcpyAsync(c->ctl, &at, sizeof at, cudaMemcpyHostToDevice, s));
-        JN_KERNEL(jn_k_gather_noise(dev->bytes, dev->floats, dev->labels, set->d, c->identity, EVAL_ROWS, rows, c->ctl,
-                                    0, 1, c->in.x, c->in.y, NULL, NULL, 0, NULL, 0, s));
-        if (jn_cuda_count_errors(c->eval_ws, c->params, c->in.x, c->in.y, rows, c->sums))
-            return -1;
+        rc = JN_LAUNCH(jn_k_gather_noise(dev->bytes, dev->floats, dev->labels, set->d, c->identity + first, EVAL_ROWS,
+                                         rows, c->ctl, 0, 1, c->in.x, c->in.y, NULL, NULL, 0, NULL, 0, s)) ||
+             jn_cuda_count_errors(c->eval_ws, c->params, c->in.x, c->in.y, rows, c->sums);
     }
     jn_nvtx_pop();
-    jn_step_sums total;
-    JN_CUDA(cudaMemcpyAsync(&total, c->sums, sizeof total, cudaMemcpyDeviceToHost, s));
+    if (rc)
+        return -1;
+    JN_CUDA(cudaMemcpyAsync(c->sums_host, c->sums, sizeof c->sums_host[0], cudaMemcpyDeviceToHost, s));
     JN_CUDA(cudaStreamSynchronize(s));
-    *errors = (long)total.errors;
+    *errors = (long)c->sums_host[0].errors;
     return 0;
 }
 
@@ -205,6 +232,7 @@ static void cuda_destroy(jn_backend *be)
 static const jn_backend_ops cuda_ops = {
     .name = "cuda",
     .preferred_chunk = MAX_CHUNK,
+    .set_hparams = cuda_set_hparams,
     .set_state = cuda_set_state,
     .get_state = cuda_get_state,
     .train = cuda_train,
@@ -220,6 +248,7 @@ static int alloc_state(cuda_backend *c)
         cudaMalloc((void **)&c->grad, P * sizeof(float)) != cudaSuccess ||
         cudaMalloc((void **)&c->ctl, sizeof(jn_step_ctl)) != cudaSuccess ||
         cudaMalloc((void **)&c->sums, MAX_CHUNK * sizeof(jn_step_sums)) != cudaSuccess) {
+        jn_cuda_forget_error();
         size_t free_bytes = 0, total = 0;
         cudaMemGetInfo(&free_bytes, &total);
         return jn_fail("out of GPU memory (%.1f of %.1f GiB free) for a model of %zu parameters",
@@ -231,24 +260,29 @@ static int alloc_state(cuda_backend *c)
 jn_backend *jn_cuda_backend_create(const jn_model *m, const jn_objective *obj, const jn_backend_setup *setup,
                                    const jn_dataset *train)
 {
+    if (setup->models != 1) {
+        jn_fail("--models %d: the CUDA backend trains one model per process until its lock-step engine lands; "
+                "use --models 1", setup->models);
+        return NULL;
+    }
     cuda_backend *c = calloc(1, sizeof *c);
     if (!c) {
         jn_fail("out of memory for the CUDA backend");
         return NULL;
     }
     c->base.ops = &cuda_ops;
+    c->base.models = 1;
     c->model = *m;
     c->obj = *obj;
     c->setup = *setup;
-    c->hp = (jn_hparams){0.0f, (float)setup->momentum, (float)obj->weight_decay, (float)obj->input_noise,
-                         (float)obj->jac_noise, (float)obj->jac_lambda};
+    c->hp = (jn_hparams){0.0f, 0.0f, (float)obj->weight_decay, (float)obj->input_noise, (float)obj->jac_noise,
+                         (float)obj->jac_lambda};
     /* The training workspace is sized to the batch, as on the CPU (so the exact norm's tangent
      * chunks match); evaluation has its own, without the penalty's buffers. */
     const jn_objective forward_only = {.loss = obj->loss, .jac_copies = 1, .jac_proj = 1};
-    const int rows = setup->batch > EVAL_ROWS ? setup->batch : EVAL_ROWS;
     if (jn_cuda_ctx_open(&c->ctx, setup->tf32) || !(c->ws = jn_cuda_ws_new(&c->ctx, m, obj, setup->batch, 1)) ||
         !(c->eval_ws = jn_cuda_ws_new(&c->ctx, m, &forward_only, EVAL_ROWS, 1)) ||
-        jn_cuda_step_inputs_alloc(&c->in, m, obj, train, rows) || alloc_state(c)) {
+        jn_cuda_step_inputs_alloc(&c->in, m, obj, train, setup->batch, EVAL_ROWS) || alloc_state(c)) {
         cuda_destroy(&c->base);
         return NULL;
     }

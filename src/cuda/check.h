@@ -6,14 +6,22 @@
 
 #include <cublas_v2.h>
 #include <cuda_runtime.h>
+#include <string.h>
 
 #include "jacnoise/error.h"
+
+/* The runtime also records a failed call's error for the next cudaGetLastError (which each
+ * kernel launcher returns): code that reports or handles the failure consumes that record,
+ * so that the next launch check does not report it again as its own. */
+static inline void jn_cuda_forget_error(void) { (void)cudaGetLastError(); }
 
 #define JN_CUDA(call)                                                                            \
     do {                                                                                         \
         cudaError_t e_ = (call);                                                                 \
-        if (e_ != cudaSuccess)                                                                   \
+        if (e_ != cudaSuccess) {                                                                 \
+            jn_cuda_forget_error();                                                              \
             return jn_fail("%s:%d: %s: %s", __FILE__, __LINE__, #call, cudaGetErrorString(e_));  \
+        }                                                                                        \
     } while (0)
 
 #define JN_CUBLAS(call)                                                                          \
@@ -23,13 +31,22 @@
             return jn_fail("%s:%d: %s: %s", __FILE__, __LINE__, #call, cublasGetStatusString(s_)); \
     } while (0)
 
-/* A kernel launcher (kernels/kernels.h) returns its launch's cudaError_t. */
-#define JN_KERNEL(call)                                                                          \
-    do {                                                                                         \
-        int e_ = (call);                                                                         \
-        if (e_ != 0)                                                                             \
-            return jn_fail("%s:%d: %s: %s", __FILE__, __LINE__, #call,                          \
-                           cudaGetErrorString((cudaError_t)e_));                                 \
+/* A kernel launcher (kernels/kernels.h) returns its launch's cudaError_t. JN_LAUNCH(call)
+ * records a failed launch as "file:line: launcher: error", naming the launcher (the call's
+ * text up to its '('), and yields 0 or -1 without returning, for call sites that must close
+ * something (an NVTX range) first; JN_KERNEL(call) returns -1 from the caller. */
+static inline int jn_cuda_launch_status(const char *file, int line, const char *call, int e)
+{
+    if (e == 0)
+        return 0;
+    return jn_fail("%s:%d: %.*s: %s", file, line, (int)strcspn(call, " ("), call,
+                   cudaGetErrorString((cudaError_t)e));
+}
+#define JN_LAUNCH(call) jn_cuda_launch_status(__FILE__, __LINE__, #call, (call))
+#define JN_KERNEL(call)        \
+    do {                       \
+        if (JN_LAUNCH(call))   \
+            return -1;         \
     } while (0)
 
 #endif

@@ -58,11 +58,11 @@ int jn_cuda_loss_grad(jn_cuda_ws *ws, const float *params, const jn_batch *batch
     const size_t in = (size_t)B * m->sizes[0];
     cudaStream_t s = ws->ctx->stream;
     jn_nvtx_push(JN_PHASE_FORWARD);
-    int rc = jn_k_add_noise(batch->x, in, xi, in, ws->hp, 0, in, ws->models, ws->act[0], in, s);
-    int forward = rc ? 0 : jn_cuda_forward(ws, params, B, L);
+    int rc = JN_LAUNCH(jn_k_add_noise(batch->x, in, xi, in, ws->hp, 0, in, ws->models, ws->act[0], in, s));
+    if (!rc)
+        rc = jn_cuda_forward(ws, params, B, L);
     jn_nvtx_pop();
-    JN_KERNEL(rc);
-    if (forward)
+    if (rc)
         return -1;
     JN_KERNEL(jn_k_loss_rows((int)ws->obj.loss, ws->act[L], batch->y, B, C, ws->models, 1.0 / B, ws->delta[0],
                              ws->row_loss, ws->row_error, s));
@@ -97,11 +97,10 @@ int jn_cuda_sgd_update(jn_cuda_ws *ws, float *params, const float *grad, float *
         spans.w_len[l - 1] = (uint64_t)m->sizes[l] * (uint64_t)m->sizes[l - 1];
     }
     jn_nvtx_push(JN_PHASE_UPDATE);
-    int e = jn_k_sgd_update(params, grad, velocity, m->n_params, ws->models, ws->hp, spans, sums, ctl,
-                            ws->ctx->stream);
+    int rc = JN_LAUNCH(jn_k_sgd_update(params, grad, velocity, m->n_params, ws->models, ws->hp, spans, sums, ctl,
+                                       ws->ctx->stream));
     jn_nvtx_pop();
-    JN_KERNEL(e);
-    return 0;
+    return rc;
 }
 
 int jn_cuda_count_errors(jn_cuda_ws *ws, const float *params, const float *x, const int32_t *y, int rows,

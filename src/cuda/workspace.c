@@ -9,6 +9,7 @@ static void *dev_alloc(size_t bytes, int *failed)
 {
     void *p = NULL;
     if (bytes && cudaMalloc(&p, bytes) != cudaSuccess) {
+        jn_cuda_forget_error();
         *failed = 1;
         return NULL;
     }
@@ -64,7 +65,7 @@ jn_cuda_ws *jn_cuda_ws_new(jn_cuda_ctx *ctx, const jn_model *m, const jn_objecti
         size_t free_bytes = 0, total = 0;
         cudaMemGetInfo(&free_bytes, &total);
         jn_cuda_ws_free(ws);
-        jn_fail("out of GPU memory for the CUDA workspace (batch %d, %d model(s) of %zu parameters; %.1f of %.1f GiB "
+        jn_fail("out of GPU memory for a CUDA workspace of %d rows (%d model(s) of %zu parameters; %.1f of %.1f GiB "
                 "free)", max_rows, models, m->n_params, free_bytes / 1073741824.0, total / 1073741824.0);
         return NULL;
     }
@@ -98,7 +99,10 @@ void jn_cuda_ws_free(jn_cuda_ws *ws)
 
 int jn_cuda_ws_set_hparams(jn_cuda_ws *ws, const jn_hparams *hp)
 {
-    JN_CUDA(cudaMemcpyAsync(ws->hp, hp, sizeof *hp * (size_t)ws->models, cudaMemcpyHostToDevice, ws->ctx->stream));
+    /* Synchronous: a pageable source is read before the call returns, so hp may change or go
+     * out of scope at once (an asynchronous copy may read it when it runs). Ordered with the
+     * stream's work, which is blocking; hyperparameters change at most once per chunk. */
+    JN_CUDA(cudaMemcpy(ws->hp, hp, sizeof *hp * (size_t)ws->models, cudaMemcpyHostToDevice));
     return 0;
 }
 

@@ -286,8 +286,9 @@ static int convert_labels(const char *path, const jn_idx *lb, int classes_hint, 
             return jn_fail("%s: byte %llu: negative label %ld (expected labels >= 0)", path, at,
                            v);
         if (classes_hint > 0 && v >= classes_hint)
-            return jn_fail("%s: byte %llu: label out of range: %ld (expected 0..%d)", path, at,
-                           v, classes_hint - 1);
+            return jn_fail("%s: byte %llu (item %llu): label out of range: %ld (the classes are "
+                           "0..%d)",
+                           path, at, (unsigned long long)i, v, classes_hint - 1);
         if (v >= max_classes)
             return jn_fail("%s: byte %llu: absurd label %ld (at most %ld classes are accepted)",
                            path, at, v, max_classes);

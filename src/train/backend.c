@@ -1,8 +1,17 @@
-/* Backend selection: the one place that knows which backends this build has. */
+/* Backend selection: the one place that knows which backends this build has; what a slot's
+ * hyperparameters may be; how many slots fit. */
 #include "jacnoise/backend.h"
 #include "jacnoise/error.h"
 
+#include <unistd.h>
+
 long jn_batches_per_epoch(long n, int batch) { return (n + batch - 1) / batch; }
+
+/* The backend `device` resolves to. */
+static int uses_cuda(jn_device device)
+{
+    return device == JN_DEVICE_CUDA || (device == JN_DEVICE_AUTO && jn_cuda_device_count() > 0);
+}
 
 jn_backend *jn_backend_create(jn_device device, const jn_model *m, const jn_objective *obj,
                               const jn_backend_setup *setup, const jn_dataset *train)
@@ -11,13 +20,60 @@ jn_backend *jn_backend_create(jn_device device, const jn_model *m, const jn_obje
         jn_fail("--device cuda: this build has no CUDA backend (configure with -DJACNOISE_CUDA=ON on a machine with nvcc)");
         return NULL;
     }
-    if (device == JN_DEVICE_CUDA || (device == JN_DEVICE_AUTO && jn_cuda_device_count() > 0))
+    if (setup->models < 1) {
+        jn_fail("--models: expected at least 1 model per group, got %d", setup->models);
+        return NULL;
+    }
+    if (uses_cuda(device))
         return jn_cuda_backend_create(m, obj, setup, train);
     if (setup->tf32) {
         jn_fail("--precision tf32: only the CUDA backend has TF32 (this run uses the CPU)");
         return NULL;
     }
     return jn_cpu_backend_create(m, obj, setup, train);
+}
+
+double jn_backend_memory_budget(jn_device device, int workers)
+{
+    if (uses_cuda(device))
+        return 0;
+    long pages = sysconf(_SC_PHYS_PAGES), page = sysconf(_SC_PAGESIZE);
+    double physical = pages > 0 && page > 0 ? (double)pages * (double)page : 4.0 * (1 << 30);
+    return physical / 4 / (workers > 0 ? workers : 1);
+}
+
+long jn_backend_max_models(jn_device device, const jn_model *m, const jn_objective *obj,
+                           const jn_backend_setup *setup, const jn_dataset *train, double budget_bytes)
+{
+    if (uses_cuda(device))
+        return 1;
+    enum { CPU_CAP = 8 };
+    double per_model, shared;
+    jn_cpu_backend_memory(m, obj, setup, train, &per_model, &shared);
+    double fit = (budget_bytes - shared) / per_model;
+    return fit < 1 ? 1 : fit > CPU_CAP ? CPU_CAP : (long)fit;
+}
+
+int jn_model_hparams_check(const jn_objective *obj, const jn_model_hparams *hp)
+{
+    if ((hp->jac_lambda > 0) != (obj->jac_lambda > 0))
+        return jn_fail("jac-lambda %g does not fit a group %s the penalty: penalised and unpenalised models "
+                       "train in separate groups", hp->jac_lambda, obj->jac_lambda > 0 ? "with" : "without");
+    if (hp->input_noise > 0 && !(obj->input_noise > 0))
+        return jn_fail("input-noise %g does not fit a group sized without input noise", hp->input_noise);
+    if (hp->jac_noise > 0 && !(obj->jac_noise > 0))
+        return jn_fail("jac-noise %g does not fit a group sized without penalty noise", hp->jac_noise);
+    return 0;
+}
+
+jn_objective jn_model_hparams_objective(const jn_objective *obj, const jn_model_hparams *hp)
+{
+    jn_objective o = *obj;
+    o.weight_decay = hp->weight_decay;
+    o.input_noise = hp->input_noise;
+    o.jac_noise = hp->jac_noise;
+    o.jac_lambda = hp->jac_lambda;
+    return o;
 }
 
 #if !JACNOISE_HAVE_CUDA

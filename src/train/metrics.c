@@ -3,7 +3,9 @@
 #include "core/fileio.h"
 #include "jacnoise/error.h"
 
+#include <limits.h>
 #include <math.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -84,4 +86,232 @@ int jn_summary_write(const char *path, const jn_run_summary *s)
                      s->status, message, s->epochs_done, (unsigned long long)s->steps, s->best_epoch, v[0],
                      v[1], v[2]);
     return jn_write_file_atomic(path, text, (size_t)n < sizeof text ? (size_t)n : sizeof text - 1);
+}
+
+/* ---- reading back ----------------------------------------------------------------------- */
+
+/* One value of the flat JSON objects these files hold: a string, a number, true/false or
+ * null (NaN). */
+typedef struct {
+    char kind;   /* 's' string, 'n' number (NaN for null), 'b' boolean */
+    double number;
+    char text[1024];
+} json_value;
+
+typedef int (*json_field)(void *ctx, const char *key, const json_value *v);
+
+typedef struct {
+    const char *path;
+    const char *text;
+    size_t len, off, base;  /* base: where text starts in the file */
+} json_reader;
+
+static void json_space(json_reader *r)
+{
+    while (r->off < r->len && (r->text[r->off] == ' ' || r->text[r->off] == '\n' || r->text[r->off] == '\t' ||
+                               r->text[r->off] == '\r'))
+        r->off++;
+}
+
+static int json_error(const json_reader *r, const char *what)
+{
+    return jn_fail("%s: byte %zu: %s", r->path, r->base + r->off, what);
+}
+
+static int json_string(json_reader *r, char *out, size_t cap)
+{
+    if (r->off >= r->len || r->text[r->off] != '"')
+        return json_error(r, "expected a string");
+    size_t n = 0;
+    for (r->off++; r->off < r->len && r->text[r->off] != '"'; r->off++) {
+        char c = r->text[r->off];
+        if (c == '\\' && ++r->off < r->len)
+            c = r->text[r->off] == 'n' || r->text[r->off] == 't' ? ' ' : r->text[r->off];
+        if (n + 1 < cap)
+            out[n++] = c;
+    }
+    if (r->off >= r->len)
+        return json_error(r, "unterminated string");
+    r->off++;
+    out[n] = 0;
+    return 0;
+}
+
+static int json_scalar(json_reader *r, json_value *v)
+{
+    char token[64];
+    size_t n = 0;
+    while (r->off < r->len && !strchr(",} \t\r\n", r->text[r->off]) && n + 1 < sizeof token)
+        token[n++] = r->text[r->off++];
+    token[n] = 0;
+    char *end;
+    v->kind = 'n';
+    if (!strcmp(token, "null"))
+        v->number = NAN;
+    else if (!strcmp(token, "true") || !strcmp(token, "false"))
+        v->kind = 'b', v->number = token[0] == 't';
+    else if (n == 0 || (v->number = strtod(token, &end), *end))
+        return json_error(r, "expected a number, true, false or null");
+    return 0;
+}
+
+/* Reads one object, calling field() for each key. */
+static int json_object(json_reader *r, json_field field, void *ctx)
+{
+    json_space(r);
+    if (r->off >= r->len || r->text[r->off] != '{')
+        return json_error(r, "expected '{'");
+    r->off++;
+    for (;;) {
+        json_space(r);
+        if (r->off < r->len && r->text[r->off] == '}')
+            return r->off++, 0;
+        char key[64];
+        json_value v;
+        if (json_string(r, key, sizeof key))
+            return -1;
+        json_space(r);
+        if (r->off >= r->len || r->text[r->off] != ':')
+            return json_error(r, "expected ':'");
+        r->off++;
+        json_space(r);
+        if (r->off < r->len && r->text[r->off] == '"') {
+            v.kind = 's';
+            v.number = NAN;
+            if (json_string(r, v.text, sizeof v.text))
+                return -1;
+        } else if (json_scalar(r, &v)) {
+            return -1;
+        }
+        if (field(ctx, key, &v))
+            return json_error(r, "a value of the wrong kind");
+        json_space(r);
+        if (r->off < r->len && r->text[r->off] == ',')
+            r->off++;
+        else if (r->off >= r->len || r->text[r->off] != '}')
+            return json_error(r, "expected ',' or '}'");
+    }
+}
+
+/* Counts as written; anything else (negative, NaN, too large) reads as 0. */
+static int to_int(double v) { return v >= 0 && v <= INT_MAX ? (int)v : 0; }
+static uint64_t to_u64(double v) { return v >= 0 && v < 18446744073709551616.0 ? (uint64_t)v : 0; }
+
+static int summary_field(void *ctx, const char *key, const json_value *v)
+{
+    jn_summary_file *f = ctx;
+    jn_run_summary *s = &f->s;
+    if (!strcmp(key, "status") || !strcmp(key, "message")) {
+        if (v->kind != 's')
+            return -1;
+        snprintf(key[0] == 's' ? f->status : f->message, key[0] == 's' ? sizeof f->status : sizeof f->message,
+                 "%s", v->text);
+        return 0;
+    }
+    if (v->kind != 'n')
+        return 0;  /* fields of later versions are skipped */
+    if (!strcmp(key, "epochs"))
+        s->epochs_done = to_int(v->number);
+    else if (!strcmp(key, "steps"))
+        s->steps = to_u64(v->number);
+    else if (!strcmp(key, "best_epoch"))
+        s->best_epoch = to_int(v->number);
+    else if (!strcmp(key, "best_valid_error"))
+        s->best_valid_error = v->number;
+    else if (!strcmp(key, "test_error"))
+        s->test_error = v->number;
+    else if (!strcmp(key, "seconds"))
+        s->seconds = v->number;
+    return 0;
+}
+
+int jn_summary_read(const char *path, jn_summary_file *out)
+{
+    unsigned char *data;
+    size_t len;
+    memset(out, 0, sizeof *out);
+    out->s.best_valid_error = out->s.test_error = out->s.seconds = NAN;
+    if (jn_read_file(path, &data, &len))
+        return -1;
+    json_reader r = {path, (const char *)data, len, 0, 0};
+    int rc = json_object(&r, summary_field, out);
+    free(data);
+    if (rc)
+        return -1;
+    if (!out->status[0])
+        return jn_fail("%s: no status", path);
+    out->s.status = out->status;
+    out->s.message = out->message;
+    return 0;
+}
+
+static int metrics_field(void *ctx, const char *key, const json_value *v)
+{
+    jn_epoch_metrics *m = ctx;
+    static const struct {
+        const char *key;
+        size_t offset;
+    } numbers[] = {
+        {"lr", offsetof(jn_epoch_metrics, lr)},
+        {"train_loss", offsetof(jn_epoch_metrics, train_loss)},
+        {"penalty", offsetof(jn_epoch_metrics, penalty)},
+        {"weight_decay", offsetof(jn_epoch_metrics, weight_decay)},
+        {"objective", offsetof(jn_epoch_metrics, objective)},
+        {"train_error", offsetof(jn_epoch_metrics, train_error)},
+        {"valid_error", offsetof(jn_epoch_metrics, valid_error)},
+        {"test_error", offsetof(jn_epoch_metrics, test_error)},
+        {"seconds", offsetof(jn_epoch_metrics, seconds)},
+    };
+    if (v->kind == 's')
+        return -1;
+    if (!strcmp(key, "epoch"))
+        m->epoch = to_int(v->number);
+    else if (!strcmp(key, "step"))
+        m->step = to_u64(v->number);
+    else if (!strcmp(key, "best"))
+        m->best = v->number != 0;
+    for (size_t i = 0; i < sizeof numbers / sizeof numbers[0]; i++)
+        if (!strcmp(key, numbers[i].key))
+            *(double *)((char *)m + numbers[i].offset) = v->number;
+    return 0;
+}
+
+int jn_metrics_read(const char *path, jn_epoch_metrics **out, int *count)
+{
+    unsigned char *data;
+    size_t len;
+    *out = NULL;
+    *count = 0;
+    if (jn_read_file(path, &data, &len))
+        return -1;
+    int cap = 0, rc = 0;
+    for (size_t off = 0; off < len;) {
+        const unsigned char *nl = memchr(data + off, '\n', len - off);
+        if (!nl)
+            break;  /* a torn last line */
+        size_t line = (size_t)(nl - data) - off;
+        if (*count == cap) {
+            cap = cap ? 2 * cap : 64;
+            jn_epoch_metrics *grown = realloc(*out, sizeof **out * (size_t)cap);
+            if (!grown) {
+                rc = jn_fail("%s: out of memory", path);
+                break;
+            }
+            *out = grown;
+        }
+        jn_epoch_metrics *m = &(*out)[*count];
+        memset(m, 0, sizeof *m);
+        json_reader r = {path, (const char *)data + off, line, 0, off};
+        if ((rc = json_object(&r, metrics_field, m)))
+            break;
+        ++*count;
+        off += line + 1;
+    }
+    free(data);
+    if (rc) {
+        free(*out);
+        *out = NULL;
+        *count = 0;
+    }
+    return rc;
 }

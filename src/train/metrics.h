@@ -1,5 +1,6 @@
 /* The run folder's text outputs: metrics.jsonl (one JSON object per epoch) and
- * summary.json (how the run ended). Internal to src/train. */
+ * summary.json (how the run ended), written by the trainer and read back by sweeps (which
+ * derive their tables from run folders). Internal to the library. */
 #ifndef JACNOISE_TRAIN_METRICS_H
 #define JACNOISE_TRAIN_METRICS_H
 
@@ -41,6 +42,21 @@ int jn_metrics_truncate(const char *path, int epochs);
 
 /* Writes summary.json atomically. */
 int jn_summary_write(const char *path, const jn_run_summary *s);
+
+/* A summary.json read back: status and message point into the buffers. */
+typedef struct {
+    jn_run_summary s;
+    char status[32];
+    char message[1024];
+} jn_summary_file;
+
+/* Reads summary.json (as jn_summary_write writes it; null numbers read as NaN). Refusals name
+ * the file and byte offset. */
+int jn_summary_read(const char *path, jn_summary_file *out);
+
+/* Reads metrics.jsonl: the complete lines, in order (a torn last line from a crash is left
+ * out). *out is malloc'ed (NULL for none); the fields read as written (null = NaN). */
+int jn_metrics_read(const char *path, jn_epoch_metrics **out, int *count);
 
 /* Appends a JSON number to a buffer (null for NaN or Inf). */
 void jn_json_number(char *out, size_t cap, double v);

@@ -19,7 +19,7 @@ void jn_progress_init(jn_progress *p, jn_progress_mode mode)
     p->drawn = 0;
 }
 
-static void format_duration(double s, char *out, size_t cap)
+void jn_format_duration(double s, char *out, size_t cap)
 {
     long t = s > 0 && s < 1e9 ? (long)(s + 0.5) : 0;
     if (t >= 3600)
@@ -28,26 +28,34 @@ static void format_duration(double s, char *out, size_t cap)
         snprintf(out, cap, "%ldm%02lds", t / 60, t % 60);
 }
 
-void jn_progress_update(jn_progress *p, int epoch, int epochs, long batch, long batches, double loss,
-                        double eta_seconds)
+void jn_progress_draw(jn_progress *p, const char *line, int force)
 {
     if (!p->enabled)
         return;
     double now = jn_now();
-    if (p->drawn && now - p->last_draw < 0.1 && batch < batches)
+    if (p->drawn && now - p->last_draw < 0.1 && !force)
         return;
-    char eta[32];
-    format_duration(eta_seconds, eta, sizeof eta);
-    fprintf(stderr, "\r\033[Kepoch %d/%d  batch %ld/%ld  loss %.4f  ETA %s", epoch, epochs, batch, batches,
-            loss, eta);
+    fprintf(stderr, "\r\033[K%s", line);
     fflush(stderr);
     p->last_draw = now;
     p->drawn = 1;
 }
 
+void jn_progress_update(jn_progress *p, int epoch, int epochs, long batch, long batches, double loss,
+                        double eta_seconds)
+{
+    if (!p->enabled)
+        return;
+    char eta[32], line[256];
+    jn_format_duration(eta_seconds, eta, sizeof eta);
+    snprintf(line, sizeof line, "epoch %d/%d  batch %ld/%ld  loss %.4f  ETA %s", epoch, epochs, batch, batches, loss,
+             eta);
+    jn_progress_draw(p, line, batch >= batches);
+}
+
 void jn_progress_clear(jn_progress *p)
 {
-    if (p->enabled && p->drawn) {
+    if (p && p->enabled && p->drawn) {
         fprintf(stderr, "\r\033[K");
         fflush(stderr);
         p->drawn = 0;

@@ -1,5 +1,6 @@
-/* The progress line: epoch, batch, loss and ETA, redrawn in place on stderr when it is a
- * terminal (or when forced), silent otherwise. Internal to src/train. */
+/* The progress line: redrawn in place on stderr when it is a terminal (or when forced),
+ * silent otherwise; train's (epoch, batch, loss, ETA) and a sweep's. Internal to the
+ * library. */
 #ifndef JACNOISE_TRAIN_PROGRESS_H
 #define JACNOISE_TRAIN_PROGRESS_H
 
@@ -12,11 +13,16 @@ typedef struct {
 } jn_progress;
 
 void jn_progress_init(jn_progress *p, jn_progress_mode mode);
-/* Redraws at most ten times a second. */
+/* Draws a line, at most ten times a second unless forced. */
+void jn_progress_draw(jn_progress *p, const char *line, int force);
+/* Train's line; redraws at most ten times a second. */
 void jn_progress_update(jn_progress *p, int epoch, int epochs, long batch, long batches, double loss,
                         double eta_seconds);
-/* Erases the line before other output. */
+/* Erases the line before other output (p may be NULL). */
 void jn_progress_clear(jn_progress *p);
+
+/* "4m05s", "2h10m". */
+void jn_format_duration(double seconds, char *out, size_t cap);
 
 /* Monotonic seconds. */
 double jn_now(void);

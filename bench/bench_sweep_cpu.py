@@ -1,0 +1,83 @@
+#!/usr/bin/env python3
+"""What a CPU sweep costs against the same configurations trained one by one.
+
+M configurations of one group (MLP+N+J, output target, K = 1; M seeds) are trained three ways,
+in the same run, alternating, each --reps times (the median is reported):
+  train     M separate `jacnoise train --threads 1` processes, one after another
+  models 1  `jacnoise sweep --models 1`: one process, one model at a time (one data load)
+  models M  `jacnoise sweep --models M`: one process, the M models in one group, in lock-step
+It prints the wall time, the microseconds per model-step and the ratio to `train`, and checks
+that the three ways ended with byte-identical checkpoints.
+
+usage: bench/bench_sweep_cpu.py [--bin build/jacnoise] [--models 8] [--data usps] [--hidden 1000]
+       [--train-limit 6000] [--epochs 2] [--batch 100] [--reps 3]   (JACNOISE_DATA: the data folder)"""
+import argparse
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+
+def timed(cmd):
+    start = time.monotonic()
+    subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL)
+    return time.monotonic() - start
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--bin", default="build/jacnoise")
+    ap.add_argument("--models", type=int, default=8)
+    ap.add_argument("--data", default="usps")
+    ap.add_argument("--hidden", default="1000")
+    ap.add_argument("--train-limit", type=int, default=6000)
+    ap.add_argument("--epochs", type=int, default=2)
+    ap.add_argument("--batch", type=int, default=100)
+    ap.add_argument("--reps", type=int, default=3)
+    a = ap.parse_args()
+    tmp = tempfile.mkdtemp(prefix="jacnoise-bench-sweep-")
+    spec = os.path.join(tmp, "bench.spec")
+    fixed = {"data": a.data, "hidden": a.hidden, "train-limit": a.train_limit, "valid": 1000, "epochs": a.epochs,
+             "batch": a.batch, "lr": 0.05, "jac-lambda": 0.01, "jac-noise": 0.3, "jac-target": "output",
+             "input-noise": 0.1}
+    with open(spec, "w") as f:
+        f.write("".join(f"{k} = {v}\n" for k, v in fixed.items()) + f"seeds = {a.models}\n")
+    steps = a.models * a.epochs * -(-(a.train_limit - 1000) // a.batch)
+    times = {"train": [], "models 1": [], f"models {a.models}": []}
+    for rep in range(a.reps):
+        folders = {k: os.path.join(tmp, f"{k.replace(' ', '')}-{rep}") for k in times}
+        t = 0.0
+        for seed in range(1, a.models + 1):
+            args = [f"--{k}={v}" for k, v in fixed.items()]
+            t += timed([a.bin, "train", *args, f"--seed={seed}", "--threads=1", "--progress=never",
+                        f"--out={folders['train']}/{seed}"])
+        times["train"].append(t)
+        for m in (1, a.models):
+            key = f"models {m}"
+            times[key].append(timed([a.bin, "sweep", f"--spec={spec}", f"--out={folders[key]}", f"--models={m}",
+                                     "--progress=never"]))
+        # The same bytes every way: each seed's last checkpoint.
+        runs = os.path.join(folders["models 1"], "runs")
+        for i in sorted(os.listdir(runs)):
+            seed = open(os.path.join(runs, i, "config.txt")).read().split("seed=")[1].split()[0]
+            ref = open(os.path.join(folders["train"], seed, "last.ckpt"), "rb").read()
+            for key in ("models 1", f"models {a.models}"):
+                other = open(os.path.join(folders[key], "runs", i, "last.ckpt"), "rb").read()
+                if other != ref:
+                    sys.exit(f"bench: {key}: seed {seed} differs from train alone")
+    base = statistics.median(times["train"])
+    print(f"{a.models} configurations of {a.data}, hidden {a.hidden}, B = {a.batch}, {a.train_limit - 1000} training "
+          f"examples, {a.epochs} epochs, MLP+N+J output K=1, 1 BLAS thread: {steps} model-steps; median of {a.reps}")
+    print(f"{'way':<12} {'seconds':>9} {'us/model-step':>14} {'vs train':>9}")
+    for key, ts in times.items():
+        t = statistics.median(ts)
+        print(f"{key:<12} {t:9.2f} {1e6 * t / steps:14.1f} {t / base:8.3f}x")
+    print("checkpoints: byte-identical every way")
+    shutil.rmtree(tmp)
+
+
+if __name__ == "__main__":
+    main()

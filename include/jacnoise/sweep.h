@@ -1,0 +1,34 @@
+/* Sweeps: a hyperparameter study in one command.
+ *
+ * A spec file (README "Sweeps"; src/sweep/spec.h) lists fixed and swept `train` options; each
+ * configuration it expands to has a stable id (a hash of its experiment options) and trains in
+ * DIR/runs/ID, an ordinary run folder (eval, show and train --resume work on it). The run
+ * folders are the truth: DIR/results.csv (one row per configuration) and the status table are
+ * regenerated from them. Rerunning the same command resumes: finished configurations are
+ * skipped, unfinished ones continue from last.ckpt, to the bytes of an uninterrupted sweep.
+ *
+ * DIR/sweep.spec keeps the spec's text (status and merge read it). Configurations that share
+ * a shape, batch, data and penalty structure train as one group (--models M per group), each
+ * model to the bytes of the same configuration trained alone with `jacnoise train`. */
+#ifndef JACNOISE_SWEEP_H
+#define JACNOISE_SWEEP_H
+
+#include "jacnoise/config.h"
+
+/* Runs (or resumes) the sweep of cfg->spec in cfg->out: this shard's part (cfg->shard_*, or
+ * SLURM_ARRAY_TASK_ID/_COUNT/_MIN), in cfg->jobs worker processes, cfg->models models per
+ * group. Prints what happens (stdout) and its errors (stderr). Returns JN_EXIT_OK (diverged
+ * configurations are results), JN_EXIT_USAGE for a bad spec (nothing ran), JN_EXIT_ERROR when
+ * configurations failed (the sweep went on with the others; they are named), or
+ * JN_EXIT_SIGINT / JN_EXIT_SIGTERM. */
+int jn_sweep_run(const jn_config *cfg);
+
+/* Prints the progress of the sweep in dir (counts, best configurations). */
+int jn_sweep_status(const char *dir);
+
+/* Copies into dir the run folders of the source sweep folders (shards of the same spec run
+ * apart) that are further along than dir's, then regenerates dir/results.csv. With no
+ * sources, regenerates dir/results.csv from dir's own folders. */
+int jn_sweep_merge(const char *dir, const char *const *sources, int n_sources);
+
+#endif

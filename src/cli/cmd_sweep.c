@@ -1,0 +1,75 @@
+/* jacnoise sweep: run a sweep, print its status, merge shards' folders. */
+#include "cli/cli.h"
+#include "jacnoise/error.h"
+#include "jacnoise/sweep.h"
+#include "jacnoise/train.h"
+
+#include <stdio.h>
+#include <string.h>
+
+static void status_help(void)
+{
+    printf("usage: jacnoise sweep status DIR\n\n"
+           "Prints the progress of the sweep in DIR, read from its run folders: configurations done,\n"
+           "diverged, failed, running (started, not ended) and pending, the best by validation error,\n"
+           "and where results.csv and the plots are.\n");
+}
+
+static void merge_help(void)
+{
+    printf("usage: jacnoise sweep merge DIR [SHARD_DIR...]\n\n"
+           "Copies into DIR the run folders of the SHARD_DIRs (shards of the same spec run into\n"
+           "separate folders) that are further along than DIR's own (a finished run over an\n"
+           "unfinished one), then regenerates DIR/results.csv and prints the status. With DIR alone\n"
+           "(shards that shared one folder), regenerates DIR/results.csv.\n");
+}
+
+static int wants_help(int argc, char **argv)
+{
+    for (int i = 0; i < argc; i++)
+        if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h"))
+            return 1;
+    return 0;
+}
+
+/* The folders after `status` or `merge`: no options. */
+static int folders(int argc, char **argv, int at_least, int at_most, const char *what)
+{
+    for (int i = 0; i < argc; i++)
+        if (!strncmp(argv[i], "-", 1))
+            return jn_fail("sweep %s: unexpected option '%s' (see jacnoise sweep %s --help)", what, argv[i], what);
+    if (argc < at_least || (at_most && argc > at_most))
+        return jn_fail("sweep %s: expected %s (see jacnoise sweep %s --help)", what,
+                       at_most == 1 ? "one sweep folder" : "a sweep folder, then the folders to merge into it", what);
+    return 0;
+}
+
+int jn_cmd_sweep(int argc, char **argv)
+{
+    if (argc > 0 && !strcmp(argv[0], "status")) {
+        if (wants_help(argc - 1, argv + 1))
+            return status_help(), 0;
+        if (folders(argc - 1, argv + 1, 1, 1, "status"))
+            return jn_cli_fail(JN_EXIT_USAGE);
+        int code = jn_sweep_status(argv[1]);
+        return code ? jn_cli_fail(code) : 0;
+    }
+    if (argc > 0 && !strcmp(argv[0], "merge")) {
+        if (wants_help(argc - 1, argv + 1))
+            return merge_help(), 0;
+        if (folders(argc - 1, argv + 1, 1, 0, "merge"))
+            return jn_cli_fail(JN_EXIT_USAGE);
+        int code = jn_sweep_merge(argv[1], (const char *const *)argv + 2, argc - 2);
+        return code ? jn_cli_fail(code) : 0;
+    }
+    jn_config cfg;
+    int rc = jn_cli_parse(argc, argv, JN_CMD_SWEEP, &cfg);
+    if (rc)
+        return rc > 0 ? 0 : jn_cli_fail(JN_EXIT_USAGE);
+    if (!cfg.spec[0])
+        return jn_fail("sweep: --spec FILE is required (see jacnoise sweep --help)"), jn_cli_fail(JN_EXIT_USAGE);
+    if (!jn_config_given(&cfg, "out"))
+        return jn_fail("sweep: --out DIR is required: the sweep folder (see jacnoise sweep --help)"),
+               jn_cli_fail(JN_EXIT_USAGE);
+    return jn_sweep_run(&cfg);  /* it prints its errors */
+}

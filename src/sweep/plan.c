@@ -1,0 +1,287 @@
+/* Expanding a spec into configurations, ids and groups; dealing them into shards. */
+#include "sweep/plan.h"
+#include "core/fileio.h"
+#include "jacnoise/error.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* The options members of a group share (with the penalty on or off): the data, the shape, the
+ * batch, the penalty's structure, and how they run. The rest (learning rate and its decay,
+ * momentum, weight decay, noise levels, lambda > 0, epochs, patience, seed) may differ. */
+static const char *const group_keys[] = {"data", "test", "valid", "train-limit", "data-dir", "hidden", "batch",
+                                         "loss", "jac-target", "jac-proj", "jac-copies", "precision", "device",
+                                         "threads", "cuda-graph", NULL};
+
+/* Names the configuration in messages: its swept values. */
+static void describe(const jn_plan *plan, const jn_config *cfg, char *out, size_t cap)
+{
+    size_t used = 0;
+    out[0] = 0;
+    for (int c = 0; c < plan->n_swept && used < cap; c++) {
+        char v[JN_PATH_MAX + 64];
+        jn_config_get(cfg, plan->columns[c], v, sizeof v);
+        int n = snprintf(out + used, cap - used, "%s%s=%s", c ? " " : "", plan->columns[c], v);
+        used += n > 0 ? (size_t)n : 0;
+    }
+}
+
+/* The experiment text of a configuration (malloc'ed). */
+static char *experiment_text(const jn_config *cfg)
+{
+    size_t need = jn_config_format(cfg, JN_CMD_TRAIN, 1, NULL, 0);
+    char *text = malloc(need + 1);
+    if (text)
+        jn_config_format(cfg, JN_CMD_TRAIN, 1, text, need + 1);
+    return text;
+}
+
+/* The configuration of grid point `point`, draw `sample`, repeat `repeat`. */
+static int build(const jn_plan *plan, const jn_config *given, const char *dir, long point, long sample, long repeat,
+                 jn_plan_entry *e)
+{
+    const jn_spec *spec = &plan->spec;
+    jn_config *cfg = &e->cfg;
+    jn_config_defaults(cfg);
+    int threads_set = 0;
+    for (int i = 0; i < spec->n_entries; i++) {
+        const spec_entry *s = &spec->entries[i];
+        char drawn[128];
+        const char *value = s->values[0];
+        if (s->kind == SPEC_GRID) {
+            value = s->values[point % s->n_values];
+            point /= s->n_values;
+        } else if (s->kind != SPEC_FIXED) {
+            jn_spec_draw(spec, s, sample, drawn, sizeof drawn);
+            value = drawn;
+        }
+        threads_set |= !strcmp(s->key, "threads");
+        if (jn_config_set(cfg, JN_CMD_TRAIN, s->key, value))
+            return jn_fail_context("%s: line %d", spec->path, s->line);
+    }
+    if (spec->seeds_line) {
+        char seed[32];
+        snprintf(seed, sizeof seed, "%llu", (unsigned long long)(spec->seed_base + (uint64_t)repeat));
+        jn_config_set(cfg, JN_CMD_TRAIN, "seed", seed);
+    }
+    if (!threads_set)
+        cfg->threads = 1;
+    if (given && jn_config_overlay(cfg, given))
+        return -1;
+    cfg->progress = JN_PROGRESS_NEVER;
+    cfg->resume = 0;
+    cfg->max_steps = 0;
+    char what[512];
+    jn_model shape;
+    if (jn_config_check(cfg) || jn_config_model(cfg, 1, 2, &shape)) {
+        describe(plan, cfg, what, sizeof what);
+        return jn_fail_context("%s: the configuration %s", spec->path, what);
+    }
+    char *text = experiment_text(cfg);
+    if (!text)
+        return jn_fail("out of memory");
+    snprintf(e->id, sizeof e->id, "%012llx", (unsigned long long)(jn_sweep_hash(text) >> 16));
+    free(text);
+    char runs[JN_PATH_MAX];
+    return jn_path_join(runs, sizeof runs, dir, "runs") || jn_path_join(cfg->out, sizeof cfg->out, runs, e->id);
+}
+
+static int add_column(jn_plan *plan, const char *key)
+{
+    for (int c = 0; c < plan->n_columns; c++)
+        if (!strcmp(plan->columns[c], key))
+            return 0;
+    const char **grown = realloc(plan->columns, sizeof *grown * (size_t)(plan->n_columns + 1));
+    if (!grown)
+        return jn_fail("out of memory");
+    plan->columns = grown;
+    plan->columns[plan->n_columns++] = key;
+    return 0;
+}
+
+static int columns(jn_plan *plan)
+{
+    const jn_spec *spec = &plan->spec;
+    for (int i = 0; i < spec->n_entries; i++)
+        if (jn_spec_swept(&spec->entries[i]) && add_column(plan, spec->entries[i].key))
+            return -1;
+    if (spec->seeds_line && add_column(plan, "seed"))
+        return -1;
+    plan->n_swept = plan->n_columns;
+    for (int i = 0; i < spec->n_entries; i++)
+        if (!jn_config_is_operational(spec->entries[i].key) && add_column(plan, spec->entries[i].key))
+            return -1;
+    return 0;
+}
+
+/* The group key of a configuration. */
+static char *group_key(const jn_config *cfg)
+{
+    char key[8192] = "";
+    size_t used = 0;
+    for (const char *const *k = group_keys; *k; k++) {
+        char v[JN_PATH_MAX + 64];
+        jn_config_get(cfg, *k, v, sizeof v);
+        int n = snprintf(key + used, sizeof key - used, "%s=%s\n", *k, v);
+        used += n > 0 && (size_t)n < sizeof key - used ? (size_t)n : 0;
+    }
+    /* A lambda = 0 member of a penalised group would still get a penalty sum and +-0
+     * gradient additions: not the bytes of its solo run. */
+    snprintf(key + used, sizeof key - used, "penalty=%s\n", cfg->obj.jac_lambda > 0 ? "on" : "off");
+    return strdup(key);
+}
+
+static const jn_plan *sort_plan;
+static char **sort_keys;
+
+/* Group key, then id. */
+static int by_group(const void *a, const void *b)
+{
+    int ia = *(const int *)a, ib = *(const int *)b;
+    int c = strcmp(sort_keys[ia], sort_keys[ib]);
+    return c ? c : strcmp(sort_plan->entries[ia].id, sort_plan->entries[ib].id);
+}
+
+static int make_groups(jn_plan *plan)
+{
+    const int n = plan->n_entries;
+    char **keys = calloc((size_t)(n ? n : 1), sizeof *keys);
+    int *order = malloc(sizeof(int) * (size_t)(n ? n : 1));
+    plan->groups = calloc((size_t)(n ? n : 1), sizeof *plan->groups);
+    int rc = !keys || !order || !plan->groups ? jn_fail("out of memory") : 0;
+    for (int i = 0; !rc && i < n; i++) {
+        order[i] = i;
+        if (!(keys[i] = group_key(&plan->entries[i].cfg)))
+            rc = jn_fail("out of memory");
+    }
+    if (!rc) {
+        sort_plan = plan;
+        sort_keys = keys;
+        qsort(order, (size_t)n, sizeof(int), by_group);
+    }
+    for (int i = 0; !rc && i < n;) {
+        int j = i;
+        while (j < n && !strcmp(keys[order[j]], keys[order[i]]))
+            j++;
+        jn_plan_group *g = &plan->groups[plan->n_groups];
+        g->key = keys[order[i]];
+        keys[order[i]] = NULL;
+        g->members = malloc(sizeof(int) * (size_t)(j - i));
+        if (!g->members) {
+            rc = jn_fail("out of memory");
+            break;
+        }
+        for (int k = i; k < j; k++) {
+            g->members[g->n_members++] = order[k];
+            plan->entries[order[k]].group = plan->n_groups;
+        }
+        plan->n_groups++;
+        i = j;
+    }
+    for (int i = 0; keys && i < n; i++)
+        free(keys[i]);
+    free(keys);
+    free(order);
+    return rc;
+}
+
+static int by_id_then_order(const void *a, const void *b)
+{
+    int ia = *(const int *)a, ib = *(const int *)b;
+    int c = strcmp(sort_plan->entries[ia].id, sort_plan->entries[ib].id);
+    return c ? c : (ia > ib) - (ia < ib);
+}
+
+/* Configurations that resolve to the same options (the same id) are one: the first stays. A
+ * hash collision (the same id, other options) is refused, never merged. */
+static int drop_repeats(jn_plan *plan)
+{
+    const int n = plan->n_entries;
+    int *order = malloc(sizeof(int) * (size_t)(n ? n : 1));
+    unsigned char *drop = calloc((size_t)(n ? n : 1), 1);
+    int rc = !order || !drop ? jn_fail("out of memory") : 0;
+    for (int i = 0; !rc && i < n; i++)
+        order[i] = i;
+    sort_plan = plan;
+    if (!rc)
+        qsort(order, (size_t)n, sizeof(int), by_id_then_order);
+    for (int i = 1; !rc && i < n; i++) {
+        const jn_plan_entry *first = &plan->entries[order[i - 1]], *e = &plan->entries[order[i]];
+        if (strcmp(first->id, e->id))
+            continue;
+        char *ta = experiment_text(&first->cfg), *tb = experiment_text(&e->cfg);
+        if (!ta || !tb)
+            rc = jn_fail("out of memory");
+        else if (strcmp(ta, tb))
+            rc = jn_fail("%s: two configurations share the id %s; change search-seed", plan->spec.path, e->id);
+        free(ta);
+        free(tb);
+        drop[order[i]] = 1;
+        order[i] = order[i - 1];  /* later repeats compare with the one kept */
+    }
+    int kept = 0;
+    for (int i = 0; !rc && i < n; i++)
+        if (!drop[i])
+            plan->entries[kept++] = plan->entries[i];
+    if (!rc)
+        plan->n_entries = kept;
+    free(order);
+    free(drop);
+    return rc;
+}
+
+int jn_plan_make(jn_spec *spec, const jn_config *given, const char *dir, jn_plan *plan)
+{
+    memset(plan, 0, sizeof *plan);
+    plan->spec = *spec;
+    memset(spec, 0, sizeof *spec);
+    if (columns(plan))
+        return -1;
+    long points = 1;
+    for (int i = 0; i < plan->spec.n_entries; i++)
+        if (plan->spec.entries[i].kind == SPEC_GRID)
+            points *= plan->spec.entries[i].n_values;
+    const long total = points * plan->spec.samples * plan->spec.seeds;
+    plan->entries = calloc((size_t)total, sizeof *plan->entries);
+    if (!plan->entries)
+        return jn_fail("out of memory for %ld configurations", total);
+    for (long k = 0; k < total; k++) {
+        const long repeat = k % plan->spec.seeds, sample = k / plan->spec.seeds % plan->spec.samples;
+        if (build(plan, given, dir, k / plan->spec.seeds / plan->spec.samples, sample, repeat, &plan->entries[k]))
+            return -1;
+    }
+    plan->n_entries = (int)total;
+    return drop_repeats(plan) || make_groups(plan);
+}void jn_plan_free(jn_plan *plan)
+{
+    jn_spec_free(&plan->spec);
+    for (int g = 0; g < plan->n_groups; g++) {
+        free(plan->groups[g].key);
+        free(plan->groups[g].members);
+    }
+    free(plan->groups);
+    free(plan->entries);
+    free(plan->columns);
+    memset(plan, 0, sizeof *plan);
+}
+
+int jn_plan_find(const jn_plan *plan, const char *id)
+{
+    for (int i = 0; i < plan->n_entries; i++)
+        if (!strcmp(plan->entries[i].id, id))
+            return i;
+    return -1;
+}
+
+void jn_plan_deal(const jn_plan *plan, const unsigned char *in, int index, int count, unsigned char *out)
+{
+    long dealt = 0;
+    memset(out, 0, (size_t)plan->n_entries);
+    for (int g = 0; g < plan->n_groups; g++)
+        for (int m = 0; m < plan->groups[g].n_members; m++) {
+            int e = plan->groups[g].members[m];
+            if (!in || in[e])
+                out[e] = dealt++ % count == index;
+        }
+}

@@ -1,0 +1,50 @@
+/* A sweep's plan: the spec expanded into configurations, each with its stable id and its
+ * group (the configurations that can train together on one backend), and the deal of those
+ * into shards. A pure function of the spec's text: every shard, worker, `status` and `merge`
+ * computes the same plan. Internal to src/sweep. */
+#ifndef JACNOISE_SWEEP_PLAN_H
+#define JACNOISE_SWEEP_PLAN_H
+
+#include "sweep/spec.h"
+
+#define JN_SWEEP_ID_LEN 12
+
+typedef struct {
+    jn_config cfg;                 /* what `jacnoise train` would resolve for it; out = DIR/runs/ID */
+    char id[JN_SWEEP_ID_LEN + 1];  /* hex digits of a hash of its experiment options */
+    int group;
+} jn_plan_entry;
+
+typedef struct {
+    char *key;          /* what its members share: data, shape, batch, penalty structure, penalty on/off */
+    int *members;       /* entry indices, by id */
+    int n_members;
+} jn_plan_group;
+
+typedef struct {
+    jn_spec spec;
+    jn_plan_entry *entries;   /* in the spec's order: grid points, then samples, then seeds */
+    int n_entries;
+    jn_plan_group *groups;    /* by key */
+    int n_groups;
+    const char **columns;     /* results.csv's option columns: the swept keys, then the fixed ones */
+    int n_columns, n_swept;
+} jn_plan;
+
+/* Expands a parsed spec (the plan takes it over) into configurations in the sweep folder dir;
+ * `given` holds the sweep command's options, whose operational ones (device, threads,
+ * data-dir, ...) apply to every configuration. Runs are single-threaded unless the spec or the
+ * command line says otherwise. Configurations that resolve to the same options are one.
+ * Errors name the spec (and the configuration). */
+int jn_plan_make(jn_spec *spec, const jn_config *given, const char *dir, jn_plan *plan);
+void jn_plan_free(jn_plan *plan);
+
+/* The entry with this id, or -1. */
+int jn_plan_find(const jn_plan *plan, const char *id);
+
+/* Part `index` of `count` of the entries flagged in `in` (NULL: all): each group's members in
+ * id order dealt round-robin, one count running on from group to group, so parts are even and
+ * each keeps its share of every group. Flags the chosen entries in `out` ([n_entries]). */
+void jn_plan_deal(const jn_plan *plan, const unsigned char *in, int index, int count, unsigned char *out);
+
+#endif

@@ -1,0 +1,319 @@
+/* Rows from run folders, results.csv, the status table, merging (results.h). */
+#include "sweep/results.h"
+#include "core/fileio.h"
+#include "jacnoise/error.h"
+#include "train/metrics.h"
+
+#include <dirent.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+/* The files of a run folder, the summary last: a copy stopped half-way is an unfinished run. */
+static const char *const run_files[] = {"config.txt", "metrics.jsonl", "last.ckpt", "best.ckpt", "summary.json"};
+#define N_RUN_FILES (int)(sizeof run_files / sizeof run_files[0])
+
+static int is_folder(const char *path)
+{
+    struct stat st;
+    return stat(path, &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+static void read_row(const char *folder, jn_run_row *row)
+{
+    memset(row, 0, sizeof *row);
+    row->valid_error = row->test_error = row->penalty = NAN;
+    snprintf(row->status, sizeof row->status, "pending");
+    if (!is_folder(folder))
+        return;
+    snprintf(row->status, sizeof row->status, "running");
+    char path[JN_PATH_MAX + 32];
+    jn_epoch_metrics *m = NULL;
+    int epochs = 0;
+    jn_path_join(path, sizeof path, folder, "metrics.jsonl");
+    if (access(path, F_OK) == 0 && jn_metrics_read(path, &m, &epochs))
+        snprintf(row->message, sizeof row->message, "%s", jn_last_error());
+    for (int i = 0; i < epochs; i++) {
+        row->seconds += m[i].seconds;
+        row->steps = m[i].step;
+        if (m[i].best) {
+            row->best_epoch = m[i].epoch;
+            row->valid_error = m[i].valid_error;
+            row->test_error = m[i].test_error;
+        }
+    }
+    jn_summary_file s;
+    jn_path_join(path, sizeof path, folder, "summary.json");
+    if (access(path, F_OK) == 0) {
+        if (jn_summary_read(path, &s) == 0) {
+            snprintf(row->status, sizeof row->status, "%s", s.status);
+            snprintf(row->message, sizeof row->message, "%s", s.message);
+            row->best_epoch = s.s.best_epoch;
+            row->valid_error = s.s.best_valid_error;
+            row->test_error = s.s.test_error;
+            row->steps = s.s.steps > row->steps ? s.s.steps : row->steps;
+            if (!epochs && isfinite(s.s.seconds))
+                row->seconds = s.s.seconds;
+        } else {
+            snprintf(row->message, sizeof row->message, "%s", jn_last_error());
+        }
+    }
+    for (int i = 0; i < epochs; i++)
+        if (m[i].epoch == row->best_epoch)
+            row->penalty = m[i].penalty;
+    free(m);
+    row->done = !strcmp(row->status, "finished") || !strcmp(row->status, "early-stopped") ||
+                !strcmp(row->status, "diverged");
+}
+
+void jn_results_row(const jn_plan_entry *e, jn_run_row *row) { read_row(e->cfg.out, row); }
+
+/* The row of entry i: its folder's, unless `extra` has one. */
+static void row_of(const jn_plan *plan, const jn_run_row *extra, int i, jn_run_row *row)
+{
+    if (extra && extra[i].status[0])
+        *row = extra[i];
+    else
+        jn_results_row(&plan->entries[i], row);
+}
+
+static void put_text(jn_buf *b, const char *s) { jn_buf_put(b, s, strlen(s)); }
+
+/* A CSV field, quoted when it holds a comma, a quote or a line break. */
+static void put_field(jn_buf *b, const char *s)
+{
+    if (!strpbrk(s, ",\"\n\r")) {
+        put_text(b, s);
+        return;
+    }
+    jn_buf_put(b, "\"", 1);
+    for (; *s; s++) {
+        if (*s == '"')
+            jn_buf_put(b, "\"", 1);
+        jn_buf_put(b, s, 1);
+    }
+    jn_buf_put(b, "\"", 1);
+}
+
+static void put_number(jn_buf *b, const char *format, double v)
+{
+    char text[64] = "";
+    if (isfinite(v))
+        snprintf(text, sizeof text, format, v);
+    put_text(b, text);
+}
+
+int jn_results_write(const jn_plan *plan, const char *dir, const jn_run_row *extra)
+{
+    jn_buf b = {0};
+    put_text(&b, "id");
+    for (int c = 0; c < plan->n_columns; c++) {
+        put_text(&b, ",");
+        put_field(&b, plan->columns[c]);
+    }
+    put_text(&b, ",status,best_epoch,valid_error,test_error,penalty,steps,seconds\n");
+    for (int i = 0; i < plan->n_entries; i++) {
+        const jn_plan_entry *e = &plan->entries[i];
+        jn_run_row row;
+        row_of(plan, extra, i, &row);
+        put_text(&b, e->id);
+        for (int c = 0; c < plan->n_columns; c++) {
+            char v[JN_PATH_MAX + 64];
+            jn_config_get(&e->cfg, plan->columns[c], v, sizeof v);
+            put_text(&b, ",");
+            put_field(&b, v);
+        }
+        char tail[128];
+        snprintf(tail, sizeof tail, ",%s,", row.status);
+        put_text(&b, tail);
+        put_number(&b, "%.0f", row.best_epoch ? row.best_epoch : NAN);
+        put_text(&b, ",");
+        put_number(&b, "%.10g", row.valid_error);
+        put_text(&b, ",");
+        put_number(&b, "%.10g", row.test_error);
+        put_text(&b, ",");
+        put_number(&b, "%.10g", row.penalty);
+        snprintf(tail, sizeof tail, ",%llu,", (unsigned long long)row.steps);
+        put_text(&b, tail);
+        put_number(&b, "%.1f", row.seconds);
+        put_text(&b, "\n");
+    }
+    char path[JN_PATH_MAX + 32];
+    int rc = jn_buf_ok(&b, "results.csv") || jn_path_join(path, sizeof path, dir, "results.csv") ||
+             jn_write_file_atomic_shared(path, b.data, b.len);
+    jn_buf_free(&b);
+    return rc;
+}
+
+/* Which count of the status line a row falls in. */
+enum { DONE, DIVERGED, FAILED, RUNNING, PENDING, N_STATES };
+
+static int state_of(const jn_run_row *row)
+{
+    if (!strcmp(row->status, "diverged"))
+        return DIVERGED;
+    if (row->done)
+        return DONE;
+    if (!strcmp(row->status, "failed"))
+        return FAILED;
+    return strcmp(row->status, "pending") ? RUNNING : PENDING;
+}
+
+static const jn_run_row *sort_rows;
+
+/* Best validation error first; then test error; then the plan's order. */
+static int by_valid(const void *a, const void *b)
+{
+    const jn_run_row *x = &sort_rows[*(const int *)a], *y = &sort_rows[*(const int *)b];
+    if (x->valid_error != y->valid_error)
+        return x->valid_error < y->valid_error ? -1 : 1;
+    if (x->test_error != y->test_error && isfinite(x->test_error) && isfinite(y->test_error))
+        return x->test_error < y->test_error ? -1 : 1;
+    return (*(const int *)a > *(const int *)b) - (*(const int *)a < *(const int *)b);
+}
+
+/* The PNG files tools/plot_sweep.py left in dir/plots, or how to make them. */
+static void print_plots(const char *dir, FILE *f)
+{
+    char plots[JN_PATH_MAX + 32];
+    jn_path_join(plots, sizeof plots, dir, "plots");
+    DIR *d = opendir(plots);
+    int shown = 0;
+    for (struct dirent *de; d && (de = readdir(d));) {
+        size_t n = strlen(de->d_name);
+        if (n > 4 && !strcmp(de->d_name + n - 4, ".png"))
+            fprintf(f, "%s %s/%s\n", shown++ ? "      " : "plots:", plots, de->d_name);
+    }
+    if (d)
+        closedir(d);
+    if (!shown)
+        fprintf(f, "plots: tools/plot_sweep.py %s (writes %s/*.png)\n", dir, plots);
+}
+
+void jn_results_print(const jn_plan *plan, const char *dir, const jn_run_row *extra, FILE *f)
+{
+    const int n = plan->n_entries;
+    jn_run_row *rows = calloc((size_t)(n ? n : 1), sizeof *rows);
+    int *order = malloc(sizeof(int) * (size_t)(n ? n : 1));
+    if (!rows || !order) {
+        free(rows);
+        free(order);
+        fprintf(f, "sweep %s: out of memory for the table\n", dir);
+        return;
+    }
+    int count[N_STATES] = {0}, ranked = 0;
+    for (int i = 0; i < n; i++) {
+        row_of(plan, extra, i, &rows[i]);
+        count[state_of(&rows[i])]++;
+        if (isfinite(rows[i].valid_error))
+            order[ranked++] = i;
+    }
+    fprintf(f, "sweep %s: %d configurations: %d done, %d diverged, %d failed, %d running, %d pending\n", dir, n,
+            count[DONE], count[DIVERGED], count[FAILED], count[RUNNING], count[PENDING]);
+    sort_rows = rows;
+    qsort(order, (size_t)ranked, sizeof(int), by_valid);
+    const int shown = ranked < 5 ? ranked : 5;
+    if (shown) {
+        int width[64];
+        const int columns = plan->n_swept < 64 ? plan->n_swept : 64;
+        for (int c = 0; c < columns; c++) {
+            width[c] = (int)strlen(plan->columns[c]);
+            for (int k = 0; k < shown; k++) {
+                char v[JN_PATH_MAX + 64];
+                jn_config_get(&plan->entries[order[k]].cfg, plan->columns[c], v, sizeof v);
+                width[c] = (int)strlen(v) > width[c] ? (int)strlen(v) : width[c];
+            }
+        }
+        fprintf(f, "best by validation error:\n  %-12s  %-13s  %5s  %7s  %7s", "id", "status", "epoch", "valid %",
+                "test %");
+        for (int c = 0; c < columns; c++)
+            fprintf(f, "  %-*s", width[c], plan->columns[c]);
+        fputc('\n', f);
+        for (int k = 0; k < shown; k++) {
+            const jn_run_row *r = &rows[order[k]];
+            char test[32] = "-";
+            if (isfinite(r->test_error))
+                snprintf(test, sizeof test, "%.2f", r->test_error);
+            fprintf(f, "  %-12s  %-13s  %5d  %7.2f  %7s", plan->entries[order[k]].id, r->status, r->best_epoch,
+                    r->valid_error, test);
+            for (int c = 0; c < columns; c++) {
+                char v[JN_PATH_MAX + 64];
+                jn_config_get(&plan->entries[order[k]].cfg, plan->columns[c], v, sizeof v);
+                fprintf(f, "  %-*s", width[c], v);
+            }
+            fputc('\n', f);
+        }
+    }
+    for (int i = 0; i < n; i++)
+        if (state_of(&rows[i]) == FAILED)
+            fprintf(f, "failed %s: %s\n", plan->entries[i].id, rows[i].message);
+    fprintf(f, "results: %s/results.csv\n", dir);
+    print_plots(dir, f);
+    free(rows);
+    free(order);
+}
+
+/* Whether run a is further along than run b: done over started over pending, then more
+ * steps. */
+static int further(const jn_run_row *a, const jn_run_row *b)
+{
+    int ra = a->done ? 2 : strcmp(a->status, "pending") ? 1 : 0;
+    int rb = b->done ? 2 : strcmp(b->status, "pending") ? 1 : 0;
+    return ra != rb ? ra > rb : a->steps > b->steps;
+}
+
+/* Replaces the run folder `to` by a copy of `from`. */
+static int copy_run(const char *from, const char *to)
+{
+    if (jn_mkdirs(to))
+        return -1;
+    for (int i = 0; i < N_RUN_FILES; i++) {
+        char src[JN_PATH_MAX + 32], dst[JN_PATH_MAX + 32];
+        if (jn_path_join(src, sizeof src, from, run_files[i]) || jn_path_join(dst, sizeof dst, to, run_files[i]))
+            return -1;
+        if (access(src, F_OK) != 0) {
+            if (remove(dst) != 0 && access(dst, F_OK) == 0)
+                return jn_fail("%s: cannot remove the older run's file", dst);
+            continue;
+        }
+        unsigned char *data;
+        size_t len;
+        if (jn_read_file(src, &data, &len))
+            return -1;
+        int rc = jn_write_file_atomic(dst, data, len);
+        free(data);
+        if (rc)
+            return -1;
+    }
+    return 0;
+}
+
+int jn_results_merge(const jn_plan *plan, const char *dir, const char *const *sources, int n_sources)
+{
+    int copied = 0;
+    for (int i = 0; i < plan->n_entries; i++) {
+        const jn_plan_entry *e = &plan->entries[i];
+        jn_run_row best, theirs;
+        jn_results_row(e, &best);
+        char from[JN_PATH_MAX + 64] = "";
+        for (int s = 0; s < n_sources; s++) {
+            char runs[JN_PATH_MAX + 32], folder[JN_PATH_MAX + 64];
+            if (jn_path_join(runs, sizeof runs, sources[s], "runs") || jn_path_join(folder, sizeof folder, runs, e->id))
+                return -1;
+            read_row(folder, &theirs);
+            if (further(&theirs, &best)) {
+                best = theirs;
+                snprintf(from, sizeof from, "%s", folder);
+            }
+        }
+        if (from[0]) {
+            if (copy_run(from, e->cfg.out))
+                return -1;
+            copied++;
+        }
+    }
+    printf("merge: %d run folders copied into %s/runs\n", copied, dir);
+    return 0;
+}

@@ -1,0 +1,260 @@
+/* The sweep worker and its job source (schedule.h). */
+#include "sweep/schedule.h"
+#include "core/fileio.h"
+#include "jacnoise/checkpoint.h"
+#include "jacnoise/error.h"
+#include "jacnoise/train.h"
+#include "sweep/results.h"
+#include "train/metrics.h"
+
+#include <math.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+/* A configuration waiting for a slot. */
+typedef struct {
+    int entry;
+    int resume;     /* it has a last.ckpt */
+    long batch;     /* where it continues */
+    int started;    /* handed to the group */
+} pending;
+
+typedef struct {
+    const jn_plan *plan;
+    const jn_sweep_report *report;
+    pending *items;
+    int n_items;
+    jn_job **open;  /* [n_items]: jobs handed out, not yet ended */
+} source;
+
+static const char *summary_path(const jn_plan_entry *e, char *out, size_t cap)
+{
+    return jn_path_join(out, cap, e->cfg.out, "summary.json") ? NULL : out;
+}
+
+/* Records a failure in the run's summary.json, where its folder allows. */
+static void record_failure(const jn_plan_entry *e, const char *message)
+{
+    char path[JN_PATH_MAX + 32];
+    const jn_run_summary s = {"failed", message, 0, 0, 0, NAN, NAN, NAN};
+    if (access(e->cfg.out, W_OK) == 0 && summary_path(e, path, sizeof path))
+        jn_summary_write(path, &s);
+}
+
+static void fail_entry(source *src, int entry, const char *message)
+{
+    record_failure(&src->plan->entries[entry], message);
+    src->report->ended(src->report->ctx, entry, "failed", message);
+}
+
+/* Whether a job opened from the folder is the configuration the id names. */
+static int same_configuration(const jn_job *job, const jn_plan_entry *e)
+{
+    const jn_config *cfg = jn_job_config(job);
+    size_t a = jn_config_format(cfg, JN_CMD_TRAIN, 1, NULL, 0), b = jn_config_format(&e->cfg, JN_CMD_TRAIN, 1, NULL, 0);
+    char *ta = malloc(a + 1), *tb = malloc(b + 1);
+    int same = ta && tb;
+    if (same) {
+        jn_config_format(cfg, JN_CMD_TRAIN, 1, ta, a + 1);
+        jn_config_format(&e->cfg, JN_CMD_TRAIN, 1, tb, b + 1);
+        same = !strcmp(ta, tb);
+    }
+    free(ta);
+    free(tb);
+    return same;
+}
+
+/* Opens the item's job: resumed, or new (a stale summary of an unfinished run is removed
+ * first: a run in progress has none). NULL when it failed (reported). */
+static jn_job *open_item(source *src, pending *it)
+{
+    const jn_plan_entry *e = &src->plan->entries[it->entry];
+    char path[JN_PATH_MAX + 32];
+    it->started = 1;
+    if (summary_path(e, path, sizeof path))
+        remove(path);
+    jn_config cfg = e->cfg;
+    if (it->resume)
+        jn_config_set(&cfg, JN_CMD_TRAIN, "resume", "true");
+    jn_job *job = jn_job_open(&cfg);
+    if (job && !same_configuration(job, e)) {
+        jn_fail("%s: the folder holds a run of other options than configuration %s", e->cfg.out, e->id);
+        jn_job_free(job);
+        job = NULL;
+    }
+    if (!job) {
+        fail_entry(src, it->entry, jn_last_error());
+        return NULL;
+    }
+    src->open[it - src->items] = job;
+    src->report->began(src->report->ctx, it->entry);
+    return job;
+}
+
+/* Resumed runs first: with batch -1 (an empty group) the one furthest into its epoch, so
+ * that it finishes the epoch and the others join at its end; else one at exactly `batch`;
+ * new runs at epoch starts. */
+static jn_job *source_next(void *ctx, long batch)
+{
+    source *src = ctx;
+    for (;;) {
+        pending *pick = NULL;
+        for (int i = 0; i < src->n_items; i++) {
+            pending *it = &src->items[i];
+            if (it->started || !it->resume)
+                continue;
+            if (batch < 0 ? !pick || it->batch > pick->batch : it->batch == batch && !pick)
+                pick = it;
+        }
+        for (int i = 0; !pick && batch <= 0 && i < src->n_items; i++)
+            if (!src->items[i].started && !src->items[i].resume)
+                pick = &src->items[i];
+        if (!pick)
+            return NULL;
+        jn_job *job = open_item(src, pick);
+        if (job)
+            return job;
+    }
+}
+
+static long source_next_batch(void *ctx, long after)
+{
+    const source *src = ctx;
+    long next = -1;
+    for (int i = 0; i < src->n_items; i++) {
+        const pending *it = &src->items[i];
+        if (!it->started && it->resume && it->batch > after && (next < 0 || it->batch < next))
+            next = it->batch;
+    }
+    return next;
+}
+
+static void source_ended(void *ctx, jn_job *job)
+{
+    source *src = ctx;
+    for (int i = 0; i < src->n_items; i++)
+        if (src->open[i] == job) {
+            src->open[i] = NULL;
+            const int entry = src->items[i].entry;
+            if (!strcmp(jn_job_status(job), "failed"))
+                fail_entry(src, entry, jn_job_message(job));
+            else
+                src->report->ended(src->report->ctx, entry, jn_job_status(job), jn_job_message(job));
+        }
+    jn_job_free(job);
+}
+
+static void source_stepped(void *ctx, long steps)
+{
+    source *src = ctx;
+    src->report->stepped(src->report->ctx, steps);
+}
+
+/* The group's objective: its members' structure, each noise level and lambda the largest. */
+static jn_objective group_objective(const source *src)
+{
+    jn_objective obj = src->plan->entries[src->items[0].entry].cfg.obj;
+    for (int i = 1; i < src->n_items; i++) {
+        const jn_objective *o = &src->plan->entries[src->items[i].entry].cfg.obj;
+        obj.input_noise = fmax(obj.input_noise, o->input_noise);
+        obj.jac_noise = fmax(obj.jac_noise, o->jac_noise);
+        obj.jac_lambda = fmax(obj.jac_lambda, o->jac_lambda);
+        obj.weight_decay = fmax(obj.weight_decay, o->weight_decay);
+    }
+    return obj;
+}
+
+/* Where an unfinished run continues: its checkpoint's batch and steps (0 for a new run). */
+static void position(const jn_plan_entry *e, pending *it, uint64_t *steps)
+{
+    char path[JN_PATH_MAX + 32];
+    jn_checkpoint ck = {0};
+    *steps = 0;
+    it->resume = !jn_path_join(path, sizeof path, e->cfg.out, "last.ckpt") && access(path, F_OK) == 0;
+    if (it->resume && jn_checkpoint_read(path, &ck) == 0) {
+        it->batch = ck.state.batch;
+        *steps = ck.state.global_step;
+    }
+    jn_checkpoint_free(&ck);  /* an unreadable one fails when the job opens it */
+}
+
+/* Trains one group's share; 0, a signal's exit status, or -1 after a group failure. */
+static int run_group(source *src)
+{
+    const jn_plan *plan = src->plan;
+    const jn_config *first = &plan->entries[src->items[0].entry].cfg;
+    const jn_objective obj = group_objective(src);
+    jn_group *g = jn_group_open(first, &obj, src->n_items);
+    if (!g) {
+        char message[1024];
+        snprintf(message, sizeof message, "%s", jn_last_error());
+        for (int i = 0; i < src->n_items; i++)
+            fail_entry(src, src->items[i].entry, message);
+        return -1;
+    }
+    const long batches = jn_group_batches(g);
+    double steps = 0;
+    for (int i = 0; i < src->n_items; i++) {
+        uint64_t done;
+        position(&plan->entries[src->items[i].entry], &src->items[i], &done);
+        steps += fmax(0, (double)plan->entries[src->items[i].entry].cfg.epochs * (double)batches - (double)done);
+    }
+    src->report->planned(src->report->ctx, src->n_items, steps);
+    jn_job_source js = {src, source_next, source_next_batch, source_ended, source_stepped};
+    int rc = jn_group_run(g, &js);
+    if (rc < 0) {
+        /* A backend error: the group's active runs stay at their last checkpoints, marked
+         * failed (a rerun retries them); those not started yet stay pending. */
+        char message[1024];
+        snprintf(message, sizeof message, "%s", jn_last_error());
+        for (int i = 0; i < src->n_items; i++)
+            if (src->open[i]) {
+                jn_job_free(src->open[i]);
+                src->open[i] = NULL;
+                fail_entry(src, src->items[i].entry, message);
+            }
+    }
+    jn_group_close(g);
+    return rc;
+}
+
+int jn_sweep_work(const jn_plan *plan, const unsigned char *mine, const jn_sweep_report *report)
+{
+    jn_train_catch_signals();
+    source src = {plan, report, NULL, 0, NULL};
+    src.items = calloc((size_t)(plan->n_entries ? plan->n_entries : 1), sizeof *src.items);
+    src.open = calloc((size_t)(plan->n_entries ? plan->n_entries : 1), sizeof *src.open);
+    if (!src.items || !src.open) {
+        free(src.items);
+        free(src.open);
+        return jn_fail("out of memory"), JN_EXIT_ERROR;
+    }
+    int code = 0;
+    for (int g = 0; g < plan->n_groups && !jn_train_stop_signal(); g++) {
+        src.n_items = 0;
+        for (int m = 0; m < plan->groups[g].n_members; m++) {
+            const int e = plan->groups[g].members[m];
+            jn_run_row row;
+            if (!mine[e])
+                continue;
+            jn_results_row(&plan->entries[e], &row);
+            if (!row.done)
+                src.items[src.n_items++] = (pending){e, 0, 0, 0};
+        }
+        if (src.n_items == 0)
+            continue;
+        int rc = run_group(&src);
+        if (rc > 0) {
+            code = rc;
+            break;
+        }
+    }
+    if (!code && jn_train_stop_signal())  /* between groups */
+        code = jn_train_stop_signal() == SIGINT ? JN_EXIT_SIGINT : JN_EXIT_SIGTERM;
+    free(src.items);
+    free(src.open);
+    return code;
+}

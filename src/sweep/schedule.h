@@ -1,0 +1,31 @@
+/* A sweep worker: trains its share of the configurations, group by group, each group's jobs
+ * through one jn_group (so one backend and one copy of the data), refilling slots as jobs
+ * end. Talks to the trainer's job and group API only. Internal to src/sweep. */
+#ifndef JACNOISE_SWEEP_SCHEDULE_H
+#define JACNOISE_SWEEP_SCHEDULE_H
+
+#include "sweep/plan.h"
+
+/* What a worker reports, to whoever draws the progress line and keeps results.csv. */
+typedef struct {
+    void *ctx;
+    /* A group opened: its configurations to train and their steps (epochs x batches, less
+     * those already done). */
+    void (*planned)(void *ctx, int configurations, double steps);
+    void (*began)(void *ctx, int entry);
+    void (*stepped)(void *ctx, long steps);
+    /* A configuration ended (its folder is written): finished, early-stopped, diverged,
+     * interrupted, or failed with the error as message. */
+    void (*ended)(void *ctx, int entry, const char *status, const char *message);
+    /* Workers' reports were taken in: a moment to rewrite results.csv (jn_sweep_workers). */
+    void (*flush)(void *ctx);
+} jn_sweep_report;
+
+/* Trains the entries flagged in `mine` that are not done (finished, early-stopped or
+ * diverged): unfinished runs resume from last.ckpt, the others start. A failure (a job's, or
+ * a whole group's) is reported and recorded in the run's summary.json where its folder
+ * allows; the sweep goes on. Returns 0, or JN_EXIT_SIGINT / JN_EXIT_SIGTERM when a signal
+ * stopped it (every active run saved). */
+int jn_sweep_work(const jn_plan *plan, const unsigned char *mine, const jn_sweep_report *report);
+
+#endif

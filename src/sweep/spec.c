@@ -1,0 +1,366 @@
+/* The sweep specification's parser and its random draws (spec.h). */
+#include "sweep/spec.h"
+#include "core/fileio.h"
+#include "jacnoise/error.h"
+#include "jacnoise/rng.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define MAX_CONFIGURATIONS 50000
+
+/* Options a spec may not set: the sweep sets them for every configuration. */
+static const char *const sweep_owned[] = {"out", "resume", "max-steps", "progress", "config", NULL};
+
+static char *trim(char *s)
+{
+    while (isspace((unsigned char)*s))
+        s++;
+    char *e = s + strlen(s);
+    while (e > s && isspace((unsigned char)e[-1]))
+        *--e = 0;
+    return s;
+}
+
+/* Cuts a '#' comment (outside double quotes). */
+static void cut_comment(char *s)
+{
+    int quoted = 0;
+    for (; *s; s++) {
+        if (*s == '"')
+            quoted = !quoted;
+        else if (*s == '#' && !quoted) {
+            *s = 0;
+            return;
+        }
+    }
+}
+
+/* Removes the double quotes around a value; fails on a stray quote. */
+static int unquote(char *v, char **out)
+{
+    size_t n = strlen(v);
+    if (n >= 2 && v[0] == '"' && v[n - 1] == '"') {
+        v[n - 1] = 0;
+        v++;
+        n -= 2;
+    }
+    if (memchr(v, '"', n))
+        return -1;
+    *out = v;
+    return 0;
+}
+
+static int fail_at(const jn_spec *spec, int line, const char *fmt, const char *a, const char *b)
+{
+    char what[512];
+    snprintf(what, sizeof what, fmt, a, b);
+    return jn_fail("%s: line %d: %s", spec->path, line, what);
+}
+
+/* Splits "v1, v2, ..." (commas inside quotes kept) into entry values. */
+static int split_values(jn_spec *spec, spec_entry *e, char *list, const char *form)
+{
+    int quoted = 0, n = 0;
+    char *start = list;
+    for (char *p = list;; p++) {
+        if (*p == '"')
+            quoted = !quoted;
+        if ((*p == ',' && !quoted) || !*p) {
+            int last = !*p;
+            *p = 0;
+            char *v;
+            if (unquote(trim(start), &v))
+                return fail_at(spec, e->line, "%s: a stray '\"' in %s", e->key, form);
+            if (!*v)
+                return fail_at(spec, e->line, n || !last ? "%s: an empty value in %s" : "%s: empty %s", e->key, form);
+            char **grown = realloc(e->values, sizeof *grown * (size_t)(n + 1));
+            if (!grown || !(grown[n] = strdup(v))) {
+                free(grown);
+                return jn_fail("out of memory");
+            }
+            e->values = grown;
+            e->n_values = ++n;
+            start = p + 1;
+            if (last)
+                break;
+        }
+    }
+    if (quoted)
+        return fail_at(spec, e->line, "%s: unbalanced '\"' in %s", e->key, form);
+    return 0;
+}
+
+/* "name(args)": the args, or NULL if value is not that form. */
+static char *call_args(char *value, const char *name)
+{
+    size_t n = strlen(name), len = strlen(value);
+    if (strncmp(value, name, n) || len < n + 2 || value[len - 1] != ')')
+        return NULL;
+    char *p = trim(value + n);
+    if (*p != '(')
+        return NULL;
+    value[len - 1] = 0;
+    return p + 1;
+}
+
+static int parse_integer(const char *s, long max, long *out)
+{
+    char *end;
+    errno = 0;
+    long v = strtol(s, &end, 10);
+    if (!*s || *end || errno || v < 1 || v > max)
+        return -1;
+    *out = v;
+    return 0;
+}
+
+/* The swept or fixed value of an option line. */
+static int parse_value(jn_spec *spec, spec_entry *e, char *value)
+{
+    char *args;
+    if (*value == '[') {
+        size_t len = strlen(value);
+        if (value[len - 1] != ']')
+            return fail_at(spec, e->line, "%s: a grid ends with ']' (got '%s')", e->key, value);
+        value[len - 1] = 0;
+        if (!*trim(value + 1))
+            return fail_at(spec, e->line, "%s: empty grid []%s", e->key, "");
+        e->kind = SPEC_GRID;
+        return split_values(spec, e, value + 1, "the grid");
+    }
+    if ((args = call_args(value, "choice"))) {
+        e->kind = SPEC_CHOICE;
+        return split_values(spec, e, args, "choice()");
+    }
+    int log = 0;
+    if ((args = call_args(value, "uniform")) || (log = 1, args = call_args(value, "log-uniform"))) {
+        e->kind = log ? SPEC_LOG_UNIFORM : SPEC_UNIFORM;
+        const char *form = log ? "log-uniform(a, b)" : "uniform(a, b)";
+        if (split_values(spec, e, args, form))
+            return -1;
+        char *end_a, *end_b;
+        if (e->n_values != 2)
+            return fail_at(spec, e->line, "%s: %s takes two bounds", e->key, form);
+        e->a = strtod(e->values[0], &end_a);
+        e->b = strtod(e->values[1], &end_b);
+        if (*end_a || *end_b || !isfinite(e->a) || !isfinite(e->b))
+            return fail_at(spec, e->line, "%s: %s takes two numbers", e->key, form);
+        if (!(e->a < e->b))
+            return fail_at(spec, e->line, "%s: %s needs a < b", e->key, form);
+        if (log && !(e->a > 0))
+            return fail_at(spec, e->line, "%s: %s needs 0 < a", e->key, form);
+        e->integer = !strpbrk(e->values[0], ".eEn") && !strpbrk(e->values[1], ".eEn");
+        return 0;
+    }
+    if (strchr(value, '(') || strchr(value, '['))
+        return fail_at(spec, e->line, "%s: '%s' is not a value, [grid], uniform(a, b), log-uniform(a, b) or choice(...)",
+                       e->key, value);
+    /* A fixed value is taken whole, commas included (hidden = 500,500), as on the command line. */
+    char *whole;
+    e->kind = SPEC_FIXED;
+    if (unquote(value, &whole))
+        return fail_at(spec, e->line, "%s: a stray '\"' in '%s'", e->key, value);
+    if (!(e->values = malloc(sizeof *e->values)) || !(e->values[0] = strdup(whole)))
+        return jn_fail("out of memory");
+    e->n_values = 1;
+    return 0;
+}
+
+/* A line "samples = N", "seeds = N" or "search-seed = N": 0, -1 on error, 1 if the key is
+ * not one of those. */
+static int parse_control(jn_spec *spec, const char *key, const char *value, int line)
+{
+    int *seen = !strcmp(key, "samples") ? &spec->samples_line : !strcmp(key, "seeds") ? &spec->seeds_line
+              : !strcmp(key, "search-seed") ? &spec->search_seed_line : NULL;
+    if (!seen)
+        return 1;
+    if (*seen)
+        return jn_fail("%s: line %d: %s given twice (first on line %d)", spec->path, line, key, *seen);
+    *seen = line;
+    long v;
+    if (seen == &spec->search_seed_line) {
+        char *end;
+        errno = 0;
+        unsigned long long s = strtoull(value, &end, 10);
+        if (!*value || *end || errno || *value == '-')
+            return fail_at(spec, line, "%s: expected an integer >= 0, got '%s'", key, value);
+        spec->search_seed = s;
+    } else if (parse_integer(value, MAX_CONFIGURATIONS, &v)) {
+        return fail_at(spec, line, "%s: expected a count in 1..50000, got '%s'", key, value);
+    } else {
+        *(seen == &spec->samples_line ? &spec->samples : &spec->seeds) = v;
+    }
+    return 0;
+}
+
+/* Checks an option line's key and each of its values with the option table. */
+static int check_entry(jn_spec *spec, const spec_entry *e, jn_config *scratch)
+{
+    for (const char *const *k = sweep_owned; *k; k++)
+        if (!strcmp(e->key, *k))
+            return fail_at(spec, e->line, "%s: set by the sweep for each configuration, not by a spec%s", e->key, "");
+    if (!jn_config_accepts(JN_CMD_TRAIN, e->key)) {
+        jn_config_set(scratch, JN_CMD_TRAIN, e->key, "");  /* records the message with the valid options */
+        return jn_fail_context("%s: line %d", spec->path, e->line);
+    }
+    if (jn_spec_swept(e) && jn_config_is_operational(e->key))
+        return fail_at(spec, e->line, "%s: says how runs execute, not what they compute: it can be fixed, not swept%s",
+                       e->key, "");
+    for (int i = 0; i < e->n_values; i++)
+        if (jn_config_set(scratch, JN_CMD_TRAIN, e->key, e->values[i]))
+            return jn_fail_context("%s: line %d", spec->path, e->line);
+    return 0;
+}
+
+int jn_spec_parse(const char *text, const char *origin, jn_spec *spec)
+{
+    memset(spec, 0, sizeof *spec);
+    snprintf(spec->path, sizeof spec->path, "%s", origin);
+    spec->search_seed = 1;
+    if (!(spec->text = strdup(text)))
+        return jn_fail("out of memory");
+    jn_config scratch;
+    jn_config_defaults(&scratch);
+    int line_no = 0;
+    for (const char *p = text; *p;) {
+        line_no++;
+        size_t len = strcspn(p, "\n");
+        char buf[4096];
+        if (len >= sizeof buf)
+            return fail_at(spec, line_no, "line longer than %s characters%s", "4095", "");
+        memcpy(buf, p, len);
+        buf[len] = 0;
+        p += len + (p[len] == '\n');
+        cut_comment(buf);
+        char *s = trim(buf);
+        if (!*s)
+            continue;
+        char *eq = strchr(s, '=');
+        if (!eq)
+            return fail_at(spec, line_no, "expected key = value, got '%s'%s", s, "");
+        *eq = 0;
+        char *key = trim(s), *value = trim(eq + 1);
+        if (!strncmp(key, "--", 2))
+            key += 2;
+        if (!*key || strlen(key) >= sizeof spec->entries[0].key)
+            return fail_at(spec, line_no, "expected key = value, got '%s'%s", s, "");
+        if (!*value)
+            return fail_at(spec, line_no, "%s: no value%s", key, "");
+        for (int i = 0; i < spec->n_entries; i++)
+            if (!strcmp(spec->entries[i].key, key))
+                return jn_fail("%s: line %d: %s given twice (first on line %d)", spec->path, line_no, key,
+                               spec->entries[i].line);
+        int control = parse_control(spec, key, value, line_no);
+        if (control <= 0) {
+            if (control < 0)
+                return -1;
+            continue;
+        }
+        spec_entry *grown = realloc(spec->entries, sizeof *grown * (size_t)(spec->n_entries + 1));
+        if (!grown)
+            return jn_fail("out of memory");
+        spec->entries = grown;
+        spec_entry *e = &spec->entries[spec->n_entries++];
+        memset(e, 0, sizeof *e);
+        snprintf(e->key, sizeof e->key, "%s", key);
+        e->line = line_no;
+        if (parse_value(spec, e, value) || check_entry(spec, e, &scratch))
+            return -1;
+    }
+    const spec_entry *random = NULL, *seed = NULL;
+    double configurations = 1;
+    for (int i = 0; i < spec->n_entries; i++) {
+        const spec_entry *e = &spec->entries[i];
+        if (e->kind != SPEC_FIXED && e->kind != SPEC_GRID && !random)
+            random = e;
+        if (!strcmp(e->key, "seed"))
+            seed = e;
+        if (e->kind == SPEC_GRID)
+            configurations *= e->n_values;
+    }
+    if (random && !spec->samples_line)
+        return jn_fail("%s: line %d: %s is random: give the number of draws with samples = N", spec->path,
+                       random->line, random->key);
+    if (!random && spec->samples_line)
+        return jn_fail("%s: line %d: samples = N without a random key (uniform, log-uniform, choice)", spec->path,
+                       spec->samples_line);
+    if (spec->seeds_line && seed && jn_spec_swept(seed))
+        return jn_fail("%s: line %d: seeds = N repeats each configuration over seeds; seed is swept on line %d",
+                       spec->path, spec->seeds_line, seed->line);
+    if (!spec->samples_line)
+        spec->samples = 1;
+    if (!spec->seeds_line)
+        spec->seeds = 1;
+    jn_config base;
+    jn_config_defaults(&base);
+    if (seed)
+        jn_config_set(&base, JN_CMD_TRAIN, "seed", seed->values[0]);
+    spec->seed_base = base.seed;
+    if (spec->seeds_line && spec->seed_base + (uint64_t)spec->seeds - 1 < spec->seed_base)
+        return jn_fail("%s: line %d: seeds = %ld from seed %llu overflows", spec->path, spec->seeds_line, spec->seeds,
+                       (unsigned long long)spec->seed_base);
+    configurations *= (double)spec->samples * (double)spec->seeds;
+    if (configurations > MAX_CONFIGURATIONS)
+        return jn_fail("%s: %.0f configurations; at most %d per sweep", spec->path, configurations, MAX_CONFIGURATIONS);
+    return 0;
+}
+
+int jn_spec_load(const char *path, jn_spec *spec)
+{
+    unsigned char *data;
+    size_t len;
+    memset(spec, 0, sizeof *spec);
+    if (jn_read_file(path, &data, &len))
+        return jn_fail_context("--spec");
+    if (len > (1 << 20) || memchr(data, 0, len)) {
+        free(data);
+        return jn_fail("--spec %s: %s", path, len > (1 << 20) ? "larger than 1 MiB" : "binary content (NUL byte)");
+    }
+    char *text = realloc(data, len + 1);
+    if (!text) {
+        free(data);
+        return jn_fail("out of memory");
+    }
+    text[len] = 0;
+    int rc = jn_spec_parse(text, path, spec);
+    free(text);
+    return rc;
+}
+
+void jn_spec_free(jn_spec *spec)
+{
+    for (int i = 0; i < spec->n_entries; i++) {
+        for (int v = 0; v < spec->entries[i].n_values; v++)
+            free(spec->entries[i].values[v]);
+        free(spec->entries[i].values);
+    }
+    free(spec->entries);
+    free(spec->text);
+    memset(spec, 0, sizeof *spec);
+}
+
+void jn_spec_draw(const jn_spec *spec, const spec_entry *e, long sample, char *out, size_t cap)
+{
+    /* 53 uniform bits from the key's own counter, so adding a key never moves another's draws. */
+    uint32_t w[4];
+    jn_rng_block(spec->search_seed, JN_STREAM_SWEEP, (uint64_t)sample, jn_sweep_hash(e->key), w);
+    const double u = ((double)(w[0] >> 5) * 67108864.0 + (double)(w[1] >> 6)) / 9007199254740992.0;
+    if (e->kind == SPEC_CHOICE) {
+        snprintf(out, cap, "%s", e->values[(int)(u * e->n_values)]);
+        return;
+    }
+    double v;
+    if (e->kind == SPEC_LOG_UNIFORM)
+        v = exp(log(e->a) + u * (log(e->b + (e->integer ? 1 : 0)) - log(e->a)));
+    else
+        v = e->a + u * (e->b - e->a + (e->integer ? 1 : 0));
+    if (e->integer)
+        snprintf(out, cap, "%.0f", fmin(floor(v), e->b));
+    else
+        snprintf(out, cap, "%.4g", v);
+}

@@ -1,0 +1,325 @@
+/* jn_sweep_run, status and merge: the spec read and checked, the sweep folder, this shard's
+ * part, the workers, and what the user sees (a line per ended configuration, the progress
+ * line, results.csv kept current, the closing table). */
+#include "jacnoise/sweep.h"
+#include "core/fileio.h"
+#include "jacnoise/error.h"
+#include "jacnoise/train.h"
+#include "sweep/results.h"
+#include "sweep/schedule.h"
+#include "sweep/workers.h"
+#include "train/progress.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+/* What the user sees while workers train. */
+typedef struct {
+    const jn_plan *plan;
+    const char *dir;
+    jn_run_row *extra;       /* failures this process knows of, for folders that could not say so */
+    int total;               /* this shard's configurations */
+    int done;                /* of them ended (done or failed) */
+    int running;
+    int planned;             /* configurations of the groups opened so far ... */
+    double planned_steps;    /* ... and their steps */
+    double steps;            /* model-steps trained */
+    double start;
+    int dirty;               /* results.csv is behind the folders */
+    jn_progress progress;
+} front;
+
+static void front_flush(void *ctx)
+{
+    front *f = ctx;
+    if (!f->dirty)
+        return;
+    f->dirty = 0;
+    if (jn_results_write(f->plan, f->dir, f->extra)) {
+        jn_progress_clear(&f->progress);
+        fprintf(stderr, "jacnoise: sweep: %s (results.csv left as it was)\n", jn_last_error());
+    }
+}
+
+static void front_draw(front *f, int force)
+{
+    if (!f->progress.enabled)
+        return;
+    const double elapsed = jn_now() - f->start, rate = elapsed > 0 ? f->steps / elapsed : 0;
+    const int unplanned = f->total - f->done - f->planned;
+    const double per_run = f->planned ? f->planned_steps / f->planned : 0;
+    const double left = f->planned_steps + per_run * (unplanned > 0 ? unplanned : 0) - f->steps;
+    char eta[32] = "-", line[256];
+    if (rate > 0 && f->planned)
+        jn_format_duration(left / rate, eta, sizeof eta);
+    snprintf(line, sizeof line, "sweep: %d/%d done, %d running, %.0f steps/s, ETA %s", f->done, f->total, f->running,
+             rate, eta);
+    jn_progress_draw(&f->progress, line, force);
+}
+
+static void front_planned(void *ctx, int configurations, double steps)
+{
+    front *f = ctx;
+    f->planned += configurations;
+    f->planned_steps += steps;
+}
+
+static void front_began(void *ctx, int entry)
+{
+    (void)entry;
+    front *f = ctx;
+    f->running++;
+    front_draw(f, 1);
+}
+
+static void front_stepped(void *ctx, long steps)
+{
+    front *f = ctx;
+    f->steps += (double)steps;
+    front_flush(f);
+    front_draw(f, 0);
+}
+
+/* One line per configuration that ended: its id, how, its errors, its swept values. */
+static void front_ended(void *ctx, int entry, const char *status, const char *message)
+{
+    front *f = ctx;
+    const jn_plan *plan = f->plan;
+    const jn_plan_entry *e = &plan->entries[entry];
+    const int failed = !strcmp(status, "failed");
+    f->running -= f->running > 0;
+    f->dirty = 1;
+    if (failed) {
+        jn_run_row *row = &f->extra[entry];
+        memset(row, 0, sizeof *row);
+        snprintf(row->status, sizeof row->status, "failed");
+        snprintf(row->message, sizeof row->message, "%s", message);
+        row->valid_error = row->test_error = row->penalty = NAN;
+    } else {
+        f->extra[entry].status[0] = 0;  /* the folder says it */
+    }
+    if (strcmp(status, "interrupted"))
+        f->done++;
+    char what[1200];
+    jn_run_row row;
+    jn_results_row(e, &row);
+    if (failed || !strcmp(status, "diverged") || !strcmp(status, "interrupted"))
+        snprintf(what, sizeof what, "%s: %s", status, message);
+    else if (isfinite(row.valid_error))
+        snprintf(what, sizeof what, "%s, best epoch %d: valid %.2f%%, test %.2f%%", status, row.best_epoch,
+                 row.valid_error, row.test_error);
+    else
+        snprintf(what, sizeof what, "%s", status);
+    jn_progress_clear(&f->progress);
+    printf("sweep: [%d/%d] %s %s ", f->done, f->total, e->id, what);
+    for (int c = 0; c < plan->n_swept; c++) {
+        char v[JN_PATH_MAX + 64];
+        jn_config_get(&e->cfg, plan->columns[c], v, sizeof v);
+        printf(" %s=%s", plan->columns[c], v);
+    }
+    printf("\n");
+    fflush(stdout);
+    front_draw(f, 1);
+}
+
+/* Prints the recorded error; returns code. */
+static int fail_now(int code)
+{
+    fprintf(stderr, "jacnoise: %s\n", jn_last_error());
+    return code;
+}
+
+/* Part I of N: --shard, else a Slurm job array's task, else the whole sweep. */
+static int shard_of(const jn_config *cfg, int *index, int *count)
+{
+    *index = cfg->shard_index;
+    *count = cfg->shard_count;
+    if (*count)
+        return 0;
+    const char *id = getenv("SLURM_ARRAY_TASK_ID"), *n = getenv("SLURM_ARRAY_TASK_COUNT");
+    const char *min = getenv("SLURM_ARRAY_TASK_MIN"), *step = getenv("SLURM_ARRAY_TASK_STEP");
+    *index = 0;
+    *count = 1;
+    if (!id)
+        return 0;
+    char *end;
+    long task = strtol(id, &end, 10), tasks = n ? strtol(n, NULL, 10) : 0, first = min ? strtol(min, NULL, 10) : 0;
+    long stride = step ? strtol(step, NULL, 10) : 1;
+    long part = stride > 0 ? (task - first) / stride : -1;
+    if (*end || !n || tasks < 1 || part < 0 || part >= tasks)
+        return jn_fail("--shard: SLURM_ARRAY_TASK_ID=%s with _COUNT=%s, _MIN=%s is not a part of 0..N-1; give "
+                       "--shard I/N", id, n ? n : "(unset)", min ? min : "(unset)");
+    *index = (int)part;
+    *count = (int)tasks;
+    return 0;
+}
+
+/* The sweep folder: created, with the spec's text kept in sweep.spec (the same spec only). */
+static int prepare_folder(const char *dir, const jn_spec *spec)
+{
+    char path[JN_PATH_MAX + 32], runs[JN_PATH_MAX + 32];
+    if (!dir[0])
+        return jn_fail("--out: a sweep folder is required");
+    if (jn_path_join(path, sizeof path, dir, "sweep.spec") || jn_path_join(runs, sizeof runs, dir, "runs") ||
+        jn_mkdirs(runs))
+        return -1;
+    if (access(path, F_OK) == 0) {
+        unsigned char *kept;
+        size_t len;
+        if (jn_read_file(path, &kept, &len))
+            return -1;
+        int same = len == strlen(spec->text) && !memcmp(kept, spec->text, len);
+        free(kept);
+        if (!same)
+            return jn_fail("--out %s holds a sweep of another spec (%s differs from %s): choose another --out, or "
+                           "remove %s to change the study (run folders of unchanged configurations are reused)",
+                           dir, path, spec->path, path);
+        return 0;
+    }
+    return jn_write_file_atomic_shared(path, spec->text, strlen(spec->text));
+}
+
+/* Names this shard's failed configurations on stderr; how many. */
+static int report_failures(const jn_plan *plan, const unsigned char *mine, const jn_run_row *extra)
+{
+    int failed = 0;
+    for (int i = 0; i < plan->n_entries; i++) {
+        jn_run_row row;
+        if (!mine[i])
+            continue;
+        if (extra[i].status[0])
+            row = extra[i];
+        else
+            jn_results_row(&plan->entries[i], &row);
+        if (strcmp(row.status, "failed"))
+            continue;
+        fprintf(stderr, "%s %s", failed++ ? "" : "jacnoise: sweep: failed:", plan->entries[i].id);
+    }
+    if (failed)
+        fprintf(stderr, " (%d configuration%s; rerun the same command to retry)\n", failed, failed > 1 ? "s" : "");
+    return failed;
+}
+
+static int run_sweep(const jn_config *cfg, jn_plan *plan)
+{
+    int index, count;
+    if (shard_of(cfg, &index, &count))
+        return fail_now(JN_EXIT_USAGE);
+    if (prepare_folder(cfg->out, &plan->spec))
+        return fail_now(JN_EXIT_ERROR);
+    const int n = plan->n_entries;
+    unsigned char *mine = calloc((size_t)(n ? n : 1), 1);
+    jn_run_row *extra = calloc((size_t)(n ? n : 1), sizeof *extra);
+    if (!mine || !extra) {
+        free(mine);
+        free(extra);
+        return jn_fail("out of memory"), fail_now(JN_EXIT_ERROR);
+    }
+    jn_plan_deal(plan, NULL, index, count, mine);
+    front f = {.plan = plan, .dir = cfg->out, .extra = extra, .start = jn_now(), .dirty = 1};
+    int done = 0;
+    for (int i = 0; i < n; i++) {
+        jn_run_row row;
+        if (!mine[i])
+            continue;
+        f.total++;
+        jn_results_row(&plan->entries[i], &row);
+        done += row.done;
+    }
+    char models[16];
+    jn_config_get(cfg, "models", models, sizeof models);
+    printf("sweep %s: %d configuration%s in %d group%s; shard %d/%d: %d of them, %d done; %d worker%s, --models %s\n",
+           cfg->out, n, n == 1 ? "" : "s", plan->n_groups, plan->n_groups == 1 ? "" : "s", index, count, f.total, done,
+           cfg->jobs, cfg->jobs > 1 ? "s" : "", models);
+    fflush(stdout);
+    f.done = done;
+    jn_progress_init(&f.progress, cfg->progress);
+    front_flush(&f);
+    const jn_sweep_report report = {&f, front_planned, front_began, front_stepped, front_ended, front_flush};
+    int code = cfg->jobs > 1 ? jn_sweep_workers(plan, mine, cfg->jobs, &report) : jn_sweep_work(plan, mine, &report);
+    f.dirty = 1;
+    front_flush(&f);
+    jn_progress_clear(&f.progress);
+    jn_results_print(plan, cfg->out, extra, stdout);
+    fflush(stdout);
+    if (code == JN_EXIT_SIGINT || code == JN_EXIT_SIGTERM)
+        fprintf(stderr, "jacnoise: sweep %s; run the same command again to continue\n",
+                code == JN_EXIT_SIGINT ? "interrupted" : "terminated");
+    else if (report_failures(plan, mine, extra))
+        code = JN_EXIT_ERROR;
+    else if (code == JN_EXIT_ERROR)
+        fprintf(stderr, "jacnoise: sweep: %s\n", jn_last_error());
+    free(mine);
+    free(extra);
+    return code;
+}
+
+int jn_sweep_run(const jn_config *cfg)
+{
+    jn_spec spec;
+    jn_plan plan;
+    if (jn_spec_load(cfg->spec, &spec)) {
+        jn_spec_free(&spec);
+        return fail_now(JN_EXIT_USAGE);
+    }
+    if (jn_plan_make(&spec, cfg, cfg->out, &plan)) {
+        jn_plan_free(&plan);
+        return fail_now(JN_EXIT_USAGE);
+    }
+    int code = run_sweep(cfg, &plan);
+    jn_plan_free(&plan);
+    return code;
+}
+
+
+/* The spec of a sweep folder. */
+static int load_spec(const char *dir, jn_spec *spec)
+{
+    char path[JN_PATH_MAX + 32];
+    memset(spec, 0, sizeof *spec);
+    if (jn_path_join(path, sizeof path, dir, "sweep.spec"))
+        return -1;
+    if (access(path, F_OK) != 0)
+        return jn_fail("%s: not a sweep folder (no sweep.spec)", dir);
+    return jn_spec_load(path, spec);
+}
+
+int jn_sweep_merge(const char *dir, const char *const *sources, int n_sources)
+{
+    char path[JN_PATH_MAX + 32];
+    jn_spec spec, other;
+    jn_plan plan = {0};
+    /* The spec: dir's own, else the first source's; every source must have the same. */
+    if (jn_path_join(path, sizeof path, dir, "sweep.spec"))
+        return JN_EXIT_ERROR;
+    int rc = load_spec(access(path, F_OK) == 0 || !n_sources ? dir : sources[0], &spec);
+    for (int s = 0; s < n_sources && !rc; s++) {
+        rc = load_spec(sources[s], &other);
+        if (!rc && strcmp(other.text, spec.text))
+            rc = jn_fail("merge: %s is a sweep of another spec than %s", sources[s], spec.path);
+        jn_spec_free(&other);
+    }
+    rc = rc || prepare_folder(dir, &spec) || jn_plan_make(&spec, NULL, dir, &plan) ||
+         jn_results_merge(&plan, dir, sources, n_sources) || jn_results_write(&plan, dir, NULL);
+    if (!rc)
+        jn_results_print(&plan, dir, NULL, stdout);
+    jn_spec_free(&spec);
+    jn_plan_free(&plan);
+    return rc ? JN_EXIT_ERROR : JN_EXIT_OK;
+}
+
+int jn_sweep_status(const char *dir)
+{
+    jn_spec spec;
+    jn_plan plan = {0};
+    int rc = load_spec(dir, &spec) || jn_plan_make(&spec, NULL, dir, &plan);
+    if (!rc)
+        jn_results_print(&plan, dir, NULL, stdout);
+    jn_spec_free(&spec);
+    jn_plan_free(&plan);
+    return rc ? JN_EXIT_ERROR : JN_EXIT_OK;
+}

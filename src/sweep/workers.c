@@ -1,0 +1,227 @@
+/* Worker processes and their pipe protocol (workers.h). One line per report:
+ *   P <configurations> <steps>     a group opened
+ *   B <entry>                      a configuration began
+ *   S <steps>                      model-steps trained (at most ten lines a second)
+ *   E <entry> <status>\t<message>  a configuration ended */
+#include "sweep/workers.h"
+#include "jacnoise/error.h"
+#include "jacnoise/train.h"
+#include "train/progress.h"
+
+#include <errno.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+#if defined(__linux__)
+#include <sys/prctl.h>
+#endif
+
+/* ---- the worker's side ---------------------------------------------------------------- */
+
+typedef struct {
+    int fd;
+    long steps;       /* not yet sent */
+    double sent;
+} pipe_report;
+
+static void put_line(int fd, const char *line)
+{
+    size_t len = strlen(line), done = 0;
+    while (done < len) {
+        ssize_t w = write(fd, line + done, len - done);
+        if (w < 0 && errno == EINTR)
+            continue;
+        if (w <= 0)
+            return;  /* the parent is gone: the worker dies with it (PR_SET_PDEATHSIG) */
+        done += (size_t)w;
+    }
+}
+
+static void send_steps(pipe_report *p)
+{
+    char line[64];
+    if (!p->steps)
+        return;
+    snprintf(line, sizeof line, "S %ld\n", p->steps);
+    put_line(p->fd, line);
+    p->steps = 0;
+    p->sent = jn_now();
+}
+
+static void pipe_planned(void *ctx, int configurations, double steps)
+{
+    char line[96];
+    snprintf(line, sizeof line, "P %d %.0f\n", configurations, steps);
+    put_line(((pipe_report *)ctx)->fd, line);
+}
+
+static void pipe_began(void *ctx, int entry)
+{
+    char line[32];
+    snprintf(line, sizeof line, "B %d\n", entry);
+    put_line(((pipe_report *)ctx)->fd, line);
+}
+
+static void pipe_stepped(void *ctx, long steps)
+{
+    pipe_report *p = ctx;
+    p->steps += steps;
+    if (jn_now() - p->sent >= 0.1)
+        send_steps(p);
+}
+
+static void pipe_ended(void *ctx, int entry, const char *status, const char *message)
+{
+    pipe_report *p = ctx;
+    char line[1200];
+    send_steps(p);
+    snprintf(line, sizeof line, "E %d %s\t%s", entry, status, message);
+    for (char *c = line; *c; c++)
+        if (*c == '\n')
+            *c = ' ';
+    strcat(line, "\n");
+    put_line(p->fd, line);
+}
+
+static int worker_main(const jn_plan *plan, const unsigned char *mine, int j, int jobs, int fd)
+{
+#if defined(__linux__)
+    /* A worker never outlives the sweep (a killed sweep must not leave runs training). */
+    prctl(PR_SET_PDEATHSIG, SIGKILL);
+#endif
+    unsigned char *part = malloc((size_t)(plan->n_entries ? plan->n_entries : 1));
+    if (!part)
+        return jn_fail("out of memory"), JN_EXIT_ERROR;
+    jn_plan_deal(plan, mine, j, jobs, part);
+    pipe_report p = {fd, 0, jn_now()};
+    const jn_sweep_report report = {&p, pipe_planned, pipe_began, pipe_stepped, pipe_ended, NULL};
+    int code = jn_sweep_work(plan, part, &report);
+    send_steps(&p);
+    free(part);
+    return code;
+}
+
+/* ---- the parent's side ---------------------------------------------------------------- */
+
+typedef struct {
+    pid_t pid;
+    int fd;          /* -1 once the worker closed its end */
+    char buf[4096];
+    size_t len;
+} worker;
+
+static void dispatch(const jn_sweep_report *r, char *line)
+{
+    int entry, configurations, at;
+    double steps;
+    long done;
+    char status[32];
+    if (sscanf(line, "P %d %lf", &configurations, &steps) == 2)
+        r->planned(r->ctx, configurations, steps);
+    else if (sscanf(line, "B %d", &entry) == 1)
+        r->began(r->ctx, entry);
+    else if (sscanf(line, "S %ld", &done) == 1)
+        r->stepped(r->ctx, done);
+    else if (sscanf(line, "E %d %31[^\t]\t%n", &entry, status, &at) == 2)
+        r->ended(r->ctx, entry, status, line + at);
+}
+
+/* Takes in what a worker wrote; 0 at its end of file. */
+static int drain(worker *w, const jn_sweep_report *r)
+{
+    ssize_t got = read(w->fd, w->buf + w->len, sizeof w->buf - 1 - w->len);
+    if (got < 0)
+        return errno == EINTR || errno == EAGAIN ? 1 : 0;
+    if (got == 0)
+        return 0;
+    w->len += (size_t)got;
+    w->buf[w->len] = 0;
+    char *start = w->buf, *nl;
+    while ((nl = strchr(start, '\n'))) {
+        *nl = 0;
+        dispatch(r, start);
+        start = nl + 1;
+    }
+    w->len -= (size_t)(start - w->buf);
+    memmove(w->buf, start, w->len);
+    return 1;
+}
+
+int jn_sweep_workers(const jn_plan *plan, const unsigned char *mine, int jobs, const jn_sweep_report *report)
+{
+    worker *w = calloc((size_t)jobs, sizeof *w);
+    struct pollfd *fds = calloc((size_t)jobs, sizeof *fds);
+    if (!w || !fds) {
+        free(w);
+        free(fds);
+        return jn_fail("out of memory"), JN_EXIT_ERROR;
+    }
+    jn_train_catch_signals();
+    fflush(stdout);
+    fflush(stderr);
+    int started = 0, code = 0;
+    for (; started < jobs; started++) {
+        int fd[2];
+        if (pipe(fd) != 0) {
+            code = (jn_fail("--jobs: cannot create a pipe: %s", strerror(errno)), JN_EXIT_ERROR);
+            break;
+        }
+        pid_t pid = fork();
+        if (pid < 0) {
+            close(fd[0]);
+            close(fd[1]);
+            code = (jn_fail("--jobs: cannot start worker %d: %s", started, strerror(errno)), JN_EXIT_ERROR);
+            break;
+        }
+        if (pid == 0) {
+            close(fd[0]);
+            for (int k = 0; k < started; k++)
+                close(w[k].fd);
+            int rc = worker_main(plan, mine, started, jobs, fd[1]);
+            if (rc == JN_EXIT_ERROR)
+                fprintf(stderr, "jacnoise: sweep worker %d: %s\n", started, jn_last_error());
+            fflush(stdout);
+            fflush(stderr);
+            _exit(rc);
+        }
+        close(fd[1]);
+        w[started] = (worker){.pid = pid, .fd = fd[0]};
+    }
+    int open = started, forwarded = 0;
+    while (open > 0) {
+        const int sig = jn_train_stop_signal();
+        if (sig && !forwarded) {
+            for (int k = 0; k < started; k++)
+                kill(w[k].pid, sig);
+            forwarded = 1;
+        }
+        for (int k = 0; k < started; k++)
+            fds[k] = (struct pollfd){w[k].fd, POLLIN, 0};
+        if (poll(fds, (nfds_t)started, 200) < 0 && errno != EINTR)
+            break;
+        for (int k = 0; k < started; k++)
+            if (w[k].fd >= 0 && (fds[k].revents & (POLLIN | POLLHUP | POLLERR)) && !drain(&w[k], report)) {
+                close(w[k].fd);
+                w[k].fd = -1;
+                open--;
+            }
+        report->flush(report->ctx);
+    }
+    for (int k = 0; k < started; k++) {
+        int status;
+        while (waitpid(w[k].pid, &status, 0) < 0 && errno == EINTR)
+            ;
+        int rc = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+        if (rc == JN_EXIT_SIGINT || rc == JN_EXIT_SIGTERM)
+            code = code ? code : rc;
+        else if (rc && !code)
+            code = (jn_fail("sweep worker %d (pid %ld) ended with status %d", k, (long)w[k].pid, rc), JN_EXIT_ERROR);
+    }
+    free(w);
+    free(fds);
+    return code;
+}

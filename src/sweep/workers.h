@@ -1,0 +1,15 @@
+/* --jobs N: worker processes, each training its part of a sweep shard, reporting to the
+ * parent through a pipe (so only the parent prints, draws the progress line and rewrites
+ * results.csv). Internal to src/sweep. */
+#ifndef JACNOISE_SWEEP_WORKERS_H
+#define JACNOISE_SWEEP_WORKERS_H
+
+#include "sweep/schedule.h"
+
+/* Forks `jobs` workers over the entries flagged in `mine`, worker j taking part j of `jobs`
+ * (jn_plan_deal), and passes their reports to `report`. SIGINT/SIGTERM reach every worker,
+ * which saves its runs. Returns 0, the signal's exit status, or JN_EXIT_ERROR if a worker
+ * failed (error recorded). */
+int jn_sweep_workers(const jn_plan *plan, const unsigned char *mine, int jobs, const jn_sweep_report *report);
+
+#endif

@@ -1,0 +1,342 @@
+/* One run: opening (new or resumed), parameters, the epoch end (evaluate, log, keep the best,
+ * checkpoint, decide), pauses, divergence and the summary. The backend is the group's: the
+ * group pulls a job's state into it before anything here writes a checkpoint.
+ *
+ * Determinism: everything random is a function of (seed, epoch or global step), the backend
+ * keeps no state but parameters and velocity, and the checkpoint holds those plus the
+ * position and the epoch's running sums; so a run stopped anywhere and resumed ends with the
+ * same bytes as one that never stopped. */
+#include "train/job.h"
+#include "core/fileio.h"
+#include "jacnoise/error.h"
+#include "train/metrics.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+/* Besides the operational options, a resumed run may change its stopping rule. */
+static const char *const resumable[] = {"epochs", "patience", NULL};
+
+static int file_exists(const char *path)
+{
+    struct stat st;
+    return stat(path, &st) == 0;
+}
+
+static int save_checkpoint(jn_job *job, const char *path, int best_only)
+{
+    jn_checkpoint ck = {
+        .model = job->model,
+        .config_text = job->config_text,
+        .state = job->state,
+        .params = best_only ? job->best : job->params,
+        .velocity = best_only ? NULL : job->velocity,
+        .best_params = best_only ? NULL : job->best,
+    };
+    return jn_checkpoint_write(path, &ck);
+}
+
+static int set_paths(jn_job *job)
+{
+    const char *out = job->cfg.out;
+    if (!out[0])
+        return jn_fail("--out: a run folder is required");
+    return jn_path_join(job->last_path, sizeof job->last_path, out, "last.ckpt") ||
+           jn_path_join(job->best_path, sizeof job->best_path, out, "best.ckpt") ||
+           jn_path_join(job->metrics_path, sizeof job->metrics_path, out, "metrics.jsonl") ||
+           jn_path_join(job->summary_path, sizeof job->summary_path, out, "summary.json") ||
+           jn_path_join(job->config_path, sizeof job->config_path, out, "config.txt");
+}
+
+/* config.txt gets every option; checkpoints get the experiment's (config_text). */
+static int write_config(jn_job *job)
+{
+    size_t all = jn_config_format(&job->cfg, JN_CMD_TRAIN, 0, NULL, 0);
+    size_t experiment = jn_config_format(&job->cfg, JN_CMD_TRAIN, 1, NULL, 0);
+    char *text = malloc(all + 1);
+    free(job->config_text);
+    job->config_text = malloc(experiment + 1);
+    if (!text || !job->config_text) {
+        free(text);
+        return jn_fail("out of memory");
+    }
+    jn_config_format(&job->cfg, JN_CMD_TRAIN, 0, text, all + 1);
+    jn_config_format(&job->cfg, JN_CMD_TRAIN, 1, job->config_text, experiment + 1);
+    int rc = jn_write_file_atomic(job->config_path, text, all);
+    free(text);
+    return rc;
+}
+
+/* Loads last.ckpt and the configuration it was written with, merged with what the command
+ * line may change. */
+static int open_resumed(jn_job *job, const jn_config *cli)
+{
+    jn_checkpoint *ck = &job->resumed;
+    if (!file_exists(job->last_path))
+        return jn_fail("--resume: no checkpoint at %s (start the run without --resume)", job->last_path);
+    if (jn_checkpoint_read(job->last_path, ck))
+        return -1;
+    if (!ck->velocity || !ck->best_params)
+        return jn_fail("%s: not a resumable checkpoint (no optimizer state); is it a best.ckpt?", job->last_path);
+    /* config.txt has the operational options the run used (folder, threads, data folder);
+     * the checkpoint has the experiment's, authoritative; the command line comes last. */
+    jn_config_defaults(&job->cfg);
+    if (file_exists(job->config_path) && jn_config_load_file(&job->cfg, JN_CMD_TRAIN, job->config_path))
+        return -1;
+    job->cfg.max_steps = 0;  /* a pause applies to the invocation that asked for it */
+    if (jn_config_load_text(&job->cfg, JN_CMD_TRAIN, ck->config_text, job->last_path) ||
+        jn_config_merge_resume(&job->cfg, cli, resumable))
+        return -1;
+    return 0;
+}
+
+static int open_job(jn_job *job, const jn_config *cli)
+{
+    job->cfg = *cli;
+    job->resume = cli->resume;
+    if (set_paths(job))
+        return -1;
+    if (cli->resume) {
+        if (open_resumed(job, cli))
+            return -1;
+    } else if (file_exists(job->last_path)) {
+        return jn_fail("--out %s already holds a run (last.ckpt); continue it with --resume or choose another --out",
+                       cli->out);
+    }
+    struct stat st;
+    if (stat(job->cfg.out, &st) == 0 && !S_ISDIR(st.st_mode))
+        return jn_fail("--out %s: exists and is not a folder", job->cfg.out);
+    return jn_config_check(&job->cfg);
+}
+
+jn_job *jn_job_open(const jn_config *cli)
+{
+    jn_job *job = calloc(1, sizeof *job);
+    if (!job) {
+        jn_fail("out of memory");
+        return NULL;
+    }
+    job->slot = -1;
+    job->started = jn_now();
+    if (open_job(job, cli)) {
+        jn_job_free(job);
+        return NULL;
+    }
+    return job;
+}
+
+void jn_job_free(jn_job *job)
+{
+    if (!job)
+        return;
+    jn_checkpoint_free(&job->resumed);
+    free(job->params);
+    free(job->velocity);
+    free(job->best);
+    free(job->config_text);
+    free(job);
+}
+
+static int same_model(const jn_model *a, const jn_model *b)
+{
+    if (a->n_layers != b->n_layers)
+        return 0;
+    for (int l = 0; l <= a->n_layers; l++)
+        if (a->sizes[l] != b->sizes[l])
+            return 0;
+    return 1;
+}
+
+int jn_job_init(jn_job *job, const jn_model *m)
+{
+    const int resume = job->resume;
+    if (resume && !same_model(m, &job->resumed.model))
+        return jn_fail("%s: the checkpoint's model does not match its configuration and data", job->last_path);
+    job->model = *m;
+    const size_t P = m->n_params;
+    job->params = malloc(sizeof(jn_real) * P);
+    job->velocity = calloc(P, sizeof(jn_real));
+    job->best = malloc(sizeof(jn_real) * P);
+    if (!job->params || !job->velocity || !job->best)
+        return jn_fail("out of memory for %zu parameters", P);
+    if (resume) {
+        const jn_checkpoint *ck = &job->resumed;
+        memcpy(job->params, ck->params, sizeof(jn_real) * P);
+        memcpy(job->velocity, ck->velocity, sizeof(jn_real) * P);
+        memcpy(job->best, ck->best_params, sizeof(jn_real) * P);
+        job->state = ck->state;
+        /* More epochs asked of a finished run: it goes on. */
+        if (job->state.status == JN_RUN_FINISHED && job->state.epoch < job->cfg.epochs)
+            job->state.status = JN_RUN_RUNNING;
+        jn_checkpoint_free(&job->resumed);
+    } else {
+        jn_model_init_params(m, job->cfg.seed, job->params);
+        memcpy(job->best, job->params, sizeof(jn_real) * P);
+        job->state.best_valid_error = 100.0;
+    }
+    return 0;
+}
+
+int jn_job_commit(jn_job *job)
+{
+    /* Only now, with everything loaded and checked, does the run folder change. */
+    if (jn_mkdirs(job->cfg.out))
+        return -1;
+    if (job->resume ? jn_metrics_truncate(job->metrics_path, job->state.epoch) : (remove(job->metrics_path), 0))
+        return -1;
+    return write_config(job);
+}
+
+jn_model_hparams jn_job_hparams(const jn_job *job)
+{
+    const jn_objective *o = &job->cfg.obj;
+    return (jn_model_hparams){job->cfg.seed, job->cfg.momentum, o->weight_decay, o->input_noise, o->jac_noise,
+                              o->jac_lambda};
+}
+
+double jn_job_lr(const jn_job *job) { return job->cfg.lr * pow(job->cfg.lr_decay, job->state.epoch); }
+
+int jn_job_state_finite(const jn_job *job)
+{
+    for (size_t i = 0; i < job->model.n_params; i++)
+        if (!isfinite(job->params[i]) || !isfinite(job->velocity[i]))
+            return 0;
+    return 1;
+}
+
+int jn_job_save_last(jn_job *job) { return save_checkpoint(job, job->last_path, 0); }
+
+static void print_epoch(const jn_epoch_metrics *m, int epochs)
+{
+    printf("epoch %3d/%d  loss %.5f", m->epoch, epochs, m->train_loss);
+    if (isfinite(m->penalty))
+        printf("  penalty %.5g", m->penalty);
+    printf("  train %.2f%%", m->train_error);
+    if (isfinite(m->valid_error))
+        printf("  valid %.2f%%", m->valid_error);
+    if (isfinite(m->test_error))
+        printf("  test %.2f%%", m->test_error);
+    printf("  lr %.4g  %.1fs%s\n", m->lr, m->seconds, m->best ? "  *" : "");
+    fflush(stdout);
+}
+
+int jn_job_end_epoch(jn_job *job, double valid_error, double test_error)
+{
+    const jn_objective *obj = &job->cfg.obj;
+    jn_train_state *st = &job->state;
+    jn_epoch_metrics m = {
+        .epoch = st->epoch + 1,
+        .step = st->global_step,
+        .lr = jn_job_lr(job),
+        .train_loss = st->sums.loss / (double)st->sums.examples,
+        .penalty = obj->jac_lambda > 0 ? st->sums.penalty / (double)st->sums.examples : NAN,
+        .weight_decay = jn_weight_decay_term(&job->model, job->params, obj->weight_decay),
+        .train_error = 100.0 * (double)st->sums.errors / (double)st->sums.examples,
+        .valid_error = valid_error,
+        .test_error = test_error,
+    };
+    m.objective = m.train_loss + (obj->jac_lambda > 0 ? obj->jac_lambda * m.penalty : 0) + m.weight_decay;
+    /* Without a validation set the latest parameters count as the best. */
+    m.best = isnan(m.valid_error) || m.valid_error < st->best_valid_error || !st->best_epoch;
+    if (m.best) {
+        memcpy(job->best, job->params, sizeof(jn_real) * job->model.n_params);
+        st->best_valid_error = isnan(m.valid_error) ? 100.0 : m.valid_error;
+        st->best_epoch = m.epoch;
+        st->bad_epochs = 0;
+    } else {
+        st->bad_epochs++;
+    }
+    st->epoch++;
+    st->batch = 0;
+    memset(&st->sums, 0, sizeof st->sums);
+    if (job->cfg.patience > 0 && st->bad_epochs >= job->cfg.patience)
+        st->status = JN_RUN_EARLY_STOPPED;
+    else if (st->epoch >= job->cfg.epochs)
+        st->status = JN_RUN_FINISHED;
+    m.seconds = jn_now() - job->epoch_start;
+    /* metrics first: a crash before the checkpoint replays this epoch and the resume trims
+     * its line, so the file never holds an epoch twice. last.ckpt may be written every
+     * checkpoint-epochs epochs only: a resume then replays the epochs since, to the same
+     * bytes; the last epoch of a run is always written. */
+    const int write_last = st->status != JN_RUN_RUNNING || st->epoch % job->cfg.checkpoint_epochs == 0;
+    if (jn_metrics_append(job->metrics_path, &m) || (m.best && save_checkpoint(job, job->best_path, 1)) ||
+        (write_last && save_checkpoint(job, job->last_path, 0)))
+        return -1;
+    job->epoch_start = jn_now();
+    if (job->verbose) {
+        jn_progress_clear(job->progress);
+        print_epoch(&m, job->cfg.epochs);
+    }
+    return 0;
+}
+
+static int write_summary(const jn_job *job, const char *status, const char *message, double test_error)
+{
+    const jn_train_state *st = &job->state;
+    jn_run_summary s = {
+        .status = status,
+        .message = message,
+        .epochs_done = st->epoch,
+        .steps = st->global_step,
+        .best_epoch = st->best_epoch,
+        .best_valid_error = st->best_epoch ? st->best_valid_error : NAN,
+        .test_error = test_error,
+        .seconds = jn_now() - job->started,
+    };
+    return jn_summary_write(job->summary_path, &s);
+}
+
+int jn_job_finish(jn_job *job, const char *status, const char *message, double test_error, int code)
+{
+    const jn_train_state *st = &job->state;
+    job->ended = 1;
+    job->code = code;
+    snprintf(job->status, sizeof job->status, "%s", status);
+    snprintf(job->message, sizeof job->message, "%s", message);
+    if (write_summary(job, status, message, test_error)) {
+        jn_job_fail(job);
+        return -1;
+    }
+    if (job->verbose) {
+        jn_progress_clear(job->progress);
+        printf("%s: %s", status, message);
+        if (st->best_epoch) {
+            printf("; best epoch %d: valid %.2f%%", st->best_epoch, st->best_valid_error);
+            if (isfinite(test_error))
+                printf(", test %.2f%%", test_error);
+        }
+        printf(" (run folder %s)\n", job->cfg.out);
+        fflush(stdout);
+    }
+    return 0;
+}
+
+void jn_job_divergence_message(long batches, uint64_t step, const char *what, char *out, size_t cap)
+{
+    snprintf(out, cap,
+             "at epoch %ld, batch %ld (step %llu): %s; last.ckpt holds the state before it; try a smaller --lr "
+             "or --jac-lambda",
+             (long)((step - 1) / (uint64_t)batches) + 1, (long)((step - 1) % (uint64_t)batches) + 1,
+             (unsigned long long)step, what);
+}
+
+void jn_job_fail(jn_job *job)
+{
+    job->ended = 1;
+    job->code = JN_EXIT_ERROR;
+    snprintf(job->status, sizeof job->status, "failed");
+    snprintf(job->message, sizeof job->message, "%s", jn_last_error());
+}
+
+const jn_config *jn_job_config(const jn_job *job) { return &job->cfg; }
+long jn_job_batch(const jn_job *job)
+{
+    return job->params ? job->state.batch : job->resume ? job->resumed.state.batch : 0;
+}
+int jn_job_code(const jn_job *job) { return job->code; }
+const char *jn_job_status(const jn_job *job) { return job->status; }
+const char *jn_job_message(const jn_job *job) { return job->message; }
+void jn_job_set_verbose(jn_job *job, int verbose) { job->verbose = verbose; }

@@ -1,0 +1,65 @@
+/* One training run inside the trainer: its configuration, folder, parameters and position,
+ * and what it does at each point of the schedule, without a backend (the group pulls and
+ * pushes its state). Internal to src/train. */
+#ifndef JACNOISE_TRAIN_JOB_H
+#define JACNOISE_TRAIN_JOB_H
+
+#include "jacnoise/backend.h"
+#include "jacnoise/checkpoint.h"
+#include "jacnoise/train.h"
+#include "train/progress.h"
+
+struct jn_job {
+    jn_config cfg;
+    char last_path[JN_PATH_MAX + 16], best_path[JN_PATH_MAX + 16], metrics_path[JN_PATH_MAX + 16];
+    char summary_path[JN_PATH_MAX + 16], config_path[JN_PATH_MAX + 16];
+    char *config_text;          /* the experiment's options, as checkpoints store them */
+    int resume;                 /* continues the run in its folder */
+    jn_checkpoint resumed;      /* what a resumed job continues from, until it is loaded */
+    jn_model model;
+    jn_real *params, *velocity, *best;
+    jn_train_state state;
+    double started, epoch_start;
+    int slot;                   /* its slot in a group; -1 outside one */
+    int verbose;                /* print epoch lines and the closing line */
+    jn_progress *progress;      /* cleared before printing (train's progress line), or NULL */
+    /* how it ended */
+    int ended, code;
+    char status[24];
+    char message[1024];
+};
+
+/* Allocates and loads the parameters (fresh from the seed, or the resumed checkpoint's) for
+ * the group's model. */
+int jn_job_init(jn_job *job, const jn_model *m);
+
+/* The folder, once everything loaded: created, metrics.jsonl trimmed to the checkpoint's
+ * epochs (or removed for a new run), config.txt written. */
+int jn_job_commit(jn_job *job);
+
+/* Its numbers for the backend's slot, and the learning rate of its current epoch. */
+jn_model_hparams jn_job_hparams(const jn_job *job);
+double jn_job_lr(const jn_job *job);
+
+/* Whether the parameters and velocity the group pulled into the job are finite (non-finite
+ * ones are never written: every checkpoint stays loadable). */
+int jn_job_state_finite(const jn_job *job);
+
+/* Writes last.ckpt from the pulled state. */
+int jn_job_save_last(jn_job *job);
+
+/* End of an epoch with the pulled state and the errors (%, NaN for an empty split): logs,
+ * keeps the best, checkpoints, and decides whether the run goes on (state.status). */
+int jn_job_end_epoch(jn_job *job, double valid_error, double test_error);
+
+/* Ends the job with a status and message: summary.json (test_error: of the best parameters,
+ * NaN if none), the closing line when verbose. code is its JN_EXIT_* status. */
+int jn_job_finish(jn_job *job, const char *status, const char *message, double test_error, int code);
+
+/* The message of a divergence around `step` (1-based), for jn_job_finish. */
+void jn_job_divergence_message(long batches, uint64_t step, const char *what, char *out, size_t cap);
+
+/* Ends the job as failed, with the last recorded error as its message. */
+void jn_job_fail(jn_job *job);
+
+#endif

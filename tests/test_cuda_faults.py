@@ -1,0 +1,131 @@
+"""The CUDA engine's error paths, under faults only the CUDA emulator (../shared/emu) can
+inject: a failed kernel launch at each phase (EMU_FAIL_KERNEL), every device allocation
+failing in turn (EMU_FAIL_MALLOC), and asynchronous host-to-device copies that read their
+host buffer only when they run (EMU_STRICT_ASYNC_H2D). Each fault must end the run with one
+line naming the launcher or the allocation, exit 1, no emulator finding (NVTX ranges closed,
+no use of freed memory) and no run folder unless training had begun; the strict copies must
+change nothing. Skipped (77) without a CUDA device, and on a real GPU, where these faults
+cannot be injected.
+
+Run by ctest with JACNOISE_BIN and JACNOISE_DATA set."""
+import os
+import re
+import subprocess
+import sys
+import tempfile
+
+from harness import BIN, check, finish, same_run
+
+SMALL = ["train", "--device", "cuda", "--data", "usps", "--hidden", "16", "--batch", "50", "--epochs", "1",
+         "--train-limit", "300", "--valid", "100", "--progress", "never"]
+
+
+def program(args, **env):
+    """Runs the program with the emulator settings in env. Its findings are read from its
+    stderr here (any fails the test), so the injected faults' information lines stay out of
+    a shared EMU_LOG, where a CI script would count them."""
+    base = {k: v for k, v in os.environ.items() if k != "EMU_LOG"}
+    p = subprocess.run([BIN] + args, capture_output=True, text=True, timeout=600, env={**base, **env})
+    own = [l for l in p.stderr.splitlines() if not l.startswith("[cuda-emu]")]
+    findings = [l for l in p.stderr.splitlines() if "FINDING" in l]
+    return p, own, findings
+
+
+def emulated():
+    info = subprocess.run([BIN, "info"], capture_output=True, text=True).stdout
+    if "cuda: built in" not in info or " 0 device(s)" in info:
+        return None
+    p, _, _ = program(["info"], EMU_VERBOSE="1")
+    return "[cuda-emu]" in p.stderr
+
+
+def failed_launches(tmp):
+    """Each phase's launcher fails once; the message names it."""
+    cases = [
+        ("shuffle_keys_kernel", "jn_k_shuffle", "off"),
+        ("gather_noise_kernel:2", "jn_k_gather_noise", "off"),
+        ("add_noise_kernel:2", "jn_k_add_noise", "off"),
+        ("bias_tanh_kernel:3", "jn_k_bias_tanh", "off"),
+        ("loss_rows_kernel", "jn_k_loss_rows", "off"),
+        ("sgd_update_kernel:2", "jn_k_sgd_update", "off"),
+        ("advance_kernel", "jn_k_advance", "off"),
+        ("set_ctl_kernel", "jn_k_set_ctl", "on"),
+        ("argmax_errors_kernel", "jn_k_argmax_errors", "on"),  # the first evaluation
+        ("argmax_errors_kernel:2", "jn_k_argmax_errors", "on"),
+    ]
+    for kernel, launcher, graph in cases:
+        out = os.path.join(tmp, "launch-" + kernel.replace(":", "-"))
+        p, own, findings = program(SMALL + ["--cuda-graph", graph, "--out", out], EMU_FAIL_KERNEL=kernel)
+        what = f"{kernel} failing"
+        check(p.returncode == 1, f"{what}: exit {p.returncode}, expected 1")
+        check(len(own) == 1 and f": {launcher}: " in own[0] and "too many resources" in own[0],
+              f"{what}: expected one line naming {launcher}, got {own}")
+        check(not findings, f"{what}: emulator findings {findings}")
+        print(f"{what}: {own[0] if own else p.stderr[-200:]}")
+
+
+def failed_allocations(tmp):
+    """Device allocation n fails, for every n until the run needs no more: one clear line,
+    nothing leaked or left open, no run folder before training."""
+    n, messages = 0, set()
+    while True:
+        n += 1
+        out = os.path.join(tmp, f"malloc-{n}")
+        p, own, findings = program(SMALL + ["--out", out], EMU_FAIL_MALLOC=str(n))
+        if p.returncode == 0:
+            break
+        check(n < 200, "allocation failures: the run never finished")
+        if n >= 200:
+            return
+        what = f"allocation {n} failing"
+        check(p.returncode == 1, f"{what}: exit {p.returncode}, expected 1; {p.stderr[-300:]}")
+        check(len(own) == 1 and ("out of GPU memory" in own[0] or ": out of memory" in own[0]),
+              f"{what}: expected one out-of-memory line, got {own}")
+        check(not findings, f"{what}: emulator findings {findings}")
+        started = os.path.exists(os.path.join(out, "config.txt"))
+        check(not os.path.exists(out) or started, f"{what}: a run folder without a run")
+        if own:
+            messages.add(own[0])
+            # A launcher reporting the allocation's error took an old error for its own.
+            check(not re.search(r": jn_k_\w+: ", own[0]), f"{what}: misattributed: {own[0]}")
+            check(not re.search(r": [a-z]{1,2}: ", own[0]), f"{what}: the message names a variable: {own[0]}")
+            if "for batches of" in own[0]:
+                check("for batches of 50 examples" in own[0], f"{what}: the message misstates the batch: {own[0]}")
+    print(f"allocation failures: each of the {n - 1} device allocations failed in turn; {len(messages)} messages:")
+    for m in sorted(messages):
+        print("  " + m)
+    check(any("for batches of 50 examples" in m for m in messages), f"no batch-buffer failure seen: {messages}")
+
+
+def strict_async_copies(tmp):
+    """Host-to-device copies that read the host buffer when they run (a legal reading of the
+    API for pageable memory) give the same run, evaluation over several batches included."""
+    job = ["train", "--device", "cuda", "--data", "mnist", "--hidden", "16", "--batch", "50", "--epochs", "1",
+           "--train-limit", "300", "--valid", "2500", "--progress", "never"]
+    folders = {}
+    for strict in ("0", "1"):
+        folders[strict] = os.path.join(tmp, f"strict-{strict}")
+        p, own, findings = program(job + ["--out", folders[strict]], EMU_STRICT_ASYNC_H2D=strict)
+        check(p.returncode == 0, f"EMU_STRICT_ASYNC_H2D={strict}: exit {p.returncode}: {p.stderr[-500:]}")
+        check(not findings, f"EMU_STRICT_ASYNC_H2D={strict}: findings {findings}")
+    same_run(folders["0"], folders["1"], "strict asynchronous copies")
+    print("strict asynchronous host-to-device copies: same checkpoints and metrics")
+
+
+def main():
+    mode = emulated()
+    if mode is None:
+        print("no CUDA device visible (or no CUDA in this build): skipped")
+        return 77
+    if not mode:
+        print("a real GPU: these faults are injected by the CUDA emulator only: skipped")
+        return 77
+    tmp = tempfile.mkdtemp(prefix="jacnoise-cuda-faults-")
+    failed_launches(tmp)
+    failed_allocations(tmp)
+    strict_async_copies(tmp)
+    return finish("CUDA fault")
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,185 @@
+#!/usr/bin/env python3
+"""The README's first command, piece by piece, without root, network or a second build:
+
+- tools/setup.sh packages: asks dpkg which packages are installed and runs apt-get (through
+  sudo unless root) for the missing ones only, and not at all when none is missing; stubs
+  stand in for dpkg-query, apt-get, sudo and id;
+- datasets/fetch.sh: finds each set where jacnoise looks ($JACNOISE_DATA, ./data,
+  ../shared/datasets, or the DIR given) and then uses no network (curl and wget are stubs that
+  fail and record the call); fills ./data from JACNOISE_FETCH_FROM when a set is found
+  nowhere, and a second run fetches nothing; repairs a wrong file in the folder it fills;
+  refuses a wrong file in a folder jacnoise would read first; accepts uncompressed files.
+
+The data comes from $JACNOISE_DATA (set by CTest).
+"""
+import gzip
+import os
+import shutil
+import stat
+import subprocess
+import sys
+import tempfile
+
+from harness import check, finish
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+DATA = os.environ.get("JACNOISE_DATA", "")
+MNIST = ["train-images-idx3-ubyte", "train-labels-idx1-ubyte", "t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte"]
+USPS = ["zip.train", "zip.test"]
+PACKAGES = ["build-essential", "cmake", "pkg-config", "libopenblas-dev", "zlib1g-dev", "python3", "python3-numpy",
+            "python3-torch", "python3-matplotlib"]
+
+
+def stub(folder, name, body):
+    path = os.path.join(folder, name)
+    with open(path, "w") as f:
+        f.write("#!/bin/sh\n" + body + "\n")
+    os.chmod(path, os.stat(path).st_mode | stat.S_IEXEC)
+
+
+def make_stubs(folder, calls):
+    """Stubs on PATH: dpkg-query answers from $FAKE_INSTALLED, id -u from $FAKE_UID; apt-get,
+    sudo, curl and wget append their command line to `calls` (sudo then runs the command)."""
+    os.makedirs(folder)
+    stub(folder, "dpkg-query", 'for p; do :; done; case " $FAKE_INSTALLED " in *" $p "*) printf "ii ";; '
+                               '*) exit 1;; esac')
+    stub(folder, "id", 'echo "$FAKE_UID"')
+    stub(folder, "apt-get", f'echo "apt-get $*" >> "{calls}"')
+    stub(folder, "sudo", f'echo "sudo $*" >> "{calls}"; "$@"')
+    for net in ("curl", "wget"):
+        stub(folder, net, f'echo "{net} $*" >> "{calls}"; exit 1')
+
+
+def calls_of(calls):
+    if not os.path.exists(calls):
+        return []
+    with open(calls) as f:
+        lines = f.read().splitlines()
+    os.remove(calls)
+    return lines
+
+
+def sh(args, cwd, env):
+    return subprocess.run(args, cwd=cwd, env=env, capture_output=True, text=True, timeout=120)
+
+
+def setup_cases(tmp, env, calls):
+    setup = os.path.join(ROOT, "tools", "setup.sh")
+    everything = " ".join(PACKAGES)
+    cases = [  # (name, installed, uid, sudo available, expected exit, expected calls)
+        ("all installed, not root", everything, "1000", True, 0, []),
+        ("two missing, root", " ".join(PACKAGES[:-2]), "0", True, 0,
+         ["apt-get update -q", "apt-get install -y -q --no-install-recommends python3-torch python3-matplotlib"]),
+        ("one missing, sudo", " ".join(PACKAGES[1:]), "1000", True, 0,
+         ["sudo env DEBIAN_FRONTEND=noninteractive apt-get update -q", "apt-get update -q",
+          "sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends build-essential",
+          "apt-get install -y -q --no-install-recommends build-essential"]),
+        ("one missing, no sudo", " ".join(PACKAGES[1:]), "1000", False, 1, []),
+    ]
+    for name, installed, uid, sudo, code, want in cases:
+        e = dict(env, FAKE_INSTALLED=installed, FAKE_UID=uid)
+        if not sudo:
+            nosudo = os.path.join(tmp, "nosudo")
+            if not os.path.exists(nosudo):
+                shutil.copytree(os.path.join(tmp, "stubs"), nosudo)
+                os.remove(os.path.join(nosudo, "sudo"))
+            e["PATH"] = nosudo + ":/usr/bin:/bin"
+            if shutil.which("sudo", path="/usr/bin:/bin"):
+                print(f"setup.sh packages, {name}: skipped (this machine has sudo in /usr/bin or /bin)")
+                continue
+        p = sh([setup, "packages"], ROOT, e)
+        got = calls_of(calls)
+        check(p.returncode == code, f"setup.sh packages, {name}: exit {p.returncode}, expected {code}: {p.stderr}")
+        check(got == want, f"setup.sh packages, {name}: calls {got}, expected {want}")
+        if code:
+            check("build-essential" in p.stderr and "root" in p.stderr, f"setup.sh, {name}: message {p.stderr!r}")
+        elif not want:
+            check("all installed" in p.stdout, f"setup.sh, {name}: output {p.stdout!r}")
+    p = sh([setup, "nonsense"], ROOT, env)
+    check(p.returncode == 2 and "nonsense" in p.stderr, f"setup.sh nonsense: exit {p.returncode}, {p.stderr!r}")
+
+
+def link_set(dst, names):
+    os.makedirs(dst, exist_ok=True)
+    for n in names:
+        os.symlink(os.path.join(DATA, n + ".gz"), os.path.join(dst, n + ".gz"))
+
+
+def fetch_cases(tmp, env, calls):
+    fetch = os.path.join(ROOT, "datasets", "fetch.sh")
+    if not all(os.path.exists(os.path.join(DATA, n + ".gz")) for n in MNIST + USPS):
+        check(False, f"MNIST and USPS not found in $JACNOISE_DATA ({DATA!r})")
+        return
+
+    def run(name, args, cwd, code=0, words=(), extra=None, network=False):
+        p = sh([fetch] + args, cwd, dict(env, **(extra or {})))
+        out = p.stdout + p.stderr
+        check(p.returncode == code, f"fetch.sh, {name}: exit {p.returncode}, expected {code}: {out[-600:]}")
+        for w in words:
+            check(w in out, f"fetch.sh, {name}: {w!r} missing from {out[-600:]!r}")
+        got = calls_of(calls)
+        check(network or not got, f"fetch.sh, {name}: used the network: {got}")
+        return out
+
+    # A developer's layout: the sets in ../shared/datasets; ./data and $JACNOISE_DATA empty.
+    dev = os.path.join(tmp, "dev")
+    link_set(os.path.join(dev, "shared", "datasets"), MNIST + USPS)
+    repo = os.path.join(dev, "repo")
+    os.makedirs(os.path.join(repo, "data"))
+    os.makedirs(os.path.join(dev, "empty"))
+    for name, extra in (("in ../shared/datasets", None), ("$JACNOISE_DATA lacks them", {"JACNOISE_DATA": "../empty"})):
+        run(name, [], repo, words=["mnist: found in ../shared/datasets", "usps: found in ../shared/datasets",
+                                   "nothing to fetch"], extra=extra)
+    check(os.listdir(os.path.join(repo, "data")) == [], "fetch.sh wrote into ./data although the sets were found")
+
+    # $JACNOISE_DATA, uncompressed, comes first; so does a DIR given.
+    own = os.path.join(dev, "own")
+    os.makedirs(own)
+    for n in MNIST + USPS:
+        with gzip.open(os.path.join(DATA, n + ".gz")) as f, open(os.path.join(own, n), "wb") as g:
+            g.write(f.read())
+    run("uncompressed, in $JACNOISE_DATA", [], repo, words=["mnist: found in ../own", "usps: found in ../own"],
+        extra={"JACNOISE_DATA": "../own"})
+    run("DIR given", [own], repo, words=[f"mnist: found in {own}", f"usps: found in {own}"])
+
+    # A wrong file where jacnoise would read it first, not the folder being filled: refused.
+    os.remove(os.path.join(dev, "shared", "datasets", "zip.test.gz"))
+    shutil.copy(os.path.join(own, "zip.test"), os.path.join(dev, "shared", "datasets", "zip.test"))
+    with open(os.path.join(dev, "shared", "datasets", "zip.test"), "ab") as f:
+        f.write(b"0 1\n")
+    run("wrong file in ../shared/datasets", [], repo, code=1,
+        words=["bad     ../shared/datasets/zip.test", "usps: jacnoise would read", "mnist: found"])
+
+    # A fresh machine: nothing anywhere. From a local copy (JACNOISE_FETCH_FROM) into ./data;
+    # again: nothing fetched; a damaged file is replaced; without any source: exit 1.
+    fresh = os.path.join(tmp, "fresh", "repo")
+    os.makedirs(fresh)
+    src = {"JACNOISE_FETCH_FROM": DATA}
+    run("fresh machine, no source", [], fresh, code=1, words=["could not get a verified copy", "zip.train.gz"],
+        network=True)
+    run("fresh machine", [], fresh, words=["fetched ./data/train-images-idx3-ubyte.gz", "mnist: all files verified",
+                                          "usps: all files verified in ./data"], extra=src)
+    out = run("second run", [], fresh, words=["mnist: found in ./data", "usps: found in ./data"], extra=src)
+    check("fetched" not in out, f"fetch.sh, second run fetched again: {out!r}")
+    with open(os.path.join(fresh, "data", "zip.train.gz"), "r+b") as f:
+        f.seek(1000)
+        f.write(b"\0" * 8)
+    out = run("damaged file in ./data", [], fresh, words=["bad     ./data/zip.train.gz", "fetched ./data/zip.train.gz",
+                                                         "usps: all files verified"], extra=src)
+    check("fetched ./data/t10k" not in out, f"fetch.sh fetched more than the damaged file: {out!r}")
+    run("too many arguments", ["a", "b"], fresh, code=2, words=["usage"])
+
+
+def main():
+    with tempfile.TemporaryDirectory(prefix="jacnoise_setup_") as tmp:
+        calls = os.path.join(tmp, "calls")
+        make_stubs(os.path.join(tmp, "stubs"), calls)
+        env = {k: v for k, v in os.environ.items() if k not in ("JACNOISE_DATA", "JACNOISE_FETCH_FROM")}
+        env["PATH"] = os.path.join(tmp, "stubs") + ":" + os.environ.get("PATH", "/usr/bin:/bin")
+        setup_cases(tmp, env, calls)
+        fetch_cases(tmp, env, calls)
+    return finish("set-up")
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,384 @@
+"""Sweeps end to end on the CPU: the spec's errors; each model of a group (with refills,
+staggered stops, divergences, mid-epoch checkpoints) byte-identical to the same configuration
+trained alone; --models 1 = --models 6; --jobs 2; shards (separate folders merged, and one
+shared folder) = the unsharded sweep; SIGKILLs and SIGINT then a rerun = an uninterrupted
+sweep; a failed configuration; status, progress line, help; tools/plot_sweep.py;
+tools/sweep-local-gpus.sh (its sharding, on the CPU).
+
+Run by ctest with JACNOISE_BIN and JACNOISE_DATA set."""
+import csv
+import io
+import json
+import os
+import random
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+
+from harness import BIN, check, finish, read, run, same_run
+
+# One penalised group and one unpenalised group (lambda > 0 is part of the group key), with
+# mixed seeds and noise levels (input noise only in some members: the group is sized for the
+# widest), runs of 2 and 5 epochs (slots refill as the short ones end), lr 1 without momentum
+# so that weight decay 100 diverges, mid-epoch checkpoints every 3 steps.
+GROUP_SPEC = """# a small study on USPS
+data = usps
+hidden = 12,6          # two hidden layers: a fixed value keeps its commas
+train-limit = 200
+valid = 60
+batch = 25
+momentum = 0
+lr = 1
+patience = 2
+epochs = [2, 5]
+weight-decay = [0, 100]
+jac-lambda = [0, 0.05]   # 0: no penalty
+jac-noise = 0.2
+input-noise = choice(0, 0.2)
+seed = choice(1, 2, 3)
+samples = 2
+checkpoint-steps = 3
+"""
+
+# Larger runs for the kill tests (so that kills land inside training), a grid and seeds.
+KILL_SPEC = """data = usps
+hidden = 48
+train-limit = 1200
+valid = 200
+batch = 50
+lr = 0.1
+epochs = 5
+jac-lambda = [0.01, 0.1]
+jac-noise = [0.1, 0.3]
+seeds = 2
+"""
+
+
+def sweep(args, expect=0, **kw):
+    return run(["sweep"] + args + ["--progress", "never"], expect=expect, **kw)
+
+
+def rows(folder):
+    """results.csv without the wall-clock column."""
+    text = open(os.path.join(folder, "results.csv")).read()
+    return [r[:-1] for r in csv.reader(io.StringIO(text))]
+
+
+def column(folder, name):
+    """id -> the value of a results.csv column."""
+    table = rows(folder)
+    at = table[0].index(name)
+    return {r[0]: r[at] for r in table[1:]}
+
+
+def run_ids(folder):
+    return sorted(os.listdir(os.path.join(folder, "runs")))
+
+
+def same_sweep(a, b, what):
+    """Same results (but times) and byte-identical run folders."""
+    check(rows(a) == rows(b), f"{what}: results.csv differs")
+    check(run_ids(a) == run_ids(b), f"{what}: other run folders")
+    for i in run_ids(a):
+        if os.path.exists(os.path.join(a, "runs", i, "last.ckpt")):
+            same_run(os.path.join(a, "runs", i), os.path.join(b, "runs", i), f"{what}: run {i}")
+
+
+def spec_errors(tmp):
+    """Bad specs are refused with the file, line and reason, before anything is written."""
+    base = "data = usps\nhidden = 12\n"
+    cases = [
+        ("jac-lamda = [0.1, 1]\n", 3, "did you mean --jac-lambda"),
+        ("lr = [0.1, -1]\n", 3, "--lr: -1 out of range"),
+        ("lr = []\n", 3, "empty grid"),
+        ("lr 0.1\n", 3, "expected key = value"),
+        ("jac-noise = log-uniform(0, 1)\nsamples = 2\n", 3, "0 < a"),
+        ("jac-noise = uniform(0.5, 0.1)\nsamples = 2\n", 3, "a < b"),
+        ("jac-noise = uniform(0.1, 0.5)\n", 3, "samples = N"),
+        ("samples = 3\n", 3, "without a random key"),
+        ("out = elsewhere\n", 3, "set by the sweep"),
+        ("threads = [1, 2]\n", 3, "fixed, not swept"),
+        ("lr = [0.1, 0.2\n", 3, "ends with ']'"),
+        ("jac-target = hidden:2\n", 0, "hidden:2 does not exist"),
+        ("lr = 0.1\nlr = 0.2\n", 4, "given twice (first on line 3)"),
+        ("seed = [1, 2]\nseeds = 2\n", 4, "seed is swept"),
+        ("epochs = uniform(1.5, 3)\nsamples = 1\n", 3, "--epochs"),
+    ]
+    for n, (lines, line, reason) in enumerate(cases):
+        spec = os.path.join(tmp, f"bad{n}.spec")
+        open(spec, "w").write(base + lines)
+        out = os.path.join(tmp, f"bad{n}")
+        p = sweep(["--spec", spec, "--out", out], expect=2)
+        where = f"{spec}: line {line}:" if line else f"{spec}: the configuration"
+        check(p.stderr.startswith("jacnoise: " + where) and reason in p.stderr and len(p.stderr.splitlines()) == 1,
+              f"bad spec {lines!r}: stderr {p.stderr!r}, expected '{where}' and '{reason}'")
+        check(not os.path.exists(out), f"bad spec {lines!r}: the sweep folder was created")
+    p = sweep(["--spec", os.path.join(tmp, "missing.spec"), "--out", os.path.join(tmp, "m")], expect=2)
+    check("missing.spec" in p.stderr, f"missing spec: {p.stderr!r}")
+    p = run(["sweep", "--out", os.path.join(tmp, "m")], expect=2)
+    check("--spec FILE is required" in p.stderr, f"no --spec: {p.stderr!r}")
+    p = run(["sweep", "status", os.path.join(tmp, "nothing")], expect=1)
+    check("not a sweep folder" in p.stderr, f"status of a non-sweep: {p.stderr!r}")
+    for args in (["sweep", "--help"], ["sweep", "status", "--help"], ["sweep", "merge", "--help"]):
+        p = run(args)
+        check(p.stdout.startswith("usage: jacnoise sweep"), f"{' '.join(args)}: {p.stdout[:80]!r}")
+    check("--models M|auto" in run(["sweep", "--help"]).stdout, "sweep --help lists --models")
+
+
+def group_equals_solo(tmp, spec):
+    """Each model of a lock-step group ends byte-identical to its configuration trained alone."""
+    ref = os.path.join(tmp, "models3")
+    p = sweep(["--spec", spec, "--out", ref, "--models", "3"])
+    statuses = list(column(ref, "status").values())
+    print(f"group of 3: {len(statuses)} configurations: " +
+          ", ".join(f"{statuses.count(s)} {s}" for s in sorted(set(statuses))))
+    check(statuses.count("diverged") >= 2 and statuses.count("finished") >= 4,
+          f"the spec should give finished and diverged runs: {statuses}")
+    check("2 groups" in p.stdout, f"lambda = 0 and lambda > 0 should be separate groups: {p.stdout[:200]}")
+    for i in run_ids(ref):
+        folder = os.path.join(ref, "runs", i)
+        alone = os.path.join(tmp, "alone", i)
+        status = json.load(open(os.path.join(folder, "summary.json")))["status"]
+        run(["train", "--config", os.path.join(folder, "config.txt"), "--out", alone],
+            expect=3 if status == "diverged" else 0)
+        same_run(folder, alone, f"run {i} ({status}) vs train alone")
+        solo = json.load(open(os.path.join(alone, "summary.json")))
+        check(solo["status"] == status, f"run {i}: {status} in the group, {solo['status']} alone")
+    return ref
+
+
+def models_and_jobs(tmp, spec, ref):
+    one = os.path.join(tmp, "models1")
+    sweep(["--spec", spec, "--out", one, "--models", "1"])
+    same_sweep(ref, one, "--models 1 vs --models 3")
+    six = os.path.join(tmp, "models6")
+    sweep(["--spec", spec, "--out", six, "--models", "6"])
+    same_sweep(ref, six, "--models 6 vs --models 3")
+    jobs = os.path.join(tmp, "jobs2")
+    sweep(["--spec", spec, "--out", jobs, "--jobs", "2", "--models", "2"])
+    same_sweep(ref, jobs, "--jobs 2 vs one process")
+
+
+def shards(tmp, spec, ref):
+    """Three shards in three folders, merged; and three shards at once in one folder."""
+    parts = []
+    for i in range(3):
+        part = os.path.join(tmp, f"shard{i}")
+        sweep(["--spec", spec, "--out", part, "--shard", f"{i}/3"])
+        parts.append(part)
+    sizes = [len(run_ids(p)) for p in parts]
+    check(sum(sizes) == len(run_ids(ref)) and max(sizes) - min(sizes) <= 1, f"shard sizes {sizes}")
+    merged = os.path.join(tmp, "merged")
+    run(["sweep", "merge", merged] + parts)
+    same_sweep(ref, merged, "3 shards merged")
+    shared = os.path.join(tmp, "shared")
+    env = dict(os.environ, SLURM_ARRAY_TASK_COUNT="3", SLURM_ARRAY_TASK_MIN="1")
+    procs = [subprocess.Popen([BIN, "sweep", "--spec", spec, "--out", shared, "--progress", "never"],
+                              env=dict(env, SLURM_ARRAY_TASK_ID=str(i + 1)), stdout=subprocess.PIPE,
+                              stderr=subprocess.PIPE, text=True) for i in range(3)]
+    for i, p in enumerate(procs):
+        out, err = p.communicate(timeout=600)
+        check(p.returncode == 0 and f"shard {i}/3" in out, f"Slurm task {i + 1}: exit {p.returncode}: {err[-300:]}")
+    run(["sweep", "merge", shared])
+    same_sweep(ref, shared, "3 shards in one folder")
+    # tools/sweep-local-gpus.sh's shards and merge, on the CPU (--device cpu overrides its cuda).
+    local = os.path.join(tmp, "local-gpus")
+    script = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tools", "sweep-local-gpus.sh")
+    p = subprocess.run([script, spec, local, "--device", "cpu"], env=dict(os.environ, JACNOISE=BIN,
+                       CUDA_VISIBLE_DEVICES="3,5"), capture_output=True, text=True, timeout=600)
+    check(p.returncode == 0 and "shard 1/2 on GPU 5" in p.stdout, f"sweep-local-gpus.sh: exit {p.returncode}: "
+          f"{p.stdout[-300:]} {p.stderr[-300:]}")
+    same_sweep(ref, local, "tools/sweep-local-gpus.sh")
+    p = run(["sweep", "merge", merged, os.path.join(tmp, "kill-ref")], expect=1)
+    check("another spec" in p.stderr, f"merging another spec's folder: {p.stderr!r}")
+
+
+def metrics_lines(folder, checkpointed=False):
+    """id -> the lines of its metrics.jsonl (wall times included); with checkpointed, only those
+    of the epochs its last.ckpt has done (a resume trims the others and trains them again)."""
+    lines = {}
+    for i in run_ids(folder):
+        run_folder = os.path.join(folder, "runs", i)
+        path = os.path.join(run_folder, "metrics.jsonl")
+        if not os.path.exists(path):
+            continue
+        lines[i] = open(path).read().splitlines(True)
+        last = os.path.join(run_folder, "last.ckpt")
+        if checkpointed and os.path.exists(last):
+            shown = subprocess.run([BIN, "show", last], capture_output=True, text=True).stdout
+            done = re.search(r"(\d+) epochs done", shown)
+            lines[i] = lines[i][:int(done.group(1))] if done else []
+    return lines
+
+
+def until_training(folder, p):
+    """Waits until this sweep has a run folder with a checkpoint or metrics (or has ended)."""
+    runs = os.path.join(folder, "runs")
+    while p.poll() is None:
+        if os.path.isdir(runs) and any(os.path.exists(os.path.join(runs, i, f))
+                                       for i in os.listdir(runs) for f in ("metrics.jsonl", "last.ckpt")):
+            return
+        time.sleep(0.01)
+
+
+def until_an_epoch_in_progress(folder, p):
+    """Waits until this sweep ends an epoch of a run that goes on; False if it ended first."""
+    before = metrics_lines(folder)
+    while p.poll() is None:
+        for i, lines in metrics_lines(folder).items():
+            if len(lines) > len(before.get(i, [])) and not os.path.exists(os.path.join(folder, "runs", i, "summary.json")):
+                return True
+        time.sleep(0.02)
+    return False
+
+
+def kills(tmp, spec):
+    """SIGKILLs at random moments (some in a worker pool), a SIGINT, then reruns: the same
+    bytes as a sweep never interrupted."""
+    ref = os.path.join(tmp, "kill-ref")
+    began = time.monotonic()
+    sweep(["--spec", spec, "--out", ref, "--models", "3", "--jobs", "2"])
+    # Kill delays are fractions of the uninterrupted sweep's wall time, so that on a fast
+    # machine as on a slow one each kill lands inside training and leaves work for the next.
+    whole = time.monotonic() - began
+    folder = os.path.join(tmp, "killed")
+    rng = random.Random(7)
+    landed = attempts = 0
+    progress, kept = False, {}
+    while True:
+        attempts += 1
+        if attempts > 40:
+            check(False, "kill loop: the sweep never finished")
+            return
+        jobs = ["--jobs", "2"] if attempts % 2 else []
+        p = subprocess.Popen([BIN, "sweep", "--spec", spec, "--out", folder, "--models", "3", "--progress", "never"]
+                             + jobs, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        if landed < 4:
+            until_training(folder, p)
+            time.sleep(rng.uniform(0.05, 0.15) * whole)
+            p.send_signal(signal.SIGKILL)
+        elif landed == 4:
+            # SIGINT once a run in progress has finished an epoch: every active run saves
+            # last.ckpt, and the rerun must continue them (their epochs' lines, wall times
+            # included, stay as they are), not train them again.
+            progress = until_an_epoch_in_progress(folder, p)
+            p.send_signal(signal.SIGINT)
+        out, err = p.communicate(timeout=600)
+        if p.returncode == 0:
+            break
+        started = os.path.isdir(os.path.join(folder, "runs")) and os.listdir(os.path.join(folder, "runs"))
+        check(p.returncode in (-signal.SIGKILL, 130), f"kill loop: exit {p.returncode}: {err[-300:]}")
+        if p.returncode == 130:
+            check("interrupted; run the same command again" in err, f"SIGINT: {err!r}")
+            kept = metrics_lines(folder, checkpointed=True)
+        landed += bool(started)
+    # Workers die with the sweep: nothing may still be writing into the folder.
+    time.sleep(0.5)
+    print(f"sweep kills: {landed} landed after training began, {attempts} starts")
+    check(landed >= 5, f"only {landed} kills landed")
+    same_sweep(ref, folder, f"killed {landed} times and rerun")
+    now = metrics_lines(folder)
+    check(progress and any(kept.values()), f"SIGINT: no run had an epoch checkpointed (progress {progress})")
+    again = [i for i, lines in kept.items() if now[i][:len(lines)] != lines]
+    check(not again, f"after SIGINT, the rerun trained again epochs of {again} that were done (it should resume)")
+    p = sweep(["--spec", spec, "--out", folder])
+    check("8 of them, 8 done" in p.stdout and "sweep: [" not in p.stdout, f"rerun of a done sweep: {p.stdout[:300]}")
+
+
+def failure(tmp, spec):
+    """A configuration whose folder cannot take its checkpoint fails; the others go on; the
+    sweep names it and exits 1; a rerun once the disk is fixed completes it."""
+    folder = os.path.join(tmp, "failing")
+    ref = os.path.join(tmp, "models3")
+    victim = run_ids(ref)[0]
+    os.makedirs(os.path.join(folder, "runs", victim, "last.ckpt.tmp"))
+    p = sweep(["--spec", spec, "--out", folder], expect=1)
+    check(f"failed: {victim}" in p.stderr, f"the failed id is named: {p.stderr!r}")
+    table = column(folder, "status")
+    check(table[victim] == "failed", f"results.csv: {victim} is {table[victim]}")
+    check(sum(s != "failed" for s in table.values()) == len(table) - 1, f"the others went on: {table}")
+    check(f"failed {victim}:" in p.stdout and "last.ckpt" in p.stdout, f"status table names it: {p.stdout[-600:]}")
+    shutil.rmtree(os.path.join(folder, "runs", victim, "last.ckpt.tmp"))
+    sweep(["--spec", spec, "--out", folder])
+    same_sweep(ref, folder, "failed, fixed, rerun")
+
+
+def status_and_progress(tmp, spec):
+    folder = os.path.join(tmp, "models3")
+    p = run(["sweep", "status", folder])
+    check("16 configurations:" in p.stdout and "best by validation error" in p.stdout and "results.csv" in p.stdout,
+          f"status: {p.stdout[:400]}")
+    other = os.path.join(tmp, "other.spec")
+    open(other, "w").write(open(spec).read().replace("lr = 1", "lr = 0.5"))
+    p = sweep(["--spec", other, "--out", folder], expect=1)
+    check("holds a sweep of another spec" in p.stderr, f"another spec in the same folder: {p.stderr!r}")
+    shown = os.path.join(tmp, "progress")
+    p = run(["sweep", "--spec", spec, "--out", shown, "--progress", "always", "--checkpoint-epochs", "2"])
+    check("steps/s" in p.stderr and "ETA" in p.stderr and "16/16 done" in p.stderr, f"progress line: {p.stderr[-300:]}")
+    same_sweep(folder, shown, "--checkpoint-epochs 2")
+
+
+def plots(tmp):
+    """tools/plot_sweep.py draws the heat maps, the error against each swept option and the
+    training curves, and `sweep status` then lists them."""
+    try:
+        import matplotlib  # noqa: F401
+    except ImportError:
+        print("plots: not checked: this Python has no matplotlib (Debian: python3-matplotlib)")
+        return
+    folder = os.path.join(tmp, "kill-ref")
+    script = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tools", "plot_sweep.py")
+    p = subprocess.run([sys.executable, script, folder], capture_output=True, text=True, timeout=300)
+    check(p.returncode == 0, f"plot_sweep.py: exit {p.returncode}: {p.stderr[-500:]}")
+    expected = ["heatmap_valid.png", "heatmap_test.png", "error_vs_jac-lambda.png", "error_vs_jac-noise.png",
+                "error_vs_seed.png", "curves_best.png"]
+    for name in expected:
+        path = os.path.join(folder, "plots", name)
+        check(os.path.exists(path) and read(path)[:8] == b"\x89PNG\r\n\x1a\n", f"plot_sweep.py: no {name}")
+    listed = run(["sweep", "status", folder]).stdout
+    check(all(name in listed for name in expected), f"sweep status lists the plots: {listed[-500:]}")
+
+
+def checkpoint_epochs(tmp):
+    """--checkpoint-epochs 2: last.ckpt at epochs 2, 4 and the end; a run killed after epoch 3
+    resumes from epoch 2 and replays epoch 3 to the same bytes."""
+    job = ["train", "--data", "usps", "--hidden", "128", "--train-limit", "3000", "--valid", "300", "--epochs", "5",
+           "--lr", "0.05", "--jac-lambda", "0.05", "--jac-noise", "0.2", "--progress", "never"]
+    ref = os.path.join(tmp, "every-epoch")
+    run(job + ["--out", ref])
+    folder = os.path.join(tmp, "every-2-epochs")
+    p = subprocess.Popen([BIN] + job + ["--out", folder, "--checkpoint-epochs", "2"], stdout=subprocess.DEVNULL)
+    metrics = os.path.join(folder, "metrics.jsonl")
+    while p.poll() is None and not (os.path.exists(metrics) and open(metrics).read().count("\n") >= 3):
+        time.sleep(0.005)
+    p.kill()
+    p.wait()
+    shown = run(["show", os.path.join(folder, "last.ckpt")]).stdout
+    check("2 epochs done" in shown, f"--checkpoint-epochs 2, killed after epoch 3: last.ckpt {shown[:300]!r}")
+    run(["train", "--out", folder, "--resume", "--progress", "never"])
+    same_run(ref, folder, "--checkpoint-epochs 2, killed after epoch 3, resumed")
+
+
+def main():
+    tmp = tempfile.mkdtemp(prefix="jacnoise-sweep-")
+    group_spec, kill_spec = os.path.join(tmp, "group.spec"), os.path.join(tmp, "kill.spec")
+    open(group_spec, "w").write(GROUP_SPEC)
+    open(kill_spec, "w").write(KILL_SPEC)
+    spec_errors(tmp)
+    ref = group_equals_solo(tmp, group_spec)
+    models_and_jobs(tmp, group_spec, ref)
+    kills(tmp, kill_spec)
+    plots(tmp)
+    shards(tmp, group_spec, ref)
+    failure(tmp, group_spec)
+    status_and_progress(tmp, group_spec)
+    checkpoint_epochs(tmp)
+    return finish("sweep")
+
+
+if __name__ == "__main__":
+    sys.exit(main())

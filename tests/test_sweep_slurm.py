@@ -1,0 +1,156 @@
+"""tools/slurm/sweep.sbatch on a real one-node Slurm cluster: munged, slurmctld and slurmd
+started here from a slurm.conf in a temporary folder (SLURM_CONF), the sweep submitted as a
+3-task job array sharing one sweep folder, then merged, and compared with the same sweep run
+unsharded. The daemons are stopped by their pids. Skipped (77) where Slurm (Debian's slurm-wlm)
+or munge is not installed.
+
+Run by ctest with JACNOISE_BIN and JACNOISE_DATA set."""
+import getpass
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+
+from harness import BIN, check, finish, run
+from test_sweep import rows, same_sweep
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+SBATCH = os.path.join(HERE, "..", "tools", "slurm", "sweep.sbatch")
+
+SPEC = """data = usps
+hidden = 12
+train-limit = 300
+valid = 60
+batch = 25
+lr = 0.1
+epochs = 2
+jac-lambda = [0, 0.1]
+jac-noise = 0.2
+seeds = 3
+"""
+
+DAEMONS = ("munged", "slurmctld", "slurmd", "sbatch", "sinfo")
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def slurm_conf(tmp, host, user):
+    return f"""ClusterName=jacnoise-test
+SlurmctldHost={host}(127.0.0.1)
+SlurmctldPort={free_port()}
+SlurmdPort={free_port()}
+SlurmUser={user}
+SlurmdUser={user}
+AuthType=auth/munge
+AuthInfo=socket={tmp}/munge.socket
+CredType=cred/munge
+StateSaveLocation={tmp}/state
+SlurmdSpoolDir={tmp}/spool
+SlurmctldPidFile={tmp}/slurmctld.pid
+SlurmdPidFile={tmp}/slurmd.pid
+SlurmctldLogFile={tmp}/slurmctld.log
+SlurmdLogFile={tmp}/slurmd.log
+ProctrackType=proctrack/linuxproc
+TaskPlugin=task/none
+JobAcctGatherType=jobacct_gather/none
+AccountingStorageType=accounting_storage/none
+SchedulerType=sched/builtin
+SelectType=select/cons_tres
+SelectTypeParameters=CR_Core
+ReturnToService=2
+MpiDefault=none
+NodeName={host} NodeAddr=127.0.0.1 CPUs={os.cpu_count()} State=UNKNOWN
+PartitionName=test Nodes={host} Default=YES MaxTime=INFINITE State=UP
+"""
+
+
+def start_cluster(tmp, env):
+    """munged, slurmctld, slurmd in the foreground (their pids are ours); waits until the node
+    is idle."""
+    os.makedirs(os.path.join(tmp, "state"))
+    os.makedirs(os.path.join(tmp, "spool"))
+    key = os.path.join(tmp, "munge.key")
+    with open(key, "wb") as f:
+        f.write(os.urandom(128))
+    os.chmod(key, 0o600)
+    logs = open(os.path.join(tmp, "daemons.log"), "w")
+    munge = [shutil.which("munged"), "-F", "-S", f"{tmp}/munge.socket", "--key-file", key, "--pid-file",
+             f"{tmp}/munged.pid", "--log-file", f"{tmp}/munged.log", "--seed-file", f"{tmp}/munged.seed"]
+    procs = [subprocess.Popen(munge, stdout=logs, stderr=logs)]
+    for _ in range(100):
+        if os.path.exists(f"{tmp}/munge.socket"):
+            break
+        time.sleep(0.05)
+    procs.append(subprocess.Popen([shutil.which("slurmctld"), "-D", "-c"], env=env, stdout=logs, stderr=logs))
+    time.sleep(1)
+    procs.append(subprocess.Popen([shutil.which("slurmd"), "-D"], env=env, stdout=logs, stderr=logs))
+    state = ""
+    for _ in range(120):
+        p = subprocess.run(["sinfo", "-h", "-o", "%T"], env=env, capture_output=True, text=True)
+        state = p.stdout.strip()
+        if state == "idle":
+            break
+        time.sleep(0.5)
+    return procs, state
+
+
+def stop_cluster(procs):
+    for p in reversed(procs):
+        if p.poll() is None:
+            p.terminate()
+            try:
+                p.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                p.kill()
+                p.wait()
+
+
+def main():
+    missing = [d for d in DAEMONS if not shutil.which(d)]
+    if missing:
+        print(f"skipped: Slurm and munge are not installed ({', '.join(missing)} missing; on Debian: "
+              "apt-get install slurm-wlm munge)")
+        return 77
+    tmp = tempfile.mkdtemp(prefix="jacnoise-slurm-")
+    os.chmod(tmp, 0o755)  # munged refuses folders others may write
+    spec = os.path.join(tmp, "study.spec")
+    open(spec, "w").write(SPEC)
+    reference = os.path.join(tmp, "unsharded")
+    run(["sweep", "--spec", spec, "--out", reference, "--progress", "never"])
+    conf = os.path.join(tmp, "slurm.conf")
+    open(conf, "w").write(slurm_conf(tmp, socket.gethostname().split(".")[0], getpass.getuser()))
+    env = dict(os.environ, SLURM_CONF=conf, JACNOISE=BIN)
+    start = time.monotonic()
+    procs, state = start_cluster(tmp, env)
+    try:
+        check(state == "idle", f"the node never became idle (sinfo: {state!r}); see {tmp}/slurmctld.log, slurmd.log")
+        if state == "idle":
+            print(f"Slurm up in {time.monotonic() - start:.1f} s")
+            folder = os.path.join(tmp, "array")
+            # One GPU per task in the script; this cluster has none, and 1 CPU per task lets
+            # the three tasks run at once on a small machine.
+            p = subprocess.run(["sbatch", "--wait", "--array=0-2", "--gres=none", "--cpus-per-task=1",
+                                f"--output={tmp}/task-%a.out", SBATCH, spec, folder], env=env, cwd=tmp,
+                               capture_output=True, text=True, timeout=600)
+            check(p.returncode == 0, f"sbatch --wait: exit {p.returncode}: {p.stdout} {p.stderr}")
+            for task in range(3):
+                out = open(os.path.join(tmp, f"task-{task}.out")).read()
+                check(f"shard {task}/3" in out and "array task" in out, f"task {task} output: {out[:400]!r}")
+            run(["sweep", "merge", folder])
+            same_sweep(reference, folder, "3 array tasks in one folder, merged")
+            print(f"job array: {len(rows(folder)) - 1} configurations, the same as the unsharded sweep")
+    finally:
+        stop_cluster(procs)
+    check(all(p.poll() is not None for p in procs), "a daemon is still running")
+    return finish("Slurm")
+
+
+if __name__ == "__main__":
+    sys.exit(main())

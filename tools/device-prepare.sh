@@ -1,0 +1,46 @@
+#!/usr/bin/env bash
+# Prepares, on a machine with the network and the data, what tools/gpu-check.sh needs on a GPU
+# machine that has CUDA, CMake and Python but maybe neither the build's Debian packages nor
+# the data, and cannot download anything: it fills device/ (ignored by git; sent along with
+# the checkout) with
+#   device/data/  the MNIST and USPS files, copied from where jacnoise finds them;
+#   device/debs/  the .deb files of OpenBLAS (headers, library and its Fortran runtime) and of
+#                 zlib's headers (apt-get download: Debian's own packages, unpacked there only
+#                 when the machine lacks the headers).
+# It prints the total size: the device tool carries at most 64 MiB.
+#
+#   tools/device-prepare.sh [DATA_DIR]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+out=device
+mkdir -p "$out/data" "$out/debs"
+
+# The data: DATA_DIR, else where the program looks ($JACNOISE_DATA, ./data, ../shared/datasets).
+files="train-images-idx3-ubyte.gz train-labels-idx1-ubyte.gz t10k-images-idx3-ubyte.gz t10k-labels-idx1-ubyte.gz
+zip.train.gz zip.test.gz"
+data=""
+for d in "${1:-}" "${JACNOISE_DATA:-}" data ../shared/datasets; do
+    [ -n "$d" ] || continue
+    ok=1
+    for f in $files; do [ -f "$d/$f" ] || ok=0; done
+    if [ $ok = 1 ]; then data=$d; break; fi
+done
+if [ -z "$data" ]; then
+    echo "device-prepare: no folder holds all of: $files (give DATA_DIR, or run datasets/fetch.sh)" >&2
+    exit 1
+fi
+for f in $files; do cp "$data/$f" "$out/data/"; done
+[ -f "$data/SHA256SUMS" ] && cp "$data/SHA256SUMS" "$out/data/"
+
+# The packages: OpenBLAS's pthread flavour (what libopenblas-dev selects by default) with its
+# runtime dependencies that a CUDA image may lack, and zlib's headers (every system has libz).
+packages="libopenblas-pthread-dev libopenblas0-pthread libgfortran5 libquadmath0 zlib1g-dev"
+rm -f "$out"/debs/*.deb
+(cd "$out/debs" && apt-get download $packages)
+du -sh "$out/data" "$out/debs"
+bytes=$(du -sb "$out" | cut -f1)
+if [ "$bytes" -gt $((64 << 20)) ]; then
+    echo "device-prepare: $out is $bytes bytes, over the 64 MiB the device tool carries" >&2
+    exit 1
+fi
+echo "device-prepare: $out ready ($((bytes >> 20)) MiB): carry it with the checkout and run tools/gpu-check.sh there"

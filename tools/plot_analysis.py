@@ -1,0 +1,155 @@
+#!/usr/bin/env python3
+"""What the penalty did to the mapping, as pictures: evaluates one trained run per row of the
+paper's table with `jacnoise eval` and writes three PNGs.
+
+    tools/plot_analysis.py --out DIR [--title TEXT] NAME=RUN [NAME=RUN ...]
+    e.g. tools/plot_analysis.py --out results/usps --title USPS \\
+             MLP=runs/usps-mlp MLP+J=runs/usps-j MLP+N+J=runs/usps-nj
+
+RUN is a run folder (its best.ckpt is evaluated) or a checkpoint file. Writes to DIR:
+
+  saturation.png  hidden-unit activation histograms on the test set (the 20 bins of width
+                  0.1 over [-1, 1] that `jacnoise eval` reports), one panel per hidden layer,
+                  with the saturated (|a| > 0.99) and linear (|a| < 0.1) fractions in the legend;
+  jacobian.png    mean exact ||J_output(x)||_F^2 and the curvature estimate
+                  E ||J(x + s eps) - J(x)||_F^2 / s^2 on the test set, per row (log scale
+                  where the rows are decades apart);
+  noise.png       test error against the std of Gaussian input noise (`--eval-noise`);
+  eval-NAME.json  each row's `jacnoise eval` output (reused by a later call unless --force).
+
+JACNOISE (default build/jacnoise) is the program. Needs matplotlib (Debian python3-matplotlib).
+"""
+import argparse
+import json
+import os
+import subprocess
+import sys
+
+NOISE_STDS = [0, 0.05, 0.1, 0.15, 0.2, 0.25, 0.3, 0.35, 0.4, 0.45, 0.5]
+
+
+def evaluate(binary, name, run, out_dir, force, threads):
+    """The eval JSON of one row, from the cache in out_dir or by running jacnoise eval."""
+    cache = os.path.join(out_dir, f"eval-{name}.json")
+    if os.path.exists(cache) and not force:
+        with open(cache) as f:
+            return json.load(f)
+    ckpt = os.path.join(run, "best.ckpt") if os.path.isdir(run) else run
+    cmd = [binary, "eval", "--checkpoint", ckpt, "--eval-noise", ",".join(map(str, NOISE_STDS))]
+    if threads:
+        cmd += ["--threads", str(threads)]
+    p = subprocess.run(cmd, capture_output=True, text=True)
+    if p.returncode != 0:
+        sys.exit(f"plot_analysis: {name}: jacnoise eval failed: {p.stderr.strip()}")
+    result = json.loads(p.stdout)
+    with open(cache + ".tmp", "w") as f:
+        f.write(p.stdout)
+    os.replace(cache + ".tmp", cache)
+    return result
+
+
+def plain_log_labels(ax):
+    """Log-scale tick labels as plain numbers (0.1, 100), not 10^-1, 10^2."""
+    from matplotlib.ticker import FuncFormatter
+    ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}"))
+
+
+def plot_saturation(plt, rows, title, path):
+    layers = max(len(r["splits"]["test"]["hidden"]) for _, r in rows)
+    fig, axes = plt.subplots(1, layers, figsize=(6.4 * layers, 4.4), squeeze=False)
+    for l, ax in enumerate(axes[0]):
+        for name, r in rows:
+            hidden = r["splits"]["test"]["hidden"]
+            if l >= len(hidden):
+                continue
+            h = hidden[l]
+            bins = len(h["histogram"])
+            edges = [-1 + 2 * b / bins for b in range(bins + 1)]
+            label = f"{name} (saturated {100 * h['saturated']:.1f}%, linear {100 * h['linear']:.1f}%)"
+            ax.stairs([100 * v for v in h["histogram"]], edges, label=label, linewidth=1.8)
+        ax.set_xlabel(f"activation a of hidden layer {l + 1} (tanh)")
+        ax.set_ylabel("share of activations on the test set (%)")
+        ax.set_xlim(-1, 1)
+        ax.set_ylim(bottom=0)
+        ax.grid(alpha=0.3)
+        ax.legend(fontsize=8, loc="upper center")
+    fig.suptitle(f"{title}: hidden-unit activations" if title else "Hidden-unit activations")
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+
+
+def plot_jacobian(plt, rows, title, path):
+    names = [n for n, _ in rows]
+    jac = [r["splits"]["test"]["jacobian_sq"] for _, r in rows]
+    curv = [r["splits"]["test"]["curvature"] for _, r in rows]
+    s = rows[0][1].get("curv_noise", 0.1)
+    fig, axes = plt.subplots(1, 2, figsize=(11, 4.6))
+    for ax, values, label in [(axes[0], jac, "mean $||J(x)||_F^2$ (exact, logits)"),
+                              (axes[1], curv, f"curvature $E||J(x+s\\epsilon)-J(x)||_F^2/s^2$, s = {s:g}")]:
+        bars = ax.bar(names, values, color=[f"C{i}" for i in range(len(names))])
+        ax.margins(y=0.1)
+        if min(values) > 0 and max(values) / min(values) > 30:  # decades apart: log scale
+            ax.set_yscale("log")
+            plain_log_labels(ax)
+        ax.set_ylabel(label)
+        ax.set_xlabel("row of the table")
+        if len(names) > 4 or max(map(len, names)) > 8:
+            ax.tick_params(axis="x", labelrotation=25)
+            plt.setp(ax.get_xticklabels(), ha="right", rotation_mode="anchor")
+        ax.bar_label(bars, labels=[f"{v:.3g}" for v in values], fontsize=8)
+        ax.grid(axis="y", alpha=0.3, which="both")
+    fig.suptitle(f"{title}: input sensitivity on the test set" if title else "Input sensitivity on the test set")
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+
+
+def plot_noise(plt, rows, title, path):
+    fig, ax = plt.subplots(figsize=(6.6, 4.4))
+    for name, r in rows:
+        levels = r["splits"]["test"]["input_noise"]
+        ax.plot([x["std"] for x in levels], [x["error"] for x in levels], marker="o", markersize=3.5, label=name)
+    ax.set_xlabel("std of Gaussian noise added to the test inputs (pixels in [0, 1])")
+    ax.set_ylabel("test error (%)")
+    ax.set_ylim(bottom=0)
+    ax.grid(alpha=0.3)
+    ax.legend()
+    ax.set_title(f"{title}: robustness to input noise" if title else "Robustness to input noise")
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--out", required=True, help="folder for the PNGs and the eval JSON files")
+    ap.add_argument("--title", default="", help="data set name for the figure titles")
+    ap.add_argument("--force", action="store_true", help="evaluate again even where eval-NAME.json exists")
+    ap.add_argument("--threads", type=int, default=0, help="BLAS threads for jacnoise eval (0 = its default)")
+    ap.add_argument("rows", nargs="+", metavar="NAME=RUN")
+    args = ap.parse_args()
+    try:
+        import matplotlib
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except ImportError:
+        sys.exit("plot_analysis: needs matplotlib (Debian: apt-get install python3-matplotlib)")
+    binary = os.environ.get("JACNOISE", "build/jacnoise")
+    os.makedirs(args.out, exist_ok=True)
+    rows = []
+    for item in args.rows:
+        name, sep, run = item.partition("=")
+        if not sep or not name or not run:
+            sys.exit(f"plot_analysis: expected NAME=RUN, got '{item}'")
+        if not os.path.exists(run):
+            sys.exit(f"plot_analysis: {name}: {run} does not exist")
+        rows.append((name, evaluate(binary, name, run, args.out, args.force, args.threads)))
+    plot_saturation(plt, rows, args.title, os.path.join(args.out, "saturation.png"))
+    plot_jacobian(plt, rows, args.title, os.path.join(args.out, "jacobian.png"))
+    plot_noise(plt, rows, args.title, os.path.join(args.out, "noise.png"))
+    print(f"wrote {args.out}/saturation.png, jacobian.png, noise.png")
+
+
+if __name__ == "__main__":
+    main()

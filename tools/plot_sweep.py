@@ -1,0 +1,254 @@
+#!/usr/bin/env python3
+"""Pictures of a jacnoise sweep folder (results.csv and runs/*/metrics.jsonl), as PNG files in
+DIR/plots (or --out):
+
+  heatmap_valid.png, heatmap_test.png  validation / test error over (jac-lambda, jac-noise), one
+                                       panel per value of the other swept options (seeds
+                                       averaged); needs both swept
+  error_vs_<option>.png                validation and test error against each swept option
+  curves_best.png                      validation error and training loss per epoch of the best
+                                       runs
+
+usage: tools/plot_sweep.py DIR [--out FOLDER] [--best N]
+
+Needs matplotlib (Debian: python3-matplotlib). Axes of options whose values are log-spaced are
+logarithmic (symmetric-log when 0 is among them)."""
+import argparse
+import csv
+import itertools
+import json
+import math
+import os
+import sys
+
+RESULT_COLUMNS = ["status", "best_epoch", "valid_error", "test_error", "penalty", "steps", "seconds"]
+
+
+def number(text):
+    try:
+        return float(text)
+    except ValueError:
+        return None
+
+
+def load(folder):
+    """The rows of results.csv, and the option columns that vary between them (the swept ones)."""
+    path = os.path.join(folder, "results.csv")
+    if not os.path.exists(path):
+        sys.exit(f"plot_sweep: {path}: no such file (is {folder} a sweep folder?)")
+    with open(path, newline="") as f:
+        rows = list(csv.DictReader(f))
+    options = [c for c in rows[0].keys() if c != "id" and c not in RESULT_COLUMNS] if rows else []
+    swept = [c for c in options if len({r[c] for r in rows}) > 1]
+    for r in rows:
+        for c in ("valid_error", "test_error"):
+            r[c] = number(r[c]) if r[c] else None
+    return rows, swept
+
+
+def numeric(values):
+    return all(number(v) is not None for v in values)
+
+
+def log_spaced(values):
+    """Positive values spanning a decade or more (0 allowed beside them: symmetric-log)."""
+    xs = sorted({number(v) for v in values})
+    positive = [x for x in xs if x > 0]
+    return len(positive) >= 2 and all(x >= 0 for x in xs) and positive[-1] / positive[0] >= 10
+
+
+def sort_values(values):
+    values = sorted(set(values), key=lambda v: (number(v) is None, number(v) if number(v) is not None else 0, v))
+    return values
+
+
+def set_scale(ax, axis, values):
+    if not numeric(values) or not log_spaced(values):
+        return
+    xs = [number(v) for v in values]
+    setter = ax.set_xscale if axis == "x" else ax.set_yscale
+    if min(xs) > 0:
+        setter("log")
+    else:
+        setter("symlog", linthresh=min(x for x in xs if x > 0))
+
+
+def mean(xs):
+    xs = [x for x in xs if x is not None]
+    return sum(xs) / len(xs) if xs else None
+
+
+def heatmaps(plt, rows, swept, out):
+    if "jac-lambda" not in swept or "jac-noise" not in swept:
+        print("plot_sweep: no heat map: jac-lambda and jac-noise are not both swept")
+        return []
+    lambdas = sort_values(r["jac-lambda"] for r in rows)
+    noises = sort_values(r["jac-noise"] for r in rows)
+    others = [c for c in swept if c not in ("jac-lambda", "jac-noise", "seed")]
+    panels = sorted({tuple(r[c] for c in others) for r in rows},
+                    key=lambda p: [(number(v) is None, number(v) or 0, v) for v in p])
+    written = []
+    for split in ("valid", "test"):
+        cols = min(len(panels), 3)
+        nrows = math.ceil(len(panels) / cols)
+        fig, axes = plt.subplots(nrows, cols, figsize=(1.5 + 4.2 * cols, 0.9 + 3.6 * nrows), squeeze=False,
+                                 layout="constrained")
+        # The colours spread over the good end: errors past median + 2 (median - best) all get
+        # the darkest colour, so a few failed cells do not flatten the rest.
+        values = sorted(r[f"{split}_error"] for r in rows if r[f"{split}_error"] is not None) or [0, 1]
+        lo, median = values[0], values[len(values) // 2]
+        hi = min(values[-1], median + 2 * (median - lo)) if median > lo else values[-1]
+        hi = hi if hi > lo else lo + 1
+        image = None
+        for k, panel in enumerate(panels):
+            ax = axes[k // cols][k % cols]
+            grid, notes = [], []
+            for noise in noises:
+                line, note_line = [], []
+                for lam in lambdas:
+                    cell = [r for r in rows if r["jac-lambda"] == lam and r["jac-noise"] == noise
+                            and tuple(r[c] for c in others) == panel]
+                    m = mean(r[f"{split}_error"] for r in cell)
+                    line.append(m if m is not None else math.nan)
+                    diverged = sum(r["status"] == "diverged" for r in cell)
+                    text = "" if m is None else f"{m:.2f}"
+                    note_line.append(text + (f"\n{diverged} div." if diverged else ""))
+                grid.append(line)
+                notes.append(note_line)
+            image = ax.imshow(grid, origin="lower", cmap="viridis_r", vmin=lo, vmax=hi, aspect="auto")
+            cells = [(v, i, j) for i, line in enumerate(grid) for j, v in enumerate(line) if not math.isnan(v)]
+            if cells:
+                _, i, j = min(cells)
+                ax.add_patch(plt.Rectangle((j - 0.5, i - 0.5), 1, 1, fill=False, edgecolor="red", lw=2.5))
+            for i, note_line in enumerate(notes):
+                for j, text in enumerate(note_line):
+                    value = grid[i][j]
+                    dark = not math.isnan(value) and (value - lo) > 0.5 * (hi - lo)
+                    ax.text(j, i, text, ha="center", va="center", fontsize=8, color="white" if dark else "black")
+            ax.set_xticks(range(len(lambdas)), lambdas)
+            ax.set_yticks(range(len(noises)), noises)
+            ax.set_xlabel("jac-lambda (penalty weight)")
+            if k % cols == 0:
+                ax.set_ylabel("jac-noise (corruption std)")
+            if others:
+                ax.set_title(", ".join(f"{c}={v}" for c, v in zip(others, panel)), fontsize=10)
+        for k in range(len(panels), nrows * cols):
+            axes[k // cols][k % cols].axis("off")
+        name = "validation" if split == "valid" else "test"
+        seeds = " (mean over seeds)" if "seed" in swept else ""
+        fig.suptitle(f"{name} error (%) of the best parameters{seeds}; red: lowest of the panel")
+        fig.colorbar(image, ax=axes, label=f"{name} error (%)", shrink=0.9, extend="max" if hi < values[-1] else "neither")
+        path = os.path.join(out, f"heatmap_{split}.png")
+        fig.savefig(path, dpi=110)
+        plt.close(fig)
+        written.append(path)
+    return written
+
+
+def error_vs(plt, rows, swept, out):
+    written = []
+    for option in swept:
+        values = [r[option] for r in rows]
+        fig, ax = plt.subplots(figsize=(6.4, 4.2))
+        if numeric(values):
+            positions = {v: number(v) for v in values}
+        else:
+            order = sort_values(values)
+            positions = {v: i for i, v in enumerate(order)}
+            ax.set_xticks(range(len(order)), order)
+        # At each value, the run chosen by validation error (the test error is never a criterion).
+        chosen = {}
+        for r in rows:
+            x = positions[r[option]]
+            if r["valid_error"] is not None and (x not in chosen or r["valid_error"] < chosen[x]["valid_error"]):
+                chosen[x] = r
+        xs = sorted(chosen)
+        for split, marker, color in (("valid", "o", "tab:blue"), ("test", "s", "tab:orange")):
+            pts = [(positions[r[option]], r[f"{split}_error"]) for r in rows if r[f"{split}_error"] is not None]
+            label = "validation" if split == "valid" else "test"
+            ax.scatter([p[0] for p in pts], [p[1] for p in pts], marker=marker, color=color, alpha=0.45, s=22,
+                       label=f"{label} (each run)")
+            ax.plot(xs, [chosen[x][f"{split}_error"] for x in xs], color=color, lw=1.5,
+                    label=f"{label} of the best run by validation")
+        diverged = [positions[r[option]] for r in rows if r["status"] == "diverged"]
+        if diverged:
+            ax.scatter(diverged, [ax.get_ylim()[1]] * len(diverged), marker="x", color="tab:red",
+                       label="diverged", clip_on=False)
+        if numeric(values):
+            set_scale(ax, "x", values)
+        errors = [r[c] for r in rows for c in ("valid_error", "test_error") if r[c]]
+        if errors and max(errors) > 4 * min(errors):
+            ax.set_yscale("log")  # a few failed runs would flatten the rest
+            ticks = [t for t in (1, 1.5, 2, 3, 5, 7, 10, 15, 20, 30, 50, 70, 100)
+                     if min(errors) / 1.2 <= t <= max(errors) * 1.2]
+            ax.set_yticks(ticks, [f"{t:g}" for t in ticks])
+            ax.minorticks_off()
+        ax.set_xlabel(option)
+        ax.set_ylabel("error of the best parameters (%)")
+        ax.set_title(f"error against {option}")
+        ax.grid(alpha=0.3)
+        ax.legend(fontsize=8)
+        fig.tight_layout()
+        path = os.path.join(out, f"error_vs_{option}.png")
+        fig.savefig(path, dpi=110)
+        plt.close(fig)
+        written.append(path)
+    return written
+
+
+def curves(plt, folder, rows, swept, out, best):
+    ranked = sorted((r for r in rows if r["valid_error"] is not None), key=lambda r: r["valid_error"])[:best]
+    if not ranked:
+        return []
+    fig, (left, right) = plt.subplots(1, 2, figsize=(11, 4.2))
+    for r in ranked:
+        path = os.path.join(folder, "runs", r["id"], "metrics.jsonl")
+        if not os.path.exists(path):
+            continue
+        epochs = [json.loads(line) for line in open(path) if line.endswith("\n")]
+        label = " ".join(f"{c}={r[c]}" for c in swept) or r["id"]
+        xs = [e["epoch"] for e in epochs]
+        line, = left.plot(xs, [e["valid_error"] for e in epochs], marker="o", ms=3, label=label)
+        right.plot(xs, [e["train_loss"] for e in epochs], marker="o", ms=3, color=line.get_color())
+    left.set_xlabel("epoch")
+    left.set_ylabel("validation error (%)")
+    left.set_title(f"validation error of the {len(ranked)} best runs")
+    right.set_xlabel("epoch")
+    right.set_ylabel("training loss (mean, at the noisy input)")
+    right.set_yscale("log")
+    right.set_title("training loss")
+    for ax in (left, right):
+        ax.grid(alpha=0.3)
+    left.legend(fontsize=7)
+    fig.tight_layout()
+    path = os.path.join(out, "curves_best.png")
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return [path]
+
+
+def main():
+    parser = argparse.ArgumentParser(description="PNG pictures of a jacnoise sweep folder")
+    parser.add_argument("folder", help="the sweep folder (--out of jacnoise sweep)")
+    parser.add_argument("--out", help="where the pictures go (default: FOLDER/plots)")
+    parser.add_argument("--best", type=int, default=5, help="runs in the training-curve plot (default 5)")
+    args = parser.parse_args()
+    try:
+        import matplotlib
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except ImportError:
+        sys.exit("plot_sweep: needs matplotlib (Debian: apt-get install python3-matplotlib)")
+    rows, swept = load(args.folder)
+    if not rows:
+        sys.exit(f"plot_sweep: {args.folder}/results.csv has no configurations")
+    out = args.out or os.path.join(args.folder, "plots")
+    os.makedirs(out, exist_ok=True)
+    written = heatmaps(plt, rows, swept, out) + error_vs(plt, rows, swept, out)
+    written += curves(plt, args.folder, rows, swept, out, args.best)
+    for path in written:
+        print(path)
+
+
+if __name__ == "__main__":
+    main()

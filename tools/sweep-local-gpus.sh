@@ -1,0 +1,43 @@
+#!/bin/sh
+# Runs a jacnoise sweep on every GPU of this machine: one shard per GPU (CUDA_VISIBLE_DEVICES
+# set to it), all into one sweep folder, then regenerates its results.csv.
+#
+#   tools/sweep-local-gpus.sh SPEC DIR [jacnoise sweep options...]
+#
+# GPUs: those listed in CUDA_VISIBLE_DEVICES, else every one nvidia-smi lists. Each shard logs
+# to DIR/shard-I.log. Interrupting this script interrupts every shard (they save their runs);
+# running it again resumes. Environment: JACNOISE, the program (default build/jacnoise).
+set -eu
+if [ $# -lt 2 ]; then
+    echo "usage: $0 SPEC DIR [jacnoise sweep options...]" >&2
+    exit 2
+fi
+spec=$1
+dir=$2
+shift 2
+bin=${JACNOISE:-build/jacnoise}
+gpus=${CUDA_VISIBLE_DEVICES:-$(nvidia-smi --query-gpu=index --format=csv,noheader 2>/dev/null | paste -sd, -)}
+if [ -z "$gpus" ]; then
+    echo "$0: no GPU found (set CUDA_VISIBLE_DEVICES, or check nvidia-smi)" >&2
+    exit 1
+fi
+count=$(echo "$gpus" | tr ',' '\n' | wc -l)
+mkdir -p "$dir"
+pids=""
+i=0
+for gpu in $(echo "$gpus" | tr ',' ' '); do
+    CUDA_VISIBLE_DEVICES=$gpu "$bin" sweep --spec "$spec" --out "$dir" --shard "$i/$count" --device cuda \
+        --progress never "$@" >"$dir/shard-$i.log" 2>&1 &
+    pids="$pids $!"
+    echo "shard $i/$count on GPU $gpu: pid $!, log $dir/shard-$i.log"
+    i=$((i + 1))
+done
+trap 'kill -TERM $pids 2>/dev/null' INT TERM
+status=0
+for pid in $pids; do
+    until wait "$pid"; do  # again after a trap, while the shard is still saving
+        kill -0 "$pid" 2>/dev/null || { status=1; break; }
+    done
+done
+"$bin" sweep merge "$dir" || status=1
+exit $status
