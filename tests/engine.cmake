@@ -9,6 +9,11 @@ jn_py_test(test_analysis test_analysis.py LABELS analysis TIMEOUT 300)
 # PyTorch autograd oracle (float64) for one step of every penalty target and estimator.
 jn_py_test(test_torch_oracle torch_oracle.py LABELS oracle)
 jn_c_test(test_gemm SOURCES test_gemm.c LABELS engine)
+jn_c_test(test_rng SOURCES test_rng.c LABELS engine)
+# OpenBLAS core selection: the decision, the re-execution, and the GEMM oracle under each core.
+jn_c_test(test_blas_core SOURCES test_blas_core.c LABELS engine)
+jn_py_test(test_blas_cores test_blas_cores.py LABELS engine TIMEOUT 600)
+set_property(TEST test_blas_cores APPEND PROPERTY ENVIRONMENT "JACNOISE_TEST_GEMM=$<TARGET_FILE:test_gemm>")
 jn_c_test(test_permutation SOURCES test_permutation.c LABELS engine)
 jn_py_test(test_cli test_cli.py LABELS cli TIMEOUT 600)
 jn_py_test(test_reliability test_reliability.py LABELS reliability TIMEOUT 900)
@@ -22,3 +27,7 @@ if(JACNOISE_WITH_CUDA)
   # The error paths under faults injected by the CUDA emulator (skipped on a real GPU).
   jn_py_test(test_cuda_faults test_cuda_faults.py LABELS gpu TIMEOUT 900)
 endif()
+
+# The profile: its cost model against the GEMMs a step issues, and the command's report.
+jn_c_test(test_profile_cost SOURCES test_profile_cost.c LABELS engine)
+jn_py_test(test_profile test_profile.py LABELS cli TIMEOUT 600)

@@ -4,10 +4,12 @@
  * O(1) magnitude: error below ~K * 6e-8 relative to the sum of |terms|; 1e-5 leaves margin. */
 #include "check.h"
 #include "cpu/gemm.h"
+#include "jacnoise/blas.h"
 #include "jacnoise/rng.h"
 
 #include <math.h>
 #include <stdlib.h>
+#include <strings.h>
 
 /* Largest |got - want| / (sum of |products| + tiny) over the output. */
 static double compare(const jn_real *got, const double *want, const double *scale, size_t n)
@@ -55,11 +57,16 @@ static void check_shape(int rows, int n_out, int n_in, uint64_t seed)
     double e1 = compare(y, want, scale, ny);
     CHECK(e1 < 1e-5, "forward %dx%dx%d: error %.3e", rows, n_out, n_in, e1);
 
-    /* weight grad: dw (n_out x n_in) += d^T x */
+    /* weight grad: dw (n_out x n_in) += d^T x, then dw = d^T x over what is there */
     naive_gemm(n_out, n_in, rows, d, 1, n_out, x, n_in, 1, dw, want, scale);
-    jn_gemm_weight_grad(NULL, rows, n_out, n_in, d, x, dw);
+    jn_gemm_weight_grad(NULL, 1, rows, n_out, n_in, d, x, dw);
     double e2 = compare(dw, want, scale, nw);
     CHECK(e2 < 1e-5, "weight grad %dx%dx%d: error %.3e", rows, n_out, n_in, e2);
+    naive_gemm(n_out, n_in, rows, d, 1, n_out, x, n_in, 1, NULL, want, scale);
+    jn_gemm_weight_grad(NULL, 0, rows, n_out, n_in, d, x, dw);
+    double e2w = compare(dw, want, scale, nw);
+    CHECK(e2w < 1e-5, "weight grad (overwrite) %dx%dx%d: error %.3e", rows, n_out, n_in, e2w);
+    e2 = e2 > e2w ? e2 : e2w;
 
     /* input grad: dx (rows x n_in) = d w */
     jn_gemm_input_grad(NULL, rows, n_out, n_in, d, w, dx);
@@ -72,6 +79,13 @@ static void check_shape(int rows, int n_out, int n_in, uint64_t seed)
 
 int main(void)
 {
+    /* Run under each OPENBLAS_CORETYPE by test_blas_cores.py: the core asked for must be
+     * the one the library runs, or the test would pass on other kernels. */
+    const char *asked = getenv("OPENBLAS_CORETYPE");
+    printf("blas core: %s\n", jn_blas_core_name());
+    if (asked)
+        CHECK(!strcasecmp(asked, jn_blas_core_name()), "OPENBLAS_CORETYPE=%s, but OpenBLAS runs %s", asked,
+              jn_blas_core_name());
     const int sizes[][3] = {{1, 1, 1}, {1, 7, 3}, {7, 1, 5}, {3, 10, 1}, {100, 10, 33}, {17, 129, 65},
                             {200, 64, 784}, {1, 1000, 7}, {1023, 7, 1}};
     for (size_t i = 0; i < sizeof sizes / sizeof sizes[0]; i++)

@@ -15,16 +15,15 @@ with the MNIST and USPS files. Exit 0 pass, 1 fail, 77 skip (no torch, unless
 JACNOISE_REQUIRE_TORCH=1).
 """
 import os
-import struct
 import subprocess
 import sys
 import tempfile
 import time
-import zlib
 
 try:
     import numpy as np
     import torch
+    from stepstate import DumpError, parse_dump
 except ImportError as e:
     msg = "torch_oracle: PyTorch/numpy not importable (%s)" % e
     if os.environ.get("JACNOISE_REQUIRE_TORCH") == "1":
@@ -36,10 +35,6 @@ except ImportError as e:
 TOL = 1e-5         # relative error allowed against the float64 oracle
 ZERO_TOL = 1e-12   # absolute norm allowed where the oracle is exactly zero
 F64 = torch.float64
-
-MAGIC = b"JNSTEP\0\n"
-VERSION = 1
-DTYPES = {1: np.dtype("<f4"), 2: np.dtype("<f8"), 3: np.dtype("<i4")}
 
 # The options every fresh configuration shares: both noises on, so that xi, eps and v are
 # all exercised, plus weight decay and momentum for the update.
@@ -82,55 +77,6 @@ TRAIN_ARGS = ["--data", "usps", "--hidden", "12,9", "--batch", "8", "--max-steps
               "--input-noise", "0.3", "--jac-target", "output", "--lr", "0.05"]
 RESUMED_VALUES = {"input_noise": 0.3, "jac_noise": 0.2, "jac_lambda": 0.5, "lr": 0.05, "rows": 8,
                   "target_kind": 2, "target_layer": 3, "global_step": 5, "batch": 5, "epoch": 0}
-
-
-class DumpError(Exception):
-    pass
-
-
-def parse_dump(path):
-    """Reads a step state file into {name: numpy array}; scalars become floats."""
-    with open(path, "rb") as f:
-        raw = f.read()
-    if len(raw) < len(MAGIC) + 8 or raw[:len(MAGIC)] != MAGIC:
-        raise DumpError("%s: not a step state (bad magic)" % path)
-    body, (crc,) = raw[:-4], struct.unpack("<I", raw[-4:])
-    if zlib.crc32(body) & 0xFFFFFFFF != crc:
-        raise DumpError("%s: CRC-32 mismatch (stored %08x, computed %08x)"
-                        % (path, crc, zlib.crc32(body) & 0xFFFFFFFF))
-    pos = len(MAGIC)
-    (version,) = struct.unpack_from("<I", body, pos)
-    pos += 4
-    if version != VERSION:
-        raise DumpError("%s: format version %d, this script reads %d" % (path, version, VERSION))
-    out = {}
-    while True:
-        if pos + 4 > len(body):
-            raise DumpError("%s: truncated record header at offset %d" % (path, pos))
-        dtype, ndim, nlen = struct.unpack_from("<BBH", body, pos)
-        pos += 4
-        if dtype == 0:
-            if ndim != 0 or nlen != 0:
-                raise DumpError("%s: malformed end record" % path)
-            break
-        if dtype not in DTYPES:
-            raise DumpError("%s: unknown dtype %d at offset %d" % (path, dtype, pos - 4))
-        name = body[pos:pos + nlen].decode("ascii")
-        pos += nlen
-        dims = struct.unpack_from("<%dQ" % ndim, body, pos)
-        pos += 8 * ndim
-        count = int(np.prod(dims)) if ndim else 1
-        nbytes = count * DTYPES[dtype].itemsize
-        if pos + nbytes > len(body):
-            raise DumpError("%s: tensor %s runs past the end of the file" % (path, name))
-        data = np.frombuffer(body, DTYPES[dtype], count, pos).reshape(dims)
-        pos += nbytes
-        if name in out:
-            raise DumpError("%s: tensor %s appears twice" % (path, name))
-        out[name] = float(data) if ndim == 0 else data.copy()
-    if pos != len(body):
-        raise DumpError("%s: %d stray bytes after the end record" % (path, len(body) - pos))
-    return out
 
 
 def run(cmd):

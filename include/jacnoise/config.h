@@ -20,6 +20,7 @@ typedef enum {
     JN_CMD_DATA = 8,
     JN_CMD_INFO = 16,
     JN_CMD_CHECK = 32,
+    JN_CMD_PROFILE = 64,
     JN_CMD_SWEEP = 128
 } jn_command;
 
@@ -78,6 +79,14 @@ typedef struct {
     int n_eval_noise;
     int check_steps;       /* check: steps on both backends */
     double tolerance;      /* check: largest relative difference accepted; 0 = auto */
+    /* profile */
+    int reps;              /* timed rounds */
+    int warmup;            /* untimed rounds first */
+    double time_limit;     /* seconds a profile may take: fewer timed rounds (0 = reps of them) */
+    char json[JN_PATH_MAX];
+    char grid[JN_PATH_MAX];  /* grid spec: a file, or the entries themselves */
+    char csv[JN_PATH_MAX];   /* the grid's table */
+    double max_gflop;        /* grid: skip configurations costing more per step */
     char config_file[JN_PATH_MAX];
     /* options given explicitly (command line or --config file), by table index */
     unsigned char given[JN_MAX_OPTIONS];

@@ -68,7 +68,7 @@ JN_HD uint32_t jn_rng_permutation_key(uint64_t seed, jn_stream stream, uint64_t 
 }
 
 /* out[i] = element i of the standard-normal sequence of (seed, stream, step), i < n
- * (Box-Muller on the block i / 4). */
+ * (Box-Muller in float on Philox blocks, vectorised: see core/rng_normal.c). */
 void jn_rng_normal(uint64_t seed, jn_stream stream, uint64_t step, jn_real *out, size_t n);
 
 /* out[i] uniform in [-r, r]. */

@@ -36,6 +36,7 @@ int jn_cmd_data(int argc, char **argv);
 int jn_cmd_info(int argc, char **argv);
 int jn_cmd_show(int argc, char **argv);
 int jn_cmd_check(int argc, char **argv);
+int jn_cmd_profile(int argc, char **argv);
 int jn_cmd_sweep(int argc, char **argv);
 
 #endif

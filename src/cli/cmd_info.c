@@ -1,6 +1,7 @@
 /* jacnoise info: what this build is and what it can use. */
 #include "cli/cli.h"
 #include "jacnoise/backend.h"
+#include "jacnoise/blas.h"
 #include "jacnoise/data.h"
 #include "jacnoise/error.h"
 #include "jacnoise/train.h"
@@ -16,6 +17,11 @@ int jn_cmd_info(int argc, char **argv)
     printf("jacnoise %s\n", JACNOISE_VERSION);
     printf("precision: %s\n", JN_REAL_NAME);
     printf("blas: %s\n", jn_cpu_blas_info());
+    char features[96];
+    const jn_cpu_features f = jn_cpu_features_detect();
+    jn_cpu_features_describe(&f, features, sizeof features);
+    printf("blas core: %s (%s), %d threads; CPU: %s\n", jn_blas_core_name(), jn_blas_core_origin(), jn_blas_threads(),
+           features);
     if (jn_cuda_built())
         printf("cuda: built in, %d device(s) visible\n", jn_cuda_device_count());
     else

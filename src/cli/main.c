@@ -1,5 +1,6 @@
 /* jacnoise: train, evaluate and inspect Jacobian-penalised tanh MLPs. */
 #include "cli/cli.h"
+#include "jacnoise/blas.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -14,6 +15,7 @@ static const struct {
     {"data", "load a data set and print its splits and class counts", jn_cmd_data},
     {"sweep", "train every configuration of a sweep spec; sweep status DIR, sweep merge DIR...", jn_cmd_sweep},
     {"check", "CUDA engine against the CPU reference, step by step (needs a GPU)", jn_cmd_check},
+    {"profile", "time the training step phase by phase against its GEMM floor and the peak", jn_cmd_profile},
     {"show", "verify a checkpoint or step state and print what it holds", jn_cmd_show},
     {"info", "print the build: version, precision, BLAS, CUDA, data folder", jn_cmd_info},
 };
@@ -23,11 +25,13 @@ static void usage(FILE *f)
 {
     fprintf(f, "usage: jacnoise COMMAND [options]   (jacnoise COMMAND --help for its options)\n\ncommands:\n");
     for (size_t i = 0; i < N_COMMANDS; i++)
-        fprintf(f, "  %-6s %s\n", commands[i].name, commands[i].help);
+        fprintf(f, "  %-7s %s\n", commands[i].name, commands[i].help);
 }
 
 int main(int argc, char **argv)
 {
+    /* Before anything else: may run the program again with OpenBLAS's fast kernels. */
+    jn_blas_core_init(argv);
     if (argc < 2) {
         usage(stderr);
         return 2;

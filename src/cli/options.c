@@ -40,6 +40,14 @@ static const struct {
                    "  search-seed = N            seed of the random draws\n"
                    "Exit status: 0 done (diverged configurations are results), 1 failed configurations\n"
                    "(named; rerun to retry), 2 bad spec or options, 130/143 interrupted (rerun to resume)."},
+    {JN_CMD_PROFILE, "jacnoise profile [options]\n\nTimes the training step of the configuration given by the training options, phase by\n"
+                     "phase (data, forward, jvp, penalty, backward, update), with each phase's FLOPs and\n"
+                     "GFLOP/s; the same step without the penalty and without noise (the overhead ratio next\n"
+                     "to the FLOP ratio); the step's GEMMs alone (the floor) in the same run; the BLAS core and\n"
+                     "the machine's measured peak. --grid profiles every combination of a grid into --csv\n"
+                     "(plot it with tools/plot_profile.py). The CPU backend only, so far. For example:\n"
+                     "  jacnoise profile --jac-lambda 0.1 --jac-noise 0.3 --hidden 1000,1000 \\\n"
+                     "    --grid 'batch=1 10 100 1000; jac-target=hidden1 output; jac-proj=1 3 exact'"},
 };
 
 static void print_help(unsigned command)

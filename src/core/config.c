@@ -10,13 +10,13 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define ALL (JN_CMD_TRAIN | JN_CMD_EVAL | JN_CMD_STEP | JN_CMD_DATA | JN_CMD_CHECK | JN_CMD_SWEEP)
+#define ALL (JN_CMD_TRAIN | JN_CMD_EVAL | JN_CMD_STEP | JN_CMD_DATA | JN_CMD_CHECK | JN_CMD_PROFILE | JN_CMD_SWEEP)
 /* Marks options that say where and how a run executes, not what it computes: they stay out
  * of checkpoints (so a run's checkpoints do not depend on its folder or thread count) and a
  * resumed run may change them. */
 #define OPERATIONAL 0x100
-#define DATA_CMDS (JN_CMD_TRAIN | JN_CMD_EVAL | JN_CMD_STEP | JN_CMD_DATA | JN_CMD_CHECK)
-#define MODEL_CMDS (JN_CMD_TRAIN | JN_CMD_STEP | JN_CMD_CHECK)
+#define DATA_CMDS (JN_CMD_TRAIN | JN_CMD_EVAL | JN_CMD_STEP | JN_CMD_DATA | JN_CMD_CHECK | JN_CMD_PROFILE)
+#define MODEL_CMDS (JN_CMD_TRAIN | JN_CMD_STEP | JN_CMD_CHECK | JN_CMD_PROFILE)
 
 typedef enum { K_STR, K_INT, K_LONG, K_U64, K_DOUBLE, K_BOOL, K_CUSTOM } value_kind;
 
@@ -393,9 +393,9 @@ static const option options[] = {
     {"jac-target", "T", "penalised map: hidden1 (closed form), hidden:K, output", MODEL_CMDS, CUSTOM(parse_target, format_target)},
     {"jac-proj", "K|exact", "Gaussian JVPs per corrupted example, or exact ||J||_F^2 (small maps)", MODEL_CMDS, CUSTOM(parse_proj, format_proj)},
     {"patience", "N", "stop after N epochs without a better validation error (0 = never)", JN_CMD_TRAIN, NUM(K_INT, patience), 0, 1e6, 0, 0, 0},
-    {"seed", "N", "random seed (initialisation, shuffling, noise)", JN_CMD_TRAIN | JN_CMD_EVAL | JN_CMD_STEP | JN_CMD_CHECK, NUM(K_U64, seed), 0, 0, 0, 0, 0},
+    {"seed", "N", "random seed (initialisation, shuffling, noise)", JN_CMD_TRAIN | JN_CMD_EVAL | JN_CMD_STEP | JN_CMD_CHECK | JN_CMD_PROFILE, NUM(K_U64, seed), 0, 0, 0, 0, 0},
     {"threads", "N", "CPU threads for BLAS (0 = BLAS default; sweep: 1 unless given)", ALL | OPERATIONAL, NUM(K_INT, threads), 0, 1024, 0, 0, 0},
-    {"device", "auto|cpu|cuda", "backend (auto: cuda when a GPU is present and built in)", JN_CMD_TRAIN | JN_CMD_SWEEP | OPERATIONAL, CUSTOM(parse_device, format_device)},
+    {"device", "auto|cpu|cuda", "backend (auto: cuda when a GPU is present and built in)", JN_CMD_TRAIN | JN_CMD_SWEEP | JN_CMD_PROFILE | OPERATIONAL, CUSTOM(parse_device, format_device)},
     {"precision", "fp32|tf32", "GEMM precision (tf32: CUDA tensor cores)", JN_CMD_TRAIN | JN_CMD_CHECK, CUSTOM(parse_precision, format_precision)},
     {"cuda-graph", "on|off", "CUDA: replay each step from one captured graph (off: for profiling)", JN_CMD_TRAIN | JN_CMD_SWEEP | OPERATIONAL, CUSTOM(parse_cuda_graph, format_cuda_graph)},
     {"out", "DIR", "train: run folder (config, metrics.jsonl, checkpoints); sweep: sweep folder", JN_CMD_TRAIN | JN_CMD_SWEEP | OPERATIONAL, STR(out), 0, 0, 0, 0, 0},
@@ -415,6 +415,13 @@ static const option options[] = {
     {"jobs", "N", "worker processes, each training its share of the configurations", JN_CMD_SWEEP | OPERATIONAL, NUM(K_INT, jobs), 1, 1024, 0, 0, 0},
     {"shard", "I/N", "run part I (0-based) of N of the sweep (auto: from SLURM_ARRAY_TASK_ID/_COUNT/_MIN, else all)", JN_CMD_SWEEP | OPERATIONAL, CUSTOM(parse_shard, format_shard)},
     {"eval-noise", "S1,S2,...", "also the error under Gaussian input noise of each std (noise from --seed)", JN_CMD_EVAL, CUSTOM(parse_eval_noise, format_eval_noise)},
+    {"reps", "N", "timed steps of each variant (median and quartiles over them)", JN_CMD_PROFILE, NUM(K_INT, reps), 1, 1e6, 0, 0, 0},
+    {"warmup", "N", "untimed steps of each variant first", JN_CMD_PROFILE, NUM(K_INT, warmup), 0, 1e6, 0, 0, 0},
+    {"time-limit", "S", "fewer timed steps (at least 3) where --reps would take longer than S seconds (0 = no limit)", JN_CMD_PROFILE, NUM(K_DOUBLE, time_limit), 0, 1e9, 0, 0, 0},
+    {"json", "FILE", "also write the profile as JSON to FILE", JN_CMD_PROFILE, STR(json), 0, 0, 0, 0, 0},
+    {"grid", "SPEC", "profile every combination: 'key=v1 v2 ...; key=...' (or a file of such lines)", JN_CMD_PROFILE, STR(grid), 0, 0, 0, 0, 0},
+    {"csv", "FILE", "grid: the table of results", JN_CMD_PROFILE, STR(csv), 0, 0, 0, 0, 0},
+    {"max-gflop", "X", "grid: skip configurations whose step costs more GFLOP", JN_CMD_PROFILE, NUM(K_DOUBLE, max_gflop), 0, 1e9, 1, 0, 0},
     {"config", "FILE", "read key=value options from FILE (the command line wins)", ALL, STR(config_file), 0, 0, 0, 0, 0},
 };
 #define N_OPTIONS (int)(sizeof options / sizeof options[0])
@@ -446,6 +453,10 @@ void jn_config_defaults(jn_config *cfg)
     cfg->curv_noise = 0.1;
     cfg->check_steps = 3;
     cfg->tolerance = 0;  /* auto */
+    cfg->reps = 20;
+    cfg->warmup = 3;
+    strcpy(cfg->csv, "profile.csv");
+    cfg->max_gflop = 200;
 }
 
 static const option *find_option(const char *key)
@@ -490,6 +501,7 @@ static const char *command_name(unsigned command)
     case JN_CMD_STEP: return "step";
     case JN_CMD_DATA: return "data";
     case JN_CMD_CHECK: return "check";
+    case JN_CMD_PROFILE: return "profile";
     case JN_CMD_SWEEP: return "sweep";
     default: return "info";
     }

@@ -3,19 +3,34 @@
 
 #include <stdlib.h>
 
-void jn_gemm_log_add(jn_gemm_log *log, jn_gemm_kind kind, int rows, int n_out, int n_in, int models)
+static void add(jn_gemm_log *log, jn_gemm_kind kind, int rows, int n_out, int n_in, int models, int overwrite)
 {
     if (!log)
         return;
     if (log->count == log->cap) {
         int cap = log->cap ? 2 * log->cap : 64;
         jn_gemm_call *c = realloc(log->calls, sizeof *c * (size_t)cap);
-        if (!c)
+        if (c)
+            log->calls = c;
+        unsigned char *o = realloc(log->overwrite, (size_t)cap);
+        if (o)
+            log->overwrite = o;
+        if (!c || !o)
             return;  /* a measurement aid: losing an entry is not an error */
-        log->calls = c;
         log->cap = cap;
     }
+    log->overwrite[log->count] = (unsigned char)overwrite;
     log->calls[log->count++] = (jn_gemm_call){kind, rows, n_out, n_in, models};
+}
+
+void jn_gemm_log_add(jn_gemm_log *log, jn_gemm_kind kind, int rows, int n_out, int n_in, int models)
+{
+    add(log, kind, rows, n_out, n_in, models, 0);
+}
+
+void jn_gemm_log_add_overwrite(jn_gemm_log *log, int rows, int n_out, int n_in, int models)
+{
+    add(log, JN_GEMM_WEIGHT_GRAD, rows, n_out, n_in, models, 1);
 }
 
 double jn_gemm_flops(const jn_gemm_call *call)
@@ -26,6 +41,8 @@ double jn_gemm_flops(const jn_gemm_call *call)
 void jn_gemm_log_free(jn_gemm_log *log)
 {
     free(log->calls);
+    free(log->overwrite);
     log->calls = NULL;
+    log->overwrite = NULL;
     log->count = log->cap = 0;
 }

@@ -2,7 +2,7 @@
  * that a benchmark can replay exactly the step's GEMMs alone: the floor that everything else
  * in the step adds to. Row-major, W is n_out x n_in:
  *   forward        Y  = X W^T   (rows x n_out)
- *   weight grad    dW += D^T X  (n_out x n_in)
+ *   weight grad    dW += D^T X  (n_out x n_in); or dW = D^T X where the log says so
  *   input grad     dX = D W     (rows x n_in) */
 #ifndef JACNOISE_GEMM_LOG_H
 #define JACNOISE_GEMM_LOG_H
@@ -17,11 +17,14 @@ typedef struct {
 
 typedef struct {
     jn_gemm_call *calls;
+    unsigned char *overwrite;  /* per call: a weight gradient written (dW = D^T X), not added to */
     int count, cap;
 } jn_gemm_log;
 
 /* Appends a call (log may be NULL: nothing is recorded). */
 void jn_gemm_log_add(jn_gemm_log *log, jn_gemm_kind kind, int rows, int n_out, int n_in, int models);
+/* The same for a weight gradient that overwrites its output. */
+void jn_gemm_log_add_overwrite(jn_gemm_log *log, int rows, int n_out, int n_in, int models);
 
 /* 2 * models * rows * n_out * n_in. */
 double jn_gemm_flops(const jn_gemm_call *call);

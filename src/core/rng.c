@@ -1,4 +1,4 @@
-/* Counter-based sequences built on Philox4x32-10: normals, uniforms, permutations. */
+/* Counter-based sequences built on Philox4x32-10: uniforms, permutations (normals: rng_normal.c). */
 #include "jacnoise/rng.h"
 #include "jacnoise/error.h"
 
@@ -7,24 +7,6 @@
 
 /* Uniform in (0, 1), never 0 (log-safe). */
 static double open_unit(uint32_t w) { return ((double)w + 0.5) * (1.0 / 4294967296.0); }
-
-void jn_rng_normal(uint64_t seed, jn_stream stream, uint64_t step, jn_real *out, size_t n)
-{
-    const double two_pi = 6.283185307179586476925;
-    for (size_t base = 0; base < n; base += 4) {
-        uint32_t w[4];
-        jn_rng_block(seed, stream, step, base / 4, w);
-        double v[4];
-        for (int pair = 0; pair < 2; pair++) {
-            double radius = sqrt(-2.0 * log(open_unit(w[2 * pair])));
-            double angle = two_pi * open_unit(w[2 * pair + 1]);
-            v[2 * pair] = radius * cos(angle);
-            v[2 * pair + 1] = radius * sin(angle);
-        }
-        for (size_t k = 0; k < 4 && base + k < n; k++)
-            out[base + k] = (jn_real)v[k];
-    }
-}
 
 void jn_rng_uniform(uint64_t seed, jn_stream stream, uint64_t step, jn_real *out, size_t n, double r)
 {

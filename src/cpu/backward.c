@@ -9,8 +9,11 @@ void jn_cpu_backward(jn_cpu_ws *ws, const jn_real *params, int rows, jn_real *gr
     for (int l = m->n_layers; l >= 1; l--) {
         int n_out = m->sizes[l], n_in = m->sizes[l - 1];
         const jn_real *d = ws->delta[cur];
-        jn_gemm_weight_grad(ws->log, rows, n_out, n_in, d, ws->act[l - 1], jn_weights(m, grad, l));
+        /* The first contribution to grad: written, so that grad needs no zeroing pass. */
+        jn_gemm_weight_grad(ws->log, 0, rows, n_out, n_in, d, ws->act[l - 1], jn_weights(m, grad, l));
         jn_real *db = jn_biases(m, grad, l);
+        for (int j = 0; j < n_out; j++)
+            db[j] = 0;
         for (int i = 0; i < rows; i++)
             for (int j = 0; j < n_out; j++)
                 db[j] += d[(size_t)i * n_out + j];

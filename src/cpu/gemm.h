@@ -8,12 +8,13 @@
 
 void jn_gemm_forward(jn_gemm_log *log, int rows, int n_out, int n_in, const jn_real *x,
                      const jn_real *w, jn_real *y);
-void jn_gemm_weight_grad(jn_gemm_log *log, int rows, int n_out, int n_in, const jn_real *d,
+/* dW += D^T X with accumulate, else dW = D^T X (the first contribution: no zeroing pass). */
+void jn_gemm_weight_grad(jn_gemm_log *log, int accumulate, int rows, int n_out, int n_in, const jn_real *d,
                          const jn_real *x, jn_real *dw);
 void jn_gemm_input_grad(jn_gemm_log *log, int rows, int n_out, int n_in, const jn_real *d,
                         const jn_real *w, jn_real *dx);
 
-/* Runs one logged call on scratch operands large enough for it. */
-void jn_gemm_replay(const jn_gemm_call *call, const jn_real *a, const jn_real *b, jn_real *c);
+/* Runs logged call i on scratch operands large enough for it. */
+void jn_gemm_replay(const jn_gemm_log *log, int i, const jn_real *a, const jn_real *b, jn_real *c);
 
 #endif

@@ -19,7 +19,7 @@ double jn_cpu_loss_rows(jn_loss_kind kind, const jn_real *logits, const int32_t 
 int jn_cpu_argmax(const jn_real *row, int n);
 
 /* backward.c: back-propagates delta[0] = dObj/dlogits (rows x C) through the activations of
- * the last jn_cpu_forward, adding to grad. */
+ * the last jn_cpu_forward, writing grad (every parameter). */
 void jn_cpu_backward(jn_cpu_ws *ws, const jn_real *params, int rows, jn_real *grad);
 
 /* tangent.c: forward-mode pass at the stacked rows h[0] = [x~ (B rows) ; tangents (K*B rows)]
@@ -27,6 +27,9 @@ void jn_cpu_backward(jn_cpu_ws *ws, const jn_real *params, int rows, jn_real *gr
 void jn_cpu_tangent_forward(jn_cpu_ws *ws, const jn_real *params, int batch_rows, int K, int top);
 /* sum over examples i and tangents k of ||t_top(k, i)||^2, in double. */
 double jn_cpu_tangent_norm_sum(const jn_cpu_ws *ws, int batch_rows, int K, int top);
+
+/* reduce.c: sum of x[k]^2 in double (vectorised, order fixed). */
+double jn_cpu_sum_squares(const jn_real *x, size_t n);
 
 /* tangent_reverse.c: reverse pass of r = weight * sum_{k,i} ||t_top(k,i)||^2 after
  * jn_cpu_tangent_forward (SPEC "Reverse pass"), adding dr/dtheta to grad. */

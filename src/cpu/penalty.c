@@ -6,6 +6,20 @@
 
 #include <string.h>
 
+/* One row of the hidden1 closed form: q, and the sums per unit (bias gradient, r_j and
+ * g_j^2). The arrays never overlap (restrict), which lets the loop vectorise. */
+static void hidden1_row(int n1, const jn_real *restrict a, const jn_real *restrict g, const jn_real *restrict c,
+                        jn_real scale, jn_real *restrict q, jn_real *restrict db, double *restrict unit_r,
+                        double *restrict gate_sq_sum)
+{
+    for (int j = 0; j < n1; j++) {
+        unit_r[j] += (double)jn_hidden1_r(g[j], c[j]);
+        q[j] = scale * jn_hidden1_q(a[j], g[j], c[j]);
+        db[j] += q[j];
+        gate_sq_sum[j] += (double)(g[j] * g[j]);
+    }
+}
+
 /* hidden1: R_i = sum_j g_ij^2 c_j with c_j = ||W_1j||^2, at the rows h[0]. Adds
  * scale * dR/dtheta: dW_1j += scale (2 sum_i g_ij^2 W_1j + sum_i q_ij x~_i), db_1j += scale
  * sum_i q_ij, q = -4 a g^2 c. Returns sum_i R_i. */
@@ -17,25 +31,23 @@ static double hidden1_penalty(jn_cpu_ws *ws, const jn_real *params, int batch_ro
     const jn_real *w = jn_weights_c(m, params, 1), *c = ws->unit_norm;
     jn_gemm_forward(ws->log, batch_rows, n1, d, ws->h[0], w, ws->pre[1]);
     jn_cpu_bias_tanh(ws->pre[1], jn_biases_c(m, params, 1), batch_rows, n1, ws->h[1], ws->gate[1]);
+    jn_phase_mark(ws->clock, JN_PHASE_PENALTY);
 
-    double r = 0;
     jn_real *q = ws->dpre, *db = jn_biases(m, grad, 1), *dw = jn_weights(m, grad, 1);
-    jn_real *gate_sq_sum = ws->pre[1];  /* pre-activations are spent: reuse as scratch */
+    double *unit_r = ws->unit_r, *gate_sq_sum = ws->unit_gate_sq;
+    const jn_real *act = ws->h[1], *gate = ws->gate[1];
     for (int j = 0; j < n1; j++)
-        gate_sq_sum[j] = 0;
-    for (int i = 0; i < batch_rows; i++) {
-        for (int j = 0; j < n1; j++) {
-            size_t e = (size_t)i * n1 + j;
-            jn_real a = ws->h[1][e], g = ws->gate[1][e];
-            r += (double)jn_hidden1_r(g, c[j]);
-            q[e] = (jn_real)scale * jn_hidden1_q(a, g, c[j]);
-            db[j] += q[e];
-            gate_sq_sum[j] += g * g;
-        }
-    }
-    jn_gemm_weight_grad(ws->log, batch_rows, n1, d, q, ws->h[0], dw);
+        unit_r[j] = gate_sq_sum[j] = 0;
+    for (int i = 0; i < batch_rows; i++)
+        hidden1_row(n1, act + (size_t)i * n1, gate + (size_t)i * n1, c, (jn_real)scale, q + (size_t)i * n1, db,
+                    unit_r, gate_sq_sum);
+    double r = 0;
+    for (int j = 0; j < n1; j++)
+        r += unit_r[j];
+    jn_phase_mark(ws->clock, JN_PHASE_BACKWARD);
+    jn_gemm_weight_grad(ws->log, 1, batch_rows, n1, d, q, ws->h[0], dw);
     for (int j = 0; j < n1; j++) {
-        jn_real f = (jn_real)(2.0 * scale) * gate_sq_sum[j];
+        jn_real f = (jn_real)(2.0 * scale * gate_sq_sum[j]);
         for (int k = 0; k < d; k++)
             dw[(size_t)j * d + k] += f * w[(size_t)j * d + k];
     }
@@ -72,17 +84,15 @@ void jn_cpu_penalty_grad(jn_cpu_ws *ws, const jn_real *params, const jn_batch *b
     const double copy_scale = scale / copies;
 
     if (obj->target == JN_TARGET_HIDDEN1) {
+        jn_phase_mark(ws->clock, JN_PHASE_PENALTY);
         const int n1 = m->sizes[1], d = m->sizes[0];
         const jn_real *w = jn_weights_c(m, params, 1);
-        for (int j = 0; j < n1; j++) {
-            double c = 0;
-            for (int k = 0; k < d; k++)
-                c += (double)w[(size_t)j * d + k] * w[(size_t)j * d + k];
-            ws->unit_norm[j] = (jn_real)c;
-        }
+        for (int j = 0; j < n1; j++)
+            ws->unit_norm[j] = (jn_real)jn_cpu_sum_squares(w + (size_t)j * d, (size_t)d);
     }
     double total = 0;
     for (int copy = 0; copy < copies; copy++) {
+        jn_phase_mark(ws->clock, JN_PHASE_JVP);
         jn_real *x_tilde = ws->h[0];
         const jn_real *e = eps ? eps + copy * per_copy : NULL;
         const jn_real s = (jn_real)obj->jac_noise;
@@ -97,9 +107,12 @@ void jn_cpu_penalty_grad(jn_cpu_ws *ws, const jn_real *params, const jn_batch *b
         const jn_real *copy_v = obj->jac_proj == JN_PROJ_EXACT ? NULL : v + (size_t)copy * K * per_copy;
         for (int k0 = 0; k0 < K; k0 += ws->tangent_chunk) {
             int count = K - k0 < ws->tangent_chunk ? K - k0 : ws->tangent_chunk;
+            jn_phase_mark(ws->clock, JN_PHASE_JVP);
             fill_tangents(ws, copy_v, B, k0, count);
             jn_cpu_tangent_forward(ws, params, B, count, top);
+            jn_phase_mark(ws->clock, JN_PHASE_PENALTY);
             total += tangent_weight * jn_cpu_tangent_norm_sum(ws, B, count, top);
+            jn_phase_mark(ws->clock, JN_PHASE_BACKWARD);
             jn_cpu_tangent_reverse(ws, params, B, count, top, copy_scale * tangent_weight, grad);
         }
     }

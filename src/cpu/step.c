@@ -1,8 +1,6 @@
-/* One training step of the CPU reference: the main loss and the penalty, each adding its
- * gradient into grad (SPEC "Objective for one minibatch"). */
+/* One training step of the CPU reference: the main loss writes its gradient into grad, the
+ * penalty adds its own (SPEC "Objective for one minibatch"). */
 #include "cpu/ops.h"
-
-#include <string.h>
 
 void jn_cpu_loss_grad(jn_cpu_ws *ws, const jn_real *params, const jn_batch *batch,
                       const jn_real *xi, double scale, jn_step_terms *terms, jn_real *grad)
@@ -12,12 +10,14 @@ void jn_cpu_loss_grad(jn_cpu_ws *ws, const jn_real *params, const jn_batch *batc
     const size_t n = (size_t)B * m->sizes[0];
     const jn_real s = (jn_real)ws->obj.input_noise;
     jn_real *x_in = ws->act[0];
+    jn_phase_mark(ws->clock, JN_PHASE_FORWARD);
     for (size_t k = 0; k < n; k++)
         x_in[k] = xi ? batch->x[k] + s * xi[k] : batch->x[k];
     jn_cpu_forward(ws, params, B, L);
     terms->errors = 0;
     terms->loss = jn_cpu_loss_rows(ws->obj.loss, ws->act[L], batch->y, B, C, scale, ws->delta[0],
                                    &terms->errors) / B;
+    jn_phase_mark(ws->clock, JN_PHASE_BACKWARD);
     jn_cpu_backward(ws, params, B, grad);
 }
 
@@ -26,7 +26,6 @@ void jn_cpu_step(jn_cpu_ws *ws, const jn_real *params, const jn_batch *batch,
 {
     const jn_objective *obj = &ws->obj;
     const double B = batch->rows;
-    memset(grad, 0, sizeof(jn_real) * ws->model.n_params);
     jn_cpu_loss_grad(ws, params, batch, noise->xi, 1.0 / B, terms, grad);
     terms->penalty = 0;
     if (obj->jac_lambda > 0)

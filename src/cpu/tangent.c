@@ -32,10 +32,6 @@ void jn_cpu_tangent_forward(jn_cpu_ws *ws, const jn_real *params, int batch_rows
 
 double jn_cpu_tangent_norm_sum(const jn_cpu_ws *ws, int batch_rows, int K, int top)
 {
-    size_t n = (size_t)batch_rows * K * ws->model.sizes[top];
-    const jn_real *t = ws->h[top] + (size_t)batch_rows * ws->model.sizes[top];
-    double sum = 0;
-    for (size_t e = 0; e < n; e++)
-        sum += (double)t[e] * (double)t[e];
-    return sum;
+    const size_t n = (size_t)batch_rows * K * ws->model.sizes[top];
+    return jn_cpu_sum_squares(ws->h[top] + (size_t)batch_rows * ws->model.sizes[top], n);
 }

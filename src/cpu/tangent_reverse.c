@@ -28,15 +28,20 @@ void jn_cpu_tangent_reverse(jn_cpu_ws *ws, const jn_real *params, int batch_rows
         if (has_q) {
             const jn_real *a = ws->h[l], *g = ws->gate[l], *s = ws->pre[l];
             jn_real *d = ws->dpre;
-            for (size_t e = 0; e < B * n_out; e++) {
-                jn_real us = 0;
-                for (int k = 0; k < K; k++) {
-                    size_t te = (B * (1 + k)) * n_out + e;
-                    us += adj[te] * s[te];
-                    d[te] = jn_reverse_ds(adj[te], g[e]);
+            /* Tangent k after tangent k, each a pass along the rows (they vectorise): ds, and
+             * sum_k u s gathered in the primal rows of d until q replaces it. */
+            jn_real *us = d;
+            for (size_t e = 0; e < B * n_out; e++)
+                us[e] = 0;
+            for (int k = 0; k < K; k++) {
+                const size_t t0 = (B * (1 + k)) * n_out;
+                for (size_t e = 0; e < B * n_out; e++) {
+                    us[e] += adj[t0 + e] * s[t0 + e];
+                    d[t0 + e] = jn_reverse_ds(adj[t0 + e], g[e]);
                 }
-                d[e] = jn_reverse_q(primal_live ? adj[e] : 0, a[e], us, g[e]);
             }
+            for (size_t e = 0; e < B * n_out; e++)
+                d[e] = jn_reverse_q(primal_live ? adj[e] : 0, a[e], us[e], g[e]);
             dpre = d;
             jn_real *db = jn_biases(m, grad, l);
             for (size_t i = 0; i < B; i++)
@@ -45,7 +50,7 @@ void jn_cpu_tangent_reverse(jn_cpu_ws *ws, const jn_real *params, int batch_rows
         }
         /* Rows that carry adjoint: all of them below a tanh layer, the tangent rows at L. */
         size_t row0 = has_q ? 0 : B, rows = has_q ? B + T : T;
-        jn_gemm_weight_grad(ws->log, (int)rows, (int)n_out, (int)n_in, dpre + row0 * n_out,
+        jn_gemm_weight_grad(ws->log, 1, (int)rows, (int)n_out, (int)n_in, dpre + row0 * n_out,
                             ws->h[l - 1] + row0 * n_in, jn_weights(m, grad, l));
         if (l == 1)
             break;

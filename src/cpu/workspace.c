@@ -5,11 +5,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-static jn_real *alloc_real(size_t n, int *failed)
+static jn_real *alloc_real(jn_cpu_ws *ws, size_t n, int *failed)
 {
     jn_real *p = n ? calloc(n, sizeof(jn_real)) : NULL;
     if (n && !p)
         *failed = 1;
+    ws->bytes += n * sizeof(jn_real);
     return p;
 }
 
@@ -26,9 +27,9 @@ jn_cpu_ws *jn_cpu_ws_new(const jn_model *m, const jn_objective *obj, int max_row
     int failed = 0;
     size_t rows = (size_t)max_rows;
     for (int l = 0; l <= m->n_layers; l++)
-        ws->act[l] = alloc_real(rows * (size_t)m->sizes[l], &failed);
+        ws->act[l] = alloc_real(ws, rows * (size_t)m->sizes[l], &failed);
     for (int i = 0; i < 2; i++)
-        ws->delta[i] = alloc_real(rows * (size_t)m->max_width, &failed);
+        ws->delta[i] = alloc_real(ws, rows * (size_t)m->max_width, &failed);
 
     if (obj->jac_lambda > 0) {
         int top = jn_objective_top(obj, m);
@@ -37,16 +38,20 @@ jn_cpu_ws *jn_cpu_ws_new(const jn_model *m, const jn_objective *obj, int max_row
         int width = 0;
         for (int l = 0; l <= top; l++) {
             width = m->sizes[l] > width ? m->sizes[l] : width;
-            ws->h[l] = alloc_real(prow * (size_t)m->sizes[l], &failed);
+            ws->h[l] = alloc_real(ws, prow * (size_t)m->sizes[l], &failed);
             if (l > 0) {
-                ws->pre[l] = alloc_real(prow * (size_t)m->sizes[l], &failed);
-                ws->gate[l] = alloc_real(rows * (size_t)m->sizes[l], &failed);
+                ws->pre[l] = alloc_real(ws, prow * (size_t)m->sizes[l], &failed);
+                ws->gate[l] = alloc_real(ws, rows * (size_t)m->sizes[l], &failed);
             }
         }
         for (int i = 0; i < 2; i++)
-            ws->adj[i] = alloc_real(prow * (size_t)width, &failed);
-        ws->dpre = alloc_real(prow * (size_t)width, &failed);
-        ws->unit_norm = alloc_real((size_t)m->sizes[1], &failed);
+            ws->adj[i] = alloc_real(ws, prow * (size_t)width, &failed);
+        ws->dpre = alloc_real(ws, prow * (size_t)width, &failed);
+        ws->unit_norm = alloc_real(ws, (size_t)m->sizes[1], &failed);
+        ws->unit_r = calloc((size_t)m->sizes[1], sizeof(double));
+        ws->unit_gate_sq = calloc((size_t)m->sizes[1], sizeof(double));
+        failed |= !ws->unit_r || !ws->unit_gate_sq;
+        ws->bytes += 2 * (size_t)m->sizes[1] * sizeof(double);
     }
     if (failed) {
         jn_cpu_ws_free(ws);
@@ -73,9 +78,15 @@ void jn_cpu_ws_free(jn_cpu_ws *ws)
     }
     free(ws->dpre);
     free(ws->unit_norm);
+    free(ws->unit_r);
+    free(ws->unit_gate_sq);
     free(ws);
 }
 
 void jn_cpu_ws_set_objective(jn_cpu_ws *ws, const jn_objective *obj) { ws->obj = *obj; }
 
 void jn_cpu_ws_log_gemms(jn_cpu_ws *ws, jn_gemm_log *log) { ws->log = log; }
+
+void jn_cpu_ws_set_clock(jn_cpu_ws *ws, jn_phase_clock *clock) { ws->clock = clock; }
+
+size_t jn_cpu_ws_bytes(const jn_cpu_ws *ws) { return ws->bytes; }

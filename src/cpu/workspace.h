@@ -4,12 +4,15 @@
 
 #include "cpu/gemm.h"
 #include "jacnoise/cpu.h"
+#include "jacnoise/profile.h"
 
 struct jn_cpu_ws {
     jn_model model;
     jn_objective obj;
     int max_rows;
     jn_gemm_log *log;                    /* optional GEMM shape log (benchmarks) */
+    jn_phase_clock *clock;               /* optional phase boundaries (profile) */
+    size_t bytes;                        /* allocated scratch */
 
     /* Main loss: act[0] = input rows, act[l] = a_l (l < L) or logits (l = L). */
     jn_real *act[JN_MAX_LAYERS + 1];
@@ -24,6 +27,7 @@ struct jn_cpu_ws {
     jn_real *adj[2];                     /* reverse ping-pong: [p ; u] */
     jn_real *dpre;                       /* [q ; ds] */
     jn_real *unit_norm;                  /* hidden1: c_j = ||W_1j||^2 */
+    double *unit_r, *unit_gate_sq;       /* hidden1: per-unit sums over the rows */
 };
 
 /* Rows of penalty scratch: primal rows plus tangent_chunk tangent rows per example. */
@@ -34,5 +38,8 @@ static inline int jn_cpu_penalty_rows(const jn_cpu_ws *ws, int batch_rows)
 
 /* Records every GEMM shape of later calls into log (NULL stops recording). */
 void jn_cpu_ws_log_gemms(jn_cpu_ws *ws, jn_gemm_log *log);
+
+/* Reports the phases of later steps to clock (NULL stops). */
+void jn_cpu_ws_set_clock(jn_cpu_ws *ws, jn_phase_clock *clock);
 
 #endif

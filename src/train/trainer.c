@@ -1,9 +1,11 @@
 /* `jacnoise train`: one job in a group of one, with the run header, epoch lines and the
  * progress line (epoch, batch, loss, ETA). */
+#include "jacnoise/blas.h"
 #include "jacnoise/error.h"
 #include "train/job.h"
 
 #include <stdio.h>
+#include <string.h>
 
 /* The job source of a single run: nothing after the one job, which is admitted up front. */
 typedef struct {
@@ -46,9 +48,13 @@ static int train_group(jn_job *job)
         const jn_data *data = jn_group_data(g);
         char shape[256];
         jn_model_describe(jn_group_model(g), shape, sizeof shape);
-        printf("jacnoise: %s %s on %s: %d train / %d valid / %d test, backend %s, run folder %s\n",
+        const char *backend = jn_group_backend_name(g);
+        char blas[128] = "";
+        if (!strcmp(backend, "cpu"))
+            snprintf(blas, sizeof blas, " (BLAS core %s, %d threads)", jn_blas_core_name(), jn_blas_threads());
+        printf("jacnoise: %s %s on %s: %d train / %d valid / %d test, backend %s%s, run folder %s\n",
                job->resume ? "resuming" : "training", shape, job->cfg.data, data->train.n, data->valid.n,
-               data->test.n, jn_group_backend_name(g), job->cfg.out);
+               data->test.n, backend, blas, job->cfg.out);
         jn_data_print_classes(data, job->cfg.data, stdout); /* and a warning on an empty class */
         fflush(stdout);
         solo r = {.job = job, .batches = jn_batches_per_epoch(data->train.n, job->cfg.batch),

@@ -1,0 +1,153 @@
+#!/usr/bin/env python3
+"""jacnoise against its peers on the same training steps, in one run.
+
+For each shape (model, batch size, penalty) it
+  1. writes a step state with `jacnoise step --dump` (parameters, batch, noise, loss terms,
+     gradients) and has every peer recompute that step: its loss, penalty, objective and
+     gradient must agree with jacnoise's, so the times compare the same computation;
+  2. times jacnoise's step with `jacnoise profile --json` (median, and its GEMM floor);
+  3. times each peer's whole step (gather, fresh noise, objective, gradient, update):
+     PyTorch eager, PyTorch torch.func/functorch, and JAX jit where JAX is installed;
+and prints the table of medians and of each peer's time over jacnoise's.
+
+  python3 bench/peers/run_peers.py [--jacnoise build/jacnoise] [--hidden 1000,1000 1000]
+      [--batch 1 10 100 1000] [--penalty hidden1 output:1 output:3 output:exact]
+      [--reps 10] [--threads 2] [--device cpu|cuda] [--exact-max-batch 100] [--csv FILE]
+
+Exit status 1 when a peer's step disagrees with jacnoise's. On a GPU machine, --device cuda
+times the peers on the GPU; jacnoise's column then stays empty until `jacnoise profile`
+has a CUDA backend (its GPU step time comes from bench_cuda_step)."""
+import argparse
+import csv
+import json
+import os
+import subprocess
+import sys
+import tempfile
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(os.path.dirname(HERE))
+sys.path.insert(0, HERE)
+sys.path.insert(0, os.path.join(ROOT, "tests"))
+from stepstate import parse_dump  # noqa: E402
+
+# Agreement required with jacnoise's float32 step (relative): the peers are float32 too, with
+# other summation orders.
+TOLERANCE = {"loss": 1e-4, "penalty": 1e-4, "objective": 1e-4, "gradient": 1e-4}
+
+
+def load_peers(device, threads):
+    """[(name, module, style)] of the peers importable here; a note per missing one."""
+    peers, notes = [], []
+    try:
+        import torch
+        torch.set_num_threads(threads)
+        import torch_peer
+        peers += [("torch " + s, torch_peer, s) for s in torch_peer.STYLES]
+    except ImportError as e:
+        notes.append(f"PyTorch peers skipped: {e}")
+    if device == "cpu":
+        os.environ.setdefault("JAX_PLATFORMS", "cpu")
+    try:
+        import jax_peer
+        peers += [("jax " + s, jax_peer, s) for s in jax_peer.STYLES]
+    except ImportError as e:
+        notes.append(f"JAX peer skipped (not installed: {e})")
+    return peers, notes
+
+
+def run(cmd):
+    p = subprocess.run(cmd, capture_output=True, text=True)
+    if p.returncode != 0:
+        raise RuntimeError(f"{' '.join(cmd)}: exit {p.returncode}\n{p.stderr.strip()}")
+    return p.stdout
+
+
+def penalty_options(spec):
+    """'hidden1', 'output:3', 'output:exact', 'hidden:2:1' -> jacnoise options."""
+    if spec == "hidden1":
+        return ["--jac-target", "hidden1"]
+    target, proj = spec.rsplit(":", 1)
+    return ["--jac-target", target, "--jac-proj", proj]
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--jacnoise", default=os.path.join(ROOT, "build", "jacnoise"))
+    ap.add_argument("--data", default="mnist")
+    ap.add_argument("--data-dir", default="")
+    ap.add_argument("--hidden", nargs="+", default=["1000,1000", "1000"])
+    ap.add_argument("--batch", nargs="+", type=int, default=[1, 10, 100, 1000])
+    ap.add_argument("--penalty", nargs="+", default=["hidden1", "output:1", "output:3", "output:exact"])
+    ap.add_argument("--jac-lambda", default="0.1")
+    ap.add_argument("--jac-noise", default="0.3")
+    ap.add_argument("--input-noise", default="0")
+    ap.add_argument("--reps", type=int, default=10)
+    ap.add_argument("--warmup", type=int, default=3)
+    ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--device", choices=["cpu", "cuda"], default="cpu")
+    ap.add_argument("--exact-max-batch", type=int, default=100,
+                    help="skip the exact norm above this batch size (its cost grows as d x B)")
+    ap.add_argument("--csv", help="also write the table as CSV")
+    args = ap.parse_args()
+
+    peers, notes = load_peers(args.device, args.threads)
+    for n in notes:
+        print(n)
+    if not os.access(args.jacnoise, os.X_OK):
+        print(f"run_peers: {args.jacnoise} is not the jacnoise program (--jacnoise)", file=sys.stderr)
+        return 2
+    data = ["--data", args.data] + (["--data-dir", args.data_dir] if args.data_dir else [])
+    names = [n for n, _, _ in peers]
+    header = ["model", "B", "penalty", "jacnoise_us", "floor_us"] + [f"{n}_us" for n in names] + \
+             [f"{n}/jacnoise" for n in names] + ["check"]
+    print(f"{'model':<18} {'B':>5} {'penalty':<14} {'jacnoise us':>12} {'floor us':>10}" +
+          "".join(f" {n + ' us':>15}" for n in names) + "".join(f" {n + ' x':>11}" for n in names) + "  check")
+    rows, failed = [], False
+    with tempfile.TemporaryDirectory(prefix="jn_peers_") as tmp:
+        for hidden in args.hidden:
+            for B in args.batch:
+                for pen in args.penalty:
+                    if pen.endswith(":exact") and B > args.exact_max_batch:
+                        continue
+                    opts = data + ["--hidden", hidden, "--batch", str(B), "--jac-lambda", args.jac_lambda,
+                                   "--jac-noise", args.jac_noise, "--input-noise", args.input_noise,
+                                   "--threads", str(args.threads)] + penalty_options(pen)
+                    dump = os.path.join(tmp, "step.bin")
+                    run([args.jacnoise, "step", "--dump", dump] + opts)
+                    st = parse_dump(dump)
+                    model = "-".join(str(int(s)) for s in st["sizes"])
+                    ours = floor = None
+                    if args.device == "cpu":
+                        js = os.path.join(tmp, "profile.json")
+                        run([args.jacnoise, "profile", "--reps", str(args.reps), "--warmup", str(args.warmup),
+                             "--json", js] + opts)
+                        with open(js) as f:
+                            v0 = json.load(f)["variants"][0]
+                        ours, floor = v0["step"]["median_us"], v0["gemm_floor"]["median_us"]
+                    times, checks = [], []
+                    for name, mod, style in peers:
+                        errs = mod.check(st, style, args.device)
+                        bad = [k for k, e in errs.items() if not e < TOLERANCE[k]]
+                        checks.append(f"{name}: " + (", ".join(f"{k} {errs[k]:.1e}" for k in bad) if bad else "ok"))
+                        failed |= bool(bad)
+                        times.append(1e6 * mod.time_steps(st, style, args.reps, args.warmup, args.device))
+                    ratios = [t / ours if ours else float("nan") for t in times]
+                    verdict = "ok" if all(c.endswith(": ok") for c in checks) else "; ".join(checks)
+                    fmt = lambda x: f"{x:.0f}" if x is not None else "-"
+                    print(f"{model:<18} {B:>5} {pen:<14} {fmt(ours):>12} {fmt(floor):>10}" +
+                          "".join(f" {t:>15.0f}" for t in times) + "".join(f" {r:>10.2f}x" for r in ratios) +
+                          f"  {verdict}", flush=True)
+                    rows.append([model, B, pen, ours, floor] + times + ratios + [verdict])
+    if args.csv:
+        with open(args.csv, "w", newline="") as f:
+            w = csv.writer(f)
+            w.writerow(header)
+            w.writerows(rows)
+    if failed:
+        print("a peer's step disagrees with jacnoise's (see check)", file=sys.stderr)
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,194 @@
+/* Profiling a training step: its phases, their cost in FLOPs (SPEC "Cost"), and a backend-
+ * neutral driver that times a step against its GEMM floor.
+ *
+ * Three pieces, so that each backend supplies only what it alone can measure:
+ *  - jn_step_flops: the cost model, written once; the profile, the benchmarks and the tests
+ *    (against the GEMMs a real step issues) all call it.
+ *  - jn_phase_clock: where a backend's step code reports phase boundaries. The CPU reads the
+ *    wall clock (jn_wall_clock); a GPU backend records events on its stream and resolves
+ *    them after the step.
+ *  - jn_profile_target: one configured step on one backend (run it with phases, run its
+ *    GEMMs alone, describe the machine). jn_profile_run drives any number of them
+ *    interleaved, rep by rep, so that the ratios come from the same run.
+ *
+ * A CUDA target plugs in beside jn_cpu_profile_target_create: its clock's mark() records a
+ * cudaEvent on the step's stream (the graph off), step() synchronises once at the end and
+ * sums the elapsed times between consecutive events per phase; gemm_floor() replays the
+ * logged GEMM shapes from their own graph; fast_step() replays the captured step graph (the
+ * phases inside a graph are not separable); workspace_bytes is the allocation tally and
+ * launches the kernels per step. src/cuda/nvtx.h can then take this jn_phase instead of its
+ * own copy of the same names. */
+#ifndef JACNOISE_PROFILE_H
+#define JACNOISE_PROFILE_H
+
+#include <stddef.h>
+#include <stdio.h>
+
+#include <stdint.h>
+
+#include "jacnoise/data.h"
+#include "jacnoise/model.h"
+#include "jacnoise/objective.h"
+
+/* The phases of a step, in order (the NVTX ranges of the CUDA engine use the same names). */
+typedef enum {
+    JN_PHASE_DATA,      /* gather the batch, draw its noise */
+    JN_PHASE_FORWARD,   /* main-loss forward pass and the loss */
+    JN_PHASE_JVP,       /* forward-mode pass at x~: primal and tangent rows (hidden1: layer 1 at x~) */
+    JN_PHASE_PENALTY,   /* R from the tangents (norms; hidden1: the closed form) */
+    JN_PHASE_BACKWARD,  /* main-loss backward and the reverse pass through the tangents */
+    JN_PHASE_UPDATE,    /* SGD with momentum */
+    JN_PHASES,
+    JN_PHASE_EVAL = JN_PHASES,  /* evaluation, outside the step (an NVTX range only) */
+    JN_PHASE_NONE               /* between steps */
+} jn_phase;
+
+/* "data", "forward", "jvp", "penalty", "backward", "update" ("eval", "none"). */
+const char *jn_phase_name(jn_phase p);
+
+/* The GEMM FLOPs of one step of `rows` examples, per phase (flops[JN_PHASES]), following
+ * the algorithm of SPEC.md exactly (each GEMM 2 * rows * n_out * n_in): forward L layers;
+ * backward L weight gradients and L - 1 input gradients; the penalty's forward-mode pass over
+ * B (1 + K) rows up to the target (tangent rows only at the output layer), repeated per
+ * chunk of tangents (jn_objective_tangent_chunk) and per copy, and its reverse pass over the
+ * same rows; hidden1 one first-layer forward and one weight gradient per copy. Elementwise
+ * work is not counted. Returns the total. */
+double jn_step_flops(const jn_model *m, const jn_objective *obj, int rows, double flops[JN_PHASES]);
+
+/* Phase boundaries, reported by a backend's step: from mark(p) on, the work issued belongs
+ * to phase p, until the next mark; mark(JN_PHASE_NONE) ends the step. */
+typedef struct jn_phase_clock jn_phase_clock;
+struct jn_phase_clock {
+    void (*mark)(jn_phase_clock *clock, jn_phase next);
+};
+
+/* Marks a phase on a clock that may be NULL (not profiling: nothing happens). */
+static inline void jn_phase_mark(jn_phase_clock *clock, jn_phase next)
+{
+    if (clock)
+        clock->mark(clock, next);
+}
+
+/* A clock reading the host's monotonic wall clock: seconds[p] accumulates the time spent
+ * in phase p (a phase may be entered several times per step). */
+typedef struct {
+    jn_phase_clock base;
+    jn_phase current;
+    double since;
+    double seconds[JN_PHASES];
+} jn_wall_clock;
+
+void jn_wall_clock_init(jn_wall_clock *c);  /* zeroes the times; no phase running */
+double jn_wall_seconds(void);               /* the monotonic clock, in seconds */
+
+/* What a profile reports about the machine it ran on. */
+typedef struct {
+    char backend[16];       /* "cpu", "cuda" */
+    char device[128];       /* CPU model and cores; GPU name */
+    char library[256];      /* "OpenBLAS 0.3.21 ..."; "cuBLAS 12.4" */
+    char core[64];          /* BLAS kernels in use ("Zen"); "" where not meaningful */
+    char core_origin[160];  /* how those kernels were chosen */
+    int threads;
+    double peak_gflops;     /* measured: a large square SGEMM */
+    char timing[128];       /* how phases are timed ("wall clock") */
+} jn_profile_machine;
+
+typedef struct jn_profile_target jn_profile_target;
+typedef struct {
+    /* One whole training step (data, step, update) with its phases: seconds of the whole
+     * step and of each phase (0 for phases the backend cannot separate; the whole still
+     * counts them). */
+    int (*step)(jn_profile_target *t, double *step_s, double phase_s[JN_PHASES]);
+    /* The same step's GEMMs alone, replayed with the step's shapes: seconds. */
+    int (*gemm_floor)(jn_profile_target *t, double *seconds);
+    /* The step as training runs it where that differs from the phased step (a replayed CUDA
+     * graph, whose phases are not separable); NULL where it is the same. */
+    int (*fast_step)(jn_profile_target *t, double *seconds);
+    void (*destroy)(jn_profile_target *t);
+} jn_profile_target_ops;
+
+struct jn_profile_target {
+    const jn_profile_target_ops *ops;
+    size_t workspace_bytes;   /* memory the step uses besides parameters, momentum and gradient */
+    size_t state_bytes;       /* parameters, momentum and gradient */
+    int gemm_calls;           /* GEMM calls per step */
+    int launches;             /* other kernel launches per step (GPU); -1 on the CPU */
+};
+
+/* How a target trains: batch size, seed (data order and noise), learning rate, momentum. */
+typedef struct {
+    int batch;
+    uint64_t seed;
+    double lr, momentum;
+} jn_profile_setup;
+
+/* The CPU reference as a profile target: real steps on batches of `train` (which must
+ * outlive it), phases by the wall clock, the floor by replaying the step's logged GEMMs
+ * through CBLAS. NULL (error recorded) when memory runs out. A GPU backend adds its own
+ * constructor next to this one. */
+jn_profile_target *jn_cpu_profile_target_create(const jn_model *m, const jn_objective *obj,
+                                                const jn_profile_setup *setup, const jn_dataset *train);
+
+/* The CPU machine: model name and cores, the BLAS and its core, threads, and the peak
+ * measured now (a 2048^3 SGEMM, best of 3). */
+void jn_cpu_profile_machine(jn_profile_machine *mc);
+
+/* Order statistics of a set of timings, in seconds. */
+typedef struct {
+    double median, q1, q3, min;
+} jn_timing;
+
+/* One variant of the step (as configured, penalty off, ...) as measured. */
+typedef struct {
+    char name[32];
+    jn_objective obj;
+    double flops[JN_PHASES], total_flops;
+    jn_timing step, floor, fast, phase[JN_PHASES];
+    int has_fast;
+    size_t workspace_bytes, state_bytes;
+    int gemm_calls, launches;
+} jn_profile_variant;
+
+#define JN_PROFILE_MAX_VARIANTS 4
+
+typedef struct {
+    jn_profile_machine machine;
+    char model[128];
+    int batch;
+    int reps, warmup;
+    int n_variants;           /* variant 0 is the step as configured; the last is plain */
+    jn_profile_variant v[JN_PROFILE_MAX_VARIANTS];
+    long max_rss_kib;         /* the process's peak resident memory after the runs */
+} jn_profile_result;
+
+/* How many rounds: warmup untimed ones, then up to reps timed ones; with time_limit > 0
+ * (seconds), fewer timed rounds (but at least 3) where reps of them would take longer, as
+ * the warm-up rounds predict (at least one warm-up round is then run). */
+typedef struct {
+    int reps, warmup;
+    double time_limit;
+} jn_profile_rounds;
+
+/* Times the targets (one per variant, their names, objectives and the model) interleaved,
+ * round by round: each target's step, its floor, and its fast step where it has one. Fills
+ * res (machine and model described by the caller). */
+int jn_profile_run(jn_profile_target **targets, const char *const *names, const jn_objective *objs, int n,
+                   const jn_model *m, int batch, const jn_profile_rounds *rounds, jn_profile_result *res);
+
+/* The variants a profile compares for an objective: as configured; without the penalty;
+ * without any noise (input noise and the penalty's corruption); plain (neither penalty nor
+ * noise). Variants identical to an earlier one are left out. Returns their count. */
+int jn_profile_variants(const jn_objective *obj, jn_objective out[JN_PROFILE_MAX_VARIANTS],
+                        const char *names[JN_PROFILE_MAX_VARIANTS]);
+
+/* The penalty in a few words: "output K=1", "hidden:2 exact", "hidden1"; "-" without one. */
+void jn_profile_estimator(const jn_objective *obj, char *out, size_t cap);
+
+/* The report as a table (text) and as JSON (written atomically). */
+void jn_profile_print(const jn_profile_result *res, FILE *f);
+int jn_profile_write_json(const jn_profile_result *res, const char *path);
+
+/* A grid's table: a header line, then one CSV line per profile (written atomically). */
+int jn_profile_write_csv(const jn_profile_result *rows, int n, const char *path);
+
+#endif

@@ -1,0 +1,292 @@
+/* jacnoise profile: the training step of a configuration, phase by phase, against its
+ * GEMM floor, the same step without the penalty and without noise, and the machine's
+ * measured peak; or (--grid) every combination of a grid, as one CSV row each. */
+#include "cli/cli.h"
+#include "core/fileio.h"
+#include "jacnoise/backend.h"
+#include "jacnoise/error.h"
+#include "jacnoise/profile.h"
+#include "jacnoise/train.h"
+
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* Profiles one configuration on the loaded training set into res. */
+static int profile_one(const jn_config *cfg, const jn_dataset *train, const jn_profile_machine *machine,
+                       jn_profile_result *res)
+{
+    jn_model m;
+    if (jn_config_model(cfg, train->d, train->classes, &m))
+        return -1;
+    if (cfg->batch > train->n)
+        return jn_fail("--batch %d: larger than the %d training examples", cfg->batch, train->n);
+    jn_objective objs[JN_PROFILE_MAX_VARIANTS];
+    const char *names[JN_PROFILE_MAX_VARIANTS];
+    const int n = jn_profile_variants(&cfg->obj, objs, names);
+    const jn_profile_setup setup = {cfg->batch, cfg->seed, cfg->lr, cfg->momentum};
+    jn_profile_target *targets[JN_PROFILE_MAX_VARIANTS] = {0};
+    int rc = 0;
+    for (int i = 0; i < n && !rc; i++)
+        rc = (targets[i] = jn_cpu_profile_target_create(&m, &objs[i], &setup, train)) ? 0 : -1;
+    memset(res, 0, sizeof *res);
+    res->machine = *machine;
+    jn_model_describe(&m, res->model, sizeof res->model);
+    if (!rc) {
+        const jn_profile_rounds rounds = {cfg->reps, cfg->warmup, cfg->time_limit};
+        rc = jn_profile_run(targets, names, objs, n, &m, cfg->batch, &rounds, res);
+    }
+    for (int i = 0; i < n; i++)
+        if (targets[i])
+            targets[i]->ops->destroy(targets[i]);
+    return rc;
+}
+
+/* ---- grids -------------------------------------------------------------------------- */
+
+#define GRID_AXES 16
+#define GRID_VALUES 32
+
+typedef struct {
+    char key[64];
+    int n;
+    char value[GRID_VALUES][128];
+} grid_axis;
+
+typedef struct {
+    int n;
+    grid_axis axis[GRID_AXES];
+} grid;
+
+/* Options a grid may not vary: they choose the data, the outputs, or the grid itself. */
+static int fixed_option(const char *key)
+{
+    static const char *fixed[] = {"data", "data-dir", "test", "valid", "train-limit", "grid", "csv", "json",
+                                  "config", "device", "max-gflop"};
+    for (size_t i = 0; i < sizeof fixed / sizeof fixed[0]; i++)
+        if (!strcmp(key, fixed[i]))
+            return 1;
+    return 0;
+}
+
+/* One entry "key = v1 v2 ...", each value checked on a scratch configuration. */
+static int parse_entry(grid *g, char *entry, const char *origin)
+{
+    char *eq = strchr(entry, '=');
+    if (!eq)
+        return jn_fail("%s: expected key=value value ..., got '%s'", origin, entry);
+    *eq = 0;
+    char *key = entry, *values = eq + 1;
+    while (isspace((unsigned char)*key))
+        key++;
+    for (char *e = key + strlen(key); e > key && isspace((unsigned char)e[-1]);)
+        *--e = 0;
+    if (!strncmp(key, "--", 2))
+        key += 2;
+    if (fixed_option(key))
+        return jn_fail("%s: --%s cannot vary within a grid (give it on the command line)", origin, key);
+    if (g->n == GRID_AXES)
+        return jn_fail("%s: at most %d keys", origin, GRID_AXES);
+    grid_axis *a = &g->axis[g->n];
+    memset(a, 0, sizeof *a);
+    if (strlen(key) >= sizeof a->key)
+        return jn_fail("%s: key '%.40s...' too long", origin, key);
+    strcpy(a->key, key);
+    for (char *v = strtok(values, " \t\r"); v; v = strtok(NULL, " \t\r")) {
+        if (a->n == GRID_VALUES || strlen(v) >= sizeof a->value[0])
+            return jn_fail("%s: %s: at most %d values of up to %zu characters", origin, key, GRID_VALUES,
+                           sizeof a->value[0] - 1);
+        jn_config scratch;
+        jn_config_defaults(&scratch);
+        if (jn_config_set(&scratch, JN_CMD_PROFILE, key, v))
+            return jn_fail_context("%s", origin);
+        strcpy(a->value[a->n++], v);
+    }
+    if (a->n == 0)
+        return jn_fail("%s: %s has no values", origin, key);
+    for (int i = 0; i < g->n; i++)
+        if (!strcmp(g->axis[i].key, key))
+            return jn_fail("%s: %s given twice", origin, key);
+    g->n++;
+    return 0;
+}
+
+/* The grid from --grid: a file's lines, or the option's text with entries split by ';'. */
+static int parse_grid(const char *spec, grid *g)
+{
+    unsigned char *data = NULL;
+    size_t len = 0;
+    FILE *probe = fopen(spec, "rb");
+    char origin[JN_PATH_MAX + 32];
+    if (probe) {
+        fclose(probe);
+        if (jn_read_file(spec, &data, &len))
+            return -1;
+        snprintf(origin, sizeof origin, "--grid %s", spec);
+    } else {
+        len = strlen(spec);
+        data = malloc(len + 1);
+        if (!data)
+            return jn_fail("--grid: out of memory");
+        memcpy(data, spec, len);
+        snprintf(origin, sizeof origin, "--grid");
+    }
+    char *text = malloc(len + 1);
+    if (!text) {
+        free(data);
+        return jn_fail("--grid: out of memory");
+    }
+    memcpy(text, data, len);
+    text[len] = 0;
+    free(data);
+    memset(g, 0, sizeof *g);
+    int rc = 0, line = 1;
+    for (char *p = text; *p && !rc;) {
+        size_t n = strcspn(p, ";\n");
+        char sep = p[n];
+        p[n] = 0;
+        char *hash = strchr(p, '#');
+        if (hash)
+            *hash = 0;
+        char *s = p;
+        while (isspace((unsigned char)*s))
+            s++;
+        char where[JN_PATH_MAX + 64];
+        snprintf(where, sizeof where, "%s: line %d", origin, line);
+        if (*s)
+            rc = parse_entry(g, s, where);
+        line += sep == '\n';
+        p += n + (sep != 0);
+    }
+    free(text);
+    if (!rc && g->n == 0)
+        rc = jn_fail("%s: no entries (expected 'key=v1 v2 ...; key=...')", origin);
+    return rc;
+}
+
+/* What decides a cell's work, for skipping repeats: the target and estimator mean nothing
+ * without a penalty, the estimator nothing for hidden1. */
+static void cell_key(const jn_config *cfg, char *out, size_t cap)
+{
+    jn_config c = *cfg;
+    if (c.obj.jac_lambda == 0) {
+        c.obj.target = JN_TARGET_HIDDEN1;
+        c.obj.target_layer = 1;
+        c.obj.jac_noise = 0;
+        c.obj.jac_copies = 1;
+    }
+    if (c.obj.target == JN_TARGET_HIDDEN1)
+        c.obj.jac_proj = 1;
+    jn_config_format(&c, JN_CMD_PROFILE, 1, out, cap);
+}
+
+static int run_grid(const jn_config *base, const grid *gp, const jn_dataset *train, const jn_profile_machine *machine)
+{
+    const grid g = *gp;
+    long cells = 1;
+    for (int i = 0; i < g.n; i++)
+        cells *= g.axis[i].n;
+    jn_profile_result *rows = calloc((size_t)cells, sizeof *rows);
+    char (*keys)[4096] = calloc((size_t)cells, sizeof *keys);
+    if (!rows || !keys) {
+        free(rows), free(keys);
+        return jn_fail("--grid: out of memory for %ld configurations", cells);
+    }
+    printf("grid: %ld combinations; results in %s\n", cells, base->csv);
+    printf("%-22s %5s %-16s %10s %10s %7s %10s %9s %9s\n", "model", "B", "penalty", "us/step", "floor us", "/floor",
+           "plain us", "overhead", "FLOPs");
+    int n_rows = 0, rc = 0;
+    for (long cell = 0; cell < cells && !rc; cell++) {
+        jn_config cfg = *base;
+        char label[512] = "";
+        long stride = cells;
+        for (int i = 0; i < g.n; i++) {  /* the last key varies fastest */
+            const grid_axis *a = &g.axis[i];
+            stride /= a->n;
+            const char *v = a->value[(cell / stride) % a->n];
+            jn_config_set(&cfg, JN_CMD_PROFILE, a->key, v);  /* checked when parsed */
+            size_t used = strlen(label);
+            snprintf(label + used, sizeof label - used, "%s%s=%s", used ? " " : "", a->key, v);
+        }
+        jn_model m;
+        if (jn_config_model(&cfg, train->d, train->classes, &m)) {
+            printf("skipped %s: %s\n", label, jn_last_error());
+            continue;
+        }
+        cell_key(&cfg, keys[n_rows], sizeof keys[0]);
+        int repeat = 0;
+        for (int i = 0; i < n_rows; i++)
+            repeat |= !strcmp(keys[i], keys[n_rows]);
+        if (repeat)
+            continue;  /* the same work as a cell above (an estimator for hidden1, ...) */
+        double flops[JN_PHASES];
+        const double gflop = jn_step_flops(&m, &cfg.obj, cfg.batch, flops) * 1e-9;
+        if (gflop > cfg.max_gflop) {
+            printf("skipped %s: %.0f GFLOP per step > --max-gflop %g\n", label, gflop, cfg.max_gflop);
+            continue;
+        }
+        jn_profile_result *r = &rows[n_rows];
+        if (profile_one(&cfg, train, machine, r))
+            rc = jn_fail_context("--grid %s", label);
+        else {
+            const jn_profile_variant *v = &r->v[0], *pl = &r->v[r->n_variants - 1];
+            char penalty[48];
+            jn_profile_estimator(&v->obj, penalty, sizeof penalty);
+            printf("%-22s %5d %-16s %10.1f %10.1f %6.2fx %10.1f %8.2fx %8.2fx\n", r->model, r->batch, penalty,
+                   1e6 * v->step.median, 1e6 * v->floor.median, v->step.median / v->floor.median,
+                   1e6 * pl->step.median, v->step.median / pl->step.median, v->total_flops / pl->total_flops);
+            fflush(stdout);
+            rc = jn_profile_write_csv(rows, ++n_rows, cfg.csv);
+        }
+    }
+    free(rows);
+    free(keys);
+    return rc;
+}
+
+int jn_cmd_profile(int argc, char **argv)
+{
+    jn_config cfg;
+    int rc = jn_cli_parse(argc, argv, JN_CMD_PROFILE, &cfg);
+    if (rc)
+        return rc > 0 ? 0 : jn_cli_fail(JN_EXIT_USAGE);
+    if (jn_config_check(&cfg))
+        return jn_cli_fail(JN_EXIT_USAGE);
+    if (cfg.device == JN_DEVICE_CUDA) {
+        jn_fail("--device cuda: the profile times the CPU backend only so far (use --device cpu; for the GPU "
+                "step see bench_cuda_step and the NVTX ranges)");
+        return jn_cli_fail(JN_EXIT_USAGE);
+    }
+    if (cfg.grid[0] && cfg.json[0]) {
+        jn_fail("--json: writes a single profile; a --grid writes its table to --csv");
+        return jn_cli_fail(JN_EXIT_USAGE);
+    }
+    /* A bad grid is refused before the data load and the peak measurement. */
+    grid g;
+    if (cfg.grid[0] && parse_grid(cfg.grid, &g))
+        return jn_cli_fail(JN_EXIT_USAGE);
+    jn_cpu_set_threads(cfg.threads);
+    jn_data data;
+    const jn_data_request req = {cfg.data, cfg.test, cfg.data_dir, cfg.valid, cfg.train_limit};
+    if (jn_data_load(&req, &data))
+        return jn_cli_fail(JN_EXIT_ERROR);
+    jn_profile_machine machine;
+    jn_cpu_profile_machine(&machine);
+    int code = JN_EXIT_OK;
+    if (cfg.grid[0]) {
+        if (run_grid(&cfg, &g, &data.train, &machine))
+            code = JN_EXIT_ERROR;
+    } else {
+        jn_profile_result *res = malloc(sizeof *res);
+        if (!res)
+            code = (jn_fail("out of memory"), JN_EXIT_ERROR);
+        else if (profile_one(&cfg, &data.train, &machine, res) || (cfg.json[0] && jn_profile_write_json(res, cfg.json)))
+            code = JN_EXIT_ERROR;
+        else
+            jn_profile_print(res, stdout);
+        free(res);
+    }
+    jn_data_free(&data);
+    return code == JN_EXIT_OK ? code : jn_cli_fail(code);
+}

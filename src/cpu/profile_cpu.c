@@ -1,0 +1,182 @@
+/* The CPU reference as a profile target (jacnoise/profile.h): the training step of
+ * backend_cpu.c (gather + noise, jn_cpu_step, the update) on real batches, its phases read
+ * by the wall clock, and its floor: the GEMMs of one logged step replayed alone. */
+#include "cpu/gemm.h"
+#include "cpu/workspace.h"
+#include "jacnoise/backend.h"
+#include "jacnoise/blas.h"
+#include "jacnoise/error.h"
+#include "jacnoise/profile.h"
+#include "jacnoise/rng.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+typedef struct {
+    jn_profile_target base;
+    jn_model model;
+    jn_objective obj;
+    jn_profile_setup setup;
+    const jn_dataset *train;
+    jn_cpu_ws *ws;
+    jn_cpu_step_inputs in;
+    jn_real *params, *velocity, *grad;
+    uint32_t *perm;
+    uint64_t step;       /* global step: picks the batch and the noise */
+    jn_gemm_log log;     /* the GEMMs of one step */
+    jn_real *scratch[3]; /* replay operands */
+} cpu_target;
+
+/* One training step as backend_cpu.c runs it, reporting phases to clock (may be NULL). */
+static void train_step(cpu_target *c, jn_phase_clock *clock)
+{
+    const long batches = (c->train->n + c->setup.batch - 1) / c->setup.batch;
+    jn_batch batch;
+    jn_noise noise;
+    jn_step_terms terms;
+    jn_phase_mark(clock, JN_PHASE_DATA);
+    jn_cpu_step_inputs_fill(&c->in, &c->model, &c->obj, c->train, c->perm, (long)(c->step % (uint64_t)batches),
+                            c->setup.batch, c->setup.seed, c->step, &batch, &noise);
+    jn_cpu_step(c->ws, c->params, &batch, &noise, &terms, c->grad);
+    jn_phase_mark(clock, JN_PHASE_UPDATE);
+    jn_cpu_sgd_update(&c->model, c->params, c->grad, c->velocity, c->setup.lr, c->setup.momentum, c->obj.weight_decay);
+    jn_phase_mark(clock, JN_PHASE_NONE);
+    c->step++;
+}
+
+static int cpu_step(jn_profile_target *t, double *step_s, double phase_s[JN_PHASES])
+{
+    cpu_target *c = (cpu_target *)t;
+    jn_wall_clock clock;
+    jn_wall_clock_init(&clock);
+    jn_cpu_ws_set_clock(c->ws, &clock.base);
+    const double t0 = jn_wall_seconds();
+    train_step(c, &clock.base);
+    *step_s = jn_wall_seconds() - t0;
+    jn_cpu_ws_set_clock(c->ws, NULL);
+    memcpy(phase_s, clock.seconds, sizeof clock.seconds);
+    return 0;
+}
+
+static int cpu_floor(jn_profile_target *t, double *seconds)
+{
+    cpu_target *c = (cpu_target *)t;
+    const double t0 = jn_wall_seconds();
+    for (int i = 0; i < c->log.count; i++)
+        jn_gemm_replay(&c->log, i, c->scratch[0], c->scratch[1], c->scratch[2]);
+    *seconds = jn_wall_seconds() - t0;
+    return 0;
+}
+
+static void cpu_destroy(jn_profile_target *t)
+{
+    cpu_target *c = (cpu_target *)t;
+    if (!c)
+        return;
+    jn_cpu_ws_free(c->ws);
+    jn_cpu_step_inputs_free(&c->in);
+    free(c->params), free(c->velocity), free(c->grad), free(c->perm);
+    jn_gemm_log_free(&c->log);
+    for (int i = 0; i < 3; i++)
+        free(c->scratch[i]);
+    free(c);
+}
+
+static const jn_profile_target_ops cpu_target_ops = {
+    .step = cpu_step,
+    .gemm_floor = cpu_floor,
+    .fast_step = NULL,
+    .destroy = cpu_destroy,
+};
+
+jn_profile_target *jn_cpu_profile_target_create(const jn_model *m, const jn_objective *obj,
+                                                const jn_profile_setup *setup, const jn_dataset *train)
+{
+    cpu_target *c = calloc(1, sizeof *c);
+    if (!c) {
+        jn_fail("out of memory for the profile");
+        return NULL;
+    }
+    c->base.ops = &cpu_target_ops;
+    c->base.launches = -1;
+    c->model = *m;
+    c->obj = *obj;
+    c->setup = *setup;
+    c->train = train;
+    const size_t P = m->n_params;
+    c->ws = jn_cpu_ws_new(m, obj, setup->batch);
+    c->params = malloc(sizeof(jn_real) * P);
+    c->velocity = calloc(P, sizeof(jn_real));
+    c->grad = calloc(P, sizeof(jn_real));
+    c->perm = malloc(sizeof(uint32_t) * (size_t)train->n);
+    if (!c->ws || !c->params || !c->velocity || !c->grad || !c->perm ||
+        jn_cpu_step_inputs_alloc(&c->in, m, obj, setup->batch) ||
+        jn_rng_permutation(setup->seed, JN_STREAM_SHUFFLE, 0, c->perm, (uint32_t)train->n) < 0)
+        goto oom;
+    jn_model_init_params(m, setup->seed, c->params);
+
+    /* The floor's shapes: the GEMMs of one step, logged; then the step is undone (a fresh
+     * start for the timed ones). */
+    jn_cpu_ws_log_gemms(c->ws, &c->log);
+    train_step(c, NULL);
+    jn_cpu_ws_log_gemms(c->ws, NULL);
+    jn_model_init_params(m, setup->seed, c->params);
+    memset(c->velocity, 0, sizeof(jn_real) * P);
+    c->step = 0;
+    size_t big = 1;
+    for (int i = 0; i < c->log.count; i++) {
+        const jn_gemm_call *g = &c->log.calls[i];
+        const size_t sizes[3] = {(size_t)g->rows * g->n_in, (size_t)g->rows * g->n_out, (size_t)g->n_out * g->n_in};
+        for (int k = 0; k < 3; k++)
+            big = sizes[k] > big ? sizes[k] : big;
+    }
+    for (int i = 0; i < 3; i++)
+        if (!(c->scratch[i] = calloc(big, sizeof(jn_real))))
+            goto oom;
+
+    const jn_noise_sizes ns = jn_objective_noise_sizes(obj, m, setup->batch);
+    c->base.workspace_bytes = jn_cpu_ws_bytes(c->ws) + sizeof(int32_t) * (size_t)setup->batch +
+                              sizeof(jn_real) * ((size_t)setup->batch * m->sizes[0] + ns.xi + ns.eps + ns.v);
+    c->base.state_bytes = 3 * sizeof(jn_real) * P;
+    c->base.gemm_calls = c->log.count;
+    return &c->base;
+oom:
+    cpu_destroy(&c->base);
+    jn_fail("out of memory for the profile (batch %d, %zu parameters)", setup->batch, P);
+    return NULL;
+}
+
+/* "AMD EPYC (2 cores)" from /proc/cpuinfo where there is one. */
+static void cpu_model(char *out, size_t cap)
+{
+    char line[512], name[256] = "unknown CPU";
+    FILE *f = fopen("/proc/cpuinfo", "r");
+    while (f && fgets(line, sizeof line, f))
+        if (!strncmp(line, "model name", 10) && strchr(line, ':')) {
+            snprintf(name, sizeof name, "%s", strchr(line, ':') + 2);
+            name[strcspn(name, "\n")] = 0;
+            break;
+        }
+    if (f)
+        fclose(f);
+    snprintf(out, cap, "%s (%ld cores online)", name, sysconf(_SC_NPROCESSORS_ONLN));
+}
+
+void jn_cpu_profile_machine(jn_profile_machine *mc)
+{
+    memset(mc, 0, sizeof *mc);
+    snprintf(mc->backend, sizeof mc->backend, "cpu");
+    cpu_model(mc->device, sizeof mc->device);
+    char features[96];
+    const jn_cpu_features f = jn_cpu_features_detect();
+    jn_cpu_features_describe(&f, features, sizeof features);
+    snprintf(mc->device + strlen(mc->device), sizeof mc->device - strlen(mc->device), ", %s", features);
+    snprintf(mc->library, sizeof mc->library, "%s", jn_cpu_blas_info());
+    snprintf(mc->core, sizeof mc->core, "%s", jn_blas_core_name());
+    snprintf(mc->core_origin, sizeof mc->core_origin, "%s", jn_blas_core_origin());
+    mc->threads = jn_blas_threads();
+    mc->peak_gflops = jn_blas_sgemm_peak(2048, 3);
+    snprintf(mc->timing, sizeof mc->timing, "the wall clock");
+}

@@ -1,0 +1,135 @@
+/* The profile driver: interleaved timing of step variants and their GEMM floors, order
+ * statistics, and the variants a profile compares (see jacnoise/profile.h). */
+#include "jacnoise/profile.h"
+#include "jacnoise/error.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+
+static int cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+/* Quantile by linear interpolation between order statistics (sorts v). */
+static double quantile(double *v, int n, double q)
+{
+    double pos = q * (n - 1);
+    int lo = (int)pos, hi = lo + 1 < n ? lo + 1 : lo;
+    return v[lo] + (pos - lo) * (v[hi] - v[lo]);
+}
+
+static jn_timing summarise(double *v, int n)
+{
+    qsort(v, (size_t)n, sizeof *v, cmp_double);
+    return (jn_timing){quantile(v, n, 0.5), quantile(v, n, 0.25), quantile(v, n, 0.75), v[0]};
+}
+
+/* Samples of one target: step, floor, fast step and each phase, reps each. */
+enum { S_STEP, S_FLOOR, S_FAST, S_PHASE0, S_COUNT = S_PHASE0 + JN_PHASES };
+
+static int run_round(jn_profile_target *t, double *sample)
+{
+    double phases[JN_PHASES] = {0};
+    if (t->ops->step(t, &sample[S_STEP], phases) || t->ops->gemm_floor(t, &sample[S_FLOOR]) ||
+        (t->ops->fast_step && t->ops->fast_step(t, &sample[S_FAST])))
+        return -1;
+    for (int p = 0; p < JN_PHASES; p++)
+        sample[S_PHASE0 + p] = phases[p];
+    return 0;
+}
+
+int jn_profile_run(jn_profile_target **targets, const char *const *names, const jn_objective *objs, int n,
+                   const jn_model *m, int batch, const jn_profile_rounds *rounds, jn_profile_result *res)
+{
+    int reps = rounds->reps;
+    const int limited = rounds->time_limit > 0, warmup = limited && rounds->warmup < 1 ? 1 : rounds->warmup;
+    if (n < 1 || n > JN_PROFILE_MAX_VARIANTS || reps < 1)
+        return jn_fail("profile: %d variants and %d repetitions asked; expected 1..%d and >= 1", n, reps,
+                       JN_PROFILE_MAX_VARIANTS);
+    double *samples = malloc(sizeof(double) * (size_t)n * S_COUNT * (size_t)reps);
+    double *column = malloc(sizeof(double) * (size_t)reps);
+    if (!samples || !column) {
+        free(samples), free(column);
+        return jn_fail("profile: out of memory for %d repetitions", reps);
+    }
+    int rc = 0;
+    double scratch[S_COUNT];
+    const double started = jn_wall_seconds();
+    for (int w = 0; w < warmup && !rc; w++)
+        for (int i = 0; i < n && !rc; i++)
+            rc = run_round(targets[i], scratch);
+    if (limited && !rc) {
+        const double per_round = (jn_wall_seconds() - started) / warmup;
+        const int fit = (int)(rounds->time_limit / per_round), least = reps < 3 ? reps : 3;
+        if (fit < reps)
+            reps = fit > least ? fit : least;
+    }
+    /* Rounds interleave the variants, so that a change of machine load hits them alike. */
+    for (int r = 0; r < reps && !rc; r++)
+        for (int i = 0; i < n && !rc; i++)
+            rc = run_round(targets[i], &samples[((size_t)i * reps + r) * S_COUNT]);
+    if (!rc) {
+        res->batch = batch;
+        res->reps = reps;
+        res->warmup = warmup;
+        res->n_variants = n;
+        for (int i = 0; i < n; i++) {
+            jn_profile_variant *v = &res->v[i];
+            const jn_profile_target *t = targets[i];
+            memset(v, 0, sizeof *v);
+            snprintf(v->name, sizeof v->name, "%s", names[i]);
+            v->obj = objs[i];
+            v->total_flops = jn_step_flops(m, &objs[i], batch, v->flops);
+            v->workspace_bytes = t->workspace_bytes;
+            v->state_bytes = t->state_bytes;
+            v->gemm_calls = t->gemm_calls;
+            v->launches = t->launches;
+            v->has_fast = t->ops->fast_step != NULL;
+            jn_timing *out[S_COUNT] = {&v->step, &v->floor, &v->fast};
+            for (int p = 0; p < JN_PHASES; p++)
+                out[S_PHASE0 + p] = &v->phase[p];
+            for (int s = 0; s < S_COUNT; s++) {
+                for (int r = 0; r < reps; r++)
+                    column[r] = samples[((size_t)i * reps + r) * S_COUNT + s];
+                *out[s] = summarise(column, reps);
+            }
+        }
+        struct rusage ru;
+        res->max_rss_kib = getrusage(RUSAGE_SELF, &ru) == 0 ? ru.ru_maxrss : 0;
+    }
+    free(samples);
+    free(column);
+    return rc;
+}
+
+/* What changes the work of a step: the penalty, the input noise, the corruption (with a
+ * penalty). */
+static int work_key(const jn_objective *o)
+{
+    return (o->jac_lambda > 0) | (o->input_noise > 0) << 1 | (o->jac_lambda > 0 && o->jac_noise > 0) << 2;
+}
+
+int jn_profile_variants(const jn_objective *obj, jn_objective out[JN_PROFILE_MAX_VARIANTS],
+                        const char *names[JN_PROFILE_MAX_VARIANTS])
+{
+    static const char *labels[] = {"as configured", "penalty off", "noise off", "plain"};
+    jn_objective all[4] = {*obj, *obj, *obj, *obj};
+    all[1].jac_lambda = 0;
+    all[2].input_noise = all[2].jac_noise = 0;
+    all[3].jac_lambda = all[3].input_noise = all[3].jac_noise = 0;
+    /* Each distinct variant once; plain, the reference of the overhead ratio, last. */
+    int n = 0;
+    for (int i = 0; i < 4; i++) {
+        int seen = i < 3 && work_key(&all[i]) == work_key(&all[3]) && i > 0;
+        for (int j = 0; j < n; j++)
+            seen |= work_key(&out[j]) == work_key(&all[i]);
+        if (!seen) {
+            out[n] = all[i];
+            names[n++] = labels[i];
+        }
+    }
+    return n;
+}

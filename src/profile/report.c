@@ -1,0 +1,255 @@
+/* The profile's report: a table for people, JSON for programs, CSV rows for grids. */
+#include "core/fileio.h"
+#include "jacnoise/error.h"
+#include "jacnoise/profile.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+/* "output K=1", "hidden:2 exact", "hidden1"; "-" without a penalty. */
+void jn_profile_estimator(const jn_objective *o, char *out, size_t cap)
+{
+    char target[32];
+    jn_target_name(o, target, sizeof target);
+    if (o->jac_lambda == 0)
+        snprintf(out, cap, "-");
+    else if (o->target == JN_TARGET_HIDDEN1)
+        snprintf(out, cap, "%s", target);
+    else if (o->jac_proj == JN_PROJ_EXACT)
+        snprintf(out, cap, "%s exact", target);
+    else
+        snprintf(out, cap, "%s K=%d", target, o->jac_proj);
+}
+
+static void describe(const jn_objective *o, char *out, size_t cap)
+{
+    char est[48];
+    jn_profile_estimator(o, est, sizeof est);
+    if (o->jac_lambda > 0)
+        snprintf(out, cap, "penalty %s, lambda %g, s_J %g, copies %d; input noise %g", est, o->jac_lambda,
+                 o->jac_noise, o->jac_copies, o->input_noise);
+    else
+        snprintf(out, cap, "no penalty; input noise %g", o->input_noise);
+}
+
+static double gflops(double flops, double seconds) { return seconds > 0 ? flops / seconds * 1e-9 : 0; }
+
+static const jn_profile_variant *plain(const jn_profile_result *r) { return &r->v[r->n_variants - 1]; }
+
+void jn_profile_print(const jn_profile_result *r, FILE *f)
+{
+    const jn_profile_machine *mc = &r->machine;
+    const jn_profile_variant *v0 = &r->v[0], *pl = plain(r);
+    char what[256];
+    describe(&v0->obj, what, sizeof what);
+    fprintf(f, "profile: %s, B = %d, %s backend, %d reps after %d warm-up, median [q1 - q3]\n", r->model, r->batch,
+            mc->backend, r->reps, r->warmup);
+    fprintf(f, "machine: %s; %s\n", mc->device, mc->library);
+    if (mc->core[0])
+        fprintf(f, "BLAS core: %s (%s), %d threads; measured peak %.1f GFLOP/s (large square SGEMM)\n", mc->core,
+                mc->core_origin, mc->threads, mc->peak_gflops);
+    else
+        fprintf(f, "measured peak %.1f GFLOP/s (large square SGEMM)\n", mc->peak_gflops);
+    fprintf(f, "step: %s; phases timed by %s\n\n", what, mc->timing);
+
+    fprintf(f, "%-10s %11s %21s %9s %9s %7s %7s\n", "phase", "median us", "q1 - q3 us", "GFLOP", "GFLOP/s",
+            "%peak", "share");
+    double phase_sum = 0;
+    for (int p = 0; p < JN_PHASES; p++)
+        phase_sum += v0->phase[p].median;
+    for (int p = 0; p < JN_PHASES; p++) {
+        const jn_timing *t = &v0->phase[p];
+        fprintf(f, "%-10s %11.1f %10.1f - %8.1f", jn_phase_name((jn_phase)p), 1e6 * t->median, 1e6 * t->q1,
+                1e6 * t->q3);
+        if (v0->flops[p] > 0) {
+            double g = gflops(v0->flops[p], t->median);
+            fprintf(f, " %9.4f %9.1f %6.0f%%", v0->flops[p] * 1e-9, g, mc->peak_gflops > 0 ? 100 * g / mc->peak_gflops : 0);
+        } else {
+            fprintf(f, " %9s %9s %7s", "-", "-", "-");
+        }
+        fprintf(f, " %6.1f%%\n", phase_sum > 0 ? 100 * t->median / phase_sum : 0);
+    }
+    fprintf(f, "%-10s %11.1f %10.1f - %8.1f %9.4f %9.1f %6.0f%%\n", "step", 1e6 * v0->step.median, 1e6 * v0->step.q1,
+            1e6 * v0->step.q3, v0->total_flops * 1e-9, gflops(v0->total_flops, v0->step.median),
+            mc->peak_gflops > 0 ? 100 * gflops(v0->total_flops, v0->step.median) / mc->peak_gflops : 0);
+    fprintf(f, "%-10s %11.1f %10.1f - %8.1f %9.4f %9.1f %6.0f%%\n", "GEMM floor", 1e6 * v0->floor.median,
+            1e6 * v0->floor.q1, 1e6 * v0->floor.q3, v0->total_flops * 1e-9, gflops(v0->total_flops, v0->floor.median),
+            mc->peak_gflops > 0 ? 100 * gflops(v0->total_flops, v0->floor.median) / mc->peak_gflops : 0);
+    if (v0->has_fast)
+        fprintf(f, "%-10s %11.1f %10.1f - %8.1f   (the step as training runs it; its phases are not separable)\n",
+                "fast step", 1e6 * v0->fast.median, 1e6 * v0->fast.q1, 1e6 * v0->fast.q3);
+
+    fprintf(f, "\n%-14s %-16s %10s %9s %9s %10s %8s %6s\n", "variant", "penalty", "us/step", "GFLOP", "GFLOP/s",
+            "floor us", "/floor", "GEMMs");
+    for (int i = 0; i < r->n_variants; i++) {
+        const jn_profile_variant *v = &r->v[i];
+        char est[48];
+        jn_profile_estimator(&v->obj, est, sizeof est);
+        fprintf(f, "%-14s %-16s %10.1f %9.4f %9.1f %10.1f %7.2fx %6d\n", v->name, est, 1e6 * v->step.median,
+                v->total_flops * 1e-9, gflops(v->total_flops, v->step.median), 1e6 * v->floor.median,
+                v->step.median / v->floor.median, v->gemm_calls);
+    }
+    if (r->n_variants > 1)
+        fprintf(f, "overhead (as configured / plain): time %.2fx, FLOPs %.2fx, GEMM floor %.2fx\n",
+                v0->step.median / pl->step.median, v0->total_flops / pl->total_flops,
+                v0->floor.median / pl->floor.median);
+    fprintf(f, "memory: step workspace %.2f MB, parameters + momentum + gradient %.2f MB, process peak RSS %.1f MB\n",
+            v0->workspace_bytes / 1e6, v0->state_bytes / 1e6, r->max_rss_kib / 1024.0);
+    if (v0->launches >= 0)
+        fprintf(f, "launches per step: %d kernels, %d GEMMs\n", v0->launches, v0->gemm_calls);
+}
+
+static void json_timing(FILE *f, const char *key, const jn_timing *t)
+{
+    fprintf(f, "\"%s\": {\"median_us\": %.3f, \"q1_us\": %.3f, \"q3_us\": %.3f, \"min_us\": %.3f}", key,
+            1e6 * t->median, 1e6 * t->q1, 1e6 * t->q3, 1e6 * t->min);
+}
+
+/* A JSON string (the texts here hold no control characters; quotes and backslashes are
+ * escaped). */
+static void json_string(FILE *f, const char *s)
+{
+    fputc('"', f);
+    for (; *s; s++) {
+        if (*s == '"' || *s == '\\')
+            fputc('\\', f);
+        fputc(*s, f);
+    }
+    fputc('"', f);
+}
+
+static void json_variant(FILE *f, const jn_profile_variant *v)
+{
+    char est[48], target[32];
+    jn_profile_estimator(&v->obj, est, sizeof est);
+    jn_target_name(&v->obj, target, sizeof target);
+    fprintf(f, "    {\"name\": ");
+    json_string(f, v->name);
+    fprintf(f, ", \"penalty\": ");
+    json_string(f, est);
+    fprintf(f, ",\n     \"objective\": {\"jac_lambda\": %.17g, \"jac_noise\": %.17g, \"input_noise\": %.17g, "
+               "\"jac_copies\": %d, \"jac_target\": \"%s\", \"jac_proj\": %d},\n",
+            v->obj.jac_lambda, v->obj.jac_noise, v->obj.input_noise, v->obj.jac_copies, target, v->obj.jac_proj);
+    fprintf(f, "     \"flops\": %.17g, \"gemm_calls\": %d, \"launches\": %d, \"workspace_bytes\": %zu, "
+               "\"state_bytes\": %zu,\n     ",
+            v->total_flops, v->gemm_calls, v->launches, v->workspace_bytes, v->state_bytes);
+    json_timing(f, "step", &v->step);
+    fprintf(f, ", ");
+    json_timing(f, "gemm_floor", &v->floor);
+    if (v->has_fast) {
+        fprintf(f, ", ");
+        json_timing(f, "fast_step", &v->fast);
+    }
+    fprintf(f, ",\n     \"gflops\": %.6g, \"ratio_to_floor\": %.6g,\n     \"phases\": [\n",
+            gflops(v->total_flops, v->step.median), v->step.median / v->floor.median);
+    double sum = 0;
+    for (int p = 0; p < JN_PHASES; p++)
+        sum += v->phase[p].median;
+    for (int p = 0; p < JN_PHASES; p++) {
+        fprintf(f, "      {\"name\": \"%s\", \"flops\": %.17g, ", jn_phase_name((jn_phase)p), v->flops[p]);
+        json_timing(f, "time", &v->phase[p]);
+        fprintf(f, ", \"gflops\": %.6g, \"share\": %.6g}%s\n", gflops(v->flops[p], v->phase[p].median),
+                sum > 0 ? v->phase[p].median / sum : 0, p + 1 < JN_PHASES ? "," : "");
+    }
+    fprintf(f, "     ]}");
+}
+
+/* Writes text made by write(f, results, n) to path atomically (option names the file in
+ * messages). */
+static int write_atomic(const char *option, const char *path, void (*write)(FILE *, const jn_profile_result *, int),
+                        const jn_profile_result *results, int n)
+{
+    char *text = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&text, &len);
+    if (!f)
+        return jn_fail("%s %s: out of memory", option, path);
+    write(f, results, n);
+    if (fclose(f)) {
+        free(text);
+        return jn_fail("%s %s: out of memory", option, path);
+    }
+    int rc = jn_write_file_atomic(path, text, len);
+    free(text);
+    return rc;
+}
+
+static void write_json(FILE *f, const jn_profile_result *r, int n)
+{
+    (void)n;
+    const jn_profile_machine *mc = &r->machine;
+    const jn_profile_variant *v0 = &r->v[0], *pl = plain(r);
+    fprintf(f, "{\n  \"model\": ");
+    json_string(f, r->model);
+    fprintf(f, ", \"batch\": %d, \"reps\": %d, \"warmup\": %d,\n  \"machine\": {\"backend\": ", r->batch, r->reps,
+            r->warmup);
+    json_string(f, mc->backend);
+    fprintf(f, ", \"device\": ");
+    json_string(f, mc->device);
+    fprintf(f, ", \"library\": ");
+    json_string(f, mc->library);
+    fprintf(f, ", \"blas_core\": ");
+    json_string(f, mc->core);
+    fprintf(f, ", \"blas_core_origin\": ");
+    json_string(f, mc->core_origin);
+    fprintf(f, ", \"threads\": %d, \"peak_gflops\": %.6g, \"timing\": ", mc->threads, mc->peak_gflops);
+    json_string(f, mc->timing);
+    fprintf(f, "},\n  \"overhead\": {\"time_ratio\": %.6g, \"flop_ratio\": %.6g, \"floor_ratio\": %.6g},\n",
+            v0->step.median / pl->step.median, v0->total_flops / pl->total_flops, v0->floor.median / pl->floor.median);
+    fprintf(f, "  \"memory\": {\"workspace_bytes\": %zu, \"state_bytes\": %zu, \"max_rss_kib\": %ld},\n",
+            v0->workspace_bytes, v0->state_bytes, r->max_rss_kib);
+    fprintf(f, "  \"variants\": [\n");
+    for (int i = 0; i < r->n_variants; i++) {
+        json_variant(f, &r->v[i]);
+        fprintf(f, "%s\n", i + 1 < r->n_variants ? "," : "");
+    }
+    fprintf(f, "  ]\n}\n");
+}
+
+int jn_profile_write_json(const jn_profile_result *r, const char *path)
+{
+    return write_atomic("--json", path, write_json, r, 1);
+}
+
+static void csv_header(FILE *f)
+{
+    fprintf(f, "model,hidden_layers,batch,target,estimator,copies,jac_lambda,jac_noise,input_noise,backend,blas_core,threads,"
+               "peak_gflops,step_us,step_q1_us,step_q3_us,floor_us,ratio_to_floor,gflops,flops,plain_us,plain_floor_us,"
+               "plain_flops,overhead_ratio,flop_ratio,workspace_bytes");
+    for (int p = 0; p < JN_PHASES; p++)
+        fprintf(f, ",%s_us", jn_phase_name((jn_phase)p));
+    fputc('\n', f);
+}
+
+static void csv_row(FILE *f, const jn_profile_result *r)
+{
+    const jn_profile_variant *v0 = &r->v[0], *pl = plain(r);
+    char target[32], est[48];
+    jn_target_name(&v0->obj, target, sizeof target);
+    jn_profile_estimator(&v0->obj, est, sizeof est);
+    int dashes = 0;  /* "784-1000-10": one hidden layer */
+    for (const char *c = r->model; *c; c++)
+        dashes += *c == '-';
+    fprintf(f, "%s,%d,%d,%s,%s,%d,%g,%g,%g,%s,%s,%d,%.1f,%.1f,%.1f,%.1f,%.1f,%.4f,%.2f,%.0f,%.1f,%.1f,%.0f,%.4f,%.4f,%zu",
+            r->model, dashes - 1, r->batch, v0->obj.jac_lambda > 0 ? target : "none", est, v0->obj.jac_copies,
+            v0->obj.jac_lambda, v0->obj.jac_noise, v0->obj.input_noise, r->machine.backend, r->machine.core,
+            r->machine.threads, r->machine.peak_gflops, 1e6 * v0->step.median, 1e6 * v0->step.q1, 1e6 * v0->step.q3,
+            1e6 * v0->floor.median, v0->step.median / v0->floor.median, gflops(v0->total_flops, v0->step.median),
+            v0->total_flops, 1e6 * pl->step.median, 1e6 * pl->floor.median, pl->total_flops,
+            v0->step.median / pl->step.median, v0->total_flops / pl->total_flops, v0->workspace_bytes);
+    for (int p = 0; p < JN_PHASES; p++)
+        fprintf(f, ",%.1f", 1e6 * v0->phase[p].median);
+    fputc('\n', f);
+}
+
+static void write_csv(FILE *f, const jn_profile_result *rows, int n)
+{
+    csv_header(f);
+    for (int i = 0; i < n; i++)
+        csv_row(f, &rows[i]);
+}
+
+int jn_profile_write_csv(const jn_profile_result *rows, int n, const char *path)
+{
+    return write_atomic("--csv", path, write_csv, rows, n);
+}

@@ -1,0 +1,159 @@
+#!/usr/bin/env python3
+"""`jacnoise profile` on tiny nets: the report's correctness, not its speed.
+
+The JSON holds every phase for every variant; the FLOP counts equal the cost model, written
+here a second time from SPEC.md (each GEMM 2 * rows * n_out * n_in; tangent chunks as
+jn_objective_tangent_chunk cuts them); times are positive where there is work; the overhead
+ratio is the configured step over plain. A grid writes one CSV row per distinct
+configuration. Bad grids and option clashes fail with one line.
+
+Environment (set by CTest): JACNOISE_BIN, JACNOISE_DATA."""
+import csv
+import json
+import os
+import sys
+import tempfile
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from harness import check, finish, run  # noqa: E402
+
+PHASES = ["data", "forward", "jvp", "penalty", "backward", "update"]
+D, C = 256, 10   # USPS
+ROW_BUDGET = 16384
+
+
+def cost(sizes, B, lam, target, layer, proj, copies):
+    """Per-phase GEMM FLOPs of one step (SPEC "Cost", exact)."""
+    L = len(sizes) - 1
+    g = lambda rows, l: 2.0 * rows * sizes[l] * sizes[l - 1]
+    f = dict.fromkeys(PHASES, 0.0)
+    for l in range(1, L + 1):
+        f["forward"] += g(B, l)
+        f["backward"] += g(B, l) * (2 if l > 1 else 1)
+    if lam > 0:
+        if target == "hidden1":
+            f["jvp"] += copies * g(B, 1)
+            f["backward"] += copies * g(B, 1)
+        else:
+            top = L if target == "output" else layer
+            K = sizes[0] if proj == 0 else proj
+            fit = ROW_BUDGET // B - 1
+            chunk = K if K < fit else max(fit, 1)
+            for k0 in range(0, K, chunk):
+                count = min(chunk, K - k0)
+                for l in range(1, top + 1):
+                    rows = B * (1 + count) if l < L else B * count
+                    f["jvp"] += copies * g(rows, l)
+                    f["backward"] += copies * g(rows, l) * (2 if l > 1 else 1)
+    return f
+
+
+CASES = [
+    # (label, options, sizes, B, target, layer, proj, copies)
+    ("hidden1", ["--hidden", "12,9", "--batch", "8", "--jac-target", "hidden1"], [D, 12, 9, C], 8, "hidden1", 1, 1, 1),
+    ("output K=2, 2 copies", ["--hidden", "12,9", "--batch", "8", "--jac-target", "output", "--jac-proj", "2",
+                              "--jac-copies", "2"], [D, 12, 9, C], 8, "output", 3, 2, 2),
+    ("hidden:1 exact, chunked", ["--hidden", "7", "--batch", "100", "--jac-target", "hidden:1", "--jac-proj", "exact"],
+     [D, 7, C], 100, "hidden:1", 1, 0, 1),
+]
+COMMON = ["--data", "usps", "--jac-lambda", "0.1", "--jac-noise", "0.2", "--input-noise", "0.1", "--reps", "3",
+          "--warmup", "1"]
+
+
+def close(a, b, rel=1e-9):
+    return abs(a - b) <= rel * max(1.0, abs(b))
+
+
+def check_profile(label, p, sizes, B, target, layer, proj, copies):
+    names = [v["name"] for v in p["variants"]]
+    check(names == ["as configured", "penalty off", "noise off", "plain"], f"{label}: variants {names}")
+    check(p["batch"] == B and p["model"] == "-".join(map(str, sizes)), f"{label}: model {p['model']} B {p['batch']}")
+    m = p["machine"]
+    check(m["backend"] == "cpu" and m["blas_core"] and m["peak_gflops"] > 0, f"{label}: machine {m}")
+    check(p["memory"]["workspace_bytes"] > 0 and p["memory"]["state_bytes"] > 0, f"{label}: memory {p['memory']}")
+    for v in p["variants"]:
+        o = v["objective"]
+        want = cost(sizes, B, o["jac_lambda"], target, layer, proj, copies)
+        got = {ph["name"]: ph for ph in v["phases"]}
+        check([ph["name"] for ph in v["phases"]] == PHASES, f"{label}/{v['name']}: phases {list(got)}")
+        for name in PHASES:
+            ph = got.get(name, {"flops": -1, "time": {"median_us": -1}})
+            check(close(ph["flops"], want[name]),
+                  f"{label}/{v['name']}/{name}: {ph['flops']} FLOPs, the cost model says {want[name]}")
+            penalty_phase = name in ("jvp", "penalty")
+            t = ph["time"]["median_us"]
+            if penalty_phase and o["jac_lambda"] == 0:
+                check(t == 0, f"{label}/{v['name']}/{name}: {t} us without a penalty")
+            else:
+                check(t > 0, f"{label}/{v['name']}/{name}: time {t} us")
+        check(close(v["flops"], sum(want.values())), f"{label}/{v['name']}: total {v['flops']}")
+        for key in ("step", "gemm_floor"):
+            check(v[key]["median_us"] > 0 and v[key]["q1_us"] <= v[key]["median_us"] <= v[key]["q3_us"],
+                  f"{label}/{v['name']}: {key} {v[key]}")
+        check(v["gemm_calls"] > 0, f"{label}/{v['name']}: gemm_calls {v['gemm_calls']}")
+    first, plain = p["variants"][0], p["variants"][-1]
+    check(close(p["overhead"]["flop_ratio"], first["flops"] / plain["flops"], 1e-5), f"{label}: flop ratio")
+    # Relative: the JSON rounds medians to 0.001 us and the ratio to 6 digits, so an absolute
+    # tolerance fails on large ratios over steps of a few microseconds.
+    check(close(p["overhead"]["time_ratio"], first["step"]["median_us"] / plain["step"]["median_us"], 1e-3),
+          f"{label}: time ratio")
+
+
+def main():
+    with tempfile.TemporaryDirectory(prefix="jn_profile_") as tmp:
+        for label, opts, sizes, B, target, layer, proj, copies in CASES:
+            out = os.path.join(tmp, "p.json")
+            r = run(["profile"] + COMMON + opts + ["--json", out])
+            check("BLAS core:" in r.stdout and "measured peak" in r.stdout and "overhead" in r.stdout,
+                  f"{label}: the table lacks the core, the peak or the overhead:\n{r.stdout}")
+            if r.returncode == 0:
+                with open(out) as f:
+                    check_profile(label, json.load(f), sizes, B, target, layer, proj, copies)
+            print(f"{label}: checked")
+
+        # --time-limit cuts the rounds (at least 3), and says how many it ran.
+        out = os.path.join(tmp, "limited.json")
+        r = run(["profile", "--data", "usps", "--hidden", "12", "--batch", "8", "--reps", "100000", "--warmup", "1",
+                 "--time-limit", "0.5", "--json", out])
+        if r.returncode == 0:
+            with open(out) as f:
+                reps = json.load(f)["reps"]
+            check(3 <= reps < 100000, f"--time-limit 0.5: {reps} rounds")
+            check(f"{reps} reps" in r.stdout, "the table does not say how many rounds ran")
+
+        # A grid: hidden1 ignores the estimator, so 2 batches x (hidden1, output K=1, output exact).
+        path = os.path.join(tmp, "grid.csv")
+        r = run(["profile", "--data", "usps", "--hidden", "12", "--jac-lambda", "0.1", "--reps", "2", "--warmup", "0",
+                 "--grid", "batch=4 8; jac-target=hidden1 output hidden:2; jac-proj=1 exact", "--csv", path])
+        check("skipped" in r.stdout and "hidden:2" in r.stdout, "grid: the impossible hidden:2 is not reported")
+        with open(path) as f:
+            rows = list(csv.DictReader(f))
+        got = [(int(x["batch"]), x["estimator"]) for x in rows]
+        want = [(b, e) for b in (4, 8) for e in ("hidden1", "output K=1", "output exact")]
+        check(got == want, f"grid rows {got}, expected {want}")
+        for x in rows:
+            target = x["target"]
+            proj = 0 if x["estimator"].endswith("exact") else 1
+            f = cost([D, 12, C], int(x["batch"]), 0.1, target, 1, proj, 1)
+            check(close(float(x["flops"]), round(sum(f.values()))), f"grid row {x['estimator']}: flops {x['flops']}")
+            check(float(x["step_us"]) > 0 and float(x["floor_us"]) > 0 and float(x["overhead_ratio"]) > 0,
+                  f"grid row {x['estimator']}: times")
+
+        # Bad input: one line, non-zero exit, nothing written.
+        bad = os.path.join(tmp, "bad.csv")
+        for args, code, words in [
+            (["--grid", "batch=4 x"], 2, "--batch"),
+            (["--grid", "data=mnist"], 2, "cannot vary"),
+            (["--grid", "batch"], 2, "key=value"),
+            (["--grid", "batch=4", "--json", os.path.join(tmp, "x.json")], 2, "--json"),
+            (["--reps", "0"], 2, "--reps"),
+        ]:
+            r = run(["profile", "--data", "usps", "--hidden", "5", "--csv", bad] + args, expect=code)
+            lines = r.stderr.strip().splitlines()
+            check(len(lines) == 1 and words in lines[0], f"{args}: stderr {r.stderr!r}")
+            check(not os.path.exists(bad), f"{args}: wrote {bad}")
+    return finish("profile")
+
+
+if __name__ == "__main__":
+    sys.exit(main())

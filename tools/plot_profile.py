@@ -1,0 +1,167 @@
+#!/usr/bin/env python3
+"""Pictures of a `jacnoise profile --grid` table (profile.csv).
+
+  python3 tools/plot_profile.py profile.csv [--out DIR]
+
+writes into DIR (default: the CSV's folder):
+  profile_overhead.png  overhead ratio (penalised step / plain step) against batch size, one
+                        line per target and estimator, the FLOP ratio dashed; one panel per model
+  profile_floor.png     step time over its GEMM floor against batch size (1 = all GEMM)
+  profile_phases.png    each configuration's step split into its phases (share of the step,
+                        stacked), with the step time on top
+
+Needs matplotlib (Debian: apt-get install python3-matplotlib)."""
+import argparse
+import csv
+import os
+import sys
+
+PHASES = ["data", "forward", "jvp", "penalty", "backward", "update"]
+COLOURS = {"data": "#8c8c8c", "forward": "#1f77b4", "jvp": "#ff7f0e", "penalty": "#d62728",
+           "backward": "#2ca02c", "update": "#9467bd"}
+
+
+def load(path):
+    with open(path) as f:
+        rows = list(csv.DictReader(f))
+    if not rows:
+        raise SystemExit(f"{path}: no rows")
+    missing = {"model", "batch", "estimator", "step_us", "floor_us", "overhead_ratio", "flop_ratio"} - set(rows[0])
+    if missing:
+        raise SystemExit(f"{path}: not a jacnoise profile table (missing columns: {', '.join(sorted(missing))})")
+    for r in rows:
+        for k, v in r.items():
+            try:
+                r[k] = float(v) if k not in ("model", "target", "estimator", "backend", "blas_core") else v
+            except ValueError:
+                pass
+        r["batch"] = int(r["batch"])
+    return rows
+
+
+def models_of(rows):
+    return sorted({r["model"] for r in rows}, key=lambda m: (m.count("-"), m))
+
+
+def machine_note(rows):
+    r = rows[0]
+    return f"{r['backend']}, BLAS core {r['blas_core']}, {int(r['threads'])} threads, peak {r['peak_gflops']:.0f} GFLOP/s"
+
+
+def by_estimator(rows, model, key):
+    """{estimator: rows by batch}; for the floor ratio also the plain step every row timed."""
+    series = {}
+    for r in rows:
+        if r["model"] == model and r["estimator"] != "-":
+            series.setdefault(r["estimator"], []).append(r)
+    if key == "ratio_to_floor":
+        plain = {r["batch"]: {"batch": r["batch"], key: r["plain_us"] / r["plain_floor_us"]}
+                 for r in rows if r["model"] == model}
+        series["plain"] = list(plain.values())
+    return {k: sorted(v, key=lambda r: r["batch"]) for k, v in sorted(series.items())}
+
+
+def line_panels(plt, rows, key, ylabel, title, path, reference=None, log_y=False):
+    models = models_of(rows)
+    fig, axes = plt.subplots(1, len(models), figsize=(6.2 * len(models), 4.6), squeeze=False, sharey=True)
+    for ax, model in zip(axes[0], models):
+        for i, (est, rs) in enumerate(by_estimator(rows, model, key).items()):
+            colour = f"C{i}"
+            xs = [r["batch"] for r in rs]
+            ax.plot(xs, [r[key] for r in rs], "o-", color=colour, label=est)
+            if reference:
+                ax.plot(xs, [r[reference] for r in rs], "--", color=colour, alpha=0.6)
+        ax.axhline(1.0, color="black", linewidth=0.8)
+        ax.set_xscale("log")
+        if log_y:
+            ax.set_yscale("log")
+        ax.set_xlabel("batch size B")
+        ax.set_title(model)
+        ax.grid(True, which="both", alpha=0.3)
+    axes[0][0].set_ylabel(ylabel)
+    handles, labels = axes[0][0].get_legend_handles_labels()
+    for ax in axes[0][1:]:
+        h, l = ax.get_legend_handles_labels()
+        for hh, ll in zip(h, l):
+            if ll not in labels:
+                handles.append(hh)
+                labels.append(ll)
+    if reference:
+        from matplotlib.lines import Line2D
+        handles.append(Line2D([], [], color="grey", linestyle="--"))
+        labels.append("FLOP ratio (cost model)")
+    fig.legend(handles, labels, loc="upper center", ncol=min(len(labels), 5), frameon=False)
+    fig.suptitle(f"{title}\n{machine_note(rows)}", y=0.02, va="bottom", fontsize=9)
+    fig.tight_layout(rect=(0, 0.06, 1, 0.9))
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+
+
+def phase_bars(plt, rows, path):
+    models = models_of(rows)
+    groups = [(m, sorted((r for r in rows if r["model"] == m), key=lambda r: (r["batch"], r["estimator"])))
+              for m in models]
+    width = max(6.0, 0.42 * max(len(g) for _, g in groups))
+    fig, axes = plt.subplots(len(models), 1, figsize=(width, 4.2 * len(models)), squeeze=False)
+    for ax, (model, rs) in zip(axes[:, 0], groups):
+        xs = range(len(rs))
+        bottom = [0.0] * len(rs)
+        for ph in PHASES:
+            total = [sum(r[f"{p}_us"] for p in PHASES) or 1.0 for r in rs]
+            share = [100 * r[f"{ph}_us"] / t for r, t in zip(rs, total)]
+            ax.bar(xs, share, bottom=bottom, color=COLOURS[ph], label=ph, width=0.8)
+            bottom = [b + s for b, s in zip(bottom, share)]
+        for x, r in zip(xs, rs):
+            ms = r["step_us"] / 1000
+            label = f"{ms:.3g} ms" if ms < 1000 else f"{ms / 1000:.3g} s"
+            ax.text(x, 101, label, ha="center", va="bottom", fontsize=7, rotation=90)
+        ax.set_xticks(list(xs))
+        ax.set_xticklabels([f"B={r['batch']}\n{r['estimator']}" for r in rs], fontsize=7, rotation=90)
+        ax.set_ylim(0, 135)
+        ax.set_yticks(range(0, 101, 20))
+        ax.set_ylabel("share of the step (%)")
+        ax.set_title(f"{model}: phases of the step (step time above each bar)")
+    handles, labels = axes[0][0].get_legend_handles_labels()
+    fig.legend(handles, labels, loc="upper center", ncol=len(PHASES), frameon=False, fontsize=8)
+    fig.suptitle(machine_note(rows), y=0.005, va="bottom", fontsize=9)
+    fig.tight_layout(rect=(0, 0.02, 1, 0.97))
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("csv", help="profile.csv from jacnoise profile --grid")
+    ap.add_argument("--out", help="folder for the PNG files (default: the CSV's folder)")
+    args = ap.parse_args()
+    try:
+        import matplotlib
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except ImportError:
+        print("plot_profile: matplotlib is missing (Debian: apt-get install python3-matplotlib)", file=sys.stderr)
+        return 1
+    rows = load(args.csv)
+    out = args.out or os.path.dirname(os.path.abspath(args.csv))
+    os.makedirs(out, exist_ok=True)
+    written = []
+    penalised = [r for r in rows if r["estimator"] != "-"]
+    if penalised:
+        p = os.path.join(out, "profile_overhead.png")
+        line_panels(plt, penalised, "overhead_ratio", "time ratio: penalised step / plain step",
+                    "What the penalty costs: solid = measured time ratio, dashed = FLOP ratio", p, "flop_ratio",
+                    log_y=True)
+        written.append(p)
+    p = os.path.join(out, "profile_floor.png")
+    line_panels(plt, rows, "ratio_to_floor", "step time / its GEMMs alone",
+                "Step over its GEMM floor (1 = nothing but GEMMs)", p)
+    written.append(p)
+    p = os.path.join(out, "profile_phases.png")
+    phase_bars(plt, rows, p)
+    written.append(p)
+    print("wrote " + ", ".join(written))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
