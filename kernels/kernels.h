@@ -85,14 +85,19 @@ int jn_k_fill_tangents(const float *v, size_t v_stride, int batch_rows, int d, i
                        float *dst, size_t dst_stride, cudaStream_t s);
 
 /* loss.cu ----------------------------------------------------------------------------- */
-/* Per row: loss (double), dlogits = scale * dloss/dz, error flag; kind 0 = cross-entropy,
- * 1 = squared error on the softmax. */
-int jn_k_loss_rows(int kind, const float *logits, const int32_t *y, int rows, int classes, int models,
-                   double scale, float *dlogits, double *row_loss, double *row_error, cudaStream_t s);
+/* logits += b (in place); per row the loss, dlogits = scale * dloss/dz and the error flag;
+ * kind 0 = cross-entropy, 1 = squared error on the softmax. Writes each model's step sums
+ * {sum of losses, 0, errors} (the step's first contribution: no zeroing needed) and adds the
+ * column sums of dlogits to db (the logits' bias gradient, stride param_stride like b). */
+int jn_k_loss_rows(int kind, float *logits, const float *bias, size_t param_stride, const int32_t *y, int rows,
+                   int classes, int models, double scale, float *dlogits, jn_step_sums *sums,
+                   const jn_step_ctl *ctl, float *db, cudaStream_t s);
 
 /* backward.cu ------------------------------------------------------------------------- */
-/* da *= 1 - a^2. */
-int jn_k_tanh_backward(float *da, const float *a, size_t n, int models, cudaStream_t s);
+/* da *= 1 - a^2 on `rows` rows of n (model stride `stride`), and db[j] += the column sums of
+ * the result, rows in order (deterministic): a hidden layer's adjoints and bias gradient. */
+int jn_k_tanh_backward(float *da, const float *a, int rows, int n, size_t stride, int models, float *db,
+                       size_t param_stride, cudaStream_t s);
 /* db[j] += sum over rows r0 .. r0+rows-1 of d[r][j] (a fixed-order loop per column:
  * deterministic). */
 int jn_k_column_sums(const float *d, int r0, int rows, int n, size_t in_stride, int models, float *db,

@@ -20,7 +20,7 @@ struct jn_cuda_ws {
     /* main loss */
     float *act[JN_MAX_LAYERS + 1];
     float *delta[2];
-    double *row_loss, *row_error;        /* [M][max_rows] */
+    double *row_error;                   /* [M][max_rows] (evaluation) */
 
     /* penalty */
     int tangent_chunk;
@@ -46,7 +46,9 @@ int jn_cuda_tangent_reverse(jn_cuda_ws *ws, const float *params, int batch_rows,
                             float *grad);
 
 /* step.c: forward pass of x (model stride x_stride; 0: one copy for every model) through
- * layer top into act[1 .. top] (mirrors jn_cpu_forward). */
-int jn_cuda_forward(jn_cuda_ws *ws, const float *params, const float *x, size_t x_stride, int rows, int top);
+ * layer top into act[1 .. top] (mirrors jn_cpu_forward); the logits get their bias only with
+ * logits_bias (the training loss adds it in its own kernel). */
+int jn_cuda_forward(jn_cuda_ws *ws, const float *params, const float *x, size_t x_stride, int rows, int top,
+                    int logits_bias);
 
 #endif
