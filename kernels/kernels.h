@@ -105,18 +105,17 @@ int jn_k_column_sums(const float *d, int r0, int rows, int n, size_t in_stride, 
 
 /* tangent.cu -------------------------------------------------------------------------- */
 /* Penalty buffers (h, pre, gate, adj, dpre of a layer) share one model stride: `stride`.
- * t[k] = gate * s[k] for the K tangent blocks after the B primal rows of pre and h. */
-int jn_k_tangent_update(const float *gate, const float *pre, int batch_rows, int K, int n, int models,
-                        size_t stride, float *h, cudaStream_t s);
-/* row_norm[m][i] = sum_k ||t(k, i)||^2 (double) over the tangent rows of h. */
-int jn_k_tangent_norms(const float *h, int batch_rows, int K, int n, int models, size_t stride, double *row_norm,
-                       cudaStream_t s);
+ * A tanh layer of the forward-mode pass after its GEMM: on the B primal rows h = tanh(pre + b)
+ * and gate = 1 - h^2 (b in the parameters, stride param_stride), and t[k] = gate * s[k] for
+ * the K tangent blocks after them. */
+int jn_k_tangent_update(const float *pre, const float *bias, size_t param_stride, int batch_rows, int K, int n,
+                        int models, size_t stride, float *h, float *gate, cudaStream_t s);
+/* row_norm[m][i] = sum_k ||t(k, i)||^2 (double) over the tangent rows of h, and the reverse
+ * pass's seed on the same rows of adj: u = 2 * weight_m * t, weight_m = jac_lambda_m * weight. */
+int jn_k_tangent_norms(const float *h, int batch_rows, int K, int n, int models, size_t stride,
+                       const jn_hparams *hp, double weight, double *row_norm, float *adj, cudaStream_t s);
 
 /* tangent_reverse.cu ------------------------------------------------------------------ */
-/* u = 2 * weight_m * t on the tangent rows (after the B primal rows); weight_m =
- * jac_lambda_m * weight. */
-int jn_k_reverse_seed(const float *h, int batch_rows, int K, int n, int models, size_t stride,
-                      const jn_hparams *hp, double weight, float *adj, cudaStream_t s);
 /* Per primal element: ds rows = u * g, q = (p - 2 a sum_k u s) g (p = 0 if !primal_live). */
 int jn_k_reverse_terms(const float *adj, const float *a, const float *gate, const float *pre, int batch_rows,
                        int K, int n, int models, size_t stride, int primal_live, float *dpre, cudaStream_t s);

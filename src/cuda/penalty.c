@@ -64,10 +64,10 @@ static int penalty_grad(jn_cuda_ws *ws, const float *params, const jn_batch *bat
             jn_nvtx_pop();
             if (rc)
                 return -1;
-            JN_KERNEL(jn_k_tangent_norms(ws->h[top], B, count, m->sizes[top], ws->models, R * m->sizes[top],
-                                         ws->row_norm, s));
+            JN_KERNEL(jn_k_tangent_norms(ws->h[top], B, count, m->sizes[top], ws->models, R * m->sizes[top], ws->hp,
+                                         copy_scale * tangent_weight, ws->row_norm, ws->adj[0], s));
             JN_KERNEL(jn_k_sum_into(ws->row_norm, B, ws->models, 1, tangent_weight / copies, sums, ctl, s));
-            if (jn_cuda_tangent_reverse(ws, params, B, count, top, copy_scale * tangent_weight, grad))
+            if (jn_cuda_tangent_reverse(ws, params, B, count, top, grad))
                 return -1;
         }
     }
