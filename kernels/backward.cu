@@ -1,8 +1,8 @@
 /* Backward-pass elementwise work (mirrors src/cpu/backward.c). The tanh derivative of a hidden
  * layer's adjoints is fused with that layer's bias gradient: one thread per column walks the
  * rows in order, scales each adjoint by 1 - a^2 in place and sums it, so the adjoints are read
- * once and the sum is deterministic without atomics. The column sums alone serve the layers
- * whose adjoints need no derivative (the hidden1 penalty's q). */
+ * once and the sum is deterministic without atomics. The column sums alone serve the hidden1
+ * penalty's q, whose adjoints need no derivative. */
 #include "common.cuh"
 #include "jacnoise/elementwise.h"
 
@@ -34,8 +34,7 @@ extern "C" int jn_k_tanh_backward(float *da, const float *a, int rows, int n, si
     JN_LAUNCHED();
 }
 
-__global__ void column_sums_kernel(const float *d, int r0, int rows, int n, size_t in_stride, float *db,
-                                   size_t param_stride)
+__global__ void column_sums_kernel(const float *d, int rows, int n, size_t in_stride, float *db, size_t param_stride)
 {
     const size_t m = blockIdx.z;
     d += m * in_stride;
@@ -43,16 +42,16 @@ __global__ void column_sums_kernel(const float *d, int r0, int rows, int n, size
     JN_FOR(j, (size_t)n)
     {
         float sum = 0;
-        for (int r = r0; r < r0 + rows; r++)
+        for (int r = 0; r < rows; r++)
             sum += d[(size_t)r * n + j];
         db[j] += sum;
     }
 }
 
-extern "C" int jn_k_column_sums(const float *d, int r0, int rows, int n, size_t in_stride, int models, float *db,
+extern "C" int jn_k_column_sums(const float *d, int rows, int n, size_t in_stride, int models, float *db,
                                 size_t param_stride, cudaStream_t s)
 {
     dim3 grid(jn_blocks((size_t)n), 1, models);
-    column_sums_kernel<<<grid, JN_THREADS, 0, s>>>(d, r0, rows, n, in_stride, db, param_stride);
+    column_sums_kernel<<<grid, JN_THREADS, 0, s>>>(d, rows, n, in_stride, db, param_stride);
     JN_LAUNCHED();
 }

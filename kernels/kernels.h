@@ -79,10 +79,12 @@ int jn_k_bias_add(float *y, const float *bias, size_t param_stride, int rows, in
 int jn_k_add_noise(const float *x, size_t x_stride, const float *noise, size_t noise_stride,
                    const jn_hparams *hp, int which, size_t n, int models, float *out, size_t out_stride,
                    cudaStream_t s);
-/* Tangent rows k0 .. k0+count-1 after the primal rows: dst = v (count x B x d), or the input
- * basis e_{k0 + k} when v is NULL (the exact norm). */
-int jn_k_fill_tangents(const float *v, size_t v_stride, int batch_rows, int d, int k0, int count, int models,
-                       float *dst, size_t dst_stride, cudaStream_t s);
+/* The forward-mode pass's input rows of one copy: the B primal rows dst = x + jac_noise_m * eps
+ * (eps NULL: x; x has model stride B * d) and tangent rows k0 .. k0+count-1 after them:
+ * dst = v (count x B x d), or the input basis e_{k0 + k} when v is NULL (the exact norm). */
+int jn_k_fill_tangents(const float *x, const float *eps, size_t eps_stride, const jn_hparams *hp, const float *v,
+                       size_t v_stride, int batch_rows, int d, int k0, int count, int models, float *dst,
+                       size_t dst_stride, cudaStream_t s);
 
 /* loss.cu ----------------------------------------------------------------------------- */
 /* logits += b (in place); per row the loss, dlogits = scale * dloss/dz and the error flag;
@@ -98,10 +100,9 @@ int jn_k_loss_rows(int kind, float *logits, const float *bias, size_t param_stri
  * the result, rows in order (deterministic): a hidden layer's adjoints and bias gradient. */
 int jn_k_tanh_backward(float *da, const float *a, int rows, int n, size_t stride, int models, float *db,
                        size_t param_stride, cudaStream_t s);
-/* db[j] += sum over rows r0 .. r0+rows-1 of d[r][j] (a fixed-order loop per column:
- * deterministic). */
-int jn_k_column_sums(const float *d, int r0, int rows, int n, size_t in_stride, int models, float *db,
-                     size_t param_stride, cudaStream_t s);
+/* db[j] += sum over the rows of d[r][j] (a fixed-order loop per column: deterministic). */
+int jn_k_column_sums(const float *d, int rows, int n, size_t in_stride, int models, float *db, size_t param_stride,
+                     cudaStream_t s);
 
 /* tangent.cu -------------------------------------------------------------------------- */
 /* Penalty buffers (h, pre, gate, adj, dpre of a layer) share one model stride: `stride`.
@@ -116,9 +117,11 @@ int jn_k_tangent_norms(const float *h, int batch_rows, int K, int n, int models,
                        const jn_hparams *hp, double weight, double *row_norm, float *adj, cudaStream_t s);
 
 /* tangent_reverse.cu ------------------------------------------------------------------ */
-/* Per primal element: ds rows = u * g, q = (p - 2 a sum_k u s) g (p = 0 if !primal_live). */
+/* Per primal element: ds rows = u * g, q = (p - 2 a sum_k u s) g (p = 0 if !primal_live); and
+ * db[j] += sum over the examples of q (in order: deterministic), the layer's bias gradient. */
 int jn_k_reverse_terms(const float *adj, const float *a, const float *gate, const float *pre, int batch_rows,
-                       int K, int n, int models, size_t stride, int primal_live, float *dpre, cudaStream_t s);
+                       int K, int n, int models, size_t stride, int primal_live, float *dpre, float *db,
+                       size_t param_stride, cudaStream_t s);
 
 /* penalty.cu -------------------------------------------------------------------------- */
 /* c[m][j] = ||W_1j||^2. */

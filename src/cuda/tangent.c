@@ -44,8 +44,7 @@ int jn_cuda_tangent_reverse(jn_cuda_ws *ws, const float *params, int B, int K, i
         const float *dpre = ws->adj[cur];  /* at the output layer ds = u, q = 0 */
         if (has_q) {
             JN_KERNEL(jn_k_reverse_terms(ws->adj[cur], ws->h[l], ws->gate[l], ws->pre[l], B, K, n_out, ws->models,
-                                         out_stride, primal_live, ws->dpre, s));
-            JN_KERNEL(jn_k_column_sums(ws->dpre, 0, B, n_out, out_stride, ws->models, grad + m->b_offset[l], P, s));
+                                         out_stride, primal_live, ws->dpre, grad + m->b_offset[l], P, s));
             dpre = ws->dpre;
         }
         /* Rows that carry adjoint: all of them below a tanh layer, the tangent rows at L. */
