@@ -1,8 +1,7 @@
 /* Backward-pass elementwise work (mirrors src/cpu/backward.c). The tanh derivative of a hidden
  * layer's adjoints is fused with that layer's bias gradient: one thread per column walks the
  * rows in order, scales each adjoint by 1 - a^2 in place and sums it, so the adjoints are read
- * once and the sum is deterministic without atomics. The column sums alone serve the hidden1
- * penalty's q, whose adjoints need no derivative. */
+ * once and the sum is deterministic without atomics. */
 #include "common.cuh"
 #include "jacnoise/elementwise.h"
 
@@ -31,27 +30,5 @@ extern "C" int jn_k_tanh_backward(float *da, const float *a, int rows, int n, si
 {
     dim3 grid(jn_blocks((size_t)n), 1, models);
     tanh_backward_kernel<<<grid, JN_THREADS, 0, s>>>(da, a, rows, n, stride, db, param_stride);
-    JN_LAUNCHED();
-}
-
-__global__ void column_sums_kernel(const float *d, int rows, int n, size_t in_stride, float *db, size_t param_stride)
-{
-    const size_t m = blockIdx.z;
-    d += m * in_stride;
-    db += m * param_stride;
-    JN_FOR(j, (size_t)n)
-    {
-        float sum = 0;
-        for (int r = 0; r < rows; r++)
-            sum += d[(size_t)r * n + j];
-        db[j] += sum;
-    }
-}
-
-extern "C" int jn_k_column_sums(const float *d, int rows, int n, size_t in_stride, int models, float *db,
-                                size_t param_stride, cudaStream_t s)
-{
-    dim3 grid(jn_blocks((size_t)n), 1, models);
-    column_sums_kernel<<<grid, JN_THREADS, 0, s>>>(d, rows, n, in_stride, db, param_stride);
     JN_LAUNCHED();
 }

@@ -1,34 +1,30 @@
-/* Forward pass elementwise work (mirrors src/cpu/forward.c): bias + tanh fused, keeping the
- * gate 1 - a^2 that the hidden1 penalty reuses, so the activations are read once; the logits'
- * bias (evaluation: training adds it in the loss kernel); building the inputs (x plus scaled
+/* Forward pass elementwise work (mirrors src/cpu/forward.c): bias + tanh fused, so the
+ * pre-activations are read once (the penalty's layers keep their gates in their own kernels:
+ * tangent.cu, penalty.cu); the logits' bias (evaluation: training adds it in the loss kernel); building the inputs (x plus scaled
  * noise); and for the forward-mode pass the corrupted primal rows with the stacked tangent rows
  * after them in one launch, the whole input of the GEMM that serves primal and tangent rows. */
 #include "common.cuh"
 #include "jacnoise/elementwise.h"
 
 __global__ void bias_tanh_kernel(const float *pre, const float *bias, size_t param_stride, int rows, int n,
-                                 size_t stride, float *a, float *gate)
+                                 size_t stride, float *a)
 {
     const size_t m = blockIdx.z, count = (size_t)rows * n;
     pre += m * stride;
     a += m * stride;
-    if (gate)
-        gate += m * stride;
     bias += m * param_stride;
     JN_FOR(e, count)
     {
         float g;
         a[e] = jn_tanh_gate(pre[e] + bias[e % n], &g);
-        if (gate)
-            gate[e] = g;
     }
 }
 
 extern "C" int jn_k_bias_tanh(const float *pre, const float *bias, size_t param_stride, int rows, int n,
-                              size_t stride, int models, float *a, float *gate, cudaStream_t s)
+                              size_t stride, int models, float *a, cudaStream_t s)
 {
     dim3 grid(jn_blocks((size_t)rows * n), 1, models);
-    bias_tanh_kernel<<<grid, JN_THREADS, 0, s>>>(pre, bias, param_stride, rows, n, stride, a, gate);
+    bias_tanh_kernel<<<grid, JN_THREADS, 0, s>>>(pre, bias, param_stride, rows, n, stride, a);
     JN_LAUNCHED();
 }
 

@@ -66,10 +66,10 @@ int jn_k_gather_rows(const uint8_t *bytes, const float *floats, const int32_t *l
                      float *x, int32_t *y, cudaStream_t s);
 
 /* forward.cu -------------------------------------------------------------------------- */
-/* a = tanh(pre + b), gate = 1 - a^2 (gate may be NULL) on the first `rows` rows of each
- * model's pre, a and gate (model stride `stride`); b in the parameters (stride P). */
+/* a = tanh(pre + b) on the first `rows` rows of each model's pre and a (model stride
+ * `stride`); b in the parameters (stride P). */
 int jn_k_bias_tanh(const float *pre, const float *bias, size_t param_stride, int rows, int n, size_t stride,
-                   int models, float *a, float *gate, cudaStream_t s);
+                   int models, float *a, cudaStream_t s);
 /* y += b (the logits). */
 int jn_k_bias_add(float *y, const float *bias, size_t param_stride, int rows, int n, size_t stride, int models,
                   cudaStream_t s);
@@ -100,9 +100,6 @@ int jn_k_loss_rows(int kind, float *logits, const float *bias, size_t param_stri
  * the result, rows in order (deterministic): a hidden layer's adjoints and bias gradient. */
 int jn_k_tanh_backward(float *da, const float *a, int rows, int n, size_t stride, int models, float *db,
                        size_t param_stride, cudaStream_t s);
-/* db[j] += sum over the rows of d[r][j] (a fixed-order loop per column: deterministic). */
-int jn_k_column_sums(const float *d, int rows, int n, size_t in_stride, int models, float *db, size_t param_stride,
-                     cudaStream_t s);
 
 /* tangent.cu -------------------------------------------------------------------------- */
 /* Penalty buffers (h, pre, gate, adj, dpre of a layer) share one model stride: `stride`.
@@ -126,11 +123,14 @@ int jn_k_reverse_terms(const float *adj, const float *a, const float *gate, cons
 /* penalty.cu -------------------------------------------------------------------------- */
 /* c[m][j] = ||W_1j||^2. */
 int jn_k_unit_norms(const float *w, size_t param_stride, int n1, int d, int models, float *c, cudaStream_t s);
-/* hidden1 closed form at the activations a and gates of `rows` examples (model stride
- * `stride` for a, gate and q): row_r[m][i] = sum_j g^2 c_j (double), q = weight_m * -4 a g^2 c,
- * gate_sq[m][j] = sum_i g^2 (fixed order); weight_m = jac_lambda_m * weight. */
-int jn_k_hidden1(const float *a, const float *gate, const float *c, int rows, int n1, int models, size_t stride,
-                 const jn_hparams *hp, double weight, float *q, double *row_r, float *gate_sq, cudaStream_t s);
+/* hidden1 closed form at `rows` examples of the first layer's pre-activations (model stride
+ * `stride` for pre, a, gate and q; b_1 in the parameters, stride param_stride): a = tanh(pre +
+ * b), gate = 1 - a^2, row_r[m][i] = sum_j g^2 c_j (double), q = weight_m * -4 a g^2 c,
+ * gate_sq[m][j] = sum_i g^2 and db[j] += sum_i q (fixed order); weight_m = jac_lambda_m *
+ * weight. */
+int jn_k_hidden1(const float *pre, const float *bias, size_t param_stride, const float *c, int rows, int n1,
+                 int models, size_t stride, const jn_hparams *hp, double weight, float *a, float *gate, float *q,
+                 double *row_r, float *gate_sq, float *db, cudaStream_t s);
 /* dW_1j += 2 weight_m gate_sq_j W_1j. */
 int jn_k_hidden1_decay(const float *w, const float *gate_sq, int n1, int d, int models, size_t param_stride,
                        const jn_hparams *hp, double weight, float *dw, cudaStream_t s);

@@ -18,11 +18,10 @@ static int hidden1_penalty(jn_cuda_ws *ws, const float *params, int B, size_t R,
     if (jn_cuda_gemm_forward(&ws->gemm, ws->models, B, n1, d, ws->h[0], R * d, params + m->w_offset[1], P,
                              ws->pre[1], s1))
         return -1;
-    JN_KERNEL(jn_k_bias_tanh(ws->pre[1], params + m->b_offset[1], P, B, n1, s1, ws->models, ws->h[1], ws->gate[1], s));
-    JN_KERNEL(jn_k_hidden1(ws->h[1], ws->gate[1], ws->unit_norm, B, n1, ws->models, s1, ws->hp, scale, ws->dpre,
-                           ws->row_norm, ws->gate_sq, s));
+    JN_KERNEL(jn_k_hidden1(ws->pre[1], params + m->b_offset[1], P, ws->unit_norm, B, n1, ws->models, s1, ws->hp,
+                           scale, ws->h[1], ws->gate[1], ws->dpre, ws->row_norm, ws->gate_sq, grad + m->b_offset[1],
+                           s));
     JN_KERNEL(jn_k_sum_into(ws->row_norm, B, ws->models, 1, copy_weight, sums, ctl, s));
-    JN_KERNEL(jn_k_column_sums(ws->dpre, B, n1, s1, ws->models, grad + m->b_offset[1], P, s));
     if (jn_cuda_gemm_weight_grad(&ws->gemm, ws->models, B, n1, d, ws->dpre, s1, ws->h[0], R * d,
                                  grad + m->w_offset[1], P))
         return -1;

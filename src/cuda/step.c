@@ -23,7 +23,7 @@ int jn_cuda_forward(jn_cuda_ws *ws, const float *params, const float *x, size_t 
             return -1;
         if (l < m->n_layers)
             JN_KERNEL(jn_k_bias_tanh(ws->act[l], params + m->b_offset[l], P, rows, n_out, out_stride, ws->models,
-                                     ws->act[l], NULL, s));
+                                     ws->act[l], s));
         else if (logits_bias)
             JN_KERNEL(jn_k_bias_add(ws->act[l], params + m->b_offset[l], P, rows, n_out, out_stride, ws->models, s));
     }
