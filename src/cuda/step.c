@@ -30,10 +30,10 @@ int jn_cuda_forward(jn_cuda_ws *ws, const float *params, const float *x, size_t 
     return 0;
 }
 
-/* Back-propagates delta[0] = dObj/dlogits through the activations of the last forward; the
- * logits' bias gradient is the loss kernel's, each hidden layer's comes with its tanh
- * derivative. */
-static int backward(jn_cuda_ws *ws, const float *params, int rows, float *grad)
+/* Back-propagates delta[0] = dObj/dlogits through the activations of the last forward, whose
+ * input was x (model stride rows * sizes[0]); the logits' bias gradient is the loss
+ * kernel's, each hidden layer's comes with its tanh derivative. */
+static int backward(jn_cuda_ws *ws, const float *params, const float *x, int rows, float *grad)
 {
     const jn_model *m = &ws->model;
     const size_t P = m->n_params;
@@ -43,7 +43,7 @@ static int backward(jn_cuda_ws *ws, const float *params, int rows, float *grad)
         const int n_out = m->sizes[l], n_in = m->sizes[l - 1];
         const size_t d_stride = (size_t)rows * n_out, x_stride = (size_t)rows * n_in;
         if (jn_cuda_gemm_weight_grad(&ws->gemm, ws->models, rows, n_out, n_in, ws->delta[cur], d_stride,
-                                     ws->act[l - 1], x_stride, grad + m->w_offset[l], P))
+                                     l == 1 ? x : ws->act[l - 1], x_stride, grad + m->w_offset[l], P))
             return -1;
         if (l == 1)
             break;
@@ -64,17 +64,19 @@ int jn_cuda_loss_grad(jn_cuda_ws *ws, const float *params, const jn_batch *batch
     const int B = batch->rows, L = m->n_layers, C = m->sizes[L];
     const size_t in = (size_t)B * m->sizes[0];
     cudaStream_t s = ws->ctx->stream;
+    /* Without input noise the batch itself is the input: no copy. */
+    const float *x = xi ? ws->act[0] : batch->x;
     jn_nvtx_push(JN_PHASE_FORWARD);
-    int rc = JN_LAUNCH(jn_k_add_noise(batch->x, in, xi, in, ws->hp, 0, in, ws->models, ws->act[0], in, s));
+    int rc = xi ? JN_LAUNCH(jn_k_add_noise(batch->x, in, xi, in, ws->hp, 0, in, ws->models, ws->act[0], in, s)) : 0;
     if (!rc)
-        rc = jn_cuda_forward(ws, params, ws->act[0], in, B, L, 0);
+        rc = jn_cuda_forward(ws, params, x, in, B, L, 0);
     jn_nvtx_pop();
     if (rc)
         return -1;
     JN_KERNEL(jn_k_loss_rows((int)ws->obj.loss, ws->act[L], params + m->b_offset[L], m->n_params, batch->y, B, C,
                              ws->models, 1.0 / B, ws->delta[0], sums, ctl, grad + m->b_offset[L], s));
     jn_nvtx_push(JN_PHASE_BACKWARD);
-    rc = backward(ws, params, B, grad);
+    rc = backward(ws, params, x, B, grad);
     jn_nvtx_pop();
     return rc;
 }
