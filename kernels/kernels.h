@@ -151,8 +151,9 @@ int jn_k_sgd_update(float *params, const float *grad, float *velocity, size_t n_
 
 /* reduce.cu --------------------------------------------------------------------------- */
 /* The step's sums live at sums[k * M + m], k = ctl->k (0 without ctl). */
-/* Zeroes them before a step. */
-int jn_k_zero_sums(jn_step_sums *sums, const jn_step_ctl *ctl, int models, cudaStream_t s);
+/* Zeroes row 0 of them, before an evaluation adds its errors (a training step's loss kernel
+ * writes its own row). */
+int jn_k_zero_sums(jn_step_sums *sums, int models, cudaStream_t s);
 /* field `which` (0 loss, 1 penalty, 2 errors) += scale * sum of values[m][0 .. n), summed in
  * a fixed order (one block per model, a tree within it): deterministic. */
 int jn_k_sum_into(const double *values, int n, int models, int which, double scale, jn_step_sums *sums,
