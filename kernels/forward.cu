@@ -1,33 +1,30 @@
-/* Forward pass elementwise work (mirrors src/cpu/forward.c): bias + tanh fused, keeping the
- * gate 1 - a^2 that the tangent and reverse passes reuse, so the activations are read once;
- * the logits' bias; building the inputs (x plus scaled noise) and the stacked tangent rows
- * that let one GEMM serve primal and tangent rows. */
+/* Forward pass elementwise work (mirrors src/cpu/forward.c): bias + tanh fused, so the
+ * pre-activations are read once (the penalty's layers keep their gates in their own kernels:
+ * tangent.cu, penalty.cu); the logits' bias (evaluation: training adds it in the loss kernel); building the inputs (x plus scaled
+ * noise); and for the forward-mode pass the corrupted primal rows with the stacked tangent rows
+ * after them in one launch, the whole input of the GEMM that serves primal and tangent rows. */
 #include "common.cuh"
 #include "jacnoise/elementwise.h"
 
 __global__ void bias_tanh_kernel(const float *pre, const float *bias, size_t param_stride, int rows, int n,
-                                 size_t stride, float *a, float *gate)
+                                 size_t stride, float *a)
 {
     const size_t m = blockIdx.z, count = (size_t)rows * n;
     pre += m * stride;
     a += m * stride;
-    if (gate)
-        gate += m * stride;
     bias += m * param_stride;
     JN_FOR(e, count)
     {
         float g;
         a[e] = jn_tanh_gate(pre[e] + bias[e % n], &g);
-        if (gate)
-            gate[e] = g;
     }
 }
 
 extern "C" int jn_k_bias_tanh(const float *pre, const float *bias, size_t param_stride, int rows, int n,
-                              size_t stride, int models, float *a, float *gate, cudaStream_t s)
+                              size_t stride, int models, float *a, cudaStream_t s)
 {
     dim3 grid(jn_blocks((size_t)rows * n), 1, models);
-    bias_tanh_kernel<<<grid, JN_THREADS, 0, s>>>(pre, bias, param_stride, rows, n, stride, a, gate);
+    bias_tanh_kernel<<<grid, JN_THREADS, 0, s>>>(pre, bias, param_stride, rows, n, stride, a);
     JN_LAUNCHED();
 }
 
@@ -68,28 +65,39 @@ extern "C" int jn_k_add_noise(const float *x, size_t x_stride, const float *nois
     JN_LAUNCHED();
 }
 
-__global__ void fill_tangents_kernel(const float *v, size_t v_stride, int batch_rows, int d, int k0, int count,
+/* The penalty's input rows of one copy: the corrupted primal rows x + jac_noise * eps (eps
+ * NULL: x) and tangent rows k0 .. k0 + count - 1 after them, in one pass. */
+__global__ void fill_tangents_kernel(const float *x, const float *eps, size_t eps_stride, const jn_hparams *hp,
+                                     const float *v, size_t v_stride, int batch_rows, int d, int k0, int count,
                                      float *dst, size_t dst_stride)
 {
-    const size_t m = blockIdx.z, n = (size_t)count * batch_rows * d;
+    const size_t m = blockIdx.z, per_copy = (size_t)batch_rows * d, n = (size_t)(1 + count) * per_copy;
+    const float scale = hp[m].jac_noise;
+    x += m * per_copy;
     dst += m * dst_stride;
+    if (eps)
+        eps += m * eps_stride;
     if (v)
         v += m * v_stride;
     JN_FOR(e, n)
     {
-        if (v) {
-            dst[e] = v[e];
+        if (e < per_copy) {
+            dst[e] = eps ? x[e] + scale * eps[e] : x[e];
+        } else if (v) {
+            dst[e] = v[e - per_copy];
         } else {
-            size_t k = e / ((size_t)batch_rows * d), col = e % d;
+            size_t k = (e - per_copy) / per_copy, col = e % d;
             dst[e] = col == (size_t)k0 + k ? 1.0f : 0.0f;
         }
     }
 }
 
-extern "C" int jn_k_fill_tangents(const float *v, size_t v_stride, int batch_rows, int d, int k0, int count,
+extern "C" int jn_k_fill_tangents(const float *x, const float *eps, size_t eps_stride, const jn_hparams *hp,
+                                  const float *v, size_t v_stride, int batch_rows, int d, int k0, int count,
                                   int models, float *dst, size_t dst_stride, cudaStream_t s)
 {
-    dim3 grid(jn_blocks((size_t)count * batch_rows * d), 1, models);
-    fill_tangents_kernel<<<grid, JN_THREADS, 0, s>>>(v, v_stride, batch_rows, d, k0, count, dst, dst_stride);
+    dim3 grid(jn_blocks((size_t)(1 + count) * batch_rows * d), 1, models);
+    fill_tangents_kernel<<<grid, JN_THREADS, 0, s>>>(x, eps, eps_stride, hp, v, v_stride, batch_rows, d, k0, count,
+                                                     dst, dst_stride);
     JN_LAUNCHED();
 }

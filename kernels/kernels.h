@@ -66,10 +66,10 @@ int jn_k_gather_rows(const uint8_t *bytes, const float *floats, const int32_t *l
                      float *x, int32_t *y, cudaStream_t s);
 
 /* forward.cu -------------------------------------------------------------------------- */
-/* a = tanh(pre + b), gate = 1 - a^2 (gate may be NULL) on the first `rows` rows of each
- * model's pre, a and gate (model stride `stride`); b in the parameters (stride P). */
+/* a = tanh(pre + b) on the first `rows` rows of each model's pre and a (model stride
+ * `stride`); b in the parameters (stride P). */
 int jn_k_bias_tanh(const float *pre, const float *bias, size_t param_stride, int rows, int n, size_t stride,
-                   int models, float *a, float *gate, cudaStream_t s);
+                   int models, float *a, cudaStream_t s);
 /* y += b (the logits). */
 int jn_k_bias_add(float *y, const float *bias, size_t param_stride, int rows, int n, size_t stride, int models,
                   cudaStream_t s);
@@ -79,51 +79,58 @@ int jn_k_bias_add(float *y, const float *bias, size_t param_stride, int rows, in
 int jn_k_add_noise(const float *x, size_t x_stride, const float *noise, size_t noise_stride,
                    const jn_hparams *hp, int which, size_t n, int models, float *out, size_t out_stride,
                    cudaStream_t s);
-/* Tangent rows k0 .. k0+count-1 after the primal rows: dst = v (count x B x d), or the input
- * basis e_{k0 + k} when v is NULL (the exact norm). */
-int jn_k_fill_tangents(const float *v, size_t v_stride, int batch_rows, int d, int k0, int count, int models,
-                       float *dst, size_t dst_stride, cudaStream_t s);
+/* The forward-mode pass's input rows of one copy: the B primal rows dst = x + jac_noise_m * eps
+ * (eps NULL: x; x has model stride B * d) and tangent rows k0 .. k0+count-1 after them:
+ * dst = v (count x B x d), or the input basis e_{k0 + k} when v is NULL (the exact norm). */
+int jn_k_fill_tangents(const float *x, const float *eps, size_t eps_stride, const jn_hparams *hp, const float *v,
+                       size_t v_stride, int batch_rows, int d, int k0, int count, int models, float *dst,
+                       size_t dst_stride, cudaStream_t s);
 
 /* loss.cu ----------------------------------------------------------------------------- */
-/* Per row: loss (double), dlogits = scale * dloss/dz, error flag; kind 0 = cross-entropy,
- * 1 = squared error on the softmax. */
-int jn_k_loss_rows(int kind, const float *logits, const int32_t *y, int rows, int classes, int models,
-                   double scale, float *dlogits, double *row_loss, double *row_error, cudaStream_t s);
+/* logits += b (in place); per row the loss, dlogits = scale * dloss/dz and the error flag;
+ * kind 0 = cross-entropy, 1 = squared error on the softmax. Writes each model's step sums
+ * {sum of losses, 0, errors} (the step's first contribution: no zeroing needed) and adds the
+ * column sums of dlogits to db (the logits' bias gradient, stride param_stride like b). */
+int jn_k_loss_rows(int kind, float *logits, const float *bias, size_t param_stride, const int32_t *y, int rows,
+                   int classes, int models, double scale, float *dlogits, jn_step_sums *sums,
+                   const jn_step_ctl *ctl, float *db, cudaStream_t s);
 
 /* backward.cu ------------------------------------------------------------------------- */
-/* da *= 1 - a^2. */
-int jn_k_tanh_backward(float *da, const float *a, size_t n, int models, cudaStream_t s);
-/* db[j] += sum over rows r0 .. r0+rows-1 of d[r][j] (a fixed-order loop per column:
- * deterministic). */
-int jn_k_column_sums(const float *d, int r0, int rows, int n, size_t in_stride, int models, float *db,
-                     size_t param_stride, cudaStream_t s);
+/* da *= 1 - a^2 on `rows` rows of n (model stride `stride`), and db[j] += the column sums of
+ * the result, rows in order (deterministic): a hidden layer's adjoints and bias gradient. */
+int jn_k_tanh_backward(float *da, const float *a, int rows, int n, size_t stride, int models, float *db,
+                       size_t param_stride, cudaStream_t s);
 
 /* tangent.cu -------------------------------------------------------------------------- */
 /* Penalty buffers (h, pre, gate, adj, dpre of a layer) share one model stride: `stride`.
- * t[k] = gate * s[k] for the K tangent blocks after the B primal rows of pre and h. */
-int jn_k_tangent_update(const float *gate, const float *pre, int batch_rows, int K, int n, int models,
-                        size_t stride, float *h, cudaStream_t s);
-/* row_norm[m][i] = sum_k ||t(k, i)||^2 (double) over the tangent rows of h. */
-int jn_k_tangent_norms(const float *h, int batch_rows, int K, int n, int models, size_t stride, double *row_norm,
-                       cudaStream_t s);
+ * A tanh layer of the forward-mode pass after its GEMM: on the B primal rows h = tanh(pre + b)
+ * and gate = 1 - h^2 (b in the parameters, stride param_stride), and t[k] = gate * s[k] for
+ * the K tangent blocks after them. */
+int jn_k_tangent_update(const float *pre, const float *bias, size_t param_stride, int batch_rows, int K, int n,
+                        int models, size_t stride, float *h, float *gate, cudaStream_t s);
+/* row_norm[m][i] = sum_k ||t(k, i)||^2 (double) over the tangent rows of h, and the reverse
+ * pass's seed on the same rows of adj: u = 2 * weight_m * t, weight_m = jac_lambda_m * weight. */
+int jn_k_tangent_norms(const float *h, int batch_rows, int K, int n, int models, size_t stride,
+                       const jn_hparams *hp, double weight, double *row_norm, float *adj, cudaStream_t s);
 
 /* tangent_reverse.cu ------------------------------------------------------------------ */
-/* u = 2 * weight_m * t on the tangent rows (after the B primal rows); weight_m =
- * jac_lambda_m * weight. */
-int jn_k_reverse_seed(const float *h, int batch_rows, int K, int n, int models, size_t stride,
-                      const jn_hparams *hp, double weight, float *adj, cudaStream_t s);
-/* Per primal element: ds rows = u * g, q = (p - 2 a sum_k u s) g (p = 0 if !primal_live). */
+/* Per primal element: ds rows = u * g, q = (p - 2 a sum_k u s) g (p = 0 if !primal_live); and
+ * db[j] += sum over the examples of q (in order: deterministic), the layer's bias gradient. */
 int jn_k_reverse_terms(const float *adj, const float *a, const float *gate, const float *pre, int batch_rows,
-                       int K, int n, int models, size_t stride, int primal_live, float *dpre, cudaStream_t s);
+                       int K, int n, int models, size_t stride, int primal_live, float *dpre, float *db,
+                       size_t param_stride, cudaStream_t s);
 
 /* penalty.cu -------------------------------------------------------------------------- */
 /* c[m][j] = ||W_1j||^2. */
 int jn_k_unit_norms(const float *w, size_t param_stride, int n1, int d, int models, float *c, cudaStream_t s);
-/* hidden1 closed form at the activations a and gates of `rows` examples (model stride
- * `stride` for a, gate and q): row_r[m][i] = sum_j g^2 c_j (double), q = weight_m * -4 a g^2 c,
- * gate_sq[m][j] = sum_i g^2 (fixed order); weight_m = jac_lambda_m * weight. */
-int jn_k_hidden1(const float *a, const float *gate, const float *c, int rows, int n1, int models, size_t stride,
-                 const jn_hparams *hp, double weight, float *q, double *row_r, float *gate_sq, cudaStream_t s);
+/* hidden1 closed form at `rows` examples of the first layer's pre-activations (model stride
+ * `stride` for pre, a, gate and q; b_1 in the parameters, stride param_stride): a = tanh(pre +
+ * b), gate = 1 - a^2, row_r[m][i] = sum_j g^2 c_j (double), q = weight_m * -4 a g^2 c,
+ * gate_sq[m][j] = sum_i g^2 and db[j] += sum_i q (fixed order); weight_m = jac_lambda_m *
+ * weight. */
+int jn_k_hidden1(const float *pre, const float *bias, size_t param_stride, const float *c, int rows, int n1,
+                 int models, size_t stride, const jn_hparams *hp, double weight, float *a, float *gate, float *q,
+                 double *row_r, float *gate_sq, float *db, cudaStream_t s);
 /* dW_1j += 2 weight_m gate_sq_j W_1j. */
 int jn_k_hidden1_decay(const float *w, const float *gate_sq, int n1, int d, int models, size_t param_stride,
                        const jn_hparams *hp, double weight, float *dw, cudaStream_t s);
@@ -144,8 +151,9 @@ int jn_k_sgd_update(float *params, const float *grad, float *velocity, size_t n_
 
 /* reduce.cu --------------------------------------------------------------------------- */
 /* The step's sums live at sums[k * M + m], k = ctl->k (0 without ctl). */
-/* Zeroes them before a step. */
-int jn_k_zero_sums(jn_step_sums *sums, const jn_step_ctl *ctl, int models, cudaStream_t s);
+/* Zeroes row 0 of them, before an evaluation adds its errors (a training step's loss kernel
+ * writes its own row). */
+int jn_k_zero_sums(jn_step_sums *sums, int models, cudaStream_t s);
 /* field `which` (0 loss, 1 penalty, 2 errors) += scale * sum of values[m][0 .. n), summed in
  * a fixed order (one block per model, a tree within it): deterministic. */
 int jn_k_sum_into(const double *values, int n, int models, int which, double scale, jn_step_sums *sums,

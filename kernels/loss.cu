@@ -1,24 +1,32 @@
-/* Losses on the logits, one thread per row (mirrors src/cpu/loss.c): softmax cross-entropy
- * or squared error on the softmax, with dloss/dz and the misclassification flag computed in
- * the same pass over the row. Double precision inside a row, as on the CPU: the softmax
- * of float logits loses nothing and the per-row losses sum exactly enough to compare. */
+/* The loss on the logits (mirrors src/cpu/loss.c), fused with everything the step does between
+ * the last GEMM and the backward GEMMs: the logits' bias, softmax cross-entropy or squared error
+ * on the softmax with dloss/dz and the misclassification flag in the same pass over a row, the
+ * sums of the losses and errors into the step's sums, and the logits' bias gradient. One block
+ * per model: thread t takes rows t, t + JN_THREADS, ... and the block sums them in a fixed tree
+ * order, then one thread per class sums dloss/dz over the rows in order; deterministic without
+ * atomics, and one launch where there were five. Double precision inside a row, as on the CPU:
+ * the softmax of float logits loses nothing and the per-row losses sum exactly enough to
+ * compare. */
 #include "common.cuh"
 
-__global__ void loss_rows_kernel(int kind, const float *logits, const int32_t *y, int rows, int classes,
-                                 double scale, float *dlogits, double *row_loss, double *row_error)
+__global__ void loss_rows_kernel(int kind, float *logits, const float *bias, size_t param_stride, const int32_t *y,
+                                 int rows, int classes, double scale, float *dlogits, jn_step_sums *sums,
+                                 const jn_step_ctl *ctl, int models, float *db)
 {
-    const size_t m = blockIdx.z;
+    const size_t m = blockIdx.x;
     const size_t stride = (size_t)rows * classes;
     logits += m * stride;
     dlogits += m * stride;
+    bias += m * param_stride;
+    db += m * param_stride;
     y += m * rows;
-    row_loss += m * rows;
-    row_error += m * rows;
-    JN_FOR(i, (size_t)rows)
-    {
-        const float *z = logits + i * classes;
+    double loss_sum = 0, error_sum = 0;
+    for (size_t i = threadIdx.x; i < (size_t)rows; i += JN_THREADS) {
+        float *z = logits + i * classes;
         float *dz = dlogits + i * classes;
         const int label = y[i];
+        for (int j = 0; j < classes; j++)
+            z[j] += bias[j];
         double zmax = z[0];
         int best = 0;
         for (int j = 1; j < classes; j++) {
@@ -30,9 +38,9 @@ __global__ void loss_rows_kernel(int kind, const float *logits, const int32_t *y
         for (int j = 0; j < classes; j++)
             sum += exp((double)z[j] - zmax);
         const double lse = zmax + log(sum);
-        row_error[i] = best != label;
+        error_sum += best != label;
         if (kind == 0) {
-            row_loss[i] = lse - (double)z[label];
+            loss_sum += lse - (double)z[label];
             for (int j = 0; j < classes; j++)
                 dz[j] = (float)(scale * (exp((double)z[j] - lse) - (j == label)));
         } else {
@@ -42,20 +50,30 @@ __global__ void loss_rows_kernel(int kind, const float *logits, const int32_t *y
                 half_sq += 0.5 * e * e;
                 pe += p * e;
             }
-            row_loss[i] = half_sq;
+            loss_sum += half_sq;
             for (int j = 0; j < classes; j++) {
                 double p = exp((double)z[j] - lse);
                 dz[j] = (float)(scale * p * ((p - (j == label)) - pe));
             }
         }
     }
+    loss_sum = jn_block_sum(loss_sum);
+    error_sum = jn_block_sum(error_sum);  /* its barriers also publish dlogits to the block */
+    if (threadIdx.x == 0)
+        sums[(ctl ? ctl->k : 0) * models + m] = jn_step_sums{loss_sum, 0, error_sum};
+    for (int j = threadIdx.x; j < classes; j += JN_THREADS) {
+        float sum = 0;
+        for (int r = 0; r < rows; r++)
+            sum += dlogits[(size_t)r * classes + j];
+        db[j] += sum;
+    }
 }
 
-extern "C" int jn_k_loss_rows(int kind, const float *logits, const int32_t *y, int rows, int classes, int models,
-                              double scale, float *dlogits, double *row_loss, double *row_error, cudaStream_t s)
+extern "C" int jn_k_loss_rows(int kind, float *logits, const float *bias, size_t param_stride, const int32_t *y,
+                              int rows, int classes, int models, double scale, float *dlogits, jn_step_sums *sums,
+                              const jn_step_ctl *ctl, float *db, cudaStream_t s)
 {
-    dim3 grid(jn_blocks((size_t)rows), 1, models);
-    loss_rows_kernel<<<grid, JN_THREADS, 0, s>>>(kind, logits, y, rows, classes, scale, dlogits, row_loss,
-                                                 row_error);
+    loss_rows_kernel<<<models, JN_THREADS, 0, s>>>(kind, logits, bias, param_stride, y, rows, classes, scale, dlogits,
+                                                   sums, ctl, models, db);
     JN_LAUNCHED();
 }

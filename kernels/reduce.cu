@@ -11,15 +11,15 @@ __device__ static inline jn_step_sums *slot_sums(jn_step_sums *sums, const jn_st
     return &sums[(ctl ? ctl->k : 0) * models + m];
 }
 
-__global__ void zero_sums_kernel(jn_step_sums *sums, const jn_step_ctl *ctl, int models)
+__global__ void zero_sums_kernel(jn_step_sums *sums, int models)
 {
     for (int m = threadIdx.x; m < models; m += blockDim.x)
-        *slot_sums(sums, ctl, models, m) = jn_step_sums{0, 0, 0};
+        sums[m] = jn_step_sums{0, 0, 0};
 }
 
-extern "C" int jn_k_zero_sums(jn_step_sums *sums, const jn_step_ctl *ctl, int models, cudaStream_t s)
+extern "C" int jn_k_zero_sums(jn_step_sums *sums, int models, cudaStream_t s)
 {
-    zero_sums_kernel<<<1, JN_THREADS, 0, s>>>(sums, ctl, models);
+    zero_sums_kernel<<<1, JN_THREADS, 0, s>>>(sums, models);
     JN_LAUNCHED();
 }
 

@@ -21,6 +21,8 @@ if(JACNOISE_WITH_CUDA)
   # GPU tests: skipped (77) where no CUDA device is visible.
   jn_c_test(test_cuda_step SOURCES test_cuda_step.c LABELS gpu)
   jn_c_test(test_cuda_lockstep SOURCES test_cuda_lockstep.c LABELS gpu)
+  # Kernel launches and GEMM calls per step, counted by the CUDA emulator (skipped elsewhere).
+  jn_py_test(test_cuda_launches test_cuda_launches.py LABELS gpu TIMEOUT 600)
   jn_py_test(test_cuda test_cuda.py LABELS gpu TIMEOUT 900)
   # sweep --device cuda: lock-step groups end as the same configurations trained alone.
   jn_py_test(test_cuda_sweep test_cuda_sweep.py LABELS gpu TIMEOUT 1800)

@@ -68,9 +68,9 @@ int jn_cuda_slots_read(jn_cuda_slots *s, int steps, jn_model_ctl *model, jn_step
 
 
 /* Mirrors of jn_cpu_loss_grad, jn_cpu_penalty_grad and jn_cpu_step: the sums of the step
- * (sum over rows of the loss, of R_i averaged over copies, and of the errors) are added to
- * each model's sums[ctl->k][m] (row 0 without ctl). jn_cuda_step zeroes grad and those sums
- * first. */
+ * (sum over rows of the loss, of R_i averaged over copies, and of the errors) go to each
+ * model's sums[ctl->k][m] (row 0 without ctl): jn_cuda_loss_grad writes them (penalty 0),
+ * jn_cuda_penalty_grad adds its own. jn_cuda_step zeroes grad first. */
 int jn_cuda_loss_grad(jn_cuda_ws *ws, const float *params, const jn_batch *batch, const float *xi,
                       jn_step_sums *sums, const jn_step_ctl *ctl, float *grad);
 int jn_cuda_penalty_grad(jn_cuda_ws *ws, const float *params, const jn_batch *batch, const float *eps,

@@ -202,7 +202,7 @@ static int cuda_count_errors(jn_backend *be, const jn_dataset *set, const unsign
         return -1;
     cudaStream_t s = c->ctx.stream;
     jn_nvtx_push(JN_PHASE_EVAL);
-    int rc = JN_LAUNCH(jn_k_zero_sums(c->slots.sums, NULL, c->setup.models, s));
+    int rc = JN_LAUNCH(jn_k_zero_sums(c->slots.sums, c->setup.models, s));
     for (long first = 0; first < set->n && !rc; first += c->eval_rows) {
         int rows = (int)(set->n - first < c->eval_rows ? set->n - first : c->eval_rows);
         rc = JN_LAUNCH(jn_k_gather_rows(dev->bytes, dev->floats, dev->labels, set->d, first, rows, c->in.x, c->in.y,

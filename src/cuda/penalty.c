@@ -1,6 +1,7 @@
 /* The Jacobian penalty on the GPU (mirrors src/cpu/penalty.c): corrupt the input, then the
  * hidden1 closed form or K tangent directions through the forward-mode pass and its
- * reverse. Each model's lambda scales its own terms (kernels read it from the hparams). */
+ * reverse (the corrupted rows are written with each chunk's tangent rows, one launch). Each
+ * model's lambda scales its own terms (kernels read it from the hparams). */
 #include "cuda/check.h"
 #include "cuda/nvtx.h"
 #include "cuda/workspace.h"
@@ -17,11 +18,10 @@ static int hidden1_penalty(jn_cuda_ws *ws, const float *params, int B, size_t R,
     if (jn_cuda_gemm_forward(&ws->gemm, ws->models, B, n1, d, ws->h[0], R * d, params + m->w_offset[1], P,
                              ws->pre[1], s1))
         return -1;
-    JN_KERNEL(jn_k_bias_tanh(ws->pre[1], params + m->b_offset[1], P, B, n1, s1, ws->models, ws->h[1], ws->gate[1], s));
-    JN_KERNEL(jn_k_hidden1(ws->h[1], ws->gate[1], ws->unit_norm, B, n1, ws->models, s1, ws->hp, scale, ws->dpre,
-                           ws->row_norm, ws->gate_sq, s));
+    JN_KERNEL(jn_k_hidden1(ws->pre[1], params + m->b_offset[1], P, ws->unit_norm, B, n1, ws->models, s1, ws->hp,
+                           scale, ws->h[1], ws->gate[1], ws->dpre, ws->row_norm, ws->gate_sq, grad + m->b_offset[1],
+                           s));
     JN_KERNEL(jn_k_sum_into(ws->row_norm, B, ws->models, 1, copy_weight, sums, ctl, s));
-    JN_KERNEL(jn_k_column_sums(ws->dpre, 0, B, n1, s1, ws->models, grad + m->b_offset[1], P, s));
     if (jn_cuda_gemm_weight_grad(&ws->gemm, ws->models, B, n1, d, ws->dpre, s1, ws->h[0], R * d,
                                  grad + m->w_offset[1], P))
         return -1;
@@ -46,9 +46,10 @@ static int penalty_grad(jn_cuda_ws *ws, const float *params, const jn_batch *bat
     if (obj->target == JN_TARGET_HIDDEN1)
         JN_KERNEL(jn_k_unit_norms(params + m->w_offset[1], m->n_params, m->sizes[1], d, ws->models, ws->unit_norm, s));
     for (int copy = 0; copy < copies; copy++) {
-        JN_KERNEL(jn_k_add_noise(batch->x, per_copy, eps ? eps + copy * per_copy : NULL, copies * per_copy, ws->hp, 1,
-                                 per_copy, ws->models, ws->h[0], R * d, s));
+        const float *copy_eps = eps ? eps + copy * per_copy : NULL;
         if (obj->target == JN_TARGET_HIDDEN1) {
+            JN_KERNEL(jn_k_add_noise(batch->x, per_copy, copy_eps, copies * per_copy, ws->hp, 1, per_copy, ws->models,
+                                     ws->h[0], R * d, s));
             if (hidden1_penalty(ws, params, B, R, 1.0 / copies, copy_scale, sums, ctl, grad))
                 return -1;
             continue;
@@ -57,17 +58,18 @@ static int penalty_grad(jn_cuda_ws *ws, const float *params, const jn_batch *bat
             const int count = K - k0 < ws->tangent_chunk ? K - k0 : ws->tangent_chunk;
             /* The exact norm takes the input basis as its tangents; v is only for Hutchinson. */
             const float *chunk_v = exact ? NULL : v + ((size_t)copy * K + k0) * per_copy;
-            JN_KERNEL(jn_k_fill_tangents(chunk_v, (size_t)copies * K * per_copy, B, d, k0, count, ws->models,
-                                         ws->h[0] + per_copy, R * d, s));
+            JN_KERNEL(jn_k_fill_tangents(batch->x, copy_eps, copies * per_copy, ws->hp, chunk_v,
+                                         (size_t)copies * K * per_copy, B, d, k0, count, ws->models, ws->h[0], R * d,
+                                         s));
             jn_nvtx_push(JN_PHASE_JVP);
             int rc = jn_cuda_tangent_forward(ws, params, B, count, top);
             jn_nvtx_pop();
             if (rc)
                 return -1;
-            JN_KERNEL(jn_k_tangent_norms(ws->h[top], B, count, m->sizes[top], ws->models, R * m->sizes[top],
-                                         ws->row_norm, s));
+            JN_KERNEL(jn_k_tangent_norms(ws->h[top], B, count, m->sizes[top], ws->models, R * m->sizes[top], ws->hp,
+                                         copy_scale * tangent_weight, ws->row_norm, ws->adj[0], s));
             JN_KERNEL(jn_k_sum_into(ws->row_norm, B, ws->models, 1, tangent_weight / copies, sums, ctl, s));
-            if (jn_cuda_tangent_reverse(ws, params, B, count, top, copy_scale * tangent_weight, grad))
+            if (jn_cuda_tangent_reverse(ws, params, B, count, top, grad))
                 return -1;
         }
     }

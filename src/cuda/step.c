@@ -6,7 +6,9 @@
 #include "cuda/nvtx.h"
 #include "cuda/workspace.h"
 
-int jn_cuda_forward(jn_cuda_ws *ws, const float *params, const float *x, size_t x_stride, int rows, int top)
+/* With logits_bias 0 the logits stay without their bias: the loss kernel adds it. */
+int jn_cuda_forward(jn_cuda_ws *ws, const float *params, const float *x, size_t x_stride, int rows, int top,
+                    int logits_bias)
 {
     const jn_model *m = &ws->model;
     const size_t P = m->n_params;
@@ -21,15 +23,17 @@ int jn_cuda_forward(jn_cuda_ws *ws, const float *params, const float *x, size_t 
             return -1;
         if (l < m->n_layers)
             JN_KERNEL(jn_k_bias_tanh(ws->act[l], params + m->b_offset[l], P, rows, n_out, out_stride, ws->models,
-                                     ws->act[l], NULL, s));
-        else
+                                     ws->act[l], s));
+        else if (logits_bias)
             JN_KERNEL(jn_k_bias_add(ws->act[l], params + m->b_offset[l], P, rows, n_out, out_stride, ws->models, s));
     }
     return 0;
 }
 
-/* Back-propagates delta[0] = dObj/dlogits through the activations of the last forward. */
-static int backward(jn_cuda_ws *ws, const float *params, int rows, float *grad)
+/* Back-propagates delta[0] = dObj/dlogits through the activations of the last forward, whose
+ * input was x (model stride rows * sizes[0]); the logits' bias gradient is the loss
+ * kernel's, each hidden layer's comes with its tanh derivative. */
+static int backward(jn_cuda_ws *ws, const float *params, const float *x, int rows, float *grad)
 {
     const jn_model *m = &ws->model;
     const size_t P = m->n_params;
@@ -39,15 +43,15 @@ static int backward(jn_cuda_ws *ws, const float *params, int rows, float *grad)
         const int n_out = m->sizes[l], n_in = m->sizes[l - 1];
         const size_t d_stride = (size_t)rows * n_out, x_stride = (size_t)rows * n_in;
         if (jn_cuda_gemm_weight_grad(&ws->gemm, ws->models, rows, n_out, n_in, ws->delta[cur], d_stride,
-                                     ws->act[l - 1], x_stride, grad + m->w_offset[l], P))
+                                     l == 1 ? x : ws->act[l - 1], x_stride, grad + m->w_offset[l], P))
             return -1;
-        JN_KERNEL(jn_k_column_sums(ws->delta[cur], 0, rows, n_out, d_stride, ws->models, grad + m->b_offset[l], P, s));
         if (l == 1)
             break;
         if (jn_cuda_gemm_input_grad(&ws->gemm, ws->models, rows, n_out, n_in, ws->delta[cur], d_stride,
                                     params + m->w_offset[l], P, ws->delta[1 - cur], x_stride))
             return -1;
-        JN_KERNEL(jn_k_tanh_backward(ws->delta[1 - cur], ws->act[l - 1], x_stride, ws->models, s));
+        JN_KERNEL(jn_k_tanh_backward(ws->delta[1 - cur], ws->act[l - 1], rows, n_in, x_stride, ws->models,
+                                     grad + m->b_offset[l - 1], P, s));
         cur = 1 - cur;
     }
     return 0;
@@ -60,19 +64,19 @@ int jn_cuda_loss_grad(jn_cuda_ws *ws, const float *params, const jn_batch *batch
     const int B = batch->rows, L = m->n_layers, C = m->sizes[L];
     const size_t in = (size_t)B * m->sizes[0];
     cudaStream_t s = ws->ctx->stream;
+    /* Without input noise the batch itself is the input: no copy. */
+    const float *x = xi ? ws->act[0] : batch->x;
     jn_nvtx_push(JN_PHASE_FORWARD);
-    int rc = JN_LAUNCH(jn_k_add_noise(batch->x, in, xi, in, ws->hp, 0, in, ws->models, ws->act[0], in, s));
+    int rc = xi ? JN_LAUNCH(jn_k_add_noise(batch->x, in, xi, in, ws->hp, 0, in, ws->models, ws->act[0], in, s)) : 0;
     if (!rc)
-        rc = jn_cuda_forward(ws, params, ws->act[0], in, B, L);
+        rc = jn_cuda_forward(ws, params, x, in, B, L, 0);
     jn_nvtx_pop();
     if (rc)
         return -1;
-    JN_KERNEL(jn_k_loss_rows((int)ws->obj.loss, ws->act[L], batch->y, B, C, ws->models, 1.0 / B, ws->delta[0],
-                             ws->row_loss, ws->row_error, s));
-    JN_KERNEL(jn_k_sum_into(ws->row_loss, B, ws->models, 0, 1.0, sums, ctl, s));
-    JN_KERNEL(jn_k_sum_into(ws->row_error, B, ws->models, 2, 1.0, sums, ctl, s));
+    JN_KERNEL(jn_k_loss_rows((int)ws->obj.loss, ws->act[L], params + m->b_offset[L], m->n_params, batch->y, B, C,
+                             ws->models, 1.0 / B, ws->delta[0], sums, ctl, grad + m->b_offset[L], s));
     jn_nvtx_push(JN_PHASE_BACKWARD);
-    rc = backward(ws, params, B, grad);
+    rc = backward(ws, params, x, B, grad);
     jn_nvtx_pop();
     return rc;
 }
@@ -82,7 +86,6 @@ int jn_cuda_step(jn_cuda_ws *ws, const float *params, const jn_batch *batch, con
 {
     cudaStream_t s = ws->ctx->stream;
     JN_CUDA(cudaMemsetAsync(grad, 0, sizeof(float) * ws->model.n_params * (size_t)ws->models, s));
-    JN_KERNEL(jn_k_zero_sums(sums, ctl, ws->models, s));
     if (jn_cuda_loss_grad(ws, params, batch, noise->xi, sums, ctl, grad))
         return -1;
     if (ws->obj.jac_lambda > 0 && jn_cuda_penalty_grad(ws, params, batch, noise->eps, noise->v, sums, ctl, grad))
@@ -111,7 +114,7 @@ int jn_cuda_count_errors(jn_cuda_ws *ws, const float *params, const float *x, co
 {
     const jn_model *m = &ws->model;
     cudaStream_t s = ws->ctx->stream;
-    if (jn_cuda_forward(ws, params, x, 0, rows, m->n_layers))
+    if (jn_cuda_forward(ws, params, x, 0, rows, m->n_layers, 1))
         return -1;
     JN_KERNEL(jn_k_argmax_errors(ws->act[m->n_layers], y, rows, m->sizes[m->n_layers], ws->models, ws->row_error, s));
     JN_KERNEL(jn_k_sum_into(ws->row_error, rows, ws->models, 2, 1.0, sums, NULL, s));

@@ -1,6 +1,7 @@
 /* The forward-mode pass and its reverse on the GPU (mirrors src/cpu/tangent.c and
  * src/cpu/tangent_reverse.c): primal and tangent rows stacked per model, one GEMM per layer
- * for both on the way up, one for dW and one for the next adjoints on the way down. */
+ * for both on the way up, one for dW and one for the next adjoints on the way down, and one
+ * elementwise kernel per tanh layer each way. */
 #include "cuda/check.h"
 #include "cuda/workspace.h"
 
@@ -23,22 +24,19 @@ int jn_cuda_tangent_forward(jn_cuda_ws *ws, const float *params, int B, int K, i
         if (jn_cuda_gemm_forward(&ws->gemm, ws->models, B * (K + 1), n_out, n_in, ws->h[l - 1], in_stride, w, P,
                                  ws->pre[l], out_stride))
             return -1;
-        JN_KERNEL(jn_k_bias_tanh(ws->pre[l], params + m->b_offset[l], P, B, n_out, out_stride, ws->models, ws->h[l],
-                                 ws->gate[l], s));
-        JN_KERNEL(jn_k_tangent_update(ws->gate[l], ws->pre[l], B, K, n_out, ws->models, out_stride, ws->h[l], s));
+        JN_KERNEL(jn_k_tangent_update(ws->pre[l], params + m->b_offset[l], P, B, K, n_out, ws->models, out_stride,
+                                      ws->h[l], ws->gate[l], s));
     }
     return 0;
 }
 
-int jn_cuda_tangent_reverse(jn_cuda_ws *ws, const float *params, int B, int K, int top, double weight, float *grad)
+int jn_cuda_tangent_reverse(jn_cuda_ws *ws, const float *params, int B, int K, int top, float *grad)
 {
     const jn_model *m = &ws->model;
     const size_t P = m->n_params, R = jn_cuda_penalty_rows(ws, B), Bz = (size_t)B;
     cudaStream_t s = ws->ctx->stream;
+    /* adj[0] holds the seed u_top = 2 lam weight t_top (jn_k_tangent_norms); p_top = 0. */
     int cur = 0, primal_live = 0;
-    /* Seed: u_top = 2 lam weight t_top on the tangent rows; p_top = 0. */
-    JN_KERNEL(jn_k_reverse_seed(ws->h[top], B, K, m->sizes[top], ws->models, R * m->sizes[top], ws->hp, weight,
-                                ws->adj[cur], s));
     for (int l = top; l >= 1; l--) {
         const int n_out = m->sizes[l], n_in = m->sizes[l - 1];
         const size_t out_stride = R * n_out, in_stride = R * n_in;
@@ -46,8 +44,7 @@ int jn_cuda_tangent_reverse(jn_cuda_ws *ws, const float *params, int B, int K, i
         const float *dpre = ws->adj[cur];  /* at the output layer ds = u, q = 0 */
         if (has_q) {
             JN_KERNEL(jn_k_reverse_terms(ws->adj[cur], ws->h[l], ws->gate[l], ws->pre[l], B, K, n_out, ws->models,
-                                         out_stride, primal_live, ws->dpre, s));
-            JN_KERNEL(jn_k_column_sums(ws->dpre, 0, B, n_out, out_stride, ws->models, grad + m->b_offset[l], P, s));
+                                         out_stride, primal_live, ws->dpre, grad + m->b_offset[l], P, s));
             dpre = ws->dpre;
         }
         /* Rows that carry adjoint: all of them below a tanh layer, the tangent rows at L. */

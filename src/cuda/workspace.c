@@ -28,7 +28,6 @@ static int ws_buffers(jn_cuda_ws *ws, buffer *out)
         return n;
     for (int i = 0; i < 2; i++)
         out[n++] = (buffer){(void **)&ws->delta[i], M * rows * m->max_width * F};
-    out[n++] = (buffer){(void **)&ws->row_loss, M * rows * D};
     if (!(ws->obj.jac_lambda > 0))
         return n;
     const int top = jn_objective_top(&ws->obj, m);

@@ -20,7 +20,7 @@ struct jn_cuda_ws {
     /* main loss */
     float *act[JN_MAX_LAYERS + 1];
     float *delta[2];
-    double *row_loss, *row_error;        /* [M][max_rows] */
+    double *row_error;                   /* [M][max_rows] (evaluation) */
 
     /* penalty */
     int tangent_chunk;
@@ -40,13 +40,15 @@ static inline size_t jn_cuda_penalty_rows(const jn_cuda_ws *ws, int rows)
 }
 
 /* tangent.c: forward-mode pass and its reverse (mirrors src/cpu/tangent.c and
- * src/cpu/tangent_reverse.c). */
+ * src/cpu/tangent_reverse.c); the reverse starts from the seed jn_k_tangent_norms wrote into
+ * adj[0]. */
 int jn_cuda_tangent_forward(jn_cuda_ws *ws, const float *params, int batch_rows, int K, int top);
-int jn_cuda_tangent_reverse(jn_cuda_ws *ws, const float *params, int batch_rows, int K, int top, double weight,
-                            float *grad);
+int jn_cuda_tangent_reverse(jn_cuda_ws *ws, const float *params, int batch_rows, int K, int top, float *grad);
 
 /* step.c: forward pass of x (model stride x_stride; 0: one copy for every model) through
- * layer top into act[1 .. top] (mirrors jn_cpu_forward). */
-int jn_cuda_forward(jn_cuda_ws *ws, const float *params, const float *x, size_t x_stride, int rows, int top);
+ * layer top into act[1 .. top] (mirrors jn_cpu_forward); the logits get their bias only with
+ * logits_bias (the training loss adds it in its own kernel). */
+int jn_cuda_forward(jn_cuda_ws *ws, const float *params, const float *x, size_t x_stride, int rows, int top,
+                    int logits_bias);
 
 #endif

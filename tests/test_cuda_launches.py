@@ -1,0 +1,58 @@
+"""Kernel launches and GEMM calls per training step of the CUDA engine, counted by the CUDA
+emulator (../shared/emu, EMU_VERBOSE=1 exit summary): the difference between a run of 4 steps
+and one of 2 (the graph off, so that every launch is counted), halved. Each configuration has
+a bound: the fused kernels keep a step at one elementwise kernel per layer and direction plus
+the GEMMs; a change that adds launches fails here. Skipped (77) without the emulator (a real
+GPU counts nothing here).
+
+Run by ctest with JACNOISE_BIN and JACNOISE_DATA set."""
+import os
+import re
+import subprocess
+import sys
+import tempfile
+
+from harness import BIN, check, finish
+
+BASE = ["train", "--device", "cuda", "--cuda-graph", "off", "--data", "usps", "--train-limit", "200", "--valid",
+        "50", "--batch", "20", "--epochs", "1", "--lr", "0.05", "--progress", "never"]
+NJ = ["--jac-lambda", "0.1", "--jac-noise", "0.3"]
+# name, options, (kernel launches, GEMM calls) per step at most.
+CASES = [
+    ("output_K1_3layers", ["--hidden", "32,16"] + NJ + ["--jac-target", "output", "--jac-proj", "1"], (15, 16)),
+    ("hidden1_3layers", ["--hidden", "32,16"] + NJ, (14, 10)),
+    ("plain_3layers", ["--hidden", "32,16"], (8, 8)),
+]
+SUMMARY = re.compile(r"exit summary: .*?(\d+) kernel launches .*?(\d+) GEMM calls")
+
+
+def counts(args, folder):
+    env = {k: v for k, v in os.environ.items() if k != "EMU_LOG"}
+    p = subprocess.run([BIN] + args + ["--out", folder], capture_output=True, text=True, timeout=600,
+                       env={**env, "EMU_VERBOSE": "1"})
+    check(p.returncode == 0, f"{' '.join(args)}: exit {p.returncode}: {p.stderr[-2000:]}")
+    check("FINDING" not in p.stderr, f"{' '.join(args)}: emulator findings: {p.stderr[-2000:]}")
+    m = SUMMARY.search(p.stderr)
+    check(m is not None, f"{' '.join(args)}: no emulator exit summary")
+    return (int(m.group(1)), int(m.group(2))) if m else (0, 0)
+
+
+def main():
+    info = subprocess.run([BIN, "info"], capture_output=True, text=True, env=dict(os.environ, EMU_VERBOSE="1"))
+    if "[cuda-emu]" not in info.stderr or " 0 device(s)" in info.stdout:
+        print("skipped: launches are counted under the CUDA emulator only")
+        return 77
+    with tempfile.TemporaryDirectory() as tmp:
+        for name, opts, (max_launches, max_gemms) in CASES:
+            two = counts(BASE + opts + ["--max-steps", "2"], os.path.join(tmp, name + "_2"))
+            four = counts(BASE + opts + ["--max-steps", "4"], os.path.join(tmp, name + "_4"))
+            launches, gemms = (four[0] - two[0]) / 2, (four[1] - two[1]) / 2
+            print(f"{name}: {launches:g} kernel launches, {gemms:g} GEMM calls per step "
+                  f"(at most {max_launches}, {max_gemms})")
+            check(launches <= max_launches, f"{name}: {launches:g} kernel launches per step > {max_launches}")
+            check(gemms <= max_gemms, f"{name}: {gemms:g} GEMM calls per step > {max_gemms}")
+    return finish("launch count")
+
+
+if __name__ == "__main__":
+    sys.exit(main())
