@@ -42,4 +42,47 @@ __device__ static inline double jn_block_sum(double v)
     return total;
 }
 
+/* Whether this block is the last of `blocks` to get here (every thread of the block must
+ * call it): each block's writes before the call are then visible to the last one, which sums
+ * them in a fixed order, whatever order the blocks ran in (a reduction with many blocks, no
+ * second launch, no atomics on the values). ticket: a counter at zero, left at zero. */
+__device__ static inline bool jn_last_block(unsigned *ticket, unsigned blocks)
+{
+    __shared__ bool last;
+    __threadfence();
+    __syncthreads();
+    if (threadIdx.x == 0 && threadIdx.y == 0) {
+        last = atomicAdd(ticket, 1u) == blocks - 1;
+        if (last)
+            *ticket = 0;  /* every other block has taken its ticket */
+    }
+    __syncthreads();
+    return last;
+}
+
+/* Column sums over rows in a fixed order with many threads per column: a block of
+ * JN_TILE_COLS adjacent columns (threadIdx.x; adjacent threads read adjacent floats of a row)
+ * by JN_TILE_GROUPS row groups (threadIdx.y: rows y, y + JN_TILE_GROUPS, ...). Each thread sums
+ * its rows in order, then jn_tile_sum adds the groups' partial sums in order: the same bits on
+ * every run, no atomics, and n / 32 blocks per model where a thread per column gave n / 256. */
+#define JN_TILE_COLS 32
+#define JN_TILE_GROUPS (JN_THREADS / JN_TILE_COLS)
+
+static inline dim3 jn_tile_grid(int n, int models) { return dim3((n + JN_TILE_COLS - 1) / JN_TILE_COLS, 1, models); }
+static inline dim3 jn_tile_block() { return dim3(JN_TILE_COLS, JN_TILE_GROUPS); }
+
+/* The column's total, valid in row group 0. Every thread of the block must call it. */
+__device__ static inline float jn_tile_sum(float partial)
+{
+    __shared__ float groups[JN_TILE_GROUPS][JN_TILE_COLS];
+    groups[threadIdx.y][threadIdx.x] = partial;
+    __syncthreads();
+    float total = 0;
+    if (threadIdx.y == 0)
+        for (int g = 0; g < JN_TILE_GROUPS; g++)
+            total += groups[g][threadIdx.x];
+    __syncthreads();  /* groups may be reused by the caller's next call */
+    return total;
+}
+
 #endif

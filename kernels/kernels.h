@@ -44,6 +44,18 @@ typedef struct {
 } jn_step_sums;
 
 /* step_inputs.cu ---------------------------------------------------------------------- */
+/* Where a pass's input rows go: the first layer's GEMM input, stacked per model (stride in
+ * floats). At `main` (NULL: none) the B main rows x + input_noise_m * xi (xi absent: x); at
+ * `penalty` (NULL: none) the B primal rows x + jac_noise_m * eps (eps absent: x) and after
+ * them `tangents` tangent rows of B each: v, or the input basis e_{k0 + k} with `exact`. */
+typedef struct {
+    float *main;
+    size_t main_stride;
+    float *penalty;
+    size_t penalty_stride;
+    int tangents, k0, exact;
+} jn_stack_dst;
+
 /* The epoch's permutation of 0 .. n-1, the one jn_rng_permutation defines (keys
  * jn_rng_permutation_key(seed, JN_STREAM_SHUFFLE, epoch, i), ties by i), sorted with CUB
  * (keys, sorted_keys, index, perm: n each; temp: jn_k_shuffle_temp_bytes(n) bytes). */
@@ -54,12 +66,20 @@ int jn_k_shuffle(uint64_t seed, int epoch, int n, uint32_t *keys, uint32_t *sort
  * of the resident set (bytes / 255 when bytes is given, else floats), labels likewise; and the
  * step's standard normals from cuRAND Philox4_32_10 keyed by the model's own (seed, stream,
  * step + ctl->k): xi [M][rows][d], eps [M][copies][rows][d], v [M][copies * tangents][rows][d]
- * (NULL: none). A frozen model (inactive, or stopped) is skipped: its buffers keep what they
- * held. */
+ * (NULL: none). In the same pass, the first pass's stacked input rows (copy 0, tangents
+ * 0 .. stack.tangents - 1; stack.k0 must be 0), from the same values. A frozen model
+ * (inactive, or stopped) is skipped: its buffers keep what they held. */
 int jn_k_gather_noise(const uint8_t *bytes, const float *floats, const int32_t *labels, int d,
                       const uint32_t *perm, size_t perm_stride, int batch_size, int rows, const jn_step_ctl *ctl,
                       const jn_model_ctl *model, int models, float *x, int32_t *y, float *xi, float *eps, int copies,
-                      float *v, int tangents, cudaStream_t s);
+                      float *v, int tangents, const jn_hparams *hp, jn_stack_dst stack, cudaStream_t s);
+/* The stacked input rows of a pass from a batch and its noise already in memory (x and xi of
+ * model stride rows * d; eps: the copy's, v: the chunk's first tangent, of model strides
+ * eps_stride and v_stride; NULL: none): the later passes (copies > 1, tangent chunks) and a
+ * step given its inputs. */
+int jn_k_stack_inputs(const float *x, const float *xi, const float *eps, size_t eps_stride, const float *v,
+                      size_t v_stride, const jn_hparams *hp, int rows, int d, int models, jn_stack_dst stack,
+                      cudaStream_t s);
 /* Examples first .. first + rows - 1 of the resident set, in order, into x [rows][d] and y
  * (evaluation: one copy that every model reads). */
 int jn_k_gather_rows(const uint8_t *bytes, const float *floats, const int32_t *labels, int d, long first, int rows,
@@ -73,27 +93,40 @@ int jn_k_bias_tanh(const float *pre, const float *bias, size_t param_stride, int
 /* y += b (the logits). */
 int jn_k_bias_add(float *y, const float *bias, size_t param_stride, int rows, int n, size_t stride, int models,
                   cudaStream_t s);
-/* out[e] = x[e] + scale * noise[e] over n values of each model (noise NULL: a copy); scale is
- * the model's input_noise (which = 0) or jac_noise (which = 1). Pointers are model 0's,
- * strides the distance to the next model's. */
-int jn_k_add_noise(const float *x, size_t x_stride, const float *noise, size_t noise_stride,
-                   const jn_hparams *hp, int which, size_t n, int models, float *out, size_t out_stride,
-                   cudaStream_t s);
-/* The forward-mode pass's input rows of one copy: the B primal rows dst = x + jac_noise_m * eps
- * (eps NULL: x; x has model stride B * d) and tangent rows k0 .. k0+count-1 after them:
- * dst = v (count x B x d), or the input basis e_{k0 + k} when v is NULL (the exact norm). */
-int jn_k_fill_tangents(const float *x, const float *eps, size_t eps_stride, const jn_hparams *hp, const float *v,
-                       size_t v_stride, int batch_rows, int d, int k0, int count, int models, float *dst,
-                       size_t dst_stride, cudaStream_t s);
 
 /* loss.cu ----------------------------------------------------------------------------- */
-/* logits += b (in place); per row the loss, dlogits = scale * dloss/dz and the error flag;
- * kind 0 = cross-entropy, 1 = squared error on the softmax. Writes each model's step sums
- * {sum of losses, 0, errors} (the step's first contribution: no zeroing needed) and adds the
- * column sums of dlogits to db (the logits' bias gradient, stride param_stride like b). */
-int jn_k_loss_rows(int kind, float *logits, const float *bias, size_t param_stride, const int32_t *y, int rows,
-                   int classes, int models, double scale, float *dlogits, jn_step_sums *sums,
-                   const jn_step_ctl *ctl, float *db, cudaStream_t s);
+/* The loss rows of a top kernel (logits NULL: none): logits += b (in place); per row the
+ * loss, dlogits = scale * dloss/dz and the error flag; kind 0 = cross-entropy, 1 = squared
+ * error on the softmax; db += the column sums of dlogits (the logits' bias gradient). logits
+ * and dlogits: model stride `stride`; b and db: param_stride. */
+typedef struct {
+    int kind, classes;
+    float *logits, *dlogits, *db;
+    const float *bias;
+    const int32_t *y;
+    size_t stride, param_stride;
+    double scale;
+} jn_loss_rows;
+/* The norm rows of a top kernel (t NULL: none): at the penalised layer, B primal rows at t then
+ * K tangent rows of B each (model stride `stride`, n units). Per example
+ * R_i = sum_k ||t(k, i)||^2, and on the same rows of adj the reverse pass's seed
+ * u = 2 weight_m t with weight_m = jac_lambda_m * weight, zeros on the primal rows (their
+ * adjoint there is 0); the step's penalty gets sum_weight * sum_i R_i. */
+typedef struct {
+    const float *t;
+    float *adj;
+    int K, n;
+    size_t stride;
+    double weight, sum_weight;
+} jn_norm_rows;
+/* Everything between the top forward GEMM and the first backward GEMM, one launch (a block
+ * per example): the loss rows, the norm rows, or both, and the step's sums {loss, penalty,
+ * errors} of them, written (write_sums: the step's first contribution) or added. The last
+ * block of each model to finish sums the rows in a fixed order (row_terms: [M][3][rows]
+ * doubles; tickets: [models] counters at zero, left at zero). */
+int jn_k_top_terms(jn_loss_rows loss, jn_norm_rows norms, int rows, int models, const jn_hparams *hp,
+                   int write_sums, double *row_terms, unsigned *tickets, jn_step_sums *sums, const jn_step_ctl *ctl,
+                   cudaStream_t s);
 
 /* backward.cu ------------------------------------------------------------------------- */
 /* da *= 1 - a^2 on `rows` rows of n (model stride `stride`), and db[j] += the column sums of
@@ -102,44 +135,49 @@ int jn_k_tanh_backward(float *da, const float *a, int rows, int n, size_t stride
                        size_t param_stride, cudaStream_t s);
 
 /* tangent.cu -------------------------------------------------------------------------- */
-/* Penalty buffers (h, pre, gate, adj, dpre of a layer) share one model stride: `stride`.
- * A tanh layer of the forward-mode pass after its GEMM: on the B primal rows h = tanh(pre + b)
- * and gate = 1 - h^2 (b in the parameters, stride param_stride), and t[k] = gate * s[k] for
- * the K tangent blocks after them. */
-int jn_k_tangent_update(const float *pre, const float *bias, size_t param_stride, int batch_rows, int K, int n,
-                        int models, size_t stride, float *h, float *gate, cudaStream_t s);
-/* row_norm[m][i] = sum_k ||t(k, i)||^2 (double) over the tangent rows of h, and the reverse
- * pass's seed on the same rows of adj: u = 2 * weight_m * t, weight_m = jac_lambda_m * weight. */
-int jn_k_tangent_norms(const float *h, int batch_rows, int K, int n, int models, size_t stride,
-                       const jn_hparams *hp, double weight, double *row_norm, float *adj, cudaStream_t s);
+/* Stacked rows of a layer (pre, h, gate, adj, dpre share one model stride `stride`): `main`
+ * main rows, then B primal rows, then K tangent rows of B each. After the layer's GEMM, a
+ * tanh layer: main and primal rows h = tanh(pre + b) and gate = 1 - h^2 (b in the parameters,
+ * stride param_stride), tangent rows t[k] = gate * s[k]. */
+int jn_k_layer_forward(const float *pre, const float *bias, size_t param_stride, int main_rows, int batch_rows,
+                       int K, int n, int models, size_t stride, float *h, float *gate, cudaStream_t s);
 
 /* tangent_reverse.cu ------------------------------------------------------------------ */
-/* Per primal element: ds rows = u * g, q = (p - 2 a sum_k u s) g (p = 0 if !primal_live); and
- * db[j] += sum over the examples of q (in order: deterministic), the layer's bias gradient. */
-int jn_k_reverse_terms(const float *adj, const float *a, const float *gate, const float *pre, int batch_rows,
-                       int K, int n, int models, size_t stride, int primal_live, float *dpre, float *db,
-                       size_t param_stride, cudaStream_t s);
+/* A tanh layer's backward over the stacked rows, from the adjoints adj of its outputs: main
+ * rows dpre = adj * gate (the main loss's tanh backward), tangent rows ds = u * gate, primal
+ * rows q = (p - 2 a sum_k u s) gate; db[j] += the column sums of the main rows and q, rows in
+ * order (deterministic), the layer's bias gradient of the whole objective. */
+int jn_k_layer_backward(const float *adj, const float *a, const float *gate, const float *pre, int main_rows,
+                        int batch_rows, int K, int n, int models, size_t stride, float *dpre, float *db,
+                        size_t param_stride, cudaStream_t s);
 
 /* penalty.cu -------------------------------------------------------------------------- */
 /* c[m][j] = ||W_1j||^2. */
 int jn_k_unit_norms(const float *w, size_t param_stride, int n1, int d, int models, float *c, cudaStream_t s);
-/* hidden1 closed form at `rows` examples of the first layer's pre-activations (model stride
- * `stride` for pre, a, gate and q; b_1 in the parameters, stride param_stride): a = tanh(pre +
- * b), gate = 1 - a^2, row_r[m][i] = sum_j g^2 c_j (double), q = weight_m * -4 a g^2 c,
- * gate_sq[m][j] = sum_i g^2 and db[j] += sum_i q (fixed order); weight_m = jac_lambda_m *
- * weight. */
-int jn_k_hidden1(const float *pre, const float *bias, size_t param_stride, const float *c, int rows, int n1,
-                 int models, size_t stride, const jn_hparams *hp, double weight, float *a, float *gate, float *q,
-                 double *row_r, float *gate_sq, float *db, cudaStream_t s);
-/* dW_1j += 2 weight_m gate_sq_j W_1j. */
-int jn_k_hidden1_decay(const float *w, const float *gate_sq, int n1, int d, int models, size_t param_stride,
-                       const jn_hparams *hp, double weight, float *dw, cudaStream_t s);
+/* The hidden1 closed form on the first layer's stacked rows (model stride `stride` for pre, a,
+ * gate, q and the adjoints): `main_rows` main rows, then `rows` corrupted rows. After the
+ * layer's GEMM: a = tanh(pre + b) and gate = 1 - a^2 on every row (b in the parameters, stride
+ * param_stride); on the corrupted rows q = weight_m * -4 a g^2 c and R_i = sum_j g^2 c_j
+ * (row_r [M][rows], double), with weight_m = jac_lambda_m * weight; the step's penalty gets
+ * sum_weight * sum_i R_i, written as the step's first sums (write_sums: {0, R, 0}) or added.
+ * tickets: [models] counters at zero, left at zero. */
+int jn_k_hidden1_rows(const float *pre, const float *bias, size_t param_stride, const float *c, int main_rows,
+                      int rows, int n1, int models, size_t stride, const jn_hparams *hp, double weight,
+                      double sum_weight, int write_sums, float *a, float *gate, float *q, double *row_r,
+                      unsigned *tickets, jn_step_sums *sums, const jn_step_ctl *ctl, cudaStream_t s);
+/* The first layer's backward on the same rows: main rows dpre = adj * gate; db[j] += the sum
+ * of those and of q over the corrupted rows (q already in dpre); dW_1j += 2 weight_m
+ * (sum_i g_ij^2) W_1j (w and dw: the layer's weights, stride param_stride). */
+int jn_k_hidden1_units(const float *adj, const float *gate, int main_rows, int rows, int n1, int d, int models,
+                       size_t stride, const float *w, size_t param_stride, const jn_hparams *hp, double weight,
+                       float *dpre, float *db, float *dw, cudaStream_t s);
 
 /* optimizer.cu ------------------------------------------------------------------------ */
 /* Over all parameters of all models: vel = mu vel + g + wd W (weights only), W -= lr vel. With
  * ctl, per model, fused with the divergence check: a frozen model is left alone, and a model
  * whose step k sums are not finite is not updated and stops (stopped_at = k), the others go
- * on. Without ctl every model is updated. Layer l's weights span [w_off[l], w_off[l] + w_len[l]). */
+ * on; and the step control advances (k++) once every block is done (ticket: a counter at
+ * zero, left at zero). Without ctl every model is updated. Layer l's weights span [w_off[l], w_off[l] + w_len[l]). */
 #define JN_K_MAX_LAYERS 16
 typedef struct {
     int layers;
@@ -147,7 +185,7 @@ typedef struct {
 } jn_weight_spans;
 int jn_k_sgd_update(float *params, const float *grad, float *velocity, size_t n_params, int models,
                     const jn_hparams *hp, jn_weight_spans spans, const jn_step_sums *sums,
-                    const jn_step_ctl *ctl, jn_model_ctl *model, cudaStream_t s);
+                    jn_step_ctl *ctl, jn_model_ctl *model, unsigned *ticket, cudaStream_t s);
 
 /* reduce.cu --------------------------------------------------------------------------- */
 /* The step's sums live at sums[k * M + m], k = ctl->k (0 without ctl). */
@@ -160,8 +198,6 @@ int jn_k_sum_into(const double *values, int n, int models, int which, double sca
                   const jn_step_ctl *ctl, cudaStream_t s);
 /* Sets the step control to a chunk starting at `batch` (k = 0). */
 int jn_k_set_ctl(jn_step_ctl *ctl, int64_t batch, cudaStream_t s);
-/* After a step: k++ (each model's divergence is the update's business). */
-int jn_k_advance(jn_step_ctl *ctl, cudaStream_t s);
 
 /* evaluate.cu ------------------------------------------------------------------------- */
 /* row_error[m][i] = argmax(logits[m] row i) != y[i] (first maximum on ties); the labels are

@@ -1,79 +1,140 @@
-/* The loss on the logits (mirrors src/cpu/loss.c), fused with everything the step does between
- * the last GEMM and the backward GEMMs: the logits' bias, softmax cross-entropy or squared error
- * on the softmax with dloss/dz and the misclassification flag in the same pass over a row, the
- * sums of the losses and errors into the step's sums, and the logits' bias gradient. One block
- * per model: thread t takes rows t, t + JN_THREADS, ... and the block sums them in a fixed tree
- * order, then one thread per class sums dloss/dz over the rows in order; deterministic without
- * atomics, and one launch where there were five. Double precision inside a row, as on the CPU:
- * the softmax of float logits loses nothing and the per-row losses sum exactly enough to
- * compare. */
+/* The top of the step (mirrors src/cpu/loss.c and the norms of src/cpu/penalty.c): everything
+ * between the last forward GEMM and the first backward GEMM in one launch. The loss rows: the
+ * logits' bias, softmax cross-entropy or squared error on the softmax with dloss/dz and the
+ * misclassification flag in one pass over a row (double precision inside a row, as on the CPU).
+ * The norm rows: each example's ||t||^2 over its K tangent rows at the penalised layer and,
+ * while they are read, the reverse pass's seed u = 2 lambda weight t (zeros on the primal
+ * rows, whose adjoint is 0 there): the tangents are read once. With the tangent penalty at
+ * the output both come from the one GEMM over the stacked rows, so this fuses what were the
+ * loss, norms and sums launches.
+ *
+ * A block per example (its tangent rows reduced by the block in a fixed tree order) writes its
+ * row's loss, error flag and norm; the last block of a model to finish (a ticket taken after a
+ * fence) sums the rows into the step's sums with a block tree, and the logits' bias gradient
+ * with a thread per class walking the rows in order. The sums are then the same bits whatever
+ * order the blocks ran in, without atomics on the values; and there are many blocks, where one
+ * block per model left a GPU idle. */
 #include "common.cuh"
 
-__global__ void loss_rows_kernel(int kind, float *logits, const float *bias, size_t param_stride, const int32_t *y,
-                                 int rows, int classes, double scale, float *dlogits, jn_step_sums *sums,
-                                 const jn_step_ctl *ctl, int models, float *db)
+/* Row i's loss and error flag; dz = scale * dloss/dz; z gets its bias. */
+__device__ static void loss_row(const jn_loss_rows *L, float *z, float *dz, const float *bias, int label, double *loss,
+                                double *error)
 {
-    const size_t m = blockIdx.x;
-    const size_t stride = (size_t)rows * classes;
-    logits += m * stride;
-    dlogits += m * stride;
-    bias += m * param_stride;
-    db += m * param_stride;
-    y += m * rows;
-    double loss_sum = 0, error_sum = 0;
-    for (size_t i = threadIdx.x; i < (size_t)rows; i += JN_THREADS) {
-        float *z = logits + i * classes;
-        float *dz = dlogits + i * classes;
-        const int label = y[i];
-        for (int j = 0; j < classes; j++)
-            z[j] += bias[j];
-        double zmax = z[0];
-        int best = 0;
-        for (int j = 1; j < classes; j++) {
-            if (z[j] > z[best])
-                best = j;
-            zmax = z[j] > zmax ? z[j] : zmax;
-        }
-        double sum = 0;
-        for (int j = 0; j < classes; j++)
-            sum += exp((double)z[j] - zmax);
-        const double lse = zmax + log(sum);
-        error_sum += best != label;
-        if (kind == 0) {
-            loss_sum += lse - (double)z[label];
-            for (int j = 0; j < classes; j++)
-                dz[j] = (float)(scale * (exp((double)z[j] - lse) - (j == label)));
-        } else {
-            double pe = 0, half_sq = 0;
-            for (int j = 0; j < classes; j++) {
-                double p = exp((double)z[j] - lse), e = p - (j == label);
-                half_sq += 0.5 * e * e;
-                pe += p * e;
-            }
-            loss_sum += half_sq;
-            for (int j = 0; j < classes; j++) {
-                double p = exp((double)z[j] - lse);
-                dz[j] = (float)(scale * p * ((p - (j == label)) - pe));
-            }
-        }
+    const int classes = L->classes;
+    for (int j = 0; j < classes; j++)
+        z[j] += bias[j];
+    double zmax = z[0];
+    int best = 0;
+    for (int j = 1; j < classes; j++) {
+        if (z[j] > z[best])
+            best = j;
+        zmax = z[j] > zmax ? z[j] : zmax;
     }
-    loss_sum = jn_block_sum(loss_sum);
-    error_sum = jn_block_sum(error_sum);  /* its barriers also publish dlogits to the block */
-    if (threadIdx.x == 0)
-        sums[(ctl ? ctl->k : 0) * models + m] = jn_step_sums{loss_sum, 0, error_sum};
-    for (int j = threadIdx.x; j < classes; j += JN_THREADS) {
-        float sum = 0;
-        for (int r = 0; r < rows; r++)
-            sum += dlogits[(size_t)r * classes + j];
-        db[j] += sum;
+    double sum = 0;
+    for (int j = 0; j < classes; j++)
+        sum += exp((double)z[j] - zmax);
+    const double lse = zmax + log(sum);
+    *error = best != label;
+    if (L->kind == 0) {
+        *loss = lse - (double)z[label];
+        for (int j = 0; j < classes; j++)
+            dz[j] = (float)(L->scale * (exp((double)z[j] - lse) - (j == label)));
+        return;
+    }
+    double pe = 0, half_sq = 0;
+    for (int j = 0; j < classes; j++) {
+        double p = exp((double)z[j] - lse), e = p - (j == label);
+        half_sq += 0.5 * e * e;
+        pe += p * e;
+    }
+    *loss = half_sq;
+    for (int j = 0; j < classes; j++) {
+        double p = exp((double)z[j] - lse);
+        dz[j] = (float)(L->scale * p * ((p - (j == label)) - pe));
     }
 }
 
-extern "C" int jn_k_loss_rows(int kind, float *logits, const float *bias, size_t param_stride, const int32_t *y,
-                              int rows, int classes, int models, double scale, float *dlogits, jn_step_sums *sums,
-                              const jn_step_ctl *ctl, float *db, cudaStream_t s)
+/* The rows' pointers are the kernel's own parameters, not members of the structures the
+ * launcher takes: tools that check a launch's pointers (the CUDA emulator) see them. */
+__global__ void top_terms_kernel(int kind, int classes, float *logits, float *dlogits, float *db, const float *bias,
+                                 const int32_t *y, size_t loss_stride, size_t param_stride, double scale,
+                                 const float *t, float *norm_adj, int K, int n, size_t norm_stride, double weight,
+                                 double sum_weight, int rows, int models, const jn_hparams *hp, int write_sums,
+                                 double *row_terms, unsigned *tickets, jn_step_sums *sums, const jn_step_ctl *ctl)
 {
-    loss_rows_kernel<<<models, JN_THREADS, 0, s>>>(kind, logits, bias, param_stride, y, rows, classes, scale, dlogits,
-                                                   sums, ctl, models, db);
+    const jn_loss_rows loss = {kind, classes, logits, dlogits, db, bias, y, loss_stride, param_stride, scale};
+    const jn_norm_rows norms = {t, norm_adj, K, n, norm_stride, weight, sum_weight};
+    const size_t m = blockIdx.z, i = blockIdx.x, B = rows;
+    double *row_loss = row_terms + m * 3 * B, *row_error = row_loss + B, *row_norm = row_error + B;
+    if (loss.logits && threadIdx.x == 0) {
+        const size_t at = m * loss.stride + i * loss.classes;
+        loss_row(&loss, loss.logits + at, loss.dlogits + at, loss.bias + m * loss.param_stride, loss.y[m * B + i],
+                 &row_loss[i], &row_error[i]);
+    }
+    if (norms.t) {
+        const size_t block = B * norms.n, n = norms.n;
+        const float two_w = (float)(2.0 * hp[m].jac_lambda * norms.weight);
+        const float *t = norms.t + m * norms.stride + block + i * n;
+        float *adj = norms.adj + m * norms.stride;
+        for (size_t j = threadIdx.x; j < n; j += JN_THREADS)
+            adj[i * n + j] = 0.0f;
+        adj += block + i * n;
+        double sum = 0;
+        for (size_t e = threadIdx.x; e < (size_t)norms.K * n; e += JN_THREADS) {
+            const size_t at = (e / n) * block + e % n;
+            const float v = t[at];
+            adj[at] = two_w * v;
+            sum += (double)v * v;
+        }
+        sum = jn_block_sum(sum);
+        if (threadIdx.x == 0)
+            row_norm[i] = sum;
+    }
+
+    /* The last block of the model sums the rows. */
+    if (!jn_last_block(&tickets[m], gridDim.x))
+        return;
+    double l = 0, e = 0, r = 0;
+    for (size_t k = threadIdx.x; k < B; k += JN_THREADS) {
+        if (loss.logits) {
+            l += row_loss[k];
+            e += row_error[k];
+        }
+        if (norms.t)
+            r += row_norm[k];
+    }
+    l = jn_block_sum(l);
+    e = jn_block_sum(e);
+    r = norms.sum_weight * jn_block_sum(r);
+    if (threadIdx.x == 0) {
+        jn_step_sums *out = &sums[(ctl ? ctl->k : 0) * models + m];
+        if (write_sums) {
+            *out = jn_step_sums{l, r, e};
+        } else {
+            out->loss += l;
+            out->penalty += r;
+            out->errors += e;
+        }
+    }
+    if (!loss.logits)
+        return;
+    const float *dz = loss.dlogits + m * loss.stride;
+    float *own_db = loss.db + m * loss.param_stride;
+    for (int j = threadIdx.x; j < loss.classes; j += JN_THREADS) {
+        float sum = 0;
+        for (size_t k = 0; k < B; k++)
+            sum += dz[k * loss.classes + j];
+        own_db[j] += sum;
+    }
+}
+
+extern "C" int jn_k_top_terms(jn_loss_rows loss, jn_norm_rows norms, int rows, int models, const jn_hparams *hp,
+                              int write_sums, double *row_terms, unsigned *tickets, jn_step_sums *sums,
+                              const jn_step_ctl *ctl, cudaStream_t s)
+{
+    top_terms_kernel<<<dim3(rows, 1, models), JN_THREADS, 0, s>>>(
+        loss.kind, loss.classes, loss.logits, loss.dlogits, loss.db, loss.bias, loss.y, loss.stride, loss.param_stride,
+        loss.scale, norms.t, norms.adj, norms.K, norms.n, norms.stride, norms.weight, norms.sum_weight, rows, models, hp,
+        write_sums, row_terms, tickets, sums, ctl);
     JN_LAUNCHED();
 }

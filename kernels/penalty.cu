@@ -1,10 +1,14 @@
-/* The hidden1 closed form (mirrors the hidden1 part of src/cpu/penalty.c). With
- * c_j = ||W_1j||^2 and g = 1 - a~^2 at the corrupted input: R_i = sum_j g_ij^2 c_j,
- * dR/dz = -4 a g^2 c and dR/dW_1j = 2 (sum_i g_ij^2) W_1j + sum_i q_ij x~_i. These kernels
- * give c (a block per unit); the layer's bias + tanh and gate fused with R_i and q (a block
- * per example: a~ and g are used where they are made, R is reduced in a fixed order while q
- * is written); sum_i g^2 with the bias gradient sum_i q (a thread per unit, rows in order:
- * deterministic); and the 2 g^2 W term. The q x~ term is a GEMM. */
+/* The hidden1 closed form (mirrors the hidden1 part of src/cpu/penalty.c) on the stacked rows
+ * of the first layer: `main` main rows, then B corrupted rows. With c_j = ||W_1j||^2 and
+ * g = 1 - a~^2 at the corrupted input: R_i = sum_j g_ij^2 c_j, dR/dz = -4 a g^2 c and
+ * dR/dW_1j = 2 (sum_i g_ij^2) W_1j + sum_i q_ij x~_i. Three kernels: c (a block per unit); the
+ * layer after its one GEMM over main and corrupted rows (a block per row: bias + tanh and gate
+ * on every row, and on a corrupted row R_i and q where a~ and g are made, R reduced in a fixed
+ * order; the last block sums R into the step's penalty); and the layer's backward (a block per
+ * unit: the main rows' tanh backward, the bias gradient of both, sum_i g^2 and the 2 g^2 W
+ * term, all reduced in a fixed tree order). The q x~ term goes with the main rows' dW in one
+ * GEMM. The closed form's own bias gradient, sum_i g^2 and weight term were three launches,
+ * the main loss's first layer two more. */
 #include "common.cuh"
 #include "jacnoise/elementwise.h"
 
@@ -28,17 +32,20 @@ extern "C" int jn_k_unit_norms(const float *w, size_t param_stride, int n1, int 
     JN_LAUNCHED();
 }
 
-__global__ void hidden1_rows_kernel(const float *pre, const float *bias, size_t param_stride, const float *c, int rows,
-                                    int n1, size_t stride, const jn_hparams *hp, double weight, float *a, float *gate,
-                                    float *q, double *row_r)
+__global__ void hidden1_rows_kernel(const float *pre, const float *bias, size_t param_stride, const float *c,
+                                    int main_rows, int rows, int n1, size_t stride, const jn_hparams *hp,
+                                    double weight, double sum_weight, int write_sums, float *a, float *gate, float *q,
+                                    double *row_r, unsigned *tickets, jn_step_sums *sums, const jn_step_ctl *ctl,
+                                    int models)
 {
-    const size_t m = blockIdx.z, i = blockIdx.x;
+    const size_t m = blockIdx.z, i = blockIdx.x, at = m * stride + i * n1;
+    const bool corrupted = i >= (size_t)main_rows;
     const float scale = (float)(hp[m].jac_lambda * weight);
-    pre += m * stride + i * n1;
+    pre += at;
+    a += at;
+    gate += at;
+    q += at;
     bias += m * param_stride;
-    a += m * stride + i * n1;
-    gate += m * stride + i * n1;
-    q += m * stride + i * n1;
     c += m * n1;
     double r = 0;
     for (int j = threadIdx.x; j < n1; j += JN_THREADS) {
@@ -46,64 +53,87 @@ __global__ void hidden1_rows_kernel(const float *pre, const float *bias, size_t 
         const float aj = jn_tanh_gate(pre[j] + bias[j], &g);
         a[j] = aj;
         gate[j] = g;
-        r += (double)jn_hidden1_r(g, c[j]);
-        q[j] = scale * jn_hidden1_q(aj, g, c[j]);
-    }
-    r = jn_block_sum(r);
-    if (threadIdx.x == 0)
-        row_r[m * rows + i] = r;
-}
-
-__global__ void gate_sq_kernel(const float *gate, const float *q, int rows, int n1, size_t stride, float *gate_sq,
-                               float *db, size_t param_stride)
-{
-    const size_t m = blockIdx.z;
-    gate += m * stride;
-    q += m * stride;
-    gate_sq += m * n1;
-    db += m * param_stride;
-    JN_FOR(j, (size_t)n1)
-    {
-        float sum = 0, q_sum = 0;
-        for (int i = 0; i < rows; i++) {
-            float g = gate[(size_t)i * n1 + j];
-            sum += g * g;
-            q_sum += q[(size_t)i * n1 + j];
+        if (corrupted) {
+            r += (double)jn_hidden1_r(g, c[j]);
+            q[j] = scale * jn_hidden1_q(aj, g, c[j]);
         }
-        gate_sq[j] = sum;
-        db[j] += q_sum;
+    }
+    row_r += m * rows;
+    if (corrupted) {
+        r = jn_block_sum(r);
+        if (threadIdx.x == 0)
+            row_r[i - main_rows] = r;
+    }
+
+    /* The last block of the model sums R. */
+    if (!jn_last_block(&tickets[m], gridDim.x))
+        return;
+    double total = 0;
+    for (int k = threadIdx.x; k < rows; k += JN_THREADS)
+        total += row_r[k];
+    total = sum_weight * jn_block_sum(total);
+    if (threadIdx.x == 0) {
+        jn_step_sums *out = &sums[(ctl ? ctl->k : 0) * models + m];
+        if (write_sums)
+            *out = jn_step_sums{0, total, 0};
+        else
+            out->penalty += total;
     }
 }
 
-extern "C" int jn_k_hidden1(const float *pre, const float *bias, size_t param_stride, const float *c, int rows, int n1,
-                            int models, size_t stride, const jn_hparams *hp, double weight, float *a, float *gate,
-                            float *q, double *row_r, float *gate_sq, float *db, cudaStream_t s)
+extern "C" int jn_k_hidden1_rows(const float *pre, const float *bias, size_t param_stride, const float *c,
+                                 int main_rows, int rows, int n1, int models, size_t stride, const jn_hparams *hp,
+                                 double weight, double sum_weight, int write_sums, float *a, float *gate, float *q,
+                                 double *row_r, unsigned *tickets, jn_step_sums *sums, const jn_step_ctl *ctl,
+                                 cudaStream_t s)
 {
-    hidden1_rows_kernel<<<dim3(rows, 1, models), JN_THREADS, 0, s>>>(pre, bias, param_stride, c, rows, n1, stride, hp,
-                                                                     weight, a, gate, q, row_r);
-    if (cudaPeekAtLastError() != cudaSuccess)
-        JN_LAUNCHED();
-    gate_sq_kernel<<<dim3(jn_blocks((size_t)n1), 1, models), JN_THREADS, 0, s>>>(gate, q, rows, n1, stride, gate_sq,
-                                                                                db, param_stride);
+    dim3 grid(main_rows + rows, 1, models);
+    hidden1_rows_kernel<<<grid, JN_THREADS, 0, s>>>(pre, bias, param_stride, c, main_rows, rows, n1, stride, hp, weight,
+                                                    sum_weight, write_sums, a, gate, q, row_r, tickets, sums, ctl,
+                                                    models);
     JN_LAUNCHED();
 }
 
-__global__ void hidden1_decay_kernel(const float *w, const float *gate_sq, int n1, int d, size_t param_stride,
-                                     const jn_hparams *hp, double weight, float *dw)
+/* A block per unit j: its column of the main and corrupted rows (a thread per row, so the
+ * reads are strided by n1; a block per unit gives n1 blocks per model where a thread per unit
+ * gave n1 threads). */
+__global__ void hidden1_units_kernel(const float *adj, const float *gate, int main_rows, int rows, int n1, int d,
+                                     size_t stride, const float *w, size_t param_stride, const jn_hparams *hp,
+                                     double weight, float *dpre, float *db, float *dw)
 {
-    const size_t m = blockIdx.z, count = (size_t)n1 * d;
-    const float two_w = (float)(2.0 * hp[m].jac_lambda * weight);
-    w += m * param_stride;
-    dw += m * param_stride;
-    gate_sq += m * n1;
-    JN_FOR(e, count) dw[e] += two_w * gate_sq[e / d] * w[e];
+    const size_t m = blockIdx.z, j = blockIdx.x;
+    adj += m * stride + j;
+    gate += m * stride + j;
+    dpre += m * stride + j;
+    double bias_sum = 0, gate_sq = 0;
+    for (size_t i = threadIdx.x; i < (size_t)(main_rows + rows); i += JN_THREADS) {
+        const float g = gate[i * n1];
+        if (i < (size_t)main_rows) {
+            const float delta = jn_tanh_backward(adj[i * n1], g);
+            dpre[i * n1] = delta;
+            bias_sum += delta;
+        } else {
+            bias_sum += dpre[i * n1];  /* q, from the rows kernel */
+            gate_sq += (double)(g * g);
+        }
+    }
+    bias_sum = jn_block_sum(bias_sum);
+    gate_sq = jn_block_sum(gate_sq);
+    if (threadIdx.x == 0)
+        db[m * param_stride + j] += (float)bias_sum;
+    const float f = (float)(2.0 * hp[m].jac_lambda * weight * gate_sq);
+    w += m * param_stride + j * d;
+    dw += m * param_stride + j * d;
+    for (int k = threadIdx.x; k < d; k += JN_THREADS)
+        dw[k] += f * w[k];
 }
 
-extern "C" int jn_k_hidden1_decay(const float *w, const float *gate_sq, int n1, int d, int models,
-                                  size_t param_stride, const jn_hparams *hp, double weight, float *dw,
+extern "C" int jn_k_hidden1_units(const float *adj, const float *gate, int main_rows, int rows, int n1, int d,
+                                  int models, size_t stride, const float *w, size_t param_stride,
+                                  const jn_hparams *hp, double weight, float *dpre, float *db, float *dw,
                                   cudaStream_t s)
 {
-    dim3 grid(jn_blocks((size_t)n1 * d), 1, models);
-    hidden1_decay_kernel<<<grid, JN_THREADS, 0, s>>>(w, gate_sq, n1, d, param_stride, hp, weight, dw);
+    hidden1_units_kernel<<<dim3(n1, 1, models), JN_THREADS, 0, s>>>(adj, gate, main_rows, rows, n1, d, stride, w,
+                                                                    param_stride, hp, weight, dpre, db, dw);
     JN_LAUNCHED();
 }

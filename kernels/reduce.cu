@@ -58,11 +58,3 @@ extern "C" int jn_k_set_ctl(jn_step_ctl *ctl, int64_t batch, cudaStream_t s)
     set_ctl_kernel<<<1, 1, 0, s>>>(ctl, batch);
     JN_LAUNCHED();
 }
-
-__global__ void advance_kernel(jn_step_ctl *ctl) { ctl->k++; }
-
-extern "C" int jn_k_advance(jn_step_ctl *ctl, cudaStream_t s)
-{
-    advance_kernel<<<1, 1, 0, s>>>(ctl);
-    JN_LAUNCHED();
-}

@@ -1,7 +1,9 @@
 /* A step's inputs on the device (mirrors src/cpu/step_inputs.c). The training set lives on
  * the GPU (as bytes when it came from bytes, scaled here); the epoch's shuffle is a sort of
  * Philox keys; one kernel gathers the batch rows of the permutation and draws the step's
- * Gaussian noise with cuRAND's Philox4_32_10, so no batch or noise ever crosses PCIe. Each model
+ * Gaussian noise with cuRAND's Philox4_32_10, so no batch or noise ever crosses PCIe; the same
+ * kernel writes the first layer's stacked input rows (main, corrupted primal and tangent rows)
+ * from each value where it is read or drawn, so the step's first GEMM needs no other launch. Each model
  * of a lock-step group has its own permutation and draws its own noise from its (seed, step);
  * evaluation gathers rows in order, once for all models. */
 #include "common.cuh"
@@ -49,28 +51,56 @@ __device__ static inline float4 normals4(uint64_t seed, int stream, uint64_t ste
     return curand_normal4(&state);
 }
 
-/* Fills out[0 .. n) with normals, 4 per thread. */
-__device__ static inline void fill_normals(float *out, size_t n, uint64_t seed, int stream, uint64_t step)
-{
-    for (size_t e4 = 4 * (blockIdx.x * (size_t)blockDim.x + threadIdx.x); e4 < n;
-         e4 += 4 * (size_t)gridDim.x * blockDim.x) {
-        float4 z = normals4(seed, stream, step, e4);
-        const float v[4] = {z.x, z.y, z.z, z.w};
-        for (int k = 0; k < 4 && e4 + k < n; k++)
-            out[e4 + k] = v[k];
-    }
-}
-
 /* Feature k of an example of the resident set. */
 __device__ static inline float feature(const uint8_t *bytes, const float *floats, int d, size_t example, size_t k)
 {
     return bytes ? bytes[example * d + k] / 255.0f : floats[example * d + k];
 }
 
+/* The batch of one model being gathered: feature e of its rows, read from the resident set
+ * (not from x, which other threads of the launch are writing). */
+struct batch_src {
+    const uint8_t *bytes;
+    const float *floats;
+    int d;
+    const uint32_t *rows_of_batch;
+    __device__ float at(size_t e) const { return feature(bytes, floats, d, rows_of_batch[e / d], e % d); }
+};
+
+/* Fills out[0 .. n) with normals, 4 per thread; and where `also` is given, also[e] = base(e) +
+ * scale * out[e] for e < also_n (base: the batch's feature, or 0 without src): a stacked input
+ * row made from the normal where it is drawn. */
+__device__ static inline void fill_normals(float *out, size_t n, uint64_t seed, int stream, uint64_t step,
+                                           float *also, size_t also_n, float scale, const batch_src *src)
+{
+    for (size_t e4 = 4 * (blockIdx.x * (size_t)blockDim.x + threadIdx.x); e4 < n;
+         e4 += 4 * (size_t)gridDim.x * blockDim.x) {
+        float4 z = normals4(seed, stream, step, e4);
+        const float v[4] = {z.x, z.y, z.z, z.w};
+        for (int k = 0; k < 4 && e4 + k < n; k++) {
+            out[e4 + k] = v[k];
+            if (also && e4 + k < also_n)
+                also[e4 + k] = (src ? src->at(e4 + k) : 0.0f) + scale * v[k];
+        }
+    }
+}
+
+/* Tangent rows 0 .. count - 1 of a pass of the exact norm: the input basis e_{k0 + k}. */
+__device__ static inline void fill_basis(float *dst, size_t per_copy, int d, int k0, int count)
+{
+    JN_FOR(e, (size_t)count * per_copy) dst[e] = e % d == (size_t)k0 + e / per_copy ? 1.0f : 0.0f;
+}
+
+/* Also writes the first pass's stacked rows (copy 0, chunk 0: see jn_stack_dst), each value
+ * where it is drawn or read: no other launch builds the first layer's input. The destinations
+ * are the kernel's own parameters (not a structure's members), so that tools that check a
+ * launch's pointers (the CUDA emulator) see them. */
 __global__ void gather_noise_kernel(const uint8_t *bytes, const float *floats, int d, const uint32_t *perm,
                                     size_t perm_stride, int batch_size, int rows, const jn_step_ctl *ctl,
                                     const jn_model_ctl *model, float *x, int32_t *y, const int32_t *labels, float *xi,
-                                    float *eps, int copies, float *v, int tangents)
+                                    float *eps, int copies, float *v, int tangents, const jn_hparams *hp,
+                                    float *stack_main, size_t main_stride, float *stack_penalty,
+                                    size_t penalty_stride, int stack_tangents, int exact)
 {
     const int m = blockIdx.z;
     const jn_model_ctl *own = &model[m];
@@ -78,28 +108,85 @@ __global__ void gather_noise_kernel(const uint8_t *bytes, const float *floats, i
         return;  /* nothing of this step reaches its parameters */
     const size_t per_copy = (size_t)rows * d;
     const uint64_t step = own->step + (uint64_t)ctl->k;
-    const uint32_t *rows_of_batch = perm + m * perm_stride + (size_t)(ctl->batch + ctl->k) * batch_size;
+    const batch_src src = {bytes, floats, d, perm + m * perm_stride + (size_t)(ctl->batch + ctl->k) * batch_size};
+    float *main = stack_main ? stack_main + m * main_stride : NULL;
+    float *primal = stack_penalty ? stack_penalty + m * penalty_stride : NULL;
+    float *tangent = primal ? primal + per_copy : NULL;
     x += m * per_copy;
-    JN_FOR(e, per_copy) x[e] = feature(bytes, floats, d, rows_of_batch[e / d], e % d);
-    JN_FOR(i, (size_t)rows) y[m * rows + i] = labels[rows_of_batch[i]];
+    JN_FOR(e, per_copy)
+    {
+        const float value = src.at(e);
+        x[e] = value;
+        if (main && !xi)
+            main[e] = value;
+        if (primal && !eps)
+            primal[e] = value;
+    }
+    JN_FOR(i, (size_t)rows) y[m * rows + i] = labels[src.rows_of_batch[i]];
     if (xi)
-        fill_normals(xi + m * per_copy, per_copy, own->seed, JN_STREAM_INPUT_NOISE, step);
+        fill_normals(xi + m * per_copy, per_copy, own->seed, JN_STREAM_INPUT_NOISE, step, main, per_copy,
+                     hp[m].input_noise, &src);
     if (eps)
-        fill_normals(eps + m * copies * per_copy, copies * per_copy, own->seed, JN_STREAM_JAC_NOISE, step);
+        fill_normals(eps + m * copies * per_copy, copies * per_copy, own->seed, JN_STREAM_JAC_NOISE, step, primal,
+                     per_copy, hp[m].jac_noise, &src);
     if (v)
         fill_normals(v + m * (size_t)copies * tangents * per_copy, (size_t)copies * tangents * per_copy, own->seed,
-                     JN_STREAM_TANGENT, step);
+                     JN_STREAM_TANGENT, step, tangent, (size_t)stack_tangents * per_copy, 1.0f, NULL);
+    else if (tangent && exact)
+        fill_basis(tangent, per_copy, d, 0, stack_tangents);
 }
 
 extern "C" int jn_k_gather_noise(const uint8_t *bytes, const float *floats, const int32_t *labels, int d,
                                  const uint32_t *perm, size_t perm_stride, int batch_size, int rows,
                                  const jn_step_ctl *ctl, const jn_model_ctl *model, int models, float *x, int32_t *y,
-                                 float *xi, float *eps, int copies, float *v, int tangents, cudaStream_t s)
+                                 float *xi, float *eps, int copies, float *v, int tangents, const jn_hparams *hp,
+                                 jn_stack_dst stack, cudaStream_t s)
 {
     size_t most = (size_t)rows * d * (v ? (size_t)copies * tangents : 1);
     dim3 grid(jn_blocks(most / 4 + 1), 1, models);
     gather_noise_kernel<<<grid, JN_THREADS, 0, s>>>(bytes, floats, d, perm, perm_stride, batch_size, rows, ctl, model,
-                                                    x, y, labels, xi, eps, copies, v, tangents);
+                                                    x, y, labels, xi, eps, copies, v, tangents, hp, stack.main,
+                                                    stack.main_stride, stack.penalty, stack.penalty_stride,
+                                                    stack.tangents, stack.exact);
+    JN_LAUNCHED();
+}
+
+/* The same rows as the gather writes, from buffers: main rows, then primal and tangent rows. */
+__global__ void stack_inputs_kernel(const float *x, const float *xi, const float *eps, size_t eps_stride,
+                                    const float *v, size_t v_stride, const jn_hparams *hp, int rows, int d,
+                                    float *stack_main, size_t main_stride, float *stack_penalty,
+                                    size_t penalty_stride, int tangents, int k0, int exact)
+{
+    const size_t m = blockIdx.z, per_copy = (size_t)rows * d;
+    x += m * per_copy;
+    if (stack_main) {
+        float *main = stack_main + m * main_stride;
+        const float scale = hp[m].input_noise;
+        const float *noise = xi ? xi + m * per_copy : NULL;
+        JN_FOR(e, per_copy) main[e] = noise ? x[e] + scale * noise[e] : x[e];
+    }
+    if (stack_penalty) {
+        float *primal = stack_penalty + m * penalty_stride;
+        const float scale = hp[m].jac_noise;
+        const float *noise = eps ? eps + m * eps_stride : NULL;
+        JN_FOR(e, per_copy) primal[e] = noise ? x[e] + scale * noise[e] : x[e];
+        if (v) {
+            const float *own_v = v + m * v_stride;
+            JN_FOR(e, (size_t)tangents * per_copy) primal[per_copy + e] = own_v[e];
+        } else if (exact) {
+            fill_basis(primal + per_copy, per_copy, d, k0, tangents);
+        }
+    }
+}
+
+extern "C" int jn_k_stack_inputs(const float *x, const float *xi, const float *eps, size_t eps_stride,
+                                 const float *v, size_t v_stride, const jn_hparams *hp, int rows, int d, int models,
+                                 jn_stack_dst stack, cudaStream_t s)
+{
+    dim3 grid(jn_blocks((size_t)rows * d), 1, models);
+    stack_inputs_kernel<<<grid, JN_THREADS, 0, s>>>(x, xi, eps, eps_stride, v, v_stride, hp, rows, d, stack.main,
+                                                    stack.main_stride, stack.penalty, stack.penalty_stride,
+                                                    stack.tangents, stack.k0, stack.exact);
     JN_LAUNCHED();
 }
 

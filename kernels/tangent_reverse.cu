@@ -1,29 +1,38 @@
-/* Reverse pass over the forward-mode pass, elementwise work (mirrors
- * src/cpu/tangent_reverse.c); its seed comes with the tangent norms (tangent.cu). One thread
- * per unit j walks the examples in order: for each it reads the K tangent adjoints u and
- * pre-activations s once, writes the K tangent rows ds = u g and the primal row
- * q = (p - 2 a sum_k u s) g (the whole stacked [q ; ds] that feeds the layer's two GEMMs) and
- * sums q into the layer's bias gradient, rows in order: one pass, deterministic without
- * atomics. */
+/* Backward pass over the stacked rows, elementwise work (mirrors src/cpu/backward.c for the
+ * main rows and src/cpu/tangent_reverse.c for the reverse of the forward-mode pass); its seed
+ * comes with the loss and the tangent norms (loss.cu). One thread per unit j walks the rows in
+ * order: main rows give the main loss's delta = da g; for each example the K tangent adjoints
+ * u and pre-activations s are read once, giving the tangent rows ds = u g and the primal row
+ * q = (p - 2 a sum_k u s) g. The whole stacked [delta ; q ; ds] feeds the layer's two GEMMs
+ * (dW sums the main loss's and the penalty's terms: the gradient of the whole objective), and
+ * the thread sums delta and q into the layer's bias gradient in a fixed order: deterministic
+ * without atomics, one launch where the main loss's tanh backward and the reverse terms were
+ * two. The bias sums are column sums of a tile of 32 columns by 8 row groups (common.cuh):
+ * fixed-order, one pass, n / 32 blocks per model. */
 #include "common.cuh"
 #include "jacnoise/elementwise.h"
 
-__global__ void reverse_terms_kernel(const float *adj, const float *a, const float *gate, const float *pre,
-                                     int batch_rows, int K, int n, size_t stride, int primal_live, float *dpre,
-                                     float *db, size_t param_stride)
+__global__ void layer_backward_kernel(const float *adj, const float *a, const float *gate, const float *pre,
+                                      int main_rows, int batch_rows, int K, int n, size_t stride, float *dpre,
+                                      float *db, size_t param_stride)
 {
-    const size_t m = blockIdx.z, block = (size_t)batch_rows * n;
+    const size_t m = blockIdx.z, main = (size_t)main_rows * n, block = (size_t)batch_rows * n;
+    const size_t j = (size_t)blockIdx.x * JN_TILE_COLS + threadIdx.x;
     adj += m * stride;
     a += m * stride;
     pre += m * stride;
     dpre += m * stride;
     gate += m * stride;
-    db += m * param_stride;
-    JN_FOR(j, (size_t)n)
-    {
-        float bias_sum = 0;
-        for (int i = 0; i < batch_rows; i++) {
+    float bias_sum = 0;
+    if (j < (size_t)n) {
+        for (int i = threadIdx.y; i < main_rows; i += JN_TILE_GROUPS) {
             const size_t e = (size_t)i * n + j;
+            const float d = jn_tanh_backward(adj[e], gate[e]);
+            dpre[e] = d;
+            bias_sum += d;
+        }
+        for (int i = threadIdx.y; i < batch_rows; i += JN_TILE_GROUPS) {
+            const size_t e = main + (size_t)i * n + j;
             const float g = gate[e];
             float us = 0;
             for (int k = 0; k < K; k++) {
@@ -31,20 +40,21 @@ __global__ void reverse_terms_kernel(const float *adj, const float *a, const flo
                 us += adj[te] * pre[te];
                 dpre[te] = jn_reverse_ds(adj[te], g);
             }
-            const float q = jn_reverse_q(primal_live ? adj[e] : 0.0f, a[e], us, g);
+            const float q = jn_reverse_q(adj[e], a[e], us, g);
             dpre[e] = q;
             bias_sum += q;
         }
-        db[j] += bias_sum;
     }
+    bias_sum = jn_tile_sum(bias_sum);
+    if (threadIdx.y == 0 && j < (size_t)n)
+        db[m * param_stride + j] += bias_sum;
 }
 
-extern "C" int jn_k_reverse_terms(const float *adj, const float *a, const float *gate, const float *pre,
-                                  int batch_rows, int K, int n, int models, size_t stride, int primal_live,
-                                  float *dpre, float *db, size_t param_stride, cudaStream_t s)
+extern "C" int jn_k_layer_backward(const float *adj, const float *a, const float *gate, const float *pre,
+                                   int main_rows, int batch_rows, int K, int n, int models, size_t stride,
+                                   float *dpre, float *db, size_t param_stride, cudaStream_t s)
 {
-    dim3 grid(jn_blocks((size_t)n), 1, models);
-    reverse_terms_kernel<<<grid, JN_THREADS, 0, s>>>(adj, a, gate, pre, batch_rows, K, n, stride, primal_live, dpre,
-                                                     db, param_stride);
+    layer_backward_kernel<<<jn_tile_grid(n, models), jn_tile_block(), 0, s>>>(adj, a, gate, pre, main_rows, batch_rows,
+                                                                              K, n, stride, dpre, db, param_stride);
     JN_LAUNCHED();
 }

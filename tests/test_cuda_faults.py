@@ -41,16 +41,18 @@ def emulated():
 
 def failed_launches(tmp):
     """Each phase's launcher fails once; the message names it."""
-    # Without input noise the batch goes to the first GEMM as it is: add_noise needs some.
-    noisy = ["--input-noise", "0.1"]
+    # The stacked step's kernels run with the tangent penalty; a second copy needs its own
+    # input rows (the first copy's come with the gather).
+    stacked = ["--jac-lambda", "0.1", "--jac-noise", "0.2", "--jac-target", "output", "--jac-copies", "2"]
     cases = [
         ("shuffle_keys_kernel", "jn_k_shuffle", "off"),
         ("gather_noise_kernel:2", "jn_k_gather_noise", "off"),
-        ("add_noise_kernel:2", "jn_k_add_noise", "off", noisy),
         ("bias_tanh_kernel:3", "jn_k_bias_tanh", "off"),
-        ("loss_rows_kernel", "jn_k_loss_rows", "off"),
+        ("top_terms_kernel", "jn_k_top_terms", "off"),
+        ("stack_inputs_kernel:2", "jn_k_stack_inputs", "off", stacked),
+        ("layer_forward_kernel:3", "jn_k_layer_forward", "off", stacked),
+        ("layer_backward_kernel:3", "jn_k_layer_backward", "off", stacked),
         ("sgd_update_kernel:2", "jn_k_sgd_update", "off"),
-        ("advance_kernel", "jn_k_advance", "off"),
         ("set_ctl_kernel", "jn_k_set_ctl", "on"),
         ("argmax_errors_kernel", "jn_k_argmax_errors", "on"),  # the first evaluation
         ("argmax_errors_kernel:2", "jn_k_argmax_errors", "on"),

@@ -67,21 +67,18 @@ int jn_cuda_slots_begin(jn_cuda_slots *s, const jn_model_ctl *model, int64_t bat
 int jn_cuda_slots_read(jn_cuda_slots *s, int steps, jn_model_ctl *model, jn_step_sums *sums, cudaStream_t stream);
 
 
-/* Mirrors of jn_cpu_loss_grad, jn_cpu_penalty_grad and jn_cpu_step: the sums of the step
- * (sum over rows of the loss, of R_i averaged over copies, and of the errors) go to each
- * model's sums[ctl->k][m] (row 0 without ctl): jn_cuda_loss_grad writes them (penalty 0),
- * jn_cuda_penalty_grad adds its own. jn_cuda_step zeroes grad first. */
-int jn_cuda_loss_grad(jn_cuda_ws *ws, const float *params, const jn_batch *batch, const float *xi,
-                      jn_step_sums *sums, const jn_step_ctl *ctl, float *grad);
-int jn_cuda_penalty_grad(jn_cuda_ws *ws, const float *params, const jn_batch *batch, const float *eps,
-                         const float *v, jn_step_sums *sums, const jn_step_ctl *ctl, float *grad);
+/* Mirror of jn_cpu_step: the sums of the step (sum over rows of the loss, of R_i averaged over
+ * copies, and of the errors) go to each model's sums[ctl->k][m] (row 0 without ctl); grad is
+ * zeroed first. The first layer's input rows are built here from the batch and noise (one
+ * launch); a training step has them from the gather (jn_cuda_fill_step). */
 int jn_cuda_step(jn_cuda_ws *ws, const float *params, const jn_batch *batch, const jn_noise *noise,
                  jn_step_sums *sums, const jn_step_ctl *ctl, float *grad);
 
 /* Mirror of jn_cpu_sgd_update for all models; with ctl and model, frozen models are left
- * alone and a model whose step diverged stops (see jn_k_sgd_update). */
+ * alone, a model whose step diverged stops (see jn_k_sgd_update), and the step control
+ * advances (k++). */
 int jn_cuda_sgd_update(jn_cuda_ws *ws, float *params, const float *grad, float *velocity,
-                       const jn_step_sums *sums, const jn_step_ctl *ctl, jn_model_ctl *model);
+                       const jn_step_sums *sums, jn_step_ctl *ctl, jn_model_ctl *model);
 
 /* A labelled set resident on the device: bytes when every value is k/255 (MNIST: a quarter
  * of the memory, scaled in the gather kernel), else floats. */
@@ -129,13 +126,21 @@ void jn_cuda_step_inputs_bytes(const jn_model *m, const jn_objective *obj, const
 int jn_cuda_step_inputs_shuffle(jn_cuda_step_inputs *in, cudaStream_t s, int slot, uint64_t seed, int epoch);
 /* Gathers each model's batch ctl->batch + ctl->k of its permutation and draws the noise of its
  * step: batch and noise then point into `in` (graph-capturable: reads the controls on the
- * device). */
+ * device). With stack, the same launch writes the step's first stacked input rows there (hp:
+ * the models' noise scales). */
 int jn_cuda_step_inputs_fill(jn_cuda_step_inputs *in, cudaStream_t s, const jn_objective *obj, const jn_model *m,
-                             const jn_cuda_slots *slots, int rows, int batch_size, jn_batch *batch, jn_noise *noise);
+                             const jn_cuda_slots *slots, const jn_hparams *hp, const jn_stack_dst *stack, int rows,
+                             int batch_size, jn_batch *batch, jn_noise *noise);
+
+/* The inputs of every model's step (jn_cuda_step_inputs_fill, with ws's stacked rows) and the
+ * step (jn_cuda_step's, into slots' sums and grad); batch and noise say where the inputs are
+ * (`jacnoise check` gives them to the CPU). */
+int jn_cuda_fill_step(jn_cuda_ws *ws, jn_cuda_step_inputs *in, jn_cuda_slots *slots, int rows, int batch_size,
+                      jn_batch *batch, jn_noise *noise);
 
 /* One whole training step of every model, as launches on the context's stream that a CUDA
- * graph can capture: gather and noise of each model's batch and step, jn_cuda_step, the update
- * (which stops a diverging model), and k++. */
+ * graph can capture: jn_cuda_fill_step, then the update (which stops a diverging model and
+ * advances the step control). */
 int jn_cuda_train_step(jn_cuda_ws *ws, jn_cuda_step_inputs *in, jn_cuda_slots *slots, int rows, int batch_size);
 
 /* Errors of `rows` examples x, y (device; one copy, read by every model) under each model's

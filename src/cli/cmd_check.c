@@ -146,8 +146,7 @@ static int run_check(const jn_config *cfg, const jn_data *data, const jn_model *
         CHECKED(jn_cuda_ws_set_hparams(g->ws, &hp));
         CHECKED(jn_cuda_slots_begin(&g->slots, &at, pos.batch, s));
         CHECKED(jn_cuda_step_inputs_shuffle(&g->in, s, 0, cfg->seed, pos.epoch));
-        CHECKED(jn_cuda_step_inputs_fill(&g->in, s, obj, m, &g->slots, rows, B, &gb, &gn));
-        CHECKED(jn_cuda_step(g->ws, g->slots.params, &gb, &gn, g->slots.sums, g->slots.ctl, g->slots.grad));
+        CHECKED(jn_cuda_fill_step(g->ws, &g->in, &g->slots, rows, B, &gb, &gn));
 
         /* The GPU's batch and noise, copied to the CPU path. */
         const jn_noise_sizes ns = jn_objective_noise_sizes(obj, m, rows);

@@ -1,23 +1,24 @@
 /* One training step on the GPU (mirrors src/cpu/step.c, forward.c and backward.c): the main
- * loss and its back-propagation, then the penalty (penalty.c), each adding into grad; the
- * update; evaluation of errors (one evaluation batch for every model). Launches only: nothing
- * waits for the device. */
+ * loss and the penalty, the update; evaluation of errors (one evaluation batch for every
+ * model). With a penalty the main loss's rows ride in the penalty's stacked buffers up to the
+ * penalised layer (tangent.c), so that each of those layers is one GEMM and one elementwise
+ * kernel per direction for both; above it, and without a penalty, the main rows go alone.
+ * Launches only: nothing waits for the device. */
 #include "cuda/check.h"
 #include "cuda/nvtx.h"
 #include "cuda/workspace.h"
 
-/* With logits_bias 0 the logits stay without their bias: the loss kernel adds it. */
-int jn_cuda_forward(jn_cuda_ws *ws, const float *params, const float *x, size_t x_stride, int rows, int top,
-                    int logits_bias)
+int jn_cuda_forward(jn_cuda_ws *ws, const float *params, const float *x, size_t x_stride, int rows, int bottom,
+                    int top, int logits_bias)
 {
     const jn_model *m = &ws->model;
     const size_t P = m->n_params;
     cudaStream_t s = ws->ctx->stream;
-    for (int l = 1; l <= top; l++) {
+    for (int l = bottom; l <= top; l++) {
         const int n_out = m->sizes[l], n_in = m->sizes[l - 1];
         const size_t out_stride = (size_t)rows * n_out;
-        const float *in = l == 1 ? x : ws->act[l - 1];
-        const size_t in_stride = l == 1 ? x_stride : (size_t)rows * n_in;
+        const float *in = l == bottom ? x : ws->act[l - 1];
+        const size_t in_stride = l == bottom ? x_stride : (size_t)rows * n_in;
         if (jn_cuda_gemm_forward(&ws->gemm, ws->models, rows, n_out, n_in, in, in_stride, params + m->w_offset[l], P,
                                  ws->act[l], out_stride))
             return -1;
@@ -30,71 +31,183 @@ int jn_cuda_forward(jn_cuda_ws *ws, const float *params, const float *x, size_t 
     return 0;
 }
 
-/* Back-propagates delta[0] = dObj/dlogits through the activations of the last forward, whose
- * input was x (model stride rows * sizes[0]); the logits' bias gradient is the loss
- * kernel's, each hidden layer's comes with its tanh derivative. */
-static int backward(jn_cuda_ws *ws, const float *params, const float *x, int rows, float *grad)
+/* Back-propagates delta[0] = dObj/dlogits through the main rows' activations of layers
+ * L .. bottom, whose input was x (model stride x_stride); with dx, the adjoints of that input
+ * go there (model stride dx_stride). The logits' bias gradient is the loss kernel's, each
+ * hidden layer's comes with its tanh derivative. */
+static int backward(jn_cuda_ws *ws, const float *params, const float *x, size_t x_stride, int rows, int bottom,
+                    float *dx, size_t dx_stride, float *grad)
 {
     const jn_model *m = &ws->model;
     const size_t P = m->n_params;
     cudaStream_t s = ws->ctx->stream;
     int cur = 0;
-    for (int l = m->n_layers; l >= 1; l--) {
+    for (int l = m->n_layers; l >= bottom; l--) {
         const int n_out = m->sizes[l], n_in = m->sizes[l - 1];
-        const size_t d_stride = (size_t)rows * n_out, x_stride = (size_t)rows * n_in;
-        if (jn_cuda_gemm_weight_grad(&ws->gemm, ws->models, rows, n_out, n_in, ws->delta[cur], d_stride,
-                                     l == 1 ? x : ws->act[l - 1], x_stride, grad + m->w_offset[l], P))
+        const size_t d_stride = (size_t)rows * n_out, a_stride = (size_t)rows * n_in;
+        const float *in = l == bottom ? x : ws->act[l - 1];
+        if (jn_cuda_gemm_weight_grad(&ws->gemm, ws->models, rows, n_out, n_in, ws->delta[cur], d_stride, in,
+                                     l == bottom ? x_stride : a_stride, grad + m->w_offset[l], P))
             return -1;
-        if (l == 1)
+        if (l == bottom) {
+            if (dx && jn_cuda_gemm_input_grad(&ws->gemm, ws->models, rows, n_out, n_in, ws->delta[cur], d_stride,
+                                              params + m->w_offset[l], P, dx, dx_stride))
+                return -1;
             break;
+        }
         if (jn_cuda_gemm_input_grad(&ws->gemm, ws->models, rows, n_out, n_in, ws->delta[cur], d_stride,
-                                    params + m->w_offset[l], P, ws->delta[1 - cur], x_stride))
+                                    params + m->w_offset[l], P, ws->delta[1 - cur], a_stride))
             return -1;
-        JN_KERNEL(jn_k_tanh_backward(ws->delta[1 - cur], ws->act[l - 1], rows, n_in, x_stride, ws->models,
+        JN_KERNEL(jn_k_tanh_backward(ws->delta[1 - cur], ws->act[l - 1], rows, n_in, a_stride, ws->models,
                                      grad + m->b_offset[l - 1], P, s));
         cur = 1 - cur;
     }
     return 0;
 }
 
-int jn_cuda_loss_grad(jn_cuda_ws *ws, const float *params, const jn_batch *batch, const float *xi,
-                      jn_step_sums *sums, const jn_step_ctl *ctl, float *grad)
+/* The loss rows of the logits at `logits` (model stride `stride`), their deltas to dlogits. */
+static jn_loss_rows loss_rows(jn_cuda_ws *ws, const float *params, const jn_batch *batch, float *logits,
+                              float *dlogits, size_t stride, float *grad)
 {
     const jn_model *m = &ws->model;
-    const int B = batch->rows, L = m->n_layers, C = m->sizes[L];
+    const int L = m->n_layers;
+    return (jn_loss_rows){(int)ws->obj.loss, m->sizes[L], logits, dlogits, grad + m->b_offset[L],
+                          params + m->b_offset[L], batch->y, stride, m->n_params, 1.0 / batch->rows};
+}
+
+static const jn_loss_rows no_loss_rows;
+static const jn_norm_rows no_norm_rows;
+
+static int top_terms(jn_cuda_ws *ws, jn_loss_rows loss, jn_norm_rows norms, int rows, int write_sums,
+                     jn_step_sums *sums, const jn_step_ctl *ctl)
+{
+    JN_KERNEL(jn_k_top_terms(loss, norms, rows, ws->models, ws->hp, write_sums, ws->row_terms, ws->tickets, sums, ctl,
+                             ws->ctx->stream));
+    return 0;
+}
+
+/* Where the first pass's input rows go: the stacked buffer's main, primal and first tangent
+ * rows; without a penalty the main rows with input noise (act[0]). Without noise or penalty
+ * the batch is the input: none. */
+static jn_stack_dst first_stack(const jn_cuda_ws *ws, int B)
+{
+    const jn_model *m = &ws->model;
+    const size_t d = (size_t)m->sizes[0], R = jn_cuda_penalty_rows(ws, B);
+    jn_stack_dst st = {0};
+    if (jn_cuda_stacked(ws)) {
+        const int K = jn_objective_tangents(&ws->obj, m), chunk = ws->tangent_chunk;
+        st = (jn_stack_dst){ws->h[0], R * d, ws->h[0] + (size_t)B * d, R * d, K < chunk ? K : chunk, 0,
+                            ws->obj.jac_proj == JN_PROJ_EXACT};
+    } else if (ws->obj.input_noise > 0) {
+        st.main = ws->act[0];
+        st.main_stride = (size_t)B * d;
+    }
+    return st;
+}
+
+/* The main loss alone: its rows from x (model stride B d). */
+static int main_step(jn_cuda_ws *ws, const float *params, const jn_batch *batch, const float *x, jn_step_sums *sums,
+                     const jn_step_ctl *ctl, float *grad)
+{
+    const jn_model *m = &ws->model;
+    const int B = batch->rows, L = m->n_layers;
     const size_t in = (size_t)B * m->sizes[0];
-    cudaStream_t s = ws->ctx->stream;
-    /* Without input noise the batch itself is the input: no copy. */
-    const float *x = xi ? ws->act[0] : batch->x;
     jn_nvtx_push(JN_PHASE_FORWARD);
-    int rc = xi ? JN_LAUNCH(jn_k_add_noise(batch->x, in, xi, in, ws->hp, 0, in, ws->models, ws->act[0], in, s)) : 0;
+    int rc = jn_cuda_forward(ws, params, x, in, B, 1, L, 0);
+    jn_nvtx_pop();
+    if (rc || top_terms(ws, loss_rows(ws, params, batch, ws->act[L], ws->delta[0], (size_t)B * m->sizes[L], grad),
+                        no_norm_rows, B, 1, sums, ctl))
+        return -1;
+    jn_nvtx_push(JN_PHASE_BACKWARD);
+    rc = backward(ws, params, x, in, B, 1, NULL, 0, grad);
+    jn_nvtx_pop();
+    return rc;
+}
+
+/* The main loss with the penalty's first pass (copy 0, first tangent chunk) in the stacked
+ * rows, then the penalty's other passes. The step's sums are written by its first kernel that
+ * has some (hidden1: the closed form's rows kernel, in the forward pass) and added by the
+ * others. */
+static int stacked_step(jn_cuda_ws *ws, const float *params, const jn_batch *batch, const jn_noise *noise,
+                        int tangents, jn_step_sums *sums, const jn_step_ctl *ctl, float *grad)
+{
+    const jn_model *m = &ws->model;
+    const int B = batch->rows, L = m->n_layers, top = jn_objective_top(&ws->obj, m);
+    const int hidden1 = ws->obj.target == JN_TARGET_HIDDEN1;
+    const size_t R = jn_cuda_penalty_rows(ws, B), top_stride = R * m->sizes[top];
+    cudaStream_t s = ws->ctx->stream;
+    jn_nvtx_push(JN_PHASE_FORWARD);
+    int rc = hidden1 ? JN_LAUNCH(jn_k_unit_norms(params + m->w_offset[1], m->n_params, m->sizes[1], m->sizes[0],
+                                                 ws->models, ws->unit_norm, s))
+                     : 0;
     if (!rc)
-        rc = jn_cuda_forward(ws, params, x, in, B, L, 0);
+        rc = jn_cuda_stacked_forward(ws, params, B, B, tangents, top, sums, ctl);
+    /* Above the penalised layer the main rows go on alone. */
+    if (!rc && top < L)
+        rc = jn_cuda_forward(ws, params, ws->h[top], top_stride, B, top + 1, L, 0);
     jn_nvtx_pop();
     if (rc)
         return -1;
-    JN_KERNEL(jn_k_loss_rows((int)ws->obj.loss, ws->act[L], params + m->b_offset[L], m->n_params, batch->y, B, C,
-                             ws->models, 1.0 / B, ws->delta[0], sums, ctl, grad + m->b_offset[L], s));
-    jn_nvtx_push(JN_PHASE_BACKWARD);
-    rc = backward(ws, params, x, B, grad);
+    jn_nvtx_push(JN_PHASE_PENALTY);
+    if (top == L)
+        rc = top_terms(ws, loss_rows(ws, params, batch, ws->pre[L], ws->adj[0], R * m->sizes[L], grad),
+                       jn_cuda_norm_rows(ws, B, tangents, top), B, 1, sums, ctl);
+    else
+        rc = top_terms(ws, loss_rows(ws, params, batch, ws->act[L], ws->delta[0], (size_t)B * m->sizes[L], grad),
+                       no_norm_rows, B, !hidden1, sums, ctl) ||
+             (!hidden1 && top_terms(ws, no_loss_rows, jn_cuda_norm_rows(ws, B, tangents, top), B, 0, sums, ctl));
     jn_nvtx_pop();
-    return rc;
+    if (rc)
+        return -1;
+    jn_nvtx_push(JN_PHASE_BACKWARD);
+    if (top < L)
+        rc = backward(ws, params, ws->h[top], top_stride, B, top + 1, ws->adj[0], top_stride, grad);
+    if (!rc)
+        rc = jn_cuda_stacked_backward(ws, params, B, B, tangents, top, grad);
+    jn_nvtx_pop();
+    if (rc)
+        return -1;
+    return jn_cuda_penalty_rest(ws, params, batch, noise, sums, ctl, grad);
+}
+
+/* The step, its first pass's input rows already stacked (`stacked`) or stacked here from the
+ * batch and noise. */
+static int step(jn_cuda_ws *ws, const float *params, const jn_batch *batch, const jn_noise *noise, int stacked,
+                jn_step_sums *sums, const jn_step_ctl *ctl, float *grad)
+{
+    const jn_model *m = &ws->model;
+    const int B = batch->rows;
+    const size_t per_copy = (size_t)B * m->sizes[0];
+    const int copies = ws->obj.jac_copies, K = jn_objective_tangents(&ws->obj, m);
+    cudaStream_t s = ws->ctx->stream;
+    const jn_stack_dst first = first_stack(ws, B);
+    JN_CUDA(cudaMemsetAsync(grad, 0, sizeof(float) * m->n_params * (size_t)ws->models, s));
+    if (!stacked && (first.main || first.penalty))
+        JN_KERNEL(jn_k_stack_inputs(batch->x, noise->xi, noise->eps, copies * per_copy, noise->v,
+                                    (size_t)copies * K * per_copy, ws->hp, B, m->sizes[0], ws->models, first, s));
+    if (jn_cuda_stacked(ws))
+        return stacked_step(ws, params, batch, noise, first.tangents, sums, ctl, grad);
+    return main_step(ws, params, batch, first.main ? first.main : batch->x, sums, ctl, grad);
 }
 
 int jn_cuda_step(jn_cuda_ws *ws, const float *params, const jn_batch *batch, const jn_noise *noise,
                  jn_step_sums *sums, const jn_step_ctl *ctl, float *grad)
 {
-    cudaStream_t s = ws->ctx->stream;
-    JN_CUDA(cudaMemsetAsync(grad, 0, sizeof(float) * ws->model.n_params * (size_t)ws->models, s));
-    if (jn_cuda_loss_grad(ws, params, batch, noise->xi, sums, ctl, grad))
+    return step(ws, params, batch, noise, 0, sums, ctl, grad);
+}
+
+int jn_cuda_fill_step(jn_cuda_ws *ws, jn_cuda_step_inputs *in, jn_cuda_slots *slots, int rows, int batch_size,
+                      jn_batch *batch, jn_noise *noise)
+{
+    const jn_stack_dst first = first_stack(ws, rows);
+    if (jn_cuda_step_inputs_fill(in, ws->ctx->stream, &ws->obj, &ws->model, slots, ws->hp, &first, rows, batch_size,
+                                 batch, noise))
         return -1;
-    if (ws->obj.jac_lambda > 0 && jn_cuda_penalty_grad(ws, params, batch, noise->eps, noise->v, sums, ctl, grad))
-        return -1;
-    return 0;
+    return step(ws, slots->params, batch, noise, 1, slots->sums, slots->ctl, slots->grad);
 }
 
 int jn_cuda_sgd_update(jn_cuda_ws *ws, float *params, const float *grad, float *velocity,
-                       const jn_step_sums *sums, const jn_step_ctl *ctl, jn_model_ctl *model)
+                       const jn_step_sums *sums, jn_step_ctl *ctl, jn_model_ctl *model)
 {
     const jn_model *m = &ws->model;
     jn_weight_spans spans = {.layers = m->n_layers};
@@ -104,7 +217,7 @@ int jn_cuda_sgd_update(jn_cuda_ws *ws, float *params, const float *grad, float *
     }
     jn_nvtx_push(JN_PHASE_UPDATE);
     int rc = JN_LAUNCH(jn_k_sgd_update(params, grad, velocity, m->n_params, ws->models, ws->hp, spans, sums, ctl,
-                                       model, ws->ctx->stream));
+                                       model, ws->tickets + ws->models, ws->ctx->stream));
     jn_nvtx_pop();
     return rc;
 }
@@ -114,7 +227,7 @@ int jn_cuda_count_errors(jn_cuda_ws *ws, const float *params, const float *x, co
 {
     const jn_model *m = &ws->model;
     cudaStream_t s = ws->ctx->stream;
-    if (jn_cuda_forward(ws, params, x, 0, rows, m->n_layers, 1))
+    if (jn_cuda_forward(ws, params, x, 0, rows, 1, m->n_layers, 1))
         return -1;
     JN_KERNEL(jn_k_argmax_errors(ws->act[m->n_layers], y, rows, m->sizes[m->n_layers], ws->models, ws->row_error, s));
     JN_KERNEL(jn_k_sum_into(ws->row_error, rows, ws->models, 2, 1.0, sums, NULL, s));
@@ -125,10 +238,8 @@ int jn_cuda_train_step(jn_cuda_ws *ws, jn_cuda_step_inputs *in, jn_cuda_slots *s
 {
     jn_batch batch;
     jn_noise noise;
-    if (jn_cuda_step_inputs_fill(in, ws->ctx->stream, &ws->obj, &ws->model, slots, rows, batch_size, &batch, &noise) ||
-        jn_cuda_step(ws, slots->params, &batch, &noise, slots->sums, slots->ctl, slots->grad) ||
+    if (jn_cuda_fill_step(ws, in, slots, rows, batch_size, &batch, &noise) ||
         jn_cuda_sgd_update(ws, slots->params, slots->grad, slots->velocity, slots->sums, slots->ctl, slots->model))
         return -1;
-    JN_KERNEL(jn_k_advance(slots->ctl, ws->ctx->stream));
     return 0;
 }

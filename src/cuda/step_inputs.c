@@ -181,14 +181,17 @@ int jn_cuda_step_inputs_shuffle(jn_cuda_step_inputs *in, cudaStream_t s, int slo
 }
 
 int jn_cuda_step_inputs_fill(jn_cuda_step_inputs *in, cudaStream_t s, const jn_objective *obj, const jn_model *m,
-                             const jn_cuda_slots *slots, int rows, int batch_size, jn_batch *batch, jn_noise *noise)
+                             const jn_cuda_slots *slots, const jn_hparams *hp, const jn_stack_dst *stack, int rows,
+                             int batch_size, jn_batch *batch, jn_noise *noise)
 {
     const jn_noise_sizes n = jn_objective_noise_sizes(obj, m, rows);
     float *xi = n.xi ? in->xi : NULL, *eps = n.eps ? in->eps : NULL, *v = n.v ? in->v : NULL;
+    const jn_stack_dst none = {0};
     jn_nvtx_push(JN_PHASE_DATA);
     int rc = JN_LAUNCH(jn_k_gather_noise(in->train.bytes, in->train.floats, in->train.labels, m->sizes[0], in->perm,
                                          (size_t)in->train.host->n + 1, batch_size, rows, slots->ctl, slots->model,
-                                         in->models, in->x, in->y, xi, eps, in->copies, v, in->tangents, s));
+                                         in->models, in->x, in->y, xi, eps, in->copies, v, in->tangents, hp,
+                                         stack ? *stack : none, s));
     jn_nvtx_pop();
     if (rc)
         return -1;

@@ -17,17 +17,24 @@ static int ws_buffers(jn_cuda_ws *ws, buffer *out)
 {
     const jn_model *m = &ws->model;
     const size_t M = (size_t)ws->models, rows = (size_t)ws->max_rows, F = sizeof(float), D = sizeof(double);
-    const int training = ws->training;
+    const int training = ws->training, L = m->n_layers;
+    /* With a penalty the main rows of layers 0 .. top live in the stacked buffers: no act[0],
+     * and no delta when the penalty is at the output. */
+    const int stacked_top = training && jn_cuda_stacked(ws) ? jn_objective_top(&ws->obj, m) : -1;
     int n = 0;
     if (training)
         out[n++] = (buffer){(void **)&ws->hp, M * sizeof(jn_hparams)};
-    for (int l = training ? 0 : 1; l <= m->n_layers; l++)
+    /* act[1 .. L] also serve jn_cuda_count_errors on a training workspace. */
+    for (int l = training && stacked_top < 0 ? 0 : 1; l <= L; l++)
         out[n++] = (buffer){(void **)&ws->act[l], M * rows * m->sizes[l] * F};
     out[n++] = (buffer){(void **)&ws->row_error, M * rows * D};
     if (!training)
         return n;
-    for (int i = 0; i < 2; i++)
-        out[n++] = (buffer){(void **)&ws->delta[i], M * rows * m->max_width * F};
+    if (stacked_top < L)
+        for (int i = 0; i < 2; i++)
+            out[n++] = (buffer){(void **)&ws->delta[i], M * rows * m->max_width * F};
+    out[n++] = (buffer){(void **)&ws->row_terms, M * 3 * rows * D};
+    out[n++] = (buffer){(void **)&ws->tickets, (M + 1) * sizeof(unsigned)};
     if (!(ws->obj.jac_lambda > 0))
         return n;
     const int top = jn_objective_top(&ws->obj, m);
@@ -50,9 +57,7 @@ static int ws_buffers(jn_cuda_ws *ws, buffer *out)
     for (int i = 0; i < 2; i++)
         out[n++] = (buffer){(void **)&ws->adj[i], M * prow * width * F};
     out[n++] = (buffer){(void **)&ws->dpre, M * prow * width * F};
-    out[n++] = (buffer){(void **)&ws->row_norm, M * rows * D};
     out[n++] = (buffer){(void **)&ws->unit_norm, M * m->sizes[1] * F};
-    out[n++] = (buffer){(void **)&ws->gate_sq, M * m->sizes[1] * F};
     return n;
 }
 
@@ -107,6 +112,23 @@ jn_cuda_ws *jn_cuda_ws_new(jn_cuda_ctx *ctx, const jn_model *m, const jn_objecti
         }
     if (ws->pre[m->n_layers])
         ws->h[m->n_layers] = ws->pre[m->n_layers];
+    /* The tickets start at zero; each kernel that takes them leaves them so. The first layer's
+     * input rows (those allocated) start at zero too: the gather skips a frozen model, whose
+     * step then runs on finite rows, as it runs on its zeroed batch. */
+    const size_t d = (size_t)m->sizes[0];
+    const struct {
+        void *ptr;
+        size_t bytes;
+    } zero[] = {{ws->tickets, (ws->models + 1) * sizeof(unsigned)},
+                {ws->h[0], (size_t)ws->models * jn_cuda_penalty_rows(ws, max_rows) * d * sizeof(float)},
+                {ws->act[0], (size_t)ws->models * max_rows * d * sizeof(float)}};
+    for (size_t i = 0; i < sizeof zero / sizeof zero[0]; i++)
+        if (zero[i].ptr && cudaMemset(zero[i].ptr, 0, zero[i].bytes) != cudaSuccess) {
+            jn_cuda_forget_error();
+            jn_cuda_ws_free(ws);
+            jn_fail("out of GPU memory clearing a CUDA workspace of %d rows", max_rows);
+            return NULL;
+        }
     return ws;
 }
 

@@ -1,7 +1,10 @@
 /* The CUDA workspace, mirroring src/cpu/workspace.h buffer by buffer, each [M][...] with
- * the per-model stride packed by the rows of the current call (penalty buffers: by the
- * stacked rows R = B (1 + tangent_chunk), so that one stride serves a layer's h, pre, gate,
- * adjoints and dpre). Internal to src/cuda. */
+ * the per-model stride packed by the rows of the current call. With the penalty the main loss
+ * and the penalty share the stacked buffers h, pre, gate, adj and dpre of the layers up to the
+ * penalised one: per model R = B (2 + tangent_chunk) rows, [main B | primal B | tangents
+ * tangent_chunk B] (hidden1: no tangents), one stride for a layer's buffers, so that one GEMM
+ * and one kernel per layer and direction serve both; act and delta hold the main rows of the
+ * layers above it. Internal to src/cuda. */
 #ifndef JACNOISE_CUDA_WORKSPACE_H
 #define JACNOISE_CUDA_WORKSPACE_H
 
@@ -21,34 +24,54 @@ struct jn_cuda_ws {
     float *act[JN_MAX_LAYERS + 1];
     float *delta[2];
     double *row_error;                   /* [M][max_rows] (evaluation) */
+    double *row_terms;                   /* [M][3][rows]: loss, error, norm per row (jn_k_top_terms) */
+    unsigned *tickets;                   /* [M + 1] at zero: the top kernel's per model, the update's */
 
     /* penalty */
     int tangent_chunk;
     float *pre[JN_MAX_LAYERS + 1], *h[JN_MAX_LAYERS + 1], *gate[JN_MAX_LAYERS + 1];
     float *adj[2], *dpre;
-    double *row_norm;                    /* [M][max_rows] */
-    float *unit_norm, *gate_sq;          /* hidden1: [M][n_1] */
+    float *unit_norm;                    /* hidden1: [M][n_1] */
 };
 
 /* Records the GEMM shapes of later calls (NULL stops): for the benchmarks. */
 void jn_cuda_ws_log_gemms(jn_cuda_ws *ws, jn_gemm_log *log);
 
-/* Stacked penalty rows per model for a batch of `rows`. */
+/* Whether the main loss's rows go with the penalty's in the stacked buffers: with a penalty. */
+static inline int jn_cuda_stacked(const jn_cuda_ws *ws) { return ws->obj.jac_lambda > 0; }
+
+/* Rows per model of the penalty buffers for a batch of `rows`. */
 static inline size_t jn_cuda_penalty_rows(const jn_cuda_ws *ws, int rows)
 {
-    return (size_t)rows * (1 + (size_t)ws->tangent_chunk);
+    return (size_t)rows * (jn_cuda_stacked(ws) + 1 + (size_t)ws->tangent_chunk);
 }
 
-/* tangent.c: forward-mode pass and its reverse (mirrors src/cpu/tangent.c and
- * src/cpu/tangent_reverse.c); the reverse starts from the seed jn_k_tangent_norms wrote into
- * adj[0]. */
-int jn_cuda_tangent_forward(jn_cuda_ws *ws, const float *params, int batch_rows, int K, int top);
-int jn_cuda_tangent_reverse(jn_cuda_ws *ws, const float *params, int batch_rows, int K, int top, float *grad);
+/* tangent.c: the stacked forward pass (layers 1 .. top; mirrors src/cpu/forward.c and
+ * src/cpu/tangent.c) and backward pass (top .. 1; mirrors src/cpu/backward.c and
+ * src/cpu/tangent_reverse.c) of `main_rows` main rows (B or 0) and the B primal and K tangent
+ * rows after them. The backward starts from the adjoints in adj[0] at layer top: the loss's
+ * deltas on the main rows, zeros on the primal rows, the seed on the tangent rows. */
+int jn_cuda_stacked_forward(jn_cuda_ws *ws, const float *params, int main_rows, int batch_rows, int K, int top,
+                            jn_step_sums *sums, const jn_step_ctl *ctl);
+int jn_cuda_stacked_backward(jn_cuda_ws *ws, const float *params, int main_rows, int batch_rows, int K, int top,
+                             float *grad);
 
-/* step.c: forward pass of x (model stride x_stride; 0: one copy for every model) through
- * layer top into act[1 .. top] (mirrors jn_cpu_forward); the logits get their bias only with
- * logits_bias (the training loss adds it in its own kernel). */
-int jn_cuda_forward(jn_cuda_ws *ws, const float *params, const float *x, size_t x_stride, int rows, int top,
-                    int logits_bias);
+/* penalty.c: the norm rows of a tangent pass at layer top into the step's penalty (weights of
+ * the pass: see src/cpu/penalty.c), for jn_k_top_terms; the hidden1 closed form's kernels of
+ * a pass at the first layer; and the penalty's passes after the first (copies > 1, tangent
+ * chunks). */
+jn_norm_rows jn_cuda_norm_rows(jn_cuda_ws *ws, int batch_rows, int K, int top);
+int jn_cuda_hidden1_forward(jn_cuda_ws *ws, const float *params, int main_rows, int batch_rows, jn_step_sums *sums,
+                            const jn_step_ctl *ctl);
+int jn_cuda_hidden1_backward(jn_cuda_ws *ws, const float *params, const float *adj, int main_rows, int batch_rows,
+                             float *grad);
+int jn_cuda_penalty_rest(jn_cuda_ws *ws, const float *params, const jn_batch *batch, const jn_noise *noise,
+                         jn_step_sums *sums, const jn_step_ctl *ctl, float *grad);
+
+/* step.c: forward pass of rows x (model stride x_stride; 0: one copy for every model) through
+ * layers bottom .. top into act[bottom .. top] (mirrors jn_cpu_forward); the logits get their
+ * bias only with logits_bias (the training loss adds it in its own kernel). */
+int jn_cuda_forward(jn_cuda_ws *ws, const float *params, const float *x, size_t x_stride, int rows, int bottom,
+                    int top, int logits_bias);
 
 #endif
