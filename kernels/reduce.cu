@@ -1,6 +1,7 @@
 /* Deterministic reductions of per-row values into a step's sums, and the step control that
  * lets one captured CUDA graph run every step (each model's own control is jn_model_ctl: the
- * update stops a diverging model, so the shared control only counts steps). No atomics anywhere: a block per model sums
+ * update stops a diverging model, so the shared control only counts steps). No value is summed
+ * with atomics (the last-block tickets of common.cuh only count finished blocks): a block per model sums
  * in a fixed tree order, so the same inputs give the same bits run after run. */
 #include "common.cuh"
 
