@@ -35,8 +35,10 @@ static inline void jn_cuda_forget_error(void) { (void)cudaGetLastError(); }
  * records a failed launch as "file:line: launcher: error", naming the launcher (the call's
  * text up to its '('), and yields 0 or -1 without returning, for call sites that must close
  * something (an NVTX range) first; JN_KERNEL(call) returns -1 from the caller. */
+extern long jn_cuda_launch_count;  /* launcher calls so far (context.c): the profile's launches per step */
 static inline int jn_cuda_launch_status(const char *file, int line, const char *call, int e)
 {
+    jn_cuda_launch_count++;
     if (e == 0)
         return 0;
     return jn_fail("%s:%d: %.*s: %s", file, line, (int)strcspn(call, " ("), call,

@@ -4,6 +4,8 @@
 
 #include <string.h>
 
+long jn_cuda_launch_count;
+
 /* cuBLAS gets its workspace from us, so that capturing a step in a CUDA graph never makes it
  * allocate (its documented requirement for graph capture). */
 

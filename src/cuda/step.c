@@ -66,26 +66,26 @@ int jn_cuda_loss_grad(jn_cuda_ws *ws, const float *params, const jn_batch *batch
     cudaStream_t s = ws->ctx->stream;
     /* Without input noise the batch itself is the input: no copy. */
     const float *x = xi ? ws->act[0] : batch->x;
-    jn_nvtx_push(JN_PHASE_FORWARD);
+    jn_cuda_phase(JN_PHASE_FORWARD);
     int rc = xi ? JN_LAUNCH(jn_k_add_noise(batch->x, in, xi, in, ws->hp, 0, in, ws->models, ws->act[0], in, s)) : 0;
-    if (!rc)
-        rc = jn_cuda_forward(ws, params, x, in, B, L, 0);
-    jn_nvtx_pop();
-    if (rc)
-        return -1;
-    JN_KERNEL(jn_k_loss_rows((int)ws->obj.loss, ws->act[L], params + m->b_offset[L], m->n_params, batch->y, B, C,
-                             ws->models, 1.0 / B, ws->delta[0], sums, ctl, grad + m->b_offset[L], s));
-    jn_nvtx_push(JN_PHASE_BACKWARD);
-    rc = backward(ws, params, x, B, grad);
-    jn_nvtx_pop();
-    return rc;
+    rc = rc || jn_cuda_forward(ws, params, x, in, B, L, 0) ||
+         JN_LAUNCH(jn_k_loss_rows((int)ws->obj.loss, ws->act[L], params + m->b_offset[L], m->n_params, batch->y, B,
+                                  C, ws->models, 1.0 / B, ws->delta[0], sums, ctl, grad + m->b_offset[L], s));
+    if (!rc) {
+        jn_cuda_phase(JN_PHASE_BACKWARD);
+        rc = backward(ws, params, x, B, grad);
+    }
+    return jn_cuda_phase_end(rc ? -1 : 0);
 }
 
 int jn_cuda_step(jn_cuda_ws *ws, const float *params, const jn_batch *batch, const jn_noise *noise,
                  jn_step_sums *sums, const jn_step_ctl *ctl, float *grad)
 {
-    cudaStream_t s = ws->ctx->stream;
-    JN_CUDA(cudaMemsetAsync(grad, 0, sizeof(float) * ws->model.n_params * (size_t)ws->models, s));
+    jn_cuda_phase(JN_PHASE_FORWARD);
+    cudaError_t zeroed = cudaMemsetAsync(grad, 0, sizeof(float) * ws->model.n_params * (size_t)ws->models,
+                                         ws->ctx->stream);
+    jn_cuda_phase(JN_PHASE_NONE);
+    JN_CUDA(zeroed);
     if (jn_cuda_loss_grad(ws, params, batch, noise->xi, sums, ctl, grad))
         return -1;
     if (ws->obj.jac_lambda > 0 && jn_cuda_penalty_grad(ws, params, batch, noise->eps, noise->v, sums, ctl, grad))
@@ -102,11 +102,9 @@ int jn_cuda_sgd_update(jn_cuda_ws *ws, float *params, const float *grad, float *
         spans.w_off[l - 1] = m->w_offset[l];
         spans.w_len[l - 1] = (uint64_t)m->sizes[l] * (uint64_t)m->sizes[l - 1];
     }
-    jn_nvtx_push(JN_PHASE_UPDATE);
-    int rc = JN_LAUNCH(jn_k_sgd_update(params, grad, velocity, m->n_params, ws->models, ws->hp, spans, sums, ctl,
-                                       model, ws->ctx->stream));
-    jn_nvtx_pop();
-    return rc;
+    jn_cuda_phase(JN_PHASE_UPDATE);
+    return jn_cuda_phase_end(JN_LAUNCH(jn_k_sgd_update(params, grad, velocity, m->n_params, ws->models, ws->hp, spans,
+                                                       sums, ctl, model, ws->ctx->stream)));
 }
 
 int jn_cuda_count_errors(jn_cuda_ws *ws, const float *params, const float *x, const int32_t *y, int rows,
@@ -129,6 +127,28 @@ int jn_cuda_train_step(jn_cuda_ws *ws, jn_cuda_step_inputs *in, jn_cuda_slots *s
         jn_cuda_step(ws, slots->params, &batch, &noise, slots->sums, slots->ctl, slots->grad) ||
         jn_cuda_sgd_update(ws, slots->params, slots->grad, slots->velocity, slots->sums, slots->ctl, slots->model))
         return -1;
-    JN_KERNEL(jn_k_advance(slots->ctl, ws->ctx->stream));
+    /* k++ is the update's bookkeeping. */
+    jn_cuda_phase(JN_PHASE_UPDATE);
+    return jn_cuda_phase_end(JN_LAUNCH(jn_k_advance(slots->ctl, ws->ctx->stream)));
+}
+
+int jn_cuda_capture_train_step(jn_cuda_ws *ws, jn_cuda_step_inputs *in, jn_cuda_slots *slots, int rows,
+                               int batch_size, jn_gemm_log *log, cudaGraphExec_t *exec)
+{
+    cudaStream_t s = ws->ctx->stream;
+    cudaGraph_t graph;
+    jn_cuda_ws_log_gemms(ws, log);
+    JN_CUDA(cudaStreamBeginCapture(s, cudaStreamCaptureModeThreadLocal));
+    int rc = jn_cuda_train_step(ws, in, slots, rows, batch_size);
+    cudaError_t end = cudaStreamEndCapture(s, &graph);
+    jn_cuda_ws_log_gemms(ws, NULL);
+    if (end == cudaSuccess && rc)
+        cudaGraphDestroy(graph);
+    if (rc)
+        return -1;
+    JN_CUDA(end);
+    cudaError_t made = cudaGraphInstantiate(exec, graph, 0);
+    cudaGraphDestroy(graph);
+    JN_CUDA(made);
     return 0;
 }

@@ -133,3 +133,20 @@ int jn_profile_variants(const jn_objective *obj, jn_objective out[JN_PROFILE_MAX
     }
     return n;
 }
+
+#if !JACNOISE_HAVE_CUDA
+/* Without CUDA in the build there is no CUDA target. */
+jn_profile_target *jn_cuda_profile_target_create(const jn_model *m, const jn_objective *obj,
+                                                 const jn_profile_setup *setup, const jn_dataset *train, int tf32)
+{
+    (void)m, (void)obj, (void)setup, (void)train, (void)tf32;
+    jn_fail("--device cuda: this build has no CUDA backend");
+    return NULL;
+}
+
+int jn_cuda_profile_machine(jn_profile_machine *mc, int tf32)
+{
+    (void)mc, (void)tf32;
+    return jn_fail("--device cuda: this build has no CUDA backend");
+}
+#endif
