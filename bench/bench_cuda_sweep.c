@@ -148,9 +148,9 @@ int main(int argc, char **argv)
     for (int tf32 = 0; tf32 <= 1; tf32++) {
         jn_cuda_ctx ctx;
         BENCH_OR_DIE(jn_cuda_ctx_open(&ctx, tf32));
-        const double peak = bench_peak_gflops(&ctx, o.peak_n, o.reps < 20 ? o.reps : 20);
-        printf("%-5s measured peak: %.0f GFLOP/s (cublasSgemm %d x %d x %d, same run)\n", tf32 ? "tf32" : "fp32", peak,
-               o.peak_n, o.peak_n, o.peak_n);
+        const double peak = jn_cuda_sgemm_peak(&ctx, o.peak_n);
+        printf("%-5s measured peak: %.0f GFLOP/s (square cublasSgemm up to %d, same run)\n", tf32 ? "tf32" : "fp32", peak,
+               o.peak_n);
         double first = 0;
         for (int i = 0; i < o.n_models; i++) {
             const int M = o.models[i];

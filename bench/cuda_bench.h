@@ -128,44 +128,21 @@ static bench_result bench_step(jn_cuda_ctx *ctx, const jn_model *m, const jn_obj
     BENCH_CUDA(cudaMemcpyAsync(start, slots.ctl, sizeof *start, cudaMemcpyDeviceToDevice, ctx->stream));
 
     jn_gemm_log log = {0};
-    cudaGraph_t g;
     cudaGraphExec_t step_graph, floor_graph;
-    jn_cuda_ws_log_gemms(ws, &log);
-    BENCH_CUDA(cudaStreamBeginCapture(ctx->stream, cudaStreamCaptureModeThreadLocal));
-    int rc = jn_cuda_train_step(ws, &in, &slots, B, B);
-    cudaError_t end = cudaStreamEndCapture(ctx->stream, &g);
-    jn_cuda_ws_log_gemms(ws, NULL);
-    if (rc)
-        bench_die("capturing the step");
-    BENCH_CUDA(end);
-    BENCH_CUDA(cudaGraphInstantiate(&step_graph, g, 0));
-    cudaGraphDestroy(g);
+    BENCH_OR_DIE(jn_cuda_capture_train_step(ws, &in, &slots, B, B, &log, &step_graph));
 
     /* The floor: the same GEMM calls (shapes and batch count) on scratch operands, in one graph. */
-    size_t big = 0;
+    const size_t big = jn_gemm_log_max_operand(&log);
     bench_result res = {0, 0, 0, 0};
-    for (int i = 0; i < log.count; i++) {
-        const jn_gemm_call *c = &log.calls[i];
-        size_t sizes[3] = {(size_t)c->rows * c->n_in, (size_t)c->rows * c->n_out, (size_t)c->n_out * c->n_in};
-        for (int k = 0; k < 3; k++)
-            big = sizes[k] > big ? sizes[k] : big;
-        res.gflop += jn_gemm_flops(c) * 1e-9;
-    }
+    for (int i = 0; i < log.count; i++)
+        res.gflop += jn_gemm_flops(&log.calls[i]) * 1e-9;
     float *scratch[3];
     for (int k = 0; k < 3; k++) {
         BENCH_CUDA(cudaMalloc((void **)&scratch[k], M * big * sizeof(float)));
         BENCH_CUDA(cudaMemset(scratch[k], 0, M * big * sizeof(float)));
     }
-    jn_cuda_gemm replay = {ctx->blas, NULL};
-    BENCH_CUDA(cudaStreamBeginCapture(ctx->stream, cudaStreamCaptureModeThreadLocal));
-    for (int i = 0; i < log.count && rc == 0; i++)
-        rc = jn_cuda_gemm_run(&replay, &log.calls[i], scratch[0], big, scratch[1], big, scratch[2], big);
-    end = cudaStreamEndCapture(ctx->stream, &g);
-    if (rc)
-        bench_die("capturing the GEMM floor");
-    BENCH_CUDA(end);
-    BENCH_CUDA(cudaGraphInstantiate(&floor_graph, g, 0));
-    cudaGraphDestroy(g);
+    const jn_cuda_gemm replay = {ctx->blas, NULL};
+    BENCH_OR_DIE(jn_cuda_capture_gemms(&replay, ctx->stream, &log, scratch, big, &floor_graph));
 
     /* Interleave the two measurements, best of three each: the machine may be shared. */
     res.step_us = res.floor_us = 1e30;
@@ -192,45 +169,6 @@ static bench_result bench_step(jn_cuda_ctx *ctx, const jn_model *m, const jn_obj
     free(hp);
     free(at);
     return res;
-}
-
-/* The machine's measured peak for the step's arithmetic, in GFLOP/s: one n x n x n SGEMM in
- * the context's math mode (fp32 or TF32), best of three timings of `reps` calls. */
-static double bench_peak_gflops(jn_cuda_ctx *ctx, int n, int reps)
-{
-    const size_t count = (size_t)n * n;
-    float *a, *b, *c;
-    BENCH_CUDA(cudaMalloc((void **)&a, count * sizeof(float)));
-    BENCH_CUDA(cudaMalloc((void **)&b, count * sizeof(float)));
-    BENCH_CUDA(cudaMalloc((void **)&c, count * sizeof(float)));
-    BENCH_CUDA(cudaMemset(a, 0, count * sizeof(float)));
-    BENCH_CUDA(cudaMemset(b, 0, count * sizeof(float)));
-    const float one = 1.0f, zero = 0.0f;
-    cudaEvent_t start, stop;
-    BENCH_CUDA(cudaEventCreate(&start));
-    BENCH_CUDA(cudaEventCreate(&stop));
-    double best = 1e30;
-    for (int round = 0; round < 4; round++) {  /* round 0 warms up */
-        BENCH_CUDA(cudaEventRecord(start, ctx->stream));
-        for (int r = 0; r < reps; r++)
-            if (cublasSgemm(ctx->blas, CUBLAS_OP_N, CUBLAS_OP_N, n, n, n, &one, a, n, b, n, &zero, c, n) !=
-                CUBLAS_STATUS_SUCCESS) {
-                fprintf(stderr, "bench: cublasSgemm of %d x %d failed\n", n, n);
-                exit(1);
-            }
-        BENCH_CUDA(cudaEventRecord(stop, ctx->stream));
-        BENCH_CUDA(cudaEventSynchronize(stop));
-        float ms = 0;
-        BENCH_CUDA(cudaEventElapsedTime(&ms, start, stop));
-        if (round > 0 && ms < best)
-            best = ms;
-    }
-    cudaEventDestroy(start);
-    cudaEventDestroy(stop);
-    cudaFree(a);
-    cudaFree(b);
-    cudaFree(c);
-    return 2.0 * n * (double)n * n * reps / (best * 1e-3) * 1e-9;
 }
 
 /* Parses "a,b,c" into up to cap positive integers; the count, 0 if malformed. */

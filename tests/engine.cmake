@@ -23,6 +23,8 @@ if(JACNOISE_WITH_CUDA)
   jn_c_test(test_cuda_lockstep SOURCES test_cuda_lockstep.c LABELS gpu)
   # Kernel launches and GEMM calls per step, counted by the CUDA emulator (skipped elsewhere).
   jn_py_test(test_cuda_launches test_cuda_launches.py LABELS gpu TIMEOUT 600)
+  # jacnoise profile --device cuda: its report, and its launch count against the emulator's.
+  jn_py_test(test_profile_cuda test_profile_cuda.py LABELS gpu TIMEOUT 900)
   jn_py_test(test_cuda test_cuda.py LABELS gpu TIMEOUT 900)
   # sweep --device cuda: lock-step groups end as the same configurations trained alone.
   jn_py_test(test_cuda_sweep test_cuda_sweep.py LABELS gpu TIMEOUT 1800)

@@ -56,7 +56,7 @@ CASES = [
     ("hidden:1 exact, chunked", ["--hidden", "7", "--batch", "100", "--jac-target", "hidden:1", "--jac-proj", "exact"],
      [D, 7, C], 100, "hidden:1", 1, 0, 1),
 ]
-COMMON = ["--data", "usps", "--jac-lambda", "0.1", "--jac-noise", "0.2", "--input-noise", "0.1", "--reps", "3",
+COMMON = ["--device", "cpu", "--data", "usps", "--jac-lambda", "0.1", "--jac-noise", "0.2", "--input-noise", "0.1", "--reps", "3",
           "--warmup", "1"]
 
 
@@ -64,25 +64,34 @@ def close(a, b, rel=1e-9):
     return abs(a - b) <= rel * max(1.0, abs(b))
 
 
-def check_profile(label, p, sizes, B, target, layer, proj, copies):
+def check_profile(label, p, sizes, B, target, layer, proj, copies, backend="cpu"):
+    """The JSON of one profile. Where a backend runs the forward-mode pass inside the forward
+    phase (jvp_in_forward: the CUDA engine's stacked rows) the cost model's jvp FLOPs count
+    there and the jvp phase has no time of its own."""
     names = [v["name"] for v in p["variants"]]
-    check(names == ["as configured", "penalty off", "noise off", "plain"], f"{label}: variants {names}")
+    check(names[0] == "as configured" and names[-1] == "plain" and len(names) == len(set(names)),
+          f"{label}: variants {names}")
     check(p["batch"] == B and p["model"] == "-".join(map(str, sizes)), f"{label}: model {p['model']} B {p['batch']}")
     m = p["machine"]
-    check(m["backend"] == "cpu" and m["blas_core"] and m["peak_gflops"] > 0, f"{label}: machine {m}")
+    check(m["backend"] == backend and (m["blas_core"] or backend != "cpu") and m["peak_gflops"] > 0,
+          f"{label}: machine {m}")
     check(p["memory"]["workspace_bytes"] > 0 and p["memory"]["state_bytes"] > 0, f"{label}: memory {p['memory']}")
     for v in p["variants"]:
         o = v["objective"]
         want = cost(sizes, B, o["jac_lambda"], target, layer, proj, copies)
+        fused = v["jvp_in_forward"]
+        check(fused == (backend == "cuda"), f"{label}/{v['name']}: jvp_in_forward {fused}")
+        if fused:
+            want["forward"], want["jvp"] = want["forward"] + want["jvp"], 0.0
         got = {ph["name"]: ph for ph in v["phases"]}
         check([ph["name"] for ph in v["phases"]] == PHASES, f"{label}/{v['name']}: phases {list(got)}")
         for name in PHASES:
             ph = got.get(name, {"flops": -1, "time": {"median_us": -1}})
             check(close(ph["flops"], want[name]),
                   f"{label}/{v['name']}/{name}: {ph['flops']} FLOPs, the cost model says {want[name]}")
-            penalty_phase = name in ("jvp", "penalty")
+            no_work = name in ("jvp", "penalty") and o["jac_lambda"] == 0 or name == "jvp" and fused
             t = ph["time"]["median_us"]
-            if penalty_phase and o["jac_lambda"] == 0:
+            if no_work:
                 check(t == 0, f"{label}/{v['name']}/{name}: {t} us without a penalty")
             else:
                 check(t > 0, f"{label}/{v['name']}/{name}: time {t} us")
@@ -113,8 +122,8 @@ def main():
 
         # --time-limit cuts the rounds (at least 3), and says how many it ran.
         out = os.path.join(tmp, "limited.json")
-        r = run(["profile", "--data", "usps", "--hidden", "12", "--batch", "8", "--reps", "100000", "--warmup", "1",
-                 "--time-limit", "0.5", "--json", out])
+        r = run(["profile", "--device", "cpu", "--data", "usps", "--hidden", "12", "--batch", "8", "--reps", "100000",
+                 "--warmup", "1", "--time-limit", "0.5", "--json", out])
         if r.returncode == 0:
             with open(out) as f:
                 reps = json.load(f)["reps"]
@@ -123,7 +132,8 @@ def main():
 
         # A grid: hidden1 ignores the estimator, so 2 batches x (hidden1, output K=1, output exact).
         path = os.path.join(tmp, "grid.csv")
-        r = run(["profile", "--data", "usps", "--hidden", "12", "--jac-lambda", "0.1", "--reps", "2", "--warmup", "0",
+        r = run(["profile", "--device", "cpu", "--data", "usps", "--hidden", "12", "--jac-lambda", "0.1", "--reps", "2",
+                 "--warmup", "0",
                  "--grid", "batch=4 8; jac-target=hidden1 output hidden:2; jac-proj=1 exact", "--csv", path])
         check("skipped" in r.stdout and "hidden:2" in r.stdout, "grid: the impossible hidden:2 is not reported")
         with open(path) as f:
@@ -148,7 +158,7 @@ def main():
             (["--grid", "batch=4", "--json", os.path.join(tmp, "x.json")], 2, "--json"),
             (["--reps", "0"], 2, "--reps"),
         ]:
-            r = run(["profile", "--data", "usps", "--hidden", "5", "--csv", bad] + args, expect=code)
+            r = run(["profile", "--device", "cpu", "--data", "usps", "--hidden", "5", "--csv", bad] + args, expect=code)
             lines = r.stderr.strip().splitlines()
             check(len(lines) == 1 and words in lines[0], f"{args}: stderr {r.stderr!r}")
             check(not os.path.exists(bad), f"{args}: wrote {bad}")

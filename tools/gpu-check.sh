@@ -5,7 +5,8 @@
 # lacks them, builds with CMake, and runs, each step under its own time limit and all within
 # 8 minutes: the GPU tests (the CUDA step against the CPU on edge shapes, `jacnoise check` for
 # the paper's rows, determinism, resume across backends, divergence, a short MNIST run), a
-# TF32 check, the step benchmark against its cuBLAS floor, the lock-step sweep benchmark and a
+# TF32 check, the step benchmark against its cuBLAS floor, `jacnoise profile` of the 784-1000-
+# 1000-10 N+J step (B = 100, 1000; TF32), the lock-step sweep benchmark and a
 # 64-model sweep, compute-sanitizer's memcheck, racecheck and initcheck, and an Nsight Systems
 # profile when nsys is there. Logs go to $OUT (default gpu-check-out), every number to
 # $OUT/summary.txt.
@@ -136,6 +137,14 @@ gpu_step check_tf32 60 $J check --precision tf32 $MNIST_NJ
 
 gpu_step bench_cuda 120 ./build-gpu/bench/bench_cuda_step --reps 100
 [ -f "$out/bench_cuda.log" ] && sed 's/^/  /' "$out/bench_cuda.log" >>"$summary"
+
+# The per-phase tables: 784-1000-1000-10, N+J output K = 1, B = 100 and 1000, fp32, and
+# B = 100 in TF32 (CUDA events per phase with the graph off, the graph-replayed step, the floor).
+PROFILE="--device cuda --data mnist --hidden 1000,1000 --jac-lambda 0.1 --jac-noise 0.3 --jac-target output --reps 30"
+for run in b100:"--batch 100" b1000:"--batch 1000" b100_tf32:"--batch 100 --precision tf32"; do
+    gpu_step "profile_${run%%:*}" 60 $J profile $PROFILE ${run#*:} --json "$out/profile_${run%%:*}.json"
+    [ -f "$out/profile_${run%%:*}.log" ] && sed 's/^/  /' "$out/profile_${run%%:*}.log" >>"$summary"
+done
 
 # Many models per GPU: lock-step groups of M = 1, 64, 256 against their GEMM floor, fp32 and
 # TF32, and the device memory per model; then a real 64-model sweep (one epoch of MNIST at

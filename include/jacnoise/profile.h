@@ -11,13 +11,11 @@
  *    GEMMs alone, describe the machine). jn_profile_run drives any number of them
  *    interleaved, rep by rep, so that the ratios come from the same run.
  *
- * A CUDA target plugs in beside jn_cpu_profile_target_create: its clock's mark() records a
- * cudaEvent on the step's stream (the graph off), step() synchronises once at the end and
- * sums the elapsed times between consecutive events per phase; gemm_floor() replays the
- * logged GEMM shapes from their own graph; fast_step() replays the captured step graph (the
- * phases inside a graph are not separable); workspace_bytes is the allocation tally and
- * launches the kernels per step. src/cuda/nvtx.h can then take this jn_phase instead of its
- * own copy of the same names. */
+ * The CUDA target (src/cuda/profile_cuda.c): its clock records a cudaEvent on the step's
+ * stream at each phase mark (the graph off) and resolves them after the step; its floor
+ * replays the logged GEMM shapes from their own graph; its fast step replays the captured
+ * step graph (the phases inside a graph are not separable); launches counts the kernels of
+ * one step. */
 #ifndef JACNOISE_PROFILE_H
 #define JACNOISE_PROFILE_H
 
@@ -113,6 +111,8 @@ struct jn_profile_target {
     size_t state_bytes;       /* parameters, momentum and gradient */
     int gemm_calls;           /* GEMM calls per step */
     int launches;             /* other kernel launches per step (GPU); -1 on the CPU */
+    int jvp_in_forward;       /* the forward-mode pass runs in the forward phase's GEMMs (the CUDA
+                               * engine stacks its rows with the main loss's): its FLOPs count there */
 };
 
 /* How a target trains: batch size, seed (data order and noise), learning rate, momentum. */
@@ -128,6 +128,17 @@ typedef struct {
  * constructor next to this one. */
 jn_profile_target *jn_cpu_profile_target_create(const jn_model *m, const jn_objective *obj,
                                                 const jn_profile_setup *setup, const jn_dataset *train);
+
+/* The CUDA engine as a profile target: one model on the first device, the step of the CUDA
+ * backend on batches of `train`; tf32 as --precision tf32. NULL (error recorded) without a
+ * CUDA build or device, or when device memory runs out. */
+jn_profile_target *jn_cuda_profile_target_create(const jn_model *m, const jn_objective *obj,
+                                                 const jn_profile_setup *setup, const jn_dataset *train, int tf32);
+
+/* The GPU: name and memory, cuBLAS and runtime versions, the precision, and the peak measured
+ * now (square SGEMMs of doubling size up to 8192, the fastest). -1 (error recorded) without
+ * a CUDA build or device. */
+int jn_cuda_profile_machine(jn_profile_machine *mc, int tf32);
 
 /* The CPU machine: model name and cores, the BLAS and its core, threads, and the peak
  * measured now (a 2048^3 SGEMM, best of 3). */
@@ -147,6 +158,7 @@ typedef struct {
     int has_fast;
     size_t workspace_bytes, state_bytes;
     int gemm_calls, launches;
+    int jvp_in_forward;  /* as the target's */
 } jn_profile_variant;
 
 #define JN_PROFILE_MAX_VARIANTS 4

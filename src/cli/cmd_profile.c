@@ -29,7 +29,11 @@ static int profile_one(const jn_config *cfg, const jn_dataset *train, const jn_p
     jn_profile_target *targets[JN_PROFILE_MAX_VARIANTS] = {0};
     int rc = 0;
     for (int i = 0; i < n && !rc; i++)
-        rc = (targets[i] = jn_cpu_profile_target_create(&m, &objs[i], &setup, train)) ? 0 : -1;
+        rc = (targets[i] = !strcmp(machine->backend, "cuda")
+                               ? jn_cuda_profile_target_create(&m, &objs[i], &setup, train, cfg->tf32)
+                               : jn_cpu_profile_target_create(&m, &objs[i], &setup, train))
+                 ? 0
+                 : -1;
     memset(res, 0, sizeof *res);
     res->machine = *machine;
     jn_model_describe(&m, res->model, sizeof res->model);
@@ -253,9 +257,14 @@ int jn_cmd_profile(int argc, char **argv)
         return rc > 0 ? 0 : jn_cli_fail(JN_EXIT_USAGE);
     if (jn_config_check(&cfg))
         return jn_cli_fail(JN_EXIT_USAGE);
-    if (cfg.device == JN_DEVICE_CUDA) {
-        jn_fail("--device cuda: the profile times the CPU backend only so far (use --device cpu; for the GPU "
-                "step see bench_cuda_step and the NVTX ranges)");
+    /* The device as training picks it: --device auto takes a CUDA device when there is one. */
+    const int cuda = cfg.device == JN_DEVICE_CUDA || (cfg.device == JN_DEVICE_AUTO && jn_cuda_device_count() > 0);
+    if (cfg.device == JN_DEVICE_CUDA && !jn_cuda_built()) {
+        jn_fail("--device cuda: this build has no CUDA backend (configure with -DJACNOISE_CUDA=ON on a machine with nvcc)");
+        return jn_cli_fail(JN_EXIT_USAGE);
+    }
+    if (cfg.tf32 && !cuda) {
+        jn_fail("--precision tf32: only the CUDA backend has TF32 (this profile uses the CPU)");
         return jn_cli_fail(JN_EXIT_USAGE);
     }
     if (cfg.grid[0] && cfg.json[0]) {
@@ -272,7 +281,12 @@ int jn_cmd_profile(int argc, char **argv)
     if (jn_data_load(&req, &data))
         return jn_cli_fail(JN_EXIT_ERROR);
     jn_profile_machine machine;
-    jn_cpu_profile_machine(&machine);
+    if (!cuda)
+        jn_cpu_profile_machine(&machine);
+    else if (jn_cuda_profile_machine(&machine, cfg.tf32)) {
+        jn_data_free(&data);
+        return jn_cli_fail(JN_EXIT_ERROR);
+    }
     int code = JN_EXIT_OK;
     if (cfg.grid[0]) {
         if (run_grid(&cfg, &g, &data.train, &machine))

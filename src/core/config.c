@@ -396,7 +396,7 @@ static const option options[] = {
     {"seed", "N", "random seed (initialisation, shuffling, noise)", JN_CMD_TRAIN | JN_CMD_EVAL | JN_CMD_STEP | JN_CMD_CHECK | JN_CMD_PROFILE, NUM(K_U64, seed), 0, 0, 0, 0, 0},
     {"threads", "N", "CPU threads for BLAS (0 = BLAS default; sweep: 1 unless given)", ALL | OPERATIONAL, NUM(K_INT, threads), 0, 1024, 0, 0, 0},
     {"device", "auto|cpu|cuda", "backend (auto: cuda when a GPU is present and built in)", JN_CMD_TRAIN | JN_CMD_SWEEP | JN_CMD_PROFILE | OPERATIONAL, CUSTOM(parse_device, format_device)},
-    {"precision", "fp32|tf32", "GEMM precision (tf32: CUDA tensor cores)", JN_CMD_TRAIN | JN_CMD_CHECK, CUSTOM(parse_precision, format_precision)},
+    {"precision", "fp32|tf32", "GEMM precision (tf32: CUDA tensor cores)", JN_CMD_TRAIN | JN_CMD_CHECK | JN_CMD_PROFILE, CUSTOM(parse_precision, format_precision)},
     {"cuda-graph", "on|off", "CUDA: replay each step from one captured graph (off: for profiling)", JN_CMD_TRAIN | JN_CMD_SWEEP | OPERATIONAL, CUSTOM(parse_cuda_graph, format_cuda_graph)},
     {"out", "DIR", "train: run folder (config, metrics.jsonl, checkpoints); sweep: sweep folder", JN_CMD_TRAIN | JN_CMD_SWEEP | OPERATIONAL, STR(out), 0, 0, 0, 0, 0},
     {"resume", NULL, "continue the run in --out from its last checkpoint (--resume=auto: if --out holds one, else start it)", JN_CMD_TRAIN | OPERATIONAL, NUM(K_BOOL, resume), 0, JN_RESUME_AUTO, 0, 0, 0},

@@ -93,20 +93,9 @@ static int launch_step(cuda_backend *c, int rows)
 /* Captures a full-batch step of all slots once; later calls replay it. */
 static int replay_step(cuda_backend *c)
 {
-    if (!c->graph) {
-        cudaGraph_t graph;
-        JN_CUDA(cudaStreamBeginCapture(c->ctx.stream, cudaStreamCaptureModeThreadLocal));
-        int rc = launch_step(c, c->setup.batch);
-        cudaError_t end = cudaStreamEndCapture(c->ctx.stream, &graph);
-        if (end == cudaSuccess && rc)
-            cudaGraphDestroy(graph);
-        if (rc)
-            return -1;
-        JN_CUDA(end);
-        cudaError_t made = cudaGraphInstantiate(&c->graph, graph, 0);
-        cudaGraphDestroy(graph);
-        JN_CUDA(made);
-    }
+    if (!c->graph && jn_cuda_capture_train_step(c->ws, &c->in, &c->slots, c->setup.batch, c->setup.batch, NULL,
+                                                &c->graph))
+        return -1;
     JN_CUDA(cudaGraphLaunch(c->graph, c->ctx.stream));
     return 0;
 }
@@ -201,7 +190,7 @@ static int cuda_count_errors(jn_backend *be, const jn_dataset *set, const unsign
     if (!dev)
         return -1;
     cudaStream_t s = c->ctx.stream;
-    jn_nvtx_push(JN_PHASE_EVAL);
+    jn_cuda_phase(JN_PHASE_EVAL);
     int rc = JN_LAUNCH(jn_k_zero_sums(c->slots.sums, c->setup.models, s));
     for (long first = 0; first < set->n && !rc; first += c->eval_rows) {
         int rows = (int)(set->n - first < c->eval_rows ? set->n - first : c->eval_rows);
@@ -209,7 +198,7 @@ static int cuda_count_errors(jn_backend *be, const jn_dataset *set, const unsign
                                         s)) ||
              jn_cuda_count_errors(c->eval_ws, c->slots.params, c->in.x, c->in.y, rows, c->slots.sums);
     }
-    jn_nvtx_pop();
+    jn_cuda_phase(JN_PHASE_NONE);
     if (rc)
         return -1;
     JN_CUDA(cudaMemcpyAsync(c->sums, c->slots.sums, sizeof c->sums[0] * (size_t)c->setup.models,

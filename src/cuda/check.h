@@ -35,13 +35,19 @@ static inline void jn_cuda_forget_error(void) { (void)cudaGetLastError(); }
  * records a failed launch as "file:line: launcher: error", naming the launcher (the call's
  * text up to its '('), and yields 0 or -1 without returning, for call sites that must close
  * something (an NVTX range) first; JN_KERNEL(call) returns -1 from the caller. */
+extern long jn_cuda_launch_count;  /* launcher calls so far (context.c): the profile's launches per step */
 static inline int jn_cuda_launch_status(const char *file, int line, const char *call, int e)
 {
+    jn_cuda_launch_count++;
     if (e == 0)
         return 0;
     return jn_fail("%s:%d: %.*s: %s", file, line, (int)strcspn(call, " ("), call,
                    cudaGetErrorString((cudaError_t)e));
 }
+/* Ends the capture begun on s: with rc 0 (the captured calls' status) instantiates the graph
+ * into *exec, otherwise discards it and returns -1 (rc's error stays recorded). */
+int jn_cuda_end_capture(cudaStream_t s, int rc, cudaGraphExec_t *exec);
+
 #define JN_LAUNCH(call) jn_cuda_launch_status(__FILE__, __LINE__, #call, (call))
 #define JN_KERNEL(call)        \
     do {                       \

@@ -4,6 +4,8 @@
 
 #include <string.h>
 
+long jn_cuda_launch_count;
+
 /* cuBLAS gets its workspace from us, so that capturing a step in a CUDA graph never makes it
  * allocate (its documented requirement for graph capture). */
 
@@ -37,4 +39,19 @@ void jn_cuda_ctx_close(jn_cuda_ctx *ctx)
     if (ctx->stream)
         cudaStreamDestroy(ctx->stream);
     memset(ctx, 0, sizeof *ctx);
+}
+
+int jn_cuda_end_capture(cudaStream_t s, int rc, cudaGraphExec_t *exec)
+{
+    cudaGraph_t graph;
+    cudaError_t end = cudaStreamEndCapture(s, &graph);
+    if (end == cudaSuccess && rc)
+        cudaGraphDestroy(graph);
+    if (rc)
+        return -1;
+    JN_CUDA(end);
+    cudaError_t made = cudaGraphInstantiate(exec, graph, 0);
+    cudaGraphDestroy(graph);
+    JN_CUDA(made);
+    return 0;
 }

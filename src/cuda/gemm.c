@@ -45,3 +45,27 @@ int jn_cuda_gemm_input_grad(const jn_cuda_gemm *g, int models, int rows, int n_o
     const jn_gemm_call c = {JN_GEMM_INPUT_GRAD, rows, n_out, n_in, models};
     return jn_cuda_gemm_run(g, &c, d, d_stride, w, w_stride, dx, dx_stride);
 }
+
+size_t jn_gemm_log_max_operand(const jn_gemm_log *log)
+{
+    size_t big = 1;
+    for (int i = 0; i < log->count; i++) {
+        const jn_gemm_call *c = &log->calls[i];
+        const size_t sizes[3] = {(size_t)c->rows * c->n_in, (size_t)c->rows * c->n_out, (size_t)c->n_out * c->n_in};
+        for (int k = 0; k < 3; k++)
+            big = sizes[k] > big ? sizes[k] : big;
+    }
+    return big;
+}
+
+int jn_cuda_capture_gemms(const jn_cuda_gemm *g, cudaStream_t stream, const jn_gemm_log *log, float *const scratch[3],
+                          size_t scratch_len, cudaGraphExec_t *exec)
+{
+    const jn_cuda_gemm replay = {g->blas, NULL};
+    JN_CUDA(cudaStreamBeginCapture(stream, cudaStreamCaptureModeThreadLocal));
+    int rc = 0;
+    for (int i = 0; i < log->count && !rc; i++)
+        rc = jn_cuda_gemm_run(&replay, &log->calls[i], scratch[0], scratch_len, scratch[1], scratch_len, scratch[2],
+                              scratch_len);
+    return jn_cuda_end_capture(stream, rc, exec);
+}

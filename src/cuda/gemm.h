@@ -6,6 +6,7 @@
 #define JACNOISE_CUDA_GEMM_H
 
 #include <cublas_v2.h>
+#include <cuda_runtime.h>
 #include <stddef.h>
 
 #include "core/gemm_log.h"
@@ -26,5 +27,14 @@ int jn_cuda_gemm_weight_grad(const jn_cuda_gemm *g, int models, int rows, int n_
                              size_t d_stride, const float *x, size_t x_stride, float *dw, size_t dw_stride);
 int jn_cuda_gemm_input_grad(const jn_cuda_gemm *g, int models, int rows, int n_out, int n_in, const float *d,
                             size_t d_stride, const float *w, size_t w_stride, float *dx, size_t dx_stride);
+
+/* The calls of log (their shapes and model counts) on scratch operands of scratch_len floats
+ * per model each, captured on `stream` into a graph (*exec): a step's GEMMs alone, the floor
+ * the rest of the step adds to. g gives the cuBLAS handle; nothing is logged. */
+int jn_cuda_capture_gemms(const jn_cuda_gemm *g, cudaStream_t stream, const jn_gemm_log *log, float *const scratch[3],
+                          size_t scratch_len, cudaGraphExec_t *exec);
+
+/* The largest operand of log's calls, in floats per model: the scratch each role needs. */
+size_t jn_gemm_log_max_operand(const jn_gemm_log *log);
 
 #endif

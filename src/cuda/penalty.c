@@ -48,8 +48,8 @@ int jn_cuda_hidden1_backward(jn_cuda_ws *ws, const float *params, const float *a
     return 0;
 }
 
-static int penalty_rest(jn_cuda_ws *ws, const float *params, const jn_batch *batch, const jn_noise *noise,
-                        jn_step_sums *sums, const jn_step_ctl *ctl, float *grad)
+int jn_cuda_penalty_rest(jn_cuda_ws *ws, const float *params, const jn_batch *batch, const jn_noise *noise,
+                         jn_step_sums *sums, const jn_step_ctl *ctl, float *grad)
 {
     const jn_model *m = &ws->model;
     const jn_objective *obj = &ws->obj;
@@ -66,13 +66,16 @@ static int penalty_rest(jn_cuda_ws *ws, const float *params, const jn_batch *bat
             /* The exact norm takes the input basis as its tangents; v is only for Hutchinson. */
             const float *chunk_v = noise->v ? noise->v + ((size_t)copy * K + k0) * per_copy : NULL;
             const jn_stack_dst rows = {NULL, 0, ws->h[0] + per_copy, R * d, count, k0, exact};
+            jn_cuda_phase(JN_PHASE_FORWARD);
             JN_KERNEL(jn_k_stack_inputs(batch->x, NULL, noise->eps ? noise->eps + copy * per_copy : NULL, eps_stride,
                                         chunk_v, (size_t)copies * K * per_copy, ws->hp, B, d, ws->models, rows, s));
             if (jn_cuda_stacked_forward(ws, params, 0, B, count, top, sums, ctl))
                 return -1;
+            jn_cuda_phase(JN_PHASE_PENALTY);
             if (!hidden1)
                 JN_KERNEL(jn_k_top_terms((jn_loss_rows){0}, jn_cuda_norm_rows(ws, B, count, top), B, ws->models,
                                          ws->hp, 0, ws->row_terms, ws->tickets, sums, ctl, s));
+            jn_cuda_phase(JN_PHASE_BACKWARD);
             if (jn_cuda_stacked_backward(ws, params, 0, B, count, top, grad))
                 return -1;
         }
@@ -80,11 +83,3 @@ static int penalty_rest(jn_cuda_ws *ws, const float *params, const jn_batch *bat
     return 0;
 }
 
-int jn_cuda_penalty_rest(jn_cuda_ws *ws, const float *params, const jn_batch *batch, const jn_noise *noise,
-                         jn_step_sums *sums, const jn_step_ctl *ctl, float *grad)
-{
-    jn_nvtx_push(JN_PHASE_PENALTY);
-    int rc = penalty_rest(ws, params, batch, noise, sums, ctl, grad);
-    jn_nvtx_pop();
-    return rc;
-}

@@ -112,16 +112,13 @@ static int main_step(jn_cuda_ws *ws, const float *params, const jn_batch *batch,
     const jn_model *m = &ws->model;
     const int B = batch->rows, L = m->n_layers;
     const size_t in = (size_t)B * m->sizes[0];
-    jn_nvtx_push(JN_PHASE_FORWARD);
-    int rc = jn_cuda_forward(ws, params, x, in, B, 1, L, 0);
-    jn_nvtx_pop();
-    if (rc || top_terms(ws, loss_rows(ws, params, batch, ws->act[L], ws->delta[0], (size_t)B * m->sizes[L], grad),
-                        no_norm_rows, B, 1, sums, ctl))
+    jn_cuda_phase(JN_PHASE_FORWARD);
+    if (jn_cuda_forward(ws, params, x, in, B, 1, L, 0) ||
+        top_terms(ws, loss_rows(ws, params, batch, ws->act[L], ws->delta[0], (size_t)B * m->sizes[L], grad),
+                  no_norm_rows, B, 1, sums, ctl))
         return -1;
-    jn_nvtx_push(JN_PHASE_BACKWARD);
-    rc = backward(ws, params, x, in, B, 1, NULL, 0, grad);
-    jn_nvtx_pop();
-    return rc;
+    jn_cuda_phase(JN_PHASE_BACKWARD);
+    return backward(ws, params, x, in, B, 1, NULL, 0, grad);
 }
 
 /* The main loss with the penalty's first pass (copy 0, first tangent chunk) in the stacked
@@ -136,19 +133,17 @@ static int stacked_step(jn_cuda_ws *ws, const float *params, const jn_batch *bat
     const int hidden1 = ws->obj.target == JN_TARGET_HIDDEN1;
     const size_t R = jn_cuda_penalty_rows(ws, B), top_stride = R * m->sizes[top];
     cudaStream_t s = ws->ctx->stream;
-    jn_nvtx_push(JN_PHASE_FORWARD);
-    int rc = hidden1 ? JN_LAUNCH(jn_k_unit_norms(params + m->w_offset[1], m->n_params, m->sizes[1], m->sizes[0],
-                                                 ws->models, ws->unit_norm, s))
-                     : 0;
-    if (!rc)
-        rc = jn_cuda_stacked_forward(ws, params, B, B, tangents, top, sums, ctl);
-    /* Above the penalised layer the main rows go on alone. */
-    if (!rc && top < L)
-        rc = jn_cuda_forward(ws, params, ws->h[top], top_stride, B, top + 1, L, 0);
-    jn_nvtx_pop();
-    if (rc)
+    jn_cuda_phase(JN_PHASE_FORWARD);
+    if (hidden1)
+        JN_KERNEL(jn_k_unit_norms(params + m->w_offset[1], m->n_params, m->sizes[1], m->sizes[0], ws->models,
+                                  ws->unit_norm, s));
+    if (jn_cuda_stacked_forward(ws, params, B, B, tangents, top, sums, ctl))
         return -1;
-    jn_nvtx_push(JN_PHASE_PENALTY);
+    /* Above the penalised layer the main rows go on alone. */
+    if (top < L && jn_cuda_forward(ws, params, ws->h[top], top_stride, B, top + 1, L, 0))
+        return -1;
+    jn_cuda_phase(JN_PHASE_PENALTY);
+    int rc;
     if (top == L)
         rc = top_terms(ws, loss_rows(ws, params, batch, ws->pre[L], ws->adj[0], R * m->sizes[L], grad),
                        jn_cuda_norm_rows(ws, B, tangents, top), B, 1, sums, ctl);
@@ -156,16 +151,12 @@ static int stacked_step(jn_cuda_ws *ws, const float *params, const jn_batch *bat
         rc = top_terms(ws, loss_rows(ws, params, batch, ws->act[L], ws->delta[0], (size_t)B * m->sizes[L], grad),
                        no_norm_rows, B, !hidden1, sums, ctl) ||
              (!hidden1 && top_terms(ws, no_loss_rows, jn_cuda_norm_rows(ws, B, tangents, top), B, 0, sums, ctl));
-    jn_nvtx_pop();
     if (rc)
         return -1;
-    jn_nvtx_push(JN_PHASE_BACKWARD);
-    if (top < L)
-        rc = backward(ws, params, ws->h[top], top_stride, B, top + 1, ws->adj[0], top_stride, grad);
-    if (!rc)
-        rc = jn_cuda_stacked_backward(ws, params, B, B, tangents, top, grad);
-    jn_nvtx_pop();
-    if (rc)
+    jn_cuda_phase(JN_PHASE_BACKWARD);
+    if (top < L && backward(ws, params, ws->h[top], top_stride, B, top + 1, ws->adj[0], top_stride, grad))
+        return -1;
+    if (jn_cuda_stacked_backward(ws, params, B, B, tangents, top, grad))
         return -1;
     return jn_cuda_penalty_rest(ws, params, batch, noise, sums, ctl, grad);
 }
@@ -181,6 +172,7 @@ static int step(jn_cuda_ws *ws, const float *params, const jn_batch *batch, cons
     const int copies = ws->obj.jac_copies, K = jn_objective_tangents(&ws->obj, m);
     cudaStream_t s = ws->ctx->stream;
     const jn_stack_dst first = first_stack(ws, B);
+    jn_cuda_phase(JN_PHASE_FORWARD);
     JN_CUDA(cudaMemsetAsync(grad, 0, sizeof(float) * m->n_params * (size_t)ws->models, s));
     if (!stacked && (first.main || first.penalty))
         JN_KERNEL(jn_k_stack_inputs(batch->x, noise->xi, noise->eps, copies * per_copy, noise->v,
@@ -193,7 +185,7 @@ static int step(jn_cuda_ws *ws, const float *params, const jn_batch *batch, cons
 int jn_cuda_step(jn_cuda_ws *ws, const float *params, const jn_batch *batch, const jn_noise *noise,
                  jn_step_sums *sums, const jn_step_ctl *ctl, float *grad)
 {
-    return step(ws, params, batch, noise, 0, sums, ctl, grad);
+    return jn_cuda_phase_end(step(ws, params, batch, noise, 0, sums, ctl, grad));
 }
 
 int jn_cuda_fill_step(jn_cuda_ws *ws, jn_cuda_step_inputs *in, jn_cuda_slots *slots, int rows, int batch_size,
@@ -203,7 +195,7 @@ int jn_cuda_fill_step(jn_cuda_ws *ws, jn_cuda_step_inputs *in, jn_cuda_slots *sl
     if (jn_cuda_step_inputs_fill(in, ws->ctx->stream, &ws->obj, &ws->model, slots, ws->hp, &first, rows, batch_size,
                                  batch, noise))
         return -1;
-    return step(ws, slots->params, batch, noise, 1, slots->sums, slots->ctl, slots->grad);
+    return jn_cuda_phase_end(step(ws, slots->params, batch, noise, 1, slots->sums, slots->ctl, slots->grad));
 }
 
 int jn_cuda_sgd_update(jn_cuda_ws *ws, float *params, const float *grad, float *velocity,
@@ -215,11 +207,9 @@ int jn_cuda_sgd_update(jn_cuda_ws *ws, float *params, const float *grad, float *
         spans.w_off[l - 1] = m->w_offset[l];
         spans.w_len[l - 1] = (uint64_t)m->sizes[l] * (uint64_t)m->sizes[l - 1];
     }
-    jn_nvtx_push(JN_PHASE_UPDATE);
-    int rc = JN_LAUNCH(jn_k_sgd_update(params, grad, velocity, m->n_params, ws->models, ws->hp, spans, sums, ctl,
-                                       model, ws->tickets + ws->models, ws->ctx->stream));
-    jn_nvtx_pop();
-    return rc;
+    jn_cuda_phase(JN_PHASE_UPDATE);
+    return jn_cuda_phase_end(JN_LAUNCH(jn_k_sgd_update(params, grad, velocity, m->n_params, ws->models, ws->hp, spans,
+                                                       sums, ctl, model, ws->tickets + ws->models, ws->ctx->stream)));
 }
 
 int jn_cuda_count_errors(jn_cuda_ws *ws, const float *params, const float *x, const int32_t *y, int rows,
@@ -242,4 +232,15 @@ int jn_cuda_train_step(jn_cuda_ws *ws, jn_cuda_step_inputs *in, jn_cuda_slots *s
         jn_cuda_sgd_update(ws, slots->params, slots->grad, slots->velocity, slots->sums, slots->ctl, slots->model))
         return -1;
     return 0;
+}
+
+int jn_cuda_capture_train_step(jn_cuda_ws *ws, jn_cuda_step_inputs *in, jn_cuda_slots *slots, int rows,
+                               int batch_size, jn_gemm_log *log, cudaGraphExec_t *exec)
+{
+    cudaStream_t s = ws->ctx->stream;
+    jn_cuda_ws_log_gemms(ws, log);
+    JN_CUDA(cudaStreamBeginCapture(s, cudaStreamCaptureModeThreadLocal));
+    int rc = jn_cuda_train_step(ws, in, slots, rows, batch_size);
+    jn_cuda_ws_log_gemms(ws, NULL);
+    return jn_cuda_end_capture(s, rc, exec);
 }

@@ -169,11 +169,10 @@ int jn_cuda_step_inputs_shuffle(jn_cuda_step_inputs *in, cudaStream_t s, int slo
     if (in->perm_epoch[slot] == epoch && in->perm_seed[slot] == seed)
         return 0;  /* a refill with another seed reshuffles, even at the same epoch */
     const int n = in->train.host->n;
-    jn_nvtx_push(JN_PHASE_DATA);
-    int rc = JN_LAUNCH(jn_k_shuffle(seed, epoch, n, in->keys, in->sorted_keys, in->index,
-                                    in->perm + (size_t)slot * (n + 1), in->sort_temp, in->sort_bytes, s));
-    jn_nvtx_pop();
-    if (rc)
+    jn_cuda_phase(JN_PHASE_DATA);
+    if (jn_cuda_phase_end(JN_LAUNCH(jn_k_shuffle(seed, epoch, n, in->keys, in->sorted_keys, in->index,
+                                                 in->perm + (size_t)slot * (n + 1), in->sort_temp, in->sort_bytes,
+                                                 s))))
         return -1;
     in->perm_seed[slot] = seed;
     in->perm_epoch[slot] = epoch;
@@ -187,13 +186,11 @@ int jn_cuda_step_inputs_fill(jn_cuda_step_inputs *in, cudaStream_t s, const jn_o
     const jn_noise_sizes n = jn_objective_noise_sizes(obj, m, rows);
     float *xi = n.xi ? in->xi : NULL, *eps = n.eps ? in->eps : NULL, *v = n.v ? in->v : NULL;
     const jn_stack_dst none = {0};
-    jn_nvtx_push(JN_PHASE_DATA);
-    int rc = JN_LAUNCH(jn_k_gather_noise(in->train.bytes, in->train.floats, in->train.labels, m->sizes[0], in->perm,
-                                         (size_t)in->train.host->n + 1, batch_size, rows, slots->ctl, slots->model,
-                                         in->models, in->x, in->y, xi, eps, in->copies, v, in->tangents, hp,
-                                         stack ? *stack : none, s));
-    jn_nvtx_pop();
-    if (rc)
+    jn_cuda_phase(JN_PHASE_DATA);
+    if (jn_cuda_phase_end(JN_LAUNCH(jn_k_gather_noise(in->train.bytes, in->train.floats, in->train.labels, m->sizes[0],
+                                                      in->perm, (size_t)in->train.host->n + 1, batch_size, rows,
+                                                      slots->ctl, slots->model, in->models, in->x, in->y, xi, eps,
+                                                      in->copies, v, in->tangents, hp, stack ? *stack : none, s))))
         return -1;
     *batch = (jn_batch){in->x, in->y, rows};
     *noise = (jn_noise){xi, eps, v};

@@ -37,6 +37,11 @@ struct jn_cuda_ws {
 /* Records the GEMM shapes of later calls (NULL stops): for the benchmarks. */
 void jn_cuda_ws_log_gemms(jn_cuda_ws *ws, jn_gemm_log *log);
 
+/* jn_cuda_train_step captured once into a CUDA graph (*exec; replayed by cudaGraphLaunch), its GEMM
+ * calls recorded into log (NULL: none) for a floor (jn_cuda_capture_gemms). */
+int jn_cuda_capture_train_step(jn_cuda_ws *ws, jn_cuda_step_inputs *in, jn_cuda_slots *slots, int rows,
+                               int batch_size, jn_gemm_log *log, cudaGraphExec_t *exec);
+
 /* Whether the main loss's rows go with the penalty's in the stacked buffers: with a penalty. */
 static inline int jn_cuda_stacked(const jn_cuda_ws *ws) { return ws->obj.jac_lambda > 0; }
 

@@ -83,6 +83,11 @@ int jn_profile_run(jn_profile_target **targets, const char *const *names, const 
             snprintf(v->name, sizeof v->name, "%s", names[i]);
             v->obj = objs[i];
             v->total_flops = jn_step_flops(m, &objs[i], batch, v->flops);
+            v->jvp_in_forward = t->jvp_in_forward;
+            if (v->jvp_in_forward) {
+                v->flops[JN_PHASE_FORWARD] += v->flops[JN_PHASE_JVP];
+                v->flops[JN_PHASE_JVP] = 0;
+            }
             v->workspace_bytes = t->workspace_bytes;
             v->state_bytes = t->state_bytes;
             v->gemm_calls = t->gemm_calls;
@@ -133,3 +138,20 @@ int jn_profile_variants(const jn_objective *obj, jn_objective out[JN_PROFILE_MAX
     }
     return n;
 }
+
+#if !JACNOISE_HAVE_CUDA
+/* Without CUDA in the build there is no CUDA target. */
+jn_profile_target *jn_cuda_profile_target_create(const jn_model *m, const jn_objective *obj,
+                                                 const jn_profile_setup *setup, const jn_dataset *train, int tf32)
+{
+    (void)m, (void)obj, (void)setup, (void)train, (void)tf32;
+    jn_fail("--device cuda: this build has no CUDA backend");
+    return NULL;
+}
+
+int jn_cuda_profile_machine(jn_profile_machine *mc, int tf32)
+{
+    (void)mc, (void)tf32;
+    return jn_fail("--device cuda: this build has no CUDA backend");
+}
+#endif

@@ -59,6 +59,10 @@ void jn_profile_print(const jn_profile_result *r, FILE *f)
         phase_sum += v0->phase[p].median;
     for (int p = 0; p < JN_PHASES; p++) {
         const jn_timing *t = &v0->phase[p];
+        if (p == JN_PHASE_JVP && v0->jvp_in_forward && v0->obj.jac_lambda > 0) {
+            fprintf(f, "%-10s   (in forward: its rows ride in the same GEMMs as the main loss's)\n", "jvp");
+            continue;
+        }
         fprintf(f, "%-10s %11.1f %10.1f - %8.1f", jn_phase_name((jn_phase)p), 1e6 * t->median, 1e6 * t->q1,
                 1e6 * t->q3);
         if (v0->flops[p] > 0) {
@@ -130,9 +134,10 @@ static void json_variant(FILE *f, const jn_profile_variant *v)
     fprintf(f, ",\n     \"objective\": {\"jac_lambda\": %.17g, \"jac_noise\": %.17g, \"input_noise\": %.17g, "
                "\"jac_copies\": %d, \"jac_target\": \"%s\", \"jac_proj\": %d},\n",
             v->obj.jac_lambda, v->obj.jac_noise, v->obj.input_noise, v->obj.jac_copies, target, v->obj.jac_proj);
-    fprintf(f, "     \"flops\": %.17g, \"gemm_calls\": %d, \"launches\": %d, \"workspace_bytes\": %zu, "
-               "\"state_bytes\": %zu,\n     ",
-            v->total_flops, v->gemm_calls, v->launches, v->workspace_bytes, v->state_bytes);
+    fprintf(f, "     \"flops\": %.17g, \"gemm_calls\": %d, \"launches\": %d, \"jvp_in_forward\": %s, "
+               "\"workspace_bytes\": %zu, \"state_bytes\": %zu,\n     ",
+            v->total_flops, v->gemm_calls, v->launches, v->jvp_in_forward ? "true" : "false", v->workspace_bytes,
+            v->state_bytes);
     json_timing(f, "step", &v->step);
     fprintf(f, ", ");
     json_timing(f, "gemm_floor", &v->floor);

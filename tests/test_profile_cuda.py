@@ -1,0 +1,100 @@
+#!/usr/bin/env python3
+"""`jacnoise profile --device cuda` on tiny nets: the report's correctness, not its speed.
+
+The same checks as the CPU profile's (tests/test_profile.py: every phase of every variant, the
+FLOPs of the cost model, positive times, the overhead ratio), with the CUDA engine's
+differences: the forward-mode pass runs inside the forward phase's stacked GEMMs, so its FLOPs
+count there and the jvp phase has no time; the step graph's replay (fast step) is timed too;
+and the kernel launches per step it reports equal the emulator's own count for the same
+configuration (under ../shared/emu; on a real GPU that count is not available). A grid on
+CUDA writes its rows. Skipped (77) where no CUDA device is visible.
+
+Run by ctest with JACNOISE_BIN and JACNOISE_DATA set."""
+import csv
+import json
+import os
+import re
+import subprocess
+import sys
+import tempfile
+
+from harness import BIN, check, finish, run
+from test_profile import C, D, check_profile
+
+CASES = [
+    # (label, options, sizes, B, target, layer, proj, copies)
+    ("output K=1", ["--hidden", "32,16", "--batch", "10", "--jac-target", "output"], [D, 32, 16, C], 10, "output",
+     2, 1, 1),
+    ("hidden1, input noise", ["--hidden", "12,9", "--batch", "8", "--input-noise", "0.1"], [D, 12, 9, C], 8,
+     "hidden1", 1, 1, 1),
+    ("hidden:1 K=3, 2 copies", ["--hidden", "12,9", "--batch", "8", "--jac-target", "hidden:1", "--jac-proj", "3",
+                                "--jac-copies", "2"], [D, 12, 9, C], 8, "hidden:1", 1, 3, 2),
+]
+COMMON = ["--device", "cuda", "--data", "usps", "--jac-lambda", "0.1", "--jac-noise", "0.2", "--reps", "3",
+          "--warmup", "1"]
+SUMMARY = re.compile(r"exit summary: .*?(\d+) kernel launches .*?(\d+) GEMM calls")
+
+
+def emulated():
+    info = subprocess.run([BIN, "info"], capture_output=True, text=True, env=dict(os.environ, EMU_VERBOSE="1"))
+    return "[cuda-emu]" in info.stderr
+
+
+def emu_counts(opts, steps, folder):
+    """(kernel launches, GEMM calls) of a whole `train` run of `steps` steps, graph off."""
+    env = {k: v for k, v in os.environ.items() if k != "EMU_LOG"}
+    args = ["train", "--device", "cuda", "--cuda-graph", "off", "--data", "usps", "--train-limit", "200", "--valid",
+            "50", "--epochs", "1", "--progress", "never", "--jac-lambda", "0.1", "--jac-noise", "0.2",
+            "--max-steps", str(steps), "--out", folder] + opts
+    p = subprocess.run([BIN] + args, capture_output=True, text=True, timeout=600, env={**env, "EMU_VERBOSE": "1"})
+    m = SUMMARY.search(p.stderr)
+    check(p.returncode == 0 and m is not None, f"train {' '.join(opts)}: exit {p.returncode}: {p.stderr[-2000:]}")
+    return (int(m.group(1)), int(m.group(2))) if m else (0, 0)
+
+
+def main():
+    info = subprocess.run([BIN, "info"], capture_output=True, text=True).stdout
+    if "cuda: built in" not in info or " 0 device(s)" in info:
+        print("no CUDA device visible (or no CUDA in this build): skipped")
+        return 77
+    emu = emulated()
+    with tempfile.TemporaryDirectory(prefix="jn_profile_cuda_") as tmp:
+        for label, opts, sizes, B, target, layer, proj, copies in CASES:
+            out = os.path.join(tmp, "p.json")
+            r = run(["profile"] + COMMON + opts + ["--json", out])
+            check("cuda backend" in r.stdout and "launches per step" in r.stdout and "fast step" in r.stdout,
+                  f"{label}: the table lacks the backend, the launches or the graph's step:\n{r.stdout}")
+            if r.returncode != 0:
+                continue
+            with open(out) as f:
+                p = json.load(f)
+            check_profile(label, p, sizes, B, target, layer, proj, copies, backend="cuda")
+            for v in p["variants"]:
+                fast = v.get("fast_step", {}).get("median_us", 0)
+                check(fast > 0, f"{label}/{v['name']}: fast step {fast} us")
+                check(v["launches"] > 0, f"{label}/{v['name']}: {v['launches']} launches")
+            if emu:
+                two = emu_counts(opts, 2, os.path.join(tmp, label + " two"))
+                four = emu_counts(opts, 4, os.path.join(tmp, label + " four"))
+                per_step = ((four[0] - two[0]) // 2, (four[1] - two[1]) // 2)
+                got = (p["variants"][0]["launches"], p["variants"][0]["gemm_calls"])
+                check(got == per_step, f"{label}: the profile counts {got} launches and GEMMs a step, "
+                                       f"the emulator {per_step}")
+            print(f"{label}: checked")
+
+        # A grid on the CUDA backend: one row per configuration.
+        path = os.path.join(tmp, "grid.csv")
+        r = run(["profile", "--device", "cuda", "--data", "usps", "--hidden", "12", "--jac-lambda", "0.1", "--reps",
+                 "2", "--warmup", "0", "--grid", "batch=4 8; jac-target=hidden1 output", "--csv", path])
+        if r.returncode == 0:
+            with open(path) as f:
+                rows = list(csv.DictReader(f))
+            got = [(int(x["batch"]), x["estimator"]) for x in rows]
+            want = [(b, e) for b in (4, 8) for e in ("hidden1", "output K=1")]
+            check(got == want, f"grid rows {got}, expected {want}")
+            check(all(float(x["step_us"]) > 0 for x in rows), "grid: times")
+    return finish("CUDA profile")
+
+
+if __name__ == "__main__":
+    sys.exit(main())
