@@ -75,7 +75,9 @@ def check_profile(label, p, sizes, B, target, layer, proj, copies, backend="cpu"
     m = p["machine"]
     check(m["backend"] == backend and (m["blas_core"] or backend != "cpu") and m["peak_gflops"] > 0,
           f"{label}: machine {m}")
-    check(p["memory"]["workspace_bytes"] > 0 and p["memory"]["state_bytes"] > 0, f"{label}: memory {p['memory']}")
+    mem = p["memory"]
+    check(mem["workspace_bytes"] > 0 and mem["state_bytes"] > 0 and (mem["device_bytes"] > 0) == (backend == "cuda"),
+          f"{label}: memory {mem}")
     for v in p["variants"]:
         o = v["objective"]
         want = cost(sizes, B, o["jac_lambda"], target, layer, proj, copies)

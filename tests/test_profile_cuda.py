@@ -69,6 +69,9 @@ def main():
             with open(out) as f:
                 p = json.load(f)
             check_profile(label, p, sizes, B, target, layer, proj, copies, backend="cuda")
+            mem = p["memory"]
+            check(mem["device_bytes"] >= mem["workspace_bytes"] + mem["state_bytes"],
+                  f"{label}: device memory {mem} below the step's own buffers")
             for v in p["variants"]:
                 fast = v.get("fast_step", {}).get("median_us", 0)
                 check(fast > 0, f"{label}/{v['name']}: fast step {fast} us")

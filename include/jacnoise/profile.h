@@ -109,6 +109,9 @@ struct jn_profile_target {
     const jn_profile_target_ops *ops;
     size_t workspace_bytes;   /* memory the step uses besides parameters, momentum and gradient */
     size_t state_bytes;       /* parameters, momentum and gradient */
+    size_t device_bytes;      /* GPU: device memory the target holds, measured (free memory before
+                               * and after its set-up: the resident data, cuBLAS's workspace and
+                               * the graphs included); 0 on the CPU */
     int gemm_calls;           /* GEMM calls per step */
     int launches;             /* other kernel launches per step (GPU); -1 on the CPU */
     int jvp_in_forward;       /* the forward-mode pass runs in the forward phase's GEMMs (the CUDA
@@ -156,7 +159,7 @@ typedef struct {
     double flops[JN_PHASES], total_flops;
     jn_timing step, floor, fast, phase[JN_PHASES];
     int has_fast;
-    size_t workspace_bytes, state_bytes;
+    size_t workspace_bytes, state_bytes, device_bytes;
     int gemm_calls, launches;
     int jvp_in_forward;  /* as the target's */
 } jn_profile_variant;

@@ -218,6 +218,8 @@ static int setup_target(cuda_target *c, const jn_model *m, const jn_objective *o
     c->clock.base.mark = event_mark;
     if (jn_cuda_ctx_open(&c->ctx, tf32))
         return -1;
+    size_t free_before, free_after, total;
+    JN_CUDA(cudaMemGetInfo(&free_before, &total));
     c->clock.stream = c->ctx.stream;
     if (!(c->ws = jn_cuda_ws_new(&c->ctx, m, obj, B, 1)) || jn_cuda_step_inputs_alloc(&c->in, m, obj, train, B, 1, 0) ||
         jn_cuda_slots_alloc(&c->slots, m, 1, c->chunk))
@@ -255,6 +257,9 @@ static int setup_target(cuda_target *c, const jn_model *m, const jn_objective *o
     jn_cuda_step_inputs_bytes(m, obj, train, B, 1, 0, &shared, &perms, &batches);
     c->base.workspace_bytes = jn_cuda_ws_bytes(m, obj, B, 1) + batches;
     c->base.state_bytes = jn_cuda_slots_bytes(m, 1, c->chunk);
+    JN_CUDA(cudaStreamSynchronize(c->ctx.stream));
+    JN_CUDA(cudaMemGetInfo(&free_after, &total));
+    c->base.device_bytes = free_before > free_after ? free_before - free_after : 0;
     return 0;
 }
 

@@ -90,6 +90,7 @@ int jn_profile_run(jn_profile_target **targets, const char *const *names, const 
             }
             v->workspace_bytes = t->workspace_bytes;
             v->state_bytes = t->state_bytes;
+            v->device_bytes = t->device_bytes;
             v->gemm_calls = t->gemm_calls;
             v->launches = t->launches;
             v->has_fast = t->ops->fast_step != NULL;

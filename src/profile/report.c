@@ -99,6 +99,9 @@ void jn_profile_print(const jn_profile_result *r, FILE *f)
                 v0->floor.median / pl->floor.median);
     fprintf(f, "memory: step workspace %.2f MB, parameters + momentum + gradient %.2f MB, process peak RSS %.1f MB\n",
             v0->workspace_bytes / 1e6, v0->state_bytes / 1e6, r->max_rss_kib / 1024.0);
+    if (v0->device_bytes)
+        fprintf(f, "device memory held by the step's target: %.2f MB (free memory before and after its set-up)\n",
+                v0->device_bytes / 1e6);
     if (v0->launches >= 0)
         fprintf(f, "launches per step: %d kernels, %d GEMMs\n", v0->launches, v0->gemm_calls);
 }
@@ -201,8 +204,9 @@ static void write_json(FILE *f, const jn_profile_result *r, int n)
     json_string(f, mc->timing);
     fprintf(f, "},\n  \"overhead\": {\"time_ratio\": %.6g, \"flop_ratio\": %.6g, \"floor_ratio\": %.6g},\n",
             v0->step.median / pl->step.median, v0->total_flops / pl->total_flops, v0->floor.median / pl->floor.median);
-    fprintf(f, "  \"memory\": {\"workspace_bytes\": %zu, \"state_bytes\": %zu, \"max_rss_kib\": %ld},\n",
-            v0->workspace_bytes, v0->state_bytes, r->max_rss_kib);
+    fprintf(f, "  \"memory\": {\"workspace_bytes\": %zu, \"state_bytes\": %zu, \"device_bytes\": %zu, "
+               "\"max_rss_kib\": %ld},\n",
+            v0->workspace_bytes, v0->state_bytes, v0->device_bytes, r->max_rss_kib);
     fprintf(f, "  \"variants\": [\n");
     for (int i = 0; i < r->n_variants; i++) {
         json_variant(f, &r->v[i]);
