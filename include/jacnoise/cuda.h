@@ -34,8 +34,8 @@ int jn_cuda_ctx_open(jn_cuda_ctx *ctx, int tf32);
 void jn_cuda_ctx_close(jn_cuda_ctx *ctx);
 
 /* The device's measured peak in GFLOP/s for the context's math mode (fp32 or TF32): square
- * cublasSgemm calls of doubling size from 512 (or max_n if smaller) up to max_n (while one call takes under 50 ms),
- * best of three each, the fastest; 0 if the device fails. */
+ * cublasSgemm calls of doubling size from 512 (or max_n if smaller) up to max_n, while one
+ * call takes under 50 ms; best of three each, the fastest; 0 if the device fails. */
 double jn_cuda_sgemm_peak(jn_cuda_ctx *ctx, int max_n);
 
 typedef struct jn_cuda_ws jn_cuda_ws;
