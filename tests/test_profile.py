@@ -64,6 +64,17 @@ def close(a, b, rel=1e-9):
     return abs(a - b) <= rel * max(1.0, abs(b))
 
 
+def profile_json(args, out, words, label):
+    """Runs `jacnoise profile ARGS --json OUT`; checks that its table holds each of words; the
+    JSON it wrote, or None where it failed."""
+    r = run(["profile"] + args + ["--json", out])
+    check(all(w in r.stdout for w in words), f"{label}: the table lacks one of {words}:\n{r.stdout}")
+    if r.returncode != 0:
+        return None
+    with open(out) as f:
+        return json.load(f)
+
+
 def check_profile(label, p, sizes, B, target, layer, proj, copies, backend="cpu"):
     """The JSON of one profile. Where a backend runs the forward-mode pass inside the forward
     phase (jvp_in_forward: the CUDA engine's stacked rows) the cost model's jvp FLOPs count
@@ -114,12 +125,9 @@ def main():
     with tempfile.TemporaryDirectory(prefix="jn_profile_") as tmp:
         for label, opts, sizes, B, target, layer, proj, copies in CASES:
             out = os.path.join(tmp, "p.json")
-            r = run(["profile"] + COMMON + opts + ["--json", out])
-            check("BLAS core:" in r.stdout and "measured peak" in r.stdout and "overhead" in r.stdout,
-                  f"{label}: the table lacks the core, the peak or the overhead:\n{r.stdout}")
-            if r.returncode == 0:
-                with open(out) as f:
-                    check_profile(label, json.load(f), sizes, B, target, layer, proj, copies)
+            p = profile_json(COMMON + opts, out, ["BLAS core:", "measured peak", "overhead"], label)
+            if p:
+                check_profile(label, p, sizes, B, target, layer, proj, copies)
             print(f"{label}: checked")
 
         # --time-limit cuts the rounds (at least 3), and says how many it ran.

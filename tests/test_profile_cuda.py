@@ -11,7 +11,6 @@ CUDA writes its rows. Skipped (77) where no CUDA device is visible.
 
 Run by ctest with JACNOISE_BIN and JACNOISE_DATA set."""
 import csv
-import json
 import os
 import re
 import subprocess
@@ -19,7 +18,7 @@ import sys
 import tempfile
 
 from harness import BIN, check, finish, run
-from test_profile import C, D, check_profile
+from test_profile import C, D, check_profile, profile_json
 
 CASES = [
     # (label, options, sizes, B, target, layer, proj, copies)
@@ -61,13 +60,9 @@ def main():
     with tempfile.TemporaryDirectory(prefix="jn_profile_cuda_") as tmp:
         for label, opts, sizes, B, target, layer, proj, copies in CASES:
             out = os.path.join(tmp, "p.json")
-            r = run(["profile"] + COMMON + opts + ["--json", out])
-            check("cuda backend" in r.stdout and "launches per step" in r.stdout and "fast step" in r.stdout,
-                  f"{label}: the table lacks the backend, the launches or the graph's step:\n{r.stdout}")
-            if r.returncode != 0:
+            p = profile_json(COMMON + opts, out, ["cuda backend", "launches per step", "fast step"], label)
+            if not p:
                 continue
-            with open(out) as f:
-                p = json.load(f)
             check_profile(label, p, sizes, B, target, layer, proj, copies, backend="cuda")
             mem = p["memory"]
             check(mem["device_bytes"] >= mem["workspace_bytes"] + mem["state_bytes"],
