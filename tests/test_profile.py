@@ -34,6 +34,12 @@ def cost(sizes, B, lam, target, layer, proj, copies):
         if target == "hidden1":
             f["jvp"] += copies * g(B, 1)
             f["backward"] += copies * g(B, 1)
+        elif target == "output" and proj == 0:
+            # Reverse mode: primal rows to the last hidden layer, C rows per example down
+            # (one GEMM a layer) and back up (two), the gates' adjoint down the primal rows.
+            for l in range(1, L):
+                f["jvp"] += copies * (g(B, l) + g(B * sizes[L], l))
+                f["backward"] += copies * (2 * g(B * sizes[L], l) + g(B, l) * (2 if l > 1 else 1))
         else:
             top = L if target == "output" else layer
             K = sizes[0] if proj == 0 else proj

@@ -1,7 +1,6 @@
 /* Evaluation on a whole set, chunk by chunk: errors, saturation, the exact output Jacobian
- * norm (reverse mode, C products per example: a different algorithm from the penalty's
- * forward-mode exact norm, so each checks the other), the curvature estimate (forward
- * mode with shared tangents) and the errors under Gaussian input noise. */
+ * norm (reverse mode, C products per example: the penalty's jacobian_rows.c), the curvature
+ * estimate (forward mode with shared tangents) and the errors under Gaussian input noise. */
 #include "jacnoise/evaluate.h"
 #include "cpu/ops.h"
 #include "jacnoise/error.h"
@@ -41,51 +40,9 @@ int jn_cpu_count_errors(const jn_model *m, const jn_real *params, const jn_datas
     return 0;
 }
 
-/* Exact ||J_output||_F^2 of each of the `rows` examples whose activations the last forward
- * pass left in ws->act; cur and next hold C * rows * max_width values. */
-static void jacobian_sq_from_acts(jn_cpu_ws *ws, const jn_real *params, int rows, jn_real *cur,
-                                  jn_real *next, double *out)
-{
-    const jn_model *m = &ws->model;
-    const int L = m->n_layers, C = m->sizes[L];
-    /* Row (c, i) = e_c^T J(x_i), built from the top: W_L[c] * g_{L-1}(x_i), then through
-     * W_l and the gates down to the input. */
-    const int top_width = m->sizes[L - 1];
-    const jn_real *wl = jn_weights_c(m, params, L);
-    for (int c = 0; c < C; c++)
-        for (int i = 0; i < rows; i++)
-            for (int j = 0; j < top_width; j++) {
-                jn_real a = ws->act[L - 1][(size_t)i * top_width + j];
-                cur[((size_t)c * rows + i) * top_width + j] = wl[(size_t)c * top_width + j] * ((jn_real)1 - a * a);
-            }
-    for (int l = L - 1; l >= 1; l--) {
-        int n_out = m->sizes[l], n_in = m->sizes[l - 1];
-        jn_gemm_input_grad(NULL, C * rows, n_out, n_in, cur, jn_weights_c(m, params, l), next);
-        if (l > 1) {
-            const jn_real *a = ws->act[l - 1];
-            for (int c = 0; c < C; c++)
-                for (size_t e = 0; e < (size_t)rows * n_in; e++)
-                    next[(size_t)c * rows * n_in + e] *= (jn_real)1 - a[e] * a[e];
-        }
-        jn_real *t = cur;
-        cur = next;
-        next = t;
-    }
-    const int d = m->sizes[0];
-    for (int i = 0; i < rows; i++) {
-        double s = 0;
-        for (int c = 0; c < C; c++)
-            for (int k = 0; k < d; k++) {
-                double v = cur[((size_t)c * rows + i) * d + k];
-                s += v * v;
-            }
-        out[i] = s;
-    }
-}
-
 typedef struct {
     jn_cpu_ws *ws;
-    jn_real *x, *xi, *cur, *next;
+    jn_real *x, *xi;
     double *jac;
 } eval_scratch;
 
@@ -94,26 +51,23 @@ static void scratch_free(eval_scratch *s)
     jn_cpu_ws_free(s->ws);
     free(s->x);
     free(s->xi);
-    free(s->cur);
-    free(s->next);
     free(s->jac);
 }
 
-/* Scratch for what is asked: the Jacobian's C-row buffers, the tangent pass's workspace and
- * the input noise only when needed (counting errors each epoch needs none of them). */
+/* Scratch for what is asked: the penalty's buffers (the Jacobian's C rows per example, the
+ * curvature's tangent) and the input noise only when needed (counting errors each epoch needs
+ * none of them). */
 static int scratch_new(const jn_model *m, int jacobian, int curvature, int noise, eval_scratch *s)
 {
     memset(s, 0, sizeof *s);
-    const jn_objective tangents = {.jac_lambda = 1, .jac_copies = 1, .target = JN_TARGET_OUTPUT, .jac_proj = 1};
+    const jn_objective rows = {.jac_lambda = 1, .jac_copies = 1, .target = JN_TARGET_OUTPUT,
+                               .jac_proj = jacobian ? m->sizes[m->n_layers] : 1};
     const jn_objective forward_only = {.jac_copies = 1, .jac_proj = 1};
-    size_t big = jacobian ? (size_t)m->sizes[m->n_layers] * EVAL_CHUNK * m->max_width : 1;
-    s->ws = jn_cpu_ws_new(m, curvature ? &tangents : &forward_only, 2 * EVAL_CHUNK);
+    s->ws = jn_cpu_ws_new(m, jacobian || curvature ? &rows : &forward_only, 2 * EVAL_CHUNK);
     s->x = malloc(sizeof(jn_real) * EVAL_CHUNK * (size_t)m->sizes[0]);
     s->xi = malloc(sizeof(jn_real) * (noise ? EVAL_CHUNK * (size_t)m->sizes[0] : 1));
-    s->cur = malloc(sizeof(jn_real) * big);
-    s->next = malloc(sizeof(jn_real) * big);
     s->jac = malloc(sizeof(double) * EVAL_CHUNK);
-    if (s->ws && s->x && s->xi && s->cur && s->next && s->jac)
+    if (s->ws && s->x && s->xi && s->jac)
         return 0;
     scratch_free(s);
     return jn_fail("evaluate: out of memory");
@@ -127,9 +81,8 @@ int jn_cpu_jacobian_sq_exact(const jn_model *m, const jn_real *params, const jn_
     eval_scratch s;
     if (scratch_new(m, 1, 0, 0, &s))
         return -1;
-    memcpy(s.ws->act[0], x, sizeof(jn_real) * (size_t)rows * m->sizes[0]);
-    jn_cpu_forward(s.ws, params, rows, m->n_layers);
-    jacobian_sq_from_acts(s.ws, params, rows, s.cur, s.next, out);
+    memcpy(s.ws->h[0], x, sizeof(jn_real) * (size_t)rows * m->sizes[0]);
+    jn_cpu_jacobian_rows_sq(s.ws, params, rows, out);
     scratch_free(&s);
     return 0;
 }
@@ -230,13 +183,14 @@ int jn_cpu_evaluate(const jn_model *m, const jn_real *params, const jn_dataset *
             activations[l - 1] += (double)count;
         }
         if (opt->jacobian) {
-            jacobian_sq_from_acts(ws, params, rows, scratch.cur, scratch.next, scratch.jac);
+            memcpy(ws->h[0], scratch.x, sizeof(jn_real) * (size_t)rows * m->sizes[0]);
+            jn_cpu_jacobian_rows_sq(ws, params, rows, scratch.jac);
             for (int i = 0; i < rows; i++)
                 out->jacobian_sq += scratch.jac[i];
         }
         if (opt->curvature)
             out->curvature += curvature_chunk(ws, params, scratch.x, first, rows, opt);
-        if (opt->n_noise)  /* last: it overwrites the activations the Jacobian reads */
+        if (opt->n_noise)
             noise_chunk(ws, params, set, first, rows, scratch.x, scratch.xi, opt, out);
     }
     if (n > 0) {

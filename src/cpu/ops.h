@@ -36,5 +36,12 @@ double jn_cpu_sum_squares(const jn_real *x, size_t n);
 void jn_cpu_tangent_reverse(jn_cpu_ws *ws, const jn_real *params, int batch_rows, int K, int top,
                             double weight, jn_real *grad);
 
+/* jacobian_rows.c: the exact ||J_output||_F^2 by reverse mode (C products per example,
+ * chunked by the workspace's tangent rows) at the primal rows h[0]: of each row into
+ * per_row; or summed, adding weight * d(sum_i R_i)/dtheta to grad. */
+void jn_cpu_jacobian_rows_sq(jn_cpu_ws *ws, const jn_real *params, int batch_rows, double *per_row);
+double jn_cpu_jacobian_rows_penalty(jn_cpu_ws *ws, const jn_real *params, int batch_rows, double weight,
+                                    jn_real *grad);
+
 
 #endif

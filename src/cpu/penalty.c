@@ -103,6 +103,10 @@ void jn_cpu_penalty_grad(jn_cpu_ws *ws, const jn_real *params, const jn_batch *b
             total += hidden1_penalty(ws, params, B, copy_scale, grad);
             continue;
         }
+        if (obj->jac_proj == JN_PROJ_EXACT && obj->target == JN_TARGET_OUTPUT) {
+            total += jn_cpu_jacobian_rows_penalty(ws, params, B, copy_scale, grad);
+            continue;
+        }
         /* The exact norm takes the input basis as its tangents; v is only for Hutchinson. */
         const jn_real *copy_v = obj->jac_proj == JN_PROJ_EXACT ? NULL : v + (size_t)copy * K * per_copy;
         for (int k0 = 0; k0 < K; k0 += ws->tangent_chunk) {

@@ -25,6 +25,15 @@ double jn_step_flops(const jn_model *m, const jn_objective *obj, int rows, doubl
         if (obj->target == JN_TARGET_HIDDEN1) {
             flops[JN_PHASE_JVP] += copies * gemm(m, B, 1);
             flops[JN_PHASE_BACKWARD] += copies * gemm(m, B, 1);
+        } else if (obj->target == JN_TARGET_OUTPUT && obj->jac_proj == JN_PROJ_EXACT) {
+            /* Reverse mode (src/cpu/jacobian_rows.c): the primal rows up to the last hidden
+             * layer, the C rows per example down and back up (the output layer's are copies
+             * and sums, no GEMM), then the gates' adjoint down the primal rows. */
+            const double CB = B * m->sizes[L];
+            for (int l = 1; l < L; l++) {
+                flops[JN_PHASE_JVP] += copies * (gemm(m, B, l) + gemm(m, CB, l));
+                flops[JN_PHASE_BACKWARD] += copies * (2 * gemm(m, CB, l) + gemm(m, B, l) * (l > 1 ? 2 : 1));
+            }
         } else {
             const int K = jn_objective_tangents(obj, m), chunk = jn_objective_tangent_chunk(obj, m, rows);
             for (int k0 = 0; k0 < K; k0 += chunk) {
