@@ -37,7 +37,8 @@ int jn_objective_top(const jn_objective *obj, const jn_model *m);
 int jn_objective_check(const jn_objective *obj, const jn_model *m);
 
 /* Number of tangent directions per example and copy: K for the Gaussian estimator, d for
- * the exact norm (the input basis), 0 for hidden1 (closed form) or no penalty. */
+ * the exact norm (the input basis; the CPU takes the output's by C reverse-mode rows
+ * instead), 0 for hidden1 (closed form) or no penalty. */
 int jn_objective_tangents(const jn_objective *obj, const jn_model *m);
 
 /* Tangent directions per pass of the penalty for batches of max_rows: all K when the stacked

@@ -1,6 +1,7 @@
-/* The Jacobian penalty R (SPEC "The penalty R"): corrupt the input, then either the hidden1
- * closed form or K tangent directions (Gaussian for Hutchinson's estimator, the input basis
- * for the exact norm) through the forward-mode pass and its reverse. */
+/* The Jacobian penalty R (SPEC "The penalty R"): corrupt the input, then the hidden1 closed
+ * form, the output's exact norm by reverse mode (jacobian_rows.c), or K tangent directions
+ * (Gaussian for Hutchinson's estimator, the input basis for a hidden layer's exact norm)
+ * through the forward-mode pass and its reverse. */
 #include "cpu/ops.h"
 #include "jacnoise/elementwise.h"
 
