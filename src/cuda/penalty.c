@@ -1,10 +1,10 @@
 /* The Jacobian penalty on the GPU (mirrors src/cpu/penalty.c): the hidden1 closed form, or K
  * tangent directions through the forward-mode pass and its reverse. Not yet mirrored: the
  * exact output norm, which the CPU takes by reverse mode (src/cpu/jacobian_rows.c); here it is
- * still the input basis as tangents: the same value and gradient for d / C times the work. The first pass (copy 0,
- * first tangent chunk) rides with the main loss in the stacked rows (step.c); the passes after
- * it run here, each from its own stacked input rows (one launch). Each model's lambda scales
- * its own terms (kernels read it from the hparams). */
+ * still the input basis as tangents: the same value and gradient for d / C times the work.
+ * The first pass (copy 0, first tangent chunk) rides with the main loss in the stacked rows
+ * (step.c); the passes after it run here, each from its own stacked input rows (one launch).
+ * Each model's lambda scales its own terms (kernels read it from the hparams). */
 #include "cuda/check.h"
 #include "cuda/nvtx.h"
 #include "cuda/workspace.h"
