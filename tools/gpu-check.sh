@@ -6,10 +6,10 @@
 # 8 minutes: the GPU tests (the CUDA step against the CPU on edge shapes, `jacnoise check` for
 # the paper's rows, determinism, resume across backends, divergence, a short MNIST run), a
 # TF32 check, the step benchmark against its cuBLAS floor, `jacnoise profile` of the 784-1000-
-# 1000-10 N+J step (B = 100, 1000; TF32), the lock-step sweep benchmark and a
-# 64-model sweep, compute-sanitizer's memcheck, racecheck and initcheck, and an Nsight Systems
-# profile when nsys is there. Logs go to $OUT (default gpu-check-out), every number to
-# $OUT/summary.txt.
+# 1000-10 N+J step (B = 100, 1000; TF32), the peer table (PyTorch, JAX), the lock-step sweep
+# benchmark and a 64-model sweep, compute-sanitizer's memcheck, racecheck and initcheck, and an
+# Nsight Systems profile when nsys is there. Logs go to $OUT (default gpu-check-out), every
+# number to $OUT/summary.txt.
 #
 #   OUT=/some/folder tools/gpu-check.sh [--dry-run]
 #
@@ -145,6 +145,13 @@ for run in b100:"--batch 100" b1000:"--batch 1000" b100_tf32:"--batch 100 --prec
     gpu_step "profile_${run%%:*}" 60 $J profile $PROFILE ${run#*:} --json "$out/profile_${run%%:*}.json"
     [ -f "$out/profile_${run%%:*}.log" ] && sed 's/^/  /' "$out/profile_${run%%:*}.log" >>"$summary"
 done
+
+# The peer table on the GPU: jacnoise's graph-replayed step against PyTorch (eager,
+# torch.func) and JAX jit on the same shapes, each peer's step first checked against
+# jacnoise's step dump.
+gpu_step peers 100 python3 bench/peers/run_peers.py --device cuda --jacnoise $J --data-dir "$data" \
+    --hidden 1000,1000 --batch 100 1000 --penalty hidden1 output:1 --reps 20 --warmup 5 --csv "$out/peers.csv"
+[ -f "$out/peers.log" ] && sed 's/^/  /' "$out/peers.log" >>"$summary"
 
 # Many models per GPU: lock-step groups of M = 1, 64, 256 against their GEMM floor, fp32 and
 # TF32, and the device memory per model; then a real 64-model sweep (one epoch of MNIST at

@@ -49,6 +49,52 @@ JN_ALWAYS_INLINE void philox_tile(uint64_t seed, jn_stream stream, uint64_t step
     }
 }
 
+#if defined(__x86_64__) && defined(__GNUC__)
+#include <immintrin.h>
+
+/* philox_tile with AVX2 intrinsics, 8 blocks a vector. The compiler's own vectorisation of
+ * the C loop widens the 32 x 32 -> 64-bit products into 64-bit lanes and shuffles them back,
+ * two thirds of the generator's time; here _mm256_mul_epu32 multiplies the even lanes, then
+ * the odd ones shifted down, and two blends put the high and low words back in place. Exact
+ * integer arithmetic: the same words as philox_tile (test_rng holds every variant to the
+ * same bits). */
+JN_TARGET_AVX2 static inline void philox_tile_avx2(uint64_t seed, jn_stream stream, uint64_t step, uint64_t tile,
+                                                   uint32_t w[4][TILE])
+{
+    const uint64_t block0 = tile * TILE;
+    const __m256i m0 = _mm256_set1_epi64x(0xD2511F53u), m1 = _mm256_set1_epi64x(0xCD9E8D57u);
+    const __m256i lanes = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
+    for (int i = 0; i < TILE; i += 8) {
+        __m256i x0 = _mm256_add_epi32(_mm256_set1_epi32((int)(uint32_t)block0 + i), lanes);
+        __m256i x1 = _mm256_set1_epi32((int)(uint32_t)(block0 >> 32));
+        __m256i x2 = _mm256_set1_epi32((int)(uint32_t)step);
+        __m256i x3 = _mm256_set1_epi32((int)(((uint32_t)stream << 24) | ((uint32_t)(step >> 32) & 0xFFFFFFu)));
+        uint32_t k0 = (uint32_t)seed, k1 = (uint32_t)(seed >> 32);
+        for (int round = 0; round < 10; round++) {
+            const __m256i even0 = _mm256_mul_epu32(x0, m0), odd0 = _mm256_mul_epu32(_mm256_srli_epi64(x0, 32), m0);
+            const __m256i even1 = _mm256_mul_epu32(x2, m1), odd1 = _mm256_mul_epu32(_mm256_srli_epi64(x2, 32), m1);
+            const __m256i hi0 = _mm256_blend_epi32(_mm256_srli_epi64(even0, 32), odd0, 0xAA);
+            const __m256i lo0 = _mm256_blend_epi32(even0, _mm256_slli_epi64(odd0, 32), 0xAA);
+            const __m256i hi1 = _mm256_blend_epi32(_mm256_srli_epi64(even1, 32), odd1, 0xAA);
+            const __m256i lo1 = _mm256_blend_epi32(even1, _mm256_slli_epi64(odd1, 32), 0xAA);
+            x0 = _mm256_xor_si256(_mm256_xor_si256(hi1, x1), _mm256_set1_epi32((int)k0));
+            x2 = _mm256_xor_si256(_mm256_xor_si256(hi0, x3), _mm256_set1_epi32((int)k1));
+            x1 = lo1;
+            x3 = lo0;
+            k0 += 0x9E3779B9u;
+            k1 += 0xBB67AE85u;
+        }
+        _mm256_storeu_si256((__m256i *)&w[0][i], x0);
+        _mm256_storeu_si256((__m256i *)&w[1][i], x1);
+        _mm256_storeu_si256((__m256i *)&w[2][i], x2);
+        _mm256_storeu_si256((__m256i *)&w[3][i], x3);
+    }
+}
+#define PHILOX_TILE_AVX2 philox_tile_avx2
+#else
+#define PHILOX_TILE_AVX2 philox_tile
+#endif
+
 static inline uint32_t bits_of(float x)
 {
     uint32_t u;
@@ -120,13 +166,15 @@ JN_ALWAYS_INLINE void box_muller_tile(uint32_t w[4][TILE], float z[4][TILE])
 }
 
 /* Normals first .. first + n - 1, first a multiple of 4 TILE: whole tiles, the last one cut. */
-JN_ALWAYS_INLINE void normals_body(uint64_t seed, jn_stream stream, uint64_t step,
+typedef void philox_tile_fn(uint64_t seed, jn_stream stream, uint64_t step, uint64_t tile, uint32_t w[4][TILE]);
+
+JN_ALWAYS_INLINE void normals_body(philox_tile_fn *philox, uint64_t seed, jn_stream stream, uint64_t step,
                                    uint64_t first, float *out, size_t n)
 {
     uint32_t w[4][TILE];
     float z[4][TILE];
     for (size_t done = 0; done < n; done += 4 * TILE) {
-        philox_tile(seed, stream, step, (first + done) / (4 * TILE), w);
+        philox(seed, stream, step, (first + done) / (4 * TILE), w);
         box_muller_tile(w, z);
         const size_t left = n - done;
         if (left >= 4 * TILE)
@@ -138,13 +186,13 @@ JN_ALWAYS_INLINE void normals_body(uint64_t seed, jn_stream stream, uint64_t ste
 
 static void normals_base(uint64_t seed, jn_stream stream, uint64_t step, uint64_t first, float *out, size_t n)
 {
-    normals_body(seed, stream, step, first, out, n);
+    normals_body(philox_tile, seed, stream, step, first, out, n);
 }
 
 JN_TARGET_AVX2 static void normals_avx2(uint64_t seed, jn_stream stream, uint64_t step, uint64_t first, float *out,
                                         size_t n)
 {
-    normals_body(seed, stream, step, first, out, n);
+    normals_body(PHILOX_TILE_AVX2, seed, stream, step, first, out, n);
 }
 
 void jn_rng_normal_float(jn_normal_impl impl, uint64_t seed, jn_stream stream, uint64_t step, uint64_t first,
