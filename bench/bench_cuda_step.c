@@ -1,10 +1,11 @@
 /* CUDA training step versus its cuBLAS floor, measured in the same run.
  *
  * For B in {100, 1000}, fp32 and TF32, and each variant (plain MLP, MLP+N+J with the hidden1
- * target, MLP+N+J with the output target and K = 1) at 784-1000-1000-10: the whole training
- * step of one model (device gather and cuRAND noise, forward, penalty, backward, fused update,
- * step control) captured once in a CUDA graph and replayed; then the very GEMMs of that step
- * (logged during the capture) replayed alone from their own graph: the floor (cuda_bench.h).
+ * target, MLP+N+J with the output target, K = 1 and the exact norm by reverse mode) at
+ * 784-1000-1000-10: the whole training step of one model (device gather and cuRAND noise,
+ * forward, penalty, backward, fused update, step control) captured once in a CUDA graph and
+ * replayed; then the very GEMMs of that step (logged during the capture) replayed alone from
+ * their own graph: the floor (cuda_bench.h).
  * Prints microseconds per step, TFLOP/s and their share of the peak of one large SGEMM measured in
  * the same run, the ratio to the floor and the N+J / plain ratio.
  * Many models in lock-step: bench_cuda_sweep.
@@ -57,11 +58,13 @@ int main(int argc, char **argv)
     printf("%-6s %-5s %-16s %10s %10s %8s %9s %8s %9s\n", "B", "prec", "variant", "us/step", "floor us", "ratio",
            "TFLOP/s", "of peak", "vs plain");
     const jn_objective base = {.loss = JN_LOSS_XENT, .jac_copies = 1, .jac_proj = 1};
-    jn_objective vars[3] = {base, base, base};
-    const char *names[3] = {"plain", "N+J hidden1", "N+J output K=1"};
-    vars[1].jac_lambda = vars[2].jac_lambda = 0.1;
-    vars[1].jac_noise = vars[2].jac_noise = 0.3;
-    vars[2].target = JN_TARGET_OUTPUT;
+    enum { VARIANTS = 4 };
+    jn_objective vars[VARIANTS] = {base, base, base, base};
+    const char *names[VARIANTS] = {"plain", "N+J hidden1", "N+J output K=1", "N+J output exact"};
+    vars[1].jac_lambda = vars[2].jac_lambda = vars[3].jac_lambda = 0.1;
+    vars[1].jac_noise = vars[2].jac_noise = vars[3].jac_noise = 0.3;
+    vars[2].target = vars[3].target = JN_TARGET_OUTPUT;
+    vars[3].jac_proj = JN_PROJ_EXACT;
     const int batches[2] = {100, 1000};
     for (int bi = 0; bi < 2; bi++) {
         const int B = batches[bi];
@@ -70,7 +73,7 @@ int main(int argc, char **argv)
             jn_cuda_ctx ctx;
             BENCH_OR_DIE(jn_cuda_ctx_open(&ctx, tf32));
             double plain_us = 0;
-            for (int v = 0; v < 3; v++) {
+            for (int v = 0; v < VARIANTS; v++) {
                 bench_result r = bench_step(&ctx, &m, &vars[v], &train, B, 1, reps);
                 if (v == 0)
                     plain_us = r.step_us;

@@ -145,11 +145,33 @@ int jn_k_layer_forward(const float *pre, const float *bias, size_t param_stride,
 /* tangent_reverse.cu ------------------------------------------------------------------ */
 /* A tanh layer's backward over the stacked rows, from the adjoints adj of its outputs: main
  * rows dpre = adj * gate (the main loss's tanh backward), tangent rows ds = u * gate, primal
- * rows q = (p - 2 a sum_k u s) gate; db[j] += the column sums of the main rows and q, rows in
- * order (deterministic), the layer's bias gradient of the whole objective. */
-int jn_k_layer_backward(const float *adj, const float *a, const float *gate, const float *pre, int main_rows,
-                        int batch_rows, int K, int n, int models, size_t stride, float *dpre, float *db,
-                        size_t param_stride, cudaStream_t s);
+ * rows q = (p - 2 a us) gate with us = sum_k u s over the K tangent rows, or with dgate (not
+ * NULL; K = 0) us = dgate's primal rows, the exact output norm's dR/dg (jacobian_rows.cu);
+ * db[j] += the column sums of the main rows and q, rows in order (deterministic), the layer's
+ * bias gradient of the whole objective. */
+int jn_k_layer_backward(const float *adj, const float *a, const float *gate, const float *pre, const float *dgate,
+                        int main_rows, int batch_rows, int K, int n, int models, size_t stride, float *dpre,
+                        float *db, size_t param_stride, cudaStream_t s);
+
+/* jacobian_rows.cu -------------------------------------------------------------------- */
+/* The exact output norm's rows (c, i), c in a chunk of `count` classes, i in the B examples,
+ * stacked like tangent rows: row (c, i) of a layer at (c B + i) n (model stride `stride`,
+ * the pointers at the chunk's first row); gate and dgate: the B primal rows (same stride).
+ * w_{l+1}(c, i), the rows above a layer: rows + c c_stride + i i_stride (model stride
+ * model_stride); i_stride = 0 reads row c of W_L in the parameters for every example. */
+typedef struct {
+    const float *rows;
+    size_t model_stride, c_stride, i_stride;
+} jn_rows_above;
+/* Down: y = w_{l+1} * gate. */
+int jn_k_rows_down(jn_rows_above above, const float *gate, int batch_rows, int count, int n, int models,
+                   size_t stride, float *y, cudaStream_t s);
+/* Up, after eta = omega_l W_l^T: dgate += sum_c eta * w_{l+1} (classes in order; with
+ * accumulate 0 it starts from 0: the first chunk), eta *= gate (omega_{l+1}, in place); with
+ * dw (not NULL: row 0 of W_L's gradient for the chunk's first class, stride param_stride),
+ * dw[c] += sum_i omega_{l+1}(c, i), rows in order (deterministic). */
+int jn_k_rows_up(float *eta, jn_rows_above above, const float *gate, int batch_rows, int count, int n, int models,
+                 size_t stride, int accumulate, float *dgate, float *dw, size_t param_stride, cudaStream_t s);
 
 /* penalty.cu -------------------------------------------------------------------------- */
 /* c[m][j] = ||W_1j||^2. */

@@ -3,18 +3,20 @@
  * comes with the loss and the tangent norms (loss.cu). One thread per unit j walks the rows in
  * order: main rows give the main loss's delta = da g; for each example the K tangent adjoints
  * u and pre-activations s are read once, giving the tangent rows ds = u g and the primal row
- * q = (p - 2 a sum_k u s) g. The whole stacked [delta ; q ; ds] feeds the layer's two GEMMs
- * (dW sums the main loss's and the penalty's terms: the gradient of the whole objective), and
- * the thread sums delta and q into the layer's bias gradient in a fixed order: deterministic
- * without atomics, one launch where the main loss's tanh backward and the reverse terms were
- * two. The bias sums are column sums of a tile of 32 columns by 8 row groups (common.cuh):
- * fixed-order, one pass, n / 32 blocks per model. */
+ * q = (p - 2 a sum_k u s) g (the exact output norm by reverse mode has that sum ready as
+ * dR/dg: jacobian_rows.cu; the same kernel with no tangent rows). The whole stacked
+ * [delta ; q ; ds] feeds the layer's two GEMMs (dW sums the main loss's and the penalty's
+ * terms: the gradient of the whole objective), and the thread sums delta and q into the
+ * layer's bias gradient in a fixed order: deterministic without atomics, one launch where the
+ * main loss's tanh backward and the reverse terms were two. The bias sums are column sums of
+ * a tile of 32 columns by 8 row groups (common.cuh): fixed-order, one pass, n / 32 blocks per
+ * model. */
 #include "common.cuh"
 #include "jacnoise/elementwise.h"
 
 __global__ void layer_backward_kernel(const float *adj, const float *a, const float *gate, const float *pre,
-                                      int main_rows, int batch_rows, int K, int n, size_t stride, float *dpre,
-                                      float *db, size_t param_stride)
+                                      const float *dgate, int main_rows, int batch_rows, int K, int n, size_t stride,
+                                      float *dpre, float *db, size_t param_stride)
 {
     const size_t m = blockIdx.z, main = (size_t)main_rows * n, block = (size_t)batch_rows * n;
     const size_t j = (size_t)blockIdx.x * JN_TILE_COLS + threadIdx.x;
@@ -23,6 +25,8 @@ __global__ void layer_backward_kernel(const float *adj, const float *a, const fl
     pre += m * stride;
     dpre += m * stride;
     gate += m * stride;
+    if (dgate)
+        dgate += m * stride;
     float bias_sum = 0;
     if (j < (size_t)n) {
         for (int i = threadIdx.y; i < main_rows; i += JN_TILE_GROUPS) {
@@ -34,7 +38,7 @@ __global__ void layer_backward_kernel(const float *adj, const float *a, const fl
         for (int i = threadIdx.y; i < batch_rows; i += JN_TILE_GROUPS) {
             const size_t e = main + (size_t)i * n + j;
             const float g = gate[e];
-            float us = 0;
+            float us = dgate ? dgate[e] : 0.0f;
             for (int k = 0; k < K; k++) {
                 size_t te = (size_t)(1 + k) * block + e;
                 us += adj[te] * pre[te];
@@ -51,10 +55,10 @@ __global__ void layer_backward_kernel(const float *adj, const float *a, const fl
 }
 
 extern "C" int jn_k_layer_backward(const float *adj, const float *a, const float *gate, const float *pre,
-                                   int main_rows, int batch_rows, int K, int n, int models, size_t stride,
-                                   float *dpre, float *db, size_t param_stride, cudaStream_t s)
+                                   const float *dgate, int main_rows, int batch_rows, int K, int n, int models,
+                                   size_t stride, float *dpre, float *db, size_t param_stride, cudaStream_t s)
 {
-    layer_backward_kernel<<<jn_tile_grid(n, models), jn_tile_block(), 0, s>>>(adj, a, gate, pre, main_rows, batch_rows,
-                                                                              K, n, stride, dpre, db, param_stride);
+    layer_backward_kernel<<<jn_tile_grid(n, models), jn_tile_block(), 0, s>>>(
+        adj, a, gate, pre, dgate, main_rows, batch_rows, K, n, stride, dpre, db, param_stride);
     JN_LAUNCHED();
 }

@@ -24,7 +24,11 @@ CASES = [
     ("output_K1_3layers", ["--hidden", "32,16"] + NJ + ["--jac-target", "output", "--jac-proj", "1"], (7, 8)),
     ("output_K1_3layers_input_noise", ["--hidden", "32,16", "--input-noise", "0.2"] + NJ +
      ["--jac-target", "output", "--jac-proj", "1"], (7, 8)),
-    ("hidden_1_K3_3layers", ["--hidden", "32,16"] + NJ + ["--jac-target", "hidden:1", "--jac-proj", "3"], (8, 8)),
+    ("hidden_1_K3_3layers", ["--hidden", "32,16"] + NJ + ["--jac-target", "hidden:1", "--jac-proj", "3"], (7, 8)),
+    # Reverse mode: per chunk of classes a layer kernel and GEMM down, the norms kernel, a layer
+    # kernel and two GEMMs up; the main rows' output layer alone (three GEMMs).
+    ("output_exact_3layers", ["--hidden", "32,16"] + NJ + ["--jac-target", "output", "--jac-proj", "exact"],
+     (12, 14)),
     ("hidden1_3layers", ["--hidden", "32,16"] + NJ, (8, 8)),
     ("plain_3layers", ["--hidden", "32,16"], (7, 8)),
     ("plain_3layers_input_noise", ["--hidden", "32,16", "--input-noise", "0.2"], (7, 8)),

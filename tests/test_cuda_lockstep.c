@@ -5,8 +5,9 @@
  * (staggered), one model diverges mid-chunk (its slot freezes, the others go on), a finished
  * slot is refilled with a fresh configuration (the captured graph must stay valid), the last
  * batch of the epoch is short (launched eagerly), and every slot is evaluated in one batched
- * pass. Each configuration is then trained alone, in another slot of a 4-slot backend whose
- * other slots are idle (the same GEMM shapes), and in a 1-slot backend:
+ * pass; all of it with the output's penalty by one Gaussian tangent, then by its exact norm
+ * (reverse mode) with 2 copies. Each configuration is then trained alone, in another slot of
+ * a 4-slot backend whose other slots are idle (the same GEMM shapes), and in a 1-slot backend:
  *   - alone in 4 slots: byte-identical parameters, velocity, sums and divergence, on any device
  *     (a model never depends on its slot or on the other models);
  *   - alone in 1 slot: byte-identical under the CUDA emulator, whose cuBLAS is one
@@ -229,31 +230,9 @@ static void memory(void)
     be->ops->destroy(be);
 }
 
-int main(void)
+/* The group script, every comparison and the memory accounting for group_obj. */
+static void run_group(void)
 {
-    if (jn_cuda_device_count() == 0) {
-        printf("no CUDA device visible: skipped\n");
-        return CHECK_SKIP;
-    }
-    struct cudaDeviceProp prop;
-    REQUIRE(cudaGetDeviceProperties(&prop, 0) == cudaSuccess, "device properties");
-    emulated = strstr(prop.name, "cuda-emu") != NULL;
-    const int hidden[2] = {10, 6};
-    REQUIRE(jn_model_make(&model, 12, hidden, 2, 3) == 0, "model");
-    /* The group's structure: N+J on the output, K = 1, input noise; sized for the largest. */
-    group_obj = (jn_objective){.loss = JN_LOSS_XENT, .jac_copies = 1, .jac_proj = 1, .target = JN_TARGET_OUTPUT,
-                               .input_noise = 0.3, .jac_noise = 0.3, .jac_lambda = 0.3, .weight_decay = 1e30};
-    train = (jn_dataset){.name = "synthetic", .n = N, .d = 12, .classes = 3};
-    train.x = malloc(sizeof(float) * N * 12);
-    train.y = malloc(sizeof(int32_t) * N);
-    REQUIRE(train.x && train.y, "out of memory");
-    for (int k = 0; k < N * 12; k++)
-        train.x[k] = (float)((k * 2654435761u) >> 24 & 255) / 255.0f;
-    for (int i = 0; i < N; i++) {  /* learnable: the largest of the first three features */
-        const float *x = train.x + i * 12;
-        train.y[i] = x[0] >= x[1] && x[0] >= x[2] ? 0 : x[1] >= x[2] ? 1 : 2;
-    }
-
     memory();
 
     /* The group, with graph replay and with eager launches. */
@@ -315,6 +294,39 @@ int main(void)
         free_job(&solo4[j]);
         free_job(&solo1[j]);
     }
+}
+
+int main(void)
+{
+    if (jn_cuda_device_count() == 0) {
+        printf("no CUDA device visible: skipped\n");
+        return CHECK_SKIP;
+    }
+    struct cudaDeviceProp prop;
+    REQUIRE(cudaGetDeviceProperties(&prop, 0) == cudaSuccess, "device properties");
+    emulated = strstr(prop.name, "cuda-emu") != NULL;
+    const int hidden[2] = {10, 6};
+    REQUIRE(jn_model_make(&model, 12, hidden, 2, 3) == 0, "model");
+    /* The group's structure: N+J on the output, K = 1, input noise; sized for the largest. */
+    group_obj = (jn_objective){.loss = JN_LOSS_XENT, .jac_copies = 1, .jac_proj = 1, .target = JN_TARGET_OUTPUT,
+                               .input_noise = 0.3, .jac_noise = 0.3, .jac_lambda = 0.3, .weight_decay = 1e30};
+    train = (jn_dataset){.name = "synthetic", .n = N, .d = 12, .classes = 3};
+    train.x = malloc(sizeof(float) * N * 12);
+    train.y = malloc(sizeof(int32_t) * N);
+    REQUIRE(train.x && train.y, "out of memory");
+    for (int k = 0; k < N * 12; k++)
+        train.x[k] = (float)((k * 2654435761u) >> 24 & 255) / 255.0f;
+    for (int i = 0; i < N; i++) {  /* learnable: the largest of the first three features */
+        const float *x = train.x + i * 12;
+        train.y[i] = x[0] >= x[1] && x[0] >= x[2] ? 0 : x[1] >= x[2] ? 1 : 2;
+    }
+
+    run_group();
+    /* The exact output norm by reverse mode (its rows' per-model strides and lambdas), 2 copies. */
+    group_obj.jac_proj = JN_PROJ_EXACT;
+    group_obj.jac_copies = 2;
+    printf("\nthe exact output norm, 2 copies:\n");
+    run_group();
     free(train.x);
     free(train.y);
     return check_exit();

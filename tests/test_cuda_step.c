@@ -6,11 +6,13 @@
  * likewise, the update and the error count exactly as computed from the same gradients.
  * Skipped (77) where no CUDA device is visible. */
 #include "check.h"
+#include "cuda/workspace.h"
 #include "jacnoise/backend.h"
 #include "jacnoise/cpu.h"
 #include "jacnoise/cuda.h"
 #include "jacnoise/error.h"
 #include "jacnoise/evaluate.h"
+#include "jacnoise/profile.h"
 #include "jacnoise/rng.h"
 
 #include <math.h>
@@ -81,7 +83,21 @@ static void check_case(jn_cuda_ctx *ctx, const char *label, int d, const int *hi
     CUDA_REQUIRE(cudaMalloc((void **)&dsums, sizeof(jn_step_sums)));
     const jn_batch gb = {dx, dy, B};
     const jn_noise gn = {ns.xi ? dxi : NULL, ns.eps ? deps : NULL, ns.v ? dv : NULL};
+    jn_gemm_log log = {0};
+    jn_cuda_ws_log_gemms(gws, &log);
     REQUIRE(jn_cuda_step(gws, dparams, &gb, &gn, dsums, NULL, dgrad) == 0, "cuda step: %s", jn_last_error());
+    jn_cuda_ws_log_gemms(gws, NULL);
+    /* The exact output norm's step issues the cost model's GEMMs exactly (reverse mode, as on
+     * the CPU; forward mode over the input basis did d / C times its penalty's work). */
+    if (jn_objective_jacobian_rows(&obj)) {
+        double phases[JN_PHASES], issued = 0;
+        const double model = jn_step_flops(&m, &obj, B, phases);
+        for (int i = 0; i < log.count; i++)
+            issued += jn_gemm_flops(&log.calls[i]);
+        CHECK(fabs(issued - model) <= 1e-12 * model, "%s: the step's GEMMs do %.6g FLOPs, the cost model says %.6g",
+              label, issued, model);
+    }
+    jn_gemm_log_free(&log);
     float *ggrad = malloc(P * sizeof(float)), *gparams = malloc(P * sizeof(float));
     jn_step_sums sums;
     CUDA_REQUIRE(cudaMemcpy(ggrad, dgrad, P * sizeof(float), cudaMemcpyDeviceToHost));
@@ -193,6 +209,8 @@ int main(void)
         {"1023-1000-10, B=1023", 1023, {1000}, 1, 10, 1023},
         {"784-1000-1000-10, B=100", 784, {1000, 1000}, 2, 10, 100},
         {"16-7-7-7-3, B=1000", 16, {7, 7, 7}, 3, 3, 1000},
+        /* 20 classes over 2000 rows: the exact output norm's rows in 3 chunks. */
+        {"9-5-20, B=2000", 9, {5}, 1, 20, 2000},
     };
     for (size_t s = 0; s < sizeof shapes / sizeof shapes[0]; s++) {
         jn_objective cases[8];
@@ -207,10 +225,10 @@ int main(void)
         cases[n].jac_proj = 2, cases[n].jac_copies = 2, names[n++] = "N+J output K=2, 2 copies";
         cases[n] = plain, cases[n].jac_lambda = 0.5, cases[n].jac_noise = 0.3, cases[n].target = JN_TARGET_HIDDEN,
         cases[n].target_layer = shapes[s].n_hidden, names[n++] = "N+J hidden:last K=1";
-        if (shapes[s].d <= 33) {
-            cases[n] = plain, cases[n].jac_lambda = 0.5, cases[n].target = JN_TARGET_OUTPUT,
-            cases[n].jac_proj = JN_PROJ_EXACT, names[n++] = "J output exact";
-        }
+        cases[n] = plain, cases[n].jac_lambda = 0.5, cases[n].target = JN_TARGET_OUTPUT,
+        cases[n].jac_proj = JN_PROJ_EXACT, names[n++] = "J output exact";
+        cases[n] = cases[n - 1], cases[n].jac_noise = 0.3, cases[n].input_noise = 0.2, cases[n].jac_copies = 2,
+        names[n++] = "N+J output exact, 2 copies";
         for (int i = 0; i < n; i++) {
             char label[128];
             snprintf(label, sizeof label, "%s, %s", shapes[s].name, names[i]);

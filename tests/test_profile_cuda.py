@@ -28,6 +28,8 @@ CASES = [
      "hidden1", 1, 1, 1),
     ("hidden:1 K=3, 2 copies", ["--hidden", "12,9", "--batch", "8", "--jac-target", "hidden:1", "--jac-proj", "3",
                                 "--jac-copies", "2"], [D, 12, 9, C], 8, "hidden:1", 1, 3, 2),
+    ("output exact, 2 copies", ["--hidden", "12,9", "--batch", "8", "--jac-target", "output", "--jac-proj", "exact",
+                                "--jac-copies", "2"], [D, 12, 9, C], 8, "output", 3, 0, 2),
 ]
 COMMON = ["--device", "cuda", "--data", "usps", "--jac-lambda", "0.1", "--jac-noise", "0.2", "--reps", "3",
           "--warmup", "1"]

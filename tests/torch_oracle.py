@@ -58,7 +58,7 @@ CONFIGS = [
     ("output K=3", ["--jac-target", "output", "--jac-proj", "3", "--seed", "15"],
      {"target_kind": 2, "target_layer": 3, "jac_proj": 3, "tangents": 3}),
     ("output exact", ["--jac-target", "output", "--jac-proj", "exact", "--seed", "16"],
-     {"target_kind": 2, "target_layer": 3, "jac_proj": 0, "tangents": 256}),
+     {"target_kind": 2, "target_layer": 3, "jac_proj": 0, "tangents": 10}),
     ("hidden:2 exact", ["--jac-target", "hidden:2", "--jac-proj", "exact", "--seed", "17"],
      {"target_kind": 1, "target_layer": 2, "jac_proj": 0, "tangents": 256}),
     ("hidden:1 exact", ["--jac-target", "hidden:1", "--jac-proj", "exact", "--seed", "18"],

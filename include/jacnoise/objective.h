@@ -36,15 +36,20 @@ int jn_objective_top(const jn_objective *obj, const jn_model *m);
 /* Checks the objective against the model (hidden:k within 1 .. L-1, ...). */
 int jn_objective_check(const jn_objective *obj, const jn_model *m);
 
-/* Number of tangent directions per example and copy: K for the Gaussian estimator, d for
- * the exact norm (the input basis; the CPU takes the output's by C reverse-mode rows
- * instead), 0 for hidden1 (closed form) or no penalty. */
+/* Whether the penalty is the exact norm of the output's Jacobian, which both backends take
+ * by reverse mode: C rows of J per example (SPEC "The penalty R"). */
+int jn_objective_jacobian_rows(const jn_objective *obj);
+
+/* Number of tangent rows per example and copy: K for the Gaussian estimator; for the exact
+ * norm C (the output's Jacobian rows, jn_objective_jacobian_rows) or d (a hidden layer's
+ * input basis); 0 for hidden1 (closed form) or no penalty. */
 int jn_objective_tangents(const jn_objective *obj, const jn_model *m);
 
 /* Tangent directions per pass of the penalty for batches of max_rows: all K when the stacked
  * rows (1 + K) * max_rows fit a fixed budget, else as many as fit (at least 1). The exact
- * norm's d tangents then go in chunks, which the reverse pass allows because it is linear
- * in its seeds. Both backends use it, so they chunk alike. 0 without tangents. */
+ * norm's rows then go in chunks, which the reverse pass allows because it is linear in its
+ * seeds (forward mode) or sums over the rows (the output's rows). Both backends use it, so
+ * they chunk alike. 0 without tangents. */
 int jn_objective_tangent_chunk(const jn_objective *obj, const jn_model *m, int max_rows);
 
 /* Sizes (elements) of the step's noise buffers for a batch of `rows` examples:

@@ -25,11 +25,18 @@ int jn_objective_check(const jn_objective *obj, const jn_model *m)
     return 0;
 }
 
+int jn_objective_jacobian_rows(const jn_objective *obj)
+{
+    return obj->jac_lambda > 0 && obj->target == JN_TARGET_OUTPUT && obj->jac_proj == JN_PROJ_EXACT;
+}
+
 int jn_objective_tangents(const jn_objective *obj, const jn_model *m)
 {
     if (obj->jac_lambda == 0 || obj->target == JN_TARGET_HIDDEN1)
         return 0;
-    return obj->jac_proj == JN_PROJ_EXACT ? m->sizes[0] : obj->jac_proj;
+    if (obj->jac_proj != JN_PROJ_EXACT)
+        return obj->jac_proj;
+    return jn_objective_jacobian_rows(obj) ? m->sizes[m->n_layers] : m->sizes[0];
 }
 
 int jn_objective_tangent_chunk(const jn_objective *obj, const jn_model *m, int max_rows)

@@ -34,10 +34,6 @@ jn_cpu_ws *jn_cpu_ws_new(const jn_model *m, const jn_objective *obj, int max_row
     if (obj->jac_lambda > 0) {
         int top = jn_objective_top(obj, m);
         ws->tangent_chunk = jn_objective_tangent_chunk(obj, m, max_rows);
-        /* The exact output norm takes C rows per example (reverse mode), not the input basis. */
-        const int classes = m->sizes[m->n_layers];
-        if (obj->target == JN_TARGET_OUTPUT && obj->jac_proj == JN_PROJ_EXACT && ws->tangent_chunk > classes)
-            ws->tangent_chunk = classes;
         size_t prow = (size_t)jn_cpu_penalty_rows(ws, max_rows);
         int width = 0;
         for (int l = 0; l <= top; l++) {

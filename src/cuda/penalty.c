@@ -1,10 +1,9 @@
-/* The Jacobian penalty on the GPU (mirrors src/cpu/penalty.c): the hidden1 closed form, or K
- * tangent directions through the forward-mode pass and its reverse. Not yet mirrored: the
- * exact output norm, which the CPU takes by reverse mode (src/cpu/jacobian_rows.c); here it is
- * still the input basis as tangents: the same value and gradient for d / C times the work.
- * The first pass (copy 0, first tangent chunk) rides with the main loss in the stacked rows
- * (step.c); the passes after it run here, each from its own stacked input rows (one launch).
- * Each model's lambda scales its own terms (kernels read it from the hparams). */
+/* The Jacobian penalty on the GPU (mirrors src/cpu/penalty.c): the hidden1 closed form, the
+ * output's exact norm by reverse mode (jacobian_rows.c), or K tangent directions (Gaussian,
+ * or a hidden layer's input basis) through the forward-mode pass and its reverse. The first
+ * pass (copy 0, first tangent chunk) rides with the main loss in the stacked rows (step.c);
+ * the passes after it run here, each from its own stacked input rows (one launch). Each
+ * model's lambda scales its own terms (kernels read it from the hparams). */
 #include "cuda/check.h"
 #include "cuda/nvtx.h"
 #include "cuda/workspace.h"
@@ -16,12 +15,12 @@ static double tangent_weight(const jn_cuda_ws *ws)
     return ws->obj.jac_proj == JN_PROJ_EXACT ? 1.0 : 1.0 / jn_objective_tangents(&ws->obj, &ws->model);
 }
 
-jn_norm_rows jn_cuda_norm_rows(jn_cuda_ws *ws, int B, int K, int top)
+jn_norm_rows jn_cuda_norm_rows(jn_cuda_ws *ws, int B, int K, int top, float *adj)
 {
     const size_t n = ws->model.sizes[top], R = jn_cuda_penalty_rows(ws, B);
     const double w = tangent_weight(ws), copies = ws->obj.jac_copies;
     /* The primal rows start B rows in: the main rows' slot comes first. */
-    return (jn_norm_rows){ws->h[top] + (size_t)B * n, ws->adj[0] + (size_t)B * n, K, (int)n, R * n,
+    return (jn_norm_rows){ws->h[top] + (size_t)B * n, adj + (size_t)B * n, K, (int)n, R * n,
                           w / ((double)B * copies), w / copies};
 }
 
@@ -56,27 +55,34 @@ int jn_cuda_penalty_rest(jn_cuda_ws *ws, const float *params, const jn_batch *ba
     const jn_model *m = &ws->model;
     const jn_objective *obj = &ws->obj;
     const int B = batch->rows, copies = obj->jac_copies, d = m->sizes[0];
-    const int top = jn_objective_top(obj, m), K = jn_objective_tangents(obj, m);
+    const int top = jn_cuda_stack_top(ws), K = jn_objective_tangents(obj, m), rows = jn_cuda_jacobian_rows(ws);
     const int exact = obj->jac_proj == JN_PROJ_EXACT, hidden1 = obj->target == JN_TARGET_HIDDEN1;
     const size_t R = jn_cuda_penalty_rows(ws, B), per_copy = (size_t)B * d, eps_stride = copies * per_copy;
-    /* A copy's passes: its tangent chunks, or hidden1's one. */
-    const int chunk = hidden1 ? 1 : ws->tangent_chunk, passes = hidden1 ? 1 : (K + chunk - 1) / chunk;
+    /* A copy's passes: its tangent chunks; one pass with no tangent rows for hidden1 and for
+     * the exact output norm (its rows go through jacobian_rows.c between the passes). */
+    const int tangents = hidden1 || rows ? 0 : K, chunk = ws->tangent_chunk;
+    const int passes = tangents ? (tangents + chunk - 1) / chunk : 1;
     cudaStream_t s = ws->ctx->stream;
     for (int copy = 0; copy < copies; copy++) {
         for (int pass = copy == 0 ? 1 : 0; pass < passes; pass++) {
-            const int k0 = pass * chunk, count = hidden1 ? 0 : K - k0 < chunk ? K - k0 : chunk;
-            /* The exact norm takes the input basis as its tangents; v is only for Hutchinson. */
+            const int k0 = pass * chunk, count = tangents - k0 < chunk ? tangents - k0 : chunk;
+            /* A hidden layer's exact norm takes the input basis as its tangents; v is only for
+             * Hutchinson. */
             const float *chunk_v = noise->v ? noise->v + ((size_t)copy * K + k0) * per_copy : NULL;
-            const jn_stack_dst rows = {NULL, 0, ws->h[0] + per_copy, R * d, count, k0, exact};
+            const jn_stack_dst dst = {NULL, 0, ws->h[0] + per_copy, R * d, count, k0, exact};
             jn_cuda_phase(JN_PHASE_FORWARD);
             JN_KERNEL(jn_k_stack_inputs(batch->x, NULL, noise->eps ? noise->eps + copy * per_copy : NULL, eps_stride,
-                                        chunk_v, (size_t)copies * K * per_copy, ws->hp, B, d, ws->models, rows, s));
+                                        chunk_v, (size_t)copies * K * per_copy, ws->hp, B, d, ws->models, dst, s));
             if (jn_cuda_stacked_forward(ws, params, 0, B, count, top, sums, ctl))
                 return -1;
+            /* With no tangent rows (the exact output norm) the norm rows only zero the primal
+             * rows' adjoints at the top: the penalty reaches them through dR/dg. */
             jn_cuda_phase(JN_PHASE_PENALTY);
             if (!hidden1)
-                JN_KERNEL(jn_k_top_terms((jn_loss_rows){0}, jn_cuda_norm_rows(ws, B, count, top), B, ws->models,
-                                         ws->hp, 0, ws->row_terms, ws->tickets, sums, ctl, s));
+                JN_KERNEL(jn_k_top_terms((jn_loss_rows){0}, jn_cuda_norm_rows(ws, B, count, top, ws->adj[0]), B,
+                                         ws->models, ws->hp, 0, ws->row_terms, ws->tickets, sums, ctl, s));
+            if (rows && jn_cuda_jacobian_rows_penalty(ws, params, B, sums, ctl, grad))
+                return -1;
             jn_cuda_phase(JN_PHASE_BACKWARD);
             if (jn_cuda_stacked_backward(ws, params, 0, B, count, top, grad))
                 return -1;

@@ -75,7 +75,6 @@ static jn_loss_rows loss_rows(jn_cuda_ws *ws, const float *params, const jn_batc
                           params + m->b_offset[L], batch->y, stride, m->n_params, 1.0 / batch->rows};
 }
 
-static const jn_loss_rows no_loss_rows;
 static const jn_norm_rows no_norm_rows;
 
 static int top_terms(jn_cuda_ws *ws, jn_loss_rows loss, jn_norm_rows norms, int rows, int write_sums,
@@ -95,7 +94,8 @@ static jn_stack_dst first_stack(const jn_cuda_ws *ws, int B)
     const size_t d = (size_t)m->sizes[0], R = jn_cuda_penalty_rows(ws, B);
     jn_stack_dst st = {0};
     if (jn_cuda_stacked(ws)) {
-        const int K = jn_objective_tangents(&ws->obj, m), chunk = ws->tangent_chunk;
+        /* The exact output norm's rows are not input rows (jacobian_rows.c). */
+        const int K = jn_cuda_jacobian_rows(ws) ? 0 : jn_objective_tangents(&ws->obj, m), chunk = ws->tangent_chunk;
         st = (jn_stack_dst){ws->h[0], R * d, ws->h[0] + (size_t)B * d, R * d, K < chunk ? K : chunk, 0,
                             ws->obj.jac_proj == JN_PROJ_EXACT};
     } else if (ws->obj.input_noise > 0) {
@@ -124,12 +124,13 @@ static int main_step(jn_cuda_ws *ws, const float *params, const jn_batch *batch,
 /* The main loss with the penalty's first pass (copy 0, first tangent chunk) in the stacked
  * rows, then the penalty's other passes. The step's sums are written by its first kernel that
  * has some (hidden1: the closed form's rows kernel, in the forward pass) and added by the
- * others. */
+ * others. The exact output norm's first pass is the primal rows' up to the last hidden layer,
+ * its Jacobian rows between the main rows' backward and the stacked one (jacobian_rows.c). */
 static int stacked_step(jn_cuda_ws *ws, const float *params, const jn_batch *batch, const jn_noise *noise,
                         int tangents, jn_step_sums *sums, const jn_step_ctl *ctl, float *grad)
 {
     const jn_model *m = &ws->model;
-    const int B = batch->rows, L = m->n_layers, top = jn_objective_top(&ws->obj, m);
+    const int B = batch->rows, L = m->n_layers, top = jn_cuda_stack_top(ws);
     const int hidden1 = ws->obj.target == JN_TARGET_HIDDEN1;
     const size_t R = jn_cuda_penalty_rows(ws, B), top_stride = R * m->sizes[top];
     cudaStream_t s = ws->ctx->stream;
@@ -142,19 +143,21 @@ static int stacked_step(jn_cuda_ws *ws, const float *params, const jn_batch *bat
     /* Above the penalised layer the main rows go on alone. */
     if (top < L && jn_cuda_forward(ws, params, ws->h[top], top_stride, B, top + 1, L, 0))
         return -1;
+    /* One launch for the loss and the norms: at the output from the stacked rows, below it
+     * the main rows' logits with the norm rows at top (with no tangent rows, the exact output
+     * norm's, these only zero the primal rows' adjoints there: the penalty reaches them
+     * through dR/dg). */
     jn_cuda_phase(JN_PHASE_PENALTY);
-    int rc;
-    if (top == L)
-        rc = top_terms(ws, loss_rows(ws, params, batch, ws->pre[L], ws->adj[0], R * m->sizes[L], grad),
-                       jn_cuda_norm_rows(ws, B, tangents, top), B, 1, sums, ctl);
-    else
-        rc = top_terms(ws, loss_rows(ws, params, batch, ws->act[L], ws->delta[0], (size_t)B * m->sizes[L], grad),
-                       no_norm_rows, B, !hidden1, sums, ctl) ||
-             (!hidden1 && top_terms(ws, no_loss_rows, jn_cuda_norm_rows(ws, B, tangents, top), B, 0, sums, ctl));
-    if (rc)
+    const jn_loss_rows loss = top == L ? loss_rows(ws, params, batch, ws->pre[L], ws->adj[0], R * m->sizes[L], grad)
+                                       : loss_rows(ws, params, batch, ws->act[L], ws->delta[0],
+                                                   (size_t)B * m->sizes[L], grad);
+    if (top_terms(ws, loss, hidden1 ? no_norm_rows : jn_cuda_norm_rows(ws, B, tangents, top, ws->adj[0]), B,
+                  !hidden1, sums, ctl))
         return -1;
     jn_cuda_phase(JN_PHASE_BACKWARD);
     if (top < L && backward(ws, params, ws->h[top], top_stride, B, top + 1, ws->adj[0], top_stride, grad))
+        return -1;
+    if (jn_cuda_jacobian_rows(ws) && jn_cuda_jacobian_rows_penalty(ws, params, B, sums, ctl, grad))
         return -1;
     if (jn_cuda_stacked_backward(ws, params, B, B, tangents, top, grad))
         return -1;

@@ -3,8 +3,9 @@
  * loss's rows, the corrupted primal rows and the tangent rows in one buffer with one stride,
  * so that a layer takes one GEMM and one elementwise kernel each way for the main loss and the
  * penalty together. hidden1 is the same with no tangent rows and top = 1, its closed form in
- * the first layer's kernels (penalty.c). A pass after the first carries no main rows: it
- * starts B rows in. */
+ * the first layer's kernels (penalty.c); the exact output norm too, with top = L - 1, the
+ * primal rows' reverse term from dR/dg (jacobian_rows.c). A pass after the first carries no
+ * main rows: it starts B rows in. */
 #include "cuda/check.h"
 #include "cuda/workspace.h"
 
@@ -53,10 +54,12 @@ int jn_cuda_stacked_backward(jn_cuda_ws *ws, const float *params, int main_rows,
                 return -1;
             dpre = ws->dpre;
         } else if (l < m->n_layers) {
+            /* The exact output norm's dR/dg waits in pre's primal rows (jacobian_rows.c). */
+            const float *pre = ws->pre[l] + first * n_out, *dgate = jn_cuda_jacobian_rows(ws) ? pre : NULL;
             JN_KERNEL(jn_k_layer_backward(ws->adj[cur] + first * n_out, ws->h[l] + first * n_out,
-                                          ws->gate[l] + first * n_out, ws->pre[l] + first * n_out, main_rows, B, K,
-                                          n_out, ws->models, out_stride, ws->dpre + first * n_out,
-                                          grad + m->b_offset[l], P, s));
+                                          ws->gate[l] + first * n_out, pre, dgate, main_rows, B, K, n_out,
+                                          ws->models, out_stride, ws->dpre + first * n_out, grad + m->b_offset[l], P,
+                                          s));
             dpre = ws->dpre;
         }
         if (jn_cuda_gemm_weight_grad(&ws->gemm, ws->models, rows, n_out, n_in, dpre + first * n_out, out_stride,

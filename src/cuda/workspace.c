@@ -19,8 +19,8 @@ static int ws_buffers(jn_cuda_ws *ws, buffer *out)
     const size_t M = (size_t)ws->models, rows = (size_t)ws->max_rows, F = sizeof(float), D = sizeof(double);
     const int training = ws->training, L = m->n_layers;
     /* With a penalty the main rows of layers 0 .. top live in the stacked buffers: no act[0],
-     * and no delta when the penalty is at the output. */
-    const int stacked_top = training && jn_cuda_stacked(ws) ? jn_objective_top(&ws->obj, m) : -1;
+     * and no delta when the stacked passes reach the output. */
+    const int stacked_top = training && jn_cuda_stacked(ws) ? jn_cuda_stack_top(ws) : -1;
     int n = 0;
     if (training)
         out[n++] = (buffer){(void **)&ws->hp, M * sizeof(jn_hparams)};
@@ -37,7 +37,7 @@ static int ws_buffers(jn_cuda_ws *ws, buffer *out)
     out[n++] = (buffer){(void **)&ws->tickets, (M + 1) * sizeof(unsigned)};
     if (!(ws->obj.jac_lambda > 0))
         return n;
-    const int top = jn_objective_top(&ws->obj, m);
+    const int top = jn_cuda_stack_top(ws);
     const size_t prow = jn_cuda_penalty_rows(ws, ws->max_rows);
     int width = 0;
     for (int l = 0; l <= top; l++) {

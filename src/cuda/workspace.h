@@ -1,10 +1,11 @@
 /* The CUDA workspace, mirroring src/cpu/workspace.h buffer by buffer, each [M][...] with
  * the per-model stride packed by the rows of the current call. With the penalty the main loss
  * and the penalty share the stacked buffers h, pre, gate, adj and dpre of the layers up to the
- * penalised one: per model R = B (2 + tangent_chunk) rows, [main B | primal B | tangents
- * tangent_chunk B] (hidden1: no tangents), one stride for a layer's buffers, so that one GEMM
- * and one kernel per layer and direction serve both; act and delta hold the main rows of the
- * layers above it. Internal to src/cuda. */
+ * penalised one (the exact output norm: the last hidden layer): per model R = B (2 +
+ * tangent_chunk) rows, [main B | primal B | tangents tangent_chunk B] (hidden1: no tangents;
+ * the exact output norm: there its Jacobian's rows, C per example), one stride for a layer's
+ * buffers, so that one GEMM and one kernel per layer and direction serve both; act and delta
+ * hold the main rows of the layers above it. Internal to src/cuda. */
 #ifndef JACNOISE_CUDA_WORKSPACE_H
 #define JACNOISE_CUDA_WORKSPACE_H
 
@@ -45,6 +46,17 @@ int jn_cuda_capture_train_step(jn_cuda_ws *ws, jn_cuda_step_inputs *in, jn_cuda_
 /* Whether the main loss's rows go with the penalty's in the stacked buffers: with a penalty. */
 static inline int jn_cuda_stacked(const jn_cuda_ws *ws) { return ws->obj.jac_lambda > 0; }
 
+/* Whether the penalty is the exact output norm by reverse mode (jacobian_rows.c). */
+static inline int jn_cuda_jacobian_rows(const jn_cuda_ws *ws) { return jn_objective_jacobian_rows(&ws->obj); }
+
+/* The last layer of the stacked passes: the penalised layer, or for the exact output norm the
+ * last hidden layer (the output's Jacobian rows come down from W_L). */
+static inline int jn_cuda_stack_top(const jn_cuda_ws *ws)
+{
+    const int top = jn_objective_top(&ws->obj, &ws->model);
+    return jn_cuda_jacobian_rows(ws) ? top - 1 : top;
+}
+
 /* Rows per model of the penalty buffers for a batch of `rows`. */
 static inline size_t jn_cuda_penalty_rows(const jn_cuda_ws *ws, int rows)
 {
@@ -62,16 +74,23 @@ int jn_cuda_stacked_backward(jn_cuda_ws *ws, const float *params, int main_rows,
                              float *grad);
 
 /* penalty.c: the norm rows of a tangent pass at layer top into the step's penalty (weights of
- * the pass: see src/cpu/penalty.c), for jn_k_top_terms; the hidden1 closed form's kernels of
- * a pass at the first layer; and the penalty's passes after the first (copies > 1, tangent
- * chunks). */
-jn_norm_rows jn_cuda_norm_rows(jn_cuda_ws *ws, int batch_rows, int K, int top);
+ * the pass: see src/cpu/penalty.c), their seeds into adj's tangent rows (adj[0]; zeros on
+ * its primal rows), for jn_k_top_terms; the hidden1 closed form's kernels of a pass at the
+ * first layer; and the penalty's passes after the first (copies > 1, tangent chunks). */
+jn_norm_rows jn_cuda_norm_rows(jn_cuda_ws *ws, int batch_rows, int K, int top, float *adj);
 int jn_cuda_hidden1_forward(jn_cuda_ws *ws, const float *params, int main_rows, int batch_rows, jn_step_sums *sums,
                             const jn_step_ctl *ctl);
 int jn_cuda_hidden1_backward(jn_cuda_ws *ws, const float *params, const float *adj, int main_rows, int batch_rows,
                              float *grad);
 int jn_cuda_penalty_rest(jn_cuda_ws *ws, const float *params, const jn_batch *batch, const jn_noise *noise,
                          jn_step_sums *sums, const jn_step_ctl *ctl, float *grad);
+
+/* jacobian_rows.c: the exact output norm's rows of one copy after its stacked forward pass
+ * (the primal rows' gates): R into the step's penalty, the weights' gradient into grad, and
+ * dR/dg on the primal rows of pre for the stacked backward pass (mirrors
+ * jn_cpu_jacobian_rows_penalty between primal_forward and gates_down). */
+int jn_cuda_jacobian_rows_penalty(jn_cuda_ws *ws, const float *params, int batch_rows, jn_step_sums *sums,
+                                  const jn_step_ctl *ctl, float *grad);
 
 /* step.c: forward pass of rows x (model stride x_stride; 0: one copy for every model) through
  * layers bottom .. top into act[bottom .. top] (mirrors jn_cpu_forward); the logits get their
