@@ -1,4 +1,4 @@
-/* The hidden1 closed form (mirrors the hidden1 part of src/cpu/penalty.c) on the stacked rows
+/* The hidden1 closed form (mirrors src/cpu/penalty.c and jn_cpu_hidden1_rows) on the stacked rows
  * of the first layer: `main` main rows, then B corrupted rows. With c_j = ||W_1j||^2 and
  * g = 1 - a~^2 at the corrupted input: R_i = sum_j g_ij^2 c_j, dR/dz = -4 a g^2 c and
  * dR/dW_1j = 2 (sum_i g_ij^2) W_1j + sum_i q_ij x~_i. Three kernels: c (a block per unit); the

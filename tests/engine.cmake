@@ -34,4 +34,5 @@ endif()
 
 # The profile: its cost model against the GEMMs a step issues, and the command's report.
 jn_c_test(test_profile_cost SOURCES test_profile_cost.c LABELS engine)
+jn_c_test(test_profile_rounds SOURCES test_profile_rounds.c LABELS engine)
 jn_py_test(test_profile test_profile.py LABELS cli TIMEOUT 600)

@@ -121,10 +121,10 @@ def check_profile(label, p, sizes, B, target, layer, proj, copies, backend="cpu"
         check(v["gemm_calls"] > 0, f"{label}/{v['name']}: gemm_calls {v['gemm_calls']}")
     first, plain = p["variants"][0], p["variants"][-1]
     check(close(p["overhead"]["flop_ratio"], first["flops"] / plain["flops"], 1e-5), f"{label}: flop ratio")
-    # Relative: the JSON rounds medians to 0.001 us and the ratio to 6 digits, so an absolute
-    # tolerance fails on large ratios over steps of a few microseconds.
-    check(close(p["overhead"]["time_ratio"], first["step"]["median_us"] / plain["step"]["median_us"], 1e-3),
-          f"{label}: time ratio")
+    # The time ratios are the rounds' own (test_profile_rounds checks their statistics).
+    o = p["overhead"]
+    for key in ("time_ratio", "floor_ratio"):
+        check(0 < o[key + "_q1"] <= o[key] <= o[key + "_q3"], f"{label}: {key} {o}")
 
 
 def main():

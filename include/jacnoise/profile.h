@@ -158,6 +158,9 @@ typedef struct {
     jn_objective obj;
     double flops[JN_PHASES], total_flops;
     jn_timing step, floor, fast, phase[JN_PHASES];
+    /* This variant's step (floor) over the plain variant's in the same round, round by
+     * round: a change of machine load between rounds cancels in each ratio. */
+    jn_timing step_vs_plain, floor_vs_plain;
     int has_fast;
     size_t workspace_bytes, state_bytes, device_bytes;
     int gemm_calls, launches;

@@ -40,6 +40,51 @@ void jn_cpu_bias_tanh(const jn_real *pre, const jn_real *bias, int rows, int n, 
         bias_tanh_base(pre, bias, rows, n, a, gate);
 }
 
+/* hidden1 at the corrupted rows (penalty.c): bias + tanh fused with the closed form, so that
+ * a and g are used where they are made instead of written and read back (two rows x n
+ * arrays). Here for glibc's vectorised tanh, as bias_tanh. Per unit the sums run over the
+ * rows in order, whatever the vector width. */
+JN_ALWAYS_INLINE void hidden1_rows_body(const jn_real *restrict pre, const jn_real *restrict bias,
+                                        const jn_real *restrict unit_norm, int rows, int n, jn_real scale,
+                                        jn_real *restrict q, jn_real *restrict db, double *restrict unit_r,
+                                        double *restrict gate_sq_sum)
+{
+    for (int i = 0; i < rows; i++) {
+        const jn_real *z = pre + (size_t)i * n;
+        jn_real *qi = q + (size_t)i * n;
+        for (int j = 0; j < n; j++) {
+            jn_real g;
+            jn_real a = jn_tanh_gate(z[j] + bias[j], &g);
+            unit_r[j] += (double)jn_hidden1_r(g, unit_norm[j]);
+            qi[j] = scale * jn_hidden1_q(a, g, unit_norm[j]);
+            db[j] += qi[j];
+            gate_sq_sum[j] += (double)(g * g);
+        }
+    }
+}
+
+static void hidden1_rows_base(const jn_real *pre, const jn_real *bias, const jn_real *unit_norm, int rows, int n,
+                              jn_real scale, jn_real *q, jn_real *db, double *unit_r, double *gate_sq_sum)
+{
+    hidden1_rows_body(pre, bias, unit_norm, rows, n, scale, q, db, unit_r, gate_sq_sum);
+}
+
+JN_TARGET_AVX2 static void hidden1_rows_avx2(const jn_real *pre, const jn_real *bias, const jn_real *unit_norm,
+                                             int rows, int n, jn_real scale, jn_real *q, jn_real *db,
+                                             double *unit_r, double *gate_sq_sum)
+{
+    hidden1_rows_body(pre, bias, unit_norm, rows, n, scale, q, db, unit_r, gate_sq_sum);
+}
+
+void jn_cpu_hidden1_rows(const jn_real *pre, const jn_real *bias, const jn_real *unit_norm, int rows, int n,
+                         jn_real scale, jn_real *q, jn_real *db, double *unit_r, double *gate_sq_sum)
+{
+    if (jn_cpu_has_avx2())
+        hidden1_rows_avx2(pre, bias, unit_norm, rows, n, scale, q, db, unit_r, gate_sq_sum);
+    else
+        hidden1_rows_base(pre, bias, unit_norm, rows, n, scale, q, db, unit_r, gate_sq_sum);
+}
+
 void jn_cpu_forward(jn_cpu_ws *ws, const jn_real *params, int rows, int top)
 {
     const jn_model *m = &ws->model;

@@ -8,6 +8,11 @@
 /* forward.c: z = x W^T (GEMM) then a = tanh(z + b) row by row; gate (may be NULL) gets
  * 1 - a^2. */
 void jn_cpu_bias_tanh(const jn_real *pre, const jn_real *bias, int rows, int n, jn_real *a, jn_real *gate);
+/* forward.c, for hidden1's closed form at the corrupted rows: from pre = x~ W_1^T, with
+ * a = tanh(pre + b), g = 1 - a^2 and c = unit_norm, writes q = scale dR/dz = scale (-4 a g^2 c)
+ * and adds over the rows sum q to db, sum g^2 c to unit_r and sum g^2 to gate_sq_sum. */
+void jn_cpu_hidden1_rows(const jn_real *pre, const jn_real *bias, const jn_real *unit_norm, int rows, int n,
+                         jn_real scale, jn_real *q, jn_real *db, double *unit_r, double *gate_sq_sum);
 /* act[0] holds the input rows; computes act[1..top] (tanh layers, logits at L). */
 void jn_cpu_forward(jn_cpu_ws *ws, const jn_real *params, int rows, int top);
 

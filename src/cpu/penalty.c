@@ -7,20 +7,6 @@
 
 #include <string.h>
 
-/* One row of the hidden1 closed form: q, and the sums per unit (bias gradient, r_j and
- * g_j^2). The arrays never overlap (restrict), which lets the loop vectorise. */
-static void hidden1_row(int n1, const jn_real *restrict a, const jn_real *restrict g, const jn_real *restrict c,
-                        jn_real scale, jn_real *restrict q, jn_real *restrict db, double *restrict unit_r,
-                        double *restrict gate_sq_sum)
-{
-    for (int j = 0; j < n1; j++) {
-        unit_r[j] += (double)jn_hidden1_r(g[j], c[j]);
-        q[j] = scale * jn_hidden1_q(a[j], g[j], c[j]);
-        db[j] += q[j];
-        gate_sq_sum[j] += (double)(g[j] * g[j]);
-    }
-}
-
 /* hidden1: R_i = sum_j g_ij^2 c_j with c_j = ||W_1j||^2, at the rows h[0]. Adds
  * scale * dR/dtheta: dW_1j += scale (2 sum_i g_ij^2 W_1j + sum_i q_ij x~_i), db_1j += scale
  * sum_i q_ij, q = -4 a g^2 c. Returns sum_i R_i. */
@@ -31,17 +17,14 @@ static double hidden1_penalty(jn_cpu_ws *ws, const jn_real *params, int batch_ro
     const int n1 = m->sizes[1], d = m->sizes[0];
     const jn_real *w = jn_weights_c(m, params, 1), *c = ws->unit_norm;
     jn_gemm_forward(ws->log, batch_rows, n1, d, ws->h[0], w, ws->pre[1]);
-    jn_cpu_bias_tanh(ws->pre[1], jn_biases_c(m, params, 1), batch_rows, n1, ws->h[1], ws->gate[1]);
     jn_phase_mark(ws->clock, JN_PHASE_PENALTY);
 
     jn_real *q = ws->dpre, *db = jn_biases(m, grad, 1), *dw = jn_weights(m, grad, 1);
     double *unit_r = ws->unit_r, *gate_sq_sum = ws->unit_gate_sq;
-    const jn_real *act = ws->h[1], *gate = ws->gate[1];
     for (int j = 0; j < n1; j++)
         unit_r[j] = gate_sq_sum[j] = 0;
-    for (int i = 0; i < batch_rows; i++)
-        hidden1_row(n1, act + (size_t)i * n1, gate + (size_t)i * n1, c, (jn_real)scale, q + (size_t)i * n1, db,
-                    unit_r, gate_sq_sum);
+    jn_cpu_hidden1_rows(ws->pre[1], jn_biases_c(m, params, 1), c, batch_rows, n1, (jn_real)scale, q, db, unit_r,
+                        gate_sq_sum);
     double r = 0;
     for (int j = 0; j < n1; j++)
         r += unit_r[j];

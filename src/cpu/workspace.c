@@ -35,16 +35,20 @@ jn_cpu_ws *jn_cpu_ws_new(const jn_model *m, const jn_objective *obj, int max_row
         int top = jn_objective_top(obj, m);
         ws->tangent_chunk = jn_objective_tangent_chunk(obj, m, max_rows);
         size_t prow = (size_t)jn_cpu_penalty_rows(ws, max_rows);
+        /* hidden1's closed form needs x~, z~_1 and q only (penalty.c). */
+        const int closed_form = obj->target == JN_TARGET_HIDDEN1;
         int width = 0;
         for (int l = 0; l <= top; l++) {
             width = m->sizes[l] > width ? m->sizes[l] : width;
-            ws->h[l] = alloc_real(ws, prow * (size_t)m->sizes[l], &failed);
+            if (l == 0 || !closed_form)
+                ws->h[l] = alloc_real(ws, prow * (size_t)m->sizes[l], &failed);
             if (l > 0) {
                 ws->pre[l] = alloc_real(ws, prow * (size_t)m->sizes[l], &failed);
-                ws->gate[l] = alloc_real(ws, rows * (size_t)m->sizes[l], &failed);
+                if (!closed_form)
+                    ws->gate[l] = alloc_real(ws, rows * (size_t)m->sizes[l], &failed);
             }
         }
-        for (int i = 0; i < 2; i++)
+        for (int i = 0; i < 2 && !closed_form; i++)
             ws->adj[i] = alloc_real(ws, prow * (size_t)width, &failed);
         ws->dpre = alloc_real(ws, prow * (size_t)width, &failed);
         ws->unit_norm = alloc_real(ws, (size_t)m->sizes[1], &failed);

@@ -41,6 +41,15 @@ static int run_round(jn_profile_target *t, double *sample)
     return 0;
 }
 
+/* Order statistics of sample s of target i over target j's, round by round (column: reps
+ * doubles of scratch). */
+static jn_timing paired_ratio(const double *samples, int i, int j, int reps, int s, double *column)
+{
+    for (int r = 0; r < reps; r++)
+        column[r] = samples[((size_t)i * reps + r) * S_COUNT + s] / samples[((size_t)j * reps + r) * S_COUNT + s];
+    return summarise(column, reps);
+}
+
 int jn_profile_run(jn_profile_target **targets, const char *const *names, const jn_objective *objs, int n,
                    const jn_model *m, int batch, const jn_profile_rounds *rounds, jn_profile_result *res)
 {
@@ -102,6 +111,8 @@ int jn_profile_run(jn_profile_target **targets, const char *const *names, const 
                     column[r] = samples[((size_t)i * reps + r) * S_COUNT + s];
                 *out[s] = summarise(column, reps);
             }
+            v->step_vs_plain = paired_ratio(samples, i, n - 1, reps, S_STEP, column);
+            v->floor_vs_plain = paired_ratio(samples, i, n - 1, reps, S_FLOOR, column);
         }
         struct rusage ru;
         res->max_rss_kib = getrusage(RUSAGE_SELF, &ru) == 0 ? ru.ru_maxrss : 0;

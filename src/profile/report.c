@@ -94,9 +94,10 @@ void jn_profile_print(const jn_profile_result *r, FILE *f)
                 v->step.median / v->floor.median, v->gemm_calls);
     }
     if (r->n_variants > 1)
-        fprintf(f, "overhead (as configured / plain): time %.2fx, FLOPs %.2fx, GEMM floor %.2fx\n",
-                v0->step.median / pl->step.median, v0->total_flops / pl->total_flops,
-                v0->floor.median / pl->floor.median);
+        fprintf(f, "overhead (as configured / plain, round by round): time %.2fx [%.2f - %.2f], FLOPs %.2fx, "
+                   "GEMM floor %.2fx [%.2f - %.2f]\n",
+                v0->step_vs_plain.median, v0->step_vs_plain.q1, v0->step_vs_plain.q3, v0->total_flops / pl->total_flops,
+                v0->floor_vs_plain.median, v0->floor_vs_plain.q1, v0->floor_vs_plain.q3);
     fprintf(f, "memory: step workspace %.2f MB, parameters + momentum + gradient %.2f MB, process peak RSS %.1f MB\n",
             v0->workspace_bytes / 1e6, v0->state_bytes / 1e6, r->max_rss_kib / 1024.0);
     if (v0->device_bytes)
@@ -202,8 +203,10 @@ static void write_json(FILE *f, const jn_profile_result *r, int n)
     json_string(f, mc->core_origin);
     fprintf(f, ", \"threads\": %d, \"peak_gflops\": %.6g, \"timing\": ", mc->threads, mc->peak_gflops);
     json_string(f, mc->timing);
-    fprintf(f, "},\n  \"overhead\": {\"time_ratio\": %.6g, \"flop_ratio\": %.6g, \"floor_ratio\": %.6g},\n",
-            v0->step.median / pl->step.median, v0->total_flops / pl->total_flops, v0->floor.median / pl->floor.median);
+    fprintf(f, "},\n  \"overhead\": {\"time_ratio\": %.6g, \"time_ratio_q1\": %.6g, \"time_ratio_q3\": %.6g, "
+               "\"flop_ratio\": %.6g, \"floor_ratio\": %.6g, \"floor_ratio_q1\": %.6g, \"floor_ratio_q3\": %.6g},\n",
+            v0->step_vs_plain.median, v0->step_vs_plain.q1, v0->step_vs_plain.q3, v0->total_flops / pl->total_flops,
+            v0->floor_vs_plain.median, v0->floor_vs_plain.q1, v0->floor_vs_plain.q3);
     fprintf(f, "  \"memory\": {\"workspace_bytes\": %zu, \"state_bytes\": %zu, \"device_bytes\": %zu, "
                "\"max_rss_kib\": %ld},\n",
             v0->workspace_bytes, v0->state_bytes, v0->device_bytes, r->max_rss_kib);
@@ -224,7 +227,7 @@ static void csv_header(FILE *f)
 {
     fprintf(f, "model,hidden_layers,batch,target,estimator,copies,jac_lambda,jac_noise,input_noise,backend,blas_core,threads,"
                "peak_gflops,step_us,step_q1_us,step_q3_us,floor_us,ratio_to_floor,gflops,flops,plain_us,plain_floor_us,"
-               "plain_flops,overhead_ratio,flop_ratio,workspace_bytes");
+               "plain_flops,overhead_ratio,overhead_q1,overhead_q3,flop_ratio,workspace_bytes");
     for (int p = 0; p < JN_PHASES; p++)
         fprintf(f, ",%s_us", jn_phase_name((jn_phase)p));
     fputc('\n', f);
@@ -239,13 +242,14 @@ static void csv_row(FILE *f, const jn_profile_result *r)
     int dashes = 0;  /* "784-1000-10": one hidden layer */
     for (const char *c = r->model; *c; c++)
         dashes += *c == '-';
-    fprintf(f, "%s,%d,%d,%s,%s,%d,%g,%g,%g,%s,%s,%d,%.1f,%.1f,%.1f,%.1f,%.1f,%.4f,%.2f,%.0f,%.1f,%.1f,%.0f,%.4f,%.4f,%zu",
+    fprintf(f, "%s,%d,%d,%s,%s,%d,%g,%g,%g,%s,%s,%d,%.1f,%.1f,%.1f,%.1f,%.1f,%.4f,%.2f,%.0f,%.1f,%.1f,%.0f,%.4f,%.4f,%.4f,%.4f,%zu",
             r->model, dashes - 1, r->batch, v0->obj.jac_lambda > 0 ? target : "none", est, v0->obj.jac_copies,
             v0->obj.jac_lambda, v0->obj.jac_noise, v0->obj.input_noise, r->machine.backend, r->machine.core,
             r->machine.threads, r->machine.peak_gflops, 1e6 * v0->step.median, 1e6 * v0->step.q1, 1e6 * v0->step.q3,
             1e6 * v0->floor.median, v0->step.median / v0->floor.median, gflops(v0->total_flops, v0->step.median),
             v0->total_flops, 1e6 * pl->step.median, 1e6 * pl->floor.median, pl->total_flops,
-            v0->step.median / pl->step.median, v0->total_flops / pl->total_flops, v0->workspace_bytes);
+            v0->step_vs_plain.median, v0->step_vs_plain.q1, v0->step_vs_plain.q3, v0->total_flops / pl->total_flops,
+            v0->workspace_bytes);
     for (int p = 0; p < JN_PHASES; p++)
         fprintf(f, ",%.1f", 1e6 * v0->phase[p].median);
     fputc('\n', f);

@@ -1,0 +1,80 @@
+/* The profile driver's statistics on scripted targets: each target's step and floor take
+ * the times of a script, round by round, so the order statistics and the round-by-round
+ * ratios to the plain variant are known exactly. The script makes the ratio of the medians
+ * differ from the median of the rounds' ratios, as a load change between rounds does. */
+#include "check.h"
+#include "jacnoise/profile.h"
+
+#include <math.h>
+
+enum { ROUNDS = 5 };
+
+typedef struct {
+    jn_profile_target base;
+    const double *times;  /* seconds per timed round */
+    int warmup, calls;    /* rounds to skip (untimed warm-up), steps run so far */
+    double floor_share;   /* the floor as a share of the step */
+} scripted_target;
+
+static double next_time(scripted_target *t)
+{
+    int r = t->calls - t->warmup;
+    return r >= 0 && r < ROUNDS ? t->times[r] : 1.0;
+}
+
+static int scripted_step(jn_profile_target *target, double *step_s, double phase_s[JN_PHASES])
+{
+    scripted_target *t = (scripted_target *)target;
+    *step_s = next_time(t);
+    for (int p = 0; p < JN_PHASES; p++)
+        phase_s[p] = *step_s / JN_PHASES;
+    return 0;
+}
+
+static int scripted_floor(jn_profile_target *target, double *seconds)
+{
+    scripted_target *t = (scripted_target *)target;
+    *seconds = t->floor_share * next_time(t);
+    t->calls++;
+    return 0;
+}
+
+static const jn_profile_target_ops scripted_ops = {scripted_step, scripted_floor, NULL, NULL};
+
+int main(void)
+{
+    jn_model m;
+    const int hidden[] = {5};
+    REQUIRE(jn_model_make(&m, 4, hidden, 1, 3) == 0, "model");
+    /* Round by round the configured step is 1.5, 3, 1, 1.5, 1.5 times the plain one: median
+     * 1.5, quartiles 1.5 and 1.5; the medians of the two columns are 4 and 4 (ratio 1). */
+    static const double configured[ROUNDS] = {3, 30, 4, 6, 1.5}, plain[ROUNDS] = {2, 10, 4, 4, 1};
+    const int warmup = 2;
+    scripted_target a = {.base.ops = &scripted_ops, .times = configured, .warmup = warmup, .floor_share = 0.5};
+    scripted_target b = {.base.ops = &scripted_ops, .times = plain, .warmup = warmup, .floor_share = 0.25};
+    jn_profile_target *targets[] = {&a.base, &b.base};
+    const char *names[] = {"as configured", "plain"};
+    jn_objective objs[2] = {{.jac_lambda = 0.1, .jac_copies = 1, .jac_proj = 1}, {.jac_copies = 1, .jac_proj = 1}};
+    jn_profile_rounds rounds = {ROUNDS, warmup, 0};
+    static jn_profile_result res;
+    REQUIRE(jn_profile_run(targets, names, objs, 2, &m, 8, &rounds, &res) == 0, "profile run");
+
+    CHECK(res.reps == ROUNDS && res.n_variants == 2, "reps %d, variants %d", res.reps, res.n_variants);
+    const jn_profile_variant *v = &res.v[0], *pl = &res.v[1];
+    CHECK(v->step.median == 4 && v->step.q1 == 3 && v->step.q3 == 6 && v->step.min == 1.5,
+          "configured step %g [%g - %g] min %g", v->step.median, v->step.q1, v->step.q3, v->step.min);
+    CHECK(pl->step.median == 4 && pl->step.q1 == 2 && pl->step.q3 == 4, "plain step %g [%g - %g]",
+          pl->step.median, pl->step.q1, pl->step.q3);
+    /* Sorted ratios 1, 1.5, 1.5, 1.5, 3. */
+    CHECK(v->step_vs_plain.median == 1.5 && v->step_vs_plain.q1 == 1.5 && v->step_vs_plain.q3 == 1.5 &&
+              v->step_vs_plain.min == 1,
+          "configured / plain, round by round: %g [%g - %g] min %g", v->step_vs_plain.median, v->step_vs_plain.q1,
+          v->step_vs_plain.q3, v->step_vs_plain.min);
+    /* The floors are 0.5 and 0.25 of their steps: every round's ratio is twice the step's. */
+    CHECK(v->floor_vs_plain.median == 3 && v->floor_vs_plain.min == 2, "floor ratio %g min %g",
+          v->floor_vs_plain.median, v->floor_vs_plain.min);
+    CHECK(pl->step_vs_plain.median == 1 && pl->step_vs_plain.q1 == 1 && pl->step_vs_plain.q3 == 1,
+          "plain / plain %g", pl->step_vs_plain.median);
+    CHECK(fabs(v->phase[0].median - 4.0 / JN_PHASES) < 1e-12, "phase median %g", v->phase[0].median);
+    return check_exit();
+}
