@@ -148,9 +148,10 @@ done
 
 # The peer table on the GPU: jacnoise's graph-replayed step against PyTorch (eager,
 # torch.func) and JAX jit on the same shapes, each peer's step first checked against
-# jacnoise's step dump.
+# jacnoise's step dump. One round: the GPU is not shared, and each round more costs a jacnoise
+# start-up (CUDA context, data) per shape out of the step's 100 s.
 gpu_step peers 100 python3 bench/peers/run_peers.py --device cuda --jacnoise $J --data-dir "$data" \
-    --hidden 1000,1000 --batch 100 1000 --penalty hidden1 output:1 --reps 20 --warmup 5 --csv "$out/peers.csv"
+    --hidden 1000,1000 --batch 100 1000 --penalty hidden1 output:1 --reps 20 --warmup 5 --rounds 1 --csv "$out/peers.csv"
 [ -f "$out/peers.log" ] && sed 's/^/  /' "$out/peers.log" >>"$summary"
 
 # Many models per GPU: lock-step groups of M = 1, 64, 256 against their GEMM floor, fp32 and

@@ -1,7 +1,7 @@
 """The jacnoise training step written the way a JAX user would write it: one jax.jit'ed
 function for the whole step (batch gather, noise from jax.random, the objective of SPEC.md
 with jax.jvp for the Hutchinson penalty and vmap(jacrev) for the exact norm, value_and_grad,
-SGD with momentum). `check` and `time_steps` mirror torch_peer.py. Importing this module
+SGD with momentum). `check` and `step_timer` mirror torch_peer.py. Importing this module
 raises ImportError where JAX is not installed; run_peers.py then skips it."""
 import time
 
@@ -73,7 +73,8 @@ def check(st, style="jit", device="cpu"):
             "objective": rel(float(obj), st["objective"]), "gradient": rel(g_ours, g_theirs)}
 
 
-def time_steps(st, style, reps, warmup, device="cpu", n_examples=10000, seed=0):
+def step_timer(st, style, device="cpu", n_examples=10000, seed=0):
+    """As torch_peer.step_timer: run(reps, warmup), the state (and the compiled step) kept."""
     cfg = Config(st)
     d, B, C = cfg.sizes[0], int(st["rows"]), cfg.sizes[-1]
     key = jax.random.PRNGKey(seed)
@@ -100,11 +101,15 @@ def time_steps(st, style, reps, warmup, device="cpu", n_examples=10000, seed=0):
         params = [p - cfg.lr * m for p, m in zip(params, vel)]
         return params, vel, key
 
-    times = []
-    for r in range(warmup + reps):
-        t0 = time.perf_counter()
-        params, vel, key = step(params, vel, key)
-        jax.block_until_ready(params)
-        if r >= warmup:
-            times.append(time.perf_counter() - t0)
-    return float(np.median(times))
+    state = [params, vel, key]
+
+    def run(reps, warmup):
+        times = []
+        for r in range(warmup + reps):
+            t0 = time.perf_counter()
+            state[:] = step(*state)
+            jax.block_until_ready(state[0])
+            if r >= warmup:
+                times.append(time.perf_counter() - t0)
+        return float(np.median(times))
+    return run

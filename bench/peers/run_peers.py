@@ -5,14 +5,18 @@ For each shape (model, batch size, penalty) it
   1. writes a step state with `jacnoise step --dump` (parameters, batch, noise, loss terms,
      gradients) and has every peer recompute that step: its loss, penalty, objective and
      gradient must agree with jacnoise's, so the times compare the same computation;
-  2. times jacnoise's step with `jacnoise profile --json` (median, and its GEMM floor);
-  3. times each peer's whole step (gather, fresh noise, objective, gradient, update):
+  2. times, in turn, jacnoise's step with `jacnoise profile --json` (median, and its GEMM
+     floor) and each peer's whole step (gather, fresh noise, objective, gradient, update):
      PyTorch eager, PyTorch torch.func/functorch, and JAX jit where JAX is installed;
-and prints the table of medians and of each peer's time over jacnoise's.
+  3. repeats 2 for --rounds rounds, so that a change of the machine's speed between rounds
+     hits every program alike;
+and prints the table of medians over the rounds and, per peer, the median of each round's
+own ratio (peer / jacnoise) with its lowest and highest.
 
   python3 bench/peers/run_peers.py [--jacnoise build/jacnoise] [--hidden 1000,1000 1000]
       [--batch 1 10 100 1000] [--penalty hidden1 output:1 output:3 output:exact]
-      [--reps 10] [--threads 2] [--device cpu|cuda] [--exact-max-batch 100] [--csv FILE]
+      [--reps 10] [--rounds 3] [--threads 2] [--device cpu|cuda] [--exact-max-batch 100]
+      [--csv FILE]
 
 Exit status 1 when a peer's step disagrees with jacnoise's. On a GPU machine, --device cuda
 times jacnoise and the peers on the GPU: jacnoise's step as training runs it (the replayed
@@ -21,6 +25,7 @@ import argparse
 import csv
 import json
 import os
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -84,6 +89,8 @@ def main():
     ap.add_argument("--input-noise", default="0")
     ap.add_argument("--reps", type=int, default=10)
     ap.add_argument("--warmup", type=int, default=3)
+    ap.add_argument("--rounds", type=int, default=3,
+                    help="rounds per shape, each timing jacnoise and then every peer (reps steps each)")
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--device", choices=["cpu", "cuda"], default="cpu")
     ap.add_argument("--exact-max-batch", type=int, default=100,
@@ -99,10 +106,14 @@ def main():
         return 2
     data = ["--data", args.data] + (["--data-dir", args.data_dir] if args.data_dir else [])
     names = [n for n, _, _ in peers]
+    if args.rounds < 1 or args.reps < 1:
+        print(f"run_peers: --rounds {args.rounds}, --reps {args.reps}: expected >= 1", file=sys.stderr)
+        return 2
     header = ["model", "B", "penalty", "jacnoise_us", "floor_us"] + [f"{n}_us" for n in names] + \
-             [f"{n}/jacnoise" for n in names] + ["check"]
+             [f"{n}/jacnoise{end}" for n in names for end in ("", "_lowest", "_highest")] + ["check"]
     print(f"{'model':<18} {'B':>5} {'penalty':<14} {'jacnoise us':>12} {'floor us':>10}" +
-          "".join(f" {n + ' us':>15}" for n in names) + "".join(f" {n + ' x':>11}" for n in names) + "  check")
+          "".join(f" {n + ' us':>15}" for n in names) + "".join(f" {n + ' x [range]':>22}" for n in names) +
+          "  check")
     rows, failed = [], False
     with tempfile.TemporaryDirectory(prefix="jn_peers_") as tmp:
         for hidden in args.hidden:
@@ -118,26 +129,34 @@ def main():
                     st = parse_dump(dump)
                     model = "-".join(str(int(s)) for s in st["sizes"])
                     js = os.path.join(tmp, "profile.json")
-                    run([args.jacnoise, "profile", "--device", args.device, "--reps", str(args.reps),
-                         "--warmup", str(args.warmup), "--json", js] + opts)
-                    with open(js) as f:
-                        v0 = json.load(f)["variants"][0]
-                    # On the GPU the step as training runs it: one replayed CUDA graph.
-                    ours = v0.get("fast_step", v0["step"])["median_us"]
-                    floor = v0["gemm_floor"]["median_us"]
-                    times, checks = [], []
+                    timers, checks = [], []
                     for name, mod, style in peers:
                         errs = mod.check(st, style, args.device)
                         bad = [k for k, e in errs.items() if not e < TOLERANCE[k]]
                         checks.append(f"{name}: " + (", ".join(f"{k} {errs[k]:.1e}" for k in bad) if bad else "ok"))
                         failed |= bool(bad)
-                        times.append(1e6 * mod.time_steps(st, style, args.reps, args.warmup, args.device))
-                    ratios = [t / ours for t in times]
+                        timers.append(mod.step_timer(st, style, args.device))
+                    ours_r, floor_r, peer_r = [], [], [[] for _ in peers]
+                    for _ in range(args.rounds):
+                        run([args.jacnoise, "profile", "--device", args.device, "--reps", str(args.reps),
+                             "--warmup", str(args.warmup), "--json", js] + opts)
+                        with open(js) as f:
+                            v0 = json.load(f)["variants"][0]
+                        # On the GPU the step as training runs it: one replayed CUDA graph.
+                        ours_r.append(v0.get("fast_step", v0["step"])["median_us"])
+                        floor_r.append(v0["gemm_floor"]["median_us"])
+                        for k, timer in enumerate(timers):
+                            peer_r[k].append(1e6 * timer(args.reps, args.warmup))
+                    ours, floor = statistics.median(ours_r), statistics.median(floor_r)
+                    times = [statistics.median(t) for t in peer_r]
+                    per_round = [[t / o for t, o in zip(ts, ours_r)] for ts in peer_r]
+                    ratios = [(statistics.median(r), min(r), max(r)) for r in per_round]
                     verdict = "ok" if all(c.endswith(": ok") for c in checks) else "; ".join(checks)
                     print(f"{model:<18} {B:>5} {pen:<14} {ours:>12.0f} {floor:>10.0f}" +
-                          "".join(f" {t:>15.0f}" for t in times) + "".join(f" {r:>10.2f}x" for r in ratios) +
+                          "".join(f" {t:>15.0f}" for t in times) +
+                          "".join(f" {f'{m:.2f}x [{lo:.2f}-{hi:.2f}]':>22}" for m, lo, hi in ratios) +
                           f"  {verdict}", flush=True)
-                    rows.append([model, B, pen, ours, floor] + times + ratios + [verdict])
+                    rows.append([model, B, pen, ours, floor] + times + [x for r in ratios for x in r] + [verdict])
     if args.csv:
         with open(args.csv, "w", newline="") as f:
             w = csv.writer(f)

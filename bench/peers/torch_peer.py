@@ -11,7 +11,7 @@ the weights, SGD with momentum (torch.optim.SGD). Two styles:
          norm, grad of the whole objective.
 
 `check` recomputes a `jacnoise step --dump` state (same parameters, batch and noise) and
-returns the relative differences of the loss, penalty, objective and gradient; `time_steps`
+returns the relative differences of the loss, penalty, objective and gradient; `step_timer`
 times whole steps (batch gather, fresh noise, objective, gradient, update) on synthetic data
 of the same shape."""
 import time
@@ -122,8 +122,11 @@ def check(st, style, device="cpu"):
             "objective": rel(obj.item(), st["objective"]), "gradient": rel(g_ours, g_theirs)}
 
 
-def time_steps(st, style, reps, warmup, device="cpu", n_examples=10000, seed=0):
-    """Median seconds of a whole training step on synthetic data of the dump's shape."""
+def step_timer(st, style, device="cpu", n_examples=10000, seed=0):
+    """A timer of whole training steps on synthetic data of the dump's shape: run(reps,
+    warmup) gives the median seconds of reps steps after warmup untimed ones. The model and
+    the optimizer carry over from call to call, so that a run's rounds can alternate with
+    other programs'."""
     cfg = Config(st)
     torch.manual_seed(seed)
     params, _ = tensors(st, device)
@@ -135,23 +138,26 @@ def time_steps(st, style, reps, warmup, device="cpu", n_examples=10000, seed=0):
     Y = torch.randint(0, cfg.sizes[-1], (n_examples,), device=device)
     no_wd = Config(st)
     no_wd.wd = 0.0  # the optimizer applies weight decay, as jacnoise's update does
-    times = []
-    for r in range(warmup + reps):
-        if device != "cpu":
-            torch.cuda.synchronize()
-        t0 = time.perf_counter()
-        idx = torch.randint(0, n_examples, (B,), device=device)
-        x, y = X[idx], Y[idx]
-        xi = torch.randn(B, d, device=device) if cfg.s_in > 0 else None
-        eps = torch.randn(cfg.copies, B, d, device=device) if cfg.lam > 0 and cfg.s_j > 0 else None
-        v = (torch.randn(cfg.copies, cfg.K, B, d, device=device)
-             if cfg.lam > 0 and cfg.target != "hidden1" and cfg.proj > 0 else None)
-        _, _, _, grads = gradient(no_wd, params, (x, y, xi, eps, v), style)
-        for p, g in zip(params, grads):
-            p.grad = g
-        opt.step()
-        if device != "cpu":
-            torch.cuda.synchronize()
-        if r >= warmup:
-            times.append(time.perf_counter() - t0)
-    return float(np.median(times))
+
+    def run(reps, warmup):
+        times = []
+        for r in range(warmup + reps):
+            if device != "cpu":
+                torch.cuda.synchronize()
+            t0 = time.perf_counter()
+            idx = torch.randint(0, n_examples, (B,), device=device)
+            x, y = X[idx], Y[idx]
+            xi = torch.randn(B, d, device=device) if cfg.s_in > 0 else None
+            eps = torch.randn(cfg.copies, B, d, device=device) if cfg.lam > 0 and cfg.s_j > 0 else None
+            v = (torch.randn(cfg.copies, cfg.K, B, d, device=device)
+                 if cfg.lam > 0 and cfg.target != "hidden1" and cfg.proj > 0 else None)
+            _, _, _, grads = gradient(no_wd, params, (x, y, xi, eps, v), style)
+            for p, g in zip(params, grads):
+                p.grad = g
+            opt.step()
+            if device != "cpu":
+                torch.cuda.synchronize()
+            if r >= warmup:
+                times.append(time.perf_counter() - t0)
+        return float(np.median(times))
+    return run
