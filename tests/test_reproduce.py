@@ -6,7 +6,8 @@ and its seeds were retrained as the protocol says; the table's numbers are those
 folders and the cells not run are marked "not measured"; a rerun trains nothing; a run stopped
 by SIGTERM and rerun gives the same table; bad options are refused with one line; `--plan`
 has jacnoise sweep check every spec of every budget (all data sets and rows). Skipped (77)
-without matplotlib."""
+without matplotlib. JACNOISE_TEST_DEVICE=cuda runs the same on the CUDA backend
+(tools/emu-check.sh does, under the emulator)."""
 import csv
 import json
 import math
@@ -28,7 +29,9 @@ ALL_ROWS = ["MLP", "MLP+L2", "MLP+N", "MLP+J", "MLP+N+J", "MLP+N+J (hidden1)", "
 SETS = ["mnist", "usps"]
 CELL_ROWS = ["mlp", "j", "nj"]
 ROWS = ["MLP", "MLP+J", "MLP+N+J"]
-SMOKE = ["--budget", "smoke", "--jobs", "2", "--sets", ",".join(SETS), "--rows", ",".join(CELL_ROWS)]
+DEVICE = os.environ.get("JACNOISE_TEST_DEVICE", "cpu")
+BASE = ["--budget", "smoke", "--jobs", "2"] + (["--device", DEVICE] if DEVICE != "cpu" else [])
+SMOKE = BASE + ["--sets", ",".join(SETS), "--rows", ",".join(CELL_ROWS)]
 ENV = dict(os.environ, JACNOISE=BIN)
 
 
@@ -138,7 +141,8 @@ def check_markdown(out):
             measured = len(SETS) if row in ROWS else 0
             check(len(re.findall(r"\d+\.\d\d ± \d+\.\d\d \(2\)", line[0])) == measured and
                   line[0].count("not measured") == 3 - measured, f"RESULTS.md: {line[0]}")
-    check("Device: CPU" in md and "Wall time" in md, "RESULTS.md: status lines")
+    device = re.search(r"Device: [^\n]*\(CUDA\)" if DEVICE == "cuda" else r"Device: CPU", md)
+    check(device is not None and "Wall time" in md, "RESULTS.md: status lines")
     check(f"Command: `tools/reproduce.py {' '.join(SMOKE)} --out " in md, "RESULTS.md does not give the command")
     check("Not run by this command (their cells read \"not measured\"): MNIST-binary, MLP+L2, MLP+N, "
           "MLP+N+J (hidden1), MLP+N+J (input noise too)." in md, "RESULTS.md does not list what was not run")
@@ -173,7 +177,7 @@ def main():
 
         # Stopped by SIGTERM while it trains, then rerun: the same numbers as never stopped.
         stopped = os.path.join(d, "stopped")
-        usps = SMOKE[:4] + ["--sets", "usps", "--rows", ",".join(CELL_ROWS), "--no-plots", "--out", stopped]
+        usps = BASE + ["--sets", "usps", "--rows", ",".join(CELL_ROWS), "--no-plots", "--out", stopped]
         proc = subprocess.Popen([sys.executable, TOOL] + usps, env=ENV, stdout=subprocess.PIPE,
                                 stderr=subprocess.PIPE, text=True)
         deadline = time.time() + 120

@@ -4,7 +4,8 @@
 # the CPU under AddressSanitizer and UBSan) and runs the GPU-labelled tests, `jacnoise check`
 # on 30 configurations (fp32) and 8 more in TF32, byte-identical determinism, emulator
 # variants that must not change a result, a short `train --device cuda` with `eval`, the
-# lock-step test under the race check, and the sweep benchmark at --small. Any failure or any
+# lock-step test under the race check, the sweep benchmark at --small, and the paper's table
+# at the smoke budget on the CUDA backend. Any failure or any
 # emulator finding fails it. CI runs it on every commit (.ci/run); a developer
 # runs the same:
 #
@@ -86,6 +87,10 @@ while read -r line; do
         ;;
     esac
 done <"$BUILD/build.env"
+
+# The paper's table at the smoke budget on the CUDA backend (the device path of
+# tools/reproduce.py: sweeps in lock-step groups, the table, a stop and resume).
+step test_reproduce_cuda env JACNOISE_BIN="$J" JACNOISE_TEST_DEVICE=cuda /usr/bin/python3 tests/test_reproduce.py
 
 # The lock-step sweep benchmark at a size the emulator runs: it must build, run and print its
 # tables (the timings here are the emulator's, not a GPU's).
