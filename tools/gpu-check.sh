@@ -11,21 +11,38 @@
 # Nsight Systems profile when nsys is there. Logs go to $OUT (default gpu-check-out), every
 # number to $OUT/summary.txt.
 #
-#   OUT=/some/folder tools/gpu-check.sh [--dry-run]
+#   OUT=/some/folder tools/gpu-check.sh [--dry-run] [--reproduce]
 #
 # --dry-run: no GPU steps (they are listed as not run); the OpenBLAS/zlib prefix is unpacked
 # and used even where the headers are installed, to exercise that path.
+# --reproduce: instead of the checks, the paper's table at the `full` budget on the GPU
+# (tools/reproduce.py --device cuda), within 9 minutes of the call (GPU_CHECK_SECONDS); the
+# table, the sweeps' results.csv, the specs, the logs and the pictures, without the run folders,
+# go to $OUT/reproduce. Stopped by the time limit, it says so: the same command again on the
+# same (warm) machine resumes from runs/gpu-reproduce, which it keeps. With --dry-run: the
+# smoke budget on the CPU, to exercise the path.
 set -u
 cd "$(dirname "$0")/.."
 dry=0
-[ "${1:-}" = "--dry-run" ] && dry=1
+reproduce=0
+for arg in "$@"; do
+    case $arg in
+    --dry-run) dry=1 ;;
+    --reproduce) reproduce=1 ;;
+    *)
+        echo "gpu-check: unknown option $arg (usage: tools/gpu-check.sh [--dry-run] [--reproduce])" >&2
+        exit 2
+        ;;
+    esac
+done
 out=${OUT:-gpu-check-out}
 mkdir -p "$out"
 out=$(cd "$out" && pwd)
 summary="$out/summary.txt"
 : >"$summary"
 start=$(date +%s)
-deadline=$((start + ${GPU_CHECK_SECONDS:-460}))  # the whole check ends within 8 minutes
+# The whole check ends within 8 minutes; the reproduction, which resumes, uses 9 of a call's 10.
+deadline=$((start + ${GPU_CHECK_SECONDS:-$([ $reproduce = 1 ] && echo 540 || echo 460)}))
 say() { echo "$*" | tee -a "$summary"; }
 
 # step NAME LIMIT COMMAND...: runs with at most LIMIT seconds (less when the deadline is
@@ -117,9 +134,39 @@ fi
 step configure 90 cmake -S . -B build-gpu -DCMAKE_BUILD_TYPE=Release -DJACNOISE_CUDA=ON -DJACNOISE_REQUIRE_TORCH=OFF \
     ${data:+-DJACNOISE_TEST_DATA=$data} "${cmake_deps[@]}" || { tail -n 20 "$out/configure.log" >>"$summary"; exit 1; }
 grep -E "jacnoise: (CBLAS|CUDA)" "$out/configure.log" | sed 's/^-- //' >>"$summary"
-step build 240 cmake --build build-gpu -j"$(nproc)" || { tail -n 30 "$out/build.log" >>"$summary"; exit 1; }
+# The reproduction needs the program only.
+step build 240 cmake --build build-gpu -j"$(nproc)" $([ $reproduce = 1 ] && echo "--target jacnoise") ||
+    { tail -n 30 "$out/build.log" >>"$summary"; exit 1; }
 ./build-gpu/jacnoise info 2>&1 | sed 's/^/  /' >>"$summary"
 ldd build-gpu/jacnoise 2>/dev/null | grep -E "openblas|libz\.|cublas|cudart" | sed 's/^\s*/  linked: /' >>"$summary"
+
+if [ $reproduce = 1 ]; then
+    # One sweep process per two CPU cores (at most 8): each trains its group of models in
+    # lock-step on the GPU. The dry run: the smoke budget on this machine's CPU.
+    jobs=$(($(nproc) / 2))
+    [ $jobs -gt 8 ] && jobs=8
+    [ $jobs -lt 1 ] && jobs=1
+    how="--budget full --device cuda --jobs $jobs"
+    [ $dry = 1 ] && how="--budget smoke --device cpu --jobs 2"
+    if ! python3 -c "import matplotlib" 2>/dev/null; then
+        how="$how --no-plots"
+        say "reproduce: no matplotlib on this machine: the table without the pictures"
+    fi
+    runs=runs/gpu-reproduce
+    step reproduce $((deadline - $(date +%s) - 20)) env JACNOISE=./build-gpu/jacnoise \
+        python3 tools/reproduce.py $how --out "$runs"
+    rc=$?
+    tail -n 12 "$out/reproduce.log" | sed 's/^/  /' >>"$summary"
+    mkdir -p "$out/reproduce"
+    [ -d "$runs" ] && tar -C "$runs" --exclude='*/runs' -cf - . | tar -C "$out/reproduce" -xf -
+    case $rc in
+    0) say "reproduce: the table is in reproduce/RESULTS.md" ;;
+    124) say "reproduce: stopped by the time limit; run the same command again on this machine to resume from $runs" ;;
+    *) say "reproduce: failed (exit $rc): see reproduce.log" ;;
+    esac
+    say "gpu-check: done in $(($(date +%s) - start))s"
+    exit $rc
+fi
 
 # The GPU tests (they skip themselves without a device, so the dry run runs them too); the
 # cross-checks' numbers into the summary.
