@@ -5,9 +5,8 @@
 # on 30 configurations (fp32) and 8 more in TF32, byte-identical determinism, emulator
 # variants that must not change a result, a short `train --device cuda` with `eval`, the
 # lock-step test under the race check, the sweep benchmark at --small, and the paper's table
-# at the smoke budget on the CUDA backend. Any failure or any
-# emulator finding fails it. CI runs it on every commit (.ci/run); a developer
-# runs the same:
+# at the smoke budget on the CUDA backend. Any failure or any emulator finding fails it. CI
+# runs it on every commit (.ci/run); a developer runs the same:
 #
 #   tools/emu-check.sh [BUILD_DIR [RESULTS_DIR]]      (defaults: build-emu, emu-results)
 #
