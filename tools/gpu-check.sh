@@ -156,13 +156,13 @@ if [ $reproduce = 1 ]; then
     step reproduce $((deadline - $(date +%s) - 20)) env JACNOISE=./build-gpu/jacnoise \
         python3 tools/reproduce.py $how --out "$runs"
     rc=$?
-    tail -n 12 "$out/reproduce.log" | sed 's/^/  /' >>"$summary"
+    [ -f "$out/reproduce.log" ] && tail -n 12 "$out/reproduce.log" | sed 's/^/  /' >>"$summary"
     mkdir -p "$out/reproduce"
     [ -d "$runs" ] && tar -C "$runs" --exclude='*/runs' -cf - . | tar -C "$out/reproduce" -xf -
     case $rc in
     0) say "reproduce: the table is in reproduce/RESULTS.md" ;;
     124) say "reproduce: stopped by the time limit; run the same command again on this machine to resume from $runs" ;;
-    *) say "reproduce: failed (exit $rc): see reproduce.log" ;;
+    *) [ -f "$out/reproduce.log" ] && say "reproduce: failed (exit $rc): see reproduce.log" ;;
     esac
     say "gpu-check: done in $(($(date +%s) - start))s"
     exit $rc
