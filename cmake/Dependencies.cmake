@@ -21,6 +21,11 @@ else()
   target_link_libraries(jacnoise::cblas INTERFACE ${CBLAS_LIBRARY})
   set(JACNOISE_BLAS_NAME "${CBLAS_LIBRARY}")
   set(JACNOISE_HAVE_OPENBLAS 0)
+  # Debian's reference libblas also provides cblas.h: it works, but its GEMMs are tens of times
+  # slower (README "BLAS kernels"), and nothing else would tell the user.
+  message(WARNING "jacnoise: the CBLAS found (${CBLAS_LIBRARY}) is not OpenBLAS: training will be "
+                  "much slower and no BLAS core can be selected; install OpenBLAS "
+                  "(Debian: apt-get install libopenblas-dev) and configure again")
 endif()
 message(STATUS "jacnoise: CBLAS = ${JACNOISE_BLAS_NAME}")
 

@@ -4,6 +4,7 @@
 - The GEMM oracle (test_gemm) passes under every core jacnoise may select (Haswell, Zen,
   SkylakeX), each forced with OPENBLAS_CORETYPE; a core whose instructions this CPU lacks is
   skipped, saying so.
+- Skipped when the build's CBLAS is not OpenBLAS (CMake warns at configure time).
 - `jacnoise info` run as if OpenBLAS had fallen back to Prescott (JACNOISE_TEST_BLAS_REPORTED)
   re-executes itself once with the core for this CPU and says so; the user's
   OPENBLAS_CORETYPE is respected; a core OpenBLAS ignores gives one warning line.
@@ -50,6 +51,10 @@ def info(**kw):
 def main():
     if not os.path.exists("/proc/cpuinfo"):
         print("no /proc/cpuinfo: skipping")
+        return 77
+    blas = next((l for l in info()[0].stdout.splitlines() if l.startswith("blas:")), "")
+    if "not OpenBLAS" in blas:
+        print(f"this build's CBLAS is not OpenBLAS ({blas!r}): there is no core to select; skipping")
         return 77
     flags, vendor = cpu()
     amd = vendor in ("AuthenticAMD", "HygonGenuine")

@@ -312,6 +312,16 @@ def status_and_progress(tmp, spec):
     p = run(["sweep", "status", folder])
     check("16 configurations:" in p.stdout and "best by validation error" in p.stdout and "results.csv" in p.stdout,
           f"status: {p.stdout[:400]}")
+    # Without a validation split nothing can be ranked: the table says so rather than rank
+    # by a made-up validation error (which would leave the test error to choose).
+    nosplit = os.path.join(tmp, "nosplit.spec")
+    open(nosplit, "w").write("data = usps\nhidden = 8\ntrain-limit = 100\nvalid = 0\nepochs = 1\nlr = [0.1, 0.3]\n")
+    p = sweep(["--spec", nosplit, "--out", os.path.join(tmp, "nosplit")])
+    check(p.stdout.count("finished, epoch 1 (no validation split): test ") == 2 and
+          "not ranked: no run has a validation split" in p.stdout and "best by validation" not in p.stdout,
+          f"valid = 0 sweep: {p.stdout[-600:]}")
+    check(set(column(os.path.join(tmp, "nosplit"), "valid_error").values()) == {""},
+          "valid = 0 sweep: results.csv should have no validation errors")
     other = os.path.join(tmp, "other.spec")
     open(other, "w").write(open(spec).read().replace("lr = 1", "lr = 0.5"))
     p = sweep(["--spec", other, "--out", folder], expect=1)

@@ -79,6 +79,26 @@ def main():
             run(small + ["--out", folder, "--checkpoint-steps", "5"])
         same_run(ref, folder, f"{name}, resumed")
 
+    # Without a validation split (--valid 0, the reproduction's final runs) there is no
+    # validation error to report: the last epoch counts as the best, and the run's reports say
+    # so instead of a made-up value.
+    novalid = os.path.join(tmp, "all-train")
+    args = [a for a in small if a not in ("--valid", "200")] + ["--valid", "0", "--epochs", "2"]
+    run(args + ["--out", novalid, "--max-steps", "20"])
+    p = run(["train", "--out", novalid, "--resume", "--progress", "never"])
+    summary = json.load(open(os.path.join(novalid, "summary.json")))
+    epochs = metrics(novalid)
+    check(summary["best_epoch"] == 2 and summary["best_valid_error"] is None,
+          f"--valid 0 summary: {summary}")
+    check(all(m["valid_error"] is None and m["best"] for m in epochs), f"--valid 0 metrics: {epochs}")
+    check(summary["test_error"] == epochs[-1]["test_error"], "--valid 0: test error not the last epoch's")
+    last = p.stdout.splitlines()[-1]
+    check(last.startswith("finished: trained 2 epochs; epoch 2 (no validation split), test ") and
+          "valid " not in last, f"--valid 0 final line: {last!r}")
+    shown = run(["show", os.path.join(novalid, "last.ckpt")]).stdout
+    state = next(line for line in shown.splitlines() if line.startswith("state:"))
+    check(state == "state: finished, 2 epochs done, 38 steps", f"show of a --valid 0 run: {state!r}")
+
     # A real MNIST run learns. 10,000 examples, 784-100-10, 4 epochs: a linear classifier
     # reaches ~8-9% test error on this much data, a tanh MLP ~5-6%; chance is 90%. A bound
     # of 10% fails a broken trainer whatever the seed, and passes a working one with margin.

@@ -22,7 +22,7 @@ static void show_checkpoint(const char *path, const jn_checkpoint *ck)
     if (s->batch)
         printf(" and %ld batches of epoch %d", s->batch, s->epoch + 1);
     printf(", %llu steps", (unsigned long long)s->global_step);
-    if (s->best_epoch)
+    if (s->best_epoch && isfinite(s->best_valid_error))
         printf(", best epoch %d (valid %.2f%%)", s->best_epoch, s->best_valid_error);
     printf("\nsections: parameters%s%s\nconfiguration:\n", ck->velocity ? ", velocity" : "",
            ck->best_params ? ", best parameters" : "");

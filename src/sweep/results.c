@@ -245,6 +245,8 @@ void jn_results_print(const jn_plan *plan, const char *dir, const jn_run_row *ex
             }
             fputc('\n', f);
         }
+    } else if (count[DONE]) {
+        fprintf(f, "not ranked: no run has a validation split (valid = 0); results.csv has their test errors\n");
     }
     for (int i = 0; i < n; i++)
         if (state_of(&rows[i]) == FAILED)

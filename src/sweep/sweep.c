@@ -112,6 +112,9 @@ static void front_ended(void *ctx, int entry, const char *status, const char *me
     else if (isfinite(row.valid_error))
         snprintf(what, sizeof what, "%s, best epoch %d: valid %.2f%%, test %.2f%%", status, row.best_epoch,
                  row.valid_error, row.test_error);
+    else if (isfinite(row.test_error))
+        snprintf(what, sizeof what, "%s, epoch %d (no validation split): test %.2f%%", status, row.best_epoch,
+                 row.test_error);
     else
         snprintf(what, sizeof what, "%s", status);
     jn_progress_clear(&f->progress);

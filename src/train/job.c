@@ -243,7 +243,7 @@ int jn_job_end_epoch(jn_job *job, double valid_error, double test_error)
     m.best = isnan(m.valid_error) || m.valid_error < st->best_valid_error || !st->best_epoch;
     if (m.best) {
         memcpy(job->best, job->params, sizeof(jn_real) * job->model.n_params);
-        st->best_valid_error = isnan(m.valid_error) ? 100.0 : m.valid_error;
+        st->best_valid_error = m.valid_error;
         st->best_epoch = m.epoch;
         st->bad_epochs = 0;
     } else {
@@ -304,7 +304,10 @@ int jn_job_finish(jn_job *job, const char *status, const char *message, double t
         jn_progress_clear(job->progress);
         printf("%s: %s", status, message);
         if (st->best_epoch) {
-            printf("; best epoch %d: valid %.2f%%", st->best_epoch, st->best_valid_error);
+            if (isfinite(st->best_valid_error))
+                printf("; best epoch %d: valid %.2f%%", st->best_epoch, st->best_valid_error);
+            else
+                printf("; epoch %d (no validation split)", st->best_epoch);
             if (isfinite(test_error))
                 printf(", test %.2f%%", test_error);
         }
