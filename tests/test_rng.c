@@ -40,8 +40,8 @@ static int cmp_float(const void *a, const void *b)
 
 int main(void)
 {
-    const jn_normal_impl impls[] = {JN_NORMAL_GENERIC, JN_NORMAL_AVX2};
-    const char *impl_names[] = {"generic", "avx2"};
+    const jn_normal_impl impls[] = {JN_NORMAL_GENERIC, JN_NORMAL_AVX2, JN_NORMAL_AVX512};
+    const char *impl_names[] = {"generic", "avx2", "avx512"};
 
     /* Against the double-precision reference, on a few (seed, stream, step). */
     const size_t n_ref = 100000;

@@ -8,7 +8,8 @@
 typedef enum {
     JN_NORMAL_BEST,     /* the widest variant this CPU runs */
     JN_NORMAL_GENERIC,  /* the baseline instruction set */
-    JN_NORMAL_AVX2      /* x86-64 with AVX2 */
+    JN_NORMAL_AVX2,     /* x86-64 with AVX2 */
+    JN_NORMAL_AVX512    /* x86-64 with AVX-512 F */
 } jn_normal_impl;
 
 /* out[k] = normal first + k of (seed, stream, step), k < n, in float; first must be a

@@ -19,8 +19,8 @@ JN_ALWAYS_INLINE void bias_tanh_body(const jn_real *pre, const jn_real *bias, in
     }
 }
 
-/* tanh is the largest elementwise cost of the step: with AVX2 the vectorised loop calls
- * glibc's 8-lane tanhf instead of the 4-lane one. */
+/* tanh is the largest elementwise cost of the step: the vectorised loop calls glibc's 4-lane
+ * tanhf, its 8-lane one with AVX2 and its 16-lane one with AVX-512. */
 static void bias_tanh_base(const jn_real *pre, const jn_real *bias, int rows, int n, jn_real *a, jn_real *gate)
 {
     bias_tanh_body(pre, bias, rows, n, a, gate);
@@ -32,9 +32,17 @@ JN_TARGET_AVX2 static void bias_tanh_avx2(const jn_real *pre, const jn_real *bia
     bias_tanh_body(pre, bias, rows, n, a, gate);
 }
 
+JN_TARGET_AVX512 static void bias_tanh_avx512(const jn_real *pre, const jn_real *bias, int rows, int n, jn_real *a,
+                                              jn_real *gate)
+{
+    bias_tanh_body(pre, bias, rows, n, a, gate);
+}
+
 void jn_cpu_bias_tanh(const jn_real *pre, const jn_real *bias, int rows, int n, jn_real *a, jn_real *gate)
 {
-    if (jn_cpu_has_avx2())
+    if (jn_cpu_has_avx512())
+        bias_tanh_avx512(pre, bias, rows, n, a, gate);
+    else if (jn_cpu_has_avx2())
         bias_tanh_avx2(pre, bias, rows, n, a, gate);
     else
         bias_tanh_base(pre, bias, rows, n, a, gate);
@@ -42,8 +50,8 @@ void jn_cpu_bias_tanh(const jn_real *pre, const jn_real *bias, int rows, int n, 
 
 /* hidden1 at the corrupted rows (penalty.c): bias + tanh fused with the closed form, so that
  * a and g are used where they are made instead of written and read back (two rows x n
- * arrays). Here for glibc's vectorised tanh, as bias_tanh. Per unit the sums run over the
- * rows in order, whatever the vector width. */
+ * arrays). Built per instruction set, as bias_tanh. Per unit the sums run over the rows in
+ * order, whatever the vector width. */
 JN_ALWAYS_INLINE void hidden1_rows_body(const jn_real *restrict pre, const jn_real *restrict bias,
                                         const jn_real *restrict unit_norm, int rows, int n, jn_real scale,
                                         jn_real *restrict q, jn_real *restrict db, double *restrict unit_r,
@@ -76,10 +84,19 @@ JN_TARGET_AVX2 static void hidden1_rows_avx2(const jn_real *pre, const jn_real *
     hidden1_rows_body(pre, bias, unit_norm, rows, n, scale, q, db, unit_r, gate_sq_sum);
 }
 
+JN_TARGET_AVX512 static void hidden1_rows_avx512(const jn_real *pre, const jn_real *bias, const jn_real *unit_norm,
+                                                 int rows, int n, jn_real scale, jn_real *q, jn_real *db,
+                                                 double *unit_r, double *gate_sq_sum)
+{
+    hidden1_rows_body(pre, bias, unit_norm, rows, n, scale, q, db, unit_r, gate_sq_sum);
+}
+
 void jn_cpu_hidden1_rows(const jn_real *pre, const jn_real *bias, const jn_real *unit_norm, int rows, int n,
                          jn_real scale, jn_real *q, jn_real *db, double *unit_r, double *gate_sq_sum)
 {
-    if (jn_cpu_has_avx2())
+    if (jn_cpu_has_avx512())
+        hidden1_rows_avx512(pre, bias, unit_norm, rows, n, scale, q, db, unit_r, gate_sq_sum);
+    else if (jn_cpu_has_avx2())
         hidden1_rows_avx2(pre, bias, unit_norm, rows, n, scale, q, db, unit_r, gate_sq_sum);
     else
         hidden1_rows_base(pre, bias, unit_norm, rows, n, scale, q, db, unit_r, gate_sq_sum);
