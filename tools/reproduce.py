@@ -93,6 +93,10 @@ class Protocol:
 
 
 DEPTH = {"hidden": 'choice(1000, "1000,1000")'}
+# MNIST's rows with noise on the main loss's input keep improving for 100 epochs and more when the
+# learning rate decays; without input noise a decay only lets the net fit the training set sooner
+# (the README's "MNIST exploration").
+DECAY = {"lr-decay": "0.97"}
 SMOKE_MNIST = {"epochs": 3, "patience": 0, "train-limit": 500, "valid": 1000, "hidden": 24}
 BUDGETS = {
     # CI: every cell on tiny models, to check that the whole pipeline runs (numbers mean nothing).
@@ -111,8 +115,10 @@ BUDGETS = {
     "full": {
         "usps": Protocol({"epochs": 300, "patience": 0}, {"l2": 6, "n": 6, "j": 4, "nj": 8, "nj-hidden1": 5, "nj-in": 8},
                          {r: DEPTH for r in ["l2", "n", "j", "nj", "nj-in"]}),
-        "mnist": Protocol({"epochs": 50, "patience": 0}, {"l2": 3, "n": 3, "j": 2, "nj": 4, "nj-hidden1": 2, "nj-in": 4}),
-        "mnist-binary": Protocol({"epochs": 50, "patience": 0}, {"l2": 3, "n": 3, "j": 2, "nj": 4, "nj-hidden1": 2, "nj-in": 4}),
+        "mnist": Protocol({"epochs": 90, "patience": 0}, {"l2": 3, "n": 3, "j": 2, "nj": 4, "nj-hidden1": 2, "nj-in": 4},
+                          {r: DECAY for r in ["n", "nj-in"]}),
+        "mnist-binary": Protocol({"epochs": 90, "patience": 0}, {"l2": 3, "n": 3, "j": 2, "nj": 4, "nj-hidden1": 2, "nj-in": 4},
+                                 {r: DECAY for r in ["n", "nj-in"]}),
     },
 }
 
@@ -299,9 +305,10 @@ def epoch_cost(data, cfg):
 
 
 def run_seconds(data, cfg, device):
-    flops, steps = epoch_cost(data, cfg)
-    per_epoch = flops / CPU_FLOPS if device == "cpu" else flops / GPU_FLOPS + steps * GPU_STEP_S
-    return per_epoch * int(cfg.get("epochs", 50))
+    """One configuration's training time; on the GPU its GEMMs only (estimate() adds the launch
+    cost per lock-step group)."""
+    flops, _ = epoch_cost(data, cfg)
+    return flops / (CPU_FLOPS if device == "cpu" else GPU_FLOPS) * int(cfg.get("epochs", 50))
 
 
 def split_list(text):
@@ -674,16 +681,24 @@ def configs_of(entries):
     return grid_size(entries) * samples * int(dict(entries).get("seeds", 1))
 
 
-def estimate(cell, entries, device):
-    """Seconds to train every configuration of a spec: the grid's points summed, a choice's
-    values averaged (its draws are even), a range at its middle."""
+def estimate(cell, entries, device, seeds=0):
+    """Seconds to train every configuration of a spec (a grid's points summed, a choice's values
+    averaged: its draws are even, a range at its middle), then `seeds` runs more of its mean
+    configuration (the selected one's seeds). On the GPU one sweep process trains a spec, each
+    hidden-layer shape's configurations in lock-step, so a step's launch cost is paid once per
+    group and step (the seeds: one group)."""
     cfgs = [({}, 1.0)]
     for k, v in entries:
         kind, values = values_of(v)
         weight = 1.0 / len(values) if kind == "choice" else 1.0
         cfgs = [(dict(c, **{k: x}), w * weight) for c, w in cfgs for x in values]
     per_point = sum(w * run_seconds(cell.data, c, device) for c, w in cfgs)
-    return per_point * configs_of(entries) / grid_size(entries)
+    seconds = per_point * (configs_of(entries) + seeds) / grid_size(entries)
+    if device != "cpu":
+        groups = len({c.get("hidden", "1000") for c, _ in cfgs}) + (1 if seeds else 0)
+        _, steps = epoch_cost(cell.data, cfgs[0][0])
+        seconds += groups * steps * GPU_STEP_S * int(cfgs[0][0].get("epochs", 50))
+    return seconds
 
 
 def dry_run(cell, entries):
@@ -711,21 +726,19 @@ def print_plan(cells, budget):
     total = {"cpu": 0.0, "gpu": 0.0}
     print(f"budget {budget}: configurations and estimated training time (upper bound: every run "
           f"to its last epoch)\n  cpu: one core of the development machine per run "
-          f"({CPU_FLOPS / 1e9:.0f} GFLOP/s, measured); gpu: one H200, runs one after another "
-          f"({GPU_FLOPS / 1e12:.0f} TFLOP/s + {GPU_STEP_S * 1e6:.0f} us a step: NOT measured)")
+          f"({CPU_FLOPS / 1e9:.0f} GFLOP/s, measured); gpu: one H200, cells one after another, each "
+          f"spec's models in lock-step ({GPU_FLOPS / 1e12:.0f} TFLOP/s + {GPU_STEP_S * 1e6:.0f} us a "
+          f"group's step: NOT measured)")
     print(f"  {'cell':28s} {'search':>7s} {'seeds':>6s} {'cpu-h':>7s} {'gpu-s':>7s}")
     for c in cells:
         if c.proto.search is not None:
             s = c.search_entries()
             n_s = configs_of(s)
-            cost = {d: estimate(c, s, d) for d in total}
-            # the seeds: the search's representative configuration, seeds - 1 (or seeds) more runs
             extra = c.proto.seeds
-            for d in total:
-                cost[d] += cost[d] / n_s * extra
+            cost = {d: estimate(c, s, d, extra) for d in total}
         else:
             n_s, extra = 0, c.proto.seeds
-            cost = {d: estimate(c, c.reference_entries(), d) * extra for d in total}
+            cost = {d: estimate(c, c.final_entries(), d) for d in total}
         for d in total:
             total[d] += cost[d]
         print(f"  {c.name:28s} {n_s:7d} {extra:6d} {cost['cpu'] / 3600:7.2f} {cost['gpu']:7.0f}")
@@ -790,10 +803,16 @@ def main():
             "device": args.device, "wall_s": 0.0, "load": os.getloadavg()[0]}
     state["calls"].append(call)
     t0 = time.time()
-    device = device_text(args.device if args.device != "auto" else "cpu" if not shutil.which("nvidia-smi") else "cuda",
-                         args.jobs)
+    on_gpu = args.device == "cuda" or (args.device == "auto" and shutil.which("nvidia-smi") is not None)
+    device = device_text("cuda" if on_gpu else "cpu", args.jobs)
     pool = Pool(args.jobs)
     loads = []
+
+    def spec_shards(entries):
+        """CPU: a spec's configurations spread over the jobs. GPU: one sweep process per spec,
+        which trains each shape's configurations in lock-step on the device; the jobs run
+        several cells' sweeps at once."""
+        return 1 if on_gpu else min(args.jobs, configs_of(entries))
 
     def save_state():
         call["wall_s"] = time.time() - t0
@@ -831,7 +850,7 @@ def main():
                 return
         entries = cell.final_entries()
         write_spec(cell.final_spec, entries, cell.header("final"))
-        shards = min(args.jobs, configs_of(entries))
+        shards = spec_shards(entries)
         left = [shards]
         cost = estimate(cell, entries, "cpu") / shards
 
@@ -849,8 +868,8 @@ def main():
             continue
         entries = cell.search_entries()
         write_spec(cell.search_spec, entries, cell.header("search"))
-        shards = min(args.jobs, configs_of(entries))
-        cost = estimate(cell, entries, "cpu") * (1 + cell.proto.seeds / configs_of(entries)) / shards
+        shards = spec_shards(entries)
+        cost = estimate(cell, entries, "cpu", cell.proto.seeds) / shards
         left = {cell.name: shards}
 
         def search_done(cell=cell, left=left):
