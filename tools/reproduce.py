@@ -751,7 +751,7 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0], usage=__doc__.split("\n\n")[1].strip())
     ap.add_argument("--budget", required=True, choices=sorted(BUDGETS))
     ap.add_argument("--out", help="results folder (required unless --plan)")
-    ap.add_argument("--jobs", type=int, default=1, help="sweep processes at a time, one run each (default 1)")
+    ap.add_argument("--jobs", type=int, default=1, help="sweep processes at a time (default 1): on the CPU one run each, on a GPU one cell's search or seeds each")
     ap.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"])
     ap.add_argument("--sets", default=",".join(SETS), help="data sets (default all)")
     ap.add_argument("--rows", default=",".join(ROWS), help="rows (default all)")
