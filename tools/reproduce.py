@@ -97,6 +97,8 @@ DEPTH = {"hidden": 'choice(1000, "1000,1000")'}
 # learning rate decays; without input noise a decay only lets the net fit the training set sooner
 # (the README's "MNIST exploration").
 DECAY = {"lr-decay": "0.97"}
+FULL_MNIST = Protocol({"epochs": 90, "patience": 0}, {"l2": 3, "n": 3, "j": 2, "nj": 4, "nj-hidden1": 2, "nj-in": 4},
+                      {r: DECAY for r in ["n", "nj-in"]})
 SMOKE_MNIST = {"epochs": 3, "patience": 0, "train-limit": 500, "valid": 1000, "hidden": 24}
 BUDGETS = {
     # CI: every cell on tiny models, to check that the whole pipeline runs (numbers mean nothing).
@@ -115,10 +117,8 @@ BUDGETS = {
     "full": {
         "usps": Protocol({"epochs": 300, "patience": 0}, {"l2": 6, "n": 6, "j": 4, "nj": 8, "nj-hidden1": 5, "nj-in": 8},
                          {r: DEPTH for r in ["l2", "n", "j", "nj", "nj-in"]}),
-        "mnist": Protocol({"epochs": 90, "patience": 0}, {"l2": 3, "n": 3, "j": 2, "nj": 4, "nj-hidden1": 2, "nj-in": 4},
-                          {r: DECAY for r in ["n", "nj-in"]}),
-        "mnist-binary": Protocol({"epochs": 90, "patience": 0}, {"l2": 3, "n": 3, "j": 2, "nj": 4, "nj-hidden1": 2, "nj-in": 4},
-                                 {r: DECAY for r in ["n", "nj-in"]}),
+        "mnist": FULL_MNIST,
+        "mnist-binary": FULL_MNIST,
     },
 }
 
