@@ -2,7 +2,8 @@
 """tools/plot_analysis.py end to end: two tiny USPS runs (plain and with the Jacobian penalty),
 evaluated and drawn: the three PNGs exist and are PNG images, the cached eval JSON holds the
 input-noise curve from 0 to 0.5 with the clean error at std 0, a second call reuses the cache,
-and a bad row is refused with one line. Skipped (77) without matplotlib."""
+an eval JSON given as a row is drawn without the program and copied beside the pictures, and a
+bad row (a missing run, a JSON that is not an eval's) is refused with one line. Skipped (77) without matplotlib."""
 import json
 import os
 import subprocess
@@ -49,10 +50,25 @@ def main():
         # A second call reuses the cached evaluation: it works without a program to run.
         p = subprocess.run(cmd, capture_output=True, text=True, env=dict(env, JACNOISE="/nonexistent"))
         check(p.returncode == 0, f"second call did not reuse the cache: {p.stderr}")
-        bad = subprocess.run([sys.executable, TOOL, "--out", out, f"X={d}/missing"], capture_output=True,
-                             text=True, env=env)
-        check(bad.returncode != 0 and "missing" in bad.stderr and bad.stderr.count("\n") == 1,
-              f"a missing run: exit {bad.returncode}, stderr {bad.stderr!r}")
+        # Rows measured apart, drawn together from their eval JSON files.
+        joined = os.path.join(d, "joined")
+        p = subprocess.run([sys.executable, TOOL, "--out", joined, f"earlier MLP={out}/eval-MLP.json",
+                            f"MLP+N+J={out}/eval-MLP+N+J.json"], capture_output=True, text=True,
+                           env=dict(env, JACNOISE="/nonexistent"))
+        check(p.returncode == 0, f"eval JSON rows: {p.stderr}")
+        check(os.path.exists(os.path.join(joined, "noise.png")), "eval JSON rows: noise.png not written")
+        copied = os.path.join(joined, "eval-earlier-MLP.json")
+        check(os.path.exists(copied), "eval JSON rows: eval-earlier-MLP.json not copied beside the pictures")
+        if os.path.exists(copied):
+            with open(copied) as f, open(os.path.join(out, "eval-MLP.json")) as g:
+                check(json.load(f) == json.load(g), "eval JSON rows: the copy differs")
+        not_eval = os.path.join(d, "not-eval.json")
+        with open(not_eval, "w") as f:
+            json.dump({"epochs": 2}, f)
+        for row, word in [(f"X={d}/missing", "missing"), (f"X={not_eval}", "not an eval JSON")]:
+            bad = subprocess.run([sys.executable, TOOL, "--out", out, row], capture_output=True, text=True, env=env)
+            check(bad.returncode != 0 and word in bad.stderr and bad.stderr.count("\n") == 1,
+                  f"{row}: exit {bad.returncode}, stderr {bad.stderr!r}")
     return finish("analysis")
 
 

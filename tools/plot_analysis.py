@@ -6,7 +6,9 @@ paper's table with `jacnoise eval` and writes three PNGs.
     e.g. tools/plot_analysis.py --out results/usps --title USPS \\
              MLP=runs/usps-mlp MLP+J=runs/usps-j MLP+N+J=runs/usps-nj
 
-RUN is a run folder (its best.ckpt is evaluated) or a checkpoint file. Writes to DIR:
+RUN is a run folder (its best.ckpt is evaluated), a checkpoint file, or a JSON file that
+`jacnoise eval --eval-noise ...` wrote (an eval-NAME.json of an earlier call: rows measured
+apart drawn in one picture, without evaluating again). Writes to DIR:
 
   saturation.png  hidden-unit activation histograms on the test set (the 20 bins of width
                   0.1 over [-1, 1] that `jacnoise eval` reports), one panel per hidden layer,
@@ -24,6 +26,7 @@ import argparse
 import json
 import os
 import re
+import shutil
 import subprocess
 import sys
 
@@ -36,8 +39,19 @@ def slug(name):
 
 
 def evaluate(binary, name, run, out_dir, force, threads):
-    """The eval JSON of one row, from the cache in out_dir or by running jacnoise eval."""
+    """The eval JSON of one row: RUN itself where it is one, else from the cache in out_dir or
+    by running jacnoise eval."""
     cache = os.path.join(out_dir, f"eval-{slug(name)}.json")
+    if run.endswith(".json") and os.path.isfile(run):
+        try:
+            with open(run) as f:
+                result = json.load(f)
+            result["splits"]["test"]["input_noise"]
+        except (OSError, ValueError, KeyError, TypeError) as e:
+            sys.exit(f"plot_analysis: {name}: {run} is not an eval JSON of jacnoise eval --eval-noise ({e!r})")
+        if not os.path.exists(cache) or not os.path.samefile(run, cache):
+            shutil.copyfile(run, cache)
+        return result
     if os.path.exists(cache) and not force:
         with open(cache) as f:
             return json.load(f)
