@@ -3,7 +3,8 @@
 MNIST with the MLP, MLP+J and MLP+N+J rows. The table (RESULTS.md, results.csv) and the
 pictures are written; each cell's selection is the search's lowest smoothed validation error
 and its seeds were retrained as the protocol says; the table's numbers are those of the run
-folders and the cells not run are marked "not measured"; a rerun trains nothing; a run stopped
+folders and the cells not run are marked "not measured"; tools/results_table.py merges two
+folders' tables; a rerun trains nothing; a run stopped
 by SIGTERM and rerun gives the same table; bad options are refused with one line; `--plan`
 has jacnoise sweep check every spec of every budget (all data sets and rows). Skipped (77)
 without matplotlib. JACNOISE_TEST_DEVICE=cuda runs the same on the CUDA backend
@@ -13,6 +14,7 @@ import json
 import math
 import os
 import re
+import shutil
 import signal
 import statistics
 import subprocess
@@ -23,6 +25,7 @@ import time
 from harness import BIN, check, finish
 
 TOOL = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tools", "reproduce.py")
+TABLE_TOOL = os.path.join(os.path.dirname(TOOL), "results_table.py")
 ALL_ROWS = ["MLP", "MLP+L2", "MLP+N", "MLP+J", "MLP+N+J", "MLP+N+J (hidden1)", "MLP+N+J (input noise too)"]
 # What the test runs: the rows the paper quotes (MLP, MLP+N+J) and the penalty without noise,
 # on a data set of each reader (USPS text, MNIST IDX); the other cells' specs are checked by --plan.
@@ -149,6 +152,48 @@ def check_markdown(out):
     check("## How this differs from the paper's protocol" in md, "RESULTS.md: no comparison of protocols")
 
 
+def check_merged_table(d, out, table):
+    """tools/results_table.py: one table from two folders, the later folder's cell replacing the
+    earlier one's; a folder without results.csv and an unknown row are refused with one line."""
+    later = os.path.join(d, "later")
+    os.makedirs(later)
+    shutil.copy(os.path.join(out, "reproduce.json"), later)
+    with open(os.path.join(out, "results.csv"), newline="") as f:
+        reader = csv.DictReader(f)
+        header, rows = reader.fieldnames, [r for r in reader if (r["set"], r["row"]) == ("usps", "MLP")]
+    rows[0].update(test_errors="9.1000 10.5000", mean="9.8000", std="0.9899")
+
+    def write_later(rows):
+        with open(os.path.join(later, "results.csv"), "w", newline="") as f:
+            w = csv.DictWriter(f, fieldnames=header, lineterminator="\n")
+            w.writeheader()
+            w.writerows(rows)
+    write_later(rows)
+    merged = os.path.join(d, "TABLE.md")
+    p = subprocess.run([sys.executable, TABLE_TOOL, "--out", merged, out, later], capture_output=True, text=True)
+    check(p.returncode == 0, f"results_table exited {p.returncode}: {p.stderr[-1000:]}")
+    if p.returncode != 0:
+        return
+    with open(merged) as f:
+        md = f.read()
+    for (data, row), r in table.items():
+        want = "9.80 ± 0.99 (2)" if (data, row) == ("usps", "MLP") else f"{float(r['mean']):.2f} ± {float(r['std']):.2f} (2)"
+        line = [l for l in md.splitlines() if l.startswith(f"| {row} |")]
+        column = 1 + 2 * ["mnist", "mnist-binary", "usps"].index(data)
+        check(len(line) == 1 and line[0].split(" | ")[column] == want, f"TABLE.md: {data} {row}: {line}, expected {want}")
+        source = later if (data, row) == ("usps", "MLP") else out
+        check(f"| {'USPS' if data == 'usps' else 'MNIST'} {row} | `{source}` | smoke | " in md,
+              f"TABLE.md does not give {data} {row}'s folder as {source}")
+    check(f"USPS MLP: `{later}` replaces `{out}`" in md, "TABLE.md does not say which cell was replaced")
+    check(md.count("not measured") == 3 * len(ALL_ROWS) - len(table), "TABLE.md: cells not measured")
+    rows[0]["row"] = "MLP+X"
+    write_later(rows)
+    for folders, word in [([out, d], os.path.join(d, "results.csv")), ([later], "line 2: unknown row 'MLP+X'")]:
+        p = subprocess.run([sys.executable, TABLE_TOOL] + folders, capture_output=True, text=True)
+        check(p.returncode != 0 and word in p.stderr and p.stderr.count("\n") == 1 and not p.stdout,
+              f"results_table {folders}: exit {p.returncode}, stderr {p.stderr!r}")
+
+
 def main():
     try:
         import matplotlib  # noqa: F401
@@ -166,6 +211,7 @@ def main():
         table = check_cells(out)
         check_pictures(out)
         check_markdown(out)
+        check_merged_table(d, out, table)
 
         # A rerun trains nothing and rewrites the same table.
         before = run_files(out)

@@ -481,6 +481,34 @@ def fmt(x, digits=2):
     return f"{x:.{digits}f}" if isinstance(x, float) and math.isfinite(x) else "-"
 
 
+TABLE_KEY = ("Test error (%): mean ± sample standard deviation over the seeds (their number in brackets), "
+             "beside the paper's number. The paper's middle rows are not quoted (they lie between its MLP "
+             "and MLP+N+J). Two extra rows are compared with the paper's MLP+N+J: the contractive penalty "
+             "of the first hidden layer (hidden1) instead of the logits' Jacobian, and noise on the main "
+             "loss's input as well as on the penalty's.")
+
+
+def table_markdown(measured):
+    """The table: a line per row, for each data set the cell's mean ± sd (seeds) and the paper's
+    number. measured(set, row) gives (mean, std, test errors) or None (\"not measured\")."""
+    md = "| row | " + " | ".join(f"{SET_TITLES[d]} | paper" for d in SETS) + " |\n"
+    md += "|---|" + "---:|---:|" * len(SETS) + "\n"
+    for row in ROWS:
+        line = [ROW_TITLES[row]]
+        for d in SETS:
+            r = measured(d, row)
+            paper = PAPER.get((d, PAPER_ROW.get(row, row)))
+            if r is None:
+                line.append("not measured")
+            else:
+                mean, std, tests = r
+                n = len([t for t in tests if math.isfinite(t)])
+                line.append(f"{fmt(mean)} ± {fmt(std)} ({n})" if n > 1 else f"{fmt(mean)} (1)")
+            line.append(f"{paper:g}" if paper else "-")
+        md += "| " + " | ".join(line) + " |\n"
+    return md
+
+
 def paper_of(cell):
     return PAPER.get((cell.data, PAPER_ROW.get(cell.row, cell.row)))
 
@@ -592,27 +620,13 @@ def write_table(out, budget, cells, state, device, command):
         [ROW_TITLES[r] for r in ROWS if not any(c.row == r for c in cells)]
     if not_run:
         md.write(f"Not run by this command (their cells read \"not measured\"): {', '.join(not_run)}.\n\n")
-    md.write("Test error (%): mean ± sample standard deviation over the seeds (their number in "
-             "brackets), beside the paper's number. The paper's middle rows are not quoted (they lie "
-             "between its MLP and MLP+N+J). Two extra rows are compared with the paper's MLP+N+J: "
-             "the contractive penalty of the first hidden layer (hidden1) instead of the logits' "
-             "Jacobian, and noise on the main loss's input as well as on the penalty's.\n\n")
-    md.write("| row | " + " | ".join(f"{SET_TITLES[d]} | paper" for d in SETS) + " |\n")
-    md.write("|---|" + "---:|---:|" * len(SETS) + "\n")
-    by = {(c.data, c.row): c for c in cells}
-    for row in ROWS:
-        line = [ROW_TITLES[row]]
-        for d in SETS:
-            c = by.get((d, row))
-            r = results.get(c.name) if c else None
-            paper = PAPER.get((d, PAPER_ROW.get(row, row)))
-            if r is None:
-                line.append("not measured")
-            else:
-                n = len([t for t in r["tests"] if math.isfinite(t)])
-                line.append(f"{fmt(r['mean'])} ± {fmt(r['std'])} ({n})" if n > 1 else f"{fmt(r['mean'])} (1)")
-            line.append(f"{paper:g}" if paper else "-")
-        md.write("| " + " | ".join(line) + " |\n")
+    md.write(TABLE_KEY + "\n\n")
+    by = {(c.data, c.row): results[c.name] for c in cells if results[c.name]}
+
+    def measured(d, row):
+        r = by.get((d, row))
+        return (r["mean"], r["std"], r["tests"]) if r else None
+    md.write(table_markdown(measured))
     md.write("\n## Protocol\n\n" + protocol_text(budget) + "\n\n")
     md.write("Splits: the last 1,000 lines of USPS's `zip.train` and the last 10,000 MNIST training "
              "images are the validation split; the test files are only evaluated, never used to "

@@ -1,0 +1,132 @@
+#!/usr/bin/env python3
+"""One table of the paper's cells from several tools/reproduce.py results folders: for a table
+measured in parts, each call's rows or data sets in a folder of its own.
+
+    tools/results_table.py [--out FILE] DIR [DIR ...]
+
+Reads each DIR's results.csv (and its reproduce.json for the budget). A cell that a later DIR
+gives again replaces the earlier one. Under the table, each cell's folder, budget, epochs (of
+the search's runs and of the seeds) and the seeds' options, and the devices. Writes Markdown to FILE (atomically) or to standard output."""
+import argparse
+import csv
+import json
+import math
+import os
+import shlex
+import sys
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import reproduce  # noqa: E402
+
+COLUMNS = ["set", "row", "options", "test_errors", "mean", "std", "search_runs", "search_epochs", "device"]
+ROW_KEYS = {title: key for key, title in reproduce.ROW_TITLES.items()}
+
+
+def fail(msg):
+    sys.exit(f"results_table: {msg}")
+
+
+def number(text, where, column):
+    """A number of results.csv: "-" (reproduce.py's non-finite value, e.g. one seed's deviation) is NaN."""
+    if text == "-":
+        return math.nan
+    try:
+        return float(text)
+    except ValueError:
+        fail(f"{where}: {column} '{text}' is not a number")
+
+
+def read_folder(folder):
+    """{(set, row): cell} of one results folder."""
+    path = os.path.join(folder, "results.csv")
+    try:
+        with open(path, newline="") as f:
+            reader = csv.DictReader(f)
+            lines = list(reader)
+            header = reader.fieldnames or []
+    except OSError as e:
+        fail(f"{path}: {e.strerror} (a tools/reproduce.py results folder?)")
+    except (csv.Error, UnicodeDecodeError) as e:
+        fail(f"{path}: not a readable CSV file ({e})")
+    missing = [c for c in COLUMNS if c not in header]
+    if missing:
+        fail(f"{path}: no column '{missing[0]}' (not a tools/reproduce.py results.csv?)")
+    budget = "?"
+    try:
+        with open(os.path.join(folder, "reproduce.json")) as f:
+            budget = json.load(f).get("budget", "?")
+    except (OSError, ValueError):
+        pass
+    cells = {}
+    for i, r in enumerate(lines, start=2):
+        where = f"{path} line {i}"
+        if None in r.values() or None in r:
+            fail(f"{where}: not as many fields as the header's {len(header)}")
+        if r["set"] not in reproduce.SETS:
+            fail(f"{where}: unknown data set '{r['set']}'")
+        if r["row"] not in ROW_KEYS:
+            fail(f"{where}: unknown row '{r['row']}'")
+        options = dict(o.split("=", 1) for o in r["options"].split() if "=" in o)
+        runs = number(r["search_runs"], where, "search_runs")
+        searched = f"{number(r['search_epochs'], where, 'search_epochs') / runs:g}" if runs > 0 else "-"
+        cells[(r["set"], ROW_KEYS[r["row"]])] = {
+            "mean": number(r["mean"], where, "mean"), "std": number(r["std"], where, "std"),
+            "tests": [number(t, where, "test_errors") for t in r["test_errors"].split()],
+            "folder": folder, "budget": budget, "searched": searched, "epochs": options.get("epochs", "?"),
+            "options": r["options"], "device": r["device"]}
+    return cells
+
+
+def merge(folders):
+    """The cells of every folder, later folders first; and the lines saying what replaced what."""
+    cells, replaced = {}, []
+    for folder in folders:
+        for key, cell in read_folder(folder).items():
+            if key in cells:
+                replaced.append(f"{reproduce.SET_TITLES[key[0]]} {reproduce.ROW_TITLES[key[1]]}: "
+                                f"`{folder}` replaces `{cells[key]['folder']}`")
+            cells[key] = cell
+    return cells, replaced
+
+
+def markdown(folders, cells, replaced):
+    def measured(d, row):
+        c = cells.get((d, row))
+        return (c["mean"], c["std"], c["tests"]) if c else None
+    md = (f"# The paper's table, from {len(folders)} results folder{'s' if len(folders) > 1 else ''}\n\n"
+          f"Written by `tools/results_table.py {' '.join(shlex.quote(f) for f in folders)}`. "
+          + reproduce.TABLE_KEY + "\n\n" + reproduce.table_markdown(measured) + "\n")
+    md += "| cell | folder | budget | epochs: search, seeds | seeds' options |\n|---|---|---|---:|---|\n"
+    for d in reproduce.SETS:
+        for row in reproduce.ROWS:
+            c = cells.get((d, row))
+            if c:
+                md += (f"| {reproduce.SET_TITLES[d]} {reproduce.ROW_TITLES[row]} | `{c['folder']}` | "
+                       f"{c['budget']} | {c['searched']}, {c['epochs']} | `{c['options']}` |\n")
+    devices = sorted({c["device"] for c in cells.values()})
+    md += "\nDevice" + ("s" if len(devices) > 1 else "") + ": " + "; ".join(
+        f"{dev} ({', '.join(sorted({c['folder'] for c in cells.values() if c['device'] == dev}))})"
+        if len(devices) > 1 else dev for dev in devices) + ".\n"
+    if replaced:
+        md += "\nGiven again by a later folder: " + "; ".join(replaced) + ".\n"
+    return md
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0], usage=__doc__.split("\n\n")[1].strip())
+    ap.add_argument("folders", nargs="+", metavar="DIR", help="tools/reproduce.py results folders, in order")
+    ap.add_argument("--out", help="Markdown file to write (default: standard output)")
+    args = ap.parse_args()
+    cells, replaced = merge(args.folders)
+    if not cells:
+        fail("no cell in " + ", ".join(args.folders))
+    md = markdown(args.folders, cells, replaced)
+    if args.out:
+        reproduce.write_text(args.out, md)
+    else:
+        sys.stdout.write(md)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
