@@ -1,10 +1,12 @@
 """Reliability under faults: SIGKILL at random moments once training has begun (inside steps
 and inside checkpoint writes), SIGINT, a full disk during a checkpoint write, a diverging run
-(weight decay that blows up; a checkpoint whose logits overflow), and checkpoints from
-another build. After every fault, last.ckpt and best.ckpt must load, and the run, resumed,
+(weight decay that blows up; a checkpoint whose logits overflow), checkpoints from
+another build, and a run folder that another process holds. After every fault, last.ckpt and best.ckpt must load, and the run, resumed,
 must end byte-identical to one that was never disturbed.
 
 Run by ctest with JACNOISE_BIN and JACNOISE_DATA set."""
+import fcntl
+import glob
 import json
 import os
 import random
@@ -174,6 +176,43 @@ def foreign_checkpoints(tmp, reference):
               f"checkpoint with {what}: exit {p.returncode}, stderr {p.stderr!r}")
 
 
+def busy_folder(tmp, job):
+    """A run folder whose lock another process holds (taken here as jacnoise takes it): train,
+    resumed or new, and a sweep resuming it are refused with one line naming the folder, and
+    nothing in it changes. Released, the run resumes."""
+    folder = os.path.join(tmp, "busy")
+    run(job + ["--out", folder, "--epochs", "1"])
+    spec = os.path.join(tmp, "busy.spec")
+    with open(spec, "w") as f:
+        f.write("data = usps\nhidden = 32\nepochs = 5000\ntrain-limit = 500\nvalid = 100\n")
+    sweep = os.path.join(tmp, "busy-sweep")
+    sweep_args = ["sweep", "--spec", spec, "--out", sweep, "--progress", "never"]
+    p = subprocess.Popen([BIN] + sweep_args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    end = time.monotonic() + 120
+    while time.monotonic() < end and p.poll() is None and not glob.glob(os.path.join(sweep, "runs", "*", "last.ckpt")):
+        time.sleep(0.01)
+    p.send_signal(signal.SIGTERM)
+    check(p.wait(timeout=120) == 143, f"busy: the sweep to hold ended with {p.returncode}, expected 143 (stopped)")
+    sweep_runs = glob.glob(os.path.join(sweep, "runs", "*"))
+    check(len(sweep_runs) == 1, f"busy: {len(sweep_runs)} sweep run folders")
+
+    def files(path):
+        return {n: read(os.path.join(path, n)) for n in sorted(os.listdir(path))}
+    resume = ["train", "--out", folder, "--resume", "--epochs", "2", "--progress", "never"]
+    for held, args in [(folder, resume), (folder, job + ["--out", folder]), (sweep_runs[0], sweep_args)]:
+        before = files(held)
+        check("lock" in before, f"busy: no lock file in {held}")
+        with open(os.path.join(held, "lock"), "a") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            p = run(args, expect=1)
+            lines = p.stderr.strip().splitlines()
+            check(len(lines) == 1 and f"{held}: in use by another jacnoise process" in lines[0],
+                  f"busy: {' '.join(args[:2])}: {p.stderr!r}")
+            check(files(held) == before, f"busy: {' '.join(args[:2])} changed {held}")
+    run(resume)
+    print(f"busy: a held run folder refused by train and sweep ({lines[0] if lines else ''}); released, it resumed")
+
+
 def main():
     tmp = tempfile.mkdtemp(prefix="jacnoise-reliability-")
     # ~100k parameters and a checkpoint every step: writes take a good share of the time, so
@@ -189,6 +228,7 @@ def main():
     divergence(tmp)
     ckpt.divergence_from_checkpoint(tmp, "cpu")
     foreign_checkpoints(tmp, reference)
+    busy_folder(tmp, job)
     return finish("reliability")
 
 

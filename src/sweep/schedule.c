@@ -28,6 +28,7 @@ typedef struct {
     pending *items;
     int n_items;
     jn_job **open;  /* [n_items]: jobs handed out, not yet ended */
+    const char *busy;  /* the folder of a run another process trains: this one stops */
 } source;
 
 static const char *summary_path(const jn_plan_entry *e, char *out, size_t cap)
@@ -67,19 +68,25 @@ static int same_configuration(const jn_job *job, const jn_plan_entry *e)
     return same;
 }
 
-/* Opens the item's job: resumed, or new (a stale summary of an unfinished run is removed
- * first: a run in progress has none). NULL when it failed (reported). */
+/* Opens the item's job: resumed, or new (a stale summary of an unfinished run is removed:
+ * a run in progress has none). NULL when it failed (reported), or when another process
+ * trains it (src->busy; nothing is written to its folder). */
 static jn_job *open_item(source *src, pending *it)
 {
     const jn_plan_entry *e = &src->plan->entries[it->entry];
     char path[JN_PATH_MAX + 32];
     it->started = 1;
-    if (summary_path(e, path, sizeof path))
-        remove(path);
     jn_config cfg = e->cfg;
     if (it->resume)
         jn_config_set(&cfg, JN_CMD_TRAIN, "resume", "true");
-    jn_job *job = jn_job_open(&cfg);
+    int busy = 0;
+    jn_job *job = jn_job_open(&cfg, &busy);
+    if (busy) {
+        src->busy = e->cfg.out;
+        return NULL;
+    }
+    if (summary_path(e, path, sizeof path))
+        remove(path);
     if (job && !same_configuration(job, e)) {
         jn_fail("%s: the folder holds a run of other options than configuration %s", e->cfg.out, e->id);
         jn_job_free(job);
@@ -115,7 +122,7 @@ static jn_job *source_next(void *ctx, long batch)
         if (!pick)
             return NULL;
         jn_job *job = open_item(src, pick);
-        if (job)
+        if (job || src->busy)
             return job;
     }
 }
@@ -139,7 +146,9 @@ static void source_ended(void *ctx, jn_job *job)
         if (src->open[i] == job) {
             src->open[i] = NULL;
             const int entry = src->items[i].entry;
-            if (!strcmp(jn_job_status(job), "failed"))
+            if (jn_job_busy(job))
+                src->busy = src->plan->entries[entry].cfg.out;
+            else if (!strcmp(jn_job_status(job), "failed"))
                 fail_entry(src, entry, jn_job_message(job));
             else
                 src->report->ended(src->report->ctx, entry, jn_job_status(job), jn_job_message(job));
@@ -224,7 +233,7 @@ static int run_group(source *src)
 int jn_sweep_work(const jn_plan *plan, const unsigned char *mine, const jn_sweep_report *report)
 {
     jn_train_catch_signals();
-    source src = {plan, report, NULL, 0, NULL};
+    source src = {plan, report, NULL, 0, NULL, NULL};
     src.items = calloc((size_t)(plan->n_entries ? plan->n_entries : 1), sizeof *src.items);
     src.open = calloc((size_t)(plan->n_entries ? plan->n_entries : 1), sizeof *src.open);
     if (!src.items || !src.open) {
@@ -249,6 +258,12 @@ int jn_sweep_work(const jn_plan *plan, const unsigned char *mine, const jn_sweep
         int rc = run_group(&src);
         if (rc > 0) {
             code = rc;
+            break;
+        }
+        if (src.busy) {
+            jn_fail("%s: in use by another jacnoise process: is this sweep, or a shard of it, already running? "
+                    "(stopped; that run's folder is unchanged)", src.busy);
+            code = JN_EXIT_ERROR;
             break;
         }
     }

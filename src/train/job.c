@@ -11,11 +11,15 @@
 #include "jacnoise/error.h"
 #include "train/metrics.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 /* Besides the operational options, a resumed run may change its stopping rule. */
 static const char *const resumable[] = {"epochs", "patience", NULL};
@@ -37,6 +41,31 @@ static int save_checkpoint(jn_job *job, const char *path, int best_only)
         .best_params = best_only ? NULL : job->best,
     };
     return jn_checkpoint_write(path, &ck);
+}
+
+/* The run's lock (jn_job_open in train.h): flock on RUN/lock, which the folder keeps. A file
+ * system without locks (some network ones) leaves the run unlocked rather than untrainable. */
+static int lock_folder(jn_job *job)
+{
+    char path[JN_PATH_MAX + 16];
+    if (job->lock_fd >= 0)
+        return 0;
+    if (jn_path_join(path, sizeof path, job->cfg.out, "lock"))
+        return -1;
+    int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+    if (fd < 0)
+        return jn_fail("%s: cannot open (%s)", path, strerror(errno));
+    if (flock(fd, LOCK_EX | LOCK_NB) == 0) {
+        job->lock_fd = fd;
+        return 0;
+    }
+    const int err = errno;
+    close(fd);
+    if (err != EWOULDBLOCK)
+        return 0;
+    job->busy = 1;
+    return jn_fail("--out %s: in use by another jacnoise process (a run trains in one process at a time)",
+                   job->cfg.out);
 }
 
 static int set_paths(jn_job *job)
@@ -99,6 +128,9 @@ static int open_job(jn_job *job, const jn_config *cli)
     job->resume = cli->resume;
     if (set_paths(job))
         return -1;
+    struct stat st;
+    if (stat(job->cfg.out, &st) == 0 && S_ISDIR(st.st_mode) && lock_folder(job))
+        return -1;
     if (cli->resume) {
         if (open_resumed(job, cli))
             return -1;
@@ -106,13 +138,12 @@ static int open_job(jn_job *job, const jn_config *cli)
         return jn_fail("--out %s already holds a run (last.ckpt); continue it with --resume or choose another --out",
                        cli->out);
     }
-    struct stat st;
     if (stat(job->cfg.out, &st) == 0 && !S_ISDIR(st.st_mode))
         return jn_fail("--out %s: exists and is not a folder", job->cfg.out);
     return jn_config_check(&job->cfg);
 }
 
-jn_job *jn_job_open(const jn_config *cli)
+jn_job *jn_job_open(const jn_config *cli, int *busy)
 {
     jn_job *job = calloc(1, sizeof *job);
     if (!job) {
@@ -120,8 +151,11 @@ jn_job *jn_job_open(const jn_config *cli)
         return NULL;
     }
     job->slot = -1;
+    job->lock_fd = -1;
     job->started = jn_now();
     if (open_job(job, cli)) {
+        if (busy)
+            *busy = job->busy;
         jn_job_free(job);
         return NULL;
     }
@@ -132,6 +166,8 @@ void jn_job_free(jn_job *job)
 {
     if (!job)
         return;
+    if (job->lock_fd >= 0)
+        close(job->lock_fd);
     jn_checkpoint_free(&job->resumed);
     free(job->params);
     free(job->velocity);
@@ -183,7 +219,7 @@ int jn_job_init(jn_job *job, const jn_model *m)
 int jn_job_commit(jn_job *job)
 {
     /* Only now, with everything loaded and checked, does the run folder change. */
-    if (jn_mkdirs(job->cfg.out))
+    if (jn_mkdirs(job->cfg.out) || lock_folder(job))
         return -1;
     if (job->resume ? jn_metrics_truncate(job->metrics_path, job->state.epoch) : (remove(job->metrics_path), 0))
         return -1;
@@ -340,6 +376,7 @@ long jn_job_batch(const jn_job *job)
     return job->params ? job->state.batch : job->resume ? job->resumed.state.batch : 0;
 }
 int jn_job_code(const jn_job *job) { return job->code; }
+int jn_job_busy(const jn_job *job) { return job->busy; }
 const char *jn_job_status(const jn_job *job) { return job->status; }
 const char *jn_job_message(const jn_job *job) { return job->message; }
 void jn_job_set_verbose(jn_job *job, int verbose) { job->verbose = verbose; }

@@ -20,6 +20,8 @@ struct jn_job {
     jn_real *params, *velocity, *best;
     jn_train_state state;
     double started, epoch_start;
+    int lock_fd;                /* RUN/lock, held; -1 before it is taken */
+    int busy;                   /* another process holds the lock */
     int slot;                   /* its slot in a group; -1 outside one */
     int verbose;                /* print epoch lines and the closing line */
     jn_progress *progress;      /* cleared before printing (train's progress line), or NULL */
