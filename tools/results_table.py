@@ -6,7 +6,8 @@ measured in parts, each call's rows or data sets in a folder of its own.
 
 Reads each DIR's results.csv (and its reproduce.json for the budget). A cell that a later DIR
 gives again replaces the earlier one. Under the table, each cell's folder, budget, epochs (of
-the search's runs and of the seeds) and the seeds' options, and the devices. Writes Markdown to FILE (atomically) or to standard output."""
+the search's runs and of the seeds) and the seeds' options, and the devices. Writes Markdown
+to FILE (atomically) or to standard output."""
 import argparse
 import csv
 import json
@@ -78,7 +79,8 @@ def read_folder(folder):
 
 
 def merge(folders):
-    """The cells of every folder, later folders first; and the lines saying what replaced what."""
+    """The cells of every folder, a later folder's cell replacing an earlier one's; and the lines
+    saying what replaced what."""
     cells, replaced = {}, []
     for folder in folders:
         for key, cell in read_folder(folder).items():
