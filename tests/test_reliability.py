@@ -1,8 +1,9 @@
 """Reliability under faults: SIGKILL at random moments once training has begun (inside steps
 and inside checkpoint writes), SIGINT, a full disk during a checkpoint write, a diverging run
-(weight decay that blows up; a checkpoint whose logits overflow), checkpoints from
-another build, and a run folder that another process holds. After every fault, last.ckpt and best.ckpt must load, and the run, resumed,
-must end byte-identical to one that was never disturbed.
+(weight decay that blows up; a checkpoint whose logits overflow), checkpoints from another
+build, and a run folder that another process holds. After every fault, last.ckpt and
+best.ckpt must load, and the run, resumed, must end byte-identical to one that was never
+disturbed.
 
 Run by ctest with JACNOISE_BIN and JACNOISE_DATA set."""
 import fcntl
