@@ -544,7 +544,9 @@ def run_cases(d):
         e("train: --device cuda without a GPU", ["train", "--device", "cuda", "--epochs", "1", "--out", "cudarun"] + tiny,
           ["--device cuda"], absent=["cudarun"])
     write(os.path.join(d, "afile"), "x")
-    e("train: --out is a file", ["train", "--epochs", "1", "--out", "afile"] + tiny, ["afile"])
+    for name, extra in [("train: --out is a file", []), ("train: --resume with --out a file", ["--resume"])]:
+        e(name, ["train", "--epochs", "1", "--out", "afile"] + extra + tiny, ["--out", "afile", "not a folder"])
+        check(name, read(os.path.join(d, "afile")) == b"x", "afile changed")
     e("train: --out below a file", ["train", "--epochs", "1", "--out", "afile/sub"] + tiny, ["afile/sub"])
 
 

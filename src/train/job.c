@@ -129,8 +129,12 @@ static int open_job(jn_job *job, const jn_config *cli)
     if (set_paths(job))
         return -1;
     struct stat st;
-    if (stat(job->cfg.out, &st) == 0 && S_ISDIR(st.st_mode) && lock_folder(job))
-        return -1;
+    if (stat(job->cfg.out, &st) == 0) {
+        if (!S_ISDIR(st.st_mode))
+            return jn_fail("--out %s: exists and is not a folder", job->cfg.out);
+        if (lock_folder(job))
+            return -1;
+    }
     if (cli->resume) {
         if (open_resumed(job, cli))
             return -1;
@@ -138,8 +142,6 @@ static int open_job(jn_job *job, const jn_config *cli)
         return jn_fail("--out %s already holds a run (last.ckpt); continue it with --resume or choose another --out",
                        cli->out);
     }
-    if (stat(job->cfg.out, &st) == 0 && !S_ISDIR(st.st_mode))
-        return jn_fail("--out %s: exists and is not a folder", job->cfg.out);
     return jn_config_check(&job->cfg);
 }
 
