@@ -105,9 +105,9 @@ const char *jn_blas_core_choose(const jn_cpu_features *f, const char *reported, 
     return have == 2 ? "SkylakeX" : f->amd ? "Zen" : "Haswell";
 }
 
+#if JACNOISE_HAVE_OPENBLAS
 static char origin[160] = "chosen by OpenBLAS";
 
-#if JACNOISE_HAVE_OPENBLAS
 static void warn(const char *what, const char *reported, const char *core)
 {
     char cpu[64];
