@@ -146,6 +146,19 @@ def main():
             check(3 <= reps < 100000, f"--time-limit 0.5: {reps} rounds")
             check(f"{reps} reps" in r.stdout, "the table does not say how many rounds ran")
 
+        # --progress always: the rounds on stderr (at most ten lines a second, the first of
+        # each kind always), each line erased, the last one too; stdout holds the report
+        # alone. Without a terminal (auto) stderr stays empty.
+        small = ["profile", "--device", "cpu", "--data", "usps", "--hidden", "12", "--batch", "8", "--reps", "4",
+                 "--warmup", "1"]
+        r = run(small + ["--progress", "always"])
+        check("profile: warm-up round 1 of 1" in r.stderr and "profile: round 1 of 4" in r.stderr,
+              f"--progress always: stderr {r.stderr!r}")
+        check(r.stderr.endswith("\033[K"), f"--progress always: the last line is not erased: {r.stderr[-40:]!r}")
+        check("round 1 of" not in r.stdout and "GEMM floor" in r.stdout, "--progress always: progress on stdout")
+        r = run(small)
+        check(r.stderr == "", f"progress without a terminal: stderr {r.stderr!r}")
+
         # A grid: hidden1 ignores the estimator, so 2 batches x (hidden1, output K=1, output exact).
         path = os.path.join(tmp, "grid.csv")
         r = run(["profile", "--device", "cpu", "--data", "usps", "--hidden", "12", "--jac-lambda", "0.1", "--reps", "2",

@@ -24,6 +24,7 @@
 
 #include <stdint.h>
 
+#include "jacnoise/config.h"
 #include "jacnoise/data.h"
 #include "jacnoise/model.h"
 #include "jacnoise/objective.h"
@@ -181,10 +182,12 @@ typedef struct {
 
 /* How many rounds: warmup untimed ones, then up to reps timed ones; with time_limit > 0
  * (seconds), fewer timed rounds (but at least 3) where reps of them would take longer, as
- * the warm-up rounds predict (at least one warm-up round is then run). */
+ * the warm-up rounds predict (at least one warm-up round is then run). progress: the round
+ * and the time left on a line of stderr (auto: when it is a terminal), erased at the end. */
 typedef struct {
     int reps, warmup;
     double time_limit;
+    jn_progress_mode progress;
 } jn_profile_rounds;
 
 /* Times the targets (one per variant, their names, objectives and the model) interleaved,

@@ -38,7 +38,7 @@ static int profile_one(const jn_config *cfg, const jn_dataset *train, const jn_p
     res->machine = *machine;
     jn_model_describe(&m, res->model, sizeof res->model);
     if (!rc) {
-        const jn_profile_rounds rounds = {cfg->reps, cfg->warmup, cfg->time_limit};
+        const jn_profile_rounds rounds = {cfg->reps, cfg->warmup, cfg->time_limit, cfg->progress};
         rc = jn_profile_run(targets, names, objs, n, &m, cfg->batch, &rounds, res);
     }
     for (int i = 0; i < n; i++)

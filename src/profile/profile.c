@@ -2,6 +2,7 @@
  * statistics, and the variants a profile compares (see jacnoise/profile.h). */
 #include "jacnoise/profile.h"
 #include "jacnoise/error.h"
+#include "train/progress.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -41,6 +42,19 @@ static int run_round(jn_profile_target *t, double *sample)
     return 0;
 }
 
+/* "profile: round 4 of 20, 0m41s left": the time left from the mean of the rounds done. */
+static void show_round(jn_progress *p, const char *what, int done, int total, double started)
+{
+    char line[128];
+    int len = snprintf(line, sizeof line, "profile: %s %d of %d", what, done + 1, total);
+    if (done > 0) {
+        char left[32];
+        jn_format_duration((jn_wall_seconds() - started) / done * (total - done), left, sizeof left);
+        snprintf(line + len, sizeof line - (size_t)len, ", %s left", left);
+    }
+    jn_progress_draw(p, line, done == 0);
+}
+
 /* Order statistics of sample s of target i over target j's, round by round (column: reps
  * doubles of scratch). */
 static jn_timing paired_ratio(const double *samples, int i, int j, int reps, int s, double *column)
@@ -66,10 +80,14 @@ int jn_profile_run(jn_profile_target **targets, const char *const *names, const 
     }
     int rc = 0;
     double scratch[S_COUNT];
-    const double started = jn_wall_seconds();
-    for (int w = 0; w < warmup && !rc; w++)
+    jn_progress progress;
+    jn_progress_init(&progress, rounds->progress);
+    double started = jn_wall_seconds();
+    for (int w = 0; w < warmup && !rc; w++) {
+        show_round(&progress, "warm-up round", w, warmup, started);
         for (int i = 0; i < n && !rc; i++)
             rc = run_round(targets[i], scratch);
+    }
     if (limited && !rc) {
         const double per_round = (jn_wall_seconds() - started) / warmup;
         const int fit = (int)(rounds->time_limit / per_round), least = reps < 3 ? reps : 3;
@@ -77,9 +95,13 @@ int jn_profile_run(jn_profile_target **targets, const char *const *names, const 
             reps = fit > least ? fit : least;
     }
     /* Rounds interleave the variants, so that a change of machine load hits them alike. */
-    for (int r = 0; r < reps && !rc; r++)
+    started = jn_wall_seconds();
+    for (int r = 0; r < reps && !rc; r++) {
+        show_round(&progress, "round", r, reps, started);
         for (int i = 0; i < n && !rc; i++)
             rc = run_round(targets[i], &samples[((size_t)i * reps + r) * S_COUNT]);
+    }
+    jn_progress_clear(&progress);
     if (!rc) {
         res->batch = batch;
         res->reps = reps;
