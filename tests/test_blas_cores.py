@@ -7,12 +7,14 @@
 - Skipped when the build's CBLAS is not OpenBLAS (CMake warns at configure time).
 - `jacnoise info` run as if OpenBLAS had fallen back to Prescott (JACNOISE_TEST_BLAS_REPORTED)
   re-executes itself once with the core for this CPU and says so; the user's
-  OPENBLAS_CORETYPE is respected; a core OpenBLAS ignores gives one warning line.
+  OPENBLAS_CORETYPE is respected; a core OpenBLAS ignores gives one warning line; train's
+  run header names the core and who chose it.
 
 Environment (set by CTest): JACNOISE_BIN, JACNOISE_TEST_GEMM (the test_gemm program)."""
 import os
 import subprocess
 import sys
+import tempfile
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from harness import BIN, check, finish  # noqa: E402
@@ -84,6 +86,15 @@ def main():
               f"expected {want} selected by jacnoise, got {line!r}")
     else:
         check("chosen by OpenBLAS" in line, f"nothing better to select on this CPU, got {line!r}")
+    # The run header names the core in use and who chose it.
+    with tempfile.TemporaryDirectory(prefix="jn_blas_") as tmp:
+        p = subprocess.run([BIN, "train", "--data", "usps", "--hidden", "5", "--max-steps", "1", "--out",
+                            os.path.join(tmp, "run")], capture_output=True, text=True,
+                           env=env(JACNOISE_TEST_BLAS_REPORTED="Prescott"), timeout=120)
+        header = p.stdout.splitlines()[0] if p.stdout else ""
+        print("run header:", header)
+        origin = f"{want}, selected by jacnoise: OpenBLAS chose Prescott" if want else "chosen by OpenBLAS"
+        check(p.returncode == 0 and f"BLAS core {origin}" in header, f"train's header lacks the core: {header!r}")
 
     # The user's choice wins, even over a generic fallback.
     p, line = info(JACNOISE_TEST_BLAS_REPORTED="Prescott", OPENBLAS_CORETYPE="Prescott")

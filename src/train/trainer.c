@@ -49,9 +49,10 @@ static int train_group(jn_job *job)
         char shape[256];
         jn_model_describe(jn_group_model(g), shape, sizeof shape);
         const char *backend = jn_group_backend_name(g);
-        char blas[128] = "";
+        char blas[256] = "";
         if (!strcmp(backend, "cpu"))
-            snprintf(blas, sizeof blas, " (BLAS core %s, %d threads)", jn_blas_core_name(), jn_blas_threads());
+            snprintf(blas, sizeof blas, " (BLAS core %s, %s, %d thread%s)", jn_blas_core_name(), jn_blas_core_origin(),
+                     jn_blas_threads(), jn_blas_threads() == 1 ? "" : "s");
         printf("jacnoise: %s %s on %s: %d train / %d valid / %d test, backend %s%s, run folder %s\n",
                job->resume ? "resuming" : "training", shape, job->cfg.data, data->train.n, data->valid.n,
                data->test.n, backend, blas, job->cfg.out);
