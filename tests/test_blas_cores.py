@@ -8,7 +8,7 @@
 - `jacnoise info` run as if OpenBLAS had fallen back to Prescott (JACNOISE_TEST_BLAS_REPORTED)
   re-executes itself once with the core for this CPU and says so; the user's
   OPENBLAS_CORETYPE is respected; a core OpenBLAS ignores gives one warning line; train's
-  run header names the core and who chose it.
+  run header names the core and who chose it; `info` says "1 thread", "2 threads".
 
 Environment (set by CTest): JACNOISE_BIN, JACNOISE_TEST_GEMM (the test_gemm program)."""
 import os
@@ -107,6 +107,11 @@ def main():
     print("core ignored:", warnings[0] if warnings else "(no warning)")
     check(p.returncode == 0 and len(warnings) == 1 and "ignored OPENBLAS_CORETYPE" in warnings[0],
           f"expected one warning line, got exit {p.returncode}, stderr {p.stderr!r}")
+
+    # The thread count, in the singular for one (OpenBLAS runs at most one thread per core).
+    for threads, words in (("1", "1 thread;"), ("2", "2 threads;"))[:1 if (os.cpu_count() or 1) < 2 else 2]:
+        p, line = info(OPENBLAS_NUM_THREADS=threads)
+        check(words in line, f"OPENBLAS_NUM_THREADS={threads}: expected {words!r} in {line!r}")
     return finish("BLAS core")
 
 

@@ -20,8 +20,8 @@ int jn_cmd_info(int argc, char **argv)
     char features[96];
     const jn_cpu_features f = jn_cpu_features_detect();
     jn_cpu_features_describe(&f, features, sizeof features);
-    printf("blas core: %s (%s), %d threads; CPU: %s\n", jn_blas_core_name(), jn_blas_core_origin(), jn_blas_threads(),
-           features);
+    printf("blas core: %s (%s), %d thread%s; CPU: %s\n", jn_blas_core_name(), jn_blas_core_origin(), jn_blas_threads(),
+           jn_blas_threads() == 1 ? "" : "s", features);
     if (jn_cuda_built())
         printf("cuda: built in, %d device(s) visible\n", jn_cuda_device_count());
     else

@@ -46,8 +46,8 @@ void jn_profile_print(const jn_profile_result *r, FILE *f)
             mc->backend, r->reps, r->warmup);
     fprintf(f, "machine: %s; %s\n", mc->device, mc->library);
     if (mc->core[0])
-        fprintf(f, "BLAS core: %s (%s), %d threads; measured peak %.1f GFLOP/s (large square SGEMM)\n", mc->core,
-                mc->core_origin, mc->threads, mc->peak_gflops);
+        fprintf(f, "BLAS core: %s (%s), %d thread%s; measured peak %.1f GFLOP/s (large square SGEMM)\n", mc->core,
+                mc->core_origin, mc->threads, mc->threads == 1 ? "" : "s", mc->peak_gflops);
     else
         fprintf(f, "measured peak %.1f GFLOP/s (large square SGEMM)\n", mc->peak_gflops);
     fprintf(f, "step: %s; phases timed by %s\n\n", what, mc->timing);
