@@ -3,7 +3,8 @@ staggered stops, divergences, mid-epoch checkpoints) byte-identical to the same 
 trained alone; --models 1 = --models 6; --jobs 2; shards (separate folders merged, and one
 shared folder) = the unsharded sweep; SIGKILLs and SIGINT then a rerun = an uninterrupted
 sweep; a failed configuration; status, progress line, help; tools/plot_sweep.py;
-tools/sweep-local-gpus.sh (its sharding, on the CPU).
+tools/sweep-local-gpus.sh (its sharding, on the CPU); configurations that differ only in
+options that change nothing (the penalty's without it) trained once.
 
 Run by ctest with JACNOISE_BIN and JACNOISE_DATA set."""
 import csv
@@ -19,7 +20,7 @@ import sys
 import tempfile
 import time
 
-from harness import BIN, check, finish, read, run, same_run
+from harness import BIN, check, finish, metrics, read, run, same_run
 
 # One penalised group and one unpenalised group (lambda > 0 is part of the group key), with
 # mixed seeds and noise levels (input noise only in some members: the group is sized for the
@@ -55,6 +56,20 @@ epochs = 5
 jac-lambda = [0.01, 0.1]
 jac-noise = [0.1, 0.3]
 seeds = 2
+"""
+
+# Without the penalty, its target, estimator and corruption change nothing: 3 configurations.
+REPEAT_SPEC = """data = usps
+hidden = 12
+train-limit = 200
+valid = 60
+batch = 25
+lr = 0.1
+epochs = 2
+jac-target = output
+jac-proj = 3
+jac-lambda = [0, 0.1]
+jac-noise = [0, 0.3]
 """
 
 
@@ -353,6 +368,48 @@ def plots(tmp):
     check(all(name in listed for name in expected), f"sweep status lists the plots: {listed[-500:]}")
 
 
+def repeats(tmp):
+    """Grid points that differ only in options that change nothing are trained once, with those
+    options at their defaults, to the numbers `train` gives with the spec's own; so are hidden1's
+    estimators. tools/plot_sweep.py places the run without the penalty in every jac-noise row."""
+    spec = os.path.join(tmp, "repeats.spec")
+    open(spec, "w").write(REPEAT_SPEC)
+    folder = os.path.join(tmp, "repeats")
+    p = sweep(["--spec", spec, "--out", folder])
+    check("1 of the spec's 4 configurations repeat another" in p.stdout, f"repeats not reported: {p.stdout[:300]}")
+    lambdas = column(folder, "jac-lambda")
+    check(sorted(lambdas.values()) == ["0", "0.1", "0.1"], f"expected one run without the penalty: {lambdas}")
+    plain = next((i for i, lam in lambdas.items() if lam == "0"), "")
+    config = os.path.join(folder, "runs", plain, "config.txt")
+    text = open(config).read() if os.path.exists(config) else ""
+    check(all(f"\n{kv}\n" in text for kv in ("jac-target=hidden1", "jac-proj=1", "jac-noise=0")),
+          f"{config}: the penalty's options should be the defaults")
+    alone = os.path.join(tmp, "repeats-alone")
+    run(["train", "--config", config, "--jac-target", "output", "--jac-proj", "3", "--jac-noise", "0.3", "--out", alone,
+         "--progress", "never"])
+    check(metrics(os.path.join(folder, "runs", plain)) == metrics(alone),
+          "the run without the penalty differs from train with the spec's penalty options")
+
+    hidden1 = os.path.join(tmp, "repeats-hidden1")
+    open(spec, "w").write(REPEAT_SPEC.replace("jac-target = output", "jac-target = hidden1")
+                          .replace("jac-proj = 3", "jac-proj = [1, 3, exact]").replace("[0, 0.1]", "0.1"))
+    p = sweep(["--spec", spec, "--out", hidden1])
+    check("4 of the spec's 6 configurations repeat another" in p.stdout and len(run_ids(hidden1)) == 2,
+          f"hidden1: jac-proj should not make configurations: {p.stdout[:300]}")
+
+    try:
+        import matplotlib  # noqa: F401
+    except ImportError:
+        print("repeats: plot placement not checked: no matplotlib")
+        return
+    sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tools"))
+    import plot_sweep
+    rows, places, swept = plot_sweep.load(folder)
+    at = sorted(r["jac-noise"] for r in places if r["id"] == plain)
+    check(at == ["0", "0.3"] and "jac-target" not in swept and "jac-proj" not in swept,
+          f"plot_sweep places the run without the penalty at jac-noise {at}; swept {swept}")
+
+
 def checkpoint_epochs(tmp):
     """--checkpoint-epochs 2: last.ckpt at epochs 2, 4 and the end; a run killed after epoch 3
     resumes from epoch 2 and replays epoch 3 to the same bytes."""
@@ -387,6 +444,7 @@ def main():
     failure(tmp, group_spec)
     status_and_progress(tmp, group_spec)
     checkpoint_epochs(tmp)
+    repeats(tmp)
     return finish("sweep")
 
 

@@ -4,7 +4,9 @@ DIR/plots (or --out):
 
   heatmap_valid.png, heatmap_test.png  validation / test error over (jac-lambda, jac-noise), one
                                        panel per value of the other swept options (seeds
-                                       averaged); needs both swept
+                                       averaged); needs both swept. A run without the penalty
+                                       stands in every jac-noise row and every panel of the
+                                       penalty's options (they change nothing without it)
   error_vs_<option>.png                validation and test error against each swept option
   curves_best.png                      validation error and training loss per epoch of the best
                                        runs
@@ -22,6 +24,7 @@ import os
 import sys
 
 RESULT_COLUMNS = ["status", "best_epoch", "valid_error", "test_error", "penalty", "steps", "seconds"]
+PENALTY_OPTIONS = ("jac-target", "jac-proj", "jac-noise", "jac-copies")
 
 
 def number(text):
@@ -31,19 +34,41 @@ def number(text):
         return None
 
 
+def inert(row):
+    """The options that cannot change this run's numbers: the sweep trains the grid points that
+    differ only there once, with their defaults (jn_config_drop_inert)."""
+    if number(row.get("jac-lambda", "0")) == 0:
+        return PENALTY_OPTIONS
+    return ("jac-proj",) if row.get("jac-target", "hidden1") == "hidden1" else ()
+
+
+def placed(rows, options):
+    """The rows as the pictures place them: a run stands at every value its inert options take
+    among the runs where they count (the MLP without the penalty in each jac-noise row)."""
+    counting = {c: sort_values(r[c] for r in rows if c not in inert(r)) for c in options if c in PENALTY_OPTIONS}
+    out = []
+    for r in rows:
+        keys = [c for c in inert(r) if counting.get(c)]
+        for values in itertools.product(*(counting[c] for c in keys)):
+            out.append(dict(r, **dict(zip(keys, values))))
+    return out
+
+
 def load(folder):
-    """The rows of results.csv, and the option columns that vary between them (the swept ones)."""
+    """The rows of results.csv; the same as placed(); the option columns that vary between the
+    placed rows (the swept ones)."""
     path = os.path.join(folder, "results.csv")
     if not os.path.exists(path):
         sys.exit(f"plot_sweep: {path}: no such file (is {folder} a sweep folder?)")
     with open(path, newline="") as f:
         rows = list(csv.DictReader(f))
     options = [c for c in rows[0].keys() if c != "id" and c not in RESULT_COLUMNS] if rows else []
-    swept = [c for c in options if len({r[c] for r in rows}) > 1]
     for r in rows:
         for c in ("valid_error", "test_error"):
             r[c] = number(r[c]) if r[c] else None
-    return rows, swept
+    places = placed(rows, options)
+    swept = [c for c in options if len({r[c] for r in places}) > 1]
+    return rows, places, swept
 
 
 def numeric(values):
@@ -239,12 +264,12 @@ def main():
         import matplotlib.pyplot as plt
     except ImportError:
         sys.exit("plot_sweep: needs matplotlib (Debian: apt-get install python3-matplotlib)")
-    rows, swept = load(args.folder)
+    rows, places, swept = load(args.folder)
     if not rows:
         sys.exit(f"plot_sweep: {args.folder}/results.csv has no configurations")
     out = args.out or os.path.join(args.folder, "plots")
     os.makedirs(out, exist_ok=True)
-    written = heatmaps(plt, rows, swept, out) + error_vs(plt, rows, swept, out)
+    written = heatmaps(plt, places, swept, out) + error_vs(plt, places, swept, out)
     written += curves(plt, args.folder, rows, swept, out, args.best)
     for path in written:
         print(path)

@@ -109,6 +109,12 @@ int jn_config_is_flag(const char *key);
  * what it computes: it stays out of checkpoints and sweep ids. */
 int jn_config_is_operational(const char *key);
 
+/* Resets to their defaults (as if not given) the options that cannot change a run's numbers:
+ * without the penalty (jac-lambda 0) its target, estimator, corruption and copies; for the
+ * hidden1 closed form its estimator. Configurations equal after it are one experiment (the
+ * sweep trains them once, the profile's grid times them once). */
+void jn_config_drop_inert(jn_config *cfg);
+
 /* The value of one option as text (as config.txt writes it). */
 int jn_config_get(const jn_config *cfg, const char *key, char *out, size_t cap);
 

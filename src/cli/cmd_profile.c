@@ -169,19 +169,11 @@ static int parse_grid(const char *spec, grid *g)
     return rc;
 }
 
-/* What decides a cell's work, for skipping repeats: the target and estimator mean nothing
- * without a penalty, the estimator nothing for hidden1. */
+/* What decides a cell's work, for skipping repeats. */
 static void cell_key(const jn_config *cfg, char *out, size_t cap)
 {
     jn_config c = *cfg;
-    if (c.obj.jac_lambda == 0) {
-        c.obj.target = JN_TARGET_HIDDEN1;
-        c.obj.target_layer = 1;
-        c.obj.jac_noise = 0;
-        c.obj.jac_copies = 1;
-    }
-    if (c.obj.target == JN_TARGET_HIDDEN1)
-        c.obj.jac_proj = 1;
+    jn_config_drop_inert(&c);
     jn_config_format(&c, JN_CMD_PROFILE, 1, out, cap);
 }
 

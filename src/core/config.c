@@ -619,6 +619,7 @@ int jn_config_is_operational(const char *key)
     return o && (o->commands & OPERATIONAL);
 }
 
+
 static void format_value(const jn_config *cfg, const option *o, char *out, size_t cap)
 {
     const char *field = (const char *)cfg + o->offset;
@@ -669,6 +670,28 @@ size_t jn_config_format(const jn_config *cfg, unsigned command, int experiment_o
     if (cap && need >= cap)
         out[cap - 1] = 0;
     return need;
+}
+
+/* Gives option `key` of cfg its value in defaults, as if it had not been given. */
+static void reset_option(jn_config *cfg, const jn_config *defaults, const char *key)
+{
+    const option *o = find_option(key);
+    char value[64];
+    format_value(defaults, o, value, sizeof value);
+    jn_config_set(cfg, o->commands, key, value);  /* a default value always parses */
+    cfg->given[o - options] = 0;
+}
+
+void jn_config_drop_inert(jn_config *cfg)
+{
+    static const char *const penalty_keys[] = {"jac-target", "jac-proj", "jac-noise", "jac-copies"};
+    jn_config defaults;
+    jn_config_defaults(&defaults);
+    if (cfg->obj.jac_lambda == 0)
+        for (size_t i = 0; i < sizeof penalty_keys / sizeof *penalty_keys; i++)
+            reset_option(cfg, &defaults, penalty_keys[i]);
+    if (cfg->obj.target == JN_TARGET_HIDDEN1)
+        reset_option(cfg, &defaults, "jac-proj");
 }
 
 int jn_config_load_text(jn_config *cfg, unsigned command, const char *text, const char *origin)

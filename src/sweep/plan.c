@@ -78,6 +78,7 @@ static int build(const jn_plan *plan, const jn_config *given, const char *dir, l
         describe(plan, cfg, what, sizeof what);
         return jn_fail_context("%s: the configuration %s", spec->path, what);
     }
+    jn_config_drop_inert(cfg);  /* grid points that differ only there are one experiment */
     char *text = experiment_text(cfg);
     if (!text)
         return jn_fail("out of memory");
@@ -193,8 +194,9 @@ static int by_id_then_order(const void *a, const void *b)
     return c ? c : (ia > ib) - (ia < ib);
 }
 
-/* Configurations that resolve to the same options (the same id) are one: the first stays. A
- * hash collision (the same id, other options) is refused, never merged. */
+/* Configurations that resolve to the same options (the same id) are one: the first stays,
+ * the others are counted as repeats. A hash collision (the same id, other options) is
+ * refused, never merged. */
 static int drop_repeats(jn_plan *plan)
 {
     const int n = plan->n_entries;
@@ -224,8 +226,10 @@ static int drop_repeats(jn_plan *plan)
     for (int i = 0; !rc && i < n; i++)
         if (!drop[i])
             plan->entries[kept++] = plan->entries[i];
-    if (!rc)
+    if (!rc) {
+        plan->n_repeats = n - kept;
         plan->n_entries = kept;
+    }
     free(order);
     free(drop);
     return rc;
