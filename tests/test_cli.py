@@ -243,6 +243,23 @@ def config_cases(d, usps):
                   f"config.txt has {key}={stored.get(key)!r}, expected {want!r}")
         check("config: valid file", "config" not in stored, "config.txt records config=")
 
+    # Options that change nothing: one warning line on stderr, and the run goes on as asked.
+    tiny = ["train", "--config", "good.cfg", "--max-steps", "1", "--progress", "never"]
+    for k, (name, extra, words) in enumerate([
+            ("warning: --jac-noise without the penalty", ["--jac-noise", "0.1"],
+             ["--jac-noise changes nothing", "--jac-lambda 0", "--input-noise"]),
+            ("warning: hidden1's estimator", ["--jac-lambda", "0.1", "--jac-proj", "3"],
+             ["--jac-proj changes nothing", "hidden1"])]):
+        p = expect_ok(name, tiny + extra + ["--out", f"warned{k}"], d)
+        lines = p.stderr.splitlines() if p else []
+        check(name, len(lines) == 1 and lines[0].startswith("jacnoise: warning: ") and
+              all(w in lines[0] for w in words), f"expected one warning line with {words}: {lines!r}")
+    if p:
+        p = expect_ok("no warning: a run's config.txt", ["train", "--config", os.path.join("cfgrun", "config.txt"),
+                                                         "--out", "replayed", "--progress", "never"], d)
+        check("no warning: a run's config.txt", p is not None and p.stderr == "",
+              f"stderr: {p.stderr[:300] if p else ''!r}")
+
 
 # ---- data sets -----------------------------------------------------------------------------
 

@@ -376,7 +376,8 @@ def repeats(tmp):
     open(spec, "w").write(REPEAT_SPEC)
     folder = os.path.join(tmp, "repeats")
     p = sweep(["--spec", spec, "--out", folder])
-    check("1 of the spec's 4 configurations repeat another" in p.stdout, f"repeats not reported: {p.stdout[:300]}")
+    check("2 of the spec's 4 configurations set options that change nothing" in p.stdout and
+          "1 of the spec's 4 configurations repeat another" in p.stdout, f"not reported: {p.stdout[:400]}")
     lambdas = column(folder, "jac-lambda")
     check(sorted(lambdas.values()) == ["0", "0.1", "0.1"], f"expected one run without the penalty: {lambdas}")
     plain = next((i for i, lam in lambdas.items() if lam == "0"), "")
@@ -394,7 +395,8 @@ def repeats(tmp):
     open(spec, "w").write(REPEAT_SPEC.replace("jac-target = output", "jac-target = hidden1")
                           .replace("jac-proj = 3", "jac-proj = [1, 3, exact]").replace("[0, 0.1]", "0.1"))
     p = sweep(["--spec", spec, "--out", hidden1])
-    check("4 of the spec's 6 configurations repeat another" in p.stdout and len(run_ids(hidden1)) == 2,
+    check("4 of the spec's 6 configurations set options" in p.stdout and
+          "4 of the spec's 6 configurations repeat another" in p.stdout and len(run_ids(hidden1)) == 2,
           f"hidden1: jac-proj should not make configurations: {p.stdout[:300]}")
 
     try:

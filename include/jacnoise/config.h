@@ -112,8 +112,9 @@ int jn_config_is_operational(const char *key);
 /* Resets to their defaults (as if not given) the options that cannot change a run's numbers:
  * without the penalty (jac-lambda 0) its target, estimator, corruption and copies; for the
  * hidden1 closed form its estimator. Configurations equal after it are one experiment (the
- * sweep trains them once, the profile's grid times them once). */
-void jn_config_drop_inert(jn_config *cfg);
+ * sweep trains them once, the profile's grid times them once). Returns how many values it
+ * changed, and names them ("--jac-noise, --jac-proj") in `changed` (cap bytes) unless NULL. */
+int jn_config_drop_inert(jn_config *cfg, char *changed, size_t cap);
 
 /* The value of one option as text (as config.txt writes it). */
 int jn_config_get(const jn_config *cfg, const char *key, char *out, size_t cap);

@@ -173,7 +173,7 @@ static int parse_grid(const char *spec, grid *g)
 static void cell_key(const jn_config *cfg, char *out, size_t cap)
 {
     jn_config c = *cfg;
-    jn_config_drop_inert(&c);
+    jn_config_drop_inert(&c, NULL, 0);
     jn_config_format(&c, JN_CMD_PROFILE, 1, out, cap);
 }
 

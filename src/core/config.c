@@ -672,26 +672,39 @@ size_t jn_config_format(const jn_config *cfg, unsigned command, int experiment_o
     return need;
 }
 
-/* Gives option `key` of cfg its value in defaults, as if it had not been given. */
-static void reset_option(jn_config *cfg, const jn_config *defaults, const char *key)
+/* Gives option `key` of cfg its value in defaults, as if it had not been given; names it in
+ * `changed` (cap bytes, may be NULL) and returns 1 when that changed its value. */
+static int reset_option(jn_config *cfg, const jn_config *defaults, const char *key, char *changed, size_t cap)
 {
     const option *o = find_option(key);
-    char value[64];
+    char value[64], before[64];
+    format_value(cfg, o, before, sizeof before);
     format_value(defaults, o, value, sizeof value);
     jn_config_set(cfg, o->commands, key, value);  /* a default value always parses */
     cfg->given[o - options] = 0;
+    if (!strcmp(before, value))
+        return 0;
+    if (changed) {
+        size_t used = strlen(changed);
+        snprintf(changed + used, cap - used, "%s--%s", used ? ", " : "", key);
+    }
+    return 1;
 }
 
-void jn_config_drop_inert(jn_config *cfg)
+int jn_config_drop_inert(jn_config *cfg, char *changed, size_t cap)
 {
     static const char *const penalty_keys[] = {"jac-target", "jac-proj", "jac-noise", "jac-copies"};
     jn_config defaults;
     jn_config_defaults(&defaults);
+    if (changed && cap)
+        changed[0] = 0;
+    int n = 0;
     if (cfg->obj.jac_lambda == 0)
         for (size_t i = 0; i < sizeof penalty_keys / sizeof *penalty_keys; i++)
-            reset_option(cfg, &defaults, penalty_keys[i]);
+            n += reset_option(cfg, &defaults, penalty_keys[i], changed, cap);
     if (cfg->obj.target == JN_TARGET_HIDDEN1)
-        reset_option(cfg, &defaults, "jac-proj");
+        n += reset_option(cfg, &defaults, "jac-proj", changed, cap);
+    return n;
 }
 
 int jn_config_load_text(jn_config *cfg, unsigned command, const char *text, const char *origin)

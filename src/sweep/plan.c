@@ -37,9 +37,10 @@ static char *experiment_text(const jn_config *cfg)
     return text;
 }
 
-/* The configuration of grid point `point`, draw `sample`, repeat `repeat`. */
+/* The configuration of grid point `point`, draw `sample`, repeat `repeat`; *reset tells
+ * whether options that change nothing were set to their defaults. */
 static int build(const jn_plan *plan, const jn_config *given, const char *dir, long point, long sample, long repeat,
-                 jn_plan_entry *e)
+                 jn_plan_entry *e, int *reset)
 {
     const jn_spec *spec = &plan->spec;
     jn_config *cfg = &e->cfg;
@@ -78,7 +79,7 @@ static int build(const jn_plan *plan, const jn_config *given, const char *dir, l
         describe(plan, cfg, what, sizeof what);
         return jn_fail_context("%s: the configuration %s", spec->path, what);
     }
-    jn_config_drop_inert(cfg);  /* grid points that differ only there are one experiment */
+    *reset = jn_config_drop_inert(cfg, NULL, 0) > 0;  /* points that differ only there are one */
     char *text = experiment_text(cfg);
     if (!text)
         return jn_fail("out of memory");
@@ -252,8 +253,11 @@ int jn_plan_make(jn_spec *spec, const jn_config *given, const char *dir, jn_plan
         return jn_fail("out of memory for %ld configurations", total);
     for (long k = 0; k < total; k++) {
         const long repeat = k % plan->spec.seeds, sample = k / plan->spec.seeds % plan->spec.samples;
-        if (build(plan, given, dir, k / plan->spec.seeds / plan->spec.samples, sample, repeat, &plan->entries[k]))
+        int reset;
+        if (build(plan, given, dir, k / plan->spec.seeds / plan->spec.samples, sample, repeat, &plan->entries[k],
+                  &reset))
             return -1;
+        plan->n_reset += reset;
     }
     plan->n_entries = (int)total;
     return drop_repeats(plan) || make_groups(plan);

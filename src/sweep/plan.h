@@ -25,6 +25,7 @@ typedef struct {
     jn_spec spec;
     jn_plan_entry *entries;   /* in the spec's order: grid points, then samples, then seeds */
     int n_entries;
+    int n_reset;              /* the spec's configurations whose options that change nothing were reset */
     int n_repeats;            /* the spec's configurations dropped as repeats of an entry */
     jn_plan_group *groups;    /* by key */
     int n_groups;

@@ -235,10 +235,13 @@ static int run_sweep(const jn_config *cfg, jn_plan *plan)
     }
     char models[16];
     jn_config_get(cfg, "models", models, sizeof models);
+    if (plan->n_reset)
+        printf("sweep %s: %d of the spec's %d configurations set options that change nothing (the penalty's at "
+               "jac-lambda 0, jac-proj for hidden1): they train with the defaults\n",
+               cfg->out, plan->n_reset, n + plan->n_repeats);
     if (plan->n_repeats)
-        printf("sweep %s: %d of the spec's %d configurations repeat another and are not trained again (they differ "
-               "in the penalty's options at jac-lambda 0, jac-proj for hidden1, or not at all)\n",
-               cfg->out, plan->n_repeats, n + plan->n_repeats);
+        printf("sweep %s: %d of the spec's %d configurations repeat another and are not trained again\n", cfg->out,
+               plan->n_repeats, n + plan->n_repeats);
     printf("sweep %s: %d configuration%s in %d group%s; shard %d/%d: %d of them, %d done; %d worker%s, --models %s\n",
            cfg->out, n, n == 1 ? "" : "s", plan->n_groups, plan->n_groups == 1 ? "" : "s", index, count, f.total, done,
            cfg->jobs, cfg->jobs > 1 ? "s" : "", models);
