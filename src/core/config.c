@@ -619,7 +619,6 @@ int jn_config_is_operational(const char *key)
     return o && (o->commands & OPERATIONAL);
 }
 
-
 static void format_value(const jn_config *cfg, const option *o, char *out, size_t cap)
 {
     const char *field = (const char *)cfg + o->offset;
