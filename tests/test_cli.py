@@ -249,7 +249,12 @@ def config_cases(d, usps):
             ("warning: --jac-noise without the penalty", ["--jac-noise", "0.1"],
              ["--jac-noise changes nothing", "--jac-lambda 0", "--input-noise"]),
             ("warning: hidden1's estimator", ["--jac-lambda", "0.1", "--jac-proj", "3"],
-             ["--jac-proj changes nothing", "hidden1"])]):
+             ["--jac-proj changes nothing", "hidden1"]),
+            # More BLAS threads than the CPUs online, or than the BLAS allows (OpenBLAS: its build's
+            # MAX_THREADS, which may be below the CPUs).
+            ("warning: more threads than CPUs", ["--threads", str(os.cpu_count() + 1)],
+             [f"--threads {os.cpu_count() + 1}"]),
+            ("warning: more threads than the BLAS allows", ["--threads", "1024"], ["--threads 1024"])]):
         p = expect_ok(name, tiny + extra + ["--out", f"warned{k}"], d)
         lines = p.stderr.splitlines() if p else []
         check(name, len(lines) == 1 and lines[0].startswith("jacnoise: warning: ") and
@@ -492,6 +497,8 @@ def run_cases(d):
         e("eval: bad stored configuration (valid CRC)", ["eval", "--checkpoint", "config.ckpt"],
           ["config.ckpt", "line", "--loss", "xxxx"])
     e("eval without --checkpoint", ["eval", "--eval-limit", "5"], ["--checkpoint"], code=2)
+    e("eval: the checkpoint's model against other data", ["eval", "--checkpoint", "run/best.ckpt", "--data", "mnist"],
+      ["run/best.ckpt", "256-8-10", "mnist", "784 inputs"])
 
     # step
     e("step without --dump", ["step", "--checkpoint", "run/last.ckpt"], ["--dump"], code=2)

@@ -176,6 +176,13 @@ def models_and_jobs(tmp, spec, ref):
     jobs = os.path.join(tmp, "jobs2")
     sweep(["--spec", spec, "--out", jobs, "--jobs", "2", "--models", "2"])
     same_sweep(ref, jobs, "--jobs 2 vs one process")
+    # Two workers of as many BLAS threads as there are CPUs: one warning line, then the sweep.
+    crowded, small = os.path.join(tmp, "crowded"), os.path.join(tmp, "repeat.spec")
+    open(small, "w").write(REPEAT_SPEC)
+    p = sweep(["--spec", small, "--out", crowded, "--jobs", "2", "--device", "cpu", "--threads", str(os.cpu_count())])
+    warned = [line for line in p.stderr.splitlines() if "warning" in line]
+    check(len(warned) == 1 and f"--jobs 2 x --threads {os.cpu_count()}" in warned[0],
+          f"--jobs 2 x --threads {os.cpu_count()}: expected one warning line: {p.stderr[-500:]!r}")
 
 
 def shards(tmp, spec, ref):

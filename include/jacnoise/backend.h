@@ -88,6 +88,14 @@ struct jn_backend {
 /* Batches per epoch: ceil(n / B). */
 long jn_batches_per_epoch(long n, int batch);
 
+/* Whether `device` resolves to CUDA (JN_DEVICE_AUTO: when built in and a GPU is present). */
+int jn_backend_uses_cuda(jn_device device);
+
+/* Sets the CPU path's BLAS threads (threads > 0) for `processes` processes that train at once,
+ * and warns in one line on stderr where they cannot run as asked: beyond the BLAS's own limit,
+ * or more in all than the CPUs online. Does nothing for a device that resolves to CUDA. */
+void jn_backend_threads(jn_device device, int threads, int processes);
+
 /* Creates the backend for `device` (JN_DEVICE_AUTO: CUDA if built in and a GPU is present,
  * else the CPU), bound to a training set (which must outlive it), with setup->models slots.
  * obj is the slots' common objective: its structure, with each noise level and lambda the

@@ -250,7 +250,7 @@ int jn_cmd_profile(int argc, char **argv)
     if (jn_config_check(&cfg))
         return jn_cli_fail(JN_EXIT_USAGE);
     /* The device as training picks it: --device auto takes a CUDA device when there is one. */
-    const int cuda = cfg.device == JN_DEVICE_CUDA || (cfg.device == JN_DEVICE_AUTO && jn_cuda_device_count() > 0);
+    const int cuda = jn_backend_uses_cuda(cfg.device);
     if (cfg.device == JN_DEVICE_CUDA && !jn_cuda_built()) {
         jn_fail("--device cuda: this build has no CUDA backend (configure with -DJACNOISE_CUDA=ON on a machine with nvcc)");
         return jn_cli_fail(JN_EXIT_USAGE);
@@ -267,7 +267,7 @@ int jn_cmd_profile(int argc, char **argv)
     grid g;
     if (cfg.grid[0] && parse_grid(cfg.grid, &g))
         return jn_cli_fail(JN_EXIT_USAGE);
-    jn_cpu_set_threads(cfg.threads);
+    jn_backend_threads(cfg.device, cfg.threads, 1);
     jn_data data;
     const jn_data_request req = {cfg.data, cfg.test, cfg.data_dir, cfg.valid, cfg.train_limit};
     if (jn_data_load(&req, &data))

@@ -1,6 +1,7 @@
 /* jacnoise train */
 #include "cli/cli.h"
 #include "core/fileio.h"
+#include "jacnoise/backend.h"
 #include "jacnoise/error.h"
 #include "jacnoise/train.h"
 
@@ -40,6 +41,7 @@ int jn_cmd_train(int argc, char **argv)
     if (!cfg.resume && jn_config_check(&cfg)) /* a bad command line, as in the other commands */
         return jn_cli_fail(JN_EXIT_USAGE);
     warn_inert(&cfg);
+    jn_backend_threads(cfg.device, cfg.threads, 1);
     int code = jn_train_run(&cfg);
     return code == JN_EXIT_ERROR ? jn_cli_fail(code) : code;
 }

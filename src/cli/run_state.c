@@ -15,7 +15,7 @@ int jn_cli_state_load(jn_cli_state *st, const jn_config *cli)
         return -1;
     if (jn_config_overlay(&st->cfg, cli) || jn_config_check(&st->cfg))
         return -1;
-    jn_cpu_set_threads(st->cfg.threads);
+    jn_backend_threads(JN_DEVICE_CPU, st->cfg.threads, 1); /* eval and the reference run on the CPU */
     const jn_config *c = &st->cfg;
     const jn_data_request req = {c->data, c->test, c->data_dir, c->valid, c->train_limit};
     if (jn_data_load(&req, &st->data) || jn_config_model(c, st->data.train.d, st->data.train.classes, &st->model))
@@ -30,8 +30,16 @@ int jn_cli_state_load(jn_cli_state *st, const jn_config *cli)
         return 0;
     }
     const jn_model *m = &st->ck.model;
-    if (m->n_params != P || memcmp(m->sizes, st->model.sizes, sizeof m->sizes))
-        return jn_fail("%s: the checkpoint's model does not match --hidden and the data", cli->checkpoint);
+    if (m->n_params != P || memcmp(m->sizes, st->model.sizes, sizeof m->sizes)) {
+        char held[160], asked[160];
+        jn_model_describe(m, held, sizeof held);
+        jn_model_describe(&st->model, asked, sizeof asked);
+        const jn_dataset *train = &st->data.train;
+        if (m->sizes[0] != train->d || m->sizes[m->n_layers] != train->classes)
+            return jn_fail("%s: the checkpoint holds a %s model, but data %s has %d inputs and %d classes",
+                           cli->checkpoint, held, c->data, train->d, train->classes);
+        return jn_fail("%s: the checkpoint holds a %s model, but --hidden gives %s", cli->checkpoint, held, asked);
+    }
     memcpy(st->params, st->ck.params, P * sizeof(jn_real));
     if (st->ck.velocity)
         memcpy(st->velocity, st->ck.velocity, P * sizeof(jn_real));

@@ -3,6 +3,7 @@
  * line, results.csv kept current, the closing table). */
 #include "jacnoise/sweep.h"
 #include "core/fileio.h"
+#include "jacnoise/backend.h"
 #include "jacnoise/error.h"
 #include "jacnoise/train.h"
 #include "sweep/results.h"
@@ -233,6 +234,17 @@ static int run_sweep(const jn_config *cfg, jn_plan *plan)
         jn_results_row(&plan->entries[i], &row);
         done += row.done;
     }
+    /* The BLAS threads of CPU runs, over the workers that train at once. Only where the device
+     * is the CPU without asking the CUDA runtime: initialised here, it would not work in the
+     * workers forked after. */
+    for (int i = 0; i < n; i++)
+        if (mine[i]) {
+            const jn_device device = plan->entries[i].cfg.device;
+            const int left = f.total - done, workers = cfg->jobs < left ? cfg->jobs : left;
+            if (device == JN_DEVICE_CPU || (device == JN_DEVICE_AUTO && !jn_cuda_built()))
+                jn_backend_threads(JN_DEVICE_CPU, plan->entries[i].cfg.threads, workers > 1 ? workers : 1);
+            break;
+        }
     char models[16];
     jn_config_get(cfg, "models", models, sizeof models);
     if (plan->n_reset)

@@ -1,16 +1,41 @@
 /* Backend selection: the one place that knows which backends this build has; what a slot's
  * hyperparameters may be; how many slots fit. */
 #include "jacnoise/backend.h"
+#include "jacnoise/blas.h"
 #include "jacnoise/error.h"
 
+#include <stdio.h>
 #include <unistd.h>
 
 long jn_batches_per_epoch(long n, int batch) { return (n + batch - 1) / batch; }
 
-/* The backend `device` resolves to. */
-static int uses_cuda(jn_device device)
+int jn_backend_uses_cuda(jn_device device)
 {
     return device == JN_DEVICE_CUDA || (device == JN_DEVICE_AUTO && jn_cuda_device_count() > 0);
+}
+
+void jn_backend_threads(jn_device device, int threads, int processes)
+{
+    if (threads <= 0 || jn_backend_uses_cuda(device))
+        return;
+    jn_cpu_set_threads(threads);
+    const int used = jn_blas_threads();
+    const long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+    const int capped = used < threads, crowded = cpus > 0 && (long)processes * used > cpus;
+    if (!capped && !crowded)
+        return;
+    char asked[64];
+    if (processes > 1)
+        snprintf(asked, sizeof asked, "--jobs %d x --threads %d", processes, threads);
+    else
+        snprintf(asked, sizeof asked, "--threads %d", threads);
+    fprintf(stderr, "jacnoise: warning: %s", asked);
+    if (capped)
+        fprintf(stderr, ": the BLAS runs at most %d thread%s; using %d%s", used, used == 1 ? "" : "s", used,
+                crowded ? ", " : "\n");
+    if (crowded)
+        fprintf(stderr, "%s than the %ld CPUs online: they share cores, and the GEMMs run slower than with fewer\n",
+                capped ? "more" : " is more BLAS threads", cpus);
 }
 
 jn_backend *jn_backend_create(jn_device device, const jn_model *m, const jn_objective *obj,
@@ -24,7 +49,7 @@ jn_backend *jn_backend_create(jn_device device, const jn_model *m, const jn_obje
         jn_fail("--models: expected at least 1 model per group, got %d", setup->models);
         return NULL;
     }
-    if (uses_cuda(device))
+    if (jn_backend_uses_cuda(device))
         return jn_cuda_backend_create(m, obj, setup, train);
     if (setup->tf32) {
         jn_fail("--precision tf32: only the CUDA backend has TF32 (this run uses the CPU)");
@@ -44,7 +69,7 @@ static double host_budget(void)
 double jn_backend_memory_budget(jn_device device, int workers)
 {
     const double share = 1.0 / (workers > 0 ? workers : 1);
-    return (uses_cuda(device) ? 0.9 * jn_cuda_free_memory() : host_budget()) * share;
+    return (jn_backend_uses_cuda(device) ? 0.9 * jn_cuda_free_memory() : host_budget()) * share;
 }
 
 /* The largest M in 1 .. cap whose backend takes at most budget bytes on the GPU (its memory
@@ -71,7 +96,7 @@ long jn_backend_max_models(jn_device device, const jn_model *m, const jn_objecti
                            const jn_backend_setup *setup, const jn_dataset *train, double budget_bytes)
 {
     enum { CPU_CAP = 8, CUDA_CAP = 4096 };
-    if (uses_cuda(device))
+    if (jn_backend_uses_cuda(device))
         return cuda_max_models(m, obj, setup, train, budget_bytes, CUDA_CAP);
     double per_model, shared;
     jn_cpu_backend_memory(m, obj, setup, train, &per_model, &shared);
