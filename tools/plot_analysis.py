@@ -2,7 +2,7 @@
 """What the penalty did to the mapping, as pictures: evaluates one trained run per row of the
 paper's table with `jacnoise eval` and writes three PNGs.
 
-    tools/plot_analysis.py --out DIR [--title TEXT] NAME=RUN [NAME=RUN ...]
+    tools/plot_analysis.py --out DIR [--title TEXT] [--force] [--threads N] NAME=RUN [NAME=RUN ...]
     e.g. tools/plot_analysis.py --out results/usps --title USPS \\
              MLP=runs/usps-mlp MLP+J=runs/usps-j MLP+N+J=runs/usps-nj
 
@@ -143,7 +143,9 @@ def plot_noise(plt, rows, title, path):
 
 
 def main():
-    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parts = __doc__.split("\n\n")
+    ap = argparse.ArgumentParser(description=parts[0], usage=parts[1].strip(), epilog="\n\n".join(parts[2:]),
+                                 formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--out", required=True, help="folder for the PNGs and the eval JSON files")
     ap.add_argument("--title", default="", help="data set name for the figure titles")
     ap.add_argument("--force", action="store_true", help="evaluate again even where eval-NAME.json exists")

@@ -5,13 +5,13 @@ configuration trained with several seeds; writes RESULTS.md, results.csv and the
 pictures.
 
     tools/reproduce.py --budget smoke|small|full --out DIR [--jobs N] [--device auto|cpu|cuda]
-                       [--sets usps,mnist,mnist-binary] [--rows mlp,l2,n,j,nj,nj-hidden1]
+                       [--sets usps,mnist,mnist-binary] [--rows mlp,l2,n,j,nj,nj-hidden1,nj-in]
                        [--data-dir DIR] [--plan] [--no-plots]
 
 Rerunning the same command continues where it stopped (every sweep resumes; finished runs are
 not trained again). `--plan` prints what the budget will train and its estimated cost, and
 trains nothing. The search spaces are tools/reproduce/SET-ROW.spec; the budgets, the
-reference points and the paper's numbers are below; tools/reproduce/README.md explains the
+reference points and the paper's numbers are in this script; tools/reproduce/README.md explains the
 design and the README's "Results" section the protocol and the measured table.
 
 Writes to DIR:
@@ -762,13 +762,15 @@ def print_plan(cells, budget):
 
 
 def main():
-    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0], usage=__doc__.split("\n\n")[1].strip())
+    parts = __doc__.split("\n\n")
+    ap = argparse.ArgumentParser(description=parts[0], usage=parts[1].strip(), epilog="\n\n".join(parts[2:]),
+                                 formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--budget", required=True, choices=sorted(BUDGETS))
     ap.add_argument("--out", help="results folder (required unless --plan)")
     ap.add_argument("--jobs", type=int, default=1, help="sweep processes at a time (default 1): on the CPU one run each, on a GPU one cell's search or seeds each")
     ap.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"])
-    ap.add_argument("--sets", default=",".join(SETS), help="data sets (default all)")
-    ap.add_argument("--rows", default=",".join(ROWS), help="rows (default all)")
+    ap.add_argument("--sets", default=",".join(SETS), help=f"data sets, of {','.join(SETS)} (default all)")
+    ap.add_argument("--rows", default=",".join(ROWS), help=f"rows, of {','.join(ROWS)} (default all)")
     ap.add_argument("--data-dir", help="folder with the data files (default: jacnoise's search)")
     ap.add_argument("--plan", action="store_true", help="print the cells and their estimated cost; train nothing")
     ap.add_argument("--no-plots", action="store_true", help="no analysis pictures (no matplotlib needed)")

@@ -115,7 +115,9 @@ def markdown(folders, cells, replaced):
 
 
 def main():
-    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0], usage=__doc__.split("\n\n")[1].strip())
+    parts = __doc__.split("\n\n")
+    ap = argparse.ArgumentParser(description=parts[0], usage=parts[1].strip(), epilog="\n\n".join(parts[2:]),
+                                 formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("folders", nargs="+", metavar="DIR", help="tools/reproduce.py results folders, in order")
     ap.add_argument("--out", help="Markdown file to write (default: standard output)")
     args = ap.parse_args()
