@@ -254,7 +254,9 @@ def config_cases(d, usps):
             # MAX_THREADS, which may be below the CPUs).
             ("warning: more threads than CPUs", ["--threads", str(os.cpu_count() + 1)],
              [f"--threads {os.cpu_count() + 1}"]),
-            ("warning: more threads than the BLAS allows", ["--threads", "1024"], ["--threads 1024"])]):
+            ("warning: more threads than the BLAS allows", ["--threads", "1024"], ["--threads 1024"]),
+            ("warning: a batch beyond the training set", ["--batch", "300"],
+             ["--batch 300", "200 training examples", "one step"])]):
         p = expect_ok(name, tiny + extra + ["--out", f"warned{k}"], d)
         lines = p.stderr.splitlines() if p else []
         check(name, len(lines) == 1 and lines[0].startswith("jacnoise: warning: ") and
