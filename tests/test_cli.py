@@ -504,11 +504,12 @@ def run_cases(d):
 
     # step
     e("step without --dump", ["step", "--checkpoint", "run/last.ckpt"], ["--dump"], code=2)
+    # The output path is checked before the step runs (a bad option: exit 2).
     e("step: --dump into a missing folder", ["step", "--checkpoint", "run/last.ckpt", "--dump", "nodir/s.bin"],
-      ["nodir/s.bin"], absent=["nodir"])
+      ["--dump nodir/s.bin", "no folder nodir"], code=2, absent=["nodir"])
     os.mkdir(os.path.join(d, "adir"))
-    e("step: --dump onto a folder", ["step", "--checkpoint", "run/last.ckpt", "--dump", "adir"], ["adir"],
-      absent=["adir.tmp"])
+    e("step: --dump onto a folder", ["step", "--checkpoint", "run/last.ckpt", "--dump", "adir"],
+      ["--dump adir", "is a folder"], code=2, absent=["adir.tmp"])
     e("step: model differs from the checkpoint", ["step", "--checkpoint", "run/last.ckpt", "--hidden", "16",
                                                   "--dump", "mismatch.bin"],
       ["run/last.ckpt", "--hidden"], absent=["mismatch.bin", "mismatch.bin.tmp"])

@@ -186,6 +186,10 @@ def main():
             (["--grid", "batch"], 2, "key=value"),
             (["--grid", "batch=4", "--json", os.path.join(tmp, "x.json")], 2, "--json"),
             (["--reps", "0"], 2, "--reps"),
+            # Output paths are checked before the data load and the peak measurement.
+            (["--grid", "batch=4", "--csv", os.path.join(tmp, "nodir", "p.csv")], 2, "no folder"),
+            (["--grid", "batch=4", "--csv", tmp], 2, "is a folder"),
+            (["--json", os.path.join(tmp, "nodir", "p.json")], 2, "--json"),
         ]:
             r = run(["profile", "--device", "cpu", "--data", "usps", "--hidden", "5", "--csv", bad] + args, expect=code)
             lines = r.stderr.strip().splitlines()

@@ -263,9 +263,10 @@ int jn_cmd_profile(int argc, char **argv)
         jn_fail("--json: writes a single profile; a --grid writes its table to --csv");
         return jn_cli_fail(JN_EXIT_USAGE);
     }
-    /* A bad grid is refused before the data load and the peak measurement. */
+    /* A bad grid or output path is refused before the data load and the peak measurement. */
     grid g;
-    if (cfg.grid[0] && parse_grid(cfg.grid, &g))
+    if ((cfg.grid[0] && parse_grid(cfg.grid, &g)) || (cfg.json[0] && jn_output_file_check("--json", cfg.json)) ||
+        (cfg.csv[0] && jn_output_file_check("--csv", cfg.csv)))
         return jn_cli_fail(JN_EXIT_USAGE);
     jn_backend_threads(cfg.device, cfg.threads, 1);
     jn_data data;

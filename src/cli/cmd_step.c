@@ -1,5 +1,6 @@
 /* jacnoise step: one training step, with every input and output written as a step state. */
 #include "cli/cli.h"
+#include "core/fileio.h"
 #include "jacnoise/backend.h"
 #include "jacnoise/checkpoint.h"
 #include "jacnoise/cpu.h"
@@ -56,6 +57,8 @@ int jn_cmd_step(int argc, char **argv)
         jn_fail("--dump: required (the file to write the step state to)");
         return jn_cli_fail(JN_EXIT_USAGE);
     }
+    if (jn_output_file_check("--dump", cli.dump))
+        return jn_cli_fail(JN_EXIT_USAGE);
     jn_cli_state st;
     step_arrays a = {0};
     jn_cpu_ws *ws = NULL;

@@ -254,7 +254,7 @@ static int write_atomic(const char *path, const char *tmp, const void *data, siz
 {
     int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC, 0644);
     if (fd < 0)
-        return jn_fail("%s: cannot create: %s", tmp, strerror(errno));
+        return jn_fail("%s: cannot create %s: %s", path, tmp, strerror(errno));
     const unsigned char *p = data;
     size_t done = 0;
     while (done < len) {
@@ -348,6 +348,26 @@ int jn_mkdirs(const char *path)
     struct stat st;
     if (stat(path, &st) != 0 || !S_ISDIR(st.st_mode))
         return jn_fail("%s: not a folder", path);
+    return 0;
+}
+
+int jn_output_file_check(const char *option, const char *path)
+{
+    struct stat st;
+    if (stat(path, &st) == 0 && S_ISDIR(st.st_mode))
+        return jn_fail("%s %s: is a folder; give a file name", option, path);
+    char dir[PATH_MAX];
+    const char *slash = strrchr(path, '/');
+    if (!slash)
+        strcpy(dir, ".");
+    else if ((size_t)(slash - path) >= sizeof dir)
+        return jn_fail("%s %s: path too long", option, path);
+    else
+        snprintf(dir, sizeof dir, "%.*s", slash == path ? 1 : (int)(slash - path), path);
+    if (stat(dir, &st) != 0 || !S_ISDIR(st.st_mode))
+        return jn_fail("%s %s: no folder %s to write it in", option, path, dir);
+    if (access(dir, W_OK | X_OK) != 0)
+        return jn_fail("%s %s: cannot write in folder %s: %s", option, path, dir, strerror(errno));
     return 0;
 }
 

@@ -63,6 +63,10 @@ int jn_append_line(const char *path, const char *line);
 /* Creates a folder (and its parents) if it does not exist. */
 int jn_mkdirs(const char *path);
 
+/* Before any work, whether a command can write its output file `path` (given as `option`):
+ * not a folder, in an existing folder it may write in. */
+int jn_output_file_check(const char *option, const char *path);
+
 /* Joins a folder and a file name; fails if the result does not fit. */
 int jn_path_join(char *out, size_t cap, const char *dir, const char *name);
 
