@@ -132,6 +132,11 @@ def spec_errors(tmp):
         check(p.stderr.startswith("jacnoise: " + where) and reason in p.stderr and len(p.stderr.splitlines()) == 1,
               f"bad spec {lines!r}: stderr {p.stderr!r}, expected '{where}' and '{reason}'")
         check(not os.path.exists(out), f"bad spec {lines!r}: the sweep folder was created")
+    empty = os.path.join(tmp, "empty.spec")
+    open(empty, "w").write("# only a comment\n\n")
+    p = sweep(["--spec", empty, "--out", os.path.join(tmp, "e")], expect=2)
+    check(p.stderr.startswith(f"jacnoise: {empty}: no options") and not os.path.exists(os.path.join(tmp, "e")),
+          f"a spec without options: {p.stderr!r}")
     p = sweep(["--spec", os.path.join(tmp, "missing.spec"), "--out", os.path.join(tmp, "m")], expect=2)
     check("missing.spec" in p.stderr, f"missing spec: {p.stderr!r}")
     p = run(["sweep", "--out", os.path.join(tmp, "m")], expect=2)

@@ -210,8 +210,8 @@ void jn_results_print(const jn_plan *plan, const char *dir, const jn_run_row *ex
         if (isfinite(rows[i].valid_error))
             order[ranked++] = i;
     }
-    fprintf(f, "sweep %s: %d configurations: %d done, %d diverged, %d failed, %d running, %d pending\n", dir, n,
-            count[DONE], count[DIVERGED], count[FAILED], count[RUNNING], count[PENDING]);
+    fprintf(f, "sweep %s: %d configuration%s: %d done, %d diverged, %d failed, %d running, %d pending\n", dir, n,
+            n == 1 ? "" : "s", count[DONE], count[DIVERGED], count[FAILED], count[RUNNING], count[PENDING]);
     sort_rows = rows;
     qsort(order, (size_t)ranked, sizeof(int), by_valid);
     const int shown = ranked < 5 ? ranked : 5;

@@ -272,6 +272,9 @@ int jn_spec_parse(const char *text, const char *origin, jn_spec *spec)
         if (parse_value(spec, e, value) || check_entry(spec, e, &scratch))
             return -1;
     }
+    if (spec->n_entries == 0 && !spec->seeds_line) /* an empty file, or the wrong one */
+        return jn_fail("%s: no options: a spec gives train options as key = value lines, fixed or swept "
+                       "(jacnoise sweep --help)", spec->path);
     const spec_entry *random = NULL, *seed = NULL;
     double configurations = 1;
     for (int i = 0; i < spec->n_entries; i++) {
