@@ -33,11 +33,11 @@ int jn_cli_state_load(jn_cli_state *st, const jn_config *cli)
     if (m->n_params != P || memcmp(m->sizes, st->model.sizes, sizeof m->sizes)) {
         char held[160], asked[160];
         jn_model_describe(m, held, sizeof held);
-        jn_model_describe(&st->model, asked, sizeof asked);
         const jn_dataset *train = &st->data.train;
         if (m->sizes[0] != train->d || m->sizes[m->n_layers] != train->classes)
             return jn_fail("%s: the checkpoint holds a %s model, but data %s has %d inputs and %d classes",
                            cli->checkpoint, held, c->data, train->d, train->classes);
+        jn_model_describe(&st->model, asked, sizeof asked);
         return jn_fail("%s: the checkpoint holds a %s model, but --hidden gives %s", cli->checkpoint, held, asked);
     }
     memcpy(st->params, st->ck.params, P * sizeof(jn_real));

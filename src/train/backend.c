@@ -22,20 +22,21 @@ void jn_backend_threads(jn_device device, int threads, int processes)
     const int used = jn_blas_threads();
     const long cpus = sysconf(_SC_NPROCESSORS_ONLN);
     const int capped = used < threads, crowded = cpus > 0 && (long)processes * used > cpus;
-    if (!capped && !crowded)
-        return;
     char asked[64];
     if (processes > 1)
         snprintf(asked, sizeof asked, "--jobs %d x --threads %d", processes, threads);
     else
         snprintf(asked, sizeof asked, "--threads %d", threads);
-    fprintf(stderr, "jacnoise: warning: %s", asked);
-    if (capped)
-        fprintf(stderr, ": the BLAS runs at most %d thread%s; using %d%s", used, used == 1 ? "" : "s", used,
-                crowded ? ", " : "\n");
-    if (crowded)
-        fprintf(stderr, "%s than the %ld CPUs online: they share cores, and the GEMMs run slower than with fewer\n",
-                capped ? "more" : " is more BLAS threads", cpus);
+    const char *plural = used == 1 ? "" : "s", *slower = "they share cores, and the GEMMs run slower than with fewer";
+    if (capped && crowded)
+        fprintf(stderr, "jacnoise: warning: %s: the BLAS runs at most %d thread%s; using %d, more than the %ld CPUs "
+                "online: %s\n", asked, used, plural, used, cpus, slower);
+    else if (capped)
+        fprintf(stderr, "jacnoise: warning: %s: the BLAS runs at most %d thread%s; using %d\n", asked, used, plural,
+                used);
+    else if (crowded)
+        fprintf(stderr, "jacnoise: warning: %s is more BLAS threads than the %ld CPUs online: %s\n", asked, cpus,
+                slower);
 }
 
 jn_backend *jn_backend_create(jn_device device, const jn_model *m, const jn_objective *obj,
