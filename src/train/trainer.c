@@ -58,7 +58,7 @@ static int train_group(jn_job *job)
                data->test.n, backend, blas, job->cfg.out);
         jn_data_print_classes(data, job->cfg.data, stdout); /* and a warning on an empty class */
         fflush(stdout);
-        if (job->cfg.batch > data->train.n)
+        if (jn_config_given(&job->cfg, "batch") && job->cfg.batch > data->train.n) /* the default is no choice */
             fprintf(stderr, "jacnoise: warning: --batch %d is more than the %d training examples: each epoch is one "
                     "step over all of them\n", job->cfg.batch, data->train.n);
         solo r = {.job = job, .batches = jn_batches_per_epoch(data->train.n, job->cfg.batch),
