@@ -163,14 +163,12 @@ static int state_of(const jn_run_row *row)
 
 static const jn_run_row *sort_rows;
 
-/* Best validation error first; then test error; then the plan's order. */
+/* Best validation error first, ties in the plan's order: the test set never chooses. */
 static int by_valid(const void *a, const void *b)
 {
     const jn_run_row *x = &sort_rows[*(const int *)a], *y = &sort_rows[*(const int *)b];
     if (x->valid_error != y->valid_error)
         return x->valid_error < y->valid_error ? -1 : 1;
-    if (x->test_error != y->test_error && isfinite(x->test_error) && isfinite(y->test_error))
-        return x->test_error < y->test_error ? -1 : 1;
     return (*(const int *)a > *(const int *)b) - (*(const int *)a < *(const int *)b);
 }
 
