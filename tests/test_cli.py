@@ -222,7 +222,19 @@ def config_cases(d, usps):
       ["other_cmd.cfg", "line 4", "--checkpoint"])
     e("config: NUL byte", ["train", "--config", "binary.cfg"], ["binary.cfg"])
     e("config: missing file", ["train", "--config", "missing.cfg"], ["--config", "missing.cfg"])
-    e("config: a folder", ["train", "--config", "."], ["--config"])
+    e("config: a folder", ["train", "--config", "."], ["--config", "folder"])
+    e("config: empty name", ["train", "--config", ""], ["--config", "empty file name"])
+    e("config: given twice", ["train", "--config", "unknown.cfg", "--config", "badvalue.cfg"],
+      ["--config", "twice", "unknown.cfg", "badvalue.cfg"])
+    write(os.path.join(d, "dup.cfg"), "hidden=8\nlr=0.1\n--lr = 0.2\n")
+    e("config: a key twice", ["train", "--config", "dup.cfg"], ["dup.cfg", "line 3", "lr", "line 2"])
+    write(os.path.join(d, "bom.cfg"), b"\xef\xbb\xbfhidden=8\nfoo=1\n")
+    e("config: a byte-order mark", ["train", "--config", "bom.cfg"], ["bom.cfg", "line 2", "--foo"])
+    # A FIFO (or any non-file) is refused at once instead of waiting for a writer.
+    os.mkfifo(os.path.join(d, "fifo"))
+    e("config: a FIFO", ["train", "--config", "fifo"], ["--config", "fifo", "not a regular file"])
+    e("show: a FIFO", ["show", "fifo"], ["fifo", "not a regular file"], 1)
+    e("eval: a FIFO checkpoint", ["eval", "--checkpoint", "fifo"], ["fifo", "not a regular file"], 1)
     if not usps:
         return
     # A valid file applies (keys with -- and spaces), and the command line wins over it.
@@ -510,6 +522,18 @@ def run_cases(d):
     os.mkdir(os.path.join(d, "adir"))
     e("step: --dump onto a folder", ["step", "--checkpoint", "run/last.ckpt", "--dump", "adir"],
       ["--dump adir", "is a folder"], code=2, absent=["adir.tmp"])
+    # The state is renamed over the path: a FIFO, a link or the input checkpoint would be lost.
+    os.mkfifo(os.path.join(d, "dumpfifo"))
+    e("step: --dump onto a FIFO", ["step", "--checkpoint", "run/last.ckpt", "--dump", "dumpfifo"],
+      ["--dump dumpfifo", "not a regular file"], code=2, absent=["dumpfifo.tmp"])
+    os.symlink("target.bin", os.path.join(d, "dumplink"))
+    e("step: --dump onto a symbolic link", ["step", "--checkpoint", "run/last.ckpt", "--dump", "dumplink"],
+      ["--dump dumplink", "symbolic link"], code=2, absent=["target.bin", "dumplink.tmp"])
+    check("step: --dump onto a symbolic link", os.path.islink(os.path.join(d, "dumplink")), "the link was replaced")
+    before_step = read(last)
+    e("step: --dump onto its --checkpoint", ["step", "--checkpoint", "run/last.ckpt", "--dump", "run/../run/last.ckpt"],
+      ["--dump run/../run/last.ckpt", "--checkpoint"], code=2)
+    check("step: --dump onto its --checkpoint", read(last) == before_step, "the checkpoint changed")
     e("step: model differs from the checkpoint", ["step", "--checkpoint", "run/last.ckpt", "--hidden", "16",
                                                   "--dump", "mismatch.bin"],
       ["run/last.ckpt", "--hidden"], absent=["mismatch.bin", "mismatch.bin.tmp"])

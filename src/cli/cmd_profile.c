@@ -265,8 +265,8 @@ int jn_cmd_profile(int argc, char **argv)
     }
     /* A bad grid or output path is refused before the data load and the peak measurement. */
     grid g;
-    if ((cfg.grid[0] && parse_grid(cfg.grid, &g)) || (cfg.json[0] && jn_output_file_check("--json", cfg.json)) ||
-        (cfg.csv[0] && jn_output_file_check("--csv", cfg.csv)))
+    if ((cfg.grid[0] && parse_grid(cfg.grid, &g)) || (cfg.json[0] && jn_output_file_check("--json", cfg.json, NULL, NULL)) ||
+        (cfg.csv[0] && jn_output_file_check("--csv", cfg.csv, NULL, NULL)))
         return jn_cli_fail(JN_EXIT_USAGE);
     jn_backend_threads(cfg.device, cfg.threads, 1);
     jn_data data;

@@ -57,7 +57,7 @@ int jn_cmd_step(int argc, char **argv)
         jn_fail("--dump: required (the file to write the step state to)");
         return jn_cli_fail(JN_EXIT_USAGE);
     }
-    if (jn_output_file_check("--dump", cli.dump))
+    if (jn_output_file_check("--dump", cli.dump, "--checkpoint", cli.checkpoint))
         return jn_cli_fail(JN_EXIT_USAGE);
     jn_cli_state st;
     step_arrays a = {0};

@@ -2,6 +2,7 @@
 #include "cli/cli.h"
 #include "jacnoise/blas.h"
 
+#include <signal.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -32,6 +33,10 @@ int main(int argc, char **argv)
 {
     /* Before anything else: may run the program again with OpenBLAS's fast kernels. */
     jn_blas_core_init(argv);
+    /* Past a file-size limit (ulimit -f) write() should fail with EFBIG, which every write
+     * reports and recovers from (temporary file removed, previous file kept); the default
+     * SIGXFSZ would kill the process mid-write, silently, and leave the temporary file. */
+    signal(SIGXFSZ, SIG_IGN);
     if (argc < 2) {
         usage(stderr);
         return 2;

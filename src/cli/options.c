@@ -102,11 +102,21 @@ int jn_cli_parse(int argc, char **argv, unsigned command, jn_config *cfg)
     /* The --config file first, so that the command line wins. */
     jn_config from_args;
     jn_config_defaults(&from_args);
-    for (int i = 0; i < argc; i++)
+    char first_config[sizeof from_args.config_file] = "";
+    for (int i = 0; i < argc; i++) {
         if (apply_arg(&from_args, command, argc, argv, &i))
             return -1;
-    if (from_args.config_file[0] && jn_config_load_file(cfg, command, from_args.config_file))
-        return -1;
+        if (!jn_config_given(&from_args, "config"))
+            continue;
+        if (!from_args.config_file[0])
+            return jn_fail("--config: empty file name");
+        if (first_config[0] && strcmp(first_config, from_args.config_file))
+            return jn_fail("--config given twice (%s, then %s): only one file is read; merge them", first_config,
+                           from_args.config_file);
+        strcpy(first_config, from_args.config_file);
+    }
+    if (first_config[0] && jn_config_load_file(cfg, command, first_config))
+        return jn_fail_context("--config");
     for (int i = 0; i < argc; i++)
         if (apply_arg(cfg, command, argc, argv, &i))
             return -1;

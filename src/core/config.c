@@ -1,6 +1,7 @@
 /* The option table: one row per option (name, value kind, field, range, commands, help),
  * and the parsing, printing and help that read it. */
 #include "jacnoise/config.h"
+#include "core/fileio.h"
 #include "jacnoise/error.h"
 
 #include <ctype.h>
@@ -708,8 +709,10 @@ int jn_config_drop_inert(jn_config *cfg, char *changed, size_t cap)
 
 int jn_config_load_text(jn_config *cfg, unsigned command, const char *text, const char *origin)
 {
-    int line_no = 0;
+    int line_no = 0, first_line[N_OPTIONS] = {0};
     const char *p = text;
+    if (!strncmp(p, "\xEF\xBB\xBF", 3))  /* a UTF-8 byte-order mark, as some editors write */
+        p += 3;
     while (*p) {
         line_no++;
         size_t len = strcspn(p, "\n");
@@ -740,6 +743,13 @@ int jn_config_load_text(jn_config *cfg, unsigned command, const char *text, cons
             key += 2;
         if (!strcmp(key, "config"))
             return jn_fail("%s: line %d: a configuration file cannot include another (config=)", origin, line_no);
+        /* One value per key: a second line would silently override the first. */
+        const option *o = find_option(key);
+        if (o && first_line[o - options])
+            return jn_fail("%s: line %d: %s given again (first on line %d); keep one", origin, line_no, o->name,
+                           first_line[o - options]);
+        if (o)
+            first_line[o - options] = line_no;
         if (jn_config_set(cfg, command, key, value))
             return jn_fail_context("%s: line %d", origin, line_no);
     }
@@ -748,19 +758,15 @@ int jn_config_load_text(jn_config *cfg, unsigned command, const char *text, cons
 
 int jn_config_load_file(jn_config *cfg, unsigned command, const char *path)
 {
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return jn_fail("--config %s: cannot open: %s", path, strerror(errno));
-    size_t cap = 1 << 20;
-    char *text = malloc(cap + 1);
-    size_t n = text ? fread(text, 1, cap + 1, f) : 0;
-    int err = ferror(f);
-    fclose(f);
-    if (!text)
-        return jn_fail("--config %s: out of memory", path);
-    if (err || n > cap || memchr(text, 0, n)) {
-        free(text);
-        return jn_fail("--config %s: %s", path, err ? "read error" : n > cap ? "larger than 1 MiB" : "binary content (NUL byte)");
+    unsigned char *data;
+    size_t n;
+    if (jn_read_file(path, &data, &n))
+        return -1;
+    const char *bad = n > (1u << 20) ? "larger than 1 MiB" : memchr(data, 0, n) ? "binary content (NUL byte)" : NULL;
+    char *text = bad ? NULL : realloc(data, n + 1);
+    if (!text) {
+        free(data);
+        return jn_fail("%s: %s", path, bad ? bad : "out of memory");
     }
     text[n] = 0;
     int rc = jn_config_load_text(cfg, command, text, path);

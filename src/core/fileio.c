@@ -196,27 +196,36 @@ int jn_read_file(const char *path, unsigned char **data, size_t *len)
 {
     *data = NULL;
     *len = 0;
-    FILE *f = fopen(path, "rb");
-    if (!f)
+    /* O_NONBLOCK: opening a FIFO must not wait for a writer; it is refused below. */
+    int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+    if (fd < 0)
         return jn_fail("%s: cannot open: %s", path, strerror(errno));
     struct stat st;
-    if (fstat(fileno(f), &st) != 0 || !S_ISREG(st.st_mode)) {
-        fclose(f);
-        return jn_fail("%s: not a regular file", path);
+    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+        int dir = S_ISDIR(st.st_mode);
+        close(fd);
+        return jn_fail("%s: %s", path, dir ? "is a folder, not a file" : "not a regular file");
     }
-    size_t n = (size_t)st.st_size;
+    size_t n = (size_t)st.st_size, got = 0;
     unsigned char *buf = malloc(n ? n : 1);
     if (!buf) {
-        fclose(f);
+        close(fd);
         return jn_fail("%s: out of memory for %zu bytes", path, n);
     }
-    size_t got = fread(buf, 1, n, f);
-    int err = ferror(f);
-    fclose(f);
-    if (err || got != n) {
-        free(buf);
-        return jn_fail("%s: read error at byte %zu of %zu", path, got, n);
+    while (got < n) {
+        ssize_t r = read(fd, buf + got, n - got);
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r <= 0) {
+            int e = r < 0 ? errno : 0;
+            close(fd);
+            free(buf);
+            return jn_fail("%s: read failed at byte %zu of %zu: %s", path, got, n,
+                           e ? strerror(e) : "the file shrank while being read");
+        }
+        got += (size_t)r;
     }
+    close(fd);
     *data = buf;
     *len = n;
     return 0;
@@ -351,11 +360,23 @@ int jn_mkdirs(const char *path)
     return 0;
 }
 
-int jn_output_file_check(const char *option, const char *path)
+int jn_output_file_check(const char *option, const char *path, const char *other_option, const char *other)
 {
-    struct stat st;
-    if (stat(path, &st) == 0 && S_ISDIR(st.st_mode))
-        return jn_fail("%s %s: is a folder; give a file name", option, path);
+    struct stat st, other_st;
+    if (lstat(path, &st) == 0) {
+        /* The write renames a new file over the path: a link would become a plain file, and
+         * a FIFO or device would be replaced, not written to. */
+        if (S_ISDIR(st.st_mode))
+            return jn_fail("%s %s: is a folder; give a file name", option, path);
+        if (S_ISLNK(st.st_mode))
+            return jn_fail("%s %s: is a symbolic link, which the write would replace; give the file it points to",
+                           option, path);
+        if (!S_ISREG(st.st_mode))
+            return jn_fail("%s %s: not a regular file; give a file name", option, path);
+        if (other && *other && stat(other, &other_st) == 0 && other_st.st_dev == st.st_dev &&
+            other_st.st_ino == st.st_ino)
+            return jn_fail("%s %s: is the %s file; writing it would destroy that", option, path, other_option);
+    }
     char dir[PATH_MAX];
     const char *slash = strrchr(path, '/');
     if (!slash)

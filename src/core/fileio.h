@@ -64,8 +64,10 @@ int jn_append_line(const char *path, const char *line);
 int jn_mkdirs(const char *path);
 
 /* Before any work, whether a command can write its output file `path` (given as `option`):
- * not a folder, in an existing folder it may write in. */
-int jn_output_file_check(const char *option, const char *path);
+ * absent or a regular file (not a folder, link, FIFO or device), in an existing folder it may
+ * write in, and not the same file as `other` (given as `other_option`; NULL or "" for none),
+ * a file the command reads or also writes. */
+int jn_output_file_check(const char *option, const char *path, const char *other_option, const char *other);
 
 /* Joins a folder and a file name; fails if the result does not fit. */
 int jn_path_join(char *out, size_t cap, const char *dir, const char *name);
