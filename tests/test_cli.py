@@ -554,6 +554,21 @@ def run_cases(d):
     before = read(last)
     e("train: --out already holds a run", ["train", "--epochs", "1", "--out", "run"] + tiny, ["--resume", "run"])
     check("train: --out already holds a run", read(last) == before, "last.ckpt changed")
+    # Nor does it overwrite what an ended run left without a last.ckpt to resume (a failed or
+    # diverged run's summary, best parameters, metrics). config.txt alone is no result: a run
+    # killed before its first checkpoint leaves only it, and starts again there.
+    for name in ["summary.json", "best.ckpt", "metrics.jsonl"]:
+        folder, content = "ended-" + name.split(".")[0], read(os.path.join(d, "run", name))
+        os.mkdir(os.path.join(d, folder))
+        write(os.path.join(d, folder, name), content)
+        e(f"train: --out holds an ended run's {name}", ["train", "--epochs", "1", "--out", folder] + tiny,
+          [f"--out {folder}", f"{folder}/{name}", "no last.ckpt"],
+          absent=[f"{folder}/last.ckpt", f"{folder}/config.txt"])
+        check(f"train: --out holds an ended run's {name}", read(os.path.join(d, folder, name)) == content,
+              f"{name} changed")
+    os.mkdir(os.path.join(d, "killed"))
+    write(os.path.join(d, "killed", "config.txt"), read(os.path.join(d, "run", "config.txt")))
+    expect_ok("train: --out holds only config.txt", ["train", "--epochs", "1", "--out", "killed"] + tiny, d)
     os.mkdir(os.path.join(d, "emptyrun"))
     e("train: --resume in an empty folder", ["train", "--resume", "--out", "emptyrun", "--progress", "never"],
       ["--resume", "emptyrun"], absent=["emptyrun/last.ckpt", "emptyrun/config.txt"])
@@ -574,6 +589,28 @@ def run_cases(d):
             json.loads(read(os.path.join(d, "run", "summary.json")))
         except ValueError as err:
             fail("train: --resume --epochs 2", f"summary.json is not JSON: {err}")
+    before_foreign = read(last)
+    # metrics.jsonl on --resume: a torn last line (a crash inside the append) and lines of
+    # epochs past the checkpoint (a crash before its write) go; a complete line that is not an
+    # epoch's stops the resume, naming the file and line, with nothing changed (it used to
+    # drop that line and every one after it without a word).
+    mpath = os.path.join(d, "run", "metrics.jsonl")
+    good_lines = read(mpath).splitlines(keepends=True)
+    write(mpath, good_lines[0] + b"not json\n" + good_lines[1])
+    broken = read(mpath)
+    e("train: --resume with a foreign line in metrics.jsonl",
+      ["train", "--resume", "--out", "run", "--epochs", "3", "--progress", "never"], ["run/metrics.jsonl", "line 2"])
+    check("train: --resume with a foreign line in metrics.jsonl", read(mpath) == broken, "metrics.jsonl changed")
+    check("train: --resume with a foreign line in metrics.jsonl", read(last) == before_foreign, "last.ckpt changed")
+    ahead = json.loads(good_lines[1])
+    ahead.update(epoch=3, seconds=1e9)
+    write(mpath, b"".join(good_lines) + json.dumps(ahead, separators=(",", ":")).encode() + b"\n" + b'{"epoch":4,"st')
+    if expect_ok("train: --resume after a crash between metrics and checkpoint",
+                 ["train", "--resume", "--out", "run", "--epochs", "3", "--progress", "never"], d):
+        lines = [json.loads(line) for line in read(mpath).splitlines()]
+        check("train: --resume after a crash between metrics and checkpoint",
+              [m["epoch"] for m in lines] == [1, 2, 3] and lines[2]["seconds"] < 1e9,
+              f"metrics.jsonl epochs {[m['epoch'] for m in lines]}")
     # The config.txt of a resumed run starts a new run with --config (it does not say resume).
     if expect_ok("train: --config with a resumed run's config.txt",
                  ["train", "--config", "run/config.txt", "--out", "again", "--max-steps", "1"], d):

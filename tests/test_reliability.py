@@ -1,9 +1,9 @@
 """Reliability under faults: SIGKILL at random moments once training has begun (inside steps
 and inside checkpoint writes), SIGINT, a full disk during a checkpoint write, a diverging run
-(weight decay that blows up; a checkpoint whose logits overflow), checkpoints from another
-build, and a run folder that another process holds. After every fault, last.ckpt and
-best.ckpt must load, and the run, resumed, must end byte-identical to one that was never
-disturbed.
+(weight decay that blows up; a checkpoint whose logits overflow), a resumed run killed (its
+old summary must not survive), checkpoints from another build, and a run folder that another
+process holds. After every fault, last.ckpt and best.ckpt must load, and the run, resumed,
+must end byte-identical to one that was never disturbed.
 
 Run by ctest with JACNOISE_BIN and JACNOISE_DATA set."""
 import fcntl
@@ -150,14 +150,50 @@ def full_disk(tmp, job):
 
 
 def divergence(tmp):
-    folder = os.path.join(tmp, "diverged")
-    p = run(["train", "--data", "usps", "--hidden", "32", "--epochs", "10", "--train-limit", "500", "--lr", "1",
-             "--momentum", "0", "--weight-decay", "100", "--out", folder, "--progress", "never"], expect=3)
-    summary = json.load(open(os.path.join(folder, "summary.json")))
-    check(summary["status"] == "diverged", f"divergence: status {summary['status']}")
-    check("epoch" in summary["message"] and "step" in summary["message"], f"divergence: message {summary['message']}")
-    check(p.stderr.startswith("jacnoise: diverged at epoch"), f"divergence: stderr {p.stderr!r}")
-    check(loadable(os.path.join(folder, "last.ckpt")), "divergence: last.ckpt does not load")
+    """Weight decay that blows up (5 steps an epoch; the parameters overflow in epoch 4): the
+    message names where, and the checkpoint kept as it is: last.ckpt after epoch 3; after
+    epoch 2 with --checkpoint-epochs 2; none when the run diverges in its first epoch (50
+    steps an epoch), where no last.ckpt exists."""
+    diverging = ["train", "--data", "usps", "--hidden", "32", "--epochs", "10", "--train-limit", "500", "--lr", "1",
+                 "--momentum", "0", "--weight-decay", "100", "--progress", "never"]
+    cases = [("diverged", [], "last.ckpt, after epoch 3 (step 15), is kept"),
+             ("diverged-every-2", ["--checkpoint-epochs", "2"], "last.ckpt, after epoch 2 (step 10), is kept"),
+             ("diverged-at-once", ["--batch", "10"], "no checkpoint was written yet")]
+    for name, extra, kept in cases:
+        folder = os.path.join(tmp, name)
+        p = run(diverging + extra + ["--out", folder], expect=3)
+        summary = json.load(open(os.path.join(folder, "summary.json")))
+        check(summary["status"] == "diverged", f"{name}: status {summary['status']}")
+        check("epoch" in summary["message"] and "step" in summary["message"], f"{name}: message {summary['message']}")
+        check(kept in summary["message"], f"{name}: message {summary['message']!r} lacks {kept!r}")
+        check(p.stderr.startswith("jacnoise: diverged at epoch"), f"{name}: stderr {p.stderr!r}")
+        last = os.path.join(folder, "last.ckpt")
+        if kept.startswith("last.ckpt"):
+            check(loadable(last), f"{name}: last.ckpt does not load")
+            shown = subprocess.run([BIN, "show", last], capture_output=True, text=True).stdout
+            done = kept.split("after ")[1].split(" (")[0].replace("epoch ", "") + " epochs done"
+            check(done in shown, f"{name}: the message says {kept!r}, show says {shown[:300]!r}")
+        else:
+            check(not os.path.exists(last), f"{name}: a last.ckpt exists though the message says none was written")
+
+
+def stale_summary(tmp):
+    """A finished run resumed for more epochs has no summary.json while it trains (as a
+    sweep's runs): killed then, its folder does not claim a finished run."""
+    folder = os.path.join(tmp, "resumed-summary")
+    summary = os.path.join(folder, "summary.json")
+    run(["train", "--data", "usps", "--hidden", "32", "--train-limit", "500", "--valid", "100", "--epochs", "1",
+         "--out", folder, "--progress", "never"])
+    check(json.load(open(summary))["status"] == "finished", "stale summary: the first run did not finish")
+    p = subprocess.Popen([BIN, "train", "--out", folder, "--resume", "--epochs", "100000", "--patience", "0",
+                          "--progress", "never"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    line = p.stdout.readline()  # "jacnoise: resuming ...": the folder is committed, training begins
+    during = os.path.exists(summary)
+    p.kill()
+    p.communicate(timeout=120)
+    check(line.startswith("jacnoise: resuming"), f"stale summary: first line {line!r}")
+    check(not during, "stale summary: summary.json of the finished run kept while the resumed run trains")
+    check(not os.path.exists(summary), "stale summary: the resumed run, killed, left the finished run's summary.json")
 
 
 def foreign_checkpoints(tmp, reference):
@@ -229,6 +265,7 @@ def main():
     sigint(tmp, job, reference)
     full_disk(tmp, job)
     divergence(tmp)
+    stale_summary(tmp)
     ckpt.divergence_from_checkpoint(tmp, "cpu")
     foreign_checkpoints(tmp, reference)
     busy_folder(tmp, job)

@@ -1,5 +1,6 @@
-"""Training runs end to end: determinism, resume (paused, signalled, killed), and a short
-real MNIST run that must learn, whose checkpoint `eval` must agree with.
+"""Training runs end to end: determinism, resume (paused, signalled, killed, early-stopped
+with a larger patience), and a short real MNIST run that must learn, whose checkpoint `eval`
+must agree with.
 
 Run by ctest with JACNOISE_BIN (the program) and JACNOISE_DATA (the data folder) set."""
 import json
@@ -98,6 +99,30 @@ def main():
     shown = run(["show", os.path.join(novalid, "last.ckpt")]).stdout
     state = next(line for line in shown.splitlines() if line.startswith("state:"))
     check(state == "state: finished, 2 epochs done, 38 steps", f"show of a --valid 0 run: {state!r}")
+
+    # An early-stopped run resumed with a larger --patience (0: off) goes on, as a finished
+    # one does with more --epochs, and ends with the epochs of a run never stopped; with no
+    # epochs left it stays stopped and its message counts the epochs it waited, not the new
+    # --patience.
+    early = ["train", "--data", "usps", "--hidden", "8", "--train-limit", "200", "--valid", "100", "--epochs", "30",
+             "--progress", "never"]
+    stopped = os.path.join(tmp, "early-stopped")
+    run(early + ["--patience", "1", "--out", stopped])
+    summary = json.load(open(os.path.join(stopped, "summary.json")))
+    at = summary["epochs"]
+    check(summary["status"] == "early-stopped" and at < 30, f"--patience 1: {summary}")
+    p = run(["train", "--out", stopped, "--resume", "--patience", "100", "--epochs", str(at), "--progress", "never"])
+    check(f"stopped early after epoch {at}: no better validation error for 1 epochs" in p.stdout and
+          "\nepoch " not in p.stdout and len(metrics(stopped)) == at,
+          f"early-stopped, resumed without epochs left: {p.stdout[-300:]!r}")
+    p = run(["train", "--out", stopped, "--resume", "--patience", "0", "--progress", "never"])
+    never = os.path.join(tmp, "never-stopped")
+    run(early + ["--patience", "0", "--out", never])
+    summary = json.load(open(os.path.join(stopped, "summary.json")))
+    check(summary["status"] == "finished" and "finished: trained 30 epochs" in p.stdout,
+          f"early-stopped, resumed with --patience 0: {summary}; {p.stdout[-300:]!r}")
+    check(metrics(stopped) == metrics(never), "early-stopped, resumed with --patience 0: metrics differ from a run "
+          "never stopped")
 
     # A real MNIST run learns. 10,000 examples, 784-100-10, 4 epochs: a linear classifier
     # reaches ~8-9% test error on this much data, a tanh MLP ~5-6%; chance is 90%. A bound

@@ -36,16 +36,19 @@ int jn_train_run(const jn_config *cfg);
 
 typedef struct jn_job jn_job;
 
-/* Opens the run of cfg->out: a new one (refused if the folder already holds a run) or, with
- * cfg->resume, the one there (its stored configuration merged with what cfg may change).
- * Reads and checks; writes nothing but the folder's lock file. NULL with the error recorded.
+/* Opens the run of cfg->out: a new one (refused if the folder already holds a run: its
+ * last.ckpt, or, unless rerun, the results of one without it: summary.json, best.ckpt,
+ * metrics.jsonl) or, with cfg->resume, the one there (its stored configuration merged with
+ * what cfg may change). rerun: a sweep retrying its configuration (a failed attempt's files
+ * are replaced). Reads and checks; writes nothing but the folder's lock file. NULL with the
+ * error recorded.
  *
  * A run trains in one process at a time: the job holds an exclusive lock on RUN/lock from
  * here (a folder that exists) or from the moment it creates the folder, until jn_job_free.
  * When another process holds it, the open fails and sets *busy (busy may be NULL), or the
  * job fails when it starts and jn_job_busy says so; either way nothing in the folder changed.
  * Where the file system has no locks, runs are not locked. */
-jn_job *jn_job_open(const jn_config *cfg, int *busy);
+jn_job *jn_job_open(const jn_config *cfg, int rerun, int *busy);
 void jn_job_free(jn_job *job);
 
 /* Whether the job failed because another process holds its folder's lock. */

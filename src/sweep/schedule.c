@@ -68,25 +68,23 @@ static int same_configuration(const jn_job *job, const jn_plan_entry *e)
     return same;
 }
 
-/* Opens the item's job: resumed, or new (a stale summary of an unfinished run is removed:
- * a run in progress has none). NULL when it failed (reported), or when another process
- * trains it (src->busy; nothing is written to its folder). */
+/* Opens the item's job: resumed, or new (a rerun: the files of a failed attempt are replaced;
+ * the stale summary goes when the job commits, as a run in progress has none). NULL when it
+ * failed (reported), or when another process trains it (src->busy; nothing is written to its
+ * folder). */
 static jn_job *open_item(source *src, pending *it)
 {
     const jn_plan_entry *e = &src->plan->entries[it->entry];
-    char path[JN_PATH_MAX + 32];
     it->started = 1;
     jn_config cfg = e->cfg;
     if (it->resume)
         jn_config_set(&cfg, JN_CMD_TRAIN, "resume", "true");
     int busy = 0;
-    jn_job *job = jn_job_open(&cfg, &busy);
+    jn_job *job = jn_job_open(&cfg, 1, &busy);
     if (busy) {
         src->busy = e->cfg.out;
         return NULL;
     }
-    if (summary_path(e, path, sizeof path))
-        remove(path);
     if (job && !same_configuration(job, e)) {
         jn_fail("%s: the folder holds a run of other options than configuration %s", e->cfg.out, e->id);
         jn_job_free(job);

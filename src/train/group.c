@@ -209,7 +209,7 @@ static void mark_diverged(jn_group *g, int s, uint64_t step, const char *what)
 {
     jn_job *job = g->slot[s];
     char message[1024];
-    jn_job_divergence_message(g->batches, step, what, message, sizeof message);
+    jn_job_divergence_message(job, g->batches, step, what, message, sizeof message);
     if (job->verbose) {
         jn_progress_clear(job->progress);
         fprintf(stderr, "jacnoise: diverged %s\n", message);
@@ -307,10 +307,10 @@ static int settle(jn_group *g, jn_job_source *src)
             continue;
         const jn_train_state *st = &job->state;
         if (st->status != JN_RUN_RUNNING) {
-            if (st->status == JN_RUN_EARLY_STOPPED)
+            if (st->status == JN_RUN_EARLY_STOPPED)  /* the run's count: --patience may have changed */
                 snprintf(message, sizeof message,
                          "stopped early after epoch %d: no better validation error for %d epochs", st->epoch,
-                         job->cfg.patience);
+                         st->bad_epochs);
             else
                 snprintf(message, sizeof message, "trained %d epochs", st->epoch);
             mark_ending(g, s, jn_run_status_name(st->status), JN_EXIT_OK, message);

@@ -43,6 +43,25 @@ static int save_checkpoint(jn_job *job, const char *path, int best_only)
     return jn_checkpoint_write(path, &ck);
 }
 
+/* Writes last.ckpt, remembering where it stands (a divergence message says what is kept). */
+static int save_last(jn_job *job)
+{
+    if (save_checkpoint(job, job->last_path, 0))
+        return -1;
+    job->saved = job->state;
+    job->has_saved = 1;
+    return 0;
+}
+
+/* Removes a file of an earlier run that the run now in progress replaces; a missing one is
+ * fine. */
+static int remove_stale(const char *path)
+{
+    if (remove(path) && errno != ENOENT)
+        return jn_fail("%s: cannot remove (%s)", path, strerror(errno));
+    return 0;
+}
+
 /* The run's lock (jn_job_open in train.h): flock on RUN/lock, which the folder keeps. A file
  * system without locks (some network ones) leaves the run unlocked rather than untrainable. */
 static int lock_folder(jn_job *job)
@@ -122,7 +141,23 @@ static int open_resumed(jn_job *job, const jn_config *cli)
     return 0;
 }
 
-static int open_job(jn_job *job, const jn_config *cli)
+/* A new run refuses a folder that holds what an ended run left without a last.ckpt to
+ * resume (a failed or diverged run's summary, best parameters or metrics): it would silently
+ * overwrite them. config.txt alone is no result: jn_job_commit writes it before the first
+ * step, so a run killed before its first checkpoint leaves only it (and the lock file), and
+ * starting again there loses nothing. */
+static int refuse_results(const jn_job *job)
+{
+    const char *const results[] = {job->summary_path, job->best_path, job->metrics_path};
+    for (size_t i = 0; i < sizeof results / sizeof results[0]; i++)
+        if (file_exists(results[i]))
+            return jn_fail("--out %s already holds a run's results (%s) and no last.ckpt to resume; choose another "
+                           "--out or remove them",
+                           job->cfg.out, results[i]);
+    return 0;
+}
+
+static int open_job(jn_job *job, const jn_config *cli, int rerun)
 {
     job->cfg = *cli;
     job->resume = cli->resume;
@@ -141,11 +176,13 @@ static int open_job(jn_job *job, const jn_config *cli)
     } else if (file_exists(job->last_path)) {
         return jn_fail("--out %s already holds a run (last.ckpt); continue it with --resume or choose another --out",
                        cli->out);
+    } else if (!rerun && refuse_results(job)) {
+        return -1;
     }
     return jn_config_check(&job->cfg);
 }
 
-jn_job *jn_job_open(const jn_config *cli, int *busy)
+jn_job *jn_job_open(const jn_config *cli, int rerun, int *busy)
 {
     jn_job *job = calloc(1, sizeof *job);
     if (!job) {
@@ -155,7 +192,7 @@ jn_job *jn_job_open(const jn_config *cli, int *busy)
     job->slot = -1;
     job->lock_fd = -1;
     job->started = jn_now();
-    if (open_job(job, cli)) {
+    if (open_job(job, cli, rerun)) {
         if (busy)
             *busy = job->busy;
         jn_job_free(job);
@@ -205,10 +242,16 @@ int jn_job_init(jn_job *job, const jn_model *m)
         memcpy(job->params, ck->params, sizeof(jn_real) * P);
         memcpy(job->velocity, ck->velocity, sizeof(jn_real) * P);
         memcpy(job->best, ck->best_params, sizeof(jn_real) * P);
-        job->state = ck->state;
-        /* More epochs asked of a finished run: it goes on. */
-        if (job->state.status == JN_RUN_FINISHED && job->state.epoch < job->cfg.epochs)
-            job->state.status = JN_RUN_RUNNING;
+        job->state = job->saved = ck->state;
+        job->has_saved = 1;
+        /* A run that stopped goes on where the command line now allows more: epochs left and,
+         * for one stopped early, a patience its epochs without improvement do not reach (0: off). */
+        jn_train_state *st = &job->state;
+        const int patience = job->cfg.patience;
+        const int may_go_on = st->status == JN_RUN_FINISHED ||
+                              (st->status == JN_RUN_EARLY_STOPPED && (patience == 0 || st->bad_epochs < patience));
+        if (may_go_on && st->epoch < job->cfg.epochs)
+            st->status = JN_RUN_RUNNING;
         jn_checkpoint_free(&job->resumed);
     } else {
         jn_model_init_params(m, job->cfg.seed, job->params);
@@ -220,12 +263,14 @@ int jn_job_init(jn_job *job, const jn_model *m)
 
 int jn_job_commit(jn_job *job)
 {
-    /* Only now, with everything loaded and checked, does the run folder change. */
+    /* Only now, with everything loaded and checked, does the run folder change. A run in
+     * progress has no summary: an earlier one (of the run resumed, or of a failed attempt a
+     * sweep retries) would say that it ended. */
     if (jn_mkdirs(job->cfg.out) || lock_folder(job))
         return -1;
-    if (job->resume ? jn_metrics_truncate(job->metrics_path, job->state.epoch) : (remove(job->metrics_path), 0))
+    if (job->resume ? jn_metrics_truncate(job->metrics_path, job->state.epoch) : remove_stale(job->metrics_path))
         return -1;
-    return write_config(job);
+    return remove_stale(job->summary_path) || write_config(job);
 }
 
 jn_model_hparams jn_job_hparams(const jn_job *job)
@@ -245,7 +290,7 @@ int jn_job_state_finite(const jn_job *job)
     return 1;
 }
 
-int jn_job_save_last(jn_job *job) { return save_checkpoint(job, job->last_path, 0); }
+int jn_job_save_last(jn_job *job) { return save_last(job); }
 
 static void print_epoch(const jn_epoch_metrics *m, int epochs)
 {
@@ -301,7 +346,7 @@ int jn_job_end_epoch(jn_job *job, double valid_error, double test_error)
      * bytes; the last epoch of a run is always written. */
     const int write_last = st->status != JN_RUN_RUNNING || st->epoch % job->cfg.checkpoint_epochs == 0;
     if (jn_metrics_append(job->metrics_path, &m) || (m.best && save_checkpoint(job, job->best_path, 1)) ||
-        (write_last && save_checkpoint(job, job->last_path, 0)))
+        (write_last && save_last(job)))
         return -1;
     job->epoch_start = jn_now();
     if (job->verbose) {
@@ -355,13 +400,24 @@ int jn_job_finish(jn_job *job, const char *status, const char *message, double t
     return 0;
 }
 
-void jn_job_divergence_message(long batches, uint64_t step, const char *what, char *out, size_t cap)
+void jn_job_divergence_message(const jn_job *job, long batches, uint64_t step, const char *what, char *out,
+                               size_t cap)
 {
-    snprintf(out, cap,
-             "at epoch %ld, batch %ld (step %llu): %s; last.ckpt holds the state before it; try a smaller --lr "
-             "or --jac-lambda",
+    /* What a resume continues from: with --checkpoint-epochs N the last checkpoint may be
+     * epochs older than the divergence, and a run may diverge before its first. */
+    const jn_train_state *at = &job->saved;
+    char kept[160];
+    if (!job->has_saved)
+        snprintf(kept, sizeof kept, "no checkpoint was written yet");
+    else if (at->batch == 0)
+        snprintf(kept, sizeof kept, "last.ckpt, after epoch %d (step %llu), is kept", at->epoch,
+                 (unsigned long long)at->global_step);
+    else
+        snprintf(kept, sizeof kept, "last.ckpt, after batch %ld of epoch %d (step %llu), is kept", at->batch,
+                 at->epoch + 1, (unsigned long long)at->global_step);
+    snprintf(out, cap, "at epoch %ld, batch %ld (step %llu): %s; %s; try a smaller --lr or --jac-lambda",
              (long)((step - 1) / (uint64_t)batches) + 1, (long)((step - 1) % (uint64_t)batches) + 1,
-             (unsigned long long)step, what);
+             (unsigned long long)step, what, kept);
 }
 
 void jn_job_fail(jn_job *job)

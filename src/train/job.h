@@ -19,6 +19,8 @@ struct jn_job {
     jn_model model;
     jn_real *params, *velocity, *best;
     jn_train_state state;
+    jn_train_state saved;       /* where last.ckpt stands, once has_saved */
+    int has_saved;              /* the run has a last.ckpt (resumed from or written) */
     double started, epoch_start;
     int lock_fd;                /* RUN/lock, held; -1 before it is taken */
     int busy;                   /* another process holds the lock */
@@ -36,7 +38,7 @@ struct jn_job {
 int jn_job_init(jn_job *job, const jn_model *m);
 
 /* The folder, once everything loaded: created, metrics.jsonl trimmed to the checkpoint's
- * epochs (or removed for a new run), config.txt written. */
+ * epochs (or removed for a new run), summary.json removed, config.txt written. */
 int jn_job_commit(jn_job *job);
 
 /* Its numbers for the backend's slot, and the learning rate of its current epoch. */
@@ -58,8 +60,10 @@ int jn_job_end_epoch(jn_job *job, double valid_error, double test_error);
  * NaN if none), the closing line when verbose. code is its JN_EXIT_* status. */
 int jn_job_finish(jn_job *job, const char *status, const char *message, double test_error, int code);
 
-/* The message of a divergence around `step` (1-based), for jn_job_finish. */
-void jn_job_divergence_message(long batches, uint64_t step, const char *what, char *out, size_t cap);
+/* The message of the job's divergence around `step` (1-based; `batches` per epoch), for
+ * jn_job_finish: where, and which checkpoint is kept. */
+void jn_job_divergence_message(const jn_job *job, long batches, uint64_t step, const char *what, char *out,
+                               size_t cap);
 
 /* Ends the job as failed, with the last recorded error as its message. */
 void jn_job_fail(jn_job *job);

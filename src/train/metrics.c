@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 void jn_json_number(char *out, size_t cap, double v)
 {
@@ -37,33 +38,6 @@ int jn_metrics_append(const char *path, const jn_epoch_metrics *m)
              m->epoch, (unsigned long long)m->step, f[0], f[1], f[2], f[3], f[4], f[5], f[6], f[7],
              m->best ? "true" : "false", f[8]);
     return jn_append_line(path, line);
-}
-
-int jn_metrics_truncate(const char *path, int epochs)
-{
-    unsigned char *data;
-    size_t len;
-    FILE *probe = fopen(path, "rb");
-    if (!probe)
-        return 0;
-    fclose(probe);
-    if (jn_read_file(path, &data, &len))
-        return -1;
-    size_t keep = 0, off = 0;
-    /* Lines are ours, one per epoch in order: keep complete lines of epochs <= epochs. */
-    while (off < len) {
-        unsigned char *nl = memchr(data + off, '\n', len - off);
-        if (!nl)
-            break;  /* a torn last line from a crash */
-        int epoch;
-        if (sscanf((const char *)data + off, "{\"epoch\":%d,", &epoch) != 1 || epoch > epochs)
-            break;
-        off = (size_t)(nl - data) + 1;
-        keep = off;
-    }
-    int rc = keep == len ? 0 : jn_write_file_atomic(path, data, keep);
-    free(data);
-    return rc;
 }
 
 int jn_summary_write(const char *path, const jn_run_summary *s)
@@ -104,6 +78,7 @@ typedef struct {
     const char *path;
     const char *text;
     size_t len, off, base;  /* base: where text starts in the file */
+    int line;               /* the file's line the text is (metrics.jsonl), or 0 */
 } json_reader;
 
 static void json_space(json_reader *r)
@@ -115,6 +90,8 @@ static void json_space(json_reader *r)
 
 static int json_error(const json_reader *r, const char *what)
 {
+    if (r->line)
+        return jn_fail("%s: line %d (byte %zu): %s", r->path, r->line, r->base + r->off, what);
     return jn_fail("%s: byte %zu: %s", r->path, r->base + r->off, what);
 }
 
@@ -233,7 +210,7 @@ int jn_summary_read(const char *path, jn_summary_file *out)
     out->s.best_valid_error = out->s.test_error = out->s.seconds = NAN;
     if (jn_read_file(path, &data, &len))
         return -1;
-    json_reader r = {path, (const char *)data, len, 0, 0};
+    json_reader r = {path, (const char *)data, len, 0, 0, 0};
     int rc = json_object(&r, summary_field, out);
     free(data);
     if (rc)
@@ -276,6 +253,21 @@ static int metrics_field(void *ctx, const char *key, const json_value *v)
     return 0;
 }
 
+/* Line `line` (from 1) of metrics.jsonl, data[off, off + len) without its newline: one flat
+ * object with an epoch, as jn_metrics_append writes it. */
+static int metrics_line(const char *path, const unsigned char *data, size_t off, size_t len, int line,
+                        jn_epoch_metrics *m)
+{
+    memset(m, 0, sizeof *m);
+    json_reader r = {path, (const char *)data + off, len, 0, off, line};
+    if (json_object(&r, metrics_field, m))
+        return -1;
+    json_space(&r);
+    if (r.off < r.len)
+        return json_error(&r, "text after the object");
+    return m->epoch > 0 ? 0 : json_error(&r, "no epoch");
+}
+
 int jn_metrics_read(const char *path, jn_epoch_metrics **out, int *count)
 {
     unsigned char *data;
@@ -299,10 +291,7 @@ int jn_metrics_read(const char *path, jn_epoch_metrics **out, int *count)
             }
             *out = grown;
         }
-        jn_epoch_metrics *m = &(*out)[*count];
-        memset(m, 0, sizeof *m);
-        json_reader r = {path, (const char *)data + off, line, 0, off};
-        if ((rc = json_object(&r, metrics_field, m)))
+        if ((rc = metrics_line(path, data, off, line, *count + 1, &(*out)[*count])))
             break;
         ++*count;
         off += line + 1;
@@ -313,5 +302,36 @@ int jn_metrics_read(const char *path, jn_epoch_metrics **out, int *count)
         *out = NULL;
         *count = 0;
     }
+    return rc;
+}
+
+int jn_metrics_truncate(const char *path, int epochs)
+{
+    unsigned char *data;
+    size_t len;
+    if (access(path, F_OK) != 0)
+        return 0;  /* no epoch ended yet */
+    if (jn_read_file(path, &data, &len))
+        return -1;
+    /* Keeps the complete lines up to the first of an epoch > epochs (appended before a crash
+     * stopped the checkpoint's write; the epoch is trained again). A complete line that is not
+     * ours stops the resume with the file unchanged: dropping it and every line after it
+     * would lose epochs without a word. */
+    size_t keep = 0;
+    int rc = 0, line = 1;
+    for (size_t off = 0; off < len && !rc; line++) {
+        const unsigned char *nl = memchr(data + off, '\n', len - off);
+        if (!nl)
+            break;  /* a torn last line from a crash inside the append */
+        const size_t next = (size_t)(nl - data) + 1;
+        jn_epoch_metrics m;
+        rc = metrics_line(path, data, off, next - 1 - off, line, &m);
+        if (!rc && m.epoch <= epochs && keep == off)
+            keep = next;
+        off = next;
+    }
+    if (!rc && keep < len)
+        rc = jn_write_file_atomic(path, data, keep);
+    free(data);
     return rc;
 }

@@ -37,7 +37,8 @@ typedef struct {
 int jn_metrics_append(const char *path, const jn_epoch_metrics *m);
 
 /* Keeps the lines of epochs <= epochs (resume: the epochs the checkpoint has done), rewriting
- * the file atomically; a missing file is fine. */
+ * the file atomically; a missing file is fine, a torn last line goes. A complete line that is
+ * not an epoch's is refused, naming the file and line, and the file is left as it was. */
 int jn_metrics_truncate(const char *path, int epochs);
 
 /* Writes summary.json atomically. */
@@ -55,7 +56,8 @@ typedef struct {
 int jn_summary_read(const char *path, jn_summary_file *out);
 
 /* Reads metrics.jsonl: the complete lines, in order (a torn last line from a crash is left
- * out). *out is malloc'ed (NULL for none); the fields read as written (null = NaN). */
+ * out). *out is malloc'ed (NULL for none); the fields read as written (null = NaN). Refusals
+ * name the file, line and byte offset. */
 int jn_metrics_read(const char *path, jn_epoch_metrics **out, int *count);
 
 /* Appends a JSON number to a buffer (null for NaN or Inf). */

@@ -82,7 +82,7 @@ static int train_group(jn_job *job)
 
 int jn_train_run(const jn_config *cli)
 {
-    jn_job *job = jn_job_open(cli, NULL);
+    jn_job *job = jn_job_open(cli, 0, NULL);
     if (!job)
         return JN_EXIT_ERROR;
     int code = train_group(job);
