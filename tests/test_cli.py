@@ -168,6 +168,7 @@ def option_cases(d):
     e("device gpu", ["train", "--device", "gpu"], ["--device", "gpu", "auto", "cpu", "cuda"])
     e("progress sometimes", ["train", "--progress", "sometimes"], ["--progress", "never"])
     e("resume=maybe", ["train", "--resume=maybe"], ["--resume", "true", "false"])
+    e("flag with a separate value", ["train", "--resume", "auto"], ["'auto'", "--resume=auto"])
     e("valid negative", ["data", "--valid", "-5"], ["--valid", "auto"])
     e("seed -1", ["train", "--seed", "-1"], ["--seed", "-1"])
     e("seed overflow", ["train", "--seed", "99999999999999999999999"], ["--seed"])

@@ -94,7 +94,8 @@ def main():
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--device", choices=["cpu", "cuda"], default="cpu")
     ap.add_argument("--exact-max-batch", type=int, default=100,
-                    help="skip the exact norm above this batch size (its cost grows as d x B)")
+                    help="skip the exact norm above this batch size (its cost grows as B times the rows it builds: "
+                         "C for the output, d for hidden:k)")
     ap.add_argument("--csv", help="also write the table as CSV")
     args = ap.parse_args()
 

@@ -68,8 +68,14 @@ static void print_help(unsigned command)
 static int apply_arg(jn_config *cfg, unsigned command, int argc, char **argv, int *i)
 {
     const char *arg = argv[*i];
-    if (strncmp(arg, "--", 2) != 0 || !arg[2])
+    if (strncmp(arg, "--", 2) != 0 || !arg[2]) {
+        /* A flag takes no separate value: "--resume auto" means "--resume=auto". */
+        const char *prev = *i > 0 ? argv[*i - 1] : "";
+        if (!strncmp(prev, "--", 2) && !strchr(prev, '=') && jn_config_is_flag(prev + 2))
+            return jn_fail("unexpected argument '%s' after the flag %s; to give it a value write %s=%s", arg, prev,
+                           prev, arg);
         return jn_fail("unexpected argument '%s' (options start with --; see --help)", arg);
+    }
     char key[128];
     const char *eq = strchr(arg, '=');
     size_t key_len = eq ? (size_t)(eq - arg - 2) : strlen(arg + 2);
