@@ -12,6 +12,7 @@ that the three ways ended with byte-identical checkpoints.
 usage: bench/bench_sweep_cpu.py [--bin build/jacnoise] [--models 8] [--data usps] [--hidden 1000]
        [--train-limit 6000] [--epochs 2] [--batch 100] [--reps 3]   (JACNOISE_DATA: the data folder)"""
 import argparse
+import json
 import os
 import shutil
 import statistics
@@ -45,7 +46,8 @@ def main():
              "input-noise": 0.1}
     with open(spec, "w") as f:
         f.write("".join(f"{k} = {v}\n" for k, v in fixed.items()) + f"seeds = {a.models}\n")
-    steps = a.models * a.epochs * -(-(a.train_limit - 1000) // a.batch)
+    # --train-limit examples train (the validation split comes from the rest of the file).
+    steps = a.models * a.epochs * -(-a.train_limit // a.batch)
     times = {"train": [], "models 1": [], f"models {a.models}": []}
     for rep in range(a.reps):
         folders = {k: os.path.join(tmp, f"{k.replace(' ', '')}-{rep}") for k in times}
@@ -59,8 +61,11 @@ def main():
             key = f"models {m}"
             times[key].append(timed([a.bin, "sweep", f"--spec={spec}", f"--out={folders[key]}", f"--models={m}",
                                      "--progress=never"]))
-        # The same bytes every way: each seed's last checkpoint.
+        # The same bytes every way: each seed's last checkpoint; and the steps counted, taken.
         runs = os.path.join(folders["models 1"], "runs")
+        taken = sum(json.load(open(os.path.join(runs, i, "summary.json")))["steps"] for i in os.listdir(runs))
+        if taken != steps:
+            sys.exit(f"bench: the runs took {taken} model-steps, not the {steps} counted")
         for i in sorted(os.listdir(runs)):
             seed = open(os.path.join(runs, i, "config.txt")).read().split("seed=")[1].split()[0]
             ref = open(os.path.join(folders["train"], seed, "last.ckpt"), "rb").read()
@@ -69,7 +74,7 @@ def main():
                 if other != ref:
                     sys.exit(f"bench: {key}: seed {seed} differs from train alone")
     base = statistics.median(times["train"])
-    print(f"{a.models} configurations of {a.data}, hidden {a.hidden}, B = {a.batch}, {a.train_limit - 1000} training "
+    print(f"{a.models} configurations of {a.data}, hidden {a.hidden}, B = {a.batch}, {a.train_limit} training "
           f"examples, {a.epochs} epochs, MLP+N+J output K=1, 1 BLAS thread: {steps} model-steps; median of {a.reps}")
     print(f"{'way':<12} {'seconds':>9} {'us/model-step':>14} {'vs train':>9}")
     for key, ts in times.items():

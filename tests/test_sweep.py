@@ -4,10 +4,14 @@ trained alone; --models 1 = --models 6; --jobs 2; shards (separate folders merge
 shared folder) = the unsharded sweep; SIGKILLs and SIGINT then a rerun = an uninterrupted
 sweep; a failed configuration; status, progress line, help; tools/plot_sweep.py;
 tools/sweep-local-gpus.sh (its sharding, on the CPU); configurations that differ only in
-options that change nothing (the penalty's without it) trained once.
+options that change nothing (the penalty's without it) trained once; a merge refused by a
+locked run folder; a configuration failing before its folder exists, recorded failed; sweeps of
+two specs started at once; a spec with a byte-order mark and nothing swept;
+bench/bench_sweep_cpu.py's step count.
 
 Run by ctest with JACNOISE_BIN and JACNOISE_DATA set."""
 import csv
+import fcntl
 import io
 import json
 import os
@@ -119,6 +123,7 @@ def spec_errors(tmp):
         ("threads = [1, 2]\n", 3, "fixed, not swept"),
         ("lr = [0.1, 0.2\n", 3, "ends with ']'"),
         ("jac-target = hidden:2\n", 0, "hidden:2 does not exist"),
+        ("jac-target = hidden:2\nlr = [0.1, 0.2]\n", -1, "hidden:2 does not exist"),
         ("lr = 0.1\nlr = 0.2\n", 4, "given twice (first on line 3)"),
         ("seed = [1, 2]\nseeds = 2\n", 4, "seed is swept"),
         ("epochs = uniform(1.5, 3)\nsamples = 1\n", 3, "--epochs"),
@@ -128,7 +133,8 @@ def spec_errors(tmp):
         open(spec, "w").write(base + lines)
         out = os.path.join(tmp, f"bad{n}")
         p = sweep(["--spec", spec, "--out", out], expect=2)
-        where = f"{spec}: line {line}:" if line else f"{spec}: the configuration"
+        # Nothing swept: the spec's one configuration has no values to be named by.
+        where = f"{spec}: line {line}:" if line > 0 else f"{spec}: --" if line == 0 else f"{spec}: the configuration lr="
         check(p.stderr.startswith("jacnoise: " + where) and reason in p.stderr and len(p.stderr.splitlines()) == 1,
               f"bad spec {lines!r}: stderr {p.stderr!r}, expected '{where}' and '{reason}'")
         check(not os.path.exists(out), f"bad spec {lines!r}: the sweep folder was created")
@@ -141,6 +147,13 @@ def spec_errors(tmp):
     check("missing.spec" in p.stderr, f"missing spec: {p.stderr!r}")
     p = run(["sweep", "--out", os.path.join(tmp, "m")], expect=2)
     check("--spec FILE is required" in p.stderr, f"no --spec: {p.stderr!r}")
+    # Usage errors (exit 2): an empty --out, and empty folders for status and merge.
+    good = os.path.join(tmp, "good.spec")
+    open(good, "w").write(base + "epochs = 1\n")
+    for args in (["--spec", good, "--out", ""], ["status", ""], ["merge", ""]):
+        p = run(["sweep"] + args, expect=2)
+        check(len(p.stderr.splitlines()) == 1 and ("--out" in p.stderr or "empty folder" in p.stderr),
+              f"sweep {' '.join(args)!r}: {p.stderr!r}")
     p = run(["sweep", "status", os.path.join(tmp, "nothing")], expect=1)
     check("not a sweep folder" in p.stderr, f"status of a non-sweep: {p.stderr!r}")
     for args in (["sweep", "--help"], ["sweep", "status", "--help"], ["sweep", "merge", "--help"]):
@@ -351,7 +364,7 @@ def status_and_progress(tmp, spec):
           "valid = 0 sweep: results.csv should have no validation errors")
     other = os.path.join(tmp, "other.spec")
     open(other, "w").write(open(spec).read().replace("lr = 1", "lr = 0.5"))
-    p = sweep(["--spec", other, "--out", folder], expect=1)
+    p = sweep(["--spec", other, "--out", folder], expect=2)
     check("holds a sweep of another spec" in p.stderr, f"another spec in the same folder: {p.stderr!r}")
     shown = os.path.join(tmp, "progress")
     p = run(["sweep", "--spec", spec, "--out", shown, "--progress", "always", "--checkpoint-epochs", "2"])
@@ -444,6 +457,102 @@ def checkpoint_epochs(tmp):
     same_run(ref, folder, "--checkpoint-epochs 2, killed after epoch 3, resumed")
 
 
+# Two configurations of one tiny group each, a second or so in all.
+TINY_SPEC = """data = usps
+hidden = 4
+train-limit = 60
+valid = 20
+batch = 20
+epochs = 1
+lr = [0.1, 0.2]
+"""
+
+
+def merge_into_running(tmp):
+    """A merge refuses, with one line naming the folder and nothing changed, to replace a run
+    folder another process holds (RUN/lock, as a running sweep does); once released it merges."""
+    spec = os.path.join(tmp, "tiny.spec")
+    open(spec, "w").write(TINY_SPEC)
+    done, dest = os.path.join(tmp, "tiny-done"), os.path.join(tmp, "tiny-running")
+    sweep(["--spec", spec, "--out", done])
+    held, other = run_ids(done)
+    os.makedirs(os.path.join(dest, "runs", held))
+    shutil.copy(os.path.join(done, "sweep.spec"), os.path.join(dest, "sweep.spec"))
+    lock = open(os.path.join(dest, "runs", held, "lock"), "w")
+    fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    p = run(["sweep", "merge", dest, done], expect=1)
+    folder = os.path.join(dest, "runs", held)
+    check(len(p.stderr.splitlines()) == 1 and folder in p.stderr and "in use" in p.stderr,
+          f"merge into a locked run folder: {p.stderr!r}")
+    check(os.listdir(folder) == ["lock"] and not os.path.exists(os.path.join(dest, "runs", other)),
+          f"a refused merge changed the sweep: {sorted(os.listdir(os.path.join(dest, 'runs')))}")
+    lock.close()
+    run(["sweep", "merge", dest, done])
+    same_sweep(done, dest, "merged once the lock was released")
+
+
+def failed_before_folder(tmp):
+    """A configuration that fails before its run folder exists (its data cannot load) is
+    recorded as failed: the sweep, status and a merge say so, not pending."""
+    spec = os.path.join(tmp, "too-many.spec")
+    open(spec, "w").write(TINY_SPEC.replace("train-limit = 60", "train-limit = [60, 99999]").replace("[0.1, 0.2]", "0.1"))
+    folder = os.path.join(tmp, "too-many")
+    p = sweep(["--spec", spec, "--out", folder], expect=1)
+    bad = next((i for i, v in column(folder, "train-limit").items() if v == "99999"), "")
+    summary = os.path.join(folder, "runs", bad, "summary.json")
+    check(os.path.exists(summary) and json.load(open(summary))["status"] == "failed", f"{summary}: no failure recorded")
+    for args in (["status", folder], ["merge", os.path.join(tmp, "too-many-merged"), folder]):
+        p = run(["sweep"] + args)
+        check("1 done, 0 diverged, 1 failed, 0 running, 0 pending" in p.stdout and
+              f"failed {bad}: --train-limit 99999" in p.stdout, f"sweep {args[0]}: {p.stdout[:500]}")
+
+
+def spec_race(tmp):
+    """Sweeps of two specs started at once on a new folder: one goes on, the other is refused
+    (exit 2), and sweep.spec is the one that went on."""
+    specs = []
+    for k in range(2):
+        specs.append(os.path.join(tmp, f"race{k}.spec"))
+        open(specs[k], "w").write(TINY_SPEC.replace("lr = [0.1, 0.2]", f"lr = [0.1, 0.{k + 3}]"))
+    for trial in range(30):
+        folder = os.path.join(tmp, f"race{trial}")
+        procs = [subprocess.Popen([BIN, "sweep", "--spec", specs[k], "--out", folder, "--progress", "never"],
+                                  stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True) for k in range(2)]
+        ends = [(p.wait(timeout=600), p.stderr.read()) for p in procs]
+        for p in procs:
+            p.stderr.close()
+        codes = sorted(code for code, _ in ends)
+        went = next((k for k, (code, _) in enumerate(ends) if code == 0), 0)
+        kept = open(os.path.join(folder, "sweep.spec")).read()
+        if codes != [0, 2] or "another spec" not in ends[1 - went][1] or kept != open(specs[went]).read():
+            check(False, f"trial {trial}: sweeps of two specs at once: exits {[c for c, _ in ends]}, sweep.spec "
+                  f"of {'race0' if 'lr = [0.1, 0.3]' in kept else 'race1'}")
+            return
+
+
+def spec_forms(tmp):
+    """A spec with a UTF-8 byte-order mark, and one with nothing swept: one configuration,
+    trained, its line ending with its results (no empty list of values)."""
+    spec = os.path.join(tmp, "bom.spec")
+    open(spec, "wb").write(b"\xef\xbb\xbf" + TINY_SPEC.replace("lr = [0.1, 0.2]", "lr = 0.1").encode())
+    folder = os.path.join(tmp, "bom")
+    p = sweep(["--spec", spec, "--out", folder])
+    line = next((x for x in p.stdout.splitlines() if x.startswith("sweep: [1/1]")), "")
+    check(re.fullmatch(r"sweep: \[1/1\] [0-9a-f]{12} finished, best epoch 1: valid [0-9.]+%, test [0-9.]+%", line),
+          f"a spec with a byte-order mark and nothing swept: {p.stdout[:300]!r} {p.stderr!r}")
+    sweep(["--spec", spec, "--out", folder])  # the same spec again
+
+
+def bench_steps(tmp):
+    """bench/bench_sweep_cpu.py counts the model-steps its runs take (train-limit examples:
+    the validation split is not taken from them)."""
+    bench = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "bench", "bench_sweep_cpu.py")
+    p = subprocess.run([sys.executable, bench, "--bin", BIN, "--models", "2", "--hidden", "8", "--train-limit", "330",
+                        "--epochs", "2", "--batch", "100", "--reps", "1"], capture_output=True, text=True, timeout=600)
+    check(p.returncode == 0 and "330 training examples" in p.stdout and "16 model-steps" in p.stdout,
+          f"bench_sweep_cpu.py: exit {p.returncode}: {p.stdout[:300]} {p.stderr[-300:]}")
+
+
 def main():
     tmp = tempfile.mkdtemp(prefix="jacnoise-sweep-")
     group_spec, kill_spec = os.path.join(tmp, "group.spec"), os.path.join(tmp, "kill.spec")
@@ -459,6 +568,11 @@ def main():
     status_and_progress(tmp, group_spec)
     checkpoint_epochs(tmp)
     repeats(tmp)
+    merge_into_running(tmp)
+    failed_before_folder(tmp)
+    spec_race(tmp)
+    spec_forms(tmp)
+    bench_steps(tmp)
     return finish("sweep")
 
 

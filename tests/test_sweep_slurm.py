@@ -2,7 +2,8 @@
 started here from a slurm.conf in a temporary folder (SLURM_CONF), the sweep submitted as a
 3-task job array sharing one sweep folder, then merged, and compared with the same sweep run
 unsharded. The daemons are stopped by their pids. Skipped (77) where Slurm (Debian's slurm-wlm)
-or munge is not installed.
+or munge is not installed; before that, without Slurm, the script run as tasks of an array and
+part of it resubmitted (the SLURM_ARRAY_TASK_* variables set as Slurm sets them).
 
 Run by ctest with JACNOISE_BIN and JACNOISE_DATA set."""
 import getpass
@@ -14,6 +15,7 @@ import sys
 import tempfile
 import time
 
+import harness
 from harness import BIN, check, finish, run
 from test_sweep import rows, same_sweep
 
@@ -112,18 +114,49 @@ def stop_cluster(procs):
                 p.wait()
 
 
+def array_task(spec, folder, task, first, last, tasks=None):
+    """The script as task `task` of the job array first..last (or of a list of `tasks`
+    tasks from first to last, as Slurm sets the variables), without Slurm: its output."""
+    env = dict(os.environ, JACNOISE=BIN, SLURM_ARRAY_TASK_ID=str(task), SLURM_ARRAY_TASK_MIN=str(first),
+               SLURM_ARRAY_TASK_MAX=str(last), SLURM_ARRAY_TASK_COUNT=str(tasks or last - first + 1))
+    env.pop("SLURM_ARRAY_TASK_STEP", None)
+    p = subprocess.run(["bash", SBATCH, spec, folder], env=env, capture_output=True, text=True, timeout=600)
+    check(p.returncode == 0, f"array task {task}: exit {p.returncode}: {p.stderr[-300:]}")
+    return p.stdout
+
+
+def resubmitted_part(tmp, spec, reference):
+    """Resubmitting part of an array (sbatch --array=1,2 to rerun two tasks of 0-2) runs those
+    tasks' shards of the first array, not the shards of a 2-task array."""
+    folder = os.path.join(tmp, "resubmitted")
+    ids = {}
+    for task in range(3):
+        out = array_task(spec, folder, task, 0, 2)
+        check(f"shard {task}/3" in out, f"task {task} of 0-2: {out[:300]!r}")
+        ids[task] = [line.split()[2] for line in out.splitlines() if line.startswith("sweep: [")]
+    for task in (1, 2):
+        for i in ids[task]:
+            shutil.rmtree(os.path.join(folder, "runs", i))
+    for task in (1, 2):
+        out = array_task(spec, folder, task, 1, 2, tasks=2)
+        check(f"shard {task}/3" in out, f"task {task} resubmitted as --array=1,2: {out[:300]!r}")
+    run(["sweep", "merge", folder])
+    same_sweep(reference, folder, "2 of 3 array tasks resubmitted")
+
+
 def main():
-    missing = [d for d in DAEMONS if not shutil.which(d)]
-    if missing:
-        print(f"skipped: Slurm and munge are not installed ({', '.join(missing)} missing; on Debian: "
-              "apt-get install slurm-wlm munge)")
-        return 77
     tmp = tempfile.mkdtemp(prefix="jacnoise-slurm-")
     os.chmod(tmp, 0o755)  # munged refuses folders others may write
     spec = os.path.join(tmp, "study.spec")
     open(spec, "w").write(SPEC)
     reference = os.path.join(tmp, "unsharded")
     run(["sweep", "--spec", spec, "--out", reference, "--progress", "never"])
+    resubmitted_part(tmp, spec, reference)
+    missing = [d for d in DAEMONS if not shutil.which(d)]
+    if missing:
+        print(f"skipped: Slurm and munge are not installed ({', '.join(missing)} missing; on Debian: "
+              "apt-get install slurm-wlm munge)")
+        return finish("Slurm array variables") if harness.failures else 77
     conf = os.path.join(tmp, "slurm.conf")
     open(conf, "w").write(slurm_conf(tmp, socket.gethostname().split(".")[0], getpass.getuser()))
     env = dict(os.environ, SLURM_CONF=conf, JACNOISE=BIN)

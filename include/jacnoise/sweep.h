@@ -16,9 +16,10 @@
 #include "jacnoise/config.h"
 
 /* Runs (or resumes) the sweep of cfg->spec in cfg->out: this shard's part (cfg->shard_*, or
- * SLURM_ARRAY_TASK_ID/_COUNT/_MIN), in cfg->jobs worker processes, cfg->models models per
- * group. Prints what happens (stdout) and its errors (stderr). Returns JN_EXIT_OK (diverged
- * configurations are results), JN_EXIT_USAGE for a bad spec (nothing ran), JN_EXIT_ERROR when
+ * SLURM_ARRAY_TASK_ID/_COUNT/_MIN/_STEP of the array recorded in cfg->out/slurm-array), in
+ * cfg->jobs worker processes, cfg->models models per group. Prints what happens (stdout) and
+ * its errors (stderr). Returns JN_EXIT_OK (diverged configurations are results), JN_EXIT_USAGE
+ * for a bad spec, an empty cfg->out or one holding another spec (nothing ran), JN_EXIT_ERROR when
  * configurations failed (the sweep went on with the others; they are named), or
  * JN_EXIT_SIGINT / JN_EXIT_SIGTERM. */
 int jn_sweep_run(const jn_config *cfg);
@@ -27,8 +28,9 @@ int jn_sweep_run(const jn_config *cfg);
 int jn_sweep_status(const char *dir);
 
 /* Copies into dir the run folders of the source sweep folders (shards of the same spec run
- * apart) that are further along than dir's, then regenerates dir/results.csv. With no
- * sources, regenerates dir/results.csv from dir's own folders. */
+ * apart) that are further along than dir's, each locked while it is replaced (a folder another
+ * process holds refuses the merge before anything is copied), then regenerates
+ * dir/results.csv. With no sources, regenerates dir/results.csv from dir's own folders. */
 int jn_sweep_merge(const char *dir, const char *const *sources, int n_sources);
 
 #endif

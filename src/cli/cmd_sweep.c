@@ -21,7 +21,8 @@ static void merge_help(void)
            "Copies into DIR the run folders of the SHARD_DIRs (shards of the same spec run into\n"
            "separate folders) that are further along than DIR's own (a finished run over an\n"
            "unfinished one), then regenerates DIR/results.csv and prints the status. With DIR alone\n"
-           "(shards that shared one folder), regenerates DIR/results.csv.\n");
+           "(shards that shared one folder), regenerates DIR/results.csv. A run folder of DIR that a\n"
+           "running sweep trains (its lock held) refuses the merge: nothing is copied.\n");
 }
 
 static int wants_help(int argc, char **argv)
@@ -38,6 +39,8 @@ static int folders(int argc, char **argv, int at_least, int at_most, const char 
     for (int i = 0; i < argc; i++)
         if (!strncmp(argv[i], "-", 1))
             return jn_fail("sweep %s: unexpected option '%s' (see jacnoise sweep %s --help)", what, argv[i], what);
+        else if (!argv[i][0])
+            return jn_fail("sweep %s: an empty folder name (argument %d)", what, i + 1);
     if (argc < at_least || (at_most && argc > at_most))
         return jn_fail("sweep %s: expected %s (see jacnoise sweep %s --help)", what,
                        at_most == 1 ? "one sweep folder" : "a sweep folder, then the folders to merge into it", what);

@@ -7,6 +7,7 @@
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 #include <zlib.h>
@@ -258,8 +259,9 @@ static int fsync_parent(const char *path)
     return 0;
 }
 
-/* Writes data to tmp, then renames it over path. */
-static int write_atomic(const char *path, const char *tmp, const void *data, size_t len)
+/* Writes data to tmp, then renames it over path; with exclusive, links it to path instead,
+ * which fails (1) where path exists, so that of writers racing to create path one wins. */
+static int write_atomic(const char *path, const char *tmp, const void *data, size_t len, int exclusive)
 {
     int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC, 0644);
     if (fd < 0)
@@ -290,11 +292,15 @@ static int write_atomic(const char *path, const char *tmp, const void *data, siz
         unlink(tmp);
         return jn_fail("%s: close failed: %s (previous file kept)", path, strerror(e));
     }
-    if (rename(tmp, path) != 0) {
+    if ((exclusive ? link(tmp, path) : rename(tmp, path)) != 0) {
         int e = errno;
         unlink(tmp);
-        return jn_fail("%s: rename failed: %s (previous file kept)", path, strerror(e));
+        if (exclusive && e == EEXIST)
+            return 1;
+        return jn_fail("%s: %s failed: %s (previous file kept)", path, exclusive ? "link" : "rename", strerror(e));
     }
+    if (exclusive)
+        unlink(tmp);
     return fsync_parent(path);
 }
 
@@ -303,7 +309,7 @@ int jn_write_file_atomic(const char *path, const void *data, size_t len)
     char tmp[PATH_MAX];
     if (snprintf(tmp, sizeof tmp, "%s.tmp", path) >= (int)sizeof tmp)
         return jn_fail("%s: path too long", path);
-    return write_atomic(path, tmp, data, len);
+    return write_atomic(path, tmp, data, len, 0);
 }
 
 int jn_write_file_atomic_shared(const char *path, const void *data, size_t len)
@@ -311,7 +317,30 @@ int jn_write_file_atomic_shared(const char *path, const void *data, size_t len)
     char tmp[PATH_MAX];
     if (snprintf(tmp, sizeof tmp, "%s.%ld.tmp", path, (long)getpid()) >= (int)sizeof tmp)
         return jn_fail("%s: path too long", path);
-    return write_atomic(path, tmp, data, len);
+    return write_atomic(path, tmp, data, len, 0);
+}
+
+int jn_write_file_new(const char *path, const void *data, size_t len)
+{
+    char tmp[PATH_MAX];
+    if (snprintf(tmp, sizeof tmp, "%s.%ld.tmp", path, (long)getpid()) >= (int)sizeof tmp)
+        return jn_fail("%s: path too long", path);
+    return write_atomic(path, tmp, data, len, 1);
+}
+
+int jn_lock_file(const char *path, int *fd)
+{
+    *fd = -1;
+    int f = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+    if (f < 0)
+        return jn_fail("%s: cannot open (%s)", path, strerror(errno));
+    if (flock(f, LOCK_EX | LOCK_NB) == 0) {
+        *fd = f;
+        return 0;
+    }
+    const int err = errno;
+    close(f);
+    return err == EWOULDBLOCK ? 1 : 0;
 }
 
 int jn_append_line(const char *path, const char *line)

@@ -57,8 +57,17 @@ int jn_write_file_atomic(const char *path, const void *data, size_t len);
  * temporary file is "path.PID.tmp", so writers never share one; the last rename wins. */
 int jn_write_file_atomic_shared(const char *path, const void *data, size_t len);
 
+/* Creates path, complete or not at all, only where it does not exist: 1 (path untouched)
+ * where it does, also when another process created it first (a sweep's sweep.spec). */
+int jn_write_file_new(const char *path, const void *data, size_t len);
+
 /* Appends one line to a file and fsyncs it (metrics.jsonl). */
 int jn_append_line(const char *path, const char *line);
+
+/* Takes an exclusive flock on `path` (created if missing) without waiting, kept until *fd is
+ * closed: 0 with *fd (-1 where the file system has no locks: the caller goes on unlocked), 1
+ * when another process holds it, -1 on error. */
+int jn_lock_file(const char *path, int *fd);
 
 /* Creates a folder (and its parents) if it does not exist. */
 int jn_mkdirs(const char *path);

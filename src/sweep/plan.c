@@ -76,6 +76,8 @@ static int build(const jn_plan *plan, const jn_config *given, const char *dir, l
     char what[512];
     jn_model shape;
     if (jn_config_check(cfg) || jn_config_model(cfg, 1, 2, &shape)) {
+        if (!plan->n_swept)  /* the spec's one configuration: nothing to name it by */
+            return jn_fail_context("%s", spec->path);
         describe(plan, cfg, what, sizeof what);
         return jn_fail_context("%s: the configuration %s", spec->path, what);
     }

@@ -290,30 +290,59 @@ static int copy_run(const char *from, const char *to)
     return 0;
 }
 
+/* Locks the run folder `folder` into *fd for a merge that replaces it (creating it first only
+ * with create); -1 when another process trains it. */
+static int lock_run(const char *folder, int create, int *fd)
+{
+    char path[JN_PATH_MAX + 32];
+    if ((create && jn_mkdirs(folder)) || jn_path_join(path, sizeof path, folder, "lock"))
+        return -1;
+    const int rc = jn_lock_file(path, fd);
+    if (rc > 0)
+        return jn_fail("merge: %s is in use by another jacnoise process (a sweep still trains it); merge once it "
+                       "has ended (nothing was copied)", folder);
+    return rc;
+}
+
 int jn_results_merge(const jn_plan *plan, const char *dir, const char *const *sources, int n_sources)
 {
-    int copied = 0;
-    for (int i = 0; i < plan->n_entries; i++) {
-        const jn_plan_entry *e = &plan->entries[i];
+    const int n = plan->n_entries;
+    char(*from)[JN_PATH_MAX + 64] = calloc((size_t)(n ? n : 1), sizeof *from);
+    int *locks = malloc(sizeof(int) * (size_t)(n ? n : 1));
+    int rc = !from || !locks ? jn_fail("out of memory") : 0, copied = 0;
+    for (int i = 0; locks && i < n; i++)
+        locks[i] = -1;
+    for (int i = 0; !rc && i < n; i++) {
         jn_run_row best, theirs;
-        jn_results_row(e, &best);
-        char from[JN_PATH_MAX + 64] = "";
-        for (int s = 0; s < n_sources; s++) {
+        jn_results_row(&plan->entries[i], &best);
+        for (int s = 0; s < n_sources && !rc; s++) {
             char runs[JN_PATH_MAX + 32], folder[JN_PATH_MAX + 64];
-            if (jn_path_join(runs, sizeof runs, sources[s], "runs") || jn_path_join(folder, sizeof folder, runs, e->id))
-                return -1;
+            rc = jn_path_join(runs, sizeof runs, sources[s], "runs") ||
+                 jn_path_join(folder, sizeof folder, runs, plan->entries[i].id);
             read_row(folder, &theirs);
-            if (further(&theirs, &best)) {
+            if (!rc && further(&theirs, &best)) {
                 best = theirs;
-                snprintf(from, sizeof from, "%s", folder);
+                snprintf(from[i], sizeof from[i], "%s", folder);
             }
         }
-        if (from[0]) {
-            if (copy_run(from, e->cfg.out))
-                return -1;
+    }
+    /* Every folder to replace is locked before any is: one a running sweep trains refuses
+     * the merge with nothing changed. Existing folders first, so that a refusal creates none. */
+    for (int pass = 0; pass < 2; pass++)
+        for (int i = 0; !rc && i < n; i++)
+            if (from[i][0] && is_folder(plan->entries[i].cfg.out) == !pass)
+                rc = lock_run(plan->entries[i].cfg.out, pass, &locks[i]);
+    for (int i = 0; !rc && i < n; i++)
+        if (from[i][0]) {
+            rc = copy_run(from[i], plan->entries[i].cfg.out);
             copied++;
         }
-    }
-    printf("merge: %d run folders copied into %s/runs\n", copied, dir);
-    return 0;
+    for (int i = 0; locks && i < n; i++)
+        if (locks[i] >= 0)
+            close(locks[i]);
+    free(from);
+    free(locks);
+    if (!rc)
+        printf("merge: %d run folders copied into %s/runs\n", copied, dir);
+    return rc;
 }

@@ -36,19 +36,22 @@ static const char *summary_path(const jn_plan_entry *e, char *out, size_t cap)
     return jn_path_join(out, cap, e->cfg.out, "summary.json") ? NULL : out;
 }
 
-/* Records a failure in the run's summary.json, where its folder allows. */
+/* Records a failure in the run's summary.json, creating the folder of a configuration that
+ * failed before it had one (`sweep status` and merge read results from the folders). */
 static void record_failure(const jn_plan_entry *e, const char *message)
 {
     char path[JN_PATH_MAX + 32];
     const jn_run_summary s = {"failed", message, 0, 0, 0, NAN, NAN, NAN};
-    if (access(e->cfg.out, W_OK) == 0 && summary_path(e, path, sizeof path))
+    if (jn_mkdirs(e->cfg.out) == 0 && summary_path(e, path, sizeof path))
         jn_summary_write(path, &s);
 }
 
 static void fail_entry(source *src, int entry, const char *message)
 {
-    record_failure(&src->plan->entries[entry], message);
-    src->report->ended(src->report->ctx, entry, "failed", message);
+    char kept[1024];
+    snprintf(kept, sizeof kept, "%s", message);  /* message may be jn_last_error(), which a write error replaces */
+    record_failure(&src->plan->entries[entry], kept);
+    src->report->ended(src->report->ctx, entry, "failed", kept);
 }
 
 /* Whether a job opened from the folder is the configuration the id names. */

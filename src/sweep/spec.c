@@ -222,6 +222,8 @@ int jn_spec_parse(const char *text, const char *origin, jn_spec *spec)
     memset(spec, 0, sizeof *spec);
     snprintf(spec->path, sizeof spec->path, "%s", origin);
     spec->search_seed = 1;
+    if (!strncmp(text, "\xEF\xBB\xBF", 3))  /* a UTF-8 byte-order mark, as some editors write */
+        text += 3;
     if (!(spec->text = strdup(text)))
         return jn_fail("out of memory");
     jn_config scratch;

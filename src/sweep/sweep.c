@@ -12,6 +12,7 @@
 #include "train/progress.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -119,11 +120,11 @@ static void front_ended(void *ctx, int entry, const char *status, const char *me
     else
         snprintf(what, sizeof what, "%s", status);
     jn_progress_clear(&f->progress);
-    printf("sweep: [%d/%d] %s %s ", f->done, f->total, e->id, what);
+    printf("sweep: [%d/%d] %s %s", f->done, f->total, e->id, what);
     for (int c = 0; c < plan->n_swept; c++) {
         char v[JN_PATH_MAX + 64];
         jn_config_get(&e->cfg, plan->columns[c], v, sizeof v);
-        printf(" %s=%s", plan->columns[c], v);
+        printf("  %s=%s", plan->columns[c], v);
     }
     printf("\n");
     fflush(stdout);
@@ -137,54 +138,91 @@ static int fail_now(int code)
     return code;
 }
 
-/* Part I of N: --shard, else a Slurm job array's task, else the whole sweep. */
+/* A whole number from a SLURM_ARRAY_TASK_* variable (fallback when unset); -1 when not one. */
+static long slurm_number(const char *name, long fallback)
+{
+    const char *v = getenv(name);
+    char *end;
+    if (!v)
+        return fallback;
+    errno = 0;
+    const long n = strtol(v, &end, 10);
+    return !*v || *end || errno || n < 0 ? -1 : n;
+}
+
+/* Part I of N: --shard, else a Slurm job array's task, else the whole sweep; 0 or the exit
+ * status. A task's part is its place in the array first run on the folder, which its first
+ * task to start records in DIR/slurm-array: resubmitting part of the array (sbatch
+ * --array=3,7 to rerun two tasks) runs those tasks' shards, not the shards of a 2-task array. */
 static int shard_of(const jn_config *cfg, int *index, int *count)
 {
     *index = cfg->shard_index;
     *count = cfg->shard_count;
     if (*count)
         return 0;
-    const char *id = getenv("SLURM_ARRAY_TASK_ID"), *n = getenv("SLURM_ARRAY_TASK_COUNT");
-    const char *min = getenv("SLURM_ARRAY_TASK_MIN"), *step = getenv("SLURM_ARRAY_TASK_STEP");
     *index = 0;
     *count = 1;
-    if (!id)
+    if (!getenv("SLURM_ARRAY_TASK_ID"))
         return 0;
-    char *end;
-    long task = strtol(id, &end, 10), tasks = n ? strtol(n, NULL, 10) : 0, first = min ? strtol(min, NULL, 10) : 0;
-    long stride = step ? strtol(step, NULL, 10) : 1;
-    long part = stride > 0 ? (task - first) / stride : -1;
-    if (*end || !n || tasks < 1 || part < 0 || part >= tasks)
-        return jn_fail("--shard: SLURM_ARRAY_TASK_ID=%s with _COUNT=%s, _MIN=%s is not a part of 0..N-1; give "
-                       "--shard I/N", id, n ? n : "(unset)", min ? min : "(unset)");
+    const long task = slurm_number("SLURM_ARRAY_TASK_ID", -1);
+    long tasks = slurm_number("SLURM_ARRAY_TASK_COUNT", -1), first = slurm_number("SLURM_ARRAY_TASK_MIN", -1);
+    long stride = slurm_number("SLURM_ARRAY_TASK_STEP", 1);
+    if (task < 0 || tasks < 1 || first < 0 || stride < 1)
+        return jn_fail("--shard: SLURM_ARRAY_TASK_ID, _COUNT, _MIN (and _STEP) are not a job array's; give "
+                       "--shard I/N"), JN_EXIT_USAGE;
+    char path[JN_PATH_MAX + 32], text[192];
+    snprintf(text, sizeof text, "SLURM_ARRAY_TASK_MIN=%ld SLURM_ARRAY_TASK_STEP=%ld SLURM_ARRAY_TASK_COUNT=%ld\n",
+             first, stride, tasks);
+    if (jn_path_join(path, sizeof path, cfg->out, "slurm-array"))
+        return JN_EXIT_ERROR;
+    const int kept = jn_write_file_new(path, text, strlen(text));
+    if (kept < 0)
+        return JN_EXIT_ERROR;
+    if (kept) {
+        unsigned char *data;
+        size_t len;
+        if (jn_read_file(path, &data, &len))
+            return JN_EXIT_ERROR;
+        snprintf(text, sizeof text, "%.*s", (int)(len < sizeof text ? len : sizeof text - 1), (const char *)data);
+        free(data);
+        if (sscanf(text, "SLURM_ARRAY_TASK_MIN=%ld SLURM_ARRAY_TASK_STEP=%ld SLURM_ARRAY_TASK_COUNT=%ld", &first,
+                   &stride, &tasks) != 3 || first < 0 || stride < 1 || tasks < 1)
+            return jn_fail("%s: not a job array's record; remove it (the next task records its array)", path),
+                   JN_EXIT_ERROR;
+    }
+    const long part = (task - first) / stride;
+    if (task < first || (task - first) % stride || part >= tasks || part > INT_MAX)
+        return jn_fail("--shard: SLURM_ARRAY_TASK_ID=%ld is not a task of the job array first run on %s (%ld tasks "
+                       "from %ld, step %ld, as %s says): give --shard I/N, or remove %s to run another array",
+                       task, cfg->out, tasks, first, stride, path, path), JN_EXIT_USAGE;
     *index = (int)part;
     *count = (int)tasks;
     return 0;
 }
 
-/* The sweep folder: created, with the spec's text kept in sweep.spec (the same spec only). */
+/* The sweep folder: created, with the spec's text kept in sweep.spec (the same spec only).
+ * sweep.spec is created only where it does not exist, so that of sweeps of two specs started
+ * at once on a new folder one is refused. 0, or the exit status (another spec: a usage error). */
 static int prepare_folder(const char *dir, const jn_spec *spec)
 {
     char path[JN_PATH_MAX + 32], runs[JN_PATH_MAX + 32];
-    if (!dir[0])
-        return jn_fail("--out: a sweep folder is required");
     if (jn_path_join(path, sizeof path, dir, "sweep.spec") || jn_path_join(runs, sizeof runs, dir, "runs") ||
         jn_mkdirs(runs))
-        return -1;
-    if (access(path, F_OK) == 0) {
-        unsigned char *kept;
-        size_t len;
-        if (jn_read_file(path, &kept, &len))
-            return -1;
-        int same = len == strlen(spec->text) && !memcmp(kept, spec->text, len);
-        free(kept);
-        if (!same)
-            return jn_fail("--out %s holds a sweep of another spec (%s differs from %s): choose another --out, or "
-                           "remove %s to change the study (run folders of unchanged configurations are reused)",
-                           dir, path, spec->path, path);
-        return 0;
-    }
-    return jn_write_file_atomic_shared(path, spec->text, strlen(spec->text));
+        return JN_EXIT_ERROR;
+    const int rc = jn_write_file_new(path, spec->text, strlen(spec->text));
+    if (rc <= 0)
+        return rc ? JN_EXIT_ERROR : 0;
+    unsigned char *kept;
+    size_t len;
+    if (jn_read_file(path, &kept, &len))
+        return JN_EXIT_ERROR;
+    const int same = len == strlen(spec->text) && !memcmp(kept, spec->text, len);
+    free(kept);
+    if (!same)
+        return jn_fail("--out %s holds a sweep of another spec (%s differs from %s): choose another --out, or "
+                       "remove %s to change the study (run folders of unchanged configurations are reused)",
+                       dir, path, spec->path, path), JN_EXIT_USAGE;
+    return 0;
 }
 
 /* Names this shard's failed configurations on stderr; how many. */
@@ -211,10 +249,13 @@ static int report_failures(const jn_plan *plan, const unsigned char *mine, const
 static int run_sweep(const jn_config *cfg, jn_plan *plan)
 {
     int index, count;
-    if (shard_of(cfg, &index, &count))
-        return fail_now(JN_EXIT_USAGE);
-    if (prepare_folder(cfg->out, &plan->spec))
-        return fail_now(JN_EXIT_ERROR);
+    if (!cfg->out[0])
+        return jn_fail("--out: a sweep folder is required"), fail_now(JN_EXIT_USAGE);
+    int code = prepare_folder(cfg->out, &plan->spec);
+    if (!code)
+        code = shard_of(cfg, &index, &count);
+    if (code)
+        return fail_now(code);
     const int n = plan->n_entries;
     unsigned char *mine = calloc((size_t)(n ? n : 1), 1);
     jn_run_row *extra = calloc((size_t)(n ? n : 1), sizeof *extra);
@@ -262,7 +303,7 @@ static int run_sweep(const jn_config *cfg, jn_plan *plan)
     jn_progress_init(&f.progress, cfg->progress);
     front_flush(&f);
     const jn_sweep_report report = {&f, front_planned, front_began, front_stepped, front_ended, front_flush};
-    int code = cfg->jobs > 1 ? jn_sweep_workers(plan, mine, cfg->jobs, &report) : jn_sweep_work(plan, mine, &report);
+    code = cfg->jobs > 1 ? jn_sweep_workers(plan, mine, cfg->jobs, &report) : jn_sweep_work(plan, mine, &report);
     f.dirty = 1;
     front_flush(&f);
     jn_progress_clear(&f.progress);

@@ -12,12 +12,10 @@
 #include "train/metrics.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -71,17 +69,9 @@ static int lock_folder(jn_job *job)
         return 0;
     if (jn_path_join(path, sizeof path, job->cfg.out, "lock"))
         return -1;
-    int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
-    if (fd < 0)
-        return jn_fail("%s: cannot open (%s)", path, strerror(errno));
-    if (flock(fd, LOCK_EX | LOCK_NB) == 0) {
-        job->lock_fd = fd;
-        return 0;
-    }
-    const int err = errno;
-    close(fd);
-    if (err != EWOULDBLOCK)
-        return 0;
+    const int rc = jn_lock_file(path, &job->lock_fd);
+    if (rc <= 0)
+        return rc;
     job->busy = 1;
     return jn_fail("--out %s: in use by another jacnoise process (a run trains in one process at a time)",
                    job->cfg.out);
