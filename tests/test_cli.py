@@ -300,6 +300,12 @@ def idx_cases(d):
     write(p("timg.idx"), idx(0x08, [10, side, side], bytes(range(10 * side * side))))
     write(p("tlab.idx"), idx(0x08, [10], bytes(i % classes for i in range(10))))
     pair = f"idx:{p('img.idx')},{p('lab.idx')}"
+    odd = p('odd"\\\tname.idx')
+    write(odd, images)
+    out = expect_ok("data: a file name with a quote, backslash and tab", ["data", "--data", f"idx:{odd},{p('lab.idx')}"],
+                    d, parse_json=True)
+    if out:
+        check("data: a file name with a quote", out["data"] == f"idx:{odd},{p('lab.idx')}", f"data {out['data']!r}")
 
     # A valid pair (raw and gzip) loads, with the counts asked for.
     for label, img in [("raw", "img.idx"), ("gzip", "img.idx.gz")]:
@@ -453,6 +459,91 @@ def recrc(body_with_crc):
     return body + struct.pack("<I", zlib.crc32(body) & 0xFFFFFFFF)
 
 
+STATE_FIELDS = {"global_step": (0, "<Q"), "epoch": (8, "<I"), "batch": (12, "<Q"), "errors": (56, "<Q"),
+                "examples": (64, "<Q")}  # byte offsets in the training state (checkpoint.h)
+
+
+def state_at(blob):
+    """Byte offset of a checkpoint's training state (after the configuration text)."""
+    layers = struct.unpack_from("<I", blob, 16)[0]
+    off = 20 + 4 * (layers + 1) + 8
+    return off + 4 + struct.unpack_from("<I", blob, off)[0]
+
+
+def with_state(blob, **fields):
+    """The checkpoint with state fields replaced and a valid CRC."""
+    b, at = bytearray(blob), state_at(blob)
+    for name, value in fields.items():
+        struct.pack_into(STATE_FIELDS[name][1], b, at + STATE_FIELDS[name][0], value)
+    return recrc(bytes(b))
+
+
+def state_field(blob, name):
+    return struct.unpack_from(STATE_FIELDS[name][1], blob, state_at(blob) + STATE_FIELDS[name][0])[0]
+
+
+def state_cases(d, best, last):
+    """Checkpoints with valid CRCs whose fields contradict each other, which jacnoise cannot
+    have written: eval, show and a resume refuse each, naming the file and the field."""
+    e = lambda name, args, words, code=1: expect_error(name, args, code, words, d)
+    at = state_at(best)
+    steps = state_field(best, "global_step")
+    n_params = struct.unpack_from("<Q", last, 20 + 4 * (struct.unpack_from("<I", last, 16)[0] + 1))[0]
+    velocity = at + 84 + 4 * n_params  # after the state, the section flags and the parameters
+    nan = struct.pack("<f", float("nan"))
+    cases = [("batch beyond the steps done", with_state(best, batch=steps + 1), [f"byte {at + 12}", "batch"]),
+             ("more errors than examples", with_state(best, errors=1, examples=0), [f"byte {at + 56}", "errors"]),
+             ("epoch beyond --epochs", with_state(best, epoch=5), ["epoch 5", "1 epochs"]),
+             ("NaN velocity", recrc(last[:velocity] + nan + last[velocity + 4:]), [f"byte {velocity}", "velocity"]),
+             ("Inf best parameters", recrc(last[:velocity + 4 * n_params] + struct.pack("<f", float("inf")) +
+                                           last[velocity + 4 * n_params + 4:]), ["best parameters"])]
+    for what, blob, words in cases:
+        write(os.path.join(d, "state.ckpt"), blob)
+        e(f"eval: {what} (valid CRC)", ["eval", "--checkpoint", "state.ckpt"], ["state.ckpt"] + words)
+        e(f"show: {what} (valid CRC)", ["show", "state.ckpt"], ["state.ckpt"] + words)
+    # A finished run stands at its --epochs: shown and evaluated as before.
+    expect_ok("show: a finished run", ["show", "run/last.ckpt"], d)
+    # Paused at batch 2 of epoch 2 (6 of 8 steps); a batch within the steps done but beyond the
+    # epoch's 4 is refused by the resume, which knows the data.
+    tiny = ["--data", "usps", "--hidden", "8", "--train-limit", "200", "--valid", "100", "--batch", "50",
+            "--progress", "never"]
+    if not expect_ok("train: paused run", ["train", "--epochs", "2", "--max-steps", "6", "--out", "paused"] + tiny, d):
+        return
+    paused = os.path.join(d, "paused", "last.ckpt")
+    good = read(paused)
+    check("train: paused run", (state_field(good, "epoch"), state_field(good, "batch")) == (1, 2),
+          "not paused at batch 2 of epoch 2")
+    e("train: --resume with fewer --epochs than started", ["train", "--resume", "--out", "paused", "--epochs", "1",
+                                                          "--progress", "never"], ["--epochs 1", "paused/last.ckpt"])
+    write(paused, with_state(good, batch=5))
+    e("train: --resume at a batch beyond the epoch", ["train", "--resume", "--out", "paused", "--progress", "never"],
+      ["paused/last.ckpt", "batch 5", "4 batches"])
+
+
+def eval_output_cases(d):
+    """eval's JSON: file names escaped; an empty split has null, not 0, error rates."""
+    folder = os.path.join(d, 'odd "name\\')
+    os.mkdir(folder)
+    path = os.path.join(folder, "best\t\x01.ckpt")
+    write(path, read(os.path.join(d, "run", "best.ckpt")))
+    out = expect_ok("eval: a file name with a quote, backslash and control characters",
+                    ["eval", "--checkpoint", path, "--eval-limit", "5"], d, parse_json=True)
+    if out:
+        check("eval: a file name with a quote", out["checkpoint"] == path, f"checkpoint {out['checkpoint']!r}")
+    out = expect_ok("eval: no validation split", ["eval", "--checkpoint", "run/best.ckpt", "--valid", "0",
+                                                  "--eval-noise", "0.1"], d, parse_json=True)
+    if out:
+        valid = out["splits"]["valid"]
+        check("eval: no validation split", valid["examples"] == 0 and valid["error"] is None and
+              valid["input_noise"][0]["error"] is None and valid["hidden"][0]["saturated"] is None,
+              f"valid: {str(valid)[:300]}")
+    p = expect_ok("eval: --curv-noise below float32's reach", ["eval", "--checkpoint", "run/best.ckpt",
+                                                               "--eval-limit", "5", "--curv-noise", "1e-6"], d)
+    if p:
+        check("eval: --curv-noise below float32's reach", p.stderr.startswith("jacnoise: warning: --curv-noise 1e-06")
+              and p.stderr.count("\n") == 1, f"stderr: {p.stderr!r}")
+
+
 def run_cases(d):
     e = lambda name, args, words, code=1, absent=(): expect_error(name, args, code, words, d, absent)
     tiny = ["--data", "usps", "--hidden", "8", "--train-limit", "200", "--valid", "100", "--progress", "never"]
@@ -483,7 +574,9 @@ def run_cases(d):
     write(os.path.join(d, "flipped.ckpt"), bytes(flipped))
     e("eval: one flipped byte", ["eval", "--checkpoint", "flipped.ckpt"], ["flipped.ckpt", "byte", "checksum"])
     write(os.path.join(d, "truncated.ckpt"), good[:len(good) // 2])
-    e("eval: truncated", ["eval", "--checkpoint", "truncated.ckpt"], ["truncated.ckpt", "byte"])
+    for cmd in (["eval", "--checkpoint"], ["show"]):  # the header gives the size: not a checksum mismatch
+        e(f"{cmd[0]}: truncated", cmd + ["truncated.ckpt"],
+          ["truncated.ckpt", f"byte {len(good) // 2}", f"truncated: {len(good) // 2} bytes, expected {len(good)}"])
     write(os.path.join(d, "short.ckpt"), good[:10])
     e("eval: cut in the header", ["eval", "--checkpoint", "short.ckpt"], ["short.ckpt", "byte 8"])
     write(os.path.join(d, "empty.ckpt"), b"")
@@ -511,6 +604,14 @@ def run_cases(d):
         write(os.path.join(d, "config.ckpt"), recrc(good[:at] + b"loss=xxxx" + good[at + 9:]))
         e("eval: bad stored configuration (valid CRC)", ["eval", "--checkpoint", "config.ckpt"],
           ["config.ckpt", "line", "--loss", "xxxx"])
+        # A stored value the data refuses names the checkpoint, not the command line.
+        write(os.path.join(d, "baddata.ckpt"), recrc(good.replace(b"data=usps", b"data=\xffsps", 1)))
+        e("eval: bad stored data set (valid CRC)", ["eval", "--checkpoint", "baddata.ckpt"],
+          ["baddata.ckpt", "stored configuration", "--data"])
+    e("eval: the stored --train-limit cannot apply", ["eval", "--checkpoint", "run/best.ckpt", "--valid", "7200"],
+      ["run/best.ckpt", "stored configuration", "--train-limit 200"])
+    state_cases(d, good, read(last))
+    eval_output_cases(d)
     e("eval without --checkpoint", ["eval", "--eval-limit", "5"], ["--checkpoint"], code=2)
     e("eval: the checkpoint's model against other data", ["eval", "--checkpoint", "run/best.ckpt", "--data", "mnist"],
       ["run/best.ckpt", "256-8-10", "mnist", "784 inputs"])
@@ -550,6 +651,10 @@ def run_cases(d):
         if expect_ok(name, ["step", "--dump", out] + args, d):
             check(name, os.path.getsize(os.path.join(d, out)) > 0, f"{out} is empty")
             check(name, not tmp_files(d), f"left {tmp_files(d)} behind")
+    dump = read(os.path.join(d, "checkpoint.bin"))
+    write(os.path.join(d, "cut.bin"), dump[:len(dump) - 100])
+    e("show: truncated step state", ["show", "cut.bin"],
+      ["cut.bin", f"byte {len(dump) - 100}", f"truncated: {len(dump) - 100} bytes, expected at least"])
 
     # run folders and --resume
     before = read(last)

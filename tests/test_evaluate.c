@@ -157,6 +157,17 @@ int main(void)
         CHECK(jn_cpu_evaluate(&model, params, &set, &opt, &st) != 0, "std %g accepted", bad[k]);
         CHECK(strstr(jn_last_error(), "--eval-noise") != NULL, "message: %s", jn_last_error());
     }
+    /* An empty set has no error rate or means: NaN (JSON null), not 0 (a perfect score). */
+    jn_dataset empty = set;
+    empty.n = 0;
+    jn_eval_options all = {.jacobian = 1, .curvature = 1, .curv_noise = 0.1, .seed = 1, .n_noise = 1};
+    REQUIRE(jn_cpu_evaluate(&model, params, &empty, &all, &st) == 0, "evaluate: %s", jn_last_error());
+    CHECK(st.n == 0 && st.errors == 0, "empty set: %ld examples, %ld errors", st.n, st.errors);
+    CHECK(isnan(st.error_pct) && isnan(st.jacobian_sq) && isnan(st.curvature) && isnan(st.noise_error_pct[0]),
+          "empty set: error %g%%, jacobian %g, curvature %g, noisy error %g%%", st.error_pct, st.jacobian_sq,
+          st.curvature, st.noise_error_pct[0]);
+    CHECK(isnan(st.saturated[0]) && isnan(st.linear[0]) && isnan(st.histogram[0][0]),
+          "empty set: saturated %g, linear %g, bin 0 %g", st.saturated[0], st.linear[0], st.histogram[0][0]);
     free(params);
     free(xs);
     free(ys);

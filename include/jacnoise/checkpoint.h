@@ -22,6 +22,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "jacnoise/config.h"
 #include "jacnoise/model.h"
 #include "jacnoise/step.h"
 
@@ -63,6 +64,13 @@ int jn_checkpoint_read(const char *path, jn_checkpoint *ck);
 
 /* The same from bytes in memory (path is used in messages only). */
 int jn_checkpoint_parse(const unsigned char *data, size_t len, const char *path, jn_checkpoint *ck);
+
+/* Epochs the state has done or started: a run paused inside an epoch has started one more. */
+int jn_train_state_epochs(const jn_train_state *s);
+
+/* Loads the stored configuration into cfg (over what it holds; errors name the file and line)
+ * and refuses a state its --epochs cannot have reached (checks that need the configuration). */
+int jn_checkpoint_config(const jn_checkpoint *ck, const char *path, jn_config *cfg);
 
 void jn_checkpoint_free(jn_checkpoint *ck);
 

@@ -27,6 +27,7 @@ typedef struct {
     double noise_std[JN_MAX_EVAL_NOISE];
 } jn_eval_options;
 
+/* The means and fractions of an empty set (n = 0) are NaN. */
 typedef struct {
     long n;                          /* examples evaluated */
     long errors;

@@ -5,6 +5,7 @@
 #include "jacnoise/data.h"
 #include "jacnoise/error.h"
 #include "jacnoise/train.h"
+#include "train/metrics.h"
 
 #include <stdio.h>
 
@@ -40,7 +41,10 @@ int jn_cmd_data(int argc, char **argv)
     for (int i = 0; i < 3 && !rc; i++)
         rc = jn_dataset_stats(splits[i], &st[i]);
     if (!rc) { /* all computed first: a failure prints no half of the JSON */
-        printf("{\n  \"data\": \"%s\",\n  \"folder\": \"%s\",\n  \"splits\": {\n", cfg.data, data.dir);
+        char name[6 * sizeof cfg.data + 3], folder[6 * sizeof data.dir + 3];
+        jn_json_string(name, sizeof name, cfg.data);
+        jn_json_string(folder, sizeof folder, data.dir);
+        printf("{\n  \"data\": %s,\n  \"folder\": %s,\n  \"splits\": {\n", name, folder);
         for (int i = 0; i < 3; i++)
             print_split(names[i], splits[i], &st[i], i == 2);
         printf("  }\n}\n");

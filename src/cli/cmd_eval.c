@@ -3,6 +3,7 @@
 #include "jacnoise/error.h"
 #include "jacnoise/evaluate.h"
 #include "jacnoise/train.h"
+#include "train/metrics.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -10,10 +11,9 @@
 
 static void print_number(double v)
 {
-    if (isfinite(v))
-        printf("%.10g", v);
-    else
-        printf("null");
+    char text[32];
+    jn_json_number(text, sizeof text, v);
+    fputs(text, stdout);
 }
 
 static void print_split(const char *name, const jn_eval_stats *s, const jn_eval_options *opt, int last)
@@ -25,15 +25,23 @@ static void print_split(const char *name, const jn_eval_stats *s, const jn_eval_
     printf(", \"curvature\": ");
     print_number(s->curvature);
     printf(",\n      \"input_noise\": [");
-    for (int k = 0; k < opt->n_noise; k++)
-        printf("%s{\"std\": %.10g, \"errors\": %ld, \"error\": %.10g}", k ? ", " : "", opt->noise_std[k],
-               s->noise_errors[k], s->noise_error_pct[k]);
+    for (int k = 0; k < opt->n_noise; k++) {
+        printf("%s{\"std\": %.10g, \"errors\": %ld, \"error\": ", k ? ", " : "", opt->noise_std[k],
+               s->noise_errors[k]);
+        print_number(s->noise_error_pct[k]);
+        printf("}");
+    }
     printf("],\n      \"hidden\": [");
     for (int l = 0; l < s->hidden_layers; l++) {
-        printf("%s\n        {\"layer\": %d, \"saturated\": %.6f, \"linear\": %.6f, \"histogram\": [", l ? "," : "",
-               l + 1, s->saturated[l], s->linear[l]);
-        for (int b = 0; b < JN_HIST_BINS; b++)
-            printf("%s%.6f", b ? ", " : "", s->histogram[l][b]);
+        printf("%s\n        {\"layer\": %d, \"saturated\": ", l ? "," : "", l + 1);
+        print_number(s->saturated[l]);
+        printf(", \"linear\": ");
+        print_number(s->linear[l]);
+        printf(", \"histogram\": [");
+        for (int b = 0; b < JN_HIST_BINS; b++) {
+            printf("%s", b ? ", " : "");
+            print_number(s->histogram[l][b]);
+        }
         printf("]}");
     }
     printf("]}%s\n", last ? "" : ",");
@@ -59,16 +67,24 @@ int jn_cmd_eval(int argc, char **argv)
     jn_eval_options opt = {.jacobian = 1, .curvature = 1, .curv_noise = cfg->curv_noise, .seed = cfg->seed,
                            .limit = cfg->eval_limit, .n_noise = cfg->n_eval_noise};
     memcpy(opt.noise_std, cfg->eval_noise, sizeof opt.noise_std);
+#ifndef JN_DOUBLE
+    /* x + s eps rounds back to x in float32 (relative precision 6e-8) for such s. */
+    if (cfg->curv_noise < 1e-5)
+        fprintf(stderr, "jacnoise: warning: --curv-noise %g is below 1e-5: in float32 the finite difference "
+                "rounds away and the curvature is mostly rounding error\n", cfg->curv_noise);
+#endif
     jn_eval_stats valid, test;
     if (jn_cpu_evaluate(&st.model, st.params, &st.data.valid, &opt, &valid) ||
         jn_cpu_evaluate(&st.model, st.params, &st.data.test, &opt, &test))
         goto done;
-    char shape[256];
+    char shape[256], checkpoint[6 * sizeof cli.checkpoint + 3], data[6 * sizeof cfg->data + 3];
     jn_model_describe(&st.model, shape, sizeof shape);
-    printf("{\n  \"checkpoint\": \"%s\",\n  \"model\": \"%s\",\n  \"parameters\": %zu,\n  \"data\": \"%s\",\n"
+    jn_json_string(checkpoint, sizeof checkpoint, cli.checkpoint);
+    jn_json_string(data, sizeof data, cfg->data);
+    printf("{\n  \"checkpoint\": %s,\n  \"model\": \"%s\",\n  \"parameters\": %zu,\n  \"data\": %s,\n"
            "  \"epochs_trained\": %d,\n  \"best_epoch\": %d,\n  \"curv_noise\": %g,\n  \"seed\": %llu,\n"
            "  \"splits\": {\n",
-           cli.checkpoint, shape, st.model.n_params, cfg->data, st.pos.epoch, st.pos.best_epoch, cfg->curv_noise,
+           checkpoint, shape, st.model.n_params, data, st.pos.epoch, st.pos.best_epoch, cfg->curv_noise,
            (unsigned long long)cfg->seed);
     print_split("valid", &valid, &opt, 0);
     print_split("test", &test, &opt, 1);

@@ -76,7 +76,10 @@ int jn_cmd_show(int argc, char **argv)
     if (len >= 8 && !memcmp(data, "JNCKPT", 6)) {
         jn_checkpoint ck;
         if ((rc = jn_checkpoint_parse(data, len, path, &ck)) == 0) {
-            show_checkpoint(path, &ck);
+            jn_config cfg;
+            jn_config_defaults(&cfg);
+            if ((rc = jn_checkpoint_config(&ck, path, &cfg)) == 0)
+                show_checkpoint(path, &ck);
             jn_checkpoint_free(&ck);
         }
     } else if (len >= 8 && !memcmp(data, "JNSTEP", 6)) {

@@ -6,19 +6,36 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* A data option the command line did not give is the checkpoint's: the refusal of its value
+ * names the file, lest it read as the command line's. */
+static int blame_stored(const jn_config *cli)
+{
+    static const char *const keys[] = {"data", "test", "valid", "train-limit"};
+    const char *msg = jn_last_error();
+    for (size_t k = 0; k < sizeof keys / sizeof *keys; k++) {
+        const size_t n = strlen(keys[k]);
+        if (!jn_config_given(cli, keys[k]) && !strncmp(msg, "--", 2) && !strncmp(msg + 2, keys[k], n) &&
+            (msg[2 + n] == ' ' || msg[2 + n] == ':'))
+            return jn_fail_context("%s: stored configuration", cli->checkpoint);
+    }
+    return -1;
+}
+
 int jn_cli_state_load(jn_cli_state *st, const jn_config *cli)
 {
     memset(st, 0, sizeof *st);
     jn_config_defaults(&st->cfg);
     if (cli->checkpoint[0] && (jn_checkpoint_read(cli->checkpoint, &st->ck) ||
-                               jn_config_load_text(&st->cfg, JN_CMD_TRAIN, st->ck.config_text, cli->checkpoint)))
+                               jn_checkpoint_config(&st->ck, cli->checkpoint, &st->cfg)))
         return -1;
     if (jn_config_overlay(&st->cfg, cli) || jn_config_check(&st->cfg))
         return -1;
     jn_backend_threads(JN_DEVICE_CPU, st->cfg.threads, 1); /* eval and the reference run on the CPU */
     const jn_config *c = &st->cfg;
     const jn_data_request req = {c->data, c->test, c->data_dir, c->valid, c->train_limit};
-    if (jn_data_load(&req, &st->data) || jn_config_model(c, st->data.train.d, st->data.train.classes, &st->model))
+    if (jn_data_load(&req, &st->data))
+        return cli->checkpoint[0] ? blame_stored(cli) : -1;
+    if (jn_config_model(c, st->data.train.d, st->data.train.classes, &st->model))
         return -1;
     const size_t P = st->model.n_params;
     st->params = calloc(P, sizeof(jn_real));

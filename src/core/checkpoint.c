@@ -83,6 +83,37 @@ static int alloc_reals(jn_real **out, size_t n, const char *path)
     return *out ? 0 : jn_fail("%s: out of memory for %zu parameters", path, n);
 }
 
+/* The state's bytes between the configuration text and the section flags. */
+enum { STATE_BYTES = 8 + 4 + 8 + 8 + 4 + 4 + 4 + 8 + 8 + 8 + 8 + 8 };
+
+/* The file size the header implies, read before the checksum only to tell a cut file from a
+ * corrupt one; 0 where the header is itself cut or implausible (the other checks speak).
+ * *exact: the section flags were there to count the arrays. */
+static uint64_t implied_size(jn_cursor c, int *exact)
+{
+    uint32_t value_bytes, n_layers, text_len, sections = 0, u;
+    uint64_t n_params;
+    *exact = 0;
+    c.off = 12;
+    if (jn_cur_u32(&c, &value_bytes, "the value size") || value_bytes != sizeof(jn_real) ||
+        jn_cur_u32(&c, &n_layers, "the layer count") || n_layers > JN_MAX_LAYERS)
+        return 0;
+    for (uint32_t l = 0; l <= n_layers; l++)
+        if (jn_cur_u32(&c, &u, "the layer sizes"))
+            return 0;
+    if (jn_cur_u64(&c, &n_params, "the parameter count") || n_params > (1ull << 40) ||
+        jn_cur_u32(&c, &text_len, "the configuration length"))
+        return 0;
+    const uint64_t flags_at = (uint64_t)c.off + text_len + STATE_BYTES;
+    *exact = flags_at + 4 <= c.len;
+    if (*exact) {
+        c.off = (size_t)flags_at;
+        jn_cur_u32(&c, &sections, "the section flags");
+    }
+    const uint64_t arrays = 1 + !!(sections & HAS_VELOCITY) + !!(sections & HAS_BEST);
+    return flags_at + 4 + arrays * n_params * sizeof(jn_real) + 4;
+}
+
 int jn_checkpoint_parse(const unsigned char *data, size_t len, const char *path, jn_checkpoint *ck)
 {
     memset(ck, 0, sizeof *ck);
@@ -98,8 +129,10 @@ int jn_checkpoint_parse(const unsigned char *data, size_t len, const char *path,
     if (version != JN_CHECKPOINT_VERSION)
         return jn_fail("%s: byte 8: checkpoint format version %u, this build reads version %d",
                        path, version, JN_CHECKPOINT_VERSION);
-    /* Verify the checksum before trusting any size in the file. */
-    if (jn_cur_check_crc(&c))
+    /* A cut file is told apart first; then the checksum, before trusting any size in the file. */
+    int exact;
+    const uint64_t size = implied_size(c, &exact);
+    if (jn_cur_check_size(&c, size, exact) || jn_cur_check_crc(&c))
         return -1;
     c.len -= 4;
     if (jn_cur_u32(&c, &value_bytes, "the value size"))
@@ -164,6 +197,20 @@ int jn_checkpoint_parse(const unsigned char *data, size_t len, const char *path,
         return jn_fail("%s: byte %zu: training state out of range (epoch %u, status %u, sections %u)",
                        path, at, epoch, status, sections);
     }
+    /* What a run cannot have written: more batches of this epoch than steps in all, more
+     * errors than examples. */
+    const size_t state_at = at - STATE_BYTES;
+    if (batch > s->global_step) {
+        const unsigned long long steps_done = s->global_step;
+        jn_checkpoint_free(ck);
+        return jn_fail("%s: byte %zu: next batch %llu of epoch %u is beyond the %llu steps done", path,
+                       state_at + 12, (unsigned long long)batch, epoch + 1, steps_done);
+    }
+    if (errors > examples) {
+        jn_checkpoint_free(ck);
+        return jn_fail("%s: byte %zu: epoch sums of %llu errors in %llu examples", path, state_at + 56,
+                       (unsigned long long)errors, (unsigned long long)examples);
+    }
     s->epoch = (int)epoch;
     s->batch = (long)batch;
     s->best_epoch = (int)best_epoch;
@@ -179,17 +226,25 @@ int jn_checkpoint_parse(const unsigned char *data, size_t len, const char *path,
         return jn_fail("%s: byte %zu: %zu bytes of parameter data, expected %zu (%d arrays of %zu values)",
                        path, c.off, c.len - c.off, n * arrays * sizeof(jn_real), arrays, n);
     }
-    if (alloc_reals(&ck->params, n, path) || get_reals(&c, ck->params, n, "the parameters") ||
-        ((sections & HAS_VELOCITY) && (alloc_reals(&ck->velocity, n, path) || get_reals(&c, ck->velocity, n, "the velocity"))) ||
-        ((sections & HAS_BEST) && (alloc_reals(&ck->best_params, n, path) || get_reals(&c, ck->best_params, n, "the best parameters")))) {
-        jn_checkpoint_free(ck);
-        return -1;
-    }
-    for (size_t i = 0; i < n; i++)
-        if (!isfinite(ck->params[i])) {
+    jn_real **arrays_of[3] = {&ck->params, &ck->velocity, &ck->best_params};
+    const char *names[3] = {"the parameters", "the velocity", "the best parameters"};
+    const int present[3] = {1, sections & HAS_VELOCITY, sections & HAS_BEST};
+    for (int a = 0; a < 3; a++) {
+        if (!present[a])
+            continue;
+        const size_t from = c.off;
+        if (alloc_reals(arrays_of[a], n, path) || get_reals(&c, *arrays_of[a], n, names[a])) {
             jn_checkpoint_free(ck);
-            return jn_fail("%s: parameter %zu is not finite", path, i);
+            return -1;
         }
+        /* A diverged state is never written; resumed, a NaN velocity or best would spread. */
+        for (size_t i = 0; i < n; i++)
+            if (!isfinite((*arrays_of[a])[i])) {
+                jn_checkpoint_free(ck);
+                return jn_fail("%s: byte %zu: %s: value %zu is not finite", path, from + i * sizeof(jn_real),
+                               names[a], i);
+            }
+    }
     return 0;
 }
 
@@ -203,6 +258,21 @@ int jn_checkpoint_read(const char *path, jn_checkpoint *ck)
     int rc = jn_checkpoint_parse(data, len, path, ck);
     free(data);
     return rc;
+}
+
+int jn_train_state_epochs(const jn_train_state *s) { return s->epoch + (s->batch > 0); }
+
+int jn_checkpoint_config(const jn_checkpoint *ck, const char *path, jn_config *cfg)
+{
+    if (jn_config_load_text(cfg, JN_CMD_TRAIN, ck->config_text, path))
+        return -1;
+    /* The stored --epochs is the last the run was given: a finished run stands at it, one
+     * paused inside an epoch below it (a resume refuses fewer epochs than it reached). */
+    const int reached = jn_train_state_epochs(&ck->state);
+    if (reached > cfg->epochs)
+        return jn_fail("%s: the state is at epoch %d%s, beyond the %d epochs of its configuration", path, reached,
+                       ck->state.batch > 0 ? " (inside it)" : "", cfg->epochs);
+    return 0;
 }
 
 void jn_checkpoint_free(jn_checkpoint *ck)

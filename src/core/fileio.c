@@ -193,6 +193,14 @@ int jn_cur_check_crc(const jn_cursor *c)
     return 0;
 }
 
+int jn_cur_check_size(const jn_cursor *c, uint64_t expected, int exact)
+{
+    if (c->len < expected)
+        return jn_fail("%s: byte %zu: truncated: %zu bytes, expected %s%llu", c->path, c->len, c->len,
+                       exact ? "" : "at least ", (unsigned long long)expected);
+    return 0;
+}
+
 int jn_read_file(const char *path, unsigned char **data, size_t *len)
 {
     *data = NULL;

@@ -85,6 +85,40 @@ void jn_stepstate_file_free(jn_stepstate_file *f)
     memset(f, 0, sizeof *f);
 }
 
+/* The file size the records' headers imply, read before the checksum only to tell a cut file
+ * from a corrupt one: where a record runs past the data, at least its end and an end record;
+ * else 0 (the checksum and the record checks speak). *exact: the end record was reached. */
+static uint64_t implied_size(jn_cursor c, int *exact)
+{
+    *exact = 0;
+    uint64_t off = 12;
+    for (;;) {
+        if (off + 4 > c.len)
+            return off + 4 + 4;
+        const unsigned char *h = c.data + off;
+        const int dtype = h[0], ndim = h[1];
+        if (dtype == DT_END) {
+            *exact = 1;
+            return off + 4 + 4;
+        }
+        if (dtype > DT_I32 || ndim > JN_STEPSTATE_MAX_DIMS)
+            return 0;
+        off += 4 + ((uint64_t)h[2] | (uint64_t)h[3] << 8);
+        if (off + 8 * (uint64_t)ndim > c.len)
+            return off + 8 * (uint64_t)ndim + 4 + 4;
+        uint64_t bytes = dtype == DT_F64 ? 8 : 4;
+        c.off = (size_t)off;
+        for (int i = 0; i < ndim; i++) {
+            uint64_t dim;
+            jn_cur_u64(&c, &dim, "tensor dimensions");
+            if (dim > (1ull << 40) || (dim && bytes > (1ull << 40) / dim))
+                return 0;
+            bytes *= dim;
+        }
+        off += 8 * (uint64_t)ndim + bytes;
+    }
+}
+
 /* One record after its dtype byte; the data converted to double. */
 static int parse_tensor(jn_cursor *c, int dtype, jn_tensor *t)
 {
@@ -156,7 +190,9 @@ int jn_stepstate_parse(const unsigned char *data, size_t len, const char *path, 
     if (version != JN_STEPSTATE_VERSION)
         return jn_fail("%s: byte 8: step state format version %u, this build reads version %d", path, version,
                        JN_STEPSTATE_VERSION);
-    if (jn_cur_check_crc(&c))
+    int exact;
+    const uint64_t size = implied_size(c, &exact);
+    if (jn_cur_check_size(&c, size, exact) || jn_cur_check_crc(&c))
         return -1;
     c.len -= 4;
     int cap = 0;

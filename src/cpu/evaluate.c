@@ -193,20 +193,19 @@ int jn_cpu_evaluate(const jn_model *m, const jn_real *params, const jn_dataset *
         if (opt->n_noise)
             noise_chunk(ws, params, set, first, rows, scratch.x, scratch.xi, opt, out);
     }
-    if (n > 0) {
-        out->error_pct = 100.0 * (double)out->errors / (double)n;
-        out->jacobian_sq /= (double)n;
-        out->curvature /= (double)n;
-        for (int k = 0; k < opt->n_noise; k++)
-            out->noise_error_pct[k] = 100.0 * (double)out->noise_errors[k] / (double)n;
-    }
+    /* The means of an empty set are NaN (no value), not 0 (a perfect one). */
+    const double count = n > 0 ? (double)n : NAN;
+    out->error_pct = 100.0 * (double)out->errors / count;
+    out->jacobian_sq /= count;
+    out->curvature /= count;
+    for (int k = 0; k < opt->n_noise; k++)
+        out->noise_error_pct[k] = 100.0 * (double)out->noise_errors[k] / count;
     for (int l = 0; l < L - 1; l++) {
-        if (activations[l] == 0)
-            continue;
-        out->saturated[l] /= activations[l];
-        out->linear[l] /= activations[l];
+        const double units = activations[l] > 0 ? activations[l] : NAN;
+        out->saturated[l] /= units;
+        out->linear[l] /= units;
         for (int b = 0; b < JN_HIST_BINS; b++)
-            out->histogram[l][b] /= activations[l];
+            out->histogram[l][b] /= units;
     }
     scratch_free(&scratch);
     return 0;

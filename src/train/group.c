@@ -161,6 +161,13 @@ int jn_group_admit(jn_group *g, jn_job *job)
         return jn_fail("internal: no free slot in a group of %d", g->models);
     /* The first job sets the group's place in the epoch; the others join at it. */
     const long batch = jn_job_batch(job);
+    /* Only the data says how many batches an epoch has (the checkpoint reader cannot). */
+    if (job->resume && batch >= g->batches) {
+        jn_fail("%s: next batch %ld is beyond the %ld batches of an epoch of this data", job->last_path, batch,
+                g->batches);
+        jn_job_fail(job);
+        return 1;
+    }
     if (active_count(g) == 0)
         g->batch = batch;
     else if (batch != g->batch)

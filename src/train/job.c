@@ -125,9 +125,13 @@ static int open_resumed(jn_job *job, const jn_config *cli)
     if (file_exists(job->config_path) && jn_config_load_file(&job->cfg, JN_CMD_TRAIN, job->config_path))
         return -1;
     job->cfg.max_steps = 0;  /* a pause applies to the invocation that asked for it */
-    if (jn_config_load_text(&job->cfg, JN_CMD_TRAIN, ck->config_text, job->last_path) ||
-        jn_config_merge_resume(&job->cfg, cli, resumable))
+    if (jn_checkpoint_config(ck, job->last_path, &job->cfg) || jn_config_merge_resume(&job->cfg, cli, resumable))
         return -1;
+    /* Fewer epochs than reached would write a state beyond its own configuration. */
+    const int reached = jn_train_state_epochs(&ck->state);
+    if (job->cfg.epochs < reached)
+        return jn_fail("--epochs %d: %s has %s %d epochs; give at least that many", job->cfg.epochs, job->last_path,
+                       ck->state.batch > 0 ? "started" : "done", reached);
     return 0;
 }
 

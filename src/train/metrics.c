@@ -19,6 +19,35 @@ void jn_json_number(char *out, size_t cap, double v)
         snprintf(out, cap, "null");
 }
 
+void jn_json_string(char *out, size_t cap, const char *s)
+{
+    size_t j = 0;
+    if (cap < 3) {
+        if (cap)
+            out[0] = 0;
+        return;
+    }
+    out[j++] = '"';
+    for (const unsigned char *c = (const unsigned char *)s; *c; c++) {
+        static const char named[] = "\"\\\b\f\n\r\t", letter[] = "\"\\bfnrt";
+        const char *k = strchr(named, *c);
+        char esc[8];
+        if (k)
+            snprintf(esc, sizeof esc, "\\%c", letter[k - named]);
+        else if (*c < 0x20 || *c == 0x7f)
+            snprintf(esc, sizeof esc, "\\u%04x", *c);
+        else
+            esc[0] = (char)*c, esc[1] = 0;
+        const size_t n = strlen(esc);
+        if (j + n + 2 > cap)  /* room for the closing quote and the NUL */
+            break;
+        memcpy(out + j, esc, n);
+        j += n;
+    }
+    out[j++] = '"';
+    out[j] = 0;
+}
+
 int jn_metrics_append(const char *path, const jn_epoch_metrics *m)
 {
     char f[9][32];
@@ -42,22 +71,16 @@ int jn_metrics_append(const char *path, const jn_epoch_metrics *m)
 
 int jn_summary_write(const char *path, const jn_run_summary *s)
 {
-    char v[3][32], text[2048], message[1024];
+    char v[3][32], text[4096], status[64], message[3072];
     jn_json_number(v[0], sizeof v[0], s->best_valid_error);
     jn_json_number(v[1], sizeof v[1], s->test_error);
     jn_json_number(v[2], sizeof v[2], s->seconds);
-    /* The message is ours (no quotes or control characters), but escape defensively. */
-    size_t j = 0;
-    for (const char *c = s->message ? s->message : ""; *c && j + 2 < sizeof message; c++) {
-        if (*c == '"' || *c == '\\')
-            message[j++] = '\\';
-        message[j++] = (unsigned char)*c < 0x20 ? ' ' : *c;
-    }
-    message[j] = 0;
+    jn_json_string(status, sizeof status, s->status);
+    jn_json_string(message, sizeof message, s->message ? s->message : "");
     int n = snprintf(text, sizeof text,
-                     "{\n  \"status\": \"%s\",\n  \"message\": \"%s\",\n  \"epochs\": %d,\n  \"steps\": %llu,\n"
+                     "{\n  \"status\": %s,\n  \"message\": %s,\n  \"epochs\": %d,\n  \"steps\": %llu,\n"
                      "  \"best_epoch\": %d,\n  \"best_valid_error\": %s,\n  \"test_error\": %s,\n  \"seconds\": %s\n}\n",
-                     s->status, message, s->epochs_done, (unsigned long long)s->steps, s->best_epoch, v[0],
+                     status, message, s->epochs_done, (unsigned long long)s->steps, s->best_epoch, v[0],
                      v[1], v[2]);
     return jn_write_file_atomic(path, text, (size_t)n < sizeof text ? (size_t)n : sizeof text - 1);
 }
@@ -102,8 +125,13 @@ static int json_string(json_reader *r, char *out, size_t cap)
     size_t n = 0;
     for (r->off++; r->off < r->len && r->text[r->off] != '"'; r->off++) {
         char c = r->text[r->off];
-        if (c == '\\' && ++r->off < r->len)
-            c = r->text[r->off] == 'n' || r->text[r->off] == 't' ? ' ' : r->text[r->off];
+        if (c == '\\' && ++r->off < r->len) {
+            c = r->text[r->off];
+            if (c == 'u' && r->len - r->off > 4)
+                r->off += 4;  /* \u00XX: a control character jn_json_string escaped */
+            if (c && strchr("bfnrtu", c))  /* control characters read as spaces */
+                c = ' ';
+        }
         if (n + 1 < cap)
             out[n++] = c;
     }

@@ -1,6 +1,7 @@
 /* The run folder's text outputs: metrics.jsonl (one JSON object per epoch) and
  * summary.json (how the run ended), written by the trainer and read back by sweeps (which
- * derive their tables from run folders). Internal to the library. */
+ * derive their tables from run folders). Internal to the library; its JSON value helpers
+ * serve the commands that print JSON too (eval, data). */
 #ifndef JACNOISE_TRAIN_METRICS_H
 #define JACNOISE_TRAIN_METRICS_H
 
@@ -62,5 +63,9 @@ int jn_metrics_read(const char *path, jn_epoch_metrics **out, int *count);
 
 /* Appends a JSON number to a buffer (null for NaN or Inf). */
 void jn_json_number(char *out, size_t cap, double v);
+
+/* Writes s as a quoted JSON string (quote, backslash and control characters escaped; at most
+ * 6 bytes per character, so 6 strlen(s) + 3 always fit; a shorter cap cuts between escapes). */
+void jn_json_string(char *out, size_t cap, const char *s);
 
 #endif
