@@ -192,6 +192,9 @@ def option_cases(d):
             check(f"{cmd} --help", p.stdout.startswith(f"usage: jacnoise {cmd}"),
                   f"stdout does not start with the usage: {p.stdout[:100]!r}")
             check(f"{cmd} --help", p.stderr == "", f"wrote to stderr: {p.stderr[:200]!r}")
+            # The footer speaks of --config only where the command takes one.
+            check(f"{cmd} --help", ("--config" in p.stdout) == (cmd != "info"),
+                  f"--config {'missing from' if cmd != 'info' else 'offered by'} the help: {p.stdout[-300:]!r}")
     p = expect_ok("jacnoise --help", ["--help"], d)
     if p:
         check("jacnoise --help", "usage: jacnoise COMMAND" in p.stdout, "no usage on stdout")
@@ -518,6 +521,11 @@ def state_cases(d, best, last):
     write(paused, with_state(good, batch=5))
     e("train: --resume at a batch beyond the epoch", ["train", "--resume", "--out", "paused", "--progress", "never"],
       ["paused/last.ckpt", "batch 5", "4 batches"])
+    # A stop between an epoch's last step and its end leaves batch = the epoch's batches: the
+    # resume ends that epoch and goes on.
+    write(paused, with_state(good, batch=4, global_step=8))
+    expect_ok("train: --resume after the epoch's last batch", ["train", "--resume", "--out", "paused",
+                                                                "--progress", "never"], d)
 
 
 def eval_output_cases(d):

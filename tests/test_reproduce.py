@@ -42,6 +42,15 @@ def reproduce(args, **kw):
     return subprocess.run([sys.executable, TOOL] + args, capture_output=True, text=True, env=ENV, timeout=900, **kw)
 
 
+def failed_logs(p):
+    """The last lines of the log of each sweep that reproduce.py reports failed."""
+    tails = []
+    for log in re.findall(r"FAILED .* see (\S+)", p.stdout):
+        with open(log, errors="replace") as f:
+            tails.append(f"{log}:\n" + "".join(f.readlines()[-15:]))
+    return "\n".join(tails)
+
+
 def csv_rows(path):
     with open(path, newline="") as f:
         return list(csv.DictReader(f))
@@ -235,7 +244,7 @@ def main():
               f"SIGTERM: exit {proc.returncode}, stderr {err[-500:]!r}")
         check(not os.path.exists(os.path.join(stopped, "RESULTS.md")), "a stopped run wrote a table")
         p = reproduce(usps)
-        check(p.returncode == 0, f"resume after SIGTERM exited {p.returncode}: {p.stderr[-2000:]}")
+        check(p.returncode == 0, f"resume after SIGTERM exited {p.returncode}: {p.stderr[-2000:]}{failed_logs(p)}")
         resumed = {(r["set"], r["row"]): r for r in csv_rows(os.path.join(stopped, "results.csv"))}
         check(len(resumed) == len(ROWS), f"resumed table has {len(resumed)} cells")
         for key, r in resumed.items():

@@ -311,7 +311,8 @@ def kills(tmp, spec):
         if p.returncode == 0:
             break
         started = os.path.isdir(os.path.join(folder, "runs")) and os.listdir(os.path.join(folder, "runs"))
-        check(p.returncode in (-signal.SIGKILL, 130), f"kill loop: exit {p.returncode}: {err[-300:]}")
+        reasons = [line for line in out.splitlines() if line.startswith("failed ")][:3]
+        check(p.returncode in (-signal.SIGKILL, 130), f"kill loop: exit {p.returncode}: {err[-300:]} {reasons}")
         if p.returncode == 130:
             check("interrupted; run the same command again" in err, f"SIGINT: {err!r}")
             kept = metrics_lines(folder, checkpointed=True)

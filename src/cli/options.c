@@ -61,7 +61,8 @@ static void print_help(unsigned command)
             printf("usage: %s\n\noptions:\n", usages[i].usage);
     jn_config_print_help(stdout, command);
     printf("  %-28s %s\n", "--help", "this help");
-    printf("\nOptions take --key=value or --key value; a --config file holds key=value lines.\n");
+    printf("\nOptions take --key=value or --key value%s.\n",
+           jn_config_accepts(command, "config") ? "; a --config file holds key=value lines" : "");
 }
 
 /* Splits argv[i] ("--key=value" or "--key" [value]) and applies it; advances *i. */

@@ -162,7 +162,7 @@ int jn_group_admit(jn_group *g, jn_job *job)
     /* The first job sets the group's place in the epoch; the others join at it. */
     const long batch = jn_job_batch(job);
     /* Only the data says how many batches an epoch has (the checkpoint reader cannot). */
-    if (job->resume && batch >= g->batches) {
+    if (job->resume && batch > g->batches) {
         jn_fail("%s: next batch %ld is beyond the %ld batches of an epoch of this data", job->last_path, batch,
                 g->batches);
         jn_job_fail(job);
