@@ -22,9 +22,20 @@ import tempfile
 import time
 
 
+def fail(msg):
+    sys.exit(f"bench: {msg}")
+
+
 def timed(cmd):
+    """Seconds cmd took; a program that cannot run or fails ends the bench with one line."""
     start = time.monotonic()
-    subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL)
+    try:
+        p = subprocess.run(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    except OSError as e:
+        fail(f"{cmd[0]}: cannot run it ({e.strerror}); build jacnoise or give --bin")
+    if p.returncode != 0:
+        last = (p.stderr.strip().splitlines() or ["no message"])[-1]
+        fail(f"{' '.join(cmd[:2])} exited {p.returncode}: {last}")
     return time.monotonic() - start
 
 
@@ -39,7 +50,17 @@ def main():
     ap.add_argument("--batch", type=int, default=100)
     ap.add_argument("--reps", type=int, default=3)
     a = ap.parse_args()
+    for name in ("models", "train_limit", "epochs", "batch", "reps"):
+        if getattr(a, name) < 1:
+            ap.error(f"--{name.replace('_', '-')} {getattr(a, name)}: expected 1 or more")
     tmp = tempfile.mkdtemp(prefix="jacnoise-bench-sweep-")
+    try:
+        bench(a, tmp)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+def bench(a, tmp):
     spec = os.path.join(tmp, "bench.spec")
     fixed = {"data": a.data, "hidden": a.hidden, "train-limit": a.train_limit, "valid": 1000, "epochs": a.epochs,
              "batch": a.batch, "lr": 0.05, "jac-lambda": 0.01, "jac-noise": 0.3, "jac-target": "output",
@@ -81,8 +102,10 @@ def main():
         t = statistics.median(ts)
         print(f"{key:<12} {t:9.2f} {1e6 * t / steps:14.1f} {t / base:8.3f}x")
     print("checkpoints: byte-identical every way")
-    shutil.rmtree(tmp)
 
 
 if __name__ == "__main__":
-    main()
+    try:
+        main()
+    except KeyboardInterrupt:
+        sys.exit("bench: interrupted")

@@ -108,6 +108,7 @@ fill_set() {
     files "$2" | { failed=""
         while read -r gz raw name; do
             got=""
+            stuck=""
             while path=$(located "$1" "$name"); do
                 if verified "$path" "$gz" "$raw"; then
                     echo "ok      $path (already there)"
@@ -115,9 +116,13 @@ fill_set() {
                     break
                 fi
                 echo "        deleting $path" >&2
-                rm -f "$path"
+                if ! rm -f "$path" || [ -e "$path" ]; then
+                    echo "fetch.sh: $path: cannot delete the wrong file: remove or replace it" >&2
+                    stuck=yes
+                    break
+                fi
             done
-            if [ -z "$got" ]; then
+            if [ -z "$got" ] && [ -z "$stuck" ]; then
                 if [ -n "${JACNOISE_FETCH_FROM:-}" ]; then sources=$JACNOISE_FETCH_FROM
                 elif [ "$2" = usps ]; then sources=$USPS_SOURCES
                 else sources=$MNIST_SOURCES; fi

@@ -69,6 +69,37 @@ def main():
             bad = subprocess.run([sys.executable, TOOL, "--out", out, row], capture_output=True, text=True, env=env)
             check(bad.returncode != 0 and word in bad.stderr and bad.stderr.count("\n") == 1,
                   f"{row}: exit {bad.returncode}, stderr {bad.stderr!r}")
+
+        # A row whose Jacobian is not finite (null in the eval JSON: a diverged run) is drawn.
+        with open(os.path.join(out, "eval-MLP.json")) as f:
+            ev = json.load(f)
+        ev["splits"]["test"]["jacobian_sq"] = ev["splits"]["test"]["curvature"] = None
+        diverged = os.path.join(d, "diverged.json")
+        with open(diverged, "w") as f:
+            json.dump(ev, f)
+        p = subprocess.run([sys.executable, TOOL, "--out", os.path.join(d, "nulls"), f"MLP={out}/eval-MLP.json",
+                            f"diverged={diverged}"], capture_output=True, text=True, env=env)
+        check(p.returncode == 0 and os.path.exists(os.path.join(d, "nulls", "jacobian.png")),
+              f"a row with a null Jacobian: exit {p.returncode}, stderr {p.stderr[-500:]!r}")
+        # One line, never a traceback: an eval JSON without the histograms, a corrupt cache, no
+        # program to run, an --out that is a file.
+        del ev["splits"]["test"]["hidden"]
+        with open(not_eval, "w") as f:
+            json.dump(ev, f)
+        corrupt = os.path.join(d, "corrupt")
+        os.makedirs(corrupt)
+        with open(os.path.join(corrupt, "eval-MLP.json"), "w") as f:
+            f.write('{"splits": ')
+        for args, environ, word in [
+                ([f"X={not_eval}"], env, "not an eval JSON"),
+                (["--out", corrupt, f"MLP={d}/mlp"], env, "--force"),
+                (["--out", os.path.join(d, "noprog"), f"MLP={d}/mlp"], dict(env, JACNOISE="/nonexistent"), "JACNOISE"),
+                (["--out", not_eval, f"MLP={out}/eval-MLP.json"], env, "not a folder")]:
+            if args[0] != "--out":
+                args = ["--out", out] + args
+            bad = subprocess.run([sys.executable, TOOL] + args, capture_output=True, text=True, env=environ)
+            check(bad.returncode == 1 and word in bad.stderr and bad.stderr.count("\n") == 1,
+                  f"{args}: exit {bad.returncode}, stderr {bad.stderr!r}")
     return finish("analysis")
 
 

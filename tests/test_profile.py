@@ -11,6 +11,7 @@ Environment (set by CTest): JACNOISE_BIN, JACNOISE_DATA."""
 import csv
 import json
 import os
+import subprocess
 import sys
 import tempfile
 
@@ -127,6 +128,53 @@ def check_profile(label, p, sizes, B, target, layer, proj, copies, backend="cpu"
         check(0 < o[key + "_q1"] <= o[key] <= o[key + "_q3"], f"{label}: {key} {o}")
 
 
+def plot_profile(tmp, table):
+    """tools/plot_profile.py draws the grid's table; a missing, empty, truncated or foreign
+    table, a non-number, a zero floor or an --out that is a file: one line, never a traceback."""
+    try:
+        import matplotlib  # noqa: F401
+    except ImportError:
+        print("plot_profile: not checked: this Python has no matplotlib (Debian: python3-matplotlib)")
+        return
+    script = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tools", "plot_profile.py")
+    plot = lambda *args: subprocess.run([sys.executable, script, *args], capture_output=True, text=True, timeout=300)
+    pics = os.path.join(tmp, "pics")
+    p = plot(table, "--out", pics)
+    check(p.returncode == 0, f"plot_profile.py: exit {p.returncode}: {p.stderr[-500:]}")
+    names = ["profile_overhead.png", "profile_floor.png", "profile_phases.png"]
+    check(sorted(os.listdir(pics)) == sorted(names) if os.path.isdir(pics) else False,
+          f"plot_profile.py wrote {os.listdir(pics) if os.path.isdir(pics) else None}")
+    with open(table) as f:
+        lines = f.read().splitlines()
+    header, first = lines[0], lines[1].split(",")
+    zero = first[:]
+    zero[header.split(",").index("plain_floor_us")] = "0"
+    nan_batch = first[:]
+    nan_batch[header.split(",").index("batch")] = "nan"
+    cases = {"empty.csv": "", "header.csv": header + "\n", "short.csv": header + "\n" + lines[1][:60] + "\n",
+             "foreign.csv": "a,b\n1,2\n", "word.csv": header + "\n" + lines[1].replace(",4,", ",four,", 1) + "\n",
+             "nanbatch.csv": header + "\n" + ",".join(nan_batch) + "\n", "binary.csv": "\udcff\udcfe\n"}
+    for name, text in cases.items():
+        bad = os.path.join(tmp, name)
+        with open(bad, "w", errors="surrogateescape") as f:
+            f.write(text)
+        p = plot(bad, "--out", os.path.join(tmp, "badpics"))
+        check(p.returncode == 1 and p.stderr.startswith(f"plot_profile: {bad}") and len(p.stderr.splitlines()) == 1,
+              f"plot_profile.py {name}: exit {p.returncode}, stderr {p.stderr[-300:]!r}")
+    for args, words in [([os.path.join(tmp, "none.csv")], "No such file"), ([tmp], "Is a directory"),
+                        ([table, "--out", table], "not a folder")]:
+        p = plot(*args)
+        check(p.returncode == 1 and words in p.stderr and len(p.stderr.splitlines()) == 1,
+              f"plot_profile.py {args}: exit {p.returncode}, stderr {p.stderr[-300:]!r}")
+    check(not os.path.exists(os.path.join(tmp, "badpics")) or not os.listdir(os.path.join(tmp, "badpics")),
+          "plot_profile.py: pictures from bad tables")
+    zero_table = os.path.join(tmp, "zero.csv")
+    with open(zero_table, "w") as f:
+        f.write(header + "\n" + ",".join(zero) + "\n" + "\n".join(lines[2:]) + "\n")
+    p = plot(zero_table, "--out", os.path.join(tmp, "zeropics"))
+    check(p.returncode == 0, f"plot_profile.py with a zero floor: exit {p.returncode}: {p.stderr[-300:]}")
+
+
 def main():
     with tempfile.TemporaryDirectory(prefix="jn_profile_") as tmp:
         for label, opts, sizes, B, target, layer, proj, copies in CASES:
@@ -178,6 +226,21 @@ def main():
             check(float(x["step_us"]) > 0 and float(x["floor_us"]) > 0 and float(x["overhead_ratio"]) > 0,
                   f"grid row {x['estimator']}: times")
 
+        plot_profile(tmp, path)
+
+        # A grid file as an editor writes it (a byte-order mark, CRLF) is read whole.
+        bom_grid = os.path.join(tmp, "bom.grid")
+        with open(bom_grid, "wb") as f:
+            f.write(b"\xef\xbb\xbfbatch=4 8\r\n")
+        r = run(["profile", "--device", "cpu", "--data", "usps", "--hidden", "5", "--reps", "2", "--warmup", "0",
+                 "--grid", bom_grid, "--csv", os.path.join(tmp, "bom.csv")])
+        if r.returncode == 0:
+            with open(os.path.join(tmp, "bom.csv")) as f:
+                check([x["batch"] for x in csv.DictReader(f)] == ["4", "8"], "grid file with a byte-order mark: rows")
+        nul_grid = os.path.join(tmp, "nul.grid")
+        with open(nul_grid, "wb") as f:
+            f.write(b"batch=4\0 8\n")
+
         # Bad input: one line, non-zero exit, nothing written.
         bad = os.path.join(tmp, "bad.csv")
         for args, code, words in [
@@ -186,15 +249,46 @@ def main():
             (["--grid", "batch"], 2, "key=value"),
             (["--grid", "batch=4", "--json", os.path.join(tmp, "x.json")], 2, "--json"),
             (["--reps", "0"], 2, "--reps"),
+            (["--csv", bad], 2, "only a --grid writes a table"),
             # Output paths are checked before the data load and the peak measurement.
             (["--grid", "batch=4", "--csv", os.path.join(tmp, "nodir", "p.csv")], 2, "no folder"),
             (["--grid", "batch=4", "--csv", tmp], 2, "is a folder"),
             (["--json", os.path.join(tmp, "nodir", "p.json")], 2, "--json"),
+            # The machine every row shares: its threads and precision are set once.
+            (["--grid", "threads=1 2"], 2, "cannot vary"),
+            (["--grid", "batch=4; precision=fp32 tf32"], 2, "cannot vary"),
+            (["--grid", "=4 8"], 2, "no key"),
+            (["--grid", ""], 2, "--grid: empty"),
+            (["--grid", "batch=4", "--csv", ""], 2, "--csv: empty"),
+            (["--grid", os.path.join(tmp, "no.grid")], 2, "no such file"),
+            (["--grid", nul_grid], 2, "byte offset 7: a NUL byte"),
+            # 32^4 combinations: refused, not overflowed or allocated.
+            (["--grid", "; ".join(f"{k}={' '.join(str(i) for i in range(1, 33))}"
+                                  for k in ("seed", "batch", "jac-copies", "reps"))], 2, "more than"),
         ]:
-            r = run(["profile", "--device", "cpu", "--data", "usps", "--hidden", "5", "--csv", bad] + args, expect=code)
+            out = ["--csv", bad] if "--grid" in args and "--csv" not in args else []
+            r = run(["profile", "--device", "cpu", "--data", "usps", "--hidden", "5"] + out + args, expect=code)
             lines = r.stderr.strip().splitlines()
             check(len(lines) == 1 and words in lines[0], f"{args}: stderr {r.stderr!r}")
             check(not os.path.exists(bad), f"{args}: wrote {bad}")
+
+        # A grid whose every combination is skipped fails and writes nothing; a batch larger
+        # than the training set is skipped like a target the model lacks.
+        r = run(["profile", "--device", "cpu", "--data", "usps", "--hidden", "5", "--jac-lambda", "0.1", "--reps", "2",
+                 "--warmup", "0", "--grid", "jac-target=hidden:2", "--csv", bad], expect=1)
+        check("skipped" in r.stdout and "all 1 combinations skipped" in r.stderr and len(r.stderr.splitlines()) == 1,
+              f"all skipped: stderr {r.stderr!r}")
+        check(not os.path.exists(bad), "all skipped: wrote the CSV")
+        r = run(["profile", "--device", "cpu", "--data", "usps", "--hidden", "5", "--train-limit", "50", "--reps", "2",
+                 "--warmup", "0", "--grid", "batch=10 100", "--csv", bad])
+        check("skipped batch=100" in r.stdout, f"batch past the training set: stdout {r.stdout!r}")
+        with open(bad) if os.path.exists(bad) else open(os.devnull) as f:
+            check([x["batch"] for x in csv.DictReader(f)] == ["10"], "batch past the training set: rows")
+
+        # A single profile writes no CSV, so the default --csv path (here a folder) is no concern.
+        os.mkdir(os.path.join(tmp, "profile.csv"))
+        r = run(["profile", "--device", "cpu", "--data", "usps", "--hidden", "5", "--reps", "2", "--warmup", "0"], cwd=tmp)
+        check("GEMM floor" in r.stdout, f"single profile beside a folder profile.csv: {r.stderr!r}")
     return finish("profile")
 
 

@@ -10,6 +10,7 @@ has jacnoise sweep check every spec of every budget (all data sets and rows). Sk
 without matplotlib. JACNOISE_TEST_DEVICE=cuda runs the same on the CUDA backend
 (tools/emu-check.sh does, under the emulator)."""
 import csv
+import glob
 import json
 import math
 import os
@@ -201,6 +202,11 @@ def check_merged_table(d, out, table):
         p = subprocess.run([sys.executable, TABLE_TOOL] + folders, capture_output=True, text=True)
         check(p.returncode != 0 and word in p.stderr and p.stderr.count("\n") == 1 and not p.stdout,
               f"results_table {folders}: exit {p.returncode}, stderr {p.stderr!r}")
+    # An --out that cannot be written: one line, nothing left beside it.
+    for target, word in [(d, "is a folder"), (os.path.join(d, "nodir", "T.md"), "No such file")]:
+        p = subprocess.run([sys.executable, TABLE_TOOL, "--out", target, out], capture_output=True, text=True)
+        check(p.returncode == 1 and word in p.stderr and p.stderr.count("\n") == 1 and not glob.glob(glob.escape(target) + ".tmp*"),
+              f"results_table --out {target}: exit {p.returncode}, stderr {p.stderr!r}")
 
 
 def main():
@@ -259,7 +265,11 @@ def main():
         for args, word in [(["--budget", "small", "--out", out], "smoke"),
                            (["--budget", "smoke", "--out", out, "--sets", "cifar"], "cifar"),
                            (["--budget", "smoke", "--out", out, "--jobs", "0"], "--jobs"),
-                           (["--budget", "smoke"], "--out")]:
+                           (["--budget", "smoke"], "--out"),
+                           (["--budget", "smoke", "--out", out, "--sets", ","], "--sets"),
+                           (["--budget", "smoke", "--out", out, "--rows", ","], "--rows"),
+                           (["--budget", "smoke", "--out", out, "--data-dir", os.path.join(d, "none")], "--data-dir"),
+                           (["--budget", "smoke", "--out", os.path.join(out, "results.csv")], "--out")]:
             p = reproduce(args)
             check(p.returncode != 0 and word in p.stderr and p.stderr.count("\n") == 1,
                   f"{args}: exit {p.returncode}, stderr {p.stderr!r}")

@@ -8,7 +8,10 @@
   ../shared/datasets, or the DIR given) and then uses no network (curl and wget are stubs that
   fail and record the call); fills ./data from JACNOISE_FETCH_FROM when a set is found
   nowhere, and a second run fetches nothing; repairs a wrong file in the folder it fills;
-  refuses a wrong file in a folder jacnoise would read first; accepts uncompressed files.
+  refuses a wrong file in a folder jacnoise would read first; accepts uncompressed files;
+  stops, with one line, at a wrong file it cannot delete;
+- tools/paper-rows.sh (with a stub program): OUT_PREFIX is optional, so options alone train
+  under runs/paper.
 
 The data comes from $JACNOISE_DATA (set by CTest).
 """
@@ -169,6 +172,41 @@ def fetch_cases(tmp, env, calls):
     check("fetched ./data/t10k" not in out, f"fetch.sh fetched more than the damaged file: {out!r}")
     run("too many arguments", ["a", "b"], fresh, code=2, words=["usage"])
 
+    # A wrong file that cannot be deleted (here rm fails): said once, exit 1, no endless loop.
+    stuck = os.path.join(tmp, "stuck")
+    os.makedirs(os.path.join(stuck, "bin"))
+    with open(os.path.join(stuck, "zip.train.gz"), "wb") as f:
+        f.write(b"not the file")
+    stub(os.path.join(stuck, "bin"), "rm", "exit 1")
+    try:
+        p = subprocess.run([fetch, stuck], cwd=fresh, capture_output=True, text=True, timeout=30,
+                           env=dict(env, JACNOISE_FETCH_FROM=DATA, PATH=os.path.join(stuck, "bin") + ":" + env["PATH"]))
+        out = p.stdout + p.stderr
+        check(p.returncode == 1 and out.count("cannot delete the wrong file") == 1 and
+              f"{stuck}/zip.train.gz: cannot delete" in out, f"fetch.sh, undeletable wrong file: exit {p.returncode}: "
+              f"{out[-600:]!r}")
+    except subprocess.TimeoutExpired:
+        check(False, "fetch.sh, undeletable wrong file: still running after 30 s (an endless loop)")
+
+
+def paper_rows_cases(tmp, env):
+    script = os.path.join(ROOT, "tools", "paper-rows.sh")
+    folder = os.path.join(tmp, "paper")
+    os.makedirs(folder)
+    # The stub records its command line and writes the summary.json a finished run has.
+    stub(folder, "jacnoise", 'echo "$*" >> calls; mkdir -p "$3"; '
+                             'printf \'{\\n  "best_valid_error": 1.5,\\n  "test_error": 2.5\\n}\\n\' > "$3/summary.json"')
+    for args, prefix in [(["--data", "usps"], "runs/paper"), (["out/p", "--data", "usps"], "out/p")]:
+        calls = os.path.join(folder, "calls")
+        if os.path.exists(calls):
+            os.remove(calls)
+        p = sh([script] + args, folder, dict(env, JACNOISE=os.path.join(folder, "jacnoise")))
+        lines = open(calls).read().splitlines() if os.path.exists(calls) else []
+        check(p.returncode == 0 and len(lines) == 5 and all(l.startswith(f"train --out {prefix}-") and
+                                                           l.endswith(" --data usps") for l in lines) and
+              p.stdout.count("test      2.5%") == 5,
+              f"paper-rows.sh {args}: exit {p.returncode}, calls {lines}, output {p.stdout + p.stderr!r}")
+
 
 def main():
     with tempfile.TemporaryDirectory(prefix="jacnoise_setup_") as tmp:
@@ -178,6 +216,7 @@ def main():
         env["PATH"] = os.path.join(tmp, "stubs") + ":" + os.environ.get("PATH", "/usr/bin:/bin")
         setup_cases(tmp, env, calls)
         fetch_cases(tmp, env, calls)
+        paper_rows_cases(tmp, env)
     return finish("set-up")
 
 

@@ -7,7 +7,7 @@ tools/sweep-local-gpus.sh (its sharding, on the CPU); configurations that differ
 options that change nothing (the penalty's without it) trained once; a merge refused by a
 locked run folder; a configuration failing before its folder exists, recorded failed; sweeps of
 two specs started at once; a spec with a byte-order mark and nothing swept;
-bench/bench_sweep_cpu.py's step count.
+bench/bench_sweep_cpu.py's step count and its bad input.
 
 Run by ctest with JACNOISE_BIN and JACNOISE_DATA set."""
 import csv
@@ -394,6 +394,45 @@ def plots(tmp):
     check(all(name in listed for name in expected), f"sweep status lists the plots: {listed[-500:]}")
 
 
+def plot_faults(tmp):
+    """tools/plot_sweep.py on a broken folder: a results.csv that is a folder, lacks a column or
+    has a short row, a corrupt metrics.jsonl line, an --out that is a file: one line naming
+    the file, exit 1, never a traceback."""
+    try:
+        import matplotlib  # noqa: F401
+    except ImportError:
+        print("plot faults: not checked: this Python has no matplotlib (Debian: python3-matplotlib)")
+        return
+    script = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tools", "plot_sweep.py")
+    header = "id,jac-lambda,status,best_epoch,valid_error,test_error,penalty,steps,seconds\n"
+    good = header + "a,0,finished,1,5,6,,2,0.1\nb,0.1,finished,1,4,5,0.1,2,0.1\n"
+    cases = [("folder", None, None, "results.csv: Is a directory"),
+             ("nocolumn", "id,jac-lambda\na,0\n", None, "no column 'status'"),
+             ("short", header + "a,0,finished,1\n", None, "results.csv line 2: not as many fields"),
+             ("metrics", good, '{"epoch": 1, "valid_error": 4, "train_loss": 1}\n{"epoch": 2,\n',
+              "metrics.jsonl line 2"),
+             ("outfile", good, None, "not a folder")]
+    for name, results, metrics_text, words in cases:
+        folder = os.path.join(tmp, f"plot-{name}")
+        os.makedirs(os.path.join(folder, "runs", "b"))
+        if results is None:
+            os.mkdir(os.path.join(folder, "results.csv"))
+        else:
+            with open(os.path.join(folder, "results.csv"), "w") as f:
+                f.write(results)
+        if metrics_text:
+            with open(os.path.join(folder, "runs", "b", "metrics.jsonl"), "w") as f:
+                f.write(metrics_text)
+        args = ["--out", os.path.join(folder, "results.csv")] if name == "outfile" else []
+        p = subprocess.run([sys.executable, script, folder] + args, capture_output=True, text=True, timeout=300)
+        lines = p.stderr.strip().splitlines()
+        check(p.returncode == 1 and len(lines) == 1 and lines[0].startswith("plot_sweep: ") and words in lines[0],
+              f"plot_sweep.py {name}: exit {p.returncode}, stderr {p.stderr[-400:]!r}")
+        plots = os.path.join(folder, "plots")
+        check(not os.path.isdir(plots) or not [f for f in os.listdir(plots) if ".tmp" in f],
+              f"plot_sweep.py {name}: a temporary picture left behind")
+
+
 def repeats(tmp):
     """Grid points that differ only in options that change nothing are trained once, with those
     options at their defaults, to the numbers `train` gives with the spec's own; so are hidden1's
@@ -552,6 +591,14 @@ def bench_steps(tmp):
                         "--epochs", "2", "--batch", "100", "--reps", "1"], capture_output=True, text=True, timeout=600)
     check(p.returncode == 0 and "330 training examples" in p.stdout and "16 model-steps" in p.stdout,
           f"bench_sweep_cpu.py: exit {p.returncode}: {p.stdout[:300]} {p.stderr[-300:]}")
+    # No program, a failing one, no repetitions: one line, never a traceback.
+    for args, code, words in [(["--bin", os.path.join(tmp, "none")], 1, "cannot run it"),
+                              (["--bin", BIN, "--data", "bogus", "--hidden", "8", "--train-limit", "330"], 1, "--data bogus"),
+                              (["--bin", BIN, "--reps", "0"], 2, "--reps 0")]:
+        p = subprocess.run([sys.executable, bench] + args, capture_output=True, text=True, timeout=600)
+        last = p.stderr.strip().splitlines()[-1:] or [""]
+        check(p.returncode == code and words in last[0] and "Traceback" not in p.stderr,
+              f"bench_sweep_cpu.py {args}: exit {p.returncode}: {p.stderr[-300:]!r}")
 
 
 def main():
@@ -564,6 +611,7 @@ def main():
     models_and_jobs(tmp, group_spec, ref)
     kills(tmp, kill_spec)
     plots(tmp)
+    plot_faults(tmp)
     shards(tmp, group_spec, ref)
     failure(tmp, group_spec)
     status_and_progress(tmp, group_spec)

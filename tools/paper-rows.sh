@@ -10,8 +10,13 @@
 # rather than tuned values; pass your own after the prefix to override the shared options.
 set -eu
 bin=${JACNOISE:-build/jacnoise}
-prefix=${1:-runs/paper}
-[ $# -gt 0 ] && shift
+# OUT_PREFIX is optional: a first argument that is an option starts the extra options.
+prefix=runs/paper
+case ${1:-} in
+    -*) ;;
+    ?*) prefix=$1; shift ;;
+    *) [ $# -gt 0 ] && shift ;;
+esac
 
 run_row() {
     name=$1

@@ -24,11 +24,13 @@ JACNOISE (default build/jacnoise) is the program. Needs matplotlib (Debian pytho
 """
 import argparse
 import json
+import math
 import os
 import re
-import shutil
 import subprocess
 import sys
+
+import tool_files
 
 NOISE_STDS = [0, 0.05, 0.1, 0.15, 0.2, 0.25, 0.3, 0.35, 0.4, 0.45, 0.5]
 
@@ -38,34 +40,82 @@ def slug(name):
     return re.sub(r"[^A-Za-z0-9+]+", "-", name).strip("-")
 
 
+def fail(msg):
+    sys.exit(f"plot_analysis: {msg}")
+
+
+def check_eval(result, name, where):
+    """result, where it has what the pictures draw (the test split's noise curve, hidden-layer
+    histograms, Jacobian norm and curvature); else one line naming where it came from."""
+    try:
+        test = result["splits"]["test"]
+        for x in test["input_noise"]:
+            float(x["std"]), float(x["error"])
+        for h in test["hidden"]:
+            [float(v) for v in h["histogram"]], float(h["saturated"]), float(h["linear"])
+        for key in ("jacobian_sq", "curvature"):
+            if test[key] is not None:
+                float(test[key])
+    except (KeyError, TypeError, ValueError) as e:
+        fail(f"{name}: {where} is not an eval JSON of jacnoise eval --eval-noise ({e!r})")
+    return result
+
+
+def read_json(path, name, hint=""):
+    try:
+        with open(path) as f:
+            return json.load(f)
+    except OSError as e:
+        fail(f"{name}: {path}: {e.strerror}")
+    except (ValueError, UnicodeDecodeError) as e:
+        fail(f"{name}: {path} is not an eval JSON of jacnoise eval --eval-noise ({e!r}){hint}")
+
+
+def write_atomic(path, data, what):
+    """Writes data (text) to path atomically, or one line saying why it cannot."""
+    try:
+        tool_files.write_text(path, data)
+    except OSError as e:
+        fail(f"{what}: {path}: {e.strerror}")
+
+
+def save(fig, path):
+    """Writes the figure to path atomically, or one line saying why it cannot."""
+    try:
+        tool_files.save_png(fig, path)
+    except OSError as e:
+        fail(f"{path}: {e.strerror}")
+
+
 def evaluate(binary, name, run, out_dir, force, threads):
     """The eval JSON of one row: RUN itself where it is one, else from the cache in out_dir or
     by running jacnoise eval."""
     cache = os.path.join(out_dir, f"eval-{slug(name)}.json")
     if run.endswith(".json") and os.path.isfile(run):
-        try:
-            with open(run) as f:
-                result = json.load(f)
-            result["splits"]["test"]["input_noise"]
-        except (OSError, ValueError, KeyError, TypeError) as e:
-            sys.exit(f"plot_analysis: {name}: {run} is not an eval JSON of jacnoise eval --eval-noise ({e!r})")
+        result = check_eval(read_json(run, name), name, run)
         if not os.path.exists(cache) or not os.path.samefile(run, cache):
-            shutil.copyfile(run, cache)
+            with open(run) as f:
+                write_atomic(cache, f.read(), name)
         return result
     if os.path.exists(cache) and not force:
-        with open(cache) as f:
-            return json.load(f)
+        hint = "; --force evaluates again"
+        return check_eval(read_json(cache, name, hint), name, cache + hint)
     ckpt = os.path.join(run, "best.ckpt") if os.path.isdir(run) else run
     cmd = [binary, "eval", "--checkpoint", ckpt, "--eval-noise", ",".join(map(str, NOISE_STDS))]
     if threads:
         cmd += ["--threads", str(threads)]
-    p = subprocess.run(cmd, capture_output=True, text=True)
+    try:
+        p = subprocess.run(cmd, capture_output=True, text=True)
+    except OSError as e:
+        fail(f"{binary}: cannot run it ({e.strerror}); build jacnoise or set JACNOISE")
     if p.returncode != 0:
-        sys.exit(f"plot_analysis: {name}: jacnoise eval failed: {p.stderr.strip()}")
-    result = json.loads(p.stdout)
-    with open(cache + ".tmp", "w") as f:
-        f.write(p.stdout)
-    os.replace(cache + ".tmp", cache)
+        fail(f"{name}: jacnoise eval failed: {p.stderr.strip()}")
+    try:
+        result = json.loads(p.stdout)
+    except ValueError as e:
+        fail(f"{name}: jacnoise eval wrote no JSON ({e!r})")
+    check_eval(result, name, f"the output of {' '.join(cmd)}")
+    write_atomic(cache, p.stdout, name)
     return result
 
 
@@ -96,21 +146,23 @@ def plot_saturation(plt, rows, title, path):
         ax.legend(fontsize=8, loc="upper center")
     fig.suptitle(f"{title}: hidden-unit activations" if title else "Hidden-unit activations")
     fig.tight_layout()
-    fig.savefig(path, dpi=110)
+    save(fig, path)
     plt.close(fig)
 
 
 def plot_jacobian(plt, rows, title, path):
     names = [n for n, _ in rows]
-    jac = [r["splits"]["test"]["jacobian_sq"] for _, r in rows]
-    curv = [r["splits"]["test"]["curvature"] for _, r in rows]
+    value = lambda v: math.nan if v is None else float(v)  # null: not finite (a diverged run)
+    jac = [value(r["splits"]["test"]["jacobian_sq"]) for _, r in rows]
+    curv = [value(r["splits"]["test"]["curvature"]) for _, r in rows]
     s = rows[0][1].get("curv_noise", 0.1)
     fig, axes = plt.subplots(1, 2, figsize=(11, 4.6))
     for ax, values, label in [(axes[0], jac, "mean $||J(x)||_F^2$ (exact, logits)"),
                               (axes[1], curv, f"curvature $E||J(x+s\\epsilon)-J(x)||_F^2/s^2$, s = {s:g}")]:
         bars = ax.bar(names, values, color=[f"C{i}" for i in range(len(names))])
         ax.margins(y=0.1)
-        if min(values) > 0 and max(values) / min(values) > 30:  # decades apart: log scale
+        finite = [v for v in values if math.isfinite(v)]
+        if finite and min(finite) > 0 and max(finite) / min(finite) > 30:  # decades apart: log scale
             ax.set_yscale("log")
             plain_log_labels(ax)
         ax.set_ylabel(label)
@@ -118,11 +170,11 @@ def plot_jacobian(plt, rows, title, path):
         if len(names) > 4 or max(map(len, names)) > 8:
             ax.tick_params(axis="x", labelrotation=25)
             plt.setp(ax.get_xticklabels(), ha="right", rotation_mode="anchor")
-        ax.bar_label(bars, labels=[f"{v:.3g}" for v in values], fontsize=8)
+        ax.bar_label(bars, labels=[f"{v:.3g}" if math.isfinite(v) else "not finite" for v in values], fontsize=8)
         ax.grid(axis="y", alpha=0.3, which="both")
     fig.suptitle(f"{title}: input sensitivity on the test set" if title else "Input sensitivity on the test set")
     fig.tight_layout()
-    fig.savefig(path, dpi=110)
+    save(fig, path)
     plt.close(fig)
 
 
@@ -138,7 +190,7 @@ def plot_noise(plt, rows, title, path):
     ax.legend()
     ax.set_title(f"{title}: robustness to input noise" if title else "Robustness to input noise")
     fig.tight_layout()
-    fig.savefig(path, dpi=110)
+    save(fig, path)
     plt.close(fig)
 
 
@@ -159,7 +211,10 @@ def main():
     except ImportError:
         sys.exit("plot_analysis: needs matplotlib (Debian: apt-get install python3-matplotlib)")
     binary = os.environ.get("JACNOISE", "build/jacnoise")
-    os.makedirs(args.out, exist_ok=True)
+    try:
+        os.makedirs(args.out, exist_ok=True)
+    except OSError as e:
+        fail(f"--out {args.out}: {'not a folder' if os.path.exists(args.out) else e.strerror}")
     rows = []
     for item in args.rows:
         name, sep, run = item.partition("=")
@@ -175,4 +230,7 @@ def main():
 
 
 if __name__ == "__main__":
-    main()
+    try:
+        main()
+    except KeyboardInterrupt:
+        sys.exit("plot_analysis: interrupted (a picture or eval JSON being written is not left behind)")

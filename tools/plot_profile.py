@@ -12,29 +12,47 @@ writes into DIR (default: the CSV's folder):
 
 Needs matplotlib (Debian: apt-get install python3-matplotlib)."""
 import argparse
-import csv
+import math
 import os
 import sys
+
+import tool_files
 
 PHASES = ["data", "forward", "jvp", "penalty", "backward", "update"]
 COLOURS = {"data": "#8c8c8c", "forward": "#1f77b4", "jvp": "#ff7f0e", "penalty": "#d62728",
            "backward": "#2ca02c", "update": "#9467bd"}
 
 
+TEXT_COLUMNS = ("model", "target", "estimator", "backend", "blas_core")
+NUMBER_COLUMNS = ["batch", "threads", "peak_gflops", "step_us", "floor_us", "ratio_to_floor", "plain_us",
+                  "plain_floor_us", "overhead_ratio", "flop_ratio"] + [f"{p}_us" for p in PHASES]
+
+
+def fail(msg):
+    sys.exit(f"plot_profile: {msg}")
+
+
 def load(path):
-    with open(path) as f:
-        rows = list(csv.DictReader(f))
-    if not rows:
-        raise SystemExit(f"{path}: no rows")
-    missing = {"model", "batch", "estimator", "step_us", "floor_us", "overhead_ratio", "flop_ratio"} - set(rows[0])
+    """The rows of a profile table, numbers as floats (batch an int); any fault ends the
+    program with one line naming the file and the line."""
+    rows, header = tool_files.read_csv(path, fail)
+    if not header:
+        fail(f"{path}: empty (no header line)")
+    missing = [c for c in ["model", "estimator", "backend", "blas_core"] + NUMBER_COLUMNS if c not in header]
     if missing:
-        raise SystemExit(f"{path}: not a jacnoise profile table (missing columns: {', '.join(sorted(missing))})")
-    for r in rows:
-        for k, v in r.items():
+        fail(f"{path}: not a jacnoise profile table (missing columns: {', '.join(missing)})")
+    if not rows:
+        fail(f"{path}: no rows")
+    for i, r in enumerate(rows, start=2):
+        if None in r or None in r.values():
+            fail(f"{path} line {i}: not as many fields as the header's {len(header)}")
+        for k in NUMBER_COLUMNS:
             try:
-                r[k] = float(v) if k not in ("model", "target", "estimator", "backend", "blas_core") else v
+                r[k] = float(r[k])
             except ValueError:
-                pass
+                fail(f"{path} line {i}: {k} '{r[k]}' is not a number")
+        if not (r["batch"] >= 1 and r["batch"] == int(r["batch"])):
+            fail(f"{path} line {i}: batch '{r['batch']:g}' is not a batch size")
         r["batch"] = int(r["batch"])
     return rows
 
@@ -45,7 +63,7 @@ def models_of(rows):
 
 def machine_note(rows):
     r = rows[0]
-    return f"{r['backend']}, BLAS core {r['blas_core']}, {int(r['threads'])} threads, peak {r['peak_gflops']:.0f} GFLOP/s"
+    return f"{r['backend']}, BLAS core {r['blas_core']}, {r['threads']:g} threads, peak {r['peak_gflops']:.0f} GFLOP/s"
 
 
 def by_estimator(rows, model, key):
@@ -55,7 +73,8 @@ def by_estimator(rows, model, key):
         if r["model"] == model and r["estimator"] != "-":
             series.setdefault(r["estimator"], []).append(r)
     if key == "ratio_to_floor":
-        plain = {r["batch"]: {"batch": r["batch"], key: r["plain_us"] / r["plain_floor_us"]}
+        plain = {r["batch"]: {"batch": r["batch"],
+                              key: r["plain_us"] / r["plain_floor_us"] if r["plain_floor_us"] else math.nan}
                  for r in rows if r["model"] == model}
         series["plain"] = list(plain.values())
     return {k: sorted(v, key=lambda r: r["batch"]) for k, v in sorted(series.items())}
@@ -93,7 +112,7 @@ def line_panels(plt, rows, key, ylabel, title, path, reference=None, log_y=False
     fig.legend(handles, labels, loc="upper center", ncol=min(len(labels), 5), frameon=False)
     fig.suptitle(f"{title}\n{machine_note(rows)}", y=0.02, va="bottom", fontsize=9)
     fig.tight_layout(rect=(0, 0.06, 1, 0.9))
-    fig.savefig(path, dpi=110)
+    tool_files.save_png(fig, path)
     plt.close(fig)
 
 
@@ -125,7 +144,7 @@ def phase_bars(plt, rows, path):
     fig.legend(handles, labels, loc="upper center", ncol=len(PHASES), frameon=False, fontsize=8)
     fig.suptitle(machine_note(rows), y=0.005, va="bottom", fontsize=9)
     fig.tight_layout(rect=(0, 0.02, 1, 0.97))
-    fig.savefig(path, dpi=110)
+    tool_files.save_png(fig, path)
     plt.close(fig)
 
 
@@ -143,25 +162,34 @@ def main():
         return 1
     rows = load(args.csv)
     out = args.out or os.path.dirname(os.path.abspath(args.csv))
-    os.makedirs(out, exist_ok=True)
+    try:
+        os.makedirs(out, exist_ok=True)
+    except OSError as e:
+        fail(f"--out {out}: {'not a folder' if os.path.exists(out) else e.strerror}")
     written = []
-    penalised = [r for r in rows if r["estimator"] != "-"]
-    if penalised:
-        p = os.path.join(out, "profile_overhead.png")
-        line_panels(plt, penalised, "overhead_ratio", "time ratio: penalised step / plain step",
-                    "What the penalty costs: solid = measured time ratio, dashed = FLOP ratio", p, "flop_ratio",
-                    log_y=True)
+    try:
+        penalised = [r for r in rows if r["estimator"] != "-"]
+        if penalised:
+            p = os.path.join(out, "profile_overhead.png")
+            line_panels(plt, penalised, "overhead_ratio", "time ratio: penalised step / plain step",
+                        "What the penalty costs: solid = measured time ratio, dashed = FLOP ratio", p, "flop_ratio",
+                        log_y=True)
+            written.append(p)
+        p = os.path.join(out, "profile_floor.png")
+        line_panels(plt, rows, "ratio_to_floor", "step time / its GEMMs alone",
+                    "Step over its GEMM floor (1 = nothing but GEMMs)", p)
         written.append(p)
-    p = os.path.join(out, "profile_floor.png")
-    line_panels(plt, rows, "ratio_to_floor", "step time / its GEMMs alone",
-                "Step over its GEMM floor (1 = nothing but GEMMs)", p)
-    written.append(p)
-    p = os.path.join(out, "profile_phases.png")
-    phase_bars(plt, rows, p)
-    written.append(p)
+        p = os.path.join(out, "profile_phases.png")
+        phase_bars(plt, rows, p)
+        written.append(p)
+    except OSError as e:
+        fail(f"{e.filename or out}: {e.strerror}")
     print("wrote " + ", ".join(written))
     return 0
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    try:
+        sys.exit(main())
+    except KeyboardInterrupt:
+        sys.exit("plot_profile: interrupted (a picture being written is not left behind)")

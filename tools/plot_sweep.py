@@ -16,12 +16,13 @@ usage: tools/plot_sweep.py DIR [--out FOLDER] [--best N]
 Needs matplotlib (Debian: python3-matplotlib). Axes of options whose values are log-spaced are
 logarithmic (symmetric-log when 0 is among them)."""
 import argparse
-import csv
 import itertools
 import json
 import math
 import os
 import sys
+
+import tool_files
 
 RESULT_COLUMNS = ["status", "best_epoch", "valid_error", "test_error", "penalty", "steps", "seconds"]
 PENALTY_OPTIONS = ("jac-target", "jac-proj", "jac-noise", "jac-copies")
@@ -54,21 +55,49 @@ def placed(rows, options):
     return out
 
 
+def fail(msg):
+    sys.exit(f"plot_sweep: {msg}")
+
+
 def load(folder):
     """The rows of results.csv; the same as placed(); the option columns that vary between the
     placed rows (the swept ones)."""
     path = os.path.join(folder, "results.csv")
     if not os.path.exists(path):
         sys.exit(f"plot_sweep: {path}: no such file (is {folder} a sweep folder?)")
-    with open(path, newline="") as f:
-        rows = list(csv.DictReader(f))
-    options = [c for c in rows[0].keys() if c != "id" and c not in RESULT_COLUMNS] if rows else []
-    for r in rows:
+    rows, header = tool_files.read_csv(path, fail)
+    missing = [c for c in ("id", "status", "valid_error", "test_error") if c not in header]
+    if rows and missing:
+        fail(f"{path}: no column '{missing[0]}' (not a jacnoise sweep results.csv?)")
+    options = [c for c in header if c != "id" and c not in RESULT_COLUMNS]
+    for i, r in enumerate(rows, start=2):
+        if None in r or None in r.values():
+            fail(f"{path} line {i}: not as many fields as the header's {len(header)}")
         for c in ("valid_error", "test_error"):
             r[c] = number(r[c]) if r[c] else None
     places = placed(rows, options)
     swept = [c for c in options if len({r[c] for r in places}) > 1]
     return rows, places, swept
+
+
+def read_epochs(path):
+    """The whole lines of a run's metrics.jsonl (a line being written is left out)."""
+    epochs = []
+    try:
+        with open(path) as f:
+            for n, line in enumerate(f, start=1):
+                if not line.endswith("\n"):
+                    break
+                try:
+                    e = json.loads(line)
+                    epochs.append((e["epoch"], float(e["valid_error"]), float(e["train_loss"])))
+                except (ValueError, KeyError, TypeError) as err:
+                    fail(f"{path} line {n}: not a line of metrics.jsonl ({err!r})")
+    except OSError as e:
+        fail(f"{path}: {e.strerror}")
+    except UnicodeDecodeError as e:
+        fail(f"{path}: not a text file ({e})")
+    return epochs
 
 
 def numeric(values):
@@ -164,7 +193,7 @@ def heatmaps(plt, rows, swept, out):
         fig.suptitle(f"{name} error (%) of the best parameters{seeds}; red: lowest of the panel")
         fig.colorbar(image, ax=axes, label=f"{name} error (%)", shrink=0.9, extend="max" if hi < values[-1] else "neither")
         path = os.path.join(out, f"heatmap_{split}.png")
-        fig.savefig(path, dpi=110)
+        tool_files.save_png(fig, path)
         plt.close(fig)
         written.append(path)
     return written
@@ -215,7 +244,7 @@ def error_vs(plt, rows, swept, out):
         ax.legend(fontsize=8)
         fig.tight_layout()
         path = os.path.join(out, f"error_vs_{option}.png")
-        fig.savefig(path, dpi=110)
+        tool_files.save_png(fig, path)
         plt.close(fig)
         written.append(path)
     return written
@@ -230,11 +259,11 @@ def curves(plt, folder, rows, swept, out, best):
         path = os.path.join(folder, "runs", r["id"], "metrics.jsonl")
         if not os.path.exists(path):
             continue
-        epochs = [json.loads(line) for line in open(path) if line.endswith("\n")]
+        epochs = read_epochs(path)
         label = " ".join(f"{c}={r[c]}" for c in swept) or r["id"]
-        xs = [e["epoch"] for e in epochs]
-        line, = left.plot(xs, [e["valid_error"] for e in epochs], marker="o", ms=3, label=label)
-        right.plot(xs, [e["train_loss"] for e in epochs], marker="o", ms=3, color=line.get_color())
+        xs = [e[0] for e in epochs]
+        line, = left.plot(xs, [e[1] for e in epochs], marker="o", ms=3, label=label)
+        right.plot(xs, [e[2] for e in epochs], marker="o", ms=3, color=line.get_color())
     left.set_xlabel("epoch")
     left.set_ylabel("validation error (%)")
     left.set_title(f"validation error of the {len(ranked)} best runs")
@@ -247,7 +276,7 @@ def curves(plt, folder, rows, swept, out, best):
     left.legend(fontsize=7)
     fig.tight_layout()
     path = os.path.join(out, "curves_best.png")
-    fig.savefig(path, dpi=110)
+    tool_files.save_png(fig, path)
     plt.close(fig)
     return [path]
 
@@ -258,6 +287,8 @@ def main():
     parser.add_argument("--out", help="where the pictures go (default: FOLDER/plots)")
     parser.add_argument("--best", type=int, default=5, help="runs in the training-curve plot (default 5)")
     args = parser.parse_args()
+    if args.best < 0:
+        parser.error(f"--best {args.best}: expected 0 or more")
     try:
         import matplotlib
         matplotlib.use("Agg")
@@ -268,12 +299,21 @@ def main():
     if not rows:
         sys.exit(f"plot_sweep: {args.folder}/results.csv has no configurations")
     out = args.out or os.path.join(args.folder, "plots")
-    os.makedirs(out, exist_ok=True)
-    written = heatmaps(plt, places, swept, out) + error_vs(plt, places, swept, out)
-    written += curves(plt, args.folder, rows, swept, out, args.best)
+    try:
+        os.makedirs(out, exist_ok=True)
+    except OSError as e:
+        fail(f"--out {out}: {'not a folder' if os.path.exists(out) else e.strerror}")
+    try:
+        written = heatmaps(plt, places, swept, out) + error_vs(plt, places, swept, out)
+        written += curves(plt, args.folder, rows, swept, out, args.best)
+    except OSError as e:
+        fail(f"{e.filename or out}: {e.strerror}")
     for path in written:
         print(path)
 
 
 if __name__ == "__main__":
-    main()
+    try:
+        main()
+    except KeyboardInterrupt:
+        sys.exit("plot_sweep: interrupted (a picture being written is not left behind)")

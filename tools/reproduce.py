@@ -42,6 +42,8 @@ import subprocess
 import sys
 import time
 
+import tool_files
+
 HERE = os.path.dirname(os.path.abspath(__file__))
 SPEC_DIR = os.path.join(HERE, "reproduce")
 
@@ -166,16 +168,6 @@ def set_key(entries, key, value):
     entries.append((key, value))
 
 
-def write_text(path, text):
-    """Writes a file atomically: a crash leaves the old one or the new one, never half of one."""
-    tmp = path + ".tmp"
-    with open(tmp, "w") as f:
-        f.write(text)
-        f.flush()
-        os.fsync(f.fileno())
-    os.replace(tmp, path)
-
-
 def spec_text(entries, header):
     return "".join(f"# {line}\n" for line in header) + "".join(f"{k} = {v}\n" for k, v in entries)
 
@@ -185,7 +177,7 @@ def write_spec(path, entries, header):
     refuses a folder whose spec text changed, and a rerun must continue it."""
     if os.path.exists(path) and read_spec(path) == entries:
         return
-    write_text(path, spec_text(entries, header))
+    tool_files.write_text(path, spec_text(entries, header))
 
 
 # ---- the sweep's results ----------------------------------------------------------------------
@@ -652,7 +644,7 @@ def write_table(out, budget, cells, state, device, command):
     md.write("\nEvery cell's sweeps: `search/CELL/` and `final/CELL/` (specs in `specs/`). Pictures "
              "(`tools/plot_analysis.py` on each row's seed-1 run): " +
              ", ".join(f"`{d}/`" for d in SETS if any(c.data == d for c in cells)) + ".\n")
-    write_text(os.path.join(out, "RESULTS.md"), md.getvalue())
+    tool_files.write_text(os.path.join(out, "RESULTS.md"), md.getvalue())
 
     buf = io.StringIO()
     w = csv.writer(buf, lineterminator="\n")
@@ -670,7 +662,7 @@ def write_table(out, budget, cells, state, device, command):
                     fmt(r["std"], 4), paper if paper else "", fmt(r["selected_valid"], 2), r["selected_epoch"],
                     r["search_runs"], r["search_epochs"], f"{r['search_seconds']:.1f}", r["final_runs"],
                     r["final_epochs"], f"{r['final_seconds']:.1f}", device])
-    write_text(os.path.join(out, "results.csv"), buf.getvalue())
+    tool_files.write_text(os.path.join(out, "results.csv"), buf.getvalue())
     return results
 
 
@@ -720,7 +712,7 @@ def dry_run(cell, entries):
     every configuration is checked with the option table, and its count must be ours."""
     with tempfile.TemporaryDirectory() as d:
         spec = os.path.join(d, f"{cell.name}.spec")
-        write_text(spec, spec_text(entries, []))
+        tool_files.write_text(spec, spec_text(entries, []))
         n = configs_of(entries)
         p = subprocess.run([binary(), "sweep", "--spec", spec, "--out", os.path.join(d, "sweep"), "--shard",
                             f"{n}/{n + 1}", "--progress", "never"], capture_output=True, text=True)
@@ -783,6 +775,12 @@ def main():
     for r in rows:
         if r not in ROWS:
             fail(f"--rows: unknown row '{r}' (choose from {', '.join(ROWS)})")
+    if not sets:
+        fail(f"--sets '{args.sets}': no data set (choose from {', '.join(SETS)})")
+    if not rows:
+        fail(f"--rows '{args.rows}': no row (choose from {', '.join(ROWS)})")
+    if args.data_dir and not os.path.isdir(args.data_dir):
+        fail(f"--data-dir {args.data_dir}: no such folder")
     if args.jobs < 1 or args.jobs > 256:
         fail(f"--jobs: {args.jobs} is out of range (1 to 256)")
     if not args.plan and not args.out:
@@ -803,15 +801,21 @@ def main():
     if not os.access(binary(), os.X_OK):
         fail(f"{binary()}: no jacnoise program there (build it, or set JACNOISE)")
 
-    os.makedirs(os.path.join(out, "specs"), exist_ok=True)
+    try:
+        os.makedirs(os.path.join(out, "specs"), exist_ok=True)
+    except OSError as e:
+        fail(f"--out {out}: cannot make the results folder there: {e.strerror} ({e.filename})")
     state_path = os.path.join(out, "reproduce.json")
     state = {"budget": args.budget, "calls": []}
     if os.path.exists(state_path):
         try:
             with open(state_path) as f:
                 state = json.load(f)
-        except ValueError as e:
+        except (OSError, ValueError) as e:
             fail(f"{state_path}: not readable JSON ({e}); remove it to start the table's bookkeeping afresh")
+        if not isinstance(state, dict) or not isinstance(state.get("calls"), list):
+            fail(f"{state_path}: not a reproduce.json (no list of calls); remove it to start the table's "
+                 "bookkeeping afresh")
         if state.get("budget") != args.budget:
             fail(f"{out} holds a reproduction of budget '{state.get('budget')}', not '{args.budget}': "
                  "choose another --out")
@@ -836,7 +840,7 @@ def main():
         call["cpu_s"] = children.ru_utime + children.ru_stime
         if loads:
             call["load"] = sum(loads) / len(loads)
-        write_text(state_path, json.dumps(state, indent=1) + "\n")
+        tool_files.write_text(state_path, json.dumps(state, indent=1) + "\n")
 
     set_pending = {d: sum(1 for c in cells if c.data == d) for d in sets}
 

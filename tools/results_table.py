@@ -9,7 +9,6 @@ gives again replaces the earlier one. Under the table, each cell's folder, budge
 the search's runs and of the seeds) and the seeds' options, and the devices. Writes Markdown
 to FILE (atomically) or to standard output."""
 import argparse
-import csv
 import json
 import math
 import os
@@ -17,6 +16,7 @@ import shlex
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import tool_files  # noqa: E402
 import reproduce  # noqa: E402
 
 COLUMNS = ["set", "row", "options", "test_errors", "mean", "std", "search_runs", "search_epochs", "device"]
@@ -40,15 +40,7 @@ def number(text, where, column):
 def read_folder(folder):
     """{(set, row): cell} of one results folder."""
     path = os.path.join(folder, "results.csv")
-    try:
-        with open(path, newline="") as f:
-            reader = csv.DictReader(f)
-            lines = list(reader)
-            header = reader.fieldnames or []
-    except OSError as e:
-        fail(f"{path}: {e.strerror} (a tools/reproduce.py results folder?)")
-    except (csv.Error, UnicodeDecodeError) as e:
-        fail(f"{path}: not a readable CSV file ({e})")
+    lines, header = tool_files.read_csv(path, fail, " (a tools/reproduce.py results folder?)")
     missing = [c for c in COLUMNS if c not in header]
     if missing:
         fail(f"{path}: no column '{missing[0]}' (not a tools/reproduce.py results.csv?)")
@@ -126,7 +118,12 @@ def main():
         fail("no cell in " + ", ".join(args.folders))
     md = markdown(args.folders, cells, replaced)
     if args.out:
-        reproduce.write_text(args.out, md)
+        if os.path.isdir(args.out):
+            fail(f"--out {args.out}: is a folder; give a file name")
+        try:
+            tool_files.write_text(args.out, md)
+        except OSError as e:
+            fail(f"--out {args.out}: {e.strerror}")
     else:
         sys.stdout.write(md)
     return 0

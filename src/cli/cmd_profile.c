@@ -9,6 +9,7 @@
 #include "jacnoise/train.h"
 
 #include <ctype.h>
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -51,6 +52,7 @@ static int profile_one(const jn_config *cfg, const jn_dataset *train, const jn_p
 
 #define GRID_AXES 16
 #define GRID_VALUES 32
+#define GRID_CELLS 100000L
 
 typedef struct {
     char key[64];
@@ -63,11 +65,12 @@ typedef struct {
     grid_axis axis[GRID_AXES];
 } grid;
 
-/* Options a grid may not vary: they choose the data, the outputs, or the grid itself. */
+/* Options a grid may not vary: they choose the data, the outputs, or the grid itself, or the
+ * machine that every row shares (its threads and precision: set, and its peak measured, once). */
 static int fixed_option(const char *key)
 {
     static const char *fixed[] = {"data", "data-dir", "test", "valid", "train-limit", "grid", "csv", "json",
-                                  "config", "device", "max-gflop"};
+                                  "config", "device", "max-gflop", "threads", "precision"};
     for (size_t i = 0; i < sizeof fixed / sizeof fixed[0]; i++)
         if (!strcmp(key, fixed[i]))
             return 1;
@@ -88,6 +91,8 @@ static int parse_entry(grid *g, char *entry, const char *origin)
         *--e = 0;
     if (!strncmp(key, "--", 2))
         key += 2;
+    if (!*key)
+        return jn_fail("%s: expected key=value value ..., got no key before '='", origin);
     if (fixed_option(key))
         return jn_fail("%s: --%s cannot vary within a grid (give it on the command line)", origin, key);
     if (g->n == GRID_AXES)
@@ -123,6 +128,11 @@ static int parse_grid(const char *spec, grid *g)
     size_t len = 0;
     FILE *probe = fopen(spec, "rb");
     char origin[JN_PATH_MAX + 32];
+    if (!probe && !strchr(spec, '=')) {  /* not a grid's text: a file that cannot be read */
+        if (errno != ENOENT)
+            return jn_fail("--grid %s: %s", spec, strerror(errno));
+        return jn_fail("--grid %s: no such file, and not a grid (expected key=value value ...; key=...)", spec);
+    }
     if (probe) {
         fclose(probe);
         if (jn_read_file(spec, &data, &len))
@@ -136,13 +146,21 @@ static int parse_grid(const char *spec, grid *g)
         memcpy(data, spec, len);
         snprintf(origin, sizeof origin, "--grid");
     }
-    char *text = malloc(len + 1);
+    const unsigned char *nul = memchr(data, 0, len);
+    if (nul) {
+        const size_t at = (size_t)(nul - data);
+        free(data);
+        return jn_fail("%s: byte offset %zu: a NUL byte (not a text file)", origin, at);
+    }
+    /* A byte-order mark (an editor's UTF-8 file) is no part of the first key. */
+    const size_t bom = len >= 3 && !memcmp(data, "\xef\xbb\xbf", 3) ? 3 : 0;
+    char *text = malloc(len - bom + 1);
     if (!text) {
         free(data);
         return jn_fail("--grid: out of memory");
     }
-    memcpy(text, data, len);
-    text[len] = 0;
+    memcpy(text, data + bom, len - bom);
+    text[len - bom] = 0;
     free(data);
     memset(g, 0, sizeof *g);
     int rc = 0, line = 1;
@@ -166,6 +184,10 @@ static int parse_grid(const char *spec, grid *g)
     free(text);
     if (!rc && g->n == 0)
         rc = jn_fail("%s: no entries (expected 'key=v1 v2 ...; key=...')", origin);
+    long cells = 1;
+    for (int i = 0; i < g->n && !rc; i++)
+        if ((cells *= g->axis[i].n) > GRID_CELLS)
+            rc = jn_fail("%s: more than %ld combinations", origin, GRID_CELLS);
     return rc;
 }
 
@@ -206,7 +228,9 @@ static int run_grid(const jn_config *base, const grid *gp, const jn_dataset *tra
             snprintf(label + used, sizeof label - used, "%s%s=%s", used ? " " : "", a->key, v);
         }
         jn_model m;
-        if (jn_config_model(&cfg, train->d, train->classes, &m)) {
+        if (jn_config_model(&cfg, train->d, train->classes, &m) ||
+            (cfg.batch > train->n &&
+             jn_fail("--batch %d: larger than the %d training examples", cfg.batch, train->n))) {
             printf("skipped %s: %s\n", label, jn_last_error());
             continue;
         }
@@ -236,6 +260,8 @@ static int run_grid(const jn_config *base, const grid *gp, const jn_dataset *tra
             rc = jn_profile_write_csv(rows, ++n_rows, cfg.csv);
         }
     }
+    if (!rc && n_rows == 0)
+        rc = jn_fail("--grid: all %ld combinations skipped; --csv %s not written", cells, base->csv);
     free(rows);
     free(keys);
     return rc;
@@ -259,6 +285,18 @@ int jn_cmd_profile(int argc, char **argv)
         jn_fail("--precision tf32: only the CUDA backend has TF32 (this profile uses the CPU)");
         return jn_cli_fail(JN_EXIT_USAGE);
     }
+    if (jn_config_given(&cfg, "grid") && !cfg.grid[0]) {
+        jn_fail("--grid: empty (expected 'key=v1 v2 ...; key=...' or a file of such lines)");
+        return jn_cli_fail(JN_EXIT_USAGE);
+    }
+    if (cfg.grid[0] && !cfg.csv[0]) {
+        jn_fail("--csv: empty; a --grid writes its table there");
+        return jn_cli_fail(JN_EXIT_USAGE);
+    }
+    if (!cfg.grid[0] && jn_config_given(&cfg, "csv")) {
+        jn_fail("--csv: only a --grid writes a table; a single profile writes its report with --json");
+        return jn_cli_fail(JN_EXIT_USAGE);
+    }
     if (cfg.grid[0] && cfg.json[0]) {
         jn_fail("--json: writes a single profile; a --grid writes its table to --csv");
         return jn_cli_fail(JN_EXIT_USAGE);
@@ -266,7 +304,7 @@ int jn_cmd_profile(int argc, char **argv)
     /* A bad grid or output path is refused before the data load and the peak measurement. */
     grid g;
     if ((cfg.grid[0] && parse_grid(cfg.grid, &g)) || (cfg.json[0] && jn_output_file_check("--json", cfg.json, NULL, NULL)) ||
-        (cfg.csv[0] && jn_output_file_check("--csv", cfg.csv, NULL, NULL)))
+        (cfg.grid[0] && jn_output_file_check("--csv", cfg.csv, NULL, NULL)))
         return jn_cli_fail(JN_EXIT_USAGE);
     jn_backend_threads(cfg.device, cfg.threads, 1);
     jn_data data;

@@ -1,0 +1,49 @@
+"""Files the tools read and write. Tables are read whole or refused with one line; files are
+written atomically: a temporary file beside the target, renamed over it, so that a crash, a
+signal or a full disk leaves the old file or the new one, never half of one, and no temporary
+file behind."""
+import csv
+import os
+
+
+def read_csv(path, fail, hint=""):
+    """(rows as dicts, header) of a CSV file; a file that cannot be read or parsed calls
+    fail(message) with one line naming it (hint appended to an unreadable one)."""
+    try:
+        with open(path, newline="") as f:
+            reader = csv.DictReader(f)
+            return list(reader), reader.fieldnames or []
+    except OSError as e:
+        fail(f"{path}: {e.strerror}{hint}")
+    except (csv.Error, UnicodeDecodeError) as e:
+        fail(f"{path}: not a readable CSV file ({e})")
+
+
+def replace(path, write):
+    """Calls write(tmp) with a temporary path beside `path`, then renames tmp over `path`. If
+    anything fails the temporary file is removed and the error raised."""
+    tmp = f"{path}.tmp{os.getpid()}"
+    try:
+        write(tmp)
+        os.replace(tmp, path)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+        raise
+
+
+def write_text(path, text):
+    """Writes text to path atomically, flushed to the disk before the rename."""
+    def write(tmp):
+        with open(tmp, "w") as f:
+            f.write(text)
+            f.flush()
+            os.fsync(f.fileno())
+    replace(path, write)
+
+
+def save_png(fig, path, dpi=110):
+    """Writes a matplotlib figure to path as a PNG, atomically."""
+    replace(path, lambda tmp: fig.savefig(tmp, dpi=dpi, format="png"))
