@@ -5,18 +5,20 @@ The JSON holds every phase for every variant; the FLOP counts equal the cost mod
 here a second time from SPEC.md (each GEMM 2 * rows * n_out * n_in; tangent chunks as
 jn_objective_tangent_chunk cuts them); times are positive where there is work; the overhead
 ratio is the configured step over plain. A grid writes one CSV row per distinct
-configuration. Bad grids and option clashes fail with one line.
+configuration. Bad grids and option clashes fail with one line. SIGINT or SIGTERM ends a
+profile with 130 or 143, a grid's rows done kept.
 
 Environment (set by CTest): JACNOISE_BIN, JACNOISE_DATA."""
 import csv
 import json
 import os
+import signal
 import subprocess
 import sys
 import tempfile
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from harness import check, finish, run  # noqa: E402
+from harness import BIN, check, finish, run  # noqa: E402
 
 PHASES = ["data", "forward", "jvp", "penalty", "backward", "update"]
 D, C = 256, 10   # USPS
@@ -175,6 +177,45 @@ def plot_profile(tmp, table):
     check(p.returncode == 0, f"plot_profile.py with a zero floor: exit {p.returncode}: {p.stderr[-300:]}")
 
 
+def until_stderr(p, words):
+    """Reads p's stderr until words appear (or it ends); what it read."""
+    text = ""
+    while words not in text:
+        c = p.stderr.read(1)
+        if not c:
+            break
+        text += c
+    return text
+
+
+def interrupted(tmp):
+    """SIGINT in a grid: the line erased, exit 130, the combinations done kept in --csv and
+    named; SIGTERM in a single profile: exit 143, nothing written."""
+    path = os.path.join(tmp, "stopped.csv")
+    base = [BIN, "profile", "--device", "cpu", "--data", "usps", "--hidden", "5", "--warmup", "0",
+            "--progress", "always"]
+    p = subprocess.Popen(base + ["--grid", "reps=2 100000", "--csv", path], stdout=subprocess.PIPE,
+                         stderr=subprocess.PIPE, text=True)
+    before = until_stderr(p, "round 1 of 100000")
+    p.send_signal(signal.SIGINT)
+    _, err = p.communicate(timeout=60)
+    # Text mode reads the line's \r as a line end: the last line is the erase, then the message.
+    last = (before + err).split("\n")[-2] if (before + err).endswith("\n") else ""
+    check(p.returncode == 130 and
+          last == f"\x1b[Kjacnoise: interrupted at reps=100000; {path} holds the 1 combination done",
+          f"SIGINT in a grid: exit {p.returncode}, stderr ends {(before + err)[-300:]!r}")
+    with open(path) if os.path.exists(path) else open(os.devnull) as f:
+        check(len(list(csv.DictReader(f))) == 1, "SIGINT in a grid: the row done is not kept")
+    json_path = os.path.join(tmp, "stopped.json")
+    p = subprocess.Popen(base + ["--reps", "100000", "--json", json_path], stdout=subprocess.PIPE,
+                         stderr=subprocess.PIPE, text=True)
+    before = until_stderr(p, "round 1 of")
+    p.send_signal(signal.SIGTERM)
+    out, err = p.communicate(timeout=60)
+    check(p.returncode == 143 and err.endswith("jacnoise: interrupted; nothing written\n") and not out and
+          not os.path.exists(json_path), f"SIGTERM: exit {p.returncode}, stdout {out[:200]!r}, stderr {err[-300:]!r}")
+
+
 def main():
     with tempfile.TemporaryDirectory(prefix="jn_profile_") as tmp:
         for label, opts, sizes, B, target, layer, proj, copies in CASES:
@@ -284,6 +325,8 @@ def main():
         check("skipped batch=100" in r.stdout, f"batch past the training set: stdout {r.stdout!r}")
         with open(bad) if os.path.exists(bad) else open(os.devnull) as f:
             check([x["batch"] for x in csv.DictReader(f)] == ["10"], "batch past the training set: rows")
+
+        interrupted(tmp)
 
         # A single profile writes no CSV, so the default --csv path (here a folder) is no concern.
         os.mkdir(os.path.join(tmp, "profile.csv"))

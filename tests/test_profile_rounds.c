@@ -55,7 +55,7 @@ int main(void)
     jn_profile_target *targets[] = {&a.base, &b.base};
     const char *names[] = {"as configured", "plain"};
     jn_objective objs[2] = {{.jac_lambda = 0.1, .jac_copies = 1, .jac_proj = 1}, {.jac_copies = 1, .jac_proj = 1}};
-    jn_profile_rounds rounds = {ROUNDS, warmup, 0, JN_PROGRESS_NEVER};
+    jn_profile_rounds rounds = {ROUNDS, warmup, 0, JN_PROGRESS_NEVER, NULL};
     static jn_profile_result res;
     REQUIRE(jn_profile_run(targets, names, objs, 2, &m, 8, &rounds, &res) == 0, "profile run");
 

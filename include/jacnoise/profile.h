@@ -183,11 +183,14 @@ typedef struct {
 /* How many rounds: warmup untimed ones, then up to reps timed ones; with time_limit > 0
  * (seconds), fewer timed rounds (but at least 3) where reps of them would take longer, as
  * the warm-up rounds predict (at least one warm-up round is then run). progress: the round
- * and the time left on a line of stderr (auto: when it is a terminal), erased at the end. */
+ * and the time left on a line of stderr (auto: when it is a terminal), erased at the end.
+ * stop (may be NULL): asked after each target's round; non-zero ends the profile with the
+ * error "interrupted" (a caught SIGINT or SIGTERM: jn_train_stop_signal). */
 typedef struct {
     int reps, warmup;
     double time_limit;
     jn_progress_mode progress;
+    int (*stop)(void);
 } jn_profile_rounds;
 
 /* Times the targets (one per variant, their names, objectives and the model) interleaved,

@@ -10,6 +10,7 @@
 
 #include <ctype.h>
 #include <errno.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -39,7 +40,7 @@ static int profile_one(const jn_config *cfg, const jn_dataset *train, const jn_p
     res->machine = *machine;
     jn_model_describe(&m, res->model, sizeof res->model);
     if (!rc) {
-        const jn_profile_rounds rounds = {cfg->reps, cfg->warmup, cfg->time_limit, cfg->progress};
+        const jn_profile_rounds rounds = {cfg->reps, cfg->warmup, cfg->time_limit, cfg->progress, jn_train_stop_signal};
         rc = jn_profile_run(targets, names, objs, n, &m, cfg->batch, &rounds, res);
     }
     for (int i = 0; i < n; i++)
@@ -248,7 +249,10 @@ static int run_grid(const jn_config *base, const grid *gp, const jn_dataset *tra
         }
         jn_profile_result *r = &rows[n_rows];
         if (profile_one(&cfg, train, machine, r))
-            rc = jn_fail_context("--grid %s", label);
+            rc = !jn_train_stop_signal() ? jn_fail_context("--grid %s", label)
+                 : n_rows ? jn_fail("interrupted at %s; %s holds the %d combination%s done", label, cfg.csv,
+                                    n_rows, n_rows == 1 ? "" : "s")
+                          : jn_fail("interrupted at %s; nothing written", label);
         else {
             const jn_profile_variant *v = &r->v[0], *pl = &r->v[r->n_variants - 1];
             char penalty[48];
@@ -307,6 +311,9 @@ int jn_cmd_profile(int argc, char **argv)
         (cfg.grid[0] && jn_output_file_check("--csv", cfg.csv, NULL, NULL)))
         return jn_cli_fail(JN_EXIT_USAGE);
     jn_backend_threads(cfg.device, cfg.threads, 1);
+    /* SIGINT or SIGTERM ends the profile after the round in progress, the line erased and
+     * a grid's rows done kept in --csv. */
+    jn_train_catch_signals();
     jn_data data;
     const jn_data_request req = {cfg.data, cfg.test, cfg.data_dir, cfg.valid, cfg.train_limit};
     if (jn_data_load(&req, &data))
@@ -333,5 +340,11 @@ int jn_cmd_profile(int argc, char **argv)
         free(res);
     }
     jn_data_free(&data);
+    const int sig = jn_train_stop_signal();
+    if (code != JN_EXIT_OK && sig) {
+        if (!cfg.grid[0])
+            jn_fail("interrupted; nothing written");
+        code = sig == SIGINT ? JN_EXIT_SIGINT : JN_EXIT_SIGTERM;
+    }
     return code == JN_EXIT_OK ? code : jn_cli_fail(code);
 }

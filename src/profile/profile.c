@@ -31,7 +31,7 @@ static jn_timing summarise(double *v, int n)
 /* Samples of one target: step, floor, fast step and each phase, reps each. */
 enum { S_STEP, S_FLOOR, S_FAST, S_PHASE0, S_COUNT = S_PHASE0 + JN_PHASES };
 
-static int run_round(jn_profile_target *t, double *sample)
+static int run_round(jn_profile_target *t, const jn_profile_rounds *rounds, double *sample)
 {
     double phases[JN_PHASES] = {0};
     if (t->ops->step(t, &sample[S_STEP], phases) || t->ops->gemm_floor(t, &sample[S_FLOOR]) ||
@@ -39,7 +39,7 @@ static int run_round(jn_profile_target *t, double *sample)
         return -1;
     for (int p = 0; p < JN_PHASES; p++)
         sample[S_PHASE0 + p] = phases[p];
-    return 0;
+    return rounds->stop && rounds->stop() ? jn_fail("interrupted") : 0;
 }
 
 /* "profile: round 4 of 20, 0m41s left": the time left from the mean of the rounds done. */
@@ -86,7 +86,7 @@ int jn_profile_run(jn_profile_target **targets, const char *const *names, const 
     for (int w = 0; w < warmup && !rc; w++) {
         show_round(&progress, "warm-up round", w, warmup, started);
         for (int i = 0; i < n && !rc; i++)
-            rc = run_round(targets[i], scratch);
+            rc = run_round(targets[i], rounds, scratch);
     }
     if (limited && !rc) {
         const double per_round = (jn_wall_seconds() - started) / warmup;
@@ -99,7 +99,7 @@ int jn_profile_run(jn_profile_target **targets, const char *const *names, const 
     for (int r = 0; r < reps && !rc; r++) {
         show_round(&progress, "round", r, reps, started);
         for (int i = 0; i < n && !rc; i++)
-            rc = run_round(targets[i], &samples[((size_t)i * reps + r) * S_COUNT]);
+            rc = run_round(targets[i], rounds, &samples[((size_t)i * reps + r) * S_COUNT]);
     }
     jn_progress_clear(&progress);
     if (!rc) {
