@@ -2,6 +2,7 @@
 collecting failures, and comparing two run folders."""
 import json
 import os
+import shutil
 import subprocess
 import sys
 
@@ -43,10 +44,15 @@ def same_run(a, b, what):
     check(metrics(a) == metrics(b), f"{what}: metrics.jsonl differs")
 
 
-def finish(name):
-    """The exit status of the test, after a summary line."""
+def finish(name, scratch=None):
+    """The exit status of the test, after a summary line. scratch: the test's temporary
+    folder, removed when every check passed and kept for a look (and named) when one failed."""
     if failures:
+        if scratch:
+            print(f"kept for a look: {scratch}")
         print(f"{len(failures)} failure(s)")
         return 1
+    if scratch:
+        shutil.rmtree(scratch, ignore_errors=True)
     print(f"all {name} checks passed")
     return 0

@@ -102,7 +102,7 @@ def main():
           f"GPU MNIST run: test error {summary['test_error']}")
     print(f"GPU MNIST run: test error {summary['test_error']}%")
 
-    return finish("GPU")
+    return finish("GPU", tmp)
 
 
 if __name__ == "__main__":

@@ -129,7 +129,7 @@ def main():
     failed_launches(tmp)
     failed_allocations(tmp)
     strict_async_copies(tmp)
-    return finish("CUDA fault")
+    return finish("CUDA fault", tmp)
 
 
 if __name__ == "__main__":

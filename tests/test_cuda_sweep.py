@@ -150,7 +150,7 @@ def main():
     killed_mid_epoch(spec, killed)
     sweep(spec, killed, "--models", "4")
     same_sweep(four, killed, True, "killed mid-epoch and rerun vs uninterrupted")
-    return finish("CUDA sweep")
+    return finish("CUDA sweep", tmp)
 
 
 if __name__ == "__main__":

@@ -269,7 +269,7 @@ def main():
     ckpt.divergence_from_checkpoint(tmp, "cpu")
     foreign_checkpoints(tmp, reference)
     busy_folder(tmp, job)
-    return finish("reliability")
+    return finish("reliability", tmp)
 
 
 if __name__ == "__main__":

@@ -622,7 +622,7 @@ def main():
     spec_race(tmp)
     spec_forms(tmp)
     bench_steps(tmp)
-    return finish("sweep")
+    return finish("sweep", tmp)
 
 
 if __name__ == "__main__":

@@ -156,7 +156,8 @@ def main():
     if missing:
         print(f"skipped: Slurm and munge are not installed ({', '.join(missing)} missing; on Debian: "
               "apt-get install slurm-wlm munge)")
-        return finish("Slurm array variables") if harness.failures else 77
+        status = finish("Slurm array variables", tmp)
+        return status if harness.failures else 77
     conf = os.path.join(tmp, "slurm.conf")
     open(conf, "w").write(slurm_conf(tmp, socket.gethostname().split(".")[0], getpass.getuser()))
     env = dict(os.environ, SLURM_CONF=conf, JACNOISE=BIN)
@@ -182,7 +183,7 @@ def main():
     finally:
         stop_cluster(procs)
     check(all(p.poll() is not None for p in procs), "a daemon is still running")
-    return finish("Slurm")
+    return finish("Slurm", tmp)
 
 
 if __name__ == "__main__":

@@ -147,7 +147,7 @@ def main():
     check(report["splits"]["test"]["jacobian_sq"] > 0 and report["splits"]["test"]["curvature"] > 0,
           "eval: Jacobian norm and curvature should be positive")
 
-    return finish("training")
+    return finish("training", tmp)
 
 
 if __name__ == "__main__":
