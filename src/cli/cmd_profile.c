@@ -15,15 +15,23 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* The configuration's model on this training set, refused where a batch would not fit in it. */
+static int profile_model(const jn_config *cfg, const jn_dataset *train, jn_model *m)
+{
+    if (jn_config_model(cfg, train->d, train->classes, m))
+        return -1;
+    if (cfg->batch > train->n)
+        return jn_fail("--batch %d: larger than the %d training examples", cfg->batch, train->n);
+    return 0;
+}
+
 /* Profiles one configuration on the loaded training set into res. */
 static int profile_one(const jn_config *cfg, const jn_dataset *train, const jn_profile_machine *machine,
                        jn_profile_result *res)
 {
     jn_model m;
-    if (jn_config_model(cfg, train->d, train->classes, &m))
+    if (profile_model(cfg, train, &m))
         return -1;
-    if (cfg->batch > train->n)
-        return jn_fail("--batch %d: larger than the %d training examples", cfg->batch, train->n);
     jn_objective objs[JN_PROFILE_MAX_VARIANTS];
     const char *names[JN_PROFILE_MAX_VARIANTS];
     const int n = jn_profile_variants(&cfg->obj, objs, names);
@@ -229,9 +237,7 @@ static int run_grid(const jn_config *base, const grid *gp, const jn_dataset *tra
             snprintf(label + used, sizeof label - used, "%s%s=%s", used ? " " : "", a->key, v);
         }
         jn_model m;
-        if (jn_config_model(&cfg, train->d, train->classes, &m) ||
-            (cfg.batch > train->n &&
-             jn_fail("--batch %d: larger than the %d training examples", cfg.batch, train->n))) {
+        if (profile_model(&cfg, train, &m)) {
             printf("skipped %s: %s\n", label, jn_last_error());
             continue;
         }
