@@ -11,10 +11,14 @@
 # Nsight Systems profile when nsys is there. Logs go to $OUT (default gpu-check-out), every
 # number to $OUT/summary.txt.
 #
-#   OUT=/some/folder tools/gpu-check.sh [--dry-run] [--reproduce]
+#   OUT=/some/folder [GPU_CHECK_BUILD=DIR] tools/gpu-check.sh [--dry-run] [--reproduce]
 #
-# --dry-run: no GPU steps (they are listed as not run); the OpenBLAS/zlib prefix is unpacked
-# and used even where the headers are installed, to exercise that path.
+# --dry-run: no GPU step runs on a GPU; each one's command runs with no device visible instead
+# and must stop for that reason alone, so that an option renamed since or a missing module
+# fails the dry run here rather than costing a lent GPU's minutes. The OpenBLAS/zlib prefix is unpacked and
+# used even where the headers are installed, to exercise that path.
+# GPU_CHECK_BUILD=DIR: use that existing CUDA build instead of configuring and building
+# build-gpu (test_gpu_check's dry run: no dependencies unpacked, nothing compiled).
 # --reproduce: instead of the checks, the paper's table at the `full` budget on the GPU
 # (tools/reproduce.py --device cuda), within 9 minutes of the call (GPU_CHECK_SECONDS); the
 # table, the sweeps' results.csv, the specs, the logs and the pictures, without the run folders,
@@ -63,9 +67,20 @@ step() {
     say "$name: exit $rc in $(($(date +%s) - t0))s$([ $rc = 124 ] && echo " (time limit ${limit}s)")"
     return $rc
 }
+dry_failed=0
 gpu_step() {
     if [ $dry = 1 ]; then
-        say "$1: not run (dry run: needs the GPU)"
+        local name=$1 rc
+        shift 2
+        CUDA_VISIBLE_DEVICES= timeout 60 "$@" >"$out/$name.log" 2>&1
+        rc=$?
+        if [ $rc != 2 ] && grep -qE "[Nn]o (usable )?CUDA device|sees no CUDA device" "$out/$name.log"; then
+            say "$name: not run (dry run: needs the GPU); without one its command gets past its options"
+        else
+            dry_failed=1
+            say "$name: dry run: without a GPU its command exits $rc $([ $rc = 2 ] && echo 'refusing its options' ||
+                echo 'for another reason than the missing device'): $(grep -v '^ ' "$out/$name.log" | tail -n 1)"
+        fi
         return 1
     fi
     step "$@"
@@ -90,55 +105,64 @@ done
 say "data: ${data:-NOT FOUND (run tools/device-prepare.sh where the data is and carry device/)}"
 [ -n "$data" ] && export JACNOISE_DATA=$data
 
-# Build dependencies: the machine's own, or the carried .debs unpacked into device/prefix.
-headers_ok() { printf '#include <%s>\n' "$1" | cc $2 -E -x c - >/dev/null 2>&1; }
-blas_ok=0
-pkg-config --exists openblas 2>/dev/null && blas_ok=1
-headers_ok cblas.h "" && blas_ok=1
-zlib_ok=0
-headers_ok zlib.h "" && zlib_ok=1
-cmake_deps=()
-if [ $dry = 1 ] || [ $blas_ok = 0 ] || [ $zlib_ok = 0 ]; then
-    prefix=$(pwd)/device/prefix
-    arch=$(gcc -print-multiarch 2>/dev/null || echo x86_64-linux-gnu)
-    rm -rf "$prefix"
-    mkdir -p "$prefix"
-    n=0
-    for deb in device/debs/*.deb; do
-        [ -f "$deb" ] || continue
-        if command -v dpkg-deb >/dev/null 2>&1; then
-            dpkg-deb -x "$deb" "$prefix"
-        else  # a .deb is an ar archive holding data.tar.*
-            tmp=$(mktemp -d)
-            (cd "$tmp" && ar x "$OLDPWD/$deb" && tar -xf data.tar.* -C "$prefix")
-            rm -rf "$tmp"
-        fi
-        n=$((n + 1))
-    done
-    blas=$prefix/usr/lib/$arch/openblas-pthread
-    libz=$(ldconfig -p 2>/dev/null | awk '/libz\.so\.1 .*x86-64/ {print $NF; exit}')
-    say "dependencies: OpenBLAS $([ $blas_ok = 1 ] && echo found || echo missing), zlib headers $([ $zlib_ok = 1 ] && echo found || echo missing); unpacked $n .deb file(s) into device/prefix$([ $dry = 1 ] && echo ' (dry run: used in any case)')"
-    if [ ! -f "$blas/libopenblas.so" ] || [ ! -f "$prefix/usr/include/zlib.h" ] || [ -z "$libz" ]; then
-        say "dependencies: device/debs lacks OpenBLAS or zlib.h (run tools/device-prepare.sh), or no libz.so.1 here"
+build=${GPU_CHECK_BUILD:-build-gpu}
+if [ -n "${GPU_CHECK_BUILD:-}" ]; then
+    if [ ! -x "$build/jacnoise" ]; then
+        say "GPU_CHECK_BUILD: $build/jacnoise is not there: build it first, or unset GPU_CHECK_BUILD"
         exit 1
     fi
-    export PKG_CONFIG_PATH=$blas/pkgconfig PKG_CONFIG_SYSROOT_DIR=$prefix
-    export CMAKE_PREFIX_PATH=$prefix/usr
-    export LD_LIBRARY_PATH=$blas:$prefix/usr/lib/$arch${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}
-    cmake_deps=(-DCBLAS_INCLUDE_DIR="$prefix/usr/include/$arch/openblas-pthread" -DCBLAS_LIBRARY="$blas/libopenblas.so"
-                -DZLIB_INCLUDE_DIR="$prefix/usr/include" -DZLIB_LIBRARY="$libz")
+    say "build: $build (GPU_CHECK_BUILD: nothing configured or compiled here)"
 else
-    say "dependencies: OpenBLAS and zlib headers found on this machine"
-fi
+    # Build dependencies: the machine's own, or the carried .debs unpacked into device/prefix.
+    headers_ok() { printf '#include <%s>\n' "$1" | cc $2 -E -x c - >/dev/null 2>&1; }
+    blas_ok=0
+    pkg-config --exists openblas 2>/dev/null && blas_ok=1
+    headers_ok cblas.h "" && blas_ok=1
+    zlib_ok=0
+    headers_ok zlib.h "" && zlib_ok=1
+    cmake_deps=()
+    if [ $dry = 1 ] || [ $blas_ok = 0 ] || [ $zlib_ok = 0 ]; then
+        prefix=$(pwd)/device/prefix
+        arch=$(gcc -print-multiarch 2>/dev/null || echo x86_64-linux-gnu)
+        rm -rf "$prefix"
+        mkdir -p "$prefix"
+        n=0
+        for deb in device/debs/*.deb; do
+            [ -f "$deb" ] || continue
+            if command -v dpkg-deb >/dev/null 2>&1; then
+                dpkg-deb -x "$deb" "$prefix"
+            else  # a .deb is an ar archive holding data.tar.*
+                tmp=$(mktemp -d)
+                (cd "$tmp" && ar x "$OLDPWD/$deb" && tar -xf data.tar.* -C "$prefix")
+                rm -rf "$tmp"
+            fi
+            n=$((n + 1))
+        done
+        blas=$prefix/usr/lib/$arch/openblas-pthread
+        libz=$(ldconfig -p 2>/dev/null | awk '/libz\.so\.1 .*x86-64/ {print $NF; exit}')
+        say "dependencies: OpenBLAS $([ $blas_ok = 1 ] && echo found || echo missing), zlib headers $([ $zlib_ok = 1 ] && echo found || echo missing); unpacked $n .deb file(s) into device/prefix$([ $dry = 1 ] && echo ' (dry run: used in any case)')"
+        if [ ! -f "$blas/libopenblas.so" ] || [ ! -f "$prefix/usr/include/zlib.h" ] || [ -z "$libz" ]; then
+            say "dependencies: device/debs lacks OpenBLAS or zlib.h (run tools/device-prepare.sh), or no libz.so.1 here"
+            exit 1
+        fi
+        export PKG_CONFIG_PATH=$blas/pkgconfig PKG_CONFIG_SYSROOT_DIR=$prefix
+        export CMAKE_PREFIX_PATH=$prefix/usr
+        export LD_LIBRARY_PATH=$blas:$prefix/usr/lib/$arch${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}
+        cmake_deps=(-DCBLAS_INCLUDE_DIR="$prefix/usr/include/$arch/openblas-pthread" -DCBLAS_LIBRARY="$blas/libopenblas.so"
+                    -DZLIB_INCLUDE_DIR="$prefix/usr/include" -DZLIB_LIBRARY="$libz")
+    else
+        say "dependencies: OpenBLAS and zlib headers found on this machine"
+    fi
 
-step configure 90 cmake -S . -B build-gpu -DCMAKE_BUILD_TYPE=Release -DJACNOISE_CUDA=ON -DJACNOISE_REQUIRE_TORCH=OFF \
-    ${data:+-DJACNOISE_TEST_DATA=$data} "${cmake_deps[@]}" || { tail -n 20 "$out/configure.log" >>"$summary"; exit 1; }
-grep -E "jacnoise: (CBLAS|CUDA)" "$out/configure.log" | sed 's/^-- //' >>"$summary"
-# The reproduction needs the program only.
-step build 240 cmake --build build-gpu -j"$(nproc)" $([ $reproduce = 1 ] && echo "--target jacnoise") ||
-    { tail -n 30 "$out/build.log" >>"$summary"; exit 1; }
-./build-gpu/jacnoise info 2>&1 | sed 's/^/  /' >>"$summary"
-ldd build-gpu/jacnoise 2>/dev/null | grep -E "openblas|libz\.|cublas|cudart" | sed 's/^\s*/  linked: /' >>"$summary"
+    step configure 90 cmake -S . -B "$build" -DCMAKE_BUILD_TYPE=Release -DJACNOISE_CUDA=ON -DJACNOISE_REQUIRE_TORCH=OFF \
+        ${data:+-DJACNOISE_TEST_DATA=$data} "${cmake_deps[@]}" || { tail -n 20 "$out/configure.log" >>"$summary"; exit 1; }
+    grep -E "jacnoise: (CBLAS|CUDA)" "$out/configure.log" | sed 's/^-- //' >>"$summary"
+    # The reproduction needs the program only.
+    step build 240 cmake --build "$build" -j"$(nproc)" $([ $reproduce = 1 ] && echo "--target jacnoise") ||
+        { tail -n 30 "$out/build.log" >>"$summary"; exit 1; }
+fi
+"$build/jacnoise" info 2>&1 | sed 's/^/  /' >>"$summary"
+ldd "$build/jacnoise" 2>/dev/null | grep -E "openblas|libz\.|cublas|cudart" | sed 's/^\s*/  linked: /' >>"$summary"
 
 if [ $reproduce = 1 ]; then
     # One sweep process per two CPU cores (at most 8): each trains its group of models in
@@ -153,7 +177,7 @@ if [ $reproduce = 1 ]; then
         say "reproduce: no matplotlib on this machine: the table without the pictures"
     fi
     runs=runs/gpu-reproduce
-    step reproduce $((deadline - $(date +%s) - 20)) env JACNOISE=./build-gpu/jacnoise \
+    step reproduce $((deadline - $(date +%s) - 20)) env JACNOISE="$build/jacnoise" \
         python3 tools/reproduce.py $how --out "$runs"
     rc=$?
     [ -f "$out/reproduce.log" ] && tail -n 12 "$out/reproduce.log" | sed 's/^/  /' >>"$summary"
@@ -170,19 +194,19 @@ fi
 
 # The GPU tests (they skip themselves without a device, so the dry run runs them too); the
 # cross-checks' numbers into the summary.
-step gpu_tests 240 ctest --test-dir build-gpu -L gpu --output-on-failure -V
+step gpu_tests 240 ctest --test-dir "$build" -L gpu --output-on-failure -V
 if [ -f "$out/gpu_tests.log" ]; then
     grep -E "^[0-9]+: (check |permutation|.*parameters vs|divergence|GPU MNIST|.*B=[0-9]+, |FAIL|[0-9]+ checks|.*skipped|device memory of|slot [0-9]+:|--models|.*parameters differ)" \
         "$out/gpu_tests.log" | sed 's/^[0-9]*: /  /' >>"$summary"
     grep -E "tests passed|tests failed|\*\*\*|Passed|Failed|Not Run" "$out/gpu_tests.log" | grep -E "^ *[0-9]+/|tests" |
         sed 's/^/  /' >>"$summary"
 fi
-J=./build-gpu/jacnoise
+J=$build/jacnoise
 MNIST_NJ="--data mnist --hidden 1000,1000 --batch 100 --lr 0.05 --steps 3 --jac-lambda 0.1 --jac-noise 0.3 --jac-target output"
 gpu_step check_tf32 60 $J check --precision tf32 $MNIST_NJ
 [ -f "$out/check_tf32.log" ] && grep -E "^TF32 tolerance|^  |^(passed|FAILED):" "$out/check_tf32.log" >>"$summary"
 
-gpu_step bench_cuda 120 ./build-gpu/bench/bench_cuda_step --reps 100
+gpu_step bench_cuda 120 "$build/bench/bench_cuda_step" --reps 100
 [ -f "$out/bench_cuda.log" ] && sed 's/^/  /' "$out/bench_cuda.log" >>"$summary"
 
 # The issue's per-phase tables: 784-1000-1000-10, N+J output K = 1, B = 100 and 1000, fp32, and
@@ -205,7 +229,7 @@ gpu_step peers 100 python3 bench/peers/run_peers.py --device cuda --jacnoise $J 
 # TF32, and the device memory per model; then a real 64-model sweep (one epoch of MNIST at
 # 784-1000-1000-10, a 4 x 4 grid of the penalty's weight and noise, 4 seeds) in one group. Its
 # run folders (two checkpoints of 21.6 MB per model) stay out of $out: only results.csv comes back.
-gpu_step bench_cuda_sweep 150 ./build-gpu/bench/bench_cuda_sweep --reps 50
+gpu_step bench_cuda_sweep 150 "$build/bench/bench_cuda_sweep" --reps 50
 [ -f "$out/bench_cuda_sweep.log" ] && sed 's/^/  /' "$out/bench_cuda_sweep.log" >>"$summary"
 sweep_dir=${TMPDIR:-/tmp}/jacnoise-gpu-check-sweep64
 rm -rf "$sweep_dir"
@@ -265,3 +289,7 @@ else
     say "nsys: not found"
 fi
 say "gpu-check: done in $(($(date +%s) - start))s"
+if [ $dry_failed = 1 ]; then
+    say "gpu-check: a GPU step's command failed on this machine for another reason than the missing GPU (above): fix it before a GPU runs it"
+    exit 1
+fi

@@ -18,8 +18,8 @@ own ratio (peer / jacnoise) with its lowest and highest.
       [--reps 10] [--rounds 3] [--threads 2] [--device cpu|cuda] [--exact-max-batch 100]
       [--csv FILE]
 
-Exit status 1 when a peer's step disagrees with jacnoise's. On a GPU machine, --device cuda
-times jacnoise and the peers on the GPU: jacnoise's step as training runs it (the replayed
+Exit status 1 when a peer's step disagrees with jacnoise's or a jacnoise command fails, 2 when
+this script or jacnoise refuses the options. On a GPU machine, --device cuda times jacnoise and the peers on the GPU: jacnoise's step as training runs it (the replayed
 CUDA graph of `jacnoise profile --device cuda`), its floor the step's GEMMs alone."""
 import argparse
 import csv
@@ -48,23 +48,41 @@ def load_peers(device, threads):
         import torch
         torch.set_num_threads(threads)
         import torch_peer
-        peers += [("torch " + s, torch_peer, s) for s in torch_peer.STYLES]
+        if device == "cuda" and not torch.cuda.is_available():
+            notes.append("PyTorch peers skipped: this PyTorch sees no CUDA device")
+        else:
+            peers += [("torch " + s, torch_peer, s) for s in torch_peer.STYLES]
     except ImportError as e:
         notes.append(f"PyTorch peers skipped: {e}")
     if device == "cpu":
         os.environ.setdefault("JAX_PLATFORMS", "cpu")
     try:
+        import jax
         import jax_peer
-        peers += [("jax " + s, jax_peer, s) for s in jax_peer.STYLES]
+        # JAX runs where its default backend is; on a machine without its GPU plugin that is
+        # the CPU, which would time another device than jacnoise's.
+        if device == "cuda" and jax.default_backend() != "gpu":
+            notes.append(f"JAX peer skipped: its backend is {jax.default_backend()}, not the GPU")
+        else:
+            peers += [("jax " + s, jax_peer, s) for s in jax_peer.STYLES]
     except ImportError as e:
         notes.append(f"JAX peer skipped (not installed: {e})")
     return peers, notes
 
 
+class JacnoiseFailed(Exception):
+    """A jacnoise command failed; code is its exit status (2: it refused the options)."""
+
+    def __init__(self, cmd, code, stderr):
+        last = (stderr.strip().splitlines() or ["(no message)"])[-1]
+        super().__init__(f"{' '.join(cmd)}: exit {code}: {last}")
+        self.code = code
+
+
 def run(cmd):
     p = subprocess.run(cmd, capture_output=True, text=True)
     if p.returncode != 0:
-        raise RuntimeError(f"{' '.join(cmd)}: exit {p.returncode}\n{p.stderr.strip()}")
+        raise JacnoiseFailed(cmd, p.returncode, p.stderr)
     return p.stdout
 
 
@@ -98,7 +116,14 @@ def main():
                          "C for the output, d for hidden:k)")
     ap.add_argument("--csv", help="also write the table as CSV")
     args = ap.parse_args()
+    try:
+        return compare(args)
+    except JacnoiseFailed as e:  # its command line and message, no traceback
+        print(f"run_peers: {e}", file=sys.stderr)
+        return 2 if e.code == 2 else 1
 
+
+def compare(args):
     peers, notes = load_peers(args.device, args.threads)
     for n in notes:
         print(n)
