@@ -15,8 +15,8 @@
 #
 # --dry-run: no GPU step runs on a GPU; each one's command runs with no device visible instead
 # and must stop for that reason alone, so that an option renamed since or a missing module
-# fails the dry run here rather than costing a lent GPU's minutes. The OpenBLAS/zlib prefix is unpacked and
-# used even where the headers are installed, to exercise that path.
+# fails the dry run here rather than costing a lent GPU's minutes. The OpenBLAS/zlib prefix
+# is unpacked and used even where the headers are installed, to exercise that path.
 # GPU_CHECK_BUILD=DIR: use that existing CUDA build instead of configuring and building
 # build-gpu (test_gpu_check's dry run: no dependencies unpacked, nothing compiled).
 # --reproduce: instead of the checks, the paper's table at the `full` budget on the GPU
