@@ -166,17 +166,25 @@ ldd "$build/jacnoise" 2>/dev/null | grep -E "openblas|libz\.|cublas|cudart" | se
 
 if [ $reproduce = 1 ]; then
     # One sweep process per two CPU cores (at most 8): each trains its group of models in
-    # lock-step on the GPU. The dry run: the smoke budget on this machine's CPU.
+    # lock-step on the GPU. The dry run: the GPU's command planned (--plan: nothing trained),
+    # then the smoke budget on this machine's CPU.
     jobs=$(($(nproc) / 2))
     [ $jobs -gt 8 ] && jobs=8
     [ $jobs -lt 1 ] && jobs=1
-    how="--budget full --device cuda --jobs $jobs"
-    [ $dry = 1 ] && how="--budget smoke --device cpu --jobs 2"
+    plots=""
     if ! python3 -c "import matplotlib" 2>/dev/null; then
-        how="$how --no-plots"
+        plots="--no-plots"
         say "reproduce: no matplotlib on this machine: the table without the pictures"
     fi
+    how="--budget full --device cuda --jobs $jobs $plots"
     runs=runs/gpu-reproduce
+    if [ $dry = 1 ]; then
+        if ! step reproduce_plan 60 env JACNOISE="$build/jacnoise" python3 tools/reproduce.py $how --out "$runs" --plan; then
+            say "gpu-check: the GPU's reproduce command fails its plan: $(tail -n 1 "$out/reproduce_plan.log")"
+            exit 1
+        fi
+        how="--budget smoke --device cpu --jobs 2 $plots"
+    fi
     step reproduce $((deadline - $(date +%s) - 20)) env JACNOISE="$build/jacnoise" \
         python3 tools/reproduce.py $how --out "$runs"
     rc=$?
