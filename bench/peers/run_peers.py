@@ -19,8 +19,10 @@ own ratio (peer / jacnoise) with its lowest and highest.
       [--csv FILE]
 
 Exit status 1 when a peer's step disagrees with jacnoise's or a jacnoise command fails, 2 when
-this script or jacnoise refuses the options. On a GPU machine, --device cuda times jacnoise and the peers on the GPU: jacnoise's step as training runs it (the replayed
-CUDA graph of `jacnoise profile --device cuda`), its floor the step's GEMMs alone."""
+this script or jacnoise refuses the options. On a GPU machine, --device cuda times jacnoise
+and the peers on the GPU: jacnoise's step as training runs it (the replayed CUDA graph of
+`jacnoise profile --device cuda`), its floor the step's GEMMs alone; a peer whose library sees
+no GPU is skipped with a line saying so."""
 import argparse
 import csv
 import json
