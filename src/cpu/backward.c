@@ -14,9 +14,7 @@ void jn_cpu_backward(jn_cpu_ws *ws, const jn_real *params, int rows, jn_real *gr
         jn_real *db = jn_biases(m, grad, l);
         for (int j = 0; j < n_out; j++)
             db[j] = 0;
-        for (int i = 0; i < rows; i++)
-            for (int j = 0; j < n_out; j++)
-                db[j] += d[(size_t)i * n_out + j];
+        jn_cpu_add_column_sums(d, (size_t)rows, (size_t)n_out, db);
         if (l == 1)
             break;
         jn_real *da = ws->delta[1 - cur];

@@ -100,8 +100,7 @@ static double curvature_chunk(jn_cpu_ws *ws, const jn_real *params, const jn_rea
         jn_real *xt = h0 + (R + i) * d, *v = h0 + (2 * R + i) * d;
         jn_rng_normal(opt->seed, JN_STREAM_EVAL_NOISE, (uint64_t)(first + i), xt, d);
         jn_rng_normal(opt->seed, JN_STREAM_EVAL_TANGENT, (uint64_t)(first + i), v, d);
-        for (size_t k = 0; k < d; k++)
-            xt[k] = x[i * d + k] + (jn_real)opt->curv_noise * xt[k];
+        jn_cpu_corrupt(x + i * d, xt, (jn_real)opt->curv_noise, d, xt);
         memcpy(h0 + (3 * R + i) * d, v, sizeof(jn_real) * d);
     }
     jn_cpu_tangent_forward(ws, params, 2 * rows, 1, m->n_layers);
@@ -135,9 +134,7 @@ static void noise_chunk(jn_cpu_ws *ws, const jn_real *params, const jn_dataset *
     for (int i = 0; i < rows; i++)
         jn_rng_normal(opt->seed, JN_STREAM_EVAL_INPUT_NOISE, (uint64_t)(first + i), xi + i * d, d);
     for (int k = 0; k < opt->n_noise; k++) {
-        const jn_real s = (jn_real)opt->noise_std[k];
-        for (size_t e = 0; e < count; e++)
-            ws->act[0][e] = x[e] + s * xi[e];
+        jn_cpu_corrupt(x, xi, (jn_real)opt->noise_std[k], count, ws->act[0]);
         jn_cpu_forward(ws, params, rows, m->n_layers);
         out->noise_errors[k] += chunk_errors(ws, set, first, rows);
     }

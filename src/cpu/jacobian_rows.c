@@ -89,9 +89,7 @@ static void gates_down(jn_cpu_ws *ws, const jn_real *params, int batch_rows, jn_
         jn_real *q = ws->dpre, *db = jn_biases(m, grad, l);
         for (size_t e = 0; e < B * n_out; e++)
             q[e] = jn_reverse_q(p_live ? p[e] : 0, a[e], dgate[e], g[e]);
-        for (size_t i = 0; i < B; i++)
-            for (size_t j = 0; j < n_out; j++)
-                db[j] += q[i * n_out + j];
+        jn_cpu_add_column_sums(q, B, n_out, db);
         jn_gemm_weight_grad(ws->log, 1, (int)B, (int)n_out, (int)n_in, q, ws->h[l - 1], jn_weights(m, grad, l));
         if (l == 1)
             break;

@@ -35,11 +35,17 @@ double jn_cpu_tangent_norm_sum(const jn_cpu_ws *ws, int batch_rows, int K, int t
 
 /* reduce.c: sum of x[k]^2 in double (vectorised, order fixed). */
 double jn_cpu_sum_squares(const jn_real *x, size_t n);
+/* reduce.c: sums[j] += sum over the n_rows rows (n wide) of rows[i][j], row by row: a layer's
+ * bias gradient from its dObj/dz. */
+void jn_cpu_add_column_sums(const jn_real *rows, size_t n_rows, size_t n, jn_real *sums);
 
 /* tangent_reverse.c: reverse pass of r = weight * sum_{k,i} ||t_top(k,i)||^2 after
  * jn_cpu_tangent_forward (SPEC "Reverse pass"), adding dr/dtheta to grad. */
 void jn_cpu_tangent_reverse(jn_cpu_ws *ws, const jn_real *params, int batch_rows, int K, int top,
                             double weight, jn_real *grad);
+
+/* penalty.c: out = x + s noise over n values (out = x where noise is NULL): a corrupted input. */
+void jn_cpu_corrupt(const jn_real *x, const jn_real *noise, jn_real s, size_t n, jn_real *out);
 
 /* jacobian_rows.c: the exact ||J_output||_F^2 by reverse mode (C products per example,
  * chunked by the workspace's tangent rows) at the primal rows h[0]: of each row into

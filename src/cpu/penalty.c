@@ -7,6 +7,12 @@
 
 #include <string.h>
 
+void jn_cpu_corrupt(const jn_real *x, const jn_real *noise, jn_real s, size_t n, jn_real *out)
+{
+    for (size_t k = 0; k < n; k++)
+        out[k] = noise ? x[k] + s * noise[k] : x[k];
+}
+
 /* hidden1: R_i = sum_j g_ij^2 c_j with c_j = ||W_1j||^2, at the rows h[0]. Adds
  * scale * dR/dtheta: dW_1j += scale (2 sum_i g_ij^2 W_1j + sum_i q_ij x~_i), db_1j += scale
  * sum_i q_ij, q = -4 a g^2 c. Returns sum_i R_i. */
@@ -77,11 +83,7 @@ void jn_cpu_penalty_grad(jn_cpu_ws *ws, const jn_real *params, const jn_batch *b
     double total = 0;
     for (int copy = 0; copy < copies; copy++) {
         jn_phase_mark(ws->clock, JN_PHASE_JVP);
-        jn_real *x_tilde = ws->h[0];
-        const jn_real *e = eps ? eps + copy * per_copy : NULL;
-        const jn_real s = (jn_real)obj->jac_noise;
-        for (size_t k = 0; k < per_copy; k++)
-            x_tilde[k] = e ? batch->x[k] + s * e[k] : batch->x[k];
+        jn_cpu_corrupt(batch->x, eps ? eps + copy * per_copy : NULL, (jn_real)obj->jac_noise, per_copy, ws->h[0]);
 
         if (obj->target == JN_TARGET_HIDDEN1) {
             total += hidden1_penalty(ws, params, B, copy_scale, grad);

@@ -1,6 +1,7 @@
-/* Sums in double over float rows, with eight partial sums in a fixed order: the compiler
- * vectorises them (a single running sum is a chain of dependent additions), and the result
- * does not depend on the instruction set. */
+/* Reductions over float rows. The sum of squares runs in double with eight partial sums in a
+ * fixed order: the compiler vectorises them (a single running sum is a chain of dependent
+ * additions), and the result does not depend on the instruction set. Column sums run row by
+ * row, each column's sum a vector lane. */
 #include "cpu/ops.h"
 
 double jn_cpu_sum_squares(const jn_real *x, size_t n)
@@ -16,4 +17,11 @@ double jn_cpu_sum_squares(const jn_real *x, size_t n)
     for (int i = 0; i < 8; i++)
         sum += part[i];
     return sum;
+}
+
+void jn_cpu_add_column_sums(const jn_real *rows, size_t n_rows, size_t n, jn_real *sums)
+{
+    for (size_t i = 0; i < n_rows; i++)
+        for (size_t j = 0; j < n; j++)
+            sums[j] += rows[i * n + j];
 }

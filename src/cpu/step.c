@@ -7,12 +7,8 @@ void jn_cpu_loss_grad(jn_cpu_ws *ws, const jn_real *params, const jn_batch *batc
 {
     const jn_model *m = &ws->model;
     const int B = batch->rows, L = m->n_layers, C = m->sizes[L];
-    const size_t n = (size_t)B * m->sizes[0];
-    const jn_real s = (jn_real)ws->obj.input_noise;
-    jn_real *x_in = ws->act[0];
     jn_phase_mark(ws->clock, JN_PHASE_FORWARD);
-    for (size_t k = 0; k < n; k++)
-        x_in[k] = xi ? batch->x[k] + s * xi[k] : batch->x[k];
+    jn_cpu_corrupt(batch->x, xi, (jn_real)ws->obj.input_noise, (size_t)B * m->sizes[0], ws->act[0]);
     jn_cpu_forward(ws, params, B, L);
     terms->errors = 0;
     terms->loss = jn_cpu_loss_rows(ws->obj.loss, ws->act[L], batch->y, B, C, scale, ws->delta[0],

@@ -44,9 +44,7 @@ void jn_cpu_tangent_reverse(jn_cpu_ws *ws, const jn_real *params, int batch_rows
                 d[e] = jn_reverse_q(primal_live ? adj[e] : 0, a[e], us[e], g[e]);
             dpre = d;
             jn_real *db = jn_biases(m, grad, l);
-            for (size_t i = 0; i < B; i++)
-                for (size_t j = 0; j < n_out; j++)
-                    db[j] += d[i * n_out + j];
+            jn_cpu_add_column_sums(d, B, n_out, db);
         }
         /* Rows that carry adjoint: all of them below a tanh layer, the tangent rows at L. */
         size_t row0 = has_q ? 0 : B, rows = has_q ? B + T : T;
