@@ -82,7 +82,10 @@ static void check_shape(const int *hidden, int n_hidden, int C)
 {
     const int d = 6, copies = 2, K = 3;
     REQUIRE(jn_model_make(&model, d, hidden, n_hidden, C) == 0, "model");
-    printf("model %s\n", n_hidden == 3 ? "6-5-4-3-3" : "6-2-7-4");
+    printf("model %d", d);
+    for (int l = 1; l <= model.n_layers; l++)
+        printf("-%d", model.sizes[l]);
+    printf("\n");
     x = malloc(sizeof *x * B * d);
     xi = malloc(sizeof *xi * B * d);
     eps = malloc(sizeof *eps * copies * B * d);
@@ -142,8 +145,8 @@ int main(void)
 {
     const int deep[] = {5, 4, 3}, narrow_first[] = {2, 7};
     check_shape(deep, 3, 3);
-    /* A first layer narrower than the logits and the layer above: hidden1 keeps its q rows
-     * after layer 1's main rows while the backward pass runs through the layers above. */
+    /* A first layer narrower than the layer above it and the logits, so that scratch shared
+     * between layers (sized by the widest) holds rows of different widths in turn. */
     check_shape(narrow_first, 2, 4);
     return check_exit();
 }
