@@ -91,8 +91,50 @@ JN_TARGET_AVX2 static inline void philox_tile_avx2(uint64_t seed, jn_stream stre
     }
 }
 #define PHILOX_TILE_AVX2 philox_tile_avx2
+
+/* philox_tile in 16 lanes, 16 blocks a vector. The 32-bit halves of the products move with
+ * one masked shuffle (a swap of each 64-bit lane's words) instead of a shift and a blend, and
+ * the two XORs are one ternary-logic instruction: 12 instructions a round against the AVX2
+ * build's 18, on twice the lanes. Exact integer arithmetic, the same words again. */
+JN_TARGET_AVX512 static inline void philox_tile_avx512(uint64_t seed, jn_stream stream, uint64_t step, uint64_t tile,
+                                                       uint32_t w[4][TILE])
+{
+    const uint64_t block0 = tile * TILE;
+    const __m512i m0 = _mm512_set1_epi64(0xD2511F53u), m1 = _mm512_set1_epi64(0xCD9E8D57u);
+    const __m512i lanes = _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
+    const __mmask16 even = 0x5555, odd = 0xAAAA;
+    for (int i = 0; i < TILE; i += 16) {
+        __m512i x0 = _mm512_add_epi32(_mm512_set1_epi32((int)(uint32_t)block0 + i), lanes);
+        __m512i x1 = _mm512_set1_epi32((int)(uint32_t)(block0 >> 32));
+        __m512i x2 = _mm512_set1_epi32((int)(uint32_t)step);
+        __m512i x3 = _mm512_set1_epi32((int)(((uint32_t)stream << 24) | ((uint32_t)(step >> 32) & 0xFFFFFFu)));
+        uint32_t k0 = (uint32_t)seed, k1 = (uint32_t)(seed >> 32);
+        for (int round = 0; round < 10; round++) {
+            const __m512i even0 = _mm512_mul_epu32(x0, m0),
+                          odd0 = _mm512_mul_epu32(_mm512_shuffle_epi32(x0, _MM_PERM_CDAB), m0);
+            const __m512i even1 = _mm512_mul_epu32(x2, m1),
+                          odd1 = _mm512_mul_epu32(_mm512_shuffle_epi32(x2, _MM_PERM_CDAB), m1);
+            const __m512i hi0 = _mm512_mask_shuffle_epi32(odd0, even, even0, _MM_PERM_CDAB);
+            const __m512i lo0 = _mm512_mask_shuffle_epi32(even0, odd, odd0, _MM_PERM_CDAB);
+            const __m512i hi1 = _mm512_mask_shuffle_epi32(odd1, even, even1, _MM_PERM_CDAB);
+            const __m512i lo1 = _mm512_mask_shuffle_epi32(even1, odd, odd1, _MM_PERM_CDAB);
+            x0 = _mm512_ternarylogic_epi32(hi1, x1, _mm512_set1_epi32((int)k0), 0x96); /* a ^ b ^ c */
+            x2 = _mm512_ternarylogic_epi32(hi0, x3, _mm512_set1_epi32((int)k1), 0x96);
+            x1 = lo1;
+            x3 = lo0;
+            k0 += 0x9E3779B9u;
+            k1 += 0xBB67AE85u;
+        }
+        _mm512_storeu_si512((void *)&w[0][i], x0);
+        _mm512_storeu_si512((void *)&w[1][i], x1);
+        _mm512_storeu_si512((void *)&w[2][i], x2);
+        _mm512_storeu_si512((void *)&w[3][i], x3);
+    }
+}
+#define PHILOX_TILE_AVX512 philox_tile_avx512
 #else
 #define PHILOX_TILE_AVX2 philox_tile
+#define PHILOX_TILE_AVX512 philox_tile
 #endif
 
 static inline uint32_t bits_of(float x)
@@ -195,12 +237,10 @@ JN_TARGET_AVX2 static void normals_avx2(uint64_t seed, jn_stream stream, uint64_
     normals_body(PHILOX_TILE_AVX2, seed, stream, step, first, out, n);
 }
 
-/* The transform in 16 lanes, the Philox rounds as in AVX2 (a 16-lane copy of them gained
- * another 0.15 ms of 1.2 for 784,000 normals on the development machine: not worth a copy). */
 JN_TARGET_AVX512 static void normals_avx512(uint64_t seed, jn_stream stream, uint64_t step, uint64_t first,
                                             float *out, size_t n)
 {
-    normals_body(PHILOX_TILE_AVX2, seed, stream, step, first, out, n);
+    normals_body(PHILOX_TILE_AVX512, seed, stream, step, first, out, n);
 }
 
 void jn_rng_normal_float(jn_normal_impl impl, uint64_t seed, jn_stream stream, uint64_t step, uint64_t first,

@@ -1,0 +1,74 @@
+/* The CPU normal generator (core/rng_normal.c) alone, each instruction-set variant this CPU
+ * runs, interleaved repetitions, medians: nanoseconds a normal and the speed-up over the
+ * baseline build. The default count, 784,000, is one noise buffer of a B = 1000 MNIST step.
+ *
+ * usage: bench_rng_normal [--count N] [--reps N] */
+#include "core/rng_normal.h"
+#include "jacnoise/profile.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static int compare_doubles(const void *a, const void *b)
+{
+    const double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+int main(int argc, char **argv)
+{
+    long count = 784000, reps = 30;
+    for (int i = 1; i + 1 < argc; i += 2) {
+        if (!strcmp(argv[i], "--count"))
+            count = strtol(argv[i + 1], NULL, 10);
+        else if (!strcmp(argv[i], "--reps"))
+            reps = strtol(argv[i + 1], NULL, 10);
+        else
+            break;
+    }
+    if (argc % 2 == 0 || count < 1 || count > 1L << 30 || reps < 1 || reps > 100000) {
+        fprintf(stderr, "usage: %s [--count N (1..2^30)] [--reps N (1..100000)]\n", argv[0]);
+        return 2;
+    }
+    enum { N_IMPLS = 3 };
+    const jn_normal_impl impls[N_IMPLS] = {JN_NORMAL_GENERIC, JN_NORMAL_AVX2, JN_NORMAL_AVX512};
+    const char *names[N_IMPLS] = {"generic", "avx2", "avx512"};
+    float *out = malloc(sizeof(float) * (size_t)count), *first = malloc(sizeof(float) * (size_t)count);
+    double *times = malloc(sizeof(double) * N_IMPLS * (size_t)reps);
+    if (!out || !first || !times) {
+        fprintf(stderr, "bench: out of memory\n");
+        return 1;
+    }
+    jn_rng_normal_float(JN_NORMAL_GENERIC, 1, JN_STREAM_JAC_NOISE, 0, 0, first, (size_t)count);
+    for (long r = 0; r < reps; r++)
+        for (int v = 0; v < N_IMPLS; v++) {
+            if (!jn_rng_normal_has(impls[v]))
+                continue;
+            const double t0 = jn_wall_seconds();
+            jn_rng_normal_float(impls[v], 1, JN_STREAM_JAC_NOISE, (uint64_t)r, 0, out, (size_t)count);
+            times[v * reps + r] = jn_wall_seconds() - t0;
+        }
+
+    printf("CPU normals (Philox4x32-10 + Box-Muller in float): %ld a call, %ld reps interleaved (median)\n", count,
+           reps);
+    printf("%-8s %10s %9s %8s %10s\n", "variant", "us/call", "ns/normal", "speed-up", "bits");
+    double base = 0;
+    for (int v = 0; v < N_IMPLS; v++) {
+        if (!jn_rng_normal_has(impls[v])) {
+            printf("%-8s not run (this CPU lacks it)\n", names[v]);
+            continue;
+        }
+        qsort(times + v * reps, (size_t)reps, sizeof(double), compare_doubles);
+        const double median = times[v * reps + reps / 2];
+        if (v == 0)
+            base = median;
+        jn_rng_normal_float(impls[v], 1, JN_STREAM_JAC_NOISE, 0, 0, out, (size_t)count);
+        printf("%-8s %10.1f %9.3f %7.2fx %10s\n", names[v], 1e6 * median, 1e9 * median / (double)count,
+               base / median, memcmp(out, first, sizeof(float) * (size_t)count) ? "DIFFER" : "same");
+    }
+    free(out);
+    free(first);
+    free(times);
+    return 0;
+}
