@@ -119,6 +119,12 @@ struct jn_profile_target {
                                * engine stacks its rows with the main loss's): its FLOPs count there */
 };
 
+/* Fills a floor's replay operand `which` (0, 1, 2) with uniform values in [-1, 1] from seed:
+ * memory written with values like a step's, neither untouched pages (on Linux one shared
+ * zero page, always in the cache) nor zeros (a GPU's GEMM on zeros draws less power and can
+ * clock higher), which would put the floor below what the step's GEMMs can reach. */
+void jn_profile_fill_operand(uint64_t seed, int which, jn_real *operand, size_t n);
+
 /* How a target trains: batch size, seed (data order and noise), learning rate, momentum. */
 typedef struct {
     int batch;

@@ -132,9 +132,13 @@ jn_profile_target *jn_cpu_profile_target_create(const jn_model *m, const jn_obje
         for (int k = 0; k < 3; k++)
             big = sizes[k] > big ? sizes[k] : big;
     }
-    for (int i = 0; i < 3; i++)
-        if (!(c->scratch[i] = calloc(big, sizeof(jn_real))))
+    /* Written, not only allocated (jn_profile_fill_operand): on the zero page the floor of
+     * hidden1 at B = 1000 measured 2-4% below the same GEMMs on operands of their own. */
+    for (int i = 0; i < 3; i++) {
+        if (!(c->scratch[i] = malloc(sizeof(jn_real) * big)))
             goto oom;
+        jn_profile_fill_operand(setup->seed, i, c->scratch[i], big);
+    }
 
     const jn_noise_sizes ns = jn_objective_noise_sizes(obj, m, setup->batch);
     c->base.workspace_bytes = jn_cpu_ws_bytes(c->ws) + sizeof(int32_t) * (size_t)setup->batch +

@@ -196,14 +196,23 @@ static const jn_profile_target_ops cuda_target_ops = {
     .destroy = cuda_destroy,
 };
 
-/* The step's floor: its logged GEMMs on zeroed scratch operands, in floor_graph. */
-static int capture_floor(cuda_target *c)
+/* The step's floor: its logged GEMMs on scratch operands of step-like values
+ * (jn_profile_fill_operand), in floor_graph. */
+static int capture_floor(cuda_target *c, uint64_t seed)
 {
     const size_t big = jn_gemm_log_max_operand(&c->log);
-    for (int k = 0; k < 3; k++) {
-        JN_CUDA(cudaMalloc((void **)&c->scratch[k], big * sizeof(float)));
-        JN_CUDA(cudaMemset(c->scratch[k], 0, big * sizeof(float)));
+    float *host = malloc(big * sizeof(float));
+    if (!host)
+        return jn_fail("profile: out of host memory for the floor's operands (%zu floats)", big);
+    cudaError_t made = cudaSuccess;
+    for (int k = 0; k < 3 && made == cudaSuccess; k++) {
+        jn_profile_fill_operand(seed, k, host, big);
+        made = cudaMalloc((void **)&c->scratch[k], big * sizeof(float));
+        if (made == cudaSuccess)
+            made = cudaMemcpy(c->scratch[k], host, big * sizeof(float), cudaMemcpyHostToDevice);
     }
+    free(host);
+    JN_CUDA(made);
     const jn_cuda_gemm g = {c->ctx.blas, NULL};
     return jn_cuda_capture_gemms(&g, c->ctx.stream, &c->log, c->scratch, big, &c->floor_graph);
 }
@@ -249,7 +258,7 @@ static int setup_target(cuda_target *c, const jn_model *m, const jn_objective *o
     c->base.launches = (int)(jn_cuda_launch_count - launched);
     JN_CUDA(cudaStreamSynchronize(c->ctx.stream));
     if (next_step(c) || jn_cuda_capture_train_step(c->ws, &c->in, &c->slots, B, B, &c->log, &c->step_graph) ||
-        capture_floor(c))
+        capture_floor(c, setup->seed))
         return -1;
     c->base.gemm_calls = c->log.count;
     c->base.jvp_in_forward = 1;

@@ -2,6 +2,7 @@
  * statistics, and the variants a profile compares (see jacnoise/profile.h). */
 #include "jacnoise/profile.h"
 #include "jacnoise/error.h"
+#include "jacnoise/rng.h"
 #include "train/progress.h"
 
 #include <stdlib.h>
@@ -149,6 +150,12 @@ int jn_profile_run(jn_profile_target **targets, const char *const *names, const 
 static int work_key(const jn_objective *o)
 {
     return (o->jac_lambda > 0) | (o->input_noise > 0) << 1 | (o->jac_lambda > 0 && o->jac_noise > 0) << 2;
+}
+
+void jn_profile_fill_operand(uint64_t seed, int which, jn_real *operand, size_t n)
+{
+    /* The initialisation's stream past the layers' steps: numbers no model uses. */
+    jn_rng_uniform(seed, JN_STREAM_INIT, JN_MAX_LAYERS + 1 + (uint64_t)which, operand, n, 1.0);
 }
 
 int jn_profile_variants(const jn_objective *obj, jn_objective out[JN_PROFILE_MAX_VARIANTS],
