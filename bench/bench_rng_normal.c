@@ -19,15 +19,16 @@ static int compare_doubles(const void *a, const void *b)
 int main(int argc, char **argv)
 {
     long count = 784000, reps = 30;
-    for (int i = 1; i + 1 < argc; i += 2) {
+    int bad = argc % 2 == 0;
+    for (int i = 1; i + 1 < argc && !bad; i += 2) {
         if (!strcmp(argv[i], "--count"))
             count = strtol(argv[i + 1], NULL, 10);
         else if (!strcmp(argv[i], "--reps"))
             reps = strtol(argv[i + 1], NULL, 10);
         else
-            break;
+            bad = 1;
     }
-    if (argc % 2 == 0 || count < 1 || count > 1L << 30 || reps < 1 || reps > 100000) {
+    if (bad || count < 1 || count > 1L << 30 || reps < 1 || reps > 100000) {
         fprintf(stderr, "usage: %s [--count N (1..2^30)] [--reps N (1..100000)]\n", argv[0]);
         return 2;
     }
