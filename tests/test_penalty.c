@@ -21,7 +21,7 @@ static jn_real *params;
 static void layer_output(jn_cpu_ws *ws, int top, const jn_real *x, jn_real *out)
 {
     memcpy(ws->act[0], x, sizeof(jn_real) * model.sizes[0]);
-    jn_cpu_forward(ws, params, 1, top);
+    jn_cpu_forward(ws, params, 1, 1, top);
     memcpy(out, ws->act[top], sizeof(jn_real) * model.sizes[top]);
 }
 

@@ -116,7 +116,8 @@ struct jn_profile_target {
     int gemm_calls;           /* GEMM calls per step */
     int launches;             /* other kernel launches per step (GPU); -1 on the CPU */
     int jvp_in_forward;       /* the forward-mode pass runs in the forward phase's GEMMs (the CUDA
-                               * engine stacks its rows with the main loss's): its FLOPs count there */
+                               * engine stacks its rows with the main loss's, the CPU those of
+                               * hidden1): its FLOPs count there */
 };
 
 /* Fills a floor's replay operand `which` (0, 1, 2) with uniform values in [-1, 1] from seed:

@@ -135,7 +135,7 @@ static void noise_chunk(jn_cpu_ws *ws, const jn_real *params, const jn_dataset *
         jn_rng_normal(opt->seed, JN_STREAM_EVAL_INPUT_NOISE, (uint64_t)(first + i), xi + i * d, d);
     for (int k = 0; k < opt->n_noise; k++) {
         jn_cpu_corrupt(x, xi, (jn_real)opt->noise_std[k], count, ws->act[0]);
-        jn_cpu_forward(ws, params, rows, m->n_layers);
+        jn_cpu_forward(ws, params, rows, 1, m->n_layers);
         out->noise_errors[k] += chunk_errors(ws, set, first, rows);
     }
 }
@@ -166,7 +166,7 @@ int jn_cpu_evaluate(const jn_model *m, const jn_real *params, const jn_dataset *
         int rows = (int)(n - first < EVAL_CHUNK ? n - first : EVAL_CHUNK);
         load_rows(set, first, rows, scratch.x);
         memcpy(ws->act[0], scratch.x, sizeof(jn_real) * (size_t)rows * m->sizes[0]);
-        jn_cpu_forward(ws, params, rows, L);
+        jn_cpu_forward(ws, params, rows, 1, L);
         out->errors += chunk_errors(ws, set, first, rows);
         for (int l = 1; l < L; l++) {
             size_t count = (size_t)rows * m->sizes[l];

@@ -10,11 +10,11 @@
 void jn_cpu_bias_tanh(const jn_real *pre, const jn_real *bias, int rows, int n, jn_real *a, jn_real *gate);
 /* forward.c, for hidden1's closed form at the corrupted rows: from pre = x~ W_1^T, with
  * a = tanh(pre + b), g = 1 - a^2 and c = unit_norm, writes q = scale dR/dz = scale (-4 a g^2 c)
- * and adds over the rows sum q to db, sum g^2 c to unit_r and sum g^2 to gate_sq_sum. */
+ * and adds over the rows sum q to db and sum g^2 to gate_sq_sum. */
 void jn_cpu_hidden1_rows(const jn_real *pre, const jn_real *bias, const jn_real *unit_norm, int rows, int n,
-                         jn_real scale, jn_real *q, jn_real *db, double *unit_r, double *gate_sq_sum);
-/* act[0] holds the input rows; computes act[1..top] (tanh layers, logits at L). */
-void jn_cpu_forward(jn_cpu_ws *ws, const jn_real *params, int rows, int top);
+                         jn_real scale, jn_real *q, jn_real *db, double *gate_sq_sum);
+/* act[bottom - 1] holds the input rows; computes act[bottom .. top] (tanh layers, logits at L). */
+void jn_cpu_forward(jn_cpu_ws *ws, const jn_real *params, int rows, int bottom, int top);
 
 /* loss.c: loss of each logits row, the gradient dloss/dz times scale into dlogits; returns
  * the summed loss; *errors += argmax mistakes. */
@@ -23,9 +23,11 @@ double jn_cpu_loss_rows(jn_loss_kind kind, const jn_real *logits, const int32_t 
 /* Index of the largest logit (first one on ties). */
 int jn_cpu_argmax(const jn_real *row, int n);
 
-/* backward.c: back-propagates delta[0] = dObj/dlogits (rows x C) through the activations of
- * the last jn_cpu_forward, writing grad (every parameter). */
-void jn_cpu_backward(jn_cpu_ws *ws, const jn_real *params, int rows, jn_real *grad);
+/* backward.c: back-propagates delta[0] = dObj/dlogits through the activations of the last
+ * jn_cpu_forward, writing the gradient of layers L .. bottom; with bottom > 1 it also writes
+ * dObj/dz_{bottom-1} (through the tanh of layer bottom - 1) into dz, for the caller to take
+ * the layers below on (step.c). */
+void jn_cpu_backward(jn_cpu_ws *ws, const jn_real *params, int rows, int bottom, jn_real *dz, jn_real *grad);
 
 /* tangent.c: forward-mode pass at the stacked rows h[0] = [x~ (B rows) ; tangents (K*B rows)]
  * up to layer top (SPEC "Forward-mode pass"); fills pre, h and gate. */
@@ -44,8 +46,26 @@ void jn_cpu_add_column_sums(const jn_real *rows, size_t n_rows, size_t n, jn_rea
 void jn_cpu_tangent_reverse(jn_cpu_ws *ws, const jn_real *params, int batch_rows, int K, int top,
                             double weight, jn_real *grad);
 
+/* penalty.c, the hidden1 closed form on the stacked rows of the first layer: h[0] holds
+ * main_rows main rows (0 or the batch's B; their dObj/dz_1 goes in dpre's first rows) then
+ * B corrupted rows, and so do pre[1] and dpre. unit_norms sets c_j = ||W_1j||^2 for the two
+ * others. hidden1_forward: one GEMM over all the rows; the main rows' tanh into act[1]; at the
+ * corrupted rows R, q into dpre and scale sum q into db_1 (zeroed first with main rows, whose
+ * gradient the step writes); returns sum_i R_i. hidden1_backward: adds the main rows' bias
+ * gradient, the closed form's 2 scale (sum_i g^2) W_1 term, and in one GEMM over all the rows
+ * their dW_1 (written with main rows, added without). */
+void jn_cpu_hidden1_unit_norms(jn_cpu_ws *ws, const jn_real *params);
+double jn_cpu_hidden1_forward(jn_cpu_ws *ws, const jn_real *params, int main_rows, int batch_rows, double scale,
+                              jn_real *grad);
+void jn_cpu_hidden1_backward(jn_cpu_ws *ws, const jn_real *params, int main_rows, int batch_rows, double scale,
+                             jn_real *grad);
+
 /* penalty.c: out = x + s noise over n values (out = x where noise is NULL): a corrupted input. */
 void jn_cpu_corrupt(const jn_real *x, const jn_real *noise, jn_real s, size_t n, jn_real *out);
+/* penalty.c: the two corruptions of the same x in one pass over it (hidden1's stacked rows):
+ * main_rows = x + s_main xi, corrupted = x + s_jac eps (each x where its noise is NULL). */
+void jn_cpu_stack_inputs(const jn_real *x, const jn_real *xi, jn_real s_main, const jn_real *eps, jn_real s_jac,
+                         size_t n, jn_real *main_rows, jn_real *corrupted);
 
 /* jacobian_rows.c: the exact ||J_output||_F^2 by reverse mode (C products per example,
  * chunked by the workspace's tangent rows) at the primal rows h[0]: of each row into

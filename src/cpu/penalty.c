@@ -13,35 +13,80 @@ void jn_cpu_corrupt(const jn_real *x, const jn_real *noise, jn_real s, size_t n,
         out[k] = noise ? x[k] + s * noise[k] : x[k];
 }
 
-/* hidden1: R_i = sum_j g_ij^2 c_j with c_j = ||W_1j||^2, at the rows h[0]. Adds
+void jn_cpu_stack_inputs(const jn_real *restrict x, const jn_real *restrict xi, jn_real s_main,
+                         const jn_real *restrict eps, jn_real s_jac, size_t n, jn_real *restrict main_rows,
+                         jn_real *restrict corrupted)
+{
+    for (size_t k = 0; k < n; k++) {
+        const jn_real v = x[k];
+        main_rows[k] = xi ? v + s_main * xi[k] : v;
+        corrupted[k] = eps ? v + s_jac * eps[k] : v;
+    }
+}
+
+/* hidden1: R_i = sum_j g_ij^2 c_j with c_j = ||W_1j||^2 at the corrupted rows. Adds
  * scale * dR/dtheta: dW_1j += scale (2 sum_i g_ij^2 W_1j + sum_i q_ij x~_i), db_1j += scale
- * sum_i q_ij, q = -4 a g^2 c. Returns sum_i R_i. */
-static double hidden1_penalty(jn_cpu_ws *ws, const jn_real *params, int batch_rows, double scale,
-                              jn_real *grad)
+ * sum_i q_ij, q = -4 a g^2 c. The main rows ride along where the step has them (ops.h). */
+void jn_cpu_hidden1_unit_norms(jn_cpu_ws *ws, const jn_real *params)
 {
     const jn_model *m = &ws->model;
     const int n1 = m->sizes[1], d = m->sizes[0];
-    const jn_real *w = jn_weights_c(m, params, 1), *c = ws->unit_norm;
-    jn_gemm_forward(ws->log, batch_rows, n1, d, ws->h[0], w, ws->pre[1]);
+    const jn_real *w = jn_weights_c(m, params, 1);
+    for (int j = 0; j < n1; j++)
+        ws->unit_norm[j] = (jn_real)jn_cpu_sum_squares(w + (size_t)j * d, (size_t)d);
+}
+
+double jn_cpu_hidden1_forward(jn_cpu_ws *ws, const jn_real *params, int main_rows, int batch_rows, double scale,
+                              jn_real *grad)
+{
+    const jn_model *m = &ws->model;
+    const size_t n1 = m->sizes[1], d = m->sizes[0], B = (size_t)batch_rows, first = main_rows ? 0 : B;
+    const jn_real *bias = jn_biases_c(m, params, 1);
+    jn_gemm_forward(ws->log, main_rows + batch_rows, (int)n1, (int)d, ws->h[0] + first * d,
+                    jn_weights_c(m, params, 1), ws->pre[1] + first * n1);
+    if (main_rows)
+        jn_cpu_bias_tanh(ws->pre[1], bias, main_rows, (int)n1, ws->act[1], NULL);
     jn_phase_mark(ws->clock, JN_PHASE_PENALTY);
 
-    jn_real *q = ws->dpre, *db = jn_biases(m, grad, 1), *dw = jn_weights(m, grad, 1);
-    double *unit_r = ws->unit_r, *gate_sq_sum = ws->unit_gate_sq;
-    for (int j = 0; j < n1; j++)
-        unit_r[j] = gate_sq_sum[j] = 0;
-    jn_cpu_hidden1_rows(ws->pre[1], jn_biases_c(m, params, 1), c, batch_rows, n1, (jn_real)scale, q, db, unit_r,
-                        gate_sq_sum);
-    double r = 0;
-    for (int j = 0; j < n1; j++)
-        r += unit_r[j];
-    jn_phase_mark(ws->clock, JN_PHASE_BACKWARD);
-    jn_gemm_weight_grad(ws->log, 1, batch_rows, n1, d, q, ws->h[0], dw);
-    for (int j = 0; j < n1; j++) {
-        jn_real f = (jn_real)(2.0 * scale * gate_sq_sum[j]);
-        for (int k = 0; k < d; k++)
-            dw[(size_t)j * d + k] += f * w[(size_t)j * d + k];
+    jn_real *db = jn_biases(m, grad, 1);
+    double *gate_sq_sum = ws->unit_gate_sq;
+    for (size_t j = 0; j < n1; j++) {
+        gate_sq_sum[j] = 0;
+        if (main_rows)
+            db[j] = 0;
     }
+    jn_cpu_hidden1_rows(ws->pre[1] + B * n1, bias, ws->unit_norm, batch_rows, (int)n1, (jn_real)scale,
+                        ws->dpre + B * n1, db, gate_sq_sum);
+    double r = 0;
+    for (size_t j = 0; j < n1; j++)
+        r += (double)ws->unit_norm[j] * gate_sq_sum[j];
     return r;
+}
+
+void jn_cpu_hidden1_backward(jn_cpu_ws *ws, const jn_real *params, int main_rows, int batch_rows, double scale,
+                             jn_real *grad)
+{
+    const jn_model *m = &ws->model;
+    const size_t n1 = m->sizes[1], d = m->sizes[0], first = main_rows ? 0 : (size_t)batch_rows;
+    const jn_real *w = jn_weights_c(m, params, 1);
+    jn_real *dw = jn_weights(m, grad, 1);
+    if (main_rows)
+        jn_cpu_add_column_sums(ws->dpre, (size_t)main_rows, n1, jn_biases(m, grad, 1));
+    /* The weight term first: with main rows it writes dW_1, which the GEMM then adds to
+     * (a GEMM that overwrites would clear dW_1 in a pass of its own). */
+    for (size_t j = 0; j < n1; j++) {
+        const jn_real f = (jn_real)(2.0 * scale * ws->unit_gate_sq[j]);
+        jn_real *row = dw + j * d;
+        const jn_real *wj = w + j * d;
+        if (main_rows)
+            for (size_t k = 0; k < d; k++)
+                row[k] = f * wj[k];
+        else
+            for (size_t k = 0; k < d; k++)
+                row[k] += f * wj[k];
+    }
+    jn_gemm_weight_grad(ws->log, 1, main_rows + batch_rows, (int)n1, (int)d, ws->dpre + first * n1,
+                        ws->h[0] + first * d, dw);
 }
 
 /* Tangent rows k0 .. k0+count-1 of one copy: the input basis vectors e_k (exact) or the
@@ -72,21 +117,22 @@ void jn_cpu_penalty_grad(jn_cpu_ws *ws, const jn_real *params, const jn_batch *b
     /* R averages over the K Gaussian tangents; the exact norm sums over the basis. */
     const double tangent_weight = obj->jac_proj == JN_PROJ_EXACT ? 1.0 : 1.0 / K;
     const double copy_scale = scale / copies;
+    const int hidden1 = obj->target == JN_TARGET_HIDDEN1;
 
-    if (obj->target == JN_TARGET_HIDDEN1) {
+    if (hidden1) {
         jn_phase_mark(ws->clock, JN_PHASE_PENALTY);
-        const int n1 = m->sizes[1], d = m->sizes[0];
-        const jn_real *w = jn_weights_c(m, params, 1);
-        for (int j = 0; j < n1; j++)
-            ws->unit_norm[j] = (jn_real)jn_cpu_sum_squares(w + (size_t)j * d, (size_t)d);
+        jn_cpu_hidden1_unit_norms(ws, params);
     }
     double total = 0;
     for (int copy = 0; copy < copies; copy++) {
         jn_phase_mark(ws->clock, JN_PHASE_JVP);
-        jn_cpu_corrupt(batch->x, eps ? eps + copy * per_copy : NULL, (jn_real)obj->jac_noise, per_copy, ws->h[0]);
-
-        if (obj->target == JN_TARGET_HIDDEN1) {
-            total += hidden1_penalty(ws, params, B, copy_scale, grad);
+        /* hidden1's corrupted rows follow the main rows' slot (ops.h). */
+        jn_cpu_corrupt(batch->x, eps ? eps + copy * per_copy : NULL, (jn_real)obj->jac_noise, per_copy,
+                       ws->h[0] + (hidden1 ? per_copy : 0));
+        if (hidden1) {
+            total += jn_cpu_hidden1_forward(ws, params, 0, B, copy_scale, grad);
+            jn_phase_mark(ws->clock, JN_PHASE_BACKWARD);
+            jn_cpu_hidden1_backward(ws, params, 0, B, copy_scale, grad);
             continue;
         }
         if (obj->jac_proj == JN_PROJ_EXACT && obj->target == JN_TARGET_OUTPUT) {

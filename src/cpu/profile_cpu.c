@@ -101,6 +101,7 @@ jn_profile_target *jn_cpu_profile_target_create(const jn_model *m, const jn_obje
     }
     c->base.ops = &cpu_target_ops;
     c->base.launches = -1;
+    c->base.jvp_in_forward = jn_cpu_stacked(obj);
     c->model = *m;
     c->obj = *obj;
     c->setup = *setup;

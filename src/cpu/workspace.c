@@ -34,9 +34,10 @@ jn_cpu_ws *jn_cpu_ws_new(const jn_model *m, const jn_objective *obj, int max_row
     if (obj->jac_lambda > 0) {
         int top = jn_objective_top(obj, m);
         ws->tangent_chunk = jn_objective_tangent_chunk(obj, m, max_rows);
-        size_t prow = (size_t)jn_cpu_penalty_rows(ws, max_rows);
-        /* hidden1's closed form needs x~, z~_1 and q only (penalty.c). */
+        /* hidden1's closed form needs x~, z~_1 and q only, each below the main rows' slot
+         * (penalty.c). */
         const int closed_form = obj->target == JN_TARGET_HIDDEN1;
+        size_t prow = closed_form ? 2 * rows : (size_t)jn_cpu_penalty_rows(ws, max_rows);
         int width = 0;
         for (int l = 0; l <= top; l++) {
             width = m->sizes[l] > width ? m->sizes[l] : width;
@@ -52,10 +53,9 @@ jn_cpu_ws *jn_cpu_ws_new(const jn_model *m, const jn_objective *obj, int max_row
             ws->adj[i] = alloc_real(ws, prow * (size_t)width, &failed);
         ws->dpre = alloc_real(ws, prow * (size_t)width, &failed);
         ws->unit_norm = alloc_real(ws, (size_t)m->sizes[1], &failed);
-        ws->unit_r = calloc((size_t)m->sizes[1], sizeof(double));
         ws->unit_gate_sq = calloc((size_t)m->sizes[1], sizeof(double));
-        failed |= !ws->unit_r || !ws->unit_gate_sq;
-        ws->bytes += 2 * (size_t)m->sizes[1] * sizeof(double);
+        failed |= !ws->unit_gate_sq;
+        ws->bytes += (size_t)m->sizes[1] * sizeof(double);
     }
     if (failed) {
         jn_cpu_ws_free(ws);
@@ -82,7 +82,6 @@ void jn_cpu_ws_free(jn_cpu_ws *ws)
     }
     free(ws->dpre);
     free(ws->unit_norm);
-    free(ws->unit_r);
     free(ws->unit_gate_sq);
     free(ws);
 }
