@@ -32,11 +32,16 @@ static jn_timing summarise(double *v, int n)
 /* Samples of one target: step, floor, fast step and each phase, reps each. */
 enum { S_STEP, S_FLOOR, S_FAST, S_PHASE0, S_COUNT = S_PHASE0 + JN_PHASES };
 
+/* Each is timed right after an untimed run of its own, as training runs its step after its
+ * own step: timed right after the other variants' work, a small step spent its time filling
+ * the caches again (784-1000-1000-10 at B = 1 on the CPU: the plain step 1.6-1.9 ms timed
+ * after hidden1's work, 1.5 ms after its own). */
 static int run_round(jn_profile_target *t, const jn_profile_rounds *rounds, double *sample)
 {
-    double phases[JN_PHASES] = {0};
-    if (t->ops->step(t, &sample[S_STEP], phases) || t->ops->gemm_floor(t, &sample[S_FLOOR]) ||
-        (t->ops->fast_step && t->ops->fast_step(t, &sample[S_FAST])))
+    double phases[JN_PHASES] = {0}, untimed;
+    if (t->ops->step(t, &untimed, phases) || t->ops->step(t, &sample[S_STEP], phases) ||
+        t->ops->gemm_floor(t, &untimed) || t->ops->gemm_floor(t, &sample[S_FLOOR]) ||
+        (t->ops->fast_step && (t->ops->fast_step(t, &untimed) || t->ops->fast_step(t, &sample[S_FAST]))))
         return -1;
     for (int p = 0; p < JN_PHASES; p++)
         sample[S_PHASE0 + p] = phases[p];
