@@ -141,6 +141,56 @@ static void check_shape(const int *hidden, int n_hidden, int C)
     free(v);
 }
 
+/* The stacked step (the main rows in the penalty's first pass) against the main loss and the
+ * penalty computed apart, with more tangents than one pass holds, so that the later passes
+ * carry no main rows: the same terms grouped otherwise, equal to rounding. */
+static void check_stacked_chunks(void)
+{
+    const int hidden[] = {5, 4}, d = 6, rows = 2000, K = 9, copies = 2;
+    const jn_objective obj = {.loss = JN_LOSS_XENT, .jac_lambda = 0.5, .jac_noise = 0.3, .jac_copies = copies,
+                              .target = JN_TARGET_OUTPUT, .jac_proj = K, .input_noise = 0.2};
+    REQUIRE(jn_model_make(&model, d, hidden, 2, 3) == 0, "model");
+    const size_t per_copy = (size_t)rows * d, n = model.n_params;
+    jn_real *bx = malloc(sizeof *bx * per_copy), *bxi = malloc(sizeof *bxi * per_copy);
+    jn_real *beps = malloc(sizeof *beps * copies * per_copy), *bv = malloc(sizeof *bv * copies * K * per_copy);
+    jn_real *params = malloc(sizeof *params * n), *stacked = malloc(sizeof *stacked * n);
+    jn_real *apart = malloc(sizeof *apart * n);
+    int32_t *by = malloc(sizeof *by * rows);
+    jn_rng_uniform(9, JN_STREAM_EVAL_NOISE, 1, bx, per_copy, 1.0);
+    jn_rng_normal(9, JN_STREAM_INPUT_NOISE, 0, bxi, per_copy);
+    jn_rng_normal(9, JN_STREAM_JAC_NOISE, 0, beps, copies * per_copy);
+    jn_rng_normal(9, JN_STREAM_TANGENT, 0, bv, copies * K * per_copy);
+    for (int i = 0; i < rows; i++)
+        by[i] = i % 3;
+    jn_model_init_params(&model, 5, params);
+    const jn_batch batch = {bx, by, rows};
+    const jn_noise noise = {bxi, beps, bv};
+
+    const int chunk = jn_objective_tangent_chunk(&obj, &model, rows);
+    REQUIRE(chunk < K, "passes that hold fewer than %d tangents (%d)", K, chunk);
+    jn_cpu_ws *ws = jn_cpu_ws_new(&model, &obj, rows);
+    REQUIRE(ws, "workspace");
+    jn_step_terms t_stacked, t_apart;
+    jn_cpu_step(ws, params, &batch, &noise, &t_stacked, stacked);
+    jn_cpu_loss_grad(ws, params, &batch, bxi, 1.0 / rows, &t_apart, apart);
+    jn_cpu_penalty_grad(ws, params, &batch, beps, bv, obj.jac_lambda / rows, &t_apart, apart);
+    double worst = 0, scale = 0;
+    for (size_t i = 0; i < n; i++) {
+        worst = fmax(worst, fabs(stacked[i] - apart[i]));
+        scale = fmax(scale, fabs(apart[i]));
+    }
+    printf("stacked step, %d tangents in passes of %d: max |g - g_apart| %.2e of max |g| %.2e\n", K,
+           chunk, worst, scale);
+    CHECK(worst <= 1e-12 * scale && scale > 0, "stacked gradient off by %.3e (max |g| %.3e)", worst, scale);
+    CHECK(fabs(t_stacked.loss - t_apart.loss) <= 1e-12 * fabs(t_apart.loss), "loss %.17g vs %.17g", t_stacked.loss,
+          t_apart.loss);
+    CHECK(fabs(t_stacked.penalty - t_apart.penalty) <= 1e-12 * fabs(t_apart.penalty), "penalty %.17g vs %.17g",
+          t_stacked.penalty, t_apart.penalty);
+    CHECK(t_stacked.errors == t_apart.errors, "errors %d vs %d", t_stacked.errors, t_apart.errors);
+    jn_cpu_ws_free(ws);
+    free(bx), free(bxi), free(beps), free(bv), free(params), free(stacked), free(apart), free(by);
+}
+
 int main(void)
 {
     const int deep[] = {5, 4, 3}, narrow_first[] = {2, 7};
@@ -148,5 +198,6 @@ int main(void)
     /* A first layer narrower than the layer above it and the logits, so that scratch shared
      * between layers (sized by the widest) holds rows of different widths in turn. */
     check_shape(narrow_first, 2, 4);
+    check_stacked_chunks();
     return check_exit();
 }

@@ -78,10 +78,10 @@ static double forward_basis_output(const jn_real *x, int rows, jn_real *grad)
     for (int k = 0; k < d; k++)
         for (int i = 0; i < rows; i++)
             t[((size_t)k * rows + i) * d + k] = 1;
-    jn_cpu_tangent_forward(ws, params, rows, d, L);
-    double r = jn_cpu_tangent_norm_sum(ws, rows, d, L);
+    jn_cpu_tangent_forward(ws, params, 0, rows, d, L);
+    double r = jn_cpu_tangent_norm_sum(ws, 0, rows, d, L);
     memset(grad, 0, sizeof(jn_real) * model.n_params);
-    jn_cpu_tangent_reverse(ws, params, rows, d, L, 1.0, grad);
+    jn_cpu_tangent_reverse(ws, params, 0, rows, d, L, 1.0, grad);
     jn_cpu_ws_free(ws);
     return r / rows;
 }

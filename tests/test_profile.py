@@ -86,8 +86,9 @@ def profile_json(args, out, words, label):
 
 def check_profile(label, p, sizes, B, target, layer, proj, copies, backend="cpu"):
     """The JSON of one profile. Where a backend runs the forward-mode pass inside the forward
-    phase (jvp_in_forward: the CUDA engine's stacked rows, and the CPU's for hidden1) the cost
-    model's jvp FLOPs count there and the jvp phase has no time of its own."""
+    phase (jvp_in_forward: the CUDA engine's stacked rows, and the CPU's for hidden1 and the
+    output's Gaussian tangents) the cost model's jvp FLOPs count there and the jvp phase has no
+    time of its own."""
     names = [v["name"] for v in p["variants"]]
     check(names[0] == "as configured" and names[-1] == "plain" and len(names) == len(set(names)),
           f"{label}: variants {names}")
@@ -102,7 +103,7 @@ def check_profile(label, p, sizes, B, target, layer, proj, copies, backend="cpu"
         o = v["objective"]
         want = cost(sizes, B, o["jac_lambda"], target, layer, proj, copies)
         fused = v["jvp_in_forward"]
-        stacked = backend == "cuda" or target == "hidden1" and o["jac_lambda"] > 0
+        stacked = backend == "cuda" or o["jac_lambda"] > 0 and (target == "hidden1" or target == "output" and proj > 0)
         check(fused == stacked, f"{label}/{v['name']}: jvp_in_forward {fused}")
         if fused:
             want["forward"], want["jvp"] = want["forward"] + want["jvp"], 0.0

@@ -117,7 +117,8 @@ struct jn_profile_target {
     int launches;             /* other kernel launches per step (GPU); -1 on the CPU */
     int jvp_in_forward;       /* the forward-mode pass runs in the forward phase's GEMMs (the CUDA
                                * engine stacks its rows with the main loss's, the CPU those of
-                               * hidden1): its FLOPs count there */
+                               * hidden1 and the output's Gaussian tangents): its FLOPs count
+                               * there */
 };
 
 /* Fills a floor's replay operand `which` (0, 1, 2) with uniform values in [-1, 1] from seed:

@@ -103,7 +103,7 @@ static double curvature_chunk(jn_cpu_ws *ws, const jn_real *params, const jn_rea
         jn_cpu_corrupt(x + i * d, xt, (jn_real)opt->curv_noise, d, xt);
         memcpy(h0 + (3 * R + i) * d, v, sizeof(jn_real) * d);
     }
-    jn_cpu_tangent_forward(ws, params, 2 * rows, 1, m->n_layers);
+    jn_cpu_tangent_forward(ws, params, 0, 2 * rows, 1, m->n_layers);
     const int C = m->sizes[m->n_layers];
     const jn_real *t = ws->h[m->n_layers] + 2 * R * C;  /* tangent rows: J(x)v then J(x~)v */
     double sum = 0;

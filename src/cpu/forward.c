@@ -50,22 +50,23 @@ void jn_cpu_bias_tanh(const jn_real *pre, const jn_real *bias, int rows, int n, 
 
 /* hidden1 at the corrupted rows (penalty.c): bias + tanh fused with the closed form, so that
  * a and g are used where they are made instead of written and read back (two rows x n
- * arrays). Built per instruction set, as bias_tanh. Per unit the sums run over the rows in
- * order, whatever the vector width; a block of rows at a time, so that they stay in
- * registers across the block (a constant count, which the compiler unrolls: a varying one
- * keeps the loop from vectorising, four times slower). */
-JN_ALWAYS_INLINE void hidden1_block(const jn_real *restrict z, const jn_real *restrict bias,
+ * arrays), and q written in place of z (a store to another array reads its lines in first).
+ * Built per instruction set, as bias_tanh. Per unit the sums run over the rows in order,
+ * whatever the vector width; a block of rows at a time, so that they stay in registers across
+ * the block (a constant count, which the compiler unrolls: a varying one keeps the loop from
+ * vectorising, four times slower). */
+JN_ALWAYS_INLINE void hidden1_block(jn_real *restrict zq, const jn_real *restrict bias,
                                     const jn_real *restrict unit_norm, int count, int n, jn_real scale,
-                                    jn_real *restrict q, jn_real *restrict db, double *restrict gate_sq_sum)
+                                    jn_real *restrict db, double *restrict gate_sq_sum)
 {
     for (int j = 0; j < n; j++) {
         jn_real bias_sum = db[j];
         double gate_sq = gate_sq_sum[j];
         for (int r = 0; r < count; r++) {
             jn_real g;
-            const jn_real a = jn_tanh_gate(z[(size_t)r * n + j] + bias[j], &g);
+            const jn_real a = jn_tanh_gate(zq[(size_t)r * n + j] + bias[j], &g);
             const jn_real qv = scale * jn_hidden1_q(a, g, unit_norm[j]);
-            q[(size_t)r * n + j] = qv;
+            zq[(size_t)r * n + j] = qv;
             bias_sum += qv;
             gate_sq += (double)(g * g);
         }
@@ -74,46 +75,44 @@ JN_ALWAYS_INLINE void hidden1_block(const jn_real *restrict z, const jn_real *re
     }
 }
 
-JN_ALWAYS_INLINE void hidden1_rows_body(const jn_real *pre, const jn_real *bias, const jn_real *unit_norm, int rows,
-                                        int n, jn_real scale, jn_real *q, jn_real *db, double *gate_sq_sum)
+JN_ALWAYS_INLINE void hidden1_rows_body(jn_real *zq, const jn_real *bias, const jn_real *unit_norm, int rows, int n,
+                                        jn_real scale, jn_real *db, double *gate_sq_sum)
 {
     enum { BLOCK = 4 };
     int i = 0;
     for (; i + BLOCK <= rows; i += BLOCK)
-        hidden1_block(pre + (size_t)i * n, bias, unit_norm, BLOCK, n, scale, q + (size_t)i * n, db, gate_sq_sum);
+        hidden1_block(zq + (size_t)i * n, bias, unit_norm, BLOCK, n, scale, db, gate_sq_sum);
     for (; i < rows; i++)
-        hidden1_block(pre + (size_t)i * n, bias, unit_norm, 1, n, scale, q + (size_t)i * n, db, gate_sq_sum);
+        hidden1_block(zq + (size_t)i * n, bias, unit_norm, 1, n, scale, db, gate_sq_sum);
 }
 
-static void hidden1_rows_base(const jn_real *pre, const jn_real *bias, const jn_real *unit_norm, int rows, int n,
-                              jn_real scale, jn_real *q, jn_real *db, double *gate_sq_sum)
+static void hidden1_rows_base(jn_real *zq, const jn_real *bias, const jn_real *unit_norm, int rows, int n,
+                              jn_real scale, jn_real *db, double *gate_sq_sum)
 {
-    hidden1_rows_body(pre, bias, unit_norm, rows, n, scale, q, db, gate_sq_sum);
+    hidden1_rows_body(zq, bias, unit_norm, rows, n, scale, db, gate_sq_sum);
 }
 
-JN_TARGET_AVX2 static void hidden1_rows_avx2(const jn_real *pre, const jn_real *bias, const jn_real *unit_norm,
-                                             int rows, int n, jn_real scale, jn_real *q, jn_real *db,
-                                             double *gate_sq_sum)
+JN_TARGET_AVX2 static void hidden1_rows_avx2(jn_real *zq, const jn_real *bias, const jn_real *unit_norm, int rows,
+                                             int n, jn_real scale, jn_real *db, double *gate_sq_sum)
 {
-    hidden1_rows_body(pre, bias, unit_norm, rows, n, scale, q, db, gate_sq_sum);
+    hidden1_rows_body(zq, bias, unit_norm, rows, n, scale, db, gate_sq_sum);
 }
 
-JN_TARGET_AVX512 static void hidden1_rows_avx512(const jn_real *pre, const jn_real *bias, const jn_real *unit_norm,
-                                                 int rows, int n, jn_real scale, jn_real *q, jn_real *db,
-                                                 double *gate_sq_sum)
+JN_TARGET_AVX512 static void hidden1_rows_avx512(jn_real *zq, const jn_real *bias, const jn_real *unit_norm, int rows,
+                                                 int n, jn_real scale, jn_real *db, double *gate_sq_sum)
 {
-    hidden1_rows_body(pre, bias, unit_norm, rows, n, scale, q, db, gate_sq_sum);
+    hidden1_rows_body(zq, bias, unit_norm, rows, n, scale, db, gate_sq_sum);
 }
 
-void jn_cpu_hidden1_rows(const jn_real *pre, const jn_real *bias, const jn_real *unit_norm, int rows, int n,
-                         jn_real scale, jn_real *q, jn_real *db, double *gate_sq_sum)
+void jn_cpu_hidden1_rows(jn_real *zq, const jn_real *bias, const jn_real *unit_norm, int rows, int n, jn_real scale,
+                         jn_real *db, double *gate_sq_sum)
 {
     if (jn_cpu_has_avx512())
-        hidden1_rows_avx512(pre, bias, unit_norm, rows, n, scale, q, db, gate_sq_sum);
+        hidden1_rows_avx512(zq, bias, unit_norm, rows, n, scale, db, gate_sq_sum);
     else if (jn_cpu_has_avx2())
-        hidden1_rows_avx2(pre, bias, unit_norm, rows, n, scale, q, db, gate_sq_sum);
+        hidden1_rows_avx2(zq, bias, unit_norm, rows, n, scale, db, gate_sq_sum);
     else
-        hidden1_rows_base(pre, bias, unit_norm, rows, n, scale, q, db, gate_sq_sum);
+        hidden1_rows_base(zq, bias, unit_norm, rows, n, scale, db, gate_sq_sum);
 }
 
 void jn_cpu_forward(jn_cpu_ws *ws, const jn_real *params, int rows, int bottom, int top)

@@ -102,7 +102,7 @@ static void gates_down(jn_cpu_ws *ws, const jn_real *params, int batch_rows, jn_
 static void primal_forward(jn_cpu_ws *ws, const jn_real *params, int batch_rows)
 {
     const jn_model *m = &ws->model;
-    jn_cpu_tangent_forward(ws, params, batch_rows, 0, m->n_layers - 1);
+    jn_cpu_tangent_forward(ws, params, 0, batch_rows, 0, m->n_layers - 1);
     for (int l = 1; l < m->n_layers; l++)
         memset(ws->pre[l], 0, sizeof(jn_real) * (size_t)batch_rows * m->sizes[l]);
 }
@@ -139,7 +139,7 @@ double jn_cpu_jacobian_rows_penalty(jn_cpu_ws *ws, const jn_real *params, int ba
         jn_phase_mark(ws->clock, JN_PHASE_JVP);
         rows_down(ws, params, batch_rows, c0, count);
         jn_phase_mark(ws->clock, JN_PHASE_PENALTY);
-        r += jn_cpu_tangent_norm_sum(ws, batch_rows, count, 0);
+        r += jn_cpu_tangent_norm_sum(ws, 0, batch_rows, count, 0);
         jn_phase_mark(ws->clock, JN_PHASE_BACKWARD);
         rows_up(ws, params, batch_rows, c0, count, weight, grad);
     }

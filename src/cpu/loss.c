@@ -57,3 +57,12 @@ double jn_cpu_loss_rows(jn_loss_kind kind, const jn_real *logits, const int32_t 
     }
     return total;
 }
+
+void jn_cpu_main_loss(const jn_cpu_ws *ws, const jn_batch *batch, const jn_real *logits, double scale,
+                      jn_real *dlogits, jn_step_terms *terms)
+{
+    const int B = batch->rows, L = ws->model.n_layers;
+    terms->errors = 0;
+    terms->loss = jn_cpu_loss_rows(ws->obj.loss, logits, batch->y, B, ws->model.sizes[L], scale, dlogits,
+                                   &terms->errors) / B;
+}

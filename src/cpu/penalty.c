@@ -55,8 +55,8 @@ double jn_cpu_hidden1_forward(jn_cpu_ws *ws, const jn_real *params, int main_row
         if (main_rows)
             db[j] = 0;
     }
-    jn_cpu_hidden1_rows(ws->pre[1] + B * n1, bias, ws->unit_norm, batch_rows, (int)n1, (jn_real)scale,
-                        ws->dpre + B * n1, db, gate_sq_sum);
+    jn_cpu_hidden1_rows(ws->pre[1] + B * n1, bias, ws->unit_norm, batch_rows, (int)n1, (jn_real)scale, db,
+                        gate_sq_sum);
     double r = 0;
     for (size_t j = 0; j < n1; j++)
         r += (double)ws->unit_norm[j] * gate_sq_sum[j];
@@ -71,7 +71,7 @@ void jn_cpu_hidden1_backward(jn_cpu_ws *ws, const jn_real *params, int main_rows
     const jn_real *w = jn_weights_c(m, params, 1);
     jn_real *dw = jn_weights(m, grad, 1);
     if (main_rows)
-        jn_cpu_add_column_sums(ws->dpre, (size_t)main_rows, n1, jn_biases(m, grad, 1));
+        jn_cpu_add_column_sums(ws->pre[1], (size_t)main_rows, n1, jn_biases(m, grad, 1));
     /* The weight term first: with main rows it writes dW_1, which the GEMM then adds to
      * (a GEMM that overwrites would clear dW_1 in a pass of its own). */
     for (size_t j = 0; j < n1; j++) {
@@ -85,16 +85,17 @@ void jn_cpu_hidden1_backward(jn_cpu_ws *ws, const jn_real *params, int main_rows
             for (size_t k = 0; k < d; k++)
                 row[k] += f * wj[k];
     }
-    jn_gemm_weight_grad(ws->log, 1, main_rows + batch_rows, (int)n1, (int)d, ws->dpre + first * n1,
+    jn_gemm_weight_grad(ws->log, 1, main_rows + batch_rows, (int)n1, (int)d, ws->pre[1] + first * n1,
                         ws->h[0] + first * d, dw);
 }
 
-/* Tangent rows k0 .. k0+count-1 of one copy: the input basis vectors e_k (exact) or the
- * given Gaussian tangents (v = this copy's K x B x d block). */
-static void fill_tangents(jn_cpu_ws *ws, const jn_real *v, int batch_rows, int k0, int count)
+/* Tangent rows k0 .. k0+count-1 of one copy, after the main and primal rows of h[0]: the
+ * input basis vectors e_k (exact) or the given Gaussian tangents (v = this copy's K x B x d
+ * block). */
+static void fill_tangents(jn_cpu_ws *ws, const jn_real *v, int main_rows, int batch_rows, int k0, int count)
 {
     const size_t d = ws->model.sizes[0], B = (size_t)batch_rows;
-    jn_real *rows = ws->h[0] + B * d;
+    jn_real *rows = ws->h[0] + (main_rows + B) * d;
     if (v) {
         memcpy(rows, v + (size_t)k0 * B * d, sizeof(jn_real) * count * B * d);
         return;
@@ -105,19 +106,44 @@ static void fill_tangents(jn_cpu_ws *ws, const jn_real *v, int batch_rows, int k
             rows[((size_t)k * B + i) * d + (size_t)(k0 + k)] = 1;
 }
 
-void jn_cpu_penalty_grad(jn_cpu_ws *ws, const jn_real *params, const jn_batch *batch,
-                         const jn_real *eps, const jn_real *v, double scale,
-                         jn_step_terms *terms, jn_real *grad)
+/* One pass of the forward-mode penalty: a copy's corrupted rows in h[0] (after the main rows,
+ * if any) with tangents k0 .. k0+count-1; the main rows' loss, when they ride along, into
+ * terms. Returns the pass's sum of ||t_top||^2. */
+static double tangent_pass(jn_cpu_ws *ws, const jn_real *params, const jn_batch *batch, const jn_real *copy_v,
+                           int main_rows, int k0, int count, double weight, jn_step_terms *terms, jn_real *grad)
+{
+    const int B = batch->rows, top = jn_objective_top(&ws->obj, &ws->model), L = ws->model.n_layers;
+    fill_tangents(ws, copy_v, main_rows, B, k0, count);
+    jn_cpu_tangent_forward(ws, params, main_rows, B, count, top);
+    if (main_rows)
+        jn_cpu_main_loss(ws, batch, ws->h[L], 1.0 / B, ws->adj[0], terms);
+    jn_phase_mark(ws->clock, JN_PHASE_PENALTY);
+    const double r = jn_cpu_tangent_norm_sum(ws, main_rows, B, count, top);
+    jn_phase_mark(ws->clock, JN_PHASE_BACKWARD);
+    jn_cpu_tangent_reverse(ws, params, main_rows, B, count, top, weight, grad);
+    return r;
+}
+
+/* The penalty's passes, copy by copy and tangent chunk by chunk. With main_terms (the step,
+ * jn_cpu_stacked: the output's Gaussian tangents) the first pass carries the main loss's rows
+ * at x + s_in xi in front of copy 0's, and writes grad; otherwise grad holds the main loss's
+ * gradient and the passes add to it. */
+static void penalty_passes(jn_cpu_ws *ws, const jn_real *params, const jn_batch *batch, const jn_noise *noise,
+                           double scale, jn_step_terms *main_terms, jn_step_terms *terms, jn_real *grad)
 {
     const jn_model *m = &ws->model;
     const jn_objective *obj = &ws->obj;
     const int B = batch->rows, copies = obj->jac_copies;
     const size_t per_copy = (size_t)B * m->sizes[0];
-    const int top = jn_objective_top(obj, m), K = jn_objective_tangents(obj, m);
+    const int K = jn_objective_tangents(obj, m);
     /* R averages over the K Gaussian tangents; the exact norm sums over the basis. */
     const double tangent_weight = obj->jac_proj == JN_PROJ_EXACT ? 1.0 : 1.0 / K;
     const double copy_scale = scale / copies;
     const int hidden1 = obj->target == JN_TARGET_HIDDEN1;
+    const jn_real s_jac = (jn_real)obj->jac_noise;
+    /* A stacked step's forward-mode work is in its forward phase, every pass alike
+     * (profile_cpu.c: jvp_in_forward). */
+    const jn_phase jvp = main_terms ? JN_PHASE_FORWARD : JN_PHASE_JVP;
 
     if (hidden1) {
         jn_phase_mark(ws->clock, JN_PHASE_PENALTY);
@@ -125,10 +151,16 @@ void jn_cpu_penalty_grad(jn_cpu_ws *ws, const jn_real *params, const jn_batch *b
     }
     double total = 0;
     for (int copy = 0; copy < copies; copy++) {
-        jn_phase_mark(ws->clock, JN_PHASE_JVP);
-        /* hidden1's corrupted rows follow the main rows' slot (ops.h). */
-        jn_cpu_corrupt(batch->x, eps ? eps + copy * per_copy : NULL, (jn_real)obj->jac_noise, per_copy,
-                       ws->h[0] + (hidden1 ? per_copy : 0));
+        const jn_real *eps = noise->eps ? noise->eps + copy * per_copy : NULL;
+        const int main_rows = main_terms && copy == 0 ? B : 0;
+        jn_phase_mark(ws->clock, jvp);
+        if (main_rows) {
+            jn_cpu_stack_inputs(batch->x, noise->xi, (jn_real)obj->input_noise, eps, s_jac, per_copy, ws->h[0],
+                                ws->h[0] + per_copy);
+        } else {
+            /* hidden1's corrupted rows follow the main rows' slot (ops.h). */
+            jn_cpu_corrupt(batch->x, eps, s_jac, per_copy, ws->h[0] + (hidden1 ? per_copy : 0));
+        }
         if (hidden1) {
             total += jn_cpu_hidden1_forward(ws, params, 0, B, copy_scale, grad);
             jn_phase_mark(ws->clock, JN_PHASE_BACKWARD);
@@ -140,17 +172,31 @@ void jn_cpu_penalty_grad(jn_cpu_ws *ws, const jn_real *params, const jn_batch *b
             continue;
         }
         /* The exact norm takes the input basis as its tangents; v is only for Hutchinson. */
-        const jn_real *copy_v = obj->jac_proj == JN_PROJ_EXACT ? NULL : v + (size_t)copy * K * per_copy;
+        const jn_real *copy_v = obj->jac_proj == JN_PROJ_EXACT ? NULL : noise->v + (size_t)copy * K * per_copy;
         for (int k0 = 0; k0 < K; k0 += ws->tangent_chunk) {
-            int count = K - k0 < ws->tangent_chunk ? K - k0 : ws->tangent_chunk;
-            jn_phase_mark(ws->clock, JN_PHASE_JVP);
-            fill_tangents(ws, copy_v, B, k0, count);
-            jn_cpu_tangent_forward(ws, params, B, count, top);
-            jn_phase_mark(ws->clock, JN_PHASE_PENALTY);
-            total += tangent_weight * jn_cpu_tangent_norm_sum(ws, B, count, top);
-            jn_phase_mark(ws->clock, JN_PHASE_BACKWARD);
-            jn_cpu_tangent_reverse(ws, params, B, count, top, copy_scale * tangent_weight, grad);
+            const int count = K - k0 < ws->tangent_chunk ? K - k0 : ws->tangent_chunk;
+            if (k0 > 0) {
+                jn_phase_mark(ws->clock, jvp);
+                if (main_rows)  /* the main rows' slot is empty from here on: h[0] starts with x~ */
+                    memmove(ws->h[0], ws->h[0] + per_copy, sizeof(jn_real) * per_copy);
+            }
+            total += tangent_weight * tangent_pass(ws, params, batch, copy_v, k0 ? 0 : main_rows, k0, count,
+                                                   copy_scale * tangent_weight, main_terms, grad);
         }
     }
     terms->penalty = total / ((double)copies * B);
+}
+
+void jn_cpu_penalty_grad(jn_cpu_ws *ws, const jn_real *params, const jn_batch *batch,
+                         const jn_real *eps, const jn_real *v, double scale,
+                         jn_step_terms *terms, jn_real *grad)
+{
+    const jn_noise noise = {NULL, eps, v};
+    penalty_passes(ws, params, batch, &noise, scale, NULL, terms, grad);
+}
+
+void jn_cpu_stacked_penalty_step(jn_cpu_ws *ws, const jn_real *params, const jn_batch *batch,
+                                 const jn_noise *noise, jn_step_terms *terms, jn_real *grad)
+{
+    penalty_passes(ws, params, batch, noise, ws->obj.jac_lambda / batch->rows, terms, terms, grad);
 }

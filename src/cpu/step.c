@@ -1,17 +1,10 @@
 /* One training step of the CPU reference: the main loss writes its gradient into grad, the
- * penalty adds its own (SPEC "Objective for one minibatch"). With the hidden1 penalty the two
- * share the first layer (mirroring the CUDA engine's stacked rows): its weights multiply the
- * main rows and the corrupted rows in one GEMM each way. */
+ * penalty adds its own (SPEC "Objective for one minibatch"). Where jn_cpu_stacked holds, the two
+ * share GEMMs, mirroring the CUDA engine's stacked rows: with hidden1 the first layer's weights
+ * multiply the main rows and the corrupted rows in one GEMM each way; with the output's
+ * Gaussian tangents the main rows ride in the penalty's first pass through every layer
+ * (penalty.c). */
 #include "cpu/ops.h"
-
-/* The main rows' loss at the logits act[L], its dObj/dlogits into delta[0]. */
-static void main_loss(jn_cpu_ws *ws, const jn_batch *batch, double scale, jn_step_terms *terms)
-{
-    const int B = batch->rows, L = ws->model.n_layers;
-    terms->errors = 0;
-    terms->loss = jn_cpu_loss_rows(ws->obj.loss, ws->act[L], batch->y, B, ws->model.sizes[L], scale, ws->delta[0],
-                                   &terms->errors) / B;
-}
 
 void jn_cpu_loss_grad(jn_cpu_ws *ws, const jn_real *params, const jn_batch *batch,
                       const jn_real *xi, double scale, jn_step_terms *terms, jn_real *grad)
@@ -21,7 +14,7 @@ void jn_cpu_loss_grad(jn_cpu_ws *ws, const jn_real *params, const jn_batch *batc
     jn_phase_mark(ws->clock, JN_PHASE_FORWARD);
     jn_cpu_corrupt(batch->x, xi, (jn_real)ws->obj.input_noise, (size_t)B * m->sizes[0], ws->act[0]);
     jn_cpu_forward(ws, params, B, 1, m->n_layers);
-    main_loss(ws, batch, scale, terms);
+    jn_cpu_main_loss(ws, batch, ws->act[m->n_layers], scale, ws->delta[0], terms);
     jn_phase_mark(ws->clock, JN_PHASE_BACKWARD);
     jn_cpu_backward(ws, params, B, 1, NULL, grad);
 }
@@ -51,9 +44,9 @@ static void hidden1_step(jn_cpu_ws *ws, const jn_real *params, const jn_batch *b
         if (main_rows) {
             jn_phase_mark(ws->clock, JN_PHASE_FORWARD);
             jn_cpu_forward(ws, params, B, 2, m->n_layers);
-            main_loss(ws, batch, 1.0 / B, terms);
+            jn_cpu_main_loss(ws, batch, ws->act[m->n_layers], 1.0 / B, ws->delta[0], terms);
             jn_phase_mark(ws->clock, JN_PHASE_BACKWARD);
-            jn_cpu_backward(ws, params, B, 2, ws->dpre, grad);
+            jn_cpu_backward(ws, params, B, 2, ws->pre[1], grad);
         }
         jn_phase_mark(ws->clock, JN_PHASE_BACKWARD);
         jn_cpu_hidden1_backward(ws, params, main_rows, B, copy_scale, grad);
@@ -67,7 +60,10 @@ void jn_cpu_step(jn_cpu_ws *ws, const jn_real *params, const jn_batch *batch,
     const jn_objective *obj = &ws->obj;
     const double B = batch->rows;
     if (jn_cpu_stacked(obj)) {
-        hidden1_step(ws, params, batch, noise, terms, grad);
+        if (obj->target == JN_TARGET_HIDDEN1)
+            hidden1_step(ws, params, batch, noise, terms, grad);
+        else
+            jn_cpu_stacked_penalty_step(ws, params, batch, noise, terms, grad);
         return;
     }
     jn_cpu_loss_grad(ws, params, batch, noise->xi, 1.0 / B, terms, grad);

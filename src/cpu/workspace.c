@@ -37,7 +37,7 @@ jn_cpu_ws *jn_cpu_ws_new(const jn_model *m, const jn_objective *obj, int max_row
         /* hidden1's closed form needs x~, z~_1 and q only, each below the main rows' slot
          * (penalty.c). */
         const int closed_form = obj->target == JN_TARGET_HIDDEN1;
-        size_t prow = closed_form ? 2 * rows : (size_t)jn_cpu_penalty_rows(ws, max_rows);
+        size_t prow = (size_t)jn_cpu_penalty_rows(ws, max_rows);
         int width = 0;
         for (int l = 0; l <= top; l++) {
             width = m->sizes[l] > width ? m->sizes[l] : width;
@@ -51,7 +51,8 @@ jn_cpu_ws *jn_cpu_ws_new(const jn_model *m, const jn_objective *obj, int max_row
         }
         for (int i = 0; i < 2 && !closed_form; i++)
             ws->adj[i] = alloc_real(ws, prow * (size_t)width, &failed);
-        ws->dpre = alloc_real(ws, prow * (size_t)width, &failed);
+        if (!closed_form)
+            ws->dpre = alloc_real(ws, rows * (size_t)width, &failed);
         ws->unit_norm = alloc_real(ws, (size_t)m->sizes[1], &failed);
         ws->unit_gate_sq = calloc((size_t)m->sizes[1], sizeof(double));
         failed |= !ws->unit_gate_sq;

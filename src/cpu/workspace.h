@@ -18,31 +18,39 @@ struct jn_cpu_ws {
     jn_real *act[JN_MAX_LAYERS + 1];
     jn_real *delta[2];                   /* backward ping-pong, max_rows x max_width */
 
-    /* Penalty: rows = primal rows then tangent rows (tangent_chunk of them per example).
-     * pre[l] = [z~_l ; s_l], h[l] = [a~_l ; t_l], h[0] = [x~ ; v]; gate[l] = 1 - a~_l^2.
-     * hidden1: h[0] = [x ; x~], pre[1] = [z_1 ; z~_1], dpre = [dObj/dz_1 ; q] (main rows,
-     * then corrupted rows; without main rows their slot is left unused). */
+    /* Penalty: rows = main rows (stacked steps only), primal rows, then tangent rows
+     * (tangent_chunk of them per example).
+     * pre[l] = [z_l ; z~_l ; s_l], h[l] = [a_l ; a~_l ; t_l], h[0] = [x ; x~ ; v]; gate[l] =
+     * 1 - a~_l^2 (primal rows only); the main rows' logits in h[L].
+     * hidden1: h[0] = [x ; x~], pre[1] = [z_1 ; z~_1], then in place [dObj/dz_1 ; q] (main
+     * rows, then corrupted rows; without main rows their slot is left unused). */
     int tangent_chunk;                   /* tangent directions per pass (<= K) */
     jn_real *pre[JN_MAX_LAYERS + 1];
     jn_real *h[JN_MAX_LAYERS + 1];
     jn_real *gate[JN_MAX_LAYERS + 1];
-    jn_real *adj[2];                     /* reverse ping-pong: [p ; u] */
-    jn_real *dpre;                       /* [q ; ds] */
+    jn_real *adj[2];                     /* reverse ping-pong: [da ; p ; u], then in place
+                                            [dObj/dz ; q ; ds] */
+    jn_real *dpre;                       /* the exact output norm: q; the tangent reverse: one
+                                            row of sum_k u s */
     jn_real *unit_norm;                  /* hidden1: c_j = ||W_1j||^2 */
     double *unit_gate_sq;                /* hidden1: per unit, sum over the rows of g^2 */
 };
 
-/* Rows of penalty scratch: primal rows plus tangent_chunk tangent rows per example. */
-static inline int jn_cpu_penalty_rows(const jn_cpu_ws *ws, int batch_rows)
-{
-    return batch_rows * (1 + ws->tangent_chunk);
-}
-
 /* Whether jn_cpu_step stacks the main loss's rows with the penalty's (step.c): with the
- * hidden1 penalty, whose rows then fill h[0], pre[1] and dpre twice over (main, corrupted). */
+ * hidden1 penalty, whose rows then fill h[0] and pre[1] twice over (main, corrupted), and
+ * with the output's Gaussian tangents, whose first pass then carries the main rows in front of
+ * its own through every layer. */
 static inline int jn_cpu_stacked(const jn_objective *obj)
 {
-    return obj->jac_lambda > 0 && obj->target == JN_TARGET_HIDDEN1;
+    return obj->jac_lambda > 0 &&
+           (obj->target == JN_TARGET_HIDDEN1 || (obj->target == JN_TARGET_OUTPUT && obj->jac_proj != JN_PROJ_EXACT));
+}
+
+/* Rows of penalty scratch: the stacked main rows (jn_cpu_stacked), then the primal rows and
+ * tangent_chunk tangent rows per example. */
+static inline int jn_cpu_penalty_rows(const jn_cpu_ws *ws, int batch_rows)
+{
+    return batch_rows * (jn_cpu_stacked(&ws->obj) + 1 + ws->tangent_chunk);
 }
 
 /* Records every GEMM shape of later calls into log (NULL stops recording). */
