@@ -7,14 +7,16 @@
 #include "common.cuh"
 #include "jacnoise/elementwise.h"
 
-__global__ void tanh_backward_kernel(float *da, const float *a, int rows, int n, size_t stride, float *db,
-                                     size_t param_stride)
+__global__ void __launch_bounds__(JN_TILE_THREADS)
+    tanh_backward_kernel(float *__restrict__ da, const float *__restrict__ a, int rows, int n, size_t stride,
+                         float *__restrict__ db, size_t param_stride)
 {
     const size_t m = blockIdx.z, j = (size_t)blockIdx.x * JN_TILE_COLS + threadIdx.x;
     da += m * stride;
     a += m * stride;
     float sum = 0;
     if (j < (size_t)n)
+#pragma unroll 4
         for (int r = threadIdx.y; r < rows; r += JN_TILE_GROUPS) {
             const size_t e = (size_t)r * n + j;
             const float d = jn_tanh_backward(da[e], 1.0f - a[e] * a[e]);

@@ -64,9 +64,14 @@ __device__ static inline bool jn_last_block(unsigned *ticket, unsigned blocks)
  * JN_TILE_COLS adjacent columns (threadIdx.x; adjacent threads read adjacent floats of a row)
  * by JN_TILE_GROUPS row groups (threadIdx.y: rows y, y + JN_TILE_GROUPS, ...). Each thread sums
  * its rows in order, then jn_tile_sum adds the groups' partial sums in order: the same bits on
- * every run, no atomics, and n / 32 blocks per model where a thread per column gave n / 256. */
+ * every run, no atomics. A layer of 1000 units is only 32 blocks per model, so each block
+ * needs many rows' loads in flight: with 8 row groups the tanh backward of 1000 x 1000 took
+ * 58 us on an H200 (140 GB/s, the SMs waiting on memory); 32 groups of a 1024-thread block,
+ * each walking its rows a few at a time. Kernels that use the tile declare
+ * __launch_bounds__(JN_TILE_THREADS), so that they compile to a block that size can run. */
 #define JN_TILE_COLS 32
-#define JN_TILE_GROUPS (JN_THREADS / JN_TILE_COLS)
+#define JN_TILE_GROUPS 32
+#define JN_TILE_THREADS (JN_TILE_COLS * JN_TILE_GROUPS)
 
 static inline dim3 jn_tile_grid(int n, int models) { return dim3((n + JN_TILE_COLS - 1) / JN_TILE_COLS, 1, models); }
 static inline dim3 jn_tile_block() { return dim3(JN_TILE_COLS, JN_TILE_GROUPS); }

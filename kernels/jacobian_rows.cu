@@ -9,7 +9,7 @@
  * rows_up: per unit, the classes' eta in order: dR/dg_l += eta * w_{l+1} (the primal rows'
  * buffer, so a thread owns its element and sums the classes in the CPU's order: deterministic
  * without atomics), then eta *= g_l (omega_{l+1}); at the last hidden layer the same pass adds
- * dW_L[c] += sum_i omega_L(c, i), column sums of a tile of 32 columns by 8 row groups
+ * dW_L[c] += sum_i omega_L(c, i), column sums of a tile of 32 columns by 32 row groups
  * (common.cuh) in a fixed order, where the CPU has a loop of its own. */
 #include "common.cuh"
 #include "jacnoise/elementwise.h"
@@ -44,9 +44,10 @@ extern "C" int jn_k_rows_down(jn_rows_above above, const float *gate, int batch_
     JN_LAUNCHED();
 }
 
-__global__ void rows_up_kernel(float *eta, const float *above, size_t above_model, size_t c_stride, size_t i_stride,
-                               const float *gate, int B, int count, int n, size_t stride, int accumulate,
-                               float *dgate, float *dw, size_t param_stride)
+__global__ void __launch_bounds__(JN_TILE_THREADS)
+    rows_up_kernel(float *eta, const float *above, size_t above_model, size_t c_stride, size_t i_stride,
+                   const float *gate, int B, int count, int n, size_t stride, int accumulate, float *dgate,
+                   float *dw, size_t param_stride)
 {
     const size_t m = blockIdx.z, block = (size_t)B * n;
     const size_t j = (size_t)blockIdx.x * JN_TILE_COLS + threadIdx.x;

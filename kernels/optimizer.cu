@@ -11,7 +11,8 @@
 
 #include <math.h>
 
-__global__ void sgd_update_kernel(float *params, const float *grad, float *velocity, size_t n_params,
+__global__ void sgd_update_kernel(float *__restrict__ params, const float *__restrict__ grad,
+                                  float *__restrict__ velocity, size_t n_params,
                                   const jn_hparams *hp, jn_weight_spans spans, const jn_step_sums *sums,
                                   jn_step_ctl *ctl, jn_model_ctl *model, int models, unsigned *ticket)
 {
@@ -56,7 +57,11 @@ extern "C" int jn_k_sgd_update(float *params, const float *grad, float *velocity
                                const jn_hparams *hp, jn_weight_spans spans, const jn_step_sums *sums,
                                jn_step_ctl *ctl, jn_model_ctl *model, unsigned *ticket, cudaStream_t s)
 {
-    dim3 grid(jn_blocks(n_params), 1, models);
+    /* At most about the blocks a GPU holds at once, all models together, each thread walking
+     * its elements: a block per 256 parameters gave 7016 blocks at 784-1000-1000-10, waves of
+     * blocks each waiting on its fence before the ticket, 23 us (0.9 TB/s) on an H200. */
+    const unsigned most = 1024u / (unsigned)models, blocks = jn_blocks(n_params);
+    dim3 grid(blocks < most ? blocks : most > 0 ? most : 1, 1, models);
     sgd_update_kernel<<<grid, JN_THREADS, 0, s>>>(params, grad, velocity, n_params, hp, spans, sums, ctl, model,
                                                   models, ticket);
     JN_LAUNCHED();

@@ -58,13 +58,18 @@ __device__ static inline float feature(const uint8_t *bytes, const float *floats
 }
 
 /* The batch of one model being gathered: feature e of its rows, read from the resident set
- * (not from x, which other threads of the launch are writing). */
+ * (not from x, which other threads of the launch are writing). e < rows * d < 2^32
+ * (jn_k_gather_noise): a 32-bit division, where a 64-bit one is a long routine on a GPU. */
 struct batch_src {
     const uint8_t *bytes;
     const float *floats;
     int d;
     const uint32_t *rows_of_batch;
-    __device__ float at(size_t e) const { return feature(bytes, floats, d, rows_of_batch[e / d], e % d); }
+    __device__ float at(size_t e) const
+    {
+        const unsigned i = (unsigned)e, width = (unsigned)d;
+        return feature(bytes, floats, d, rows_of_batch[i / width], i % width);
+    }
 };
 
 /* Fills out[0 .. n) with normals, 4 per thread; and where `also` is given, also[e] = base(e) +
@@ -142,6 +147,8 @@ extern "C" int jn_k_gather_noise(const uint8_t *bytes, const float *floats, cons
                                  float *xi, float *eps, int copies, float *v, int tangents, const jn_hparams *hp,
                                  jn_stack_dst stack, cudaStream_t s)
 {
+    if ((size_t)rows * d > UINT32_MAX)
+        return (int)cudaErrorInvalidValue;  /* batch_src's 32-bit index */
     size_t most = (size_t)rows * d * (v ? (size_t)copies * tangents : 1);
     dim3 grid(jn_blocks(most / 4 + 1), 1, models);
     gather_noise_kernel<<<grid, JN_THREADS, 0, s>>>(bytes, floats, d, perm, perm_stride, batch_size, rows, ctl, model,

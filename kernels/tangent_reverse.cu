@@ -9,14 +9,16 @@
  * terms: the gradient of the whole objective), and the thread sums delta and q into the
  * layer's bias gradient in a fixed order: deterministic without atomics, one launch where the
  * main loss's tanh backward and the reverse terms were two. The bias sums are column sums of
- * a tile of 32 columns by 8 row groups (common.cuh): fixed-order, one pass, n / 32 blocks per
+ * a tile of 32 columns by 32 row groups (common.cuh): fixed-order, one pass, n / 32 blocks per
  * model. */
 #include "common.cuh"
 #include "jacnoise/elementwise.h"
 
-__global__ void layer_backward_kernel(const float *adj, const float *a, const float *gate, const float *pre,
-                                      const float *dgate, int main_rows, int batch_rows, int K, int n, size_t stride,
-                                      float *dpre, float *db, size_t param_stride)
+__global__ void __launch_bounds__(JN_TILE_THREADS)
+    layer_backward_kernel(const float *__restrict__ adj, const float *__restrict__ a, const float *__restrict__ gate,
+                          const float *__restrict__ pre, const float *__restrict__ dgate, int main_rows,
+                          int batch_rows, int K, int n, size_t stride, float *__restrict__ dpre,
+                          float *__restrict__ db, size_t param_stride)
 {
     const size_t m = blockIdx.z, main = (size_t)main_rows * n, block = (size_t)batch_rows * n;
     const size_t j = (size_t)blockIdx.x * JN_TILE_COLS + threadIdx.x;
@@ -29,12 +31,14 @@ __global__ void layer_backward_kernel(const float *adj, const float *a, const fl
         dgate += m * stride;
     float bias_sum = 0;
     if (j < (size_t)n) {
+#pragma unroll 4
         for (int i = threadIdx.y; i < main_rows; i += JN_TILE_GROUPS) {
             const size_t e = (size_t)i * n + j;
             const float d = jn_tanh_backward(adj[e], gate[e]);
             dpre[e] = d;
             bias_sum += d;
         }
+#pragma unroll 2
         for (int i = threadIdx.y; i < batch_rows; i += JN_TILE_GROUPS) {
             const size_t e = main + (size_t)i * n + j;
             const float g = gate[e];

@@ -13,7 +13,7 @@ from harness import BIN, check, finish
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 BUILD = os.path.dirname(os.path.abspath(BIN))
 GPU_STEPS = ["check_tf32", "bench_cuda", "profile_b100", "profile_b1000", "profile_b100_tf32", "peers",
-             "bench_cuda_sweep", "sweep64"]
+             "peers_tf32", "bench_cuda_sweep", "sweep64"]
 ACCEPTED = "not run (dry run: needs the GPU); without one its command gets past its options"
 
 
@@ -61,7 +61,7 @@ def main():
     os.chmod(os.path.join(fake, "jacnoise"), 0o755)
     rc, lines = dry_run(scratch, "refused", fake)
     check(rc == 1, f"dry run with a refused option: exit {rc}, expected 1")
-    refused = ["profile_b100", "profile_b1000", "profile_b100_tf32", "peers"]
+    refused = ["profile_b100", "profile_b1000", "profile_b100_tf32", "peers", "peers_tf32"]
     for name in GPU_STEPS:
         line = step_line(lines, name)
         if name in refused:

@@ -120,6 +120,11 @@ def check_profile(label, p, sizes, B, target, layer, proj, copies, backend="cpu"
             else:
                 check(t > 0, f"{label}/{v['name']}/{name}: time {t} us")
         check(close(v["flops"], sum(want.values())), f"{label}/{v['name']}: total {v['flops']}")
+        # Each phase is the step's own: together they are about the step (medians of each, so
+        # not exactly), never the step counted twice.
+        phase_sum = sum(ph["time"]["median_us"] for ph in v["phases"])
+        check(0.5 * v["step"]["q1_us"] <= phase_sum <= 1.5 * v["step"]["q3_us"],
+              f"{label}/{v['name']}: the phases' medians add up to {phase_sum} us, the step's {v['step']}")
         for key in ("step", "gemm_floor"):
             check(v[key]["median_us"] > 0 and v[key]["q1_us"] <= v[key]["median_us"] <= v[key]["q3_us"],
                   f"{label}/{v['name']}: {key} {v[key]}")

@@ -6,7 +6,8 @@
 # 8 minutes: the GPU tests (the CUDA step against the CPU on edge shapes, `jacnoise check` for
 # the paper's rows, determinism, resume across backends, divergence, a short MNIST run), a
 # TF32 check, the step benchmark against its cuBLAS floor, `jacnoise profile` of the 784-1000-
-# 1000-10 N+J step (B = 100, 1000; TF32), the peer table (PyTorch, JAX), the lock-step sweep
+# 1000-10 N+J step (B = 100, 1000; TF32) and its kernels one by one under Nsight Compute when
+# ncu is there, the peer table (PyTorch, JAX; fp32 and TF32), the lock-step sweep
 # benchmark and a 64-model sweep, compute-sanitizer's memcheck, racecheck and initcheck, and an
 # Nsight Systems profile when nsys is there. Logs go to $OUT (default gpu-check-out), every
 # number to $OUT/summary.txt.
@@ -122,7 +123,9 @@ else
     headers_ok zlib.h "" && zlib_ok=1
     cmake_deps=()
     if [ $dry = 1 ] || [ $blas_ok = 0 ] || [ $zlib_ok = 0 ]; then
-        prefix=$(pwd)/device/prefix
+        # In the build folder, which no device call carries (device/ is carried: 100 MB of
+        # unpacked packages there would put the checkout over the device tool's limit).
+        prefix=$(pwd)/$build/deps-prefix
         arch=$(gcc -print-multiarch 2>/dev/null || echo x86_64-linux-gnu)
         rm -rf "$prefix"
         mkdir -p "$prefix"
@@ -140,7 +143,7 @@ else
         done
         blas=$prefix/usr/lib/$arch/openblas-pthread
         libz=$(ldconfig -p 2>/dev/null | awk '/libz\.so\.1 .*x86-64/ {print $NF; exit}')
-        say "dependencies: OpenBLAS $([ $blas_ok = 1 ] && echo found || echo missing), zlib headers $([ $zlib_ok = 1 ] && echo found || echo missing); unpacked $n .deb file(s) into device/prefix$([ $dry = 1 ] && echo ' (dry run: used in any case)')"
+        say "dependencies: OpenBLAS $([ $blas_ok = 1 ] && echo found || echo missing), zlib headers $([ $zlib_ok = 1 ] && echo found || echo missing); unpacked $n .deb file(s) into $build/deps-prefix$([ $dry = 1 ] && echo ' (dry run: used in any case)')"
         if [ ! -f "$blas/libopenblas.so" ] || [ ! -f "$prefix/usr/include/zlib.h" ] || [ -z "$libz" ]; then
             say "dependencies: device/debs lacks OpenBLAS or zlib.h (run tools/device-prepare.sh), or no libz.so.1 here"
             exit 1
@@ -225,13 +228,39 @@ for run in b100:"--batch 100" b1000:"--batch 1000" b100_tf32:"--batch 100 --prec
     [ -f "$out/profile_${run%%:*}.log" ] && sed 's/^/  /' "$out/profile_${run%%:*}.log" >>"$summary"
 done
 
+# Where the toolkit keeps its tools when they are not on PATH.
+tool() { command -v "$1" || ls /usr/local/cuda/bin/"$1" /usr/local/cuda/"$1"/"$1" /opt/nvidia/*/bin/"$1" \
+    /opt/nvidia/*/*/bin/"$1" 2>/dev/null | head -n 1; }
+
+# Each kernel of four training steps on its own (Nsight Compute, where it reads the GPU): the
+# durations behind the phases, 784-1000-1000-10 N+J output K = 1 at B = 100 and 1000.
+ncu=$(tool ncu)
+if [ -n "$ncu" ]; then
+    for B in 100 1000; do
+        gpu_step "kernels_b$B" 60 "$ncu" --clock-control none --metrics gpu__time_duration.sum,dram__bytes.sum \
+            --csv --print-units base $J train --device cuda --cuda-graph off --data mnist --hidden 1000,1000 --batch $B \
+            --lr 0.05 --jac-lambda 0.1 --jac-noise 0.3 --jac-target output --train-limit $((4 * B)) --valid 100 --epochs 1 --max-steps 4 --progress never --out "$out/kernels-run-$B" &&
+            sed 's/^/  /' "$out/kernels_b$B.log" | grep -v '^  "' | head -n 3 >>"$summary" &&
+            python3 tools/kernel_times.py "$out/kernels_b$B.log" 2>&1 | sed 's/^/  /' >>"$summary"
+        rm -rf "$out/kernels-run-$B"
+    done
+else
+    say "ncu: not found"
+fi
+
 # The peer table on the GPU: jacnoise's graph-replayed step against PyTorch (eager,
 # torch.func) and JAX jit on the same shapes, each peer's step first checked against
-# jacnoise's step dump. One round: the GPU is not shared, and each round more costs a jacnoise
-# start-up (CUDA context, data) per shape out of the step's 100 s.
-gpu_step peers 100 python3 bench/peers/run_peers.py --device cuda --jacnoise $J --data-dir "$data" \
-    --hidden 1000,1000 --batch 100 1000 --penalty hidden1 output:1 --reps 20 --warmup 5 --rounds 1 --csv "$out/peers.csv"
-[ -f "$out/peers.log" ] && sed 's/^/  /' "$out/peers.log" >>"$summary"
+# jacnoise's step dump; in float32, then all in TF32. One round: the GPU is not shared, and
+# each round more costs a jacnoise start-up (CUDA context, data) per shape. On an H200 the
+# float32 table took more than 100 s (JAX compiles each shape; torch.func's B = 1000 steps are
+# 6 ms each), the TF32 one 52 s.
+for precision in fp32 tf32; do
+    name=peers$([ $precision = tf32 ] && echo _tf32)
+    gpu_step $name 150 python3 bench/peers/run_peers.py --device cuda --precision $precision --jacnoise $J \
+        --data-dir "$data" --hidden 1000,1000 --batch 100 1000 --penalty hidden1 output:1 --reps 20 --warmup 5 \
+        --rounds 1 --csv "$out/$name.csv"
+    [ -f "$out/$name.log" ] && sed 's/^/  /' "$out/$name.log" >>"$summary"
+done
 
 # Many models per GPU: lock-step groups of M = 1, 64, 256 against their GEMM floor, fp32 and
 # TF32, and the device memory per model; then a real 64-model sweep (one epoch of MNIST at
@@ -265,9 +294,6 @@ rm -rf "$sweep_dir"
 
 # compute-sanitizer on a short check (every kernel, both sides) and a short graph-replayed run.
 SMALL="--data usps --hidden 64,32 --batch 50 --lr 0.05 --jac-lambda 0.1 --jac-noise 0.3 --jac-target output --input-noise 0.1"
-# Where the toolkit keeps its tools when they are not on PATH.
-tool() { command -v "$1" || ls /usr/local/cuda/bin/"$1" /usr/local/cuda/"$1"/"$1" /opt/nvidia/*/bin/"$1" \
-    /opt/nvidia/*/*/bin/"$1" 2>/dev/null | head -n 1; }
 sanitizer=$(tool compute-sanitizer)
 if [ -n "$sanitizer" ]; then
     for tool in memcheck racecheck initcheck; do

@@ -15,14 +15,17 @@ own ratio (peer / jacnoise) with its lowest and highest.
 
   python3 bench/peers/run_peers.py [--jacnoise build/jacnoise] [--hidden 1000,1000 1000]
       [--batch 1 10 100 1000] [--penalty hidden1 output:1 output:3 output:exact]
-      [--reps 10] [--rounds 3] [--threads 2] [--device cpu|cuda] [--exact-max-batch 100]
-      [--csv FILE]
+      [--reps 10] [--rounds 3] [--threads 2] [--device cpu|cuda] [--precision fp32|tf32]
+      [--exact-max-batch 100] [--csv FILE]
 
 Exit status 1 when a peer's step disagrees with jacnoise's or a jacnoise command fails, 2 when
 this script or jacnoise refuses the options. On a GPU machine, --device cuda times jacnoise
 and the peers on the GPU: jacnoise's step as training runs it (the replayed CUDA graph of
 `jacnoise profile --device cuda`), its floor the step's GEMMs alone; a peer whose library sees
-no GPU is skipped with a line saying so."""
+no GPU is skipped with a line saying so. Every program's float32 matrix products are float32
+(JAX's default on a GPU is TF32: set to "highest" here); --precision tf32 (GPU only) runs all of
+them in TF32 (jacnoise's --precision tf32, PyTorch's allow_tf32, JAX's "tensorfloat32") and
+checks them against the float32 dump with TF32's tolerance."""
 import argparse
 import csv
 import json
@@ -41,14 +44,19 @@ from stepstate import parse_dump  # noqa: E402
 # Agreement required with jacnoise's float32 step (relative): the peers are float32 too, with
 # other summation orders.
 TOLERANCE = {"loss": 1e-4, "penalty": 1e-4, "objective": 1e-4, "gradient": 1e-4}
+# In TF32 against that float32 step: each GEMM input keeps 10 mantissa bits (jacnoise check's
+# TF32 tolerance, 1.1e-2 for the gradient of a three-layer net, is derived the same way).
+TF32_TOLERANCE = {"loss": 1e-2, "penalty": 1e-2, "objective": 1e-2, "gradient": 1e-2}
 
 
-def load_peers(device, threads):
-    """[(name, module, style)] of the peers importable here; a note per missing one."""
+def load_peers(device, threads, tf32):
+    """[(name, module, style)] of the peers importable here, their matrix products set to
+    float32 or TF32; a note per missing one."""
     peers, notes = [], []
     try:
         import torch
         torch.set_num_threads(threads)
+        torch.backends.cuda.matmul.allow_tf32 = tf32
         import torch_peer
         if device == "cuda" and not torch.cuda.is_available():
             notes.append("PyTorch peers skipped: this PyTorch sees no CUDA device")
@@ -60,6 +68,7 @@ def load_peers(device, threads):
         os.environ.setdefault("JAX_PLATFORMS", "cpu")
     try:
         import jax
+        jax.config.update("jax_default_matmul_precision", "tensorfloat32" if tf32 else "highest")
         import jax_peer
         # JAX runs where its default backend is; on a machine without its GPU plugin that is
         # the CPU, which would time another device than jacnoise's.
@@ -113,6 +122,8 @@ def main():
                     help="rounds per shape, each timing jacnoise and then every peer (reps steps each)")
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--device", choices=["cpu", "cuda"], default="cpu")
+    ap.add_argument("--precision", choices=["fp32", "tf32"], default="fp32",
+                    help="the matrix products of every program (tf32: on the GPU only)")
     ap.add_argument("--exact-max-batch", type=int, default=100,
                     help="skip the exact norm above this batch size (its cost grows as B times the rows it builds: "
                          "C for the output, d for hidden:k)")
@@ -126,7 +137,12 @@ def main():
 
 
 def compare(args):
-    peers, notes = load_peers(args.device, args.threads)
+    tf32 = args.precision == "tf32"
+    if tf32 and args.device != "cuda":
+        print("run_peers: --precision tf32 needs --device cuda (TF32 is a GPU's)", file=sys.stderr)
+        return 2
+    tolerance = TF32_TOLERANCE if tf32 else TOLERANCE
+    peers, notes = load_peers(args.device, args.threads, tf32)
     for n in notes:
         print(n)
     if not os.access(args.jacnoise, os.X_OK):
@@ -160,14 +176,14 @@ def compare(args):
                     timers, checks = [], []
                     for name, mod, style in peers:
                         errs = mod.check(st, style, args.device)
-                        bad = [k for k, e in errs.items() if not e < TOLERANCE[k]]
+                        bad = [k for k, e in errs.items() if not e < tolerance[k]]
                         checks.append(f"{name}: " + (", ".join(f"{k} {errs[k]:.1e}" for k in bad) if bad else "ok"))
                         failed |= bool(bad)
                         timers.append(mod.step_timer(st, style, args.device))
                     ours_r, floor_r, peer_r = [], [], [[] for _ in peers]
                     for _ in range(args.rounds):
-                        run([args.jacnoise, "profile", "--device", args.device, "--reps", str(args.reps),
-                             "--warmup", str(args.warmup), "--json", js] + opts)
+                        run([args.jacnoise, "profile", "--device", args.device, "--precision", args.precision,
+                             "--reps", str(args.reps), "--warmup", str(args.warmup), "--json", js] + opts)
                         with open(js) as f:
                             v0 = json.load(f)["variants"][0]
                         # On the GPU the step as training runs it: one replayed CUDA graph.

@@ -95,8 +95,8 @@ typedef struct {
 typedef struct jn_profile_target jn_profile_target;
 typedef struct {
     /* One whole training step (data, step, update) with its phases: seconds of the whole
-     * step and of each phase (0 for phases the backend cannot separate; the whole still
-     * counts them). */
+     * step and of each phase, this step's alone (written, not added: 0 for phases the
+     * backend cannot separate; the whole still counts them). */
     int (*step)(jn_profile_target *t, double *step_s, double phase_s[JN_PHASES]);
     /* The same step's GEMMs alone, replayed with the step's shapes: seconds. */
     int (*gemm_floor)(jn_profile_target *t, double *seconds);

@@ -64,6 +64,7 @@ static int event_resolve(event_clock *c, double *step_s, double phase_s[JN_PHASE
     if (c->failed || c->count < 2)
         return jn_fail("profile: the CUDA step's phase events could not be recorded");
     JN_CUDA(cudaEventSynchronize(c->events[c->count - 1]));
+    memset(phase_s, 0, sizeof(double) * JN_PHASES);
     for (int i = 0; i + 1 < c->count; i++) {
         float ms = 0;
         JN_CUDA(cudaEventElapsedTime(&ms, c->events[i], c->events[i + 1]));

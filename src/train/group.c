@@ -260,6 +260,18 @@ static int save_last(jn_group *g, int s, jn_job_source *src)
     return 0;
 }
 
+/* Fault injection for the crash tests: JACNOISE_TEST_KILL_AFTER_SAVES=N ends the process with
+ * SIGKILL right after its N-th periodic last.ckpt, so that a test finds a known mid-epoch
+ * checkpoint on disk however fast the device (a test that polled for the file and then sent
+ * SIGKILL raced an H200's steps past the epoch's end). */
+static void kill_after_saves(void)
+{
+    static long saves;
+    const char *n = getenv("JACNOISE_TEST_KILL_AFTER_SAVES");
+    if (n && ++saves == atol(n))
+        raise(SIGKILL);
+}
+
 /* % misclassified of a set for the wanted slots (NaN for an empty set). */
 static int error_pct(jn_group *g, const jn_dataset *set, double *out)
 {
@@ -456,8 +468,11 @@ static long train_chunk(jn_group *g, jn_job_source *src, long n)
             return jn_fail("%s backend: %ld of %ld steps done without a divergence", g->backend->ops->name,
                            r->steps_done, n);
         const long every = job->cfg.checkpoint_steps;
-        if (every > 0 && st->global_step % (uint64_t)every == 0 && save_last(g, s, src) < 0)
-            return -1;
+        if (every > 0 && st->global_step % (uint64_t)every == 0) {
+            if (save_last(g, s, src) < 0)
+                return -1;
+            kill_after_saves();
+        }
     }
     g->batch += n;
     return finish_endings(g, src) ? -1 : steps;

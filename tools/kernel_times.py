@@ -1,0 +1,61 @@
+#!/usr/bin/env python3
+"""The kernels of a run, one line each, from Nsight Compute's CSV.
+
+  ncu --clock-control none --metrics gpu__time_duration.sum,dram__bytes.sum --csv \\
+      --print-units base jacnoise train --device cuda --cuda-graph off ... > ncu.csv
+  python3 tools/kernel_times.py ncu.csv
+
+Prints, in the order the kernels first ran: launches, mean and total duration (us), mean
+DRAM bytes and the bandwidth they make over the kernel's time. Nsight Compute runs each
+kernel alone with its caches flushed, so a duration is the kernel's own, without the overlap
+and the cache hits of the real run. Exit 1 with one line where the file is not such a CSV."""
+import argparse
+import csv
+import sys
+
+TIME, BYTES = "gpu__time_duration.sum", "dram__bytes.sum"
+
+
+def read(path):
+    """{(launch id, kernel name): {metric: value}} in launch order."""
+    launches = {}
+    with open(path, newline="") as f:
+        rows = csv.DictReader(line for line in f if line.startswith('"'))
+        for row in rows:
+            try:
+                key = (int(row["ID"]), row["Kernel Name"])
+                value = float(row["Metric Value"].replace(",", ""))
+                launches.setdefault(key, {})[row["Metric Name"]] = value
+            except (KeyError, TypeError, ValueError) as e:
+                raise ValueError(f"line {rows.line_num}: not a row of Nsight Compute's CSV ({e})") from None
+    if not launches:
+        raise ValueError("no kernel rows (was the run profiled with --csv?)")
+    missing = [name for (_, name), m in launches.items() if TIME not in m]
+    if missing:
+        raise ValueError(f"no {TIME} for {missing[0]} (profile with --metrics {TIME},{BYTES})")
+    return launches
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("csv")
+    args = ap.parse_args()
+    try:
+        launches = read(args.csv)
+    except (OSError, ValueError) as e:
+        print(f"kernel_times: {args.csv}: {e}", file=sys.stderr)
+        return 1
+    kernels = {}
+    for (_, name), m in sorted(launches.items()):
+        k = kernels.setdefault(name.split("(")[0][:60], [0, 0.0, 0.0])
+        k[0] += 1
+        k[1] += m[TIME] * 1e-3
+        k[2] += m.get(BYTES, 0.0)
+    print(f"{'kernel':<60} {'launches':>8} {'mean us':>9} {'total us':>10} {'mean MB':>8} {'GB/s':>7}")
+    for name, (n, us, nbytes) in kernels.items():
+        print(f"{name:<60} {n:>8} {us / n:>9.2f} {us:>10.1f} {nbytes / n / 1e6:>8.2f} {nbytes / us / 1e3:>7.0f}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
