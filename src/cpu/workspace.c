@@ -43,7 +43,8 @@ jn_cpu_ws *jn_cpu_ws_new(const jn_model *m, const jn_objective *obj, int max_row
             width = m->sizes[l] > width ? m->sizes[l] : width;
             if (l == 0 || !closed_form)
                 ws->h[l] = alloc_real(ws, prow * (size_t)m->sizes[l], &failed);
-            if (l > 0) {
+            /* The output layer has no tanh: its GEMMs write h[L] (tangent.c). */
+            if (l > 0 && l < m->n_layers) {
                 ws->pre[l] = alloc_real(ws, prow * (size_t)m->sizes[l], &failed);
                 if (!closed_form)
                     ws->gate[l] = alloc_real(ws, rows * (size_t)m->sizes[l], &failed);
