@@ -2,7 +2,9 @@
 """tools/gpu-check.sh --dry-run against this build (GPU_CHECK_BUILD): every GPU step's command
 runs with no device visible and must stop for that reason alone, so that a command line the
 lent GPU would refuse fails here. Then the same with a jacnoise that refuses the profile's
-options: the dry run must name those steps and fail. Skipped where CUDA is not built in."""
+options: the dry run must name those steps and fail. And tools/kernel_times.py, which tables
+the check's Nsight Compute CSV, on a CSV written the way ncu writes it (and on files that are
+not). Skipped where CUDA is not built in."""
 import os
 import subprocess
 import sys
@@ -37,12 +39,55 @@ def step_line(lines, name):
     return next((line for line in lines if line.startswith(name + ": ")), "")
 
 
+NCU_HEADER = ('"ID","Process ID","Process Name","Host Name","Kernel Name","Context","Stream","Block Size",'
+              '"Grid Size","Device","CC","Section Name","Metric Name","Metric Unit","Metric Value"')
+
+
+def ncu_row(launch, kernel, metric, unit, value):
+    return (f'"{launch}","7","jacnoise","127.0.0.1","{kernel}","1","13","(256, 1, 1)","(77, 1, 1)","0","9.0",'
+            f'"Command line profiler metrics","{metric}","{unit}","{value}"')
+
+
+def kernel_table(scratch):
+    """kernel_times.py: launches, mean and total microseconds, MB and GB/s per kernel, in the
+    order the kernels first ran; one line and exit 1 for a file that is not such a CSV."""
+    script = os.path.join(ROOT, "tools", "kernel_times.py")
+    path = os.path.join(scratch, "ncu.csv")
+    launches = [(0, "gather_noise_kernel(const unsigned char *, int)", 9000, 1200000),
+                (1, "sgd_update_kernel(float *, const float *)", 13500, 21560000),
+                (2, "gather_noise_kernel(const unsigned char *, int)", 11000, 1000000)]
+    with open(path, "w") as f:
+        f.write("==PROF== Connected to process 7 (jacnoise)\n" + NCU_HEADER + "\n")
+        for launch, kernel, ns, nbytes in launches:
+            f.write(ncu_row(launch, kernel, "dram__bytes.sum", "byte", f"{nbytes:,}") + "\n")
+            f.write(ncu_row(launch, kernel, "gpu__time_duration.sum", "ns", f"{ns:,}") + "\n")
+        f.write("jacnoise: training ... (the program's own output, not a CSV row)\n")
+    p = subprocess.run([sys.executable, script, path], capture_output=True, text=True, timeout=60)
+    lines = p.stdout.splitlines()
+    check(p.returncode == 0 and len(lines) == 3, f"kernel_times.py: exit {p.returncode}: {p.stdout}{p.stderr}")
+    if len(lines) == 3:
+        gather, update = lines[1].split(), lines[2].split()
+        check(gather[:6] == ["gather_noise_kernel", "2", "10.00", "20.0", "1.10", "110"], f"gather row: {lines[1]}")
+        check(update[:6] == ["sgd_update_kernel", "1", "13.50", "13.5", "21.56", "1597"], f"update row: {lines[2]}")
+    for name, text in (("empty.csv", ""), ("foreign.csv", "a,b\n1,2\n"),
+                       ("no-time.csv", NCU_HEADER + "\n" + ncu_row(0, "k()", "dram__bytes.sum", "byte", "5") + "\n"),
+                       ("bad-value.csv", NCU_HEADER + "\n" + ncu_row(0, "k()", "gpu__time_duration.sum", "ns", "x") + "\n")):
+        bad = os.path.join(scratch, name)
+        with open(bad, "w") as f:
+            f.write(text)
+        p = subprocess.run([sys.executable, script, bad], capture_output=True, text=True, timeout=60)
+        err = p.stderr.strip().splitlines()
+        check(p.returncode == 1 and len(err) == 1 and err[0].startswith(f"kernel_times: {bad}: ") and not p.stdout,
+              f"kernel_times.py on {name}: exit {p.returncode}, stderr {p.stderr!r}")
+
+
 def main():
     info = subprocess.run([BIN, "info"], capture_output=True, text=True).stdout
     if "cuda: built in" not in info or not os.access(os.path.join(BUILD, "bench", "bench_cuda_step"), os.X_OK):
         print("CUDA is not built in: the device check has nothing to dry-run; skipped")
         return 77
     scratch = tempfile.mkdtemp(prefix="jn_gpu_check_")
+    kernel_table(scratch)
 
     rc, lines = dry_run(scratch, "accepted", BUILD)
     check(rc == 0, f"dry run of this build: exit {rc}, expected 0")
