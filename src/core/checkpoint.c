@@ -20,12 +20,12 @@ const char *jn_run_status_name(jn_run_status s)
     return "unknown";
 }
 
-static void put_reals(jn_buf *b, const jn_real *v, size_t n)
+static jn_piece reals_piece(const jn_real *v, size_t n, jn_buf *scratch)
 {
 #ifdef JN_DOUBLE
-    jn_buf_f64_array(b, v, n);
+    return jn_f64_piece(v, n, scratch);
 #else
-    jn_buf_f32_array(b, v, n);
+    return jn_f32_piece(v, n, scratch);
 #endif
 }
 
@@ -66,14 +66,23 @@ int jn_checkpoint_write(const char *path, const jn_checkpoint *ck)
     jn_buf_u64(&b, (uint64_t)s->sums.examples);
     jn_buf_u64(&b, (uint64_t)s->sums.steps);
     jn_buf_u32(&b, (ck->velocity ? HAS_VELOCITY : 0) | (ck->best_params ? HAS_BEST : 0));
-    put_reals(&b, ck->params, m->n_params);
-    if (ck->velocity)
-        put_reals(&b, ck->velocity, m->n_params);
-    if (ck->best_params)
-        put_reals(&b, ck->best_params, m->n_params);
-    jn_buf_crc(&b);
-    int rc = jn_buf_ok(&b, path) ? -1 : jn_write_file_atomic(path, b.data, b.len);
+    /* The arrays go to the file from where they are: a copy of a 784-1000-1000-10 run's
+     * 21.6 MB, in fresh pages, made its last.ckpt cost 1.7x the CRC and write of its bytes
+     * (bench_checkpoint). */
+    const jn_real *arrays[3] = {ck->params, ck->velocity, ck->best_params};
+    jn_buf scratch[3] = {{0}};
+    jn_piece pieces[4];
+    int n = 0, oom = jn_buf_ok(&b, path);
+    pieces[n++] = (jn_piece){b.data, b.len};
+    for (int k = 0; k < 3; k++)
+        if (arrays[k]) {
+            pieces[n++] = reals_piece(arrays[k], m->n_params, &scratch[k]);
+            oom = oom || jn_buf_ok(&scratch[k], path);
+        }
+    int rc = oom ? -1 : jn_write_pieces_atomic_crc(path, pieces, n);
     jn_buf_free(&b);
+    for (int k = 0; k < 3; k++)
+        jn_buf_free(&scratch[k]);
     return rc;
 }
 

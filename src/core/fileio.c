@@ -9,13 +9,15 @@
 #include <string.h>
 #include <sys/file.h>
 #include <sys/stat.h>
+#include <sys/uio.h>
 #include <unistd.h>
 #include <zlib.h>
 
-void jn_buf_put(jn_buf *b, const void *p, size_t n)
+/* n more bytes at the end of the buffer, or NULL once an allocation failed. */
+static unsigned char *buf_grow(jn_buf *b, size_t n)
 {
     if (b->oom)
-        return;
+        return NULL;
     if (b->len + n > b->cap) {
         size_t cap = b->cap ? b->cap : 4096;
         while (cap < b->len + n)
@@ -23,13 +25,20 @@ void jn_buf_put(jn_buf *b, const void *p, size_t n)
         unsigned char *d = realloc(b->data, cap);
         if (!d) {
             b->oom = 1;
-            return;
+            return NULL;
         }
         b->data = d;
         b->cap = cap;
     }
-    memcpy(b->data + b->len, p, n);
     b->len += n;
+    return b->data + b->len - n;
+}
+
+void jn_buf_put(jn_buf *b, const void *p, size_t n)
+{
+    unsigned char *d = buf_grow(b, n);
+    if (d && n)
+        memcpy(d, p, n);
 }
 
 void jn_buf_u8(jn_buf *b, uint8_t v) { jn_buf_put(b, &v, 1); }
@@ -57,32 +66,66 @@ void jn_buf_f64(jn_buf *b, double v)
     jn_buf_u64(b, u);
 }
 
-void jn_buf_f32_array(jn_buf *b, const float *v, size_t n)
+/* On a little-endian host the files' byte order is the memory's: arrays are copied whole, or
+ * written from where they are (jn_f32_piece). */
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+#define JN_HOST_LITTLE_ENDIAN 1
+#else
+#define JN_HOST_LITTLE_ENDIAN 0
+#endif
+
+/* Copies n values of `width` bytes between the host's byte order and the files' (little-
+ * endian), either way: one copy, or each value's bytes reversed on a big-endian host. */
+static void copy_values(unsigned char *dst, const unsigned char *src, size_t n, size_t width)
 {
-    for (size_t i = 0; i < n; i++) {
-        uint32_t u;
-        memcpy(&u, &v[i], 4);
-        jn_buf_u32(b, u);
+    if (JN_HOST_LITTLE_ENDIAN) {
+        memcpy(dst, src, n * width);
+        return;
     }
+    for (size_t i = 0; i < n; i++)
+        for (size_t k = 0; k < width; k++)
+            dst[i * width + k] = src[i * width + width - 1 - k];
 }
 
-void jn_buf_f64_array(jn_buf *b, const double *v, size_t n)
+static void buf_array(jn_buf *b, const void *v, size_t n, size_t width)
 {
-    for (size_t i = 0; i < n; i++)
-        jn_buf_f64(b, v[i]);
+    unsigned char *d = buf_grow(b, n * width);
+    if (d)
+        copy_values(d, v, n, width);
+}
+
+void jn_buf_f32_array(jn_buf *b, const float *v, size_t n) { buf_array(b, v, n, 4); }
+void jn_buf_f64_array(jn_buf *b, const double *v, size_t n) { buf_array(b, v, n, 8); }
+
+/* The CRC-32 of len more bytes after those that gave crc. */
+static uLong crc_update(uLong crc, const unsigned char *data, size_t len)
+{
+    size_t off = 0;
+    while (off < len) {  /* crc32 takes uInt lengths */
+        size_t n = len - off > (1u << 30) ? (1u << 30) : len - off;
+        crc = crc32(crc, data + off, (uInt)n);
+        off += n;
+    }
+    return crc;
 }
 
 void jn_buf_crc(jn_buf *b)
 {
-    uLong crc = crc32(0L, Z_NULL, 0);
-    size_t off = 0;
-    while (!b->oom && off < b->len) {  /* crc32 takes uInt lengths */
-        size_t n = b->len - off > (1u << 30) ? (1u << 30) : b->len - off;
-        crc = crc32(crc, b->data + off, (uInt)n);
-        off += n;
-    }
-    jn_buf_u32(b, (uint32_t)crc);
+    if (!b->oom)
+        jn_buf_u32(b, (uint32_t)crc_update(crc32(0L, Z_NULL, 0), b->data, b->len));
 }
+
+/* The array itself where its bytes are the file's; else a converted copy in scratch. */
+static jn_piece values_piece(const void *v, size_t n, size_t width, jn_buf *scratch)
+{
+    if (JN_HOST_LITTLE_ENDIAN)
+        return (jn_piece){v, n * width};
+    buf_array(scratch, v, n, width);
+    return (jn_piece){scratch->data, scratch->len};
+}
+
+jn_piece jn_f32_piece(const float *v, size_t n, jn_buf *scratch) { return values_piece(v, n, 4, scratch); }
+jn_piece jn_f64_piece(const double *v, size_t n, jn_buf *scratch) { return values_piece(v, n, 8, scratch); }
 
 int jn_buf_ok(const jn_buf *b, const char *what)
 {
@@ -154,10 +197,7 @@ int jn_cur_f32_array(jn_cursor *c, float *v, size_t n, const char *what)
     if (n > (c->len - c->off) / 4)
         return jn_fail("%s: byte %zu: file ends while reading %s (%zu floats needed)", c->path,
                        c->off, what, n);
-    for (size_t i = 0; i < n; i++) {
-        uint32_t u = le32(c->data + c->off + 4 * i);
-        memcpy(&v[i], &u, 4);
-    }
+    copy_values((unsigned char *)v, c->data + c->off, n, 4);
     c->off += 4 * n;
     return 0;
 }
@@ -167,10 +207,7 @@ int jn_cur_f64_array(jn_cursor *c, double *v, size_t n, const char *what)
     if (n > (c->len - c->off) / 8)
         return jn_fail("%s: byte %zu: file ends while reading %s (%zu doubles needed)", c->path,
                        c->off, what, n);
-    for (size_t i = 0; i < n; i++) {
-        uint64_t u = le64(c->data + c->off + 8 * i);
-        memcpy(&v[i], &u, 8);
-    }
+    copy_values((unsigned char *)v, c->data + c->off, n, 8);
     c->off += 8 * n;
     return 0;
 }
@@ -180,13 +217,8 @@ int jn_cur_check_crc(const jn_cursor *c)
     if (c->len < 4)
         return jn_fail("%s: byte 0: file too short (%zu bytes) to hold a checksum", c->path, c->len);
     uint32_t stored = le32(c->data + c->len - 4);
-    uLong crc = crc32(0L, Z_NULL, 0);
-    size_t off = 0, body = c->len - 4;
-    while (off < body) {
-        size_t n = body - off > (1u << 30) ? (1u << 30) : body - off;
-        crc = crc32(crc, c->data + off, (uInt)n);
-        off += n;
-    }
+    const size_t body = c->len - 4;
+    const uLong crc = crc_update(crc32(0L, Z_NULL, 0), c->data, body);
     if ((uint32_t)crc != stored)
         return jn_fail("%s: byte %zu: checksum mismatch (stored CRC-32 %08x, computed %08x): the file is corrupt",
                        c->path, body, stored, (unsigned)crc);
@@ -267,27 +299,43 @@ static int fsync_parent(const char *path)
     return 0;
 }
 
-/* Writes data to tmp, then renames it over path; with exclusive, links it to path instead,
- * which fails (1) where path exists, so that of writers racing to create path one wins. */
-static int write_atomic(const char *path, const char *tmp, const void *data, size_t len, int exclusive)
+/* Writes the pieces, one after another, to tmp, then renames it over path; with exclusive,
+ * links it to path instead, which fails (1) where path exists, so that of writers racing to
+ * create path one wins. */
+static int write_atomic(const char *path, const char *tmp, const jn_piece *pieces, int n_pieces, int exclusive)
 {
     int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC, 0644);
     if (fd < 0)
         return jn_fail("%s: cannot create %s: %s", path, tmp, strerror(errno));
-    const unsigned char *p = data;
-    size_t done = 0;
-    while (done < len) {
-        ssize_t w = write(fd, p + done, len - done);
+    /* One writev for all the pieces; a short write goes on from where it stopped. */
+    struct iovec iov[JN_MAX_PIECES + 1];
+    size_t len = 0, done = 0;
+    for (int k = 0; k < n_pieces; k++) {
+        iov[k] = (struct iovec){(void *)pieces[k].data, pieces[k].len};
+        len += pieces[k].len;
+    }
+    for (int k = 0; done < len;) {
+        ssize_t w = writev(fd, iov + k, n_pieces - k);
         if (w < 0 && errno == EINTR)
             continue;
         if (w <= 0) {
             int e = w < 0 ? errno : ENOSPC;
             close(fd);
             unlink(tmp);
-            return jn_fail("%s: write failed after %zu of %zu bytes: %s (previous file kept)", path,
-                           done, len, strerror(e));
+            return jn_fail("%s: write failed after %zu of %zu bytes: %s (previous file kept)", path, done, len,
+                           strerror(e));
         }
         done += (size_t)w;
+        for (size_t left = (size_t)w; left > 0;) {  /* past what was written */
+            const size_t step = left < iov[k].iov_len ? left : iov[k].iov_len;
+            iov[k].iov_base = (unsigned char *)iov[k].iov_base + step;
+            iov[k].iov_len -= step;
+            left -= step;
+            if (iov[k].iov_len == 0)
+                k++;
+        }
+        while (k < n_pieces && iov[k].iov_len == 0)  /* empty pieces */
+            k++;
     }
     if (fsync(fd) != 0) {
         int e = errno;
@@ -312,28 +360,51 @@ static int write_atomic(const char *path, const char *tmp, const void *data, siz
     return fsync_parent(path);
 }
 
+/* The temporary file beside path: "path.tmp", or with own "path.PID.tmp", which no other
+ * process shares. */
+static int tmp_path(char *tmp, size_t cap, const char *path, int own)
+{
+    const int n = own ? snprintf(tmp, cap, "%s.%ld.tmp", path, (long)getpid()) : snprintf(tmp, cap, "%s.tmp", path);
+    return n >= (int)cap ? jn_fail("%s: path too long", path) : 0;
+}
+
 int jn_write_file_atomic(const char *path, const void *data, size_t len)
 {
     char tmp[PATH_MAX];
-    if (snprintf(tmp, sizeof tmp, "%s.tmp", path) >= (int)sizeof tmp)
-        return jn_fail("%s: path too long", path);
-    return write_atomic(path, tmp, data, len, 0);
+    const jn_piece all = {data, len};
+    return tmp_path(tmp, sizeof tmp, path, 0) ? -1 : write_atomic(path, tmp, &all, 1, 0);
+}
+
+int jn_write_pieces_atomic_crc(const char *path, const jn_piece *pieces, int n)
+{
+    char tmp[PATH_MAX];
+    jn_piece all[JN_MAX_PIECES + 1];
+    if (n > JN_MAX_PIECES)
+        return jn_fail("%s: %d pieces, more than %d", path, n, JN_MAX_PIECES);
+    uLong crc = crc32(0L, Z_NULL, 0);
+    for (int k = 0; k < n; k++) {
+        crc = crc_update(crc, pieces[k].data, pieces[k].len);
+        all[k] = pieces[k];
+    }
+    unsigned char trailer[4];
+    for (int i = 0; i < 4; i++)
+        trailer[i] = (unsigned char)(crc >> (8 * i));
+    all[n] = (jn_piece){trailer, sizeof trailer};
+    return tmp_path(tmp, sizeof tmp, path, 0) ? -1 : write_atomic(path, tmp, all, n + 1, 0);
 }
 
 int jn_write_file_atomic_shared(const char *path, const void *data, size_t len)
 {
     char tmp[PATH_MAX];
-    if (snprintf(tmp, sizeof tmp, "%s.%ld.tmp", path, (long)getpid()) >= (int)sizeof tmp)
-        return jn_fail("%s: path too long", path);
-    return write_atomic(path, tmp, data, len, 0);
+    const jn_piece all = {data, len};
+    return tmp_path(tmp, sizeof tmp, path, 1) ? -1 : write_atomic(path, tmp, &all, 1, 0);
 }
 
 int jn_write_file_new(const char *path, const void *data, size_t len)
 {
     char tmp[PATH_MAX];
-    if (snprintf(tmp, sizeof tmp, "%s.%ld.tmp", path, (long)getpid()) >= (int)sizeof tmp)
-        return jn_fail("%s: path too long", path);
-    return write_atomic(path, tmp, data, len, 1);
+    const jn_piece all = {data, len};
+    return tmp_path(tmp, sizeof tmp, path, 1) ? -1 : write_atomic(path, tmp, &all, 1, 1);
 }
 
 int jn_lock_file(const char *path, int *fd)

@@ -28,6 +28,20 @@ void jn_buf_crc(jn_buf *b);
 int jn_buf_ok(const jn_buf *b, const char *what);
 void jn_buf_free(jn_buf *b);
 
+/* A run of bytes in memory: a file written from pieces (jn_write_pieces_atomic_crc) needs no
+ * copy of its arrays in one buffer. */
+typedef struct {
+    const void *data;
+    size_t len;
+} jn_piece;
+#define JN_MAX_PIECES 8
+
+/* n values as the formats store them (little-endian): the array itself on a little-endian
+ * host, else a converted copy in scratch, an empty buffer of the caller's (freed by it, and
+ * not written to again while the piece is in use). */
+jn_piece jn_f32_piece(const float *v, size_t n, jn_buf *scratch);
+jn_piece jn_f64_piece(const double *v, size_t n, jn_buf *scratch);
+
 /* A bounds-checked reader over bytes in memory; errors name the file and byte offset. */
 typedef struct {
     const unsigned char *data;
@@ -55,6 +69,10 @@ int jn_read_file(const char *path, unsigned char **data, size_t *len);
  * renamed over path, and the folder fsync'ed. On failure path is untouched and the
  * temporary file removed. */
 int jn_write_file_atomic(const char *path, const void *data, size_t len);
+
+/* The same for the concatenation of n <= JN_MAX_PIECES pieces followed by their CRC-32
+ * (4 bytes, little-endian: the binary formats' trailer). */
+int jn_write_pieces_atomic_crc(const char *path, const jn_piece *pieces, int n);
 
 /* The same for a file several processes may replace at once (a sweep's results.csv): the
  * temporary file is "path.PID.tmp", so writers never share one; the last rename wins. */

@@ -1,0 +1,172 @@
+/* What a checkpoint costs: every epoch a run writes last.ckpt (parameters, velocity, best
+ * parameters) and, when it improved, best.ckpt; a sweep's group of M models writes M of each.
+ * Times jn_checkpoint_write of both kinds and, in the same rounds, the floors of last.ckpt's
+ * bytes: their CRC-32 alone and their atomic write alone (temporary file, fsync, rename,
+ * folder fsync) from a prebuilt buffer, so that the serialisation's own share shows. Medians
+ * of interleaved rounds, MB/s and the ratio; last.ckpt is read back and compared at the end.
+ *
+ * usage: bench_checkpoint [--sizes 784,1000,1000,10] [--reps N] [--dir DIR (default: .)] */
+#include "core/fileio.h"
+#include "jacnoise/checkpoint.h"
+#include "jacnoise/error.h"
+#include "jacnoise/profile.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <zlib.h>
+
+enum { LAST, BEST, CRC, RAW_WRITE, N_TIMES };
+
+static int compare_doubles(const void *a, const void *b)
+{
+    const double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+static double median(double *t, long n)
+{
+    qsort(t, (size_t)n, sizeof *t, compare_doubles);
+    return t[n / 2];
+}
+
+static int parse_sizes(const char *text, int *sizes, int *count)
+{
+    *count = 0;
+    for (const char *p = text; *p;) {
+        char *end;
+        long v = strtol(p, &end, 10);
+        if (end == p || v < 1 || v > 100000 || *count == JN_MAX_LAYERS + 1)
+            return -1;
+        sizes[(*count)++] = (int)v;
+        p = *end == ',' ? end + 1 : end;
+        if (*end && *end != ',')
+            return -1;
+    }
+    return *count >= 2 ? 0 : -1;
+}
+
+int main(int argc, char **argv)
+{
+    const char *sizes_text = "784,1000,1000,10", *dir = ".";
+    long reps = 20;
+    int bad = argc % 2 == 0;
+    for (int i = 1; i + 1 < argc && !bad; i += 2) {
+        if (!strcmp(argv[i], "--sizes"))
+            sizes_text = argv[i + 1];
+        else if (!strcmp(argv[i], "--reps"))
+            reps = strtol(argv[i + 1], NULL, 10);
+        else if (!strcmp(argv[i], "--dir"))
+            dir = argv[i + 1];
+        else
+            bad = 1;
+    }
+    int sizes[JN_MAX_LAYERS + 1], n_sizes = 0;
+    if (bad || reps < 1 || reps > 10000 || parse_sizes(sizes_text, sizes, &n_sizes)) {
+        fprintf(stderr, "usage: %s [--sizes d,n1,...,C (2 to %d sizes)] [--reps N (1..10000)] [--dir DIR]\n",
+                argv[0], JN_MAX_LAYERS + 1);
+        return 2;
+    }
+    jn_checkpoint ck = {0};
+    if (jn_model_make(&ck.model, sizes[0], sizes + 1, n_sizes - 2, sizes[n_sizes - 1])) {
+        fprintf(stderr, "bench: %s\n", jn_last_error());
+        return 2;
+    }
+    const size_t P = ck.model.n_params;
+    ck.params = malloc(sizeof(jn_real) * P);
+    ck.velocity = malloc(sizeof(jn_real) * P);
+    ck.best_params = malloc(sizeof(jn_real) * P);
+    double *times = malloc(sizeof(double) * N_TIMES * (size_t)reps);
+    char last[4096], best[4096], raw[4096];
+    snprintf(last, sizeof last, "%s/bench-last.ckpt", dir);
+    snprintf(best, sizeof best, "%s/bench-best.ckpt", dir);
+    snprintf(raw, sizeof raw, "%s/bench-raw.bin", dir);
+    if (!ck.params || !ck.velocity || !ck.best_params || !times) {
+        fprintf(stderr, "bench: out of memory\n");
+        return 1;
+    }
+    jn_model_init_params(&ck.model, 1, ck.params);
+    for (size_t i = 0; i < P; i++) {
+        ck.velocity[i] = ck.params[i] * (jn_real)1e-3;
+        ck.best_params[i] = ck.params[i] * (jn_real)0.5;
+    }
+    ck.config_text = "data=mnist\n";
+    const jn_checkpoint best_only = {ck.model, ck.config_text, ck.state, ck.params, NULL, NULL};
+
+    /* The floors' bytes: last.ckpt as written once. */
+    unsigned char *bytes;
+    size_t len;
+    if (jn_checkpoint_write(last, &ck) || jn_read_file(last, &bytes, &len)) {
+        fprintf(stderr, "bench: %s\n", jn_last_error());
+        return 1;
+    }
+    /* The CRC-32 of bytes that end with their own CRC-32 is the constant residue 0x2144DF1C:
+     * every round's floor must find it. */
+    int residue_ok = 1;
+    for (long r = 0; r < reps; r++) {
+        double t = jn_wall_seconds();
+        int rc = jn_checkpoint_write(last, &ck);
+        times[LAST * reps + r] = jn_wall_seconds() - t;
+        t = jn_wall_seconds();
+        rc = rc || jn_checkpoint_write(best, &best_only);
+        times[BEST * reps + r] = jn_wall_seconds() - t;
+        t = jn_wall_seconds();
+        residue_ok &= crc32(0L, bytes, (uInt)len) == 0x2144DF1Cu;
+        times[CRC * reps + r] = jn_wall_seconds() - t;
+        t = jn_wall_seconds();
+        rc = rc || jn_write_file_atomic(raw, bytes, len);
+        times[RAW_WRITE * reps + r] = jn_wall_seconds() - t;
+        if (!residue_ok)
+            rc = jn_fail("%s: the bytes read back do not end with their CRC-32", last);
+        if (rc) {
+            fprintf(stderr, "bench: %s\n", jn_last_error());
+            return 1;
+        }
+    }
+    jn_checkpoint back;
+    if (jn_checkpoint_read(last, &back)) {
+        fprintf(stderr, "bench: %s\n", jn_last_error());
+        return 1;
+    }
+    if (memcmp(back.params, ck.params, sizeof(jn_real) * P) || memcmp(back.velocity, ck.velocity, sizeof(jn_real) * P) ||
+        memcmp(back.best_params, ck.best_params, sizeof(jn_real) * P)) {
+        fprintf(stderr, "bench: %s: read back other values than were written\n", last);
+        return 1;
+    }
+    jn_checkpoint_free(&back);
+    unlink(last);
+    unlink(best);
+    unlink(raw);
+
+    char shape[256];
+    jn_model_describe(&ck.model, shape, sizeof shape);
+    const double mb_last = (double)len / 1e6, mb_best = (double)(len - 8 * P) / 1e6;
+    printf("checkpoints of %s (%zu parameters), in %s, %ld rounds interleaved (median)\n", shape, P, dir, reps);
+    printf("%-36s %8s %8s %9s\n", "", "MB", "ms", "MB/s");
+    const struct {
+        int which;
+        const char *name;
+        double mb;
+    } rows[N_TIMES] = {
+        {LAST, "write last.ckpt (params, vel, best)", mb_last},
+        {BEST, "write best.ckpt (params)", mb_best},
+        {CRC, "floor: CRC-32 of last.ckpt's bytes", mb_last},
+        {RAW_WRITE, "floor: atomic write of those bytes", mb_last},
+    };
+    double ms[N_TIMES];
+    for (int k = 0; k < N_TIMES; k++) {
+        ms[rows[k].which] = 1e3 * median(times + rows[k].which * reps, reps);
+        printf("%-36s %8.2f %8.2f %9.0f\n", rows[k].name, rows[k].mb, ms[rows[k].which],
+               rows[k].mb / ms[rows[k].which] * 1e3);
+    }
+    printf("write last.ckpt / (CRC + atomic write of its bytes): %.2fx\n", ms[LAST] / (ms[CRC] + ms[RAW_WRITE]));
+    printf("per model-epoch (last.ckpt, and best.ckpt when it improved): %.1f to %.1f ms\n", ms[LAST],
+           ms[LAST] + ms[BEST]);
+    free(bytes);
+    free(ck.params);
+    free(ck.velocity);
+    free(ck.best_params);
+    free(times);
+    return 0;
+}
