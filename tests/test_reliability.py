@@ -153,11 +153,14 @@ def divergence(tmp):
     """Weight decay that blows up (5 steps an epoch; the parameters overflow in epoch 4): the
     message names where, and the checkpoint kept as it is: last.ckpt after epoch 3; after
     epoch 2 with --checkpoint-epochs 2; none when the run diverges in its first epoch (50
-    steps an epoch), where no last.ckpt exists."""
+    steps an epoch), where no last.ckpt exists, and with --checkpoint-epochs 10. best.ckpt,
+    which --checkpoint-epochs N writes with last.ckpt and when the run ends, is the same file
+    every way (with 10, written as the diverged run ended)."""
     diverging = ["train", "--data", "usps", "--hidden", "32", "--epochs", "10", "--train-limit", "500", "--lr", "1",
                  "--momentum", "0", "--weight-decay", "100", "--progress", "never"]
     cases = [("diverged", [], "last.ckpt, after epoch 3 (step 15), is kept"),
              ("diverged-every-2", ["--checkpoint-epochs", "2"], "last.ckpt, after epoch 2 (step 10), is kept"),
+             ("diverged-every-10", ["--checkpoint-epochs", "10"], "no checkpoint was written yet"),
              ("diverged-at-once", ["--batch", "10"], "no checkpoint was written yet")]
     for name, extra, kept in cases:
         folder = os.path.join(tmp, name)
@@ -175,6 +178,10 @@ def divergence(tmp):
             check(done in shown, f"{name}: the message says {kept!r}, show says {shown[:300]!r}")
         else:
             check(not os.path.exists(last), f"{name}: a last.ckpt exists though the message says none was written")
+    best = read(os.path.join(tmp, "diverged", "best.ckpt"))
+    for name in ("diverged-every-2", "diverged-every-10"):
+        path = os.path.join(tmp, name, "best.ckpt")
+        check(os.path.exists(path) and read(path) == best, f"{name}: best.ckpt missing or not the one of every epoch's")
 
 
 def stale_summary(tmp):

@@ -275,12 +275,25 @@ CPU_FLOPS = 65e9
 # the 67 TFLOP/s peak, plus 60 us per step for the kernels of a step replayed from a CUDA
 # graph (the engine's benchmark there: 14.9 TFLOP/s alone, 28.4 per model in a group of 64).
 GPU_FLOPS, GPU_STEP_S = 13e12, 60e-6
+# Checkpoints: a run writes last.ckpt (parameters, velocity, best parameters: 12 bytes a
+# parameter) and, when it improved (every epoch without a validation split), best.ckpt (4
+# bytes) every CHECKPOINT_EPOCHS epochs, at WRITE_BYTES_S with the fsyncs (bench_checkpoint on
+# the 2-core development machine: 650-730 MB/s; the GPU machine's disk is not measured). On a
+# GPU, by this model, checkpoints every epoch would double the `full` budget's time (1139
+# against 585 s: 784-1000-10's two files take 13-18 ms to write, as long as tens of lock-step
+# steps), every 50 epochs they add 11 s. A sweep stopped by a signal saves its runs; one
+# killed replays at most 49 epochs.
+WRITE_BYTES_S = 650e6
+CHECKPOINT_EPOCHS = {"cpu": 1, "gpu": 50}
+
+
+def layer_sizes(data, cfg):
+    return [INPUTS[data]] + [int(w) for w in cfg.get("hidden", "1000").split(",")] + [10]
 
 
 def epoch_cost(data, cfg):
     """(FLOPs, steps) of one epoch of a configuration (dict of train options), SPEC.md "Cost"."""
-    widths = [int(w) for w in cfg.get("hidden", "1000").split(",")]
-    sizes = [INPUTS[data]] + widths + [10]
+    sizes = layer_sizes(data, cfg)
     macs = sum(a * b for a, b in zip(sizes, sizes[1:]))
     n_train, n_valid, n_test = EXAMPLES[data]
     valid = cfg.get("valid", "auto")
@@ -298,10 +311,14 @@ def epoch_cost(data, cfg):
 
 
 def run_seconds(data, cfg, device):
-    """One configuration's training time; on the GPU its GEMMs only (estimate() adds the launch
-    cost per lock-step group)."""
+    """One configuration's training time and checkpoint writes; on the GPU its GEMMs only
+    (estimate() adds the launch cost per lock-step group)."""
     flops, _ = epoch_cost(data, cfg)
-    return flops / (CPU_FLOPS if device == "cpu" else GPU_FLOPS) * int(cfg.get("epochs", 50))
+    sizes = layer_sizes(data, cfg)
+    params = sum((a + 1) * b for a, b in zip(sizes, sizes[1:]))
+    epochs = int(cfg.get("epochs", 50))
+    writes = math.ceil(epochs / CHECKPOINT_EPOCHS[device])
+    return flops / (CPU_FLOPS if device == "cpu" else GPU_FLOPS) * epochs + writes * 16 * params / WRITE_BYTES_S
 
 
 def split_list(text):
@@ -673,9 +690,13 @@ def binary():
     return os.environ.get("JACNOISE", "build/jacnoise")
 
 
+def on_gpu(args):
+    return args.device == "cuda" or (args.device == "auto" and shutil.which("nvidia-smi") is not None)
+
+
 def sweep_cmd(spec, folder, shard, shards, args):
     cmd = [binary(), "sweep", "--spec", spec, "--out", folder, "--jobs", "1", "--shard", f"{shard}/{shards}",
-           "--progress", "never"]
+           "--progress", "never", "--checkpoint-epochs", str(CHECKPOINT_EPOCHS["gpu" if on_gpu(args) else "cpu"])]
     if args.device != "auto":
         cmd += ["--device", args.device]
     if args.data_dir:
@@ -735,7 +756,8 @@ def print_plan(cells, budget):
           f"to its last epoch)\n  cpu: one core of the development machine per run "
           f"({CPU_FLOPS / 1e9:.0f} GFLOP/s, measured); gpu: one H200, cells one after another, each "
           f"spec's models in lock-step ({GPU_FLOPS / 1e12:.0f} TFLOP/s + {GPU_STEP_S * 1e6:.0f} us a "
-          f"group's step: NOT measured)")
+          f"group's step: NOT measured); checkpoints at {WRITE_BYTES_S / 1e6:.0f} MB/s, every "
+          f"{CHECKPOINT_EPOCHS['cpu']} epoch(s) on the cpu, {CHECKPOINT_EPOCHS['gpu']} on the gpu")
     print(f"  {'cell':28s} {'search':>7s} {'seeds':>6s} {'cpu-h':>7s} {'gpu-s':>7s}")
     for c in cells:
         if c.proto.search is not None:
@@ -824,8 +846,8 @@ def main():
             "device": args.device, "wall_s": 0.0, "load": os.getloadavg()[0]}
     state["calls"].append(call)
     t0 = time.time()
-    on_gpu = args.device == "cuda" or (args.device == "auto" and shutil.which("nvidia-smi") is not None)
-    device = device_text("cuda" if on_gpu else "cpu", args.jobs)
+    gpu = on_gpu(args)
+    device = device_text("cuda" if gpu else "cpu", args.jobs)
     pool = Pool(args.jobs)
     loads = []
 
@@ -833,7 +855,7 @@ def main():
         """CPU: a spec's configurations spread over the jobs. GPU: one sweep process per spec,
         which trains each shape's configurations in lock-step on the device; the jobs run
         several cells' sweeps at once."""
-        return 1 if on_gpu else min(args.jobs, configs_of(entries))
+        return 1 if gpu else min(args.jobs, configs_of(entries))
 
     def save_state():
         call["wall_s"] = time.time() - t0

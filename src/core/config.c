@@ -403,7 +403,7 @@ static const option options[] = {
     {"resume", NULL, "continue the run in --out from its last checkpoint (--resume=auto: if --out holds one, else start it)", JN_CMD_TRAIN | OPERATIONAL, NUM(K_BOOL, resume), 0, JN_RESUME_AUTO, 0, 0, 0},
     {"max-steps", "N", "stop resumably after N steps in total (0 = no limit)", JN_CMD_TRAIN | OPERATIONAL, NUM(K_LONG, max_steps), 0, 1e15, 0, 0, 0},
     {"checkpoint-steps", "N", "also write the last checkpoint every N steps (0 = epoch ends only)", JN_CMD_TRAIN | OPERATIONAL, NUM(K_LONG, checkpoint_steps), 0, 1e15, 0, 0, 0},
-    {"checkpoint-epochs", "N", "write the last checkpoint every N epochs only, and at the run's end (a resume replays the epochs since)", JN_CMD_TRAIN | JN_CMD_SWEEP | OPERATIONAL, NUM(K_INT, checkpoint_epochs), 1, 1e6, 0, 0, 0},
+    {"checkpoint-epochs", "N", "write the checkpoints (last, and best where it changed) every N epochs only, and at the run's end (a resume replays the epochs since)", JN_CMD_TRAIN | JN_CMD_SWEEP | OPERATIONAL, NUM(K_INT, checkpoint_epochs), 1, 1e6, 0, 0, 0},
     {"progress", "auto|always|never", "progress line on stderr (auto: only on a terminal)", JN_CMD_TRAIN | JN_CMD_SWEEP | JN_CMD_PROFILE | OPERATIONAL, CUSTOM(parse_progress, format_progress)},
     {"checkpoint", "FILE", "checkpoint to evaluate or to step from", JN_CMD_EVAL | JN_CMD_STEP | JN_CMD_CHECK, STR(checkpoint), 0, 0, 0, 0, 0},
     {"steps", "N", "training steps to run on both backends", JN_CMD_CHECK, NUM(K_INT, check_steps), 1, 1e6, 0, 0, 0},

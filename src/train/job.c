@@ -33,7 +33,7 @@ static int save_checkpoint(jn_job *job, const char *path, int best_only)
     jn_checkpoint ck = {
         .model = job->model,
         .config_text = job->config_text,
-        .state = job->state,
+        .state = best_only ? job->best_state : job->state,
         .params = best_only ? job->best : job->params,
         .velocity = best_only ? NULL : job->velocity,
         .best_params = best_only ? NULL : job->best,
@@ -41,10 +41,25 @@ static int save_checkpoint(jn_job *job, const char *path, int best_only)
     return jn_checkpoint_write(path, &ck);
 }
 
-/* Writes last.ckpt, remembering where it stands (a divergence message says what is kept). */
+/* Writes best.ckpt where the best parameters changed since it was written: with last.ckpt,
+ * whose best parameters it then equals, and when the run ends; the same bytes whenever it is
+ * written (best_state). With --checkpoint-epochs N a run that improves every epoch (as one
+ * without a validation split does) so writes it every N epochs, not every epoch. */
+static int save_best(jn_job *job)
+{
+    if (!job->best_unsaved)
+        return 0;
+    if (save_checkpoint(job, job->best_path, 1))
+        return -1;
+    job->best_unsaved = 0;
+    return 0;
+}
+
+/* Writes best.ckpt where it changed, then last.ckpt, remembering where it stands (a divergence
+ * message says what is kept). */
 static int save_last(jn_job *job)
 {
-    if (save_checkpoint(job, job->last_path, 0))
+    if (save_best(job) || save_checkpoint(job, job->last_path, 0))
         return -1;
     job->saved = job->state;
     job->has_saved = 1;
@@ -320,6 +335,7 @@ int jn_job_end_epoch(jn_job *job, double valid_error, double test_error)
     m.best = isnan(m.valid_error) || m.valid_error < st->best_valid_error || !st->best_epoch;
     if (m.best) {
         memcpy(job->best, job->params, sizeof(jn_real) * job->model.n_params);
+        job->best_unsaved = 1;
         st->best_valid_error = m.valid_error;
         st->best_epoch = m.epoch;
         st->bad_epochs = 0;
@@ -333,14 +349,15 @@ int jn_job_end_epoch(jn_job *job, double valid_error, double test_error)
         st->status = JN_RUN_EARLY_STOPPED;
     else if (st->epoch >= job->cfg.epochs)
         st->status = JN_RUN_FINISHED;
+    if (m.best)
+        job->best_state = *st;
     m.seconds = jn_now() - job->epoch_start;
     /* metrics first: a crash before the checkpoint replays this epoch and the resume trims
      * its line, so the file never holds an epoch twice. last.ckpt may be written every
      * checkpoint-epochs epochs only: a resume then replays the epochs since, to the same
-     * bytes; the last epoch of a run is always written. */
+     * bytes; the last epoch of a run is always written. best.ckpt goes with it (save_best). */
     const int write_last = st->status != JN_RUN_RUNNING || st->epoch % job->cfg.checkpoint_epochs == 0;
-    if (jn_metrics_append(job->metrics_path, &m) || (m.best && save_checkpoint(job, job->best_path, 1)) ||
-        (write_last && save_last(job)))
+    if (jn_metrics_append(job->metrics_path, &m) || (write_last && save_last(job)))
         return -1;
     job->epoch_start = jn_now();
     if (job->verbose) {
@@ -373,7 +390,8 @@ int jn_job_finish(jn_job *job, const char *status, const char *message, double t
     job->code = code;
     snprintf(job->status, sizeof job->status, "%s", status);
     snprintf(job->message, sizeof job->message, "%s", message);
-    if (write_summary(job, status, message, test_error)) {
+    /* A run that ends between checkpoints (diverged, stopped) still leaves its best. */
+    if (save_best(job) || write_summary(job, status, message, test_error)) {
         jn_job_fail(job);
         return -1;
     }

@@ -21,6 +21,8 @@ struct jn_job {
     jn_train_state state;
     jn_train_state saved;       /* where last.ckpt stands, once has_saved */
     int has_saved;              /* the run has a last.ckpt (resumed from or written) */
+    jn_train_state best_state;  /* the state at the end of best's epoch, as best.ckpt holds it */
+    int best_unsaved;           /* best changed since best.ckpt was written */
     double started, epoch_start;
     int lock_fd;                /* RUN/lock, held; -1 before it is taken */
     int busy;                   /* another process holds the lock */
