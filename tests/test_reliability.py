@@ -184,6 +184,23 @@ def divergence(tmp):
         check(os.path.exists(path) and read(path) == best, f"{name}: best.ckpt missing or not the one of every epoch's")
 
 
+def checkpoint_note(tmp):
+    """A run that spends most of its time writing checkpoints (one every step) ends with one
+    note saying so and what to change; a run of the same net writing every 5 epochs, longer
+    than the second the note needs, ends without it."""
+    job = ["train", "--data", "usps", "--hidden", "1000", "--train-limit", "500", "--valid", "100", "--batch", "10",
+           "--patience", "0", "--progress", "never"]
+    p = run(job + ["--epochs", "5", "--checkpoint-steps", "1", "--out", os.path.join(tmp, "note-steps")])
+    notes = [line for line in p.stderr.splitlines() if line.startswith("jacnoise: note: writing checkpoints took")]
+    check(len(notes) == 1 and "--checkpoint-steps 1 writes one every step: raise it" in notes[0],
+          f"checkpoint note, a checkpoint every step: stderr {p.stderr!r}")
+    start = time.monotonic()
+    p = run(job + ["--epochs", "50", "--checkpoint-epochs", "5", "--out", os.path.join(tmp, "note-epochs")])
+    took = time.monotonic() - start
+    check("writing checkpoints took" not in p.stderr, f"checkpoint note, every 5 epochs: stderr {p.stderr!r}")
+    print(f"checkpoint note: {notes[0] if notes else ''}; none every 5 epochs ({took:.1f} s)")
+
+
 def stale_summary(tmp):
     """A finished run resumed for more epochs has no summary.json while it trains (as a
     sweep's runs): killed then, its folder does not claim a finished run."""
@@ -272,6 +289,7 @@ def main():
     sigint(tmp, job, reference)
     full_disk(tmp, job)
     divergence(tmp)
+    checkpoint_note(tmp)
     stale_summary(tmp)
     ckpt.divergence_from_checkpoint(tmp, "cpu")
     foreign_checkpoints(tmp, reference)

@@ -500,11 +500,41 @@ static int interrupt(jn_group *g, jn_job_source *src)
     return finish_endings(g, src) ? -1 : code;
 }
 
+/* One line where writing checkpoints took a large share of the group's time, as on a GPU,
+ * which trains a model's epoch in about the time its checkpoints take to write (the README's
+ * Benchmark): what --checkpoint-epochs does. */
+static void checkpoint_hint(const jn_group *g, double start, double spent_before, long files_before)
+{
+    long files;
+    const double wall = jn_now() - start, spent = jn_job_checkpoint_seconds(&files) - spent_before;
+    if (wall < 1.0 || spent < 0.2 * wall)
+        return;
+    char advice[256], every[32] = "step";
+    if (g->cfg.checkpoint_steps > 1)
+        snprintf(every, sizeof every, "%ld steps", g->cfg.checkpoint_steps);
+    if (g->cfg.checkpoint_steps > 0)
+        snprintf(advice, sizeof advice,
+                 "--checkpoint-steps %ld writes one every %s: raise it, or drop it and write them every N epochs "
+                 "only with --checkpoint-epochs N (now %d)",
+                 g->cfg.checkpoint_steps, every, g->cfg.checkpoint_epochs);
+    else
+        snprintf(advice, sizeof advice,
+                 "--checkpoint-epochs N writes them every N epochs only (now %d; a resume replays the epochs since)",
+                 g->cfg.checkpoint_epochs);
+    fprintf(stderr, "jacnoise: note: writing checkpoints took %.0f%% of the time (%ld files, %.1f of %.1f s); %s\n",
+            100 * spent / wall, files - files_before, spent, wall, advice);
+}
+
 int jn_group_run(jn_group *g, jn_job_source *src)
 {
+    const double start = jn_now();
+    long files_before;
+    const double spent_before = jn_job_checkpoint_seconds(&files_before);
     for (;;) {
         if (active_count(g) == 0) {
             int rc = admit_next(g, src, -1);
+            if (rc == 0)
+                checkpoint_hint(g, start, spent_before, files_before);
             if (rc <= 0)
                 return rc;
             continue;

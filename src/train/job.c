@@ -28,6 +28,16 @@ static int file_exists(const char *path)
     return stat(path, &st) == 0;
 }
 
+/* This process's checkpoint writes: their wall time and count (jn_job_checkpoint_seconds). */
+static double checkpoint_seconds;
+static long checkpoint_files;
+
+double jn_job_checkpoint_seconds(long *files)
+{
+    *files = checkpoint_files;
+    return checkpoint_seconds;
+}
+
 static int save_checkpoint(jn_job *job, const char *path, int best_only)
 {
     jn_checkpoint ck = {
@@ -38,7 +48,11 @@ static int save_checkpoint(jn_job *job, const char *path, int best_only)
         .velocity = best_only ? NULL : job->velocity,
         .best_params = best_only ? NULL : job->best,
     };
-    return jn_checkpoint_write(path, &ck);
+    const double start = jn_now();
+    const int rc = jn_checkpoint_write(path, &ck);
+    checkpoint_seconds += jn_now() - start;
+    checkpoint_files++;
+    return rc;
 }
 
 /* Writes best.ckpt where the best parameters changed since it was written: with last.ckpt,

@@ -54,6 +54,9 @@ int jn_job_state_finite(const jn_job *job);
 /* Writes last.ckpt from the pulled state. */
 int jn_job_save_last(jn_job *job);
 
+/* The wall time this process spent writing checkpoints, and their number in *files. */
+double jn_job_checkpoint_seconds(long *files);
+
 /* End of an epoch with the pulled state and the errors (%, NaN for an empty split): logs,
  * keeps the best, checkpoints, and decides whether the run goes on (state.status). */
 int jn_job_end_epoch(jn_job *job, double valid_error, double test_error);
