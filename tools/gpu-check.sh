@@ -8,8 +8,8 @@
 # TF32 check, the step benchmark against its cuBLAS floor, `jacnoise profile` of the 784-1000-
 # 1000-10 N+J step (B = 100, 1000; TF32) and its kernels one by one under Nsight Compute when
 # ncu is there, the peer table (PyTorch, JAX; fp32 and TF32), the lock-step sweep
-# benchmark and a 64-model sweep, compute-sanitizer's memcheck, racecheck and initcheck, and an
-# Nsight Systems profile when nsys is there. Logs go to $OUT (default gpu-check-out), every
+# benchmark and a 64-model sweep, compute-sanitizer's memcheck, racecheck and initcheck, the
+# lock-step group's kernels under ncu, and an Nsight Systems profile when nsys is there. Logs go to $OUT (default gpu-check-out), every
 # number to $OUT/summary.txt.
 #
 #   OUT=/some/folder [GPU_CHECK_BUILD=DIR] tools/gpu-check.sh [--dry-run] [--reproduce]
@@ -308,6 +308,15 @@ if [ -n "$sanitizer" ]; then
         sed 's/^/  memcheck (train): /' >>"$summary"
 else
     say "compute-sanitizer: not found"
+fi
+
+# The kernels of a lock-step group of 64 (bench_cuda_sweep's step graph and its floor's, fp32
+# then TF32, two replays each), each on its own under Nsight Compute: where the time per
+# model-step beyond the batched GEMMs goes. Last, as the check's least needed part.
+if [ -n "$ncu" ]; then
+    gpu_step kernels_lockstep 90 "$ncu" --clock-control none --metrics gpu__time_duration.sum,dram__bytes.sum \
+        --csv --print-units base "$build/bench/bench_cuda_sweep" --models 64 --reps 2 &&
+        python3 tools/kernel_times.py "$out/kernels_lockstep.log" 2>&1 | sed 's/^/  /' >>"$summary"
 fi
 
 # Nsight Systems: there or not, and the NVTX phases of one eager epoch when it is.
