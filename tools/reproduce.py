@@ -278,7 +278,7 @@ GPU_FLOPS, GPU_STEP_S = 13e12, 60e-6
 # Checkpoints: a run writes last.ckpt (parameters, velocity, best parameters: 12 bytes a
 # parameter) and, when it improved (every epoch without a validation split), best.ckpt (4
 # bytes) every CHECKPOINT_EPOCHS epochs, at WRITE_BYTES_S with the fsyncs (bench_checkpoint on
-# the 2-core development machine: 650-730 MB/s; the GPU machine's disk is not measured). On a
+# the 2-core development machine: 630-730 MB/s; the GPU machine's disk is not measured). On a
 # GPU, by this model, checkpoints every epoch would double the `full` budget's time (1139
 # against 585 s: 784-1000-10's two files take 13-18 ms to write, as long as tens of lock-step
 # steps), every 50 epochs they add 11 s. A sweep stopped by a signal saves its runs; one
