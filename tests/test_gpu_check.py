@@ -2,7 +2,8 @@
 """tools/gpu-check.sh --dry-run against this build (GPU_CHECK_BUILD): every GPU step's command
 runs with no device visible and must stop for that reason alone, so that a command line the
 lent GPU would refuse fails here. Then the same with a jacnoise that refuses the profile's
-options: the dry run must name those steps and fail. And tools/kernel_times.py, which tables
+options: the dry run must name those steps and fail. GPU_CHECK_ONLY: only the steps its
+patterns name run, the others say they were skipped. And tools/kernel_times.py, which tables
 the check's Nsight Compute CSV, on a CSV written the way ncu writes it (and on files that are
 not). Skipped where CUDA is not built in."""
 import os
@@ -19,7 +20,7 @@ GPU_STEPS = ["check_tf32", "bench_cuda", "profile_b100", "profile_b1000", "profi
 ACCEPTED = "not run (dry run: needs the GPU); without one its command gets past its options"
 
 
-def dry_run(scratch, name, build):
+def dry_run(scratch, name, build, **extra_env):
     """Runs the dry run with `build` as GPU_CHECK_BUILD; returns (exit status, summary lines)."""
     shims = os.path.join(scratch, "shims")
     os.makedirs(shims, exist_ok=True)
@@ -27,7 +28,7 @@ def dry_run(scratch, name, build):
         os.symlink(sys.executable, os.path.join(shims, "python3"))  # the one with the tests' modules
     out = os.path.join(scratch, name)
     env = dict(os.environ, OUT=out, GPU_CHECK_BUILD=build, TMPDIR=scratch,
-               PATH=shims + os.pathsep + os.environ.get("PATH", ""))
+               PATH=shims + os.pathsep + os.environ.get("PATH", ""), **extra_env)
     p = subprocess.run([os.path.join(ROOT, "tools", "gpu-check.sh"), "--dry-run"], env=env, capture_output=True,
                        text=True, timeout=600)
     with open(os.path.join(out, "summary.txt")) as f:
@@ -116,6 +117,15 @@ def main():
             check(line == f"{name}: {ACCEPTED}", f"refused option: {name}: {line or 'no line'}")
     check(any(line.startswith("gpu-check: a GPU step's command failed") for line in lines),
           "refused option: no closing line saying the dry run failed")
+
+    # A short lease's subset: whole names (bench_cuda is not bench_cuda_sweep) and a glob.
+    rc, lines = dry_run(scratch, "only", BUILD, GPU_CHECK_ONLY="profile_b100_*,bench_cuda,sweep64")
+    check(rc == 0, f"dry run with GPU_CHECK_ONLY: exit {rc}, expected 0")
+    wanted = ["profile_b100_tf32", "bench_cuda", "sweep64"]
+    for name in GPU_STEPS + ["gpu_tests"]:
+        line = step_line(lines, name)
+        expected = f"{name}: {ACCEPTED}" if name in wanted else f"{name}: skipped (GPU_CHECK_ONLY)"
+        check(line == expected, f"GPU_CHECK_ONLY: {name}: {line or 'no line'}")
     return finish("gpu-check dry-run", scratch)
 
 

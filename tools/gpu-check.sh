@@ -20,6 +20,10 @@
 # is unpacked and used even where the headers are installed, to exercise that path.
 # GPU_CHECK_BUILD=DIR: use that existing CUDA build instead of configuring and building
 # build-gpu (test_gpu_check's dry run: no dependencies unpacked, nothing compiled).
+# GPU_CHECK_ONLY=PATTERN,...: run only the checks whose step names (summary.txt's) match one
+# of these shell patterns, e.g. "sanitizer_*,peers,kernels_lockstep": a short lease can
+# finish what an earlier check left unverified and keep its time for --reproduce. The build
+# and --reproduce are not filtered.
 # --reproduce: instead of the checks, the paper's table at the `full` budget on the GPU
 # (tools/reproduce.py --device cuda), within 9 minutes of the call (GPU_CHECK_SECONDS); the
 # table, the sweeps' results.csv, the specs, the logs and the pictures, without the run folders,
@@ -50,10 +54,24 @@ start=$(date +%s)
 deadline=$((start + ${GPU_CHECK_SECONDS:-$([ $reproduce = 1 ] && echo 540 || echo 460)}))
 say() { echo "$*" | tee -a "$summary"; }
 
+# skipped NAME: true, with a summary line, where GPU_CHECK_ONLY leaves the check NAME out.
+skipped() {
+    local pattern patterns
+    case $1 in configure | build | reproduce*) return 1 ;; esac
+    [ -z "${GPU_CHECK_ONLY:-}" ] && return 1
+    IFS=, read -ra patterns <<<"$GPU_CHECK_ONLY"
+    for pattern in "${patterns[@]}"; do
+        # shellcheck disable=SC2254
+        case $1 in $pattern) return 1 ;; esac
+    done
+    say "$1: skipped (GPU_CHECK_ONLY)"
+}
+
 # step NAME LIMIT COMMAND...: runs with at most LIMIT seconds (less when the deadline is
 # nearer), output in $out/NAME.log, one summary line.
 step() {
     local name=$1 limit=$2
+    skipped "$name" && return 1
     shift 2
     local left=$((deadline - $(date +%s) - 5))
     [ "$left" -lt "$limit" ] && limit=$left
@@ -70,6 +88,7 @@ step() {
 }
 dry_failed=0
 gpu_step() {
+    skipped "$1" && return 1
     if [ $dry = 1 ]; then
         local name=$1 rc
         shift 2
