@@ -9,8 +9,8 @@
 # 1000-10 N+J step (B = 100, 1000; TF32) and its kernels one by one under Nsight Compute when
 # ncu is there, the peer table (PyTorch, JAX; fp32 and TF32), the lock-step sweep
 # benchmark and a 64-model sweep, compute-sanitizer's memcheck, racecheck and initcheck, the
-# lock-step group's kernels under ncu, and an Nsight Systems profile when nsys is there. Logs go to $OUT (default gpu-check-out), every
-# number to $OUT/summary.txt.
+# lock-step group's kernels under ncu, and an Nsight Systems profile when nsys is there. Logs
+# go to $OUT (default gpu-check-out), every number to $OUT/summary.txt.
 #
 #   OUT=/some/folder [GPU_CHECK_BUILD=DIR] tools/gpu-check.sh [--dry-run] [--reproduce]
 #
@@ -254,11 +254,12 @@ tool() { command -v "$1" || ls /usr/local/cuda/bin/"$1" /usr/local/cuda/"$1"/"$1
 # Each kernel of four training steps on its own (Nsight Compute, where it reads the GPU): the
 # durations behind the phases, 784-1000-1000-10 N+J output K = 1 at B = 100 and 1000.
 ncu=$(tool ncu)
+# Nsight Compute's command for tools/kernel_times.py: each kernel's duration and DRAM bytes, as CSV.
+ncu_table=("$ncu" --clock-control none --metrics gpu__time_duration.sum,dram__bytes.sum --csv --print-units base)
 if [ -n "$ncu" ]; then
     for B in 100 1000; do
-        gpu_step "kernels_b$B" 60 "$ncu" --clock-control none --metrics gpu__time_duration.sum,dram__bytes.sum \
-            --csv --print-units base $J train --device cuda --cuda-graph off --data mnist --hidden 1000,1000 --batch $B \
-            --lr 0.05 --jac-lambda 0.1 --jac-noise 0.3 --jac-target output --train-limit $((4 * B)) --valid 100 --epochs 1 --max-steps 4 --progress never --out "$out/kernels-run-$B" &&
+        gpu_step "kernels_b$B" 60 "${ncu_table[@]}" $J train --device cuda --cuda-graph off --data mnist \
+            --hidden 1000,1000 --batch $B --lr 0.05 --jac-lambda 0.1 --jac-noise 0.3 --jac-target output --train-limit $((4 * B)) --valid 100 --epochs 1 --max-steps 4 --progress never --out "$out/kernels-run-$B" &&
             sed 's/^/  /' "$out/kernels_b$B.log" | grep -v '^  "' | head -n 3 >>"$summary" &&
             python3 tools/kernel_times.py "$out/kernels_b$B.log" 2>&1 | sed 's/^/  /' >>"$summary"
         rm -rf "$out/kernels-run-$B"
@@ -333,8 +334,7 @@ fi
 # then TF32, two replays each), each on its own under Nsight Compute: where the time per
 # model-step beyond the batched GEMMs goes. Last, as the check's least needed part.
 if [ -n "$ncu" ]; then
-    gpu_step kernels_lockstep 90 "$ncu" --clock-control none --metrics gpu__time_duration.sum,dram__bytes.sum \
-        --csv --print-units base "$build/bench/bench_cuda_sweep" --models 64 --reps 2 &&
+    gpu_step kernels_lockstep 90 "${ncu_table[@]}" "$build/bench/bench_cuda_sweep" --models 64 --reps 2 &&
         python3 tools/kernel_times.py "$out/kernels_lockstep.log" 2>&1 | sed 's/^/  /' >>"$summary"
 fi
 
