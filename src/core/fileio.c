@@ -192,24 +192,24 @@ int jn_cur_f64(jn_cursor *c, double *v, const char *what)
     return 0;
 }
 
+static int cur_array(jn_cursor *c, void *v, size_t n, size_t width, const char *kind, const char *what)
+{
+    if (n > (c->len - c->off) / width)
+        return jn_fail("%s: byte %zu: file ends while reading %s (%zu %s needed)", c->path, c->off, what, n,
+                       kind);
+    copy_values(v, c->data + c->off, n, width);
+    c->off += width * n;
+    return 0;
+}
+
 int jn_cur_f32_array(jn_cursor *c, float *v, size_t n, const char *what)
 {
-    if (n > (c->len - c->off) / 4)
-        return jn_fail("%s: byte %zu: file ends while reading %s (%zu floats needed)", c->path,
-                       c->off, what, n);
-    copy_values((unsigned char *)v, c->data + c->off, n, 4);
-    c->off += 4 * n;
-    return 0;
+    return cur_array(c, v, n, 4, "floats", what);
 }
 
 int jn_cur_f64_array(jn_cursor *c, double *v, size_t n, const char *what)
 {
-    if (n > (c->len - c->off) / 8)
-        return jn_fail("%s: byte %zu: file ends while reading %s (%zu doubles needed)", c->path,
-                       c->off, what, n);
-    copy_values((unsigned char *)v, c->data + c->off, n, 8);
-    c->off += 8 * n;
-    return 0;
+    return cur_array(c, v, n, 8, "doubles", what);
 }
 
 int jn_cur_check_crc(const jn_cursor *c)
