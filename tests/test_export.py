@@ -1,0 +1,120 @@
+"""tools/export_model.py: a trained checkpoint as a .npz whose arrays, run through the model
+in NumPy (and in PyTorch, as the README shows), make the test errors `jacnoise eval` counts;
+the parameters byte for byte as the tests' own reader finds them; last.ckpt's best section
+equal to best.ckpt; and a damaged, cut, foreign or wrongly used file refused in one line,
+exit 1, with no output written."""
+import gzip
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import zlib
+
+import numpy as np
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tools"))
+import ckpt  # noqa: E402
+import export_model  # noqa: E402
+from harness import check, finish, run  # noqa: E402
+
+TOOL = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tools", "export_model.py")
+
+
+def export(args, expect=0):
+    p = subprocess.run([sys.executable, TOOL] + args, capture_output=True, text=True, timeout=120)
+    check(p.returncode == expect, f"export_model {' '.join(args)}: exit {p.returncode}, expected {expect}: {p.stderr}")
+    return p
+
+
+def usps_test_set():
+    """zip.test as jacnoise reads it (SPEC.md): pixels (v + 1) / 2 in [0, 1], labels 0-9."""
+    folder = os.environ.get("JACNOISE_DATA", "")
+    name = os.path.join(folder, "zip.test.gz")
+    opener = gzip.open if os.path.exists(name) else open
+    with opener(name if os.path.exists(name) else name[:-3], "rt") as f:
+        rows = np.array([[float(v) for v in line.split()] for line in f if line.strip()])
+    return (rows[:, 1:] + 1) / 2, rows[:, 0].astype(int)
+
+
+def refused(args, what, out):
+    p = export(args, expect=1)
+    lines = p.stderr.strip().split("\n")
+    check(len(lines) == 1 and args[0] in lines[0] and what in lines[0],
+          f"{what}: expected one line naming {args[0]}, got {p.stderr!r}")
+    check(not os.path.exists(out), f"{what}: {out} written")
+    check(not [f for f in os.listdir(os.path.dirname(out)) if ".tmp" in f], f"{what}: temporary file left")
+
+
+def main():
+    scratch = tempfile.mkdtemp(prefix="jacnoise-export.")
+    folder = os.path.join(scratch, "run")
+    run(["train", "--data", "usps", "--hidden", "32,16", "--epochs", "3", "--train-limit", "600",
+         "--jac-lambda", "0.01", "--jac-noise", "0.1", "--jac-target", "output", "--out", folder])
+    best, last = os.path.join(folder, "best.ckpt"), os.path.join(folder, "last.ckpt")
+    out = os.path.join(scratch, "model.npz")
+    p = export([best, out])
+    check("256-32-16-10" in p.stdout, f"summary line: {p.stdout!r}")
+    m = np.load(out)
+    check(list(m["sizes"]) == [256, 32, 16, 10], f"sizes {list(m['sizes'])}")
+    check([m[f"W{l}"].shape for l in (1, 2, 3)] == [(32, 256), (16, 32), (10, 16)], "weight shapes")
+    check("jac-target=output" in str(m["config"]), "config text")
+    flat = np.concatenate([np.concatenate([m[f"W{l}"].ravel(), m[f"b{l}"]]) for l in (1, 2, 3)])
+    check(flat.tobytes() == ckpt.params(best).tobytes(), "parameters differ from the checkpoint's bytes")
+
+    # The model in NumPy against jacnoise eval's count on the test file.
+    x, y = usps_test_set()
+    layers = [(m[f"W{l}"].astype(np.float64), m[f"b{l}"].astype(np.float64)) for l in (1, 2, 3)]
+    logits = export_model.logits(layers, x)
+    errors = int((logits.argmax(axis=1) != y).sum())
+    ev = json.loads(run(["eval", "--checkpoint", best]).stdout)["splits"]["test"]
+    check(ev["examples"] == len(y), f"test examples {ev['examples']} vs {len(y)}")
+    check(ev["errors"] == errors, f"NumPy counts {errors} test errors, jacnoise eval {ev['errors']}")
+    try:
+        import torch
+    except ImportError:
+        check(os.environ.get("JACNOISE_REQUIRE_TORCH") != "1", "PyTorch is missing")
+    else:  # the README's snippet
+        net = torch.nn.Sequential(torch.nn.Linear(256, 32), torch.nn.Tanh(), torch.nn.Linear(32, 16),
+                                  torch.nn.Tanh(), torch.nn.Linear(16, 10)).double()
+        with torch.no_grad():
+            for l, layer in enumerate(net[::2], start=1):
+                layer.weight.copy_(torch.from_numpy(m[f"W{l}"]))
+                layer.bias.copy_(torch.from_numpy(m[f"b{l}"]))
+            t = net(torch.from_numpy(x)).numpy()
+        check(np.abs(t - logits).max() < 1e-9, "PyTorch's logits differ from NumPy's")
+
+    # last.ckpt carries the best parameters too.
+    out_best = os.path.join(scratch, "best.npz")
+    export([last, out_best, "--best"])
+    mb = np.load(out_best)
+    check(all((mb[k] == m[k]).all() for k in ("W1", "b1", "W3", "b3")), "last.ckpt --best differs from best.ckpt")
+
+    # Refusals.
+    blob = open(best, "rb").read()
+    bad = os.path.join(scratch, "bad.ckpt")
+    nowhere = os.path.join(scratch, "refused.npz")
+    open(bad, "wb").write(blob[:len(blob) // 2])
+    refused([bad, nowhere], "CRC-32", nowhere)
+    flipped = bytearray(blob)
+    flipped[len(blob) // 2] ^= 0x40
+    open(bad, "wb").write(bytes(flipped))
+    refused([bad, nowhere], "CRC-32", nowhere)
+    open(bad, "wb").write(b"not a checkpoint at all, just some text\n")
+    refused([bad, nowhere], "wrong magic", nowhere)
+    refused([os.path.join(scratch, "absent.ckpt"), nowhere], "No such file", nowhere)
+    refused([best, nowhere, "--best"], "no best section", nowhere)
+    # A consistent file (checksum rewritten) with a non-finite parameter.
+    nan = bytearray(blob[:-4])
+    sizes, n_params, off = ckpt.layout(nan)
+    nan[off + 8:off + 12] = np.float32(np.nan).tobytes()
+    open(bad, "wb").write(bytes(nan) + np.uint32(zlib.crc32(bytes(nan))).tobytes())
+    refused([bad, nowhere], f"byte {off + 8}: params: value 2 is not finite", nowhere)
+    # An output that cannot be written.
+    p = export([best, os.path.join(scratch, "no", "such", "folder.npz")], expect=1)
+    check(p.stderr.count("\n") == 1 and "folder.npz" in p.stderr, f"unwritable output: {p.stderr!r}")
+    return finish("export", scratch)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

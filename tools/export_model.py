@@ -1,0 +1,172 @@
+#!/usr/bin/env python3
+"""A jacnoise checkpoint as NumPy arrays, and as a .npz that NumPy, PyTorch or JAX read
+without jacnoise.
+
+    python3 tools/export_model.py runs/mnist/best.ckpt model.npz [--best]
+
+The .npz holds W1..WL (W_l of shape n_l x n_(l-1): row j holds the weights into unit j, as
+SPEC.md writes the model z_l = a_(l-1) W_l^T + b_l, a_l = tanh(z_l), logits z_L), b1..bL,
+`sizes` (d, n_1, ..., C), `config` (the checkpoint's key=value lines, one string) and the
+training state (`global_step`, `epochs_done`, `best_epoch`, `best_valid_error` in %,
+`status`). The parameters are the file's own (in best.ckpt, the best epoch's); `--best` takes
+the best parameters that last.ckpt carries. Use as a module: `read_checkpoint(path)` and
+`logits(layers, x)`.
+
+The file is verified as `jacnoise show` verifies it (magic, version, value size, sizes,
+CRC-32, finite values); a refusal is one line naming the file and the byte offset, exit
+status 1, and no output written. The .npz is written atomically (temporary file, fsync,
+rename)."""
+import argparse
+import os
+import struct
+import sys
+import zlib
+
+import numpy as np
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import tool_files  # noqa: E402
+
+MAGIC = b"JNCKPT\0\n"
+VERSION = 1
+# u64 global step, u32 epoch, u64 next batch, f64 best valid error, u32 best epoch,
+# u32 epochs without improvement, u32 status, then the epoch's sums: f64 loss, f64 penalty,
+# u64 errors, u64 examples, u64 steps (include/jacnoise/checkpoint.h).
+STATE = struct.Struct("<QIQdIIIddQQQ")
+STATUS = {0: "running", 1: "finished", 2: "early-stopped"}
+SECTION_VELOCITY, SECTION_BEST = 1, 2
+
+
+class CheckpointError(Exception):
+    pass
+
+
+class Checkpoint:
+    """sizes, config (key=value text), state (dict), params, velocity and best (flat arrays
+    in the layout of include/jacnoise/model.h; velocity and best None where absent), and
+    params_offset, the byte offset of the parameters in the file."""
+
+    def layers(self, which="params"):
+        """[(W_1, b_1), ..., (W_L, b_L)] of the parameters, the velocity or the best ones."""
+        flat = getattr(self, which)
+        if flat is None:
+            hint = " (best.ckpt's own parameters are the best epoch's: drop --best)" if which == "best" else ""
+            raise CheckpointError(f"{self.path}: holds no {which} section{hint}")
+        out, at = [], 0
+        for fan_in, fan_out in zip(self.sizes, self.sizes[1:]):
+            w = flat[at:at + fan_out * fan_in].reshape(fan_out, fan_in)
+            at += fan_out * fan_in
+            out.append((w, flat[at:at + fan_out]))
+            at += fan_out
+        return out
+
+
+def read_checkpoint(path):
+    """Reads and verifies a checkpoint; raises CheckpointError with the file and offset."""
+    try:
+        with open(path, "rb") as f:
+            blob = f.read()
+    except OSError as e:
+        raise CheckpointError(f"{path}: {e.strerror}") from None
+
+    def need(at, n, what):
+        if at + n > len(blob) - 4:
+            raise CheckpointError(f"{path}: truncated: {len(blob)} bytes; {what} at byte {at} need {n} more")
+
+    if len(blob) < 24 or blob[:8] != MAGIC:
+        raise CheckpointError(f"{path}: byte 0: not a jacnoise checkpoint (wrong magic number)")
+    (crc,) = struct.unpack_from("<I", blob, len(blob) - 4)
+    if zlib.crc32(blob[:-4]) != crc:
+        raise CheckpointError(f"{path}: byte {len(blob) - 4}: CRC-32 mismatch (the file is damaged or cut short)")
+    version, value_size, n_layers = struct.unpack_from("<III", blob, 8)
+    if version != VERSION:
+        raise CheckpointError(f"{path}: byte 8: format version {version}, this tool reads {VERSION}")
+    if value_size not in (4, 8):
+        raise CheckpointError(f"{path}: byte 12: {value_size} bytes per value, expected 4 or 8")
+    if not 1 <= n_layers <= 64:
+        raise CheckpointError(f"{path}: byte 16: {n_layers} weight layers, expected 1 to 64")
+    at = 20
+    need(at, 4 * (n_layers + 1) + 12, "the layer sizes")
+    sizes = list(struct.unpack_from(f"<{n_layers + 1}I", blob, at))
+    at += 4 * (n_layers + 1)
+    (n_params,) = struct.unpack_from("<Q", blob, at)
+    expected = sum(o * i + o for i, o in zip(sizes, sizes[1:]))
+    if min(sizes) < 1 or n_params != expected:
+        raise CheckpointError(f"{path}: byte {at}: {n_params} parameters, the sizes {sizes} make {expected}")
+    (text_len,) = struct.unpack_from("<I", blob, at + 8)
+    at += 12
+    need(at, text_len + STATE.size + 4, "the configuration and state")
+    config = blob[at:at + text_len].decode("utf-8", "replace")
+    at += text_len
+    s = STATE.unpack_from(blob, at)
+    at += STATE.size
+    (flags,) = struct.unpack_from("<I", blob, at)
+    at += 4
+    ck = Checkpoint()
+    ck.path, ck.sizes, ck.config, ck.params_offset = path, sizes, config, at
+    ck.state = {"global_step": s[0], "epochs_done": s[1], "best_valid_error": s[3], "best_epoch": s[4],
+                "status": STATUS.get(s[6], str(s[6]))}
+    dtype = np.dtype("<f4" if value_size == 4 else "<f8")
+    sections = ["params"] + [name for bit, name in ((SECTION_VELOCITY, "velocity"), (SECTION_BEST, "best"))
+                             if flags & bit]
+    need(at, len(sections) * n_params * value_size, "the parameters")
+    if at + len(sections) * n_params * value_size != len(blob) - 4:
+        raise CheckpointError(f"{path}: byte {at}: {len(blob) - 4 - at} bytes of values, the sections "
+                              f"{', '.join(sections)} make {len(sections) * n_params * value_size}")
+    ck.velocity = ck.best = None
+    for name in sections:
+        values = np.frombuffer(blob, dtype, n_params, at)
+        bad = np.flatnonzero(~np.isfinite(values))
+        if bad.size:
+            raise CheckpointError(f"{path}: byte {at + value_size * int(bad[0])}: {name}: value {int(bad[0])} is not finite")
+        setattr(ck, name, values.copy())
+        at += n_params * value_size
+    return ck
+
+
+def logits(layers, x):
+    """The network's logits for the rows of x (SPEC.md: tanh hidden layers, linear output)."""
+    a = np.asarray(x)
+    for l, (w, b) in enumerate(layers):
+        z = a @ w.T + b
+        a = z if l == len(layers) - 1 else np.tanh(z)
+    return a
+
+
+def write_npz(ck, which, out):
+    arrays = {"sizes": np.array(ck.sizes, dtype=np.int64), "config": np.array(ck.config)}
+    for l, (w, b) in enumerate(ck.layers(which), start=1):
+        arrays[f"W{l}"], arrays[f"b{l}"] = w, b
+    for key, value in ck.state.items():
+        arrays[key] = np.array(value)
+    def write(tmp):
+        with open(tmp, "wb") as f:
+            np.savez(f, **arrays)
+            f.flush()
+            os.fsync(f.fileno())
+    try:
+        tool_files.replace(out, write)
+    except OSError as e:
+        raise CheckpointError(f"{out}: {e.strerror}") from None
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("checkpoint", help="a run's best.ckpt or last.ckpt")
+    ap.add_argument("out", help="the .npz to write")
+    ap.add_argument("--best", action="store_true", help="the best parameters last.ckpt carries, not its latest")
+    args = ap.parse_args()
+    try:
+        ck = read_checkpoint(args.checkpoint)
+        write_npz(ck, "best" if args.best else "params", args.out)
+    except CheckpointError as e:
+        print(f"export_model: {e}", file=sys.stderr)
+        return 1
+    model = "-".join(map(str, ck.sizes))
+    print(f"{args.out}: {model}, {len(ck.params)} parameters ({'best' if args.best else 'as stored'}), "
+          f"{ck.state['epochs_done']} epochs done, best epoch {ck.state['best_epoch']}, {ck.state['status']}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
