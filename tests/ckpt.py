@@ -1,59 +1,47 @@
-"""Checkpoint files from the tests' side (the layout of include/jacnoise/checkpoint.h, as the
-README describes it): the parameters read and rewritten, and the divergence scenario both
+"""Checkpoint files from the tests' side: the parameters read (by tools/export_model.py, the
+project's one Python reader of the format) and rewritten, and the divergence scenario both
 backends' tests run."""
-import array
 import json
 import math
 import os
 import struct
 import subprocess
+import sys
 import zlib
+
+import numpy as np
 
 from harness import BIN, check, run
 
-STATE_BYTES = 8 + 4 + 8 + 8 + 4 + 4 + 4 + 8 + 8 + 8 + 8 + 8  # the training state after the text
-
-
-def layout(blob):
-    """(layer sizes, parameter count P, byte offset of the P float32 parameters)."""
-    check(blob[:8] == b"JNCKPT\0\n", "checkpoint: bad magic")
-    _, value_size, layers = struct.unpack_from("<III", blob, 8)
-    check(value_size == 4, "checkpoint: not float32")
-    sizes = struct.unpack_from(f"<{layers + 1}I", blob, 20)
-    off = 20 + 4 * (layers + 1)
-    (n_params,) = struct.unpack_from("<Q", blob, off)
-    (text_len,) = struct.unpack_from("<I", blob, off + 8)
-    off += 12 + text_len + STATE_BYTES + 4  # + the section flags
-    return sizes, n_params, off
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tools"))
+from export_model import read_checkpoint  # noqa: E402
 
 
 def params(path):
-    """The parameters of a checkpoint, as an array of float32 (W_1 row major, b_1, W_2, ...)."""
-    blob = open(path, "rb").read()
-    _, n_params, off = layout(blob)
-    return array.array("f", blob[off:off + 4 * n_params])
+    """The parameters of a checkpoint, flat (W_1 row major, b_1, W_2, ...)."""
+    return read_checkpoint(path).params
 
 
 def rel_diff(a, b):
-    """||a - b|| / ||b||."""
-    num = sum((x - y) ** 2 for x, y in zip(a, b))
-    den = sum(y * y for y in b)
+    """||a - b|| / ||b||, in float64."""
+    a, b = np.asarray(a, dtype=np.float64), np.asarray(b, dtype=np.float64)
+    num, den = float(((a - b) ** 2).sum()), float((b * b).sum())
     return math.sqrt(num / den) if den else math.sqrt(num)
 
 
 def set_last_weights(path, value):
     """Sets every weight of the last layer (the logits' W_L) to value, in the parameters and
     the best parameters, and rewrites the checksum."""
+    ck = read_checkpoint(path)
     blob = bytearray(open(path, "rb").read())
-    sizes, n_params, off = layout(blob)
-    w_first = sum(sizes[l] * sizes[l - 1] + sizes[l] for l in range(1, len(sizes) - 1))
+    sizes, size = ck.sizes, ck.params.dtype.itemsize
+    w_first = sum(o * i + o for i, o in zip(sizes[:-2], sizes[1:-1]))
     w_count = sizes[-1] * sizes[-2]
-    (flags,) = struct.unpack_from("<I", blob, off - 4)
-    best = 1 + (flags & 1) if flags & 2 else None  # sections: parameters, velocity (bit 0), best (bit 1)
+    best = 1 + (ck.velocity is not None) if ck.best is not None else None  # sections: params, velocity, best
     for section in (0, best):
         if section is not None:
-            start = off + 4 * (section * n_params + w_first)
-            struct.pack_into(f"<{w_count}f", blob, start, *([value] * w_count))
+            start = ck.params_offset + size * (section * len(ck.params) + w_first)
+            struct.pack_into(f"<{w_count}{'f' if size == 4 else 'd'}", blob, start, *([value] * w_count))
     body = bytes(blob[:-4])
     open(path, "wb").write(body + struct.pack("<I", zlib.crc32(body)))
 

@@ -1,6 +1,6 @@
 """tools/export_model.py: a trained checkpoint as a .npz whose arrays, run through the model
 in NumPy (and in PyTorch, as the README shows), make the test errors `jacnoise eval` counts;
-the parameters byte for byte as the tests' own reader finds them; last.ckpt's best section
+the parameters byte for byte as `jacnoise step --dump` reads them; last.ckpt's best section
 equal to best.ckpt; and a damaged, cut, foreign or wrongly used file refused in one line,
 exit 1, with no output written."""
 import gzip
@@ -14,8 +14,8 @@ import zlib
 import numpy as np
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tools"))
-import ckpt  # noqa: E402
 import export_model  # noqa: E402
+import stepstate  # noqa: E402
 from harness import check, finish, run  # noqa: E402
 
 TOOL = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tools", "export_model.py")
@@ -59,8 +59,12 @@ def main():
     check(list(m["sizes"]) == [256, 32, 16, 10], f"sizes {list(m['sizes'])}")
     check([m[f"W{l}"].shape for l in (1, 2, 3)] == [(32, 256), (16, 32), (10, 16)], "weight shapes")
     check("jac-target=output" in str(m["config"]), "config text")
-    flat = np.concatenate([np.concatenate([m[f"W{l}"].ravel(), m[f"b{l}"]]) for l in (1, 2, 3)])
-    check(flat.tobytes() == ckpt.params(best).tobytes(), "parameters differ from the checkpoint's bytes")
+    # The arrays against the parameters as the C program reads them (a step state dumps them).
+    state = os.path.join(scratch, "step.state")
+    run(["step", "--checkpoint", best, "--dump", state])
+    st = stepstate.parse_dump(state)
+    check(all(m[k].tobytes() == st[k].tobytes() for l in (1, 2, 3) for k in (f"W{l}", f"b{l}")),
+          "the exported parameters differ from those jacnoise step reads")
 
     # The model in NumPy against jacnoise eval's count on the test file.
     x, y = usps_test_set()
@@ -106,7 +110,7 @@ def main():
     refused([best, nowhere, "--best"], "no best section", nowhere)
     # A consistent file (checksum rewritten) with a non-finite parameter.
     nan = bytearray(blob[:-4])
-    sizes, n_params, off = ckpt.layout(nan)
+    off = export_model.read_checkpoint(best).params_offset
     nan[off + 8:off + 12] = np.float32(np.nan).tobytes()
     open(bad, "wb").write(bytes(nan) + np.uint32(zlib.crc32(bytes(nan))).tobytes())
     refused([bad, nowhere], f"byte {off + 8}: params: value 2 is not finite", nowhere)
