@@ -6,7 +6,7 @@
 #   e.g. tools/paper-rows.sh runs/paper --data usps --hidden 1000 --epochs 50
 #
 # JACNOISE (default build/jacnoise) is the program. The regularisation strengths below are
-# the best single settings of the README's USPS exploration (Results), starting points
+# the best single settings of the USPS exploration (docs/exploration.md), starting points
 # rather than tuned values; pass your own after the prefix to override the shared options.
 set -eu
 bin=${JACNOISE:-build/jacnoise}

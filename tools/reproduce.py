@@ -12,7 +12,7 @@ Rerunning the same command continues where it stopped (every sweep resumes; fini
 not trained again). `--plan` prints what the budget will train and its estimated cost, and
 trains nothing. The search spaces are tools/reproduce/SET-ROW.spec; the budgets, the
 reference points and the paper's numbers are in this script; tools/reproduce/README.md explains the
-design and the README's "Results" section the protocol and the measured table.
+design and the protocol, the README's "Results" section the measured table.
 
 Writes to DIR:
   specs/CELL-search.spec, specs/CELL-final.spec   the sweeps' specs, as they ran
@@ -97,7 +97,7 @@ class Protocol:
 DEPTH = {"hidden": 'choice(1000, "1000,1000")'}
 # MNIST's rows with noise on the main loss's input keep improving for 100 epochs and more when the
 # learning rate decays; without input noise a decay only lets the net fit the training set sooner
-# (the README's "MNIST exploration").
+# ("MNIST exploration" in docs/exploration.md).
 DECAY = {"lr-decay": "0.97"}
 FULL_MNIST = Protocol({"epochs": 90, "patience": 0}, {"l2": 3, "n": 3, "j": 2, "nj": 4, "nj-hidden1": 2, "nj-in": 4},
                       {r: DECAY for r in ["n", "nj-in"]})
