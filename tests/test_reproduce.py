@@ -4,9 +4,9 @@ MNIST with the MLP, MLP+J and MLP+N+J rows. The table (RESULTS.md, results.csv) 
 pictures are written; each cell's selection is the search's lowest smoothed validation error
 and its seeds were retrained as the protocol says; the table's numbers are those of the run
 folders and the cells not run are marked "not measured"; tools/results_table.py merges two
-folders' tables; a rerun trains nothing; a run stopped
-by SIGTERM and rerun gives the same table; bad options are refused with one line; `--plan`
-has jacnoise sweep check every spec of every budget (all data sets and rows). Skipped (77)
+folders' tables; a rerun trains nothing; a run stopped by SIGTERM writes the cells finished
+by then, marked as stopped, and rerun gives the same table; bad options are refused with one
+line; `--plan` has jacnoise sweep check every spec of every budget (all data sets and rows). Skipped (77)
 without matplotlib. JACNOISE_TEST_DEVICE=cuda runs the same on the CUDA backend
 (tools/emu-check.sh does, under the emulator)."""
 import csv
@@ -241,14 +241,29 @@ def main():
         usps = BASE + ["--sets", "usps", "--rows", ",".join(CELL_ROWS), "--no-plots", "--out", stopped]
         proc = subprocess.Popen([sys.executable, TOOL] + usps, env=ENV, stdout=subprocess.PIPE,
                                 stderr=subprocess.PIPE, text=True)
+        # Stopped once a first cell is finished (every seed of its final sweep done), while
+        # the others train.
+        def a_cell_finished():
+            finals = glob.glob(os.path.join(stopped, "final", "*", "results.csv"))
+            return any(rows and all(r["status"] in ("finished", "early-stopped") for r in rows)
+                       for rows in map(csv_rows, finals))
         deadline = time.time() + 120
-        while time.time() < deadline and not os.path.exists(os.path.join(stopped, "final")):
+        while time.time() < deadline and proc.poll() is None and not a_cell_finished():
             time.sleep(0.05)
         proc.send_signal(signal.SIGTERM)
         _, err = proc.communicate(timeout=300)
         check(proc.returncode == 143 and "rerun the same command" in err,
               f"SIGTERM: exit {proc.returncode}, stderr {err[-500:]!r}")
-        check(not os.path.exists(os.path.join(stopped, "RESULTS.md")), "a stopped run wrote a table")
+        # The stopped call's table: marked, with the cells finished by then and no other.
+        partial = csv_rows(os.path.join(stopped, "results.csv"))
+        with open(os.path.join(stopped, "RESULTS.md")) as f:
+            md = f.read()
+        check(1 <= len(partial) < len(ROWS) and
+              f"**Stopped before the end**: {len(partial)} of {len(ROWS)} cells finished" in md and
+              md.count("| not finished |") == len(ROWS) - len(partial),
+              f"the stopped call's table: {len(partial)} cells finished")
+        check(all(r["test_errors"] == table[(r["set"], r["row"])]["test_errors"] for r in partial),
+              "a cell of the stopped call's table differs from the uninterrupted table")
         p = reproduce(usps)
         check(p.returncode == 0, f"resume after SIGTERM exited {p.returncode}: {p.stderr[-2000:]}{failed_logs(p)}")
         resumed = {(r["set"], r["row"]): r for r in csv_rows(os.path.join(stopped, "results.csv"))}
@@ -258,8 +273,9 @@ def main():
                   f"{key}: stopped and resumed {r['options']} {r['test_errors']}, "
                   f"never stopped {table[key]['options']} {table[key]['test_errors']}")
         with open(os.path.join(stopped, "RESULTS.md")) as f:
-            check(f.read().count("| not measured |") == 3 * len(ALL_ROWS) - len(ROWS),
-                  "the USPS-only table does not mark the other cells")
+            md = f.read()
+        check(md.count("| not measured |") == 3 * len(ALL_ROWS) - len(ROWS) and "Stopped before" not in md,
+              "the resumed USPS-only table does not mark the other cells, or still reads stopped")
 
         # Bad options and a budget that is not the folder's: one line, a non-zero exit.
         for args, word in [(["--budget", "small", "--out", out], "smoke"),

@@ -27,8 +27,9 @@
 # --reproduce: instead of the checks, the paper's table at the `full` budget on the GPU
 # (tools/reproduce.py --device cuda), within 9 minutes of the call (GPU_CHECK_SECONDS); the
 # table, the sweeps' results.csv, the specs, the logs and the pictures, without the run folders,
-# go to $OUT/reproduce. Stopped by the time limit, it says so: the same command again on the
-# same (warm) machine resumes from runs/gpu-reproduce, which it keeps. With --dry-run: the
+# go to $OUT/reproduce. Stopped by the time limit, it says so, and the table holds the cells
+# finished by then: the same command again on the same (warm) machine resumes from
+# runs/gpu-reproduce, which it keeps. With --dry-run: the
 # smoke budget on the CPU, to exercise the path.
 set -u
 cd "$(dirname "$0")/.."
@@ -215,7 +216,7 @@ if [ $reproduce = 1 ]; then
     [ -d "$runs" ] && tar -C "$runs" --exclude='*/runs' -cf - . | tar -C "$out/reproduce" -xf -
     case $rc in
     0) say "reproduce: the table is in reproduce/RESULTS.md" ;;
-    124) say "reproduce: stopped by the time limit; run the same command again on this machine to resume from $runs" ;;
+    124) say "reproduce: stopped by the time limit; reproduce/RESULTS.md holds the cells finished by then; run the same command again on this machine to resume from $runs" ;;
     *) [ -f "$out/reproduce.log" ] && say "reproduce: failed (exit $rc): see reproduce.log" ;;
     esac
     say "gpu-check: done in $(($(date +%s) - start))s"

@@ -9,7 +9,8 @@ pictures.
                        [--data-dir DIR] [--plan] [--no-plots]
 
 Rerunning the same command continues where it stopped (every sweep resumes; finished runs are
-not trained again). `--plan` prints what the budget will train and its estimated cost, and
+not trained again); a call stopped by SIGINT or SIGTERM writes the table of the cells finished
+by then, marked as stopped. `--plan` prints what the budget will train and its estimated cost, and
 trains nothing. The search spaces are tools/reproduce/SET-ROW.spec; the budgets, the
 reference points and the paper's numbers are in this script; tools/reproduce/README.md explains the
 design and the protocol, the README's "Results" section the measured table.
@@ -606,7 +607,9 @@ DIFFERENCES = """\
 """
 
 
-def write_table(out, budget, cells, state, device, command):
+def write_table(out, budget, cells, state, device, command, stopped=False):
+    """RESULTS.md and results.csv from the cells' sweeps; stopped: the call was stopped, and
+    the table says so and holds the cells finished by then."""
     results = {c.name: cell_result(c) for c in cells}
     wall = sum(c["wall_s"] for c in state["calls"])
     train_s = sum(r["search_seconds"] + r["final_seconds"] for r in results.values() if r)
@@ -626,6 +629,11 @@ def write_table(out, budget, cells, state, device, command):
         md.write(f"; load average of the machine during the calls {min(loads):.1f}-{max(loads):.1f}")
     md.write(".\n\n")
     md.write(f"Command: `{command}`\n\n")
+    if stopped:
+        done = sum(r is not None for r in results.values())
+        md.write(f"**Stopped before the end**: {done} of {len(cells)} cells finished; the others read \"not "
+                 "measured\" and, under Cells, \"not finished\". Rerunning the same command continues and "
+                 "writes this file again.\n\n")
     not_run = [SET_TITLES[d] for d in SETS if not any(c.data == d for c in cells)] + \
         [ROW_TITLES[r] for r in ROWS if not any(c.row == r for c in cells)]
     if not_run:
@@ -923,6 +931,8 @@ def main():
             pool.add(Unit(f"{cell.title}: search {i + 1}/{shards}", sweep_cmd(cell.search_spec, cell.search_dir, i, shards, args),
                           os.path.join(out, "logs", f"{cell.name}-search-{i}.log"), cost, search_done))
 
+    command = " ".join(["tools/reproduce.py"] + [shlex.quote(a) for a in sys.argv[1:]])
+
     def on_signal(sig, _frame):
         raise KeyboardInterrupt(sig)
     signal.signal(signal.SIGTERM, on_signal)
@@ -941,9 +951,11 @@ def main():
               file=sys.stderr, flush=True)
         pool.stop(signal.SIGTERM)
         save_state()
+        results = write_table(out, args.budget, cells, state, device, command, stopped=True)
+        print(f"reproduce: {os.path.join(out, 'RESULTS.md')} holds the {sum(r is not None for r in results.values())} "
+              f"of {len(cells)} cells finished so far", file=sys.stderr, flush=True)
         return 143 if sig == signal.SIGTERM else 130
     save_state()
-    command = " ".join(["tools/reproduce.py"] + [shlex.quote(a) for a in sys.argv[1:]])
     results = write_table(out, args.budget, cells, state, device, command)
     if pool.failed:
         names = ", ".join(u.label for u in pool.failed)
