@@ -6,8 +6,8 @@ and its seeds were retrained as the protocol says; the table's numbers are those
 folders and the cells not run are marked "not measured"; tools/results_table.py merges two
 folders' tables; a rerun trains nothing; a run stopped by SIGTERM writes the cells finished
 by then, marked as stopped, and rerun gives the same table; bad options are refused with one
-line; `--plan` has jacnoise sweep check every spec of every budget (all data sets and rows). Skipped (77)
-without matplotlib. JACNOISE_TEST_DEVICE=cuda runs the same on the CUDA backend
+line; `--plan` has jacnoise sweep check every spec of every budget (all data sets and rows).
+Skipped (77) without matplotlib. JACNOISE_TEST_DEVICE=cuda runs the same on the CUDA backend
 (tools/emu-check.sh does, under the emulator)."""
 import csv
 import glob

@@ -10,8 +10,8 @@ pictures.
 
 Rerunning the same command continues where it stopped (every sweep resumes; finished runs are
 not trained again); a call stopped by SIGINT or SIGTERM writes the table of the cells finished
-by then, marked as stopped. `--plan` prints what the budget will train and its estimated cost, and
-trains nothing. The search spaces are tools/reproduce/SET-ROW.spec; the budgets, the
+by then, marked as stopped. `--plan` prints what the budget will train and its estimated cost,
+and trains nothing. The search spaces are tools/reproduce/SET-ROW.spec; the budgets, the
 reference points and the paper's numbers are in this script; tools/reproduce/README.md explains the
 design and the protocol, the README's "Results" section the measured table.
 
