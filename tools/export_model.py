@@ -12,8 +12,8 @@ training state (`global_step`, `epochs_done`, `best_epoch`, `best_valid_error` i
 the best parameters that last.ckpt carries. Use as a module: `read_checkpoint(path)` and
 `logits(layers, x)`.
 
-The file is verified as `jacnoise show` verifies it (magic, version, value size, sizes,
-CRC-32, finite values); a refusal is one line naming the file and the byte offset, exit
+The file's format is verified (magic, version, value size, sizes, CRC-32, finite values; not
+the training state's consistency, which `jacnoise show` checks too); a refusal is one line naming the file and the byte offset, exit
 status 1, and no output written. The .npz is written atomically (temporary file, fsync,
 rename)."""
 import argparse
@@ -109,7 +109,6 @@ def read_checkpoint(path):
     dtype = np.dtype("<f4" if value_size == 4 else "<f8")
     sections = ["params"] + [name for bit, name in ((SECTION_VELOCITY, "velocity"), (SECTION_BEST, "best"))
                              if flags & bit]
-    need(at, len(sections) * n_params * value_size, "the parameters")
     if at + len(sections) * n_params * value_size != len(blob) - 4:
         raise CheckpointError(f"{path}: byte {at}: {len(blob) - 4 - at} bytes of values, the sections "
                               f"{', '.join(sections)} make {len(sections) * n_params * value_size}")
