@@ -24,6 +24,11 @@ int main(int argc, char **argv)
 {
     jn_blas_core_init(argv);
     int hidden[JN_MAX_LAYERS] = {1000, 1000}, n_hidden = 2, B = 100, reps = 20, threads = 0;
+    static const char usage[] = "usage: %s [--hidden W1,W2] [--batch B] [--reps N] [--threads N]\n";
+    if (argc % 2 == 0) {  /* an option without its value, --help among them */
+        fprintf(stderr, usage, argv[0]);
+        return 2;
+    }
     for (int i = 1; i + 1 < argc; i += 2) {
         if (!strcmp(argv[i], "--batch"))
             B = atoi(argv[i + 1]);
@@ -36,12 +41,12 @@ int main(int argc, char **argv)
             for (char *p = argv[i + 1]; *p && n_hidden < JN_MAX_LAYERS - 1; p += *p == ',')
                 hidden[n_hidden++] = (int)strtol(p, &p, 10);
         } else {
-            fprintf(stderr, "usage: %s [--hidden W1,W2] [--batch B] [--reps N] [--threads N]\n", argv[0]);
+            fprintf(stderr, usage, argv[0]);
             return 2;
         }
     }
-    if (argc % 2 == 0 || B < 1 || reps < 1) {
-        fprintf(stderr, "bench: options take a value; --batch and --reps must be positive\n");
+    if (B < 1 || reps < 1) {
+        fprintf(stderr, "bench: --batch and --reps must be positive\n");
         return 2;
     }
     jn_model m;

@@ -206,7 +206,8 @@ static void test_idx_payload(void)
     static const unsigned char garbage[] = {0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 3, 0xff, 0xff, 0xff,
                                             0xfe, 'g', 'a', 'r', 'b', 'a', 'g', 'e', 0, 1, 2};
     expect_error("corrupt gzip", read_idx(write_raw("garbage.idx.gz", garbage, sizeof garbage)),
-                 "garbage.idx.gz", "byte 0", "corrupt gzip data", "(zlib: invalid", NULL);
+                 "garbage.idx.gz", "byte 10 of the compressed file", "corrupt gzip data",
+                 "(zlib: invalid", NULL);
 
     /* A larger file of pseudo-random pixels, so that its compressed form has some length. */
     static const uint32_t dims[2] = {50, 100};
@@ -222,12 +223,25 @@ static void test_idx_payload(void)
      * tell. zlib reports "incorrect data check" when the trailer is read, after the payload;
      * that must be an error, not a quietly wrong file. */
     gz[n - 100] ^= 0x01;
+    /* Decoded in one read, the whole file: only the compressed offset where zlib failed, the
+     * CRC-32's last byte, locates anything. */
+    char at[64];
+    snprintf(at, sizeof at, "byte %zu of the compressed file", n - 5);
     expect_error("flipped byte, stored gzip", read_idx(write_raw("flip.idx.gz", gz, n)),
-                 "flip.idx.gz", "corrupt gzip data", "(zlib: incorrect data check)", NULL);
+                 "flip.idx.gz", at, "corrupt gzip data", "(zlib: incorrect data check)", NULL);
+    gz[n - 100] ^= 0x01;
+    gz[n - 7] ^= 0x01;
+    expect_error("bad CRC-32 in the trailer", read_idx(write_raw("crc.idx.gz", gz, n)),
+                 "crc.idx.gz", at, "(zlib: incorrect data check)", NULL);
     n = read_raw(write_gz("flip9.idx.gz", f.b, f.len, "wb9"), gz, sizeof gz);
     gz[n / 2] ^= 0x10;
     expect_error("flipped byte, compressed gzip", read_idx(write_raw("flip9.idx.gz", gz, n)),
-                 "flip9.idx.gz", NULL);
+                 "flip9.idx.gz", "corrupt gzip data", NULL);
+    const char *err = jn_last_error(), *where = strstr(err, "byte ");
+    long long found = where ? atoll(where + 5) : -1;
+    CHECK(found >= (long long)(n / 2) && found < (long long)n &&
+              strstr(where, " of the compressed file: "),
+          "flipped byte %zu of %zu: error \"%s\" does not say where zlib failed", n / 2, n, err);
     /* The compressed stream cut in the middle, and cut just before its 8-byte trailer. */
     n = read_raw(write_gz("half.idx.gz", f.b, f.len, "wb9"), gz, sizeof gz);
     expect_error("gzip cut in the middle", read_idx(write_raw("half.idx.gz", gz, n / 2)),
@@ -436,6 +450,12 @@ static void test_usps(void)
     size_t n = read_raw(write_gz("cut.zip.gz", text, strlen(text), "wb"), gz, sizeof gz);
     expect_error("usps gzip cut", jn_usps_load(write_raw("cut.zip.gz", gz, n - 4), &set),
                  "cut.zip.gz", "line 4", "gzip stream ends early (zlib: unexpected end of file)", NULL);
+    /* A bad CRC-32: zlib drops the lines it decoded; only its offset in the file locates it. */
+    gz[n - 7] ^= 0x01;
+    char at[64];
+    snprintf(at, sizeof at, "byte %zu of the compressed file", n - 5);
+    expect_error("usps bad CRC-32", jn_usps_load(write_raw("crc.zip.gz", gz, n), &set),
+                 "crc.zip.gz", at, "corrupt gzip data", "(zlib: incorrect data check)", NULL);
 
     /* Valid: zip.train style (4 decimals, trailing space), zip.test style (compact, no final
      * newline), raw and gzip. Values -1, 1, 0, -0.5 map to 0, 1, 0.5, 0.25. */

@@ -148,6 +148,23 @@ def full_disk(tmp, job):
     same_run(reference, folder, "full disk, then resumed")
     print(f"full disk: a {limit}-byte file limit stopped the run: {lines[0] if lines else ''}")
 
+    # The first last.ckpt fails after best.ckpt and metrics.jsonl were written: nothing to
+    # resume, and the same options start the run again (they used to be refused, as an ended
+    # run's results, so that the folder had to be emptied by hand); other options are refused.
+    first = os.path.join(tmp, "full-first")
+    options = [a for a in job if a not in ("--checkpoint-steps", "1")] + ["--epochs", "2", "--out", first]
+    limit = len(before[best]) * 3 // 2
+    p = subprocess.run([BIN] + options, capture_output=True, text=True, timeout=600, preexec_fn=small_disk)
+    check(p.returncode == 1 and "last.ckpt: write failed" in p.stderr and "no file written" in p.stderr,
+          f"full disk at the first checkpoint: exit {p.returncode}, {p.stderr!r}")
+    check(os.path.exists(os.path.join(first, "best.ckpt")) and not os.path.exists(os.path.join(first, "last.ckpt")),
+          f"full disk at the first checkpoint: the folder holds {sorted(os.listdir(first))}")
+    p = run(options[:-2] + ["--seed", "2", "--out", first], expect=1)
+    check("stopped before its first checkpoint" in p.stderr and "config.txt" in p.stderr,
+          f"full disk at the first checkpoint, other options: {p.stderr!r}")
+    run(options + ["--resume=auto"])
+    same_run(reference, first, "full disk at the first checkpoint, then started again")
+
 
 def divergence(tmp):
     """Weight decay that blows up (5 steps an epoch; the parameters overflow in epoch 4): the

@@ -5,9 +5,9 @@ shared folder) = the unsharded sweep; SIGKILLs and SIGINT then a rerun = an unin
 sweep; a failed configuration; status, progress line, help; tools/plot_sweep.py;
 tools/sweep-local-gpus.sh (its sharding, on the CPU); configurations that differ only in
 options that change nothing (the penalty's without it) trained once; a merge refused by a
-locked run folder; a configuration failing before its folder exists, recorded failed; sweeps of
-two specs started at once; a spec with a byte-order mark and nothing swept;
-bench/bench_sweep_cpu.py's step count and its bad input.
+locked run folder; a configuration failing before its folder exists, recorded failed; status
+after a SIGINT (interrupted, not running); sweeps of two specs started at once; a spec with a
+byte-order mark and nothing swept; bench/bench_sweep_cpu.py's step count and its bad input.
 
 Run by ctest with JACNOISE_BIN and JACNOISE_DATA set."""
 import csv
@@ -127,6 +127,7 @@ def spec_errors(tmp):
         ("lr = 0.1\nlr = 0.2\n", 4, "given twice (first on line 3)"),
         ("seed = [1, 2]\nseeds = 2\n", 4, "seed is swept"),
         ("epochs = uniform(1.5, 3)\nsamples = 1\n", 3, "--epochs"),
+        ("lr = 0.1\0\n", 3, "NUL byte, byte 32 of the file"),
     ]
     for n, (lines, line, reason) in enumerate(cases):
         spec = os.path.join(tmp, f"bad{n}.spec")
@@ -543,8 +544,27 @@ def failed_before_folder(tmp):
     check(os.path.exists(summary) and json.load(open(summary))["status"] == "failed", f"{summary}: no failure recorded")
     for args in (["status", folder], ["merge", os.path.join(tmp, "too-many-merged"), folder]):
         p = run(["sweep"] + args)
-        check("1 done, 0 diverged, 1 failed, 0 running, 0 pending" in p.stdout and
+        check("1 done, 0 diverged, 1 failed, 0 running, 0 interrupted, 0 pending" in p.stdout and
               f"failed {bad}: --train-limit 99999" in p.stdout, f"sweep {args[0]}: {p.stdout[:500]}")
+
+
+def interrupted_status(tmp):
+    """After a SIGINT nothing trains: status counts the runs it stopped as interrupted, not as
+    running."""
+    spec = os.path.join(tmp, "endless.spec")
+    open(spec, "w").write(TINY_SPEC.replace("epochs = 1", "epochs = 100000\npatience = 0"))
+    folder = os.path.join(tmp, "endless")
+    p = subprocess.Popen([BIN, "sweep", "--spec", spec, "--out", folder, "--progress", "never"],
+                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    until_training(folder, p)
+    p.send_signal(signal.SIGINT)
+    check(p.wait(timeout=600) == 130, f"SIGINT: exit {p.returncode}, expected 130")
+    statuses = list(column(folder, "status").values())
+    stopped = statuses.count("interrupted")
+    p = run(["sweep", "status", folder])
+    check(stopped and stopped + statuses.count("pending") == 2 and
+          f"0 running, {stopped} interrupted, {2 - stopped} pending" in p.stdout,
+          f"status after a SIGINT, rows {statuses}: {p.stdout[:300]}")
 
 
 def spec_race(tmp):
@@ -619,6 +639,7 @@ def main():
     repeats(tmp)
     merge_into_running(tmp)
     failed_before_folder(tmp)
+    interrupted_status(tmp)
     spec_race(tmp)
     spec_forms(tmp)
     bench_steps(tmp)

@@ -140,10 +140,10 @@ void jn_config_print_help(FILE *f, unsigned command);
 int jn_config_check(const jn_config *cfg);
 
 /* For a resumed run: starts from the stored configuration, takes the operational options
- * (--out, --threads, --device, ...) and each option listed in may_change (NULL-terminated)
- * from `given` where given there, and refuses any other option given with a value different
- * from the stored one. */
-int jn_config_merge_resume(jn_config *stored, const jn_config *given, const char *const *may_change);
+ * (--out, --threads, --device, ...) and the stopping rule (--epochs, --patience) from `given`
+ * where given there, and refuses any other option given with a value different from the
+ * stored one. */
+int jn_config_merge_resume(jn_config *stored, const jn_config *given);
 
 /* Applies every option given in src (command line) on top of dst (a stored configuration). */
 int jn_config_overlay(jn_config *dst, const jn_config *src);

@@ -80,6 +80,11 @@ typedef struct {
  * for idx: data, a tenth of the training file. */
 long jn_data_default_valid(const char *data, long n_train_file);
 
+/* Refuses a --data that names no data set (neither a named set nor idx:IMAGES,LABELS with
+ * two file names) and a malformed --test, reading nothing: a bad command line, caught
+ * before any work (a sweep checks every configuration so). */
+int jn_data_check_names(const char *data, const char *test);
+
 /* Finds the folder holding a named set's files: the data_dir argument if given (and only
  * it), else $JACNOISE_DATA, ./data, ../shared/datasets, in that order. Fails naming every
  * folder tried and the files it looked for. */

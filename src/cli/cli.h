@@ -16,7 +16,9 @@ int jn_cli_fail(int status);
 
 /* Where eval, step and check start: with --checkpoint, that run (its configuration changed
  * by the options given, its parameters, momentum and position); without, a fresh
- * initialisation from the options. Loads the data and checks the model against it. */
+ * initialisation from the options. Loads the data and checks the model against it. With
+ * same_run (step and check: the steps that run would take) the options that decide the
+ * numbers are refused where they differ from the checkpoint's, as a resumed run's are. */
 typedef struct {
     jn_config cfg;
     jn_checkpoint ck;
@@ -26,7 +28,7 @@ typedef struct {
     jn_train_state pos;
 } jn_cli_state;
 
-int jn_cli_state_load(jn_cli_state *st, const jn_config *cli);
+int jn_cli_state_load(jn_cli_state *st, const jn_config *cli, int same_run);
 void jn_cli_state_free(jn_cli_state *st);
 
 int jn_cmd_train(int argc, char **argv);

@@ -61,7 +61,7 @@ int jn_cmd_eval(int argc, char **argv)
      * command line override it. */
     jn_cli_state st;
     int code = JN_EXIT_ERROR;
-    if (jn_cli_state_load(&st, &cli))
+    if (jn_cli_state_load(&st, &cli, 0))
         goto done;
     const jn_config *cfg = &st.cfg;
     jn_eval_options opt = {.jacobian = 1, .curvature = 1, .curv_noise = cfg->curv_noise, .seed = cfg->seed,

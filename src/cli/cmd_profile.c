@@ -250,7 +250,7 @@ static int run_grid(const jn_config *base, const grid *gp, const jn_dataset *tra
         double flops[JN_PHASES];
         const double gflop = jn_step_flops(&m, &cfg.obj, cfg.batch, flops) * 1e-9;
         if (gflop > cfg.max_gflop) {
-            printf("skipped %s: %.0f GFLOP per step > --max-gflop %g\n", label, gflop, cfg.max_gflop);
+            printf("skipped %s: %.3g GFLOP per step > --max-gflop %g\n", label, gflop, cfg.max_gflop);
             continue;
         }
         jn_profile_result *r = &rows[n_rows];

@@ -68,7 +68,7 @@ int jn_cmd_step(int argc, char **argv)
     int code = JN_EXIT_ERROR;
     /* Continue the checkpoint's run (its configuration, changed by the options given), or
      * start a fresh one. */
-    if (jn_cli_state_load(&st, &cli))
+    if (jn_cli_state_load(&st, &cli, 1))
         goto done;
     const jn_config *cfg = &st.cfg;
     const jn_model *m = &st.model;
@@ -163,6 +163,10 @@ int jn_cmd_step(int argc, char **argv)
         goto done;
     printf("step state written to %s: epoch %d batch %ld (step %llu), %d rows, loss %.6g, penalty %.6g\n", cfg->dump,
            pos.epoch + 1, pos.batch + 1, (unsigned long long)pos.global_step, B, terms.loss, terms.penalty);
+    if (pos.status != JN_RUN_RUNNING)  /* a finished run takes no next step: say whose step this is */
+        fprintf(stderr, "jacnoise: note: %s holds a run that ended (%s after %d epochs): this is the step a longer "
+                        "run would take\n",
+                cli.checkpoint, pos.status == JN_RUN_FINISHED ? "finished" : "early-stopped", pos.epoch);
     code = JN_EXIT_OK;
 done:
     jn_stepstate_free(ss);

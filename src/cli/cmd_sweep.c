@@ -11,8 +11,8 @@ static void status_help(void)
 {
     printf("usage: jacnoise sweep status DIR\n\n"
            "Prints the progress of the sweep in DIR, read from its run folders: configurations done,\n"
-           "diverged, failed, running (started, not ended) and pending, the best by validation error,\n"
-           "and where results.csv and the plots are.\n");
+           "diverged, failed, running (started, not ended), interrupted (stopped; a rerun resumes them)\n"
+           "and pending, the best by validation error, and where results.csv and the plots are.\n");
 }
 
 static void merge_help(void)

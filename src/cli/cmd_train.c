@@ -31,6 +31,10 @@ int jn_cmd_train(int argc, char **argv)
     int rc = jn_cli_parse(argc, argv, JN_CMD_TRAIN, &cfg);
     if (rc)
         return rc > 0 ? 0 : jn_cli_fail(JN_EXIT_USAGE);
+    if (!cfg.out[0]) {
+        jn_fail("--out: a run folder is required");
+        return jn_cli_fail(JN_EXIT_USAGE);
+    }
     if (cfg.resume == JN_RESUME_AUTO) { /* resume what --out holds, else start it */
         char last[JN_PATH_MAX + 16];
         struct stat st;

@@ -21,15 +21,25 @@ static int blame_stored(const jn_config *cli)
     return -1;
 }
 
-int jn_cli_state_load(jn_cli_state *st, const jn_config *cli)
+int jn_cli_state_load(jn_cli_state *st, const jn_config *cli, int same_run)
 {
     memset(st, 0, sizeof *st);
     jn_config_defaults(&st->cfg);
     if (cli->checkpoint[0] && (jn_checkpoint_read(cli->checkpoint, &st->ck) ||
                                jn_checkpoint_config(&st->ck, cli->checkpoint, &st->cfg)))
         return -1;
-    if (jn_config_overlay(&st->cfg, cli) || jn_config_check(&st->cfg))
+    if (cli->checkpoint[0] && same_run) {
+        /* Only the refusal counts: the overlay below sets every option given. The GEMM
+         * precision is what check compares (the CPU reference ignores it). */
+        jn_config resumed = st->cfg;
+        resumed.tf32 = cli->tf32;
+        if (jn_config_merge_resume(&resumed, cli))
+            return jn_fail_context("%s", cli->checkpoint);
+    }
+    if (jn_config_overlay(&st->cfg, cli))
         return -1;
+    if (jn_config_check(&st->cfg))
+        return cli->checkpoint[0] ? blame_stored(cli) : -1;
     jn_backend_threads(JN_DEVICE_CPU, st->cfg.threads, 1); /* eval and the reference run on the CPU */
     const jn_config *c = &st->cfg;
     const jn_data_request req = {c->data, c->test, c->data_dir, c->valid, c->train_limit};

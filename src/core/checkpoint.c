@@ -95,23 +95,37 @@ static int alloc_reals(jn_real **out, size_t n, const char *path)
 /* The state's bytes between the configuration text and the section flags. */
 enum { STATE_BYTES = 8 + 4 + 8 + 8 + 4 + 4 + 4 + 8 + 8 + 8 + 8 + 8 };
 
+/* Whether the header is cut before `field` bytes at c's offset; *least: then the size the
+ * file needs at the least (the field and the checksum). */
+static int header_cut(const jn_cursor *c, uint64_t field, uint64_t *least)
+{
+    *least = (uint64_t)c->off + field + 4;
+    return *least - 4 > c->len;
+}
+
 /* The file size the header implies, read before the checksum only to tell a cut file from a
- * corrupt one; 0 where the header is itself cut or implausible (the other checks speak).
- * *exact: the section flags were there to count the arrays. */
+ * corrupt one: at least the header's fields and a checksum where the header is itself cut;
+ * 0 where it is implausible (the other checks speak). *exact: the section flags were there
+ * to count the arrays. */
 static uint64_t implied_size(jn_cursor c, int *exact)
 {
     uint32_t value_bytes, n_layers, text_len, sections = 0, u;
-    uint64_t n_params;
+    uint64_t n_params, least;
     *exact = 0;
     c.off = 12;
-    if (jn_cur_u32(&c, &value_bytes, "the value size") || value_bytes != sizeof(jn_real) ||
-        jn_cur_u32(&c, &n_layers, "the layer count") || n_layers > JN_MAX_LAYERS)
+    if (header_cut(&c, 8, &least))
+        return least;
+    jn_cur_u32(&c, &value_bytes, "the value size");
+    jn_cur_u32(&c, &n_layers, "the layer count");
+    if (value_bytes != sizeof(jn_real) || n_layers > JN_MAX_LAYERS)
         return 0;
+    if (header_cut(&c, 4 * ((uint64_t)n_layers + 1) + 8 + 4, &least))  /* sizes, parameter count, text length */
+        return least;
     for (uint32_t l = 0; l <= n_layers; l++)
-        if (jn_cur_u32(&c, &u, "the layer sizes"))
-            return 0;
-    if (jn_cur_u64(&c, &n_params, "the parameter count") || n_params > (1ull << 40) ||
-        jn_cur_u32(&c, &text_len, "the configuration length"))
+        jn_cur_u32(&c, &u, "the layer sizes");
+    jn_cur_u64(&c, &n_params, "the parameter count");
+    jn_cur_u32(&c, &text_len, "the configuration length");
+    if (n_params > (1ull << 40))
         return 0;
     const uint64_t flags_at = (uint64_t)c.off + text_len + STATE_BYTES;
     *exact = flags_at + 4 <= c.len;
@@ -220,6 +234,16 @@ int jn_checkpoint_parse(const unsigned char *data, size_t len, const char *path,
         return jn_fail("%s: byte %zu: epoch sums of %llu errors in %llu examples", path, state_at + 56,
                        (unsigned long long)errors, (unsigned long long)examples);
     }
+    if (best_epoch > epoch || bad_epochs > epoch) {
+        jn_checkpoint_free(ck);
+        return jn_fail("%s: byte %zu: best epoch %u, %u epochs without a better one, after %u epochs done", path,
+                       state_at + 28, best_epoch, bad_epochs, epoch);
+    }
+    const double best = s->best_valid_error;  /* NaN: no validation split */
+    if (!isnan(best) && !(best >= 0 && best <= 100)) {
+        jn_checkpoint_free(ck);
+        return jn_fail("%s: byte %zu: best validation error %g%%, outside 0..100", path, state_at + 20, best);
+    }
     s->epoch = (int)epoch;
     s->batch = (long)batch;
     s->best_epoch = (int)best_epoch;
@@ -273,7 +297,11 @@ int jn_train_state_epochs(const jn_train_state *s) { return s->epoch + (s->batch
 
 int jn_checkpoint_config(const jn_checkpoint *ck, const char *path, jn_config *cfg)
 {
-    if (jn_config_load_text(cfg, JN_CMD_TRAIN, ck->config_text, path))
+    /* The text follows the fixed header and the layer sizes: its lines are found from there. */
+    char origin[JN_PATH_MAX + 64];
+    snprintf(origin, sizeof origin, "%s: the stored configuration (from byte %d)", path,
+             32 + 4 * (ck->model.n_layers + 1));
+    if (jn_config_load_text(cfg, JN_CMD_TRAIN, ck->config_text, origin))
         return -1;
     /* The stored --epochs is the last the run was given: a finished run stands at it, one
      * paused inside an epoch below it (a resume refuses fewer epochs than it reached). */

@@ -2,6 +2,7 @@
  * and the parsing, printing and help that read it. */
 #include "jacnoise/config.h"
 #include "core/fileio.h"
+#include "jacnoise/data.h"
 #include "jacnoise/error.h"
 
 #include <ctype.h>
@@ -552,7 +553,9 @@ static int set_number(jn_config *cfg, const option *o, const char *value)
     }
     if (o->kind == K_DOUBLE) {
         double v = strtod(value, &end);
-        if (!*value || *end || errno == ERANGE || !isfinite(v))
+        if (*value && !*end && errno == ERANGE)  /* a number, but beyond what a double holds */
+            return jn_fail("--%s: '%s' is too %s for a double", o->name, value, fabs(v) > 1 ? "large" : "small");
+        if (!*value || *end || !isfinite(v))
             return jn_fail("--%s: expected a finite number, got '%s'", o->name, value);
         if ((o->min_open ? v <= o->min : v < o->min) || v > o->max)
             return jn_fail("--%s: %s out of range: expected %s %g and <= %g", o->name, value,
@@ -801,7 +804,9 @@ int jn_config_check(const jn_config *cfg)
         return jn_fail("--test: only for idx: data sets (the named sets have their own test set)");
     if (cfg->test[0] && strncmp(cfg->test, "idx:", 4) != 0)
         return jn_fail("--test: expected idx:IMAGES,LABELS, got '%s'", cfg->test);
-    return 0;
+    /* The model's shape with any data: hidden widths, and a penalty on a layer it has. */
+    jn_model shape;
+    return jn_data_check_names(cfg->data, cfg->test) || jn_config_model(cfg, 1, 2, &shape);
 }
 
 int jn_config_model(const jn_config *cfg, int d, int classes, jn_model *m)
@@ -811,14 +816,15 @@ int jn_config_model(const jn_config *cfg, int d, int classes, jn_model *m)
     return jn_objective_check(&cfg->obj, m);
 }
 
-int jn_config_merge_resume(jn_config *stored, const jn_config *given, const char *const *may_change)
+int jn_config_merge_resume(jn_config *stored, const jn_config *given)
 {
+    static const char *const stopping_rule[] = {"epochs", "patience", NULL};
     for (int i = 0; i < N_OPTIONS; i++) {
         const option *o = &options[i];
         if (!given->given[i] || !(o->commands & JN_CMD_TRAIN) || !strcmp(o->name, "config"))
             continue;
         int changeable = (o->commands & OPERATIONAL) != 0;
-        for (const char *const *k = may_change; *k; k++)
+        for (const char *const *k = stopping_rule; *k; k++)
             changeable |= !strcmp(*k, o->name);
         char now[JN_PATH_MAX + 64], before[JN_PATH_MAX + 64];
         format_value(given, o, now, sizeof now);
@@ -827,8 +833,8 @@ int jn_config_merge_resume(jn_config *stored, const jn_config *given, const char
             if (jn_config_set(stored, JN_CMD_TRAIN, o->name, now))
                 return -1;
         } else if (strcmp(now, before)) {
-            return jn_fail("--%s %s: the run being resumed has %s=%s; a resumed run keeps the options that "
-                           "decide its numbers (it may change where and how it runs, and its stopping rule)",
+            return jn_fail("--%s %s: the run has %s=%s; continuing a run keeps the options that decide its "
+                           "numbers (it may change where and how it runs, and its stopping rule)",
                            o->name, now, o->name, before);
         }
     }

@@ -299,6 +299,12 @@ static int fsync_parent(const char *path)
     return 0;
 }
 
+/* What a failed write left at path: the file as it was, or none. */
+static const char *what_is_kept(const char *path)
+{
+    return access(path, F_OK) == 0 ? "previous file kept" : "no file written";
+}
+
 /* Writes the pieces, one after another, to tmp, then renames it over path; with exclusive,
  * links it to path instead, which fails (1) where path exists, so that of writers racing to
  * create path one wins. */
@@ -322,8 +328,8 @@ static int write_atomic(const char *path, const char *tmp, const jn_piece *piece
             int e = w < 0 ? errno : ENOSPC;
             close(fd);
             unlink(tmp);
-            return jn_fail("%s: write failed after %zu of %zu bytes: %s (previous file kept)", path, done, len,
-                           strerror(e));
+            return jn_fail("%s: write failed after %zu of %zu bytes: %s (%s)", path, done, len,
+                           strerror(e), what_is_kept(path));
         }
         done += (size_t)w;
         for (size_t left = (size_t)w; left > 0;) {  /* past what was written */
@@ -341,19 +347,20 @@ static int write_atomic(const char *path, const char *tmp, const jn_piece *piece
         int e = errno;
         close(fd);
         unlink(tmp);
-        return jn_fail("%s: fsync failed: %s (previous file kept)", path, strerror(e));
+        return jn_fail("%s: fsync failed: %s (%s)", path, strerror(e), what_is_kept(path));
     }
     if (close(fd) != 0) {
         int e = errno;
         unlink(tmp);
-        return jn_fail("%s: close failed: %s (previous file kept)", path, strerror(e));
+        return jn_fail("%s: close failed: %s (%s)", path, strerror(e), what_is_kept(path));
     }
     if ((exclusive ? link(tmp, path) : rename(tmp, path)) != 0) {
         int e = errno;
         unlink(tmp);
         if (exclusive && e == EEXIST)
             return 1;
-        return jn_fail("%s: %s failed: %s (previous file kept)", path, exclusive ? "link" : "rename", strerror(e));
+        return jn_fail("%s: %s failed: %s (%s)", path, exclusive ? "link" : "rename", strerror(e),
+                       what_is_kept(path));
     }
     if (exclusive)
         unlink(tmp);

@@ -165,6 +165,18 @@ static int parse_idx_spec(const char *spec, const char *opt, char *images, char 
     return 0;
 }
 
+int jn_data_check_names(const char *data, const char *test)
+{
+    char images[4096], labels[4096];
+    if (!*data)
+        return jn_fail("--data: no data set given (expected " DATA_CHOICES ")");
+    if (!find_named(data) && !is_idx_spec(data))
+        return jn_fail("--data %s: unknown data set (expected " DATA_CHOICES ")", data);
+    if (is_idx_spec(data) && parse_idx_spec(data, "--data", images, labels, sizeof images))
+        return -1;
+    return *test ? parse_idx_spec(test, "--test", images, labels, sizeof images) : 0;
+}
+
 /* The folder for an idx: pair: "" when both files exist as given, else the folder search. */
 static int find_idx_dir(const char *spec, const char *opt, const char *data_dir, char *out,
                         size_t cap)
@@ -306,10 +318,8 @@ int jn_data_load(const jn_data_request *req, jn_data *out)
     const char *data = req->data ? req->data : "";
     const char *test_spec = req->test ? req->test : "";
     const named_set *set = find_named(data);
-    if (!*data)
-        return jn_fail("--data: no data set given (expected " DATA_CHOICES ")");
-    if (!set && !is_idx_spec(data))
-        return jn_fail("--data %s: unknown data set (expected " DATA_CHOICES ")", data);
+    if (jn_data_check_names(data, test_spec))
+        return -1;
     if (set && *test_spec)
         return jn_fail("--test %s: only for idx: data (%s has its own test files)", test_spec,
                        set->name);

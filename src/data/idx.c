@@ -1,7 +1,9 @@
 /* IDX files (the MNIST format): header and payload reading, and image/label pairs.
  *
  * Offsets in messages are byte offsets in the decoded IDX content (for a .gz file, in the
- * decompressed stream), which is where a user inspecting the file with `gzip -dc | xxd` looks. */
+ * decompressed stream), which is where a user inspecting the file with `gzip -dc | xxd` looks;
+ * corrupt gzip data is located in the compressed file (jn_gz_fail). */
+#include "data/gz.h"
 #include "jacnoise/data.h"
 #include "jacnoise/error.h"
 
@@ -21,7 +23,7 @@ typedef struct {
     uint64_t off;
 } idx_reader;
 
-/* Largest gzread per call: small enough to place a gzip error within a MiB. */
+/* Largest gzread per call: it counts in an int. */
 #define READ_CHUNK ((size_t)1 << 20)
 /* First payload buffer; it doubles as data arrives, so a file that declares a huge payload
  * but holds little never gets the declared size allocated. */
@@ -53,30 +55,6 @@ static const char *type_name(int type)
     }
 }
 
-/* zlib's text for the stream's error state, "" if none; zlib prefixes it with the path. */
-static const char *zlib_error(const idx_reader *r, int *errnum)
-{
-    const char *msg = gzerror(r->f, errnum);
-    size_t len = strlen(r->path);
-    if (*errnum == Z_OK)
-        return "";
-    return strncmp(msg, r->path, len) == 0 && strncmp(msg + len, ": ", 2) == 0 ? msg + len + 2
-                                                                               : msg;
-}
-
-/* Fails for a gzread error. zlib drops whatever the failing call decoded, so the offset is
- * where that call began: the damage is at or after it. */
-static int fail_read(const idx_reader *r)
-{
-    int errnum;
-    const char *msg = zlib_error(r, &errnum);
-    if (errnum == Z_ERRNO)
-        return jn_fail("%s: byte %llu: read error: %s", r->path, (unsigned long long)r->off,
-                       msg);
-    return jn_fail("%s: byte %llu: corrupt gzip data at or after this offset (zlib: %s)",
-                   r->path, (unsigned long long)r->off, msg);
-}
-
 /* Reads exactly n bytes; `what` ends at byte `what_end` (for the message on a short read). */
 static int read_exact(idx_reader *r, void *buf, size_t n, const char *what, uint64_t what_end)
 {
@@ -85,10 +63,10 @@ static int read_exact(idx_reader *r, void *buf, size_t n, const char *what, uint
         unsigned want = (unsigned)(n < READ_CHUNK ? n : READ_CHUNK);
         int got = gzread(r->f, p, want);
         if (got < 0)
-            return fail_read(r);
+            return jn_gz_fail(r->f, r->path);
         if (got == 0) {
             int errnum;
-            const char *note = zlib_error(r, &errnum);
+            const char *note = jn_gz_error(r->f, r->path, &errnum);
             return jn_fail("%s: byte %llu: unexpected end of file in the %s: expected %llu more "
                            "bytes (up to byte %llu)%s%s%s",
                            r->path, (unsigned long long)r->off, what,
@@ -108,13 +86,13 @@ static int expect_end(idx_reader *r)
     unsigned char extra;
     int got = gzread(r->f, &extra, 1);
     if (got < 0)
-        return fail_read(r);
+        return jn_gz_fail(r->f, r->path);
     if (got > 0)
         return jn_fail("%s: byte %llu: expected end of file after the payload, found trailing "
                        "bytes",
                        r->path, (unsigned long long)r->off);
     int errnum;
-    const char *note = zlib_error(r, &errnum);
+    const char *note = jn_gz_error(r->f, r->path, &errnum);
     if (*note)
         return jn_fail("%s: byte %llu: gzip stream ends early after the payload (zlib: %s)",
                        r->path, (unsigned long long)r->off, note);

@@ -4,6 +4,7 @@
  * Read line by line with a bounded line buffer, so memory follows the valid lines, not the
  * size of a bad file. Numbers go through strtod, which takes both the "6.0000" style of
  * zip.train and the compact "9" / "-0.948" style of zip.test. */
+#include "data/gz.h"
 #include "jacnoise/data.h"
 #include "jacnoise/error.h"
 
@@ -104,21 +105,17 @@ static int reserve(const char *path, jn_dataset *out, int *cap)
     return 0;
 }
 
-/* Fails for a read that stopped on an error rather than at the end of the file. */
+/* Fails for a read that stopped on an error rather than at the end of the file. A stream cut
+ * short gives up its lines before the cut, so the line locates it. */
 static int check_stream(gzFile f, const char *path, long lineno)
 {
     int errnum = 0;
-    const char *msg = gzerror(f, &errnum);
-    size_t len = strlen(path);
+    const char *msg = jn_gz_error(f, path, &errnum);
     if (errnum == Z_OK)
         return 0;
-    if (strncmp(msg, path, len) == 0 && strncmp(msg + len, ": ", 2) == 0)
-        msg += len + 2; /* zlib starts its text with the path */
-    return jn_fail("%s: line %ld: %s (zlib: %s)", path, lineno,
-                   errnum == Z_ERRNO       ? "read error"
-                   : errnum == Z_BUF_ERROR ? "gzip stream ends early"
-                                           : "corrupt gzip data",
-                   msg);
+    if (errnum == Z_BUF_ERROR)
+        return jn_fail("%s: line %ld: gzip stream ends early (zlib: %s)", path, lineno, msg);
+    return jn_gz_fail(f, path);
 }
 
 int jn_usps_load(const char *path, jn_dataset *out)

@@ -74,8 +74,7 @@ static int build(const jn_plan *plan, const jn_config *given, const char *dir, l
     cfg->resume = 0;
     cfg->max_steps = 0;
     char what[512];
-    jn_model shape;
-    if (jn_config_check(cfg) || jn_config_model(cfg, 1, 2, &shape)) {
+    if (jn_config_check(cfg)) {
         if (!plan->n_swept)  /* the spec's one configuration: nothing to name it by */
             return jn_fail_context("%s", spec->path);
         describe(plan, cfg, what, sizeof what);

@@ -147,8 +147,9 @@ int jn_results_write(const jn_plan *plan, const char *dir, const jn_run_row *ext
     return rc;
 }
 
-/* Which count of the status line a row falls in. */
-enum { DONE, DIVERGED, FAILED, RUNNING, PENDING, N_STATES };
+/* Which count of the status line a row falls in. A run stopped by a signal or --max-steps has
+ * said so in its summary: nothing trains it, and a rerun resumes it. */
+enum { DONE, DIVERGED, FAILED, RUNNING, INTERRUPTED, PENDING, N_STATES };
 
 static int state_of(const jn_run_row *row)
 {
@@ -158,6 +159,8 @@ static int state_of(const jn_run_row *row)
         return DONE;
     if (!strcmp(row->status, "failed"))
         return FAILED;
+    if (!strcmp(row->status, "interrupted") || !strcmp(row->status, "paused"))
+        return INTERRUPTED;
     return strcmp(row->status, "pending") ? RUNNING : PENDING;
 }
 
@@ -208,8 +211,9 @@ void jn_results_print(const jn_plan *plan, const char *dir, const jn_run_row *ex
         if (isfinite(rows[i].valid_error))
             order[ranked++] = i;
     }
-    fprintf(f, "sweep %s: %d configuration%s: %d done, %d diverged, %d failed, %d running, %d pending\n", dir, n,
-            n == 1 ? "" : "s", count[DONE], count[DIVERGED], count[FAILED], count[RUNNING], count[PENDING]);
+    fprintf(f, "sweep %s: %d configuration%s: %d done, %d diverged, %d failed, %d running, %d interrupted, "
+            "%d pending\n", dir, n, n == 1 ? "" : "s", count[DONE], count[DIVERGED], count[FAILED], count[RUNNING],
+            count[INTERRUPTED], count[PENDING]);
     sort_rows = rows;
     qsort(order, (size_t)ranked, sizeof(int), by_valid);
     const int shown = ranked < 5 ? ranked : 5;

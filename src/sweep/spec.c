@@ -322,9 +322,19 @@ int jn_spec_load(const char *path, jn_spec *spec)
     memset(spec, 0, sizeof *spec);
     if (jn_read_file(path, &data, &len))
         return jn_fail_context("--spec");
-    if (len > (1 << 20) || memchr(data, 0, len)) {
+    if (len > (1 << 20)) {
         free(data);
-        return jn_fail("--spec %s: %s", path, len > (1 << 20) ? "larger than 1 MiB" : "binary content (NUL byte)");
+        return jn_fail("--spec %s: larger than 1 MiB", path);
+    }
+    const unsigned char *nul = memchr(data, 0, len);
+    if (nul) {
+        int line = 1;
+        for (const unsigned char *p = data; p < nul; p++)
+            line += *p == '\n';
+        const long at = (long)(nul - data);
+        free(data);
+        return jn_fail("%s: line %d: a NUL byte, byte %ld of the file (binary content, not a spec)", path, line,
+                       at);
     }
     char *text = realloc(data, len + 1);
     if (!text) {

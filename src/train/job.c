@@ -20,7 +20,6 @@
 #include <unistd.h>
 
 /* Besides the operational options, a resumed run may change its stopping rule. */
-static const char *const resumable[] = {"epochs", "patience", NULL};
 
 static int file_exists(const char *path)
 {
@@ -154,7 +153,7 @@ static int open_resumed(jn_job *job, const jn_config *cli)
     if (file_exists(job->config_path) && jn_config_load_file(&job->cfg, JN_CMD_TRAIN, job->config_path))
         return -1;
     job->cfg.max_steps = 0;  /* a pause applies to the invocation that asked for it */
-    if (jn_checkpoint_config(ck, job->last_path, &job->cfg) || jn_config_merge_resume(&job->cfg, cli, resumable))
+    if (jn_checkpoint_config(ck, job->last_path, &job->cfg) || jn_config_merge_resume(&job->cfg, cli))
         return -1;
     /* Fewer epochs than reached would write a state beyond its own configuration. */
     const int reached = jn_train_state_epochs(&ck->state);
@@ -164,19 +163,48 @@ static int open_resumed(jn_job *job, const jn_config *cli)
     return 0;
 }
 
+/* Whether the folder's config.txt holds this command's experiment: the run there stopped
+ * (killed, or failed on a write) before its first last.ckpt, and this command trains it
+ * again, to the same bytes. */
+static int same_experiment(const jn_job *job)
+{
+    jn_config there;
+    jn_config_defaults(&there);
+    if (!file_exists(job->config_path) || jn_config_load_file(&there, JN_CMD_TRAIN, job->config_path))
+        return 0;
+    const size_t n = jn_config_format(&job->cfg, JN_CMD_TRAIN, 1, NULL, 0);
+    if (jn_config_format(&there, JN_CMD_TRAIN, 1, NULL, 0) != n)
+        return 0;
+    char *mine = malloc(n + 1), *theirs = malloc(n + 1);
+    int same = 0;
+    if (mine && theirs) {
+        jn_config_format(&job->cfg, JN_CMD_TRAIN, 1, mine, n + 1);
+        jn_config_format(&there, JN_CMD_TRAIN, 1, theirs, n + 1);
+        same = strcmp(mine, theirs) == 0;
+    }
+    free(mine);
+    free(theirs);
+    return same;
+}
+
 /* A new run refuses a folder that holds what an ended run left without a last.ckpt to
- * resume (a failed or diverged run's summary, best parameters or metrics): it would silently
- * overwrite them. config.txt alone is no result: jn_job_commit writes it before the first
- * step, so a run killed before its first checkpoint leaves only it (and the lock file), and
- * starting again there loses nothing. */
+ * resume (a diverged run's summary, best parameters or metrics): it would silently overwrite
+ * them. A run that has no summary stopped before its first last.ckpt (killed, or a write
+ * failed: best.ckpt and metrics.jsonl come first), so the same options start it again and
+ * lose nothing; config.txt alone (jn_job_commit writes it before the first step) is no
+ * result either. */
 static int refuse_results(const jn_job *job)
 {
+    const int ended = file_exists(job->summary_path);
+    if (!ended && same_experiment(job))
+        return 0;
     const char *const results[] = {job->summary_path, job->best_path, job->metrics_path};
     for (size_t i = 0; i < sizeof results / sizeof results[0]; i++)
         if (file_exists(results[i]))
-            return jn_fail("--out %s already holds a run's results (%s) and no last.ckpt to resume; choose another "
-                           "--out or remove them",
-                           job->cfg.out, results[i]);
+            return jn_fail("--out %s already holds %s (%s) and no last.ckpt to resume; %schoose another --out or "
+                           "remove them",
+                           job->cfg.out, ended ? "an ended run's results" : "a run stopped before its first checkpoint",
+                           results[i], ended ? "" : "start it again with its own options (config.txt), ");
     return 0;
 }
 
