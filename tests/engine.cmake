@@ -7,6 +7,8 @@ jn_py_test(test_training test_training.py LABELS training TIMEOUT 900)
 jn_py_test(test_analysis test_analysis.py LABELS analysis TIMEOUT 300)
 # tools/export_model.py: a checkpoint as a .npz, run in NumPy and PyTorch against jacnoise eval.
 jn_py_test(test_export test_export.py LABELS cli TIMEOUT 300)
+# bench/peers/run_peers.py's refusals (nothing timed).
+jn_py_test(test_peers test_peers.py LABELS cli TIMEOUT 300)
 
 # PyTorch autograd oracle (float64) for one step of every penalty target and estimator.
 jn_py_test(test_torch_oracle torch_oracle.py LABELS oracle)

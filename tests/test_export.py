@@ -6,6 +6,7 @@ exit 1, with no output written."""
 import gzip
 import json
 import os
+import struct
 import subprocess
 import sys
 import tempfile
@@ -94,26 +95,53 @@ def main():
     mb = np.load(out_best)
     check(all((mb[k] == m[k]).all() for k in ("W1", "b1", "W3", "b3")), "last.ckpt --best differs from best.ckpt")
 
-    # Refusals.
+    # Refusals: where jacnoise's reader refuses the file, at the same byte (jacnoise show).
     blob = open(best, "rb").read()
     bad = os.path.join(scratch, "bad.ckpt")
     nowhere = os.path.join(scratch, "refused.npz")
-    open(bad, "wb").write(blob[:len(blob) // 2])
-    refused([bad, nowhere], "CRC-32", nowhere)
+
+    def refused_as_jacnoise(data, what):
+        open(bad, "wb").write(data)
+        refused([bad, nowhere], what, nowhere)
+        c = run(["show", bad], expect=1).stderr
+        check(f"{bad}: {what.split(':')[0]}:" in c, f"{what}: jacnoise show says {c!r}")
+
+    def with_crc(data):
+        return data[:-4] + struct.pack("<I", zlib.crc32(data[:-4]))
+
+    def with_u32(data, at, value):
+        return with_crc(data[:at] + struct.pack("<I", value) + data[at + 4:])
+
+    half = len(blob) // 2
+    refused_as_jacnoise(blob[:half], f"byte {half}: truncated: {half} bytes, expected {len(blob)}")
+    # Cut inside the header: at least its fields up to the next that can be counted (the value
+    # size and layer count; the sizes, parameter count and configuration length), and a checksum.
+    for cut, least in ((12, 24), (20, 20 + 4 * len(m["sizes"]) + 12 + 4)):
+        refused_as_jacnoise(blob[:cut], f"byte {cut}: truncated: {cut} bytes, expected at least {least}")
     flipped = bytearray(blob)
-    flipped[len(blob) // 2] ^= 0x40
+    flipped[half] ^= 0x40
     open(bad, "wb").write(bytes(flipped))
     refused([bad, nowhere], "CRC-32", nowhere)
     open(bad, "wb").write(b"not a checkpoint at all, just some text\n")
     refused([bad, nowhere], "wrong magic", nowhere)
     refused([os.path.join(scratch, "absent.ckpt"), nowhere], "No such file", nowhere)
     refused([best, nowhere, "--best"], "no best section", nowhere)
-    # A consistent file (checksum rewritten) with a non-finite parameter.
-    nan = bytearray(blob[:-4])
+    # Consistent files (checksum rewritten) that the format refuses: jacnoise's bounds.
+    for layers in (17, 1000000):
+        refused_as_jacnoise(with_u32(blob, 16, layers), f"byte 16: {layers} weight layers, expected 2..16")
+    # In last.ckpt, whose velocity and best sections make flags 7 the same size as its 3.
+    full = open(last, "rb").read()
+    flags_at = export_model.read_checkpoint(last).params_offset - 4
+    state_at = flags_at - export_model.STATE.size  # its u32 epoch at +8, status at +36
+    epoch, status, sections = (struct.unpack_from("<I", full, at)[0] for at in (state_at + 8, state_at + 36, flags_at))
+    refused_as_jacnoise(with_u32(full, state_at + 36, 7),
+                        f"byte {flags_at}: training state out of range (epoch {epoch}, status 7, sections {sections})")
+    refused_as_jacnoise(with_u32(full, flags_at, 7),
+                        f"byte {flags_at}: training state out of range (epoch {epoch}, status {status}, sections 7)")
     off = export_model.read_checkpoint(best).params_offset
+    nan = bytearray(blob)
     nan[off + 8:off + 12] = np.float32(np.nan).tobytes()
-    open(bad, "wb").write(bytes(nan) + np.uint32(zlib.crc32(bytes(nan))).tobytes())
-    refused([bad, nowhere], f"byte {off + 8}: params: value 2 is not finite", nowhere)
+    refused_as_jacnoise(with_crc(bytes(nan)), f"byte {off + 8}: params: value 2 is not finite")
     # An output that cannot be written.
     p = export([best, os.path.join(scratch, "no", "such", "folder.npz")], expect=1)
     check(p.stderr.count("\n") == 1 and "folder.npz" in p.stderr, f"unwritable output: {p.stderr!r}")

@@ -137,15 +137,48 @@ def check_profile(label, p, sizes, B, target, layer, proj, copies, backend="cpu"
         check(0 < o[key + "_q1"] <= o[key] <= o[key + "_q3"], f"{label}: {key} {o}")
 
 
+def plot_styles(tools, table):
+    """In plot_profile.py's line pictures a series has one colour and marker, the legend's, in
+    every panel, though the panels' series differ: here a second model lacking the first."""
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    from matplotlib.colors import to_hex
+    sys.path.insert(0, tools)
+    import plot_profile as tool
+    rows = tool.load(table)
+    first = min(r["estimator"] for r in rows)
+    rows += [dict(r, model=r["model"] + "-10") for r in rows if r["estimator"] != first]
+    figures, save = [], tool.tool_files.save_png
+    tool.tool_files.save_png = lambda fig, path: figures.append(fig)
+    try:
+        for key, reference in (("overhead_ratio", "flop_ratio"), ("ratio_to_floor", None)):
+            tool.line_panels(plt, rows, key, key, key, os.devnull, reference)
+    finally:
+        tool.tool_files.save_png = save
+    for fig in figures:
+        style = lambda line: (to_hex(line.get_color()), line.get_marker())
+        entries = zip(fig.legends[0].get_texts(), fig.legends[0].get_lines())
+        legend = {text.get_text(): style(line) for text, line in entries}
+        drawn = [(ax.get_title(), line.get_label(), style(line)) for ax in fig.axes for line in ax.get_lines()
+                 if not line.get_label().startswith("_")]
+        check(len({title for title, _, _ in drawn}) == 2, f"plot_profile.py styles: panels {drawn}")
+        check(all(legend.get(label) == s for _, label, s in drawn) and len(set(legend.values())) == len(legend),
+              f"plot_profile.py styles: legend {legend}, drawn {drawn}")
+
+
 def plot_profile(tmp, table):
-    """tools/plot_profile.py draws the grid's table; a missing, empty, truncated or foreign
-    table, a non-number, a zero floor or an --out that is a file: one line, never a traceback."""
+    """tools/plot_profile.py draws the grid's table, a series alike in every panel; a missing,
+    empty, truncated or foreign table, a non-number, a zero floor or an --out that is a file:
+    one line, never a traceback."""
     try:
         import matplotlib  # noqa: F401
     except ImportError:
         print("plot_profile: not checked: this Python has no matplotlib (Debian: python3-matplotlib)")
         return
-    script = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tools", "plot_profile.py")
+    tools = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tools")
+    plot_styles(tools, table)
+    script = os.path.join(tools, "plot_profile.py")
     plot = lambda *args: subprocess.run([sys.executable, script, *args], capture_output=True, text=True, timeout=300)
     pics = os.path.join(tmp, "pics")
     p = plot(table, "--out", pics)

@@ -12,10 +12,13 @@ training state (`global_step`, `epochs_done`, `best_epoch`, `best_valid_error` i
 the best parameters that last.ckpt carries. Use as a module: `read_checkpoint(path)` and
 `logits(layers, x)`.
 
-The file's format is verified (magic, version, value size, sizes, CRC-32, finite values; not
-the training state's consistency, which `jacnoise show` checks too); a refusal is one line naming the file and the byte offset, exit
-status 1, and no output written. The .npz is written atomically (temporary file, fsync,
-rename)."""
+The file is refused where jacnoise's reader refuses it, with the same bounds and byte offsets,
+for what the tool reads: magic, version, length (a cut file is "truncated"), CRC-32, value
+size (4 or 8 bytes: either build's), layer count and sizes, configuration text, the ranges of
+the epoch, best epoch, status and section flags, finite values; not the training state's
+consistency, which `jacnoise show` checks too. A refusal is one line naming the file and the
+byte offset, exit status 1, and no output written. The .npz is written atomically (temporary
+file, fsync, rename)."""
 import argparse
 import os
 import struct
@@ -29,6 +32,8 @@ import tool_files  # noqa: E402
 
 MAGIC = b"JNCKPT\0\n"
 VERSION = 1
+# The bounds of jacnoise's reader (include/jacnoise/model.h, src/core/model.c).
+MAX_LAYERS, MAX_WIDTH, MAX_PARAMS = 16, 1000000, 1 << 34
 # u64 global step, u32 epoch, u64 next batch, f64 best valid error, u32 best epoch,
 # u32 epochs without improvement, u32 status, then the epoch's sums: f64 loss, f64 penalty,
 # u64 errors, u64 examples, u64 steps (include/jacnoise/checkpoint.h).
@@ -61,63 +66,106 @@ class Checkpoint:
         return out
 
 
+def implied_size(blob):
+    """(size, exact): the file size the header implies, read before the checksum, as
+    src/core/checkpoint.c reads it, to tell a cut file from a damaged one: where the header
+    is itself cut, its fields up to the next that can be counted and a checksum; exact: the
+    section flags are there to count the arrays. (0, False) where the header is implausible,
+    which the checks after the checksum name."""
+    def cut(at, field):
+        return at + field + 4 if at + field > len(blob) else 0
+
+    if cut(12, 8):
+        return cut(12, 8), False
+    value_size, n_layers = struct.unpack_from("<II", blob, 12)
+    if value_size not in (4, 8) or n_layers > MAX_LAYERS:
+        return 0, False
+    if cut(20, 4 * (n_layers + 1) + 12):  # the sizes, parameter count and text length
+        return cut(20, 4 * (n_layers + 1) + 12), False
+    n_params, text_len = struct.unpack_from("<QI", blob, 20 + 4 * (n_layers + 1))
+    if n_params > 1 << 40:
+        return 0, False
+    flags_at = 20 + 4 * (n_layers + 1) + 12 + text_len + STATE.size
+    exact = flags_at + 4 <= len(blob)
+    (sections,) = struct.unpack_from("<I", blob, flags_at) if exact else (0,)
+    arrays = 1 + (sections & SECTION_VELOCITY > 0) + (sections & SECTION_BEST > 0)
+    return flags_at + 4 + arrays * n_params * value_size + 4, exact
+
+
 def read_checkpoint(path):
-    """Reads and verifies a checkpoint; raises CheckpointError with the file and offset."""
+    """Reads and verifies a checkpoint as jacnoise's reader does (src/core/checkpoint.c: the
+    same checks, in its order, at its byte offsets, for the fields read here); raises
+    CheckpointError with the file and offset."""
     try:
         with open(path, "rb") as f:
             blob = f.read()
     except OSError as e:
         raise CheckpointError(f"{path}: {e.strerror}") from None
+    fail = lambda at, what: CheckpointError(f"{path}: byte {at}: {what}")
 
-    def need(at, n, what):
-        if at + n > len(blob) - 4:
-            raise CheckpointError(f"{path}: truncated: {len(blob)} bytes; {what} at byte {at} need {n} more")
-
-    if len(blob) < 24 or blob[:8] != MAGIC:
-        raise CheckpointError(f"{path}: byte 0: not a jacnoise checkpoint (wrong magic number)")
+    if blob[:8] != MAGIC[:len(blob)]:
+        raise fail(0, "not a jacnoise checkpoint (wrong magic number)")
+    if len(blob) >= 12:
+        (version,) = struct.unpack_from("<I", blob, 8)
+        if version != VERSION:
+            raise fail(8, f"format version {version}, this tool reads {VERSION}")
+    # After the size check every field up to the values is in the file (the size counts them).
+    size, exact = implied_size(blob)
+    if len(blob) < size:
+        raise fail(len(blob), f"truncated: {len(blob)} bytes, expected {'' if exact else 'at least '}{size}")
     (crc,) = struct.unpack_from("<I", blob, len(blob) - 4)
     if zlib.crc32(blob[:-4]) != crc:
-        raise CheckpointError(f"{path}: byte {len(blob) - 4}: CRC-32 mismatch (the file is damaged or cut short)")
-    version, value_size, n_layers = struct.unpack_from("<III", blob, 8)
-    if version != VERSION:
-        raise CheckpointError(f"{path}: byte 8: format version {version}, this tool reads {VERSION}")
+        raise fail(len(blob) - 4, "CRC-32 mismatch: the file is damaged")
+    value_size, n_layers = struct.unpack_from("<II", blob, 12)
     if value_size not in (4, 8):
-        raise CheckpointError(f"{path}: byte 12: {value_size} bytes per value, expected 4 or 8")
-    if not 1 <= n_layers <= 64:
-        raise CheckpointError(f"{path}: byte 16: {n_layers} weight layers, expected 1 to 64")
+        raise fail(12, f"{value_size} bytes per value, expected 4 or 8")
+    if not 2 <= n_layers <= MAX_LAYERS:
+        raise fail(16, f"{n_layers} weight layers, expected 2..{MAX_LAYERS}")
     at = 20
-    need(at, 4 * (n_layers + 1) + 12, "the layer sizes")
     sizes = list(struct.unpack_from(f"<{n_layers + 1}I", blob, at))
-    at += 4 * (n_layers + 1)
+    for width in sizes:
+        if not 1 <= width <= MAX_WIDTH:
+            raise fail(at, f"layer size {width} out of range 1..{MAX_WIDTH}")
+        at += 4
+    if sizes[-1] < 2:
+        raise fail(20, f"model: {sizes[-1]} classes, expected 2..{MAX_WIDTH}")
+    expected = 0
+    for fan_in, fan_out in zip(sizes, sizes[1:]):
+        expected += fan_out * fan_in + fan_out
+        if expected > MAX_PARAMS:
+            raise fail(20, f"model: {expected} parameters is more than the engine supports (2^34)")
     (n_params,) = struct.unpack_from("<Q", blob, at)
-    expected = sum(o * i + o for i, o in zip(sizes, sizes[1:]))
-    if min(sizes) < 1 or n_params != expected:
-        raise CheckpointError(f"{path}: byte {at}: {n_params} parameters, the sizes {sizes} make {expected}")
+    if n_params != expected:
+        raise fail(at, f"{n_params} parameters stored, the layer sizes need {expected}")
     (text_len,) = struct.unpack_from("<I", blob, at + 8)
     at += 12
-    need(at, text_len + STATE.size + 4, "the configuration and state")
-    config = blob[at:at + text_len].decode("utf-8", "replace")
+    text = blob[at:at + text_len]
+    if b"\0" in text:
+        raise fail(at, "NUL byte in the configuration text")
     at += text_len
     s = STATE.unpack_from(blob, at)
     at += STATE.size
     (flags,) = struct.unpack_from("<I", blob, at)
+    # jacnoise's ranges for the fields exported here (epoch, best epoch, status, sections).
+    if s[1] > 1000000 or s[4] > 1000001 or s[6] not in STATUS or flags > SECTION_VELOCITY | SECTION_BEST:
+        raise fail(at, f"training state out of range (epoch {s[1]}, status {s[6]}, sections {flags})")
     at += 4
     ck = Checkpoint()
-    ck.path, ck.sizes, ck.config, ck.params_offset = path, sizes, config, at
+    ck.path, ck.sizes, ck.config, ck.params_offset = path, sizes, text.decode("utf-8", "replace"), at
     ck.state = {"global_step": s[0], "epochs_done": s[1], "best_valid_error": s[3], "best_epoch": s[4],
-                "status": STATUS.get(s[6], str(s[6]))}
+                "status": STATUS[s[6]]}
     dtype = np.dtype("<f4" if value_size == 4 else "<f8")
     sections = ["params"] + [name for bit, name in ((SECTION_VELOCITY, "velocity"), (SECTION_BEST, "best"))
                              if flags & bit]
     if at + len(sections) * n_params * value_size != len(blob) - 4:
-        raise CheckpointError(f"{path}: byte {at}: {len(blob) - 4 - at} bytes of values, the sections "
-                              f"{', '.join(sections)} make {len(sections) * n_params * value_size}")
+        raise fail(at, f"{len(blob) - 4 - at} bytes of values, the sections {', '.join(sections)} make "
+                       f"{len(sections) * n_params * value_size}")
     ck.velocity = ck.best = None
     for name in sections:
         values = np.frombuffer(blob, dtype, n_params, at)
         bad = np.flatnonzero(~np.isfinite(values))
         if bad.size:
-            raise CheckpointError(f"{path}: byte {at + value_size * int(bad[0])}: {name}: value {int(bad[0])} is not finite")
+            raise fail(at + value_size * int(bad[0]), f"{name}: value {int(bad[0])} is not finite")
         setattr(ck, name, values.copy())
         at += n_params * value_size
     return ck

@@ -21,6 +21,7 @@ import tool_files
 PHASES = ["data", "forward", "jvp", "penalty", "backward", "update"]
 COLOURS = {"data": "#8c8c8c", "forward": "#1f77b4", "jvp": "#ff7f0e", "penalty": "#d62728",
            "backward": "#2ca02c", "update": "#9467bd"}
+MARKERS = "osD^v"  # of the line pictures' series: the first ten, the next ten, ...
 
 
 TEXT_COLUMNS = ("model", "target", "estimator", "backend", "blas_core")
@@ -80,14 +81,24 @@ def by_estimator(rows, model, key):
     return {k: sorted(v, key=lambda r: r["batch"]) for k, v in sorted(series.items())}
 
 
+def series_styles(rows, key):
+    """{series: (colour, marker)} over every model's series (sorted), so that a series looks
+    the same in every panel and in the one legend; markers tell apart series past the ten
+    colours."""
+    names = sorted({est for model in models_of(rows) for est in by_estimator(rows, model, key)})
+    return {name: (f"C{i % 10}", MARKERS[i // 10 % len(MARKERS)]) for i, name in enumerate(names)}
+
+
 def line_panels(plt, rows, key, ylabel, title, path, reference=None, log_y=False):
+    from matplotlib.lines import Line2D
     models = models_of(rows)
+    styles = series_styles(rows, key)
     fig, axes = plt.subplots(1, len(models), figsize=(6.2 * len(models), 4.6), squeeze=False, sharey=True)
     for ax, model in zip(axes[0], models):
-        for i, (est, rs) in enumerate(by_estimator(rows, model, key).items()):
-            colour = f"C{i}"
+        for est, rs in by_estimator(rows, model, key).items():
+            colour, marker = styles[est]
             xs = [r["batch"] for r in rs]
-            ax.plot(xs, [r[key] for r in rs], "o-", color=colour, label=est)
+            ax.plot(xs, [r[key] for r in rs], "-", marker=marker, color=colour, label=est)
             if reference:
                 ax.plot(xs, [r[reference] for r in rs], "--", color=colour, alpha=0.6)
         ax.axhline(1.0, color="black", linewidth=0.8)
@@ -98,15 +109,9 @@ def line_panels(plt, rows, key, ylabel, title, path, reference=None, log_y=False
         ax.set_title(model)
         ax.grid(True, which="both", alpha=0.3)
     axes[0][0].set_ylabel(ylabel)
-    handles, labels = axes[0][0].get_legend_handles_labels()
-    for ax in axes[0][1:]:
-        h, l = ax.get_legend_handles_labels()
-        for hh, ll in zip(h, l):
-            if ll not in labels:
-                handles.append(hh)
-                labels.append(ll)
+    handles = [Line2D([], [], color=colour, marker=marker) for colour, marker in styles.values()]
+    labels = list(styles)
     if reference:
-        from matplotlib.lines import Line2D
         handles.append(Line2D([], [], color="grey", linestyle="--"))
         labels.append("FLOP ratio (cost model)")
     fig.legend(handles, labels, loc="upper center", ncol=min(len(labels), 5), frameon=False)

@@ -18,16 +18,21 @@ own ratio (peer / jacnoise) with its lowest and highest.
       [--reps 10] [--rounds 3] [--threads 2] [--device cpu|cuda] [--precision fp32|tf32]
       [--exact-max-batch 100] [--csv FILE]
 
-Exit status 1 when a peer's step disagrees with jacnoise's or a jacnoise command fails, 2 when
-this script or jacnoise refuses the options. On a GPU machine, --device cuda times jacnoise
-and the peers on the GPU: jacnoise's step as training runs it (the replayed CUDA graph of
-`jacnoise profile --device cuda`), its floor the step's GEMMs alone; a peer whose library sees
-no GPU is skipped with a line saying so. Every program's float32 matrix products are float32
-(JAX's default on a GPU is TF32: set to "highest" here); --precision tf32 (GPU only) runs all of
-them in TF32 (jacnoise's --precision tf32, PyTorch's allow_tf32, JAX's "tensorfloat32") and
-checks them against the float32 dump with TF32's tolerance."""
+Exit status 1 when a peer's step disagrees with jacnoise's, a jacnoise command fails (or exits
+0 without the file it was to write) or the --csv table cannot be written; 2 when this script
+or jacnoise refuses the options. This script's refusals come before anything is timed, among
+them a --csv whose folder cannot take the table (written atomically, at the end).
+
+On a GPU machine, --device cuda times jacnoise and the peers on the GPU: jacnoise's step as
+training runs it (the replayed CUDA graph of `jacnoise profile --device cuda`), its floor the
+step's GEMMs alone; a peer whose library sees no GPU is skipped with a line saying so. Every
+program's float32 matrix products are float32 (JAX's default on a GPU is TF32: set to
+"highest" here); --precision tf32 (GPU only) runs all of them in TF32 (jacnoise's --precision
+tf32, PyTorch's allow_tf32, JAX's "tensorfloat32") and checks them against the float32 dump
+with TF32's tolerance."""
 import argparse
 import csv
+import io
 import json
 import os
 import statistics
@@ -39,7 +44,9 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
 sys.path.insert(0, HERE)
 sys.path.insert(0, os.path.join(ROOT, "tests"))
-from stepstate import parse_dump  # noqa: E402
+sys.path.insert(0, os.path.join(ROOT, "tools"))
+import tool_files  # noqa: E402
+from stepstate import DumpError, parse_dump  # noqa: E402
 
 # Agreement required with jacnoise's float32 step (relative): the peers are float32 too, with
 # other summation orders.
@@ -82,27 +89,71 @@ def load_peers(device, threads, tf32):
 
 
 class JacnoiseFailed(Exception):
-    """A jacnoise command failed; code is its exit status (2: it refused the options)."""
+    """A jacnoise command failed; code is the exit status for this script (2: jacnoise
+    refused the options)."""
 
-    def __init__(self, cmd, code, stderr):
-        last = (stderr.strip().splitlines() or ["(no message)"])[-1]
-        super().__init__(f"{' '.join(cmd)}: exit {code}: {last}")
+    def __init__(self, message, code):
+        super().__init__(message)
         self.code = code
 
 
-def run(cmd):
+def run(cmd, output, what, read):
+    """read(output) of the file `output` that the jacnoise command cmd writes (what it is, in
+    words); removed first, so that an earlier command's is never read for this one's."""
+    if os.path.exists(output):
+        os.unlink(output)
     p = subprocess.run(cmd, capture_output=True, text=True)
     if p.returncode != 0:
-        raise JacnoiseFailed(cmd, p.returncode, p.stderr)
-    return p.stdout
+        last = (p.stderr.strip().splitlines() or ["(no message)"])[-1]
+        raise JacnoiseFailed(f"{' '.join(cmd)}: exit {p.returncode}: {last}", p.returncode)
+    try:
+        return read(output)
+    except (OSError, ValueError, LookupError, DumpError) as e:
+        why = e.strerror if isinstance(e, OSError) else e
+        raise JacnoiseFailed(f"{cmd[0]} {cmd[1]} exited 0, but its {what} {output} is unreadable ({why}): "
+                             f"is {cmd[0]} the jacnoise program (--jacnoise)?", 1) from None
+
+
+def read_profile(path):
+    """(step, GEMM floor) medians in us of the first variant of a `jacnoise profile --json`;
+    on the GPU the step as training runs it: one replayed CUDA graph."""
+    with open(path) as f:
+        v0 = json.load(f)["variants"][0]
+    return v0.get("fast_step", v0["step"])["median_us"], v0["gemm_floor"]["median_us"]
 
 
 def penalty_options(spec):
-    """'hidden1', 'output:3', 'output:exact', 'hidden:2:1' -> jacnoise options."""
+    """'hidden1', 'output:3', 'output:exact', 'hidden:2:1' -> jacnoise options (which jacnoise
+    judges); None for a spec of no such form."""
     if spec == "hidden1":
         return ["--jac-target", "hidden1"]
-    target, proj = spec.rsplit(":", 1)
-    return ["--jac-target", target, "--jac-proj", proj]
+    target, _, proj = spec.rpartition(":")
+    return ["--jac-target", target, "--jac-proj", proj] if target and proj else None
+
+
+def refusal(args):
+    """Why this script refuses the options (one line), or None: checked before the peers load
+    and anything is timed."""
+    if args.precision == "tf32" and args.device != "cuda":
+        return "--precision tf32 needs --device cuda (TF32 is a GPU's)"
+    if not (os.path.isfile(args.jacnoise) and os.access(args.jacnoise, os.X_OK)):
+        return f"{args.jacnoise} is not the jacnoise program (--jacnoise)"
+    if args.rounds < 1 or args.reps < 1:
+        return f"--rounds {args.rounds}, --reps {args.reps}: expected >= 1"
+    for spec in args.penalty:
+        if penalty_options(spec) is None:
+            return f"--penalty {spec}: expected hidden1 or TARGET:PROJ (output:3, output:exact, hidden:2:1)"
+    if args.csv == "":
+        return "--csv: empty"
+    if args.csv is not None:
+        if os.path.isdir(args.csv):
+            return f"--csv {args.csv}: is a folder"
+        folder = os.path.dirname(os.path.abspath(args.csv))
+        try:
+            tempfile.TemporaryFile(dir=folder).close()
+        except OSError as e:
+            return f"--csv {args.csv}: cannot write in {folder}: {e.strerror}"
+    return None
 
 
 def main():
@@ -129,6 +180,10 @@ def main():
                          "C for the output, d for hidden:k)")
     ap.add_argument("--csv", help="also write the table as CSV")
     args = ap.parse_args()
+    refused = refusal(args)
+    if refused:
+        print(f"run_peers: {refused}", file=sys.stderr)
+        return 2
     try:
         return compare(args)
     except JacnoiseFailed as e:  # its command line and message, no traceback
@@ -138,21 +193,12 @@ def main():
 
 def compare(args):
     tf32 = args.precision == "tf32"
-    if tf32 and args.device != "cuda":
-        print("run_peers: --precision tf32 needs --device cuda (TF32 is a GPU's)", file=sys.stderr)
-        return 2
     tolerance = TF32_TOLERANCE if tf32 else TOLERANCE
     peers, notes = load_peers(args.device, args.threads, tf32)
     for n in notes:
         print(n)
-    if not os.access(args.jacnoise, os.X_OK):
-        print(f"run_peers: {args.jacnoise} is not the jacnoise program (--jacnoise)", file=sys.stderr)
-        return 2
     data = ["--data", args.data] + (["--data-dir", args.data_dir] if args.data_dir else [])
     names = [n for n, _, _ in peers]
-    if args.rounds < 1 or args.reps < 1:
-        print(f"run_peers: --rounds {args.rounds}, --reps {args.reps}: expected >= 1", file=sys.stderr)
-        return 2
     header = ["model", "B", "penalty", "jacnoise_us", "floor_us"] + [f"{n}_us" for n in names] + \
              [f"{n}/jacnoise{end}" for n in names for end in ("", "_lowest", "_highest")] + ["check"]
     print(f"{'model':<18} {'B':>5} {'penalty':<14} {'jacnoise us':>12} {'floor us':>10}" +
@@ -169,8 +215,7 @@ def compare(args):
                                    "--jac-noise", args.jac_noise, "--input-noise", args.input_noise,
                                    "--threads", str(args.threads)] + penalty_options(pen)
                     dump = os.path.join(tmp, "step.bin")
-                    run([args.jacnoise, "step", "--dump", dump] + opts)
-                    st = parse_dump(dump)
+                    st = run([args.jacnoise, "step", "--dump", dump] + opts, dump, "step state", parse_dump)
                     model = "-".join(str(int(s)) for s in st["sizes"])
                     js = os.path.join(tmp, "profile.json")
                     timers, checks = [], []
@@ -182,13 +227,12 @@ def compare(args):
                         timers.append(mod.step_timer(st, style, args.device))
                     ours_r, floor_r, peer_r = [], [], [[] for _ in peers]
                     for _ in range(args.rounds):
-                        run([args.jacnoise, "profile", "--device", args.device, "--precision", args.precision,
-                             "--reps", str(args.reps), "--warmup", str(args.warmup), "--json", js] + opts)
-                        with open(js) as f:
-                            v0 = json.load(f)["variants"][0]
-                        # On the GPU the step as training runs it: one replayed CUDA graph.
-                        ours_r.append(v0.get("fast_step", v0["step"])["median_us"])
-                        floor_r.append(v0["gemm_floor"]["median_us"])
+                        step_us, floor_us = run([args.jacnoise, "profile", "--device", args.device, "--precision",
+                                                 args.precision, "--reps", str(args.reps), "--warmup",
+                                                 str(args.warmup), "--json", js] + opts, js, "profile JSON",
+                                                read_profile)
+                        ours_r.append(step_us)
+                        floor_r.append(floor_us)
                         for k, timer in enumerate(timers):
                             peer_r[k].append(1e6 * timer(args.reps, args.warmup))
                     ours, floor = statistics.median(ours_r), statistics.median(floor_r)
@@ -201,11 +245,14 @@ def compare(args):
                           "".join(f" {f'{m:.2f}x [{lo:.2f}-{hi:.2f}]':>22}" for m, lo, hi in ratios) +
                           f"  {verdict}", flush=True)
                     rows.append([model, B, pen, ours, floor] + times + [x for r in ratios for x in r] + [verdict])
-    if args.csv:
-        with open(args.csv, "w", newline="") as f:
-            w = csv.writer(f)
-            w.writerow(header)
-            w.writerows(rows)
+    if args.csv is not None:
+        table = io.StringIO()
+        csv.writer(table).writerows([header] + rows)
+        try:
+            tool_files.write_text(args.csv, table.getvalue())
+        except OSError as e:
+            print(f"run_peers: --csv {args.csv}: {e.strerror} (the table is printed above)", file=sys.stderr)
+            return 1
     if failed:
         print("a peer's step disagrees with jacnoise's (see check)", file=sys.stderr)
     return 1 if failed else 0
