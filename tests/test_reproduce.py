@@ -3,13 +3,15 @@
 MNIST with the MLP, MLP+J and MLP+N+J rows. The table (RESULTS.md, results.csv) and the
 pictures are written; each cell's selection is the search's lowest smoothed validation error
 and its seeds were retrained as the protocol says; the table's numbers are those of the run
-folders and the cells not run are marked "not measured"; tools/results_table.py merges two
-folders' tables; a rerun trains nothing; a run stopped by SIGTERM writes the cells finished
-by then, marked as stopped, and rerun gives the same table; bad options are refused with one
-line; `--plan` has jacnoise sweep check every spec of every budget (all data sets and rows).
+folders, the cells not run are marked "not measured", and the Splits line is the budget's;
+tools/results_table.py shows every cell as RESULTS.md does, and merges two folders' tables; a
+rerun trains nothing; a run stopped by SIGTERM writes the cells finished by then, marked as
+stopped, and rerun gives the same table; bad options are refused with one line; `--plan` has
+jacnoise sweep check every spec of every budget (all data sets and rows).
 Skipped (77) without matplotlib. JACNOISE_TEST_DEVICE=cuda runs the same on the CUDA backend
 (tools/emu-check.sh does, under the emulator)."""
 import csv
+import decimal
 import glob
 import json
 import math
@@ -160,6 +162,34 @@ def check_markdown(out):
     check("Not run by this command (their cells read \"not measured\"): MNIST-binary, MLP+L2, MLP+N, "
           "MLP+N+J (hidden1), MLP+N+J (input noise too)." in md, "RESULTS.md does not list what was not run")
     check("## How this differs from the paper's protocol" in md, "RESULTS.md: no comparison of protocols")
+    # The smoke budget validates MNIST on 1,000 images and trains on 500: the Splits line says so.
+    splits = next((l for l in md.splitlines() if l.startswith("Splits: ")), "")
+    check("MNIST: the last 1,000 training images validate, the first 500 train" in splits and "10,000" not in splits,
+          f"RESULTS.md: the Splits line is not the smoke budget's: {splits!r}")
+
+
+def table_cells(md):
+    """{(row, column): text} of the first table of a Markdown file."""
+    lines = md[md.index("| row |"):].split("\n\n")[0].splitlines()
+    return {(cells[0], k): c for line in lines[2:] for cells in [line.strip("| ").split(" | ")]
+            for k, c in enumerate(cells[1:])}
+
+
+def rounded(text):
+    """A results.csv number to 2 places, half away from zero on its decimal text."""
+    return str(decimal.Decimal(text).quantize(decimal.Decimal("0.01"), rounding=decimal.ROUND_HALF_UP))
+
+
+def check_tables_agree(out):
+    """RESULTS.md and tools/results_table.py on the same folder: the same text in every cell."""
+    with open(os.path.join(out, "RESULTS.md")) as f:
+        ours = table_cells(f.read())
+    p = subprocess.run([sys.executable, TABLE_TOOL, out], capture_output=True, text=True)
+    check(p.returncode == 0, f"results_table exited {p.returncode}: {p.stderr[-1000:]}")
+    theirs = table_cells(p.stdout) if p.returncode == 0 else {}
+    differ = {k: (v, theirs.get(k)) for k, v in ours.items() if theirs.get(k) != v}
+    check(len(ours) == len(ALL_ROWS) * 6 and ours.keys() == theirs.keys() and not differ,
+          f"RESULTS.md and results_table.py differ (RESULTS.md, results_table.py): {differ}")
 
 
 def check_merged_table(d, out, table):
@@ -171,7 +201,8 @@ def check_merged_table(d, out, table):
     with open(os.path.join(out, "results.csv"), newline="") as f:
         reader = csv.DictReader(f)
         header, rows = reader.fieldnames, [r for r in reader if (r["set"], r["row"]) == ("usps", "MLP")]
-    rows[0].update(test_errors="9.1000 10.5000", mean="9.8000", std="0.9899")
+    # Halves in the last place: shown as the decimal text rounds, not as its float does (33.16, 1.26).
+    rows[0].update(test_errors="32.2705 34.0595", mean="33.1650", std="1.2650")
 
     def write_later(rows):
         with open(os.path.join(later, "results.csv"), "w", newline="") as f:
@@ -187,7 +218,7 @@ def check_merged_table(d, out, table):
     with open(merged) as f:
         md = f.read()
     for (data, row), r in table.items():
-        want = "9.80 ± 0.99 (2)" if (data, row) == ("usps", "MLP") else f"{float(r['mean']):.2f} ± {float(r['std']):.2f} (2)"
+        want = "33.17 ± 1.27 (2)" if (data, row) == ("usps", "MLP") else f"{rounded(r['mean'])} ± {rounded(r['std'])} (2)"
         line = [l for l in md.splitlines() if l.startswith(f"| {row} |")]
         column = 1 + 2 * ["mnist", "mnist-binary", "usps"].index(data)
         check(len(line) == 1 and line[0].split(" | ")[column] == want, f"TABLE.md: {data} {row}: {line}, expected {want}")
@@ -226,6 +257,7 @@ def main():
         table = check_cells(out)
         check_pictures(out)
         check_markdown(out)
+        check_tables_agree(out)
         check_merged_table(d, out, table)
 
         # A rerun trains nothing and rewrites the same table.

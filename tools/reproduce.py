@@ -28,6 +28,7 @@ python3-matplotlib) unless --no-plots."""
 import argparse
 import csv
 import datetime
+import decimal
 import io
 import json
 import math
@@ -73,6 +74,13 @@ REFERENCE = {
     "nj-hidden1": {"jac-lambda": "1e-4", "jac-noise": "0.1"},
     "nj-in": {"jac-lambda": "1e-3", "jac-noise": "0.1", "input-noise": "0.3"},
 }
+
+
+def retrained(proto):
+    """How a search's seeds train (valid = 0): a train-limit the search had stays."""
+    limit = proto.search.get("train-limit")
+    return (f"retrained on the search's first {int(limit):,} training examples (train-limit; no validation split)"
+            if limit else "retrained on training + validation")
 
 
 class Protocol:
@@ -415,7 +423,7 @@ class Cell:
     def header(self, phase):
         what = "search by validation error" if phase == "search" else \
             f"the selected configuration, {self.proto.seeds} seeds" + \
-            (", retrained on training + validation" if self.proto.search is not None else "")
+            (", " + retrained(self.proto) if self.proto.search is not None else "")
         return [f"tools/reproduce.py --budget {self.budget}: {self.title}, {what}",
                 f"from tools/reproduce/{self.name}.spec"]
 
@@ -492,6 +500,17 @@ def fmt(x, digits=2):
     return f"{x:.{digits}f}" if isinstance(x, float) and math.isfinite(x) else "-"
 
 
+def shown(text):
+    """A number of results.csv as the tables show it: its decimal text to 2 places, half away from
+    zero; "-" for one that is not finite. RESULTS.md and tools/results_table.py both round the
+    text results.csv holds, so they agree (the float of "33.1650" lies below it: 33.16)."""
+    try:
+        d = decimal.Decimal(text)
+        return str(d.quantize(decimal.Decimal("0.01"), rounding=decimal.ROUND_HALF_UP)) if d.is_finite() else "-"
+    except decimal.InvalidOperation:
+        return "-"
+
+
 TABLE_KEY = ("Test error (%): mean ± sample standard deviation over the seeds (their number in brackets), "
              "beside the paper's number. The paper's middle rows are not quoted (they lie between its MLP "
              "and MLP+N+J). Two extra rows are compared with the paper's MLP+N+J: the contractive penalty "
@@ -501,7 +520,8 @@ TABLE_KEY = ("Test error (%): mean ± sample standard deviation over the seeds (
 
 def table_markdown(measured):
     """The table: a line per row, for each data set the cell's mean ± sd (seeds) and the paper's
-    number. measured(set, row) gives (mean, std, test errors) or None (\"not measured\")."""
+    number. measured(set, row) gives results.csv's texts of (mean, std, test errors), or None
+    (\"not measured\")."""
     md = "| row | " + " | ".join(f"{SET_TITLES[d]} | paper" for d in SETS) + " |\n"
     md += "|---|" + "---:|---:|" * len(SETS) + "\n"
     for row in ROWS:
@@ -513,8 +533,8 @@ def table_markdown(measured):
                 line.append("not measured")
             else:
                 mean, std, tests = r
-                n = len([t for t in tests if math.isfinite(t)])
-                line.append(f"{fmt(mean)} ± {fmt(std)} ({n})" if n > 1 else f"{fmt(mean)} (1)")
+                n = sum(shown(t) != "-" for t in tests)
+                line.append(f"{shown(mean)} ± {shown(std)} ({n})" if n > 1 else f"{shown(mean)} (1)")
             line.append(f"{paper:g}" if paper else "-")
         md += "| " + " | ".join(line) + " |\n"
     return md
@@ -565,11 +585,29 @@ def protocol_text(budget):
             keys = ", ".join(f"{k} {v}" for k, v in p.search.items())
             samples = ", ".join(f"{ROW_TITLES[r]} {n}" for r, n in p.samples.items())
             over = "; ".join(f"{ROW_TITLES[r]}: " + ", ".join(f"{k} = {v}" for k, v in o.items()) for r, o in p.overrides.items())
-            retrain = ("retrained on training + validation for the epoch count of the selected run's "
+            retrain = (f"{retrained(p)} for the epoch count of the selected run's "
                        "smoothed validation minimum, test error of the last parameters")
             lines.append(f"- {SET_TITLES[data]}: search ({keys}; random draws: {samples}; the MLP's grid in full"
                          f"{'; ' + over if over else ''}), selection by validation error, then {p.seeds} seeds, {retrain}.")
     return "\n".join(lines)
+
+
+# jacnoise's --valid default: the last examples of each training file that validate.
+DEFAULT_VALID = {"mnist": 10000, "mnist-binary": 10000, "usps": 1000}
+
+
+def splits_text(budget):
+    """How each data set's training file is split under the budget (its valid and train-limit);
+    the protocol says what the seeds train on."""
+    parts = []
+    for data in SETS:
+        p = BUDGETS[budget][data]
+        keys = p.train if p.search is None else p.search
+        valid, limit = int(keys.get("valid", DEFAULT_VALID[data])), int(keys.get("train-limit", 0))
+        unit = "lines of `zip.train`" if data == "usps" else "training images"
+        parts.append(f"{SET_TITLES[data]}: the last {valid:,} {unit} validate, "
+                     f"{f'the first {limit:,}' if limit else 'the others'} train")
+    return "; ".join(parts)
 
 
 def device_text(device, jobs):
@@ -639,15 +677,13 @@ def write_table(out, budget, cells, state, device, command, stopped=False):
     if not_run:
         md.write(f"Not run by this command (their cells read \"not measured\"): {', '.join(not_run)}.\n\n")
     md.write(TABLE_KEY + "\n\n")
-    by = {(c.data, c.row): results[c.name] for c in cells if results[c.name]}
-
-    def measured(d, row):
-        r = by.get((d, row))
-        return (r["mean"], r["std"], r["tests"]) if r else None
-    md.write(table_markdown(measured))
+    # What results.csv holds of each cell: the tables round these texts, not the floats.
+    written = {name: (fmt(r["mean"], 4), fmt(r["std"], 4), [fmt(t, 4) for t in r["tests"]])
+               for name, r in results.items() if r}
+    by = {(c.data, c.row): written[c.name] for c in cells if results[c.name]}
+    md.write(table_markdown(lambda d, row: by.get((d, row))))
     md.write("\n## Protocol\n\n" + protocol_text(budget) + "\n\n")
-    md.write("Splits: the last 1,000 lines of USPS's `zip.train` and the last 10,000 MNIST training "
-             "images are the validation split; the test files are only evaluated, never used to "
+    md.write(f"Splits: {splits_text(budget)}. The test files are only evaluated, never used to "
              "choose. Search runs train every epoch (no early stopping); selection: the lowest "
              "validation error averaged over 11 epochs (a running mean over e - 5 .. e + 5), and that "
              "minimum's epoch e is the seeds' epoch count.\n\n")
@@ -662,7 +698,7 @@ def write_table(out, budget, cells, state, device, command, stopped=False):
             continue
         chosen = ", ".join(f"{k} {v}" for k, v in r["chosen"].items())
         sel = f"{fmt(r['selected_valid'])} ({r['selected_epoch']})" if c.selected else "no search"
-        tests = ", ".join(fmt(t) for t in r["tests"])
+        tests = ", ".join(shown(t) for t in written[c.name][2])
         if r["diverged"]:
             tests += f" ({r['diverged']} diverged)"
         md.write(f"| {c.title} | {chosen} | {sel} | {tests} | {r['search_runs']} / {r['search_epochs']} / "
@@ -683,9 +719,10 @@ def write_table(out, budget, cells, state, device, command, stopped=False):
             continue
         paper = paper_of(c)
         opts = " ".join(f"{k}={v}" for k, v in r["final_options"].items())
+        mean, std, tests = written[c.name]
         w.writerow([c.data, ROW_TITLES[c.row], "search" if c.proto.search is not None else "reference",
-                    opts, " ".join(r["seeds"]), " ".join(fmt(t, 4) for t in r["tests"]), fmt(r["mean"], 4),
-                    fmt(r["std"], 4), paper if paper else "", fmt(r["selected_valid"], 2), r["selected_epoch"],
+                    opts, " ".join(r["seeds"]), " ".join(tests), mean,
+                    std, paper if paper else "", fmt(r["selected_valid"], 2), r["selected_epoch"],
                     r["search_runs"], r["search_epochs"], f"{r['search_seconds']:.1f}", r["final_runs"],
                     r["final_epochs"], f"{r['final_seconds']:.1f}", device])
     tool_files.write_text(os.path.join(out, "results.csv"), buf.getvalue())

@@ -62,11 +62,13 @@ def read_folder(folder):
         options = dict(o.split("=", 1) for o in r["options"].split() if "=" in o)
         runs = number(r["search_runs"], where, "search_runs")
         searched = f"{number(r['search_epochs'], where, 'search_epochs') / runs:g}" if runs > 0 else "-"
+        tests = r["test_errors"].split()
+        for column, text in [("mean", r["mean"]), ("std", r["std"])] + [("test_errors", t) for t in tests]:
+            number(text, where, column)
+        # The texts, as reproduce.py's table has them: reproduce.shown rounds them for both.
         cells[(r["set"], ROW_KEYS[r["row"]])] = {
-            "mean": number(r["mean"], where, "mean"), "std": number(r["std"], where, "std"),
-            "tests": [number(t, where, "test_errors") for t in r["test_errors"].split()],
-            "folder": folder, "budget": budget, "searched": searched, "epochs": options.get("epochs", "?"),
-            "options": r["options"], "device": r["device"]}
+            "mean": r["mean"], "std": r["std"], "tests": tests, "folder": folder, "budget": budget,
+            "searched": searched, "epochs": options.get("epochs", "?"), "options": r["options"], "device": r["device"]}
     return cells
 
 
