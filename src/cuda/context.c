@@ -14,15 +14,13 @@ int jn_cuda_ctx_open(jn_cuda_ctx *ctx, int tf32)
     memset(ctx, 0, sizeof *ctx);
     int count = 0;
     cudaError_t e = cudaGetDeviceCount(&count);
-    /* Without a GPU the runtime reports a missing driver as one too old for it: say both. */
-    if (e == cudaErrorInsufficientDriver)
-        return jn_fail("--device cuda: no usable CUDA device: no NVIDIA driver is loaded, or it is older than this "
-                       "build's CUDA runtime (%s)",
-                       cudaGetErrorString(e));
     if (e == cudaErrorNoDevice || (e == cudaSuccess && count == 0))
         return jn_fail("--device cuda: no CUDA device is visible");
+    /* A machine without an NVIDIA driver gets "driver version is insufficient": lead with
+     * what it means here. */
     if (e != cudaSuccess)
-        return jn_fail("--device cuda: no usable CUDA device (%s)", cudaGetErrorString(e));
+        return jn_fail("--device cuda: no usable CUDA device: the CUDA runtime reaches no GPU (%s)",
+                       cudaGetErrorString(e));
     JN_CUDA(cudaSetDevice(0));
     /* A blocking stream: the plain cudaMemcpy/cudaMemset calls (uploads, set_state, the tests)
      * run on the legacy default stream, which orders itself with blocking streams only; a
