@@ -112,6 +112,13 @@ def main():
     def with_u32(data, at, value):
         return with_crc(data[:at] + struct.pack("<I", value) + data[at + 4:])
 
+    # Cut in the magic number or the format version: the words of jacnoise's reader (eval's;
+    # show, which tells the file's kind by its magic number first, words it otherwise).
+    for cut, at, field, n in ((5, 0, "the magic number", 8), (10, 8, "the format version", 4)):
+        what = f"byte {at}: file ends while reading {field} ({n} bytes needed, {cut - at} left)"
+        refused_as_jacnoise(blob[:cut], what)
+        c = run(["eval", "--checkpoint", bad], expect=1).stderr
+        check(f"{bad}: {what}\n" in c, f"{what}: jacnoise eval says {c!r}")
     half = len(blob) // 2
     refused_as_jacnoise(blob[:half], f"byte {half}: truncated: {half} bytes, expected {len(blob)}")
     # Cut inside the header: at least its fields up to the next that can be counted (the value

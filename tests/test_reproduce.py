@@ -5,8 +5,9 @@ pictures are written; each cell's selection is the search's lowest smoothed vali
 and its seeds were retrained as the protocol says; the table's numbers are those of the run
 folders, the cells not run are marked "not measured", and the Splits line is the budget's;
 tools/results_table.py shows every cell as RESULTS.md does, and merges two folders' tables; a
-rerun trains nothing; a run stopped by SIGTERM writes the cells finished by then, marked as
-stopped, and rerun gives the same table; bad options are refused with one line; `--plan` has
+rerun trains nothing; a run stopped by SIGTERM, as timeout(1) stops it (the driver, then its
+process group), writes the cells finished by then, marked as stopped, and rerun gives the same
+table; bad options are refused with one line, exit 2; `--plan` has
 jacnoise sweep check every spec of every budget (all data sets and rows).
 Skipped (77) without matplotlib. JACNOISE_TEST_DEVICE=cuda runs the same on the CUDA backend
 (tools/emu-check.sh does, under the emulator)."""
@@ -229,9 +230,16 @@ def check_merged_table(d, out, table):
     check(md.count("not measured") == 3 * len(ALL_ROWS) - len(table), "TABLE.md: cells not measured")
     rows[0]["row"] = "MLP+X"
     write_later(rows)
-    for folders, word in [([out, d], os.path.join(d, "results.csv")), ([later], "line 2: unknown row 'MLP+X'")]:
+    # A reproduce.json that is JSON but not an object.
+    odd = os.path.join(d, "odd")
+    os.makedirs(odd)
+    shutil.copy(os.path.join(out, "results.csv"), odd)
+    with open(os.path.join(odd, "reproduce.json"), "w") as f:
+        f.write("[1, 2]\n")
+    for folders, word in [([out, d], os.path.join(d, "results.csv")), ([later], "line 2: unknown row 'MLP+X'"),
+                          ([odd], os.path.join(odd, "reproduce.json") + ": not a reproduce.json")]:
         p = subprocess.run([sys.executable, TABLE_TOOL] + folders, capture_output=True, text=True)
-        check(p.returncode != 0 and word in p.stderr and p.stderr.count("\n") == 1 and not p.stdout,
+        check(p.returncode == 1 and word in p.stderr and p.stderr.count("\n") == 1 and not p.stdout,
               f"results_table {folders}: exit {p.returncode}, stderr {p.stderr!r}")
     # An --out that cannot be written: one line, nothing left beside it.
     for target, word in [(d, "is a folder"), (os.path.join(d, "nodir", "T.md"), "No such file")]:
@@ -272,7 +280,7 @@ def main():
         stopped = os.path.join(d, "stopped")
         usps = BASE + ["--sets", "usps", "--rows", ",".join(CELL_ROWS), "--no-plots", "--out", stopped]
         proc = subprocess.Popen([sys.executable, TOOL] + usps, env=ENV, stdout=subprocess.PIPE,
-                                stderr=subprocess.PIPE, text=True)
+                                stderr=subprocess.PIPE, text=True, start_new_session=True)
         # Stopped once a first cell is finished (every seed of its final sweep done), while
         # the others train.
         def a_cell_finished():
@@ -282,10 +290,20 @@ def main():
         deadline = time.time() + 120
         while time.time() < deadline and proc.poll() is None and not a_cell_finished():
             time.sleep(0.05)
+        # As timeout(1) stops it: SIGTERM to the driver, then to its whole process group. The
+        # second is sent once the driver has begun to stop, where it used to break off the stop.
         proc.send_signal(signal.SIGTERM)
-        _, err = proc.communicate(timeout=300)
-        check(proc.returncode == 143 and "rerun the same command" in err,
+        err = ""
+        for line in proc.stderr:
+            err += line
+            if "stopping the sweeps" in line:
+                os.killpg(proc.pid, signal.SIGTERM)
+                break
+        err += proc.communicate(timeout=300)[1]
+        check(proc.returncode == 143 and "rerun the same command" in err and "Traceback" not in err,
               f"SIGTERM: exit {proc.returncode}, stderr {err[-500:]!r}")
+        if proc.returncode != 143:
+            return finish("reproduce")
         # The stopped call's table: marked, with the cells finished by then and no other.
         partial = csv_rows(os.path.join(stopped, "results.csv"))
         with open(os.path.join(stopped, "RESULTS.md")) as f:
@@ -309,18 +327,20 @@ def main():
         check(md.count("| not measured |") == 3 * len(ALL_ROWS) - len(ROWS) and "Stopped before" not in md,
               "the resumed USPS-only table does not mark the other cells, or still reads stopped")
 
-        # Bad options and a budget that is not the folder's: one line, a non-zero exit.
-        for args, word in [(["--budget", "small", "--out", out], "smoke"),
-                           (["--budget", "smoke", "--out", out, "--sets", "cifar"], "cifar"),
-                           (["--budget", "smoke", "--out", out, "--jobs", "0"], "--jobs"),
-                           (["--budget", "smoke"], "--out"),
-                           (["--budget", "smoke", "--out", out, "--sets", ","], "--sets"),
-                           (["--budget", "smoke", "--out", out, "--rows", ","], "--rows"),
-                           (["--budget", "smoke", "--out", out, "--data-dir", os.path.join(d, "none")], "--data-dir"),
-                           (["--budget", "smoke", "--out", os.path.join(out, "results.csv")], "--out")]:
+        # Bad options and a budget that is not the folder's: one line, exit 2 as argparse's; a
+        # folder that is not there or cannot be made: exit 1.
+        for args, word, status in [(["--budget", "small", "--out", out], "smoke", 2),
+                                   (["--budget", "smoke", "--out", out, "--sets", "cifar"], "cifar", 2),
+                                   (["--budget", "smoke", "--out", out, "--rows", "mlp,cnn"], "cnn", 2),
+                                   (["--budget", "smoke", "--out", out, "--jobs", "0"], "--jobs", 2),
+                                   (["--budget", "smoke"], "--out", 2),
+                                   (["--budget", "smoke", "--out", out, "--sets", ","], "--sets", 2),
+                                   (["--budget", "smoke", "--out", out, "--rows", ","], "--rows", 2),
+                                   (["--budget", "smoke", "--out", out, "--data-dir", os.path.join(d, "none")], "--data-dir", 1),
+                                   (["--budget", "smoke", "--out", os.path.join(out, "results.csv")], "--out", 1)]:
             p = reproduce(args)
-            check(p.returncode != 0 and word in p.stderr and p.stderr.count("\n") == 1,
-                  f"{args}: exit {p.returncode}, stderr {p.stderr!r}")
+            check(p.returncode == status and word in p.stderr and p.stderr.count("\n") == 1,
+                  f"{args}: exit {p.returncode}, expected {status}, stderr {p.stderr!r}")
         # --plan has jacnoise sweep plan every cell's spec of every budget (nothing trains).
         for budget in ["smoke", "small", "full"]:
             p = reproduce(["--budget", budget, "--plan"])

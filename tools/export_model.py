@@ -13,12 +13,13 @@ the best parameters that last.ckpt carries. Use as a module: `read_checkpoint(pa
 `logits(layers, x)`.
 
 The file is refused where jacnoise's reader refuses it, with the same bounds and byte offsets,
-for what the tool reads: magic, version, length (a cut file is "truncated"), CRC-32, value
-size (4 or 8 bytes: either build's), layer count and sizes, configuration text, the ranges of
-the epoch, best epoch, status and section flags, finite values; not the training state's
-consistency, which `jacnoise show` checks too. A refusal is one line naming the file and the
-byte offset, exit status 1, and no output written. The .npz is written atomically (temporary
-file, fsync, rename)."""
+for what the tool reads: magic, version, length (a file that ends in the magic number or the
+version "ends while reading" it, one cut later is "truncated"), CRC-32, value size (4 or 8
+bytes: either build's), layer count and sizes, configuration text, the ranges of the epoch,
+best epoch, status and section flags, finite values; not the training state's consistency,
+which `jacnoise show` checks too. A refusal is one line naming the file and the byte offset,
+exit status 1, and no output written. The .npz is written atomically (temporary file, fsync,
+rename)."""
 import argparse
 import os
 import struct
@@ -103,12 +104,18 @@ def read_checkpoint(path):
         raise CheckpointError(f"{path}: {e.strerror}") from None
     fail = lambda at, what: CheckpointError(f"{path}: byte {at}: {what}")
 
-    if blob[:8] != MAGIC[:len(blob)]:
+    def need(at, n, what):
+        """Refuses a field that the file ends in, as jacnoise's cursor does (src/core/fileio.c)."""
+        if len(blob) - at < n:
+            raise fail(at, f"file ends while reading {what} ({n} bytes needed, {len(blob) - at} left)")
+
+    need(0, 8, "the magic number")
+    if blob[:8] != MAGIC:
         raise fail(0, "not a jacnoise checkpoint (wrong magic number)")
-    if len(blob) >= 12:
-        (version,) = struct.unpack_from("<I", blob, 8)
-        if version != VERSION:
-            raise fail(8, f"format version {version}, this tool reads {VERSION}")
+    need(8, 4, "the format version")
+    (version,) = struct.unpack_from("<I", blob, 8)
+    if version != VERSION:
+        raise fail(8, f"format version {version}, this tool reads {VERSION}")
     # After the size check every field up to the values is in the file (the size counts them).
     size, exact = implied_size(blob)
     if len(blob) < size:

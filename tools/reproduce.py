@@ -23,6 +23,10 @@ Writes to DIR:
   RESULTS.md, results.csv                          the table (written atomically at the end)
   reproduce.json                                   the budget and the wall time of each call
 
+Exit status: 0 the table complete; 1 a sweep failed, a cell without a result, or another
+error (one line); 2 a bad command line, or an --out that holds another budget; 130 / 143
+stopped by SIGINT / SIGTERM, with the table of the cells finished by then.
+
 JACNOISE (default build/jacnoise) is the program. Needs matplotlib for the pictures (Debian:
 python3-matplotlib) unless --no-plots."""
 import argparse
@@ -63,8 +67,12 @@ PAPER = {("mnist", "mlp"): 1.82, ("mnist-binary", "mlp"): 2.01, ("usps", "mlp"):
          ("mnist", "nj"): 1.19, ("mnist-binary", "nj"): 1.51, ("usps", "nj"): 4.6}
 PAPER_ROW = {"nj-hidden1": "nj", "nj-in": "nj"}
 
-# Reference points: each row's setting when a budget trains without a search (the best single
-# settings of the README's exploration; the README's "The paper's five configurations").
+# Reference points: each row's setting where a budget trains without a search (the small
+# budget's MNIST). The MLP's rate is the README's for MNIST; MLP+N, MLP+J and MLP+N+J are the
+# README's "The paper's five configurations" (the USPS exploration's best single settings),
+# nj-in adds that exploration's input noise 0.3, and hidden1's lambda 1e-4 is the best hidden1
+# lambda the MNIST exploration quotes (docs/exploration.md). MLP+L2's weight decay is 1e-4,
+# not that table's 1e-3, for no recorded reason; results/cpu-small's MNIST cells trained with it.
 REFERENCE = {
     "mlp": {"lr": "0.05"},
     "l2": {"weight-decay": "1e-4"},
@@ -134,8 +142,10 @@ BUDGETS = {
 }
 
 
-def fail(msg):
-    sys.exit(f"reproduce: {msg}")
+def fail(msg, status=1):
+    """Ends the call with one line; status 2 for a bad command line, as argparse's refusals."""
+    print(f"reproduce: {msg}", file=sys.stderr)
+    sys.exit(status)
 
 
 # ---- specs ----------------------------------------------------------------------------------
@@ -473,8 +483,8 @@ class Pool:
                 self.active.remove(u)
                 self.finished += 1
                 took = time.time() - u.start
-                if rc in (130, 143):
-                    raise KeyboardInterrupt
+                if rc in (130, 143):  # a sweep stopped by a signal stops the call as that signal would
+                    signal.raise_signal(signal.SIGINT if rc == 130 else signal.SIGTERM)
                 if rc != 0:
                     self.failed.append(u)
                     print(f"reproduce: FAILED {u.label} (exit {rc}): see {u.log}", flush=True)
@@ -839,20 +849,20 @@ def main():
     rows = [r for r in args.rows.split(",") if r]
     for s in sets:
         if s not in SETS:
-            fail(f"--sets: unknown data set '{s}' (choose from {', '.join(SETS)})")
+            fail(f"--sets: unknown data set '{s}' (choose from {', '.join(SETS)})", 2)
     for r in rows:
         if r not in ROWS:
-            fail(f"--rows: unknown row '{r}' (choose from {', '.join(ROWS)})")
+            fail(f"--rows: unknown row '{r}' (choose from {', '.join(ROWS)})", 2)
     if not sets:
-        fail(f"--sets '{args.sets}': no data set (choose from {', '.join(SETS)})")
+        fail(f"--sets '{args.sets}': no data set (choose from {', '.join(SETS)})", 2)
     if not rows:
-        fail(f"--rows '{args.rows}': no row (choose from {', '.join(ROWS)})")
+        fail(f"--rows '{args.rows}': no row (choose from {', '.join(ROWS)})", 2)
     if args.data_dir and not os.path.isdir(args.data_dir):
         fail(f"--data-dir {args.data_dir}: no such folder")
     if args.jobs < 1 or args.jobs > 256:
-        fail(f"--jobs: {args.jobs} is out of range (1 to 256)")
+        fail(f"--jobs: {args.jobs} is out of range (1 to 256)", 2)
     if not args.plan and not args.out:
-        fail("--out DIR is required (the results folder)")
+        fail("--out DIR is required (the results folder)", 2)
     budget = BUDGETS[args.budget]
     out = args.out or "."
     cells = [Cell(out, args.budget, d, r, budget[d]) for d in SETS if d in sets
@@ -886,7 +896,7 @@ def main():
                  "bookkeeping afresh")
         if state.get("budget") != args.budget:
             fail(f"{out} holds a reproduction of budget '{state.get('budget')}', not '{args.budget}': "
-                 "choose another --out")
+                 "choose another --out", 2)
     call = {"started": datetime.datetime.now().isoformat(timespec="seconds"), "jobs": args.jobs,
             "device": args.device, "wall_s": 0.0, "load": os.getloadavg()[0]}
     state["calls"].append(call)
@@ -970,9 +980,6 @@ def main():
 
     command = " ".join(["tools/reproduce.py"] + [shlex.quote(a) for a in sys.argv[1:]])
 
-    def on_signal(sig, _frame):
-        raise KeyboardInterrupt(sig)
-    signal.signal(signal.SIGTERM, on_signal)
     last_save = [0.0]
 
     def tick():
@@ -980,10 +987,21 @@ def main():
             loads.append(os.getloadavg()[0])
             save_state()
             last_save[0] = time.time()
+
+    # The first SIGINT or SIGTERM stops the call, and only the first: timeout(1) signals the
+    # driver, then its whole process group, and a second KeyboardInterrupt would break off the
+    # stop and lose the table.
+    stop = []
+
+    def on_signal(sig, _frame):
+        if not stop:
+            stop.append(sig)
+            raise KeyboardInterrupt
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, on_signal)
     try:
         pool.run(tick)
-    except KeyboardInterrupt as e:
-        sig = e.args[0] if e.args else signal.SIGINT
+    except KeyboardInterrupt:
         print("reproduce: stopping the sweeps (each saves its runs); rerun the same command to continue",
               file=sys.stderr, flush=True)
         pool.stop(signal.SIGTERM)
@@ -991,7 +1009,7 @@ def main():
         results = write_table(out, args.budget, cells, state, device, command, stopped=True)
         print(f"reproduce: {os.path.join(out, 'RESULTS.md')} holds the {sum(r is not None for r in results.values())} "
               f"of {len(cells)} cells finished so far", file=sys.stderr, flush=True)
-        return 143 if sig == signal.SIGTERM else 130
+        return 143 if stop[0] == signal.SIGTERM else 130
     save_state()
     results = write_table(out, args.budget, cells, state, device, command)
     if pool.failed:

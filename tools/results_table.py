@@ -4,10 +4,10 @@ measured in parts, each call's rows or data sets in a folder of its own.
 
     tools/results_table.py [--out FILE] DIR [DIR ...]
 
-Reads each DIR's results.csv (and its reproduce.json for the budget). A cell that a later DIR
-gives again replaces the earlier one. Under the table, each cell's folder, budget, epochs (of
-the search's runs and of the seeds) and the seeds' options, and the devices. Writes Markdown
-to FILE (atomically) or to standard output."""
+Reads each DIR's results.csv (and its reproduce.json, where there is one, for the budget). A
+cell that a later DIR gives again replaces the earlier one. Under the table, each cell's
+folder, budget, epochs (of the search's runs and of the seeds) and the seeds' options, and the
+devices. Writes Markdown to FILE (atomically) or to standard output."""
 import argparse
 import json
 import math
@@ -44,12 +44,20 @@ def read_folder(folder):
     missing = [c for c in COLUMNS if c not in header]
     if missing:
         fail(f"{path}: no column '{missing[0]}' (not a tools/reproduce.py results.csv?)")
-    budget = "?"
+    state_path = os.path.join(folder, "reproduce.json")
+    state = {}
     try:
-        with open(os.path.join(folder, "reproduce.json")) as f:
-            budget = json.load(f).get("budget", "?")
-    except (OSError, ValueError):
-        pass
+        with open(state_path) as f:
+            state = json.load(f)
+    except FileNotFoundError:
+        pass  # the budget is then "?"
+    except OSError as e:
+        fail(f"{state_path}: {e.strerror}")
+    except ValueError as e:
+        fail(f"{state_path}: not readable JSON ({e})")
+    if not isinstance(state, dict):
+        fail(f"{state_path}: not a reproduce.json (a JSON {type(state).__name__}, not an object)")
+    budget = state.get("budget", "?")
     cells = {}
     for i, r in enumerate(lines, start=2):
         where = f"{path} line {i}"
