@@ -20,12 +20,21 @@ set -u
 if [ $# -gt 1 ]; then
     echo "usage: datasets/fetch.sh [DIR]  (see datasets/fetch.sh --help)" >&2
     exit 2
-elif [ "${1:-}" = -h ] || [ "${1:-}" = --help ]; then
-    sed -n '2,19s/^# \{0,1\}//p' "$0"
-    exit 0
 fi
+case ${1-} in
+    -h | --help)
+        sed -n '2,19s/^# \{0,1\}//p' "$0"
+        exit 0 ;;
+    -*)
+        echo "fetch.sh: $1: unknown option (it takes a DIR alone; see datasets/fetch.sh --help)" >&2
+        exit 2 ;;
+esac
 # The folders searched, in jacnoise's order (the positional parameters), and where to fetch.
 if [ $# -eq 1 ]; then
+    if [ -e "$1" ] && [ ! -d "$1" ]; then
+        echo "fetch.sh: $1: not a folder" >&2
+        exit 2
+    fi
     target=$1
 elif [ -n "${JACNOISE_DATA:-}" ]; then
     target=$JACNOISE_DATA

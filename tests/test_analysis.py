@@ -3,7 +3,10 @@
 evaluated and drawn: the three PNGs exist and are PNG images, the cached eval JSON holds the
 input-noise curve from 0 to 0.5 with the clean error at std 0, a second call reuses the cache,
 an eval JSON given as a row is drawn without the program and copied beside the pictures, and a
-bad row (a missing run, a JSON that is not an eval's) is refused with one line. Skipped (77) without matplotlib."""
+bad row (a missing run, a JSON that is not an eval's or has a field of the wrong type or range)
+is refused with one line before any picture is written. Two rows that would share one eval
+JSON are refused; a cached evaluation of another checkpoint is redone. Skipped (77) without
+matplotlib."""
 import json
 import os
 import subprocess
@@ -100,6 +103,47 @@ def main():
             bad = subprocess.run([sys.executable, TOOL] + args, capture_output=True, text=True, env=environ)
             check(bad.returncode == 1 and word in bad.stderr and bad.stderr.count("\n") == 1,
                   f"{args}: exit {bad.returncode}, stderr {bad.stderr!r}")
+
+        # A field of the wrong type or range, or no hidden layer: one line naming it, before any
+        # picture or copy is written.
+        with open(os.path.join(out, "eval-MLP.json")) as f:
+            good = f.read()
+        test = lambda e: e["splits"]["test"]
+        wrong = [("splits.test.hidden[0].saturated", lambda e: test(e)["hidden"][0].update(saturated="0.5")),
+                 ("curv_noise", lambda e: e.update(curv_noise="x")),
+                 ("splits.test.hidden", lambda e: test(e).update(hidden=[])),
+                 ("splits.test.input_noise[2].error", lambda e: test(e)["input_noise"][2].update(error=-1))]
+        for field, spoil in wrong:
+            ev = json.loads(good)
+            spoil(ev)
+            with open(not_eval, "w") as f:
+                json.dump(ev, f)
+            pics = os.path.join(d, "spoilt")
+            bad = subprocess.run([sys.executable, TOOL, "--out", pics, f"X={not_eval}", f"MLP={out}/eval-MLP.json"],
+                                 capture_output=True, text=True, env=env)
+            check(bad.returncode == 1 and field in bad.stderr and bad.stderr.count("\n") == 1,
+                  f"{field} spoilt: exit {bad.returncode}, stderr {bad.stderr[-500:]!r}")
+            left = sorted(os.listdir(pics)) if os.path.isdir(pics) else []
+            check(left == [], f"{field} spoilt: left {left}")
+
+        # Rows whose names make one file name share no evaluation: refused (exit 2) with
+        # nothing written. A cached evaluation of another checkpoint than the row's is redone.
+        for rows in ([f"a b={d}/mlp", f"a-b={d}/nj"], [f"A={d}/mlp", f"A={d}/nj"]):
+            dup = os.path.join(d, "dup")
+            bad = subprocess.run([sys.executable, TOOL, "--out", dup] + rows, capture_output=True, text=True, env=env)
+            check(bad.returncode == 2 and "would share eval-" in bad.stderr and bad.stderr.count("\n") == 1 and
+                  not os.path.exists(dup), f"{rows}: exit {bad.returncode}, stderr {bad.stderr!r}")
+        moved = os.path.join(d, "moved")
+        os.makedirs(moved)
+        with open(os.path.join(moved, "eval-MLP.json"), "w") as f:
+            f.write(good)
+        p = subprocess.run([sys.executable, TOOL, "--out", moved, "--threads", "1", f"MLP={d}/nj"],
+                           capture_output=True, text=True, env=env)
+        with open(os.path.join(moved, "eval-MLP.json")) as f, open(os.path.join(out, "eval-MLP+N+J.json")) as g:
+            redone, nj = json.load(f), json.load(g)
+        check(p.returncode == 0 and redone["splits"] == nj["splits"] and
+              os.path.samefile(redone["checkpoint"], os.path.join(d, "nj", "best.ckpt")),
+              f"a cache of another checkpoint: exit {p.returncode}, {redone['checkpoint']}: {p.stderr[-500:]!r}")
     return finish("analysis")
 
 

@@ -51,7 +51,8 @@ def ncu_row(launch, kernel, metric, unit, value):
 
 def kernel_table(scratch):
     """kernel_times.py: launches, mean and total microseconds, MB and GB/s per kernel, in the
-    order the kernels first ran; one line and exit 1 for a file that is not such a CSV."""
+    order the kernels first ran, a dash for the rate of a kernel that took no time; one line
+    and exit 1 for a file that is not such a CSV (a value that is not a finite number >= 0)."""
     script = os.path.join(ROOT, "tools", "kernel_times.py")
     path = os.path.join(scratch, "ncu.csv")
     launches = [(0, "gather_noise_kernel(const unsigned char *, int)", 9000, 1200000),
@@ -70,9 +71,20 @@ def kernel_table(scratch):
         gather, update = lines[1].split(), lines[2].split()
         check(gather[:6] == ["gather_noise_kernel", "2", "10.00", "20.0", "1.10", "110"], f"gather row: {lines[1]}")
         check(update[:6] == ["sgd_update_kernel", "1", "13.50", "13.5", "21.56", "1597"], f"update row: {lines[2]}")
+    zero = os.path.join(scratch, "zero.csv")
+    with open(zero, "w") as f:
+        f.write(NCU_HEADER + "\n" + ncu_row(0, "k()", "dram__bytes.sum", "byte", "64") + "\n" +
+                ncu_row(0, "k()", "gpu__time_duration.sum", "ns", "0") + "\n")
+    p = subprocess.run([sys.executable, script, zero], capture_output=True, text=True, timeout=60)
+    lines = p.stdout.splitlines()
+    want = ["k", "1", "0.00", "0.0", "0.00", "-"]
+    check(p.returncode == 0 and not p.stderr and len(lines) == 2 and lines[1].split() == want,
+          f"kernel_times.py, a kernel of 0 ns: exit {p.returncode}: {p.stdout}{p.stderr}")
+    time_of = lambda value: NCU_HEADER + "\n" + ncu_row(0, "k()", "gpu__time_duration.sum", "ns", value) + "\n"
     for name, text in (("empty.csv", ""), ("foreign.csv", "a,b\n1,2\n"),
                        ("no-time.csv", NCU_HEADER + "\n" + ncu_row(0, "k()", "dram__bytes.sum", "byte", "5") + "\n"),
-                       ("bad-value.csv", NCU_HEADER + "\n" + ncu_row(0, "k()", "gpu__time_duration.sum", "ns", "x") + "\n")):
+                       ("bad-value.csv", time_of("x")), ("nan.csv", time_of("nan")), ("inf.csv", time_of("1e400")),
+                       ("negative.csv", time_of("-5"))):
         bad = os.path.join(scratch, name)
         with open(bad, "w") as f:
             f.write(text)

@@ -9,9 +9,14 @@
   fail and record the call); fills ./data from JACNOISE_FETCH_FROM when a set is found
   nowhere, and a second run fetches nothing; repairs a wrong file in the folder it fills;
   refuses a wrong file in a folder jacnoise would read first; accepts uncompressed files;
-  stops, with one line, at a wrong file it cannot delete;
+  stops, with one line, at a wrong file it cannot delete; refuses an unknown option and a DIR
+  that is a file with one line;
 - tools/paper-rows.sh (with a stub program): OUT_PREFIX is optional, so options alone train
-  under runs/paper.
+  under runs/paper;
+- the command lines of tools/fuzz.sh and tools/check-setup.sh, which build for minutes: --help
+  prints the usage and a bad argument is refused (exit 2) without building or cloning (cmake,
+  clang and git are stubs that fail and record the call); fuzz.sh knows the harnesses that
+  tests/fuzz/CMakeLists.txt builds.
 
 The data comes from $JACNOISE_DATA (set by CTest).
 """
@@ -171,6 +176,12 @@ def fetch_cases(tmp, env, calls):
                                                          "usps: all files verified"], extra=src)
     check("fetched ./data/t10k" not in out, f"fetch.sh fetched more than the damaged file: {out!r}")
     run("too many arguments", ["a", "b"], fresh, code=2, words=["usage"])
+    afile = os.path.join(tmp, "afile")
+    open(afile, "w").close()
+    for name, args, words in (("unknown option", ["--bogus"], "fetch.sh: --bogus: unknown option"),
+                              ("DIR a file", [afile], f"fetch.sh: {afile}: not a folder")):
+        out = run(name, args, fresh, code=2, words=[words])
+        check(out.count("\n") == 1, f"fetch.sh, {name}: not one line: {out!r}")
 
     # A wrong file that cannot be deleted (here rm fails): said once, exit 1, no endless loop.
     stuck = os.path.join(tmp, "stuck")
@@ -208,6 +219,40 @@ def paper_rows_cases(tmp, env):
               f"paper-rows.sh {args}: exit {p.returncode}, calls {lines}, output {p.stdout + p.stderr!r}")
 
 
+def build_tools_cases(tmp, env, calls):
+    """fuzz.sh and check-setup.sh: --help and bad arguments answered before any build or clone."""
+    stubs = os.path.join(tmp, "build-stubs")
+    os.makedirs(stubs)
+    for tool in ("cmake", "clang", "git"):
+        stub(stubs, tool, f'echo "{tool} $*" >> "{calls}"; exit 1')
+    env = dict(env, PATH=stubs + ":" + env["PATH"])
+    fuzz, check_setup = os.path.join(ROOT, "tools", "fuzz.sh"), os.path.join(ROOT, "tools", "check-setup.sh")
+    for script, args, code, words in [
+            (fuzz, ["--help"], 0, "SECONDS_PER_HARNESS"), (fuzz, ["-h"], 0, "SECONDS_PER_HARNESS"),
+            (fuzz, ["abc"], 2, "'abc'"), (fuzz, ["0"], 2, "'0'"), (fuzz, ["5", "foo"], 2, "'foo'"),
+            (fuzz, ["--bogus"], 2, "--bogus"), (check_setup, ["--help"], 0, "setup:first"),
+            (check_setup, ["--bogus"], 2, "'--bogus'")]:
+        name = f"{os.path.basename(script)} {' '.join(args)}"
+        p = sh([script] + args, tmp, env)
+        text = p.stdout if code == 0 else p.stderr
+        check(p.returncode == code and words in text and (code == 0 or text.count("\n") == 1),
+              f"{name}: exit {p.returncode}, expected {code}: {p.stdout[-300:]!r} {p.stderr[-300:]!r}")
+        got = calls_of(calls)
+        check(not got, f"{name}: built or cloned: {got}")
+    # The harnesses it knows are those CMake builds; each is let through, to the build.
+    with open(os.path.join(ROOT, "tests", "fuzz", "CMakeLists.txt")) as f:
+        built = next((line[len("set(JN_FUZZ_HARNESSES "):].rstrip(")\n").split() for line in f
+                      if line.startswith("set(JN_FUZZ_HARNESSES ")), [])
+    p = sh([fuzz, "--help"], tmp, env)
+    known = next((line.split(":", 1)[1].split("(")[0].split() for line in p.stdout.splitlines()
+                  if line.strip().startswith("harnesses:")), [])
+    check(bool(built) and known == built, f"fuzz.sh --help names the harnesses {known}, CMake builds {built}")
+    p = sh([fuzz, "1"] + built, tmp, env)
+    got = calls_of(calls)
+    check(p.returncode != 0 and got and got[0].startswith("cmake "), f"fuzz.sh 1 {' '.join(built)}: exit "
+          f"{p.returncode}, calls {got}: {p.stderr[-300:]!r}")
+
+
 def main():
     with tempfile.TemporaryDirectory(prefix="jacnoise_setup_") as tmp:
         calls = os.path.join(tmp, "calls")
@@ -217,6 +262,7 @@ def main():
         setup_cases(tmp, env, calls)
         fetch_cases(tmp, env, calls)
         paper_rows_cases(tmp, env)
+        build_tools_cases(tmp, env, calls)
     return finish("set-up")
 
 

@@ -3,11 +3,12 @@ staggered stops, divergences, mid-epoch checkpoints) byte-identical to the same 
 trained alone; --models 1 = --models 6; --jobs 2; shards (separate folders merged, and one
 shared folder) = the unsharded sweep; SIGKILLs and SIGINT then a rerun = an uninterrupted
 sweep; a failed configuration; status, progress line, help; tools/plot_sweep.py;
-tools/sweep-local-gpus.sh (its sharding, on the CPU); configurations that differ only in
-options that change nothing (the penalty's without it) trained once; a merge refused by a
-locked run folder; a configuration failing before its folder exists, recorded failed; status
-after a SIGINT (interrupted, not running); sweeps of two specs started at once; a spec with a
-byte-order mark and nothing swept; bench/bench_sweep_cpu.py's step count and its bad input.
+tools/sweep-local-gpus.sh (its sharding, on the CPU; a failing shard named, no merge without
+a sweep folder); configurations that differ only in options that change nothing (the
+penalty's without it) trained once; a merge refused by a locked run folder; a configuration
+failing before its folder exists, recorded failed; status after a SIGINT (interrupted, not
+running); sweeps of two specs started at once; a spec with a byte-order mark and nothing
+swept; bench/bench_sweep_cpu.py's step count and its bad input.
 
 Run by ctest with JACNOISE_BIN and JACNOISE_DATA set."""
 import csv
@@ -238,6 +239,18 @@ def shards(tmp, spec, ref):
     check("another spec" in p.stderr, f"merging another spec's folder: {p.stderr!r}")
 
 
+def local_gpus_failure(tmp, spec):
+    """tools/sweep-local-gpus.sh names a shard that fails (here refusing an option, before the
+    sweep folder exists) with its exit status and its log's last line, and merges nothing."""
+    folder = os.path.join(tmp, "local-gpus-bogus")
+    script = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tools", "sweep-local-gpus.sh")
+    p = subprocess.run([script, spec, folder, "--bogus"], env=dict(os.environ, JACNOISE=BIN, CUDA_VISIBLE_DEVICES="0"),
+                       capture_output=True, text=True, timeout=600)
+    check(p.returncode == 1 and f"shard 0/1 exited with status 2; the end of {folder}/shard-0.log: jacnoise: --bogus "
+          "unknown option" in p.stderr and "not a sweep folder" not in p.stderr,
+          f"sweep-local-gpus.sh with a bad option: exit {p.returncode}: {p.stderr[-600:]!r}")
+
+
 def metrics_lines(folder, checkpointed=False):
     """id -> the lines of its metrics.jsonl (wall times included); with checkpointed, only those
     of the epochs its last.ckpt has done (a resume trims the others and trains them again)."""
@@ -396,9 +409,11 @@ def plots(tmp):
 
 
 def plot_faults(tmp):
-    """tools/plot_sweep.py on a broken folder: a results.csv that is a folder, lacks a column or
-    has a short row, a corrupt metrics.jsonl line, an --out that is a file: one line naming
-    the file, exit 1, never a traceback."""
+    """tools/plot_sweep.py on a broken folder: a results.csv that is a folder, lacks a column,
+    has a short row or an error that is not a percentage (a word, nan, inf), a corrupt
+    metrics.jsonl line, an --out that is a file: one line naming the file, exit 1, never a
+    traceback, no picture. Empty errors (a run not finished) and a null in metrics.jsonl (a
+    diverged epoch) are drawn."""
     try:
         import matplotlib  # noqa: F401
     except ImportError:
@@ -413,6 +428,9 @@ def plot_faults(tmp):
              ("metrics", good, '{"epoch": 1, "valid_error": 4, "train_loss": 1}\n{"epoch": 2,\n',
               "metrics.jsonl line 2"),
              ("outfile", good, None, "not a folder")]
+    for name, errors in (("words", "abc,xyz"), ("nan", "nan,nan"), ("inf", "inf,inf")):
+        cases.append((name, good + f"c,0.2,finished,1,{errors},,2,0.1\n", None,
+                      f"results.csv line 4: valid_error '{errors.split(',')[0]}'"))
     for name, results, metrics_text, words in cases:
         folder = os.path.join(tmp, f"plot-{name}")
         os.makedirs(os.path.join(folder, "runs", "b"))
@@ -430,8 +448,18 @@ def plot_faults(tmp):
         check(p.returncode == 1 and len(lines) == 1 and lines[0].startswith("plot_sweep: ") and words in lines[0],
               f"plot_sweep.py {name}: exit {p.returncode}, stderr {p.stderr[-400:]!r}")
         plots = os.path.join(folder, "plots")
-        check(not os.path.isdir(plots) or not [f for f in os.listdir(plots) if ".tmp" in f],
-              f"plot_sweep.py {name}: a temporary picture left behind")
+        left = os.listdir(plots) if os.path.isdir(plots) else []
+        check(not left, f"plot_sweep.py {name}: wrote {left}")
+    folder = os.path.join(tmp, "plot-unfinished")
+    os.makedirs(os.path.join(folder, "runs", "b"))
+    with open(os.path.join(folder, "results.csv"), "w") as f:
+        f.write(good + "c,0.2,pending,,,,,0,\n")
+    with open(os.path.join(folder, "runs", "b", "metrics.jsonl"), "w") as f:
+        f.write('{"epoch": 1, "valid_error": 4, "train_loss": 1}\n'
+                '{"epoch": 2, "valid_error": null, "train_loss": null}\n')
+    p = subprocess.run([sys.executable, script, folder], capture_output=True, text=True, timeout=300)
+    check(p.returncode == 0 and os.path.exists(os.path.join(folder, "plots", "curves_best.png")),
+          f"plot_sweep.py, a run not finished and a diverged epoch: exit {p.returncode}, stderr {p.stderr[-400:]!r}")
 
 
 def repeats(tmp):
@@ -633,6 +661,7 @@ def main():
     plots(tmp)
     plot_faults(tmp)
     shards(tmp, group_spec, ref)
+    local_gpus_failure(tmp, group_spec)
     failure(tmp, group_spec)
     status_and_progress(tmp, group_spec)
     checkpoint_epochs(tmp)

@@ -4,6 +4,7 @@
 # markers <!-- setup:first --> and <!-- setup:second -->), so they cannot drift.
 #
 #   tools/check-setup.sh        (CI runs it; it needs git, and no network when ../shared has the data)
+#   tools/check-setup.sh --help
 #
 # The clone sits at TMP/jacnoise next to a link TMP/shared -> this checkout's ../shared, so
 # `../shared/datasets` resolves in the clone exactly as in a developer's checkout and the data
@@ -18,6 +19,17 @@
 # 3. the second command (build, all tests).
 # Prints the time of each; exits non-zero on the first failure, with the command's output.
 set -eu
+# It takes no argument: anything else is refused before the minutes of cloning and building.
+if [ $# -gt 0 ]; then
+    case $1 in
+        -h | --help)
+            sed -n '2,/^[^#]/s/^# \{0,1\}//p' "$0"
+            exit 0 ;;
+        *)
+            echo "check-setup: '$1': unknown argument (it takes none; see tools/check-setup.sh --help)" >&2
+            exit 2 ;;
+    esac
+fi
 repo=$(cd "$(dirname "$0")/.." && pwd)
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/jacnoise-setup.XXXXXX")
 trap 'rm -rf "$tmp"' EXIT

@@ -2,17 +2,37 @@
 # Builds the libFuzzer harnesses with clang (ASan + UBSan) and runs each for a while.
 #
 #   tools/fuzz.sh [SECONDS_PER_HARNESS] [HARNESS...]     (default 300 s; all harnesses)
-#   harnesses: idx idx_gzip usps config checkpoint stepstate
+#   tools/fuzz.sh --help
+#   harnesses: idx idx_gzip usps config checkpoint stepstate (tests/fuzz/CMakeLists.txt)
 #
 # Inputs the fuzzer finds interesting accumulate in build-fuzz/corpus/HARNESS (seeded from
 # tests/fuzz/corpus). A crash is saved in build-fuzz/crashes/HARNESS and makes this script
 # exit non-zero; copy the file into tests/fuzz/regressions/HARNESS/ and ctest replays it from
 # then on (fix the bug first). CI runs this with a short time per harness.
 set -eu
-cd "$(dirname "$0")/.."
-seconds=${1:-300}
+all="idx idx_gzip usps config checkpoint stepstate"
+
+# Refused before anything is built: libFuzzer reads a time that is not a number as 0, no limit.
+usage_error() {
+    echo "fuzz.sh: $* (see tools/fuzz.sh --help)" >&2
+    exit 2
+}
+case ${1-} in
+    -h | --help)
+        sed -n '2,/^[^#]/s/^# \{0,1\}//p' "$0"
+        exit 0 ;;
+    -*) usage_error "$1: unknown option" ;;
+esac
+seconds=${1-300}
+# x first: expr would read some words (length, a parenthesis) as its own.
+expr "x$seconds" : 'x0*[1-9][0-9]*$' >/dev/null ||
+    usage_error "'$seconds': SECONDS_PER_HARNESS is not a whole number above 0"
 [ $# -gt 0 ] && shift
-harnesses=${*:-idx idx_gzip usps config checkpoint stepstate}
+for h in "$@"; do
+    case " $all " in *" $h "*) ;; *) usage_error "'$h': no such harness; the harnesses: $all" ;; esac
+done
+harnesses=${*:-$all}
+cd "$(dirname "$0")/.."
 
 CC=${CC:-clang} cmake -S . -B build-fuzz -DJACNOISE_FUZZ=ON -DCMAKE_BUILD_TYPE=RelWithDebInfo -DJACNOISE_BENCH=OFF >/dev/null
 cmake --build build-fuzz -j"$(nproc)" >/dev/null

@@ -6,11 +6,13 @@
   python3 tools/kernel_times.py ncu.csv
 
 Prints, in the order the kernels first ran: launches, mean and total duration (us), mean
-DRAM bytes and the bandwidth they make over the kernel's time. Nsight Compute runs each
-kernel alone with its caches flushed, so a duration is the kernel's own, without the overlap
-and the cache hits of the real run. Exit 1 with one line where the file is not such a CSV."""
+DRAM bytes and the bandwidth they make over the kernel's time (a dash where that time is 0).
+Nsight Compute runs each kernel alone with its caches flushed, so a duration is the kernel's
+own, without the overlap and the cache hits of the real run. Exit 1 with one line where the
+file is not such a CSV."""
 import argparse
 import csv
+import math
 import sys
 
 TIME, BYTES = "gpu__time_duration.sum", "dram__bytes.sum"
@@ -25,6 +27,8 @@ def read(path):
             try:
                 key = (int(row["ID"]), row["Kernel Name"])
                 value = float(row["Metric Value"].replace(",", ""))
+                if not math.isfinite(value) or value < 0:
+                    raise ValueError(f"{row['Metric Name']} '{row['Metric Value']}' is not a number >= 0")
                 launches.setdefault(key, {})[row["Metric Name"]] = value
             except (KeyError, TypeError, ValueError) as e:
                 raise ValueError(f"line {rows.line_num}: not a row of Nsight Compute's CSV ({e})") from None
@@ -42,7 +46,7 @@ def main():
     args = ap.parse_args()
     try:
         launches = read(args.csv)
-    except (OSError, ValueError) as e:
+    except (OSError, ValueError, csv.Error) as e:
         print(f"kernel_times: {args.csv}: {e}", file=sys.stderr)
         return 1
     kernels = {}
@@ -51,9 +55,11 @@ def main():
         k[0] += 1
         k[1] += m[TIME] * 1e-3
         k[2] += m.get(BYTES, 0.0)
-    print(f"{'kernel':<60} {'launches':>8} {'mean us':>9} {'total us':>10} {'mean MB':>8} {'GB/s':>7}")
+    lines = [f"{'kernel':<60} {'launches':>8} {'mean us':>9} {'total us':>10} {'mean MB':>8} {'GB/s':>7}"]
     for name, (n, us, nbytes) in kernels.items():
-        print(f"{name:<60} {n:>8} {us / n:>9.2f} {us:>10.1f} {nbytes / n / 1e6:>8.2f} {nbytes / us / 1e3:>7.0f}")
+        rate = f"{nbytes / us / 1e3:.0f}" if us else "-"  # no time to spread the bytes over
+        lines.append(f"{name:<60} {n:>8} {us / n:>9.2f} {us:>10.1f} {nbytes / n / 1e6:>8.2f} {rate:>7}")
+    print("\n".join(lines))
     return 0
 
 

@@ -17,8 +17,9 @@ apart drawn in one picture, without evaluating again). Writes to DIR:
                   E ||J(x + s eps) - J(x)||_F^2 / s^2 on the test set, per row (log scale
                   where the rows are decades apart);
   noise.png       test error against the std of Gaussian input noise (`--eval-noise`);
-  eval-NAME.json  each row's `jacnoise eval` output (reused by a later call unless --force;
-                  NAME with characters other than letters, digits and + as -).
+  eval-NAME.json  each row's `jacnoise eval` output (reused by a later call for the same
+                  checkpoint unless --force; NAME with characters other than letters, digits
+                  and + as -, so two rows' names must differ in those).
 
 JACNOISE (default build/jacnoise) is the program. Needs matplotlib (Debian python3-matplotlib).
 """
@@ -33,6 +34,11 @@ import sys
 import tool_files
 
 NOISE_STDS = [0, 0.05, 0.1, 0.15, 0.2, 0.25, 0.3, 0.35, 0.4, 0.45, 0.5]
+# The ranges of an eval JSON's numbers: (test, what it says where a number fails it).
+FRACTION = (lambda v: 0 <= v <= 1, "a number in [0, 1]")
+PERCENT = (lambda v: 0 <= v <= 100, "a number in [0, 100]")
+NON_NEGATIVE = (lambda v: v >= 0, "a number >= 0")
+POSITIVE = (lambda v: v > 0, "a number > 0")
 
 
 def slug(name):
@@ -44,20 +50,54 @@ def fail(msg):
     sys.exit(f"plot_analysis: {msg}")
 
 
-def check_eval(result, name, where):
-    """result, where it has what the pictures draw (the test split's noise curve, hidden-layer
-    histograms, Jacobian norm and curvature); else one line naming where it came from."""
-    try:
-        test = result["splits"]["test"]
-        for x in test["input_noise"]:
-            float(x["std"]), float(x["error"])
-        for h in test["hidden"]:
-            [float(v) for v in h["histogram"]], float(h["saturated"]), float(h["linear"])
-        for key in ("jacobian_sq", "curvature"):
-            if test[key] is not None:
-                float(test[key])
-    except (KeyError, TypeError, ValueError) as e:
-        fail(f"{name}: {where} is not an eval JSON of jacnoise eval --eval-noise ({e!r})")
+def usage_error(msg):
+    print(f"plot_analysis: {msg}", file=sys.stderr)
+    sys.exit(2)
+
+
+def check_eval(result, name, where, hint=""):
+    """result, where every field the pictures use is there, of its type and range (the test
+    split's noise curve, hidden-layer histograms, Jacobian norm and curvature, the curvature's
+    step; the checkpoint, which the cache is checked against); else one line naming where it
+    came from and the field (hint appended)."""
+    def bad(field, what):
+        fail(f"{name}: {where} is not an eval JSON of jacnoise eval --eval-noise ({field} {what}){hint}")
+
+    def at(obj, key, field):
+        if not isinstance(obj, dict) or key not in obj:
+            bad(field, "is missing")
+        return obj[key]
+
+    def items(obj, key, field):
+        value = at(obj, key, field)
+        if not isinstance(value, list) or not value:
+            bad(field, f"is {json.dumps(value)[:40]}, not a non-empty list")
+        return value
+
+    def number(value, field, kind, null=False):
+        """null is how jacnoise writes a number that is not finite (a diverged run's Jacobian)."""
+        ok, what = kind
+        if value is None and null:
+            return
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) or not ok(value):
+            bad(field, f"is {json.dumps(value)[:40]}, not {what}{' or null' if null else ''}")
+
+    if not isinstance(at(result, "checkpoint", "checkpoint"), str):
+        bad("checkpoint", "is not a text")
+    number(at(result, "curv_noise", "curv_noise"), "curv_noise", POSITIVE)
+    test = at(at(result, "splits", "splits"), "test", "splits.test")
+    for i, level in enumerate(items(test, "input_noise", "splits.test.input_noise")):
+        field = f"splits.test.input_noise[{i}]"
+        number(at(level, "std", field + ".std"), field + ".std", NON_NEGATIVE)
+        number(at(level, "error", field + ".error"), field + ".error", PERCENT)
+    for i, layer in enumerate(items(test, "hidden", "splits.test.hidden")):
+        field = f"splits.test.hidden[{i}]"
+        for j, share in enumerate(items(layer, "histogram", field + ".histogram")):
+            number(share, f"{field}.histogram[{j}]", FRACTION)
+        for key in ("saturated", "linear"):
+            number(at(layer, key, f"{field}.{key}"), f"{field}.{key}", FRACTION)
+    for key in ("jacobian_sq", "curvature"):
+        number(at(test, key, f"splits.test.{key}"), f"splits.test.{key}", NON_NEGATIVE, null=True)
     return result
 
 
@@ -87,9 +127,18 @@ def save(fig, path):
         fail(f"{path}: {e.strerror}")
 
 
+def same_checkpoint(stored, ckpt):
+    """Whether a cached evaluation is of the row's checkpoint: an absolute path (as this tool
+    asks jacnoise eval for; a relative one may have meant another folder) to the same file."""
+    try:
+        return os.path.isabs(stored) and os.path.samefile(stored, ckpt)
+    except OSError:
+        return False
+
+
 def evaluate(binary, name, run, out_dir, force, threads):
-    """The eval JSON of one row: RUN itself where it is one, else from the cache in out_dir or
-    by running jacnoise eval."""
+    """The eval JSON of one row: RUN itself where it is one, else from the cache in out_dir
+    where that is of the same checkpoint, else by running jacnoise eval."""
     cache = os.path.join(out_dir, f"eval-{slug(name)}.json")
     if run.endswith(".json") and os.path.isfile(run):
         result = check_eval(read_json(run, name), name, run)
@@ -97,10 +146,13 @@ def evaluate(binary, name, run, out_dir, force, threads):
             with open(run) as f:
                 write_atomic(cache, f.read(), name)
         return result
+    ckpt = os.path.abspath(os.path.join(run, "best.ckpt") if os.path.isdir(run) else run)
     if os.path.exists(cache) and not force:
         hint = "; --force evaluates again"
-        return check_eval(read_json(cache, name, hint), name, cache + hint)
-    ckpt = os.path.join(run, "best.ckpt") if os.path.isdir(run) else run
+        cached = check_eval(read_json(cache, name, hint), name, cache, hint)
+        if same_checkpoint(cached["checkpoint"], ckpt):
+            return cached
+        print(f"plot_analysis: {name}: {cache} is of {cached['checkpoint']}, not {ckpt}: evaluating again")
     cmd = [binary, "eval", "--checkpoint", ckpt, "--eval-noise", ",".join(map(str, NOISE_STDS))]
     if threads:
         cmd += ["--threads", str(threads)]
@@ -155,7 +207,7 @@ def plot_jacobian(plt, rows, title, path):
     value = lambda v: math.nan if v is None else float(v)  # null: not finite (a diverged run)
     jac = [value(r["splits"]["test"]["jacobian_sq"]) for _, r in rows]
     curv = [value(r["splits"]["test"]["curvature"]) for _, r in rows]
-    s = rows[0][1].get("curv_noise", 0.1)
+    s = rows[0][1]["curv_noise"]
     fig, axes = plt.subplots(1, 2, figsize=(11, 4.6))
     for ax, values, label in [(axes[0], jac, "mean $||J(x)||_F^2$ (exact, logits)"),
                               (axes[1], curv, f"curvature $E||J(x+s\\epsilon)-J(x)||_F^2/s^2$, s = {s:g}")]:
@@ -204,6 +256,22 @@ def main():
     ap.add_argument("--threads", type=int, default=0, help="BLAS threads for jacnoise eval (0 = its default)")
     ap.add_argument("rows", nargs="+", metavar="NAME=RUN")
     args = ap.parse_args()
+    rows, slugs = [], {}
+    for item in args.rows:
+        name, sep, run = item.partition("=")
+        if not sep or not name or not run:
+            usage_error(f"expected NAME=RUN, got '{item}'")
+        if not slug(name):
+            usage_error(f"row '{name}': its name needs a letter, a digit or a + (eval-NAME.json is named by them)")
+        if slug(name) in slugs:
+            other = slugs[slug(name)]
+            both = f"two rows named '{name}'" if other == name else f"rows '{other}' and '{name}'"
+            usage_error(f"{both} would share eval-{slug(name)}.json: give them names that differ in letters, "
+                        "digits or +")
+        slugs[slug(name)] = name
+        if not os.path.exists(run):
+            fail(f"{name}: {run} does not exist")
+        rows.append((name, run))
     try:
         import matplotlib
         matplotlib.use("Agg")
@@ -215,14 +283,7 @@ def main():
         os.makedirs(args.out, exist_ok=True)
     except OSError as e:
         fail(f"--out {args.out}: {'not a folder' if os.path.exists(args.out) else e.strerror}")
-    rows = []
-    for item in args.rows:
-        name, sep, run = item.partition("=")
-        if not sep or not name or not run:
-            sys.exit(f"plot_analysis: expected NAME=RUN, got '{item}'")
-        if not os.path.exists(run):
-            sys.exit(f"plot_analysis: {name}: {run} does not exist")
-        rows.append((name, evaluate(binary, name, run, args.out, args.force, args.threads)))
+    rows = [(name, evaluate(binary, name, run, args.out, args.force, args.threads)) for name, run in rows]
     plot_saturation(plt, rows, args.title, os.path.join(args.out, "saturation.png"))
     plot_jacobian(plt, rows, args.title, os.path.join(args.out, "jacobian.png"))
     plot_noise(plt, rows, args.title, os.path.join(args.out, "noise.png"))

@@ -27,6 +27,9 @@ MARKERS = "osD^v"  # of the line pictures' series: the first ten, the next ten, 
 TEXT_COLUMNS = ("model", "target", "estimator", "backend", "blas_core")
 NUMBER_COLUMNS = ["batch", "threads", "peak_gflops", "step_us", "floor_us", "ratio_to_floor", "plain_us",
                   "plain_floor_us", "overhead_ratio", "flop_ratio"] + [f"{p}_us" for p in PHASES]
+# Every step and every GEMM floor takes time: these are above 0 (the others 0 or more).
+POSITIVE_COLUMNS = ("step_us", "floor_us", "ratio_to_floor", "plain_us", "plain_floor_us", "overhead_ratio",
+                    "flop_ratio")
 
 
 def fail(msg):
@@ -34,8 +37,9 @@ def fail(msg):
 
 
 def load(path):
-    """The rows of a profile table, numbers as floats (batch an int); any fault ends the
-    program with one line naming the file and the line."""
+    """The rows of a profile table, numbers as floats (batch an int); any fault (a number that
+    is not finite or out of its range) ends the program with one line naming the file, the
+    line and the column."""
     rows, header = tool_files.read_csv(path, fail)
     if not header:
         fail(f"{path}: empty (no header line)")
@@ -49,9 +53,14 @@ def load(path):
             fail(f"{path} line {i}: not as many fields as the header's {len(header)}")
         for k in NUMBER_COLUMNS:
             try:
-                r[k] = float(r[k])
+                value = float(r[k])
             except ValueError:
-                fail(f"{path} line {i}: {k} '{r[k]}' is not a number")
+                value = math.nan
+            if not math.isfinite(value):
+                fail(f"{path} line {i}: {k} '{r[k]}' is not a finite number")
+            if value < 0 or (value == 0 and k in POSITIVE_COLUMNS):
+                fail(f"{path} line {i}: {k} '{r[k]}' is not {'above 0' if k in POSITIVE_COLUMNS else '0 or more'}")
+            r[k] = value
         if not (r["batch"] >= 1 and r["batch"] == int(r["batch"])):
             fail(f"{path} line {i}: batch '{r['batch']:g}' is not a batch size")
         r["batch"] = int(r["batch"])
@@ -74,8 +83,7 @@ def by_estimator(rows, model, key):
         if r["model"] == model and r["estimator"] != "-":
             series.setdefault(r["estimator"], []).append(r)
     if key == "ratio_to_floor":
-        plain = {r["batch"]: {"batch": r["batch"],
-                              key: r["plain_us"] / r["plain_floor_us"] if r["plain_floor_us"] else math.nan}
+        plain = {r["batch"]: {"batch": r["batch"], key: r["plain_us"] / r["plain_floor_us"]}
                  for r in rows if r["model"] == model}
         series["plain"] = list(plain.values())
     return {k: sorted(v, key=lambda r: r["batch"]) for k, v in sorted(series.items())}

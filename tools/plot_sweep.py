@@ -29,10 +29,12 @@ PENALTY_OPTIONS = ("jac-target", "jac-proj", "jac-noise", "jac-copies")
 
 
 def number(text):
+    """The finite number text is, else None (an option's value that is a word)."""
     try:
-        return float(text)
+        value = float(text)
     except ValueError:
         return None
+    return value if math.isfinite(value) else None
 
 
 def inert(row):
@@ -61,7 +63,9 @@ def fail(msg):
 
 def load(folder):
     """The rows of results.csv; the same as placed(); the option columns that vary between the
-    placed rows (the swept ones)."""
+    placed rows (the swept ones). An error is a percentage, or empty where the run has none
+    (jacnoise writes a run not finished, or without that split, so): anything else ends the
+    program with one line naming the line and the column."""
     path = os.path.join(folder, "results.csv")
     if not os.path.exists(path):
         sys.exit(f"plot_sweep: {path}: no such file (is {folder} a sweep folder?)")
@@ -74,14 +78,20 @@ def load(folder):
         if None in r or None in r.values():
             fail(f"{path} line {i}: not as many fields as the header's {len(header)}")
         for c in ("valid_error", "test_error"):
-            r[c] = number(r[c]) if r[c] else None
+            value = number(r[c]) if r[c] else None
+            if r[c] and (value is None or not 0 <= value <= 100):
+                fail(f"{path} line {i}: {c} '{r[c]}' is not a percentage (nor empty)")
+            r[c] = value
     places = placed(rows, options)
     swept = [c for c in options if len({r[c] for r in places}) > 1]
     return rows, places, swept
 
 
 def read_epochs(path):
-    """The whole lines of a run's metrics.jsonl (a line being written is left out)."""
+    """(epoch, validation error, training loss) of each whole line of a run's metrics.jsonl (a
+    line being written is left out); null, jacnoise's number that is not finite (a diverged
+    epoch), as NaN: a gap in the curve."""
+    number_or_null = lambda v: v is None or (type(v) in (int, float) and math.isfinite(v) and v >= 0)
     epochs = []
     try:
         with open(path) as f:
@@ -90,9 +100,13 @@ def read_epochs(path):
                     break
                 try:
                     e = json.loads(line)
-                    epochs.append((e["epoch"], float(e["valid_error"]), float(e["train_loss"])))
+                    epoch, values = e["epoch"], (e["valid_error"], e["train_loss"])
                 except (ValueError, KeyError, TypeError) as err:
                     fail(f"{path} line {n}: not a line of metrics.jsonl ({err!r})")
+                if type(epoch) is not int or not all(map(number_or_null, values)):
+                    fail(f"{path} line {n}: not a line of metrics.jsonl (epoch {epoch!r}, valid_error {values[0]!r}, "
+                         f"train_loss {values[1]!r})")
+                epochs.append((epoch, *(math.nan if v is None else v for v in values)))
     except OSError as e:
         fail(f"{path}: {e.strerror}")
     except UnicodeDecodeError as e:
@@ -250,16 +264,21 @@ def error_vs(plt, rows, swept, out):
     return written
 
 
-def curves(plt, folder, rows, swept, out, best):
+def best_runs(folder, rows, best):
+    """The `best` rows by validation error, each with its epochs (None without a
+    metrics.jsonl), read before any picture is written."""
     ranked = sorted((r for r in rows if r["valid_error"] is not None), key=lambda r: r["valid_error"])[:best]
+    paths = [os.path.join(folder, "runs", r["id"], "metrics.jsonl") for r in ranked]
+    return [(r, read_epochs(path) if os.path.exists(path) else None) for r, path in zip(ranked, paths)]
+
+
+def curves(plt, ranked, swept, out):
     if not ranked:
         return []
     fig, (left, right) = plt.subplots(1, 2, figsize=(11, 4.2))
-    for r in ranked:
-        path = os.path.join(folder, "runs", r["id"], "metrics.jsonl")
-        if not os.path.exists(path):
+    for r, epochs in ranked:
+        if epochs is None:
             continue
-        epochs = read_epochs(path)
         label = " ".join(f"{c}={r[c]}" for c in swept) or r["id"]
         xs = [e[0] for e in epochs]
         line, = left.plot(xs, [e[1] for e in epochs], marker="o", ms=3, label=label)
@@ -298,6 +317,7 @@ def main():
     rows, places, swept = load(args.folder)
     if not rows:
         sys.exit(f"plot_sweep: {args.folder}/results.csv has no configurations")
+    ranked = best_runs(args.folder, rows, args.best)
     out = args.out or os.path.join(args.folder, "plots")
     try:
         os.makedirs(out, exist_ok=True)
@@ -305,7 +325,7 @@ def main():
         fail(f"--out {out}: {'not a folder' if os.path.exists(out) else e.strerror}")
     try:
         written = heatmaps(plt, places, swept, out) + error_vs(plt, places, swept, out)
-        written += curves(plt, args.folder, rows, swept, out, args.best)
+        written += curves(plt, ranked, swept, out)
     except OSError as e:
         fail(f"{e.filename or out}: {e.strerror}")
     for path in written:

@@ -5,8 +5,9 @@
 #   tools/sweep-local-gpus.sh SPEC DIR [jacnoise sweep options...]
 #
 # GPUs: those listed in CUDA_VISIBLE_DEVICES, else every one nvidia-smi lists. Each shard logs
-# to DIR/shard-I.log. Interrupting this script interrupts every shard (they save their runs);
-# running it again resumes. Environment: JACNOISE, the program (default build/jacnoise).
+# to DIR/shard-I.log; a shard that fails is named with its exit status and its log's last
+# line. Interrupting this script interrupts every shard (they save their runs); running it
+# again resumes. Environment: JACNOISE, the program (default build/jacnoise).
 set -eu
 if [ $# -lt 2 ]; then
     echo "usage: $0 SPEC DIR [jacnoise sweep options...]" >&2
@@ -34,10 +35,27 @@ for gpu in $(echo "$gpus" | tr ',' ' '); do
 done
 trap 'kill -TERM $pids 2>/dev/null' INT TERM
 status=0
+i=0
 for pid in $pids; do
-    until wait "$pid"; do  # again after a trap, while the shard is still saving
-        kill -0 "$pid" 2>/dev/null || { status=1; break; }
+    rc=0
+    wait "$pid" || rc=$?
+    while [ "$rc" -ne 0 ] && kill -0 "$pid" 2>/dev/null; do  # a trap cut the wait short: the shard still saves
+        rc=0
+        wait "$pid" || rc=$?
     done
+    if [ "$rc" -ne 0 ]; then
+        last=$(tail -n 1 "$dir/shard-$i.log" 2>&1) || true
+        echo "$0: shard $i/$count exited with status $rc; the end of $dir/shard-$i.log: $last" >&2
+        status=1
+    fi
+    i=$((i + 1))
 done
-"$bin" sweep merge "$dir" || status=1
+# The merge regenerates the sweep folder's results.csv. DIR is a sweep folder once a shard has
+# written its sweep.spec; where every shard failed before that, a merge would only say it is not.
+if [ -f "$dir/sweep.spec" ]; then
+    "$bin" sweep merge "$dir" || status=1
+else
+    echo "$0: no merge: no shard started the sweep in $dir (it holds no sweep.spec)" >&2
+    status=1
+fi
 exit $status
