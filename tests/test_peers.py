@@ -26,6 +26,7 @@ def main():
         os.chmod(silent, 0o755)
         for args, code, words, started in [
             (["--penalty", "bogus"], 2, "--penalty bogus", False),
+            (["--threads", "0"], 2, "--threads 0", False),
             (["--csv", os.path.join(tmp, "no", "p.csv")], 2, "cannot write in", False),
             (["--csv", tmp], 2, "is a folder", False),
             (["--jacnoise", tmp], 2, "is not the jacnoise program", False),

@@ -15,8 +15,9 @@ own ratio (peer / jacnoise) with its lowest and highest.
 
   python3 bench/peers/run_peers.py [--jacnoise build/jacnoise] [--hidden 1000,1000 1000]
       [--batch 1 10 100 1000] [--penalty hidden1 output:1 output:3 output:exact]
-      [--reps 10] [--rounds 3] [--threads 2] [--device cpu|cuda] [--precision fp32|tf32]
-      [--exact-max-batch 100] [--csv FILE]
+      [--data mnist] [--data-dir DIR] [--jac-lambda 0.1] [--jac-noise 0.3] [--input-noise 0]
+      [--reps 10] [--warmup 3] [--rounds 3] [--threads 2] [--device cpu|cuda]
+      [--precision fp32|tf32] [--exact-max-batch 100] [--csv FILE]
 
 Exit status 1 when a peer's step disagrees with jacnoise's, a jacnoise command fails (or exits
 0 without the file it was to write) or the --csv table cannot be written; 2 when this script
@@ -140,6 +141,8 @@ def refusal(args):
         return f"{args.jacnoise} is not the jacnoise program (--jacnoise)"
     if args.rounds < 1 or args.reps < 1:
         return f"--rounds {args.rounds}, --reps {args.reps}: expected >= 1"
+    if args.threads < 1:
+        return f"--threads {args.threads}: expected >= 1"
     for spec in args.penalty:
         if penalty_options(spec) is None:
             return f"--penalty {spec}: expected hidden1 or TARGET:PROJ (output:3, output:exact, hidden:2:1)"
@@ -157,7 +160,7 @@ def refusal(args):
 
 
 def main():
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--jacnoise", default=os.path.join(ROOT, "build", "jacnoise"))
     ap.add_argument("--data", default="mnist")
     ap.add_argument("--data-dir", default="")
