@@ -5,7 +5,8 @@
  * folder fsync) from a prebuilt buffer, so that the serialisation's own share shows. Medians
  * of interleaved rounds, MB/s and the ratio; last.ckpt is read back and compared at the end.
  *
- * usage: bench_checkpoint [--sizes 784,1000,1000,10] [--reps N] [--dir DIR (default: .)] */
+ * usage: bench_checkpoint [--sizes 784,1000,1000,10] [--reps 20] [--dir DIR (default: .)] */
+#include "bench_args.h"
 #include "core/fileio.h"
 #include "jacnoise/checkpoint.h"
 #include "jacnoise/error.h"
@@ -19,6 +20,18 @@
 
 enum { LAST, BEST, CRC, RAW_WRITE, N_TIMES };
 
+#define USAGE "usage: bench_checkpoint [--sizes d,n1,...,C (3 to 17 sizes)] [--reps N (1..10000)] [--dir DIR]\n"
+_Static_assert(JN_MAX_LAYERS + 1 == 17, "USAGE's largest number of sizes");
+static const char help[] =
+    USAGE "\n"
+    "Times what a run writes at an epoch's end, last.ckpt (parameters, velocity, best parameters)\n"
+    "and best.ckpt, and in the same interleaved rounds the floors of last.ckpt's bytes: their\n"
+    "CRC-32 alone and their atomic write alone (temporary file, fsync, rename, folder fsync).\n"
+    "Medians, MB/s and the ratio of the write to the floors.\n\n"
+    "  --sizes d,n1,...,C  the net's layer sizes, one hidden layer at least (default 784,1000,1000,10)\n"
+    "  --reps N            rounds (default 20)\n"
+    "  --dir DIR           folder written to: the disk measured (default .)\n";
+
 static int compare_doubles(const void *a, const void *b)
 {
     const double x = *(const double *)a, y = *(const double *)b;
@@ -31,24 +44,10 @@ static double median(double *t, long n)
     return t[n / 2];
 }
 
-static int parse_sizes(const char *text, int *sizes, int *count)
-{
-    *count = 0;
-    for (const char *p = text; *p;) {
-        char *end;
-        long v = strtol(p, &end, 10);
-        if (end == p || v < 1 || v > 100000 || *count == JN_MAX_LAYERS + 1)
-            return -1;
-        sizes[(*count)++] = (int)v;
-        p = *end == ',' ? end + 1 : end;
-        if (*end && *end != ',')
-            return -1;
-    }
-    return *count >= 2 ? 0 : -1;
-}
-
 int main(int argc, char **argv)
 {
+    if (bench_help(argc, argv, help))
+        return 0;
     const char *sizes_text = "784,1000,1000,10", *dir = ".";
     long reps = 20;
     int bad = argc % 2 == 0;
@@ -56,16 +55,15 @@ int main(int argc, char **argv)
         if (!strcmp(argv[i], "--sizes"))
             sizes_text = argv[i + 1];
         else if (!strcmp(argv[i], "--reps"))
-            reps = strtol(argv[i + 1], NULL, 10);
+            bad = bench_long(argv[i + 1], 1, 10000, &reps);
         else if (!strcmp(argv[i], "--dir"))
             dir = argv[i + 1];
         else
             bad = 1;
     }
     int sizes[JN_MAX_LAYERS + 1], n_sizes = 0;
-    if (bad || reps < 1 || reps > 10000 || parse_sizes(sizes_text, sizes, &n_sizes)) {
-        fprintf(stderr, "usage: %s [--sizes d,n1,...,C (2 to %d sizes)] [--reps N (1..10000)] [--dir DIR]\n",
-                argv[0], JN_MAX_LAYERS + 1);
+    if (bad || (n_sizes = bench_int_list(sizes_text, sizes, JN_MAX_LAYERS + 1)) < 3) {
+        fputs(USAGE, stderr);
         return 2;
     }
     jn_checkpoint ck = {0};

@@ -28,6 +28,23 @@ typedef struct {
     int hidden[JN_MAX_LAYERS], n_hidden, inputs, batch, models[MAX_LIST], n_models, reps, peak_n;
 } options;
 
+#define USAGE "usage: bench_cuda_sweep [--small] [--hidden W1,W2,...] [--inputs D] [--batch B] [--models M1,M2,...] " \
+              "[--reps N]\n"
+static const char help[] =
+    USAGE "\n"
+    "Times M lock-step models of one shape (a sweep's group), MLP+N+J with the output target and\n"
+    "K = 1 (lambda 0.1, s_J 0.3), fp32 and TF32: us per step and per model-step, the step's\n"
+    "strided-batched GEMMs alone from their own graph (the floor) and the ratio, GFLOP/s against\n"
+    "a large square SGEMM's measured peak, all in the same run; then the device memory by M,\n"
+    "accounted and as the GPU reports it.\n\n"
+    "  --hidden W1,W2,...  hidden widths (default 1000,1000)\n"
+    "  --inputs D          input dimension (default 784)\n"
+    "  --batch B           batch size (default 100)\n"
+    "  --models M1,...     group sizes M (default 1,64,256; at most 16 of them)\n"
+    "  --reps N            graph replays per measurement (default 50)\n"
+    "  --small             a preset replacing the options before it: 64-16-16-10, B = 10,\n"
+    "                      M = 1 and 4, 3 replays, a 64 x 64 peak GEMM (for the CUDA emulator)\n";
+
 static int parse(int argc, char **argv, options *o)
 {
     *o = (options){{1000, 1000}, 2, 784, 100, {1, 64, 256}, 3, 50, 8192};
@@ -40,20 +57,21 @@ static int parse(int argc, char **argv, options *o)
         if (!value)
             return -1;
         i++;
+        long v = 0;
         if (!strcmp(argv[i - 1], "--hidden"))
             o->n_hidden = bench_int_list(value, o->hidden, JN_MAX_LAYERS - 1);
         else if (!strcmp(argv[i - 1], "--models"))
             o->n_models = bench_int_list(value, o->models, MAX_LIST);
-        else if (!strcmp(argv[i - 1], "--inputs"))
-            o->inputs = atoi(value);
-        else if (!strcmp(argv[i - 1], "--batch"))
-            o->batch = atoi(value);
-        else if (!strcmp(argv[i - 1], "--reps"))
-            o->reps = atoi(value);
+        else if (!strcmp(argv[i - 1], "--inputs") && !bench_long(value, 1, 1 << 20, &v))
+            o->inputs = (int)v;
+        else if (!strcmp(argv[i - 1], "--batch") && !bench_long(value, 1, 65536, &v))
+            o->batch = (int)v;
+        else if (!strcmp(argv[i - 1], "--reps") && !bench_long(value, 1, 100000, &v))
+            o->reps = (int)v;
         else
             return -1;
     }
-    return o->n_hidden > 0 && o->n_models > 0 && o->inputs > 0 && o->batch > 0 && o->reps > 0 ? 0 : -1;
+    return o->n_hidden > 0 && o->n_models > 0 ? 0 : -1;
 }
 
 static double mb(double bytes) { return bytes / 1e6; }
@@ -119,10 +137,11 @@ static void largest_m(void)
 
 int main(int argc, char **argv)
 {
+    if (bench_help(argc, argv, help))
+        return 0;
     options o;
     if (parse(argc, argv, &o)) {
-        fprintf(stderr, "usage: %s [--small] [--hidden W1,W2] [--inputs D] [--batch B] [--models M1,M2,...] "
-                        "[--reps N]\n", argv[0]);
+        fputs(USAGE, stderr);
         return 2;
     }
     if (jn_cuda_device_count() == 0) {

@@ -2,13 +2,23 @@
  * runs, interleaved repetitions, medians: nanoseconds a normal and the speed-up over the
  * baseline build. The default count, 784,000, is one noise buffer of a B = 1000 MNIST step.
  *
- * usage: bench_rng_normal [--count N] [--reps N] */
+ * usage: bench_rng_normal [--count 784000] [--reps 30] */
+#include "bench_args.h"
 #include "core/rng_normal.h"
 #include "jacnoise/profile.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#define USAGE "usage: bench_rng_normal [--count N (1..2^30)] [--reps N (1..100000)]\n"
+static const char help[] =
+    USAGE "\n"
+    "Times the CPU normal generator (Philox4x32-10 + Box-Muller in float) alone, each build this\n"
+    "CPU runs (generic, AVX2, AVX-512), interleaved: the median per call, ns a normal, the\n"
+    "speed-up over the generic build and whether each build gave its bits.\n\n"
+    "  --count N  normals a call (default 784000: one noise buffer of a B = 1000 MNIST step)\n"
+    "  --reps N   calls of each build (default 30)\n";
 
 static int compare_doubles(const void *a, const void *b)
 {
@@ -18,18 +28,20 @@ static int compare_doubles(const void *a, const void *b)
 
 int main(int argc, char **argv)
 {
+    if (bench_help(argc, argv, help))
+        return 0;
     long count = 784000, reps = 30;
     int bad = argc % 2 == 0;
     for (int i = 1; i + 1 < argc && !bad; i += 2) {
         if (!strcmp(argv[i], "--count"))
-            count = strtol(argv[i + 1], NULL, 10);
+            bad = bench_long(argv[i + 1], 1, 1L << 30, &count);
         else if (!strcmp(argv[i], "--reps"))
-            reps = strtol(argv[i + 1], NULL, 10);
+            bad = bench_long(argv[i + 1], 1, 100000, &reps);
         else
             bad = 1;
     }
-    if (bad || count < 1 || count > 1L << 30 || reps < 1 || reps > 100000) {
-        fprintf(stderr, "usage: %s [--count N (1..2^30)] [--reps N (1..100000)]\n", argv[0]);
+    if (bad) {
+        fputs(USAGE, stderr);
         return 2;
     }
     enum { N_IMPLS = 3 };

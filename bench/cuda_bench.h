@@ -7,6 +7,7 @@
 #ifndef JACNOISE_BENCH_CUDA_BENCH_H
 #define JACNOISE_BENCH_CUDA_BENCH_H
 
+#include "bench_args.h"
 #include "cuda/check.h"
 #include "cuda/gemm.h"
 #include "cuda/workspace.h"
@@ -169,21 +170,6 @@ static bench_result bench_step(jn_cuda_ctx *ctx, const jn_model *m, const jn_obj
     free(hp);
     free(at);
     return res;
-}
-
-/* Parses "a,b,c" into up to cap positive integers; the count, 0 if malformed. */
-static int bench_int_list(const char *text, int *out, int cap)
-{
-    int n = 0;
-    for (const char *p = text; *p && n < cap; p += *p == ',') {
-        char *end;
-        long v = strtol(p, &end, 10);
-        if (end == p || v < 1 || v > 1 << 20 || (*end && *end != ','))
-            return 0;
-        out[n++] = (int)v;
-        p = end;
-    }
-    return n;
 }
 
 #endif

@@ -1,0 +1,54 @@
+/* The benchmarks' command lines: --help (or -h) prints the benchmark's help on stdout and
+ * exits 0; a value is taken whole or refused (the usage line on stderr, exit 2), so that no
+ * benchmark runs on a number it read half of ("--reps 5x") or on a list it cut short. A header
+ * of static inline functions, so that each benchmark stays one source file. */
+#ifndef JACNOISE_BENCH_ARGS_H
+#define JACNOISE_BENCH_ARGS_H
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* 1 after printing help on stdout when an argument is --help or -h; else 0. */
+static inline int bench_help(int argc, char **argv, const char *help)
+{
+    for (int i = 1; i < argc; i++)
+        if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
+            fputs(help, stdout);
+            return 1;
+        }
+    return 0;
+}
+
+/* text, a whole number in [lo, hi], into *out: 0; -1 for anything else (*out untouched). */
+static inline int bench_long(const char *text, long lo, long hi, long *out)
+{
+    char *end;
+    errno = 0;
+    const long v = strtol(text, &end, 10);
+    if (end == text || *end || errno || v < lo || v > hi)
+        return -1;
+    *out = v;
+    return 0;
+}
+
+/* "a,b,c" of at most cap whole numbers in [1, 2^20] into out: their count; 0 for an empty or
+ * malformed list, or one longer than cap. */
+static inline int bench_int_list(const char *text, int *out, int cap)
+{
+    int n = 0;
+    for (const char *p = text;; p++) {
+        char *end;
+        errno = 0;
+        const long v = strtol(p, &end, 10);
+        if (end == p || errno || v < 1 || v > 1 << 20 || n == cap || (*end && *end != ','))
+            return 0;
+        out[n++] = (int)v;
+        p = end;
+        if (!*p)
+            return n;
+    }
+}
+
+#endif
