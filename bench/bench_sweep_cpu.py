@@ -1,8 +1,9 @@
 #!/usr/bin/env python3
 """What a CPU sweep costs against the same configurations trained one by one.
 
-M configurations of one group (MLP+N+J, output target, K = 1; M seeds) are trained three ways,
-in the same run, alternating, each --reps times (the median is reported):
+M configurations of one group (MLP+N+J, output target, K = 1, lambda 0.01, s_J 0.3, with input
+noise 0.1 too; lr 0.05; M seeds) are trained three ways, in the same run, alternating, each
+--reps times (the median is reported):
   train     M separate `jacnoise train --threads 1` processes, one after another
   models 1  `jacnoise sweep --models 1`: one process, one model at a time (one data load)
   models M  `jacnoise sweep --models M`: one process, the M models in one group, in lock-step
@@ -40,7 +41,7 @@ def timed(cmd):
 
 
 def main():
-    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--bin", default="build/jacnoise")
     ap.add_argument("--models", type=int, default=8)
     ap.add_argument("--data", default="usps")
@@ -96,7 +97,8 @@ def bench(a, tmp):
                     sys.exit(f"bench: {key}: seed {seed} differs from train alone")
     base = statistics.median(times["train"])
     print(f"{a.models} configurations of {a.data}, hidden {a.hidden}, B = {a.batch}, {a.train_limit} training "
-          f"examples, {a.epochs} epochs, MLP+N+J output K=1, 1 BLAS thread: {steps} model-steps; median of {a.reps}")
+          f"examples, {a.epochs} epochs, MLP+N+J output K=1 with input noise, 1 BLAS thread: {steps} model-steps; "
+          f"median of {a.reps}")
     print(f"{'way':<12} {'seconds':>9} {'us/model-step':>14} {'vs train':>9}")
     for key, ts in times.items():
         t = statistics.median(ts)
