@@ -251,6 +251,26 @@ def local_gpus_failure(tmp, spec):
           f"sweep-local-gpus.sh with a bad option: exit {p.returncode}: {p.stderr[-600:]!r}")
 
 
+def local_gpus_shards(tmp):
+    """tools/sweep-local-gpus.sh with a stand-in for jacnoise (it logs its arguments): an empty
+    entry in CUDA_VISIBLE_DEVICES ("3,5,") is no GPU, so that every shard of the count runs."""
+    script = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tools", "sweep-local-gpus.sh")
+    fake, log = os.path.join(tmp, "fake-jacnoise"), os.path.join(tmp, "fake-jacnoise.log")
+    with open(fake, "w") as f:
+        f.write('#!/bin/sh\n'
+                'echo "$*" >> "$FAKE_LOG"\n'
+                '[ "$2" = merge ] && exit 0\n'
+                'mkdir -p "$5" && : > "$5/sweep.spec"\n'
+                'exit 0\n')
+    os.chmod(fake, 0o755)
+    env = dict(os.environ, JACNOISE=fake, FAKE_LOG=log)
+    p = subprocess.run([script, "study.spec", os.path.join(tmp, "fake-commas")], env=dict(env, CUDA_VISIBLE_DEVICES="3,5,"),
+                       stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=60)
+    shards = re.findall(r"--shard (\S+)", read(log).decode())
+    check(p.returncode == 0 and sorted(shards) == ["0/2", "1/2"],
+          f"sweep-local-gpus.sh with CUDA_VISIBLE_DEVICES=3,5,: exit {p.returncode}, shards {shards}: {p.stderr!r}")
+
+
 def metrics_lines(folder, checkpointed=False):
     """id -> the lines of its metrics.jsonl (wall times included); with checkpointed, only those
     of the epochs its last.ckpt has done (a resume trims the others and trains them again)."""
@@ -662,6 +682,7 @@ def main():
     plot_faults(tmp)
     shards(tmp, group_spec, ref)
     local_gpus_failure(tmp, group_spec)
+    local_gpus_shards(tmp)
     failure(tmp, group_spec)
     status_and_progress(tmp, group_spec)
     checkpoint_epochs(tmp)

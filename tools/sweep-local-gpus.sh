@@ -18,15 +18,18 @@ dir=$2
 shift 2
 bin=${JACNOISE:-build/jacnoise}
 gpus=${CUDA_VISIBLE_DEVICES:-$(nvidia-smi --query-gpu=index --format=csv,noheader 2>/dev/null | paste -sd, -)}
-if [ -z "$gpus" ]; then
+# The shard count is the number of GPUs the loop below starts shards on: an empty entry
+# ("0,1,") counted as a GPU would leave a shard that no GPU runs.
+gpus=$(echo "$gpus" | tr ',' ' ')
+count=$(set -- $gpus; echo $#)
+if [ "$count" -eq 0 ]; then
     echo "$0: no GPU found (set CUDA_VISIBLE_DEVICES, or check nvidia-smi)" >&2
     exit 1
 fi
-count=$(echo "$gpus" | tr ',' '\n' | wc -l)
 mkdir -p "$dir"
 pids=""
 i=0
-for gpu in $(echo "$gpus" | tr ',' ' '); do
+for gpu in $gpus; do
     CUDA_VISIBLE_DEVICES=$gpu "$bin" sweep --spec "$spec" --out "$dir" --shard "$i/$count" --device cuda \
         --progress never "$@" >"$dir/shard-$i.log" 2>&1 &
     pids="$pids $!"
