@@ -4,8 +4,9 @@ trained alone; --models 1 = --models 6; --jobs 2; shards (separate folders merge
 shared folder) = the unsharded sweep; SIGKILLs and SIGINT then a rerun = an uninterrupted
 sweep; a failed configuration; status, progress line, help; tools/plot_sweep.py;
 tools/sweep-local-gpus.sh (its sharding, on the CPU; a failing shard named, no merge without
-a sweep folder); configurations that differ only in options that change nothing (the
-penalty's without it) trained once; a merge refused by a locked run folder; a configuration
+a sweep folder; an empty entry in CUDA_VISIBLE_DEVICES; a SIGTERM after a shard has ended);
+configurations that differ only in options that change nothing (the penalty's without it)
+trained once; a merge refused by a locked run folder; a configuration
 failing before its folder exists, recorded failed; status after a SIGINT (interrupted, not
 running); sweeps of two specs started at once; a spec with a byte-order mark and nothing
 swept; bench/bench_sweep_cpu.py's step count and its bad input.
@@ -253,7 +254,9 @@ def local_gpus_failure(tmp, spec):
 
 def local_gpus_shards(tmp):
     """tools/sweep-local-gpus.sh with a stand-in for jacnoise (it logs its arguments): an empty
-    entry in CUDA_VISIBLE_DEVICES ("3,5,") is no GPU, so that every shard of the count runs."""
+    entry in CUDA_VISIBLE_DEVICES ("3,5,") is no GPU, so that every shard of the count runs;
+    stopped by SIGTERM after one shard has ended (FAKE_BLOCK: the others train until a SIGTERM,
+    then take a while to save), it still waits for the others, names them, and merges."""
     script = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tools", "sweep-local-gpus.sh")
     fake, log = os.path.join(tmp, "fake-jacnoise"), os.path.join(tmp, "fake-jacnoise.log")
     with open(fake, "w") as f:
@@ -261,7 +264,10 @@ def local_gpus_shards(tmp):
                 'echo "$*" >> "$FAKE_LOG"\n'
                 '[ "$2" = merge ] && exit 0\n'
                 'mkdir -p "$5" && : > "$5/sweep.spec"\n'
-                'exit 0\n')
+                '{ [ -z "$FAKE_BLOCK" ] || [ "${7%%/*}" = 0 ]; } && exit 0\n'
+                'trap \'sleep 0.5; echo saved >> "$FAKE_LOG"; exit 143\' TERM\n'
+                'echo waiting >> "$FAKE_LOG"\n'
+                'while :; do sleep 0.1; done\n')
     os.chmod(fake, 0o755)
     env = dict(os.environ, JACNOISE=fake, FAKE_LOG=log)
     p = subprocess.run([script, "study.spec", os.path.join(tmp, "fake-commas")], env=dict(env, CUDA_VISIBLE_DEVICES="3,5,"),
@@ -269,6 +275,21 @@ def local_gpus_shards(tmp):
     shards = re.findall(r"--shard (\S+)", read(log).decode())
     check(p.returncode == 0 and sorted(shards) == ["0/2", "1/2"],
           f"sweep-local-gpus.sh with CUDA_VISIBLE_DEVICES=3,5,: exit {p.returncode}, shards {shards}: {p.stderr!r}")
+    os.remove(log)
+    folder = os.path.join(tmp, "fake-term")
+    p = subprocess.Popen([script, "study.spec", folder], env=dict(env, CUDA_VISIBLE_DEVICES="0,1", FAKE_BLOCK="1"),
+                         stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    for _ in range(200):  # shard 0 has ended and shard 1 trains
+        if os.path.exists(log) and "waiting" in read(log).decode():
+            break
+        time.sleep(0.05)
+    time.sleep(0.5)
+    p.send_signal(signal.SIGTERM)
+    out, err = p.communicate(timeout=60)
+    lines = read(log).decode().splitlines()
+    check(p.returncode == 1 and "saved" in lines and "sweep merge " + folder in lines and
+          f"shard 1/2 exited with status 143; the end of {folder}/shard-1.log" in err,
+          f"sweep-local-gpus.sh stopped by SIGTERM: exit {p.returncode}, {lines}, {err!r}")
 
 
 def metrics_lines(folder, checkpointed=False):

@@ -36,7 +36,9 @@ for gpu in $gpus; do
     echo "shard $i/$count on GPU $gpu: pid $!, log $dir/shard-$i.log"
     i=$((i + 1))
 done
-trap 'kill -TERM $pids 2>/dev/null' INT TERM
+# `|| true`: a shard that has already ended makes kill fail, which set -e would turn into
+# leaving at once, without waiting for the others to save, naming them, or merging.
+trap 'kill -TERM $pids 2>/dev/null || true' INT TERM
 status=0
 i=0
 for pid in $pids; do
