@@ -452,8 +452,8 @@ def plots(tmp):
 def plot_faults(tmp):
     """tools/plot_sweep.py on a broken folder: a results.csv that is a folder, lacks a column,
     has a short row or an error that is not a percentage (a word, nan, inf), a corrupt
-    metrics.jsonl line, an --out that is a file: one line naming the file, exit 1, never a
-    traceback, no picture. Empty errors (a run not finished) and a null in metrics.jsonl (a
+    metrics.jsonl line, an --out that is a file; or on a sweep where no configuration has an
+    error yet: one line naming the file, exit 1, never a traceback, no picture. Empty errors (a run not finished) and a null in metrics.jsonl (a
     diverged epoch) are drawn."""
     try:
         import matplotlib  # noqa: F401
@@ -468,7 +468,9 @@ def plot_faults(tmp):
              ("short", header + "a,0,finished,1\n", None, "results.csv line 2: not as many fields"),
              ("metrics", good, '{"epoch": 1, "valid_error": 4, "train_loss": 1}\n{"epoch": 2,\n',
               "metrics.jsonl line 2"),
-             ("outfile", good, None, "not a folder")]
+             ("outfile", good, None, "not a folder"),
+             ("unended", header + "a,0.01,pending,,,,,0,\nb,0.1,running,,,,,3,\n", None,
+              "results.csv: no configuration has an error yet")]
     for name, errors in (("words", "abc,xyz"), ("nan", "nan,nan"), ("inf", "inf,inf")):
         cases.append((name, good + f"c,0.2,finished,1,{errors},,2,0.1\n", None,
                       f"results.csv line 4: valid_error '{errors.split(',')[0]}'"))

@@ -317,6 +317,10 @@ def main():
     rows, places, swept = load(args.folder)
     if not rows:
         sys.exit(f"plot_sweep: {args.folder}/results.csv has no configurations")
+    if all(r["valid_error"] is None and r["test_error"] is None for r in rows):
+        # Nothing to draw, and matplotlib cannot put empty data on a log axis.
+        fail(f"{os.path.join(args.folder, 'results.csv')}: no configuration has an error yet (pending, running, "
+             f"failed or diverged: jacnoise sweep status {args.folder})")
     ranked = best_runs(args.folder, rows, args.best)
     out = args.out or os.path.join(args.folder, "plots")
     try:
