@@ -159,6 +159,13 @@ def spec_errors(tmp):
               f"sweep {' '.join(args)!r}: {p.stderr!r}")
     p = run(["sweep", "status", os.path.join(tmp, "nothing")], expect=1)
     check("not a sweep folder" in p.stderr, f"status of a non-sweep: {p.stderr!r}")
+    # A sweep.spec that cannot be read: named, and no --spec (status and merge have none).
+    odd = os.path.join(tmp, "odd")
+    os.makedirs(os.path.join(odd, "sweep.spec"))
+    for args in (["status", odd], ["merge", odd]):
+        p = run(["sweep"] + args, expect=1)
+        check(p.stderr == f"jacnoise: {odd}/sweep.spec: is a folder, not a file\n",
+              f"sweep {args[0]} with a folder for sweep.spec: {p.stderr!r}")
     for args in (["sweep", "--help"], ["sweep", "status", "--help"], ["sweep", "merge", "--help"]):
         p = run(args)
         check(p.stdout.startswith("usage: jacnoise sweep"), f"{' '.join(args)}: {p.stdout[:80]!r}")

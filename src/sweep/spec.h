@@ -43,8 +43,10 @@ typedef struct {
     int samples_line, seeds_line, search_seed_line;  /* where each was given; 0 = not */
 } jn_spec;
 
-/* Parses and validates a spec file, or text read from `path` (origin for messages). */
-int jn_spec_load(const char *path, jn_spec *spec);
+/* Parses and validates a spec file, or text read from `path` (origin for messages). option:
+ * the command-line option that named the file, which messages about reading it name; NULL for
+ * a sweep folder's own sweep.spec (`sweep status`, `sweep merge` have no such option). */
+int jn_spec_load(const char *path, const char *option, jn_spec *spec);
 int jn_spec_parse(const char *text, const char *origin, jn_spec *spec);
 void jn_spec_free(jn_spec *spec);
 

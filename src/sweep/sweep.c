@@ -325,7 +325,7 @@ int jn_sweep_run(const jn_config *cfg)
 {
     jn_spec spec;
     jn_plan plan;
-    if (jn_spec_load(cfg->spec, &spec)) {
+    if (jn_spec_load(cfg->spec, "--spec", &spec)) {
         jn_spec_free(&spec);
         return fail_now(JN_EXIT_USAGE);
     }
@@ -348,7 +348,7 @@ static int load_spec(const char *dir, jn_spec *spec)
         return -1;
     if (access(path, F_OK) != 0)
         return jn_fail("%s: not a sweep folder (no sweep.spec)", dir);
-    return jn_spec_load(path, spec);
+    return jn_spec_load(path, NULL, spec);
 }
 
 int jn_sweep_merge(const char *dir, const char *const *sources, int n_sources)
