@@ -117,6 +117,8 @@ def spec_errors(tmp):
         ("lr = [0.1, -1]\n", 3, "--lr: -1 out of range"),
         ("lr = []\n", 3, "empty grid"),
         ("lr 0.1\n", 3, "expected key = value"),
+        (" = 0.1\n", 3, "no key before '= 0.1'"),
+        ("x" * 70 + " = 0.1\n", 3, "x" * 40 + "...: not an option"),
         ("jac-noise = log-uniform(0, 1)\nsamples = 2\n", 3, "0 < a"),
         ("jac-noise = uniform(0.5, 0.1)\nsamples = 2\n", 3, "a < b"),
         ("jac-noise = uniform(0.1, 0.5)\n", 3, "samples = N"),

@@ -249,8 +249,10 @@ int jn_spec_parse(const char *text, const char *origin, jn_spec *spec)
         char *key = trim(s), *value = trim(eq + 1);
         if (!strncmp(key, "--", 2))
             key += 2;
-        if (!*key || strlen(key) >= sizeof spec->entries[0].key)
-            return fail_at(spec, line_no, "expected key = value, got '%s'%s", s, "");
+        if (!*key)  /* the line is cut at '=' by now: name its value */
+            return fail_at(spec, line_no, "expected key = value, got no key before '= %s'", value, "");
+        if (strlen(key) >= sizeof spec->entries[0].key)
+            return fail_at(spec, line_no, "%.40s...: not an option (a key has at most 63 characters)%s", key, "");
         if (!*value)
             return fail_at(spec, line_no, "%s: no value%s", key, "");
         for (int i = 0; i < spec->n_entries; i++)
