@@ -159,6 +159,11 @@ def spec_errors(tmp):
         p = run(["sweep"] + args, expect=2)
         check(len(p.stderr.splitlines()) == 1 and ("--out" in p.stderr or "empty folder" in p.stderr),
               f"sweep {' '.join(args)!r}: {p.stderr!r}")
+    # Slurm variables that are not a job array's: a usage error, before any folder is made.
+    folder = os.path.join(tmp, "not-an-array")
+    p = run(["sweep", "--spec", good, "--out", folder], expect=2, env=dict(os.environ, SLURM_ARRAY_TASK_ID="x"))
+    check(len(p.stderr.splitlines()) == 1 and "not a job array's" in p.stderr and not os.path.exists(folder),
+          f"sweep with SLURM_ARRAY_TASK_ID=x: {p.stderr!r}, folder made: {os.path.exists(folder)}")
     p = run(["sweep", "status", os.path.join(tmp, "nothing")], expect=1)
     check("not a sweep folder" in p.stderr, f"status of a non-sweep: {p.stderr!r}")
     # A sweep.spec that cannot be read: named, and no --spec (status and merge have none).

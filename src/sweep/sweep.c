@@ -150,6 +150,22 @@ static long slurm_number(const char *name, long fallback)
     return !*v || *end || errno || n < 0 ? -1 : n;
 }
 
+/* The job array's task: 1, 0 outside one (no SLURM_ARRAY_TASK_ID), -1 (recorded) when the
+ * variables are not a job array's. */
+static int slurm_task(long *task, long *tasks, long *first, long *stride)
+{
+    if (!getenv("SLURM_ARRAY_TASK_ID"))
+        return 0;
+    *task = slurm_number("SLURM_ARRAY_TASK_ID", -1);
+    *tasks = slurm_number("SLURM_ARRAY_TASK_COUNT", -1);
+    *first = slurm_number("SLURM_ARRAY_TASK_MIN", -1);
+    *stride = slurm_number("SLURM_ARRAY_TASK_STEP", 1);
+    if (*task < 0 || *tasks < 1 || *first < 0 || *stride < 1)
+        return jn_fail("--shard: SLURM_ARRAY_TASK_ID, _COUNT, _MIN (and _STEP) are not a job array's; give "
+                       "--shard I/N");
+    return 1;
+}
+
 /* Part I of N: --shard, else a Slurm job array's task, else the whole sweep; 0 or the exit
  * status. A task's part is its place in the array first run on the folder, which its first
  * task to start records in DIR/slurm-array: resubmitting part of the array (sbatch
@@ -162,14 +178,10 @@ static int shard_of(const jn_config *cfg, int *index, int *count)
         return 0;
     *index = 0;
     *count = 1;
-    if (!getenv("SLURM_ARRAY_TASK_ID"))
-        return 0;
-    const long task = slurm_number("SLURM_ARRAY_TASK_ID", -1);
-    long tasks = slurm_number("SLURM_ARRAY_TASK_COUNT", -1), first = slurm_number("SLURM_ARRAY_TASK_MIN", -1);
-    long stride = slurm_number("SLURM_ARRAY_TASK_STEP", 1);
-    if (task < 0 || tasks < 1 || first < 0 || stride < 1)
-        return jn_fail("--shard: SLURM_ARRAY_TASK_ID, _COUNT, _MIN (and _STEP) are not a job array's; give "
-                       "--shard I/N"), JN_EXIT_USAGE;
+    long task, tasks, first, stride;
+    const int array = slurm_task(&task, &tasks, &first, &stride);
+    if (array <= 0)
+        return array ? JN_EXIT_USAGE : 0;
     char path[JN_PATH_MAX + 32], text[192];
     snprintf(text, sizeof text, "SLURM_ARRAY_TASK_MIN=%ld SLURM_ARRAY_TASK_STEP=%ld SLURM_ARRAY_TASK_COUNT=%ld\n",
              first, stride, tasks);
@@ -251,6 +263,11 @@ static int run_sweep(const jn_config *cfg, jn_plan *plan)
     int index, count;
     if (!cfg->out[0])
         return jn_fail("--out: a sweep folder is required"), fail_now(JN_EXIT_USAGE);
+    /* Checked before the folder is made, so that the usage error leaves none behind; shard_of
+     * reads the job array again once the folder can hold its record. */
+    long task, tasks, first, stride;
+    if (!cfg->shard_count && slurm_task(&task, &tasks, &first, &stride) < 0)
+        return fail_now(JN_EXIT_USAGE);
     int code = prepare_folder(cfg->out, &plan->spec);
     if (!code)
         code = shard_of(cfg, &index, &count);
