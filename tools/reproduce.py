@@ -290,9 +290,10 @@ EXAMPLES = {"usps": (7291, 1000, 2007), "mnist": (60000, 10000, 10000), "mnist-b
 # One core of the 2-core development machine: the fastest epochs measured on 256-1000-10 and
 # 784-1000-10 (tools/reproduce/README.md) come to about 65 GFLOP/s through OpenBLAS sgemm.
 CPU_FLOPS = 65e9
-# One H200, not calibrated on the reproduction: FP32 GEMMs on 100-row batches at a fifth of
-# the 67 TFLOP/s peak, plus 60 us per step for the kernels of a step replayed from a CUDA
-# graph (the engine's benchmark there: 14.9 TFLOP/s alone, 28.4 per model in a group of 64).
+# One H200, not calibrated on the reproduction: FP32 GEMMs on 100-row batches at a quarter of
+# the 51 TFLOP/s a large square SGEMM measured there, plus 60 us per step for the kernels of a
+# step replayed from a CUDA graph (the engine's benchmark there: 14.9 TFLOP/s alone, 28.4 per
+# model in a group of 64).
 GPU_FLOPS, GPU_STEP_S = 13e12, 60e-6
 # Checkpoints: a run writes last.ckpt (parameters, velocity, best parameters: 12 bytes a
 # parameter) and, when it improved (every epoch without a validation split), best.ckpt (4
