@@ -355,6 +355,18 @@ def main():
             lines = r.stderr.strip().splitlines()
             check(len(lines) == 1 and words in lines[0], f"{args}: stderr {r.stderr!r}")
             check(not os.path.exists(bad), f"{args}: wrote {bad}")
+        # A FIFO or a folder as --grid is refused at once: opening a FIFO must not wait for a writer.
+        fifo = os.path.join(tmp, "grid.fifo")
+        os.mkfifo(fifo)
+        for path, words in [(fifo, "not a regular file"), (tmp, "is a folder")]:
+            try:
+                r = subprocess.run([BIN, "profile", "--device", "cpu", "--data", "usps", "--hidden", "5", "--csv", bad,
+                                    "--grid", path], capture_output=True, text=True, timeout=60)
+                check(r.returncode == 2 and r.stderr.count("\n") == 1 and "--grid" in r.stderr and words in r.stderr,
+                      f"--grid {path}: exit {r.returncode}, stderr {r.stderr!r}")
+            except subprocess.TimeoutExpired:
+                check(False, f"--grid {path}: still waiting after 60 s")
+            check(not os.path.exists(bad), f"--grid {path}: wrote {bad}")
 
         # A grid whose every combination is skipped fails and writes nothing; a batch larger
         # than the training set is skipped like a target the model lacks.

@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 /* The configuration's model on this training set, refused where a batch would not fit in it. */
 static int profile_model(const jn_config *cfg, const jn_dataset *train, jn_model *m)
@@ -135,17 +136,19 @@ static int parse_grid(const char *spec, grid *g)
 {
     unsigned char *data = NULL;
     size_t len = 0;
-    FILE *probe = fopen(spec, "rb");
+    /* Only looked at, not opened: opening a FIFO would wait for a writer (jn_read_file
+     * refuses what is not a regular file without waiting). */
+    struct stat st;
+    const int exists = stat(spec, &st) == 0;
     char origin[JN_PATH_MAX + 32];
-    if (!probe && !strchr(spec, '=')) {  /* not a grid's text: a file that cannot be read */
+    if (!exists && !strchr(spec, '=')) {  /* not a grid's text: a file that cannot be read */
         if (errno != ENOENT)
             return jn_fail("--grid %s: %s", spec, strerror(errno));
         return jn_fail("--grid %s: no such file, and not a grid (expected key=value value ...; key=...)", spec);
     }
-    if (probe) {
-        fclose(probe);
+    if (exists) {
         if (jn_read_file(spec, &data, &len))
-            return -1;
+            return jn_fail_context("--grid");
         snprintf(origin, sizeof origin, "--grid %s", spec);
     } else {
         len = strlen(spec);
