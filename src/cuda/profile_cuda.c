@@ -30,10 +30,29 @@ enum {
 typedef struct {
     jn_phase_clock base;
     cudaStream_t stream;
-    int count, cap, failed;
+    int count, cap, failed;      /* cap: the events created */
     cudaEvent_t *events;
     jn_phase *phases;
+    /* The first failed call (a mark cannot return it; event_resolve reports it): its text,
+     * line and error, or no call where host memory ran out. */
+    const char *failed_call;
+    int failed_line;
+    cudaError_t failed_error;
 } event_clock;
+
+/* Whether call failed (e); the first failure is kept for event_resolve. */
+static int event_failed(event_clock *c, cudaError_t e, const char *call, int line)
+{
+    if (e == cudaSuccess)
+        return 0;
+    jn_cuda_forget_error();
+    c->failed = 1;
+    c->failed_call = call;
+    c->failed_line = line;
+    c->failed_error = e;
+    return 1;
+}
+#define EVENT_CALL(c, call) event_failed((c), (call), #call, __LINE__)
 
 static void event_mark(jn_phase_clock *clock, jn_phase next)
 {
@@ -49,19 +68,27 @@ static void event_mark(jn_phase_clock *clock, jn_phase next)
         if (phases)
             c->phases = phases;
         c->failed = !events || !phases;
-        for (int i = c->cap; i < cap && !c->failed; i++, c->cap++)
-            c->failed = cudaEventCreate(&c->events[i]) != cudaSuccess;
+        /* Counted once created: event_clock_free destroys only those. */
+        for (; c->cap < cap && !c->failed; c->cap++)
+            if (EVENT_CALL(c, cudaEventCreate(&c->events[c->cap])))
+                return;
         if (c->failed)
             return;
     }
-    c->failed = cudaEventRecord(c->events[c->count], c->stream) != cudaSuccess;
+    if (EVENT_CALL(c, cudaEventRecord(c->events[c->count], c->stream)))
+        return;
     c->phases[c->count++] = next;
 }
 
 /* After the step's last mark: the step's seconds, first mark to last, and each phase's. */
 static int event_resolve(event_clock *c, double *step_s, double phase_s[JN_PHASES])
 {
-    if (c->failed || c->count < 2)
+    if (c->failed && c->failed_call)
+        return jn_fail("%s:%d: %s: %s", __FILE__, c->failed_line, c->failed_call,
+                       cudaGetErrorString(c->failed_error));
+    if (c->failed)
+        return jn_fail("profile: out of host memory for the CUDA step's phase events");
+    if (c->count < 2)
         return jn_fail("profile: the CUDA step's phase events could not be recorded");
     JN_CUDA(cudaEventSynchronize(c->events[c->count - 1]));
     memset(phase_s, 0, sizeof(double) * JN_PHASES);
@@ -336,8 +363,11 @@ int jn_cuda_profile_machine(jn_profile_machine *mc, int tf32)
     if (jn_cuda_ctx_open(&ctx, tf32))
         return -1;
     struct cudaDeviceProp prop;
-    if (cudaGetDeviceProperties(&prop, ctx.device) != cudaSuccess)
+    if (cudaGetDeviceProperties(&prop, ctx.device) != cudaSuccess) {
+        jn_cuda_forget_error();
+        memset(&prop, 0, sizeof prop);  /* its memory size is then 0, not garbage */
         snprintf(prop.name, sizeof prop.name, "unknown CUDA device");
+    }
     snprintf(mc->backend, sizeof mc->backend, "cuda");
     snprintf(mc->device, sizeof mc->device, "%.100s (%.0f GiB)", prop.name, prop.totalGlobalMem / 1073741824.0);
     /* The versions built against (headers without them, as the CPU emulation's, say so). */
