@@ -38,6 +38,18 @@ double jn_gemm_flops(const jn_gemm_call *call)
     return 2.0 * call->models * call->rows * (double)call->n_out * (double)call->n_in;
 }
 
+size_t jn_gemm_log_max_operand(const jn_gemm_log *log)
+{
+    size_t big = 1;
+    for (int i = 0; i < log->count; i++) {
+        const jn_gemm_call *c = &log->calls[i];
+        const size_t sizes[3] = {(size_t)c->rows * c->n_in, (size_t)c->rows * c->n_out, (size_t)c->n_out * c->n_in};
+        for (int k = 0; k < 3; k++)
+            big = sizes[k] > big ? sizes[k] : big;
+    }
+    return big;
+}
+
 void jn_gemm_log_free(jn_gemm_log *log)
 {
     free(log->calls);

@@ -7,6 +7,8 @@
 #ifndef JACNOISE_GEMM_LOG_H
 #define JACNOISE_GEMM_LOG_H
 
+#include <stddef.h>
+
 typedef enum { JN_GEMM_FORWARD, JN_GEMM_WEIGHT_GRAD, JN_GEMM_INPUT_GRAD } jn_gemm_kind;
 
 typedef struct {
@@ -28,6 +30,10 @@ void jn_gemm_log_add_overwrite(jn_gemm_log *log, int rows, int n_out, int n_in, 
 
 /* 2 * models * rows * n_out * n_in. */
 double jn_gemm_flops(const jn_gemm_call *call);
+
+/* The largest operand of log's calls, in values per model: the scratch each role needs to
+ * replay them (at least 1). */
+size_t jn_gemm_log_max_operand(const jn_gemm_log *log);
 
 void jn_gemm_log_free(jn_gemm_log *log);
 

@@ -46,18 +46,6 @@ int jn_cuda_gemm_input_grad(const jn_cuda_gemm *g, int models, int rows, int n_o
     return jn_cuda_gemm_run(g, &c, d, d_stride, w, w_stride, dx, dx_stride);
 }
 
-size_t jn_gemm_log_max_operand(const jn_gemm_log *log)
-{
-    size_t big = 1;
-    for (int i = 0; i < log->count; i++) {
-        const jn_gemm_call *c = &log->calls[i];
-        const size_t sizes[3] = {(size_t)c->rows * c->n_in, (size_t)c->rows * c->n_out, (size_t)c->n_out * c->n_in};
-        for (int k = 0; k < 3; k++)
-            big = sizes[k] > big ? sizes[k] : big;
-    }
-    return big;
-}
-
 int jn_cuda_capture_gemms(const jn_cuda_gemm *g, cudaStream_t stream, const jn_gemm_log *log, float *const scratch[3],
                           size_t scratch_len, cudaGraphExec_t *exec)
 {

@@ -34,7 +34,4 @@ int jn_cuda_gemm_input_grad(const jn_cuda_gemm *g, int models, int rows, int n_o
 int jn_cuda_capture_gemms(const jn_cuda_gemm *g, cudaStream_t stream, const jn_gemm_log *log, float *const scratch[3],
                           size_t scratch_len, cudaGraphExec_t *exec);
 
-/* The largest operand of log's calls, in floats per model: the scratch each role needs. */
-size_t jn_gemm_log_max_operand(const jn_gemm_log *log);
-
 #endif
