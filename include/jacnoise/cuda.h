@@ -95,10 +95,6 @@ typedef struct {
 } jn_cuda_set;
 
 int jn_cuda_set_upload(const jn_dataset *set, jn_cuda_set *out);
-size_t jn_cuda_set_bytes(const jn_dataset *set);  /* the device bytes of its upload */
-/* *dev = a new device copy of `bytes` bytes of host memory; on failure, one message naming
- * `what`. */
-int jn_cuda_upload(void **dev, const void *host, size_t bytes, const char *what);
 void jn_cuda_set_free(jn_cuda_set *set);
 
 /* A step's inputs on the device (mirror of jn_cpu_step_inputs): the resident training set,

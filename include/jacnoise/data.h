@@ -106,9 +106,6 @@ typedef struct {
 } jn_split_stats;
 
 int jn_dataset_stats(const jn_dataset *set, jn_split_stats *out);
-/* Just the examples per class (classes entries, to free()); *empty = classes without one.
- * NULL on failure (error recorded). */
-long *jn_dataset_class_counts(const jn_dataset *set, int *empty);
 void jn_split_stats_free(jn_split_stats *stats);
 
 /* Prints on err one warning line when a class has no example in the training split (`what`

@@ -60,9 +60,8 @@ const jn_config *jn_job_config(const jn_job *job);
 /* The batch of its epoch the job continues from (0 for a new run). */
 long jn_job_batch(const jn_job *job);
 
-/* Once the job has left its group: its JN_EXIT_* code, status (finished, early-stopped,
- * paused, interrupted, diverged, failed) and message (for failed: the error). */
-int jn_job_code(const jn_job *job);
+/* Once the job has left its group: its status (finished, early-stopped, paused, interrupted,
+ * diverged, failed) and message (for failed: the error). */
 const char *jn_job_status(const jn_job *job);
 const char *jn_job_message(const jn_job *job);
 
@@ -102,7 +101,6 @@ void jn_group_close(jn_group *g);
 const jn_data *jn_group_data(const jn_group *g);
 const jn_model *jn_group_model(const jn_group *g);
 const char *jn_group_backend_name(const jn_group *g);
-int jn_group_models(const jn_group *g);
 long jn_group_batches(const jn_group *g);  /* per epoch */
 
 /* Puts a job in a free slot: loads its parameters (fresh or resumed), hands them to the

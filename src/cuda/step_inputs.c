@@ -10,7 +10,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-int jn_cuda_upload(void **dev, const void *host, size_t bytes, const char *what)
+/* *dev = a new device copy of `bytes` bytes of host memory; on failure, one message naming
+ * `what`. */
+static int upload(void **dev, const void *host, size_t bytes, const char *what)
 {
     cudaError_t e = cudaMalloc(dev, bytes ? bytes : 1);
     if (e == cudaSuccess)
@@ -33,7 +35,8 @@ static int as_bytes(const jn_dataset *set)
     return 1;
 }
 
-size_t jn_cuda_set_bytes(const jn_dataset *set)
+/* The device bytes of the set's upload. */
+static size_t set_bytes(const jn_dataset *set)
 {
     const size_t n = (size_t)set->n * set->d;
     return (as_bytes(set) ? n : sizeof(float) * n) + sizeof(int32_t) * (size_t)set->n;
@@ -53,15 +56,15 @@ int jn_cuda_set_upload(const jn_dataset *set, jn_cuda_set *out)
             return jn_fail("out of memory staging %s", set->name);
         for (size_t k = 0; k < n; k++)
             host[k] = (uint8_t)rintf(set->x[k] * 255.0f);
-        int rc = jn_cuda_upload((void **)&out->bytes, host, n, what);
+        int rc = upload((void **)&out->bytes, host, n, what);
         free(host);
         if (rc)
             return -1;
-    } else if (jn_cuda_upload((void **)&out->floats, set->x, sizeof(float) * n, what)) {
+    } else if (upload((void **)&out->floats, set->x, sizeof(float) * n, what)) {
         return -1;
     }
     snprintf(what, sizeof what, "%s's labels", set->name);
-    return jn_cuda_upload((void **)&out->labels, set->y, sizeof(int32_t) * set->n, what);
+    return upload((void **)&out->labels, set->y, sizeof(int32_t) * set->n, what);
 }
 
 void jn_cuda_set_free(jn_cuda_set *set)
@@ -109,7 +112,7 @@ void jn_cuda_step_inputs_bytes(const jn_model *m, const jn_objective *obj, const
 {
     jn_cuda_step_inputs scratch;
     buffer list[16];
-    size_t by_kind[3] = {jn_cuda_set_bytes(train), 0, 0};
+    size_t by_kind[3] = {set_bytes(train), 0, 0};
     const int count = input_buffers(&scratch, m, obj, train->n, batch, models, eval_rows, list);
     for (int i = 0; i < count; i++)
         by_kind[list[i].kind] += list[i].bytes;

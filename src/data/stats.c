@@ -9,7 +9,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-long *jn_dataset_class_counts(const jn_dataset *s, int *empty)
+/* Just the examples per class (classes entries, to free()); *empty = classes without one.
+ * NULL on failure (error recorded). */
+static long *class_counts(const jn_dataset *s, int *empty)
 {
     long *counts = calloc(s->classes > 0 ? (size_t)s->classes : 1, sizeof *counts);
     if (!counts) {
@@ -28,7 +30,7 @@ long *jn_dataset_class_counts(const jn_dataset *s, int *empty)
 int jn_dataset_stats(const jn_dataset *s, jn_split_stats *out)
 {
     memset(out, 0, sizeof *out);
-    out->class_counts = jn_dataset_class_counts(s, &out->empty_classes);
+    out->class_counts = class_counts(s, &out->empty_classes);
     if (!out->class_counts)
         return -1;
     const size_t values = (size_t)s->n * (size_t)s->d;
@@ -86,7 +88,7 @@ static void format_empty(const long *counts, int classes, char *buf, size_t cap)
 int jn_data_warn_empty_classes(const jn_data *data, const char *what, FILE *err)
 {
     int empty;
-    long *counts = jn_dataset_class_counts(&data->train, &empty);
+    long *counts = class_counts(&data->train, &empty);
     if (!counts)
         return -1;
     if (empty) {
@@ -109,7 +111,7 @@ int jn_data_warn_empty_classes(const jn_data *data, const char *what, FILE *err)
 static int print_counts(const char *split, const jn_dataset *s, FILE *out)
 {
     int empty;
-    long *counts = jn_dataset_class_counts(s, &empty);
+    long *counts = class_counts(s, &empty);
     if (!counts)
         return -1;
     fprintf(out, "  %-5s %6d%s", split, s->n, s->n ? ":" : "");

@@ -275,14 +275,6 @@ int jn_plan_make(jn_spec *spec, const jn_config *given, const char *dir, jn_plan
     memset(plan, 0, sizeof *plan);
 }
 
-int jn_plan_find(const jn_plan *plan, const char *id)
-{
-    for (int i = 0; i < plan->n_entries; i++)
-        if (!strcmp(plan->entries[i].id, id))
-            return i;
-    return -1;
-}
-
 void jn_plan_deal(const jn_plan *plan, const unsigned char *in, int index, int count, unsigned char *out)
 {
     long dealt = 0;

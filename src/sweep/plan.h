@@ -41,9 +41,6 @@ typedef struct {
 int jn_plan_make(jn_spec *spec, const jn_config *given, const char *dir, jn_plan *plan);
 void jn_plan_free(jn_plan *plan);
 
-/* The entry with this id, or -1. */
-int jn_plan_find(const jn_plan *plan, const char *id);
-
 /* Part `index` of `count` of the entries flagged in `in` (NULL: all): each group's members in
  * id order dealt round-robin, one count running on from group to group, so parts are even and
  * each keeps its share of every group. Flags the chosen entries in `out` ([n_entries]). */

@@ -135,7 +135,6 @@ void jn_group_close(jn_group *g)
 const jn_data *jn_group_data(const jn_group *g) { return &g->data; }
 const jn_model *jn_group_model(const jn_group *g) { return &g->model; }
 const char *jn_group_backend_name(const jn_group *g) { return g->backend->ops->name; }
-int jn_group_models(const jn_group *g) { return g->models; }
 long jn_group_batches(const jn_group *g) { return g->batches; }
 
 static int active_count(const jn_group *g)

@@ -487,7 +487,6 @@ long jn_job_batch(const jn_job *job)
 {
     return job->params ? job->state.batch : job->resume ? job->resumed.state.batch : 0;
 }
-int jn_job_code(const jn_job *job) { return job->code; }
 int jn_job_busy(const jn_job *job) { return job->busy; }
 const char *jn_job_status(const jn_job *job) { return job->status; }
 const char *jn_job_message(const jn_job *job) { return job->message; }
