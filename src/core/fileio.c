@@ -242,7 +242,12 @@ int jn_read_file(const char *path, unsigned char **data, size_t *len)
     if (fd < 0)
         return jn_fail("%s: cannot open: %s", path, strerror(errno));
     struct stat st;
-    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+    if (fstat(fd, &st) != 0) {
+        const int e = errno;
+        close(fd);
+        return jn_fail("%s: cannot stat: %s", path, strerror(e));
+    }
+    if (!S_ISREG(st.st_mode)) {
         int dir = S_ISDIR(st.st_mode);
         close(fd);
         return jn_fail("%s: %s", path, dir ? "is a folder, not a file" : "not a regular file");

@@ -79,7 +79,8 @@ static void pipe_ended(void *ctx, int entry, const char *status, const char *mes
     pipe_report *p = ctx;
     char line[1200];
     send_steps(p);
-    snprintf(line, sizeof line, "E %d %s\t%s", entry, status, message);
+    /* A byte kept for the newline: a longer message is cut, never written past line. */
+    snprintf(line, sizeof line - 1, "E %d %s\t%s", entry, status, message);
     for (char *c = line; *c; c++)
         if (*c == '\n')
             *c = ' ';
