@@ -72,6 +72,7 @@ int jn_train_state_epochs(const jn_train_state *s);
  * and refuses a state its --epochs cannot have reached (checks that need the configuration). */
 int jn_checkpoint_config(const jn_checkpoint *ck, const char *path, jn_config *cfg);
 
+/* Frees what jn_checkpoint_read or _parse allocated and clears ck (safe on a cleared one). */
 void jn_checkpoint_free(jn_checkpoint *ck);
 
 /* "running", "finished", "early-stopped". */

@@ -53,6 +53,8 @@ typedef struct {
     int32_t *y;
 } jn_cpu_step_inputs;
 
+/* Buffers for batches of up to max_rows examples and their noise (obj's); -1 with the error
+ * recorded, nothing left allocated. _free releases them. */
 int jn_cpu_step_inputs_alloc(jn_cpu_step_inputs *in, const jn_model *m, const jn_objective *obj, int max_rows);
 void jn_cpu_step_inputs_free(jn_cpu_step_inputs *in);
 

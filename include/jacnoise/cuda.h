@@ -61,6 +61,9 @@ typedef struct {
     jn_step_sums *sums;                /* [max_steps][M]: row k = the chunk's step k */
 } jn_cuda_slots;
 
+/* Allocates the slots of `models` models for chunks of up to max_steps steps, zeroed; -1 with
+ * the error recorded (jn_cuda_slots_free releases what was made). _bytes: the device memory
+ * that takes. */
 int jn_cuda_slots_alloc(jn_cuda_slots *s, const jn_model *m, int models, int max_steps);
 void jn_cuda_slots_free(jn_cuda_slots *s);
 size_t jn_cuda_slots_bytes(const jn_model *m, int models, int max_steps);
@@ -94,6 +97,7 @@ typedef struct {
     int32_t *labels;
 } jn_cuda_set;
 
+/* Uploads set into *out (one message naming the set on failure); _free releases it. */
 int jn_cuda_set_upload(const jn_dataset *set, jn_cuda_set *out);
 void jn_cuda_set_free(jn_cuda_set *set);
 

@@ -59,6 +59,7 @@ int jn_idx_load_pair(const char *images_path, const char *labels_path, int class
  * gzip): per line a label 0..9 then 256 values in [-1, 1], mapped to [0, 1] (ink = 1). */
 int jn_usps_load(const char *path, jn_dataset *out);
 
+/* Frees the set's arrays and clears it. */
 void jn_dataset_free(jn_dataset *set);
 
 /* What the user asked for (options --data, --test, --data-dir, --valid, --train-limit). */
@@ -105,6 +106,7 @@ typedef struct {
     double mean;
 } jn_split_stats;
 
+/* Fills out for one split (-1 with the error recorded); jn_split_stats_free releases it. */
 int jn_dataset_stats(const jn_dataset *set, jn_split_stats *out);
 void jn_split_stats_free(jn_split_stats *stats);
 

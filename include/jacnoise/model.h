@@ -27,6 +27,7 @@ typedef struct {
  * layers, too many, zero or absurd widths, or a parameter count that overflows. */
 int jn_model_make(jn_model *m, int d, const int *hidden, int n_hidden, int classes);
 
+/* W_l and b_l of layer l inside the flat parameter vector params (_c: read-only). */
 static inline jn_real *jn_weights(const jn_model *m, jn_real *params, int l) { return params + m->w_offset[l]; }
 static inline jn_real *jn_biases(const jn_model *m, jn_real *params, int l) { return params + m->b_offset[l]; }
 static inline const jn_real *jn_weights_c(const jn_model *m, const jn_real *params, int l) { return params + m->w_offset[l]; }

@@ -25,14 +25,17 @@
 
 typedef struct jn_stepstate jn_stepstate;
 
+/* A new step state holding its header; NULL when out of memory. */
 jn_stepstate *jn_stepstate_new(void);
 /* Appends a tensor of jn_real values (float32, or float64 in float64 builds). */
 void jn_stepstate_reals(jn_stepstate *ss, const char *name, int ndim, const uint64_t *dims, const jn_real *data);
+/* Appends a tensor of int32 values. */
 void jn_stepstate_i32(jn_stepstate *ss, const char *name, int ndim, const uint64_t *dims, const int32_t *data);
+/* Appends a float64 scalar. */
 void jn_stepstate_f64(jn_stepstate *ss, const char *name, double value);
 /* Ends the list, adds the checksum and writes the file atomically. */
 int jn_stepstate_write(jn_stepstate *ss, const char *path);
-void jn_stepstate_free(jn_stepstate *ss);
+void jn_stepstate_free(jn_stepstate *ss);  /* NULL is allowed */
 
 /* Reading. Names are at most 255 bytes, tensors at most 8 dimensions. */
 enum { JN_DTYPE_F32 = 1, JN_DTYPE_F64 = 2, JN_DTYPE_I32 = 3 };

@@ -98,6 +98,7 @@ typedef struct {
 jn_group *jn_group_open(const jn_config *cfg, const jn_objective *obj, int members);
 void jn_group_close(jn_group *g);
 
+/* The group's loaded data, model, backend name ("cpu", "cuda") and batches per epoch. */
 const jn_data *jn_group_data(const jn_group *g);
 const jn_model *jn_group_model(const jn_group *g);
 const char *jn_group_backend_name(const jn_group *g);
