@@ -28,6 +28,8 @@ extern "C" int jn_k_bias_tanh(const float *pre, const float *bias, size_t param_
     JN_LAUNCHED();
 }
 
+/* The logits' bias alone, for evaluation: a training step adds it in the loss kernel
+ * (loss.cu), which reads the logits anyway. */
 __global__ void bias_add_kernel(float *y, const float *bias, size_t param_stride, int rows, int n, size_t stride)
 {
     const size_t m = blockIdx.z, count = (size_t)rows * n;

@@ -12,6 +12,8 @@
 #include "common.cuh"
 #include "jacnoise/elementwise.h"
 
+/* c_j = ||W_1j||^2 of each model's first-layer units: a block per unit, summed in double in
+ * a fixed tree order (the same bits every run). */
 __global__ void unit_norms_kernel(const float *w, size_t param_stride, int n1, int d, float *c)
 {
     const size_t m = blockIdx.z, j = blockIdx.x;

@@ -12,6 +12,7 @@ __device__ static inline jn_step_sums *slot_sums(jn_step_sums *sums, const jn_st
     return &sums[(ctl ? ctl->k : 0) * models + m];
 }
 
+/* Row 0 of the models' sums set to zero before an evaluation adds its errors. */
 __global__ void zero_sums_kernel(jn_step_sums *sums, int models)
 {
     for (int m = threadIdx.x; m < models; m += blockDim.x)
@@ -24,6 +25,8 @@ extern "C" int jn_k_zero_sums(jn_step_sums *sums, int models, cudaStream_t s)
     JN_LAUNCHED();
 }
 
+/* A block per model: its n values summed in a fixed tree order into one field of its sums
+ * (which: 0 loss, 1 penalty, 2 errors). */
 __global__ void sum_into_kernel(const double *values, int n, int models, int which, double scale,
                                 jn_step_sums *sums, const jn_step_ctl *ctl)
 {
@@ -47,6 +50,7 @@ extern "C" int jn_k_sum_into(const double *values, int n, int models, int which,
     JN_LAUNCHED();
 }
 
+/* The step control restarted at the chunk's first batch, k = 0. */
 __global__ void set_ctl_kernel(jn_step_ctl *ctl, int64_t batch)
 {
     *ctl = jn_step_ctl{batch, 0};

@@ -12,6 +12,8 @@
 #include <cub/device/device_radix_sort.cuh>
 #include <curand_kernel.h>
 
+/* The epoch's sort pairs: each example's Philox key (jn_rng_permutation_key, as the CPU
+ * draws it) and its index, in one pass; the radix sort of jn_k_shuffle orders them. */
 __global__ void shuffle_keys_kernel(uint64_t seed, int epoch, int n, uint32_t *keys, uint32_t *index)
 {
     JN_FOR(i, (size_t)n)
@@ -197,6 +199,8 @@ extern "C" int jn_k_stack_inputs(const float *x, const float *xi, const float *e
     JN_LAUNCHED();
 }
 
+/* Evaluation's rows first .. first + rows - 1 in order, once for all models: features
+ * (bytes scaled) and labels in one launch. */
 __global__ void gather_rows_kernel(const uint8_t *bytes, const float *floats, const int32_t *labels, int d,
                                    long first, int rows, float *x, int32_t *y)
 {
