@@ -31,6 +31,18 @@ static inline void jn_cuda_forget_error(void) { (void)cudaGetLastError(); }
             return jn_fail("%s:%d: %s: %s", __FILE__, __LINE__, #call, cublasGetStatusString(s_)); \
     } while (0)
 
+/* After a failed device allocation: the runtime's record of it cleared, and the device's free
+ * and total memory in GiB (0 where unknown) for the caller's message. */
+static inline void jn_cuda_memory_left(double *free_gib, double *total_gib)
+{
+    size_t free_bytes = 0, total = 0;
+    jn_cuda_forget_error();
+    if (cudaMemGetInfo(&free_bytes, &total) != cudaSuccess)
+        jn_cuda_forget_error();
+    *free_gib = free_bytes / 1073741824.0;
+    *total_gib = total / 1073741824.0;
+}
+
 /* A kernel launcher (kernels/kernels.h) returns its launch's cudaError_t. JN_LAUNCH(call)
  * records a failed launch as "file:line: launcher: error", naming the launcher (the call's
  * text up to its '('), and yields 0 or -1 without returning, for call sites that must close

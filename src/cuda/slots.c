@@ -51,11 +51,10 @@ int jn_cuda_slots_alloc(jn_cuda_slots *s, const jn_model *m, int models, int max
     const int n = slot_buffers(s, m->n_params, models, max_steps, list);
     for (int i = 0; i < n; i++) {
         if (cudaMalloc(list[i].ptr, list[i].bytes) != cudaSuccess) {
-            jn_cuda_forget_error();
-            size_t free_bytes = 0, total = 0;
-            cudaMemGetInfo(&free_bytes, &total);
-            return jn_fail("out of GPU memory (%.1f of %.1f GiB free) for %d model(s) of %zu parameters",
-                           free_bytes / 1073741824.0, total / 1073741824.0, models, m->n_params);
+            double free_gib, total_gib;
+            jn_cuda_memory_left(&free_gib, &total_gib);
+            return jn_fail("out of GPU memory (%.1f of %.1f GiB free) for %d model(s) of %zu parameters", free_gib,
+                           total_gib, models, m->n_params);
         }
         /* A slot that has not been given a state computes on zeros, never on garbage. */
         JN_CUDA(cudaMemset(*list[i].ptr, 0, list[i].bytes));

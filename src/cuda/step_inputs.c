@@ -138,14 +138,12 @@ int jn_cuda_step_inputs_alloc(jn_cuda_step_inputs *in, const jn_model *m, const 
     const int count = input_buffers(in, m, obj, train->n, batch, models, eval_rows, list);
     for (int i = 0; i < count; i++) {
         if (cudaMalloc(list[i].ptr, list[i].bytes) != cudaSuccess) {
-            jn_cuda_forget_error();
-            size_t free_bytes = 0, total = 0;
-            cudaMemGetInfo(&free_bytes, &total);
+            double free_gib, total_gib;
+            jn_cuda_memory_left(&free_gib, &total_gib);
             const jn_noise_sizes ns = jn_objective_noise_sizes(obj, m, batch);
             return jn_fail("out of GPU memory (%.1f of %.1f GiB free) for batches of %d examples of %d model(s), "
                            "their noise (%zu values each) and shuffles of %d examples",
-                           free_bytes / 1073741824.0, total / 1073741824.0, batch, models, ns.xi + ns.eps + ns.v,
-                           train->n);
+                           free_gib, total_gib, batch, models, ns.xi + ns.eps + ns.v, train->n);
         }
         /* Zero: a slot that has not trained yet gathers example 0 and finite noise. */
         if (list[i].kind != SHARED)

@@ -102,12 +102,11 @@ jn_cuda_ws *jn_cuda_ws_new(jn_cuda_ctx *ctx, const jn_model *m, const jn_objecti
     const int n = ws_buffers(ws, list);
     for (int i = 0; i < n; i++)
         if (list[i].bytes && cudaMalloc(list[i].ptr, list[i].bytes) != cudaSuccess) {
-            jn_cuda_forget_error();
-            size_t free_bytes = 0, total = 0;
-            cudaMemGetInfo(&free_bytes, &total);
+            double free_gib, total_gib;
+            jn_cuda_memory_left(&free_gib, &total_gib);
             jn_cuda_ws_free(ws);
             jn_fail("out of GPU memory for a CUDA workspace of %d rows (%d model(s) of %zu parameters; %.1f of %.1f "
-                    "GiB free)", max_rows, models, m->n_params, free_bytes / 1073741824.0, total / 1073741824.0);
+                    "GiB free)", max_rows, models, m->n_params, free_gib, total_gib);
             return NULL;
         }
     if (ws->pre[m->n_layers])
