@@ -558,6 +558,20 @@ def eval_output_cases(d):
     if p:
         check("eval: --curv-noise below float32's reach", p.stderr.startswith("jacnoise: warning: --curv-noise 1e-06")
               and p.stderr.count("\n") == 1, f"stderr: {p.stderr!r}")
+    # stdout on a full disk (/dev/full): the lost output is an error (exit 1, one line), never a success.
+    if os.path.exists("/dev/full"):
+        for args in (["eval", "--checkpoint", "run/best.ckpt", "--eval-limit", "5"],
+                     ["data", "--data", "usps", "--valid", "100"], ["info"], ["--version"]):
+            name = f"{args[0]} > /dev/full"
+            with open("/dev/full", "w") as full:
+                try:
+                    p = subprocess.run([BIN] + args, cwd=d, stdout=full, stderr=subprocess.PIPE, text=True,
+                                       timeout=TIMEOUT)
+                except subprocess.TimeoutExpired:
+                    p = None
+            if finished(name, p):
+                check(name, p.returncode == 1 and p.stderr.count("\n") == 1 and "standard output" in p.stderr,
+                      f"exit {p.returncode}, stderr {p.stderr[:300]!r}")
 
 
 def run_cases(d):

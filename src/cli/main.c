@@ -1,7 +1,9 @@
 /* jacnoise: train, evaluate and inspect Jacobian-penalised tanh MLPs. */
 #include "cli/cli.h"
 #include "jacnoise/blas.h"
+#include "jacnoise/train.h"
 
+#include <errno.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
@@ -29,6 +31,19 @@ static void usage(FILE *f)
         fprintf(f, "  %-7s %s\n", commands[i].name, commands[i].help);
 }
 
+/* What a command printed on stdout (eval's and data's JSON, show's summary) is what a caller
+ * keeps when it redirects it: a write that failed (a full disk) must not end in success. */
+static int with_stdout_written(int status)
+{
+    const int flush_failed = fflush(stdout) != 0;
+    const int e = errno;
+    if (!flush_failed && !ferror(stdout))
+        return status;
+    fprintf(stderr, "jacnoise: writing the standard output failed: %s\n",
+            flush_failed ? strerror(e) : "an earlier write was lost");
+    return status ? status : JN_EXIT_ERROR;
+}
+
 int main(int argc, char **argv)
 {
     /* Before anything else: may run the program again with OpenBLAS's fast kernels. */
@@ -43,15 +58,15 @@ int main(int argc, char **argv)
     }
     if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") || !strcmp(argv[1], "help")) {
         usage(stdout);
-        return 0;
+        return with_stdout_written(0);
     }
     if (!strcmp(argv[1], "--version")) {
         printf("jacnoise %s\n", JACNOISE_VERSION);
-        return 0;
+        return with_stdout_written(0);
     }
     for (size_t i = 0; i < N_COMMANDS; i++)
         if (!strcmp(argv[1], commands[i].name))
-            return commands[i].run(argc - 2, argv + 2);
+            return with_stdout_written(commands[i].run(argc - 2, argv + 2));
     fprintf(stderr, "jacnoise: unknown command '%s'; valid commands:", argv[1]);
     for (size_t i = 0; i < N_COMMANDS; i++)
         fprintf(stderr, " %s", commands[i].name);
