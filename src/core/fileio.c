@@ -434,22 +434,28 @@ int jn_lock_file(const char *path, int *fd)
     return err == EWOULDBLOCK ? 1 : 0;
 }
 
+int jn_write_all(int fd, const void *data, size_t len)
+{
+    for (size_t done = 0; done < len;) {
+        ssize_t w = write(fd, (const char *)data + done, len - done);
+        if (w < 0 && errno == EINTR)
+            continue;
+        if (w <= 0)
+            return w < 0 ? errno : ENOSPC;
+        done += (size_t)w;
+    }
+    return 0;
+}
+
 int jn_append_line(const char *path, const char *line)
 {
     int fd = open(path, O_WRONLY | O_CREAT | O_APPEND, 0644);
     if (fd < 0)
         return jn_fail("%s: cannot open for appending: %s", path, strerror(errno));
-    size_t len = strlen(line), done = 0;
-    while (done < len) {
-        ssize_t w = write(fd, line + done, len - done);
-        if (w < 0 && errno == EINTR)
-            continue;
-        if (w <= 0) {
-            int e = w < 0 ? errno : ENOSPC;
-            close(fd);
-            return jn_fail("%s: append failed: %s", path, strerror(e));
-        }
-        done += (size_t)w;
+    const int failed = jn_write_all(fd, line, strlen(line));
+    if (failed) {
+        close(fd);
+        return jn_fail("%s: append failed: %s", path, strerror(failed));
     }
     int rc = fsync(fd);
     int e = errno;

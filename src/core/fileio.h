@@ -82,6 +82,10 @@ int jn_write_file_atomic_shared(const char *path, const void *data, size_t len);
  * where it does, also when another process created it first (a sweep's sweep.spec). */
 int jn_write_file_new(const char *path, const void *data, size_t len);
 
+/* Writes all len bytes to fd, going on after a short write or a signal: 0, or the errno of
+ * the write that failed (ENOSPC for one that wrote nothing). */
+int jn_write_all(int fd, const void *data, size_t len);
+
 /* Appends one line to a file and fsyncs it (metrics.jsonl). */
 int jn_append_line(const char *path, const char *line);
 

@@ -4,6 +4,7 @@
  *   S <steps>                      model-steps trained (at most ten lines a second)
  *   E <entry> <status>\t<message>  a configuration ended */
 #include "sweep/workers.h"
+#include "core/fileio.h"
 #include "jacnoise/error.h"
 #include "jacnoise/train.h"
 #include "train/progress.h"
@@ -28,18 +29,8 @@ typedef struct {
     double sent;
 } pipe_report;
 
-static void put_line(int fd, const char *line)
-{
-    size_t len = strlen(line), done = 0;
-    while (done < len) {
-        ssize_t w = write(fd, line + done, len - done);
-        if (w < 0 && errno == EINTR)
-            continue;
-        if (w <= 0)
-            return;  /* the parent is gone: the worker dies with it (PR_SET_PDEATHSIG) */
-        done += (size_t)w;
-    }
-}
+/* A failed write means the parent is gone: the worker dies with it (PR_SET_PDEATHSIG). */
+static void put_line(int fd, const char *line) { (void)jn_write_all(fd, line, strlen(line)); }
 
 static void send_steps(pipe_report *p)
 {
