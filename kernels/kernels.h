@@ -214,10 +214,9 @@ int jn_k_sgd_update(float *params, const float *grad, float *velocity, size_t n_
 /* Zeroes row 0 of them, before an evaluation adds its errors (a training step's loss kernel
  * writes its own row). */
 int jn_k_zero_sums(jn_step_sums *sums, int models, cudaStream_t s);
-/* field `which` (0 loss, 1 penalty, 2 errors) += scale * sum of values[m][0 .. n), summed in
- * a fixed order (one block per model, a tree within it): deterministic. */
-int jn_k_sum_into(const double *values, int n, int models, int which, double scale, jn_step_sums *sums,
-                  const jn_step_ctl *ctl, cudaStream_t s);
+/* Row 0's errors of model m += the sum of row_error[m][0 .. n), summed in a fixed order (one
+ * block per model, a tree within it): deterministic. */
+int jn_k_sum_errors(const double *row_error, int n, int models, jn_step_sums *sums, cudaStream_t s);
 /* Sets the step control to a chunk starting at `batch` (k = 0). */
 int jn_k_set_ctl(jn_step_ctl *ctl, int64_t batch, cudaStream_t s);
 

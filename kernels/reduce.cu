@@ -7,11 +7,6 @@
 
 #include <math.h>
 
-__device__ static inline jn_step_sums *slot_sums(jn_step_sums *sums, const jn_step_ctl *ctl, int models, int m)
-{
-    return &sums[(ctl ? ctl->k : 0) * models + m];
-}
-
 /* Row 0 of the models' sums set to zero before an evaluation adds its errors. */
 __global__ void zero_sums_kernel(jn_step_sums *sums, int models)
 {
@@ -25,28 +20,22 @@ extern "C" int jn_k_zero_sums(jn_step_sums *sums, int models, cudaStream_t s)
     JN_LAUNCHED();
 }
 
-/* A block per model: its n values summed in a fixed tree order into one field of its sums
- * (which: 0 loss, 1 penalty, 2 errors). */
-__global__ void sum_into_kernel(const double *values, int n, int models, int which, double scale,
-                                jn_step_sums *sums, const jn_step_ctl *ctl)
+/* A block per model: its n per-row errors summed in a fixed tree order into its row-0 sums. */
+__global__ void sum_errors_kernel(const double *row_error, int n, jn_step_sums *sums)
 {
     const int m = blockIdx.x;
-    values += (size_t)m * n;
+    row_error += (size_t)m * n;
     double v = 0;
     for (int i = threadIdx.x; i < n; i += JN_THREADS)
-        v += values[i];
+        v += row_error[i];
     v = jn_block_sum(v);
-    if (threadIdx.x == 0) {
-        jn_step_sums *out = slot_sums(sums, ctl, models, m);
-        double *field = which == 0 ? &out->loss : which == 1 ? &out->penalty : &out->errors;
-        *field += scale * v;
-    }
+    if (threadIdx.x == 0)
+        sums[m].errors += v;
 }
 
-extern "C" int jn_k_sum_into(const double *values, int n, int models, int which, double scale, jn_step_sums *sums,
-                             const jn_step_ctl *ctl, cudaStream_t s)
+extern "C" int jn_k_sum_errors(const double *row_error, int n, int models, jn_step_sums *sums, cudaStream_t s)
 {
-    sum_into_kernel<<<models, JN_THREADS, 0, s>>>(values, n, models, which, scale, sums, ctl);
+    sum_errors_kernel<<<models, JN_THREADS, 0, s>>>(row_error, n, sums);
     JN_LAUNCHED();
 }
 

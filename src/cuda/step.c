@@ -223,7 +223,7 @@ int jn_cuda_count_errors(jn_cuda_ws *ws, const float *params, const float *x, co
     if (jn_cuda_forward(ws, params, x, 0, rows, 1, m->n_layers, 1))
         return -1;
     JN_KERNEL(jn_k_argmax_errors(ws->act[m->n_layers], y, rows, m->sizes[m->n_layers], ws->models, ws->row_error, s));
-    JN_KERNEL(jn_k_sum_into(ws->row_error, rows, ws->models, 2, 1.0, sums, NULL, s));
+    JN_KERNEL(jn_k_sum_errors(ws->row_error, rows, ws->models, sums, s));
     return 0;
 }
 
