@@ -32,7 +32,9 @@ JN_HD jn_real jn_reverse_q(jn_real p, jn_real a, jn_real us, jn_real gate)
     return (p - (jn_real)2 * a * us) * gate;
 }
 
-/* hidden1 closed form, per unit: R term g^2 c and dR/dz = -4 a g^2 c (c = ||W_1j||^2). */
+/* hidden1 closed form, per unit: R term g^2 c and dR/dz = -4 a g^2 c (c = ||W_1j||^2). The
+ * R term serves the CUDA kernel, which sums R row by row; the CPU reference sums g^2 over the
+ * rows first and multiplies by c once per unit (src/cpu/penalty.c). */
 JN_HD jn_real jn_hidden1_r(jn_real gate, jn_real c) { return gate * gate * c; }
 JN_HD jn_real jn_hidden1_q(jn_real a, jn_real gate, jn_real c) { return (jn_real)-4 * a * gate * gate * c; }
 
