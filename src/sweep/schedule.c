@@ -54,21 +54,24 @@ static void fail_entry(source *src, int entry, const char *message)
     src->report->ended(src->report->ctx, entry, "failed", kept);
 }
 
-/* Whether a job opened from the folder is the configuration the id names. */
+/* 0 where a job opened from the folder is the configuration the id names; else -1 with the
+ * error recorded (another configuration's run, or no memory to compare them). */
 static int same_configuration(const jn_job *job, const jn_plan_entry *e)
 {
     const jn_config *cfg = jn_job_config(job);
     size_t a = jn_config_format(cfg, JN_CMD_TRAIN, 1, NULL, 0), b = jn_config_format(&e->cfg, JN_CMD_TRAIN, 1, NULL, 0);
     char *ta = malloc(a + 1), *tb = malloc(b + 1);
-    int same = ta && tb;
-    if (same) {
+    int rc = ta && tb ? 0 : jn_fail("%s: out of memory comparing the run's options with configuration %s",
+                                    e->cfg.out, e->id);
+    if (!rc) {
         jn_config_format(cfg, JN_CMD_TRAIN, 1, ta, a + 1);
         jn_config_format(&e->cfg, JN_CMD_TRAIN, 1, tb, b + 1);
-        same = !strcmp(ta, tb);
+        if (strcmp(ta, tb))
+            rc = jn_fail("%s: the folder holds a run of other options than configuration %s", e->cfg.out, e->id);
     }
     free(ta);
     free(tb);
-    return same;
+    return rc;
 }
 
 /* Opens the item's job: resumed, or new (a rerun: the files of a failed attempt are replaced;
@@ -88,8 +91,7 @@ static jn_job *open_item(source *src, pending *it)
         src->busy = e->cfg.out;
         return NULL;
     }
-    if (job && !same_configuration(job, e)) {
-        jn_fail("%s: the folder holds a run of other options than configuration %s", e->cfg.out, e->id);
+    if (job && same_configuration(job, e)) {
         jn_job_free(job);
         job = NULL;
     }
