@@ -635,6 +635,17 @@ def failed_before_folder(tmp):
         p = run(["sweep"] + args)
         check("1 done, 0 diverged, 1 failed, 0 running, 0 interrupted, 0 pending" in p.stdout and
               f"failed {bad}: --train-limit 99999" in p.stdout, f"sweep {args[0]}: {p.stdout[:500]}")
+    # Where the folder cannot record the failure either (a file stands at its path), the sweep
+    # says so, as status will show that configuration pending and a rerun will try it again.
+    blocked = os.path.join(tmp, "blocked")
+    sweep(["--spec", spec, "--out", blocked], expect=1)
+    shutil.rmtree(os.path.join(blocked, "runs", bad))
+    open(os.path.join(blocked, "runs", bad), "w").close()
+    p = sweep(["--spec", spec, "--out", blocked], expect=1)
+    check(f"{bad} failed: " in p.stdout and "(not recorded in the run folder, so status shows it pending: " in p.stdout,
+          f"an unrecordable failure: {p.stdout[-600:]}")
+    p = run(["sweep", "status", blocked])
+    check("0 failed, 0 running, 0 interrupted, 1 pending" in p.stdout, f"status after it: {p.stdout[:300]}")
 
 
 def interrupted_status(tmp):

@@ -37,21 +37,31 @@ static const char *summary_path(const jn_plan_entry *e, char *out, size_t cap)
 }
 
 /* Records a failure in the run's summary.json, creating the folder of a configuration that
- * failed before it had one (`sweep status` and merge read results from the folders). */
-static void record_failure(const jn_plan_entry *e, const char *message)
+ * failed before it had one (`sweep status` and merge read results from the folders): 0, or -1
+ * with the error recorded. */
+static int record_failure(const jn_plan_entry *e, const char *message)
 {
     char path[JN_PATH_MAX + 32];
     const jn_run_summary s = {"failed", message, 0, 0, 0, NAN, NAN, NAN};
-    if (jn_mkdirs(e->cfg.out) == 0 && summary_path(e, path, sizeof path))
-        jn_summary_write(path, &s);
+    if (jn_mkdirs(e->cfg.out))
+        return -1;
+    if (!summary_path(e, path, sizeof path))
+        return jn_fail("%s: path too long for its summary.json", e->cfg.out);
+    return jn_summary_write(path, &s);
 }
 
+/* The failure is reported as it happened; where the folder cannot record it either, the report
+ * says so, since `sweep status` will then show the configuration as pending. */
 static void fail_entry(source *src, int entry, const char *message)
 {
-    char kept[1024];
+    char kept[1024], said[2200];
     snprintf(kept, sizeof kept, "%s", message);  /* message may be jn_last_error(), which a write error replaces */
-    record_failure(&src->plan->entries[entry], kept);
-    src->report->ended(src->report->ctx, entry, "failed", kept);
+    if (record_failure(&src->plan->entries[entry], kept) == 0)
+        snprintf(said, sizeof said, "%s", kept);
+    else
+        snprintf(said, sizeof said, "%s (not recorded in the run folder, so status shows it pending: %s)", kept,
+                 jn_last_error());
+    src->report->ended(src->report->ctx, entry, "failed", said);
 }
 
 /* 0 where a job opened from the folder is the configuration the id names; else -1 with the
