@@ -123,6 +123,7 @@ def spec_errors(tmp):
         ("jac-noise = uniform(0.5, 0.1)\nsamples = 2\n", 3, "a < b"),
         ("jac-noise = uniform(0.1, 0.5)\n", 3, "samples = N"),
         ("samples = 3\n", 3, "without a random key"),
+        ("lr = [0.1, 0.2]\nsearch-seed = 7\n", 4, "search-seed = N without a random key"),
         ("out = elsewhere\n", 3, "set by the sweep"),
         ("threads = [1, 2]\n", 3, "fixed, not swept"),
         ("lr = [0.1, 0.2\n", 3, "ends with ']'"),

@@ -296,6 +296,9 @@ int jn_spec_parse(const char *text, const char *origin, jn_spec *spec)
     if (!random && spec->samples_line)
         return jn_fail("%s: line %d: samples = N without a random key (uniform, log-uniform, choice)", spec->path,
                        spec->samples_line);
+    if (!random && spec->search_seed_line)
+        return jn_fail("%s: line %d: search-seed = N without a random key: it seeds the random keys' draws",
+                       spec->path, spec->search_seed_line);
     if (spec->seeds_line && seed && jn_spec_swept(seed))
         return jn_fail("%s: line %d: seeds = N repeats each configuration over seeds; seed is swept on line %d",
                        spec->path, spec->seeds_line, seed->line);
