@@ -380,11 +380,17 @@ static int tmp_path(char *tmp, size_t cap, const char *path, int own)
     return n >= (int)cap ? jn_fail("%s: path too long", path) : 0;
 }
 
-int jn_write_file_atomic(const char *path, const void *data, size_t len)
+/* One buffer written atomically: the three public forms below differ only in these flags. */
+static int write_whole(const char *path, const void *data, size_t len, int own_tmp, int exclusive)
 {
     char tmp[PATH_MAX];
     const jn_piece all = {data, len};
-    return tmp_path(tmp, sizeof tmp, path, 0) ? -1 : write_atomic(path, tmp, &all, 1, 0);
+    return tmp_path(tmp, sizeof tmp, path, own_tmp) ? -1 : write_atomic(path, tmp, &all, 1, exclusive);
+}
+
+int jn_write_file_atomic(const char *path, const void *data, size_t len)
+{
+    return write_whole(path, data, len, 0, 0);
 }
 
 int jn_write_pieces_atomic_crc(const char *path, const jn_piece *pieces, int n)
@@ -407,16 +413,12 @@ int jn_write_pieces_atomic_crc(const char *path, const jn_piece *pieces, int n)
 
 int jn_write_file_atomic_shared(const char *path, const void *data, size_t len)
 {
-    char tmp[PATH_MAX];
-    const jn_piece all = {data, len};
-    return tmp_path(tmp, sizeof tmp, path, 1) ? -1 : write_atomic(path, tmp, &all, 1, 0);
+    return write_whole(path, data, len, 1, 0);
 }
 
 int jn_write_file_new(const char *path, const void *data, size_t len)
 {
-    char tmp[PATH_MAX];
-    const jn_piece all = {data, len};
-    return tmp_path(tmp, sizeof tmp, path, 1) ? -1 : write_atomic(path, tmp, &all, 1, 1);
+    return write_whole(path, data, len, 1, 1);
 }
 
 int jn_lock_file(const char *path, int *fd)
