@@ -265,7 +265,7 @@ static void test_idx_pairs(void)
     small_images(&f);
     char images[2 * PATH_MAX], labels[2 * PATH_MAX];
     snprintf(images, sizeof images, "%s", write_raw("im.idx", f.b, f.len));
-    static const int two[2] = {1, 2}, ok[3] = {0, 2, 1}, high[3] = {1, 12, 0},
+    static const int two[2] = {1, 2}, ok[3] = {0, 2, 1}, high[3] = {1, 12, 0}, edge[3] = {1, 10, 0}, top[3] = {9, 0, 1},
                      neg[3] = {0, -3, 1}, absurd[3] = {0, 70000, 1};
     small_labels(&f, JN_IDX_U8, two, 2);
     expect_error("count mismatch", load_pair(images, write_raw("two.idx", f.b, f.len), 10), "im.idx", "two.idx",
@@ -273,6 +273,13 @@ static void test_idx_pairs(void)
     small_labels(&f, JN_IDX_U8, high, 3);
     expect_error("label out of range", load_pair(images, write_raw("high.idx", f.b, f.len), 10),
                  "high.idx", "byte 9", "item 1", "label out of range", "12", "0..9", NULL);
+    /* The boundary: with 10 classes, label 10 is one too many and label 9 is the last. */
+    small_labels(&f, JN_IDX_U8, edge, 3);
+    expect_error("label equal to the class count", load_pair(images, write_raw("edge.idx", f.b, f.len), 10),
+                 "edge.idx", "byte 9", "item 1", "label out of range", "10", "0..9", NULL);
+    small_labels(&f, JN_IDX_U8, top, 3);
+    CHECK(load_pair(images, write_raw("top.idx", f.b, f.len), 10) == 0, "label 9 of 10 classes refused: %s",
+          jn_last_error());
     small_labels(&f, JN_IDX_I32, neg, 3);
     expect_error("negative label", load_pair(images, write_raw("neg.idx", f.b, f.len), 0),
                  "neg.idx", "byte 12", "negative label -3", NULL);
