@@ -4,9 +4,14 @@
  *  - every instruction-set variant gives the same bits, whatever the count asked for and
  *    wherever a range starts: each value is a function of (seed, stream, step, index);
  *  - 4M draws look standard normal: mean, variance, tail frequencies at 2, 3, 4 and 5 sigma,
- *    and the Kolmogorov-Smirnov distance. */
+ *    and the Kolmogorov-Smirnov distance;
+ *  - a training step's inputs: the rows of its batch in the permutation's order, and xi, eps
+ *    and v each from its own stream (include/jacnoise/rng.h), so never the same numbers;
+ *  - the initialisation of SPEC "Model": W_l uniform in [-r, r], r = sqrt(6 / (n_in + n_out)),
+ *    b_l = 0. */
 #include "check.h"
 #include "core/rng_normal.h"
+#include "jacnoise/cpu.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -36,6 +41,93 @@ static int cmp_float(const void *a, const void *b)
 {
     float x = *(const float *)a, y = *(const float *)b;
     return (x > y) - (x < y);
+}
+
+/* Batch 1 (rows 4..7) of a reversed permutation, step 17 of seed 42, for MLP+N+J with two
+ * copies and three Gaussian tangents: the rows and labels gathered, and each noise buffer the
+ * sequence of its stream (rng.h: xi INPUT_NOISE, eps JAC_NOISE, v TANGENT). */
+static void check_step_inputs(void)
+{
+    const int d = 5, n = 10, B = 4, hidden[1] = {4};
+    jn_model m;
+    REQUIRE(jn_model_make(&m, d, hidden, 1, 3) == 0, "model");
+    const jn_objective obj = {.loss = JN_LOSS_XENT, .input_noise = 0.1, .jac_lambda = 1, .jac_noise = 0.2,
+                              .jac_copies = 2, .target = JN_TARGET_OUTPUT, .target_layer = 1, .jac_proj = 3};
+    float xs[10 * 5];
+    int32_t ys[10];
+    uint32_t perm[10];
+    for (int i = 0; i < n; i++) {
+        for (int k = 0; k < d; k++)
+            xs[i * d + k] = (float)i + (float)k / 10;
+        ys[i] = i % 3;
+        perm[i] = (uint32_t)(n - 1 - i);
+    }
+    jn_dataset train = {.name = "rows", .n = n, .d = d, .classes = 3, .x = xs, .y = ys};
+    jn_cpu_step_inputs in;
+    REQUIRE(jn_cpu_step_inputs_alloc(&in, &m, &obj, B) == 0, "step inputs");
+    jn_batch batch;
+    jn_noise noise;
+    const int rows = jn_cpu_step_inputs_fill(&in, &m, &obj, &train, perm, 1, B, 42, 17, &batch, &noise);
+    CHECK(rows == B && batch.rows == B, "batch 1: %d rows, expected %d", rows, B);
+    int wrong_rows = 0;
+    for (int i = 0; i < B; i++) {
+        const int ex = n - 1 - (B + i);
+        wrong_rows += batch.y[i] != ys[ex];
+        for (int k = 0; k < d; k++)
+            wrong_rows += batch.x[i * d + k] != xs[ex * d + k];
+    }
+    CHECK(!wrong_rows, "batch 1 of a reversed permutation: %d values not those of examples 5..2", wrong_rows);
+    const size_t per_copy = (size_t)B * d;
+    const struct {
+        const char *name;
+        const jn_real *got;
+        jn_stream stream;
+        size_t count;
+    } bufs[] = {{"xi", noise.xi, JN_STREAM_INPUT_NOISE, per_copy},
+                {"eps", noise.eps, JN_STREAM_JAC_NOISE, 2 * per_copy},
+                {"v", noise.v, JN_STREAM_TANGENT, 2 * 3 * per_copy}};
+    jn_real want[2 * 3 * 4 * 5];
+    for (size_t b = 0; b < 3; b++) {
+        REQUIRE(bufs[b].got, "%s: no buffer", bufs[b].name);
+        jn_rng_normal(42, bufs[b].stream, 17, want, bufs[b].count);
+        CHECK(!memcmp(bufs[b].got, want, sizeof(jn_real) * bufs[b].count), "%s is not the sequence of its stream",
+              bufs[b].name);
+    }
+    int same = 0;
+    for (size_t k = 0; k < per_copy; k++)
+        same += noise.xi[k] == noise.eps[k] || noise.xi[k] == noise.v[k] || noise.eps[k] == noise.v[k];
+    CHECK(same == 0, "xi, eps and v share %d of their first %zu values", same, per_copy);
+    jn_cpu_step_inputs_free(&in);
+}
+
+/* SPEC "Model": W_l uniform in [-r, r] with r = sqrt(6 / (n_{l-1} + n_l)), b_l = 0. */
+static void check_init(void)
+{
+    const int hidden[2] = {40, 20};
+    jn_model m;
+    REQUIRE(jn_model_make(&m, 30, hidden, 2, 10) == 0, "model");
+    jn_real *p = malloc(sizeof(jn_real) * m.n_params);
+    REQUIRE(p, "out of memory");
+    jn_model_init_params(&m, 5, p);
+    for (int l = 1; l <= m.n_layers; l++) {
+        const size_t nw = (size_t)m.sizes[l] * m.sizes[l - 1];
+        const double r = sqrt(6.0 / (m.sizes[l - 1] + m.sizes[l]));
+        const jn_real *w = jn_weights_c(&m, p, l), *b = jn_biases_c(&m, p, l);
+        double top = 0, sum = 0;
+        for (size_t k = 0; k < nw; k++) {
+            top = fmax(top, fabs((double)w[k]));
+            sum += w[k];
+        }
+        /* >= 200 uniform draws: the largest |w| lies below 0.97 r with probability < 0.97^200 ~ 0.2%,
+         * and the mean within 5 standard errors (r / sqrt(3 n)) of 0. */
+        CHECK(top <= r * (1 + 1e-6) && top > 0.97 * r, "layer %d: largest |w| %.5f, expected just under r = %.5f", l, top, r);
+        CHECK(fabs(sum / nw) < 5 * r / sqrt(3.0 * nw), "layer %d: mean weight %.4g", l, sum / nw);
+        int nonzero = 0;
+        for (int j = 0; j < m.sizes[l]; j++)
+            nonzero += b[j] != 0;
+        CHECK(!nonzero, "layer %d: %d biases not 0", l, nonzero);
+    }
+    free(p);
 }
 
 int main(void)
@@ -129,5 +221,7 @@ int main(void)
     CHECK(sqrt((double)n) * ks < 1.95, "KS statistic %.3f", sqrt((double)n) * ks);
     CHECK(-x[0] < 6.7 && x[n - 1] < 6.7, "a draw beyond the generator's bound sqrt(-2 ln 2^-32) = 6.66");
     free(z), free(a), free(b), free(r), free(x);
+    check_step_inputs();
+    check_init();
     return check_exit();
 }
