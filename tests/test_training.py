@@ -12,7 +12,70 @@ import sys
 import tempfile
 import time
 
+import numpy as np
+
+from ckpt import params, rel_diff
 from harness import BIN, check, finish, metrics, read, run, same_run
+from stepstate import parse_dump
+
+
+def patience_rule(tmp, early):
+    """--patience N stops after N epochs in a row without a validation error strictly below
+    the best so far, recomputed here from the run's own validation errors; an early-stopped
+    run resumed with the same patience stays stopped."""
+    folder = os.path.join(tmp, "patience-3")
+    run(early + ["--patience", "3", "--out", folder])
+    epochs = metrics(folder)
+    best, bad, expected, stop, recovered = float("inf"), 0, [], None, False
+    for m in epochs:
+        improved = m["valid_error"] < best
+        recovered |= improved and bad > 0
+        best = min(best, m["valid_error"])
+        bad = 0 if improved else bad + 1
+        expected.append(improved)
+        if bad == 3:
+            stop = m["epoch"]
+            break
+    # The run must hold an improvement after an epoch without one, and a tie with the best:
+    # otherwise the counting of epochs in a row and the strict comparison go unchecked.
+    check(recovered and any(not b for b in expected), f"--patience 3: the run does not exercise both rules: validation errors {[m['valid_error'] for m in epochs]}")
+    check([m["best"] for m in epochs] == expected, f"--patience 3: best flags {[m['best'] for m in epochs]}, "
+          f"expected {expected}")
+    summary = json.load(open(os.path.join(folder, "summary.json")))
+    check(stop is not None and len(epochs) == stop and summary["status"] == "early-stopped",
+          f"--patience 3: stopped after {len(epochs)} epochs ({summary['status']}), expected after {stop}")
+    first_best = min(epochs, key=lambda m: (m["valid_error"], m["epoch"]))
+    check(summary["best_epoch"] == first_best["epoch"], f"--patience 3: best epoch {summary['best_epoch']}, "
+          f"expected {first_best['epoch']}, the first with the lowest validation error")
+    p = run(["train", "--out", folder, "--resume", "--progress", "never"])
+    check("\nepoch " not in p.stdout and len(metrics(folder)) == len(epochs),
+          f"early-stopped, resumed with the same --patience: trained on: {p.stdout[-300:]!r}")
+
+
+def schedule_and_shuffle(tmp):
+    """The epoch printed as n runs at lr * lr-decay^(n-1) (README), and each epoch takes the
+    batches of its own permutation: `jacnoise step` (its own learning rate and permutation)
+    on a checkpoint paused in epoch 2 gives the parameters the run has one step later."""
+    args = ["train", "--data", "usps", "--hidden", "8", "--train-limit", "200", "--valid", "50", "--batch", "32",
+            "--lr", "0.1", "--lr-decay", "0.5", "--epochs", "3", "--progress", "never"]
+    full = os.path.join(tmp, "lr-decay")
+    run(args + ["--out", full])
+    lrs = [m["lr"] for m in metrics(full)]
+    check(len(lrs) == 3 and all(abs(lr - 0.1 * 0.5 ** k) < 1e-12 for k, lr in enumerate(lrs)),
+          f"--lr 0.1 --lr-decay 0.5: epoch learning rates {lrs}, expected [0.1, 0.05, 0.025]")
+    paused = os.path.join(tmp, "lr-decay-paused")
+    run(args + ["--out", paused, "--max-steps", "9"])  # 7 batches an epoch: epoch 2, batch 3 next
+    dump = os.path.join(tmp, "epoch2.step")
+    run(["step", "--checkpoint", os.path.join(paused, "last.ckpt"), "--dump", dump])
+    st = parse_dump(dump)
+    check(st["epoch"] == 1 and st["batch"] == 2 and abs(st["lr"] - 0.05) < 1e-12,
+          f"step in epoch 2: epoch {st['epoch']} batch {st['batch']} lr {st['lr']}, expected 1, 2, 0.05")
+    run(["train", "--out", paused, "--resume", "--max-steps", "10", "--progress", "never"])
+    sizes = [int(n) for n in st["sizes"]]
+    nxt = np.concatenate([np.concatenate([st[f"next.W{l}"].ravel(), st[f"next.b{l}"].ravel()])
+                          for l in range(1, len(sizes))])
+    diff = rel_diff(params(os.path.join(paused, "last.ckpt")), nxt)
+    check(diff < 1e-6, f"step 10 of the run and `jacnoise step` from step 9 differ by {diff:.3g}")
 
 
 def main():
@@ -115,6 +178,8 @@ def main():
     check(f"stopped early after epoch {at}: no better validation error for 1 epochs" in p.stdout and
           "\nepoch " not in p.stdout and len(metrics(stopped)) == at,
           f"early-stopped, resumed without epochs left: {p.stdout[-300:]!r}")
+    patience_rule(tmp, early)
+    schedule_and_shuffle(tmp)
     p = run(["train", "--out", stopped, "--resume", "--patience", "0", "--progress", "never"])
     never = os.path.join(tmp, "never-stopped")
     run(early + ["--patience", "0", "--out", never])
