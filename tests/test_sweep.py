@@ -423,6 +423,16 @@ def status_and_progress(tmp, spec):
     p = run(["sweep", "status", folder])
     check("16 configurations:" in p.stdout and "best by validation error" in p.stdout and "results.csv" in p.stdout,
           f"status: {p.stdout[:400]}")
+    # The ranking: the five lowest validation errors of results.csv, ascending, ties in the
+    # plan's order (results.csv's), whatever the test error.
+    table = rows(folder)
+    at = table[0].index("valid_error")
+    ranked = sorted((r for r in table[1:] if r[at]), key=lambda r: float(r[at]))[:5]
+    lines = p.stdout.splitlines()
+    head = next((k for k, line in enumerate(lines) if line.startswith("best by validation error")), len(lines))
+    shown = [line.split()[0] for line in lines[head + 2:head + 2 + len(ranked)]]
+    check(len(ranked) == 5 and shown == [r[0] for r in ranked],
+          f"status: best by validation error shows {shown}, expected {[r[0] for r in ranked]}")
     # Without a validation split nothing can be ranked: the table says so rather than rank
     # by a made-up validation error (which would leave the test error to choose).
     nosplit = os.path.join(tmp, "nosplit.spec")
