@@ -2,7 +2,8 @@
 and inside checkpoint writes), SIGINT, a full disk during a checkpoint write, a diverging run
 (weight decay that blows up; a checkpoint whose logits overflow), a resumed run killed (its
 old summary must not survive), checkpoints from another build, and a run folder that another
-process holds. After every fault, last.ckpt and best.ckpt must load, and the run, resumed,
+process holds; and, under strace, the write order a crash depends on (temporary file fsync'ed
+before its rename, the folder fsync'ed after it, metrics lines fsync'ed). After every fault, last.ckpt and best.ckpt must load, and the run, resumed,
 must end byte-identical to one that was never disturbed.
 
 Run by ctest with JACNOISE_BIN and JACNOISE_DATA set."""
@@ -11,7 +12,9 @@ import glob
 import json
 import os
 import random
+import re
 import resource
+import shutil
 import signal
 import struct
 import subprocess
@@ -293,6 +296,55 @@ def busy_folder(tmp, job):
     print(f"busy: a held run folder refused by train and sweep ({lines[0] if lines else ''}); released, it resumed")
 
 
+def durable_writes(tmp):
+    """README "Checkpoints": each file is written to a temporary file, fsync'ed, renamed over
+    the old one and the folder fsync'ed; metrics.jsonl lines are fsync'ed. No fault shows a
+    missing fsync short of a power cut, so the system calls of a short run are read from
+    strace: every rename's source was fsync'ed first, its folder is fsync'ed after it."""
+    strace = shutil.which("strace")
+    if not strace:
+        print("durable writes: NOT CHECKED (no strace)")
+        return
+    folder, trace = os.path.join(tmp, "durable"), os.path.join(tmp, "durable.trace")
+    p = subprocess.run([strace, "-f", "-qq", "-e", "trace=openat,fsync,rename,close", "-o", trace, BIN, "train",
+                        "--data", "usps", "--hidden", "8", "--train-limit", "100", "--valid", "50", "--epochs", "2",
+                        "--threads", "1", "--progress", "never", "--out", folder],
+                       capture_output=True, text=True, timeout=600)
+    if p.returncode != 0 and "ptrace" in p.stderr:
+        print(f"durable writes: NOT CHECKED (strace cannot trace here: {p.stderr.strip()[:200]})")
+        return
+    check(p.returncode == 0, f"durable writes: the traced run failed: {p.stderr[-500:]}")
+    fds, synced, renames, dir_syncs = {}, set(), [], []
+    call = re.compile(r'^(\d+) +(openat|fsync|rename|close)\((.*)\) += (-?\d+)')
+    for k, line in enumerate(open(trace)):
+        m = call.match(line)
+        if not m or int(m.group(4)) < 0:
+            continue
+        pid, name, args, rc = m.group(1), m.group(2), m.group(3), int(m.group(4))
+        paths = re.findall(r'"([^"]*)"', args)
+        if name == "openat" and paths and paths[0].startswith(folder):
+            fds[(pid, rc)] = paths[0]
+        elif name == "fsync" and (pid, int(args)) in fds:
+            path = fds[(pid, int(args))]
+            synced.add(path)
+            if os.path.isdir(path):
+                dir_syncs.append((k, path))
+        elif name == "close":
+            fds.pop((pid, int(args)), None)
+        elif name == "rename" and len(paths) == 2 and paths[1].startswith(folder):
+            renames.append((k, paths[0], paths[1], paths[0] in synced))
+            synced.discard(paths[0])  # each write of a file must fsync it anew
+    names = sorted({os.path.basename(dst) for _, _, dst, _ in renames})
+    check({"last.ckpt", "best.ckpt", "summary.json"} <= set(names), f"durable writes: renamed only {names}")
+    for n, (k, src, dst, was_synced) in enumerate(renames):
+        check(was_synced, f"durable writes: {src} renamed to {os.path.basename(dst)} without an fsync")
+        end = renames[n + 1][0] if n + 1 < len(renames) else float("inf")
+        check(any(k < j < end and d == os.path.dirname(dst) for j, d in dir_syncs),
+              f"durable writes: no fsync of the folder after the rename to {os.path.basename(dst)}")
+    check(os.path.join(folder, "metrics.jsonl") in synced, "durable writes: metrics.jsonl never fsync'ed")
+    print(f"durable writes: {len(renames)} renames checked")
+
+
 def main():
     tmp = tempfile.mkdtemp(prefix="jacnoise-reliability-")
     # ~100k parameters and a checkpoint every step: writes take a good share of the time, so
@@ -311,6 +363,7 @@ def main():
     ckpt.divergence_from_checkpoint(tmp, "cpu")
     foreign_checkpoints(tmp, reference)
     busy_folder(tmp, job)
+    durable_writes(tmp)
     return finish("reliability", tmp)
 
 
