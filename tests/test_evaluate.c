@@ -8,7 +8,11 @@
  *     JN_STREAM_EVAL_INPUT_NOISE, example index): for several s and seeds, with
  *     --eval-limit (the noise of an example does not depend on the chunking), s = 0 gives
  *     the clean count, and more noise gives more errors;
- *   - a negative or NaN std is refused. */
+ *   - a negative or NaN std is refused;
+ *   - the mean exact ||J_output||_F^2 and the curvature estimate of SPEC "Evaluation quantities",
+ *     ||J(x + s eps) v - J(x) v||^2 / s^2 with eps and v the normal sequences of (seed,
+ *     JN_STREAM_EVAL_NOISE / JN_STREAM_EVAL_TANGENT, example index), against Jacobian-vector
+ *     products by central differences of the double forward pass. */
 #include "check.h"
 #include "jacnoise/error.h"
 #include "jacnoise/evaluate.h"
@@ -66,6 +70,52 @@ static long brute_errors(const jn_dataset *set, long n, double s, uint64_t seed)
         errors += argmax(logits) != set->y[i];
     }
     return errors;
+}
+
+/* J(x) v by central differences of the logits (h = 1e-5: error ~ h^2 times the third
+ * derivative, ~ 1e-10). */
+static void jvp_fd(const double *x, const double *v, double *out)
+{
+    const double h = 1e-5;
+    double xp[D], xm[D], act[3][16], lp[C], lm[C];
+    for (int k = 0; k < D; k++) {
+        xp[k] = x[k] + h * v[k];
+        xm[k] = x[k] - h * v[k];
+    }
+    forward(xp, act, lp);
+    forward(xm, act, lm);
+    for (int c = 0; c < C; c++)
+        out[c] = (lp[c] - lm[c]) / (2 * h);
+}
+
+/* Mean ||J(x)||_F^2 (columns J e_k) and mean ||J(x + s eps) v - J(x) v||^2 / s^2 over the set. */
+static void brute_jacobian(const jn_dataset *set, double s, uint64_t seed, double *jac_sq, double *curv)
+{
+    *jac_sq = *curv = 0;
+    for (int i = 0; i < set->n; i++) {
+        double x[D], xt[D], e[D], v[D], a[C], b[C];
+        jn_real eps[D], tan[D];
+        jn_rng_normal(seed, JN_STREAM_EVAL_NOISE, (uint64_t)i, eps, D);
+        jn_rng_normal(seed, JN_STREAM_EVAL_TANGENT, (uint64_t)i, tan, D);
+        for (int k = 0; k < D; k++) {
+            x[k] = set->x[i * D + k];
+            xt[k] = x[k] + s * (double)eps[k];
+            v[k] = tan[k];
+        }
+        for (int k = 0; k < D; k++) {
+            for (int j = 0; j < D; j++)
+                e[j] = j == k;
+            jvp_fd(x, e, a);
+            for (int c = 0; c < C; c++)
+                *jac_sq += a[c] * a[c];
+        }
+        jvp_fd(x, v, a);
+        jvp_fd(xt, v, b);
+        for (int c = 0; c < C; c++)
+            *curv += (b[c] - a[c]) * (b[c] - a[c]) / (s * s);
+    }
+    *jac_sq /= set->n;
+    *curv /= set->n;
 }
 
 int main(void)
@@ -145,6 +195,20 @@ int main(void)
             CHECK(saturated[0] > 0.01 && linear[0] > 0.01, "the set does not reach both ends: sat %g lin %g",
                   saturated[0], linear[0]);
         }
+
+    /* The Jacobian norm and the curvature estimate, at two noise scales. */
+    for (int k = 0; k < 2; k++) {
+        const double s_curv = k ? 0.3 : 0.1;
+        jn_eval_options opt = {.jacobian = 1, .curvature = 1, .curv_noise = s_curv, .seed = 3};
+        jn_eval_stats got;
+        REQUIRE(jn_cpu_evaluate(&model, params, &set, &opt, &got) == 0, "evaluate: %s", jn_last_error());
+        double jac_sq, curv;
+        brute_jacobian(&set, s_curv, 3, &jac_sq, &curv);
+        CHECK(fabs(got.jacobian_sq - jac_sq) < 1e-6 * jac_sq, "mean ||J||^2 %.10g, central differences %.10g",
+              got.jacobian_sq, jac_sq);
+        CHECK(fabs(got.curvature - curv) < 1e-6 * curv && curv > 0, "s %g: curvature %.10g, central differences %.10g",
+              s_curv, got.curvature, curv);
+    }
 
     /* Without noise levels nothing is counted; bad stds are refused. */
     jn_eval_options none = {.seed = 1};
