@@ -104,12 +104,13 @@ def sigint(tmp, job, reference):
     folder = os.path.join(tmp, "sigint")
     p = subprocess.Popen([BIN] + job + ["--out", folder], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     p.stdout.readline()  # "jacnoise: training ...": the handlers are in place
-    time.sleep(0.3)
+    # Signalled at its first checkpoint (one a step), early in a run of a few hundred steps.
+    last = os.path.join(folder, "last.ckpt")
+    while p.poll() is None and not os.path.exists(last):
+        time.sleep(0.001)
     p.send_signal(signal.SIGINT)
     out, err = p.communicate(timeout=600)
-    if p.returncode == 0:
-        print("SIGINT: the run finished before the signal; nothing to check")
-        return
+    check(p.returncode != 0, "SIGINT: the run finished before the signal reached it; nothing was checked")
     check(p.returncode == 130, f"SIGINT: exit {p.returncode}, expected 130; {err[-300:]}")
     summary = json.load(open(os.path.join(folder, "summary.json")))
     check(summary["status"] == "interrupted", f"SIGINT: summary status {summary['status']}")
@@ -303,7 +304,7 @@ def durable_writes(tmp):
     strace: every rename's source was fsync'ed first, its folder is fsync'ed after it."""
     strace = shutil.which("strace")
     if not strace:
-        print("durable writes: NOT CHECKED (no strace)")
+        check(False, "durable writes: strace is missing (Debian: strace; tools/setup.sh installs it)")
         return
     folder, trace = os.path.join(tmp, "durable"), os.path.join(tmp, "durable.trace")
     p = subprocess.run([strace, "-f", "-qq", "-e", "trace=openat,fsync,rename,close", "-o", trace, BIN, "train",

@@ -34,8 +34,8 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 DATA = os.environ.get("JACNOISE_DATA", "")
 MNIST = ["train-images-idx3-ubyte", "train-labels-idx1-ubyte", "t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte"]
 USPS = ["zip.train", "zip.test"]
-PACKAGES = ["build-essential", "cmake", "pkg-config", "libopenblas-dev", "zlib1g-dev", "python3", "python3-numpy",
-            "python3-torch", "python3-matplotlib"]
+PACKAGES = ["build-essential", "cmake", "pkg-config", "libopenblas-dev", "zlib1g-dev", "strace", "python3",
+            "python3-numpy", "python3-torch", "python3-matplotlib"]
 
 
 def stub(folder, name, body):

@@ -16,8 +16,9 @@
 set -eu
 cd "$(dirname "$0")/.."
 
-# python3-matplotlib: for the plotting scripts; the rest builds and tests jacnoise.
-PACKAGES="build-essential cmake pkg-config libopenblas-dev zlib1g-dev python3 python3-numpy python3-torch python3-matplotlib"
+# python3-matplotlib: for the plotting scripts; strace: test_reliability reads from it the
+# system calls that make checkpoint writes durable; the rest builds and tests jacnoise.
+PACKAGES="build-essential cmake pkg-config libopenblas-dev zlib1g-dev strace python3 python3-numpy python3-torch python3-matplotlib"
 
 packages() {
     if ! command -v dpkg-query >/dev/null 2>&1; then
