@@ -8,8 +8,10 @@ tools/results_table.py shows every cell as RESULTS.md does, and merges two folde
 rerun trains nothing; a run stopped by SIGTERM, as timeout(1) stops it (the driver, then its
 process group), writes the cells finished by then, marked as stopped, and rerun gives the same
 table; bad options are refused with one line, exit 2; `--plan` has
-jacnoise sweep check every spec of every budget (all data sets and rows).
-Skipped (77) without matplotlib. JACNOISE_TEST_DEVICE=cuda runs the same on the CUDA backend
+jacnoise sweep check every spec of every budget (all data sets and rows). First, on made-up
+numbers worked out by hand (`--rules` runs these alone, in a second): the smoothed minimum and
+its ties, the selection's ties and the runs it never selects, the table's rounding and seed
+count, and the cost model. The rest is skipped (77) without matplotlib. JACNOISE_TEST_DEVICE=cuda runs the same on the CUDA backend
 (tools/emu-check.sh does, under the emulator)."""
 import csv
 import decimal
@@ -26,7 +28,7 @@ import sys
 import tempfile
 import time
 
-from harness import BIN, check, finish
+from harness import BIN, check, failures, finish
 
 TOOL = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tools", "reproduce.py")
 TABLE_TOOL = os.path.join(os.path.dirname(TOOL), "results_table.py")
@@ -128,6 +130,73 @@ def check_cells(out):
             check(int(got["search_runs"]) == len(search) and int(got["final_runs"]) == 2,
                   f"{cell}: runs {got['search_runs']} + {got['final_runs']}")
     return table
+
+
+def write_search(folder, runs):
+    """A search folder as jacnoise sweep leaves it: results.csv and each run's metrics.jsonl.
+    runs: [(id, status, validation curve)]."""
+    os.makedirs(folder)
+    with open(os.path.join(folder, "results.csv"), "w", newline="") as f:
+        w = csv.writer(f, lineterminator="\n")
+        w.writerow(["id", "status", "valid_error", "test_error", "seconds"])
+        for rid, status, curve in runs:
+            w.writerow([rid, status, min((v for v in curve if v is not None), default=""), 0.5, 1.0])
+            os.makedirs(os.path.join(folder, "runs", rid))
+            with open(os.path.join(folder, "runs", rid, "metrics.jsonl"), "w") as g:
+                g.writelines(json.dumps({"epoch": e + 1, "valid_error": v}) + "\n" for e, v in enumerate(curve))
+
+
+def check_rules(scratch):
+    """The driver's rules on made-up numbers, against values worked out by hand from
+    tools/reproduce/README.md: the smoothed validation minimum (11-epoch running mean, whole
+    windows only, narrower for a short run, ties to the earlier epoch), the selection (lowest
+    smoothed error, ties to the lower id, diverged and failed runs never), the table's
+    rounding and seed count, and the cost model of SPEC.md's "Cost" section."""
+    sys.path.insert(0, os.path.dirname(TOOL))
+    import reproduce as rp
+    # One dip at epoch 15 in a flat curve: every 11-epoch window over it ties at 100/11, the
+    # earliest is centred on epoch 10.
+    dip = [10.0] * 14 + [0.0] + [10.0] * 15
+    for curve, want in [(dip, (100 / 11, 10)),
+                        ([0.0] + [10.0] * 20, (100 / 11, 6)),  # whole windows only: the first is centred on 6
+                        ([4.0, 2.0, 3.0, 9.0], (3.0, 2)),     # 4 epochs: windows of 3
+                        ([7.0, 7.0], (7.0, 1)), ([5.0], (5.0, 1))]:
+        got = rp.smoothed_best(curve)
+        check(abs(got[0] - want[0]) < 1e-9 and got[1] == want[1], f"smoothed_best({curve}): {got}, expected {want}")
+    # Selection: r3 and r1 tie (the same curve), r1 has the lower id; r0 and r4 look better but
+    # diverged or failed; r2 has a missing validation error.
+    low = [9.0] * 12 + [1.0] + [9.0] * 12
+    search = os.path.join(scratch, "select")
+    write_search(search, [("r3", "finished", dip), ("r0", "diverged", [0.0] * 25), ("r1", "early-stopped", dip),
+                          ("r2", "finished", low[:5] + [None] + low[6:]), ("r4", "failed", low),
+                          ("r5", "finished", [10.0] * 25)])
+    got = rp.select(search)
+    check(got is not None and got[0]["id"] == "r1" and abs(got[1] - 100 / 11) < 1e-9 and got[2] == 10,
+          f"select: {got and (got[0]['id'], got[1], got[2])}, expected r1 at 100/11, epoch 10")
+    # The table: mean ± sample sd (seeds), one seed without a deviation, decimal text rounded half up.
+    md = rp.table_markdown(lambda d, row: {("usps", "mlp"): ("33.1650", "1.2650", ["32.2705", "34.0595"]),
+                                           ("mnist", "mlp"): ("1.9050", "-", ["1.9050"])}.get((d, row)))
+    line = next((l for l in md.splitlines() if l.startswith("| MLP |")), "")
+    check(line == "| MLP | 1.91 (1) | 1.82 | not measured | 2.01 | 33.17 ± 1.27 (2) | 5.74 |", f"table line {line!r}")
+    # Cost (tools/reproduce/README.md): 6 MACs a plain step per training example, 12 more for the
+    # output penalty (K = 1), 4 d n_1 more for hidden1, each per noisy copy (src/profile/cost.c);
+    # 2 MACs per validation and test example.
+    macs = 256 * 1000 + 1000 * 10
+    for cfg, per, n_train, n_valid in [({}, 6 * macs, 6291, 1000),
+                                       ({"jac-lambda": "0.01", "jac-target": "output"}, 18 * macs, 6291, 1000),
+                                       ({"jac-lambda": "0.01"}, 6 * macs + 4 * 256 * 1000, 6291, 1000),
+                                       ({"jac-lambda": "0.01", "jac-copies": "2"}, 6 * macs + 8 * 256 * 1000, 6291, 1000),
+                                       ({"jac-lambda": "0.01", "jac-target": "output", "jac-copies": "3"}, 42 * macs, 6291, 1000),
+                                       ({"train-limit": "300", "batch": "50"}, 6 * macs, 300, 1000),
+                                       ({"valid": "0"}, 6 * macs, 7291, 0)]:
+        want = (n_train * per + (n_valid + 2007) * 2 * macs, math.ceil(n_train / int(cfg.get("batch", 100))))
+        got = rp.epoch_cost("usps", cfg)
+        check(got == want, f"epoch_cost(usps, {cfg}): {got}, expected {want}")
+    for value, want in [("log-uniform(1e-4, 1e-2)", 1e-3), ("uniform(0, 0.5)", 0.25)]:
+        kind, values = rp.values_of(value)
+        check(kind == "range" and abs(float(values[0]) - want) < 1e-12, f"values_of({value}): {kind} {values}")
+    entries = [("lr", "[0.01, 0.1]"), ("jac-noise", "choice(0.1, 0.2)"), ("samples", "3"), ("seeds", "2")]
+    check(rp.configs_of(entries) == 12, f"configs_of: {rp.configs_of(entries)} configurations, expected 2 x 3 x 2")
 
 
 def check_pictures(out):
@@ -249,11 +318,15 @@ def check_merged_table(d, out, table):
 
 
 def main():
+    with tempfile.TemporaryDirectory() as d:
+        check_rules(d)
+    if sys.argv[1:] == ["--rules"]:  # the rules alone, in a second
+        return finish("reproduce rule")
     try:
         import matplotlib  # noqa: F401
     except ImportError:
         print("skipped: matplotlib is not installed (Debian: python3-matplotlib)")
-        return 77
+        return finish("reproduce rule") if failures else 77
     with tempfile.TemporaryDirectory() as d:
         out = os.path.join(d, "smoke")
         t0 = time.time()
