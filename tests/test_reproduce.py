@@ -11,7 +11,7 @@ table; bad options are refused with one line, exit 2; `--plan` has
 jacnoise sweep check every spec of every budget (all data sets and rows). First, on made-up
 numbers worked out by hand (`--rules` runs these alone, in a second): the smoothed minimum and
 its ties, the selection's ties and the runs it never selects, the table's rounding and seed
-count, and the cost model. The rest is skipped (77) without matplotlib. JACNOISE_TEST_DEVICE=cuda runs the same on the CUDA backend
+count, the cost model, and results_table.py's merge and refusals. The rest is skipped (77) without matplotlib. JACNOISE_TEST_DEVICE=cuda runs the same on the CUDA backend
 (tools/emu-check.sh does, under the emulator)."""
 import csv
 import decimal
@@ -199,6 +199,37 @@ def check_rules(scratch):
     check(rp.configs_of(entries) == 12, f"configs_of: {rp.configs_of(entries)} configurations, expected 2 x 3 x 2")
 
 
+def check_table_tool(scratch):
+    """tools/results_table.py on made-up folders: the later folder's cell wins, the search's
+    epochs are per run, and a field that is not a number is refused in one line."""
+    header = ["set", "row", "options", "test_errors", "mean", "std", "search_runs", "search_epochs", "device"]
+
+    def folder(name, rows):
+        path = os.path.join(scratch, name)
+        os.makedirs(path)
+        with open(os.path.join(path, "results.csv"), "w", newline="") as f:
+            w = csv.writer(f, lineterminator="\n")
+            w.writerow(header)
+            w.writerows(rows)
+        return path
+    first = folder("first", [["usps", "MLP", "lr=0.1 epochs=9", "5.0 6.0", "5.5000", "0.7071", "4", "48", "cpu"],
+                             ["mnist", "MLP+J", "epochs=3", "2.0 2.1", "2.0500", "0.0707", "2", "6", "cpu"]])
+    later = folder("later", [["usps", "MLP", "lr=0.05 epochs=7", "4.0 4.2", "4.1000", "0.1414", "3", "30", "cpu"]])
+    p = subprocess.run([sys.executable, TABLE_TOOL, first, later], capture_output=True, text=True)
+    md = p.stdout
+    check(p.returncode == 0 and "| MLP | not measured | 1.82 | not measured | 2.01 | 4.10 ± 0.14 (2) | 5.74 |" in md and
+          "| MLP+J | 2.05 ± 0.07 (2) | - |" in md and f"| USPS MLP | `{later}` | ? | 10, 7 | `lr=0.05 epochs=7` |" in md and
+          f"| MNIST MLP+J | `{first}` | ? | 3, 3 |" in md and f"USPS MLP: `{later}` replaces `{first}`" in md,
+          f"results_table {first} {later}: exit {p.returncode}, {md[md.find('| row |'):]}{p.stderr}")
+    good = ["usps", "MLP", "epochs=7", "4.0 4.2", "4.1000", "0.1414", "3", "30", "cpu"]
+    for k, column, text in [(4, "mean", "4.1O"), (5, "std", "x"), (3, "test_errors", "4.0 4,2"), (6, "search_runs", "three")]:
+        bad = folder(f"bad-{column}", [good[:k] + [text] + good[k + 1:]])
+        p = subprocess.run([sys.executable, TABLE_TOOL, bad], capture_output=True, text=True)
+        word = f"line 2: {column} '{text.split()[-1]}' is not a number"
+        check(p.returncode == 1 and word in p.stderr and p.stderr.count("\n") == 1 and not p.stdout,
+              f"results_table, {column} {text!r}: exit {p.returncode}, stderr {p.stderr!r}")
+
+
 def check_pictures(out):
     for data in SETS:
         for name in ["saturation.png", "jacobian.png", "noise.png"]:
@@ -320,6 +351,7 @@ def check_merged_table(d, out, table):
 def main():
     with tempfile.TemporaryDirectory() as d:
         check_rules(d)
+        check_table_tool(d)
     if sys.argv[1:] == ["--rules"]:  # the rules alone, in a second
         return finish("reproduce rule")
     try:
