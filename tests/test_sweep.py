@@ -9,7 +9,8 @@ configurations that differ only in options that change nothing (the penalty's wi
 trained once; a merge refused by a locked run folder; a configuration
 failing before its folder exists, recorded failed; status after a SIGINT (interrupted, not
 running); sweeps of two specs started at once; a spec with a byte-order mark and nothing
-swept; bench/bench_sweep_cpu.py's step count and its bad input.
+swept; bench/bench_sweep_cpu.py's step count and its bad input; which runs plot_sweep.py
+draws where (`--plot-rules`: that alone).
 
 Run by ctest with JACNOISE_BIN and JACNOISE_DATA set."""
 import csv
@@ -478,6 +479,34 @@ def plots(tmp):
     check(all(name in listed for name in expected), f"sweep status lists the plots: {listed[-500:]}")
 
 
+def plot_rules(tmp):
+    """What tools/plot_sweep.py draws, on a made-up folder: the curves are those of the runs
+    with the lowest validation errors, lowest first (a run without an error or a metrics.jsonl
+    is never one / has no curve); a run without the penalty stands at every jac-noise value the
+    penalised runs take (its noise changes nothing), and only the options that then vary count
+    as swept."""
+    sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tools"))
+    import plot_sweep
+    folder = os.path.join(tmp, "plot-rules")
+    os.makedirs(folder)
+    rows = [("a", "0", "0.1", "1", "4.5"), ("b", "0.01", "0.1", "1", "2.5"), ("c", "0.01", "0.3", "1", "3.5"),
+            ("d", "0.1", "0.3", "1", ""), ("e", "0.1", "0.1", "1", "1.5"), ("f", "0", "0.1", "2", "0.5")]
+    with open(os.path.join(folder, "results.csv"), "w") as f:
+        f.write("id,jac-lambda,jac-noise,lr,status,valid_error,test_error\n")
+        f.writelines(f"{i},{lam},{noise},{lr},finished,{v},{v}\n" for i, lam, noise, lr, v in rows)
+    for rid in "abcde":
+        os.makedirs(os.path.join(folder, "runs", rid))
+        with open(os.path.join(folder, "runs", rid, "metrics.jsonl"), "w") as f:
+            f.write(json.dumps({"epoch": 1, "valid_error": 9.0, "train_loss": 0.5}) + "\n")
+    loaded, places, swept = plot_sweep.load(folder)
+    ranked = plot_sweep.best_runs(folder, loaded, 3)
+    got = [(r["id"], e is not None) for r, e in ranked]
+    check(got == [("f", False), ("e", True), ("b", True)], f"plot_sweep best_runs: {got}")
+    at = sorted((r["id"], r["jac-noise"]) for r in places)
+    want = [("a", "0.1"), ("a", "0.3"), ("b", "0.1"), ("c", "0.3"), ("d", "0.3"), ("e", "0.1"), ("f", "0.1"), ("f", "0.3")]
+    check(at == want and swept == ["jac-lambda", "jac-noise", "lr"], f"plot_sweep placed: {at}, swept {swept}")
+
+
 def plot_faults(tmp):
     """tools/plot_sweep.py on a broken folder: a results.csv that is a folder, lacks a column,
     has a short row or an error that is not a percentage (a word, nan, inf), a corrupt
@@ -734,6 +763,9 @@ def bench_steps(tmp):
 
 def main():
     tmp = tempfile.mkdtemp(prefix="jacnoise-sweep-")
+    plot_rules(tmp)
+    if sys.argv[1:] == ["--plot-rules"]:  # tools/plot_sweep.py's rules alone, in a second
+        return finish("plot_sweep rule", tmp)
     group_spec, kill_spec = os.path.join(tmp, "group.spec"), os.path.join(tmp, "kill.spec")
     open(group_spec, "w").write(GROUP_SPEC)
     open(kill_spec, "w").write(KILL_SPEC)
