@@ -1,7 +1,8 @@
 """tools/export_model.py: a trained checkpoint as a .npz whose arrays, run through the model
 in NumPy (and in PyTorch, as the README shows), make the test errors `jacnoise eval` counts;
 the parameters byte for byte as `jacnoise step --dump` reads them; last.ckpt's best section
-equal to best.ckpt; and a damaged, cut, foreign or wrongly used file refused in one line,
+equal to best.ckpt, and taken by --best (the parameters without it) with the file's training
+state where the two sections and the epochs differ; and a damaged, cut, foreign or wrongly used file refused in one line,
 exit 1, with no output written."""
 import gzip
 import json
@@ -94,6 +95,33 @@ def main():
     export([last, out_best, "--best"])
     mb = np.load(out_best)
     check(all((mb[k] == m[k]).all() for k in ("W1", "b1", "W3", "b3")), "last.ckpt --best differs from best.ckpt")
+
+    # The sections and the training state, where they differ: a last.ckpt whose best section is
+    # half its parameters and whose best epoch is 2 of 3 (checksum rewritten). --best takes the
+    # best section, without it the parameters; the state is the file's, as summary.json says.
+    full = open(last, "rb").read()
+    ck = export_model.read_checkpoint(last)
+    n = len(ck.params)
+    state_at = ck.params_offset - 4 - export_model.STATE.size  # u64 steps, u32 epoch at +8, best epoch at +28
+    params, size = ck.params, ck.params.dtype.itemsize  # as the file stores them (4 or 8 bytes)
+    best_at = ck.params_offset + 2 * size * n  # parameters, velocity, best
+    doctored = bytearray(full[:best_at] + (params * params.dtype.type(0.5)).tobytes() + full[best_at + size * n:])
+    doctored[state_at + 28:state_at + 32] = struct.pack("<I", 2)
+    doctored_path = os.path.join(scratch, "doctored.ckpt")
+    open(doctored_path, "wb").write(bytes(doctored[:-4]) + struct.pack("<I", zlib.crc32(bytes(doctored[:-4]))))
+    with open(os.path.join(folder, "summary.json")) as f:
+        summary = json.load(f)
+    for flag, scale in (([], 1.0), (["--best"], 0.5)):
+        npz = os.path.join(scratch, f"doctored{scale}.npz")
+        export([doctored_path, npz] + flag)
+        d = np.load(npz)
+        want = params[:256 * 32 + 32] * params.dtype.type(scale)
+        check(np.array_equal(np.concatenate([d["W1"].ravel(), d["b1"]]), want) and d["W1"].shape == (32, 256),
+              f"export {' '.join(flag) or 'without --best'}: W1, b1 are not the file's {'best section' if flag else 'parameters'}")
+        state = {k: d[k].item() for k in ("global_step", "epochs_done", "best_epoch", "status")}
+        check(state == {"global_step": summary["steps"], "epochs_done": summary["epochs"], "best_epoch": 2,
+                        "status": summary["status"]} and abs(d["best_valid_error"] - summary["best_valid_error"]) < 1e-6,
+              f"the exported training state {state}, summary.json {summary}")
 
     # Refusals: where jacnoise's reader refuses the file, at the same byte (jacnoise show).
     blob = open(best, "rb").read()
