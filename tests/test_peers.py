@@ -2,9 +2,12 @@
 """bench/peers/run_peers.py's refusals, none of which times anything: an option the script
 refuses is one line and exit 2 before the peers load (an unwritable --csv included); one
 jacnoise refuses is jacnoise's line and exit 2; a --jacnoise that exits 0 without its step
-state is one line naming it and that file, exit 1; no table is written.
+state is one line naming it and that file, exit 1; no table is written. And the PyTorch
+peers' loss, penalty, objective and gradient agree with `jacnoise step --dump` for each
+penalty form, as the script's check column says; a loss 1e-3 off is named there, exit 1.
 
 Environment (set by CTest): JACNOISE_BIN, JACNOISE_DATA."""
+import csv
 import os
 import subprocess
 import sys
@@ -15,6 +18,54 @@ from harness import BIN, check, finish
 SCRIPT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "bench", "peers", "run_peers.py")
 TINY = ["--data", "usps", "--hidden", "5", "--batch", "2", "--penalty", "hidden1", "--reps", "1", "--rounds", "1",
         "--warmup", "0", "--threads", "1"]
+
+
+def agreement(table):
+    """PyTorch's step (autograd, both styles) against `jacnoise step --dump` on a tiny two-layer
+    net with input noise: every penalty form agrees within the tolerance, exit 0, and the
+    table says ok for each. Not checked where PyTorch is missing (unless JACNOISE_REQUIRE_TORCH=1)."""
+    try:
+        import torch  # noqa: F401
+    except ImportError:
+        check(os.environ.get("JACNOISE_REQUIRE_TORCH") != "1", "PyTorch is missing")
+        print("agreement: not checked: this Python has no PyTorch")
+        return
+    penalties = ["hidden1", "output:2", "output:exact", "hidden:2:1"]
+    args = ["--data", "usps", "--hidden", "5,4", "--batch", "3", "--penalty"] + penalties + [
+        "--input-noise", "0.1", "--reps", "1", "--rounds", "1", "--warmup", "0", "--threads", "1"]
+    p = subprocess.run([sys.executable, SCRIPT, "--jacnoise", BIN, "--csv", table] + args,
+                       capture_output=True, text=True, timeout=300)
+    rows = []
+    if os.path.exists(table):
+        with open(table, newline="") as f:
+            rows = list(csv.DictReader(f))
+        os.unlink(table)
+    verdicts = {r["penalty"]: r["check"] for r in rows}
+    check(p.returncode == 0 and verdicts == {pen: "ok" for pen in penalties} and "torch eager_us" in rows[-1] and
+          "torch func_us" in rows[-1], f"run_peers agreement: exit {p.returncode}, checks {verdicts}, {p.stderr[-500:]!r}")
+    # A jacnoise whose dumped loss is 1e-3 too high (ten times the tolerance): the check names it, exit 1.
+    off = os.path.join(os.path.dirname(table), "loss-off")
+    with open(off, "w") as f:
+        f.write(f"""#!{sys.executable}
+import os, struct, subprocess, sys, zlib
+rc = subprocess.call([{BIN!r}] + sys.argv[1:])
+if rc == 0 and "--dump" in sys.argv:
+    path = sys.argv[sys.argv.index("--dump") + 1]
+    raw = bytearray(open(path, "rb").read())
+    for code, form in ((1, "<f"), (2, "<d")):
+        at = raw.find(struct.pack("<BBH", code, 0, 4) + b"loss")
+        if at >= 0:
+            at += 8
+            struct.pack_into(form, raw, at, struct.unpack_from(form, raw, at)[0] * 1.001)
+    open(path, "wb").write(raw[:-4] + struct.pack("<I", zlib.crc32(raw[:-4])))
+sys.exit(rc)
+""")
+    os.chmod(off, 0o755)
+    args[args.index("--penalty") + 1:args.index("--input-noise")] = ["hidden1"]
+    p = subprocess.run([sys.executable, SCRIPT, "--jacnoise", off] + args, capture_output=True, text=True, timeout=300)
+    line = p.stdout.strip().splitlines()[-1] if p.stdout.strip() else ""
+    check(p.returncode == 1 and "torch eager: loss 1.0e-03" in line and "torch func: loss 1.0e-03" in line and
+          "disagrees" in p.stderr, f"run_peers, a loss 1e-3 off: exit {p.returncode}, {line!r}, {p.stderr[-300:]!r}")
 
 
 def main():
@@ -41,6 +92,7 @@ def main():
             # The script's own refusals come before the peers load and the table's header.
             check(started or p.stdout == "", f"run_peers {' '.join(args)}: stdout {p.stdout!r}")
             check(not os.path.exists(table), f"run_peers {' '.join(args)}: wrote {table}")
+        agreement(table)
     return finish("peers")
 
 
