@@ -139,14 +139,15 @@ def check_profile(label, p, sizes, B, target, layer, proj, copies, backend="cpu"
 
 def plot_styles(tools, table):
     """In plot_profile.py's line pictures a series has one colour and marker, the legend's, in
-    every panel, though the panels' series differ: here a second model lacking the first."""
+    every panel, though the panels' series differ: here a second model lacking the first; and
+    each line's points are the table's numbers."""
     import matplotlib
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
     from matplotlib.colors import to_hex
     sys.path.insert(0, tools)
     import plot_profile as tool
-    rows = tool.load(table)
+    rows = tool.load(table)[::-1]  # the larger batches first: the lines still go by batch
     first = min(r["estimator"] for r in rows)
     rows += [dict(r, model=r["model"] + "-10") for r in rows if r["estimator"] != first]
     figures, save = [], tool.tool_files.save_png
@@ -165,6 +166,27 @@ def plot_styles(tools, table):
         check(len({title for title, _, _ in drawn}) == 2, f"plot_profile.py styles: panels {drawn}")
         check(all(legend.get(label) == s for _, label, s in drawn) and len(set(legend.values())) == len(legend),
               f"plot_profile.py styles: legend {legend}, drawn {drawn}")
+    # The values drawn, from the table's text: each estimator's column by batch; in the floor
+    # picture the plain step's own ratio, plain_us / plain_floor_us (every row of a batch timed
+    # the plain step: one of theirs).
+    with open(table, newline="") as f:
+        raw = list(csv.DictReader(f))
+    raw += [dict(r, model=r["model"] + "-10") for r in raw if r["estimator"] != first]
+    for fig, key in zip(figures, ("overhead_ratio", "ratio_to_floor")):
+        for ax in fig.axes:
+            for line in ax.get_lines():
+                label, model = line.get_label(), ax.get_title()
+                if label.startswith("_"):
+                    continue
+                want = {}
+                for r in raw:
+                    if r["model"] == model and label in ("plain", r["estimator"]):
+                        want.setdefault(int(r["batch"]), []).append(
+                            float(r["plain_us"]) / float(r["plain_floor_us"]) if label == "plain" else float(r[key]))
+                got = dict(zip(line.get_xdata(), line.get_ydata()))
+                check(list(line.get_xdata()) == sorted(want) and
+                      all(any(abs(got[b] - w) <= 1e-9 * w for w in want[b]) for b in want),
+                      f"plot_profile.py {key}, {model} {label}: drew {got}, the table {want}")
 
 
 def plot_profile(tmp, table):
