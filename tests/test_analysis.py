@@ -5,7 +5,8 @@ input-noise curve from 0 to 0.5 with the clean error at std 0, a second call reu
 an eval JSON given as a row is drawn without the program and copied beside the pictures, and a
 bad row (a missing run, a JSON that is not an eval's or has a field of the wrong type or range)
 is refused with one line before any picture is written. Two rows that would share one eval
-JSON are refused; a cached evaluation of another checkpoint is redone. Skipped (77) without
+JSON are refused; a cached evaluation of another checkpoint is redone, and with --force one of
+the same checkpoint. Skipped (77) without
 matplotlib."""
 import json
 import os
@@ -144,6 +145,16 @@ def main():
         check(p.returncode == 0 and redone["splits"] == nj["splits"] and
               os.path.samefile(redone["checkpoint"], os.path.join(d, "nj", "best.ckpt")),
               f"a cache of another checkpoint: exit {p.returncode}, {redone['checkpoint']}: {p.stderr[-500:]!r}")
+        # --force evaluates again a cache of the row's own checkpoint (here one whose numbers were changed).
+        redone["splits"]["test"]["input_noise"][0]["error"] = 99.0
+        with open(os.path.join(moved, "eval-MLP.json"), "w") as f:
+            json.dump(redone, f)
+        p = subprocess.run([sys.executable, TOOL, "--out", moved, "--threads", "1", "--force", f"MLP={d}/nj"],
+                           capture_output=True, text=True, env=env)
+        with open(os.path.join(moved, "eval-MLP.json")) as f:
+            forced = json.load(f)
+        check(p.returncode == 0 and forced["splits"] == nj["splits"], f"--force: exit {p.returncode}, the cache kept "
+              f"{forced['splits']['test']['input_noise'][0]['error']}: {p.stderr[-500:]!r}")
     return finish("analysis")
 
 
