@@ -11,7 +11,7 @@ table; bad options are refused with one line, exit 2; `--plan` has
 jacnoise sweep check every spec of every budget (all data sets and rows). First, on made-up
 numbers worked out by hand (`--rules` runs these alone, in a second): the smoothed minimum and
 its ties, the selection's ties and the runs it never selects, the table's rounding and seed
-count, the cost model, and results_table.py's merge and refusals. The rest is skipped (77) without matplotlib. JACNOISE_TEST_DEVICE=cuda runs the same on the CUDA backend
+count, the cost model, tool_files' atomic writes, and results_table.py's merge and refusals. The rest is skipped (77) without matplotlib. JACNOISE_TEST_DEVICE=cuda runs the same on the CUDA backend
 (tools/emu-check.sh does, under the emulator)."""
 import csv
 import decimal
@@ -195,6 +195,26 @@ def check_rules(scratch):
     for value, want in [("log-uniform(1e-4, 1e-2)", 1e-3), ("uniform(0, 0.5)", 0.25)]:
         kind, values = rp.values_of(value)
         check(kind == "range" and abs(float(values[0]) - want) < 1e-12, f"values_of({value}): {kind} {values}")
+    # tool_files (which writes every table): a write that fails halfway leaves the old file and
+    # no temporary file; one that succeeds replaces it.
+    target = os.path.join(scratch, "table.md")
+    rp.tool_files.write_text(target, "old\n")
+
+    def halfway(tmp):
+        with open(tmp, "w") as f:
+            f.write("half")
+        raise OSError(28, "No space left on device")
+    try:
+        rp.tool_files.replace(target, halfway)
+        check(False, "tool_files.replace: a failed write raised nothing")
+    except OSError:
+        pass
+    with open(target) as f:
+        check(f.read() == "old\n" and os.listdir(scratch).count("table.md") == 1 and
+              not [n for n in os.listdir(scratch) if ".tmp" in n], f"tool_files: a failed write left {os.listdir(scratch)}")
+    rp.tool_files.write_text(target, "new\n")
+    with open(target) as f:
+        check(f.read() == "new\n" and not [n for n in os.listdir(scratch) if ".tmp" in n], "tool_files: write_text")
     entries = [("lr", "[0.01, 0.1]"), ("jac-noise", "choice(0.1, 0.2)"), ("samples", "3"), ("seeds", "2")]
     check(rp.configs_of(entries) == 12, f"configs_of: {rp.configs_of(entries)} configurations, expected 2 x 3 x 2")
 
