@@ -13,9 +13,11 @@ numbers worked out by hand (`--rules` runs these alone, in a second): the smooth
 its ties, the selection's ties and the runs it never selects, the table's rounding and seed
 count, the cost model, tool_files' atomic writes, and results_table.py's merge and refusals. The rest is skipped (77) without matplotlib. JACNOISE_TEST_DEVICE=cuda runs the same on the CUDA backend
 (tools/emu-check.sh does, under the emulator)."""
+import contextlib
 import csv
 import decimal
 import glob
+import io
 import json
 import math
 import os
@@ -195,6 +197,27 @@ def check_rules(scratch):
     for value, want in [("log-uniform(1e-4, 1e-2)", 1e-3), ("uniform(0, 0.5)", 0.25)]:
         kind, values = rp.values_of(value)
         check(kind == "range" and abs(float(values[0]) - want) < 1e-12, f"values_of({value}): {kind} {values}")
+    # A spec as read_spec reads it: comments dropped, a '#' inside quotes kept; a line without
+    # '=' refused with one line naming it, exit 1. And --jobs past 256: exit 2.
+    spec = os.path.join(scratch, "odd.spec")
+    with open(spec, "w") as f:
+        f.write('# a comment\nhidden = choice(1000, "1000,1000") # depth\nlabel = "a # b"\n\n')
+    check(rp.read_spec(spec) == [("hidden", 'choice(1000, "1000,1000")'), ("label", '"a # b"')],
+          f"read_spec: {rp.read_spec(spec)}")
+    with open(spec, "a") as f:
+        f.write("lr 0.1\n")
+    err = io.StringIO()
+    try:
+        with contextlib.redirect_stderr(err):
+            rp.read_spec(spec)
+        code = None
+    except SystemExit as e:
+        code = e.code
+    check(code == 1 and err.getvalue() == f"reproduce: {spec}: line 5: expected key = value\n",
+          f"read_spec, a line without '=': exit {code}, {err.getvalue()!r}")
+    p = reproduce(["--budget", "smoke", "--out", os.path.join(scratch, "jobs"), "--jobs", "257"])
+    check(p.returncode == 2 and "--jobs" in p.stderr and p.stderr.count("\n") == 1 and
+          not os.path.exists(os.path.join(scratch, "jobs")), f"--jobs 257: exit {p.returncode}, {p.stderr!r}")
     # tool_files (which writes every table): a write that fails halfway leaves the old file and
     # no temporary file; one that succeeds replaces it.
     target = os.path.join(scratch, "table.md")
