@@ -34,10 +34,11 @@ if(JACNOISE_WITH_CUDA)
   jn_py_test(test_cuda_sweep test_cuda_sweep.py LABELS gpu TIMEOUT 1800)
   # The error paths under faults injected by the CUDA emulator (skipped on a real GPU).
   jn_py_test(test_cuda_faults test_cuda_faults.py LABELS gpu TIMEOUT 900)
-  # tools/gpu-check.sh --dry-run on this build: each GPU step's command line gets past its
-  # options without a device. Not labelled gpu: the device check runs the gpu label itself.
-  jn_py_test(test_gpu_check test_gpu_check.py LABELS device TIMEOUT 600)
 endif()
+# tools/kernel_times.py's table (any build), then tools/gpu-check.sh --dry-run on a CUDA build:
+# each GPU step's command line gets past its options without a device (skipped, 77, without
+# CUDA). Not labelled gpu: the device check runs the gpu label itself.
+jn_py_test(test_gpu_check test_gpu_check.py LABELS device TIMEOUT 600)
 
 # The profile: its cost model against the GEMMs a step issues, and the command's report.
 jn_c_test(test_profile_cost SOURCES test_profile_cost.c LABELS engine)

@@ -5,13 +5,14 @@ lent GPU would refuse fails here. Then the same with a jacnoise that refuses the
 options: the dry run must name those steps and fail. GPU_CHECK_ONLY: only the steps its
 patterns name run, the others say they were skipped. And tools/kernel_times.py, which tables
 the check's Nsight Compute CSV, on a CSV written the way ncu writes it (and on files that are
-not). Skipped where CUDA is not built in."""
+not), in every build; the rest is skipped (77) where CUDA is not built in."""
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
 
-from harness import BIN, check, finish
+from harness import BIN, check, failures, finish
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 BUILD = os.path.dirname(os.path.abspath(BIN))
@@ -95,12 +96,12 @@ def kernel_table(scratch):
 
 
 def main():
+    scratch = tempfile.mkdtemp(prefix="jn_gpu_check_")
+    kernel_table(scratch)  # needs no GPU: checked in every build
     info = subprocess.run([BIN, "info"], capture_output=True, text=True).stdout
     if "cuda: built in" not in info or not os.access(os.path.join(BUILD, "bench", "bench_cuda_step"), os.X_OK):
-        print("CUDA is not built in: the device check has nothing to dry-run; skipped")
-        return 77
-    scratch = tempfile.mkdtemp(prefix="jn_gpu_check_")
-    kernel_table(scratch)
+        print("CUDA is not built in: the device check has nothing to dry-run; skipped (kernel_times.py checked)")
+        return finish("kernel_times", scratch) if failures else (shutil.rmtree(scratch, ignore_errors=True) or 77)
 
     rc, lines = dry_run(scratch, "accepted", BUILD)
     check(rc == 0, f"dry run of this build: exit {rc}, expected 0")
