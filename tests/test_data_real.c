@@ -288,6 +288,29 @@ static void test_usps(void)
     count_classes(&data.valid, counts);
     check_classes(counts, usps_train_classes, "usps train + valid");
     jn_data_free(&data);
+
+    /* The bounds are inclusive: a --train-limit of every example left after the validation
+     * split, and a split leaving a single training example, are accepted; one more is not. */
+    jn_dataset file;
+    REQUIRE(jn_usps_load(path_in(data_dir, usps_files[0]), &file) == 0, "%s", jn_last_error());
+    struct { long valid, limit; int ok, train; } edge[] = {
+        {1000, 6291, 1, 6291}, {1000, 6292, 0, 0}, {7290, 0, 1, 1}, {7290, 1, 1, 1}, {7290, 2, 0, 0}, {7291, 0, 0, 0},
+    };
+    for (size_t i = 0; i < sizeof edge / sizeof edge[0]; i++) {
+        jn_data_request r = {"usps", NULL, data_dir, edge[i].valid, edge[i].limit};
+        int rc = jn_data_load(&r, &data);
+        CHECK((rc == 0) == edge[i].ok, "usps --valid %ld --train-limit %ld: rc %d (%s), expected %s", edge[i].valid,
+              edge[i].limit, rc, rc ? jn_last_error() : "accepted", edge[i].ok ? "accepted" : "refused");
+        if (rc)
+            continue;
+        CHECK(data.train.n == edge[i].train && data.valid.n == edge[i].valid &&
+                  same_examples(&file, 0, &data.train, edge[i].train) &&
+                  same_examples(&file, 7291 - (int)edge[i].valid, &data.valid, (int)edge[i].valid),
+              "usps --valid %ld --train-limit %ld: %d / %d examples, not the file's first %d and last %ld",
+              edge[i].valid, edge[i].limit, data.train.n, data.valid.n, edge[i].train, edge[i].valid);
+        jn_data_free(&data);
+    }
+    jn_dataset_free(&file);
     CHECK(jn_data_default_valid("usps", 7291) == 1000 && jn_data_default_valid("mnist", 60000) == 10000 &&
               jn_data_default_valid("idx:a,b", 1234) == 123,
           "default validation sizes");
