@@ -9,12 +9,13 @@
 
 #include <math.h>
 
-enum { ROUNDS = 5 };
+enum { ROUNDS = 5, MAX_ROUNDS = 8 };
 #define UNTIMED 1e6
 
 typedef struct {
     jn_profile_target base;
     const double *times;  /* seconds per timed round */
+    int rounds;           /* of them */
     int warmup;           /* rounds to skip (untimed warm-up) */
     int steps, floors;    /* calls so far */
     double floor_share;   /* the floor as a share of the step */
@@ -25,7 +26,7 @@ static double next_time(const scripted_target *t, int *calls)
     const int call = (*calls)++, r = call / 2 - t->warmup;
     if (call % 2 == 0)
         return UNTIMED;
-    return r >= 0 && r < ROUNDS ? t->times[r] : 1.0;
+    return r >= 0 && r < t->rounds ? t->times[r] : 1.0;
 }
 
 static int scripted_step(jn_profile_target *target, double *step_s, double phase_s[JN_PHASES])
@@ -46,6 +47,55 @@ static int scripted_floor(jn_profile_target *target, double *seconds)
 
 static const jn_profile_target_ops scripted_ops = {scripted_step, scripted_floor, NULL, NULL};
 
+/* The quantile q of v[0..n) by linear interpolation between the order statistics (the
+ * definition the report states), by insertion sort. */
+static double oracle_quantile(const double *v, int n, double q)
+{
+    double s[MAX_ROUNDS];
+    for (int i = 0; i < n; i++) {
+        int j = i;
+        for (; j > 0 && s[j - 1] > v[i]; j--)
+            s[j] = s[j - 1];
+        s[j] = v[i];
+    }
+    const double pos = q * (n - 1);
+    const int lo = (int)floor(pos);
+    return lo + 1 < n ? s[lo] + (pos - lo) * (s[lo + 1] - s[lo]) : s[lo];
+}
+
+/* An even number of rounds (the default --reps is 20): the median and quartiles fall between
+ * two order statistics and are interpolated, as numpy's default percentile does. */
+static void even_rounds(const jn_model *m)
+{
+    enum { EVEN = 4 };
+    static const double configured[EVEN] = {10, 1, 3, 2}, plain[EVEN] = {2, 1, 1, 1};
+    scripted_target a = {.base.ops = &scripted_ops, .times = configured, .rounds = EVEN, .floor_share = 0.5};
+    scripted_target b = {.base.ops = &scripted_ops, .times = plain, .rounds = EVEN, .floor_share = 0.5};
+    jn_profile_target *targets[] = {&a.base, &b.base};
+    const char *names[] = {"as configured", "plain"};
+    jn_objective objs[2] = {{.jac_lambda = 0.1, .jac_copies = 1, .jac_proj = 1}, {.jac_copies = 1, .jac_proj = 1}};
+    jn_profile_rounds rounds = {EVEN, 0, 0, JN_PROGRESS_NEVER, NULL};
+    static jn_profile_result res;
+    REQUIRE(jn_profile_run(targets, names, objs, 2, m, 8, &rounds, &res) == 0, "profile run, %d rounds", EVEN);
+    const jn_timing *t = &res.v[0].step;
+    /* Sorted 1, 2, 3, 10: median 2.5, quartiles 1.75 and 4.75. */
+    const double want[3] = {oracle_quantile(configured, EVEN, 0.5), oracle_quantile(configured, EVEN, 0.25),
+                            oracle_quantile(configured, EVEN, 0.75)};
+    CHECK(want[0] == 2.5 && want[1] == 1.75 && want[2] == 4.75, "oracle %g [%g - %g]", want[0], want[1], want[2]);
+    CHECK(fabs(t->median - want[0]) < 1e-12 && fabs(t->q1 - want[1]) < 1e-12 && fabs(t->q3 - want[2]) < 1e-12 &&
+              t->min == 1,
+          "%d rounds: step %g [%g - %g] min %g, expected %g [%g - %g] min 1", EVEN, t->median, t->q1, t->q3, t->min,
+          want[0], want[1], want[2]);
+    double ratio[EVEN];
+    for (int r = 0; r < EVEN; r++)
+        ratio[r] = configured[r] / plain[r];
+    const jn_timing *rt = &res.v[0].step_vs_plain;
+    CHECK(fabs(rt->median - oracle_quantile(ratio, EVEN, 0.5)) < 1e-12 &&
+              fabs(rt->q3 - oracle_quantile(ratio, EVEN, 0.75)) < 1e-12,
+          "%d rounds: configured / plain %g [%g - %g], expected median %g, q3 %g", EVEN, rt->median, rt->q1, rt->q3,
+          oracle_quantile(ratio, EVEN, 0.5), oracle_quantile(ratio, EVEN, 0.75));
+}
+
 int main(void)
 {
     jn_model m;
@@ -55,8 +105,10 @@ int main(void)
      * 1.5, quartiles 1.5 and 1.5; the medians of the two columns are 4 and 4 (ratio 1). */
     static const double configured[ROUNDS] = {3, 30, 4, 6, 1.5}, plain[ROUNDS] = {2, 10, 4, 4, 1};
     const int warmup = 2;
-    scripted_target a = {.base.ops = &scripted_ops, .times = configured, .warmup = warmup, .floor_share = 0.5};
-    scripted_target b = {.base.ops = &scripted_ops, .times = plain, .warmup = warmup, .floor_share = 0.25};
+    scripted_target a = {.base.ops = &scripted_ops, .times = configured, .rounds = ROUNDS, .warmup = warmup,
+                         .floor_share = 0.5};
+    scripted_target b = {.base.ops = &scripted_ops, .times = plain, .rounds = ROUNDS, .warmup = warmup,
+                         .floor_share = 0.25};
     jn_profile_target *targets[] = {&a.base, &b.base};
     const char *names[] = {"as configured", "plain"};
     jn_objective objs[2] = {{.jac_lambda = 0.1, .jac_copies = 1, .jac_proj = 1}, {.jac_copies = 1, .jac_proj = 1}};
@@ -83,5 +135,6 @@ int main(void)
     CHECK(pl->step_vs_plain.median == 1 && pl->step_vs_plain.q1 == 1 && pl->step_vs_plain.q3 == 1,
           "plain / plain %g", pl->step_vs_plain.median);
     CHECK(fabs(v->phase[0].median - 4.0 / JN_PHASES) < 1e-12, "phase median %g", v->phase[0].median);
+    even_rounds(&m);
     return check_exit();
 }
