@@ -613,8 +613,10 @@ def run_cases(d):
     e("eval: empty file", ["eval", "--checkpoint", "empty.ckpt"], ["empty.ckpt", "byte 0"])
     write(os.path.join(d, "magic.ckpt"), b"NOTACKPT" + good[8:])
     e("eval: wrong magic", ["eval", "--checkpoint", "magic.ckpt"], ["magic.ckpt", "byte 0", "magic"])
-    write(os.path.join(d, "version.ckpt"), good[:8] + struct.pack("<I", 99) + good[12:])
-    e("eval: unknown version", ["eval", "--checkpoint", "version.ckpt"], ["version.ckpt", "byte 8", "version"])
+    for version in (0, 99):  # an older format is as unreadable as a newer one, whatever its checksum
+        write(os.path.join(d, "version.ckpt"), recrc(good[:8] + struct.pack("<I", version) + good[12:]))
+        e(f"eval: unknown version {version}", ["eval", "--checkpoint", "version.ckpt"],
+          ["version.ckpt", "byte 8", f"version {version}"])
     e("eval: missing file", ["eval", "--checkpoint", "nothere.ckpt"], ["nothere.ckpt"])
     e("eval: a folder", ["eval", "--checkpoint", "run"], ["run"])
     if os.path.exists("/dev/zero"):
@@ -638,6 +640,9 @@ def run_cases(d):
     write(os.path.join(d, "bestepoch.ckpt"), recrc(good[:state_at + 28] + struct.pack("<I", 9) + good[state_at + 32:]))
     e("eval: best epoch beyond the epochs done (valid CRC)", ["eval", "--checkpoint", "bestepoch.ckpt"],
       ["bestepoch.ckpt", f"byte {state_at + 28}", "best epoch 9"])
+    write(os.path.join(d, "badepochs.ckpt"), recrc(good[:state_at + 32] + struct.pack("<I", 9) + good[state_at + 36:]))
+    e("eval: more epochs without a better one than epochs done (valid CRC)", ["eval", "--checkpoint", "badepochs.ckpt"],
+      ["badepochs.ckpt", f"byte {state_at + 28}", "9 epochs without a better one"])
     write(os.path.join(d, "bestvalid.ckpt"), recrc(good[:state_at + 20] + struct.pack("<d", 250.0) +
                                                    good[state_at + 28:]))
     e("eval: best validation error of 250% (valid CRC)", ["eval", "--checkpoint", "bestvalid.ckpt"],
