@@ -9,8 +9,10 @@ configurations that differ only in options that change nothing (the penalty's wi
 trained once; a merge refused by a locked run folder; a configuration
 failing before its folder exists, recorded failed; status after a SIGINT (interrupted, not
 running); sweeps of two specs started at once; a spec with a byte-order mark and nothing
-swept; bench/bench_sweep_cpu.py's step count and its bad input; which runs plot_sweep.py
-draws where (`--plot-rules`: that alone).
+swept; bench/bench_sweep_cpu.py's step count and its bad input; groups split by batch and
+layer sizes; random draws times seeds; ids that operational options (threads, data folder,
+checkpoint interval) leave alone; which runs plot_sweep.py draws where (`--plot-rules`: that
+alone).
 
 Run by ctest with JACNOISE_BIN and JACNOISE_DATA set."""
 import csv
@@ -638,6 +640,51 @@ lr = [0.1, 0.2]
 """
 
 
+def samples_and_seeds(tmp):
+    """Random draws with seeds: samples x seeds configurations, every draw with each seed
+    S .. S+N-1 (S the spec's seed), the same draws for every seed."""
+    spec = os.path.join(tmp, "draws.spec")
+    open(spec, "w").write(TINY_SPEC.replace("lr = [0.1, 0.2]", "lr = uniform(0.05, 0.5)\nsamples = 2\nseed = 5\nseeds = 2"))
+    folder = os.path.join(tmp, "draws")
+    sweep(["--spec", spec, "--out", folder])
+    lr, seed = column(folder, "lr"), column(folder, "seed")
+    pairs = sorted((lr[i], seed[i]) for i in lr)
+    draws = sorted(set(lr.values()))
+    check(len(draws) == 2 and pairs == sorted((v, s) for v in draws for s in ("5", "6")),
+          f"samples = 2, seeds = 2 from seed 5: configurations (lr, seed) {pairs}, expected each of 2 draws with 5 and 6")
+
+
+def ids_ignore_operational(tmp):
+    """A configuration's id hashes its experiment options only: a rerun with other threads,
+    data folder and checkpoint interval (where and how it runs) finds the same run folders,
+    all done, and trains nothing."""
+    spec = os.path.join(tmp, "tiny-ops.spec")
+    open(spec, "w").write(TINY_SPEC)
+    folder = os.path.join(tmp, "tiny-ops")
+    sweep(["--spec", spec, "--out", folder])
+    ids = run_ids(folder)
+    p = sweep(["--spec", spec, "--out", folder, "--threads", "2", "--data-dir", os.environ["JACNOISE_DATA"],
+               "--checkpoint-epochs", "2"])
+    check(run_ids(folder) == ids and len(ids) == 2 and "2 of them, 2 done" in p.stdout,
+          f"a rerun with --threads, --data-dir, --checkpoint-epochs: run folders {run_ids(folder)}, before {ids}; "
+          f"{p.stdout[:300]!r}")
+
+
+def group_keys_split(tmp):
+    """Configurations of other batch sizes or layer sizes are never one group (a group shares
+    one batch and one shape): 4 groups, each run the bytes of its configuration alone."""
+    spec = os.path.join(tmp, "shapes.spec")
+    open(spec, "w").write(TINY_SPEC.replace("lr = [0.1, 0.2]", "lr = 0.1").replace("batch = 20", "batch = [20, 30]")
+                                   .replace("hidden = 4", 'hidden = ["4", "6"]'))
+    folder = os.path.join(tmp, "shapes")
+    p = sweep(["--spec", spec, "--out", folder, "--models", "4"])
+    check("4 configurations in 4 groups" in p.stdout, f"batch and hidden swept: {p.stdout[:300]!r}")
+    for i in run_ids(folder):
+        alone = os.path.join(tmp, "shapes-alone", i)
+        run(["train", "--config", os.path.join(folder, "runs", i, "config.txt"), "--out", alone])
+        same_run(os.path.join(folder, "runs", i), alone, f"batch and hidden swept: run {i} vs train alone")
+
+
 def merge_into_running(tmp):
     """A merge refuses, with one line naming the folder and nothing changed, to replace a run
     folder another process holds (RUN/lock, as a running sweep does); once released it merges."""
@@ -787,6 +834,9 @@ def main():
     interrupted_status(tmp)
     spec_race(tmp)
     spec_forms(tmp)
+    samples_and_seeds(tmp)
+    ids_ignore_operational(tmp)
+    group_keys_split(tmp)
     bench_steps(tmp)
     return finish("sweep", tmp)
 
