@@ -9,10 +9,11 @@ configurations that differ only in options that change nothing (the penalty's wi
 trained once; a merge refused by a locked run folder; a configuration
 failing before its folder exists, recorded failed; status after a SIGINT (interrupted, not
 running); sweeps of two specs started at once; a spec with a byte-order mark and nothing
-swept; bench/bench_sweep_cpu.py's step count and its bad input; groups split by batch and
-layer sizes; random draws times seeds; ids that operational options (threads, data folder,
-checkpoint interval) leave alone; which runs plot_sweep.py draws where (`--plot-rules`: that
-alone).
+swept; bench/bench_sweep_cpu.py's step count and its bad input; results.csv's penalty (the
+best epoch's); groups split by batch and layer sizes; random draws times seeds; ids that
+operational options (threads, data folder, checkpoint interval) leave alone; a rerun counting
+diverged runs done; a merge keeping the further-along of two paused copies of a run; which
+runs plot_sweep.py draws where (`--plot-rules`: that alone).
 
 Run by ctest with JACNOISE_BIN and JACNOISE_DATA set."""
 import csv
@@ -202,6 +203,21 @@ def group_equals_solo(tmp, spec):
         same_run(folder, alone, f"run {i} ({status}) vs train alone")
         solo = json.load(open(os.path.join(alone, "summary.json")))
         check(solo["status"] == status, f"run {i}: {status} in the group, {solo['status']} alone")
+    # results.csv's penalty is the mean penalty of the run's best epoch, as its metrics.jsonl has it.
+    penalty, best = column(ref, "penalty"), column(ref, "best_epoch")
+    telling = 0
+    for i in run_ids(ref):
+        lines = metrics(os.path.join(ref, "runs", i))
+        want = next((m["penalty"] for m in lines if str(m["epoch"]) == best[i]), None)
+        got = float(penalty[i]) if penalty[i] else None
+        check(got == want or (got is not None and want is not None and abs(got - want) <= 1e-9 * abs(want)),
+              f"run {i}: results.csv has penalty {penalty[i]!r}, its best epoch {best[i]} {want}")
+        telling += want is not None and any(m["penalty"] != want for m in lines)
+    check(telling > 0, "no run with a penalty whose best epoch's differs from another epoch's")
+    # Rerun, the ended runs (diverged ones too) are counted done and nothing trains.
+    n = len(statuses)
+    p = sweep(["--spec", spec, "--out", ref, "--models", "3"])
+    check(f"{n} of them, {n} done" in p.stdout, f"a rerun of the ended sweep: {p.stdout[:300]!r}")
     return ref
 
 
@@ -685,6 +701,29 @@ def group_keys_split(tmp):
         same_run(os.path.join(folder, "runs", i), alone, f"batch and hidden swept: run {i} vs train alone")
 
 
+def merge_further(tmp):
+    """A merge keeps, of two unfinished copies of a run, the one further along (more steps),
+    whichever folder is named first."""
+    spec = os.path.join(tmp, "tiny-merge.spec")
+    open(spec, "w").write(TINY_SPEC)
+    done = os.path.join(tmp, "tiny-merge")
+    sweep(["--spec", spec, "--out", done])
+    i = run_ids(done)[0]
+    config = os.path.join(done, "runs", i, "config.txt")
+    for steps in (1, 2):  # 3 steps an epoch: paused inside it
+        run(["train", "--config", config, "--max-steps", str(steps), "--progress", "never",
+             "--out", os.path.join(tmp, f"merge-{steps}", "runs", i)])
+        shutil.copy(os.path.join(done, "sweep.spec"), os.path.join(tmp, f"merge-{steps}", "sweep.spec"))
+    for order in ((1, 2), (2, 1)):
+        dest = os.path.join(tmp, "merge-into-%d%d" % order)
+        os.makedirs(dest)
+        shutil.copy(os.path.join(done, "sweep.spec"), os.path.join(dest, "sweep.spec"))
+        run(["sweep", "merge", dest] + [os.path.join(tmp, f"merge-{s}") for s in order])
+        check(read(os.path.join(dest, "runs", i, "last.ckpt")) == read(os.path.join(tmp, "merge-2", "runs", i, "last.ckpt"))
+              and column(dest, "steps")[i] == "2",
+              f"merge of runs paused after 1 and 2 steps (in that order: {order}): steps {column(dest, 'steps').get(i)}")
+
+
 def merge_into_running(tmp):
     """A merge refuses, with one line naming the folder and nothing changed, to replace a run
     folder another process holds (RUN/lock, as a running sweep does); once released it merges."""
@@ -837,6 +876,7 @@ def main():
     samples_and_seeds(tmp)
     ids_ignore_operational(tmp)
     group_keys_split(tmp)
+    merge_further(tmp)
     bench_steps(tmp)
     return finish("sweep", tmp)
 
