@@ -63,6 +63,10 @@ def schedule_and_shuffle(tmp):
     lrs = [m["lr"] for m in metrics(full)]
     check(len(lrs) == 3 and all(abs(lr - 0.1 * 0.5 ** k) < 1e-12 for k, lr in enumerate(lrs)),
           f"--lr 0.1 --lr-decay 0.5: epoch learning rates {lrs}, expected [0.1, 0.05, 0.025]")
+    # An epoch's train_error is over its 200 examples (7 batches, the last of 8): whole errors.
+    errors = [m["train_error"] * 200 / 100 for m in metrics(full)]
+    check(len(errors) == 3 and all(abs(e - round(e)) < 1e-6 for e in errors),
+          f"train_error of each epoch as errors in 200 examples: {errors}, not whole numbers")
     paused = os.path.join(tmp, "lr-decay-paused")
     run(args + ["--out", paused, "--max-steps", "9"])  # 7 batches an epoch: epoch 2, batch 3 next
     dump = os.path.join(tmp, "epoch2.step")
