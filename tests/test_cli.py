@@ -19,6 +19,10 @@ import sys
 import tempfile
 import zlib
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tools"))
+import export_model  # noqa: E402
+import stepstate  # noqa: E402
+
 BIN = os.environ.get("JACNOISE_BIN")
 TIMEOUT = 60  # seconds per run; every case here takes well under one
 
@@ -493,6 +497,15 @@ def state_field(blob, name):
     return struct.unpack_from(STATE_FIELDS[name][1], blob, state_at(blob) + STATE_FIELDS[name][0])[0]
 
 
+def param_slices(st):
+    """(start, end) of W1, b1, W2, b2, ... in a checkpoint's flat parameters, by a step state's sizes."""
+    sizes, at, out = [int(n) for n in st["sizes"]], 0, []
+    for n_in, n_out in zip(sizes, sizes[1:]):
+        out += [(at, at + n_in * n_out), (at + n_in * n_out, at + n_in * n_out + n_out)]
+        at += n_in * n_out + n_out
+    return out
+
+
 def state_cases(d, best, last):
     """Checkpoints with valid CRCs whose fields contradict each other, which jacnoise cannot
     have written: eval, show and a resume refuse each, naming the file and the field."""
@@ -530,10 +543,21 @@ def state_cases(d, best, last):
     e("train: --resume at a batch beyond the epoch", ["train", "--resume", "--out", "paused", "--progress", "never"],
       ["paused/last.ckpt", "batch 5", "4 batches"])
     # A stop between an epoch's last step and its end leaves batch = the epoch's batches: the
-    # resume ends that epoch and goes on.
+    # resume ends that epoch and goes on, and `jacnoise step` takes the step it goes on with
+    # (the next epoch's first: its shuffle and learning rate), the run's last epoch ended.
     write(paused, with_state(good, batch=4, global_step=8))
-    expect_ok("train: --resume after the epoch's last batch", ["train", "--resume", "--out", "paused",
-                                                                "--progress", "never"], d)
+    p = expect_ok("step: after the epoch's last batch", ["step", "--checkpoint", "paused/last.ckpt",
+                                                         "--dump", "epoch-end.bin"], d)
+    if p:
+        check("step: after the epoch's last batch", "a longer run would take" in p.stderr, f"stderr {p.stderr!r}")
+    if expect_ok("train: --resume after the epoch's last batch", ["train", "--resume", "--out", "paused", "--epochs",
+                                                                  "3", "--max-steps", "9", "--progress", "never"], d) and p:
+        st = stepstate.parse_dump(os.path.join(d, "epoch-end.bin"))
+        nxt = [st[f"next.{w}{l}"].ravel() for l in range(1, len(st["sizes"])) for w in "Wb"]
+        resumed = export_model.read_checkpoint(paused).params
+        check("step: after the epoch's last batch", (st["epoch"], st["batch"], st["global_step"]) == (2, 0, 8) and
+              all((a == b).all() for a, b in zip(nxt, [resumed[i:j] for i, j in param_slices(st)])),
+              f"the step's epoch {st['epoch']}, batch {st['batch']}: not the resumed run's ninth step")
 
 
 def eval_output_cases(d):

@@ -73,7 +73,7 @@ int jn_cmd_step(int argc, char **argv)
     const jn_config *cfg = &st.cfg;
     const jn_model *m = &st.model;
     const jn_data *data = &st.data;
-    const jn_train_state pos = st.pos;
+    jn_train_state pos = st.pos;
     const size_t P = m->n_params;
     if (data->train.n == 0) {
         jn_fail("%s: no training examples", cfg->data);
@@ -81,9 +81,16 @@ int jn_cmd_step(int argc, char **argv)
     }
     if (alloc_arrays(&a, P))
         goto done;
-    if (pos.batch >= jn_batches_per_epoch(data->train.n, cfg->batch)) {
+    const long batches = jn_batches_per_epoch(data->train.n, cfg->batch);
+    if (pos.batch > batches) {
         jn_fail("%s: batch %ld is past the end of epoch %d", cli.checkpoint, pos.batch, pos.epoch + 1);
         goto done;
+    }
+    /* Stopped between an epoch's last step and its end: the run resumes by ending that epoch,
+     * so its next step is the first of the next epoch (as train --resume and check take it). */
+    if (pos.batch == batches) {
+        pos.epoch++;
+        pos.batch = 0;
     }
     ws = jn_cpu_ws_new(m, &cfg->obj, cfg->batch);
     perm = malloc(sizeof *perm * (size_t)data->train.n);
@@ -163,10 +170,12 @@ int jn_cmd_step(int argc, char **argv)
         goto done;
     printf("step state written to %s: epoch %d batch %ld (step %llu), %d rows, loss %.6g, penalty %.6g\n", cfg->dump,
            pos.epoch + 1, pos.batch + 1, (unsigned long long)pos.global_step, B, terms.loss, terms.penalty);
-    if (pos.status != JN_RUN_RUNNING)  /* a finished run takes no next step: say whose step this is */
+    /* A finished run takes no next step (nor one whose last epoch only has its end left): say
+     * whose step this is. */
+    if (pos.status != JN_RUN_RUNNING || pos.epoch >= cfg->epochs)
         fprintf(stderr, "jacnoise: note: %s holds a run that ended (%s after %d epochs): this is the step a longer "
                         "run would take\n",
-                cli.checkpoint, pos.status == JN_RUN_FINISHED ? "finished" : "early-stopped", pos.epoch);
+                cli.checkpoint, pos.status == JN_RUN_EARLY_STOPPED ? "early-stopped" : "finished", pos.epoch);
     code = JN_EXIT_OK;
 done:
     jn_stepstate_free(ss);
