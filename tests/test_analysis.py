@@ -6,8 +6,9 @@ an eval JSON given as a row is drawn without the program and copied beside the p
 bad row (a missing run, a JSON that is not an eval's or has a field of the wrong type or range)
 is refused with one line before any picture is written. Two rows that would share one eval
 JSON are refused; a cached evaluation of another checkpoint is redone, and with --force one of
-the same checkpoint. Skipped (77) without
-matplotlib."""
+the same checkpoint. The numbers drawn (histograms, saturated and linear fractions, the
+Jacobian and curvature bars, the noise curves) are those `jacnoise eval` prints for the rows'
+checkpoints, each in its row's place and layer's panel. Skipped (77) without matplotlib."""
 import json
 import os
 import subprocess
@@ -17,6 +18,57 @@ import tempfile
 from harness import BIN, check, finish, run
 
 TOOL = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tools", "plot_analysis.py")
+
+
+def drawn_as_evaluated(d, env):
+    """The numbers in the pictures are those `jacnoise eval --eval-noise` prints for the rows'
+    checkpoints: each hidden layer's histogram (in %, on the 20 bins over [-1, 1]) with its
+    saturated and linear fractions in the legend, the Jacobian and curvature bars, the error
+    against the noise's std; each row under its name, each layer in its panel."""
+    sys.path.insert(0, os.path.dirname(TOOL))
+    import plot_analysis
+    from matplotlib.patches import StepPatch
+    rows = [("MLP", os.path.join(d, "mlp", "best.ckpt")), ("MLP+N+J", os.path.join(d, "nj", "best.ckpt"))]
+    stds = ",".join(map(str, plot_analysis.NOISE_STDS))
+    evals = [json.loads(run(["eval", "--checkpoint", ck, "--eval-noise", stds, "--threads", "1"]).stdout)["splits"]["test"]
+             for _, ck in rows]
+    figs = {}
+    argv, save_png = sys.argv, plot_analysis.tool_files.save_png
+    sys.argv = [TOOL, "--out", os.path.join(d, "drawn"), "--threads", "1"] + [f"{n}={ck}" for n, ck in rows]
+    plot_analysis.tool_files.save_png = lambda fig, path: figs.__setitem__(os.path.basename(path), fig)
+    os.environ["JACNOISE"] = env["JACNOISE"]
+    try:
+        plot_analysis.main()
+    finally:
+        sys.argv, plot_analysis.tool_files.save_png = argv, save_png
+    check(sorted(figs) == ["jacobian.png", "noise.png", "saturation.png"], f"pictures drawn: {sorted(figs)}")
+    if len(figs) != 3:
+        return
+    close = lambda a, b: len(a) == len(b) and all(abs(x - y) <= 1e-9 * max(1, abs(y)) for x, y in zip(a, b))
+    panels = figs["saturation.png"].axes
+    check(len(panels) == 2, f"saturation.png: {len(panels)} panels for 2 hidden layers")
+    for l, ax in enumerate(panels):
+        steps = [p for p in ax.patches if isinstance(p, StepPatch)]
+        want = [(name, ev["hidden"][l]) for (name, _), ev in zip(rows, evals) if l < len(ev["hidden"])]
+        check(len(steps) == len(want), f"saturation.png panel {l + 1}: {len(steps)} histograms, {len(want)} rows")
+        for step, (name, h) in zip(steps, want):
+            values, edges, _ = step.get_data()
+            check(close(values, [100 * v for v in h["histogram"]]) and close(edges, [-1 + b / 10 for b in range(21)]),
+                  f"saturation.png panel {l + 1}, {name}: {list(values)} on {list(edges)}, eval {h['histogram']}")
+            label = step.get_label()
+            check(label.startswith(name + " ") and f"saturated {100 * h['saturated']:.1f}%" in label and
+                  f"linear {100 * h['linear']:.1f}%" in label, f"saturation.png panel {l + 1}: {label!r}, eval {h}")
+    for ax, key in zip(figs["jacobian.png"].axes, ("jacobian_sq", "curvature")):
+        heights = [bar.get_height() for bar in ax.patches]
+        check(close(heights, [ev[key] for ev in evals]) and
+              [t.get_text() for t in ax.get_xticklabels()] == [name for name, _ in rows],
+              f"jacobian.png {key}: bars {heights}, eval {[ev[key] for ev in evals]}")
+    lines = figs["noise.png"].axes[0].get_lines()
+    check([line.get_label() for line in lines] == [name for name, _ in rows], "noise.png: the curves' names")
+    for line, ev in zip(lines, evals):
+        x, y = list(line.get_xdata()), list(line.get_ydata())
+        check(close(x, [v["std"] for v in ev["input_noise"]]) and close(y, [v["error"] for v in ev["input_noise"]]),
+              f"noise.png {line.get_label()}: {list(zip(x, y))}, eval {ev['input_noise']}")
 
 
 def main():
@@ -29,7 +81,9 @@ def main():
             "--threads", "1", "--progress", "never"]
     with tempfile.TemporaryDirectory() as d:
         run(["train", "--out", os.path.join(d, "mlp")] + tiny)
-        run(["train", "--out", os.path.join(d, "nj"), "--jac-lambda", "0.01", "--jac-noise", "0.1"] + tiny)
+        # Two hidden layers: one panel of saturation.png holds both rows, the other one.
+        run(["train", "--out", os.path.join(d, "nj"), "--jac-lambda", "0.01", "--jac-noise", "0.1"] + tiny[:2] +
+            ["--hidden", "16,8"] + tiny[4:])
         out = os.path.join(d, "plots")
         cmd = [sys.executable, TOOL, "--out", out, "--title", "tiny", "--threads", "1",
                f"MLP={d}/mlp", f"MLP+N+J={d}/nj/best.ckpt"]
@@ -51,6 +105,7 @@ def main():
         check([x["std"] for x in levels][0] == 0 and levels[-1]["std"] == 0.5 and len(levels) == 11,
               f"noise levels {[x['std'] for x in levels]}")
         check(levels[0]["errors"] == ev["splits"]["test"]["errors"], "std 0 is not the clean error")
+        drawn_as_evaluated(d, env)
         # A second call reuses the cached evaluation: it works without a program to run.
         p = subprocess.run(cmd, capture_output=True, text=True, env=dict(env, JACNOISE="/nonexistent"))
         check(p.returncode == 0, f"second call did not reuse the cache: {p.stderr}")
@@ -111,6 +166,7 @@ def main():
             good = f.read()
         test = lambda e: e["splits"]["test"]
         wrong = [("splits.test.hidden[0].saturated", lambda e: test(e)["hidden"][0].update(saturated="0.5")),
+                 ("splits.test.hidden[0].histogram[3]", lambda e: test(e)["hidden"][0]["histogram"].__setitem__(3, 1.5)),
                  ("curv_noise", lambda e: e.update(curv_noise="x")),
                  ("splits.test.hidden", lambda e: test(e).update(hidden=[])),
                  ("splits.test.input_noise[2].error", lambda e: test(e)["input_noise"][2].update(error=-1))]
