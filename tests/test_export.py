@@ -29,10 +29,10 @@ def export(args, expect=0):
     return p
 
 
-def usps_test_set():
-    """zip.test as jacnoise reads it (SPEC.md): pixels (v + 1) / 2 in [0, 1], labels 0-9."""
+def usps_test_set(file="zip.test"):
+    """zip.test (or zip.train) as jacnoise reads it (SPEC.md): pixels (v + 1) / 2 in [0, 1], labels 0-9."""
     folder = os.environ.get("JACNOISE_DATA", "")
-    name = os.path.join(folder, "zip.test.gz")
+    name = os.path.join(folder, file + ".gz")
     opener = gzip.open if os.path.exists(name) else open
     with opener(name if os.path.exists(name) else name[:-3], "rt") as f:
         rows = np.array([[float(v) for v in line.split()] for line in f if line.strip()])

@@ -1,0 +1,142 @@
+"""`jacnoise eval`'s JSON against the model run in NumPy (float64) on the exported parameters:
+per split (validation: the last --valid examples of the training file; test), the examples,
+errors and error rate, the mean exact ||J_output||_F^2 by brute force (the product of the
+layers' Jacobians), and per hidden layer, numbered from 1, the activation histogram (numpy's
+histogram(a, 20, (-1, 1))), the saturated and linear fractions; --eval-limit N as the first N
+examples. The options reach the evaluation: each --eval-noise level's errors are its own,
+whatever the order of the levels (the same xi for every std), the rate of its count; the
+checkpoint's seed unless --seed; --curv-noise moves the curvature. The epochs done and the
+best epoch are the checkpoint's."""
+import json
+import os
+import struct
+import sys
+import zlib
+
+import numpy as np
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tools"))
+import export_model  # noqa: E402
+from harness import check, finish, run  # noqa: E402
+from test_export import usps_test_set  # noqa: E402
+
+# float32 activations against float64 ones: one within its rounding of a bin edge or a
+# threshold may fall on the other side, so a count may differ by a few; a wrong bin, layer or
+# fraction moves many.
+SLACK = 3
+
+
+def forward(layers, x):
+    """The hidden activations (float64) and the logits."""
+    hidden, a = [], x
+    for l, (w, b) in enumerate(layers):
+        z = a @ w.T + b
+        if l == len(layers) - 1:
+            return hidden, z
+        a = np.tanh(z)
+        hidden.append(a)
+
+
+def jacobian_sq(layers, hidden, x):
+    """Mean over the rows of ||J_output(x)||_F^2, J = W_L D_(L-1) W_(L-1) ... D_1 W_1."""
+    total = 0.0
+    for at in range(0, len(x), 256):
+        j = np.broadcast_to(layers[0][0], (len(x[at:at + 256]),) + layers[0][0].shape)
+        for (w, _), a in zip(layers[1:], hidden):
+            j = w @ ((1 - a[at:at + 256] ** 2)[:, :, None] * j)
+        total += float((j ** 2).sum())
+    return total / len(x)
+
+
+def compare_split(name, ev, layers, x, y):
+    hidden, logits = forward(layers, x)
+    errors = int((logits.argmax(axis=1) != y).sum())
+    check(ev["examples"] == len(y) and ev["errors"] == errors and abs(ev["error"] - 100 * errors / len(y)) < 1e-7,
+          f"{name}: {ev['examples']} examples, {ev['errors']} errors ({ev['error']}%); NumPy: {len(y)}, {errors}")
+    want = jacobian_sq(layers, hidden, x)
+    check(abs(ev["jacobian_sq"] - want) <= 1e-4 * want, f"{name}: jacobian_sq {ev['jacobian_sq']}, NumPy {want}")
+    check([h["layer"] for h in ev["hidden"]] == list(range(1, len(hidden) + 1)),
+          f"{name}: hidden layers numbered {[h['layer'] for h in ev['hidden']]}")
+    for h, a in zip(ev["hidden"], hidden):
+        n = a.size
+        counts = np.histogram(a, 20, (-1, 1))[0]
+        got = np.array(h["histogram"]) * n
+        check(len(h["histogram"]) == 20 and np.abs(got - counts).max() <= SLACK,
+              f"{name} layer {h['layer']}: histogram x {n} activations {np.round(got).astype(int).tolist()}, "
+              f"NumPy {counts.tolist()}")
+        for key, count in (("saturated", (np.abs(a) > 0.99).sum()), ("linear", (np.abs(a) < 0.1).sum())):
+            check(abs(h[key] * n - count) <= SLACK, f"{name} layer {h['layer']}: {key} {h[key]} x {n}, NumPy {count}")
+
+
+def main():
+    scratch = os.path.join(os.environ.get("TMPDIR", "/tmp"), f"jacnoise-eval.{os.getpid()}")
+    folder = os.path.join(scratch, "run")
+    # Two hidden layers, one of them saturating (a large learning rate), and a seed other than
+    # the default, so that the checkpoint's seed is told apart from --seed's default.
+    run(["train", "--data", "usps", "--hidden", "24,12", "--epochs", "2", "--train-limit", "500", "--valid", "300",
+         "--lr", "0.3", "--seed", "3", "--threads", "1", "--progress", "never", "--out", folder])
+    best = os.path.join(folder, "best.ckpt")
+    layers = [(w.astype(np.float64), b.astype(np.float64)) for w, b in export_model.read_checkpoint(best).layers()]
+    train_x, train_y = usps_test_set("zip.train")
+    test_x, test_y = usps_test_set()
+
+    def evaluate(*args):
+        p = run(["eval", "--checkpoint", best, "--threads", "1"] + list(args))
+        return json.loads(p.stdout) if p.returncode == 0 else None
+
+    ev = evaluate()
+    if ev:
+        compare_split("valid", ev["splits"]["valid"], layers, train_x[-300:], train_y[-300:])
+        compare_split("test", ev["splits"]["test"], layers, test_x, test_y)
+        check(ev["seed"] == 3, f"seed {ev['seed']}, the checkpoint's is 3")
+        sat = [h["saturated"] for h in ev["splits"]["test"]["hidden"]]
+        check(min(sat) > 0.01, f"saturated fractions {sat}: too few to tell saturated from linear")
+    limited = evaluate("--eval-limit", "100")
+    if limited:
+        compare_split("test, --eval-limit 100", limited["splits"]["test"], layers, test_x[:100], test_y[:100])
+        compare_split("valid, --eval-limit 100", limited["splits"]["valid"], layers, train_x[-300:-200],
+                      train_y[-300:-200])
+
+    # The noise levels in either order: each std's errors its own (the same xi for every std).
+    up, down = evaluate("--eval-noise", "0,0.3,1"), evaluate("--eval-noise", "1,0.3,0")
+    if up and down:
+        test = up["splits"]["test"]
+        levels = {x["std"]: x for x in test["input_noise"]}
+        check(sorted(levels) == [0, 0.3, 1] and levels[0]["errors"] == test["errors"],
+              f"levels {test['input_noise']}: std 0 is not the clean error {test['errors']}")
+        check(down["splits"]["test"]["input_noise"] == test["input_noise"][::-1],
+              f"the levels reversed: {down['splits']['test']['input_noise']} against {test['input_noise']}")
+        check(levels[1]["errors"] > levels[0]["errors"], f"noise of std 1 changes no prediction: {levels}")
+        for split in up["splits"].values():
+            for x in split["input_noise"]:
+                check(abs(x["error"] - 100 * x["errors"] / split["examples"]) < 1e-7,
+                      f"input noise std {x['std']}: error {x['error']} for {x['errors']} of {split['examples']}")
+    # The curvature's eps and tangents come from the seed (the checkpoint's, 3, or --seed), and
+    # its finite difference from --curv-noise.
+    curv = lambda e: e and e["splits"]["test"]["curvature"]
+    seed3, seed1, s05 = evaluate("--seed", "3"), evaluate("--seed", "1"), evaluate("--curv-noise", "0.05")
+    if ev and seed3 and seed1 and s05:
+        check(curv(seed3) == curv(ev) and curv(seed1) != curv(ev),
+              f"curvature: checkpoint's seed {curv(ev)}, --seed 3 {curv(seed3)}, --seed 1 {curv(seed1)}")
+        check(s05["curv_noise"] == 0.05 and curv(s05) != curv(ev),
+              f"--curv-noise 0.05: curvature {curv(s05)}, at 0.1 {curv(ev)}")
+    # Where the run stands, as the checkpoint holds it: a last.ckpt of 2 epochs whose best was
+    # the first (state edited, checksum rewritten), as the format's own reader reads it.
+    last = os.path.join(folder, "last.ckpt")
+    blob = bytearray(open(last, "rb").read())
+    state_at = export_model.read_checkpoint(last).params_offset - 4 - export_model.STATE.size
+    struct.pack_into("<II", blob, state_at + 28, 1, 1)  # best epoch 1, one epoch without a better one
+    blob[-4:] = struct.pack("<I", zlib.crc32(bytes(blob[:-4])))
+    edited = os.path.join(scratch, "best-first.ckpt")
+    open(edited, "wb").write(bytes(blob))
+    state = export_model.read_checkpoint(edited).state
+    p = run(["eval", "--checkpoint", edited, "--eval-limit", "10"])
+    if p.returncode == 0:
+        at = json.loads(p.stdout)
+        check((at["epochs_trained"], at["best_epoch"]) == (state["epochs_done"], state["best_epoch"]) == (2, 1),
+              f"epochs_trained {at['epochs_trained']}, best_epoch {at['best_epoch']}; the file holds {state}")
+    return finish("eval", scratch)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
