@@ -683,6 +683,11 @@ def run_cases(d):
           ["baddata.ckpt", "stored configuration", "--data"])
     e("eval: the stored --train-limit cannot apply", ["eval", "--checkpoint", "run/best.ckpt", "--valid", "7200"],
       ["run/best.ckpt", "stored configuration", "--train-limit 200"])
+    # The same value given on the command line is the command line's.
+    p = e("eval: a --train-limit given that cannot apply", ["eval", "--checkpoint", "run/best.ckpt", "--valid", "7200",
+                                                            "--train-limit", "200"], ["--train-limit 200"])
+    check("eval: a --train-limit given that cannot apply", p is None or "stored configuration" not in p.stderr,
+          f"blamed on the checkpoint: {p.stderr!r}")
     state_cases(d, good, read(last))
     eval_output_cases(d)
     e("eval without --checkpoint", ["eval", "--eval-limit", "5"], ["--checkpoint"], code=2)
