@@ -26,6 +26,15 @@ def run(args, expect=0, timeout=600, **kw):
     return p
 
 
+def cuda_device_visible():
+    """Whether the program has CUDA built in and sees a device (the GPU tests skip, 77, without)."""
+    info = subprocess.run([BIN, "info"], capture_output=True, text=True).stdout
+    if "cuda: built in" not in info or " 0 device(s)" in info:
+        print("no CUDA device visible (or no CUDA in this build): skipped")
+        return False
+    return True
+
+
 def read(path):
     with open(path, "rb") as f:
         return f.read()

@@ -7,18 +7,15 @@ Run by ctest with JACNOISE_BIN and JACNOISE_DATA set."""
 import json
 import os
 import re
-import subprocess
 import sys
 import tempfile
 
 import ckpt
-from harness import BIN, check, finish, read, run
+from harness import check, cuda_device_visible, finish, read, run
 
 
 def main():
-    info = subprocess.run([BIN, "info"], capture_output=True, text=True).stdout
-    if "cuda: built in" not in info or " 0 device(s)" in info:
-        print("no CUDA device visible (or no CUDA in this build): skipped")
+    if not cuda_device_visible():
         return 77
     tmp = tempfile.mkdtemp(prefix="jacnoise-cuda-")
     small = ["--data", "usps", "--hidden", "64,32", "--batch", "50", "--lr", "0.05", "--train-limit", "2000",

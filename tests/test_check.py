@@ -1,0 +1,71 @@
+"""`jacnoise check`'s verdict: every tensor compared (loss, penalty, each layer's gradient,
+parameters and momentum), each row failed exactly where its relative difference exceeds the
+tolerance (1e-4 by default in fp32, else --tolerance), the worst of them in the last line, and
+exit 1 with one line on stderr where any row failed; a checkpoint's run checked in TF32 (the
+GEMM precision is not the run's to keep). Skipped (77) where no CUDA device is visible."""
+import math
+import os
+import re
+import sys
+import tempfile
+
+from harness import check, cuda_device_visible, finish, run
+
+ROW = re.compile(r"^(\S+)\s+(\S+)\s+(\S+)(  FAIL)?$")
+
+
+def verdict(p, tolerance):
+    """The table's rows {name: relative difference}, checked against the tolerance and the last line."""
+    lines = p.stdout.strip().splitlines()
+    head = next((i for i, line in enumerate(lines) if line.startswith("tensor ")), None)
+    check(head is not None and f"(tolerance {tolerance:.1e} " in lines[head], f"no table for {tolerance:.1e}: {p.stdout[-800:]}")
+    if head is None:
+        return {}
+    rows = {}
+    for line in lines[head + 1:-1]:
+        m = ROW.match(line)
+        check(m is not None, f"not a row: {line!r}")
+        if m:
+            rel = float(m.group(3))
+            rows[m.group(1)] = rel
+            check(bool(m.group(4)) == (rel > tolerance), f"{line!r}: FAIL against {tolerance:.1e}?")
+    failed = any(rel > tolerance for rel in rows.values())
+    worst = max(rows.values(), default=0)
+    last = lines[-1]
+    check(last.startswith("FAILED:" if failed else "passed:") and f"worst relative difference {worst:.2e}" in last,
+          f"last line {last!r}; rows {rows}")
+    check(p.returncode == (1 if failed else 0), f"exit {p.returncode} with rows {'failed' if failed else 'passed'}")
+    if failed:
+        check(p.stderr.count("\n") == 1 and p.stderr.startswith("jacnoise: check: "), f"stderr {p.stderr!r}")
+    return rows
+
+
+def main():
+    if not cuda_device_visible():
+        return 77
+    tmp = tempfile.mkdtemp(prefix="jacnoise-check-")
+    small = ["--data", "usps", "--hidden", "12,8", "--train-limit", "200", "--valid", "100", "--batch", "20",
+             "--lr", "0.05", "--jac-lambda", "0.1", "--jac-noise", "0.1", "--jac-target", "output"]
+    run(["train", "--out", os.path.join(tmp, "run"), "--epochs", "2", "--max-steps", "3", "--device", "cpu",
+         "--progress", "never"] + small)
+    ck = ["--checkpoint", os.path.join(tmp, "run", "last.ckpt")]
+    names = {"loss", "penalty"} | {f"{what}.{p}{l}" for what in ("grad", "params", "velocity") for p in "Wb"
+                                   for l in (1, 2, 3)}
+    p = run(["check", "--steps", "2"] + ck)
+    rows = verdict(p, 1e-4)
+    check(set(rows) == names, f"rows {sorted(rows)}, expected {sorted(names)}")
+    # A tolerance between two of the rows' differences: those above it fail.
+    rels = sorted(set(rows.values()))
+    gaps = [(b / a, a, b) for a, b in zip(rels, rels[1:]) if a > 0]
+    if gaps:
+        _, below, above = max(gaps)
+        tolerance = float(f"{math.sqrt(below * above):.1e}")
+        if below < tolerance < above:
+            p = run(["check", "--steps", "2", "--tolerance", str(tolerance)] + ck, expect=1)
+            check(verdict(p, tolerance) == rows, "another tolerance, other differences")
+    run(["check", "--steps", "2", "--precision", "tf32"] + ck)
+    return finish("check", tmp)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
