@@ -188,6 +188,122 @@ static void check_permutation(jn_cuda_ctx *ctx, uint64_t seed, int epoch, int n)
     free(gpu), free(cpu), free(visits);
 }
 
+/* Mean, variance and the largest |correlation| with the blocks before it, of block b of n
+ * values. */
+static void block_stats(float *const *blocks, int b, size_t n, double *mean, double *var, double *corr)
+{
+    double mb[16], sb[16];
+    for (int k = 0; k <= b; k++) {
+        double sum = 0, sq = 0;
+        for (size_t i = 0; i < n; i++)
+            sum += blocks[k][i];
+        mb[k] = sum / n;
+        for (size_t i = 0; i < n; i++)
+            sq += (blocks[k][i] - mb[k]) * (blocks[k][i] - mb[k]);
+        sb[k] = sqrt(sq / n);
+    }
+    *mean = mb[b];
+    *var = sb[b] * sb[b];
+    *corr = 0;
+    for (int k = 0; k < b; k++) {
+        double cov = 0;
+        for (size_t i = 0; i < n; i++)
+            cov += (blocks[k][i] - mb[k]) * (blocks[b][i] - mb[b]);
+        *corr = fmax(*corr, fabs(cov / n / (sb[k] * sb[b])));
+    }
+}
+
+/* A step's batch and noise as the device makes them (jn_cuda_fill_step, for the backend and
+ * `check`): the batch is the rows of the epoch's permutation; the noise depends on the model's
+ * seed and step, not on where its chunk began (a step drawn as a chunk's second equals it
+ * drawn first); the input noise, each copy's penalty noise and each tangent are independent
+ * standard normals (`check` hands the CPU these very buffers, so it cannot see that). */
+static void check_step_inputs(jn_cuda_ctx *ctx)
+{
+    enum { N = 40, D = 64, C = 3, B = 10, SEED = 11 };
+    const int hidden[1] = {8};
+    jn_model m;
+    REQUIRE(jn_model_make(&m, D, hidden, 1, C) == 0, "model");
+    const jn_objective obj = {.loss = JN_LOSS_XENT, .jac_copies = 2, .jac_proj = 2, .target = JN_TARGET_OUTPUT,
+                              .input_noise = 0.2, .jac_noise = 0.3, .jac_lambda = 0.1};
+    REQUIRE(jn_objective_check(&obj, &m) == 0, "objective: %s", jn_last_error());
+    static float x[N * D];
+    static int32_t y[N];
+    for (int k = 0; k < N * D; k++)
+        x[k] = (float)((k * 2654435761u) >> 24 & 255) / 255.0f;
+    for (int i = 0; i < N; i++)
+        y[i] = i % C;
+    const jn_dataset train = {.name = "synthetic", .n = N, .d = D, .classes = C, .x = x, .y = y};
+    jn_cuda_ws *ws = jn_cuda_ws_new(ctx, &m, &obj, B, 1);
+    REQUIRE(ws, "cuda workspace: %s", jn_last_error());
+    jn_cuda_step_inputs in;
+    jn_cuda_slots slots;
+    REQUIRE(jn_cuda_step_inputs_alloc(&in, &m, &obj, &train, B, 1, 0) == 0, "inputs: %s", jn_last_error());
+    REQUIRE(jn_cuda_slots_alloc(&slots, &m, 1, 2) == 0, "slots: %s", jn_last_error());
+    const jn_hparams hp = {0.05f, 0.9f, 0, (float)obj.input_noise, (float)obj.jac_noise, (float)obj.jac_lambda};
+    REQUIRE(jn_cuda_ws_set_hparams(ws, &hp) == 0, "hparams");
+    const jn_noise_sizes ns = jn_objective_noise_sizes(&obj, &m, B);
+    const size_t per = (size_t)B * D, n = per + ns.xi + ns.eps + ns.v;
+    float *got[3];
+    int32_t labels[3][B];
+    for (int i = 0; i < 3; i++)
+        REQUIRE((got[i] = malloc(n * sizeof(float))), "out of memory");
+    /* got[0], got[1]: steps 20 and 21 (batches 1 and 2) in one chunk; got[2]: step 21 first in its chunk. */
+    for (int i = 0; i < 3; i++) {
+        if (i != 1) {
+            const jn_model_ctl at = {SEED, i == 0 ? 20 : 21, 1, -1};
+            REQUIRE(jn_cuda_slots_begin(&slots, &at, i == 0 ? 1 : 2, ctx->stream) == 0, "begin: %s", jn_last_error());
+            REQUIRE(jn_cuda_step_inputs_shuffle(&in, ctx->stream, 0, SEED, 0) == 0, "shuffle: %s", jn_last_error());
+        } else {
+            REQUIRE(jn_cuda_sgd_update(ws, slots.params, slots.grad, slots.velocity, slots.sums, slots.ctl,
+                                       slots.model) == 0, "update: %s", jn_last_error());
+        }
+        jn_batch gb;
+        jn_noise gn;
+        REQUIRE(jn_cuda_fill_step(ws, &in, &slots, B, B, &gb, &gn) == 0, "step: %s", jn_last_error());
+        CUDA_REQUIRE(cudaStreamSynchronize(ctx->stream));
+        CUDA_REQUIRE(cudaMemcpy(got[i], gb.x, per * sizeof(float), cudaMemcpyDeviceToHost));
+        CUDA_REQUIRE(cudaMemcpy(got[i] + per, gn.xi, ns.xi * sizeof(float), cudaMemcpyDeviceToHost));
+        CUDA_REQUIRE(cudaMemcpy(got[i] + per + ns.xi, gn.eps, ns.eps * sizeof(float), cudaMemcpyDeviceToHost));
+        CUDA_REQUIRE(cudaMemcpy(got[i] + per + ns.xi + ns.eps, gn.v, ns.v * sizeof(float), cudaMemcpyDeviceToHost));
+        CUDA_REQUIRE(cudaMemcpy(labels[i], gb.y, sizeof labels[i], cudaMemcpyDeviceToHost));
+    }
+    CHECK(!memcmp(got[1], got[2], n * sizeof(float)) && !memcmp(labels[1], labels[2], sizeof labels[1]),
+          "step inputs: step 21 drawn second in a chunk differs from it drawn first in one");
+    uint32_t perm[N];
+    REQUIRE(jn_rng_permutation(SEED, JN_STREAM_SHUFFLE, 0, perm, N) == 0, "cpu permutation");
+    int wrong = 0;
+    for (int i = 0; i < B; i++) {
+        wrong += labels[0][i] != y[perm[B + i]] || memcmp(got[0] + (size_t)i * D, x + (size_t)perm[B + i] * D,
+                                                          D * sizeof(float));
+        wrong += labels[1][i] != y[perm[2 * B + i]] || memcmp(got[1] + (size_t)i * D,
+                                                              x + (size_t)perm[2 * B + i] * D, D * sizeof(float));
+    }
+    CHECK(wrong == 0, "step inputs: %d rows of batches 1 and 2 are not the permutation's", wrong);
+    /* Blocks of B x D normals: the input noise, each copy's penalty noise, each copy's tangents. */
+    for (int i = 0; i < 2; i++) {
+        float *blocks[16];
+        int count = 0;
+        for (size_t at = per; at < n; at += per)
+            blocks[count++] = got[i] + at;
+        for (int b = 0; b < count; b++) {
+            double mean, var, corr;
+            block_stats(blocks, b, per, &mean, &var, &corr);
+            /* 640 normals: the mean's standard deviation is 0.04, the variance's 0.056, a correlation's 0.04. */
+            CHECK(fabs(mean) < 0.25 && fabs(var - 1) < 0.3 && corr < 0.25,
+                  "step %d, noise block %d of %d: mean %.3f, variance %.3f, |correlation| with an earlier block %.3f",
+                  20 + i, b, count, mean, var, corr);
+        }
+    }
+    printf("step inputs: batches are the permutation's rows, %zu noise values per step, a step draws the same in "
+           "any chunk\n", n - per);
+    for (int i = 0; i < 3; i++)
+        free(got[i]);
+    jn_cuda_slots_free(&slots);
+    jn_cuda_step_inputs_free(&in);
+    jn_cuda_ws_free(ws);
+}
+
 int main(void)
 {
     if (jn_cuda_device_count() == 0) {
@@ -199,6 +315,7 @@ int main(void)
     check_permutation(&ctx, 1, 0, 7);
     check_permutation(&ctx, 1, 1, 2000);
     check_permutation(&ctx, 20261130, 3, 50000);
+    check_step_inputs(&ctx);
     const jn_objective plain = {.loss = JN_LOSS_XENT, .jac_copies = 1, .jac_proj = 1};
     struct {
         const char *name;
