@@ -106,6 +106,13 @@ static void chunk(jn_backend *be, job **slot, long first, long n)
         }
         CHECK(res[s].diverged || res[s].steps_done == n, "%s: %ld of %ld steps without a divergence", j->name,
               res[s].steps_done, n);
+        /* The sums count the steps done and their examples, a short last batch as it is. */
+        long examples = 0;
+        for (long b = first; b < first + res[s].steps_done; b++)
+            examples += N - b * B < B ? N - b * B : B;
+        CHECK(sums[s].steps - j->sums.steps == res[s].steps_done && sums[s].examples - j->sums.examples == examples,
+              "%s: the chunk's sums count %ld steps of %ld examples, expected %ld of %ld", j->name,
+              sums[s].steps - j->sums.steps, sums[s].examples - j->sums.examples, res[s].steps_done, examples);
         j->sums = sums[s];
         j->step += (uint64_t)res[s].steps_done;
         j->batch += res[s].steps_done;
