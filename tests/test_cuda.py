@@ -98,6 +98,13 @@ def main():
     check(summary["test_error"] is not None and summary["test_error"] < 10.0,
           f"GPU MNIST run: test error {summary['test_error']}")
     print(f"GPU MNIST run: test error {summary['test_error']}%")
+    # Its errors, counted on the GPU in batches (the test set in several), are eval's on the
+    # CPU, up to an example whose two largest logits the backends' rounding orders otherwise.
+    report = json.loads(run(["eval", "--checkpoint", os.path.join(mnist, "best.ckpt")]).stdout)
+    for split, error in (("test", summary["test_error"]), ("valid", summary["best_valid_error"])):
+        counted = report["splits"][split]
+        check(abs(counted["error"] - error) * counted["examples"] / 100 <= 1.001,
+              f"GPU MNIST run: {split} error {error}%, eval on its checkpoint {counted['error']}%")
 
     return finish("GPU", tmp)
 
