@@ -2,9 +2,9 @@
 # The CUDA engine under test without a GPU: builds it against the CUDA emulator beside the
 # checkout (../shared/emu: the CUDA runtime, kernels, cuBLAS, cuRAND, CUB and NVTX emulated on
 # the CPU under AddressSanitizer and UBSan) and runs the GPU-labelled tests, `jacnoise check`
-# on 30 configurations (fp32) and 8 more in TF32, byte-identical determinism, emulator
+# on 31 configurations (fp32) and 8 more in TF32, byte-identical determinism, emulator
 # variants that must not change a result, a short `train --device cuda` with `eval`, the
-# lock-step test under the race check, the sweep benchmark at --small, and the paper's table
+# lock-step test under the race check and with shuffled blocks, the sweep benchmark at --small, and the paper's table
 # at the smoke budget on the CUDA backend. Any failure or any emulator finding fails it. CI
 # runs it on every commit (.ci/run); a developer runs the same:
 #
@@ -96,7 +96,8 @@ step test_reproduce_cuda env JACNOISE_BIN="$J" JACNOISE_TEST_DEVICE=cuda /usr/bi
 step bench_cuda_sweep_small "$BIN/bench_cuda_sweep" --small
 
 # jacnoise check: the paper's rows, every target and estimator, copies, the squared loss,
-# three hidden layers, batches of 1 and 7, an epoch boundary, MNIST and MNIST-binary, and from
+# three hidden layers, batches of 1 and 7, an exact hidden norm in two tangent chunks (16384 rows a
+# pass: 162 tangents at a batch of 100), an epoch boundary, MNIST and MNIST-binary, and from
 # a mid-training checkpoint.
 U="--data usps --hidden 32,16 --batch 20 --lr 0.05 --steps 3"
 U3="--data usps --hidden 32,16,8 --batch 20 --lr 0.05 --steps 3"
@@ -115,6 +116,7 @@ CHECKS=(
     "usps_NJ_output_K3_copies2|$U $NJ --jac-target output --jac-proj 3 --jac-copies 2"
     "usps_J_output_exact|$U --jac-lambda 0.1 --jac-target output --jac-proj exact"
     "usps_J_hidden_1_exact|$U --jac-lambda 0.1 --jac-target hidden:1 --jac-proj exact"
+    "usps_J_hidden_1_exact_2_chunks|--data usps --hidden 32,16 --batch 100 --lr 0.05 --steps 2 --jac-lambda 0.1 --jac-target hidden:1 --jac-proj exact"
     "usps_NJ_hidden_2_exact_copies2|$U $NJ --jac-target hidden:2 --jac-proj exact --jac-copies 2"
     "usps_squared|$U --loss squared"
     "usps_squared_NJ_output|$U --loss squared $NJ --jac-target output --input-noise 0.1"
@@ -176,8 +178,11 @@ for v in order_shuffle:EMU_ORDER=shuffle fill_zero:EMU_FILL=zero strict_async_h2
 done
 step racecheck_check_NJ_output env EMU_RACECHECK=1 "$J" check --data usps --hidden 32,16 --batch 20 --lr 0.05 \
     --steps 2 $NJ --jac-target output --input-noise 0.1
-# M models in one launch: no kernel may depend on the order of the models' blocks.
+# M models in one launch: no kernel may depend on the order of the models' blocks. The race
+# check runs them forward and reversed, each model's blocks together; shuffled, they interleave
+# (as on a GPU), which a per-model reduction sharing another model's ticket does not survive.
 step racecheck_lockstep env EMU_RACECHECK=1 "$BIN/test_cuda_lockstep"
+step order_shuffle_lockstep env EMU_ORDER=shuffle "$BIN/test_cuda_lockstep"
 step racecheck_train_graph env EMU_RACECHECK=1 "$J" train --device cuda --data usps --train-limit 400 --valid 100 \
     --hidden 32,16 --epochs 1 --batch 50 --lr 0.05 --progress never $NJ --jac-target output --out "$RES/train_race"
 
