@@ -19,6 +19,8 @@ import sys
 import tempfile
 import zlib
 
+import numpy as np
+
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tools"))
 import export_model  # noqa: E402
 import stepstate  # noqa: E402
@@ -474,8 +476,9 @@ def recrc(body_with_crc):
     return body + struct.pack("<I", zlib.crc32(body) & 0xFFFFFFFF)
 
 
-STATE_FIELDS = {"global_step": (0, "<Q"), "epoch": (8, "<I"), "batch": (12, "<Q"), "errors": (56, "<Q"),
-                "examples": (64, "<Q")}  # byte offsets in the training state (checkpoint.h)
+STATE_FIELDS = {"global_step": (0, "<Q"), "epoch": (8, "<I"), "batch": (12, "<Q"), "best_valid_error": (20, "<d"),
+                "best_epoch": (28, "<I"), "errors": (56, "<Q"), "examples": (64, "<Q"),
+                "sections": (80, "<I")}  # byte offsets in the training state (checkpoint.h)
 
 
 def state_at(blob):
@@ -506,6 +509,46 @@ def param_slices(st):
     return out
 
 
+def show_matches_checkpoint(d, path):
+    """`show`'s state and sections lines say what the checkpoint's bytes hold."""
+    name = f"show: {path}"
+    p = expect_ok(name, ["show", path], d)
+    if not p:
+        return
+    blob = read(os.path.join(d, path))
+    f = {k: state_field(blob, k) for k in ("epoch", "batch", "global_step", "best_epoch", "best_valid_error",
+                                           "sections")}
+    state = f"{f['epoch']} epochs done"
+    if f["batch"]:
+        state += f" and {f['batch']} batches of epoch {f['epoch'] + 1}"
+    state += f", {f['global_step']} steps"
+    if f["best_epoch"]:
+        state += f", best epoch {f['best_epoch']} (valid {f['best_valid_error']:.2f}%)"
+    sections = "sections: parameters" + (", velocity" if f["sections"] & 1 else "") + \
+        (", best parameters" if f["sections"] & 2 else "")
+    lines = p.stdout.splitlines()
+    check(name, any(l.startswith("state: ") and l.endswith(state) for l in lines),
+          f"expected a state line ending {state!r}: {p.stdout!r}")
+    check(name, sections in lines, f"expected {sections!r}: {p.stdout!r}")
+
+
+def show_matches_stepstate(d, path):
+    """`show` prints each tensor of a step state with its norm, each scalar with its value."""
+    name = f"show: {path}"
+    p = expect_ok(name, ["show", path], d)
+    if not p:
+        return
+    st = stepstate.parse_dump(os.path.join(d, path))
+    shown = {l.split()[0]: float(l.split()[-1]) for l in p.stdout.splitlines()[1:]}
+    check(name, set(shown) == set(st), f"tensors {sorted(set(shown) ^ set(st))} shown or held alone")
+    for key, value in st.items():
+        want = value if isinstance(value, float) else float(np.linalg.norm(np.asarray(value, np.float64).ravel()))
+        got = shown.get(key, float("nan"))
+        if not abs(got - want) <= 1e-5 * max(abs(want), 1e-30):
+            check(name, False, f"{key}: shown {got}, its norm is {want}")
+            return
+
+
 def state_cases(d, best, last):
     """Checkpoints with valid CRCs whose fields contradict each other, which jacnoise cannot
     have written: eval, show and a resume refuse each, naming the file and the field."""
@@ -526,7 +569,8 @@ def state_cases(d, best, last):
         e(f"eval: {what} (valid CRC)", ["eval", "--checkpoint", "state.ckpt"], ["state.ckpt"] + words)
         e(f"show: {what} (valid CRC)", ["show", "state.ckpt"], ["state.ckpt"] + words)
     # A finished run stands at its --epochs: shown and evaluated as before.
-    expect_ok("show: a finished run", ["show", "run/last.ckpt"], d)
+    for path in ("run/last.ckpt", "run/best.ckpt"):
+        show_matches_checkpoint(d, path)
     # Paused at batch 2 of epoch 2 (6 of 8 steps); a batch within the steps done but beyond the
     # epoch's 4 is refused by the resume, which knows the data.
     tiny = ["--data", "usps", "--hidden", "8", "--train-limit", "200", "--valid", "100", "--batch", "50",
@@ -535,6 +579,9 @@ def state_cases(d, best, last):
         return
     paused = os.path.join(d, "paused", "last.ckpt")
     good = read(paused)
+    show_matches_checkpoint(d, "paused/last.ckpt")
+    write(os.path.join(d, "best-earlier.ckpt"), with_state(good, epoch=2, batch=0, global_step=8, best_epoch=1))
+    show_matches_checkpoint(d, "best-earlier.ckpt")  # the best epoch is not the last
     check("train: paused run", (state_field(good, "epoch"), state_field(good, "batch")) == (1, 2),
           "not paused at batch 2 of epoch 2")
     e("train: --resume with fewer --epochs than started", ["train", "--resume", "--out", "paused", "--epochs", "1",
@@ -739,6 +786,7 @@ def run_cases(d):
             ended = "--checkpoint" in args
             check(name, ("a longer run would take" in p.stderr) == ended, f"stderr {p.stderr!r}")
             check(name, not tmp_files(d), f"left {tmp_files(d)} behind")
+            show_matches_stepstate(d, out)
     dump = read(os.path.join(d, "checkpoint.bin"))
     write(os.path.join(d, "cut.bin"), dump[:len(dump) - 100])
     e("show: truncated step state", ["show", "cut.bin"],
