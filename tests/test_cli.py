@@ -597,6 +597,8 @@ def state_cases(d, best, last):
                                                          "--dump", "epoch-end.bin"], d)
     if p:
         check("step: after the epoch's last batch", "a longer run would take" in p.stderr, f"stderr {p.stderr!r}")
+        # The ninth step, counted from 1 as training's messages count (epoch 3, its batch 1).
+        check("step: after the epoch's last batch", "epoch 3 batch 1 (step 9)," in p.stdout, f"stdout {p.stdout!r}")
     if expect_ok("train: --resume after the epoch's last batch", ["train", "--resume", "--out", "paused", "--epochs",
                                                                   "3", "--max-steps", "9", "--progress", "never"], d) and p:
         st = stepstate.parse_dump(os.path.join(d, "epoch-end.bin"))
