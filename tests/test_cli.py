@@ -552,7 +552,7 @@ def show_matches_stepstate(d, path):
 def state_cases(d, best, last):
     """Checkpoints with valid CRCs whose fields contradict each other, which jacnoise cannot
     have written: eval, show and a resume refuse each, naming the file and the field."""
-    e = lambda name, args, words, code=1: expect_error(name, args, code, words, d)
+    e = lambda name, args, words, code=1, absent=(): expect_error(name, args, code, words, d, absent)
     at = state_at(best)
     steps = state_field(best, "global_step")
     n_params = struct.unpack_from("<Q", last, 20 + 4 * (struct.unpack_from("<I", last, 16)[0] + 1))[0]
@@ -589,6 +589,8 @@ def state_cases(d, best, last):
     write(paused, with_state(good, batch=5))
     e("train: --resume at a batch beyond the epoch", ["train", "--resume", "--out", "paused", "--progress", "never"],
       ["paused/last.ckpt", "batch 5", "4 batches"])
+    e("step: a batch beyond the epoch", ["step", "--checkpoint", "paused/last.ckpt", "--dump", "beyond.bin"],
+      ["paused/last.ckpt", "batch 5", "4 batches"], absent=["beyond.bin"])
     # A stop between an epoch's last step and its end leaves batch = the epoch's batches: the
     # resume ends that epoch and goes on, and `jacnoise step` takes the step it goes on with
     # (the next epoch's first: its shuffle and learning rate), the run's last epoch ended.

@@ -81,14 +81,9 @@ int jn_cmd_step(int argc, char **argv)
     }
     if (alloc_arrays(&a, P))
         goto done;
-    const long batches = jn_batches_per_epoch(data->train.n, cfg->batch);
-    if (pos.batch > batches) {
-        jn_fail("%s: batch %ld is past the end of epoch %d", cli.checkpoint, pos.batch, pos.epoch + 1);
-        goto done;
-    }
     /* Stopped between an epoch's last step and its end: the run resumes by ending that epoch,
      * so its next step is the first of the next epoch (as train --resume and check take it). */
-    if (pos.batch == batches) {
+    if (pos.batch == jn_batches_per_epoch(data->train.n, cfg->batch)) {
         pos.epoch++;
         pos.batch = 0;
     }
