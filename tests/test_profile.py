@@ -12,6 +12,7 @@ Environment (set by CTest): JACNOISE_BIN, JACNOISE_DATA."""
 import csv
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -81,7 +82,50 @@ def profile_json(args, out, words, label):
     if r.returncode != 0:
         return None
     with open(out) as f:
-        return json.load(f)
+        p = json.load(f)
+    check_table(label, r.stdout, p)
+    return p
+
+
+def near(printed, value, digits, json_digits=6):
+    """Whether a number printed with `digits` decimals shows value, the JSON's (itself printed
+    with json_digits decimals or, for None, exact; the JSON's ratios with 6 significant digits)."""
+    slack = 0.5 * 10 ** -json_digits if json_digits is not None else 0
+    return abs(float(printed) - value) <= 0.5 * 10 ** -digits + slack + 1e-5 * abs(value)
+
+
+def check_table(label, text, p):
+    """The table's numbers are the JSON's: each phase's median and share, each variant's time,
+    FLOPs, floor and ratio, the overhead line and the memory line."""
+    lines = text.splitlines()
+    v0, phases = p["variants"][0], {ph["name"]: ph for ph in p["variants"][0]["phases"]}
+    for name, ph in phases.items():
+        row = [line.split() for line in lines if re.match(f"{name} +[0-9]", line)]
+        if name == "jvp" and v0["jvp_in_forward"] and v0["objective"]["jac_lambda"] > 0:
+            check(not row, f"{label}: a jvp row though it runs in the forward phase")
+            continue
+        check(len(row) == 1 and near(row[0][1], ph["time"]["median_us"], 1, 3) and
+              near(row[0][-1].rstrip("%"), 100 * ph["share"], 1),
+              f"{label}: the {name} row {row}, the JSON {ph['time']['median_us']} us, share {ph['share']}")
+    for v in p["variants"]:
+        row = [line[14:].split() for line in lines if line.startswith(f"{v['name']:<14} ")]
+        ok = len(row) == 1 and len(row[0]) >= 7
+        us, gflop, rate, floor, ratio, gemms = row[0][-6:] if ok else [0] * 6
+        check(ok and near(us, v["step"]["median_us"], 1, 3) and near(gflop, 1e-9 * v["flops"], 4, None) and
+              near(rate, v["gflops"], 1) and near(floor, v["gemm_floor"]["median_us"], 1, 3) and
+              near(ratio.rstrip("x"), v["ratio_to_floor"], 2) and int(gemms) == v["gemm_calls"],
+              f"{label}: the {v['name']} row {row}, the JSON {v}")
+    o, mem = p["overhead"], p["memory"]
+    over = [line for line in lines if line.startswith("overhead")]
+    nums = re.findall(r"[0-9.]+(?=x| -|\]|,)", over[0]) if over else []
+    want = [o["time_ratio"], o["time_ratio_q1"], o["time_ratio_q3"], o["flop_ratio"], o["floor_ratio"],
+            o["floor_ratio_q1"], o["floor_ratio_q3"]]
+    check(len(nums) == len(want) and all(near(a, b, 2) for a, b in zip(nums, want)),
+          f"{label}: overhead line {over}, the JSON {o}")
+    memory = re.search(r"step workspace ([0-9.]+) MB, parameters \+ momentum \+ gradient ([0-9.]+) MB", text)
+    check(memory and near(memory[1], mem["workspace_bytes"] / 1e6, 2, None) and
+          near(memory[2], mem["state_bytes"] / 1e6, 2, None),
+          f"{label}: memory line, the JSON {mem}")
 
 
 def check_profile(label, p, sizes, B, target, layer, proj, copies, backend="cpu"):
@@ -129,12 +173,49 @@ def check_profile(label, p, sizes, B, target, layer, proj, copies, backend="cpu"
             check(v[key]["median_us"] > 0 and v[key]["q1_us"] <= v[key]["median_us"] <= v[key]["q3_us"],
                   f"{label}/{v['name']}: {key} {v[key]}")
         check(v["gemm_calls"] > 0, f"{label}/{v['name']}: gemm_calls {v['gemm_calls']}")
+        # The derived numbers, from the JSON's own times (printed to 1e-3 us: relative error
+        # 5e-4 / t) and FLOPs; the numbers themselves have 6 significant digits.
+        step, floor = v["step"]["median_us"], v["gemm_floor"]["median_us"]
+        rel = lambda *t: 1e-5 + sum(5e-4 / x for x in t)
+        check(abs(v["gflops"] - v["flops"] / step * 1e-3) <= rel(step) * v["gflops"] and
+              abs(v["ratio_to_floor"] - step / floor) <= rel(step, floor) * v["ratio_to_floor"],
+              f"{label}/{v['name']}: {v['gflops']} GFLOP/s, {v['ratio_to_floor']}x its floor; step {step} us, "
+              f"floor {floor} us")
+        for ph in v["phases"]:
+            t = ph["time"]["median_us"]
+            check(abs(ph["share"] - t / phase_sum) <= 1e-4 and
+                  abs(ph["gflops"] - (ph["flops"] / t * 1e-3 if t else 0)) <= (rel(t) if t else 0) * ph["gflops"],
+                  f"{label}/{v['name']}/{ph['name']}: share {ph['share']}, {ph['gflops']} GFLOP/s of {t} us")
+    # Each variant is the configuration with its own terms off.
+    conf = p["variants"][0]["objective"]
+    want = {"as configured": conf, "penalty off": dict(conf, jac_lambda=0),
+            "noise off": dict(conf, jac_noise=0, input_noise=0),
+            "plain": dict(conf, jac_lambda=0, jac_noise=0, input_noise=0)}
+    for v in p["variants"]:
+        check(v["objective"] == want.get(v["name"]), f"{label}/{v['name']}: objective {v['objective']}")
     first, plain = p["variants"][0], p["variants"][-1]
+    check(mem["workspace_bytes"] == first["workspace_bytes"] and mem["state_bytes"] == first["state_bytes"],
+          f"{label}: memory {mem}, the configured step's {first['workspace_bytes']} and {first['state_bytes']}")
+    if backend == "cpu":  # parameters, momentum and gradient, in floats or doubles
+        P = sum(sizes[l] * (sizes[l - 1] + 1) for l in range(1, len(sizes)))
+        check(mem["state_bytes"] in (3 * 4 * P, 3 * 8 * P), f"{label}: state_bytes {mem['state_bytes']} for {P} parameters")
     check(close(p["overhead"]["flop_ratio"], first["flops"] / plain["flops"], 1e-5), f"{label}: flop ratio")
     # The time ratios are the rounds' own (test_profile_rounds checks their statistics).
     o = p["overhead"]
     for key in ("time_ratio", "floor_ratio"):
         check(0 < o[key + "_q1"] <= o[key] <= o[key + "_q3"], f"{label}: {key} {o}")
+
+
+def check_row(x, hidden_layers, plain_flops):
+    """A grid row's derived columns, from its own (printed to 0.1 us) and the cost model's
+    plain step."""
+    step, floor, flops = float(x["step_us"]), float(x["floor_us"]), float(x["flops"])
+    rounding = 0.05 / step + 0.05 / floor
+    check(int(x["hidden_layers"]) == hidden_layers and close(float(x["plain_flops"]), round(plain_flops)) and
+          abs(float(x["flop_ratio"]) - flops / float(x["plain_flops"])) <= 5.001e-5 and
+          abs(float(x["ratio_to_floor"]) - step / floor) <= 5e-5 + rounding * step / floor and
+          abs(float(x["gflops"]) - flops / step * 1e-3) <= 0.005 + 0.05 / step * flops / step * 1e-3,
+          f"grid row {x}")
 
 
 def plot_styles(tools, table):
@@ -288,6 +369,10 @@ def main():
             p = profile_json(COMMON + opts, out, ["BLAS core:", "measured peak", "overhead"], label)
             if p:
                 check_profile(label, p, sizes, B, target, layer, proj, copies)
+                o = p["variants"][0]["objective"]
+                check((o["jac_lambda"], o["jac_noise"], o["input_noise"]) == (0.1, 0.2, 0.1) and
+                      [v["name"] for v in p["variants"]] == ["as configured", "penalty off", "noise off", "plain"],
+                      f"{label}: variants {[v['name'] for v in p['variants']]}, configured {o}")
             print(f"{label}: checked")
 
         # --time-limit cuts the rounds (at least 3), and says how many it ran.
@@ -299,6 +384,14 @@ def main():
                 reps = json.load(f)["reps"]
             check(3 <= reps < 100000, f"--time-limit 0.5: {reps} rounds")
             check(f"{reps} reps" in r.stdout, "the table does not say how many rounds ran")
+        # A limit no round fits in: 3 rounds; the rounds' time is measured on one warm-up round
+        # at least.
+        r = run(["profile", "--device", "cpu", "--data", "usps", "--hidden", "12", "--batch", "8", "--reps", "100",
+                 "--warmup", "0", "--time-limit", "1e-9", "--json", out])
+        if r.returncode == 0:
+            with open(out) as f:
+                p = json.load(f)
+            check((p["reps"], p["warmup"]) == (3, 1), f"--time-limit 1e-9: {p['reps']} rounds after {p['warmup']} warm-up")
 
         # --progress always: the rounds on stderr (at most ten lines a second, the first of
         # each kind always), each line erased, the last one too; stdout holds the report
@@ -310,8 +403,16 @@ def main():
               f"--progress always: stderr {r.stderr!r}")
         check(r.stderr.endswith("\033[K"), f"--progress always: the last line is not erased: {r.stderr[-40:]!r}")
         check("round 1 of" not in r.stdout and "GEMM floor" in r.stdout, "--progress always: progress on stdout")
-        r = run(small)
+        r = run(small + ["--json", out])
         check(r.stderr == "", f"progress without a terminal: stderr {r.stderr!r}")
+        if r.returncode == 0:
+            # No penalty and no noise: one variant, its own plain step, every ratio 1.
+            with open(out) as f:
+                p = json.load(f)
+            o = p["overhead"]
+            check([v["name"] for v in p["variants"]] == ["as configured"] and
+                  (o["time_ratio"], o["flop_ratio"], o["floor_ratio"]) == (1, 1, 1),
+                  f"plain configuration: variants {[v['name'] for v in p['variants']]}, overhead {o}")
 
         # A grid: hidden1 ignores the estimator, so 2 batches x (hidden1, output K=1, output exact).
         path = os.path.join(tmp, "grid.csv")
@@ -331,6 +432,7 @@ def main():
             check(close(float(x["flops"]), round(sum(f.values()))), f"grid row {x['estimator']}: flops {x['flops']}")
             check(float(x["step_us"]) > 0 and float(x["floor_us"]) > 0 and float(x["overhead_ratio"]) > 0,
                   f"grid row {x['estimator']}: times")
+            check_row(x, 1, sum(cost([D, 12, C], int(x["batch"]), 0, target, 1, proj, 1).values()))
 
         plot_profile(tmp, path)
 
@@ -342,7 +444,21 @@ def main():
                  "--grid", bom_grid, "--csv", os.path.join(tmp, "bom.csv")])
         if r.returncode == 0:
             with open(os.path.join(tmp, "bom.csv")) as f:
-                check([x["batch"] for x in csv.DictReader(f)] == ["4", "8"], "grid file with a byte-order mark: rows")
+                rows = list(csv.DictReader(f))
+            check([x["batch"] for x in rows] == ["4", "8"], "grid file with a byte-order mark: rows")
+            for x in rows:  # plain: its own reference
+                check_row(x, 1, sum(cost([D, 5, C], int(x["batch"]), 0, "", 1, 1, 1).values()))
+                check((x["target"], x["estimator"]) == ("none", "-") and x["plain_us"] == x["step_us"] and
+                      x["plain_floor_us"] == x["floor_us"] and float(x["overhead_ratio"]) == 1,
+                      f"plain grid row: {x}")
+        # --max-gflop between the two batches' costs: the larger is skipped.
+        costs = [sum(cost([D, 5, C], b, 0, "", 1, 1, 1).values()) * 1e-9 for b in (4, 8)]
+        r = run(["profile", "--device", "cpu", "--data", "usps", "--hidden", "5", "--reps", "2", "--warmup", "0",
+                 "--max-gflop", str(sum(costs) / 2), "--grid", "batch=4 8", "--csv", os.path.join(tmp, "max.csv")])
+        if r.returncode == 0:
+            with open(os.path.join(tmp, "max.csv")) as f:
+                check([x["batch"] for x in csv.DictReader(f)] == ["4"] and "skipped batch=8" in r.stdout,
+                      f"--max-gflop between the costs {costs}: {r.stdout}")
         nul_grid = os.path.join(tmp, "nul.grid")
         with open(nul_grid, "wb") as f:
             f.write(b"batch=4\0 8\n")
