@@ -6,6 +6,7 @@ Run by ctest with JACNOISE_BIN (the program) and JACNOISE_DATA (the data folder)
 import json
 import os
 import random
+import re
 import signal
 import subprocess
 import sys
@@ -47,6 +48,12 @@ def patience_rule(tmp, early):
     first_best = min(epochs, key=lambda m: (m["valid_error"], m["epoch"]))
     check(summary["best_epoch"] == first_best["epoch"], f"--patience 3: best epoch {summary['best_epoch']}, "
           f"expected {first_best['epoch']}, the first with the lowest validation error")
+    # The summary's errors are the best epoch's (its test error differs from the last epoch's
+    # here, or the check would not tell them apart), its counts the last epoch's.
+    check(summary["test_error"] == first_best["test_error"] != epochs[-1]["test_error"] and
+          summary["best_valid_error"] == first_best["valid_error"] and
+          (summary["epochs"], summary["steps"]) == (len(epochs), epochs[-1]["step"]),
+          f"--patience 3: summary {summary}, best epoch's metrics {first_best}, last {epochs[-1]}")
     p = run(["train", "--out", folder, "--resume", "--progress", "never"])
     check("\nepoch " not in p.stdout and len(metrics(folder)) == len(epochs),
           f"early-stopped, resumed with the same --patience: trained on: {p.stdout[-300:]!r}")
@@ -111,6 +118,12 @@ def main():
     again = os.path.join(tmp, "again")
     run(small + ["--out", again])
     same_run(ref, again, "same seed, same configuration")
+    # Each epoch's objective is its terms' sum (SPEC: the loss, lambda times the penalty, the
+    # weight decay), from the line's own numbers.
+    for m in metrics(ref):
+        want = m["train_loss"] + 0.1 * m["penalty"] + m["weight_decay"]
+        check(abs(m["objective"] - want) <= 1e-9 * abs(want), f"epoch {m['epoch']}: objective {m['objective']}, "
+              f"the terms add up to {want}")
     other = os.path.join(tmp, "other-seed")
     run(small + ["--out", other, "--seed", "2"])
     check(read(os.path.join(ref, "last.ckpt")) != read(os.path.join(other, "last.ckpt")),
@@ -120,8 +133,12 @@ def main():
     paused = os.path.join(tmp, "paused")
     run(small + ["--out", paused, "--max-steps", "7"])
     summary = json.load(open(os.path.join(paused, "summary.json")))
-    check(summary["status"] == "paused" and summary["steps"] == 7, f"pause summary: {summary}")
+    check(summary["status"] == "paused" and summary["steps"] == 7 and "in epoch 1;" in summary["message"],
+          f"pause summary: {summary}")
     run(["train", "--out", paused, "--resume", "--max-steps", "30", "--progress", "never"])
+    summary = json.load(open(os.path.join(paused, "summary.json")))
+    check(summary["steps"] == 30 and "in epoch 2;" in summary["message"],  # ceil(600 / 32) = 19 batches an epoch
+          f"second pause summary: {summary}")
     run(["train", "--out", paused, "--resume", "--progress", "never"])
     same_run(ref, paused, "paused at steps 7 and 30, resumed")
 
@@ -155,6 +172,10 @@ def main():
         # before that (loading data) the default action applies and nothing is lost.
         expected = {signal.SIGTERM: (143, 0) if started else (143, -15), signal.SIGKILL: (-9, 0)}[sig]
         check(p.returncode in expected, f"{name}: exit {p.returncode}, expected one of {expected}")
+        if p.returncode == 143:  # where it stopped, of 19 batches an epoch: the steps done
+            summary = json.load(open(os.path.join(folder, "summary.json")))
+            where = re.match(r"terminated at epoch (\d+), batch (\d+);", summary["message"])
+            check(where and (int(where[1]) - 1) * 19 + int(where[2]) == summary["steps"], f"{name}: summary {summary}")
         if started:
             run(["train", "--out", folder, "--resume", "--progress", "never"])
         else:  # killed before the first checkpoint: start again
