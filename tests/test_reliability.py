@@ -172,11 +172,13 @@ def full_disk(tmp, job):
 
 def divergence(tmp):
     """Weight decay that blows up (5 steps an epoch; the parameters overflow in epoch 4): the
-    message names where, and the checkpoint kept as it is: last.ckpt after epoch 3; after
-    epoch 2 with --checkpoint-epochs 2; none when the run diverges in its first epoch (50
-    steps an epoch), where no last.ckpt exists, and with --checkpoint-epochs 10. best.ckpt,
-    which --checkpoint-epochs N writes with last.ckpt and when the run ends, is the same file
-    every way (with 10, written as the diverged run ended)."""
+    message names where (the step's epoch and batch; for a loss not finite the step past the
+    steps done, for parameters the last one done) and the checkpoint kept as it is: last.ckpt
+    after epoch 3; after epoch 2 with --checkpoint-epochs 2; none when the run diverges in its
+    first epoch (50 steps an epoch), where no last.ckpt exists, and with --checkpoint-epochs 10.
+    best.ckpt, which --checkpoint-epochs N writes with last.ckpt and when the run ends, is the
+    same file every way (with 10, written as the diverged run ended). Without a best epoch
+    there is no validation or test error."""
     diverging = ["train", "--data", "usps", "--hidden", "32", "--epochs", "10", "--train-limit", "500", "--lr", "1",
                  "--momentum", "0", "--weight-decay", "100", "--progress", "never"]
     cases = [("diverged", [], "last.ckpt, after epoch 3 (step 15), is kept"),
@@ -190,6 +192,18 @@ def divergence(tmp):
         check(summary["status"] == "diverged", f"{name}: status {summary['status']}")
         check("epoch" in summary["message"] and "step" in summary["message"], f"{name}: message {summary['message']}")
         check(kept in summary["message"], f"{name}: message {summary['message']!r} lacks {kept!r}")
+        # Where: the epoch and batch are the step's, of ceil(500 / B) batches an epoch; a loss
+        # that is not finite names the step that computed it, one past the steps done; parameters
+        # that are not finite, the step that wrote them, the last one done.
+        where = re.match(r"at epoch (\d+), batch (\d+) \(step (\d+)\): ", summary["message"])
+        batches = -(-500 // (10 if "--batch" in extra else 100))
+        epoch, batch, step = map(int, where.groups()) if where else (0, 0, 0)
+        done = summary["steps"] + ("the loss or penalty" in summary["message"])
+        check(where and 1 <= batch <= batches and (epoch - 1) * batches + batch == step == done,
+              f"{name}: message {summary['message']!r}, {summary['steps']} steps done, {batches} batches an epoch")
+        # The errors are the best parameters': none before a first epoch ended.
+        check((summary["test_error"] is None) == (summary["best_valid_error"] is None) == (summary["best_epoch"] == 0),
+              f"{name}: summary {summary}")
         check(p.stderr.startswith("jacnoise: diverged at epoch"), f"{name}: stderr {p.stderr!r}")
         last = os.path.join(folder, "last.ckpt")
         if kept.startswith("last.ckpt"):
