@@ -15,7 +15,7 @@ import time
 
 import numpy as np
 
-from ckpt import params, rel_diff
+from ckpt import params, read_checkpoint, rel_diff
 from harness import BIN, check, finish, metrics, read, run, same_run
 from stepstate import parse_dump
 
@@ -54,6 +54,15 @@ def patience_rule(tmp, early):
           summary["best_valid_error"] == first_best["valid_error"] and
           (summary["epochs"], summary["steps"]) == (len(epochs), epochs[-1]["step"]),
           f"--patience 3: summary {summary}, best epoch's metrics {first_best}, last {epochs[-1]}")
+    # best.ckpt stands where the best epoch ended, not where the run did; written only as the
+    # run ends (--checkpoint-epochs beyond its epochs), it is the same file.
+    held = read_checkpoint(os.path.join(folder, "best.ckpt")).state
+    check(held["epochs_done"] == held["best_epoch"] == summary["best_epoch"] < len(epochs),
+          f"--patience 3: best.ckpt's state {held}, best epoch {summary['best_epoch']} of {len(epochs)}")
+    at_end = os.path.join(tmp, "patience-3-at-end")
+    run(early + ["--patience", "3", "--checkpoint-epochs", "1000", "--out", at_end])
+    check(read(os.path.join(at_end, "best.ckpt")) == read(os.path.join(folder, "best.ckpt")),
+          "--patience 3: best.ckpt written as the run ended differs from the one written at its best epoch")
     p = run(["train", "--out", folder, "--resume", "--progress", "never"])
     check("\nepoch " not in p.stdout and len(metrics(folder)) == len(epochs),
           f"early-stopped, resumed with the same --patience: trained on: {p.stdout[-300:]!r}")
@@ -172,7 +181,7 @@ def main():
         # before that (loading data) the default action applies and nothing is lost.
         expected = {signal.SIGTERM: (143, 0) if started else (143, -15), signal.SIGKILL: (-9, 0)}[sig]
         check(p.returncode in expected, f"{name}: exit {p.returncode}, expected one of {expected}")
-        if p.returncode == 143:  # where it stopped, of 19 batches an epoch: the steps done
+        if started and p.returncode == 143:  # where it stopped, of 19 batches an epoch: the steps done
             summary = json.load(open(os.path.join(folder, "summary.json")))
             where = re.match(r"terminated at epoch (\d+), batch (\d+);", summary["message"])
             check(where and (int(where[1]) - 1) * 19 + int(where[2]) == summary["steps"], f"{name}: summary {summary}")
