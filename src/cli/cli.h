@@ -19,7 +19,7 @@ int jn_cli_fail(int status);
  * initialisation from the options. Loads the data and checks the model against it. With
  * same_run (step and check: the steps that run would take) the options that decide the
  * numbers are refused where they differ from the checkpoint's, as a resumed run's are, and
- * so is a next batch beyond the data's epoch. */
+ * so is a next batch beyond the data's epoch; pos is where the run's next step stands. */
 typedef struct {
     jn_config cfg;
     jn_checkpoint ck;

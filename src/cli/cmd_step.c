@@ -73,7 +73,7 @@ int jn_cmd_step(int argc, char **argv)
     const jn_config *cfg = &st.cfg;
     const jn_model *m = &st.model;
     const jn_data *data = &st.data;
-    jn_train_state pos = st.pos;
+    const jn_train_state pos = st.pos;
     const size_t P = m->n_params;
     if (data->train.n == 0) {
         jn_fail("%s: no training examples", cfg->data);
@@ -81,12 +81,6 @@ int jn_cmd_step(int argc, char **argv)
     }
     if (alloc_arrays(&a, P))
         goto done;
-    /* Stopped between an epoch's last step and its end: the run resumes by ending that epoch,
-     * so its next step is the first of the next epoch (as train --resume and check take it). */
-    if (pos.batch == jn_batches_per_epoch(data->train.n, cfg->batch)) {
-        pos.epoch++;
-        pos.batch = 0;
-    }
     ws = jn_cpu_ws_new(m, &cfg->obj, cfg->batch);
     perm = malloc(sizeof *perm * (size_t)data->train.n);
     if (!ws || !perm || jn_cpu_step_inputs_alloc(&in, m, &cfg->obj, cfg->batch) ||

@@ -71,11 +71,16 @@ int jn_cli_state_load(jn_cli_state *st, const jn_config *cli, int same_run)
     if (st->ck.velocity)
         memcpy(st->velocity, st->ck.velocity, P * sizeof(jn_real));
     st->pos = st->ck.state;
-    /* Only the data says how many batches an epoch has; batch = that many is an epoch's end. */
+    /* Only the data says how many batches an epoch has. A run stopped between an epoch's last
+     * step and its end resumes by ending that epoch: its next step is the next epoch's first. */
     const long batches = jn_batches_per_epoch(st->data.train.n, c->batch);
     if (same_run && st->pos.batch > batches)
         return jn_fail("%s: next batch %ld is beyond the %ld batches of an epoch of this data", cli->checkpoint,
                        st->pos.batch, batches);
+    if (same_run && st->pos.batch == batches) {
+        st->pos.epoch++;
+        st->pos.batch = 0;
+    }
     return 0;
 }
 
