@@ -57,3 +57,10 @@ def parse_dump(path):
     if pos != len(body):
         raise DumpError("%s: %d stray bytes after the end record" % (path, len(body) - pos))
     return out
+
+
+def flat_params(st, prefix):
+    """A step state's parameters named prefix (e.g. "next": after the step) in a checkpoint's
+    flat order: W1 row major, b1, W2, ..."""
+    layers = range(1, len(st["sizes"]))
+    return np.concatenate([st[f"{prefix}.{w}{l}"].ravel() for l in layers for w in "Wb"])

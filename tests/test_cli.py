@@ -500,15 +500,6 @@ def state_field(blob, name):
     return struct.unpack_from(STATE_FIELDS[name][1], blob, state_at(blob) + STATE_FIELDS[name][0])[0]
 
 
-def param_slices(st):
-    """(start, end) of W1, b1, W2, b2, ... in a checkpoint's flat parameters, by a step state's sizes."""
-    sizes, at, out = [int(n) for n in st["sizes"]], 0, []
-    for n_in, n_out in zip(sizes, sizes[1:]):
-        out += [(at, at + n_in * n_out), (at + n_in * n_out, at + n_in * n_out + n_out)]
-        at += n_in * n_out + n_out
-    return out
-
-
 def show_matches_checkpoint(d, path):
     """`show`'s state and sections lines say what the checkpoint's bytes hold."""
     name = f"show: {path}"
@@ -604,10 +595,9 @@ def state_cases(d, best, last):
     if expect_ok("train: --resume after the epoch's last batch", ["train", "--resume", "--out", "paused", "--epochs",
                                                                   "3", "--max-steps", "9", "--progress", "never"], d) and p:
         st = stepstate.parse_dump(os.path.join(d, "epoch-end.bin"))
-        nxt = [st[f"next.{w}{l}"].ravel() for l in range(1, len(st["sizes"])) for w in "Wb"]
         resumed = export_model.read_checkpoint(paused).params
         check("step: after the epoch's last batch", (st["epoch"], st["batch"], st["global_step"]) == (2, 0, 8) and
-              all((a == b).all() for a, b in zip(nxt, [resumed[i:j] for i, j in param_slices(st)])),
+              np.array_equal(stepstate.flat_params(st, "next"), resumed),
               f"the step's epoch {st['epoch']}, batch {st['batch']}: not the resumed run's ninth step")
 
 

@@ -13,11 +13,9 @@ import sys
 import tempfile
 import time
 
-import numpy as np
-
 from ckpt import params, read_checkpoint, rel_diff
 from harness import BIN, check, finish, metrics, read, run, same_run
-from stepstate import parse_dump
+from stepstate import flat_params, parse_dump
 
 
 def patience_rule(tmp, early):
@@ -68,12 +66,6 @@ def patience_rule(tmp, early):
           f"early-stopped, resumed with the same --patience: trained on: {p.stdout[-300:]!r}")
 
 
-def flat_next(st):
-    """A step state's parameters after the step, in the checkpoint's order (W1, b1, W2, ...)."""
-    layers = range(1, len(st["sizes"]))
-    return np.concatenate([np.concatenate([st[f"next.W{l}"].ravel(), st[f"next.b{l}"].ravel()]) for l in layers])
-
-
 def schedule_and_shuffle(tmp):
     """The epoch printed as n runs at lr * lr-decay^(n-1) (README), and each epoch takes the
     batches of its own permutation: `jacnoise step` (its own learning rate and permutation)
@@ -98,7 +90,7 @@ def schedule_and_shuffle(tmp):
     check(st["epoch"] == 1 and st["batch"] == 2 and abs(st["lr"] - 0.05) < 1e-12,
           f"step in epoch 2: epoch {st['epoch']} batch {st['batch']} lr {st['lr']}, expected 1, 2, 0.05")
     run(["train", "--out", paused, "--resume", "--max-steps", "10", "--progress", "never"])
-    nxt = flat_next(st)
+    nxt = flat_params(st, "next")
     diff = rel_diff(params(os.path.join(paused, "last.ckpt")), nxt)
     check(diff < 1e-6, f"step 10 of the run and `jacnoise step` from step 9 differ by {diff:.3g}")
     # Without a checkpoint, step starts where train does: the seed's initialisation, then the
@@ -107,7 +99,7 @@ def schedule_and_shuffle(tmp):
     run(args + ["--out", first, "--max-steps", "1"])
     dump = os.path.join(tmp, "fresh.step")
     run(["step", "--dump", dump] + args[1:args.index("--lr-decay")])  # step's options come first
-    nxt = flat_next(parse_dump(dump))
+    nxt = flat_params(parse_dump(dump), "next")
     diff = rel_diff(params(os.path.join(first, "last.ckpt")), nxt)
     check(diff < 1e-6, f"step 1 of a fresh run and `jacnoise step` without a checkpoint differ by {diff:.3g}")
 
