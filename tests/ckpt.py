@@ -29,14 +29,15 @@ def rel_diff(a, b):
     return math.sqrt(num / den) if den else math.sqrt(num)
 
 
-def set_last_weights(path, value):
-    """Sets every weight of the last layer (the logits' W_L) to value, in the parameters and
-    the best parameters, and rewrites the checksum."""
+def set_weights(path, layer, value):
+    """Sets every weight of layer `layer` (1-based; -1 for the logits' W_L) to value, in the
+    parameters and the best parameters, and rewrites the checksum."""
     ck = read_checkpoint(path)
     blob = bytearray(open(path, "rb").read())
     sizes, size = ck.sizes, ck.params.dtype.itemsize
-    w_first = sum(o * i + o for i, o in zip(sizes[:-2], sizes[1:-1]))
-    w_count = sizes[-1] * sizes[-2]
+    layer = layer if layer > 0 else len(sizes) - 1
+    w_first = sum(o * i + o for i, o in zip(sizes[:layer - 1], sizes[1:layer]))
+    w_count = sizes[layer] * sizes[layer - 1]
     best = 1 + (ck.velocity is not None) if ck.best is not None else None  # sections: params, velocity, best
     for section in (0, best):
         if section is not None:
@@ -47,25 +48,33 @@ def set_last_weights(path, value):
 
 
 def divergence_from_checkpoint(tmp, device):
-    """The divergence path reached on purpose: a checkpoint whose last layer makes the logits
-    overflow float32 (weights 3e38: any sum of two such products is Inf) is resumed on
-    `device`; the run must stop at once with status diverged, exit 3, one line naming the
-    epoch and step, and leave last.ckpt loadable (the non-finite state is never written)."""
-    folder = os.path.join(tmp, f"diverge-{device}")
-    run(["train", "--device", device, "--data", "usps", "--hidden", "32", "--epochs", "1", "--train-limit", "500",
-         "--valid", "100", "--batch", "50", "--lr", "0.05", "--out", folder, "--progress", "never"])
-    last = os.path.join(folder, "last.ckpt")
-    set_last_weights(last, 3e38)
-    before = open(last, "rb").read()
-    p = run(["train", "--device", device, "--out", folder, "--resume", "--epochs", "2", "--progress", "never"],
-            expect=3)
-    summary = json.load(open(os.path.join(folder, "summary.json")))
-    check(summary["status"] == "diverged", f"divergence on {device}: status {summary['status']}")
-    check("epoch 2, batch 1 (step 11)" in summary["message"], f"divergence on {device}: message {summary['message']}")
-    lines = [l for l in p.stderr.splitlines() if not l.startswith("[cuda-emu]")]
-    check(len(lines) == 1 and lines[0].startswith("jacnoise: diverged at epoch 2"),
-          f"divergence on {device}: stderr {p.stderr!r}")
-    shown = subprocess.run([BIN, "show", last], capture_output=True, text=True)
-    check(shown.returncode == 0, f"divergence on {device}: last.ckpt does not load: {shown.stderr}")
-    check(open(last, "rb").read() == before, f"divergence on {device}: last.ckpt was rewritten")
-    print(f"divergence on {device}: exit {p.returncode}, {summary['message']}")
+    """The divergence path reached on purpose, twice: a checkpoint is resumed on `device` and
+    the run must stop at once with status diverged, exit 3, one line naming the epoch and step,
+    and leave last.ckpt loadable (the non-finite state is never written).
+    - The loss: the last layer's weights at 3e38 make the logits overflow float32 (any sum of
+      two such products is Inf).
+    - The penalty alone: with the hidden1 target, first-layer weights of 1e20 saturate every
+      unit (the loss stays finite) while ||W_1j||^2 overflows float32, so the penalty's
+      Inf * 0 is NaN. A check of the loss alone would take that step, and stop a step later."""
+    for name, options, layer, value in [("loss", [], -1, 3e38),
+                                        ("penalty", ["--jac-lambda", "0.01", "--jac-target", "hidden1",
+                                                     "--jac-noise", "0.1"], 1, 1e20)]:
+        what = f"divergence of the {name} on {device}"
+        folder = os.path.join(tmp, f"diverge-{name}-{device}")
+        run(["train", "--device", device, "--data", "usps", "--hidden", "32", "--epochs", "1", "--train-limit", "500",
+             "--valid", "100", "--batch", "50", "--lr", "0.05", "--out", folder, "--progress", "never"] + options)
+        last = os.path.join(folder, "last.ckpt")
+        set_weights(last, layer, value)
+        before = open(last, "rb").read()
+        p = run(["train", "--device", device, "--out", folder, "--resume", "--epochs", "2", "--progress", "never"],
+                expect=3)
+        summary = json.load(open(os.path.join(folder, "summary.json")))
+        check(summary["status"] == "diverged", f"{what}: status {summary['status']}")
+        check("epoch 2, batch 1 (step 11): the loss or penalty is NaN or Inf" in summary["message"],
+              f"{what}: message {summary['message']}")
+        lines = [l for l in p.stderr.splitlines() if not l.startswith("[cuda-emu]")]
+        check(len(lines) == 1 and lines[0].startswith("jacnoise: diverged at epoch 2"), f"{what}: stderr {p.stderr!r}")
+        shown = subprocess.run([BIN, "show", last], capture_output=True, text=True)
+        check(shown.returncode == 0, f"{what}: last.ckpt does not load: {shown.stderr}")
+        check(open(last, "rb").read() == before, f"{what}: last.ckpt was rewritten")
+        print(f"{what}: exit {p.returncode}, {summary['message']}")
