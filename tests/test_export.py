@@ -180,6 +180,21 @@ def main():
     # An output that cannot be written.
     p = export([best, os.path.join(scratch, "no", "such", "folder.npz")], expect=1)
     check(p.stderr.count("\n") == 1 and "folder.npz" in p.stderr, f"unwritable output: {p.stderr!r}")
+    # Outputs the rename would destroy or replace rather than write (as jacnoise step --dump
+    # refuses them): the checkpoint itself, a FIFO (a device such as /dev/full alike), a link.
+    fifo, link = os.path.join(scratch, "fifo"), os.path.join(scratch, "link.npz")
+    os.mkfifo(fifo)
+    os.symlink(out, link)
+    before = open(last, "rb").read()
+    for source, target, what, intact in (
+            (last, last, "is the checkpoint file", lambda: open(last, "rb").read() == before),
+            (best, fifo, "not a regular file", lambda: not os.path.isfile(fifo)),
+            (best, link, "is a symbolic link", lambda: os.path.islink(link))):
+        p = export([source, target], expect=1)
+        check(p.stderr.count("\n") == 1 and f"{target}: {what}" in p.stderr and intact(),
+              f"export onto {target}: {p.stderr!r}, left intact: {intact()}")
+    # A checkpoint that is a FIFO is refused, not read forever.
+    refused([fifo, nowhere], "not a regular file", nowhere)
     return finish("export", scratch)
 
 

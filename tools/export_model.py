@@ -19,9 +19,10 @@ bytes: either build's), layer count and sizes, configuration text, the ranges of
 best epoch, status and section flags, finite values; not the training state's consistency,
 which `jacnoise show` checks too. A refusal is one line naming the file and the byte offset,
 exit status 1, and no output written. The .npz is written atomically (temporary file, fsync,
-rename)."""
+rename); an output that is the checkpoint, a folder, a link or not a regular file is refused."""
 import argparse
 import os
+import stat
 import struct
 import sys
 import zlib
@@ -98,6 +99,9 @@ def read_checkpoint(path):
     same checks, in its order, at its byte offsets, for the fields read here); raises
     CheckpointError with the file and offset."""
     try:
+        mode = os.stat(path).st_mode  # jacnoise's words; a FIFO or /dev/zero would never end
+        if not stat.S_ISREG(mode):
+            raise CheckpointError(f"{path}: {'is a folder, not a file' if stat.S_ISDIR(mode) else 'not a regular file'}")
         with open(path, "rb") as f:
             blob = f.read()
     except OSError as e:
@@ -212,6 +216,8 @@ def main():
     args = ap.parse_args()
     try:
         ck = read_checkpoint(args.checkpoint)
+        if os.path.exists(args.out) and os.path.samefile(args.out, args.checkpoint):
+            raise CheckpointError(f"{args.out}: is the checkpoint file; writing it would destroy that")
         write_npz(ck, "best" if args.best else "params", args.out)
     except CheckpointError as e:
         print(f"export_model: {e}", file=sys.stderr)

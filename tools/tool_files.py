@@ -3,7 +3,9 @@ written atomically: a temporary file beside the target, renamed over it, so that
 signal or a full disk leaves the old file or the new one, never half of one, and no temporary
 file behind."""
 import csv
+import errno
 import os
+import stat
 
 
 def read_csv(path, fail, hint=""):
@@ -21,7 +23,17 @@ def read_csv(path, fail, hint=""):
 
 def replace(path, write):
     """Calls write(tmp) with a temporary path beside `path`, then renames tmp over `path`. If
-    anything fails the temporary file is removed and the error raised."""
+    anything fails the temporary file is removed and the error raised. A `path` that is a
+    folder, a symbolic link or a device or FIFO raises OSError first, as jacnoise refuses its
+    outputs: the rename would replace it (/dev/full, run as root), not write to it."""
+    try:
+        mode = os.lstat(path).st_mode
+    except FileNotFoundError:
+        mode = None
+    if mode is not None and not stat.S_ISREG(mode):
+        raise OSError(errno.EEXIST, "is a folder; give a file name" if stat.S_ISDIR(mode)
+                      else "is a symbolic link, which the write would replace; give the file it points to"
+                      if stat.S_ISLNK(mode) else "not a regular file; give a file name", path)
     tmp = f"{path}.tmp{os.getpid()}"
     try:
         write(tmp)
