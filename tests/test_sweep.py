@@ -8,7 +8,8 @@ a sweep folder; an empty entry in CUDA_VISIBLE_DEVICES; a SIGTERM after a shard 
 configurations that differ only in options that change nothing (the penalty's without it)
 trained once; a merge refused by a locked run folder; a configuration
 failing before its folder exists, recorded failed; status after a SIGINT (interrupted, not
-running); sweeps of two specs started at once; a spec with a byte-order mark and nothing
+running); sweeps of two specs started at once; a run a sharing shard finished after this sweep
+planned it, counted finished, not failed; a spec with a byte-order mark and nothing
 swept; bench/bench_sweep_cpu.py's step count and its bad input; results.csv's penalty (the
 best epoch's); groups split by batch and layer sizes; random draws times seeds; ids that
 operational options (threads, data folder, checkpoint interval) leave alone; a rerun counting
@@ -816,6 +817,33 @@ def spec_race(tmp):
             return
 
 
+def trained_since_planned(tmp):
+    """A shard sharing the folder that trains a run to its end after this sweep planned its
+    group (the run then had no checkpoint) and before this sweep reached it: this sweep
+    counts it finished as it stands, writes nothing into its folder, and exits 0 (it recorded
+    a finished run as failed, 'already holds a run')."""
+    spec = os.path.join(tmp, "since.spec")
+    open(spec, "w").write(TINY_SPEC.replace("hidden = 4", "hidden = 64").replace("train-limit = 60", "train-limit = 2000")
+                          .replace("epochs = 1", "epochs = 10").replace("lr = [0.1, 0.2]", "lr = [0.05, 0.1, 0.2]"))
+    folder = os.path.join(tmp, "since")
+    p = subprocess.Popen([BIN, "sweep", "--spec", spec, "--out", folder, "--models", "1", "--progress", "never"],
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    until_training(folder, p)  # the group planned, its first run training
+    p.send_signal(signal.SIGSTOP)
+    first = run_ids(folder)
+    # The group's third run (the last this sweep opens, with --models 1), trained to its end.
+    sweep(["--spec", spec, "--out", folder, "--shard", "2/3"])
+    third = [i for i in run_ids(folder) if i not in first]
+    files = {f: read(os.path.join(folder, "runs", third[0], f)) for f in ("last.ckpt", "summary.json")} if third else {}
+    p.send_signal(signal.SIGCONT)
+    out, err = p.communicate(timeout=600)
+    status = column(folder, "status")
+    check(len(first) == 1 and len(third) == 1, f"the sweep was stopped in its first run: run folders {first}, then {third}")
+    check(p.returncode == 0 and list(status.values()) == ["finished"] * 3 and
+          all(read(os.path.join(folder, "runs", third[0], f)) == b for f, b in files.items()),
+          f"a run another sweep finished after this one planned it: exit {p.returncode}, {err!r}, statuses {status}")
+
+
 def spec_forms(tmp):
     """A spec with a UTF-8 byte-order mark, and one with nothing swept: one configuration,
     trained, its line ending with its results (no empty list of values)."""
@@ -872,6 +900,7 @@ def main():
     failed_before_folder(tmp)
     interrupted_status(tmp)
     spec_race(tmp)
+    trained_since_planned(tmp)
     spec_forms(tmp)
     samples_and_seeds(tmp)
     ids_ignore_operational(tmp)

@@ -84,10 +84,17 @@ static int same_configuration(const jn_job *job, const jn_plan_entry *e)
     return rc;
 }
 
+/* Whether the configuration's folder holds a last.ckpt to resume. */
+static int has_checkpoint(const jn_plan_entry *e)
+{
+    char path[JN_PATH_MAX + 32];
+    return !jn_path_join(path, sizeof path, e->cfg.out, "last.ckpt") && access(path, F_OK) == 0;
+}
+
 /* Opens the item's job: resumed, or new (a rerun: the files of a failed attempt are replaced;
  * the stale summary goes when the job commits, as a run in progress has none). NULL when it
- * failed (reported), or when another process trains it (src->busy; nothing is written to its
- * folder). */
+ * failed (reported), ended in another process (reported), or when another process trains it
+ * (src->busy; nothing is written to its folder). */
 static jn_job *open_item(source *src, pending *it)
 {
     const jn_plan_entry *e = &src->plan->entries[it->entry];
@@ -97,6 +104,21 @@ static jn_job *open_item(source *src, pending *it)
         jn_config_set(&cfg, JN_CMD_TRAIN, "resume", "true");
     int busy = 0;
     jn_job *job = jn_job_open(&cfg, 1, &busy);
+    /* The item was planned from the folder as the group opened. Another process (a shard
+     * sharing the folder, the same sweep started twice) that has trained the run since left a
+     * last.ckpt the plan did not expect, or one at another batch: its run, not a failure here,
+     * and nothing is written to its folder. Ended there, it is reported as it ended. */
+    if (!busy && (job ? it->resume && jn_job_batch(job) != it->batch : !it->resume && has_checkpoint(e))) {
+        jn_job_free(job);
+        job = NULL;
+        jn_run_row row;
+        jn_results_row(e, &row);
+        if (row.done) {
+            src->report->ended(src->report->ctx, it->entry, row.status, row.message);
+            return NULL;
+        }
+        busy = 1;
+    }
     if (busy) {
         src->busy = e->cfg.out;
         return NULL;
@@ -195,8 +217,8 @@ static void position(const jn_plan_entry *e, pending *it, uint64_t *steps)
     char path[JN_PATH_MAX + 32];
     jn_checkpoint ck = {0};
     *steps = 0;
-    it->resume = !jn_path_join(path, sizeof path, e->cfg.out, "last.ckpt") && access(path, F_OK) == 0;
-    if (it->resume && jn_checkpoint_read(path, &ck) == 0) {
+    it->resume = has_checkpoint(e);
+    if (it->resume && !jn_path_join(path, sizeof path, e->cfg.out, "last.ckpt") && jn_checkpoint_read(path, &ck) == 0) {
         it->batch = ck.state.batch;
         *steps = ck.state.global_step;
     }
@@ -274,8 +296,8 @@ int jn_sweep_work(const jn_plan *plan, const unsigned char *mine, const jn_sweep
             break;
         }
         if (src.busy) {
-            jn_fail("%s: in use by another jacnoise process: is this sweep, or a shard of it, already running? "
-                    "(stopped; that run's folder is unchanged)", src.busy);
+            jn_fail("%s: in use by another jacnoise process, or trained by one since this sweep began: is this "
+                    "sweep, or a shard of it, already running? (stopped; that run's folder is unchanged)", src.busy);
             code = JN_EXIT_ERROR;
             break;
         }
