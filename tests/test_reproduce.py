@@ -385,15 +385,17 @@ def check_merged_table(d, out, table):
         check(p.returncode == 1 and word in p.stderr and p.stderr.count("\n") == 1 and not p.stdout,
               f"results_table {folders}: exit {p.returncode}, stderr {p.stderr!r}")
     # An --out that cannot be written: one line, nothing left beside it; a FIFO (a device such
-    # as /dev/full alike) is not replaced by the rename.
+    # as /dev/full alike) is not replaced by the rename, nor an input of the table.
     fifo = os.path.join(d, "fifo")
     os.mkfifo(fifo)
+    table_text = open(os.path.join(out, "results.csv")).read()
     for target, word in [(d, "is a folder"), (os.path.join(d, "nodir", "T.md"), "No such file"),
-                         (fifo, "not a regular file")]:
+                         (fifo, "not a regular file"), (os.path.join(out, "results.csv"), "made from")]:
         p = subprocess.run([sys.executable, TABLE_TOOL, "--out", target, out], capture_output=True, text=True)
         check(p.returncode == 1 and word in p.stderr and p.stderr.count("\n") == 1 and not glob.glob(glob.escape(target) + ".tmp*"),
               f"results_table --out {target}: exit {p.returncode}, stderr {p.stderr!r}")
     check(not os.path.isfile(fifo), "results_table --out replaced a FIFO by a file")
+    check(open(os.path.join(out, "results.csv")).read() == table_text, "results_table --out its own input replaced it")
 
 
 def main():

@@ -7,7 +7,7 @@ measured in parts, each call's rows or data sets in a folder of its own.
 Reads each DIR's results.csv (and its reproduce.json, where there is one, for the budget). A
 cell that a later DIR gives again replaces the earlier one. Under the table, each cell's
 folder, budget, epochs (of the search's runs and of the seeds) and the seeds' options, and the
-devices. Writes Markdown to FILE (atomically) or to standard output."""
+devices. Writes Markdown to FILE (atomically; not a file it reads) or to standard output."""
 import argparse
 import json
 import math
@@ -128,8 +128,11 @@ def main():
         fail("no cell in " + ", ".join(args.folders))
     md = markdown(args.folders, cells, replaced)
     if args.out:
-        if os.path.isdir(args.out):
-            fail(f"--out {args.out}: is a folder; give a file name")
+        for folder in args.folders:
+            for name in ("results.csv", "reproduce.json"):
+                read = os.path.join(folder, name)
+                if os.path.exists(args.out) and os.path.exists(read) and os.path.samefile(args.out, read):
+                    fail(f"--out {args.out}: is {read}, which this table is made from; writing it would destroy that")
         try:
             tool_files.write_text(args.out, md)
         except OSError as e:
