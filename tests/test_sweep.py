@@ -5,8 +5,8 @@ shared folder) = the unsharded sweep; SIGKILLs and SIGINT then a rerun = an unin
 sweep; a failed configuration; status, progress line, help; tools/plot_sweep.py;
 tools/sweep-local-gpus.sh (its sharding, on the CPU; a failing shard named, no merge without
 a sweep folder; an empty entry in CUDA_VISIBLE_DEVICES; a SIGTERM after a shard has ended);
-configurations that differ only in options that change nothing (the penalty's without it)
-trained once; a merge refused by a locked run folder; a configuration
+a long choice() value used whole; configurations that differ only in options that change
+nothing (the penalty's without it) trained once; a merge refused by a locked run folder; a configuration
 failing before its folder exists, recorded failed; status after a SIGINT (interrupted, not
 running); sweeps of two specs started at once; a run a sharing shard finished after this sweep
 planned it, counted finished, not failed; a spec with a byte-order mark and nothing
@@ -671,6 +671,18 @@ def samples_and_seeds(tmp):
           f"samples = 2, seeds = 2 from seed 5: configurations (lr, seed) {pairs}, expected each of 2 draws with 5 and 6")
 
 
+def long_choice(tmp):
+    """A choice() value is used whole however long (a long idx: path, say): it was cut to 127
+    characters, a configuration the spec does not give (here seed 0 for 1)."""
+    spec = os.path.join(tmp, "long-choice.spec")
+    seed = "0" * 140 + "1"
+    open(spec, "w").write(TINY_SPEC.replace("lr = [0.1, 0.2]", f"lr = 0.1\nseed = choice({seed}, 2)\nsamples = 3"))
+    folder = os.path.join(tmp, "long-choice")
+    sweep(["--spec", spec, "--out", folder])
+    seeds = sorted(set(column(folder, "seed").values()))
+    check(seeds == ["1", "2"], f"seed = choice(0...01, 2): seeds {seeds}, expected 1 and 2")
+
+
 def ids_ignore_operational(tmp):
     """A configuration's id hashes its experiment options only: a rerun with other threads,
     data folder and checkpoint interval (where and how it runs) finds the same run folders,
@@ -903,6 +915,7 @@ def main():
     trained_since_planned(tmp)
     spec_forms(tmp)
     samples_and_seeds(tmp)
+    long_choice(tmp)
     ids_ignore_operational(tmp)
     group_keys_split(tmp)
     merge_further(tmp)

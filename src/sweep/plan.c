@@ -48,7 +48,7 @@ static int build(const jn_plan *plan, const jn_config *given, const char *dir, l
     int threads_set = 0;
     for (int i = 0; i < spec->n_entries; i++) {
         const spec_entry *s = &spec->entries[i];
-        char drawn[128];
+        char drawn[JN_SPEC_LINE_MAX];  /* a choice() value whole, however long */
         const char *value = s->values[0];
         if (s->kind == SPEC_GRID) {
             value = s->values[point % s->n_values];

@@ -232,9 +232,9 @@ int jn_spec_parse(const char *text, const char *origin, jn_spec *spec)
     for (const char *p = text; *p;) {
         line_no++;
         size_t len = strcspn(p, "\n");
-        char buf[4096];
+        char buf[JN_SPEC_LINE_MAX];
         if (len >= sizeof buf)
-            return fail_at(spec, line_no, "line longer than %s characters%s", "4095", "");
+            return jn_fail("%s: line %d: line longer than %d characters", spec->path, line_no, JN_SPEC_LINE_MAX - 1);
         memcpy(buf, p, len);
         buf[len] = 0;
         p += len + (p[len] == '\n');

@@ -19,6 +19,9 @@
 
 #include "jacnoise/config.h"
 
+/* A spec line's bytes, its NUL included: no value of the spec is longer. */
+#define JN_SPEC_LINE_MAX 4096
+
 typedef enum { SPEC_FIXED, SPEC_GRID, SPEC_UNIFORM, SPEC_LOG_UNIFORM, SPEC_CHOICE } spec_kind;
 
 typedef struct {
