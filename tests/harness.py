@@ -3,6 +3,7 @@ collecting failures, and comparing two run folders."""
 import json
 import os
 import shutil
+import struct
 import subprocess
 import sys
 
@@ -33,6 +34,11 @@ def cuda_device_visible():
         print("no CUDA device visible (or no CUDA in this build): skipped")
         return False
     return True
+
+
+def idx(type_code, dims, payload):
+    """An IDX file: two zero bytes, type, ndim, big-endian u32 dimensions, payload."""
+    return bytes([0, 0, type_code, len(dims)]) + struct.pack(">%dI" % len(dims), *dims) + payload
 
 
 def read(path):

@@ -24,6 +24,7 @@ import numpy as np
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tools"))
 import export_model  # noqa: E402
 import stepstate  # noqa: E402
+from harness import idx  # noqa: E402
 
 BIN = os.environ.get("JACNOISE_BIN")
 TIMEOUT = 60  # seconds per run; every case here takes well under one
@@ -298,11 +299,6 @@ def config_cases(d, usps):
 
 
 # ---- data sets -----------------------------------------------------------------------------
-
-def idx(type_code, dims, payload):
-    """An IDX file: two zero bytes, type, ndim, big-endian u32 dimensions, payload."""
-    return bytes([0, 0, type_code, len(dims)]) + struct.pack(">%dI" % len(dims), *dims) + payload
-
 
 def idx_cases(d):
     e = lambda name, args, words, code=1, absent=(): expect_error(name, args, code, words, d, absent)

@@ -13,21 +13,15 @@ made here (and on MNIST from $JACNOISE_DATA, recomputed with numpy):
 import gzip
 import json
 import os
-import struct
 import sys
 import tempfile
 
 import numpy as np
 
 import harness
-from harness import check, run
+from harness import check, idx, run
 
 DATA = os.environ.get("JACNOISE_DATA", "")
-
-
-def idx(type_code, dims, payload):
-    """An IDX file: two zero bytes, type, ndim, big-endian u32 dimensions, payload."""
-    return bytes([0, 0, type_code, len(dims)]) + struct.pack(">%dI" % len(dims), *dims) + payload
 
 
 def write(path, data):

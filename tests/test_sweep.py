@@ -5,8 +5,8 @@ shared folder) = the unsharded sweep; SIGKILLs and SIGINT then a rerun = an unin
 sweep; a failed configuration; status, progress line, help; tools/plot_sweep.py;
 tools/sweep-local-gpus.sh (its sharding, on the CPU; a failing shard named, no merge without
 a sweep folder; an empty entry in CUDA_VISIBLE_DEVICES; a SIGTERM after a shard has ended);
-a long choice() value used whole; configurations that differ only in options that change
-nothing (the penalty's without it) trained once; a merge refused by a locked run folder; a configuration
+a long choice() value used whole; no test split; configurations that differ only in options
+that change nothing (the penalty's without it) trained once; a merge refused by a locked run folder; a configuration
 failing before its folder exists, recorded failed; status after a SIGINT (interrupted, not
 running); sweeps of two specs started at once; a run a sharing shard finished after this sweep
 planned it, counted finished, not failed; a spec with a byte-order mark and nothing
@@ -31,7 +31,7 @@ import sys
 import tempfile
 import time
 
-from harness import BIN, check, finish, metrics, read, run, same_run
+from harness import BIN, check, finish, idx, metrics, read, run, same_run
 
 # One penalised group and one unpenalised group (lambda > 0 is part of the group key), with
 # mixed seeds and noise levels (input noise only in some members: the group is sized for the
@@ -683,6 +683,21 @@ def long_choice(tmp):
     check(seeds == ["1", "2"], f"seed = choice(0...01, 2): seeds {seeds}, expected 1 and 2")
 
 
+def no_test_split(tmp):
+    """idx: data without --test has no test split: a configuration's line gives its validation
+    error alone, as train's does (it said 'test nan%')."""
+    n, side = 40, 4
+    images, labels = os.path.join(tmp, "images.idx"), os.path.join(tmp, "labels.idx")
+    open(images, "wb").write(idx(0x08, [n, side, side], bytes((7 * i) % 256 for i in range(n * side * side))))
+    open(labels, "wb").write(idx(0x08, [n], bytes(i % 3 for i in range(n))))
+    spec = os.path.join(tmp, "no-test.spec")
+    open(spec, "w").write(f"data = idx:{images},{labels}\nhidden = 4\nbatch = 10\nepochs = 1\nlr = [0.1, 0.2]\n")
+    p = sweep(["--spec", spec, "--out", os.path.join(tmp, "no-test")])
+    lines = [x for x in p.stdout.splitlines() if x.startswith("sweep: [")]
+    check(len(lines) == 2 and all(re.search(r" finished, best epoch 1: valid [0-9.]+%  lr=0\.[12]$", x) for x in lines),
+          f"a sweep without a test split: {lines}")
+
+
 def ids_ignore_operational(tmp):
     """A configuration's id hashes its experiment options only: a rerun with other threads,
     data folder and checkpoint interval (where and how it runs) finds the same run folders,
@@ -916,6 +931,7 @@ def main():
     spec_forms(tmp)
     samples_and_seeds(tmp)
     long_choice(tmp)
+    no_test_split(tmp)
     ids_ignore_operational(tmp)
     group_keys_split(tmp)
     merge_further(tmp)

@@ -106,14 +106,16 @@ static void front_ended(void *ctx, int entry, const char *status, const char *me
     }
     if (strcmp(status, "interrupted"))
         f->done++;
-    char what[1200];
+    char what[1200], test[48] = "";
     jn_run_row row;
     jn_results_row(e, &row);
+    if (isfinite(row.test_error))  /* none without a test split (idx: data without --test) */
+        snprintf(test, sizeof test, ", test %.2f%%", row.test_error);
     if (failed || !strcmp(status, "diverged") || !strcmp(status, "interrupted"))
         snprintf(what, sizeof what, "%s: %s", status, message);
     else if (isfinite(row.valid_error))
-        snprintf(what, sizeof what, "%s, best epoch %d: valid %.2f%%, test %.2f%%", status, row.best_epoch,
-                 row.valid_error, row.test_error);
+        snprintf(what, sizeof what, "%s, best epoch %d: valid %.2f%%%s", status, row.best_epoch, row.valid_error,
+                 test);
     else if (isfinite(row.test_error))
         snprintf(what, sizeof what, "%s, epoch %d (no validation split): test %.2f%%", status, row.best_epoch,
                  row.test_error);
