@@ -5,10 +5,10 @@ shared folder) = the unsharded sweep; SIGKILLs and SIGINT then a rerun = an unin
 sweep; a failed configuration; status, progress line, help; tools/plot_sweep.py;
 tools/sweep-local-gpus.sh (its sharding, on the CPU; a failing shard named, no merge without
 a sweep folder; an empty entry in CUDA_VISIBLE_DEVICES; a SIGTERM after a shard has ended);
-a long choice() value used whole; no test split; configurations that differ only in options
-that change nothing (the penalty's without it) trained once; a merge refused by a locked run folder; a configuration
-failing before its folder exists, recorded failed; status after a SIGINT (interrupted, not
-running); sweeps of two specs started at once; a run a sharing shard finished after this sweep
+a long choice() value used whole; no test split; results.csv unwritable (exit 1);
+configurations that differ only in options that change nothing (the penalty's without it)
+trained once; a merge refused by a locked run folder; a configuration failing before its
+folder exists, recorded failed; status after a SIGINT (interrupted, not running); sweeps of two specs started at once; a run a sharing shard finished after this sweep
 planned it, counted finished, not failed; a spec with a byte-order mark and nothing
 swept; bench/bench_sweep_cpu.py's step count and its bad input; results.csv's penalty (the
 best epoch's); groups split by batch and layer sizes; random draws times seeds; ids that
@@ -698,6 +698,22 @@ def no_test_split(tmp):
           f"a sweep without a test split: {lines}")
 
 
+def results_unwritable(tmp):
+    """A sweep whose results.csv cannot be written (a folder stands there) trains its runs,
+    says so and exits 1, not 0 with the file behind its run folders; a merge writes it once
+    it can."""
+    spec = os.path.join(tmp, "unwritten.spec")
+    open(spec, "w").write(TINY_SPEC)
+    folder = os.path.join(tmp, "unwritten")
+    os.makedirs(os.path.join(folder, "results.csv"))
+    p = sweep(["--spec", spec, "--out", folder], expect=1)
+    check("results.csv" in p.stderr.splitlines()[-1] and "2 done" in run(["sweep", "status", folder]).stdout,
+          f"a sweep that cannot write results.csv: {p.stderr!r}")
+    os.rmdir(os.path.join(folder, "results.csv"))
+    run(["sweep", "merge", folder])
+    check(sorted(column(folder, "status").values()) == ["finished"] * 2, "results.csv written by the merge")
+
+
 def ids_ignore_operational(tmp):
     """A configuration's id hashes its experiment options only: a rerun with other threads,
     data folder and checkpoint interval (where and how it runs) finds the same run folders,
@@ -932,6 +948,7 @@ def main():
     samples_and_seeds(tmp)
     long_choice(tmp)
     no_test_split(tmp)
+    results_unwritable(tmp)
     ids_ignore_operational(tmp)
     group_keys_split(tmp)
     merge_further(tmp)

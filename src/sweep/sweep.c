@@ -32,6 +32,7 @@ typedef struct {
     double steps;            /* model-steps trained */
     double start;
     int dirty;               /* results.csv is behind the folders */
+    int stale;               /* the last write of results.csv failed */
     jn_progress progress;
 } front;
 
@@ -41,7 +42,8 @@ static void front_flush(void *ctx)
     if (!f->dirty)
         return;
     f->dirty = 0;
-    if (jn_results_write(f->plan, f->dir, f->extra)) {
+    f->stale = jn_results_write(f->plan, f->dir, f->extra) != 0;
+    if (f->stale) {
         jn_progress_clear(&f->progress);
         fprintf(stderr, "jacnoise: sweep: %s (results.csv left as it was)\n", jn_last_error());
     }
@@ -335,6 +337,8 @@ static int run_sweep(const jn_config *cfg, jn_plan *plan)
         code = JN_EXIT_ERROR;
     else if (code == JN_EXIT_ERROR)
         fprintf(stderr, "jacnoise: sweep: %s\n", jn_last_error());
+    if (!code && f.stale)  /* said above: results.csv is not the run folders' (a script would read it) */
+        code = JN_EXIT_ERROR;
     free(mine);
     free(extra);
     return code;
