@@ -710,8 +710,13 @@ def results_unwritable(tmp):
     check("results.csv" in p.stderr.splitlines()[-1] and "2 done" in run(["sweep", "status", folder]).stdout,
           f"a sweep that cannot write results.csv: {p.stderr!r}")
     os.rmdir(os.path.join(folder, "results.csv"))
+    listed = run(["sweep", "status", folder]).stdout
+    check(f"results: no results.csv (jacnoise sweep merge {folder} writes it)" in listed,
+          f"status names a results.csv that is not there: {listed!r}")
     run(["sweep", "merge", folder])
     check(sorted(column(folder, "status").values()) == ["finished"] * 2, "results.csv written by the merge")
+    listed = run(["sweep", "status", folder]).stdout
+    check(f"results: {os.path.join(folder, 'results.csv')}\n" in listed, f"status after the merge: {listed!r}")
 
 
 def ids_ignore_operational(tmp):

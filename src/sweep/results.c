@@ -253,7 +253,12 @@ void jn_results_print(const jn_plan *plan, const char *dir, const jn_run_row *ex
     for (int i = 0; i < n; i++)
         if (state_of(&rows[i]) == FAILED)
             fprintf(f, "failed %s: %s\n", plan->entries[i].id, rows[i].message);
-    fprintf(f, "results: %s/results.csv\n", dir);
+    char csv[JN_PATH_MAX + 32];
+    struct stat st;
+    if (!jn_path_join(csv, sizeof csv, dir, "results.csv") && stat(csv, &st) == 0 && S_ISREG(st.st_mode))
+        fprintf(f, "results: %s\n", csv);
+    else  /* its write failed (said then), or it was removed */
+        fprintf(f, "results: no results.csv (jacnoise sweep merge %s writes it)\n", dir);
     print_plots(dir, f);
     free(rows);
     free(order);
