@@ -23,6 +23,7 @@ import math
 import os
 import re
 import shutil
+import shlex
 import signal
 import statistics
 import subprocess
@@ -46,8 +47,8 @@ SMOKE = BASE + ["--sets", ",".join(SETS), "--rows", ",".join(CELL_ROWS)]
 ENV = dict(os.environ, JACNOISE=BIN)
 
 
-def reproduce(args, **kw):
-    return subprocess.run([sys.executable, TOOL] + args, capture_output=True, text=True, env=ENV, timeout=900, **kw)
+def reproduce(args, env=ENV, **kw):
+    return subprocess.run([sys.executable, TOOL] + args, capture_output=True, text=True, env=env, timeout=900, **kw)
 
 
 def failed_logs(p):
@@ -430,6 +431,18 @@ def main():
         check(run_files(out) == before, "the rerun changed run folders")
         check({(r["set"], r["row"]): r["test_errors"] for r in csv_rows(os.path.join(out, "results.csv"))} ==
               {k: r["test_errors"] for k, r in table.items()}, "the rerun's table differs")
+
+        # A merge that fails (a full disk, say) is a failure of the call, not a table read from
+        # a results.csv the merge did not write: the program as a wrapper whose merges fail.
+        wrapper = os.path.join(d, "merge-fails")
+        with open(wrapper, "w") as f:
+            f.write(f'#!/bin/sh\nif [ "$1 $2" = "sweep merge" ]; then echo "jacnoise: $3/results.csv: No space left '
+                    f'on device" >&2; exit 1; fi\nexec {shlex.quote(BIN)} "$@"\n')
+        os.chmod(wrapper, 0o755)
+        p = reproduce(SMOKE + ["--out", out, "--no-plots"], env=dict(ENV, JACNOISE=wrapper))
+        check(p.returncode == 1 and "sweep(s) failed: sweep merge " in p.stderr and p.stderr.count("\n") == 1 and
+              "FAILED sweep merge" in p.stdout and "No space left on device" in p.stdout,
+              f"failing merges: exit {p.returncode}, stdout {p.stdout[-500:]!r}, stderr {p.stderr!r}")
 
         # Stopped by SIGTERM while it trains, then rerun: the same numbers as never stopped.
         stopped = os.path.join(d, "stopped")

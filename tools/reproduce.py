@@ -931,9 +931,21 @@ def main():
                "--title", title, "--threads", "1"] + rowargs
         pool.add(Unit(f"{title}: pictures", cmd, os.path.join(out, "logs", f"{data}-plots.log"), 0.0, lambda: None))
 
+    merge_failures = []
+
+    def merge(folder):
+        """jacnoise sweep merge: the folder's results.csv, which the selection and the table
+        read, from its run folders (every shard's). False, said and counted, where it fails."""
+        p = subprocess.run([binary(), "sweep", "merge", folder], capture_output=True, text=True)
+        if p.returncode != 0:
+            why = (p.stderr.strip().splitlines() or [f"exit {p.returncode}"])[-1]
+            print(f"reproduce: FAILED sweep merge {folder} (exit {p.returncode}): {why}", flush=True)
+            merge_failures.append(f"sweep merge {folder}")
+        return p.returncode == 0
+
     def final_done(cell):
         def done():
-            subprocess.run([binary(), "sweep", "merge", cell.final_dir], capture_output=True)
+            merge(cell.final_dir)
             set_pending[cell.data] -= 1
             if set_pending[cell.data] == 0 and not args.no_plots:
                 plots_of(cell.data)
@@ -941,7 +953,8 @@ def main():
 
     def start_final(cell):
         if cell.proto.search is not None:
-            subprocess.run([binary(), "sweep", "merge", cell.search_dir], capture_output=True)
+            if not merge(cell.search_dir):  # no selection from a results.csv that may be stale
+                return
             cell.selected = select(cell.search_dir)
             if cell.selected is None:  # every run diverged: nothing to retrain
                 print(f"reproduce: {cell.title}: no search run finished with a validation error "
@@ -1013,9 +1026,9 @@ def main():
         return 143 if stop[0] == signal.SIGTERM else 130
     save_state()
     results = write_table(out, args.budget, cells, state, device, command)
-    if pool.failed:
-        names = ", ".join(u.label for u in pool.failed)
-        print(f"reproduce: {len(pool.failed)} sweep(s) failed: {names}; rerun the same command to retry",
+    failed = [u.label for u in pool.failed] + merge_failures
+    if failed:
+        print(f"reproduce: {len(failed)} sweep(s) failed: {', '.join(failed)}; rerun the same command to retry",
               file=sys.stderr)
         return 1
     missing = [c.title for c in cells if results[c.name] is None]
