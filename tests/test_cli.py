@@ -547,7 +547,7 @@ def state_cases(d, best, last):
     nan = struct.pack("<f", float("nan"))
     cases = [("batch beyond the steps done", with_state(best, batch=steps + 1), [f"byte {at + 12}", "batch"]),
              ("more errors than examples", with_state(best, errors=1, examples=0), [f"byte {at + 56}", "errors"]),
-             ("epoch beyond --epochs", with_state(best, epoch=5), ["epoch 5", "1 epochs"]),
+             ("epoch beyond --epochs", with_state(best, epoch=5), ["epoch 5", "the 1 epoch of"]),
              ("NaN velocity", recrc(last[:velocity] + nan + last[velocity + 4:]), [f"byte {velocity}", "velocity"]),
              ("Inf best parameters", recrc(last[:velocity + 4 * n_params] + struct.pack("<f", float("inf")) +
                                            last[velocity + 4 * n_params + 4:]), ["best parameters"])]

@@ -215,7 +215,7 @@ def main():
     at = summary["epochs"]
     check(summary["status"] == "early-stopped" and at < 30, f"--patience 1: {summary}")
     p = run(["train", "--out", stopped, "--resume", "--patience", "100", "--epochs", str(at), "--progress", "never"])
-    check(f"stopped early after epoch {at}: no better validation error for 1 epochs" in p.stdout and
+    check(f"stopped early after epoch {at}: no better validation error for 1 epoch;" in p.stdout and
           "\nepoch " not in p.stdout and len(metrics(stopped)) == at,
           f"early-stopped, resumed without epochs left: {p.stdout[-300:]!r}")
     patience_rule(tmp, early)

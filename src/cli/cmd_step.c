@@ -163,9 +163,10 @@ int jn_cmd_step(int argc, char **argv)
     /* A finished run takes no next step (nor one whose last epoch only has its end left): say
      * whose step this is. */
     if (pos.status != JN_RUN_RUNNING || pos.epoch >= cfg->epochs)
-        fprintf(stderr, "jacnoise: note: %s holds a run that ended (%s after %d epochs): this is the step a longer "
+        fprintf(stderr, "jacnoise: note: %s holds a run that ended (%s after %d epoch%s): this is the step a longer "
                         "run would take\n",
-                cli.checkpoint, pos.status == JN_RUN_EARLY_STOPPED ? "early-stopped" : "finished", pos.epoch);
+                cli.checkpoint, pos.status == JN_RUN_EARLY_STOPPED ? "early-stopped" : "finished", pos.epoch,
+                pos.epoch == 1 ? "" : "s");
     code = JN_EXIT_OK;
 done:
     jn_stepstate_free(ss);

@@ -307,8 +307,8 @@ int jn_checkpoint_config(const jn_checkpoint *ck, const char *path, jn_config *c
      * paused inside an epoch below it (a resume refuses fewer epochs than it reached). */
     const int reached = jn_train_state_epochs(&ck->state);
     if (reached > cfg->epochs)
-        return jn_fail("%s: the state is at epoch %d%s, beyond the %d epochs of its configuration", path, reached,
-                       ck->state.batch > 0 ? " (inside it)" : "", cfg->epochs);
+        return jn_fail("%s: the state is at epoch %d%s, beyond the %d epoch%s of its configuration", path, reached,
+                       ck->state.batch > 0 ? " (inside it)" : "", cfg->epochs, cfg->epochs == 1 ? "" : "s");
     return 0;
 }
 

@@ -327,10 +327,10 @@ static int settle(jn_group *g, jn_job_source *src)
         if (st->status != JN_RUN_RUNNING) {
             if (st->status == JN_RUN_EARLY_STOPPED)  /* the run's count: --patience may have changed */
                 snprintf(message, sizeof message,
-                         "stopped early after epoch %d: no better validation error for %d epochs", st->epoch,
-                         st->bad_epochs);
+                         "stopped early after epoch %d: no better validation error for %d epoch%s", st->epoch,
+                         st->bad_epochs, st->bad_epochs == 1 ? "" : "s");
             else
-                snprintf(message, sizeof message, "trained %d epochs", st->epoch);
+                snprintf(message, sizeof message, "trained %d epoch%s", st->epoch, st->epoch == 1 ? "" : "s");
             mark_ending(g, s, jn_run_status_name(st->status), JN_EXIT_OK, message);
         } else if (g->batch < g->batches && job->cfg.max_steps > 0 && st->global_step >= (uint64_t)job->cfg.max_steps) {
             int saved = save_last(g, s, src);

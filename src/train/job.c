@@ -158,8 +158,8 @@ static int open_resumed(jn_job *job, const jn_config *cli)
     /* Fewer epochs than reached would write a state beyond its own configuration. */
     const int reached = jn_train_state_epochs(&ck->state);
     if (job->cfg.epochs < reached)
-        return jn_fail("--epochs %d: %s has %s %d epochs; give at least that many", job->cfg.epochs, job->last_path,
-                       ck->state.batch > 0 ? "started" : "done", reached);
+        return jn_fail("--epochs %d: %s has %s %d epoch%s; give at least that many", job->cfg.epochs,
+                       job->last_path, ck->state.batch > 0 ? "started" : "done", reached, reached == 1 ? "" : "s");
     return 0;
 }
 
