@@ -810,6 +810,18 @@ def failed_before_folder(tmp):
         p = run(["sweep"] + args)
         check("1 done, 0 diverged, 1 failed, 0 running, 0 interrupted, 0 pending" in p.stdout and
               f"failed {bad}: --train-limit 99999" in p.stdout, f"sweep {args[0]}: {p.stdout[:500]}")
+    # Many failures: the closing line names the first 10 and counts the rest (the table above
+    # lists each); 12 configurations whose data cannot load.
+    many = os.path.join(tmp, "many-failed.spec")
+    limits = [str(99990 + k) for k in range(12)]
+    open(many, "w").write(TINY_SPEC.replace("train-limit = 60", f"train-limit = [{', '.join(limits)}]")
+                          .replace("[0.1, 0.2]", "0.1"))
+    p = sweep(["--spec", many, "--out", os.path.join(tmp, "many-failed")], expect=1)
+    line = p.stderr.splitlines()[-1]
+    named = line.split("failed:")[1].split(" and ")[0].split()
+    check(len(named) == 10 and set(named) <= set(column(os.path.join(tmp, "many-failed"), "status")) and
+          "and 2 more (12 configurations; jacnoise sweep status " in line and p.stdout.count("\nfailed ") == 12,
+          f"12 failures: {line!r}")
     # Where the folder cannot record the failure either (a file stands at its path), the sweep
     # says so, as status will show that configuration pending and a rerun will try it again.
     blocked = os.path.join(tmp, "blocked")

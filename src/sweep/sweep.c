@@ -242,7 +242,11 @@ static int prepare_folder(const char *dir, const jn_spec *spec)
 }
 
 /* Names this shard's failed configurations on stderr; how many. */
-static int report_failures(const jn_plan *plan, const unsigned char *mine, const jn_run_row *extra)
+/* One line naming the failed configurations: the first few by id (the table printed above has
+ * each with its message), so that a sweep whose every run failed does not print kilobytes. */
+enum { NAMED_FAILURES = 10 };
+
+static int report_failures(const jn_plan *plan, const char *dir, const unsigned char *mine, const jn_run_row *extra)
 {
     int failed = 0;
     for (int i = 0; i < plan->n_entries; i++) {
@@ -255,9 +259,13 @@ static int report_failures(const jn_plan *plan, const unsigned char *mine, const
             jn_results_row(&plan->entries[i], &row);
         if (strcmp(row.status, "failed"))
             continue;
-        fprintf(stderr, "%s %s", failed++ ? "" : "jacnoise: sweep: failed:", plan->entries[i].id);
+        if (failed++ < NAMED_FAILURES)
+            fprintf(stderr, "%s %s", failed > 1 ? "" : "jacnoise: sweep: failed:", plan->entries[i].id);
     }
-    if (failed)
+    if (failed > NAMED_FAILURES)
+        fprintf(stderr, " and %d more (%d configurations; jacnoise sweep status %s lists them; rerun the same "
+                        "command to retry)\n", failed - NAMED_FAILURES, failed, dir);
+    else if (failed)
         fprintf(stderr, " (%d configuration%s; rerun the same command to retry)\n", failed, failed > 1 ? "s" : "");
     return failed;
 }
@@ -333,7 +341,7 @@ static int run_sweep(const jn_config *cfg, jn_plan *plan)
     if (code == JN_EXIT_SIGINT || code == JN_EXIT_SIGTERM)
         fprintf(stderr, "jacnoise: sweep %s; run the same command again to continue\n",
                 code == JN_EXIT_SIGINT ? "interrupted" : "terminated");
-    else if (report_failures(plan, mine, extra))
+    else if (report_failures(plan, cfg->out, mine, extra))
         code = JN_EXIT_ERROR;
     else if (code == JN_EXIT_ERROR)
         fprintf(stderr, "jacnoise: sweep: %s\n", jn_last_error());
