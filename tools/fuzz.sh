@@ -3,14 +3,14 @@
 #
 #   tools/fuzz.sh [SECONDS_PER_HARNESS] [HARNESS...]     (default 300 s; all harnesses)
 #   tools/fuzz.sh --help
-#   harnesses: idx idx_gzip usps config checkpoint stepstate (tests/fuzz/CMakeLists.txt)
+#   harnesses: idx idx_gzip usps config checkpoint stepstate spec runfiles (tests/fuzz/CMakeLists.txt)
 #
 # Inputs the fuzzer finds interesting accumulate in build-fuzz/corpus/HARNESS (seeded from
 # tests/fuzz/corpus). A crash is saved in build-fuzz/crashes/HARNESS and makes this script
 # exit non-zero; copy the file into tests/fuzz/regressions/HARNESS/ and ctest replays it from
 # then on (fix the bug first). CI runs this with a short time per harness.
 set -eu
-all="idx idx_gzip usps config checkpoint stepstate"
+all="idx idx_gzip usps config checkpoint stepstate spec runfiles"
 
 # Refused before anything is built: libFuzzer reads a time that is not a number as 0, no limit.
 usage_error() {

@@ -53,3 +53,13 @@ uint8_t *fuzz_fix_crc(const uint8_t *data, size_t size)
         copy[size - 4 + i] = (uint8_t)(crc >> (8 * i));
     return copy;
 }
+
+char *fuzz_text(const uint8_t *data, size_t size)
+{
+    char *text = malloc(size + 1);
+    if (!text)
+        abort();
+    memcpy(text, data, size);
+    text[size] = 0;
+    return text;
+}

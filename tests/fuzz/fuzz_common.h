@@ -14,6 +14,9 @@ const char *fuzz_write_file(const uint8_t *data, size_t size, int gzip);
  * the fuzzer also reaches the parsing behind a checksum; NULL if size < 4. Free it. */
 uint8_t *fuzz_fix_crc(const uint8_t *data, size_t size);
 
+/* The bytes as a C string (a parser of text stops at the first NUL, as on a file). Free it. */
+char *fuzz_text(const uint8_t *data, size_t size);
+
 /* The entry point every harness defines (libFuzzer's). */
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -4,15 +4,10 @@
 #include "jacnoise/config.h"
 
 #include <stdlib.h>
-#include <string.h>
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    char *text = malloc(size + 1);
-    if (!text)
-        return 0;
-    memcpy(text, data, size);
-    text[size] = 0;
+    char *text = fuzz_text(data, size);
     const unsigned commands[] = {JN_CMD_TRAIN, JN_CMD_EVAL, JN_CMD_STEP, JN_CMD_DATA};
     for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++) {
         jn_config cfg;

@@ -24,7 +24,7 @@ def usps_line(label, values, compact):
 
 
 def main(binary, out):
-    seeds = {name: {} for name in ("idx", "usps", "config", "checkpoint", "stepstate")}
+    seeds = {name: {} for name in ("idx", "usps", "config", "checkpoint", "stepstate", "spec", "runfiles")}
     images = idx(0x08, [6, 4, 4], bytes((i * 37) % 256 for i in range(6 * 16)))
     labels = idx(0x08, [6], bytes([0, 1, 2, 0, 1, 2]))
     seeds["idx"] = {
@@ -65,6 +65,24 @@ def main(binary, out):
         }
         seeds["checkpoint"] = {name: open(os.path.join(run, name), "rb").read() for name in ("last.ckpt", "best.ckpt")}
         seeds["stepstate"] = {"step.bin": open(os.path.join(tmp, "step.bin"), "rb").read()}
+        metrics = open(os.path.join(run, "metrics.jsonl"), "rb").read()
+        summary = open(os.path.join(run, "summary.json"), "rb").read()
+        seeds["runfiles"] = {
+            "metrics.jsonl": metrics,
+            "metrics-torn": metrics + metrics[:40],
+            "metrics-null": metrics.replace(b'"valid_error":', b'"valid_error":null,"x":'),
+            "summary.json": summary,
+            "summary-null": summary.replace(b'"best_epoch": ', b'"best_valid_error": null, "best_epoch": '),
+        }
+    seeds["spec"] = {
+        "grid": "# a grid\ndata = usps\nhidden = 1000\nlr = 0.05\njac-lambda = [0, 0.003, 0.03]  # every value\n"
+                "jac-target = [hidden1, output]\nseeds = 3\n",
+        "random": "data = mnist\nhidden = [\"500,500\", \"1000\"]\njac-lambda = log-uniform(1e-4, 1e-2)\n"
+                  "jac-noise = uniform(0.05, 0.5)\nbatch = uniform(10, 100)\njac-proj = choice(1, 3, exact)\n"
+                  "samples = 4\nsearch-seed = 7\n",
+        "bad-key": "data = usps\nlearning-rate = 0.1\n",
+        "bad-range": "jac-noise = log-uniform(0, 1)\nsamples = 2\n",
+    }
     for harness, files in seeds.items():
         folder = os.path.join(out, harness)
         shutil.rmtree(folder, ignore_errors=True)
