@@ -116,12 +116,32 @@ def idx_cases(d):
             "  test       0"]
     check(header == want, f"train header: {header}, expected {want}")
 
+    # The warning names at most eight runs of empty classes, then "...": here ten single ones.
+    sparse = (2 * (np.arange(n) % 11)).astype(np.uint8)
+    write(os.path.join(d, "labsparse.idx"), idx(0x08, [n], sparse.tobytes()))
+    _, p = data_json("ten empty runs", ["--data", "idx:img.idx,labsparse.idx", "--valid", "0"], d)
+    empty = np.flatnonzero(np.bincount(sparse, minlength=21) == 0).tolist()
+    listed = ", ".join(map(str, empty[:8])) + ", ..."
+    one_line("ten empty runs: data warning", p.stderr, [f"{len(empty)} of 21 classes", f"({listed})"])
+
     # Every class present: the header shows the counts, and nothing is warned about.
     p = run(["train", "--data", "idx:img.idx,lab.idx", "--valid", "8", "--test", "idx:fimg.idx,flab.idx",
              "--hidden", "3", "--epochs", "1", "--progress", "never", "--out", "runok"], cwd=d)
     check(p.stderr == "", f"train without empty classes: stderr {p.stderr!r}")
     want = ["  train     32: 11 11 10", "  valid      8: 3 2 3", "  test      10: 3 4 3"]
     check(p.stdout.splitlines()[2:5] == want, f"train header: {p.stdout.splitlines()[2:5]}, expected {want}")
+
+    # Two empty classes in a row are counts like any other; runs of three or more are shortened
+    # (above).
+    five = (np.arange(n) % 5).astype(np.uint8)
+    five[36:] = [0, 3, 4, 4]
+    write(os.path.join(d, "lab5.idx"), idx(0x08, [n], five.tobytes()))
+    p = run(["train", "--data", "idx:img.idx,lab5.idx", "--valid", "4", "--hidden", "3", "--epochs", "1",
+             "--progress", "never", "--out", "run5"], cwd=d)
+    want = [f"  {name:<5} {len(part):6d}: " + " ".join(map(str, np.bincount(part, minlength=5)))
+            for name, part in (("train", five[:36]), ("valid", five[36:]))]
+    check(want[1].endswith(": 1 0 0 1 2") and p.stdout.splitlines()[2:4] == want,
+          f"train header with two empty classes: {p.stdout.splitlines()[2:4]}, expected {want}")
 
     # A test label beyond the training classes (a 255 marker in the test labels) is refused.
     tmarked = flab.copy()

@@ -270,6 +270,11 @@ static void test_idx_pairs(void)
     small_labels(&f, JN_IDX_U8, two, 2);
     expect_error("count mismatch", load_pair(images, write_raw("two.idx", f.b, f.len), 10), "im.idx", "two.idx",
                  "3 images", "2 labels", NULL);
+    /* Too many labels is a mismatch as well, not labels to drop. */
+    static const int four[4] = {0, 2, 1, 3};
+    small_labels(&f, JN_IDX_U8, four, 4);
+    expect_error("more labels than images", load_pair(images, write_raw("four.idx", f.b, f.len), 10), "im.idx",
+                 "four.idx", "3 images", "4 labels", NULL);
     small_labels(&f, JN_IDX_U8, high, 3);
     expect_error("label out of range", load_pair(images, write_raw("high.idx", f.b, f.len), 10),
                  "high.idx", "byte 9", "item 1", "label out of range", "12", "0..9", NULL);

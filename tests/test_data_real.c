@@ -290,11 +290,13 @@ static void test_usps(void)
     jn_data_free(&data);
 
     /* The bounds are inclusive: a --train-limit of every example left after the validation
-     * split, and a split leaving a single training example, are accepted; one more is not. */
+     * split, and a split leaving a single training example, are accepted; one more is not. A
+     * --train-limit below the rest leaves the validation split at the file's end. */
     jn_dataset file;
     REQUIRE(jn_usps_load(path_in(data_dir, usps_files[0]), &file) == 0, "%s", jn_last_error());
     struct { long valid, limit; int ok, train; } edge[] = {
-        {1000, 6291, 1, 6291}, {1000, 6292, 0, 0}, {7290, 0, 1, 1}, {7290, 1, 1, 1}, {7290, 2, 0, 0}, {7291, 0, 0, 0},
+        {1000, 6291, 1, 6291}, {1000, 6292, 0, 0}, {1000, 100, 1, 100}, {7290, 0, 1, 1}, {7290, 1, 1, 1},
+        {7290, 2, 0, 0}, {7291, 0, 0, 0},
     };
     for (size_t i = 0; i < sizeof edge / sizeof edge[0]; i++) {
         jn_data_request r = {"usps", NULL, data_dir, edge[i].valid, edge[i].limit};
@@ -343,8 +345,8 @@ static void test_find_dir(void)
     REQUIRE(getcwd(cwd, sizeof cwd), "getcwd");
     snprintf(tmpl, sizeof tmpl, "%s/jn_find_XXXXXX", tmp && *tmp ? tmp : "/tmp");
     REQUIRE(mkdtemp(tmpl), "mkdtemp %s", tmpl);
-    const char *made[] = {"run", "shared", "empty", "partial"};
-    for (int i = 0; i < 4; i++) {
+    const char *made[] = {"run", "shared", "empty", "partial", "both"};
+    for (int i = 0; i < 5; i++) {
         snprintf(p, sizeof p, "%s/%s", tmpl, made[i]);
         REQUIRE(mkdir(p, 0700) == 0, "mkdir %s", p);
     }
@@ -354,6 +356,25 @@ static void test_find_dir(void)
         snprintf(p, sizeof p, "%s/%s", partial, mnist_files[f]);
         REQUIRE(symlink(path_in(data_dir, mnist_files[f]), p) == 0, "symlink %s", p);
     }
+
+    /* NAME.gz wins over NAME in one folder: a plain file that is no USPS file beside each
+     * real .gz is never read. */
+    for (int f = 0; f < 2; f++) {
+        snprintf(p, sizeof p, "%s/both/%s", tmpl, usps_files[f]);
+        REQUIRE(symlink(path_in(data_dir, usps_files[f]), p) == 0, "symlink %s", p);
+        p[strlen(p) - 3] = '\0'; /* NAME beside NAME.gz */
+        FILE *plain = fopen(p, "w");
+        REQUIRE(plain && fputs("not USPS\n", plain) >= 0 && fclose(plain) == 0, "write %s", p);
+    }
+    snprintf(p, sizeof p, "%s/both", tmpl);
+    jn_data_request both = {"usps", NULL, p, -1, 0};
+    jn_data loaded;
+    int rc = jn_data_load(&both, &loaded);
+    CHECK(rc == 0 && loaded.train.n == 6291 && loaded.test.n == 2007,
+          "usps from a folder with NAME and NAME.gz: rc %d (%s), %d train / %d test examples", rc,
+          rc ? jn_last_error() : "", loaded.train.n, loaded.test.n);
+    jn_data_free(&loaded);
+
     snprintf(p, sizeof p, "%s/run", tmpl);
     REQUIRE(chdir(p) == 0, "chdir %s", p);
 
@@ -393,7 +414,13 @@ static void test_find_dir(void)
         snprintf(p, sizeof p, "%s/%s", partial, mnist_files[f]);
         CHECK(unlink(p) == 0, "unlink %s", p);
     }
-    for (int i = 3; i >= 0; i--) {
+    for (int f = 0; f < 2; f++) {
+        snprintf(p, sizeof p, "%s/both/%s", tmpl, usps_files[f]);
+        CHECK(unlink(p) == 0, "unlink %s", p);
+        p[strlen(p) - 3] = '\0';
+        CHECK(unlink(p) == 0, "unlink %s", p);
+    }
+    for (int i = 4; i >= 0; i--) {
         snprintf(p, sizeof p, "%s/%s", tmpl, made[i]);
         CHECK(rmdir(p) == 0, "rmdir %s", p);
     }
