@@ -13,6 +13,8 @@ import sys
 import tempfile
 import time
 
+import numpy as np
+
 from ckpt import params, read_checkpoint, rel_diff
 from harness import BIN, check, finish, metrics, read, run, same_run
 from stepstate import flat_params, parse_dump
@@ -61,9 +63,29 @@ def patience_rule(tmp, early):
     run(early + ["--patience", "3", "--checkpoint-epochs", "1000", "--out", at_end])
     check(read(os.path.join(at_end, "best.ckpt")) == read(os.path.join(folder, "best.ckpt")),
           "--patience 3: best.ckpt written as the run ended differs from the one written at its best epoch")
+    # last.ckpt too is written as the run ends, between --checkpoint-epochs: the same file.
+    last = os.path.join(at_end, "last.ckpt")
+    check(os.path.exists(last) and read(last) == read(os.path.join(folder, "last.ckpt")),
+          "--patience 3 --checkpoint-epochs 1000: last.ckpt missing or not the one written every epoch")
     p = run(["train", "--out", folder, "--resume", "--progress", "never"])
     check("\nepoch " not in p.stdout and len(metrics(folder)) == len(epochs),
           f"early-stopped, resumed with the same --patience: trained on: {p.stdout[-300:]!r}")
+
+
+def weight_decay_term(tmp, early):
+    """An epoch's weight_decay is SPEC's (wd/2) sum_l ||W_l||^2 of the weights (not the
+    biases) the epoch ended with, recomputed from last.ckpt of a run stopped early: its last
+    epoch is not its best, so the best parameters would give another number."""
+    folder = os.path.join(tmp, "weight-decay")
+    run(early + ["--patience", "1", "--weight-decay", "0.01", "--out", folder])
+    last = metrics(folder)[-1]
+    ck = read_checkpoint(os.path.join(folder, "last.ckpt"))
+    want = 0.01 / 2 * sum(float((w.astype(np.float64) ** 2).sum()) for w, _ in ck.layers())
+    check(ck.state["status"] == "early-stopped" and not last["best"],
+          f"--weight-decay: the run should stop early after an epoch that is not its best: {last}")
+    # metrics.jsonl keeps 10 significant digits.
+    check(abs(last["weight_decay"] - want) <= 1e-8 * want, f"--weight-decay 0.01: epoch {last['epoch']}'s term "
+          f"{last['weight_decay']}, its weights give {want}")
 
 
 def schedule_and_shuffle(tmp):
@@ -90,6 +112,12 @@ def schedule_and_shuffle(tmp):
     check(st["epoch"] == 1 and st["batch"] == 2 and abs(st["lr"] - 0.05) < 1e-12,
           f"step in epoch 2: epoch {st['epoch']} batch {st['batch']} lr {st['lr']}, expected 1, 2, 0.05")
     run(["train", "--out", paused, "--resume", "--max-steps", "10", "--progress", "never"])
+    # The epoch's running sums went through the checkpoint: the pause at step 10 is the file a
+    # run paused there at once writes.
+    direct = os.path.join(tmp, "lr-decay-paused-10")
+    run(args + ["--out", direct, "--max-steps", "10"])
+    check(read(os.path.join(direct, "last.ckpt")) == read(os.path.join(paused, "last.ckpt")),
+          "paused at step 9, resumed to a pause at 10: last.ckpt differs from a run paused at step 10 at once")
     nxt = flat_params(st, "next")
     diff = rel_diff(params(os.path.join(paused, "last.ckpt")), nxt)
     check(diff < 1e-6, f"step 10 of the run and `jacnoise step` from step 9 differ by {diff:.3g}")
@@ -136,12 +164,15 @@ def main():
     summary = json.load(open(os.path.join(paused, "summary.json")))
     check(summary["status"] == "paused" and summary["steps"] == 7 and "in epoch 1;" in summary["message"],
           f"pause summary: {summary}")
-    run(["train", "--out", paused, "--resume", "--max-steps", "30", "--progress", "never"])
+    # The second at an epoch's end (ceil(600 / 32) = 19 batches an epoch): the epoch ends, and
+    # is evaluated, before the pause, which stands at the next epoch's start.
+    run(["train", "--out", paused, "--resume", "--max-steps", "38", "--progress", "never"])
     summary = json.load(open(os.path.join(paused, "summary.json")))
-    check(summary["steps"] == 30 and "in epoch 2;" in summary["message"],  # ceil(600 / 32) = 19 batches an epoch
-          f"second pause summary: {summary}")
+    check(summary["steps"] == 38 and "in epoch 3;" in summary["message"] and summary["epochs"] == 2 and
+          [m["epoch"] for m in metrics(paused)] == [1, 2], f"second pause, at epoch 2's end: {summary}, "
+          f"metrics of epochs {[m['epoch'] for m in metrics(paused)]}")
     run(["train", "--out", paused, "--resume", "--progress", "never"])
-    same_run(ref, paused, "paused at steps 7 and 30, resumed")
+    same_run(ref, paused, "paused at steps 7 and 38, resumed")
 
     # --resume=auto (the README's first command, run twice): starts the run where --out holds
     # none, continues a paused one to the same bytes, and returns at once from a finished one
@@ -219,6 +250,7 @@ def main():
           "\nepoch " not in p.stdout and len(metrics(stopped)) == at,
           f"early-stopped, resumed without epochs left: {p.stdout[-300:]!r}")
     patience_rule(tmp, early)
+    weight_decay_term(tmp, early)
     schedule_and_shuffle(tmp)
     p = run(["train", "--out", stopped, "--resume", "--patience", "0", "--progress", "never"])
     never = os.path.join(tmp, "never-stopped")
