@@ -1,6 +1,7 @@
 """Reliability under faults: SIGKILL at random moments once training has begun (inside steps
 and inside checkpoint writes), SIGINT, a full disk during a checkpoint write, a diverging run
-(weight decay that blows up; a checkpoint whose logits overflow), a resumed run killed (its
+(weight decay that blows up; a checkpoint whose logits overflow, at an epoch's end and inside
+an epoch), a run killed right after its k-th --checkpoint-steps checkpoint, a resumed run killed (its
 old summary must not survive), checkpoints from another build, and a run folder that another
 process holds; and, under strace, the write order a crash depends on (temporary file fsync'ed
 before its rename, the folder fsync'ed after it, metrics lines fsync'ed). After every fault, last.ckpt and best.ckpt must load, and the run, resumed,
@@ -102,9 +103,11 @@ def kill_and_resume(tmp, job, reference):
 
 def sigint(tmp, job, reference):
     folder = os.path.join(tmp, "sigint")
+    # Without periodic checkpoints, so that only the signal writes last.ckpt where it stopped.
+    job = [a for a in job if a not in ("--checkpoint-steps", "1")]
     p = subprocess.Popen([BIN] + job + ["--out", folder], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     p.stdout.readline()  # "jacnoise: training ...": the handlers are in place
-    # Signalled at its first checkpoint (one a step), early in a run of a few hundred steps.
+    # Signalled at its first checkpoint (epoch 1's end), early in a run of 180 steps.
     last = os.path.join(folder, "last.ckpt")
     while p.poll() is None and not os.path.exists(last):
         time.sleep(0.001)
@@ -115,6 +118,13 @@ def sigint(tmp, job, reference):
     summary = json.load(open(os.path.join(folder, "summary.json")))
     check(summary["status"] == "interrupted", f"SIGINT: summary status {summary['status']}")
     check(loadable(os.path.join(folder, "last.ckpt")), "SIGINT: last.ckpt does not load")
+    # The message names the next step's epoch and batch (60 batches an epoch), and last.ckpt
+    # was written at the signal: both stand at the steps done.
+    where = re.match(r"interrupted at epoch (\d+), batch (\d+);", summary["message"])
+    check(where and (int(where[1]) - 1) * 60 + int(where[2]) == summary["steps"],
+          f"SIGINT: message {summary['message']!r} after {summary['steps']} steps")
+    saved = ckpt.read_checkpoint(os.path.join(folder, "last.ckpt")).state["global_step"]
+    check(saved == summary["steps"], f"SIGINT: last.ckpt at step {saved}, the run stopped after {summary['steps']}")
     run(["train", "--out", folder, "--resume", "--progress", "never"])
     same_run(reference, folder, "SIGINT and resumed")
     print(f"SIGINT: stopped with exit 130 at \"{summary['message']}\", resumed to the same bytes")
@@ -217,6 +227,41 @@ def divergence(tmp):
     for name in ("diverged-every-2", "diverged-every-10"):
         path = os.path.join(tmp, name, "best.ckpt")
         check(os.path.exists(path) and read(path) == best, f"{name}: best.ckpt missing or not the one of every epoch's")
+
+
+def checkpoint_steps(tmp):
+    """--checkpoint-steps N writes last.ckpt every N steps of the run, across epoch ends: killed
+    right after its k-th (JACNOISE_TEST_KILL_AFTER_SAVES), a run of 4 batches an epoch stands at
+    step k * N, and resumed from there ends byte-identical to one never stopped. With N = 4 the
+    checkpoint falls after an epoch's last batch, before the epoch's end is evaluated."""
+    job = ["train", "--data", "usps", "--hidden", "8", "--train-limit", "200", "--valid", "50", "--batch", "50",
+           "--epochs", "3", "--progress", "never"]
+    reference = os.path.join(tmp, "steps-reference")
+    run(job + ["--out", reference])
+    for every, saves in ((3, 2), (4, 1)):
+        folder = os.path.join(tmp, f"steps-{every}")
+        run(job + ["--checkpoint-steps", str(every), "--out", folder], expect=-signal.SIGKILL,
+            env=dict(os.environ, JACNOISE_TEST_KILL_AFTER_SAVES=str(saves)))
+        state = ckpt.read_checkpoint(os.path.join(folder, "last.ckpt")).state
+        check(state["global_step"] == every * saves and state["epochs_done"] == (every * saves - 1) // 4,
+              f"--checkpoint-steps {every}, killed after checkpoint {saves}: last.ckpt's state {state}, expected step "
+              f"{every * saves}")
+        run(["train", "--out", folder, "--resume", "--progress", "never"])
+        same_run(reference, folder, f"--checkpoint-steps {every}, killed after checkpoint {saves}, resumed")
+
+
+def mid_epoch_divergence(tmp):
+    """A divergence after a checkpoint written mid-epoch (a --max-steps pause at epoch 2,
+    batch 3 of 10) names that checkpoint's batch and epoch, which agree with its steps."""
+    folder = os.path.join(tmp, "diverge-mid-epoch")
+    run(["train", "--data", "usps", "--hidden", "32", "--epochs", "2", "--train-limit", "500", "--valid", "100",
+         "--batch", "50", "--max-steps", "13", "--out", folder, "--progress", "never"])
+    ckpt.set_weights(os.path.join(folder, "last.ckpt"), -1, 3e38)
+    run(["train", "--out", folder, "--resume", "--progress", "never"], expect=3)
+    message = json.load(open(os.path.join(folder, "summary.json")))["message"]
+    kept = re.search(r"last\.ckpt, after batch (\d+) of epoch (\d+) \(step (\d+)\), is kept", message)
+    check(kept and (int(kept[2]) - 1) * 10 + int(kept[1]) == int(kept[3]) == 13,
+          f"divergence after a mid-epoch checkpoint at step 13 of 10-batch epochs: {message!r}")
 
 
 def checkpoint_note(tmp):
@@ -373,6 +418,8 @@ def main():
     sigint(tmp, job, reference)
     full_disk(tmp, job)
     divergence(tmp)
+    mid_epoch_divergence(tmp)
+    checkpoint_steps(tmp)
     checkpoint_note(tmp)
     stale_summary(tmp)
     ckpt.divergence_from_checkpoint(tmp, "cpu")
