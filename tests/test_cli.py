@@ -801,6 +801,16 @@ def run_cases(d):
     os.mkdir(os.path.join(d, "killed"))
     write(os.path.join(d, "killed", "config.txt"), read(os.path.join(d, "run", "config.txt")))
     expect_ok("train: --out holds only config.txt", ["train", "--epochs", "1", "--out", "killed"] + tiny, d)
+    # An ended run's summary.json is refused even beside a config.txt of the same options: only
+    # a run stopped before its first checkpoint (no summary) starts again.
+    os.mkdir(os.path.join(d, "ended-same"))
+    for name in ("config.txt", "summary.json"):
+        write(os.path.join(d, "ended-same", name), read(os.path.join(d, "run", name)))
+    summary = read(os.path.join(d, "ended-same", "summary.json"))
+    e("train: --out holds an ended run of the same options", ["train", "--epochs", "1", "--out", "ended-same"] + tiny,
+      ["--out ended-same", "an ended run's results", "no last.ckpt"], absent=["ended-same/last.ckpt"])
+    check("train: --out holds an ended run of the same options",
+          read(os.path.join(d, "ended-same", "summary.json")) == summary, "summary.json changed")
     os.mkdir(os.path.join(d, "emptyrun"))
     e("train: --resume in an empty folder", ["train", "--resume", "--out", "emptyrun", "--progress", "never"],
       ["--resume", "emptyrun"], absent=["emptyrun/last.ckpt", "emptyrun/config.txt"])
