@@ -13,7 +13,8 @@ planned it, counted finished, not failed; a spec with a byte-order mark and noth
 swept; bench/bench_sweep_cpu.py's step count and its bad input; results.csv's penalty (the
 best epoch's); groups split by batch and layer sizes; random draws times seeds; ids that
 operational options (threads, data folder, checkpoint interval) leave alone; a rerun counting
-diverged runs done; a merge keeping the further-along of two paused copies of a run; which
+diverged runs done; a merge keeping the further-along of two paused copies of a run, and
+replacing a run folder whole; integer draws taking both bounds; which
 runs plot_sweep.py draws where (`--plot-rules`: that alone).
 
 Run by ctest with JACNOISE_BIN and JACNOISE_DATA set."""
@@ -719,6 +720,19 @@ def results_unwritable(tmp):
     check(f"results: {os.path.join(folder, 'results.csv')}\n" in listed, f"status after the merge: {listed!r}")
 
 
+def integer_draws(tmp):
+    """uniform(a, b) with integer bounds draws integers in [a, b], both bounds included: twelve
+    draws of uniform(1, 2) (each bound missed with probability 2^-12) give epochs 1 and 2,
+    and the draws that repeat a configuration are one run."""
+    spec = os.path.join(tmp, "integers.spec")
+    open(spec, "w").write(TINY_SPEC.replace("epochs = 1", "epochs = uniform(1, 2)\nsamples = 12")
+                                   .replace("lr = [0.1, 0.2]", "lr = 0.1"))
+    folder = os.path.join(tmp, "integers")
+    sweep(["--spec", spec, "--out", folder])
+    epochs = sorted(column(folder, "epochs").values())
+    check(epochs == ["1", "2"], f"epochs = uniform(1, 2), 12 samples: configurations of epochs {epochs}, expected 1 and 2")
+
+
 def ids_ignore_operational(tmp):
     """A configuration's id hashes its experiment options only: a rerun with other threads,
     data folder and checkpoint interval (where and how it runs) finds the same run folders,
@@ -771,6 +785,32 @@ def merge_further(tmp):
         check(read(os.path.join(dest, "runs", i, "last.ckpt")) == read(os.path.join(tmp, "merge-2", "runs", i, "last.ckpt"))
               and column(dest, "steps")[i] == "2",
               f"merge of runs paused after 1 and 2 steps (in that order: {order}): steps {column(dest, 'steps').get(i)}")
+
+
+def merge_replaces(tmp):
+    """A merge replaces a run folder by the further copy whole: a file that copy lacks goes
+    too. Here a copy paused at step 2 (its summary.json says paused) is merged over by one
+    killed right after its checkpoint at step 4, in epoch 2, which has no summary.json."""
+    spec = os.path.join(tmp, "tiny-replace.spec")
+    open(spec, "w").write(TINY_SPEC.replace("epochs = 1", "epochs = 2").replace("[0.1, 0.2]", "0.1"))
+    done = os.path.join(tmp, "tiny-replace")
+    sweep(["--spec", spec, "--out", done])
+    i = run_ids(done)[0]
+    config = os.path.join(done, "runs", i, "config.txt")
+    paused, killed = os.path.join(tmp, "replace-paused"), os.path.join(tmp, "replace-killed")
+    run(["train", "--config", config, "--max-steps", "2", "--progress", "never", "--out",
+         os.path.join(paused, "runs", i)])
+    run(["train", "--config", config, "--checkpoint-steps", "4", "--progress", "never", "--out",
+         os.path.join(killed, "runs", i)], expect=-signal.SIGKILL, env=dict(os.environ, JACNOISE_TEST_KILL_AFTER_SAVES="1"))
+    for folder in (paused, killed):
+        shutil.copy(os.path.join(done, "sweep.spec"), os.path.join(folder, "sweep.spec"))
+    run(["sweep", "merge", paused, killed])
+
+    def files(folder):
+        return {n: read(os.path.join(folder, n)) for n in os.listdir(folder) if n != "lock"}
+    merged, copy = files(os.path.join(paused, "runs", i)), files(os.path.join(killed, "runs", i))
+    check("summary.json" not in copy and merged == copy, f"merge of a copy killed at step 4 over one paused at step 2: "
+          f"the folder holds {sorted(merged)}, the copy {sorted(copy)}")
 
 
 def merge_into_running(tmp):
@@ -966,9 +1006,11 @@ def main():
     long_choice(tmp)
     no_test_split(tmp)
     results_unwritable(tmp)
+    integer_draws(tmp)
     ids_ignore_operational(tmp)
     group_keys_split(tmp)
     merge_further(tmp)
+    merge_replaces(tmp)
     bench_steps(tmp)
     return finish("sweep", tmp)
 
