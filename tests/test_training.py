@@ -88,6 +88,31 @@ def weight_decay_term(tmp, early):
           f"{last['weight_decay']}, its weights give {want}")
 
 
+def epoch_sums(tmp):
+    """An epoch's train_loss, penalty and train_error are its steps' terms averaged over its
+    examples, the short last batch weighted by its rows: an epoch of two steps, 32 and 8 rows,
+    each step's terms read from `jacnoise step` (a fresh run's first step, then the step after
+    a pause at step 1)."""
+    args = ["--data", "usps", "--hidden", "8", "--train-limit", "40", "--valid", "20", "--batch", "32",
+            "--input-noise", "0.1", "--jac-lambda", "0.1", "--jac-noise", "0.2"]
+    folder, paused = os.path.join(tmp, "sums"), os.path.join(tmp, "sums-paused")
+    run(["train"] + args + ["--epochs", "1", "--progress", "never", "--out", folder])
+    run(["train"] + args + ["--epochs", "1", "--max-steps", "1", "--progress", "never", "--out", paused])
+    steps = []
+    for name, options in (("first", args), ("second", ["--checkpoint", os.path.join(paused, "last.ckpt")])):
+        dump = os.path.join(tmp, f"sums-{name}.step")
+        run(["step", "--dump", dump] + options)
+        steps.append(parse_dump(dump))
+    rows = [st["rows"] for st in steps]
+    want = {"train_loss": sum(st["loss"] * st["rows"] for st in steps) / 40,
+            "penalty": sum(st["penalty"] * st["rows"] for st in steps) / 40,
+            "train_error": 100 * sum(st["errors"] for st in steps) / 40}
+    got = metrics(folder)[0]
+    # metrics.jsonl keeps 10 significant digits.
+    check(rows == [32, 8] and all(abs(got[k] - v) <= 1e-8 * abs(v) for k, v in want.items()),
+          f"epoch of steps of {rows} rows: {got}, the steps' terms give {want}")
+
+
 def schedule_and_shuffle(tmp):
     """The epoch printed as n runs at lr * lr-decay^(n-1) (README), and each epoch takes the
     batches of its own permutation: `jacnoise step` (its own learning rate and permutation)
@@ -252,6 +277,7 @@ def main():
     patience_rule(tmp, early)
     weight_decay_term(tmp, early)
     schedule_and_shuffle(tmp)
+    epoch_sums(tmp)
     p = run(["train", "--out", stopped, "--resume", "--patience", "0", "--progress", "never"])
     never = os.path.join(tmp, "never-stopped")
     run(early + ["--patience", "0", "--out", never])
