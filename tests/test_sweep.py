@@ -133,6 +133,7 @@ def spec_errors(tmp):
         ("out = elsewhere\n", 3, "set by the sweep"),
         ("threads = [1, 2]\n", 3, "fixed, not swept"),
         ("lr = [0.1, 0.2\n", 3, "ends with ']'"),
+        ('lr = "0.1#x"  # a comment\n', 3, "got '0.1#x'"),  # a '#' inside quotes is the value's
         ("jac-target = hidden:2\n", 0, "hidden:2 does not exist"),
         ("jac-target = hidden:2\nlr = [0.1, 0.2]\n", -1, "hidden:2 does not exist"),
         ("lr = 0.1\nlr = 0.2\n", 4, "given twice (first on line 3)"),
