@@ -532,7 +532,7 @@ def plot_faults(tmp):
     """tools/plot_sweep.py on a broken folder: a results.csv that is a folder, lacks a column,
     has a short row or an error that is not a percentage (a word, nan, inf), a corrupt
     metrics.jsonl line, an --out that is a file; or on a sweep where no configuration has an
-    error yet: one line naming the file, exit 1, never a traceback, no picture. Empty errors (a run not finished) and a null in metrics.jsonl (a
+    error yet, or whose results.csv was never written: one line naming the file, exit 1, never a traceback, no picture. Empty errors (a run not finished) and a null in metrics.jsonl (a
     diverged epoch) are drawn."""
     try:
         import matplotlib  # noqa: F401
@@ -549,7 +549,8 @@ def plot_faults(tmp):
               "metrics.jsonl line 2"),
              ("outfile", good, None, "not a folder"),
              ("unended", header + "a,0.01,pending,,,,,0,\nb,0.1,running,,,,,3,\n", None,
-              "results.csv: no configuration has an error yet")]
+              "results.csv: no configuration has an error yet"),
+             ("unwritten", "", None, "results.csv: no such file yet (jacnoise sweep merge ")]
     for name, errors in (("words", "abc,xyz"), ("nan", "nan,nan"), ("inf", "inf,inf")):
         cases.append((name, good + f"c,0.2,finished,1,{errors},,2,0.1\n", None,
                       f"results.csv line 4: valid_error '{errors.split(',')[0]}'"))
@@ -558,6 +559,8 @@ def plot_faults(tmp):
         os.makedirs(os.path.join(folder, "runs", "b"))
         if results is None:
             os.mkdir(os.path.join(folder, "results.csv"))
+        elif not results:  # a sweep folder (its spec) whose results.csv was never written
+            open(os.path.join(folder, "sweep.spec"), "w").close()
         else:
             with open(os.path.join(folder, "results.csv"), "w") as f:
                 f.write(results)

@@ -68,6 +68,8 @@ def load(folder):
     program with one line naming the line and the column."""
     path = os.path.join(folder, "results.csv")
     if not os.path.exists(path):
+        if os.path.exists(os.path.join(folder, "sweep.spec")):  # a sweep whose table was not written
+            sys.exit(f"plot_sweep: {path}: no such file yet (jacnoise sweep merge {folder} writes it)")
         sys.exit(f"plot_sweep: {path}: no such file (is {folder} a sweep folder?)")
     rows, header = tool_files.read_csv(path, fail)
     missing = [c for c in ("id", "status", "valid_error", "test_error") if c not in header]
