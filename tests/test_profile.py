@@ -513,6 +513,13 @@ def main():
         check("skipped" in r.stdout and "all 1 combinations skipped" in r.stderr and len(r.stderr.splitlines()) == 1,
               f"all skipped: stderr {r.stderr!r}")
         check(not os.path.exists(bad), "all skipped: wrote the CSV")
+        # 10^5 combinations, the most a grid may have: taken (then all skipped by a cost cap
+        # below every step's, so none is profiled).
+        most = "; ".join(f"{k}={' '.join(str(i) for i in range(first, first + 10))}"
+                         for k, first in (("seed", 1), ("batch", 1), ("reps", 1), ("warmup", 0), ("jac-copies", 1)))
+        r = run(["profile", "--device", "cpu", "--data", "usps", "--hidden", "5", "--max-gflop", "1e-12", "--grid", most,
+                 "--csv", bad], expect=1)
+        check("all 100000 combinations skipped" in r.stderr, f"a grid of 100000 combinations: stderr {r.stderr!r}")
         r = run(["profile", "--device", "cpu", "--data", "usps", "--hidden", "5", "--train-limit", "50", "--reps", "2",
                  "--warmup", "0", "--grid", "batch=10 100", "--csv", bad])
         check("skipped batch=100" in r.stdout, f"batch past the training set: stdout {r.stdout!r}")

@@ -8,6 +8,9 @@
 #include "jacnoise/profile.h"
 
 #include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
 
 enum { ROUNDS = 5, MAX_ROUNDS = 8 };
 #define UNTIMED 1e6
@@ -61,6 +64,53 @@ static double oracle_quantile(const double *v, int n, double q)
     const double pos = q * (n - 1);
     const int lo = (int)floor(pos);
     return lo + 1 < n ? s[lo] + (pos - lo) * (s[lo + 1] - s[lo]) : s[lo];
+}
+
+/* The grid table's columns of a result, read back from the CSV as written: each named
+ * column must hold its statistic (the median, not a quartile), as printed (%.1f us). */
+static void csv_columns(const jn_profile_result *res)
+{
+    const char *tmp = getenv("TMPDIR");
+    char path[512];
+    snprintf(path, sizeof path, "%s/jn_profile_XXXXXX", tmp && *tmp ? tmp : "/tmp");
+    const int fd = mkstemp(path);
+    REQUIRE(fd >= 0, "mkstemp %s", path);
+    close(fd);
+    REQUIRE(jn_profile_write_csv(res, 1, path) == 0, "write %s", path);
+    char header[2048], row[2048];
+    FILE *f = fopen(path, "r");
+    REQUIRE(f && fgets(header, sizeof header, f) && fgets(row, sizeof row, f), "read %s", path);
+    fclose(f);
+    unlink(path);
+    const jn_profile_variant *v = &res->v[0], *pl = &res->v[res->n_variants - 1];
+    struct {
+        char name[32];
+        double want;
+    } expect[8 + JN_PHASES] = {{"step_us", 1e6 * v->step.median},     {"step_q1_us", 1e6 * v->step.q1},
+                               {"step_q3_us", 1e6 * v->step.q3},      {"floor_us", 1e6 * v->floor.median},
+                               {"plain_us", 1e6 * pl->step.median},   {"plain_floor_us", 1e6 * pl->floor.median},
+                               {"overhead_ratio", v->step_vs_plain.median}, {"overhead_q3", v->step_vs_plain.q3}};
+    for (int p = 0; p < JN_PHASES; p++) {
+        snprintf(expect[8 + p].name, sizeof expect[0].name, "%s_us", jn_phase_name((jn_phase)p));
+        expect[8 + p].want = 1e6 * v->phase[p].median;
+    }
+    for (size_t e = 0; e < sizeof expect / sizeof expect[0]; e++) {
+        /* The column's index in the header, then that field of the row. */
+        int column = -1, at = 0;
+        for (char *h = header, *comma; column < 0 && h; h = comma ? comma + 1 : NULL, at++) {
+            comma = strpbrk(h, ",\n");
+            const size_t len = comma ? (size_t)(comma - h) : strlen(h);
+            if (len == strlen(expect[e].name) && !strncmp(h, expect[e].name, len))
+                column = at;
+        }
+        CHECK(column >= 0, "CSV header has no %s: %s", expect[e].name, header);
+        const char *field = row;
+        for (int c = 0; c < column && field; c++)
+            field = (field = strchr(field, ',')) ? field + 1 : NULL;
+        const double got = field ? strtod(field, NULL) : NAN;
+        CHECK(fabs(got - expect[e].want) <= 0.05 + 1e-9 * fabs(expect[e].want), "CSV %s %g, expected %g",
+              expect[e].name, got, expect[e].want);
+    }
 }
 
 /* An even number of rounds (the default --reps is 20): the median and quartiles fall between
@@ -135,6 +185,7 @@ int main(void)
     CHECK(pl->step_vs_plain.median == 1 && pl->step_vs_plain.q1 == 1 && pl->step_vs_plain.q3 == 1,
           "plain / plain %g", pl->step_vs_plain.median);
     CHECK(fabs(v->phase[0].median - 4.0 / JN_PHASES) < 1e-12, "phase median %g", v->phase[0].median);
+    csv_columns(&res);
     even_rounds(&m);
     return check_exit();
 }
