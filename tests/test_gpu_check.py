@@ -5,7 +5,11 @@ lent GPU would refuse fails here. Then the same with a jacnoise that refuses the
 options: the dry run must name those steps and fail. GPU_CHECK_ONLY: only the steps its
 patterns name run, the others say they were skipped. And tools/kernel_times.py, which tables
 the check's Nsight Compute CSV, on a CSV written the way ncu writes it (and on files that are
-not), in every build; the rest is skipped (77) where CUDA is not built in."""
+not), in every build; so are the command lines of tools/emu-check.sh and
+tools/device-prepare.sh (--help and bad arguments answered before anything is built or
+written; a DATA_DIR given is used, from where it was given, or refused; a failed download
+keeps device/debs), and that --reproduce --dry-run runs its smoke table in a folder of its
+own. The rest is skipped (77) where CUDA is not built in."""
 import os
 import shutil
 import subprocess
@@ -95,13 +99,105 @@ def kernel_table(scratch):
               f"kernel_times.py on {name}: exit {p.returncode}, stderr {p.stderr!r}")
 
 
+def script(path, body):
+    with open(path, "w") as f:
+        f.write("#!/bin/sh\n" + body + "\n")
+    os.chmod(path, 0o755)
+
+
+def checkout_with(scratch, name, tool):
+    """A folder holding tools/TOOL alone: the script runs there as in a checkout (it goes to
+    the folder above its own), so that nothing it writes lands in this source tree."""
+    folder = os.path.join(scratch, name)
+    os.makedirs(os.path.join(folder, "tools"))
+    shutil.copy(os.path.join(ROOT, "tools", tool), os.path.join(folder, "tools", tool))
+    return folder
+
+
+def device_tools(scratch):
+    """emu-check.sh and device-prepare.sh: --help and bad arguments answered before anything is
+    built or written (the emulator's build.sh and apt-get are stubs that record the call);
+    device-prepare's DATA_DIR; gpu-check --reproduce --dry-run's folder."""
+    stubs = os.path.join(scratch, "tool-stubs")
+    calls = os.path.join(scratch, "tool-calls")
+    os.makedirs(stubs)
+    script(os.path.join(stubs, "build.sh"), f'echo "build.sh $*" >> "{calls}"; exit 1')
+    script(os.path.join(stubs, "apt-get"), f'echo "apt-get $*" >> "{calls}"; [ -z "$FAKE_APT_FAIL" ] || exit 100\n'
+                                           'for p; do [ "$p" = download ] || : > "${p}_1.0_amd64.deb"; done')
+    script(os.path.join(stubs, "python3"), f'echo "python3 $*" >> "{calls}"')
+
+    def recorded():
+        lines = open(calls).read().splitlines() if os.path.exists(calls) else []
+        if os.path.exists(calls):
+            os.remove(calls)
+        return lines
+
+    env = {k: v for k, v in os.environ.items() if k != "JACNOISE_DATA"}
+    env.update(JACNOISE_EMU=stubs, PATH=stubs + os.pathsep + os.environ.get("PATH", ""))
+    files = ["train-images-idx3-ubyte.gz", "train-labels-idx1-ubyte.gz", "t10k-images-idx3-ubyte.gz",
+             "t10k-labels-idx1-ubyte.gz", "zip.train.gz", "zip.test.gz"]
+    for folder, names in (("data-all", files), ("data-part", files[:-1])):
+        os.makedirs(os.path.join(scratch, folder))
+        for n in names:
+            open(os.path.join(scratch, folder, n), "w").write(n)
+    prepare = checkout_with(scratch, "prepare", "device-prepare.sh")
+    device = os.path.join(prepare, "device")
+    emu = os.path.join(ROOT, "tools", "emu-check.sh")
+    dprep = os.path.join(prepare, "tools", "device-prepare.sh")
+    for tool, args, code, words, extra in [
+            (emu, ["--help"], 0, "BUILD_DIR", {}), (emu, ["-h"], 0, "BUILD_DIR", {}),
+            (emu, ["--bogus"], 2, "'--bogus'", {}), (emu, ["b", "--bogus"], 2, "'--bogus'", {}),
+            (emu, ["a", "b", "c"], 2, "at most two", {}),
+            (dprep, ["--help"], 0, "DATA_DIR", {}), (dprep, ["--bogus"], 2, "'--bogus'", {}),
+            (dprep, ["a", "b"], 2, "at most one", {}),
+            (dprep, ["data-part"], 2, "lacks zip.test.gz", {"JACNOISE_DATA": os.path.join(scratch, "data-all")})]:
+        name = f"{os.path.basename(tool)} {' '.join(args)}"
+        p = subprocess.run([tool] + args, cwd=scratch, env=dict(env, **extra), capture_output=True, text=True,
+                           timeout=60)
+        text = p.stdout if code == 0 else p.stderr
+        check(p.returncode == code and words in text and (code == 0 or text.count("\n") == 1),
+              f"{name}: exit {p.returncode}, expected {code}: {p.stdout[-300:]!r} {p.stderr[-300:]!r}")
+        got = recorded()
+        check(not got and not os.path.exists(device), f"{name}: built, downloaded or wrote device/: {got}")
+    # DATA_DIR relative to where it is given; then a failed download keeps the last packages.
+    p = subprocess.run([dprep, "data-all"], cwd=scratch, env=env, capture_output=True, text=True, timeout=60)
+    debs = sorted(os.listdir(os.path.join(device, "debs"))) if os.path.isdir(os.path.join(device, "debs")) else []
+    copied = sorted(os.listdir(os.path.join(device, "data"))) if os.path.isdir(os.path.join(device, "data")) else []
+    check(p.returncode == 0 and copied == sorted(files) and len(debs) == 5,
+          f"device-prepare.sh data-all (relative, from another folder): exit {p.returncode}, data {copied}, "
+          f"debs {debs}: {p.stderr[-300:]!r}")
+    recorded()
+    p = subprocess.run([dprep, "data-all"], cwd=scratch, env=dict(env, FAKE_APT_FAIL="1"), capture_output=True,
+                       text=True, timeout=60)
+    after = sorted(os.listdir(device))
+    kept = sorted(os.listdir(os.path.join(device, "debs"))) if os.path.isdir(os.path.join(device, "debs")) else []
+    check(p.returncode != 0 and kept == debs and after == ["data", "debs"],
+          f"device-prepare.sh with apt-get failing: exit {p.returncode}, device/ {after}, debs {kept} (had {debs})")
+    recorded()
+    # --reproduce --dry-run: the GPU's command planned in runs/gpu-reproduce, the smoke table run
+    # elsewhere (python3 is a stub that records its command line).
+    gc = checkout_with(scratch, "gc", "gpu-check.sh")
+    p = subprocess.run([os.path.join(gc, "tools", "gpu-check.sh"), "--dry-run", "--reproduce"], cwd=gc,
+                       env=dict(env, OUT=os.path.join(scratch, "gc-out"), GPU_CHECK_BUILD=BUILD),
+                       capture_output=True, text=True, timeout=120)
+    runs = [line for line in recorded() if "tools/reproduce.py" in line]
+    plan = [line for line in runs if "--plan" in line]
+    smoke = [line for line in runs if "--budget smoke" in line]
+    check(p.returncode == 0 and len(runs) == 2 and len(plan) == 1 and len(smoke) == 1 and
+          "--budget full" in plan[0] and plan[0].endswith("--out runs/gpu-reproduce --plan") and
+          "--out runs/gpu-reproduce " not in smoke[0] + " ",
+          f"gpu-check.sh --dry-run --reproduce: exit {p.returncode}, reproduce.py calls {runs}: {p.stdout[-300:]!r}")
+
+
 def main():
     scratch = tempfile.mkdtemp(prefix="jn_gpu_check_")
     kernel_table(scratch)  # needs no GPU: checked in every build
+    device_tools(scratch)  # nor these
     info = subprocess.run([BIN, "info"], capture_output=True, text=True).stdout
     if "cuda: built in" not in info or not os.access(os.path.join(BUILD, "bench", "bench_cuda_step"), os.X_OK):
         print("CUDA is not built in: the device check has nothing to dry-run; skipped (kernel_times.py checked)")
-        return finish("kernel_times", scratch) if failures else (shutil.rmtree(scratch, ignore_errors=True) or 77)
+        return finish("kernel_times and the device tools", scratch) if failures else (
+            shutil.rmtree(scratch, ignore_errors=True) or 77)
 
     rc, lines = dry_run(scratch, "accepted", BUILD)
     check(rc == 0, f"dry run of this build: exit {rc}, expected 0")

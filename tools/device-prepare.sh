@@ -10,16 +10,36 @@
 # It prints the total size: the device tool carries at most 64 MiB.
 #
 #   tools/device-prepare.sh [DATA_DIR]
+#   tools/device-prepare.sh --help
 set -euo pipefail
+files="train-images-idx3-ubyte.gz train-labels-idx1-ubyte.gz t10k-images-idx3-ubyte.gz t10k-labels-idx1-ubyte.gz
+zip.train.gz zip.test.gz"
+# Arguments are answered before device/ is touched: "--help" taken for DATA_DIR used to fill it.
+usage_error() {
+    echo "device-prepare: $* (usage: tools/device-prepare.sh [DATA_DIR])" >&2
+    exit 2
+}
+case ${1-} in
+    -h | --help)
+        sed -n '2,/^[^#]/s/^# \{0,1\}//p' "$0"
+        exit 0 ;;
+    -*) usage_error "'$1': unknown option" ;;
+esac
+[ $# -le 1 ] || usage_error "$# arguments: it takes at most one"
+given=""
+if [ $# = 1 ]; then  # a DATA_DIR given is used or refused, never passed over for another folder
+    for f in $files; do
+        [ -f "$1/$f" ] || usage_error "DATA_DIR '$1' lacks $f"
+    done
+    given=$(cd "$1" && pwd)  # named from where it was given, used from the checkout
+fi
 cd "$(dirname "$0")/.."
 out=device
 mkdir -p "$out/data" "$out/debs"
 
 # The data: DATA_DIR, else where the program looks ($JACNOISE_DATA, ./data, ../shared/datasets).
-files="train-images-idx3-ubyte.gz train-labels-idx1-ubyte.gz t10k-images-idx3-ubyte.gz t10k-labels-idx1-ubyte.gz
-zip.train.gz zip.test.gz"
 data=""
-for d in "${1:-}" "${JACNOISE_DATA:-}" data ../shared/datasets; do
+for d in "$given" "${JACNOISE_DATA:-}" data ../shared/datasets; do
     [ -n "$d" ] || continue
     ok=1
     for f in $files; do [ -f "$d/$f" ] || ok=0; done
@@ -35,8 +55,12 @@ for f in $files; do cp "$data/$f" "$out/data/"; done
 # The packages: OpenBLAS's pthread flavour (what libopenblas-dev selects by default) with its
 # runtime dependencies that a CUDA image may lack, and zlib's headers (every system has libz).
 packages="libopenblas-pthread-dev libopenblas0-pthread libgfortran5 libquadmath0 zlib1g-dev"
+# Downloaded beside device/debs and swapped in whole: a failed download keeps the last set.
+fresh=$(mktemp -d "$out/debs.XXXXXX")
+trap 'rm -rf "$fresh"' EXIT
+(cd "$fresh" && apt-get download $packages)
 rm -f "$out"/debs/*.deb
-(cd "$out/debs" && apt-get download $packages)
+mv "$fresh"/*.deb "$out/debs/"
 du -sh "$out/data" "$out/debs"
 bytes=$(du -sb "$out" | cut -f1)
 if [ "$bytes" -gt $((64 << 20)) ]; then

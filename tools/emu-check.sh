@@ -9,11 +9,27 @@
 # runs it on every commit (.ci/run); a developer runs the same:
 #
 #   tools/emu-check.sh [BUILD_DIR [RESULTS_DIR]]      (defaults: build-emu, emu-results)
+#   tools/emu-check.sh --help
 #
 # Environment: JACNOISE_EMU (the emulator, default ../shared/emu), JACNOISE_DATA (MNIST and
 # USPS, default ../shared/datasets), JOBS (build jobs, default nproc).
 # Where the emulator is absent (a user's clone) it says so in one line and exits 0.
 set -uo pipefail
+# Answered before anything is built or RESULTS_DIR's summary emptied: "--help" would otherwise
+# be taken for BUILD_DIR.
+usage_error() {
+    echo "emu-check: $* (usage: tools/emu-check.sh [BUILD_DIR [RESULTS_DIR]])" >&2
+    exit 2
+}
+case ${1-} in
+    -h | --help)
+        sed -n '2,/^[^#]/s/^# \{0,1\}//p' "$0"
+        exit 0 ;;
+esac
+[ $# -le 2 ] || usage_error "$# arguments: it takes at most two"
+for arg in "$@"; do
+    case $arg in -*) usage_error "'$arg': unknown option" ;; esac
+done
 cd "$(dirname "$0")/.."
 EMU=${JACNOISE_EMU:-../shared/emu}
 if [ ! -x "$EMU/build.sh" ]; then

@@ -30,7 +30,7 @@
 # go to $OUT/reproduce. Stopped by the time limit, it says so, and the table holds the cells
 # finished by then: the same command again on the same (warm) machine resumes from
 # runs/gpu-reproduce, which it keeps. With --dry-run: the
-# smoke budget on the CPU, to exercise the path.
+# smoke budget on the CPU, to exercise the path (in runs/gpu-reproduce-dry-run).
 set -u
 cd "$(dirname "$0")/.."
 dry=0
@@ -134,7 +134,7 @@ if [ -n "${GPU_CHECK_BUILD:-}" ]; then
     fi
     say "build: $build (GPU_CHECK_BUILD: nothing configured or compiled here)"
 else
-    # Build dependencies: the machine's own, or the carried .debs unpacked into device/prefix.
+    # Build dependencies: the machine's own, or the carried .debs unpacked into $build/deps-prefix.
     headers_ok() { printf '#include <%s>\n' "$1" | cc $2 -E -x c - >/dev/null 2>&1; }
     blas_ok=0
     pkg-config --exists openblas 2>/dev/null && blas_ok=1
@@ -207,6 +207,9 @@ if [ $reproduce = 1 ]; then
             exit 1
         fi
         how="--budget smoke --device cpu --jobs 2 $plots"
+        # Its own folder: a smoke table in runs/gpu-reproduce would make the real call refuse
+        # to resume there (another budget), and a stopped real call's would refuse this.
+        runs=runs/gpu-reproduce-dry-run
     fi
     step reproduce $((deadline - $(date +%s) - 20)) env JACNOISE="$build/jacnoise" \
         python3 tools/reproduce.py $how --out "$runs"
