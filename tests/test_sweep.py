@@ -4,7 +4,8 @@ trained alone; --models 1 = --models 6; --jobs 2; shards (separate folders merge
 shared folder) = the unsharded sweep; SIGKILLs and SIGINT then a rerun = an uninterrupted
 sweep; a failed configuration; status, progress line, help; tools/plot_sweep.py;
 tools/sweep-local-gpus.sh (its sharding, on the CPU; a failing shard named, no merge without
-a sweep folder; an empty entry in CUDA_VISIBLE_DEVICES; a SIGTERM after a shard has ended);
+a sweep folder; an empty CUDA_VISIBLE_DEVICES, and an empty entry in it; --help; a SIGTERM
+after a shard has ended);
 a long choice() value used whole; no test split; results.csv unwritable (exit 1);
 configurations that differ only in options that change nothing (the penalty's without it)
 trained once; a merge refused by a locked run folder; a configuration failing before its
@@ -291,6 +292,7 @@ def local_gpus_failure(tmp, spec):
 
 def local_gpus_shards(tmp):
     """tools/sweep-local-gpus.sh with a stand-in for jacnoise (it logs its arguments): an empty
+    CUDA_VISIBLE_DEVICES is no GPU, whatever nvidia-smi lists; --help prints the usage; an empty
     entry in CUDA_VISIBLE_DEVICES ("3,5,") is no GPU, so that every shard of the count runs;
     stopped by SIGTERM after one shard has ended (FAKE_BLOCK: the others train until a SIGTERM,
     then take a while to save), it still waits for the others, names them, and merges."""
@@ -307,6 +309,23 @@ def local_gpus_shards(tmp):
                 'while :; do sleep 0.1; done\n')
     os.chmod(fake, 0o755)
     env = dict(os.environ, JACNOISE=fake, FAKE_LOG=log)
+    # CUDA_VISIBLE_DEVICES set and empty hides every GPU, as CUDA reads it: none of those
+    # nvidia-smi lists may be used.
+    smi = os.path.join(tmp, "smi")
+    os.makedirs(smi)
+    with open(os.path.join(smi, "nvidia-smi"), "w") as f:
+        f.write("#!/bin/sh\nprintf '0\\n1\\n'\n")
+    os.chmod(os.path.join(smi, "nvidia-smi"), 0o755)
+    hidden = os.path.join(tmp, "fake-hidden")
+    p = subprocess.run([script, "study.spec", hidden], env=dict(env, CUDA_VISIBLE_DEVICES="",
+                       PATH=smi + os.pathsep + env["PATH"]), stdin=subprocess.DEVNULL, capture_output=True, text=True,
+                       timeout=60)
+    check(p.returncode == 1 and "no GPU found (CUDA_VISIBLE_DEVICES lists none)" in p.stderr and
+          not os.path.exists(log) and not os.path.exists(hidden),
+          f"sweep-local-gpus.sh with CUDA_VISIBLE_DEVICES empty: exit {p.returncode}: {p.stderr!r}")
+    p = subprocess.run([script, "--help"], env=env, capture_output=True, text=True, timeout=60)
+    check(p.returncode == 0 and "SPEC DIR" in p.stdout and not os.path.exists(log),
+          f"sweep-local-gpus.sh --help: exit {p.returncode}: {p.stdout[-300:]!r} {p.stderr[-300:]!r}")
     p = subprocess.run([script, "study.spec", os.path.join(tmp, "fake-commas")], env=dict(env, CUDA_VISIBLE_DEVICES="3,5,"),
                        stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=60)
     shards = re.findall(r"--shard (\S+)", read(log).decode())

@@ -3,12 +3,18 @@
 # set to it), all into one sweep folder, then regenerates its results.csv.
 #
 #   tools/sweep-local-gpus.sh SPEC DIR [jacnoise sweep options...]
+#   tools/sweep-local-gpus.sh --help
 #
-# GPUs: those listed in CUDA_VISIBLE_DEVICES, else every one nvidia-smi lists. Each shard logs
-# to DIR/shard-I.log; a shard that fails is named with its exit status and its log's last
-# line. Interrupting this script interrupts every shard (they save their runs); running it
+# GPUs: those listed in CUDA_VISIBLE_DEVICES (set and empty: none, as CUDA reads it), else,
+# where it is unset, every one nvidia-smi lists. Each shard logs to DIR/shard-I.log; a shard
+# that fails is named with its exit status and its log's last line. Interrupting this script interrupts every shard (they save their runs); running it
 # again resumes. Environment: JACNOISE, the program (default build/jacnoise).
 set -eu
+case ${1-} in
+    -h | --help)
+        sed -n '2,/^[^#]/s/^# \{0,1\}//p' "$0"
+        exit 0 ;;
+esac
 if [ $# -lt 2 ]; then
     echo "usage: $0 SPEC DIR [jacnoise sweep options...]" >&2
     exit 2
@@ -17,13 +23,15 @@ spec=$1
 dir=$2
 shift 2
 bin=${JACNOISE:-build/jacnoise}
-gpus=${CUDA_VISIBLE_DEVICES:-$(nvidia-smi --query-gpu=index --format=csv,noheader 2>/dev/null | paste -sd, -)}
+gpus=${CUDA_VISIBLE_DEVICES-$(nvidia-smi --query-gpu=index --format=csv,noheader 2>/dev/null | paste -sd, -)}
 # The shard count is the number of GPUs the loop below starts shards on: an empty entry
 # ("0,1,") counted as a GPU would leave a shard that no GPU runs.
 gpus=$(echo "$gpus" | tr ',' ' ')
 count=$(set -- $gpus; echo $#)
 if [ "$count" -eq 0 ]; then
-    echo "$0: no GPU found (set CUDA_VISIBLE_DEVICES, or check nvidia-smi)" >&2
+    where="CUDA_VISIBLE_DEVICES lists none"
+    [ -n "${CUDA_VISIBLE_DEVICES+set}" ] || where="CUDA_VISIBLE_DEVICES is unset and nvidia-smi lists none"
+    echo "$0: no GPU found ($where)" >&2
     exit 1
 fi
 mkdir -p "$dir"
