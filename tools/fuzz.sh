@@ -8,7 +8,8 @@
 # Inputs the fuzzer finds interesting accumulate in build-fuzz/corpus/HARNESS (seeded from
 # tests/fuzz/corpus). A crash is saved in build-fuzz/crashes/HARNESS and makes this script
 # exit non-zero; copy the file into tests/fuzz/regressions/HARNESS/ and ctest replays it from
-# then on (fix the bug first). CI runs this with a short time per harness.
+# then on (fix the bug first; run cmake again where that folder is new: it is looked for when
+# cmake configures). CI runs this with a short time per harness.
 set -eu
 all="idx idx_gzip usps config checkpoint stepstate spec runfiles"
 
