@@ -12,7 +12,7 @@
   stops, with one line, at a wrong file it cannot delete; refuses an unknown option and a DIR
   that is a file with one line;
 - tools/paper-rows.sh (with a stub program): OUT_PREFIX is optional, so options alone train
-  under runs/paper;
+  under runs/paper; --help prints its usage and trains nothing;
 - the command lines of tools/fuzz.sh and tools/check-setup.sh, which build for minutes: --help
   prints the usage and a bad argument is refused (exit 2) without building or cloning (cmake,
   clang and git are stubs that fail and record the call); fuzz.sh knows the harnesses that
@@ -217,6 +217,15 @@ def paper_rows_cases(tmp, env):
                                                            l.endswith(" --data usps") for l in lines) and
               p.stdout.count("test      2.5%") == 5,
               f"paper-rows.sh {args}: exit {p.returncode}, calls {lines}, output {p.stdout + p.stderr!r}")
+    # --help is the script's, wherever it stands: passed on, train printed its help into a log.
+    for args in (["--help"], ["out/h", "--data", "usps", "-h"]):
+        calls = os.path.join(folder, "calls")
+        if os.path.exists(calls):
+            os.remove(calls)
+        p = sh([script] + args, folder, dict(env, JACNOISE=os.path.join(folder, "jacnoise")))
+        check(p.returncode == 0 and "OUT_PREFIX" in p.stdout and not p.stderr and not os.path.exists(calls),
+              f"paper-rows.sh {args}: exit {p.returncode}, trained: {os.path.exists(calls)}, "
+              f"output {p.stdout[-300:] + p.stderr[-300:]!r}")
 
 
 def build_tools_cases(tmp, env, calls):

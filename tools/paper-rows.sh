@@ -4,11 +4,21 @@
 #
 #   tools/paper-rows.sh [OUT_PREFIX] [extra jacnoise train options...]
 #   e.g. tools/paper-rows.sh runs/paper --data usps --hidden 1000 --epochs 50
+#   tools/paper-rows.sh --help
 #
 # JACNOISE (default build/jacnoise) is the program. The regularisation strengths below are
 # the best single settings of the USPS exploration (docs/exploration.md), starting points
 # rather than tuned values; pass your own after the prefix to override the shared options.
 set -eu
+# Answered here: passed on, `train --help` would print its own help into the first row's log
+# and train nothing.
+for arg; do
+    case $arg in
+        -h | --help)
+            sed -n '2,/^[^#]/s/^# \{0,1\}//p' "$0"
+            exit 0 ;;
+    esac
+done
 bin=${JACNOISE:-build/jacnoise}
 # OUT_PREFIX is optional: a first argument that is an option starts the extra options.
 prefix=runs/paper
