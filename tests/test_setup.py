@@ -105,6 +105,9 @@ def setup_cases(tmp, env, calls):
             check("all installed" in p.stdout, f"setup.sh, {name}: output {p.stdout!r}")
     p = sh([setup, "nonsense"], ROOT, env)
     check(p.returncode == 2 and "nonsense" in p.stderr, f"setup.sh nonsense: exit {p.returncode}, {p.stderr!r}")
+    p = sh([setup, "packages", "--help"], ROOT, dict(env, FAKE_INSTALLED="", FAKE_UID="0"))
+    check(p.returncode == 0 and "STEP" in p.stdout and not calls_of(calls),
+          f"setup.sh packages --help: exit {p.returncode}, {p.stdout[-300:]!r} {p.stderr[-300:]!r}")
 
 
 def link_set(dst, names):

@@ -6,6 +6,7 @@
 # looks for it, an incremental build.
 #
 #   tools/setup.sh [STEP...]    steps: packages data build (default: all three, in order)
+#   tools/setup.sh --help
 #
 #   packages  the Debian packages below that dpkg does not list as installed, with apt-get
 #             (as root, or through sudo)
@@ -61,6 +62,9 @@ steps=${*:-packages data build}
 for step in $steps; do
     case $step in
         packages | data | build) ;;
+        -h | --help)
+            sed -n '2,/^[^#]/s/^# \{0,1\}//p' "$0"
+            exit 0 ;;
         *) echo "setup: unknown step '$step' (steps: packages data build)" >&2; exit 2 ;;
     esac
 done
