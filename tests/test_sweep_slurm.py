@@ -117,8 +117,9 @@ def stop_cluster(procs):
 def array_task(spec, folder, task, first, last, tasks=None):
     """The script as task `task` of the job array first..last (or of a list of `tasks`
     tasks from first to last, as Slurm sets the variables), without Slurm: its output."""
-    env = dict(os.environ, JACNOISE=BIN, SLURM_ARRAY_TASK_ID=str(task), SLURM_ARRAY_TASK_MIN=str(first),
-               SLURM_ARRAY_TASK_MAX=str(last), SLURM_ARRAY_TASK_COUNT=str(tasks or last - first + 1))
+    env = dict(os.environ, JACNOISE=BIN, SLURM_ARRAY_JOB_ID="41", SLURM_ARRAY_TASK_ID=str(task),
+               SLURM_ARRAY_TASK_MIN=str(first), SLURM_ARRAY_TASK_MAX=str(last),
+               SLURM_ARRAY_TASK_COUNT=str(tasks or last - first + 1))
     env.pop("SLURM_ARRAY_TASK_STEP", None)
     p = subprocess.run(["bash", SBATCH, spec, folder], env=env, capture_output=True, text=True, timeout=600)
     check(p.returncode == 0, f"array task {task}: exit {p.returncode}: {p.stderr[-300:]}")
@@ -139,7 +140,8 @@ def resubmitted_part(tmp, spec, reference):
             shutil.rmtree(os.path.join(folder, "runs", i))
     for task in (1, 2):
         out = array_task(spec, folder, task, 1, 2, tasks=2)
-        check(f"shard {task}/3" in out, f"task {task} resubmitted as --array=1,2: {out[:300]!r}")
+        check(f"shard {task}/3" in out and f"array task {task} of job 41 on " in out.splitlines()[0],
+              f"task {task} resubmitted as --array=1,2: {out[:300]!r}")
     run(["sweep", "merge", folder])
     same_sweep(reference, folder, "2 of 3 array tasks resubmitted")
 
