@@ -5,7 +5,7 @@ lent GPU would refuse fails here. Then the same with a jacnoise that refuses the
 options: the dry run must name those steps and fail. GPU_CHECK_ONLY: only the steps its
 patterns name run, the others say they were skipped. And tools/kernel_times.py, which tables
 the check's Nsight Compute CSV, on a CSV written the way ncu writes it (and on files that are
-not), in every build; so are the command lines of tools/emu-check.sh and
+not), in every build; so are the command lines of tools/gpu-check.sh, tools/emu-check.sh and
 tools/device-prepare.sh (--help and bad arguments answered before anything is built or
 written; a DATA_DIR given is used, from where it was given, or refused; a failed download
 keeps device/debs), and that --reproduce --dry-run runs its smoke table in a folder of its
@@ -115,9 +115,9 @@ def checkout_with(scratch, name, tool):
 
 
 def device_tools(scratch):
-    """emu-check.sh and device-prepare.sh: --help and bad arguments answered before anything is
-    built or written (the emulator's build.sh and apt-get are stubs that record the call);
-    device-prepare's DATA_DIR; gpu-check --reproduce --dry-run's folder."""
+    """gpu-check.sh, emu-check.sh and device-prepare.sh: --help and bad arguments answered
+    before anything is built or written (the emulator's build.sh and apt-get are stubs that
+    record the call); device-prepare's DATA_DIR; gpu-check --reproduce --dry-run's folder."""
     stubs = os.path.join(scratch, "tool-stubs")
     calls = os.path.join(scratch, "tool-calls")
     os.makedirs(stubs)
@@ -144,7 +144,9 @@ def device_tools(scratch):
     device = os.path.join(prepare, "device")
     emu = os.path.join(ROOT, "tools", "emu-check.sh")
     dprep = os.path.join(prepare, "tools", "device-prepare.sh")
+    gpu_check = os.path.join(ROOT, "tools", "gpu-check.sh")
     for tool, args, code, words, extra in [
+            (gpu_check, ["--help"], 0, "GPU_CHECK_ONLY", {}), (gpu_check, ["--bogus"], 2, "--bogus", {}),
             (emu, ["--help"], 0, "BUILD_DIR", {}), (emu, ["-h"], 0, "BUILD_DIR", {}),
             (emu, ["--bogus"], 2, "'--bogus'", {}), (emu, ["b", "--bogus"], 2, "'--bogus'", {}),
             (emu, ["a", "b", "c"], 2, "at most two", {}),

@@ -13,6 +13,7 @@
 # go to $OUT (default gpu-check-out), every number to $OUT/summary.txt.
 #
 #   OUT=/some/folder [GPU_CHECK_BUILD=DIR] tools/gpu-check.sh [--dry-run] [--reproduce]
+#   tools/gpu-check.sh --help
 #
 # --dry-run: no GPU step runs on a GPU; each one's command runs with no device visible instead
 # and must stop for that reason alone, so that an option renamed since or a missing module
@@ -39,6 +40,10 @@ for arg in "$@"; do
     case $arg in
     --dry-run) dry=1 ;;
     --reproduce) reproduce=1 ;;
+    -h | --help)
+        sed -n '2,/^[^#]/s/^# \{0,1\}//p' "$0"
+        exit 0
+        ;;
     *)
         echo "gpu-check: unknown option $arg (usage: tools/gpu-check.sh [--dry-run] [--reproduce])" >&2
         exit 2
