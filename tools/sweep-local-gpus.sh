@@ -7,8 +7,9 @@
 #
 # GPUs: those listed in CUDA_VISIBLE_DEVICES (set and empty: none, as CUDA reads it), else,
 # where it is unset, every one nvidia-smi lists. Each shard logs to DIR/shard-I.log; a shard
-# that fails is named with its exit status and its log's last line. Interrupting this script interrupts every shard (they save their runs); running it
-# again resumes. Environment: JACNOISE, the program (default build/jacnoise).
+# that fails is named with its exit status and its log's last line. Interrupting this script
+# interrupts every shard (they save their runs); running it again resumes. Environment:
+# JACNOISE, the program (default build/jacnoise).
 set -eu
 case ${1-} in
     -h | --help)
