@@ -220,6 +220,18 @@ def paper_rows_cases(tmp, env):
                                                            l.endswith(" --data usps") for l in lines) and
               p.stdout.count("test      2.5%") == 5,
               f"paper-rows.sh {args}: exit {p.returncode}, calls {lines}, output {p.stdout + p.stderr!r}")
+    # Without JACNOISE, the program is its checkout's build/jacnoise, wherever it is run from.
+    checkout = os.path.join(tmp, "checkout")
+    os.makedirs(os.path.join(checkout, "tools"))
+    os.makedirs(os.path.join(checkout, "build"))
+    shutil.copy(script, os.path.join(checkout, "tools"))
+    shutil.copy(os.path.join(folder, "jacnoise"), os.path.join(checkout, "build"))
+    calls = os.path.join(folder, "calls")
+    os.remove(calls)
+    p = sh([os.path.join(checkout, "tools", "paper-rows.sh"), "--data", "usps"], folder,
+           {k: v for k, v in env.items() if k != "JACNOISE"})
+    check(p.returncode == 0 and os.path.exists(calls) and len(open(calls).read().splitlines()) == 5,
+          f"paper-rows.sh without JACNOISE: exit {p.returncode}, output {p.stdout + p.stderr!r}")
     # --help is the script's, wherever it stands: passed on, train printed its help into a log.
     for args in (["--help"], ["out/h", "--data", "usps", "-h"]):
         calls = os.path.join(folder, "calls")

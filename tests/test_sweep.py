@@ -326,6 +326,20 @@ def local_gpus_shards(tmp):
     p = subprocess.run([script, "--help"], env=env, capture_output=True, text=True, timeout=60)
     check(p.returncode == 0 and "SPEC DIR" in p.stdout and not os.path.exists(log),
           f"sweep-local-gpus.sh --help: exit {p.returncode}: {p.stdout[-300:]!r} {p.stderr[-300:]!r}")
+    # Without JACNOISE the program is the script's checkout's build/jacnoise, not the one
+    # below the folder it is run from.
+    checkout = os.path.join(tmp, "checkout")
+    os.makedirs(os.path.join(checkout, "tools"))
+    os.makedirs(os.path.join(checkout, "build"))
+    shutil.copy(script, os.path.join(checkout, "tools"))
+    shutil.copy(fake, os.path.join(checkout, "build", "jacnoise"))
+    p = subprocess.run([os.path.join(checkout, "tools", "sweep-local-gpus.sh"), "study.spec", "fake-own"], cwd=tmp,
+                       env={**{k: v for k, v in env.items() if k != "JACNOISE"}, "CUDA_VISIBLE_DEVICES": "0"},
+                       stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=60)
+    calls = open(log).read().splitlines() if os.path.exists(log) else []
+    check(p.returncode == 0 and [c.split()[:2] for c in calls] == [["sweep", "--spec"], ["sweep", "merge"]],
+          f"sweep-local-gpus.sh without JACNOISE: exit {p.returncode}, calls {calls}: {p.stderr[-300:]!r}")
+    os.remove(log)
     p = subprocess.run([script, "study.spec", os.path.join(tmp, "fake-commas")], env=dict(env, CUDA_VISIBLE_DEVICES="3,5,"),
                        stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=60)
     shards = re.findall(r"--shard (\S+)", read(log).decode())

@@ -6,7 +6,7 @@
 #   e.g. tools/paper-rows.sh runs/paper --data usps --hidden 1000 --epochs 50
 #   tools/paper-rows.sh --help
 #
-# JACNOISE (default build/jacnoise) is the program. The regularisation strengths below are
+# JACNOISE (default: build/jacnoise of this script's checkout) is the program. The regularisation strengths below are
 # the best single settings of the USPS exploration (docs/exploration.md), starting points
 # rather than tuned values; pass your own after the prefix to override the shared options.
 set -eu
@@ -19,7 +19,7 @@ for arg; do
             exit 0 ;;
     esac
 done
-bin=${JACNOISE:-build/jacnoise}
+bin=${JACNOISE:-$(dirname "$0")/../build/jacnoise}
 # OUT_PREFIX is optional: a first argument that is an option starts the extra options.
 prefix=runs/paper
 case ${1:-} in

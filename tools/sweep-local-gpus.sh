@@ -9,7 +9,9 @@
 # where it is unset, every one nvidia-smi lists. Each shard logs to DIR/shard-I.log; a shard
 # that fails is named with its exit status and its log's last line. Interrupting this script
 # interrupts every shard (they save their runs); running it again resumes. Environment:
-# JACNOISE, the program (default build/jacnoise).
+# JACNOISE, the program (default: build/jacnoise of this script's checkout). In a Slurm array
+# use tools/slurm/sweep.sbatch instead: this script's shards would replace the array's, and
+# every task would run the whole sweep.
 set -eu
 case ${1-} in
     -h | --help)
@@ -23,7 +25,7 @@ fi
 spec=$1
 dir=$2
 shift 2
-bin=${JACNOISE:-build/jacnoise}
+bin=${JACNOISE:-$(dirname "$0")/../build/jacnoise}
 gpus=${CUDA_VISIBLE_DEVICES-$(nvidia-smi --query-gpu=index --format=csv,noheader 2>/dev/null | paste -sd, -)}
 # The shard count is the number of GPUs the loop below starts shards on: an empty entry
 # ("0,1,") counted as a GPU would leave a shard that no GPU runs.
