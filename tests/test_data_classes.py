@@ -7,7 +7,7 @@ made here (and on MNIST from $JACNOISE_DATA, recomputed with numpy):
 - idx: classes are the training labels' range: a stray 255 in the training labels makes 256
   classes and one warning line on stderr naming the empty ones (data and train);
 - a --test label beyond the training classes is refused with one line naming the file, the
-  byte and the item, and no run folder is written;
+  byte and the item, and no run folder is written; so is a --test of another image size;
 - `jacnoise train` prints the classes and the per-class counts of each split first.
 """
 import gzip
@@ -153,6 +153,17 @@ def idx_cases(d):
                  ["jacnoise: ", "tlab255.idx", "byte 14", "item 6", "label out of range: 255", "0..2"])
         check(p.stdout == "", f"{cmd[0]}: test label 255: stdout {p.stdout[:200]!r}")
     check(not os.path.exists(os.path.join(d, "refused")), "train: test label 255: a run folder was written")
+
+    # A test file of another image size is refused up front, naming both files: train used to
+    # start the run and then fail at its first evaluation, naming neither.
+    write(os.path.join(d, "wide.idx"), idx(0x08, [10, 5, 5], rng.integers(0, 256, 250, dtype=np.uint8).tobytes()))
+    for cmd in (["data"], ["train", "--hidden", "3", "--out", "refused-wide", "--progress", "never"]):
+        p = run(cmd + ["--data", "idx:img.idx,lab.idx", "--test", "idx:wide.idx,flab.idx"], expect=1, cwd=d)
+        one_line(f"{cmd[0]}: test of another image size", p.stderr,
+                 ["jacnoise: --test idx:wide.idx,flab.idx: wide.idx has 25 values per image",
+                  "the training file img.idx has 16"])
+        check(p.stdout == "", f"{cmd[0]}: test of another image size: stdout {p.stdout[:200]!r}")
+    check(not os.path.exists(os.path.join(d, "refused-wide")), "train: test of another image size: a run folder was written")
 
 
 def mnist_case(d):

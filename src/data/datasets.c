@@ -338,6 +338,12 @@ int jn_data_load(const jn_data_request *req, jn_data *out)
                (*test_spec && load_idx(test_spec, "--test", req->data_dir, file.classes, &test))) {
         goto done;
     }
+    /* Else the run would train, then fail at its first evaluation, naming no file. */
+    if (test.x && test.d != file.d) {
+        jn_fail("--test %s: %s has %d values per image, the training file %s has %d", test_spec, test.name,
+                test.d, file.name, file.d);
+        goto done;
+    }
     rc = split(req, set ? set->name : "idx", &file, &test, out);
 done:
     jn_dataset_free(&file);
