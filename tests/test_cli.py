@@ -777,6 +777,15 @@ def run_cases(d):
             check(name, ("a longer run would take" in p.stderr) == ended, f"stderr {p.stderr!r}")
             check(name, not tmp_files(d), f"left {tmp_files(d)} behind")
             show_matches_stepstate(d, out)
+            check(name, "holds no velocity" not in p.stderr, f"stderr {p.stderr!r}")
+    # A best.ckpt keeps no velocity: its step starts from zero momentum, said in a note (the
+    # dump claimed the run's step without a word).
+    p = expect_ok("step: from a best.ckpt", ["step", "--checkpoint", "run/best.ckpt", "--dump", "best.bin"], d)
+    if p:
+        check("step: from a best.ckpt", "jacnoise: note: run/best.ckpt holds no velocity" in p.stderr and
+              "zero momentum" in p.stderr, f"stderr {p.stderr!r}")
+        st = stepstate.parse_dump(os.path.join(d, "best.bin"))
+        check("step: from a best.ckpt", not stepstate.flat_params(st, "velocity").any(), "velocity not zero")
     dump = read(os.path.join(d, "checkpoint.bin"))
     write(os.path.join(d, "cut.bin"), dump[:len(dump) - 100])
     e("show: truncated step state", ["show", "cut.bin"],

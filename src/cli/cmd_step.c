@@ -167,6 +167,10 @@ int jn_cmd_step(int argc, char **argv)
                         "run would take\n",
                 cli.checkpoint, pos.status == JN_RUN_EARLY_STOPPED ? "early-stopped" : "finished", pos.epoch,
                 pos.epoch == 1 ? "" : "s");
+    /* A best.ckpt keeps no velocity: its dump's momentum is zero, where the run's was not. */
+    if (cli.checkpoint[0] && !st.ck.velocity)
+        fprintf(stderr, "jacnoise: note: %s holds no velocity (a best.ckpt): the update starts from zero momentum, "
+                        "not from the run's (a last.ckpt has it)\n", cli.checkpoint);
     code = JN_EXIT_OK;
 done:
     jn_stepstate_free(ss);
