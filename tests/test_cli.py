@@ -206,6 +206,11 @@ def option_cases(d):
             check(f"{cmd} --help", p.stdout.startswith(f"usage: jacnoise {cmd}"),
                   f"stdout does not start with the usage: {p.stdout[:100]!r}")
             check(f"{cmd} --help", p.stderr == "", f"wrote to stderr: {p.stderr[:200]!r}")
+            # eval and step start from the checkpoint's configuration: [mnist], [1] and the like
+            # are not what an option left out means there.
+            check(f"{cmd} --help", ("not the\ndefault in brackets" in p.stdout or "not the default in brackets"
+                                    in p.stdout) == (cmd in ("eval", "step")),
+                  f"what an option left out means with a checkpoint: {p.stdout[:600]!r}")
             # The footer speaks of --config only where the command takes one.
             check(f"{cmd} --help", ("--config" in p.stdout) == (cmd != "info"),
                   f"--config {'missing from' if cmd != 'info' else 'offered by'} the help: {p.stdout[-300:]!r}")

@@ -14,15 +14,19 @@ static const struct {
                    "config.txt, metrics.jsonl, last.ckpt, best.ckpt, summary.json."},
     {JN_CMD_EVAL, "jacnoise eval --checkpoint FILE [options]\n\nEvaluates a checkpoint on its validation and test sets: error, mean exact\n"
                   "||J_output||_F^2, curvature estimate, hidden-unit saturation and activation histogram\n"
-                  "(20 bins over [-1, 1]), errors under input noise (--eval-noise). Prints JSON."},
+                  "(20 bins over [-1, 1]), errors under input noise (--eval-noise). Prints JSON.\n"
+                  "An option not given is the checkpoint's (its run's data, splits and seed), not the\n"
+                  "default in brackets; --curv-noise, --eval-limit and --eval-noise are eval's own."},
     {JN_CMD_STEP, "jacnoise step [--checkpoint FILE] --dump FILE [options]\n\nRuns the next training step of a checkpoint (or the first step of a fresh run)\n"
-                  "and writes its step state: inputs, noise, loss terms, gradients, update."},
+                  "and writes its step state: inputs, noise, loss terms, gradients, update.\n"
+                  "With --checkpoint, an option not given is its run's, not the default in brackets."},
     {JN_CMD_DATA, "jacnoise data [options]\n\nLoads a data set and prints its splits as JSON: shapes, classes, class counts, and the\n"
                   "range and mean of the input values."},
     {JN_CMD_CHECK, "jacnoise check [--checkpoint FILE] [--steps N] [--precision fp32|tf32] [--tolerance auto|X] [options]\n\nRuns N training steps on the CUDA engine and on the CPU reference from one state,\n"
                    "on identical inputs (the GPU's batches and noise, copied to the CPU), and compares\n"
                    "loss terms, every gradient and the parameters after N steps. The automatic tolerance\n"
-                   "is 1e-4 in fp32; with --precision tf32 it is derived from TF32's mantissa (and explained)."},
+                   "is 1e-4 in fp32; with --precision tf32 it is derived from TF32's mantissa (and explained).\n"
+                   "With --checkpoint, an option not given is its run's, not the default in brackets."},
     {JN_CMD_INFO, "jacnoise info\n\nPrints the build: version, precision, BLAS, CUDA, data folder."},
     {JN_CMD_SWEEP, "jacnoise sweep --spec FILE --out DIR [options]\n"
                    "       jacnoise sweep status DIR\n"
