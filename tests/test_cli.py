@@ -258,6 +258,12 @@ def config_cases(d, usps):
     e("config: a FIFO", ["train", "--config", "fifo"], ["--config", "fifo", "not a regular file"])
     e("show: a FIFO", ["show", "fifo"], ["fifo", "not a regular file"], 1)
     e("eval: a FIFO checkpoint", ["eval", "--checkpoint", "fifo"], ["fifo", "not a regular file"], 1)
+    # idx: files given as a FIFO or a folder are named as such (the message said that both
+    # files, the present one too, could not be found in any folder).
+    write(os.path.join(d, "labels.idx"), idx(0x08, [1], b"\0"))
+    e("data: an idx: FIFO", ["data", "--data", "idx:fifo,labels.idx"],
+      ["--data idx:fifo,labels.idx: fifo is not a regular file"], 1)
+    e("data: an idx: folder", ["data", "--data", "idx:labels.idx,."], ["--data idx:labels.idx,.: . is a folder"], 1)
     if not usps:
         return
     # A valid file applies (keys with -- and spaces), and the command line wins over it.

@@ -190,7 +190,16 @@ static int find_idx_dir(const char *spec, const char *opt, const char *data_dir,
     }
     snprintf(what, sizeof what, "%s %.4096s (not found as given)", opt, spec);
     file_list fl = {what, {images, labels}, 2, 0};
-    return search_folders(&fl, data_dir, out, cap);
+    if (search_folders(&fl, data_dir, out, cap) == 0)
+        return 0;
+    /* A folder or FIFO given by name is there, not missing: say what it is. */
+    const char *given[] = {images, labels};
+    struct stat st;
+    for (int i = 0; i < 2; i++)
+        if (stat(given[i], &st) == 0 && !S_ISREG(st.st_mode))
+            return jn_fail("%s %s: %s is %s", opt, spec, given[i],
+                           S_ISDIR(st.st_mode) ? "a folder, not a file" : "not a regular file (a FIFO or device)");
+    return -1;
 }
 
 long jn_data_default_valid(const char *data, long n_train_file)
