@@ -35,11 +35,11 @@ int jn_cmd_train(int argc, char **argv)
         jn_fail("--out: a run folder is required");
         return jn_cli_fail(JN_EXIT_USAGE);
     }
+    char last[JN_PATH_MAX + 16];
+    if (jn_path_join(last, sizeof last, cfg.out, "last.ckpt"))
+        return jn_cli_fail(JN_EXIT_USAGE);
     if (cfg.resume == JN_RESUME_AUTO) { /* resume what --out holds, else start it */
-        char last[JN_PATH_MAX + 16];
         struct stat st;
-        if (jn_path_join(last, sizeof last, cfg.out, "last.ckpt"))
-            return jn_cli_fail(JN_EXIT_USAGE);
         cfg.resume = stat(last, &st) == 0;
     }
     if (!cfg.resume && jn_config_check(&cfg)) /* a bad command line, as in the other commands */
@@ -47,5 +47,9 @@ int jn_cmd_train(int argc, char **argv)
     warn_inert(&cfg);
     jn_backend_threads(cfg.device, cfg.threads, 1);
     int code = jn_train_run(&cfg);
+    /* A resumed run's data options are its checkpoint's (relative idx: names hold from the
+     * folder it started in). */
+    if (code == JN_EXIT_ERROR && cfg.resume)
+        jn_cli_blame_stored(&cfg, last);
     return code == JN_EXIT_ERROR ? jn_cli_fail(code) : code;
 }

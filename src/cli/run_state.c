@@ -6,9 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* A data option the command line did not give is the checkpoint's: the refusal of its value
- * names the file, lest it read as the command line's. */
-static int blame_stored(const jn_config *cli)
+int jn_cli_blame_stored(const jn_config *cli, const char *file)
 {
     static const char *const keys[] = {"data", "test", "valid", "train-limit"};
     const char *msg = jn_last_error();
@@ -16,7 +14,7 @@ static int blame_stored(const jn_config *cli)
         const size_t n = strlen(keys[k]);
         if (!jn_config_given(cli, keys[k]) && !strncmp(msg, "--", 2) && !strncmp(msg + 2, keys[k], n) &&
             (msg[2 + n] == ' ' || msg[2 + n] == ':'))
-            return jn_fail_context("%s: stored configuration", cli->checkpoint);
+            return jn_fail_context("%s: stored configuration", file);
     }
     return -1;
 }
@@ -39,12 +37,12 @@ int jn_cli_state_load(jn_cli_state *st, const jn_config *cli, int same_run)
     if (jn_config_overlay(&st->cfg, cli))
         return -1;
     if (jn_config_check(&st->cfg))
-        return cli->checkpoint[0] ? blame_stored(cli) : -1;
+        return cli->checkpoint[0] ? jn_cli_blame_stored(cli, cli->checkpoint) : -1;
     jn_backend_threads(JN_DEVICE_CPU, st->cfg.threads, 1); /* eval and the reference run on the CPU */
     const jn_config *c = &st->cfg;
     const jn_data_request req = {c->data, c->test, c->data_dir, c->valid, c->train_limit};
     if (jn_data_load(&req, &st->data))
-        return cli->checkpoint[0] ? blame_stored(cli) : -1;
+        return cli->checkpoint[0] ? jn_cli_blame_stored(cli, cli->checkpoint) : -1;
     if (jn_config_model(c, st->data.train.d, st->data.train.classes, &st->model))
         return -1;
     const size_t P = st->model.n_params;
