@@ -120,6 +120,10 @@ def main():
               f"curvature: checkpoint's seed {curv(ev)}, --seed 3 {curv(seed3)}, --seed 1 {curv(seed1)}")
         check(s05["curv_noise"] == 0.05 and curv(s05) != curv(ev),
               f"--curv-noise 0.05: curvature {curv(s05)}, at 0.1 {curv(ev)}")
+    # The JSON says the scale used to the digits given (it printed 0.123457 for 0.123456789).
+    fine = evaluate("--curv-noise", "0.123456789")
+    if fine:
+        check(fine["curv_noise"] == 0.123456789, f"--curv-noise 0.123456789: curv_noise {fine['curv_noise']}")
     # Where the run stands, as the checkpoint holds it: a last.ckpt of 2 epochs whose best was
     # the first (state edited, checksum rewritten), as the format's own reader reads it.
     last = os.path.join(folder, "last.ckpt")

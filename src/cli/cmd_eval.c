@@ -82,7 +82,7 @@ int jn_cmd_eval(int argc, char **argv)
     jn_json_string(checkpoint, sizeof checkpoint, cli.checkpoint);
     jn_json_string(data, sizeof data, cfg->data);
     printf("{\n  \"checkpoint\": %s,\n  \"model\": \"%s\",\n  \"parameters\": %zu,\n  \"data\": %s,\n"
-           "  \"epochs_trained\": %d,\n  \"best_epoch\": %d,\n  \"curv_noise\": %g,\n  \"seed\": %llu,\n"
+           "  \"epochs_trained\": %d,\n  \"best_epoch\": %d,\n  \"curv_noise\": %.10g,\n  \"seed\": %llu,\n"
            "  \"splits\": {\n",
            checkpoint, shape, st.model.n_params, data, st.pos.epoch, st.pos.best_epoch, cfg->curv_noise,
            (unsigned long long)cfg->seed);
