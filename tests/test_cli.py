@@ -766,6 +766,20 @@ def run_cases(d):
     e("step: --dump onto a symbolic link", ["step", "--checkpoint", "run/last.ckpt", "--dump", "dumplink"],
       ["--dump dumplink", "symbolic link"], code=2, absent=["target.bin", "dumplink.tmp"])
     check("step: --dump onto a symbolic link", os.path.islink(os.path.join(d, "dumplink")), "the link was replaced")
+    # What a stale temporary file at FILE.tmp is does not matter: it is removed, not opened (a
+    # link there was written through, to the file it names, which FILE then became a link to;
+    # a FIFO there waited for a reader for ever).
+    write(os.path.join(d, "victim.txt"), b"precious")
+    os.symlink("victim.txt", os.path.join(d, "planted.bin.tmp"))
+    os.mkfifo(os.path.join(d, "fifotmp.bin.tmp"))
+    for out in ("planted.bin", "fifotmp.bin"):
+        name = f"step: a link or FIFO at {out}.tmp"
+        if expect_ok(name, ["step", "--checkpoint", "run/last.ckpt", "--dump", out], d):
+            path = os.path.join(d, out)
+            check(name, not os.path.islink(path) and read(path)[:8] == b"JNSTEP\0\n", f"{out} is not the step state")
+            check(name, not os.path.lexists(path + ".tmp"), f"{out}.tmp left behind")
+    check("step: a link at the temporary file's name", read(os.path.join(d, "victim.txt")) == b"precious",
+          "the file the link names was overwritten")
     before_step = read(last)
     e("step: --dump onto its --checkpoint", ["step", "--checkpoint", "run/last.ckpt", "--dump", "run/../run/last.ckpt"],
       ["--dump run/../run/last.ckpt", "--checkpoint"], code=2)

@@ -315,7 +315,12 @@ static const char *what_is_kept(const char *path)
  * create path one wins. */
 static int write_atomic(const char *path, const char *tmp, const jn_piece *pieces, int n_pieces, int exclusive)
 {
-    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    /* A stale temporary file goes first, and O_EXCL creates a new one: opened as it was, a
+     * symbolic link left at its name was written through (to the file it names, which the
+     * rename then made path point to), and a FIFO waited for a reader for ever. */
+    if (unlink(tmp) != 0 && errno != ENOENT)
+        return jn_fail("%s: cannot remove the stale %s: %s", path, tmp, strerror(errno));
+    int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL, 0644);
     if (fd < 0)
         return jn_fail("%s: cannot create %s: %s", path, tmp, strerror(errno));
     /* One writev for all the pieces; a short write goes on from where it stopped. */
