@@ -138,6 +138,12 @@ def option_cases(d):
     e("missing value at the end", ["train", "--hidden", "8", "--lr"], ["--lr", "missing value"])
     e("missing value, unknown option", ["train", "--lrr"], ["--lrr", "did you mean --lr?"])
     e("missing value of a text option", ["train", "--out"], ["--out", "missing value"])
+    # config.txt and the checkpoint hold these as key=value lines, read back trimmed: a run in
+    # "a<newline>b" trained, then could not resume (config.txt: line N: expected key=value).
+    for option, value in [("--out", "nl\nrun"), ("--data-dir", "datasets "), ("--data", " idx:a,b")]:
+        expect_error(f"train {option} {value!r}", ["train", option, value, "--epochs", "1", "--hidden", "3",
+                                                   "--train-limit", "100"], 2,
+                     [f"{option}: a value with a line break, or a space at either end"], d, absent=["nl\nrun"])
     e("non-numeric", ["train", "--lr", "abc"], ["--lr", "abc"])
     e("empty value", ["train", "--lr="], ["--lr"])
     e("number with trailing text", ["train", "--lr", "0.1x"], ["--lr", "0.1x"])

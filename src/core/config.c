@@ -591,8 +591,15 @@ int jn_config_set(jn_config *cfg, unsigned command, const char *key, const char 
         return fail_unknown(key, command);
     int rc;
     if (o->kind == K_STR) {
-        if (strlen(value) >= o->size)
+        const size_t len = strlen(value);
+        if (len >= o->size)
             return jn_fail("--%s: value longer than %zu characters", o->name, o->size - 1);
+        /* config.txt and a checkpoint keep the train options as key=value lines, read back
+         * trimmed: such a value would come back as another (or not at all) on resume. */
+        const int trimmed = len && (isspace((unsigned char)value[0]) || isspace((unsigned char)value[len - 1]));
+        if ((o->commands & JN_CMD_TRAIN) && strcmp(o->name, "config") && (strchr(value, '\n') || trimmed))
+            return jn_fail("--%s: a value with a line break, or a space at either end, cannot be stored in "
+                           "config.txt (key=value lines, read back trimmed)", o->name);
         strcpy((char *)cfg + o->offset, value);
         rc = 0;
     } else if (o->kind == K_CUSTOM) {
