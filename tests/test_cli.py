@@ -413,10 +413,17 @@ def idx_cases(d):
     e("idx: spec without a comma", ["data", "--data", "idx:" + p("img.idx")], ["--data", "IMAGES,LABELS"], code=2)
     e("idx: spec with three files", ["data", "--data", pair + ",x"], ["--data", "IMAGES,LABELS"], code=2)
     e("unknown data set", ["data", "--data", "cifar"], ["--data", "cifar", "usps", "mnist"], code=2)
-    e("--valid bigger than the set", ["data", "--data", pair, "--valid", "1000"], ["--valid", "1000"])
+    # The data is named as given (it was "the training file of idx").
+    e("--valid bigger than the set", ["data", "--data", pair, "--valid", "1000"],
+      ["--valid", "1000", f"the training file of {pair} has 40"])
     e("--valid equal to the set", ["data", "--data", pair, "--valid", "40"], ["--valid", "40"])
     e("--train-limit bigger than the rest", ["data", "--data", pair, "--valid", "8", "--train-limit", "33"],
-      ["--train-limit", "33"])
+      ["--train-limit", "33", f"the training file of {pair} has 40"])
+    # Labels all 0 make one class: refused naming the data (it said "model: 1 classes").
+    write(p("zeros.idx"), idx(0x08, [n], bytes(n)))
+    e("idx: one class", ["train", "--data", f"idx:{p('img.idx')},{p('zeros.idx')}", "--hidden", "4", "--out",
+                         "oneclass", "--progress", "never"],
+      [f"--data idx:{p('img.idx')},{p('zeros.idx')}: every training label is 0, one class"], absent=["oneclass"])
     # The same errors through train leave no checkpoint behind.
     e("train on a broken idx file", ["train", "--data", f"idx:{p('short.idx')},{p('lab.idx')}", "--hidden", "4",
                                      "--out", "idxrun", "--progress", "never"],

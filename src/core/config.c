@@ -818,6 +818,10 @@ int jn_config_check(const jn_config *cfg)
 
 int jn_config_model(const jn_config *cfg, int d, int classes, jn_model *m)
 {
+    /* The named sets have 10; idx: data has its training labels' range, where all 0 is one. */
+    if (classes == 1)
+        return jn_fail("--data %s: every training label is 0, one class: a classifier needs two or more (the "
+                       "classes are 0 .. the largest training label)", cfg->data);
     if (jn_model_make(m, d, cfg->hidden, cfg->n_hidden, classes))
         return -1;
     return jn_objective_check(&cfg->obj, m);

@@ -303,7 +303,7 @@ static int split(const jn_data_request *req, const char *prefix, const jn_datase
     if (valid >= file->n)
         return jn_fail("--valid %ld%s: the training file of %s has %d examples; the validation "
                        "split must leave at least one for training",
-                       valid, defaulted ? " (the default)" : "", prefix, file->n);
+                       valid, defaulted ? " (the default)" : "", req->data, file->n);
     long rest = file->n - valid;
     if (req->train_limit < 0)
         return jn_fail("--train-limit %ld: expected 0 (all) or a positive count",
@@ -311,7 +311,7 @@ static int split(const jn_data_request *req, const char *prefix, const jn_datase
     if (req->train_limit > rest)
         return jn_fail("--train-limit %ld: only %ld training examples are available (the "
                        "training file of %s has %d, --valid takes %ld)",
-                       req->train_limit, rest, prefix, file->n, valid);
+                       req->train_limit, rest, req->data, file->n, valid);
     long keep = req->train_limit ? req->train_limit : rest;
     if (take(file, 0, (int)keep, prefix, "train", &out->train) ||
         take(file, (int)rest, (int)valid, prefix, "valid", &out->valid))
