@@ -866,6 +866,24 @@ def run_cases(d):
       ["--out ended-same", "an ended run's results", "no last.ckpt"], absent=["ended-same/last.ckpt"])
     check("train: --out holds an ended run of the same options",
           read(os.path.join(d, "ended-same", "summary.json")) == summary, "summary.json changed")
+    # config.txt and last.ckpt hold the same run's options: another run's last.ckpt copied in
+    # (its epochs joined this run's metrics.jsonl) or an edited config.txt (the resume undid the
+    # edit without a word) is refused, naming both files, and nothing changes.
+    expect_ok("train: another run", ["train", "--epochs", "1", "--seed", "7", "--out", "seed7"] + tiny, d)
+    text = read(os.path.join(d, "run", "config.txt")).decode()
+    edited = "".join("lr=0.5\n" if line.startswith("lr=") else line for line in text.splitlines(True))
+    for folder, file, blob, words in [
+            ("edited", "config.txt", edited.encode(), ["--lr 0.5", "the run has lr="]),
+            ("foreign", "last.ckpt", read(os.path.join(d, "seed7", "last.ckpt")), ["--seed 1", "the run has seed=7"])]:
+        os.mkdir(os.path.join(d, folder))
+        for name in ("config.txt", "metrics.jsonl", "last.ckpt"):
+            write(os.path.join(d, folder, name), blob if name == file else read(os.path.join(d, "run", name)))
+        kept = {name: read(os.path.join(d, folder, name)) for name in ("config.txt", "metrics.jsonl", "last.ckpt")}
+        e(f"train: --resume, {folder} {file}", ["train", "--resume", "--out", folder, "--epochs", "2",
+                                                "--progress", "never"],
+          [f"{folder}/config.txt disagrees with {folder}/last.ckpt"] + words)
+        check(f"train: --resume, {folder} {file}",
+              all(read(os.path.join(d, folder, name)) == kept[name] for name in kept), "the folder changed")
     os.mkdir(os.path.join(d, "emptyrun"))
     e("train: --resume in an empty folder", ["train", "--resume", "--out", "emptyrun", "--progress", "never"],
       ["--resume", "emptyrun"], absent=["emptyrun/last.ckpt", "emptyrun/config.txt"])

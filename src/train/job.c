@@ -150,10 +150,20 @@ static int open_resumed(jn_job *job, const jn_config *cli)
     /* config.txt has the operational options the run used (folder, threads, data folder);
      * the checkpoint has the experiment's, authoritative; the command line comes last. */
     jn_config_defaults(&job->cfg);
-    if (file_exists(job->config_path) && jn_config_load_file(&job->cfg, JN_CMD_TRAIN, job->config_path))
+    const int has_config = file_exists(job->config_path);
+    if (has_config && jn_config_load_file(&job->cfg, JN_CMD_TRAIN, job->config_path))
         return -1;
+    const jn_config from_file = job->cfg;
     job->cfg.max_steps = 0;  /* a pause applies to the invocation that asked for it */
-    if (jn_checkpoint_config(ck, job->last_path, &job->cfg) || jn_config_merge_resume(&job->cfg, cli))
+    if (jn_checkpoint_config(ck, job->last_path, &job->cfg))
+        return -1;
+    /* config.txt was written with the run's options: one that decides the numbers and differs
+     * is another run's last.ckpt copied in (its epochs would join this run's metrics.jsonl),
+     * or an edit the resume would undo without a word. */
+    jn_config scratch = job->cfg;
+    if (has_config && jn_config_merge_resume(&scratch, &from_file))
+        return jn_fail_context("%s disagrees with %s", job->config_path, job->last_path);
+    if (jn_config_merge_resume(&job->cfg, cli))
         return -1;
     /* Fewer epochs than reached would write a state beyond its own configuration. */
     const int reached = jn_train_state_epochs(&ck->state);
