@@ -760,6 +760,12 @@ def run_cases(d):
     state_cases(d, good, read(last))
     eval_output_cases(d)
     e("eval without --checkpoint", ["eval", "--eval-limit", "5"], ["--checkpoint"], code=2)
+    # A value given that the options refuse is a bad command line (exit 2), as train and data
+    # say; eval and step said exit 1.
+    e("eval: an unknown --data", ["eval", "--checkpoint", "run/best.ckpt", "--data", "foo"],
+      ["--data foo", "unknown data set"], code=2)
+    e("eval: --test with the run's named data", ["eval", "--checkpoint", "run/best.ckpt", "--test", "idx:a,b"],
+      ["--test", "only for idx:"], code=2)
     e("eval: the checkpoint's model against other data", ["eval", "--checkpoint", "run/best.ckpt", "--data", "mnist"],
       ["run/best.ckpt", "256-8-10", "mnist", "784 inputs"])
 
@@ -804,7 +810,7 @@ def run_cases(d):
       ["flipped.ckpt", "checksum"], absent=["broken.bin", "broken.bin.tmp"])
     e("step: --jac-target hidden:3 on 2 hidden layers",
       ["step", "--data", "usps", "--hidden", "8,8", "--train-limit", "200", "--valid", "100", "--jac-lambda", "0.1",
-       "--jac-target", "hidden:3", "--dump", "h3.bin"], ["--jac-target", "hidden:3"], absent=["h3.bin"])
+       "--jac-target", "hidden:3", "--dump", "h3.bin"], ["--jac-target", "hidden:3"], code=2, absent=["h3.bin"])
     # The next step of the checkpoint's run: an option that decides its numbers stays the
     # run's (a changed --lr, --seed or --batch used to give another run's step without a word).
     for option, value in [("--lr", "0.5"), ("--seed", "5"), ("--batch", "7")]:
@@ -937,7 +943,7 @@ def run_cases(d):
     write(os.path.join(d, "badcfg", "config.txt"), "data=usps\nlr=abc\n")
     e("train: --resume with a broken config.txt", ["train", "--resume", "--out", "badcfg", "--progress", "never"],
       ["badcfg/config.txt", "line 2", "--lr"])
-    # A model the options cannot build: exit 1, naming the option, and no run written.
+    # A model the options cannot build: exit 2, naming the option, and no run written.
     e("train: --jac-target hidden:3 on 2 hidden layers",
       ["train", "--data", "usps", "--hidden", "8,8", "--train-limit", "200", "--valid", "100", "--jac-lambda",
        "0.1", "--jac-target", "hidden:3", "--epochs", "1", "--out", "h3run"], ["--jac-target", "hidden:3", "1..2"],

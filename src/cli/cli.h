@@ -19,7 +19,9 @@ int jn_cli_fail(int status);
  * initialisation from the options. Loads the data and checks the model against it. With
  * same_run (step and check: the steps that run would take) the options that decide the
  * numbers are refused where they differ from the checkpoint's, as a resumed run's are, and
- * so is a next batch beyond the data's epoch; pos is where the run's next step stands. */
+ * so is a next batch beyond the data's epoch; pos is where the run's next step stands.
+ * Returns 0, or the exit status: JN_EXIT_USAGE where a value the command line gave is refused
+ * (as train and data refuse it), else JN_EXIT_ERROR (error recorded). */
 typedef struct {
     jn_config cfg;
     jn_checkpoint ck;

@@ -258,8 +258,11 @@ int jn_cmd_check(int argc, char **argv)
     gpu_side g = {0};
     cpu_side c = {0};
     report r = {.count = 0};
-    int code = JN_EXIT_ERROR;
-    if (jn_cli_state_load(&st, &cli, 1) || run_check(&st.cfg, &st.data, &st.model, st.params, st.velocity, st.pos, &g, &c, &r))
+    int code = jn_cli_state_load(&st, &cli, 1);
+    if (code)
+        goto done;
+    code = JN_EXIT_ERROR;
+    if (run_check(&st.cfg, &st.data, &st.model, st.params, st.velocity, st.pos, &g, &c, &r))
         goto done;
     const double tolerance = st.cfg.tolerance > 0 ? st.cfg.tolerance : default_tolerance(&st.cfg, &st.model);
     printf("\n%-22s %14s %14s  (tolerance %.1e on the relative difference ||gpu - cpu|| / ||cpu||)\n", "tensor",

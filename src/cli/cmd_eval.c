@@ -60,9 +60,10 @@ int jn_cmd_eval(int argc, char **argv)
     /* The checkpoint's own configuration says which data it was trained on; options on the
      * command line override it. */
     jn_cli_state st;
-    int code = JN_EXIT_ERROR;
-    if (jn_cli_state_load(&st, &cli, 0))
+    int code = jn_cli_state_load(&st, &cli, 0);
+    if (code)
         goto done;
+    code = JN_EXIT_ERROR;
     const jn_config *cfg = &st.cfg;
     jn_eval_options opt = {.jacobian = 1, .curvature = 1, .curv_noise = cfg->curv_noise, .seed = cfg->seed,
                            .limit = cfg->eval_limit, .n_noise = cfg->n_eval_noise};

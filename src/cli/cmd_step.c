@@ -65,11 +65,12 @@ int jn_cmd_step(int argc, char **argv)
     jn_cpu_step_inputs in = {0};
     uint32_t *perm = NULL;
     jn_stepstate *ss = NULL;
-    int code = JN_EXIT_ERROR;
     /* Continue the checkpoint's run (its configuration, changed by the options given), or
      * start a fresh one. */
-    if (jn_cli_state_load(&st, &cli, 1))
+    int code = jn_cli_state_load(&st, &cli, 1);
+    if (code)
         goto done;
+    code = JN_EXIT_ERROR;
     const jn_config *cfg = &st.cfg;
     const jn_model *m = &st.model;
     const jn_data *data = &st.data;

@@ -2,6 +2,7 @@
 #include "cli/cli.h"
 #include "jacnoise/backend.h"
 #include "jacnoise/error.h"
+#include "jacnoise/train.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -19,9 +20,24 @@ int jn_cli_blame_stored(const jn_config *cli, const char *file)
     return -1;
 }
 
-int jn_cli_state_load(jn_cli_state *st, const jn_config *cli, int same_run)
+/* Whether the last error refuses an option the command line gave ("--KEY ..." or "--KEY:"). */
+static int refuses_given(const jn_config *cli)
 {
-    memset(st, 0, sizeof *st);
+    const char *msg = jn_last_error();
+    if (strncmp(msg, "--", 2))
+        return 0;
+    char key[64];
+    const size_t n = strcspn(msg + 2, " :");
+    if (n >= sizeof key)
+        return 0;
+    memcpy(key, msg + 2, n);
+    key[n] = 0;
+    return jn_config_accepts(JN_CMD_TRAIN, key) && jn_config_given(cli, key);
+}
+
+/* 0, -1 (error recorded), or JN_EXIT_USAGE for a value the command line gave that is refused. */
+static int load(jn_cli_state *st, const jn_config *cli, int same_run)
+{
     jn_config_defaults(&st->cfg);
     if (cli->checkpoint[0] && (jn_checkpoint_read(cli->checkpoint, &st->ck) ||
                                jn_checkpoint_config(&st->ck, cli->checkpoint, &st->cfg)))
@@ -36,8 +52,13 @@ int jn_cli_state_load(jn_cli_state *st, const jn_config *cli, int same_run)
     }
     if (jn_config_overlay(&st->cfg, cli))
         return -1;
-    if (jn_config_check(&st->cfg))
+    /* A value the command line gave that the options refuse is a bad command line, as train and
+     * data say it; one stored in the checkpoint is named with it. */
+    if (jn_config_check(&st->cfg)) {
+        if (refuses_given(cli))
+            return JN_EXIT_USAGE;
         return cli->checkpoint[0] ? jn_cli_blame_stored(cli, cli->checkpoint) : -1;
+    }
     jn_backend_threads(JN_DEVICE_CPU, st->cfg.threads, 1); /* eval and the reference run on the CPU */
     const jn_config *c = &st->cfg;
     const jn_data_request req = {c->data, c->test, c->data_dir, c->valid, c->train_limit};
@@ -80,6 +101,13 @@ int jn_cli_state_load(jn_cli_state *st, const jn_config *cli, int same_run)
         st->pos.batch = 0;
     }
     return 0;
+}
+
+int jn_cli_state_load(jn_cli_state *st, const jn_config *cli, int same_run)
+{
+    memset(st, 0, sizeof *st);
+    const int rc = load(st, cli, same_run);
+    return rc < 0 ? JN_EXIT_ERROR : rc;
 }
 
 void jn_cli_state_free(jn_cli_state *st)
