@@ -252,6 +252,16 @@ def config_cases(d, usps):
     e("config: NUL byte", ["train", "--config", "binary.cfg"], ["binary.cfg"])
     e("config: missing file", ["train", "--config", "missing.cfg"], ["--config", "missing.cfg"])
     e("config: a folder", ["train", "--config", "."], ["--config", "folder"])
+    # A huge file given by mistake is refused by its size before it is read: a sparse 100 GiB
+    # file was allocated whole (out of memory here; read for minutes where memory allows).
+    try:
+        with open(os.path.join(d, "huge.cfg"), "wb") as f:
+            f.truncate(100 << 30)
+    except OSError as err:
+        print(f"no sparse 100 GiB file here ({err}): the huge --config case is skipped")
+    else:
+        e("config: a huge file", ["train", "--config", "huge.cfg"], ["--config: huge.cfg: larger than 1 MiB"])
+        os.remove(os.path.join(d, "huge.cfg"))
     e("config: empty name", ["train", "--config", ""], ["--config", "empty file name"])
     e("config: given twice", ["train", "--config", "unknown.cfg", "--config", "badvalue.cfg"],
       ["--config", "twice", "unknown.cfg", "badvalue.cfg"])

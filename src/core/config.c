@@ -770,9 +770,9 @@ int jn_config_load_file(jn_config *cfg, unsigned command, const char *path)
 {
     unsigned char *data;
     size_t n;
-    if (jn_read_file(path, &data, &n))
+    if (jn_read_file_max(path, 1u << 20, &data, &n))
         return -1;
-    const char *bad = n > (1u << 20) ? "larger than 1 MiB" : memchr(data, 0, n) ? "binary content (NUL byte)" : NULL;
+    const char *bad = memchr(data, 0, n) ? "binary content (NUL byte)" : NULL;
     char *text = bad ? NULL : realloc(data, n + 1);
     if (!text) {
         free(data);

@@ -235,6 +235,11 @@ int jn_cur_check_size(const jn_cursor *c, uint64_t expected, int exact)
 
 int jn_read_file(const char *path, unsigned char **data, size_t *len)
 {
+    return jn_read_file_max(path, SIZE_MAX, data, len);
+}
+
+int jn_read_file_max(const char *path, size_t max, unsigned char **data, size_t *len)
+{
     *data = NULL;
     *len = 0;
     /* O_NONBLOCK: opening a FIFO must not wait for a writer; it is refused below. */
@@ -251,6 +256,11 @@ int jn_read_file(const char *path, unsigned char **data, size_t *len)
         int dir = S_ISDIR(st.st_mode);
         close(fd);
         return jn_fail("%s: %s", path, dir ? "is a folder, not a file" : "not a regular file");
+    }
+    /* Before reading: a file given by mistake (a data set as --config) may be gigabytes. */
+    if ((uint64_t)st.st_size > max) {
+        close(fd);
+        return jn_fail("%s: larger than %zu MiB", path, max >> 20);
     }
     size_t n = (size_t)st.st_size, got = 0;
     unsigned char *buf = malloc(n ? n : 1);

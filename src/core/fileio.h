@@ -64,6 +64,9 @@ int jn_cur_check_size(const jn_cursor *c, uint64_t expected, int exact);
 
 /* Reads a whole file. *data must be freed by the caller. */
 int jn_read_file(const char *path, unsigned char **data, size_t *len);
+/* The same for a file of at most max bytes (a whole number of MiB): a larger one is refused
+ * ("larger than N MiB") before anything is read. */
+int jn_read_file_max(const char *path, size_t max, unsigned char **data, size_t *len);
 
 /* Replaces path with the given bytes atomically: written to "path.tmp", flushed, fsync'ed,
  * renamed over path, and the folder fsync'ed. On failure path is untouched and the

@@ -325,12 +325,8 @@ int jn_spec_load(const char *path, const char *option, jn_spec *spec)
     unsigned char *data;
     size_t len;
     memset(spec, 0, sizeof *spec);
-    if (jn_read_file(path, &data, &len))
+    if (jn_read_file_max(path, 1 << 20, &data, &len))
         return option ? jn_fail_context("%s", option) : -1;
-    if (len > (1 << 20)) {
-        free(data);
-        return jn_fail("%s%s%s: larger than 1 MiB", option ? option : "", option ? " " : "", path);
-    }
     const unsigned char *nul = memchr(data, 0, len);
     if (nul) {
         int line = 1;
