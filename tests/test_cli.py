@@ -252,8 +252,8 @@ def config_cases(d, usps):
     e("config: NUL byte", ["train", "--config", "binary.cfg"], ["binary.cfg"])
     e("config: missing file", ["train", "--config", "missing.cfg"], ["--config", "missing.cfg"])
     e("config: a folder", ["train", "--config", "."], ["--config", "folder"])
-    # A huge file given by mistake is refused by its size before it is read: a sparse 100 GiB
-    # file was allocated whole (out of memory here; read for minutes where memory allows).
+    # A huge file given by mistake is refused before it is read: a sparse 100 GiB file was
+    # allocated whole (out of memory here; read for minutes where memory allows).
     try:
         with open(os.path.join(d, "huge.cfg"), "wb") as f:
             f.truncate(100 << 30)
@@ -261,6 +261,9 @@ def config_cases(d, usps):
         print(f"no sparse 100 GiB file here ({err}): the huge --config case is skipped")
     else:
         e("config: a huge file", ["train", "--config", "huge.cfg"], ["--config: huge.cfg: larger than 1 MiB"])
+        # Nor is it read whole as a checkpoint or step state: its magic number comes first.
+        e("show: a huge file", ["show", "huge.cfg"], ["huge.cfg: byte 0", "unknown magic number"], 1)
+        e("eval: a huge file", ["eval", "--checkpoint", "huge.cfg"], ["huge.cfg: byte 0", "wrong magic number"], 1)
         os.remove(os.path.join(d, "huge.cfg"))
     e("config: empty name", ["train", "--config", ""], ["--config", "empty file name"])
     e("config: given twice", ["train", "--config", "unknown.cfg", "--config", "badvalue.cfg"],

@@ -68,12 +68,19 @@ int jn_cmd_show(int argc, char **argv)
         return jn_cli_fail(JN_EXIT_USAGE);
     }
     const char *path = argv[0];
-    unsigned char *data;
+    unsigned char head[8], *data;
     size_t len;
+    /* The magic number first: another file is refused unread, whatever its size. */
+    if (jn_read_head(path, head, sizeof head, &len))
+        return jn_cli_fail(JN_EXIT_ERROR);
+    if (len < sizeof head || (memcmp(head, "JNCKPT", 6) && memcmp(head, "JNSTEP", 6))) {
+        jn_fail("%s: byte 0: neither a jacnoise checkpoint nor a step state (unknown magic number)", path);
+        return jn_cli_fail(JN_EXIT_ERROR);
+    }
     if (jn_read_file(path, &data, &len))
         return jn_cli_fail(JN_EXIT_ERROR);
     int rc = -1;
-    if (len >= 8 && !memcmp(data, "JNCKPT", 6)) {
+    if (!memcmp(head, "JNCKPT", 6)) { /* the parse checks the whole magic of what it reads */
         jn_checkpoint ck;
         if ((rc = jn_checkpoint_parse(data, len, path, &ck)) == 0) {
             jn_config cfg;
@@ -82,14 +89,12 @@ int jn_cmd_show(int argc, char **argv)
                 show_checkpoint(path, &ck);
             jn_checkpoint_free(&ck);
         }
-    } else if (len >= 8 && !memcmp(data, "JNSTEP", 6)) {
+    } else {
         jn_stepstate_file f;
         if ((rc = jn_stepstate_parse(data, len, path, &f)) == 0) {
             show_stepstate(path, &f);
             jn_stepstate_file_free(&f);
         }
-    } else {
-        jn_fail("%s: byte 0: neither a jacnoise checkpoint nor a step state (unknown magic number)", path);
     }
     free(data);
     return rc ? jn_cli_fail(JN_EXIT_ERROR) : JN_EXIT_OK;

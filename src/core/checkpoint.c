@@ -286,6 +286,12 @@ int jn_checkpoint_read(const char *path, jn_checkpoint *ck)
     unsigned char *data;
     size_t len;
     memset(ck, 0, sizeof *ck);
+    /* Another file is refused from its first bytes, as the parse refuses it. */
+    unsigned char head[sizeof MAGIC];
+    if (jn_read_head(path, head, sizeof head, &len))
+        return -1;
+    if (len < sizeof head || memcmp(head, MAGIC, sizeof head))
+        return jn_checkpoint_parse(head, len, path, ck);
     if (jn_read_file(path, &data, &len))
         return -1;
     int rc = jn_checkpoint_parse(data, len, path, ck);

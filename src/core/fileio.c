@@ -233,6 +233,46 @@ int jn_cur_check_size(const jn_cursor *c, uint64_t expected, int exact)
     return 0;
 }
 
+/* Opens path for reading and fstat()s it into st, refusing what is not a regular file: the
+ * descriptor, or -1 (error recorded). */
+static int open_regular(const char *path, struct stat *st)
+{
+    /* O_NONBLOCK: opening a FIFO must not wait for a writer; it is refused below. */
+    int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+    if (fd < 0)
+        return jn_fail("%s: cannot open: %s", path, strerror(errno));
+    if (fstat(fd, st) != 0) {
+        const int e = errno;
+        close(fd);
+        return jn_fail("%s: cannot stat: %s", path, strerror(e));
+    }
+    if (!S_ISREG(st->st_mode)) {
+        int dir = S_ISDIR(st->st_mode);
+        close(fd);
+        return jn_fail("%s: %s", path, dir ? "is a folder, not a file" : "not a regular file");
+    }
+    return fd;
+}
+
+/* Reads up to n bytes into buf, fewer at the end of the file (*got); closes fd on failure. */
+static int read_upto(int fd, const char *path, unsigned char *buf, size_t n, size_t *got)
+{
+    for (*got = 0; *got < n;) {
+        ssize_t r = read(fd, buf + *got, n - *got);
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r < 0) {
+            const int e = errno;
+            close(fd);
+            return jn_fail("%s: read failed at byte %zu: %s", path, *got, strerror(e));
+        }
+        if (r == 0)
+            break;
+        *got += (size_t)r;
+    }
+    return 0;
+}
+
 int jn_read_file(const char *path, unsigned char **data, size_t *len)
 {
     return jn_read_file_max(path, SIZE_MAX, data, len);
@@ -242,48 +282,42 @@ int jn_read_file_max(const char *path, size_t max, unsigned char **data, size_t 
 {
     *data = NULL;
     *len = 0;
-    /* O_NONBLOCK: opening a FIFO must not wait for a writer; it is refused below. */
-    int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
-    if (fd < 0)
-        return jn_fail("%s: cannot open: %s", path, strerror(errno));
     struct stat st;
-    if (fstat(fd, &st) != 0) {
-        const int e = errno;
-        close(fd);
-        return jn_fail("%s: cannot stat: %s", path, strerror(e));
-    }
-    if (!S_ISREG(st.st_mode)) {
-        int dir = S_ISDIR(st.st_mode);
-        close(fd);
-        return jn_fail("%s: %s", path, dir ? "is a folder, not a file" : "not a regular file");
-    }
+    const int fd = open_regular(path, &st);
+    if (fd < 0)
+        return -1;
     /* Before reading: a file given by mistake (a data set as --config) may be gigabytes. */
     if ((uint64_t)st.st_size > max) {
         close(fd);
         return jn_fail("%s: larger than %zu MiB", path, max >> 20);
     }
-    size_t n = (size_t)st.st_size, got = 0;
+    size_t n = (size_t)st.st_size, got;
     unsigned char *buf = malloc(n ? n : 1);
     if (!buf) {
         close(fd);
         return jn_fail("%s: out of memory for %zu bytes", path, n);
     }
-    while (got < n) {
-        ssize_t r = read(fd, buf + got, n - got);
-        if (r < 0 && errno == EINTR)
-            continue;
-        if (r <= 0) {
-            int e = r < 0 ? errno : 0;
-            close(fd);
-            free(buf);
-            return jn_fail("%s: read failed at byte %zu of %zu: %s", path, got, n,
-                           e ? strerror(e) : "the file shrank while being read");
-        }
-        got += (size_t)r;
+    if (read_upto(fd, path, buf, n, &got)) {
+        free(buf);
+        return -1;
     }
     close(fd);
+    if (got < n) {
+        free(buf);
+        return jn_fail("%s: read failed at byte %zu of %zu: the file shrank while being read", path, got, n);
+    }
     *data = buf;
     *len = n;
+    return 0;
+}
+
+int jn_read_head(const char *path, unsigned char *out, size_t n, size_t *got)
+{
+    struct stat st;
+    const int fd = open_regular(path, &st);
+    if (fd < 0 || read_upto(fd, path, out, n, got))
+        return -1;
+    close(fd);
     return 0;
 }
 

@@ -67,6 +67,9 @@ int jn_read_file(const char *path, unsigned char **data, size_t *len);
 /* The same for a file of at most max bytes (a whole number of MiB): a larger one is refused
  * ("larger than N MiB") before anything is read. */
 int jn_read_file_max(const char *path, size_t max, unsigned char **data, size_t *len);
+/* Reads the first n bytes of a regular file into out, fewer where it is shorter (*got): a
+ * reader checks a magic number before reading what may be gigabytes of something else. */
+int jn_read_head(const char *path, unsigned char *out, size_t n, size_t *got);
 
 /* Replaces path with the given bytes atomically: written to "path.tmp", flushed, fsync'ed,
  * renamed over path, and the folder fsync'ed. On failure path is untouched and the
