@@ -550,10 +550,10 @@ def show_matches_checkpoint(d, path):
     blob = read(os.path.join(d, path))
     f = {k: state_field(blob, k) for k in ("epoch", "batch", "global_step", "best_epoch", "best_valid_error",
                                            "sections")}
-    state = f"{f['epoch']} epochs done"
+    state = f"{f['epoch']} epoch{'' if f['epoch'] == 1 else 's'} done"
     if f["batch"]:
-        state += f" and {f['batch']} batches of epoch {f['epoch'] + 1}"
-    state += f", {f['global_step']} steps"
+        state += f" and {f['batch']} batch{'' if f['batch'] == 1 else 'es'} of epoch {f['epoch'] + 1}"
+    state += f", {f['global_step']} step{'' if f['global_step'] == 1 else 's'}"
     if f["best_epoch"]:
         state += f", best epoch {f['best_epoch']} (valid {f['best_valid_error']:.2f}%)"
     sections = "sections: parameters" + (", velocity" if f["sections"] & 1 else "") + \
@@ -614,6 +614,8 @@ def state_cases(d, best, last):
     show_matches_checkpoint(d, "paused/last.ckpt")
     write(os.path.join(d, "best-earlier.ckpt"), with_state(good, epoch=2, batch=0, global_step=8, best_epoch=1))
     show_matches_checkpoint(d, "best-earlier.ckpt")  # the best epoch is not the last
+    write(os.path.join(d, "one-step.ckpt"), with_state(good, epoch=0, batch=1, global_step=1, best_epoch=0))
+    show_matches_checkpoint(d, "one-step.ckpt")  # "1 batch", "1 step"
     check("train: paused run", (state_field(good, "epoch"), state_field(good, "batch")) == (1, 2),
           "not paused at batch 2 of epoch 2")
     e("train: --resume with fewer --epochs than started", ["train", "--resume", "--out", "paused", "--epochs", "1",

@@ -219,7 +219,8 @@ def divergence(tmp):
         if kept.startswith("last.ckpt"):
             check(loadable(last), f"{name}: last.ckpt does not load")
             shown = subprocess.run([BIN, "show", last], capture_output=True, text=True).stdout
-            done = kept.split("after ")[1].split(" (")[0].replace("epoch ", "") + " epochs done"
+            epochs = kept.split("after ")[1].split(" (")[0].replace("epoch ", "")
+            done = f"{epochs} epoch{'' if epochs == '1' else 's'} done"
             check(done in shown, f"{name}: the message says {kept!r}, show says {shown[:300]!r}")
         else:
             check(not os.path.exists(last), f"{name}: a last.ckpt exists though the message says none was written")

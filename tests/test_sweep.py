@@ -375,7 +375,7 @@ def metrics_lines(folder, checkpointed=False):
         last = os.path.join(run_folder, "last.ckpt")
         if checkpointed and os.path.exists(last):
             shown = subprocess.run([BIN, "show", last], capture_output=True, text=True).stdout
-            done = re.search(r"(\d+) epochs done", shown)
+            done = re.search(r"(\d+) epochs? done", shown)
             lines[i] = lines[i][:int(done.group(1))] if done else []
     return lines
 

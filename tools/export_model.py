@@ -223,8 +223,9 @@ def main():
         print(f"export_model: {e}", file=sys.stderr)
         return 1
     model = "-".join(map(str, ck.sizes))
+    done = ck.state["epochs_done"]
     print(f"{args.out}: {model}, {len(ck.params)} parameters ({'best' if args.best else 'as stored'}), "
-          f"{ck.state['epochs_done']} epochs done, best epoch {ck.state['best_epoch']}, {ck.state['status']}")
+          f"{done} epoch{'' if done == 1 else 's'} done, best epoch {ck.state['best_epoch']}, {ck.state['status']}")
     return 0
 
 

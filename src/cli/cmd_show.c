@@ -18,10 +18,10 @@ static void show_checkpoint(const char *path, const jn_checkpoint *ck)
     const jn_train_state *s = &ck->state;
     printf("%s: jacnoise checkpoint, version %d, %s\n", path, JN_CHECKPOINT_VERSION, JN_REAL_NAME);
     printf("model: %s (%zu parameters)\n", shape, ck->model.n_params);
-    printf("state: %s, %d epochs done", jn_run_status_name(s->status), s->epoch);
+    printf("state: %s, %d epoch%s done", jn_run_status_name(s->status), s->epoch, s->epoch == 1 ? "" : "s");
     if (s->batch)
-        printf(" and %ld batches of epoch %d", s->batch, s->epoch + 1);
-    printf(", %llu steps", (unsigned long long)s->global_step);
+        printf(" and %ld batch%s of epoch %d", s->batch, s->batch == 1 ? "" : "es", s->epoch + 1);
+    printf(", %llu step%s", (unsigned long long)s->global_step, s->global_step == 1 ? "" : "s");
     if (s->best_epoch && isfinite(s->best_valid_error))
         printf(", best epoch %d (valid %.2f%%)", s->best_epoch, s->best_valid_error);
     printf("\nsections: parameters%s%s\nconfiguration:\n", ck->velocity ? ", velocity" : "",
