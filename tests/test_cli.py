@@ -505,8 +505,14 @@ def usps_cases(d):
     e("usps: NUL byte", "".join(lines[:1]) + "\0" + "".join(lines[1:]), ["zip.train", "line 2", "NUL"])
     gz = gzip.compress("".join(lines).encode(), mtime=0)
     e("usps: truncated gzip", gz[:len(gz) // 2], ["zip.train.gz", "line"], gz=True)
-    expect_error("usps: --data-dir without the files", ["data", "--data", "usps", "--data-dir", "nowhere"], 1,
-                 ["usps", "zip.train", "nowhere", "--data-dir"], d)
+    os.makedirs(os.path.join(d, "empty-dir"), exist_ok=True)
+    expect_error("usps: --data-dir without the files", ["data", "--data", "usps", "--data-dir", "empty-dir"], 1,
+                 ["usps", "zip.train", "empty-dir", "--data-dir"], d)
+    expect_error("usps: --data-dir missing", ["data", "--data", "usps", "--data-dir", "nowhere"], 1,
+                 ["usps", "--data-dir nowhere: No such file or directory"], d)
+    write(os.path.join(d, "a-file"), "")
+    expect_error("usps: --data-dir a file", ["train", "--data", "usps", "--data-dir", "a-file"], 1,
+                 ["usps", "--data-dir a-file: not a folder"], d)
 
 
 # ---- checkpoints, step and run folders ---------------------------------------------------

@@ -6,6 +6,7 @@
 #include "jacnoise/data.h"
 #include "jacnoise/error.h"
 
+#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -110,6 +111,12 @@ static int search_folders(const file_list *fl, const char *data_dir, char *out, 
     const char *tried[3];
     int n = 0;
     if (data_dir && *data_dir) {
+        /* Named as what it is: "cannot find the files in the folder" misleads for no folder. */
+        struct stat st;
+        if (stat(data_dir, &st) != 0)
+            return jn_fail("%s: --data-dir %s: %s", fl->what, data_dir, strerror(errno));
+        if (!S_ISDIR(st.st_mode))
+            return jn_fail("%s: --data-dir %s: not a folder", fl->what, data_dir);
         tried[n++] = data_dir;
     } else {
         if (env && *env)
