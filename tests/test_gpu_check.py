@@ -57,7 +57,8 @@ def ncu_row(launch, kernel, metric, unit, value):
 def kernel_table(scratch):
     """kernel_times.py: launches, mean and total microseconds, MB and GB/s per kernel, in the
     order the kernels first ran, a dash for the rate of a kernel that took no time; one line
-    and exit 1 for a file that is not such a CSV (a value that is not a finite number >= 0)."""
+    and exit 1 for a file that is not such a CSV (a value that is not a finite number >= 0, a
+    row of another length, a unit not the base one), naming the file's line."""
     script = os.path.join(ROOT, "tools", "kernel_times.py")
     path = os.path.join(scratch, "ncu.csv")
     launches = [(0, "gather_noise_kernel(const unsigned char *, int)", 9000, 1200000),
@@ -86,17 +87,29 @@ def kernel_table(scratch):
     check(p.returncode == 0 and not p.stderr and len(lines) == 2 and lines[1].split() == want,
           f"kernel_times.py, a kernel of 0 ns: exit {p.returncode}: {p.stdout}{p.stderr}")
     time_of = lambda value: NCU_HEADER + "\n" + ncu_row(0, "k()", "gpu__time_duration.sum", "ns", value) + "\n"
-    for name, text in (("empty.csv", ""), ("foreign.csv", "a,b\n1,2\n"),
-                       ("no-time.csv", NCU_HEADER + "\n" + ncu_row(0, "k()", "dram__bytes.sum", "byte", "5") + "\n"),
-                       ("bad-value.csv", time_of("x")), ("nan.csv", time_of("nan")), ("inf.csv", time_of("1e400")),
-                       ("negative.csv", time_of("-5"))):
+    # A row cut short or run on, and units other than the base ones (ncu without --print-units
+    # base: read as ns and bytes they would be 1000 times off); the line named is the file's,
+    # ncu's own lines before the table counted.
+    row = ncu_row(0, "k()", "gpu__time_duration.sum", "ns", "5")
+    preamble = "==PROF== Connected to process 7 (jacnoise)\njacnoise: training\n" + NCU_HEADER + "\n"
+    for name, text, words in (
+            ("empty.csv", "", ""), ("foreign.csv", "a,b\n1,2\n", ""),
+            ("no-time.csv", NCU_HEADER + "\n" + ncu_row(0, "k()", "dram__bytes.sum", "byte", "5") + "\n", ""),
+            ("bad-value.csv", time_of("x"), ""), ("nan.csv", time_of("nan"), ""), ("inf.csv", time_of("1e400"), ""),
+            ("negative.csv", time_of("-5"), ""),
+            ("short-row.csv", preamble + row.rsplit(",", 2)[0] + "\n", "line 4: not a row"),
+            ("long-row.csv", preamble + row + ',"x"\n', "line 4: not a row"),
+            ("usecond.csv", preamble + ncu_row(0, "k()", "gpu__time_duration.sum", "usecond", "5") + "\n",
+             "line 4: gpu__time_duration.sum in 'usecond', not 'ns' (profile with --print-units base)"),
+            ("mbyte.csv", preamble + row + "\n" + ncu_row(0, "k()", "dram__bytes.sum", "Mbyte", "1.5") + "\n",
+             "line 5: dram__bytes.sum in 'Mbyte', not 'byte'")):
         bad = os.path.join(scratch, name)
         with open(bad, "w") as f:
             f.write(text)
         p = subprocess.run([sys.executable, script, bad], capture_output=True, text=True, timeout=60)
         err = p.stderr.strip().splitlines()
-        check(p.returncode == 1 and len(err) == 1 and err[0].startswith(f"kernel_times: {bad}: ") and not p.stdout,
-              f"kernel_times.py on {name}: exit {p.returncode}, stderr {p.stderr!r}")
+        check(p.returncode == 1 and len(err) == 1 and err[0].startswith(f"kernel_times: {bad}: ") and words in err[0]
+              and not p.stdout, f"kernel_times.py on {name}: exit {p.returncode}, stderr {p.stderr!r}")
 
 
 def script(path, body):

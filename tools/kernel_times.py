@@ -9,29 +9,46 @@ Prints, in the order the kernels first ran: launches, mean and total duration (u
 DRAM bytes and the bandwidth they make over the kernel's time (a dash where that time is 0).
 Nsight Compute runs each kernel alone with its caches flushed, so a duration is the kernel's
 own, without the overlap and the cache hits of the real run. Exit 1 with one line where the
-file is not such a CSV."""
+file is not such a CSV, or its units are not the base ones (nanoseconds, bytes), which the
+table would misread by factors of 1000 without a word."""
 import argparse
 import csv
 import math
 import sys
 
 TIME, BYTES = "gpu__time_duration.sum", "dram__bytes.sum"
+# The spellings of the base units (--print-units base) across Nsight Compute's versions.
+BASE_UNITS = {TIME: ("ns", "nsecond"), BYTES: ("byte",)}
 
 
 def read(path):
     """{(launch id, kernel name): {metric: value}} in launch order."""
-    launches = {}
+    launches, at = {}, [0]
+
+    def quoted(f):
+        """The CSV's lines (ncu's and the program's own lines between them left out), at[0] the
+        file's number of the last one, for messages."""
+        for at[0], line in enumerate(f, start=1):
+            if line.startswith('"'):
+                yield line
+
     with open(path, newline="") as f:
-        rows = csv.DictReader(line for line in f if line.startswith('"'))
+        rows = csv.DictReader(quoted(f))
         for row in rows:
             try:
+                if None in row or None in row.values():
+                    raise ValueError(f"not as many fields as the header's {len(rows.fieldnames)}")
                 key = (int(row["ID"]), row["Kernel Name"])
                 value = float(row["Metric Value"].replace(",", ""))
                 if not math.isfinite(value) or value < 0:
                     raise ValueError(f"{row['Metric Name']} '{row['Metric Value']}' is not a number >= 0")
-                launches.setdefault(key, {})[row["Metric Name"]] = value
+                name, unit = row["Metric Name"], row["Metric Unit"]
             except (KeyError, TypeError, ValueError) as e:
-                raise ValueError(f"line {rows.line_num}: not a row of Nsight Compute's CSV ({e})") from None
+                raise ValueError(f"line {at[0]}: not a row of Nsight Compute's CSV ({e})") from None
+            if unit not in BASE_UNITS.get(name, (unit,)):
+                raise ValueError(f"line {at[0]}: {name} in '{unit}', not '{BASE_UNITS[name][0]}' "
+                                 "(profile with --print-units base)")
+            launches.setdefault(key, {})[name] = value
     if not launches:
         raise ValueError("no kernel rows (was the run profiled with --csv?)")
     missing = [name for (_, name), m in launches.items() if TIME not in m]
