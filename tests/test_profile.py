@@ -270,6 +270,45 @@ def plot_styles(tools, table):
                       f"plot_profile.py {key}, {model} {label}: drew {got}, the table {want}")
 
 
+def plot_series(tools, script, tmp, table):
+    """A grid over the copies (or lambda, s_J, input noise) gives rows of one estimator that
+    differ in that column alone: each value is a series of its own, named by it, with one point
+    per batch, not one line doubling back through both; rows that differ in no column the table
+    has (a grid over the seed) are refused with one line naming both."""
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    sys.path.insert(0, tools)
+    import plot_profile as tool
+    with open(table) as f:
+        lines = f.read().splitlines()
+    column = lines[0].split(",").index("copies")
+    twice = [",".join(c if i != column else "2" for i, c in enumerate(line.split(","))) for line in lines[1:]]
+    copies = os.path.join(tmp, "copies.csv")
+    with open(copies, "w") as f:
+        f.write("\n".join(lines + twice) + "\n")
+    figures, save = [], tool.tool_files.save_png
+    tool.tool_files.save_png = lambda fig, path: figures.append(fig)
+    try:
+        tool.line_panels(plt, tool.load(copies), "overhead_ratio", "", "", os.devnull, "flop_ratio")
+    finally:
+        tool.tool_files.save_png = save
+    drawn = {line.get_label(): list(line.get_xdata()) for line in figures[0].axes[0].get_lines()
+             if not line.get_label().startswith("_")}
+    want = {f"{e}, copies {m}" for e in ("hidden1", "output K=1", "output exact") for m in (1, 2)}
+    check(set(drawn) == want and all(xs == sorted(set(xs)) for xs in drawn.values()),
+          f"plot_profile.py, a grid over the copies: drew {drawn}")
+    again = os.path.join(tmp, "again.csv")
+    with open(again, "w") as f:
+        f.write("\n".join(lines + lines[1:2]) + "\n")
+    p = subprocess.run([sys.executable, script, again, "--out", os.path.join(tmp, "againpics")], capture_output=True,
+                       text=True, timeout=300)
+    check(p.returncode == 1 and p.stderr == f"plot_profile: {again} line {len(lines) + 1}: the same model, batch and "
+          "penalty as line 2 (the table does not say how they differ; plot one of them)\n" and
+          not os.path.exists(os.path.join(tmp, "againpics")),
+          f"plot_profile.py, a row twice: exit {p.returncode}, stderr {p.stderr!r}")
+
+
 def plot_profile(tmp, table):
     """tools/plot_profile.py draws the grid's table, a series alike in every panel; a missing,
     empty, truncated or foreign table, a non-number, a number that is not finite or out of its
@@ -283,6 +322,7 @@ def plot_profile(tmp, table):
     tools = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tools")
     plot_styles(tools, table)
     script = os.path.join(tools, "plot_profile.py")
+    plot_series(tools, script, tmp, table)
     plot = lambda *args: subprocess.run([sys.executable, script, *args], capture_output=True, text=True, timeout=300)
     pics = os.path.join(tmp, "pics")
     p = plot(table, "--out", pics)

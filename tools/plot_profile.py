@@ -5,7 +5,8 @@
 
 writes into DIR (default: the CSV's folder):
   profile_overhead.png  overhead ratio (penalised step / plain step) against batch size, one
-                        line per target and estimator, the FLOP ratio dashed; one panel per model
+                        line per target and estimator (and copies, lambda, s_J, input noise
+                        where the rows differ in them), the FLOP ratio dashed; one panel per model
   profile_floor.png     step time over its GEMM floor against batch size (1 = all GEMM)
   profile_phases.png    each configuration's step split into its phases (share of the step,
                         stacked), with the step time on top
@@ -30,6 +31,9 @@ NUMBER_COLUMNS = ["batch", "threads", "peak_gflops", "step_us", "floor_us", "rat
 # Every step and every GEMM floor takes time: these are above 0 (the others 0 or more).
 POSITIVE_COLUMNS = ("step_us", "floor_us", "ratio_to_floor", "plain_us", "plain_floor_us", "overhead_ratio",
                     "flop_ratio")
+# What else a grid varies that the table records, and its name in a series' label: a series is
+# an estimator at one value of each of these that the table's rows do not all share.
+SETTINGS = {"copies": "copies", "jac_lambda": "lambda", "jac_noise": "s_J", "input_noise": "input noise"}
 
 
 def fail(msg):
@@ -64,6 +68,16 @@ def load(path):
         if not (r["batch"] >= 1 and r["batch"] == int(r["batch"])):
             fail(f"{path} line {i}: batch '{r['batch']:g}' is not a batch size")
         r["batch"] = int(r["batch"])
+    varying = [c for c in SETTINGS if c in header and len({r[c] for r in rows}) > 1]
+    seen = {}
+    for i, r in enumerate(rows, start=2):
+        r["series"] = ", ".join([r["estimator"]] + [f"{SETTINGS[c]} {r[c]}" for c in varying])
+        # One point per series and batch: rows alike in every column but the times (a grid over
+        # the seed, the loss, the learning rate) would be drawn as one line doubling back.
+        first = seen.setdefault((r["model"], r["series"], r["batch"]), i)
+        if first != i:
+            fail(f"{path} line {i}: the same model, batch and penalty as line {first} (the table does not "
+                 "say how they differ; plot one of them)")
     return rows
 
 
@@ -77,11 +91,11 @@ def machine_note(rows):
 
 
 def by_estimator(rows, model, key):
-    """{estimator: rows by batch}; for the floor ratio also the plain step every row timed."""
+    """{series: rows by batch}; for the floor ratio also the plain step every row timed."""
     series = {}
     for r in rows:
         if r["model"] == model and r["estimator"] != "-":
-            series.setdefault(r["estimator"], []).append(r)
+            series.setdefault(r["series"], []).append(r)
     if key == "ratio_to_floor":
         plain = {r["batch"]: {"batch": r["batch"], key: r["plain_us"] / r["plain_floor_us"]}
                  for r in rows if r["model"] == model}
@@ -131,7 +145,7 @@ def line_panels(plt, rows, key, ylabel, title, path, reference=None, log_y=False
 
 def phase_bars(plt, rows, path):
     models = models_of(rows)
-    groups = [(m, sorted((r for r in rows if r["model"] == m), key=lambda r: (r["batch"], r["estimator"])))
+    groups = [(m, sorted((r for r in rows if r["model"] == m), key=lambda r: (r["batch"], r["series"])))
               for m in models]
     width = max(6.0, 0.42 * max(len(g) for _, g in groups))
     fig, axes = plt.subplots(len(models), 1, figsize=(width, 4.2 * len(models)), squeeze=False)
@@ -148,7 +162,7 @@ def phase_bars(plt, rows, path):
             label = f"{ms:.3g} ms" if ms < 1000 else f"{ms / 1000:.3g} s"
             ax.text(x, 101, label, ha="center", va="bottom", fontsize=7, rotation=90)
         ax.set_xticks(list(xs))
-        ax.set_xticklabels([f"B={r['batch']}\n{r['estimator']}" for r in rs], fontsize=7, rotation=90)
+        ax.set_xticklabels([f"B={r['batch']}\n{r['series']}" for r in rs], fontsize=7, rotation=90)
         ax.set_ylim(0, 135)
         ax.set_yticks(range(0, 101, 20))
         ax.set_ylabel("share of the step (%)")
