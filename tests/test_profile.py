@@ -460,6 +460,14 @@ def main():
                  "--warmup", "0",
                  "--grid", "batch=4 8; jac-target=hidden1 output hidden:2; jac-proj=1 exact", "--csv", path])
         check("skipped" in r.stdout and "hidden:2" in r.stdout, "grid: the impossible hidden:2 is not reported")
+        check("skipped batch=8 jac-target=hidden1 jac-proj=exact: the same step as batch=8 jac-target=hidden1 jac-proj=1\n"
+              in r.stdout, f"grid: a repeated step is skipped without a word: {r.stdout}")
+        # A penalty option without --jac-lambda profiles the plain step: one warning, as train gives.
+        r = run(["profile", "--device", "cpu", "--data", "usps", "--hidden", "3", "--batch", "4", "--jac-noise", "0.3",
+                 "--jac-target", "output", "--reps", "1", "--warmup", "0"])
+        check(r.stderr == "jacnoise: warning: --jac-target, --jac-noise change nothing without the penalty "
+              "(--jac-lambda 0); noise on the training input is --input-noise\n" and "no penalty" in r.stdout,
+              f"profile, --jac-noise without --jac-lambda: stderr {r.stderr!r}")
         with open(path) as f:
             rows = list(csv.DictReader(f))
         got = [(int(x["batch"]), x["estimator"]) for x in rows]

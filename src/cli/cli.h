@@ -14,6 +14,10 @@ int jn_cli_parse(int argc, char **argv, unsigned command, jn_config *cfg);
 /* Prints "jacnoise: <last error>" on stderr and returns the exit status for it. */
 int jn_cli_fail(int status);
 
+/* One warning line on stderr where an option given changes nothing (a penalty option without
+ * --jac-lambda, --jac-proj for hidden1): train and profile then run as asked. */
+void jn_cli_warn_inert(const jn_config *cfg);
+
 /* Where eval, step and check start: with --checkpoint, that run (its configuration changed
  * by the options given, its parameters, momentum and position); without, a fresh
  * initialisation from the options. Loads the data and checks the model against it. With

@@ -211,6 +211,24 @@ static void cell_key(const jn_config *cfg, char *out, size_t cap)
     jn_config_format(&c, JN_CMD_PROFILE, 1, out, cap);
 }
 
+/* The configuration of combination `cell` (the last key varies fastest) into cfg, and its
+ * "key=value ..." label. */
+static void cell_config(const jn_config *base, const grid *g, long cells, long cell, jn_config *cfg, char *label,
+                        size_t cap)
+{
+    *cfg = *base;
+    label[0] = 0;
+    long stride = cells;
+    for (int i = 0; i < g->n; i++) {
+        const grid_axis *a = &g->axis[i];
+        stride /= a->n;
+        const char *v = a->value[(cell / stride) % a->n];
+        jn_config_set(cfg, JN_CMD_PROFILE, a->key, v);  /* checked when parsed */
+        size_t used = strlen(label);
+        snprintf(label + used, cap - used, "%s%s=%s", used ? " " : "", a->key, v);
+    }
+}
+
 static int run_grid(const jn_config *base, const grid *gp, const jn_dataset *train, const jn_profile_machine *machine)
 {
     const grid g = *gp;
@@ -219,8 +237,9 @@ static int run_grid(const jn_config *base, const grid *gp, const jn_dataset *tra
         cells *= g.axis[i].n;
     jn_profile_result *rows = calloc((size_t)cells, sizeof *rows);
     char (*keys)[4096] = calloc((size_t)cells, sizeof *keys);
-    if (!rows || !keys) {
-        free(rows), free(keys);
+    long *row_cell = calloc((size_t)cells, sizeof *row_cell);  /* each row's combination, for messages */
+    if (!rows || !keys || !row_cell) {
+        free(rows), free(keys), free(row_cell);
         return jn_fail("--grid: out of memory for %ld configurations", cells);
     }
     printf("grid: %ld combinations; results in %s\n", cells, base->csv);
@@ -228,17 +247,9 @@ static int run_grid(const jn_config *base, const grid *gp, const jn_dataset *tra
            "plain us", "overhead", "FLOPs");
     int n_rows = 0, rc = 0;
     for (long cell = 0; cell < cells && !rc; cell++) {
-        jn_config cfg = *base;
-        char label[512] = "";
-        long stride = cells;
-        for (int i = 0; i < g.n; i++) {  /* the last key varies fastest */
-            const grid_axis *a = &g.axis[i];
-            stride /= a->n;
-            const char *v = a->value[(cell / stride) % a->n];
-            jn_config_set(&cfg, JN_CMD_PROFILE, a->key, v);  /* checked when parsed */
-            size_t used = strlen(label);
-            snprintf(label + used, sizeof label - used, "%s%s=%s", used ? " " : "", a->key, v);
-        }
+        jn_config cfg;
+        char label[512];
+        cell_config(base, &g, cells, cell, &cfg, label, sizeof label);
         jn_model m;
         if (profile_model(&cfg, train, &m)) {
             printf("skipped %s: %s\n", label, jn_last_error());
@@ -246,10 +257,16 @@ static int run_grid(const jn_config *base, const grid *gp, const jn_dataset *tra
         }
         cell_key(&cfg, keys[n_rows], sizeof keys[0]);
         int repeat = 0;
-        for (int i = 0; i < n_rows; i++)
-            repeat |= !strcmp(keys[i], keys[n_rows]);
-        if (repeat)
-            continue;  /* the same work as a cell above (an estimator for hidden1, ...) */
+        while (repeat < n_rows && strcmp(keys[repeat], keys[n_rows]))
+            repeat++;
+        if (repeat < n_rows) {  /* the same work as a row above (an estimator for hidden1, ...) */
+            jn_config same;
+            char same_label[512];
+            cell_config(base, &g, cells, row_cell[repeat], &same, same_label, sizeof same_label);
+            printf("skipped %s: the same step as %s\n", label, same_label);
+            continue;
+        }
+        row_cell[n_rows] = cell;
         double flops[JN_PHASES];
         const double gflop = jn_step_flops(&m, &cfg.obj, cfg.batch, flops) * 1e-9;
         if (gflop > cfg.max_gflop) {
@@ -277,6 +294,7 @@ static int run_grid(const jn_config *base, const grid *gp, const jn_dataset *tra
         rc = jn_fail("--grid: all %ld combinations skipped; --csv %s not written", cells, base->csv);
     free(rows);
     free(keys);
+    free(row_cell);
     return rc;
 }
 
@@ -319,6 +337,8 @@ int jn_cmd_profile(int argc, char **argv)
     if ((cfg.grid[0] && parse_grid(cfg.grid, &g)) || (cfg.json[0] && jn_output_file_check("--json", cfg.json, NULL, NULL)) ||
         (cfg.grid[0] && jn_output_file_check("--csv", cfg.csv, NULL, NULL)))
         return jn_cli_fail(JN_EXIT_USAGE);
+    if (!cfg.grid[0])  /* a grid's cells say so: a repeat is skipped, naming the row it repeats */
+        jn_cli_warn_inert(&cfg);
     jn_backend_threads(cfg.device, cfg.threads, 1);
     /* SIGINT or SIGTERM ends the profile after the round in progress, the line erased and
      * a grid's rows done kept in --csv. */

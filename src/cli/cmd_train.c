@@ -9,22 +9,6 @@
 #include <string.h>
 #include <sys/stat.h>
 
-/* `--jac-noise 0.1` alone trains the plain MLP: the corruption is the penalty's input, and
- * noise on the training input is --input-noise. Says so, and trains as asked. */
-static void warn_inert(const jn_config *cfg)
-{
-    jn_config effective = *cfg;
-    char names[128];
-    const int n = jn_config_drop_inert(&effective, names, sizeof names);
-    if (n == 0)
-        return;
-    if (cfg->obj.jac_lambda == 0)
-        fprintf(stderr, "jacnoise: warning: %s change%s nothing without the penalty (--jac-lambda 0)%s\n", names,
-                n == 1 ? "s" : "", strstr(names, "--jac-noise") ? "; noise on the training input is --input-noise" : "");
-    else
-        fprintf(stderr, "jacnoise: warning: --jac-proj changes nothing for --jac-target hidden1 (a closed form)\n");
-}
-
 int jn_cmd_train(int argc, char **argv)
 {
     jn_config cfg;
@@ -44,7 +28,7 @@ int jn_cmd_train(int argc, char **argv)
     }
     if (!cfg.resume && jn_config_check(&cfg)) /* a bad command line, as in the other commands */
         return jn_cli_fail(JN_EXIT_USAGE);
-    warn_inert(&cfg);
+    jn_cli_warn_inert(&cfg);
     jn_backend_threads(cfg.device, cfg.threads, 1);
     int code = jn_train_run(&cfg);
     /* A resumed run's data options are its checkpoint's (relative idx: names hold from the

@@ -140,3 +140,19 @@ int jn_cli_fail(int status)
     fprintf(stderr, "jacnoise: %s\n", jn_last_error());
     return status;
 }
+
+/* `--jac-noise 0.1` alone trains (or profiles) the plain MLP: the corruption is the penalty's
+ * input, and noise on the training input is --input-noise. Says so; the command runs as asked. */
+void jn_cli_warn_inert(const jn_config *cfg)
+{
+    jn_config effective = *cfg;
+    char names[128];
+    const int n = jn_config_drop_inert(&effective, names, sizeof names);
+    if (n == 0)
+        return;
+    if (cfg->obj.jac_lambda == 0)
+        fprintf(stderr, "jacnoise: warning: %s change%s nothing without the penalty (--jac-lambda 0)%s\n", names,
+                n == 1 ? "s" : "", strstr(names, "--jac-noise") ? "; noise on the training input is --input-noise" : "");
+    else
+        fprintf(stderr, "jacnoise: warning: --jac-proj changes nothing for --jac-target hidden1 (a closed form)\n");
+}
