@@ -2,7 +2,8 @@
 """bench/peers/run_peers.py's refusals, none of which times anything: an option the script
 refuses is one line and exit 2 before the peers load (an unwritable --csv included); one
 jacnoise refuses is jacnoise's line and exit 2; a --jacnoise that exits 0 without its step
-state is one line naming it and that file, exit 1; no table is written. And the PyTorch
+state is one line naming it and that file, exit 1; no table is written. Ctrl-C is one line,
+exit 130, the shapes done kept in --csv. And the PyTorch
 peers' loss, penalty, objective and gradient agree with `jacnoise step --dump` for each
 penalty form, as the script's check column says; a loss 1e-3 off is named there, exit 1.
 
@@ -68,6 +69,35 @@ sys.exit(rc)
           "disagrees" in p.stderr, f"run_peers, a loss 1e-3 off: exit {p.returncode}, {line!r}, {p.stderr[-300:]!r}")
 
 
+def interrupted(tmp, table):
+    """Ctrl-C at the second shape (here its jacnoise sends it, and exits 130 as jacnoise does):
+    one line, exit 130, and --csv holds the shape done; no traceback."""
+    counter = os.path.join(tmp, "steps")
+    stopper = os.path.join(tmp, "stopper")
+    with open(stopper, "w") as f:
+        f.write(f"""#!{sys.executable}
+import os, signal, subprocess, sys
+if "step" in sys.argv:
+    with open({counter!r}, "a") as f:
+        f.write("x")
+    if os.path.getsize({counter!r}) == 2:
+        os.kill(os.getppid(), signal.SIGINT)
+        sys.exit(130)
+sys.exit(subprocess.call([{BIN!r}] + sys.argv[1:]))
+""")
+    os.chmod(stopper, 0o755)
+    args = TINY[:TINY.index("--batch")] + ["--batch", "2", "3"] + TINY[TINY.index("--batch") + 2:]
+    p = subprocess.run([sys.executable, SCRIPT, "--jacnoise", stopper, "--csv", table] + args, capture_output=True,
+                       text=True, timeout=300)
+    rows = []
+    if os.path.exists(table):
+        with open(table, newline="") as f:
+            rows = list(csv.DictReader(f))
+        os.unlink(table)
+    check(p.returncode == 130 and p.stderr == f"run_peers: interrupted; --csv {table} holds the 1 shape done\n" and
+          [r["B"] for r in rows] == ["2"], f"run_peers, Ctrl-C: exit {p.returncode}, stderr {p.stderr!r}, rows {rows}")
+
+
 def main():
     with tempfile.TemporaryDirectory(prefix="jacnoise-peers.") as tmp:
         table = os.path.join(tmp, "peers.csv")
@@ -81,6 +111,7 @@ def main():
             (["--csv", os.path.join(tmp, "no", "p.csv")], 2, "cannot write in", False),
             (["--csv", tmp], 2, "is a folder", False),
             (["--jacnoise", tmp], 2, "is not the jacnoise program", False),
+            (["--penalty", "hidden:2:1"], 2, "--penalty hidden:2:1: --hidden 5 has no hidden layer 2", False),
             (["--penalty", "output:bogus"], 2, "--jac-proj", True),
             (["--jacnoise", silent], 1, f"{silent} step exited 0, but its step state", True),
         ]:
@@ -93,6 +124,7 @@ def main():
             check(started or p.stdout == "", f"run_peers {' '.join(args)}: stdout {p.stdout!r}")
             check(not os.path.exists(table), f"run_peers {' '.join(args)}: wrote {table}")
         agreement(table)
+        interrupted(tmp, table)
     return finish("peers")
 
 

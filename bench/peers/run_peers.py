@@ -21,8 +21,9 @@ own ratio (peer / jacnoise) with its lowest and highest.
 
 Exit status 1 when a peer's step disagrees with jacnoise's, a jacnoise command fails (or exits
 0 without the file it was to write) or the --csv table cannot be written; 2 when this script
-or jacnoise refuses the options. This script's refusals come before anything is timed, among
-them a --csv whose folder cannot take the table (written atomically, at the end).
+or jacnoise refuses the options; 130 on Ctrl-C, --csv then holding the shapes done. This
+script's refusals come before anything is timed, among them a --csv whose folder cannot take
+the table (written atomically, at the end).
 
 On a GPU machine, --device cuda times jacnoise and the peers on the GPU: jacnoise's step as
 training runs it (the replayed CUDA graph of `jacnoise profile --device cuda`), its floor the
@@ -36,6 +37,7 @@ import csv
 import io
 import json
 import os
+import signal
 import statistics
 import subprocess
 import sys
@@ -59,7 +61,20 @@ TF32_TOLERANCE = {"loss": 1e-2, "penalty": 1e-2, "objective": 1e-2, "gradient": 
 
 def load_peers(device, threads, tf32):
     """[(name, module, style)] of the peers importable here, their matrix products set to
-    float32 or TF32; a note per missing one."""
+    float32 or TF32; a note per missing one. Ctrl-C is held while they load: PyTorch's
+    initialisation would turn it into a RuntimeError (a traceback); it is raised after."""
+    held = []
+    signal.signal(signal.SIGINT, lambda *_: held.append(1))
+    try:
+        loaded = import_peers(device, threads, tf32)
+    finally:
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+    if held:
+        raise KeyboardInterrupt
+    return loaded
+
+
+def import_peers(device, threads, tf32):
     peers, notes = [], []
     try:
         import torch
@@ -104,6 +119,8 @@ def run(cmd, output, what, read):
     if os.path.exists(output):
         os.unlink(output)
     p = subprocess.run(cmd, capture_output=True, text=True)
+    if p.returncode in (130, -2):  # Ctrl-C reached jacnoise first: the script's interruption
+        raise KeyboardInterrupt
     if p.returncode != 0:
         last = (p.stderr.strip().splitlines() or ["(no message)"])[-1]
         raise JacnoiseFailed(f"{' '.join(cmd)}: exit {p.returncode}: {last}", p.returncode)
@@ -146,6 +163,11 @@ def refusal(args):
     for spec in args.penalty:
         if penalty_options(spec) is None:
             return f"--penalty {spec}: expected hidden1 or TARGET:PROJ (output:3, output:exact, hidden:2:1)"
+        # A hidden layer past a --hidden's would end the run at that shape, the shapes before timed.
+        layer = penalty_options(spec)[1].partition("hidden:")[2]
+        for hidden in args.hidden:
+            if layer.isdigit() and int(layer) > hidden.count(",") + 1:
+                return f"--penalty {spec}: --hidden {hidden} has no hidden layer {layer}"
     if args.csv == "":
         return "--csv: empty"
     if args.csv is not None:
@@ -207,7 +229,33 @@ def compare(args):
     print(f"{'model':<18} {'B':>5} {'penalty':<14} {'jacnoise us':>12} {'floor us':>10}" +
           "".join(f" {n + ' us':>15}" for n in names) + "".join(f" {n + ' x [range]':>22}" for n in names) +
           "  check")
-    rows, failed = [], False
+    rows, interrupted = [], False
+    try:
+        table_rows(args, peers, data, tolerance, rows)
+    except KeyboardInterrupt:
+        interrupted = True
+    failed = any(r[-1] != "ok" for r in rows)
+    if args.csv is not None and (rows or not interrupted):
+        table = io.StringIO()
+        csv.writer(table).writerows([header] + rows)
+        try:
+            tool_files.write_text(args.csv, table.getvalue())
+        except OSError as e:
+            print(f"run_peers: --csv {args.csv}: {e.strerror} (the table is printed above)", file=sys.stderr)
+            return 1
+    if interrupted:
+        kept = "no table written"
+        if args.csv is not None and rows:
+            kept = f"--csv {args.csv} holds the {len(rows)} shape{'s' * (len(rows) != 1)} done"
+        print(f"run_peers: interrupted; {kept}", file=sys.stderr)
+        return 130
+    if failed:
+        print("a peer's step disagrees with jacnoise's (see check)", file=sys.stderr)
+    return 1 if failed else 0
+
+
+def table_rows(args, peers, data, tolerance, rows):
+    """Times every shape, printing its line and appending its row to rows as it is done."""
     with tempfile.TemporaryDirectory(prefix="jn_peers_") as tmp:
         for hidden in args.hidden:
             for B in args.batch:
@@ -226,7 +274,6 @@ def compare(args):
                         errs = mod.check(st, style, args.device)
                         bad = [k for k, e in errs.items() if not e < tolerance[k]]
                         checks.append(f"{name}: " + (", ".join(f"{k} {errs[k]:.1e}" for k in bad) if bad else "ok"))
-                        failed |= bool(bad)
                         timers.append(mod.step_timer(st, style, args.device))
                     ours_r, floor_r, peer_r = [], [], [[] for _ in peers]
                     for _ in range(args.rounds):
@@ -248,18 +295,11 @@ def compare(args):
                           "".join(f" {f'{m:.2f}x [{lo:.2f}-{hi:.2f}]':>22}" for m, lo, hi in ratios) +
                           f"  {verdict}", flush=True)
                     rows.append([model, B, pen, ours, floor] + times + [x for r in ratios for x in r] + [verdict])
-    if args.csv is not None:
-        table = io.StringIO()
-        csv.writer(table).writerows([header] + rows)
-        try:
-            tool_files.write_text(args.csv, table.getvalue())
-        except OSError as e:
-            print(f"run_peers: --csv {args.csv}: {e.strerror} (the table is printed above)", file=sys.stderr)
-            return 1
-    if failed:
-        print("a peer's step disagrees with jacnoise's (see check)", file=sys.stderr)
-    return 1 if failed else 0
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    try:
+        sys.exit(main())
+    except KeyboardInterrupt:  # before the first shape (the peers' libraries loading)
+        print("run_peers: interrupted; no table written", file=sys.stderr)
+        sys.exit(130)
