@@ -513,7 +513,17 @@ def main():
 
         # Bad input: one line, non-zero exit, nothing written.
         bad = os.path.join(tmp, "bad.csv")
+        kept = {os.path.join(tmp, "kept.grid"): "batch=4\n", os.path.join(tmp, "kept.conf"): "reps=1\n"}
+        for path, text in kept.items():
+            with open(path, "w") as f:
+                f.write(text)
+        grid_file, conf = kept
         for args, code, words in [
+            # An output that is a file the command reads would destroy it.
+            (["--grid", grid_file, "--csv", grid_file], 2, f"--csv {grid_file}: is the --grid file"),
+            (["--config", conf, "--json", conf], 2, f"--json {conf}: is the --config file"),
+            (["--config", conf, "--grid", "batch=4", "--csv", conf], 2, f"--csv {conf}: is the --config file"),
+            (["--max-gflop", "5"], 2, "--max-gflop: only a --grid skips"),
             (["--grid", "batch=4 x"], 2, "--batch"),
             (["--grid", "data=mnist"], 2, "cannot vary"),
             (["--grid", "batch"], 2, "key=value"),
@@ -541,6 +551,9 @@ def main():
             lines = r.stderr.strip().splitlines()
             check(len(lines) == 1 and words in lines[0], f"{args}: stderr {r.stderr!r}")
             check(not os.path.exists(bad), f"{args}: wrote {bad}")
+        for path, text in kept.items():
+            with open(path) as f:
+                check(f.read() == text, f"{path}: overwritten by a refused profile")
         # A FIFO or a folder as --grid is refused at once: opening a FIFO must not wait for a writer.
         fifo = os.path.join(tmp, "grid.fifo")
         os.mkfifo(fifo)

@@ -328,14 +328,21 @@ int jn_cmd_profile(int argc, char **argv)
         jn_fail("--csv: only a --grid writes a table; a single profile writes its report with --json");
         return jn_cli_fail(JN_EXIT_USAGE);
     }
+    if (!cfg.grid[0] && jn_config_given(&cfg, "max-gflop")) {
+        jn_fail("--max-gflop: only a --grid skips configurations by their cost; a single profile runs the one given");
+        return jn_cli_fail(JN_EXIT_USAGE);
+    }
     if (cfg.grid[0] && cfg.json[0]) {
         jn_fail("--json: writes a single profile; a --grid writes its table to --csv");
         return jn_cli_fail(JN_EXIT_USAGE);
     }
-    /* A bad grid or output path is refused before the data load and the peak measurement. */
+    /* A bad grid or output path is refused before the data load and the peak measurement; an
+     * output is not a file the command reads (a grid file, the --config). */
     grid g;
-    if ((cfg.grid[0] && parse_grid(cfg.grid, &g)) || (cfg.json[0] && jn_output_file_check("--json", cfg.json, NULL, NULL)) ||
-        (cfg.grid[0] && jn_output_file_check("--csv", cfg.csv, NULL, NULL)))
+    const char *out_option = cfg.grid[0] ? "--csv" : "--json", *out = cfg.grid[0] ? cfg.csv : cfg.json;
+    if ((cfg.grid[0] && parse_grid(cfg.grid, &g)) ||
+        (out[0] && (jn_output_file_check(out_option, out, "--config", cfg.config_file) ||
+                    jn_output_file_check(out_option, out, "--grid", cfg.grid))))
         return jn_cli_fail(JN_EXIT_USAGE);
     if (!cfg.grid[0])  /* a grid's cells say so: a repeat is skipped, naming the row it repeats */
         jn_cli_warn_inert(&cfg);
