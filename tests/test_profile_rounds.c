@@ -146,6 +146,27 @@ static void even_rounds(const jn_model *m)
           oracle_quantile(ratio, EVEN, 0.5), oracle_quantile(ratio, EVEN, 0.75));
 }
 
+/* --time-limit against the rounds' wall time (the scripted steps take next to none): a limit
+ * far beyond them keeps every round, as one that overflowed an int cut them to 3; one far
+ * below them leaves the 3 rounds at least. */
+static void time_limits(const jn_model *m)
+{
+    static const double times[MAX_ROUNDS] = {1, 1, 1, 1, 1, 1, 1, 1};
+    const double limits[] = {1e9, 1e-12};
+    const int want[] = {MAX_ROUNDS, 3};
+    for (int k = 0; k < 2; k++) {
+        scripted_target a = {.base.ops = &scripted_ops, .times = times, .rounds = MAX_ROUNDS, .warmup = 1,
+                             .floor_share = 0.5};
+        jn_profile_target *targets[] = {&a.base};
+        const char *names[] = {"as configured"};
+        jn_objective objs[1] = {{.jac_copies = 1, .jac_proj = 1}};
+        jn_profile_rounds rounds = {MAX_ROUNDS, 1, limits[k], JN_PROGRESS_NEVER, NULL};
+        static jn_profile_result res;
+        REQUIRE(jn_profile_run(targets, names, objs, 1, m, 8, &rounds, &res) == 0, "profile run, limit %g", limits[k]);
+        CHECK(res.reps == want[k], "--time-limit %g: %d rounds run, expected %d", limits[k], res.reps, want[k]);
+    }
+}
+
 int main(void)
 {
     jn_model m;
@@ -187,5 +208,6 @@ int main(void)
     CHECK(fabs(v->phase[0].median - 4.0 / JN_PHASES) < 1e-12, "phase median %g", v->phase[0].median);
     csv_columns(&res);
     even_rounds(&m);
+    time_limits(&m);
     return check_exit();
 }

@@ -95,10 +95,11 @@ int jn_profile_run(jn_profile_target **targets, const char *const *names, const 
             rc = run_round(targets[i], rounds, scratch);
     }
     if (limited && !rc) {
-        const double per_round = (jn_wall_seconds() - started) / warmup;
-        const int fit = (int)(rounds->time_limit / per_round), least = reps < 3 ? reps : 3;
+        /* Compared as a double: a limit far beyond a fast round's time is past any int. */
+        const double per_round = (jn_wall_seconds() - started) / warmup, fit = rounds->time_limit / per_round;
+        const int least = reps < 3 ? reps : 3;
         if (fit < reps)
-            reps = fit > least ? fit : least;
+            reps = fit > least ? (int)fit : least;
     }
     /* Rounds interleave the variants, so that a change of machine load hits them alike. */
     started = jn_wall_seconds();
