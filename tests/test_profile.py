@@ -333,6 +333,13 @@ def plot_profile(tmp, table):
     with open(table) as f:
         lines = f.read().splitlines()
     header = lines[0]
+    # The table as a spreadsheet saves it again (a byte-order mark, CRLF): drawn the same.
+    edited = os.path.join(tmp, "edited.csv")
+    with open(edited, "w", newline="") as f:
+        f.write("\ufeff" + "\r\n".join(lines) + "\r\n")
+    p = plot(edited, "--out", os.path.join(tmp, "editedpics"))
+    check(p.returncode == 0 and len(os.listdir(os.path.join(tmp, "editedpics"))) == 3,
+          f"plot_profile.py, the table with a byte-order mark and CRLF: exit {p.returncode}: {p.stderr[-300:]}")
 
     def spoilt(column, value):
         """The table with the first row's column set to value, and the line that names it."""

@@ -10,9 +10,11 @@ import stat
 
 def read_csv(path, fail, hint=""):
     """(rows as dicts, header) of a CSV file; a file that cannot be read or parsed calls
-    fail(message) with one line naming it (hint appended to an unreadable one)."""
+    fail(message) with one line naming it (hint appended to an unreadable one). A UTF-8
+    byte-order mark, as a spreadsheet saving "CSV UTF-8" writes, is no part of the first column's
+    name."""
     try:
-        with open(path, newline="") as f:
+        with open(path, newline="", encoding="utf-8-sig") as f:
             reader = csv.DictReader(f)
             return list(reader), reader.fieldnames or []
     except OSError as e:
