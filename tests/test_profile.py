@@ -309,6 +309,32 @@ def plot_series(tools, script, tmp, table):
           f"plot_profile.py, a row twice: exit {p.returncode}, stderr {p.stderr!r}")
 
 
+def plot_sizes(tools, table):
+    """Pictures of a large table (2000 configurations of one model, here copies of a row at
+    other batch sizes, and 120 models) stay within the 2^16 pixels a side that matplotlib can
+    draw: a figure sized by its bars or panels alone was a traceback past them."""
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    sys.path.insert(0, tools)
+    import plot_profile as tool
+    first = tool.load(table)[0]
+    many = [dict(first, batch=b) for b in range(1, 2001)]
+    models = [dict(first, model=f"{first['model']}-{k}") for k in range(120)]
+    figures, save = [], tool.tool_files.save_png
+    tool.tool_files.save_png = lambda fig, path: figures.append(fig)
+    try:
+        tool.phase_bars(plt, many, os.devnull)
+        tool.phase_bars(plt, models, os.devnull)
+        tool.line_panels(plt, models, "ratio_to_floor", "", "", os.devnull)
+    finally:
+        tool.tool_files.save_png = save
+    for fig in figures:
+        w, h = fig.get_size_inches() * 110
+        check(w < 2 ** 16 and h < 2 ** 16, f"plot_profile.py: a picture of {w:.0f} x {h:.0f} pixels")
+        plt.close(fig)
+
+
 def plot_profile(tmp, table):
     """tools/plot_profile.py draws the grid's table, a series alike in every panel; a missing,
     empty, truncated or foreign table, a non-number, a number that is not finite or out of its
@@ -323,6 +349,7 @@ def plot_profile(tmp, table):
     plot_styles(tools, table)
     script = os.path.join(tools, "plot_profile.py")
     plot_series(tools, script, tmp, table)
+    plot_sizes(tools, table)
     plot = lambda *args: subprocess.run([sys.executable, script, *args], capture_output=True, text=True, timeout=300)
     pics = os.path.join(tmp, "pics")
     p = plot(table, "--out", pics)

@@ -23,6 +23,8 @@ PHASES = ["data", "forward", "jvp", "penalty", "backward", "update"]
 COLOURS = {"data": "#8c8c8c", "forward": "#1f77b4", "jvp": "#ff7f0e", "penalty": "#d62728",
            "backward": "#2ca02c", "update": "#9467bd"}
 MARKERS = "osD^v"  # of the line pictures' series: the first ten, the next ten, ...
+# The widest picture: matplotlib draws less than 2^16 pixels a side (at save_png's 110 dpi).
+MAX_INCHES = 590
 
 
 TEXT_COLUMNS = ("model", "target", "estimator", "backend", "blas_core")
@@ -115,7 +117,8 @@ def line_panels(plt, rows, key, ylabel, title, path, reference=None, log_y=False
     from matplotlib.lines import Line2D
     models = models_of(rows)
     styles = series_styles(rows, key)
-    fig, axes = plt.subplots(1, len(models), figsize=(6.2 * len(models), 4.6), squeeze=False, sharey=True)
+    fig, axes = plt.subplots(1, len(models), figsize=(min(6.2 * len(models), MAX_INCHES), 4.6), squeeze=False,
+                             sharey=True)
     for ax, model in zip(axes[0], models):
         for est, rs in by_estimator(rows, model, key).items():
             colour, marker = styles[est]
@@ -147,8 +150,8 @@ def phase_bars(plt, rows, path):
     models = models_of(rows)
     groups = [(m, sorted((r for r in rows if r["model"] == m), key=lambda r: (r["batch"], r["series"])))
               for m in models]
-    width = max(6.0, 0.42 * max(len(g) for _, g in groups))
-    fig, axes = plt.subplots(len(models), 1, figsize=(width, 4.2 * len(models)), squeeze=False)
+    width = min(max(6.0, 0.42 * max(len(g) for _, g in groups)), MAX_INCHES)  # thinner bars past it
+    fig, axes = plt.subplots(len(models), 1, figsize=(width, min(4.2 * len(models), MAX_INCHES)), squeeze=False)
     for ax, (model, rs) in zip(axes[:, 0], groups):
         xs = range(len(rs))
         bottom = [0.0] * len(rs)
