@@ -108,6 +108,7 @@ def main():
         for args, code, words, started in [
             (["--penalty", "bogus"], 2, "--penalty bogus", False),
             (["--threads", "0"], 2, "--threads 0", False),
+            (["--batch", "2", "0"], 2, "--batch 0: expected >= 1", False),
             (["--csv", os.path.join(tmp, "no", "p.csv")], 2, "cannot write in", False),
             (["--csv", tmp], 2, "is a folder", False),
             (["--jacnoise", tmp], 2, "is not the jacnoise program", False),

@@ -160,6 +160,8 @@ def refusal(args):
         return f"--rounds {args.rounds}, --reps {args.reps}: expected >= 1"
     if args.threads < 1:
         return f"--threads {args.threads}: expected >= 1"
+    if min(args.batch) < 1:  # else refused by jacnoise at that shape, the shapes before it timed
+        return f"--batch {min(args.batch)}: expected >= 1"
     for spec in args.penalty:
         if penalty_options(spec) is None:
             return f"--penalty {spec}: expected hidden1 or TARGET:PROJ (output:3, output:exact, hidden:2:1)"
