@@ -122,9 +122,11 @@ def check_table(label, text, p):
             o["floor_ratio_q1"], o["floor_ratio_q3"]]
     check(len(nums) == len(want) and all(near(a, b, 2) for a, b in zip(nums, want)),
           f"{label}: overhead line {over}, the JSON {o}")
-    memory = re.search(r"step workspace ([0-9.]+) MB, parameters \+ momentum \+ gradient ([0-9.]+) MB", text)
+    memory = re.search(r"step workspace ([0-9.]+) MB, parameters \+ momentum \+ gradient ([0-9.]+) MB, "
+                       r"process peak RSS ([0-9.]+) MB", text)
     check(memory and near(memory[1], mem["workspace_bytes"] / 1e6, 2, None) and
-          near(memory[2], mem["state_bytes"] / 1e6, 2, None),
+          near(memory[2], mem["state_bytes"] / 1e6, 2, None) and
+          near(memory[3], mem["max_rss_kib"] * 1024 / 1e6, 1, None),
           f"{label}: memory line, the JSON {mem}")
 
 

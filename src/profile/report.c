@@ -99,7 +99,7 @@ void jn_profile_print(const jn_profile_result *r, FILE *f)
                 v0->step_vs_plain.median, v0->step_vs_plain.q1, v0->step_vs_plain.q3, v0->total_flops / pl->total_flops,
                 v0->floor_vs_plain.median, v0->floor_vs_plain.q1, v0->floor_vs_plain.q3);
     fprintf(f, "memory: step workspace %.2f MB, parameters + momentum + gradient %.2f MB, process peak RSS %.1f MB\n",
-            v0->workspace_bytes / 1e6, v0->state_bytes / 1e6, r->max_rss_kib / 1024.0);
+            v0->workspace_bytes / 1e6, v0->state_bytes / 1e6, r->max_rss_kib * 1024 / 1e6);
     if (v0->device_bytes)
         fprintf(f, "device memory held by the step's target: %.2f MB (free memory before and after its set-up)\n",
                 v0->device_bytes / 1e6);
