@@ -576,6 +576,8 @@ def main():
             (["--grid", "=4 8"], 2, "no key"),
             (["--grid", ""], 2, "--grid: empty"),
             (["--grid", "batch=4", "--csv", ""], 2, "--csv: empty"),
+            (["--json", ""], 2, "--json: empty"),
+            (["--grid", "batch=4", "--json", ""], 2, "--json: writes a single profile"),
             (["--grid", os.path.join(tmp, "no.grid")], 2, "no such file"),
             (["--grid", nul_grid], 2, "byte offset 7: a NUL byte"),
             # 32^4 combinations: refused, not overflowed or allocated.

@@ -324,6 +324,10 @@ int jn_cmd_profile(int argc, char **argv)
         jn_fail("--csv: empty; a --grid writes its table there");
         return jn_cli_fail(JN_EXIT_USAGE);
     }
+    if (!cfg.grid[0] && jn_config_given(&cfg, "json") && !cfg.json[0]) {
+        jn_fail("--json: empty; give the file to write the report to");
+        return jn_cli_fail(JN_EXIT_USAGE);
+    }
     if (!cfg.grid[0] && jn_config_given(&cfg, "csv")) {
         jn_fail("--csv: only a --grid writes a table; a single profile writes its report with --json");
         return jn_cli_fail(JN_EXIT_USAGE);
@@ -332,7 +336,7 @@ int jn_cmd_profile(int argc, char **argv)
         jn_fail("--max-gflop: only a --grid skips configurations by their cost; a single profile runs the one given");
         return jn_cli_fail(JN_EXIT_USAGE);
     }
-    if (cfg.grid[0] && cfg.json[0]) {
+    if (cfg.grid[0] && jn_config_given(&cfg, "json")) {
         jn_fail("--json: writes a single profile; a --grid writes its table to --csv");
         return jn_cli_fail(JN_EXIT_USAGE);
     }
