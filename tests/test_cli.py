@@ -223,6 +223,13 @@ def option_cases(d):
     p = expect_ok("jacnoise --help", ["--help"], d)
     if p:
         check("jacnoise --help", "usage: jacnoise COMMAND" in p.stdout, "no usage on stdout")
+    # 'jacnoise help CMD' is 'jacnoise CMD --help', as in git; a command it does not know is refused.
+    p = expect_ok("jacnoise help train", ["help", "train"], d)
+    if p:
+        check("jacnoise help train", p.stdout.startswith("usage: jacnoise train"),
+              f"stdout does not start with train's usage: {p.stdout[:100]!r}")
+    e("help for an unknown command", ["help", "frobnicate"], ["frobnicate", "valid commands: train eval step data"])
+    e("help with two commands", ["help", "train", "eval"], ["eval"])
     global cases
     cases += 1
     p = run([], d)

@@ -26,9 +26,22 @@ static const struct {
 
 static void usage(FILE *f)
 {
-    fprintf(f, "usage: jacnoise COMMAND [options]   (jacnoise COMMAND --help for its options)\n\ncommands:\n");
+    fprintf(f, "usage: jacnoise COMMAND [options]   (jacnoise help COMMAND, or COMMAND --help, for its options)\n\ncommands:\n");
     for (size_t i = 0; i < N_COMMANDS; i++)
         fprintf(f, "  %-7s %s\n", commands[i].name, commands[i].help);
+}
+
+/* The command named `name`, or NULL after one line naming the valid ones. */
+static int (*find_command(const char *name))(int, char **)
+{
+    for (size_t i = 0; i < N_COMMANDS; i++)
+        if (!strcmp(name, commands[i].name))
+            return commands[i].run;
+    fprintf(stderr, "jacnoise: unknown command '%s'; valid commands:", name);
+    for (size_t i = 0; i < N_COMMANDS; i++)
+        fprintf(stderr, " %s", commands[i].name);
+    fputc('\n', stderr);
+    return NULL;
 }
 
 /* What a command printed on stdout (eval's and data's JSON, show's summary) is what a caller
@@ -56,6 +69,15 @@ int main(int argc, char **argv)
         usage(stderr);
         return 2;
     }
+    if (!strcmp(argv[1], "help") && argc > 2) {  /* help CMD, as in git: CMD --help */
+        if (argc > 3) {
+            fprintf(stderr, "jacnoise: help: one command at a time (got '%s' after '%s')\n", argv[3], argv[2]);
+            return 2;
+        }
+        int (*run)(int, char **) = find_command(argv[2]);
+        char help[] = "--help", *help_argv[] = {help, NULL};
+        return run ? with_stdout_written(run(1, help_argv)) : 2;
+    }
     if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") || !strcmp(argv[1], "help")) {
         usage(stdout);
         return with_stdout_written(0);
@@ -64,12 +86,6 @@ int main(int argc, char **argv)
         printf("jacnoise %s\n", JACNOISE_VERSION);
         return with_stdout_written(0);
     }
-    for (size_t i = 0; i < N_COMMANDS; i++)
-        if (!strcmp(argv[1], commands[i].name))
-            return with_stdout_written(commands[i].run(argc - 2, argv + 2));
-    fprintf(stderr, "jacnoise: unknown command '%s'; valid commands:", argv[1]);
-    for (size_t i = 0; i < N_COMMANDS; i++)
-        fprintf(stderr, " %s", commands[i].name);
-    fputc('\n', stderr);
-    return 2;
+    int (*run)(int, char **) = find_command(argv[1]);
+    return run ? with_stdout_written(run(argc - 2, argv + 2)) : 2;
 }
