@@ -8,7 +8,7 @@ a sweep folder; an empty CUDA_VISIBLE_DEVICES, and an empty entry in it; --help;
 after a shard has ended);
 a long choice() value used whole; no test split; results.csv unwritable (exit 1);
 configurations that differ only in options that change nothing (the penalty's without it)
-trained once; a merge refused by a locked run folder; a configuration failing before its
+trained once; a merge refused by a locked run folder, to replace or to copy; a configuration failing before its
 folder exists, recorded failed; status after a SIGINT (interrupted, not running); sweeps of two specs started at once; a run a sharing shard finished after this sweep
 planned it, counted finished, not failed; a spec with a byte-order mark and nothing
 swept; bench/bench_sweep_cpu.py's step count and its bad input; results.csv's penalty (the
@@ -873,6 +873,25 @@ def merge_into_running(tmp):
     same_sweep(done, dest, "merged once the lock was released")
 
 
+def merge_from_running(tmp):
+    """A merge refuses, likewise, to copy a run folder another process holds: a sweep training
+    it could write its next epoch's last.ckpt between the copies of its metrics.jsonl and its
+    last.ckpt, a copy a resume would train on without that epoch's line."""
+    done, dest = os.path.join(tmp, "tiny-done"), os.path.join(tmp, "tiny-from-running")
+    held = run_ids(done)[0]
+    folder = os.path.join(done, "runs", held)
+    lock = open(os.path.join(folder, "lock"), "w")
+    fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    p = run(["sweep", "merge", dest, done], expect=1)
+    check(len(p.stderr.splitlines()) == 1 and folder in p.stderr and "in use" in p.stderr,
+          f"merge from a locked run folder: {p.stderr!r}")
+    runs = os.path.join(dest, "runs")
+    check(not os.path.isdir(runs) or not os.listdir(runs), f"a refused merge copied {os.listdir(runs)}")
+    lock.close()
+    run(["sweep", "merge", dest, done])
+    same_sweep(done, dest, "merged once the copied folder's lock was released")
+
+
 def failed_before_folder(tmp):
     """A configuration that fails before its run folder exists (its data cannot load) is
     recorded as failed: the sweep, status and a merge say so, not pending."""
@@ -1034,6 +1053,7 @@ def main():
     checkpoint_epochs(tmp)
     repeats(tmp)
     merge_into_running(tmp)
+    merge_from_running(tmp)
     failed_before_folder(tmp)
     interrupted_status(tmp)
     spec_race(tmp)

@@ -21,8 +21,9 @@ static void merge_help(void)
            "Copies into DIR the run folders of the SHARD_DIRs (shards of the same spec run into\n"
            "separate folders) that are further along than DIR's own (a finished run over an\n"
            "unfinished one), then regenerates DIR/results.csv and prints the status. With DIR alone\n"
-           "(shards that shared one folder), regenerates DIR/results.csv. A run folder of DIR that a\n"
-           "running sweep trains (its lock held) refuses the merge: nothing is copied.\n");
+           "(shards that shared one folder), regenerates DIR/results.csv. A run folder, of DIR or\n"
+           "to copy, that a running sweep trains (its lock held) refuses the merge: nothing is\n"
+           "copied.\n");
 }
 
 static int wants_help(int argc, char **argv)

@@ -470,19 +470,35 @@ int jn_write_file_new(const char *path, const void *data, size_t len)
     return write_whole(path, data, len, 1, 1);
 }
 
-int jn_lock_file(const char *path, int *fd)
+/* flock without waiting on the open f: 0 with *fd = f, 1 when another process holds it, 0
+ * with *fd = -1 where the file system has no locks. */
+static int lock_open(int f, int how, int *fd)
 {
-    *fd = -1;
-    int f = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
-    if (f < 0)
-        return jn_fail("%s: cannot open (%s)", path, strerror(errno));
-    if (flock(f, LOCK_EX | LOCK_NB) == 0) {
+    if (flock(f, how | LOCK_NB) == 0) {
         *fd = f;
         return 0;
     }
     const int err = errno;
     close(f);
     return err == EWOULDBLOCK ? 1 : 0;
+}
+
+int jn_lock_file(const char *path, int *fd)
+{
+    *fd = -1;
+    int f = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+    if (f < 0)
+        return jn_fail("%s: cannot open (%s)", path, strerror(errno));
+    return lock_open(f, LOCK_EX, fd);
+}
+
+int jn_lock_file_shared(const char *path, int *fd)
+{
+    *fd = -1;
+    int f = open(path, O_RDONLY | O_CLOEXEC);
+    if (f < 0)
+        return errno == ENOENT ? 0 : jn_fail("%s: cannot open (%s)", path, strerror(errno));
+    return lock_open(f, LOCK_SH, fd);
 }
 
 int jn_write_all(int fd, const void *data, size_t len)

@@ -100,6 +100,10 @@ int jn_append_line(const char *path, const char *line);
  * when another process holds it, -1 on error. */
 int jn_lock_file(const char *path, int *fd);
 
+/* Takes a shared flock on an existing `path`, opened read-only (a folder one may only read),
+ * likewise: 0 also where there is no such file (nothing has locked it, *fd -1). */
+int jn_lock_file_shared(const char *path, int *fd);
+
 /* Creates a folder (and its parents) if it does not exist. */
 int jn_mkdirs(const char *path);
 

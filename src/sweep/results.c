@@ -299,14 +299,16 @@ static int copy_run(const char *from, const char *to)
     return 0;
 }
 
-/* Locks the run folder `folder` into *fd for a merge that replaces it (creating it first only
- * with create); -1 when another process trains it. */
-static int lock_run(const char *folder, int create, int *fd)
+/* Locks the run folder `folder` into *fd for a merge: one it replaces (creating it first only
+ * with create), or, with source, one it copies, so that no run trains there while its files are
+ * copied one by one (a copy could hold a last.ckpt an epoch ahead of its metrics.jsonl); -1
+ * when another process trains it. */
+static int lock_run(const char *folder, int create, int source, int *fd)
 {
     char path[JN_PATH_MAX + 32];
     if ((create && jn_mkdirs(folder)) || jn_path_join(path, sizeof path, folder, "lock"))
         return -1;
-    const int rc = jn_lock_file(path, fd);
+    const int rc = source ? jn_lock_file_shared(path, fd) : jn_lock_file(path, fd);
     if (rc > 0)
         return jn_fail("merge: %s is in use by another jacnoise process (a sweep still trains it); merge once it "
                        "has ended (nothing was copied)", folder);
@@ -317,9 +319,9 @@ int jn_results_merge(const jn_plan *plan, const char *dir, const char *const *so
 {
     const int n = plan->n_entries;
     char(*from)[JN_PATH_MAX + 64] = calloc((size_t)(n ? n : 1), sizeof *from);
-    int *locks = malloc(sizeof(int) * (size_t)(n ? n : 1));
+    int *locks = malloc(sizeof(int) * 2 * (size_t)(n ? n : 1));  /* [n] replaced folders, [n] their copies */
     int rc = !from || !locks ? jn_fail("out of memory") : 0, copied = 0;
-    for (int i = 0; locks && i < n; i++)
+    for (int i = 0; locks && i < 2 * n; i++)
         locks[i] = -1;
     for (int i = 0; !rc && i < n; i++) {
         jn_run_row best, theirs;
@@ -335,18 +337,22 @@ int jn_results_merge(const jn_plan *plan, const char *dir, const char *const *so
             }
         }
     }
-    /* Every folder to replace is locked before any is: one a running sweep trains refuses
-     * the merge with nothing changed. Existing folders first, so that a refusal creates none. */
+    /* Every folder to copy, then every one to replace, is locked before any is replaced: one a
+     * running sweep trains refuses the merge with nothing changed. Existing folders to replace
+     * first, so that a refusal creates none. */
+    for (int i = 0; !rc && i < n; i++)
+        if (from[i][0])
+            rc = lock_run(from[i], 0, 1, &locks[n + i]);
     for (int pass = 0; pass < 2; pass++)
         for (int i = 0; !rc && i < n; i++)
             if (from[i][0] && is_folder(plan->entries[i].cfg.out) == !pass)
-                rc = lock_run(plan->entries[i].cfg.out, pass, &locks[i]);
+                rc = lock_run(plan->entries[i].cfg.out, pass, 0, &locks[i]);
     for (int i = 0; !rc && i < n; i++)
         if (from[i][0]) {
             rc = copy_run(from[i], plan->entries[i].cfg.out);
             copied++;
         }
-    for (int i = 0; locks && i < n; i++)
+    for (int i = 0; locks && i < 2 * n; i++)
         if (locks[i] >= 0)
             close(locks[i]);
     free(from);
