@@ -15,8 +15,8 @@ swept; bench/bench_sweep_cpu.py's step count and its bad input; results.csv's pe
 best epoch's); groups split by batch and layer sizes; random draws times seeds; ids that
 operational options (threads, data folder, checkpoint interval) leave alone; a rerun counting
 diverged runs done; a merge keeping the further-along of two paused copies of a run, and
-replacing a run folder whole; integer draws taking both bounds; which
-runs plot_sweep.py draws where (`--plot-rules`: that alone).
+replacing a run folder whole; integer draws taking both bounds; plot_sweep.py's error axis
+linear with an error of 0; which runs plot_sweep.py draws where (`--plot-rules`: that alone).
 
 Run by ctest with JACNOISE_BIN and JACNOISE_DATA set."""
 import csv
@@ -620,6 +620,39 @@ def plot_faults(tmp):
           f"plot_sweep.py, a run not finished and a diverged epoch: exit {p.returncode}, stderr {p.stderr[-400:]!r}")
 
 
+def plot_zero_error(tmp):
+    """tools/plot_sweep.py keeps the error axis linear where a run has an error of 0 (a small
+    validation split): on the log axis it takes for errors spanning more than a factor 4, that
+    run's point, the best one, vanished."""
+    try:
+        import matplotlib
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except ImportError:
+        print("plot zero error: not checked: this Python has no matplotlib (Debian: python3-matplotlib)")
+        return
+    sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tools"))
+    import plot_sweep
+    folder = os.path.join(tmp, "plot-zero")
+    os.makedirs(folder)
+    with open(os.path.join(folder, "results.csv"), "w") as f:
+        f.write("id,lr,status,valid_error,test_error\na,0.1,finished,0,1.5\nb,0.2,finished,6,7\nc,0.3,finished,20,21\n")
+    _, places, swept = plot_sweep.load(folder)
+    axes = []
+
+    class Recording:
+        def __getattr__(self, name):
+            return getattr(plt, name)
+
+        def subplots(self, *args, **kw):
+            fig, ax = plt.subplots(*args, **kw)
+            axes.append(ax)
+            return fig, ax
+    plot_sweep.error_vs(Recording(), places, swept, folder)
+    check([ax.get_yscale() for ax in axes] == ["linear"],
+          f"plot_sweep error_vs_lr with a validation error of 0: y axes {[ax.get_yscale() for ax in axes]}")
+
+
 def repeats(tmp):
     """Grid points that differ only in options that change nothing are trained once, with those
     options at their defaults, to the numbers `train` gives with the spec's own; so are hidden1's
@@ -1045,6 +1078,7 @@ def main():
     kills(tmp, kill_spec)
     plots(tmp)
     plot_faults(tmp)
+    plot_zero_error(tmp)
     shards(tmp, group_spec, ref)
     local_gpus_failure(tmp, group_spec)
     local_gpus_shards(tmp)

@@ -246,9 +246,11 @@ def error_vs(plt, rows, swept, out):
                        label="diverged", clip_on=False)
         if numeric(values):
             set_scale(ax, "x", values)
-        errors = [r[c] for r in rows for c in ("valid_error", "test_error") if r[c]]
-        if errors and max(errors) > 4 * min(errors):
-            ax.set_yscale("log")  # a few failed runs would flatten the rest
+        errors = [r[c] for r in rows for c in ("valid_error", "test_error") if r[c] is not None]
+        # Log where a few failed runs would flatten the rest; never with an error of 0, which a
+        # log axis cannot show (the best run's point would vanish).
+        if errors and min(errors) > 0 and max(errors) > 4 * min(errors):
+            ax.set_yscale("log")
             ticks = [t for t in (1, 1.5, 2, 3, 5, 7, 10, 15, 20, 30, 50, 70, 100)
                      if min(errors) / 1.2 <= t <= max(errors) * 1.2]
             ax.set_yticks(ticks, [f"{t:g}" for t in ticks])
