@@ -14,8 +14,8 @@ planned it, counted finished, not failed; a spec with a byte-order mark and noth
 swept; bench/bench_sweep_cpu.py's step count and its bad input; results.csv's penalty (the
 best epoch's); groups split by batch and layer sizes; random draws times seeds; ids that
 operational options (threads, data folder, checkpoint interval) leave alone; a rerun counting
-diverged runs done; a merge keeping the further-along of two paused copies of a run, and
-replacing a run folder whole; integer draws taking both bounds; plot_sweep.py's error axis
+diverged runs done; a merge keeping the further-along of two paused copies of a run,
+replacing a run folder whole, and stopped half-way leaving one a resume ends right; integer draws taking both bounds; plot_sweep.py's error axis
 linear with an error of 0; which runs plot_sweep.py draws where (`--plot-rules`: that alone).
 
 Run by ctest with JACNOISE_BIN and JACNOISE_DATA set."""
@@ -925,6 +925,32 @@ def merge_from_running(tmp):
     same_sweep(done, dest, "merged once the copied folder's lock was released")
 
 
+def merge_stopped(tmp):
+    """A merge stopped between two files of a run folder (here the copy's best.ckpt cannot be
+    read; a kill or a full disk likewise) leaves a folder a resume trains to the bytes of an
+    uninterrupted run. It copied last.ckpt before best.ckpt: stopped between them, the folder
+    held the older best.ckpt beside a last.ckpt past a better epoch, which no later epoch
+    rewrote."""
+    spec = os.path.join(tmp, "stopped.spec")
+    # lr 2: the best validation error at epoch 3 of 12, none better after
+    open(spec, "w").write("data = usps\nhidden = 20\ntrain-limit = 500\nvalid = 100\nlr = 2\nepochs = 12\n"
+                          "patience = 0\n")
+    ref, dest, copy = (os.path.join(tmp, name) for name in ("stopped-ref", "stopped-into", "stopped-from"))
+    sweep(["--spec", spec, "--out", ref])
+    i = run_ids(ref)[0]
+    check(column(ref, "best_epoch")[i] == "3", f"merge stopped: the best epoch is {column(ref, 'best_epoch')[i]}, not 3")
+    for folder, steps in ((dest, "10"), (copy, "40")):  # 5 steps an epoch: paused after epochs 2 and 8
+        run(["train", "--config", os.path.join(ref, "runs", i, "config.txt"), "--max-steps", steps,
+             "--progress", "never", "--out", os.path.join(folder, "runs", i)])
+        shutil.copy(os.path.join(ref, "sweep.spec"), os.path.join(folder, "sweep.spec"))
+    best = os.path.join(copy, "runs", i, "best.ckpt")
+    os.remove(best)
+    os.mkdir(best)
+    run(["sweep", "merge", dest, copy], expect=1)
+    sweep(["--spec", spec, "--out", dest])
+    same_run(os.path.join(ref, "runs", i), os.path.join(dest, "runs", i), "a merge stopped half-way, then resumed")
+
+
 def failed_before_folder(tmp):
     """A configuration that fails before its run folder exists (its data cannot load) is
     recorded as failed: the sweep, status and a merge say so, not pending."""
@@ -1102,6 +1128,7 @@ def main():
     group_keys_split(tmp)
     merge_further(tmp)
     merge_replaces(tmp)
+    merge_stopped(tmp)
     bench_steps(tmp)
     return finish("sweep", tmp)
 

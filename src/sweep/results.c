@@ -11,8 +11,11 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-/* The files of a run folder, the summary last: a copy stopped half-way is an unfinished run. */
-static const char *const run_files[] = {"config.txt", "metrics.jsonl", "last.ckpt", "best.ckpt", "summary.json"};
+/* The files of a run folder in the order a copy stopped half-way leaves one a resume ends
+ * right: the metrics and best.ckpt before last.ckpt (a resume trims metrics past it, and
+ * writes again the same best.ckpt; one older than last.ckpt it would keep), the summary last
+ * (an unfinished run). */
+static const char *const run_files[] = {"config.txt", "metrics.jsonl", "best.ckpt", "last.ckpt", "summary.json"};
 #define N_RUN_FILES (int)(sizeof run_files / sizeof run_files[0])
 
 static int is_folder(const char *path)
