@@ -242,6 +242,17 @@ def models_and_jobs(tmp, spec, ref):
     warned = [line for line in p.stderr.splitlines() if "warning" in line]
     check(len(warned) == 1 and f"--jobs 2 x --threads {os.cpu_count()}" in warned[0],
           f"--jobs 2 x --threads {os.cpu_count()}: expected one warning line: {p.stderr[-500:]!r}")
+    # More threads than the BLAS runs (capped at U), whose 3 x U crowd the CPUs or not: the line
+    # counts the threads of all three workers (it said "using 1, more than the 2 CPUs online").
+    p = sweep(["--spec", small, "--out", crowded + "-capped", "--jobs", "3", "--device", "cpu", "--threads", "1024"])
+    warned = [line for line in p.stderr.splitlines() if "warning" in line]
+    cap = re.search(r"the BLAS runs at most (\d+) thread", warned[0]) if len(warned) == 1 else None
+    if cap:
+        used, cpus = int(cap.group(1)), os.cpu_count()
+        crowd = f"using {used} each, {3 * used} in all, more than the {cpus} CPUs online"
+        check((crowd in warned[0]) == (3 * used > cpus) and ("CPUs online" in warned[0]) == (3 * used > cpus),
+              f"--jobs 3 x --threads 1024, the BLAS capped at {used} on {cpus} CPUs: {warned[0]!r}")
+    check(cap is not None, f"--jobs 3 x --threads 1024: expected one warning line naming the BLAS's cap: {p.stderr[-500:]!r}")
 
 
 def shards(tmp, spec, ref):

@@ -28,9 +28,14 @@ void jn_backend_threads(jn_device device, int threads, int processes)
     else
         snprintf(asked, sizeof asked, "--threads %d", threads);
     const char *plural = used == 1 ? "" : "s", *slower = "they share cores, and the GEMMs run slower than with fewer";
+    char using[64];  /* the threads of all the workers, which crowd the CPUs, not one's */
+    if (processes > 1)
+        snprintf(using, sizeof using, "%d each, %ld in all", used, (long)processes * used);
+    else
+        snprintf(using, sizeof using, "%d", used);
     if (capped && crowded)
-        fprintf(stderr, "jacnoise: warning: %s: the BLAS runs at most %d thread%s; using %d, more than the %ld CPUs "
-                "online: %s\n", asked, used, plural, used, cpus, slower);
+        fprintf(stderr, "jacnoise: warning: %s: the BLAS runs at most %d thread%s; using %s, more than the %ld CPUs "
+                "online: %s\n", asked, used, plural, using, cpus, slower);
     else if (capped)
         fprintf(stderr, "jacnoise: warning: %s: the BLAS runs at most %d thread%s; using %d\n", asked, used, plural,
                 used);
