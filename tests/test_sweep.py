@@ -16,7 +16,7 @@ best epoch's); groups split by batch and layer sizes; random draws times seeds; 
 operational options (threads, data folder, checkpoint interval) leave alone; a rerun counting
 diverged runs done; a merge keeping the further-along of two paused copies of a run,
 replacing a run folder whole, and stopped half-way leaving one a resume ends right; integer draws taking both bounds; plot_sweep.py's error axis
-linear with an error of 0; which runs plot_sweep.py draws where (`--plot-rules`: that alone).
+linear with an error of 0, and no heat map of a random search; which runs plot_sweep.py draws where (`--plot-rules`: that alone).
 
 Run by ctest with JACNOISE_BIN and JACNOISE_DATA set."""
 import csv
@@ -631,6 +631,30 @@ def plot_faults(tmp):
           f"plot_sweep.py, a run not finished and a diverged epoch: exit {p.returncode}, stderr {p.stderr[-400:]!r}")
 
 
+def plot_random_search(tmp):
+    """tools/plot_sweep.py draws no heat map of a random search's (jac-lambda, jac-noise), whose
+    draws each stand alone in their row, column and panel: README's 40 samples made 40 panels
+    of 40 x 40 cells, one of them filled, in 76 s; it says why, and draws the rest."""
+    try:
+        import matplotlib  # noqa: F401
+    except ImportError:
+        print("plot random search: not checked: this Python has no matplotlib (Debian: python3-matplotlib)")
+        return
+    script = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tools", "plot_sweep.py")
+    folder = os.path.join(tmp, "plot-random")
+    os.makedirs(folder)
+    draw = random.Random(1)
+    with open(os.path.join(folder, "results.csv"), "w") as f:
+        f.write("id,lr,jac-lambda,jac-noise,status,valid_error,test_error\n")
+        f.writelines(f"r{k},{draw.uniform(0.005, 0.2):.4g},{10 ** draw.uniform(-4, 0):.4g},{draw.uniform(0, 0.5):.4g},"
+                     f"finished,{draw.uniform(2, 10):.2f},{draw.uniform(2, 10):.2f}\n" for k in range(8))
+    p = subprocess.run([sys.executable, script, folder], capture_output=True, text=True, timeout=300)
+    drawn = sorted(os.listdir(os.path.join(folder, "plots"))) if os.path.isdir(os.path.join(folder, "plots")) else []
+    check(p.returncode == 0 and "no heat map" in p.stdout and "8 of the 512" in p.stdout
+          and drawn == ["curves_best.png", "error_vs_jac-lambda.png", "error_vs_jac-noise.png", "error_vs_lr.png"],
+          f"plot_sweep.py on a random search: exit {p.returncode}, drew {drawn}, said {p.stdout!r} {p.stderr[-300:]!r}")
+
+
 def plot_zero_error(tmp):
     """tools/plot_sweep.py keeps the error axis linear where a run has an error of 0 (a small
     validation split): on the log axis it takes for errors spanning more than a factor 4, that
@@ -1116,6 +1140,7 @@ def main():
     plots(tmp)
     plot_faults(tmp)
     plot_zero_error(tmp)
+    plot_random_search(tmp)
     shards(tmp, group_spec, ref)
     local_gpus_failure(tmp, group_spec)
     local_gpus_shards(tmp)

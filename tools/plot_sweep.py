@@ -4,7 +4,9 @@ DIR/plots (or --out):
 
   heatmap_valid.png, heatmap_test.png  validation / test error over (jac-lambda, jac-noise), one
                                        panel per value of the other swept options (seeds
-                                       averaged); needs both swept. A run without the penalty
+                                       averaged); needs both swept, on a grid: runs in half
+                                       the cells at least (not a random search's draws, each
+                                       alone in its row and column). A run without the penalty
                                        stands in every jac-noise row and every panel of the
                                        penalty's options (they change nothing without it)
   error_vs_<option>.png                validation and test error against each swept option
@@ -157,6 +159,15 @@ def heatmaps(plt, rows, swept, out):
     others = [c for c in swept if c not in ("jac-lambda", "jac-noise", "seed")]
     panels = sorted({tuple(r[c] for c in others) for r in rows},
                     key=lambda p: [(number(v) is None, number(v) or 0, v) for v in p])
+    # A random search draws each value once: a run alone in its row, column and panel, in grids
+    # of thousands of empty cells that take minutes to draw.
+    filled, cells = len({(r["jac-lambda"], r["jac-noise"], tuple(r[c] for c in others)) for r in rows}), \
+        len(lambdas) * len(noises) * len(panels)
+    if 2 * filled < cells:
+        print(f"plot_sweep: no heat map: the runs fill {filled} of the {cells} (jac-lambda, jac-noise) cells of "
+              f"{len(panels)} panel{'s' if len(panels) > 1 else ''}, fewer than half (a random search?); "
+              f"error_vs_*.png shows each option")
+        return []
     written = []
     for split in ("valid", "test"):
         cols = min(len(panels), 3)
