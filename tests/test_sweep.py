@@ -967,13 +967,16 @@ def merge_stopped(tmp):
     held the older best.ckpt beside a last.ckpt past a better epoch, which no later epoch
     rewrote."""
     spec = os.path.join(tmp, "stopped.spec")
-    # lr 2: the best validation error at epoch 3 of 12, none better after
+    # lr 2: the best validation error after epoch 2 and by epoch 8 (3 or 7 as seen: the path at
+    # this rate moves with the BLAS kernels), so the copy's best.ckpt is newer than the
+    # folder's and older than its last.ckpt
     open(spec, "w").write("data = usps\nhidden = 20\ntrain-limit = 500\nvalid = 100\nlr = 2\nepochs = 12\n"
                           "patience = 0\n")
     ref, dest, copy = (os.path.join(tmp, name) for name in ("stopped-ref", "stopped-into", "stopped-from"))
     sweep(["--spec", spec, "--out", ref])
     i = run_ids(ref)[0]
-    check(column(ref, "best_epoch")[i] == "3", f"merge stopped: the best epoch is {column(ref, 'best_epoch')[i]}, not 3")
+    best_epoch = int(column(ref, "best_epoch")[i])
+    check(2 < best_epoch <= 8, f"merge stopped: the best epoch is {best_epoch}, not in 3..8")
     for folder, steps in ((dest, "10"), (copy, "40")):  # 5 steps an epoch: paused after epochs 2 and 8
         run(["train", "--config", os.path.join(ref, "runs", i, "config.txt"), "--max-steps", steps,
              "--progress", "never", "--out", os.path.join(folder, "runs", i)])
