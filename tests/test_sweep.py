@@ -838,6 +838,17 @@ def integer_draws(tmp):
     check(epochs == ["1", "2"], f"epochs = uniform(1, 2), 12 samples: configurations of epochs {epochs}, expected 1 and 2")
 
 
+def draws_within_bounds(tmp):
+    """A real draw rounded to 4 digits stays in [a, b]: in uniform(0.99991, 0.99999) most draws
+    round to 0.9999 (below a) or 1 (above b, a momentum refused); each is its bound then."""
+    spec = os.path.join(tmp, "bounds.spec")
+    open(spec, "w").write(TINY_SPEC.replace("lr = [0.1, 0.2]", "momentum = uniform(0.99991, 0.99999)\nsamples = 6"))
+    folder = os.path.join(tmp, "bounds")
+    sweep(["--spec", spec, "--out", folder])
+    momenta = sorted(set(column(folder, "momentum").values()))
+    check(momenta == ["0.99991", "0.99999"], f"momentum = uniform(0.99991, 0.99999): drew {momenta}, expected the bounds")
+
+
 def ids_ignore_operational(tmp):
     """A configuration's id hashes its experiment options only: a rerun with other threads,
     data folder and checkpoint interval (where and how it runs) finds the same run folders,
@@ -1163,6 +1174,7 @@ def main():
     no_test_split(tmp)
     results_unwritable(tmp)
     integer_draws(tmp)
+    draws_within_bounds(tmp)
     ids_ignore_operational(tmp)
     group_keys_split(tmp)
     merge_further(tmp)

@@ -375,8 +375,14 @@ void jn_spec_draw(const jn_spec *spec, const spec_entry *e, long sample, char *o
         v = exp(log(e->a) + u * (log(e->b + (e->integer ? 1 : 0)) - log(e->a)));
     else
         v = e->a + u * (e->b - e->a + (e->integer ? 1 : 0));
-    if (e->integer)
+    if (e->integer) {
         snprintf(out, cap, "%.0f", fmin(floor(v), e->b));
-    else
-        snprintf(out, cap, "%.4g", v);
+        return;
+    }
+    /* Rounded to 4 digits a draw near a bound can cross it (0.99996 in [0.9999, 0.99999]
+     * prints as 1): the bound, as the spec writes it, is the draw then. */
+    snprintf(out, cap, "%.4g", v);
+    const double printed = strtod(out, NULL);
+    if (printed < e->a || printed > e->b)
+        snprintf(out, cap, "%s", e->values[printed < e->a ? 0 : 1]);
 }
