@@ -12,6 +12,8 @@
 #include "jacnoise/error.h"
 #include "jacnoise/profile.h"
 
+#include <limits.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -31,6 +33,26 @@ static const char help[] =
     "  --sizes d,n1,...,C  the net's layer sizes, one hidden layer at least (default 784,1000,1000,10)\n"
     "  --reps N            rounds (default 20)\n"
     "  --dir DIR           folder written to: the disk measured (default .)\n";
+
+/* The files written, last, best and raw, then the ".tmp" each atomic write goes through:
+ * removed at every exit and on SIGINT, SIGTERM and SIGHUP, since a stopped run would leave
+ * some 50 MB in the folder measured (by default the current one). */
+enum { N_FILES = 3 };
+static char files[2 * N_FILES][PATH_MAX];
+
+static void remove_files(void)
+{
+    for (int k = 0; k < 2 * N_FILES; k++)
+        if (files[k][0])
+            unlink(files[k]);
+}
+
+static void remove_files_and_die(int sig)
+{
+    remove_files();
+    signal(sig, SIG_DFL);
+    raise(sig);
+}
 
 static int compare_doubles(const void *a, const void *b)
 {
@@ -76,10 +98,17 @@ int main(int argc, char **argv)
     ck.velocity = malloc(sizeof(jn_real) * P);
     ck.best_params = malloc(sizeof(jn_real) * P);
     double *times = malloc(sizeof(double) * N_TIMES * (size_t)reps);
-    char last[4096], best[4096], raw[4096];
-    snprintf(last, sizeof last, "%s/bench-last.ckpt", dir);
-    snprintf(best, sizeof best, "%s/bench-best.ckpt", dir);
-    snprintf(raw, sizeof raw, "%s/bench-raw.bin", dir);
+    const char *names[N_FILES] = {"bench-last.ckpt", "bench-best.ckpt", "bench-raw.bin"};
+    for (int k = 0; k < 2 * N_FILES; k++)
+        if (snprintf(files[k], PATH_MAX, "%s/%s%s", dir, names[k % N_FILES], k < N_FILES ? "" : ".tmp") >= PATH_MAX) {
+            fprintf(stderr, "bench: --dir %s: path too long\n", dir);
+            return 2;
+        }
+    const char *last = files[0], *best = files[1], *raw = files[2];
+    atexit(remove_files);
+    signal(SIGINT, remove_files_and_die);
+    signal(SIGTERM, remove_files_and_die);
+    signal(SIGHUP, remove_files_and_die);
     if (!ck.params || !ck.velocity || !ck.best_params || !times) {
         fprintf(stderr, "bench: out of memory\n");
         return 1;
@@ -133,9 +162,6 @@ int main(int argc, char **argv)
         return 1;
     }
     jn_checkpoint_free(&back);
-    unlink(last);
-    unlink(best);
-    unlink(raw);
 
     char shape[256];
     jn_model_describe(&ck.model, shape, sizeof shape);

@@ -11,6 +11,11 @@ jn_py_test(test_eval test_eval.py LABELS cli TIMEOUT 300)
 jn_py_test(test_export test_export.py LABELS cli TIMEOUT 300)
 # bench/peers/run_peers.py's refusals (nothing timed).
 jn_py_test(test_peers test_peers.py LABELS cli TIMEOUT 300)
+# The C benchmarks' command lines and the files they leave (nothing timed to a figure).
+if(JACNOISE_BENCH)
+  jn_py_test(test_bench test_bench.py LABELS cli TIMEOUT 300)
+  set_property(TEST test_bench APPEND PROPERTY ENVIRONMENT "JACNOISE_BENCH_DIR=$<TARGET_FILE_DIR:bench_checkpoint>")
+endif()
 
 # PyTorch autograd oracle (float64) for one step of every penalty target and estimator.
 jn_py_test(test_torch_oracle torch_oracle.py LABELS oracle)
