@@ -1,7 +1,7 @@
 /* The benchmarks' command lines: --help (or -h) prints the benchmark's help on stdout and
- * exits 0; a value is taken whole or refused (the usage line on stderr, exit 2), so that no
- * benchmark runs on a number it read half of ("--reps 5x") or on a list it cut short. A header
- * of static inline functions, so that each benchmark stays one source file. */
+ * exits 0; a value is taken whole or refused (one line naming the option on stderr, exit 2),
+ * so that no benchmark runs on a number it read half of ("--reps 5x") or on a list it cut
+ * short. A header of static inline functions, so that each benchmark stays one source file. */
 #ifndef JACNOISE_BENCH_ARGS_H
 #define JACNOISE_BENCH_ARGS_H
 
@@ -19,6 +19,23 @@ static inline int bench_help(int argc, char **argv, const char *help)
             return 1;
         }
     return 0;
+}
+
+/* Refuses argv[i], an option, in one line on stderr that names it and says why: given
+ * without its value (argv[i + 1] is argv[argc], NULL), not one of `usage`'s ("[--reps ..."),
+ * or with a value it does not take. Returns 2, the exit status. */
+static inline int bench_refuse(const char *usage, char **argv, int i)
+{
+    const char *prog = strrchr(argv[0], '/') ? strrchr(argv[0], '/') + 1 : argv[0];
+    char known[64];
+    snprintf(known, sizeof known, "[%s ", argv[i]);
+    if (!strstr(usage, known) || strlen(argv[i]) > 48)
+        fprintf(stderr, "%s: %s: unknown option (see %s --help)\n", prog, argv[i], prog);
+    else if (!argv[i + 1])
+        fprintf(stderr, "%s: %s: needs a value (see %s --help)\n", prog, argv[i], prog);
+    else
+        fprintf(stderr, "%s: %s %s: not a value it takes (see %s --help)\n", prog, argv[i], argv[i + 1], prog);
+    return 2;
 }
 
 /* text, a whole number in [lo, hi], into *out: 0; -1 for anything else (*out untouched). */

@@ -70,27 +70,24 @@ int main(int argc, char **argv)
 {
     if (bench_help(argc, argv, help))
         return 0;
-    const char *sizes_text = "784,1000,1000,10", *dir = ".";
+    const char *dir = ".";
     long reps = 20;
-    int bad = argc % 2 == 0;
-    for (int i = 1; i + 1 < argc && !bad; i += 2) {
-        if (!strcmp(argv[i], "--sizes"))
-            sizes_text = argv[i + 1];
-        else if (!strcmp(argv[i], "--reps"))
-            bad = bench_long(argv[i + 1], 1, 10000, &reps);
-        else if (!strcmp(argv[i], "--dir"))
+    int sizes[JN_MAX_LAYERS + 1] = {784, 1000, 1000, 10}, n_sizes = 4;
+    for (int i = 1; i < argc; i += 2) {
+        if (!argv[i + 1])
+            return bench_refuse(USAGE, argv, i);
+        if (!strcmp(argv[i], "--sizes") && (n_sizes = bench_int_list(argv[i + 1], sizes, JN_MAX_LAYERS + 1)) >= 3)
+            continue;
+        if (!strcmp(argv[i], "--reps") && !bench_long(argv[i + 1], 1, 10000, &reps))
+            continue;
+        if (!strcmp(argv[i], "--dir"))
             dir = argv[i + 1];
         else
-            bad = 1;
-    }
-    int sizes[JN_MAX_LAYERS + 1], n_sizes = 0;
-    if (bad || (n_sizes = bench_int_list(sizes_text, sizes, JN_MAX_LAYERS + 1)) < 3) {
-        fputs(USAGE, stderr);
-        return 2;
+            return bench_refuse(USAGE, argv, i);
     }
     jn_checkpoint ck = {0};
     if (jn_model_make(&ck.model, sizes[0], sizes + 1, n_sizes - 2, sizes[n_sizes - 1])) {
-        fprintf(stderr, "bench: %s\n", jn_last_error());
+        fprintf(stderr, "bench_checkpoint: --sizes: %s\n", jn_last_error());
         return 2;
     }
     const size_t P = ck.model.n_params;

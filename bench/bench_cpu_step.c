@@ -12,6 +12,7 @@
 #include "bench_args.h"
 #include "jacnoise/backend.h"
 #include "jacnoise/blas.h"
+#include "jacnoise/error.h"
 #include "jacnoise/profile.h"
 #include "jacnoise/rng.h"
 
@@ -40,11 +41,12 @@ int main(int argc, char **argv)
         return 0;
     jn_blas_core_init(argv);
     int hidden[JN_MAX_LAYERS] = {1000, 1000}, n_hidden = 2, B = 100, reps = 20, threads = 0;
-    int bad = argc % 2 == 0;  /* an option without its value */
-    for (int i = 1; i + 1 < argc && !bad; i += 2) {
+    for (int i = 1; i < argc; i += 2) {
         const char *key = argv[i], *value = argv[i + 1];
         long v;
         int n;
+        if (!value)
+            return bench_refuse(USAGE, argv, i);
         if (!strcmp(key, "--batch") && !bench_long(value, 1, 65536, &v))
             B = (int)v;
         else if (!strcmp(key, "--reps") && !bench_long(value, 1, 100000, &v))
@@ -54,15 +56,11 @@ int main(int argc, char **argv)
         else if (!strcmp(key, "--hidden") && (n = bench_int_list(value, hidden, JN_MAX_LAYERS - 1)) > 0)
             n_hidden = n;
         else
-            bad = 1;
-    }
-    if (bad) {
-        fputs(USAGE, stderr);
-        return 2;
+            return bench_refuse(USAGE, argv, i);
     }
     jn_model m;
     if (jn_model_make(&m, 784, hidden, n_hidden, 10)) {
-        fprintf(stderr, "bench: bad --hidden\n");
+        fprintf(stderr, "bench_cpu_step: %s\n", jn_last_error());
         return 2;
     }
     jn_cpu_set_threads(threads);

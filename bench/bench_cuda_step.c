@@ -33,19 +33,15 @@ int main(int argc, char **argv)
     if (bench_help(argc, argv, help))
         return 0;
     int hidden[JN_MAX_LAYERS] = {1000, 1000}, n_hidden = 2, reps = 200;
-    int bad = argc % 2 == 0;  /* an option without its value */
-    for (int i = 1; i + 1 < argc && !bad; i += 2) {
+    for (int i = 1; i < argc; i += 2) {
         long v;
-        if (!strcmp(argv[i], "--reps") && !bench_long(argv[i + 1], 1, 100000, &v))
+        int n;
+        if (argv[i + 1] && !strcmp(argv[i], "--reps") && !bench_long(argv[i + 1], 1, 100000, &v))
             reps = (int)v;
-        else if (!strcmp(argv[i], "--hidden"))
-            bad = (n_hidden = bench_int_list(argv[i + 1], hidden, JN_MAX_LAYERS - 1)) == 0;
+        else if (argv[i + 1] && !strcmp(argv[i], "--hidden") && (n = bench_int_list(argv[i + 1], hidden, JN_MAX_LAYERS - 1)))
+            n_hidden = n;
         else
-            bad = 1;
-    }
-    if (bad) {
-        fputs(USAGE, stderr);
-        return 2;
+            return bench_refuse(USAGE, argv, i);
     }
     if (jn_cuda_device_count() == 0) {
         fprintf(stderr, "bench_cuda_step: no CUDA device visible\n");
@@ -53,7 +49,7 @@ int main(int argc, char **argv)
     }
     jn_model m;
     if (jn_model_make(&m, 784, hidden, n_hidden, 10)) {
-        fprintf(stderr, "bench_cuda_step: bad --hidden\n");
+        fprintf(stderr, "bench_cuda_step: %s\n", jn_last_error());
         return 2;
     }
     char shape[128];

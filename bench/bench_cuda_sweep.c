@@ -45,33 +45,33 @@ static const char help[] =
     "  --small             a preset replacing the options before it: 64-16-16-10, B = 10,\n"
     "                      M = 1 and 4, 3 replays, a 64 x 64 peak GEMM (for the CUDA emulator)\n";
 
+/* 0, or the exit status 2 after refusing an argument (bench_refuse). */
 static int parse(int argc, char **argv, options *o)
 {
     *o = (options){{1000, 1000}, 2, 784, 100, {1, 64, 256}, 3, 50, 8192};
     for (int i = 1; i < argc; i++) {
-        const char *value = i + 1 < argc ? argv[i + 1] : NULL;
+        const char *value = argv[i + 1];
         if (!strcmp(argv[i], "--small")) {
             *o = (options){{16, 16}, 2, 64, 10, {1, 4}, 2, 3, 64};
             continue;
         }
-        if (!value)
-            return -1;
-        i++;
         long v = 0;
-        if (!strcmp(argv[i - 1], "--hidden"))
-            o->n_hidden = bench_int_list(value, o->hidden, JN_MAX_LAYERS - 1);
-        else if (!strcmp(argv[i - 1], "--models"))
-            o->n_models = bench_int_list(value, o->models, MAX_LIST);
-        else if (!strcmp(argv[i - 1], "--inputs") && !bench_long(value, 1, 1 << 20, &v))
+        int n;
+        if (value && !strcmp(argv[i], "--hidden") && (n = bench_int_list(value, o->hidden, JN_MAX_LAYERS - 1)))
+            o->n_hidden = n;
+        else if (value && !strcmp(argv[i], "--models") && (n = bench_int_list(value, o->models, MAX_LIST)))
+            o->n_models = n;
+        else if (value && !strcmp(argv[i], "--inputs") && !bench_long(value, 1, 1 << 20, &v))
             o->inputs = (int)v;
-        else if (!strcmp(argv[i - 1], "--batch") && !bench_long(value, 1, 65536, &v))
+        else if (value && !strcmp(argv[i], "--batch") && !bench_long(value, 1, 65536, &v))
             o->batch = (int)v;
-        else if (!strcmp(argv[i - 1], "--reps") && !bench_long(value, 1, 100000, &v))
+        else if (value && !strcmp(argv[i], "--reps") && !bench_long(value, 1, 100000, &v))
             o->reps = (int)v;
         else
-            return -1;
+            return bench_refuse(USAGE, argv, i);
+        i++;
     }
-    return o->n_hidden > 0 && o->n_models > 0 ? 0 : -1;
+    return 0;
 }
 
 static double mb(double bytes) { return bytes / 1e6; }
@@ -140,10 +140,9 @@ int main(int argc, char **argv)
     if (bench_help(argc, argv, help))
         return 0;
     options o;
-    if (parse(argc, argv, &o)) {
-        fputs(USAGE, stderr);
-        return 2;
-    }
+    const int refused = parse(argc, argv, &o);
+    if (refused)
+        return refused;
     if (jn_cuda_device_count() == 0) {
         fprintf(stderr, "bench_cuda_sweep: no CUDA device visible\n");
         return 1;

@@ -31,19 +31,10 @@ int main(int argc, char **argv)
     if (bench_help(argc, argv, help))
         return 0;
     long count = 784000, reps = 30;
-    int bad = argc % 2 == 0;
-    for (int i = 1; i + 1 < argc && !bad; i += 2) {
-        if (!strcmp(argv[i], "--count"))
-            bad = bench_long(argv[i + 1], 1, 1L << 30, &count);
-        else if (!strcmp(argv[i], "--reps"))
-            bad = bench_long(argv[i + 1], 1, 100000, &reps);
-        else
-            bad = 1;
-    }
-    if (bad) {
-        fputs(USAGE, stderr);
-        return 2;
-    }
+    for (int i = 1; i < argc; i += 2)
+        if (!argv[i + 1] || !((!strcmp(argv[i], "--count") && !bench_long(argv[i + 1], 1, 1L << 30, &count)) ||
+                              (!strcmp(argv[i], "--reps") && !bench_long(argv[i + 1], 1, 100000, &reps))))
+            return bench_refuse(USAGE, argv, i);
     enum { N_IMPLS = 3 };
     const jn_normal_impl impls[N_IMPLS] = {JN_NORMAL_GENERIC, JN_NORMAL_AVX2, JN_NORMAL_AVX512};
     const char *names[N_IMPLS] = {"generic", "avx2", "avx512"};

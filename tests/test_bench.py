@@ -1,5 +1,8 @@
 #!/usr/bin/env python3
 """The C benchmarks (bench/), run at sizes that take a second, none of their figures judged:
+each one's --help (stdout, exit 0), and each refusal, before anything is timed, in one line
+naming the option (and the value), exit 2: an unknown option, one without its value, a value
+read half ("--reps 5x") or out of range, a list cut short; the CUDA ones where they are built.
 bench_checkpoint leaves no file in its --dir, after a finished run or one stopped by SIGINT,
 SIGTERM or SIGHUP mid-way.
 
@@ -14,6 +17,39 @@ import time
 from harness import check, finish
 
 BENCH = os.environ.get("JACNOISE_BENCH_DIR", "")
+
+
+REFUSALS = [  # (arguments, what the line must hold)
+    (["--bogus", "1"], "--bogus: unknown option"), (["--reps"], "--reps: needs a value"),
+    (["--reps", "5x"], "--reps 5x: not a value"), (["--reps", "0"], "--reps 0: not a value"),
+    (["--reps", "5", "--reps"], "--reps: needs a value")]
+OWN_REFUSALS = {
+    "bench_cpu_step": [(["--hidden", "1000,"], "--hidden 1000,: not a value"),
+                       (["--batch", "-1"], "--batch -1: not a value"), (["--threads", "x"], "--threads x: not a value"),
+                       (["--hidden", "1048576"], "--hidden: layer 1 has 1048576 units")],
+    "bench_rng_normal": [(["--count", "0"], "--count 0: not a value"), (["--hidden", "8"], "--hidden: unknown option")],
+    "bench_checkpoint": [(["--sizes", "784,10"], "--sizes 784,10: not a value"), (["--dir"], "--dir: needs a value")],
+    "bench_cuda_step": [(["--hidden", ",8"], "--hidden ,8: not a value")],
+    "bench_cuda_sweep": [(["--small", "--models", "1,,2"], "--models 1,,2: not a value"),
+                         (["--inputs", "0"], "--inputs 0: not a value"), (["--small", "--batch"], "--batch: needs a value")],
+}
+
+
+def command_lines():
+    for name, own in OWN_REFUSALS.items():
+        prog = os.path.join(BENCH, name)
+        if name.startswith("bench_cuda") and not os.path.exists(prog):
+            print(f"{name}: not built (no CUDA in this build)")
+            continue
+        for flag in ("--help", "-h"):
+            p = subprocess.run([prog, flag], capture_output=True, text=True, timeout=60)
+            check(p.returncode == 0 and p.stdout.startswith(f"usage: {name}") and not p.stderr,
+                  f"{name} {flag}: exit {p.returncode}: {p.stdout[:200]!r} {p.stderr[-200:]!r}")
+        for args, words in REFUSALS + own:
+            p = subprocess.run([prog] + args, capture_output=True, text=True, timeout=60)
+            check(p.returncode == 2 and p.stderr.startswith(f"{name}: {words}") and p.stderr.count("\n") == 1 and
+                  not p.stdout, f"{name} {' '.join(args)}: exit {p.returncode}, expected 2 and one line "
+                  f"'{name}: {words}...': {p.stdout[-200:]!r} {p.stderr[-300:]!r}")
 
 
 def checkpoint_cleanup(tmp):
@@ -42,6 +78,7 @@ def checkpoint_cleanup(tmp):
 
 def main():
     tmp = tempfile.mkdtemp(prefix="jacnoise-bench-")
+    command_lines()
     checkpoint_cleanup(tmp)
     return finish("benchmark", tmp)
 
