@@ -11,7 +11,9 @@
 # A set already there with the right sums is not fetched again (no network needed), and the
 # script says where it found it. A file is accepted as NAME.gz or uncompressed NAME (jacnoise
 # reads NAME.gz when both exist); a wrong file in the folder being filled is deleted and
-# fetched again. Exit status 1 if any set could not be obtained verified.
+# fetched again. A folder to fill that is not one, cannot be created or is read-only is said
+# in one line a set, before any download. Exit status 1 if any set could not be obtained
+# verified.
 #
 # JACNOISE_FETCH_FROM=BASE takes every file from BASE instead of the official sources: a local
 # folder (copied) or a URL prefix (file:// needs curl). Useful for a mirror or an offline copy.
@@ -23,7 +25,7 @@ if [ $# -gt 1 ]; then
 fi
 case ${1-} in
     -h | --help)
-        sed -n '2,19s/^# \{0,1\}//p' "$0"
+        sed -n '2,/^[^#]/s/^# \{0,1\}//p' "$0"
         exit 0 ;;
     -*)
         echo "fetch.sh: $1: unknown option (it takes a DIR alone; see datasets/fetch.sh --help)" >&2
@@ -111,9 +113,17 @@ fetch() {
 }
 
 # fill_set DIR SET: makes DIR hold a verified copy of every file of SET, keeping those
-# already there, deleting wrong ones, fetching the missing NAME.gz.
+# already there, deleting wrong ones, fetching the missing NAME.gz. A DIR it cannot write
+# into is said in one line before anything is fetched (not a failed download per file).
 fill_set() {
-    mkdir -p "$1" || return 1
+    if [ -e "$1" ] && [ ! -d "$1" ]; then unusable="not a folder"
+    elif ! made=$(mkdir -p "$1" 2>&1); then unusable="cannot create it (${made##*: })"
+    elif [ ! -w "$1" ]; then unusable="the folder is not writable"
+    else unusable=""; fi
+    if [ -n "$unusable" ]; then
+        echo "fetch.sh: $2: cannot fetch into $1: $unusable" >&2
+        return 1
+    fi
     files "$2" | { failed=""
         while read -r gz raw name; do
             got=""

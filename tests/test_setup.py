@@ -10,7 +10,8 @@
   nowhere, and a second run fetches nothing; repairs a wrong file in the folder it fills;
   refuses a wrong file in a folder jacnoise would read first; accepts uncompressed files;
   stops, with one line, at a wrong file it cannot delete; refuses an unknown option and a DIR
-  that is a file with one line;
+  that is a file with one line; a folder it cannot fill ($JACNOISE_DATA a file, or under one,
+  or read-only) is one line a set, exit 1, before anything is fetched;
 - tools/paper-rows.sh (with a stub program): OUT_PREFIX is optional, so options alone train
   under runs/paper; --help prints its usage and trains nothing;
 - the command lines of tools/fuzz.sh and tools/check-setup.sh, which build for minutes: --help
@@ -185,6 +186,29 @@ def fetch_cases(tmp, env, calls):
                               ("DIR a file", [afile], f"fetch.sh: {afile}: not a folder")):
         out = run(name, args, fresh, code=2, words=[words])
         check(out.count("\n") == 1, f"fetch.sh, {name}: not one line: {out!r}")
+
+    # A folder it cannot fill: one line a set naming it, exit 1, nothing tried. Read-only as
+    # an unprivileged user (root writes into a mode-555 folder), so root runs it as nobody.
+    nowhere = os.path.join(tmp, "nowhere", "repo")
+    os.makedirs(nowhere)
+    for name, where, why in (("$JACNOISE_DATA a file", afile, "not a folder"),
+                             ("$JACNOISE_DATA under a file", os.path.join(afile, "sub"), "cannot create it")):
+        out = run(name, [], nowhere, code=1, extra=dict(src, JACNOISE_DATA=where),
+                  words=[f"fetch.sh: mnist: cannot fetch into {where}: {why}", f"fetch.sh: usps: cannot fetch into "])
+        check(out.count("\n") == 2, f"fetch.sh, {name}: not one line a set: {out!r}")
+    readonly = os.path.join(tmp, "readonly")
+    os.makedirs(readonly)
+    os.chmod(readonly, 0o555)
+    as_user = []
+    if os.access(readonly, os.W_OK):
+        as_user = ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"]
+        os.chmod(tmp, 0o755)  # for nobody to reach the folder
+    p = sh(as_user + [fetch, readonly], "/", dict(env, **src))
+    out = p.stdout + p.stderr
+    check(p.returncode == 1 and out.count("\n") == 2 and
+          f"fetch.sh: mnist: cannot fetch into {readonly}: the folder is not writable" in out,
+          f"fetch.sh, read-only DIR{' as nobody' if as_user else ''}: exit {p.returncode}: {out[-600:]!r}")
+    os.chmod(tmp, 0o700)
 
     # A wrong file that cannot be deleted (here rm fails): said once, exit 1, no endless loop.
     stuck = os.path.join(tmp, "stuck")
