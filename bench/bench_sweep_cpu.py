@@ -8,7 +8,9 @@ noise 0.1 too; lr 0.05; M seeds) are trained three ways, in the same run, altern
   models 1  `jacnoise sweep --models 1`: one process, one model at a time (one data load)
   models M  `jacnoise sweep --models M`: one process, the M models in one group, in lock-step
 It prints the wall time, the microseconds per model-step and the ratio to `train`, and checks
-that the three ways ended with byte-identical checkpoints.
+that the three ways ended with byte-identical checkpoints. Its run folders are in a temporary
+folder, removed at the end, also on Ctrl-C (exit 130) or SIGTERM (exit 143), which stop the
+jacnoise running too.
 
 usage: bench/bench_sweep_cpu.py [--bin build/jacnoise] [--models 8] [--data usps] [--hidden 1000]
        [--train-limit 6000] [--epochs 2] [--batch 100] [--reps 3]   (JACNOISE_DATA: the data folder)"""
@@ -16,6 +18,7 @@ import argparse
 import json
 import os
 import shutil
+import signal
 import statistics
 import subprocess
 import sys
@@ -31,11 +34,18 @@ def timed(cmd):
     """Seconds cmd took; a program that cannot run or fails ends the bench with one line."""
     start = time.monotonic()
     try:
-        p = subprocess.run(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+        p = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
     except OSError as e:
         fail(f"{cmd[0]}: cannot run it ({e.strerror}); build jacnoise or give --bin")
+    try:
+        err = p.communicate()[1]
+    except BaseException:
+        # The bench stopped (Ctrl-C, SIGTERM): so does the program, before its folder is removed.
+        p.terminate()
+        p.wait()
+        raise
     if p.returncode != 0:
-        last = (p.stderr.strip().splitlines() or ["no message"])[-1]
+        last = (err.strip().splitlines() or ["no message"])[-1]
         fail(f"{' '.join(cmd[:2])} exited {p.returncode}: {last}")
     return time.monotonic() - start
 
@@ -106,8 +116,15 @@ def bench(a, tmp):
     print("checkpoints: byte-identical every way")
 
 
+def terminated(signum, frame):
+    print("bench: terminated", file=sys.stderr)
+    sys.exit(143)
+
+
 if __name__ == "__main__":
+    signal.signal(signal.SIGTERM, terminated)  # so that the temporary folder goes, as on Ctrl-C
     try:
         main()
     except KeyboardInterrupt:
-        sys.exit("bench: interrupted")
+        print("bench: interrupted", file=sys.stderr)
+        sys.exit(130)

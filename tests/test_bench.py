@@ -4,9 +4,12 @@ each one's --help (stdout, exit 0), and each refusal, before anything is timed, 
 naming the option (and the value), exit 2: an unknown option, one without its value, a value
 read half ("--reps 5x") or out of range, a list cut short; the CUDA ones where they are built.
 bench_checkpoint leaves no file in its --dir, after a finished run or one stopped by SIGINT,
-SIGTERM or SIGHUP mid-way.
+SIGTERM or SIGHUP mid-way. bench_sweep_cpu.py stopped by Ctrl-C or SIGTERM mid-run says so in
+one line, exit 130 or 143, and leaves neither its temporary folder nor a jacnoise writing into it.
 
-Environment (set by CTest): JACNOISE_BENCH_DIR, the folder of the benchmark programs."""
+Environment (set by CTest): JACNOISE_BENCH_DIR, the folder of the benchmark programs;
+JACNOISE_BIN and JACNOISE_DATA."""
+import glob
 import os
 import signal
 import subprocess
@@ -14,9 +17,10 @@ import sys
 import tempfile
 import time
 
-from harness import check, finish
+from harness import BIN, check, finish
 
 BENCH = os.environ.get("JACNOISE_BENCH_DIR", "")
+SWEEP_BENCH = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "bench", "bench_sweep_cpu.py")
 
 
 REFUSALS = [  # (arguments, what the line must hold)
@@ -76,10 +80,31 @@ def checkpoint_cleanup(tmp):
             os.remove(os.path.join(folder, name))
 
 
+def sweep_bench_stopped(tmp):
+    for sig, code, word in ((signal.SIGINT, 130, "interrupted"), (signal.SIGTERM, 143, "terminated")):
+        scratch = os.path.join(tmp, f"sweep-{sig.name}")
+        os.makedirs(scratch)
+        # Epochs enough to outlast the wait; stopped once the first run has its folder.
+        p = subprocess.Popen([sys.executable, SWEEP_BENCH, "--bin", BIN, "--models", "2", "--hidden", "20",
+                              "--train-limit", "2000", "--epochs", "500", "--reps", "1"], stdout=subprocess.DEVNULL,
+                             stderr=subprocess.PIPE, text=True, env=dict(os.environ, TMPDIR=scratch))
+        deadline = time.monotonic() + 60
+        while not glob.glob(os.path.join(scratch, "*", "train-0", "1")) and time.monotonic() < deadline:
+            time.sleep(0.01)
+        p.send_signal(sig)
+        err = p.communicate(timeout=60)[1]
+        time.sleep(1)  # a jacnoise left running would write on
+        left = glob.glob(os.path.join(scratch, "**"), recursive=True)[1:]
+        check(p.returncode == code and err == f"bench: {word}\n" and not left,
+              f"bench_sweep_cpu.py stopped by {sig.name}: exit {p.returncode}, expected {code}: {err[-300:]!r}, "
+              f"left {left[:3]}")
+
+
 def main():
     tmp = tempfile.mkdtemp(prefix="jacnoise-bench-")
     command_lines()
     checkpoint_cleanup(tmp)
+    sweep_bench_stopped(tmp)
     return finish("benchmark", tmp)
 
 
