@@ -33,6 +33,11 @@ case ${1-} in
 esac
 # The folders searched, in jacnoise's order (the positional parameters), and where to fetch.
 if [ $# -eq 1 ]; then
+    # An empty DIR (an unset variable, say) would name the root folder's files.
+    if [ -z "$1" ]; then
+        echo "fetch.sh: DIR is empty (see datasets/fetch.sh --help)" >&2
+        exit 2
+    fi
     if [ -e "$1" ] && [ ! -d "$1" ]; then
         echo "fetch.sh: $1: not a folder" >&2
         exit 2

@@ -9,8 +9,8 @@
   fail and record the call); fills ./data from JACNOISE_FETCH_FROM when a set is found
   nowhere, and a second run fetches nothing; repairs a wrong file in the folder it fills;
   refuses a wrong file in a folder jacnoise would read first; accepts uncompressed files;
-  stops, with one line, at a wrong file it cannot delete; refuses an unknown option and a DIR
-  that is a file with one line; a folder it cannot fill ($JACNOISE_DATA a file, or under one,
+  stops, with one line, at a wrong file it cannot delete; refuses an unknown option, a DIR
+  that is a file and an empty DIR with one line; a folder it cannot fill ($JACNOISE_DATA a file, or under one,
   or read-only) is one line a set, exit 1, before anything is fetched;
 - tools/paper-rows.sh (with a stub program): OUT_PREFIX is optional, so options alone train
   under runs/paper; --help prints its usage and trains nothing;
@@ -183,7 +183,8 @@ def fetch_cases(tmp, env, calls):
     afile = os.path.join(tmp, "afile")
     open(afile, "w").close()
     for name, args, words in (("unknown option", ["--bogus"], "fetch.sh: --bogus: unknown option"),
-                              ("DIR a file", [afile], f"fetch.sh: {afile}: not a folder")):
+                              ("DIR a file", [afile], f"fetch.sh: {afile}: not a folder"),
+                              ("DIR empty", [""], "fetch.sh: DIR is empty")):
         out = run(name, args, fresh, code=2, words=[words])
         check(out.count("\n") == 1, f"fetch.sh, {name}: not one line: {out!r}")
 
