@@ -16,7 +16,8 @@
 # verified.
 #
 # JACNOISE_FETCH_FROM=BASE takes every file from BASE instead of the official sources: a local
-# folder (copied) or a URL prefix (file:// needs curl). Useful for a mirror or an offline copy.
+# folder (copied: NAME.gz, or NAME where it holds that alone) or a URL prefix (file:// needs
+# curl). Useful for a mirror or an offline copy.
 set -u
 
 if [ $# -gt 1 ]; then
@@ -150,21 +151,21 @@ fill_set() {
                 if [ -n "${JACNOISE_FETCH_FROM:-}" ]; then sources=$JACNOISE_FETCH_FROM
                 elif [ "$2" = usps ]; then sources=$USPS_SOURCES
                 else sources=$MNIST_SOURCES; fi
-                target_file="$1/$name.gz"
                 for base in $sources; do
-                    rm -f "$target_file.part"
-                    if ! fetch "$base" "$name.gz" "$target_file.part"; then
-                        echo "failed  $base/$name.gz" >&2
-                        continue
-                    fi
-                    if verified "$target_file.part" "$gz" "$raw"; then
-                        mv "$target_file.part" "$target_file" || break
-                        echo "fetched $target_file from $base"
+                    # A local folder may hold the file uncompressed alone, as jacnoise reads it.
+                    form=$name.gz
+                    if [ -d "$base" ] && [ ! -f "$base/$form" ] && [ -f "$base/$name" ]; then form=$name; fi
+                    part=$1/$form.part
+                    rm -f "$part"
+                    if ! fetch "$base" "$form" "$part"; then
+                        echo "failed  $base/$form" >&2
+                    elif verified "$part" "$gz" "$raw" && mv "$part" "$1/$form"; then
+                        echo "fetched $1/$form from $base"
                         got=yes
                         break
                     fi
+                    rm -f "$part"
                 done
-                rm -f "$target_file.part"
             fi
             [ -n "$got" ] || failed="$failed $name.gz"
         done

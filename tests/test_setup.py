@@ -7,7 +7,8 @@
 - datasets/fetch.sh: finds each set where jacnoise looks ($JACNOISE_DATA, ./data,
   ../shared/datasets, or the DIR given) and then uses no network (curl and wget are stubs that
   fail and record the call); fills ./data from JACNOISE_FETCH_FROM when a set is found
-  nowhere, and a second run fetches nothing; repairs a wrong file in the folder it fills;
+  nowhere (the files uncompressed where the source holds them so), and a second run fetches
+  nothing; repairs a wrong file in the folder it fills;
   refuses a wrong file in a folder jacnoise would read first; accepts uncompressed files;
   stops, with one line, at a wrong file it cannot delete; refuses an unknown option, a DIR
   that is a file and an empty DIR with one line; a folder it cannot fill ($JACNOISE_DATA a file, or under one,
@@ -153,6 +154,11 @@ def fetch_cases(tmp, env, calls):
     run("uncompressed, in $JACNOISE_DATA", [], repo, words=["mnist: found in ../own", "usps: found in ../own"],
         extra={"JACNOISE_DATA": "../own"})
     run("DIR given", [own], repo, words=[f"mnist: found in {own}", f"usps: found in {own}"])
+    # A local source holding the files uncompressed alone: copied as they are.
+    copied = os.path.join(dev, "copied")
+    run("uncompressed source", [copied], repo, extra={"JACNOISE_FETCH_FROM": own},
+        words=[f"fetched {copied}/zip.train from {own}", "mnist: all files verified", "usps: all files verified"])
+    check(sorted(os.listdir(copied)) == sorted(MNIST + USPS), f"fetch.sh, uncompressed source: {os.listdir(copied)}")
 
     # A wrong file where jacnoise would read it first, not the folder being filled: refused.
     os.remove(os.path.join(dev, "shared", "datasets", "zip.test.gz"))
