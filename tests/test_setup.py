@@ -12,7 +12,8 @@
   refuses a wrong file in a folder jacnoise would read first; accepts uncompressed files;
   stops, with one line, at a wrong file it cannot delete; refuses an unknown option, a DIR
   that is a file and an empty DIR with one line; a folder it cannot fill ($JACNOISE_DATA a file, or under one,
-  or read-only) is one line a set, exit 1, before anything is fetched;
+  or read-only) is one line a set, exit 1, before anything is fetched; stopped mid-download
+  (Ctrl-C, SIGTERM) it leaves no partial file;
 - tools/paper-rows.sh (with a stub program): OUT_PREFIX is optional, so options alone train
   under runs/paper; --help prints its usage and trains nothing;
 - the command lines of tools/fuzz.sh and tools/check-setup.sh, which build for minutes: --help
@@ -25,10 +26,12 @@ The data comes from $JACNOISE_DATA (set by CTest).
 import gzip
 import os
 import shutil
+import signal
 import stat
 import subprocess
 import sys
 import tempfile
+import time
 
 from harness import check, finish
 
@@ -216,6 +219,24 @@ def fetch_cases(tmp, env, calls):
           f"fetch.sh: mnist: cannot fetch into {readonly}: the folder is not writable" in out,
           f"fetch.sh, read-only DIR{' as nobody' if as_user else ''}: exit {p.returncode}: {out[-600:]!r}")
     os.chmod(tmp, 0o700)
+
+    # Ctrl-C or SIGTERM mid-download (a curl that writes part of the file and waits): exit 130
+    # or 143, and the partial file is not left in the folder.
+    slow = os.path.join(tmp, "slow")
+    os.makedirs(os.path.join(slow, "repo"))
+    stub(slow, "curl", 'for a; do [ "$prev" = -o ] && out=$a; prev=$a; done; printf part > "$out"; sleep 60')
+    for sig, code in ((signal.SIGINT, 130), (signal.SIGTERM, 143)):
+        p = subprocess.Popen([fetch], cwd=os.path.join(slow, "repo"), env=dict(env, PATH=slow + ":" + env["PATH"]),
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True)
+        part = os.path.join(slow, "repo", "data", "train-images-idx3-ubyte.gz.part")
+        deadline = time.monotonic() + 30
+        while not os.path.exists(part) and time.monotonic() < deadline:
+            time.sleep(0.01)
+        os.killpg(p.pid, sig)  # as a terminal's Ctrl-C: the script and what it runs
+        out = "".join(p.communicate(timeout=30))
+        left = os.listdir(os.path.join(slow, "repo", "data"))
+        check(p.returncode == code and not left, f"fetch.sh stopped by {sig.name} mid-download: exit {p.returncode}, "
+              f"expected {code}; left {left}: {out[-300:]!r}")
 
     # A wrong file that cannot be deleted (here rm fails): said once, exit 1, no endless loop.
     stuck = os.path.join(tmp, "stuck")
