@@ -46,8 +46,9 @@ if [ $# -eq 1 ]; then
     fi
     target=$1
 elif [ -n "${JACNOISE_DATA:-}" ]; then
-    target=$JACNOISE_DATA
-    set -- "$JACNOISE_DATA" ./data ../shared/datasets
+    # A relative name that starts with "-" would be taken for options by sha256sum, mkdir, rm.
+    case $JACNOISE_DATA in -*) target=./$JACNOISE_DATA ;; *) target=$JACNOISE_DATA ;; esac
+    set -- "$target" ./data ../shared/datasets
 else
     target=./data
     set -- ./data ../shared/datasets

@@ -157,6 +157,11 @@ def fetch_cases(tmp, env, calls):
     run("uncompressed, in $JACNOISE_DATA", [], repo, words=["mnist: found in ../own", "usps: found in ../own"],
         extra={"JACNOISE_DATA": "../own"})
     run("DIR given", [own], repo, words=[f"mnist: found in {own}", f"usps: found in {own}"])
+    # A $JACNOISE_DATA whose name starts with "-": its sums checked, not taken for options.
+    os.symlink(own, os.path.join(repo, "-own"))
+    run("$JACNOISE_DATA named -own", [], repo, words=["mnist: found in ./-own", "usps: found in ./-own"],
+        extra={"JACNOISE_DATA": "-own"})
+    os.remove(os.path.join(repo, "-own"))
     # A local source holding the files uncompressed alone: copied as they are.
     copied = os.path.join(dev, "copied")
     run("uncompressed source", [copied], repo, extra={"JACNOISE_FETCH_FROM": own},
