@@ -19,7 +19,8 @@
 - the command lines of tools/fuzz.sh and tools/check-setup.sh, which build for minutes: --help
   prints the usage and a bad argument is refused (exit 2) without building or cloning (cmake,
   clang and git are stubs that fail and record the call); fuzz.sh knows the harnesses that
-  tests/fuzz/CMakeLists.txt builds.
+  tests/fuzz/CMakeLists.txt builds; check-setup.sh stopped by Ctrl-C or SIGTERM exits 130 or
+  143 and removes its temporary folder.
 
 The data comes from $JACNOISE_DATA (set by CTest).
 """
@@ -320,6 +321,26 @@ def build_tools_cases(tmp, env, calls):
               f"{name}: exit {p.returncode}, expected {code}: {p.stdout[-300:]!r} {p.stderr[-300:]!r}")
         got = calls_of(calls)
         check(not got, f"{name}: built or cloned: {got}")
+    # check-setup.sh stopped while it clones (git waits): 130 for Ctrl-C, 143 for SIGTERM, as
+    # the shell's own; its temporary folder removed.
+    slow, scratch = os.path.join(tmp, "slow-git"), os.path.join(tmp, "setup-scratch")
+    os.makedirs(scratch)
+    os.makedirs(slow)
+    cloning = os.path.join(tmp, "cloning")
+    stub(slow, "git", f'touch "{cloning}"; sleep 60')
+    for sig, code in ((signal.SIGINT, 130), (signal.SIGTERM, 143)):
+        p = subprocess.Popen([check_setup], cwd=tmp, env=dict(env, PATH=slow + ":" + env["PATH"], TMPDIR=scratch),
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True)
+        deadline = time.monotonic() + 30
+        while not os.path.exists(cloning) and time.monotonic() < deadline:
+            time.sleep(0.01)
+        os.killpg(p.pid, sig)
+        out = "".join(p.communicate(timeout=30))
+        if os.path.exists(cloning):
+            os.remove(cloning)
+        check(p.returncode == code and not os.listdir(scratch), f"check-setup.sh stopped by {sig.name}: exit "
+              f"{p.returncode}, expected {code}; left {os.listdir(scratch)}: {out[-300:]!r}")
+
     # The harnesses it knows are those CMake builds; each is let through, to the build.
     with open(os.path.join(ROOT, "tests", "fuzz", "CMakeLists.txt")) as f:
         built = next((line[len("set(JN_FUZZ_HARNESSES "):].rstrip(")\n").split() for line in f
