@@ -158,6 +158,11 @@ fill_set() {
                     form=$name.gz
                     if [ -d "$base" ] && [ ! -f "$base/$form" ] && [ -f "$base/$name" ]; then form=$name; fi
                     part=$1/$form.part
+                    # Not a file (located found none), say a folder: mv would put the file in it.
+                    if [ -e "$1/$form" ]; then
+                        echo "fetch.sh: $1/$form: not a file, in the way: remove it" >&2
+                        break
+                    fi
                     rm -f "$part"
                     if ! fetch "$base" "$form" "$part"; then
                         echo "failed  $base/$form" >&2

@@ -168,6 +168,13 @@ def fetch_cases(tmp, env, calls):
     run("uncompressed source", [copied], repo, extra={"JACNOISE_FETCH_FROM": own},
         words=[f"fetched {copied}/zip.train from {own}", "mnist: all files verified", "usps: all files verified"])
     check(sorted(os.listdir(copied)) == sorted(MNIST + USPS), f"fetch.sh, uncompressed source: {os.listdir(copied)}")
+    # A folder where a file is to go: named, not filled (jacnoise reads files only).
+    blocked = os.path.join(dev, "blocked")
+    os.makedirs(os.path.join(blocked, "zip.test.gz"))
+    run("a folder named zip.test.gz", [blocked], repo, code=1, extra={"JACNOISE_FETCH_FROM": DATA},
+        words=[f"fetch.sh: {blocked}/zip.test.gz: not a file, in the way", "usps: could not get a verified copy of: "
+               "zip.test.gz", "mnist: all files verified"])
+    check(os.listdir(os.path.join(blocked, "zip.test.gz")) == [], "fetch.sh moved a file into a folder in its way")
 
     # A wrong file where jacnoise would read it first, not the folder being filled: refused.
     os.remove(os.path.join(dev, "shared", "datasets", "zip.test.gz"))
