@@ -55,7 +55,7 @@ int main(int argc, char **argv)
     char shape[128];
     jn_model_describe(&m, shape, sizeof shape);
     struct cudaDeviceProp prop;
-    cudaGetDeviceProperties(&prop, 0);
+    BENCH_CUDA(cudaGetDeviceProperties(&prop, 0));
     printf("CUDA step vs cuBLAS floor: %s on %s, %d replays per measurement (best of 3)\n", shape, prop.name, reps);
     double peak[2];  /* GFLOP/s of one large SGEMM, fp32 and TF32 */
     for (int tf32 = 0; tf32 <= 1; tf32++) {

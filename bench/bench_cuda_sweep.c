@@ -157,7 +157,7 @@ int main(int argc, char **argv)
     char shape[128];
     jn_model_describe(&m, shape, sizeof shape);
     struct cudaDeviceProp prop;
-    cudaGetDeviceProperties(&prop, 0);
+    BENCH_CUDA(cudaGetDeviceProperties(&prop, 0));
     printf("lock-step models vs the GEMM floor: %s, B = %d, MLP+N+J output K=1, on %s; %d replays per measurement "
            "(best of 3)\n", shape, o.batch, prop.name, o.reps);
     printf("%-5s %6s %12s %14s %14s %8s %10s %8s %12s\n", "prec", "M", "us/step", "us/model-step", "floor/model",

@@ -65,25 +65,25 @@ static double bench_time_graph(jn_cuda_ctx *ctx, cudaGraphExec_t graph, int reps
                                const jn_step_ctl *start)
 {
     cudaEvent_t a, b;
-    cudaEventCreate(&a);
-    cudaEventCreate(&b);
+    BENCH_CUDA(cudaEventCreate(&a));
+    BENCH_CUDA(cudaEventCreate(&b));
     for (int w = 0; w < 5; w++) {
         if (ctl && w == 0)
-            cudaMemcpyAsync(ctl, start, sizeof *start, cudaMemcpyDeviceToDevice, ctx->stream);
-        cudaGraphLaunch(graph, ctx->stream);
+            BENCH_CUDA(cudaMemcpyAsync(ctl, start, sizeof *start, cudaMemcpyDeviceToDevice, ctx->stream));
+        BENCH_CUDA(cudaGraphLaunch(graph, ctx->stream));
     }
-    cudaEventRecord(a, ctx->stream);
+    BENCH_CUDA(cudaEventRecord(a, ctx->stream));
     for (int r = 0; r < reps; r++) {
         if (ctl && r % STEPS_PER_CHUNK == 0)
-            cudaMemcpyAsync(ctl, start, sizeof *start, cudaMemcpyDeviceToDevice, ctx->stream);
-        cudaGraphLaunch(graph, ctx->stream);
+            BENCH_CUDA(cudaMemcpyAsync(ctl, start, sizeof *start, cudaMemcpyDeviceToDevice, ctx->stream));
+        BENCH_CUDA(cudaGraphLaunch(graph, ctx->stream));
     }
-    cudaEventRecord(b, ctx->stream);
-    cudaEventSynchronize(b);
+    BENCH_CUDA(cudaEventRecord(b, ctx->stream));
+    BENCH_CUDA(cudaEventSynchronize(b));
     float ms = 0;
-    cudaEventElapsedTime(&ms, a, b);
-    cudaEventDestroy(a);
-    cudaEventDestroy(b);
+    BENCH_CUDA(cudaEventElapsedTime(&ms, a, b));
+    BENCH_CUDA(cudaEventDestroy(a));
+    BENCH_CUDA(cudaEventDestroy(b));
     return 1000.0 * ms / reps;
 }
 
@@ -157,12 +157,12 @@ static bench_result bench_step(jn_cuda_ctx *ctx, const jn_model *m, const jn_obj
     BENCH_CUDA(cudaMemcpy(at, slots.model, M * sizeof *at, cudaMemcpyDeviceToHost));
     for (int k = 0; k < models; k++)
         res.stopped += at[k].stopped_at >= 0;
-    cudaGraphExecDestroy(step_graph);
-    cudaGraphExecDestroy(floor_graph);
+    BENCH_CUDA(cudaGraphExecDestroy(step_graph));
+    BENCH_CUDA(cudaGraphExecDestroy(floor_graph));
     jn_gemm_log_free(&log);
     for (int k = 0; k < 3; k++)
-        cudaFree(scratch[k]);
-    cudaFree(start);
+        BENCH_CUDA(cudaFree(scratch[k]));
+    BENCH_CUDA(cudaFree(start));
     jn_cuda_slots_free(&slots);
     jn_cuda_step_inputs_free(&in);
     jn_cuda_ws_free(ws);
