@@ -16,6 +16,8 @@ import csv
 import math
 import sys
 
+import tool_files
+
 TIME, BYTES = "gpu__time_duration.sum", "dram__bytes.sum"
 # The spellings of the base units (--print-units base) across Nsight Compute's versions.
 BASE_UNITS = {TIME: ("ns", "nsecond"), BYTES: ("byte",)}
@@ -81,4 +83,5 @@ def main():
 
 
 if __name__ == "__main__":
+    tool_files.end_quietly_on_closed_stdout()
     sys.exit(main())

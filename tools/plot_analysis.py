@@ -291,6 +291,7 @@ def main():
 
 
 if __name__ == "__main__":
+    tool_files.end_quietly_on_closed_stdout()
     try:
         main()
     except KeyboardInterrupt:

@@ -219,6 +219,7 @@ def main():
 
 
 if __name__ == "__main__":
+    tool_files.end_quietly_on_closed_stdout()
     try:
         sys.exit(main())
     except KeyboardInterrupt:

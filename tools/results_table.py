@@ -143,4 +143,5 @@ def main():
 
 
 if __name__ == "__main__":
+    tool_files.end_quietly_on_closed_stdout()
     sys.exit(main())

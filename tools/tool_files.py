@@ -5,7 +5,16 @@ file behind."""
 import csv
 import errno
 import os
+import signal
 import stat
+
+
+def end_quietly_on_closed_stdout():
+    """Called first by a tool run as a program: `tool | head -1` then ends it, once the reader
+    has gone, by SIGPIPE and without a word, as it ends a C program, not with a BrokenPipeError
+    traceback or an error blaming the file being written. No file is left half-written: none is
+    written to standard output, and the files are replaced atomically (below)."""
+    signal.signal(signal.SIGPIPE, signal.SIG_DFL)
 
 
 def read_csv(path, fail, hint=""):

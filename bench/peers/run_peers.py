@@ -300,6 +300,7 @@ def table_rows(args, peers, data, tolerance, rows):
 
 
 if __name__ == "__main__":
+    tool_files.end_quietly_on_closed_stdout()
     try:
         sys.exit(main())
     except KeyboardInterrupt:  # before the first shape (the peers' libraries loading)
