@@ -7,7 +7,8 @@
  * parameters and permutation; achieved GFLOP/s (the step's GEMM arithmetic) against the peak of
  * one large SGEMM measured in the same run. Then the device memory: what a CUDA backend of M slots allocates
  * (jn_cuda_backend_bytes) against what the GPU reports once it is created, per model against
- * the bound (the data set once, at most 4x the parameter bytes per model, plus activations),
+ * the bound (the data set once, at most 4x the parameter bytes per model where the permutation
+ * is small beside them, plus activations),
  * and the largest M that fits in 140 GB for 784-1000-1000-10, B = 100 on MNIST's 50,000
  * training examples.
  *
@@ -100,9 +101,10 @@ static void memory_table(const jn_model *m, const jn_objective *obj, const jn_da
     }
     printf("shared: the training set and the shuffle's scratch, cuBLAS's workspace. state per model: parameters,\n"
            "velocity, gradient (3x the parameter bytes), its permutation, control and a chunk's sums; the bound is\n"
-           "4x. activations: the training and evaluation workspaces, batches and noise of all the models (the\n"
-           "evaluation batch is split among them). The measured total also holds the CUDA context's own\n"
-           "allocations on a GPU.\n");
+           "4x where the permutation (4 bytes a training example) is small beside the parameters, as for\n"
+           "784-1000-1000-10 on MNIST, not for a small model. activations: the training and evaluation\n"
+           "workspaces, batches and noise of all the models (the evaluation batch is split among them). The\n"
+           "measured total also holds the CUDA context's own allocations on a GPU.\n");
 }
 
 /* The largest M whose backend fits in TARGET_GB for the problem. */
