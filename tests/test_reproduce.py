@@ -5,7 +5,8 @@ pictures are written; each cell's selection is the search's lowest smoothed vali
 and its seeds were retrained as the protocol says; the table's numbers are those of the run
 folders, the cells not run are marked "not measured", and the Splits line is the budget's;
 tools/results_table.py shows every cell as RESULTS.md does, and merges two folders' tables; a
-rerun trains nothing; a run stopped by SIGTERM, as timeout(1) stops it (the driver, then its
+rerun trains nothing; a call of one cell keeps the folder's other cells in its table and
+pictures; a run stopped by SIGTERM, as timeout(1) stops it (the driver, then its
 process group), writes the cells finished by then, marked as stopped, and rerun gives the same
 table; bad options are refused with one line, exit 2; `--plan` has
 jacnoise sweep check every spec of every budget (all data sets and rows). First, on made-up
@@ -304,7 +305,7 @@ def check_markdown(out):
     device = re.search(r"Device: [^\n]*\(CUDA\)" if DEVICE == "cuda" else r"Device: CPU", md)
     check(device is not None and "Wall time" in md, "RESULTS.md: status lines")
     check(f"Command: `tools/reproduce.py {' '.join(SMOKE)} --out " in md, "RESULTS.md does not give the command")
-    check("Not run by this command (their cells read \"not measured\"): MNIST-binary, MLP+L2, MLP+N, "
+    check("Not run in this folder (their cells read \"not measured\"): MNIST-binary, MLP+L2, MLP+N, "
           "MLP+N+J (hidden1), MLP+N+J (input noise too)." in md, "RESULTS.md does not list what was not run")
     check("## How this differs from the paper's protocol" in md, "RESULTS.md: no comparison of protocols")
     # The smoke budget validates MNIST on 1,000 images and trains on 500: the Splits line says so.
@@ -431,6 +432,33 @@ def main():
         check(run_files(out) == before, "the rerun changed run folders")
         check({(r["set"], r["row"]): r["test_errors"] for r in csv_rows(os.path.join(out, "results.csv"))} ==
               {k: r["test_errors"] for k, r in table.items()}, "the rerun's table differs")
+
+        # A call of one cell into the folder keeps the cells that earlier calls finished there,
+        # in the table and in its data set's pictures, and says which they are.
+        one = BASE + ["--sets", "usps", "--rows", "mlp", "--out", out]
+        p = reproduce(one)
+        check(p.returncode == 0, f"{' '.join(one)} exited {p.returncode}: {p.stderr[-2000:]}")
+        check(run_files(out) == before, "the call of one cell changed run folders")
+        check({(r["set"], r["row"]): r["test_errors"] for r in csv_rows(os.path.join(out, "results.csv"))} ==
+              {k: r["test_errors"] for k, r in table.items()}, "a call of one cell dropped the others from the table")
+        with open(os.path.join(out, "RESULTS.md")) as f:
+            md = f.read()
+        check("Run by an earlier call into this folder, with other `--sets` or `--rows`: MNIST MLP, MNIST MLP+J, "
+              "MNIST MLP+N+J, USPS MLP+J, USPS MLP+N+J " in md, "RESULTS.md does not name the earlier calls' cells")
+        with open(os.path.join(out, "logs", "usps-plots.log")) as f:
+            drawn = [line for line in f if line.startswith("$ ")][-1]
+        check(all(f" {row}=" in drawn for row in ROWS), f"the USPS pictures of a call of one cell: {drawn}")
+        # Earlier cells whose run folders were removed since (a results folder kept without
+        # them: a search's, a seed's) are left out of that table, without a traceback.
+        kept = os.path.join(d, "kept")
+        shutil.copytree(out, kept)
+        shutil.rmtree(os.path.join(kept, "search", "mnist-nj", "runs"))
+        shutil.rmtree(os.path.join(kept, "final", "mnist-j", "runs"))
+        p = reproduce(BASE + ["--sets", "usps", "--rows", "mlp", "--no-plots", "--out", kept])
+        check(p.returncode == 0 and not p.stderr, f"a call of one cell beside removed run folders: exit {p.returncode}, "
+              f"stderr {p.stderr[-1000:]!r}")
+        check({(r["set"], r["row"]) for r in csv_rows(os.path.join(kept, "results.csv"))} ==
+              set(table) - {("mnist", "MLP+J"), ("mnist", "MLP+N+J")}, "the cells kept beside removed run folders")
 
         # A merge that fails (a full disk, say) is a failure of the call, not a table read from
         # a results.csv the merge did not write: the program as a wrapper whose merges fail.

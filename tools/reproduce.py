@@ -9,7 +9,8 @@ pictures.
                        [--data-dir DIR] [--plan] [--no-plots]
 
 Rerunning the same command continues where it stopped (every sweep resumes; finished runs are
-not trained again); a call stopped by SIGINT or SIGTERM writes the table of the cells finished
+not trained again); the table and pictures keep the cells that earlier calls with other
+--sets or --rows finished in DIR; a call stopped by SIGINT or SIGTERM writes the table of the cells finished
 by then, marked as stopped. `--plan` prints what the budget will train and its estimated cost,
 and trains nothing. The search spaces are tools/reproduce/SET-ROW.spec; the budgets, the
 reference points and the paper's numbers are in this script; tools/reproduce/README.md explains the
@@ -389,6 +390,7 @@ class Cell:
         for k, v in proto.overrides.get(row, {}).items():
             set_key(self.base, k, v)
         self.selected = None  # select(): (row of the search's results.csv, smoothed error, epoch)
+        self.device = None  # an earlier call's cell: the device its results.csv line gave
 
     def search_entries(self):
         entries = list(self.base)
@@ -656,10 +658,45 @@ DIFFERENCES = """\
 """
 
 
-def write_table(out, budget, cells, state, device, command, stopped=False):
-    """RESULTS.md and results.csv from the cells' sweeps; stopped: the call was stopped, and
-    the table says so and holds the cells finished by then."""
+def earlier_cells(out, budget, cells):
+    """The cells of the budget that earlier calls finished in `out` and this call does not run
+    (other --sets or --rows): the folder's table and pictures keep them, as measured. A cell
+    whose run folders were removed since (a results folder kept without them) is left out: its
+    selection and pictures cannot be made again."""
+    ran = {c.name for c in cells}
+    devices = {(r.get("set"), r.get("row")): r.get("device") for r in read_results(out)}
+    found = []
+    for data in SETS:
+        for row in ROWS:
+            cell = Cell(out, budget, data, row, BUDGETS[budget][data])
+            if cell.name in ran or not read_results(cell.final_dir):
+                continue
+            try:
+                if cell.proto.search is not None:
+                    cell.selected = select(cell.search_dir)
+                result = cell_result(cell)
+            except (OSError, ValueError, KeyError):
+                continue
+            if result is not None and os.path.exists(os.path.join(result["seed1"], "best.ckpt")):
+                cell.device = devices.get((data, ROW_TITLES[row]))
+                found.append(cell)
+    return found
+
+
+def in_order(cells):
+    return sorted(cells, key=lambda c: (SETS.index(c.data), ROWS.index(c.row)))
+
+
+def write_table(out, budget, cells, state, device, command, stopped=False, earlier=()):
+    """RESULTS.md and results.csv from the cells' sweeps, this call's and those of earlier calls
+    (earlier_cells); stopped: the call was stopped, and the table says so and holds the cells
+    finished by then."""
+    ran, cells = cells, in_order(list(cells) + list(earlier))
     results = {c.name: cell_result(c) for c in cells}
+    devices = {c.name: c.device or device for c in cells}
+    others = sorted({d for d in devices.values() if d != device})
+    if others:
+        device += f" (the earlier calls' cells: {'; '.join(others)})"
     wall = sum(c["wall_s"] for c in state["calls"])
     train_s = sum(r["search_seconds"] + r["final_seconds"] for r in results.values() if r)
     n_runs = sum(r["search_runs"] + r["final_runs"] for r in results.values() if r)
@@ -679,14 +716,17 @@ def write_table(out, budget, cells, state, device, command, stopped=False):
     md.write(".\n\n")
     md.write(f"Command: `{command}`\n\n")
     if stopped:
-        done = sum(r is not None for r in results.values())
-        md.write(f"**Stopped before the end**: {done} of {len(cells)} cells finished; the others read \"not "
+        done = sum(results[c.name] is not None for c in ran)
+        md.write(f"**Stopped before the end**: {done} of {len(ran)} cells finished; the others read \"not "
                  "measured\" and, under Cells, \"not finished\". Rerunning the same command continues and "
                  "writes this file again.\n\n")
     not_run = [SET_TITLES[d] for d in SETS if not any(c.data == d for c in cells)] + \
         [ROW_TITLES[r] for r in ROWS if not any(c.row == r for c in cells)]
     if not_run:
-        md.write(f"Not run by this command (their cells read \"not measured\"): {', '.join(not_run)}.\n\n")
+        md.write(f"Not run in this folder (their cells read \"not measured\"): {', '.join(not_run)}.\n\n")
+    if earlier:
+        md.write("Run by an earlier call into this folder, with other `--sets` or `--rows`: "
+                 f"{', '.join(c.title for c in in_order(earlier))} (`reproduce.json` lists the calls).\n\n")
     md.write(TABLE_KEY + "\n\n")
     # What results.csv holds of each cell: the tables round these texts, not the floats.
     written = {name: (fmt(r["mean"], 4), fmt(r["std"], 4), [fmt(t, 4) for t in r["tests"]])
@@ -735,7 +775,7 @@ def write_table(out, budget, cells, state, device, command, stopped=False):
                     opts, " ".join(r["seeds"]), " ".join(tests), mean,
                     std, paper if paper else "", fmt(r["selected_valid"], 2), r["selected_epoch"],
                     r["search_runs"], r["search_epochs"], f"{r['search_seconds']:.1f}", r["final_runs"],
-                    r["final_epochs"], f"{r['final_seconds']:.1f}", device])
+                    r["final_epochs"], f"{r['final_seconds']:.1f}", devices[c.name]])
     tool_files.write_text(os.path.join(out, "results.csv"), buf.getvalue())
     return results
 
@@ -898,6 +938,7 @@ def main():
         if state.get("budget") != args.budget:
             fail(f"{out} holds a reproduction of budget '{state.get('budget')}', not '{args.budget}': "
                  "choose another --out", 2)
+    earlier = earlier_cells(out, args.budget, cells)
     call = {"started": datetime.datetime.now().isoformat(timespec="seconds"), "jobs": args.jobs,
             "device": args.device, "wall_s": 0.0, "load": os.getloadavg()[0]}
     state["calls"].append(call)
@@ -925,7 +966,7 @@ def main():
 
     def plots_of(data):
         title = SET_TITLES[data]
-        done = [c for c in cells if c.data == data]
+        done = in_order([c for c in cells + earlier if c.data == data])
         rowargs = [f"{ROW_TITLES[c.row]}={cell_result(c)['seed1']}" for c in done]
         cmd = [sys.executable, os.path.join(HERE, "plot_analysis.py"), "--out", os.path.join(out, data),
                "--title", title, "--threads", "1"] + rowargs
@@ -1020,12 +1061,12 @@ def main():
               file=sys.stderr, flush=True)
         pool.stop(signal.SIGTERM)
         save_state()
-        results = write_table(out, args.budget, cells, state, device, command, stopped=True)
-        print(f"reproduce: {os.path.join(out, 'RESULTS.md')} holds the {sum(r is not None for r in results.values())} "
+        results = write_table(out, args.budget, cells, state, device, command, stopped=True, earlier=earlier)
+        print(f"reproduce: {os.path.join(out, 'RESULTS.md')} holds the {sum(results[c.name] is not None for c in cells)} "
               f"of {len(cells)} cells finished so far", file=sys.stderr, flush=True)
         return 143 if stop[0] == signal.SIGTERM else 130
     save_state()
-    results = write_table(out, args.budget, cells, state, device, command)
+    results = write_table(out, args.budget, cells, state, device, command, earlier=earlier)
     failed = [u.label for u in pool.failed] + merge_failures
     if failed:
         print(f"reproduce: {len(failed)} sweep(s) failed: {', '.join(failed)}; rerun the same command to retry",
