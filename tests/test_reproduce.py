@@ -178,10 +178,12 @@ def check_rules(scratch):
     check(got is not None and got[0]["id"] == "r1" and abs(got[1] - 100 / 11) < 1e-9 and got[2] == 10,
           f"select: {got and (got[0]['id'], got[1], got[2])}, expected r1 at 100/11, epoch 10")
     # The table: mean ± sample sd (seeds), one seed without a deviation, decimal text rounded half up.
+    # Seeds without a test error diverged: not counted, and a cell of no other reads so.
     md = rp.table_markdown(lambda d, row: {("usps", "mlp"): ("33.1650", "1.2650", ["32.2705", "34.0595"]),
-                                           ("mnist", "mlp"): ("1.9050", "-", ["1.9050"])}.get((d, row)))
+                                           ("mnist", "mlp"): ("1.9050", "-", ["1.9050", "-"]),
+                                           ("mnist-binary", "mlp"): ("-", "-", ["-", "-"])}.get((d, row)))
     line = next((l for l in md.splitlines() if l.startswith("| MLP |")), "")
-    check(line == "| MLP | 1.91 (1) | 1.82 | not measured | 2.01 | 33.17 ± 1.27 (2) | 5.74 |", f"table line {line!r}")
+    check(line == "| MLP | 1.91 (1) | 1.82 | diverged (0) | 2.01 | 33.17 ± 1.27 (2) | 5.74 |", f"table line {line!r}")
     # Cost (tools/reproduce/README.md): 6 MACs a plain step per training example, 12 more for the
     # output penalty (K = 1), 4 d n_1 more for hidden1, each per noisy copy (src/profile/cost.c);
     # 2 MACs per validation and test example.

@@ -546,8 +546,10 @@ def table_markdown(measured):
                 line.append("not measured")
             else:
                 mean, std, tests = r
+                # A seed without a test error ("-") diverged before its first checkpoint.
                 n = sum(shown(t) != "-" for t in tests)
-                line.append(f"{shown(mean)} ± {shown(std)} ({n})" if n > 1 else f"{shown(mean)} (1)")
+                line.append(f"{shown(mean)} ± {shown(std)} ({n})" if n > 1 else f"{shown(mean)} (1)" if n else
+                            "diverged (0)")
             line.append(f"{paper:g}" if paper else "-")
         md += "| " + " | ".join(line) + " |\n"
     return md
