@@ -8,7 +8,7 @@ tools/results_table.py shows every cell as RESULTS.md does, and merges two folde
 rerun trains nothing; a call of one cell keeps the folder's other cells in its table and
 pictures; a run stopped by SIGTERM, as timeout(1) stops it (the driver, then its
 process group), writes the cells finished by then, marked as stopped, and rerun gives the same
-table; bad options are refused with one line, exit 2; `--plan` has
+table; the driver SIGKILLed stops its sweeps too; bad options are refused with one line, exit 2; `--plan` has
 jacnoise sweep check every spec of every budget (all data sets and rows). First, on made-up
 numbers worked out by hand (`--rules` runs these alone, in a second): the smoothed minimum and
 its ties, the selection's ties and the runs it never selects, the table's rounding and seed
@@ -524,6 +524,39 @@ def main():
             md = f.read()
         check(md.count("| not measured |") == 3 * len(ALL_ROWS) - len(ROWS) and "Stopped before" not in md,
               "the resumed USPS-only table does not mark the other cells, or still reads stopped")
+
+        # The driver SIGKILLed while its sweeps train (runs of minutes: the small budget): they
+        # are stopped too, saving their runs, rather than train on unattended and hold the run
+        # folders that a rerun needs.
+        killed = os.path.join(d, "killed")
+        proc = subprocess.Popen([sys.executable, TOOL, "--budget", "small", "--jobs", "2", "--sets", "usps", "--rows", "mlp",
+                                 "--no-plots", "--out", killed] + BASE[4:], env=ENV, stdout=subprocess.DEVNULL,
+                                stderr=subprocess.DEVNULL, start_new_session=True)
+        deadline = time.time() + 120
+        # Once the sweeps train (a run folder made; a GPU writes no checkpoint for 50 epochs).
+        while time.time() < deadline and proc.poll() is None and not glob.glob(os.path.join(killed, "search", "*", "runs", "*")):
+            time.sleep(0.05)
+        proc.kill()
+        proc.wait()
+
+        def sweeps_left():
+            left = []
+            for cmdline in glob.glob("/proc/[0-9]*/cmdline"):
+                try:
+                    with open(cmdline, "rb") as f:
+                        if killed.encode() in f.read():
+                            left.append(cmdline.split("/")[2])
+                except OSError:
+                    pass
+            return left
+        deadline = time.time() + 15
+        while sweeps_left() and time.time() < deadline:
+            time.sleep(0.1)
+        left = sweeps_left()
+        for pid in left:
+            with contextlib.suppress(OSError):
+                os.kill(int(pid), signal.SIGKILL)
+        check(not left, f"the driver SIGKILLed: its sweeps (processes {left}) still ran 15 s later")
 
         # Bad options and a budget that is not the folder's: one line, exit 2 as argparse's; a
         # folder that is not there or cannot be made: exit 1.

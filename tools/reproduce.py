@@ -31,6 +31,7 @@ stopped by SIGINT / SIGTERM, with the table of the cells finished by then.
 JACNOISE (default build/jacnoise) is the program. Needs matplotlib for the pictures (Debian:
 python3-matplotlib) unless --no-plots."""
 import argparse
+import ctypes
 import csv
 import datetime
 import decimal
@@ -452,6 +453,18 @@ class Unit:
         self.start = 0.0
 
 
+def stop_with_driver(driver):
+    """Runs in each child before it starts: on Linux the child gets SIGTERM when the driver
+    ends, even by SIGKILL, so that a sweep saves its runs and exits rather than go on training
+    unattended, holding the run folders that a rerun needs."""
+    try:
+        ctypes.CDLL(None).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):  # not Linux: a killed driver's sweeps run to their end
+        return
+    if os.getppid() != driver:  # the driver ended before prctl took effect
+        os.kill(os.getpid(), signal.SIGTERM)
+
+
 class Pool:
     def __init__(self, jobs):
         self.jobs = jobs
@@ -472,7 +485,8 @@ class Pool:
                 with open(u.log, "a") as log:
                     log.write(f"$ {' '.join(u.cmd)}\n")
                     log.flush()
-                    u.proc = subprocess.Popen(u.cmd, stdout=log, stderr=subprocess.STDOUT)
+                    u.proc = subprocess.Popen(u.cmd, stdout=log, stderr=subprocess.STDOUT,
+                                              preexec_fn=lambda driver=os.getpid(): stop_with_driver(driver))
                 u.start = time.time()
                 self.started += 1
                 self.active.append(u)
