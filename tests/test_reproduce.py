@@ -8,7 +8,7 @@ tools/results_table.py shows every cell as RESULTS.md does, and merges two folde
 rerun trains nothing; a call of one cell keeps the folder's other cells in its table and
 pictures; a run stopped by SIGTERM, as timeout(1) stops it (the driver, then its
 process group), writes the cells finished by then, marked as stopped, and rerun gives the same
-table; the driver SIGKILLed stops its sweeps too; bad options are refused with one line, exit 2; `--plan` has
+table; the driver SIGKILLed stops its sweeps too; a Ctrl-C during --plan ends it in one line; bad options are refused with one line, exit 2; `--plan` has
 jacnoise sweep check every spec of every budget (all data sets and rows). First, on made-up
 numbers worked out by hand (`--rules` runs these alone, in a second): the smoothed minimum and
 its ties, the selection's ties and the runs it never selects, the table's rounding and seed
@@ -572,6 +572,24 @@ def main():
             p = reproduce(args)
             check(p.returncode == status and word in p.stderr and p.stderr.count("\n") == 1,
                   f"{args}: exit {p.returncode}, expected {status}, stderr {p.stderr!r}")
+        # Ctrl-C before any sweep starts (while --plan has the specs checked): one line, exit 130.
+        proc = subprocess.Popen([sys.executable, TOOL, "--budget", "full", "--plan"], env=ENV, stdout=subprocess.PIPE,
+                                stderr=subprocess.PIPE, text=True)
+        deadline = time.time() + 60
+        while proc.poll() is None and time.time() < deadline:
+            try:
+                with open(f"/proc/{proc.pid}/task/{proc.pid}/children") as f:
+                    checking = bool(f.read().strip())  # a jacnoise sweep planning a spec
+            except OSError:  # no list of children: a second in
+                time.sleep(1)
+                checking = True
+            if checking:
+                break
+            time.sleep(0.01)
+        proc.send_signal(signal.SIGINT)
+        err = proc.communicate(timeout=60)[1]
+        check(proc.returncode == 130 and err == "reproduce: interrupted; rerun the same command to continue\n",
+              f"--plan interrupted: exit {proc.returncode}, stderr {err[-500:]!r}")
         # --plan has jacnoise sweep plan every cell's spec of every budget (nothing trains).
         for budget in ["smoke", "small", "full"]:
             p = reproduce(["--budget", budget, "--plan"])

@@ -26,7 +26,8 @@ Writes to DIR:
 
 Exit status: 0 the table complete; 1 a sweep failed, a cell without a result, or another
 error (one line); 2 a bad command line, or an --out that holds another budget; 130 / 143
-stopped by SIGINT / SIGTERM, with the table of the cells finished by then.
+stopped by SIGINT / SIGTERM, with the table of the cells finished by then (130 and one line,
+no table, for a Ctrl-C before the sweeps start, as during --plan).
 
 JACNOISE (default build/jacnoise) is the program. Needs matplotlib for the pictures (Debian:
 python3-matplotlib) unless --no-plots."""
@@ -1098,4 +1099,7 @@ def main():
 
 if __name__ == "__main__":
     tool_files.end_quietly_on_closed_stdout()
-    sys.exit(main())
+    try:
+        sys.exit(main())
+    except KeyboardInterrupt:  # before the sweeps start (--plan's checks, say): no table to write yet
+        fail("interrupted; rerun the same command to continue", 130)
