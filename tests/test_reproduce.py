@@ -268,6 +268,10 @@ def check_table_tool(scratch):
           "| MLP+J | 2.05 ± 0.07 (2) | - |" in md and f"| USPS MLP | `{later}` | ? | 10, 7 | `lr=0.05 epochs=7` |" in md and
           f"| MNIST MLP+J | `{first}` | ? | 3, 3 |" in md and f"USPS MLP: `{later}` replaces `{first}`" in md,
           f"results_table {first} {later}: exit {p.returncode}, {md[md.find('| row |'):]}{p.stderr}")
+    # A folder given twice (spelt two ways): refused in one line, exit 2, as a bad command line.
+    p = subprocess.run([sys.executable, TABLE_TOOL, first, later, first + "/"], capture_output=True, text=True)
+    check(p.returncode == 2 and p.stderr == f"results_table: {first} and {first}/: one folder given twice\n" and
+          not p.stdout, f"results_table with a folder twice: exit {p.returncode}, stderr {p.stderr!r}")
     good = ["usps", "MLP", "epochs=7", "4.0 4.2", "4.1000", "0.1414", "3", "30", "cpu"]
     for k, column, text in [(4, "mean", "4.1O"), (5, "std", "x"), (3, "test_errors", "4.0 4,2"), (6, "search_runs", "three")]:
         bad = folder(f"bad-{column}", [good[:k] + [text] + good[k + 1:]])

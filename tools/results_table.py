@@ -5,7 +5,7 @@ measured in parts, each call's rows or data sets in a folder of its own.
     tools/results_table.py [--out FILE] DIR [DIR ...]
 
 Reads each DIR's results.csv (and its reproduce.json, where there is one, for the budget). A
-cell that a later DIR gives again replaces the earlier one. Under the table, each cell's
+cell that a later DIR gives again replaces the earlier one; a DIR given twice is refused (exit 2). Under the table, each cell's
 folder, budget, epochs (of the search's runs and of the seeds) and the seeds' options, and the
 devices. Writes Markdown to FILE (atomically; not a file it reads) or to standard output."""
 import argparse
@@ -123,6 +123,12 @@ def main():
     ap.add_argument("folders", nargs="+", metavar="DIR", help="tools/reproduce.py results folders, in order")
     ap.add_argument("--out", help="Markdown file to write (default: standard output)")
     args = ap.parse_args()
+    for i, folder in enumerate(args.folders):
+        for other in args.folders[:i]:
+            if os.path.isdir(folder) and os.path.isdir(other) and os.path.samefile(folder, other):
+                # Its cells would read as replacing themselves.
+                print(f"results_table: {other} and {folder}: one folder given twice", file=sys.stderr)
+                return 2
     cells, replaced = merge(args.folders)
     if not cells:
         fail("no cell in " + ", ".join(args.folders))
