@@ -190,6 +190,12 @@ def main():
             bad = subprocess.run([sys.executable, TOOL, "--out", dup] + rows, capture_output=True, text=True, env=env)
             check(bad.returncode == 2 and "would share eval-" in bad.stderr and bad.stderr.count("\n") == 1 and
                   not os.path.exists(dup), f"{rows}: exit {bad.returncode}, stderr {bad.stderr!r}")
+        # A --threads jacnoise eval would refuse is refused first, also where every row is cached.
+        for threads in ("-1", "1025"):
+            bad = subprocess.run([sys.executable, TOOL, "--out", dup, "--threads", threads, f"MLP={out}/eval-MLP.json"],
+                                 capture_output=True, text=True, env=env)
+            check(bad.returncode == 2 and f"--threads {threads}" in bad.stderr and bad.stderr.count("\n") == 1 and
+                  not os.path.exists(dup), f"--threads {threads}: exit {bad.returncode}, stderr {bad.stderr!r}")
         moved = os.path.join(d, "moved")
         os.makedirs(moved)
         with open(os.path.join(moved, "eval-MLP.json"), "w") as f:
