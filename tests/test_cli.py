@@ -186,6 +186,8 @@ def option_cases(d):
     e("jac-proj foo", ["step", "--jac-proj", "foo"], ["--jac-proj", "foo", "exact"])
     e("jac-copies 0", ["train", "--jac-copies", "0"], ["--jac-copies"])
     e("device gpu", ["train", "--device", "gpu"], ["--device", "gpu", "auto", "cpu", "cuda"])
+    expect_error("tf32 on the CPU", ["train", "--precision", "tf32", "--device", "cpu", "--out", "tf32run"], 2,
+                 ["--precision tf32", "--device cpu"], d, absent=["tf32run"])
     e("progress sometimes", ["train", "--progress", "sometimes"], ["--progress", "never"])
     e("resume=maybe", ["train", "--resume=maybe"], ["--resume", "true", "false"])
     e("flag with a separate value", ["train", "--resume", "auto"], ["'auto'", "--resume=auto"])

@@ -137,6 +137,7 @@ def spec_errors(tmp):
         ('lr = "0.1#x"  # a comment\n', 3, "got '0.1#x'"),  # a '#' inside quotes is the value's
         ("jac-target = hidden:2\n", 0, "hidden:2 does not exist"),
         ("jac-target = hidden:2\nlr = [0.1, 0.2]\n", -1, "hidden:2 does not exist"),
+        ("precision = tf32\ndevice = cpu\n", 0, "only the CUDA backend has TF32"),
         ("lr = 0.1\nlr = 0.2\n", 4, "given twice (first on line 3)"),
         ("seed = [1, 2]\nseeds = 2\n", 4, "seed is swept"),
         ("epochs = uniform(1.5, 3)\nsamples = 1\n", 3, "--epochs"),
@@ -152,6 +153,13 @@ def spec_errors(tmp):
         check(p.stderr.startswith("jacnoise: " + where) and reason in p.stderr and len(p.stderr.splitlines()) == 1,
               f"bad spec {lines!r}: stderr {p.stderr!r}, expected '{where}' and '{reason}'")
         check(not os.path.exists(out), f"bad spec {lines!r}: the sweep folder was created")
+    # The same with the device from the command line: refused before any run folder is made.
+    tf32 = os.path.join(tmp, "tf32.spec")
+    open(tf32, "w").write(base + "precision = tf32\nlr = [0.1, 0.2]\n")
+    p = sweep(["--spec", tf32, "--out", os.path.join(tmp, "tf32"), "--device", "cpu"], expect=2)
+    check(p.stderr.startswith(f"jacnoise: {tf32}: the configuration lr=0.1: --precision tf32") and
+          len(p.stderr.splitlines()) == 1 and not os.path.exists(os.path.join(tmp, "tf32")),
+          f"a tf32 spec with --device cpu: {p.stderr!r}")
     empty = os.path.join(tmp, "empty.spec")
     open(empty, "w").write("# only a comment\n\n")
     p = sweep(["--spec", empty, "--out", os.path.join(tmp, "e")], expect=2)
