@@ -2,7 +2,7 @@
 staggered stops, divergences, mid-epoch checkpoints) byte-identical to the same configuration
 trained alone; --models 1 = --models 6; --jobs 2; shards (separate folders merged, and one
 shared folder) = the unsharded sweep; SIGKILLs and SIGINT then a rerun = an uninterrupted
-sweep; a failed configuration; status, progress line, help; tools/plot_sweep.py;
+sweep; a failed configuration; a corrupt last.ckpt (its message says what works); status, progress line, help; tools/plot_sweep.py;
 tools/sweep-local-gpus.sh (its sharding, on the CPU; a failing shard named, no merge without
 a sweep folder; an empty CUDA_VISIBLE_DEVICES, and an empty entry in it; --help; a SIGTERM
 after a shard has ended);
@@ -1047,6 +1047,31 @@ def failed_before_folder(tmp):
     check("0 failed, 0 running, 0 interrupted, 1 pending" in p.stdout, f"status after it: {p.stdout[:300]}")
 
 
+def corrupt_checkpoint(tmp):
+    """An unfinished run whose last.ckpt is corrupt fails every rerun the same way: its message
+    names the file and says what works (removing it), and a rerun after that trains it."""
+    spec = os.path.join(tmp, "corrupt.spec")
+    open(spec, "w").write(TINY_SPEC)
+    folder = os.path.join(tmp, "corrupt")
+    sweep(["--spec", spec, "--out", folder])
+    victim = os.path.join(folder, "runs", run_ids(folder)[0])
+    os.remove(os.path.join(victim, "summary.json"))  # stopped before its end, as if killed
+    last = os.path.join(victim, "last.ckpt")
+    data = bytearray(read(last))
+    data[len(data) // 2] ^= 0xFF
+    open(last, "wb").write(bytes(data))
+    for attempt in (1, 2):
+        p = sweep(["--spec", spec, "--out", folder], expect=1)
+        message = json.load(open(os.path.join(victim, "summary.json")))["message"]
+        check(f"remove {last}" in message and "afresh" in message and message in p.stdout,
+              f"rerun {attempt}: a corrupt last.ckpt's failure says what works: {message!r}")
+        check("retry)" not in p.stderr and "says why" in p.stderr,
+              f"rerun {attempt}: promises a retry that fails the same way: {p.stderr!r}")
+    os.remove(last)
+    sweep(["--spec", spec, "--out", folder])
+    check(set(column(folder, "status").values()) == {"finished"}, f"after removing it: {column(folder, 'status')}")
+
+
 def interrupted_status(tmp):
     """After a SIGINT nothing trains: status counts the runs it stopped as interrupted, not as
     running."""
@@ -1173,6 +1198,7 @@ def main():
     merge_into_running(tmp)
     merge_from_running(tmp)
     failed_before_folder(tmp)
+    corrupt_checkpoint(tmp)
     interrupted_status(tmp)
     spec_race(tmp)
     trained_since_planned(tmp)

@@ -44,9 +44,10 @@ static const struct {
                    "  seeds = N                  repeats with seeds S .. S+N-1 (S: the seed given, or 1)\n"
                    "  search-seed = N            seed of the random draws\n"
                    "Exit status: 0 done (diverged configurations are results), 1 failed configurations\n"
-                   "(named; rerun to retry), results.csv not written (sweep merge DIR writes it), or a run\n"
-                   "that another jacnoise process trains (the same sweep running already: it stops there),\n"
-                   "2 bad spec or options, 130/143 interrupted (rerun to resume)."},
+                   "(named, each with why; rerun to retry once that is fixed: a run whose last.ckpt cannot\n"
+                   "be read trains afresh once that file is removed), results.csv not written (sweep merge\n"
+                   "DIR writes it), or a run that another jacnoise process trains (the same sweep running\n"
+                   "already: it stops there), 2 bad spec or options, 130/143 interrupted (rerun to resume)."},
     {JN_CMD_PROFILE, "jacnoise profile [options]\n\nTimes the training step of the configuration given by the training options, phase by\n"
                      "phase (data, forward, jvp, penalty, backward, update), with each phase's FLOPs and\n"
                      "GFLOP/s; the same step without the penalty and without noise (the overhead ratio next\n"

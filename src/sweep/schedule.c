@@ -18,6 +18,7 @@
 typedef struct {
     int entry;
     int resume;     /* it has a last.ckpt */
+    int unreadable; /* which cannot be read */
     long batch;     /* where it continues */
     int started;    /* handed to the group */
 } pending;
@@ -128,7 +129,15 @@ static jn_job *open_item(source *src, pending *it)
         job = NULL;
     }
     if (!job) {
-        fail_entry(src, it->entry, jn_last_error());
+        char message[2048], last[JN_PATH_MAX + 32];
+        snprintf(message, sizeof message, "%s", jn_last_error());
+        /* A rerun would read the same bytes: say what works. */
+        if (it->unreadable && !jn_path_join(last, sizeof last, e->cfg.out, "last.ckpt")) {
+            const size_t n = strlen(message);
+            snprintf(message + n, sizeof message - n, "; remove %s (or the run folder) to train this configuration "
+                     "afresh: a rerun alone fails the same way", last);
+        }
+        fail_entry(src, it->entry, message);
         return NULL;
     }
     src->open[it - src->items] = job;
@@ -218,11 +227,14 @@ static void position(const jn_plan_entry *e, pending *it, uint64_t *steps)
     jn_checkpoint ck = {0};
     *steps = 0;
     it->resume = has_checkpoint(e);
-    if (it->resume && !jn_path_join(path, sizeof path, e->cfg.out, "last.ckpt") && jn_checkpoint_read(path, &ck) == 0) {
-        it->batch = ck.state.batch;
-        *steps = ck.state.global_step;
+    if (it->resume && !jn_path_join(path, sizeof path, e->cfg.out, "last.ckpt")) {
+        it->unreadable = jn_checkpoint_read(path, &ck) != 0;  /* fails when the job opens it */
+        if (!it->unreadable) {
+            it->batch = ck.state.batch;
+            *steps = ck.state.global_step;
+        }
     }
-    jn_checkpoint_free(&ck);  /* an unreadable one fails when the job opens it */
+    jn_checkpoint_free(&ck);
 }
 
 /* Trains one group's share; 0, a signal's exit status, or -1 after a group failure. */
@@ -286,7 +298,7 @@ int jn_sweep_work(const jn_plan *plan, const unsigned char *mine, const jn_sweep
                 continue;
             jn_results_row(&plan->entries[e], &row);
             if (!row.done)
-                src.items[src.n_items++] = (pending){e, 0, 0, 0};
+                src.items[src.n_items++] = (pending){.entry = e};
         }
         if (src.n_items == 0)
             continue;

@@ -263,10 +263,11 @@ static int report_failures(const jn_plan *plan, const char *dir, const unsigned 
             fprintf(stderr, "%s %s", failed > 1 ? "" : "jacnoise: sweep: failed:", plan->entries[i].id);
     }
     if (failed > NAMED_FAILURES)
-        fprintf(stderr, " and %d more (%d configurations; jacnoise sweep status %s lists them; rerun the same "
-                        "command to retry)\n", failed - NAMED_FAILURES, failed, dir);
+        fprintf(stderr, " and %d more (%d configurations; jacnoise sweep status %s lists them and why; rerun the "
+                        "same command to retry once that is fixed)\n", failed - NAMED_FAILURES, failed, dir);
     else if (failed)
-        fprintf(stderr, " (%d configuration%s; rerun the same command to retry)\n", failed, failed > 1 ? "s" : "");
+        fprintf(stderr, " (%d configuration%s; the table above says why; rerun the same command to retry once that is "
+                        "fixed)\n", failed, failed > 1 ? "s" : "");
     return failed;
 }
 
