@@ -2,7 +2,8 @@
 staggered stops, divergences, mid-epoch checkpoints) byte-identical to the same configuration
 trained alone; --models 1 = --models 6; --jobs 2; shards (separate folders merged, and one
 shared folder) = the unsharded sweep; SIGKILLs and SIGINT then a rerun = an uninterrupted
-sweep; a failed configuration; a corrupt last.ckpt (its message says what works); status, progress line, help; tools/plot_sweep.py;
+sweep; a failed configuration; a corrupt last.ckpt (its message says what works);
+--device cuda without a GPU (one line); status, progress line, help; tools/plot_sweep.py;
 tools/sweep-local-gpus.sh (its sharding, on the CPU; a failing shard named, no merge without
 a sweep folder; an empty CUDA_VISIBLE_DEVICES, and an empty entry in it; --help; a SIGTERM
 after a shard has ended);
@@ -33,7 +34,7 @@ import sys
 import tempfile
 import time
 
-from harness import BIN, check, finish, idx, metrics, read, run, same_run
+from harness import BIN, check, cuda_device_visible, finish, idx, metrics, read, run, same_run
 
 # One penalised group and one unpenalised group (lambda > 0 is part of the group key), with
 # mixed seeds and noise levels (input noise only in some members: the group is sized for the
@@ -1072,6 +1073,22 @@ def corrupt_checkpoint(tmp):
     check(set(column(folder, "status").values()) == {"finished"}, f"after removing it: {column(folder, 'status')}")
 
 
+def no_device(tmp):
+    """--device cuda without a usable GPU (or without CUDA in the build) fails every configuration
+    the same way before it trains: one line says so, exit 1, no folder made; --jobs 2 alike."""
+    if cuda_device_visible():
+        return
+    spec = os.path.join(tmp, "no-device.spec")
+    open(spec, "w").write(TINY_SPEC.replace("[0.1, 0.2]", "[0.1, 0.2, 0.3]"))
+    for jobs in ("1", "2"):
+        folder = os.path.join(tmp, f"no-device-{jobs}")
+        p = sweep(["--spec", spec, "--out", folder, "--device", "cuda", "--jobs", jobs], expect=1)
+        check(p.stderr.startswith("jacnoise: --device cuda: ") and len(p.stderr.splitlines()) == 1 and
+              " failed" not in p.stdout and not os.path.exists(folder),
+              f"--jobs {jobs}: no device: stdout {p.stdout!r}, stderr {p.stderr!r}, folder made: "
+              f"{os.path.exists(folder)}")
+
+
 def interrupted_status(tmp):
     """After a SIGINT nothing trains: status counts the runs it stopped as interrupted, not as
     running."""
@@ -1199,6 +1216,7 @@ def main():
     merge_from_running(tmp)
     failed_before_folder(tmp)
     corrupt_checkpoint(tmp)
+    no_device(tmp)
     interrupted_status(tmp)
     spec_race(tmp)
     trained_since_planned(tmp)

@@ -147,4 +147,8 @@ const char *jn_cpu_blas_info(void);
 int jn_cuda_built(void);
 int jn_cuda_device_count(void);
 
+/* 0 where the CUDA backend can open a device; else -1 with the reason recorded (no GPU, or no
+ * CUDA in this build). */
+int jn_cuda_device_check(void);
+
 #endif

@@ -45,9 +45,10 @@ static const struct {
                    "  search-seed = N            seed of the random draws\n"
                    "Exit status: 0 done (diverged configurations are results), 1 failed configurations\n"
                    "(named, each with why; rerun to retry once that is fixed: a run whose last.ckpt cannot\n"
-                   "be read trains afresh once that file is removed), results.csv not written (sweep merge\n"
-                   "DIR writes it), or a run that another jacnoise process trains (the same sweep running\n"
-                   "already: it stops there), 2 bad spec or options, 130/143 interrupted (rerun to resume)."},
+                   "be read trains afresh once that file is removed), no usable GPU for --device cuda\n"
+                   "(one line, nothing written), results.csv not written (sweep merge DIR writes it), or a\n"
+                   "run that another jacnoise process trains (the same sweep running already: it stops\n"
+                   "there), 2 bad spec or options, 130/143 interrupted (rerun to resume)."},
     {JN_CMD_PROFILE, "jacnoise profile [options]\n\nTimes the training step of the configuration given by the training options, phase by\n"
                      "phase (data, forward, jvp, penalty, backward, update), with each phase's FLOPs and\n"
                      "GFLOP/s; the same step without the penalty and without noise (the overhead ratio next\n"

@@ -2,7 +2,7 @@
  * goes through one of these, which on failure records "file:line: call: library error"
  * (error.h) and returns -1 from the calling function. Outside them: teardown (frees and
  * destroys, whose failure leaves nothing to do) and the probes whose failure is an answer
- * (jn_cuda_device_count, jn_cuda_free_memory, jn_cuda_sgemm_peak: 0). */
+ * (jn_cuda_device_count, jn_cuda_free_memory, jn_cuda_sgemm_peak: 0; jn_cuda_device_check: why not). */
 #ifndef JACNOISE_CUDA_CHECK_H
 #define JACNOISE_CUDA_CHECK_H
 

@@ -9,9 +9,8 @@ long jn_cuda_launch_count;
 /* cuBLAS gets its workspace from us, so that capturing a step in a CUDA graph never makes it
  * allocate (its documented requirement for graph capture). */
 
-int jn_cuda_ctx_open(jn_cuda_ctx *ctx, int tf32)
+int jn_cuda_device_check(void)
 {
-    memset(ctx, 0, sizeof *ctx);
     int count = 0;
     cudaError_t e = cudaGetDeviceCount(&count);
     if (e == cudaErrorNoDevice || (e == cudaSuccess && count == 0))
@@ -21,6 +20,14 @@ int jn_cuda_ctx_open(jn_cuda_ctx *ctx, int tf32)
     if (e != cudaSuccess)
         return jn_fail("--device cuda: no usable CUDA device: the CUDA runtime reaches no GPU (%s)",
                        cudaGetErrorString(e));
+    return 0;
+}
+
+int jn_cuda_ctx_open(jn_cuda_ctx *ctx, int tf32)
+{
+    memset(ctx, 0, sizeof *ctx);
+    if (jn_cuda_device_check())
+        return -1;
     JN_CUDA(cudaSetDevice(0));
     /* A blocking stream: the plain cudaMemcpy/cudaMemset calls (uploads, set_state, the tests)
      * run on the legacy default stream, which orders itself with blocking streams only; a

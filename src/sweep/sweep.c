@@ -281,6 +281,10 @@ static int run_sweep(const jn_config *cfg, jn_plan *plan)
     long task, tasks, first, stride;
     if (!cfg->shard_count && slurm_task(&task, &tasks, &first, &stride) < 0)
         return fail_now(JN_EXIT_USAGE);
+    /* No device would fail every configuration the same way before it trains: said once,
+     * nothing written (the device is one for all: it cannot be swept). */
+    if (plan->n_entries && jn_sweep_device_check(plan->entries[0].cfg.device))
+        return fail_now(JN_EXIT_ERROR);
     int code = prepare_folder(cfg->out, &plan->spec);
     if (!code)
         code = shard_of(cfg, &index, &count);

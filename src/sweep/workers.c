@@ -5,6 +5,7 @@
  *   E <entry> <status>\t<message>  a configuration ended */
 #include "sweep/workers.h"
 #include "core/fileio.h"
+#include "jacnoise/backend.h"
 #include "jacnoise/error.h"
 #include "jacnoise/train.h"
 #include "train/progress.h"
@@ -98,6 +99,48 @@ static int worker_main(const jn_plan *plan, const unsigned char *mine, int j, in
 }
 
 /* ---- the parent's side ---------------------------------------------------------------- */
+
+int jn_sweep_device_check(jn_device device)
+{
+    if (device != JN_DEVICE_CUDA)
+        return 0;
+    int fd[2];
+    if (pipe(fd) != 0)
+        return jn_fail("--device cuda: cannot create a pipe to check the device: %s", strerror(errno));
+    fflush(stdout);
+    fflush(stderr);
+    const pid_t pid = fork();
+    if (pid < 0) {
+        close(fd[0]);
+        close(fd[1]);
+        return jn_fail("--device cuda: cannot start a process to check the device: %s", strerror(errno));
+    }
+    if (pid == 0) {
+        close(fd[0]);
+        const int rc = jn_cuda_device_check();
+        if (rc)
+            put_line(fd[1], jn_last_error());
+        _exit(rc ? 1 : 0);
+    }
+    close(fd[1]);
+    char reason[2048];
+    size_t len = 0;
+    while (len < sizeof reason - 1) {
+        const ssize_t got = read(fd[0], reason + len, sizeof reason - 1 - len);
+        if (got > 0)
+            len += (size_t)got;
+        else if (got == 0 || errno != EINTR)
+            break;
+    }
+    close(fd[0]);
+    reason[len] = 0;
+    int status;
+    while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+        ;
+    if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
+        return 0;
+    return jn_fail("%s", reason[0] ? reason : "--device cuda: the process checking the device ended abnormally");
+}
 
 typedef struct {
     pid_t pid;

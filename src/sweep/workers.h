@@ -12,4 +12,9 @@
  * failed (error recorded). */
 int jn_sweep_workers(const jn_plan *plan, const unsigned char *mine, int jobs, const jn_sweep_report *report);
 
+/* For --device cuda, jn_cuda_device_check asked in a child process, since the CUDA runtime
+ * initialised in this one would not work in the workers forked after: 0 (also for the other
+ * devices, which fall back to the CPU), or -1 with the reason recorded. */
+int jn_sweep_device_check(jn_device device);
+
 #endif

@@ -44,11 +44,17 @@ void jn_backend_threads(jn_device device, int threads, int processes)
                 slower);
 }
 
+static int no_cuda_build(void)
+{
+    return jn_fail("--device cuda: this build has no CUDA backend (configure with -DJACNOISE_CUDA=ON on a machine "
+                   "with nvcc)");
+}
+
 jn_backend *jn_backend_create(jn_device device, const jn_model *m, const jn_objective *obj,
                               const jn_backend_setup *setup, const jn_dataset *train)
 {
     if (device == JN_DEVICE_CUDA && !jn_cuda_built()) {
-        jn_fail("--device cuda: this build has no CUDA backend (configure with -DJACNOISE_CUDA=ON on a machine with nvcc)");
+        no_cuda_build();
         return NULL;
     }
     if (setup->models < 1) {
@@ -143,6 +149,7 @@ jn_backend *jn_cuda_backend_create(const jn_model *m, const jn_objective *obj, c
 }
 int jn_cuda_built(void) { return 0; }
 int jn_cuda_device_count(void) { return 0; }
+int jn_cuda_device_check(void) { return no_cuda_build(); }
 double jn_cuda_backend_memory(const jn_model *m, const jn_objective *obj, const jn_backend_setup *setup,
                               const jn_dataset *train)
 {
