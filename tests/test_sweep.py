@@ -3,7 +3,7 @@ staggered stops, divergences, mid-epoch checkpoints) byte-identical to the same 
 trained alone; --models 1 = --models 6; --jobs 2; shards (separate folders merged, and one
 shared folder) = the unsharded sweep; SIGKILLs and SIGINT then a rerun = an uninterrupted
 sweep; a failed configuration; a corrupt last.ckpt (its message says what works);
---device cuda without a GPU (one line); status, progress line, help; tools/plot_sweep.py;
+--device cuda without a GPU (one line); --out with a trailing slash; status, progress line, help; tools/plot_sweep.py;
 tools/sweep-local-gpus.sh (its sharding, on the CPU; a failing shard named, no merge without
 a sweep folder; an empty CUDA_VISIBLE_DEVICES, and an empty entry in it; --help; a SIGTERM
 after a shard has ended);
@@ -1131,6 +1131,18 @@ def spec_race(tmp):
             return
 
 
+def trailing_slash(tmp):
+    """--out DIR/ names the run folders DIR/runs/ID, as in each run's config.txt, not DIR//runs/ID."""
+    spec = os.path.join(tmp, "slash.spec")
+    open(spec, "w").write(TINY_SPEC)
+    folder = os.path.join(tmp, "slash")
+    p = sweep(["--spec", spec, "--out", folder + "/"])
+    for i in run_ids(folder):
+        config = open(os.path.join(folder, "runs", i, "config.txt")).read().splitlines()
+        check(f"out={folder}/runs/{i}" in config, f"--out with a trailing slash: {i}/config.txt: {config}")
+    check(f"results: {folder}/results.csv" in p.stdout, f"--out with a trailing slash: {p.stdout[-300:]!r}")
+
+
 def trained_since_planned(tmp):
     """A shard sharing the folder that trains a run to its end after this sweep planned its
     group (the run then had no checkpoint) and before this sweep reached it: this sweep
@@ -1217,6 +1229,7 @@ def main():
     failed_before_folder(tmp)
     corrupt_checkpoint(tmp)
     no_device(tmp)
+    trailing_slash(tmp)
     interrupted_status(tmp)
     spec_race(tmp)
     trained_since_planned(tmp)

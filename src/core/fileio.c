@@ -587,8 +587,10 @@ int jn_output_file_check(const char *option, const char *path, const char *other
 
 int jn_path_join(char *out, size_t cap, const char *dir, const char *name)
 {
-    int n = (dir && *dir) ? snprintf(out, cap, "%s/%s", dir, name) : snprintf(out, cap, "%s", name);
+    /* "DIR/" (as typed, or completed by a shell) gives DIR/name: the path is kept in config.txt. */
+    const char *folder = dir ? dir : "", *sep = *folder && folder[strlen(folder) - 1] != '/' ? "/" : "";
+    int n = snprintf(out, cap, "%s%s%s", folder, sep, name);
     if (n < 0 || (size_t)n >= cap)
-        return jn_fail("%s/%s: path too long", dir ? dir : "", name);
+        return jn_fail("%s%s%s: path too long", folder, sep, name);
     return 0;
 }

@@ -113,7 +113,8 @@ int jn_mkdirs(const char *path);
  * a file the command reads or also writes. */
 int jn_output_file_check(const char *option, const char *path, const char *other_option, const char *other);
 
-/* Joins a folder and a file name; fails if the result does not fit. */
+/* Joins a folder and a file name, with one '/' where the folder ends with one; fails if the
+ * result does not fit. */
 int jn_path_join(char *out, size_t cap, const char *dir, const char *name);
 
 #endif
