@@ -1091,7 +1091,7 @@ def no_device(tmp):
 
 def interrupted_status(tmp):
     """After a SIGINT nothing trains: status counts the runs it stopped as interrupted, not as
-    running."""
+    running; their messages say how a sweep continues (not train's --resume)."""
     spec = os.path.join(tmp, "endless.spec")
     open(spec, "w").write(TINY_SPEC.replace("epochs = 1", "epochs = 100000\npatience = 0"))
     folder = os.path.join(tmp, "endless")
@@ -1106,6 +1106,11 @@ def interrupted_status(tmp):
     check(stopped and stopped + statuses.count("pending") == 2 and
           f"0 running, {stopped} interrupted, {2 - stopped} pending" in p.stdout,
           f"status after a SIGINT, rows {statuses}: {p.stdout[:300]}")
+    for i, status in column(folder, "status").items():
+        if status == "interrupted":
+            message = json.load(open(os.path.join(folder, "runs", i, "summary.json")))["message"]
+            check("--resume" not in message and "the same sweep command" in message,
+                  f"an interrupted sweep run's message: {message!r}")
 
 
 def spec_race(tmp):

@@ -86,6 +86,8 @@ typedef struct {
     void (*ended)(void *ctx, jn_job *job);
     /* `steps` model-steps were trained (progress). May be NULL. */
     void (*stepped)(void *ctx, long steps);
+    /* How a run paused or interrupted continues, for its message ("continue with --resume"). */
+    const char *to_continue;
 } jn_job_source;
 
 /* Loads the data of cfg (data, test, valid, train-limit, data-dir), builds the model and a

@@ -339,8 +339,8 @@ static int settle(jn_group *g, jn_job_source *src)
             if (saved)
                 continue;
             snprintf(message, sizeof message,
-                     "paused after %llu steps (--max-steps) in epoch %d; continue with --resume",
-                     (unsigned long long)st->global_step, st->epoch + 1);
+                     "paused after %llu steps (--max-steps) in epoch %d; %s",
+                     (unsigned long long)st->global_step, st->epoch + 1, src->to_continue);
             mark_ending(g, s, "paused", JN_EXIT_OK, message);
         }
     }
@@ -492,8 +492,8 @@ static int interrupt(jn_group *g, jn_job_source *src)
         if (saved)
             continue;
         const jn_train_state *st = &g->slot[s]->state;
-        snprintf(message, sizeof message, "%s at epoch %d, batch %ld; continue with --resume",
-                 sig == SIGINT ? "interrupted" : "terminated", st->epoch + 1, st->batch);
+        snprintf(message, sizeof message, "%s at epoch %d, batch %ld; %s",
+                 sig == SIGINT ? "interrupted" : "terminated", st->epoch + 1, st->batch, src->to_continue);
         mark_ending(g, s, "interrupted", code, message);
     }
     return finish_endings(g, src) ? -1 : code;

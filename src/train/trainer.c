@@ -67,7 +67,7 @@ static int train_group(jn_job *job)
         jn_progress_init(&r.progress, job->cfg.progress);
         job->progress = &r.progress;
         jn_job_set_verbose(job, 1);
-        jn_job_source src = {&r, solo_next, NULL, solo_ended, solo_stepped};
+        jn_job_source src = {&r, solo_next, NULL, solo_ended, solo_stepped, "continue with --resume"};
         rc = jn_group_run(g, &src);
         job->progress = NULL;
         if (rc >= 0 && job->ended) {
