@@ -222,11 +222,14 @@ def fetch_cases(tmp, env, calls):
     readonly = os.path.join(tmp, "readonly")
     os.makedirs(readonly)
     os.chmod(readonly, 0o555)
-    as_user = []
+    as_user, script = [], fetch
     if os.access(readonly, os.W_OK):
         as_user = ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"]
         os.chmod(tmp, 0o755)  # for nobody to reach the folder
-    p = sh(as_user + [fetch, readonly], "/", dict(env, **src))
+        # and the script: a copy beside it, as the checkout may lie in a folder only root enters
+        script = os.path.join(tmp, "fetch.sh")
+        shutil.copy(fetch, script)
+    p = sh(as_user + [script, readonly], "/", dict(env, **src))
     out = p.stdout + p.stderr
     check(p.returncode == 1 and out.count("\n") == 2 and
           f"fetch.sh: mnist: cannot fetch into {readonly}: the folder is not writable" in out,
