@@ -982,6 +982,9 @@ def run_cases(d):
     if info is not None and ("cuda: not built" in info.stdout or " 0 device(s)" in info.stdout):
         e("train: --device cuda without a GPU", ["train", "--device", "cuda", "--epochs", "1", "--out", "cudarun"] + tiny,
           ["--device cuda"], absent=["cudarun"])
+        e("train: --precision tf32 --device auto without a GPU",
+          ["train", "--precision", "tf32", "--device", "auto", "--epochs", "1", "--out", "autorun"] + tiny,
+          ["--precision tf32", "--device auto chose the CPU"], absent=["autorun"])
     write(os.path.join(d, "afile"), "x")
     for name, extra in [("train: --out is a file", []), ("train: --resume with --out a file", ["--resume"])]:
         e(name, ["train", "--epochs", "1", "--out", "afile"] + extra + tiny, ["--out", "afile", "not a folder"])

@@ -3,7 +3,7 @@ staggered stops, divergences, mid-epoch checkpoints) byte-identical to the same 
 trained alone; --models 1 = --models 6; --jobs 2; shards (separate folders merged, and one
 shared folder) = the unsharded sweep; SIGKILLs and SIGINT then a rerun = an uninterrupted
 sweep; a failed configuration; a corrupt last.ckpt (its message says what works);
---device cuda without a GPU (one line); --out with a trailing slash; status, progress line, help; tools/plot_sweep.py;
+--device cuda, or tf32 with --device auto, without a GPU (one line); --out with a trailing slash; status, progress line, help; tools/plot_sweep.py;
 tools/sweep-local-gpus.sh (its sharding, on the CPU; a failing shard named, no merge without
 a sweep folder; an empty CUDA_VISIBLE_DEVICES, and an empty entry in it; --help; a SIGTERM
 after a shard has ended);
@@ -1075,18 +1075,27 @@ def corrupt_checkpoint(tmp):
 
 def no_device(tmp):
     """--device cuda without a usable GPU (or without CUDA in the build) fails every configuration
-    the same way before it trains: one line says so, exit 1, no folder made; --jobs 2 alike."""
+    the same way before it trains: one line says so, exit 1, no folder made; --jobs 2 alike. So
+    does precision = tf32 where --device auto falls back to the CPU (fixed, or one value of a
+    grid)."""
     if cuda_device_visible():
         return
     spec = os.path.join(tmp, "no-device.spec")
     open(spec, "w").write(TINY_SPEC.replace("[0.1, 0.2]", "[0.1, 0.2, 0.3]"))
-    for jobs in ("1", "2"):
-        folder = os.path.join(tmp, f"no-device-{jobs}")
-        p = sweep(["--spec", spec, "--out", folder, "--device", "cuda", "--jobs", jobs], expect=1)
-        check(p.stderr.startswith("jacnoise: --device cuda: ") and len(p.stderr.splitlines()) == 1 and
-              " failed" not in p.stdout and not os.path.exists(folder),
-              f"--jobs {jobs}: no device: stdout {p.stdout!r}, stderr {p.stderr!r}, folder made: "
-              f"{os.path.exists(folder)}")
+    tf32, grid = os.path.join(tmp, "no-device-tf32.spec"), os.path.join(tmp, "no-device-grid.spec")
+    open(tf32, "w").write(TINY_SPEC + "precision = tf32\n")
+    open(grid, "w").write(TINY_SPEC + "precision = [fp32, tf32]\n")
+    auto = "jacnoise: --precision tf32: only the CUDA backend has TF32, and --device auto chose the CPU ("
+    cases = [(spec, ["--device", "cuda"], "jacnoise: --device cuda: "), (tf32, [], auto),
+             (grid, ["--device", "auto"], auto)]
+    for n, (spec_file, options, said) in enumerate(cases):
+        for jobs in ("1", "2"):
+            folder = os.path.join(tmp, f"no-device-{n}-{jobs}")
+            p = sweep(["--spec", spec_file, "--out", folder, "--jobs", jobs] + options, expect=1)
+            check(p.stderr.startswith(said) and len(p.stderr.splitlines()) == 1 and
+                  " failed" not in p.stdout and not os.path.exists(folder),
+                  f"{' '.join(options)} --jobs {jobs}: no device: stdout {p.stdout!r}, stderr {p.stderr!r}, "
+                  f"folder made: {os.path.exists(folder)}")
 
 
 def interrupted_status(tmp):

@@ -91,6 +91,10 @@ long jn_batches_per_epoch(long n, int batch);
 /* Whether `device` resolves to CUDA (JN_DEVICE_AUTO: when built in and a GPU is present). */
 int jn_backend_uses_cuda(jn_device device);
 
+/* 0 unless tf32 is asked of a device that resolves to the CPU (which has no TF32): -1 with
+ * the reason recorded, which says why JN_DEVICE_AUTO chose the CPU. */
+int jn_backend_precision_check(jn_device device, int tf32);
+
 /* Sets the CPU path's BLAS threads (threads > 0) for `processes` processes that train at once,
  * and warns in one line on stderr where they cannot run as asked: beyond the BLAS's own limit,
  * or more in all than the CPUs online. Does nothing for a device that resolves to CUDA. */

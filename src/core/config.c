@@ -2,6 +2,7 @@
  * and the parsing, printing and help that read it. */
 #include "jacnoise/config.h"
 #include "core/fileio.h"
+#include "jacnoise/backend.h"
 #include "jacnoise/data.h"
 #include "jacnoise/error.h"
 
@@ -811,9 +812,9 @@ int jn_config_check(const jn_config *cfg)
         return jn_fail("--test: only for idx: data sets (the named sets have their own test set)");
     if (cfg->test[0] && strncmp(cfg->test, "idx:", 4) != 0)
         return jn_fail("--test: expected idx:IMAGES,LABELS, got '%s'", cfg->test);
-    /* Only an explicit CPU is sure to lack TF32 (auto may find a GPU at run time). */
-    if (cfg->tf32 && cfg->device == JN_DEVICE_CPU)
-        return jn_fail("--precision tf32: only the CUDA backend has TF32, and --device cpu asks for the CPU");
+    /* Only an explicit CPU is sure to lack TF32 here (auto is decided where it runs). */
+    if (cfg->device == JN_DEVICE_CPU && jn_backend_precision_check(cfg->device, cfg->tf32))
+        return -1;
     /* The model's shape with any data: hidden widths, and a penalty on a layer it has. */
     jn_model shape;
     return jn_data_check_names(cfg->data, cfg->test) || jn_config_model(cfg, 1, 2, &shape);

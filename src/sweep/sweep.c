@@ -281,9 +281,13 @@ static int run_sweep(const jn_config *cfg, jn_plan *plan)
     long task, tasks, first, stride;
     if (!cfg->shard_count && slurm_task(&task, &tasks, &first, &stride) < 0)
         return fail_now(JN_EXIT_USAGE);
-    /* No device would fail every configuration the same way before it trains: said once,
-     * nothing written (the device is one for all: it cannot be swept). */
-    if (plan->n_entries && jn_sweep_device_check(plan->entries[0].cfg.device))
+    /* No device, or tf32 where --device auto falls back to the CPU, would fail every
+     * configuration (of that precision) the same way before it trains: said once, nothing
+     * written (the device is one for all: it cannot be swept). */
+    int tf32 = 0;
+    for (int i = 0; i < plan->n_entries; i++)
+        tf32 |= plan->entries[i].cfg.tf32;
+    if (plan->n_entries && jn_sweep_device_check(plan->entries[0].cfg.device, tf32))
         return fail_now(JN_EXIT_ERROR);
     int code = prepare_folder(cfg->out, &plan->spec);
     if (!code)

@@ -100,9 +100,9 @@ static int worker_main(const jn_plan *plan, const unsigned char *mine, int j, in
 
 /* ---- the parent's side ---------------------------------------------------------------- */
 
-int jn_sweep_device_check(jn_device device)
+int jn_sweep_device_check(jn_device device, int tf32)
 {
-    if (device != JN_DEVICE_CUDA)
+    if (device != JN_DEVICE_CUDA && !(device == JN_DEVICE_AUTO && tf32))
         return 0;
     int fd[2];
     if (pipe(fd) != 0)
@@ -117,7 +117,7 @@ int jn_sweep_device_check(jn_device device)
     }
     if (pid == 0) {
         close(fd[0]);
-        const int rc = jn_cuda_device_check();
+        const int rc = device == JN_DEVICE_CUDA ? jn_cuda_device_check() : jn_backend_precision_check(device, tf32);
         if (rc)
             put_line(fd[1], jn_last_error());
         _exit(rc ? 1 : 0);
@@ -139,7 +139,7 @@ int jn_sweep_device_check(jn_device device)
         ;
     if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
         return 0;
-    return jn_fail("%s", reason[0] ? reason : "--device cuda: the process checking the device ended abnormally");
+    return jn_fail("%s", reason[0] ? reason : "--device: the process checking the device ended abnormally");
 }
 
 typedef struct {

@@ -12,9 +12,10 @@
  * failed (error recorded). */
 int jn_sweep_workers(const jn_plan *plan, const unsigned char *mine, int jobs, const jn_sweep_report *report);
 
-/* For --device cuda, jn_cuda_device_check asked in a child process, since the CUDA runtime
- * initialised in this one would not work in the workers forked after: 0 (also for the other
- * devices, which fall back to the CPU), or -1 with the reason recorded. */
-int jn_sweep_device_check(jn_device device);
+/* For --device cuda, jn_cuda_device_check, and for --device auto with tf32 (which the CPU it
+ * falls back to lacks), jn_backend_precision_check, asked in a child process, since the CUDA
+ * runtime initialised in this one would not work in the workers forked after: 0 (also for the
+ * other cases, which fall back to the CPU), or -1 with the reason recorded. */
+int jn_sweep_device_check(jn_device device, int tf32);
 
 #endif

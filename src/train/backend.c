@@ -14,6 +14,17 @@ int jn_backend_uses_cuda(jn_device device)
     return device == JN_DEVICE_CUDA || (device == JN_DEVICE_AUTO && jn_cuda_device_count() > 0);
 }
 
+int jn_backend_precision_check(jn_device device, int tf32)
+{
+    if (!tf32 || jn_backend_uses_cuda(device))
+        return 0;
+    if (device == JN_DEVICE_CPU)
+        return jn_fail("--precision tf32: only the CUDA backend has TF32, and --device cpu asks for the CPU");
+    return jn_fail("--precision tf32: only the CUDA backend has TF32, and --device auto chose the CPU (%s): give "
+                   "--precision fp32, or run where a GPU is", jn_cuda_built() ? "no usable GPU is visible"
+                                                                             : "this build has no CUDA backend");
+}
+
 void jn_backend_threads(jn_device device, int threads, int processes)
 {
     if (threads <= 0 || jn_backend_uses_cuda(device))
@@ -63,10 +74,8 @@ jn_backend *jn_backend_create(jn_device device, const jn_model *m, const jn_obje
     }
     if (jn_backend_uses_cuda(device))
         return jn_cuda_backend_create(m, obj, setup, train);
-    if (setup->tf32) {
-        jn_fail("--precision tf32: only the CUDA backend has TF32 (this run uses the CPU)");
+    if (jn_backend_precision_check(device, setup->tf32))
         return NULL;
-    }
     return jn_cpu_backend_create(m, obj, setup, train);
 }
 
