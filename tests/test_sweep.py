@@ -300,14 +300,16 @@ def shards(tmp, spec, ref):
 
 def local_gpus_failure(tmp, spec):
     """tools/sweep-local-gpus.sh names a shard that fails (here refusing an option, before the
-    sweep folder exists) with its exit status and its log's last line, and merges nothing."""
+    sweep folder exists) with its exit status and its log's last line (DIR/shard-0.log, given
+    DIR/), and merges nothing."""
     folder = os.path.join(tmp, "local-gpus-bogus")
     script = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tools", "sweep-local-gpus.sh")
-    p = subprocess.run([script, spec, folder, "--bogus"], env=dict(os.environ, JACNOISE=BIN, CUDA_VISIBLE_DEVICES="0"),
-                       capture_output=True, text=True, timeout=600)
+    p = subprocess.run([script, spec, folder + "/", "--bogus"], env=dict(os.environ, JACNOISE=BIN,
+                       CUDA_VISIBLE_DEVICES="0"), capture_output=True, text=True, timeout=600)
     check(p.returncode == 1 and f"shard 0/1 exited with status 2; the end of {folder}/shard-0.log: jacnoise: --bogus "
-          "unknown option" in p.stderr and "not a sweep folder" not in p.stderr,
-          f"sweep-local-gpus.sh with a bad option: exit {p.returncode}: {p.stderr[-600:]!r}")
+          "unknown option" in p.stderr and "not a sweep folder" not in p.stderr and f"log {folder}/shard-0.log\n"
+          in p.stdout, f"sweep-local-gpus.sh with a bad option, DIR/: exit {p.returncode}: {p.stdout[-300:]!r} "
+          f"{p.stderr[-600:]!r}")
 
 
 def local_gpus_shards(tmp):
@@ -1146,15 +1148,32 @@ def spec_race(tmp):
 
 
 def trailing_slash(tmp):
-    """--out DIR/ names the run folders DIR/runs/ID, as in each run's config.txt, not DIR//runs/ID."""
+    """--out DIR/ names the run folders DIR/runs/ID, as in each run's config.txt, not DIR//runs/ID;
+    no message of a sweep, its status, a merge or plot_sweep.py names a DIR//... either."""
     spec = os.path.join(tmp, "slash.spec")
     open(spec, "w").write(TINY_SPEC)
-    folder = os.path.join(tmp, "slash")
-    p = sweep(["--spec", spec, "--out", folder + "/"])
+    folder, other = os.path.join(tmp, "slash"), os.path.join(tmp, "slash-other")
+    p = sweep(["--spec", spec, "--out", folder + "/", "--shard", "0/2"])
     for i in run_ids(folder):
         config = open(os.path.join(folder, "runs", i, "config.txt")).read().splitlines()
         check(f"out={folder}/runs/{i}" in config, f"--out with a trailing slash: {i}/config.txt: {config}")
     check(f"results: {folder}/results.csv" in p.stdout, f"--out with a trailing slash: {p.stdout[-300:]!r}")
+    said = [p, sweep(["--spec", spec, "--out", other + "/", "--shard", "1/2"]), run(["sweep", "status", folder + "/"]),
+            run(["sweep", "merge", folder + "/", other + "/"])]
+    check(f"merge: 1 run folders copied into {folder}/runs\n" in said[-1].stdout, f"merge: {said[-1].stdout!r}")
+    try:
+        import matplotlib  # noqa: F401
+        empty = os.path.join(tmp, "slash-empty")
+        os.makedirs(empty)
+        open(os.path.join(empty, "results.csv"), "w").write("id,lr,status,valid_error,test_error\n")
+        script = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tools", "plot_sweep.py")
+        said.append(subprocess.run([sys.executable, script, empty + "/"], capture_output=True, text=True, timeout=300))
+        check(said[-1].returncode == 1 and f"{empty}/results.csv: no configurations" in said[-1].stderr,
+              f"plot_sweep.py on a results.csv without rows: {said[-1].stderr!r}")
+    except ImportError:
+        print("trailing slash: plot_sweep.py not checked: this Python has no matplotlib")
+    for q in said:
+        check("//" not in q.stdout + q.stderr, f"{' '.join(q.args[1:3])}: a path with '//': {q.stdout + q.stderr!r}")
 
 
 def trained_since_planned(tmp):

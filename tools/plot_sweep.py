@@ -331,7 +331,7 @@ def main():
         sys.exit("plot_sweep: needs matplotlib (Debian: apt-get install python3-matplotlib)")
     rows, places, swept = load(args.folder)
     if not rows:
-        sys.exit(f"plot_sweep: {args.folder}/results.csv has no configurations")
+        fail(f"{os.path.join(args.folder, 'results.csv')}: no configurations")
     if all(r["valid_error"] is None and r["test_error"] is None for r in rows):
         # Nothing to draw, and matplotlib cannot put empty data on a log axis.
         fail(f"{os.path.join(args.folder, 'results.csv')}: no configuration has an error yet (pending, running, "

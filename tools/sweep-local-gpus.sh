@@ -38,13 +38,14 @@ if [ "$count" -eq 0 ]; then
     exit 1
 fi
 mkdir -p "$dir"
+logs=${dir%/}  # DIR/ (as a shell completes it) names its logs DIR/shard-I.log, not DIR//shard-I.log
 pids=""
 i=0
 for gpu in $gpus; do
     CUDA_VISIBLE_DEVICES=$gpu "$bin" sweep --spec "$spec" --out "$dir" --shard "$i/$count" --device cuda \
-        --progress never "$@" >"$dir/shard-$i.log" 2>&1 &
+        --progress never "$@" >"$logs/shard-$i.log" 2>&1 &
     pids="$pids $!"
-    echo "shard $i/$count on GPU $gpu: pid $!, log $dir/shard-$i.log"
+    echo "shard $i/$count on GPU $gpu: pid $!, log $logs/shard-$i.log"
     i=$((i + 1))
 done
 # `|| true`: a shard that has already ended makes kill fail, which set -e would turn into
@@ -60,8 +61,8 @@ for pid in $pids; do
         wait "$pid" || rc=$?
     done
     if [ "$rc" -ne 0 ]; then
-        last=$(tail -n 1 "$dir/shard-$i.log" 2>&1) || true
-        echo "$0: shard $i/$count exited with status $rc; the end of $dir/shard-$i.log: $last" >&2
+        last=$(tail -n 1 "$logs/shard-$i.log" 2>&1) || true
+        echo "$0: shard $i/$count exited with status $rc; the end of $logs/shard-$i.log: $last" >&2
         status=1
     fi
     i=$((i + 1))

@@ -360,7 +360,8 @@ int jn_results_merge(const jn_plan *plan, const char *dir, const char *const *so
             close(locks[i]);
     free(from);
     free(locks);
-    if (!rc)
-        printf("merge: %d run folders copied into %s/runs\n", copied, dir);
+    char runs[JN_PATH_MAX + 32];
+    if (!rc && !jn_path_join(runs, sizeof runs, dir, "runs"))
+        printf("merge: %d run folders copied into %s\n", copied, runs);
     return rc;
 }
