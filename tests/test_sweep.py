@@ -12,7 +12,8 @@ configurations that differ only in options that change nothing (the penalty's wi
 trained once; a merge refused by a locked run folder, to replace or to copy; a configuration failing before its
 folder exists, recorded failed; status after a SIGINT (interrupted, not running); sweeps of two specs started at once; a run a sharing shard finished after this sweep
 planned it, counted finished, not failed; a spec with a byte-order mark and nothing
-swept; bench/bench_sweep_cpu.py's step count and its bad input; results.csv's penalty (the
+swept; bench/bench_sweep_cpu.py's step count and its bad input; the reads a run's end costs
+among 1000 finished runs (bench/bench_sweep_results.py); results.csv's penalty (the
 best epoch's); groups split by batch and layer sizes; random draws times seeds; ids that
 operational options (threads, data folder, checkpoint interval) leave alone; a rerun counting
 diverged runs done; a merge keeping the further-along of two paused copies of a run,
@@ -1234,6 +1235,28 @@ def bench_steps(tmp):
               f"bench_sweep_cpu.py {args}: exit {p.returncode}: {p.stderr[-300:]!r}")
 
 
+def results_reads(tmp):
+    """results.csv kept current as runs end reads only the run folders that can have changed
+    since: a run that ends among 1000 finished ones costs the sweep a few read system calls
+    beyond training it, not a read of every folder (counted by bench/bench_sweep_results.py,
+    not timed). Bad options: one line, never a traceback."""
+    bench = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "bench", "bench_sweep_results.py")
+    p = subprocess.run([sys.executable, bench, "--bin", BIN, "--configs", "1000", "--runs", "10"], capture_output=True,
+                       text=True, timeout=600)
+    found = re.search(r"^ +1000 .* s, ([-+]\d+|-) reads ", p.stdout, re.M)
+    check(p.returncode == 0 and found, f"bench_sweep_results.py: exit {p.returncode}: {p.stdout!r} {p.stderr[-300:]!r}")
+    if found and found.group(1) == "-":
+        print("results.csv reads: not counted (no /proc/self/io)")
+    elif found:
+        check(int(found.group(1)) < 100, f"each ended run read {found.group(1)} times beyond training it, with 1000 "
+              f"run folders (reading each is about 1000 or more): {p.stdout!r}")
+    for args, words in [(["--configs", "150"], "--configs 150"), (["--runs", "0"], "--runs 0")]:
+        p = subprocess.run([sys.executable, bench, "--bin", BIN] + args, capture_output=True, text=True, timeout=60)
+        last = p.stderr.strip().splitlines()[-1:] or [""]
+        check(p.returncode == 2 and words in last[0] and "Traceback" not in p.stderr,
+              f"bench_sweep_results.py {args}: exit {p.returncode}: {p.stderr[-300:]!r}")
+
+
 def main():
     tmp = tempfile.mkdtemp(prefix="jacnoise-sweep-")
     plot_rules(tmp)
@@ -1279,6 +1302,7 @@ def main():
     merge_replaces(tmp)
     merge_stopped(tmp)
     bench_steps(tmp)
+    results_reads(tmp)
     return finish("sweep", tmp)
 
 

@@ -73,15 +73,6 @@ static void read_row(const char *folder, jn_run_row *row)
 
 void jn_results_row(const jn_plan_entry *e, jn_run_row *row) { read_row(e->cfg.out, row); }
 
-/* The row of entry i: its folder's, unless `extra` has one. */
-static void row_of(const jn_plan *plan, const jn_run_row *extra, int i, jn_run_row *row)
-{
-    if (extra && extra[i].status[0])
-        *row = extra[i];
-    else
-        jn_results_row(&plan->entries[i], row);
-}
-
 static void put_text(jn_buf *b, const char *s) { jn_buf_put(b, s, strlen(s)); }
 
 /* A CSV field, quoted when it holds a comma, a quote or a line break. */
@@ -108,45 +99,87 @@ static void put_number(jn_buf *b, const char *format, double v)
     put_text(b, text);
 }
 
-int jn_results_write(const jn_plan *plan, const char *dir, const jn_run_row *extra)
+int jn_results_open(jn_results *t, const jn_plan *plan)
 {
-    jn_buf b = {0};
-    put_text(&b, "id");
-    for (int c = 0; c < plan->n_columns; c++) {
-        put_text(&b, ",");
-        put_field(&b, plan->columns[c]);
+    const int n = plan->n_entries;
+    memset(t, 0, sizeof *t);
+    t->plan = plan;
+    t->rows = calloc((size_t)(n ? n : 1), sizeof *t->rows);
+    t->end = calloc((size_t)n + 1, sizeof *t->end);
+    if (!t->rows || !t->end) {
+        jn_results_close(t);
+        return jn_fail("out of memory for the rows of %d configurations", n);
     }
-    put_text(&b, ",status,best_epoch,valid_error,test_error,penalty,steps,seconds\n");
-    for (int i = 0; i < plan->n_entries; i++) {
+    put_text(&t->fixed, "id");
+    for (int c = 0; c < plan->n_columns; c++) {
+        put_text(&t->fixed, ",");
+        put_field(&t->fixed, plan->columns[c]);
+    }
+    put_text(&t->fixed, ",status,best_epoch,valid_error,test_error,penalty,steps,seconds\n");
+    t->end[0] = t->fixed.len;
+    for (int i = 0; i < n; i++) {
         const jn_plan_entry *e = &plan->entries[i];
-        jn_run_row row;
-        row_of(plan, extra, i, &row);
-        put_text(&b, e->id);
+        put_text(&t->fixed, e->id);
         for (int c = 0; c < plan->n_columns; c++) {
             char v[JN_PATH_MAX + 64];
             jn_config_get(&e->cfg, plan->columns[c], v, sizeof v);
-            put_text(&b, ",");
-            put_field(&b, v);
+            put_text(&t->fixed, ",");
+            put_field(&t->fixed, v);
         }
+        t->end[i + 1] = t->fixed.len;
+        jn_results_row(e, &t->rows[i]);
+    }
+    if (jn_buf_ok(&t->fixed, "results.csv")) {
+        jn_results_close(t);
+        return -1;
+    }
+    return 0;
+}
+
+void jn_results_close(jn_results *t)
+{
+    free(t->rows);
+    free(t->end);
+    jn_buf_free(&t->fixed);
+    memset(t, 0, sizeof *t);
+}
+
+int jn_results_save(const jn_results *t, const char *dir)
+{
+    jn_buf b = {0};
+    jn_buf_put(&b, t->fixed.data, t->end[0]);
+    for (int i = 0; i < t->plan->n_entries; i++) {
+        const jn_run_row *row = &t->rows[i];
+        jn_buf_put(&b, t->fixed.data + t->end[i], t->end[i + 1] - t->end[i]);
         char tail[128];
-        snprintf(tail, sizeof tail, ",%s,", row.status);
+        snprintf(tail, sizeof tail, ",%s,", row->status);
         put_text(&b, tail);
-        put_number(&b, "%.0f", row.best_epoch ? row.best_epoch : NAN);
+        put_number(&b, "%.0f", row->best_epoch ? row->best_epoch : NAN);
         put_text(&b, ",");
-        put_number(&b, "%.10g", row.valid_error);
+        put_number(&b, "%.10g", row->valid_error);
         put_text(&b, ",");
-        put_number(&b, "%.10g", row.test_error);
+        put_number(&b, "%.10g", row->test_error);
         put_text(&b, ",");
-        put_number(&b, "%.10g", row.penalty);
-        snprintf(tail, sizeof tail, ",%llu,", (unsigned long long)row.steps);
+        put_number(&b, "%.10g", row->penalty);
+        snprintf(tail, sizeof tail, ",%llu,", (unsigned long long)row->steps);
         put_text(&b, tail);
-        put_number(&b, "%.1f", row.seconds);
+        put_number(&b, "%.1f", row->seconds);
         put_text(&b, "\n");
     }
     char path[JN_PATH_MAX + 32];
     int rc = jn_buf_ok(&b, "results.csv") || jn_path_join(path, sizeof path, dir, "results.csv") ||
              jn_write_file_atomic_shared(path, b.data, b.len);
     jn_buf_free(&b);
+    return rc;
+}
+
+int jn_results_write(const jn_plan *plan, const char *dir)
+{
+    jn_results t;
+    if (jn_results_open(&t, plan))
+        return -1;
+    const int rc = jn_results_save(&t, dir);
+    jn_results_close(&t);
     return rc;
 }
 
@@ -196,7 +229,7 @@ static void print_plots(const char *dir, FILE *f)
         fprintf(f, "plots: tools/plot_sweep.py %s (writes %s/*.png)\n", dir, plots);
 }
 
-void jn_results_print(const jn_plan *plan, const char *dir, const jn_run_row *extra, FILE *f)
+void jn_results_print(const jn_plan *plan, const char *dir, const jn_run_row *known, FILE *f)
 {
     const int n = plan->n_entries;
     jn_run_row *rows = calloc((size_t)(n ? n : 1), sizeof *rows);
@@ -209,7 +242,10 @@ void jn_results_print(const jn_plan *plan, const char *dir, const jn_run_row *ex
     }
     int count[N_STATES] = {0}, ranked = 0;
     for (int i = 0; i < n; i++) {
-        row_of(plan, extra, i, &rows[i]);
+        if (known)
+            rows[i] = known[i];
+        else
+            jn_results_row(&plan->entries[i], &rows[i]);
         count[state_of(&rows[i])]++;
         if (isfinite(rows[i].valid_error))
             order[ranked++] = i;

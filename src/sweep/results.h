@@ -7,6 +7,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "core/fileio.h"
 #include "sweep/plan.h"
 
 typedef struct {
@@ -26,12 +27,31 @@ typedef struct {
 /* Reads the row of one configuration from its run folder. */
 void jn_results_row(const jn_plan_entry *e, jn_run_row *row);
 
-/* Regenerates DIR/results.csv from the run folders, atomically; extra (may be NULL) overrides
- * rows by entry ([n_entries], status[0] = 0: none), for failures a folder could not record. */
-int jn_results_write(const jn_plan *plan, const char *dir, const jn_run_row *extra);
+/* The rows of results.csv as a sweep keeps them between writes: every entry's id and options
+ * formatted once, and its row read from its folder at the open and then only where the caller
+ * says it may have changed (a write that read all N folders at every run's end made a sweep of
+ * 50,000 configurations spend a day on it). rows may be set by the caller, for failures a
+ * folder could not record. */
+typedef struct {
+    const jn_plan *plan;
+    jn_run_row *rows;        /* [n_entries] */
+    jn_buf fixed;            /* the header line, then each entry's id and option values */
+    size_t *end;             /* [n_entries + 1]: where the header and each entry's part end */
+} jn_results;
 
-/* The table `sweep status` prints: counts by state and the best configurations. */
-void jn_results_print(const jn_plan *plan, const char *dir, const jn_run_row *extra, FILE *f);
+/* Formats the entries and reads every row; 0, or -1 with the error recorded. */
+int jn_results_open(jn_results *t, const jn_plan *plan);
+void jn_results_close(jn_results *t);
+
+/* Writes DIR/results.csv from t's rows, atomically (a crash leaves the previous file whole). */
+int jn_results_save(const jn_results *t, const char *dir);
+
+/* Regenerates DIR/results.csv from the run folders. */
+int jn_results_write(const jn_plan *plan, const char *dir);
+
+/* The table `sweep status` prints: counts by state and the best configurations, from rows
+ * ([n_entries]), or, where NULL, read from the run folders. */
+void jn_results_print(const jn_plan *plan, const char *dir, const jn_run_row *rows, FILE *f);
 
 /* Copies into dir/runs the run folders of the source sweep folders that are further along
  * than dir's own (a finished run over an unfinished one, more steps over fewer). */

@@ -23,7 +23,10 @@
 typedef struct {
     const jn_plan *plan;
     const char *dir;
-    jn_run_row *extra;       /* failures this process knows of, for folders that could not say so */
+    jn_results table;        /* the rows of results.csv */
+    const unsigned char *mine;  /* [n_entries]: this shard's */
+    unsigned char *active;   /* [n_entries]: began, not ended: its folder changes */
+    unsigned char *reported; /* [n_entries]: failed as the report said, for folders that could not say so */
     int total;               /* this shard's configurations */
     int done;                /* of them ended (done or failed) */
     int running;
@@ -32,17 +35,37 @@ typedef struct {
     double steps;            /* model-steps trained */
     double start;
     int dirty;               /* results.csv is behind the folders */
+    double written;          /* when results.csv was last written ... */
+    double writing;          /* ... and how long that took (0: the next write is not put off) */
     int stale;               /* the last write of results.csv failed */
     jn_progress progress;
 } front;
 
+/* Reads again the rows that can have changed since they were read: those training here, and,
+ * with every, any this process does not train (another shard's in a shared folder); never one
+ * that is done, or a failure the report gave. */
+static void front_reread(front *f, int every)
+{
+    for (int i = 0; i < f->plan->n_entries; i++)
+        if (!f->table.rows[i].done && !f->reported[i] && (every || !f->mine[i] || f->active[i]))
+            jn_results_row(&f->plan->entries[i], &f->table.rows[i]);
+}
+
+/* Writes results.csv where it is behind. A write takes longer the more configurations there
+ * are (it is one file, written whole and synced, to be atomic): one is put off until ten times
+ * the last one's time has passed, so that runs ending faster than that do not spend the sweep
+ * on it (a tenth of its time at most). */
 static void front_flush(void *ctx)
 {
     front *f = ctx;
-    if (!f->dirty)
+    const double now = jn_now();
+    if (!f->dirty || now - f->written < 10 * f->writing)
         return;
     f->dirty = 0;
-    f->stale = jn_results_write(f->plan, f->dir, f->extra) != 0;
+    front_reread(f, 0);
+    f->stale = jn_results_save(&f->table, f->dir) != 0;
+    f->written = jn_now();
+    f->writing = f->written - now;
     if (f->stale) {
         jn_progress_clear(&f->progress);
         fprintf(stderr, "jacnoise: sweep: %s (results.csv left as it was)\n", jn_last_error());
@@ -74,8 +97,8 @@ static void front_planned(void *ctx, int configurations, double steps)
 
 static void front_began(void *ctx, int entry)
 {
-    (void)entry;
     front *f = ctx;
+    f->active[entry] = 1;
     f->running++;
     front_draw(f, 1);
 }
@@ -95,32 +118,32 @@ static void front_ended(void *ctx, int entry, const char *status, const char *me
     const jn_plan *plan = f->plan;
     const jn_plan_entry *e = &plan->entries[entry];
     const int failed = !strcmp(status, "failed");
+    jn_run_row *row = &f->table.rows[entry];
     f->running -= f->running > 0;
     f->dirty = 1;
+    f->active[entry] = 0;
+    f->reported[entry] = failed;
     if (failed) {
-        jn_run_row *row = &f->extra[entry];
         memset(row, 0, sizeof *row);
         snprintf(row->status, sizeof row->status, "failed");
         snprintf(row->message, sizeof row->message, "%s", message);
         row->valid_error = row->test_error = row->penalty = NAN;
     } else {
-        f->extra[entry].status[0] = 0;  /* the folder says it */
+        jn_results_row(e, row);  /* the folder says it */
     }
     if (strcmp(status, "interrupted"))
         f->done++;
     char what[1200], test[48] = "";
-    jn_run_row row;
-    jn_results_row(e, &row);
-    if (isfinite(row.test_error))  /* none without a test split (idx: data without --test) */
-        snprintf(test, sizeof test, ", test %.2f%%", row.test_error);
+    if (isfinite(row->test_error))  /* none without a test split (idx: data without --test) */
+        snprintf(test, sizeof test, ", test %.2f%%", row->test_error);
     if (failed || !strcmp(status, "diverged") || !strcmp(status, "interrupted"))
         snprintf(what, sizeof what, "%s: %s", status, message);
-    else if (isfinite(row.valid_error))
-        snprintf(what, sizeof what, "%s, best epoch %d: valid %.2f%%%s", status, row.best_epoch, row.valid_error,
+    else if (isfinite(row->valid_error))
+        snprintf(what, sizeof what, "%s, best epoch %d: valid %.2f%%%s", status, row->best_epoch, row->valid_error,
                  test);
-    else if (isfinite(row.test_error))
-        snprintf(what, sizeof what, "%s, epoch %d (no validation split): test %.2f%%", status, row.best_epoch,
-                 row.test_error);
+    else if (isfinite(row->test_error))
+        snprintf(what, sizeof what, "%s, epoch %d (no validation split): test %.2f%%", status, row->best_epoch,
+                 row->test_error);
     else
         snprintf(what, sizeof what, "%s", status);
     jn_progress_clear(&f->progress);
@@ -246,18 +269,11 @@ static int prepare_folder(const char *dir, const jn_spec *spec)
  * each with its message), so that a sweep whose every run failed does not print kilobytes. */
 enum { NAMED_FAILURES = 10 };
 
-static int report_failures(const jn_plan *plan, const char *dir, const unsigned char *mine, const jn_run_row *extra)
+static int report_failures(const jn_plan *plan, const char *dir, const unsigned char *mine, const jn_run_row *rows)
 {
     int failed = 0;
     for (int i = 0; i < plan->n_entries; i++) {
-        jn_run_row row;
-        if (!mine[i])
-            continue;
-        if (extra[i].status[0])
-            row = extra[i];
-        else
-            jn_results_row(&plan->entries[i], &row);
-        if (strcmp(row.status, "failed"))
+        if (!mine[i] || strcmp(rows[i].status, "failed"))
             continue;
         if (failed++ < NAMED_FAILURES)
             fprintf(stderr, "%s %s", failed > 1 ? "" : "jacnoise: sweep: failed:", plan->entries[i].id);
@@ -295,24 +311,23 @@ static int run_sweep(const jn_config *cfg, jn_plan *plan)
     if (code)
         return fail_now(code);
     const int n = plan->n_entries;
-    unsigned char *mine = calloc((size_t)(n ? n : 1), 1);
-    jn_run_row *extra = calloc((size_t)(n ? n : 1), sizeof *extra);
-    if (!mine || !extra) {
-        free(mine);
-        free(extra);
+    unsigned char *mine = calloc((size_t)(n ? n : 1), 3);
+    front f = {.plan = plan, .dir = cfg->out, .mine = mine, .start = jn_now(), .dirty = 1};
+    if (!mine)
         return jn_fail("out of memory"), fail_now(JN_EXIT_ERROR);
+    if (jn_results_open(&f.table, plan)) {
+        free(mine);
+        return fail_now(JN_EXIT_ERROR);
     }
+    f.active = mine + n;
+    f.reported = mine + 2 * n;
     jn_plan_deal(plan, NULL, index, count, mine);
-    front f = {.plan = plan, .dir = cfg->out, .extra = extra, .start = jn_now(), .dirty = 1};
     int done = 0;
-    for (int i = 0; i < n; i++) {
-        jn_run_row row;
-        if (!mine[i])
-            continue;
-        f.total++;
-        jn_results_row(&plan->entries[i], &row);
-        done += row.done;
-    }
+    for (int i = 0; i < n; i++)
+        if (mine[i]) {
+            f.total++;
+            done += f.table.rows[i].done;
+        }
     /* The BLAS threads of CPU runs, over the workers that train at once. Only where the device
      * is the CPU without asking the CUDA runtime: initialised here, it would not work in the
      * workers forked after. */
@@ -342,22 +357,24 @@ static int run_sweep(const jn_config *cfg, jn_plan *plan)
     front_flush(&f);
     const jn_sweep_report report = {&f, front_planned, front_began, front_stepped, front_ended, front_flush};
     code = cfg->jobs > 1 ? jn_sweep_workers(plan, mine, cfg->jobs, &report) : jn_sweep_work(plan, mine, &report);
+    front_reread(&f, 1);  /* the end's table and results.csv say what every folder says now */
     f.dirty = 1;
+    f.writing = 0;
     front_flush(&f);
     jn_progress_clear(&f.progress);
-    jn_results_print(plan, cfg->out, extra, stdout);
+    jn_results_print(plan, cfg->out, f.table.rows, stdout);
     fflush(stdout);
     if (code == JN_EXIT_SIGINT || code == JN_EXIT_SIGTERM)
         fprintf(stderr, "jacnoise: sweep %s; run the same command again to continue\n",
                 code == JN_EXIT_SIGINT ? "interrupted" : "terminated");
-    else if (report_failures(plan, cfg->out, mine, extra))
+    else if (report_failures(plan, cfg->out, mine, f.table.rows))
         code = JN_EXIT_ERROR;
     else if (code == JN_EXIT_ERROR)
         fprintf(stderr, "jacnoise: sweep: %s\n", jn_last_error());
     if (!code && f.stale)  /* said above: results.csv is not the run folders' (a script would read it) */
         code = JN_EXIT_ERROR;
+    jn_results_close(&f.table);
     free(mine);
-    free(extra);
     return code;
 }
 
@@ -407,7 +424,7 @@ int jn_sweep_merge(const char *dir, const char *const *sources, int n_sources)
         jn_spec_free(&other);
     }
     rc = rc || prepare_folder(dir, &spec) || jn_plan_make(&spec, NULL, dir, &plan) ||
-         jn_results_merge(&plan, dir, sources, n_sources) || jn_results_write(&plan, dir, NULL);
+         jn_results_merge(&plan, dir, sources, n_sources) || jn_results_write(&plan, dir);
     if (!rc)
         jn_results_print(&plan, dir, NULL, stdout);
     jn_spec_free(&spec);
