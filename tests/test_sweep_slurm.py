@@ -3,7 +3,8 @@ started here from a slurm.conf in a temporary folder (SLURM_CONF), the sweep sub
 3-task job array sharing one sweep folder, then merged, and compared with the same sweep run
 unsharded. The daemons are stopped by their pids. Skipped (77) where Slurm (Debian's slurm-wlm)
 or munge is not installed; before that, without Slurm, the script run as tasks of an array and
-part of it resubmitted (the SLURM_ARRAY_TASK_* variables set as Slurm sets them).
+part of it resubmitted (the SLURM_ARRAY_TASK_* variables set as Slurm sets them), and a task
+stopped by SIGTERM saying how it continues.
 
 Run by ctest with JACNOISE_BIN and JACNOISE_DATA set."""
 import getpass
@@ -17,7 +18,7 @@ import time
 
 import harness
 from harness import BIN, check, finish, run
-from test_sweep import rows, same_sweep
+from test_sweep import rows, same_sweep, until_training
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 SBATCH = os.path.join(HERE, "..", "tools", "slurm", "sweep.sbatch")
@@ -114,14 +115,21 @@ def stop_cluster(procs):
                 p.wait()
 
 
-def array_task(spec, folder, task, first, last, tasks=None):
-    """The script as task `task` of the job array first..last (or of a list of `tasks`
-    tasks from first to last, as Slurm sets the variables), without Slurm: its output."""
+def task_env(task, first, last, tasks=None):
+    """The environment of task `task` of the job array first..last (or of a list of `tasks`
+    tasks from first to last), as Slurm sets it."""
     env = dict(os.environ, JACNOISE=BIN, SLURM_ARRAY_JOB_ID="41", SLURM_ARRAY_TASK_ID=str(task),
                SLURM_ARRAY_TASK_MIN=str(first), SLURM_ARRAY_TASK_MAX=str(last),
                SLURM_ARRAY_TASK_COUNT=str(tasks or last - first + 1))
     env.pop("SLURM_ARRAY_TASK_STEP", None)
-    p = subprocess.run(["bash", SBATCH, spec, folder], env=env, capture_output=True, text=True, timeout=600)
+    return env
+
+
+def array_task(spec, folder, task, first, last, tasks=None):
+    """The script as task `task` of the job array first..last (or of a list of `tasks`
+    tasks from first to last), without Slurm: its output."""
+    p = subprocess.run(["bash", SBATCH, spec, folder], env=task_env(task, first, last, tasks), capture_output=True,
+                       text=True, timeout=600)
     check(p.returncode == 0, f"array task {task}: exit {p.returncode}: {p.stderr[-300:]}")
     return p.stdout
 
@@ -146,6 +154,22 @@ def resubmitted_part(tmp, spec, reference):
     same_sweep(reference, folder, "2 of 3 array tasks resubmitted")
 
 
+def cancelled_task(tmp):
+    """A task that scancel or its time limit stops (SIGTERM) says how it continues: resubmit
+    that task, sbatch --array=I (not "run the same command", which a task's log cannot say)."""
+    spec = os.path.join(tmp, "endless.spec")
+    open(spec, "w").write(SPEC.replace("epochs = 2", "epochs = 100000\npatience = 0"))
+    folder = os.path.join(tmp, "cancelled")
+    p = subprocess.Popen(["bash", SBATCH, spec, folder], env=task_env(1, 0, 2), stdout=subprocess.DEVNULL,
+                         stderr=subprocess.PIPE, text=True)
+    until_training(folder, p)
+    p.terminate()
+    err = p.communicate(timeout=600)[1]
+    check(p.returncode == 143 and err.strip().splitlines()[-1:] == [
+          "jacnoise: sweep terminated; to continue, resubmit this array task: sbatch --array=1 with the same script "
+          "and arguments"], f"a task stopped by SIGTERM: exit {p.returncode}: {err[-300:]!r}")
+
+
 def main():
     tmp = tempfile.mkdtemp(prefix="jacnoise-slurm-")
     os.chmod(tmp, 0o755)  # munged refuses folders others may write
@@ -154,6 +178,7 @@ def main():
     reference = os.path.join(tmp, "unsharded")
     run(["sweep", "--spec", spec, "--out", reference, "--progress", "never"])
     resubmitted_part(tmp, spec, reference)
+    cancelled_task(tmp)
     missing = [d for d in DAEMONS if not shutil.which(d)]
     if missing:
         print(f"skipped: Slurm and munge are not installed ({', '.join(missing)} missing; on Debian: "

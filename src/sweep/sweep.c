@@ -197,10 +197,11 @@ static int slurm_task(long *task, long *tasks, long *first, long *stride)
  * status. A task's part is its place in the array first run on the folder, which its first
  * task to start records in DIR/slurm-array: resubmitting part of the array (sbatch
  * --array=3,7 to rerun two tasks) runs those tasks' shards, not the shards of a 2-task array. */
-static int shard_of(const jn_config *cfg, int *index, int *count)
+static int shard_of(const jn_config *cfg, int *index, int *count, long *array_task)
 {
     *index = cfg->shard_index;
     *count = cfg->shard_count;
+    *array_task = -1;
     if (*count)
         return 0;
     *index = 0;
@@ -236,6 +237,7 @@ static int shard_of(const jn_config *cfg, int *index, int *count)
                        task, cfg->out, tasks, first, stride, path, path), JN_EXIT_USAGE;
     *index = (int)part;
     *count = (int)tasks;
+    *array_task = task;
     return 0;
 }
 
@@ -290,6 +292,7 @@ static int report_failures(const jn_plan *plan, const char *dir, const unsigned 
 static int run_sweep(const jn_config *cfg, jn_plan *plan)
 {
     int index, count;
+    long array_task;
     if (!cfg->out[0])
         return jn_fail("--out: a sweep folder is required"), fail_now(JN_EXIT_USAGE);
     /* Checked before the folder is made, so that the usage error leaves none behind; shard_of
@@ -307,7 +310,7 @@ static int run_sweep(const jn_config *cfg, jn_plan *plan)
         return fail_now(JN_EXIT_ERROR);
     int code = prepare_folder(cfg->out, &plan->spec);
     if (!code)
-        code = shard_of(cfg, &index, &count);
+        code = shard_of(cfg, &index, &count, &array_task);
     if (code)
         return fail_now(code);
     const int n = plan->n_entries;
@@ -364,7 +367,10 @@ static int run_sweep(const jn_config *cfg, jn_plan *plan)
     jn_progress_clear(&f.progress);
     jn_results_print(plan, cfg->out, f.table.rows, stdout);
     fflush(stdout);
-    if (code == JN_EXIT_SIGINT || code == JN_EXIT_SIGTERM)
+    if ((code == JN_EXIT_SIGINT || code == JN_EXIT_SIGTERM) && array_task >= 0)  /* scancel, a time limit */
+        fprintf(stderr, "jacnoise: sweep %s; to continue, resubmit this array task: sbatch --array=%ld with the "
+                "same script and arguments\n", code == JN_EXIT_SIGINT ? "interrupted" : "terminated", array_task);
+    else if (code == JN_EXIT_SIGINT || code == JN_EXIT_SIGTERM)
         fprintf(stderr, "jacnoise: sweep %s; run the same command again to continue\n",
                 code == JN_EXIT_SIGINT ? "interrupted" : "terminated");
     else if (report_failures(plan, cfg->out, mine, f.table.rows))
