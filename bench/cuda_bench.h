@@ -133,17 +133,11 @@ static bench_result bench_step(jn_cuda_ctx *ctx, const jn_model *m, const jn_obj
     BENCH_OR_DIE(jn_cuda_capture_train_step(ws, &in, &slots, B, B, &log, &step_graph));
 
     /* The floor: the same GEMM calls (shapes and batch count) on scratch operands, in one graph. */
-    const size_t big = jn_gemm_log_max_operand(&log);
     bench_result res = {0, 0, 0, 0};
     for (int i = 0; i < log.count; i++)
         res.gflop += jn_gemm_flops(&log.calls[i]) * 1e-9;
-    float *scratch[3];
-    for (int k = 0; k < 3; k++) {
-        BENCH_CUDA(cudaMalloc((void **)&scratch[k], M * big * sizeof(float)));
-        BENCH_CUDA(cudaMemset(scratch[k], 0, M * big * sizeof(float)));
-    }
-    const jn_cuda_gemm replay = {ctx->blas, NULL};
-    BENCH_OR_DIE(jn_cuda_capture_gemms(&replay, ctx->stream, &log, scratch, big, &floor_graph));
+    float *scratch[3] = {NULL, NULL, NULL};
+    BENCH_OR_DIE(jn_cuda_capture_floor(&ws->gemm, ctx->stream, &log, 1, scratch, &floor_graph));
 
     /* Interleave the two measurements, best of three each: the machine may be shared. */
     res.step_us = res.floor_us = 1e30;

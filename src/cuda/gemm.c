@@ -1,6 +1,9 @@
-/* cuBLAS calls for the three GEMM shapes (see gemm.h). */
+/* cuBLAS calls for the three GEMM shapes, and a step's GEMMs alone as its floor (see gemm.h). */
 #include "cuda/gemm.h"
 #include "cuda/check.h"
+#include "jacnoise/profile.h"
+
+#include <stdlib.h>
 
 int jn_cuda_gemm_run(const jn_cuda_gemm *g, const jn_gemm_call *c, const float *a, size_t a_stride, const float *b,
                      size_t b_stride, float *out, size_t out_stride)
@@ -46,14 +49,36 @@ int jn_cuda_gemm_input_grad(const jn_cuda_gemm *g, int models, int rows, int n_o
     return jn_cuda_gemm_run(g, &c, d, d_stride, w, w_stride, dx, dx_stride);
 }
 
-int jn_cuda_capture_gemms(const jn_cuda_gemm *g, cudaStream_t stream, const jn_gemm_log *log, float *const scratch[3],
-                          size_t scratch_len, cudaGraphExec_t *exec)
+int jn_cuda_fill_operand(float *dev, size_t n, int copies, uint64_t seed, int which)
 {
+    float *host = malloc(n * sizeof(float));
+    if (!host)
+        return jn_fail("out of host memory for a GEMM operand of %zu floats", n);
+    jn_profile_fill_operand(seed, which, host, n);
+    cudaError_t copied = cudaSuccess;
+    for (int k = 0; k < copies && copied == cudaSuccess; k++)
+        copied = cudaMemcpy(dev + (size_t)k * n, host, n * sizeof(float), cudaMemcpyHostToDevice);
+    free(host);
+    JN_CUDA(copied);
+    return 0;
+}
+
+int jn_cuda_capture_floor(const jn_cuda_gemm *g, cudaStream_t stream, const jn_gemm_log *log, uint64_t seed,
+                          float *scratch[3], cudaGraphExec_t *exec)
+{
+    const size_t big = jn_gemm_log_max_operand(log);
+    int models = 1;
+    for (int i = 0; i < log->count; i++)
+        models = log->calls[i].models > models ? log->calls[i].models : models;
+    for (int k = 0; k < 3; k++) {
+        JN_CUDA(cudaMalloc((void **)&scratch[k], (size_t)models * big * sizeof(float)));
+        if (jn_cuda_fill_operand(scratch[k], big, models, seed, k))
+            return -1;
+    }
     const jn_cuda_gemm replay = {g->blas, NULL};
     JN_CUDA(cudaStreamBeginCapture(stream, cudaStreamCaptureModeThreadLocal));
     int rc = 0;
     for (int i = 0; i < log->count && !rc; i++)
-        rc = jn_cuda_gemm_run(&replay, &log->calls[i], scratch[0], scratch_len, scratch[1], scratch_len, scratch[2],
-                              scratch_len);
+        rc = jn_cuda_gemm_run(&replay, &log->calls[i], scratch[0], big, scratch[1], big, scratch[2], big);
     return jn_cuda_end_capture(stream, rc, exec);
 }

@@ -8,6 +8,7 @@
 #include <cublas_v2.h>
 #include <cuda_runtime.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "core/gemm_log.h"
 
@@ -28,10 +29,17 @@ int jn_cuda_gemm_weight_grad(const jn_cuda_gemm *g, int models, int rows, int n_
 int jn_cuda_gemm_input_grad(const jn_cuda_gemm *g, int models, int rows, int n_out, int n_in, const float *d,
                             size_t d_stride, const float *w, size_t w_stride, float *dx, size_t dx_stride);
 
-/* The calls of log (their shapes and model counts) on scratch operands of scratch_len floats
- * per model each, captured on `stream` into a graph (*exec): a step's GEMMs alone, the floor
- * the rest of the step adds to. g gives the cuBLAS handle; nothing is logged. */
-int jn_cuda_capture_gemms(const jn_cuda_gemm *g, cudaStream_t stream, const jn_gemm_log *log, float *const scratch[3],
-                          size_t scratch_len, cudaGraphExec_t *exec);
+/* The calls of log (their shapes and model counts) captured on `stream` into a graph (*exec): a
+ * step's GEMMs alone, the floor the rest of the step adds to. Their three operands are
+ * allocated here (scratch[k], the log's largest operand for each of its models; the caller
+ * frees them, also after a failure) and written with values like a step's
+ * (jn_cuda_fill_operand). g gives the cuBLAS handle; nothing is logged. */
+int jn_cuda_capture_floor(const jn_cuda_gemm *g, cudaStream_t stream, const jn_gemm_log *log, uint64_t seed,
+                          float *scratch[3], cudaGraphExec_t *exec);
+
+/* dev[0 .. copies * n) = `copies` copies of the n values of jn_profile_fill_operand(seed, which):
+ * an operand that a GEMM is timed on. Not zeros: a GPU's GEMM on zeros draws less power and
+ * can clock higher, which would time a floor faster, and a peak higher, than a step's GEMMs run. */
+int jn_cuda_fill_operand(float *dev, size_t n, int copies, uint64_t seed, int which);
 
 #endif

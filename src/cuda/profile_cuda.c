@@ -224,27 +224,6 @@ static const jn_profile_target_ops cuda_target_ops = {
     .destroy = cuda_destroy,
 };
 
-/* The step's floor: its logged GEMMs on scratch operands of step-like values
- * (jn_profile_fill_operand), in floor_graph. */
-static int capture_floor(cuda_target *c, uint64_t seed)
-{
-    const size_t big = jn_gemm_log_max_operand(&c->log);
-    float *host = malloc(big * sizeof(float));
-    if (!host)
-        return jn_fail("profile: out of host memory for the floor's operands (%zu floats)", big);
-    cudaError_t made = cudaSuccess;
-    for (int k = 0; k < 3 && made == cudaSuccess; k++) {
-        jn_profile_fill_operand(seed, k, host, big);
-        made = cudaMalloc((void **)&c->scratch[k], big * sizeof(float));
-        if (made == cudaSuccess)
-            made = cudaMemcpy(c->scratch[k], host, big * sizeof(float), cudaMemcpyHostToDevice);
-    }
-    free(host);
-    JN_CUDA(made);
-    const jn_cuda_gemm g = {c->ctx.blas, NULL};
-    return jn_cuda_capture_gemms(&g, c->ctx.stream, &c->log, c->scratch, big, &c->floor_graph);
-}
-
 static int setup_target(cuda_target *c, const jn_model *m, const jn_objective *obj, const jn_profile_setup *setup,
                         const jn_dataset *train, int tf32)
 {
@@ -286,7 +265,7 @@ static int setup_target(cuda_target *c, const jn_model *m, const jn_objective *o
     c->base.launches = (int)(jn_cuda_launch_count - launched);
     JN_CUDA(cudaStreamSynchronize(c->ctx.stream));
     if (next_step(c) || jn_cuda_capture_train_step(c->ws, &c->in, &c->slots, B, B, &c->log, &c->step_graph) ||
-        capture_floor(c, setup->seed))
+        jn_cuda_capture_floor(&c->ws->gemm, c->ctx.stream, &c->log, setup->seed, c->scratch, &c->floor_graph))
         return -1;
     c->base.gemm_calls = c->log.count;
     c->base.jvp_in_forward = 1;
@@ -324,8 +303,9 @@ double jn_cuda_sgemm_peak(jn_cuda_ctx *ctx, int max_n)
     cudaEvent_t start = NULL, stop = NULL;
     const size_t count = (size_t)max_n * max_n;
     if (cudaMalloc((void **)&a, count * sizeof(float)) || cudaMalloc((void **)&b, count * sizeof(float)) ||
-        cudaMalloc((void **)&out, count * sizeof(float)) || cudaMemset(a, 0, count * sizeof(float)) ||
-        cudaMemset(b, 0, count * sizeof(float)) || cudaEventCreate(&start) || cudaEventCreate(&stop))
+        cudaMalloc((void **)&out, count * sizeof(float)) || jn_cuda_fill_operand(a, count, 1, 1, 0) ||
+        cudaMemcpy(b, a, count * sizeof(float), cudaMemcpyDeviceToDevice) || cudaEventCreate(&start) ||
+        cudaEventCreate(&stop))
         goto done;
     /* Doubling sizes up to max_n, while one call stays under 50 ms: a slow device (or the
      * emulator) stops early; a fast one reaches the size where it runs at its peak. */

@@ -39,7 +39,7 @@ struct jn_cuda_ws {
 void jn_cuda_ws_log_gemms(jn_cuda_ws *ws, jn_gemm_log *log);
 
 /* jn_cuda_train_step captured once into a CUDA graph (*exec; replayed by cudaGraphLaunch), its GEMM
- * calls recorded into log (NULL: none) for a floor (jn_cuda_capture_gemms). */
+ * calls recorded into log (NULL: none) for a floor (jn_cuda_capture_floor). */
 int jn_cuda_capture_train_step(jn_cuda_ws *ws, jn_cuda_step_inputs *in, jn_cuda_slots *slots, int rows,
                                int batch_size, jn_gemm_log *log, cudaGraphExec_t *exec);
 
