@@ -5,11 +5,11 @@
 # lacks them, builds with CMake, and runs, each step under its own time limit and all within
 # 8 minutes: the GPU tests (the CUDA step against the CPU on edge shapes, `jacnoise check` for
 # the paper's rows, determinism, resume across backends, divergence, a short MNIST run), a
-# TF32 check, the step benchmark against its cuBLAS floor, `jacnoise profile` of the 784-1000-
-# 1000-10 N+J step (B = 100, 1000; TF32) and its kernels one by one under Nsight Compute when
-# ncu is there, the peer table (PyTorch, JAX; fp32 and TF32), the lock-step sweep
-# benchmark and a 64-model sweep, compute-sanitizer's memcheck, racecheck and initcheck, the
-# lock-step group's kernels under ncu, and an Nsight Systems profile when nsys is there. Logs
+# TF32 check, compute-sanitizer's memcheck, racecheck and initcheck, the step benchmark against
+# its cuBLAS floor, `jacnoise profile` of the 784-1000-1000-10 N+J step (B = 100, 1000; TF32)
+# and its kernels one by one under Nsight Compute when ncu is there, the peer table (PyTorch,
+# JAX; fp32 and TF32), the lock-step sweep benchmark and a 64-model sweep, the lock-step
+# group's kernels under ncu, and an Nsight Systems profile when nsys is there. Logs
 # go to $OUT (default gpu-check-out), every number to $OUT/summary.txt.
 #
 #   OUT=/some/folder [GPU_CHECK_BUILD=DIR] tools/gpu-check.sh [--dry-run] [--reproduce]
@@ -245,6 +245,30 @@ MNIST_NJ="--data mnist --hidden 1000,1000 --batch 100 --lr 0.05 --steps 3 --jac-
 gpu_step check_tf32 60 $J check --precision tf32 $MNIST_NJ
 [ -f "$out/check_tf32.log" ] && grep -E "^TF32 tolerance|^  |^(passed|FAILED):" "$out/check_tf32.log" >>"$summary"
 
+# Where the toolkit keeps its tools when they are not on PATH.
+tool() { command -v "$1" || ls /usr/local/cuda/bin/"$1" /usr/local/cuda/"$1"/"$1" /opt/nvidia/*/bin/"$1" \
+    /opt/nvidia/*/*/bin/"$1" 2>/dev/null | head -n 1; }
+
+# compute-sanitizer on a short check (every kernel, both sides) and a short graph-replayed run:
+# right after the tests, before the timings, as what a GPU alone can show of the kernels' races
+# and memory (on the H200 the last run ran out of time before them).
+SMALL="--data usps --hidden 64,32 --batch 50 --lr 0.05 --jac-lambda 0.1 --jac-noise 0.3 --jac-target output --input-noise 0.1"
+sanitizer=$(tool compute-sanitizer)
+if [ -n "$sanitizer" ]; then
+    for tool in memcheck racecheck initcheck; do
+        gpu_step "sanitizer_$tool" 50 "$sanitizer" --tool "$tool" --error-exitcode 9 $J check $SMALL --steps 2
+        [ -f "$out/sanitizer_$tool.log" ] && grep -E "SUMMARY|^(passed|FAILED):" "$out/sanitizer_$tool.log" |
+            sed "s/^/  $tool: /" >>"$summary"
+    done
+    rm -rf "$out/sanitized-run"
+    gpu_step sanitizer_memcheck_train 60 "$sanitizer" --tool memcheck --error-exitcode 9 $J train --device cuda \
+        $SMALL --train-limit 500 --valid 100 --epochs 1 --progress never --out "$out/sanitized-run"
+    [ -f "$out/sanitizer_memcheck_train.log" ] && grep -E "SUMMARY" "$out/sanitizer_memcheck_train.log" |
+        sed 's/^/  memcheck (train): /' >>"$summary"
+else
+    say "compute-sanitizer: not found"
+fi
+
 gpu_step bench_cuda 120 "$build/bench/bench_cuda_step" --reps 100
 [ -f "$out/bench_cuda.log" ] && sed 's/^/  /' "$out/bench_cuda.log" >>"$summary"
 
@@ -255,10 +279,6 @@ for run in b100:"--batch 100" b1000:"--batch 1000" b100_tf32:"--batch 100 --prec
     gpu_step "profile_${run%%:*}" 60 $J profile $PROFILE ${run#*:} --json "$out/profile_${run%%:*}.json"
     [ -f "$out/profile_${run%%:*}.log" ] && sed 's/^/  /' "$out/profile_${run%%:*}.log" >>"$summary"
 done
-
-# Where the toolkit keeps its tools when they are not on PATH.
-tool() { command -v "$1" || ls /usr/local/cuda/bin/"$1" /usr/local/cuda/"$1"/"$1" /opt/nvidia/*/bin/"$1" \
-    /opt/nvidia/*/*/bin/"$1" 2>/dev/null | head -n 1; }
 
 # Each kernel of four training steps on its own (Nsight Compute, where it reads the GPU): the
 # durations behind the phases, 784-1000-1000-10 N+J output K = 1 at B = 100 and 1000.
@@ -320,24 +340,6 @@ if gpu_step sweep64 120 $J sweep --spec "$sweep_dir/spec" --out "$sweep_dir/out"
     $J sweep status "$sweep_dir/out" 2>&1 | head -n 8 | sed 's/^/  /' >>"$summary"
 fi
 rm -rf "$sweep_dir"
-
-# compute-sanitizer on a short check (every kernel, both sides) and a short graph-replayed run.
-SMALL="--data usps --hidden 64,32 --batch 50 --lr 0.05 --jac-lambda 0.1 --jac-noise 0.3 --jac-target output --input-noise 0.1"
-sanitizer=$(tool compute-sanitizer)
-if [ -n "$sanitizer" ]; then
-    for tool in memcheck racecheck initcheck; do
-        gpu_step "sanitizer_$tool" 50 "$sanitizer" --tool "$tool" --error-exitcode 9 $J check $SMALL --steps 2
-        [ -f "$out/sanitizer_$tool.log" ] && grep -E "SUMMARY|^(passed|FAILED):" "$out/sanitizer_$tool.log" |
-            sed "s/^/  $tool: /" >>"$summary"
-    done
-    rm -rf "$out/sanitized-run"
-    gpu_step sanitizer_memcheck_train 60 "$sanitizer" --tool memcheck --error-exitcode 9 $J train --device cuda \
-        $SMALL --train-limit 500 --valid 100 --epochs 1 --progress never --out "$out/sanitized-run"
-    [ -f "$out/sanitizer_memcheck_train.log" ] && grep -E "SUMMARY" "$out/sanitizer_memcheck_train.log" |
-        sed 's/^/  memcheck (train): /' >>"$summary"
-else
-    say "compute-sanitizer: not found"
-fi
 
 # The kernels of a lock-step group of 64 (bench_cuda_sweep's step graph and its floor's, fp32
 # then TF32, two replays each), each on its own under Nsight Compute: where the time per
