@@ -32,6 +32,10 @@
 # finished by then: the same command again on the same (warm) machine resumes from
 # runs/gpu-reproduce, which it keeps. With --dry-run: the
 # smoke budget on the CPU, to exercise the path (in runs/gpu-reproduce-dry-run).
+# GPU_CHECK_SECONDS=N: the call's time, build included (default 460; with --reproduce 540).
+# Keep it under the device tool's limit for the call: the table is copied to $OUT only after
+# the script itself has stopped the reproduction, so a call that the tool stops first brings
+# back the logs but no table.
 set -u
 cd "$(dirname "$0")/.."
 dry=0
