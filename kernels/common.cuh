@@ -53,8 +53,12 @@ __device__ static inline bool jn_last_block(unsigned *ticket, unsigned blocks)
     __syncthreads();
     if (threadIdx.x == 0 && threadIdx.y == 0) {
         last = atomicAdd(ticket, 1u) == blocks - 1;
-        if (last)
+        if (last) {
+            /* The acquire side of the others' fence-then-ticket: without it the memory model
+             * does not order this block's reads of their writes after the ticket. */
+            __threadfence();
             *ticket = 0;  /* every other block has taken its ticket */
+        }
     }
     __syncthreads();
     return last;
