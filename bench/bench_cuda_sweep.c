@@ -9,8 +9,8 @@
  * (jn_cuda_backend_bytes) against what the GPU reports once it is created, per model against
  * the bound (the data set once, at most 4x the parameter bytes per model where the permutation
  * is small beside them, plus activations),
- * and the largest M that fits in 140 GB for 784-1000-1000-10, B = 100 on MNIST's 50,000
- * training examples.
+ * and the largest M that fits in the GPU's memory for 784-1000-1000-10, B = 100 on MNIST's
+ * 50,000 training examples.
  *
  * usage: bench_cuda_sweep [--small] [--hidden 1000,1000] [--inputs 784] [--batch 100]
  *                         [--models 1,64,256] [--reps 50]
@@ -22,7 +22,6 @@
 #include <string.h>
 
 #define MAX_LIST 16
-#define TARGET_GB 140.0
 #define MNIST_TRAIN 50000
 
 typedef struct {
@@ -107,8 +106,8 @@ static void memory_table(const jn_model *m, const jn_objective *obj, const jn_da
            "measured total also holds the CUDA context's own allocations on a GPU.\n");
 }
 
-/* The largest M whose backend fits in TARGET_GB for the problem. */
-static void largest_m(void)
+/* The largest M whose backend fits in the GPU's memory (gpu_bytes) for the problem. */
+static void largest_m(double gpu_bytes)
 {
     const int hidden[2] = {1000, 1000};
     jn_model m;
@@ -121,17 +120,17 @@ static void largest_m(void)
     long lo = 1, hi = 1 << 20;
     while (lo < hi) {
         setup.models = (int)((lo + hi + 1) / 2);
-        if (jn_cuda_backend_memory(&m, &obj, &setup, &mnist) <= TARGET_GB * 1e9)
+        if (jn_cuda_backend_memory(&m, &obj, &setup, &mnist) <= gpu_bytes)
             lo = setup.models;
         else
             hi = setup.models - 1;
     }
     setup.models = (int)lo;
     const jn_cuda_memory b = jn_cuda_backend_bytes(&m, &obj, &setup, &mnist);
-    printf("\nlargest M in %.0f GB (10^9 bytes) for 784-1000-1000-10, B = 100, N+J output K=1, %d training examples: "
-           "%ld (total %.1f GB: shared %.1f MB, state %.2f MB and activations %.2f MB per model; the default --models\n"
+    printf("\nlargest M in the GPU's %.1f GB (10^9 bytes) for 784-1000-1000-10, B = 100, N+J output K=1, %d "
+           "training examples: %ld (total %.1f GB: shared %.1f MB, state %.2f MB and activations %.2f MB per model; the default --models\n"
            "keeps 10%% of the free memory for the CUDA context and the evaluation sets, and stops at 4096)\n",
-           TARGET_GB, MNIST_TRAIN, lo, ((double)b.shared + b.state + b.activations) / 1e9, mb(b.shared),
+           gpu_bytes / 1e9, MNIST_TRAIN, lo, ((double)b.shared + b.state + b.activations) / 1e9, mb(b.shared),
            mb((double)b.state / lo), mb((double)b.activations / lo));
     free(mnist.x);
     free(mnist.y);
@@ -189,7 +188,7 @@ int main(int argc, char **argv)
            "model-step fp32, 39.8 TF32; PyTorch torch.func.vmap 145 us; GEMM-only floor 67.8 fp32, 19.2 TF32.\n"
            "Targets: <= 75 us fp32 and <= 22 us TF32 at M = 64, M = 256 no slower per model-step.\n");
     memory_table(&m, &obj, &train, &o);
-    largest_m();
+    largest_m((double)prop.totalGlobalMem);
     free(train.x);
     free(train.y);
     return 0;
