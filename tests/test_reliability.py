@@ -1,5 +1,5 @@
 """Reliability under faults: SIGKILL at random moments once training has begun (inside steps
-and inside checkpoint writes), SIGINT, a full disk during a checkpoint write, a diverging run
+and inside checkpoint writes), SIGINT, a closed stdout, a full disk during a checkpoint write, a diverging run
 (weight decay that blows up; a checkpoint whose logits overflow, at an epoch's end and inside
 an epoch), a run killed right after its k-th --checkpoint-steps checkpoint, a resumed run killed (its
 old summary must not survive), checkpoints from another build, and a run folder that another
@@ -128,6 +128,36 @@ def sigint(tmp, job, reference):
     run(["train", "--out", folder, "--resume", "--progress", "never"])
     same_run(reference, folder, "SIGINT and resumed")
     print(f"SIGINT: stopped with exit 130 at \"{summary['message']}\", resumed to the same bytes")
+
+
+def broken_pipe(tmp, job, reference):
+    """train | head: its output closed, the run stops as on SIGTERM (last.ckpt where it stood,
+    summary "interrupted", one line on stderr) and resumes to the same bytes; SIGPIPE used to
+    kill it at its next line, silently, with no summary and the steps since its last
+    checkpoint lost."""
+    folder = os.path.join(tmp, "pipe")
+    job = [a for a in job if a not in ("--checkpoint-steps", "1")]
+    p = subprocess.Popen([BIN] + job + ["--out", folder], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    p.stdout.readline()  # "jacnoise: training ...": then the reader goes, as head does
+    p.stdout.close()
+    err = p.stderr.read()
+    p.wait(timeout=600)
+    check(p.returncode == 141, f"closed output: exit {p.returncode}, expected 141; {err[-300:]}")
+    lines = [line for line in err.splitlines() if not line.startswith("[cuda-emu]")]
+    check(len(lines) == 1 and lines[0].startswith("jacnoise: stopped (its output was closed: a broken pipe) at epoch")
+          and "--resume" in lines[0], f"closed output: stderr {err[-500:]!r}")
+    path = os.path.join(folder, "summary.json")
+    check(os.path.exists(path), "closed output: no summary.json")
+    if not os.path.exists(path):
+        return
+    summary = json.load(open(path))
+    check(summary["status"] == "interrupted", f"closed output: summary status {summary['status']}")
+    saved = ckpt.read_checkpoint(os.path.join(folder, "last.ckpt")).state["global_step"]
+    check(saved == summary["steps"],
+          f"closed output: last.ckpt at step {saved}, the run stopped after {summary['steps']}")
+    run(["train", "--out", folder, "--resume", "--progress", "never"])
+    same_run(reference, folder, "closed output and resumed")
+    print(f"closed output: stopped with exit 141 at \"{summary['message']}\", resumed to the same bytes")
 
 
 def full_disk(tmp, job):
@@ -417,6 +447,7 @@ def main():
     run(job + ["--out", reference])
     kill_and_resume(tmp, job, reference)
     sigint(tmp, job, reference)
+    broken_pipe(tmp, job, reference)
     full_disk(tmp, job)
     divergence(tmp)
     mid_epoch_divergence(tmp)

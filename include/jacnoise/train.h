@@ -25,6 +25,7 @@ enum {
     JN_EXIT_USAGE = 2,         /* bad command line */
     JN_EXIT_DIVERGED = 3,      /* the loss became NaN or Inf */
     JN_EXIT_SIGINT = 130,      /* interrupted; resumable */
+    JN_EXIT_SIGPIPE = 141,     /* train's standard output closed (train | head); resumable */
     JN_EXIT_SIGTERM = 143      /* terminated; resumable */
 };
 
@@ -114,7 +115,8 @@ int jn_group_admit(jn_group *g, jn_job *job);
 
 /* Trains until every slot is empty and the source has nothing left. Jobs end one by one
  * (ended() for each). SIGINT/SIGTERM (jn_train_catch_signals): every active job writes
- * last.ckpt and ends interrupted; returns JN_EXIT_SIGINT or JN_EXIT_SIGTERM. A backend error
+ * last.ckpt and ends interrupted; returns JN_EXIT_SIGINT, JN_EXIT_SIGTERM or (after
+ * jn_train_catch_broken_pipe) JN_EXIT_SIGPIPE. A backend error
  * returns -1, leaving each active job at its last checkpoint. 0 otherwise. */
 int jn_group_run(jn_group *g, jn_job_source *src);
 
@@ -122,5 +124,10 @@ int jn_group_run(jn_group *g, jn_job_source *src);
  * signal that did (0 if none). */
 void jn_train_catch_signals(void);
 int jn_train_stop_signal(void);
+
+/* From now on a write to a closed standard output (train | head) stops training as SIGTERM
+ * would, where SIGPIPE's default action killed it silently between checkpoints, leaving no
+ * summary. */
+void jn_train_catch_broken_pipe(void);
 
 #endif

@@ -50,7 +50,8 @@ static int with_stdout_written(int status)
 {
     const int flush_failed = fflush(stdout) != 0;
     const int e = errno;
-    if (!flush_failed && !ferror(stdout))
+    /* train stopped for its closed output has said so on stderr. */
+    if ((!flush_failed && !ferror(stdout)) || status == JN_EXIT_SIGPIPE)
         return status;
     fprintf(stderr, "jacnoise: writing the standard output failed: %s\n",
             flush_failed ? strerror(e) : "an earlier write was lost");

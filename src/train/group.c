@@ -22,15 +22,22 @@ static volatile sig_atomic_t stop_signal;
 
 static void on_signal(int sig) { stop_signal = sig; }
 
-void jn_train_catch_signals(void)
+static void catch_signal(int sig)
 {
     struct sigaction sa;
     memset(&sa, 0, sizeof sa);
     sa.sa_handler = on_signal;
     sigemptyset(&sa.sa_mask);
-    sigaction(SIGINT, &sa, NULL);
-    sigaction(SIGTERM, &sa, NULL);
+    sigaction(sig, &sa, NULL);
 }
+
+void jn_train_catch_signals(void)
+{
+    catch_signal(SIGINT);
+    catch_signal(SIGTERM);
+}
+
+void jn_train_catch_broken_pipe(void) { catch_signal(SIGPIPE); }
 
 int jn_train_stop_signal(void) { return stop_signal; }
 
@@ -477,11 +484,14 @@ static long train_chunk(jn_group *g, jn_job_source *src, long n)
     return finish_endings(g, src) ? -1 : steps;
 }
 
-/* SIGINT or SIGTERM: every active job writes last.ckpt and ends interrupted. */
+/* SIGINT, SIGTERM or SIGPIPE: every active job writes last.ckpt and ends interrupted. */
 static int interrupt(jn_group *g, jn_job_source *src)
 {
     const int sig = stop_signal;
-    const int code = sig == SIGINT ? JN_EXIT_SIGINT : JN_EXIT_SIGTERM;
+    const int code = sig == SIGINT ? JN_EXIT_SIGINT : sig == SIGPIPE ? JN_EXIT_SIGPIPE : JN_EXIT_SIGTERM;
+    const char *what = sig == SIGINT    ? "interrupted"
+                       : sig == SIGPIPE ? "stopped (its output was closed: a broken pipe)"
+                                        : "terminated";
     char message[1024];
     for (int s = 0; s < g->models; s++) {
         if (!g->slot[s])
@@ -492,8 +502,8 @@ static int interrupt(jn_group *g, jn_job_source *src)
         if (saved)
             continue;
         const jn_train_state *st = &g->slot[s]->state;
-        snprintf(message, sizeof message, "%s at epoch %d, batch %ld; %s",
-                 sig == SIGINT ? "interrupted" : "terminated", st->epoch + 1, st->batch, src->to_continue);
+        snprintf(message, sizeof message, "%s at epoch %d, batch %ld; %s", what, st->epoch + 1, st->batch,
+                 src->to_continue);
         mark_ending(g, s, "interrupted", code, message);
     }
     return finish_endings(g, src) ? -1 : code;

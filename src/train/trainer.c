@@ -45,6 +45,7 @@ static int train_group(jn_job *job)
         /* From here on a SIGINT or SIGTERM stops the run at the next step, after writing
          * last.ckpt; before, nothing of the run exists yet and the default action is right. */
         jn_train_catch_signals();
+        jn_train_catch_broken_pipe();
         const jn_data *data = jn_group_data(g);
         char shape[256];
         jn_model_describe(jn_group_model(g), shape, sizeof shape);
@@ -74,6 +75,8 @@ static int train_group(jn_job *job)
             code = job->code;
             if (code == JN_EXIT_ERROR)
                 jn_fail("%s", job->message);  /* for the command to print */
+            if (code == JN_EXIT_SIGPIPE)      /* its line on stdout went nowhere */
+                fprintf(stderr, "jacnoise: %s (run folder %s)\n", job->message, job->cfg.out);
         }
     }
     jn_group_close(g);
