@@ -833,6 +833,16 @@ def run_cases(d):
     e("step: --dump onto its --checkpoint", ["step", "--checkpoint", "run/last.ckpt", "--dump", "run/../run/last.ckpt"],
       ["--dump run/../run/last.ckpt", "--checkpoint"], code=2)
     check("step: --dump onto its --checkpoint", read(last) == before_step, "the checkpoint changed")
+    # Nor onto the run's other checkpoint, or the --config file it reads: the step state
+    # replaced either without a word.
+    before_best = read(best)
+    e("step: --dump onto another checkpoint", ["step", "--checkpoint", "run/last.ckpt", "--dump", "run/best.ckpt"],
+      ["--dump run/best.ckpt", "checkpoint"], code=2)
+    check("step: --dump onto another checkpoint", read(best) == before_best, "best.ckpt changed")
+    write(os.path.join(d, "step.cfg"), b"batch=100\n")
+    e("step: --dump onto its --config", ["step", "--config", "step.cfg", "--checkpoint", "run/last.ckpt", "--dump",
+                                         "step.cfg"], ["--dump step.cfg", "--config"], code=2)
+    check("step: --dump onto its --config", read(os.path.join(d, "step.cfg")) == b"batch=100\n", "the file changed")
     e("step: model differs from the checkpoint", ["step", "--checkpoint", "run/last.ckpt", "--hidden", "16",
                                                   "--dump", "mismatch.bin"],
       ["run/last.ckpt", "--hidden"], absent=["mismatch.bin", "mismatch.bin.tmp"])

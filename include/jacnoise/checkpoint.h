@@ -62,6 +62,10 @@ int jn_checkpoint_write(const char *path, const jn_checkpoint *ck);
  * the byte offset and what differs. */
 int jn_checkpoint_read(const char *path, jn_checkpoint *ck);
 
+/* Whether the file at path begins with a checkpoint's magic number (0 for a missing or
+ * unreadable file). */
+int jn_checkpoint_magic_at(const char *path);
+
 /* The same from bytes in memory (path is used in messages only). */
 int jn_checkpoint_parse(const unsigned char *data, size_t len, const char *path, jn_checkpoint *ck);
 

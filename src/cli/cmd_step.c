@@ -57,8 +57,16 @@ int jn_cmd_step(int argc, char **argv)
         jn_fail("--dump: required (the file to write the step state to)");
         return jn_cli_fail(JN_EXIT_USAGE);
     }
-    if (jn_output_file_check("--dump", cli.dump, "--checkpoint", cli.checkpoint))
+    if (jn_output_file_check("--dump", cli.dump, "--checkpoint", cli.checkpoint) ||
+        jn_output_file_check("--dump", cli.dump, "--config", cli.config_file))
         return jn_cli_fail(JN_EXIT_USAGE);
+    /* A run's other checkpoint (--checkpoint run/last.ckpt --dump run/best.ckpt) is no step
+     * state to replace. */
+    if (jn_checkpoint_magic_at(cli.dump)) {
+        jn_fail("--dump %s: holds a jacnoise checkpoint, which the step state would replace; give another file name",
+                cli.dump);
+        return jn_cli_fail(JN_EXIT_USAGE);
+    }
     jn_cli_state st;
     step_arrays a = {0};
     jn_cpu_ws *ws = NULL;

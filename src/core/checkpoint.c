@@ -299,6 +299,13 @@ int jn_checkpoint_read(const char *path, jn_checkpoint *ck)
     return rc;
 }
 
+int jn_checkpoint_magic_at(const char *path)
+{
+    unsigned char head[sizeof MAGIC];
+    size_t len;
+    return jn_read_head(path, head, sizeof head, &len) == 0 && len == sizeof head && !memcmp(head, MAGIC, len);
+}
+
 int jn_train_state_epochs(const jn_train_state *s) { return s->epoch + (s->batch > 0); }
 
 int jn_checkpoint_config(const jn_checkpoint *ck, const char *path, jn_config *cfg)
