@@ -829,6 +829,9 @@ def run_cases(d):
             check(name, not os.path.lexists(path + ".tmp"), f"{out}.tmp left behind")
     check("step: a link at the temporary file's name", read(os.path.join(d, "victim.txt")) == b"precious",
           "the file the link names was overwritten")
+    # A step state given for a checkpoint is named as one (it read as any foreign file).
+    e("eval: a step state", ["eval", "--checkpoint", "planted.bin"],
+      ["planted.bin: byte 0", "a step state", "jacnoise step --dump"])
     before_step = read(last)
     e("step: --dump onto its --checkpoint", ["step", "--checkpoint", "run/last.ckpt", "--dump", "run/../run/last.ckpt"],
       ["--dump run/../run/last.ckpt", "--checkpoint"], code=2)

@@ -22,6 +22,8 @@
 #include "jacnoise/real.h"
 
 #define JN_STEPSTATE_VERSION 1
+/* A step state's first 8 bytes (a checkpoint's reader names such a file). */
+#define JN_STEPSTATE_MAGIC "JNSTEP\0\n"
 
 typedef struct jn_stepstate jn_stepstate;
 

@@ -2,6 +2,7 @@
 #include "jacnoise/checkpoint.h"
 #include "core/fileio.h"
 #include "jacnoise/error.h"
+#include "jacnoise/stepstate.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -144,6 +145,9 @@ int jn_checkpoint_parse(const unsigned char *data, size_t len, const char *path,
     unsigned char magic[8];
     if (jn_cur_bytes(&c, magic, 8, "the magic number"))
         return -1;
+    if (!memcmp(magic, JN_STEPSTATE_MAGIC, 8))
+        return jn_fail("%s: byte 0: not a jacnoise checkpoint (wrong magic number) but a step state, as jacnoise "
+                       "step --dump writes", path);
     if (memcmp(magic, MAGIC, 8))
         return jn_fail("%s: byte 0: not a jacnoise checkpoint (wrong magic number)", path);
     uint32_t version, value_bytes, n_layers, text_len, u;

@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-static const unsigned char MAGIC[8] = {'J', 'N', 'S', 'T', 'E', 'P', 0, '\n'};
+static const unsigned char MAGIC[8] = JN_STEPSTATE_MAGIC;
 enum { DT_END = 0, DT_F32 = 1, DT_F64 = 2, DT_I32 = 3 };
 
 struct jn_stepstate {
