@@ -13,6 +13,7 @@ that need USPS fail when it cannot be found. Exit 1 if any case fails.
 import gzip
 import json
 import os
+import re
 import struct
 import subprocess
 import sys
@@ -885,6 +886,15 @@ def run_cases(d):
     write(os.path.join(d, "cut.bin"), dump[:len(dump) - 100])
     e("show: truncated step state", ["show", "cut.bin"],
       ["cut.bin", f"byte {len(dump) - 100}", f"truncated: {len(dump) - 100} bytes, expected at least"])
+
+    # The progress line's ETA is to the --max-steps pause, where the run ends: it was to the
+    # end of every epoch (days here, for a run of 10 steps).
+    p = expect_ok("train: ETA with --max-steps", ["train", "--data", "usps", "--hidden", "1000", "--epochs", "1000000",
+                                                  "--max-steps", "10", "--progress", "always", "--out", "eta"], d)
+    if p:
+        etas = re.findall(r"ETA (\S+)", p.stderr)
+        check("train: ETA with --max-steps", etas and not [t for t in etas if "h" in t],
+              f"ETAs {etas[:5]} for a run of 10 steps")
 
     # run folders and --resume
     before = read(last)

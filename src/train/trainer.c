@@ -65,6 +65,8 @@ static int train_group(jn_job *job)
         solo r = {.job = job, .batches = jn_batches_per_epoch(data->train.n, job->cfg.batch),
                   .first_step = job->state.global_step, .start = jn_now()};
         r.steps_total = (uint64_t)r.batches * (uint64_t)job->cfg.epochs;
+        if (job->cfg.max_steps > 0 && (uint64_t)job->cfg.max_steps < r.steps_total)
+            r.steps_total = (uint64_t)job->cfg.max_steps; /* the run pauses there: the ETA is to the pause */
         jn_progress_init(&r.progress, job->cfg.progress);
         job->progress = &r.progress;
         jn_job_set_verbose(job, 1);
