@@ -915,6 +915,14 @@ def run_cases(d):
     os.mkdir(os.path.join(d, "killed"))
     write(os.path.join(d, "killed", "config.txt"), read(os.path.join(d, "run", "config.txt")))
     expect_ok("train: --out holds only config.txt", ["train", "--epochs", "1", "--out", "killed"] + tiny, d)
+    # A config.txt that is no run's options is someone's file (--out . in a project that keeps
+    # one): the run replaced it without a word.
+    os.mkdir(os.path.join(d, "notes"))
+    write(os.path.join(d, "notes", "config.txt"), b"port = 8080\n")
+    e("train: --out holds someone's config.txt", ["train", "--epochs", "1", "--out", "notes"] + tiny,
+      ["--out notes", "notes/config.txt: line 1", "not a jacnoise run's"], absent=["notes/last.ckpt"])
+    check("train: --out holds someone's config.txt", read(os.path.join(d, "notes", "config.txt")) == b"port = 8080\n",
+          "config.txt changed")
     # An ended run's summary.json is refused even beside a config.txt of the same options: only
     # a run stopped before its first checkpoint (no summary) starts again.
     os.mkdir(os.path.join(d, "ended-same"))

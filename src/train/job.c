@@ -173,23 +173,19 @@ static int open_resumed(jn_job *job, const jn_config *cli)
     return 0;
 }
 
-/* Whether the folder's config.txt holds this command's experiment: the run there stopped
- * (killed, or failed on a write) before its first last.ckpt, and this command trains it
- * again, to the same bytes. */
-static int same_experiment(const jn_job *job)
+/* Whether the folder's config.txt (there) holds this command's experiment: the run there
+ * stopped (killed, or failed on a write) before its first last.ckpt, and this command trains
+ * it again, to the same bytes. */
+static int same_experiment(const jn_job *job, const jn_config *there)
 {
-    jn_config there;
-    jn_config_defaults(&there);
-    if (!file_exists(job->config_path) || jn_config_load_file(&there, JN_CMD_TRAIN, job->config_path))
-        return 0;
     const size_t n = jn_config_format(&job->cfg, JN_CMD_TRAIN, 1, NULL, 0);
-    if (jn_config_format(&there, JN_CMD_TRAIN, 1, NULL, 0) != n)
+    if (jn_config_format(there, JN_CMD_TRAIN, 1, NULL, 0) != n)
         return 0;
     char *mine = malloc(n + 1), *theirs = malloc(n + 1);
     int same = 0;
     if (mine && theirs) {
         jn_config_format(&job->cfg, JN_CMD_TRAIN, 1, mine, n + 1);
-        jn_config_format(&there, JN_CMD_TRAIN, 1, theirs, n + 1);
+        jn_config_format(there, JN_CMD_TRAIN, 1, theirs, n + 1);
         same = strcmp(mine, theirs) == 0;
     }
     free(mine);
@@ -205,8 +201,16 @@ static int same_experiment(const jn_job *job)
  * result either. */
 static int refuse_results(const jn_job *job)
 {
+    /* The run writes its config.txt over the folder's: one that is no run's options is
+     * someone's file (--out . in a project that keeps a config.txt). */
+    jn_config there;
+    jn_config_defaults(&there);
+    const int has_config = file_exists(job->config_path);
+    if (has_config && jn_config_load_file(&there, JN_CMD_TRAIN, job->config_path))
+        return jn_fail_context("--out %s holds a config.txt that is not a jacnoise run's, which the run would "
+                               "replace; choose another --out or remove it", job->cfg.out);
     const int ended = file_exists(job->summary_path);
-    if (!ended && same_experiment(job))
+    if (!ended && has_config && same_experiment(job, &there))
         return 0;
     const char *const results[] = {job->summary_path, job->best_path, job->metrics_path};
     for (size_t i = 0; i < sizeof results / sizeof results[0]; i++)
