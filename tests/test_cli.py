@@ -208,8 +208,9 @@ def option_cases(d):
     expect_error("train: --test with a named data set", ["train", "--data", "usps", "--test", "idx:a,b",
                                                          "--out", "testrun"], 2, ["--test"], d, absent=["testrun"])
 
-    # --help for every command: usage on stdout, exit 0. No command: usage, exit 2.
-    for cmd in ["train", "eval", "step", "data", "info"]:
+    # --help for every command: usage on stdout, exit 0 (check's too in a build without CUDA,
+    # which refused it as it refuses to run). No command: usage, exit 2.
+    for cmd in ["train", "eval", "step", "data", "info", "check", "show"]:
         p = expect_ok(f"{cmd} --help", [cmd, "--help"], d)
         if p:
             check(f"{cmd} --help", p.stdout.startswith(f"usage: jacnoise {cmd}"),
@@ -218,11 +219,12 @@ def option_cases(d):
             # eval and step start from the checkpoint's configuration: [mnist], [1] and the like
             # are not what an option left out means there.
             check(f"{cmd} --help", ("not the\ndefault in brackets" in p.stdout or "not the default in brackets"
-                                    in p.stdout) == (cmd in ("eval", "step")),
+                                    in p.stdout) == (cmd in ("eval", "step", "check")),
                   f"what an option left out means with a checkpoint: {p.stdout[:600]!r}")
             # The footer speaks of --config only where the command takes one.
-            check(f"{cmd} --help", ("--config" in p.stdout) == (cmd != "info"),
-                  f"--config {'missing from' if cmd != 'info' else 'offered by'} the help: {p.stdout[-300:]!r}")
+            check(f"{cmd} --help", ("--config" in p.stdout) == (cmd not in ("info", "show")),
+                  f"--config {'missing from' if cmd not in ('info', 'show') else 'offered by'} the help: "
+                  f"{p.stdout[-300:]!r}")
     p = expect_ok("jacnoise --help", ["--help"], d)
     if p:
         check("jacnoise --help", "usage: jacnoise COMMAND" in p.stdout, "no usage on stdout")

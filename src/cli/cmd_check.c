@@ -10,9 +10,9 @@
 
 #if !JACNOISE_HAVE_CUDA
 
-int jn_cmd_check(int argc, char **argv)
+static int check_backends(const jn_config *cli)
 {
-    (void)argc, (void)argv;
+    (void)cli;
     jn_fail("check: this build has no CUDA backend (configure with -DJACNOISE_CUDA=ON on a machine with nvcc)");
     return jn_cli_fail(JN_EXIT_ERROR);
 }
@@ -244,12 +244,8 @@ static double default_tolerance(const jn_config *cfg, const jn_model *m)
     return tolerance;
 }
 
-int jn_cmd_check(int argc, char **argv)
+static int check_backends(const jn_config *cli)
 {
-    jn_config cli;
-    int rc = jn_cli_parse(argc, argv, JN_CMD_CHECK, &cli);
-    if (rc)
-        return rc > 0 ? 0 : jn_cli_fail(JN_EXIT_USAGE);
     if (jn_cuda_device_count() == 0) {
         jn_fail("check: no CUDA device is visible");
         return jn_cli_fail(JN_EXIT_ERROR);
@@ -258,7 +254,7 @@ int jn_cmd_check(int argc, char **argv)
     gpu_side g = {0};
     cpu_side c = {0};
     report r = {.count = 0};
-    int code = jn_cli_state_load(&st, &cli, 1);
+    int code = jn_cli_state_load(&st, cli, 1);
     if (code)
         goto done;
     code = JN_EXIT_ERROR;
@@ -287,3 +283,13 @@ done:
 }
 
 #endif
+
+/* --help and the options as in every build; then what this build lacks, if it does. */
+int jn_cmd_check(int argc, char **argv)
+{
+    jn_config cli;
+    int rc = jn_cli_parse(argc, argv, JN_CMD_CHECK, &cli);
+    if (rc)
+        return rc > 0 ? 0 : jn_cli_fail(JN_EXIT_USAGE);
+    return check_backends(&cli);
+}
