@@ -917,6 +917,18 @@ def run_cases(d):
     os.mkdir(os.path.join(d, "killed"))
     write(os.path.join(d, "killed", "config.txt"), read(os.path.join(d, "run", "config.txt")))
     expect_ok("train: --out holds only config.txt", ["train", "--epochs", "1", "--out", "killed"] + tiny, d)
+    # A run folder moved, then resumed by the default --out (runs/latest), is that folder: the
+    # resume made the old folder again (empty), named it, and wrote it into config.txt.
+    if expect_ok("train: a moved run resumed", ["train", "--epochs", "1", "--out", "moved-from"] + tiny, d):
+        os.makedirs(os.path.join(d, "runs"))
+        os.rename(os.path.join(d, "moved-from"), os.path.join(d, "runs", "latest"))
+        p = expect_ok("train: a moved run resumed", ["train", "--resume", "--epochs", "2"], d)
+        check("train: a moved run resumed", not os.path.exists(os.path.join(d, "moved-from")),
+              "the folder's old name was made again")
+        check("train: a moved run resumed", p and "(run folder runs/latest)" in p.stdout,
+              f"stdout {p.stdout[-200:] if p else ''!r}")
+        config = read(os.path.join(d, "runs", "latest", "config.txt"))
+        check("train: a moved run resumed", b"out=runs/latest\n" in config, "config.txt does not name the folder")
     # A config.txt that is no run's options is someone's file (--out . in a project that keeps
     # one): the run replaced it without a word.
     os.mkdir(os.path.join(d, "notes"))

@@ -165,6 +165,9 @@ static int open_resumed(jn_job *job, const jn_config *cli)
         return jn_fail_context("%s disagrees with %s", job->config_path, job->last_path);
     if (jn_config_merge_resume(&job->cfg, cli))
         return -1;
+    /* The run is in the folder resumed, whatever config.txt says: a folder moved and resumed
+     * by the default --out (runs/latest) made its old name again, empty, and named it. */
+    strcpy(job->cfg.out, cli->out);
     /* Fewer epochs than reached would write a state beyond its own configuration. */
     const int reached = jn_train_state_epochs(&ck->state);
     if (job->cfg.epochs < reached)
