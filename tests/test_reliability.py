@@ -1,5 +1,5 @@
 """Reliability under faults: SIGKILL at random moments once training has begun (inside steps
-and inside checkpoint writes), SIGINT, a closed stdout, a full disk during a checkpoint write, a diverging run
+and inside checkpoint writes), SIGINT, SIGHUP (and SIGHUP under nohup, which must not stop it), a closed stdout, a full disk during a checkpoint write, a diverging run
 (weight decay that blows up; a checkpoint whose logits overflow, at an epoch's end and inside
 an epoch), a run killed right after its k-th --checkpoint-steps checkpoint, a resumed run killed (its
 old summary must not survive), checkpoints from another build, and a run folder that another
@@ -101,33 +101,44 @@ def kill_and_resume(tmp, job, reference):
     same_run(reference, folder, f"killed {kills} times and resumed")
 
 
-def sigint(tmp, job, reference):
-    folder = os.path.join(tmp, "sigint")
+def stop_by_signal(tmp, job, reference, sig, code, what, ignored=False):
+    """A signal at the run's first checkpoint stops it there, resumably (exit `code`, the
+    summary's message starting `what`); with `ignored`, the run inherits the signal ignored
+    (nohup for SIGHUP) and must train on to the end."""
+    name = signal.Signals(sig).name + (" ignored" if ignored else "")
+    folder = os.path.join(tmp, name.lower().replace(" ", "-"))
     # Without periodic checkpoints, so that only the signal writes last.ckpt where it stopped.
     job = [a for a in job if a not in ("--checkpoint-steps", "1")]
-    p = subprocess.Popen([BIN] + job + ["--out", folder], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    p = subprocess.Popen([BIN] + job + ["--out", folder], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                         preexec_fn=(lambda: signal.signal(sig, signal.SIG_IGN)) if ignored else None)
     p.stdout.readline()  # "jacnoise: training ...": the handlers are in place
     # Signalled at its first checkpoint (epoch 1's end), early in a run of 180 steps.
     last = os.path.join(folder, "last.ckpt")
     while p.poll() is None and not os.path.exists(last):
         time.sleep(0.001)
-    p.send_signal(signal.SIGINT)
+    check(p.poll() is None, f"{name}: the run finished before the signal; nothing was checked")
+    p.send_signal(sig)
     out, err = p.communicate(timeout=600)
-    check(p.returncode != 0, "SIGINT: the run finished before the signal reached it; nothing was checked")
-    check(p.returncode == 130, f"SIGINT: exit {p.returncode}, expected 130; {err[-300:]}")
     summary = json.load(open(os.path.join(folder, "summary.json")))
-    check(summary["status"] == "interrupted", f"SIGINT: summary status {summary['status']}")
-    check(loadable(os.path.join(folder, "last.ckpt")), "SIGINT: last.ckpt does not load")
+    if ignored:
+        check(p.returncode == 0 and summary["status"] == "finished",
+              f"{name}: exit {p.returncode}, status {summary['status']}, expected 0, finished; {err[-300:]}")
+        same_run(reference, folder, name)
+        print(f"{name}: trained on to the end, the same bytes")
+        return
+    check(p.returncode == code, f"{name}: exit {p.returncode}, expected {code}; {err[-300:]}")
+    check(summary["status"] == "interrupted", f"{name}: summary status {summary['status']}")
+    check(loadable(os.path.join(folder, "last.ckpt")), f"{name}: last.ckpt does not load")
     # The message names the next step's epoch and batch (60 batches an epoch), and last.ckpt
     # was written at the signal: both stand at the steps done.
-    where = re.match(r"interrupted at epoch (\d+), batch (\d+);", summary["message"])
+    where = re.match(re.escape(what) + r" at epoch (\d+), batch (\d+);", summary["message"])
     check(where and (int(where[1]) - 1) * 60 + int(where[2]) == summary["steps"],
-          f"SIGINT: message {summary['message']!r} after {summary['steps']} steps")
+          f"{name}: message {summary['message']!r} after {summary['steps']} steps")
     saved = ckpt.read_checkpoint(os.path.join(folder, "last.ckpt")).state["global_step"]
-    check(saved == summary["steps"], f"SIGINT: last.ckpt at step {saved}, the run stopped after {summary['steps']}")
+    check(saved == summary["steps"], f"{name}: last.ckpt at step {saved}, the run stopped after {summary['steps']}")
     run(["train", "--out", folder, "--resume", "--progress", "never"])
-    same_run(reference, folder, "SIGINT and resumed")
-    print(f"SIGINT: stopped with exit 130 at \"{summary['message']}\", resumed to the same bytes")
+    same_run(reference, folder, f"{name} and resumed")
+    print(f"{name}: stopped with exit {code} at \"{summary['message']}\", resumed to the same bytes")
 
 
 def broken_pipe(tmp, job, reference):
@@ -446,7 +457,10 @@ def main():
     reference = os.path.join(tmp, "reference")
     run(job + ["--out", reference])
     kill_and_resume(tmp, job, reference)
-    sigint(tmp, job, reference)
+    stop_by_signal(tmp, job, reference, signal.SIGINT, 130, "interrupted")
+    # A closed terminal stops a run as SIGTERM does; under nohup it must not.
+    stop_by_signal(tmp, job, reference, signal.SIGHUP, 143, "terminated (its terminal hung up)")
+    stop_by_signal(tmp, job, reference, signal.SIGHUP, 143, "", ignored=True)
     broken_pipe(tmp, job, reference)
     full_disk(tmp, job)
     divergence(tmp)

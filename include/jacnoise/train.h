@@ -120,8 +120,9 @@ int jn_group_admit(jn_group *g, jn_job *job);
  * returns -1, leaving each active job at its last checkpoint. 0 otherwise. */
 int jn_group_run(jn_group *g, jn_job_source *src);
 
-/* From now on SIGINT and SIGTERM stop training at the next step boundary, resumably; the
- * signal that did (0 if none). */
+/* From now on SIGINT and SIGTERM (and SIGHUP, unless inherited ignored as under nohup) stop
+ * training at the next step boundary, resumably; SIGHUP is reported as SIGTERM. The signal
+ * that did (0 if none). */
 void jn_train_catch_signals(void);
 int jn_train_stop_signal(void);
 

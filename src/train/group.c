@@ -35,6 +35,11 @@ void jn_train_catch_signals(void)
 {
     catch_signal(SIGINT);
     catch_signal(SIGTERM);
+    /* A closed terminal (an ssh session dropped) stops the run as SIGTERM does, unless the
+     * run was started to outlive it (nohup: SIGHUP inherited ignored, which must stay so). */
+    struct sigaction hup;
+    if (sigaction(SIGHUP, NULL, &hup) == 0 && hup.sa_handler != SIG_IGN)
+        catch_signal(SIGHUP);
 }
 
 void jn_train_catch_broken_pipe(void) { catch_signal(SIGPIPE); }
@@ -484,13 +489,14 @@ static long train_chunk(jn_group *g, jn_job_source *src, long n)
     return finish_endings(g, src) ? -1 : steps;
 }
 
-/* SIGINT, SIGTERM or SIGPIPE: every active job writes last.ckpt and ends interrupted. */
+/* SIGINT, SIGTERM, SIGHUP or SIGPIPE: every active job writes last.ckpt and ends interrupted. */
 static int interrupt(jn_group *g, jn_job_source *src)
 {
     const int sig = stop_signal;
     const int code = sig == SIGINT ? JN_EXIT_SIGINT : sig == SIGPIPE ? JN_EXIT_SIGPIPE : JN_EXIT_SIGTERM;
     const char *what = sig == SIGINT    ? "interrupted"
                        : sig == SIGPIPE ? "stopped (its output was closed: a broken pipe)"
+                       : sig == SIGHUP  ? "terminated (its terminal hung up)"
                                         : "terminated";
     char message[1024];
     for (int s = 0; s < g->models; s++) {
