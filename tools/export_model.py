@@ -20,7 +20,6 @@ best epoch, status and section flags, finite values; not the training state's co
 which `jacnoise show` checks too. A refusal is one line naming the file and the byte offset,
 exit status 1, and no output written. The .npz is written atomically (temporary file, fsync,
 rename); an output that is the checkpoint, a folder, a link or not a regular file is refused."""
-import argparse
 import os
 import stat
 import struct
@@ -209,7 +208,7 @@ def write_npz(ck, which, out):
 
 
 def main():
-    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap = tool_files.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("checkpoint", help="a run's best.ckpt or last.ckpt")
     ap.add_argument("out", help="the .npz to write")
     ap.add_argument("--best", action="store_true", help="the best parameters last.ckpt carries, not its latest")

@@ -11,7 +11,6 @@ Nsight Compute runs each kernel alone with its caches flushed, so a duration is 
 own, without the overlap and the cache hits of the real run. Exit 1 with one line where the
 file is not such a CSV, or its units are not the base ones (nanoseconds, bytes), which the
 table would misread by factors of 1000 without a word."""
-import argparse
 import csv
 import math
 import sys
@@ -60,7 +59,7 @@ def read(path):
 
 
 def main():
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap = tool_files.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("csv")
     args = ap.parse_args()
     try:

@@ -50,11 +50,6 @@ def fail(msg):
     sys.exit(f"plot_analysis: {msg}")
 
 
-def usage_error(msg):
-    print(f"plot_analysis: {msg}", file=sys.stderr)
-    sys.exit(2)
-
-
 def check_eval(result, name, where, hint=""):
     """result, where every field the pictures use is there, of its type and range (the test
     split's noise curve, hidden-layer histograms, Jacobian norm and curvature, the curvature's
@@ -248,8 +243,8 @@ def plot_noise(plt, rows, title, path):
 
 def main():
     parts = __doc__.split("\n\n")
-    ap = argparse.ArgumentParser(description=parts[0], usage=parts[1].strip(), epilog="\n\n".join(parts[2:]),
-                                 formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap = tool_files.ArgumentParser(description=parts[0], usage=parts[1].strip(), epilog="\n\n".join(parts[2:]),
+                                   formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--out", required=True, help="folder for the PNGs and the eval JSON files")
     ap.add_argument("--title", default="", help="data set name for the figure titles")
     ap.add_argument("--force", action="store_true", help="evaluate again even where eval-NAME.json exists")
@@ -257,18 +252,18 @@ def main():
     ap.add_argument("rows", nargs="+", metavar="NAME=RUN")
     args = ap.parse_args()
     if not 0 <= args.threads <= 1024:  # jacnoise eval's range, checked before anything is written or reused
-        usage_error(f"--threads {args.threads}: out of range (0 to 1024; 0 = jacnoise eval's default)")
+        ap.error(f"--threads {args.threads}: out of range (0 to 1024; 0 = jacnoise eval's default)")
     rows, slugs = [], {}
     for item in args.rows:
         name, sep, run = item.partition("=")
         if not sep or not name or not run:
-            usage_error(f"expected NAME=RUN, got '{item}'")
+            ap.error(f"expected NAME=RUN, got '{item}'")
         if not slug(name):
-            usage_error(f"row '{name}': its name needs a letter, a digit or a + (eval-NAME.json is named by them)")
+            ap.error(f"row '{name}': its name needs a letter, a digit or a + (eval-NAME.json is named by them)")
         if slug(name) in slugs:
             other = slugs[slug(name)]
             both = f"two rows named '{name}'" if other == name else f"rows '{other}' and '{name}'"
-            usage_error(f"{both} would share eval-{slug(name)}.json: give them names that differ in letters, "
+            ap.error(f"{both} would share eval-{slug(name)}.json: give them names that differ in letters, "
                         "digits or +")
         slugs[slug(name)] = name
         if not os.path.exists(run):

@@ -12,7 +12,6 @@ writes into DIR (default: the CSV's folder):
                         stacked), with the step time on top
 
 Needs matplotlib (Debian: apt-get install python3-matplotlib)."""
-import argparse
 import math
 import os
 import sys
@@ -179,7 +178,7 @@ def phase_bars(plt, rows, path):
 
 
 def main():
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap = tool_files.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("csv", help="profile.csv from jacnoise profile --grid")
     ap.add_argument("--out", help="folder for the PNG files (default: the CSV's folder)")
     args = ap.parse_args()

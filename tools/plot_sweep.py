@@ -17,7 +17,6 @@ usage: tools/plot_sweep.py DIR [--out FOLDER] [--best N]
 
 Needs matplotlib (Debian: python3-matplotlib). Axes of options whose values are log-spaced are
 logarithmic (symmetric-log when 0 is among them)."""
-import argparse
 import itertools
 import json
 import math
@@ -316,7 +315,7 @@ def curves(plt, ranked, swept, out):
 
 
 def main():
-    parser = argparse.ArgumentParser(description="PNG pictures of a jacnoise sweep folder")
+    parser = tool_files.ArgumentParser(description="PNG pictures of a jacnoise sweep folder")
     parser.add_argument("folder", help="the sweep folder (--out of jacnoise sweep)")
     parser.add_argument("--out", help="where the pictures go (default: FOLDER/plots)")
     parser.add_argument("--best", type=int, default=5, help="runs in the training-curve plot (default 5)")

@@ -146,7 +146,8 @@ BUDGETS = {
 
 
 def fail(msg, status=1):
-    """Ends the call with one line; status 2 for a bad command line, as argparse's refusals."""
+    """Ends the call with one line; status 2 for an --out that holds another budget, as for a bad
+    command line."""
     print(f"reproduce: {msg}", file=sys.stderr)
     sys.exit(status)
 
@@ -891,8 +892,8 @@ def print_plan(cells, budget):
 
 def main():
     parts = __doc__.split("\n\n")
-    ap = argparse.ArgumentParser(description=parts[0], usage=parts[1].strip(), epilog="\n\n".join(parts[2:]),
-                                 formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap = tool_files.ArgumentParser(description=parts[0], usage=parts[1].strip(), epilog="\n\n".join(parts[2:]),
+                                   formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--budget", required=True, choices=sorted(BUDGETS))
     ap.add_argument("--out", help="results folder (required unless --plan)")
     ap.add_argument("--jobs", type=int, default=1, help="sweep processes at a time (default 1): on the CPU one run each, on a GPU one cell's search or seeds each")
@@ -907,20 +908,20 @@ def main():
     rows = [r for r in args.rows.split(",") if r]
     for s in sets:
         if s not in SETS:
-            fail(f"--sets: unknown data set '{s}' (choose from {', '.join(SETS)})", 2)
+            ap.error(f"--sets: unknown data set '{s}' (choose from {', '.join(SETS)})")
     for r in rows:
         if r not in ROWS:
-            fail(f"--rows: unknown row '{r}' (choose from {', '.join(ROWS)})", 2)
+            ap.error(f"--rows: unknown row '{r}' (choose from {', '.join(ROWS)})")
     if not sets:
-        fail(f"--sets '{args.sets}': no data set (choose from {', '.join(SETS)})", 2)
+        ap.error(f"--sets '{args.sets}': no data set (choose from {', '.join(SETS)})")
     if not rows:
-        fail(f"--rows '{args.rows}': no row (choose from {', '.join(ROWS)})", 2)
+        ap.error(f"--rows '{args.rows}': no row (choose from {', '.join(ROWS)})")
     if args.data_dir and not os.path.isdir(args.data_dir):
         fail(f"--data-dir {args.data_dir}: no such folder")
     if args.jobs < 1 or args.jobs > 256:
-        fail(f"--jobs: {args.jobs} is out of range (1 to 256)", 2)
+        ap.error(f"--jobs: {args.jobs} is out of range (1 to 256)")
     if not args.plan and not args.out:
-        fail("--out DIR is required (the results folder)", 2)
+        ap.error("--out DIR is required (the results folder)")
     budget = BUDGETS[args.budget]
     out = args.out or "."
     cells = [Cell(out, args.budget, d, r, budget[d]) for d in SETS if d in sets

@@ -118,8 +118,8 @@ def markdown(folders, cells, replaced):
 
 def main():
     parts = __doc__.split("\n\n")
-    ap = argparse.ArgumentParser(description=parts[0], usage=parts[1].strip(), epilog="\n\n".join(parts[2:]),
-                                 formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap = tool_files.ArgumentParser(description=parts[0], usage=parts[1].strip(), epilog="\n\n".join(parts[2:]),
+                                   formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("folders", nargs="+", metavar="DIR", help="tools/reproduce.py results folders, in order")
     ap.add_argument("--out", help="Markdown file to write (default: standard output)")
     args = ap.parse_args()
@@ -127,8 +127,7 @@ def main():
         for other in args.folders[:i]:
             if os.path.isdir(folder) and os.path.isdir(other) and os.path.samefile(folder, other):
                 # Its cells would read as replacing themselves.
-                print(f"results_table: {other} and {folder}: one folder given twice", file=sys.stderr)
-                return 2
+                ap.error(f"{other} and {folder}: one folder given twice")
     cells, replaced = merge(args.folders)
     if not cells:
         fail("no cell in " + ", ".join(args.folders))

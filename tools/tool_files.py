@@ -1,12 +1,22 @@
 """Files the tools read and write. Tables are read whole or refused with one line; files are
 written atomically: a temporary file beside the target, renamed over it, so that a crash, a
 signal or a full disk leaves the old file or the new one, never half of one, and no temporary
-file behind."""
+file behind. And the tools' command line: ArgumentParser."""
+import argparse
 import csv
 import errno
 import os
 import signal
 import stat
+
+
+class ArgumentParser(argparse.ArgumentParser):
+    """argparse's parser, refusing a bad command line as jacnoise does: one line naming the
+    option, 'TOOL: MESSAGE', exit 2, without argparse's usage line before it (--help prints the
+    usage). The tools' own checks of their options call error() too."""
+
+    def error(self, message):
+        self.exit(2, f"{os.path.splitext(os.path.basename(self.prog))[0]}: {message}\n")
 
 
 def end_quietly_on_closed_stdout():
