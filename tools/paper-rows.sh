@@ -1,6 +1,7 @@
 #!/bin/sh
 # Trains the paper's five rows (MLP, MLP+L2, MLP+N, MLP+J, MLP+N+J) one after the other and
-# prints each run's best validation error and the test error of its best parameters.
+# prints each run's best validation error and the test error of its best parameters, in %, to
+# 2 decimals as tools/reproduce.py's table shows them ("-": none, as without a validation split).
 #
 #   tools/paper-rows.sh [OUT_PREFIX] [extra jacnoise train options...]
 #   e.g. tools/paper-rows.sh runs/paper --data usps --hidden 1000 --lr 0.03 --epochs 100
@@ -30,6 +31,17 @@ case ${1:-} in
     *) [ $# -gt 0 ] && shift ;;
 esac
 
+# A number of summary.json as the reproduction's table shows it: 2 decimals, rounded half up on
+# its decimal text (printf's rounding of the binary value would differ at ties: 2.125 -> 2.12);
+# "-" for null.
+shown() {
+    printf '%s\n' "$1" | awk '/^[0-9]+(\.[0-9]*)?$/ {
+        split($0 ".", p, "."); f = substr(p[2] "000", 1, 3)
+        n = p[1] * 100 + substr(f, 1, 2) + (substr(f, 3, 1) >= 5)
+        printf "%d.%02d\n", int(n / 100), n % 100; next }
+        { print "-" }'
+}
+
 run_row() {
     name=$1
     shift
@@ -40,10 +52,11 @@ run_row() {
     # summary.json is ours: one "key": value per line.
     valid=$(sed -n 's/.*"best_valid_error": \([^,]*\),*/\1/p' "$prefix-$name/summary.json")
     test=$(sed -n 's/.*"test_error": \([^,]*\),*/\1/p' "$prefix-$name/summary.json")
-    printf '%-8s valid %8s%%   test %8s%%\n' "$name" "$valid" "$test"
+    printf '%-8s %7s %7s\n' "$name" "$(shown "$valid")" "$(shown "$test")"
 }
 
 mkdir -p "$(dirname "$prefix")"
+printf '%-8s %7s %7s\n' row "valid %" "test %"
 run_row MLP "$@"
 run_row MLP+L2 --weight-decay 1e-3 "$@"
 run_row MLP+N --input-noise 0.3 "$@"
