@@ -8,7 +8,8 @@ tools/results_table.py shows every cell as RESULTS.md does, and merges two folde
 rerun trains nothing; a call of one cell keeps the folder's other cells in its table and
 pictures; a run stopped by SIGTERM, as timeout(1) stops it (the driver, then its
 process group), writes the cells finished by then, marked as stopped, and rerun gives the same
-table; the driver SIGKILLed stops its sweeps too; a Ctrl-C during --plan ends it in one line; bad options are refused with one line, exit 2; `--plan` has
+table; the driver SIGKILLed stops its sweeps too; a row whose seeds all diverge in their first epoch reads
+"diverged" and is left out of the pictures, in one line, rerun alike; a Ctrl-C during --plan ends it in one line; bad options are refused with one line, exit 2; `--plan` has
 jacnoise sweep check every spec of every budget (all data sets and rows). First, on made-up
 numbers worked out by hand (`--rules` runs these alone, in a second): the smoothed minimum and
 its ties, the selection's ties and the runs it never selects, the table's rounding and seed
@@ -477,6 +478,40 @@ def main():
         check(p.returncode == 1 and "sweep(s) failed: sweep merge " in p.stderr and p.stderr.count("\n") == 1 and
               "FAILED sweep merge" in p.stdout and "No space left on device" in p.stdout,
               f"failing merges: exit {p.returncode}, stdout {p.stdout[-500:]!r}, stderr {p.stderr!r}")
+
+        # A row whose every seed diverges in its first epoch, before a checkpoint (no parameters
+        # to draw): the table reads "diverged", the pictures are drawn from the other rows, one
+        # line names the row left out, exit 0; a rerun does the same. The program is a wrapper
+        # that trains USPS MLP+J's seeds with a rate and weight decay that multiply the weights
+        # by 1e9 a step, one example a step.
+        wrapper = os.path.join(d, "diverging-seeds")
+        with open(wrapper, "w") as f:
+            f.write(f'#!/bin/sh\ncase "$1 $2 $3" in\n"sweep --spec "*usps-j-final.spec)\n'
+                    f'    spec=$3.diverging\n    {{ sed "/^lr = /d" "$3"; printf "lr = 1e6\\nweight-decay = 1e3\\nbatch = 1\\n"; }} >"$spec"\n'
+                    f'    shift 3\n    exec {shlex.quote(BIN)} sweep --spec "$spec" "$@" ;;\nesac\nexec {shlex.quote(BIN)} "$@"\n')
+        os.chmod(wrapper, 0o755)
+        diverged = os.path.join(d, "diverged")
+        for call in ["first call", "rerun"]:
+            p = reproduce(BASE + ["--sets", "usps", "--rows", "mlp,j", "--out", diverged], env=dict(ENV, JACNOISE=wrapper))
+            check(p.returncode == 0 and p.stderr.count("\n") == 1 and
+                  "USPS: MLP+J left out of the pictures: every seed diverged" in p.stderr,
+                  f"seeds diverged, {call}: exit {p.returncode}, stderr {p.stderr[-1000:]!r}{failed_logs(p)}")
+            cells = {r["row"]: r for r in csv_rows(os.path.join(diverged, "results.csv"))}
+            check(cells.get("MLP+J", {}).get("test_errors") == "- -" and cells.get("MLP", {}).get("mean", "-") != "-",
+                  f"seeds diverged, {call}: results.csv {cells}")
+            with open(os.path.join(diverged, "RESULTS.md")) as f:
+                check("| MLP+J | not measured | - | not measured | - | diverged (0) |" in f.read(),
+                      f"seeds diverged, {call}: RESULTS.md does not read diverged")
+            with open(os.path.join(diverged, "logs", "usps-plots.log")) as f:
+                drawn = [line for line in f if line.startswith("$ ")][-1]
+            check(" MLP=" in drawn and " MLP+J=" not in drawn and
+                  os.path.exists(os.path.join(diverged, "usps", "saturation.png")),
+                  f"seeds diverged, {call}: the pictures {drawn}")
+        # A later call of another row keeps the diverged cell, as it keeps every finished one.
+        p = reproduce(BASE + ["--sets", "usps", "--rows", "mlp", "--no-plots", "--out", diverged])
+        kept = {r["row"] for r in csv_rows(os.path.join(diverged, "results.csv"))}
+        check(p.returncode == 0 and kept == {"MLP", "MLP+J"}, f"seeds diverged, a later call of MLP alone: exit "
+              f"{p.returncode}, cells {kept}, stderr {p.stderr[-500:]!r}")
 
         # Stopped by SIGTERM while it trains, then rerun: the same numbers as never stopped.
         stopped = os.path.join(d, "stopped")

@@ -20,7 +20,10 @@ Writes to DIR:
   specs/CELL-search.spec, specs/CELL-final.spec   the sweeps' specs, as they ran
   search/CELL/, final/CELL/                        the sweep folders (run folders, results.csv)
   logs/                                            each sweep's output
-  SET/*.png, SET/eval-*.json                       tools/plot_analysis.py on each row's seed-1 run
+  SET/*.png, SET/eval-*.json                       tools/plot_analysis.py on each row's first seed
+                                                   with parameters (a row whose every seed diverged
+                                                   before its first checkpoint is left out, said
+                                                   in one line)
   RESULTS.md, results.csv                          the table (written atomically at the end)
   reproduce.json                                   the budget and the wall time of each call
 
@@ -584,6 +587,7 @@ def cell_result(cell):
         return None
     rows.sort(key=lambda r: int(r.get("seed") or 1))
     tests = [number(r["test_error"]) for r in rows]
+    runs = [os.path.join(cell.final_dir, "runs", r["id"]) for r in rows]
     finite = [t for t in tests if math.isfinite(t)]
     mean = sum(finite) / len(finite) if finite else math.nan
     std = math.sqrt(sum((t - mean) ** 2 for t in finite) / (len(finite) - 1)) if len(finite) > 1 else math.nan
@@ -593,7 +597,9 @@ def cell_result(cell):
     return {
         "tests": tests, "mean": mean, "std": std, "seeds": [r.get("seed", "1") for r in rows],
         "diverged": sum(r["status"] == "diverged" for r in rows),
-        "chosen": chosen, "seed1": os.path.join(cell.final_dir, "runs", rows[0]["id"]),
+        "chosen": chosen, "runs": runs,
+        # The pictures' run: a seed that diverged before its first checkpoint has no parameters.
+        "pictured": next((r for r in runs if os.path.exists(os.path.join(r, "best.ckpt"))), None),
         "selected_valid": cell.selected[1] if cell.selected else math.nan,
         "selected_epoch": cell.selected[2] if cell.selected else "",
         "search_runs": s_runs, "search_epochs": s_epochs, "search_seconds": s_sec,
@@ -695,7 +701,7 @@ def earlier_cells(out, budget, cells):
                 result = cell_result(cell)
             except (OSError, ValueError, KeyError):
                 continue
-            if result is not None and os.path.exists(os.path.join(result["seed1"], "best.ckpt")):
+            if result is not None and all(os.path.isdir(r) for r in result["runs"]):
                 cell.device = devices.get((data, ROW_TITLES[row]))
                 found.append(cell)
     return found
@@ -773,8 +779,10 @@ def write_table(out, budget, cells, state, device, command, stopped=False, earli
         md.write(f"| {c.title} | {chosen} | {sel} | {tests} | {r['search_runs']} / {r['search_epochs']} / "
                  f"{r['search_seconds'] / 60:.1f} | {r['final_runs']} / {r['final_epochs']} / {r['final_seconds'] / 60:.1f} |\n")
     md.write("\nEvery cell's sweeps: `search/CELL/` and `final/CELL/` (specs in `specs/`). Pictures "
-             "(`tools/plot_analysis.py` on each row's seed-1 run): " +
-             ", ".join(f"`{d}/`" for d in SETS if any(c.data == d for c in cells)) + ".\n")
+             "(`tools/plot_analysis.py` on each row's first seed with parameters; a row whose every seed "
+             "diverged before its first checkpoint is left out): " +
+             ", ".join(f"`{d}/`" for d in SETS if any(c.data == d and results[c.name] and results[c.name]["pictured"]
+                                                   for c in cells)) + ".\n")
     tool_files.write_text(os.path.join(out, "RESULTS.md"), md.getvalue())
 
     buf = io.StringIO()
@@ -985,7 +993,15 @@ def main():
     def plots_of(data):
         title = SET_TITLES[data]
         done = in_order([c for c in cells + earlier if c.data == data])
-        rowargs = [f"{ROW_TITLES[c.row]}={cell_result(c)['seed1']}" for c in done]
+        results = {c.row: cell_result(c) for c in done}
+        pictured = {row: r["pictured"] for row, r in results.items() if r}
+        left_out = [ROW_TITLES[row] for row, run in pictured.items() if run is None]
+        if left_out:  # a result of the protocol, not a failure: the table says "diverged"
+            print(f"reproduce: {title}: {', '.join(left_out)} left out of the pictures: every seed diverged "
+                  f"before its first checkpoint (no parameters to evaluate)", file=sys.stderr, flush=True)
+        rowargs = [f"{ROW_TITLES[row]}={run}" for row, run in pictured.items() if run]
+        if not rowargs:
+            return
         cmd = [sys.executable, os.path.join(HERE, "plot_analysis.py"), "--out", os.path.join(out, data),
                "--title", title, "--threads", "1"] + rowargs
         pool.add(Unit(f"{title}: pictures", cmd, os.path.join(out, "logs", f"{data}-plots.log"), 0.0, lambda: None))
