@@ -269,12 +269,7 @@ def main():
         if not os.path.exists(run):
             fail(f"{name}: {run} does not exist")
         rows.append((name, run))
-    try:
-        import matplotlib
-        matplotlib.use("Agg")
-        import matplotlib.pyplot as plt
-    except ImportError:
-        sys.exit("plot_analysis: needs matplotlib (Debian: apt-get install python3-matplotlib)")
+    plt = tool_files.pyplot(lambda msg: fail(f"needs {msg}"))
     binary = os.environ.get("JACNOISE", "build/jacnoise")
     try:
         os.makedirs(args.out, exist_ok=True)

@@ -182,13 +182,7 @@ def main():
     ap.add_argument("csv", help="profile.csv from jacnoise profile --grid")
     ap.add_argument("--out", help="folder for the PNG files (default: the CSV's folder)")
     args = ap.parse_args()
-    try:
-        import matplotlib
-        matplotlib.use("Agg")
-        import matplotlib.pyplot as plt
-    except ImportError:
-        print("plot_profile: matplotlib is missing (Debian: apt-get install python3-matplotlib)", file=sys.stderr)
-        return 1
+    plt = tool_files.pyplot(lambda msg: fail(f"needs {msg}"))
     rows = load(args.csv)
     out = args.out or os.path.dirname(os.path.abspath(args.csv))
     try:

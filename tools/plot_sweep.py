@@ -322,12 +322,7 @@ def main():
     args = parser.parse_args()
     if args.best < 0:
         parser.error(f"--best {args.best}: expected 0 or more")
-    try:
-        import matplotlib
-        matplotlib.use("Agg")
-        import matplotlib.pyplot as plt
-    except ImportError:
-        sys.exit("plot_sweep: needs matplotlib (Debian: apt-get install python3-matplotlib)")
+    plt = tool_files.pyplot(lambda msg: fail(f"needs {msg}"))
     rows, places, swept = load(args.folder)
     if not rows:
         fail(f"{os.path.join(args.folder, 'results.csv')}: no configurations")

@@ -938,11 +938,7 @@ def main():
         print_plan(cells, args.budget)
         return 0
     if not args.no_plots:
-        try:
-            import matplotlib  # noqa: F401
-        except ImportError:
-            fail(f"the pictures need matplotlib, which {sys.executable} lacks (Debian: apt-get install "
-                 "python3-matplotlib; or run with --no-plots)")
+        tool_files.pyplot(lambda msg: fail(f"the pictures need {msg}; or run with --no-plots"))
     if not os.access(binary(), os.X_OK):
         fail(f"{binary()}: no jacnoise program there (build it, or set JACNOISE)")
 

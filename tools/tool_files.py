@@ -1,13 +1,17 @@
 """Files the tools read and write. Tables are read whole or refused with one line; files are
 written atomically: a temporary file beside the target, renamed over it, so that a crash, a
 signal or a full disk leaves the old file or the new one, never half of one, and no temporary
-file behind. And the tools' command line: ArgumentParser."""
+file behind. And the tools' command line (ArgumentParser) and matplotlib (pyplot)."""
 import argparse
 import csv
 import errno
 import os
 import signal
 import stat
+import subprocess
+import sys
+
+DEBIAN_PYTHON = "/usr/bin/python3"
 
 
 class ArgumentParser(argparse.ArgumentParser):
@@ -17,6 +21,25 @@ class ArgumentParser(argparse.ArgumentParser):
 
     def error(self, message):
         self.exit(2, f"{os.path.splitext(os.path.basename(self.prog))[0]}: {message}\n")
+
+
+def pyplot(fail):
+    """matplotlib.pyplot, drawing to files (Agg). Without matplotlib, fail(message): one line
+    naming the python3 that lacks it and where to get it. Debian's python3-matplotlib (which
+    tools/setup.sh installs) equips Debian's python3, which need not be the python3 first in
+    PATH (pyenv's, conda's): where that one has matplotlib, the line says to run the tool with it."""
+    try:
+        import matplotlib
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+        return plt
+    except ImportError:
+        pass
+    lacks = f"matplotlib, which {sys.executable} lacks"
+    if sys.executable != DEBIAN_PYTHON and os.access(DEBIAN_PYTHON, os.X_OK) and subprocess.run(
+            [DEBIAN_PYTHON, "-c", "import matplotlib"], capture_output=True).returncode == 0:
+        fail(f"{lacks}; {DEBIAN_PYTHON} has it: run {DEBIAN_PYTHON} {sys.argv[0]} ...")
+    fail(f"{lacks} (Debian: apt-get install python3-matplotlib, for {DEBIAN_PYTHON})")
 
 
 def end_quietly_on_closed_stdout():
