@@ -9,7 +9,8 @@ rerun trains nothing; a call of one cell keeps the folder's other cells in its t
 pictures; a run stopped by SIGTERM, as timeout(1) stops it (the driver, then its
 process group), writes the cells finished by then, marked as stopped, and rerun gives the same
 table; the driver SIGKILLed stops its sweeps too; a row whose seeds all diverge in their first epoch reads
-"diverged" and is left out of the pictures, in one line, rerun alike; a Ctrl-C during --plan ends it in one line; bad options are refused with one line, exit 2; `--plan` has
+"diverged" and is left out of the pictures, in one line, rerun alike, and a row whose search
+diverges leaves the pictures of the others; a Ctrl-C during --plan ends it in one line; bad options are refused with one line, exit 2; `--plan` has
 jacnoise sweep check every spec of every budget (all data sets and rows). First, on made-up
 numbers worked out by hand (`--rules` runs these alone, in a second): the smoothed minimum and
 its ties, the selection's ties and the runs it never selects, the table's rounding and seed
@@ -484,12 +485,16 @@ def main():
         # line names the row left out, exit 0; a rerun does the same. The program is a wrapper
         # that trains USPS MLP+J's seeds with a rate and weight decay that multiply the weights
         # by 1e9 a step, one example a step.
-        wrapper = os.path.join(d, "diverging-seeds")
-        with open(wrapper, "w") as f:
-            f.write(f'#!/bin/sh\ncase "$1 $2 $3" in\n"sweep --spec "*usps-j-final.spec)\n'
-                    f'    spec=$3.diverging\n    {{ sed "/^lr = /d" "$3"; printf "lr = 1e6\\nweight-decay = 1e3\\nbatch = 1\\n"; }} >"$spec"\n'
-                    f'    shift 3\n    exec {shlex.quote(BIN)} sweep --spec "$spec" "$@" ;;\nesac\nexec {shlex.quote(BIN)} "$@"\n')
-        os.chmod(wrapper, 0o755)
+        def diverging(phase):
+            """The program, except that USPS MLP+J's search or seeds (phase) diverge."""
+            wrapper = os.path.join(d, f"diverging-{phase}")
+            with open(wrapper, "w") as f:
+                f.write(f'#!/bin/sh\ncase "$1 $2 $3" in\n"sweep --spec "*usps-j-{phase}.spec)\n'
+                        f'    spec=$3.diverging\n    {{ sed "/^lr = /d" "$3"; printf "lr = 1e6\\nweight-decay = 1e3\\nbatch = 1\\n"; }} >"$spec"\n'
+                        f'    shift 3\n    exec {shlex.quote(BIN)} sweep --spec "$spec" "$@" ;;\nesac\nexec {shlex.quote(BIN)} "$@"\n')
+            os.chmod(wrapper, 0o755)
+            return wrapper
+        wrapper = diverging("final")
         diverged = os.path.join(d, "diverged")
         for call in ["first call", "rerun"]:
             p = reproduce(BASE + ["--sets", "usps", "--rows", "mlp,j", "--out", diverged], env=dict(ENV, JACNOISE=wrapper))
@@ -512,6 +517,19 @@ def main():
         kept = {r["row"] for r in csv_rows(os.path.join(diverged, "results.csv"))}
         check(p.returncode == 0 and kept == {"MLP", "MLP+J"}, f"seeds diverged, a later call of MLP alone: exit "
               f"{p.returncode}, cells {kept}, stderr {p.stderr[-500:]!r}")
+        # Every search run of USPS MLP+J diverging: nothing to retrain, said in one line, exit 1
+        # (a cell without a result, in a second line), and the set's pictures are still drawn,
+        # from its other row; a rerun does the same.
+        searched = os.path.join(d, "search-diverged")
+        for call in ["first call", "rerun"]:
+            p = reproduce(BASE + ["--sets", "usps", "--rows", "mlp,j", "--out", searched],
+                          env=dict(ENV, JACNOISE=diverging("search")))
+            check(p.returncode == 1 and p.stderr.count("\n") == 2 and
+                  "USPS MLP+J: no search run finished with a validation error" in p.stderr and
+                  "cells without a result: USPS MLP+J" in p.stderr and
+                  os.path.exists(os.path.join(searched, "usps", "eval-MLP.json")),
+                  f"search diverged, {call}: exit {p.returncode}, stderr {p.stderr[-1000:]!r}, pictures "
+                  f"{sorted(os.listdir(os.path.join(searched, 'usps'))) if os.path.isdir(os.path.join(searched, 'usps')) else None}")
 
         # Stopped by SIGTERM while it trains, then rerun: the same numbers as never stopped.
         stopped = os.path.join(d, "stopped")

@@ -1014,12 +1014,17 @@ def main():
             merge_failures.append(f"sweep merge {folder}")
         return p.returncode == 0
 
+    def cell_ended(cell):
+        """A cell has trained all it will this call; its data set's pictures follow its last
+        cell's, drawn from the rows that have a result."""
+        set_pending[cell.data] -= 1
+        if set_pending[cell.data] == 0 and not args.no_plots:
+            plots_of(cell.data)
+
     def final_done(cell):
         def done():
             merge(cell.final_dir)
-            set_pending[cell.data] -= 1
-            if set_pending[cell.data] == 0 and not args.no_plots:
-                plots_of(cell.data)
+            cell_ended(cell)
         return done
 
     def start_final(cell):
@@ -1030,6 +1035,7 @@ def main():
             if cell.selected is None:  # every run diverged: nothing to retrain
                 print(f"reproduce: {cell.title}: no search run finished with a validation error "
                       f"(see {cell.search_dir}/results.csv)", file=sys.stderr, flush=True)
+                cell_ended(cell)
                 return
         entries = cell.final_entries()
         write_spec(cell.final_spec, entries, cell.header("final"))
