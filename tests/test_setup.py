@@ -240,7 +240,7 @@ def fetch_cases(tmp, env, calls):
     # or 143, and the partial file is not left in the folder.
     slow = os.path.join(tmp, "slow")
     os.makedirs(os.path.join(slow, "repo"))
-    stub(slow, "curl", 'for a; do [ "$prev" = -o ] && out=$a; prev=$a; done; printf part > "$out"; sleep 60')
+    stub(slow, "curl", 'for a; do [ "$prev" = -o ] && out=$a; prev=$a; done; printf part > "$out"; exec sleep 60')
     for sig, code in ((signal.SIGINT, 130), (signal.SIGTERM, 143)):
         p = subprocess.Popen([fetch], cwd=os.path.join(slow, "repo"), env=dict(env, PATH=slow + ":" + env["PATH"]),
                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True)
@@ -341,7 +341,10 @@ def build_tools_cases(tmp, env, calls):
     os.makedirs(scratch)
     os.makedirs(slow)
     cloning = os.path.join(tmp, "cloning")
-    stub(slow, "git", f'touch "{cloning}"; sleep 60')
+    # The marker made by the shell itself, then exec: a signal seen after the marker finds one
+    # process (with `touch`, a SIGINT during it let sh go on to an unsignalled sleep that held
+    # the pipes for 60 s).
+    stub(slow, "git", f': > "{cloning}"; exec sleep 60')
     for sig, code in ((signal.SIGINT, 130), (signal.SIGTERM, 143)):
         p = subprocess.Popen([check_setup], cwd=tmp, env=dict(env, PATH=slow + ":" + env["PATH"], TMPDIR=scratch),
                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True)
