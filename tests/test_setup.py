@@ -304,6 +304,14 @@ def paper_rows_cases(tmp, env):
            {k: v for k, v in env.items() if k != "JACNOISE"})
     check(p.returncode == 0 and os.path.exists(calls) and len(open(calls).read().splitlines()) == 5,
           f"paper-rows.sh without JACNOISE: exit {p.returncode}, output {p.stdout + p.stderr!r}")
+    # A row that diverges (train exits 3) reads so, and the rows after it still train; exit 3.
+    stub(folder, "diverging", f'case "$3" in *-MLP+J) echo "$*" >> calls; exit 3 ;; esac; exec "{folder}/jacnoise" "$@"')
+    os.remove(calls)
+    p = sh([script, "--data", "usps"], folder, dict(env, JACNOISE=os.path.join(folder, "diverging")))
+    lines = open(calls).read().splitlines() if os.path.exists(calls) else []
+    check(p.returncode == 3 and len(lines) == 5 and p.stdout.splitlines() == table[:4] + ["MLP+J    diverged       -"]
+          + table[5:], f"paper-rows.sh, a row diverging: exit {p.returncode}, calls {lines}, "
+          f"output {p.stdout + p.stderr!r}")
     # --help is the script's, wherever it stands: passed on, train printed its help into a log.
     for args in (["--help"], ["out/h", "--data", "usps", "-h"]):
         calls = os.path.join(folder, "calls")
