@@ -233,6 +233,9 @@ def option_cases(d):
     if p:
         check("jacnoise help train", p.stdout.startswith("usage: jacnoise train"),
               f"stdout does not start with train's usage: {p.stdout[:100]!r}")
+    p = expect_ok("jacnoise help help", ["help", "help"], d)
+    if p:
+        check("jacnoise help help", "usage: jacnoise COMMAND" in p.stdout, f"no usage on stdout: {p.stdout[:100]!r}")
     e("help for an unknown command", ["help", "frobnicate"], ["frobnicate", "valid commands: train eval step data"])
     e("help with two commands", ["help", "train", "eval"], ["eval"])
     global cases

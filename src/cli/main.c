@@ -75,6 +75,10 @@ int main(int argc, char **argv)
             fprintf(stderr, "jacnoise: help: one command at a time (got '%s' after '%s')\n", argv[3], argv[2]);
             return 2;
         }
+        if (!strcmp(argv[2], "help")) {  /* help on help: the general usage, which says how */
+            usage(stdout);
+            return with_stdout_written(0);
+        }
         int (*run)(int, char **) = find_command(argv[2]);
         char help[] = "--help", *help_argv[] = {help, NULL};
         return run ? with_stdout_written(run(1, help_argv)) : 2;
