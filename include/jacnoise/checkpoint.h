@@ -15,7 +15,7 @@
  *              u32       sections present: bit 0 velocity, bit 1 best parameters
  *              P values  parameters (layout of model.h), then velocity, then best parameters
  *              u32       CRC-32 (zlib) of every byte before it
- * Files are written atomically: temporary file, fsync, rename. */
+ * Files are written atomically: temporary file, fsync, rename, fsync of the folder. */
 #ifndef JACNOISE_CHECKPOINT_H
 #define JACNOISE_CHECKPOINT_H
 

@@ -136,7 +136,8 @@ size_t jn_config_format(const jn_config *cfg, unsigned command, int experiment_o
 /* Prints the options of `command`, with meta-variables, defaults and help. */
 void jn_config_print_help(FILE *f, unsigned command);
 
-/* Cross-option checks that need no data (--test only with idx: data, no tf32 on --device cpu). */
+/* Cross-option checks that need no data (--test only with idx: data, no tf32 on --device cpu,
+ * the hidden widths and a penalised layer the model has). */
 int jn_config_check(const jn_config *cfg);
 
 /* For a resumed run: starts from the stored configuration, takes the operational options

@@ -16,7 +16,8 @@ typedef struct {
     int n;          /* examples */
     int d;          /* features per example */
     int classes;    /* number of classes */
-    float *x;       /* n * d values in [0, 1] (row-major, example after example) */
+    float *x;       /* n * d values (row-major, example after example): in [0, 1], but
+                     * float IDX images as stored */
     int32_t *y;     /* n labels */
 } jn_dataset;
 

@@ -6,6 +6,7 @@
  *   last.ckpt      everything needed to continue bit-identically (checkpoint.h)
  *   best.ckpt      the parameters with the best validation error so far
  *   summary.json   how the run ended and the test error of the best parameters
+ *   lock           empty; the process that trains the run holds a flock on it
  *
  * Two layers: a job is one run (its configuration, folder, parameters and position); a group
  * trains up to M jobs of one shape on one backend, slot by slot, each job exactly as it would
@@ -23,7 +24,7 @@ enum {
     JN_EXIT_OK = 0,            /* finished, early-stopped, or paused by --max-steps */
     JN_EXIT_ERROR = 1,         /* bad input or a failed operation; one line on stderr */
     JN_EXIT_USAGE = 2,         /* bad command line */
-    JN_EXIT_DIVERGED = 3,      /* the loss became NaN or Inf */
+    JN_EXIT_DIVERGED = 3,      /* the loss, penalty or parameters became NaN or Inf */
     JN_EXIT_SIGINT = 130,      /* interrupted; resumable */
     JN_EXIT_SIGPIPE = 141,     /* train's standard output closed (train | head); resumable */
     JN_EXIT_SIGTERM = 143      /* terminated; resumable */
