@@ -236,6 +236,13 @@ def option_cases(d):
     p = expect_ok("jacnoise help help", ["help", "help"], d)
     if p:
         check("jacnoise help help", "usage: jacnoise COMMAND" in p.stdout, f"no usage on stdout: {p.stdout[:100]!r}")
+    # The brackets give what an option left out means: a sweep's runs take one BLAS thread
+    # each, not the BLAS default of train's 0.
+    for cmd, default in (("train", "[0]"), ("sweep", "[1]")):
+        p = expect_ok(f"jacnoise help {cmd}", ["help", cmd], d)
+        if p:
+            line = next((l for l in p.stdout.splitlines() if l.lstrip().startswith("--threads ")), "")
+            check(f"jacnoise help {cmd}", line.endswith(default), f"--threads line {line!r} does not end {default}")
     e("help for an unknown command", ["help", "frobnicate"], ["frobnicate", "valid commands: train eval step data"])
     e("help with two commands", ["help", "train", "eval"], ["eval"])
     global cases

@@ -15,6 +15,10 @@
 
 #include "jacnoise/config.h"
 
+/* BLAS threads of a sweep's runs where the spec and the command line give none: its workers
+ * and groups share the cores. */
+#define JN_SWEEP_THREADS 1
+
 /* Runs (or resumes) the sweep of cfg->spec in cfg->out: this shard's part (cfg->shard_*, or
  * SLURM_ARRAY_TASK_ID/_COUNT/_MIN/_STEP of the array recorded in cfg->out/slurm-array), in
  * cfg->jobs worker processes, cfg->models models per group. Prints what happens (stdout) and

@@ -5,6 +5,7 @@
 #include "jacnoise/backend.h"
 #include "jacnoise/data.h"
 #include "jacnoise/error.h"
+#include "jacnoise/sweep.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -796,6 +797,8 @@ void jn_config_print_help(FILE *f, unsigned command)
         char left[96], value[JN_PATH_MAX + 64];
         snprintf(left, sizeof left, "--%s%s%s", o->name, o->meta ? " " : "", o->meta ? o->meta : "");
         format_value(&defaults, o, value, sizeof value);
+        if (command == JN_CMD_SWEEP && !strcmp(o->name, "threads"))
+            snprintf(value, sizeof value, "%d", JN_SWEEP_THREADS);
         int show_default = o->kind != K_BOOL && strcmp(o->name, "config") && strcmp(o->name, "checkpoint") &&
                            strcmp(o->name, "dump") && value[0] && strcmp(o->name, "test") && strcmp(o->name, "data-dir") &&
                            !(command == JN_CMD_SWEEP && !strcmp(o->name, "out"));  /* required there */

@@ -2,6 +2,7 @@
 #include "sweep/plan.h"
 #include "core/fileio.h"
 #include "jacnoise/error.h"
+#include "jacnoise/sweep.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -67,7 +68,7 @@ static int build(const jn_plan *plan, const jn_config *given, const char *dir, l
         jn_config_set(cfg, JN_CMD_TRAIN, "seed", seed);
     }
     if (!threads_set)
-        cfg->threads = 1;
+        cfg->threads = JN_SWEEP_THREADS;
     if (given && jn_config_overlay(cfg, given))
         return -1;
     cfg->progress = JN_PROGRESS_NEVER;
