@@ -451,8 +451,6 @@ void jn_config_defaults(jn_config *cfg)
     cfg->cuda_graph = 1;
     cfg->checkpoint_epochs = 1;
     cfg->jobs = 1;
-    cfg->checkpoint_epochs = 1;
-    cfg->jobs = 1;
     strcpy(cfg->out, "runs/latest");
     cfg->curv_noise = 0.1;
     cfg->check_steps = 3;
