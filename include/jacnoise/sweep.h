@@ -24,7 +24,9 @@
  * cfg->jobs worker processes, cfg->models models per group. Prints what happens (stdout) and
  * its errors (stderr). Returns JN_EXIT_OK (diverged configurations are results), JN_EXIT_USAGE
  * for a bad spec, an empty cfg->out or one holding another spec (nothing ran), JN_EXIT_ERROR when
- * configurations failed (the sweep went on with the others; they are named), or
+ * configurations failed (the sweep went on with the others; they are named), when no usable
+ * GPU is there for --device cuda, when results.csv could not be written, or when another
+ * process trains one of its runs (the same sweep running already), or
  * JN_EXIT_SIGINT / JN_EXIT_SIGTERM. */
 int jn_sweep_run(const jn_config *cfg);
 

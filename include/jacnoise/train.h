@@ -40,10 +40,11 @@ typedef struct jn_job jn_job;
 
 /* Opens the run of cfg->out: a new one (refused if the folder already holds a run: its
  * last.ckpt, or, unless rerun, the results of one without it: summary.json, best.ckpt,
- * metrics.jsonl) or, with cfg->resume, the one there (its stored configuration merged with
- * what cfg may change). rerun: a sweep retrying its configuration (a failed attempt's files
- * are replaced). Reads and checks; writes nothing but the folder's lock file. NULL with the
- * error recorded.
+ * metrics.jsonl, but for a run stopped before its first last.ckpt whose config.txt holds
+ * cfg's experiment, which starts again; and a config.txt that is no run's) or, with
+ * cfg->resume, the one there (its stored configuration merged with what cfg may change).
+ * rerun: a sweep retrying its configuration (a failed attempt's files are replaced). Reads
+ * and checks; writes nothing but the folder's lock file. NULL with the error recorded.
  *
  * A run trains in one process at a time: the job holds an exclusive lock on RUN/lock from
  * here (a folder that exists) or from the moment it creates the folder, until jn_job_free.
