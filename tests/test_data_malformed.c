@@ -10,6 +10,7 @@
 #include <math.h>
 #include <stdarg.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 #include <zlib.h>
@@ -533,7 +534,9 @@ static void test_requests(void)
     req.test = NULL;
     req.data = "idx:ri.idx,nothere.idx";
     expect_error("idx: file missing", jn_data_load(&req, &data), "nothere.idx", "cannot find",
-                 tmp_dir, NULL);
+                 tmp_dir, "lacks nothere.idx", "--data-dir DIR", NULL);
+    CHECK(!strstr(jn_last_error(), "fetch.sh"), "idx: file missing: \"%s\" points to fetch.sh, which gets "
+          "the named sets only", jn_last_error());
     req.data = "kmnist";
     expect_error("unknown set", jn_data_load(&req, &data), "kmnist", "mnist, mnist-binary, usps",
                  "idx:IMAGES,LABELS", NULL);
@@ -542,7 +545,16 @@ static void test_requests(void)
                  NULL);
     named.test = NULL;
     expect_error("named set not in folder", jn_data_load(&named, &data), tmp_dir, "zip.train",
-                 "fetch.sh", NULL);
+                 "fetch.sh", "(lacks zip.train[.gz], zip.test[.gz])", NULL);
+    /* One file there, the other's name a folder: the message names both, not "cannot find"
+     * alone, which sends the user looking for files that are there. */
+    write_raw("zip.train", "", 0);
+    REQUIRE(mkdir(path_of("zip.test.gz"), 0700) == 0, "mkdir %s", path_of("zip.test.gz"));
+    char in_way[2 * PATH_MAX + 32];
+    snprintf(in_way, sizeof in_way, "%s is a folder, not a file", path_of("zip.test.gz"));
+    expect_error("a folder in a file's place", jn_data_load(&named, &data), tmp_dir, "(lacks zip.test[.gz]; ",
+                 in_way, NULL);
+    CHECK(rmdir(path_of("zip.test.gz")) == 0, "rmdir %s", path_of("zip.test.gz"));
 
     /* A named set's files are accepted raw (zip.train) or gzip (zip.test.gz). */
     static char text[3 * 4096];

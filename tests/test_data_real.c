@@ -401,9 +401,10 @@ static void test_find_dir(void)
     must_find("mnist", data_dir, data_dir);
 
     REQUIRE(unlink("data") == 0 && unlink("../shared/datasets") == 0, "unlink");
-    char env_shown[2 * PATH_MAX + 32];
-    snprintf(env_shown, sizeof env_shown, "$JACNOISE_DATA=%s", partial);
-    const char *const all[] = {env_shown, "./data", "../shared/datasets", NULL};
+    char env_shown[2 * PATH_MAX + 64];
+    /* Each folder tried says what it lacks: the file to fetch, not all four. */
+    snprintf(env_shown, sizeof env_shown, "$JACNOISE_DATA=%s (lacks t10k-labels-idx1-ubyte[.gz])", partial);
+    const char *const all[] = {env_shown, "./data (no such folder)", "../shared/datasets (no such folder)", NULL};
     must_not_find("mnist", NULL, all);
     const char *const unknown[] = {"kmnist", "mnist-binary", "usps", "idx:", NULL};
     must_not_find("kmnist", NULL, unknown);

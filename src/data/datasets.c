@@ -38,7 +38,8 @@ static const named_set named_sets[] = {
 #define N_NAMED ((int)(sizeof named_sets / sizeof named_sets[0]))
 #define DATA_CHOICES "mnist, mnist-binary, usps or idx:IMAGES,LABELS"
 
-/* The files one search looks for; gz: NAME.gz is accepted too (and preferred). */
+/* The files one search looks for; gz (a named set's files): NAME.gz is accepted too (and
+ * preferred). */
 typedef struct {
     const char *what; /* for messages: "mnist", "--data idx:a,b" */
     const char *names[MAX_FILES];
@@ -103,6 +104,41 @@ static void append(char *buf, size_t cap, const char *fmt, ...)
     va_end(ap);
 }
 
+/* Appends to msg what folder dir lacks of fl, so that the user sees which file to fetch, and
+ * why a name that is there does not count (a folder, a broken link, no permission). */
+static void append_lacks(char *msg, size_t cap, const char *dir, const file_list *fl)
+{
+    struct stat st;
+    if (stat(dir, &st) != 0) {
+        append(msg, cap, " (%s)", errno == ENOENT ? "no such folder" : strerror(errno));
+        return;
+    }
+    if (!S_ISDIR(st.st_mode)) {
+        append(msg, cap, " (not a folder)");
+        return;
+    }
+    char path[4096], note[4200] = "";
+    int lacking = 0;
+    for (int i = 0; i < fl->n; i++) {
+        if (locate(dir, fl->names[i], fl->gz, path, sizeof path) == 0)
+            continue;
+        append(msg, cap, "%s%s%s", lacking++ ? ", " : " (lacks ", fl->names[i],
+               fl->gz ? "[.gz]" : "");
+        for (int form = fl->gz; form >= 0 && !note[0]; form--) {
+            if (join(path, sizeof path, dir, fl->names[i], form ? ".gz" : ""))
+                continue;
+            if (stat(path, &st) == 0)
+                snprintf(note, sizeof note, "; %s is %s", path,
+                         S_ISDIR(st.st_mode) ? "a folder, not a file" : "not a regular file");
+            else if (errno != ENOENT)
+                snprintf(note, sizeof note, "; %s: %s", path, strerror(errno));
+            else if (lstat(path, &st) == 0)
+                snprintf(note, sizeof note, "; %s is a broken link", path);
+        }
+    }
+    append(msg, cap, "%s)", note);
+}
+
 /* Finds the first folder holding every file of fl: data_dir alone if given, else
  * $JACNOISE_DATA, ./data, ../shared/datasets. */
 static int search_folders(const file_list *fl, const char *data_dir, char *out, size_t cap)
@@ -139,18 +175,26 @@ static int search_folders(const file_list *fl, const char *data_dir, char *out, 
     for (int i = 0; i < fl->n; i++)
         append(msg, sizeof msg, "%s%s%s", i ? ", " : "", fl->names[i], fl->gz ? "[.gz]" : "");
     if (data_dir && *data_dir) {
-        append(msg, sizeof msg, " in the --data-dir folder %s (the only folder searched when it "
-               "is given)", data_dir);
+        append(msg, sizeof msg, " in the --data-dir folder %s", data_dir);
+        append_lacks(msg, sizeof msg, data_dir, fl);
+        append(msg, sizeof msg, ", the only folder searched when it is given");
     } else {
         append(msg, sizeof msg, " in any folder tried:");
-        for (int i = 0; i < n; i++)
+        for (int i = 0; i < n; i++) {
             append(msg, sizeof msg, "%s %s%s", i ? "," : "", tried[i] == env ? "$JACNOISE_DATA=" : "",
                    tried[i]);
+            append_lacks(msg, sizeof msg, tried[i], fl);
+        }
         if (!env || !*env)
             append(msg, sizeof msg, " ($JACNOISE_DATA is not set)");
     }
-    append(msg, sizeof msg, "; download the public sets with datasets/fetch.sh DIR, or give the "
-           "folder with --data-dir DIR");
+    /* fetch.sh gets the named sets only (gz is set for them alone): no help for idx: files. */
+    if (fl->gz)
+        append(msg, sizeof msg, "; download the public sets with datasets/fetch.sh DIR, or give "
+               "the folder with --data-dir DIR");
+    else
+        append(msg, sizeof msg, "; give paths that exist from the current folder, or their "
+               "folder with --data-dir DIR");
     return jn_fail("%s", msg);
 }
 
