@@ -3,7 +3,7 @@
 #
 #   tools/fuzz.sh [SECONDS_PER_HARNESS] [HARNESS...]     (default 300 s; all harnesses)
 #   tools/fuzz.sh --help
-#   harnesses: idx idx_gzip usps config checkpoint stepstate spec runfiles (tests/fuzz/CMakeLists.txt)
+#   harnesses: idx idx_gzip usps data config checkpoint stepstate spec runfiles (tests/fuzz/CMakeLists.txt)
 #
 # Inputs the fuzzer finds interesting accumulate in build-fuzz/corpus/HARNESS (seeded from
 # tests/fuzz/corpus). A crash is saved in build-fuzz/crashes/HARNESS and makes this script
@@ -11,7 +11,7 @@
 # then on (fix the bug first; run cmake again where that folder is new: it is looked for when
 # cmake configures). CI runs this with a short time per harness.
 set -eu
-all="idx idx_gzip usps config checkpoint stepstate spec runfiles"
+all="idx idx_gzip usps data config checkpoint stepstate spec runfiles"
 
 # Refused before anything is built: libFuzzer reads a time that is not a number as 0, no limit.
 usage_error() {

@@ -7,22 +7,31 @@
 #include <unistd.h>
 #include <zlib.h>
 
-static char path[4096];
+/* One temporary file per slot, made on first use. */
+static char paths[2][4096];
 
-static void remove_file(void) { unlink(path); }
-
-const char *fuzz_write_file(const uint8_t *data, size_t size, int gzip)
+static void remove_files(void)
 {
+    for (int i = 0; i < 2; i++)
+        if (paths[i][0])
+            unlink(paths[i]);
+}
+
+static const char *write_slot(int slot, const uint8_t *data, size_t size, int gzip)
+{
+    char *path = paths[slot];
     if (!path[0]) {
         const char *dir = getenv("TMPDIR");
-        snprintf(path, sizeof path, "%s/jacnoise-fuzz-XXXXXX", dir && *dir ? dir : "/tmp");
+        snprintf(path, sizeof paths[slot], "%s/jacnoise-fuzz-XXXXXX", dir && *dir ? dir : "/tmp");
         int fd = mkstemp(path);
         if (fd < 0) {
             perror("fuzz: mkstemp");
             abort();
         }
         close(fd);
-        atexit(remove_file);
+        static int registered;
+        if (!registered++)
+            atexit(remove_files);
     }
     if (gzip) {
         gzFile g = gzopen(path, "wb");
@@ -38,6 +47,16 @@ const char *fuzz_write_file(const uint8_t *data, size_t size, int gzip)
         abort();
     }
     return path;
+}
+
+const char *fuzz_write_file(const uint8_t *data, size_t size, int gzip)
+{
+    return write_slot(0, data, size, gzip);
+}
+
+const char *fuzz_write_second_file(const uint8_t *data, size_t size)
+{
+    return write_slot(1, data, size, 0);
 }
 
 uint8_t *fuzz_fix_crc(const uint8_t *data, size_t size)

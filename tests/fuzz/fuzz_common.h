@@ -1,5 +1,5 @@
 /* Shared by the fuzz harnesses: the readers under test take file paths, so each input is
- * written to one temporary file per process first. */
+ * written to a temporary file of the process first. */
 #ifndef JACNOISE_FUZZ_COMMON_H
 #define JACNOISE_FUZZ_COMMON_H
 
@@ -9,6 +9,9 @@
 /* Writes the bytes (gzip-compressed if gzip) to this process's temporary file and returns
  * its path. */
 const char *fuzz_write_file(const uint8_t *data, size_t size, int gzip);
+
+/* The same for a second file (raw), for a harness that needs two files at once. */
+const char *fuzz_write_second_file(const uint8_t *data, size_t size);
 
 /* A copy of the bytes whose last 4 bytes are replaced by the CRC-32 of the rest, so that
  * the fuzzer also reaches the parsing behind a checksum; NULL if size < 4. Free it. */

@@ -24,7 +24,7 @@ def usps_line(label, values, compact):
 
 
 def main(binary, out):
-    seeds = {name: {} for name in ("idx", "usps", "config", "checkpoint", "stepstate", "spec", "runfiles")}
+    seeds = {name: {} for name in ("idx", "usps", "data", "config", "checkpoint", "stepstate", "spec", "runfiles")}
     images = idx(0x08, [6, 4, 4], bytes((i * 37) % 256 for i in range(6 * 16)))
     labels = idx(0x08, [6], bytes([0, 1, 2, 0, 1, 2]))
     seeds["idx"] = {
@@ -38,6 +38,12 @@ def main(binary, out):
         "absurd-dims": idx(0x08, [0xFFFFFFFF, 0xFFFFFFFF, 0xFFFFFFFF], b""),
         "images-u8.gz": gzip.compress(images, mtime=0),
     }
+    # The data harness: an option byte (--valid, --train-limit), then a label file.
+    seeds["data"] = {
+        "labels-u8": b"\x0a" + labels,
+        "labels-i32": b"\x00" + seeds["idx"]["labels-i32"],
+        "marker-255": b"\x11" + idx(0x08, [8], bytes([0, 1, 2, 255, 1, 0, 7, 2])),
+    }
     values = [(-1 + (i % 9) / 4) for i in range(256)]
     seeds["usps"] = {
         "train-style": usps_line(6, values, False) + usps_line(3, values[::-1], False),
@@ -45,6 +51,8 @@ def main(binary, out):
         "short-line": usps_line(1, values[:200], True),
         "nan": usps_line(2, values[:255] + [float("nan")], True),
     }
+    # zlib reads a gzip file given raw: from here the fuzzer reaches corrupt gzip streams.
+    seeds["usps"]["train-style.gz"] = gzip.compress(seeds["usps"]["train-style"].encode(), mtime=0)
     with tempfile.TemporaryDirectory() as tmp:
         for name in ("images-u8", "labels-u8"):
             open(os.path.join(tmp, name), "wb").write(seeds["idx"][name])
