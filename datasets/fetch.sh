@@ -66,14 +66,13 @@ mnist f7ae60f92e00ec6debd23a6088c31dbd2371eca3ffa0defaefb259924204aec6 ff7bcfd41
 usps 66ebf231ab51f2cf6ac1a892d0f98ccffee1079d7a5db638c1f11f366046ca16 abc9f5c75b997cabe66b5d01727d5a681c69298e1641a8d37b55433a52129dc0 zip.train
 usps 8dacc3c6e136af6c3488de9e5113a7daf140c8c2f1f0b61c54ee02f03f1a962f 6bde17b4f1cd68e0630cd2751d6495b5795d9165ab2dc4a0be8b7002b732f4cc zip.test'
 
+# sha256_of PATH: the sum; fails (the tool's message on stderr) if the file cannot be read.
 sha256_of() {
-    if command -v sha256sum >/dev/null 2>&1; then
-        sha256sum "$1" | cut -d ' ' -f 1
-    elif command -v shasum >/dev/null 2>&1; then
-        shasum -a 256 "$1" | cut -d ' ' -f 1
-    else
-        openssl dgst -sha256 -r "$1" | cut -d ' ' -f 1
-    fi
+    if command -v sha256sum >/dev/null 2>&1; then set -- sha256sum "$1"
+    elif command -v shasum >/dev/null 2>&1; then set -- shasum -a 256 "$1"
+    else set -- openssl dgst -sha256 -r "$1"; fi
+    line=$("$@") || return 1
+    echo "${line%% *}"
 }
 
 # files SET: the "gzsum rawsum name" lines of a set.
@@ -88,7 +87,11 @@ located() {
 # says what is wrong if not.
 verified() {
     case $1 in *.gz | *.gz.part) want_sum=$2 ;; *) want_sum=$3 ;; esac
-    file_sum=$(sha256_of "$1")
+    # Unreadable (no permission, say): said so, not as a wrong sum of nothing.
+    if ! file_sum=$(sha256_of "$1" 2>&1); then
+        echo "bad     $1: cannot read it: ${file_sum##*: }" >&2
+        return 1
+    fi
     [ "$file_sum" = "$want_sum" ] && return 0
     echo "bad     $1: SHA-256 $file_sum, expected $want_sum" >&2
     return 1

@@ -10,7 +10,8 @@
   nowhere (the files uncompressed where the source holds them so), and a second run fetches
   nothing; repairs a wrong file in the folder it fills;
   refuses a wrong file in a folder jacnoise would read first; accepts uncompressed files;
-  stops, with one line, at a wrong file it cannot delete; refuses an unknown option, a DIR
+  stops, with one line, at a wrong file it cannot delete; names a file it cannot read as
+  such; refuses an unknown option, a DIR
   that is a file and an empty DIR with one line; a folder it cannot fill ($JACNOISE_DATA a file, or under one,
   or read-only) is one line a set, exit 1, before anything is fetched; stopped mid-download
   (Ctrl-C, SIGTERM) it leaves no partial file;
@@ -234,6 +235,19 @@ def fetch_cases(tmp, env, calls):
     check(p.returncode == 1 and out.count("\n") == 2 and
           f"fetch.sh: mnist: cannot fetch into {readonly}: the folder is not writable" in out,
           f"fetch.sh, read-only DIR{' as nobody' if as_user else ''}: exit {p.returncode}: {out[-600:]!r}")
+    # A file it cannot read, where jacnoise would read it: said so, not as a wrong SHA-256
+    # of nothing ("SHA-256 , expected ...").
+    unreadable = os.path.join(tmp, "unreadable")
+    link_set(os.path.join(unreadable, "repo", "data"), MNIST + ["zip.train"])
+    os.makedirs(os.path.join(unreadable, "empty"))
+    locked = os.path.join(unreadable, "repo", "data", "zip.test.gz")
+    shutil.copy(os.path.join(DATA, "zip.test.gz"), locked)
+    os.chmod(locked, 0)
+    p = sh(as_user + [script], os.path.join(unreadable, "repo"), dict(env, JACNOISE_DATA="../empty"))
+    out = p.stdout + p.stderr
+    check(p.returncode == 1 and "bad     ./data/zip.test.gz: cannot read it: " in out and "SHA-256 ," not in out and
+          "usps: jacnoise would read" in out and not calls_of(calls),
+          f"fetch.sh, unreadable file{' as nobody' if as_user else ''}: exit {p.returncode}: {out[-600:]!r}")
     os.chmod(tmp, 0o700)
 
     # Ctrl-C or SIGTERM mid-download (a curl that writes part of the file and waits): exit 130
