@@ -202,6 +202,7 @@ def fetch_cases(tmp, env, calls):
     out = run("damaged file in ./data", [], fresh, words=["bad     ./data/zip.train.gz", "fetched ./data/zip.train.gz",
                                                          "usps: all files verified"], extra=src)
     check("fetched ./data/t10k" not in out, f"fetch.sh fetched more than the damaged file: {out!r}")
+    check(out.count("bad     ./data/zip.train.gz") == 1, f"fetch.sh named the damaged file more than once: {out!r}")
     run("too many arguments", ["a", "b"], fresh, code=2, words=["usage"])
     afile = os.path.join(tmp, "afile")
     open(afile, "w").close()
