@@ -18,7 +18,8 @@
 #
 # JACNOISE_FETCH_FROM=BASE takes every file from BASE instead of the official sources: a local
 # folder (copied: NAME.gz, or NAME where it holds that alone) or a URL prefix (file:// needs
-# curl). Useful for a mirror or an offline copy.
+# curl). Useful for a mirror or an offline copy. A BASE without :// that is no folder is
+# refused (exit 2).
 set -u
 
 if [ $# -gt 1 ]; then
@@ -53,6 +54,17 @@ else
     target=./data
     set -- ./data ../shared/datasets
 fi
+
+# A base of JACNOISE_FETCH_FROM without "://" is a local folder: one that is not there is said
+# once, before anything is checked, not as a malformed URL for every file (curl's "(3)").
+for base in ${JACNOISE_FETCH_FROM:-}; do
+    case $base in *://*) continue ;; esac
+    if [ ! -d "$base" ]; then
+        if [ -e "$base" ]; then why="not a folder"; else why="no such folder"; fi
+        echo "fetch.sh: JACNOISE_FETCH_FROM: $base: $why (give a local folder or a URL prefix such as https://HOST/PATH)" >&2
+        exit 2
+    fi
+done
 
 # Official sources. MNIST: the mirrors that replaced yann.lecun.com (same files, same sums).
 MNIST_SOURCES="https://ossci-datasets.s3.amazonaws.com/mnist https://storage.googleapis.com/cvdf-datasets/mnist"

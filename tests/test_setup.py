@@ -11,8 +11,8 @@
   nothing; repairs a wrong file in the folder it fills;
   refuses a wrong file in a folder jacnoise would read first; accepts uncompressed files;
   stops, with one line, at a wrong file it cannot delete; names a file it cannot read as
-  such; refuses an unknown option, a DIR
-  that is a file and an empty DIR with one line; a folder it cannot fill ($JACNOISE_DATA a file, or under one,
+  such; refuses an unknown option, a DIR that is a file, an empty DIR and a
+  JACNOISE_FETCH_FROM that is neither a folder nor a URL with one line; a folder it cannot fill ($JACNOISE_DATA a file, or under one,
   or read-only) is one line a set, exit 1, before anything is fetched; stopped mid-download
   (Ctrl-C, SIGTERM) it leaves no partial file;
 - tools/paper-rows.sh (with a stub program): OUT_PREFIX is optional, so options alone train
@@ -203,6 +203,13 @@ def fetch_cases(tmp, env, calls):
                                                          "usps: all files verified"], extra=src)
     check("fetched ./data/t10k" not in out, f"fetch.sh fetched more than the damaged file: {out!r}")
     check(out.count("bad     ./data/zip.train.gz") == 1, f"fetch.sh named the damaged file more than once: {out!r}")
+    # A JACNOISE_FETCH_FROM that is no URL and no folder (a typo): one line, exit 2, nothing
+    # tried (it went to curl as a malformed URL, once per file).
+    os.remove(os.path.join(fresh, "data", "zip.test.gz"))
+    out = run("JACNOISE_FETCH_FROM no folder", [], fresh, code=2, extra={"JACNOISE_FETCH_FROM": "mirorr"},
+              words=["fetch.sh: JACNOISE_FETCH_FROM: mirorr: no such folder"])
+    check(out.count("\n") == 1, f"fetch.sh, JACNOISE_FETCH_FROM no folder: not one line: {out!r}")
+    run("fetched again", [], fresh, words=["fetched ./data/zip.test.gz"], extra=src)
     run("too many arguments", ["a", "b"], fresh, code=2, words=["usage"])
     afile = os.path.join(tmp, "afile")
     open(afile, "w").close()
