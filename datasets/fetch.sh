@@ -13,8 +13,9 @@
 # reads NAME.gz when both exist); a wrong file in the folder being filled is deleted and
 # fetched again. A folder to fill that is not one, cannot be created or is read-only is said
 # in one line a set, before any download. A download goes to NAME.gz.part, renamed once its
-# sum is right; Ctrl-C or SIGTERM removes it (exit 130, 143). Exit status 1 if any set could
-# not be obtained verified.
+# sum is right; Ctrl-C or SIGTERM removes it (exit 130, 143). A source that cannot be reached
+# (no network) is tried once, not again for the set's other files. Exit status 1 if any set
+# could not be obtained verified.
 #
 # JACNOISE_FETCH_FROM=BASE takes every file from BASE instead of the official sources: a local
 # folder (copied: NAME.gz, or NAME where it holds that alone) or a URL prefix (file:// needs
@@ -121,14 +122,17 @@ set_ok() {
         exit $ok; }
 }
 
-# fetch BASE NAME OUT: copies or downloads BASE/NAME to OUT.
+# fetch BASE NAME OUT: copies or downloads BASE/NAME to OUT; status 2 where the host could
+# not be reached at all (name not resolved, no connection: curl 5, 6, 7, 28; wget 4).
 fetch() {
     if [ -d "$1" ]; then
         cp "$1/$2" "$3"
     elif command -v curl >/dev/null 2>&1; then
         curl -fsSL --retry 2 --connect-timeout 20 -o "$3" "$1/$2" </dev/null
+        case $? in 0) ;; 5 | 6 | 7 | 28) return 2 ;; *) return 1 ;; esac
     elif command -v wget >/dev/null 2>&1; then
         wget -q -T 20 -t 3 -O "$3" "$1/$2" </dev/null
+        case $? in 0) ;; 4) return 2 ;; *) return 1 ;; esac
     else
         echo "fetch.sh: neither curl nor wget is installed" >&2
         return 1
@@ -147,7 +151,7 @@ fill_set() {
         echo "fetch.sh: $2: cannot fetch into $1: $unusable" >&2
         return 1
     fi
-    files "$2" | { failed=""
+    files "$2" | { failed="" unreachable=""
         while read -r gz raw name; do
             got=""
             stuck=""
@@ -169,6 +173,8 @@ fill_set() {
                 elif [ "$2" = usps ]; then sources=$USPS_SOURCES
                 else sources=$MNIST_SOURCES; fi
                 for base in $sources; do
+                    # Offline, each file would wait out the retries of every source again.
+                    case " $unreachable " in *" $base "*) continue ;; esac
                     # A local folder may hold the file uncompressed alone, as jacnoise reads it.
                     form=$name.gz
                     if [ -d "$base" ] && [ ! -f "$base/$form" ] && [ -f "$base/$name" ]; then form=$name; fi
@@ -179,7 +185,12 @@ fill_set() {
                         break
                     fi
                     rm -f "$part"
-                    if ! fetch "$base" "$form" "$part"; then
+                    fetch "$base" "$form" "$part"
+                    fetched=$?
+                    if [ $fetched -eq 2 ]; then
+                        echo "failed  $base/$form: cannot reach it (no network?); the set's other files skip $base" >&2
+                        unreachable="$unreachable $base"
+                    elif [ $fetched -ne 0 ]; then
                         echo "failed  $base/$form" >&2
                     elif verified "$part" "$gz" "$raw" && mv "$part" "$1/$form"; then
                         echo "fetched $1/$form from $base"

@@ -8,7 +8,7 @@
   ../shared/datasets, or the DIR given) and then uses no network (curl and wget are stubs that
   fail and record the call); fills ./data from JACNOISE_FETCH_FROM when a set is found
   nowhere (the files uncompressed where the source holds them so), and a second run fetches
-  nothing; repairs a wrong file in the folder it fills;
+  nothing; offline, tries each source once; repairs a wrong file in the folder it fills;
   refuses a wrong file in a folder jacnoise would read first; accepts uncompressed files;
   stops, with one line, at a wrong file it cannot delete; names a file it cannot read as
   such; refuses an unknown option, a DIR that is a file, an empty DIR and a
@@ -192,6 +192,16 @@ def fetch_cases(tmp, env, calls):
     src = {"JACNOISE_FETCH_FROM": DATA}
     run("fresh machine, no source", [], fresh, code=1, words=["could not get a verified copy", "zip.train.gz"],
         network=True)
+    # Offline (curl cannot resolve a host: exit 6): each source is tried once, not once a file
+    # with its retries, and said to be unreachable.
+    offline = os.path.join(tmp, "offline")
+    os.makedirs(offline)
+    stub(offline, "curl", f'echo "curl $*" >> "{offline}/calls"; exit 6')
+    run("offline", [], fresh, code=1, extra={"PATH": offline + ":" + env["PATH"]},
+        words=["cannot reach it (no network?)", "mnist: could not get a verified copy of: train-images-idx3-ubyte.gz "
+               "train-labels-idx1-ubyte.gz t10k-images-idx3-ubyte.gz t10k-labels-idx1-ubyte.gz"])
+    tried = calls_of(os.path.join(offline, "calls"))
+    check(len(tried) == 3, f"fetch.sh offline: curl called {len(tried)} times, expected once a source (3): {tried}")
     run("fresh machine", [], fresh, words=["fetched ./data/train-images-idx3-ubyte.gz", "mnist: all files verified",
                                           "usps: all files verified in ./data"], extra=src)
     out = run("second run", [], fresh, words=["mnist: found in ./data", "usps: found in ./data"], extra=src)
