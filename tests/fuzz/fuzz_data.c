@@ -1,9 +1,10 @@
 /* Fuzzes what follows the readers when an idx: set is loaded for `jacnoise data` and a run:
  * the classes from the labels, the --valid / --train-limit split, the statistics and the
  * per-class lines with their empty-class ranges (src/data/datasets.c, stats.c), which the
- * reader harnesses do not reach. The input is one option byte, then an IDX label file; the
- * images are made to match its count, one pixel per item, so that every label file the
- * reader accepts reaches the split. */
+ * reader harnesses do not reach, and the conversion of labels and images (the idx harness
+ * gives one file as both, which the pairing refuses). The input is one option byte, then an
+ * IDX label or image file; the other file of the pair is made to match its count, so that
+ * every file the reader accepts reaches the split. */
 #include "fuzz_common.h"
 #include "jacnoise/data.h"
 
@@ -28,31 +29,44 @@ static void print_quietly(const jn_data *data, const char *what)
     close(saved);
 }
 
+/* An IDX file of n items in memory: u8 labels i % 3 (ndim 1) or u8 one-pixel images (ndim 2). */
+static uint8_t *made_file(uint64_t n, int images, size_t *size)
+{
+    const size_t head = images ? 12 : 8;
+    uint8_t *f = malloc(head + n);
+    if (!f)
+        abort();
+    const uint8_t h[12] = {0, 0, 0x08, images ? 2 : 1, (uint8_t)(n >> 24), (uint8_t)(n >> 16),
+                           (uint8_t)(n >> 8), (uint8_t)n, 0, 0, 0, 1};
+    for (size_t i = 0; i < head; i++)
+        f[i] = h[i];
+    for (uint64_t i = 0; i < n; i++)
+        f[head + i] = (uint8_t)(images ? i * 37 : i % 3);
+    *size = head + n;
+    return f;
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     if (size < 1)
         return 0;
-    const char *labels = fuzz_write_file(data + 1, size - 1, 0);
-    jn_idx lb;
-    if (jn_idx_read(labels, &lb))
+    /* Bit 6 of the option byte: the fuzzed file is the images (its labels made), else the
+     * labels (its images made). */
+    const int fuzzed_images = data[0] >> 6 & 1;
+    const char *fuzzed = fuzz_write_file(data + 1, size - 1, 0);
+    jn_idx idx;
+    if (jn_idx_read(fuzzed, &idx))
         return 0;
-    /* A 1-D file is bounded by the input's size: its images fit in memory. */
-    const uint64_t n = lb.ndim == 1 ? lb.count : 0;
-    jn_idx_free(&lb);
-    uint8_t *images = malloc(12 + n);
-    if (!images)
-        abort();
-    const uint8_t head[12] = {0, 0, 0x08, 2, (uint8_t)(n >> 24), (uint8_t)(n >> 16), (uint8_t)(n >> 8),
-                              (uint8_t)n, 0, 0, 0, 1};
-    for (int i = 0; i < 12; i++)
-        images[i] = head[i];
-    for (uint64_t i = 0; i < n; i++)
-        images[12 + i] = (uint8_t)(i * 37);
-    const char *images_path = fuzz_write_second_file(images, 12 + n);
-    free(images);
+    /* The items of a file read whole: bounded by the input's size, they fit in memory. */
+    const uint64_t n = idx.dims[0];
+    jn_idx_free(&idx);
+    size_t made_size;
+    uint8_t *made = made_file(n, !fuzzed_images, &made_size);
+    const char *other = fuzz_write_second_file(made, made_size);
+    free(made);
 
     char spec[2 * 4096 + 8];
-    snprintf(spec, sizeof spec, "idx:%s,%s", images_path, labels);
+    snprintf(spec, sizeof spec, "idx:%s,%s", fuzzed_images ? fuzzed : other, fuzzed_images ? other : fuzzed);
     /* --valid -1 (a tenth) .. 6, --train-limit 0 (all) .. 7, --test the same files. */
     const jn_data_request req = {spec, spec, NULL, (long)(data[0] & 7) - 1, (long)(data[0] >> 3 & 7)};
     jn_data set;

@@ -38,11 +38,15 @@ def main(binary, out):
         "absurd-dims": idx(0x08, [0xFFFFFFFF, 0xFFFFFFFF, 0xFFFFFFFF], b""),
         "images-u8.gz": gzip.compress(images, mtime=0),
     }
-    # The data harness: an option byte (--valid, --train-limit), then a label file.
+    # The data harness: an option byte (--valid, --train-limit; 0x40: images, not labels),
+    # then the file.
     seeds["data"] = {
         "labels-u8": b"\x0a" + labels,
         "labels-i32": b"\x00" + seeds["idx"]["labels-i32"],
         "marker-255": b"\x11" + idx(0x08, [8], bytes([0, 1, 2, 255, 1, 0, 7, 2])),
+        "images-u8": b"\x4a" + images,
+        "images-f32": b"\x40" + seeds["idx"]["images-f32"],
+        "images-f64": b"\x40" + seeds["idx"]["images-f64"],
     }
     values = [(-1 + (i % 9) / 4) for i in range(256)]
     seeds["usps"] = {
