@@ -298,6 +298,9 @@ static void test_idx_pairs(void)
                  "ndim >= 2", NULL);
     expect_error("images as labels", load_pair(images, images, 0), "im.idx", "byte 3", "1-D",
                  NULL);
+    /* Given the other way round: the message says so, not only that the images are 1-D. */
+    expect_error("images and labels swapped", load_pair(labels, images, 0), "lab.idx", "byte 3",
+                 "ndim >= 2", "swapped", NULL);
     static const uint32_t dims3[3] = {3, 2, 2};
     idx_header(&f, JN_IDX_I16, 3, dims3);
     for (int i = 0; i < 12; i++)

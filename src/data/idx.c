@@ -284,8 +284,11 @@ static int check_pair(const char *images_path, const jn_idx *im, const char *lab
 {
     if (im->ndim < 2)
         return jn_fail("%s: byte 3: expected an image file with ndim >= 2 (count, then item "
-                       "dimensions), found ndim %d",
-                       images_path, im->ndim);
+                       "dimensions), found ndim %d%s",
+                       images_path, im->ndim,
+                       lb->ndim >= 2 ? ", and the labels file has ndim >= 2: the two files "
+                                       "swapped? (idx:IMAGES,LABELS)"
+                                     : "");
     if (im->type != JN_IDX_U8 && im->type != JN_IDX_F32 && im->type != JN_IDX_F64)
         return jn_fail("%s: byte 2: image type 0x%02X (%s) not supported: expected 0x08 u8, "
                        "0x0D f32 or 0x0E f64",
