@@ -270,7 +270,7 @@ static void test_idx_pairs(void)
                      neg[3] = {0, -3, 1}, absurd[3] = {0, 70000, 1};
     small_labels(&f, JN_IDX_U8, two, 2);
     expect_error("count mismatch", load_pair(images, write_raw("two.idx", f.b, f.len), 10), "im.idx", "two.idx",
-                 "3 images", "2 labels", NULL);
+                 "im.idx: byte 4 (the item count): 3 images", "2 labels (its byte 4)", NULL);
     /* Too many labels is a mismatch as well, not labels to drop. */
     static const int four[4] = {0, 2, 1, 3};
     small_labels(&f, JN_IDX_U8, four, 4);

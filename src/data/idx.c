@@ -308,7 +308,8 @@ static int check_pair(const char *images_path, const jn_idx *im, const char *lab
                        "0x0C i32",
                        labels_path, lb->type, type_name(lb->type));
     if (lb->dims[0] != im->dims[0])
-        return jn_fail("%s holds %lu images but %s holds %lu labels: the counts must match",
+        return jn_fail("%s: byte 4 (the item count): %lu images, but %s holds %lu labels (its "
+                       "byte 4): the counts must match",
                        images_path, (unsigned long)im->dims[0], labels_path,
                        (unsigned long)lb->dims[0]);
     *d = (int)item;
