@@ -123,12 +123,14 @@ set_ok() {
 }
 
 # fetch BASE NAME OUT: copies or downloads BASE/NAME to OUT; status 2 where the host could
-# not be reached at all (name not resolved, no connection: curl 5, 6, 7, 28; wget 4).
+# not be reached at all (name not resolved, no connection: curl 5, 6, 7, 28; wget 4). A
+# transfer that stalls (under 1 KiB/s for a minute) ends too, as wget's -T read timeout ends
+# it: curl alone would wait on it for as long as TCP keeps the connection.
 fetch() {
     if [ -d "$1" ]; then
         cp "$1/$2" "$3"
     elif command -v curl >/dev/null 2>&1; then
-        curl -fsSL --retry 2 --connect-timeout 20 -o "$3" "$1/$2" </dev/null
+        curl -fsSL --retry 2 --connect-timeout 20 --speed-limit 1024 --speed-time 60 -o "$3" "$1/$2" </dev/null
         case $? in 0) ;; 5 | 6 | 7 | 28) return 2 ;; *) return 1 ;; esac
     elif command -v wget >/dev/null 2>&1; then
         wget -q -T 20 -t 3 -O "$3" "$1/$2" </dev/null
