@@ -367,13 +367,14 @@ static int run_sweep(const jn_config *cfg, jn_plan *plan)
     jn_progress_clear(&f.progress);
     jn_results_print(plan, cfg->out, f.table.rows, stdout);
     fflush(stdout);
-    if ((code == JN_EXIT_SIGINT || code == JN_EXIT_SIGTERM) && array_task >= 0)  /* scancel, a time limit */
-        fprintf(stderr, "jacnoise: sweep %s; to continue, resubmit this array task: sbatch --array=%ld with the "
-                "same script and arguments\n", code == JN_EXIT_SIGINT ? "interrupted" : "terminated", array_task);
-    else if (code == JN_EXIT_SIGINT || code == JN_EXIT_SIGTERM)
-        fprintf(stderr, "jacnoise: sweep %s; run the same command again to continue\n",
-                code == JN_EXIT_SIGINT ? "interrupted" : "terminated");
-    else if (report_failures(plan, cfg->out, mine, f.table.rows))
+    if (code == JN_EXIT_SIGINT || code == JN_EXIT_SIGTERM) {
+        char how[160] = "run the same command again to continue";
+        if (array_task >= 0)  /* scancel, a time limit */
+            snprintf(how, sizeof how,
+                     "to continue, resubmit this array task: sbatch --array=%ld with the same script and arguments",
+                     array_task);
+        fprintf(stderr, "jacnoise: sweep %s; %s\n", code == JN_EXIT_SIGINT ? "interrupted" : "terminated", how);
+    } else if (report_failures(plan, cfg->out, mine, f.table.rows))
         code = JN_EXIT_ERROR;
     else if (code == JN_EXIT_ERROR)
         fprintf(stderr, "jacnoise: sweep: %s\n", jn_last_error());
