@@ -10,7 +10,9 @@ after a shard has ended);
 a long choice() value used whole; no test split; results.csv unwritable (exit 1);
 configurations that differ only in options that change nothing (the penalty's without it)
 trained once; a merge refused by a locked run folder, to replace or to copy; a configuration failing before its
-folder exists, recorded failed; status after a SIGINT (interrupted, not running); sweeps of two specs started at once; a run a sharing shard finished after this sweep
+folder exists, recorded failed; status after a SIGINT or SIGHUP (interrupted, not running; not
+SIGHUP under nohup); a closed
+standard output (sweep | head) stopping it as SIGTERM does; sweeps of two specs started at once; a run a sharing shard finished after this sweep
 planned it, counted finished, not failed; a spec with a byte-order mark and nothing
 swept; bench/bench_sweep_cpu.py's step count and its bad input; the reads a run's end costs
 among 1000 finished runs (bench/bench_sweep_results.py); results.csv's penalty (the
@@ -1102,27 +1104,78 @@ def no_device(tmp):
 
 
 def interrupted_status(tmp):
-    """After a SIGINT nothing trains: status counts the runs it stopped as interrupted, not as
-    running; their messages say how a sweep continues (not train's --resume)."""
+    """After a SIGINT, or a SIGHUP (its terminal closed), nothing trains: status counts the runs
+    it stopped as interrupted, not as running; their messages say how a sweep continues (not
+    train's --resume). Under nohup (SIGHUP inherited ignored) a SIGHUP leaves it training."""
     spec = os.path.join(tmp, "endless.spec")
     open(spec, "w").write(TINY_SPEC.replace("epochs = 1", "epochs = 100000\npatience = 0"))
-    folder = os.path.join(tmp, "endless")
-    p = subprocess.Popen([BIN, "sweep", "--spec", spec, "--out", folder, "--progress", "never"],
-                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    for sig, code, words in [(signal.SIGINT, 130, "interrupted"), (signal.SIGHUP, 143, "terminated (its terminal hung up)")]:
+        name = signal.Signals(sig).name
+        folder = os.path.join(tmp, f"endless-{name}")
+        p = subprocess.Popen([BIN, "sweep", "--spec", spec, "--out", folder, "--progress", "never"],
+                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+        until_training(folder, p)
+        p.send_signal(sig)
+        err = p.communicate(timeout=600)[1]
+        check(p.returncode == code and err.endswith(f"jacnoise: sweep {words}; run the same command again to continue\n"),
+              f"{name}: exit {p.returncode}, expected {code}; {err[-300:]!r}")
+        statuses = list(column(folder, "status").values())
+        stopped = statuses.count("interrupted")
+        p = run(["sweep", "status", folder])
+        check(stopped and stopped + statuses.count("pending") == 2 and
+              f"0 running, {stopped} interrupted, {2 - stopped} pending" in p.stdout,
+              f"status after a {name}, rows {statuses}: {p.stdout[:300]}")
+        for i, status in column(folder, "status").items():
+            if status == "interrupted":
+                message = json.load(open(os.path.join(folder, "runs", i, "summary.json")))["message"]
+                check("--resume" not in message and "the same sweep command" in message,
+                      f"an interrupted sweep run's message: {message!r}")
+    # nohup: still training a second after the SIGHUP, then stopped by SIGTERM, which says so.
+    folder = os.path.join(tmp, "endless-nohup")
+    p = subprocess.Popen([BIN, "sweep", "--spec", spec, "--out", folder, "--progress", "never", "--jobs", "2"],
+                         stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+                         preexec_fn=lambda: signal.signal(signal.SIGHUP, signal.SIG_IGN))
     until_training(folder, p)
-    p.send_signal(signal.SIGINT)
-    check(p.wait(timeout=600) == 130, f"SIGINT: exit {p.returncode}, expected 130")
-    statuses = list(column(folder, "status").values())
-    stopped = statuses.count("interrupted")
-    p = run(["sweep", "status", folder])
-    check(stopped and stopped + statuses.count("pending") == 2 and
-          f"0 running, {stopped} interrupted, {2 - stopped} pending" in p.stdout,
-          f"status after a SIGINT, rows {statuses}: {p.stdout[:300]}")
-    for i, status in column(folder, "status").items():
-        if status == "interrupted":
-            message = json.load(open(os.path.join(folder, "runs", i, "summary.json")))["message"]
-            check("--resume" not in message and "the same sweep command" in message,
-                  f"an interrupted sweep run's message: {message!r}")
+    p.send_signal(signal.SIGHUP)
+    try:
+        p.wait(timeout=1)
+    except subprocess.TimeoutExpired:
+        p.terminate()
+    err = p.communicate(timeout=600)[1]
+    check(p.returncode == 143 and err.endswith("jacnoise: sweep terminated; run the same command again to continue\n"),
+          f"SIGHUP under nohup, then SIGTERM: exit {p.returncode}, expected 143 from the SIGTERM; {err[-300:]!r}")
+
+
+def closed_output(tmp):
+    """sweep | head: once the reader has gone, the next line the sweep writes stops it as SIGTERM
+    does (its runs saved where they stood, interrupted, never left running; results.csv
+    current; exit 141 and one line on stderr saying how to continue), in one process and with
+    workers, which must not die of the broken pipe themselves; the rerun ends as a sweep never
+    stopped. SIGPIPE used to kill it silently, leaving runs marked running."""
+    spec = os.path.join(tmp, "pipe.spec")
+    open(spec, "w").write("data = usps\nhidden = 16\ntrain-limit = 600\nvalid = 100\nbatch = 20\nepochs = 4\n"
+                          "lr = [0.05, 0.1, 0.2, 0.4]\njac-lambda = [0, 0.05]\n")
+    ref = os.path.join(tmp, "pipe-ref")
+    sweep(["--spec", spec, "--out", ref, "--models", "3"])
+    for jobs in ("1", "2"):
+        folder = os.path.join(tmp, f"pipe-jobs{jobs}")
+        p = subprocess.Popen([BIN, "sweep", "--spec", spec, "--out", folder, "--models", "3", "--jobs", jobs,
+                              "--progress", "never"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        p.stdout.readline()  # "sweep DIR: 8 configurations ...": then the reader goes, as head -1 does
+        p.stdout.close()
+        err = p.stderr.read()
+        p.wait(timeout=600)
+        what = f"closed output, --jobs {jobs}"
+        lines = [line for line in err.splitlines() if not line.startswith("[cuda-emu]")]
+        check(p.returncode == 141 and lines == ["jacnoise: sweep stopped (its output was closed: a broken pipe); run "
+                                                "the same command again to continue"],
+              f"{what}: exit {p.returncode}, expected 141 and one line; stderr {err[-500:]!r}")
+        statuses = list(column(folder, "status").values())
+        check("running" not in statuses, f"{what}: results.csv statuses {statuses}, expected none running")
+        shown = run(["sweep", "status", folder]).stdout
+        check(", 0 running," in shown, f"{what}: status {shown[:300]!r}")
+        sweep(["--spec", spec, "--out", folder, "--models", "3", "--jobs", jobs])
+        same_sweep(ref, folder, f"{what}, then rerun")
 
 
 def spec_race(tmp):
@@ -1287,6 +1340,7 @@ def main():
     no_device(tmp)
     trailing_slash(tmp)
     interrupted_status(tmp)
+    closed_output(tmp)
     spec_race(tmp)
     trained_since_planned(tmp)
     spec_forms(tmp)

@@ -27,7 +27,8 @@
  * configurations failed (the sweep went on with the others; they are named), when no usable
  * GPU is there for --device cuda, when results.csv could not be written, or when another
  * process trains one of its runs (the same sweep running already), or
- * JN_EXIT_SIGINT / JN_EXIT_SIGTERM. */
+ * JN_EXIT_SIGINT / JN_EXIT_SIGTERM (SIGTERM or SIGHUP) / JN_EXIT_SIGPIPE (its standard output
+ * closed), the runs it trained saved where they stood. */
 int jn_sweep_run(const jn_config *cfg);
 
 /* Prints the progress of the sweep in dir (counts, best configurations). */

@@ -128,9 +128,18 @@ int jn_group_run(jn_group *g, jn_job_source *src);
 void jn_train_catch_signals(void);
 int jn_train_stop_signal(void);
 
-/* From now on a write to a closed standard output (train | head) stops training as SIGTERM
- * would, where SIGPIPE's default action killed it silently between checkpoints, leaving no
- * summary. */
+/* From now on a write to a closed standard output (train | head, sweep | head) stops training
+ * as SIGTERM would, where SIGPIPE's default action killed it silently between checkpoints,
+ * leaving no summary. */
 void jn_train_catch_broken_pipe(void);
+
+/* The exit status of a stop by sig (jn_train_stop_signal): JN_EXIT_SIGINT, JN_EXIT_SIGPIPE or
+ * JN_EXIT_SIGTERM (SIGTERM, SIGHUP); 0 for none. */
+int jn_train_stop_code(int sig);
+
+/* How a stop with exit status code is said ("interrupted", "terminated", ...): as sig's where
+ * sig gives that status, else as the status's own signal's (a status read off another
+ * process); NULL where code is no stop's. */
+const char *jn_train_stop_words(int code, int sig);
 
 #endif

@@ -50,7 +50,7 @@ static int with_stdout_written(int status)
 {
     const int flush_failed = fflush(stdout) != 0;
     const int e = errno;
-    /* train stopped for its closed output has said so on stderr. */
+    /* train or sweep stopped for its closed output has said so on stderr. */
     if ((!flush_failed && !ferror(stdout)) || status == JN_EXIT_SIGPIPE)
         return status;
     fprintf(stderr, "jacnoise: writing the standard output failed: %s\n",

@@ -8,7 +8,6 @@
 #include "train/metrics.h"
 
 #include <math.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -316,7 +315,7 @@ int jn_sweep_work(const jn_plan *plan, const unsigned char *mine, const jn_sweep
         }
     }
     if (!code && jn_train_stop_signal())  /* between groups */
-        code = jn_train_stop_signal() == SIGINT ? JN_EXIT_SIGINT : JN_EXIT_SIGTERM;
+        code = jn_train_stop_code(jn_train_stop_signal());
     free(src.items);
     free(src.open);
     return code;

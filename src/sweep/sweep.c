@@ -342,6 +342,10 @@ static int run_sweep(const jn_config *cfg, jn_plan *plan)
                 jn_backend_threads(JN_DEVICE_CPU, plan->entries[i].cfg.threads, workers > 1 ? workers : 1);
             break;
         }
+    /* From its first line on, a closed standard output (sweep | head) stops the sweep as
+     * SIGTERM does, where SIGPIPE killed it silently, leaving runs marked running; the
+     * workers inherit the handler, as the stop is forwarded to them. */
+    jn_train_catch_broken_pipe();
     char models[16];
     jn_config_get(cfg, "models", models, sizeof models);
     if (plan->n_reset)
@@ -367,13 +371,14 @@ static int run_sweep(const jn_config *cfg, jn_plan *plan)
     jn_progress_clear(&f.progress);
     jn_results_print(plan, cfg->out, f.table.rows, stdout);
     fflush(stdout);
-    if (code == JN_EXIT_SIGINT || code == JN_EXIT_SIGTERM) {
+    const char *stopped = jn_train_stop_words(code, jn_train_stop_signal());
+    if (stopped) {
         char how[160] = "run the same command again to continue";
         if (array_task >= 0)  /* scancel, a time limit */
             snprintf(how, sizeof how,
                      "to continue, resubmit this array task: sbatch --array=%ld with the same script and arguments",
                      array_task);
-        fprintf(stderr, "jacnoise: sweep %s; %s\n", code == JN_EXIT_SIGINT ? "interrupted" : "terminated", how);
+        fprintf(stderr, "jacnoise: sweep %s; %s\n", stopped, how);
     } else if (report_failures(plan, cfg->out, mine, f.table.rows))
         code = JN_EXIT_ERROR;
     else if (code == JN_EXIT_ERROR)

@@ -251,7 +251,7 @@ int jn_sweep_workers(const jn_plan *plan, const unsigned char *mine, int jobs, c
         while (waitpid(w[k].pid, &status, 0) < 0 && errno == EINTR)
             ;
         int rc = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-        if (rc == JN_EXIT_SIGINT || rc == JN_EXIT_SIGTERM)
+        if (jn_train_stop_words(rc, 0))  /* stopped by a signal, resumably */
             code = code ? code : rc;
         else if (rc && !code)
             code = (jn_fail("sweep worker %d (pid %ld) ended with status %d", k, (long)w[k].pid, rc), JN_EXIT_ERROR);

@@ -46,6 +46,38 @@ void jn_train_catch_broken_pipe(void) { catch_signal(SIGPIPE); }
 
 int jn_train_stop_signal(void) { return stop_signal; }
 
+/* Each stopping signal's exit status and words; SIGTERM before SIGHUP, so that a status of
+ * 143 alone is said as SIGTERM's. */
+static const struct {
+    int sig, code;
+    const char *words;
+} stops[] = {
+    {SIGINT, JN_EXIT_SIGINT, "interrupted"},
+    {SIGPIPE, JN_EXIT_SIGPIPE, "stopped (its output was closed: a broken pipe)"},
+    {SIGTERM, JN_EXIT_SIGTERM, "terminated"},
+    {SIGHUP, JN_EXIT_SIGTERM, "terminated (its terminal hung up)"},
+};
+#define N_STOPS (sizeof stops / sizeof stops[0])
+
+int jn_train_stop_code(int sig)
+{
+    for (size_t i = 0; i < N_STOPS; i++)
+        if (stops[i].sig == sig)
+            return stops[i].code;
+    return 0;
+}
+
+const char *jn_train_stop_words(int code, int sig)
+{
+    for (size_t i = 0; i < N_STOPS; i++)
+        if (stops[i].sig == sig && stops[i].code == code)
+            return stops[i].words;
+    for (size_t i = 0; i < N_STOPS; i++)
+        if (stops[i].code == code)
+            return stops[i].words;
+    return NULL;
+}
+
 /* How a job in a slot is about to end (jobs ending at one point are finished together, with
  * one evaluation of their best parameters). */
 typedef struct {
@@ -493,11 +525,8 @@ static long train_chunk(jn_group *g, jn_job_source *src, long n)
 static int interrupt(jn_group *g, jn_job_source *src)
 {
     const int sig = stop_signal;
-    const int code = sig == SIGINT ? JN_EXIT_SIGINT : sig == SIGPIPE ? JN_EXIT_SIGPIPE : JN_EXIT_SIGTERM;
-    const char *what = sig == SIGINT    ? "interrupted"
-                       : sig == SIGPIPE ? "stopped (its output was closed: a broken pipe)"
-                       : sig == SIGHUP  ? "terminated (its terminal hung up)"
-                                        : "terminated";
+    const int code = jn_train_stop_code(sig);
+    const char *what = jn_train_stop_words(code, sig);
     char message[1024];
     for (int s = 0; s < g->models; s++) {
         if (!g->slot[s])
