@@ -6,7 +6,7 @@ here a second time from SPEC.md (each GEMM 2 * rows * n_out * n_in; tangent chun
 jn_objective_tangent_chunk cuts them); times are positive where there is work; the overhead
 ratio is the configured step over plain. A grid writes one CSV row per distinct
 configuration. Bad grids and option clashes fail with one line. SIGINT or SIGTERM ends a
-profile with 130 or 143, a grid's rows done kept.
+profile with 130 or 143, a grid's rows done kept; a closed standard output ends it with 141.
 
 Environment (set by CTest): JACNOISE_BIN, JACNOISE_DATA."""
 import csv
@@ -438,6 +438,28 @@ def interrupted(tmp):
           not os.path.exists(json_path), f"SIGTERM: exit {p.returncode}, stdout {out[:200]!r}, stderr {err[-300:]!r}")
 
 
+def closed_output(tmp):
+    """A closed standard output (profile | head): a grid stops after the row it could not
+    print, with one line on stderr naming --csv and the rows it keeps, exit 141, where
+    SIGPIPE killed it silently; a single profile that finished ends 141 too, --json written,
+    stderr quiet (the report's lines went where head wanted them: nowhere)."""
+    path = os.path.join(tmp, "closed.csv")
+    json_path = os.path.join(tmp, "closed.json")
+    base = [BIN, "profile", "--device", "cpu", "--data", "usps", "--hidden", "5", "--warmup", "0", "--reps", "2"]
+    for args, want in [(["--grid", "batch=1 2 3", "--csv", path], "stopped at batch=2 (its output was closed: "
+                         f"a broken pipe); {path} holds the 1 combination done\n"),
+                       (["--json", json_path], "")]:
+        read_end, write_end = os.pipe()
+        os.close(read_end)  # closed before the first line
+        p = subprocess.run(base + args, stdout=write_end, stderr=subprocess.PIPE, text=True, timeout=120)
+        os.close(write_end)
+        check(p.returncode == 141 and p.stderr == (f"jacnoise: {want}" if want else ""),
+              f"closed stdout, {args[0]}: exit {p.returncode}, stderr {p.stderr!r}")
+    with open(path) if os.path.exists(path) else open(os.devnull) as f:
+        check([x["batch"] for x in csv.DictReader(f)] == ["1"], "closed stdout: the grid's row done is not kept")
+    check(os.path.exists(json_path), "closed stdout: the single profile's --json is not written")
+
+
 def main():
     with tempfile.TemporaryDirectory(prefix="jn_profile_") as tmp:
         for label, opts, sizes, B, target, layer, proj, copies in CASES:
@@ -626,6 +648,7 @@ def main():
             check([x["batch"] for x in csv.DictReader(f)] == ["10"], "batch past the training set: rows")
 
         interrupted(tmp)
+        closed_output(tmp)
 
         # A single profile writes no CSV, so the default --csv path (here a folder) is no concern.
         os.mkdir(os.path.join(tmp, "profile.csv"))

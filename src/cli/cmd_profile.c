@@ -274,11 +274,15 @@ static int run_grid(const jn_config *base, const grid *gp, const jn_dataset *tra
             continue;
         }
         jn_profile_result *r = &rows[n_rows];
-        if (profile_one(&cfg, train, machine, r))
-            rc = !jn_train_stop_signal() ? jn_fail_context("--grid %s", label)
-                 : n_rows ? jn_fail("interrupted at %s; %s holds the %d combination%s done", label, cfg.csv,
+        if (profile_one(&cfg, train, machine, r)) {
+            const int sig = jn_train_stop_signal();
+            const char *stop = sig == SIGPIPE ? "stopped" : "interrupted",
+                       *how = sig == SIGPIPE ? " (its output was closed: a broken pipe)" : "";
+            rc = !sig ? jn_fail_context("--grid %s", label)
+                 : n_rows ? jn_fail("%s at %s%s; %s holds the %d combination%s done", stop, label, how, cfg.csv,
                                     n_rows, n_rows == 1 ? "" : "s")
-                          : jn_fail("interrupted at %s; nothing written", label);
+                          : jn_fail("%s at %s%s; nothing written", stop, label, how);
+        }
         else {
             const jn_profile_variant *v = &r->v[0], *pl = &r->v[r->n_variants - 1];
             char penalty[48];
@@ -352,8 +356,10 @@ int jn_cmd_profile(int argc, char **argv)
         jn_cli_warn_inert(&cfg);
     jn_backend_threads(cfg.device, cfg.threads, 1);
     /* SIGINT or SIGTERM ends the profile after the round in progress, the line erased and
-     * a grid's rows done kept in --csv. */
+     * a grid's rows done kept in --csv; so does a closed standard output (profile | head),
+     * whose SIGPIPE killed a grid silently at a row's line, before that row reached --csv. */
     jn_train_catch_signals();
+    jn_train_catch_broken_pipe();
     jn_data data;
     const jn_data_request req = {cfg.data, cfg.test, cfg.data_dir, cfg.valid, cfg.train_limit};
     if (jn_data_load(&req, &data))
@@ -375,16 +381,21 @@ int jn_cmd_profile(int argc, char **argv)
             code = (jn_fail("out of memory"), JN_EXIT_ERROR);
         else if (profile_one(&cfg, &data.train, &machine, res) || (cfg.json[0] && jn_profile_write_json(res, cfg.json)))
             code = JN_EXIT_ERROR;
-        else
+        else {
             jn_profile_print(res, stdout);
+            fflush(stdout);  /* a closed output is known here, as SIGPIPE */
+        }
         free(res);
     }
     jn_data_free(&data);
     const int sig = jn_train_stop_signal();
+    if (code == JN_EXIT_OK && sig == SIGPIPE)  /* done; the lines went nowhere, as `| head` asked */
+        return JN_EXIT_SIGPIPE;
     if (code != JN_EXIT_OK && sig) {
         if (!cfg.grid[0])
-            jn_fail("interrupted; nothing written");
-        code = sig == SIGINT ? JN_EXIT_SIGINT : JN_EXIT_SIGTERM;
+            jn_fail("%s; nothing written", sig == SIGPIPE ? "stopped (its output was closed: a broken pipe)"
+                                                           : "interrupted");
+        code = jn_train_stop_code(sig);
     }
     return code == JN_EXIT_OK ? code : jn_cli_fail(code);
 }
