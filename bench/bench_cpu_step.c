@@ -96,7 +96,7 @@ int main(int argc, char **argv)
             return 1;
         }
     static jn_profile_result res;
-    const jn_profile_rounds rounds = {reps, 3, 0, JN_PROGRESS_AUTO, NULL};
+    const jn_profile_rounds rounds = {reps, 3, 0, JN_PROGRESS_AUTO, NULL, 0, 0};
     if (jn_profile_run(targets, names, objs, N_VARIANTS, &m, B, &rounds, &res)) {
         fprintf(stderr, "bench: profile failed\n");
         return 1;

@@ -501,6 +501,13 @@ def main():
               f"--progress always: stderr {r.stderr!r}")
         check(r.stderr.endswith("\033[K"), f"--progress always: the last line is not erased: {r.stderr[-40:]!r}")
         check("round 1 of" not in r.stdout and "GEMM floor" in r.stdout, "--progress always: progress on stdout")
+        # A grid's line says which combination of how many is running (a long grid's rounds
+        # alone said nothing of the rest); a skipped one takes its number.
+        r = run(small + ["--progress", "always", "--grid", "batch=4 8 60000 2", "--csv",
+                         os.path.join(tmp, "progress.csv")])
+        check("profile: combination 1 of 4: warm-up round 1 of 1" in r.stderr and
+              "profile: combination 2 of 4: round 1 of 4" in r.stderr and "combination 3 of 4" not in r.stderr and
+              "profile: combination 4 of 4: round 1 of 4" in r.stderr, f"--progress always, grid: stderr {r.stderr!r}")
         r = run(small + ["--json", out])
         check(r.stderr == "", f"progress without a terminal: stderr {r.stderr!r}")
         if r.returncode == 0:

@@ -124,7 +124,7 @@ static void even_rounds(const jn_model *m)
     jn_profile_target *targets[] = {&a.base, &b.base};
     const char *names[] = {"as configured", "plain"};
     jn_objective objs[2] = {{.jac_lambda = 0.1, .jac_copies = 1, .jac_proj = 1}, {.jac_copies = 1, .jac_proj = 1}};
-    jn_profile_rounds rounds = {EVEN, 0, 0, JN_PROGRESS_NEVER, NULL};
+    jn_profile_rounds rounds = {EVEN, 0, 0, JN_PROGRESS_NEVER, NULL, 0, 0};
     static jn_profile_result res;
     REQUIRE(jn_profile_run(targets, names, objs, 2, m, 8, &rounds, &res) == 0, "profile run, %d rounds", EVEN);
     const jn_timing *t = &res.v[0].step;
@@ -160,7 +160,7 @@ static void time_limits(const jn_model *m)
         jn_profile_target *targets[] = {&a.base};
         const char *names[] = {"as configured"};
         jn_objective objs[1] = {{.jac_copies = 1, .jac_proj = 1}};
-        jn_profile_rounds rounds = {MAX_ROUNDS, 1, limits[k], JN_PROGRESS_NEVER, NULL};
+        jn_profile_rounds rounds = {MAX_ROUNDS, 1, limits[k], JN_PROGRESS_NEVER, NULL, 0, 0};
         static jn_profile_result res;
         REQUIRE(jn_profile_run(targets, names, objs, 1, m, 8, &rounds, &res) == 0, "profile run, limit %g", limits[k]);
         CHECK(res.reps == want[k], "--time-limit %g: %d rounds run, expected %d", limits[k], res.reps, want[k]);
@@ -183,7 +183,7 @@ int main(void)
     jn_profile_target *targets[] = {&a.base, &b.base};
     const char *names[] = {"as configured", "plain"};
     jn_objective objs[2] = {{.jac_lambda = 0.1, .jac_copies = 1, .jac_proj = 1}, {.jac_copies = 1, .jac_proj = 1}};
-    jn_profile_rounds rounds = {ROUNDS, warmup, 0, JN_PROGRESS_NEVER, NULL};
+    jn_profile_rounds rounds = {ROUNDS, warmup, 0, JN_PROGRESS_NEVER, NULL, 0, 0};
     static jn_profile_result res;
     REQUIRE(jn_profile_run(targets, names, objs, 2, &m, 8, &rounds, &res) == 0, "profile run");
 

@@ -193,12 +193,14 @@ typedef struct {
  * the warm-up rounds predict (at least one warm-up round is then run). progress: the round
  * and the time left on a line of stderr (auto: when it is a terminal), erased at the end.
  * stop (may be NULL): asked after each target's round; non-zero ends the profile with the
- * error "interrupted" (a caught SIGINT or SIGTERM: jn_train_stop_signal). */
+ * error "interrupted" (a caught SIGINT or SIGTERM: jn_train_stop_signal). In a grid, cell
+ * (from 1) of cells: the progress line says which combination is running; cells 0 outside one. */
 typedef struct {
     int reps, warmup;
     double time_limit;
     jn_progress_mode progress;
     int (*stop)(void);
+    long cell, cells;
 } jn_profile_rounds;
 
 /* Times the targets (one per variant, their names, objectives and the model) interleaved,

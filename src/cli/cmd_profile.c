@@ -26,9 +26,10 @@ static int profile_model(const jn_config *cfg, const jn_dataset *train, jn_model
     return 0;
 }
 
-/* Profiles one configuration on the loaded training set into res. */
-static int profile_one(const jn_config *cfg, const jn_dataset *train, const jn_profile_machine *machine,
-                       jn_profile_result *res)
+/* Profiles one configuration on the loaded training set into res; a grid's combination
+ * cell (from 1) of cells for the progress line (0 of 0 outside a grid). */
+static int profile_one(const jn_config *cfg, const jn_dataset *train, const jn_profile_machine *machine, long cell,
+                       long cells, jn_profile_result *res)
 {
     jn_model m;
     if (profile_model(cfg, train, &m))
@@ -49,7 +50,8 @@ static int profile_one(const jn_config *cfg, const jn_dataset *train, const jn_p
     res->machine = *machine;
     jn_model_describe(&m, res->model, sizeof res->model);
     if (!rc) {
-        const jn_profile_rounds rounds = {cfg->reps, cfg->warmup, cfg->time_limit, cfg->progress, jn_train_stop_signal};
+        const jn_profile_rounds rounds = {cfg->reps, cfg->warmup, cfg->time_limit, cfg->progress, jn_train_stop_signal,
+                                          cell, cells};
         rc = jn_profile_run(targets, names, objs, n, &m, cfg->batch, &rounds, res);
     }
     for (int i = 0; i < n; i++)
@@ -274,7 +276,7 @@ static int run_grid(const jn_config *base, const grid *gp, const jn_dataset *tra
             continue;
         }
         jn_profile_result *r = &rows[n_rows];
-        if (profile_one(&cfg, train, machine, r)) {
+        if (profile_one(&cfg, train, machine, cell + 1, cells, r)) {
             const int sig = jn_train_stop_signal();
             const char *stop = sig == SIGPIPE ? "stopped" : "interrupted",
                        *how = sig == SIGPIPE ? " (its output was closed: a broken pipe)" : "";
@@ -379,7 +381,8 @@ int jn_cmd_profile(int argc, char **argv)
         jn_profile_result *res = malloc(sizeof *res);
         if (!res)
             code = (jn_fail("out of memory"), JN_EXIT_ERROR);
-        else if (profile_one(&cfg, &data.train, &machine, res) || (cfg.json[0] && jn_profile_write_json(res, cfg.json)))
+        else if (profile_one(&cfg, &data.train, &machine, 0, 0, res) ||
+                 (cfg.json[0] && jn_profile_write_json(res, cfg.json)))
             code = JN_EXIT_ERROR;
         else {
             jn_profile_print(res, stdout);

@@ -48,11 +48,15 @@ static int run_round(jn_profile_target *t, const jn_profile_rounds *rounds, doub
     return rounds->stop && rounds->stop() ? jn_fail("interrupted") : 0;
 }
 
-/* "profile: round 4 of 20, 0m41s left": the time left from the mean of the rounds done. */
-static void show_round(jn_progress *p, const char *what, int done, int total, double started)
+/* "profile: round 4 of 20, 0m41s left" (in a grid "profile: combination 2 of 48: round ..."):
+ * the time left from the mean of the rounds done. */
+static void show_round(jn_progress *p, const jn_profile_rounds *rounds, const char *what, int done, int total,
+                       double started)
 {
-    char line[128];
-    int len = snprintf(line, sizeof line, "profile: %s %d of %d", what, done + 1, total);
+    char line[160], cell[64] = "";
+    if (rounds->cells > 0)
+        snprintf(cell, sizeof cell, "combination %ld of %ld: ", rounds->cell, rounds->cells);
+    int len = snprintf(line, sizeof line, "profile: %s%s %d of %d", cell, what, done + 1, total);
     if (done > 0) {
         char left[32];
         jn_format_duration((jn_wall_seconds() - started) / done * (total - done), left, sizeof left);
@@ -90,7 +94,7 @@ int jn_profile_run(jn_profile_target **targets, const char *const *names, const 
     jn_progress_init(&progress, rounds->progress);
     double started = jn_wall_seconds();
     for (int w = 0; w < warmup && !rc; w++) {
-        show_round(&progress, "warm-up round", w, warmup, started);
+        show_round(&progress, rounds, "warm-up round", w, warmup, started);
         for (int i = 0; i < n && !rc; i++)
             rc = run_round(targets[i], rounds, scratch);
     }
@@ -104,7 +108,7 @@ int jn_profile_run(jn_profile_target **targets, const char *const *names, const 
     /* Rounds interleave the variants, so that a change of machine load hits them alike. */
     started = jn_wall_seconds();
     for (int r = 0; r < reps && !rc; r++) {
-        show_round(&progress, "round", r, reps, started);
+        show_round(&progress, rounds, "round", r, reps, started);
         for (int i = 0; i < n && !rc; i++)
             rc = run_round(targets[i], rounds, &samples[((size_t)i * reps + r) * S_COUNT]);
     }
