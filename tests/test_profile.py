@@ -7,6 +7,7 @@ jn_objective_tangent_chunk cuts them); times are positive where there is work; t
 ratio is the configured step over plain. A grid writes one CSV row per distinct
 configuration. Bad grids and option clashes fail with one line. SIGINT or SIGTERM ends a
 profile with 130 or 143, a grid's rows done kept; a closed standard output ends it with 141.
+A combination that fails leaves the grid's other rows to run.
 
 Environment (set by CTest): JACNOISE_BIN, JACNOISE_DATA."""
 import csv
@@ -460,6 +461,33 @@ def closed_output(tmp):
     check(os.path.exists(json_path), "closed stdout: the single profile's --json is not written")
 
 
+def failed_cell(tmp):
+    """A combination that fails (its memory refused: the address space capped below its
+    parameters) is named on stdout and the grid goes on, the rows after it profiled; the grid
+    then ends 1, one line naming the failure and the rows --csv holds. Not checked under the
+    sanitizers, whose allocator aborts on a refused allocation."""
+    import resource
+    path = os.path.join(tmp, "failed.csv")
+    cap = 3 << 30  # 30000,30000 takes 3.6 GB a copy of its parameters
+
+    def capped():
+        resource.setrlimit(resource.RLIMIT_AS, (cap, cap))
+    p = subprocess.run([BIN, "profile", "--device", "cpu", "--data", "usps", "--batch", "1", "--threads", "1",
+                        "--reps", "2", "--warmup", "0", "--grid", "hidden=5 30000,30000 6", "--csv", path],
+                       capture_output=True, text=True, timeout=300, preexec_fn=capped)
+    if "Sanitizer" in p.stderr:
+        print("failed cell: not checked under the sanitizers")
+        return
+    check(p.returncode == 1 and "failed hidden=30000,30000: out of memory" in p.stdout and
+          p.stderr.count("\n") == 1 and
+          p.stderr.startswith("jacnoise: --grid: 1 of 3 combinations failed, the first hidden=30000,30000: out of memory") and
+          p.stderr.endswith(f"; {path} holds the 2 done\n"),
+          f"a failed combination: exit {p.returncode}, stdout {p.stdout!r}, stderr {p.stderr!r}")
+    with open(path) if os.path.exists(path) else open(os.devnull) as f:
+        check([x["model"] for x in csv.DictReader(f)] == ["256-5-10", "256-6-10"],
+              "a failed combination: the rows before and after it are not both in --csv")
+
+
 def main():
     with tempfile.TemporaryDirectory(prefix="jn_profile_") as tmp:
         for label, opts, sizes, B, target, layer, proj, copies in CASES:
@@ -656,6 +684,7 @@ def main():
 
         interrupted(tmp)
         closed_output(tmp)
+        failed_cell(tmp)
 
         # A single profile writes no CSV, so the default --csv path (here a folder) is no concern.
         os.mkdir(os.path.join(tmp, "profile.csv"))

@@ -247,7 +247,8 @@ static int run_grid(const jn_config *base, const grid *gp, const jn_dataset *tra
     printf("grid: %ld combinations; results in %s\n", cells, base->csv);
     printf("%-22s %5s %-16s %10s %10s %7s %10s %9s %9s\n", "model", "B", "penalty", "us/step", "floor us", "/floor",
            "plain us", "overhead", "FLOPs");
-    int n_rows = 0, rc = 0;
+    int n_rows = 0, rc = 0, failed = 0;
+    char first_failure[1024] = "";
     for (long cell = 0; cell < cells && !rc; cell++) {
         jn_config cfg;
         char label[512];
@@ -276,16 +277,19 @@ static int run_grid(const jn_config *base, const grid *gp, const jn_dataset *tra
             continue;
         }
         jn_profile_result *r = &rows[n_rows];
-        if (profile_one(&cfg, train, machine, cell + 1, cells, r)) {
-            const int sig = jn_train_stop_signal();
+        const int sig = profile_one(&cfg, train, machine, cell + 1, cells, r) ? jn_train_stop_signal() : -1;
+        if (sig == 0) {  /* this combination's own failure (its memory): the others still run */
+            printf("failed %s: %s\n", label, jn_last_error());
+            fflush(stdout);
+            if (!failed++)
+                snprintf(first_failure, sizeof first_failure, "%s: %s", label, jn_last_error());
+        } else if (sig > 0) {
             const char *stop = sig == SIGPIPE ? "stopped" : "interrupted",
                        *how = sig == SIGPIPE ? " (its output was closed: a broken pipe)" : "";
-            rc = !sig ? jn_fail_context("--grid %s", label)
-                 : n_rows ? jn_fail("%s at %s%s; %s holds the %d combination%s done", stop, label, how, cfg.csv,
-                                    n_rows, n_rows == 1 ? "" : "s")
-                          : jn_fail("%s at %s%s; nothing written", stop, label, how);
-        }
-        else {
+            rc = n_rows ? jn_fail("%s at %s%s; %s holds the %d combination%s done", stop, label, how, cfg.csv,
+                                  n_rows, n_rows == 1 ? "" : "s")
+                        : jn_fail("%s at %s%s; nothing written", stop, label, how);
+        } else {
             const jn_profile_variant *v = &r->v[0], *pl = &r->v[r->n_variants - 1];
             char penalty[48];
             jn_profile_estimator(&v->obj, penalty, sizeof penalty);
@@ -296,6 +300,11 @@ static int run_grid(const jn_config *base, const grid *gp, const jn_dataset *tra
             rc = jn_profile_write_csv(rows, ++n_rows, cfg.csv);
         }
     }
+    if (!rc && failed)
+        rc = n_rows ? jn_fail("--grid: %d of %ld combinations failed, the first %s; %s holds the %d done", failed,
+                              cells, first_failure, base->csv, n_rows)
+                    : jn_fail("--grid: %d of %ld combinations failed, the first %s; --csv %s not written", failed,
+                              cells, first_failure, base->csv);
     if (!rc && n_rows == 0)
         rc = jn_fail("--grid: all %ld combinations skipped; --csv %s not written", cells, base->csv);
     free(rows);
