@@ -109,6 +109,7 @@ def main():
             (["--penalty", "bogus"], 2, "--penalty bogus", False),
             (["--threads", "0"], 2, "--threads 0", False),
             (["--batch", "2", "0"], 2, "--batch 0: expected >= 1", False),
+            (["--warmup", "-1"], 2, "--warmup -1: expected >= 0", False),
             (["--csv", os.path.join(tmp, "no", "p.csv")], 2, "cannot write in", False),
             (["--csv", tmp], 2, "is a folder", False),
             (["--jacnoise", tmp], 2, "is not the jacnoise program", False),

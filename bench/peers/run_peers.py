@@ -158,6 +158,8 @@ def refusal(args):
         return f"{args.jacnoise} is not the jacnoise program (--jacnoise)"
     if args.rounds < 1 or args.reps < 1:
         return f"--rounds {args.rounds}, --reps {args.reps}: expected >= 1"
+    if args.warmup < 0:  # else refused by jacnoise's profile, after the peers load and check the first shape
+        return f"--warmup {args.warmup}: expected >= 0"
     if args.threads < 1:
         return f"--threads {args.threads}: expected >= 1"
     if min(args.batch) < 1:  # else refused by jacnoise at that shape, the shapes before it timed
