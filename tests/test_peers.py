@@ -3,7 +3,7 @@
 refuses is one line and exit 2 before the peers load (an unwritable --csv included); one
 jacnoise refuses is jacnoise's line and exit 2; a --jacnoise that exits 0 without its step
 state is one line naming it and that file, exit 1; no table is written. Ctrl-C is one line,
-exit 130, the shapes done kept in --csv. And the PyTorch
+exit 130, the shapes done kept in --csv; a closed standard output the same, exit 141. And the PyTorch
 peers' loss, penalty, objective and gradient agree with `jacnoise step --dump` for each
 penalty form, as the script's check column says; a loss 1e-3 off is named there, exit 1.
 
@@ -98,6 +98,28 @@ sys.exit(subprocess.call([{BIN!r}] + sys.argv[1:]))
           [r["B"] for r in rows] == ["2"], f"run_peers, Ctrl-C: exit {p.returncode}, stderr {p.stderr!r}, rows {rows}")
 
 
+def closed_output(tmp, table):
+    """A closed standard output (run_peers.py | head) at the first shape's line: as Ctrl-C,
+    one line, --csv holding the shapes done (the one whose line went nowhere too), exit 141;
+    SIGPIPE killed the script there, the table unwritten."""
+    args = TINY[:TINY.index("--batch")] + ["--batch", "2", "3"] + TINY[TINY.index("--batch") + 2:]
+    read_end, write_end = os.pipe()
+    os.close(read_end)  # closed before the first line
+    # Its output buffered, as in a pipe by default: the first line written is the first shape's.
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONUNBUFFERED"}
+    p = subprocess.run([sys.executable, SCRIPT, "--jacnoise", BIN, "--csv", table] + args, stdout=write_end,
+                       stderr=subprocess.PIPE, text=True, timeout=300, env=env)
+    os.close(write_end)
+    rows = []
+    if os.path.exists(table):
+        with open(table, newline="") as f:
+            rows = list(csv.DictReader(f))
+        os.unlink(table)
+    check(p.returncode == 141 and p.stderr == "run_peers: stopped (its output was closed: a broken pipe); "
+          f"--csv {table} holds the 1 shape done\n" and [r["B"] for r in rows] == ["2"],
+          f"run_peers, closed stdout: exit {p.returncode}, stderr {p.stderr!r}, rows {rows}")
+
+
 def main():
     with tempfile.TemporaryDirectory(prefix="jacnoise-peers.") as tmp:
         table = os.path.join(tmp, "peers.csv")
@@ -127,6 +149,7 @@ def main():
             check(not os.path.exists(table), f"run_peers {' '.join(args)}: wrote {table}")
         agreement(table)
         interrupted(tmp, table)
+        closed_output(tmp, table)
     return finish("peers")
 
 

@@ -21,7 +21,8 @@ own ratio (peer / jacnoise) with its lowest and highest.
 
 Exit status 1 when a peer's step disagrees with jacnoise's, a jacnoise command fails (or exits
 0 without the file it was to write) or the --csv table cannot be written; 2 when this script
-or jacnoise refuses the options; 130 on Ctrl-C, --csv then holding the shapes done. This
+or jacnoise refuses the options; 130 on Ctrl-C, --csv then holding the shapes done; 141, as
+Ctrl-C, when its standard output is closed (run_peers.py | head). This
 script's refusals come before anything is timed, among them a --csv whose folder cannot take
 the table (written atomically, at the end).
 
@@ -224,22 +225,29 @@ def compare(args):
     tf32 = args.precision == "tf32"
     tolerance = TF32_TOLERANCE if tf32 else TOLERANCE
     peers, notes = load_peers(args.device, args.threads, tf32)
-    for n in notes:
-        print(n)
     data = ["--data", args.data] + (["--data-dir", args.data_dir] if args.data_dir else [])
     names = [n for n, _, _ in peers]
     header = ["model", "B", "penalty", "jacnoise_us", "floor_us"] + [f"{n}_us" for n in names] + \
              [f"{n}/jacnoise{end}" for n in names for end in ("", "_lowest", "_highest")] + ["check"]
-    print(f"{'model':<18} {'B':>5} {'penalty':<14} {'jacnoise us':>12} {'floor us':>10}" +
-          "".join(f" {n + ' us':>15}" for n in names) + "".join(f" {n + ' x [range]':>22}" for n in names) +
-          "  check")
-    rows, interrupted = [], False
+    rows, stopped, code = [], None, 0
+    # A closed standard output (run_peers.py | head) raises BrokenPipeError here, not SIGPIPE,
+    # which killed the script with the shapes done and --csv unwritten: it stops as Ctrl-C does.
+    signal.signal(signal.SIGPIPE, signal.SIG_IGN)
     try:
+        for n in notes:
+            print(n)
+        print(f"{'model':<18} {'B':>5} {'penalty':<14} {'jacnoise us':>12} {'floor us':>10}" +
+              "".join(f" {n + ' us':>15}" for n in names) + "".join(f" {n + ' x [range]':>22}" for n in names) +
+              "  check")
         table_rows(args, peers, data, tolerance, rows)
     except KeyboardInterrupt:
-        interrupted = True
+        stopped, code = "interrupted", 130
+    except BrokenPipeError:
+        # Python's own flush of stdout at exit would fail again, with a message.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        stopped, code = "stopped (its output was closed: a broken pipe)", 141
     failed = any(r[-1] != "ok" for r in rows)
-    if args.csv is not None and (rows or not interrupted):
+    if args.csv is not None and (rows or not stopped):
         table = io.StringIO()
         csv.writer(table).writerows([header] + rows)
         try:
@@ -247,19 +255,20 @@ def compare(args):
         except OSError as e:
             print(f"run_peers: --csv {args.csv}: {e.strerror} (the table is printed above)", file=sys.stderr)
             return 1
-    if interrupted:
+    if stopped:
         kept = "no table written"
         if args.csv is not None and rows:
             kept = f"--csv {args.csv} holds the {len(rows)} shape{'s' * (len(rows) != 1)} done"
-        print(f"run_peers: interrupted; {kept}", file=sys.stderr)
-        return 130
+        print(f"run_peers: {stopped}; {kept}", file=sys.stderr)
+        return code
     if failed:
         print("a peer's step disagrees with jacnoise's (see check)", file=sys.stderr)
     return 1 if failed else 0
 
 
 def table_rows(args, peers, data, tolerance, rows):
-    """Times every shape, printing its line and appending its row to rows as it is done."""
+    """Times every shape, appending its row to rows as it is done and then printing its line
+    (a row whose line cannot be printed is kept)."""
     with tempfile.TemporaryDirectory(prefix="jn_peers_") as tmp:
         for hidden in args.hidden:
             for B in args.batch:
@@ -294,11 +303,11 @@ def table_rows(args, peers, data, tolerance, rows):
                     per_round = [[t / o for t, o in zip(ts, ours_r)] for ts in peer_r]
                     ratios = [(statistics.median(r), min(r), max(r)) for r in per_round]
                     verdict = "ok" if all(c.endswith(": ok") for c in checks) else "; ".join(checks)
+                    rows.append([model, B, pen, ours, floor] + times + [x for r in ratios for x in r] + [verdict])
                     print(f"{model:<18} {B:>5} {pen:<14} {ours:>12.0f} {floor:>10.0f}" +
                           "".join(f" {t:>15.0f}" for t in times) +
                           "".join(f" {f'{m:.2f}x [{lo:.2f}-{hi:.2f}]':>22}" for m, lo, hi in ratios) +
                           f"  {verdict}", flush=True)
-                    rows.append([model, B, pen, ours, floor] + times + [x for r in ratios for x in r] + [verdict])
 
 
 if __name__ == "__main__":
