@@ -3,7 +3,8 @@
 refuses is one line and exit 2 before the peers load (an unwritable --csv included); one
 jacnoise refuses is jacnoise's line and exit 2; a --jacnoise that exits 0 without its step
 state is one line naming it and that file, exit 1; no table is written. Ctrl-C is one line,
-exit 130, the shapes done kept in --csv; a closed standard output the same, exit 141. And the PyTorch
+exit 130, the shapes done kept in --csv; SIGTERM (143), a closed standard output (141) and a
+jacnoise command that fails (1) the same. And the PyTorch
 peers' loss, penalty, objective and gradient agree with `jacnoise step --dump` for each
 penalty form, as the script's check column says; a loss 1e-3 off is named there, exit 1.
 
@@ -21,6 +22,16 @@ TINY = ["--data", "usps", "--hidden", "5", "--batch", "2", "--penalty", "hidden1
         "--warmup", "0", "--threads", "1"]
 
 
+def taken(table):
+    """The rows of the --csv table a run wrote ([] if none), the file removed for the next run."""
+    if not os.path.exists(table):
+        return []
+    with open(table, newline="") as f:
+        rows = list(csv.DictReader(f))
+    os.unlink(table)
+    return rows
+
+
 def agreement(table):
     """PyTorch's step (autograd, both styles) against `jacnoise step --dump` on a tiny two-layer
     net with input noise: every penalty form agrees within the tolerance, exit 0, and the
@@ -36,11 +47,7 @@ def agreement(table):
         "--input-noise", "0.1", "--reps", "1", "--rounds", "1", "--warmup", "0", "--threads", "1"]
     p = subprocess.run([sys.executable, SCRIPT, "--jacnoise", BIN, "--csv", table] + args,
                        capture_output=True, text=True, timeout=300)
-    rows = []
-    if os.path.exists(table):
-        with open(table, newline="") as f:
-            rows = list(csv.DictReader(f))
-        os.unlink(table)
+    rows = taken(table)
     verdicts = {r["penalty"]: r["check"] for r in rows}
     check(p.returncode == 0 and verdicts == {pen: "ok" for pen in penalties} and "torch eager_us" in rows[-1] and
           "torch func_us" in rows[-1], f"run_peers agreement: exit {p.returncode}, checks {verdicts}, {p.stderr[-500:]!r}")
@@ -70,32 +77,35 @@ sys.exit(rc)
 
 
 def interrupted(tmp, table):
-    """Ctrl-C at the second shape (here its jacnoise sends it, and exits 130 as jacnoise does):
-    one line, exit 130, and --csv holds the shape done; no traceback."""
+    """Ctrl-C, SIGTERM or a jacnoise command that fails at the second shape (here its jacnoise
+    sends the signal, and exits 130 or 143 as jacnoise does, or fails with exit 1): one line,
+    exit 130, 143 or 1, and --csv holds the shape done; no traceback."""
     counter = os.path.join(tmp, "steps")
     stopper = os.path.join(tmp, "stopper")
-    with open(stopper, "w") as f:
-        f.write(f"""#!{sys.executable}
+    args = TINY[:TINY.index("--batch")] + ["--batch", "2", "3"] + TINY[TINY.index("--batch") + 2:]
+    for action, code, ending in [
+            ("os.kill(os.getppid(), signal.SIGINT); sys.exit(130)", 130, "interrupted"),
+            ("os.kill(os.getppid(), signal.SIGTERM); sys.exit(143)", 143, "terminated"),
+            ("print('jacnoise: out of memory', file=sys.stderr); sys.exit(1)", 1, "exit 1: jacnoise: out of memory")]:
+        if os.path.exists(counter):
+            os.unlink(counter)
+        with open(stopper, "w") as f:
+            f.write(f"""#!{sys.executable}
 import os, signal, subprocess, sys
 if "step" in sys.argv:
     with open({counter!r}, "a") as f:
         f.write("x")
     if os.path.getsize({counter!r}) == 2:
-        os.kill(os.getppid(), signal.SIGINT)
-        sys.exit(130)
+        {action}
 sys.exit(subprocess.call([{BIN!r}] + sys.argv[1:]))
 """)
-    os.chmod(stopper, 0o755)
-    args = TINY[:TINY.index("--batch")] + ["--batch", "2", "3"] + TINY[TINY.index("--batch") + 2:]
-    p = subprocess.run([sys.executable, SCRIPT, "--jacnoise", stopper, "--csv", table] + args, capture_output=True,
-                       text=True, timeout=300)
-    rows = []
-    if os.path.exists(table):
-        with open(table, newline="") as f:
-            rows = list(csv.DictReader(f))
-        os.unlink(table)
-    check(p.returncode == 130 and p.stderr == f"run_peers: interrupted; --csv {table} holds the 1 shape done\n" and
-          [r["B"] for r in rows] == ["2"], f"run_peers, Ctrl-C: exit {p.returncode}, stderr {p.stderr!r}, rows {rows}")
+        os.chmod(stopper, 0o755)
+        p = subprocess.run([sys.executable, SCRIPT, "--jacnoise", stopper, "--csv", table] + args,
+                           capture_output=True, text=True, timeout=300)
+        rows = taken(table)
+        check(p.returncode == code and p.stderr.count("\n") == 1 and p.stderr.startswith("run_peers: ") and
+              p.stderr.endswith(f"{ending}; --csv {table} holds the 1 shape done\n") and [r["B"] for r in rows] == ["2"],
+              f"run_peers, {ending}: exit {p.returncode}, stderr {p.stderr!r}, rows {rows}")
 
 
 def closed_output(tmp, table):
@@ -110,11 +120,7 @@ def closed_output(tmp, table):
     p = subprocess.run([sys.executable, SCRIPT, "--jacnoise", BIN, "--csv", table] + args, stdout=write_end,
                        stderr=subprocess.PIPE, text=True, timeout=300, env=env)
     os.close(write_end)
-    rows = []
-    if os.path.exists(table):
-        with open(table, newline="") as f:
-            rows = list(csv.DictReader(f))
-        os.unlink(table)
+    rows = taken(table)
     check(p.returncode == 141 and p.stderr == "run_peers: stopped (its output was closed: a broken pipe); "
           f"--csv {table} holds the 1 shape done\n" and [r["B"] for r in rows] == ["2"],
           f"run_peers, closed stdout: exit {p.returncode}, stderr {p.stderr!r}, rows {rows}")

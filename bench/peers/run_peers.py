@@ -21,8 +21,9 @@ own ratio (peer / jacnoise) with its lowest and highest.
 
 Exit status 1 when a peer's step disagrees with jacnoise's, a jacnoise command fails (or exits
 0 without the file it was to write) or the --csv table cannot be written; 2 when this script
-or jacnoise refuses the options; 130 on Ctrl-C, --csv then holding the shapes done; 141, as
-Ctrl-C, when its standard output is closed (run_peers.py | head). This
+or jacnoise refuses the options; 130 on Ctrl-C, 143 on SIGTERM, 141 when its standard output
+is closed (run_peers.py | head). --csv then holds the shapes done, as after a failed jacnoise
+command. This
 script's refusals come before anything is timed, among them a --csv whose folder cannot take
 the table (written atomically, at the end).
 
@@ -105,6 +106,15 @@ def import_peers(device, threads, tf32):
     return peers, notes
 
 
+class Terminated(Exception):
+    """SIGTERM: the script stops as on Ctrl-C (raised by its handler, or for a jacnoise that
+    exited 143)."""
+
+
+def on_sigterm(*_):
+    raise Terminated
+
+
 class JacnoiseFailed(Exception):
     """A jacnoise command failed; code is the exit status for this script (2: jacnoise
     refused the options)."""
@@ -122,6 +132,8 @@ def run(cmd, output, what, read):
     p = subprocess.run(cmd, capture_output=True, text=True)
     if p.returncode in (130, -2):  # Ctrl-C reached jacnoise first: the script's interruption
         raise KeyboardInterrupt
+    if p.returncode in (143, -15):  # so did SIGTERM
+        raise Terminated
     if p.returncode != 0:
         last = (p.stderr.strip().splitlines() or ["(no message)"])[-1]
         raise JacnoiseFailed(f"{' '.join(cmd)}: exit {p.returncode}: {last}", p.returncode)
@@ -214,11 +226,7 @@ def main():
     if refused:
         print(f"run_peers: {refused}", file=sys.stderr)
         return 2
-    try:
-        return compare(args)
-    except JacnoiseFailed as e:  # its command line and message, no traceback
-        print(f"run_peers: {e}", file=sys.stderr)
-        return 2 if e.code == 2 else 1
+    return compare(args)
 
 
 def compare(args):
@@ -231,7 +239,8 @@ def compare(args):
              [f"{n}/jacnoise{end}" for n in names for end in ("", "_lowest", "_highest")] + ["check"]
     rows, stopped, code = [], None, 0
     # A closed standard output (run_peers.py | head) raises BrokenPipeError here, not SIGPIPE,
-    # which killed the script with the shapes done and --csv unwritten: it stops as Ctrl-C does.
+    # and SIGTERM Terminated, where each killed the script with the shapes done and --csv
+    # unwritten: either stops it as Ctrl-C does, and so does a failed jacnoise command.
     signal.signal(signal.SIGPIPE, signal.SIG_IGN)
     try:
         for n in notes:
@@ -242,6 +251,10 @@ def compare(args):
         table_rows(args, peers, data, tolerance, rows)
     except KeyboardInterrupt:
         stopped, code = "interrupted", 130
+    except Terminated:
+        stopped, code = "terminated", 143
+    except JacnoiseFailed as e:  # its command line and message, no traceback
+        stopped, code = str(e), 2 if e.code == 2 else 1
     except BrokenPipeError:
         # Python's own flush of stdout at exit would fail again, with a message.
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
@@ -312,8 +325,12 @@ def table_rows(args, peers, data, tolerance, rows):
 
 if __name__ == "__main__":
     tool_files.end_quietly_on_closed_stdout()
+    signal.signal(signal.SIGTERM, on_sigterm)
     try:
         sys.exit(main())
     except KeyboardInterrupt:  # before the first shape (the peers' libraries loading)
         print("run_peers: interrupted; no table written", file=sys.stderr)
         sys.exit(130)
+    except Terminated:
+        print("run_peers: terminated; no table written", file=sys.stderr)
+        sys.exit(143)
