@@ -93,6 +93,9 @@ def main():
             want = [(b, e) for b in (4, 8) for e in ("hidden1", "output K=1")]
             check(got == want, f"grid rows {got}, expected {want}")
             check(all(float(x["step_us"]) > 0 for x in rows), "grid: times")
+            # The step as training runs it (the replayed graph), as the JSON's fast_step.
+            check(all(x.get("fast_step_us") and float(x["fast_step_us"]) > 0 for x in rows),
+                  f"grid: fast_step_us {[x.get('fast_step_us') for x in rows]}")
     return finish("CUDA profile")
 
 
