@@ -519,6 +519,10 @@ def main():
             with open(out) as f:
                 p = json.load(f)
             check((p["reps"], p["warmup"]) == (3, 1), f"--time-limit 1e-9: {p['reps']} rounds after {p['warmup']} warm-up")
+        # The help says so, where --warmup's line gives the rounds as asked.
+        r = run(["profile", "--help"])
+        check(re.search(r"--time-limit S +[^\n]*warm-up steps \(one at least, --warmup 0 or not\)", r.stdout),
+              "profile --help: --time-limit does not say that it runs one warm-up step at least")
 
         # --progress always: the rounds on stderr (at most ten lines a second, the first of
         # each kind always), each line erased, the last one too; stdout holds the report

@@ -421,7 +421,7 @@ static const option options[] = {
     {"eval-noise", "S1,S2,...", "also the error under Gaussian input noise of each std (noise from --seed)", JN_CMD_EVAL, CUSTOM(parse_eval_noise, format_eval_noise)},
     {"reps", "N", "timed steps of each variant (median and quartiles over them)", JN_CMD_PROFILE, NUM(K_INT, reps), 1, 1e6, 0, 0, 0},
     {"warmup", "N", "untimed steps of each variant first", JN_CMD_PROFILE, NUM(K_INT, warmup), 0, 1e6, 0, 0, 0},
-    {"time-limit", "S", "fewer timed steps (at least 3) where --reps would take longer than S seconds (0 = no limit)", JN_CMD_PROFILE, NUM(K_DOUBLE, time_limit), 0, 1e9, 0, 0, 0},
+    {"time-limit", "S", "fewer timed steps (at least 3) where --reps would take longer than S seconds, as the warm-up steps (one at least, --warmup 0 or not) predict (0 = no limit)", JN_CMD_PROFILE, NUM(K_DOUBLE, time_limit), 0, 1e9, 0, 0, 0},
     {"json", "FILE", "also write the profile as JSON to FILE", JN_CMD_PROFILE, STR(json), 0, 0, 0, 0, 0},
     {"grid", "SPEC", "profile every combination: 'key=v1 v2 ...; key=...' (or a file of such lines)", JN_CMD_PROFILE, STR(grid), 0, 0, 0, 0, 0},
     {"csv", "FILE", "grid: the table of results", JN_CMD_PROFILE, STR(csv), 0, 0, 0, 0, 0},
