@@ -651,6 +651,16 @@ def main():
             lines = r.stderr.strip().splitlines()
             check(len(lines) == 1 and words in lines[0], f"{args}: stderr {r.stderr!r}")
             check(not os.path.exists(bad), f"{args}: wrote {bad}")
+        # An existing --csv that is no profile table (a sweep's results.csv) is refused, kept;
+        # a profile table there is the grid's to replace (below: bad.csv).
+        foreign = os.path.join(tmp, "results.csv")
+        kept[foreign] = "run,seed,valid_error\nr1,1,2.5\n"
+        with open(foreign, "w") as f:
+            f.write(kept[foreign])
+        r = run(["profile", "--device", "cpu", "--data", "usps", "--hidden", "5", "--grid", "batch=4", "--csv", foreign],
+                expect=2)
+        check(r.stderr == f"jacnoise: --csv {foreign}: exists and is not a profile table (its first line is not one's "
+                          "header); give another file, or remove it\n", f"--csv onto a sweep's table: {r.stderr!r}")
         for path, text in kept.items():
             with open(path) as f:
                 check(f.read() == text, f"{path}: overwritten by a refused profile")
@@ -681,8 +691,14 @@ def main():
         r = run(["profile", "--device", "cpu", "--data", "usps", "--hidden", "5", "--max-gflop", "1e-12", "--grid", most,
                  "--csv", bad], expect=1)
         check("all 100000 combinations skipped" in r.stderr, f"a grid of 100000 combinations: stderr {r.stderr!r}")
-        r = run(["profile", "--device", "cpu", "--data", "usps", "--hidden", "5", "--train-limit", "50", "--reps", "2",
-                 "--warmup", "0", "--grid", "batch=10 100", "--csv", bad])
+        for again in (False, True):  # the second replaces the first's table, saved by a spreadsheet (a byte-order mark)
+            if again and os.path.exists(bad):
+                with open(bad, "rb") as f:
+                    table = f.read()
+                with open(bad, "wb") as f:
+                    f.write(b"\xef\xbb\xbf" + table)
+            r = run(["profile", "--device", "cpu", "--data", "usps", "--hidden", "5", "--train-limit", "50", "--reps",
+                     "2", "--warmup", "0", "--grid", "batch=10 100", "--csv", bad])
         check("skipped batch=100" in r.stdout, f"batch past the training set: stdout {r.stdout!r}")
         with open(bad) if os.path.exists(bad) else open(os.devnull) as f:
             check([x["batch"] for x in csv.DictReader(f)] == ["10"], "batch past the training set: rows")

@@ -225,4 +225,9 @@ int jn_profile_write_json(const jn_profile_result *res, const char *path);
 /* A grid's table: a header line, then one CSV line per profile (written atomically). */
 int jn_profile_write_csv(const jn_profile_result *rows, int n, const char *path);
 
+/* 0 where a grid may write its table to path: no file there, an empty one, or a profile
+ * table; else -1 (error recorded): a file of anything else (a sweep's results.csv) is no
+ * profile's to replace. */
+int jn_profile_csv_replaceable(const char *path);
+
 #endif

@@ -361,7 +361,8 @@ int jn_cmd_profile(int argc, char **argv)
     const char *out_option = cfg.grid[0] ? "--csv" : "--json", *out = cfg.grid[0] ? cfg.csv : cfg.json;
     if ((cfg.grid[0] && parse_grid(cfg.grid, &g)) ||
         (out[0] && (jn_output_file_check(out_option, out, "--config", cfg.config_file) ||
-                    jn_output_file_check(out_option, out, "--grid", cfg.grid))))
+                    jn_output_file_check(out_option, out, "--grid", cfg.grid))) ||
+        (cfg.grid[0] && jn_profile_csv_replaceable(cfg.csv)))
         return jn_cli_fail(JN_EXIT_USAGE);
     if (!cfg.grid[0])  /* a grid's cells say so: a repeat is skipped, naming the row it repeats */
         jn_cli_warn_inert(&cfg);

@@ -5,6 +5,7 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 /* "output K=1", "hidden:2 exact", "hidden1"; "-" without a penalty. */
 void jn_profile_estimator(const jn_objective *o, char *out, size_t cap)
@@ -223,11 +224,15 @@ int jn_profile_write_json(const jn_profile_result *r, const char *path)
     return write_atomic("--json", path, write_json, r, 1);
 }
 
+/* A profile table's first columns, which every version of it has begun with. */
+static const char csv_head[] = "model,hidden_layers,batch,target,estimator,";
+
 static void csv_header(FILE *f)
 {
-    fprintf(f, "model,hidden_layers,batch,target,estimator,copies,jac_lambda,jac_noise,input_noise,backend,blas_core,threads,"
-               "peak_gflops,step_us,step_q1_us,step_q3_us,floor_us,ratio_to_floor,gflops,flops,plain_us,plain_floor_us,"
-               "plain_flops,overhead_ratio,overhead_q1,overhead_q3,flop_ratio,workspace_bytes,fast_step_us");
+    fprintf(f, "%scopies,jac_lambda,jac_noise,input_noise,backend,blas_core,threads,peak_gflops,step_us,step_q1_us,"
+               "step_q3_us,floor_us,ratio_to_floor,gflops,flops,plain_us,plain_floor_us,plain_flops,overhead_ratio,"
+               "overhead_q1,overhead_q3,flop_ratio,workspace_bytes,fast_step_us",
+            csv_head);
     for (int p = 0; p < JN_PHASES; p++)
         fprintf(f, ",%s_us", jn_phase_name((jn_phase)p));
     fputc('\n', f);
@@ -271,4 +276,20 @@ static void write_csv(FILE *f, const jn_profile_result *rows, int n)
 int jn_profile_write_csv(const jn_profile_result *rows, int n, const char *path)
 {
     return write_atomic("--csv", path, write_csv, rows, n);
+}
+
+int jn_profile_csv_replaceable(const char *path)
+{
+    struct stat st;
+    if (stat(path, &st) != 0 || st.st_size == 0)  /* nothing there to lose */
+        return 0;
+    unsigned char head[3 + sizeof csv_head - 1];
+    size_t got = 0;
+    if (jn_read_head(path, head, sizeof head, &got))
+        return jn_fail_context("--csv");
+    /* A byte-order mark: the table saved by a spreadsheet ("CSV UTF-8"), as plot_profile.py reads it. */
+    const size_t bom = got >= 3 && !memcmp(head, "\xef\xbb\xbf", 3) ? 3 : 0;
+    return got >= bom + sizeof csv_head - 1 && !memcmp(head + bom, csv_head, sizeof csv_head - 1) ? 0
+                 : jn_fail("--csv %s: exists and is not a profile table (its first line is not one's header); give "
+                           "another file, or remove it", path);
 }
