@@ -10,7 +10,7 @@ pictures; a run stopped by SIGTERM, as timeout(1) stops it (the driver, then its
 process group), writes the cells finished by then, marked as stopped, and rerun gives the same
 table; the driver SIGKILLed stops its sweeps too; a row whose seeds all diverge in their first epoch reads
 "diverged" and is left out of the pictures, in one line, rerun alike, and a row whose search
-diverges leaves the pictures of the others; a Ctrl-C during --plan ends it in one line; bad options are refused with one line, exit 2; `--plan` has
+diverges reads "search diverged" (RESULTS.md, results.csv, results_table.py) and leaves the pictures of the others; a Ctrl-C during --plan ends it in one line; bad options are refused with one line, exit 2; `--plan` has
 jacnoise sweep check every spec of every budget (all data sets and rows). First, on made-up
 numbers worked out by hand (`--rules` runs these alone, in a second): the smoothed minimum and
 its ties, the selection's ties and the runs it never selects, the table's rounding and seed
@@ -180,12 +180,16 @@ def check_rules(scratch):
     check(got is not None and got[0]["id"] == "r1" and abs(got[1] - 100 / 11) < 1e-9 and got[2] == 10,
           f"select: {got and (got[0]['id'], got[1], got[2])}, expected r1 at 100/11, epoch 10")
     # The table: mean ± sample sd (seeds), one seed without a deviation, decimal text rounded half up.
-    # Seeds without a test error diverged: not counted, and a cell of no other reads so.
+    # Seeds without a test error diverged: not counted, and a cell of no other reads so. A cell
+    # without seeds is one whose every search run diverged (nothing was retrained): it says so.
     md = rp.table_markdown(lambda d, row: {("usps", "mlp"): ("33.1650", "1.2650", ["32.2705", "34.0595"]),
                                            ("mnist", "mlp"): ("1.9050", "-", ["1.9050", "-"]),
-                                           ("mnist-binary", "mlp"): ("-", "-", ["-", "-"])}.get((d, row)))
+                                           ("mnist-binary", "mlp"): ("-", "-", ["-", "-"]),
+                                           ("usps", "j"): ("-", "-", [])}.get((d, row)))
     line = next((l for l in md.splitlines() if l.startswith("| MLP |")), "")
     check(line == "| MLP | 1.91 (1) | 1.82 | diverged (0) | 2.01 | 33.17 ± 1.27 (2) | 5.74 |", f"table line {line!r}")
+    line = next((l for l in md.splitlines() if l.startswith("| MLP+J |")), "")
+    check(line == "| MLP+J | not measured | - | not measured | - | search diverged | - |", f"table line {line!r}")
     # Cost (tools/reproduce/README.md): 6 MACs a plain step per training example, 12 more for the
     # output penalty (K = 1), 4 d n_1 more for hidden1, each per noisy copy (src/profile/cost.c);
     # 2 MACs per validation and test example.
@@ -519,17 +523,27 @@ def main():
               f"{p.returncode}, cells {kept}, stderr {p.stderr[-500:]!r}")
         # Every search run of USPS MLP+J diverging: nothing to retrain, said in one line, exit 1
         # (a cell without a result, in a second line), and the set's pictures are still drawn,
-        # from its other row; a rerun does the same.
+        # from its other row; a rerun does the same. The cell was measured: RESULTS.md, its
+        # Cells line, results.csv and results_table.py read "search diverged", not "not measured".
         searched = os.path.join(d, "search-diverged")
         for call in ["first call", "rerun"]:
             p = reproduce(BASE + ["--sets", "usps", "--rows", "mlp,j", "--out", searched],
                           env=dict(ENV, JACNOISE=diverging("search")))
             check(p.returncode == 1 and p.stderr.count("\n") == 2 and
                   "USPS MLP+J: no search run finished with a validation error" in p.stderr and
-                  "cells without a result: USPS MLP+J" in p.stderr and
+                  "cells without a result: USPS MLP+J (every search run diverged)" in p.stderr and
                   os.path.exists(os.path.join(searched, "usps", "eval-MLP.json")),
                   f"search diverged, {call}: exit {p.returncode}, stderr {p.stderr[-1000:]!r}, pictures "
                   f"{sorted(os.listdir(os.path.join(searched, 'usps'))) if os.path.isdir(os.path.join(searched, 'usps')) else None}")
+            with open(os.path.join(searched, "RESULTS.md")) as f:
+                md = f.read()
+            check("| MLP+J | not measured | - | not measured | - | search diverged | - |" in md and
+                  re.search(r"\n\| USPS MLP\+J \| none: every search run diverged \| - \| - \| [1-9]\d* / ", md),
+                  f"search diverged, {call}: RESULTS.md does not read so: {md[md.find('| MLP+J |'):][:200]!r}")
+            cells = {r["row"]: r for r in csv_rows(os.path.join(searched, "results.csv"))}
+            check(cells.get("MLP+J", {}).get("test_errors") == "" and cells["MLP+J"]["final_runs"] == "0" and
+                  int(cells["MLP+J"]["search_runs"]) > 0, f"search diverged, {call}: results.csv {cells}")
+            check_tables_agree(searched)
 
         # Stopped by SIGTERM while it trains, then rerun: the same numbers as never stopped.
         stopped = os.path.join(d, "stopped")

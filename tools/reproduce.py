@@ -547,13 +547,15 @@ TABLE_KEY = ("Test error (%): mean ± sample standard deviation over the seeds (
              "beside the paper's number. The paper's middle rows are not quoted (they lie between its MLP "
              "and MLP+N+J). Two extra rows are compared with the paper's MLP+N+J: the contractive penalty "
              "of the first hidden layer (hidden1) instead of the logits' Jacobian, and noise on the main "
-             "loss's input as well as on the penalty's.")
+             "loss's input as well as on the penalty's. \"diverged (0)\": every seed diverged before its first "
+             "checkpoint; \"search diverged\": every configuration the search tried diverged, so no seed was "
+             "trained.")
 
 
 def table_markdown(measured):
     """The table: a line per row, for each data set the cell's mean ± sd (seeds) and the paper's
-    number. measured(set, row) gives results.csv's texts of (mean, std, test errors), or None
-    (\"not measured\")."""
+    number. measured(set, row) gives results.csv's texts of (mean, std, test errors), no test
+    errors where every search run diverged (no seed was trained), or None (\"not measured\")."""
     md = "| row | " + " | ".join(f"{SET_TITLES[d]} | paper" for d in SETS) + " |\n"
     md += "|---|" + "---:|---:|" * len(SETS) + "\n"
     for row in ROWS:
@@ -563,6 +565,8 @@ def table_markdown(measured):
             paper = PAPER.get((d, PAPER_ROW.get(row, row)))
             if r is None:
                 line.append("not measured")
+            elif not r[2]:
+                line.append("search diverged")
             else:
                 mean, std, tests = r
                 # A seed without a test error ("-") diverged before its first checkpoint.
@@ -578,13 +582,23 @@ def paper_of(cell):
     return PAPER.get((cell.data, PAPER_ROW.get(cell.row, cell.row)))
 
 
+def search_diverged(cell):
+    """Whether the cell's search has ended with every run diverged: nothing to retrain."""
+    rows = read_results(cell.search_dir)
+    return bool(rows) and all(r["status"] == "diverged" for r in rows)
+
+
 def cell_result(cell):
-    """The measured numbers of a cell, or None if its final sweep has not finished."""
-    rows = [r for r in read_results(cell.final_dir)]
-    if cell.proto.search is not None and cell.selected is None:  # its search did not end this call
-        return None
-    if not rows or any(r["status"] not in DONE + ("diverged",) for r in rows):
-        return None
+    """The measured numbers of a cell, or None if its final sweep has not finished. A cell whose
+    every search run diverged has a result without seeds (its tests are empty)."""
+    if cell.proto.search is not None and cell.selected is None:
+        if not search_diverged(cell):  # its search did not end this call
+            return None
+        rows = []
+    else:
+        rows = read_results(cell.final_dir)
+        if not rows or any(r["status"] not in DONE + ("diverged",) for r in rows):
+            return None
     rows.sort(key=lambda r: int(r.get("seed") or 1))
     tests = [number(r["test_error"]) for r in rows]
     runs = [os.path.join(cell.final_dir, "runs", r["id"]) for r in rows]
@@ -593,7 +607,8 @@ def cell_result(cell):
     std = math.sqrt(sum((t - mean) ** 2 for t in finite) / (len(finite) - 1)) if len(finite) > 1 else math.nan
     s_runs, s_epochs, s_sec = compute_of(cell.search_dir) if cell.proto.search is not None else (0, 0, 0.0)
     f_runs, f_epochs, f_sec = compute_of(cell.final_dir)
-    chosen = {k: rows[0][k] for k in cell.swept_keys()} if cell.proto.search is not None else dict(REFERENCE[cell.row])
+    chosen = {} if not rows else {k: rows[0][k] for k in cell.swept_keys()} if cell.proto.search is not None else \
+        dict(REFERENCE[cell.row])
     return {
         "tests": tests, "mean": mean, "std": std, "seeds": [r.get("seed", "1") for r in rows],
         "diverged": sum(r["status"] == "diverged" for r in rows),
@@ -605,7 +620,7 @@ def cell_result(cell):
         "search_runs": s_runs, "search_epochs": s_epochs, "search_seconds": s_sec,
         "final_runs": f_runs, "final_epochs": f_epochs, "final_seconds": f_sec,
         "epochs": [run_epochs(os.path.join(cell.final_dir, "runs", r["id"])) for r in rows],
-        "final_options": {k: v for k, v in cell.final_entries() if k not in ("seeds", "data")},
+        "final_options": {k: v for k, v in cell.final_entries() if k not in ("seeds", "data")} if rows else {},
     }
 
 
@@ -693,7 +708,7 @@ def earlier_cells(out, budget, cells):
     for data in SETS:
         for row in ROWS:
             cell = Cell(out, budget, data, row, BUDGETS[budget][data])
-            if cell.name in ran or not read_results(cell.final_dir):
+            if cell.name in ran or not (read_results(cell.final_dir) or read_results(cell.search_dir)):
                 continue
             try:
                 if cell.proto.search is not None:
@@ -774,6 +789,8 @@ def write_table(out, budget, cells, state, device, command, stopped=False, earli
         chosen = ", ".join(f"{k} {v}" for k, v in r["chosen"].items())
         sel = f"{fmt(r['selected_valid'])} ({r['selected_epoch']})" if c.selected else "no search"
         tests = ", ".join(shown(t) for t in written[c.name][2])
+        if not r["tests"]:
+            chosen, sel, tests = "none: every search run diverged", "-", "-"
         if r["diverged"]:
             tests += f" ({r['diverged']} diverged)"
         md.write(f"| {c.title} | {chosen} | {sel} | {tests} | {r['search_runs']} / {r['search_epochs']} / "
@@ -990,7 +1007,7 @@ def main():
         title = SET_TITLES[data]
         done = in_order([c for c in cells + earlier if c.data == data])
         results = {c.row: cell_result(c) for c in done}
-        pictured = {row: r["pictured"] for row, r in results.items() if r}
+        pictured = {row: r["pictured"] for row, r in results.items() if r and r["tests"]}
         left_out = [ROW_TITLES[row] for row, run in pictured.items() if run is None]
         if left_out:  # a result of the protocol, not a failure: the table says "diverged"
             print(f"reproduce: {title}: {', '.join(left_out)} left out of the pictures: every seed diverged "
@@ -1108,7 +1125,8 @@ def main():
         print(f"reproduce: {len(failed)} sweep(s) failed: {', '.join(failed)}; rerun the same command to retry",
               file=sys.stderr)
         return 1
-    missing = [c.title for c in cells if results[c.name] is None]
+    missing = [c.title if results[c.name] is None else f"{c.title} (every search run diverged)"
+               for c in cells if results[c.name] is None or not results[c.name]["tests"]]
     if missing:
         fail(f"cells without a result: {', '.join(missing)}")
     print(f"reproduce: wrote {os.path.join(out, 'RESULTS.md')} and results.csv "
