@@ -2,6 +2,7 @@
  * on ties, as src/cpu/evaluate.c), summed afterwards by the deterministic reduction. Every
  * model reads the same labels: one evaluation set, all models at once. */
 #include "common.cuh"
+#include "jacnoise/elementwise.h"
 
 __global__ void argmax_errors_kernel(const float *logits, const int32_t *y, int rows, int classes,
                                      double *row_error)
@@ -11,12 +12,7 @@ __global__ void argmax_errors_kernel(const float *logits, const int32_t *y, int 
     row_error += m * rows;
     JN_FOR(i, (size_t)rows)
     {
-        const float *z = logits + i * classes;
-        int best = 0;
-        for (int j = 1; j < classes; j++)
-            if (z[j] > z[best])
-                best = j;
-        row_error[i] = best != y[i];
+        row_error[i] = jn_argmax(logits + i * classes, classes) != y[i];
     }
 }
 

@@ -15,43 +15,16 @@
  * are then the same bits whatever order the blocks ran in, without atomics on the values; and
  * there are many blocks, where one block per model left a GPU idle. */
 #include "common.cuh"
+#include "jacnoise/elementwise.h"
 
 /* Row i's loss and error flag; dz = scale * dloss/dz; z gets its bias. */
 __device__ static void loss_row(const jn_loss_rows *L, float *z, float *dz, const float *bias, int label, double *loss,
                                 double *error)
 {
-    const int classes = L->classes;
-    for (int j = 0; j < classes; j++)
+    for (int j = 0; j < L->classes; j++)
         z[j] += bias[j];
-    double zmax = z[0];
-    int best = 0;
-    for (int j = 1; j < classes; j++) {
-        if (z[j] > z[best])
-            best = j;
-        zmax = z[j] > zmax ? z[j] : zmax;
-    }
-    double sum = 0;
-    for (int j = 0; j < classes; j++)
-        sum += exp((double)z[j] - zmax);
-    const double lse = zmax + log(sum);
-    *error = best != label;
-    if (L->kind == 0) {
-        *loss = lse - (double)z[label];
-        for (int j = 0; j < classes; j++)
-            dz[j] = (float)(L->scale * (exp((double)z[j] - lse) - (j == label)));
-        return;
-    }
-    double pe = 0, half_sq = 0;
-    for (int j = 0; j < classes; j++) {
-        double p = exp((double)z[j] - lse), e = p - (j == label);
-        half_sq += 0.5 * e * e;
-        pe += p * e;
-    }
-    *loss = half_sq;
-    for (int j = 0; j < classes; j++) {
-        double p = exp((double)z[j] - lse);
-        dz[j] = (float)(L->scale * p * ((p - (j == label)) - pe));
-    }
+    *error = jn_argmax(z, L->classes) != label;
+    *loss = jn_loss_row(L->kind, z, L->classes, label, L->scale, dz);
 }
 
 /* The rows' pointers are the kernel's own parameters, not members of the structures the

@@ -1,4 +1,4 @@
-/* The elementwise mathematics of a training step, written once.
+/* The elementwise and per-row mathematics of a training step, written once.
  *
  * Each function is one formula of SPEC.md. The CPU reference calls them in its loops and the
  * CUDA kernels call them per thread (JN_HD makes them __host__ __device__ under nvcc), so the
@@ -40,6 +40,49 @@ JN_HD jn_real jn_hidden1_q(jn_real a, jn_real gate, jn_real c) { return (jn_real
 
 /* Backward through tanh for the main loss: dz = da * (1 - a^2). */
 JN_HD jn_real jn_tanh_backward(jn_real da, jn_real gate) { return da * gate; }
+
+/* Index of a row's largest logit, the first one on ties: the class predicted. */
+JN_HD int jn_argmax(const jn_real *z, int n)
+{
+    int best = 0;
+    for (int j = 1; j < n; j++)
+        if (z[j] > z[best])
+            best = j;
+    return best;
+}
+
+/* One row's loss on its logits z (SPEC "Model"): softmax cross-entropy (kind 0) or
+ * 0.5 ||softmax(z) - onehot||^2 (kind 1), with dz = scale * dloss/dz. In double within the row:
+ * the softmax of float32 logits loses nothing that way, and the loss sums stay exact enough to
+ * compare backends. The softmax is recomputed from the log-sum-exp rather than stored, so any
+ * number of classes needs no scratch. */
+JN_HD double jn_loss_row(int kind, const jn_real *z, int classes, int label, double scale, jn_real *dz)
+{
+    double zmax = z[0];
+    for (int j = 1; j < classes; j++)
+        zmax = z[j] > zmax ? z[j] : zmax;
+    double sum = 0;
+    for (int j = 0; j < classes; j++)
+        sum += exp((double)z[j] - zmax);
+    const double lse = zmax + log(sum);
+    if (kind == 0) {
+        for (int j = 0; j < classes; j++)
+            dz[j] = (jn_real)(scale * (exp((double)z[j] - lse) - (j == label)));
+        return lse - (double)z[label];
+    }
+    /* Through the softmax Jacobian: dz_j = p_j (e_j - p.e), e = p - onehot. */
+    double pe = 0, half_sq = 0;
+    for (int j = 0; j < classes; j++) {
+        const double p = exp((double)z[j] - lse), e = p - (j == label);
+        half_sq += 0.5 * e * e;
+        pe += p * e;
+    }
+    for (int j = 0; j < classes; j++) {
+        const double p = exp((double)z[j] - lse);
+        dz[j] = (jn_real)(scale * p * ((p - (j == label)) - pe));
+    }
+    return half_sq;
+}
 
 /* SGD with momentum and weight decay, one parameter:
  *   vel = mu vel + (g + wd w);  w = w - lr vel   (wd = 0 for biases). */

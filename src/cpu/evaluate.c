@@ -3,6 +3,7 @@
  * estimate (forward mode with shared tangents) and the errors under Gaussian input noise. */
 #include "jacnoise/evaluate.h"
 #include "cpu/ops.h"
+#include "jacnoise/elementwise.h"
 #include "jacnoise/error.h"
 #include "jacnoise/rng.h"
 
@@ -120,7 +121,7 @@ static long chunk_errors(const jn_cpu_ws *ws, const jn_dataset *set, long first,
     const int L = ws->model.n_layers, C = ws->model.sizes[L];
     long errors = 0;
     for (int i = 0; i < rows; i++)
-        errors += jn_cpu_argmax(ws->act[L] + (size_t)i * C, C) != set->y[first + i];
+        errors += jn_argmax(ws->act[L] + (size_t)i * C, C) != set->y[first + i];
     return errors;
 }
 

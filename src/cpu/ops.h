@@ -16,16 +16,10 @@ void jn_cpu_hidden1_rows(jn_real *zq, const jn_real *bias, const jn_real *unit_n
 /* act[bottom - 1] holds the input rows; computes act[bottom .. top] (tanh layers, logits at L). */
 void jn_cpu_forward(jn_cpu_ws *ws, const jn_real *params, int rows, int bottom, int top);
 
-/* loss.c: loss of each logits row, the gradient dloss/dz times scale into dlogits; returns
- * the summed loss; *errors += argmax mistakes. */
-double jn_cpu_loss_rows(jn_loss_kind kind, const jn_real *logits, const int32_t *y, int rows,
-                        int classes, double scale, jn_real *dlogits, int *errors);
 /* loss.c: the main rows' loss at logits (batch->rows of them), scale dloss/dz into dlogits;
  * sets terms->loss (mean) and terms->errors. */
 void jn_cpu_main_loss(const jn_cpu_ws *ws, const jn_batch *batch, const jn_real *logits, double scale,
                       jn_real *dlogits, jn_step_terms *terms);
-/* Index of the largest logit (first one on ties). */
-int jn_cpu_argmax(const jn_real *row, int n);
 
 /* backward.c: back-propagates delta[0] = dObj/dlogits through the activations of the last
  * jn_cpu_forward, writing the gradient of layers L .. bottom; with bottom > 1 it also writes
