@@ -2,7 +2,7 @@
 inject: a failed kernel launch at each phase (EMU_FAIL_KERNEL), every device allocation
 failing in turn (EMU_FAIL_MALLOC), and asynchronous host-to-device copies that read their
 host buffer only when they run (EMU_STRICT_ASYNC_H2D). Each fault must end the run with one
-line naming the launcher or the allocation, exit 1, no emulator finding (NVTX ranges closed,
+line naming the launcher or the allocation (an allocation's file:line, call and error too), exit 1, no emulator finding (NVTX ranges closed,
 no use of freed memory) and no run folder unless training had begun; the strict copies must
 change nothing. Skipped (77) without a CUDA device, and on a real GPU, where these faults
 cannot be injected.
@@ -94,6 +94,9 @@ def failed_allocations(tmp):
             # A launcher reporting the allocation's error took an old error for its own.
             check(not re.search(r": jn_k_\w+: ", own[0]), f"{what}: misattributed: {own[0]}")
             check(not re.search(r": [a-z]{1,2}: ", own[0]), f"{what}: the message names a variable: {own[0]}")
+            # As every checked CUDA call: the place (file:line), the call and the runtime's error.
+            check(re.search(r"\.c:\d+: cudaMalloc\b[^:]*: out of memory", own[0]),
+                  f"{what}: the message does not name the call, its place and its error: {own[0]}")
             if "for batches of" in own[0]:
                 check("for batches of 50 examples" in own[0], f"{what}: the message misstates the batch: {own[0]}")
     print(f"allocation failures: each of the {n - 1} device allocations failed in turn; {len(messages)} messages:")

@@ -1,8 +1,10 @@
 /* Checked calls for the CUDA host code: every CUDA runtime, cuBLAS and kernel-launcher call
  * goes through one of these, which on failure records "file:line: call: library error"
- * (error.h) and returns -1 from the calling function. Outside them: teardown (frees and
- * destroys, whose failure leaves nothing to do) and the probes whose failure is an answer
- * (jn_cuda_device_count, jn_cuda_free_memory, jn_cuda_sgemm_peak: 0; jn_cuda_device_check: why not). */
+ * (error.h) and returns -1 from the calling function. Outside them: device allocations
+ * (cuda/buffers.h, whose message names file:line and the error too, and says how much memory
+ * was free), teardown (frees and destroys, whose failure leaves nothing to do) and the probes
+ * whose failure is an answer (jn_cuda_device_count, jn_cuda_free_memory, jn_cuda_sgemm_peak: 0;
+ * jn_cuda_device_check: why not). */
 #ifndef JACNOISE_CUDA_CHECK_H
 #define JACNOISE_CUDA_CHECK_H
 
@@ -32,18 +34,6 @@ static inline void jn_cuda_forget_error(void) { (void)cudaGetLastError(); }
         if (s_ != CUBLAS_STATUS_SUCCESS)                                                         \
             return jn_fail("%s:%d: %s: %s", __FILE__, __LINE__, #call, cublasGetStatusString(s_)); \
     } while (0)
-
-/* After a failed device allocation: the runtime's record of it cleared, and the device's free
- * and total memory in GiB (0 where unknown) for the caller's message. */
-static inline void jn_cuda_memory_left(double *free_gib, double *total_gib)
-{
-    size_t free_bytes = 0, total = 0;
-    jn_cuda_forget_error();
-    if (cudaMemGetInfo(&free_bytes, &total) != cudaSuccess)
-        jn_cuda_forget_error();
-    *free_gib = free_bytes / 1073741824.0;
-    *total_gib = total / 1073741824.0;
-}
 
 /* A kernel launcher (kernels/kernels.h) returns its launch's cudaError_t. JN_LAUNCH(call)
  * records a failed launch as "file:line: launcher: error", naming the launcher (the call's

@@ -3,28 +3,26 @@
  * (jn_model_ctl: its seed, its step, whether it trains and where it stopped) and the chunk's
  * sums. Everything a refill or a new chunk changes lives in these device arrays, written
  * between chunks, so one captured step graph stays valid for the backend's life. */
+#include "cuda/buffers.h"
 #include "cuda/check.h"
 #include "jacnoise/cuda.h"
 
+#include <stdio.h>
 #include <string.h>
 
-typedef struct {
-    void **ptr;
-    size_t bytes;
-} buffer;
-
 /* The device buffers of `models` slots of n_params parameters: for allocation and the byte
- * count alike. */
-static int slot_buffers(jn_cuda_slots *s, size_t n_params, int models, int max_steps, buffer *out)
+ * count alike. All cleared: a slot that has not been given a state computes on zeros, never
+ * on garbage. */
+static int slot_buffers(jn_cuda_slots *s, size_t n_params, int models, int max_steps, jn_cuda_buffer *out)
 {
     const size_t M = (size_t)models, P = n_params * sizeof(float);
-    const buffer want[] = {
-        {(void **)&s->params, M * P},
-        {(void **)&s->velocity, M * P},
-        {(void **)&s->grad, M * P},
-        {(void **)&s->ctl, sizeof(jn_step_ctl)},
-        {(void **)&s->model, M * sizeof(jn_model_ctl)},
-        {(void **)&s->sums, (size_t)max_steps * M * sizeof(jn_step_sums)},
+    const jn_cuda_buffer want[] = {
+        {(void **)&s->params, M * P, 1},
+        {(void **)&s->velocity, M * P, 1},
+        {(void **)&s->grad, M * P, 1},
+        {(void **)&s->ctl, sizeof(jn_step_ctl), 1},
+        {(void **)&s->model, M * sizeof(jn_model_ctl), 1},
+        {(void **)&s->sums, (size_t)max_steps * M * sizeof(jn_step_sums), 1},
     };
     memcpy(out, want, sizeof want);
     return (int)(sizeof want / sizeof want[0]);
@@ -33,12 +31,8 @@ static int slot_buffers(jn_cuda_slots *s, size_t n_params, int models, int max_s
 size_t jn_cuda_slots_bytes(const jn_model *m, int models, int max_steps)
 {
     jn_cuda_slots scratch;
-    buffer list[8];
-    size_t bytes = 0;
-    const int n = slot_buffers(&scratch, m->n_params, models, max_steps, list);
-    for (int i = 0; i < n; i++)
-        bytes += list[i].bytes;
-    return bytes;
+    jn_cuda_buffer list[8];
+    return jn_cuda_buffers_bytes(list, slot_buffers(&scratch, m->n_params, models, max_steps, list));
 }
 
 int jn_cuda_slots_alloc(jn_cuda_slots *s, const jn_model *m, int models, int max_steps)
@@ -47,27 +41,16 @@ int jn_cuda_slots_alloc(jn_cuda_slots *s, const jn_model *m, int models, int max
     s->models = models;
     s->max_steps = max_steps;
     s->n_params = m->n_params;
-    buffer list[8];
-    const int n = slot_buffers(s, m->n_params, models, max_steps, list);
-    for (int i = 0; i < n; i++) {
-        if (cudaMalloc(list[i].ptr, list[i].bytes) != cudaSuccess) {
-            double free_gib, total_gib;
-            jn_cuda_memory_left(&free_gib, &total_gib);
-            return jn_fail("out of GPU memory (%.1f of %.1f GiB free) for %d model(s) of %zu parameters", free_gib,
-                           total_gib, models, m->n_params);
-        }
-        /* A slot that has not been given a state computes on zeros, never on garbage. */
-        JN_CUDA(cudaMemset(*list[i].ptr, 0, list[i].bytes));
-    }
-    return 0;
+    jn_cuda_buffer list[8];
+    char what[96];
+    snprintf(what, sizeof what, "%d model(s) of %zu parameters", models, m->n_params);
+    return jn_cuda_buffers_alloc(list, slot_buffers(s, m->n_params, models, max_steps, list), what);
 }
 
 void jn_cuda_slots_free(jn_cuda_slots *s)
 {
-    buffer list[8];
-    const int n = slot_buffers(s, s->n_params, s->models, s->max_steps, list);
-    for (int i = 0; i < n; i++)
-        cudaFree(*list[i].ptr);
+    jn_cuda_buffer list[8];
+    jn_cuda_buffers_free(list, slot_buffers(s, s->n_params, s->models, s->max_steps, list));
     memset(s, 0, sizeof *s);
 }
 

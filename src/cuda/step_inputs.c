@@ -1,6 +1,7 @@
 /* A step's inputs on the device (mirrors src/cpu/step_inputs.c): the resident data set, the
  * epoch's shuffle, and each step's gathered batch and noise. The CUDA backend and
  * `jacnoise check` both take their inputs from here. */
+#include "cuda/buffers.h"
 #include "cuda/check.h"
 #include "cuda/nvtx.h"
 #include "jacnoise/cuda.h"
@@ -14,13 +15,11 @@
  * `what`. */
 static int upload(void **dev, const void *host, size_t bytes, const char *what)
 {
-    cudaError_t e = cudaMalloc(dev, bytes ? bytes : 1);
-    if (e == cudaSuccess)
-        e = cudaMemcpy(*dev, host, bytes, cudaMemcpyHostToDevice);
-    if (e == cudaSuccess)
-        return 0;
-    jn_cuda_forget_error();
-    return jn_fail("uploading %s (%zu bytes) to the GPU: %s", what, bytes, cudaGetErrorString(e));
+    const cudaError_t e = cudaMalloc(dev, bytes ? bytes : 1);
+    if (e != cudaSuccess)
+        return jn_cuda_alloc_failed(__FILE__, __LINE__, "cudaMalloc", e, "%s (%zu bytes)", what, bytes);
+    JN_CUDA(cudaMemcpy(*dev, host, bytes, cudaMemcpyHostToDevice));
+    return 0;
 }
 
 /* Whether every value of the set is k/255 (MNIST): then it lives on the device as bytes. */
@@ -77,45 +76,48 @@ void jn_cuda_set_free(jn_cuda_set *set)
 
 enum { SHARED, PERMS, BATCHES };
 
-typedef struct {
-    void **ptr;
-    size_t bytes;
-    int kind;
-} buffer;
-
 /* The device buffers of a step's inputs (but the training set), for allocation and for the
- * byte count alike. */
+ * byte count alike, with the kind of each in kind. The batches and permutations are cleared: a
+ * slot that has not trained yet gathers example 0 and finite noise. */
 static int input_buffers(jn_cuda_step_inputs *in, const jn_model *m, const jn_objective *obj, long n, int batch,
-                         int models, int eval_rows, buffer *out)
+                         int models, int eval_rows, jn_cuda_buffer *out, int *kind)
 {
     const jn_noise_sizes ns = jn_objective_noise_sizes(obj, m, batch);
     const size_t M = (size_t)models, N = (size_t)n + 1, d = (size_t)m->sizes[0];
     const size_t rows = M * batch > (size_t)eval_rows ? M * batch : (size_t)eval_rows;
-    const buffer want[] = {
-        {(void **)&in->x, rows * d * sizeof(float), BATCHES},
-        {(void **)&in->y, rows * sizeof(int32_t), BATCHES},
-        {(void **)&in->xi, (M * ns.xi + 1) * sizeof(float), BATCHES},
-        {(void **)&in->eps, (M * ns.eps + 1) * sizeof(float), BATCHES},
-        {(void **)&in->v, (M * ns.v + 1) * sizeof(float), BATCHES},
-        {(void **)&in->perm, M * N * sizeof(uint32_t), PERMS},
-        {(void **)&in->keys, N * sizeof(uint32_t), SHARED},
-        {(void **)&in->sorted_keys, N * sizeof(uint32_t), SHARED},
-        {(void **)&in->index, N * sizeof(uint32_t), SHARED},
-        {&in->sort_temp, jn_k_shuffle_temp_bytes((int)n) + 1, SHARED},
+    const struct {
+        jn_cuda_buffer b;
+        int kind;
+    } want[] = {
+        {{(void **)&in->x, rows * d * sizeof(float), 1}, BATCHES},
+        {{(void **)&in->y, rows * sizeof(int32_t), 1}, BATCHES},
+        {{(void **)&in->xi, (M * ns.xi + 1) * sizeof(float), 1}, BATCHES},
+        {{(void **)&in->eps, (M * ns.eps + 1) * sizeof(float), 1}, BATCHES},
+        {{(void **)&in->v, (M * ns.v + 1) * sizeof(float), 1}, BATCHES},
+        {{(void **)&in->perm, M * N * sizeof(uint32_t), 1}, PERMS},
+        {{(void **)&in->keys, N * sizeof(uint32_t), 0}, SHARED},
+        {{(void **)&in->sorted_keys, N * sizeof(uint32_t), 0}, SHARED},
+        {{(void **)&in->index, N * sizeof(uint32_t), 0}, SHARED},
+        {{&in->sort_temp, jn_k_shuffle_temp_bytes((int)n) + 1, 0}, SHARED},
     };
-    memcpy(out, want, sizeof want);
-    return (int)(sizeof want / sizeof want[0]);
+    const int count = (int)(sizeof want / sizeof want[0]);
+    for (int i = 0; i < count; i++) {
+        out[i] = want[i].b;
+        kind[i] = want[i].kind;
+    }
+    return count;
 }
 
 void jn_cuda_step_inputs_bytes(const jn_model *m, const jn_objective *obj, const jn_dataset *train, int batch,
                                int models, int eval_rows, size_t *shared, size_t *perms, size_t *batches)
 {
     jn_cuda_step_inputs scratch;
-    buffer list[16];
+    jn_cuda_buffer list[16];
+    int kind[16];
     size_t by_kind[3] = {set_bytes(train), 0, 0};
-    const int count = input_buffers(&scratch, m, obj, train->n, batch, models, eval_rows, list);
+    const int count = input_buffers(&scratch, m, obj, train->n, batch, models, eval_rows, list, kind);
     for (int i = 0; i < count; i++)
-        by_kind[list[i].kind] += list[i].bytes;
+        by_kind[kind[i]] += list[i].bytes;
     *shared = by_kind[SHARED];
     *perms = by_kind[PERMS];
     *batches = by_kind[BATCHES];
@@ -134,21 +136,15 @@ int jn_cuda_step_inputs_alloc(jn_cuda_step_inputs *in, const jn_model *m, const 
         return jn_fail("out of memory for the shuffles of %d models", models);
     for (int s = 0; s < models; s++)
         in->perm_epoch[s] = -1;
-    buffer list[16];
-    const int count = input_buffers(in, m, obj, train->n, batch, models, eval_rows, list);
-    for (int i = 0; i < count; i++) {
-        if (cudaMalloc(list[i].ptr, list[i].bytes) != cudaSuccess) {
-            double free_gib, total_gib;
-            jn_cuda_memory_left(&free_gib, &total_gib);
-            const jn_noise_sizes ns = jn_objective_noise_sizes(obj, m, batch);
-            return jn_fail("out of GPU memory (%.1f of %.1f GiB free) for batches of %d examples of %d model(s), "
-                           "their noise (%zu values each) and shuffles of %d examples",
-                           free_gib, total_gib, batch, models, ns.xi + ns.eps + ns.v, train->n);
-        }
-        /* Zero: a slot that has not trained yet gathers example 0 and finite noise. */
-        if (list[i].kind != SHARED)
-            JN_CUDA(cudaMemset(*list[i].ptr, 0, list[i].bytes));
-    }
+    jn_cuda_buffer list[16];
+    int kind[16];
+    const int count = input_buffers(in, m, obj, train->n, batch, models, eval_rows, list, kind);
+    const jn_noise_sizes ns = jn_objective_noise_sizes(obj, m, batch);
+    char what[192];
+    snprintf(what, sizeof what, "batches of %d examples of %d model(s), their noise (%zu values each) and shuffles "
+             "of %d examples", batch, models, ns.xi + ns.eps + ns.v, train->n);
+    if (jn_cuda_buffers_alloc(list, count, what))
+        return -1;
     in->sort_bytes = jn_k_shuffle_temp_bytes(train->n);
     return jn_cuda_set_upload(train, &in->train);
 }

@@ -1,19 +1,18 @@
 /* Allocation of the CUDA workspace (mirrors src/cpu/workspace.c), and its size in bytes. */
 #include "cuda/workspace.h"
+#include "cuda/buffers.h"
 #include "cuda/check.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-typedef struct {
-    void **ptr;
-    size_t bytes;
-} buffer;
-
 /* The workspace's device buffers for ws's model, objective, rows and models, for allocation
  * and for the byte count alike: the main loss's (for evaluation only the forward pass's) and
- * the penalty's. Returns how many. */
-static int ws_buffers(jn_cuda_ws *ws, buffer *out)
+ * the penalty's. Returns how many. Cleared: the tickets, which start at zero (each kernel that
+ * takes them leaves them so), and the first layer's input rows, allocated: the gather skips a
+ * frozen model, whose step then runs on finite rows, as it runs on its zeroed batch. */
+static int ws_buffers(jn_cuda_ws *ws, jn_cuda_buffer *out)
 {
     const jn_model *m = &ws->model;
     const size_t M = (size_t)ws->models, rows = (size_t)ws->max_rows, F = sizeof(float), D = sizeof(double);
@@ -23,18 +22,18 @@ static int ws_buffers(jn_cuda_ws *ws, buffer *out)
     const int stacked_top = training && jn_cuda_stacked(ws) ? jn_cuda_stack_top(ws) : -1;
     int n = 0;
     if (training)
-        out[n++] = (buffer){(void **)&ws->hp, M * sizeof(jn_hparams)};
+        out[n++] = (jn_cuda_buffer){(void **)&ws->hp, M * sizeof(jn_hparams), 0};
     /* act[1 .. L] also serve jn_cuda_count_errors on a training workspace. */
     for (int l = training && stacked_top < 0 ? 0 : 1; l <= L; l++)
-        out[n++] = (buffer){(void **)&ws->act[l], M * rows * m->sizes[l] * F};
-    out[n++] = (buffer){(void **)&ws->row_error, M * rows * D};
+        out[n++] = (jn_cuda_buffer){(void **)&ws->act[l], M * rows * m->sizes[l] * F, l == 0};
+    out[n++] = (jn_cuda_buffer){(void **)&ws->row_error, M * rows * D, 0};
     if (!training)
         return n;
     if (stacked_top < L)
         for (int i = 0; i < 2; i++)
-            out[n++] = (buffer){(void **)&ws->delta[i], M * rows * m->max_width * F};
-    out[n++] = (buffer){(void **)&ws->row_terms, M * 3 * rows * D};
-    out[n++] = (buffer){(void **)&ws->tickets, (M + 1) * sizeof(unsigned)};
+            out[n++] = (jn_cuda_buffer){(void **)&ws->delta[i], M * rows * m->max_width * F, 0};
+    out[n++] = (jn_cuda_buffer){(void **)&ws->row_terms, M * 3 * rows * D, 0};
+    out[n++] = (jn_cuda_buffer){(void **)&ws->tickets, (M + 1) * sizeof(unsigned), 1};
     if (!(ws->obj.jac_lambda > 0))
         return n;
     const int top = jn_cuda_stack_top(ws);
@@ -43,21 +42,21 @@ static int ws_buffers(jn_cuda_ws *ws, buffer *out)
     for (int l = 0; l <= top; l++) {
         width = m->sizes[l] > width ? m->sizes[l] : width;
         if (l == 0) {
-            out[n++] = (buffer){(void **)&ws->h[0], M * prow * m->sizes[0] * F};
+            out[n++] = (jn_cuda_buffer){(void **)&ws->h[0], M * prow * m->sizes[0] * F, 1};
             continue;
         }
-        out[n++] = (buffer){(void **)&ws->pre[l], M * prow * m->sizes[l] * F};
+        out[n++] = (jn_cuda_buffer){(void **)&ws->pre[l], M * prow * m->sizes[l] * F, 0};
         /* At the output layer t_L = s_L: the tangent rows of h alias those of pre (set after
          * allocation), and there is no gate. */
         if (l < m->n_layers) {
-            out[n++] = (buffer){(void **)&ws->h[l], M * prow * m->sizes[l] * F};
-            out[n++] = (buffer){(void **)&ws->gate[l], M * prow * m->sizes[l] * F};
+            out[n++] = (jn_cuda_buffer){(void **)&ws->h[l], M * prow * m->sizes[l] * F, 0};
+            out[n++] = (jn_cuda_buffer){(void **)&ws->gate[l], M * prow * m->sizes[l] * F, 0};
         }
     }
     for (int i = 0; i < 2; i++)
-        out[n++] = (buffer){(void **)&ws->adj[i], M * prow * width * F};
-    out[n++] = (buffer){(void **)&ws->dpre, M * prow * width * F};
-    out[n++] = (buffer){(void **)&ws->unit_norm, M * m->sizes[1] * F};
+        out[n++] = (jn_cuda_buffer){(void **)&ws->adj[i], M * prow * width * F, 0};
+    out[n++] = (jn_cuda_buffer){(void **)&ws->dpre, M * prow * width * F, 0};
+    out[n++] = (jn_cuda_buffer){(void **)&ws->unit_norm, M * m->sizes[1] * F, 0};
     return n;
 }
 
@@ -79,13 +78,9 @@ static void ws_shape(jn_cuda_ws *ws, const jn_model *m, const jn_objective *obj,
 size_t jn_cuda_ws_bytes(const jn_model *m, const jn_objective *obj, int max_rows, int models)
 {
     jn_cuda_ws ws = {0};
-    buffer list[MAX_BUFFERS];
+    jn_cuda_buffer list[MAX_BUFFERS];
     ws_shape(&ws, m, obj, max_rows, models);
-    const int n = ws_buffers(&ws, list);
-    size_t bytes = 0;
-    for (int i = 0; i < n; i++)
-        bytes += list[i].bytes;
-    return bytes;
+    return jn_cuda_buffers_bytes(list, ws_buffers(&ws, list));
 }
 
 jn_cuda_ws *jn_cuda_ws_new(jn_cuda_ctx *ctx, const jn_model *m, const jn_objective *obj, int max_rows, int models)
@@ -98,36 +93,16 @@ jn_cuda_ws *jn_cuda_ws_new(jn_cuda_ctx *ctx, const jn_model *m, const jn_objecti
     ws->ctx = ctx;
     ws->gemm.blas = ctx->blas;
     ws_shape(ws, m, obj, max_rows, models);
-    buffer list[MAX_BUFFERS];
-    const int n = ws_buffers(ws, list);
-    for (int i = 0; i < n; i++)
-        if (list[i].bytes && cudaMalloc(list[i].ptr, list[i].bytes) != cudaSuccess) {
-            double free_gib, total_gib;
-            jn_cuda_memory_left(&free_gib, &total_gib);
-            jn_cuda_ws_free(ws);
-            jn_fail("out of GPU memory for a CUDA workspace of %d rows (%d model(s) of %zu parameters; %.1f of %.1f "
-                    "GiB free)", max_rows, models, m->n_params, free_gib, total_gib);
-            return NULL;
-        }
+    jn_cuda_buffer list[MAX_BUFFERS];
+    char what[128];
+    snprintf(what, sizeof what, "a CUDA workspace of %d rows (%d model(s) of %zu parameters)", max_rows, models,
+             m->n_params);
+    if (jn_cuda_buffers_alloc(list, ws_buffers(ws, list), what)) {
+        jn_cuda_ws_free(ws);
+        return NULL;
+    }
     if (ws->pre[m->n_layers])
         ws->h[m->n_layers] = ws->pre[m->n_layers];
-    /* The tickets start at zero; each kernel that takes them leaves them so. The first layer's
-     * input rows (those allocated) start at zero too: the gather skips a frozen model, whose
-     * step then runs on finite rows, as it runs on its zeroed batch. */
-    const size_t d = (size_t)m->sizes[0];
-    const struct {
-        void *ptr;
-        size_t bytes;
-    } zero[] = {{ws->tickets, (ws->models + 1) * sizeof(unsigned)},
-                {ws->h[0], (size_t)ws->models * jn_cuda_penalty_rows(ws, max_rows) * d * sizeof(float)},
-                {ws->act[0], (size_t)ws->models * max_rows * d * sizeof(float)}};
-    for (size_t i = 0; i < sizeof zero / sizeof zero[0]; i++)
-        if (zero[i].ptr && cudaMemset(zero[i].ptr, 0, zero[i].bytes) != cudaSuccess) {
-            jn_cuda_forget_error();
-            jn_cuda_ws_free(ws);
-            jn_fail("out of GPU memory clearing a CUDA workspace of %d rows", max_rows);
-            return NULL;
-        }
     return ws;
 }
 
@@ -135,10 +110,8 @@ void jn_cuda_ws_free(jn_cuda_ws *ws)
 {
     if (!ws)
         return;
-    buffer list[MAX_BUFFERS];
-    const int n = ws_buffers(ws, list);
-    for (int i = 0; i < n; i++)
-        cudaFree(*list[i].ptr);
+    jn_cuda_buffer list[MAX_BUFFERS];
+    jn_cuda_buffers_free(list, ws_buffers(ws, list));
     free(ws);
 }
 
