@@ -5,8 +5,10 @@
 
 #include <stdlib.h>
 
-int jn_cuda_gemm_run(const jn_cuda_gemm *g, const jn_gemm_call *c, const float *a, size_t a_stride, const float *b,
-                     size_t b_stride, float *out, size_t out_stride)
+/* One call of a logged shape: forward (a = X, b = W, out = Y), weight grad (a = D, b = X,
+ * out = dW, accumulated), input grad (a = D, b = W, out = dX); strides are per model. */
+static int gemm_run(const jn_cuda_gemm *g, const jn_gemm_call *c, const float *a, size_t a_stride, const float *b,
+                    size_t b_stride, float *out, size_t out_stride)
 {
     static const float one = 1.0f, zero = 0.0f;
     const long long sa = (long long)a_stride, sb = (long long)b_stride, so = (long long)out_stride;
@@ -32,21 +34,21 @@ int jn_cuda_gemm_forward(const jn_cuda_gemm *g, int models, int rows, int n_out,
                          size_t x_stride, const float *w, size_t w_stride, float *y, size_t y_stride)
 {
     const jn_gemm_call c = {JN_GEMM_FORWARD, rows, n_out, n_in, models};
-    return jn_cuda_gemm_run(g, &c, x, x_stride, w, w_stride, y, y_stride);
+    return gemm_run(g, &c, x, x_stride, w, w_stride, y, y_stride);
 }
 
 int jn_cuda_gemm_weight_grad(const jn_cuda_gemm *g, int models, int rows, int n_out, int n_in, const float *d,
                              size_t d_stride, const float *x, size_t x_stride, float *dw, size_t dw_stride)
 {
     const jn_gemm_call c = {JN_GEMM_WEIGHT_GRAD, rows, n_out, n_in, models};
-    return jn_cuda_gemm_run(g, &c, d, d_stride, x, x_stride, dw, dw_stride);
+    return gemm_run(g, &c, d, d_stride, x, x_stride, dw, dw_stride);
 }
 
 int jn_cuda_gemm_input_grad(const jn_cuda_gemm *g, int models, int rows, int n_out, int n_in, const float *d,
                             size_t d_stride, const float *w, size_t w_stride, float *dx, size_t dx_stride)
 {
     const jn_gemm_call c = {JN_GEMM_INPUT_GRAD, rows, n_out, n_in, models};
-    return jn_cuda_gemm_run(g, &c, d, d_stride, w, w_stride, dx, dx_stride);
+    return gemm_run(g, &c, d, d_stride, w, w_stride, dx, dx_stride);
 }
 
 int jn_cuda_fill_operand(float *dev, size_t n, int copies, uint64_t seed, int which)
@@ -79,6 +81,6 @@ int jn_cuda_capture_floor(const jn_cuda_gemm *g, cudaStream_t stream, const jn_g
     JN_CUDA(cudaStreamBeginCapture(stream, cudaStreamCaptureModeThreadLocal));
     int rc = 0;
     for (int i = 0; i < log->count && !rc; i++)
-        rc = jn_cuda_gemm_run(&replay, &log->calls[i], scratch[0], big, scratch[1], big, scratch[2], big);
+        rc = gemm_run(&replay, &log->calls[i], scratch[0], big, scratch[1], big, scratch[2], big);
     return jn_cuda_end_capture(stream, rc, exec);
 }

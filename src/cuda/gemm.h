@@ -17,11 +17,6 @@ typedef struct {
     jn_gemm_log *log;  /* optional shape log (benchmarks) */
 } jn_cuda_gemm;
 
-/* One call of a logged shape: forward (a = X, b = W, out = Y), weight grad (a = D, b = X,
- * out = dW, accumulated), input grad (a = D, b = W, out = dX); strides are per model. */
-int jn_cuda_gemm_run(const jn_cuda_gemm *g, const jn_gemm_call *call, const float *a, size_t a_stride,
-                     const float *b, size_t b_stride, float *out, size_t out_stride);
-
 int jn_cuda_gemm_forward(const jn_cuda_gemm *g, int models, int rows, int n_out, int n_in, const float *x,
                          size_t x_stride, const float *w, size_t w_stride, float *y, size_t y_stride);
 int jn_cuda_gemm_weight_grad(const jn_cuda_gemm *g, int models, int rows, int n_out, int n_in, const float *d,

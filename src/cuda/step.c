@@ -8,8 +8,11 @@
 #include "cuda/nvtx.h"
 #include "cuda/workspace.h"
 
-int jn_cuda_forward(jn_cuda_ws *ws, const float *params, const float *x, size_t x_stride, int rows, int bottom,
-                    int top, int logits_bias)
+/* Forward pass of rows x (model stride x_stride; 0: one copy for every model) through layers
+ * bottom .. top into act[bottom .. top] (mirrors jn_cpu_forward); the logits get their bias
+ * only with logits_bias (the training loss adds it in its own kernel). */
+static int forward(jn_cuda_ws *ws, const float *params, const float *x, size_t x_stride, int rows, int bottom, int top,
+                   int logits_bias)
 {
     const jn_model *m = &ws->model;
     const size_t P = m->n_params;
@@ -113,7 +116,7 @@ static int main_step(jn_cuda_ws *ws, const float *params, const jn_batch *batch,
     const int B = batch->rows, L = m->n_layers;
     const size_t in = (size_t)B * m->sizes[0];
     jn_cuda_phase(JN_PHASE_FORWARD);
-    if (jn_cuda_forward(ws, params, x, in, B, 1, L, 0) ||
+    if (forward(ws, params, x, in, B, 1, L, 0) ||
         top_terms(ws, loss_rows(ws, params, batch, ws->act[L], ws->delta[0], (size_t)B * m->sizes[L], grad),
                   no_norm_rows, B, 1, sums, ctl))
         return -1;
@@ -141,7 +144,7 @@ static int stacked_step(jn_cuda_ws *ws, const float *params, const jn_batch *bat
     if (jn_cuda_stacked_forward(ws, params, B, B, tangents, top, sums, ctl))
         return -1;
     /* Above the penalised layer the main rows go on alone. */
-    if (top < L && jn_cuda_forward(ws, params, ws->h[top], top_stride, B, top + 1, L, 0))
+    if (top < L && forward(ws, params, ws->h[top], top_stride, B, top + 1, L, 0))
         return -1;
     /* One launch for the loss and the norms: at the output from the stacked rows, below it
      * the main rows' logits with the norm rows at top (with no tangent rows, the exact output
@@ -220,7 +223,7 @@ int jn_cuda_count_errors(jn_cuda_ws *ws, const float *params, const float *x, co
 {
     const jn_model *m = &ws->model;
     cudaStream_t s = ws->ctx->stream;
-    if (jn_cuda_forward(ws, params, x, 0, rows, 1, m->n_layers, 1))
+    if (forward(ws, params, x, 0, rows, 1, m->n_layers, 1))
         return -1;
     JN_KERNEL(jn_k_argmax_errors(ws->act[m->n_layers], y, rows, m->sizes[m->n_layers], ws->models, ws->row_error, s));
     JN_KERNEL(jn_k_sum_errors(ws->row_error, rows, ws->models, sums, s));

@@ -92,10 +92,4 @@ int jn_cuda_penalty_rest(jn_cuda_ws *ws, const float *params, const jn_batch *ba
 int jn_cuda_jacobian_rows_penalty(jn_cuda_ws *ws, const float *params, int batch_rows, jn_step_sums *sums,
                                   const jn_step_ctl *ctl, float *grad);
 
-/* step.c: forward pass of rows x (model stride x_stride; 0: one copy for every model) through
- * layers bottom .. top into act[bottom .. top] (mirrors jn_cpu_forward); the logits get their
- * bias only with logits_bias (the training loss adds it in its own kernel). */
-int jn_cuda_forward(jn_cuda_ws *ws, const float *params, const float *x, size_t x_stride, int rows, int bottom,
-                    int top, int logits_bias);
-
 #endif
