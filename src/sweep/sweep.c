@@ -5,6 +5,7 @@
 #include "core/fileio.h"
 #include "jacnoise/backend.h"
 #include "jacnoise/error.h"
+#include "jacnoise/profile.h"
 #include "jacnoise/train.h"
 #include "sweep/results.h"
 #include "sweep/schedule.h"
@@ -58,13 +59,13 @@ static void front_reread(front *f, int every)
 static void front_flush(void *ctx)
 {
     front *f = ctx;
-    const double now = jn_now();
+    const double now = jn_wall_seconds();
     if (!f->dirty || now - f->written < 10 * f->writing)
         return;
     f->dirty = 0;
     front_reread(f, 0);
     f->stale = jn_results_save(&f->table, f->dir) != 0;
-    f->written = jn_now();
+    f->written = jn_wall_seconds();
     f->writing = f->written - now;
     if (f->stale) {
         jn_progress_clear(&f->progress);
@@ -76,7 +77,7 @@ static void front_draw(front *f, int force)
 {
     if (!f->progress.enabled)
         return;
-    const double elapsed = jn_now() - f->start, rate = elapsed > 0 ? f->steps / elapsed : 0;
+    const double elapsed = jn_wall_seconds() - f->start, rate = elapsed > 0 ? f->steps / elapsed : 0;
     const int unplanned = f->total - f->done - f->planned;
     const double per_run = f->planned ? f->planned_steps / f->planned : 0;
     const double left = f->planned_steps + per_run * (unplanned > 0 ? unplanned : 0) - f->steps;
@@ -315,7 +316,7 @@ static int run_sweep(const jn_config *cfg, jn_plan *plan)
         return fail_now(code);
     const int n = plan->n_entries;
     unsigned char *mine = calloc((size_t)(n ? n : 1), 3);
-    front f = {.plan = plan, .dir = cfg->out, .mine = mine, .start = jn_now(), .dirty = 1};
+    front f = {.plan = plan, .dir = cfg->out, .mine = mine, .start = jn_wall_seconds(), .dirty = 1};
     if (!mine)
         return jn_fail("out of memory"), fail_now(JN_EXIT_ERROR);
     if (jn_results_open(&f.table, plan)) {

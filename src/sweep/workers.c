@@ -7,6 +7,7 @@
 #include "core/fileio.h"
 #include "jacnoise/backend.h"
 #include "jacnoise/error.h"
+#include "jacnoise/profile.h"
 #include "jacnoise/train.h"
 #include "train/progress.h"
 
@@ -41,7 +42,7 @@ static void send_steps(pipe_report *p)
     snprintf(line, sizeof line, "S %ld\n", p->steps);
     put_line(p->fd, line);
     p->steps = 0;
-    p->sent = jn_now();
+    p->sent = jn_wall_seconds();
 }
 
 static void pipe_planned(void *ctx, int configurations, double steps)
@@ -62,7 +63,7 @@ static void pipe_stepped(void *ctx, long steps)
 {
     pipe_report *p = ctx;
     p->steps += steps;
-    if (jn_now() - p->sent >= 0.1)
+    if (jn_wall_seconds() - p->sent >= 0.1)
         send_steps(p);
 }
 
@@ -90,7 +91,7 @@ static int worker_main(const jn_plan *plan, const unsigned char *mine, int j, in
     if (!part)
         return jn_fail("out of memory"), JN_EXIT_ERROR;
     jn_plan_deal(plan, mine, j, jobs, part);
-    pipe_report p = {fd, 0, jn_now()};
+    pipe_report p = {fd, 0, jn_wall_seconds()};
     const jn_sweep_report report = {&p, pipe_planned, pipe_began, pipe_stepped, pipe_ended, NULL};
     int code = jn_sweep_work(plan, part, &report);
     send_steps(&p);

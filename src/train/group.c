@@ -10,6 +10,7 @@
  * the group, every active job staying at its last checkpoint. */
 #include "core/fileio.h"
 #include "jacnoise/error.h"
+#include "jacnoise/profile.h"
 #include "train/job.h"
 
 #include <math.h>
@@ -228,7 +229,7 @@ int jn_group_admit(jn_group *g, jn_job *job)
         return 1;
     }
     job->slot = s;
-    job->epoch_start = jn_now();
+    job->epoch_start = jn_wall_seconds();
     g->slot[s] = job;
     return 0;
 }
@@ -550,7 +551,7 @@ static int interrupt(jn_group *g, jn_job_source *src)
 static void checkpoint_hint(const jn_group *g, double start, double spent_before, long files_before)
 {
     long files;
-    const double wall = jn_now() - start, spent = jn_job_checkpoint_seconds(&files) - spent_before;
+    const double wall = jn_wall_seconds() - start, spent = jn_job_checkpoint_seconds(&files) - spent_before;
     if (wall < 1.0 || spent < 0.2 * wall)
         return;
     char advice[256], every[32] = "step";
@@ -571,7 +572,7 @@ static void checkpoint_hint(const jn_group *g, double start, double spent_before
 
 int jn_group_run(jn_group *g, jn_job_source *src)
 {
-    const double start = jn_now();
+    const double start = jn_wall_seconds();
     long files_before;
     const double spent_before = jn_job_checkpoint_seconds(&files_before);
     for (;;) {

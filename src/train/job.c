@@ -9,6 +9,7 @@
 #include "train/job.h"
 #include "core/fileio.h"
 #include "jacnoise/error.h"
+#include "jacnoise/profile.h"
 #include "train/metrics.h"
 
 #include <errno.h>
@@ -47,9 +48,9 @@ static int save_checkpoint(jn_job *job, const char *path, int best_only)
         .velocity = best_only ? NULL : job->velocity,
         .best_params = best_only ? NULL : job->best,
     };
-    const double start = jn_now();
+    const double start = jn_wall_seconds();
     const int rc = jn_checkpoint_write(path, &ck);
-    checkpoint_seconds += jn_now() - start;
+    checkpoint_seconds += jn_wall_seconds() - start;
     checkpoint_files++;
     return rc;
 }
@@ -259,7 +260,7 @@ jn_job *jn_job_open(const jn_config *cli, int rerun, int *busy)
     }
     job->slot = -1;
     job->lock_fd = -1;
-    job->started = jn_now();
+    job->started = jn_wall_seconds();
     if (open_job(job, cli, rerun)) {
         if (busy)
             *busy = job->busy;
@@ -410,7 +411,7 @@ int jn_job_end_epoch(jn_job *job, double valid_error, double test_error)
         st->status = JN_RUN_FINISHED;
     if (m.best)
         job->best_state = *st;
-    m.seconds = jn_now() - job->epoch_start;
+    m.seconds = jn_wall_seconds() - job->epoch_start;
     /* metrics first: a crash before the checkpoint replays this epoch and the resume trims
      * its line, so the file never holds an epoch twice. last.ckpt may be written every
      * checkpoint-epochs epochs only: a resume then replays the epochs since, to the same
@@ -418,7 +419,7 @@ int jn_job_end_epoch(jn_job *job, double valid_error, double test_error)
     const int write_last = st->status != JN_RUN_RUNNING || st->epoch % job->cfg.checkpoint_epochs == 0;
     if (jn_metrics_append(job->metrics_path, &m) || (write_last && save_last(job)))
         return -1;
-    job->epoch_start = jn_now();
+    job->epoch_start = jn_wall_seconds();
     if (job->verbose) {
         jn_progress_clear(job->progress);
         print_epoch(&m, job->cfg.epochs);
@@ -437,7 +438,7 @@ static int write_summary(const jn_job *job, const char *status, const char *mess
         .best_epoch = st->best_epoch,
         .best_valid_error = st->best_epoch ? st->best_valid_error : NAN,
         .test_error = test_error,
-        .seconds = jn_now() - job->started,
+        .seconds = jn_wall_seconds() - job->started,
     };
     return jn_summary_write(job->summary_path, &s);
 }

@@ -1,16 +1,9 @@
 /* Progress line on stderr. */
 #include "train/progress.h"
+#include "jacnoise/profile.h"
 
 #include <stdio.h>
-#include <time.h>
 #include <unistd.h>
-
-double jn_now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
 
 void jn_progress_init(jn_progress *p, jn_progress_mode mode)
 {
@@ -32,7 +25,7 @@ void jn_progress_draw(jn_progress *p, const char *line, int force)
 {
     if (!p->enabled)
         return;
-    double now = jn_now();
+    double now = jn_wall_seconds();
     if (p->drawn && now - p->last_draw < 0.1 && !force)
         return;
     fprintf(stderr, "\r\033[K%s", line);

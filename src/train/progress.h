@@ -24,7 +24,4 @@ void jn_progress_clear(jn_progress *p);
 /* "4m05s", "2h10m". */
 void jn_format_duration(double seconds, char *out, size_t cap);
 
-/* Monotonic seconds. */
-double jn_now(void);
-
 #endif

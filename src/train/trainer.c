@@ -2,6 +2,7 @@
  * progress line (epoch, batch, loss, ETA). */
 #include "jacnoise/blas.h"
 #include "jacnoise/error.h"
+#include "jacnoise/profile.h"
 #include "train/job.h"
 
 #include <stdio.h>
@@ -30,7 +31,7 @@ static void solo_stepped(void *ctx, long steps)
     solo *r = ctx;
     const jn_train_state *st = &r->job->state;
     double done = (double)(st->global_step - r->first_step);
-    double eta = (jn_now() - r->start) / done * (double)(r->steps_total - st->global_step);
+    double eta = (jn_wall_seconds() - r->start) / done * (double)(r->steps_total - st->global_step);
     jn_progress_update(&r->progress, st->epoch + 1, r->job->cfg.epochs, st->batch, r->batches,
                        st->sums.loss / (double)st->sums.examples, eta);
 }
@@ -63,7 +64,7 @@ static int train_group(jn_job *job)
             fprintf(stderr, "jacnoise: warning: --batch %d is more than the %d training examples: each epoch is one "
                     "step over all of them\n", job->cfg.batch, data->train.n);
         solo r = {.job = job, .batches = jn_batches_per_epoch(data->train.n, job->cfg.batch),
-                  .first_step = job->state.global_step, .start = jn_now()};
+                  .first_step = job->state.global_step, .start = jn_wall_seconds()};
         r.steps_total = (uint64_t)r.batches * (uint64_t)job->cfg.epochs;
         if (job->cfg.max_steps > 0 && (uint64_t)job->cfg.max_steps < r.steps_total)
             r.steps_total = (uint64_t)job->cfg.max_steps; /* the run pauses there: the ETA is to the pause */
