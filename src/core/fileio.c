@@ -321,21 +321,23 @@ int jn_read_head(const char *path, unsigned char *out, size_t n, size_t *got)
     return 0;
 }
 
+/* The folder path is in ("." for a bare name, "/" at the root) into dir; -1 where it does not
+ * fit (nothing recorded: the caller says which path). */
+static int parent_folder(const char *path, char *dir, size_t cap)
+{
+    const char *slash = strrchr(path, '/');
+    const size_t n = !slash || slash == path ? 1 : (size_t)(slash - path);
+    if (n >= cap)
+        return -1;
+    snprintf(dir, cap, "%.*s", (int)n, !slash ? "." : path);
+    return 0;
+}
+
 static int fsync_parent(const char *path)
 {
     char dir[PATH_MAX];
-    const char *slash = strrchr(path, '/');
-    if (!slash)
-        strcpy(dir, ".");
-    else if (slash == path)
-        strcpy(dir, "/");
-    else {
-        size_t n = (size_t)(slash - path);
-        if (n >= sizeof dir)
-            return jn_fail("%s: path too long", path);
-        memcpy(dir, path, n);
-        dir[n] = 0;
-    }
+    if (parent_folder(path, dir, sizeof dir))
+        return jn_fail("%s: path too long", path);
     int fd = open(dir, O_RDONLY);
     if (fd < 0)
         return jn_fail("%s: cannot open folder to sync: %s", dir, strerror(errno));
@@ -571,13 +573,8 @@ int jn_output_file_check(const char *option, const char *path, const char *other
             return jn_fail("%s %s: is the %s file; writing it would destroy that", option, path, other_option);
     }
     char dir[PATH_MAX];
-    const char *slash = strrchr(path, '/');
-    if (!slash)
-        strcpy(dir, ".");
-    else if ((size_t)(slash - path) >= sizeof dir)
+    if (parent_folder(path, dir, sizeof dir))
         return jn_fail("%s %s: path too long", option, path);
-    else
-        snprintf(dir, sizeof dir, "%.*s", slash == path ? 1 : (int)(slash - path), path);
     if (stat(dir, &st) != 0 || !S_ISDIR(st.st_mode))
         return jn_fail("%s %s: no folder %s to write it in", option, path, dir);
     if (access(dir, W_OK | X_OK) != 0)
