@@ -32,17 +32,10 @@ typedef struct {
     cpu_slot *slot;     /* [setup.models] */
 } cpu_backend;
 
-static int check_slot(const cpu_backend *c, int slot)
-{
-    if (slot < 0 || slot >= c->setup.models)
-        return jn_fail("cpu backend: slot %d out of range 0..%d", slot, c->setup.models - 1);
-    return 0;
-}
-
 static int cpu_set_hparams(jn_backend *be, int slot, const jn_model_hparams *hp)
 {
     cpu_backend *c = (cpu_backend *)be;
-    if (check_slot(c, slot) || jn_model_hparams_check(&c->obj, hp))
+    if (jn_backend_check_slot(be, slot) || jn_model_hparams_check(&c->obj, hp))
         return -1;
     cpu_slot *s = &c->slot[slot];
     s->hp = *hp;
@@ -54,7 +47,7 @@ static int cpu_set_hparams(jn_backend *be, int slot, const jn_model_hparams *hp)
 static int cpu_set_state(jn_backend *be, int slot, const jn_real *params, const jn_real *velocity)
 {
     cpu_backend *c = (cpu_backend *)be;
-    if (check_slot(c, slot))
+    if (jn_backend_check_slot(be, slot))
         return -1;
     memcpy(c->slot[slot].params, params, sizeof(jn_real) * c->model.n_params);
     memcpy(c->slot[slot].velocity, velocity, sizeof(jn_real) * c->model.n_params);
@@ -64,7 +57,7 @@ static int cpu_set_state(jn_backend *be, int slot, const jn_real *params, const 
 static int cpu_get_state(jn_backend *be, int slot, jn_real *params, jn_real *velocity)
 {
     cpu_backend *c = (cpu_backend *)be;
-    if (check_slot(c, slot))
+    if (jn_backend_check_slot(be, slot))
         return -1;
     memcpy(params, c->slot[slot].params, sizeof(jn_real) * c->model.n_params);
     memcpy(velocity, c->slot[slot].velocity, sizeof(jn_real) * c->model.n_params);

@@ -44,17 +44,10 @@ typedef struct {
     cudaGraphExec_t graph;
 } cuda_backend;
 
-static int check_slot(const cuda_backend *c, int slot)
-{
-    if (slot < 0 || slot >= c->setup.models)
-        return jn_fail("cuda backend: slot %d out of range 0..%d", slot, c->setup.models - 1);
-    return 0;
-}
-
 static int cuda_set_hparams(jn_backend *be, int slot, const jn_model_hparams *hp)
 {
     cuda_backend *c = (cuda_backend *)be;
-    if (check_slot(c, slot) || jn_model_hparams_check(&c->obj, hp))
+    if (jn_backend_check_slot(be, slot) || jn_model_hparams_check(&c->obj, hp))
         return -1;
     c->ctl[slot].seed = hp->seed;
     c->hp[slot] = (jn_hparams){c->hp[slot].lr, (float)hp->momentum, (float)hp->weight_decay, (float)hp->input_noise,
@@ -65,7 +58,7 @@ static int cuda_set_hparams(jn_backend *be, int slot, const jn_model_hparams *hp
 static int cuda_set_state(jn_backend *be, int slot, const float *params, const float *velocity)
 {
     cuda_backend *c = (cuda_backend *)be;
-    if (check_slot(c, slot))
+    if (jn_backend_check_slot(be, slot))
         return -1;
     const size_t P = c->model.n_params, bytes = sizeof(float) * P;
     JN_CUDA(cudaMemcpy(c->slots.params + (size_t)slot * P, params, bytes, cudaMemcpyHostToDevice));
@@ -76,7 +69,7 @@ static int cuda_set_state(jn_backend *be, int slot, const float *params, const f
 static int cuda_get_state(jn_backend *be, int slot, float *params, float *velocity)
 {
     cuda_backend *c = (cuda_backend *)be;
-    if (check_slot(c, slot))
+    if (jn_backend_check_slot(be, slot))
         return -1;
     const size_t P = c->model.n_params, bytes = sizeof(float) * P;
     JN_CUDA(cudaStreamSynchronize(c->ctx.stream));

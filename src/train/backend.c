@@ -9,6 +9,13 @@
 
 long jn_batches_per_epoch(long n, int batch) { return (n + batch - 1) / batch; }
 
+int jn_backend_check_slot(const jn_backend *be, int slot)
+{
+    if (slot < 0 || slot >= be->models)
+        return jn_fail("%s backend: slot %d out of range 0..%d", be->ops->name, slot, be->models - 1);
+    return 0;
+}
+
 int jn_backend_uses_cuda(jn_device device)
 {
     return device == JN_DEVICE_CUDA || (device == JN_DEVICE_AUTO && jn_cuda_device_count() > 0);
