@@ -126,6 +126,9 @@ int jn_config_given(const jn_config *cfg, const char *key);
  * checkpoint's stored configuration); errors name the file and line. */
 int jn_config_load_file(jn_config *cfg, unsigned command, const char *path);
 int jn_config_load_text(jn_config *cfg, unsigned command, const char *text, const char *origin);
+/* s without its leading white space, its trailing white space cut off in place: a line, key or
+ * value of such files (and of sweep specs). */
+char *jn_config_trim(char *s);
 
 /* Writes every option of `command` as key=value lines (loadable with --config); with
  * experiment_only, only those that decide the numbers (not --out, --threads, --device, ...:

@@ -717,6 +717,16 @@ int jn_config_drop_inert(jn_config *cfg, char *changed, size_t cap)
     return n;
 }
 
+char *jn_config_trim(char *s)
+{
+    while (isspace((unsigned char)*s))
+        s++;
+    char *e = s + strlen(s);
+    while (e > s && isspace((unsigned char)e[-1]))
+        *--e = 0;
+    return s;
+}
+
 int jn_config_load_text(jn_config *cfg, unsigned command, const char *text, const char *origin)
 {
     int line_no = 0, first_line[N_OPTIONS] = {0};
@@ -732,23 +742,14 @@ int jn_config_load_text(jn_config *cfg, unsigned command, const char *text, cons
         memcpy(line, p, len);
         line[len] = 0;
         p += len + (p[len] == '\n');
-        char *s = line;
-        while (isspace((unsigned char)*s))
-            s++;
-        char *e = s + strlen(s);
-        while (e > s && isspace((unsigned char)e[-1]))
-            *--e = 0;
+        char *s = jn_config_trim(line);
         if (!*s || *s == '#')
             continue;
         char *eq = strchr(s, '=');
         if (!eq)
             return jn_fail("%s: line %d: expected key=value, got '%s'", origin, line_no, s);
         *eq = 0;
-        char *key = s, *value = eq + 1;
-        for (char *k = eq; k > key && isspace((unsigned char)k[-1]);)
-            *--k = 0;
-        while (isspace((unsigned char)*value))
-            value++;
+        char *key = jn_config_trim(s), *value = jn_config_trim(eq + 1);
         if (!strncmp(key, "--", 2))
             key += 2;
         if (!strcmp(key, "config"))

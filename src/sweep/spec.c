@@ -4,7 +4,6 @@
 #include "jacnoise/error.h"
 #include "jacnoise/rng.h"
 
-#include <ctype.h>
 #include <errno.h>
 #include <math.h>
 #include <stdio.h>
@@ -15,16 +14,6 @@
 
 /* Options a spec may not set: the sweep sets them for every configuration. */
 static const char *const sweep_owned[] = {"out", "resume", "max-steps", "progress", "config", NULL};
-
-static char *trim(char *s)
-{
-    while (isspace((unsigned char)*s))
-        s++;
-    char *e = s + strlen(s);
-    while (e > s && isspace((unsigned char)e[-1]))
-        *--e = 0;
-    return s;
-}
 
 /* Cuts a '#' comment (outside double quotes). */
 static void cut_comment(char *s)
@@ -74,7 +63,7 @@ static int split_values(jn_spec *spec, spec_entry *e, char *list, const char *fo
             int last = !*p;
             *p = 0;
             char *v;
-            if (unquote(trim(start), &v))
+            if (unquote(jn_config_trim(start), &v))
                 return fail_at(spec, e->line, "%s: a stray '\"' in %s", e->key, form);
             if (!*v)
                 return fail_at(spec, e->line, n || !last ? "%s: an empty value in %s" : "%s: empty %s", e->key, form);
@@ -101,7 +90,7 @@ static char *call_args(char *value, const char *name)
     size_t n = strlen(name), len = strlen(value);
     if (strncmp(value, name, n) || len < n + 2 || value[len - 1] != ')')
         return NULL;
-    char *p = trim(value + n);
+    char *p = jn_config_trim(value + n);
     if (*p != '(')
         return NULL;
     value[len - 1] = 0;
@@ -128,7 +117,7 @@ static int parse_value(jn_spec *spec, spec_entry *e, char *value)
         if (value[len - 1] != ']')
             return fail_at(spec, e->line, "%s: a grid ends with ']' (got '%s')", e->key, value);
         value[len - 1] = 0;
-        if (!*trim(value + 1))
+        if (!*jn_config_trim(value + 1))
             return fail_at(spec, e->line, "%s: empty grid []%s", e->key, "");
         e->kind = SPEC_GRID;
         return split_values(spec, e, value + 1, "the grid");
@@ -239,14 +228,14 @@ int jn_spec_parse(const char *text, const char *origin, jn_spec *spec)
         buf[len] = 0;
         p += len + (p[len] == '\n');
         cut_comment(buf);
-        char *s = trim(buf);
+        char *s = jn_config_trim(buf);
         if (!*s)
             continue;
         char *eq = strchr(s, '=');
         if (!eq)
             return fail_at(spec, line_no, "expected key = value, got '%s'%s", s, "");
         *eq = 0;
-        char *key = trim(s), *value = trim(eq + 1);
+        char *key = jn_config_trim(s), *value = jn_config_trim(eq + 1);
         if (!strncmp(key, "--", 2))
             key += 2;
         if (!*key)  /* the line is cut at '=' by now: name its value */
