@@ -414,7 +414,7 @@ def until_stderr(p, words):
 
 def interrupted(tmp):
     """SIGINT in a grid: the line erased, exit 130, the combinations done kept in --csv and
-    named; SIGTERM in a single profile: exit 143, nothing written."""
+    named; SIGTERM in a single profile: exit 143, "terminated", nothing written."""
     path = os.path.join(tmp, "stopped.csv")
     base = [BIN, "profile", "--device", "cpu", "--data", "usps", "--hidden", "5", "--warmup", "0",
             "--progress", "always"]
@@ -436,7 +436,7 @@ def interrupted(tmp):
     before = until_stderr(p, "round 1 of")
     p.send_signal(signal.SIGTERM)
     out, err = p.communicate(timeout=60)
-    check(p.returncode == 143 and err.endswith("jacnoise: interrupted; nothing written\n") and not out and
+    check(p.returncode == 143 and err.endswith("jacnoise: terminated; nothing written\n") and not out and
           not os.path.exists(json_path), f"SIGTERM: exit {p.returncode}, stdout {out[:200]!r}, stderr {err[-300:]!r}")
 
 

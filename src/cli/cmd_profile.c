@@ -96,11 +96,7 @@ static int parse_entry(grid *g, char *entry, const char *origin)
     if (!eq)
         return jn_fail("%s: expected key=value value ..., got '%s'", origin, entry);
     *eq = 0;
-    char *key = entry, *values = eq + 1;
-    while (isspace((unsigned char)*key))
-        key++;
-    for (char *e = key + strlen(key); e > key && isspace((unsigned char)e[-1]);)
-        *--e = 0;
+    char *key = jn_config_trim(entry), *values = eq + 1;
     if (!strncmp(key, "--", 2))
         key += 2;
     if (!*key)
@@ -405,10 +401,9 @@ int jn_cmd_profile(int argc, char **argv)
     if (code == JN_EXIT_OK && sig == SIGPIPE)  /* done; the lines went nowhere, as `| head` asked */
         return JN_EXIT_SIGPIPE;
     if (code != JN_EXIT_OK && sig) {
-        if (!cfg.grid[0])
-            jn_fail("%s; nothing written", sig == SIGPIPE ? "stopped (its output was closed: a broken pipe)"
-                                                           : "interrupted");
         code = jn_train_stop_code(sig);
+        if (!cfg.grid[0])
+            jn_fail("%s; nothing written", jn_train_stop_words(code, sig));
     }
     return code == JN_EXIT_OK ? code : jn_cli_fail(code);
 }
