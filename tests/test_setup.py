@@ -117,10 +117,10 @@ def setup_cases(tmp, env, calls):
           f"setup.sh packages --help: exit {p.returncode}, {p.stdout[-300:]!r} {p.stderr[-300:]!r}")
 
 
-def link_set(dst, names):
+def link_set(dst, names, data=DATA):
     os.makedirs(dst, exist_ok=True)
     for n in names:
-        os.symlink(os.path.join(DATA, n + ".gz"), os.path.join(dst, n + ".gz"))
+        os.symlink(os.path.join(data, n + ".gz"), os.path.join(dst, n + ".gz"))
 
 
 def fetch_cases(tmp, env, calls):
@@ -241,14 +241,19 @@ def fetch_cases(tmp, env, calls):
     readonly = os.path.join(tmp, "readonly")
     os.makedirs(readonly)
     os.chmod(readonly, 0o555)
-    as_user, script = [], fetch
+    as_user, script, data = [], fetch, DATA
     if os.access(readonly, os.W_OK):
         as_user = ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"]
         os.chmod(tmp, 0o755)  # for nobody to reach the folder
-        # and the script: a copy beside it, as the checkout may lie in a folder only root enters
+        # and the script and the data: copies beside it, as the checkout and the data may lie
+        # in a folder only root enters (CI's fresh clone does)
         script = os.path.join(tmp, "fetch.sh")
         shutil.copy(fetch, script)
-    p = sh(as_user + [script, readonly], "/", dict(env, **src))
+        data = os.path.join(tmp, "public-data")
+        os.makedirs(data)
+        for n in MNIST + USPS:
+            shutil.copy(os.path.join(DATA, n + ".gz"), data)
+    p = sh(as_user + [script, readonly], "/", dict(env, JACNOISE_FETCH_FROM=data))
     out = p.stdout + p.stderr
     check(p.returncode == 1 and out.count("\n") == 2 and
           f"fetch.sh: mnist: cannot fetch into {readonly}: the folder is not writable" in out,
@@ -256,7 +261,7 @@ def fetch_cases(tmp, env, calls):
     # A file it cannot read, where jacnoise would read it: said so, not as a wrong SHA-256
     # of nothing ("SHA-256 , expected ...").
     unreadable = os.path.join(tmp, "unreadable")
-    link_set(os.path.join(unreadable, "repo", "data"), MNIST + ["zip.train"])
+    link_set(os.path.join(unreadable, "repo", "data"), MNIST + ["zip.train"], data)
     os.makedirs(os.path.join(unreadable, "empty"))
     locked = os.path.join(unreadable, "repo", "data", "zip.test.gz")
     shutil.copy(os.path.join(DATA, "zip.test.gz"), locked)
