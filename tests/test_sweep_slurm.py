@@ -8,6 +8,7 @@ stopped by SIGTERM saying how it continues.
 
 Run by ctest with JACNOISE_BIN and JACNOISE_DATA set."""
 import getpass
+import json
 import os
 import shutil
 import socket
@@ -156,18 +157,28 @@ def resubmitted_part(tmp, spec, reference):
 
 def cancelled_task(tmp):
     """A task that scancel or its time limit stops (SIGTERM) says how it continues: resubmit
-    that task, sbatch --array=I (not "run the same command", which a task's log cannot say)."""
+    that task, sbatch --array=I (not "run the same command", which a task's log cannot say),
+    and so do the summaries of the runs it interrupted, in its workers too (--jobs 2): run by
+    hand, the sweep command would train the whole sweep outside the array."""
     spec = os.path.join(tmp, "endless.spec")
     open(spec, "w").write(SPEC.replace("epochs = 2", "epochs = 100000\npatience = 0"))
     folder = os.path.join(tmp, "cancelled")
-    p = subprocess.Popen(["bash", SBATCH, spec, folder], env=task_env(1, 0, 2), stdout=subprocess.DEVNULL,
-                         stderr=subprocess.PIPE, text=True)
+    p = subprocess.Popen(["bash", SBATCH, spec, folder, "--jobs", "2"], env=task_env(1, 0, 2),
+                         stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
     until_training(folder, p)
     p.terminate()
     err = p.communicate(timeout=600)[1]
-    check(p.returncode == 143 and err.strip().splitlines()[-1:] == [
-          "jacnoise: sweep terminated; to continue, resubmit this array task: sbatch --array=1 with the same script "
-          "and arguments"], f"a task stopped by SIGTERM: exit {p.returncode}: {err[-300:]!r}")
+    how = "to continue, resubmit this array task: sbatch --array=1 with the same script and arguments"
+    check(p.returncode == 143 and err.strip().splitlines()[-1:] == [f"jacnoise: sweep terminated; {how}"],
+          f"a task stopped by SIGTERM: exit {p.returncode}: {err[-300:]!r}")
+    runs = os.path.join(folder, "runs")
+    messages = []
+    for i in sorted(os.listdir(runs)):
+        if os.path.exists(os.path.join(runs, i, "summary.json")):  # a run not begun when the task stopped has none
+            with open(os.path.join(runs, i, "summary.json")) as f:
+                messages.append(json.load(f)["message"])
+    check(messages and all(m.startswith("terminated at epoch ") and m.endswith(f"; {how}") for m in messages),
+          f"the interrupted runs' summaries: {messages!r}")
 
 
 def main():

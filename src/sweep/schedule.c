@@ -259,7 +259,7 @@ static int run_group(source *src)
     }
     src->report->planned(src->report->ctx, src->n_items, steps);
     jn_job_source js = {src, source_next, source_next_batch, source_ended, source_stepped,
-                        "run the same sweep command again to continue"};
+                        src->report->to_continue};
     int rc = jn_group_run(g, &js);
     if (rc < 0) {
         /* A backend error: the group's active runs stay at their last checkpoints, marked

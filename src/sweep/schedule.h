@@ -19,6 +19,10 @@ typedef struct {
     void (*ended)(void *ctx, int entry, const char *status, const char *message);
     /* Workers' reports were taken in: a moment to rewrite results.csv (jn_sweep_workers). */
     void (*flush)(void *ctx);
+    /* How an interrupted run continues, for the message its summary.json keeps: in a Slurm
+     * array task, resubmitting that task, not rerunning the sweep command, which outside the
+     * array would train the whole sweep. */
+    const char *to_continue;
 } jn_sweep_report;
 
 /* Trains the entries flagged in `mine` that are not done (finished, early-stopped or

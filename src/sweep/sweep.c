@@ -363,7 +363,14 @@ static int run_sweep(const jn_config *cfg, jn_plan *plan)
     f.done = done;
     jn_progress_init(&f.progress, cfg->progress);
     front_flush(&f);
-    const jn_sweep_report report = {&f, front_planned, front_began, front_stepped, front_ended, front_flush};
+    /* How a stop (scancel, a time limit in an array task) continues: said by the runs it
+     * interrupts and by the sweep's last line. */
+    char how[160] = "run the same sweep command again to continue";
+    if (array_task >= 0)
+        snprintf(how, sizeof how,
+                 "to continue, resubmit this array task: sbatch --array=%ld with the same script and arguments",
+                 array_task);
+    const jn_sweep_report report = {&f, front_planned, front_began, front_stepped, front_ended, front_flush, how};
     code = cfg->jobs > 1 ? jn_sweep_workers(plan, mine, cfg->jobs, &report) : jn_sweep_work(plan, mine, &report);
     front_reread(&f, 1);  /* the end's table and results.csv say what every folder says now */
     f.dirty = 1;
@@ -374,12 +381,8 @@ static int run_sweep(const jn_config *cfg, jn_plan *plan)
     fflush(stdout);
     const char *stopped = jn_train_stop_words(code, jn_train_stop_signal());
     if (stopped) {
-        char how[160] = "run the same command again to continue";
-        if (array_task >= 0)  /* scancel, a time limit */
-            snprintf(how, sizeof how,
-                     "to continue, resubmit this array task: sbatch --array=%ld with the same script and arguments",
-                     array_task);
-        fprintf(stderr, "jacnoise: sweep %s; %s\n", stopped, how);
+        fprintf(stderr, "jacnoise: sweep %s; %s\n", stopped,
+                array_task >= 0 ? how : "run the same command again to continue");
     } else if (report_failures(plan, cfg->out, mine, f.table.rows))
         code = JN_EXIT_ERROR;
     else if (code == JN_EXIT_ERROR)

@@ -81,7 +81,8 @@ static void pipe_ended(void *ctx, int entry, const char *status, const char *mes
     put_line(p->fd, line);
 }
 
-static int worker_main(const jn_plan *plan, const unsigned char *mine, int j, int jobs, int fd)
+static int worker_main(const jn_plan *plan, const unsigned char *mine, int j, int jobs, int fd,
+                       const char *to_continue)
 {
 #if defined(__linux__)
     /* A worker never outlives the sweep (a killed sweep must not leave runs training). */
@@ -92,7 +93,7 @@ static int worker_main(const jn_plan *plan, const unsigned char *mine, int j, in
         return jn_fail("out of memory"), JN_EXIT_ERROR;
     jn_plan_deal(plan, mine, j, jobs, part);
     pipe_report p = {fd, 0, jn_wall_seconds()};
-    const jn_sweep_report report = {&p, pipe_planned, pipe_began, pipe_stepped, pipe_ended, NULL};
+    const jn_sweep_report report = {&p, pipe_planned, pipe_began, pipe_stepped, pipe_ended, NULL, to_continue};
     int code = jn_sweep_work(plan, part, &report);
     send_steps(&p);
     free(part);
@@ -217,7 +218,7 @@ int jn_sweep_workers(const jn_plan *plan, const unsigned char *mine, int jobs, c
             close(fd[0]);
             for (int k = 0; k < started; k++)
                 close(w[k].fd);
-            int rc = worker_main(plan, mine, started, jobs, fd[1]);
+            int rc = worker_main(plan, mine, started, jobs, fd[1], report->to_continue);
             if (rc == JN_EXIT_ERROR)
                 fprintf(stderr, "jacnoise: sweep worker %d: %s\n", started, jn_last_error());
             fflush(stdout);
