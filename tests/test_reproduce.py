@@ -50,8 +50,8 @@ SMOKE = BASE + ["--sets", ",".join(SETS), "--rows", ",".join(CELL_ROWS)]
 ENV = dict(os.environ, JACNOISE=BIN)
 
 
-def reproduce(args, env=ENV, **kw):
-    return subprocess.run([sys.executable, TOOL] + args, capture_output=True, text=True, env=env, timeout=900, **kw)
+def reproduce(args, env=ENV, tool=TOOL, **kw):
+    return subprocess.run([sys.executable, tool] + args, capture_output=True, text=True, env=env, timeout=900, **kw)
 
 
 def failed_logs(p):
@@ -412,12 +412,33 @@ def check_merged_table(d, out, table):
     check(open(os.path.join(out, "results.csv")).read() == table_text, "results_table --out its own input replaced it")
 
 
+def check_default_program(d):
+    """Without JACNOISE the driver runs build/jacnoise of its own checkout, from any folder (a
+    copy of tools/ beside a build/jacnoise, run from another folder): --plan has it check the
+    specs, where build/jacnoise of the working folder is not there."""
+    checkout = os.path.join(d, "checkout")
+    shutil.copytree(os.path.dirname(TOOL), os.path.join(checkout, "tools"),
+                    ignore=shutil.ignore_patterns("__pycache__"))
+    os.makedirs(os.path.join(checkout, "build"))
+    os.symlink(os.path.abspath(BIN), os.path.join(checkout, "build", "jacnoise"))
+    elsewhere = os.path.join(d, "elsewhere")
+    os.makedirs(elsewhere)
+    env = {k: v for k, v in ENV.items() if k != "JACNOISE"}
+    p = reproduce(["--budget", "smoke", "--plan", "--sets", "usps", "--rows", "mlp"], env=env, cwd=elsewhere,
+                  tool=os.path.join(checkout, "tools", "reproduce.py"))
+    check(p.returncode == 0 and "specs: every search spec planned by jacnoise sweep" in p.stdout,
+          f"--plan without JACNOISE, run from another folder: exit {p.returncode}, {p.stdout[-300:]!r} "
+          f"{p.stderr[-300:]!r}")
+
+
 def main():
     with tempfile.TemporaryDirectory() as d:
         check_rules(d)
         check_table_tool(d)
     if sys.argv[1:] == ["--rules"]:  # the rules alone, in a second
         return finish("reproduce rule")
+    with tempfile.TemporaryDirectory() as d:
+        check_default_program(d)
     try:
         import matplotlib  # noqa: F401
     except ImportError:

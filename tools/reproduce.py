@@ -32,7 +32,7 @@ error (one line); 2 a bad command line, or an --out that holds another budget; 1
 stopped by SIGINT / SIGTERM, with the table of the cells finished by then (130 and one line,
 no table, for a Ctrl-C before the sweeps start, as during --plan).
 
-JACNOISE (default build/jacnoise) is the program. Needs matplotlib for the pictures (Debian:
+JACNOISE (default: build/jacnoise of this script's checkout) is the program. Needs matplotlib for the pictures (Debian:
 python3-matplotlib) unless --no-plots."""
 import argparse
 import ctypes
@@ -826,7 +826,9 @@ def write_table(out, budget, cells, state, device, command, stopped=False, earli
 # ---- driver -------------------------------------------------------------------------------------
 
 def binary():
-    return os.environ.get("JACNOISE", "build/jacnoise")
+    """JACNOISE, else build/jacnoise of this script's checkout, whatever folder it is run from
+    (as tools/paper-rows.sh and tools/sweep-local-gpus.sh find it)."""
+    return os.environ.get("JACNOISE") or os.path.normpath(os.path.join(HERE, "..", "build", "jacnoise"))
 
 
 def on_gpu(args):
@@ -949,6 +951,8 @@ def main():
         ap.error("--out DIR is required (the results folder)")
     budget = BUDGETS[args.budget]
     out = args.out or "."
+    # The pictures' tool (plot_analysis.py) runs the program too: the same one.
+    os.environ["JACNOISE"] = binary()
     cells = [Cell(out, args.budget, d, r, budget[d]) for d in SETS if d in sets
              for r in ROWS if r in rows]
     if args.plan:
