@@ -12,8 +12,9 @@ that the three ways ended with byte-identical checkpoints. Its run folders are i
 folder, removed at the end, also on Ctrl-C (exit 130) or SIGTERM (exit 143), which stop the
 jacnoise running too.
 
-usage: bench/bench_sweep_cpu.py [--bin build/jacnoise] [--models 8] [--data usps] [--hidden 1000]
-       [--train-limit 6000] [--epochs 2] [--batch 100] [--reps 3]   (JACNOISE_DATA: the data folder)"""
+usage: bench/bench_sweep_cpu.py [--bin PROGRAM] [--models 8] [--data usps] [--hidden 1000]
+       [--train-limit 6000] [--epochs 2] [--batch 100] [--reps 3]   (JACNOISE_DATA: the data folder;
+       PROGRAM: jacnoise, by default build/jacnoise of this checkout)"""
 import argparse
 import json
 import os
@@ -24,6 +25,13 @@ import subprocess
 import sys
 import tempfile
 import time
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, os.path.join(ROOT, "tools"))
+import tool_files  # noqa: E402
+
+# The program unless --bin says otherwise: this checkout's, whatever folder the bench runs from.
+PROGRAM = os.path.join(ROOT, "build", "jacnoise")
 
 
 def fail(msg):
@@ -51,8 +59,8 @@ def timed(cmd):
 
 
 def main():
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--bin", default="build/jacnoise")
+    ap = tool_files.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--bin", default=PROGRAM, metavar="PROGRAM")
     ap.add_argument("--models", type=int, default=8)
     ap.add_argument("--data", default="usps")
     ap.add_argument("--hidden", default="1000")

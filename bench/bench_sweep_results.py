@@ -16,8 +16,8 @@ counts those of the children this process has waited for; they do not vary with 
 speed). Its folders are removed at the end, also on Ctrl-C (exit 130)
 or SIGTERM (exit 143).
 
-usage: bench/bench_sweep_results.py [--bin build/jacnoise] [--configs 10000,50000] [--runs 20]
-       (JACNOISE_DATA: the data folder)"""
+usage: bench/bench_sweep_results.py [--bin PROGRAM] [--configs 10000,50000] [--runs 20]
+       (JACNOISE_DATA: the data folder; PROGRAM: jacnoise, by default build/jacnoise of this checkout)"""
 import argparse
 import csv
 import os
@@ -26,7 +26,7 @@ import signal
 import sys
 import tempfile
 
-from bench_sweep_cpu import fail, terminated, timed
+from bench_sweep_cpu import PROGRAM, fail, terminated, timed, tool_files
 
 TINY = "data = usps\nhidden = 4\ntrain-limit = 60\nvalid = 20\nbatch = 20\nepochs = 1\n"
 LRS = 100  # grid points of lr; the seeds make up the rest of N
@@ -94,8 +94,8 @@ def one_size(a, tmp, n):
 
 
 def main():
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--bin", default="build/jacnoise")
+    ap = tool_files.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--bin", default=PROGRAM, metavar="PROGRAM")
     ap.add_argument("--configs", default="10000,50000", help="sizes N, comma-separated (multiples of 100)")
     ap.add_argument("--runs", type=int, default=20)
     a = ap.parse_args()

@@ -2,7 +2,9 @@
 """The C benchmarks (bench/), run at sizes that take a second, none of their figures judged:
 each one's --help (stdout, exit 0), and each refusal, before anything is timed, in one line
 naming the option (and the value), exit 2: an unknown option, one without its value, a value
-read half ("--reps 5x") or out of range, a list cut short; the CUDA ones where they are built.
+read half ("--reps 5x") or out of range, a list cut short; the CUDA ones where they are built;
+the Python ones' refusals too, and bench_sweep_cpu.py run from another folder without --bin
+finds its checkout's jacnoise.
 bench_checkpoint leaves no file in its --dir, after a finished run or one stopped by SIGINT,
 SIGTERM or SIGHUP mid-way. bench_sweep_cpu.py stopped by Ctrl-C or SIGTERM mid-run says so in
 one line, exit 130 or 143, and leaves neither its temporary folder nor a jacnoise writing into it.
@@ -11,6 +13,7 @@ Environment (set by CTest): JACNOISE_BENCH_DIR, the folder of the benchmark prog
 JACNOISE_BIN and JACNOISE_DATA."""
 import glob
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -54,6 +57,38 @@ def command_lines():
             check(p.returncode == 2 and p.stderr.startswith(f"{name}: {words}") and p.stderr.count("\n") == 1 and
                   not p.stdout, f"{name} {' '.join(args)}: exit {p.returncode}, expected 2 and one line "
                   f"'{name}: {words}...': {p.stdout[-200:]!r} {p.stderr[-300:]!r}")
+
+
+# The Python benchmarks: a bad command line in one line, 'TOOL: MESSAGE' naming the option, exit
+# 2, nothing on standard output (not argparse's usage line and then the error), as jacnoise does.
+PYTHON_REFUSALS = {
+    "bench_sweep_cpu": [(["--bogus"], "--bogus"), (["--models", "x"], "--models"), (["--reps", "0"], "--reps 0")],
+    "bench_sweep_results": [(["--bogus"], "--bogus"), (["--runs", "0"], "--runs 0"), (["--configs", "x"], "--configs x")],
+}
+
+
+def python_command_lines(tmp):
+    for name, refusals in PYTHON_REFUSALS.items():
+        script = os.path.join(os.path.dirname(SWEEP_BENCH), f"{name}.py")
+        for args, words in refusals:
+            p = subprocess.run([sys.executable, script] + args, capture_output=True, text=True, timeout=60)
+            check(p.returncode == 2 and p.stderr.startswith(f"{name}: ") and words in p.stderr and
+                  p.stderr.count("\n") == 1 and not p.stdout, f"{name}.py {' '.join(args)}: exit {p.returncode}, "
+                  f"expected 2 and one line naming {words}: {p.stdout[-200:]!r} {p.stderr[-300:]!r}")
+    # Without --bin, build/jacnoise of the bench's own checkout, from any folder: a copy of the
+    # bench and of tools/tool_files.py beside a build/jacnoise, run from another folder.
+    checkout = os.path.join(tmp, "checkout")
+    for part in ("bench", "tools", "build"):
+        os.makedirs(os.path.join(checkout, part))
+    shutil.copy(SWEEP_BENCH, os.path.join(checkout, "bench"))
+    shutil.copy(os.path.join(os.path.dirname(SWEEP_BENCH), "..", "tools", "tool_files.py"),
+                os.path.join(checkout, "tools"))
+    os.symlink(os.path.abspath(BIN), os.path.join(checkout, "build", "jacnoise"))
+    p = subprocess.run([sys.executable, os.path.join(checkout, "bench", "bench_sweep_cpu.py"), "--models", "1",
+                        "--hidden", "4", "--train-limit", "100", "--epochs", "1", "--reps", "1"],
+                       capture_output=True, text=True, timeout=600, cwd=tmp)
+    check(p.returncode == 0 and "byte-identical" in p.stdout,
+          f"bench_sweep_cpu.py without --bin, run from another folder: exit {p.returncode}: {p.stderr[-300:]!r}")
 
 
 def checkpoint_cleanup(tmp):
@@ -103,6 +138,7 @@ def sweep_bench_stopped(tmp):
 def main():
     tmp = tempfile.mkdtemp(prefix="jacnoise-bench-")
     command_lines()
+    python_command_lines(tmp)
     checkpoint_cleanup(tmp)
     sweep_bench_stopped(tmp)
     return finish("benchmark", tmp)
