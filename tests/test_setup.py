@@ -17,6 +17,8 @@
   (Ctrl-C, SIGTERM) it leaves no partial file;
 - tools/paper-rows.sh (with a stub program): OUT_PREFIX is optional, so options alone train
   under runs/paper; the errors shown as the reproduction's table shows them; --help prints its usage and trains nothing;
+  a row stopped by a signal stops it with that status and how to continue; run twice (the real
+  program), the second call continues the first's rows and prints the same table;
 - the command lines of tools/fuzz.sh and tools/check-setup.sh, which build for minutes: --help
   prints the usage and a bad argument is refused (exit 2) without building or cloning (cmake,
   clang and git are stubs that fail and record the call); fuzz.sh knows the harnesses that
@@ -35,7 +37,7 @@ import sys
 import tempfile
 import time
 
-from harness import check, finish
+from harness import BIN, check, finish
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 DATA = os.environ.get("JACNOISE_DATA", "")
@@ -349,6 +351,23 @@ def paper_rows_cases(tmp, env):
     check(p.returncode == 3 and len(lines) == 5 and p.stdout.splitlines() == table[:4] + ["MLP+J    diverged       -"]
           + table[5:], f"paper-rows.sh, a row diverging: exit {p.returncode}, calls {lines}, "
           f"output {p.stdout + p.stderr!r}")
+    # A row stopped by a signal (train exits 130, its run saved) stops the script with its
+    # status and one line saying how to continue, not "failed"; the rows after it wait.
+    stub(folder, "stopped", f'case "$3" in *-MLP+L2) echo "$*" >> calls; exit 130 ;; esac; exec "{folder}/jacnoise" "$@"')
+    os.remove(calls)
+    p = sh([script, "--data", "usps"], folder, dict(env, JACNOISE=os.path.join(folder, "stopped")))
+    lines = open(calls).read().splitlines() if os.path.exists(calls) else []
+    check(p.returncode == 130 and len(lines) == 2 and p.stdout.splitlines() == table[:2] and
+          p.stderr == "MLP+L2: stopped (exit 130); run the same command again to continue, see runs/paper-MLP+L2.log\n",
+          f"paper-rows.sh, a row stopped: exit {p.returncode}, calls {lines}, output {p.stdout + p.stderr!r}")
+    # Run again, the same command continues (the real program, tiny rows): the rows trained are
+    # read back, where train refused their folders, and the table is the same.
+    again = ["out/again", "--data", "usps", "--hidden", "4", "--epochs", "1", "--train-limit", "100"]
+    real = dict(env, JACNOISE=BIN, JACNOISE_DATA=DATA)
+    first, second = sh([script] + again, folder, real), sh([script] + again, folder, real)
+    check(first.returncode == 0 and second.returncode == 0 and second.stdout == first.stdout and
+          len(first.stdout.splitlines()) == 6, f"paper-rows.sh run twice: exit {first.returncode}, then "
+          f"{second.returncode}: {first.stdout + first.stderr!r}, then {second.stdout + second.stderr!r}")
     # --help is the script's, wherever it stands: passed on, train printed its help into a log.
     for args in (["--help"], ["out/h", "--data", "usps", "-h"]):
         calls = os.path.join(folder, "calls")

@@ -3,7 +3,9 @@
 # prints each run's best validation error and the test error of its best parameters, in %, to
 # 2 decimals as tools/reproduce.py's table shows them ("-": none, as without a validation split).
 # A row that diverges reads "diverged" and the others still train; the script then exits 3, as
-# train does. A row that fails (a bad option) stops it, exit 1.
+# train does. A row that fails (a bad option) stops it, exit 1; one stopped by SIGINT or SIGTERM
+# (its run saved) stops it, exit 130 or 143. Running the same command again continues: a row
+# already trained is read back, not trained again, and a stopped one resumes where it was.
 #
 #   tools/paper-rows.sh [OUT_PREFIX] [extra jacnoise train options...]
 #   e.g. tools/paper-rows.sh runs/paper --data usps --hidden 1000 --lr 0.03 --epochs 100
@@ -49,11 +51,16 @@ run_row() {
     name=$1
     shift
     rc=0
-    "$bin" train --out "$prefix-$name" --progress never "$@" >"$prefix-$name.log" 2>&1 || rc=$?
+    # --resume=auto: a rerun continues the row's run folder (a finished run just ends again),
+    # which train would otherwise refuse; the log keeps each call's part.
+    "$bin" train --out "$prefix-$name" --progress never --resume=auto "$@" >>"$prefix-$name.log" 2>&1 || rc=$?
     if [ "$rc" = 3 ]; then  # a result of these settings, not a failure: the other rows still train
         printf '%-8s %7s %7s\n' "$name" diverged -
         diverged=1
         return 0
+    elif [ "$rc" = 130 ] || [ "$rc" = 143 ]; then  # stopped by a signal, the run saved: not a failure
+        echo "$name: stopped (exit $rc); run the same command again to continue, see $prefix-$name.log" >&2
+        exit "$rc"
     elif [ "$rc" != 0 ]; then
         echo "$name: failed, see $prefix-$name.log" >&2
         return 1
