@@ -368,6 +368,15 @@ def paper_rows_cases(tmp, env):
     check(first.returncode == 0 and second.returncode == 0 and second.stdout == first.stdout and
           len(first.stdout.splitlines()) == 6, f"paper-rows.sh run twice: exit {first.returncode}, then "
           f"{second.returncode}: {first.stdout + first.stderr!r}, then {second.stdout + second.stderr!r}")
+    # Rows that diverged in their first epoch, before any checkpoint (weight decay that blows
+    # up), read "diverged" again, exit 3: no last.ckpt to resume, where train refuses the folder.
+    blowup = ["out/blowup", "--data", "usps", "--hidden", "8", "--epochs", "2", "--train-limit", "500", "--batch", "10",
+              "--lr", "1", "--momentum", "0", "--weight-decay", "100"]
+    first, second = sh([script] + blowup, folder, real), sh([script] + blowup, folder, real)
+    check(first.returncode == 3 and second.returncode == 3 and second.stdout == first.stdout and
+          first.stdout.count(" diverged ") == 5, f"paper-rows.sh run twice, every row diverging: exit "
+          f"{first.returncode}, then {second.returncode}: {first.stdout + first.stderr!r}, then "
+          f"{second.stdout + second.stderr!r}")
     # --help is the script's, wherever it stands: passed on, train printed its help into a log.
     for args in (["--help"], ["out/h", "--data", "usps", "-h"]):
         calls = os.path.join(folder, "calls")

@@ -52,8 +52,13 @@ run_row() {
     shift
     rc=0
     # --resume=auto: a rerun continues the row's run folder (a finished run just ends again),
-    # which train would otherwise refuse; the log keeps each call's part.
-    "$bin" train --out "$prefix-$name" --progress never --resume=auto "$@" >>"$prefix-$name.log" 2>&1 || rc=$?
+    # which train would otherwise refuse; the log keeps each call's part. A row that diverged
+    # before its first checkpoint has nothing to resume: its summary is its result.
+    if [ ! -e "$prefix-$name/last.ckpt" ] && grep -q '"status": "diverged"' "$prefix-$name/summary.json" 2>/dev/null; then
+        rc=3
+    else
+        "$bin" train --out "$prefix-$name" --progress never --resume=auto "$@" >>"$prefix-$name.log" 2>&1 || rc=$?
+    fi
     if [ "$rc" = 3 ]; then  # a result of these settings, not a failure: the other rows still train
         printf '%-8s %7s %7s\n' "$name" diverged -
         diverged=1
