@@ -317,7 +317,8 @@ def local_gpus_failure(tmp, spec):
 
 def local_gpus_shards(tmp):
     """tools/sweep-local-gpus.sh with a stand-in for jacnoise (it logs its arguments): an empty
-    CUDA_VISIBLE_DEVICES is no GPU, whatever nvidia-smi lists; --help prints the usage; an empty
+    CUDA_VISIBLE_DEVICES is no GPU, whatever nvidia-smi lists; no program where JACNOISE
+    says is one line, DIR not made; --help prints the usage; an empty
     entry in CUDA_VISIBLE_DEVICES ("3,5,") is no GPU, so that every shard of the count runs;
     stopped by SIGTERM after one shard has ended (FAKE_BLOCK: the others train until a SIGTERM,
     then take a while to save), it still waits for the others, names them, and merges."""
@@ -348,6 +349,13 @@ def local_gpus_shards(tmp):
     check(p.returncode == 1 and "no GPU found (CUDA_VISIBLE_DEVICES lists none)" in p.stderr and
           not os.path.exists(log) and not os.path.exists(hidden),
           f"sweep-local-gpus.sh with CUDA_VISIBLE_DEVICES empty: exit {p.returncode}: {p.stderr!r}")
+    # No program there: one line naming it, before DIR is made (each shard failed alike).
+    missing = os.path.join(tmp, "fake-missing")
+    p = subprocess.run([script, "study.spec", missing], env=dict(env, JACNOISE=os.path.join(tmp, "no-jacnoise"),
+                       CUDA_VISIBLE_DEVICES="0,1"), stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=60)
+    check(p.returncode == 1 and p.stderr.endswith(f"{os.path.join(tmp, 'no-jacnoise')}: no jacnoise program there "
+          "(build it, or set JACNOISE)\n") and p.stderr.count("\n") == 1 and not os.path.exists(missing),
+          f"sweep-local-gpus.sh without its program: exit {p.returncode}: {p.stdout!r} {p.stderr!r}")
     p = subprocess.run([script, "--help"], env=env, capture_output=True, text=True, timeout=60)
     check(p.returncode == 0 and "SPEC DIR" in p.stdout and not os.path.exists(log),
           f"sweep-local-gpus.sh --help: exit {p.returncode}: {p.stdout[-300:]!r} {p.stderr[-300:]!r}")

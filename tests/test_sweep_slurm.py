@@ -3,8 +3,8 @@ started here from a slurm.conf in a temporary folder (SLURM_CONF), the sweep sub
 3-task job array sharing one sweep folder, then merged, and compared with the same sweep run
 unsharded. The daemons are stopped by their pids. Skipped (77) where Slurm (Debian's slurm-wlm)
 or munge is not installed; before that, without Slurm, the script run as tasks of an array and
-part of it resubmitted (the SLURM_ARRAY_TASK_* variables set as Slurm sets them), and a task
-stopped by SIGTERM saying how it continues.
+part of it resubmitted (the SLURM_ARRAY_TASK_* variables set as Slurm sets them), a task
+without its program saying so in one line, and a task stopped by SIGTERM saying how it continues.
 
 Run by ctest with JACNOISE_BIN and JACNOISE_DATA set."""
 import getpass
@@ -155,6 +155,17 @@ def resubmitted_part(tmp, spec, reference):
     same_sweep(reference, folder, "2 of 3 array tasks resubmitted")
 
 
+def missing_program(tmp, spec):
+    """A task without its program (JACNOISE names none; none on PATH, no build/jacnoise where
+    sbatch ran) says so in one line naming where it looked, exit 1, the sweep folder not made."""
+    folder = os.path.join(tmp, "no-program")
+    env = dict(task_env(0, 0, 2), JACNOISE=os.path.join(tmp, "no-jacnoise"))
+    p = subprocess.run(["bash", SBATCH, spec, folder], env=env, capture_output=True, text=True, timeout=60)
+    check(p.returncode == 1 and p.stderr.startswith(f"sweep.sbatch: {env['JACNOISE']}: no jacnoise program there") and
+          p.stderr.count("\n") == 1 and not os.path.exists(folder),
+          f"a task without its program: exit {p.returncode}: {p.stdout!r} {p.stderr!r}")
+
+
 def cancelled_task(tmp):
     """A task that scancel or its time limit stops (SIGTERM) says how it continues: resubmit
     that task, sbatch --array=I (not "run the same command", which a task's log cannot say),
@@ -189,6 +200,7 @@ def main():
     reference = os.path.join(tmp, "unsharded")
     run(["sweep", "--spec", spec, "--out", reference, "--progress", "never"])
     resubmitted_part(tmp, spec, reference)
+    missing_program(tmp, spec)
     cancelled_task(tmp)
     missing = [d for d in DAEMONS if not shutil.which(d)]
     if missing:
