@@ -8,7 +8,8 @@
 # GPUs: those listed in CUDA_VISIBLE_DEVICES (set and empty: none, as CUDA reads it), else,
 # where it is unset, every one nvidia-smi lists. Each shard logs to DIR/shard-I.log; a shard
 # that fails is named with its exit status and its log's last line. Interrupting this script
-# interrupts every shard (they save their runs); running it again resumes. Environment:
+# (SIGINT, SIGTERM) interrupts every shard (they save their runs) and ends it with exit 130 or
+# 143 once they have, and the folder is merged; running it again resumes. Environment:
 # JACNOISE, the program (default: build/jacnoise of this script's checkout). In a Slurm array
 # use tools/slurm/sweep.sbatch instead: this script's shards would replace the array's, and
 # every task would run the whole sweep.
@@ -53,9 +54,17 @@ for gpu in $gpus; do
     echo "shard $i/$count on GPU $gpu: pid $!, log $logs/shard-$i.log"
     i=$((i + 1))
 done
-# `|| true`: a shard that has already ended makes kill fail, which set -e would turn into
-# leaving at once, without waiting for the others to save, naming them, or merging.
-trap 'kill -TERM $pids 2>/dev/null || true' INT TERM
+# A stop is passed on to every shard, and the script ends with its status (130, 143) once they
+# have saved and the folder is merged; a shard the stop ended is no failure. `|| true`: a shard
+# that has already ended makes kill fail, which set -e would turn into leaving at once, without
+# waiting for the others to save, naming them, or merging.
+stopped=
+stop() {
+    stopped=${stopped:-$1}
+    kill -TERM $pids 2>/dev/null || true
+}
+trap 'stop 130' INT
+trap 'stop 143' TERM
 status=0
 i=0
 for pid in $pids; do
@@ -65,7 +74,9 @@ for pid in $pids; do
         rc=0
         wait "$pid" || rc=$?
     done
-    if [ "$rc" -ne 0 ]; then
+    if [ -n "$stopped" ] && { [ "$rc" -eq 130 ] || [ "$rc" -eq 143 ]; }; then
+        :
+    elif [ "$rc" -ne 0 ]; then
         last=$(tail -n 1 "$logs/shard-$i.log" 2>&1) || true
         echo "$0: shard $i/$count exited with status $rc; the end of $logs/shard-$i.log: $last" >&2
         status=1
@@ -79,5 +90,9 @@ if [ -f "$dir/sweep.spec" ]; then
 else
     echo "$0: no merge: no shard started the sweep in $dir (it holds no sweep.spec)" >&2
     status=1
+fi
+if [ -n "$stopped" ]; then
+    echo "$0: stopped; the shards saved their runs: run the same command again to continue" >&2
+    [ "$status" -ne 0 ] || status=$stopped
 fi
 exit $status
