@@ -17,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #include <zlib.h>
 
@@ -84,6 +85,14 @@ int main(int argc, char **argv)
             dir = argv[i + 1];
         else
             return bench_refuse(USAGE, argv, i);
+    }
+    /* Refused as an option, before anything is timed: otherwise the first write named a file
+     * in it ("cannot create DIR/bench-last.ckpt.tmp"), not the option. */
+    struct stat st;
+    const int found = stat(dir, &st) == 0;
+    if (!found || !S_ISDIR(st.st_mode)) {
+        fprintf(stderr, "bench_checkpoint: --dir %s: %s\n", dir, found ? "not a folder" : strerror(errno));
+        return 2;
     }
     jn_checkpoint ck = {0};
     if (jn_model_make(&ck.model, sizes[0], sizes + 1, n_sizes - 2, sizes[n_sizes - 1])) {
