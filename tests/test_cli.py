@@ -325,8 +325,16 @@ def config_cases(d, usps):
                   f"config.txt has {key}={stored.get(key)!r}, expected {want!r}")
         check("config: valid file", "config" not in stored, "config.txt records config=")
 
-    # Options that change nothing: one warning line on stderr, and the run goes on as asked.
+    # -0 is 0: config.txt kept "-0", and a resume given 0 was refused as a changed option
+    # ("the run has input-noise=-0").
     tiny = ["train", "--config", "good.cfg", "--max-steps", "1", "--progress", "never"]
+    if expect_ok("-0 as 0", tiny + ["--input-noise", "-0", "--out", "minus0"], d):
+        text = read(os.path.join(d, "minus0", "config.txt")).decode()
+        check("-0 as 0", "\ninput-noise=0\n" in text, f"config.txt: {text!r}")
+        expect_ok("-0 as 0: resumed with 0", ["train", "--config", "good.cfg", "--max-steps", "2", "--progress",
+                                              "never", "--input-noise", "0", "--resume", "--out", "minus0"], d)
+
+    # Options that change nothing: one warning line on stderr, and the run goes on as asked.
     for k, (name, extra, words) in enumerate([
             ("warning: --jac-noise without the penalty", ["--jac-noise", "0.1"],
              ["--jac-noise changes nothing", "--jac-lambda 0", "--input-noise"]),

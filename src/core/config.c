@@ -330,6 +330,11 @@ static void format_shard(const jn_config *cfg, char *out, size_t cap)
         snprintf(out, cap, "%d/%d", cfg->shard_index, cfg->shard_count);
 }
 
+/* -0 as 0. The range checks let -0 through (it is not below 0), but config.txt would keep it
+ * as "-0", which a resume, a sweep's merging of equal configurations and the inert-option
+ * check compare as text with the "0" of a run given 0: the same value would read as another. */
+static double zero_unsigned(double v) { return v == 0 ? 0 : v; }
+
 /* The shortest form that reads back as the same double. */
 static void format_double(double v, char *out, size_t cap)
 {
@@ -347,7 +352,7 @@ static int parse_std(const option *o, const char *item, const char *value, int i
     double v = strtod(item, &end);
     if (*end || errno == ERANGE || !isfinite(v) || v < 0 || isspace((unsigned char)item[0]))
         return jn_fail("--%s: '%s' is not a finite std >= 0 (in '%s')", o->name, item, value);
-    ((double *)out)[i] = v;
+    ((double *)out)[i] = zero_unsigned(v);
     return 0;
 }
 
@@ -560,7 +565,7 @@ static int set_number(jn_config *cfg, const option *o, const char *value)
         if ((o->min_open ? v <= o->min : v < o->min) || v > o->max)
             return jn_fail("--%s: %s out of range: expected %s %g and <= %g", o->name, value,
                            o->min_open ? ">" : ">=", o->min, o->max);
-        *(double *)field = v;
+        *(double *)field = zero_unsigned(v);
         return 0;
     }
     if (o->kind == K_U64) {
