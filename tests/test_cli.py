@@ -225,6 +225,9 @@ def option_cases(d):
             check(f"{cmd} --help", ("--config" in p.stdout) == (cmd not in ("info", "show")),
                   f"--config {'missing from' if cmd not in ('info', 'show') else 'offered by'} the help: "
                   f"{p.stdout[-300:]!r}")
+            # A repeated option takes its last value (config_cases), which the help says.
+            check(f"{cmd} --help", cmd == "show" or "given twice takes its last value" in p.stdout,
+                  f"the help does not say what a repeated option does: {p.stdout[-300:]!r}")
     p = expect_ok("jacnoise --help", ["--help"], d)
     if p:
         check("jacnoise --help", "usage: jacnoise COMMAND" in p.stdout, "no usage on stdout")
@@ -325,9 +328,16 @@ def config_cases(d, usps):
                   f"config.txt has {key}={stored.get(key)!r}, expected {want!r}")
         check("config: valid file", "config" not in stored, "config.txt records config=")
 
+    # One step of good.cfg's tiny run.
+    tiny = ["train", "--config", "good.cfg", "--max-steps", "1", "--progress", "never"]
+
+    # An option given twice takes its last value, as --help says.
+    if expect_ok("an option given twice", tiny + ["--lr", "0.1", "--lr", "0.2", "--out", "twice"], d):
+        text = read(os.path.join(d, "twice", "config.txt")).decode()
+        check("an option given twice", "\nlr=0.2\n" in text, f"config.txt: {text!r}")
+
     # -0 is 0: config.txt kept "-0", and a resume given 0 was refused as a changed option
     # ("the run has input-noise=-0").
-    tiny = ["train", "--config", "good.cfg", "--max-steps", "1", "--progress", "never"]
     if expect_ok("-0 as 0", tiny + ["--input-noise", "-0", "--out", "minus0"], d):
         text = read(os.path.join(d, "minus0", "config.txt")).decode()
         check("-0 as 0", "\ninput-noise=0\n" in text, f"config.txt: {text!r}")
