@@ -356,7 +356,10 @@ def config_cases(d, usps):
              [f"--threads {os.cpu_count() + 1}"]),
             ("warning: more threads than the BLAS allows", ["--threads", "1024"], ["--threads 1024"]),
             ("warning: a batch beyond the training set", ["--batch", "300"],
-             ["--batch 300", "200 training examples", "one step"])]):
+             ["--batch 300", "200 training examples", "one step"]),
+            # Early stopping needs a validation error: without one the run went its --epochs silently.
+            ("warning: patience without a validation split", ["--valid", "0", "--patience", "3"],
+             ["--patience 3", "without a validation split", "all 50 epochs"])]):
         p = expect_ok(name, tiny + extra + ["--out", f"warned{k}"], d)
         lines = p.stderr.splitlines() if p else []
         check(name, len(lines) == 1 and lines[0].startswith("jacnoise: warning: ") and

@@ -63,6 +63,12 @@ static int train_group(jn_job *job)
         if (jn_config_given(&job->cfg, "batch") && job->cfg.batch > data->train.n) /* the default is no choice */
             fprintf(stderr, "jacnoise: warning: --batch %d is more than the %d training examples: each epoch is one "
                     "step over all of them\n", job->cfg.batch, data->train.n);
+        /* Early stopping counts epochs without a better validation error: with no validation
+         * split every epoch counts as the best (job.c), so the run never stops early. Said once,
+         * at the start: a resumed run's stored options all read as given. */
+        if (!job->resume && jn_config_given(&job->cfg, "patience") && job->cfg.patience > 0 && data->valid.n == 0)
+            fprintf(stderr, "jacnoise: warning: --patience %d changes nothing without a validation split (0 "
+                    "validation examples): the run trains all %d epochs\n", job->cfg.patience, job->cfg.epochs);
         solo r = {.job = job, .batches = jn_batches_per_epoch(data->train.n, job->cfg.batch),
                   .first_step = job->state.global_step, .start = jn_wall_seconds()};
         r.steps_total = (uint64_t)r.batches * (uint64_t)job->cfg.epochs;
