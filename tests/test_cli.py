@@ -357,6 +357,12 @@ def config_cases(d, usps):
             ("warning: more threads than the BLAS allows", ["--threads", "1024"], ["--threads 1024"]),
             ("warning: a batch beyond the training set", ["--batch", "300"],
              ["--batch 300", "200 training examples", "one step"]),
+            # Copies of one clean input under a penalty that draws nothing are the same penalty.
+            ("warning: copies without corruption", ["--jac-lambda", "0.1", "--jac-copies", "3"],
+             ["--jac-copies 3 without --jac-noise", "hidden1", "3 times its cost"]),
+            ("warning: copies of the exact norm", ["--jac-lambda", "0.1", "--jac-copies", "2", "--jac-target",
+                                                   "output", "--jac-proj", "exact"],
+             ["--jac-copies 2 without --jac-noise", "exact norm"]),
             # Early stopping needs a validation error: without one the run went its --epochs silently.
             ("warning: patience without a validation split", ["--valid", "0", "--patience", "3"],
              ["--patience 3", "without a validation split", "all 50 epochs"])]):

@@ -148,17 +148,24 @@ int jn_cli_fail(int status)
 }
 
 /* `--jac-noise 0.1` alone trains (or profiles) the plain MLP: the corruption is the penalty's
- * input, and noise on the training input is --input-noise. Says so; the command runs as asked. */
+ * input, and noise on the training input is --input-noise. Likewise copies of an uncorrupted
+ * input under an estimator that draws nothing (hidden1's closed form, the exact norm) are one
+ * penalty computed M times, its mean the same up to rounding (so not merged by a sweep, whose
+ * merged runs must be the bytes they would be alone). Says so; the command runs as asked. */
 void jn_cli_warn_inert(const jn_config *cfg)
 {
     jn_config effective = *cfg;
     char names[128];
     const int n = jn_config_drop_inert(&effective, names, sizeof names);
-    if (n == 0)
-        return;
-    if (cfg->obj.jac_lambda == 0)
+    if (n > 0 && cfg->obj.jac_lambda == 0)
         fprintf(stderr, "jacnoise: warning: %s change%s nothing without the penalty (--jac-lambda 0)%s\n", names,
                 n == 1 ? "s" : "", strstr(names, "--jac-noise") ? "; noise on the training input is --input-noise" : "");
-    else
+    else if (n > 0)
         fprintf(stderr, "jacnoise: warning: --jac-proj changes nothing for --jac-target hidden1 (a closed form)\n");
+    const jn_objective *obj = &effective.obj;
+    if (obj->jac_lambda > 0 && obj->jac_noise == 0 && obj->jac_copies > 1 &&
+        (obj->target == JN_TARGET_HIDDEN1 || obj->jac_proj == JN_PROJ_EXACT))
+        fprintf(stderr, "jacnoise: warning: --jac-copies %d without --jac-noise computes one penalty %d times (%s "
+                "draws nothing): the same result at %d times its cost\n", obj->jac_copies, obj->jac_copies,
+                obj->target == JN_TARGET_HIDDEN1 ? "hidden1's closed form" : "the exact norm", obj->jac_copies);
 }
