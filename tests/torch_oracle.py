@@ -44,8 +44,8 @@ COMMON = ["--data", "usps", "--hidden", "12,9", "--batch", "8",
 COMMON_VALUES = {"input_noise": 0.3, "jac_noise": 0.2, "jac_lambda": 0.5, "weight_decay": 0.01,
                  "jac_copies": 2, "momentum": 0.9, "lr": 0.05, "rows": 8}
 
-# (label, extra options, expected configuration scalars of the dump). Options given later
-# on the command line win, so "--data mnist" overrides COMMON's usps.
+# (label, extra options, expected configuration scalars of the dump). An option given twice
+# takes its last value, so "--data mnist" overrides COMMON's usps.
 CONFIGS = [
     ("hidden1", ["--jac-target", "hidden1", "--seed", "11"],
      {"target_kind": 0, "target_layer": 1, "tangents": 0}),
@@ -69,6 +69,25 @@ CONFIGS = [
      {"target_kind": 0, "target_layer": 1, "tangents": 0}),
     ("mnist output K=1", ["--data", "mnist", "--jac-target", "output", "--jac-proj", "1", "--seed", "21"],
      {"target_kind": 2, "target_layer": 3, "jac_proj": 1, "tangents": 1}),
+    # Depths other than two hidden layers: the output layer right above the first (no layer
+    # between the two passes' ends), and three hidden layers.
+    ("1 hidden output exact", ["--hidden", "12", "--jac-target", "output", "--jac-proj", "exact", "--seed", "22"],
+     {"target_kind": 2, "target_layer": 2, "jac_proj": 0, "tangents": 10}),
+    ("1 hidden hidden:1 K=2", ["--hidden", "12", "--jac-target", "hidden:1", "--jac-proj", "2", "--seed", "23"],
+     {"target_kind": 1, "target_layer": 1, "jac_proj": 2, "tangents": 2}),
+    ("3 hidden hidden:3 K=2", ["--hidden", "12,9,7", "--jac-target", "hidden:3", "--jac-proj", "2", "--seed", "24"],
+     {"target_kind": 1, "target_layer": 3, "jac_proj": 2, "tangents": 2}),
+    # A batch of one, and a batch shorter than --batch (the first 5 examples, as an epoch's last
+    # batch where --batch does not divide the set): the means are over the rows there are. MNIST
+    # and no input noise for the one row, so that each noise buffer holds enough draws for
+    # structure_problems' bounds.
+    ("batch of 1 output K=2", ["--data", "mnist", "--batch", "1", "--input-noise", "0", "--jac-target", "output",
+                               "--jac-proj", "2", "--seed", "25"],
+     {"rows": 1, "input_noise": 0, "target_kind": 2, "target_layer": 3, "jac_proj": 2, "tangents": 2}),
+    ("5 rows of 8, hidden1", ["--train-limit", "5", "--jac-target", "hidden1", "--seed", "26"],
+     {"rows": 5, "target_kind": 0, "target_layer": 1, "tangents": 0}),
+    ("5 rows of 8, output K=2", ["--train-limit", "5", "--jac-target", "output", "--jac-proj", "2", "--seed", "27"],
+     {"rows": 5, "target_kind": 2, "target_layer": 3, "jac_proj": 2, "tangents": 2}),
 ]
 
 # The resumed configuration: a short training run, then the step after its checkpoint.
@@ -260,7 +279,7 @@ def main():
         ckpt = os.path.join(run_dir, "last.ckpt")
         jobs.append(("resumed output K=1", None, RESUMED_VALUES))
 
-        print("%-20s %-12s %-26s %s" % ("configuration", "worst rel", "tensor", "result"))
+        print("%-24s %-12s %-26s %s" % ("configuration", "worst rel", "tensor", "result"))
         for i, (label, cmd, expected) in enumerate(jobs):
             path = os.path.join(tmp, "step%d.bin" % i)
             try:
@@ -271,7 +290,7 @@ def main():
                 st = parse_dump(path)
             except (RuntimeError, DumpError) as e:
                 failures.append("%s: %s" % (label, e))
-                print("%-20s %-12s %-26s FAIL (no usable dump)" % (label, "-", "-"))
+                print("%-24s %-12s %-26s FAIL (no usable dump)" % (label, "-", "-"))
                 continue
             problems = structure_problems(st, expected)
             if cmd is not None and "--checkpoint" in cmd:
@@ -287,7 +306,7 @@ def main():
             if i == 0:
                 problems += self_check(st, ref, tmp, path)
             ok = not failed and not problems
-            print("%-20s %-12.3e %-26s %s" % (label, worst, worst_name, "ok" if ok else "FAIL"))
+            print("%-24s %-12.3e %-26s %s" % (label, worst, worst_name, "ok" if ok else "FAIL"))
             for n, e in failed:
                 a = st.get(n)
                 detail = ""
