@@ -148,6 +148,9 @@ def option_cases(d):
     e("non-numeric", ["train", "--lr", "abc"], ["--lr", "abc"])
     e("empty value", ["train", "--lr="], ["--lr"])
     e("number with trailing text", ["train", "--lr", "0.1x"], ["--lr", "0.1x"])
+    # strtod skips leading white space: ' 0.1' was taken while '0.1 ' and an integer's ' 5' were not.
+    e("number with a leading space", ["step", "--lr", " 0.1"], ["--lr", "' 0.1'"])
+    e("number with a trailing space", ["step", "--lr", "0.1 "], ["--lr", "'0.1 '"])
     e("lr negative", ["train", "--lr", "-1"], ["--lr", "out of range"])
     e("lr zero", ["train", "--lr", "0"], ["--lr", "out of range"])
     e("momentum 1", ["train", "--momentum", "1"], ["--momentum", "out of range"])

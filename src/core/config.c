@@ -558,9 +558,12 @@ static int set_number(jn_config *cfg, const option *o, const char *value)
     }
     if (o->kind == K_DOUBLE) {
         double v = strtod(value, &end);
-        if (*value && !*end && errno == ERANGE)  /* a number, but beyond what a double holds */
+        /* strtod skips white space before the number, which the integer options and the end of
+         * the value refuse: ' 0.1' is refused as '0.1 ' is. */
+        const int number = *value && !isspace((unsigned char)*value) && !*end;
+        if (number && errno == ERANGE)  /* a number, but beyond what a double holds */
             return jn_fail("--%s: '%s' is too %s for a double", o->name, value, fabs(v) > 1 ? "large" : "small");
-        if (!*value || *end || !isfinite(v))
+        if (!number || !isfinite(v))
             return jn_fail("--%s: expected a finite number, got '%s'", o->name, value);
         if ((o->min_open ? v <= o->min : v < o->min) || v > o->max)
             return jn_fail("--%s: %s out of range: expected %s %g and <= %g", o->name, value,
