@@ -156,4 +156,7 @@ int jn_config_overlay(jn_config *dst, const jn_config *src);
  * against it. */
 int jn_config_model(const jn_config *cfg, int d, int classes, jn_model *m);
 
+/* The learning rate of epoch `epoch` (0 first): lr * lr_decay^epoch. */
+double jn_config_lr(const jn_config *cfg, int epoch);
+
 #endif

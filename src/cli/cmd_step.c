@@ -9,7 +9,6 @@
 #include "jacnoise/stepstate.h"
 #include "jacnoise/train.h"
 
-#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -107,7 +106,7 @@ int jn_cmd_step(int argc, char **argv)
     if (obj->jac_lambda > 0)
         jn_cpu_penalty_grad(ws, st.params, &batch, noise.eps, noise.v, obj->jac_lambda / B, &penalty_terms, a.grad_penalty);
     jn_cpu_step(ws, st.params, &batch, &noise, &terms, a.grad);
-    const double lr = cfg->lr * pow(cfg->lr_decay, pos.epoch);
+    const double lr = jn_config_lr(cfg, pos.epoch);
     /* The objective's full gradient, weight decay included, is what the update adds to a zero
      * velocity with no momentum (lr = 0 leaves the parameters as they are). */
     memcpy(a.next, st.params, sizeof(jn_real) * P);

@@ -879,3 +879,5 @@ int jn_config_overlay(jn_config *dst, const jn_config *src)
     }
     return 0;
 }
+
+double jn_config_lr(const jn_config *cfg, int epoch) { return cfg->lr * pow(cfg->lr_decay, epoch); }

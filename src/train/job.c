@@ -349,7 +349,7 @@ jn_model_hparams jn_job_hparams(const jn_job *job)
                               o->jac_lambda};
 }
 
-double jn_job_lr(const jn_job *job) { return job->cfg.lr * pow(job->cfg.lr_decay, job->state.epoch); }
+double jn_job_lr(const jn_job *job) { return jn_config_lr(&job->cfg, job->state.epoch); }
 
 int jn_job_state_finite(const jn_job *job)
 {
