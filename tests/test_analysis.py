@@ -5,8 +5,8 @@ input-noise curve from 0 to 0.5 with the clean error at std 0, a second call reu
 an eval JSON given as a row is drawn without the program and copied beside the pictures, and a
 bad row (a missing run, a JSON that is not an eval's or has a field of the wrong type or range)
 is refused with one line before any picture is written. Two rows that would share one eval
-JSON are refused; a cached evaluation of another checkpoint is redone, and with --force one of
-the same checkpoint. The numbers drawn (histograms, saturated and linear fractions, the
+JSON are refused; a cached evaluation of another checkpoint, or of one written since, is
+redone, and with --force one of the same checkpoint. The numbers drawn (histograms, saturated and linear fractions, the
 Jacobian and curvature bars, the noise curves) are those `jacnoise eval` prints for the rows'
 checkpoints, each in its row's place and layer's panel. Skipped (77) without matplotlib."""
 import json
@@ -217,6 +217,20 @@ def main():
             forced = json.load(f)
         check(p.returncode == 0 and forced["splits"] == nj["splits"], f"--force: exit {p.returncode}, the cache kept "
               f"{forced['splits']['test']['input_noise'][0]['error']}: {p.stderr[-500:]!r}")
+        # A checkpoint written after its cached evaluation (a run continued since: best.ckpt
+        # replaced, here by the other run's, dated after the cache) is evaluated again.
+        replaced = os.path.join(d, "nj", "best.ckpt")
+        with open(os.path.join(d, "mlp", "best.ckpt"), "rb") as f, open(replaced + ".new", "wb") as g:
+            g.write(f.read())
+        os.replace(replaced + ".new", replaced)
+        cached = os.stat(os.path.join(moved, "eval-MLP.json")).st_mtime_ns
+        os.utime(replaced, ns=(cached + 10**9, cached + 10**9))
+        p = subprocess.run([sys.executable, TOOL, "--out", moved, "--threads", "1", f"MLP={d}/nj"],
+                           capture_output=True, text=True, env=env)
+        with open(os.path.join(moved, "eval-MLP.json")) as f, open(os.path.join(out, "eval-MLP.json")) as g:
+            continued, mlp = json.load(f), json.load(g)
+        check(p.returncode == 0 and continued["splits"] == mlp["splits"] and "written after" in p.stdout,
+              f"a checkpoint written since its cache: exit {p.returncode}, {p.stdout[-300:]!r} {p.stderr[-300:]!r}")
     return finish("analysis")
 
 

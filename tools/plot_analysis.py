@@ -18,8 +18,9 @@ apart drawn in one picture, without evaluating again). Writes to DIR:
                   where the rows are decades apart);
   noise.png       test error against the std of Gaussian input noise (`--eval-noise`);
   eval-NAME.json  each row's `jacnoise eval` output (reused by a later call for the same
-                  checkpoint unless --force; NAME with characters other than letters, digits
-                  and + as -, so two rows' names must differ in those).
+                  checkpoint unless it was written since or --force; NAME with characters
+                  other than letters, digits and + as -, so two rows' names must differ in
+                  those).
 
 JACNOISE (default build/jacnoise) is the program. Needs matplotlib (Debian python3-matplotlib).
 """
@@ -131,9 +132,19 @@ def same_checkpoint(stored, ckpt):
         return False
 
 
+def written_since(ckpt, cache):
+    """Whether the checkpoint was written after the cached evaluation of it: a run continued
+    since replaces its best.ckpt with other parameters, and the new file often gets the old
+    one's inode number, so that samefile still holds."""
+    try:
+        return os.stat(ckpt).st_mtime_ns > os.stat(cache).st_mtime_ns
+    except OSError:
+        return True
+
+
 def evaluate(binary, name, run, out_dir, force, threads):
     """The eval JSON of one row: RUN itself where it is one, else from the cache in out_dir
-    where that is of the same checkpoint, else by running jacnoise eval."""
+    where that is of the same checkpoint, not written since, else by running jacnoise eval."""
     cache = os.path.join(out_dir, f"eval-{slug(name)}.json")
     if run.endswith(".json") and os.path.isfile(run):
         result = check_eval(read_json(run, name), name, run)
@@ -145,9 +156,12 @@ def evaluate(binary, name, run, out_dir, force, threads):
     if os.path.exists(cache) and not force:
         hint = "; --force evaluates again"
         cached = check_eval(read_json(cache, name, hint), name, cache, hint)
-        if same_checkpoint(cached["checkpoint"], ckpt):
+        if not same_checkpoint(cached["checkpoint"], ckpt):
+            print(f"plot_analysis: {name}: {cache} is of {cached['checkpoint']}, not {ckpt}: evaluating again")
+        elif written_since(ckpt, cache):
+            print(f"plot_analysis: {name}: {ckpt} was written after {cache}: evaluating again")
+        else:
             return cached
-        print(f"plot_analysis: {name}: {cache} is of {cached['checkpoint']}, not {ckpt}: evaluating again")
     cmd = [binary, "eval", "--checkpoint", ckpt, "--eval-noise", ",".join(map(str, NOISE_STDS))]
     if threads:
         cmd += ["--threads", str(threads)]
