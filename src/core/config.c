@@ -350,8 +350,10 @@ static int parse_std(const option *o, const char *item, const char *value, int i
     char *end;
     errno = 0;
     double v = strtod(item, &end);
-    if (*end || errno == ERANGE || !isfinite(v) || v < 0 || isspace((unsigned char)item[0]))
-        return jn_fail("--%s: '%s' is not a finite std >= 0 (in '%s')", o->name, item, value);
+    /* The bound of the other noise stds: a std past float32's range (1e300) made every noisy
+     * input infinite and the error a count of NaN logits. */
+    if (*end || errno == ERANGE || !isfinite(v) || v < 0 || v > 1e6 || isspace((unsigned char)item[0]))
+        return jn_fail("--%s: '%s' is not a std in [0, 1e6] (in '%s')", o->name, item, value);
     ((double *)out)[i] = zero_unsigned(v);
     return 0;
 }
