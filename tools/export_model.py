@@ -19,7 +19,8 @@ bytes: either build's), layer count and sizes, configuration text, the ranges of
 best epoch, status and section flags, finite values; not the training state's consistency,
 which `jacnoise show` checks too. A refusal is one line naming the file and the byte offset,
 exit status 1, and no output written. The .npz is written atomically (temporary file, fsync,
-rename); an output that is the checkpoint, a folder, a link or not a regular file is refused."""
+rename); an output that is the checkpoint or another one, a folder, a link or not a regular
+file is refused."""
 import os
 import stat
 import struct
@@ -190,6 +191,19 @@ def logits(layers, x):
     return a
 
 
+def holds_checkpoint(path):
+    """Whether path is a file that starts as a jacnoise checkpoint: a run's other checkpoint
+    (export run/best.ckpt run/last.ckpt) is no .npz to replace, as jacnoise step --dump refuses
+    it; the rename would take last.ckpt's velocity and the run's resumption with it."""
+    try:
+        if not stat.S_ISREG(os.lstat(path).st_mode):
+            return False  # a FIFO would block the read; the write refuses it in its own words
+        with open(path, "rb") as f:
+            return f.read(len(MAGIC)) == MAGIC
+    except OSError:
+        return False  # absent, or unreadable: the write says what it can do with it
+
+
 def write_npz(ck, which, out):
     arrays = {"sizes": np.array(ck.sizes, dtype=np.int64), "config": np.array(ck.config)}
     for l, (w, b) in enumerate(ck.layers(which), start=1):
@@ -217,6 +231,9 @@ def main():
         ck = read_checkpoint(args.checkpoint)
         if os.path.exists(args.out) and os.path.samefile(args.out, args.checkpoint):
             raise CheckpointError(f"{args.out}: is the checkpoint file; writing it would destroy that")
+        if holds_checkpoint(args.out):
+            raise CheckpointError(f"{args.out}: holds a jacnoise checkpoint, which the .npz would replace; "
+                                  "give another file name")
         write_npz(ck, "best" if args.best else "params", args.out)
     except CheckpointError as e:
         print(f"export_model: {e}", file=sys.stderr)
