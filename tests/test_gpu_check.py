@@ -58,7 +58,8 @@ def kernel_table(scratch):
     """kernel_times.py: launches, mean and total microseconds, MB and GB/s per kernel, in the
     order the kernels first ran, a dash for the rate of a kernel that took no time; one line
     and exit 1 for a file that is not such a CSV (a value that is not a finite number >= 0, a
-    row of another length, a unit not the base one), naming the file's line."""
+    row of another length, a unit not the base one), naming the file's line, or not a text
+    file at all (a folder, a binary file), saying so."""
     script = os.path.join(ROOT, "tools", "kernel_times.py")
     path = os.path.join(scratch, "ncu.csv")
     launches = [(0, "gather_noise_kernel(const unsigned char *, int)", 9000, 1200000),
@@ -110,6 +111,16 @@ def kernel_table(scratch):
         err = p.stderr.strip().splitlines()
         check(p.returncode == 1 and len(err) == 1 and err[0].startswith(f"kernel_times: {bad}: ") and words in err[0]
               and not p.stdout, f"kernel_times.py on {name}: exit {p.returncode}, stderr {p.stderr!r}")
+    # A folder and a binary file (a checkpoint given by mistake): the reason in words, once.
+    binary = os.path.join(scratch, "binary.csv")
+    with open(binary, "wb") as f:
+        f.write(b"JNCKPT\0\n\xff\xfe")
+    for bad, words in ((scratch, f"kernel_times: {scratch}: Is a directory"),
+                       (binary, f"kernel_times: {binary}: not a readable CSV file (")):
+        p = subprocess.run([sys.executable, script, bad], capture_output=True, text=True, timeout=60)
+        check(p.returncode == 1 and p.stderr.startswith(words) and p.stderr.count("\n") == 1 and
+              p.stderr.count(bad) == 1 and not p.stdout,
+              f"kernel_times.py on {bad}: exit {p.returncode}, stderr {p.stderr!r}")
 
 
 def script(path, body):

@@ -64,7 +64,13 @@ def main():
     args = ap.parse_args()
     try:
         launches = read(args.csv)
-    except (OSError, ValueError, csv.Error) as e:
+    except OSError as e:  # its words alone: the errno and the path again would follow the path
+        print(f"kernel_times: {args.csv}: {e.strerror}", file=sys.stderr)
+        return 1
+    except UnicodeDecodeError as e:  # a ValueError too, whose text says nothing of the file
+        print(f"kernel_times: {args.csv}: not a readable CSV file ({e})", file=sys.stderr)
+        return 1
+    except (ValueError, csv.Error) as e:
         print(f"kernel_times: {args.csv}: {e}", file=sys.stderr)
         return 1
     kernels = {}
