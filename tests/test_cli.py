@@ -713,6 +713,19 @@ def eval_output_cases(d):
                     ["eval", "--checkpoint", path, "--eval-limit", "5"], d, parse_json=True)
     if out:
         check("eval: a file name with a quote", out["checkpoint"] == path, f"checkpoint {out['checkpoint']!r}")
+    # A file name that is not UTF-8 (Latin-1's e-acute beside UTF-8's): JSON is UTF-8, so the
+    # stray byte is U+FFFD and the rest as it was. Read as bytes: a decoder that replaces
+    # would hide the stray byte.
+    raw = os.path.join(os.fsencode(d), b"caf\xc3\xa9 \xe9.ckpt")
+    write(raw, read(os.path.join(d, "run", "best.ckpt")))
+    p = subprocess.run([BIN, "eval", "--checkpoint", raw, "--eval-limit", "5"], cwd=d, capture_output=True,
+                       timeout=TIMEOUT)
+    try:
+        named = json.loads(p.stdout)["checkpoint"]
+    except ValueError as e:
+        named = f"not JSON ({e})"
+    check("eval: a file name that is not UTF-8",
+          p.returncode == 0 and named == os.path.join(d, "caf\u00e9 \ufffd.ckpt"), f"exit {p.returncode}, {named!r}")
     out = expect_ok("eval: no validation split", ["eval", "--checkpoint", "run/best.ckpt", "--valid", "0",
                                                   "--eval-noise", "0.1"], d, parse_json=True)
     if out:

@@ -64,8 +64,9 @@ int jn_metrics_read(const char *path, jn_epoch_metrics **out, int *count);
 /* Appends a JSON number to a buffer (null for NaN or Inf). */
 void jn_json_number(char *out, size_t cap, double v);
 
-/* Writes s as a quoted JSON string (quote, backslash and control characters escaped; at most
- * 6 bytes per character, so 6 strlen(s) + 3 always fit; a shorter cap cuts between escapes). */
+/* Writes s as a quoted JSON string (quote, backslash and control characters escaped, a byte
+ * that is not UTF-8 as U+FFFD; at most 6 bytes per byte of s, so 6 strlen(s) + 3 always fit;
+ * a shorter cap cuts between characters). */
 void jn_json_string(char *out, size_t cap, const char *s);
 
 #endif
