@@ -624,13 +624,18 @@ def show_matches_checkpoint(d, path):
 
 
 def show_matches_stepstate(d, path):
-    """`show` prints each tensor of a step state with its norm, each scalar with its value."""
+    """`show` prints each tensor of a step state with its norm, each scalar with its value (a
+    whole number in full)."""
     name = f"show: {path}"
     p = expect_ok(name, ["show", path], d)
     if not p:
         return
     st = stepstate.parse_dump(os.path.join(d, path))
     shown = {l.split()[0]: float(l.split()[-1]) for l in p.stdout.splitlines()[1:]}
+    # A whole number in full (a seed of 11 digits read 1.23456789e+10).
+    texts = {l.split()[0]: l.split()[-1] for l in p.stdout.splitlines()[1:]}
+    whole = [k for k, v in st.items() if isinstance(v, float) and v.is_integer() and texts.get(k) != f"{v:.0f}"]
+    check(name, not whole, f"whole numbers not shown in full: {[(k, texts.get(k)) for k in whole]}")
     check(name, set(shown) == set(st), f"tensors {sorted(set(shown) ^ set(st))} shown or held alone")
     for key, value in st.items():
         want = value if isinstance(value, float) else float(np.linalg.norm(np.asarray(value, np.float64).ravel()))
@@ -919,7 +924,7 @@ def run_cases(d):
           ["run/last.ckpt", f"{option} {value}", f"{option[2:]}="], absent=["changed.bin", "changed.bin.tmp"])
     for name, args in [("step: dump from a checkpoint", ["--checkpoint", "run/last.ckpt"]),
                        ("step: dump of a fresh run", ["--data", "usps", "--hidden", "8", "--train-limit", "200",
-                                                      "--valid", "100", "--batch", "10"])]:
+                                                      "--valid", "100", "--batch", "10", "--seed", "12345678901"])]:
         out = name.split()[-1] + ".bin"
         p = expect_ok(name, ["step", "--dump", out] + args, d)
         if p:

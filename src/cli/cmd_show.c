@@ -46,7 +46,12 @@ static void show_stepstate(const char *path, const jn_stepstate_file *f)
             used += n > 0 ? (size_t)n : 0;
         }
         if (t->ndim == 0) {
-            printf("  %-24s %-8s %-22s %.10g\n", t->name, types[t->dtype], "scalar", t->values[0]);
+            /* A whole number (a seed, a step count) in full: ten digits made seed 12345678901
+             * read 1.23456789e+10. */
+            const double v = t->values[0];
+            char value[32];
+            snprintf(value, sizeof value, fabs(v) < 0x1p53 && v == floor(v) ? "%.0f" : "%.10g", v);
+            printf("  %-24s %-8s %-22s %s\n", t->name, types[t->dtype], "scalar", value);
             continue;
         }
         double sq = 0;
