@@ -4,7 +4,8 @@ and inside checkpoint writes), SIGINT, SIGHUP (and SIGHUP under nohup, which mus
 an epoch), a run killed right after its k-th --checkpoint-steps checkpoint, a resumed run killed (its
 old summary must not survive), checkpoints from another build, and a run folder that another
 process holds; and, under strace, the write order a crash depends on (temporary file fsync'ed
-before its rename, the folder fsync'ed after it, metrics lines fsync'ed). After every fault, last.ckpt and best.ckpt must load, and the run, resumed,
+before its rename, the folder fsync'ed after it, metrics lines fsync'ed); and SIGINT inside
+the write of a `jacnoise step --dump`. After every fault, last.ckpt and best.ckpt must load, and the run, resumed,
 must end byte-identical to one that was never disturbed.
 
 Run by ctest with JACNOISE_BIN and JACNOISE_DATA set."""
@@ -447,6 +448,37 @@ def durable_writes(tmp):
     print(f"durable writes: {len(renames)} renames checked")
 
 
+def step_interrupted_in_write(tmp):
+    """SIGINT while `jacnoise step` writes its dump (~50 MB: stopped with its temporary file
+    there, before the rename, the signal sent, then continued): the write ends, the dump is
+    whole, no FILE.tmp stays (it did, beside no dump), and the program then dies of the signal."""
+    dump = os.path.join(tmp, "interrupted.state")
+    args = [BIN, "step", "--data", "usps", "--hidden", "10", "--jac-lambda", "0.1", "--jac-target", "output",
+            "--jac-noise", "0.1", "--jac-copies", "10", "--jac-proj", "50", "--dump", dump]
+    # Seen at its creation, the temporary file lives for the whole write (tens of ms at the
+    # least), so the stop lands inside it; tried again the rare time it landed after the rename.
+    for _ in range(3):
+        p = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+        inside = False
+        while p.poll() is None:
+            if os.path.exists(dump + ".tmp"):
+                p.send_signal(signal.SIGSTOP)
+                with open(f"/proc/{p.pid}/stat") as f:  # stopped (or dead): field 3, after the name
+                    while f.read().rsplit(")", 1)[1].split()[0] not in "TZX":
+                        f.seek(0)
+                inside = os.path.exists(dump + ".tmp")  # not renamed before the stop took hold
+                p.send_signal(signal.SIGINT)
+                p.send_signal(signal.SIGCONT)
+                break
+        err = p.communicate(timeout=120)[1]
+        if inside:
+            break
+    check(inside, "step interrupted in its write: the write was never caught with its temporary file there")
+    check(p.returncode == -signal.SIGINT and not os.path.exists(dump + ".tmp") and loadable(dump),
+          f"step interrupted in its write: exit {p.returncode}, {dump}.tmp left: {os.path.exists(dump + '.tmp')}, "
+          f"dump loadable: {os.path.exists(dump) and loadable(dump)}; stderr {err[-300:]!r}")
+
+
 def main():
     tmp = tempfile.mkdtemp(prefix="jacnoise-reliability-")
     # ~100k parameters and a checkpoint every step: writes take a good share of the time, so
@@ -472,6 +504,7 @@ def main():
     foreign_checkpoints(tmp, reference)
     busy_folder(tmp, job)
     durable_writes(tmp)
+    step_interrupted_in_write(tmp)
     return finish("reliability", tmp)
 
 

@@ -9,6 +9,7 @@
 #include "jacnoise/stepstate.h"
 #include "jacnoise/train.h"
 
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,6 +25,36 @@ static void put_params(jn_stepstate *ss, const jn_model *m, const char *prefix, 
         snprintf(name, sizeof name, "%s%sb%d", prefix, *prefix ? "." : "", l);
         jn_stepstate_reals(ss, name, 1, bd, jn_biases_c(m, p, l));
     }
+}
+
+static volatile sig_atomic_t deferred_signal;
+
+static void defer_signal(int sig) { deferred_signal = sig; }
+
+/* Writes the dump with SIGINT, SIGTERM and SIGHUP held until the write has ended, then acts on
+ * one that came as its default would have: killed between the temporary file and its rename
+ * (Ctrl-C during the seconds a dump of hundreds of MB takes), the program left FILE.tmp
+ * behind. A signal the caller ignores stays ignored. */
+static int write_holding_signals(jn_stepstate *ss, const char *path)
+{
+    static const int held[] = {SIGINT, SIGTERM, SIGHUP};
+    enum { N_HELD = sizeof held / sizeof held[0] };
+    struct sigaction before[N_HELD], defer;
+    memset(&defer, 0, sizeof defer);
+    defer.sa_handler = defer_signal;
+    defer.sa_flags = SA_RESTART;
+    sigemptyset(&defer.sa_mask);
+    int installed[N_HELD];
+    for (int i = 0; i < N_HELD; i++)  /* where sigaction fails the signal keeps its way: no worse */
+        installed[i] = sigaction(held[i], NULL, &before[i]) == 0 && before[i].sa_handler == SIG_DFL &&
+                       sigaction(held[i], &defer, NULL) == 0;
+    const int rc = jn_stepstate_write(ss, path);
+    for (int i = 0; i < N_HELD; i++)
+        if (installed[i])
+            sigaction(held[i], &before[i], NULL);
+    if (deferred_signal)
+        raise(deferred_signal);
+    return rc;
 }
 
 typedef struct {
@@ -163,7 +194,7 @@ int jn_cmd_step(int argc, char **argv)
     put_params(ss, m, "grad", a.full_grad);
     put_params(ss, m, "next", a.next);
     put_params(ss, m, "next_velocity", a.next_velocity);
-    if (jn_stepstate_write(ss, cfg->dump))
+    if (write_holding_signals(ss, cfg->dump))
         goto done;
     /* Counted from 1, as training's messages count them (the dump's fields count from 0). */
     printf("step state written to %s: epoch %d batch %ld (step %llu), %d rows, loss %.6g, penalty %.6g\n", cfg->dump,
