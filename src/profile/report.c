@@ -2,6 +2,7 @@
 #include "core/fileio.h"
 #include "jacnoise/error.h"
 #include "jacnoise/profile.h"
+#include "train/metrics.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -114,17 +115,13 @@ static void json_timing(FILE *f, const char *key, const jn_timing *t)
             1e6 * t->median, 1e6 * t->q1, 1e6 * t->q3, 1e6 * t->min);
 }
 
-/* A JSON string (the texts here hold no control characters; quotes and backslashes are
- * escaped). */
+/* A JSON string, escaped as every other JSON file of the engine (a device or file name's
+ * stray byte included). */
 static void json_string(FILE *f, const char *s)
 {
-    fputc('"', f);
-    for (; *s; s++) {
-        if (*s == '"' || *s == '\\')
-            fputc('\\', f);
-        fputc(*s, f);
-    }
-    fputc('"', f);
+    char quoted[1024];  /* names and descriptions: far shorter */
+    jn_json_string(quoted, sizeof quoted, s);
+    fputs(quoted, f);
 }
 
 static void json_variant(FILE *f, const jn_profile_variant *v)
