@@ -1,7 +1,7 @@
 """Sweeps end to end on the CPU: the spec's errors; each model of a group (with refills,
 staggered stops, divergences, mid-epoch checkpoints) byte-identical to the same configuration
 trained alone; --models 1 = --models 6; --jobs 2; shards (separate folders merged, and one
-shared folder) = the unsharded sweep; SIGKILLs and SIGINT then a rerun = an uninterrupted
+shared folder) = the unsharded sweep; a rerun's --jobs sharing the runs left; SIGKILLs and SIGINT then a rerun = an uninterrupted
 sweep; a failed configuration; a corrupt last.ckpt (its message says what works);
 --device cuda, or tf32 with --device auto, without a GPU (one line); --out with a trailing slash; status, progress line, help; tools/plot_sweep.py;
 tools/sweep-local-gpus.sh (its sharding, on the CPU; a failing shard named, no merge without
@@ -786,6 +786,33 @@ lr = [0.1, 0.2]
 """
 
 
+def jobs_share_what_is_left(tmp):
+    """A rerun deals the configurations left to train over the --jobs workers, not the whole
+    shard: dealt with the finished ones, the two left here (every other id) fell to one
+    worker, which trained them one after the other while the other idled. Seen without timing:
+    the first left is held by another process (its lock), which stops the worker it falls to;
+    the second, dealt to the other worker, still trains."""
+    spec = os.path.join(tmp, "left.spec")
+    open(spec, "w").write(TINY_SPEC.replace("[0.1, 0.2]", "[0.1, 0.2, 0.3, 0.4]"))
+    folder = os.path.join(tmp, "left")
+    sweep(["--spec", spec, "--out", folder])
+    ids = run_ids(folder)
+    for i in ids[1::2]:
+        shutil.rmtree(os.path.join(folder, "runs", i))
+    held, free = ids[1], ids[3]
+    os.makedirs(os.path.join(folder, "runs", held))
+    with open(os.path.join(folder, "runs", held, "lock"), "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        p = sweep(["--spec", spec, "--out", folder, "--jobs", "2", "--models", "1"], expect=1)
+    status = column(folder, "status")
+    check(status[free] == "finished" and status[held] == "running",
+          f"--jobs 2, 2 left, one held by another process: {status}; stderr {p.stderr!r}")
+    # More workers than configurations left: as many as are left are started, and said.
+    p = sweep(["--spec", spec, "--out", folder, "--jobs", "3"])
+    check("4 of them, 3 done; 1 worker," in p.stdout and set(column(folder, "status").values()) == {"finished"},
+          f"--jobs 3 with 1 configuration left: {p.stdout[:300]!r}")
+
+
 def samples_and_seeds(tmp):
     """Random draws with seeds: samples x seeds configurations, every draw with each seed
     S .. S+N-1 (S the spec's seed), the same draws for every seed."""
@@ -1353,6 +1380,7 @@ def main():
     spec_race(tmp)
     trained_since_planned(tmp)
     spec_forms(tmp)
+    jobs_share_what_is_left(tmp)
     samples_and_seeds(tmp)
     long_choice(tmp)
     no_test_split(tmp)

@@ -315,7 +315,7 @@ static int run_sweep(const jn_config *cfg, jn_plan *plan)
     if (code)
         return fail_now(code);
     const int n = plan->n_entries;
-    unsigned char *mine = calloc((size_t)(n ? n : 1), 3);
+    unsigned char *mine = calloc((size_t)(n ? n : 1), 4);
     front f = {.plan = plan, .dir = cfg->out, .mine = mine, .start = jn_wall_seconds(), .dirty = 1};
     if (!mine)
         return jn_fail("out of memory"), fail_now(JN_EXIT_ERROR);
@@ -325,22 +325,26 @@ static int run_sweep(const jn_config *cfg, jn_plan *plan)
     }
     f.active = mine + n;
     f.reported = mine + 2 * n;
+    /* What is left to train is dealt to the workers, not the whole shard: dealt with the runs a
+     * rerun skips, the ones left could all fall to one worker while the others idled. */
+    unsigned char *todo = mine + 3 * n;
     jn_plan_deal(plan, NULL, index, count, mine);
     int done = 0;
     for (int i = 0; i < n; i++)
         if (mine[i]) {
             f.total++;
             done += f.table.rows[i].done;
+            todo[i] = !f.table.rows[i].done;
         }
+    const int left = f.total - done, workers = cfg->jobs < left ? cfg->jobs : left > 1 ? left : 1;
     /* The BLAS threads of CPU runs, over the workers that train at once. Only where the device
      * is the CPU without asking the CUDA runtime: initialised here, it would not work in the
      * workers forked after. */
     for (int i = 0; i < n; i++)
         if (mine[i]) {
             const jn_device device = plan->entries[i].cfg.device;
-            const int left = f.total - done, workers = cfg->jobs < left ? cfg->jobs : left;
             if (device == JN_DEVICE_CPU || (device == JN_DEVICE_AUTO && !jn_cuda_built()))
-                jn_backend_threads(JN_DEVICE_CPU, plan->entries[i].cfg.threads, workers > 1 ? workers : 1);
+                jn_backend_threads(JN_DEVICE_CPU, plan->entries[i].cfg.threads, workers);
             break;
         }
     /* From its first line on, a closed standard output (sweep | head) stops the sweep as
@@ -358,7 +362,7 @@ static int run_sweep(const jn_config *cfg, jn_plan *plan)
                plan->n_repeats, n + plan->n_repeats);
     printf("sweep %s: %d configuration%s in %d group%s; shard %d/%d: %d of them, %d done; %d worker%s, --models %s\n",
            cfg->out, n, n == 1 ? "" : "s", plan->n_groups, plan->n_groups == 1 ? "" : "s", index, count, f.total, done,
-           cfg->jobs, cfg->jobs > 1 ? "s" : "", models);
+           workers, workers > 1 ? "s" : "", models);
     fflush(stdout);
     f.done = done;
     jn_progress_init(&f.progress, cfg->progress);
@@ -371,7 +375,7 @@ static int run_sweep(const jn_config *cfg, jn_plan *plan)
                  "to continue, resubmit this array task: sbatch --array=%ld with the same script and arguments",
                  array_task);
     const jn_sweep_report report = {&f, front_planned, front_began, front_stepped, front_ended, front_flush, how};
-    code = cfg->jobs > 1 ? jn_sweep_workers(plan, mine, cfg->jobs, &report) : jn_sweep_work(plan, mine, &report);
+    code = workers > 1 ? jn_sweep_workers(plan, todo, workers, &report) : jn_sweep_work(plan, todo, &report);
     front_reread(&f, 1);  /* the end's table and results.csv say what every folder says now */
     f.dirty = 1;
     f.writing = 0;
