@@ -136,6 +136,7 @@ def spec_errors(tmp):
         ("samples = 3\n", 3, "without a random key"),
         ("lr = [0.1, 0.2]\nsearch-seed = 7\n", 4, "search-seed = N without a random key"),
         ("out = elsewhere\n", 3, "set by the sweep"),
+        ("jobs = 2\n", 3, "an option of the sweep command, not of its runs: give it on the command line (--jobs)"),
         ("threads = [1, 2]\n", 3, "fixed, not swept"),
         ("lr = [0.1, 0.2\n", 3, "ends with ']'"),
         ('lr = "0.1#x"  # a comment\n', 3, "got '0.1#x'"),  # a '#' inside quotes is the value's

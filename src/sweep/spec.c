@@ -193,6 +193,11 @@ static int check_entry(jn_spec *spec, const spec_entry *e, jn_config *scratch)
     for (const char *const *k = sweep_owned; *k; k++)
         if (!strcmp(e->key, *k))
             return fail_at(spec, e->line, "%s: set by the sweep for each configuration, not by a spec%s", e->key, "");
+    /* The sweep command's own options (models, jobs, shard) would otherwise be refused as
+     * unknown, with a guess at a train option they are not. */
+    if (!jn_config_accepts(JN_CMD_TRAIN, e->key) && jn_config_accepts(JN_CMD_SWEEP, e->key))
+        return fail_at(spec, e->line, "%s: an option of the sweep command, not of its runs: give it on the command "
+                       "line (--%s)", e->key, e->key);
     if (!jn_config_accepts(JN_CMD_TRAIN, e->key)) {
         jn_config_set(scratch, JN_CMD_TRAIN, e->key, "");  /* records the message with the valid options */
         return jn_fail_context("%s: line %d", spec->path, e->line);
