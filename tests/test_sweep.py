@@ -1,7 +1,7 @@
 """Sweeps end to end on the CPU: the spec's errors; each model of a group (with refills,
 staggered stops, divergences, mid-epoch checkpoints) byte-identical to the same configuration
 trained alone; --models 1 = --models 6; --jobs 2; shards (separate folders merged, and one
-shared folder) = the unsharded sweep; a rerun's --jobs sharing the runs left; SIGKILLs and SIGINT then a rerun = an uninterrupted
+shared folder) = the unsharded sweep; a rerun's --jobs sharing the runs left; killed workers named with how to continue; SIGKILLs and SIGINT then a rerun = an uninterrupted
 sweep; a failed configuration; a corrupt last.ckpt (its message says what works);
 --device cuda, or tf32 with --device auto, without a GPU (one line); --out with a trailing slash; status, progress line, help; tools/plot_sweep.py;
 tools/sweep-local-gpus.sh (its sharding, on the CPU; a failing shard named, no merge without
@@ -814,6 +814,38 @@ def jobs_share_what_is_left(tmp):
           f"--jobs 3 with 1 configuration left: {p.stdout[:300]!r}")
 
 
+def children(pid):
+    """The processes whose parent is pid (from /proc)."""
+    found = []
+    for entry in os.listdir("/proc"):
+        try:
+            fields = open(f"/proc/{entry}/stat").read().rsplit(")", 1)[1].split()
+        except (OSError, IndexError):  # ended meanwhile, or not a process
+            continue
+        if entry.isdigit() and int(fields[1]) == pid:
+            found.append(int(entry))
+    return found
+
+
+def worker_killed(tmp):
+    """Workers killed (by the OOM killer, say): the sweep names each one's signal and says how
+    to continue its runs (it said 'ended with status 137', nothing more), exit 1."""
+    spec = os.path.join(tmp, "worker-killed.spec")
+    open(spec, "w").write(KILL_SPEC.replace("epochs = 5", "epochs = 500").replace("seeds = 2", ""))
+    folder = os.path.join(tmp, "worker-killed")
+    p = subprocess.Popen([BIN, "sweep", "--spec", spec, "--out", folder, "--jobs", "2", "--progress", "never"],
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    until_training(folder, p)
+    for pid in children(p.pid):
+        os.kill(pid, signal.SIGKILL)
+    out, err = p.communicate(timeout=600)
+    last = err.strip().splitlines()[-1:] or [""]
+    check(p.returncode == 1 and re.search(r"^jacnoise: sweep: sweep worker \d \(pid \d+\) was killed by signal 9 "
+                                          r"\(.+\); its runs stay at their last checkpoints: run the same sweep "
+                                          r"command again to continue$", last[0]),
+          f"workers killed: exit {p.returncode}, {err!r}")
+
+
 def samples_and_seeds(tmp):
     """Random draws with seeds: samples x seeds configurations, every draw with each seed
     S .. S+N-1 (S the spec's seed), the same draws for every seed."""
@@ -1382,6 +1414,7 @@ def main():
     trained_since_planned(tmp)
     spec_forms(tmp)
     jobs_share_what_is_left(tmp)
+    worker_killed(tmp)
     samples_and_seeds(tmp)
     long_choice(tmp)
     no_test_split(tmp)

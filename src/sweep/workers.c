@@ -255,6 +255,10 @@ int jn_sweep_workers(const jn_plan *plan, const unsigned char *mine, int jobs, c
         int rc = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
         if (jn_train_stop_words(rc, 0))  /* stopped by a signal, resumably */
             code = code ? code : rc;
+        else if (rc && !code && WIFSIGNALED(status))  /* the OOM killer, say: nothing of it said what to do */
+            code = (jn_fail("sweep worker %d (pid %ld) was killed by signal %d (%s); its runs stay at their last "
+                            "checkpoints: %s", k, (long)w[k].pid, WTERMSIG(status), strsignal(WTERMSIG(status)),
+                            report->to_continue), JN_EXIT_ERROR);
         else if (rc && !code)
             code = (jn_fail("sweep worker %d (pid %ld) ended with status %d", k, (long)w[k].pid, rc), JN_EXIT_ERROR);
     }
