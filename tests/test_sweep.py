@@ -1,7 +1,7 @@
 """Sweeps end to end on the CPU: the spec's errors; each model of a group (with refills,
 staggered stops, divergences, mid-epoch checkpoints) byte-identical to the same configuration
 trained alone; --models 1 = --models 6; --jobs 2; shards (separate folders merged, and one
-shared folder) = the unsharded sweep; a rerun's --jobs sharing the runs left; killed workers named with how to continue; SIGKILLs and SIGINT then a rerun = an uninterrupted
+shared folder) = the unsharded sweep; a rerun's --jobs sharing the runs left; killed workers named with how to continue; an edited spec's dropped runs said; SIGKILLs and SIGINT then a rerun = an uninterrupted
 sweep; a failed configuration; a corrupt last.ckpt (its message says what works);
 --device cuda, or tf32 with --device auto, without a GPU (one line); --out with a trailing slash; status, progress line, help; tools/plot_sweep.py;
 tools/sweep-local-gpus.sh (its sharding, on the CPU; a failing shard named, no merge without
@@ -846,6 +846,26 @@ def worker_killed(tmp):
           f"workers killed: exit {p.returncode}, {err!r}")
 
 
+def spec_changed(tmp):
+    """The study changed (another spec, its sweep.spec removed as the refusal says): the runs of
+    configurations it keeps are reused; those of the configurations it dropped stay in runs/,
+    out of results.csv, and the table says so (it said nothing of them)."""
+    spec = os.path.join(tmp, "changed.spec")
+    open(spec, "w").write(TINY_SPEC)
+    folder = os.path.join(tmp, "changed")
+    sweep(["--spec", spec, "--out", folder])
+    open(spec, "w").write(TINY_SPEC.replace("[0.1, 0.2]", "[0.1, 0.3]"))
+    p = sweep(["--spec", spec, "--out", folder], expect=2)
+    check("holds a sweep of another spec" in p.stderr, f"an edited spec: {p.stderr!r}")
+    os.remove(os.path.join(folder, "sweep.spec"))
+    said = f"other runs: 1 folder in {folder}/runs of no configuration of this spec"
+    p = sweep(["--spec", spec, "--out", folder])
+    check("2 of them, 1 done" in p.stdout and said in p.stdout and len(rows(folder)) == 3 and len(run_ids(folder)) == 3,
+          f"the edited spec's sweep: {p.stdout!r}")
+    p = run(["sweep", "status", folder])
+    check(said in p.stdout, f"status after the spec changed: {p.stdout!r}")
+
+
 def samples_and_seeds(tmp):
     """Random draws with seeds: samples x seeds configurations, every draw with each seed
     S .. S+N-1 (S the spec's seed), the same draws for every seed."""
@@ -1415,6 +1435,7 @@ def main():
     spec_forms(tmp)
     jobs_share_what_is_left(tmp)
     worker_killed(tmp)
+    spec_changed(tmp)
     samples_and_seeds(tmp)
     long_choice(tmp)
     no_test_split(tmp)

@@ -229,6 +229,35 @@ static void print_plots(const char *dir, FILE *f)
         fprintf(f, "plots: tools/plot_sweep.py %s (writes %s/*.png)\n", dir, plots);
 }
 
+static int by_text(const void *a, const void *b) { return strcmp(*(const char *const *)a, *(const char *const *)b); }
+
+/* Run folders of dir/runs that no configuration of the plan has: kept from an earlier spec of
+ * the folder (its sweep.spec removed to change the study), they are in no table or results.csv,
+ * which, unsaid, left a researcher wondering where those runs had gone. */
+static void print_other_runs(const jn_plan *plan, const char *dir, FILE *f)
+{
+    char runs[JN_PATH_MAX + 32], path[JN_PATH_MAX + 300];
+    const char **ids = malloc(sizeof *ids * (size_t)(plan->n_entries ? plan->n_entries : 1));
+    DIR *d = ids && !jn_path_join(runs, sizeof runs, dir, "runs") ? opendir(runs) : NULL;
+    int other = 0;
+    for (int i = 0; d && i < plan->n_entries; i++)
+        ids[i] = plan->entries[i].id;
+    if (d)
+        qsort(ids, (size_t)plan->n_entries, sizeof *ids, by_text);
+    for (struct dirent *de; d && (de = readdir(d));) {
+        const char *name = de->d_name;
+        if (name[0] != '.' && !bsearch(&name, ids, (size_t)plan->n_entries, sizeof *ids, by_text) &&
+            !jn_path_join(path, sizeof path, runs, name) && is_folder(path))
+            other++;
+    }
+    if (d)
+        closedir(d);
+    free(ids);
+    if (other)
+        fprintf(f, "other runs: %d folder%s in %s of no configuration of this spec (an earlier spec's: kept, not in "
+                "results.csv)\n", other, other > 1 ? "s" : "", runs);
+}
+
 void jn_results_print(const jn_plan *plan, const char *dir, const jn_run_row *known, FILE *f)
 {
     const int n = plan->n_entries;
@@ -298,6 +327,7 @@ void jn_results_print(const jn_plan *plan, const char *dir, const jn_run_row *kn
         fprintf(f, "results: %s\n", csv);
     else  /* its write failed (said then), or it was removed */
         fprintf(f, "results: no results.csv (jacnoise sweep merge %s writes it)\n", dir);
+    print_other_runs(plan, dir, f);
     print_plots(dir, f);
     free(rows);
     free(order);
