@@ -1006,6 +1006,32 @@ def merge_further(tmp):
               f"merge of runs paused after 1 and 2 steps (in that order: {order}): steps {column(dest, 'steps').get(i)}")
 
 
+def merge_long_source(tmp):
+    """A merge from a shard whose folder's name is long enough that its runs' files do not fit
+    in a path (its sweep.spec does) refuses in one line naming the file, before it changes
+    anything: it used to read each run's cut file names as missing files, take its finished runs
+    for ones just started, create their folders in the merge's folder (a lock file alone, which
+    status then counted as running) and refuse only at the first file it copied."""
+    spec = os.path.join(tmp, "tiny-long.spec")
+    open(spec, "w").write(TINY_SPEC)
+    done = os.path.join(tmp, "tiny-long")
+    sweep(["--spec", spec, "--out", done])
+    source = os.path.join(tmp, "long")
+    while len(source) < 1030 - 201:
+        source = os.path.join(source, "x" * 200)
+    source = os.path.join(source, "y" * (1030 - len(source) - 1))
+    shutil.copytree(done, source)
+    dest = os.path.join(tmp, "merge-long-into")
+    os.makedirs(dest)
+    shutil.copy(os.path.join(done, "sweep.spec"), os.path.join(dest, "sweep.spec"))
+    p = run(["sweep", "merge", dest, source], expect=1)
+    lines = p.stderr.strip().splitlines()
+    check(len(lines) == 1 and "path too long" in lines[0] and source in lines[0],
+          f"merge from a {len(source)}-character folder: {p.stderr[-300:]!r}")
+    copied = run_ids(dest) if os.path.isdir(os.path.join(dest, "runs")) else []
+    check(not copied, f"merge from a long folder copied {copied}")
+
+
 def merge_replaces(tmp):
     """A merge replaces a run folder by the further copy whole: a file that copy lacks goes
     too. Here a copy paused at step 2 (its summary.json says paused) is merged over by one
@@ -1445,6 +1471,7 @@ def main():
     ids_ignore_operational(tmp)
     group_keys_split(tmp)
     merge_further(tmp)
+    merge_long_source(tmp)
     merge_replaces(tmp)
     merge_stopped(tmp)
     bench_steps(tmp)

@@ -24,18 +24,25 @@ static int is_folder(const char *path)
     return stat(path, &st) == 0 && S_ISDIR(st.st_mode);
 }
 
-static void read_row(const char *folder, jn_run_row *row)
+/* Reads the row of the run folder `folder`: -1 (error recorded, and in the row's message)
+ * where a file's path in it does not fit, since a cut path names no file and the run would read
+ * as one just started. */
+static int read_row(const char *folder, jn_run_row *row)
 {
     memset(row, 0, sizeof *row);
     row->valid_error = row->test_error = row->penalty = NAN;
     snprintf(row->status, sizeof row->status, "pending");
     if (!is_folder(folder))
-        return;
+        return 0;
     snprintf(row->status, sizeof row->status, "running");
-    char path[JN_PATH_MAX + 32];
+    char path[JN_PATH_MAX + 32], summary[JN_PATH_MAX + 32];
+    if (jn_path_join(path, sizeof path, folder, "metrics.jsonl") ||
+        jn_path_join(summary, sizeof summary, folder, "summary.json")) {
+        snprintf(row->message, sizeof row->message, "%s", jn_last_error());
+        return -1;
+    }
     jn_epoch_metrics *m = NULL;
     int epochs = 0;
-    jn_path_join(path, sizeof path, folder, "metrics.jsonl");
     if (access(path, F_OK) == 0 && jn_metrics_read(path, &m, &epochs))
         snprintf(row->message, sizeof row->message, "%s", jn_last_error());
     for (int i = 0; i < epochs; i++) {
@@ -48,9 +55,8 @@ static void read_row(const char *folder, jn_run_row *row)
         }
     }
     jn_summary_file s;
-    jn_path_join(path, sizeof path, folder, "summary.json");
-    if (access(path, F_OK) == 0) {
-        if (jn_summary_read(path, &s) == 0) {
+    if (access(summary, F_OK) == 0) {
+        if (jn_summary_read(summary, &s) == 0) {
             snprintf(row->status, sizeof row->status, "%s", s.status);
             snprintf(row->message, sizeof row->message, "%s", s.message);
             row->best_epoch = s.s.best_epoch;
@@ -69,9 +75,11 @@ static void read_row(const char *folder, jn_run_row *row)
     free(m);
     row->done = !strcmp(row->status, "finished") || !strcmp(row->status, "early-stopped") ||
                 !strcmp(row->status, "diverged");
+    return 0;
 }
 
-void jn_results_row(const jn_plan_entry *e, jn_run_row *row) { read_row(e->cfg.out, row); }
+/* A planned run folder's files fit (--out and the id are bounded); the message says where not. */
+void jn_results_row(const jn_plan_entry *e, jn_run_row *row) { (void)read_row(e->cfg.out, row); }
 
 static void put_text(jn_buf *b, const char *s) { jn_buf_put(b, s, strlen(s)); }
 
@@ -215,7 +223,10 @@ static int by_valid(const void *a, const void *b)
 static void print_plots(const char *dir, FILE *f)
 {
     char plots[JN_PATH_MAX + 32];
-    jn_path_join(plots, sizeof plots, dir, "plots");
+    if (jn_path_join(plots, sizeof plots, dir, "plots")) {
+        fprintf(f, "plots: none: %s\n", jn_last_error());
+        return;
+    }
     DIR *d = opendir(plots);
     int shown = 0;
     for (struct dirent *de; d && (de = readdir(d));) {
@@ -398,8 +409,7 @@ int jn_results_merge(const jn_plan *plan, const char *dir, const char *const *so
         for (int s = 0; s < n_sources && !rc; s++) {
             char runs[JN_PATH_MAX + 32], folder[JN_PATH_MAX + 64];
             rc = jn_path_join(runs, sizeof runs, sources[s], "runs") ||
-                 jn_path_join(folder, sizeof folder, runs, plan->entries[i].id);
-            read_row(folder, &theirs);
+                 jn_path_join(folder, sizeof folder, runs, plan->entries[i].id) || read_row(folder, &theirs);
             if (!rc && further(&theirs, &best)) {
                 best = theirs;
                 snprintf(from[i], sizeof from[i], "%s", folder);
