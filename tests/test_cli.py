@@ -788,6 +788,14 @@ def run_cases(d):
     flipped[len(good) // 2] ^= 0x01
     write(os.path.join(d, "flipped.ckpt"), bytes(flipped))
     e("eval: one flipped byte", ["eval", "--checkpoint", "flipped.ckpt"], ["flipped.ckpt", "byte", "checksum"])
+    # A flipped bit in a field the file's size is read from (the parameter count, the length of
+    # the configuration text) made a whole file read as "truncated"; the header checks those.
+    for at, bit, field in ((36, 0x01, "the parameter count"), (42, 0x01, "the configuration length")):
+        damaged = bytearray(good)
+        damaged[at] ^= bit
+        write(os.path.join(d, "header.ckpt"), bytes(damaged))
+        e(f"eval: a flipped bit in {field}", ["eval", "--checkpoint", "header.ckpt"],
+          ["header.ckpt", f"byte {len(good) - 4}: checksum mismatch"])
     write(os.path.join(d, "truncated.ckpt"), good[:len(good) // 2])
     for cmd in (["eval", "--checkpoint"], ["show"]):  # the header gives the size: not a checksum mismatch
         e(f"{cmd[0]}: truncated", cmd + ["truncated.ckpt"],

@@ -153,6 +153,12 @@ def main():
     # size and layer count; the sizes, parameter count and configuration length), and a checksum.
     for cut, least in ((12, 24), (20, 20 + 4 * len(m["sizes"]) + 12 + 4)):
         refused_as_jacnoise(blob[:cut], f"byte {cut}: truncated: {cut} bytes, expected at least {least}")
+    # A flipped bit in the parameter count or the configuration's length: damaged, not cut.
+    count_at = 20 + 4 * len(m["sizes"])
+    for at, bit in ((count_at + 4, 0x01), (count_at + 10, 0x01)):
+        damaged = bytearray(blob)
+        damaged[at] ^= bit
+        refused_as_jacnoise(bytes(damaged), f"byte {len(blob) - 4}: CRC-32 mismatch")
     flipped = bytearray(blob)
     flipped[half] ^= 0x40
     open(bad, "wb").write(bytes(flipped))

@@ -73,7 +73,9 @@ def implied_size(blob):
     src/core/checkpoint.c reads it, to tell a cut file from a damaged one: where the header
     is itself cut, its fields up to the next that can be counted and a checksum; exact: the
     section flags are there to count the arrays. (0, False) where the header is implausible,
-    which the checks after the checksum name."""
+    which the checks after the checksum name: also a field the header can check (a parameter
+    count the layer sizes do not give, a configuration text with a NUL byte, section flags no
+    writer sets), so that a whole file with a flipped bit there is not called truncated."""
     def cut(at, field):
         return at + field + 4 if at + field > len(blob) else 0
 
@@ -84,12 +86,17 @@ def implied_size(blob):
         return 0, False
     if cut(20, 4 * (n_layers + 1) + 12):  # the sizes, parameter count and text length
         return cut(20, 4 * (n_layers + 1) + 12), False
+    sizes = struct.unpack_from(f"<{n_layers + 1}I", blob, 20)
     n_params, text_len = struct.unpack_from("<QI", blob, 20 + 4 * (n_layers + 1))
-    if n_params > 1 << 40:
+    text_at = 20 + 4 * (n_layers + 1) + 12
+    if (not all(1 <= width <= MAX_WIDTH for width in sizes) or b"\0" in blob[text_at:text_at + text_len]
+            or n_params != sum(o * i + o for i, o in zip(sizes, sizes[1:]))):
         return 0, False
-    flags_at = 20 + 4 * (n_layers + 1) + 12 + text_len + STATE.size
+    flags_at = text_at + text_len + STATE.size
     exact = flags_at + 4 <= len(blob)
     (sections,) = struct.unpack_from("<I", blob, flags_at) if exact else (0,)
+    if sections > SECTION_VELOCITY | SECTION_BEST:
+        return 0, False
     arrays = 1 + (sections & SECTION_VELOCITY > 0) + (sections & SECTION_BEST > 0)
     return flags_at + 4 + arrays * n_params * value_size + 4, exact
 

@@ -107,11 +107,13 @@ static int header_cut(const jn_cursor *c, uint64_t field, uint64_t *least)
 /* The file size the header implies, read before the checksum only to tell a cut file from a
  * corrupt one: at least the header's fields and a checksum where the header is itself cut;
  * 0 where it is implausible (the other checks speak). *exact: the section flags were there
- * to count the arrays. */
+ * to count the arrays. A damaged field the header can check (a parameter count the layer
+ * sizes do not give, a configuration text with a NUL byte in it, section flags no writer
+ * sets) is implausible: a whole file with a flipped bit there read as "truncated". */
 static uint64_t implied_size(jn_cursor c, int *exact)
 {
-    uint32_t value_bytes, n_layers, text_len, sections = 0, u;
-    uint64_t n_params, least;
+    uint32_t value_bytes, n_layers, text_len, sections = 0, u, fan_in = 0;
+    uint64_t n_params, counted = 0, least;
     *exact = 0;
     c.off = 12;
     if (header_cut(&c, 8, &least))
@@ -122,17 +124,25 @@ static uint64_t implied_size(jn_cursor c, int *exact)
         return 0;
     if (header_cut(&c, 4 * ((uint64_t)n_layers + 1) + 8 + 4, &least))  /* sizes, parameter count, text length */
         return least;
-    for (uint32_t l = 0; l <= n_layers; l++)
+    for (uint32_t l = 0; l <= n_layers; l++) {
         jn_cur_u32(&c, &u, "the layer sizes");
+        if (u < 1 || u > JN_MAX_WIDTH)
+            return 0;
+        counted += l ? ((uint64_t)fan_in + 1) * u : 0;  /* W_l and b_l */
+        fan_in = u;
+    }
     jn_cur_u64(&c, &n_params, "the parameter count");
     jn_cur_u32(&c, &text_len, "the configuration length");
-    if (n_params > (1ull << 40))
+    const size_t text_in_file = text_len < c.len - c.off ? text_len : c.len - c.off;
+    if (n_params != counted || memchr(c.data + c.off, 0, text_in_file))
         return 0;
     const uint64_t flags_at = (uint64_t)c.off + text_len + STATE_BYTES;
     *exact = flags_at + 4 <= c.len;
     if (*exact) {
         c.off = (size_t)flags_at;
         jn_cur_u32(&c, &sections, "the section flags");
+        if (sections > (HAS_VELOCITY | HAS_BEST))
+            return 0;
     }
     const uint64_t arrays = 1 + !!(sections & HAS_VELOCITY) + !!(sections & HAS_BEST);
     return flags_at + 4 + arrays * n_params * sizeof(jn_real) + 4;
