@@ -10,7 +10,7 @@
 #include "core/fileio.h"
 #include "jacnoise/checkpoint.h"
 #include "jacnoise/error.h"
-#include "jacnoise/profile.h"
+#include "jacnoise/wallclock.h"
 
 #include <limits.h>
 #include <signal.h>

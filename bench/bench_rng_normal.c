@@ -5,7 +5,7 @@
  * usage: bench_rng_normal [--count 784000] [--reps 30] */
 #include "bench_args.h"
 #include "core/rng_normal.h"
-#include "jacnoise/profile.h"
+#include "jacnoise/wallclock.h"
 
 #include <stdio.h>
 #include <stdlib.h>

@@ -78,7 +78,6 @@ typedef struct {
 } jn_wall_clock;
 
 void jn_wall_clock_init(jn_wall_clock *c);  /* zeroes the times; no phase running */
-double jn_wall_seconds(void);               /* the monotonic clock, in seconds */
 
 /* What a profile reports about the machine it ran on. */
 typedef struct {

@@ -8,6 +8,7 @@
 #include "jacnoise/error.h"
 #include "jacnoise/profile.h"
 #include "jacnoise/rng.h"
+#include "jacnoise/wallclock.h"
 
 #include <stdio.h>
 #include <stdlib.h>

@@ -1,20 +1,13 @@
-/* Phase names and the wall clock (see jacnoise/profile.h). */
+/* Phase names and the wall-clock phase clock (see jacnoise/profile.h). */
 #include "jacnoise/profile.h"
+#include "jacnoise/wallclock.h"
 
 #include <string.h>
-#include <time.h>
 
 const char *jn_phase_name(jn_phase p)
 {
     static const char *names[] = {"data", "forward", "jvp", "penalty", "backward", "update", "eval", "none"};
     return p <= JN_PHASE_NONE ? names[p] : "none";
-}
-
-double jn_wall_seconds(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
 }
 
 static void wall_mark(jn_phase_clock *clock, jn_phase next)

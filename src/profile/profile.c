@@ -3,6 +3,7 @@
 #include "jacnoise/profile.h"
 #include "jacnoise/error.h"
 #include "jacnoise/rng.h"
+#include "jacnoise/wallclock.h"
 #include "train/progress.h"
 
 #include <stdlib.h>

@@ -5,7 +5,7 @@
 #include "core/fileio.h"
 #include "jacnoise/backend.h"
 #include "jacnoise/error.h"
-#include "jacnoise/profile.h"
+#include "jacnoise/wallclock.h"
 #include "jacnoise/train.h"
 #include "sweep/results.h"
 #include "sweep/schedule.h"

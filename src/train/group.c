@@ -10,7 +10,7 @@
  * the group, every active job staying at its last checkpoint. */
 #include "core/fileio.h"
 #include "jacnoise/error.h"
-#include "jacnoise/profile.h"
+#include "jacnoise/wallclock.h"
 #include "train/job.h"
 
 #include <math.h>

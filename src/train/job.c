@@ -9,7 +9,7 @@
 #include "train/job.h"
 #include "core/fileio.h"
 #include "jacnoise/error.h"
-#include "jacnoise/profile.h"
+#include "jacnoise/wallclock.h"
 #include "train/metrics.h"
 
 #include <errno.h>

@@ -1,6 +1,6 @@
 /* Progress line on stderr. */
 #include "train/progress.h"
-#include "jacnoise/profile.h"
+#include "jacnoise/wallclock.h"
 
 #include <stdio.h>
 #include <unistd.h>

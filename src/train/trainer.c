@@ -2,7 +2,7 @@
  * progress line (epoch, batch, loss, ETA). */
 #include "jacnoise/blas.h"
 #include "jacnoise/error.h"
-#include "jacnoise/profile.h"
+#include "jacnoise/wallclock.h"
 #include "train/job.h"
 
 #include <stdio.h>
