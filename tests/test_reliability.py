@@ -403,30 +403,34 @@ def durable_writes(tmp):
     """README "Checkpoints": each file is written to a temporary file, fsync'ed, renamed over
     the old one and the folder fsync'ed; metrics.jsonl lines are fsync'ed. No fault shows a
     missing fsync short of a power cut, so the system calls of a short run are read from
-    strace: every rename's source was fsync'ed first, its folder is fsync'ed after it."""
+    strace: every rename's source was fsync'ed first, its folder is fsync'ed after it, and the
+    folder the run folder was made in is fsync'ed after the mkdir (it was not: a power cut could
+    lose a new run's folder with every file in it synced)."""
     strace = shutil.which("strace")
     if not strace:
         check(False, "durable writes: strace is missing (Debian: strace; tools/setup.sh installs it)")
         return
     folder, trace = os.path.join(tmp, "durable"), os.path.join(tmp, "durable.trace")
-    p = subprocess.run([strace, "-f", "-qq", "-e", "trace=openat,fsync,rename,close", "-o", trace, BIN, "train",
-                        "--data", "usps", "--hidden", "8", "--train-limit", "100", "--valid", "50", "--epochs", "2",
+    p = subprocess.run([strace, "-f", "-qq", "-e", "trace=openat,fsync,rename,close,mkdir,mkdirat", "-o", trace, BIN,
+                        "train", "--data", "usps", "--hidden", "8", "--train-limit", "100", "--valid", "50", "--epochs", "2",
                         "--threads", "1", "--progress", "never", "--out", folder],
                        capture_output=True, text=True, timeout=600)
     if p.returncode != 0 and "ptrace" in p.stderr:
         print(f"durable writes: NOT CHECKED (strace cannot trace here: {p.stderr.strip()[:200]})")
         return
     check(p.returncode == 0, f"durable writes: the traced run failed: {p.stderr[-500:]}")
-    fds, synced, renames, dir_syncs = {}, set(), [], []
-    call = re.compile(r'^(\d+) +(openat|fsync|rename|close)\((.*)\) += (-?\d+)')
+    fds, synced, renames, dir_syncs, made = {}, set(), [], [], None
+    call = re.compile(r'^(\d+) +(openat|fsync|rename|close|mkdirat|mkdir)\((.*)\) += (-?\d+)')
     for k, line in enumerate(open(trace)):
         m = call.match(line)
         if not m or int(m.group(4)) < 0:
             continue
         pid, name, args, rc = m.group(1), m.group(2), m.group(3), int(m.group(4))
         paths = re.findall(r'"([^"]*)"', args)
-        if name == "openat" and paths and paths[0].startswith(folder):
+        if name == "openat" and paths and (paths[0].startswith(folder) or paths[0] == tmp):
             fds[(pid, rc)] = paths[0]
+        elif name.startswith("mkdir") and paths == [folder]:
+            made = k
         elif name == "fsync" and (pid, int(args)) in fds:
             path = fds[(pid, int(args))]
             synced.add(path)
@@ -445,6 +449,8 @@ def durable_writes(tmp):
         check(any(k < j < end and d == os.path.dirname(dst) for j, d in dir_syncs),
               f"durable writes: no fsync of the folder after the rename to {os.path.basename(dst)}")
     check(os.path.join(folder, "metrics.jsonl") in synced, "durable writes: metrics.jsonl never fsync'ed")
+    check(made is not None and any(k > made and d == tmp for k, d in dir_syncs),
+          "durable writes: the folder the run folder was made in was not fsync'ed after the mkdir")
     print(f"durable writes: {len(renames)} renames checked")
 
 

@@ -542,8 +542,14 @@ int jn_mkdirs(const char *path)
         if (*p == '/' || *p == 0) {
             char saved = *p;
             *p = 0;
-            if (mkdir(buf, 0755) != 0 && errno != EEXIST)
+            /* A folder made is an entry in its parent, synced as a rename's is: else a power
+             * cut could lose a run folder whose files were all synced. */
+            if (mkdir(buf, 0755) == 0) {
+                if (fsync_parent(buf))
+                    return -1;
+            } else if (errno != EEXIST) {
                 return jn_fail("%s: cannot create folder: %s", buf, strerror(errno));
+            }
             *p = saved;
             if (!saved)
                 break;

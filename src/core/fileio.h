@@ -104,7 +104,8 @@ int jn_lock_file(const char *path, int *fd);
  * likewise: 0 also where there is no such file (nothing has locked it, *fd -1). */
 int jn_lock_file_shared(const char *path, int *fd);
 
-/* Creates a folder (and its parents) if it does not exist. */
+/* Creates a folder (and its parents) if it does not exist, fsync'ing the folder each one
+ * made is in. */
 int jn_mkdirs(const char *path);
 
 /* Before any work, whether a command can write its output file `path` (given as `option`):
