@@ -1,5 +1,5 @@
 """Reliability under faults: SIGKILL at random moments once training has begun (inside steps
-and inside checkpoint writes), SIGINT, SIGHUP (and SIGHUP under nohup, which must not stop it), a closed stdout, a full disk during a checkpoint write, a diverging run
+and inside checkpoint writes), SIGINT, SIGINT and SIGTERM in turn four times in one run, SIGHUP (and SIGHUP under nohup, which must not stop it), a closed stdout, a full disk during a checkpoint write, a diverging run
 (weight decay that blows up; a checkpoint whose logits overflow, at an epoch's end and inside
 an epoch), a run killed right after its k-th --checkpoint-steps checkpoint, a resumed run killed (its
 old summary must not survive), checkpoints from another build, and a run folder that another
@@ -140,6 +140,39 @@ def stop_by_signal(tmp, job, reference, sig, code, what, ignored=False):
     run(["train", "--out", folder, "--resume", "--progress", "never"])
     same_run(reference, folder, f"{name} and resumed")
     print(f"{name}: stopped with exit {code} at \"{summary['message']}\", resumed to the same bytes")
+
+
+def repeated_stops(tmp):
+    """SIGINT and SIGTERM in turn, four times, each a little after another epoch ended, in a run
+    that writes its checkpoints every 3 epochs with a decaying learning rate: each stop writes
+    last.ckpt inside an epoch that no epoch-end checkpoint covers, and each resume goes on from
+    there. Resumed to its end, the run must be byte-identical to one never stopped. (Where a
+    stop lands varies from run to run; that it resumes to the same bytes may not.)"""
+    job = ["train", "--data", "usps", "--hidden", "64", "--epochs", "12", "--train-limit", "2000", "--valid", "200",
+           "--batch", "20", "--lr", "0.05", "--lr-decay", "0.9", "--jac-lambda", "0.05", "--jac-noise", "0.3",
+           "--checkpoint-epochs", "3", "--patience", "0", "--progress", "never"]
+    reference, folder = os.path.join(tmp, "stops-reference"), os.path.join(tmp, "stops")
+    run(job + ["--out", reference])
+    metrics = os.path.join(folder, "metrics.jsonl")
+    rng = random.Random(20261206)
+    codes = []
+    for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGINT, signal.SIGTERM):
+        resume = os.path.exists(os.path.join(folder, "last.ckpt"))
+        args = ["train", "--out", folder, "--resume", "--progress", "never"] if resume else job + ["--out", folder]
+        p = subprocess.Popen([BIN] + args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        p.stdout.readline()  # "jacnoise: training ..." or "... resuming ...": the handlers are in place
+        epochs = len(read(metrics).splitlines()) if os.path.exists(metrics) else 0
+        while p.poll() is None and (len(read(metrics).splitlines()) if os.path.exists(metrics) else 0) <= epochs:
+            time.sleep(0.001)
+        time.sleep(rng.uniform(0.0, 0.05))
+        p.send_signal(sig)
+        _, err = p.communicate(timeout=600)
+        codes.append(p.returncode)
+        check(p.returncode in ({signal.SIGINT: 130, signal.SIGTERM: 143}[sig], 0),
+              f"repeated stops: {sig.name}: exit {p.returncode}; {err[-300:]}")
+    run(["train", "--out", folder, "--resume", "--progress", "never"])
+    same_run(reference, folder, f"stopped {len(codes)} times (exits {codes}) and resumed")
+    print(f"repeated stops: exits {codes}, resumed to the same bytes")
 
 
 def broken_pipe(tmp, job, reference):
@@ -499,6 +532,7 @@ def main():
     # A closed terminal stops a run as SIGTERM does; under nohup it must not.
     stop_by_signal(tmp, job, reference, signal.SIGHUP, 143, "terminated (its terminal hung up)")
     stop_by_signal(tmp, job, reference, signal.SIGHUP, 143, "", ignored=True)
+    repeated_stops(tmp)
     broken_pipe(tmp, job, reference)
     full_disk(tmp, job)
     divergence(tmp)
