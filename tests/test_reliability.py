@@ -432,6 +432,47 @@ def busy_folder(tmp, job):
     print(f"busy: a held run folder refused by train and sweep ({lines[0] if lines else ''}); released, it resumed")
 
 
+def unreadable_folders(tmp):
+    """A folder one may write in but not read (mode 0333, a drop box), which jacnoise cannot
+    open to fsync: a run folder made in one, and the checkpoints written in a run folder of
+    that mode, used to fail ("cannot open folder to sync: Permission denied"), the latter after
+    the rename had replaced the file. The run trains there, and resumes. Root may open any
+    folder, so as root the runs are nobody's, with copies of the program and the data that
+    nobody can read (the checkout may lie in a folder only root enters)."""
+    box, binary, data, as_user = os.path.join(tmp, "unreadable"), BIN, os.environ["JACNOISE_DATA"], []
+    os.makedirs(box)
+    if os.geteuid() == 0:
+        as_user = ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"]
+        for folder in (tmp, box):
+            os.chmod(folder, 0o755)
+        binary, data = os.path.join(box, "jacnoise"), os.path.join(box, "data")
+        shutil.copy(BIN, binary)
+        os.makedirs(data)
+        for name in ("zip.train.gz", "zip.test.gz"):
+            shutil.copy(os.path.join(os.environ["JACNOISE_DATA"], name), data)
+        for path in [binary, data] + [os.path.join(data, n) for n in os.listdir(data)]:
+            os.chmod(path, 0o755)
+    drop = os.path.join(box, "drop")
+    os.makedirs(drop)
+    os.chmod(drop, 0o333)
+    folder = os.path.join(drop, "run")
+    job = ["train", "--data", "usps", "--hidden", "8", "--train-limit", "100", "--valid", "50", "--epochs", "1",
+           "--progress", "never", "--out", folder]
+    env = dict(os.environ, JACNOISE_DATA=data)
+    for what, args in (("a run folder made in it", job),
+                       ("a run folder of that mode, resumed", ["train", "--out", folder, "--resume", "--epochs", "2",
+                                                               "--progress", "never"])):
+        p = subprocess.run(as_user + [binary] + args, capture_output=True, text=True, timeout=600, env=env)
+        check(p.returncode == 0, f"a folder one may not read: {what}: exit {p.returncode}: {p.stderr[-300:]!r}")
+        if os.path.isdir(folder):
+            os.chmod(folder, 0o333)
+    for path in (folder, drop):
+        if os.path.isdir(path):
+            os.chmod(path, 0o755)
+    check(loadable(os.path.join(folder, "last.ckpt")), "a folder one may not read: last.ckpt does not load")
+    print("folders one may write in but not read: a run made in one, and one of that mode resumed")
+
+
 def durable_writes(tmp):
     """README "Checkpoints": each file is written to a temporary file, fsync'ed, renamed over
     the old one and the folder fsync'ed; metrics.jsonl lines are fsync'ed. No fault shows a
@@ -543,6 +584,7 @@ def main():
     ckpt.divergence_from_checkpoint(tmp, "cpu")
     foreign_checkpoints(tmp, reference)
     busy_folder(tmp, job)
+    unreadable_folders(tmp)
     durable_writes(tmp)
     step_interrupted_in_write(tmp)
     return finish("reliability", tmp)
