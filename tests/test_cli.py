@@ -875,6 +875,11 @@ def run_cases(d):
     e("step: --dump into a missing folder", ["step", "--checkpoint", "run/last.ckpt", "--dump", "nodir/s.bin"],
       ["--dump nodir/s.bin", "no folder nodir"], code=2, absent=["nodir"])
     os.mkdir(os.path.join(d, "adir"))
+    # A name with no room for the ".tmp" its write goes through failed after the step, as "cannot
+    # remove the stale NAME.tmp: File name too long"; refused now before any work.
+    long_name = "s" * (os.pathconf(d, "PC_NAME_MAX") - 3)
+    e("step: --dump with a name too long for its .tmp", ["step", "--checkpoint", "run/last.ckpt", "--dump", long_name],
+      [f"--dump {long_name}", "too long for the temporary file"], code=2, absent=[long_name])
     e("step: --dump onto a folder", ["step", "--checkpoint", "run/last.ckpt", "--dump", "adir"],
       ["--dump adir", "is a folder"], code=2, absent=["adir.tmp"])
     # The state is renamed over the path: a FIFO, a link or the input checkpoint would be lost.

@@ -590,6 +590,17 @@ int jn_output_file_check(const char *option, const char *path, const char *other
         return jn_fail("%s %s: no folder %s to write it in", option, path, dir);
     if (access(dir, W_OK | X_OK) != 0)
         return jn_fail("%s %s: cannot write in folder %s: %s", option, path, dir, strerror(errno));
+    /* The write goes through NAME.tmp beside it: a name with no room for the suffix failed only
+     * after the work, as a stale temporary file that could not be removed. */
+    const char *slash = strrchr(path, '/'), *name = slash ? slash + 1 : path;
+    errno = 0;
+    const long name_max = pathconf(dir, _PC_NAME_MAX);
+    if (name_max < 0 && errno)
+        return jn_fail("%s %s: cannot read the longest file name of folder %s: %s", option, path, dir,
+                       strerror(errno));
+    if (name_max >= 0 && strlen(name) + strlen(".tmp") > (size_t)name_max)
+        return jn_fail("%s %s: the name is too long for the temporary file NAME.tmp the write goes through (%ld "
+                       "characters at most here)", option, path, name_max - (long)strlen(".tmp"));
     return 0;
 }
 

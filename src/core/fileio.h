@@ -110,8 +110,8 @@ int jn_mkdirs(const char *path);
 
 /* Before any work, whether a command can write its output file `path` (given as `option`):
  * absent or a regular file (not a folder, link, FIFO or device), in an existing folder it may
- * write in, and not the same file as `other` (given as `other_option`; NULL or "" for none),
- * a file the command reads or also writes. */
+ * write in, with room in its name for the write's ".tmp", and not the same file as `other`
+ * (given as `other_option`; NULL or "" for none), a file the command reads or also writes. */
 int jn_output_file_check(const char *option, const char *path, const char *other_option, const char *other);
 
 /* Joins a folder and a file name, with one '/' where the folder ends with one; fails if the
