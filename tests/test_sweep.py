@@ -928,6 +928,18 @@ def results_unwritable(tmp):
     check(f"results: {os.path.join(folder, 'results.csv')}\n" in listed, f"status after the merge: {listed!r}")
 
 
+def out_is_a_file(tmp):
+    """--out naming a file is refused in one line naming --out, as train refuses it, not as
+    DIR/runs that could not be made; the file is left as it was."""
+    spec = os.path.join(tmp, "outfile.spec")
+    open(spec, "w").write(TINY_SPEC)
+    target = os.path.join(tmp, "outfile")
+    open(target, "w").write("mine\n")
+    p = sweep(["--spec", spec, "--out", target], expect=1)
+    check(p.stderr == f"jacnoise: --out {target}: exists and is not a folder\n", f"--out naming a file: {p.stderr!r}")
+    check(open(target).read() == "mine\n", "--out naming a file: the file changed")
+
+
 def integer_draws(tmp):
     """uniform(a, b) with integer bounds draws integers in [a, b], both bounds included: twelve
     draws of uniform(1, 2) (each bound missed with probability 2^-12) give epochs 1 and 2,
@@ -1466,6 +1478,7 @@ def main():
     long_choice(tmp)
     no_test_split(tmp)
     results_unwritable(tmp)
+    out_is_a_file(tmp)
     integer_draws(tmp)
     draws_within_bounds(tmp)
     ids_ignore_operational(tmp)

@@ -18,6 +18,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 /* What the user sees while workers train. */
@@ -244,10 +245,14 @@ static int shard_of(const jn_config *cfg, int *index, int *count, long *array_ta
 
 /* The sweep folder: created, with the spec's text kept in sweep.spec (the same spec only).
  * sweep.spec is created only where it does not exist, so that of sweeps of two specs started
- * at once on a new folder one is refused. 0, or the exit status (another spec: a usage error). */
-static int prepare_folder(const char *dir, const jn_spec *spec)
+ * at once on a new folder one is refused. 0, or the exit status (another spec: a usage error).
+ * `named` is how the user gave dir ("--out " for a sweep's option, "" for merge's argument). */
+static int prepare_folder(const char *named, const char *dir, const jn_spec *spec)
 {
     char path[JN_PATH_MAX + 32], runs[JN_PATH_MAX + 32];
+    struct stat st;
+    if (stat(dir, &st) == 0 && !S_ISDIR(st.st_mode))  /* not 'DIR/runs: cannot create folder' */
+        return jn_fail("%s%s: exists and is not a folder", named, dir), JN_EXIT_ERROR;
     if (jn_path_join(path, sizeof path, dir, "sweep.spec") || jn_path_join(runs, sizeof runs, dir, "runs") ||
         jn_mkdirs(runs))
         return JN_EXIT_ERROR;
@@ -309,7 +314,7 @@ static int run_sweep(const jn_config *cfg, jn_plan *plan)
         tf32 |= plan->entries[i].cfg.tf32;
     if (plan->n_entries && jn_sweep_device_check(plan->entries[0].cfg.device, tf32))
         return fail_now(JN_EXIT_ERROR);
-    int code = prepare_folder(cfg->out, &plan->spec);
+    int code = prepare_folder("--out ", cfg->out, &plan->spec);
     if (!code)
         code = shard_of(cfg, &index, &count, &array_task);
     if (code)
@@ -443,7 +448,7 @@ int jn_sweep_merge(const char *dir, const char *const *sources, int n_sources)
             rc = jn_fail("merge: %s is a sweep of another spec than %s", sources[s], spec.path);
         jn_spec_free(&other);
     }
-    rc = rc || prepare_folder(dir, &spec) || jn_plan_make(&spec, NULL, dir, &plan) ||
+    rc = rc || prepare_folder("", dir, &spec) || jn_plan_make(&spec, NULL, dir, &plan) ||
          jn_results_merge(&plan, dir, sources, n_sources) || jn_results_write(&plan, dir);
     if (!rc)
         jn_results_print(&plan, dir, NULL, stdout);
