@@ -2,10 +2,11 @@
 inject: a failed kernel launch at each phase (EMU_FAIL_KERNEL), every device allocation
 failing in turn (EMU_FAIL_MALLOC), and asynchronous host-to-device copies that read their
 host buffer only when they run (EMU_STRICT_ASYNC_H2D). Each fault must end the run with one
-line naming the launcher or the allocation (an allocation's file:line, call and error too), exit 1, no emulator finding (NVTX ranges closed,
-no use of freed memory) and no run folder unless training had begun; the strict copies must
-change nothing. Skipped (77) without a CUDA device, and on a real GPU, where these faults
-cannot be injected.
+line naming the launcher or the allocation (an allocation's file:line, call and error too),
+exit 1, no emulator finding (NVTX ranges closed, no use of freed memory), nothing left
+allocated or open at exit (allocation faults) and no run folder unless training had begun;
+the strict copies must change nothing. Skipped (77) without a CUDA device, and on a real GPU,
+where these faults cannot be injected.
 
 Run by ctest with JACNOISE_BIN and JACNOISE_DATA set."""
 import os
@@ -29,6 +30,20 @@ def program(args, **env):
     own = [l for l in p.stderr.splitlines() if not l.startswith("[cuda-emu]")]
     findings = [l for l in p.stderr.splitlines() if "FINDING" in l]
     return p, own, findings
+
+
+LEFT_OPEN = re.compile(r"(\d+) graph\(s\), (\d+) executable graph\(s\), (\d+) stream\(s\), (\d+) event\(s\) "
+                       r"not destroyed")
+NOT_FREED = re.compile(r"(\d+) device allocation\(s\) \((\d+) bytes\) not freed")
+
+
+def leaked(p):
+    """What the emulator's exit report (EMU_VERBOSE=1) says the program left behind: its lines
+    where a device allocation, graph, stream or event was, [] where nothing was."""
+    report = [LEFT_OPEN.search(p.stderr), NOT_FREED.search(p.stderr)]
+    if None in report:
+        return ["no exit report"]
+    return [m.group(0) for m in report] if any(int(n) for m in report for n in m.groups()) else []
 
 
 def emulated():
@@ -71,12 +86,14 @@ def failed_launches(tmp):
 
 def failed_allocations(tmp):
     """Device allocation n fails, for every n until the run needs no more: one clear line,
-    nothing leaked or left open, no run folder before training."""
+    nothing leaked or left open (the emulator's exit report: no device allocation, stream,
+    event or graph left; an evaluation set whose labels failed kept its examples), no run
+    folder before training."""
     n, messages = 0, set()
     while True:
         n += 1
         out = os.path.join(tmp, f"malloc-{n}")
-        p, own, findings = program(SMALL + ["--out", out], EMU_FAIL_MALLOC=str(n))
+        p, own, findings = program(SMALL + ["--out", out], EMU_FAIL_MALLOC=str(n), EMU_VERBOSE="1")
         if p.returncode == 0:
             break
         check(n < 200, "allocation failures: the run never finished")
@@ -87,6 +104,7 @@ def failed_allocations(tmp):
         check(len(own) == 1 and ("out of GPU memory" in own[0] or ": out of memory" in own[0]),
               f"{what}: expected one out-of-memory line, got {own}")
         check(not findings, f"{what}: emulator findings {findings}")
+        check(not leaked(p), f"{what}: left behind at exit: {leaked(p)}")
         started = os.path.exists(os.path.join(out, "config.txt"))
         check(not os.path.exists(out) or started, f"{what}: a run folder without a run")
         if own:

@@ -97,7 +97,8 @@ typedef struct {
     int32_t *labels;
 } jn_cuda_set;
 
-/* Uploads set into *out (one message naming the set on failure); _free releases it. */
+/* Uploads set into *out (one message naming the set on failure, and nothing left allocated);
+ * _free releases it. */
 int jn_cuda_set_upload(const jn_dataset *set, jn_cuda_set *out);
 void jn_cuda_set_free(jn_cuda_set *set);
 

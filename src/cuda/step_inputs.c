@@ -41,10 +41,9 @@ static size_t set_bytes(const jn_dataset *set)
     return (as_bytes(set) ? n : sizeof(float) * n) + sizeof(int32_t) * (size_t)set->n;
 }
 
-int jn_cuda_set_upload(const jn_dataset *set, jn_cuda_set *out)
+/* The uploads of jn_cuda_set_upload; on a failure out holds those made so far. */
+static int set_upload(const jn_dataset *set, jn_cuda_set *out)
 {
-    memset(out, 0, sizeof *out);
-    out->host = set;
     const size_t n = (size_t)set->n * set->d;
     const int bytes = as_bytes(set);
     char what[100];
@@ -64,6 +63,19 @@ int jn_cuda_set_upload(const jn_dataset *set, jn_cuda_set *out)
     }
     snprintf(what, sizeof what, "%s's labels", set->name);
     return upload((void **)&out->labels, set->y, sizeof(int32_t) * set->n, what);
+}
+
+int jn_cuda_set_upload(const jn_dataset *set, jn_cuda_set *out)
+{
+    memset(out, 0, sizeof *out);
+    out->host = set;
+    /* A failed upload frees its examples: the backend's evaluation sets count only whole
+     * uploads, and would never free a half-made one. */
+    if (set_upload(set, out)) {
+        jn_cuda_set_free(out);
+        return -1;
+    }
+    return 0;
 }
 
 void jn_cuda_set_free(jn_cuda_set *set)
