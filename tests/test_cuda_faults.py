@@ -1,12 +1,12 @@
 """The CUDA engine's error paths, under faults only the CUDA emulator (../shared/emu) can
-inject: a failed kernel launch at each phase (EMU_FAIL_KERNEL), every device allocation
-failing in turn (EMU_FAIL_MALLOC), and asynchronous host-to-device copies that read their
-host buffer only when they run (EMU_STRICT_ASYNC_H2D). Each fault must end the run with one
-line naming the launcher or the allocation (an allocation's file:line, call and error too),
-exit 1, no emulator finding (NVTX ranges closed, no use of freed memory), nothing left
-allocated or open at exit (allocation faults) and no run folder unless training had begun;
-the strict copies must change nothing. Skipped (77) without a CUDA device, and on a real GPU,
-where these faults cannot be injected.
+inject: a failed kernel launch at each phase (EMU_FAIL_KERNEL), every device allocation of a
+training run failing in turn and the profile's first (EMU_FAIL_MALLOC), and asynchronous
+host-to-device copies that read their host buffer only when they run (EMU_STRICT_ASYNC_H2D).
+Each fault must end the run with one line naming the launcher or the allocation (an
+allocation's file:line, call and error too), exit 1, no emulator finding (NVTX ranges closed,
+no use of freed memory), nothing left allocated or open at exit (allocation faults) and no run
+folder unless training had begun; the strict copies must change nothing. Skipped (77) without
+a CUDA device, and on a real GPU, where these faults cannot be injected.
 
 Run by ctest with JACNOISE_BIN and JACNOISE_DATA set."""
 import os
@@ -123,6 +123,22 @@ def failed_allocations(tmp):
     check(any("for batches of 50 examples" in m for m in messages), f"no batch-buffer failure seen: {messages}")
 
 
+def failed_profile_context():
+    """The profile's first device allocation is its machine description's CUDA context (the
+    cuBLAS workspace): failing, it is one out-of-memory line, and the context's stream and
+    cuBLAS handle, made before it, are not left open (a failed open closes what it made)."""
+    p, own, findings = program(["profile", "--device", "cuda", "--data", "usps", "--train-limit", "300", "--valid",
+                                "100", "--hidden", "12", "--batch", "8", "--reps", "1", "--warmup", "0"],
+                               EMU_FAIL_MALLOC="1", EMU_VERBOSE="1")
+    what = "the profile's first allocation failing"
+    check(p.returncode == 1, f"{what}: exit {p.returncode}, expected 1; {p.stderr[-300:]}")
+    check(len(own) == 1 and "out of GPU memory" in own[0] and "cuBLAS's workspace" in own[0],
+          f"{what}: expected one out-of-memory line naming cuBLAS's workspace, got {own}")
+    check(not findings, f"{what}: emulator findings {findings}")
+    check(not leaked(p), f"{what}: left behind at exit: {leaked(p)}")
+    print(f"{what}: {own[0] if own else p.stderr[-200:]}")
+
+
 def strict_async_copies(tmp):
     """Host-to-device copies that read the host buffer when they run (a legal reading of the
     API for pageable memory) give the same run, evaluation over several batches included."""
@@ -149,6 +165,7 @@ def main():
     tmp = tempfile.mkdtemp(prefix="jacnoise-cuda-faults-")
     failed_launches(tmp)
     failed_allocations(tmp)
+    failed_profile_context()
     strict_async_copies(tmp)
     return finish("CUDA fault", tmp)
 

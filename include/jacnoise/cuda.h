@@ -29,7 +29,8 @@ typedef struct {
 /* The device memory cuBLAS gets from the context (so that graph capture never allocates). */
 #define JN_CUDA_BLAS_WORKSPACE_BYTES ((size_t)32 << 20)
 
-/* Opens device 0 (or $CUDA_VISIBLE_DEVICES' first); tf32 lets cuBLAS use TF32 tensor cores. */
+/* Opens device 0 (or $CUDA_VISIBLE_DEVICES' first); tf32 lets cuBLAS use TF32 tensor cores.
+ * On failure (-1, the error recorded) nothing is left open: ctx is all zeros. */
 int jn_cuda_ctx_open(jn_cuda_ctx *ctx, int tf32);
 void jn_cuda_ctx_close(jn_cuda_ctx *ctx);
 

@@ -1,13 +1,11 @@
 /* The device, stream and cuBLAS handle of the CUDA backend. */
+#include "cuda/buffers.h"
 #include "cuda/check.h"
 #include "jacnoise/cuda.h"
 
 #include <string.h>
 
 long jn_cuda_launch_count;
-
-/* cuBLAS gets its workspace from us, so that capturing a step in a CUDA graph never makes it
- * allocate (its documented requirement for graph capture). */
 
 int jn_cuda_device_check(void)
 {
@@ -23,9 +21,9 @@ int jn_cuda_device_check(void)
     return 0;
 }
 
-int jn_cuda_ctx_open(jn_cuda_ctx *ctx, int tf32)
+/* The context's parts in turn; on a failure ctx holds those made so far. */
+static int ctx_make(jn_cuda_ctx *ctx, int tf32)
 {
-    memset(ctx, 0, sizeof *ctx);
     if (jn_cuda_device_check())
         return -1;
     JN_CUDA(cudaSetDevice(0));
@@ -35,10 +33,27 @@ int jn_cuda_ctx_open(jn_cuda_ctx *ctx, int tf32)
     JN_CUDA(cudaStreamCreate(&ctx->stream));
     JN_CUBLAS(cublasCreate(&ctx->blas));
     JN_CUBLAS(cublasSetStream(ctx->blas, ctx->stream));
-    JN_CUDA(cudaMalloc(&ctx->blas_workspace, JN_CUDA_BLAS_WORKSPACE_BYTES));
+    /* cuBLAS gets its workspace from us, so that capturing a step in a CUDA graph never makes
+     * it allocate (its documented requirement for graph capture). */
+    const cudaError_t e = cudaMalloc(&ctx->blas_workspace, JN_CUDA_BLAS_WORKSPACE_BYTES);
+    if (e != cudaSuccess)
+        return jn_cuda_alloc_failed(__FILE__, __LINE__, "cudaMalloc", e, "cuBLAS's workspace (%d MiB)",
+                                    (int)(JN_CUDA_BLAS_WORKSPACE_BYTES >> 20));
     JN_CUBLAS(cublasSetWorkspace(ctx->blas, ctx->blas_workspace, JN_CUDA_BLAS_WORKSPACE_BYTES));
     /* Default math keeps fp32 GEMMs in fp32 (no TF32) unless asked. */
     JN_CUBLAS(cublasSetMathMode(ctx->blas, tf32 ? CUBLAS_TF32_TENSOR_OP_MATH : CUBLAS_DEFAULT_MATH));
+    return 0;
+}
+
+int jn_cuda_ctx_open(jn_cuda_ctx *ctx, int tf32)
+{
+    memset(ctx, 0, sizeof *ctx);
+    /* A failed open releases what it made: callers that never had a context (the profile's
+     * machine description) have nothing to close. */
+    if (ctx_make(ctx, tf32)) {
+        jn_cuda_ctx_close(ctx);
+        return -1;
+    }
     return 0;
 }
 
