@@ -58,8 +58,10 @@ typedef struct {
 
 /* The epoch's permutation of 0 .. n-1, the one jn_rng_permutation defines (keys
  * jn_rng_permutation_key(seed, JN_STREAM_SHUFFLE, epoch, i), ties by i), sorted with CUB
- * (keys, sorted_keys, index, perm: n each; temp: jn_k_shuffle_temp_bytes(n) bytes). */
-size_t jn_k_shuffle_temp_bytes(int n);
+ * (keys, sorted_keys, index, perm: n each; temp: the *bytes jn_k_shuffle_temp_bytes gives).
+ * The size query returns CUB's cudaError_t: it asks the device (its architecture) and can
+ * fail, leaving *bytes unusable. */
+cudaError_t jn_k_shuffle_temp_bytes(int n, size_t *bytes);
 int jn_k_shuffle(uint64_t seed, int epoch, int n, uint32_t *keys, uint32_t *sorted_keys, uint32_t *index,
                  uint32_t *perm, void *temp, size_t temp_bytes, cudaStream_t s);
 /* Row i of model m's batch = example perm[m * perm_stride + (ctl->batch + ctl->k) * batch_size + i]

@@ -23,12 +23,11 @@ __global__ void shuffle_keys_kernel(uint64_t seed, int epoch, int n, uint32_t *k
     }
 }
 
-extern "C" size_t jn_k_shuffle_temp_bytes(int n)
+extern "C" cudaError_t jn_k_shuffle_temp_bytes(int n, size_t *bytes)
 {
-    size_t bytes = 0;
-    cub::DeviceRadixSort::SortPairs(NULL, bytes, (const uint32_t *)NULL, (uint32_t *)NULL,
-                                    (const uint32_t *)NULL, (uint32_t *)NULL, n);
-    return bytes;
+    *bytes = 0;
+    return cub::DeviceRadixSort::SortPairs(NULL, *bytes, (const uint32_t *)NULL, (uint32_t *)NULL,
+                                           (const uint32_t *)NULL, (uint32_t *)NULL, n);
 }
 
 extern "C" int jn_k_shuffle(uint64_t seed, int epoch, int n, uint32_t *keys, uint32_t *sorted_keys,

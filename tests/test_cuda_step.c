@@ -151,7 +151,8 @@ static void check_permutation(jn_cuda_ctx *ctx, uint64_t seed, int epoch, int n)
     uint32_t *buf[4] = {0};
     for (int i = 0; i < 4; i++)
         CUDA_REQUIRE(cudaMalloc((void **)&buf[i], sizeof(uint32_t) * (n + 1)));
-    const size_t temp_bytes = jn_k_shuffle_temp_bytes(n);
+    size_t temp_bytes;
+    CUDA_REQUIRE(jn_k_shuffle_temp_bytes(n, &temp_bytes));
     void *temp = NULL;
     CUDA_REQUIRE(cudaMalloc(&temp, temp_bytes ? temp_bytes : 1));
     REQUIRE(jn_k_shuffle(seed, epoch, n, buf[0], buf[1], buf[2], buf[3], temp, temp_bytes, ctx->stream) == 0,

@@ -89,10 +89,11 @@ void jn_cuda_set_free(jn_cuda_set *set)
 enum { SHARED, PERMS, BATCHES };
 
 /* The device buffers of a step's inputs (but the training set), for allocation and for the
- * byte count alike, with the kind of each in kind. The batches and permutations are cleared: a
- * slot that has not trained yet gathers example 0 and finite noise. */
+ * byte count alike, with the kind of each in kind; sort_bytes: the shuffle's scratch
+ * (jn_k_shuffle_temp_bytes). The batches and permutations are cleared: a slot that has not
+ * trained yet gathers example 0 and finite noise. */
 static int input_buffers(jn_cuda_step_inputs *in, const jn_model *m, const jn_objective *obj, long n, int batch,
-                         int models, int eval_rows, jn_cuda_buffer *out, int *kind)
+                         int models, int eval_rows, size_t sort_bytes, jn_cuda_buffer *out, int *kind)
 {
     const jn_noise_sizes ns = jn_objective_noise_sizes(obj, m, batch);
     const size_t M = (size_t)models, N = (size_t)n + 1, d = (size_t)m->sizes[0];
@@ -110,7 +111,7 @@ static int input_buffers(jn_cuda_step_inputs *in, const jn_model *m, const jn_ob
         {{(void **)&in->keys, N * sizeof(uint32_t), 0}, SHARED},
         {{(void **)&in->sorted_keys, N * sizeof(uint32_t), 0}, SHARED},
         {{(void **)&in->index, N * sizeof(uint32_t), 0}, SHARED},
-        {{&in->sort_temp, jn_k_shuffle_temp_bytes((int)n) + 1, 0}, SHARED},
+        {{&in->sort_temp, sort_bytes + 1, 0}, SHARED},
     };
     const int count = (int)(sizeof want / sizeof want[0]);
     for (int i = 0; i < count; i++) {
@@ -126,8 +127,14 @@ void jn_cuda_step_inputs_bytes(const jn_model *m, const jn_objective *obj, const
     jn_cuda_step_inputs scratch;
     jn_cuda_buffer list[16];
     int kind[16];
-    size_t by_kind[3] = {set_bytes(train), 0, 0};
-    const int count = input_buffers(&scratch, m, obj, train->n, batch, models, eval_rows, list, kind);
+    size_t by_kind[3] = {set_bytes(train), 0, 0}, sort_bytes;
+    /* A device that cannot size the sort cannot run it either: the allocation reports the
+     * query's error (jn_cuda_step_inputs_alloc); the estimate leaves the scratch out. */
+    if (jn_k_shuffle_temp_bytes(train->n, &sort_bytes) != cudaSuccess) {
+        jn_cuda_forget_error();
+        sort_bytes = 0;
+    }
+    const int count = input_buffers(&scratch, m, obj, train->n, batch, models, eval_rows, sort_bytes, list, kind);
     for (int i = 0; i < count; i++)
         by_kind[kind[i]] += list[i].bytes;
     *shared = by_kind[SHARED];
@@ -148,16 +155,16 @@ int jn_cuda_step_inputs_alloc(jn_cuda_step_inputs *in, const jn_model *m, const 
         return jn_fail("out of memory for the shuffles of %d models", models);
     for (int s = 0; s < models; s++)
         in->perm_epoch[s] = -1;
+    JN_CUDA(jn_k_shuffle_temp_bytes(train->n, &in->sort_bytes));
     jn_cuda_buffer list[16];
     int kind[16];
-    const int count = input_buffers(in, m, obj, train->n, batch, models, eval_rows, list, kind);
+    const int count = input_buffers(in, m, obj, train->n, batch, models, eval_rows, in->sort_bytes, list, kind);
     const jn_noise_sizes ns = jn_objective_noise_sizes(obj, m, batch);
     char what[192];
     snprintf(what, sizeof what, "batches of %d examples of %d model(s), their noise (%zu values each) and shuffles "
              "of %d examples", batch, models, ns.xi + ns.eps + ns.v, train->n);
     if (jn_cuda_buffers_alloc(list, count, what))
         return -1;
-    in->sort_bytes = jn_k_shuffle_temp_bytes(train->n);
     return jn_cuda_set_upload(train, &in->train);
 }
 
