@@ -1,16 +1,16 @@
 /* Backward pass over the stacked rows, elementwise work (mirrors src/cpu/backward.c for the
  * main rows and src/cpu/tangent_reverse.c for the reverse of the forward-mode pass); its seed
- * comes with the loss and the tangent norms (loss.cu). One thread per unit j walks the rows in
- * order: main rows give the main loss's delta = da g; for each example the K tangent adjoints
- * u and pre-activations s are read once, giving the tangent rows ds = u g and the primal row
- * q = (p - 2 a sum_k u s) g (the exact output norm by reverse mode has that sum ready as
- * dR/dg: jacobian_rows.cu; the same kernel with no tangent rows). The whole stacked
+ * comes with the loss and the tangent norms (loss.cu). A block is a tile of 32 units (columns)
+ * by 32 row groups (common.cuh), n / 32 blocks per model; each thread walks its group's rows
+ * of its unit j in order: main rows give the main loss's delta = da g; for each example the K
+ * tangent adjoints u and pre-activations s are read once, giving the tangent rows ds = u g and
+ * the primal row q = (p - 2 a sum_k u s) g (the exact output norm by reverse mode has that sum
+ * ready as dR/dg: jacobian_rows.cu; the same kernel with no tangent rows). The whole stacked
  * [delta ; q ; ds] feeds the layer's two GEMMs (dW sums the main loss's and the penalty's
- * terms: the gradient of the whole objective), and the thread sums delta and q into the
- * layer's bias gradient in a fixed order: deterministic without atomics, one launch where the
- * main loss's tanh backward and the reverse terms were two. The bias sums are column sums of
- * a tile of 32 columns by 32 row groups (common.cuh): fixed-order, one pass, n / 32 blocks per
- * model. */
+ * terms: the gradient of the whole objective), and the thread sums its delta and q, the tile
+ * then adding the groups' sums in order, into the layer's bias gradient: deterministic
+ * without atomics, one launch where the main loss's tanh backward and the reverse terms were
+ * two. */
 #include "common.cuh"
 #include "jacnoise/elementwise.h"
 
