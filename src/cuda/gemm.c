@@ -1,5 +1,6 @@
 /* cuBLAS calls for the three GEMM shapes, and a step's GEMMs alone as its floor (see gemm.h). */
 #include "cuda/gemm.h"
+#include "cuda/buffers.h"
 #include "cuda/check.h"
 #include "jacnoise/profile.h"
 
@@ -72,11 +73,14 @@ int jn_cuda_capture_floor(const jn_cuda_gemm *g, cudaStream_t stream, const jn_g
     int models = 1;
     for (int i = 0; i < log->count; i++)
         models = log->calls[i].models > models ? log->calls[i].models : models;
-    for (int k = 0; k < 3; k++) {
-        JN_CUDA(cudaMalloc((void **)&scratch[k], (size_t)models * big * sizeof(float)));
+    const size_t bytes = (size_t)models * big * sizeof(float);
+    const jn_cuda_buffer list[3] = {{(void **)&scratch[0], bytes, 0}, {(void **)&scratch[1], bytes, 0},
+                                    {(void **)&scratch[2], bytes, 0}};
+    if (jn_cuda_buffers_alloc(list, 3, "the GEMM floor's operands"))
+        return -1;
+    for (int k = 0; k < 3; k++)
         if (jn_cuda_fill_operand(scratch[k], big, models, seed, k))
             return -1;
-    }
     const jn_cuda_gemm replay = {g->blas, NULL};
     JN_CUDA(cudaStreamBeginCapture(stream, cudaStreamCaptureModeThreadLocal));
     int rc = 0;

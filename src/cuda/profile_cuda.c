@@ -10,6 +10,7 @@
  *    scratch operands.
  * The step control restarts every chunk of steps from a device copy, as the trainer's chunks
  * do (device to device: no host synchronisation). */
+#include "cuda/buffers.h"
 #include "cuda/check.h"
 #include "cuda/gemm.h"
 #include "cuda/nvtx.h"
@@ -253,7 +254,9 @@ static int setup_target(cuda_target *c, const jn_model *m, const jn_objective *o
     if (jn_cuda_ws_set_hparams(c->ws, &hp) || jn_cuda_step_inputs_shuffle(&c->in, c->ctx.stream, 0, setup->seed, 0) ||
         jn_cuda_slots_begin(&c->slots, &at, 0, c->ctx.stream))
         return -1;
-    JN_CUDA(cudaMalloc((void **)&c->start, sizeof *c->start));
+    const jn_cuda_buffer start = {(void **)&c->start, sizeof *c->start, 0};
+    if (jn_cuda_buffers_alloc(&start, 1, "the profile's starting state"))
+        return -1;
     JN_CUDA(cudaMemcpyAsync(c->start, c->slots.ctl, sizeof *c->start, cudaMemcpyDeviceToDevice, c->ctx.stream));
     JN_CUDA(cudaEventCreate(&c->before));
     JN_CUDA(cudaEventCreate(&c->after));
