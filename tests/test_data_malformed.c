@@ -528,6 +528,18 @@ static void test_requests(void)
               "idx: splits %d / %d / %d", data.train.n, data.valid.n, data.test.n);
         jn_data_free(&data);
     }
+    /* An absolute path is taken as it is, the relative name beside it from the data folder
+     * (it was looked for as DIR//abs/path and the pair refused as lacking a file that is there). */
+    char mixed[2 * PATH_MAX + 8];
+    snprintf(mixed, sizeof mixed, "idx:%s,rl.idx", path_of("ri.idx"));
+    jn_data_request mixed_req = {mixed, NULL, tmp_dir, 1, 0};
+    rc = jn_data_load(&mixed_req, &data);
+    CHECK(rc == 0, "idx: absolute images, relative labels in --data-dir: %s", jn_last_error());
+    if (rc == 0) {
+        CHECK(data.train.n == 2 && data.valid.n == 1 && data.valid.y[0] == 1,
+              "idx: absolute and relative: splits %d / %d", data.train.n, data.valid.n);
+        jn_data_free(&data);
+    }
     req.test = "idx:ri.idx,rt.idx"; /* label 5 >= the 3 training classes */
     expect_error("test label beyond training classes", jn_data_load(&req, &data), "rt.idx",
                  "byte 9", "item 1", "label out of range", "0..2", NULL);

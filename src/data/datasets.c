@@ -63,9 +63,12 @@ static int is_file(const char *path)
     return stat(path, &st) == 0 && S_ISREG(st.st_mode);
 }
 
-/* out = dir/name+suffix, or name+suffix when dir is "" (files used as given). */
+/* out = dir/name+suffix, or name+suffix when dir is "" (files used as given) or name is
+ * absolute (an idx: pair may mix an absolute path with a name in the data folder). */
 static int join(char *out, size_t cap, const char *dir, const char *name, const char *suffix)
 {
+    if (name[0] == '/')
+        dir = "";
     int len = *dir ? snprintf(out, cap, "%s/%s%s", dir, name, suffix)
                    : snprintf(out, cap, "%s%s", name, suffix);
     if (len < 0 || (size_t)len >= cap)
