@@ -249,6 +249,27 @@ static void test_idx_payload(void)
                  "half.idx.gz", "unexpected end of file", NULL);
     expect_error("gzip trailer missing", read_idx(write_raw("notrail.idx.gz", gz, n - 8)),
                  "notrail.idx.gz", "byte 5012", "gzip stream ends early", NULL);
+
+    /* After the gzip data: a second member is read on (gzip -dc does), zero padding is
+     * ignored, and any other byte is refused where it lies, not skipped unseen. */
+    small_images(&f);
+    n = read_raw(write_gz("head.idx.gz", f.b, 10, "wb"), gz, sizeof gz);
+    n += read_raw(write_gz("rest.idx.gz", f.b + 10, f.len - 10, "wb"), gz + n, sizeof gz - n);
+    jn_idx idx;
+    int rc = jn_idx_read(write_raw("members.idx.gz", gz, n), &idx);
+    CHECK(rc == 0 && idx.count == 12 && ((unsigned char *)idx.data)[3] == 255,
+          "two gzip members: %s", rc ? jn_last_error() : "wrong content");
+    if (rc == 0)
+        jn_idx_free(&idx);
+    memset(gz + n, 0, 4);
+    rc = jn_idx_read(write_raw("zeros.idx.gz", gz, n + 4), &idx);
+    CHECK(rc == 0 && idx.count == 12, "gzip with zero padding: %s", jn_last_error());
+    if (rc == 0)
+        jn_idx_free(&idx);
+    memcpy(gz + n + 2, "junk", 4);
+    snprintf(at, sizeof at, "byte %zu of the compressed file", n + 2);
+    expect_error("bytes after the gzip data", read_idx(write_raw("junk.idx.gz", gz, n + 6)),
+                 "junk.idx.gz", at, "unexpected bytes after the gzip data", NULL);
 }
 
 static int load_pair(const char *images, const char *labels, int hint)
@@ -465,13 +486,19 @@ static void test_usps(void)
     static unsigned char gz[1 << 14];
     size_t n = read_raw(write_gz("cut.zip.gz", text, strlen(text), "wb"), gz, sizeof gz);
     expect_error("usps gzip cut", jn_usps_load(write_raw("cut.zip.gz", gz, n - 4), &set),
-                 "cut.zip.gz", "line 4", "gzip stream ends early (zlib: unexpected end of file)", NULL);
+                 "cut.zip.gz", "line 4", "gzip stream ends early", NULL);
     /* A bad CRC-32: zlib drops the lines it decoded; only its offset in the file locates it. */
     gz[n - 7] ^= 0x01;
     char at[64];
     snprintf(at, sizeof at, "byte %zu of the compressed file", n - 5);
     expect_error("usps bad CRC-32", jn_usps_load(write_raw("crc.zip.gz", gz, n), &set),
                  "crc.zip.gz", at, "corrupt gzip data", "(zlib: incorrect data check)", NULL);
+    /* Bytes after the gzip data are refused where they lie, as the IDX reader does. */
+    gz[n - 7] ^= 0x01;
+    gz[n] = 'x';
+    snprintf(at, sizeof at, "byte %zu of the compressed file", n);
+    expect_error("usps bytes after the gzip data", jn_usps_load(write_raw("tail.zip.gz", gz, n + 1), &set),
+                 "tail.zip.gz", at, "unexpected bytes after the gzip data", NULL);
 
     /* Valid: zip.train style (4 decimals, trailing space), zip.test style (compact, no final
      * newline), raw and gzip. Values -1, 1, 0, -0.5 map to 0, 1, 0.5, 0.25. */

@@ -1,41 +1,47 @@
-/* Errors of the gzip reads the IDX and USPS loaders share. Internal to src/data. */
+/* Files read as they are, or decoded when they start as gzip: the reader the IDX and USPS
+ * loaders share. Internal to src/data.
+ *
+ * zlib's gzread is not used: it skips whatever follows the last gzip member unseen, so a
+ * damaged or appended-to file would load as if whole. Here, as with gzip(1), concatenated
+ * members are read as one stream and zero padding is ignored; any other byte after the gzip
+ * data is refused with its offset. */
 #ifndef JACNOISE_DATA_GZ_H
 #define JACNOISE_DATA_GZ_H
 
-#include "jacnoise/error.h"
-
-#include <string.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
 #include <zlib.h>
 
-/* zlib's text for the stream's error state, "" if none, without the path zlib starts it with. */
-static inline const char *jn_gz_error(gzFile f, const char *path, int *errnum)
-{
-    const char *msg = gzerror(f, errnum);
-    const size_t len = strlen(path);
-    if (*errnum == Z_OK)
-        return "";
-    return strncmp(msg, path, len) == 0 && strncmp(msg + len, ": ", 2) == 0 ? msg + len + 2
-                                                                             : msg;
-}
+typedef struct {
+    FILE *f;
+    const char *path;
+    int gzip;              /* inflating gzip members, else the bytes as they are */
+    int member_done;       /* a member ended: what follows is another, zero padding, or refused */
+    int padding;           /* zero bytes seen after a member: only more zeros may follow */
+    int eof;               /* fread reached the end of the file */
+    int cut;               /* the file ended inside a gzip member */
+    uint64_t read_in;      /* bytes taken from the file so far */
+    z_stream z;
+    unsigned char *in, *out;
+    const unsigned char *data; /* decoded bytes not yet handed out: data[pos..len) */
+    size_t pos, len;
+} jn_gz;
 
-/* Fails for a stream zlib could not read or found corrupt. zlib drops what the failing read
- * decoded (a whole buffer: for a small file, all of it), so no decoded offset or line locates
- * the damage; the byte of the file zlib's input had reached does (unknown in a pipe). */
-static inline int jn_gz_fail(gzFile f, const char *path)
+/* Opens path; fails (message set) if it cannot be opened. */
+int jn_gz_open(jn_gz *g, const char *path);
+/* Reads up to n decoded bytes: the count, short only at the end of the data (jn_gz_cut tells a
+ * gzip stream cut short from a whole one); -1 on a read error, corrupt gzip data or bytes after
+ * it (message set, with the byte of the file). */
+long jn_gz_read(jn_gz *g, void *buf, size_t n);
+/* The next decoded byte; -1 at the end of the data, -2 on a failure (message set). */
+int jn_gz_getc_slow(jn_gz *g);
+static inline int jn_gz_getc(jn_gz *g)
 {
-    int errnum;
-    const char *msg = jn_gz_error(f, path, &errnum);
-    const long long next = (long long)gzoffset(f); /* the first byte zlib has not taken */
-    if (next < 0)
-        return jn_fail("%s: %s (zlib: %s)", path,
-                       errnum == Z_ERRNO ? "read error" : "corrupt gzip data", msg);
-    if (errnum == Z_ERRNO)
-        return jn_fail("%s: byte %lld of the file: read error (zlib: %s)", path, next, msg);
-    /* inflate hands back the whole bytes it has not used: the last one taken holds the bits it
-     * failed on. */
-    return jn_fail("%s: byte %lld of the compressed file: corrupt gzip data, found on reading it "
-                   "(zlib: %s)",
-                   path, next - 1, msg);
+    return g->pos < g->len ? g->data[g->pos++] : jn_gz_getc_slow(g);
 }
+/* Whether the data ended inside a gzip member (a file cut short). */
+static inline int jn_gz_cut(const jn_gz *g) { return g->cut; }
+void jn_gz_close(jn_gz *g);
 
 #endif

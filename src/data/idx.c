@@ -2,29 +2,25 @@
  *
  * Offsets in messages are byte offsets in the decoded IDX content (for a .gz file, in the
  * decompressed stream), which is where a user inspecting the file with `gzip -dc | xxd` looks;
- * corrupt gzip data is located in the compressed file (jn_gz_fail). */
+ * corrupt gzip data, and bytes after it, are located in the compressed file (gz.c). */
 #include "data/gz.h"
 #include "jacnoise/data.h"
 #include "jacnoise/error.h"
 
-#include <errno.h>
 #include <float.h>
 #include <limits.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <zlib.h>
 
 /* An open IDX file and how many decoded bytes have been consumed. */
 typedef struct {
-    gzFile f;
+    jn_gz g;
     const char *path;
     uint64_t off;
 } idx_reader;
 
-/* Largest gzread per call: it counts in an int. */
-#define READ_CHUNK ((size_t)1 << 20)
 /* First payload buffer; it doubles as data arrives, so a file that declares a huge payload
  * but holds little never gets the declared size allocated. */
 #define FIRST_BUFFER ((size_t)1 << 20)
@@ -58,25 +54,16 @@ static const char *type_name(int type)
 /* Reads exactly n bytes; `what` ends at byte `what_end` (for the message on a short read). */
 static int read_exact(idx_reader *r, void *buf, size_t n, const char *what, uint64_t what_end)
 {
-    unsigned char *p = buf;
-    while (n > 0) {
-        unsigned want = (unsigned)(n < READ_CHUNK ? n : READ_CHUNK);
-        int got = gzread(r->f, p, want);
-        if (got < 0)
-            return jn_gz_fail(r->f, r->path);
-        if (got == 0) {
-            int errnum;
-            const char *note = jn_gz_error(r->f, r->path, &errnum);
-            return jn_fail("%s: byte %llu: unexpected end of file in the %s: expected %llu more "
-                           "bytes (up to byte %llu)%s%s%s",
-                           r->path, (unsigned long long)r->off, what,
-                           (unsigned long long)(what_end - r->off), (unsigned long long)what_end,
-                           *note ? " (zlib: " : "", note, *note ? ")" : "");
-        }
-        p += got;
-        n -= (size_t)got;
-        r->off += (uint64_t)got;
-    }
+    long got = jn_gz_read(&r->g, buf, n);
+    if (got < 0)
+        return -1;
+    r->off += (uint64_t)got;
+    if ((size_t)got < n)
+        return jn_fail("%s: byte %llu: unexpected end of file in the %s: expected %llu more "
+                       "bytes (up to byte %llu)%s",
+                       r->path, (unsigned long long)r->off, what,
+                       (unsigned long long)(what_end - r->off), (unsigned long long)what_end,
+                       jn_gz_cut(&r->g) ? " (the gzip stream is cut short)" : "");
     return 0;
 }
 
@@ -84,18 +71,17 @@ static int read_exact(idx_reader *r, void *buf, size_t n, const char *what, uint
 static int expect_end(idx_reader *r)
 {
     unsigned char extra;
-    int got = gzread(r->f, &extra, 1);
+    long got = jn_gz_read(&r->g, &extra, 1);
     if (got < 0)
-        return jn_gz_fail(r->f, r->path);
+        return -1;
     if (got > 0)
         return jn_fail("%s: byte %llu: expected end of file after the payload, found trailing "
                        "bytes",
                        r->path, (unsigned long long)r->off);
-    int errnum;
-    const char *note = jn_gz_error(r->f, r->path, &errnum);
-    if (*note)
-        return jn_fail("%s: byte %llu: gzip stream ends early after the payload (zlib: %s)",
-                       r->path, (unsigned long long)r->off, note);
+    if (jn_gz_cut(&r->g))
+        return jn_fail("%s: byte %llu: gzip stream ends early after the payload (its end and "
+                       "checksum are missing)",
+                       r->path, (unsigned long long)r->off);
     return 0;
 }
 
@@ -202,19 +188,18 @@ static void to_host_order(void *data, uint64_t count, int size)
 int jn_idx_read(const char *path, jn_idx *out)
 {
     memset(out, 0, sizeof *out);
-    errno = 0;
-    idx_reader r = {gzopen(path, "rb"), path, 0};
-    if (!r.f)
-        return jn_fail("%s: cannot open: %s", path, errno ? strerror(errno) : "out of memory");
-    gzbuffer(r.f, 1 << 18);
-    if (read_header(&r, out) ||
-        read_payload(&r, (size_t)(out->count * (uint64_t)element_size(out->type)), &out->data) ||
-        expect_end(&r)) {
-        gzclose(r.f);
+    idx_reader r = {.path = path};
+    if (jn_gz_open(&r.g, path))
+        return -1;
+    int rc = read_header(&r, out) ||
+             read_payload(&r, (size_t)(out->count * (uint64_t)element_size(out->type)),
+                          &out->data) ||
+             expect_end(&r);
+    jn_gz_close(&r.g);
+    if (rc) {
         jn_idx_free(out);
         return -1;
     }
-    gzclose(r.f); /* for reading it only repeats what expect_end has checked */
     to_host_order(out->data, out->count, element_size(out->type));
     return 0;
 }

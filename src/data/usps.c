@@ -8,12 +8,10 @@
 #include "jacnoise/data.h"
 #include "jacnoise/error.h"
 
-#include <errno.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <zlib.h>
 
 #define USPS_VALUES 256
 #define USPS_FIELDS (USPS_VALUES + 1)
@@ -105,33 +103,18 @@ static int reserve(const char *path, jn_dataset *out, int *cap)
     return 0;
 }
 
-/* Fails for a read that stopped on an error rather than at the end of the file. A stream cut
- * short gives up its lines before the cut, so the line locates it. */
-static int check_stream(gzFile f, const char *path, long lineno)
-{
-    int errnum = 0;
-    const char *msg = jn_gz_error(f, path, &errnum);
-    if (errnum == Z_OK)
-        return 0;
-    if (errnum == Z_BUF_ERROR)
-        return jn_fail("%s: line %ld: gzip stream ends early (zlib: %s)", path, lineno, msg);
-    return jn_gz_fail(f, path);
-}
-
 int jn_usps_load(const char *path, jn_dataset *out)
 {
     memset(out, 0, sizeof *out);
-    errno = 0;
-    gzFile f = gzopen(path, "rb");
-    if (!f)
-        return jn_fail("%s: cannot open: %s", path, errno ? strerror(errno) : "out of memory");
-    gzbuffer(f, 1 << 18);
+    jn_gz f;
+    if (jn_gz_open(&f, path))
+        return -1;
     char line[MAX_LINE + 1];
     int cap = 0, rc = -1;
     for (long lineno = 1;; lineno++) {
         size_t len = 0;
         int c;
-        while ((c = gzgetc(f)) != -1 && c != '\n') {
+        while ((c = jn_gz_getc(&f)) >= 0 && c != '\n') {
             if (len == MAX_LINE) {
                 jn_fail("%s: line %ld: longer than %d bytes (expected %d fields: label and %d "
                         "values)",
@@ -140,8 +123,13 @@ int jn_usps_load(const char *path, jn_dataset *out)
             }
             line[len++] = (char)c;
         }
-        if (c == -1 && check_stream(f, path, lineno))
+        if (c == -2)
             goto done;
+        /* A stream cut short gives up its lines before the cut, so the line locates it. */
+        if (jn_gz_cut(&f)) {
+            jn_fail("%s: line %ld: gzip stream ends early (the file is cut short)", path, lineno);
+            goto done;
+        }
         if (c == -1 && len == 0)
             break; /* end of file after a final newline */
         line[len] = '\0';
@@ -169,7 +157,7 @@ int jn_usps_load(const char *path, jn_dataset *out)
     snprintf(out->name, sizeof out->name, "%s", path);
     rc = 0;
 done:
-    gzclose(f); /* for reading it only repeats what check_stream has checked */
+    jn_gz_close(&f);
     if (rc)
         jn_dataset_free(out);
     return rc;
