@@ -2,8 +2,9 @@
 """The README's first command, piece by piece, without root, network or a second build:
 
 - tools/setup.sh packages: asks dpkg which packages are installed and runs apt-get (through
-  sudo unless root) for the missing ones only, and not at all when none is missing; stubs
-  stand in for dpkg-query, apt-get, sudo and id;
+  sudo unless root) for the missing ones only, and not at all when none is missing; one that
+  apt does not know is left out with a warning, or refused if the build needs it; stubs
+  stand in for dpkg-query, apt-cache, apt-get, sudo and id;
 - datasets/fetch.sh: finds each set where jacnoise looks ($JACNOISE_DATA, ./data,
   ../shared/datasets, or the DIR given) and then uses no network (curl and wget are stubs that
   fail and record the call); fills ./data from JACNOISE_FETCH_FROM when a set is found
@@ -55,11 +56,14 @@ def stub(folder, name, body):
 
 
 def make_stubs(folder, calls):
-    """Stubs on PATH: dpkg-query answers from $FAKE_INSTALLED, id -u from $FAKE_UID; apt-get,
-    sudo, curl and wget append their command line to `calls` (sudo then runs the command)."""
+    """Stubs on PATH: dpkg-query answers from $FAKE_INSTALLED, apt-cache show knows every package
+    but those of $FAKE_UNKNOWN, id -u answers $FAKE_UID; apt-get, sudo, curl and wget append
+    their command line to `calls` (sudo then runs the command)."""
     os.makedirs(folder)
     stub(folder, "dpkg-query", 'for p; do :; done; case " $FAKE_INSTALLED " in *" $p "*) printf "ii ";; '
                                '*) exit 1;; esac')
+    stub(folder, "apt-cache", 'for p; do :; done; case " ${FAKE_UNKNOWN-} " in *" $p "*) exit 100;; esac; '
+                              'echo "Package: $p"')
     stub(folder, "id", 'echo "$FAKE_UID"')
     stub(folder, "apt-get", f'echo "apt-get $*" >> "{calls}"')
     stub(folder, "sudo", f'echo "sudo $*" >> "{calls}"; "$@"')
@@ -83,8 +87,12 @@ def sh(args, cwd, env):
 def setup_cases(tmp, env, calls):
     setup = os.path.join(ROOT, "tools", "setup.sh")
     everything = " ".join(PACKAGES)
-    cases = [  # (name, installed, uid, sudo available, expected exit, expected calls)
+    cases = [  # (name, installed, uid, sudo available, expected exit, expected calls[, unknown to apt])
         ("all installed, not root", everything, "1000", True, 0, []),
+        # A release without one package: apt-get would refuse the whole list for it.
+        ("two missing, one unknown to apt", " ".join(PACKAGES[:-2]), "0", True, 0,
+         ["apt-get update -q", "apt-get install -y -q --no-install-recommends python3-matplotlib"], "python3-torch"),
+        ("a build package unknown to apt", " ".join(PACKAGES[2:]), "0", True, 1, ["apt-get update -q"], "cmake"),
         ("two missing, root", " ".join(PACKAGES[:-2]), "0", True, 0,
          ["apt-get update -q", "apt-get install -y -q --no-install-recommends python3-torch python3-matplotlib"]),
         ("one missing, sudo", " ".join(PACKAGES[1:]), "1000", True, 0,
@@ -93,8 +101,8 @@ def setup_cases(tmp, env, calls):
           "apt-get install -y -q --no-install-recommends build-essential"]),
         ("one missing, no sudo", " ".join(PACKAGES[1:]), "1000", False, 1, []),
     ]
-    for name, installed, uid, sudo, code, want in cases:
-        e = dict(env, FAKE_INSTALLED=installed, FAKE_UID=uid)
+    for name, installed, uid, sudo, code, want, *unknown in cases:
+        e = dict(env, FAKE_INSTALLED=installed, FAKE_UID=uid, FAKE_UNKNOWN=" ".join(unknown))
         if not sudo:
             nosudo = os.path.join(tmp, "nosudo")
             if not os.path.exists(nosudo):
@@ -108,7 +116,11 @@ def setup_cases(tmp, env, calls):
         got = calls_of(calls)
         check(p.returncode == code, f"setup.sh packages, {name}: exit {p.returncode}, expected {code}: {p.stderr}")
         check(got == want, f"setup.sh packages, {name}: calls {got}, expected {want}")
-        if code:
+        if unknown:
+            words = [f"apt knows no package {unknown[0]}"] + (["the build needs"] if code else ["warning", "left out"])
+            check(all(w in p.stderr for w in words) and p.stderr.count("\n") == 1,
+                  f"setup.sh, {name}: message {p.stderr!r}, expected one line with {words}")
+        elif code:
             check("build-essential" in p.stderr and "root" in p.stderr, f"setup.sh, {name}: message {p.stderr!r}")
         elif not want:
             check("all installed" in p.stdout, f"setup.sh, {name}: output {p.stdout!r}")

@@ -9,7 +9,8 @@
 #   tools/setup.sh --help
 #
 #   packages  the Debian packages below that dpkg does not list as installed, with apt-get
-#             (as root, or through sudo)
+#             (as root, or through sudo); one that apt does not know is left out with a
+#             warning, or refused if the build needs it
 #   data      datasets/fetch.sh: MNIST and USPS checked where jacnoise searches ($JACNOISE_DATA,
 #             ./data, ../shared/datasets), fetched into $JACNOISE_DATA or ./data if absent
 #   build     cmake -S . -B build -DCMAKE_BUILD_TYPE=Release $JACNOISE_CMAKE_ARGS, then
@@ -19,7 +20,8 @@ cd "$(dirname "$0")/.."
 
 # python3-matplotlib: for the plotting scripts; strace: test_reliability reads from it the
 # system calls that make checkpoint writes durable; the rest builds and tests jacnoise.
-PACKAGES="build-essential cmake pkg-config libopenblas-dev zlib1g-dev strace python3 python3-numpy python3-torch python3-matplotlib"
+BUILD_PACKAGES="build-essential cmake pkg-config libopenblas-dev zlib1g-dev"
+PACKAGES="$BUILD_PACKAGES strace python3 python3-numpy python3-torch python3-matplotlib"
 
 packages() {
     if ! command -v dpkg-query >/dev/null 2>&1; then
@@ -42,10 +44,28 @@ packages() {
         echo "setup: missing Debian packages:$missing; not root and no sudo: install them as root" >&2
         exit 1
     fi
-    echo "setup: installing the missing Debian packages:$missing"
     $as_root env DEBIAN_FRONTEND=noninteractive apt-get update -q
+    # apt-get refuses the whole list for one package this release lacks (an older Ubuntu has
+    # no python3-torch): the build's are then refused in one line, the others left out.
+    unknown=""
+    available=""
+    for p in $missing; do
+        if apt-cache show "$p" >/dev/null 2>&1; then available="$available $p"; else unknown="$unknown $p"; fi
+    done
+    for p in $unknown; do
+        case " $BUILD_PACKAGES " in
+            *" $p "*)
+                echo "setup: apt knows no package $p, which the build needs (lacking:$unknown): install it or its equivalent by hand" >&2
+                exit 1 ;;
+        esac
+    done
+    if [ -n "$unknown" ]; then
+        echo "setup: warning: apt knows no package$unknown; left out (the tests or plots that use it will fail)" >&2
+    fi
+    [ -n "$available" ] || return 0
+    echo "setup: installing the missing Debian packages:$available"
     # shellcheck disable=SC2086 # one word per package
-    $as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends $missing
+    $as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends $available
 }
 
 data() {
