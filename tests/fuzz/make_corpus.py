@@ -37,6 +37,9 @@ def main(binary, out):
         "trailing": labels + b"\x00",
         "absurd-dims": idx(0x08, [0xFFFFFFFF, 0xFFFFFFFF, 0xFFFFFFFF], b""),
         "images-u8.gz": gzip.compress(images, mtime=0),
+        # What may follow a gzip member: another member (read on), zero padding (ignored).
+        "members.gz": gzip.compress(images[:20], mtime=0) + gzip.compress(images[20:], mtime=0),
+        "padded.gz": gzip.compress(labels, mtime=0) + b"\x00\x00",
     }
     # The data harness: an option byte (--valid, --train-limit; 0x40: images, not labels),
     # then the file.
