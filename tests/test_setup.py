@@ -3,8 +3,9 @@
 
 - tools/setup.sh packages: asks dpkg which packages are installed and runs apt-get (through
   sudo unless root) for the missing ones only, and not at all when none is missing; one that
-  apt does not know is left out with a warning, or refused if the build needs it; stubs
-  stand in for dpkg-query, apt-cache, apt-get, sudo and id;
+  apt does not know is left out with a warning, or refused if the build needs it; a failed
+  data step does not stop the build (it is said last, exit 1); stubs stand in for
+  dpkg-query, apt-cache, apt-get, sudo, id and cmake;
 - datasets/fetch.sh: finds each set where jacnoise looks ($JACNOISE_DATA, ./data,
   ../shared/datasets, or the DIR given) and then uses no network (curl and wget are stubs that
   fail and record the call); fills ./data from JACNOISE_FETCH_FROM when a set is found
@@ -124,6 +125,16 @@ def setup_cases(tmp, env, calls):
             check("build-essential" in p.stderr and "root" in p.stderr, f"setup.sh, {name}: message {p.stderr!r}")
         elif not want:
             check("all installed" in p.stdout, f"setup.sh, {name}: output {p.stdout!r}")
+    # A data step that fails (here: a JACNOISE_FETCH_FROM folder that is not there) still builds.
+    builder = os.path.join(tmp, "builder")
+    os.makedirs(builder)
+    stub(builder, "cmake", f'echo "cmake $*" >> "{calls}"')
+    p = sh([setup, "data", "build"], ROOT, dict(env, PATH=builder + ":" + env["PATH"],
+                                                  JACNOISE_FETCH_FROM=os.path.join(tmp, "no-mirror")))
+    got = calls_of(calls)
+    check(p.returncode == 1 and len(got) == 2 and all(c.startswith("cmake ") for c in got) and
+          p.stderr.rstrip().splitlines()[-1].startswith("setup: the data step failed"),
+          f"setup.sh data build, the data step failing: exit {p.returncode}, calls {got}, {p.stderr[-400:]!r}")
     p = sh([setup, "nonsense"], ROOT, env)
     check(p.returncode == 2 and "nonsense" in p.stderr, f"setup.sh nonsense: exit {p.returncode}, {p.stderr!r}")
     p = sh([setup, "packages", "--help"], ROOT, dict(env, FAKE_INSTALLED="", FAKE_UID="0"))

@@ -12,7 +12,8 @@
 #             (as root, or through sudo); one that apt does not know is left out with a
 #             warning, or refused if the build needs it
 #   data      datasets/fetch.sh: MNIST and USPS checked where jacnoise searches ($JACNOISE_DATA,
-#             ./data, ../shared/datasets), fetched into $JACNOISE_DATA or ./data if absent
+#             ./data, ../shared/datasets), fetched into $JACNOISE_DATA or ./data if absent;
+#             if it fails, the build still runs, and setup exits 1 at the end
 #   build     cmake -S . -B build -DCMAKE_BUILD_TYPE=Release $JACNOISE_CMAKE_ARGS, then
 #             cmake --build build (-DJACNOISE_CUDA=OFF in JACNOISE_CMAKE_ARGS skips CUDA)
 set -eu
@@ -88,6 +89,17 @@ for step in $steps; do
         *) echo "setup: unknown step '$step' (steps: packages data build)" >&2; exit 2 ;;
     esac
 done
+# The build needs no data: a failed data step (a source out of reach) stops nothing after it,
+# so that the program is built all the same, and is said last.
+data_failed=""
 for step in $steps; do
-    "$step"
+    if [ "$step" = data ]; then
+        data || data_failed=yes
+    else
+        "$step"
+    fi
 done
+if [ -n "$data_failed" ]; then
+    echo "setup: the data step failed (see its lines above; the other steps are done): run datasets/fetch.sh again once its sources can be reached" >&2
+    exit 1
+fi
