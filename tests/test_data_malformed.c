@@ -567,6 +567,12 @@ static void test_requests(void)
               "idx: absolute and relative: splits %d / %d", data.train.n, data.valid.n);
         jn_data_free(&data);
     }
+    /* A missing absolute path is said as such, not as lacking from every folder searched. */
+    snprintf(mixed, sizeof mixed, "idx:ri.idx,%s", path_of("gone.idx"));
+    rc = jn_data_load(&mixed_req, &data);
+    expect_error("idx: absolute path missing", rc, path_of("gone.idx"), "No such file or directory", NULL);
+    CHECK(!strstr(jn_last_error(), "lacks"), "idx: absolute path missing: \"%s\" names folders lacking it",
+          jn_last_error());
     req.test = "idx:ri.idx,rt.idx"; /* label 5 >= the 3 training classes */
     expect_error("test label beyond training classes", jn_data_load(&req, &data), "rt.idx",
                  "byte 9", "item 1", "label out of range", "0..2", NULL);

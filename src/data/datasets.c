@@ -242,13 +242,18 @@ static int find_idx_dir(const char *spec, const char *opt, const char *data_dir,
         out[0] = '\0';
         return 0;
     }
+    /* An absolute path is looked for nowhere else: what is wrong with it is the whole story,
+     * not every folder of the search "lacking" it. */
+    const char *given[] = {images, labels};
+    struct stat st;
+    for (int i = 0; i < 2; i++)
+        if (given[i][0] == '/' && stat(given[i], &st) != 0)
+            return jn_fail("%s %s: %s: %s", opt, spec, given[i], strerror(errno));
     snprintf(what, sizeof what, "%s %.4096s (not found as given)", opt, spec);
     file_list fl = {what, {images, labels}, 2, 0};
     if (search_folders(&fl, data_dir, out, cap) == 0)
         return 0;
     /* A folder or FIFO given by name is there, not missing: say what it is. */
-    const char *given[] = {images, labels};
-    struct stat st;
     for (int i = 0; i < 2; i++)
         if (stat(given[i], &st) == 0 && !S_ISREG(st.st_mode))
             return jn_fail("%s %s: %s is %s", opt, spec, given[i],
