@@ -13,9 +13,9 @@
 # reads NAME.gz when both exist); a wrong file in the folder being filled is deleted and
 # fetched again. A folder to fill that is not one, cannot be created or is read-only is said
 # in one line a set, before any download. A download goes to NAME.gz.part, renamed once its
-# sum is right; Ctrl-C or SIGTERM removes it (exit 130, 143). A source that cannot be reached
-# (no network) is tried once, not again for the set's other files. Exit status 1 if any set
-# could not be obtained verified.
+# sum is right; Ctrl-C, SIGTERM or a hangup removes it (exit 130, 143, 129). A source that
+# cannot be reached (no network) is tried once, not again for the set's other files. Exit
+# status 1 if any set could not be obtained verified.
 #
 # JACNOISE_FETCH_FROM=BASE takes every file from BASE instead of the official sources: a local
 # folder (copied: NAME.gz, or NAME where it holds that alone) or a URL prefix (file:// needs
@@ -211,12 +211,14 @@ fill_set() {
         echo "$2: all files verified in $1"; }
 }
 
-# Stopped mid-download (Ctrl-C, SIGTERM): the partial file goes too, not left in the folder.
+# Stopped mid-download (Ctrl-C, SIGTERM, or a hangup: the terminal or SSH session closed): the
+# partial file goes too, not left in the folder.
 remove_parts() {
     printf '%s\n' "$FILES" | while read -r set gz raw name; do rm -f "$target/$name.gz.part" "$target/$name.part"; done
 }
 trap 'remove_parts; exit 130' INT
 trap 'remove_parts; exit 143' TERM
+trap 'remove_parts; exit 129' HUP
 
 status=0
 for set in mnist usps; do

@@ -16,7 +16,7 @@
   such; refuses an unknown option, a DIR that is a file, an empty DIR and a
   JACNOISE_FETCH_FROM that is neither a folder nor a URL with one line; a folder it cannot fill ($JACNOISE_DATA a file, or under one,
   or read-only) is one line a set, exit 1, before anything is fetched; stopped mid-download
-  (Ctrl-C, SIGTERM) it leaves no partial file;
+  (Ctrl-C, SIGTERM, a hangup) it leaves no partial file;
 - tools/paper-rows.sh (with a stub program): OUT_PREFIX is optional, so options alone train
   under runs/paper; the errors shown as the reproduction's table shows them; --help prints its usage and trains nothing;
   a row stopped by a signal stops it with that status and how to continue; run twice (the real
@@ -298,12 +298,12 @@ def fetch_cases(tmp, env, calls):
           f"fetch.sh, unreadable file{' as nobody' if as_user else ''}: exit {p.returncode}: {out[-600:]!r}")
     os.chmod(tmp, 0o700)
 
-    # Ctrl-C or SIGTERM mid-download (a curl that writes part of the file and waits): exit 130
-    # or 143, and the partial file is not left in the folder.
+    # Ctrl-C, SIGTERM or a hangup mid-download (a curl that writes part of the file and waits):
+    # exit 130, 143 or 129, and the partial file is not left in the folder.
     slow = os.path.join(tmp, "slow")
     os.makedirs(os.path.join(slow, "repo"))
     stub(slow, "curl", 'for a; do [ "$prev" = -o ] && out=$a; prev=$a; done; printf part > "$out"; exec sleep 60')
-    for sig, code in ((signal.SIGINT, 130), (signal.SIGTERM, 143)):
+    for sig, code in ((signal.SIGINT, 130), (signal.SIGTERM, 143), (signal.SIGHUP, 129)):
         p = subprocess.Popen([fetch], cwd=os.path.join(slow, "repo"), env=dict(env, PATH=slow + ":" + env["PATH"]),
                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True)
         part = os.path.join(slow, "repo", "data", "train-images-idx3-ubyte.gz.part")
