@@ -6,14 +6,22 @@ without a command line below fails the test, so that it is checked too.
 
 A tool that needs matplotlib, run by a python3 without it while Debian's /usr/bin/python3 has it
 (pyenv's or conda's python3 first in PATH; here a virtual environment of Debian's), says so in
-one line, naming both, exit 1, writing nothing."""
+one line, naming both, exit 1, writing nothing.
+
+Ctrl-C (SIGINT) while a tool reads its input or writes its output ends it with one line,
+'TOOL: interrupted', exit 130, not a KeyboardInterrupt traceback, and leaves neither the output
+nor its temporary file (reproduce.py's is checked by test_reproduce). The tool is held by a FIFO
+(its input, or the temporary file its output is written to) until the signal is sent."""
 import glob
 import os
+import signal
 import subprocess
 import sys
 import tempfile
+import threading
+import time
 
-from harness import check, finish
+from harness import BIN, check, finish, run
 
 TOOLS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tools")
 # For each tool, arguments its parser accepts (nothing is read: the parse fails first), then a
@@ -55,6 +63,77 @@ def check_without_matplotlib():
                   and not os.path.exists(out), f"{tool} without matplotlib: exit {p.returncode}, stderr {p.stderr[-300:]!r}")
 
 
+def stopped_by_ctrl_c(tool, args, fifo, output, writes=False):
+    """Runs the tool until it has fifo open (its input; with writes, the temporary file it
+    writes output to, made a FIFO before the program starts, as its name holds the process id),
+    sends SIGINT, and checks how it ended."""
+    def hold():
+        signal.signal(signal.SIGINT, signal.SIG_DFL)  # as a terminal leaves it, not as inherited
+        if writes:
+            os.mkfifo(f"{output}.tmp{os.getpid()}")  # tool_files.replace's temporary file
+    p = subprocess.Popen([sys.executable, os.path.join(TOOLS, f"{tool}.py")] + args, stdout=subprocess.PIPE,
+                         stderr=subprocess.PIPE, text=True, preexec_fn=hold)
+    fifo = fifo or f"{output}.tmp{p.pid}"
+    end = None
+    deadline = time.monotonic() + 120
+    while end is None and p.poll() is None and time.monotonic() < deadline:
+        try:  # a FIFO's writing end opens once the tool reads it; its reading end at once
+            end = os.open(fifo, (os.O_RDONLY if writes else os.O_WRONLY) | os.O_NONBLOCK)
+            if writes and os.read(end, 65536) == b"":  # end of file: the tool has not opened it yet
+                os.close(end)
+                end = None
+        except BlockingIOError:  # open for writing, nothing written yet
+            pass
+        except OSError:
+            end = None
+        if end is None:
+            time.sleep(0.01)
+    if end is not None:
+        p.send_signal(signal.SIGINT)
+        if writes:  # what it writes until it stops, so that it is not held in a full pipe
+            os.set_blocking(end, True)
+            threading.Thread(target=lambda: [None for _ in iter(lambda: os.read(end, 65536), b"")],
+                             daemon=True).start()
+    try:
+        out, err = p.communicate(timeout=120)
+    except subprocess.TimeoutExpired:
+        p.kill()
+        out, err = p.communicate()
+    if end is not None and not writes:
+        os.close(end)
+    left = [path for path in (output, fifo if writes else None) if path and os.path.exists(path)]
+    check(end is not None and p.returncode == 130 and err == f"{tool}: interrupted\n" and not left,
+          f"{tool} stopped by Ctrl-C: held {end is not None}, exit {p.returncode}, expected 130 and one line; "
+          f"stderr {err[-300:]!r}, stdout {out[-100:]!r}, left {left}")
+
+
+def check_ctrl_c(d):
+    fifo = os.path.join(d, "fifo")
+    os.mkfifo(fifo)
+    out = os.path.join(d, "out")
+    stopped_by_ctrl_c("kernel_times", [fifo], fifo, out)
+    folder = os.path.join(d, "folder")  # a results folder whose results.csv is being read
+    os.mkdir(folder)
+    os.mkfifo(os.path.join(folder, "results.csv"))
+    stopped_by_ctrl_c("results_table", [folder, "--out", out], os.path.join(folder, "results.csv"), out)
+    # A checkpoint of more parameters than a pipe holds, so that the write is held too.
+    run_folder = os.path.join(d, "run")
+    run(["train", "--data", "usps", "--hidden", "300", "--epochs", "1", "--train-limit", "100", "--valid", "100",
+         "--threads", "1", "--progress", "never", "--out", run_folder])
+    npz = os.path.join(d, "model.npz")
+    stopped_by_ctrl_c("export_model", [os.path.join(run_folder, "last.ckpt"), npz], None, npz, writes=True)
+    if subprocess.run([sys.executable, "-c", "import matplotlib"], capture_output=True).returncode != 0:
+        print(f"Ctrl-C in the tools that draw: not checked ({sys.executable} has no matplotlib)")
+        return
+    stopped_by_ctrl_c("plot_profile", [fifo, "--out", out], fifo, out)
+    stopped_by_ctrl_c("plot_sweep", [folder, "--out", out], os.path.join(folder, "results.csv"), out)
+    # plot_analysis reading a cached evaluation of its row.
+    os.mkdir(out)
+    os.mkfifo(os.path.join(out, "eval-X.json"))
+    stopped_by_ctrl_c("plot_analysis", ["--out", out, f"X={run_folder}"], os.path.join(out, "eval-X.json"),
+                      os.path.join(out, "saturation.png"))
+
+
 def main():
     tools = sorted(os.path.basename(p)[:-3] for p in glob.glob(os.path.join(TOOLS, "*.py"))
                    if "__main__" in open(p).read())
@@ -74,7 +153,9 @@ def main():
                   f"{tool} {' '.join(args)}: exit {p.returncode}, expected 2 and one line naming {word}; "
                   f"stderr {p.stderr[-300:]!r}, stdout {p.stdout[-100:]!r}")
     check_without_matplotlib()
-    sys.exit(finish("test_tools_usage"))
+    scratch = tempfile.mkdtemp(prefix="jacnoise-tools-usage-")
+    check_ctrl_c(scratch)
+    sys.exit(finish("test_tools_usage", scratch))
 
 
 if __name__ == "__main__":

@@ -253,5 +253,4 @@ def main():
 
 
 if __name__ == "__main__":
-    tool_files.end_quietly_on_closed_stdout()
-    sys.exit(main())
+    tool_files.run_program(main)

@@ -297,8 +297,4 @@ def main():
 
 
 if __name__ == "__main__":
-    tool_files.end_quietly_on_closed_stdout()
-    try:
-        main()
-    except KeyboardInterrupt:
-        sys.exit("plot_analysis: interrupted (a picture or eval JSON being written is not left behind)")
+    tool_files.run_program(main)

@@ -346,8 +346,4 @@ def main():
 
 
 if __name__ == "__main__":
-    tool_files.end_quietly_on_closed_stdout()
-    try:
-        main()
-    except KeyboardInterrupt:
-        sys.exit("plot_sweep: interrupted (a picture being written is not left behind)")
+    tool_files.run_program(main)

@@ -1139,8 +1139,5 @@ def main():
 
 
 if __name__ == "__main__":
-    tool_files.end_quietly_on_closed_stdout()
-    try:
-        sys.exit(main())
-    except KeyboardInterrupt:  # before the sweeps start (--plan's checks, say): no table to write yet
-        fail("interrupted; rerun the same command to continue", 130)
+    # A Ctrl-C before the sweeps start (--plan's checks, say): no table to write yet.
+    tool_files.run_program(main, interrupted="interrupted; rerun the same command to continue")

@@ -1,7 +1,8 @@
 """Files the tools read and write. Tables are read whole or refused with one line; files are
 written atomically: a temporary file beside the target, renamed over it, so that a crash, a
 signal or a full disk leaves the old file or the new one, never half of one, and no temporary
-file behind. And the tools' command line (ArgumentParser) and matplotlib (pyplot)."""
+file behind. And the tools' command line (ArgumentParser), the way they end (run_program) and
+matplotlib (pyplot)."""
 import argparse
 import csv
 import errno
@@ -20,7 +21,12 @@ class ArgumentParser(argparse.ArgumentParser):
     usage). The tools' own checks of their options call error() too."""
 
     def error(self, message):
-        self.exit(2, f"{os.path.splitext(os.path.basename(self.prog))[0]}: {message}\n")
+        self.exit(2, f"{tool_name(self.prog)}: {message}\n")
+
+
+def tool_name(path=None):
+    """The name a tool's messages start with: its file's, without .py."""
+    return os.path.splitext(os.path.basename(path or sys.argv[0]))[0]
 
 
 def pyplot(fail):
@@ -42,12 +48,20 @@ def pyplot(fail):
     fail(f"{lacks} (Debian: apt-get install python3-matplotlib, for {DEBIAN_PYTHON})")
 
 
-def end_quietly_on_closed_stdout():
-    """Called first by a tool run as a program: `tool | head -1` then ends it, once the reader
-    has gone, by SIGPIPE and without a word, as it ends a C program, not with a BrokenPipeError
-    traceback or an error blaming the file being written. No file is left half-written: none is
-    written to standard output, and the files are replaced atomically (below)."""
+def run_program(main, name=None, interrupted="interrupted"):
+    """Runs a tool's main() as a program, exiting with the status it returns. Ctrl-C (SIGINT)
+    ends it as it ends jacnoise: one line, 'NAME: INTERRUPTED' (NAME: tool_name()), status 130,
+    not a KeyboardInterrupt traceback; no file is left half-written, as replace() removes its
+    temporary file on the way out. And `tool | head -1` ends it, once the reader has gone, by
+    SIGPIPE and without a word, as it ends a C program, not with a BrokenPipeError traceback or
+    an error blaming the file being written (none is written to standard output)."""
     signal.signal(signal.SIGPIPE, signal.SIG_DFL)
+    try:
+        status = main()
+    except KeyboardInterrupt:
+        print(f"{name or tool_name()}: {interrupted}", file=sys.stderr)
+        sys.exit(130)
+    sys.exit(status)
 
 
 def read_csv(path, fail, hint=""):

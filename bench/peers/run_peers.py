@@ -324,13 +324,9 @@ def table_rows(args, peers, data, tolerance, rows):
 
 
 if __name__ == "__main__":
-    tool_files.end_quietly_on_closed_stdout()
     signal.signal(signal.SIGTERM, on_sigterm)
-    try:
-        sys.exit(main())
-    except KeyboardInterrupt:  # before the first shape (the peers' libraries loading)
-        print("run_peers: interrupted; no table written", file=sys.stderr)
-        sys.exit(130)
+    try:  # a Ctrl-C before the first shape (the peers' libraries loading)
+        tool_files.run_program(main, interrupted="interrupted; no table written")
     except Terminated:
         print("run_peers: terminated; no table written", file=sys.stderr)
         sys.exit(143)
