@@ -231,7 +231,27 @@ def main():
             continued, mlp = json.load(f), json.load(g)
         check(p.returncode == 0 and continued["splits"] == mlp["splits"] and "written after" in p.stdout,
               f"a checkpoint written since its cache: exit {p.returncode}, {p.stdout[-300:]!r} {p.stderr[-300:]!r}")
+        from_elsewhere(d)
     return finish("analysis")
+
+
+def from_elsewhere(d):
+    """Without JACNOISE, the program is build/jacnoise of the tool's own checkout, not of the
+    folder it is run from (there, a stand-in that says so and fails)."""
+    elsewhere = os.path.join(d, "elsewhere")
+    os.makedirs(os.path.join(elsewhere, "build"))
+    marker = os.path.join(elsewhere, "ran")
+    with open(os.path.join(elsewhere, "build", "jacnoise"), "w") as f:
+        f.write(f"#!/bin/sh\ntouch '{marker}'\nexit 1\n")
+    os.chmod(os.path.join(elsewhere, "build", "jacnoise"), 0o755)
+    own = os.path.normpath(os.path.join(os.path.dirname(TOOL), "..", "build", "jacnoise"))
+    env = {k: v for k, v in os.environ.items() if k != "JACNOISE"}
+    p = subprocess.run([sys.executable, TOOL, "--out", "pictures", "--threads", "1", f"MLP={d}/mlp"],
+                       capture_output=True, text=True, env=env, cwd=elsewhere)
+    # The checkout's own build runs (where this build is not there, its path is named).
+    check(not os.path.exists(marker) and (p.returncode == 0 or f"{own}: cannot run it" in p.stderr),
+          f"run from another folder: ran that folder's build/jacnoise {os.path.exists(marker)}, "
+          f"exit {p.returncode}, stderr {p.stderr[-300:]!r}")
 
 
 if __name__ == "__main__":

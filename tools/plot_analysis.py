@@ -22,7 +22,8 @@ apart drawn in one picture, without evaluating again). Writes to DIR:
                   other than letters, digits and + as -, so two rows' names must differ in
                   those).
 
-JACNOISE (default build/jacnoise) is the program. Needs matplotlib (Debian python3-matplotlib).
+JACNOISE (default: build/jacnoise of this script's checkout) is the program. Needs matplotlib
+(Debian python3-matplotlib).
 """
 import argparse
 import json
@@ -284,7 +285,7 @@ def main():
             fail(f"{name}: {run} does not exist")
         rows.append((name, run))
     plt = tool_files.pyplot(lambda msg: fail(f"needs {msg}"))
-    binary = os.environ.get("JACNOISE", "build/jacnoise")
+    binary = tool_files.jacnoise_program()
     try:
         os.makedirs(args.out, exist_ok=True)
     except OSError as e:

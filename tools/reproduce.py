@@ -825,10 +825,7 @@ def write_table(out, budget, cells, state, device, command, stopped=False, earli
 
 # ---- driver -------------------------------------------------------------------------------------
 
-def binary():
-    """JACNOISE, else build/jacnoise of this script's checkout, whatever folder it is run from
-    (as tools/paper-rows.sh and tools/sweep-local-gpus.sh find it)."""
-    return os.environ.get("JACNOISE") or os.path.normpath(os.path.join(HERE, "..", "build", "jacnoise"))
+binary = tool_files.jacnoise_program
 
 
 def on_gpu(args):

@@ -48,6 +48,13 @@ def pyplot(fail):
     fail(f"{lacks} (Debian: apt-get install python3-matplotlib, for {DEBIAN_PYTHON})")
 
 
+def jacnoise_program():
+    """JACNOISE, else build/jacnoise of the tools' own checkout, whatever folder they are run
+    from (as tools/paper-rows.sh and tools/sweep-local-gpus.sh find it)."""
+    return os.environ.get("JACNOISE") or os.path.normpath(
+        os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "build", "jacnoise"))
+
+
 def run_program(main, name=None, interrupted="interrupted"):
     """Runs a tool's main() as a program, exiting with the status it returns. Ctrl-C (SIGINT)
     ends it as it ends jacnoise: one line, 'NAME: INTERRUPTED' (NAME: tool_name()), status 130,
