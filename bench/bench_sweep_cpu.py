@@ -53,8 +53,7 @@ def timed(cmd):
         p.wait()
         raise
     if p.returncode != 0:
-        last = (err.strip().splitlines() or ["no message"])[-1]
-        fail(f"{' '.join(cmd[:2])} exited {p.returncode}: {last}")
+        fail(f"{' '.join(cmd[:2])} failed, {tool_files.how_it_failed(p.returncode, err)}")
     return time.monotonic() - start
 
 

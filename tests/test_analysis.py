@@ -140,8 +140,8 @@ def main():
                             f"diverged={diverged}"], capture_output=True, text=True, env=env)
         check(p.returncode == 0 and os.path.exists(os.path.join(d, "nulls", "jacobian.png")),
               f"a row with a null Jacobian: exit {p.returncode}, stderr {p.stderr[-500:]!r}")
-        # One line, never a traceback: an eval JSON without the histograms, a corrupt cache, no
-        # program to run, an --out that is a file.
+        # One line, never a traceback: a failing program, an eval JSON without the histograms, a
+        # corrupt cache, no program to run, an --out that is a file.
         del ev["splits"]["test"]["hidden"]
         with open(not_eval, "w") as f:
             json.dump(ev, f)
@@ -149,7 +149,18 @@ def main():
         os.makedirs(corrupt)
         with open(os.path.join(corrupt, "eval-MLP.json"), "w") as f:
             f.write('{"splits": ')
+        # A jacnoise eval that fails: its exit status (or signal) and its last line, which says why.
+        talking, killed = os.path.join(d, "talking-jacnoise"), os.path.join(d, "killed-jacnoise")
+        for path, body in ((talking, "echo 'a warning' >&2; echo 'jacnoise: why it failed' >&2; exit 3"),
+                           (killed, "kill -9 $$")):
+            with open(path, "w") as f:
+                f.write(f"#!/bin/sh\n{body}\n")
+            os.chmod(path, 0o755)
         for args, environ, word in [
+                (["--out", os.path.join(d, "talking"), f"MLP={d}/mlp"], dict(env, JACNOISE=talking),
+                 "MLP: jacnoise eval failed, exit 3: jacnoise: why it failed"),
+                (["--out", os.path.join(d, "killed"), f"MLP={d}/mlp"], dict(env, JACNOISE=killed),
+                 "MLP: jacnoise eval failed, killed by SIGKILL, no message"),
                 ([f"X={not_eval}"], env, "not an eval JSON"),
                 (["--out", corrupt, f"MLP={d}/mlp"], env, "--force"),
                 (["--out", os.path.join(d, "noprog"), f"MLP={d}/mlp"], dict(env, JACNOISE="/nonexistent"), "JACNOISE"),

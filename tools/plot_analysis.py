@@ -171,7 +171,7 @@ def evaluate(binary, name, run, out_dir, force, threads):
     except OSError as e:
         fail(f"{binary}: cannot run it ({e.strerror}); build jacnoise or set JACNOISE")
     if p.returncode != 0:
-        fail(f"{name}: jacnoise eval failed: {p.stderr.strip()}")
+        fail(f"{name}: jacnoise eval failed, {tool_files.how_it_failed(p.returncode, p.stderr)}")
     try:
         result = json.loads(p.stdout)
     except ValueError as e:

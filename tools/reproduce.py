@@ -877,8 +877,8 @@ def dry_run(cell, entries):
         p = subprocess.run([binary(), "sweep", "--spec", spec, "--out", os.path.join(d, "sweep"), "--shard",
                             f"{n}/{n + 1}", "--progress", "never"], capture_output=True, text=True)
         if p.returncode != 0:
-            fail(f"{cell.source}: jacnoise sweep refuses the {cell.budget} budget's spec: "
-                 f"{(p.stderr.strip().splitlines() or ['exit %d' % p.returncode])[-1]}")
+            fail(f"{cell.source}: jacnoise sweep refuses the {cell.budget} budget's spec, "
+                 f"{tool_files.how_it_failed(p.returncode, p.stderr)}")
         planned = len(read_results(os.path.join(d, "sweep")))
         if planned != n:
             fail(f"{cell.source}: jacnoise sweep plans {planned} configurations, the budget counts {n}")
@@ -1027,8 +1027,8 @@ def main():
         read, from its run folders (every shard's). False, said and counted, where it fails."""
         p = subprocess.run([binary(), "sweep", "merge", folder], capture_output=True, text=True)
         if p.returncode != 0:
-            why = (p.stderr.strip().splitlines() or [f"exit {p.returncode}"])[-1]
-            print(f"reproduce: FAILED sweep merge {folder} (exit {p.returncode}): {why}", flush=True)
+            print(f"reproduce: FAILED sweep merge {folder}, {tool_files.how_it_failed(p.returncode, p.stderr)}",
+                  flush=True)
             merge_failures.append(f"sweep merge {folder}")
         return p.returncode == 0
 

@@ -55,6 +55,21 @@ def jacnoise_program():
         os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "build", "jacnoise"))
 
 
+def how_it_failed(returncode, stderr):
+    """How a program the tool ran failed, in one line: its exit status (or the signal that
+    killed it) and its last line on stderr, which says why (the lines before it, progress or
+    warnings, would make the tool's message several lines)."""
+    if returncode < 0:
+        try:
+            end = f"killed by {signal.Signals(-returncode).name}"
+        except ValueError:  # a real-time signal, which has no name of its own
+            end = f"killed by signal {-returncode}"
+    else:
+        end = f"exit {returncode}"
+    lines = stderr.strip().splitlines()
+    return f"{end}: {lines[-1]}" if lines else f"{end}, no message"
+
+
 def run_program(main, name=None, interrupted="interrupted"):
     """Runs a tool's main() as a program, exiting with the status it returns. Ctrl-C (SIGINT)
     ends it as it ends jacnoise: one line, 'NAME: INTERRUPTED' (NAME: tool_name()), status 130,

@@ -135,8 +135,8 @@ def run(cmd, output, what, read):
     if p.returncode in (143, -15):  # so did SIGTERM
         raise Terminated
     if p.returncode != 0:
-        last = (p.stderr.strip().splitlines() or ["(no message)"])[-1]
-        raise JacnoiseFailed(f"{' '.join(cmd)}: exit {p.returncode}: {last}", p.returncode)
+        raise JacnoiseFailed(f"{' '.join(cmd)} failed, {tool_files.how_it_failed(p.returncode, p.stderr)}",
+                             p.returncode)
     try:
         return read(output)
     except (OSError, ValueError, LookupError, DumpError) as e:
