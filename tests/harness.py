@@ -1,11 +1,13 @@
 """What the Python tests share: the program (JACNOISE_BIN, set by CTest), running it,
-collecting failures, and comparing two run folders."""
+collecting failures, comparing two run folders, and the tests' temporary folders."""
+import contextlib
 import json
 import os
 import shutil
 import struct
 import subprocess
 import sys
+import tempfile
 
 BIN = os.environ.get("JACNOISE_BIN", "")
 failures = []
@@ -59,15 +61,36 @@ def same_run(a, b, what):
     check(metrics(a) == metrics(b), f"{what}: metrics.jsonl differs")
 
 
+def keep_or_remove(scratch):
+    """Removes the test's temporary folder when every check passed; keeps it for a look, and
+    names it, when one failed."""
+    if failures:
+        print(f"kept for a look: {scratch}", flush=True)
+    else:
+        shutil.rmtree(scratch, ignore_errors=True)
+
+
+@contextlib.contextmanager
+def scratch(prefix):
+    """A temporary folder (in TMPDIR) for the block, kept or removed as keep_or_remove() says
+    when it ends, and kept (named) when it ends by an exception: tempfile.TemporaryDirectory
+    would remove what shows the failure."""
+    path = tempfile.mkdtemp(prefix=prefix)
+    try:
+        yield path
+    except Exception:
+        print(f"kept for a look: {path}", flush=True)
+        raise
+    keep_or_remove(path)
+
+
 def finish(name, scratch=None):
     """The exit status of the test, after a summary line. scratch: the test's temporary
-    folder, removed when every check passed and kept for a look (and named) when one failed."""
+    folder (made by tempfile.mkdtemp), kept or removed as keep_or_remove() says."""
+    if scratch:
+        keep_or_remove(scratch)
     if failures:
-        if scratch:
-            print(f"kept for a look: {scratch}")
         print(f"{len(failures)} failure(s)")
         return 1
-    if scratch:
-        shutil.rmtree(scratch, ignore_errors=True)
     print(f"all {name} checks passed")
     return 0

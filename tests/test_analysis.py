@@ -13,9 +13,8 @@ import json
 import os
 import subprocess
 import sys
-import tempfile
 
-from harness import BIN, check, finish, run
+from harness import BIN, check, finish, run, scratch
 
 TOOL = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tools", "plot_analysis.py")
 
@@ -79,7 +78,7 @@ def main():
         return 77
     tiny = ["--data", "usps", "--hidden", "16", "--train-limit", "300", "--valid", "200", "--epochs", "2",
             "--threads", "1", "--progress", "never"]
-    with tempfile.TemporaryDirectory() as d:
+    with scratch("jacnoise-analysis-") as d:
         run(["train", "--out", os.path.join(d, "mlp")] + tiny)
         # Two hidden layers: one panel of saturation.png holds both rows, the other one.
         run(["train", "--out", os.path.join(d, "nj"), "--jac-lambda", "0.01", "--jac-noise", "0.1"] + tiny[:2] +

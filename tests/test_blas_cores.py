@@ -14,10 +14,9 @@ Environment (set by CTest): JACNOISE_BIN, JACNOISE_TEST_GEMM (the test_gemm prog
 import os
 import subprocess
 import sys
-import tempfile
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from harness import BIN, check, finish  # noqa: E402
+from harness import BIN, check, finish, scratch  # noqa: E402
 
 GEMM = os.environ.get("JACNOISE_TEST_GEMM", "")
 # What each selectable core executes (the /proc/cpuinfo names of the instructions).
@@ -87,7 +86,7 @@ def main():
     else:
         check("chosen by OpenBLAS" in line, f"nothing better to select on this CPU, got {line!r}")
     # The run header names the core in use and who chose it.
-    with tempfile.TemporaryDirectory(prefix="jn_blas_") as tmp:
+    with scratch("jn_blas_") as tmp:
         p = subprocess.run([BIN, "train", "--data", "usps", "--hidden", "5", "--max-steps", "1", "--out",
                             os.path.join(tmp, "run")], capture_output=True, text=True,
                            env=env(JACNOISE_TEST_BLAS_REPORTED="Prescott"), timeout=120)

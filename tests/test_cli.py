@@ -17,7 +17,6 @@ import re
 import struct
 import subprocess
 import sys
-import tempfile
 import zlib
 
 import numpy as np
@@ -25,12 +24,11 @@ import numpy as np
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tools"))
 import export_model  # noqa: E402
 import stepstate  # noqa: E402
-from harness import idx  # noqa: E402
+from harness import failures, idx, scratch  # noqa: E402
 
 BIN = os.environ.get("JACNOISE_BIN")
 TIMEOUT = 60  # seconds per run; every case here takes well under one
 
-failures = []
 cases = 0
 
 
@@ -1113,7 +1111,7 @@ def main():
     if not BIN or not os.access(BIN, os.X_OK):
         print("JACNOISE_BIN is not set to the jacnoise program; skipping")
         return 77
-    with tempfile.TemporaryDirectory(prefix="jacnoise_cli_") as d:
+    with scratch("jacnoise_cli_") as d:
         usps = run(["data", "--data", "usps", "--valid", "100"], d)
         have_usps = usps is not None and usps.returncode == 0
         option_cases(d)

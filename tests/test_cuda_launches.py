@@ -12,9 +12,8 @@ import os
 import re
 import subprocess
 import sys
-import tempfile
 
-from harness import BIN, check, finish
+from harness import BIN, check, finish, scratch
 
 BASE = ["train", "--device", "cuda", "--cuda-graph", "off", "--data", "usps", "--train-limit", "200", "--valid",
         "50", "--batch", "20", "--epochs", "1", "--lr", "0.05", "--progress", "never"]
@@ -52,7 +51,7 @@ def main():
     if "[cuda-emu]" not in info.stderr or " 0 device(s)" in info.stdout:
         print("skipped: launches are counted under the CUDA emulator only")
         return 77
-    with tempfile.TemporaryDirectory() as tmp:
+    with scratch("jacnoise-launches-") as tmp:
         for name, opts, (max_launches, max_gemms) in CASES:
             two = counts(BASE + opts + ["--max-steps", "2"], os.path.join(tmp, name + "_2"))
             four = counts(BASE + opts + ["--max-steps", "4"], os.path.join(tmp, name + "_4"))

@@ -14,12 +14,11 @@ import gzip
 import json
 import os
 import sys
-import tempfile
 
 import numpy as np
 
 import harness
-from harness import check, idx, run
+from harness import check, idx, run, scratch
 
 DATA = os.environ.get("JACNOISE_DATA", "")
 
@@ -188,7 +187,7 @@ def main():
     if not harness.BIN or not os.access(harness.BIN, os.X_OK):
         print("JACNOISE_BIN is not set to the jacnoise program; skipping")
         return 77
-    with tempfile.TemporaryDirectory(prefix="jacnoise_classes_") as d:
+    with scratch("jacnoise_classes_") as d:
         idx_cases(d)
         mnist_case(d)
     return harness.finish("data classes")

@@ -13,9 +13,8 @@ import csv
 import os
 import subprocess
 import sys
-import tempfile
 
-from harness import BIN, check, finish
+from harness import BIN, check, finish, scratch
 
 SCRIPT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "bench", "peers", "run_peers.py")
 TINY = ["--data", "usps", "--hidden", "5", "--batch", "2", "--penalty", "hidden1", "--reps", "1", "--rounds", "1",
@@ -127,7 +126,7 @@ def closed_output(tmp, table):
 
 
 def main():
-    with tempfile.TemporaryDirectory(prefix="jacnoise-peers.") as tmp:
+    with scratch("jacnoise-peers.") as tmp:
         table = os.path.join(tmp, "peers.csv")
         silent = os.path.join(tmp, "silent")  # exits 0 and writes nothing
         with open(silent, "w") as f:

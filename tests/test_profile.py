@@ -17,10 +17,9 @@ import re
 import signal
 import subprocess
 import sys
-import tempfile
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from harness import BIN, check, finish, run  # noqa: E402
+from harness import BIN, check, finish, run, scratch  # noqa: E402
 
 PHASES = ["data", "forward", "jvp", "penalty", "backward", "update"]
 D, C = 256, 10   # USPS
@@ -490,7 +489,7 @@ def failed_cell(tmp):
 
 
 def main():
-    with tempfile.TemporaryDirectory(prefix="jn_profile_") as tmp:
+    with scratch("jn_profile_") as tmp:
         for label, opts, sizes, B, target, layer, proj, copies in CASES:
             out = os.path.join(tmp, "p.json")
             p = profile_json(COMMON + opts, out, ["BLAS core:", "measured peak", "overhead"], label)

@@ -15,9 +15,8 @@ import os
 import re
 import subprocess
 import sys
-import tempfile
 
-from harness import BIN, check, finish, run
+from harness import BIN, check, finish, run, scratch
 from test_profile import C, D, check_profile, profile_json
 
 CASES = [
@@ -59,7 +58,7 @@ def main():
         print("no CUDA device visible (or no CUDA in this build): skipped")
         return 77
     emu = emulated()
-    with tempfile.TemporaryDirectory(prefix="jn_profile_cuda_") as tmp:
+    with scratch("jn_profile_cuda_") as tmp:
         for label, opts, sizes, B, target, layer, proj, copies in CASES:
             out = os.path.join(tmp, "p.json")
             p = profile_json(COMMON + opts, out, ["cuda backend", "launches per step", "fast step"], label)

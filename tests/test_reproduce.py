@@ -31,10 +31,9 @@ import signal
 import statistics
 import subprocess
 import sys
-import tempfile
 import time
 
-from harness import BIN, check, failures, finish
+from harness import BIN, check, failures, finish, scratch
 
 TOOL = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tools", "reproduce.py")
 TABLE_TOOL = os.path.join(os.path.dirname(TOOL), "results_table.py")
@@ -432,19 +431,19 @@ def check_default_program(d):
 
 
 def main():
-    with tempfile.TemporaryDirectory() as d:
+    with scratch("jacnoise-reproduce-") as d:
         check_rules(d)
         check_table_tool(d)
     if sys.argv[1:] == ["--rules"]:  # the rules alone, in a second
         return finish("reproduce rule")
-    with tempfile.TemporaryDirectory() as d:
+    with scratch("jacnoise-reproduce-") as d:
         check_default_program(d)
     try:
         import matplotlib  # noqa: F401
     except ImportError:
         print("skipped: matplotlib is not installed (Debian: python3-matplotlib)")
         return finish("reproduce rule") if failures else 77
-    with tempfile.TemporaryDirectory() as d:
+    with scratch("jacnoise-reproduce-") as d:
         out = os.path.join(d, "smoke")
         t0 = time.time()
         p = reproduce(SMOKE + ["--out", out])

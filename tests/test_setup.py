@@ -36,10 +36,9 @@ import signal
 import stat
 import subprocess
 import sys
-import tempfile
 import time
 
-from harness import BIN, check, finish
+from harness import BIN, check, finish, scratch
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 DATA = os.environ.get("JACNOISE_DATA", "")
@@ -469,7 +468,7 @@ def build_tools_cases(tmp, env, calls):
 
 
 def main():
-    with tempfile.TemporaryDirectory(prefix="jacnoise_setup_") as tmp:
+    with scratch("jacnoise_setup_") as tmp:
         calls = os.path.join(tmp, "calls")
         make_stubs(os.path.join(tmp, "stubs"), calls)
         env = {k: v for k, v in os.environ.items() if k not in ("JACNOISE_DATA", "JACNOISE_FETCH_FROM")}

@@ -11,17 +11,19 @@ one line, naming both, exit 1, writing nothing.
 Ctrl-C (SIGINT) while a tool reads its input or writes its output ends it with one line,
 'TOOL: interrupted', exit 130, not a KeyboardInterrupt traceback, and leaves neither the output
 nor its temporary file (reproduce.py's is checked by test_reproduce). The tool is held by a FIFO
-(its input, or the temporary file its output is written to) until the signal is sent."""
+(its input, or the temporary file its output is written to) until the signal is sent.
+
+And the tests' own temporary folders (harness.scratch): removed when every check passed, kept
+and named when one failed or the test ended by an exception."""
 import glob
 import os
 import signal
 import subprocess
 import sys
-import tempfile
 import threading
 import time
 
-from harness import BIN, check, finish, run
+from harness import check, finish, run, scratch
 
 TOOLS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tools")
 # For each tool, arguments its parser accepts (nothing is read: the parse fails first), then a
@@ -48,7 +50,7 @@ def check_without_matplotlib():
     if subprocess.run([DEBIAN_PYTHON, "-c", "import matplotlib"], capture_output=True).returncode != 0:
         print(f"without matplotlib: not checked ({DEBIAN_PYTHON} has no matplotlib to point to)")
         return
-    with tempfile.TemporaryDirectory() as d:
+    with scratch("jacnoise-tools-usage-") as d:
         env = os.path.join(d, "env")
         if subprocess.run([DEBIAN_PYTHON, "-m", "venv", "--without-pip", env], capture_output=True).returncode != 0:
             print("without matplotlib: not checked (no venv module to make a python3 without it)")
@@ -134,6 +136,19 @@ def check_ctrl_c(d):
                       os.path.join(out, "saturation.png"))
 
 
+def check_scratch(d):
+    for body, kept in (("pass", False), ("harness.check(False, 'a failure')", True),
+                       ("raise RuntimeError('a crash')", True)):
+        code = f"import harness\nwith harness.scratch('t-') as d:\n    print(d, flush=True)\n    {body}\n"
+        p = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60,
+                           cwd=os.path.dirname(os.path.abspath(__file__)), env=dict(os.environ, TMPDIR=d))
+        folder = p.stdout.split("\n")[0]
+        check(folder.startswith(os.path.join(d, "t-")) and os.path.isdir(folder) == kept and
+              (f"kept for a look: {folder}" in p.stdout) == kept,
+              f"harness.scratch, {body}: folder {folder!r} kept {os.path.isdir(folder)}, expected {kept}; "
+              f"stdout {p.stdout[-300:]!r}")
+
+
 def main():
     tools = sorted(os.path.basename(p)[:-3] for p in glob.glob(os.path.join(TOOLS, "*.py"))
                    if "__main__" in open(p).read())
@@ -153,9 +168,10 @@ def main():
                   f"{tool} {' '.join(args)}: exit {p.returncode}, expected 2 and one line naming {word}; "
                   f"stderr {p.stderr[-300:]!r}, stdout {p.stdout[-100:]!r}")
     check_without_matplotlib()
-    scratch = tempfile.mkdtemp(prefix="jacnoise-tools-usage-")
-    check_ctrl_c(scratch)
-    sys.exit(finish("test_tools_usage", scratch))
+    with scratch("jacnoise-tools-usage-") as d:
+        check_ctrl_c(d)
+        check_scratch(d)
+    sys.exit(finish("test_tools_usage"))
 
 
 if __name__ == "__main__":
