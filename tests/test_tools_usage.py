@@ -10,7 +10,8 @@ one line, naming both, exit 1, writing nothing.
 
 Ctrl-C (SIGINT) while a tool reads its input or writes its output ends it with one line,
 'TOOL: interrupted', exit 130, not a KeyboardInterrupt traceback, and leaves neither the output
-nor its temporary file (reproduce.py's is checked by test_reproduce). The tool is held by a FIFO
+nor its temporary file (reproduce.py's is checked by test_reproduce); SIGTERM likewise, with
+'TOOL: terminated' and 143, not at once with the temporary file left. The tool is held by a FIFO
 (its input, or the temporary file its output is written to) until the signal is sent.
 
 And the tests' own temporary folders (harness.scratch): removed when every check passed, kept
@@ -65,10 +66,10 @@ def check_without_matplotlib():
                   and not os.path.exists(out), f"{tool} without matplotlib: exit {p.returncode}, stderr {p.stderr[-300:]!r}")
 
 
-def stopped_by_ctrl_c(tool, args, fifo, output, writes=False):
+def stopped_by(sig, tool, args, fifo, output, writes=False):
     """Runs the tool until it has fifo open (its input; with writes, the temporary file it
     writes output to, made a FIFO before the program starts, as its name holds the process id),
-    sends SIGINT, and checks how it ended."""
+    sends sig (SIGINT or SIGTERM), and checks how it ended."""
     def hold():
         signal.signal(signal.SIGINT, signal.SIG_DFL)  # as a terminal leaves it, not as inherited
         if writes:
@@ -91,7 +92,7 @@ def stopped_by_ctrl_c(tool, args, fifo, output, writes=False):
         if end is None:
             time.sleep(0.01)
     if end is not None:
-        p.send_signal(signal.SIGINT)
+        p.send_signal(sig)
         if writes:  # what it writes until it stops, so that it is not held in a full pipe
             os.set_blocking(end, True)
             threading.Thread(target=lambda: [None for _ in iter(lambda: os.read(end, 65536), b"")],
@@ -104,8 +105,9 @@ def stopped_by_ctrl_c(tool, args, fifo, output, writes=False):
     if end is not None and not writes:
         os.close(end)
     left = [path for path in (output, fifo if writes else None) if path and os.path.exists(path)]
-    check(end is not None and p.returncode == 130 and err == f"{tool}: interrupted\n" and not left,
-          f"{tool} stopped by Ctrl-C: held {end is not None}, exit {p.returncode}, expected 130 and one line; "
+    status, word = {signal.SIGINT: (130, "interrupted"), signal.SIGTERM: (143, "terminated")}[sig]
+    check(end is not None and p.returncode == status and err == f"{tool}: {word}\n" and not left,
+          f"{tool} stopped by {sig.name}: held {end is not None}, exit {p.returncode}, expected {status} and one line; "
           f"stderr {err[-300:]!r}, stdout {out[-100:]!r}, left {left}")
 
 
@@ -113,26 +115,28 @@ def check_ctrl_c(d):
     fifo = os.path.join(d, "fifo")
     os.mkfifo(fifo)
     out = os.path.join(d, "out")
-    stopped_by_ctrl_c("kernel_times", [fifo], fifo, out)
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        stopped_by(sig, "kernel_times", [fifo], fifo, out)
     folder = os.path.join(d, "folder")  # a results folder whose results.csv is being read
     os.mkdir(folder)
     os.mkfifo(os.path.join(folder, "results.csv"))
-    stopped_by_ctrl_c("results_table", [folder, "--out", out], os.path.join(folder, "results.csv"), out)
+    stopped_by(signal.SIGINT, "results_table", [folder, "--out", out], os.path.join(folder, "results.csv"), out)
     # A checkpoint of more parameters than a pipe holds, so that the write is held too.
     run_folder = os.path.join(d, "run")
     run(["train", "--data", "usps", "--hidden", "300", "--epochs", "1", "--train-limit", "100", "--valid", "100",
          "--threads", "1", "--progress", "never", "--out", run_folder])
     npz = os.path.join(d, "model.npz")
-    stopped_by_ctrl_c("export_model", [os.path.join(run_folder, "last.ckpt"), npz], None, npz, writes=True)
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        stopped_by(sig, "export_model", [os.path.join(run_folder, "last.ckpt"), npz], None, npz, writes=True)
     if subprocess.run([sys.executable, "-c", "import matplotlib"], capture_output=True).returncode != 0:
         print(f"Ctrl-C in the tools that draw: not checked ({sys.executable} has no matplotlib)")
         return
-    stopped_by_ctrl_c("plot_profile", [fifo, "--out", out], fifo, out)
-    stopped_by_ctrl_c("plot_sweep", [folder, "--out", out], os.path.join(folder, "results.csv"), out)
+    stopped_by(signal.SIGINT, "plot_profile", [fifo, "--out", out], fifo, out)
+    stopped_by(signal.SIGINT, "plot_sweep", [folder, "--out", out], os.path.join(folder, "results.csv"), out)
     # plot_analysis reading a cached evaluation of its row.
     os.mkdir(out)
     os.mkfifo(os.path.join(out, "eval-X.json"))
-    stopped_by_ctrl_c("plot_analysis", ["--out", out, f"X={run_folder}"], os.path.join(out, "eval-X.json"),
+    stopped_by(signal.SIGINT, "plot_analysis", ["--out", out, f"X={run_folder}"], os.path.join(out, "eval-X.json"),
                       os.path.join(out, "saturation.png"))
 
 

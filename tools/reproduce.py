@@ -29,8 +29,8 @@ Writes to DIR:
 
 Exit status: 0 the table complete; 1 a sweep failed, a cell without a result, or another
 error (one line); 2 a bad command line, or an --out that holds another budget; 130 / 143
-stopped by SIGINT / SIGTERM, with the table of the cells finished by then (130 and one line,
-no table, for a Ctrl-C before the sweeps start, as during --plan).
+stopped by SIGINT / SIGTERM, with the table of the cells finished by then (130 / 143 and one
+line, no table, for a Ctrl-C / SIGTERM before the sweeps start, as during --plan).
 
 JACNOISE (default: build/jacnoise of this script's checkout) is the program. Needs matplotlib for the pictures (Debian:
 python3-matplotlib) unless --no-plots."""
@@ -1136,5 +1136,5 @@ def main():
 
 
 if __name__ == "__main__":
-    # A Ctrl-C before the sweeps start (--plan's checks, say): no table to write yet.
-    tool_files.run_program(main, interrupted="interrupted; rerun the same command to continue")
+    # A Ctrl-C or SIGTERM before the sweeps start (--plan's checks, say): no table to write yet.
+    tool_files.run_program(main, note="; rerun the same command to continue")

@@ -70,19 +70,33 @@ def how_it_failed(returncode, stderr):
     return f"{end}: {lines[-1]}" if lines else f"{end}, no message"
 
 
-def run_program(main, name=None, interrupted="interrupted"):
+class Terminated(BaseException):
+    """SIGTERM, raised where the tool is as Ctrl-C raises KeyboardInterrupt, so that it ends as
+    cleanly: SIGTERM's default would end it at once, its temporary file left behind."""
+
+
+def _terminate(signum, frame):
+    raise Terminated
+
+
+def run_program(main, note=""):
     """Runs a tool's main() as a program, exiting with the status it returns. Ctrl-C (SIGINT)
-    ends it as it ends jacnoise: one line, 'NAME: INTERRUPTED' (NAME: tool_name()), status 130,
-    not a KeyboardInterrupt traceback; no file is left half-written, as replace() removes its
-    temporary file on the way out. And `tool | head -1` ends it, once the reader has gone, by
-    SIGPIPE and without a word, as it ends a C program, not with a BrokenPipeError traceback or
-    an error blaming the file being written (none is written to standard output)."""
+    and SIGTERM end it as they end jacnoise: one line, 'TOOL: interrupted' or 'TOOL: terminated'
+    (TOOL: tool_name(); note appended), status 130 or 143, not a traceback; no file is left
+    half-written, as replace() removes its temporary file on the way out. And `tool | head -1`
+    ends it, once the reader has gone, by SIGPIPE and without a word, as it ends a C program,
+    not with a BrokenPipeError traceback or an error blaming the file being written (none is
+    written to standard output)."""
     signal.signal(signal.SIGPIPE, signal.SIG_DFL)
+    signal.signal(signal.SIGTERM, _terminate)
     try:
         status = main()
     except KeyboardInterrupt:
-        print(f"{name or tool_name()}: {interrupted}", file=sys.stderr)
+        print(f"{tool_name()}: interrupted{note}", file=sys.stderr)
         sys.exit(130)
+    except Terminated:
+        print(f"{tool_name()}: terminated{note}", file=sys.stderr)
+        sys.exit(143)
     sys.exit(status)
 
 

@@ -106,15 +106,6 @@ def import_peers(device, threads, tf32):
     return peers, notes
 
 
-class Terminated(Exception):
-    """SIGTERM: the script stops as on Ctrl-C (raised by its handler, or for a jacnoise that
-    exited 143)."""
-
-
-def on_sigterm(*_):
-    raise Terminated
-
-
 class JacnoiseFailed(Exception):
     """A jacnoise command failed; code is the exit status for this script (2: jacnoise
     refused the options)."""
@@ -133,7 +124,7 @@ def run(cmd, output, what, read):
     if p.returncode in (130, -2):  # Ctrl-C reached jacnoise first: the script's interruption
         raise KeyboardInterrupt
     if p.returncode in (143, -15):  # so did SIGTERM
-        raise Terminated
+        raise tool_files.Terminated  # as SIGTERM raises it (tool_files.run_program)
     if p.returncode != 0:
         raise JacnoiseFailed(f"{' '.join(cmd)} failed, {tool_files.how_it_failed(p.returncode, p.stderr)}",
                              p.returncode)
@@ -251,7 +242,7 @@ def compare(args):
         table_rows(args, peers, data, tolerance, rows)
     except KeyboardInterrupt:
         stopped, code = "interrupted", 130
-    except Terminated:
+    except tool_files.Terminated:
         stopped, code = "terminated", 143
     except JacnoiseFailed as e:  # its command line and message, no traceback
         stopped, code = str(e), 2 if e.code == 2 else 1
@@ -324,9 +315,5 @@ def table_rows(args, peers, data, tolerance, rows):
 
 
 if __name__ == "__main__":
-    signal.signal(signal.SIGTERM, on_sigterm)
-    try:  # a Ctrl-C before the first shape (the peers' libraries loading)
-        tool_files.run_program(main, interrupted="interrupted; no table written")
-    except Terminated:
-        print("run_peers: terminated; no table written", file=sys.stderr)
-        sys.exit(143)
+    # A Ctrl-C or SIGTERM before the first shape (the peers' libraries loading): no table yet.
+    tool_files.run_program(main, note="; no table written")
