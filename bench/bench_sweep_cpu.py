@@ -10,7 +10,8 @@ noise 0.1 too; lr 0.05; M seeds) are trained three ways, in the same run, altern
 It prints the wall time, the microseconds per model-step and the ratio to `train`, and checks
 that the three ways ended with byte-identical checkpoints. Its run folders are in a temporary
 folder, removed at the end, also on Ctrl-C (exit 130) or SIGTERM (exit 143), which stop the
-jacnoise running too.
+jacnoise running too, or when its standard output is closed (bench | head -1: it ends by SIGPIPE
+without a word, as the tools do).
 
 usage: bench/bench_sweep_cpu.py [--bin PROGRAM] [--models 8] [--data usps] [--hidden 1000]
        [--train-limit 6000] [--epochs 2] [--batch 100] [--reps 3]   (JACNOISE_DATA: the data folder;
@@ -128,10 +129,23 @@ def terminated(signum, frame):
     sys.exit(143)
 
 
-if __name__ == "__main__":
-    signal.signal(signal.SIGTERM, terminated)  # so that the temporary folder goes, as on Ctrl-C
+def run_bench(main):
+    """Runs a bench's main() as a program, so that its temporary folder goes however it ends:
+    SIGTERM exits (143) and Ctrl-C (130) unwind through main's cleanup; so does a closed standard
+    output, Python's BrokenPipeError, after which the bench ends by SIGPIPE without a word, as
+    the tools do (SIGPIPE's default, as tool_files.run_program sets it, would end it at once
+    with the folder left)."""
+    signal.signal(signal.SIGTERM, terminated)
     try:
         main()
     except KeyboardInterrupt:
         print("bench: interrupted", file=sys.stderr)
         sys.exit(130)
+    except BrokenPipeError:
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # Python's flush at exit would fail again
+        signal.signal(signal.SIGPIPE, signal.SIG_DFL)
+        os.kill(os.getpid(), signal.SIGPIPE)
+
+
+if __name__ == "__main__":
+    run_bench(main)

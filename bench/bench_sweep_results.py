@@ -22,11 +22,9 @@ import argparse
 import csv
 import os
 import shutil
-import signal
-import sys
 import tempfile
 
-from bench_sweep_cpu import PROGRAM, fail, terminated, timed, tool_files
+from bench_sweep_cpu import PROGRAM, fail, run_bench, timed, tool_files
 
 TINY = "data = usps\nhidden = 4\ntrain-limit = 60\nvalid = 20\nbatch = 20\nepochs = 1\n"
 LRS = 100  # grid points of lr; the seeds make up the rest of N
@@ -123,9 +121,4 @@ def main():
 
 
 if __name__ == "__main__":
-    signal.signal(signal.SIGTERM, terminated)
-    try:
-        main()
-    except KeyboardInterrupt:
-        print("bench: interrupted", file=sys.stderr)
-        sys.exit(130)
+    run_bench(main)
