@@ -29,6 +29,19 @@ def run(args, expect=0, timeout=600, **kw):
     return p
 
 
+def tools():
+    """The names of the Python tools run as programs (tools/NAME.py with a main block), for the
+    tests that check every one of them, a tool added later included."""
+    folder = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tools")
+    names = []
+    for name in sorted(os.listdir(folder)):
+        if name.endswith(".py"):
+            with open(os.path.join(folder, name)) as f:
+                if "__main__" in f.read():
+                    names.append(name[:-3])
+    return names
+
+
 def cuda_device_visible():
     """Whether the program has CUDA built in and sees a device (the GPU tests skip, 77, without)."""
     info = subprocess.run([BIN, "info"], capture_output=True, text=True).stdout

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
-"""Every Python tool piped into a reader that closes early (`tool | head -1`) ends as the C
-program does: killed by SIGPIPE, without a word on stderr. Python's default is a
-BrokenPipeError traceback, or, where the tool was writing a file, an error blaming that file
+"""Every Python tool (harness.tools(): one added later too) piped into a reader that closes
+early (`tool | head -1`) ends as the C program does: killed by SIGPIPE, without a word on
+stderr. Python's default is a BrokenPipeError traceback, or, where the tool was writing a file, an error blaming that file
 ('plot_sweep: DIR/plots: Broken pipe'). Each tool runs with its standard output already closed:
 its help, and the table results_table prints from the committed results.
 
@@ -12,11 +12,10 @@ import signal
 import subprocess
 import sys
 
-from harness import BIN, check, finish, scratch
+from harness import BIN, check, finish, scratch, tools
 
 ROOT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..")
-CALLS = [[f"tools/{tool}.py", "--help"] for tool in ("export_model", "kernel_times", "plot_analysis", "plot_profile",
-                                                     "plot_sweep", "reproduce", "results_table")]
+CALLS = [[f"tools/{tool}.py", "--help"] for tool in tools()]
 CALLS += [["bench/peers/run_peers.py", "--help"], ["tools/results_table.py", "results/cpu-small"]]
 # The benches, at their smallest: bench_sweep_cpu.py prints once it has timed everything,
 # bench_sweep_results.py its header first.

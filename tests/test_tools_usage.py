@@ -16,7 +16,6 @@ nor its temporary file (reproduce.py's is checked by test_reproduce); SIGTERM li
 
 And the tests' own temporary folders (harness.scratch): removed when every check passed, kept
 and named when one failed or the test ended by an exception."""
-import glob
 import os
 import signal
 import subprocess
@@ -24,6 +23,7 @@ import sys
 import threading
 import time
 
+import harness
 from harness import check, finish, run, scratch
 
 TOOLS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tools")
@@ -154,8 +154,7 @@ def check_scratch(d):
 
 
 def main():
-    tools = sorted(os.path.basename(p)[:-3] for p in glob.glob(os.path.join(TOOLS, "*.py"))
-                   if "__main__" in open(p).read())
+    tools = harness.tools()
     check(sorted(CALLS) == tools, f"tools with a command line {tools}, checked here {sorted(CALLS)}")
     for tool in tools:
         path = os.path.join(TOOLS, f"{tool}.py")
