@@ -155,7 +155,8 @@ def main():
         refused_as_jacnoise(blob[:cut], f"byte {cut}: truncated: {cut} bytes, expected at least {least}")
     # A flipped bit in the parameter count or the configuration's length: damaged, not cut.
     count_at = 20 + 4 * len(m["sizes"])
-    for at, bit in ((count_at + 4, 0x01), (count_at + 10, 0x01)):
+    # The format version too: read as version 2 or 3 it meant nothing to the user.
+    for at, bit in ((count_at + 4, 0x01), (count_at + 10, 0x01), (8, 0x02)):
         damaged = bytearray(blob)
         damaged[at] ^= bit
         refused_as_jacnoise(bytes(damaged), f"byte {len(blob) - 4}: CRC-32 mismatch")

@@ -125,15 +125,20 @@ def read_checkpoint(path):
         raise fail(0, "not a jacnoise checkpoint (wrong magic number)")
     need(8, 4, "the format version")
     (version,) = struct.unpack_from("<I", blob, 8)
+
+    def check_crc():
+        (crc,) = struct.unpack_from("<I", blob, len(blob) - 4)
+        if zlib.crc32(blob[:-4]) != crc:
+            raise fail(len(blob) - 4, "CRC-32 mismatch: the file is damaged")
+
     if version != VERSION:
+        check_crc()  # every version ends with it: a flipped bit there is damage, not a version
         raise fail(8, f"format version {version}, this tool reads {VERSION}")
     # After the size check every field up to the values is in the file (the size counts them).
     size, exact = implied_size(blob)
     if len(blob) < size:
         raise fail(len(blob), f"truncated: {len(blob)} bytes, expected {'' if exact else 'at least '}{size}")
-    (crc,) = struct.unpack_from("<I", blob, len(blob) - 4)
-    if zlib.crc32(blob[:-4]) != crc:
-        raise fail(len(blob) - 4, "CRC-32 mismatch: the file is damaged")
+    check_crc()
     value_size, n_layers = struct.unpack_from("<II", blob, 12)
     if value_size not in (4, 8):
         raise fail(12, f"{value_size} bytes per value, expected 4 or 8")

@@ -161,11 +161,8 @@ int jn_checkpoint_parse(const unsigned char *data, size_t len, const char *path,
     if (memcmp(magic, MAGIC, 8))
         return jn_fail("%s: byte 0: not a jacnoise checkpoint (wrong magic number)", path);
     uint32_t version, value_bytes, n_layers, text_len, u;
-    if (jn_cur_u32(&c, &version, "the format version"))
+    if (jn_cur_version(&c, &version, JN_CHECKPOINT_VERSION, "checkpoint"))
         return -1;
-    if (version != JN_CHECKPOINT_VERSION)
-        return jn_fail("%s: byte 8: checkpoint format version %u, this build reads version %d",
-                       path, version, JN_CHECKPOINT_VERSION);
     /* A cut file is told apart first; then the checksum, before trusting any size in the file. */
     int exact;
     const uint64_t size = implied_size(c, &exact);

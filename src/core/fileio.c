@@ -225,6 +225,21 @@ int jn_cur_check_crc(const jn_cursor *c)
     return 0;
 }
 
+int jn_cur_version(jn_cursor *c, uint32_t *version, uint32_t reads, const char *format)
+{
+    const size_t at = c->off;
+    if (jn_cur_u32(c, version, "the format version"))
+        return -1;
+    if (*version == reads)
+        return 0;
+    /* Every version ends with the checksum: a flipped bit here is a corrupt file, not a
+     * version no build wrote (its number would mean nothing to the user). */
+    if (jn_cur_check_crc(c))
+        return -1;
+    return jn_fail("%s: byte %zu: %s format version %u, this build reads version %u", c->path, at, format, *version,
+                   reads);
+}
+
 int jn_cur_check_size(const jn_cursor *c, uint64_t expected, int exact)
 {
     if (c->len < expected)

@@ -185,11 +185,8 @@ int jn_stepstate_parse(const unsigned char *data, size_t len, const char *path, 
         return -1;
     if (memcmp(magic, MAGIC, 8))
         return jn_fail("%s: byte 0: not a jacnoise step state (wrong magic number)", path);
-    if (jn_cur_u32(&c, &version, "the format version"))
+    if (jn_cur_version(&c, &version, JN_STEPSTATE_VERSION, "step state"))
         return -1;
-    if (version != JN_STEPSTATE_VERSION)
-        return jn_fail("%s: byte 8: step state format version %u, this build reads version %d", path, version,
-                       JN_STEPSTATE_VERSION);
     int exact;
     const uint64_t size = implied_size(c, &exact);
     if (jn_cur_check_size(&c, size, exact) || jn_cur_check_crc(&c))

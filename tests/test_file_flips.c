@@ -1,0 +1,107 @@
+/* Every single-bit flip of a whole checkpoint (and of a step state's header) is reported as
+ * what it is: a checksum mismatch (the file is corrupt), or a wrong magic number where the flip
+ * is in the magic; never "truncated" (the user would look for a full disk), never a format
+ * version no build wrote, never accepted. */
+#include "check.h"
+#include "core/fileio.h"
+#include "jacnoise/checkpoint.h"
+#include "jacnoise/error.h"
+#include "jacnoise/stepstate.h"
+
+#include <stdint.h>
+#include <string.h>
+#include <unistd.h>
+
+typedef int (*parse_fn)(const unsigned char *, size_t, const char *);
+
+static int parse_checkpoint(const unsigned char *data, size_t len, const char *path)
+{
+    jn_checkpoint ck;
+    const int rc = jn_checkpoint_parse(data, len, path, &ck);
+    jn_checkpoint_free(&ck);
+    return rc;
+}
+
+static int parse_stepstate(const unsigned char *data, size_t len, const char *path)
+{
+    jn_stepstate_file f;
+    const int rc = jn_stepstate_parse(data, len, path, &f);
+    jn_stepstate_file_free(&f);
+    return rc;
+}
+
+/* Flips each bit of the file's first `bytes` (0: all) in turn; `what` names the format in the
+ * failures. */
+static void flip_every_bit(const char *what, const char *path, parse_fn parse, size_t bytes)
+{
+    unsigned char *data;
+    size_t len;
+    REQUIRE(jn_read_file(path, &data, &len) == 0, "%s", jn_last_error());
+    REQUIRE(parse(data, len, path) == 0, "%s: the file as written: %s", what, jn_last_error());
+    long wrong = 0;
+    if (!bytes || bytes > len)
+        bytes = len;
+    for (size_t at = 0; at < bytes; at++)
+        for (int bit = 0; bit < 8; bit++) {
+            data[at] ^= (unsigned char)(1u << bit);
+            const int rc = parse(data, len, path);
+            const char *msg = rc ? jn_last_error() : "accepted";
+            const int ok = at < 8 ? strstr(msg, "magic number") != NULL
+                                  : strstr(msg, "checksum mismatch") != NULL && strstr(msg, "corrupt") != NULL;
+            if (!ok && wrong++ < 8)  /* a few, not a line per bit of a whole region */
+                CHECK(0, "%s: bit %d of byte %zu flipped: %s", what, bit, at, msg);
+            data[at] ^= (unsigned char)(1u << bit);
+        }
+    CHECK(wrong == 0, "%s: %ld of %zu single-bit flips misreported", what, wrong, 8 * bytes);
+    free(data);
+}
+
+int main(void)
+{
+    const char *tmp = getenv("TMPDIR");
+    char dir[4096];
+    snprintf(dir, sizeof dir, "%s/jn_flips_XXXXXX", tmp && *tmp ? tmp : "/tmp");
+    REQUIRE(mkdtemp(dir), "mkdtemp %s failed", dir);
+    char ck_path[4200], ss_path[4200];
+    snprintf(ck_path, sizeof ck_path, "%s/last.ckpt", dir);
+    snprintf(ss_path, sizeof ss_path, "%s/step.bin", dir);
+
+    /* A checkpoint with every section: 5-4-3-2, a configuration text and a mid-epoch state. */
+    jn_checkpoint ck = {0};
+    const int hidden[2] = {4, 3};
+    REQUIRE(jn_model_make(&ck.model, 5, hidden, 2, 2) == 0, "%s", jn_last_error());
+    const size_t P = ck.model.n_params;
+    jn_real *arrays = malloc(3 * P * sizeof *arrays);
+    REQUIRE(arrays, "out of memory");
+    for (size_t i = 0; i < 3 * P; i++)
+        arrays[i] = (jn_real)(0.01 * (double)i - 0.3);
+    ck.params = arrays;
+    ck.velocity = arrays + P;
+    ck.best_params = arrays + 2 * P;
+    ck.config_text = "data=usps\nhidden=4,3\nepochs=3\n";
+    ck.state = (jn_train_state){.global_step = 7, .epoch = 1, .batch = 2, .best_valid_error = 12.5,
+                                .best_epoch = 1, .bad_epochs = 0, .status = JN_RUN_RUNNING,
+                                .sums = {.loss = 3.5, .penalty = 0.25, .errors = 4, .examples = 20, .steps = 2}};
+    REQUIRE(jn_checkpoint_write(ck_path, &ck) == 0, "%s", jn_last_error());
+    flip_every_bit("checkpoint", ck_path, parse_checkpoint, 0);
+
+    /* A step state with every record type: scalars, int32, and tensors of 1 to 3 dimensions. */
+    jn_stepstate *ss = jn_stepstate_new();
+    REQUIRE(ss, "out of memory");
+    const int32_t sizes[3] = {5, 4, 2};
+    const uint64_t n_sizes = 3, d2[2] = {4, 5}, d3[3] = {2, 3, 2};
+    jn_stepstate_i32(ss, "sizes", 1, &n_sizes, sizes);
+    jn_stepstate_f64(ss, "lr", 0.05);
+    jn_stepstate_reals(ss, "W1", 2, d2, arrays);
+    jn_stepstate_reals(ss, "eps", 3, d3, arrays + 20);
+    REQUIRE(jn_stepstate_write(ss, ss_path) == 0, "%s", jn_last_error());
+    jn_stepstate_free(ss);
+    /* The magic number and the format version. */
+    flip_every_bit("step state", ss_path, parse_stepstate, 12);
+
+    free(arrays);
+    unlink(ck_path);
+    unlink(ss_path);
+    rmdir(dir);
+    return check_exit();
+}
