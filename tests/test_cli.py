@@ -1047,6 +1047,16 @@ def run_cases(d):
     write(os.path.join(d, "bestonly", "last.ckpt"), good)
     e("train: --resume from a best.ckpt", ["train", "--resume", "--out", "bestonly", "--progress", "never"],
       ["bestonly/last.ckpt", "resumable"])
+    # A last.ckpt without the config.txt its run writes first is a checkpoint copied in: it was
+    # resumed, its epochs counted as the folder's run.
+    os.mkdir(os.path.join(d, "copied"))
+    write(os.path.join(d, "copied", "last.ckpt"), read(last))
+    e("train: --resume a last.ckpt copied in", ["train", "--resume", "--out", "copied", "--epochs", "2",
+                                                "--progress", "never"],
+      ["copied/last.ckpt", "no config.txt beside it", "choose another --out"],
+      absent=["copied/config.txt", "copied/metrics.jsonl", "copied/summary.json"])
+    check("train: --resume a last.ckpt copied in", read(os.path.join(d, "copied", "last.ckpt")) == read(last),
+          "last.ckpt changed")
     if expect_ok("train: --resume --epochs 2", ["train", "--resume", "--out", "run", "--epochs", "2",
                                                 "--progress", "never"], d):
         metrics = read(os.path.join(d, "run", "metrics.jsonl")).decode().splitlines()

@@ -150,9 +150,15 @@ static int open_resumed(jn_job *job, const jn_config *cli)
         return jn_fail("%s: not a resumable checkpoint (no optimizer state); is it a best.ckpt?", job->last_path);
     /* config.txt has the operational options the run used (folder, threads, data folder);
      * the checkpoint has the experiment's, authoritative; the command line comes last. */
+    /* Every run writes config.txt before its first step: a last.ckpt without one is another
+     * run's copied in (its epochs would join whatever this folder holds), or a folder whose
+     * config.txt is gone, and its operational options with it. */
+    if (!file_exists(job->config_path))
+        return jn_fail("%s: no config.txt beside it, which every run writes before its first step: a checkpoint "
+                       "copied in is no run of this folder; put back its run's config.txt to continue it, or choose "
+                       "another --out", job->last_path);
     jn_config_defaults(&job->cfg);
-    const int has_config = file_exists(job->config_path);
-    if (has_config && jn_config_load_file(&job->cfg, JN_CMD_TRAIN, job->config_path))
+    if (jn_config_load_file(&job->cfg, JN_CMD_TRAIN, job->config_path))
         return -1;
     const jn_config from_file = job->cfg;
     job->cfg.max_steps = 0;  /* a pause applies to the invocation that asked for it */
@@ -162,7 +168,7 @@ static int open_resumed(jn_job *job, const jn_config *cli)
      * is another run's last.ckpt copied in (its epochs would join this run's metrics.jsonl),
      * or an edit the resume would undo without a word. */
     jn_config scratch = job->cfg;
-    if (has_config && jn_config_merge_resume(&scratch, &from_file))
+    if (jn_config_merge_resume(&scratch, &from_file))
         return jn_fail_context("%s disagrees with %s", job->config_path, job->last_path);
     if (jn_config_merge_resume(&job->cfg, cli))
         return -1;
