@@ -6,8 +6,9 @@ import zlib
 import numpy as np
 
 MAGIC = b"JNSTEP\0\n"
-VERSION = 1
-DTYPES = {1: np.dtype("<f4"), 2: np.dtype("<f8"), 3: np.dtype("<i4")}
+VERSION = 2
+DTYPES = {1: np.dtype("<f4"), 2: np.dtype("<f8"), 3: np.dtype("<i4"), 4: np.dtype("<u8")}
+HEADER = struct.Struct("<IQI")  # after the magic: version, the file's size, the CRC-32 of the 20 bytes before it
 
 
 class DumpError(Exception):
@@ -18,17 +19,20 @@ def parse_dump(path):
     """Reads a step state file into {name: numpy array}; scalars become floats."""
     with open(path, "rb") as f:
         raw = f.read()
-    if len(raw) < len(MAGIC) + 8 or raw[:len(MAGIC)] != MAGIC:
+    if len(raw) < len(MAGIC) + HEADER.size + 8 or raw[:len(MAGIC)] != MAGIC:
         raise DumpError("%s: not a step state (bad magic)" % path)
+    version, size, header_crc = HEADER.unpack_from(raw, len(MAGIC))
+    if version != VERSION:
+        raise DumpError("%s: format version %d, this script reads %d" % (path, version, VERSION))
+    if zlib.crc32(raw[:len(MAGIC) + HEADER.size - 4]) != header_crc:
+        raise DumpError("%s: the header's CRC-32 mismatches" % path)
+    if len(raw) != size:
+        raise DumpError("%s: %d bytes, the header says %d" % (path, len(raw), size))
     body, (crc,) = raw[:-4], struct.unpack("<I", raw[-4:])
     if zlib.crc32(body) & 0xFFFFFFFF != crc:
         raise DumpError("%s: CRC-32 mismatch (stored %08x, computed %08x)"
                         % (path, crc, zlib.crc32(body) & 0xFFFFFFFF))
-    pos = len(MAGIC)
-    (version,) = struct.unpack_from("<I", body, pos)
-    pos += 4
-    if version != VERSION:
-        raise DumpError("%s: format version %d, this script reads %d" % (path, version, VERSION))
+    pos = len(MAGIC) + HEADER.size
     out = {}
     while True:
         if pos + 4 > len(body):
@@ -53,7 +57,7 @@ def parse_dump(path):
         pos += nbytes
         if name in out:
             raise DumpError("%s: tensor %s appears twice" % (path, name))
-        out[name] = float(data) if ndim == 0 else data.copy()
+        out[name] = (int(data) if dtype == 4 else float(data)) if ndim == 0 else data.copy()
     if pos != len(body):
         raise DumpError("%s: %d stray bytes after the end record" % (path, len(body) - pos))
     return out

@@ -632,11 +632,12 @@ def show_matches_stepstate(d, path):
     shown = {l.split()[0]: float(l.split()[-1]) for l in p.stdout.splitlines()[1:]}
     # A whole number in full (a seed of 11 digits read 1.23456789e+10).
     texts = {l.split()[0]: l.split()[-1] for l in p.stdout.splitlines()[1:]}
-    whole = [k for k, v in st.items() if isinstance(v, float) and v.is_integer() and texts.get(k) != f"{v:.0f}"]
+    whole = [k for k, v in st.items() if (isinstance(v, float) and v.is_integer() and texts.get(k) != f"{v:.0f}")
+             or (isinstance(v, int) and texts.get(k) != str(v))]
     check(name, not whole, f"whole numbers not shown in full: {[(k, texts.get(k)) for k in whole]}")
     check(name, set(shown) == set(st), f"tensors {sorted(set(shown) ^ set(st))} shown or held alone")
     for key, value in st.items():
-        want = value if isinstance(value, float) else float(np.linalg.norm(np.asarray(value, np.float64).ravel()))
+        want = float(value) if np.isscalar(value) else float(np.linalg.norm(np.asarray(value, np.float64).ravel()))
         got = shown.get(key, float("nan"))
         if not abs(got - want) <= 1e-5 * max(abs(want), 1e-30):
             check(name, False, f"{key}: shown {got}, its norm is {want}")
@@ -935,7 +936,7 @@ def run_cases(d):
           ["run/last.ckpt", f"{option} {value}", f"{option[2:]}="], absent=["changed.bin", "changed.bin.tmp"])
     for name, args in [("step: dump from a checkpoint", ["--checkpoint", "run/last.ckpt"]),
                        ("step: dump of a fresh run", ["--data", "usps", "--hidden", "8", "--train-limit", "200",
-                                                      "--valid", "100", "--batch", "10", "--seed", "12345678901"])]:
+                                                      "--valid", "100", "--batch", "10", "--seed", "9007199254740993"])]:
         out = name.split()[-1] + ".bin"
         p = expect_ok(name, ["step", "--dump", out] + args, d)
         if p:
@@ -946,6 +947,9 @@ def run_cases(d):
             check(name, not tmp_files(d), f"left {tmp_files(d)} behind")
             show_matches_stepstate(d, out)
             check(name, "holds no velocity" not in p.stderr, f"stderr {p.stderr!r}")
+            # The seed as given: a float64 made 2^53 + 1 read 2^53.
+            seed = stepstate.parse_dump(os.path.join(d, out))["seed"]
+            check(name, ended or seed == 9007199254740993, f"seed {seed!r}, given 9007199254740993")
     # A best.ckpt keeps no velocity: its step starts from zero momentum, said in a note (the
     # dump claimed the run's step without a word).
     p = expect_ok("step: from a best.ckpt", ["step", "--checkpoint", "run/best.ckpt", "--dump", "best.bin"], d)
@@ -957,7 +961,7 @@ def run_cases(d):
     dump = read(os.path.join(d, "checkpoint.bin"))
     write(os.path.join(d, "cut.bin"), dump[:len(dump) - 100])
     e("show: truncated step state", ["show", "cut.bin"],
-      ["cut.bin", f"byte {len(dump) - 100}", f"truncated: {len(dump) - 100} bytes, expected at least"])
+      ["cut.bin", f"byte {len(dump) - 100}", f"truncated: {len(dump) - 100} bytes, expected {len(dump)}"])
 
     # The progress line's ETA is to the --max-steps pause, where the run ends: it was to the
     # end of every epoch (days here, for a run of 10 steps).

@@ -1,7 +1,7 @@
-/* Every single-bit flip of a whole checkpoint (and of a step state's header) is reported as
- * what it is: a checksum mismatch (the file is corrupt), or a wrong magic number where the flip
- * is in the magic; never "truncated" (the user would look for a full disk), never a format
- * version no build wrote, never accepted. */
+/* Every single-bit flip of a whole checkpoint or step state is reported as what it is: a
+ * checksum mismatch (the file is corrupt), or a wrong magic number where the flip is in the
+ * magic; never "truncated" (the user would look for a full disk), never a format version no
+ * build wrote, never accepted. */
 #include "check.h"
 #include "core/fileio.h"
 #include "jacnoise/checkpoint.h"
@@ -85,19 +85,31 @@ int main(void)
     REQUIRE(jn_checkpoint_write(ck_path, &ck) == 0, "%s", jn_last_error());
     flip_every_bit("checkpoint", ck_path, parse_checkpoint, 0);
 
-    /* A step state with every record type: scalars, int32, and tensors of 1 to 3 dimensions. */
+    /* A step state with every record type: scalars, int32, uint64, and tensors of 1 to 3
+     * dimensions. */
+    const uint64_t seed = (1ull << 53) + 1;
     jn_stepstate *ss = jn_stepstate_new();
     REQUIRE(ss, "out of memory");
     const int32_t sizes[3] = {5, 4, 2};
     const uint64_t n_sizes = 3, d2[2] = {4, 5}, d3[3] = {2, 3, 2};
     jn_stepstate_i32(ss, "sizes", 1, &n_sizes, sizes);
     jn_stepstate_f64(ss, "lr", 0.05);
+    jn_stepstate_u64(ss, "seed", seed);
     jn_stepstate_reals(ss, "W1", 2, d2, arrays);
     jn_stepstate_reals(ss, "eps", 3, d3, arrays + 20);
     REQUIRE(jn_stepstate_write(ss, ss_path) == 0, "%s", jn_last_error());
     jn_stepstate_free(ss);
-    /* The magic number and the format version. */
-    flip_every_bit("step state", ss_path, parse_stepstate, 12);
+    flip_every_bit("step state", ss_path, parse_stepstate, 0);
+    /* The seed as given: a float64 made 2^53 + 1 read 2^53. */
+    unsigned char *data;
+    size_t len;
+    jn_stepstate_file f;
+    REQUIRE(jn_read_file(ss_path, &data, &len) == 0 && jn_stepstate_parse(data, len, ss_path, &f) == 0, "%s",
+            jn_last_error());
+    CHECK(f.count == 5 && !strcmp(f.tensors[2].name, "seed") && f.tensors[2].dtype == JN_DTYPE_U64 &&
+              f.tensors[2].whole[0] == seed, "the seed read back is not %llu", (unsigned long long)seed);
+    jn_stepstate_file_free(&f);
+    free(data);
 
     free(arrays);
     unlink(ck_path);

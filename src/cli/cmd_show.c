@@ -35,7 +35,7 @@ static void show_checkpoint(const char *path, const jn_checkpoint *ck)
 
 static void show_stepstate(const char *path, const jn_stepstate_file *f)
 {
-    static const char *types[] = {"", "float32", "float64", "int32"};
+    static const char *types[] = {"", "float32", "float64", "int32", "uint64"};
     printf("%s: jacnoise step state, version %d, %d tensors\n", path, JN_STEPSTATE_VERSION, f->count);
     for (int i = 0; i < f->count; i++) {
         const jn_tensor *t = &f->tensors[i];
@@ -50,7 +50,10 @@ static void show_stepstate(const char *path, const jn_stepstate_file *f)
              * read 1.23456789e+10. */
             const double v = t->values[0];
             char value[32];
-            snprintf(value, sizeof value, fabs(v) < 0x1p53 && v == floor(v) ? "%.0f" : "%.10g", v);
+            if (t->whole)
+                snprintf(value, sizeof value, "%llu", (unsigned long long)t->whole[0]);
+            else
+                snprintf(value, sizeof value, fabs(v) < 0x1p53 && v == floor(v) ? "%.0f" : "%.10g", v);
             printf("  %-24s %-8s %-22s %s\n", t->name, types[t->dtype], "scalar", value);
             continue;
         }

@@ -165,7 +165,7 @@ int jn_cmd_step(int argc, char **argv)
         {"rows", B}, {"loss_kind", obj->loss}, {"input_noise", obj->input_noise}, {"jac_lambda", obj->jac_lambda},
         {"jac_noise", obj->jac_noise}, {"jac_copies", obj->jac_copies}, {"target_kind", obj->target},
         {"target_layer", jn_objective_top(obj, m)}, {"jac_proj", obj->jac_proj}, {"tangents", K},
-        {"weight_decay", obj->weight_decay}, {"lr", lr}, {"momentum", cfg->momentum}, {"seed", (double)cfg->seed},
+        {"weight_decay", obj->weight_decay}, {"lr", lr}, {"momentum", cfg->momentum},
         {"epoch", pos.epoch}, {"batch", (double)pos.batch}, {"global_step", (double)pos.global_step},
         {"loss", terms.loss}, {"penalty", terms.penalty}, {"weight_decay_term", wd_term},
         {"objective", terms.loss + obj->jac_lambda * terms.penalty + wd_term}, {"errors", terms.errors},
@@ -173,6 +173,7 @@ int jn_cmd_step(int argc, char **argv)
     };
     for (size_t i = 0; i < sizeof scalars / sizeof scalars[0]; i++)
         jn_stepstate_f64(ss, scalars[i].name, scalars[i].value);
+    jn_stepstate_u64(ss, "seed", cfg->seed);  /* any uint64: a float64 rounded those above 2^53 */
     put_params(ss, m, "", st.params);
     put_params(ss, m, "velocity", st.velocity);
     uint64_t xd[2] = {(uint64_t)B, (uint64_t)d};

@@ -161,7 +161,7 @@ int jn_checkpoint_parse(const unsigned char *data, size_t len, const char *path,
     if (memcmp(magic, MAGIC, 8))
         return jn_fail("%s: byte 0: not a jacnoise checkpoint (wrong magic number)", path);
     uint32_t version, value_bytes, n_layers, text_len, u;
-    if (jn_cur_version(&c, &version, JN_CHECKPOINT_VERSION, "checkpoint"))
+    if (jn_cur_version(&c, &version, JN_CHECKPOINT_VERSION, "checkpoint", NULL))
         return -1;
     /* A cut file is told apart first; then the checksum, before trusting any size in the file. */
     int exact;

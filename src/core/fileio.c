@@ -225,7 +225,7 @@ int jn_cur_check_crc(const jn_cursor *c)
     return 0;
 }
 
-int jn_cur_version(jn_cursor *c, uint32_t *version, uint32_t reads, const char *format)
+int jn_cur_version(jn_cursor *c, uint32_t *version, uint32_t reads, const char *format, const char *older)
 {
     const size_t at = c->off;
     if (jn_cur_u32(c, version, "the format version"))
@@ -236,8 +236,8 @@ int jn_cur_version(jn_cursor *c, uint32_t *version, uint32_t reads, const char *
      * version no build wrote (its number would mean nothing to the user). */
     if (jn_cur_check_crc(c))
         return -1;
-    return jn_fail("%s: byte %zu: %s format version %u, this build reads version %u", c->path, at, format, *version,
-                   reads);
+    return jn_fail("%s: byte %zu: %s format version %u, this build reads version %u%s", c->path, at, format, *version,
+                   reads, *version < reads && older ? older : "");
 }
 
 int jn_cur_check_size(const jn_cursor *c, uint64_t expected, int exact)

@@ -59,8 +59,9 @@ int jn_cur_f64_array(jn_cursor *c, double *v, size_t n, const char *what);
 /* Checks that the last 4 bytes of the cursor's data are the CRC-32 of the rest. */
 int jn_cur_check_crc(const jn_cursor *c);
 /* Reads a format version (u32) and refuses one other than `reads`, naming the format
- * ("checkpoint"); a file whose checksum fails too is refused as corrupt. */
-int jn_cur_version(jn_cursor *c, uint32_t *version, uint32_t reads, const char *format);
+ * ("checkpoint") and adding `older` (NULL: nothing) for an older one; a file whose checksum
+ * fails too is refused as corrupt. */
+int jn_cur_version(jn_cursor *c, uint32_t *version, uint32_t reads, const char *format, const char *older);
 /* Refuses data shorter than `expected`, the size its header implies (exactly, or at least
  * where the header is cut too): "truncated" says more than a checksum mismatch. */
 int jn_cur_check_size(const jn_cursor *c, uint64_t expected, int exact);

@@ -7,7 +7,8 @@
 #include <string.h>
 
 static const unsigned char MAGIC[8] = JN_STEPSTATE_MAGIC;
-enum { DT_END = 0, DT_F32 = 1, DT_F64 = 2, DT_I32 = 3 };
+enum { DT_END = 0, DT_F32 = 1, DT_F64 = 2, DT_I32 = 3, DT_U64 = 4 };
+enum { HEADER_BYTES = 8 + 4 + 8 + 4 };  /* magic, version, file size, the header's CRC-32 */
 
 struct jn_stepstate {
     jn_buf buf;
@@ -18,8 +19,9 @@ jn_stepstate *jn_stepstate_new(void)
     jn_stepstate *ss = calloc(1, sizeof *ss);
     if (!ss)
         return NULL;
-    jn_buf_put(&ss->buf, MAGIC, sizeof MAGIC);
-    jn_buf_u32(&ss->buf, JN_STEPSTATE_VERSION);
+    /* Set by jn_stepstate_write, once the size is known. */
+    static const unsigned char header_room[HEADER_BYTES];
+    jn_buf_put(&ss->buf, header_room, HEADER_BYTES);
     return ss;
 }
 
@@ -60,9 +62,26 @@ void jn_stepstate_f64(jn_stepstate *ss, const char *name, double value)
     jn_buf_f64(&ss->buf, value);
 }
 
+void jn_stepstate_u64(jn_stepstate *ss, const char *name, uint64_t value)
+{
+    header(ss, DT_U64, name, 0, NULL);
+    jn_buf_u64(&ss->buf, value);
+}
+
 int jn_stepstate_write(jn_stepstate *ss, const char *path)
 {
     header(ss, DT_END, "", 0, NULL);
+    jn_buf head = {0};
+    jn_buf_put(&head, MAGIC, sizeof MAGIC);
+    jn_buf_u32(&head, JN_STEPSTATE_VERSION);
+    jn_buf_u64(&head, (uint64_t)ss->buf.len + 4);  /* and the checksum */
+    jn_buf_crc(&head);
+    if (jn_buf_ok(&head, path) || jn_buf_ok(&ss->buf, path)) {
+        jn_buf_free(&head);
+        return -1;
+    }
+    memcpy(ss->buf.data, head.data, HEADER_BYTES);
+    jn_buf_free(&head);
     jn_buf_crc(&ss->buf);
     if (jn_buf_ok(&ss->buf, path))
         return -1;
@@ -79,44 +98,12 @@ void jn_stepstate_free(jn_stepstate *ss)
 
 void jn_stepstate_file_free(jn_stepstate_file *f)
 {
-    for (int i = 0; i < f->count; i++)
+    for (int i = 0; i < f->count; i++) {
         free(f->tensors[i].values);
+        free(f->tensors[i].whole);
+    }
     free(f->tensors);
     memset(f, 0, sizeof *f);
-}
-
-/* The file size the records' headers imply, read before the checksum only to tell a cut file
- * from a corrupt one: where a record runs past the data, at least its end and an end record;
- * else 0 (the checksum and the record checks speak). *exact: the end record was reached. */
-static uint64_t implied_size(jn_cursor c, int *exact)
-{
-    *exact = 0;
-    uint64_t off = 12;
-    for (;;) {
-        if (off + 4 > c.len)
-            return off + 4 + 4;
-        const unsigned char *h = c.data + off;
-        const int dtype = h[0], ndim = h[1];
-        if (dtype == DT_END) {
-            *exact = 1;
-            return off + 4 + 4;
-        }
-        if (dtype > DT_I32 || ndim > JN_STEPSTATE_MAX_DIMS)
-            return 0;
-        off += 4 + ((uint64_t)h[2] | (uint64_t)h[3] << 8);
-        if (off + 8 * (uint64_t)ndim > c.len)
-            return off + 8 * (uint64_t)ndim + 4 + 4;
-        uint64_t bytes = dtype == DT_F64 ? 8 : 4;
-        c.off = (size_t)off;
-        for (int i = 0; i < ndim; i++) {
-            uint64_t dim;
-            jn_cur_u64(&c, &dim, "tensor dimensions");
-            if (dim > (1ull << 40) || (dim && bytes > (1ull << 40) / dim))
-                return 0;
-            bytes *= dim;
-        }
-        off += 8 * (uint64_t)ndim + bytes;
-    }
 }
 
 /* One record after its dtype byte; the data converted to double. */
@@ -128,9 +115,9 @@ static int parse_tensor(jn_cursor *c, int dtype, jn_tensor *t)
         jn_cur_u8(c, &len_hi, "a tensor header"))
         return -1;
     size_t name_len = (size_t)len_lo | (size_t)len_hi << 8;
-    if (dtype < JN_DTYPE_F32 || dtype > JN_DTYPE_I32)
-        return jn_fail("%s: byte %zu: unknown tensor type %d (expected 1 float32, 2 float64, 3 int32, 0 end)",
-                       c->path, at, dtype);
+    if (dtype < JN_DTYPE_F32 || dtype > JN_DTYPE_U64)
+        return jn_fail("%s: byte %zu: unknown tensor type %d (expected 1 float32, 2 float64, 3 int32, 4 uint64, "
+                       "0 end)", c->path, at, dtype);
     if (ndim > JN_STEPSTATE_MAX_DIMS || name_len == 0 || name_len >= sizeof t->name)
         return jn_fail("%s: byte %zu: tensor header out of range (%u dimensions, name of %zu bytes)", c->path, at,
                        ndim, name_len);
@@ -142,7 +129,7 @@ static int parse_tensor(jn_cursor *c, int dtype, jn_tensor *t)
     t->dtype = dtype;
     t->ndim = ndim;
     t->count = 1;
-    const size_t elem = dtype == JN_DTYPE_F64 ? 8 : 4;
+    const size_t elem = dtype == JN_DTYPE_F64 || dtype == JN_DTYPE_U64 ? 8 : 4;
     for (int i = 0; i < ndim; i++) {
         if (jn_cur_u64(c, &t->dims[i], "tensor dimensions"))
             return -1;
@@ -155,12 +142,17 @@ static int parse_tensor(jn_cursor *c, int dtype, jn_tensor *t)
     if (t->count > (c->len - c->off) / elem)
         return jn_fail("%s: byte %zu: tensor %s runs past the end of the file", c->path, at, t->name);
     t->values = malloc(sizeof(double) * (t->count ? t->count : 1));
-    if (!t->values)
+    if (dtype == JN_DTYPE_U64)
+        t->whole = malloc(sizeof(uint64_t) * (t->count ? t->count : 1));
+    if (!t->values || (dtype == JN_DTYPE_U64 && !t->whole))
         return jn_fail("%s: out of memory for tensor %s", c->path, t->name);
     for (uint64_t i = 0; i < t->count; i++) {
         uint32_t u;
         if (dtype == JN_DTYPE_F64) {
             jn_cur_f64(c, &t->values[i], "tensor data");
+        } else if (dtype == JN_DTYPE_U64) {
+            jn_cur_u64(c, &t->whole[i], "tensor data");
+            t->values[i] = (double)t->whole[i];
         } else {
             jn_cur_u32(c, &u, "tensor data");
             if (dtype == JN_DTYPE_I32) {
@@ -185,11 +177,23 @@ int jn_stepstate_parse(const unsigned char *data, size_t len, const char *path, 
         return -1;
     if (memcmp(magic, MAGIC, 8))
         return jn_fail("%s: byte 0: not a jacnoise step state (wrong magic number)", path);
-    if (jn_cur_version(&c, &version, JN_STEPSTATE_VERSION, "step state"))
+    if (jn_cur_version(&c, &version, JN_STEPSTATE_VERSION, "step state",
+                       " (an older jacnoise's: write it again with jacnoise step --dump)"))
         return -1;
-    int exact;
-    const uint64_t size = implied_size(c, &exact);
-    if (jn_cur_check_size(&c, size, exact) || jn_cur_check_crc(&c))
+    /* The header says the file's size, under its own checksum: a file of another size is cut
+     * (or has bytes after its end), whatever its records say, and a damaged header is no cut. */
+    uint64_t size;
+    uint32_t header_crc;
+    if (jn_cur_check_size(&c, HEADER_BYTES + 4 + 4, 0) || jn_cur_u64(&c, &size, "the file size") ||
+        jn_cur_u32(&c, &header_crc, "the header's checksum"))
+        return -1;
+    const jn_cursor header = {data, HEADER_BYTES, 0, path};
+    if (jn_cur_check_crc(&header) || jn_cur_check_size(&c, size, 1))
+        return -1;
+    if (len > size)
+        return jn_fail("%s: byte %llu: %llu unexpected bytes after the file's end (its header says %llu bytes)",
+                       path, (unsigned long long)size, (unsigned long long)(len - size), (unsigned long long)size);
+    if (jn_cur_check_crc(&c))
         return -1;
     c.len -= 4;
     int cap = 0;
@@ -222,6 +226,7 @@ int jn_stepstate_parse(const unsigned char *data, size_t len, const char *path, 
         size_t at = c.off - 1;
         if (parse_tensor(&c, dtype, t)) {
             free(t->values);
+            free(t->whole);
             goto fail;
         }
         out->count++;
