@@ -1082,6 +1082,19 @@ def run_cases(d):
       ["train", "--resume", "--out", "run", "--epochs", "3", "--progress", "never"], ["run/metrics.jsonl", "line 2"])
     check("train: --resume with a foreign line in metrics.jsonl", read(mpath) == broken, "metrics.jsonl changed")
     check("train: --resume with a foreign line in metrics.jsonl", read(last) == before_foreign, "last.ckpt changed")
+    # Lines lost by hand (each is synced before its epoch's checkpoint): the resume left a
+    # record of the run without those epochs, without a word.
+    for kept_lines, words in ((good_lines[1:], "1 epoch line"), (None, "missing")):
+        if kept_lines is None:
+            os.remove(mpath)
+        else:
+            write(mpath, b"".join(kept_lines))
+        e(f"train: --resume with metrics.jsonl {words}",
+          ["train", "--resume", "--out", "run", "--epochs", "3", "--progress", "never"],
+          ["run/metrics.jsonl", words, "has done 2 epochs"])
+        check(f"train: --resume with metrics.jsonl {words}", read(last) == before_foreign, "last.ckpt changed")
+        check(f"train: --resume with metrics.jsonl {words}",
+              read(mpath) == b"".join(kept_lines) if kept_lines else not os.path.exists(mpath), "metrics.jsonl changed")
     ahead = json.loads(good_lines[1])
     ahead.update(epoch=3, seconds=1e9)
     write(mpath, b"".join(good_lines) + json.dumps(ahead, separators=(",", ":")).encode() + b"\n" + b'{"epoch":4,"st')

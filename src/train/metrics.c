@@ -368,12 +368,27 @@ int jn_metrics_read(const char *path, jn_epoch_metrics **out, int *count)
     return rc;
 }
 
+/* Each epoch's line is appended, and synced, before the checkpoint of that epoch is written:
+ * fewer lines than the checkpoint's epochs were removed or cut by hand, and a resume would
+ * leave a record of the run without them (results.csv and the plots read it). */
+static int lost_epochs(const char *path, int lines, int epochs)
+{
+    char held[48] = "missing";
+    if (lines >= 0)
+        snprintf(held, sizeof held, "%d epoch line%s", lines, lines == 1 ? "" : "s");
+    return jn_fail("%s: %s, but the checkpoint resumed has done %d epoch%s: their lines are lost; put back the "
+                   "run's metrics.jsonl to continue it", path, held, epochs, epochs == 1 ? "" : "s");
+}
+
 int jn_metrics_truncate(const char *path, int epochs)
 {
     unsigned char *data;
     size_t len;
-    if (access(path, F_OK) != 0)
-        return 0;  /* no epoch ended yet */
+    if (access(path, F_OK) != 0) {
+        if (epochs == 0)
+            return 0;  /* no epoch ended yet */
+        return lost_epochs(path, -1, epochs);
+    }
     if (jn_read_file(path, &data, &len))
         return -1;
     /* Keeps the complete lines up to the first of an epoch > epochs (appended before a crash
@@ -381,7 +396,7 @@ int jn_metrics_truncate(const char *path, int epochs)
      * ours stops the resume with the file unchanged: dropping it and every line after it
      * would lose epochs without a word. */
     size_t keep = 0;
-    int rc = 0, line = 1;
+    int rc = 0, line = 1, kept = 0;
     for (size_t off = 0; off < len && !rc; line++) {
         const unsigned char *nl = memchr(data + off, '\n', len - off);
         if (!nl)
@@ -389,10 +404,14 @@ int jn_metrics_truncate(const char *path, int epochs)
         const size_t next = (size_t)(nl - data) + 1;
         jn_epoch_metrics m;
         rc = metrics_line(path, data, off, next - 1 - off, line, &m);
-        if (!rc && m.epoch <= epochs && keep == off)
+        if (!rc && m.epoch <= epochs && keep == off) {
             keep = next;
+            kept++;
+        }
         off = next;
     }
+    if (!rc && kept != epochs)
+        rc = lost_epochs(path, kept, epochs);
     if (!rc && keep < len)
         rc = jn_write_file_atomic(path, data, keep);
     free(data);

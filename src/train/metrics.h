@@ -38,8 +38,9 @@ typedef struct {
 int jn_metrics_append(const char *path, const jn_epoch_metrics *m);
 
 /* Keeps the lines of epochs <= epochs (resume: the epochs the checkpoint has done), rewriting
- * the file atomically; a missing file is fine, a torn last line goes. A complete line that is
- * not an epoch's is refused, naming the file and line, and the file is left as it was. */
+ * the file atomically; a torn last line goes. A complete line that is not an epoch's, or fewer
+ * lines than epochs (a missing file included), is refused, naming the file, and the file is
+ * left as it was. */
 int jn_metrics_truncate(const char *path, int epochs);
 
 /* Writes summary.json atomically. */
