@@ -5,10 +5,13 @@ host-to-device copies that read their host buffer only when they run (EMU_STRICT
 Each fault must end the run with one line naming the launcher or the allocation (an
 allocation's file:line, call and error too), exit 1, no emulator finding (NVTX ranges closed,
 no use of freed memory), nothing left allocated or open at exit (allocation faults) and no run
-folder unless training had begun; the strict copies must change nothing. Skipped (77) without
+folder unless training had begun; a launch failing inside a sweep group's captured step fails
+that group only; the strict copies must change nothing. Skipped (77) without
 a CUDA device, and on a real GPU, where these faults cannot be injected.
 
 Run by ctest with JACNOISE_BIN and JACNOISE_DATA set."""
+import csv
+import json
 import os
 import re
 import subprocess
@@ -82,6 +85,40 @@ def failed_launches(tmp):
               f"{what}: expected one line naming {launcher}, got {own}")
         check(not findings, f"{what}: emulator findings {findings}")
         print(f"{what}: {own[0] if own else p.stderr[-200:]}")
+
+
+def failed_capture_in_sweep(tmp):
+    """A launch failing inside the first group's captured step (the graph on, as a sweep
+    trains) fails that group's configuration with the line naming its launcher; the second
+    group, a fresh backend in the same process, trains to the end. The capture that the failed
+    launch invalidated fails to end too: left recorded, that error was the next group's first
+    launch check's, and failed it as its own."""
+    spec = os.path.join(tmp, "capture.spec")
+    with open(spec, "w") as f:
+        f.write("data = usps\nhidden = [8, 12]\ntrain-limit = 100\nvalid = 40\nbatch = 25\nepochs = 1\n"
+                "lr = 0.1\n")
+    out = os.path.join(tmp, "capture-sweep")
+    p, own, findings = program(["sweep", "--spec", spec, "--out", out, "--device", "cuda", "--progress", "never"],
+                               EMU_FAIL_KERNEL="gather_noise_kernel")
+    what = "a launch failing inside a sweep group's capture"
+    # The emulator reports the capture the injected fault invalidated; that one is expected.
+    expected = "stream capture invalidated: failed launch of gather_noise_kernel"
+    check(any(expected in l for l in findings), f"{what}: the fault did not hit a capture: {p.stderr[-500:]}")
+    check(all(expected in l for l in findings), f"{what}: emulator findings {findings}")
+    check(p.returncode == 1, f"{what}: exit {p.returncode}, expected 1; {p.stderr[-500:]}")
+    table = {}
+    if os.path.exists(os.path.join(out, "results.csv")):
+        rows = list(csv.reader(open(os.path.join(out, "results.csv"))))
+        table = {r[0]: r[rows[0].index("status")] for r in rows[1:]}
+    failed = [i for i, status in table.items() if status == "failed"]
+    check(len(table) == 2 and len(failed) == 1 and "finished" in table.values(),
+          f"{what}: expected one failed and one finished configuration, got {table}")
+    for i in failed:
+        summary = json.load(open(os.path.join(out, "runs", i, "summary.json")))
+        message = summary.get("message", "")
+        check(": jn_k_gather_noise: " in message and "too many resources" in message,
+              f"{what}: configuration {i} failed as {message}")
+    print(f"{what}: {table}")
 
 
 def failed_allocations(tmp):
@@ -164,6 +201,7 @@ def main():
         return 77
     tmp = tempfile.mkdtemp(prefix="jacnoise-cuda-faults-")
     failed_launches(tmp)
+    failed_capture_in_sweep(tmp)
     failed_allocations(tmp)
     failed_profile_context()
     strict_async_copies(tmp)

@@ -49,7 +49,8 @@ static inline int jn_cuda_launch_status(const char *file, int line, const char *
                    cudaGetErrorString((cudaError_t)e));
 }
 /* Ends the capture begun on s: with rc 0 (the captured calls' status) instantiates the graph
- * into *exec, otherwise discards it and returns -1 (rc's error stays recorded). */
+ * into *exec, otherwise discards it and returns -1 (rc's message stays the one recorded; the
+ * capture's own failure to end is consumed, as every reported error). */
 int jn_cuda_end_capture(cudaStream_t s, int rc, cudaGraphExec_t *exec);
 
 #define JN_LAUNCH(call) jn_cuda_launch_status(__FILE__, __LINE__, #call, (call))

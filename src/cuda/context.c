@@ -72,10 +72,15 @@ int jn_cuda_end_capture(cudaStream_t s, int rc, cudaGraphExec_t *exec)
 {
     cudaGraph_t graph;
     cudaError_t end = cudaStreamEndCapture(s, &graph);
-    if (end == cudaSuccess && rc)
-        cudaGraphDestroy(graph);
-    if (rc)
+    if (rc) {
+        /* The failed call's error is the one reported; the capture it invalidated fails to
+         * end too, and that record must not reach the next launch check as its own. */
+        if (end == cudaSuccess)
+            cudaGraphDestroy(graph);
+        else
+            jn_cuda_forget_error();
         return -1;
+    }
     JN_CUDA(end);
     cudaError_t made = cudaGraphInstantiate(exec, graph, 0);
     cudaGraphDestroy(graph);
