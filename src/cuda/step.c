@@ -1,8 +1,10 @@
 /* One training step on the GPU (mirrors src/cpu/step.c, forward.c and backward.c): the main
  * loss and the penalty, the update; evaluation of errors (one evaluation batch for every
  * model). With a penalty the main loss's rows ride in the penalty's stacked buffers up to the
- * penalised layer (tangent.c), so that each of those layers is one GEMM and one elementwise
- * kernel per direction for both; above it, and without a penalty, the main rows go alone.
+ * penalised layer (tangent.c; hidden1: penalty.c's closed form), so that each of those layers
+ * is one GEMM and one elementwise kernel per direction for both; above it, and without a
+ * penalty, the main rows go alone. The step's shape is the CPU's (jn_cpu_step): the main
+ * loss alone, hidden1's step, or the stacked penalty step.
  * Launches only: nothing waits for the device. */
 #include "cuda/check.h"
 #include "cuda/nvtx.h"
@@ -124,24 +126,55 @@ static int main_step(jn_cuda_ws *ws, const float *params, const jn_batch *batch,
     return backward(ws, params, x, in, B, 1, NULL, 0, grad);
 }
 
+/* hidden1 (mirrors hidden1_step of src/cpu/step.c): the main rows and copy 0's corrupted rows
+ * stacked in h[0] (by step), the later copies alone. The closed form's rows kernel writes the
+ * step's sums with copy 0 (the main loss's kernel and the later copies add to them). */
+static int hidden1_step(jn_cuda_ws *ws, const float *params, const jn_batch *batch, const jn_noise *noise,
+                        jn_step_sums *sums, const jn_step_ctl *ctl, float *grad)
+{
+    const jn_model *m = &ws->model;
+    const int B = batch->rows, L = m->n_layers, copies = ws->obj.jac_copies;
+    const size_t h1_stride = jn_cuda_penalty_rows(ws, B) * m->sizes[1];
+    jn_cuda_phase(JN_PHASE_FORWARD);
+    if (jn_cuda_hidden1_unit_norms(ws, params))
+        return -1;
+    for (int copy = 0; copy < copies; copy++) {
+        const int main_rows = copy == 0 ? B : 0;
+        jn_cuda_phase(JN_PHASE_FORWARD);
+        if ((!main_rows && jn_cuda_stack_copy(ws, batch, noise, copy, 0, 0)) ||
+            jn_cuda_hidden1_forward(ws, params, main_rows, B, sums, ctl))
+            return -1;
+        if (main_rows) {
+            if (forward(ws, params, ws->h[1], h1_stride, B, 2, L, 0))
+                return -1;
+            jn_cuda_phase(JN_PHASE_PENALTY);
+            if (top_terms(ws, loss_rows(ws, params, batch, ws->act[L], ws->delta[0], (size_t)B * m->sizes[L], grad),
+                          no_norm_rows, B, 0, sums, ctl))
+                return -1;
+            jn_cuda_phase(JN_PHASE_BACKWARD);
+            if (backward(ws, params, ws->h[1], h1_stride, B, 2, ws->adj[0], h1_stride, grad))
+                return -1;
+        }
+        jn_cuda_phase(JN_PHASE_BACKWARD);
+        if (jn_cuda_hidden1_backward(ws, params, main_rows, B, grad))
+            return -1;
+    }
+    return 0;
+}
+
 /* The main loss with the penalty's first pass (copy 0, first tangent chunk) in the stacked
- * rows, then the penalty's other passes. The step's sums are written by its first kernel that
- * has some (hidden1: the closed form's rows kernel, in the forward pass) and added by the
- * others. The exact output norm's first pass is the primal rows' up to the last hidden layer,
- * its Jacobian rows between the main rows' backward and the stacked one (jacobian_rows.c). */
-static int stacked_step(jn_cuda_ws *ws, const float *params, const jn_batch *batch, const jn_noise *noise,
-                        int tangents, jn_step_sums *sums, const jn_step_ctl *ctl, float *grad)
+ * rows, then the penalty's other passes (mirrors jn_cpu_stacked_penalty_step). The step's
+ * sums are written by the loss and norms kernel and added by the others. The exact output
+ * norm's first pass is the primal rows' up to the last hidden layer, its Jacobian rows between
+ * the main rows' backward and the stacked one (jacobian_rows.c). */
+static int stacked_penalty_step(jn_cuda_ws *ws, const float *params, const jn_batch *batch, const jn_noise *noise,
+                                int tangents, jn_step_sums *sums, const jn_step_ctl *ctl, float *grad)
 {
     const jn_model *m = &ws->model;
     const int B = batch->rows, L = m->n_layers, top = jn_cuda_stack_top(ws);
-    const int hidden1 = ws->obj.target == JN_TARGET_HIDDEN1;
     const size_t R = jn_cuda_penalty_rows(ws, B), top_stride = R * m->sizes[top];
-    cudaStream_t s = ws->ctx->stream;
     jn_cuda_phase(JN_PHASE_FORWARD);
-    if (hidden1)
-        JN_KERNEL(jn_k_unit_norms(params + m->w_offset[1], m->n_params, m->sizes[1], m->sizes[0], ws->models,
-                                  ws->unit_norm, s));
-    if (jn_cuda_stacked_forward(ws, params, B, B, tangents, top, sums, ctl))
+    if (jn_cuda_stacked_forward(ws, params, B, B, tangents, top))
         return -1;
     /* Above the penalised layer the main rows go on alone. */
     if (top < L && forward(ws, params, ws->h[top], top_stride, B, top + 1, L, 0))
@@ -154,8 +187,7 @@ static int stacked_step(jn_cuda_ws *ws, const float *params, const jn_batch *bat
     const jn_loss_rows loss = top == L ? loss_rows(ws, params, batch, ws->pre[L], ws->adj[0], R * m->sizes[L], grad)
                                        : loss_rows(ws, params, batch, ws->act[L], ws->delta[0],
                                                    (size_t)B * m->sizes[L], grad);
-    if (top_terms(ws, loss, hidden1 ? no_norm_rows : jn_cuda_norm_rows(ws, B, tangents, top, ws->adj[0]), B,
-                  !hidden1, sums, ctl))
+    if (top_terms(ws, loss, jn_cuda_norm_rows(ws, B, tangents, top, ws->adj[0]), B, 1, sums, ctl))
         return -1;
     jn_cuda_phase(JN_PHASE_BACKWARD);
     if (top < L && backward(ws, params, ws->h[top], top_stride, B, top + 1, ws->adj[0], top_stride, grad))
@@ -184,7 +216,9 @@ static int step(jn_cuda_ws *ws, const float *params, const jn_batch *batch, cons
         JN_KERNEL(jn_k_stack_inputs(batch->x, noise->xi, noise->eps, copies * per_copy, noise->v,
                                     (size_t)copies * K * per_copy, ws->hp, B, m->sizes[0], ws->models, first, s));
     if (jn_cuda_stacked(ws))
-        return stacked_step(ws, params, batch, noise, first.tangents, sums, ctl, grad);
+        return ws->obj.target == JN_TARGET_HIDDEN1
+                   ? hidden1_step(ws, params, batch, noise, sums, ctl, grad)
+                   : stacked_penalty_step(ws, params, batch, noise, first.tangents, sums, ctl, grad);
     return main_step(ws, params, batch, first.main ? first.main : batch->x, sums, ctl, grad);
 }
 

@@ -2,15 +2,14 @@
  * rows, src/cpu/tangent.c and src/cpu/tangent_reverse.c for the penalty's): per model the main
  * loss's rows, the corrupted primal rows and the tangent rows in one buffer with one stride,
  * so that a layer takes one GEMM and one elementwise kernel each way for the main loss and the
- * penalty together. hidden1 is the same with no tangent rows and top = 1, its closed form in
- * the first layer's kernels (penalty.c); the exact output norm too, with top = L - 1, the
+ * penalty together. The exact output norm's passes have no tangent rows and top = L - 1, the
  * primal rows' reverse term from dR/dg (jacobian_rows.c). A pass after the first carries no
- * main rows: it starts B rows in. */
+ * main rows: it starts B rows in. hidden1 has passes of its own, its closed form in the first
+ * layer's kernels (penalty.c), as on the CPU. */
 #include "cuda/check.h"
 #include "cuda/workspace.h"
 
-int jn_cuda_stacked_forward(jn_cuda_ws *ws, const float *params, int main_rows, int B, int K, int top,
-                            jn_step_sums *sums, const jn_step_ctl *ctl)
+int jn_cuda_stacked_forward(jn_cuda_ws *ws, const float *params, int main_rows, int B, int K, int top)
 {
     const jn_model *m = &ws->model;
     const size_t P = m->n_params, R = jn_cuda_penalty_rows(ws, B), first = (size_t)(main_rows ? 0 : B);
@@ -23,14 +22,10 @@ int jn_cuda_stacked_forward(jn_cuda_ws *ws, const float *params, int main_rows, 
                                  params + m->w_offset[l], P, ws->pre[l] + first * n_out, out_stride))
             return -1;
         /* The logits (h[L] aliases pre[L]) are finished by jn_k_top_terms. */
-        if (ws->obj.target == JN_TARGET_HIDDEN1) {
-            if (jn_cuda_hidden1_forward(ws, params, main_rows, B, sums, ctl))
-                return -1;
-        } else if (l < m->n_layers) {
+        if (l < m->n_layers)
             JN_KERNEL(jn_k_layer_forward(ws->pre[l] + first * n_out, params + m->b_offset[l], P, main_rows, B, K,
                                          n_out, ws->models, out_stride, ws->h[l] + first * n_out,
                                          ws->gate[l] + first * n_out, s));
-        }
     }
     return 0;
 }
@@ -49,11 +44,7 @@ int jn_cuda_stacked_backward(jn_cuda_ws *ws, const float *params, int main_rows,
         /* At the output layer the adjoints are already dObj/dz (the loss's, the seed); below
          * it the kernel takes them through tanh. */
         const float *dpre = ws->adj[cur];
-        if (ws->obj.target == JN_TARGET_HIDDEN1) {
-            if (jn_cuda_hidden1_backward(ws, params, ws->adj[cur], main_rows, B, grad))
-                return -1;
-            dpre = ws->dpre;
-        } else if (l < m->n_layers) {
+        if (l < m->n_layers) {
             /* The exact output norm's dR/dg waits in pre's primal rows (jacobian_rows.c). */
             const float *pre = ws->pre[l] + first * n_out, *dgate = jn_cuda_jacobian_rows(ws) ? pre : NULL;
             JN_KERNEL(jn_k_layer_backward(ws->adj[cur] + first * n_out, ws->h[l] + first * n_out,

@@ -68,22 +68,30 @@ static inline size_t jn_cuda_penalty_rows(const jn_cuda_ws *ws, int rows)
  * src/cpu/tangent_reverse.c) of `main_rows` main rows (B or 0) and the B primal and K tangent
  * rows after them. The backward starts from the adjoints in adj[0] at layer top: the loss's
  * deltas on the main rows, zeros on the primal rows, the seed on the tangent rows. */
-int jn_cuda_stacked_forward(jn_cuda_ws *ws, const float *params, int main_rows, int batch_rows, int K, int top,
-                            jn_step_sums *sums, const jn_step_ctl *ctl);
+int jn_cuda_stacked_forward(jn_cuda_ws *ws, const float *params, int main_rows, int batch_rows, int K, int top);
 int jn_cuda_stacked_backward(jn_cuda_ws *ws, const float *params, int main_rows, int batch_rows, int K, int top,
                              float *grad);
 
 /* penalty.c: the norm rows of a tangent pass at layer top into the step's penalty (weights of
  * the pass: see src/cpu/penalty.c), their seeds into adj's tangent rows (adj[0]; zeros on
- * its primal rows), for jn_k_top_terms; the hidden1 closed form's kernels of a pass at the
- * first layer; and the penalty's passes after the first (copies > 1, tangent chunks). */
+ * its primal rows), for jn_k_top_terms; a copy's input rows after the main rows' slot of h[0]
+ * (its corrupted rows, then tangents k0 .. k0 + count - 1: one launch); the penalty's tangent
+ * passes after the first (copies > 1, tangent chunks). */
 jn_norm_rows jn_cuda_norm_rows(jn_cuda_ws *ws, int batch_rows, int K, int top, float *adj);
-int jn_cuda_hidden1_forward(jn_cuda_ws *ws, const float *params, int main_rows, int batch_rows, jn_step_sums *sums,
-                            const jn_step_ctl *ctl);
-int jn_cuda_hidden1_backward(jn_cuda_ws *ws, const float *params, const float *adj, int main_rows, int batch_rows,
-                             float *grad);
+int jn_cuda_stack_copy(jn_cuda_ws *ws, const jn_batch *batch, const jn_noise *noise, int copy, int k0, int count);
 int jn_cuda_penalty_rest(jn_cuda_ws *ws, const float *params, const jn_batch *batch, const jn_noise *noise,
                          jn_step_sums *sums, const jn_step_ctl *ctl, float *grad);
+/* penalty.c, the hidden1 closed form on the stacked rows of the first layer (mirrors
+ * jn_cpu_hidden1_unit_norms, _forward and _backward): h[0] holds `main_rows` main rows (B or
+ * 0), then the B corrupted rows. unit_norms: c_j = ||W_1j||^2. forward: one GEMM over all the
+ * rows and the closed form's rows kernel (the main rows' activations, R into the step's sums:
+ * written with the main rows, else added). backward: from the main rows' adjoints in adj[0],
+ * the units kernel (bias gradient, the 2 weight (sum_i g^2) W_1 term) and one GEMM adding the
+ * main rows' dW_1 and the q x~ term. */
+int jn_cuda_hidden1_unit_norms(jn_cuda_ws *ws, const float *params);
+int jn_cuda_hidden1_forward(jn_cuda_ws *ws, const float *params, int main_rows, int batch_rows, jn_step_sums *sums,
+                            const jn_step_ctl *ctl);
+int jn_cuda_hidden1_backward(jn_cuda_ws *ws, const float *params, int main_rows, int batch_rows, float *grad);
 
 /* jacobian_rows.c: the exact output norm's rows of one copy after its stacked forward pass
  * (the primal rows' gates): R into the step's penalty, the weights' gradient into grad, and
