@@ -22,6 +22,8 @@ typedef struct {
     int warmup;           /* rounds to skip (untimed warm-up) */
     int steps, floors;    /* calls so far */
     double floor_share;   /* the floor as a share of the step */
+    const double *fast_times;  /* the step as training runs it (scripted_fast_ops), per timed round */
+    int fasts;
 } scripted_target;
 
 static double next_time(const scripted_target *t, int *calls)
@@ -49,6 +51,17 @@ static int scripted_floor(jn_profile_target *target, double *seconds)
 }
 
 static const jn_profile_target_ops scripted_ops = {scripted_step, scripted_floor, NULL, NULL};
+
+static int scripted_fast(jn_profile_target *target, double *seconds)
+{
+    scripted_target *t = (scripted_target *)target;
+    const int call = t->fasts++, r = call / 2 - t->warmup;
+    *seconds = call % 2 == 0 ? UNTIMED : r >= 0 && r < t->rounds ? t->fast_times[r] : 1.0;
+    return 0;
+}
+
+/* A target whose step as training runs it is not its phased step (the CUDA graph). */
+static const jn_profile_target_ops scripted_fast_ops = {scripted_step, scripted_floor, scripted_fast, NULL};
 
 /* The quantile q of v[0..n) by linear interpolation between the order statistics (the
  * definition the report states), by insertion sort. */
@@ -146,6 +159,35 @@ static void even_rounds(const jn_model *m)
           oracle_quantile(ratio, EVEN, 0.5), oracle_quantile(ratio, EVEN, 0.75));
 }
 
+/* A backend whose training replays a step other than the phased one (CUDA: a graph, without
+ * the phase events and eager launches): the overhead ratio is of the steps as training runs
+ * them, as on the CPU, whose phased step is the one it trains with. The phased steps' ratio is
+ * 5 every round, the fast steps' 1, 2, 4. */
+static void fast_steps(const jn_model *m)
+{
+    enum { FAST = 3 };
+    static const double configured[FAST] = {10, 20, 40}, plain[FAST] = {2, 4, 8};
+    static const double configured_fast[FAST] = {2, 6, 8}, plain_fast[FAST] = {2, 3, 2};
+    scripted_target a = {.base.ops = &scripted_fast_ops, .times = configured, .rounds = FAST, .floor_share = 0.5,
+                         .fast_times = configured_fast};
+    scripted_target b = {.base.ops = &scripted_fast_ops, .times = plain, .rounds = FAST, .floor_share = 0.5,
+                         .fast_times = plain_fast};
+    jn_profile_target *targets[] = {&a.base, &b.base};
+    const char *names[] = {"as configured", "plain"};
+    jn_objective objs[2] = {{.jac_lambda = 0.1, .jac_copies = 1, .jac_proj = 1}, {.jac_copies = 1, .jac_proj = 1}};
+    jn_profile_rounds rounds = {FAST, 0, 0, JN_PROGRESS_NEVER, NULL, 0, 0};
+    static jn_profile_result res;
+    REQUIRE(jn_profile_run(targets, names, objs, 2, m, 8, &rounds, &res) == 0, "profile run with fast steps");
+    const jn_profile_variant *v = &res.v[0];
+    CHECK(v->has_fast && v->fast.median == 6 && v->step.median == 20, "fast step %g, step %g", v->fast.median,
+          v->step.median);
+    CHECK(v->step_vs_plain.median == 2 && v->step_vs_plain.q1 == 1.5 && v->step_vs_plain.q3 == 3 &&
+              v->step_vs_plain.min == 1,
+          "with a fast step, configured / plain %g [%g - %g] min %g, expected the fast steps' 2 [1.5 - 3] min 1 "
+          "(the phased steps' ratio is 5)",
+          v->step_vs_plain.median, v->step_vs_plain.q1, v->step_vs_plain.q3, v->step_vs_plain.min);
+}
+
 /* --time-limit against the rounds' wall time (the scripted steps take next to none): a limit
  * far beyond them keeps every round, as one that overflowed an int cut them to 3; one far
  * below them leaves the 3 rounds at least. */
@@ -208,6 +250,7 @@ int main(void)
     CHECK(fabs(v->phase[0].median - 4.0 / JN_PHASES) < 1e-12, "phase median %g", v->phase[0].median);
     csv_columns(&res);
     even_rounds(&m);
+    fast_steps(&m);
     time_limits(&m);
     return check_exit();
 }

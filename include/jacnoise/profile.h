@@ -167,7 +167,8 @@ typedef struct {
     double flops[JN_PHASES], total_flops;
     jn_timing step, floor, fast, phase[JN_PHASES];
     /* This variant's step (floor) over the plain variant's in the same round, round by
-     * round: a change of machine load between rounds cancels in each ratio. */
+     * round: a change of machine load between rounds cancels in each ratio. The steps are
+     * those training runs: the fast ones where the target has them (has_fast). */
     jn_timing step_vs_plain, floor_vs_plain;
     int has_fast;
     size_t workspace_bytes, state_bytes, device_bytes;

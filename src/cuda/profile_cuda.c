@@ -5,7 +5,8 @@
  *    the host issues each launch as the step runs, so launch gaps count in the phase they
  *    delay.
  *  - Fast step: the same step captured once in a CUDA graph and replayed, as training runs it
- *    (the phases inside a graph are not separable).
+ *    (the phases inside a graph are not separable): the overhead ratio's step, as the CPU's
+ *    is the step it trains with.
  *  - Floor: the GEMMs of the step, logged at capture, replayed alone from their own graph on
  *    scratch operands.
  * The step control restarts every chunk of steps from a device copy, as the trainer's chunks

@@ -96,9 +96,10 @@ void jn_profile_print(const jn_profile_result *r, FILE *f)
                 v->step.median / v->floor.median, v->gemm_calls);
     }
     if (r->n_variants > 1)
-        fprintf(f, "overhead (as configured / plain, round by round): time %.2fx [%.2f - %.2f], FLOPs %.2fx, "
+        fprintf(f, "overhead (as configured / plain%s, round by round): time %.2fx [%.2f - %.2f], FLOPs %.2fx, "
                    "GEMM floor %.2fx [%.2f - %.2f]\n",
-                v0->step_vs_plain.median, v0->step_vs_plain.q1, v0->step_vs_plain.q3, v0->total_flops / pl->total_flops,
+                v0->has_fast ? ", the fast steps" : "", v0->step_vs_plain.median, v0->step_vs_plain.q1,
+                v0->step_vs_plain.q3, v0->total_flops / pl->total_flops,
                 v0->floor_vs_plain.median, v0->floor_vs_plain.q1, v0->floor_vs_plain.q3);
     fprintf(f, "memory: step workspace %.2f MB, parameters + momentum + gradient %.2f MB, process peak RSS %.1f MB\n",
             v0->workspace_bytes / 1e6, v0->state_bytes / 1e6, r->max_rss_kib * 1024 / 1e6);
