@@ -1,9 +1,10 @@
 /* Backward-pass elementwise work of the main rows alone (mirrors src/cpu/backward.c): the
  * layers above the penalised one, or every layer without a penalty (the stacked layers are
  * tangent_reverse.cu's). The tanh derivative of a hidden layer's adjoints is fused with that
- * layer's bias gradient: threads walk the rows of their column in order, scale each adjoint
- * by 1 - a^2 in place and sum it, so the adjoints are read once; the sum is a fixed-order tile
- * sum (common.cuh), deterministic without atomics. */
+ * layer's bias gradient, so the adjoints are read once: a block is a tile of 32 units
+ * (columns) by 32 row groups (common.cuh), n / 32 blocks per model; each thread walks its
+ * group's rows of its unit in order, scales each adjoint by 1 - a^2 in place and sums it, the
+ * tile then adding the groups' sums in order: deterministic without atomics. */
 #include "common.cuh"
 #include "jacnoise/elementwise.h"
 
