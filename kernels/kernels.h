@@ -1,12 +1,15 @@
 /* Launchers of the hand-written CUDA kernels, callable from the host C code (src/cuda).
  *
- * Each kernel mirrors one operation of the CPU reference (src/cpu/<same name>.c) and calls
- * the shared per-element math of include/jacnoise/elementwise.h. Every launcher takes the
+ * Each file's kernels mirror an operation of the CPU reference (src/cpu/<same name>.c; the
+ * table in kernels/README.md), and the per-element formulas the two compute alike come from
+ * include/jacnoise/elementwise.h. Every launcher takes the
  * number of models M trained in lock-step: per-model buffers are laid out [M][...]
  * contiguously (activations [M][rows][n], parameters [M][P]), per-model hyperparameters
  * are device arrays indexed by model, and blockIdx.z (or a grid-stride loop) walks the
- * models. Launchers return the launch's cudaError_t (cudaGetLastError), 0 on success; the
- * host checks it with JN_KERNEL (src/cuda/check.h), which names the call site. */
+ * models. Launchers return the launch's cudaError_t (cudaGetLastError), 0 on success
+ * (jn_k_shuffle: its sort's; jn_k_gather_noise refuses a batch past its 32-bit index before
+ * launching); the host checks it with JN_KERNEL or JN_LAUNCH (src/cuda/check.h), which name
+ * the call site. */
 #ifndef JACNOISE_KERNELS_H
 #define JACNOISE_KERNELS_H
 
