@@ -42,6 +42,9 @@ int jn_cuda_hidden1_forward(jn_cuda_ws *ws, const float *params, int main_rows, 
     if (jn_cuda_gemm_forward(&ws->gemm, ws->models, main_rows + B, (int)n1, (int)d, ws->h[0] + first * d, R * d,
                              params + m->w_offset[1], m->n_params, ws->pre[1] + first * n1, R * n1))
         return -1;
+    /* Timed as the penalty, as the CPU times jn_cpu_hidden1_rows; the main rows' tanh, fused
+     * here, is the CPU's last forward piece. */
+    jn_cuda_phase(JN_PHASE_PENALTY);
     JN_KERNEL(jn_k_hidden1_rows(ws->pre[1] + first * n1, params + m->b_offset[1], m->n_params, ws->unit_norm,
                                 main_rows, B, (int)n1, ws->models, R * n1, ws->hp, 1.0 / (B * copies), 1.0 / copies,
                                 main_rows > 0, ws->h[1] + first * n1, ws->gate[1] + first * n1,

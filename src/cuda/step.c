@@ -145,9 +145,9 @@ static int hidden1_step(jn_cuda_ws *ws, const float *params, const jn_batch *bat
             jn_cuda_hidden1_forward(ws, params, main_rows, B, sums, ctl))
             return -1;
         if (main_rows) {
+            jn_cuda_phase(JN_PHASE_FORWARD);
             if (forward(ws, params, ws->h[1], h1_stride, B, 2, L, 0))
                 return -1;
-            jn_cuda_phase(JN_PHASE_PENALTY);
             if (top_terms(ws, loss_rows(ws, params, batch, ws->act[L], ws->delta[0], (size_t)B * m->sizes[L], grad),
                           no_norm_rows, B, 0, sums, ctl))
                 return -1;
