@@ -474,7 +474,7 @@ def kills(tmp, spec):
         reasons = [line for line in out.splitlines() if line.startswith("failed ")][:3]
         check(p.returncode in (-signal.SIGKILL, 130), f"kill loop: exit {p.returncode}: {err[-300:]} {reasons}")
         if p.returncode == 130:
-            check("interrupted; run the same command again" in err, f"SIGINT: {err!r}")
+            check("interrupted; run the same sweep command again" in err, f"SIGINT: {err!r}")
             kept = metrics_lines(folder, checkpointed=True)
         landed += bool(started)
     # Workers die with the sweep: nothing may still be writing into the folder.
@@ -1233,7 +1233,9 @@ def no_device(tmp):
 def interrupted_status(tmp):
     """After a SIGINT, or a SIGHUP (its terminal closed), nothing trains: status counts the runs
     it stopped as interrupted, not as running; their messages say how a sweep continues (not
-    train's --resume). Under nohup (SIGHUP inherited ignored) a SIGHUP leaves it training."""
+    train's --resume), in the words of the sweep's last line. Under nohup (SIGHUP inherited
+    ignored) a SIGHUP leaves it training."""
+    how = "run the same sweep command again to continue"
     spec = os.path.join(tmp, "endless.spec")
     open(spec, "w").write(TINY_SPEC.replace("epochs = 1", "epochs = 100000\npatience = 0"))
     for sig, code, words in [(signal.SIGINT, 130, "interrupted"), (signal.SIGHUP, 143, "terminated (its terminal hung up)")]:
@@ -1244,7 +1246,7 @@ def interrupted_status(tmp):
         until_training(folder, p)
         p.send_signal(sig)
         err = p.communicate(timeout=600)[1]
-        check(p.returncode == code and err.endswith(f"jacnoise: sweep {words}; run the same command again to continue\n"),
+        check(p.returncode == code and err.endswith(f"jacnoise: sweep {words}; {how}\n"),
               f"{name}: exit {p.returncode}, expected {code}; {err[-300:]!r}")
         statuses = list(column(folder, "status").values())
         stopped = statuses.count("interrupted")
@@ -1255,7 +1257,7 @@ def interrupted_status(tmp):
         for i, status in column(folder, "status").items():
             if status == "interrupted":
                 message = json.load(open(os.path.join(folder, "runs", i, "summary.json")))["message"]
-                check("--resume" not in message and "the same sweep command" in message,
+                check("--resume" not in message and message.endswith(f"; {how}"),
                       f"an interrupted sweep run's message: {message!r}")
     # nohup: still training a second after the SIGHUP, then stopped by SIGTERM, which says so.
     folder = os.path.join(tmp, "endless-nohup")
@@ -1269,7 +1271,7 @@ def interrupted_status(tmp):
     except subprocess.TimeoutExpired:
         p.terminate()
     err = p.communicate(timeout=600)[1]
-    check(p.returncode == 143 and err.endswith("jacnoise: sweep terminated; run the same command again to continue\n"),
+    check(p.returncode == 143 and err.endswith(f"jacnoise: sweep terminated; {how}\n"),
           f"SIGHUP under nohup, then SIGTERM: exit {p.returncode}, expected 143 from the SIGTERM; {err[-300:]!r}")
 
 
@@ -1295,7 +1297,7 @@ def closed_output(tmp):
         what = f"closed output, --jobs {jobs}"
         lines = [line for line in err.splitlines() if not line.startswith("[cuda-emu]")]
         check(p.returncode == 141 and lines == ["jacnoise: sweep stopped (its output was closed: a broken pipe); run "
-                                                "the same command again to continue"],
+                                                "the same sweep command again to continue"],
               f"{what}: exit {p.returncode}, expected 141 and one line; stderr {err[-500:]!r}")
         statuses = list(column(folder, "status").values())
         check("running" not in statuses, f"{what}: results.csv statuses {statuses}, expected none running")

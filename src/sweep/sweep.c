@@ -373,7 +373,7 @@ static int run_sweep(const jn_config *cfg, jn_plan *plan)
     jn_progress_init(&f.progress, cfg->progress);
     front_flush(&f);
     /* How a stop (scancel, a time limit in an array task) continues: said by the runs it
-     * interrupts and by the sweep's last line. */
+     * interrupts and by the sweep's last line, in the same words. */
     char how[160] = "run the same sweep command again to continue";
     if (array_task >= 0)
         snprintf(how, sizeof how,
@@ -390,8 +390,7 @@ static int run_sweep(const jn_config *cfg, jn_plan *plan)
     fflush(stdout);
     const char *stopped = jn_train_stop_words(code, jn_train_stop_signal());
     if (stopped) {
-        fprintf(stderr, "jacnoise: sweep %s; %s\n", stopped,
-                array_task >= 0 ? how : "run the same command again to continue");
+        fprintf(stderr, "jacnoise: sweep %s; %s\n", stopped, how);
     } else if (report_failures(plan, cfg->out, mine, f.table.rows))
         code = JN_EXIT_ERROR;
     else if (code == JN_EXIT_ERROR)
