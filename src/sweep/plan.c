@@ -38,13 +38,11 @@ static char *experiment_text(const jn_config *cfg)
     return text;
 }
 
-/* The configuration of grid point `point`, draw `sample`, repeat `repeat`; *reset tells
+/* The options of grid point `point`, draw `sample`, repeat `repeat` (but out); *reset tells
  * whether options that change nothing were set to their defaults. */
-static int build(const jn_plan *plan, const jn_config *given, const char *dir, long point, long sample, long repeat,
-                 jn_plan_entry *e, int *reset)
+static int configure(const jn_plan *plan, long point, long sample, long repeat, jn_config *cfg, int *reset)
 {
     const jn_spec *spec = &plan->spec;
-    jn_config *cfg = &e->cfg;
     jn_config_defaults(cfg);
     int threads_set = 0;
     for (int i = 0; i < spec->n_entries; i++) {
@@ -69,7 +67,7 @@ static int build(const jn_plan *plan, const jn_config *given, const char *dir, l
     }
     if (!threads_set)
         cfg->threads = JN_SWEEP_THREADS;
-    if (given && jn_config_overlay(cfg, given))
+    if (plan->given && jn_config_overlay(cfg, plan->given))
         return -1;
     cfg->progress = JN_PROGRESS_NEVER;
     cfg->resume = 0;
@@ -82,13 +80,48 @@ static int build(const jn_plan *plan, const jn_config *given, const char *dir, l
         return jn_fail_context("%s: the configuration %s", spec->path, what);
     }
     *reset = jn_config_drop_inert(cfg, NULL, 0) > 0;  /* points that differ only there are one */
-    char *text = experiment_text(cfg);
+    return 0;
+}
+
+const char *jn_plan_folder(const jn_plan *plan, int i, char *out, size_t cap)
+{
+    char runs[JN_PATH_MAX];
+    return jn_path_join(runs, sizeof runs, plan->dir, "runs") || jn_path_join(out, cap, runs, plan->entries[i].id)
+               ? NULL : out;
+}
+
+void jn_plan_config(const jn_plan *plan, int i, jn_config *cfg)
+{
+    const jn_plan_entry *e = &plan->entries[i];
+    int reset;
+    (void)configure(plan, e->point, e->sample, e->repeat, cfg, &reset);
+    (void)jn_plan_folder(plan, i, cfg->out, sizeof cfg->out);
+}
+
+void jn_plan_value(const jn_plan *plan, int i, const char *key, char *out, size_t cap)
+{
+    jn_config cfg;
+    jn_plan_config(plan, i, &cfg);
+    jn_config_get(&cfg, key, out, cap);
+}
+
+/* Entry k: its place in the spec, its id, and that its folder's path fits. */
+static int build(jn_plan *plan, long k, int *reset)
+{
+    jn_plan_entry *e = &plan->entries[k];
+    const jn_spec *spec = &plan->spec;
+    e->repeat = k % spec->seeds;
+    e->sample = k / spec->seeds % spec->samples;
+    e->point = k / spec->seeds / spec->samples;
+    jn_config cfg;
+    if (configure(plan, e->point, e->sample, e->repeat, &cfg, reset))
+        return -1;
+    char *text = experiment_text(&cfg);
     if (!text)
         return jn_fail("out of memory");
     snprintf(e->id, sizeof e->id, "%012llx", (unsigned long long)(jn_sweep_hash(text) >> 16));
     free(text);
-    char runs[JN_PATH_MAX];
-    return jn_path_join(runs, sizeof runs, dir, "runs") || jn_path_join(cfg->out, sizeof cfg->out, runs, e->id);
+    return jn_plan_folder(plan, (int)k, cfg.out, sizeof cfg.out) ? 0 : -1;
 }
 
 static int add_column(jn_plan *plan, const char *key)
@@ -119,9 +152,12 @@ static int columns(jn_plan *plan)
     return 0;
 }
 
-/* The group key of a configuration. */
-static char *group_key(const jn_config *cfg)
+/* The group key of entry i. */
+static char *group_key(const jn_plan *plan, int i)
 {
+    jn_config c;
+    const jn_config *cfg = &c;
+    jn_plan_config(plan, i, &c);
     char key[8192] = "";
     size_t used = 0;
     for (const char *const *k = group_keys; *k; k++) {
@@ -156,7 +192,7 @@ static int make_groups(jn_plan *plan)
     int rc = !keys || !order || !plan->groups ? jn_fail("out of memory") : 0;
     for (int i = 0; !rc && i < n; i++) {
         order[i] = i;
-        if (!(keys[i] = group_key(&plan->entries[i].cfg)))
+        if (!(keys[i] = group_key(plan, i)))
             rc = jn_fail("out of memory");
     }
     if (!rc) {
@@ -215,7 +251,10 @@ static int drop_repeats(jn_plan *plan)
         const jn_plan_entry *first = &plan->entries[order[i - 1]], *e = &plan->entries[order[i]];
         if (strcmp(first->id, e->id))
             continue;
-        char *ta = experiment_text(&first->cfg), *tb = experiment_text(&e->cfg);
+        jn_config a, b;
+        jn_plan_config(plan, order[i - 1], &a);
+        jn_plan_config(plan, order[i], &b);
+        char *ta = experiment_text(&a), *tb = experiment_text(&b);
         if (!ta || !tb)
             rc = jn_fail("out of memory");
         else if (strcmp(ta, tb))
@@ -243,6 +282,9 @@ int jn_plan_make(jn_spec *spec, const jn_config *given, const char *dir, jn_plan
     memset(plan, 0, sizeof *plan);
     plan->spec = *spec;
     memset(spec, 0, sizeof *spec);
+    plan->given = given;
+    if (snprintf(plan->dir, sizeof plan->dir, "%s", dir) >= (int)sizeof plan->dir)
+        return jn_fail("%s: path too long", dir);
     if (columns(plan))
         return -1;
     long points = 1;
@@ -254,10 +296,8 @@ int jn_plan_make(jn_spec *spec, const jn_config *given, const char *dir, jn_plan
     if (!plan->entries)
         return jn_fail("out of memory for %ld configurations", total);
     for (long k = 0; k < total; k++) {
-        const long repeat = k % plan->spec.seeds, sample = k / plan->spec.seeds % plan->spec.samples;
         int reset;
-        if (build(plan, given, dir, k / plan->spec.seeds / plan->spec.samples, sample, repeat, &plan->entries[k],
-                  &reset))
+        if (build(plan, k, &reset))
             return -1;
         plan->n_reset += reset;
     }

@@ -9,8 +9,10 @@
 
 #define JN_SWEEP_ID_LEN 12
 
+/* A configuration: where in the spec it is, not its options (jn_plan_config), whose 12 KB
+ * each made a plan of 50,000 configurations take 750 MB. */
 typedef struct {
-    jn_config cfg;                 /* what `jacnoise train` would resolve for it; out = DIR/runs/ID */
+    long point, sample, repeat;    /* its grid point, random draw and seed repeat */
     char id[JN_SWEEP_ID_LEN + 1];  /* hex digits of a hash of its experiment options */
     int group;
 } jn_plan_entry;
@@ -23,6 +25,8 @@ typedef struct {
 
 typedef struct {
     jn_spec spec;
+    const jn_config *given;   /* the sweep command's options, or NULL */
+    char dir[JN_PATH_MAX];    /* the sweep folder */
     jn_plan_entry *entries;   /* in the spec's order: grid points, then samples, then seeds */
     int n_entries;
     int n_reset;              /* the spec's configurations whose options that change nothing were reset */
@@ -34,12 +38,22 @@ typedef struct {
 } jn_plan;
 
 /* Expands a parsed spec (the plan takes it over) into configurations in the sweep folder dir;
- * `given` holds the sweep command's options, whose operational ones (device, threads,
- * data-dir, ...) apply to every configuration. Runs are single-threaded unless the spec or the
- * command line says otherwise. Configurations that resolve to the same options are one.
- * Errors name the spec (and the configuration). */
+ * `given` (NULL: none; kept, it must outlive the plan) holds the sweep command's options,
+ * whose operational ones (device, threads, data-dir, ...) apply to every configuration. Runs
+ * are single-threaded unless the spec or the command line says otherwise. Configurations that
+ * resolve to the same options are one. Errors name the spec (and the configuration). */
 int jn_plan_make(jn_spec *spec, const jn_config *given, const char *dir, jn_plan *plan);
 void jn_plan_free(jn_plan *plan);
+
+/* Entry i's options, what `jacnoise train` would resolve for it (out = DIR/runs/ID), built
+ * again from the spec as jn_plan_make built them (so it cannot fail). */
+void jn_plan_config(const jn_plan *plan, int i, jn_config *cfg);
+
+/* Entry i's value of option `key`, as config.txt writes it. */
+void jn_plan_value(const jn_plan *plan, int i, const char *key, char *out, size_t cap);
+
+/* Entry i's run folder, DIR/runs/ID, in out (cap >= JN_PATH_MAX: jn_plan_make checked it fits). */
+const char *jn_plan_folder(const jn_plan *plan, int i, char *out, size_t cap);
 
 /* Part `index` of `count` of the entries flagged in `in` (NULL: all): each group's members in
  * id order dealt round-robin, one count running on from group to group, so parts are even and

@@ -79,7 +79,11 @@ static int read_row(const char *folder, jn_run_row *row)
 }
 
 /* A planned run folder's files fit (--out and the id are bounded); the message says where not. */
-void jn_results_row(const jn_plan_entry *e, jn_run_row *row) { (void)read_row(e->cfg.out, row); }
+void jn_results_row(const jn_plan *plan, int i, jn_run_row *row)
+{
+    char folder[JN_PATH_MAX];
+    (void)read_row(jn_plan_folder(plan, i, folder, sizeof folder), row);
+}
 
 static void put_text(jn_buf *b, const char *s) { jn_buf_put(b, s, strlen(s)); }
 
@@ -126,16 +130,17 @@ int jn_results_open(jn_results *t, const jn_plan *plan)
     put_text(&t->fixed, ",status,best_epoch,valid_error,test_error,penalty,steps,seconds\n");
     t->end[0] = t->fixed.len;
     for (int i = 0; i < n; i++) {
-        const jn_plan_entry *e = &plan->entries[i];
-        put_text(&t->fixed, e->id);
+        jn_config cfg;
+        jn_plan_config(plan, i, &cfg);
+        put_text(&t->fixed, plan->entries[i].id);
         for (int c = 0; c < plan->n_columns; c++) {
             char v[JN_PATH_MAX + 64];
-            jn_config_get(&e->cfg, plan->columns[c], v, sizeof v);
+            jn_config_get(&cfg, plan->columns[c], v, sizeof v);
             put_text(&t->fixed, ",");
             put_field(&t->fixed, v);
         }
         t->end[i + 1] = t->fixed.len;
-        jn_results_row(e, &t->rows[i]);
+        jn_results_row(plan, i, &t->rows[i]);
     }
     if (jn_buf_ok(&t->fixed, "results.csv")) {
         jn_results_close(t);
@@ -285,7 +290,7 @@ void jn_results_print(const jn_plan *plan, const char *dir, const jn_run_row *kn
         if (known)
             rows[i] = known[i];
         else
-            jn_results_row(&plan->entries[i], &rows[i]);
+            jn_results_row(plan, i, &rows[i]);
         count[state_of(&rows[i])]++;
         if (isfinite(rows[i].valid_error))
             order[ranked++] = i;
@@ -303,7 +308,7 @@ void jn_results_print(const jn_plan *plan, const char *dir, const jn_run_row *kn
             width[c] = (int)strlen(plan->columns[c]);
             for (int k = 0; k < shown; k++) {
                 char v[JN_PATH_MAX + 64];
-                jn_config_get(&plan->entries[order[k]].cfg, plan->columns[c], v, sizeof v);
+                jn_plan_value(plan, order[k], plan->columns[c], v, sizeof v);
                 width[c] = (int)strlen(v) > width[c] ? (int)strlen(v) : width[c];
             }
         }
@@ -321,7 +326,7 @@ void jn_results_print(const jn_plan *plan, const char *dir, const jn_run_row *kn
                     r->valid_error, test);
             for (int c = 0; c < columns; c++) {
                 char v[JN_PATH_MAX + 64];
-                jn_config_get(&plan->entries[order[k]].cfg, plan->columns[c], v, sizeof v);
+                jn_plan_value(plan, order[k], plan->columns[c], v, sizeof v);
                 fprintf(f, "  %-*s", width[c], v);
             }
             fputc('\n', f);
@@ -405,7 +410,7 @@ int jn_results_merge(const jn_plan *plan, const char *dir, const char *const *so
         locks[i] = -1;
     for (int i = 0; !rc && i < n; i++) {
         jn_run_row best, theirs;
-        jn_results_row(&plan->entries[i], &best);
+        jn_results_row(plan, i, &best);
         for (int s = 0; s < n_sources && !rc; s++) {
             char runs[JN_PATH_MAX + 32], folder[JN_PATH_MAX + 64];
             rc = jn_path_join(runs, sizeof runs, sources[s], "runs") ||
@@ -422,13 +427,14 @@ int jn_results_merge(const jn_plan *plan, const char *dir, const char *const *so
     for (int i = 0; !rc && i < n; i++)
         if (from[i][0])
             rc = lock_run(from[i], 0, 1, &locks[n + i]);
+    char to[JN_PATH_MAX];
     for (int pass = 0; pass < 2; pass++)
         for (int i = 0; !rc && i < n; i++)
-            if (from[i][0] && is_folder(plan->entries[i].cfg.out) == !pass)
-                rc = lock_run(plan->entries[i].cfg.out, pass, 0, &locks[i]);
+            if (from[i][0] && is_folder(jn_plan_folder(plan, i, to, sizeof to)) == !pass)
+                rc = lock_run(to, pass, 0, &locks[i]);
     for (int i = 0; !rc && i < n; i++)
         if (from[i][0]) {
-            rc = copy_run(from[i], plan->entries[i].cfg.out);
+            rc = copy_run(from[i], jn_plan_folder(plan, i, to, sizeof to));
             copied++;
         }
     for (int i = 0; locks && i < 2 * n; i++)

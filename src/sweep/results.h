@@ -24,8 +24,8 @@ typedef struct {
     double seconds;          /* the epochs' wall time, summed */
 } jn_run_row;
 
-/* Reads the row of one configuration from its run folder. */
-void jn_results_row(const jn_plan_entry *e, jn_run_row *row);
+/* Reads the row of entry i from its run folder. */
+void jn_results_row(const jn_plan *plan, int i, jn_run_row *row);
 
 /* The rows of results.csv as a sweep keeps them between writes: every entry's id and options
  * formatted once, and its row read from its folder at the open and then only where the caller

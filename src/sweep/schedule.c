@@ -20,6 +20,7 @@ typedef struct {
     int unreadable; /* which cannot be read */
     long batch;     /* where it continues */
     int started;    /* handed to the group */
+    int epochs;     /* its run's */
 } pending;
 
 typedef struct {
@@ -28,25 +29,20 @@ typedef struct {
     pending *items;
     int n_items;
     jn_job **open;  /* [n_items]: jobs handed out, not yet ended */
-    const char *busy;  /* the folder of a run another process trains: this one stops */
+    char busy[JN_PATH_MAX];  /* the folder of a run another process trains: this one stops */
 } source;
-
-static const char *summary_path(const jn_plan_entry *e, char *out, size_t cap)
-{
-    return jn_path_join(out, cap, e->cfg.out, "summary.json") ? NULL : out;
-}
 
 /* Records a failure in the run's summary.json, creating the folder of a configuration that
  * failed before it had one (`sweep status` and merge read results from the folders): 0, or -1
  * with the error recorded. */
-static int record_failure(const jn_plan_entry *e, const char *message)
+static int record_failure(const char *folder, const char *message)
 {
     char path[JN_PATH_MAX + 32];
     const jn_run_summary s = {"failed", message, 0, 0, 0, NAN, NAN, NAN};
-    if (jn_mkdirs(e->cfg.out))
+    if (jn_mkdirs(folder))
         return -1;
-    if (!summary_path(e, path, sizeof path))
-        return jn_fail("%s: path too long for its summary.json", e->cfg.out);
+    if (jn_path_join(path, sizeof path, folder, "summary.json"))
+        return jn_fail("%s: path too long for its summary.json", folder);
     return jn_summary_write(path, &s);
 }
 
@@ -55,8 +51,9 @@ static int record_failure(const jn_plan_entry *e, const char *message)
 static void fail_entry(source *src, int entry, const char *message)
 {
     char kept[1024], said[2200];
+    char folder[JN_PATH_MAX];
     snprintf(kept, sizeof kept, "%s", message);  /* message may be jn_last_error(), which a write error replaces */
-    if (record_failure(&src->plan->entries[entry], kept) == 0)
+    if (record_failure(jn_plan_folder(src->plan, entry, folder, sizeof folder), kept) == 0)
         snprintf(said, sizeof said, "%s", kept);
     else
         snprintf(said, sizeof said, "%s (not recorded in the run folder, so status shows it pending: %s)", kept,
@@ -64,31 +61,31 @@ static void fail_entry(source *src, int entry, const char *message)
     src->report->ended(src->report->ctx, entry, "failed", said);
 }
 
-/* 0 where a job opened from the folder is the configuration the id names; else -1 with the
- * error recorded (another configuration's run, or no memory to compare them). */
-static int same_configuration(const jn_job *job, const jn_plan_entry *e)
+/* 0 where a job opened from the folder is the configuration `planned` (entry e's) is; else -1
+ * with the error recorded (another configuration's run, or no memory to compare them). */
+static int same_configuration(const jn_job *job, const jn_config *planned, const jn_plan_entry *e)
 {
     const jn_config *cfg = jn_job_config(job);
-    size_t a = jn_config_format(cfg, JN_CMD_TRAIN, 1, NULL, 0), b = jn_config_format(&e->cfg, JN_CMD_TRAIN, 1, NULL, 0);
+    size_t a = jn_config_format(cfg, JN_CMD_TRAIN, 1, NULL, 0), b = jn_config_format(planned, JN_CMD_TRAIN, 1, NULL, 0);
     char *ta = malloc(a + 1), *tb = malloc(b + 1);
     int rc = ta && tb ? 0 : jn_fail("%s: out of memory comparing the run's options with configuration %s",
-                                    e->cfg.out, e->id);
+                                    planned->out, e->id);
     if (!rc) {
         jn_config_format(cfg, JN_CMD_TRAIN, 1, ta, a + 1);
-        jn_config_format(&e->cfg, JN_CMD_TRAIN, 1, tb, b + 1);
+        jn_config_format(planned, JN_CMD_TRAIN, 1, tb, b + 1);
         if (strcmp(ta, tb))
-            rc = jn_fail("%s: the folder holds a run of other options than configuration %s", e->cfg.out, e->id);
+            rc = jn_fail("%s: the folder holds a run of other options than configuration %s", planned->out, e->id);
     }
     free(ta);
     free(tb);
     return rc;
 }
 
-/* Whether the configuration's folder holds a last.ckpt to resume. */
-static int has_checkpoint(const jn_plan_entry *e)
+/* Whether the run folder holds a last.ckpt to resume. */
+static int has_checkpoint(const char *folder)
 {
     char path[JN_PATH_MAX + 32];
-    return !jn_path_join(path, sizeof path, e->cfg.out, "last.ckpt") && access(path, F_OK) == 0;
+    return !jn_path_join(path, sizeof path, folder, "last.ckpt") && access(path, F_OK) == 0;
 }
 
 /* Opens the item's job: resumed, or new (a rerun: the files of a failed attempt are replaced;
@@ -99,7 +96,9 @@ static jn_job *open_item(source *src, pending *it)
 {
     const jn_plan_entry *e = &src->plan->entries[it->entry];
     it->started = 1;
-    jn_config cfg = e->cfg;
+    jn_config planned, cfg;
+    jn_plan_config(src->plan, it->entry, &planned);
+    cfg = planned;
     if (it->resume)
         jn_config_set(&cfg, JN_CMD_TRAIN, "resume", "true");
     int busy = 0;
@@ -108,11 +107,11 @@ static jn_job *open_item(source *src, pending *it)
      * sharing the folder, the same sweep started twice) that has trained the run since left a
      * last.ckpt the plan did not expect, or one at another batch: its run, not a failure here,
      * and nothing is written to its folder. Ended there, it is reported as it ended. */
-    if (!busy && (job ? it->resume && jn_job_batch(job) != it->batch : !it->resume && has_checkpoint(e))) {
+    if (!busy && (job ? it->resume && jn_job_batch(job) != it->batch : !it->resume && has_checkpoint(planned.out))) {
         jn_job_free(job);
         job = NULL;
         jn_run_row row;
-        jn_results_row(e, &row);
+        jn_results_row(src->plan, it->entry, &row);
         if (row.done) {
             src->report->ended(src->report->ctx, it->entry, row.status, row.message);
             return NULL;
@@ -120,10 +119,10 @@ static jn_job *open_item(source *src, pending *it)
         busy = 1;
     }
     if (busy) {
-        src->busy = e->cfg.out;
+        snprintf(src->busy, sizeof src->busy, "%s", planned.out);
         return NULL;
     }
-    if (job && same_configuration(job, e)) {
+    if (job && same_configuration(job, &planned, e)) {
         jn_job_free(job);
         job = NULL;
     }
@@ -131,7 +130,7 @@ static jn_job *open_item(source *src, pending *it)
         char message[2048], last[JN_PATH_MAX + 32];
         snprintf(message, sizeof message, "%s", jn_last_error());
         /* A rerun would read the same bytes: say what works. */
-        if (it->unreadable && !jn_path_join(last, sizeof last, e->cfg.out, "last.ckpt")) {
+        if (it->unreadable && !jn_path_join(last, sizeof last, planned.out, "last.ckpt")) {
             const size_t n = strlen(message);
             snprintf(message + n, sizeof message - n, "; remove %s (or the run folder) to train this configuration "
                      "afresh: a rerun alone fails the same way", last);
@@ -165,7 +164,7 @@ static jn_job *source_next(void *ctx, long batch)
         if (!pick)
             return NULL;
         jn_job *job = open_item(src, pick);
-        if (job || src->busy)
+        if (job || src->busy[0])
             return job;
     }
 }
@@ -190,7 +189,7 @@ static void source_ended(void *ctx, jn_job *job)
             src->open[i] = NULL;
             const int entry = src->items[i].entry;
             if (jn_job_busy(job))
-                src->busy = src->plan->entries[entry].cfg.out;
+                jn_plan_folder(src->plan, entry, src->busy, sizeof src->busy);
             else if (!strcmp(jn_job_status(job), "failed"))
                 fail_entry(src, entry, jn_job_message(job));
             else
@@ -205,28 +204,24 @@ static void source_stepped(void *ctx, long steps)
     src->report->stepped(src->report->ctx, steps);
 }
 
-/* The group's objective: its members' structure, each noise level and lambda the largest. */
-static jn_objective group_objective(const source *src)
+/* Widens the group's objective `obj` (its members' structure) to a member's: each noise level
+ * and lambda the largest. */
+static void widen_objective(jn_objective *obj, const jn_objective *o)
 {
-    jn_objective obj = src->plan->entries[src->items[0].entry].cfg.obj;
-    for (int i = 1; i < src->n_items; i++) {
-        const jn_objective *o = &src->plan->entries[src->items[i].entry].cfg.obj;
-        obj.input_noise = fmax(obj.input_noise, o->input_noise);
-        obj.jac_noise = fmax(obj.jac_noise, o->jac_noise);
-        obj.jac_lambda = fmax(obj.jac_lambda, o->jac_lambda);
-        obj.weight_decay = fmax(obj.weight_decay, o->weight_decay);
-    }
-    return obj;
+    obj->input_noise = fmax(obj->input_noise, o->input_noise);
+    obj->jac_noise = fmax(obj->jac_noise, o->jac_noise);
+    obj->jac_lambda = fmax(obj->jac_lambda, o->jac_lambda);
+    obj->weight_decay = fmax(obj->weight_decay, o->weight_decay);
 }
 
 /* Where an unfinished run continues: its checkpoint's batch and steps (0 for a new run). */
-static void position(const jn_plan_entry *e, pending *it, uint64_t *steps)
+static void position(const char *folder, pending *it, uint64_t *steps)
 {
     char path[JN_PATH_MAX + 32];
     jn_checkpoint ck = {0};
     *steps = 0;
-    it->resume = has_checkpoint(e);
-    if (it->resume && !jn_path_join(path, sizeof path, e->cfg.out, "last.ckpt")) {
+    it->resume = has_checkpoint(folder);
+    if (it->resume && !jn_path_join(path, sizeof path, folder, "last.ckpt")) {
         it->unreadable = jn_checkpoint_read(path, &ck) != 0;  /* fails when the job opens it */
         if (!it->unreadable) {
             it->batch = ck.state.batch;
@@ -240,9 +235,15 @@ static void position(const jn_plan_entry *e, pending *it, uint64_t *steps)
 static int run_group(source *src)
 {
     const jn_plan *plan = src->plan;
-    const jn_config *first = &plan->entries[src->items[0].entry].cfg;
-    const jn_objective obj = group_objective(src);
-    jn_group *g = jn_group_open(first, &obj, src->n_items);
+    jn_config first, cfg;
+    jn_plan_config(plan, src->items[0].entry, &first);
+    jn_objective obj = first.obj;
+    for (int i = 0; i < src->n_items; i++) {
+        jn_plan_config(plan, src->items[i].entry, &cfg);
+        widen_objective(&obj, &cfg.obj);
+        src->items[i].epochs = cfg.epochs;
+    }
+    jn_group *g = jn_group_open(&first, &obj, src->n_items);
     if (!g) {
         char message[1024];
         snprintf(message, sizeof message, "%s", jn_last_error());
@@ -254,8 +255,9 @@ static int run_group(source *src)
     double steps = 0;
     for (int i = 0; i < src->n_items; i++) {
         uint64_t done;
-        position(&plan->entries[src->items[i].entry], &src->items[i], &done);
-        steps += fmax(0, (double)plan->entries[src->items[i].entry].cfg.epochs * (double)batches - (double)done);
+        char folder[JN_PATH_MAX];
+        position(jn_plan_folder(plan, src->items[i].entry, folder, sizeof folder), &src->items[i], &done);
+        steps += fmax(0, (double)src->items[i].epochs * (double)batches - (double)done);
     }
     src->report->planned(src->report->ctx, src->n_items, steps);
     jn_job_source js = {src, source_next, source_next_batch, source_ended, source_stepped,
@@ -280,7 +282,7 @@ static int run_group(source *src)
 int jn_sweep_work(const jn_plan *plan, const unsigned char *mine, const jn_sweep_report *report)
 {
     jn_train_catch_signals();
-    source src = {plan, report, NULL, 0, NULL, NULL};
+    source src = {.plan = plan, .report = report};
     src.items = calloc((size_t)(plan->n_entries ? plan->n_entries : 1), sizeof *src.items);
     src.open = calloc((size_t)(plan->n_entries ? plan->n_entries : 1), sizeof *src.open);
     if (!src.items || !src.open) {
@@ -296,7 +298,7 @@ int jn_sweep_work(const jn_plan *plan, const unsigned char *mine, const jn_sweep
             jn_run_row row;
             if (!mine[e])
                 continue;
-            jn_results_row(&plan->entries[e], &row);
+            jn_results_row(plan, e, &row);
             if (!row.done)
                 src.items[src.n_items++] = (pending){.entry = e};
         }
@@ -307,7 +309,7 @@ int jn_sweep_work(const jn_plan *plan, const unsigned char *mine, const jn_sweep
             code = rc;
             break;
         }
-        if (src.busy) {
+        if (src.busy[0]) {
             jn_fail("%s: in use by another jacnoise process, or trained by one since this sweep began: is this "
                     "sweep, or a shard of it, already running? (stopped; that run's folder is unchanged)", src.busy);
             code = JN_EXIT_ERROR;

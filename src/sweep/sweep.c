@@ -50,7 +50,7 @@ static void front_reread(front *f, int every)
 {
     for (int i = 0; i < f->plan->n_entries; i++)
         if (!f->table.rows[i].done && !f->reported[i] && (every || !f->mine[i] || f->active[i]))
-            jn_results_row(&f->plan->entries[i], &f->table.rows[i]);
+            jn_results_row(f->plan, i, &f->table.rows[i]);
 }
 
 /* Writes results.csv where it is behind. A write takes longer the more configurations there
@@ -131,7 +131,7 @@ static void front_ended(void *ctx, int entry, const char *status, const char *me
         snprintf(row->message, sizeof row->message, "%s", message);
         row->valid_error = row->test_error = row->penalty = NAN;
     } else {
-        jn_results_row(e, row);  /* the folder says it */
+        jn_results_row(plan, entry, row);  /* the folder says it */
     }
     if (strcmp(status, "interrupted"))
         f->done++;
@@ -152,7 +152,7 @@ static void front_ended(void *ctx, int entry, const char *status, const char *me
     printf("sweep: [%d/%d] %s %s", f->done, f->total, e->id, what);
     for (int c = 0; c < plan->n_swept; c++) {
         char v[JN_PATH_MAX + 64];
-        jn_config_get(&e->cfg, plan->columns[c], v, sizeof v);
+        jn_plan_value(plan, entry, plan->columns[c], v, sizeof v);
         printf("  %s=%s", plan->columns[c], v);
     }
     printf("\n");
@@ -310,9 +310,12 @@ static int run_sweep(const jn_config *cfg, jn_plan *plan)
      * configuration (of that precision) the same way before it trains: said once, nothing
      * written (the device is one for all: it cannot be swept). */
     int tf32 = 0;
-    for (int i = 0; i < plan->n_entries; i++)
-        tf32 |= plan->entries[i].cfg.tf32;
-    if (plan->n_entries && jn_sweep_device_check(plan->entries[0].cfg.device, tf32))
+    jn_config entry;
+    for (int i = 0; i < plan->n_entries; i++) {
+        jn_plan_config(plan, i, &entry);
+        tf32 |= entry.tf32;
+    }
+    if (plan->n_entries && jn_sweep_device_check(entry.device, tf32))
         return fail_now(JN_EXIT_ERROR);
     int code = prepare_folder("--out ", cfg->out, &plan->spec);
     if (!code)
@@ -347,9 +350,9 @@ static int run_sweep(const jn_config *cfg, jn_plan *plan)
      * workers forked after. */
     for (int i = 0; i < n; i++)
         if (mine[i]) {
-            const jn_device device = plan->entries[i].cfg.device;
-            if (device == JN_DEVICE_CPU || (device == JN_DEVICE_AUTO && !jn_cuda_built()))
-                jn_backend_threads(JN_DEVICE_CPU, plan->entries[i].cfg.threads, workers);
+            jn_plan_config(plan, i, &entry);
+            if (entry.device == JN_DEVICE_CPU || (entry.device == JN_DEVICE_AUTO && !jn_cuda_built()))
+                jn_backend_threads(JN_DEVICE_CPU, entry.threads, workers);
             break;
         }
     /* From its first line on, a closed standard output (sweep | head) stops the sweep as
