@@ -4,7 +4,8 @@ started here from a slurm.conf in a temporary folder (SLURM_CONF), the sweep sub
 unsharded. The daemons are stopped by their pids. Skipped (77) where Slurm (Debian's slurm-wlm)
 or munge is not installed; before that, without Slurm, the script run as tasks of an array and
 part of it resubmitted (the SLURM_ARRAY_TASK_* variables set as Slurm sets them), a task
-without its program saying so in one line, and a task stopped by SIGTERM saying how it continues.
+without its program saying so in one line, and a task stopped by SIGTERM saying how it continues
+(and a plain batch job, sbatch without --array, so stopped).
 
 Run by ctest with JACNOISE_BIN and JACNOISE_DATA set."""
 import getpass
@@ -166,30 +167,46 @@ def missing_program(tmp, spec):
           f"a task without its program: exit {p.returncode}: {p.stdout!r} {p.stderr!r}")
 
 
+def batch_env():
+    """The environment of a plain batch job (sbatch without --array), as Slurm sets it."""
+    env = dict(os.environ, JACNOISE=BIN, SLURM_JOB_ID="42", ENVIRONMENT="BATCH")
+    for name in ("SLURM_ARRAY_JOB_ID", "SLURM_ARRAY_TASK_ID", "SLURM_ARRAY_TASK_MIN", "SLURM_ARRAY_TASK_MAX",
+                 "SLURM_ARRAY_TASK_COUNT", "SLURM_ARRAY_TASK_STEP"):
+        env.pop(name, None)
+    return env
+
+
 def cancelled_task(tmp):
     """A task that scancel or its time limit stops (SIGTERM) says how it continues: resubmit
     that task, sbatch --array=I (not "run the same command", which a task's log cannot say),
     and so do the summaries of the runs it interrupted, in its workers too (--jobs 2): run by
-    hand, the sweep command would train the whole sweep outside the array."""
+    hand, the sweep command would train the whole sweep outside the array. A plain batch job
+    (no --array; its log's first line says it trains the whole sweep, not "array task ? of job
+    ?") says to resubmit it, not to run the command by hand."""
     spec = os.path.join(tmp, "endless.spec")
     open(spec, "w").write(SPEC.replace("epochs = 2", "epochs = 100000\npatience = 0"))
-    folder = os.path.join(tmp, "cancelled")
-    p = subprocess.Popen(["bash", SBATCH, spec, folder, "--jobs", "2"], env=task_env(1, 0, 2),
-                         stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
-    until_training(folder, p)
-    p.terminate()
-    err = p.communicate(timeout=600)[1]
-    how = "to continue, resubmit this array task: sbatch --array=1 with the same script and arguments"
-    check(p.returncode == 143 and err.strip().splitlines()[-1:] == [f"jacnoise: sweep terminated; {how}"],
-          f"a task stopped by SIGTERM: exit {p.returncode}: {err[-300:]!r}")
-    runs = os.path.join(folder, "runs")
-    messages = []
-    for i in sorted(os.listdir(runs)):
-        if os.path.exists(os.path.join(runs, i, "summary.json")):  # a run not begun when the task stopped has none
-            with open(os.path.join(runs, i, "summary.json")) as f:
-                messages.append(json.load(f)["message"])
-    check(messages and all(m.startswith("terminated at epoch ") and m.endswith(f"; {how}") for m in messages),
-          f"the interrupted runs' summaries: {messages!r}")
+    for what, env, first, how in [
+            ("array task 1 of 0-2", task_env(1, 0, 2), "jacnoise sweep: array task 1 of job 41 on ",
+             "to continue, resubmit this array task: sbatch --array=1 with the same script and arguments"),
+            ("a plain batch job", batch_env(), "jacnoise sweep: job 42 (no --array: the whole sweep) on ",
+             "to continue, resubmit this job: sbatch with the same script and arguments")]:
+        folder = os.path.join(tmp, "cancelled-" + what.split()[-1])
+        p = subprocess.Popen(["bash", SBATCH, spec, folder, "--jobs", "2"], env=env, stdout=subprocess.PIPE,
+                             stderr=subprocess.PIPE, text=True)
+        until_training(folder, p)
+        p.terminate()
+        out, err = p.communicate(timeout=600)
+        check(p.returncode == 143 and out.startswith(first) and
+              err.strip().splitlines()[-1:] == [f"jacnoise: sweep terminated; {how}"],
+              f"{what} stopped by SIGTERM: exit {p.returncode}: {out[:200]!r} {err[-300:]!r}")
+        runs = os.path.join(folder, "runs")
+        messages = []
+        for i in sorted(os.listdir(runs)):
+            if os.path.exists(os.path.join(runs, i, "summary.json")):  # a run not begun when it stopped has none
+                with open(os.path.join(runs, i, "summary.json")) as f:
+                    messages.append(json.load(f)["message"])
+        check(messages and all(m.startswith("terminated at epoch ") and m.endswith(f"; {how}") for m in messages),
+              f"{what}: the interrupted runs' summaries: {messages!r}")
 
 
 def main():

@@ -295,6 +295,14 @@ static int report_failures(const jn_plan *plan, const char *dir, const unsigned 
     return failed;
 }
 
+/* Whether this process is a Slurm batch job's (sbatch sets ENVIRONMENT=BATCH), where "run the
+ * command again" would have the user run the job's work by hand, on a login node. */
+static int batch_job(void)
+{
+    const char *environment = getenv("ENVIRONMENT");
+    return getenv("SLURM_JOB_ID") && environment && !strcmp(environment, "BATCH");
+}
+
 static int run_sweep(const jn_config *cfg, jn_plan *plan)
 {
     int index, count;
@@ -375,13 +383,15 @@ static int run_sweep(const jn_config *cfg, jn_plan *plan)
     f.done = done;
     jn_progress_init(&f.progress, cfg->progress);
     front_flush(&f);
-    /* How a stop (scancel, a time limit in an array task) continues: said by the runs it
+    /* How a stop (scancel, a time limit in a Slurm job) continues: said by the runs it
      * interrupts and by the sweep's last line, in the same words. */
     char how[160] = "run the same sweep command again to continue";
     if (array_task >= 0)
         snprintf(how, sizeof how,
                  "to continue, resubmit this array task: sbatch --array=%ld with the same script and arguments",
                  array_task);
+    else if (batch_job())
+        snprintf(how, sizeof how, "to continue, resubmit this job: sbatch with the same script and arguments");
     const jn_sweep_report report = {&f, front_planned, front_began, front_stepped, front_ended, front_flush, how};
     code = workers > 1 ? jn_sweep_workers(plan, todo, workers, &report) : jn_sweep_work(plan, todo, &report);
     front_reread(&f, 1);  /* the end's table and results.csv say what every folder says now */
