@@ -182,7 +182,9 @@ def cancelled_task(tmp):
     and so do the summaries of the runs it interrupted, in its workers too (--jobs 2): run by
     hand, the sweep command would train the whole sweep outside the array. A plain batch job
     (no --array; its log's first line says it trains the whole sweep, not "array task ? of job
-    ?") says to resubmit it, not to run the command by hand."""
+    ?") says to resubmit it, not to run the command by hand. Then, as after scancel of
+    the whole array, whose tasks 0 and 2 never started (no log says a word of them), sweep status
+    names the tasks to resubmit."""
     spec = os.path.join(tmp, "endless.spec")
     open(spec, "w").write(SPEC.replace("epochs = 2", "epochs = 100000\npatience = 0"))
     for what, env, first, how in [
@@ -207,6 +209,43 @@ def cancelled_task(tmp):
                     messages.append(json.load(f)["message"])
         check(messages and all(m.startswith("terminated at epoch ") and m.endswith(f"; {how}") for m in messages),
               f"{what}: the interrupted runs' summaries: {messages!r}")
+    folder = os.path.join(tmp, "cancelled-0-2")
+    shown = run(["sweep", "status", folder]).stdout.splitlines()
+    check(shown[-1:] == [f"unfinished: 6 configurations, of array tasks 0-2 of the array {folder}/slurm-array records "
+                         "(a task cancelled before it started left no log); once none of them runs, to continue, "
+                         "resubmit those array tasks: sbatch --array=0-2 with the same script and arguments"],
+          f"status after the array's cancel: {shown[-3:]!r}")
+
+
+def status_tasks(tmp, spec):
+    """sweep status in a job array's folder names the tasks whose configurations are unfinished
+    as sbatch --array takes them (a range, a step), none once every one is done; outside an
+    array, to run the command again once no sweep trains them (status does not know whether
+    one still does)."""
+    for array, tasks in [((0, 2), [0]), ((4, 13, 3), [7])]:
+        first, last = array[0], array[1]
+        step = array[2] if len(array) > 2 else 1
+        folder = os.path.join(tmp, f"status-{first}-{last}-{step}")
+        for task in tasks:
+            env = dict(task_env(task, first, last, tasks=(last - first) // step + 1), SLURM_ARRAY_TASK_STEP=str(step))
+            p = subprocess.run(["bash", SBATCH, spec, folder], env=env, capture_output=True, text=True, timeout=600)
+            check(p.returncode == 0, f"array task {task}: exit {p.returncode}: {p.stderr[-300:]}")
+        shown = run(["sweep", "status", folder]).stdout.splitlines()[-1]
+        want = "--array=1-2 " if step == 1 else "--array=4,10-13:3 "
+        check(shown.startswith("unfinished: 4 configurations, of array tasks ") and want in shown,
+              f"status of array {array} after tasks {tasks}: {shown!r}")
+    folder = os.path.join(tmp, "status-0-2-1")
+    for task in (1, 2):
+        array_task(spec, folder, task, 0, 2)
+    shown = run(["sweep", "status", folder]).stdout
+    check("unfinished" not in shown, f"status once every task has run: {shown[-300:]!r}")
+    folder = os.path.join(tmp, "status-plain")
+    os.makedirs(folder)
+    open(os.path.join(folder, "sweep.spec"), "w").write(open(spec).read())
+    shown = run(["sweep", "status", folder]).stdout.splitlines()[-1]
+    check(shown == "unfinished: 6 configurations; once no sweep trains them, run the same sweep command again to "
+                   "continue",
+          f"status of a sweep never run: {shown!r}")
 
 
 def main():
@@ -219,6 +258,7 @@ def main():
     resubmitted_part(tmp, spec, reference)
     missing_program(tmp, spec)
     cancelled_task(tmp)
+    status_tasks(tmp, spec)
     missing = [d for d in DAEMONS if not shutil.which(d)]
     if missing:
         print(f"skipped: Slurm and munge are not installed ({', '.join(missing)} missing; on Debian: "

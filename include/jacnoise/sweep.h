@@ -31,7 +31,8 @@
  * closed), the runs it trained saved where they stood. */
 int jn_sweep_run(const jn_config *cfg);
 
-/* Prints the progress of the sweep in dir (counts, best configurations). */
+/* Prints the progress of the sweep in dir (counts, best configurations) and, where some are
+ * unfinished, how it continues (in a Slurm job array's folder: which tasks to resubmit). */
 int jn_sweep_status(const char *dir);
 
 /* Copies into dir the run folders of the source sweep folders (shards of the same spec run

@@ -12,7 +12,9 @@ static void status_help(void)
     printf("usage: jacnoise sweep status DIR\n\n"
            "Prints the progress of the sweep in DIR, read from its run folders: configurations done,\n"
            "diverged, failed, running (started, not ended), interrupted (stopped; a rerun resumes them)\n"
-           "and pending, the best by validation error, and where results.csv and the plots are.\n");
+           "and pending, the best by validation error, where results.csv and the plots are, and,\n"
+           "where configurations are unfinished, how to continue: in the folder of a Slurm job array,\n"
+           "which of its tasks to resubmit (also those of a cancelled array that never started).\n");
 }
 
 static void merge_help(void)

@@ -316,14 +316,12 @@ int jn_plan_make(jn_spec *spec, const jn_config *given, const char *dir, jn_plan
     memset(plan, 0, sizeof *plan);
 }
 
-void jn_plan_deal(const jn_plan *plan, const unsigned char *in, int index, int count, unsigned char *out)
+void jn_plan_deal(const jn_plan *plan, const unsigned char *in, int count, int *part)
 {
     long dealt = 0;
-    memset(out, 0, (size_t)plan->n_entries);
     for (int g = 0; g < plan->n_groups; g++)
         for (int m = 0; m < plan->groups[g].n_members; m++) {
             int e = plan->groups[g].members[m];
-            if (!in || in[e])
-                out[e] = dealt++ % count == index;
+            part[e] = !in || in[e] ? (int)(dealt++ % count) : -1;
         }
 }

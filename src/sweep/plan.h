@@ -55,9 +55,10 @@ void jn_plan_value(const jn_plan *plan, int i, const char *key, char *out, size_
 /* Entry i's run folder, DIR/runs/ID, in out (cap >= JN_PATH_MAX: jn_plan_make checked it fits). */
 const char *jn_plan_folder(const jn_plan *plan, int i, char *out, size_t cap);
 
-/* Part `index` of `count` of the entries flagged in `in` (NULL: all): each group's members in
- * id order dealt round-robin, one count running on from group to group, so parts are even and
- * each keeps its share of every group. Flags the chosen entries in `out` ([n_entries]). */
-void jn_plan_deal(const jn_plan *plan, const unsigned char *in, int index, int count, unsigned char *out);
+/* Deals the entries flagged in `in` (NULL: all) into `count` parts: each group's members in id
+ * order dealt round-robin, one count running on from group to group, so parts are even and
+ * each keeps its share of every group. part[e] ([n_entries]): entry e's part, 0 .. count - 1,
+ * or -1 for one not in `in`. */
+void jn_plan_deal(const jn_plan *plan, const unsigned char *in, int count, int *part);
 
 #endif

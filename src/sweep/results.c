@@ -277,20 +277,19 @@ static void print_other_runs(const jn_plan *plan, const char *dir, FILE *f)
 void jn_results_print(const jn_plan *plan, const char *dir, const jn_run_row *known, FILE *f)
 {
     const int n = plan->n_entries;
-    jn_run_row *rows = calloc((size_t)(n ? n : 1), sizeof *rows);
+    jn_run_row *read = known ? NULL : calloc((size_t)(n ? n : 1), sizeof *read);  /* known ones are not copied */
+    const jn_run_row *rows = known ? known : read;
     int *order = malloc(sizeof(int) * (size_t)(n ? n : 1));
     if (!rows || !order) {
-        free(rows);
+        free(read);
         free(order);
         fprintf(f, "sweep %s: out of memory for the table\n", dir);
         return;
     }
     int count[N_STATES] = {0}, ranked = 0;
     for (int i = 0; i < n; i++) {
-        if (known)
-            rows[i] = known[i];
-        else
-            jn_results_row(plan, i, &rows[i]);
+        if (!known)
+            jn_results_row(plan, i, &read[i]);
         count[state_of(&rows[i])]++;
         if (isfinite(rows[i].valid_error))
             order[ranked++] = i;
@@ -345,7 +344,7 @@ void jn_results_print(const jn_plan *plan, const char *dir, const jn_run_row *kn
         fprintf(f, "results: no results.csv (jacnoise sweep merge %s writes it)\n", dir);
     print_other_runs(plan, dir, f);
     print_plots(dir, f);
-    free(rows);
+    free(read);
     free(order);
 }
 

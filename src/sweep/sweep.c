@@ -195,6 +195,25 @@ static int slurm_task(long *task, long *tasks, long *first, long *stride)
     return 1;
 }
 
+/* The job array a sweep folder's DIR/slurm-array (path) records: 1, 0 where there is none,
+ * -1 (recorded) where it cannot be read or is not a record. */
+static int array_record(const char *path, long *first, long *stride, long *tasks)
+{
+    unsigned char *data;
+    size_t len;
+    char text[192];
+    if (access(path, F_OK) != 0)
+        return 0;
+    if (jn_read_file(path, &data, &len))
+        return -1;
+    snprintf(text, sizeof text, "%.*s", (int)(len < sizeof text ? len : sizeof text - 1), (const char *)data);
+    free(data);
+    if (sscanf(text, "SLURM_ARRAY_TASK_MIN=%ld SLURM_ARRAY_TASK_STEP=%ld SLURM_ARRAY_TASK_COUNT=%ld", first, stride,
+               tasks) != 3 || *first < 0 || *stride < 1 || *tasks < 1 || *tasks > INT_MAX)
+        return jn_fail("%s: not a job array's record; remove it (the next task records its array)", path);
+    return 1;
+}
+
 /* Part I of N: --shard, else a Slurm job array's task, else the whole sweep; 0 or the exit
  * status. A task's part is its place in the array first run on the folder, which its first
  * task to start records in DIR/slurm-array: resubmitting part of the array (sbatch
@@ -218,20 +237,8 @@ static int shard_of(const jn_config *cfg, int *index, int *count, long *array_ta
     if (jn_path_join(path, sizeof path, cfg->out, "slurm-array"))
         return JN_EXIT_ERROR;
     const int kept = jn_write_file_new(path, text, strlen(text));
-    if (kept < 0)
+    if (kept < 0 || (kept && array_record(path, &first, &stride, &tasks) < 0))
         return JN_EXIT_ERROR;
-    if (kept) {
-        unsigned char *data;
-        size_t len;
-        if (jn_read_file(path, &data, &len))
-            return JN_EXIT_ERROR;
-        snprintf(text, sizeof text, "%.*s", (int)(len < sizeof text ? len : sizeof text - 1), (const char *)data);
-        free(data);
-        if (sscanf(text, "SLURM_ARRAY_TASK_MIN=%ld SLURM_ARRAY_TASK_STEP=%ld SLURM_ARRAY_TASK_COUNT=%ld", &first,
-                   &stride, &tasks) != 3 || first < 0 || stride < 1 || tasks < 1)
-            return jn_fail("%s: not a job array's record; remove it (the next task records its array)", path),
-                   JN_EXIT_ERROR;
-    }
     const long part = (task - first) / stride;
     if (task < first || (task - first) % stride || part >= tasks || part > INT_MAX)
         return jn_fail("--shard: SLURM_ARRAY_TASK_ID=%ld is not a task of the job array first run on %s (%ld tasks "
@@ -303,6 +310,20 @@ static int batch_job(void)
     return getenv("SLURM_JOB_ID") && environment && !strcmp(environment, "BATCH");
 }
 
+/* How a stopped sweep continues: in a job array, by resubmitting `tasks` (a list as sbatch
+ * --array takes it; `this_task`: the task saying it); in a plain batch job, by resubmitting it;
+ * else by running the command again. */
+static void continue_words(char *out, size_t cap, const char *tasks, int this_task)
+{
+    if (tasks)
+        snprintf(out, cap, "to continue, resubmit %s: sbatch --array=%s with the same script and arguments",
+                 this_task ? "this array task" : "those array tasks", tasks);
+    else if (this_task && batch_job())
+        snprintf(out, cap, "to continue, resubmit this job: sbatch with the same script and arguments");
+    else
+        snprintf(out, cap, "run the same sweep command again to continue");
+}
+
 static int run_sweep(const jn_config *cfg, jn_plan *plan)
 {
     int index, count;
@@ -332,11 +353,13 @@ static int run_sweep(const jn_config *cfg, jn_plan *plan)
         return fail_now(code);
     const int n = plan->n_entries;
     unsigned char *mine = calloc((size_t)(n ? n : 1), 4);
+    int *part = malloc(sizeof *part * (size_t)(n ? n : 1));
     front f = {.plan = plan, .dir = cfg->out, .mine = mine, .start = jn_wall_seconds(), .dirty = 1};
-    if (!mine)
-        return jn_fail("out of memory"), fail_now(JN_EXIT_ERROR);
-    if (jn_results_open(&f.table, plan)) {
+    if (!mine || !part || jn_results_open(&f.table, plan)) {
+        if (!mine || !part)
+            jn_fail("out of memory");
         free(mine);
+        free(part);
         return fail_now(JN_EXIT_ERROR);
     }
     f.active = mine + n;
@@ -344,10 +367,10 @@ static int run_sweep(const jn_config *cfg, jn_plan *plan)
     /* What is left to train is dealt to the workers, not the whole shard: dealt with the runs a
      * rerun skips, the ones left could all fall to one worker while the others idled. */
     unsigned char *todo = mine + 3 * n;
-    jn_plan_deal(plan, NULL, index, count, mine);
+    jn_plan_deal(plan, NULL, count, part);
     int done = 0;
     for (int i = 0; i < n; i++)
-        if (mine[i]) {
+        if ((mine[i] = part[i] == index)) {
             f.total++;
             done += f.table.rows[i].done;
             todo[i] = !f.table.rows[i].done;
@@ -385,13 +408,9 @@ static int run_sweep(const jn_config *cfg, jn_plan *plan)
     front_flush(&f);
     /* How a stop (scancel, a time limit in a Slurm job) continues: said by the runs it
      * interrupts and by the sweep's last line, in the same words. */
-    char how[160] = "run the same sweep command again to continue";
-    if (array_task >= 0)
-        snprintf(how, sizeof how,
-                 "to continue, resubmit this array task: sbatch --array=%ld with the same script and arguments",
-                 array_task);
-    else if (batch_job())
-        snprintf(how, sizeof how, "to continue, resubmit this job: sbatch with the same script and arguments");
+    char how[160], this_task[24];
+    snprintf(this_task, sizeof this_task, "%ld", array_task);
+    continue_words(how, sizeof how, array_task >= 0 ? this_task : NULL, 1);
     const jn_sweep_report report = {&f, front_planned, front_began, front_stepped, front_ended, front_flush, how};
     code = workers > 1 ? jn_sweep_workers(plan, todo, workers, &report) : jn_sweep_work(plan, todo, &report);
     front_reread(&f, 1);  /* the end's table and results.csv say what every folder says now */
@@ -412,6 +431,7 @@ static int run_sweep(const jn_config *cfg, jn_plan *plan)
         code = JN_EXIT_ERROR;
     jn_results_close(&f.table);
     free(mine);
+    free(part);
     return code;
 }
 
@@ -469,13 +489,94 @@ int jn_sweep_merge(const char *dir, const char *const *sources, int n_sources)
     return rc ? JN_EXIT_ERROR : JN_EXIT_OK;
 }
 
+/* The tasks of a job array (first, step stride) whose flag in left[tasks] is set, as sbatch
+ * --array takes them ("0-2,5,9-21:3"), in b, NUL-terminated. */
+static void task_list(const unsigned char *left, long tasks, long first, long stride, jn_buf *b)
+{
+    for (long t = 0; t < tasks; t++) {
+        if (!left[t])
+            continue;
+        long u = t;
+        while (u + 1 < tasks && left[u + 1])
+            u++;
+        char range[96];
+        int len = u == t ? snprintf(range, sizeof range, "%s%ld", b->len ? "," : "", first + t * stride)
+                         : snprintf(range, sizeof range, "%s%ld-%ld", b->len ? "," : "", first + t * stride,
+                                    first + u * stride);
+        if (u > t && stride > 1)
+            len += snprintf(range + len, sizeof range - (size_t)len, ":%ld", stride);
+        jn_buf_put(b, range, (size_t)len);
+        t = u;
+    }
+    jn_buf_put(b, "", 1);
+}
+
+/* After status's table, where configurations are unfinished: how the sweep continues; in a job
+ * array's folder (DIR/slurm-array), which of its tasks to resubmit, those of a cancelled array
+ * that never started included, which left no log to say so. */
+static int print_continue(const jn_plan *plan, const char *dir, const jn_run_row *rows)
+{
+    const int n = plan->n_entries;
+    int unfinished = 0;
+    for (int i = 0; i < n; i++)
+        unfinished += !rows[i].done;
+    if (!unfinished)
+        return 0;
+    char path[JN_PATH_MAX + 32], how[160];
+    long first, stride, tasks;
+    const int array = jn_path_join(path, sizeof path, dir, "slurm-array") ? -1
+                      : array_record(path, &first, &stride, &tasks);
+    if (array < 0)
+        return -1;
+    if (!array) {
+        continue_words(how, sizeof how, NULL, 0);
+        printf("unfinished: %d configuration%s; once no sweep trains them, %s\n", unfinished, unfinished > 1 ? "s" : "",
+               how);
+        return 0;
+    }
+    int *part = malloc(sizeof *part * (size_t)(n ? n : 1));
+    unsigned char *left = calloc((size_t)tasks, 1);
+    jn_buf list = {0};
+    char *words = NULL;
+    int rc = !part || !left ? jn_fail("out of memory for the array's %ld tasks", tasks) : 0;
+    if (!rc) {
+        jn_plan_deal(plan, NULL, (int)tasks, part);
+        for (int i = 0; i < n; i++)
+            left[part[i]] |= !rows[i].done;
+        task_list(left, tasks, first, stride, &list);
+        rc = jn_buf_ok(&list, "the array's tasks");
+    }
+    if (!rc && !(words = malloc(list.len + sizeof how)))
+        rc = jn_fail("out of memory for the array's tasks");
+    if (!rc) {
+        continue_words(words, list.len + sizeof how, (const char *)list.data, 0);
+        printf("unfinished: %d configuration%s, of array tasks %s of the array %s records (a task cancelled before "
+               "it started left no log); once none of them runs, %s\n", unfinished, unfinished > 1 ? "s" : "",
+               (const char *)list.data, path, words);
+    }
+    free(part);
+    free(left);
+    free(words);
+    jn_buf_free(&list);
+    return rc;
+}
+
 int jn_sweep_status(const char *dir)
 {
     jn_spec spec;
     jn_plan plan = {0};
+    jn_run_row *rows = NULL;
     int rc = load_spec(dir, &spec) || jn_plan_make(&spec, NULL, dir, &plan);
-    if (!rc)
-        jn_results_print(&plan, dir, NULL, stdout);
+    if (!rc && !(rows = calloc((size_t)(plan.n_entries ? plan.n_entries : 1), sizeof *rows)))
+        rc = jn_fail("out of memory for the rows of %d configurations", plan.n_entries);
+    for (int i = 0; !rc && i < plan.n_entries; i++)
+        jn_results_row(&plan, i, &rows[i]);
+    if (!rc) {
+        jn_results_print(&plan, dir, rows, stdout);
+        fflush(stdout);
+        rc = print_continue(&plan, dir, rows);
+    }
+    free(rows);
     jn_spec_free(&spec);
     jn_plan_free(&plan);
     return rc ? JN_EXIT_ERROR : JN_EXIT_OK;

@@ -88,15 +88,23 @@ static int worker_main(const jn_plan *plan, const unsigned char *mine, int j, in
     /* A worker never outlives the sweep (a killed sweep must not leave runs training). */
     prctl(PR_SET_PDEATHSIG, SIGKILL);
 #endif
-    unsigned char *part = malloc((size_t)(plan->n_entries ? plan->n_entries : 1));
-    if (!part)
+    const size_t n = (size_t)(plan->n_entries ? plan->n_entries : 1);
+    int *part = malloc(n * sizeof *part);
+    unsigned char *own = malloc(n);
+    if (!part || !own) {
+        free(part);
+        free(own);
         return jn_fail("out of memory"), JN_EXIT_ERROR;
-    jn_plan_deal(plan, mine, j, jobs, part);
+    }
+    jn_plan_deal(plan, mine, jobs, part);
+    for (int i = 0; i < plan->n_entries; i++)
+        own[i] = part[i] == j;
+    free(part);
     pipe_report p = {fd, 0, jn_wall_seconds()};
     const jn_sweep_report report = {&p, pipe_planned, pipe_began, pipe_stepped, pipe_ended, NULL, to_continue};
-    int code = jn_sweep_work(plan, part, &report);
+    int code = jn_sweep_work(plan, own, &report);
     send_steps(&p);
-    free(part);
+    free(own);
     return code;
 }
 
