@@ -212,10 +212,8 @@ static int make_groups(jn_plan *plan)
             rc = jn_fail("out of memory");
             break;
         }
-        for (int k = i; k < j; k++) {
+        for (int k = i; k < j; k++)
             g->members[g->n_members++] = order[k];
-            plan->entries[order[k]].group = plan->n_groups;
-        }
         plan->n_groups++;
         i = j;
     }

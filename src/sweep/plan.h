@@ -14,7 +14,6 @@
 typedef struct {
     long point, sample, repeat;    /* its grid point, random draw and seed repeat */
     char id[JN_SWEEP_ID_LEN + 1];  /* hex digits of a hash of its experiment options */
-    int group;
 } jn_plan_entry;
 
 typedef struct {
