@@ -122,7 +122,8 @@ def same_sweep(a, b, what):
 
 
 def spec_errors(tmp):
-    """Bad specs are refused with the file, line and reason, before anything is written."""
+    """Bad specs are refused with the file, line (and where a list's value is bad, column) and
+    reason, before anything is written."""
     base = "data = usps\nhidden = 12\n"
     cases = [
         ("jac-lamda = [0.1, 1]\n", 3, "did you mean --jac-lambda"),
@@ -140,6 +141,11 @@ def spec_errors(tmp):
         ("jobs = 2\n", 3, "an option of the sweep command, not of its runs: give it on the command line (--jobs)"),
         ("threads = [1, 2]\n", 3, "fixed, not swept"),
         ("lr = [0.1, 0.2\n", 3, "ends with ']'"),
+        # A bad value of a long list: its column too.
+        ("seed = [1, 2, 3, , 5]\n", 3, "column 18: seed: an empty value in the grid"),
+        ("seed = [1, 2, 3,]\n", 3, "column 17: seed: an empty value in the grid"),
+        ('epochs = [4, 5 "6", 7]\n', 3, "column 14: epochs: a stray '\"' in the grid"),
+        ('lr = choice(0.1, 0.2, "0.3)\nsamples = 2\n', 3, "column 23: lr: a stray '\"' in choice()"),
         ('lr = "0.1#x"  # a comment\n', 3, "got '0.1#x'"),  # a '#' inside quotes is the value's
         ("jac-target = hidden:2\n", 0, "hidden:2 does not exist"),
         ("jac-target = hidden:2\nlr = [0.1, 0.2]\n", -1, "hidden:2 does not exist"),

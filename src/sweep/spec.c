@@ -51,22 +51,34 @@ static int fail_at(const jn_spec *spec, int line, const char *fmt, const char *a
     return jn_fail("%s: line %d: %s", spec->path, line, what);
 }
 
-/* Splits "v1, v2, ..." (commas inside quotes kept) into entry values. */
-static int split_values(jn_spec *spec, spec_entry *e, char *list, const char *form)
+/* "column C: KEY" for messages about the value at `at` of the line `line` (a long grid's line
+ * says where its bad value is). */
+static const char *at_column(const spec_entry *e, const char *line, const char *at, char *out, size_t cap)
+{
+    snprintf(out, cap, "column %ld: %s", (long)(at - line) + 1, e->key);
+    return out;
+}
+
+/* Splits "v1, v2, ..." (commas inside quotes kept), which stands in `line`, into entry values. */
+static int split_values(jn_spec *spec, spec_entry *e, const char *line, char *list, const char *form)
 {
     int quoted = 0, n = 0;
-    char *start = list;
+    char *start = list, where[96];
     for (char *p = list;; p++) {
         if (*p == '"')
             quoted = !quoted;
         if ((*p == ',' && !quoted) || !*p) {
             int last = !*p;
             *p = 0;
-            char *v;
-            if (unquote(jn_config_trim(start), &v))
-                return fail_at(spec, e->line, "%s: a stray '\"' in %s", e->key, form);
+            char *v, *value = jn_config_trim(start);
+            if (unquote(value, &v))
+                return fail_at(spec, e->line, "%s: a stray '\"' in %s", at_column(e, line, value, where, sizeof where),
+                               form);
+            if (!*v && (n || !last))
+                return fail_at(spec, e->line, "%s: an empty value in %s",
+                               at_column(e, line, value, where, sizeof where), form);
             if (!*v)
-                return fail_at(spec, e->line, n || !last ? "%s: an empty value in %s" : "%s: empty %s", e->key, form);
+                return fail_at(spec, e->line, "%s: empty %s", e->key, form);
             char **grown = realloc(e->values, sizeof *grown * (size_t)(n + 1));
             if (!grown || !(grown[n] = strdup(v))) {
                 free(grown);
@@ -79,9 +91,7 @@ static int split_values(jn_spec *spec, spec_entry *e, char *list, const char *fo
                 break;
         }
     }
-    if (quoted)
-        return fail_at(spec, e->line, "%s: unbalanced '\"' in %s", e->key, form);
-    return 0;
+    return 0;  /* an odd quote is the last value's, which unquote refused */
 }
 
 /* "name(args)": the args, or NULL if value is not that form. */
@@ -108,8 +118,8 @@ static int parse_integer(const char *s, long max, long *out)
     return 0;
 }
 
-/* The swept or fixed value of an option line. */
-static int parse_value(jn_spec *spec, spec_entry *e, char *value)
+/* The swept or fixed value of an option line (`line`, in which value stands). */
+static int parse_value(jn_spec *spec, spec_entry *e, const char *line, char *value)
 {
     char *args;
     if (*value == '[') {
@@ -120,17 +130,17 @@ static int parse_value(jn_spec *spec, spec_entry *e, char *value)
         if (!*jn_config_trim(value + 1))
             return fail_at(spec, e->line, "%s: empty grid []%s", e->key, "");
         e->kind = SPEC_GRID;
-        return split_values(spec, e, value + 1, "the grid");
+        return split_values(spec, e, line, value + 1, "the grid");
     }
     if ((args = call_args(value, "choice"))) {
         e->kind = SPEC_CHOICE;
-        return split_values(spec, e, args, "choice()");
+        return split_values(spec, e, line, args, "choice()");
     }
     int log = 0;
     if ((args = call_args(value, "uniform")) || (log = 1, args = call_args(value, "log-uniform"))) {
         e->kind = log ? SPEC_LOG_UNIFORM : SPEC_UNIFORM;
         const char *form = log ? "log-uniform(a, b)" : "uniform(a, b)";
-        if (split_values(spec, e, args, form))
+        if (split_values(spec, e, line, args, form))
             return -1;
         char *end_a, *end_b;
         if (e->n_values != 2)
@@ -267,7 +277,7 @@ int jn_spec_parse(const char *text, const char *origin, jn_spec *spec)
         memset(e, 0, sizeof *e);
         snprintf(e->key, sizeof e->key, "%s", key);
         e->line = line_no;
-        if (parse_value(spec, e, value) || check_entry(spec, e, &scratch))
+        if (parse_value(spec, e, buf, value) || check_entry(spec, e, &scratch))
             return -1;
     }
     if (spec->n_entries == 0 && !spec->seeds_line) /* an empty file, or the wrong one */
