@@ -5,7 +5,8 @@ unsharded. The daemons are stopped by their pids. Skipped (77) where Slurm (Debi
 or munge is not installed; before that, without Slurm, the script run as tasks of an array and
 part of it resubmitted (the SLURM_ARRAY_TASK_* variables set as Slurm sets them), a task
 without its program saying so in one line, and a task stopped by SIGTERM saying how it continues
-(and a plain batch job, sbatch without --array, so stopped).
+(and a plain batch job, sbatch without --array, so stopped), a task whose configurations
+failed saying how to retry them.
 
 Run by ctest with JACNOISE_BIN and JACNOISE_DATA set."""
 import getpass
@@ -217,6 +218,21 @@ def cancelled_task(tmp):
           f"status after the array's cancel: {shown[-3:]!r}")
 
 
+def failed_task(tmp):
+    """A task whose configurations failed (their data cannot load) ends with one line naming
+    them and how to retry them once that is fixed: resubmit that task, not rerun the command,
+    which outside the array would train the whole sweep."""
+    spec = os.path.join(tmp, "failing.spec")
+    open(spec, "w").write(SPEC.replace("train-limit = 300", "train-limit = 99999"))
+    p = subprocess.run(["bash", SBATCH, spec, os.path.join(tmp, "failing")], env=task_env(2, 0, 2),
+                       capture_output=True, text=True, timeout=600)
+    last = p.stderr.strip().splitlines()[-1:]
+    check(p.returncode == 1 and last and last[0].startswith("jacnoise: sweep: failed: ") and
+          last[0].endswith("(2 configurations; the table above says why; once that is fixed, to continue, resubmit "
+                           "this array task: sbatch --array=2 with the same script and arguments)"),
+          f"a task whose configurations failed: exit {p.returncode}: {p.stderr[-300:]!r}")
+
+
 def status_tasks(tmp, spec):
     """sweep status in a job array's folder names the tasks whose configurations are unfinished
     as sbatch --array takes them (a range, a step), none once every one is done; outside an
@@ -258,6 +274,7 @@ def main():
     resubmitted_part(tmp, spec, reference)
     missing_program(tmp, spec)
     cancelled_task(tmp)
+    failed_task(tmp)
     status_tasks(tmp, spec)
     missing = [d for d in DAEMONS if not shutil.which(d)]
     if missing:

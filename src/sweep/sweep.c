@@ -279,12 +279,14 @@ static int prepare_folder(const char *named, const char *dir, const jn_spec *spe
     return 0;
 }
 
-/* Names this shard's failed configurations on stderr; how many. */
 /* One line naming the failed configurations: the first few by id (the table printed above has
- * each with its message), so that a sweep whose every run failed does not print kilobytes. */
+ * each with its message), so that a sweep whose every run failed does not print kilobytes; and
+ * how to retry them (`how`: in a Slurm job, resubmitting it, not rerunning its command by
+ * hand). How many failed. */
 enum { NAMED_FAILURES = 10 };
 
-static int report_failures(const jn_plan *plan, const char *dir, const unsigned char *mine, const jn_run_row *rows)
+static int report_failures(const jn_plan *plan, const char *dir, const unsigned char *mine, const jn_run_row *rows,
+                           const char *how)
 {
     int failed = 0;
     for (int i = 0; i < plan->n_entries; i++) {
@@ -294,11 +296,11 @@ static int report_failures(const jn_plan *plan, const char *dir, const unsigned 
             fprintf(stderr, "%s %s", failed > 1 ? "" : "jacnoise: sweep: failed:", plan->entries[i].id);
     }
     if (failed > NAMED_FAILURES)
-        fprintf(stderr, " and %d more (%d configurations; jacnoise sweep status %s lists them and why; rerun the "
-                        "same command to retry once that is fixed)\n", failed - NAMED_FAILURES, failed, dir);
+        fprintf(stderr, " and %d more (%d configurations; jacnoise sweep status %s lists them and why; once that is "
+                        "fixed, %s)\n", failed - NAMED_FAILURES, failed, dir, how);
     else if (failed)
-        fprintf(stderr, " (%d configuration%s; the table above says why; rerun the same command to retry once that is "
-                        "fixed)\n", failed, failed > 1 ? "s" : "");
+        fprintf(stderr, " (%d configuration%s; the table above says why; once that is fixed, %s)\n", failed,
+                failed > 1 ? "s" : "", how);
     return failed;
 }
 
@@ -406,8 +408,8 @@ static int run_sweep(const jn_config *cfg, jn_plan *plan)
     f.done = done;
     jn_progress_init(&f.progress, cfg->progress);
     front_flush(&f);
-    /* How a stop (scancel, a time limit in a Slurm job) continues: said by the runs it
-     * interrupts and by the sweep's last line, in the same words. */
+    /* How a stop (scancel, a time limit in a Slurm job) continues, or failed configurations are
+     * retried: said by the runs it interrupts and by the sweep's last line, in the same words. */
     char how[160], this_task[24];
     snprintf(this_task, sizeof this_task, "%ld", array_task);
     continue_words(how, sizeof how, array_task >= 0 ? this_task : NULL, 1);
@@ -423,7 +425,7 @@ static int run_sweep(const jn_config *cfg, jn_plan *plan)
     const char *stopped = jn_train_stop_words(code, jn_train_stop_signal());
     if (stopped) {
         fprintf(stderr, "jacnoise: sweep %s; %s\n", stopped, how);
-    } else if (report_failures(plan, cfg->out, mine, f.table.rows))
+    } else if (report_failures(plan, cfg->out, mine, f.table.rows, how))
         code = JN_EXIT_ERROR;
     else if (code == JN_EXIT_ERROR)
         fprintf(stderr, "jacnoise: sweep: %s\n", jn_last_error());
