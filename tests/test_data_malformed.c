@@ -553,6 +553,8 @@ static void test_requests(void)
                   data.valid.y[0] == 1 && data.train.classes == 3 &&
                   strcmp(data.valid.name, "idx/valid") == 0,
               "idx: splits %d / %d / %d", data.train.n, data.valid.n, data.test.n);
+        /* The folder read is reported (train's data line, jacnoise data's "folder"). */
+        CHECK(strcmp(data.dir, tmp_dir) == 0, "idx: found in --data-dir, dir \"%s\"", data.dir);
         jn_data_free(&data);
     }
     /* An absolute path is taken as it is, the relative name beside it from the data folder

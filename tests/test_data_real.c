@@ -180,8 +180,9 @@ static void test_mnist_split(void)
     CHECK(data.train.n == 54000 && data.valid.n == 6000 && data.test.n == 10000,
           "idx splits %d / %d / %d", data.train.n, data.valid.n, data.test.n);
     CHECK(strcmp(data.train.name, "idx/train") == 0 && data.train.classes == 10 &&
-              data.test.classes == 10 && data.dir[0] == '\0',
-          "idx: name %s classes %d, dir \"%s\"", data.train.name, data.train.classes, data.dir);
+              data.test.classes == 10 && strcmp(data.dir, data_dir) == 0,
+          "idx: name %s classes %d, dir \"%s\", expected %s", data.train.name, data.train.classes, data.dir,
+          data_dir);
     if (data.valid.n == 6000)
         CHECK(same_examples(&file, 54000, &data.valid, 6000), "idx valid = the last 6,000");
     jn_data_free(&data);

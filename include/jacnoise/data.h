@@ -75,7 +75,8 @@ typedef struct {
 /* The three splits. A split may be empty (n = 0): no --test for idx: data, --valid 0. */
 typedef struct {
     jn_dataset train, valid, test;
-    char dir[4096];  /* the folder the named set was read from ("" for idx:) */
+    char dir[4096];  /* the folder the named set or the --data idx: pair was read from ("" for
+                      * an idx: pair read as given) */
 } jn_data;
 
 /* Default validation sizes: the last 10,000 (MNIST) or 1,000 (USPS) training examples;

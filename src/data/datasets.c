@@ -295,12 +295,13 @@ void jn_data_free(jn_data *data)
     data->dir[0] = '\0';
 }
 
-/* Loads an idx: pair; test labels are held below the training classes (classes_hint). */
+/* Loads an idx: pair, found in dir ("" where read as given); test labels are held below the
+ * training classes (classes_hint). */
 static int load_idx(const char *spec, const char *opt, const char *data_dir, int classes_hint,
-                    jn_dataset *out)
+                    jn_dataset *out, char *dir, size_t cap)
 {
-    char dir[4096], images[4096], labels[4096], ipath[8192], lpath[8192];
-    if (find_idx_dir(spec, opt, data_dir, dir, sizeof dir) ||
+    char images[4096], labels[4096], ipath[8192], lpath[8192];
+    if (find_idx_dir(spec, opt, data_dir, dir, cap) ||
         parse_idx_spec(spec, opt, images, labels, sizeof images) ||
         join(ipath, sizeof ipath, dir, images, "") || join(lpath, sizeof lpath, dir, labels, ""))
         return -1;
@@ -393,6 +394,7 @@ int jn_data_load(const jn_data_request *req, jn_data *out)
                        set->name);
 
     jn_dataset file = {0}, test = {0};
+    char test_dir[4096];  /* the --test pair's folder: data.dir names the --data pair's */
     int rc = -1;
     if (set) {
         if (jn_data_find_dir(data, req->data_dir, out->dir, sizeof out->dir) ||
@@ -402,8 +404,9 @@ int jn_data_load(const jn_data_request *req, jn_data *out)
             binarize(&file);
             binarize(&test);
         }
-    } else if (load_idx(data, "--data", req->data_dir, 0, &file) ||
-               (*test_spec && load_idx(test_spec, "--test", req->data_dir, file.classes, &test))) {
+    } else if (load_idx(data, "--data", req->data_dir, 0, &file, out->dir, sizeof out->dir) ||
+               (*test_spec && load_idx(test_spec, "--test", req->data_dir, file.classes, &test, test_dir,
+                                               sizeof test_dir))) {
         goto done;
     }
     /* Else the run would train, then fail at its first evaluation, naming no file. */
