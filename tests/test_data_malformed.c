@@ -557,6 +557,47 @@ static void test_requests(void)
         CHECK(strcmp(data.dir, tmp_dir) == 0, "idx: found in --data-dir, dir \"%s\"", data.dir);
         jn_data_free(&data);
     }
+    /* Files of the same names in the current folder (labels 2 2 2): --data-dir is read all the
+     * same, as it names; without it they are read as given. */
+    char here[PATH_MAX], cwd[PATH_MAX];
+    snprintf(here, sizeof here, "%s", path_of("here"));
+    REQUIRE(getcwd(cwd, sizeof cwd) && mkdir(here, 0700) == 0 && chdir(here) == 0, "cannot enter %s", here);
+    static const int other_labels[3] = {2, 2, 2};
+    small_labels(&f, JN_IDX_U8, other_labels, 3);
+    write_raw("here/rl.idx", f.b, f.len);
+    write_raw("here/ro.idx", f.b, f.len);
+    small_images(&f);
+    write_raw("here/ri.idx", f.b, f.len);
+    rc = jn_data_load(&req, &data);
+    CHECK(rc == 0, "idx: --data-dir beside files of the same names: %s", jn_last_error());
+    if (rc == 0) {
+        CHECK(data.valid.y[0] == 1 && strcmp(data.dir, tmp_dir) == 0,
+              "idx: --data-dir %s given, the current folder's files read (valid label %d, dir \"%s\")", tmp_dir,
+              data.valid.y[0], data.dir);
+        jn_data_free(&data);
+    }
+    jn_data_request as_given = {"idx:ri.idx,rl.idx", NULL, NULL, 1, 0};
+    rc = jn_data_load(&as_given, &data);
+    CHECK(rc == 0 && data.valid.y[0] == 2 && data.dir[0] == '\0', "idx: no --data-dir, files as given: %s",
+          rc ? jn_last_error() : data.dir);
+    if (rc == 0)
+        jn_data_free(&data);
+    as_given.data = "idx:ri.idx,ro.idx";  /* ro.idx is here alone */
+    as_given.data_dir = tmp_dir;
+    expect_error("idx: a name in the current folder only, --data-dir given", jn_data_load(&as_given, &data),
+                 "ro.idx", tmp_dir, "relative names are looked for in --data-dir alone", NULL);
+    REQUIRE(mkdir("rf.idx", 0700) == 0, "mkdir %s/rf.idx", here);
+    as_given.data = "idx:ri.idx,rf.idx";  /* a folder here, not what --data-dir lacks */
+    expect_error("idx: a folder in the current folder, --data-dir given", jn_data_load(&as_given, &data),
+                 "rf.idx", tmp_dir, "(lacks rf.idx)", NULL);
+    CHECK(!strstr(jn_last_error(), "a folder, not a file"), "idx: --data-dir given: \"%s\" describes the current "
+          "folder's rf.idx", jn_last_error());
+    CHECK(rmdir("rf.idx") == 0, "cannot remove %s/rf.idx", here);
+    CHECK(chdir(cwd) == 0, "cannot return to %s", cwd);
+    static const char *const written[] = {"here/ri.idx", "here/rl.idx", "here/ro.idx"};
+    for (int i = 0; i < 3; i++)
+        CHECK(unlink(path_of(written[i])) == 0, "cannot remove %s", path_of(written[i]));
+    CHECK(rmdir(here) == 0, "cannot remove %s", here);
     /* An absolute path is taken as it is, the relative name beside it from the data folder
      * (it was looked for as DIR//abs/path and the pair refused as lacking a file that is there). */
     char mixed[2 * PATH_MAX + 8];
@@ -584,7 +625,7 @@ static void test_requests(void)
     req.test = NULL;
     req.data = "idx:ri.idx,nothere.idx";
     expect_error("idx: file missing", jn_data_load(&req, &data), "nothere.idx", "cannot find",
-                 tmp_dir, "lacks nothere.idx", "--data-dir DIR", NULL);
+                 tmp_dir, "lacks nothere.idx", "in --data-dir alone", NULL);
     CHECK(!strstr(jn_last_error(), "fetch.sh"), "idx: file missing: \"%s\" points to fetch.sh, which gets "
           "the named sets only", jn_last_error());
     req.data = "kmnist";

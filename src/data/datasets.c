@@ -195,6 +195,9 @@ static int search_folders(const file_list *fl, const char *data_dir, char *out, 
     if (fl->gz)
         append(msg, sizeof msg, "; download the public sets with datasets/fetch.sh DIR, or give "
                "the folder with --data-dir DIR");
+    else if (data_dir && *data_dir)
+        append(msg, sizeof msg, "; relative names are looked for in --data-dir alone: give a file "
+               "elsewhere by its absolute path");
     else
         append(msg, sizeof msg, "; give paths that exist from the current folder, or their "
                "folder with --data-dir DIR");
@@ -231,14 +234,17 @@ int jn_data_check_names(const char *data, const char *test)
     return *test ? parse_idx_spec(test, "--test", images, labels, sizeof images) : 0;
 }
 
-/* The folder for an idx: pair: "" when both files exist as given, else the folder search. */
+/* The folder for an idx: pair: "" when both files are read as given, else the folder search.
+ * A --data-dir is where relative names are looked for, the current folder not first: files of
+ * the same names there would be read instead, the option given ignored without a word. */
 static int find_idx_dir(const char *spec, const char *opt, const char *data_dir, char *out,
                         size_t cap)
 {
     char images[4096], labels[4096], what[4200];
     if (parse_idx_spec(spec, opt, images, labels, sizeof images))
         return -1;
-    if (is_file(images) && is_file(labels)) {
+    const int dir_given = data_dir && *data_dir, absolute = images[0] == '/' && labels[0] == '/';
+    if ((absolute || !dir_given) && is_file(images) && is_file(labels)) {
         out[0] = '\0';
         return 0;
     }
@@ -249,13 +255,14 @@ static int find_idx_dir(const char *spec, const char *opt, const char *data_dir,
     for (int i = 0; i < 2; i++)
         if (given[i][0] == '/' && stat(given[i], &st) != 0)
             return jn_fail("%s %s: %s: %s", opt, spec, given[i], strerror(errno));
-    snprintf(what, sizeof what, "%s %.4096s (not found as given)", opt, spec);
+    snprintf(what, sizeof what, "%s %.4096s%s", opt, spec, dir_given ? "" : " (not found as given)");
     file_list fl = {what, {images, labels}, 2, 0};
     if (search_folders(&fl, data_dir, out, cap) == 0)
         return 0;
-    /* A folder or FIFO given by name is there, not missing: say what it is. */
+    /* A folder or FIFO given by name is there, not missing: say what it is (a relative name
+     * with --data-dir is not looked for here: the search's message says what the folder lacks). */
     for (int i = 0; i < 2; i++)
-        if (stat(given[i], &st) == 0 && !S_ISREG(st.st_mode))
+        if ((!dir_given || given[i][0] == '/') && stat(given[i], &st) == 0 && !S_ISREG(st.st_mode))
             return jn_fail("%s %s: %s is %s", opt, spec, given[i],
                            S_ISDIR(st.st_mode) ? "a folder, not a file" : "not a regular file (a FIFO or device)");
     return -1;
