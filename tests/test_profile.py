@@ -607,6 +607,10 @@ def main():
         nul_grid = os.path.join(tmp, "nul.grid")
         with open(nul_grid, "wb") as f:
             f.write(b"batch=4\0 8\n")
+        # A file given by mistake (a data set) is refused by its size, as a --config is, not read whole.
+        big_grid = os.path.join(tmp, "big.grid")
+        with open(big_grid, "wb") as f:
+            f.write(b"batch=4\n" + b"# padding\n" * 110000)
 
         # Bad input: one line, non-zero exit, nothing written.
         bad = os.path.join(tmp, "bad.csv")
@@ -641,6 +645,7 @@ def main():
             (["--grid", "batch=4", "--json", ""], 2, "--json: writes a single profile"),
             (["--grid", os.path.join(tmp, "no.grid")], 2, "no such file"),
             (["--grid", nul_grid], 2, "byte offset 7: a NUL byte"),
+            (["--grid", big_grid], 2, f"--grid: {big_grid}: larger than 1 MiB"),
             # 32^4 combinations: refused, not overflowed or allocated.
             (["--grid", "; ".join(f"{k}={' '.join(str(i) for i in range(1, 33))}"
                                   for k in ("seed", "batch", "jac-copies", "reps"))], 2, "more than"),

@@ -145,7 +145,8 @@ static int parse_grid(const char *spec, grid *g)
         return jn_fail("--grid %s: no such file, and not a grid (expected key=value value ...; key=...)", spec);
     }
     if (exists) {
-        if (jn_read_file(spec, &data, &len))
+        /* As a --config or a sweep's spec: a file given by mistake (a data set) may be gigabytes. */
+        if (jn_read_file_max(spec, 1 << 20, &data, &len))
             return jn_fail_context("--grid");
         snprintf(origin, sizeof origin, "--grid %s", spec);
     } else {
