@@ -606,7 +606,7 @@ def main():
                       f"--max-gflop between the costs {costs}: {r.stdout}")
         nul_grid = os.path.join(tmp, "nul.grid")
         with open(nul_grid, "wb") as f:
-            f.write(b"batch=4\0 8\n")
+            f.write(b"# 4 8\nbatch=4\0 8\n")
         # A file given by mistake (a data set) is refused by its size, as a --config is, not read whole.
         big_grid = os.path.join(tmp, "big.grid")
         with open(big_grid, "wb") as f:
@@ -644,7 +644,7 @@ def main():
             (["--json", ""], 2, "--json: empty"),
             (["--grid", "batch=4", "--json", ""], 2, "--json: writes a single profile"),
             (["--grid", os.path.join(tmp, "no.grid")], 2, "no such file"),
-            (["--grid", nul_grid], 2, "byte offset 7: a NUL byte"),
+            (["--grid", nul_grid], 2, "line 2, byte offset 13: a NUL byte"),
             (["--grid", big_grid], 2, f"--grid: {big_grid}: larger than 1 MiB"),
             # 32^4 combinations: refused, not overflowed or allocated.
             (["--grid", "; ".join(f"{k}={' '.join(str(i) for i in range(1, 33))}"

@@ -160,8 +160,11 @@ static int parse_grid(const char *spec, grid *g)
     const unsigned char *nul = memchr(data, 0, len);
     if (nul) {
         const size_t at = (size_t)(nul - data);
+        int line = 1;  /* as every other line of the grid is named */
+        for (size_t i = 0; i < at; i++)
+            line += data[i] == '\n';
         free(data);
-        return jn_fail("%s: byte offset %zu: a NUL byte (not a text file)", origin, at);
+        return jn_fail("%s: line %d, byte offset %zu: a NUL byte (not a text file)", origin, line, at);
     }
     /* A byte-order mark (an editor's UTF-8 file) is no part of the first key. */
     const size_t bom = len >= 3 && !memcmp(data, "\xef\xbb\xbf", 3) ? 3 : 0;
