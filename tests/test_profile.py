@@ -607,6 +607,9 @@ def main():
         nul_grid = os.path.join(tmp, "nul.grid")
         with open(nul_grid, "wb") as f:
             f.write(b"# 4 8\nbatch=4\0 8\n")
+        twice_grid = os.path.join(tmp, "twice.grid")
+        with open(twice_grid, "w") as f:
+            f.write("batch=4\n\nseed=1 2; batch=8\n")
         # A file given by mistake (a data set) is refused by its size, as a --config is, not read whole.
         big_grid = os.path.join(tmp, "big.grid")
         with open(big_grid, "wb") as f:
@@ -646,6 +649,9 @@ def main():
             (["--grid", os.path.join(tmp, "no.grid")], 2, "no such file"),
             (["--grid", nul_grid], 2, "line 2, byte offset 13: a NUL byte"),
             (["--grid", big_grid], 2, f"--grid: {big_grid}: larger than 1 MiB"),
+            # A repeat is a slip: said where, not run as rows skipped as repeats.
+            (["--grid", "batch=4 8 4"], 2, "--grid: line 1: batch: 4 given twice"),
+            (["--grid", twice_grid], 2, f"--grid {twice_grid}: line 3: batch given twice (first on line 1)"),
             # 32^4 combinations: refused, not overflowed or allocated.
             (["--grid", "; ".join(f"{k}={' '.join(str(i) for i in range(1, 33))}"
                                   for k in ("seed", "batch", "jac-copies", "reps"))], 2, "more than"),

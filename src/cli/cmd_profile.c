@@ -68,6 +68,7 @@ static int profile_one(const jn_config *cfg, const jn_dataset *train, const jn_p
 
 typedef struct {
     char key[64];
+    int line;  /* where it was given, for a second entry of the key */
     int n;
     char value[GRID_VALUES][128];
 } grid_axis;
@@ -89,8 +90,9 @@ static int fixed_option(const char *key)
     return 0;
 }
 
-/* One entry "key = v1 v2 ...", each value checked on a scratch configuration. */
-static int parse_entry(grid *g, char *entry, const char *origin)
+/* One entry "key = v1 v2 ..." on line `line`, each value checked on a scratch configuration
+ * (origin: "--grid FILE: line N", for messages). */
+static int parse_entry(grid *g, char *entry, int line, const char *origin)
 {
     char *eq = strchr(entry, '=');
     if (!eq)
@@ -103,6 +105,9 @@ static int parse_entry(grid *g, char *entry, const char *origin)
         return jn_fail("%s: expected key=value value ..., got no key before '='", origin);
     if (fixed_option(key))
         return jn_fail("%s: --%s cannot vary within a grid (give it on the command line)", origin, key);
+    for (int i = 0; i < g->n; i++)
+        if (!strcmp(g->axis[i].key, key))
+            return jn_fail("%s: %s given twice (first on line %d)", origin, key, g->axis[i].line);
     if (g->n == GRID_AXES)
         return jn_fail("%s: at most %d keys", origin, GRID_AXES);
     grid_axis *a = &g->axis[g->n];
@@ -110,10 +115,15 @@ static int parse_entry(grid *g, char *entry, const char *origin)
     if (strlen(key) >= sizeof a->key)
         return jn_fail("%s: key '%.40s...' too long", origin, key);
     strcpy(a->key, key);
+    a->line = line;
     for (char *v = strtok(values, " \t\r"); v; v = strtok(NULL, " \t\r")) {
         if (a->n == GRID_VALUES || strlen(v) >= sizeof a->value[0])
             return jn_fail("%s: %s: at most %d values of up to %zu characters", origin, key, GRID_VALUES,
                            sizeof a->value[0] - 1);
+        /* A slip (batch=4 8 8): each combination with it would be skipped as a repeat. */
+        for (int i = 0; i < a->n; i++)
+            if (!strcmp(a->value[i], v))
+                return jn_fail("%s: %s: %s given twice", origin, key, v);
         jn_config scratch;
         jn_config_defaults(&scratch);
         if (jn_config_set(&scratch, JN_CMD_PROFILE, key, v))
@@ -122,9 +132,6 @@ static int parse_entry(grid *g, char *entry, const char *origin)
     }
     if (a->n == 0)
         return jn_fail("%s: %s has no values", origin, key);
-    for (int i = 0; i < g->n; i++)
-        if (!strcmp(g->axis[i].key, key))
-            return jn_fail("%s: %s given twice", origin, key);
     g->n++;
     return 0;
 }
@@ -191,7 +198,7 @@ static int parse_grid(const char *spec, grid *g)
         char where[JN_PATH_MAX + 64];
         snprintf(where, sizeof where, "%s: line %d", origin, line);
         if (*s)
-            rc = parse_entry(g, s, where);
+            rc = parse_entry(g, s, line, where);
         line += sep == '\n';
         p += n + (sep != 0);
     }
