@@ -671,6 +671,15 @@ def main():
                 expect=2)
         check(r.stderr == f"jacnoise: --csv {foreign}: exists and is not a profile table (its first line is not one's "
                           "header); give another file, or remove it\n", f"--csv onto a sweep's table: {r.stderr!r}")
+        # So is a --json that is no profile report (a run's config.txt); p.json above, a report
+        # written three times, was replaced.
+        foreign = os.path.join(tmp, "config.txt")
+        kept[foreign] = "hidden=5\nbatch=4\n"
+        with open(foreign, "w") as f:
+            f.write(kept[foreign])
+        r = run(["profile", "--device", "cpu", "--data", "usps", "--hidden", "5", "--json", foreign], expect=2)
+        check(r.stderr == f"jacnoise: --json {foreign}: exists and is not a profile report (it does not begin as one, "
+                          "'{\"model\": ...'); give another file, or remove it\n", f"--json onto a run's config: {r.stderr!r}")
         for path, text in kept.items():
             with open(path) as f:
                 check(f.read() == text, f"{path}: overwritten by a refused profile")

@@ -230,4 +230,8 @@ int jn_profile_write_csv(const jn_profile_result *rows, int n, const char *path)
  * profile's to replace. */
 int jn_profile_csv_replaceable(const char *path);
 
+/* The same for a single profile's --json: no file, an empty one, or a profile report (a run's
+ * config.txt or a sweep's table is no profile's to replace). */
+int jn_profile_json_replaceable(const char *path);
+
 #endif

@@ -369,7 +369,7 @@ int jn_cmd_profile(int argc, char **argv)
     if ((cfg.grid[0] && parse_grid(cfg.grid, &g)) ||
         (out[0] && (jn_output_file_check(out_option, out, "--config", cfg.config_file) ||
                     jn_output_file_check(out_option, out, "--grid", cfg.grid))) ||
-        (cfg.grid[0] && jn_profile_csv_replaceable(cfg.csv)))
+        (cfg.grid[0] ? jn_profile_csv_replaceable(cfg.csv) : cfg.json[0] && jn_profile_json_replaceable(cfg.json)))
         return jn_cli_fail(JN_EXIT_USAGE);
     if (!cfg.grid[0])  /* a grid's cells say so: a repeat is skipped, naming the row it repeats */
         jn_cli_warn_inert(&cfg);

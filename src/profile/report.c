@@ -182,12 +182,15 @@ static int write_atomic(const char *option, const char *path, void (*write)(FILE
     return rc;
 }
 
+/* A profile report's first bytes, which every version of it has begun with. */
+static const char json_head[] = "{\n  \"model\": ";
+
 static void write_json(FILE *f, const jn_profile_result *r, int n)
 {
     (void)n;
     const jn_profile_machine *mc = &r->machine;
     const jn_profile_variant *v0 = &r->v[0], *pl = plain(r);
-    fprintf(f, "{\n  \"model\": ");
+    fputs(json_head, f);
     json_string(f, r->model);
     fprintf(f, ", \"batch\": %d, \"reps\": %d, \"warmup\": %d,\n  \"machine\": {\"backend\": ", r->batch, r->reps,
             r->warmup);
@@ -276,18 +279,34 @@ int jn_profile_write_csv(const jn_profile_result *rows, int n, const char *path)
     return write_atomic("--csv", path, write_csv, rows, n);
 }
 
-int jn_profile_csv_replaceable(const char *path)
+/* 0 where path holds nothing to lose (no file, an empty one) or begins with head (after a
+ * byte-order mark: a spreadsheet's or editor's save); else refused, naming option and what the
+ * file is not. */
+static int replaceable(const char *option, const char *path, const char *head, size_t n, const char *what)
 {
     struct stat st;
     if (stat(path, &st) != 0 || st.st_size == 0)  /* nothing there to lose */
         return 0;
-    unsigned char head[3 + sizeof csv_head - 1];
+    _Static_assert(sizeof json_head <= sizeof csv_head, "the longer head sizes the buffer");
+    unsigned char got_head[3 + sizeof csv_head];
     size_t got = 0;
-    if (jn_read_head(path, head, sizeof head, &got))
-        return jn_fail_context("--csv");
+    if (jn_read_head(path, got_head, 3 + n, &got))
+        return jn_fail_context("%s", option);
+    const size_t bom = got >= 3 && !memcmp(got_head, "\xef\xbb\xbf", 3) ? 3 : 0;
+    return got >= bom + n && !memcmp(got_head + bom, head, n)
+               ? 0
+               : jn_fail("%s %s: exists and is not %s; give another file, or remove it", option, path, what);
+}
+
+int jn_profile_csv_replaceable(const char *path)
+{
     /* A byte-order mark: the table saved by a spreadsheet ("CSV UTF-8"), as plot_profile.py reads it. */
-    const size_t bom = got >= 3 && !memcmp(head, "\xef\xbb\xbf", 3) ? 3 : 0;
-    return got >= bom + sizeof csv_head - 1 && !memcmp(head + bom, csv_head, sizeof csv_head - 1) ? 0
-                 : jn_fail("--csv %s: exists and is not a profile table (its first line is not one's header); give "
-                           "another file, or remove it", path);
+    return replaceable("--csv", path, csv_head, sizeof csv_head - 1,
+                       "a profile table (its first line is not one's header)");
+}
+
+int jn_profile_json_replaceable(const char *path)
+{
+    return replaceable("--json", path, json_head, sizeof json_head - 1,
+                       "a profile report (it does not begin as one, '{\"model\": ...')");
 }
