@@ -726,6 +726,14 @@ def main():
         closed_output(tmp)
         failed_cell(tmp)
 
+        # A --json that cannot be written after the profile (here its temporary file's name is a
+        # folder) still leaves the table on stdout: minutes of profile are not lost with it.
+        unwritable = os.path.join(tmp, "unwritable.json")
+        os.mkdir(unwritable + ".tmp")
+        r = run(["profile", "--device", "cpu", "--data", "usps", "--hidden", "5", "--reps", "2", "--warmup", "0",
+                 "--json", unwritable], expect=1)
+        check("GEMM floor" in r.stdout and r.stderr.count("\n") == 1 and f"{unwritable}.tmp" in r.stderr and
+              not os.path.exists(unwritable), f"--json unwritable: stdout {r.stdout[:200]!r}, stderr {r.stderr!r}")
         # A single profile writes no CSV, so the default --csv path (here a folder) is no concern.
         os.mkdir(os.path.join(tmp, "profile.csv"))
         r = run(["profile", "--device", "cpu", "--data", "usps", "--hidden", "5", "--reps", "2", "--warmup", "0"], cwd=tmp)

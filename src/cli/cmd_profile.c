@@ -390,7 +390,7 @@ int jn_cmd_profile(int argc, char **argv)
         jn_data_free(&data);
         return jn_cli_fail(JN_EXIT_ERROR);
     }
-    int code = JN_EXIT_OK;
+    int code = JN_EXIT_OK, unwritten = 0;
     if (cfg.grid[0]) {
         if (run_grid(&cfg, &g, &data.train, &machine))
             code = JN_EXIT_ERROR;
@@ -398,12 +398,14 @@ int jn_cmd_profile(int argc, char **argv)
         jn_profile_result *res = malloc(sizeof *res);
         if (!res)
             code = (jn_fail("out of memory"), JN_EXIT_ERROR);
-        else if (profile_one(&cfg, &data.train, &machine, 0, 0, res) ||
-                 (cfg.json[0] && jn_profile_write_json(res, cfg.json)))
+        else if (profile_one(&cfg, &data.train, &machine, 0, 0, res))
             code = JN_EXIT_ERROR;
         else {
+            /* The table first: a --json that cannot be written (a full disk) loses no profile. */
             jn_profile_print(res, stdout);
             fflush(stdout);  /* a closed output is known here, as SIGPIPE */
+            if (cfg.json[0] && jn_profile_write_json(res, cfg.json))
+                code = JN_EXIT_ERROR, unwritten = 1;
         }
         free(res);
     }
@@ -411,7 +413,7 @@ int jn_cmd_profile(int argc, char **argv)
     const int sig = jn_train_stop_signal();
     if (code == JN_EXIT_OK && sig == SIGPIPE)  /* done; the lines went nowhere, as `| head` asked */
         return JN_EXIT_SIGPIPE;
-    if (code != JN_EXIT_OK && sig) {
+    if (code != JN_EXIT_OK && sig && !unwritten) {  /* the write's own reason, not the stop's */
         code = jn_train_stop_code(sig);
         if (!cfg.grid[0])
             jn_fail("%s; nothing written", jn_train_stop_words(code, sig));
