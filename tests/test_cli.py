@@ -149,6 +149,15 @@ def option_cases(d):
     # strtod skips leading white space: ' 0.1' was taken while '0.1 ' and an integer's ' 5' were not.
     e("number with a leading space", ["step", "--lr", " 0.1"], ["--lr", "' 0.1'"])
     e("number with a trailing space", ["step", "--lr", "0.1 "], ["--lr", "'0.1 '"])
+    # Numbers are decimal: strtod's hex floats (0x10 is 16), its inf and nan spellings and its
+    # partial exponents are not what a person means by a learning rate or a std.
+    for value in ["0x10", "0x1p-4", "0X.8", "infinity", "1e", "1e+", ".", "e5", "--1"]:
+        e(f"lr {value!r}", ["step", "--lr", value], ["--lr", f"'{value}'", "decimal"])
+    e("eval-noise hex", ["eval", "--eval-noise", "0,0x1"], ["--eval-noise", "'0x1'"])
+    e("tolerance hex", ["check", "--tolerance", "0x1p-4"], ["--tolerance", "'0x1p-4'"])
+    write(os.path.join(d, "hex.spec"), "lr = uniform(0.01, 0x1)\nsamples = 1\n")
+    expect_error("sweep: uniform() with a hex bound", ["sweep", "--spec", "hex.spec", "--out", "hexsweep"], 2,
+                 ["hex.spec: line 1", "lr", "'0x1'", "decimal"], d, absent=["hexsweep"])
     e("lr negative", ["train", "--lr", "-1"], ["--lr", "out of range"])
     e("lr zero", ["train", "--lr", "0"], ["--lr", "out of range"])
     e("momentum 1", ["train", "--momentum", "1"], ["--momentum", "out of range"])

@@ -130,6 +130,12 @@ int jn_config_load_text(jn_config *cfg, unsigned command, const char *text, cons
  * value of such files (and of sweep specs). */
 char *jn_config_trim(char *s);
 
+/* A number as a person writes one, in decimal: [+-]digits[.digits][e[+-]digits] (".5" and
+ * "5." too), nothing around it; not what strtod takes besides (hex, inf, nan, white space).
+ * Returns 0 with *v, 1 where it is such a number but beyond a double (*v is strtod's), -1
+ * where it is not one. */
+int jn_parse_decimal(const char *s, double *v);
+
 /* Writes every option of `command` as key=value lines (loadable with --config); with
  * experiment_only, only those that decide the numbers (not --out, --threads, --device, ...:
  * what checkpoints store). Returns the number of bytes the full text needs; writes at most

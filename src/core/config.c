@@ -247,10 +247,8 @@ static int parse_tolerance(jn_config *cfg, const option *o, const char *value)
         cfg->tolerance = 0;
         return 0;
     }
-    char *end;
-    errno = 0;
-    double v = strtod(value, &end);
-    if (!*value || *end || errno || !(v > 0 && v <= 1))
+    double v;
+    if (jn_parse_decimal(value, &v) || !(v > 0 && v <= 1))
         return fail_choice(o, value, "auto (1e-4 in fp32, derived from TF32's mantissa with --precision tf32) or a "
                                      "number in (0, 1]");
     cfg->tolerance = v;
@@ -347,12 +345,10 @@ static void format_double(double v, char *out, size_t cap)
 
 static int parse_std(const option *o, const char *item, const char *value, int i, void *out)
 {
-    char *end;
-    errno = 0;
-    double v = strtod(item, &end);
+    double v;
     /* The bound of the other noise stds: a std past float32's range (1e300) made every noisy
      * input infinite and the error a count of NaN logits. */
-    if (*end || errno == ERANGE || !isfinite(v) || v < 0 || v > 1e6 || isspace((unsigned char)item[0]))
+    if (jn_parse_decimal(item, &v) || v < 0 || v > 1e6)
         return jn_fail("--%s: '%s' is not a std in [0, 1e6] (in '%s')", o->name, item, value);
     ((double *)out)[i] = zero_unsigned(v);
     return 0;
@@ -559,14 +555,12 @@ static int set_number(jn_config *cfg, const option *o, const char *value)
         return 0;
     }
     if (o->kind == K_DOUBLE) {
-        double v = strtod(value, &end);
-        /* strtod skips white space before the number, which the integer options and the end of
-         * the value refuse: ' 0.1' is refused as '0.1 ' is. */
-        const int number = *value && !isspace((unsigned char)*value) && !*end;
-        if (number && errno == ERANGE)  /* a number, but beyond what a double holds */
+        double v;
+        const int parsed = jn_parse_decimal(value, &v);
+        if (parsed > 0)  /* a number, but beyond what a double holds */
             return jn_fail("--%s: '%s' is too %s for a double", o->name, value, fabs(v) > 1 ? "large" : "small");
-        if (!number || !isfinite(v))
-            return jn_fail("--%s: expected a finite number, got '%s'", o->name, value);
+        if (parsed < 0)
+            return jn_fail("--%s: expected a finite decimal number (like 0.01 or 1e-3), got '%s'", o->name, value);
         if ((o->min_open ? v <= o->min : v < o->min) || v > o->max)
             return jn_fail("--%s: %s out of range: expected %s %g and <= %g", o->name, value,
                            o->min_open ? ">" : ">=", o->min, o->max);
@@ -735,6 +729,33 @@ char *jn_config_trim(char *s)
     while (e > s && isspace((unsigned char)e[-1]))
         *--e = 0;
     return s;
+}
+
+int jn_parse_decimal(const char *s, double *v)
+{
+    static const char digits[] = "0123456789";
+    const char *p = s + (*s == '+' || *s == '-');
+    const size_t whole = strspn(p, digits);
+    p += whole;
+    size_t fraction = 0;
+    if (*p == '.') {
+        fraction = strspn(p + 1, digits);
+        p += 1 + fraction;
+    }
+    if (whole + fraction == 0)
+        return -1;
+    if (*p == 'e' || *p == 'E') {
+        p += 1 + (p[1] == '+' || p[1] == '-');
+        const size_t exponent = strspn(p, digits);
+        if (exponent == 0)
+            return -1;
+        p += exponent;
+    }
+    if (*p)
+        return -1;
+    errno = 0;
+    *v = strtod(s, NULL);
+    return errno == ERANGE;
 }
 
 int jn_config_load_text(jn_config *cfg, unsigned command, const char *text, const char *origin)

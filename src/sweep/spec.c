@@ -142,18 +142,20 @@ static int parse_value(jn_spec *spec, spec_entry *e, const char *line, char *val
         const char *form = log ? "log-uniform(a, b)" : "uniform(a, b)";
         if (split_values(spec, e, line, args, form))
             return -1;
-        char *end_a, *end_b;
         if (e->n_values != 2)
             return fail_at(spec, e->line, "%s: %s takes two bounds", e->key, form);
-        e->a = strtod(e->values[0], &end_a);
-        e->b = strtod(e->values[1], &end_b);
-        if (*end_a || *end_b || !isfinite(e->a) || !isfinite(e->b))
-            return fail_at(spec, e->line, "%s: %s takes two numbers", e->key, form);
+        double *bounds[2] = {&e->a, &e->b};
+        for (int i = 0; i < 2; i++)
+            if (jn_parse_decimal(e->values[i], bounds[i])) {
+                char why[128];
+                snprintf(why, sizeof why, "%s takes two finite decimal numbers, got '%.40s'", form, e->values[i]);
+                return fail_at(spec, e->line, "%s: %s", e->key, why);
+            }
         if (!(e->a < e->b))
             return fail_at(spec, e->line, "%s: %s needs a < b", e->key, form);
         if (log && !(e->a > 0))
             return fail_at(spec, e->line, "%s: %s needs 0 < a", e->key, form);
-        e->integer = !strpbrk(e->values[0], ".eEn") && !strpbrk(e->values[1], ".eEn");
+        e->integer = !strpbrk(e->values[0], ".eE") && !strpbrk(e->values[1], ".eE");
         return 0;
     }
     if (strchr(value, '(') || strchr(value, '['))
