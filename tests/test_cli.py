@@ -257,6 +257,18 @@ def option_cases(d):
         if p:
             line = next((l for l in p.stdout.splitlines() if l.lstrip().startswith("--threads ")), "")
             check(f"jacnoise help {cmd}", line.endswith(default), f"--threads line {line!r} does not end {default}")
+    # Each command's help describes an option as that command uses it: train's --threads and
+    # --out said what they mean in a sweep, eval's --checkpoint offered to step from it, and its
+    # --seed to initialise and shuffle.
+    commands = ["train", "eval", "step", "data", "check", "profile", "sweep"]
+    misplaced = {"eval": {"--checkpoint": ["step"], "--seed": ["initialisation", "shuffling"]},
+                 "step": {"--checkpoint": ["evaluate"]}, "check": {"--checkpoint": ["evaluate"]}}
+    for cmd in commands:
+        p = expect_ok(f"jacnoise help {cmd}: options as {cmd} uses them", ["help", cmd], d)
+        for line in (p.stdout.split("\noptions:\n", 1)[1].splitlines() if p else []):
+            option = line.split()[0] if line.startswith("  --") else ""
+            for word in [f"{other}:" for other in commands if other != cmd] + misplaced.get(cmd, {}).get(option, []):
+                check(f"jacnoise help {cmd}", word not in line, f"{word!r} in {line.strip()!r}")
     e("help for an unknown command", ["help", "frobnicate"], ["frobnicate", "valid commands: train eval step data"])
     e("help with two commands", ["help", "train", "eval"], ["eval"])
     global cases

@@ -401,17 +401,17 @@ static const option options[] = {
     {"jac-proj", "K|exact", "Gaussian JVPs per corrupted example, or exact ||J||_F^2 (small maps)", MODEL_CMDS, CUSTOM(parse_proj, format_proj)},
     {"patience", "N", "stop after N epochs without a better validation error (0 = never)", JN_CMD_TRAIN, NUM(K_INT, patience), 0, 1e6, 0, 0, 0},
     {"seed", "N", "random seed (initialisation, shuffling, noise)", JN_CMD_TRAIN | JN_CMD_EVAL | JN_CMD_STEP | JN_CMD_CHECK | JN_CMD_PROFILE, NUM(K_U64, seed), 0, 0, 0, 0, 0},
-    {"threads", "N", "CPU threads for BLAS (0 = BLAS default; sweep: 1 unless given)", ALL | OPERATIONAL, NUM(K_INT, threads), 0, 1024, 0, 0, 0},
+    {"threads", "N", "CPU threads for BLAS (0 = BLAS default)", ALL | OPERATIONAL, NUM(K_INT, threads), 0, 1024, 0, 0, 0},
     {"device", "auto|cpu|cuda", "backend (auto: cuda when a GPU is present and built in)", JN_CMD_TRAIN | JN_CMD_SWEEP | JN_CMD_PROFILE | OPERATIONAL, CUSTOM(parse_device, format_device)},
     {"precision", "fp32|tf32", "GEMM precision (tf32: CUDA tensor cores)", JN_CMD_TRAIN | JN_CMD_CHECK | JN_CMD_PROFILE, CUSTOM(parse_precision, format_precision)},
     {"cuda-graph", "on|off", "CUDA: replay each step from one captured graph (off: for profiling)", JN_CMD_TRAIN | JN_CMD_SWEEP | OPERATIONAL, CUSTOM(parse_cuda_graph, format_cuda_graph)},
-    {"out", "DIR", "train: run folder (config, metrics.jsonl, checkpoints); sweep: sweep folder", JN_CMD_TRAIN | JN_CMD_SWEEP | OPERATIONAL, STR(out), 0, 0, 0, 0, 0},
+    {"out", "DIR", "run folder: config.txt, metrics.jsonl, checkpoints, summary.json", JN_CMD_TRAIN | JN_CMD_SWEEP | OPERATIONAL, STR(out), 0, 0, 0, 0, 0},
     {"resume", NULL, "continue the run in --out from its last checkpoint (--resume=auto: if --out holds one, else start it)", JN_CMD_TRAIN | OPERATIONAL, NUM(K_BOOL, resume), 0, JN_RESUME_AUTO, 0, 0, 0},
     {"max-steps", "N", "stop resumably after N steps in total (0 = no limit)", JN_CMD_TRAIN | OPERATIONAL, NUM(K_LONG, max_steps), 0, 1e15, 0, 0, 0},
     {"checkpoint-steps", "N", "also write the last checkpoint every N steps (0 = epoch ends only)", JN_CMD_TRAIN | OPERATIONAL, NUM(K_LONG, checkpoint_steps), 0, 1e15, 0, 0, 0},
     {"checkpoint-epochs", "N", "write the checkpoints (last, and best where it changed) every N epochs only, and at the run's end (a resume replays the epochs since)", JN_CMD_TRAIN | JN_CMD_SWEEP | OPERATIONAL, NUM(K_INT, checkpoint_epochs), 1, 1e6, 0, 0, 0},
     {"progress", "auto|always|never", "progress line on stderr (auto: only on a terminal)", JN_CMD_TRAIN | JN_CMD_SWEEP | JN_CMD_PROFILE | OPERATIONAL, CUSTOM(parse_progress, format_progress)},
-    {"checkpoint", "FILE", "checkpoint to evaluate or to step from", JN_CMD_EVAL | JN_CMD_STEP | JN_CMD_CHECK, STR(checkpoint), 0, 0, 0, 0, 0},
+    {"checkpoint", "FILE", "checkpoint to evaluate", JN_CMD_EVAL | JN_CMD_STEP | JN_CMD_CHECK, STR(checkpoint), 0, 0, 0, 0, 0},
     {"steps", "N", "training steps to run on both backends", JN_CMD_CHECK, NUM(K_INT, check_steps), 1, 1e6, 0, 0, 0},
     {"tolerance", "auto|X", "largest relative difference ||gpu - cpu|| / ||cpu|| accepted per tensor", JN_CMD_CHECK, CUSTOM(parse_tolerance, format_tolerance)},
     {"dump", "FILE", "write the step state to FILE", JN_CMD_STEP, STR(dump), 0, 0, 0, 0, 0},
@@ -816,6 +816,19 @@ int jn_config_load_file(jn_config *cfg, unsigned command, const char *path)
     return rc;
 }
 
+/* An option shared by commands that use it differently: its help there (the table's is the
+ * other commands'). */
+static const struct {
+    unsigned command;
+    const char *name, *help;
+} help_of_command[] = {
+    {JN_CMD_SWEEP, "threads", "CPU threads for BLAS of each run (0 = BLAS default)"},
+    {JN_CMD_SWEEP, "out", "sweep folder: results.csv, and runs/ID, a run folder per configuration"},
+    {JN_CMD_STEP, "checkpoint", "checkpoint to take the next step of (without: a fresh run's first step)"},
+    {JN_CMD_CHECK, "checkpoint", "checkpoint to run the next steps of (without: a fresh run's first)"},
+    {JN_CMD_EVAL, "seed", "seed of the curvature estimate's draws and of the --eval-noise noise"},
+};
+
 void jn_config_print_help(FILE *f, unsigned command)
 {
     jn_config defaults;
@@ -832,7 +845,11 @@ void jn_config_print_help(FILE *f, unsigned command)
         int show_default = o->kind != K_BOOL && strcmp(o->name, "config") && strcmp(o->name, "checkpoint") &&
                            strcmp(o->name, "dump") && value[0] && strcmp(o->name, "test") && strcmp(o->name, "data-dir") &&
                            !(command == JN_CMD_SWEEP && !strcmp(o->name, "out"));  /* required there */
-        fprintf(f, "  %-28s %s", left, o->help);
+        const char *help = o->help;
+        for (size_t k = 0; k < sizeof help_of_command / sizeof help_of_command[0]; k++)
+            if (help_of_command[k].command == command && !strcmp(help_of_command[k].name, o->name))
+                help = help_of_command[k].help;
+        fprintf(f, "  %-28s %s", left, help);
         if (show_default)
             fprintf(f, " [%s]", value);
         fputc('\n', f);
