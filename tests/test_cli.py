@@ -134,6 +134,7 @@ def option_cases(d):
       ["--checkpoint", "is not an option of 'jacnoise train'"])
     e("train option given to eval", ["eval", "--hidden", "8", "--checkpoint", "x"], ["--hidden", "eval"])
     e("info takes no options", ["info", "--data", "usps"], ["--data", "info", "valid options: none"])
+    e("data runs no BLAS", ["data", "--data", "usps", "--threads", "2"], ["--threads", "not an option of 'jacnoise data'"])
     e("missing value at the end", ["train", "--hidden", "8", "--lr"], ["--lr", "missing value"])
     e("missing value, unknown option", ["train", "--lrr"], ["--lrr", "did you mean --lr?"])
     e("missing value of a text option", ["train", "--out"], ["--out", "missing value"])
