@@ -240,6 +240,14 @@ def option_cases(d):
             # A repeated option takes its last value (config_cases), which the help says.
             check(f"{cmd} --help", cmd == "show" or "given twice takes its last value" in p.stdout,
                   f"the help does not say what a repeated option does: {p.stdout[-300:]!r}")
+    # --help wherever it stands, as a user adds it to a command line that failed: show refused
+    # it after its FILE (or before), as no other command did.
+    for args in (["show", "a.ckpt", "--help"], ["show", "-h", "a.ckpt"], ["train", "--lr", "0.1", "--help"],
+                 ["sweep", "status", "dir", "--help"]):
+        p = expect_ok(" ".join(args), args, d)
+        if p:
+            usage = "usage: jacnoise " + " ".join(args[:2] if args[0] == "sweep" else args[:1])
+            check(" ".join(args), p.stdout.startswith(usage), f"stdout does not start with {usage!r}: {p.stdout[:100]!r}")
     p = expect_ok("jacnoise --help", ["--help"], d)
     if p:
         check("jacnoise --help", "usage: jacnoise COMMAND" in p.stdout, "no usage on stdout")

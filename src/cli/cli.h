@@ -11,6 +11,10 @@
  * recorded). */
 int jn_cli_parse(int argc, char **argv, unsigned command, jn_config *cfg);
 
+/* Whether --help (or -h) is among the arguments: a command then prints its help, wherever
+ * the flag stands, as a user adds it to a command line that failed. */
+int jn_cli_wants_help(int argc, char **argv);
+
 /* Prints "jacnoise: <last error>" on stderr and returns the exit status for it. */
 int jn_cli_fail(int status);
 

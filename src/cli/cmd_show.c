@@ -66,7 +66,7 @@ static void show_stepstate(const char *path, const jn_stepstate_file *f)
 
 int jn_cmd_show(int argc, char **argv)
 {
-    if (argc == 1 && (!strcmp(argv[0], "--help") || !strcmp(argv[0], "-h"))) {
+    if (jn_cli_wants_help(argc, argv)) {
         printf("usage: jacnoise show FILE\n\nVerifies a checkpoint or a step state (magic, version, checksum, sizes)\n"
                "and prints what it holds.\n");
         return JN_EXIT_OK;

@@ -28,14 +28,6 @@ static void merge_help(void)
            "copied.\n");
 }
 
-static int wants_help(int argc, char **argv)
-{
-    for (int i = 0; i < argc; i++)
-        if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h"))
-            return 1;
-    return 0;
-}
-
 /* The folders after `status` or `merge`: no options. */
 static int folders(int argc, char **argv, int at_least, int at_most, const char *what)
 {
@@ -53,7 +45,7 @@ static int folders(int argc, char **argv, int at_least, int at_most, const char 
 int jn_cmd_sweep(int argc, char **argv)
 {
     if (argc > 0 && !strcmp(argv[0], "status")) {
-        if (wants_help(argc - 1, argv + 1))
+        if (jn_cli_wants_help(argc - 1, argv + 1))
             return status_help(), 0;
         if (folders(argc - 1, argv + 1, 1, 1, "status"))
             return jn_cli_fail(JN_EXIT_USAGE);
@@ -61,7 +53,7 @@ int jn_cmd_sweep(int argc, char **argv)
         return code ? jn_cli_fail(code) : 0;
     }
     if (argc > 0 && !strcmp(argv[0], "merge")) {
-        if (wants_help(argc - 1, argv + 1))
+        if (jn_cli_wants_help(argc - 1, argv + 1))
             return merge_help(), 0;
         if (folders(argc - 1, argv + 1, 1, 0, "merge"))
             return jn_cli_fail(JN_EXIT_USAGE);

@@ -109,14 +109,21 @@ static int apply_arg(jn_config *cfg, unsigned command, int argc, char **argv, in
     return jn_config_set(cfg, command, key, value);
 }
 
+int jn_cli_wants_help(int argc, char **argv)
+{
+    for (int i = 0; i < argc; i++)
+        if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h"))
+            return 1;
+    return 0;
+}
+
 int jn_cli_parse(int argc, char **argv, unsigned command, jn_config *cfg)
 {
     jn_config_defaults(cfg);
-    for (int i = 0; i < argc; i++)
-        if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
-            print_help(command);
-            return 1;
-        }
+    if (jn_cli_wants_help(argc, argv)) {
+        print_help(command);
+        return 1;
+    }
     /* The --config file first, so that the command line wins. */
     jn_config from_args;
     jn_config_defaults(&from_args);
