@@ -11,7 +11,10 @@ static const struct {
     const char *usage;
 } usages[] = {
     {JN_CMD_TRAIN, "jacnoise train [options]\n\nTrains a tanh MLP with the options below and writes a run folder (--out):\n"
-                   "config.txt, metrics.jsonl, last.ckpt, best.ckpt, summary.json."},
+                   "config.txt, metrics.jsonl, last.ckpt, best.ckpt, summary.json.\n"
+                   "Exit status: 0 finished, early-stopped or paused (--max-steps), 1 error (one line), 2 bad\n"
+                   "options, 3 diverged (NaN or Inf), 130/143 interrupted by SIGINT/SIGTERM or SIGHUP, 141 its\n"
+                   "standard output closed (train ... | head): stopped with last.ckpt written (--resume continues)."},
     {JN_CMD_EVAL, "jacnoise eval --checkpoint FILE [options]\n\nEvaluates a checkpoint on its validation and test sets: error, mean exact\n"
                   "||J_output||_F^2, curvature estimate, hidden-unit saturation and activation histogram\n"
                   "(20 bins over [-1, 1]), errors under input noise (--eval-noise). Prints JSON.\n"
@@ -48,7 +51,8 @@ static const struct {
                    "be read trains afresh once that file is removed), no usable GPU for --device cuda\n"
                    "(one line, nothing written), results.csv not written (sweep merge DIR writes it), or a\n"
                    "run that another jacnoise process trains (the same sweep running already: it stops\n"
-                   "there), 2 bad spec or options, 130/143 interrupted (rerun to resume)."},
+                   "there), 2 bad spec or options, 130/143 interrupted by SIGINT/SIGTERM or SIGHUP, 141 its\n"
+                   "standard output closed (sweep ... | head): stopped, each run saved (rerun to resume)."},
     {JN_CMD_PROFILE, "jacnoise profile [options]\n\nTimes the training step of the configuration given by the training options, phase by\n"
                      "phase (data, forward, jvp, penalty, backward, update), with each phase's FLOPs and\n"
                      "GFLOP/s; the same step without the penalty and without noise (the overhead ratio next\n"
