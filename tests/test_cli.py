@@ -215,6 +215,13 @@ def option_cases(d):
     e("overlong option name", ["train", "--" + "x" * 300], ["--xxxx"])
     e("overlong value", ["train", "--out", "r" * 5000], ["--out"])
     e("eval without --checkpoint", ["eval"], ["--checkpoint"])
+    # A file cut inside its magic number (an empty one too) is said to be cut, as eval says it:
+    # show called it neither a checkpoint nor a step state (an unknown magic number).
+    for name, data in (("empty.ckpt", b""), ("cut.ckpt", b"JNCKP")):
+        write(os.path.join(d, name), data)
+        words = [name, "byte 0", f"file ends while reading the magic number (8 bytes needed, {len(data)} left)"]
+        e(f"show {name}", ["show", name], words, code=1)
+        e(f"eval {name}", ["eval", "--checkpoint", name], words, code=1)
     e("step without --dump", ["step", "--data", "usps"], ["--dump"])
     e("--test with a named data set", ["data", "--data", "usps", "--test", "idx:a,b"], ["--test"])
     expect_error("train: --test with a named data set", ["train", "--data", "usps", "--test", "idx:a,b",

@@ -81,7 +81,13 @@ int jn_cmd_show(int argc, char **argv)
     /* The magic number first: another file is refused unread, whatever its size. */
     if (jn_read_head(path, head, sizeof head, &len))
         return jn_cli_fail(JN_EXIT_ERROR);
-    if (len < sizeof head || (memcmp(head, "JNCKPT", 6) && memcmp(head, "JNSTEP", 6))) {
+    if (len < sizeof head) {  /* cut inside its magic number: said as eval and the readers say it */
+        jn_cursor cut = {head, len, 0, path};
+        unsigned char magic[sizeof head];
+        jn_cur_bytes(&cut, magic, sizeof magic, "the magic number");
+        return jn_cli_fail(JN_EXIT_ERROR);
+    }
+    if (memcmp(head, "JNCKPT", 6) && memcmp(head, "JNSTEP", 6)) {
         jn_fail("%s: byte 0: neither a jacnoise checkpoint nor a step state (unknown magic number)", path);
         return jn_cli_fail(JN_EXIT_ERROR);
     }
