@@ -138,6 +138,15 @@ def option_cases(d):
     e("missing value at the end", ["train", "--hidden", "8", "--lr"], ["--lr", "missing value"])
     e("missing value, unknown option", ["train", "--lrr"], ["--lrr", "did you mean --lr?"])
     e("missing value of a text option", ["train", "--out"], ["--out", "missing value"])
+    # A value left out before another option (--out "$OUT" with OUT unset) took that option as
+    # the value: train trained in a folder named --resume, eval said '5' was unexpected.
+    expect_error("train --out --resume", ["train", "--out", "--resume", "--data", "usps", "--train-limit", "100",
+                                          "--hidden", "2", "--epochs", "1"], 2,
+                 ["--out: missing value", "--resume", "--out=--resume"], d, absent=["--resume"])
+    e("eval --checkpoint --eval-limit 5", ["eval", "--checkpoint", "--eval-limit", "5"],
+      ["--checkpoint: missing value", "--eval-limit"])
+    e("a value starting with -- given with =", ["data", "--data", "usps", "--data-dir=--nowhere"],
+      ["--data-dir --nowhere"], code=1)
     # config.txt and the checkpoint hold these as key=value lines, read back trimmed: a run in
     # "a<newline>b" trained, then could not resume (config.txt: line N: expected key=value).
     for option, value in [("--out", "nl\nrun"), ("--data-dir", "datasets "), ("--data", " idx:a,b")]:
@@ -153,7 +162,7 @@ def option_cases(d):
     # Numbers are decimal: strtod's hex floats (0x10 is 16), its inf and nan spellings and its
     # partial exponents are not what a person means by a learning rate or a std.
     for value in ["0x10", "0x1p-4", "0X.8", "infinity", "1e", "1e+", ".", "e5", "--1"]:
-        e(f"lr {value!r}", ["step", "--lr", value], ["--lr", f"'{value}'", "decimal"])
+        e(f"lr {value!r}", ["step", f"--lr={value}"], ["--lr", f"'{value}'", "decimal"])
     e("eval-noise hex", ["eval", "--eval-noise", "0,0x1"], ["--eval-noise", "'0x1'"])
     e("tolerance hex", ["check", "--tolerance", "0x1p-4"], ["--tolerance", "'0x1p-4'"])
     write(os.path.join(d, "hex.spec"), "lr = uniform(0.01, 0x1)\nsamples = 1\n")

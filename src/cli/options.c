@@ -104,6 +104,11 @@ static int apply_arg(jn_config *cfg, unsigned command, int argc, char **argv, in
         value = eq + 1;
     else if (jn_config_is_flag(key))
         value = "true";
+    else if (*i + 1 < argc && !strncmp(argv[*i + 1], "--", 2) && jn_config_accepts(command, key))
+        /* The value left out (--out "$DIR" with DIR unset): the next option is no value, or
+         * train --out --resume would train in a folder named --resume. */
+        return jn_fail("--%s: missing value (the next argument, %s, starts with -- as an option does; a value that starts with -- "
+                       "is given as --%s=%s)", key, argv[*i + 1], key, argv[*i + 1]);
     else if (*i + 1 < argc)
         value = argv[++*i];
     else if (jn_config_accepts(command, key))
