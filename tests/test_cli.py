@@ -283,10 +283,12 @@ def option_cases(d):
             line = next((l for l in p.stdout.splitlines() if l.lstrip().startswith("--threads ")), "")
             check(f"jacnoise help {cmd}", line.endswith(default), f"--threads line {line!r} does not end {default}")
     # Each command's help describes an option as that command uses it: train's --threads and
-    # --out said what they mean in a sweep, eval's --checkpoint offered to step from it, and its
-    # --seed to initialise and shuffle.
+    # --out said what they mean in a sweep, eval's --checkpoint offered to step from it, its
+    # --seed to initialise and shuffle, and its --train-limit to use only N examples (of a split
+    # it does not evaluate).
     commands = ["train", "eval", "step", "data", "check", "profile", "sweep"]
-    misplaced = {"eval": {"--checkpoint": ["step"], "--seed": ["initialisation", "shuffling"]},
+    misplaced = {"eval": {"--checkpoint": ["step"], "--seed": ["initialisation", "shuffling"],
+                          "--train-limit": ["use only"]},
                  "step": {"--checkpoint": ["evaluate"]}, "check": {"--checkpoint": ["evaluate"]}}
     for cmd in commands:
         p = expect_ok(f"jacnoise help {cmd}: options as {cmd} uses them", ["help", cmd], d)

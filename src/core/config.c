@@ -828,6 +828,8 @@ static const struct {
     {JN_CMD_STEP, "checkpoint", "checkpoint to take the next step of (without: a fresh run's first step)"},
     {JN_CMD_CHECK, "checkpoint", "checkpoint to run the next steps of (without: a fresh run's first)"},
     {JN_CMD_EVAL, "seed", "seed of the curvature estimate's draws and of the --eval-noise noise"},
+    {JN_CMD_EVAL, "train-limit", "the run's first N training examples (0 = all): checked against the file, "
+                                 "no split eval reports (that is --eval-limit)"},
 };
 
 void jn_config_print_help(FILE *f, unsigned command)
