@@ -73,11 +73,13 @@ static void print_help(unsigned command)
             printf("usage: %s\n\noptions:\n", usages[i].usage);
     jn_config_print_help(stdout, command);
     printf("  %-28s %s\n", "--help", "this help");
+    /* Every command with options takes --config; info, which takes none, has no footer on them. */
+    if (!jn_config_accepts(command, "config"))
+        return;
     /* The last of a repeated option wins, so that a wrapper's defaults give way to options
      * passed on after them (tools/sweep-local-gpus.sh: --progress never "$@"). */
     printf("\nOptions take --key=value or --key value; an option given twice takes its last value.\n");
-    if (jn_config_accepts(command, "config"))
-        printf("A --config file (one) holds key=value lines, each key once; the command line wins over it.\n");
+    printf("A --config file (one) holds key=value lines, each key once; the command line wins over it.\n");
 }
 
 /* Splits argv[i] ("--key=value" or "--key" [value]) and applies it; advances *i. */
