@@ -269,6 +269,11 @@ def option_cases(d):
     p = expect_ok("jacnoise --help", ["--help"], d)
     if p:
         check("jacnoise --help", "usage: jacnoise COMMAND" in p.stdout, "no usage on stdout")
+        # --version worked and was named nowhere a user would look.
+        check("jacnoise --help", "jacnoise --version" in p.stdout, f"the usage does not offer --version: {p.stdout!r}")
+    p = expect_ok("jacnoise --version", ["--version"], d)
+    if p:
+        check("jacnoise --version", re.fullmatch(r"jacnoise \S+\n", p.stdout), f"not one version line: {p.stdout!r}")
     # 'jacnoise help CMD' is 'jacnoise CMD --help', as in git; a command it does not know is refused.
     p = expect_ok("jacnoise help train", ["help", "train"], d)
     if p:

@@ -29,6 +29,7 @@ static void usage(FILE *f)
     fprintf(f, "usage: jacnoise COMMAND [options]   (jacnoise help COMMAND, or COMMAND --help, for its options)\n\ncommands:\n");
     for (size_t i = 0; i < N_COMMANDS; i++)
         fprintf(f, "  %-7s %s\n", commands[i].name, commands[i].help);
+    fprintf(f, "\njacnoise --version prints the version (jacnoise info: the whole build).\n");
 }
 
 /* The command named `name`, or NULL after one line naming the valid ones. */
