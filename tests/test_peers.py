@@ -134,6 +134,9 @@ def main():
         os.chmod(silent, 0o755)
         for args, code, words, started in [
             (["--penalty", "bogus"], 2, "--penalty bogus", False),
+            # argparse's own refusals too: one line, not its usage before it.
+            (["--bogus"], 2, "run_peers: unrecognized arguments: --bogus", False),
+            (["--reps", "x"], 2, "run_peers: argument --reps: invalid int value: 'x'", False),
             (["--threads", "0"], 2, "--threads 0", False),
             (["--batch", "2", "0"], 2, "--batch 0: expected >= 1", False),
             (["--warmup", "-1"], 2, "--warmup -1: expected >= 0", False),

@@ -190,7 +190,7 @@ def refusal(args):
 
 
 def main():
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap = tool_files.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--jacnoise", default=os.path.join(ROOT, "build", "jacnoise"))
     ap.add_argument("--data", default="mnist")
     ap.add_argument("--data-dir", default="")
