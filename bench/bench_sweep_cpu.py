@@ -88,7 +88,10 @@ def bench(a, tmp):
         f.write("".join(f"{k} = {v}\n" for k, v in fixed.items()) + f"seeds = {a.models}\n")
     # --train-limit examples train (the validation split comes from the rest of the file).
     steps = a.models * a.epochs * -(-a.train_limit // a.batch)
-    times = {"train": [], "models 1": [], f"models {a.models}": []}
+    # One sweep a way and round: with --models 1 the two sweeps are one, whose second call on
+    # its finished folder would train nothing.
+    groups = sorted({1, a.models})
+    times = {"train": [], **{f"models {m}": [] for m in groups}}
     for rep in range(a.reps):
         folders = {k: os.path.join(tmp, f"{k.replace(' ', '')}-{rep}") for k in times}
         t = 0.0
@@ -97,7 +100,7 @@ def bench(a, tmp):
             t += timed([a.bin, "train", *args, f"--seed={seed}", "--threads=1", "--progress=never",
                         f"--out={folders['train']}/{seed}"])
         times["train"].append(t)
-        for m in (1, a.models):
+        for m in groups:
             key = f"models {m}"
             times[key].append(timed([a.bin, "sweep", f"--spec={spec}", f"--out={folders[key]}", f"--models={m}",
                                      "--progress=never"]))
@@ -109,7 +112,7 @@ def bench(a, tmp):
         for i in sorted(os.listdir(runs)):
             seed = open(os.path.join(runs, i, "config.txt")).read().split("seed=")[1].split()[0]
             ref = open(os.path.join(folders["train"], seed, "last.ckpt"), "rb").read()
-            for key in ("models 1", f"models {a.models}"):
+            for key in list(times)[1:]:
                 other = open(os.path.join(folders[key], "runs", i, "last.ckpt"), "rb").read()
                 if other != ref:
                     sys.exit(f"bench: {key}: seed {seed} differs from train alone")
