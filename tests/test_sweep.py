@@ -358,13 +358,18 @@ def local_gpus_shards(tmp):
     check(p.returncode == 1 and "no GPU found (CUDA_VISIBLE_DEVICES lists none)" in p.stderr and
           not os.path.exists(log) and not os.path.exists(hidden),
           f"sweep-local-gpus.sh with CUDA_VISIBLE_DEVICES empty: exit {p.returncode}: {p.stderr!r}")
-    # No program there: one line naming it, before DIR is made (each shard failed alike).
+    # No program there: one line naming it, before DIR is made (each shard failed alike); so
+    # too a folder or a file that does not run, which sh's command -v takes for one.
     missing = os.path.join(tmp, "fake-missing")
-    p = subprocess.run([script, "study.spec", missing], env=dict(env, JACNOISE=os.path.join(tmp, "no-jacnoise"),
-                       CUDA_VISIBLE_DEVICES="0,1"), stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=60)
-    check(p.returncode == 1 and p.stderr.endswith(f"{os.path.join(tmp, 'no-jacnoise')}: no jacnoise program there "
-          "(build it, or set JACNOISE)\n") and p.stderr.count("\n") == 1 and not os.path.exists(missing),
-          f"sweep-local-gpus.sh without its program: exit {p.returncode}: {p.stdout!r} {p.stderr!r}")
+    with open(os.path.join(tmp, "not-runnable"), "w") as f:
+        f.write("#!/bin/sh\n")
+    for where in ("no-jacnoise", "not-runnable", "smi"):
+        p = subprocess.run([script, "study.spec", missing], env=dict(env, JACNOISE=os.path.join(tmp, where),
+                           CUDA_VISIBLE_DEVICES="0,1"), stdin=subprocess.DEVNULL, capture_output=True, text=True,
+                           timeout=60)
+        check(p.returncode == 1 and p.stderr.endswith(f"{os.path.join(tmp, where)}: no jacnoise program there "
+              "(build it, or set JACNOISE)\n") and p.stderr.count("\n") == 1 and not os.path.exists(missing),
+              f"sweep-local-gpus.sh with JACNOISE {where}: exit {p.returncode}: {p.stdout!r} {p.stderr!r}")
     p = subprocess.run([script, "--help"], env=env, capture_output=True, text=True, timeout=60)
     check(p.returncode == 0 and "SPEC DIR" in p.stdout and not os.path.exists(log),
           f"sweep-local-gpus.sh --help: exit {p.returncode}: {p.stdout[-300:]!r} {p.stderr[-300:]!r}")

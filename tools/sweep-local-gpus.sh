@@ -28,10 +28,14 @@ dir=$2
 shift 2
 bin=${JACNOISE:-$(dirname "$0")/../build/jacnoise}
 # Said once, before DIR is made: every shard would fail alike, each named with the shell's error.
-if ! command -v "$bin" >/dev/null 2>&1; then
+# A path is tested as a file that runs: dash's command -v takes a folder or a file without x.
+case $bin in
+    */*) [ -f "$bin" ] && [ -x "$bin" ] ;;
+    *) command -v "$bin" >/dev/null 2>&1 ;;
+esac || {
     echo "$0: $bin: no jacnoise program there (build it, or set JACNOISE)" >&2
     exit 1
-fi
+}
 gpus=${CUDA_VISIBLE_DEVICES-$(nvidia-smi --query-gpu=index --format=csv,noheader 2>/dev/null | paste -sd, -)}
 # The shard count is the number of GPUs the loop below starts shards on: an empty entry
 # ("0,1,") counted as a GPU would leave a shard that no GPU runs.
