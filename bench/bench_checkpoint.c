@@ -3,10 +3,12 @@
  * Times jn_checkpoint_write of both kinds and, in the same rounds, the floors of last.ckpt's
  * bytes: their CRC-32 alone and their atomic write alone (temporary file, fsync, rename,
  * folder fsync) from a prebuilt buffer, so that the serialisation's own share shows. Medians
- * of interleaved rounds, MB/s and the ratio; last.ckpt is read back and compared at the end.
+ * and quartiles of interleaved rounds after an untimed one, MB/s and the ratio; last.ckpt is
+ * read back and compared at the end.
  *
  * usage: bench_checkpoint [--sizes 784,1000,1000,10] [--reps 20] [--dir DIR (default: .)] */
 #include "bench_args.h"
+#include "bench_stats.h"
 #include "core/fileio.h"
 #include "jacnoise/checkpoint.h"
 #include "jacnoise/error.h"
@@ -30,7 +32,7 @@ static const char help[] =
     "Times what a run writes at an epoch's end, last.ckpt (parameters, velocity, best parameters)\n"
     "and best.ckpt, and in the same interleaved rounds the floors of last.ckpt's bytes: their\n"
     "CRC-32 alone and their atomic write alone (temporary file, fsync, rename, folder fsync).\n"
-    "Medians, MB/s and the ratio of the write to the floors.\n\n"
+    "Medians and quartiles after an untimed round, MB/s and the ratio of the write to the floors.\n\n"
     "  --sizes d,n1,...,C  the net's layer sizes, one hidden layer at least (default 784,1000,1000,10)\n"
     "  --reps N            rounds (default 20)\n"
     "  --dir DIR           folder written to: the disk measured (default .)\n";
@@ -53,18 +55,6 @@ static void remove_files_and_die(int sig)
     remove_files();
     signal(sig, SIG_DFL);
     raise(sig);
-}
-
-static int compare_doubles(const void *a, const void *b)
-{
-    const double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
-
-static double median(double *t, long n)
-{
-    qsort(t, (size_t)n, sizeof *t, compare_doubles);
-    return t[n / 2];
 }
 
 int main(int argc, char **argv)
@@ -137,19 +127,23 @@ int main(int argc, char **argv)
     /* The CRC-32 of bytes that end with their own CRC-32 is the constant residue 0x2144DF1C:
      * every round's floor must find it. */
     int residue_ok = 1;
-    for (long r = 0; r < reps; r++) {
+    /* Round -1 is untimed: the first of each kind makes its file, the others replace one. */
+    double spent[N_TIMES];
+    for (long r = -1; r < reps; r++) {
         double t = jn_wall_seconds();
         int rc = jn_checkpoint_write(last, &ck);
-        times[LAST * reps + r] = jn_wall_seconds() - t;
+        spent[LAST] = jn_wall_seconds() - t;
         t = jn_wall_seconds();
         rc = rc || jn_checkpoint_write(best, &best_only);
-        times[BEST * reps + r] = jn_wall_seconds() - t;
+        spent[BEST] = jn_wall_seconds() - t;
         t = jn_wall_seconds();
         residue_ok &= crc32(0L, bytes, (uInt)len) == 0x2144DF1Cu;
-        times[CRC * reps + r] = jn_wall_seconds() - t;
+        spent[CRC] = jn_wall_seconds() - t;
         t = jn_wall_seconds();
         rc = rc || jn_write_file_atomic(raw, bytes, len);
-        times[RAW_WRITE * reps + r] = jn_wall_seconds() - t;
+        spent[RAW_WRITE] = jn_wall_seconds() - t;
+        for (int k = 0; k < N_TIMES && r >= 0; k++)
+            times[k * reps + r] = spent[k];
         if (!residue_ok)
             rc = jn_fail("%s: the bytes read back do not end with their CRC-32", last);
         if (rc) {
@@ -172,8 +166,9 @@ int main(int argc, char **argv)
     char shape[256];
     jn_model_describe(&ck.model, shape, sizeof shape);
     const double mb_last = (double)len / 1e6, mb_best = (double)(len - 8 * P) / 1e6;
-    printf("checkpoints of %s (%zu parameters), in %s, %ld rounds interleaved (median)\n", shape, P, dir, reps);
-    printf("%-36s %8s %8s %9s\n", "", "MB", "ms", "MB/s");
+    printf("checkpoints of %s (%zu parameters), in %s, %ld rounds interleaved (median, quartiles)\n", shape, P, dir,
+           reps);
+    printf("%-36s %8s %8s %15s %9s\n", "", "MB", "ms", "q1-q3 ms", "MB/s");
     const struct {
         int which;
         const char *name;
@@ -186,8 +181,11 @@ int main(int argc, char **argv)
     };
     double ms[N_TIMES];
     for (int k = 0; k < N_TIMES; k++) {
-        ms[rows[k].which] = 1e3 * median(times + rows[k].which * reps, reps);
-        printf("%-36s %8.2f %8.2f %9.0f\n", rows[k].name, rows[k].mb, ms[rows[k].which],
+        const bench_quartiles q = bench_summarise(times + rows[k].which * reps, reps);
+        char spread[32];
+        snprintf(spread, sizeof spread, "%.2f-%.2f", 1e3 * q.q1, 1e3 * q.q3);
+        ms[rows[k].which] = 1e3 * q.median;
+        printf("%-36s %8.2f %8.2f %15s %9.0f\n", rows[k].name, rows[k].mb, ms[rows[k].which], spread,
                rows[k].mb / ms[rows[k].which] * 1e3);
     }
     printf("write last.ckpt / (CRC + atomic write of its bytes): %.2fx\n", ms[LAST] / (ms[CRC] + ms[RAW_WRITE]));

@@ -5,8 +5,9 @@
  * through the profile's CPU target (jacnoise/profile.h) and, in the same run and interleaved
  * with it, the step's own GEMMs replayed alone through CBLAS (the floor). The ratio step /
  * floor is what the engine adds on top of the BLAS; GFLOP/s are set against a large square
- * SGEMM measured first (the peak). Medians over the repetitions; the batches come from a
- * synthetic MNIST-shaped set, so no data files are needed.
+ * SGEMM measured first (the peak). Medians and quartiles over the repetitions, after WARMUP
+ * untimed rounds; the batches come from a synthetic MNIST-shaped set, so no data files are
+ * needed.
  *
  * usage: bench_cpu_step [--hidden 1000,1000] [--batch 100] [--reps 20] [--threads N] */
 #include "bench_args.h"
@@ -21,6 +22,7 @@
 #include <string.h>
 
 #define N_VARIANTS 4
+#define WARMUP 3
 
 #define USAGE "usage: bench_cpu_step [--hidden W1,W2,...] [--batch B] [--reps N] [--threads N]\n"
 static const char help[] =
@@ -29,7 +31,8 @@ static const char help[] =
     "s_J 0.3) with the hidden1 target and the output target, K = 1 and 3, on a synthetic\n"
     "MNIST-shaped set, and in the same run, interleaved, the step's GEMMs replayed alone (the\n"
     "floor): us per step, GFLOP/s against the measured peak (a 2048^3 SGEMM), the ratio to the\n"
-    "floor and the data phase (gather + noise). Medians over the repetitions.\n\n"
+    "floor and the data phase (gather + noise). Medians and quartiles over the repetitions,\n"
+    "after 3 untimed rounds.\n\n"
     "  --hidden W1,W2,...  hidden widths (default 1000,1000)\n"
     "  --batch B           batch size, 1 to 65536 (default 100)\n"
     "  --reps N            timed steps of each variant, 1 to 100000 (default 20)\n"
@@ -96,7 +99,7 @@ int main(int argc, char **argv)
             return 1;
         }
     static jn_profile_result res;
-    const jn_profile_rounds rounds = {reps, 3, 0, JN_PROGRESS_AUTO, NULL, 0, 0};
+    const jn_profile_rounds rounds = {reps, WARMUP, 0, JN_PROGRESS_AUTO, NULL, 0, 0};
     if (jn_profile_run(targets, names, objs, N_VARIANTS, &m, B, &rounds, &res)) {
         fprintf(stderr, "bench: profile failed\n");
         return 1;
@@ -104,18 +107,23 @@ int main(int argc, char **argv)
 
     char shape[128];
     jn_model_describe(&m, shape, sizeof shape);
-    printf("CPU step vs GEMM floor: %s, B = %d, %s, %d reps interleaved (median)\n", shape, B, JN_REAL_NAME, reps);
+    printf("CPU step vs GEMM floor: %s, B = %d, %s, %d reps interleaved after %d untimed (median, quartiles)\n",
+           shape, B, JN_REAL_NAME, reps, WARMUP);
     printf("%s; %s\nBLAS core %s (%s), %d threads; measured peak %.1f GFLOP/s\n", mc.device, mc.library, mc.core,
            mc.core_origin, mc.threads, mc.peak_gflops);
-    printf("%-16s %10s %8s %9s %6s %10s %9s %6s %7s %6s %9s %6s\n", "variant", "us/step", "GFLOP", "GFLOP/s", "%peak",
-           "floor us", "floor GF/s", "%peak", "ratio", "GEMMs", "data us", "data%");
+    printf("%-16s %10s %13s %8s %9s %6s %10s %13s %9s %6s %7s %6s %9s %6s\n", "variant", "us/step", "q1-q3",
+           "GFLOP", "GFLOP/s", "%peak", "floor us", "q1-q3", "floor GF/s", "%peak", "ratio", "GEMMs", "data us",
+           "data%");
     for (int v = 0; v < N_VARIANTS; v++) {
         const jn_profile_variant *r = &res.v[v];
         const double step = r->step.median, floor = r->floor.median, data = r->phase[JN_PHASE_DATA].median;
         const double gf = r->total_flops / step * 1e-9, floor_gf = r->total_flops / floor * 1e-9;
-        printf("%-16s %10.0f %8.3f %9.1f %5.0f%% %10.0f %9.1f %5.0f%% %6.2fx %6d %9.0f %5.1f%%\n", r->name, 1e6 * step,
-               r->total_flops * 1e-9, gf, 100 * gf / mc.peak_gflops, 1e6 * floor, floor_gf,
-               100 * floor_gf / mc.peak_gflops, step / floor, r->gemm_calls, 1e6 * data, 100 * data / step);
+        char step_q[32], floor_q[32];
+        snprintf(step_q, sizeof step_q, "%.0f-%.0f", 1e6 * r->step.q1, 1e6 * r->step.q3);
+        snprintf(floor_q, sizeof floor_q, "%.0f-%.0f", 1e6 * r->floor.q1, 1e6 * r->floor.q3);
+        printf("%-16s %10.0f %13s %8.3f %9.1f %5.0f%% %10.0f %13s %9.1f %5.0f%% %6.2fx %6d %9.0f %5.1f%%\n", r->name,
+               1e6 * step, step_q, r->total_flops * 1e-9, gf, 100 * gf / mc.peak_gflops, 1e6 * floor, floor_q,
+               floor_gf, 100 * floor_gf / mc.peak_gflops, step / floor, r->gemm_calls, 1e6 * data, 100 * data / step);
         targets[v]->ops->destroy(targets[v]);
     }
     free(train.x);

@@ -1,9 +1,11 @@
 /* The CPU normal generator (core/rng_normal.c) alone, each instruction-set variant this CPU
- * runs, interleaved repetitions, medians: nanoseconds a normal and the speed-up over the
- * baseline build. The default count, 784,000, is one noise buffer of a B = 1000 MNIST step.
+ * runs, interleaved repetitions after an untimed one, medians and quartiles: nanoseconds a
+ * normal and the speed-up over the baseline build. The default count, 784,000, is one noise
+ * buffer of a B = 1000 MNIST step.
  *
  * usage: bench_rng_normal [--count 784000] [--reps 30] */
 #include "bench_args.h"
+#include "bench_stats.h"
 #include "core/rng_normal.h"
 #include "jacnoise/wallclock.h"
 
@@ -15,16 +17,11 @@
 static const char help[] =
     USAGE "\n"
     "Times the CPU normal generator (Philox4x32-10 + Box-Muller in float) alone, each build this\n"
-    "CPU runs (generic, AVX2, AVX-512), interleaved: the median per call, ns a normal, the\n"
-    "speed-up over the generic build and whether each build gave its bits.\n\n"
+    "CPU runs (generic, AVX2, AVX-512), interleaved, after one untimed call of each: the median\n"
+    "per call and its quartiles, ns a normal, the speed-up over the generic build and whether\n"
+    "each build gave its bits.\n\n"
     "  --count N  normals a call (default 784000: one noise buffer of a B = 1000 MNIST step)\n"
     "  --reps N   calls of each build (default 30)\n";
-
-static int compare_doubles(const void *a, const void *b)
-{
-    const double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
 
 int main(int argc, char **argv)
 {
@@ -45,30 +42,35 @@ int main(int argc, char **argv)
         return 1;
     }
     jn_rng_normal_float(JN_NORMAL_GENERIC, 1, JN_STREAM_JAC_NOISE, 0, 0, first, (size_t)count);
-    for (long r = 0; r < reps; r++)
+    /* r = -1, untimed: the first call into out faults its pages in, which would count against
+     * the generic build alone. */
+    for (long r = -1; r < reps; r++)
         for (int v = 0; v < N_IMPLS; v++) {
             if (!jn_rng_normal_has(impls[v]))
                 continue;
             const double t0 = jn_wall_seconds();
-            jn_rng_normal_float(impls[v], 1, JN_STREAM_JAC_NOISE, (uint64_t)r, 0, out, (size_t)count);
-            times[v * reps + r] = jn_wall_seconds() - t0;
+            jn_rng_normal_float(impls[v], 1, JN_STREAM_JAC_NOISE, (uint64_t)(r + 1), 0, out, (size_t)count);
+            if (r >= 0)
+                times[v * reps + r] = jn_wall_seconds() - t0;
         }
 
-    printf("CPU normals (Philox4x32-10 + Box-Muller in float): %ld a call, %ld reps interleaved (median)\n", count,
-           reps);
-    printf("%-8s %10s %9s %8s %10s\n", "variant", "us/call", "ns/normal", "speed-up", "bits");
+    printf("CPU normals (Philox4x32-10 + Box-Muller in float): %ld a call, %ld reps interleaved (median, "
+           "quartiles)\n", count, reps);
+    printf("%-8s %10s %15s %9s %8s %10s\n", "variant", "us/call", "q1-q3 us", "ns/normal", "speed-up", "bits");
     double base = 0;
     for (int v = 0; v < N_IMPLS; v++) {
         if (!jn_rng_normal_has(impls[v])) {
             printf("%-8s not run (this CPU lacks it)\n", names[v]);
             continue;
         }
-        qsort(times + v * reps, (size_t)reps, sizeof(double), compare_doubles);
-        const double median = times[v * reps + reps / 2];
+        const bench_quartiles q = bench_summarise(times + v * reps, reps);
+        const double median = q.median;
         if (v == 0)
             base = median;
         jn_rng_normal_float(impls[v], 1, JN_STREAM_JAC_NOISE, 0, 0, out, (size_t)count);
-        printf("%-8s %10.1f %9.3f %7.2fx %10s\n", names[v], 1e6 * median, 1e9 * median / (double)count,
+        char spread[32];
+        snprintf(spread, sizeof spread, "%.1f-%.1f", 1e6 * q.q1, 1e6 * q.q3);
+        printf("%-8s %10.1f %15s %9.3f %7.2fx %10s\n", names[v], 1e6 * median, spread, 1e9 * median / (double)count,
                base / median, memcmp(out, first, sizeof(float) * (size_t)count) ? "DIFFER" : "same");
     }
     free(out);

@@ -1,5 +1,6 @@
 #!/usr/bin/env python3
-"""The C benchmarks (bench/), run at sizes that take a second, none of their figures judged:
+"""The C benchmarks (bench/), run at sizes that take a second, none of their figures judged
+(but that each CPU one gives its timings' quartiles around their median):
 each one's --help (stdout, exit 0), and each refusal, before anything is timed, in one line
 naming the option (and the value), exit 2: an unknown option, one without its value, a value
 read half ("--reps 5x") or out of range, a list cut short; the CUDA ones where they are built;
@@ -13,6 +14,7 @@ Environment (set by CTest): JACNOISE_BENCH_DIR, the folder of the benchmark prog
 JACNOISE_BIN and JACNOISE_DATA."""
 import glob
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -108,6 +110,33 @@ def python_command_lines(tmp):
           f"bench_sweep_cpu.py --models 1: exit {p.returncode}, sweeps {outs}, ways {ways}: {p.stderr[-300:]!r}")
 
 
+# A timed figure and its quartiles, 'MEDIAN Q1-Q3', as the benchmarks print them.
+SPREAD = re.compile(r"(?<![\d.])(\d+(?:\.\d+)?) +(\d+(?:\.\d+)?)-(\d+(?:\.\d+)?)(?![\d.])")
+
+
+def spreads(tmp):
+    """Every timed figure of the CPU benchmarks comes with its quartiles, q1 <= median <= q3:
+    on a shared machine a median alone does not say how far to trust it."""
+    folder = os.path.join(tmp, "spreads")
+    os.makedirs(folder)
+    for name, args, rows, per_row in [
+            ("bench_cpu_step", ["--hidden", "8", "--batch", "2", "--reps", "3"], 4, 2),
+            ("bench_rng_normal", ["--count", "1000", "--reps", "3"], None, 1),
+            ("bench_checkpoint", ["--sizes", "8,4,2", "--reps", "3", "--dir", folder], 4, 1)]:
+        p = subprocess.run([os.path.join(BENCH, name)] + args, capture_output=True, text=True, timeout=300)
+        lines = p.stdout.splitlines()
+        header = next((i for i, line in enumerate(lines) if "q1-q3" in line), len(lines))
+        found = [[tuple(map(float, f)) for f in SPREAD.findall(line)] for line in lines[header + 1:]]
+        found = [f for f in found if f]
+        if rows is None:  # one row per build this CPU runs
+            rows = sum(1 for line in lines if line.split()[:1] in (["generic"], ["avx2"], ["avx512"]) and
+                       "not run" not in line)
+        check(p.returncode == 0 and len(found) == rows and all(len(f) == per_row for f in found) and
+              all(q1 <= m <= q3 for f in found for m, q1, q3 in f),
+              f"{name}: exit {p.returncode}, {rows} rows of {per_row} 'median q1-q3' expected: {p.stdout[-800:]!r} "
+              f"{p.stderr[-300:]!r}")
+
+
 def checkpoint_cleanup(tmp):
     prog = os.path.join(BENCH, "bench_checkpoint")
     folder = os.path.join(tmp, "disk measured")
@@ -156,6 +185,7 @@ def main():
     tmp = tempfile.mkdtemp(prefix="jacnoise-bench-")
     command_lines()
     python_command_lines(tmp)
+    spreads(tmp)
     checkpoint_cleanup(tmp)
     sweep_bench_stopped(tmp)
     return finish("benchmark", tmp)
