@@ -85,9 +85,12 @@ def one_size(a, tmp, n):
         fail(f"{n} configurations: {len(left)} not finished after the sweep, e.g. {left[0]}")
     alone = os.path.join(tmp, f"alone-{n}.spec")
     spec(alone, a.runs, 1)
-    t["alone"] = measured([a.bin, "sweep", f"--spec={alone}", f"--out={os.path.join(tmp, f'alone-{n}')}",
-                        "--models=1", "--progress=never"])
+    alone_folder = os.path.join(tmp, f"alone-{n}")
+    t["alone"] = measured([a.bin, "sweep", f"--spec={alone}", f"--out={alone_folder}", "--models=1",
+                           "--progress=never"])
+    # Removed, as the sweep's: a size given twice would otherwise time a rerun of a finished sweep.
     shutil.rmtree(folder)
+    shutil.rmtree(alone_folder)
     return t
 
 

@@ -5,7 +5,7 @@ each one's --help (stdout, exit 0), and each refusal, before anything is timed, 
 naming the option (and the value), exit 2: an unknown option, one without its value, a value
 read half ("--reps 5x") or out of range, a list cut short; the CUDA ones where they are built;
 the Python ones' refusals too, and bench_sweep_cpu.py run from another folder without --bin
-finds its checkout's jacnoise, and with --models 1 sweeps each folder once.
+finds its checkout's jacnoise; the sweeps they time each start in a folder of its own.
 bench_checkpoint leaves no file in its --dir, after a finished run or one stopped by SIGINT,
 SIGTERM or SIGHUP mid-way. bench_sweep_cpu.py stopped by Ctrl-C or SIGTERM mid-run says so in
 one line, exit 130 or 143, and leaves neither its temporary folder nor a jacnoise writing into it.
@@ -93,21 +93,31 @@ def python_command_lines(tmp):
                        capture_output=True, text=True, timeout=600, cwd=tmp)
     check(p.returncode == 0 and "byte-identical" in p.stdout,
           f"bench_sweep_cpu.py without --bin, run from another folder: exit {p.returncode}: {p.stderr[-300:]!r}")
-    # --models 1: each way's sweep trains its own folder once (a second call there trained
-    # nothing and pulled the median down), one row a way.
+    # The sweeps a bench times as training start in a folder of their own: a second call on a
+    # finished folder trains nothing (bench_sweep_cpu.py --models 1 timed its one sweep twice
+    # there, bench_sweep_results.py a size given twice its 'alone' sweep).
     log = os.path.join(tmp, "calls")
     logging = os.path.join(tmp, "logging-jacnoise")
     with open(logging, "w") as f:
-        f.write(f'#!/bin/sh\necho "$*" >> "{log}"\nexec "{os.path.abspath(BIN)}" "$@"\n')
+        f.write(f"#!{sys.executable}\nimport os, sys\n"
+                "out = next((a[6:] for a in sys.argv if a.startswith('--out=')), '')\n"
+                f"open({log!r}, 'a').write(f'{{sys.argv[1]}} {{out}} {{os.path.exists(out)}}\\n')\n"
+                f"os.execv({os.path.abspath(BIN)!r}, [{os.path.abspath(BIN)!r}] + sys.argv[1:])\n")
     os.chmod(logging, 0o755)
-    p = subprocess.run([sys.executable, SWEEP_BENCH, "--bin", logging, "--models", "1", "--hidden", "4",
-                        "--train-limit", "100", "--epochs", "1", "--reps", "2"], capture_output=True, text=True,
-                       timeout=600)
-    outs = [w for c in open(log).read().splitlines() if c.startswith("sweep ") for w in c.split()
-            if w.startswith("--out=")]
-    ways = [line.split()[0] for line in p.stdout.splitlines()[2:-1]]
-    check(p.returncode == 0 and len(outs) == 2 and len(set(outs)) == 2 and ways == ["train", "models"],
-          f"bench_sweep_cpu.py --models 1: exit {p.returncode}, sweeps {outs}, ways {ways}: {p.stderr[-300:]!r}")
+    for script, args, timed in [
+            (SWEEP_BENCH, ["--models", "1", "--hidden", "4", "--train-limit", "100", "--epochs", "1", "--reps", "2"],
+             "models"),
+            (os.path.join(os.path.dirname(SWEEP_BENCH), "bench_sweep_results.py"), ["--configs", "200,200", "--runs",
+             "1"], "alone-")]:
+        if os.path.exists(log):
+            os.remove(log)
+        p = subprocess.run([sys.executable, script, "--bin", logging] + args, capture_output=True, text=True,
+                           timeout=600)
+        calls = [c.split() for c in open(log).read().splitlines()] if os.path.exists(log) else []
+        sweeps = [c for c in calls if c[0] == "sweep" and timed in os.path.basename(c[1])]
+        check(p.returncode == 0 and len(sweeps) == 2 and all(c[2] == "False" for c in sweeps),
+              f"{os.path.basename(script)} {' '.join(args)}: exit {p.returncode}, its timed sweeps (folder, there "
+              f"before) {sweeps}: {p.stderr[-300:]!r}")
 
 
 # A timed figure and its quartiles, 'MEDIAN Q1-Q3', as the benchmarks print them.
