@@ -609,7 +609,7 @@ def usps_cases(d):
     e("usps: wrong field count", "".join(lines[:2] + [usps_line(3, fields=200)] + lines[3:]),
       ["zip.train", "line 3", "fields"])
     e("usps: NaN value", "".join(lines[:1] + [usps_line(1, bad_field=5, bad_value="nan")] + lines[2:]),
-      ["zip.train", "line 2", "field 5", "finite"])
+      ["zip.train", "line 2", "field 5", "expected a decimal number"])
     e("usps: not a number", "".join(lines[:4] + [usps_line(1, bad_field=9, bad_value="0.3.4")] + lines[5:]),
       ["zip.train", "line 5", "field 9"])
     e("usps: value out of range", usps_line(2, bad_field=3, bad_value="1.5") + "".join(lines),

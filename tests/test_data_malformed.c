@@ -445,10 +445,14 @@ static void test_usps(void)
         const char *text;
         const char *words[3];
     } bad[] = {
-        {"alpha.zip", "3", 5, "abc", {"line 1", "field 5", "expected a number, found \"abc\""}},
-        {"comma.zip", "3", 9, "0,5", {"field 9", "expected a number", "0,5"}},
-        {"nan.zip", "3", 7, "nan", {"field 7", "finite", "nan"}},
-        {"inf.zip", "3", 7, "-inf", {"field 7", "finite", "-inf"}},
+        {"alpha.zip", "3", 5, "abc", {"line 1", "field 5", "expected a decimal number, found \"abc\""}},
+        {"comma.zip", "3", 9, "0,5", {"field 9", "expected a decimal number", "0,5"}},
+        /* strtod's other forms: 0x1p-1 would load as 0.5, 0x9 as the label 9. */
+        {"nan.zip", "3", 7, "nan", {"field 7", "expected a decimal number", "nan"}},
+        {"inf.zip", "3", 7, "-inf", {"field 7", "expected a decimal number", "-inf"}},
+        {"hex.zip", "3", 4, "0x1p-1", {"field 4", "expected a decimal number", "0x1p-1"}},
+        {"hexlabel.zip", "0x9", 1, "0x9", {"field 1", "expected a decimal number", "0x9"}},
+        {"huge.zip", "3", 6, "1e999", {"field 6", "[-1, 1]", "1e999"}},
         {"range.zip", "3", 3, "1.5", {"field 3", "[-1, 1]", "1.5"}},
         {"range2.zip", "3", 257, "-1.0001", {"field 257", "[-1, 1]", "-1.0001"}},
         {"ten.zip", "3", 1, "10", {"field 1 (label)", "integer 0..9", "\"10\""}},

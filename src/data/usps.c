@@ -2,9 +2,11 @@
  * text lines of a label and 256 grey values in [-1, 1].
  *
  * Read line by line with a bounded line buffer, so memory follows the valid lines, not the
- * size of a bad file. Numbers go through strtod, which takes both the "6.0000" style of
- * zip.train and the compact "9" / "-0.948" style of zip.test. */
+ * size of a bad file. Numbers are decimal (jn_parse_decimal), the "6.0000" style of zip.train
+ * and the compact "9" / "-0.948" style of zip.test: not what strtod takes besides (0x1p-1, inf,
+ * nan), which no USPS file holds. */
 #include "data/gz.h"
+#include "jacnoise/config.h"
 #include "jacnoise/data.h"
 #include "jacnoise/error.h"
 
@@ -30,20 +32,21 @@ static const char *excerpt(const char *s, size_t len, char buf[32])
     return buf;
 }
 
-/* Parses one line (len bytes, NUL-terminated) into a label and 256 values mapped to [0, 1]. */
-static int parse_line(const char *path, long lineno, const char *line, size_t len, int32_t *y,
+/* Parses one line (len bytes, NUL-terminated; each field is NUL-terminated in place) into a
+ * label and 256 values mapped to [0, 1]. */
+static int parse_line(const char *path, long lineno, char *line, size_t len, int32_t *y,
                       float *x)
 {
-    const char *start[USPS_FIELDS];
+    char *start[USPS_FIELDS];
     size_t flen[USPS_FIELDS];
     int fields = 0;
     char show[32];
-    for (const char *p = line, *e = line + len;;) {
+    for (char *p = line, *e = line + len;;) {
         while (p < e && is_separator(*p))
             p++;
         if (p == e)
             break;
-        const char *tok = p;
+        char *tok = p;
         while (p < e && !is_separator(*p))
             p++;
         if (fields < USPS_FIELDS) {
@@ -57,14 +60,12 @@ static int parse_line(const char *path, long lineno, const char *line, size_t le
                        lineno, USPS_FIELDS, USPS_VALUES, fields);
 
     for (int k = 0; k < USPS_FIELDS; k++) {
-        char *end;
-        double v = strtod(start[k], &end);
+        double v;
+        start[k][flen[k]] = '\0'; /* a separator or the line's end */
         const char *text = excerpt(start[k], flen[k], show);
-        if (end != start[k] + flen[k])
-            return jn_fail("%s: line %ld: field %d: expected a number, found \"%s\"", path,
-                           lineno, k + 1, text);
-        if (!isfinite(v))
-            return jn_fail("%s: line %ld: field %d: expected a finite number, found \"%s\"",
+        /* Beyond a double (1e999) is left to the range checks, which name the bounds. */
+        if (jn_parse_decimal(start[k], &v) < 0)
+            return jn_fail("%s: line %ld: field %d: expected a decimal number, found \"%s\"",
                            path, lineno, k + 1, text);
         if (k == 0) {
             if (v != floor(v) || v < 0 || v > 9)
