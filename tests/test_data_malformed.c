@@ -1,9 +1,11 @@
-/* The data loaders on small malformed files, written into a fresh temporary folder: each must
- * fail with -1 and one line naming the file and where (byte offset / line number) and what was
- * expected. A few valid small files must load with the right values. */
+/* The data loaders, and the reader of a run's metrics.jsonl, on small malformed files, written
+ * into a fresh temporary folder: each must fail with -1 and one line naming the file and where
+ * (byte offset / line number) and what was expected. A few valid small files must load with the
+ * right values. */
 #include "check.h"
 #include "jacnoise/data.h"
 #include "jacnoise/error.h"
+#include "train/metrics.h"
 
 #include <dirent.h>
 #include <limits.h>
@@ -535,6 +537,35 @@ static void test_usps(void)
         jn_dataset_free(&set);
 }
 
+/* metrics.jsonl: numbers as jn_json_number writes them (decimal, null for non-finite), not the
+ * other forms strtod takes, which would read 0x10 as 16 and nan as a value. */
+static void test_metrics(void)
+{
+    static const char good[] = "{\"epoch\":1,\"step\":12,\"lr\":0.05,\"train_loss\":2.5e-1,\"valid_error\":null,"
+                               "\"best\":true,\"seconds\":1e-400}\n";
+    jn_epoch_metrics *m;
+    int count;
+    int rc = jn_metrics_read(write_raw("metrics.jsonl", good, sizeof good - 1), &m, &count);
+    CHECK(rc == 0 && count == 1, "metrics.jsonl: rc %d, %d lines: %s", rc, count, jn_last_error());
+    if (rc == 0 && count == 1)
+        CHECK(m[0].epoch == 1 && m[0].step == 12 && m[0].lr == 0.05 && m[0].train_loss == 0.25 &&
+                  isnan(m[0].valid_error) && m[0].best && m[0].seconds == 0,
+              "metrics.jsonl: epoch %d step %llu lr %g loss %g", m[0].epoch, (unsigned long long)m[0].step,
+              m[0].lr, m[0].train_loss);
+    free(m);
+    static const char *const bad[] = {"0x10", "inf", "nan", "-Infinity", "0x1p3", "1e999"};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        char text[512];
+        int at = snprintf(text, sizeof text, "%.*s{\"epoch\":2,\"step\":", (int)sizeof good - 1, good);
+        snprintf(text + at, sizeof text - (size_t)at, "%s}\n", bad[i]);
+        char where[64];
+        snprintf(where, sizeof where, "line 2 (byte %d)", at);
+        expect_error(bad[i], jn_metrics_read(write_raw("bad.jsonl", text, strlen(text)), &m, &count),
+                     "bad.jsonl", where, "expected a decimal number", NULL);
+        CHECK(m == NULL && count == 0, "%s: %d lines handed back", bad[i], count);
+    }
+}
+
 /* jn_data_load with idx: files and the refusals of the request itself. */
 static void test_requests(void)
 {
@@ -690,6 +721,7 @@ int main(void)
     test_idx_payload();
     test_idx_pairs();
     test_usps();
+    test_metrics();
     test_requests();
 
     remove_tmp_dir();

@@ -1,6 +1,7 @@
 /* metrics.jsonl and summary.json. */
 #include "train/metrics.h"
 #include "core/fileio.h"
+#include "jacnoise/config.h"
 #include "jacnoise/error.h"
 
 #include <limits.h>
@@ -180,18 +181,21 @@ static int json_string(json_reader *r, char *out, size_t cap)
 static int json_scalar(json_reader *r, json_value *v)
 {
     char token[64];
-    size_t n = 0;
+    size_t n = 0, at = r->off;
     while (r->off < r->len && !strchr(",} \t\r\n", r->text[r->off]) && n + 1 < sizeof token)
         token[n++] = r->text[r->off++];
     token[n] = 0;
-    char *end;
     v->kind = 'n';
     if (!strcmp(token, "null"))
         v->number = NAN;
     else if (!strcmp(token, "true") || !strcmp(token, "false"))
         v->kind = 'b', v->number = token[0] == 't';
-    else if (n == 0 || (v->number = strtod(token, &end), *end))
-        return json_error(r, "expected a number, true, false or null");
+    /* Decimal only, as jn_json_number writes (a non-finite value as null): strtod would take
+     * 0x1p3, inf and nan too. */
+    else if (n == 0 || jn_parse_decimal(token, &v->number) < 0 || !isfinite(v->number)) {
+        r->off = at; /* the message names where the value starts, not where it ends */
+        return json_error(r, "expected a decimal number, true, false or null");
+    }
     return 0;
 }
 
