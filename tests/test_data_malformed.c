@@ -187,6 +187,31 @@ static void test_idx_header(void)
     jn_idx_free(&idx);
 }
 
+/* A second member whose magic number 1f 8b straddles the end of the reader's 256 KiB buffer
+ * (src/data/gz.c's IN_SIZE): the 1f, the last byte read, must not be taken for a stray byte. */
+static void test_member_at_buffer_end(void)
+{
+    enum { BUFFER = 1 << 18 };
+    static unsigned char idx[BUFFER], gz[BUFFER + 64];
+    idx[2] = JN_IDX_U8;
+    idx[3] = 1; /* one dimension */
+    size_t n = 0;
+    /* Stored blocks: the member grows with the payload, a byte at a time but for the 5 bytes of a
+     * block header. */
+    for (uint32_t count = BUFFER - 256; n < BUFFER - 1; count++) {
+        for (int i = 0; i < 4; i++)
+            idx[4 + i] = (unsigned char)(count >> (8 * (3 - i)));
+        n = read_raw(write_gz("edge.idx.gz", idx, 8 + count, "wb0"), gz, sizeof gz);
+    }
+    REQUIRE(n == BUFFER - 1, "no payload makes a member of %d bytes", BUFFER - 1);
+    n += read_raw(write_gz("empty.gz", "", 0, "wb"), gz + n, sizeof gz - n);
+    jn_idx got;
+    int rc = jn_idx_read(write_raw("edge.idx.gz", gz, n), &got);
+    CHECK(rc == 0, "a member starting at byte %d: %s", BUFFER - 1, jn_last_error());
+    if (rc == 0)
+        jn_idx_free(&got);
+}
+
 static void test_idx_payload(void)
 {
     idx_buf f;
@@ -272,6 +297,15 @@ static void test_idx_payload(void)
     snprintf(at, sizeof at, "byte %zu of the compressed file", n + 2);
     expect_error("bytes after the gzip data", read_idx(write_raw("junk.idx.gz", gz, n + 6)),
                  "junk.idx.gz", at, "unexpected bytes after the gzip data", NULL);
+    /* A stray 1f, the first byte of the gzip magic number, is no member the file ends inside. */
+    snprintf(at, sizeof at, "byte %zu of the compressed file", n);
+    gz[n] = 0x1f;
+    expect_error("a stray 1f after the gzip data", read_idx(write_raw("1f.idx.gz", gz, n + 1)),
+                 "1f.idx.gz", at, "unexpected bytes after the gzip data", NULL);
+    gz[n + 1] = 'x';
+    expect_error("1f x after the gzip data", read_idx(write_raw("1fx.idx.gz", gz, n + 2)),
+                 "1fx.idx.gz", at, "unexpected bytes after the gzip data", NULL);
+    test_member_at_buffer_end();
 }
 
 static int load_pair(const char *images, const char *labels, int hint)

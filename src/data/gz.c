@@ -13,18 +13,23 @@
 /* The byte of the file zlib takes next. */
 static uint64_t in_offset(const jn_gz *g) { return g->read_in - g->z.avail_in; }
 
-/* Reads more of the file once zlib has taken all it was given. */
+/* Reads more of the file once zlib has taken all it was given but at most one byte, which is
+ * moved to the front: after a member, a 0x1f at the end of the buffer is told from the start of
+ * another member by the byte after it. */
 static int fill_in(jn_gz *g)
 {
-    if (g->z.avail_in > 0 || g->eof)
+    const uInt keep = g->z.avail_in;
+    if (keep > 1 || g->eof)
         return 0;
-    size_t got = fread(g->in, 1, IN_SIZE, g->f);
+    if (keep)
+        g->in[0] = *g->z.next_in;
+    size_t got = fread(g->in + keep, 1, IN_SIZE - keep, g->f);
     if (got == 0 && ferror(g->f))
         return jn_fail("%s: byte %llu of the file: read error (%s)", g->path,
                        (unsigned long long)g->read_in, strerror(errno));
     g->eof = got == 0;
     g->z.next_in = g->in;
-    g->z.avail_in = (uInt)got;
+    g->z.avail_in = keep + (uInt)got;
     g->read_in += got;
     return 0;
 }
@@ -61,8 +66,14 @@ static int after_member(jn_gz *g)
     while (g->z.avail_in > 0) {
         unsigned char c = *g->z.next_in;
         if (c == 0x1f && !g->padding) {
-            g->member_done = 0;
-            return inflateReset(&g->z) == Z_OK ? 0 : jn_fail("%s: zlib cannot restart", g->path);
+            if (fill_in(g))
+                return -1;
+            /* Another member starts with the whole magic number, 1f 8b: a lone 1f is a stray
+             * byte, not a member the file ends inside. */
+            if (g->z.avail_in >= 2 && g->z.next_in[1] == 0x8b) {
+                g->member_done = 0;
+                return inflateReset(&g->z) == Z_OK ? 0 : jn_fail("%s: zlib cannot restart", g->path);
+            }
         }
         if (c != 0)
             return jn_fail("%s: byte %llu of the compressed file: unexpected bytes after the gzip "
