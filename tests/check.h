@@ -46,6 +46,15 @@ static inline double check_rel_diff(const float *a, const float *b, size_t n)
     return den > 0 ? sqrt(num / den) : sqrt(num);
 }
 
+/* Whether a test may remove its temporary folder: not once a check failed, so that what the
+ * check saw is there to look at; the folder is named instead (as harness.scratch does). */
+static inline int check_may_remove(const char *dir)
+{
+    if (check_failures)
+        printf("kept for a look: %s\n", dir);
+    return !check_failures;
+}
+
 static inline int check_exit(void)
 {
     printf("%d checks, %d failed\n", check_count, check_failures);

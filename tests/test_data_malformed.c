@@ -758,6 +758,7 @@ int main(void)
     test_metrics();
     test_requests();
 
-    remove_tmp_dir();
+    if (check_may_remove(tmp_dir))
+        remove_tmp_dir();
     return check_exit();
 }
