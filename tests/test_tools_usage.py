@@ -14,6 +14,11 @@ nor its temporary file (reproduce.py's is checked by test_reproduce); SIGTERM li
 'TOOL: terminated' and 143, not at once with the temporary file left. The tool is held by a FIFO
 (its input, or the temporary file its output is written to) until the signal is sent.
 
+A file name with bytes that are not UTF-8 (a Latin-1 name, b'\\xff') is printed and written with
+those bytes, as jacnoise prints it: not as Python's '\\udcff' on stderr, and not failing on stdout
+or in a file with a UnicodeEncodeError traceback (stdout is strict in a UTF-8 locale other than
+C.UTF-8, which PYTHONIOENCODING=utf-8 stands in for).
+
 And the tests' own temporary folders (harness.scratch): removed when every check passed, kept
 and named when one failed or the test ended by an exception."""
 import os
@@ -140,6 +145,30 @@ def check_ctrl_c(d):
                       os.path.join(out, "saturation.png"))
 
 
+def check_odd_names(d):
+    env = dict(os.environ, PYTHONIOENCODING="utf-8")
+    odd = os.path.join(os.fsencode(d), b"\xff")
+    p = subprocess.run([sys.executable, os.path.join(TOOLS, "kernel_times.py"), odd + b".csv"], capture_output=True,
+                       env=env, timeout=120)
+    check(p.returncode == 1 and p.stderr == b"kernel_times: " + odd + b".csv: No such file or directory\n",
+          f"kernel_times with an undecodable name: exit {p.returncode}, stderr {p.stderr[-300:]!r}")
+    results = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "results", "cpu-small")
+    os.mkdir(odd)
+    for name in ("results.csv", "reproduce.json"):
+        with open(os.path.join(results, name), "rb") as src, open(os.path.join(odd, os.fsencode(name)), "wb") as dst:
+            dst.write(src.read())
+    table = [sys.executable, os.path.join(TOOLS, "results_table.py"), odd]
+    for out in (None, odd + b".md"):
+        p = subprocess.run(table + ([b"--out", out] if out else []), capture_output=True, env=env, timeout=120)
+        written = p.stdout
+        if out and os.path.exists(out):
+            with open(out, "rb") as f:
+                written = f.read()
+        check(p.returncode == 0 and not p.stderr and f"`{os.fsdecode(odd)}`".encode(errors="surrogateescape") in written,
+              f"results_table of a folder with an undecodable name, --out {out!r}: exit {p.returncode}, "
+              f"stderr {p.stderr[-300:]!r}")
+
+
 def check_scratch(d):
     for body, kept in (("pass", False), ("harness.check(False, 'a failure')", True),
                        ("raise RuntimeError('a crash')", True)):
@@ -173,6 +202,7 @@ def main():
     check_without_matplotlib()
     with scratch("jacnoise-tools-usage-") as d:
         check_ctrl_c(d)
+        check_odd_names(d)
         check_scratch(d)
     sys.exit(finish("test_tools_usage"))
 

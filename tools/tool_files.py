@@ -86,7 +86,12 @@ def run_program(main, note=""):
     half-written, as replace() removes its temporary file on the way out. And `tool | head -1`
     ends it, once the reader has gone, by SIGPIPE and without a word, as it ends a C program,
     not with a BrokenPipeError traceback or an error blaming the file being written (none is
-    written to standard output)."""
+    written to standard output). A file name with bytes that are not UTF-8 is printed with
+    those bytes, as jacnoise prints it: Python would print '\\udcff' on stderr and, in a UTF-8
+    locale other than C.UTF-8, fail on stdout."""
+    for stream in (sys.stdout, sys.stderr):
+        if stream:  # None where the tool was started with the descriptor closed
+            stream.reconfigure(errors="surrogateescape")
     signal.signal(signal.SIGPIPE, signal.SIG_DFL)
     signal.signal(signal.SIGTERM, _terminate)
     try:
@@ -141,9 +146,10 @@ def replace(path, write):
 
 
 def write_text(path, text):
-    """Writes text to path atomically, flushed to the disk before the rename."""
+    """Writes text to path atomically, flushed to the disk before the rename; a file name in it
+    with bytes that are not UTF-8 is written with those bytes, as run_program prints it."""
     def write(tmp):
-        with open(tmp, "w") as f:
+        with open(tmp, "w", errors="surrogateescape") as f:
             f.write(text)
             f.flush()
             os.fsync(f.fileno())
