@@ -8,11 +8,12 @@ A tool that needs matplotlib, run by a python3 without it while Debian's /usr/bi
 (pyenv's or conda's python3 first in PATH; here a virtual environment of Debian's), says so in
 one line, naming both, exit 1, writing nothing.
 
-Ctrl-C (SIGINT) while a tool reads its input or writes its output ends it with one line,
-'TOOL: interrupted', exit 130, not a KeyboardInterrupt traceback, and leaves neither the output
-nor its temporary file (reproduce.py's is checked by test_reproduce); SIGTERM likewise, with
-'TOOL: terminated' and 143, not at once with the temporary file left. The tool is held by a FIFO
-(its input, or the temporary file its output is written to) until the signal is sent.
+Ctrl-C (SIGINT) while a tool reads its input, writes its output or imports NumPy ends it with
+one line, 'TOOL: interrupted', exit 130, not a KeyboardInterrupt traceback, and leaves neither
+the output nor its temporary file (reproduce.py's is checked by test_reproduce); SIGTERM
+likewise, with 'TOOL: terminated' and 143, not at once with the temporary file left. The tool is
+held by a FIFO (its input, the temporary file its output is written to, or a stand-in NumPy's
+import) until the signal is sent.
 
 A file name with bytes that are not UTF-8 (a Latin-1 name, b'\\xff') is printed and written with
 those bytes, as jacnoise prints it: not as Python's '\\udcff' on stderr, and not failing on stdout
@@ -71,16 +72,16 @@ def check_without_matplotlib():
                   and not os.path.exists(out), f"{tool} without matplotlib: exit {p.returncode}, stderr {p.stderr[-300:]!r}")
 
 
-def stopped_by(sig, tool, args, fifo, output, writes=False):
-    """Runs the tool until it has fifo open (its input; with writes, the temporary file it
-    writes output to, made a FIFO before the program starts, as its name holds the process id),
-    sends sig (SIGINT or SIGTERM), and checks how it ended."""
+def stopped_by(sig, tool, args, fifo, output, writes=False, env=None):
+    """Runs the tool (with env, if given) until it has fifo open (its input; with writes, the
+    temporary file it writes output to, made a FIFO before the program starts, as its name holds
+    the process id), sends sig (SIGINT or SIGTERM), and checks how it ended."""
     def hold():
         signal.signal(signal.SIGINT, signal.SIG_DFL)  # as a terminal leaves it, not as inherited
         if writes:
             os.mkfifo(f"{output}.tmp{os.getpid()}")  # tool_files.replace's temporary file
     p = subprocess.Popen([sys.executable, os.path.join(TOOLS, f"{tool}.py")] + args, stdout=subprocess.PIPE,
-                         stderr=subprocess.PIPE, text=True, preexec_fn=hold)
+                         stderr=subprocess.PIPE, text=True, preexec_fn=hold, env=env)
     fifo = fifo or f"{output}.tmp{p.pid}"
     end = None
     deadline = time.monotonic() + 120
@@ -133,6 +134,14 @@ def check_ctrl_c(d):
     npz = os.path.join(d, "model.npz")
     for sig in (signal.SIGINT, signal.SIGTERM):
         stopped_by(sig, "export_model", [os.path.join(run_folder, "last.ckpt"), npz], None, npz, writes=True)
+    # Stopped while it imports NumPy (a second or more), which a stand-in holds on a FIFO.
+    stand_in = os.path.join(d, "slow", "numpy")
+    os.makedirs(stand_in)
+    with open(os.path.join(stand_in, "__init__.py"), "w") as f:
+        f.write(f"open({fifo!r}).read()\n")
+    slow = dict(os.environ, PYTHONPATH=os.path.dirname(stand_in))
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        stopped_by(sig, "export_model", [os.path.join(run_folder, "last.ckpt"), npz], fifo, npz, env=slow)
     if subprocess.run([sys.executable, "-c", "import matplotlib"], capture_output=True).returncode != 0:
         print(f"Ctrl-C in the tools that draw: not checked ({sys.executable} has no matplotlib)")
         return

@@ -27,8 +27,6 @@ import struct
 import sys
 import zlib
 
-import numpy as np
-
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import tool_files  # noqa: E402
 
@@ -105,6 +103,9 @@ def read_checkpoint(path):
     """Reads and verifies a checkpoint as jacnoise's reader does (src/core/checkpoint.c: the
     same checks, in its order, at its byte offsets, for the fields read here); raises
     CheckpointError with the file and offset."""
+    # NumPy is imported where it is used: at the top, its import (a second or more) would run
+    # before run_program, and Ctrl-C in it would end the tool with a traceback.
+    import numpy as np
     try:
         mode = os.stat(path).st_mode  # jacnoise's words; a FIFO or /dev/zero would never end
         if not stat.S_ISREG(mode):
@@ -196,6 +197,7 @@ def read_checkpoint(path):
 
 def logits(layers, x):
     """The network's logits for the rows of x (SPEC.md: tanh hidden layers, linear output)."""
+    import numpy as np
     a = np.asarray(x)
     for l, (w, b) in enumerate(layers):
         z = a @ w.T + b
@@ -217,6 +219,7 @@ def holds_checkpoint(path):
 
 
 def write_npz(ck, which, out):
+    import numpy as np
     arrays = {"sizes": np.array(ck.sizes, dtype=np.int64), "config": np.array(ck.config)}
     for l, (w, b) in enumerate(ck.layers(which), start=1):
         arrays[f"W{l}"], arrays[f"b{l}"] = w, b
