@@ -306,6 +306,10 @@ static void test_idx_payload(void)
     expect_error("1f x after the gzip data", read_idx(write_raw("1fx.idx.gz", gz, n + 2)),
                  "1fx.idx.gz", at, "unexpected bytes after the gzip data", NULL);
     test_member_at_buffer_end();
+    small_images(&f);
+    n = read_raw(write_gz("once.idx.gz", f.b, f.len, "wb"), gz, sizeof gz);
+    expect_error("gzip twice", read_idx(write_gz("twice.idx.gz", gz, n, "wb")), "twice.idx.gz",
+                 "byte 0 of the decoded data", "gzip-compressed twice", NULL);
 }
 
 static int load_pair(const char *images, const char *labels, int hint)
@@ -527,6 +531,8 @@ static void test_usps(void)
     size_t n = read_raw(write_gz("cut.zip.gz", text, strlen(text), "wb"), gz, sizeof gz);
     expect_error("usps gzip cut", jn_usps_load(write_raw("cut.zip.gz", gz, n - 4), &set),
                  "cut.zip.gz", "line 4", "gzip stream ends early", NULL);
+    expect_error("usps gzip twice", jn_usps_load(write_gz("twice.zip.gz", gz, n, "wb"), &set),
+                 "twice.zip.gz", "byte 0 of the decoded data", "gzip-compressed twice", NULL);
     /* A bad CRC-32: zlib drops the lines it decoded; only its offset in the file locates it. */
     gz[n - 7] ^= 0x01;
     char at[64];

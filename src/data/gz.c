@@ -111,6 +111,13 @@ static long inflate_into(jn_gz *g, unsigned char *dst, size_t cap)
         g->z.avail_out = room;
         int ret = inflate(&g->z, Z_NO_FLUSH);
         made = room - g->z.avail_out;
+        /* Neither IDX nor USPS data starts so: without this, a magic number or a NUL byte in
+         * the gzip header would be refused as if the data were damaged. */
+        if (g->decoded == 0 && made >= 2 && dst[0] == 0x1f && dst[1] == 0x8b)
+            return jn_fail("%s: byte 0 of the decoded data: the gzip magic number 1f 8b again: the "
+                           "file is gzip-compressed twice (gzip -dc %s gives it compressed once)",
+                           g->path, g->path);
+        g->decoded += made;
         if (ret == Z_STREAM_END)
             g->member_done = 1;
         else if (ret == Z_MEM_ERROR)

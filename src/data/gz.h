@@ -4,7 +4,8 @@
  * zlib's gzread is not used: it skips whatever follows the last gzip member unseen, so a
  * damaged or appended-to file would load as if whole. Here, as with gzip(1), concatenated
  * members are read as one stream and zero padding is ignored; any other byte after the gzip
- * data is refused with its offset. */
+ * data is refused with its offset. Decoded data that starts as gzip again (a file compressed
+ * twice) is refused as such. */
 #ifndef JACNOISE_DATA_GZ_H
 #define JACNOISE_DATA_GZ_H
 
@@ -22,6 +23,7 @@ typedef struct {
     int eof;               /* fread reached the end of the file */
     int cut;               /* the file ended inside a gzip member */
     uint64_t read_in;      /* bytes taken from the file so far */
+    uint64_t decoded;      /* bytes inflated so far */
     z_stream z;
     unsigned char *in, *out;
     const unsigned char *data; /* decoded bytes not yet handed out: data[pos..len) */
