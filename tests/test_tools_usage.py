@@ -4,9 +4,9 @@ one line, 'TOOL: MESSAGE' naming the option, exit 2, nothing on standard output;
 usage line and then the error. --help still prints the usage, exit 0. A tool added to tools/
 without a command line below fails the test, so that it is checked too.
 
-A tool that needs matplotlib, run by a python3 without it while Debian's /usr/bin/python3 has it
-(pyenv's or conda's python3 first in PATH; here a virtual environment of Debian's), says so in
-one line, naming both, exit 1, writing nothing.
+A tool that needs matplotlib (or numpy), run by a python3 without it while Debian's
+/usr/bin/python3 has it (pyenv's or conda's python3 first in PATH; here a virtual environment of
+Debian's), says so in one line, naming both, exit 1, writing nothing.
 
 Ctrl-C (SIGINT) while a tool reads its input, writes its output or imports NumPy ends it with
 one line, 'TOOL: interrupted', exit 130, not a KeyboardInterrupt traceback, and leaves neither
@@ -46,30 +46,33 @@ CALLS = {
                                                         (["--jobs", "0"], "--jobs")]),
     "results_table": (["dir"], [([TOOLS, TOOLS], "given twice")]),
 }
-# The tools that draw, with a command line that gets as far as matplotlib (OUT is a folder that
-# must not be made).
-PICTURES = {"plot_analysis": ["--out", "OUT", f"A={TOOLS}"], "plot_profile": ["a.csv", "--out", "OUT"],
-            "plot_sweep": [TOOLS, "--out", "OUT"], "reproduce": ["--budget", "smoke", "--out", "OUT"]}
+# The tools that need a module python3 may lack, with a command line that gets as far as
+# importing it (OUT is a file or folder that must not be made).
+NEEDS = {"plot_analysis": (["--out", "OUT", f"A={TOOLS}"], "matplotlib"),
+         "plot_profile": (["a.csv", "--out", "OUT"], "matplotlib"),
+         "plot_sweep": ([TOOLS, "--out", "OUT"], "matplotlib"),
+         "reproduce": (["--budget", "smoke", "--out", "OUT"], "matplotlib"),
+         "export_model": (["a.ckpt", "OUT"], "numpy")}
 DEBIAN_PYTHON = "/usr/bin/python3"
 
 
-def check_without_matplotlib():
-    if subprocess.run([DEBIAN_PYTHON, "-c", "import matplotlib"], capture_output=True).returncode != 0:
-        print(f"without matplotlib: not checked ({DEBIAN_PYTHON} has no matplotlib to point to)")
-        return
+def check_without_modules():
     with scratch("jacnoise-tools-usage-") as d:
         env = os.path.join(d, "env")
         if subprocess.run([DEBIAN_PYTHON, "-m", "venv", "--without-pip", env], capture_output=True).returncode != 0:
-            print("without matplotlib: not checked (no venv module to make a python3 without it)")
+            print("without matplotlib or numpy: not checked (no venv module to make a python3 without them)")
             return
         python = os.path.join(env, "bin", "python3")
         out = os.path.join(d, "out")
-        for tool, args in PICTURES.items():
+        for tool, (args, module) in NEEDS.items():
+            if subprocess.run([DEBIAN_PYTHON, "-c", f"import {module}"], capture_output=True).returncode != 0:
+                print(f"{tool} without {module}: not checked ({DEBIAN_PYTHON} has no {module} to point to)")
+                continue
             call = [python, os.path.join(TOOLS, f"{tool}.py")] + [out if a == "OUT" else a for a in args]
             p = subprocess.run(call, capture_output=True, text=True, timeout=120)
             check(p.returncode == 1 and p.stderr.count("\n") == 1 and
-                  p.stderr.startswith(f"{tool}: ") and f"matplotlib, which {python} lacks; {DEBIAN_PYTHON} has it" in p.stderr
-                  and not os.path.exists(out), f"{tool} without matplotlib: exit {p.returncode}, stderr {p.stderr[-300:]!r}")
+                  p.stderr.startswith(f"{tool}: ") and f"{module}, which {python} lacks; {DEBIAN_PYTHON} has it" in p.stderr
+                  and not os.path.exists(out), f"{tool} without {module}: exit {p.returncode}, stderr {p.stderr[-300:]!r}")
 
 
 def stopped_by(sig, tool, args, fifo, output, writes=False, env=None):
@@ -208,7 +211,7 @@ def main():
                   word in p.stderr and not p.stdout,
                   f"{tool} {' '.join(args)}: exit {p.returncode}, expected 2 and one line naming {word}; "
                   f"stderr {p.stderr[-300:]!r}, stdout {p.stdout[-100:]!r}")
-    check_without_matplotlib()
+    check_without_modules()
     with scratch("jacnoise-tools-usage-") as d:
         check_ctrl_c(d)
         check_odd_names(d)

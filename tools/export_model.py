@@ -243,6 +243,10 @@ def main():
     ap.add_argument("--best", action="store_true", help="the best parameters last.ckpt carries, not its latest")
     args = ap.parse_args()
     try:
+        import numpy  # noqa: F401 (read_checkpoint and write_npz import it where they use it)
+    except ImportError:
+        tool_files.lacking("numpy", lambda message: sys.exit(f"export_model: needs {message}"))
+    try:
         ck = read_checkpoint(args.checkpoint)
         if os.path.exists(args.out) and os.path.samefile(args.out, args.checkpoint):
             raise CheckpointError(f"{args.out}: is the checkpoint file; writing it would destroy that")

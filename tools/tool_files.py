@@ -29,23 +29,27 @@ def tool_name(path=None):
     return os.path.splitext(os.path.basename(path or sys.argv[0]))[0]
 
 
+def lacking(module, fail):
+    """fail(message) for a module the running python3 lacks: one line naming that python3 and
+    where to get the module. Debian's python3-MODULE (which tools/setup.sh installs) equips
+    Debian's python3, which need not be the python3 first in PATH (pyenv's, conda's): where that
+    one has the module, the line says to run the tool with it."""
+    lacks = f"{module}, which {sys.executable} lacks"
+    if sys.executable != DEBIAN_PYTHON and os.access(DEBIAN_PYTHON, os.X_OK) and subprocess.run(
+            [DEBIAN_PYTHON, "-c", f"import {module}"], capture_output=True).returncode == 0:
+        fail(f"{lacks}; {DEBIAN_PYTHON} has it: run {DEBIAN_PYTHON} {sys.argv[0]} ...")
+    fail(f"{lacks} (Debian: apt-get install python3-{module}, for {DEBIAN_PYTHON})")
+
+
 def pyplot(fail):
-    """matplotlib.pyplot, drawing to files (Agg). Without matplotlib, fail(message): one line
-    naming the python3 that lacks it and where to get it. Debian's python3-matplotlib (which
-    tools/setup.sh installs) equips Debian's python3, which need not be the python3 first in
-    PATH (pyenv's, conda's): where that one has matplotlib, the line says to run the tool with it."""
+    """matplotlib.pyplot, drawing to files (Agg); without matplotlib, lacking() says so."""
     try:
         import matplotlib
         matplotlib.use("Agg")
         import matplotlib.pyplot as plt
         return plt
     except ImportError:
-        pass
-    lacks = f"matplotlib, which {sys.executable} lacks"
-    if sys.executable != DEBIAN_PYTHON and os.access(DEBIAN_PYTHON, os.X_OK) and subprocess.run(
-            [DEBIAN_PYTHON, "-c", "import matplotlib"], capture_output=True).returncode == 0:
-        fail(f"{lacks}; {DEBIAN_PYTHON} has it: run {DEBIAN_PYTHON} {sys.argv[0]} ...")
-    fail(f"{lacks} (Debian: apt-get install python3-matplotlib, for {DEBIAN_PYTHON})")
+        lacking("matplotlib", fail)
 
 
 def jacnoise_program():
