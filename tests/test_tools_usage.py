@@ -18,7 +18,8 @@ import) until the signal is sent.
 A file name with bytes that are not UTF-8 (a Latin-1 name, b'\\xff') is printed and written with
 those bytes, as jacnoise prints it: not as Python's '\\udcff' on stderr, and not failing on stdout
 or in a file with a UnicodeEncodeError traceback (stdout is strict in a UTF-8 locale other than
-C.UTF-8, which PYTHONIOENCODING=utf-8 stands in for).
+C.UTF-8, which PYTHONIOENCODING=utf-8 stands in for); nor does jacnoise's output with such a name
+in it end reproduce.py or plot_analysis.py with a UnicodeDecodeError.
 
 And the tests' own temporary folders (harness.scratch): removed when every check passed, kept
 and named when one failed or the test ended by an exception."""
@@ -178,6 +179,19 @@ def check_odd_names(d):
                 written = f.read()
         check(p.returncode == 0 and not p.stderr and f"`{os.fsdecode(odd)}`".encode(errors="surrogateescape") in written,
               f"results_table of a folder with an undecodable name, --out {out!r}: exit {p.returncode}, "
+              f"stderr {p.stderr[-300:]!r}")
+    # jacnoise's output read back, and its command line logged, with such a name in them.
+    p = subprocess.run([sys.executable, os.path.join(TOOLS, "reproduce.py"), "--budget", "smoke", "--sets", "usps",
+                        "--rows", "mlp", "--no-plots", "--out", odd + b"-results"], capture_output=True, env=env,
+                       timeout=600)
+    check(p.returncode == 0 and os.path.exists(odd + b"-results/RESULTS.md"),
+          f"reproduce --out with an undecodable name: exit {p.returncode}, stderr {p.stderr[-300:]!r}")
+    if subprocess.run([sys.executable, "-c", "import matplotlib"], capture_output=True).returncode == 0:
+        p = subprocess.run([sys.executable, os.path.join(TOOLS, "plot_analysis.py"), "--out", odd + b"-pictures",
+                            b"X=" + odd], capture_output=True, env=env, timeout=120)
+        check(p.returncode == 1 and p.stderr.count(b"\n") == 1 and
+              odd + b"/best.ckpt: cannot open: No such file or directory" in p.stderr,
+              f"plot_analysis of a folder with an undecodable name and no best.ckpt: exit {p.returncode}, "
               f"stderr {p.stderr[-300:]!r}")
 
 

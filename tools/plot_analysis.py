@@ -30,7 +30,6 @@ import json
 import math
 import os
 import re
-import subprocess
 import sys
 
 import tool_files
@@ -167,7 +166,7 @@ def evaluate(binary, name, run, out_dir, force, threads):
     if threads:
         cmd += ["--threads", str(threads)]
     try:
-        p = subprocess.run(cmd, capture_output=True, text=True)
+        p = tool_files.output_of(cmd)
     except OSError as e:
         fail(f"{binary}: cannot run it ({e.strerror}); build jacnoise or set JACNOISE")
     if p.returncode != 0:

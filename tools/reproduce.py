@@ -487,7 +487,7 @@ class Pool:
             while self.queue and len(self.active) < self.jobs:
                 u = self.queue.pop(0)
                 os.makedirs(os.path.dirname(u.log), exist_ok=True)
-                with open(u.log, "a") as log:
+                with open(u.log, "a", errors="surrogateescape") as log:  # a name as jacnoise writes it
                     log.write(f"$ {' '.join(u.cmd)}\n")
                     log.flush()
                     u.proc = subprocess.Popen(u.cmd, stdout=log, stderr=subprocess.STDOUT,
@@ -663,7 +663,7 @@ def splits_text(budget):
 
 
 def device_text(device, jobs):
-    info = subprocess.run([binary(), "info"], capture_output=True, text=True).stdout.splitlines()
+    info = tool_files.output_of([binary(), "info"]).stdout.splitlines()
     build = "; ".join(l for l in info if l.split(":")[0] in ("precision", "blas")) or "unknown build"
     if device == "cuda":
         gpu = subprocess.run(["nvidia-smi", "--query-gpu=name", "--format=csv,noheader"],
@@ -874,8 +874,8 @@ def dry_run(cell, entries):
         spec = os.path.join(d, f"{cell.name}.spec")
         tool_files.write_text(spec, spec_text(entries, []))
         n = configs_of(entries)
-        p = subprocess.run([binary(), "sweep", "--spec", spec, "--out", os.path.join(d, "sweep"), "--shard",
-                            f"{n}/{n + 1}", "--progress", "never"], capture_output=True, text=True)
+        p = tool_files.output_of([binary(), "sweep", "--spec", spec, "--out", os.path.join(d, "sweep"), "--shard",
+                                  f"{n}/{n + 1}", "--progress", "never"])
         if p.returncode != 0:
             fail(f"{cell.source}: jacnoise sweep refuses the {cell.budget} budget's spec, "
                  f"{tool_files.how_it_failed(p.returncode, p.stderr)}")
@@ -1025,7 +1025,7 @@ def main():
     def merge(folder):
         """jacnoise sweep merge: the folder's results.csv, which the selection and the table
         read, from its run folders (every shard's). False, said and counted, where it fails."""
-        p = subprocess.run([binary(), "sweep", "merge", folder], capture_output=True, text=True)
+        p = tool_files.output_of([binary(), "sweep", "merge", folder])
         if p.returncode != 0:
             print(f"reproduce: FAILED sweep merge {folder}, {tool_files.how_it_failed(p.returncode, p.stderr)}",
                   flush=True)

@@ -59,6 +59,13 @@ def jacnoise_program():
         os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "build", "jacnoise"))
 
 
+def output_of(cmd):
+    """subprocess.run(cmd) with its standard output and error captured as text; a file name
+    jacnoise prints with bytes that are not UTF-8 is kept with them (as run_program prints it),
+    not a UnicodeDecodeError."""
+    return subprocess.run(cmd, capture_output=True, text=True, errors="surrogateescape")
+
+
 def how_it_failed(returncode, stderr):
     """How a program the tool ran failed, in one line: its exit status (or the signal that
     killed it) and its last line on stderr, which says why (the lines before it, progress or
