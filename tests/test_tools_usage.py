@@ -24,6 +24,7 @@ in it end reproduce.py or plot_analysis.py with a UnicodeDecodeError.
 And the tests' own temporary folders (harness.scratch): removed when every check passed, kept
 and named when one failed or the test ended by an exception."""
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -158,7 +159,7 @@ def check_ctrl_c(d):
                       os.path.join(out, "saturation.png"))
 
 
-def check_odd_names(d):
+def check_odd_names(d, run_folder):
     env = dict(os.environ, PYTHONIOENCODING="utf-8")
     odd = os.path.join(os.fsencode(d), b"\xff")
     p = subprocess.run([sys.executable, os.path.join(TOOLS, "kernel_times.py"), odd + b".csv"], capture_output=True,
@@ -186,13 +187,21 @@ def check_odd_names(d):
                        timeout=600)
     check(p.returncode == 0 and os.path.exists(odd + b"-results/RESULTS.md"),
           f"reproduce --out with an undecodable name: exit {p.returncode}, stderr {p.stderr[-300:]!r}")
-    if subprocess.run([sys.executable, "-c", "import matplotlib"], capture_output=True).returncode == 0:
-        p = subprocess.run([sys.executable, os.path.join(TOOLS, "plot_analysis.py"), "--out", odd + b"-pictures",
-                            b"X=" + odd], capture_output=True, env=env, timeout=120)
-        check(p.returncode == 1 and p.stderr.count(b"\n") == 1 and
-              odd + b"/best.ckpt: cannot open: No such file or directory" in p.stderr,
-              f"plot_analysis of a folder with an undecodable name and no best.ckpt: exit {p.returncode}, "
-              f"stderr {p.stderr[-300:]!r}")
+    if subprocess.run([sys.executable, "-c", "import matplotlib"], capture_output=True).returncode != 0:
+        return
+    analysis = [sys.executable, os.path.join(TOOLS, "plot_analysis.py"), "--out", odd + b"-pictures"]
+    p = subprocess.run(analysis + [b"X=" + odd], capture_output=True, env=env, timeout=120)
+    check(p.returncode == 1 and p.stderr.count(b"\n") == 1 and
+          odd + b"/best.ckpt: cannot open: No such file or directory" in p.stderr,
+          f"plot_analysis of a folder with an undecodable name and no best.ckpt: exit {p.returncode}, "
+          f"stderr {p.stderr[-300:]!r}")
+    # Its cached evaluation, which names the checkpoint with U+FFFD for the byte, is used again.
+    shutil.copytree(os.fsencode(run_folder), odd + b"-run")
+    for again in (False, True):
+        p = subprocess.run(analysis + [b"X=" + odd + b"-run"], capture_output=True, env=env, timeout=300)
+        check(p.returncode == 0 and b"evaluating again" not in p.stdout,
+              f"plot_analysis of a run folder with an undecodable name{', again' if again else ''}: exit {p.returncode}, "
+              f"stdout {p.stdout[-300:]!r}, stderr {p.stderr[-300:]!r}")
 
 
 def check_scratch(d):
@@ -228,7 +237,7 @@ def main():
     check_without_modules()
     with scratch("jacnoise-tools-usage-") as d:
         check_ctrl_c(d)
-        check_odd_names(d)
+        check_odd_names(d, os.path.join(d, "run"))
         check_scratch(d)
     sys.exit(finish("test_tools_usage"))
 

@@ -125,7 +125,10 @@ def save(fig, path):
 
 def same_checkpoint(stored, ckpt):
     """Whether a cached evaluation is of the row's checkpoint: an absolute path (as this tool
-    asks jacnoise eval for; a relative one may have meant another folder) to the same file."""
+    asks jacnoise eval for; a relative one may have meant another folder) to the same file. A
+    name with bytes that are not UTF-8 is compared as jacnoise wrote it, as no file is named so."""
+    if os.path.isabs(stored) and stored != ckpt and stored == tool_files.json_name(ckpt):
+        return True
     try:
         return os.path.isabs(stored) and os.path.samefile(stored, ckpt)
     except OSError:

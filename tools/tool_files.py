@@ -66,6 +66,24 @@ def output_of(cmd):
     return subprocess.run(cmd, capture_output=True, text=True, errors="surrogateescape")
 
 
+def json_name(path):
+    """path as jacnoise writes a name into JSON (jn_json_string): a byte that starts no UTF-8
+    sequence as U+FFFD, where Python's decoder may take a cut sequence's bytes as one."""
+    raw, out, at = os.fsencode(path), [], 0
+    while at < len(raw):
+        for n in (1, 2, 3, 4):
+            try:
+                out.append(raw[at:at + n].decode())
+                at += n
+                break
+            except UnicodeDecodeError:
+                pass
+        else:
+            out.append("\ufffd")
+            at += 1
+    return "".join(out)
+
+
 def how_it_failed(returncode, stderr):
     """How a program the tool ran failed, in one line: its exit status (or the signal that
     killed it) and its last line on stderr, which says why (the lines before it, progress or
