@@ -310,6 +310,21 @@ static void test_idx_payload(void)
     n = read_raw(write_gz("once.idx.gz", f.b, f.len, "wb"), gz, sizeof gz);
     expect_error("gzip twice", read_idx(write_gz("twice.idx.gz", gz, n, "wb")), "twice.idx.gz",
                  "byte 0 of the decoded data", "gzip-compressed twice", NULL);
+    /* Other compressed formats, read as they are, would be refused as damaged data. */
+    static const struct {
+        const char *bytes, *format;
+        size_t len;
+    } other[] = {{"PK\3\4\24\0\0\0", "zip", 8}, {"BZh91AY&SY", "bzip2", 10},
+                 {"\xfd" "7zXZ\0\0\4", "xz", 8}, {"\x28\xb5\x2f\xfd\0\x58", "zstd", 6},
+                 {"7z\xbc\xaf\x27\x1c\0\4", "7-Zip", 8}};
+    for (size_t i = 0; i < sizeof other / sizeof *other; i++) {
+        char what[64];
+        snprintf(what, sizeof what, "the magic number of the %s format", other[i].format);
+        const char *p = write_raw("packed", other[i].bytes, other[i].len);
+        expect_error(other[i].format, read_idx(p), "packed", "byte 0", what, "decompress the file first", NULL);
+        jn_dataset set;
+        expect_error(other[i].format, jn_usps_load(p, &set), "packed", "byte 0", what, NULL);
+    }
 }
 
 static int load_pair(const char *images, const char *labels, int hint)

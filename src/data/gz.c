@@ -34,6 +34,21 @@ static int fill_in(jn_gz *g)
     return 0;
 }
 
+/* The name of the compressed format the file starts as, other than gzip, or NULL: neither IDX
+ * (00 00) nor USPS text starts so, and read as they are the files would be refused as damaged. */
+static const char *other_format(const jn_gz *g)
+{
+    static const struct {
+        const char *magic, *name;
+        size_t len;
+    } formats[] = {{"PK\3\4", "zip", 4}, {"BZh", "bzip2", 3}, {"\xfd" "7zXZ\0", "xz", 6},
+                   {"\x28\xb5\x2f\xfd", "zstd", 4}, {"7z\xbc\xaf\x27\x1c", "7-Zip", 6}};
+    for (size_t i = 0; i < sizeof formats / sizeof *formats; i++)
+        if (g->z.avail_in >= formats[i].len && !memcmp(g->in, formats[i].magic, formats[i].len))
+            return formats[i].name;
+    return NULL;
+}
+
 int jn_gz_open(jn_gz *g, const char *path)
 {
     memset(g, 0, sizeof *g);
@@ -50,6 +65,12 @@ int jn_gz_open(jn_gz *g, const char *path)
     if (fill_in(g)) {
         jn_gz_close(g);
         return -1;
+    }
+    const char *format = other_format(g);
+    if (format) {
+        jn_gz_close(g);
+        return jn_fail("%s: byte 0: the magic number of the %s format; only gzip is decoded: "
+                       "decompress the file first", path, format);
     }
     g->gzip = g->z.avail_in >= 2 && g->in[0] == 0x1f && g->in[1] == 0x8b;
     if (g->gzip && inflateInit2(&g->z, 16 + MAX_WBITS) != Z_OK) {

@@ -5,7 +5,8 @@
  * damaged or appended-to file would load as if whole. Here, as with gzip(1), concatenated
  * members are read as one stream and zero padding is ignored; any other byte after the gzip
  * data is refused with its offset. Decoded data that starts as gzip again (a file compressed
- * twice) is refused as such. */
+ * twice), and a file of another compressed format (zip, bzip2, xz, zstd, 7-Zip), are refused as
+ * such. */
 #ifndef JACNOISE_DATA_GZ_H
 #define JACNOISE_DATA_GZ_H
 
