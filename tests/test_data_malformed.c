@@ -364,10 +364,10 @@ static void test_idx_pairs(void)
           jn_last_error());
     small_labels(&f, JN_IDX_I32, neg, 3);
     expect_error("negative label", load_pair(images, write_raw("neg.idx", f.b, f.len), 0),
-                 "neg.idx", "byte 12", "negative label -3", NULL);
+                 "neg.idx", "byte 12", "item 1", "negative label -3", NULL);
     small_labels(&f, JN_IDX_I32, absurd, 3);
     expect_error("absurd label", load_pair(images, write_raw("absurd.idx", f.b, f.len), 0),
-                 "absurd.idx", "byte 12", "absurd label 70000", NULL);
+                 "absurd.idx", "byte 12", "item 1", "absurd label 70000", NULL);
     small_labels(&f, JN_IDX_U8, ok, 3);
     snprintf(labels, sizeof labels, "%s", write_raw("lab.idx", f.b, f.len));
     expect_error("labels as images", load_pair(labels, labels, 0), "lab.idx", "byte 3",

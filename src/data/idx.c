@@ -246,15 +246,16 @@ static int convert_labels(const char *path, const jn_idx *lb, int classes_hint, 
                                        : ((const int32_t *)lb->data)[i];
         unsigned long long at = base + i * (unsigned long long)element_size(lb->type);
         if (v < 0)
-            return jn_fail("%s: byte %llu: negative label %ld (expected labels >= 0)", path, at,
-                           v);
+            return jn_fail("%s: byte %llu (item %llu): negative label %ld (expected labels >= 0)",
+                           path, at, (unsigned long long)i, v);
         if (classes_hint > 0 && v >= classes_hint)
             return jn_fail("%s: byte %llu (item %llu): label out of range: %ld (the classes are "
                            "0..%d)",
                            path, at, (unsigned long long)i, v, classes_hint - 1);
         if (v >= max_classes)
-            return jn_fail("%s: byte %llu: absurd label %ld (at most %ld classes are accepted)",
-                           path, at, v, max_classes);
+            return jn_fail("%s: byte %llu (item %llu): absurd label %ld (at most %ld classes are "
+                           "accepted)",
+                           path, at, (unsigned long long)i, v, max_classes);
         y[i] = (int32_t)v;
         if (v > top)
             top = v;
