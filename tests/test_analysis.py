@@ -8,7 +8,8 @@ is refused with one line before any picture is written. Two rows that would shar
 JSON are refused; a cached evaluation of another checkpoint, or of one written since, is
 redone, and with --force one of the same checkpoint. The numbers drawn (histograms, saturated and linear fractions, the
 Jacobian and curvature bars, the noise curves) are those `jacnoise eval` prints for the rows'
-checkpoints, each in its row's place and layer's panel. Skipped (77) without matplotlib."""
+checkpoints, each in its row's place and layer's panel; rows evaluated with other --curv-noise
+steps have each curvature bar name its own s. Skipped (77) without matplotlib."""
 import json
 import os
 import subprocess
@@ -17,6 +18,36 @@ import sys
 from harness import BIN, check, finish, run, scratch
 
 TOOL = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tools", "plot_analysis.py")
+
+
+def drawn(args, env):
+    """{file name: figure} that plot_analysis draws for its command-line arguments, unsaved."""
+    sys.path.insert(0, os.path.dirname(TOOL))
+    import plot_analysis
+    figs = {}
+    argv, save_png = sys.argv, plot_analysis.tool_files.save_png
+    sys.argv = [TOOL] + args
+    plot_analysis.tool_files.save_png = lambda fig, path: figs.__setitem__(os.path.basename(path), fig)
+    os.environ["JACNOISE"] = env["JACNOISE"]
+    try:
+        plot_analysis.main()
+    finally:
+        sys.argv, plot_analysis.tool_files.save_png = argv, save_png
+    return figs
+
+
+def curvature_steps_named(d, out, env):
+    """Rows evaluated with other --curv-noise steps: the curvature panel names each bar's s, not
+    the first row's s for all."""
+    other = os.path.join(d, "curv-noise.json")
+    with open(other, "w") as f:
+        f.write(run(["eval", "--checkpoint", os.path.join(d, "nj", "best.ckpt"), "--curv-noise", "0.03",
+                     "--eval-noise", "0,0.5", "--threads", "1"]).stdout)
+    figs = drawn(["--out", os.path.join(d, "steps"), f"MLP={out}/eval-MLP.json", f"NJ={other}"], env)
+    ax = figs["jacobian.png"].axes[1]
+    texts = [t.get_text() for t in ax.texts]
+    check("s = 0.1" not in ax.get_ylabel() and len(texts) == 2 and texts[0].endswith("s = 0.1") and
+          texts[1].endswith("s = 0.03"), f"curvature at s 0.1 and 0.03: axis {ax.get_ylabel()!r}, bars {texts}")
 
 
 def drawn_as_evaluated(d, env):
@@ -31,15 +62,7 @@ def drawn_as_evaluated(d, env):
     stds = ",".join(map(str, plot_analysis.NOISE_STDS))
     evals = [json.loads(run(["eval", "--checkpoint", ck, "--eval-noise", stds, "--threads", "1"]).stdout)["splits"]["test"]
              for _, ck in rows]
-    figs = {}
-    argv, save_png = sys.argv, plot_analysis.tool_files.save_png
-    sys.argv = [TOOL, "--out", os.path.join(d, "drawn"), "--threads", "1"] + [f"{n}={ck}" for n, ck in rows]
-    plot_analysis.tool_files.save_png = lambda fig, path: figs.__setitem__(os.path.basename(path), fig)
-    os.environ["JACNOISE"] = env["JACNOISE"]
-    try:
-        plot_analysis.main()
-    finally:
-        sys.argv, plot_analysis.tool_files.save_png = argv, save_png
+    figs = drawn(["--out", os.path.join(d, "drawn"), "--threads", "1"] + [f"{n}={ck}" for n, ck in rows], env)
     check(sorted(figs) == ["jacobian.png", "noise.png", "saturation.png"], f"pictures drawn: {sorted(figs)}")
     if len(figs) != 3:
         return
@@ -105,6 +128,7 @@ def main():
               f"noise levels {[x['std'] for x in levels]}")
         check(levels[0]["errors"] == ev["splits"]["test"]["errors"], "std 0 is not the clean error")
         drawn_as_evaluated(d, env)
+        curvature_steps_named(d, out, env)
         # A second call reuses the cached evaluation: it works without a program to run.
         p = subprocess.run(cmd, capture_output=True, text=True, env=dict(env, JACNOISE="/nonexistent"))
         check(p.returncode == 0, f"second call did not reuse the cache: {p.stderr}")

@@ -15,7 +15,8 @@ apart drawn in one picture, without evaluating again). Writes to DIR:
                   with the saturated (|a| > 0.99) and linear (|a| < 0.1) fractions in the legend;
   jacobian.png    mean exact ||J_output(x)||_F^2 and the curvature estimate
                   E ||J(x + s eps) - J(x)||_F^2 / s^2 on the test set, per row (log scale
-                  where the rows are decades apart);
+                  where the rows are decades apart; s, eval's --curv-noise, on the axis, or
+                  on each bar where the rows' differ);
   noise.png       test error against the std of Gaussian input noise (`--eval-noise`);
   eval-NAME.json  each row's `jacnoise eval` output (reused by a later call for the same
                   checkpoint unless it was written since or --force; NAME with characters
@@ -219,10 +220,13 @@ def plot_jacobian(plt, rows, title, path):
     value = lambda v: math.nan if v is None else float(v)  # null: not finite (a diverged run)
     jac = [value(r["splits"]["test"]["jacobian_sq"]) for _, r in rows]
     curv = [value(r["splits"]["test"]["curvature"]) for _, r in rows]
-    s = rows[0][1]["curv_noise"]
+    # Rows evaluated apart (eval JSON files) may have used other --curv-noise steps: one s on
+    # the axis would misname the others' bars, so each bar then names its own.
+    steps = [r["curv_noise"] for _, r in rows]
+    one_step = len(set(steps)) == 1
+    curv_label = "curvature $E||J(x+s\\epsilon)-J(x)||_F^2/s^2$, " + (f"s = {steps[0]:g}" if one_step else "s per bar")
     fig, axes = plt.subplots(1, 2, figsize=(11, 4.6))
-    for ax, values, label in [(axes[0], jac, "mean $||J(x)||_F^2$ (exact, logits)"),
-                              (axes[1], curv, f"curvature $E||J(x+s\\epsilon)-J(x)||_F^2/s^2$, s = {s:g}")]:
+    for ax, values, label in [(axes[0], jac, "mean $||J(x)||_F^2$ (exact, logits)"), (axes[1], curv, curv_label)]:
         bars = ax.bar(names, values, color=[f"C{i}" for i in range(len(names))])
         ax.margins(y=0.1)
         finite = [v for v in values if math.isfinite(v)]
@@ -234,7 +238,10 @@ def plot_jacobian(plt, rows, title, path):
         if len(names) > 4 or max(map(len, names)) > 8:
             ax.tick_params(axis="x", labelrotation=25)
             plt.setp(ax.get_xticklabels(), ha="right", rotation_mode="anchor")
-        ax.bar_label(bars, labels=[f"{v:.3g}" if math.isfinite(v) else "not finite" for v in values], fontsize=8)
+        texts = [f"{v:.3g}" if math.isfinite(v) else "not finite" for v in values]
+        if values is curv and not one_step:
+            texts = [f"{t}, s = {step:g}" for t, step in zip(texts, steps)]
+        ax.bar_label(bars, labels=texts, fontsize=8)
         ax.grid(axis="y", alpha=0.3, which="both")
     fig.suptitle(f"{title}: input sensitivity on the test set" if title else "Input sensitivity on the test set")
     fig.tight_layout()
