@@ -4,8 +4,8 @@ evaluated and drawn: the three PNGs exist and are PNG images, the cached eval JS
 input-noise curve from 0 to 0.5 with the clean error at std 0, a second call reuses the cache,
 an eval JSON given as a row is drawn without the program and copied beside the pictures, and a
 bad row (a missing run, a JSON that is not an eval's or has a field of the wrong type or range)
-is refused with one line before any picture is written. Two rows that would share one eval
-JSON are refused; a cached evaluation of another checkpoint, or of one written since, is
+is refused with one line before any picture is written, as is an eval without test examples.
+Two rows that would share one eval JSON are refused; a cached evaluation of another checkpoint, or of one written since, is
 redone, and with --force one of the same checkpoint. The numbers drawn (histograms, saturated and linear fractions, the
 Jacobian and curvature bars, the noise curves) are those `jacnoise eval` prints for the rows'
 checkpoints, each in its row's place and layer's panel; rows evaluated with other --curv-noise
@@ -163,8 +163,18 @@ def main():
                             f"diverged={diverged}"], capture_output=True, text=True, env=env)
         check(p.returncode == 0 and os.path.exists(os.path.join(d, "nulls", "jacobian.png")),
               f"a row with a null Jacobian: exit {p.returncode}, stderr {p.stderr[-500:]!r}")
-        # One line, never a traceback: a failing program, an eval JSON without the histograms, a
-        # corrupt cache, no program to run, an --out that is a file.
+        # One line, never a traceback: a failing program, an eval JSON without a test split's
+        # examples (its rates null) or without the histograms, a corrupt cache, no program to
+        # run, an --out that is a file.
+        untested = os.path.join(d, "untested.json")
+        with open(untested, "w") as f:
+            empty = json.loads(json.dumps(ev))
+            test = empty["splits"]["test"]
+            test["examples"] = test["errors"] = 0
+            test["error"] = None
+            for level in test["input_noise"]:
+                level["errors"], level["error"] = 0, None
+            json.dump(empty, f)
         del ev["splits"]["test"]["hidden"]
         with open(not_eval, "w") as f:
             json.dump(ev, f)
@@ -185,6 +195,7 @@ def main():
                 (["--out", os.path.join(d, "killed"), f"MLP={d}/mlp"], dict(env, JACNOISE=killed),
                  "MLP: jacnoise eval failed, killed by SIGKILL, no message"),
                 ([f"X={not_eval}"], env, "not an eval JSON"),
+                ([f"X={untested}"], env, "has no test examples"),
                 (["--out", corrupt, f"MLP={d}/mlp"], env, "--force"),
                 (["--out", os.path.join(d, "noprog"), f"MLP={d}/mlp"], dict(env, JACNOISE="/nonexistent"), "JACNOISE"),
                 (["--out", not_eval, f"MLP={out}/eval-MLP.json"], env, "not a folder")]:

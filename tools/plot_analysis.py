@@ -54,7 +54,7 @@ def fail(msg):
 
 def check_eval(result, name, where, hint=""):
     """result, where every field the pictures use is there, of its type and range (the test
-    split's noise curve, hidden-layer histograms, Jacobian norm and curvature, the curvature's
+    split, with examples; its noise curve, hidden-layer histograms, Jacobian norm and curvature, the curvature's
     step; the checkpoint, which the cache is checked against); else one line naming where it
     came from and the field (hint appended)."""
     def bad(field, what):
@@ -83,6 +83,10 @@ def check_eval(result, name, where, hint=""):
         bad("checkpoint", "is not a text")
     number(at(result, "curv_noise", "curv_noise"), "curv_noise", POSITIVE)
     test = at(at(result, "splits", "splits"), "test", "splits.test")
+    number(at(test, "examples", "splits.test.examples"), "splits.test.examples", NON_NEGATIVE)
+    if test["examples"] == 0:  # its rates are null: a valid eval of a run without a test set
+        fail(f"{name}: {where} has no test examples to draw (idx: data without --test: give "
+             f"a JSON of jacnoise eval --test idx:IMAGES,LABELS --eval-noise ...){hint}")
     for i, level in enumerate(items(test, "input_noise", "splits.test.input_noise")):
         field = f"splits.test.input_noise[{i}]"
         number(at(level, "std", field + ".std"), field + ".std", NON_NEGATIVE)
