@@ -9,7 +9,8 @@ Two rows that would share one eval JSON are refused; a cached evaluation of anot
 redone, and with --force one of the same checkpoint. The numbers drawn (histograms, saturated and linear fractions, the
 Jacobian and curvature bars, the noise curves) are those `jacnoise eval` prints for the rows'
 checkpoints, each in its row's place and layer's panel; rows evaluated with other --curv-noise
-steps have each curvature bar name its own s. Skipped (77) without matplotlib."""
+steps have each curvature bar name its own s, and a row's noise levels given out of order are
+drawn by std. Skipped (77) without matplotlib."""
 import json
 import os
 import subprocess
@@ -36,18 +37,24 @@ def drawn(args, env):
     return figs
 
 
-def curvature_steps_named(d, out, env):
-    """Rows evaluated with other --curv-noise steps: the curvature panel names each bar's s, not
-    the first row's s for all."""
-    other = os.path.join(d, "curv-noise.json")
+def evaluated_apart(d, out, env):
+    """A row evaluated apart, with another --curv-noise step and its --eval-noise levels out of
+    order: the curvature panel names each bar's s, not the first row's s for all, and the noise
+    curve runs through the levels by std."""
+    other = os.path.join(d, "apart.json")
+    text = run(["eval", "--checkpoint", os.path.join(d, "nj", "best.ckpt"), "--curv-noise", "0.03",
+                "--eval-noise", "0.5,0,0.2", "--threads", "1"]).stdout
     with open(other, "w") as f:
-        f.write(run(["eval", "--checkpoint", os.path.join(d, "nj", "best.ckpt"), "--curv-noise", "0.03",
-                     "--eval-noise", "0,0.5", "--threads", "1"]).stdout)
-    figs = drawn(["--out", os.path.join(d, "steps"), f"MLP={out}/eval-MLP.json", f"NJ={other}"], env)
+        f.write(text)
+    figs = drawn(["--out", os.path.join(d, "apart"), f"MLP={out}/eval-MLP.json", f"NJ={other}"], env)
     ax = figs["jacobian.png"].axes[1]
     texts = [t.get_text() for t in ax.texts]
     check("s = 0.1" not in ax.get_ylabel() and len(texts) == 2 and texts[0].endswith("s = 0.1") and
           texts[1].endswith("s = 0.03"), f"curvature at s 0.1 and 0.03: axis {ax.get_ylabel()!r}, bars {texts}")
+    line = figs["noise.png"].axes[0].get_lines()[1]
+    levels = sorted((x["std"], x["error"]) for x in json.loads(text)["splits"]["test"]["input_noise"])
+    drawn_levels = list(zip(line.get_xdata(), line.get_ydata()))
+    check(drawn_levels == levels, f"noise.png NJ: {drawn_levels}, by std {levels}")
 
 
 def drawn_as_evaluated(d, env):
@@ -128,7 +135,7 @@ def main():
               f"noise levels {[x['std'] for x in levels]}")
         check(levels[0]["errors"] == ev["splits"]["test"]["errors"], "std 0 is not the clean error")
         drawn_as_evaluated(d, env)
-        curvature_steps_named(d, out, env)
+        evaluated_apart(d, out, env)
         # A second call reuses the cached evaluation: it works without a program to run.
         p = subprocess.run(cmd, capture_output=True, text=True, env=dict(env, JACNOISE="/nonexistent"))
         check(p.returncode == 0, f"second call did not reuse the cache: {p.stderr}")

@@ -256,7 +256,8 @@ def plot_jacobian(plt, rows, title, path):
 def plot_noise(plt, rows, title, path):
     fig, ax = plt.subplots(figsize=(6.6, 4.4))
     for name, r in rows:
-        levels = r["splits"]["test"]["input_noise"]
+        # By std: an eval JSON given as a row may list its --eval-noise levels in any order.
+        levels = sorted(r["splits"]["test"]["input_noise"], key=lambda x: x["std"])
         ax.plot([x["std"] for x in levels], [x["error"] for x in levels], marker="o", markersize=3.5, label=name)
     ax.set_xlabel("std of Gaussian noise added to the test inputs (pixels in [0, 1])")
     ax.set_ylabel("test error (%)")
