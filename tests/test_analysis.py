@@ -8,7 +8,7 @@ is refused with one line before any picture is written, as is an eval without te
 Two rows that would share one eval JSON are refused; a cached evaluation of another checkpoint, or of one written since, is
 redone, and with --force one of the same checkpoint. The numbers drawn (histograms, saturated and linear fractions, the
 Jacobian and curvature bars, the noise curves) are those `jacnoise eval` prints for the rows'
-checkpoints, each in its row's place and layer's panel; rows evaluated with other --curv-noise
+checkpoints, each in its row's place and layer's panel and in one colour throughout; rows evaluated with other --curv-noise
 steps have each curvature bar name its own s, and a row's noise levels given out of order are
 drawn by std. Skipped (77) without matplotlib."""
 import json
@@ -64,6 +64,7 @@ def drawn_as_evaluated(d, env):
     against the noise's std; each row under its name, each layer in its panel."""
     sys.path.insert(0, os.path.dirname(TOOL))
     import plot_analysis
+    from matplotlib.colors import to_rgba
     from matplotlib.patches import StepPatch
     rows = [("MLP", os.path.join(d, "mlp", "best.ckpt")), ("MLP+N+J", os.path.join(d, "nj", "best.ckpt"))]
     stds = ",".join(map(str, plot_analysis.NOISE_STDS))
@@ -76,6 +77,7 @@ def drawn_as_evaluated(d, env):
     close = lambda a, b: len(a) == len(b) and all(abs(x - y) <= 1e-9 * max(1, abs(y)) for x, y in zip(a, b))
     panels = figs["saturation.png"].axes
     check(len(panels) == 2, f"saturation.png: {len(panels)} panels for 2 hidden layers")
+    colours = {name: set() for name, _ in rows}  # each row's, over every panel and picture
     for l, ax in enumerate(panels):
         steps = [p for p in ax.patches if isinstance(p, StepPatch)]
         want = [(name, ev["hidden"][l]) for (name, _), ev in zip(rows, evals) if l < len(ev["hidden"])]
@@ -85,10 +87,13 @@ def drawn_as_evaluated(d, env):
             check(close(values, [100 * v for v in h["histogram"]]) and close(edges, [-1 + b / 10 for b in range(21)]),
                   f"saturation.png panel {l + 1}, {name}: {list(values)} on {list(edges)}, eval {h['histogram']}")
             label = step.get_label()
+            colours[name].add(to_rgba(step.get_edgecolor()))
             check(label.startswith(name + " ") and f"saturated {100 * h['saturated']:.1f}%" in label and
                   f"linear {100 * h['linear']:.1f}%" in label, f"saturation.png panel {l + 1}: {label!r}, eval {h}")
     for ax, key in zip(figs["jacobian.png"].axes, ("jacobian_sq", "curvature")):
         heights = [bar.get_height() for bar in ax.patches]
+        for (name, _), bar in zip(rows, ax.patches):
+            colours[name].add(to_rgba(bar.get_facecolor()))
         check(close(heights, [ev[key] for ev in evals]) and
               [t.get_text() for t in ax.get_xticklabels()] == [name for name, _ in rows],
               f"jacobian.png {key}: bars {heights}, eval {[ev[key] for ev in evals]}")
@@ -98,6 +103,8 @@ def drawn_as_evaluated(d, env):
         x, y = list(line.get_xdata()), list(line.get_ydata())
         check(close(x, [v["std"] for v in ev["input_noise"]]) and close(y, [v["error"] for v in ev["input_noise"]]),
               f"noise.png {line.get_label()}: {list(zip(x, y))}, eval {ev['input_noise']}")
+        colours[line.get_label()].add(to_rgba(line.get_color()))
+    check(all(len(c) == 1 for c in colours.values()), f"a row drawn in several colours: {colours}")
 
 
 def main():

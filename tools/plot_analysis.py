@@ -198,7 +198,7 @@ def plot_saturation(plt, rows, title, path):
     layers = max(len(r["splits"]["test"]["hidden"]) for _, r in rows)
     fig, axes = plt.subplots(1, layers, figsize=(6.4 * layers, 4.4), squeeze=False)
     for l, ax in enumerate(axes[0]):
-        for name, r in rows:
+        for i, (name, r) in enumerate(rows):
             hidden = r["splits"]["test"]["hidden"]
             if l >= len(hidden):
                 continue
@@ -206,7 +206,9 @@ def plot_saturation(plt, rows, title, path):
             bins = len(h["histogram"])
             edges = [-1 + 2 * b / bins for b in range(bins + 1)]
             label = f"{name} (saturated {100 * h['saturated']:.1f}%, linear {100 * h['linear']:.1f}%)"
-            ax.stairs([100 * v for v in h["histogram"]], edges, label=label, linewidth=1.8)
+            # The row's colour in every panel and picture: a row with fewer layers, skipped
+            # here, would otherwise shift the colours of the rows after it.
+            ax.stairs([100 * v for v in h["histogram"]], edges, label=label, linewidth=1.8, color=f"C{i}")
         ax.set_xlabel(f"activation a of hidden layer {l + 1} (tanh)")
         ax.set_ylabel("share of activations on the test set (%)")
         ax.set_xlim(-1, 1)
@@ -255,10 +257,11 @@ def plot_jacobian(plt, rows, title, path):
 
 def plot_noise(plt, rows, title, path):
     fig, ax = plt.subplots(figsize=(6.6, 4.4))
-    for name, r in rows:
+    for i, (name, r) in enumerate(rows):
         # By std: an eval JSON given as a row may list its --eval-noise levels in any order.
         levels = sorted(r["splits"]["test"]["input_noise"], key=lambda x: x["std"])
-        ax.plot([x["std"] for x in levels], [x["error"] for x in levels], marker="o", markersize=3.5, label=name)
+        ax.plot([x["std"] for x in levels], [x["error"] for x in levels], marker="o", markersize=3.5, label=name,
+                color=f"C{i}")
     ax.set_xlabel("std of Gaussian noise added to the test inputs (pixels in [0, 1])")
     ax.set_ylabel("test error (%)")
     ax.set_ylim(bottom=0)
