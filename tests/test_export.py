@@ -2,7 +2,8 @@
 in NumPy (and in PyTorch, as the README shows), make the test errors `jacnoise eval` counts;
 the parameters byte for byte as `jacnoise step --dump` reads them; last.ckpt's best section
 equal to best.ckpt, and taken by --best (the parameters without it) with the file's training
-state where the two sections and the epochs differ; and a damaged, cut, foreign or wrongly used file refused in one line,
+state where the two sections and the epochs differ (before the first epoch's end: no best
+error, and --best refused); and a damaged, cut, foreign or wrongly used file refused in one line,
 exit 1, with no output written."""
 import gzip
 import json
@@ -168,6 +169,15 @@ def main():
     refused([bad, nowhere], "wrong magic", nowhere)
     refused([os.path.join(scratch, "absent.ckpt"), nowhere], "No such file", nowhere)
     refused([best, nowhere, "--best"], "no best section", nowhere)
+    # A run paused before its first epoch ended: its best section is the initial parameters,
+    # and its stored best error a placeholder (summary.json: null).
+    early = os.path.join(scratch, "early")
+    run(["train", "--data", "usps", "--hidden", "8", "--epochs", "2", "--train-limit", "300", "--max-steps", "1",
+         "--out", early])
+    early_last = os.path.join(early, "last.ckpt")
+    refused([early_last, nowhere, "--best"], "no epoch has ended", nowhere)
+    export([early_last, out])
+    check(np.isnan(np.load(out)["best_valid_error"]), f"best epoch 0: best_valid_error {np.load(out)['best_valid_error']}")
     # Consistent files (checksum rewritten) that the format refuses: jacnoise's bounds.
     for layers in (17, 1000000):
         refused_as_jacnoise(with_u32(blob, 16, layers), f"byte 16: {layers} weight layers, expected 2..16")

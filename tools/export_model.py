@@ -7,10 +7,11 @@ without jacnoise.
 The .npz holds W1..WL (W_l of shape n_l x n_(l-1): row j holds the weights into unit j, as
 SPEC.md writes the model z_l = a_(l-1) W_l^T + b_l, a_l = tanh(z_l), logits z_L), b1..bL,
 `sizes` (d, n_1, ..., C), `config` (the checkpoint's key=value lines, one string) and the
-training state (`global_step`, `epochs_done`, `best_epoch`, `best_valid_error` in %,
-`status`). The parameters are the file's own (in best.ckpt, the best epoch's); `--best` takes
-the best parameters that last.ckpt carries. Use as a module: `read_checkpoint(path)` and
-`logits(layers, x)`.
+training state (`global_step`, `epochs_done`, `best_epoch`, `best_valid_error` in %: NaN
+where no epoch has ended, as summary.json's null; `status`). The parameters are the file's
+own (in best.ckpt, the best epoch's); `--best` takes the best parameters that last.ckpt
+carries (refused before an epoch has ended: they are then the initial ones). Use as a
+module: `read_checkpoint(path)` and `logits(layers, x)`.
 
 The file is refused where jacnoise's reader refuses it, with the same bounds and byte offsets,
 for what the tool reads: magic, version, length (a file that ends in the magic number or the
@@ -21,6 +22,7 @@ which `jacnoise show` checks too. A refusal is one line naming the file and the 
 exit status 1, and no output written. The .npz is written atomically (temporary file, fsync,
 rename); an output that is the checkpoint or another one, a folder, a link or not a regular
 file is refused."""
+import math
 import os
 import stat
 import struct
@@ -57,6 +59,10 @@ class Checkpoint:
         if flat is None:
             hint = " (best.ckpt's own parameters are the best epoch's: drop --best)" if which == "best" else ""
             raise CheckpointError(f"{self.path}: holds no {which} section{hint}")
+        if which == "best" and not self.state["best_epoch"]:
+            # Before any epoch has ended the best section holds what the run started from.
+            raise CheckpointError(f"{self.path}: no epoch has ended (best epoch 0): its best section is the "
+                                  "initial parameters; drop --best")
         out, at = [], 0
         for fan_in, fan_out in zip(self.sizes, self.sizes[1:]):
             w = flat[at:at + fan_out * fan_in].reshape(fan_out, fan_in)
@@ -176,8 +182,9 @@ def read_checkpoint(path):
     at += 4
     ck = Checkpoint()
     ck.path, ck.sizes, ck.config, ck.params_offset = path, sizes, text.decode("utf-8", "replace"), at
-    ck.state = {"global_step": s[0], "epochs_done": s[1], "best_valid_error": s[3], "best_epoch": s[4],
-                "status": STATUS[s[6]]}
+    # Best epoch 0: the stored error is the writer's placeholder, not a measurement (summary.json: null).
+    ck.state = {"global_step": s[0], "epochs_done": s[1], "best_valid_error": s[3] if s[4] else math.nan,
+                "best_epoch": s[4], "status": STATUS[s[6]]}
     dtype = np.dtype("<f4" if value_size == 4 else "<f8")
     sections = ["params"] + [name for bit, name in ((SECTION_VELOCITY, "velocity"), (SECTION_BEST, "best"))
                              if flags & bit]
