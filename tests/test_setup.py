@@ -19,7 +19,8 @@
   (Ctrl-C, SIGTERM, a hangup) it leaves no partial file;
 - tools/paper-rows.sh (with a stub program): OUT_PREFIX is optional, so options alone train
   under runs/paper; the errors shown as the reproduction's table shows them; --help prints its usage and trains nothing;
-  a row stopped by a signal stops it with that status and how to continue; run twice (the real
+  a row stopped by a signal stops it with that status and how to continue, a failing one with
+  exit 1 and train's reason in one line; run twice (the real
   program), the second call continues the first's rows and prints the same table;
 - the command lines of tools/fuzz.sh and tools/check-setup.sh, which build for minutes: --help
   prints the usage and a bad argument is refused (exit 2) without building or cloning (cmake,
@@ -374,14 +375,19 @@ def paper_rows_cases(tmp, env):
           + table[5:], f"paper-rows.sh, a row diverging: exit {p.returncode}, calls {lines}, "
           f"output {p.stdout + p.stderr!r}")
     # A row stopped by a signal (train exits 130, its run saved) stops the script with its
-    # status and one line saying how to continue, not "failed"; the rows after it wait.
-    stub(folder, "stopped", f'case "$3" in *-MLP+L2) echo "$*" >> calls; exit 130 ;; esac; exec "{folder}/jacnoise" "$@"')
-    os.remove(calls)
-    p = sh([script, "--data", "usps"], folder, dict(env, JACNOISE=os.path.join(folder, "stopped")))
-    lines = open(calls).read().splitlines() if os.path.exists(calls) else []
-    check(p.returncode == 130 and len(lines) == 2 and p.stdout.splitlines() == table[:2] and
-          p.stderr == "MLP+L2: stopped (exit 130); run the same command again to continue, see runs/paper-MLP+L2.log\n",
-          f"paper-rows.sh, a row stopped: exit {p.returncode}, calls {lines}, output {p.stdout + p.stderr!r}")
+    # status and one line saying how to continue, not "failed"; one that fails (a bad option)
+    # stops it, exit 1, in one line with train's reason. The rows after it wait.
+    for name, body, code, said in (
+            ("stopped", "exit 130", 130,
+             "MLP+L2: stopped (exit 130); run the same command again to continue, see runs/paper-MLP+L2.log\n"),
+            ("failing", 'echo "jacnoise: --x: why" >&2; exit 2', 1,
+             "MLP+L2: failed (exit 2: jacnoise: --x: why), see runs/paper-MLP+L2.log\n")):
+        stub(folder, name, f'case "$3" in *-MLP+L2) echo "$*" >> calls; {body} ;; esac; exec "{folder}/jacnoise" "$@"')
+        os.remove(calls)
+        p = sh([script, "--data", "usps"], folder, dict(env, JACNOISE=os.path.join(folder, name)))
+        lines = open(calls).read().splitlines() if os.path.exists(calls) else []
+        check(p.returncode == code and len(lines) == 2 and p.stdout.splitlines() == table[:2] and p.stderr == said,
+              f"paper-rows.sh, a row {name}: exit {p.returncode}, calls {lines}, output {p.stdout + p.stderr!r}")
     # Run again, the same command continues (the real program, tiny rows): the rows trained are
     # read back, where train refused their folders, and the table is the same.
     again = ["out/again", "--data", "usps", "--hidden", "4", "--epochs", "1", "--train-limit", "100"]

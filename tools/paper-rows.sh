@@ -3,8 +3,8 @@
 # prints each run's best validation error and the test error of its best parameters, in %, to
 # 2 decimals as tools/reproduce.py's table shows them ("-": none, as without a validation split).
 # A row that diverges reads "diverged" and the others still train; the script then exits 3, as
-# train does. A row that fails (a bad option) stops it, exit 1; one stopped by SIGINT or SIGTERM
-# (its run saved) stops it, exit 130 or 143. Running the same command again continues: a row
+# train does. A row that fails (a bad option) stops it, exit 1, with train's reason in one
+# line; one stopped by SIGINT or SIGTERM (its run saved) stops it, exit 130 or 143. Running the same command again continues: a row
 # already trained is read back, not trained again, and a stopped one resumes where it was.
 #
 #   tools/paper-rows.sh [OUT_PREFIX] [extra jacnoise train options...]
@@ -67,7 +67,8 @@ run_row() {
         echo "$name: stopped (exit $rc); run the same command again to continue, see $prefix-$name.log" >&2
         exit "$rc"
     elif [ "$rc" != 0 ]; then
-        echo "$name: failed, see $prefix-$name.log" >&2
+        # train's last line says why (a bad option, a file it could not write).
+        echo "$name: failed (exit $rc: $(tail -n 1 "$prefix-$name.log")), see $prefix-$name.log" >&2
         return 1
     fi
     # summary.json is ours: one "key": value per line.
