@@ -5,7 +5,8 @@ layers' Jacobians), and per hidden layer, numbered from 1, the activation histog
 histogram(a, 20, (-1, 1))), the saturated and linear fractions; --eval-limit N as the first N
 examples. The options reach the evaluation: each --eval-noise level's errors are its own,
 whatever the order of the levels (the same xi for every std), the rate of its count; the
-checkpoint's seed unless --seed; --curv-noise moves the curvature. The epochs done and the
+checkpoint's seed unless --seed; --curv-noise moves the curvature; the --test file evaluated
+is named. The epochs done and the
 best epoch are the checkpoint's."""
 import json
 import os
@@ -120,6 +121,22 @@ def main():
               f"curvature: checkpoint's seed {curv(ev)}, --seed 3 {curv(seed3)}, --seed 1 {curv(seed1)}")
         check(s05["curv_noise"] == 0.05 and curv(s05) != curv(ev),
               f"--curv-noise 0.05: curvature {curv(s05)}, at 0.1 {curv(ev)}")
+    # The test file evaluated is named: other data, the USPS test file's halves as IDX files
+    # (float pixels), each evaluated as --test, and the checkpoint's own set's, empty.
+    halves = []
+    for i, rows in enumerate((slice(0, 100), slice(100, 200))):
+        images, labels = os.path.join(scratch, f"images{i}"), os.path.join(scratch, f"labels{i}")
+        x, y = test_x[rows].astype(">f4"), test_y[rows].astype(np.uint8)
+        with open(images, "wb") as f:
+            f.write(struct.pack(">I3I", 0x0D03, len(x), 16, 16) + x.tobytes())
+        with open(labels, "wb") as f:
+            f.write(struct.pack(">II", 0x0801, len(y)) + y.tobytes())
+        halves.append(f"idx:{images},{labels}")
+    named = [evaluate("--data", halves[0], "--valid", "10", "--train-limit", "0", "--test", half) for half in halves]
+    if ev and all(named):
+        check(ev["test"] == "" and [e["test"] for e in named] == halves,
+              f"test files named {ev['test']!r}, {[e['test'] for e in named]}, for {halves}")
+        compare_split("test, the second half", named[1]["splits"]["test"], layers, test_x[100:200], test_y[100:200])
     # The JSON says the scale used to the digits given (it printed 0.123457 for 0.123456789).
     fine = evaluate("--curv-noise", "0.123456789")
     if fine:

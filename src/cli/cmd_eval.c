@@ -78,14 +78,17 @@ int jn_cmd_eval(int argc, char **argv)
     if (jn_cpu_evaluate(&st.model, st.params, &st.data.valid, &opt, &valid) ||
         jn_cpu_evaluate(&st.model, st.params, &st.data.test, &opt, &test))
         goto done;
-    char shape[256], checkpoint[6 * sizeof cli.checkpoint + 3], data[6 * sizeof cfg->data + 3];
+    /* The test file too: evaluations of one checkpoint on two --test files are told apart. */
+    char shape[256], checkpoint[6 * sizeof cli.checkpoint + 3], data[6 * sizeof cfg->data + 3],
+        test_file[6 * sizeof cfg->test + 3];
     jn_model_describe(&st.model, shape, sizeof shape);
     jn_json_string(checkpoint, sizeof checkpoint, cli.checkpoint);
     jn_json_string(data, sizeof data, cfg->data);
+    jn_json_string(test_file, sizeof test_file, cfg->test);
     printf("{\n  \"checkpoint\": %s,\n  \"model\": \"%s\",\n  \"parameters\": %zu,\n  \"data\": %s,\n"
-           "  \"epochs_trained\": %d,\n  \"best_epoch\": %d,\n  \"curv_noise\": %.10g,\n  \"seed\": %llu,\n"
-           "  \"splits\": {\n",
-           checkpoint, shape, st.model.n_params, data, st.pos.epoch, st.pos.best_epoch, cfg->curv_noise,
+           "  \"test\": %s,\n  \"epochs_trained\": %d,\n  \"best_epoch\": %d,\n  \"curv_noise\": %.10g,\n"
+           "  \"seed\": %llu,\n  \"splits\": {\n",
+           checkpoint, shape, st.model.n_params, data, test_file, st.pos.epoch, st.pos.best_epoch, cfg->curv_noise,
            (unsigned long long)cfg->seed);
     print_split("valid", &valid, &opt, 0);
     print_split("test", &test, &opt, 1);
