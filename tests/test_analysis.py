@@ -5,12 +5,14 @@ input-noise curve from 0 to 0.5 with the clean error at std 0, a second call reu
 an eval JSON given as a row is drawn without the program and copied beside the pictures, and a
 bad row (a missing run, a JSON that is not an eval's or has a field of the wrong type or range)
 is refused with one line before any picture is written, as is an eval without test examples.
-Two rows that would share one eval JSON are refused; a cached evaluation of another checkpoint, or of one written since, is
-redone, and with --force one of the same checkpoint. The numbers drawn (histograms, saturated and linear fractions, the
-Jacobian and curvature bars, the noise curves) are those `jacnoise eval` prints for the rows'
-checkpoints, each in its row's place and layer's panel and in one colour throughout; rows evaluated with other --curv-noise
-steps have each curvature bar name its own s, and a row's noise levels given out of order are
-drawn by std. Skipped (77) without matplotlib."""
+Two rows that would share one eval JSON are refused; a cached evaluation of another checkpoint,
+or of one written since, or at other noise levels and curvature step (an eval JSON given as the
+row before) is redone, and with --force one of the same checkpoint. The numbers drawn
+(histograms, saturated and linear fractions, the Jacobian and curvature bars, the noise curves)
+are those `jacnoise eval` prints for the rows' checkpoints, each in its row's place and layer's
+panel and in one colour throughout; rows evaluated with other --curv-noise steps have each
+curvature bar name its own s, and a row's noise levels given out of order are drawn by std.
+Skipped (77) without matplotlib."""
 import json
 import os
 import subprocess
@@ -47,6 +49,7 @@ def evaluated_apart(d, out, env):
     with open(other, "w") as f:
         f.write(text)
     figs = drawn(["--out", os.path.join(d, "apart"), f"MLP={out}/eval-MLP.json", f"NJ={other}"], env)
+    import plot_analysis
     ax = figs["jacobian.png"].axes[1]
     texts = [t.get_text() for t in ax.texts]
     check("s = 0.1" not in ax.get_ylabel() and len(texts) == 2 and texts[0].endswith("s = 0.1") and
@@ -55,6 +58,15 @@ def evaluated_apart(d, out, env):
     levels = sorted((x["std"], x["error"]) for x in json.loads(text)["splits"]["test"]["input_noise"])
     drawn_levels = list(zip(line.get_xdata(), line.get_ydata()))
     check(drawn_levels == levels, f"noise.png NJ: {drawn_levels}, by std {levels}")
+    # Its copy beside the pictures is of the checkpoint, but no evaluation this tool makes of
+    # it: the row given as the run is evaluated again.
+    p = subprocess.run([sys.executable, TOOL, "--out", os.path.join(d, "apart"), "--threads", "1", f"NJ={d}/nj"],
+                       capture_output=True, text=True, env=env)
+    with open(os.path.join(d, "apart", "eval-NJ.json")) as f:
+        again = json.load(f)
+    check(p.returncode == 0 and "evaluating again" in p.stdout and again["curv_noise"] == 0.1 and
+          [x["std"] for x in again["splits"]["test"]["input_noise"]] == plot_analysis.NOISE_STDS,
+          f"a cache of other levels and step: exit {p.returncode}, {p.stdout[-300:]!r} {p.stderr[-300:]!r}")
 
 
 def drawn_as_evaluated(d, env):

@@ -19,7 +19,8 @@ apart drawn in one picture, without evaluating again). Writes to DIR:
                   on each bar where the rows' differ);
   noise.png       test error against the std of Gaussian input noise (`--eval-noise`);
   eval-NAME.json  each row's `jacnoise eval` output (reused by a later call for the same
-                  checkpoint unless it was written since or --force; NAME with characters
+                  checkpoint unless it was written since, holds other noise levels or
+                  curvature step (an eval JSON given as the row), or --force; NAME with characters
                   other than letters, digits and + as -, so two rows' names must differ in
                   those).
 
@@ -36,6 +37,7 @@ import sys
 import tool_files
 
 NOISE_STDS = [0, 0.05, 0.1, 0.15, 0.2, 0.25, 0.3, 0.35, 0.4, 0.45, 0.5]
+CURV_NOISE = 0.1  # the curvature's step s
 # The ranges of an eval JSON's numbers: (test, what it says where a number fails it).
 FRACTION = (lambda v: 0 <= v <= 1, "a number in [0, 1]")
 PERCENT = (lambda v: 0 <= v <= 100, "a number in [0, 100]")
@@ -152,7 +154,8 @@ def written_since(ckpt, cache):
 
 def evaluate(binary, name, run, out_dir, force, threads):
     """The eval JSON of one row: RUN itself where it is one, else from the cache in out_dir
-    where that is of the same checkpoint, not written since, else by running jacnoise eval."""
+    where that is of the same checkpoint, not written since, at this tool's noise levels and
+    curvature step, else by running jacnoise eval."""
     cache = os.path.join(out_dir, f"eval-{slug(name)}.json")
     if run.endswith(".json") and os.path.isfile(run):
         result = check_eval(read_json(run, name), name, run)
@@ -168,9 +171,14 @@ def evaluate(binary, name, run, out_dir, force, threads):
             print(f"plot_analysis: {name}: {cache} is of {cached['checkpoint']}, not {ckpt}: evaluating again")
         elif written_since(ckpt, cache):
             print(f"plot_analysis: {name}: {ckpt} was written after {cache}: evaluating again")
+        elif ([x["std"] for x in cached["splits"]["test"]["input_noise"]] != NOISE_STDS or
+              cached["curv_noise"] != CURV_NOISE):  # the copy of an eval JSON given as this row before
+            print(f"plot_analysis: {name}: {cache} holds other noise levels or curvature step than this tool "
+                  "evaluates: evaluating again")
         else:
             return cached
-    cmd = [binary, "eval", "--checkpoint", ckpt, "--eval-noise", ",".join(map(str, NOISE_STDS))]
+    cmd = [binary, "eval", "--checkpoint", ckpt, "--eval-noise", ",".join(map(str, NOISE_STDS)),
+           "--curv-noise", str(CURV_NOISE)]
     if threads:
         cmd += ["--threads", str(threads)]
     try:
