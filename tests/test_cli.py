@@ -221,6 +221,19 @@ def option_cases(d):
     e("single dash", ["train", "-lr", "0.1"], ["-lr"])
     e("bare --", ["train", "--"], ["--"])
     e("unknown command", ["frobnicate"], ["frobnicate", "valid commands: train eval step data"])
+    # A value echoed in an error is escaped: a line break split the one line, and an escape
+    # sequence drove the terminal (here: clear the screen, then a line of its own).
+    spoof = "x\n\x1b[2Jjacnoise: done\x9b\r"
+    shown = "x\\n\\x1b[2Jjacnoise: done\\xc2\\x9b\\r"
+    e("escaped: option value", ["train", "--loss", spoof], [f"--loss: invalid value '{shown}'"])
+    e("escaped: number", ["step", "--lr", spoof], [f"got '{shown}'"])
+    e("escaped: unexpected argument", ["train", spoof], [f"'{shown}'"])
+    e("escaped: unknown command", [spoof], [f"'{shown}'"])
+    # Lines and white space split a grid or a config file: what is left of a value is escaped.
+    e("escaped: grid value", ["profile", "--grid", "batch=4 8\x1b[2J\x9b"],
+      ["--grid: line 1: --batch", "'8\\x1b[2J\\xc2\\x9b'"])
+    write(os.path.join(d, "spoof.cfg"), "loss = x\x1b[2J\x9b\n")
+    e("escaped: config value", ["train", "--config", "spoof.cfg"], ["spoof.cfg: line 1", "'x\\x1b[2J\\xc2\\x9b'"])
     e("overlong option name", ["train", "--" + "x" * 300], ["--xxxx"])
     e("overlong value", ["train", "--out", "r" * 5000], ["--out"])
     e("eval without --checkpoint", ["eval"], ["--checkpoint"])

@@ -9,7 +9,10 @@
 #define JN_PRINTF(a, b)
 #endif
 
-/* Records the calling thread's last error (printf-style, one line, no trailing newline). */
+#include <stddef.h>
+
+/* Records the calling thread's last error (printf-style, one line, no trailing newline). The
+ * values it echoes (an option's value, a file name) are escaped as jn_escape_text does. */
 int jn_fail(const char *fmt, ...) JN_PRINTF(1, 2);
 
 /* The calling thread's last recorded error; "" if none. */
@@ -17,5 +20,18 @@ const char *jn_last_error(void);
 
 /* Prefixes the last error with context ("loading checkpoint: ..."); returns -1. */
 int jn_fail_context(const char *fmt, ...) JN_PRINTF(1, 2);
+
+/* Copies s to out (cap bytes) with what a terminal would act on or could not show written
+ * as C escapes: newline, carriage return and tab as \n \r \t, other control characters
+ * (C0, DEL, C1) and bytes that are not UTF-8 as \xHH; an echoed value then neither breaks a
+ * message's one line nor drives the terminal. A backslash is kept as it is, so that escaping
+ * twice (a message quoted in another) changes nothing. A short cap cuts between characters.
+ * Returns the length written. */
+size_t jn_escape_text(char *out, size_t cap, const char *s);
+
+/* The length of the UTF-8 sequence at c (1 to 4), or 0 where c starts none: a stray
+ * continuation byte, an overlong form, a surrogate, past U+10FFFF, or a sequence cut short
+ * (the string's NUL fails as a continuation byte). */
+size_t jn_utf8_length(const unsigned char *c);
 
 #endif

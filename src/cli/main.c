@@ -1,6 +1,7 @@
 /* jacnoise: train, evaluate and inspect Jacobian-penalised tanh MLPs. */
 #include "cli/cli.h"
 #include "jacnoise/blas.h"
+#include "jacnoise/error.h"
 #include "jacnoise/train.h"
 
 #include <errno.h>
@@ -38,10 +39,11 @@ static int (*find_command(const char *name))(int, char **)
     for (size_t i = 0; i < N_COMMANDS; i++)
         if (!strcmp(name, commands[i].name))
             return commands[i].run;
-    fprintf(stderr, "jacnoise: unknown command '%s'; valid commands:", name);
+    char valid[128] = "";
     for (size_t i = 0; i < N_COMMANDS; i++)
-        fprintf(stderr, " %s", commands[i].name);
-    fputc('\n', stderr);
+        snprintf(valid + strlen(valid), sizeof valid - strlen(valid), " %s", commands[i].name);
+    jn_fail("unknown command '%s'; valid commands:%s", name, valid);
+    jn_cli_fail(JN_EXIT_USAGE);
     return NULL;
 }
 
@@ -73,8 +75,8 @@ int main(int argc, char **argv)
     }
     if (!strcmp(argv[1], "help") && argc > 2) {  /* help CMD, as in git: CMD --help */
         if (argc > 3) {
-            fprintf(stderr, "jacnoise: help: one command at a time (got '%s' after '%s')\n", argv[3], argv[2]);
-            return 2;
+            jn_fail("help: one command at a time (got '%s' after '%s')", argv[3], argv[2]);
+            return jn_cli_fail(JN_EXIT_USAGE);
         }
         if (!strcmp(argv[2], "help")) {  /* help on help: the general usage, which says how */
             usage(stdout);

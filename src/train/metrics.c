@@ -20,34 +20,6 @@ void jn_json_number(char *out, size_t cap, double v)
         snprintf(out, cap, "null");
 }
 
-/* The length of the UTF-8 sequence at c (1 to 4), or 0 where c starts none: a stray
- * continuation byte, an overlong form, a surrogate, past U+10FFFF, or a sequence cut short
- * (the string's NUL fails as a continuation byte). */
-static size_t utf8_length(const unsigned char *c)
-{
-    size_t n;
-    unsigned lo = 0x80, hi = 0xbf; /* the range of the second byte; of the others, always this */
-    if (c[0] < 0x80)
-        return 1;
-    if (c[0] >= 0xc2 && c[0] <= 0xdf) {
-        n = 2;
-    } else if (c[0] >= 0xe0 && c[0] <= 0xef) {
-        n = 3;
-        lo = c[0] == 0xe0 ? 0xa0 : lo; /* not overlong */
-        hi = c[0] == 0xed ? 0x9f : hi; /* not a surrogate */
-    } else if (c[0] >= 0xf0 && c[0] <= 0xf4) {
-        n = 4;
-        lo = c[0] == 0xf0 ? 0x90 : lo; /* not overlong */
-        hi = c[0] == 0xf4 ? 0x8f : hi; /* not past U+10FFFF */
-    } else {
-        return 0;
-    }
-    for (size_t k = 1; k < n; k++, lo = 0x80, hi = 0xbf)
-        if (c[k] < lo || c[k] > hi)
-            return 0;
-    return n;
-}
-
 void jn_json_string(char *out, size_t cap, const char *s)
 {
     size_t j = 0;
@@ -66,7 +38,7 @@ void jn_json_string(char *out, size_t cap, const char *s)
             snprintf(esc, sizeof esc, "\\%c", letter[k - named]);
         } else if (*c < 0x20 || *c == 0x7f) {
             snprintf(esc, sizeof esc, "\\u%04x", *c);
-        } else if ((take = utf8_length(c)) > 0) {
+        } else if ((take = jn_utf8_length(c)) > 0) {
             memcpy(esc, c, take);
             esc[take] = 0;
         } else { /* JSON is UTF-8: a file name's stray byte (Latin-1's e-acute) made it unreadable */
