@@ -651,7 +651,11 @@ def main():
             (["--grid", big_grid], 2, f"--grid: {big_grid}: larger than 1 MiB"),
             # A repeat is a slip: said where, not run as rows skipped as repeats.
             (["--grid", "batch=4 8 4"], 2, "--grid: line 1: batch: 4 given twice"),
-            (["--grid", twice_grid], 2, f"--grid {twice_grid}: line 3: batch given twice (first on line 1)"),
+            (["--grid", twice_grid], 2, f"--grid {twice_grid}: line 3, entry 2: batch given twice (first on line 1)"),
+            # Entries split by ';' share a line: each was "line 1", the bad one not told apart.
+            (["--grid", "batch=4; reps=x; seed=1"], 2, "--grid: line 1, entry 2: --reps"),
+            (["--grid", "reps=1 2; batch=4;; reps=3"], 2, "--grid: line 1, entry 4: reps given twice (first on line 1, "
+                                                         "entry 1)"),
             # 32^4 combinations: refused, not overflowed or allocated.
             (["--grid", "; ".join(f"{k}={' '.join(str(i) for i in range(1, 33))}"
                                   for k in ("seed", "batch", "jac-copies", "reps"))], 2, "more than"),

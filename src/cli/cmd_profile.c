@@ -68,7 +68,7 @@ static int profile_one(const jn_config *cfg, const jn_dataset *train, const jn_p
 
 typedef struct {
     char key[64];
-    int line;  /* where it was given, for a second entry of the key */
+    char at[48];  /* where it was given ("line 2, entry 3"), for a second entry of the key */
     int n;
     char value[GRID_VALUES][128];
 } grid_axis;
@@ -90,9 +90,9 @@ static int fixed_option(const char *key)
     return 0;
 }
 
-/* One entry "key = v1 v2 ..." on line `line`, each value checked on a scratch configuration
- * (origin: "--grid FILE: line N", for messages). */
-static int parse_entry(grid *g, char *entry, int line, const char *origin)
+/* One entry "key = v1 v2 ..." found `at` ("line 2, entry 3"), each value checked on a scratch
+ * configuration (origin: "--grid FILE: line 2, entry 3", for messages). */
+static int parse_entry(grid *g, char *entry, const char *at, const char *origin)
 {
     char *eq = strchr(entry, '=');
     if (!eq)
@@ -107,7 +107,7 @@ static int parse_entry(grid *g, char *entry, int line, const char *origin)
         return jn_fail("%s: --%s cannot vary within a grid (give it on the command line)", origin, key);
     for (int i = 0; i < g->n; i++)
         if (!strcmp(g->axis[i].key, key))
-            return jn_fail("%s: %s given twice (first on line %d)", origin, key, g->axis[i].line);
+            return jn_fail("%s: %s given twice (first on %s)", origin, key, g->axis[i].at);
     if (g->n == GRID_AXES)
         return jn_fail("%s: at most %d keys", origin, GRID_AXES);
     grid_axis *a = &g->axis[g->n];
@@ -115,7 +115,7 @@ static int parse_entry(grid *g, char *entry, int line, const char *origin)
     if (strlen(key) >= sizeof a->key)
         return jn_fail("%s: key '%.40s...' too long", origin, key);
     strcpy(a->key, key);
-    a->line = line;
+    snprintf(a->at, sizeof a->at, "%s", at);
     for (char *v = strtok(values, " \t\r"); v; v = strtok(NULL, " \t\r")) {
         if (a->n == GRID_VALUES || strlen(v) >= sizeof a->value[0])
             return jn_fail("%s: %s: at most %d values of up to %zu characters", origin, key, GRID_VALUES,
@@ -184,10 +184,13 @@ static int parse_grid(const char *spec, grid *g)
     text[len - bom] = 0;
     free(data);
     memset(g, 0, sizeof *g);
-    int rc = 0, line = 1;
+    int rc = 0, line = 1, entry = 0;
     for (char *p = text; *p && !rc;) {
         size_t n = strcspn(p, ";\n");
         char sep = p[n];
+        /* Entries split by ';' share a line (all of a --grid given inline): each is named. */
+        entry++;
+        const int shared = sep == ';' || entry > 1;
         p[n] = 0;
         char *hash = strchr(p, '#');
         if (hash)
@@ -195,11 +198,13 @@ static int parse_grid(const char *spec, grid *g)
         char *s = p;
         while (isspace((unsigned char)*s))
             s++;
-        char where[JN_PATH_MAX + 64];
-        snprintf(where, sizeof where, "%s: line %d", origin, line);
+        char at[48], where[JN_PATH_MAX + 96];
+        snprintf(at, sizeof at, shared ? "line %d, entry %d" : "line %d", line, entry);
+        snprintf(where, sizeof where, "%s: %s", origin, at);
         if (*s)
-            rc = parse_entry(g, s, line, where);
-        line += sep == '\n';
+            rc = parse_entry(g, s, at, where);
+        if (sep == '\n')
+            line++, entry = 0;
         p += n + (sep != 0);
     }
     free(text);
