@@ -102,6 +102,12 @@ int jn_config_set(jn_config *cfg, unsigned command, const char *key, const char 
 /* True if `command` has the option. */
 int jn_config_accepts(unsigned command, const char *key);
 
+/* Refuses `key`, which `command` lacks: names the closest of its options and lists them
+ * ("--KEY unknown option for 'jacnoise CMD' ...; valid options: ..."), leaving out those that
+ * skip (may be NULL) returns true for; a noun ("grid key") then says what the list holds.
+ * Returns -1. */
+int jn_config_fail_unknown(const char *key, unsigned command, int (*skip)(const char *key), const char *noun);
+
 /* True if the option takes no value on the command line (`--resume`). */
 int jn_config_is_flag(const char *key);
 

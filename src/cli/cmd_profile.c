@@ -105,6 +105,8 @@ static int parse_entry(grid *g, char *entry, const char *at, const char *origin)
         return jn_fail("%s: expected key=value value ..., got no key before '='", origin);
     if (fixed_option(key))
         return jn_fail("%s: --%s cannot vary within a grid (give it on the command line)", origin, key);
+    if (!jn_config_accepts(JN_CMD_PROFILE, key))  /* the keys it may take, not every option */
+        return jn_config_fail_unknown(key, JN_CMD_PROFILE, fixed_option, "grid key"), jn_fail_context("%s", origin);
     for (int i = 0; i < g->n; i++)
         if (!strcmp(g->axis[i].key, key))
             return jn_fail("%s: %s given twice (first on %s)", origin, key, g->axis[i].at);

@@ -513,14 +513,14 @@ static const char *command_name(unsigned command)
     }
 }
 
-static int fail_unknown(const char *key, unsigned command)
+int jn_config_fail_unknown(const char *key, unsigned command, int (*skip)(const char *key), const char *noun)
 {
     char list[2048] = "";
     size_t used = 0;
     const char *suggest = NULL;
     int best = 3;
     for (int i = 0; i < N_OPTIONS; i++) {
-        if (!(options[i].commands & command))
+        if (!(options[i].commands & command) || (skip && skip(options[i].name)))
             continue;
         int n = snprintf(list + used, sizeof list - used, "%s--%s", used ? " " : "", options[i].name);
         used += n > 0 && (size_t)n < sizeof list - used ? (size_t)n : 0;
@@ -530,13 +530,18 @@ static int fail_unknown(const char *key, unsigned command)
             suggest = options[i].name;
         }
     }
-    const option *o = find_option(key);
-    const char *what = o ? "is not an option of" : "unknown option for";
+    char what[96], valid[32], hint[80] = "";
+    if (noun) {
+        snprintf(what, sizeof what, "is not a %s", noun);
+        snprintf(valid, sizeof valid, "%ss", noun);
+    } else {
+        snprintf(what, sizeof what, "%s 'jacnoise %s'", find_option(key) ? "is not an option of" : "unknown option for",
+                 command_name(command));
+        snprintf(valid, sizeof valid, "valid options");
+    }
     if (suggest)
-        return jn_fail("--%s %s 'jacnoise %s' (did you mean --%s?); valid options: %s", key, what,
-                       command_name(command), suggest, used ? list : "none");
-    return jn_fail("--%s %s 'jacnoise %s'; valid options: %s", key, what, command_name(command),
-                   used ? list : "none");
+        snprintf(hint, sizeof hint, " (did you mean --%s?)", suggest);
+    return jn_fail("--%s %s%s; %s: %s", key, what, hint, valid, used ? list : "none");
 }
 
 static int set_number(jn_config *cfg, const option *o, const char *value)
@@ -593,7 +598,7 @@ int jn_config_set(jn_config *cfg, unsigned command, const char *key, const char 
 {
     const option *o = find_option(key);
     if (!o || !(o->commands & command))
-        return fail_unknown(key, command);
+        return jn_config_fail_unknown(key, command, NULL, NULL);
     int rc;
     if (o->kind == K_STR) {
         const size_t len = strlen(value);
