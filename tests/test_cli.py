@@ -443,7 +443,9 @@ def config_cases(d, usps):
              ["--jac-copies 2 without --jac-noise", "exact norm"]),
             # Early stopping needs a validation error: without one the run went its --epochs silently.
             ("warning: patience without a validation split", ["--valid", "0", "--patience", "3"],
-             ["--patience 3", "without a validation split", "all 50 epochs"])]):
+             ["--patience 3", "without a validation split", "all 50 epochs"]),
+            ("warning: patience, one epoch", ["--valid", "0", "--patience", "3", "--epochs", "1"],
+             ["the run trains its 1 epoch"])]):
         p = expect_ok(name, tiny + extra + ["--out", f"warned{k}"], d)
         lines = p.stderr.splitlines() if p else []
         check(name, len(lines) == 1 and lines[0].startswith("jacnoise: warning: ") and

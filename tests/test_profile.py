@@ -708,7 +708,7 @@ def main():
         # than the training set is skipped like a target the model lacks.
         r = run(["profile", "--device", "cpu", "--data", "usps", "--hidden", "5", "--jac-lambda", "0.1", "--reps", "2",
                  "--warmup", "0", "--grid", "jac-target=hidden:2", "--csv", bad], expect=1)
-        check("skipped" in r.stdout and "all 1 combinations skipped" in r.stderr and len(r.stderr.splitlines()) == 1,
+        check("skipped" in r.stdout and "its 1 combination skipped;" in r.stderr and len(r.stderr.splitlines()) == 1,
               f"all skipped: stderr {r.stderr!r}")
         check(not os.path.exists(bad), "all skipped: wrote the CSV")
         # 10^5 combinations, the most a grid may have: taken (then all skipped by a cost cap

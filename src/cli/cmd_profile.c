@@ -320,7 +320,8 @@ static int run_grid(const jn_config *base, const grid *gp, const jn_dataset *tra
                     : jn_fail("--grid: %d of %ld combinations failed, the first %s; --csv %s not written", failed,
                               cells, first_failure, base->csv);
     if (!rc && n_rows == 0)
-        rc = jn_fail("--grid: all %ld combinations skipped; --csv %s not written", cells, base->csv);
+        rc = jn_fail("--grid: %s %ld combination%s skipped; --csv %s not written", cells == 1 ? "its" : "all", cells,
+                     cells == 1 ? "" : "s", base->csv);
     free(rows);
     free(keys);
     free(row_cell);

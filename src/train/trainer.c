@@ -68,7 +68,8 @@ static int train_group(jn_job *job)
          * at the start: a resumed run's stored options all read as given. */
         if (!job->resume && jn_config_given(&job->cfg, "patience") && job->cfg.patience > 0 && data->valid.n == 0)
             fprintf(stderr, "jacnoise: warning: --patience %d changes nothing without a validation split (0 "
-                    "validation examples): the run trains all %d epochs\n", job->cfg.patience, job->cfg.epochs);
+                    "validation examples): the run trains %s %d epoch%s\n", job->cfg.patience,
+                    job->cfg.epochs == 1 ? "its" : "all", job->cfg.epochs, job->cfg.epochs == 1 ? "" : "s");
         solo r = {.job = job, .batches = jn_batches_per_epoch(data->train.n, job->cfg.batch),
                   .first_step = job->state.global_step, .start = jn_wall_seconds()};
         r.steps_total = (uint64_t)r.batches * (uint64_t)job->cfg.epochs;
