@@ -244,6 +244,17 @@ def option_cases(d):
         words = [name, "byte 0", f"file ends while reading the magic number (8 bytes needed, {len(data)} left)"]
         e(f"show {name}", ["show", name], words, code=1)
         e(f"eval {name}", ["eval", "--checkpoint", name], words, code=1)
+    # "--" ends the options, as usual: show refused every name after it that started with --,
+    # and --help after it printed the help.
+    write(os.path.join(d, "--x.ckpt"), b"")
+    for args in (["show", "--", "--x.ckpt"], ["show", "./--x.ckpt"]):
+        e(" ".join(args), args, ["--x.ckpt: byte 0", "file ends while reading the magic number"], code=1)
+    e("show -- --help", ["show", "--", "--help"], ["--help: cannot open"], code=1)
+    for args in (["show", "--x.ckpt"], ["sweep", "status", "--x.ckpt"], ["sweep", "merge", "a", "--x.ckpt"]):
+        what = " ".join(args[:-1] if args[1] != "merge" else args[:2])
+        e(" ".join(args), args, [f"{what}: unexpected option '--x.ckpt'", f"jacnoise {what} -- --x.ckpt"])
+    for args in (["sweep", "status", "--", "--x.ckpt"], ["sweep", "merge", "--", "--x.ckpt"]):
+        e(" ".join(args), args, ["--x.ckpt: not a sweep folder"], code=1)
     e("step without --dump", ["step", "--data", "usps"], ["--dump"])
     e("--test with a named data set", ["data", "--data", "usps", "--test", "idx:a,b"], ["--test"])
     expect_error("train: --test with a named data set", ["train", "--data", "usps", "--test", "idx:a,b",

@@ -11,9 +11,15 @@
  * recorded). */
 int jn_cli_parse(int argc, char **argv, unsigned command, jn_config *cfg);
 
-/* Whether --help (or -h) is among the arguments: a command then prints its help, wherever
- * the flag stands, as a user adds it to a command line that failed. */
+/* Whether --help (or -h) is among the arguments before any "--": a command then prints its
+ * help, wherever the flag stands, as a user adds it to a command line that failed. */
 int jn_cli_wants_help(int argc, char **argv);
+
+/* The operands of a command that takes no options but --help (show FILE, sweep status DIR):
+ * drops the first "--", which ends the options as usual, so that a name after it may start
+ * with '-'; refuses an argument before it that starts with '-', naming `what` ("show").
+ * Compacts argv in place and sets *argc to the operands' count. */
+int jn_cli_operands(int *argc, char **argv, const char *what);
 
 /* Prints "jacnoise: <last error>" on stderr and returns the exit status for it. */
 int jn_cli_fail(int status);

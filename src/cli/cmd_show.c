@@ -71,7 +71,9 @@ int jn_cmd_show(int argc, char **argv)
                "and prints what it holds.\n");
         return JN_EXIT_OK;
     }
-    if (argc != 1 || !strncmp(argv[0], "--", 2)) {
+    if (jn_cli_operands(&argc, argv, "show"))
+        return jn_cli_fail(JN_EXIT_USAGE);
+    if (argc != 1) {
         jn_fail("show: expected one FILE (a checkpoint or a step state); see jacnoise show --help");
         return jn_cli_fail(JN_EXIT_USAGE);
     }

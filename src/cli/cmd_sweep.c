@@ -28,15 +28,17 @@ static void merge_help(void)
            "copied.\n");
 }
 
-/* The folders after `status` or `merge`: no options. */
-static int folders(int argc, char **argv, int at_least, int at_most, const char *what)
+/* The folders after `status` or `merge`: no options (a "--" before them ends the options). */
+static int folders(int *argc, char **argv, int at_least, int at_most, const char *what)
 {
-    for (int i = 0; i < argc; i++)
-        if (!strncmp(argv[i], "-", 1))
-            return jn_fail("sweep %s: unexpected option '%s' (see jacnoise sweep %s --help)", what, argv[i], what);
-        else if (!argv[i][0])
+    char command[16];
+    snprintf(command, sizeof command, "sweep %s", what);
+    if (jn_cli_operands(argc, argv, command))
+        return -1;
+    for (int i = 0; i < *argc; i++)
+        if (!argv[i][0])
             return jn_fail("sweep %s: an empty folder name (argument %d)", what, i + 1);
-    if (argc < at_least || (at_most && argc > at_most))
+    if (*argc < at_least || (at_most && *argc > at_most))
         return jn_fail("sweep %s: expected %s (see jacnoise sweep %s --help)", what,
                        at_most == 1 ? "one sweep folder" : "a sweep folder, then the folders to merge into it", what);
     return 0;
@@ -47,7 +49,8 @@ int jn_cmd_sweep(int argc, char **argv)
     if (argc > 0 && !strcmp(argv[0], "status")) {
         if (jn_cli_wants_help(argc - 1, argv + 1))
             return status_help(), 0;
-        if (folders(argc - 1, argv + 1, 1, 1, "status"))
+        int n = argc - 1;
+        if (folders(&n, argv + 1, 1, 1, "status"))
             return jn_cli_fail(JN_EXIT_USAGE);
         int code = jn_sweep_status(argv[1]);
         return code ? jn_cli_fail(code) : 0;
@@ -55,9 +58,10 @@ int jn_cmd_sweep(int argc, char **argv)
     if (argc > 0 && !strcmp(argv[0], "merge")) {
         if (jn_cli_wants_help(argc - 1, argv + 1))
             return merge_help(), 0;
-        if (folders(argc - 1, argv + 1, 1, 0, "merge"))
+        int n = argc - 1;
+        if (folders(&n, argv + 1, 1, 0, "merge"))
             return jn_cli_fail(JN_EXIT_USAGE);
-        int code = jn_sweep_merge(argv[1], (const char *const *)argv + 2, argc - 2);
+        int code = jn_sweep_merge(argv[1], (const char *const *)argv + 2, n - 1);
         return code ? jn_cli_fail(code) : 0;
     }
     jn_config cfg;

@@ -122,9 +122,26 @@ static int apply_arg(jn_config *cfg, unsigned command, int argc, char **argv, in
 
 int jn_cli_wants_help(int argc, char **argv)
 {
-    for (int i = 0; i < argc; i++)
+    for (int i = 0; i < argc && strcmp(argv[i], "--"); i++)  /* after --, a file named --help */
         if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h"))
             return 1;
+    return 0;
+}
+
+int jn_cli_operands(int *argc, char **argv, const char *what)
+{
+    int n = 0, ended = 0;
+    for (int i = 0; i < *argc; i++) {
+        if (!ended && !strcmp(argv[i], "--")) {
+            ended = 1;
+            continue;
+        }
+        if (!ended && argv[i][0] == '-')
+            return jn_fail("%s: unexpected option '%s' (see jacnoise %s --help; a name that starts with - is given "
+                           "after --: jacnoise %s -- %s)", what, argv[i], what, what, argv[i]);
+        argv[n++] = argv[i];
+    }
+    *argc = n;
     return 0;
 }
 
