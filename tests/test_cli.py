@@ -384,6 +384,17 @@ def config_cases(d, usps):
       ["--config", "twice", "unknown.cfg", "badvalue.cfg"])
     write(os.path.join(d, "dup.cfg"), "hidden=8\nlr=0.1\n--lr = 0.2\n")
     e("config: a key twice", ["train", "--config", "dup.cfg"], ["dup.cfg", "line 3", "lr", "line 2"])
+    # A value the file gave, refused only with the others or once the data is read, is named
+    # with its line as a value that does not parse is; the command line's is its own.
+    write(os.path.join(d, "later.cfg"), "hidden=8\ntest = idx:a,b\njac-lambda=1\njac-target=hidden:3\n")
+    write(os.path.join(d, "nodata.cfg"), "# no such set\ndata=nosuch\n")
+    e("config: --test refused with --data", ["train", "--config", "later.cfg"],
+      ["jacnoise: --config: later.cfg: line 2: --test: only for idx:"])
+    e("config: a layer the model lacks", ["step", "--config", "later.cfg", "--test=", "--dump", "x"],
+      ["jacnoise: --config: later.cfg: line 4: --jac-target: hidden:3 does not exist"])
+    e("config: --data", ["data", "--config", "nodata.cfg"], ["jacnoise: --config: nodata.cfg: line 2: --data nosuch"])
+    e("config: a value the command line replaced", ["train", "--config", "later.cfg", "--test", "idx:c,d"],
+      ["jacnoise: --test: only for idx:"])
     write(os.path.join(d, "bom.cfg"), b"\xef\xbb\xbfhidden=8\nfoo=1\n")
     e("config: a byte-order mark", ["train", "--config", "bom.cfg"], ["bom.cfg", "line 2", "--foo"])
     # A FIFO (or any non-file) is refused at once instead of waiting for a writer.

@@ -90,6 +90,9 @@ typedef struct {
     char config_file[JN_PATH_MAX];
     /* options given explicitly (command line or --config file), by table index */
     unsigned char given[JN_MAX_OPTIONS];
+    /* the line of the key=value text (a --config file) each option's value was read from; 0
+     * where it was not, or a later value (the command line's) replaced it */
+    int text_line[JN_MAX_OPTIONS];
 } jn_config;
 
 /* The defaults (documented in the README and in --help). */
@@ -131,6 +134,11 @@ int jn_config_given(const jn_config *cfg, const char *key);
 /* Reads `key=value` lines ('#' comments, blank lines) from a file or from text (a
  * checkpoint's stored configuration); errors name the file and line. */
 int jn_config_load_file(jn_config *cfg, unsigned command, const char *path);
+
+/* Where the last error refuses an option ("--KEY ..." or "--KEY: ...") whose value cfg read
+ * from its --config file, prefixes it "--config: FILE: line N", as a value the file's
+ * parsing refuses is named: the command line did not give it. Returns -1. */
+int jn_config_blame_file(const jn_config *cfg);
 int jn_config_load_text(jn_config *cfg, unsigned command, const char *text, const char *origin);
 /* s without its leading white space, its trailing white space cut off in place: a line, key or
  * value of such files (and of sweep specs). */

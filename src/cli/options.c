@@ -82,6 +82,10 @@ static void print_help(unsigned command)
     printf("A --config file (one) holds key=value lines, each key once; the command line wins over it.\n");
 }
 
+/* The command line parsed, for jn_cli_fail to name the --config line of a value refused later
+ * (by a check of the options together, or once the data is loaded). */
+static jn_config parsed;
+
 /* Splits argv[i] ("--key=value" or "--key" [value]) and applies it; advances *i. */
 static int apply_arg(jn_config *cfg, unsigned command, int argc, char **argv, int *i)
 {
@@ -173,11 +177,13 @@ int jn_cli_parse(int argc, char **argv, unsigned command, jn_config *cfg)
     for (int i = 0; i < argc; i++)
         if (apply_arg(cfg, command, argc, argv, &i))
             return -1;
+    parsed = *cfg;
     return 0;
 }
 
 int jn_cli_fail(int status)
 {
+    jn_config_blame_file(&parsed);
     fprintf(stderr, "jacnoise: %s\n", jn_last_error());
     return status;
 }

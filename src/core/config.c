@@ -617,8 +617,10 @@ int jn_config_set(jn_config *cfg, unsigned command, const char *key, const char 
     } else {
         rc = set_number(cfg, o, value);
     }
-    if (rc == 0)
+    if (rc == 0) {
         cfg->given[o - options] = 1;
+        cfg->text_line[o - options] = 0;
+    }
     return rc;
 }
 
@@ -800,6 +802,7 @@ int jn_config_load_text(jn_config *cfg, unsigned command, const char *text, cons
             first_line[o - options] = line_no;
         if (jn_config_set(cfg, command, key, value))
             return jn_fail_context("%s: line %d", origin, line_no);
+        cfg->text_line[o - options] = line_no;
     }
     return 0;
 }
@@ -820,6 +823,21 @@ int jn_config_load_file(jn_config *cfg, unsigned command, const char *path)
     int rc = jn_config_load_text(cfg, command, text, path);
     free(text);
     return rc;
+}
+
+int jn_config_blame_file(const jn_config *cfg)
+{
+    const char *msg = jn_last_error();
+    char key[64];
+    const size_t n = strcspn(msg + 2, " :");
+    if (strncmp(msg, "--", 2) || n >= sizeof key)
+        return -1;
+    memcpy(key, msg + 2, n);
+    key[n] = 0;
+    const option *o = find_option(key);
+    if (o && cfg->text_line[o - options])
+        jn_fail_context("--config: %s: line %d", cfg->config_file, cfg->text_line[o - options]);
+    return -1;
 }
 
 /* An option shared by commands that use it differently: its help there (the table's is the
