@@ -219,6 +219,11 @@ def option_cases(d):
     e("positional argument", ["train", "extra"], ["extra"])
     e("positional after options", ["data", "--valid", "3", "usps"], ["usps"])
     e("single dash", ["train", "-lr", "0.1"], ["-lr"])
+    # One dash, or the en or em dash a word processor makes of two: the option meant is named.
+    e("single dash, an option's name", ["train", "-lr", "0.1"], ["'-lr'", "did you mean --lr?"])
+    e("em dash", ["step", "\u2014batch=4"], ["'\u2014batch=4'", "did you mean --batch=4?"])
+    e("en dash", ["data", "\u2013valid", "5"], ["did you mean --valid?"])
+    e("single dash, no option", ["train", "-x"], ["'-x' (options start with --; see --help)"])
     e("bare --", ["train", "--"], ["--"])
     e("unknown command", ["frobnicate"], ["frobnicate", "valid commands: train eval step data"])
     # A value echoed in an error is escaped: a line break split the one line, and an escape

@@ -96,6 +96,18 @@ static int apply_arg(jn_config *cfg, unsigned command, int argc, char **argv, in
         if (!strncmp(prev, "--", 2) && !strchr(prev, '=') && jn_config_is_flag(prev + 2))
             return jn_fail("unexpected argument '%s' after the flag %s; to give it a value write %s=%s", arg, prev,
                            prev, arg);
+        /* -lr, or --lr turned into a dash by a word processor (en or em dash) */
+        static const char *const dashes[] = {"-", "\xe2\x80\x93", "\xe2\x80\x94"};
+        for (size_t k = 0; k < sizeof dashes / sizeof *dashes; k++) {
+            const size_t skip = strlen(dashes[k]), len = strcspn(arg + skip, "=");
+            char name[64];
+            if (strncmp(arg, dashes[k], skip) || len >= sizeof name)
+                continue;
+            memcpy(name, arg + skip, len);
+            name[len] = 0;
+            if (jn_config_accepts(command, name))
+                return jn_fail("unexpected argument '%s' (options start with --: did you mean --%s?)", arg, arg + skip);
+        }
         return jn_fail("unexpected argument '%s' (options start with --; see --help)", arg);
     }
     char key[128];
