@@ -308,6 +308,12 @@ def option_cases(d):
     if p:
         check("jacnoise help train", p.stdout.startswith("usage: jacnoise train"),
               f"stdout does not start with train's usage: {p.stdout[:100]!r}")
+    # sweep status and merge have their own help: 'help sweep status' was two commands at a time.
+    for sub in ("status", "merge"):
+        p = expect_ok(f"jacnoise help sweep {sub}", ["help", "sweep", sub], d)
+        if p:
+            check(f"jacnoise help sweep {sub}", p.stdout.startswith(f"usage: jacnoise sweep {sub} DIR"),
+                  f"stdout does not start with its usage: {p.stdout[:100]!r}")
     p = expect_ok("jacnoise help help", ["help", "help"], d)
     if p:
         check("jacnoise help help", "usage: jacnoise COMMAND" in p.stdout, f"no usage on stdout: {p.stdout[:100]!r}")

@@ -74,7 +74,10 @@ int main(int argc, char **argv)
         return 2;
     }
     if (!strcmp(argv[1], "help") && argc > 2) {  /* help CMD, as in git: CMD --help */
-        if (argc > 3) {
+        /* sweep's own commands have their help: help sweep status is sweep status --help */
+        const int sub = argc == 4 && !strcmp(argv[2], "sweep") &&
+                        (!strcmp(argv[3], "status") || !strcmp(argv[3], "merge"));
+        if (argc > 3 && !sub) {
             jn_fail("help: one command at a time (got '%s' after '%s')", argv[3], argv[2]);
             return jn_cli_fail(JN_EXIT_USAGE);
         }
@@ -83,8 +86,8 @@ int main(int argc, char **argv)
             return with_stdout_written(0);
         }
         int (*run)(int, char **) = find_command(argv[2]);
-        char help[] = "--help", *help_argv[] = {help, NULL};
-        return run ? with_stdout_written(run(1, help_argv)) : 2;
+        char help[] = "--help", *help_argv[] = {sub ? argv[3] : help, help, NULL};
+        return run ? with_stdout_written(run(1 + sub, help_argv)) : 2;
     }
     if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") || !strcmp(argv[1], "help")) {
         usage(stdout);
