@@ -214,6 +214,11 @@ def option_cases(d):
     e("resume=maybe", ["train", "--resume=maybe"], ["--resume", "true", "false"])
     e("flag with a separate value", ["train", "--resume", "auto"], ["'auto'", "--resume=auto"])
     e("valid negative", ["data", "--valid", "-5"], ["--valid", "auto"])
+    # --shard's default is auto, as the help says: given (a wrapper's --shard given way to) it
+    # was refused.
+    expect_error("sweep --shard auto", ["sweep", "--shard", "0/2", "--shard", "auto", "--spec", "missing.spec", "--out",
+                                        "shardsweep"], 2, ["--spec: missing.spec: cannot open"], d, absent=["shardsweep"])
+    e("sweep --shard bad", ["sweep", "--shard", "2/2"], ["--shard: invalid value '2/2'", "0/4", "or auto"])
     e("seed -1", ["train", "--seed", "-1"], ["--seed", "-1"])
     e("seed overflow", ["train", "--seed", "99999999999999999999999"], ["--seed"])
     e("positional argument", ["train", "extra"], ["extra"])

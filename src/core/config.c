@@ -309,12 +309,17 @@ static int parse_shard(jn_config *cfg, const option *o, const char *value)
     char first[32];
     const char *slash = strchr(value, '/');
     size_t len = slash ? (size_t)(slash - value) : 0;
+    static const char *const valid = "I/N with 0 <= I < N, e.g. 0/4 (the first of four parts), or auto";
+    if (!strcmp(value, "auto")) {  /* as the help's default says; a wrapper's --shard given way to */
+        cfg->shard_index = cfg->shard_count = 0;
+        return 0;
+    }
     if (!slash || len >= sizeof first)
-        return fail_choice(o, value, "I/N with 0 <= I < N, e.g. 0/4 (the first of four parts)");
+        return fail_choice(o, value, valid);
     memcpy(first, value, len);
     first[len] = 0;
     if (parse_long_text(first, &i) || parse_long_text(slash + 1, &n) || n < 1 || n > 1000000 || i < 0 || i >= n)
-        return fail_choice(o, value, "I/N with 0 <= I < N, e.g. 0/4 (the first of four parts)");
+        return fail_choice(o, value, valid);
     cfg->shard_index = (int)i;
     cfg->shard_count = (int)n;
     return 0;
@@ -421,7 +426,7 @@ static const option options[] = {
     {"spec", "FILE", "the sweep's specification: fixed and swept train options (README: Sweeps)", JN_CMD_SWEEP, STR(spec), 0, 0, 0, 0, 0},
     {"models", "M|auto", "models trained together in one group (one backend, lock-step); auto: as many as fit the memory budget", JN_CMD_SWEEP | OPERATIONAL, CUSTOM(parse_models, format_models)},
     {"jobs", "N", "worker processes, each training its share of the configurations", JN_CMD_SWEEP | OPERATIONAL, NUM(K_INT, jobs), 1, 1024, 0, 0, 0},
-    {"shard", "I/N", "run part I (0-based) of N of the sweep (auto: from SLURM_ARRAY_TASK_ID/_COUNT/_MIN, else all)", JN_CMD_SWEEP | OPERATIONAL, CUSTOM(parse_shard, format_shard)},
+    {"shard", "I/N|auto", "run part I (0-based) of N of the sweep (auto: from SLURM_ARRAY_TASK_ID/_COUNT/_MIN, else all)", JN_CMD_SWEEP | OPERATIONAL, CUSTOM(parse_shard, format_shard)},
     {"eval-noise", "S1,S2,...", "also the error under Gaussian input noise of each std (noise from --seed)", JN_CMD_EVAL, CUSTOM(parse_eval_noise, format_eval_noise)},
     {"reps", "N", "timed steps of each variant (median and quartiles over them)", JN_CMD_PROFILE, NUM(K_INT, reps), 1, 1e6, 0, 0, 0},
     {"warmup", "N", "untimed steps of each variant first", JN_CMD_PROFILE, NUM(K_INT, warmup), 0, 1e6, 0, 0, 0},
