@@ -343,6 +343,13 @@ def option_cases(d):
             option = line.split()[0] if line.startswith("  --") else ""
             for word in [f"{other}:" for other in commands if other != cmd] + misplaced.get(cmd, {}).get(option, []):
                 check(f"jacnoise help {cmd}", word not in line, f"{word!r} in {line.strip()!r}")
+    # A default in brackets is a value the option takes, named in its meta: --valid N said [auto].
+    for cmd in commands:
+        p = expect_ok(f"jacnoise help {cmd}: defaults as values", ["help", cmd], d)
+        for line in (p.stdout.split("\noptions:\n", 1)[1].splitlines() if p else []):
+            words = line.split()
+            if line.startswith("  --") and line.endswith("[auto]"):
+                check(f"jacnoise help {cmd}", "auto" in words[1].split("|"), f"[auto] not in the meta: {line.strip()!r}")
     # The help gives the exit statuses a wrapper script tests: sweep's left out 141 (its output
     # closed), train's gave none.
     for cmd, statuses in (("train", ["0 finished", "2 bad", "3 diverged", "130/143", "141"]),

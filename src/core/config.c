@@ -388,7 +388,7 @@ static const option options[] = {
     {"data", "NAME", "data set: mnist, mnist-binary, usps, or idx:IMAGES,LABELS", DATA_CMDS, STR(data), 0, 0, 0, 0, 0},
     {"data-dir", "DIR", "folder with the data files (default: $JACNOISE_DATA, ./data, ../shared/datasets)", DATA_CMDS | JN_CMD_SWEEP | OPERATIONAL, STR(data_dir), 0, 0, 0, 0, 0},
     {"test", "idx:IMAGES,LABELS", "test set for idx: data", DATA_CMDS, STR(test), 0, 0, 0, 0, 0},
-    {"valid", "N", "validation examples taken from the end of the training file (auto: 10000 MNIST, 1000 USPS, 1/10 idx)", DATA_CMDS, CUSTOM(parse_valid, format_valid)},
+    {"valid", "N|auto", "validation examples taken from the end of the training file (auto: 10000 MNIST, 1000 USPS, 1/10 idx)", DATA_CMDS, CUSTOM(parse_valid, format_valid)},
     {"train-limit", "N", "use only the first N training examples (0 = all)", DATA_CMDS, NUM(K_LONG, train_limit), 0, 1e15, 0, 0, 0},
     {"hidden", "W1,W2,...", "hidden layer widths", MODEL_CMDS, CUSTOM(parse_hidden, format_hidden)},
     {"loss", "xent|squared", "loss on the logits", MODEL_CMDS, CUSTOM(parse_loss, format_loss)},
