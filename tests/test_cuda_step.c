@@ -4,7 +4,8 @@
  * each gradient tensor must agree to ||gpu - cpu|| / ||cpu|| < 1e-4 (both float32, GEMM
  * sums in different orders: ~1e-6 expected; a wrong kernel is off by O(1)), the loss terms
  * likewise, the update and the error count exactly as computed from the same gradients.
- * Skipped (77) where no CUDA device is visible. */
+ * Skipped (77) where no CUDA device is visible. With --faults, the error paths of the device
+ * probes instead, under faults the CUDA emulator makes (tests/test_cuda_faults.py). */
 #include "check.h"
 #include "cuda/workspace.h"
 #include "jacnoise/backend.h"
@@ -305,8 +306,25 @@ static void check_step_inputs(jn_cuda_ctx *ctx)
     jn_cuda_ws_free(ws);
 }
 
-int main(void)
+/* The device probes answer without leaving an error recorded for the next check to report
+ * as its own (a failed cudaGetDeviceCount's, where no device is visible). */
+static void check_probes(void)
 {
+    const int count = jn_cuda_device_count();
+    CHECK(cudaGetLastError() == cudaSuccess, "jn_cuda_device_count (%d device(s)) left an error recorded", count);
+    const int refused = jn_cuda_device_check();
+    CHECK(!refused == (count > 0), "jn_cuda_device_check with %d device(s): %d (%s)", count, refused,
+          jn_last_error());
+    CHECK(cudaGetLastError() == cudaSuccess, "jn_cuda_device_check left an error recorded");
+    printf("probes with %d device(s): no error left recorded\n", count);
+}
+
+int main(int argc, char **argv)
+{
+    if (argc == 2 && !strcmp(argv[1], "--faults")) {
+        check_probes();
+        return check_exit();
+    }
     if (jn_cuda_device_count() == 0) {
         printf("no CUDA device visible: skipped\n");
         return CHECK_SKIP;

@@ -302,7 +302,12 @@ int jn_cuda_built(void) { return 1; }
 int jn_cuda_device_count(void)
 {
     int count = 0;
-    return cudaGetDeviceCount(&count) == cudaSuccess ? count : 0;
+    if (cudaGetDeviceCount(&count) != cudaSuccess) {
+        /* No driver or no device is an answer here, not an error for the next check. */
+        jn_cuda_forget_error();
+        return 0;
+    }
+    return count;
 }
 
 double jn_cuda_free_memory(void)

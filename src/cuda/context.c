@@ -11,6 +11,8 @@ int jn_cuda_device_check(void)
 {
     int count = 0;
     cudaError_t e = cudaGetDeviceCount(&count);
+    if (e != cudaSuccess)
+        jn_cuda_forget_error();  /* reported here (a CPU fallback goes on to other checks) */
     if (e == cudaErrorNoDevice || (e == cudaSuccess && count == 0))
         return jn_fail("--device cuda: no CUDA device is visible");
     /* A machine without an NVIDIA driver gets "driver version is insufficient": lead with
