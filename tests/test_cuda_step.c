@@ -4,9 +4,10 @@
  * each gradient tensor must agree to ||gpu - cpu|| / ||cpu|| < 1e-4 (both float32, GEMM
  * sums in different orders: ~1e-6 expected; a wrong kernel is off by O(1)), the loss terms
  * likewise, the update and the error count exactly as computed from the same gradients.
- * Skipped (77) where no CUDA device is visible. With --faults, the error paths of the device
- * probes instead, under faults the CUDA emulator makes (tests/test_cuda_faults.py). */
+ * Skipped (77) where no CUDA device is visible. With --faults, the error paths of the probes
+ * and of cuBLAS instead, under faults the CUDA emulator makes (tests/test_cuda_faults.py). */
 #include "check.h"
+#include "cuda/gemm.h"
 #include "cuda/workspace.h"
 #include "jacnoise/backend.h"
 #include "jacnoise/cpu.h"
@@ -319,10 +320,44 @@ static void check_probes(void)
     printf("probes with %d device(s): no error left recorded\n", count);
 }
 
+/* A cuBLAS call failing at its launch is reported with the runtime's error, and leaves that
+ * error recorded for no later launch check: here the handle's stream is the legacy one while
+ * a blocking stream captures, a launch the runtime refuses (the capture it invalidates is the
+ * emulator's one finding). */
+static void check_cublas_failure(void)
+{
+    jn_cuda_ctx ctx;
+    REQUIRE(jn_cuda_ctx_open(&ctx, 0) == 0, "%s", jn_last_error());
+    const float zeros[4] = {0};
+    float *x = to_device(zeros, sizeof zeros), *w = to_device(zeros, sizeof zeros), *y = to_device(zeros, sizeof zeros);
+    cudaStream_t capturing;
+    CUDA_REQUIRE(cudaStreamCreate(&capturing));
+    REQUIRE(cublasSetStream(ctx.blas, NULL) == CUBLAS_STATUS_SUCCESS, "cublasSetStream");
+    CUDA_REQUIRE(cudaStreamBeginCapture(capturing, cudaStreamCaptureModeThreadLocal));
+    const jn_cuda_gemm g = {ctx.blas, NULL};
+    const int rc = jn_cuda_gemm_forward(&g, 1, 2, 2, 2, x, 4, w, 4, y, 4);
+    const cudaError_t left = cudaGetLastError();
+    cudaGraph_t graph = NULL;
+    if (cudaStreamEndCapture(capturing, &graph) == cudaSuccess)
+        cudaGraphDestroy(graph);
+    (void)cudaGetLastError();  /* the invalidated capture's own failure to end */
+    const char *why = cudaGetErrorString(cudaErrorStreamCaptureImplicit);
+    CHECK(rc == -1 && strstr(jn_last_error(), ": cublasSgemmStridedBatched: ") && strstr(jn_last_error(), why),
+          "a GEMM on the legacy stream during a capture: %d, '%s'; expected a failure naming the call and '%s'", rc,
+          rc ? jn_last_error() : "", why);
+    CHECK(left == cudaSuccess, "the failed cuBLAS call left %s recorded", cudaGetErrorName(left));
+    printf("a cuBLAS call failing at its launch: %s\n", rc ? jn_last_error() : "(it did not fail)");
+    cudaFree(x), cudaFree(w), cudaFree(y);
+    cudaStreamDestroy(capturing);
+    jn_cuda_ctx_close(&ctx);
+}
+
 int main(int argc, char **argv)
 {
     if (argc == 2 && !strcmp(argv[1], "--faults")) {
         check_probes();
+        if (jn_cuda_device_count() > 0)
+            check_cublas_failure();
         return check_exit();
     }
     if (jn_cuda_device_count() == 0) {

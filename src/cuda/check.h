@@ -28,11 +28,25 @@ static inline void jn_cuda_forget_error(void) { (void)cudaGetLastError(); }
         }                                                                                        \
     } while (0)
 
-#define JN_CUBLAS(call)                                                                          \
-    do {                                                                                         \
-        cublasStatus_t s_ = (call);                                                              \
-        if (s_ != CUBLAS_STATUS_SUCCESS)                                                         \
-            return jn_fail("%s:%d: %s: %s", __FILE__, __LINE__, #call, cublasGetStatusString(s_)); \
+/* A cuBLAS call whose kernel launch failed returns a bare status (CUBLAS_STATUS_EXECUTION_FAILED)
+ * and leaves the launch's error recorded in the runtime: the report consumes that record, so
+ * that the next launch check does not take it for its own, and names it, the cause the status
+ * hides. The call is named by its function (its arguments are expressions, no values). */
+static inline int jn_cublas_failed(const char *file, int line, const char *call, cublasStatus_t s)
+{
+    const cudaError_t e = cudaGetLastError();
+    const int name = (int)strcspn(call, " (");
+    if (e != cudaSuccess)
+        return jn_fail("%s:%d: %.*s: %s (%s)", file, line, name, call, cublasGetStatusString(s),
+                       cudaGetErrorString(e));
+    return jn_fail("%s:%d: %.*s: %s", file, line, name, call, cublasGetStatusString(s));
+}
+
+#define JN_CUBLAS(call)                                                  \
+    do {                                                                 \
+        cublasStatus_t s_ = (call);                                      \
+        if (s_ != CUBLAS_STATUS_SUCCESS)                                 \
+            return jn_cublas_failed(__FILE__, __LINE__, #call, s_);      \
     } while (0)
 
 /* A kernel launcher (kernels/kernels.h) returns its launch's cudaError_t. JN_LAUNCH(call)
