@@ -34,12 +34,17 @@ extern "C" int jn_k_shuffle(uint64_t seed, int epoch, int n, uint32_t *keys, uin
                             uint32_t *index, uint32_t *perm, void *temp, size_t temp_bytes, cudaStream_t s)
 {
     shuffle_keys_kernel<<<jn_blocks((size_t)n), JN_THREADS, 0, s>>>(seed, epoch, n, keys, index);
-    if (cudaPeekAtLastError() != cudaSuccess)
-        JN_LAUNCHED();
+    cudaError_t e = cudaGetLastError();
+    if (e != cudaSuccess)
+        return (int)e;
     /* A stable sort of (key, index) pairs: ties keep index order. This is the permutation
      * jn_rng_permutation (src/core/rng.c) defines and the CPU computes: a run resumes on
      * either backend mid-epoch and visits the rest of the same epoch. */
-    return (int)cub::DeviceRadixSort::SortPairs(temp, temp_bytes, keys, sorted_keys, index, perm, n, 0, 32, s);
+    e = cub::DeviceRadixSort::SortPairs(temp, temp_bytes, keys, sorted_keys, index, perm, n, 0, 32, s);
+    /* CUB checks its launches by peeking: a failed one stays recorded, and is returned here. */
+    if (e != cudaSuccess)
+        (void)cudaGetLastError();
+    return (int)e;
 }
 
 /* Four standard normals from element e4 .. e4+3 of (seed, stream, step): a model's noise
