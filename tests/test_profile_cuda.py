@@ -4,7 +4,8 @@
 The same checks as the CPU profile's (tests/test_profile.py: every phase of every variant, the
 FLOPs of the cost model, positive times, the overhead ratio), with the CUDA engine's
 differences: the forward-mode pass runs inside the forward phase's stacked GEMMs, so its FLOPs
-count there and the jvp phase has no time; the step graph's replay (fast step) is timed too;
+count there and the jvp phase has no time; the step graph's replay (fast step) is timed too,
+and the ratio to the floor (itself a replayed graph) is the fast step's;
 and the kernel launches per step it reports equal the emulator's own count for the same
 configuration (under ../shared/emu; on a real GPU that count is not available). A grid on
 CUDA writes its rows. Skipped (77) where no CUDA device is visible.
@@ -61,7 +62,8 @@ def main():
     with scratch("jn_profile_cuda_") as tmp:
         for label, opts, sizes, B, target, layer, proj, copies in CASES:
             out = os.path.join(tmp, "p.json")
-            p = profile_json(COMMON + opts, out, ["cuda backend", "launches per step", "fast step"], label)
+            p = profile_json(COMMON + opts, out, ["cuda backend", "launches per step", "fast step",
+                                                  "/floor: the fast step over the GEMM floor"], label)
             if not p:
                 continue
             check_profile(label, p, sizes, B, target, layer, proj, copies, backend="cuda")
@@ -95,6 +97,12 @@ def main():
             # The step as training runs it (the replayed graph), as the JSON's fast_step.
             check(all(x.get("fast_step_us") and float(x["fast_step_us"]) > 0 for x in rows),
                   f"grid: fast_step_us {[x.get('fast_step_us') for x in rows]}")
+            # Its ratio to the floor is that step's, both replayed graphs (printed to 0.1 us).
+            for x in rows:
+                fast, floor = float(x.get("fast_step_us") or "nan"), float(x["floor_us"])
+                slack = 5e-5 + (0.05 / fast + 0.05 / floor) * fast / floor
+                check(abs(float(x["ratio_to_floor"]) - fast / floor) <= slack,
+                      f"grid: ratio_to_floor {x['ratio_to_floor']}, the fast step {fast} us over the floor {floor} us")
     return finish("CUDA profile")
 
 

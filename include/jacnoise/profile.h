@@ -218,6 +218,11 @@ int jn_profile_variants(const jn_objective *obj, jn_objective out[JN_PROFILE_MAX
 /* The penalty in a few words: "output K=1", "hidden:2 exact", "hidden1"; "-" without one. */
 void jn_profile_estimator(const jn_objective *obj, char *out, size_t cap);
 
+/* The step over its GEMM floor (the reports' /floor, ratio_to_floor), each measured the same
+ * way: on a target with a fast step (CUDA) the replayed step graph over the floor's replayed
+ * graph, not the step launched kernel by kernel with its phase events; elsewhere the step. */
+double jn_profile_floor_ratio(const jn_profile_variant *v);
+
 /* The report as a table (text) and as JSON (written atomically). */
 void jn_profile_print(const jn_profile_result *res, FILE *f);
 int jn_profile_write_json(const jn_profile_result *res, const char *path);
