@@ -97,6 +97,8 @@ def main():
             # The step as training runs it (the replayed graph), as the JSON's fast_step.
             check(all(x.get("fast_step_us") and float(x["fast_step_us"]) > 0 for x in rows),
                   f"grid: fast_step_us {[x.get('fast_step_us') for x in rows]}")
+            check(all(x.get("plain_fast_step_us") and float(x["plain_fast_step_us"]) > 0 for x in rows),
+                  f"grid: plain_fast_step_us {[x.get('plain_fast_step_us') for x in rows]}")
             # Its ratio to the floor is that step's, both replayed graphs (printed to 0.1 us).
             for x in rows:
                 fast, floor = float(x.get("fast_step_us") or "nan"), float(x["floor_us"])

@@ -29,9 +29,12 @@ MAX_INCHES = 590
 TEXT_COLUMNS = ("model", "target", "estimator", "backend", "blas_core")
 NUMBER_COLUMNS = ["batch", "threads", "peak_gflops", "step_us", "floor_us", "ratio_to_floor", "plain_us",
                   "plain_floor_us", "overhead_ratio", "flop_ratio"] + [f"{p}_us" for p in PHASES]
+# The plain step as training runs it, where the table has it (CUDA: a replayed graph, as the
+# floor is; empty on the CPU and absent from older tables): its ratio to the floor's step.
+PLAIN_FAST = "plain_fast_step_us"
 # Every step and every GEMM floor takes time: these are above 0 (the others 0 or more).
 POSITIVE_COLUMNS = ("step_us", "floor_us", "ratio_to_floor", "plain_us", "plain_floor_us", "overhead_ratio",
-                    "flop_ratio")
+                    "flop_ratio", PLAIN_FAST)
 # What else a grid varies that the table records, and its name in a series' label: a series is
 # an estimator at one value of each of these that the table's rows do not all share.
 SETTINGS = {"copies": "copies", "jac_lambda": "lambda", "jac_noise": "s_J", "input_noise": "input noise"}
@@ -56,7 +59,7 @@ def load(path):
     for i, r in enumerate(rows, start=2):
         if None in r or None in r.values():
             fail(f"{path} line {i}: not as many fields as the header's {len(header)}")
-        for k in NUMBER_COLUMNS:
+        for k in NUMBER_COLUMNS + ([PLAIN_FAST] if r.get(PLAIN_FAST) else []):
             try:
                 value = float(r[k])
             except ValueError:
@@ -98,7 +101,8 @@ def by_estimator(rows, model, key):
         if r["model"] == model and r["estimator"] != "-":
             series.setdefault(r["series"], []).append(r)
     if key == "ratio_to_floor":
-        plain = {r["batch"]: {"batch": r["batch"], key: r["plain_us"] / r["plain_floor_us"]}
+        plain = {r["batch"]: {"batch": r["batch"],
+                              key: (r.get(PLAIN_FAST) or r["plain_us"]) / r["plain_floor_us"]}
                  for r in rows if r["model"] == model}
         series["plain"] = list(plain.values())
     return {k: sorted(v, key=lambda r: r["batch"]) for k, v in sorted(series.items())}

@@ -239,7 +239,7 @@ static void csv_header(FILE *f)
 {
     fprintf(f, "%scopies,jac_lambda,jac_noise,input_noise,backend,blas_core,threads,peak_gflops,step_us,step_q1_us,"
                "step_q3_us,floor_us,ratio_to_floor,gflops,flops,plain_us,plain_floor_us,plain_flops,overhead_ratio,"
-               "overhead_q1,overhead_q3,flop_ratio,workspace_bytes,fast_step_us",
+               "overhead_q1,overhead_q3,flop_ratio,workspace_bytes,fast_step_us,plain_fast_step_us",
             csv_head);
     for (int p = 0; p < JN_PHASES; p++)
         fprintf(f, ",%s_us", jn_phase_name((jn_phase)p));
@@ -264,11 +264,15 @@ static void csv_row(FILE *f, const jn_profile_result *r)
             v0->step_vs_plain.median, v0->step_vs_plain.q1, v0->step_vs_plain.q3, v0->total_flops / pl->total_flops,
             v0->workspace_bytes);
     /* The step as training runs it, where the target times it apart (a replayed CUDA graph):
-     * step_us is the step with its phases timed. Empty where they are the same (the CPU). */
-    if (v0->has_fast)
-        fprintf(f, ",%.1f", 1e6 * v0->fast.median);
-    else
-        fputc(',', f);
+     * step_us is the step with its phases timed. Empty where they are the same (the CPU). The
+     * plain step's too, the step of its ratio to its floor (jn_profile_floor_ratio). */
+    const jn_profile_variant *timed[2] = {v0, pl};
+    for (int i = 0; i < 2; i++) {
+        if (timed[i]->has_fast)
+            fprintf(f, ",%.1f", 1e6 * timed[i]->fast.median);
+        else
+            fputc(',', f);
+    }
     for (int p = 0; p < JN_PHASES; p++)
         fprintf(f, ",%.1f", 1e6 * v0->phase[p].median);
     fputc('\n', f);
