@@ -115,7 +115,8 @@ int main(int argc, char **argv)
         ck.best_params[i] = ck.params[i] * (jn_real)0.5;
     }
     ck.config_text = "data=mnist\n";
-    const jn_checkpoint best_only = {ck.model, ck.config_text, ck.state, ck.params, NULL, NULL};
+    const jn_checkpoint best_only = {.model = ck.model, .config_text = ck.config_text, .state = ck.state,
+                                     .params = ck.params};
 
     /* The floors' bytes: last.ckpt as written once. */
     unsigned char *bytes;

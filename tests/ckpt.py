@@ -14,7 +14,7 @@ import numpy as np
 from harness import BIN, check, run
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tools"))
-from export_model import read_checkpoint  # noqa: E402
+from export_model import STATE, read_checkpoint  # noqa: E402
 
 
 def params(path):
@@ -44,6 +44,16 @@ def set_weights(path, layer, value):
             start = ck.params_offset + size * (section * len(ck.params) + w_first)
             struct.pack_into(f"<{w_count}{'f' if size == 4 else 'd'}", blob, start, *([value] * w_count))
     body = bytes(blob[:-4])
+    open(path, "wb").write(body + struct.pack("<I", zlib.crc32(body)))
+
+
+def as_version1(path):
+    """Rewrites a checkpoint as an older jacnoise wrote it: format version 1, whose training
+    state ends before the data CRC that version 2 added."""
+    ck = read_checkpoint(path)
+    blob = open(path, "rb").read()
+    crc_at = ck.state_offset + STATE[1].size
+    body = blob[:8] + struct.pack("<I", 1) + blob[12:crc_at] + blob[crc_at + 4:-4]
     open(path, "wb").write(body + struct.pack("<I", zlib.crc32(body)))
 
 

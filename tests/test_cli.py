@@ -698,8 +698,8 @@ def recrc(body_with_crc):
 
 
 STATE_FIELDS = {"global_step": (0, "<Q"), "epoch": (8, "<I"), "batch": (12, "<Q"), "best_valid_error": (20, "<d"),
-                "best_epoch": (28, "<I"), "errors": (56, "<Q"), "examples": (64, "<Q"),
-                "sections": (80, "<I")}  # byte offsets in the training state (checkpoint.h)
+                "best_epoch": (28, "<I"), "errors": (56, "<Q"), "examples": (64, "<Q"), "data_crc": (80, "<I"),
+                "sections": (84, "<I")}  # byte offsets in the training state (checkpoint.h)
 
 
 def state_at(blob):
@@ -774,7 +774,7 @@ def state_cases(d, best, last):
     at = state_at(best)
     steps = state_field(best, "global_step")
     n_params = struct.unpack_from("<Q", last, 20 + 4 * (struct.unpack_from("<I", last, 16)[0] + 1))[0]
-    velocity = at + 84 + 4 * n_params  # after the state, the section flags and the parameters
+    velocity = at + STATE_FIELDS["sections"][0] + 4 + 4 * n_params  # after the state, the flags and the parameters
     nan = struct.pack("<f", float("nan"))
     cases = [("batch beyond the steps done", with_state(best, batch=steps + 1), [f"byte {at + 12}", "batch"]),
              ("more errors than examples", with_state(best, errors=1, examples=0), [f"byte {at + 56}", "errors"]),

@@ -145,7 +145,7 @@ def main():
     # the first (state edited, checksum rewritten), as the format's own reader reads it.
     last = os.path.join(folder, "last.ckpt")
     blob = bytearray(open(last, "rb").read())
-    state_at = export_model.read_checkpoint(last).params_offset - 4 - export_model.STATE.size
+    state_at = export_model.read_checkpoint(last).state_offset
     struct.pack_into("<II", blob, state_at + 28, 1, 1)  # best epoch 1, one epoch without a better one
     blob[-4:] = struct.pack("<I", zlib.crc32(bytes(blob[:-4])))
     edited = os.path.join(scratch, "best-first.ckpt")

@@ -103,7 +103,7 @@ def main():
     full = open(last, "rb").read()
     ck = export_model.read_checkpoint(last)
     n = len(ck.params)
-    state_at = ck.params_offset - 4 - export_model.STATE.size  # u64 steps, u32 epoch at +8, best epoch at +28
+    state_at = ck.state_offset  # u64 steps, u32 epoch at +8, best epoch at +28
     params, size = ck.params, ck.params.dtype.itemsize  # as the file stores them (4 or 8 bytes)
     best_at = ck.params_offset + 2 * size * n  # parameters, velocity, best
     doctored = bytearray(full[:best_at] + (params * params.dtype.type(0.5)).tobytes() + full[best_at + size * n:])
@@ -183,8 +183,8 @@ def main():
         refused_as_jacnoise(with_u32(blob, 16, layers), f"byte 16: {layers} weight layers, expected 2..16")
     # In last.ckpt, whose velocity and best sections make flags 7 the same size as its 3.
     full = open(last, "rb").read()
-    flags_at = export_model.read_checkpoint(last).params_offset - 4
-    state_at = flags_at - export_model.STATE.size  # its u32 epoch at +8, status at +36
+    ck = export_model.read_checkpoint(last)
+    flags_at, state_at = ck.params_offset - 4, ck.state_offset  # its u32 epoch at +8, status at +36
     epoch, status, sections = (struct.unpack_from("<I", full, at)[0] for at in (state_at + 8, state_at + 36, flags_at))
     refused_as_jacnoise(with_u32(full, state_at + 36, 7),
                         f"byte {flags_at}: training state out of range (epoch {epoch}, status 7, sections {sections})")

@@ -26,7 +26,7 @@ import time
 import zlib
 
 import ckpt
-from harness import BIN, check, finish, read, run, same_run
+from harness import BIN, check, finish, idx, read, run, same_run
 
 
 def loadable(path):
@@ -384,7 +384,7 @@ def foreign_checkpoints(tmp, reference):
 
     cases = {
         "float64 values": (with_crc(good[:12] + struct.pack("<I", 8) + good[16:-4]), "float64"),
-        "format version 2": (with_crc(good[:8] + struct.pack("<I", 2) + good[12:-4]), "version 2"),
+        "format version 3": (with_crc(good[:8] + struct.pack("<I", 3) + good[12:-4]), "version 3"),
         "a flipped byte": (good[:100] + bytes([good[100] ^ 0x40]) + good[101:], "checksum"),
     }
     for what, (content, word) in cases.items():
@@ -393,6 +393,55 @@ def foreign_checkpoints(tmp, reference):
         p = subprocess.run([BIN, "eval", "--checkpoint", path], capture_output=True, text=True)
         check(p.returncode == 1 and word in p.stderr and len(p.stderr.splitlines()) == 1,
               f"checkpoint with {what}: exit {p.returncode}, stderr {p.stderr!r}")
+
+
+def idx_pair(folder, seed, n=120):
+    """Writes im.idx (n 4x4 u8 images) and lb.idx (labels 0..2) of `seed` into folder."""
+    r = random.Random(seed)
+    os.makedirs(folder, exist_ok=True)
+    with open(os.path.join(folder, "im.idx"), "wb") as f:
+        f.write(idx(0x08, [n, 4, 4], bytes(r.randrange(256) for _ in range(16 * n))))
+    with open(os.path.join(folder, "lb.idx"), "wb") as f:
+        f.write(idx(0x08, [n], bytes(r.randrange(3) for _ in range(n))))
+
+
+def run_files(folder):
+    return {n: read(os.path.join(folder, n)) for n in sorted(os.listdir(folder)) if n != "lock"}
+
+
+def changed_data(tmp):
+    """A run resumed after its data files changed (other labels in --data-dir, as another copy
+    or a re-fetched file would have) is refused with one line naming last.ckpt, the data and
+    its folder, the run folder unchanged; with its files back it resumes to the bytes of a run
+    never stopped. A checkpoint of format version 1, which records no data CRC, resumes with
+    a note saying so (and tools/export_model.py reads it)."""
+    data = os.path.join(tmp, "changing-data")
+    idx_pair(data, 1)
+    job = ["train", "--data", "idx:im.idx,lb.idx", "--data-dir", data, "--hidden", "4", "--epochs", "2", "--batch",
+           "10", "--progress", "never"]
+    reference, folder = os.path.join(tmp, "data-reference"), os.path.join(tmp, "data-changed")
+    run(job + ["--out", reference])
+    run(job + ["--out", folder, "--max-steps", "5"])
+    resume = ["train", "--out", folder, "--resume", "--progress", "never"]
+    before = run_files(folder)
+    idx_pair(data, 2)
+    p = run(resume, expect=1)
+    lines = p.stderr.splitlines()
+    check(len(lines) == 1 and os.path.join(folder, "last.ckpt") in lines[0] and "trained on other data" in lines[0] and
+          "idx:im.idx,lb.idx" in lines[0] and data in lines[0], f"changed data: stderr {p.stderr!r}")
+    check(run_files(folder) == before, "changed data: the refused resume changed the run folder")
+    idx_pair(data, 1)
+    run(resume)
+    same_run(reference, folder, "changed data, put back and resumed")
+    old = os.path.join(tmp, "data-version1")
+    run(job + ["--out", old, "--max-steps", "5"])
+    ckpt.as_version1(os.path.join(old, "last.ckpt"))
+    check(ckpt.read_checkpoint(os.path.join(old, "last.ckpt")).version == 1, "changed data: no version 1 file made")
+    p = run(["train", "--out", old, "--resume", "--progress", "never"])
+    notes = [line for line in p.stderr.splitlines() if "records no data CRC" in line]
+    check(len(notes) == 1 and "could not be checked" in notes[0], f"version 1 resumed: stderr {p.stderr!r}")
+    same_run(reference, old, "a version 1 checkpoint resumed")
+    print(f"changed data: {lines[0] if lines else ''}")
 
 
 def busy_folder(tmp, job):
@@ -583,6 +632,7 @@ def main():
     stale_summary(tmp)
     ckpt.divergence_from_checkpoint(tmp, "cpu")
     foreign_checkpoints(tmp, reference)
+    changed_data(tmp)
     busy_folder(tmp, job)
     unreadable_folders(tmp)
     durable_writes(tmp)

@@ -14,9 +14,10 @@ carries (refused before an epoch has ended: they are then the initial ones). Use
 module: `read_checkpoint(path)` and `logits(layers, x)`.
 
 The file is refused where jacnoise's reader refuses it, with the same bounds and byte offsets,
-for what the tool reads: magic, version, length (a file that ends in the magic number or the
-version "ends while reading" it, one cut later is "truncated"), CRC-32, value size (4 or 8
-bytes: either build's), layer count and sizes, configuration text, the ranges of the epoch,
+for what the tool reads: magic, version (1 or 2: version 1 has no data CRC), length (a file
+that ends in the magic number or the version "ends while reading" it, one cut later is
+"truncated"), CRC-32, value size (4 or 8 bytes: either build's), layer count and sizes,
+configuration text, the ranges of the epoch,
 best epoch, status and section flags, finite values; not the training state's consistency,
 which `jacnoise show` checks too. A refusal is one line naming the file and the byte offset,
 exit status 1, and no output written. The .npz is written atomically (temporary file, fsync,
@@ -33,13 +34,14 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import tool_files  # noqa: E402
 
 MAGIC = b"JNCKPT\0\n"
-VERSION = 1
+VERSIONS = (1, 2)  # version 2 ends the state with the data CRC
 # The bounds of jacnoise's reader (include/jacnoise/model.h, src/core/model.c).
 MAX_LAYERS, MAX_WIDTH, MAX_PARAMS = 16, 1000000, 1 << 34
 # u64 global step, u32 epoch, u64 next batch, f64 best valid error, u32 best epoch,
 # u32 epochs without improvement, u32 status, then the epoch's sums: f64 loss, f64 penalty,
 # u64 errors, u64 examples, u64 steps (include/jacnoise/checkpoint.h).
-STATE = struct.Struct("<QIQdIIIddQQQ")
+# Version 2 adds the u32 CRC of the data the run trains on.
+STATE = {1: struct.Struct("<QIQdIIIddQQQ"), 2: struct.Struct("<QIQdIIIddQQQI")}
 STATUS = {0: "running", 1: "finished", 2: "early-stopped"}
 SECTION_VELOCITY, SECTION_BEST = 1, 2
 
@@ -50,8 +52,9 @@ class CheckpointError(Exception):
 
 class Checkpoint:
     """sizes, config (key=value text), state (dict), params, velocity and best (flat arrays
-    in the layout of include/jacnoise/model.h; velocity and best None where absent), and
-    params_offset, the byte offset of the parameters in the file."""
+    in the layout of include/jacnoise/model.h; velocity and best None where absent), the
+    format version, and state_offset and params_offset, the byte offsets of the training
+    state and of the parameters in the file."""
 
     def layers(self, which="params"):
         """[(W_1, b_1), ..., (W_L, b_L)] of the parameters, the velocity or the best ones."""
@@ -72,7 +75,7 @@ class Checkpoint:
         return out
 
 
-def implied_size(blob):
+def implied_size(blob, version):
     """(size, exact): the file size the header implies, read before the checksum, as
     src/core/checkpoint.c reads it, to tell a cut file from a damaged one: where the header
     is itself cut, its fields up to the next that can be counted and a checksum; exact: the
@@ -96,7 +99,7 @@ def implied_size(blob):
     if (not all(1 <= width <= MAX_WIDTH for width in sizes) or b"\0" in blob[text_at:text_at + text_len]
             or n_params != sum(o * i + o for i, o in zip(sizes, sizes[1:]))):
         return 0, False
-    flags_at = text_at + text_len + STATE.size
+    flags_at = text_at + text_len + STATE[version].size
     exact = flags_at + 4 <= len(blob)
     (sections,) = struct.unpack_from("<I", blob, flags_at) if exact else (0,)
     if sections > SECTION_VELOCITY | SECTION_BEST:
@@ -138,11 +141,11 @@ def read_checkpoint(path):
         if zlib.crc32(blob[:-4]) != crc:
             raise fail(len(blob) - 4, "CRC-32 mismatch: the file is damaged")
 
-    if version != VERSION:
+    if version not in VERSIONS:
         check_crc()  # every version ends with it: a flipped bit there is damage, not a version
-        raise fail(8, f"format version {version}, this tool reads {VERSION}")
+        raise fail(8, f"format version {version}, this tool reads versions {VERSIONS[0]} to {VERSIONS[-1]}")
     # After the size check every field up to the values is in the file (the size counts them).
-    size, exact = implied_size(blob)
+    size, exact = implied_size(blob, version)
     if len(blob) < size:
         raise fail(len(blob), f"truncated: {len(blob)} bytes, expected {'' if exact else 'at least '}{size}")
     check_crc()
@@ -173,8 +176,9 @@ def read_checkpoint(path):
     if b"\0" in text:
         raise fail(at, "NUL byte in the configuration text")
     at += text_len
-    s = STATE.unpack_from(blob, at)
-    at += STATE.size
+    state_offset = at
+    s = STATE[version].unpack_from(blob, at)
+    at += STATE[version].size
     (flags,) = struct.unpack_from("<I", blob, at)
     # jacnoise's ranges for the fields exported here (epoch, best epoch, status, sections).
     if s[1] > 1000000 or s[4] > 1000001 or s[6] not in STATUS or flags > SECTION_VELOCITY | SECTION_BEST:
@@ -182,6 +186,7 @@ def read_checkpoint(path):
     at += 4
     ck = Checkpoint()
     ck.path, ck.sizes, ck.config, ck.params_offset = path, sizes, text.decode("utf-8", "replace"), at
+    ck.version, ck.state_offset = version, state_offset
     # Best epoch 0: the stored error is the writer's placeholder, not a measurement (summary.json: null).
     ck.state = {"global_step": s[0], "epochs_done": s[1], "best_valid_error": s[3] if s[4] else math.nan,
                 "best_epoch": s[4], "status": STATUS[s[6]]}

@@ -11,7 +11,9 @@
  *              state:    u64 global step, u32 epoch, u64 next batch in the epoch,
  *                        f64 best validation error (%), u32 best epoch (1-based, 0 = none),
  *                        u32 epochs without improvement, u32 status (jn_run_status),
- *                        epoch sums: f64 loss, f64 penalty, u64 errors, u64 examples, u64 steps
+ *                        epoch sums: f64 loss, f64 penalty, u64 errors, u64 examples, u64 steps,
+ *                        u32 data CRC (jn_data_crc; version 2 on: version 1 ends the state
+ *                        with the sums)
  *              u32       sections present: bit 0 velocity, bit 1 best parameters
  *              P values  parameters (layout of model.h), then velocity, then best parameters
  *              u32       CRC-32 (zlib) of every byte before it
@@ -26,7 +28,8 @@
 #include "jacnoise/model.h"
 #include "jacnoise/step.h"
 
-#define JN_CHECKPOINT_VERSION 1
+#define JN_CHECKPOINT_VERSION 2
+#define JN_CHECKPOINT_OLDEST 1 /* the oldest version read: it records no data CRC */
 
 typedef enum {
     JN_RUN_RUNNING = 0,
@@ -53,6 +56,8 @@ typedef struct {
     jn_real *params;
     jn_real *velocity;          /* NULL if absent */
     jn_real *best_params;       /* NULL if absent */
+    uint32_t data_crc;          /* of the data the run trains on (jn_data_crc) */
+    int has_data_crc;           /* 0 in a version 1 file, which has none */
 } jn_checkpoint;
 
 /* Writes atomically; the previous file survives any failure. */
@@ -75,6 +80,12 @@ int jn_train_state_epochs(const jn_train_state *s);
 /* Loads the stored configuration into cfg (over what it holds; errors name the file and line)
  * and refuses a state its --epochs cannot have reached (checks that need the configuration). */
 int jn_checkpoint_config(const jn_checkpoint *ck, const char *path, jn_config *cfg);
+
+/* Refuses data other than the checkpoint's run trained on: data_crc is jn_data_crc of what
+ * --data `data` (read from folder `dir`, "" where read as given) holds now. A version 1 file,
+ * which records none, passes with one note on stderr that the data could not be checked. */
+int jn_checkpoint_check_data(const jn_checkpoint *ck, const char *path, uint32_t data_crc, const char *data,
+                             const char *dir);
 
 /* Frees what jn_checkpoint_read or _parse allocated and clears ck (safe on a cleared one). */
 void jn_checkpoint_free(jn_checkpoint *ck);

@@ -99,6 +99,11 @@ int jn_data_find_dir(const char *data, const char *data_dir, char *out, size_t c
 int jn_data_load(const jn_data_request *req, jn_data *out);
 void jn_data_free(jn_data *data);
 
+/* The CRC-32 of the three splits, what a checkpoint records of the data its run trains on:
+ * per split (train, valid, test) its u32 example count and values per example, then its
+ * float32 values and int32 labels, all little-endian. */
+uint32_t jn_data_crc(const jn_data *data);
+
 /* What one split holds: examples per class, and the range and mean of its input values
  * (all 0 for an empty split). */
 typedef struct {

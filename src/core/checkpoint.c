@@ -5,6 +5,7 @@
 #include "jacnoise/stepstate.h"
 
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -66,6 +67,7 @@ int jn_checkpoint_write(const char *path, const jn_checkpoint *ck)
     jn_buf_u64(&b, (uint64_t)s->sums.errors);
     jn_buf_u64(&b, (uint64_t)s->sums.examples);
     jn_buf_u64(&b, (uint64_t)s->sums.steps);
+    jn_buf_u32(&b, ck->data_crc);
     jn_buf_u32(&b, (ck->velocity ? HAS_VELOCITY : 0) | (ck->best_params ? HAS_BEST : 0));
     /* The arrays go to the file from where they are: a copy of a 784-1000-1000-10 run's
      * 21.6 MB, in fresh pages, made its last.ckpt cost 1.7x the CRC and write of its bytes
@@ -93,8 +95,11 @@ static int alloc_reals(jn_real **out, size_t n, const char *path)
     return *out ? 0 : jn_fail("%s: out of memory for %zu parameters", path, n);
 }
 
-/* The state's bytes between the configuration text and the section flags. */
-enum { STATE_BYTES = 8 + 4 + 8 + 8 + 4 + 4 + 4 + 8 + 8 + 8 + 8 + 8 };
+/* The state's bytes between the configuration text and the section flags: version 2 added
+ * the data CRC at their end. */
+enum { STATE_BYTES_V1 = 8 + 4 + 8 + 8 + 4 + 4 + 4 + 8 + 8 + 8 + 8 + 8 };
+
+static uint64_t state_bytes(uint32_t version) { return STATE_BYTES_V1 + (version >= 2 ? 4 : 0); }
 
 /* Whether the header is cut before `field` bytes at c's offset; *least: then the size the
  * file needs at the least (the field and the checksum). */
@@ -110,7 +115,7 @@ static int header_cut(const jn_cursor *c, uint64_t field, uint64_t *least)
  * to count the arrays. A damaged field the header can check (a parameter count the layer
  * sizes do not give, a configuration text with a NUL byte in it, section flags no writer
  * sets) is implausible: a whole file with a flipped bit there read as "truncated". */
-static uint64_t implied_size(jn_cursor c, int *exact)
+static uint64_t implied_size(jn_cursor c, uint32_t version, int *exact)
 {
     uint32_t value_bytes, n_layers, text_len, sections = 0, u, fan_in = 0;
     uint64_t n_params, counted = 0, least;
@@ -136,7 +141,7 @@ static uint64_t implied_size(jn_cursor c, int *exact)
     const size_t text_in_file = text_len < c.len - c.off ? text_len : c.len - c.off;
     if (n_params != counted || memchr(c.data + c.off, 0, text_in_file))
         return 0;
-    const uint64_t flags_at = (uint64_t)c.off + text_len + STATE_BYTES;
+    const uint64_t flags_at = (uint64_t)c.off + text_len + state_bytes(version);
     *exact = flags_at + 4 <= c.len;
     if (*exact) {
         c.off = (size_t)flags_at;
@@ -161,11 +166,11 @@ int jn_checkpoint_parse(const unsigned char *data, size_t len, const char *path,
     if (memcmp(magic, MAGIC, 8))
         return jn_fail("%s: byte 0: not a jacnoise checkpoint (wrong magic number)", path);
     uint32_t version, value_bytes, n_layers, text_len, u;
-    if (jn_cur_version(&c, &version, JN_CHECKPOINT_VERSION, "checkpoint", NULL))
+    if (jn_cur_version(&c, &version, JN_CHECKPOINT_OLDEST, JN_CHECKPOINT_VERSION, "checkpoint", NULL))
         return -1;
     /* A cut file is told apart first; then the checksum, before trusting any size in the file. */
     int exact;
-    const uint64_t size = implied_size(c, &exact);
+    const uint64_t size = implied_size(c, version, &exact);
     if (jn_cur_check_size(&c, size, exact) || jn_cur_check_crc(&c))
         return -1;
     c.len -= 4;
@@ -218,7 +223,9 @@ int jn_checkpoint_parse(const unsigned char *data, size_t len, const char *path,
              jn_cur_u32(&c, &best_epoch, "the state") || jn_cur_u32(&c, &bad_epochs, "the state") ||
              jn_cur_u32(&c, &status, "the state") || jn_cur_f64(&c, &s->sums.loss, "the epoch sums") ||
              jn_cur_f64(&c, &s->sums.penalty, "the epoch sums") || jn_cur_u64(&c, &errors, "the epoch sums") ||
-             jn_cur_u64(&c, &examples, "the epoch sums") || jn_cur_u64(&c, &steps, "the epoch sums");
+             jn_cur_u64(&c, &examples, "the epoch sums") || jn_cur_u64(&c, &steps, "the epoch sums") ||
+             (version >= 2 && jn_cur_u32(&c, &ck->data_crc, "the data CRC"));
+    ck->has_data_crc = version >= 2;
     at = c.off;
     if (rc || jn_cur_u32(&c, &sections, "the section flags")) {
         jn_checkpoint_free(ck);
@@ -233,7 +240,7 @@ int jn_checkpoint_parse(const unsigned char *data, size_t len, const char *path,
     }
     /* What a run cannot have written: more batches of this epoch than steps in all, more
      * errors than examples. */
-    const size_t state_at = at - STATE_BYTES;
+    const size_t state_at = at - (size_t)state_bytes(version);
     if (batch > s->global_step) {
         const unsigned long long steps_done = s->global_step;
         jn_checkpoint_free(ck);
@@ -334,6 +341,22 @@ int jn_checkpoint_config(const jn_checkpoint *ck, const char *path, jn_config *c
         return jn_fail("%s: the state is at epoch %d%s, beyond the %d epoch%s of its configuration", path, reached,
                        ck->state.batch > 0 ? " (inside it)" : "", cfg->epochs, cfg->epochs == 1 ? "" : "s");
     return 0;
+}
+
+int jn_checkpoint_check_data(const jn_checkpoint *ck, const char *path, uint32_t data_crc, const char *data,
+                             const char *dir)
+{
+    if (!ck->has_data_crc) {
+        fprintf(stderr, "jacnoise: note: %s is an older jacnoise's (checkpoint format version 1), which records no "
+                "data CRC: the data could not be checked against the run's\n", path);
+        return 0;
+    }
+    if (ck->data_crc == data_crc)
+        return 0;
+    return jn_fail("%s: the run trained on other data than --data %s reads now%s%s (data CRC %08x, the run's %08x): "
+                   "resume it with the files it trained on (put them back, or give their folder with --data-dir), "
+                   "or train this data in another --out", path, data, dir[0] ? " from " : " as given", dir, data_crc,
+                   ck->data_crc);
 }
 
 void jn_checkpoint_free(jn_checkpoint *ck)

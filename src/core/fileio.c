@@ -127,6 +127,15 @@ static jn_piece values_piece(const void *v, size_t n, size_t width, jn_buf *scra
 jn_piece jn_f32_piece(const float *v, size_t n, jn_buf *scratch) { return values_piece(v, n, 4, scratch); }
 jn_piece jn_f64_piece(const double *v, size_t n, jn_buf *scratch) { return values_piece(v, n, 8, scratch); }
 
+uint32_t jn_crc32_values(uint32_t crc, const void *v, size_t n, size_t width)
+{
+    jn_buf scratch = {0};
+    const jn_piece p = values_piece(v, n, width, &scratch);
+    crc = (uint32_t)crc_update(crc, p.data, p.len);
+    jn_buf_free(&scratch);
+    return crc;
+}
+
 int jn_buf_ok(const jn_buf *b, const char *what)
 {
     return b->oom ? jn_fail("%s: out of memory while serialising", what) : 0;
@@ -225,19 +234,22 @@ int jn_cur_check_crc(const jn_cursor *c)
     return 0;
 }
 
-int jn_cur_version(jn_cursor *c, uint32_t *version, uint32_t reads, const char *format, const char *older)
+int jn_cur_version(jn_cursor *c, uint32_t *version, uint32_t oldest, uint32_t reads, const char *format,
+                   const char *older)
 {
     const size_t at = c->off;
     if (jn_cur_u32(c, version, "the format version"))
         return -1;
-    if (*version == reads)
+    if (*version >= oldest && *version <= reads)
         return 0;
     /* Every version ends with the checksum: a flipped bit here is a corrupt file, not a
      * version no build wrote (its number would mean nothing to the user). */
     if (jn_cur_check_crc(c))
         return -1;
-    return jn_fail("%s: byte %zu: %s format version %u, this build reads version %u%s", c->path, at, format, *version,
-                   reads, *version < reads && older ? older : "");
+    char which[48];
+    snprintf(which, sizeof which, oldest < reads ? "versions %u to %u" : "version %u", oldest, reads);
+    return jn_fail("%s: byte %zu: %s format version %u, this build reads %s%s", c->path, at, format, *version, which,
+                   *version < reads && older ? older : "");
 }
 
 int jn_cur_check_size(const jn_cursor *c, uint64_t expected, int exact)

@@ -41,6 +41,9 @@ typedef struct {
  * not written to again while the piece is in use). */
 jn_piece jn_f32_piece(const float *v, size_t n, jn_buf *scratch);
 jn_piece jn_f64_piece(const double *v, size_t n, jn_buf *scratch);
+/* The CRC-32 (zlib; 0 to start) continued over n values of `width` bytes as the formats store
+ * them (little-endian), whatever the host's byte order. */
+uint32_t jn_crc32_values(uint32_t crc, const void *v, size_t n, size_t width);
 
 /* A bounds-checked reader over bytes in memory; errors name the file and byte offset. */
 typedef struct {
@@ -58,10 +61,11 @@ int jn_cur_f32_array(jn_cursor *c, float *v, size_t n, const char *what);
 int jn_cur_f64_array(jn_cursor *c, double *v, size_t n, const char *what);
 /* Checks that the last 4 bytes of the cursor's data are the CRC-32 of the rest. */
 int jn_cur_check_crc(const jn_cursor *c);
-/* Reads a format version (u32) and refuses one other than `reads`, naming the format
+/* Reads a format version (u32) and refuses one outside oldest..reads, naming the format
  * ("checkpoint") and adding `older` (NULL: nothing) for an older one; a file whose checksum
  * fails too is refused as corrupt. */
-int jn_cur_version(jn_cursor *c, uint32_t *version, uint32_t reads, const char *format, const char *older);
+int jn_cur_version(jn_cursor *c, uint32_t *version, uint32_t oldest, uint32_t reads, const char *format,
+                   const char *older);
 /* Refuses data shorter than `expected`, the size its header implies (exactly, or at least
  * where the header is cut too): "truncated" says more than a checksum mismatch. */
 int jn_cur_check_size(const jn_cursor *c, uint64_t expected, int exact);

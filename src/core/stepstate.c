@@ -177,7 +177,7 @@ int jn_stepstate_parse(const unsigned char *data, size_t len, const char *path, 
         return -1;
     if (memcmp(magic, MAGIC, 8))
         return jn_fail("%s: byte 0: not a jacnoise step state (wrong magic number)", path);
-    if (jn_cur_version(&c, &version, JN_STEPSTATE_VERSION, "step state",
+    if (jn_cur_version(&c, &version, JN_STEPSTATE_VERSION, JN_STEPSTATE_VERSION, "step state",
                        " (an older jacnoise's: write it again with jacnoise step --dump)"))
         return -1;
     /* The header says the file's size, under its own checksum: a file of another size is cut

@@ -3,6 +3,7 @@
  *
  * A named set's file NAME is accepted as NAME.gz or NAME; when both exist, NAME.gz is used
  * (it is what the official sources and datasets/fetch.sh provide). */
+#include "core/fileio.h"
 #include "jacnoise/data.h"
 #include "jacnoise/error.h"
 
@@ -429,4 +430,18 @@ done:
     if (rc)
         jn_data_free(out);
     return rc;
+}
+
+uint32_t jn_data_crc(const jn_data *data)
+{
+    const jn_dataset *splits[3] = {&data->train, &data->valid, &data->test};
+    uint32_t crc = 0;
+    for (int i = 0; i < 3; i++) {
+        const jn_dataset *set = splits[i];
+        const uint32_t shape[2] = {(uint32_t)set->n, (uint32_t)set->d};
+        crc = jn_crc32_values(crc, shape, 2, sizeof *shape);
+        crc = jn_crc32_values(crc, set->x, (size_t)set->n * (size_t)set->d, sizeof *set->x);
+        crc = jn_crc32_values(crc, set->y, (size_t)set->n, sizeof *set->y);
+    }
+    return crc;
 }

@@ -92,6 +92,7 @@ struct jn_group {
     jn_config cfg;          /* what the members share: data, device, batch, threads */
     jn_objective obj;       /* the members' structure, noise and lambda sized for all */
     jn_data data;
+    uint32_t data_crc;      /* jn_data_crc, which the members' checkpoints record */
     jn_model model;
     jn_backend *backend;
     int models;
@@ -123,6 +124,7 @@ jn_group *jn_group_open(const jn_config *cfg, const jn_objective *obj, int membe
         jn_fail("%s: no training examples left after the validation split", cfg->data);
         goto fail;
     }
+    g->data_crc = jn_data_crc(&g->data);
     if (jn_config_model(cfg, g->data.train.d, g->data.train.classes, &g->model))
         goto fail;
     jn_backend_setup setup = {cfg->batch, 1, cfg->threads, cfg->tf32, cfg->cuda_graph};
@@ -217,7 +219,7 @@ int jn_group_admit(jn_group *g, jn_job *job)
     else if (batch != g->batch)
         return jn_fail("internal: a job at batch %ld offered to a group at batch %ld", batch, g->batch);
     const jn_model_hparams hp = jn_job_hparams(job);
-    if (jn_job_init(job, &g->model) || jn_model_hparams_check(&g->obj, &hp)) {
+    if (jn_job_init(job, &g->model, &g->data, g->data_crc) || jn_model_hparams_check(&g->obj, &hp)) {
         jn_job_fail(job);
         return 1;
     }

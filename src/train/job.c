@@ -47,6 +47,7 @@ static int save_checkpoint(jn_job *job, const char *path, int best_only)
         .params = best_only ? job->best : job->params,
         .velocity = best_only ? NULL : job->velocity,
         .best_params = best_only ? NULL : job->best,
+        .data_crc = job->data_crc,
     };
     const double start = jn_wall_seconds();
     const int rc = jn_checkpoint_write(path, &ck);
@@ -300,11 +301,14 @@ static int same_model(const jn_model *a, const jn_model *b)
     return 1;
 }
 
-int jn_job_init(jn_job *job, const jn_model *m)
+int jn_job_init(jn_job *job, const jn_model *m, const jn_data *data, uint32_t data_crc)
 {
     const int resume = job->resume;
     if (resume && !same_model(m, &job->resumed.model))
         return jn_fail("%s: the checkpoint's model does not match its configuration and data", job->last_path);
+    if (resume && jn_checkpoint_check_data(&job->resumed, job->last_path, data_crc, job->cfg.data, data->dir))
+        return -1;
+    job->data_crc = data_crc;
     job->model = *m;
     const size_t P = m->n_params;
     job->params = malloc(sizeof(jn_real) * P);

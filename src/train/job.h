@@ -14,6 +14,7 @@ struct jn_job {
     char last_path[JN_PATH_MAX + 16], best_path[JN_PATH_MAX + 16], metrics_path[JN_PATH_MAX + 16];
     char summary_path[JN_PATH_MAX + 16], config_path[JN_PATH_MAX + 16];
     char *config_text;          /* the experiment's options, as checkpoints store them */
+    uint32_t data_crc;          /* of the data it trains on, as checkpoints store it */
     int resume;                 /* continues the run in its folder */
     jn_checkpoint resumed;      /* what a resumed job continues from, until it is loaded */
     jn_model model;
@@ -36,8 +37,9 @@ struct jn_job {
 };
 
 /* Allocates and loads the parameters (fresh from the seed, or the resumed checkpoint's) for
- * the group's model. */
-int jn_job_init(jn_job *job, const jn_model *m);
+ * the group's model and data (data_crc: its jn_data_crc); a resumed checkpoint of other data
+ * is refused. */
+int jn_job_init(jn_job *job, const jn_model *m, const jn_data *data, uint32_t data_crc);
 
 /* The folder, once everything loaded: created, metrics.jsonl trimmed to the checkpoint's
  * epochs (or removed for a new run), summary.json removed, config.txt written. */
