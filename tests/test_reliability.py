@@ -444,6 +444,22 @@ def changed_data(tmp):
     print(f"changed data: {lines[0] if lines else ''}")
 
 
+def relative_data_names(tmp):
+    """A run of idx: files named relative to the folder it started in, resumed from another
+    folder whose ./data (a folder of the search) holds other files of the same names, resumes
+    on its own files, to the bytes of a run never stopped: config.txt names their folder."""
+    start, elsewhere = os.path.join(tmp, "rel-start"), os.path.join(tmp, "rel-elsewhere")
+    idx_pair(start, 1)
+    idx_pair(os.path.join(elsewhere, "data"), 2)
+    job = ["train", "--data", "idx:im.idx,lb.idx", "--hidden", "4", "--epochs", "2", "--batch", "10", "--progress",
+           "never"]
+    reference, folder = os.path.join(tmp, "rel-reference"), os.path.join(tmp, "rel-resumed")
+    run(job + ["--out", reference], cwd=start)
+    run(job + ["--out", folder, "--max-steps", "5"], cwd=start)
+    if run(["train", "--out", folder, "--resume", "--progress", "never"], cwd=elsewhere).returncode == 0:
+        same_run(reference, folder, "relative names, resumed from another folder")
+
+
 def busy_folder(tmp, job):
     """A run folder whose lock another process holds (taken here as jacnoise takes it): train,
     resumed or new, and a sweep resuming it are refused with one line naming the folder, and
@@ -633,6 +649,7 @@ def main():
     ckpt.divergence_from_checkpoint(tmp, "cpu")
     foreign_checkpoints(tmp, reference)
     changed_data(tmp)
+    relative_data_names(tmp)
     busy_folder(tmp, job)
     unreadable_folders(tmp)
     durable_writes(tmp)

@@ -77,6 +77,9 @@ typedef struct {
     jn_dataset train, valid, test;
     char dir[4096];  /* the folder the named set or the --data idx: pair was read from ("" for
                       * an idx: pair read as given) */
+    char root[4096]; /* the folder every relative file name was read from, absolute: where
+                      * --data-dir reads the same files wherever it runs; "" where no name is
+                      * relative, or the --data and --test pairs came from two folders */
 } jn_data;
 
 /* Default validation sizes: the last 10,000 (MNIST) or 1,000 (USPS) training examples;

@@ -3,6 +3,7 @@
  *
  * A named set's file NAME is accepted as NAME.gz or NAME; when both exist, NAME.gz is used
  * (it is what the official sources and datasets/fetch.sh provide). */
+#define _XOPEN_SOURCE 700 /* realpath */
 #include "core/fileio.h"
 #include "jacnoise/data.h"
 #include "jacnoise/error.h"
@@ -300,7 +301,7 @@ void jn_data_free(jn_data *data)
     jn_dataset_free(&data->train);
     jn_dataset_free(&data->valid);
     jn_dataset_free(&data->test);
-    data->dir[0] = '\0';
+    data->dir[0] = data->root[0] = '\0';
 }
 
 /* Loads an idx: pair, found in dir ("" where read as given); test labels are held below the
@@ -357,6 +358,26 @@ static int take(const jn_dataset *src, int from, int n, const char *prefix, cons
     memcpy(dst->x, src->x + (size_t)from * (size_t)src->d, values * sizeof *dst->x);
     memcpy(dst->y, src->y + from, (size_t)n * sizeof *dst->y);
     return 0;
+}
+
+/* Whether an idx: spec (one that parses) names a file by a relative name. */
+static int has_relative_name(const char *spec)
+{
+    return spec[4] != '/' || strchr(spec + 4, ',')[1] != '/';
+}
+
+/* out->root, once the files are read: the --data pair from out->dir, the --test one from
+ * test_dir ("" for either: read as given, from the current folder). */
+static void find_root(jn_data *out, int named, const char *data, const char *test, const char *test_dir)
+{
+    const char *dir = named || has_relative_name(data) ? out->dir : NULL;
+    if (*test && has_relative_name(test)) {
+        if (dir && strcmp(dir, test_dir))
+            return;
+        dir = test_dir;
+    }
+    if (dir && !realpath(*dir ? dir : ".", out->root))
+        out->root[0] = '\0';
 }
 
 /* Splits the training file: validation = its last `valid` examples, training = the first
@@ -424,6 +445,8 @@ int jn_data_load(const jn_data_request *req, jn_data *out)
         goto done;
     }
     rc = split(req, set ? set->name : "idx", &file, &test, out);
+    if (rc == 0)
+        find_root(out, set != NULL, data, test_spec, test_dir);
 done:
     jn_dataset_free(&file);
     jn_dataset_free(&test);

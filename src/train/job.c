@@ -309,6 +309,10 @@ int jn_job_init(jn_job *job, const jn_model *m, const jn_data *data, uint32_t da
     if (resume && jn_checkpoint_check_data(&job->resumed, job->last_path, data_crc, job->cfg.data, data->dir))
         return -1;
     job->data_crc = data_crc;
+    /* config.txt names the folder the relative file names were read from: a resume from
+     * another folder, or with another $JACNOISE_DATA, reads the same files. */
+    if (data->root[0] && strlen(data->root) < sizeof job->cfg.data_dir)
+        strcpy(job->cfg.data_dir, data->root);
     job->model = *m;
     const size_t P = m->n_params;
     job->params = malloc(sizeof(jn_real) * P);
