@@ -1004,6 +1004,12 @@ def run_cases(d):
       [f"--dump {long_name}", "too long for the temporary file"], code=2, absent=[long_name])
     e("step: --dump onto a folder", ["step", "--checkpoint", "run/last.ckpt", "--dump", "adir"],
       ["--dump adir", "is a folder"], code=2, absent=["adir.tmp"])
+    # A folder at FILE.tmp, which the write cannot remove, failed it after the step ("cannot
+    # remove the stale FILE.tmp: Is a directory"); refused now before any work.
+    os.mkdir(os.path.join(d, "held.bin.tmp"))
+    e("step: a folder at --dump's FILE.tmp", ["step", "--checkpoint", "run/last.ckpt", "--dump", "held.bin"],
+      ["--dump held.bin", "held.bin.tmp is a folder"], code=2, absent=["held.bin"])
+    os.rmdir(os.path.join(d, "held.bin.tmp"))
     # The state is renamed over the path: a FIFO, a link or the input checkpoint would be lost.
     os.mkfifo(os.path.join(d, "dumpfifo"))
     e("step: --dump onto a FIFO", ["step", "--checkpoint", "run/last.ckpt", "--dump", "dumpfifo"],

@@ -743,14 +743,23 @@ def main():
         closed_output(tmp)
         failed_cell(tmp)
 
-        # A --json that cannot be written after the profile (here its temporary file's name is a
-        # folder) still leaves the table on stdout: minutes of profile are not lost with it.
+        # A --json that cannot be written after the profile (here a file-size limit, as a full
+        # disk) still leaves the table on stdout: minutes of profile are not lost with it.
+        import resource
         unwritable = os.path.join(tmp, "unwritable.json")
+        args = ["profile", "--device", "cpu", "--data", "usps", "--hidden", "5", "--reps", "2", "--warmup", "0",
+                "--json", unwritable]
+        r = subprocess.run([BIN] + args, capture_output=True, text=True, timeout=300,
+                           preexec_fn=lambda: resource.setrlimit(resource.RLIMIT_FSIZE, (64, 64)))
+        check(r.returncode == 1 and "GEMM floor" in r.stdout and r.stderr.count("\n") == 1 and
+              "File too large" in r.stderr and not os.path.exists(unwritable),
+              f"--json unwritable: exit {r.returncode}, stdout {r.stdout[:200]!r}, stderr {r.stderr!r}")
+        # A folder at its temporary file's name, which the write could not remove, is refused
+        # before the profile, which it used to fail at its end.
         os.mkdir(unwritable + ".tmp")
-        r = run(["profile", "--device", "cpu", "--data", "usps", "--hidden", "5", "--reps", "2", "--warmup", "0",
-                 "--json", unwritable], expect=1)
-        check("GEMM floor" in r.stdout and r.stderr.count("\n") == 1 and f"{unwritable}.tmp" in r.stderr and
-              not os.path.exists(unwritable), f"--json unwritable: stdout {r.stdout[:200]!r}, stderr {r.stderr!r}")
+        r = run(args, expect=2)
+        check(not r.stdout and r.stderr.count("\n") == 1 and f"{unwritable}.tmp is a folder" in r.stderr,
+              f"--json with a folder at its .tmp: stdout {r.stdout[:200]!r}, stderr {r.stderr!r}")
         # A single profile writes no CSV, so the default --csv path (here a folder) is no concern.
         os.mkdir(os.path.join(tmp, "profile.csv"))
         r = run(["profile", "--device", "cpu", "--data", "usps", "--hidden", "5", "--reps", "2", "--warmup", "0"], cwd=tmp)

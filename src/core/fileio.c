@@ -593,6 +593,20 @@ int jn_mkdirs(const char *path)
     return 0;
 }
 
+int jn_tmp_check(const char *option, const char *path)
+{
+    char tmp[PATH_MAX];
+    struct stat st;
+    if (tmp_path(tmp, sizeof tmp, path, 0))
+        return -1;
+    /* Anything else there is what a crash left, removed by the write; a folder would fail it
+     * at its end, after the work, and every time after. */
+    if (lstat(tmp, &st) == 0 && S_ISDIR(st.st_mode))
+        return jn_fail("%s%s%s: %s is a folder, in the place of the temporary file the write goes through; remove it",
+                       option ? option : "", option ? " " : "", path, tmp);
+    return 0;
+}
+
 int jn_output_file_check(const char *option, const char *path, const char *other_option, const char *other)
 {
     struct stat st, other_st;
@@ -628,7 +642,7 @@ int jn_output_file_check(const char *option, const char *path, const char *other
     if (name_max >= 0 && strlen(name) + strlen(".tmp") > (size_t)name_max)
         return jn_fail("%s %s: the name is too long for the temporary file NAME.tmp the write goes through (%ld "
                        "characters at most here)", option, path, name_max - (long)strlen(".tmp"));
-    return 0;
+    return jn_tmp_check(option, path);
 }
 
 int jn_path_join(char *out, size_t cap, const char *dir, const char *name)

@@ -116,9 +116,15 @@ int jn_lock_file_shared(const char *path, int *fd);
  * made is in. */
 int jn_mkdirs(const char *path);
 
+/* Before any work, refuses a folder at path.tmp, the temporary file the write of path goes
+ * through, which the write could not remove (a file there, a crash's, it removes); the
+ * message begins "option path" (option NULL: the path alone). */
+int jn_tmp_check(const char *option, const char *path);
+
 /* Before any work, whether a command can write its output file `path` (given as `option`):
  * absent or a regular file (not a folder, link, FIFO or device), in an existing folder it may
- * write in, with room in its name for the write's ".tmp", and not the same file as `other`
+ * write in, with room in its name for the write's ".tmp" and no folder there (jn_tmp_check),
+ * and not the same file as `other`
  * (given as `other_option`; NULL or "" for none), a file the command reads or also writes. */
 int jn_output_file_check(const char *option, const char *path, const char *other_option, const char *other);
 
