@@ -406,7 +406,9 @@ def idx_pair(folder, seed, n=120):
 
 
 def run_files(folder):
-    return {n: read(os.path.join(folder, n)) for n in sorted(os.listdir(folder)) if n != "lock"}
+    """The files of a run folder and their bytes (the lock aside; a folder as None)."""
+    return {n: None if os.path.isdir(os.path.join(folder, n)) else read(os.path.join(folder, n))
+            for n in sorted(os.listdir(folder)) if n != "lock"}
 
 
 def changed_data(tmp):
@@ -458,6 +460,27 @@ def relative_data_names(tmp):
     run(job + ["--out", folder, "--max-steps", "5"], cwd=start)
     if run(["train", "--out", folder, "--resume", "--progress", "never"], cwd=elsewhere).returncode == 0:
         same_run(reference, folder, "relative names, resumed from another folder")
+
+
+def folder_at_tmp(tmp):
+    """A folder at a run file's FILE.tmp (where its every write goes through), which the write
+    cannot remove: a new run and a resume are refused before any step, with one line naming it,
+    where the run used to fail at its first checkpoint, after the epoch's work, every time."""
+    job = ["train", "--data", "usps", "--hidden", "8", "--train-limit", "100", "--valid", "50", "--epochs", "2",
+           "--progress", "never"]
+    for name, resumed in (("last.ckpt", False), ("best.ckpt", True), ("config.txt", True), ("summary.json", True)):
+        folder = os.path.join(tmp, f"held-{name}")
+        if resumed:
+            run(job + ["--out", folder, "--max-steps", "1"])
+        held = os.path.join(folder, name + ".tmp")
+        os.makedirs(held)
+        before = run_files(folder)
+        p = run(["train", "--out", folder, "--resume", "--progress", "never"] if resumed else job + ["--out", folder],
+                expect=1)
+        lines = p.stderr.splitlines()
+        check(len(lines) == 1 and f"{held} is a folder" in lines[0] and "epoch" not in p.stdout,
+              f"a folder at {name}.tmp: stdout {p.stdout[-200:]!r}, stderr {p.stderr!r}")
+        check(run_files(folder) == before, f"a folder at {name}.tmp: the run folder changed")
 
 
 def busy_folder(tmp, job):
@@ -650,6 +673,7 @@ def main():
     foreign_checkpoints(tmp, reference)
     changed_data(tmp)
     relative_data_names(tmp)
+    folder_at_tmp(tmp)
     busy_folder(tmp, job)
     unreadable_folders(tmp)
     durable_writes(tmp)

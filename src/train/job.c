@@ -245,6 +245,12 @@ static int open_job(jn_job *job, const jn_config *cli, int rerun)
             return jn_fail("--out %s: exists and is not a folder", job->cfg.out);
         if (lock_folder(job))
             return -1;
+        /* A folder there would fail the first write of the file, after an epoch of work, and
+         * every resume's after it. */
+        const char *const written[] = {job->last_path, job->best_path, job->config_path, job->summary_path};
+        for (size_t i = 0; i < sizeof written / sizeof written[0]; i++)
+            if (jn_tmp_check(NULL, written[i]))
+                return -1;
     }
     if (cli->resume) {
         if (open_resumed(job, cli))
