@@ -432,6 +432,10 @@ def changed_data(tmp):
     check(len(lines) == 1 and os.path.join(folder, "last.ckpt") in lines[0] and "trained on other data" in lines[0] and
           "idx:im.idx,lb.idx" in lines[0] and data in lines[0], f"changed data: stderr {p.stderr!r}")
     check(run_files(folder) == before, "changed data: the refused resume changed the run folder")
+    dump = os.path.join(tmp, "changed-data.state")
+    p = run(["step", "--checkpoint", os.path.join(folder, "last.ckpt"), "--data-dir", data, "--dump", dump], expect=1)
+    check(len(p.stderr.splitlines()) == 1 and "trained on other data" in p.stderr and not os.path.exists(dump),
+          f"changed data: step of the run's next step: stderr {p.stderr!r}")
     idx_pair(data, 1)
     run(resume)
     same_run(reference, folder, "changed data, put back and resumed")

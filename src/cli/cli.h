@@ -33,7 +33,8 @@ void jn_cli_warn_inert(const jn_config *cfg);
  * initialisation from the options. Loads the data and checks the model against it. With
  * same_run (step and check: the steps that run would take) the options that decide the
  * numbers are refused where they differ from the checkpoint's, as a resumed run's are, and
- * so is a next batch beyond the data's epoch; pos is where the run's next step stands.
+ * so are data other than the run's (its data CRC) and a next batch beyond the data's epoch;
+ * pos is where the run's next step stands.
  * Returns 0, or the exit status: JN_EXIT_USAGE where a value the command line gave is refused
  * (as train and data refuse it), else JN_EXIT_ERROR (error recorded). */
 typedef struct {

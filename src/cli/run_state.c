@@ -86,6 +86,10 @@ static int load(jn_cli_state *st, const jn_config *cli, int same_run)
         jn_model_describe(&st->model, asked, sizeof asked);
         return jn_fail("%s: the checkpoint holds a %s model, but --hidden gives %s", cli->checkpoint, held, asked);
     }
+    /* The run's next step on other data would be no step of the run. */
+    if (same_run &&
+        jn_checkpoint_check_data(&st->ck, cli->checkpoint, jn_data_crc(&st->data), c->data, st->data.dir))
+        return -1;
     memcpy(st->params, st->ck.params, P * sizeof(jn_real));
     if (st->ck.velocity)
         memcpy(st->velocity, st->ck.velocity, P * sizeof(jn_real));

@@ -354,8 +354,8 @@ int jn_checkpoint_check_data(const jn_checkpoint *ck, const char *path, uint32_t
     if (ck->data_crc == data_crc)
         return 0;
     return jn_fail("%s: the run trained on other data than --data %s reads now%s%s (data CRC %08x, the run's %08x): "
-                   "resume it with the files it trained on (put them back, or give their folder with --data-dir), "
-                   "or train this data in another --out", path, data, dir[0] ? " from " : " as given", dir, data_crc,
+                   "use the files it trained on (put them back, or give their folder with --data-dir), or train on "
+                   "these in a new run", path, data, dir[0] ? " from " : " as given", dir, data_crc,
                    ck->data_crc);
 }
 
