@@ -3,9 +3,11 @@
  * ratios to the plain variant are known exactly. The script makes the ratio of the medians
  * differ from the median of the rounds' ratios, as a load change between rounds does. Each
  * round runs a step and a floor twice and times the second run (the first is its warm-up):
- * the script gives the first runs a time that would show in any statistic that used it. */
+ * the script gives the first runs a time that would show in any statistic that used it. And
+ * the durations its progress line (and a sweep's ETA) prints, up to an estimate past 1e9 s. */
 #include "check.h"
 #include "jacnoise/profile.h"
+#include "train/progress.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -191,6 +193,21 @@ static void fast_steps(const jn_model *m)
 /* --time-limit against the rounds' wall time (the scripted steps take next to none): a limit
  * far beyond them keeps every round, as one that overflowed an int cut them to 3; one far
  * below them leaves the 3 rounds at least. */
+/* A huge estimate (a rate taken over a sweep's first steps) printed "0m00s", as if done. */
+static void durations(void)
+{
+    const struct {
+        double seconds;
+        const char *text;
+    } cases[] = {{0, "0m00s"}, {245, "4m05s"}, {7800, "2h10m"}, {47.5 * 3600, "47h30m"}, {3 * 86400 + 7 * 3600, "3d07h"},
+                 {9.99e8, "11562d12h"}, {1e9, "unknown"}, {1e300, "unknown"}, {NAN, "unknown"}, {INFINITY, "unknown"}};
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        char text[32];
+        jn_format_duration(cases[i].seconds, text, sizeof text);
+        CHECK(!strcmp(text, cases[i].text), "%g s: '%s', expected '%s'", cases[i].seconds, text, cases[i].text);
+    }
+}
+
 static void time_limits(const jn_model *m)
 {
     static const double times[MAX_ROUNDS] = {1, 1, 1, 1, 1, 1, 1, 1};
@@ -252,5 +269,6 @@ int main(void)
     even_rounds(&m);
     fast_steps(&m);
     time_limits(&m);
+    durations();
     return check_exit();
 }

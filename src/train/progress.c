@@ -14,8 +14,16 @@ void jn_progress_init(jn_progress *p, jn_progress_mode mode)
 
 void jn_format_duration(double s, char *out, size_t cap)
 {
-    long t = s > 0 && s < 1e9 ? (long)(s + 0.5) : 0;
-    if (t >= 3600)
+    /* Past 31 years (a rate measured over the first few steps, say) no estimate is worth
+     * printing; "0m00s" there read as finished. NaN compares false: unknown too. */
+    if (!(s < 1e9)) {
+        snprintf(out, cap, "unknown");
+        return;
+    }
+    long t = s > 0 ? (long)(s + 0.5) : 0;
+    if (t >= 48 * 3600)
+        snprintf(out, cap, "%ldd%02ldh", t / 86400, t / 3600 % 24);
+    else if (t >= 3600)
         snprintf(out, cap, "%ldh%02ldm", t / 3600, t / 60 % 60);
     else
         snprintf(out, cap, "%ldm%02lds", t / 60, t % 60);

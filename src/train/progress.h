@@ -21,7 +21,7 @@ void jn_progress_update(jn_progress *p, int epoch, int epochs, long batch, long 
 /* Erases the line before other output (p may be NULL). */
 void jn_progress_clear(jn_progress *p);
 
-/* "4m05s", "2h10m". */
+/* "4m05s", "2h10m", "3d07h"; "unknown" from 1e9 seconds on (and for NaN). */
 void jn_format_duration(double seconds, char *out, size_t cap);
 
 #endif
