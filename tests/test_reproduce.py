@@ -430,6 +430,21 @@ def check_default_program(d):
           f"{p.stderr[-300:]!r}")
 
 
+def check_late_sigterm(d, out):
+    """A SIGTERM once the sweeps have ended, as the table is written (the driver run with its
+    write_table sending it first, where a test that timed it would race), ends the call as a
+    SIGTERM does, 143 and one line, not as a Ctrl-C (130)."""
+    driver = os.path.join(d, "late-sigterm.py")
+    with open(driver, "w") as f:
+        f.write(f"import os, signal, sys\nsys.path.insert(0, {os.path.dirname(TOOL)!r})\nimport reproduce, tool_files\n"
+                "real = reproduce.write_table\n\n\ndef write_table(*args, **kw):\n"
+                "    os.kill(os.getpid(), signal.SIGTERM)\n    return real(*args, **kw)\n\n\n"
+                "reproduce.write_table = write_table\ntool_files.run_program(reproduce.main)\n")
+    p = reproduce(SMOKE + ["--out", out, "--no-plots"], tool=driver)
+    check(p.returncode == 143 and "terminated" in p.stderr and "Traceback" not in p.stderr,
+          f"SIGTERM as the table is written: exit {p.returncode}, stderr {p.stderr[-500:]!r}")
+
+
 def main():
     with scratch("jacnoise-reproduce-") as d:
         check_rules(d)
@@ -464,6 +479,7 @@ def main():
         check(run_files(out) == before, "the rerun changed run folders")
         check({(r["set"], r["row"]): r["test_errors"] for r in csv_rows(os.path.join(out, "results.csv"))} ==
               {k: r["test_errors"] for k, r in table.items()}, "the rerun's table differs")
+        check_late_sigterm(d, out)
 
         # A call of one cell into the folder keeps the cells that earlier calls finished there,
         # in the table and in its data set's pictures, and says which they are.

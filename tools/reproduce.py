@@ -1099,18 +1099,19 @@ def main():
 
     # The first SIGINT or SIGTERM stops the call, and only the first: timeout(1) signals the
     # driver, then its whole process group, and a second KeyboardInterrupt would break off the
-    # stop and lose the table.
+    # stop and lose the table. Each raises its own exception, so that one after the sweeps
+    # ended (the table being written) ends the call with its own status, 143 for SIGTERM.
     stop = []
 
     def on_signal(sig, _frame):
         if not stop:
             stop.append(sig)
-            raise KeyboardInterrupt
+            raise KeyboardInterrupt if sig == signal.SIGINT else tool_files.Terminated
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, on_signal)
     try:
         pool.run(tick)
-    except KeyboardInterrupt:
+    except (KeyboardInterrupt, tool_files.Terminated):
         print("reproduce: stopping the sweeps (each saves its runs); rerun the same command to continue",
               file=sys.stderr, flush=True)
         pool.stop(signal.SIGTERM)
