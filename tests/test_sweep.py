@@ -19,7 +19,8 @@ among 1000 finished runs (bench/bench_sweep_results.py); results.csv's penalty (
 best epoch's); groups split by batch and layer sizes; random draws times seeds; ids that
 operational options (threads, data folder, checkpoint interval) leave alone; a rerun counting
 diverged runs done; a merge keeping the further-along of two paused copies of a run,
-replacing a run folder whole, and stopped half-way leaving one a resume ends right; integer draws taking both bounds; plot_sweep.py's error axis
+replacing a run folder whole, and stopped half-way leaving one a resume ends right, and of
+more runs than ulimit -n; integer draws taking both bounds; plot_sweep.py's error axis
 linear with an error of 0, and no heat map of a random search; which runs plot_sweep.py draws where (`--plot-rules`: that alone); the memory of a plan of
 50,000 configurations.
 
@@ -31,6 +32,7 @@ import json
 import os
 import random
 import re
+import resource
 import shutil
 import signal
 import subprocess
@@ -1056,6 +1058,23 @@ def merge_long_source(tmp):
     check(not copied, f"merge from a long folder copied {copied}")
 
 
+def merge_many(tmp):
+    """A merge of more run folders than the process may open files at once (ulimit -n), here 40
+    under a limit of 32: it held a lock on every folder to copy and every one to replace until
+    the end, and a merge of a few thousand runs stopped at 'Too many open files'."""
+    spec = os.path.join(tmp, "tiny-many.spec")
+    open(spec, "w").write(TINY_SPEC.replace("lr = [0.1, 0.2]", "lr = 0.1\nseeds = 40"))
+    done, dest = os.path.join(tmp, "tiny-many"), os.path.join(tmp, "merge-many-into")
+    sweep(["--spec", spec, "--out", done])
+    os.makedirs(dest)
+    shutil.copy(os.path.join(done, "sweep.spec"), os.path.join(dest, "sweep.spec"))
+    p = run(["sweep", "merge", dest, done],
+            preexec_fn=lambda: resource.setrlimit(resource.RLIMIT_NOFILE, (32, resource.getrlimit(resource.RLIMIT_NOFILE)[1])))
+    check("merge: 40 run folders copied" in p.stdout, f"merge of 40 runs under ulimit -n 32: {p.stderr[-300:]!r}")
+    if p.returncode == 0:
+        same_sweep(done, dest, "40 runs merged under ulimit -n 32")
+
+
 def merge_replaces(tmp):
     """A merge replaces a run folder by the further copy whole: a file that copy lacks goes
     too. Here a copy paused at step 2 (its summary.json says paused) is merged over by one
@@ -1524,6 +1543,7 @@ def main():
     merge_long_source(tmp)
     merge_replaces(tmp)
     merge_stopped(tmp)
+    merge_many(tmp)
     bench_steps(tmp)
     results_reads(tmp)
     plan_memory(tmp)

@@ -386,16 +386,42 @@ static int copy_run(const char *from, const char *to)
 /* Locks the run folder `folder` into *fd for a merge: one it replaces (creating it first only
  * with create), or, with source, one it copies, so that no run trains there while its files are
  * copied one by one (a copy could hold a last.ckpt an epoch ahead of its metrics.jsonl); -1
- * when another process trains it. */
-static int lock_run(const char *folder, int create, int source, int *fd)
+ * when another process trains it, saying how many folders were copied before. */
+static int lock_run(const char *folder, int create, int source, int copied, int *fd)
 {
     char path[JN_PATH_MAX + 32];
     if ((create && jn_mkdirs(folder)) || jn_path_join(path, sizeof path, folder, "lock"))
         return -1;
     const int rc = source ? jn_lock_file_shared(path, fd) : jn_lock_file(path, fd);
+    if (rc > 0 && copied)
+        return jn_fail("merge: %s is in use by another jacnoise process (a sweep started training it during the "
+                       "merge); merge again once it has ended (%d run folders were copied, each whole)", folder,
+                       copied);
     if (rc > 0)
         return jn_fail("merge: %s is in use by another jacnoise process (a sweep still trains it); merge once it "
                        "has ended (nothing was copied)", folder);
+    return rc;
+}
+
+/* Whether the run folder can be locked now: -1 (recorded) where another process holds it. */
+static int unlocked(const char *folder, int source)
+{
+    int fd;
+    const int rc = lock_run(folder, 0, source, 0, &fd);
+    if (fd >= 0)
+        close(fd);
+    return rc;
+}
+
+/* Replaces `to` by a copy of `from`, both locked while it copies. */
+static int copy_locked(const char *from, const char *to, int copied)
+{
+    int in = -1, out = -1;
+    const int rc = lock_run(from, 0, 1, copied, &in) || lock_run(to, 1, 0, copied, &out) || copy_run(from, to);
+    if (in >= 0)
+        close(in);
+    if (out >= 0)
+        close(out);
     return rc;
 }
 
@@ -403,10 +429,7 @@ int jn_results_merge(const jn_plan *plan, const char *dir, const char *const *so
 {
     const int n = plan->n_entries;
     char(*from)[JN_PATH_MAX + 64] = calloc((size_t)(n ? n : 1), sizeof *from);
-    int *locks = malloc(sizeof(int) * 2 * (size_t)(n ? n : 1));  /* [n] replaced folders, [n] their copies */
-    int rc = !from || !locks ? jn_fail("out of memory") : 0, copied = 0;
-    for (int i = 0; locks && i < 2 * n; i++)
-        locks[i] = -1;
+    int rc = !from ? jn_fail("out of memory") : 0, copied = 0;
     for (int i = 0; !rc && i < n; i++) {
         jn_run_row best, theirs;
         jn_results_row(plan, i, &best);
@@ -420,27 +443,23 @@ int jn_results_merge(const jn_plan *plan, const char *dir, const char *const *so
             }
         }
     }
-    /* Every folder to copy, then every one to replace, is locked before any is replaced: one a
-     * running sweep trains refuses the merge with nothing changed. Existing folders to replace
-     * first, so that a refusal creates none. */
+    /* Every folder to copy, then every one to replace, is found unlocked before any is replaced:
+     * one a running sweep trains refuses the merge with nothing changed. Each is locked again
+     * only while it is copied: holding all the locks at once ran a merge of a few thousand runs
+     * out of open files. */
+    char to[JN_PATH_MAX];
     for (int i = 0; !rc && i < n; i++)
         if (from[i][0])
-            rc = lock_run(from[i], 0, 1, &locks[n + i]);
-    char to[JN_PATH_MAX];
-    for (int pass = 0; pass < 2; pass++)
-        for (int i = 0; !rc && i < n; i++)
-            if (from[i][0] && is_folder(jn_plan_folder(plan, i, to, sizeof to)) == !pass)
-                rc = lock_run(to, pass, 0, &locks[i]);
+            rc = unlocked(from[i], 1);
+    for (int i = 0; !rc && i < n; i++)
+        if (from[i][0] && is_folder(jn_plan_folder(plan, i, to, sizeof to)))
+            rc = unlocked(to, 0);
     for (int i = 0; !rc && i < n; i++)
         if (from[i][0]) {
-            rc = copy_run(from[i], jn_plan_folder(plan, i, to, sizeof to));
-            copied++;
+            rc = copy_locked(from[i], jn_plan_folder(plan, i, to, sizeof to), copied);
+            copied += !rc;
         }
-    for (int i = 0; locks && i < 2 * n; i++)
-        if (locks[i] >= 0)
-            close(locks[i]);
     free(from);
-    free(locks);
     char runs[JN_PATH_MAX + 32];
     if (!rc && !jn_path_join(runs, sizeof runs, dir, "runs"))
         printf("merge: %d run folders copied into %s\n", copied, runs);
