@@ -8,7 +8,8 @@ mid-epoch (a mid-epoch checkpoint is on disk) and a rerun:
     equal to `train --device cuda` of the same configuration alone (a diverged one, and
     finite ones with and without input noise: a group draws noise for its widest member);
   - on a GPU, cuBLAS may pick other kernels for 4 batched GEMMs than for 1: the same ids and
-    statuses, and parameters within 1e-3 (a few steps of float32 from the same start).
+    statuses, and parameters within 1e-3 (a few steps of float32 from the same start);
+and --models auto with --jobs 2 planning each worker's group in its share of the GPU.
 Skipped (77) where no CUDA device is visible. Tiny sizes: the emulator runs every CUDA thread
 on the CPU.
 
@@ -16,6 +17,7 @@ Run by ctest with JACNOISE_BIN and JACNOISE_DATA set."""
 import csv
 import io
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -51,9 +53,9 @@ def emulated():
     return "[cuda-emu]" in p.stderr
 
 
-def sweep(spec, out, *extra, expect=0):
+def sweep(spec, out, *extra, expect=0, **kw):
     return run(["sweep", "--spec", spec, "--out", out, "--device", "cuda", "--progress", "never"] + list(extra),
-               expect=expect, timeout=1800)
+               expect=expect, timeout=1800, **kw)
 
 
 def rows(folder):
@@ -103,6 +105,33 @@ def killed_mid_epoch(spec, folder):
     check(" 0 epochs done" in shown or "0 epochs done" in shown, f"the checkpoint is not mid-epoch: {shown[:200]!r}")
 
 
+# The group's data and shape (SPEC's first five lines), 16 seeds of one epoch.
+AUTO_SPEC = "".join(SPEC.splitlines(True)[:5]) + "epochs = 1\nlr = 0.1\nseeds = 16\n"
+
+
+def at_a_time(p):
+    """The models at a time the sweep says it chose for its group (None: all of its share)."""
+    m = re.search(r"group 1/1: (\d+) models at a time \(--models auto\), of (\d+) configurations", p.stdout)
+    return (int(m.group(1)), int(m.group(2))) if m else None
+
+
+def models_auto(tmp):
+    """--models auto plans each of --jobs N workers' groups in its share of the GPU's free
+    memory read before any worker held some (JACNOISE_TEST_GPU_FREE pretends its size): two
+    workers on a GPU twice the size plan as many models each as one alone."""
+    spec = os.path.join(tmp, "auto.spec")
+    open(spec, "w").write(AUTO_SPEC)
+
+    def planned(name, jobs, **memory):
+        p = sweep(spec, os.path.join(tmp, name), "--jobs", str(jobs), env=dict(os.environ, **memory))
+        return at_a_time(p), p.stdout[:400]
+    gpu = 38.6e6  # 32 MiB of cuBLAS workspace and data, then about 150 KB a model: a few fit
+    alone, said = planned("auto-gpu-1", 1, JACNOISE_TEST_GPU_FREE=str(gpu))
+    check(alone and 2 <= alone[0] < 16, f"--jobs 1 on a {gpu:.0f}-byte GPU should fit a few of 16: {said!r}")
+    two, said = planned("auto-gpu-2", 2, JACNOISE_TEST_GPU_FREE=str(2 * gpu))
+    check(alone and two and two[0] == alone[0], f"--jobs 2 on a GPU twice the size: {two}, one alone {alone}: {said!r}")
+
+
 def main():
     mode = emulated()
     if mode is None:
@@ -145,6 +174,7 @@ def main():
     killed_mid_epoch(spec, killed)
     sweep(spec, killed, "--models", "4")
     same_sweep(four, killed, True, "killed mid-epoch and rerun vs uninterrupted")
+    models_auto(tmp)
     return finish("CUDA sweep", tmp)
 
 

@@ -1,9 +1,11 @@
 /* The cost model (jn_step_flops) against the GEMMs a real CPU step issues, phase by phase:
  * a clock that, at each phase mark, credits the GEMMs logged since the previous mark to the
  * phase that was running. Shapes and objectives cover every target and estimator, tangent
- * chunking (the exact norm over more rows than one pass holds) and copies. */
+ * chunking (the exact norm over more rows than one pass holds) and copies. And the memory
+ * model's other half, the GPU bytes each of a sweep's workers may plan its models for. */
 #include "check.h"
 #include "cpu/workspace.h"
+#include "jacnoise/backend.h"
 #include "jacnoise/profile.h"
 #include "jacnoise/rng.h"
 
@@ -82,8 +84,24 @@ static void check_case(const int *hidden, int n_hidden, int B, jn_objective obj,
     jn_cpu_ws_free(ws);
 }
 
+/* Four workers of a 100-byte GPU: the first to plan sees it free, the last sees what the
+ * three others took (the GPU's free memory counts every process's), and each may take 22.5:
+ * together 90%, where the share of the free memory left counted the others out twice. */
+static void gpu_shares(void)
+{
+    double taken = 0;
+    for (int w = 0; w < 4; w++) {
+        const double share = jn_backend_gpu_share(100, 100 - taken, 4);
+        CHECK(fabs(share - 22.5) < 1e-9, "worker %d of 4 (%g taken): %g bytes, expected 22.5", w, taken, share);
+        taken += share;
+    }
+    CHECK(fabs(jn_backend_gpu_share(0, 80, 1) - 72) < 1e-9, "alone, free memory unknown at the start");
+    CHECK(fabs(jn_backend_gpu_share(100, 10, 4) - 9) < 1e-9, "another program took memory since the start");
+}
+
 int main(void)
 {
+    gpu_shares();
     const int h1[] = {7}, h2[] = {7, 5}, h3[] = {6, 5, 4};
     const jn_objective plain = {.loss = JN_LOSS_XENT, .jac_copies = 1, .jac_proj = 1};
     jn_objective o;

@@ -121,10 +121,24 @@ jn_backend *jn_backend_create(jn_device device, const jn_model *m, const jn_obje
 long jn_backend_max_models(jn_device device, const jn_model *m, const jn_objective *obj,
                            const jn_backend_setup *setup, const jn_dataset *train, double budget_bytes);
 
-/* The memory a process may give its models, shared by `workers` processes: CPU, a quarter of
- * the machine's physical memory; CUDA, 90% of the GPU's free memory (the rest holds the CUDA
- * context, the evaluation sets and cuBLAS's own needs). */
-double jn_backend_memory_budget(jn_device device, int workers);
+/* That this process is one of `workers` that train at once (a sweep's --jobs), and
+ * gpu_free, the GPU's free bytes before any of them started (0: unknown): the memory budgets
+ * below are this process's share. Set before the workers are forked; they inherit it. */
+void jn_backend_share_memory(int workers, double gpu_free);
+
+/* The free bytes of the GPU `device` would use; 0 where it would use the CPU. */
+double jn_backend_gpu_free(jn_device device);
+
+/* The memory this process may give its models: CPU, its share of a quarter of the machine's
+ * physical memory; CUDA, jn_backend_gpu_share of the GPU's free memory now (the rest holds
+ * the CUDA contexts, the evaluation sets and cuBLAS's own needs). */
+double jn_backend_memory_budget(jn_device device);
+
+/* One of `workers` processes' GPU bytes: 90% of at_start (the free memory before any of them
+ * allocated; 0: now's) shared evenly, where reading the free memory as each allocates
+ * counted the others' shares out twice; and no more than 90% of now (the free memory as it
+ * allocates: less where another program has taken some since). */
+double jn_backend_gpu_share(double at_start, double now, int workers);
 
 /* Whether hp fits a backend whose objective is obj (penalty on exactly when obj's is, each
  * noise only where obj has it), with one line naming the mismatch; and the slot's objective:

@@ -98,16 +98,17 @@ typedef struct {
  * penalty on or off); obj is the group's objective: that structure, with each noise level and
  * lambda the largest of any member (what the buffers are sized for). Slots: at most `members`
  * (the jobs the group will see) and cfg->models, or with cfg->models = 0 as many as
- * jn_backend_max_models() fits in the memory budget shared by cfg->jobs workers. NULL with
+ * jn_backend_max_models() fits in this process's memory budget (jn_backend_share_memory). NULL with
  * the error recorded. */
 jn_group *jn_group_open(const jn_config *cfg, const jn_objective *obj, int members);
 void jn_group_close(jn_group *g);
 
-/* The group's loaded data, model, backend name ("cpu", "cuda") and batches per epoch. */
+/* The group's loaded data, model, backend name ("cpu", "cuda"), batches per epoch and slots. */
 const jn_data *jn_group_data(const jn_group *g);
 const jn_model *jn_group_model(const jn_group *g);
 const char *jn_group_backend_name(const jn_group *g);
 long jn_group_batches(const jn_group *g);  /* per epoch */
+int jn_group_models(const jn_group *g);
 
 /* Puts a job in a free slot: loads its parameters (fresh or resumed), hands them to the
  * backend, and only then writes its folder (config.txt; metrics.jsonl trimmed to its

@@ -231,8 +231,8 @@ static void position(const char *folder, pending *it, uint64_t *steps)
     jn_checkpoint_free(&ck);
 }
 
-/* Trains one group's share; 0, a signal's exit status, or -1 after a group failure. */
-static int run_group(source *src)
+/* Trains group `group`'s share; 0, a signal's exit status, or -1 after a group failure. */
+static int run_group(source *src, int group)
 {
     const jn_plan *plan = src->plan;
     jn_config first, cfg;
@@ -259,7 +259,7 @@ static int run_group(source *src)
         position(jn_plan_folder(plan, src->items[i].entry, folder, sizeof folder), &src->items[i], &done);
         steps += fmax(0, (double)src->items[i].epochs * (double)batches - (double)done);
     }
-    src->report->planned(src->report->ctx, src->n_items, steps);
+    src->report->planned(src->report->ctx, group, src->n_items, jn_group_models(g), steps);
     jn_job_source js = {src, source_next, source_next_batch, source_ended, source_stepped,
                         src->report->to_continue};
     int rc = jn_group_run(g, &js);
@@ -304,7 +304,7 @@ int jn_sweep_work(const jn_plan *plan, const unsigned char *mine, const jn_sweep
         }
         if (src.n_items == 0)
             continue;
-        int rc = run_group(&src);
+        int rc = run_group(&src, g);
         if (rc > 0) {
             code = rc;
             break;

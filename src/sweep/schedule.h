@@ -9,9 +9,9 @@
 /* What a worker reports, to whoever draws the progress line and keeps results.csv. */
 typedef struct {
     void *ctx;
-    /* A group opened: its configurations to train and their steps (epochs x batches, less
-     * those already done). */
-    void (*planned)(void *ctx, int configurations, double steps);
+    /* Group `group` of the plan opened: its configurations to train here, how many of them
+     * train at once (its slots), and their steps (epochs x batches, less those already done). */
+    void (*planned)(void *ctx, int group, int configurations, int models, double steps);
     void (*began)(void *ctx, int entry);
     void (*stepped)(void *ctx, long steps);
     /* A configuration ended (its folder is written): finished, early-stopped, diverged,

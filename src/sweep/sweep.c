@@ -32,8 +32,11 @@ typedef struct {
     int total;               /* this shard's configurations */
     int done;                /* of them ended (done or failed) */
     int running;
+    int workers;             /* training at once */
     int planned;             /* configurations of the groups opened so far ... */
     double planned_steps;    /* ... and their steps */
+    int sized;               /* --models auto: the groups' slots are the sweep's choice ... */
+    unsigned char *told;     /* ... [n_groups]: said for the group */
     double steps;            /* model-steps trained */
     double start;
     int dirty;               /* results.csv is behind the folders */
@@ -90,11 +93,20 @@ static void front_draw(front *f, int force)
     jn_progress_draw(&f->progress, line, force);
 }
 
-static void front_planned(void *ctx, int configurations, double steps)
+/* With --models auto, a group whose configurations do not all fit at once says how many do,
+ * once (from the first worker to open it): the number memory (or the CPU's cap) allowed. */
+static void front_planned(void *ctx, int group, int configurations, int models, double steps)
 {
     front *f = ctx;
     f->planned += configurations;
     f->planned_steps += steps;
+    if (!f->sized || models >= configurations || f->told[group])
+        return;
+    f->told[group] = 1;
+    jn_progress_clear(&f->progress);
+    printf("sweep: group %d/%d: %d models at a time (--models auto), of %d configurations%s\n", group + 1,
+           f->plan->n_groups, models, configurations, f->workers > 1 ? " per worker" : "");
+    fflush(stdout);
 }
 
 static void front_began(void *ctx, int entry)
@@ -346,7 +358,9 @@ static int run_sweep(const jn_config *cfg, jn_plan *plan)
         jn_plan_config(plan, i, &entry);
         tf32 |= entry.tf32;
     }
-    if (plan->n_entries && jn_sweep_device_check(entry.device, tf32))
+    double gpu_free = 0;  /* read before the workers hold any: each budget is a share of it */
+    const int probe = cfg->jobs > 1 && entry.device != JN_DEVICE_CPU && jn_cuda_built();
+    if (plan->n_entries && jn_sweep_device_check(entry.device, tf32, probe ? &gpu_free : NULL))
         return fail_now(JN_EXIT_ERROR);
     int code = prepare_folder("--out ", cfg->out, &plan->spec);
     if (!code)
@@ -356,12 +370,14 @@ static int run_sweep(const jn_config *cfg, jn_plan *plan)
     const int n = plan->n_entries;
     unsigned char *mine = calloc((size_t)(n ? n : 1), 4);
     int *part = malloc(sizeof *part * (size_t)(n ? n : 1));
-    front f = {.plan = plan, .dir = cfg->out, .mine = mine, .start = jn_wall_seconds(), .dirty = 1};
-    if (!mine || !part || jn_results_open(&f.table, plan)) {
-        if (!mine || !part)
+    front f = {.plan = plan, .dir = cfg->out, .mine = mine, .start = jn_wall_seconds(), .dirty = 1,
+               .sized = cfg->models == 0, .told = calloc((size_t)plan->n_groups + 1, 1)};
+    if (!mine || !part || !f.told || jn_results_open(&f.table, plan)) {
+        if (!mine || !part || !f.told)
             jn_fail("out of memory");
         free(mine);
         free(part);
+        free(f.told);
         return fail_now(JN_EXIT_ERROR);
     }
     f.active = mine + n;
@@ -378,6 +394,8 @@ static int run_sweep(const jn_config *cfg, jn_plan *plan)
             todo[i] = !f.table.rows[i].done;
         }
     const int left = f.total - done, workers = cfg->jobs < left ? cfg->jobs : left > 1 ? left : 1;
+    f.workers = workers;
+    jn_backend_share_memory(workers, gpu_free);
     /* The BLAS threads of CPU runs, over the workers that train at once. Only where the device
      * is the CPU without asking the CUDA runtime: initialised here, it would not work in the
      * workers forked after. */
@@ -434,6 +452,7 @@ static int run_sweep(const jn_config *cfg, jn_plan *plan)
     jn_results_close(&f.table);
     free(mine);
     free(part);
+    free(f.told);
     return code;
 }
 

@@ -1,5 +1,5 @@
 /* Worker processes and their pipe protocol (workers.h). One line per report:
- *   P <configurations> <steps>     a group opened
+ *   P <group> <configurations> <models> <steps>   a group opened
  *   B <entry>                      a configuration began
  *   S <steps>                      model-steps trained (at most ten lines a second)
  *   E <entry> <status>\t<message>  a configuration ended */
@@ -45,10 +45,10 @@ static void send_steps(pipe_report *p)
     p->sent = jn_wall_seconds();
 }
 
-static void pipe_planned(void *ctx, int configurations, double steps)
+static void pipe_planned(void *ctx, int group, int configurations, int models, double steps)
 {
-    char line[96];
-    snprintf(line, sizeof line, "P %d %.0f\n", configurations, steps);
+    char line[128];
+    snprintf(line, sizeof line, "P %d %d %d %.0f\n", group, configurations, models, steps);
     put_line(((pipe_report *)ctx)->fd, line);
 }
 
@@ -110,9 +110,11 @@ static int worker_main(const jn_plan *plan, const unsigned char *mine, int j, in
 
 /* ---- the parent's side ---------------------------------------------------------------- */
 
-int jn_sweep_device_check(jn_device device, int tf32)
+int jn_sweep_device_check(jn_device device, int tf32, double *gpu_free)
 {
-    if (device != JN_DEVICE_CUDA && !(device == JN_DEVICE_AUTO && tf32))
+    if (gpu_free)
+        *gpu_free = 0;
+    if (device != JN_DEVICE_CUDA && !(device == JN_DEVICE_AUTO && (tf32 || gpu_free)))
         return 0;
     int fd[2];
     if (pipe(fd) != 0)
@@ -128,8 +130,9 @@ int jn_sweep_device_check(jn_device device, int tf32)
     if (pid == 0) {
         close(fd[0]);
         const int rc = device == JN_DEVICE_CUDA ? jn_cuda_device_check() : jn_backend_precision_check(device, tf32);
-        if (rc)
-            put_line(fd[1], jn_last_error());
+        char bytes[64];
+        snprintf(bytes, sizeof bytes, "%.0f", gpu_free ? jn_backend_gpu_free(device) : 0);
+        put_line(fd[1], rc ? jn_last_error() : bytes);
         _exit(rc ? 1 : 0);
     }
     close(fd[1]);
@@ -147,8 +150,11 @@ int jn_sweep_device_check(jn_device device, int tf32)
     int status;
     while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
         ;
-    if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
+    if (WIFEXITED(status) && WEXITSTATUS(status) == 0) {
+        if (gpu_free)
+            *gpu_free = atof(reason);
         return 0;
+    }
     return jn_fail("%s", reason[0] ? reason : "--device: the process checking the device ended abnormally");
 }
 
@@ -161,12 +167,12 @@ typedef struct {
 
 static void dispatch(const jn_sweep_report *r, char *line)
 {
-    int entry, configurations, at;
+    int entry, group, configurations, models, at;
     double steps;
     long done;
     char status[32];
-    if (sscanf(line, "P %d %lf", &configurations, &steps) == 2)
-        r->planned(r->ctx, configurations, steps);
+    if (sscanf(line, "P %d %d %d %lf", &group, &configurations, &models, &steps) == 4)
+        r->planned(r->ctx, group, configurations, models, steps);
     else if (sscanf(line, "B %d", &entry) == 1)
         r->began(r->ctx, entry);
     else if (sscanf(line, "S %ld", &done) == 1)

@@ -15,7 +15,9 @@ int jn_sweep_workers(const jn_plan *plan, const unsigned char *mine, int jobs, c
 /* For --device cuda, jn_cuda_device_check, and for --device auto with tf32 (which the CPU it
  * falls back to lacks), jn_backend_precision_check, asked in a child process, since the CUDA
  * runtime initialised in this one would not work in the workers forked after: 0 (also for the
- * other cases, which fall back to the CPU), or -1 with the reason recorded. */
-int jn_sweep_device_check(jn_device device, int tf32);
+ * other cases, which fall back to the CPU), or -1 with the reason recorded. Where gpu_free is
+ * not NULL, the child also reads into it the free bytes of the GPU the device would use (0: the
+ * CPU), before any worker holds some (jn_backend_share_memory). */
+int jn_sweep_device_check(jn_device device, int tf32, double *gpu_free);
 
 #endif

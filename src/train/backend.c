@@ -5,6 +5,7 @@
 #include "jacnoise/error.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <unistd.h>
 
 long jn_batches_per_epoch(long n, int batch) { return (n + batch - 1) / batch; }
@@ -86,6 +87,24 @@ jn_backend *jn_backend_create(jn_device device, const jn_model *m, const jn_obje
     return jn_cpu_backend_create(m, obj, setup, train);
 }
 
+/* How this process shares the machine (jn_backend_share_memory): alone unless a sweep said. */
+static int share_workers = 1;
+static double share_gpu_free;
+
+void jn_backend_share_memory(int workers, double gpu_free)
+{
+    share_workers = workers > 1 ? workers : 1;
+    share_gpu_free = gpu_free;
+}
+
+/* A number of bytes from a JACNOISE_TEST_* variable, else `real`: tests size the memory a
+ * sweep plans for without a machine (or GPU) of that size. */
+static double pretended(const char *name, double real)
+{
+    const char *v = getenv(name);
+    return v && *v ? atof(v) : real;
+}
+
 /* A quarter of the machine's physical memory. */
 static double host_budget(void)
 {
@@ -94,10 +113,23 @@ static double host_budget(void)
     return physical / 4;
 }
 
-double jn_backend_memory_budget(jn_device device, int workers)
+double jn_backend_gpu_share(double at_start, double now, int workers)
 {
-    const double share = 1.0 / (workers > 0 ? workers : 1);
-    return (jn_backend_uses_cuda(device) ? 0.9 * jn_cuda_free_memory() : host_budget()) * share;
+    const double start = at_start > 0 ? at_start : now;
+    const double share = 0.9 * start / (workers > 1 ? workers : 1);
+    return share < 0.9 * now ? share : 0.9 * now;
+}
+
+double jn_backend_gpu_free(jn_device device)
+{
+    return jn_backend_uses_cuda(device) ? pretended("JACNOISE_TEST_GPU_FREE", jn_cuda_free_memory()) : 0;
+}
+
+double jn_backend_memory_budget(jn_device device)
+{
+    if (!jn_backend_uses_cuda(device))
+        return host_budget() / share_workers;
+    return jn_backend_gpu_share(share_gpu_free, jn_backend_gpu_free(device), share_workers);
 }
 
 /* The largest M in 1 .. cap whose backend takes at most budget bytes on the GPU (its memory

@@ -132,7 +132,7 @@ jn_group *jn_group_open(const jn_config *cfg, const jn_objective *obj, int membe
     if (cfg->models > 0 && cfg->models < models)
         models = cfg->models;
     if (cfg->models == 0 && models > 1) {
-        double budget = jn_backend_memory_budget(cfg->device, cfg->jobs);
+        double budget = jn_backend_memory_budget(cfg->device);
         long fit = jn_backend_max_models(cfg->device, &g->model, obj, &setup, &g->data.train, budget);
         models = fit < models ? (int)fit : models;
     }
@@ -183,6 +183,7 @@ const jn_data *jn_group_data(const jn_group *g) { return &g->data; }
 const jn_model *jn_group_model(const jn_group *g) { return &g->model; }
 const char *jn_group_backend_name(const jn_group *g) { return g->backend->ops->name; }
 long jn_group_batches(const jn_group *g) { return g->batches; }
+int jn_group_models(const jn_group *g) { return g->models; }
 
 static int active_count(const jn_group *g)
 {
