@@ -9,7 +9,8 @@ mid-epoch (a mid-epoch checkpoint is on disk) and a rerun:
     finite ones with and without input noise: a group draws noise for its widest member);
   - on a GPU, cuBLAS may pick other kernels for 4 batched GEMMs than for 1: the same ids and
     statuses, and parameters within 1e-3 (a few steps of float32 from the same start);
-and --models auto with --jobs 2 planning each worker's group in its share of the GPU.
+and --models auto with --jobs 2 planning each worker's group in its share of the GPU and
+of the host's memory.
 Skipped (77) where no CUDA device is visible. Tiny sizes: the emulator runs every CUDA thread
 on the CPU.
 
@@ -116,9 +117,12 @@ def at_a_time(p):
 
 
 def models_auto(tmp):
-    """--models auto plans each of --jobs N workers' groups in its share of the GPU's free
-    memory read before any worker held some (JACNOISE_TEST_GPU_FREE pretends its size): two
-    workers on a GPU twice the size plan as many models each as one alone."""
+    """--models auto plans each of --jobs N workers' groups in its share of the memory, not in
+    the whole: of the GPU's free memory read before any worker held some (JACNOISE_TEST_GPU_FREE
+    pretends its size), two workers on a GPU twice the size plan as many models each as one
+    alone; of a quarter of the host's memory for the parameters, velocity and best parameters
+    each job keeps (JACNOISE_TEST_HOST_MEMORY), half each, where each took the whole quarter.
+    One group of 16 configurations of 2146 parameters: 25752 bytes a job on the host."""
     spec = os.path.join(tmp, "auto.spec")
     open(spec, "w").write(AUTO_SPEC)
 
@@ -130,6 +134,11 @@ def models_auto(tmp):
     check(alone and 2 <= alone[0] < 16, f"--jobs 1 on a {gpu:.0f}-byte GPU should fit a few of 16: {said!r}")
     two, said = planned("auto-gpu-2", 2, JACNOISE_TEST_GPU_FREE=str(2 * gpu))
     check(alone and two and two[0] == alone[0], f"--jobs 2 on a GPU twice the size: {two}, one alone {alone}: {said!r}")
+    host = str(4 * 25752 * 13 // 2)  # a quarter holds 6 jobs' parameters
+    alone, said = planned("auto-host-1", 1, JACNOISE_TEST_HOST_MEMORY=host)
+    check(alone == (6, 16), f"--jobs 1, a quarter of the host for 6 jobs: {said!r}")
+    two, said = planned("auto-host-2", 2, JACNOISE_TEST_HOST_MEMORY=host)
+    check(two == (3, 8), f"--jobs 2, a quarter of the host for 6 jobs: 3 each: {said!r}")
 
 
 def main():

@@ -115,8 +115,8 @@ jn_backend *jn_backend_create(jn_device device, const jn_model *m, const jn_obje
 /* The default number of slots (sweep --models): how many models of this shape fit in
  * budget_bytes on `device` beside what the slots share (data, workspace), at least 1 and at
  * most the backend's cap (CPU: 8, since a CPU group only saves set-up, not time; CUDA: 4096,
- * and no more than the host's share of memory holds the jobs' parameters, velocity and best
- * parameters: a quarter of physical memory). The budget is the caller's
+ * and no more than this process's share of a quarter of physical memory holds the jobs'
+ * parameters, velocity and best parameters). The budget is the caller's
  * (jn_backend_memory_budget). */
 long jn_backend_max_models(jn_device device, const jn_model *m, const jn_objective *obj,
                            const jn_backend_setup *setup, const jn_dataset *train, double budget_bytes);
