@@ -619,6 +619,25 @@ static void test_metrics(void)
                      "bad.jsonl", where, "expected a decimal number", NULL);
         CHECK(m == NULL && count == 0, "%s: %d lines handed back", bad[i], count);
     }
+    /* Counts are written whole: a fraction is refused, not truncated into another epoch. */
+    static const struct {
+        const char *key, *value;
+    } counts[] = {{"epoch", "1.5"}, {"epoch", "-1"}, {"epoch", "2147483648"}, {"step", "2.5"}, {"step", "1e20"}};
+    for (size_t i = 0; i < sizeof counts / sizeof counts[0]; i++) {
+        char text[512];
+        int at = snprintf(text, sizeof text, "%.*s{\"%s\":", (int)sizeof good - 1, good,
+                          counts[i].key[0] == 'e' ? "step\":3,\"epoch" : "epoch\":2,\"step");
+        snprintf(text + at, sizeof text - (size_t)at, "%s}\n", counts[i].value);
+        char where[64];
+        snprintf(where, sizeof where, "line 2 (byte %d)", at);
+        expect_error(counts[i].value, jn_metrics_read(write_raw("bad.jsonl", text, strlen(text)), &m, &count),
+                     "bad.jsonl", where, "expected a whole number", NULL);
+        CHECK(m == NULL && count == 0, "%s: %d lines handed back", counts[i].value, count);
+    }
+    static const char summary[] = "{\"status\":\"done\",\"epochs\":2.5}";
+    jn_summary_file f;
+    expect_error("summary epochs 2.5", jn_summary_read(write_raw("summary.json", summary, sizeof summary - 1), &f),
+                 "summary.json", "byte 26", "expected a whole number", NULL);
 }
 
 /* jn_data_load with idx: files and the refusals of the request itself. */

@@ -103,7 +103,8 @@ typedef struct {
     char text[1024];
 } json_value;
 
-typedef int (*json_field)(void *ctx, const char *key, const json_value *v);
+/* Returns NULL, or what is wrong with the value (reported where the value starts). */
+typedef const char *(*json_field)(void *ctx, const char *key, const json_value *v);
 
 typedef struct {
     const char *path;
@@ -191,6 +192,7 @@ static int json_object(json_reader *r, json_field field, void *ctx)
             return json_error(r, "expected ':'");
         r->off++;
         json_space(r);
+        size_t at = r->off;
         if (r->off < r->len && r->text[r->off] == '"') {
             v.kind = 's';
             v.number = NAN;
@@ -199,8 +201,11 @@ static int json_object(json_reader *r, json_field field, void *ctx)
         } else if (json_scalar(r, &v)) {
             return -1;
         }
-        if (field(ctx, key, &v))
-            return json_error(r, "a value of the wrong kind");
+        const char *wrong = field(ctx, key, &v);
+        if (wrong) {
+            r->off = at;
+            return json_error(r, wrong);
+        }
         json_space(r);
         if (r->off < r->len && r->text[r->off] == ',')
             r->off++;
@@ -209,36 +214,47 @@ static int json_object(json_reader *r, json_field field, void *ctx)
     }
 }
 
-/* Counts as written; anything else (negative, NaN, too large) reads as 0. */
-static int to_int(double v) { return v >= 0 && v <= INT_MAX ? (int)v : 0; }
-static uint64_t to_u64(double v) { return v >= 0 && v < 18446744073709551616.0 ? (uint64_t)v : 0; }
+static const char wrong_kind[] = "a value of the wrong kind";
+static const char not_count[] = "expected a whole number";
 
-static int summary_field(void *ctx, const char *key, const json_value *v)
+/* Counts are written as whole numbers: a fraction, a negative or one past `limit` is refused
+ * rather than truncated into another count. */
+static int is_count(const json_value *v, double limit)
+{
+    return v->kind == 'n' && v->number >= 0 && v->number < limit && v->number == floor(v->number);
+}
+#define INT_LIMIT ((double)INT_MAX + 1)
+#define U64_LIMIT 18446744073709551616.0
+
+static const char *summary_field(void *ctx, const char *key, const json_value *v)
 {
     jn_summary_file *f = ctx;
     jn_run_summary *s = &f->s;
     if (!strcmp(key, "status") || !strcmp(key, "message")) {
         if (v->kind != 's')
-            return -1;
+            return wrong_kind;
         snprintf(key[0] == 's' ? f->status : f->message, key[0] == 's' ? sizeof f->status : sizeof f->message,
                  "%s", v->text);
-        return 0;
+        return NULL;
     }
     if (v->kind != 'n')
-        return 0;  /* fields of later versions are skipped */
-    if (!strcmp(key, "epochs"))
-        s->epochs_done = to_int(v->number);
+        return NULL;  /* fields of later versions are skipped */
+    int epochs = !strcmp(key, "epochs"), best = !strcmp(key, "best_epoch");
+    if ((epochs || best || !strcmp(key, "steps")) && !is_count(v, epochs || best ? INT_LIMIT : U64_LIMIT))
+        return not_count;
+    if (epochs)
+        s->epochs_done = (int)v->number;
+    else if (best)
+        s->best_epoch = (int)v->number;
     else if (!strcmp(key, "steps"))
-        s->steps = to_u64(v->number);
-    else if (!strcmp(key, "best_epoch"))
-        s->best_epoch = to_int(v->number);
+        s->steps = (uint64_t)v->number;
     else if (!strcmp(key, "best_valid_error"))
         s->best_valid_error = v->number;
     else if (!strcmp(key, "test_error"))
         s->test_error = v->number;
     else if (!strcmp(key, "seconds"))
         s->seconds = v->number;
-    return 0;
+    return NULL;
 }
 
 int jn_summary_read(const char *path, jn_summary_file *out)
@@ -261,7 +277,7 @@ int jn_summary_read(const char *path, jn_summary_file *out)
     return 0;
 }
 
-static int metrics_field(void *ctx, const char *key, const json_value *v)
+static const char *metrics_field(void *ctx, const char *key, const json_value *v)
 {
     jn_epoch_metrics *m = ctx;
     static const struct {
@@ -279,17 +295,20 @@ static int metrics_field(void *ctx, const char *key, const json_value *v)
         {"seconds", offsetof(jn_epoch_metrics, seconds)},
     };
     if (v->kind == 's')
-        return -1;
-    if (!strcmp(key, "epoch"))
-        m->epoch = to_int(v->number);
+        return wrong_kind;
+    int epoch = !strcmp(key, "epoch");
+    if ((epoch || !strcmp(key, "step")) && !is_count(v, epoch ? INT_LIMIT : U64_LIMIT))
+        return not_count;
+    if (epoch)
+        m->epoch = (int)v->number;
     else if (!strcmp(key, "step"))
-        m->step = to_u64(v->number);
+        m->step = (uint64_t)v->number;
     else if (!strcmp(key, "best"))
         m->best = v->number != 0;
     for (size_t i = 0; i < sizeof numbers / sizeof numbers[0]; i++)
         if (!strcmp(key, numbers[i].key))
             *(double *)((char *)m + numbers[i].offset) = v->number;
-    return 0;
+    return NULL;
 }
 
 /* Line `line` (from 1) of metrics.jsonl, data[off, off + len) without its newline: one flat
