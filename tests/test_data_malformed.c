@@ -728,6 +728,14 @@ static void test_requests(void)
     req.test = "idx:ri.idx,rt.idx"; /* label 5 >= the 3 training classes */
     expect_error("test label beyond training classes", jn_data_load(&req, &data), "rt.idx",
                  "byte 9", "item 1", "label out of range", "0..2", NULL);
+    static const uint32_t no_items[3] = {0, 2, 2};
+    idx_header(&f, JN_IDX_U8, 3, no_items);
+    write_raw("r0i.idx", f.b, f.len);
+    small_labels(&f, JN_IDX_U8, test_labels, 0);
+    write_raw("r0l.idx", f.b, f.len);
+    req.test = "idx:r0i.idx,r0l.idx"; /* its test error would be null, as without --test */
+    expect_error("empty --test pair", jn_data_load(&req, &data), "--test idx:r0i.idx,r0l.idx", "r0i.idx",
+                 "holds no examples", NULL);
     req.test = "idx:ri.idx";
     expect_error("bad --test spec", jn_data_load(&req, &data), "idx:ri.idx", "--test",
                  "expected idx:IMAGES,LABELS", NULL);

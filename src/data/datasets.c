@@ -438,6 +438,13 @@ int jn_data_load(const jn_data_request *req, jn_data *out)
                                                sizeof test_dir))) {
         goto done;
     }
+    /* A test set of no example reports its error as null, as if --test were not given: a wrong
+     * file, not a way to train without a test set (leaving out --test is). */
+    if (test.x && test.n == 0) {
+        jn_fail("--test %s: %s holds no examples; leave out --test to train without a test set", test_spec,
+                test.name);
+        goto done;
+    }
     /* Else the run would train, then fail at its first evaluation, naming no file. */
     if (test.x && test.d != file.d) {
         jn_fail("--test %s: %s has %d values per image, the training file %s has %d", test_spec, test.name,
