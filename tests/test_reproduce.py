@@ -175,9 +175,24 @@ def check_rules(scratch):
     write_search(search, [("r3", "finished", dip), ("r0", "diverged", [0.0] * 25), ("r1", "early-stopped", dip),
                           ("r2", "finished", low[:5] + [None] + low[6:]), ("r4", "failed", low),
                           ("r5", "finished", [10.0] * 25)])
+    def damage_of(function, *args):
+        """The message of the Damaged that function(*args) raises (main_of ends the call with it), or None."""
+        try:
+            function(*args)
+        except rp.Damaged as e:
+            return str(e)
     got = rp.select(search)
     check(got is not None and got[0]["id"] == "r1" and abs(got[1] - 100 / 11) < 1e-9 and got[2] == 10,
           f"select: {got and (got[0]['id'], got[1], got[2])}, expected r1 at 100/11, epoch 10")
+    # A finished run's damaged metrics line is named with its file and line, which ends the call
+    # (main_of); it ended in a JSONDecodeError traceback.
+    damaged = os.path.join(search, "runs", "r5", "metrics.jsonl")
+    for line in ['{"epoch":3,"valid_er', '{"epoch":3,"valid_error":NaN}']:
+        with open(damaged, "w") as f:
+            f.write('{"epoch":1,"valid_error":10.0}\n{"epoch":2,"valid_error":10.0}\n' + line + "\n")
+        err = damage_of(rp.select, search)
+        check(err is not None and err.startswith(f"{damaged}: line 3: ") and "\n" not in err,
+              f"select, damaged metrics {line!r}: {err!r}")
     # The table: mean ± sample sd (seeds), one seed without a deviation, decimal text rounded half up.
     # Seeds without a test error diverged: not counted, and a cell of no other reads so. A cell
     # without seeds is one whose every search run diverged (nothing was retrained): it says so.

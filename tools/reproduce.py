@@ -237,9 +237,33 @@ def run_epochs(folder):
         return 0
 
 
+class Damaged(ValueError):
+    """A sweep's file that cannot be read as jacnoise writes it, its message naming file and line:
+    this call's cell ends the call with it (main_of); an earlier call's cell is left out."""
+
+
 def valid_curve(folder):
-    with open(os.path.join(folder, "metrics.jsonl")) as f:
-        return [json.loads(line)["valid_error"] for line in f if line.strip()]
+    """A finished run's validation error per epoch (None where jacnoise wrote null). A file that
+    cannot be read, or a damaged line, raises Damaged naming it: a curve read around the damage
+    would choose a configuration on numbers that are not the run's."""
+    path = os.path.join(folder, "metrics.jsonl")
+    try:
+        with open(path, "rb") as f:
+            lines = f.readlines()
+    except OSError as e:
+        raise Damaged(f"{path}: {e.strerror}")
+    curve = []
+    for n, line in enumerate(lines, 1):
+        if not line.strip():
+            continue
+        try:
+            v = json.loads(line)["valid_error"]
+        except (ValueError, KeyError, TypeError):
+            v = ""
+        if v is not None and (type(v) not in (int, float) or not math.isfinite(v)):
+            raise Damaged(f"{path}: line {n}: expected a JSON object with a valid_error number or null, as jacnoise writes")
+        curve.append(v)
+    return curve
 
 
 DONE = ("finished", "early-stopped")
@@ -708,9 +732,9 @@ def earlier_cells(out, budget, cells):
     for data in SETS:
         for row in ROWS:
             cell = Cell(out, budget, data, row, BUDGETS[budget][data])
-            if cell.name in ran or not (read_results(cell.final_dir) or read_results(cell.search_dir)):
-                continue
             try:
+                if cell.name in ran or not (read_results(cell.final_dir) or read_results(cell.search_dir)):
+                    continue
                 if cell.proto.search is not None:
                     cell.selected = select(cell.search_dir)
                 result = cell_result(cell)
@@ -1136,6 +1160,14 @@ def main():
     return 0
 
 
+def main_of():
+    """main(), ended by a damaged file of this call's sweeps in one line naming it."""
+    try:
+        return main()
+    except Damaged as e:
+        fail(str(e))
+
+
 if __name__ == "__main__":
     # A Ctrl-C or SIGTERM before the sweeps start (--plan's checks, say): no table to write yet.
-    tool_files.run_program(main, note="; rerun the same command to continue")
+    tool_files.run_program(main_of, note="; rerun the same command to continue")
