@@ -184,6 +184,19 @@ def check_rules(scratch):
     got = rp.select(search)
     check(got is not None and got[0]["id"] == "r1" and abs(got[1] - 100 / 11) < 1e-9 and got[2] == 10,
           f"select: {got and (got[0]['id'], got[1], got[2])}, expected r1 at 100/11, epoch 10")
+    # results.csv's numbers are decimals or empty (jacnoise's non-finite): float() would take
+    # nan and 1_000; a test error or time otherwise is refused naming its line.
+    for column, text in [("test_error", "nan"), ("seconds", "1_0")]:
+        table = os.path.join(search, "results.csv")
+        with open(table) as f:
+            kept = f.read()
+        row = {"id": "r9", "status": "finished", "valid_error": "1", "test_error": "2", "seconds": "3", column: text}
+        with open(table, "a") as f:
+            f.write(",".join(row.values()) + "\n")
+        err = damage_of(rp.read_results, search)
+        check(err == f"{table}: line 8: {column} '{text}' is not a decimal number", f"read_results, {column} {text!r}: {err!r}")
+        with open(table, "w") as f:
+            f.write(kept)
     # A finished run's damaged metrics line is named with its file and line, which ends the call
     # (main_of); it ended in a JSONDecodeError traceback.
     damaged = os.path.join(search, "runs", "r5", "metrics.jsonl")
@@ -293,10 +306,12 @@ def check_table_tool(scratch):
     check(p.returncode == 2 and p.stderr == f"results_table: {first} and {first}/: one folder given twice\n" and
           not p.stdout, f"results_table with a folder twice: exit {p.returncode}, stderr {p.stderr!r}")
     good = ["usps", "MLP", "epochs=7", "4.0 4.2", "4.1000", "0.1414", "3", "30", "cpu"]
-    for k, column, text in [(4, "mean", "4.1O"), (5, "std", "x"), (3, "test_errors", "4.0 4,2"), (6, "search_runs", "three")]:
-        bad = folder(f"bad-{column}", [good[:k] + [text] + good[k + 1:]])
+    # Decimals only, as jacnoise reads numbers: float() would take nan, inf and 1_000.
+    for k, column, text in [(4, "mean", "4.1O"), (5, "std", "x"), (3, "test_errors", "4.0 4,2"), (6, "search_runs", "three"),
+                            (4, "mean", "nan"), (5, "std", "inf"), (3, "test_errors", "4.0 4_2"), (6, "search_runs", "0x3")]:
+        bad = folder(f"bad-{column}-{k}-{text}", [good[:k] + [text] + good[k + 1:]])
         p = subprocess.run([sys.executable, TABLE_TOOL, bad], capture_output=True, text=True)
-        word = f"line 2: {column} '{text.split()[-1]}' is not a number"
+        word = f"line 2: {column} '{text.split()[-1]}' is not a decimal number"
         check(p.returncode == 1 and word in p.stderr and p.stderr.count("\n") == 1 and not p.stdout,
               f"results_table, {column} {text!r}: exit {p.returncode}, stderr {p.stderr!r}")
 

@@ -605,6 +605,19 @@ def plot_rules(tmp):
     ranked = plot_sweep.best_runs(folder, loaded, 3)
     got = [(r["id"], e is not None) for r, e in ranked]
     check(got == [("f", False), ("e", True), ("b", True)], f"plot_sweep best_runs: {got}")
+    # An error float() reads but jacnoise never writes (1_0, a space before it) is refused.
+    bad = os.path.join(tmp, "plot-undecimal")
+    os.makedirs(bad)
+    for text in ("1_0", " 5"):
+        with open(os.path.join(bad, "results.csv"), "w") as f:
+            f.write(f"id,status,valid_error,test_error\na,finished,{text},5\n")
+        try:
+            plot_sweep.load(bad)
+            got = None
+        except SystemExit as e:
+            got = e.code
+        check(got == f"plot_sweep: {bad}/results.csv line 2: valid_error '{text}' is not a percentage (nor empty)",
+              f"plot_sweep load, valid_error {text!r}: {got!r}")
     at = sorted((r["id"], r["jac-noise"]) for r in places)
     want = [("a", "0.1"), ("a", "0.3"), ("b", "0.1"), ("c", "0.3"), ("d", "0.3"), ("e", "0.1"), ("f", "0.1"), ("f", "0.3")]
     check(at == want and swept == ["jac-lambda", "jac-noise", "lr"], f"plot_sweep placed: {at}, swept {swept}")

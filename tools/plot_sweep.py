@@ -30,12 +30,8 @@ PENALTY_OPTIONS = ("jac-target", "jac-proj", "jac-noise", "jac-copies")
 
 
 def number(text):
-    """The finite number text is, else None (an option's value that is a word)."""
-    try:
-        value = float(text)
-    except ValueError:
-        return None
-    return value if math.isfinite(value) else None
+    """The finite decimal number text is, else None (an option's value that is a word)."""
+    return tool_files.decimal(text)
 
 
 def inert(row):

@@ -208,19 +208,27 @@ def write_spec(path, entries, header):
 
 # ---- the sweep's results ----------------------------------------------------------------------
 
+NUMBER_COLUMNS = ("valid_error", "test_error", "seconds")
+
+
 def read_results(folder):
+    """The rows of a sweep's results.csv; a number column holds a decimal, or nothing where
+    jacnoise had none: anything else raises Damaged naming the line."""
     path = os.path.join(folder, "results.csv")
     if not os.path.exists(path):
         return []
     with open(path, newline="") as f:
-        return list(csv.DictReader(f))
+        rows = list(csv.DictReader(f))
+    for i, r in enumerate(rows, start=2):
+        for c in NUMBER_COLUMNS:
+            if r.get(c) and tool_files.decimal(r[c]) is None:
+                raise Damaged(f"{path}: line {i}: {c} '{r[c]}' is not a decimal number")
+    return rows
 
 
 def number(text):
-    try:
-        return float(text)
-    except (TypeError, ValueError):
-        return math.nan
+    """A number column's value as read_results checked it: NaN where it is empty."""
+    return tool_files.decimal(text) if text else math.nan
 
 
 def run_epochs(folder):

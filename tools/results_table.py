@@ -31,10 +31,10 @@ def number(text, where, column):
     """A number of results.csv: "-" (reproduce.py's non-finite value, e.g. one seed's deviation) is NaN."""
     if text == "-":
         return math.nan
-    try:
-        return float(text)
-    except ValueError:
-        fail(f"{where}: {column} '{text}' is not a number")
+    value = tool_files.decimal(text)
+    if value is None:
+        fail(f"{where}: {column} '{text}' is not a decimal number")
+    return value
 
 
 def read_folder(folder):

@@ -6,7 +6,9 @@ matplotlib (pyplot)."""
 import argparse
 import csv
 import errno
+import math
 import os
+import re
 import signal
 import stat
 import subprocess
@@ -82,6 +84,16 @@ def json_name(path):
             out.append("\ufffd")
             at += 1
     return "".join(out)
+
+
+DECIMAL = re.compile(r"[+-]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][+-]?[0-9]+)?")
+
+
+def decimal(text):
+    """The finite number text is, written as a decimal as jacnoise writes and reads numbers
+    (jn_parse_decimal), else None: float() takes nan, inf, 1_000 and surrounding spaces too."""
+    value = float(text) if DECIMAL.fullmatch(text) else math.inf
+    return value if math.isfinite(value) else None
 
 
 def how_it_failed(returncode, stderr):
