@@ -538,6 +538,25 @@ def idx_cases(d):
             else:
                 check(name, got == (32, 8, 10, 16, 3, 32), f"(train, valid, test, features, classes, "
                       f"sum of class counts) = {got}, expected (32, 8, 10, 16, 3, 32)")
+    # The --test pair's folder is named where it is not --data's (here --data read as given, --test
+    # found in --data-dir); where it is the same, no second folder is said.
+    os.mkdir(p("tdir"))
+    write(p("tdir/ti.idx"), idx(0x08, [10, side, side], bytes(range(10 * side * side))))
+    write(p("tdir/tl.idx"), idx(0x08, [10], bytes(i % classes for i in range(10))))
+    name = "idx: --test from another folder"
+    args = ["--data", pair, "--data-dir", p("tdir"), "--test", "idx:ti.idx,tl.idx"]
+    out = expect_ok(name, ["data"] + args, d, parse_json=True)
+    if out:
+        check(name, (out.get("folder"), out.get("test_folder")) == ("", p("tdir")),
+              f"folder {out.get('folder')!r}, test_folder {out.get('test_folder')!r}")
+    run_ = expect_ok(name, ["train"] + args + ["--hidden", "4", "--epochs", "1", "--out", "tdirrun",
+                                               "--progress", "never"], d)
+    if run_:
+        check(name, f"data {pair}, --test from {p('tdir')}: " in run_.stdout, f"stdout {run_.stdout[:300]!r}")
+    out = expect_ok("idx: --test from the same folder", ["data", "--data", "idx:img.idx,lab.idx", "--data-dir", d,
+                                                         "--test", "idx:timg.idx,tlab.idx"], d, parse_json=True)
+    if out:
+        check("idx: --test from the same folder", out.get("folder") == d and "test_folder" not in out, f"{out}")
     out = expect_ok("idx: default validation split", ["data", "--data", pair], d, parse_json=True)
     if out:
         check("idx: default validation split", out.get("splits", {}).get("valid", {}).get("examples") == 4,

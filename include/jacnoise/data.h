@@ -80,6 +80,7 @@ typedef struct {
     char root[4096]; /* the folder every relative file name was read from, absolute: where
                       * --data-dir reads the same files wherever it runs; "" where no name is
                       * relative, or the --data and --test pairs came from two folders */
+    char test_dir[4096]; /* the folder of the test split, as dir: the --test pair's, else dir */
 } jn_data;
 
 /* Default validation sizes: the last 10,000 (MNIST) or 1,000 (USPS) training examples;

@@ -8,6 +8,7 @@
 #include "train/metrics.h"
 
 #include <stdio.h>
+#include <string.h>
 
 static void print_split(const char *name, const jn_dataset *s, const jn_split_stats *st, int last)
 {
@@ -44,7 +45,12 @@ int jn_cmd_data(int argc, char **argv)
         char name[6 * sizeof cfg.data + 3], folder[6 * sizeof data.dir + 3];
         jn_json_string(name, sizeof name, cfg.data);
         jn_json_string(folder, sizeof folder, data.dir);
-        printf("{\n  \"data\": %s,\n  \"folder\": %s,\n  \"splits\": {\n", name, folder);
+        printf("{\n  \"data\": %s,\n  \"folder\": %s,\n", name, folder);
+        if (strcmp(data.test_dir, data.dir)) { /* the --test pair's, only where it is another */
+            jn_json_string(folder, sizeof folder, data.test_dir);
+            printf("  \"test_folder\": %s,\n", folder);
+        }
+        printf("  \"splits\": {\n");
         for (int i = 0; i < 3; i++)
             print_split(names[i], splits[i], &st[i], i == 2);
         printf("  }\n}\n");

@@ -301,7 +301,7 @@ void jn_data_free(jn_data *data)
     jn_dataset_free(&data->train);
     jn_dataset_free(&data->valid);
     jn_dataset_free(&data->test);
-    data->dir[0] = data->root[0] = '\0';
+    data->dir[0] = data->root[0] = data->test_dir[0] = '\0';
 }
 
 /* Loads an idx: pair, found in dir ("" where read as given); test labels are held below the
@@ -367,14 +367,14 @@ static int has_relative_name(const char *spec)
 }
 
 /* out->root, once the files are read: the --data pair from out->dir, the --test one from
- * test_dir ("" for either: read as given, from the current folder). */
-static void find_root(jn_data *out, int named, const char *data, const char *test, const char *test_dir)
+ * out->test_dir ("" for either: read as given, from the current folder). */
+static void find_root(jn_data *out, int named, const char *data, const char *test)
 {
     const char *dir = named || has_relative_name(data) ? out->dir : NULL;
     if (*test && has_relative_name(test)) {
-        if (dir && strcmp(dir, test_dir))
+        if (dir && strcmp(dir, out->test_dir))
             return;
-        dir = test_dir;
+        dir = out->test_dir;
     }
     if (dir && !realpath(*dir ? dir : ".", out->root))
         out->root[0] = '\0';
@@ -423,7 +423,6 @@ int jn_data_load(const jn_data_request *req, jn_data *out)
                        set->name);
 
     jn_dataset file = {0}, test = {0};
-    char test_dir[4096];  /* the --test pair's folder: data.dir names the --data pair's */
     int rc = -1;
     if (set) {
         if (jn_data_find_dir(data, req->data_dir, out->dir, sizeof out->dir) ||
@@ -434,10 +433,12 @@ int jn_data_load(const jn_data_request *req, jn_data *out)
             binarize(&test);
         }
     } else if (load_idx(data, "--data", req->data_dir, 0, &file, out->dir, sizeof out->dir) ||
-               (*test_spec && load_idx(test_spec, "--test", req->data_dir, file.classes, &test, test_dir,
-                                               sizeof test_dir))) {
+               (*test_spec && load_idx(test_spec, "--test", req->data_dir, file.classes, &test, out->test_dir,
+                                               sizeof out->test_dir))) {
         goto done;
     }
+    if (!*test_spec) /* a named set's test files lie beside its training files */
+        memcpy(out->test_dir, out->dir, sizeof out->dir);
     /* A test set of no example reports its error as null, as if --test were not given: a wrong
      * file, not a way to train without a test set (leaving out --test is). */
     if (test.x && test.n == 0) {
@@ -453,7 +454,7 @@ int jn_data_load(const jn_data_request *req, jn_data *out)
     }
     rc = split(req, set ? set->name : "idx", &file, &test, out);
     if (rc == 0)
-        find_root(out, set != NULL, data, test_spec, test_dir);
+        find_root(out, set != NULL, data, test_spec);
 done:
     jn_dataset_free(&file);
     jn_dataset_free(&test);

@@ -132,8 +132,13 @@ static int print_counts(const char *split, const jn_dataset *s, FILE *out)
 int jn_data_print_classes(const jn_data *data, const char *what, FILE *out)
 {
     const int classes = data->train.classes;
-    fprintf(out, "data %s%s%s: %d inputs, %d classes; examples per class 0..%d:\n", what,
-            data->dir[0] ? " from " : "", data->dir, data->train.d, classes, classes - 1);
+    /* A --test pair found elsewhere (another folder of the search, or read as given) is named:
+     * otherwise the line would say the test files came from --data's folder. */
+    const int elsewhere = strcmp(data->test_dir, data->dir) != 0;
+    fprintf(out, "data %s%s%s%s%s: %d inputs, %d classes; examples per class 0..%d:\n", what,
+            data->dir[0] ? " from " : "", data->dir,
+            !elsewhere ? "" : data->test_dir[0] ? ", --test from " : ", --test as given",
+            elsewhere ? data->test_dir : "", data->train.d, classes, classes - 1);
     if (print_counts("train", &data->train, out) || print_counts("valid", &data->valid, out) ||
         print_counts("test", &data->test, out))
         return -1;
