@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
 """The C benchmarks (bench/), run at sizes that take a second, none of their figures judged
-(but that each CPU one gives its timings' quartiles around their median):
+(but that each CPU one gives its timings' quartiles around their median, and that no share
+of the peak passes 100%):
 each one's --help (stdout, exit 0), and each refusal, before anything is timed, in one line
 naming the option (and the value), exit 2: an unknown option, one without its value, a value
 read half ("--reps 5x") or out of range, a list cut short; the CUDA ones where they are built;
@@ -141,6 +142,9 @@ def spreads(tmp):
         if rows is None:  # one row per build this CPU runs
             rows = sum(1 for line in lines if line.split()[:1] in (["generic"], ["avx2"], ["avx512"]) and
                        "not run" not in line)
+        # Against a peak that is the fastest rate measured, no share passes 100%.
+        shares = [float(x) for x in re.findall(r"([0-9.]+)%", p.stdout)]
+        check(all(x <= 100 for x in shares), f"{name}: shares above 100%: {shares}")
         check(p.returncode == 0 and len(found) == rows and all(len(f) == per_row for f in found) and
               all(q1 <= m <= q3 for f in found for m, q1, q3 in f),
               f"{name}: exit {p.returncode}, {rows} rows of {per_row} 'median q1-q3' expected: {p.stdout[-800:]!r} "

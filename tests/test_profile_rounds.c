@@ -226,6 +226,37 @@ static void time_limits(const jn_model *m)
     }
 }
 
+/* The peak measured before the rounds (here far below the steps) bounds no rate the report
+ * divides by it: the profile raises it to the fastest rate its rounds ran at; a higher one
+ * stays. */
+static void peak_bounds(const jn_model *m)
+{
+    static const double times[3] = {2, 1, 4};
+    const double square[2] = {1e-12, 1e12};
+    for (int k = 0; k < 2; k++) {
+        scripted_target a = {.base.ops = &scripted_ops, .times = times, .rounds = 3, .floor_share = 0.5};
+        jn_profile_target *targets[] = {&a.base};
+        const char *names[] = {"as configured"};
+        jn_objective objs[1] = {{.jac_lambda = 0.1, .jac_copies = 1, .jac_proj = 1}};
+        jn_profile_rounds rounds = {3, 0, 0, JN_PROGRESS_NEVER, NULL, 0, 0};
+        static jn_profile_result res;
+        memset(&res, 0, sizeof res);
+        res.machine.peak_gflops = square[k];
+        REQUIRE(jn_profile_run(targets, names, objs, 1, m, 8, &rounds, &res) == 0, "profile run, peak %g", square[k]);
+        const jn_profile_variant *v = &res.v[0];
+        const double peak = res.machine.peak_gflops, floor_best = v->total_flops / v->floor.min * 1e-9;
+        double worst = v->total_flops / v->floor.median * 1e-9;
+        for (int p = 0; p < JN_PHASES; p++)
+            if (v->phase[p].median > 0 && v->flops[p] / v->phase[p].median * 1e-9 > worst)
+                worst = v->flops[p] / v->phase[p].median * 1e-9;
+        CHECK(res.machine.sgemm_peak_gflops == square[k], "square SGEMM peak %g, measured %g",
+              res.machine.sgemm_peak_gflops, square[k]);
+        CHECK(worst <= peak && peak >= floor_best && (k == 1 ? peak == square[k] : peak < 1e-3),
+              "square SGEMM %g GFLOP/s: peak %g, a rate reported against it %g, the floor's best round %g", square[k],
+              peak, worst, floor_best);
+    }
+}
+
 int main(void)
 {
     jn_model m;
@@ -270,5 +301,6 @@ int main(void)
     fast_steps(&m);
     time_limits(&m);
     durations();
+    peak_bounds(&m);
     return check_exit();
 }

@@ -87,7 +87,9 @@ typedef struct {
     char core[64];          /* BLAS kernels in use ("Zen"); "" where not meaningful */
     char core_origin[160];  /* how those kernels were chosen */
     int threads;
-    double peak_gflops;     /* measured: a large square SGEMM */
+    double peak_gflops;     /* measured: a large square SGEMM, raised by a profile to the fastest
+                             * rate its own steps, floors and phases ran at (their best rounds) */
+    double sgemm_peak_gflops;  /* the large square SGEMM's alone (set by a profile) */
     char timing[128];       /* how phases are timed ("wall clock") */
 } jn_profile_machine;
 
