@@ -73,7 +73,7 @@ int main(int argc, char **argv)
     train.x = malloc(sizeof(float) * (size_t)train.n * train.d);
     train.y = malloc(sizeof(int32_t) * (size_t)train.n);
     if (!train.x || !train.y) {
-        fprintf(stderr, "bench: out of memory\n");
+        fprintf(stderr, "bench_cpu_step: out of memory for the synthetic set (batch %d)\n", B);
         return 1;
     }
     for (size_t k = 0; k < (size_t)train.n * train.d; k++)
@@ -95,12 +95,12 @@ int main(int argc, char **argv)
     jn_profile_target *targets[N_VARIANTS];
     for (int v = 0; v < N_VARIANTS; v++)
         if (!(targets[v] = jn_cpu_profile_target_create(&m, &objs[v], &setup, &train))) {
-            fprintf(stderr, "bench: out of memory\n");
+            fprintf(stderr, "bench_cpu_step: %s\n", jn_last_error());
             return 1;
         }
     const jn_profile_rounds rounds = {reps, WARMUP, 0, JN_PROGRESS_AUTO, NULL, 0, 0};
     if (jn_profile_run(targets, names, objs, N_VARIANTS, &m, B, &rounds, &res)) {
-        fprintf(stderr, "bench: profile failed\n");
+        fprintf(stderr, "bench_cpu_step: %s\n", jn_last_error());
         return 1;
     }
 

@@ -5,6 +5,7 @@ of the peak passes 100%):
 each one's --help (stdout, exit 0), and each refusal, before anything is timed, in one line
 naming the option (and the value), exit 2: an unknown option, one without its value, a value
 read half ("--reps 5x") or out of range, a list cut short; the CUDA ones where they are built;
+bench_cpu_step out of memory says so in one line naming itself;
 the Python ones' refusals too, and bench_sweep_cpu.py run from another folder without --bin
 finds its checkout's jacnoise; the sweeps they time each start in a folder of its own.
 bench_checkpoint leaves no file in its --dir, after a finished run or one stopped by SIGINT,
@@ -16,6 +17,7 @@ JACNOISE_BIN and JACNOISE_DATA."""
 import glob
 import os
 import re
+import resource
 import shutil
 import signal
 import subprocess
@@ -151,6 +153,16 @@ def spreads(tmp):
               f"{p.stderr[-300:]!r}")
 
 
+def cpu_step_out_of_memory():
+    """A step too large for the memory the process may have: one line naming the program and
+    what ran out, exit 1 (a 5 GB workspace under a 4 GiB address space)."""
+    limit = lambda: resource.setrlimit(resource.RLIMIT_AS, (4 << 30, 4 << 30))
+    p = subprocess.run([os.path.join(BENCH, "bench_cpu_step"), "--batch", "65536", "--hidden", "20000", "--reps", "1"],
+                       capture_output=True, text=True, timeout=300, preexec_fn=limit)
+    check(p.returncode == 1 and p.stderr.startswith("bench_cpu_step: out of memory for the profile") and
+          p.stderr.count("\n") == 1, f"bench_cpu_step out of memory: exit {p.returncode}: {p.stderr[-300:]!r}")
+
+
 def checkpoint_cleanup(tmp):
     prog = os.path.join(BENCH, "bench_checkpoint")
     folder = os.path.join(tmp, "disk measured")
@@ -200,6 +212,7 @@ def main():
     command_lines()
     python_command_lines(tmp)
     spreads(tmp)
+    cpu_step_out_of_memory()
     checkpoint_cleanup(tmp)
     sweep_bench_stopped(tmp)
     return finish("benchmark", tmp)
