@@ -166,7 +166,7 @@ int main(int argc, char **argv)
 
     char shape[256];
     jn_model_describe(&ck.model, shape, sizeof shape);
-    const double mb_last = (double)len / 1e6, mb_best = (double)(len - 8 * P) / 1e6;
+    const double mb_last = (double)len / 1e6, mb_best = (double)(len - 2 * sizeof(jn_real) * P) / 1e6;
     printf("checkpoints of %s (%zu parameters), in %s, %ld rounds interleaved (median, quartiles)\n", shape, P, dir,
            reps);
     printf("%-36s %8s %8s %15s %9s\n", "", "MB", "ms", "q1-q3 ms", "MB/s");

@@ -6,6 +6,7 @@ each one's --help (stdout, exit 0), and each refusal, before anything is timed, 
 naming the option (and the value), exit 2: an unknown option, one without its value, a value
 read half ("--reps 5x") or out of range, a list cut short; the CUDA ones where they are built;
 bench_cpu_step out of memory says so in one line naming itself;
+bench_checkpoint's best.ckpt size is last.ckpt's less two sets of values, 4- or 8-byte;
 the Python ones' refusals too, and bench_sweep_cpu.py run from another folder without --bin
 finds its checkout's jacnoise; the sweeps they time each start in a folder of its own.
 bench_checkpoint leaves no file in its --dir, after a finished run or one stopped by SIGINT,
@@ -163,6 +164,22 @@ def cpu_step_out_of_memory():
           p.stderr.count("\n") == 1, f"bench_cpu_step out of memory: exit {p.returncode}: {p.stderr[-300:]!r}")
 
 
+def checkpoint_sizes(tmp):
+    """best.ckpt holds one set of values where last.ckpt holds three: in either build (4- or
+    8-byte values) the MB it reports for best.ckpt are last.ckpt's less two sets."""
+    folder = os.path.join(tmp, "sizes")
+    os.makedirs(folder)
+    for name, value_bytes in (("bench_checkpoint", 4), ("bench_checkpoint_f64", 8)):
+        p = subprocess.run([os.path.join(BENCH, name), "--sizes", "784,100,10", "--reps", "1", "--dir", folder],
+                           capture_output=True, text=True, timeout=120)
+        params = re.search(r"\((\d+) parameters\)", p.stdout)
+        mb = {w: re.search(rf"write {w}\.ckpt .*? ([0-9.]+) +[0-9.]+ +[0-9.]+-", p.stdout) for w in ("last", "best")}
+        check(p.returncode == 0 and params and all(mb.values()) and
+              abs(float(mb["last"][1]) - float(mb["best"][1]) - 2 * value_bytes * int(params[1]) / 1e6) < 0.011,
+              f"{name}: exit {p.returncode}, best.ckpt's MB not last.ckpt's less two sets of {value_bytes}-byte "
+              f"values: {p.stdout[-600:]!r} {p.stderr[-300:]!r}")
+
+
 def checkpoint_cleanup(tmp):
     prog = os.path.join(BENCH, "bench_checkpoint")
     folder = os.path.join(tmp, "disk measured")
@@ -213,6 +230,7 @@ def main():
     python_command_lines(tmp)
     spreads(tmp)
     cpu_step_out_of_memory()
+    checkpoint_sizes(tmp)
     checkpoint_cleanup(tmp)
     sweep_bench_stopped(tmp)
     return finish("benchmark", tmp)
