@@ -4,7 +4,8 @@ started here from a slurm.conf in a temporary folder (SLURM_CONF), the sweep sub
 unsharded. The daemons are stopped by their pids. Skipped (77) where Slurm (Debian's slurm-wlm)
 or munge is not installed; before that, without Slurm, the script run as tasks of an array and
 part of it resubmitted (the SLURM_ARRAY_TASK_* variables set as Slurm sets them), a task
-without its program saying so in one line, and a task stopped by SIGTERM saying how it continues
+without its program saying so in one line, a plain batch job's log named without the array
+index Slurm gives it outside an array, and a task stopped by SIGTERM saying how it continues
 (and a plain batch job, sbatch without --array, so stopped), a task whose configurations
 failed saying how to retry them.
 
@@ -177,6 +178,22 @@ def batch_env():
     return env
 
 
+def plain_job_log(tmp):
+    """A plain batch job's log, which Slurm names slurm-%x-%A_%a.out with %a = 4294967294
+    outside an array, is named slurm-jacnoise-sweep-JOBID.out, its first line in it."""
+    folder = os.path.join(tmp, "plain-log")
+    os.makedirs(folder)
+    log = os.path.join(folder, "slurm-jacnoise-sweep-42_4294967294.out")
+    with open(log, "w") as out:
+        p = subprocess.run(["bash", SBATCH, "study.spec", "out"], env=dict(batch_env(), JACNOISE="true"), stdout=out,
+                           stderr=subprocess.PIPE, text=True, timeout=60, cwd=folder)
+    renamed = os.path.join(folder, "slurm-jacnoise-sweep-42.out")
+    text = open(renamed).read() if os.path.exists(renamed) else ""
+    check(p.returncode == 0 and os.listdir(folder) == [os.path.basename(renamed)] and
+          text.startswith("jacnoise sweep: job 42 (no --array: the whole sweep) on "),
+          f"a plain batch job's log: exit {p.returncode}, {os.listdir(folder)}: {text[:200]!r} {p.stderr[-300:]!r}")
+
+
 def cancelled_task(tmp):
     """A task that scancel or its time limit stops (SIGTERM) says how it continues: resubmit
     that task, sbatch --array=I (not "run the same command", which a task's log cannot say),
@@ -273,6 +290,7 @@ def main():
     run(["sweep", "--spec", spec, "--out", reference, "--progress", "never"])
     resubmitted_part(tmp, spec, reference)
     missing_program(tmp, spec)
+    plain_job_log(tmp)
     cancelled_task(tmp)
     failed_task(tmp)
     status_tasks(tmp, spec)
