@@ -329,7 +329,8 @@ def local_gpus_shards(tmp):
     """tools/sweep-local-gpus.sh with a stand-in for jacnoise (it logs its arguments): an empty
     CUDA_VISIBLE_DEVICES is no GPU, whatever nvidia-smi lists; no program where JACNOISE
     says is one line, DIR not made; --help prints the usage; an empty
-    entry in CUDA_VISIBLE_DEVICES ("3,5,") is no GPU, so that every shard of the count runs;
+    entry in CUDA_VISIBLE_DEVICES ("3,5,") is no GPU, so that every shard of the count runs, and
+one with glob characters ("*") is one GPU, not the files of the current folder;
     stopped by SIGTERM after one shard has ended (FAKE_BLOCK: the others train until a SIGTERM,
     then take a while to save), it still waits for the others and merges, then says in one line
     how to continue (not naming the shards the stop ended as failed), exit 143."""
@@ -394,6 +395,13 @@ def local_gpus_shards(tmp):
     shards = re.findall(r"--shard (\S+)", read(log).decode())
     check(p.returncode == 0 and sorted(shards) == ["0/2", "1/2"],
           f"sweep-local-gpus.sh with CUDA_VISIBLE_DEVICES=3,5,: exit {p.returncode}, shards {shards}: {p.stderr!r}")
+    os.remove(log)
+    # An entry with glob characters is one GPU's name, not the files of the folder it runs in.
+    p = subprocess.run([script, "study.spec", os.path.join(tmp, "fake-glob")], env=dict(env, CUDA_VISIBLE_DEVICES="0,*"),
+                       stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=60, cwd=tmp)
+    shards = re.findall(r"--shard (\S+)", read(log).decode())
+    check(p.returncode == 0 and sorted(shards) == ["0/2", "1/2"] and "shard 1/2 on GPU *:" in p.stdout,
+          f"sweep-local-gpus.sh with CUDA_VISIBLE_DEVICES=0,*: exit {p.returncode}, shards {shards}: {p.stdout!r}")
     os.remove(log)
     folder = os.path.join(tmp, "fake-term")
     p = subprocess.Popen([script, "study.spec", folder], env=dict(env, CUDA_VISIBLE_DEVICES="0,1", FAKE_BLOCK="1"),

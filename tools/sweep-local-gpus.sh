@@ -40,6 +40,8 @@ gpus=${CUDA_VISIBLE_DEVICES-$(nvidia-smi --query-gpu=index --format=csv,noheader
 # The shard count is the number of GPUs the loop below starts shards on: an empty entry
 # ("0,1,") counted as a GPU would leave a shard that no GPU runs.
 gpus=$(echo "$gpus" | tr ',' ' ')
+# Split on blanks only: an entry such as "*" is a GPU name (CUDA rejects it), not a file pattern.
+set -f
 count=$(set -- $gpus; echo $#)
 if [ "$count" -eq 0 ]; then
     where="CUDA_VISIBLE_DEVICES lists none"
