@@ -43,14 +43,15 @@ int main(int argc, char **argv)
         else
             return bench_refuse(USAGE, argv, i);
     }
-    if (jn_cuda_device_count() == 0) {
-        fprintf(stderr, "bench_cuda_step: no CUDA device visible\n");
-        return 1;
-    }
+    /* The layer sizes are options too: refused (exit 2) before a device is looked for. */
     jn_model m;
     if (jn_model_make(&m, 784, hidden, n_hidden, 10)) {
         fprintf(stderr, "bench_cuda_step: %s\n", jn_last_error());
         return 2;
+    }
+    if (jn_cuda_device_count() == 0) {
+        fprintf(stderr, "bench_cuda_step: no CUDA device visible\n");
+        return 1;
     }
     char shape[128];
     jn_model_describe(&m, shape, sizeof shape);

@@ -144,14 +144,15 @@ int main(int argc, char **argv)
     const int refused = parse(argc, argv, &o);
     if (refused)
         return refused;
-    if (jn_cuda_device_count() == 0) {
-        fprintf(stderr, "bench_cuda_sweep: no CUDA device visible\n");
-        return 1;
-    }
+    /* The layer sizes are options too: refused (exit 2) before a device is looked for. */
     jn_model m;
     if (jn_model_make(&m, o.inputs, o.hidden, o.n_hidden, 10)) {
         fprintf(stderr, "bench_cuda_sweep: %s\n", jn_last_error());
         return 2;
+    }
+    if (jn_cuda_device_count() == 0) {
+        fprintf(stderr, "bench_cuda_sweep: no CUDA device visible\n");
+        return 1;
     }
     jn_objective obj = {.loss = JN_LOSS_XENT, .jac_copies = 1, .jac_proj = 1, .jac_lambda = 0.1, .jac_noise = 0.3,
                         .target = JN_TARGET_OUTPUT};

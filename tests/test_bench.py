@@ -4,7 +4,8 @@
 of the peak passes 100%):
 each one's --help (stdout, exit 0), and each refusal, before anything is timed, in one line
 naming the option (and the value), exit 2: an unknown option, one without its value, a value
-read half ("--reps 5x") or out of range, a list cut short; the CUDA ones where they are built;
+read half ("--reps 5x") or out of range, a list cut short, a layer too wide; the CUDA ones where
+they are built, their layer sizes refused before a device is looked for;
 bench_cpu_step out of memory says so in one line naming itself;
 bench_checkpoint's best.ckpt size is last.ckpt's less two sets of values, 4- or 8-byte;
 the Python ones' refusals too, and bench_sweep_cpu.py run from another folder without --bin
@@ -44,8 +45,10 @@ OWN_REFUSALS = {
     "bench_checkpoint": [(["--sizes", "784,10"], "--sizes 784,10: not a value"), (["--dir"], "--dir: needs a value"),
                          (["--dir", "/no such folder"], "--dir /no such folder: No such file or directory"),
                          (["--dir", "/dev/null"], "--dir /dev/null: not a folder")],
-    "bench_cuda_step": [(["--hidden", ",8"], "--hidden ,8: not a value")],
+    "bench_cuda_step": [(["--hidden", ",8"], "--hidden ,8: not a value"),
+                        (["--hidden", "1048576"], "--hidden: layer 1 has 1048576 units")],
     "bench_cuda_sweep": [(["--small", "--models", "1,,2"], "--models 1,,2: not a value"),
+                         (["--hidden", "1048576"], "--hidden: layer 1 has 1048576 units"),
                          (["--inputs", "0"], "--inputs 0: not a value"), (["--small", "--batch"], "--batch: needs a value")],
 }
 
