@@ -6,7 +6,7 @@
  * forward, penalty, backward, fused update, step control) captured once in a CUDA graph and
  * replayed; then the very GEMMs of that step (logged during the capture) replayed alone from
  * their own graph: the floor (cuda_bench.h).
- * Prints microseconds per step, TFLOP/s and their share of the peak of one large SGEMM measured in
+ * Prints microseconds per step and the floor's (median and quartiles of the rounds), TFLOP/s and their share of the peak of one large SGEMM measured in
  * the same run, the ratio to the floor and the N+J / plain ratio.
  * Many models in lock-step: bench_cuda_sweep.
  *
@@ -23,8 +23,9 @@ static const char help[] =
     "Times the CUDA training step at 784-W1-W2-...-10, B = 100 and 1000, fp32 and TF32, for plain\n"
     "training and MLP+N+J (lambda 0.1, s_J 0.3) with the hidden1 target, the output target with\n"
     "K = 1 and the exact output norm: the step as training runs it (one replayed CUDA graph) and\n"
-    "its GEMMs alone from their own graph (the cuBLAS floor), best of 3, in the same run, with\n"
-    "the ratio, TFLOP/s against a large square SGEMM's measured peak and the N+J / plain ratio.\n\n"
+    "its GEMMs alone from their own graph (the cuBLAS floor), interleaved in 5 rounds of the same\n"
+    "run (median and quartiles), with the ratio, TFLOP/s against a large square SGEMM's measured\n"
+    "peak and the N+J / plain ratio.\n\n"
     "  --hidden W1,W2,...  hidden widths (default 1000,1000)\n"
     "  --reps N            graph replays per measurement, 1 to 100000 (default 200)\n";
 
@@ -57,7 +58,8 @@ int main(int argc, char **argv)
     jn_model_describe(&m, shape, sizeof shape);
     struct cudaDeviceProp prop;
     BENCH_CUDA(cudaGetDeviceProperties(&prop, 0));
-    printf("CUDA step vs cuBLAS floor: %s on %s, %d replays per measurement (best of 3)\n", shape, prop.name, reps);
+    printf("CUDA step vs cuBLAS floor: %s on %s, %d replays per measurement, %d rounds (median, quartiles)\n", shape,
+           prop.name, reps, BENCH_ROUNDS);
     double peak[2];  /* GFLOP/s of one large SGEMM, fp32 and TF32 */
     for (int tf32 = 0; tf32 <= 1; tf32++) {
         jn_cuda_ctx ctx;
@@ -67,8 +69,8 @@ int main(int argc, char **argv)
     }
     printf("measured peak (square cublasSgemm up to %d, same run): %.0f GFLOP/s fp32, %.0f TF32\n", PEAK_N, peak[0],
            peak[1]);
-    printf("%-6s %-5s %-16s %10s %10s %8s %9s %8s %9s\n", "B", "prec", "variant", "us/step", "floor us", "ratio",
-           "TFLOP/s", "of peak", "vs plain");
+    printf("%-6s %-5s %-16s %10s %13s %10s %13s %8s %9s %8s %9s\n", "B", "prec", "variant", "us/step", "q1-q3",
+           "floor us", "q1-q3", "ratio", "TFLOP/s", "of peak", "vs plain");
     const jn_objective base = {.loss = JN_LOSS_XENT, .jac_copies = 1, .jac_proj = 1};
     enum { VARIANTS = 4 };
     jn_objective vars[VARIANTS] = {base, base, base, base};
@@ -87,12 +89,15 @@ int main(int argc, char **argv)
             double plain_us = 0;
             for (int v = 0; v < VARIANTS; v++) {
                 bench_result r = bench_step(&ctx, &m, &vars[v], &train, B, 1, reps);
+                const double step = r.step_us.median, floor = r.floor_us.median, gflops = r.gflop / step * 1e6;
                 if (v == 0)
-                    plain_us = r.step_us;
-                const double gflops = r.gflop / r.step_us * 1e6;
-                printf("%-6d %-5s %-16s %10.1f %10.1f %7.2fx %9.2f %7.1f%% %8.2fx\n", B, tf32 ? "tf32" : "fp32",
-                       names[v], r.step_us, r.floor_us, r.step_us / r.floor_us, gflops * 1e-3, 100 * gflops / peak[tf32],
-                       r.step_us / plain_us);
+                    plain_us = step;
+                char step_q[32], floor_q[32];
+                bench_spread(r.step_us, 1, 1, step_q, sizeof step_q);
+                bench_spread(r.floor_us, 1, 1, floor_q, sizeof floor_q);
+                printf("%-6d %-5s %-16s %10.1f %13s %10.1f %13s %7.2fx %9.2f %7.1f%% %8.2fx\n", B,
+                       tf32 ? "tf32" : "fp32", names[v], step, step_q, floor, floor_q, step / floor, gflops * 1e-3,
+                       100 * gflops / peak[tf32], step / plain_us);
                 fflush(stdout);
             }
             jn_cuda_ctx_close(&ctx);

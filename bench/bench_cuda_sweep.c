@@ -36,7 +36,7 @@ static const char help[] =
     "K = 1 (lambda 0.1, s_J 0.3), fp32 and TF32: us per step and per model-step, the step's\n"
     "strided-batched GEMMs alone from their own graph (the floor) and the ratio, GFLOP/s against\n"
     "a large square SGEMM's measured peak, all in the same run; then the device memory by M,\n"
-    "accounted and as the GPU reports it.\n\n"
+    "accounted and as the GPU reports it. Times: median and quartiles of 5 interleaved rounds.\n\n"
     "  --hidden W1,W2,...  hidden widths (default 1000,1000)\n"
     "  --inputs D          input dimension (default 784)\n"
     "  --batch B           batch size (default 100)\n"
@@ -160,10 +160,10 @@ int main(int argc, char **argv)
     jn_model_describe(&m, shape, sizeof shape);
     struct cudaDeviceProp prop;
     BENCH_CUDA(cudaGetDeviceProperties(&prop, 0));
-    printf("lock-step models vs the GEMM floor: %s, B = %d, MLP+N+J output K=1, on %s; %d replays per measurement "
-           "(best of 3)\n", shape, o.batch, prop.name, o.reps);
-    printf("%-5s %6s %12s %14s %14s %8s %10s %8s %12s\n", "prec", "M", "us/step", "us/model-step", "floor/model",
-           "ratio", "GFLOP/s", "of peak", "vs M=first");
+    printf("lock-step models vs the GEMM floor: %s, B = %d, MLP+N+J output K=1, on %s; %d replays per measurement, "
+           "%d rounds (median, quartiles)\n", shape, o.batch, prop.name, o.reps, BENCH_ROUNDS);
+    printf("%-5s %6s %12s %17s %14s %14s %17s %8s %10s %8s %12s\n", "prec", "M", "us/step", "q1-q3", "us/model-step",
+           "floor/model", "q1-q3", "ratio", "GFLOP/s", "of peak", "vs M=first");
     jn_dataset train = bench_synthetic_set(o.batch * (STEPS_PER_CHUNK + 1), o.inputs, 10);
     for (int tf32 = 0; tf32 <= 1; tf32++) {
         jn_cuda_ctx ctx;
@@ -175,11 +175,15 @@ int main(int argc, char **argv)
         for (int i = 0; i < o.n_models; i++) {
             const int M = o.models[i];
             bench_result r = bench_step(&ctx, &m, &obj, &train, o.batch, M, o.reps);
-            const double per = r.step_us / M, gflops = r.gflop / r.step_us * 1e6;
+            const double step = r.step_us.median, floor = r.floor_us.median, per = step / M,
+                         gflops = r.gflop / step * 1e6;
             if (i == 0)
                 first = per;
-            printf("%-5s %6d %12.1f %14.2f %14.2f %7.2fx %10.1f %7.1f%% %11.2fx%s\n", tf32 ? "tf32" : "fp32", M,
-                   r.step_us, per, r.floor_us / M, r.step_us / r.floor_us, gflops, 100 * gflops / peak, per / first,
+            char step_q[32], floor_q[32];
+            bench_spread(r.step_us, 1, 1, step_q, sizeof step_q);
+            bench_spread(r.floor_us, 1.0 / M, 2, floor_q, sizeof floor_q);
+            printf("%-5s %6d %12.1f %17s %14.2f %14.2f %17s %7.2fx %10.1f %7.1f%% %11.2fx%s\n", tf32 ? "tf32" : "fp32",
+                   M, step, step_q, per, floor / M, floor_q, step / floor, gflops, 100 * gflops / peak, per / first,
                    r.stopped ? "  (models stopped: a non-finite step)" : "");
             fflush(stdout);
         }

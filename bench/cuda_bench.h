@@ -2,12 +2,14 @@
  * lock-step models captured once in a CUDA graph and replayed, as the backend replays it; then
  * the very GEMMs of that step (logged during the capture, the same strided-batched calls over
  * the M models) replayed alone from their own graph on scratch operands: the floor the rest
- * of the step adds to. Both are timed in the same run, interleaved, best of three. A header of
+ * of the step adds to. Both are timed in the same run, interleaved over BENCH_ROUNDS rounds:
+ * their medians and quartiles (bench_stats.h), as the CPU benchmarks give. A header of
  * static functions, so that each benchmark stays one source file. */
 #ifndef JACNOISE_BENCH_CUDA_BENCH_H
 #define JACNOISE_BENCH_CUDA_BENCH_H
 
 #include "bench_args.h"
+#include "bench_stats.h"
 #include "cuda/check.h"
 #include "cuda/gemm.h"
 #include "cuda/workspace.h"
@@ -18,6 +20,7 @@
 #include <stdlib.h>
 
 #define STEPS_PER_CHUNK 20  /* the step control restarts after this many steps, as the trainer's chunks do */
+#define BENCH_ROUNDS 5      /* interleaved rounds of step and floor */
 
 static void bench_die(const char *what)
 {
@@ -88,9 +91,16 @@ static double bench_time_graph(jn_cuda_ctx *ctx, cudaGraphExec_t graph, int reps
 }
 
 typedef struct {
-    double step_us, floor_us, gflop;  /* per step of all the models */
-    int stopped;                      /* models that stopped on a non-finite step (should be 0) */
+    bench_quartiles step_us, floor_us;  /* per step of all the models, over the rounds */
+    double gflop;                       /* per step of all the models */
+    int stopped;                        /* models that stopped on a non-finite step (should be 0) */
 } bench_result;
+
+/* "Q1-Q3" of timings times scale, to print after their median with as many digits. */
+static void bench_spread(bench_quartiles q, double scale, int digits, char *out, size_t cap)
+{
+    snprintf(out, cap, "%.*f-%.*f", digits, q.q1 * scale, digits, q.q3 * scale);
+}
 
 /* Times a step of `models` lock-step models of m under obj, batches of B of `train` (at least
  * STEPS_PER_CHUNK + 1 batches), against its GEMM floor. Model k has its own seed, parameters
@@ -133,20 +143,20 @@ static bench_result bench_step(jn_cuda_ctx *ctx, const jn_model *m, const jn_obj
     BENCH_OR_DIE(jn_cuda_capture_train_step(ws, &in, &slots, B, B, &log, &step_graph));
 
     /* The floor: the same GEMM calls (shapes and batch count) on scratch operands, in one graph. */
-    bench_result res = {0, 0, 0, 0};
+    bench_result res = {.gflop = 0};
     for (int i = 0; i < log.count; i++)
         res.gflop += jn_gemm_flops(&log.calls[i]) * 1e-9;
     float *scratch[3] = {NULL, NULL, NULL};
     BENCH_OR_DIE(jn_cuda_capture_floor(&ws->gemm, ctx->stream, &log, 1, scratch, &floor_graph));
 
-    /* Interleave the two measurements, best of three each: the machine may be shared. */
-    res.step_us = res.floor_us = 1e30;
-    for (int round = 0; round < 3; round++) {
-        double s = bench_time_graph(ctx, step_graph, reps, slots.ctl, start);
-        double f = bench_time_graph(ctx, floor_graph, reps, NULL, NULL);
-        res.step_us = s < res.step_us ? s : res.step_us;
-        res.floor_us = f < res.floor_us ? f : res.floor_us;
+    /* Interleaved, so that a change of load (the machine may be shared) hits both alike. */
+    double step_us[BENCH_ROUNDS], floor_us[BENCH_ROUNDS];
+    for (int round = 0; round < BENCH_ROUNDS; round++) {
+        step_us[round] = bench_time_graph(ctx, step_graph, reps, slots.ctl, start);
+        floor_us[round] = bench_time_graph(ctx, floor_graph, reps, NULL, NULL);
     }
+    res.step_us = bench_summarise(step_us, BENCH_ROUNDS);
+    res.floor_us = bench_summarise(floor_us, BENCH_ROUNDS);
     BENCH_CUDA(cudaStreamSynchronize(ctx->stream));
     BENCH_CUDA(cudaMemcpy(at, slots.model, M * sizeof *at, cudaMemcpyDeviceToHost));
     for (int k = 0; k < models; k++)

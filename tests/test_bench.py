@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """The C benchmarks (bench/), run at sizes that take a second, none of their figures judged
-(but that each CPU one gives its timings' quartiles around their median, and that no share
+(but that each one gives its timings' quartiles around their median, and that no share
 of the peak passes 100%):
 each one's --help (stdout, exit 0), and each refusal, before anything is timed, in one line
 naming the option (and the value), exit 2: an unknown option, one without its value, a value
@@ -132,15 +132,25 @@ SPREAD = re.compile(r"(?<![\d.])(\d+(?:\.\d+)?) +(\d+(?:\.\d+)?)-(\d+(?:\.\d+)?)
 
 
 def spreads(tmp):
-    """Every timed figure of the CPU benchmarks comes with its quartiles, q1 <= median <= q3:
-    on a shared machine a median alone does not say how far to trust it."""
+    """Every timed figure of the benchmarks comes with its quartiles, q1 <= median <= q3: on a
+    shared machine a median alone does not say how far to trust it (the CUDA ones where they
+    are built and a device is visible; their emulator's too)."""
     folder = os.path.join(tmp, "spreads")
     os.makedirs(folder)
     for name, args, rows, per_row in [
             ("bench_cpu_step", ["--hidden", "8", "--batch", "2", "--reps", "3"], 4, 2),
             ("bench_rng_normal", ["--count", "1000", "--reps", "3"], None, 1),
-            ("bench_checkpoint", ["--sizes", "8,4,2", "--reps", "3", "--dir", folder], 4, 1)]:
-        p = subprocess.run([os.path.join(BENCH, name)] + args, capture_output=True, text=True, timeout=300)
+            ("bench_checkpoint", ["--sizes", "8,4,2", "--reps", "3", "--dir", folder], 4, 1),
+            ("bench_cuda_sweep", ["--small"], 4, 2)]:
+        prog = os.path.join(BENCH, name)
+        if name.startswith("bench_cuda") and not os.path.exists(prog):
+            continue
+        p = subprocess.run([prog] + args, capture_output=True, text=True, timeout=600)
+        if name.startswith("bench_cuda") and p.returncode == 1 and "no CUDA device visible" in p.stderr:
+            print(f"{name}: not run (no CUDA device visible)")
+            continue
+        if name == "bench_cuda_sweep":  # its timings' table: up to the device memory's
+            p.stdout = p.stdout.split("\ndevice memory")[0]
         lines = p.stdout.splitlines()
         header = next((i for i, line in enumerate(lines) if "q1-q3" in line), len(lines))
         found = [[tuple(map(float, f)) for f in SPREAD.findall(line)] for line in lines[header + 1:]]
