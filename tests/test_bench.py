@@ -134,7 +134,8 @@ SPREAD = re.compile(r"(?<![\d.])(\d+(?:\.\d+)?) +(\d+(?:\.\d+)?)-(\d+(?:\.\d+)?)
 def spreads(tmp):
     """Every timed figure of the benchmarks comes with its quartiles, q1 <= median <= q3: on a
     shared machine a median alone does not say how far to trust it (the CUDA ones where they
-    are built and a device is visible; their emulator's too)."""
+    are built and a device is visible; their emulator's too); bench_cuda_sweep says that the
+    JAX and PyTorch figures it prints beside its own are not measured by it."""
     folder = os.path.join(tmp, "spreads")
     os.makedirs(folder)
     for name, args, rows, per_row in [
@@ -149,7 +150,11 @@ def spreads(tmp):
         if name.startswith("bench_cuda") and p.returncode == 1 and "no CUDA device visible" in p.stderr:
             print(f"{name}: not run (no CUDA device visible)")
             continue
-        if name == "bench_cuda_sweep":  # its timings' table: up to the device memory's
+        if name == "bench_cuda_sweep":
+            refs = [line for line in p.stdout.splitlines() if "JAX" in line or "not measured" in line]
+            check(refs[:1] and refs[0].startswith("not measured by this benchmark:"),
+                  f"{name}: the JAX and PyTorch figures are not said to be unmeasured: {refs!r}")
+            # Its timings' table: up to the device memory's.
             p.stdout = p.stdout.split("\ndevice memory")[0]
         lines = p.stdout.splitlines()
         header = next((i for i, line in enumerate(lines) if "q1-q3" in line), len(lines))
