@@ -160,7 +160,8 @@ def check_ctrl_c(d):
 
 
 def check_odd_names(d, run_folder):
-    env = dict(os.environ, PYTHONIOENCODING="utf-8")
+    # JACNOISE: the tools would otherwise run their checkout's build/jacnoise, not the one under test.
+    env = dict(os.environ, PYTHONIOENCODING="utf-8", JACNOISE=harness.BIN)
     odd = os.path.join(os.fsencode(d), b"\xff")
     p = subprocess.run([sys.executable, os.path.join(TOOLS, "kernel_times.py"), odd + b".csv"], capture_output=True,
                        env=env, timeout=120)
