@@ -554,13 +554,15 @@ def main():
         # to draw): the table reads "diverged", the pictures are drawn from the other rows, one
         # line names the row left out, exit 0; a rerun does the same. The program is a wrapper
         # that trains USPS MLP+J's seeds with a rate and weight decay that multiply the weights
-        # by 1e9 a step, one example a step.
+        # by 1e9 a step, one example a step. The search's two shards run at once: each writes the
+        # spec aside and renames it, so that neither reads the other's half-written copy.
         def diverging(phase):
             """The program, except that USPS MLP+J's search or seeds (phase) diverge."""
             wrapper = os.path.join(d, f"diverging-{phase}")
             with open(wrapper, "w") as f:
                 f.write(f'#!/bin/sh\ncase "$1 $2 $3" in\n"sweep --spec "*usps-j-{phase}.spec)\n'
-                        f'    spec=$3.diverging\n    {{ sed "/^lr = /d" "$3"; printf "lr = 1e6\\nweight-decay = 1e3\\nbatch = 1\\n"; }} >"$spec"\n'
+                        f'    spec=$3.diverging\n    {{ sed "/^lr = /d" "$3"; printf "lr = 1e6\\nweight-decay = 1e3\\nbatch = 1\\n"; }} >"$spec.$$"\n'
+                        f'    mv -f "$spec.$$" "$spec"\n'
                         f'    shift 3\n    exec {shlex.quote(BIN)} sweep --spec "$spec" "$@" ;;\nesac\nexec {shlex.quote(BIN)} "$@"\n')
             os.chmod(wrapper, 0o755)
             return wrapper
