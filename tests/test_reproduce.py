@@ -197,6 +197,55 @@ def check_rules(scratch):
         check(err == f"{table}: line 8: {column} '{text}' is not a decimal number", f"read_results, {column} {text!r}: {err!r}")
         with open(table, "w") as f:
             f.write(kept)
+    # A final sweep's seed column too (the table's order of seeds): int() took 1_0, a word a traceback.
+    seeded = os.path.join(scratch, "seeded")
+    os.makedirs(seeded)
+    with open(os.path.join(seeded, "results.csv"), "w") as f:
+        f.write("id,status,seed,valid_error,test_error,seconds\nr0,finished,1_0,,2,3\n")
+    err = damage_of(rp.read_results, seeded)
+    check(err == f"{seeded}/results.csv: line 2: seed '1_0' is not a decimal number", f"read_results, seed 1_0: {err!r}")
+    # A run's epochs: its summary's, a whole JSON number as jacnoise writes it (int() took 2.9,
+    # "1_000" and true); without a summary, its metrics lines.
+    run = os.path.join(search, "runs", "r3")
+    check(rp.run_epochs(run) == len(dip), f"run_epochs without a summary: {rp.run_epochs(run)}")
+    summary = os.path.join(run, "summary.json")
+    for text, want in [('{"epochs": 7}', 7), ('{"epochs": 2.9}', None), ('{"epochs": "1_000"}', None),
+                       ('{"epochs": true}', None), ('{"epochs": NaN}', None), ('[7]', None), ('{"epo', None)]:
+        with open(summary, "w") as f:
+            f.write(text)
+        err = damage_of(rp.run_epochs, run)
+        got = rp.run_epochs(run) if err is None else None
+        check(got == want and (want is not None or (err.startswith(f"{summary}: ") and "\n" not in err)),
+              f"run_epochs, summary {text}: {got}, {err!r}")
+    os.remove(summary)
+    # A search spec's range bounds and the numbers the cost model reads are decimals as jacnoise
+    # reads them, refused naming the spec's line (float() took nan and 1_000; a word was a
+    # traceback) before jacnoise sees the spec.
+    spec_dir, rp.SPEC_DIR = rp.SPEC_DIR, os.path.join(scratch, "specs")
+    os.makedirs(rp.SPEC_DIR)
+    bad = os.path.join(rp.SPEC_DIR, "usps-mlp.spec")
+    for line, words in [("batch = nan", "batch 'nan' is not a decimal number"),
+                        ("epochs = [10, 1_000]", "epochs '1_000' is not a decimal number"),
+                        ("hidden = choice(1000, \"500,abc\")", "hidden 'abc' is not a decimal number"),
+                        ("lr = log-uniform(0x10, 1)", "lr '0x10' is not a decimal number"),
+                        ("jac-noise = uniform(0.1)", "jac-noise: uniform(a, b) takes two bounds"),
+                        ("valid = inf", "valid 'inf' is not a decimal number")]:
+        with open(bad, "w") as f:
+            f.write(f"data = usps\n{line}\n")
+        err = io.StringIO()
+        try:
+            with contextlib.redirect_stderr(err):
+                rp.Cell(scratch, "smoke", "usps", "mlp", rp.BUDGETS["smoke"]["usps"])
+            code = None
+        except SystemExit as e:
+            code = e.code
+        check(code == 1 and err.getvalue() == f"reproduce: {bad}: line 2: {words}\n",
+              f"a spec's {line!r}: exit {code}, {err.getvalue()!r}")
+    with open(bad, "w") as f:
+        f.write("data = usps\nvalid = auto\nhidden = [1000, \"500,500\"]\nepochs = uniform(10, 15)\n")
+    cell = rp.Cell(scratch, "smoke", "usps", "mlp", rp.BUDGETS["smoke"]["usps"])
+    check(rp.estimate(cell, cell.base, "cpu") > 0, "estimate of a spec with a range of epochs")
+    rp.SPEC_DIR = spec_dir
     # A finished run's damaged metrics line is named with its file and line, which ends the call
     # (main_of); it ended in a JSONDecodeError traceback.
     damaged = os.path.join(search, "runs", "r5", "metrics.jsonl")

@@ -160,8 +160,9 @@ def fail(msg, status=1):
 RANDOM = re.compile(r"^(uniform|log-uniform|choice)\s*\(")
 
 
-def read_spec(path):
-    """The (key, value) lines of a sweep spec, in order, comments dropped."""
+def read_spec(path, lines=None):
+    """The (key, value) lines of a sweep spec, in order, comments dropped; lines, a dict, gets
+    each key's line number."""
     entries = []
     with open(path) as f:
         for number, line in enumerate(f, 1):
@@ -179,6 +180,8 @@ def read_spec(path):
             if not sep:
                 fail(f"{path}: line {number}: expected key = value")
             entries.append((key.strip(), value.strip()))
+            if lines is not None:
+                lines[key.strip()] = number
     return entries
 
 
@@ -208,7 +211,7 @@ def write_spec(path, entries, header):
 
 # ---- the sweep's results ----------------------------------------------------------------------
 
-NUMBER_COLUMNS = ("valid_error", "test_error", "seconds")
+NUMBER_COLUMNS = ("seed", "valid_error", "test_error", "seconds")
 
 
 def read_results(folder):
@@ -232,17 +235,24 @@ def number(text):
 
 
 def run_epochs(folder):
-    """Epochs trained by a run folder (its summary, else its metrics)."""
+    """Epochs trained by a run folder (its summary, else its metrics). A summary whose epochs is
+    not a whole number, as jacnoise writes it, raises Damaged: int() took 2.9, "1_000" and true."""
+    path = os.path.join(folder, "summary.json")
     try:
-        with open(os.path.join(folder, "summary.json")) as f:
-            return int(json.load(f).get("epochs", 0))
-    except (OSError, ValueError):
-        pass
-    try:
-        with open(os.path.join(folder, "metrics.jsonl")) as f:
-            return sum(1 for _ in f)
-    except OSError:
-        return 0
+        with open(path) as f:
+            epochs = json.load(f)
+    except FileNotFoundError:
+        try:
+            with open(os.path.join(folder, "metrics.jsonl")) as f:
+                return sum(1 for _ in f)
+        except OSError:
+            return 0
+    except (OSError, ValueError) as e:
+        raise Damaged(f"{path}: {getattr(e, 'strerror', None) or 'not JSON'}")
+    epochs = epochs.get("epochs") if isinstance(epochs, dict) else None
+    if type(epochs) is not int or epochs < 0:
+        raise Damaged(f"{path}: expected a JSON object with a whole number of epochs, as jacnoise writes")
+    return epochs
 
 
 class Damaged(ValueError):
@@ -346,8 +356,18 @@ WRITE_BYTES_S = 650e6
 CHECKPOINT_EPOCHS = {"cpu": 1, "gpu": 50}
 
 
+# The spec keys the cost model reads, each a decimal (hidden: a list of them; valid: or auto).
+COST_KEYS = ("hidden", "valid", "train-limit", "jac-lambda", "jac-copies", "batch", "epochs", "samples", "seeds")
+
+
+def cost_value(cfg, key, default):
+    """A configuration's number for the cost model; Cell.check_numbers refused what is not a
+    decimal in the spec, and the middle of a range may be fractional (an estimate)."""
+    return tool_files.decimal(str(cfg.get(key, default)))
+
+
 def layer_sizes(data, cfg):
-    return [INPUTS[data]] + [int(w) for w in cfg.get("hidden", "1000").split(",")] + [10]
+    return [INPUTS[data]] + [tool_files.decimal(w) for w in str(cfg.get("hidden", "1000")).split(",")] + [10]
 
 
 def epoch_cost(data, cfg):
@@ -356,16 +376,16 @@ def epoch_cost(data, cfg):
     macs = sum(a * b for a, b in zip(sizes, sizes[1:]))
     n_train, n_valid, n_test = EXAMPLES[data]
     valid = cfg.get("valid", "auto")
-    n_valid = n_valid if valid == "auto" else int(valid)
-    n_train = min(n_train - n_valid, int(cfg.get("train-limit", 0)) or n_train)
+    n_valid = n_valid if valid == "auto" else cost_value(cfg, "valid", 0)
+    n_train = min(n_train - n_valid, cost_value(cfg, "train-limit", 0) or n_train)
     per_example = 6 * macs
-    if float(cfg.get("jac-lambda", 0)) > 0:
-        copies = int(cfg.get("jac-copies", 1))
+    if cost_value(cfg, "jac-lambda", 0) > 0:
+        copies = cost_value(cfg, "jac-copies", 1)
         if cfg.get("jac-target", "hidden1") == "hidden1":
             per_example += copies * 4 * sizes[0] * sizes[1]
         else:
             per_example += copies * 12 * macs
-    batch = int(cfg.get("batch", 100))
+    batch = cost_value(cfg, "batch", 100)
     return n_train * per_example + (n_valid + n_test) * 2 * macs, math.ceil(n_train / batch)
 
 
@@ -375,7 +395,7 @@ def run_seconds(data, cfg, device):
     flops, _ = epoch_cost(data, cfg)
     sizes = layer_sizes(data, cfg)
     params = sum((a + 1) * b for a, b in zip(sizes, sizes[1:]))
-    epochs = int(cfg.get("epochs", 50))
+    epochs = cost_value(cfg, "epochs", 50)
     writes = math.ceil(epochs / CHECKPOINT_EPOCHS[device])
     return flops / (CPU_FLOPS if device == "cpu" else GPU_FLOPS) * epochs + writes * 16 * params / WRITE_BYTES_S
 
@@ -385,19 +405,25 @@ def split_list(text):
     return [p.strip().strip('"') for p in re.split(r',(?=(?:[^"]*"[^"]*")*[^"]*$)', text)]
 
 
-def values_of(value):
-    """(kind, values) of a spec value: 'grid' or 'choice' with their values, 'range' with the
-    middle of a uniform (geometric for log-uniform) draw, or 'fixed'."""
+def spec_values(value):
+    """(kind, texts) of a spec value as written: 'grid' or 'choice' with their values,
+    'uniform' or 'log-uniform' with its bounds, or 'fixed'."""
     m = RANDOM.match(value)
     if value.startswith("["):
         return "grid", split_list(value.strip()[1:-1])
     if not m:
         return "fixed", [value]
-    args = split_list(value[value.index("(") + 1:value.rindex(")")])
-    if m.group(1) == "choice":
-        return "choice", args
-    a, b = float(args[0]), float(args[1])
-    return "range", [str(math.sqrt(a * b) if m.group(1) == "log-uniform" else (a + b) / 2)]
+    return m.group(1), split_list(value[value.index("(") + 1:value.rindex(")")])
+
+
+def values_of(value):
+    """(kind, values) of a spec value: 'grid' or 'choice' with their values, 'range' with the
+    middle of a uniform (geometric for log-uniform) draw, or 'fixed'."""
+    kind, texts = spec_values(value)
+    if kind not in ("uniform", "log-uniform"):
+        return kind, texts
+    a, b = (tool_files.decimal(t) for t in texts)  # two decimals: Cell.check_numbers
+    return "range", [str(math.sqrt(a * b) if kind == "log-uniform" else (a + b) / 2)]
 
 
 def grid_size(entries):
@@ -424,11 +450,29 @@ class Cell:
         if not os.path.exists(src):
             fail(f"{src}: no such spec (tools/reproduce/ holds one per data set and row)")
         self.source = src
-        self.base = read_spec(src)
+        lines = {}
+        self.base = read_spec(src, lines)
+        self.check_numbers(lines)
         for k, v in proto.overrides.get(row, {}).items():
             set_key(self.base, k, v)
         self.selected = None  # select(): (row of the search's results.csv, smoothed error, epoch)
         self.device = None  # an earlier call's cell: the device its results.csv line gave
+
+    def check_numbers(self, lines):
+        """Refuses, naming the spec's line, a range's bound or a number the cost model reads that
+        is not a decimal as jacnoise reads it: float() and int() took nan, 1_000 and ' 5', or
+        ended in a traceback on a word, before jacnoise could refuse the spec."""
+        for key, value in self.base:
+            kind, texts = spec_values(value)
+            ranged = kind in ("uniform", "log-uniform")
+            if ranged and len(texts) != 2:
+                fail(f"{self.source}: line {lines[key]}: {key}: {kind}(a, b) takes two bounds")
+            if not ranged and key not in COST_KEYS:
+                continue
+            for text in texts:
+                for item in text.split(",") if key == "hidden" else [text]:
+                    if tool_files.decimal(item) is None and not (key == "valid" and item == "auto"):
+                        fail(f"{self.source}: line {lines[key]}: {key} '{item}' is not a decimal number")
 
     def search_entries(self):
         entries = list(self.base)
@@ -631,7 +675,7 @@ def cell_result(cell):
         rows = read_results(cell.final_dir)
         if not rows or any(r["status"] not in DONE + ("diverged",) for r in rows):
             return None
-    rows.sort(key=lambda r: int(r.get("seed") or 1))
+    rows.sort(key=lambda r: number(r.get("seed") or "1"))
     tests = [number(r["test_error"]) for r in rows]
     runs = [os.path.join(cell.final_dir, "runs", r["id"]) for r in rows]
     finite = [t for t in tests if math.isfinite(t)]
@@ -875,8 +919,8 @@ def sweep_cmd(spec, folder, shard, shards, args):
 
 
 def configs_of(entries):
-    samples = int(dict(entries).get("samples", 1)) if any(RANDOM.match(v) for _, v in entries) else 1
-    return grid_size(entries) * samples * int(dict(entries).get("seeds", 1))
+    samples = int(cost_value(dict(entries), "samples", 1)) if any(RANDOM.match(v) for _, v in entries) else 1
+    return grid_size(entries) * samples * int(cost_value(dict(entries), "seeds", 1))
 
 
 def estimate(cell, entries, device, seeds=0):
@@ -895,7 +939,7 @@ def estimate(cell, entries, device, seeds=0):
     if device != "cpu":
         groups = len({c.get("hidden", "1000") for c, _ in cfgs}) + (1 if seeds else 0)
         _, steps = epoch_cost(cell.data, cfgs[0][0])
-        seconds += groups * steps * GPU_STEP_S * int(cfgs[0][0].get("epochs", 50))
+        seconds += groups * steps * GPU_STEP_S * cost_value(cfgs[0][0], "epochs", 50)
     return seconds
 
 
