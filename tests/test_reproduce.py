@@ -365,6 +365,21 @@ def check_table_tool(scratch):
               f"results_table, {column} {text!r}: exit {p.returncode}, stderr {p.stderr!r}")
 
 
+def check_committed_table():
+    """results/TABLE.md is what the command on its third line writes now, legend and all: the
+    legend drifted from results_table.py's when the tool changed and the file was not rewritten."""
+    root = os.path.dirname(os.path.dirname(TOOL))
+    with open(os.path.join(root, "results", "TABLE.md")) as f:
+        committed = f.read()
+    m = re.search(r"^Written by `tools/results_table\.py ([^`]*)`", committed, re.M)
+    check(m is not None, "results/TABLE.md does not say which command wrote it")
+    if m:
+        p = subprocess.run([sys.executable, TABLE_TOOL] + m.group(1).split(), capture_output=True, text=True, cwd=root)
+        check(p.returncode == 0 and p.stdout == committed,
+              f"results/TABLE.md is not what tools/results_table.py writes now (rewrite it with the command on its "
+              f"third line): exit {p.returncode}, {p.stderr[-300:]}")
+
+
 def check_pictures(out):
     for data in SETS:
         for name in ["saturation.png", "jacobian.png", "noise.png"]:
@@ -528,6 +543,7 @@ def main():
     with scratch("jacnoise-reproduce-") as d:
         check_rules(d)
         check_table_tool(d)
+        check_committed_table()
     if sys.argv[1:] == ["--rules"]:  # the rules alone, in a second
         return finish("reproduce rule")
     with scratch("jacnoise-reproduce-") as d:
