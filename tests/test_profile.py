@@ -352,8 +352,8 @@ def plot_sizes(tools, table):
 
 def plot_profile(tmp, table):
     """tools/plot_profile.py draws the grid's table, a series alike in every panel; a missing,
-    empty, truncated or foreign table, a non-number, a number that is not finite or out of its
-    range (a zero floor, a negative ratio) or an --out that is a file: one line naming the file
+    empty, truncated or foreign table, a non-number, a number that is not a finite decimal
+    (nan, 1_000, a space before it) or out of its range (a zero floor, a negative ratio) or an --out that is a file: one line naming the file
     (and the line and column of a bad number), never a traceback, no picture."""
     try:
         import matplotlib  # noqa: F401
@@ -395,6 +395,9 @@ def plot_profile(tmp, table):
              "nanbatch.csv": spoilt("batch", "nan"), "infbatch.csv": spoilt("batch", "1e400"),
              "nanstep.csv": spoilt("step_us", "nan"), "negoverhead.csv": spoilt("overhead_ratio", "-1"),
              "zerofloor.csv": spoilt("plain_floor_us", "0"), "nanplainfast.csv": spoilt("plain_fast_step_us", "nan"),
+             # float() takes these; jacnoise never writes them
+             "underscore.csv": spoilt("step_us", "1_000"), "spaced.csv": spoilt("plain_floor_us", " 12"),
+             "trailing.csv": spoilt("threads", "1 "),
              "binary.csv": ("\udcff\udcfe\n", "")}
     for name, (text, words) in cases.items():
         bad = os.path.join(tmp, name)

@@ -12,7 +12,6 @@ writes into DIR (default: the CSV's folder):
                         stacked), with the step time on top
 
 Needs matplotlib (Debian: apt-get install python3-matplotlib)."""
-import math
 import os
 import sys
 
@@ -46,7 +45,8 @@ def fail(msg):
 
 def load(path):
     """The rows of a profile table, numbers as floats (batch an int); any fault (a number that
-    is not finite or out of its range) ends the program with one line naming the file, the
+    is not a finite decimal as jacnoise writes it, tool_files.decimal, or out of its range)
+    ends the program with one line naming the file, the
     line and the column."""
     rows, header = tool_files.read_csv(path, fail)
     if not header:
@@ -60,12 +60,9 @@ def load(path):
         if None in r or None in r.values():
             fail(f"{path} line {i}: not as many fields as the header's {len(header)}")
         for k in NUMBER_COLUMNS + ([PLAIN_FAST] if r.get(PLAIN_FAST) else []):
-            try:
-                value = float(r[k])
-            except ValueError:
-                value = math.nan
-            if not math.isfinite(value):
-                fail(f"{path} line {i}: {k} '{r[k]}' is not a finite number")
+            value = tool_files.decimal(r[k])
+            if value is None:
+                fail(f"{path} line {i}: {k} '{r[k]}' is not a decimal number")
             if value < 0 or (value == 0 and k in POSITIVE_COLUMNS):
                 fail(f"{path} line {i}: {k} '{r[k]}' is not {'above 0' if k in POSITIVE_COLUMNS else '0 or more'}")
             r[k] = value
