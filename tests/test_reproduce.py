@@ -366,8 +366,9 @@ def check_table_tool(scratch):
 
 
 def check_committed_table():
-    """results/TABLE.md is what the command on its third line writes now, legend and all: the
-    legend drifted from results_table.py's when the tool changed and the file was not rewritten."""
+    """results/TABLE.md is what the command on its third line writes now, legend and all (the
+    legend drifted from results_table.py's when the tool changed and the file was not
+    rewritten), and the README's Results section quotes its rows."""
     root = os.path.dirname(os.path.dirname(TOOL))
     with open(os.path.join(root, "results", "TABLE.md")) as f:
         committed = f.read()
@@ -378,6 +379,12 @@ def check_committed_table():
         check(p.returncode == 0 and p.stdout == committed,
               f"results/TABLE.md is not what tools/results_table.py writes now (rewrite it with the command on its "
               f"third line): exit {p.returncode}, {p.stderr[-300:]}")
+    # The README's Results section quotes the table's rows without the seed counts.
+    with open(os.path.join(root, "README.md")) as f:
+        results = f.read().split("\n## Results\n")[-1].split("\n## ")[0]
+    quoted = [l for l in results.splitlines() if l.startswith("| MLP")]
+    table = [re.sub(r" \(\d+\)", "", l) for l in committed.splitlines() if l.startswith("| MLP")]
+    check(quoted == table, f"README's Results table is not results/TABLE.md's: {quoted} against {table}")
 
 
 def check_pictures(out):
