@@ -12,7 +12,6 @@ own, without the overlap and the cache hits of the real run. Exit 1 with one lin
 file is not such a CSV, or its units are not the base ones (nanoseconds, bytes), which the
 table would misread by factors of 1000 without a word."""
 import csv
-import math
 import sys
 
 import tool_files
@@ -40,9 +39,10 @@ def read(path):
                 if None in row or None in row.values():
                     raise ValueError(f"not as many fields as the header's {len(rows.fieldnames)}")
                 key = (int(row["ID"]), row["Kernel Name"])
-                value = float(row["Metric Value"].replace(",", ""))
-                if not math.isfinite(value) or value < 0:
-                    raise ValueError(f"{row['Metric Name']} '{row['Metric Value']}' is not a number >= 0")
+                # ncu groups digits with commas; float() would also take nan, 1_000 and spaces
+                value = tool_files.decimal(row["Metric Value"].replace(",", ""))
+                if value is None or value < 0:
+                    raise ValueError(f"{row['Metric Name']} '{row['Metric Value']}' is not a decimal number >= 0")
                 name, unit = row["Metric Name"], row["Metric Unit"]
             except (KeyError, TypeError, ValueError) as e:
                 raise ValueError(f"line {at[0]}: not a row of Nsight Compute's CSV ({e})") from None
