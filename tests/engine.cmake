@@ -57,3 +57,5 @@ jn_c_test(test_profile_cost SOURCES test_profile_cost.c LABELS engine)
 jn_c_test(test_profile_rounds SOURCES test_profile_rounds.c LABELS engine)
 jn_py_test(test_profile test_profile.py LABELS cli TIMEOUT 600)
 jn_c_test(test_file_flips SOURCES test_file_flips.c LABELS engine)
+# Atomic writes' temporary files: another user's stale one, and those killed writers left.
+jn_c_test(test_tmp_files SOURCES test_tmp_files.c LABELS engine)

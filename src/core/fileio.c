@@ -388,16 +388,41 @@ static const char *what_is_kept(const char *path)
     return access(path, F_OK) == 0 ? "previous file kept" : "no file written";
 }
 
-/* Writes the pieces, one after another, to tmp, then renames it over path; with exclusive,
- * links it to path instead, which fails (1) where path exists, so that of writers racing to
- * create path one wins. */
-static int write_atomic(const char *path, const char *tmp, const jn_piece *pieces, int n_pieces, int exclusive)
+/* The temporary file beside path: "path.tmp", or with own "path.PID.tmp", which no other
+ * process shares. */
+static int tmp_path(char *tmp, size_t cap, const char *path, int own)
 {
+    const int n = own ? snprintf(tmp, cap, "%s.%ld.tmp", path, (long)getpid()) : snprintf(tmp, cap, "%s.tmp", path);
+    return n >= (int)cap ? jn_fail("%s: path too long", path) : 0;
+}
+
+/* Removes what a crash or anyone left at tmp: 0, or the errno of the unlink that failed. */
+static int clear_tmp(const char *tmp)
+{
+    return unlink(tmp) == 0 || errno == ENOENT ? 0 : errno;
+}
+
+/* Writes the pieces, one after another, to the temporary file (with own, one of this process's
+ * own), then renames it over path; with exclusive, links it to path instead, which fails (1)
+ * where path exists, so that of writers racing to create path one wins. */
+static int write_atomic(const char *path, int own, const jn_piece *pieces, int n_pieces, int exclusive)
+{
+    char tmp[PATH_MAX];
+    if (tmp_path(tmp, sizeof tmp, path, own))
+        return -1;
     /* A stale temporary file goes first, and O_EXCL creates a new one: opened as it was, a
      * symbolic link left at its name was written through (to the file it names, which the
-     * rename then made path point to), and a FIFO waited for a reader for ever. */
-    if (unlink(tmp) != 0 && errno != ENOENT)
-        return jn_fail("%s: cannot remove the stale %s: %s", path, tmp, strerror(errno));
+     * rename then made path point to), and a FIFO waited for a reader for ever. Another
+     * user's FILE.tmp in a sticky folder (/tmp) cannot be removed: the write then goes
+     * through a name of this process's own, and succeeds, where it failed after the work. */
+    int e = clear_tmp(tmp);
+    if (e && !own) {
+        if (tmp_path(tmp, sizeof tmp, path, 1))
+            return -1;
+        e = clear_tmp(tmp);
+    }
+    if (e)
+        return jn_fail("%s: cannot remove the stale %s: %s", path, tmp, strerror(e));
     int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL, 0644);
     if (fd < 0)
         return jn_fail("%s: cannot create %s: %s", path, tmp, strerror(errno));
@@ -455,20 +480,11 @@ static int write_atomic(const char *path, const char *tmp, const jn_piece *piece
     return fsync_parent(path);
 }
 
-/* The temporary file beside path: "path.tmp", or with own "path.PID.tmp", which no other
- * process shares. */
-static int tmp_path(char *tmp, size_t cap, const char *path, int own)
-{
-    const int n = own ? snprintf(tmp, cap, "%s.%ld.tmp", path, (long)getpid()) : snprintf(tmp, cap, "%s.tmp", path);
-    return n >= (int)cap ? jn_fail("%s: path too long", path) : 0;
-}
-
 /* One buffer written atomically: the three public forms below differ only in these flags. */
 static int write_whole(const char *path, const void *data, size_t len, int own_tmp, int exclusive)
 {
-    char tmp[PATH_MAX];
     const jn_piece all = {data, len};
-    return tmp_path(tmp, sizeof tmp, path, own_tmp) ? -1 : write_atomic(path, tmp, &all, 1, exclusive);
+    return write_atomic(path, own_tmp, &all, 1, exclusive);
 }
 
 int jn_write_file_atomic(const char *path, const void *data, size_t len)
@@ -478,7 +494,6 @@ int jn_write_file_atomic(const char *path, const void *data, size_t len)
 
 int jn_write_pieces_atomic_crc(const char *path, const jn_piece *pieces, int n)
 {
-    char tmp[PATH_MAX];
     jn_piece all[JN_MAX_PIECES + 1];
     if (n > JN_MAX_PIECES)
         return jn_fail("%s: %d pieces, more than %d", path, n, JN_MAX_PIECES);
@@ -491,7 +506,7 @@ int jn_write_pieces_atomic_crc(const char *path, const jn_piece *pieces, int n)
     for (int i = 0; i < 4; i++)
         trailer[i] = (unsigned char)(crc >> (8 * i));
     all[n] = (jn_piece){trailer, sizeof trailer};
-    return tmp_path(tmp, sizeof tmp, path, 0) ? -1 : write_atomic(path, tmp, all, n + 1, 0);
+    return write_atomic(path, 0, all, n + 1, 0);
 }
 
 int jn_write_file_atomic_shared(const char *path, const void *data, size_t len)

@@ -81,7 +81,8 @@ int jn_read_head(const char *path, unsigned char *out, size_t n, size_t *got);
 
 /* Replaces path with the given bytes atomically: written to "path.tmp", flushed, fsync'ed,
  * renamed over path, and the folder fsync'ed. On failure path is untouched and the
- * temporary file removed. */
+ * temporary file removed. A path.tmp this process cannot remove (another user's, in a sticky
+ * folder such as /tmp) is left, the write going through "path.PID.tmp" instead. */
 int jn_write_file_atomic(const char *path, const void *data, size_t len);
 
 /* The same for the concatenation of n <= JN_MAX_PIECES pieces followed by their CRC-32
