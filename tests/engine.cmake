@@ -31,6 +31,7 @@ set_property(TEST test_blas_cores APPEND PROPERTY ENVIRONMENT "JACNOISE_TEST_GEM
 jn_c_test(test_permutation SOURCES test_permutation.c LABELS engine)
 jn_py_test(test_cli test_cli.py LABELS cli TIMEOUT 600)
 jn_py_test(test_reliability test_reliability.py LABELS reliability TIMEOUT 900)
+jn_py_test(test_reliability_tmp test_reliability_tmp.py LABELS reliability sweep TIMEOUT 600)
 if(JACNOISE_WITH_CUDA)
   # GPU tests: skipped (77) where no CUDA device is visible.
   jn_c_test(test_cuda_step SOURCES test_cuda_step.c LABELS gpu)

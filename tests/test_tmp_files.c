@@ -1,6 +1,7 @@
 /* The temporary files atomic writes go through: another user's stale FILE.tmp in a sticky
  * folder (as in /tmp), which this process cannot remove, does not fail the write (it did, after
- * the work). */
+ * the work); and jn_tmp_sweep removes the own temporary files (NAME.HOST.PID.tmp) of this
+ * host's dead processes only, never a live one's, nor another host's. */
 #include "check.h"
 #include "core/fileio.h"
 #include "jacnoise/error.h"
@@ -13,6 +14,33 @@
 #include <unistd.h>
 
 static char folder[1024];
+
+static void touch(const char *name)
+{
+    char path[PATH_MAX];
+    snprintf(path, sizeof path, "%s/%s", folder, name);
+    FILE *f = fopen(path, "w");
+    REQUIRE(f && fputs("stale", f) >= 0 && fclose(f) == 0, "%s: cannot create", path);
+}
+
+static int exists(const char *name)
+{
+    char path[PATH_MAX];
+    snprintf(path, sizeof path, "%s/%s", folder, name);
+    return access(path, F_OK) == 0;
+}
+
+/* How many entries of the folder begin with prefix. */
+static int count_prefixed(const char *prefix)
+{
+    DIR *d = opendir(folder);
+    REQUIRE(d, "%s: cannot open", folder);
+    int n = 0;
+    for (struct dirent *e; (e = readdir(d)) != NULL;)
+        n += strncmp(e->d_name, prefix, strlen(prefix)) == 0;
+    closedir(d);
+    return n;
+}
 
 /* Needs two users other than root (root may remove any file): the writer is a child that
  * becomes nobody, and the stale file belongs to another uid. */
@@ -56,6 +84,43 @@ static void sticky_folder(void)
     CHECK(entries == 2, "%d files in %s: a temporary file was left", entries, sticky);
 }
 
+static void tmp_sweep(void)
+{
+    char host[256] = "", name[512];
+    REQUIRE(gethostname(host, sizeof host - 1) == 0, "gethostname");
+    for (const char *c = host; *c; c++)
+        if (*c == '/' || (unsigned char)*c <= ' ' || (unsigned char)*c >= 127)
+            return (void)printf("skipped jn_tmp_sweep: the host name %s is not a plain one\n", host);
+    const pid_t dead = fork();  /* a pid no process has once it is reaped */
+    REQUIRE(dead >= 0, "fork");
+    if (dead == 0)
+        _exit(0);
+    REQUIRE(waitpid(dead, NULL, 0) == dead, "waitpid");
+    snprintf(name, sizeof name, "results.csv.%s.%ld.tmp", host, (long)dead);
+    touch(name);
+    snprintf(name, sizeof name, "sweep.spec.%s.%ld.tmp", host, (long)dead);
+    touch(name);
+    snprintf(name, sizeof name, "results.csv.%s.%ld.tmp", host, (long)getpid());  /* a live writer's */
+    touch(name);
+    snprintf(name, sizeof name, "results.csv.other-%s.%ld.tmp", host, (long)dead);  /* another host's */
+    touch(name);
+    snprintf(name, sizeof name, "%s.%ld.tmp", host, (long)dead);  /* no NAME before HOST */
+    touch(name);
+    touch("notes.tmp");
+    touch("results.csv.tmp");
+    jn_tmp_sweep(folder);
+    CHECK(count_prefixed("sweep.spec.") == 0, "a dead process's sweep.spec temporary file stayed");
+    snprintf(name, sizeof name, "results.csv.%s.", host);
+    CHECK(count_prefixed(name) == 1, "%d of this host's results.csv temporary files are left, not the live one's",
+          count_prefixed(name));
+    snprintf(name, sizeof name, "results.csv.%s.%ld.tmp", host, (long)getpid());
+    CHECK(exists(name), "a live process's %s was removed", name);
+    snprintf(name, sizeof name, "results.csv.other-%s.%ld.tmp", host, (long)dead);
+    CHECK(exists(name), "another host's %s was removed", name);
+    snprintf(name, sizeof name, "%s.%ld.tmp", host, (long)dead);
+    CHECK(exists(name) && exists("notes.tmp") && exists("results.csv.tmp"), "a file of another name was removed");
+}
+
 /* Removes a folder of files and folders of files. */
 static void remove_tree(const char *dir)
 {
@@ -78,14 +143,14 @@ static void remove_tree(const char *dir)
 
 int main(void)
 {
-    if (geteuid() != 0) {
-        printf("skipped: only root can give a file to another user\n");
-        return CHECK_SKIP;
-    }
     const char *base = getenv("TMPDIR");
     snprintf(folder, sizeof folder, "%s/jn_tmpfiles_XXXXXX", base && *base ? base : "/tmp");
     REQUIRE(mkdtemp(folder), "mkdtemp %s failed", folder);
-    sticky_folder();
+    if (geteuid() == 0)
+        sticky_folder();
+    else
+        printf("skipped the sticky folder: only root can give a file to another user\n");
+    tmp_sweep();
     if (check_may_remove(folder))
         remove_tree(folder);
     return check_exit();

@@ -2,9 +2,11 @@
 #include "core/fileio.h"
 #include "jacnoise/error.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
@@ -388,12 +390,30 @@ static const char *what_is_kept(const char *path)
     return access(path, F_OK) == 0 ? "previous file kept" : "no file written";
 }
 
-/* The temporary file beside path: "path.tmp", or with own "path.PID.tmp", which no other
+/* This host's name as the temporary files of jn_write_file_atomic_shared and jn_write_file_new
+ * carry it ("path.HOST.PID.tmp"): with the pid, unique among the processes of every host that
+ * shares a folder (a sweep's Slurm tasks on several nodes), and saying on which host the writer
+ * ran. Bytes a file name cannot hold become '_'. */
+static void host_name(char *out, size_t cap)
+{
+    if (gethostname(out, cap - 1) != 0)
+        snprintf(out, cap, "localhost");
+    out[cap - 1] = 0;
+    for (char *c = out; *c; c++)
+        if (*c == '/' || (unsigned char)*c <= ' ' || (unsigned char)*c >= 127)
+            *c = '_';
+}
+
+/* The temporary file beside path: "path.tmp", or with own "path.HOST.PID.tmp", which no other
  * process shares. */
 static int tmp_path(char *tmp, size_t cap, const char *path, int own)
 {
-    const int n = own ? snprintf(tmp, cap, "%s.%ld.tmp", path, (long)getpid()) : snprintf(tmp, cap, "%s.tmp", path);
-    return n >= (int)cap ? jn_fail("%s: path too long", path) : 0;
+    char host[256];
+    if (own)
+        host_name(host, sizeof host);
+    const int n = own ? snprintf(tmp, cap, "%s.%s.%ld.tmp", path, host, (long)getpid())
+                      : snprintf(tmp, cap, "%s.tmp", path);
+    return n < 0 || n >= (int)cap ? jn_fail("%s: path too long", path) : 0;
 }
 
 /* Removes what a crash or anyone left at tmp: 0, or the errno of the unlink that failed. */
@@ -517,6 +537,39 @@ int jn_write_file_atomic_shared(const char *path, const void *data, size_t len)
 int jn_write_file_new(const char *path, const void *data, size_t len)
 {
     return write_whole(path, data, len, 1, 1);
+}
+
+/* The pid in name where it is "NAME.HOST.PID.tmp" for this host (NAME not empty), else 0. */
+static long own_tmp_pid(const char *name, const char *host)
+{
+    const size_t len = strlen(name), hlen = strlen(host);
+    if (len < 4 || strcmp(name + len - 4, ".tmp") != 0)
+        return 0;
+    size_t digits = 0;
+    while (digits < len - 4 && digits < 10 && name[len - 5 - digits] >= '0' && name[len - 5 - digits] <= '9')
+        digits++;
+    const size_t dot = len - 5 - digits;  /* the '.' before the pid */
+    if (!digits || digits >= len - 4 || name[dot] != '.' || dot < hlen + 2 || name[dot - hlen - 1] != '.' ||
+        strncmp(name + dot - hlen, host, hlen) != 0)
+        return 0;
+    return strtol(name + dot + 1, NULL, 10);
+}
+
+void jn_tmp_sweep(const char *dir)
+{
+    char host[256];
+    host_name(host, sizeof host);
+    DIR *d = opendir(dir);
+    if (!d)
+        return;
+    for (struct dirent *e; (e = readdir(d)) != NULL;) {
+        const long pid = own_tmp_pid(e->d_name, host);
+        /* EPERM: another user's process, alive. A pid reused since keeps the file: never a
+         * live writer's is removed, at worst a dead one's stays. */
+        if (pid > 0 && pid <= INT_MAX && kill((pid_t)pid, 0) != 0 && errno == ESRCH)
+            unlinkat(dirfd(d), e->d_name, 0);
+    }
+    closedir(d);
 }
 
 /* flock without waiting on the open f: 0 with *fd = f, 1 when another process holds it, 0

@@ -82,7 +82,7 @@ int jn_read_head(const char *path, unsigned char *out, size_t n, size_t *got);
 /* Replaces path with the given bytes atomically: written to "path.tmp", flushed, fsync'ed,
  * renamed over path, and the folder fsync'ed. On failure path is untouched and the
  * temporary file removed. A path.tmp this process cannot remove (another user's, in a sticky
- * folder such as /tmp) is left, the write going through "path.PID.tmp" instead. */
+ * folder such as /tmp) is left, the write going through "path.HOST.PID.tmp" instead. */
 int jn_write_file_atomic(const char *path, const void *data, size_t len);
 
 /* The same for the concatenation of n <= JN_MAX_PIECES pieces followed by their CRC-32
@@ -96,6 +96,11 @@ int jn_write_file_atomic_shared(const char *path, const void *data, size_t len);
 /* Creates path, complete or not at all, only where it does not exist: 1 (path untouched)
  * where it does, also when another process created it first (a sweep's sweep.spec). */
 int jn_write_file_new(const char *path, const void *data, size_t len);
+
+/* Removes the "NAME.HOST.PID.tmp" files in dir that processes of this host which no longer
+ * run left (killed inside a write), never a live writer's, here or on another host; best
+ * effort: what it cannot read or remove stays. */
+void jn_tmp_sweep(const char *dir);
 
 /* Writes all len bytes to fd, going on after a short write or a signal: 0, or the errno of
  * the write that failed (ENOSPC for one that wrote nothing). */

@@ -275,6 +275,9 @@ static int prepare_folder(const char *named, const char *dir, const jn_spec *spe
     if (jn_path_join(path, sizeof path, dir, "sweep.spec") || jn_path_join(runs, sizeof runs, dir, "runs") ||
         jn_mkdirs(runs))
         return JN_EXIT_ERROR;
+    /* The temporary files of the folder's shared files (results.csv, sweep.spec, slurm-array)
+     * are each writer's own: those of killed writers would pile up there for ever. */
+    jn_tmp_sweep(dir);
     const int rc = jn_write_file_new(path, spec->text, strlen(spec->text));
     if (rc <= 0)
         return rc ? JN_EXIT_ERROR : 0;
