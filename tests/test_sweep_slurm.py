@@ -5,7 +5,7 @@ unsharded. The daemons are stopped by their pids. Skipped (77) where Slurm (Debi
 or munge is not installed; before that, without Slurm, the script run as tasks of an array and
 part of it resubmitted (the SLURM_ARRAY_TASK_* variables set as Slurm sets them), a task
 without its program saying so in one line, a plain batch job's log named without the array
-index Slurm gives it outside an array, and a task stopped by SIGTERM saying how it continues
+index Slurm gives it outside an array (also without /proc), and a task stopped by SIGTERM saying how it continues
 (and a plain batch job, sbatch without --array, so stopped), a task whose configurations
 failed saying how to retry them.
 
@@ -171,7 +171,7 @@ def missing_program(tmp, spec):
 
 def batch_env():
     """The environment of a plain batch job (sbatch without --array), as Slurm sets it."""
-    env = dict(os.environ, JACNOISE=BIN, SLURM_JOB_ID="42", ENVIRONMENT="BATCH")
+    env = dict(os.environ, JACNOISE=BIN, SLURM_JOB_ID="42", SLURM_JOB_NAME="jacnoise-sweep", ENVIRONMENT="BATCH")
     for name in ("SLURM_ARRAY_JOB_ID", "SLURM_ARRAY_TASK_ID", "SLURM_ARRAY_TASK_MIN", "SLURM_ARRAY_TASK_MAX",
                  "SLURM_ARRAY_TASK_COUNT", "SLURM_ARRAY_TASK_STEP"):
         env.pop(name, None)
@@ -180,18 +180,28 @@ def batch_env():
 
 def plain_job_log(tmp):
     """A plain batch job's log, which Slurm names slurm-%x-%A_%a.out with %a = 4294967294
-    outside an array, is named slurm-jacnoise-sweep-JOBID.out, its first line in it."""
-    folder = os.path.join(tmp, "plain-log")
-    os.makedirs(folder)
-    log = os.path.join(folder, "slurm-jacnoise-sweep-42_4294967294.out")
-    with open(log, "w") as out:
-        p = subprocess.run(["bash", SBATCH, "study.spec", "out"], env=dict(batch_env(), JACNOISE="true"), stdout=out,
-                           stderr=subprocess.PIPE, text=True, timeout=60, cwd=folder)
-    renamed = os.path.join(folder, "slurm-jacnoise-sweep-42.out")
-    text = open(renamed).read() if os.path.exists(renamed) else ""
-    check(p.returncode == 0 and os.listdir(folder) == [os.path.basename(renamed)] and
-          text.startswith("jacnoise sweep: job 42 (no --array: the whole sweep) on "),
-          f"a plain batch job's log: exit {p.returncode}, {os.listdir(folder)}: {text[:200]!r} {p.stderr[-300:]!r}")
+    outside an array, is named slurm-jacnoise-sweep-JOBID.out, its first line in it; also where
+    there is no /proc (it was found there), run in a mount namespace with /proc hidden where
+    unshare may make one."""
+    hidden = ["unshare", "-rm", "sh", "-c", 'mount -t tmpfs none /proc && exec "$@"', "sh"]
+    if subprocess.run(hidden + ["true"], capture_output=True).returncode != 0:
+        print("skipped the plain batch job's log without /proc: unshare -rm cannot hide it here")
+        hidden = None
+    for what, wrap in (("", []), (" without /proc", hidden)):
+        if wrap is None:
+            continue
+        folder = os.path.join(tmp, "plain-log" + what.replace(" ", "-").replace("/", ""))
+        os.makedirs(folder)
+        log = os.path.join(folder, "slurm-jacnoise-sweep-42_4294967294.out")
+        with open(log, "w") as out:
+            p = subprocess.run(wrap + ["bash", SBATCH, "study.spec", "out"], env=dict(batch_env(), JACNOISE="true"),
+                               stdout=out, stderr=subprocess.PIPE, text=True, timeout=60, cwd=folder)
+        renamed = os.path.join(folder, "slurm-jacnoise-sweep-42.out")
+        text = open(renamed).read() if os.path.exists(renamed) else ""
+        check(p.returncode == 0 and os.listdir(folder) == [os.path.basename(renamed)] and
+              text.startswith("jacnoise sweep: job 42 (no --array: the whole sweep) on "),
+              f"a plain batch job's log{what}: exit {p.returncode}, {os.listdir(folder)}: {text[:200]!r} "
+              f"{p.stderr[-300:]!r}")
 
 
 def cancelled_task(tmp):
