@@ -1,6 +1,7 @@
 /* The temporary files atomic writes go through: another user's stale FILE.tmp in a sticky
  * folder (as in /tmp), which this process cannot remove, does not fail the write (it did, after
- * the work); and jn_tmp_sweep removes the own temporary files (NAME.HOST.PID.tmp) of this
+ * the work), nor is another user's file there, which the write cannot replace, refused only
+ * after the work; and jn_tmp_sweep removes the own temporary files (NAME.HOST.PID.tmp) of this
  * host's dead processes only, never a live one's, nor another host's. */
 #include "check.h"
 #include "core/fileio.h"
@@ -40,6 +41,24 @@ static int count_prefixed(const char *prefix)
         n += strncmp(e->d_name, prefix, strlen(prefix)) == 0;
     closedir(d);
     return n;
+}
+
+/* jn_output_file_check of path as nobody: 0 passed, 1 refused as another user's file in a
+ * sticky folder, 2 otherwise. */
+static int checked_as_nobody(const char *path)
+{
+    const pid_t child = fork();
+    REQUIRE(child >= 0, "fork");
+    if (child == 0) {
+        if (setgid(65534) != 0 || setuid(65534) != 0)
+            _exit(3);
+        if (jn_output_file_check("--dump", path, NULL, NULL) == 0)
+            _exit(0);
+        _exit(strstr(jn_last_error(), "another user's file in a sticky folder") ? 1 : 2);
+    }
+    int status;
+    REQUIRE(waitpid(child, &status, 0) == child, "waitpid");
+    return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
 }
 
 /* Needs two users other than root (root may remove any file): the writer is a child that
@@ -82,6 +101,10 @@ static void sticky_folder(void)
         entries += e->d_name[0] != '.';
     closedir(d);
     CHECK(entries == 2, "%d files in %s: a temporary file was left", entries, sticky);
+    /* nobody's own file there may be replaced; another user's cannot: refused before any work. */
+    CHECK(checked_as_nobody(out) == 0, "nobody's own %s in a sticky folder was refused", out);
+    REQUIRE(chown(out, 65533, 65533) == 0, "%s", out);
+    CHECK(checked_as_nobody(out) == 1, "another user's %s in a sticky folder was not refused", out);
 }
 
 static void tmp_sweep(void)

@@ -675,10 +675,17 @@ int jn_tmp_check(const char *option, const char *path)
     return 0;
 }
 
+/* The sticky bit, an XSI name that _POSIX_C_SOURCE alone does not give; 01000 everywhere. */
+#ifndef S_ISVTX
+#define S_ISVTX 01000
+#endif
+
 int jn_output_file_check(const char *option, const char *path, const char *other_option, const char *other)
 {
     struct stat st, other_st;
-    if (lstat(path, &st) == 0) {
+    const int exists = lstat(path, &st) == 0;
+    const uid_t owner = exists ? st.st_uid : 0;
+    if (exists) {
         /* The write renames a new file over the path: a link would become a plain file, and
          * a FIFO or device would be replaced, not written to. */
         if (S_ISDIR(st.st_mode))
@@ -699,6 +706,12 @@ int jn_output_file_check(const char *option, const char *path, const char *other
         return jn_fail("%s %s: no folder %s to write it in", option, path, dir);
     if (access(dir, W_OK | X_OK) != 0)
         return jn_fail("%s %s: cannot write in folder %s: %s", option, path, dir, strerror(errno));
+    /* In a sticky folder (/tmp) only the file's owner, the folder's or root may replace a file:
+     * the rename failed after the work ('Operation not permitted'). */
+    const uid_t me = geteuid();
+    if (exists && (st.st_mode & S_ISVTX) && owner != me && st.st_uid != me && me != 0)
+        return jn_fail("%s %s: is another user's file in a sticky folder (%s), which only they may replace; give "
+                       "another name", option, path, dir);
     /* The write goes through NAME.tmp beside it: a name with no room for the suffix failed only
      * after the work, as a stale temporary file that could not be removed. */
     const char *slash = strrchr(path, '/'), *name = slash ? slash + 1 : path;

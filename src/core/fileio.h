@@ -128,8 +128,8 @@ int jn_mkdirs(const char *path);
 int jn_tmp_check(const char *option, const char *path);
 
 /* Before any work, whether a command can write its output file `path` (given as `option`):
- * absent or a regular file (not a folder, link, FIFO or device), in an existing folder it may
- * write in, with room in its name for the write's ".tmp" and no folder there (jn_tmp_check),
+ * absent or a regular file (not a folder, link, FIFO or device) it may replace (not another
+ * user's in a sticky folder), in an existing folder it may write in, with room in its name for the write's ".tmp" and no folder there (jn_tmp_check),
  * and not the same file as `other`
  * (given as `other_option`; NULL or "" for none), a file the command reads or also writes. */
 int jn_output_file_check(const char *option, const char *path, const char *other_option, const char *other);
