@@ -14,6 +14,7 @@ import gzip
 import json
 import os
 import re
+import shutil
 import struct
 import subprocess
 import sys
@@ -900,6 +901,70 @@ def eval_output_cases(d):
                       f"exit {p.returncode}, stderr {p.stderr[:300]!r}")
 
 
+def folder_files(folder):
+    """The bytes of each file in a run folder."""
+    return {n: read(os.path.join(folder, n)) for n in sorted(os.listdir(folder))}
+
+
+def as_bound_user(d):
+    """A command prefix and environment under which a folder's write bits bind: none, or for
+    root (whom they do not bind) nobody's, with copies of the program and USPS in d (the
+    checkout may lie where only root enters); None where setpriv is missing."""
+    if os.geteuid() != 0:
+        return [BIN], os.environ
+    if not shutil.which("setpriv"):
+        return None
+    box = os.path.join(d, "nobody")
+    os.makedirs(box)
+    binary = shutil.copy(BIN, box)
+    for name in ("zip.train.gz", "zip.test.gz"):
+        shutil.copy(os.path.join(os.environ["JACNOISE_DATA"], name), box)
+    for path in (d, box, binary):
+        os.chmod(path, 0o755)
+    return (["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", binary],
+            dict(os.environ, JACNOISE_DATA=box))
+
+
+def ended_run_cases(d, tiny):
+    """A resume of a run that ended, with nothing left to do, says how it ended and writes
+    nothing: it rewrote summary.json, whose seconds became its own, and a copy kept read-only
+    (chmod -R a-w, as from an archive) was refused ('RUN/lock: cannot open'). There, a resume
+    with epochs to train is refused before any work, in one line naming the folder."""
+    name = "train --resume: an ended run"
+    if not expect_ok(name, ["train", "--epochs", "1", "--out", "ended"] + tiny, d):
+        return
+    folder = os.path.join(d, "ended")
+    before = folder_files(folder)
+    p = expect_ok(name, ["train", "--out", "ended", "--resume", "--progress", "never"], d)
+    check(name, p and "finished: trained 1 epoch" in p.stdout, f"stdout {p.stdout[-200:] if p else ''!r}")
+    check(name, folder_files(folder) == before, "the resume rewrote the run folder")
+    # A summary.json torn or not the checkpoint's is written again, not kept as it is.
+    summary = os.path.join(folder, "summary.json")
+    write(summary, before["summary.json"][:40])
+    expect_ok(name, ["train", "--out", "ended", "--resume", "--progress", "never"], d)
+    check(name, read(summary).endswith(b"}\n") and b'"status": "finished"' in read(summary),
+          f"summary.json {read(summary)[:100]!r}")
+    user = as_bound_user(d)
+    if not user:
+        return
+    for path in [folder] + [os.path.join(folder, n) for n in os.listdir(folder)]:
+        os.chmod(path, os.stat(path).st_mode & ~0o222)
+    prefix, env = user
+    for extra, code in (([], 0), (["--epochs", "2"], 1)):
+        case = f"{name}, read-only, {' '.join(extra) or 'as it was'}"
+        p = subprocess.run(prefix + ["train", "--out", "ended", "--resume", "--progress", "never"] + extra, cwd=d,
+                           env=env, capture_output=True, text=True, errors="replace", timeout=TIMEOUT)
+        if not finished(case, p):
+            continue
+        check(case, p.returncode == code, f"exit {p.returncode}, expected {code}; stderr {p.stderr[-300:]!r}")
+        if code:
+            check(case, p.stderr.count("\n") == 1 and "--out ended: cannot write in the folder" in p.stderr and
+                  "epoch" not in p.stdout, f"stdout {p.stdout[-200:]!r}, stderr {p.stderr!r}")
+        else:
+            check(case, "finished: trained 1 epoch" in p.stdout, f"stdout {p.stdout[-200:]!r}")
+    os.chmod(folder, 0o755)
+
+
 def run_cases(d):
     e = lambda name, args, words, code=1, absent=(): expect_error(name, args, code, words, d, absent)
     tiny = ["--data", "usps", "--hidden", "8", "--train-limit", "200", "--valid", "100", "--progress", "never"]
@@ -1121,6 +1186,7 @@ def run_cases(d):
               f"ETAs {etas[:5]} for a run of 10 steps")
 
     # run folders and --resume
+    ended_run_cases(d, tiny)
     before = read(last)
     e("train: --out already holds a run", ["train", "--epochs", "1", "--out", "run"] + tiny, ["--resume", "run"])
     check("train: --out already holds a run", read(last) == before, "last.ckpt changed")

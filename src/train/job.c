@@ -91,15 +91,17 @@ static int remove_stale(const char *path)
 }
 
 /* The run's lock (jn_job_open in train.h): flock on RUN/lock, which the folder keeps. A file
- * system without locks (some network ones) leaves the run unlocked rather than untrainable. */
-static int lock_folder(jn_job *job)
+ * system without locks (some network ones) leaves the run unlocked rather than untrainable.
+ * A folder one may not write in (a finished run kept read-only) is locked shared, which only
+ * a process training there refuses: open_job then lets through nothing that would write. */
+static int lock_folder(jn_job *job, int writable)
 {
     char path[JN_PATH_MAX + 16];
     if (job->lock_fd >= 0)
         return 0;
     if (jn_path_join(path, sizeof path, job->cfg.out, "lock"))
         return -1;
-    const int rc = jn_lock_file(path, &job->lock_fd);
+    const int rc = writable ? jn_lock_file(path, &job->lock_fd) : jn_lock_file_shared(path, &job->lock_fd);
     if (rc <= 0)
         return rc;
     job->busy = 1;
@@ -136,6 +138,17 @@ static int write_config(jn_job *job)
     int rc = jn_write_file_atomic(job->config_path, text, all);
     free(text);
     return rc;
+}
+
+/* Whether summary.json reads back and says how the run at st ended (one torn or edited is
+ * written again). */
+static int summary_agrees(const char *path, const jn_train_state *st)
+{
+    jn_summary_file f;
+    if (!file_exists(path) || jn_summary_read(path, &f))
+        return 0;
+    return !strcmp(f.status, jn_run_status_name(st->status)) && f.s.epochs_done == st->epoch &&
+           f.s.steps == st->global_step;
 }
 
 /* Loads last.ckpt and the configuration it was written with, merged with what the command
@@ -181,6 +194,17 @@ static int open_resumed(jn_job *job, const jn_config *cli)
     if (job->cfg.epochs < reached)
         return jn_fail("--epochs %d: %s has %s %d epoch%s; give at least that many", job->cfg.epochs,
                        job->last_path, ck->state.batch > 0 ? "started" : "done", reached, reached == 1 ? "" : "s");
+    /* A run that stopped goes on where the command line now allows more: epochs left and,
+     * for one stopped early, a patience its epochs without improvement do not reach (0: off). */
+    jn_train_state *st = &ck->state;
+    const int patience = job->cfg.patience;
+    const int may_go_on = st->status == JN_RUN_FINISHED ||
+                          (st->status == JN_RUN_EARLY_STOPPED && (patience == 0 || st->bad_epochs < patience));
+    if (may_go_on && st->epoch < job->cfg.epochs)
+        st->status = JN_RUN_RUNNING;
+    /* One that stays ended, its summary there, only says how it ended: rewritten, the summary's
+     * seconds became this command's, and a folder kept read-only refused it. */
+    job->idle = st->status != JN_RUN_RUNNING && summary_agrees(job->summary_path, st);
     return 0;
 }
 
@@ -240,10 +264,13 @@ static int open_job(jn_job *job, const jn_config *cli, int rerun)
     if (set_paths(job))
         return -1;
     struct stat st;
+    int writable = 1, write_errno = 0;  /* a folder still to make is made where the run writes */
     if (stat(job->cfg.out, &st) == 0) {
+        writable = access(job->cfg.out, W_OK) == 0;
+        write_errno = errno;
         if (!S_ISDIR(st.st_mode))
             return jn_fail("--out %s: exists and is not a folder", job->cfg.out);
-        if (lock_folder(job))
+        if (lock_folder(job, writable))
             return -1;
         /* A folder there would fail the first write of the file, after an epoch of work, and
          * every resume's after it. */
@@ -261,6 +288,9 @@ static int open_job(jn_job *job, const jn_config *cli, int rerun)
     } else if (!rerun && refuse_results(job)) {
         return -1;
     }
+    if (!job->idle && !writable)
+        return jn_fail("--out %s: cannot write in the folder (%s), where the run writes its checkpoints",
+                       job->cfg.out, strerror(write_errno));
     return jn_config_check(&job->cfg);
 }
 
@@ -333,14 +363,6 @@ int jn_job_init(jn_job *job, const jn_model *m, const jn_data *data, uint32_t da
         memcpy(job->best, ck->best_params, sizeof(jn_real) * P);
         job->state = job->saved = ck->state;
         job->has_saved = 1;
-        /* A run that stopped goes on where the command line now allows more: epochs left and,
-         * for one stopped early, a patience its epochs without improvement do not reach (0: off). */
-        jn_train_state *st = &job->state;
-        const int patience = job->cfg.patience;
-        const int may_go_on = st->status == JN_RUN_FINISHED ||
-                              (st->status == JN_RUN_EARLY_STOPPED && (patience == 0 || st->bad_epochs < patience));
-        if (may_go_on && st->epoch < job->cfg.epochs)
-            st->status = JN_RUN_RUNNING;
         jn_checkpoint_free(&job->resumed);
     } else {
         jn_model_init_params(m, job->cfg.seed, job->params);
@@ -355,7 +377,9 @@ int jn_job_commit(jn_job *job)
     /* Only now, with everything loaded and checked, does the run folder change. A run in
      * progress has no summary: an earlier one (of the run resumed, or of a failed attempt a
      * sweep retries) would say that it ended. */
-    if (jn_mkdirs(job->cfg.out) || lock_folder(job))
+    if (job->idle)
+        return 0;
+    if (jn_mkdirs(job->cfg.out) || lock_folder(job, 1))
         return -1;
     if (job->resume ? jn_metrics_truncate(job->metrics_path, job->state.epoch) : remove_stale(job->metrics_path))
         return -1;
@@ -471,7 +495,7 @@ int jn_job_finish(jn_job *job, const char *status, const char *message, double t
     snprintf(job->status, sizeof job->status, "%s", status);
     snprintf(job->message, sizeof job->message, "%s", message);
     /* A run that ends between checkpoints (diverged, stopped) still leaves its best. */
-    if (save_best(job) || write_summary(job, status, message, test_error)) {
+    if (save_best(job) || (!job->idle && write_summary(job, status, message, test_error))) {
         jn_job_fail(job);
         return -1;
     }

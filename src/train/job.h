@@ -16,6 +16,7 @@ struct jn_job {
     char *config_text;          /* the experiment's options, as checkpoints store them */
     uint32_t data_crc;          /* of the data it trains on, as checkpoints store it */
     int resume;                 /* continues the run in its folder */
+    int idle;                   /* resumes an ended run with nothing left to do: writes nothing */
     jn_checkpoint resumed;      /* what a resumed job continues from, until it is loaded */
     jn_model model;
     jn_real *params, *velocity, *best;
