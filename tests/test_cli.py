@@ -23,6 +23,7 @@ import zlib
 import numpy as np
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tools"))
+import ckpt  # noqa: E402
 import export_model  # noqa: E402
 import stepstate  # noqa: E402
 from harness import failures, idx, scratch  # noqa: E402
@@ -901,6 +902,41 @@ def eval_output_cases(d):
                       f"exit {p.returncode}, stderr {p.stderr[:300]!r}")
 
 
+def eval_data_cases(d):
+    """eval on other data than its run trained on (labels changed in --data-dir, as a
+    re-fetched file changes them) said nothing: one note on stderr now says so where no data
+    option was given, and the JSON's same_data_as_run says whether the data is the run's
+    (null for a checkpoint of format version 1, which records no data CRC)."""
+    name = "eval: other data than the run's"
+    data = os.path.join(d, "evaldata")
+    os.makedirs(data)
+
+    def labels(shift):
+        write(os.path.join(data, "lb.idx"), idx(0x08, [60], bytes((i + shift) % 3 for i in range(60))))
+    write(os.path.join(data, "im.idx"), idx(0x08, [60, 4, 4], bytes(i * 7 % 256 for i in range(960))))
+    labels(0)
+    if not expect_ok(name, ["train", "--data", "idx:im.idx,lb.idx", "--data-dir", data, "--hidden", "4", "--epochs",
+                            "1", "--valid", "20", "--progress", "never", "--out", "evalrun"], d):
+        return
+    ck = os.path.join("evalrun", "best.ckpt")
+    old = os.path.join(d, "evalrun", "old.ckpt")
+    write(old, read(os.path.join(d, ck)))
+    ckpt.as_version1(old)
+    evaluate = ["eval", "--data-dir", data, "--checkpoint"]
+    for shift, args, same, noted in ((0, [ck], True, False), (1, [ck], False, True),
+                                     (1, [ck, "--valid", "10"], False, False), (1, [old], None, False)):
+        labels(shift)
+        case = f"{name}: {' '.join(args)}, labels {'changed' if shift else 'as trained'}"
+        p = expect_ok(case, evaluate + args, d)
+        if not p:
+            continue
+        out = json.loads(p.stdout)
+        check(case, out.get("same_data_as_run", "missing") is same, f"same_data_as_run {out.get('same_data_as_run')}")
+        want = f"jacnoise: note: {ck}: the run trained on other data than --data idx:im.idx,lb.idx reads now from {data}"
+        check(case, p.stderr.startswith(want) and p.stderr.count("\n") == 1 if noted else not p.stderr,
+              f"stderr {p.stderr!r}")
+
+
 def folder_files(folder):
     """The bytes of each file in a run folder."""
     return {n: read(os.path.join(folder, n)) for n in sorted(os.listdir(folder))}
@@ -1186,6 +1222,7 @@ def run_cases(d):
               f"ETAs {etas[:5]} for a run of 10 steps")
 
     # run folders and --resume
+    eval_data_cases(d)
     ended_run_cases(d, tiny)
     before = read(last)
     e("train: --out already holds a run", ["train", "--epochs", "1", "--out", "run"] + tiny, ["--resume", "run"])

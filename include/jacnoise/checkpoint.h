@@ -83,9 +83,11 @@ int jn_checkpoint_config(const jn_checkpoint *ck, const char *path, jn_config *c
 
 /* Refuses data other than the checkpoint's run trained on: data_crc is jn_data_crc of what
  * --data `data` (read from folder `dir`, "" where read as given) holds now. A version 1 file,
- * which records none, passes with one note on stderr that the data could not be checked. */
+ * which records none, passes with one note on stderr that the data could not be checked.
+ * With refuse 0 (an evaluation, which may use any data) other data is one note on stderr
+ * instead, and a version 1 file passes silently. Returns 0, 1 (other data, noted), -1. */
 int jn_checkpoint_check_data(const jn_checkpoint *ck, const char *path, uint32_t data_crc, const char *data,
-                             const char *dir);
+                             const char *dir, int refuse);
 
 /* Frees what jn_checkpoint_read or _parse allocated and clears ck (safe on a cleared one). */
 void jn_checkpoint_free(jn_checkpoint *ck);

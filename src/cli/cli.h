@@ -34,7 +34,9 @@ void jn_cli_warn_inert(const jn_config *cfg);
  * same_run (step and check: the steps that run would take) the options that decide the
  * numbers are refused where they differ from the checkpoint's, as a resumed run's are, and
  * so are data other than the run's (its data CRC) and a next batch beyond the data's epoch;
- * pos is where the run's next step stands.
+ * pos is where the run's next step stands. Otherwise (eval) other data is fine, and noted on
+ * stderr where no data option was given. same_data: 1 where the checkpoint's data CRC
+ * matches the data read, 0 where it differs, -1 where unknown (no checkpoint, or version 1).
  * Returns 0, or the exit status: JN_EXIT_USAGE where a value the command line gave is refused
  * (as train and data refuse it), else JN_EXIT_ERROR (error recorded). */
 typedef struct {
@@ -44,6 +46,7 @@ typedef struct {
     jn_model model;
     jn_real *params, *velocity;
     jn_train_state pos;
+    int same_data;
 } jn_cli_state;
 
 int jn_cli_state_load(jn_cli_state *st, const jn_config *cli, int same_run);

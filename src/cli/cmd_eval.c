@@ -87,9 +87,9 @@ int jn_cmd_eval(int argc, char **argv)
     jn_json_string(test_file, sizeof test_file, cfg->test);
     printf("{\n  \"checkpoint\": %s,\n  \"model\": \"%s\",\n  \"parameters\": %zu,\n  \"data\": %s,\n"
            "  \"test\": %s,\n  \"epochs_trained\": %d,\n  \"best_epoch\": %d,\n  \"curv_noise\": %.10g,\n"
-           "  \"seed\": %llu,\n  \"splits\": {\n",
+           "  \"seed\": %llu,\n  \"same_data_as_run\": %s,\n  \"splits\": {\n",
            checkpoint, shape, st.model.n_params, data, test_file, st.pos.epoch, st.pos.best_epoch, cfg->curv_noise,
-           (unsigned long long)cfg->seed);
+           (unsigned long long)cfg->seed, st.same_data < 0 ? "null" : st.same_data ? "true" : "false");
     print_split("valid", &valid, &opt, 0);
     print_split("test", &test, &opt, 1);
     printf("  }\n}\n");

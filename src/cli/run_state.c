@@ -7,17 +7,29 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* The options that choose the examples read (--data-dir only says where the files are). */
+static const char *const data_keys[] = {"data", "test", "valid", "train-limit"};
+enum { DATA_KEYS = sizeof data_keys / sizeof *data_keys };
+
 int jn_cli_blame_stored(const jn_config *cli, const char *file)
 {
-    static const char *const keys[] = {"data", "test", "valid", "train-limit"};
     const char *msg = jn_last_error();
-    for (size_t k = 0; k < sizeof keys / sizeof *keys; k++) {
-        const size_t n = strlen(keys[k]);
-        if (!jn_config_given(cli, keys[k]) && !strncmp(msg, "--", 2) && !strncmp(msg + 2, keys[k], n) &&
+    for (size_t k = 0; k < DATA_KEYS; k++) {
+        const size_t n = strlen(data_keys[k]);
+        if (!jn_config_given(cli, data_keys[k]) && !strncmp(msg, "--", 2) && !strncmp(msg + 2, data_keys[k], n) &&
             (msg[2 + n] == ' ' || msg[2 + n] == ':'))
             return jn_fail_context("%s: stored configuration", file);
     }
     return -1;
+}
+
+/* Whether the command line chose other examples than the checkpoint's configuration names. */
+static int data_given(const jn_config *cli)
+{
+    for (size_t k = 0; k < DATA_KEYS; k++)
+        if (jn_config_given(cli, data_keys[k]))
+            return 1;
+    return 0;
 }
 
 /* Whether the last error refuses an option the command line gave ("--KEY ..." or "--KEY:"). */
@@ -71,6 +83,7 @@ static int load(jn_cli_state *st, const jn_config *cli, int same_run)
     st->velocity = calloc(P, sizeof(jn_real));
     if (!st->params || !st->velocity)
         return jn_fail("out of memory for %zu parameters", P);
+    st->same_data = -1;
     if (!cli->checkpoint[0]) {
         jn_model_init_params(&st->model, c->seed, st->params);
         return 0;
@@ -86,9 +99,13 @@ static int load(jn_cli_state *st, const jn_config *cli, int same_run)
         jn_model_describe(&st->model, asked, sizeof asked);
         return jn_fail("%s: the checkpoint holds a %s model, but --hidden gives %s", cli->checkpoint, held, asked);
     }
-    /* The run's next step on other data would be no step of the run. */
-    if (same_run &&
-        jn_checkpoint_check_data(&st->ck, cli->checkpoint, jn_data_crc(&st->data), c->data, st->data.dir))
+    /* The run's next step on other data would be no step of the run. An evaluation may use
+     * any data, but where the command line chose none, other data than the run's is a stale
+     * --data-dir or a re-fetched file the user should hear of. */
+    const uint32_t crc = jn_data_crc(&st->data);
+    st->same_data = st->ck.has_data_crc ? st->ck.data_crc == crc : -1;
+    if ((same_run || !data_given(cli)) &&
+        jn_checkpoint_check_data(&st->ck, cli->checkpoint, crc, c->data, st->data.dir, same_run) < 0)
         return -1;
     memcpy(st->params, st->ck.params, P * sizeof(jn_real));
     if (st->ck.velocity)

@@ -344,19 +344,25 @@ int jn_checkpoint_config(const jn_checkpoint *ck, const char *path, jn_config *c
 }
 
 int jn_checkpoint_check_data(const jn_checkpoint *ck, const char *path, uint32_t data_crc, const char *data,
-                             const char *dir)
+                             const char *dir, int refuse)
 {
     if (!ck->has_data_crc) {
-        fprintf(stderr, "jacnoise: note: %s is an older jacnoise's (checkpoint format version 1), which records no "
-                "data CRC: the data could not be checked against the run's\n", path);
+        if (refuse)
+            fprintf(stderr, "jacnoise: note: %s is an older jacnoise's (checkpoint format version 1), which records "
+                    "no data CRC: the data could not be checked against the run's\n", path);
         return 0;
     }
     if (ck->data_crc == data_crc)
         return 0;
-    return jn_fail("%s: the run trained on other data than --data %s reads now%s%s (data CRC %08x, the run's %08x): "
-                   "use the files it trained on (put them back, or give their folder with --data-dir), or train on "
-                   "these in a new run", path, data, dir[0] ? " from " : " as given", dir, data_crc,
-                   ck->data_crc);
+    char what[3 * JN_PATH_MAX + 128];
+    snprintf(what, sizeof what, "%s: the run trained on other data than --data %s reads now%s%s (data CRC %08x, "
+             "the run's %08x)", path, data, dir[0] ? " from " : " as given", dir, data_crc, ck->data_crc);
+    if (!refuse) {
+        fprintf(stderr, "jacnoise: note: %s\n", what);
+        return 1;
+    }
+    return jn_fail("%s: use the files it trained on (put them back, or give their folder with --data-dir), or "
+                   "train on these in a new run", what);
 }
 
 void jn_checkpoint_free(jn_checkpoint *ck)

@@ -342,7 +342,7 @@ int jn_job_init(jn_job *job, const jn_model *m, const jn_data *data, uint32_t da
     const int resume = job->resume;
     if (resume && !same_model(m, &job->resumed.model))
         return jn_fail("%s: the checkpoint's model does not match its configuration and data", job->last_path);
-    if (resume && jn_checkpoint_check_data(&job->resumed, job->last_path, data_crc, job->cfg.data, data->dir))
+    if (resume && jn_checkpoint_check_data(&job->resumed, job->last_path, data_crc, job->cfg.data, data->dir, 1))
         return -1;
     job->data_crc = data_crc;
     /* config.txt names the folder the relative file names were read from: a resume from
