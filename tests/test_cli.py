@@ -743,14 +743,18 @@ def state_field(blob, name):
 
 
 def show_matches_checkpoint(d, path):
-    """`show`'s state and sections lines say what the checkpoint's bytes hold."""
+    """`show`'s version, state and sections lines say what the checkpoint's bytes hold (the
+    version line said the current format's for a version 1 file)."""
     name = f"show: {path}"
     p = expect_ok(name, ["show", path], d)
     if not p:
         return
     blob = read(os.path.join(d, path))
-    f = {k: state_field(blob, k) for k in ("epoch", "batch", "global_step", "best_epoch", "best_valid_error",
-                                           "sections")}
+    version = struct.unpack_from("<I", blob, 8)[0]
+    f = {k: state_field(blob, k) for k in ("epoch", "batch", "global_step", "best_epoch", "best_valid_error")}
+    f["sections"] = struct.unpack_from("<I", blob, state_at(blob) + STATE_FIELDS["sections"][0] - 4 * (version < 2))[0]
+    check(name, p.stdout.startswith(f"{path}: jacnoise checkpoint, version {version}, "),
+          f"expected version {version}: {p.stdout[:200]!r}")
     state = f"{f['epoch']} epoch{'' if f['epoch'] == 1 else 's'} done"
     if f["batch"]:
         state += f" and {f['batch']} batch{'' if f['batch'] == 1 else 'es'} of epoch {f['epoch'] + 1}"
@@ -808,7 +812,9 @@ def state_cases(d, best, last):
         e(f"eval: {what} (valid CRC)", ["eval", "--checkpoint", "state.ckpt"], ["state.ckpt"] + words)
         e(f"show: {what} (valid CRC)", ["show", "state.ckpt"], ["state.ckpt"] + words)
     # A finished run stands at its --epochs: shown and evaluated as before.
-    for path in ("run/last.ckpt", "run/best.ckpt"):
+    write(os.path.join(d, "version1.ckpt"), read(os.path.join(d, "run", "last.ckpt")))
+    ckpt.as_version1(os.path.join(d, "version1.ckpt"))
+    for path in ("run/last.ckpt", "run/best.ckpt", "version1.ckpt"):
         show_matches_checkpoint(d, path)
     # Paused at batch 2 of epoch 2 (6 of 8 steps); a batch within the steps done but beyond the
     # epoch's 4 is refused by the resume, which knows the data.

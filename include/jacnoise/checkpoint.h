@@ -58,6 +58,7 @@ typedef struct {
     jn_real *best_params;       /* NULL if absent */
     uint32_t data_crc;          /* of the data the run trains on (jn_data_crc) */
     int has_data_crc;           /* 0 in a version 1 file, which has none */
+    int version;                /* the format version read (written: JN_CHECKPOINT_VERSION) */
 } jn_checkpoint;
 
 /* Writes atomically; the previous file survives any failure. */

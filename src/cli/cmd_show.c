@@ -16,7 +16,7 @@ static void show_checkpoint(const char *path, const jn_checkpoint *ck)
     char shape[256];
     jn_model_describe(&ck->model, shape, sizeof shape);
     const jn_train_state *s = &ck->state;
-    printf("%s: jacnoise checkpoint, version %d, %s\n", path, JN_CHECKPOINT_VERSION, JN_REAL_NAME);
+    printf("%s: jacnoise checkpoint, version %d, %s\n", path, ck->version, JN_REAL_NAME);
     printf("model: %s (%zu parameters)\n", shape, ck->model.n_params);
     printf("state: %s, %d epoch%s done", jn_run_status_name(s->status), s->epoch, s->epoch == 1 ? "" : "s");
     if (s->batch)

@@ -226,6 +226,7 @@ int jn_checkpoint_parse(const unsigned char *data, size_t len, const char *path,
              jn_cur_u64(&c, &examples, "the epoch sums") || jn_cur_u64(&c, &steps, "the epoch sums") ||
              (version >= 2 && jn_cur_u32(&c, &ck->data_crc, "the data CRC"));
     ck->has_data_crc = version >= 2;
+    ck->version = (int)version;
     at = c.off;
     if (rc || jn_cur_u32(&c, &sections, "the section flags")) {
         jn_checkpoint_free(ck);
