@@ -943,6 +943,20 @@ def eval_data_cases(d):
               f"stderr {p.stderr!r}")
 
 
+def step_tf32_case(d):
+    """step from a run trained with TF32 GEMMs (precision=tf32 in its checkpoint, as a GPU run
+    writes it) computes the step on the CPU in full precision: a note says so (it said nothing,
+    the dump reading as the run's step); an fp32 run's step has no such note."""
+    name = "step: from a TF32 run"
+    blob = read(os.path.join(d, "run", "last.ckpt"))
+    check(name, b"precision=fp32\n" in blob, "the tiny run's checkpoint does not say precision=fp32")
+    write(os.path.join(d, "tf32.ckpt"), recrc(blob.replace(b"precision=fp32\n", b"precision=tf32\n")))
+    for path, noted in (("tf32.ckpt", True), ("run/last.ckpt", False)):
+        p = expect_ok(f"{name}: {path}", ["step", "--checkpoint", path, "--dump", "tf32.bin"], d)
+        note = f"jacnoise: note: {path} holds a run trained with TF32 GEMMs (precision=tf32)"
+        check(f"{name}: {path}", p and (note in p.stderr) == noted, f"stderr {p.stderr if p else ''!r}")
+
+
 def folder_files(folder):
     """The bytes of each file in a run folder."""
     return {n: read(os.path.join(folder, n)) for n in sorted(os.listdir(folder))}
@@ -1213,6 +1227,7 @@ def run_cases(d):
               "zero momentum" in p.stderr, f"stderr {p.stderr!r}")
         st = stepstate.parse_dump(os.path.join(d, "best.bin"))
         check("step: from a best.ckpt", not stepstate.flat_params(st, "velocity").any(), "velocity not zero")
+    step_tf32_case(d)
     dump = read(os.path.join(d, "checkpoint.bin"))
     write(os.path.join(d, "cut.bin"), dump[:len(dump) - 100])
     e("show: truncated step state", ["show", "cut.bin"],

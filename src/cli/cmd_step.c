@@ -207,6 +207,11 @@ int jn_cmd_step(int argc, char **argv)
                         "run would take\n",
                 cli.checkpoint, pos.status == JN_RUN_EARLY_STOPPED ? "early-stopped" : "finished", pos.epoch,
                 pos.epoch == 1 ? "" : "s");
+    /* The run's GEMMs rounded their inputs to TF32 (10-bit mantissa): this step, on the CPU,
+     * does not, and differs from the run's by more than float32 rounding. */
+    if (st.cfg.tf32)
+        fprintf(stderr, "jacnoise: note: %s holds a run trained with TF32 GEMMs (precision=tf32): this step is "
+                        "computed on the CPU in %s, not in the run's precision\n", cli.checkpoint, JN_REAL_NAME);
     /* A best.ckpt keeps no velocity: its dump's momentum is zero, where the run's was not. */
     if (cli.checkpoint[0] && !st.ck.velocity)
         fprintf(stderr, "jacnoise: note: %s holds no velocity (a best.ckpt): the update starts from zero momentum, "
