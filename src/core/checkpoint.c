@@ -347,17 +347,19 @@ int jn_checkpoint_config(const jn_checkpoint *ck, const char *path, jn_config *c
 int jn_checkpoint_check_data(const jn_checkpoint *ck, const char *path, uint32_t data_crc, const char *data,
                              const char *dir, int refuse)
 {
+    char where[JN_PATH_MAX + 16];  /* where the files were read: a relative name is found by a search */
+    snprintf(where, sizeof where, "%s%s", dir[0] ? " from " : " as given", dir);
     if (!ck->has_data_crc) {
         if (refuse)
             fprintf(stderr, "jacnoise: note: %s is an older jacnoise's (checkpoint format version 1), which records "
-                    "no data CRC: the data could not be checked against the run's\n", path);
+                    "no data CRC: --data %s%s could not be checked against the run's data\n", path, data, where);
         return 0;
     }
     if (ck->data_crc == data_crc)
         return 0;
     char what[3 * JN_PATH_MAX + 128];
-    snprintf(what, sizeof what, "%s: the run trained on other data than --data %s reads now%s%s (data CRC %08x, "
-             "the run's %08x)", path, data, dir[0] ? " from " : " as given", dir, data_crc, ck->data_crc);
+    snprintf(what, sizeof what, "%s: the run trained on other data than --data %s reads now%s (data CRC %08x, the "
+             "run's %08x)", path, data, where, data_crc, ck->data_crc);
     if (!refuse) {
         fprintf(stderr, "jacnoise: note: %s\n", what);
         return 1;
