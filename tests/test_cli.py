@@ -908,6 +908,29 @@ def eval_output_cases(d):
                       f"exit {p.returncode}, stderr {p.stderr[:300]!r}")
 
 
+def lost_best_cases(d, tiny):
+    """A run folder without its best.ckpt (deleted for room, left out of a copy), resumed: the
+    run ended without one where no later epoch was better, though last.ckpt holds the best
+    parameters. It is written again, the state and parameters the run wrote (the stored
+    options are the resume's, --epochs included): an ended run's (its best epoch its last) at
+    once, and a longer run's (with --lr 1e-9 no epoch is better than the first) when it next
+    writes last.ckpt."""
+    for folder, first, more in (("lost-last", ["--epochs", "1"], []),
+                                ("lost-earlier", ["--epochs", "2", "--lr", "1e-9"], ["--epochs", "3"])):
+        name = f"train --resume without best.ckpt: {folder}"
+        if not expect_ok(name, ["train", "--out", folder] + first + tiny, d):
+            continue
+        best = os.path.join(d, folder, "best.ckpt")
+        kept = read(best)
+        os.remove(best)
+        expect_ok(name, ["train", "--out", folder, "--resume", "--progress", "never"] + more, d)
+        summary = json.loads(read(os.path.join(d, folder, "summary.json")))
+        check(name, summary["best_epoch"] == 1, f"best epoch {summary['best_epoch']}, expected 1")
+        written = read(best) if os.path.exists(best) else None
+        check(name, written and written[state_at(written):-4] == kept[state_at(kept):-4],
+              "best.ckpt " + ("not the state and parameters the run wrote" if written else "missing"))
+
+
 def eval_data_cases(d):
     """eval on other data than its run trained on (labels changed in --data-dir, as a
     re-fetched file changes them) said nothing: one note on stderr now says so where no data
@@ -1251,6 +1274,7 @@ def run_cases(d):
     # run folders and --resume
     eval_data_cases(d)
     ended_run_cases(d, tiny)
+    lost_best_cases(d, tiny)
     before = read(last)
     e("train: --out already holds a run", ["train", "--epochs", "1", "--out", "run"] + tiny, ["--resume", "run"])
     check("train: --out already holds a run", read(last) == before, "last.ckpt changed")

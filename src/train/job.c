@@ -151,6 +151,26 @@ static int summary_agrees(const char *path, const jn_train_state *st)
            f.s.steps == st->global_step;
 }
 
+/* A run folder whose best.ckpt is gone (deleted for room, left out of a copy) while its
+ * last.ckpt, at `at`, holds the best parameters: the resumed run ended without a best.ckpt
+ * where no later epoch was better. It is written again, with the state of its epoch's end as
+ * the run wrote it: last.ckpt's own where that epoch is the last done, else rebuilt (epochs
+ * have equal batches; such a state was running). */
+static void restore_best(jn_job *job, const jn_train_state *at)
+{
+    if (!at->best_epoch || file_exists(job->best_path))
+        return;
+    job->best_unsaved = 1;
+    if (at->epoch == at->best_epoch && at->batch == 0) {
+        job->best_state = *at;
+        return;
+    }
+    const uint64_t batches = (at->global_step - (uint64_t)at->batch) / (uint64_t)at->epoch;
+    job->best_state = (jn_train_state){.global_step = batches * (uint64_t)at->best_epoch, .epoch = at->best_epoch,
+                                       .best_valid_error = at->best_valid_error, .best_epoch = at->best_epoch,
+                                       .status = JN_RUN_RUNNING};
+}
+
 /* Loads last.ckpt and the configuration it was written with, merged with what the command
  * line may change. */
 static int open_resumed(jn_job *job, const jn_config *cli)
@@ -194,6 +214,7 @@ static int open_resumed(jn_job *job, const jn_config *cli)
     if (job->cfg.epochs < reached)
         return jn_fail("--epochs %d: %s has %s %d epoch%s; give at least that many", job->cfg.epochs,
                        job->last_path, ck->state.batch > 0 ? "started" : "done", reached, reached == 1 ? "" : "s");
+    restore_best(job, &ck->state);
     /* A run that stopped goes on where the command line now allows more: epochs left and,
      * for one stopped early, a patience its epochs without improvement do not reach (0: off). */
     jn_train_state *st = &ck->state;
@@ -204,7 +225,7 @@ static int open_resumed(jn_job *job, const jn_config *cli)
         st->status = JN_RUN_RUNNING;
     /* One that stays ended, its summary there, only says how it ended: rewritten, the summary's
      * seconds became this command's, and a folder kept read-only refused it. */
-    job->idle = st->status != JN_RUN_RUNNING && summary_agrees(job->summary_path, st);
+    job->idle = st->status != JN_RUN_RUNNING && summary_agrees(job->summary_path, st) && !job->best_unsaved;
     return 0;
 }
 
