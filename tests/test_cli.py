@@ -972,10 +972,12 @@ def eval_data_cases(d):
           f"stderr {p.stderr if p else ''!r}")
 
 
-def step_tf32_case(d):
-    """step from a run trained with TF32 GEMMs (precision=tf32 in its checkpoint, as a GPU run
-    writes it) computes the step on the CPU in full precision: a note says so (it said nothing,
-    the dump reading as the run's step); an fp32 run's step has no such note."""
+def tf32_run_cases(d):
+    """A run trained with TF32 GEMMs (precision=tf32 in its checkpoint and config.txt, as a GPU
+    run writes them). step computes its step on the CPU in full precision: a note says so (it
+    said nothing, the dump reading as the run's step); an fp32 run's step has no such note. Its
+    resume on the CPU is refused naming last.ckpt and the run's precision (it named
+    '--precision tf32', never given, and advised '--precision fp32', which a resume refuses)."""
     name = "step: from a TF32 run"
     blob = read(os.path.join(d, "run", "last.ckpt"))
     check(name, b"precision=fp32\n" in blob, "the tiny run's checkpoint does not say precision=fp32")
@@ -984,11 +986,22 @@ def step_tf32_case(d):
         p = expect_ok(f"{name}: {path}", ["step", "--checkpoint", path, "--dump", "tf32.bin"], d)
         note = f"jacnoise: note: {path} holds a run trained with TF32 GEMMs (precision=tf32)"
         check(f"{name}: {path}", p and (note in p.stderr) == noted, f"stderr {p.stderr if p else ''!r}")
+    name = "train --resume: a TF32 run on the CPU"
+    os.mkdir(os.path.join(d, "tf32run"))
+    for file in ("config.txt", "metrics.jsonl", "summary.json"):
+        write(os.path.join(d, "tf32run", file), read(os.path.join(d, "run", file)).replace(b"precision=fp32\n",
+                                                                                         b"precision=tf32\n"))
+    write(os.path.join(d, "tf32run", "last.ckpt"), read(os.path.join(d, "tf32.ckpt")))
+    before = folder_files(os.path.join(d, "tf32run"))
+    p = expect_error(name, ["train", "--resume", "--out", "tf32run", "--device", "cpu", "--epochs", "2", "--progress",
+                            "never"], 1, ["tf32run/last.ckpt", "(precision=tf32)", "--device cpu"], d)
+    check(name, p and "--precision" not in p.stderr, f"stderr {p.stderr if p else ''!r}")
+    check(name, folder_files(os.path.join(d, "tf32run")) == before, "the run folder changed")
 
 
 def folder_files(folder):
-    """The bytes of each file in a run folder."""
-    return {n: read(os.path.join(folder, n)) for n in sorted(os.listdir(folder))}
+    """The bytes of each file in a run folder (the lock aside: taking it makes it)."""
+    return {n: read(os.path.join(folder, n)) for n in sorted(os.listdir(folder)) if n != "lock"}
 
 
 def as_bound_user(d):
@@ -1256,7 +1269,7 @@ def run_cases(d):
               "zero momentum" in p.stderr, f"stderr {p.stderr!r}")
         st = stepstate.parse_dump(os.path.join(d, "best.bin"))
         check("step: from a best.ckpt", not stepstate.flat_params(st, "velocity").any(), "velocity not zero")
-    step_tf32_case(d)
+    tf32_run_cases(d)
     dump = read(os.path.join(d, "checkpoint.bin"))
     write(os.path.join(d, "cut.bin"), dump[:len(dump) - 100])
     e("show: truncated step state", ["show", "cut.bin"],

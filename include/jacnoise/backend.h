@@ -95,6 +95,10 @@ long jn_batches_per_epoch(long n, int batch);
 /* Whether `device` resolves to CUDA (JN_DEVICE_AUTO: when built in and a GPU is present). */
 int jn_backend_uses_cuda(jn_device device);
 
+/* NULL where `device` resolves to CUDA, else why it resolves to the CPU, which has no TF32
+ * ("--device cpu asks for the CPU", "--device auto chose the CPU (...)"). */
+const char *jn_backend_no_tf32(jn_device device);
+
 /* 0 unless tf32 is asked of a device that resolves to the CPU (which has no TF32): -1 with
  * the reason recorded, which says why JN_DEVICE_AUTO chose the CPU. */
 int jn_backend_precision_check(jn_device device, int tf32);

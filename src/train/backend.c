@@ -22,15 +22,23 @@ int jn_backend_uses_cuda(jn_device device)
     return device == JN_DEVICE_CUDA || (device == JN_DEVICE_AUTO && jn_cuda_device_count() > 0);
 }
 
+const char *jn_backend_no_tf32(jn_device device)
+{
+    if (jn_backend_uses_cuda(device))
+        return NULL;
+    if (device == JN_DEVICE_CPU)
+        return "--device cpu asks for the CPU";
+    return jn_cuda_built() ? "--device auto chose the CPU (no usable GPU is visible)"
+                           : "--device auto chose the CPU (this build has no CUDA backend)";
+}
+
 int jn_backend_precision_check(jn_device device, int tf32)
 {
-    if (!tf32 || jn_backend_uses_cuda(device))
+    const char *why = tf32 ? jn_backend_no_tf32(device) : NULL;
+    if (!why)
         return 0;
-    if (device == JN_DEVICE_CPU)
-        return jn_fail("--precision tf32: only the CUDA backend has TF32, and --device cpu asks for the CPU");
-    return jn_fail("--precision tf32: only the CUDA backend has TF32, and --device auto chose the CPU (%s): give "
-                   "--precision fp32, or run where a GPU is", jn_cuda_built() ? "no usable GPU is visible"
-                                                                             : "this build has no CUDA backend");
+    return jn_fail("--precision tf32: only the CUDA backend has TF32, and %s%s", why,
+                   device == JN_DEVICE_CPU ? "" : ": give --precision fp32, or run where a GPU is");
 }
 
 void jn_backend_threads(jn_device device, int threads, int processes)

@@ -303,6 +303,12 @@ static int open_job(jn_job *job, const jn_config *cli, int rerun)
     if (cli->resume) {
         if (open_resumed(job, cli))
             return -1;
+        /* TF32 GEMMs decide the run's numbers, so its resume keeps them: the advice for a new
+         * run, --precision fp32, is refused here, and the run gave no --precision. */
+        const char *no_tf32 = job->cfg.tf32 ? jn_backend_no_tf32(job->cfg.device) : NULL;
+        if (no_tf32)
+            return jn_fail("%s: the run trains with TF32 GEMMs (precision=tf32), which decide its numbers and so stay: "
+                           "it continues only on the CUDA backend, and %s", job->last_path, no_tf32);
     } else if (file_exists(job->last_path)) {
         return jn_fail("--out %s already holds a run (last.ckpt); continue it with --resume or choose another --out",
                        cli->out);
