@@ -1042,6 +1042,16 @@ def ended_run_cases(d, tiny):
     expect_ok(name, ["train", "--out", "ended", "--resume", "--progress", "never"], d)
     check(name, read(summary).endswith(b"}\n") and b'"status": "finished"' in read(summary),
           f"summary.json {read(summary)[:100]!r}")
+    # A stored --device that cannot run here (a GPU run copied to a laptop) is named as
+    # config.txt's, not as if the command line had given it; --device cpu goes on.
+    config = os.path.join(folder, "config.txt")
+    write(config, before["config.txt"].replace(b"device=auto\n", b"device=cuda\n"))
+    p = run(["train", "--out", "ended", "--resume", "--progress", "never"], d)
+    if finished(name, p) and p.returncode:  # else a GPU ran it
+        check(name, p.stderr.startswith("jacnoise: ended/config.txt: stored configuration: --device cuda: "),
+              f"stderr {p.stderr!r}")
+    expect_ok(name, ["train", "--out", "ended", "--resume", "--device", "cpu", "--progress", "never"], d)
+    write(config, before["config.txt"])
     user = as_bound_user(d)
     if not user:
         return

@@ -51,10 +51,13 @@ typedef struct {
 
 int jn_cli_state_load(jn_cli_state *st, const jn_config *cli, int same_run);
 
-/* Where the last error refuses a data option (--data, --test, --valid, --train-limit) that
- * the command line did not give, the value was stored in `file` (a checkpoint): the message
- * is prefixed "file: stored configuration", lest it read as the command line's. Returns -1. */
-int jn_cli_blame_stored(const jn_config *cli, const char *file);
+/* Where the last error refuses an option of `keys` (NULL-terminated) that the command line
+ * did not give, the value was stored in `file` (a checkpoint, a run's config.txt): the
+ * message is prefixed "file: stored configuration", lest it read as the command line's.
+ * Returns -1. jn_cli_data_keys: the options that choose the examples read (--data, --test,
+ * --valid, --train-limit), which a checkpoint stores. */
+extern const char *const jn_cli_data_keys[];
+int jn_cli_blame_stored(const jn_config *cli, const char *file, const char *const *keys);
 void jn_cli_state_free(jn_cli_state *st);
 
 int jn_cmd_train(int argc, char **argv);

@@ -32,8 +32,13 @@ int jn_cmd_train(int argc, char **argv)
     jn_backend_threads(cfg.device, cfg.threads, 1);
     int code = jn_train_run(&cfg);
     /* A resumed run's data options are its checkpoint's (relative idx: names hold from the
-     * folder it started in). */
-    if (code == JN_EXIT_ERROR && cfg.resume)
-        jn_cli_blame_stored(&cfg, last);
+     * folder it started in), its device config.txt's (a GPU run copied to a laptop). */
+    static const char *const device_key[] = {"device", NULL};
+    char config[JN_PATH_MAX + 16];
+    if (code == JN_EXIT_ERROR && cfg.resume) {
+        jn_cli_blame_stored(&cfg, last, jn_cli_data_keys);
+        if (!jn_path_join(config, sizeof config, cfg.out, "config.txt"))
+            jn_cli_blame_stored(&cfg, config, device_key);
+    }
     return code == JN_EXIT_ERROR ? jn_cli_fail(code) : code;
 }

@@ -7,16 +7,15 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* The options that choose the examples read (--data-dir only says where the files are). */
-static const char *const data_keys[] = {"data", "test", "valid", "train-limit"};
-enum { DATA_KEYS = sizeof data_keys / sizeof *data_keys };
+/* --data-dir only says where the files are. */
+const char *const jn_cli_data_keys[] = {"data", "test", "valid", "train-limit", NULL};
 
-int jn_cli_blame_stored(const jn_config *cli, const char *file)
+int jn_cli_blame_stored(const jn_config *cli, const char *file, const char *const *keys)
 {
     const char *msg = jn_last_error();
-    for (size_t k = 0; k < DATA_KEYS; k++) {
-        const size_t n = strlen(data_keys[k]);
-        if (!jn_config_given(cli, data_keys[k]) && !strncmp(msg, "--", 2) && !strncmp(msg + 2, data_keys[k], n) &&
+    for (size_t k = 0; keys[k]; k++) {
+        const size_t n = strlen(keys[k]);
+        if (!jn_config_given(cli, keys[k]) && !strncmp(msg, "--", 2) && !strncmp(msg + 2, keys[k], n) &&
             (msg[2 + n] == ' ' || msg[2 + n] == ':'))
             return jn_fail_context("%s: stored configuration", file);
     }
@@ -26,8 +25,8 @@ int jn_cli_blame_stored(const jn_config *cli, const char *file)
 /* Whether the command line chose other examples than the checkpoint's configuration names. */
 static int data_given(const jn_config *cli)
 {
-    for (size_t k = 0; k < DATA_KEYS; k++)
-        if (jn_config_given(cli, data_keys[k]))
+    for (size_t k = 0; jn_cli_data_keys[k]; k++)
+        if (jn_config_given(cli, jn_cli_data_keys[k]))
             return 1;
     return 0;
 }
@@ -69,13 +68,13 @@ static int load(jn_cli_state *st, const jn_config *cli, int same_run)
     if (jn_config_check(&st->cfg)) {
         if (refuses_given(cli))
             return JN_EXIT_USAGE;
-        return cli->checkpoint[0] ? jn_cli_blame_stored(cli, cli->checkpoint) : -1;
+        return cli->checkpoint[0] ? jn_cli_blame_stored(cli, cli->checkpoint, jn_cli_data_keys) : -1;
     }
     jn_backend_threads(JN_DEVICE_CPU, st->cfg.threads, 1); /* eval and the reference run on the CPU */
     const jn_config *c = &st->cfg;
     const jn_data_request req = {c->data, c->test, c->data_dir, c->valid, c->train_limit};
     if (jn_data_load(&req, &st->data))
-        return cli->checkpoint[0] ? jn_cli_blame_stored(cli, cli->checkpoint) : -1;
+        return cli->checkpoint[0] ? jn_cli_blame_stored(cli, cli->checkpoint, jn_cli_data_keys) : -1;
     if (jn_config_model(c, st->data.train.d, st->data.train.classes, &st->model))
         return -1;
     const size_t P = st->model.n_params;
