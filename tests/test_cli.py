@@ -1042,6 +1042,15 @@ def ended_run_cases(d, tiny):
     expect_ok(name, ["train", "--out", "ended", "--resume", "--progress", "never"], d)
     check(name, read(summary).endswith(b"}\n") and b'"status": "finished"' in read(summary),
           f"summary.json {read(summary)[:100]!r}")
+    # Its last.ckpt gone (deleted for room), --resume said "start the run without --resume",
+    # which refuses the folder: it now says why neither goes on.
+    os.mkdir(os.path.join(d, "ended-nolast"))
+    for file, blob in before.items():
+        if file != "last.ckpt":
+            write(os.path.join(d, "ended-nolast", file), blob)
+    expect_error(f"{name} without its last.ckpt", ["train", "--out", "ended-nolast", "--resume", "--progress", "never"],
+                 1, ["--resume: --out ended-nolast already holds an ended run's results", "ended-nolast/summary.json",
+                     "no last.ckpt"], d)
     # A stored --device that cannot run here (a GPU run copied to a laptop) is named as
     # config.txt's, not as if the command line had given it; --device cpu goes on.
     config = os.path.join(folder, "config.txt")

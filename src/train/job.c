@@ -301,6 +301,10 @@ static int open_job(jn_job *job, const jn_config *cli, int rerun)
                 return -1;
     }
     if (cli->resume) {
+        /* Without last.ckpt, "start the run without --resume" holds only where a new run may
+         * start there. */
+        if (!file_exists(job->last_path) && refuse_results(job))
+            return jn_fail_context("--resume");
         if (open_resumed(job, cli))
             return -1;
         /* TF32 GEMMs decide the run's numbers, so its resume keeps them: the advice for a new
