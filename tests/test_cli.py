@@ -931,6 +931,33 @@ def lost_best_cases(d, tiny):
               "best.ckpt " + ("not the state and parameters the run wrote" if written else "missing"))
 
 
+def run_folder_data_cases(d):
+    """eval and step of a run's checkpoint whose idx: files are named relative to the folder
+    the run started in, from another folder: they did not find the files (or found others of
+    those names), where a resume reads them from the folder config.txt records; they now do
+    too."""
+    name = "eval and step: a run of relative idx: names, from another folder"
+    start = os.path.join(d, "relstart")
+    os.makedirs(start)
+    write(os.path.join(start, "im.idx"), idx(0x08, [40, 4, 4], bytes(i * 11 % 256 for i in range(640))))
+    write(os.path.join(start, "lb.idx"), idx(0x08, [40], bytes(i % 3 for i in range(40))))
+    if not expect_ok(name, ["train", "--data", "idx:im.idx,lb.idx", "--hidden", "4", "--epochs", "1", "--valid", "10",
+                            "--progress", "never", "--out", os.path.join("..", "relrun")], start):
+        return
+    out = expect_ok(name, ["eval", "--checkpoint", "relrun/best.ckpt"], d, parse_json=True)
+    check(name, out and out["same_data_as_run"] is True, f"eval: {str(out)[:200]}")
+    expect_ok(name, ["step", "--checkpoint", "relrun/last.ckpt", "--dump", "relrun.state"], d)
+    # Files moved from that folder are searched for as before (./data, here).
+    os.makedirs(os.path.join(d, "data"))
+    for file in ("im.idx", "lb.idx"):
+        os.rename(os.path.join(start, file), os.path.join(d, "data", file))
+    out = expect_ok(f"{name}: files moved", ["eval", "--checkpoint", "relrun/best.ckpt"], d, parse_json=True)
+    check(f"{name}: files moved", out and out["same_data_as_run"] is True, f"eval: {str(out)[:200]}")
+    for file in ("im.idx", "lb.idx"):
+        os.rename(os.path.join(d, "data", file), os.path.join(start, file))
+    os.rmdir(os.path.join(d, "data"))
+
+
 def eval_data_cases(d):
     """eval on other data than its run trained on (labels changed in --data-dir, as a
     re-fetched file changes them) said nothing: one note on stderr now says so where no data
@@ -1305,6 +1332,7 @@ def run_cases(d):
 
     # run folders and --resume
     eval_data_cases(d)
+    run_folder_data_cases(d)
     ended_run_cases(d, tiny)
     lost_best_cases(d, tiny)
     before = read(last)

@@ -6,6 +6,7 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 /* --data-dir only says where the files are. */
 const char *const jn_cli_data_keys[] = {"data", "test", "valid", "train-limit", NULL};
@@ -46,6 +47,25 @@ static int refuses_given(const jn_config *cli)
     return jn_config_accepts(JN_CMD_TRAIN, key) && jn_config_given(cli, key);
 }
 
+/* A run's checkpoint names its idx: files as given; its config.txt, beside it, records the
+ * folder they were read from (as data-dir), where a resume reads them: so does cfg, where that
+ * config.txt is the run's (the same data). Returns whether it did. */
+static int run_data_dir(const char *checkpoint, jn_config *cfg)
+{
+    char path[JN_PATH_MAX + 16];
+    const char *slash = strrchr(checkpoint, '/');
+    const int dir_len = slash ? (int)(slash - checkpoint) : 1;
+    snprintf(path, sizeof path, "%.*s/config.txt", dir_len, slash ? checkpoint : ".");
+    struct stat st;
+    jn_config run;
+    jn_config_defaults(&run);
+    if (stat(path, &st) || jn_config_load_file(&run, JN_CMD_TRAIN, path) || strcmp(run.data, cfg->data) ||
+        !run.data_dir[0])
+        return 0;
+    strcpy(cfg->data_dir, run.data_dir);
+    return 1;
+}
+
 /* 0, -1 (error recorded), or JN_EXIT_USAGE for a value the command line gave that is refused. */
 static int load(jn_cli_state *st, const jn_config *cli, int same_run)
 {
@@ -63,6 +83,8 @@ static int load(jn_cli_state *st, const jn_config *cli, int same_run)
     }
     if (jn_config_overlay(&st->cfg, cli))
         return -1;
+    const int run_dir =
+        cli->checkpoint[0] && !jn_config_given(cli, "data-dir") && run_data_dir(cli->checkpoint, &st->cfg);
     /* A value the command line gave that the options refuse is a bad command line, as train and
      * data say it; one stored in the checkpoint is named with it. */
     if (jn_config_check(&st->cfg)) {
@@ -73,7 +95,12 @@ static int load(jn_cli_state *st, const jn_config *cli, int same_run)
     jn_backend_threads(JN_DEVICE_CPU, st->cfg.threads, 1); /* eval and the reference run on the CPU */
     const jn_config *c = &st->cfg;
     const jn_data_request req = {c->data, c->test, c->data_dir, c->valid, c->train_limit};
-    if (jn_data_load(&req, &st->data))
+    int failed = jn_data_load(&req, &st->data);
+    if (failed && run_dir) { /* the run's folder lost them (or is gone): searched for as a new run's */
+        st->cfg.data_dir[0] = 0;
+        failed = jn_data_load(&req, &st->data);
+    }
+    if (failed)
         return cli->checkpoint[0] ? jn_cli_blame_stored(cli, cli->checkpoint, jn_cli_data_keys) : -1;
     if (jn_config_model(c, st->data.train.d, st->data.train.classes, &st->model))
         return -1;
