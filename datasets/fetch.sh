@@ -7,6 +7,8 @@
 #                            its files. A set found nowhere is fetched into $JACNOISE_DATA if
 #                            set, else ./data.
 #   datasets/fetch.sh DIR    the same with DIR alone, as `jacnoise --data-dir DIR` reads it.
+#                            A set name (mnist, usps) that is no folder yet is refused: both
+#                            sets are always fetched.
 #
 # A set already there with the right sums is not fetched again (no network needed), and the
 # script says where it found it. A file is accepted as NAME.gz or uncompressed NAME (jacnoise
@@ -46,6 +48,11 @@ if [ $# -eq 1 ]; then
         echo "fetch.sh: $1: not a folder" >&2
         exit 2
     fi
+    # "fetch.sh usps" reads as a choice of set, but it would create ./usps and fetch both there.
+    case $1 in mnist | usps) if [ ! -d "$1" ]; then
+        echo "fetch.sh: $1: a set name, not a folder: fetch.sh gets both sets into DIR (write ./$1 for a new folder so named)" >&2
+        exit 2
+    fi ;; esac
     target=$1
 elif [ -n "${JACNOISE_DATA:-}" ]; then
     # A relative name that starts with "-" would be taken for options by sha256sum, mkdir, rm.

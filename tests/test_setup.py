@@ -13,8 +13,8 @@
   nothing; offline, tries each source once; repairs a wrong file in the folder it fills;
   refuses a wrong file in a folder jacnoise would read first; accepts uncompressed files;
   stops, with one line, at a wrong file it cannot delete; names a file it cannot read as
-  such; refuses an unknown option, a DIR that is a file, an empty DIR and a
-  JACNOISE_FETCH_FROM that is neither a folder nor a URL with one line; a folder it cannot fill ($JACNOISE_DATA a file, or under one,
+  such; refuses an unknown option, a DIR that is a file, an empty DIR, a set name as DIR
+  (creating no folder of that name) and a JACNOISE_FETCH_FROM that is neither a folder nor a URL with one line; a folder it cannot fill ($JACNOISE_DATA a file, or under one,
   or read-only) is one line a set, exit 1, before anything is fetched; stopped mid-download
   (Ctrl-C, SIGTERM, a hangup) it leaves no partial file;
 - tools/paper-rows.sh (with a stub program): OUT_PREFIX is optional, so options alone train
@@ -250,9 +250,11 @@ def fetch_cases(tmp, env, calls):
     open(afile, "w").close()
     for name, args, words in (("unknown option", ["--bogus"], "fetch.sh: --bogus: unknown option"),
                               ("DIR a file", [afile], f"fetch.sh: {afile}: not a folder"),
-                              ("DIR empty", [""], "fetch.sh: DIR is empty")):
+                              ("DIR empty", [""], "fetch.sh: DIR is empty"),
+                              ("DIR a set name", ["usps"], "fetch.sh: usps: a set name, not a folder")):
         out = run(name, args, fresh, code=2, words=[words])
         check(out.count("\n") == 1, f"fetch.sh, {name}: not one line: {out!r}")
+    check(not os.path.exists(os.path.join(fresh, "usps")), "fetch.sh usps created ./usps")
 
     # A folder it cannot fill: one line a set naming it, exit 1, nothing tried. Read-only as
     # an unprivileged user (root writes into a mode-555 folder), so root runs it as nobody.
