@@ -58,7 +58,7 @@ def kernel_table(scratch):
     """kernel_times.py: launches, mean and total microseconds, MB and GB/s per kernel, in the
     order the kernels first ran, a dash for the rate of a kernel that took no time; one line
     and exit 1 for a file that is not such a CSV (a value that is not a decimal number >= 0, a
-    row of another length, a unit not the base one), naming the file's line, or not a text
+    launch ID not a whole one, a row of another length, a unit not the base one), naming the file's line, or not a text
     file at all (a folder, a binary file), saying so."""
     script = os.path.join(ROOT, "tools", "kernel_times.py")
     path = os.path.join(scratch, "ncu.csv")
@@ -99,6 +99,10 @@ def kernel_table(scratch):
             ("bad-value.csv", time_of("x"), ""), ("nan.csv", time_of("nan"), ""), ("inf.csv", time_of("1e400"), ""),
             ("negative.csv", time_of("-5"), ""), ("underscore.csv", time_of("1_000"), "'1_000' is not a decimal"),
             ("spaced.csv", time_of(" 5"), "' 5' is not a decimal"),
+            ("spaced-id.csv", preamble + ncu_row(" 3", "k()", "gpu__time_duration.sum", "ns", "5") + "\n",
+             "line 4: not a row of Nsight Compute's CSV (ID ' 3' is not a whole number >= 0)"),
+            ("underscore-id.csv", NCU_HEADER + "\n" + ncu_row("1_0", "k()", "gpu__time_duration.sum", "ns", "5") + "\n",
+             "line 2: not a row of Nsight Compute's CSV (ID '1_0' is not a whole number >= 0)"),
             ("short-row.csv", preamble + row.rsplit(",", 2)[0] + "\n", "line 4: not a row"),
             ("long-row.csv", preamble + row + ',"x"\n', "line 4: not a row"),
             ("usecond.csv", preamble + ncu_row(0, "k()", "gpu__time_duration.sum", "usecond", "5") + "\n",

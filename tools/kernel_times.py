@@ -38,7 +38,11 @@ def read(path):
             try:
                 if None in row or None in row.values():
                     raise ValueError(f"not as many fields as the header's {len(rows.fieldnames)}")
-                key = (int(row["ID"]), row["Kernel Name"])
+                # int() would also take ' 3' and 1_0, which ncu never writes
+                launch = tool_files.decimal(row["ID"])
+                if launch is None or launch < 0 or not launch.is_integer():
+                    raise ValueError(f"ID '{row['ID']}' is not a whole number >= 0")
+                key = (int(launch), row["Kernel Name"])
                 # ncu groups digits with commas; float() would also take nan, 1_000 and spaces
                 value = tool_files.decimal(row["Metric Value"].replace(",", ""))
                 if value is None or value < 0:
