@@ -636,7 +636,7 @@ def plot_faults(tmp):
     has a short row or an error that is not a percentage (a word, nan, inf), a corrupt
     metrics.jsonl line, an --out that is a file; or on a sweep where no configuration has an
     error yet, or whose results.csv was never written: one line naming the file, exit 1, never a traceback, no picture. Empty errors (a run not finished) and a null in metrics.jsonl (a
-    diverged epoch) are drawn."""
+    diverged epoch) are drawn, with one line saying how many configurations are measured."""
     try:
         import matplotlib  # noqa: F401
     except ImportError:
@@ -688,6 +688,9 @@ def plot_faults(tmp):
     p = subprocess.run([sys.executable, script, folder], capture_output=True, text=True, timeout=300)
     check(p.returncode == 0 and os.path.exists(os.path.join(folder, "plots", "curves_best.png")),
           f"plot_sweep.py, a run not finished and a diverged epoch: exit {p.returncode}, stderr {p.stderr[-400:]!r}")
+    # The pictures show 2 of the 3 configurations: said, not left to read as the whole sweep.
+    check(p.stderr == f"plot_sweep: {folder}: 2 of 3 configurations measured (1 pending); the pictures show the "
+          "measured ones\n", f"plot_sweep.py, a run not finished: stderr {p.stderr!r}")
 
 
 def plot_random_search(tmp):

@@ -15,6 +15,9 @@ DIR/plots (or --out):
 
 usage: tools/plot_sweep.py DIR [--out FOLDER] [--best N]
 
+A sweep not finished is drawn as far as it is: one line on stderr (and the heat maps' titles)
+says how many configurations have an error, and how many are pending, running or failed.
+
 Needs matplotlib (Debian: python3-matplotlib). Axes of options whose values are log-spaced are
 logarithmic (symmetric-log when 0 is among them)."""
 import itertools
@@ -145,7 +148,21 @@ def mean(xs):
     return sum(xs) / len(xs) if xs else None
 
 
-def heatmaps(plt, rows, swept, out):
+def unmeasured(rows):
+    """'N of M configurations measured (K pending, ...)' where some have no error yet, else
+    None: the pictures show the measured ones alone, and their blank cells must not read as
+    a finished sweep."""
+    missing = {}
+    for r in rows:
+        if r["valid_error"] is None and r["test_error"] is None:
+            missing[r["status"]] = missing.get(r["status"], 0) + 1
+    if not missing:
+        return None
+    counts = ", ".join(f"{n} {status}" for status, n in sorted(missing.items()))
+    return f"{len(rows) - sum(missing.values())} of {len(rows)} configurations measured ({counts})"
+
+
+def heatmaps(plt, rows, swept, out, note):
     if "jac-lambda" not in swept or "jac-noise" not in swept:
         print("plot_sweep: no heat map: jac-lambda and jac-noise are not both swept")
         return []
@@ -212,7 +229,8 @@ def heatmaps(plt, rows, swept, out):
             axes[k // cols][k % cols].axis("off")
         name = "validation" if split == "valid" else "test"
         seeds = " (mean over seeds)" if "seed" in swept else ""
-        fig.suptitle(f"{name} error (%) of the best parameters{seeds}; red: lowest of the panel")
+        fig.suptitle(f"{name} error (%) of the best parameters{seeds}; red: lowest of the panel" +
+                     (f"\n{note}; blank: none measured" if note else ""))
         fig.colorbar(image, ax=axes, label=f"{name} error (%)", shrink=0.9, extend="max" if hi < values[-1] else "neither")
         path = os.path.join(out, f"heatmap_{split}.png")
         tool_files.save_png(fig, path)
@@ -327,13 +345,16 @@ def main():
         fail(f"{os.path.join(args.folder, 'results.csv')}: no configuration has an error yet (pending, running, "
              f"failed or diverged: jacnoise sweep status {args.folder})")
     ranked = best_runs(args.folder, rows, args.best)
+    note = unmeasured(rows)
+    if note:
+        print(f"plot_sweep: {args.folder}: {note}; the pictures show the measured ones", file=sys.stderr)
     out = args.out or os.path.join(args.folder, "plots")
     try:
         os.makedirs(out, exist_ok=True)
     except OSError as e:
         fail(f"--out {out}: {'not a folder' if os.path.exists(out) else e.strerror}")
     try:
-        written = heatmaps(plt, places, swept, out) + error_vs(plt, places, swept, out)
+        written = heatmaps(plt, places, swept, out, note) + error_vs(plt, places, swept, out)
         written += curves(plt, ranked, swept, out)
     except OSError as e:
         fail(f"{e.filename or out}: {e.strerror}")
