@@ -328,7 +328,7 @@ def local_gpus_failure(tmp, spec):
 def local_gpus_shards(tmp):
     """tools/sweep-local-gpus.sh with a stand-in for jacnoise (it logs its arguments): an empty
     CUDA_VISIBLE_DEVICES is no GPU, whatever nvidia-smi lists; no program where JACNOISE
-    says is one line, DIR not made; --help prints the usage; an empty
+    says, a SPEC that is no file and a DIR that is a file are one line each, DIR not made; --help prints the usage; an empty
     entry in CUDA_VISIBLE_DEVICES ("3,5,") is no GPU, so that every shard of the count runs, and
 one with glob characters ("*") is one GPU, not the files of the current folder;
     stopped by SIGTERM after one shard has ended (FAKE_BLOCK: the others train until a SIGTERM,
@@ -347,6 +347,19 @@ one with glob characters ("*") is one GPU, not the files of the current folder;
                 'while :; do sleep 0.1; done\n')
     os.chmod(fake, 0o755)
     env = dict(os.environ, JACNOISE=fake, FAKE_LOG=log)
+    spec = os.path.join(tmp, "study.spec")
+    open(spec, "w").close()
+    # A SPEC that is no file, a DIR that is a file: one line, exit 2, before any shard or
+    # DIR is made (each shard's log said the same, left in a new DIR).
+    refused = os.path.join(tmp, "fake-refused")
+    for name, args, words in (("no SPEC", [os.path.join(tmp, "nospec.spec"), refused], "nospec.spec: no such file"),
+                              ("SPEC a folder", [tmp, refused], f"SPEC {tmp}: not a file"),
+                              ("DIR a file", [spec, spec], f"DIR {spec}: not a folder")):
+        p = subprocess.run([script] + args, env=dict(env, CUDA_VISIBLE_DEVICES="0,1"), stdin=subprocess.DEVNULL,
+                           capture_output=True, text=True, timeout=60)
+        check(p.returncode == 2 and p.stderr.endswith(words + "\n") and p.stderr.count("\n") == 1 and not p.stdout
+              and not os.path.exists(log) and not os.path.exists(refused),
+              f"sweep-local-gpus.sh, {name}: exit {p.returncode}: {p.stdout!r} {p.stderr!r}")
     # CUDA_VISIBLE_DEVICES set and empty hides every GPU, as CUDA reads it: none of those
     # nvidia-smi lists may be used.
     smi = os.path.join(tmp, "smi")
@@ -355,7 +368,7 @@ one with glob characters ("*") is one GPU, not the files of the current folder;
         f.write("#!/bin/sh\nprintf '0\\n1\\n'\n")
     os.chmod(os.path.join(smi, "nvidia-smi"), 0o755)
     hidden = os.path.join(tmp, "fake-hidden")
-    p = subprocess.run([script, "study.spec", hidden], env=dict(env, CUDA_VISIBLE_DEVICES="",
+    p = subprocess.run([script, spec, hidden], env=dict(env, CUDA_VISIBLE_DEVICES="",
                        PATH=smi + os.pathsep + env["PATH"]), stdin=subprocess.DEVNULL, capture_output=True, text=True,
                        timeout=60)
     check(p.returncode == 1 and "no GPU found (CUDA_VISIBLE_DEVICES lists none)" in p.stderr and
@@ -367,7 +380,7 @@ one with glob characters ("*") is one GPU, not the files of the current folder;
     with open(os.path.join(tmp, "not-runnable"), "w") as f:
         f.write("#!/bin/sh\n")
     for where in ("no-jacnoise", "not-runnable", "smi"):
-        p = subprocess.run([script, "study.spec", missing], env=dict(env, JACNOISE=os.path.join(tmp, where),
+        p = subprocess.run([script, spec, missing], env=dict(env, JACNOISE=os.path.join(tmp, where),
                            CUDA_VISIBLE_DEVICES="0,1"), stdin=subprocess.DEVNULL, capture_output=True, text=True,
                            timeout=60)
         check(p.returncode == 1 and p.stderr.endswith(f"{os.path.join(tmp, where)}: no jacnoise program there "
@@ -383,28 +396,28 @@ one with glob characters ("*") is one GPU, not the files of the current folder;
     os.makedirs(os.path.join(checkout, "build"))
     shutil.copy(script, os.path.join(checkout, "tools"))
     shutil.copy(fake, os.path.join(checkout, "build", "jacnoise"))
-    p = subprocess.run([os.path.join(checkout, "tools", "sweep-local-gpus.sh"), "study.spec", "fake-own"], cwd=tmp,
+    p = subprocess.run([os.path.join(checkout, "tools", "sweep-local-gpus.sh"), spec, "fake-own"], cwd=tmp,
                        env={**{k: v for k, v in env.items() if k != "JACNOISE"}, "CUDA_VISIBLE_DEVICES": "0"},
                        stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=60)
     calls = open(log).read().splitlines() if os.path.exists(log) else []
     check(p.returncode == 0 and [c.split()[:2] for c in calls] == [["sweep", "--spec"], ["sweep", "merge"]],
           f"sweep-local-gpus.sh without JACNOISE: exit {p.returncode}, calls {calls}: {p.stderr[-300:]!r}")
     os.remove(log)
-    p = subprocess.run([script, "study.spec", os.path.join(tmp, "fake-commas")], env=dict(env, CUDA_VISIBLE_DEVICES="3,5,"),
+    p = subprocess.run([script, spec, os.path.join(tmp, "fake-commas")], env=dict(env, CUDA_VISIBLE_DEVICES="3,5,"),
                        stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=60)
     shards = re.findall(r"--shard (\S+)", read(log).decode())
     check(p.returncode == 0 and sorted(shards) == ["0/2", "1/2"],
           f"sweep-local-gpus.sh with CUDA_VISIBLE_DEVICES=3,5,: exit {p.returncode}, shards {shards}: {p.stderr!r}")
     os.remove(log)
     # An entry with glob characters is one GPU's name, not the files of the folder it runs in.
-    p = subprocess.run([script, "study.spec", os.path.join(tmp, "fake-glob")], env=dict(env, CUDA_VISIBLE_DEVICES="0,*"),
+    p = subprocess.run([script, spec, os.path.join(tmp, "fake-glob")], env=dict(env, CUDA_VISIBLE_DEVICES="0,*"),
                        stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=60, cwd=tmp)
     shards = re.findall(r"--shard (\S+)", read(log).decode())
     check(p.returncode == 0 and sorted(shards) == ["0/2", "1/2"] and "shard 1/2 on GPU *:" in p.stdout,
           f"sweep-local-gpus.sh with CUDA_VISIBLE_DEVICES=0,*: exit {p.returncode}, shards {shards}: {p.stdout!r}")
     os.remove(log)
     folder = os.path.join(tmp, "fake-term")
-    p = subprocess.Popen([script, "study.spec", folder], env=dict(env, CUDA_VISIBLE_DEVICES="0,1", FAKE_BLOCK="1"),
+    p = subprocess.Popen([script, spec, folder], env=dict(env, CUDA_VISIBLE_DEVICES="0,1", FAKE_BLOCK="1"),
                          stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     for _ in range(200):  # shard 0 has ended and shard 1 trains
         if os.path.exists(log) and "waiting" in read(log).decode():

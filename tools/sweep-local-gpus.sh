@@ -7,7 +7,8 @@
 #
 # GPUs: those listed in CUDA_VISIBLE_DEVICES (set and empty: none, as CUDA reads it), else,
 # where it is unset, every one nvidia-smi lists. Each shard logs to DIR/shard-I.log; a shard
-# that fails is named with its exit status and its log's last line. Interrupting this script
+# that fails is named with its exit status and its log's last line; a SPEC that is no file or a
+# DIR that is no folder is refused first (exit 2), nothing made. Interrupting this script
 # (SIGINT, SIGTERM) interrupts every shard (they save their runs) and ends it with exit 130 or
 # 143 once they have, and the folder is merged; running it again resumes. Environment:
 # JACNOISE, the program (default: build/jacnoise of this script's checkout). In a Slurm array
@@ -36,6 +37,13 @@ esac || {
     echo "$0: $bin: no jacnoise program there (build it, or set JACNOISE)" >&2
     exit 1
 }
+# A SPEC or DIR that cannot be one: said once, before DIR is made and filled with a log per
+# shard that each says the same.
+if [ ! -e "$spec" ]; then why="SPEC $spec: no such file"
+elif [ ! -f "$spec" ]; then why="SPEC $spec: not a file"
+elif [ -e "$dir" ] && [ ! -d "$dir" ]; then why="DIR $dir: not a folder"
+else why=""; fi
+[ -z "$why" ] || { echo "$0: $why" >&2; exit 2; }
 gpus=${CUDA_VISIBLE_DEVICES-$(nvidia-smi --query-gpu=index --format=csv,noheader 2>/dev/null | paste -sd, -)}
 # The shard count is the number of GPUs the loop below starts shards on: an empty entry
 # ("0,1,") counted as a GPU would leave a shard that no GPU runs.
