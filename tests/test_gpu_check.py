@@ -144,8 +144,8 @@ def checkout_with(scratch, name, tool):
 
 
 def device_tools(scratch):
-    """gpu-check.sh, emu-check.sh and device-prepare.sh: --help and bad arguments answered
-    before anything is built or written (the emulator's build.sh and apt-get are stubs that
+    """gpu-check.sh, emu-check.sh and device-prepare.sh: --help and bad arguments (emu-check's
+    RESULTS_DIR a file or under one) answered before anything is built or written (the emulator's build.sh and apt-get are stubs that
     record the call); device-prepare's DATA_DIR; gpu-check --reproduce --dry-run's folder."""
     stubs = os.path.join(scratch, "tool-stubs")
     calls = os.path.join(scratch, "tool-calls")
@@ -169,6 +169,8 @@ def device_tools(scratch):
         os.makedirs(os.path.join(scratch, folder))
         for n in names:
             open(os.path.join(scratch, folder, n), "w").write(n)
+    data = os.path.join(scratch, "data-all")
+    afile = os.path.join(data, files[0])
     prepare = checkout_with(scratch, "prepare", "device-prepare.sh")
     device = os.path.join(prepare, "device")
     emu = os.path.join(ROOT, "tools", "emu-check.sh")
@@ -179,6 +181,9 @@ def device_tools(scratch):
             (emu, ["--help"], 0, "BUILD_DIR", {}), (emu, ["-h"], 0, "BUILD_DIR", {}),
             (emu, ["--bogus"], 2, "'--bogus'", {}), (emu, ["b", "--bogus"], 2, "'--bogus'", {}),
             (emu, ["a", "b", "c"], 2, "at most two", {}),
+            # RESULTS_DIR a file, or under one: the summary went to /summary.txt (RES empty).
+            (emu, ["b", afile], 2, f"RESULTS_DIR '{afile}': not a folder", {"JACNOISE_DATA": data}),
+            (emu, ["b", os.path.join(afile, "sub")], 1, "cannot create or enter it", {"JACNOISE_DATA": data}),
             (dprep, ["--help"], 0, "DATA_DIR", {}), (dprep, ["--bogus"], 2, "'--bogus'", {}),
             (dprep, ["a", "b"], 2, "at most one", {}),
             (dprep, ["data-part"], 2, "lacks zip.test.gz", {"JACNOISE_DATA": os.path.join(scratch, "data-all")})]:

@@ -43,8 +43,14 @@ if [ ! -d "$DATA" ]; then
 fi
 BUILD=${1:-build-emu}
 RES=${2:-emu-results}
-mkdir -p "$RES"
-RES=$(cd "$RES" && pwd)
+# A RESULTS_DIR it cannot enter would leave RES empty: the summary and findings written as
+# /summary.txt and /findings.log.
+[ ! -e "$RES" ] || [ -d "$RES" ] || usage_error "RESULTS_DIR '$RES': not a folder"
+if ! made=$(mkdir -p "$RES" 2>&1 && cd "$RES" 2>&1 && pwd); then
+    echo "emu-check: RESULTS_DIR '$RES': cannot create or enter it (${made##*: })" >&2
+    exit 1
+fi
+RES=$made
 DATA=$(cd "$DATA" && pwd)
 export JACNOISE_DATA=$DATA
 export EMU_LOG=$RES/findings.log
