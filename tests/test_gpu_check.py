@@ -145,8 +145,9 @@ def checkout_with(scratch, name, tool):
 
 def device_tools(scratch):
     """gpu-check.sh, emu-check.sh and device-prepare.sh: --help and bad arguments (emu-check's
-    RESULTS_DIR a file or under one) answered before anything is built or written (the emulator's build.sh and apt-get are stubs that
-    record the call); device-prepare's DATA_DIR; gpu-check --reproduce --dry-run's folder."""
+    RESULTS_DIR a file or under one) answered before anything is built or written (the
+    emulator's build.sh and apt-get are stubs that record the call); device-prepare's DATA_DIR,
+    and no device/ made without data; gpu-check --reproduce --dry-run's folder."""
     stubs = os.path.join(scratch, "tool-stubs")
     calls = os.path.join(scratch, "tool-calls")
     os.makedirs(stubs)
@@ -195,6 +196,13 @@ def device_tools(scratch):
               f"{name}: exit {p.returncode}, expected {code}: {p.stdout[-300:]!r} {p.stderr[-300:]!r}")
         got = recorded()
         check(not got and not os.path.exists(device), f"{name}: built, downloaded or wrote device/: {got}")
+    # No data anywhere (no DATA_DIR, $JACNOISE_DATA empty, none beside the copy): one line, no
+    # empty device/ left.
+    p = subprocess.run([dprep], cwd=scratch, env=dict(env, JACNOISE_DATA=stubs), capture_output=True, text=True,
+                       timeout=60)
+    check(p.returncode == 1 and p.stderr.startswith("device-prepare: no folder holds all of:") and
+          not os.path.exists(device) and not recorded(), f"device-prepare.sh without data: exit {p.returncode}, "
+          f"device/ {os.path.exists(device)}: {p.stderr[-300:]!r}")
     # DATA_DIR relative to where it is given; then a failed download keeps the last packages.
     p = subprocess.run([dprep, "data-all"], cwd=scratch, env=env, capture_output=True, text=True, timeout=60)
     debs = sorted(os.listdir(os.path.join(device, "debs"))) if os.path.isdir(os.path.join(device, "debs")) else []

@@ -35,7 +35,6 @@ if [ $# = 1 ]; then  # a DATA_DIR given is used or refused, never passed over fo
 fi
 cd "$(dirname "$0")/.."
 out=device
-mkdir -p "$out/data" "$out/debs"
 
 # The data: DATA_DIR, else where the program looks ($JACNOISE_DATA, ./data, ../shared/datasets).
 data=""
@@ -49,6 +48,8 @@ if [ -z "$data" ]; then
     echo "device-prepare: no folder holds all of: $files (give DATA_DIR, or run datasets/fetch.sh)" >&2
     exit 1
 fi
+# Made once the data is found: no empty device/ left where it is not.
+mkdir -p "$out/data" "$out/debs"
 for f in $files; do cp "$data/$f" "$out/data/"; done
 [ -f "$data/SHA256SUMS" ] && cp "$data/SHA256SUMS" "$out/data/"
 
