@@ -144,8 +144,8 @@ def checkout_with(scratch, name, tool):
 
 
 def device_tools(scratch):
-    """gpu-check.sh, emu-check.sh and device-prepare.sh: --help and bad arguments (emu-check's
-    RESULTS_DIR a file or under one) answered before anything is built or written (the
+    """gpu-check.sh, emu-check.sh and device-prepare.sh: --help and bad arguments (gpu-check's
+    OUT and emu-check's RESULTS_DIR a file or under one) answered before anything is built or written (the
     emulator's build.sh and apt-get are stubs that record the call); device-prepare's DATA_DIR,
     and no device/ made without data; gpu-check --reproduce --dry-run's folder."""
     stubs = os.path.join(scratch, "tool-stubs")
@@ -179,6 +179,9 @@ def device_tools(scratch):
     gpu_check = os.path.join(ROOT, "tools", "gpu-check.sh")
     for tool, args, code, words, extra in [
             (gpu_check, ["--help"], 0, "GPU_CHECK_ONLY", {}), (gpu_check, ["--bogus"], 2, "--bogus", {}),
+            # OUT a file: the logs and summary.txt went to / (out empty).
+            (gpu_check, ["--dry-run"], 2, f"OUT '{afile}': cannot create or enter it",
+             {"OUT": afile, "GPU_CHECK_BUILD": BUILD, "GPU_CHECK_ONLY": "none"}),
             (emu, ["--help"], 0, "BUILD_DIR", {}), (emu, ["-h"], 0, "BUILD_DIR", {}),
             (emu, ["--bogus"], 2, "'--bogus'", {}), (emu, ["b", "--bogus"], 2, "'--bogus'", {}),
             (emu, ["a", "b", "c"], 2, "at most two", {}),

@@ -54,9 +54,11 @@ for arg in "$@"; do
         ;;
     esac
 done
-out=${OUT:-gpu-check-out}
-mkdir -p "$out"
-out=$(cd "$out" && pwd)
+# An OUT it cannot enter would leave out empty: the logs and summary written in / instead.
+if ! out=$(mkdir -p "${OUT:-gpu-check-out}" 2>&1 && cd "${OUT:-gpu-check-out}" 2>&1 && pwd); then
+    echo "gpu-check: OUT '${OUT:-gpu-check-out}': cannot create or enter it (${out##*: })" >&2
+    exit 2
+fi
 summary="$out/summary.txt"
 : >"$summary"
 start=$(date +%s)
