@@ -135,8 +135,12 @@ def setup_cases(tmp, env, calls):
     check(p.returncode == 1 and len(got) == 2 and all(c.startswith("cmake ") for c in got) and
           p.stderr.rstrip().splitlines()[-1].startswith("setup: the data step failed"),
           f"setup.sh data build, the data step failing: exit {p.returncode}, calls {got}, {p.stderr[-400:]!r}")
-    p = sh([setup, "nonsense"], ROOT, env)
-    check(p.returncode == 2 and "nonsense" in p.stderr, f"setup.sh nonsense: exit {p.returncode}, {p.stderr!r}")
+    # Each argument is one step as given: "*" named, not the checkout's file names; "" no step,
+    # not all three (cmake a stub that records its call).
+    for arg, words in (("nonsense", "'nonsense'"), ("*", "unknown step '*'"), ("", "unknown step ''")):
+        p = sh([setup, arg], ROOT, dict(env, PATH=builder + ":" + env["PATH"]))
+        check(p.returncode == 2 and words in p.stderr and p.stderr.count("\n") == 1 and not calls_of(calls),
+              f"setup.sh {arg!r}: exit {p.returncode}, {p.stderr!r}")
     p = sh([setup, "packages", "--help"], ROOT, dict(env, FAKE_INSTALLED="", FAKE_UID="0"))
     check(p.returncode == 0 and "STEP" in p.stdout and not calls_of(calls),
           f"setup.sh packages --help: exit {p.returncode}, {p.stdout[-300:]!r} {p.stderr[-300:]!r}")

@@ -79,8 +79,9 @@ build() {
     cmake --build build -j"$(nproc)"
 }
 
-steps=${*:-packages data build}
-for step in $steps; do
+# Each argument one step: "*" is no step (not the checkout's file names), "" is not all three.
+[ $# -gt 0 ] || set -- packages data build
+for step; do
     case $step in
         packages | data | build) ;;
         -h | --help)
@@ -92,7 +93,7 @@ done
 # The build needs no data: a failed data step (a source out of reach) stops nothing after it,
 # so that the program is built all the same, and is said last.
 data_failed=""
-for step in $steps; do
+for step; do
     if [ "$step" = data ]; then
         data || data_failed=yes
     else
