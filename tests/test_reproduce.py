@@ -3,7 +3,8 @@
 MNIST with the MLP, MLP+J and MLP+N+J rows. The table (RESULTS.md, results.csv) and the
 pictures are written; each cell's selection is the search's lowest smoothed validation error
 and its seeds were retrained as the protocol says; the table's numbers are those of the run
-folders, the cells not run are marked "not measured", and the Splits line is the budget's;
+folders, the cells not run are marked "not measured", and the Splits line and the hidden layers
+named are the budget's;
 tools/results_table.py shows every cell as RESULTS.md does, and merges two folders' tables; a
 rerun trains nothing; a call of one cell keeps the folder's other cells in its table and
 pictures; a run stopped by SIGTERM, as timeout(1) stops it (the driver, then its
@@ -420,6 +421,9 @@ def check_markdown(out):
     check("Not run in this folder (their cells read \"not measured\"): MNIST-binary, MLP+L2, MLP+N, "
           "MLP+N+J (hidden1), MLP+N+J (input noise too)." in md, "RESULTS.md does not list what was not run")
     check("## How this differs from the paper's protocol" in md, "RESULTS.md: no comparison of protocols")
+    # The smoke budget's nets are 24 units wide, not the paper's 1,000: the comparison says so.
+    check("  - USPS: 24 (every row)\n" in md and "1,000" not in md.split("## How this differs")[1].split("## Cells")[0],
+          "RESULTS.md: the hidden layers named are not the smoke budget's 24 units")
     # The smoke budget validates MNIST on 1,000 images and trains on 500: the Splits line says so.
     splits = next((l for l in md.splitlines() if l.startswith("Splits: ")), "")
     check("MNIST: the last 1,000 training images validate, the first 500 train" in splits and "10,000" not in splits,

@@ -765,12 +765,35 @@ DIFFERENCES = """\
   estimated with one Gaussian projection per example (Hutchinson), at a copy of the input
   corrupted by Gaussian noise whose standard deviation is searched (the paper: 0.1). The
   `hidden1` row is the contractive penalty of the first hidden layer instead.
-- One hidden layer of 1,000 tanh units, except where the protocol above searches `hidden` (the
-  paper: one or two hidden layers).
+- Tanh hidden layers, units per layer (the paper: one or two hidden layers):
+{layers}
 - A small random search per row (the draws above, one run each) on a fixed validation split,
   then the selected configuration retrained with several seeds; the paper reports one number
   per cell and its search is not described in the issue.
 """
+
+
+def layers_text(value):
+    """A spec's `hidden` value as words: '1,000', '1,000-1,000', or its alternatives, searched."""
+    kind, texts = spec_values(value)
+    shapes = ["-".join(f"{int(tool_files.decimal(w)):,}" for w in t.split(",")) for t in texts]
+    return shapes[0] if kind == "fixed" else " or ".join(shapes) + ", searched"
+
+
+def architecture_text(budget):
+    """Each set's hidden layers as the budget trains them (its protocol over the rows' specs):
+    the smoke budget's 24 units are not the paper's 1,000."""
+    parts = []
+    for data in SETS:
+        proto = BUDGETS[budget][data]
+        rows = {}
+        for row in ROWS:
+            cell = Cell("", budget, data, row, proto)
+            entries = cell.search_entries() if proto.search is not None else cell.reference_entries()
+            rows.setdefault(layers_text(dict(entries).get("hidden", "1000")), []).append(ROW_TITLES[row])
+        parts.append(f"  - {SET_TITLES[data]}: " + "; ".join(
+            f"{shape} ({'every row' if len(rows) == 1 else ', '.join(titles)})" for shape, titles in rows.items()))
+    return "\n".join(parts)
 
 
 def earlier_cells(out, budget, cells):
@@ -853,7 +876,7 @@ def write_table(out, budget, cells, state, device, command, stopped=False, earli
              "choose. Search runs train every epoch (no early stopping); selection: the lowest "
              "validation error averaged over 11 epochs (a running mean over e - 5 .. e + 5), and that "
              "minimum's epoch e is the seeds' epoch count.\n\n")
-    md.write("## How this differs from the paper's protocol\n\n" + DIFFERENCES + "\n")
+    md.write("## How this differs from the paper's protocol\n\n" + DIFFERENCES.format(layers=architecture_text(budget)) + "\n")
     md.write("## Cells\n\n")
     md.write("| cell | selected | smoothed valid % (epoch) | seeds' test errors % | search runs / epochs / run-min | seed runs / epochs / run-min |\n")
     md.write("|---|---|---:|---|---:|---:|\n")
