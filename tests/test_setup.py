@@ -18,7 +18,7 @@
   or read-only) is one line a set, exit 1, before anything is fetched; stopped mid-download
   (Ctrl-C, SIGTERM, a hangup) it leaves no partial file;
 - tools/paper-rows.sh (with a stub program): OUT_PREFIX is optional, so options alone train
-  under runs/paper; the errors shown as the reproduction's table shows them; --help prints its usage and trains nothing;
+  under runs/paper; one ending in "/" or under a file is refused in one line; the errors shown as the reproduction's table shows them; --help prints its usage and trains nothing;
   a row stopped by a signal stops it with that status and how to continue, a failing one with
   exit 1 and train's reason in one line; run twice (the real
   program), the second call continues the first's rows and prints the same table;
@@ -420,6 +420,15 @@ def paper_rows_cases(tmp, env):
         check(p.returncode == 0 and "OUT_PREFIX" in p.stdout and not p.stderr and not os.path.exists(calls),
               f"paper-rows.sh {args}: exit {p.returncode}, trained: {os.path.exists(calls)}, "
               f"output {p.stdout[-300:] + p.stderr[-300:]!r}")
+    # An OUT_PREFIX ending in "/" (rows named out/-MLP) or under a file: one line naming it,
+    # exit 2, nothing trained or written.
+    open(os.path.join(folder, "afile"), "w").close()
+    for prefix, words in (("out/", "paper-rows: OUT_PREFIX 'out/' ends in '/'"),
+                          ("afile/p", "paper-rows: OUT_PREFIX 'afile/p': cannot create its folder")):
+        p = sh([script, prefix, "--data", "usps"], folder, dict(env, JACNOISE=os.path.join(folder, "jacnoise")))
+        check(p.returncode == 2 and p.stderr.startswith(words) and p.stderr.count("\n") == 1 and not p.stdout and
+              not os.path.exists(calls) and not os.path.exists(os.path.join(folder, "out", "-MLP.log")),
+              f"paper-rows.sh {prefix}: exit {p.returncode}, trained: {os.path.exists(calls)}, {p.stderr[-300:]!r}")
 
 
 def build_tools_cases(tmp, env, calls):

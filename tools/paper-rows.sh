@@ -11,6 +11,8 @@
 #   e.g. tools/paper-rows.sh runs/paper --data usps --hidden 1000 --lr 0.03 --epochs 100
 #   tools/paper-rows.sh --help
 #
+# OUT_PREFIX (default runs/paper) starts each row's run folder and log, OUT_PREFIX-MLP and
+# OUT_PREFIX-MLP.log: one ending in "/" is refused, as is one whose folder cannot be made.
 # JACNOISE (default: build/jacnoise of this script's checkout) is the program. The regularisation strengths below are
 # the best single settings of the USPS exploration (docs/exploration.md), found with
 # --hidden 1000 --lr 0.03 (0.05 on MNIST), which the options must give: jacnoise's default
@@ -33,6 +35,11 @@ case ${1:-} in
     -*) ;;
     ?*) prefix=$1; shift ;;
     *) [ $# -gt 0 ] && shift ;;
+esac
+# OUT_PREFIX starts file names: "runs/" would write runs/-MLP and runs/-MLP.log.
+case $prefix in */)
+    echo "paper-rows: OUT_PREFIX '$prefix' ends in '/': it starts the rows' names (e.g. ${prefix}paper: ${prefix}paper-MLP, ...)" >&2
+    exit 2 ;;
 esac
 
 # A number of summary.json as the reproduction's table shows it: 2 decimals, rounded half up on
@@ -77,7 +84,10 @@ run_row() {
     printf '%-8s %7s %7s\n' "$name" "$(shown "$valid")" "$(shown "$test")"
 }
 
-mkdir -p "$(dirname "$prefix")"
+if ! made=$(mkdir -p "$(dirname "$prefix")" 2>&1); then
+    echo "paper-rows: OUT_PREFIX '$prefix': cannot create its folder (${made##*: })" >&2
+    exit 2
+fi
 printf '%-8s %7s %7s\n' row "valid %" "test %"
 run_row MLP "$@"
 run_row MLP+L2 --weight-decay 1e-3 "$@"
