@@ -15,9 +15,10 @@
 # reads NAME.gz when both exist); a wrong file in the folder being filled is deleted and
 # fetched again. A folder to fill that is not one, cannot be created or is read-only is said
 # in one line a set, before any download. A download goes to NAME.gz.part, renamed once its
-# sum is right; Ctrl-C, SIGTERM or a hangup removes it (exit 130, 143, 129). A source that
-# cannot be reached (no network) is tried once, not again for the set's other files. Exit
-# status 1 if any set could not be obtained verified.
+# sum is right; Ctrl-C, SIGTERM or a hangup removes it (exit 130, 143, 129), and a folder this
+# call made is removed again if it ends empty. A source that cannot be reached (no network)
+# is tried once, not again for the set's other files. Exit status 1 if any set could not be
+# obtained verified.
 #
 # JACNOISE_FETCH_FROM=BASE takes every file from BASE instead of the official sources: a local
 # folder (copied: NAME.gz, or NAME where it holds that alone) or a URL prefix (file:// needs
@@ -219,9 +220,12 @@ fill_set() {
 }
 
 # Stopped mid-download (Ctrl-C, SIGTERM, or a hangup: the terminal or SSH session closed): the
-# partial file goes too, not left in the folder.
+# partial file goes too, not left in the folder; so does the folder where this call made it and
+# nothing came (offline, say), as it does at a failed end.
+if [ -e "$target" ]; then made_target=""; else made_target=yes; fi
 remove_parts() {
     printf '%s\n' "$FILES" | while read -r set gz raw name; do rm -f "$target/$name.gz.part" "$target/$name.part"; done
+    [ -z "$made_target" ] || rmdir "$target" 2>/dev/null || true
 }
 trap 'remove_parts; exit 130' INT
 trap 'remove_parts; exit 143' TERM
@@ -251,4 +255,5 @@ for set in mnist usps; do
     fi
     fill_set "$target" "$set" || status=1
 done
+[ $status -eq 0 ] || remove_parts
 exit $status

@@ -16,7 +16,8 @@
   such; refuses an unknown option, a DIR that is a file, an empty DIR, a set name as DIR
   (creating no folder of that name) and a JACNOISE_FETCH_FROM that is neither a folder nor a URL with one line; a folder it cannot fill ($JACNOISE_DATA a file, or under one,
   or read-only) is one line a set, exit 1, before anything is fetched; stopped mid-download
-  (Ctrl-C, SIGTERM, a hangup) it leaves no partial file;
+  (Ctrl-C, SIGTERM, a hangup) or with nothing fetched it leaves no partial file, and no
+  empty folder that it made;
 - tools/paper-rows.sh (with a stub program): OUT_PREFIX is optional, so options alone train
   under runs/paper; one ending in "/" or under a file is refused in one line; the errors shown as the reproduction's table shows them; --help prints its usage and trains nothing;
   a row stopped by a signal stops it with that status and how to continue, a failing one with
@@ -221,6 +222,7 @@ def fetch_cases(tmp, env, calls):
     src = {"JACNOISE_FETCH_FROM": DATA}
     run("fresh machine, no source", [], fresh, code=1, words=["could not get a verified copy", "zip.train.gz"],
         network=True)
+    check(not os.path.exists(os.path.join(fresh, "data")), "fetch.sh, nothing fetched: left an empty ./data")
     # Offline (curl cannot resolve a host: exit 6): each source is tried once, not once a file
     # with its retries, and said to be unreachable.
     offline = os.path.join(tmp, "offline")
@@ -318,8 +320,9 @@ def fetch_cases(tmp, env, calls):
             time.sleep(0.01)
         os.killpg(p.pid, sig)  # as a terminal's Ctrl-C: the script and what it runs
         out = "".join(p.communicate(timeout=30))
-        left = os.listdir(os.path.join(slow, "repo", "data"))
-        check(p.returncode == code and not left, f"fetch.sh stopped by {sig.name} mid-download: exit {p.returncode}, "
+        data = os.path.join(slow, "repo", "data")
+        left = os.listdir(data) if os.path.isdir(data) else None  # ./data made by this call: removed
+        check(p.returncode == code and left is None, f"fetch.sh stopped by {sig.name} mid-download: exit {p.returncode}, "
               f"expected {code}; left {left}: {out[-300:]!r}")
 
     # A wrong file that cannot be deleted (here rm fails): said once, exit 1, no endless loop.
