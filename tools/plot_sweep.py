@@ -11,7 +11,7 @@ DIR/plots (or --out):
                                        penalty's options (they change nothing without it)
   error_vs_<option>.png                validation and test error against each swept option
   curves_best.png                      validation error and training loss per epoch of the best
-                                       runs
+                                       runs (those with a runs/ID/metrics.jsonl)
 
 usage: tools/plot_sweep.py DIR [--out FOLDER] [--best N]
 
@@ -301,12 +301,13 @@ def best_runs(folder, rows, best):
 
 
 def curves(plt, ranked, swept, out):
-    if not ranked:
+    drawn = [(r, epochs) for r, epochs in ranked if epochs is not None]
+    if ranked and not drawn:  # a results.csv kept without its run folders (reproduce's copy)
+        print(f"plot_sweep: no training curves: none of the {len(ranked)} best runs has a runs/ID/metrics.jsonl")
+    if not drawn:
         return []
     fig, (left, right) = plt.subplots(1, 2, figsize=(11, 4.2))
-    for r, epochs in ranked:
-        if epochs is None:
-            continue
+    for r, epochs in drawn:
         label = " ".join(f"{c}={r[c]}" for c in swept) or r["id"]
         xs = [e[0] for e in epochs]
         line, = left.plot(xs, [e[1] for e in epochs], marker="o", ms=3, label=label)
