@@ -11,6 +11,7 @@
 #   tools/emu-check.sh [BUILD_DIR [RESULTS_DIR]]      (defaults: build-emu, emu-results)
 #   tools/emu-check.sh --help
 #
+# BUILD_DIR and RESULTS_DIR given relative are in the checkout, wherever it is run from.
 # Environment: JACNOISE_EMU (the emulator, default ../shared/emu), JACNOISE_DATA (MNIST and
 # USPS, default ../shared/datasets), JOBS (build jobs, default nproc).
 # Where the emulator is absent (a user's clone) it says so in one line and exits 0.

@@ -10,7 +10,8 @@
 # and its kernels one by one under Nsight Compute when ncu is there, the peer table (PyTorch,
 # JAX; fp32 and TF32), the lock-step sweep benchmark and a 64-model sweep, the lock-step
 # group's kernels under ncu, and an Nsight Systems profile when nsys is there. Logs
-# go to $OUT (default gpu-check-out), every number to $OUT/summary.txt.
+# go to $OUT (default gpu-check-out; a relative OUT is in the checkout, wherever the script is
+# run from), every number to $OUT/summary.txt.
 #
 #   OUT=/some/folder [GPU_CHECK_BUILD=DIR] tools/gpu-check.sh [--dry-run] [--reproduce]
 #   tools/gpu-check.sh --help
