@@ -145,7 +145,7 @@ def checkout_with(scratch, name, tool):
 
 def device_tools(scratch):
     """gpu-check.sh, emu-check.sh and device-prepare.sh: --help and bad arguments (gpu-check's
-    OUT and emu-check's RESULTS_DIR a file or under one) answered before anything is built or written (the
+    OUT and emu-check's RESULTS_DIR a file or under one, a GPU_CHECK_SECONDS not a number) answered before anything is built or written (the
     emulator's build.sh and apt-get are stubs that record the call); device-prepare's DATA_DIR,
     and no device/ made without data; gpu-check --reproduce --dry-run's folder."""
     stubs = os.path.join(scratch, "tool-stubs")
@@ -182,6 +182,10 @@ def device_tools(scratch):
             # OUT a file: the logs and summary.txt went to / (out empty).
             (gpu_check, ["--dry-run"], 2, f"OUT '{afile}': cannot create or enter it",
              {"OUT": afile, "GPU_CHECK_BUILD": BUILD, "GPU_CHECK_ONLY": "none"}),
+            # A time bash's arithmetic misreads: a word as a variable, 1_0, 08 as octal.
+            *[(gpu_check, ["--dry-run"], 2, f"GPU_CHECK_SECONDS '{t}' is not a whole number of seconds above 0",
+               {"GPU_CHECK_SECONDS": t, "OUT": os.path.join(scratch, "gc-seconds"), "GPU_CHECK_BUILD": BUILD,
+                "GPU_CHECK_ONLY": "none"}) for t in ("1_0", "PATH", "0", "08")],
             (emu, ["--help"], 0, "BUILD_DIR", {}), (emu, ["-h"], 0, "BUILD_DIR", {}),
             (emu, ["--bogus"], 2, "'--bogus'", {}), (emu, ["b", "--bogus"], 2, "'--bogus'", {}),
             (emu, ["a", "b", "c"], 2, "at most two", {}),

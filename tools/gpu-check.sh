@@ -33,7 +33,8 @@
 # finished by then: the same command again on the same (warm) machine resumes from
 # runs/gpu-reproduce, which it keeps. With --dry-run: the
 # smoke budget on the CPU, to exercise the path (in runs/gpu-reproduce-dry-run).
-# GPU_CHECK_SECONDS=N: the call's time, build included (default 460; with --reproduce 540).
+# GPU_CHECK_SECONDS=N: the call's time, build included (default 460; with --reproduce 540), a
+# whole number above 0.
 # Keep it under the device tool's limit for the call: the table is copied to $OUT only after
 # the script itself has stopped the reproduction, so a call that the tool stops first brings
 # back the logs but no table.
@@ -55,6 +56,13 @@ for arg in "$@"; do
         ;;
     esac
 done
+# Bash's arithmetic would read a word as a variable's name and 1_0 as a base error, not naming it.
+# A leading 0 would be octal (08: an error).
+case ${GPU_CHECK_SECONDS:-1} in
+    *[!0-9]* | 0*)
+        echo "gpu-check: GPU_CHECK_SECONDS '$GPU_CHECK_SECONDS' is not a whole number of seconds above 0" >&2
+        exit 2 ;;
+esac
 # An OUT it cannot enter would leave out empty: the logs and summary written in / instead.
 if ! out=$(mkdir -p "${OUT:-gpu-check-out}" 2>&1 && cd "${OUT:-gpu-check-out}" 2>&1 && pwd); then
     echo "gpu-check: OUT '${OUT:-gpu-check-out}': cannot create or enter it (${out##*: })" >&2
