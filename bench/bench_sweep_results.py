@@ -30,6 +30,25 @@ TINY = "data = usps\nhidden = 4\ntrain-limit = 60\nvalid = 20\nbatch = 20\nepoch
 LRS = 100  # grid points of lr; the seeds make up the rest of N
 
 
+def sizes_parser(doc, default):
+    """The command line of a bench over sizes N: --bin, and --configs (default)."""
+    ap = tool_files.ArgumentParser(description=doc, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--bin", default=PROGRAM, metavar="PROGRAM")
+    ap.add_argument("--configs", default=default, help=f"sizes N, comma-separated (multiples of {LRS})")
+    return ap
+
+
+def config_sizes(ap, text, least):
+    """The sizes N of --configs (text): multiples of LRS, at least `least`; else ap's error."""
+    try:
+        sizes = [int(v) for v in text.split(",")]
+    except ValueError:
+        ap.error(f"--configs {text}: expected whole numbers, comma-separated")
+    if any(n < least or n % LRS for n in sizes):
+        ap.error(f"--configs {text}: expected multiples of {LRS}, at least {least}")
+    return sizes
+
+
 def reads():
     """Read system calls of this process and of its children it has waited for; None where
     /proc/self/io is not there."""
@@ -95,17 +114,10 @@ def one_size(a, tmp, n):
 
 
 def main():
-    ap = tool_files.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--bin", default=PROGRAM, metavar="PROGRAM")
-    ap.add_argument("--configs", default="10000,50000", help="sizes N, comma-separated (multiples of 100)")
+    ap = sizes_parser(__doc__, "10000,50000")
     ap.add_argument("--runs", type=int, default=20)
     a = ap.parse_args()
-    try:
-        sizes = [int(v) for v in a.configs.split(",")]
-    except ValueError:
-        ap.error(f"--configs {a.configs}: expected whole numbers, comma-separated")
-    if any(n < 2 * LRS or n % LRS for n in sizes):
-        ap.error(f"--configs {a.configs}: expected multiples of {LRS}, at least {2 * LRS}")
+    sizes = config_sizes(ap, a.configs, 2 * LRS)
     if not 1 <= a.runs <= LRS:
         ap.error(f"--runs {a.runs}: expected 1 to {LRS}")
     tmp = tempfile.mkdtemp(prefix="jacnoise-bench-results-")

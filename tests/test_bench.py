@@ -75,6 +75,8 @@ def command_lines():
 PYTHON_REFUSALS = {
     "bench_sweep_cpu": [(["--bogus"], "--bogus"), (["--models", "x"], "--models"), (["--reps", "0"], "--reps 0")],
     "bench_sweep_results": [(["--bogus"], "--bogus"), (["--runs", "0"], "--runs 0"), (["--configs", "x"], "--configs x")],
+    "bench_sweep_merge": [(["--bogus"], "--bogus"), (["--configs", "x"], "--configs x"), (["--configs", "150"],
+                                                                                          "--configs 150")],
 }
 
 

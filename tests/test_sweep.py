@@ -15,7 +15,8 @@ SIGHUP under nohup); a closed
 standard output (sweep | head) stopping it as SIGTERM does; sweeps of two specs started at once; a run a sharing shard finished after this sweep
 planned it, counted finished, not failed; a spec with a byte-order mark and nothing
 swept; bench/bench_sweep_cpu.py's step count and its bad input; the reads a run's end costs
-among 1000 finished runs (bench/bench_sweep_results.py); results.csv's penalty (the
+among 1000 finished runs (bench/bench_sweep_results.py), and a merge's (each folder read once,
+bench/bench_sweep_merge.py); results.csv's penalty (the
 best epoch's); groups split by batch and layer sizes; random draws times seeds; ids that
 operational options (threads, data folder, checkpoint interval) leave alone; a rerun counting
 diverged runs done; a merge keeping the further-along of two paused copies of a run,
@@ -1496,26 +1497,50 @@ def bench_steps(tmp):
               f"bench_sweep_cpu.py {args}: exit {p.returncode}: {p.stderr[-300:]!r}")
 
 
+def bench_path(script):
+    return os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "bench", script)
+
+
+def bench_count(script, args, pattern, what):
+    """Runs bench/SCRIPT on BIN with args: the read calls its line matching pattern counts (the
+    group), None where it failed (checked) or could not count (said, as `what`); and its output."""
+    p = subprocess.run([sys.executable, bench_path(script), "--bin", BIN] + args, capture_output=True, text=True,
+                       timeout=600)
+    found = re.search(pattern, p.stdout, re.M)
+    check(p.returncode == 0 and found, f"{script}: exit {p.returncode}: {p.stdout!r} {p.stderr[-300:]!r}")
+    if found and found.group(1) == "-":
+        print(f"{what}: not counted (no /proc/self/io)")
+    return (float(found.group(1)) if found and found.group(1) != "-" else None), p.stdout
+
+
 def results_reads(tmp):
     """results.csv kept current as runs end reads only the run folders that can have changed
     since: a run that ends among 1000 finished ones costs the sweep a few read system calls
     beyond training it, not a read of every folder (counted by bench/bench_sweep_results.py,
     not timed). Bad options: one line, never a traceback."""
-    bench = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "bench", "bench_sweep_results.py")
-    p = subprocess.run([sys.executable, bench, "--bin", BIN, "--configs", "1000", "--runs", "10"], capture_output=True,
-                       text=True, timeout=600)
-    found = re.search(r"^ +1000 .* s, ([-+]\d+|-) reads ", p.stdout, re.M)
-    check(p.returncode == 0 and found, f"bench_sweep_results.py: exit {p.returncode}: {p.stdout!r} {p.stderr[-300:]!r}")
-    if found and found.group(1) == "-":
-        print("results.csv reads: not counted (no /proc/self/io)")
-    elif found:
-        check(int(found.group(1)) < 100, f"each ended run read {found.group(1)} times beyond training it, with 1000 "
-              f"run folders (reading each is about 1000 or more): {p.stdout!r}")
+    count, out = bench_count("bench_sweep_results.py", ["--configs", "1000", "--runs", "10"],
+                             r"^ +1000 .* s, ([-+]\d+|-) reads ", "results.csv reads")
+    if count is not None:
+        check(count < 100, f"each ended run read {count:.0f} times beyond training it, with 1000 run folders (reading "
+              f"each is about 1000 or more): {out!r}")
     for args, words in [(["--configs", "150"], "--configs 150"), (["--runs", "0"], "--runs 0")]:
-        p = subprocess.run([sys.executable, bench, "--bin", BIN] + args, capture_output=True, text=True, timeout=60)
+        p = subprocess.run([sys.executable, bench_path("bench_sweep_results.py"), "--bin", BIN] + args,
+                           capture_output=True, text=True, timeout=60)
         last = p.stderr.strip().splitlines()[-1:] or [""]
         check(p.returncode == 2 and words in last[0] and "Traceback" not in p.stderr,
               f"bench_sweep_results.py {args}: exit {p.returncode}: {p.stderr[-300:]!r}")
+
+
+def merge_reads(tmp):
+    """A merge reads each run folder once: merged again from a shard with nothing further along,
+    100 runs cost about 4 read system calls each (their metrics.jsonl and summary.json, on each
+    side), where it read the merged folder's three times (counted by bench/bench_sweep_merge.py,
+    not timed)."""
+    count, out = bench_count("bench_sweep_merge.py", ["--configs", "100"], r"^ +100 +\S+ +\S+ +\S+ +\S+ +\S+ +(\S+) ",
+                             "merge reads")
+    if count is not None:
+        check(count < 6, f"a merge with nothing to copy read {count} times a run folder (once on each side is about "
+              f"4): {out!r}")
 
 
 def status_memory(folder, spec):
@@ -1594,6 +1619,7 @@ def main():
     merge_many(tmp)
     bench_steps(tmp)
     results_reads(tmp)
+    merge_reads(tmp)
     plan_memory(tmp)
     return finish("sweep", tmp)
 

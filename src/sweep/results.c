@@ -111,7 +111,7 @@ static void put_number(jn_buf *b, const char *format, double v)
     put_text(b, text);
 }
 
-int jn_results_open(jn_results *t, const jn_plan *plan)
+int jn_results_open(jn_results *t, const jn_plan *plan, int read)
 {
     const int n = plan->n_entries;
     memset(t, 0, sizeof *t);
@@ -140,7 +140,8 @@ int jn_results_open(jn_results *t, const jn_plan *plan)
             put_field(&t->fixed, v);
         }
         t->end[i + 1] = t->fixed.len;
-        jn_results_row(plan, i, &t->rows[i]);
+        if (read)
+            jn_results_row(plan, i, &t->rows[i]);
     }
     if (jn_buf_ok(&t->fixed, "results.csv")) {
         jn_results_close(t);
@@ -183,16 +184,6 @@ int jn_results_save(const jn_results *t, const char *dir)
     int rc = jn_buf_ok(&b, "results.csv") || jn_path_join(path, sizeof path, dir, "results.csv") ||
              jn_write_file_atomic_shared(path, b.data, b.len);
     jn_buf_free(&b);
-    return rc;
-}
-
-int jn_results_write(const jn_plan *plan, const char *dir)
-{
-    jn_results t;
-    if (jn_results_open(&t, plan))
-        return -1;
-    const int rc = jn_results_save(&t, dir);
-    jn_results_close(&t);
     return rc;
 }
 
@@ -274,22 +265,16 @@ static void print_other_runs(const jn_plan *plan, const char *dir, FILE *f)
                 "results.csv)\n", other, other > 1 ? "s" : "", runs);
 }
 
-void jn_results_print(const jn_plan *plan, const char *dir, const jn_run_row *known, FILE *f)
+void jn_results_print(const jn_plan *plan, const char *dir, const jn_run_row *rows, FILE *f)
 {
     const int n = plan->n_entries;
-    jn_run_row *read = known ? NULL : calloc((size_t)(n ? n : 1), sizeof *read);  /* known ones are not copied */
-    const jn_run_row *rows = known ? known : read;
     int *order = malloc(sizeof(int) * (size_t)(n ? n : 1));
-    if (!rows || !order) {
-        free(read);
-        free(order);
+    if (!order) {
         fprintf(f, "sweep %s: out of memory for the table\n", dir);
         return;
     }
     int count[N_STATES] = {0}, ranked = 0;
     for (int i = 0; i < n; i++) {
-        if (!known)
-            jn_results_row(plan, i, &read[i]);
         count[state_of(&rows[i])]++;
         if (isfinite(rows[i].valid_error))
             order[ranked++] = i;
@@ -344,7 +329,6 @@ void jn_results_print(const jn_plan *plan, const char *dir, const jn_run_row *kn
         fprintf(f, "results: no results.csv (jacnoise sweep merge %s writes it)\n", dir);
     print_other_runs(plan, dir, f);
     print_plots(dir, f);
-    free(read);
     free(order);
 }
 
@@ -413,11 +397,13 @@ static int unlocked(const char *folder, int source)
     return rc;
 }
 
-/* Replaces `to` by a copy of `from`, both locked while it copies. */
-static int copy_locked(const char *from, const char *to, int copied)
+/* Replaces `to` by a copy of `from`, both locked while it copies, and reads the copy's row with
+ * them, so that it is what was copied. */
+static int copy_locked(const char *from, const char *to, int copied, jn_run_row *row)
 {
     int in = -1, out = -1;
-    const int rc = lock_run(from, 0, 1, copied, &in) || lock_run(to, 1, 0, copied, &out) || copy_run(from, to);
+    const int rc = lock_run(from, 0, 1, copied, &in) || lock_run(to, 1, 0, copied, &out) || read_row(from, row) ||
+                   copy_run(from, to);
     if (in >= 0)
         close(in);
     if (out >= 0)
@@ -425,21 +411,29 @@ static int copy_locked(const char *from, const char *to, int copied)
     return rc;
 }
 
-int jn_results_merge(const jn_plan *plan, const char *dir, const char *const *sources, int n_sources)
+/* The run folder of configuration `id` in the sweep folder `dir`. */
+static int run_folder(const char *dir, const char *id, char *folder, size_t cap)
 {
+    char runs[JN_PATH_MAX + 32];
+    return jn_path_join(runs, sizeof runs, dir, "runs") || jn_path_join(folder, cap, runs, id);
+}
+
+int jn_results_merge(jn_results *t, const char *dir, const char *const *sources, int n_sources)
+{
+    const jn_plan *plan = t->plan;
     const int n = plan->n_entries;
-    char(*from)[JN_PATH_MAX + 64] = calloc((size_t)(n ? n : 1), sizeof *from);
-    int rc = !from ? jn_fail("out of memory") : 0, copied = 0;
+    int *from = malloc(sizeof *from * (size_t)(n ? n : 1));  /* the source to copy, or -1 */
+    int rc = !from ? jn_fail("out of memory for a merge of %d runs", n) : 0, copied = 0;
+    char folder[JN_PATH_MAX + 64], to[JN_PATH_MAX];
     for (int i = 0; !rc && i < n; i++) {
-        jn_run_row best, theirs;
-        jn_results_row(plan, i, &best);
+        jn_run_row theirs;
+        jn_results_row(plan, i, &t->rows[i]);
+        from[i] = -1;
         for (int s = 0; s < n_sources && !rc; s++) {
-            char runs[JN_PATH_MAX + 32], folder[JN_PATH_MAX + 64];
-            rc = jn_path_join(runs, sizeof runs, sources[s], "runs") ||
-                 jn_path_join(folder, sizeof folder, runs, plan->entries[i].id) || read_row(folder, &theirs);
-            if (!rc && further(&theirs, &best)) {
-                best = theirs;
-                snprintf(from[i], sizeof from[i], "%s", folder);
+            rc = run_folder(sources[s], plan->entries[i].id, folder, sizeof folder) || read_row(folder, &theirs);
+            if (!rc && further(&theirs, &t->rows[i])) {
+                t->rows[i] = theirs;
+                from[i] = s;
             }
         }
     }
@@ -447,16 +441,16 @@ int jn_results_merge(const jn_plan *plan, const char *dir, const char *const *so
      * one a running sweep trains refuses the merge with nothing changed. Each is locked again
      * only while it is copied: holding all the locks at once ran a merge of a few thousand runs
      * out of open files. */
-    char to[JN_PATH_MAX];
     for (int i = 0; !rc && i < n; i++)
-        if (from[i][0])
-            rc = unlocked(from[i], 1);
+        if (from[i] >= 0)
+            rc = run_folder(sources[from[i]], plan->entries[i].id, folder, sizeof folder) || unlocked(folder, 1);
     for (int i = 0; !rc && i < n; i++)
-        if (from[i][0] && is_folder(jn_plan_folder(plan, i, to, sizeof to)))
+        if (from[i] >= 0 && is_folder(jn_plan_folder(plan, i, to, sizeof to)))
             rc = unlocked(to, 0);
     for (int i = 0; !rc && i < n; i++)
-        if (from[i][0]) {
-            rc = copy_locked(from[i], jn_plan_folder(plan, i, to, sizeof to), copied);
+        if (from[i] >= 0) {
+            rc = run_folder(sources[from[i]], plan->entries[i].id, folder, sizeof folder) ||
+                 copy_locked(folder, jn_plan_folder(plan, i, to, sizeof to), copied, &t->rows[i]);
             copied += !rc;
         }
     free(from);

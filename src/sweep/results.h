@@ -39,22 +39,21 @@ typedef struct {
     size_t *end;             /* [n_entries + 1]: where the header and each entry's part end */
 } jn_results;
 
-/* Formats the entries and reads every row; 0, or -1 with the error recorded. */
-int jn_results_open(jn_results *t, const jn_plan *plan);
+/* Formats the entries and, with read, reads every row (else they are left for a merge to
+ * fill); 0, or -1 with the error recorded. */
+int jn_results_open(jn_results *t, const jn_plan *plan, int read);
 void jn_results_close(jn_results *t);
 
 /* Writes DIR/results.csv from t's rows, atomically (a crash leaves the previous file whole). */
 int jn_results_save(const jn_results *t, const char *dir);
 
-/* Regenerates DIR/results.csv from the run folders. */
-int jn_results_write(const jn_plan *plan, const char *dir);
-
 /* The table `sweep status` prints: counts by state and the best configurations, from rows
- * ([n_entries]), or, where NULL, read from the run folders. */
+ * ([n_entries]). */
 void jn_results_print(const jn_plan *plan, const char *dir, const jn_run_row *rows, FILE *f);
 
 /* Copies into dir/runs the run folders of the source sweep folders that are further along
- * than dir's own (a finished run over an unfinished one, more steps over fewer). */
-int jn_results_merge(const jn_plan *plan, const char *dir, const char *const *sources, int n_sources);
+ * than dir's own (a finished run over an unfinished one, more steps over fewer), and fills t's
+ * rows (opened without reading them) with what dir's folders hold then: each folder read once. */
+int jn_results_merge(jn_results *t, const char *dir, const char *const *sources, int n_sources);
 
 #endif

@@ -375,7 +375,7 @@ static int run_sweep(const jn_config *cfg, jn_plan *plan)
     int *part = malloc(sizeof *part * (size_t)(n ? n : 1));
     front f = {.plan = plan, .dir = cfg->out, .mine = mine, .start = jn_wall_seconds(), .dirty = 1,
                .sized = cfg->models == 0, .told = calloc((size_t)plan->n_groups + 1, 1)};
-    if (!mine || !part || !f.told || jn_results_open(&f.table, plan)) {
+    if (!mine || !part || !f.told || jn_results_open(&f.table, plan, 1)) {
         if (!mine || !part || !f.told)
             jn_fail("out of memory");
         free(mine);
@@ -504,10 +504,12 @@ int jn_sweep_merge(const char *dir, const char *const *sources, int n_sources)
             rc = jn_fail("merge: %s is a sweep of another spec than %s", sources[s], spec.path);
         jn_spec_free(&other);
     }
+    jn_results t = {0};
     rc = rc || prepare_folder("", dir, &spec) || jn_plan_make(&spec, NULL, dir, &plan) ||
-         jn_results_merge(&plan, dir, sources, n_sources) || jn_results_write(&plan, dir);
+         jn_results_open(&t, &plan, 0) || jn_results_merge(&t, dir, sources, n_sources) || jn_results_save(&t, dir);
     if (!rc)
-        jn_results_print(&plan, dir, NULL, stdout);
+        jn_results_print(&plan, dir, t.rows, stdout);
+    jn_results_close(&t);
     jn_spec_free(&spec);
     jn_plan_free(&plan);
     return rc ? JN_EXIT_ERROR : JN_EXIT_OK;
