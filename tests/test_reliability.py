@@ -4,7 +4,8 @@ and inside checkpoint writes), SIGINT, SIGINT and SIGTERM in turn four times in 
 an epoch), a run killed right after its k-th --checkpoint-steps checkpoint, a resumed run killed (its
 old summary must not survive), checkpoints from another build, and a run folder that another
 process holds; and, under strace, the write order a crash depends on (temporary file fsync'ed
-before its rename, the folder fsync'ed after it, metrics lines fsync'ed); and SIGINT inside
+before its rename, the folder fsync'ed after it, metrics lines fsync'ed; a merge's copies synced
+alike, a batch at a time); and SIGINT inside
 the write of a `jacnoise step --dump`. After every fault, last.ckpt and best.ckpt must load, and the run, resumed,
 must end byte-identical to one that was never disturbed.
 
@@ -620,6 +621,67 @@ def durable_writes(tmp):
     print(f"durable writes: {len(renames)} renames checked")
 
 
+def durable_merge(tmp):
+    """A merge's copies are as durable as a run's writes, though made a batch at a time: under
+    strace, every file renamed into the merged folder was synced after it was written and before
+    the rename (its fsync, or a syncfs of the file system), each rename and each run folder made
+    synced before the merge ends (the folder's fsync, or a syncfs), and no temporary file
+    left."""
+    strace = shutil.which("strace")
+    if not strace:
+        check(False, "durable merge: strace is missing (Debian: strace; tools/setup.sh installs it)")
+        return
+    spec, shard, dest = (os.path.join(tmp, name) for name in ("merge.spec", "merge-shard", "merge-dest"))
+    open(spec, "w").write("data = usps\nhidden = 4\ntrain-limit = 60\nvalid = 20\nbatch = 20\nepochs = 1\n"
+                          "lr = [0.1, 0.2, 0.3]\n")
+    run(["sweep", "--spec", spec, "--out", shard, "--progress", "never"])
+    trace = os.path.join(tmp, "merge.trace")
+    p = subprocess.run([strace, "-qq", "-e", "trace=openat,fsync,syncfs,rename,close,mkdir,mkdirat", "-o", trace, BIN,
+                        "sweep", "merge", dest, shard], capture_output=True, text=True, timeout=600)
+    if p.returncode != 0 and "ptrace" in p.stderr:
+        print(f"durable merge: NOT CHECKED (strace cannot trace here: {p.stderr.strip()[:200]})")
+        return
+    check(p.returncode == 0, f"durable merge: the traced merge failed: {p.stderr[-500:]}")
+    runs = os.path.join(dest, "runs")
+    fds, written, events = {}, {}, []  # events: (line, what, path)
+    call = re.compile(r'^(openat|fsync|syncfs|rename|close|mkdirat|mkdir)\((.*)\) += (-?\d+)')
+    for k, line in enumerate(open(trace)):
+        m = call.match(line)
+        if not m or int(m.group(3)) < 0:
+            continue
+        name, args, rc = m.group(1), m.group(2), int(m.group(3))
+        paths = re.findall(r'"([^"]*)"', args)
+        if name == "openat" and paths:
+            fds[rc] = paths[0]
+            written.setdefault(paths[0], k)
+        elif name in ("fsync", "syncfs") and int(args) in fds:
+            events.append((k, name, fds[int(args)]))
+        elif name == "close":
+            fds.pop(int(args), None)
+        elif name == "rename" and len(paths) == 2 and paths[1].startswith(runs):
+            events.append((k, "rename", paths))
+        elif name.startswith("mkdir") and paths and paths[-1].startswith(runs + "/"):
+            events.append((k, "mkdir", paths[-1]))
+    renames = [(k, paths) for k, what, paths in events if what == "rename"]
+    check(len(renames) == 3 * len([f for f in os.listdir(os.path.join(shard, "runs", os.listdir(os.path.join(
+          shard, "runs"))[0])) if f != "lock"]), f"durable merge: {len(renames)} files renamed into {runs}")
+
+    def synced_between(start, end, path, folder):
+        return any(start < k < end and (what == "syncfs" or (what == "fsync" and p == (folder if folder else path)))
+                   for k, what, p in events)
+    for k, (src, dst) in renames:
+        check(synced_between(written.get(src, k), k, src, None), f"durable merge: {src} renamed without a sync")
+        check(synced_between(k, float("inf"), None, os.path.dirname(dst)),
+              f"durable merge: no sync after the rename to {dst}")
+    for k, what, folder in events:
+        if what == "mkdir":
+            check(synced_between(k, float("inf"), None, os.path.dirname(folder)),
+                  f"durable merge: no sync after the mkdir of {folder}")
+    left = glob.glob(os.path.join(runs, "*", "*.tmp"))
+    check(not left, f"durable merge: temporary files left: {left}")
+    print(f"durable merge: {len(renames)} renames checked")
+
+
 def step_interrupted_in_write(tmp):
     """SIGINT while `jacnoise step` writes its dump (~50 MB: stopped with its temporary file
     there, before the rename, the signal sent, then continued): the write ends, the dump is
@@ -681,6 +743,7 @@ def main():
     busy_folder(tmp, job)
     unreadable_folders(tmp)
     durable_writes(tmp)
+    durable_merge(tmp)
     step_interrupted_in_write(tmp)
     return finish("reliability", tmp)
 

@@ -1,4 +1,7 @@
 /* Byte buffers, bounds-checked cursors and crash-safe file writes. */
+#if defined(__linux__)
+#define _GNU_SOURCE  /* syncfs */
+#endif
 #include "core/fileio.h"
 #include "jacnoise/error.h"
 
@@ -422,27 +425,10 @@ static int clear_tmp(const char *tmp)
     return unlink(tmp) == 0 || errno == ENOENT ? 0 : errno;
 }
 
-/* Writes the pieces, one after another, to the temporary file (with own, one of this process's
- * own), then renames it over path; with exclusive, links it to path instead, which fails (1)
- * where path exists, so that of writers racing to create path one wins. */
-static int write_atomic(const char *path, int own, const jn_piece *pieces, int n_pieces, int exclusive)
+/* Writes the pieces, one after another, to tmp (the temporary file of path, cleared), fsync'ed
+ * with sync. */
+static int write_tmp(const char *path, const char *tmp, const jn_piece *pieces, int n_pieces, int sync)
 {
-    char tmp[PATH_MAX];
-    if (tmp_path(tmp, sizeof tmp, path, own))
-        return -1;
-    /* A stale temporary file goes first, and O_EXCL creates a new one: opened as it was, a
-     * symbolic link left at its name was written through (to the file it names, which the
-     * rename then made path point to), and a FIFO waited for a reader for ever. Another
-     * user's FILE.tmp in a sticky folder (/tmp) cannot be removed: the write then goes
-     * through a name of this process's own, and succeeds, where it failed after the work. */
-    int e = clear_tmp(tmp);
-    if (e && !own) {
-        if (tmp_path(tmp, sizeof tmp, path, 1))
-            return -1;
-        e = clear_tmp(tmp);
-    }
-    if (e)
-        return jn_fail("%s: cannot remove the stale %s: %s", path, tmp, strerror(e));
     int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL, 0644);
     if (fd < 0)
         return jn_fail("%s: cannot create %s: %s", path, tmp, strerror(errno));
@@ -476,7 +462,7 @@ static int write_atomic(const char *path, int own, const jn_piece *pieces, int n
         while (k < n_pieces && iov[k].iov_len == 0)  /* empty pieces */
             k++;
     }
-    if (fsync(fd) != 0) {
+    if (sync && fsync(fd) != 0) {
         int e = errno;
         close(fd);
         unlink(tmp);
@@ -487,6 +473,32 @@ static int write_atomic(const char *path, int own, const jn_piece *pieces, int n
         unlink(tmp);
         return jn_fail("%s: close failed: %s (%s)", path, strerror(e), what_is_kept(path));
     }
+    return 0;
+}
+
+/* Writes the pieces to the temporary file (with own, one of this process's own), synced, then
+ * renames it over path; with exclusive, links it to path instead, which fails (1) where path
+ * exists, so that of writers racing to create path one wins. */
+static int write_atomic(const char *path, int own, const jn_piece *pieces, int n_pieces, int exclusive)
+{
+    char tmp[PATH_MAX];
+    if (tmp_path(tmp, sizeof tmp, path, own))
+        return -1;
+    /* A stale temporary file goes first, and O_EXCL creates a new one: opened as it was, a
+     * symbolic link left at its name was written through (to the file it names, which the
+     * rename then made path point to), and a FIFO waited for a reader for ever. Another
+     * user's FILE.tmp in a sticky folder (/tmp) cannot be removed: the write then goes
+     * through a name of this process's own, and succeeds, where it failed after the work. */
+    int e = clear_tmp(tmp);
+    if (e && !own) {
+        if (tmp_path(tmp, sizeof tmp, path, 1))
+            return -1;
+        e = clear_tmp(tmp);
+    }
+    if (e)
+        return jn_fail("%s: cannot remove the stale %s: %s", path, tmp, strerror(e));
+    if (write_tmp(path, tmp, pieces, n_pieces, 1))
+        return -1;
     if ((exclusive ? link(tmp, path) : rename(tmp, path)) != 0) {
         int e = errno;
         unlink(tmp);
@@ -537,6 +549,55 @@ int jn_write_file_atomic_shared(const char *path, const void *data, size_t len)
 int jn_write_file_new(const char *path, const void *data, size_t len)
 {
     return write_whole(path, data, len, 1, 1);
+}
+
+int jn_write_file_staged(const char *path, const void *data, size_t len)
+{
+    char tmp[PATH_MAX];
+    const jn_piece all = {data, len};
+    if (tmp_path(tmp, sizeof tmp, path, 0))
+        return -1;
+    /* "path.tmp" only, which jn_commit_staged finds again: a stale one a killed merge left goes
+     * (else the next write of path removes it), as in write_atomic. */
+    const int e = clear_tmp(tmp);
+    return e ? jn_fail("%s: cannot remove the stale %s: %s", path, tmp, strerror(e))
+             : write_tmp(path, tmp, &all, 1, 0);
+}
+
+int jn_commit_staged(const char *path)
+{
+    char tmp[PATH_MAX];
+    if (tmp_path(tmp, sizeof tmp, path, 0))
+        return -1;
+    if (rename(tmp, path) != 0) {
+        int e = errno;
+        unlink(tmp);
+        return jn_fail("%s: rename failed: %s (%s)", path, strerror(e), what_is_kept(path));
+    }
+    return 0;
+}
+
+void jn_drop_staged(const char *path)
+{
+    char tmp[PATH_MAX];
+    if (!tmp_path(tmp, sizeof tmp, path, 0))
+        unlink(tmp);
+}
+
+int jn_sync_fs(const char *folder)
+{
+    int fd = open(folder, O_RDONLY);
+    if (fd < 0)
+        return jn_fail("%s: cannot open folder to sync: %s", folder, strerror(errno));
+#if defined(__linux__)
+    int rc = syncfs(fd);
+#else  /* no call for one file system: all of them (waited for where sync waits, as on Linux) */
+    int rc = 0;
+    sync();
+#endif
+    int e = errno;
+    close(fd);
+    return rc ? jn_fail("%s: cannot sync its file system: %s", folder, strerror(e)) : 0;
 }
 
 /* The pid in name where it is "NAME.HOST.PID.tmp" for this host (NAME not empty), else 0. */
@@ -632,7 +693,8 @@ int jn_append_line(const char *path, const char *line)
     return rc ? jn_fail("%s: fsync failed: %s", path, strerror(e)) : 0;
 }
 
-int jn_mkdirs(const char *path)
+/* jn_mkdirs, each folder made synced only with sync. */
+static int make_folders(const char *path, int sync)
 {
     char buf[PATH_MAX];
     if (strlen(path) >= sizeof buf)
@@ -645,7 +707,7 @@ int jn_mkdirs(const char *path)
             /* A folder made is an entry in its parent, synced as a rename's is: else a power
              * cut could lose a run folder whose files were all synced. */
             if (mkdir(buf, 0755) == 0) {
-                if (fsync_parent(buf))
+                if (sync && fsync_parent(buf))
                     return -1;
             } else if (errno != EEXIST) {
                 return jn_fail("%s: cannot create folder: %s", buf, strerror(errno));
@@ -659,6 +721,16 @@ int jn_mkdirs(const char *path)
     if (stat(path, &st) != 0 || !S_ISDIR(st.st_mode))
         return jn_fail("%s: not a folder", path);
     return 0;
+}
+
+int jn_mkdirs(const char *path)
+{
+    return make_folders(path, 1);
+}
+
+int jn_mkdirs_staged(const char *path)
+{
+    return make_folders(path, 0);
 }
 
 int jn_tmp_check(const char *option, const char *path)

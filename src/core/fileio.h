@@ -102,6 +102,20 @@ int jn_write_file_new(const char *path, const void *data, size_t len);
  * effort: what it cannot read or remove stays. */
 void jn_tmp_sweep(const char *dir);
 
+/* Staged writes, for many files made durable at once (a merge of 10,000 run folders spent 292 s
+ * on the two syncs each jn_write_file_atomic takes): jn_write_file_staged writes the
+ * bytes to "path.tmp", not synced; jn_sync_fs makes them durable; jn_commit_staged then renames
+ * "path.tmp" over path, atomic as jn_write_file_atomic's rename (a crash leaves the old file or
+ * the new one, whole), and a last jn_sync_fs makes the renames durable. jn_drop_staged removes
+ * "path.tmp" of a write that is not to be committed. */
+int jn_write_file_staged(const char *path, const void *data, size_t len);
+int jn_commit_staged(const char *path);
+void jn_drop_staged(const char *path);
+
+/* Makes every write, rename and folder made so far on the file system holding `folder` durable
+ * (syncfs on Linux; elsewhere sync, all file systems). */
+int jn_sync_fs(const char *folder);
+
 /* Writes all len bytes to fd, going on after a short write or a signal: 0, or the errno of
  * the write that failed (ENOSPC for one that wrote nothing). */
 int jn_write_all(int fd, const void *data, size_t len);
@@ -121,6 +135,8 @@ int jn_lock_file_shared(const char *path, int *fd);
 /* Creates a folder (and its parents) if it does not exist, fsync'ing the folder each one
  * made is in. */
 int jn_mkdirs(const char *path);
+/* The same, the folders made left for jn_sync_fs to make durable. */
+int jn_mkdirs_staged(const char *path);
 
 /* Before any work, refuses a folder at path.tmp, the temporary file the write of path goes
  * through, which the write could not remove (a file there, a crash's, it removes); the

@@ -8,6 +8,7 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -341,32 +342,6 @@ static int further(const jn_run_row *a, const jn_run_row *b)
     return ra != rb ? ra > rb : a->steps > b->steps;
 }
 
-/* Replaces the run folder `to` by a copy of `from`. */
-static int copy_run(const char *from, const char *to)
-{
-    if (jn_mkdirs(to))
-        return -1;
-    for (int i = 0; i < N_RUN_FILES; i++) {
-        char src[JN_PATH_MAX + 32], dst[JN_PATH_MAX + 32];
-        if (jn_path_join(src, sizeof src, from, run_files[i]) || jn_path_join(dst, sizeof dst, to, run_files[i]))
-            return -1;
-        if (access(src, F_OK) != 0) {
-            if (remove(dst) != 0 && access(dst, F_OK) == 0)
-                return jn_fail("%s: cannot remove the older run's file", dst);
-            continue;
-        }
-        unsigned char *data;
-        size_t len;
-        if (jn_read_file(src, &data, &len))
-            return -1;
-        int rc = jn_write_file_atomic(dst, data, len);
-        free(data);
-        if (rc)
-            return -1;
-    }
-    return 0;
-}
-
 /* Locks the run folder `folder` into *fd for a merge: one it replaces (creating it first only
  * with create), or, with source, one it copies, so that no run trains there while its files are
  * copied one by one (a copy could hold a last.ckpt an epoch ahead of its metrics.jsonl); -1
@@ -374,7 +349,7 @@ static int copy_run(const char *from, const char *to)
 static int lock_run(const char *folder, int create, int source, int copied, int *fd)
 {
     char path[JN_PATH_MAX + 32];
-    if ((create && jn_mkdirs(folder)) || jn_path_join(path, sizeof path, folder, "lock"))
+    if ((create && jn_mkdirs_staged(folder)) || jn_path_join(path, sizeof path, folder, "lock"))
         return -1;
     const int rc = source ? jn_lock_file_shared(path, fd) : jn_lock_file(path, fd);
     if (rc > 0 && copied)
@@ -397,20 +372,6 @@ static int unlocked(const char *folder, int source)
     return rc;
 }
 
-/* Replaces `to` by a copy of `from`, both locked while it copies, and reads the copy's row with
- * them, so that it is what was copied. */
-static int copy_locked(const char *from, const char *to, int copied, jn_run_row *row)
-{
-    int in = -1, out = -1;
-    const int rc = lock_run(from, 0, 1, copied, &in) || lock_run(to, 1, 0, copied, &out) || read_row(from, row) ||
-                   copy_run(from, to);
-    if (in >= 0)
-        close(in);
-    if (out >= 0)
-        close(out);
-    return rc;
-}
-
 /* The run folder of configuration `id` in the sweep folder `dir`. */
 static int run_folder(const char *dir, const char *id, char *folder, size_t cap)
 {
@@ -418,13 +379,70 @@ static int run_folder(const char *dir, const char *id, char *folder, size_t cap)
     return jn_path_join(runs, sizeof runs, dir, "runs") || jn_path_join(folder, cap, runs, id);
 }
 
+/* Stages the copy of the run folder `from` over `to` (jn_write_file_staged), `to` locked into
+ * *fd (left locked for the commit), `from` only while it is read: its files, the bits of
+ * *staged those it has, and its row, read with them so that it is what was copied. */
+static int stage_copy(const char *from, const char *to, int copied, int *fd, unsigned *staged, jn_run_row *row)
+{
+    int in = -1, rc = lock_run(from, 0, 1, copied, &in) || lock_run(to, 1, 0, copied, fd) || read_row(from, row);
+    *staged = 0;
+    for (int f = 0; !rc && f < N_RUN_FILES; f++) {
+        char src[JN_PATH_MAX + 32], dst[JN_PATH_MAX + 32];
+        unsigned char *data = NULL;
+        size_t len;
+        rc = jn_path_join(src, sizeof src, from, run_files[f]) || jn_path_join(dst, sizeof dst, to, run_files[f]);
+        if (rc || access(src, F_OK) != 0)
+            continue;
+        rc = jn_read_file(src, &data, &len) || jn_write_file_staged(dst, data, len);
+        free(data);
+        *staged |= rc ? 0 : 1u << f;
+    }
+    if (in >= 0)
+        close(in);
+    return rc;
+}
+
+/* Puts the staged copy in place of `to`'s files, in run_files' order, removing those the copy
+ * lacks; with drop, removes what was staged instead (a failed merge changes nothing more). */
+static int commit_copy(const char *to, unsigned staged, int drop)
+{
+    int rc = 0;
+    for (int f = 0; f < N_RUN_FILES; f++) {
+        char dst[JN_PATH_MAX + 32];
+        if (jn_path_join(dst, sizeof dst, to, run_files[f]))
+            return -1;
+        if (drop || rc) {
+            if (staged & 1u << f)  /* only this merge's: a "NAME.tmp" of another process's write stays */
+                jn_drop_staged(dst);
+        } else if (staged & 1u << f)
+            rc = jn_commit_staged(dst);
+        else if (remove(dst) != 0 && access(dst, F_OK) == 0)
+            rc = jn_fail("%s: cannot remove the older run's file", dst);
+    }
+    return rc;
+}
+
+/* Run folders copied a batch at a time: the batch's files written, synced at once, renamed into
+ * place, and the renames synced, its folders locked throughout; a sync per file took 292 s
+ * at 10,000 runs. A batch holds a lock per folder, so it is kept well within the open
+ * files allowed (ulimit -n). */
+static int batch_size(void)
+{
+    struct rlimit r;
+    const rlim_t half = getrlimit(RLIMIT_NOFILE, &r) == 0 && r.rlim_cur != RLIM_INFINITY ? r.rlim_cur / 2 : 256;
+    return half < 1 ? 1 : half > 256 ? 256 : (int)half;
+}
+
 int jn_results_merge(jn_results *t, const char *dir, const char *const *sources, int n_sources)
 {
     const jn_plan *plan = t->plan;
-    const int n = plan->n_entries;
+    const int n = plan->n_entries, cap = batch_size();
     int *from = malloc(sizeof *from * (size_t)(n ? n : 1));  /* the source to copy, or -1 */
-    int rc = !from ? jn_fail("out of memory for a merge of %d runs", n) : 0, copied = 0;
-    char folder[JN_PATH_MAX + 64], to[JN_PATH_MAX];
+    int *batch = malloc(sizeof *batch * (size_t)cap), *fd = malloc(sizeof *fd * (size_t)cap);
+    unsigned *staged = malloc(sizeof *staged * (size_t)cap);
+    int rc = !from || !batch || !fd || !staged ? jn_fail("out of memory for a merge of %d runs", n) : 0, copied = 0;
+    char folder[JN_PATH_MAX + 64], to[JN_PATH_MAX], runs[JN_PATH_MAX + 32];
+    rc = rc || jn_path_join(runs, sizeof runs, dir, "runs");
     for (int i = 0; !rc && i < n; i++) {
         jn_run_row theirs;
         jn_results_row(plan, i, &t->rows[i]);
@@ -438,24 +456,40 @@ int jn_results_merge(jn_results *t, const char *dir, const char *const *sources,
         }
     }
     /* Every folder to copy, then every one to replace, is found unlocked before any is replaced:
-     * one a running sweep trains refuses the merge with nothing changed. Each is locked again
-     * only while it is copied: holding all the locks at once ran a merge of a few thousand runs
-     * out of open files. */
+     * one a running sweep trains refuses the merge with nothing changed. */
     for (int i = 0; !rc && i < n; i++)
         if (from[i] >= 0)
             rc = run_folder(sources[from[i]], plan->entries[i].id, folder, sizeof folder) || unlocked(folder, 1);
     for (int i = 0; !rc && i < n; i++)
         if (from[i] >= 0 && is_folder(jn_plan_folder(plan, i, to, sizeof to)))
             rc = unlocked(to, 0);
-    for (int i = 0; !rc && i < n; i++)
-        if (from[i] >= 0) {
-            rc = run_folder(sources[from[i]], plan->entries[i].id, folder, sizeof folder) ||
-                 copy_locked(folder, jn_plan_folder(plan, i, to, sizeof to), copied, &t->rows[i]);
+    for (int i = 0; !rc && i < n;) {
+        int k = 0;
+        for (; !rc && i < n && k < cap; i++)
+            if (from[i] >= 0) {
+                batch[k] = i;
+                fd[k] = -1;
+                rc = run_folder(sources[from[i]], plan->entries[i].id, folder, sizeof folder) ||
+                     stage_copy(folder, jn_plan_folder(plan, i, to, sizeof to), copied, &fd[k], &staged[k],
+                                &t->rows[i]);
+                k++;
+            }
+        rc = rc || (k && jn_sync_fs(runs));
+        for (int j = 0; j < k; j++) {
+            const int failed = rc;
+            rc = commit_copy(jn_plan_folder(plan, batch[j], to, sizeof to), staged[j], failed) || failed;
             copied += !rc;
         }
+        rc = rc || (k && jn_sync_fs(runs));
+        for (int j = 0; j < k; j++)
+            if (fd[j] >= 0)
+                close(fd[j]);
+    }
     free(from);
-    char runs[JN_PATH_MAX + 32];
-    if (!rc && !jn_path_join(runs, sizeof runs, dir, "runs"))
+    free(batch);
+    free(fd);
+    free(staged);
+    if (!rc)
         printf("merge: %d run folders copied into %s\n", copied, runs);
     return rc;
 }
