@@ -12,7 +12,8 @@ row before) is redone, and with --force one of the same checkpoint. The numbers 
 are those `jacnoise eval` prints for the rows' checkpoints, each in its row's place and layer's
 panel and in one colour throughout; rows evaluated with other --curv-noise steps have each
 curvature bar name its own s, and a row's noise levels given out of order are drawn by std.
-Skipped (77) without matplotlib."""
+Rows evaluated on different test sets (another data set, or fewer examples) are refused in one
+line before any picture is written. Skipped (77) without matplotlib."""
 import json
 import os
 import subprocess
@@ -170,6 +171,22 @@ def main():
         if os.path.exists(copied):
             with open(copied) as f, open(os.path.join(out, "eval-MLP.json")) as g:
                 check(json.load(f) == json.load(g), "eval JSON rows: the copy differs")
+        # Rows of different test sets (an MNIST row beside a USPS one, or a row on fewer
+        # examples) do not compare: one line naming both, nothing drawn.
+        with open(os.path.join(out, "eval-MLP.json")) as f:
+            usps = json.load(f)
+        for field, value in (("data", "mnist"), ("examples", 100)):
+            other = json.loads(json.dumps(usps))
+            (other if field == "data" else other["splits"]["test"])[field] = value
+            path = os.path.join(d, f"other-{field}.json")
+            with open(path, "w") as f:
+                json.dump(other, f)
+            pics = os.path.join(d, f"mixed-{field}")
+            bad = subprocess.run([sys.executable, TOOL, "--out", pics, f"USPS={out}/eval-MLP.json", f"other={path}"],
+                                 capture_output=True, text=True, env=env)
+            check(bad.returncode == 1 and "'USPS' (usps, " in bad.stderr and "different test sets" in bad.stderr and
+                  bad.stderr.count("\n") == 1 and not any(n.endswith(".png") for n in os.listdir(pics)),
+                  f"rows of two test sets ({field}): exit {bad.returncode}, stderr {bad.stderr!r}")
         not_eval = os.path.join(d, "not-eval.json")
         with open(not_eval, "w") as f:
             json.dump({"epochs": 2}, f)

@@ -18,6 +18,9 @@ apart drawn in one picture, without evaluating again). Writes to DIR:
                   where the rows are decades apart; s, eval's --curv-noise, on the axis, or
                   on each bar where the rows' differ);
   noise.png       test error against the std of Gaussian input noise (`--eval-noise`);
+The rows must have been evaluated on one test set (the same data, --test file and number of
+examples): rows of MNIST and USPS runs are refused, to be drawn by separate calls.
+
   eval-NAME.json  each row's `jacnoise eval` output (reused by a later call for the same
                   checkpoint unless it was written since, holds other noise levels or
                   curvature step (an eval JSON given as the row), or --force; NAME with characters
@@ -81,8 +84,9 @@ def check_eval(result, name, where, hint=""):
         if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) or not ok(value):
             bad(field, f"is {json.dumps(value)[:40]}, not {what}{' or null' if null else ''}")
 
-    if not isinstance(at(result, "checkpoint", "checkpoint"), str):
-        bad("checkpoint", "is not a text")
+    for key in ("checkpoint", "data", "test"):
+        if not isinstance(at(result, key, key), str):
+            bad(key, "is not a text")
     number(at(result, "curv_noise", "curv_noise"), "curv_noise", POSITIVE)
     test = at(at(result, "splits", "splits"), "test", "splits.test")
     number(at(test, "examples", "splits.test.examples"), "splits.test.examples", NON_NEGATIVE)
@@ -194,6 +198,24 @@ def evaluate(binary, name, run, out_dir, force, threads):
     check_eval(result, name, f"the output of {' '.join(cmd)}")
     write_atomic(cache, p.stdout, name)
     return result
+
+
+def test_set(result):
+    """What a row was evaluated on: its --test file (idx: data) or else its data set, and how
+    many of its examples."""
+    return (result["test"] or result["data"], result["splits"]["test"]["examples"])
+
+
+def same_test_set(rows):
+    """Refuses rows evaluated on different test sets, whose errors, histograms and Jacobians
+    are not comparable in one picture (an MNIST row's error beside a USPS row's), naming two."""
+    first, first_set = rows[0][0], test_set(rows[0][1])
+    for name, result in rows[1:]:
+        other = test_set(result)
+        if other != first_set:
+            fail(f"rows '{first}' ({first_set[0]}, {first_set[1]} test examples) and '{name}' ({other[0]}, "
+                 f"{other[1]} test examples) were evaluated on different test sets: their figures do not compare; "
+                 "draw each test set's rows in a call of its own (another --out)")
 
 
 def plain_log_labels(ax):
@@ -316,6 +338,7 @@ def main():
     except OSError as e:
         fail(f"--out {args.out}: {'not a folder' if os.path.exists(args.out) else e.strerror}")
     rows = [(name, evaluate(binary, name, run, args.out, args.force, args.threads)) for name, run in rows]
+    same_test_set(rows)
     plot_saturation(plt, rows, args.title, os.path.join(args.out, "saturation.png"))
     plot_jacobian(plt, rows, args.title, os.path.join(args.out, "jacobian.png"))
     plot_noise(plt, rows, args.title, os.path.join(args.out, "noise.png"))
