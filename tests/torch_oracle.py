@@ -10,6 +10,9 @@ closed form for hidden1 and the reverse-over-forward pass of the engine are both
 against plain differentiation. Every engine tensor must match to a relative error of
 1e-5 (the engine computes in float32).
 
+A step that diverges (the resumed run's logits overflowing float32) exits 3 with one line
+naming the loss and the dump, which is written whole for debugging, its loss NaN.
+
 Environment (set by CTest): JACNOISE_BIN, the jacnoise program; JACNOISE_DATA, the folder
 with the MNIST and USPS files. Exit 0 pass, 1 fail, 77 skip (no torch, unless
 JACNOISE_REQUIRE_TORCH=1).
@@ -259,6 +262,25 @@ def self_check(st, ref, tmp, path):
     return bad
 
 
+def diverged_step(exe, data, ckpt, tmp):
+    """jacnoise step on a copy of ckpt whose last layer's weights are 3e38: problems found."""
+    from ckpt import set_weights  # numpy's reader of checkpoints, with the tests' harness
+    diverged, path = os.path.join(tmp, "diverged.ckpt"), os.path.join(tmp, "diverged.bin")
+    with open(ckpt, "rb") as f, open(diverged, "wb") as g:
+        g.write(f.read())
+    set_weights(diverged, -1, 3e38)
+    p = subprocess.run([exe, "step", "--data-dir", data, "--checkpoint", diverged, "--dump", path],
+                       capture_output=True, text=True, timeout=300)
+    want = "jacnoise: step: the loss is not finite (NaN or Inf) at epoch 1 batch 6 (step 6): the step diverges; %s" % path
+    if p.returncode != 3 or not p.stderr.startswith(want) or p.stderr.count("\n") != 1:
+        return ["diverged step: exit %d, stderr %r" % (p.returncode, p.stderr)]
+    try:
+        loss = float(parse_dump(path)["loss"])
+    except (DumpError, KeyError) as e:
+        return ["diverged step: its dump: %s" % e]
+    return [] if loss != loss else ["diverged step: the dump's loss %r, not NaN" % loss]
+
+
 def main():
     exe = os.environ.get("JACNOISE_BIN")
     data = os.environ.get("JACNOISE_DATA")
@@ -315,6 +337,7 @@ def main():
                         np.linalg.norm(np.asarray(a, dtype=np.float64)), np.linalg.norm(ref[n].numpy()))
                 failures.append("%s: %s relative error %.3e > %g%s" % (label, n, e, TOL, detail))
             failures += ["%s: %s" % (label, p) for p in problems]
+        failures += diverged_step(exe, data, ckpt, tmp)
     print("%d configurations in %.1f s" % (len(jobs), time.time() - start))
     if failures:
         print("FAILED:")

@@ -9,6 +9,7 @@
 #include "jacnoise/stepstate.h"
 #include "jacnoise/train.h"
 
+#include <math.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -60,6 +61,33 @@ static int write_holding_signals(jn_stepstate *ss, const char *path)
 typedef struct {
     jn_real *grad_loss, *grad_penalty, *grad, *full_grad, *next, *next_velocity;
 } step_arrays;
+
+/* The first of the step's results that is NaN or Inf ("the loss", "grad.W2", "next.b1"), or
+ * NULL: the step a training run would stop at as diverged. */
+static const char *nonfinite_result(const jn_model *m, const jn_step_terms *terms, const step_arrays *a, char *name,
+                                    size_t size)
+{
+    if (!isfinite(terms->loss))
+        return "the loss";
+    if (!isfinite(terms->penalty))
+        return "the penalty";
+    const struct {
+        const char *prefix;
+        const jn_real *p;
+    } arrays[] = {{"grad", a->full_grad}, {"next", a->next}};
+    for (size_t i = 0; i < sizeof arrays / sizeof arrays[0]; i++)
+        for (int l = 1; l <= m->n_layers; l++)
+            for (int bias = 0; bias < 2; bias++) {
+                const jn_real *v = bias ? jn_biases_c(m, arrays[i].p, l) : jn_weights_c(m, arrays[i].p, l);
+                const size_t n = bias ? (size_t)m->sizes[l] : (size_t)m->sizes[l] * m->sizes[l - 1];
+                for (size_t k = 0; k < n; k++)
+                    if (!isfinite(v[k])) {
+                        snprintf(name, size, "%s.%c%d", arrays[i].prefix, bias ? 'b' : 'W', l);
+                        return name;
+                    }
+            }
+    return NULL;
+}
 
 static int alloc_arrays(step_arrays *a, size_t n)
 {
@@ -197,6 +225,17 @@ int jn_cmd_step(int argc, char **argv)
     put_params(ss, m, "next_velocity", a.next_velocity);
     if (write_holding_signals(ss, cfg->dump))
         goto done;
+    /* The dump is written all the same: its inputs (parameters, batch, noise) are what one
+     * needs to see why the step diverged. */
+    char bad_name[32];
+    const char *bad = nonfinite_result(m, &terms, &a, bad_name, sizeof bad_name);
+    if (bad) {
+        jn_fail("step: %s is not finite (NaN or Inf) at epoch %d batch %ld (step %llu): the step diverges; %s holds "
+                "it for debugging", bad, pos.epoch + 1, pos.batch + 1, (unsigned long long)pos.global_step + 1,
+                cfg->dump);
+        code = JN_EXIT_DIVERGED;
+        goto done;
+    }
     /* Counted from 1, as training's messages count them (the dump's fields count from 0). */
     printf("step state written to %s: epoch %d batch %ld (step %llu), %d rows, loss %.6g, penalty %.6g\n", cfg->dump,
            pos.epoch + 1, pos.batch + 1, (unsigned long long)pos.global_step + 1, B, terms.loss, terms.penalty);

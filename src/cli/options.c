@@ -22,7 +22,9 @@ static const struct {
                   "default in brackets; --curv-noise, --eval-limit and --eval-noise are eval's own."},
     {JN_CMD_STEP, "jacnoise step [--checkpoint FILE] --dump FILE [options]\n\nRuns the next training step of a checkpoint (or the first step of a fresh run)\n"
                   "and writes its step state: inputs, noise, loss terms, gradients, update.\n"
-                  "With --checkpoint, an option not given is its run's, not the default in brackets."},
+                  "With --checkpoint, an option not given is its run's, not the default in brackets.\n"
+                  "Exit status 3: the step diverges (a loss, gradient or update NaN or Inf), its state\n"
+                  "written all the same for debugging."},
     {JN_CMD_DATA, "jacnoise data [options]\n\nLoads a data set and prints its splits as JSON: shapes, classes, class counts, and the\n"
                   "range and mean of the input values."},
     {JN_CMD_CHECK, "jacnoise check [--checkpoint FILE] [--steps N] [--precision fp32|tf32] [--tolerance auto|X] [options]\n\nRuns N training steps on the CUDA engine and on the CPU reference from one state,\n"
