@@ -7,7 +7,9 @@ examples. The options reach the evaluation: each --eval-noise level's errors are
 whatever the order of the levels (the same xi for every std), the rate of its count; the
 checkpoint's seed unless --seed; --curv-noise moves the curvature; the --test file evaluated
 is named. The epochs done and the
-best epoch are the checkpoint's."""
+best epoch are the checkpoint's. First-layer weights of 1e37 saturate every unit (tanh' is 0 in
+float32, ~e^-1e37 in exact arithmetic) while the tangents v W^T overflow: the Jacobian and the
+curvature are 0, not null (0 x Inf)."""
 import json
 import os
 import struct
@@ -18,6 +20,7 @@ import numpy as np
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tools"))
 import export_model  # noqa: E402
+from ckpt import set_weights  # noqa: E402
 from harness import check, finish, run  # noqa: E402
 from test_export import usps_test_set  # noqa: E402
 
@@ -141,6 +144,14 @@ def main():
     fine = evaluate("--curv-noise", "0.123456789")
     if fine:
         check(fine["curv_noise"] == 0.123456789, f"--curv-noise 0.123456789: curv_noise {fine['curv_noise']}")
+    saturated = os.path.join(scratch, "saturated.ckpt")
+    with open(best, "rb") as f, open(saturated, "wb") as g:
+        g.write(f.read())
+    set_weights(saturated, 1, 1e37)
+    p = run(["eval", "--checkpoint", saturated, "--eval-limit", "50", "--threads", "1"])
+    if p.returncode == 0:
+        got = {split: (v["jacobian_sq"], v["curvature"]) for split, v in json.loads(p.stdout)["splits"].items()}
+        check(got == {"valid": (0, 0), "test": (0, 0)}, f"saturated units: (jacobian_sq, curvature) {got}")
     # Where the run stands, as the checkpoint holds it: a last.ckpt of 2 epochs whose best was
     # the first (state edited, checksum rewritten), as the format's own reader reads it.
     last = os.path.join(folder, "last.ckpt")

@@ -19,17 +19,22 @@ JN_HD jn_real jn_tanh_gate(jn_real z_plus_b, jn_real *gate)
     return a;
 }
 
+/* value * gate, and 0 where the unit is saturated (gate exactly 0): there the true tanh'
+ * (~4 e^-2|z|) vanishes faster than the tangent s = v W^T can grow with the weights, and
+ * 0 * Inf (s overflowing, |W| ~ 1e37 in float32) would make the Jacobian and curvature NaN. */
+JN_HD jn_real jn_gated(jn_real gate, jn_real value) { return gate == (jn_real)0 ? (jn_real)0 : gate * value; }
+
 /* Tangent through tanh: t_l = (1 - a_l^2) * s_l. */
-JN_HD jn_real jn_tangent_update(jn_real gate, jn_real s) { return gate * s; }
+JN_HD jn_real jn_tangent_update(jn_real gate, jn_real s) { return jn_gated(gate, s); }
 
 /* Reverse pass, tangent adjoint: ds_l = u_l * g_l. */
-JN_HD jn_real jn_reverse_ds(jn_real u, jn_real gate) { return u * gate; }
+JN_HD jn_real jn_reverse_ds(jn_real u, jn_real gate) { return jn_gated(gate, u); }
 
 /* Reverse pass, primal adjoint: q_l = (p_l - 2 a_l sum_k u_lk s_lk) * g_l, where us is the
  * sum over the K tangents of u * s at this unit. */
 JN_HD jn_real jn_reverse_q(jn_real p, jn_real a, jn_real us, jn_real gate)
 {
-    return (p - (jn_real)2 * a * us) * gate;
+    return jn_gated(gate, p - (jn_real)2 * a * us);
 }
 
 /* hidden1 closed form, per unit: R term g^2 c and dR/dz = -4 a g^2 c (c = ||W_1j||^2). The
