@@ -1,14 +1,18 @@
 """`jacnoise check`'s verdict: every tensor compared (loss, penalty, each layer's gradient,
 parameters and momentum), each row failed exactly where its relative difference exceeds the
 tolerance (1e-4 by default in fp32, else --tolerance), the worst of them in the last line, and
-exit 1 with one line on stderr where any row failed; a checkpoint's run checked in TF32 (the
-GEMM precision is not the run's to keep). Skipped (77) where no CUDA device is visible."""
+exit 1 with one line on stderr where any row failed; the engines' error counts, equal here; a
+NaN or Inf on either side (a diverged checkpoint) fails its rows and names the first; a
+checkpoint's run checked in TF32 (the GEMM precision is not the run's to keep). Skipped (77)
+where no CUDA device is visible."""
 import math
 import os
 import re
+import shutil
 import sys
 import tempfile
 
+import ckpt
 from harness import check, cuda_device_visible, finish, run
 
 ROW = re.compile(r"^(\S+)\s+(\S+)\s+(\S+)(  FAIL)?$")
@@ -40,6 +44,13 @@ def verdict(p, tolerance):
     return rows
 
 
+def errors_line(p):
+    """The engines' error counts (gpu, cpu, near ties), or None."""
+    m = re.search(r"^errors: gpu (\d+) cpu (\d+), (\d+) examples? w", p.stdout, re.M)
+    check(m is not None, f"no errors line: {p.stdout[-800:]}")
+    return tuple(map(int, m.groups())) if m else None
+
+
 def main():
     if not cuda_device_visible():
         return 77
@@ -54,6 +65,19 @@ def main():
     p = run(["check", "--steps", "2"] + ck)
     rows = verdict(p, 1e-4)
     check(set(rows) == names, f"rows {sorted(rows)}, expected {sorted(names)}")
+    counts = errors_line(p)
+    check(counts is None or abs(counts[0] - counts[1]) <= counts[2], f"error counts gpu, cpu, near ties: {counts}")
+    one = run(["check", "--steps", "1"] + ck)
+    check(" 1 step (fp32)" in one.stdout.splitlines()[-1], f"one step: {one.stdout.splitlines()[-1:]}")
+    # Logits overflowing float32 (the last layer's weights at 3e38): loss and gradients NaN on
+    # both engines, each such row failed (a NaN difference passed every threshold), the first named.
+    diverged = os.path.join(tmp, "diverged.ckpt")
+    shutil.copyfile(os.path.join(tmp, "run", "last.ckpt"), diverged)
+    ckpt.set_weights(diverged, -1, 3e38)
+    p = run(["check", "--steps", "1", "--checkpoint", diverged], expect=1)
+    bad = verdict(p, 1e-4)
+    check(bad.get("loss") == math.inf and bad.get("grad.W1") == math.inf, f"diverged: rows {bad}")
+    check("loss is not finite (NaN or Inf) on both engines at step 1" in p.stderr, f"diverged: stderr {p.stderr!r}")
     # A tolerance between two of the rows' differences: those above it fail.
     rels = sorted(set(rows.values()))
     gaps = [(b / a, a, b) for a, b in zip(rels, rels[1:]) if a > 0]

@@ -12,8 +12,12 @@
  *   - the mean exact ||J_output||_F^2 and the curvature estimate of SPEC "Evaluation quantities",
  *     ||J(x + s eps) v - J(x) v||^2 / s^2 with eps and v the normal sequences of (seed,
  *     JN_STREAM_EVAL_NOISE / JN_STREAM_EVAL_TANGENT, example index), against Jacobian-vector
- *     products by central differences of the double forward pass. */
+ *     products by central differences of the double forward pass;
+ *   - the near ties jacnoise check allows the engines to classify apart (jn_cpu_near_ties):
+ *     every row where the logits are all equal, none where they are 1 apart, and where they
+ *     are 1e-3 apart, every row at a tolerance of 1e-2 times the largest |logit|, none at 1e-4. */
 #include "check.h"
+#include "jacnoise/cpu.h"
 #include "jacnoise/error.h"
 #include "jacnoise/evaluate.h"
 #include "jacnoise/rng.h"
@@ -232,6 +236,29 @@ int main(void)
           st.curvature, st.noise_error_pct[0]);
     CHECK(isnan(st.saturated[0]) && isnan(st.linear[0]) && isnan(st.histogram[0][0]),
           "empty set: saturated %g, linear %g, bin 0 %g", st.saturated[0], st.linear[0], st.histogram[0][0]);
+    /* Logits set by the output biases alone (W_L = 0): equal, 1 apart, then 1e-3 apart. */
+    const jn_objective plain = {.jac_copies = 1, .jac_proj = 1};
+    jn_cpu_ws *ws = jn_cpu_ws_new(&model, &plain, 50);
+    jn_real *x50 = malloc(sizeof(jn_real) * 50 * D);
+    REQUIRE(ws && x50, "out of memory");
+    for (int k = 0; k < 50 * D; k++)
+        x50[k] = xs[k];
+    const jn_batch batch = {x50, ys, 50};
+    jn_real *W_L = jn_weights(&model, params, 3), *b_L = jn_biases(&model, params, 3);
+    memset(W_L, 0, sizeof(jn_real) * C * H2);
+    const struct {
+        double step, tol;
+        int ties;
+    } cases[] = {{0, 1e-6, 50}, {1, 1e-2, 0}, {1e-3, 1e-2, 50}, {1e-3, 1e-4, 0}};
+    for (int k = 0; k < 4; k++) {
+        for (int c = 0; c < C; c++)
+            b_L[c] = (jn_real)(2 + c * cases[k].step);
+        const int ties = jn_cpu_near_ties(ws, params, &batch, NULL, cases[k].tol);
+        CHECK(ties == cases[k].ties, "logits %g apart, tolerance %g: %d near ties, expected %d", cases[k].step,
+              cases[k].tol, ties, cases[k].ties);
+    }
+    jn_cpu_ws_free(ws);
+    free(x50);
     free(params);
     free(xs);
     free(ys);

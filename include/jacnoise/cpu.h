@@ -31,6 +31,12 @@ void jn_cpu_ws_set_objective(jn_cpu_ws *ws, const jn_objective *obj);
 void jn_cpu_loss_grad(jn_cpu_ws *ws, const jn_real *params, const jn_batch *batch,
                       const jn_real *xi, double scale, jn_step_terms *terms, jn_real *grad);
 
+/* Examples of the batch whose class is a near tie at x + s_in xi: the top two logits differ by
+ * at most tol times the row's largest |logit|. Two engines whose logits differ by rounding
+ * (relative tol) may classify only those differently (jacnoise check). Leaves the gradient
+ * buffers alone. */
+int jn_cpu_near_ties(jn_cpu_ws *ws, const jn_real *params, const jn_batch *batch, const jn_real *xi, double tol);
+
 /* Jacobian penalty at x + s_J eps (eps NULL when s_J = 0), tangents v (copies x K x B x d;
  * unused by hidden1 and exact): adds scale * d(sum_i R_i)/dtheta to grad and sets terms->penalty (mean R). R_i is
  * already averaged over the copies and the K tangents. */
