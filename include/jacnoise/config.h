@@ -135,9 +135,13 @@ int jn_config_given(const jn_config *cfg, const char *key);
  * checkpoint's stored configuration); errors name the file and line. */
 int jn_config_load_file(jn_config *cfg, unsigned command, const char *path);
 
-/* Where the last error refuses an option ("--KEY ..." or "--KEY: ...") whose value cfg read
- * from its --config file, prefixes it "--config: FILE: line N", as a value the file's
- * parsing refuses is named: the command line did not give it. Returns -1. */
+/* The option the last error refuses ("--KEY ..." or "--KEY: ...", KEY an option of some
+ * command), as the table spells it; NULL where the error names none. */
+const char *jn_config_refused_option(void);
+
+/* Where the last error refuses an option whose value cfg read from its --config file,
+ * prefixes it "--config: FILE: line N", as a value the file's parsing refuses is named: the
+ * command line did not give it. Returns -1. */
 int jn_config_blame_file(const jn_config *cfg);
 int jn_config_load_text(jn_config *cfg, unsigned command, const char *text, const char *origin);
 /* s without its leading white space, its trailing white space cut off in place: a line, key or

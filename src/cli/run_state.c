@@ -13,13 +13,10 @@ const char *const jn_cli_data_keys[] = {"data", "test", "valid", "train-limit", 
 
 int jn_cli_blame_stored(const jn_config *cli, const char *file, const char *const *keys)
 {
-    const char *msg = jn_last_error();
-    for (size_t k = 0; keys[k]; k++) {
-        const size_t n = strlen(keys[k]);
-        if (!jn_config_given(cli, keys[k]) && !strncmp(msg, "--", 2) && !strncmp(msg + 2, keys[k], n) &&
-            (msg[2 + n] == ' ' || msg[2 + n] == ':'))
+    const char *key = jn_config_refused_option();
+    for (size_t k = 0; key && keys[k]; k++)
+        if (!strcmp(key, keys[k]) && !jn_config_given(cli, key))
             return jn_fail_context("%s: stored configuration", file);
-    }
     return -1;
 }
 
@@ -32,19 +29,11 @@ static int data_given(const jn_config *cli)
     return 0;
 }
 
-/* Whether the last error refuses an option the command line gave ("--KEY ..." or "--KEY:"). */
+/* Whether the last error refuses an option the command line gave. */
 static int refuses_given(const jn_config *cli)
 {
-    const char *msg = jn_last_error();
-    if (strncmp(msg, "--", 2))
-        return 0;
-    char key[64];
-    const size_t n = strcspn(msg + 2, " :");
-    if (n >= sizeof key)
-        return 0;
-    memcpy(key, msg + 2, n);
-    key[n] = 0;
-    return jn_config_accepts(JN_CMD_TRAIN, key) && jn_config_given(cli, key);
+    const char *key = jn_config_refused_option();
+    return key && jn_config_accepts(JN_CMD_TRAIN, key) && jn_config_given(cli, key);
 }
 
 /* A run's checkpoint names its idx: files as given; its config.txt, beside it, records the

@@ -830,16 +830,23 @@ int jn_config_load_file(jn_config *cfg, unsigned command, const char *path)
     return rc;
 }
 
-int jn_config_blame_file(const jn_config *cfg)
+const char *jn_config_refused_option(void)
 {
     const char *msg = jn_last_error();
     char key[64];
     const size_t n = strcspn(msg + 2, " :");
     if (strncmp(msg, "--", 2) || n >= sizeof key)
-        return -1;
+        return NULL;
     memcpy(key, msg + 2, n);
     key[n] = 0;
     const option *o = find_option(key);
+    return o ? o->name : NULL;
+}
+
+int jn_config_blame_file(const jn_config *cfg)
+{
+    const char *key = jn_config_refused_option();
+    const option *o = key ? find_option(key) : NULL;
     if (o && cfg->text_line[o - options])
         jn_fail_context("--config: %s: line %d", cfg->config_file, cfg->text_line[o - options]);
     return -1;
