@@ -173,6 +173,12 @@ def option_cases(d):
     e("lr negative", ["train", "--lr", "-1"], ["--lr", "out of range"])
     e("lr zero", ["train", "--lr", "0"], ["--lr", "out of range"])
     e("momentum 1", ["train", "--momentum", "1"], ["--momentum", "out of range"])
+    # One wording for every number's range, the interval as the help writes it: an integer's
+    # said 'out of range 1..1000000', a real's 'expected > 0 and <= 1'.
+    e("range: lr-decay", ["train", "--lr-decay", "0"], ["--lr-decay: 0 out of range (0, 1]"])
+    e("range: epochs", ["train", "--epochs", "0"], ["--epochs: 0 out of range [1, 1000000]"])
+    e("range: train-limit", ["data", "--train-limit", "-1"],
+      ["--train-limit: -1 out of range [0, 1000000000000000]"])
     e("lr-decay 0", ["train", "--lr-decay", "0"], ["--lr-decay", "out of range"])
     e("batch 0", ["step", "--batch", "0"], ["--batch", "out of range"])
     e("epochs 0", ["train", "--epochs", "0"], ["--epochs", "out of range"])

@@ -24,14 +24,16 @@
 
 typedef enum { K_STR, K_INT, K_LONG, K_U64, K_DOUBLE, K_BOOL, K_CUSTOM } value_kind;
 
+enum { OPEN_MIN = 1, OPEN_MAX = 2 };
+
 typedef struct option option;
 struct option {
     const char *name, *meta, *help;
     unsigned commands;
     value_kind kind;
     size_t offset, size;
-    double min, max;      /* inclusive range for numbers */
-    int min_open;         /* min is exclusive */
+    double min, max;      /* range for numbers, inclusive but where `open` says */
+    int open;             /* OPEN_MIN, OPEN_MAX: which bounds are exclusive */
     int (*parse)(jn_config *cfg, const option *o, const char *value);
     void (*format)(const jn_config *cfg, char *out, size_t cap);
 };
@@ -394,9 +396,9 @@ static const option options[] = {
     {"loss", "xent|squared", "loss on the logits", MODEL_CMDS, CUSTOM(parse_loss, format_loss)},
     {"epochs", "N", "maximum number of epochs", JN_CMD_TRAIN, NUM(K_INT, epochs), 1, 1e6, 0, 0, 0},
     {"batch", "B", "mini-batch size", MODEL_CMDS, NUM(K_INT, batch), 1, 65536, 0, 0, 0},
-    {"lr", "X", "learning rate", MODEL_CMDS, NUM(K_DOUBLE, lr), 0, 1e6, 1, 0, 0},
+    {"lr", "X", "learning rate", MODEL_CMDS, NUM(K_DOUBLE, lr), 0, 1e6, OPEN_MIN, 0, 0},
     {"momentum", "X", "momentum in [0, 1)", MODEL_CMDS, NUM(K_DOUBLE, momentum), 0, 0.999999, 0, 0, 0},
-    {"lr-decay", "X", "learning-rate factor per epoch, in (0, 1]", JN_CMD_TRAIN, NUM(K_DOUBLE, lr_decay), 0, 1, 1, 0, 0},
+    {"lr-decay", "X", "learning-rate factor per epoch, in (0, 1]", JN_CMD_TRAIN, NUM(K_DOUBLE, lr_decay), 0, 1, OPEN_MIN, 0, 0},
     {"weight-decay", "X", "L2 weight decay wd (weights only): (wd/2) sum ||W||^2", MODEL_CMDS, NUM(K_DOUBLE, obj.weight_decay), 0, 1e6, 0, 0, 0},
     {"input-noise", "S", "std of Gaussian noise on the main loss's input (MLP+N)", MODEL_CMDS, NUM(K_DOUBLE, obj.input_noise), 0, 1e6, 0, 0, 0},
     {"jac-lambda", "X", "weight of the Jacobian penalty (MLP+J); 0 = off", MODEL_CMDS, NUM(K_DOUBLE, obj.jac_lambda), 0, 1e12, 0, 0, 0},
@@ -421,7 +423,7 @@ static const option options[] = {
     {"steps", "N", "training steps to run on both backends", JN_CMD_CHECK, NUM(K_INT, check_steps), 1, 1e6, 0, 0, 0},
     {"tolerance", "auto|X", "largest relative difference ||gpu - cpu|| / ||cpu|| accepted per tensor", JN_CMD_CHECK, CUSTOM(parse_tolerance, format_tolerance)},
     {"dump", "FILE", "write the step state to FILE", JN_CMD_STEP, STR(dump), 0, 0, 0, 0, 0},
-    {"curv-noise", "S", "noise scale s of the curvature estimate", JN_CMD_EVAL, NUM(K_DOUBLE, curv_noise), 0, 1e6, 1, 0, 0},
+    {"curv-noise", "S", "noise scale s of the curvature estimate", JN_CMD_EVAL, NUM(K_DOUBLE, curv_noise), 0, 1e6, OPEN_MIN, 0, 0},
     {"eval-limit", "N", "evaluate only the first N examples of each split (0 = all)", JN_CMD_EVAL, NUM(K_LONG, eval_limit), 0, 1e15, 0, 0, 0},
     {"spec", "FILE", "the sweep's specification: fixed and swept train options (README: Sweeps)", JN_CMD_SWEEP, STR(spec), 0, 0, 0, 0, 0},
     {"models", "M|auto", "models trained together in one group (one backend, lock-step); auto: as many as fit the memory budget", JN_CMD_SWEEP | OPERATIONAL, CUSTOM(parse_models, format_models)},
@@ -434,7 +436,7 @@ static const option options[] = {
     {"json", "FILE", "also write the profile as JSON to FILE", JN_CMD_PROFILE, STR(json), 0, 0, 0, 0, 0},
     {"grid", "SPEC", "profile every combination: 'key=v1 v2 ...; key=...' (or a file of such lines)", JN_CMD_PROFILE, STR(grid), 0, 0, 0, 0, 0},
     {"csv", "FILE", "grid: the table of results", JN_CMD_PROFILE, STR(csv), 0, 0, 0, 0, 0},
-    {"max-gflop", "X", "grid: skip configurations whose step costs more GFLOP", JN_CMD_PROFILE, NUM(K_DOUBLE, max_gflop), 0, 1e9, 1, 0, 0},
+    {"max-gflop", "X", "grid: skip configurations whose step costs more GFLOP", JN_CMD_PROFILE, NUM(K_DOUBLE, max_gflop), 0, 1e9, OPEN_MIN, 0, 0},
     {"config", "FILE", "read key=value options from FILE (the command line wins)", ALL, STR(config_file), 0, 0, 0, 0, 0},
 };
 #define N_OPTIONS (int)(sizeof options / sizeof options[0])
@@ -549,6 +551,18 @@ int jn_config_fail_unknown(const char *key, unsigned command, int (*skip)(const 
     return jn_fail("--%s %s%s; %s: %s", key, what, hint, valid, used ? list : "none");
 }
 
+static int in_range(const option *o, double v)
+{
+    return ((o->open & OPEN_MIN) ? v > o->min : v >= o->min) && ((o->open & OPEN_MAX) ? v < o->max : v <= o->max);
+}
+
+/* One wording for every number option, the interval as the help writes it ("[0, 1)"). */
+static int fail_range(const option *o, const char *value)
+{
+    return jn_fail("--%s: %s out of range %c%.16g, %.16g%c", o->name, value, (o->open & OPEN_MIN) ? '(' : '[',
+                   o->min, o->max, (o->open & OPEN_MAX) ? ')' : ']');
+}
+
 static int set_number(jn_config *cfg, const option *o, const char *value)
 {
     char *field = (char *)cfg + o->offset;
@@ -572,9 +586,8 @@ static int set_number(jn_config *cfg, const option *o, const char *value)
             return jn_fail("--%s: '%s' is too %s for a double", o->name, value, fabs(v) > 1 ? "large" : "small");
         if (parsed < 0)
             return jn_fail("--%s: expected a finite decimal number (like 0.01 or 1e-3), got '%s'", o->name, value);
-        if ((o->min_open ? v <= o->min : v < o->min) || v > o->max)
-            return jn_fail("--%s: %s out of range: expected %s %g and <= %g", o->name, value,
-                           o->min_open ? ">" : ">=", o->min, o->max);
+        if (!in_range(o, v))
+            return fail_range(o, value);
         *(double *)field = zero_unsigned(v);
         return 0;
     }
@@ -590,8 +603,8 @@ static int set_number(jn_config *cfg, const option *o, const char *value)
     long v;
     if (parse_long_text(value, &v))
         return jn_fail("--%s: expected an integer, got '%s'", o->name, value);
-    if ((double)v < o->min || (double)v > o->max)
-        return jn_fail("--%s: %ld out of range %.0f..%.0f", o->name, v, o->min, o->max);
+    if (!in_range(o, (double)v))
+        return fail_range(o, value);
     if (o->kind == K_INT)
         *(int *)field = (int)v;
     else
