@@ -173,8 +173,15 @@ def option_cases(d):
     e("lr negative", ["train", "--lr", "-1"], ["--lr", "out of range"])
     e("lr zero", ["train", "--lr", "0"], ["--lr", "out of range"])
     e("momentum 1", ["train", "--momentum", "1"], ["--momentum", "out of range"])
+    # The help says [0, 1): 0.9999995 was refused (the check stopped at 0.999999). Taken, the
+    # step goes on to ask for its --dump.
+    p = e("momentum just under 1", ["step", "--momentum", "0.9999995"], ["--dump"])
+    check("momentum just under 1", "--momentum" not in p.stderr, f"refused: {p.stderr!r}")
     # One wording for every number's range, the interval as the help writes it: an integer's
     # said 'out of range 1..1000000', a real's 'expected > 0 and <= 1'.
+    p = run(["train", "--help"], d)
+    check("momentum's help", "momentum in [0, 1)" in p.stdout, f"help: {p.stdout[:2000]!r}")
+    e("range: momentum", ["step", "--momentum", "1"], ["--momentum: 1 out of range [0, 1)"])
     e("range: lr-decay", ["train", "--lr-decay", "0"], ["--lr-decay: 0 out of range (0, 1]"])
     e("range: epochs", ["train", "--epochs", "0"], ["--epochs: 0 out of range [1, 1000000]"])
     e("range: train-limit", ["data", "--train-limit", "-1"],

@@ -397,7 +397,7 @@ static const option options[] = {
     {"epochs", "N", "maximum number of epochs", JN_CMD_TRAIN, NUM(K_INT, epochs), 1, 1e6, 0, 0, 0},
     {"batch", "B", "mini-batch size", MODEL_CMDS, NUM(K_INT, batch), 1, 65536, 0, 0, 0},
     {"lr", "X", "learning rate", MODEL_CMDS, NUM(K_DOUBLE, lr), 0, 1e6, OPEN_MIN, 0, 0},
-    {"momentum", "X", "momentum in [0, 1)", MODEL_CMDS, NUM(K_DOUBLE, momentum), 0, 0.999999, 0, 0, 0},
+    {"momentum", "X", "momentum in [0, 1)", MODEL_CMDS, NUM(K_DOUBLE, momentum), 0, 1, OPEN_MAX, 0, 0},
     {"lr-decay", "X", "learning-rate factor per epoch, in (0, 1]", JN_CMD_TRAIN, NUM(K_DOUBLE, lr_decay), 0, 1, OPEN_MIN, 0, 0},
     {"weight-decay", "X", "L2 weight decay wd (weights only): (wd/2) sum ||W||^2", MODEL_CMDS, NUM(K_DOUBLE, obj.weight_decay), 0, 1e6, 0, 0, 0},
     {"input-noise", "S", "std of Gaussian noise on the main loss's input (MLP+N)", MODEL_CMDS, NUM(K_DOUBLE, obj.input_noise), 0, 1e6, 0, 0, 0},
