@@ -398,6 +398,11 @@ def config_cases(d, usps):
     e("config: unknown key", ["train", "--config", "unknown.cfg"], ["unknown.cfg", "line 2", "--foo"])
     e("config: line without '='", ["train", "--config", "noeq.cfg"], ["noeq.cfg", "line 3", "key=value"])
     e("config: bad value", ["step", "--config", "badvalue.cfg"], ["badvalue.cfg", "line 1", "--lr", "abc"])
+    # A '#' after a value is part of it (file names may hold one), where a sweep spec cuts it:
+    # the refusal said only that '0.1 # the paper's' is no number.
+    write(os.path.join(d, "comment.cfg"), "lr = 0.1  # the paper's\n")
+    e("config: comment after a value", ["step", "--config", "comment.cfg"],
+      ["comment.cfg: line 1", "'0.1  # the paper's'", "put the comment on a line of its own"])
     e("config: includes another", ["train", "--config", "nested.cfg"], ["nested.cfg", "line 2", "config"])
     e("config: option of another command", ["train", "--config", "other_cmd.cfg"],
       ["other_cmd.cfg", "line 4", "--checkpoint"])

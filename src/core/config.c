@@ -818,8 +818,13 @@ int jn_config_load_text(jn_config *cfg, unsigned command, const char *text, cons
                            first_line[o - options]);
         if (o)
             first_line[o - options] = line_no;
-        if (jn_config_set(cfg, command, key, value))
+        if (jn_config_set(cfg, command, key, value)) {
+            /* Unlike a sweep spec's, a '#' after a value is part of it (file names may hold one). */
+            if (strchr(value, '#'))
+                jn_fail("%s; a '#' after a value is part of it: put the comment on a line of its own",
+                        jn_last_error());
             return jn_fail_context("%s: line %d", origin, line_no);
+        }
         cfg->text_line[o - options] = line_no;
     }
     return 0;
