@@ -1333,6 +1333,18 @@ def run_cases(d):
               "zero momentum" in p.stderr, f"stderr {p.stderr!r}")
         st = stepstate.parse_dump(os.path.join(d, "best.bin"))
         check("step: from a best.ckpt", not stepstate.flat_params(st, "velocity").any(), "velocity not zero")
+    # A name echoed in a note or on stdout is escaped, as errors escape it: step and show wrote
+    # its escape sequence and stray byte raw, to drive the terminal.
+    odd, shown = "b\x1b[2J\udcff", "b\\x1b[2J\\xff"
+    write(os.path.join(d, odd + ".ckpt"), read(best))
+    p = expect_ok("step: an odd name", ["step", "--checkpoint", odd + ".ckpt", "--dump", odd + ".bin"], d)
+    if p:
+        check("step: an odd name", f"step state written to {shown}.bin: " in p.stdout, f"stdout {p.stdout!r}")
+        check("step: an odd name", f"jacnoise: note: {shown}.ckpt holds no velocity" in p.stderr,
+              f"stderr {p.stderr!r}")
+    p = expect_ok("show: an odd name", ["show", odd + ".ckpt"], d)
+    if p:
+        check("show: an odd name", p.stdout.startswith(f"{shown}.ckpt: jacnoise checkpoint"), f"stdout {p.stdout!r}")
     tf32_run_cases(d)
     dump = read(os.path.join(d, "checkpoint.bin"))
     write(os.path.join(d, "cut.bin"), dump[:len(dump) - 100])

@@ -10,6 +10,7 @@
 #endif
 
 #include <stddef.h>
+#include <stdio.h>
 
 /* Records the calling thread's last error (printf-style, one line, no trailing newline). The
  * values it echoes (an option's value, a file name) are escaped as jn_escape_text does. */
@@ -28,6 +29,11 @@ int jn_fail_context(const char *fmt, ...) JN_PRINTF(1, 2);
  * twice (a message quoted in another) changes nothing. A short cap cuts between characters.
  * Returns the length written. */
 size_t jn_escape_text(char *out, size_t cap, const char *s);
+
+/* Prints fmt's text on f escaped as jn_escape_text does, but for a newline that ends it: a
+ * message (a note, a warning, a line of progress) that echoes a name, on one line as an
+ * error is. */
+void jn_print(FILE *f, const char *fmt, ...) JN_PRINTF(2, 3);
 
 /* The length of the UTF-8 sequence at c (1 to 4), or 0 where c starts none: a stray
  * continuation byte, an overlong form, a surrogate, past U+10FFFF, or a sequence cut short

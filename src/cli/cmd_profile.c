@@ -258,7 +258,7 @@ static int run_grid(const jn_config *base, const grid *gp, const jn_dataset *tra
         free(rows), free(keys), free(row_cell);
         return jn_fail("--grid: out of memory for %ld configurations", cells);
     }
-    printf("grid: %ld combinations; results in %s\n", cells, base->csv);
+    jn_print(stdout, "grid: %ld combinations; results in %s\n", cells, base->csv);
     printf("%-22s %5s %-16s %10s %10s %7s %10s %9s %9s\n", "model", "B", "penalty", "us/step", "floor us", "/floor",
            "plain us", "overhead", "FLOPs");
     int n_rows = 0, rc = 0, failed = 0;
@@ -269,7 +269,7 @@ static int run_grid(const jn_config *base, const grid *gp, const jn_dataset *tra
         cell_config(base, &g, cells, cell, &cfg, label, sizeof label);
         jn_model m;
         if (profile_model(&cfg, train, &m)) {
-            printf("skipped %s: %s\n", label, jn_last_error());
+            jn_print(stdout, "skipped %s: %s\n", label, jn_last_error());
             continue;
         }
         cell_key(&cfg, keys[n_rows], sizeof keys[0]);
@@ -280,20 +280,20 @@ static int run_grid(const jn_config *base, const grid *gp, const jn_dataset *tra
             jn_config same;
             char same_label[512];
             cell_config(base, &g, cells, row_cell[repeat], &same, same_label, sizeof same_label);
-            printf("skipped %s: the same step as %s\n", label, same_label);
+            jn_print(stdout, "skipped %s: the same step as %s\n", label, same_label);
             continue;
         }
         row_cell[n_rows] = cell;
         double flops[JN_PHASES];
         const double gflop = jn_step_flops(&m, &cfg.obj, cfg.batch, flops) * 1e-9;
         if (gflop > cfg.max_gflop) {
-            printf("skipped %s: %.3g GFLOP per step > --max-gflop %g\n", label, gflop, cfg.max_gflop);
+            jn_print(stdout, "skipped %s: %.3g GFLOP per step > --max-gflop %g\n", label, gflop, cfg.max_gflop);
             continue;
         }
         jn_profile_result *r = &rows[n_rows];
         const int sig = profile_one(&cfg, train, machine, cell + 1, cells, r) ? jn_train_stop_signal() : -1;
         if (sig == 0) {  /* this combination's own failure (its memory): the others still run */
-            printf("failed %s: %s\n", label, jn_last_error());
+            jn_print(stdout, "failed %s: %s\n", label, jn_last_error());
             fflush(stdout);
             if (!failed++)
                 snprintf(first_failure, sizeof first_failure, "%s: %s", label, jn_last_error());

@@ -16,7 +16,7 @@ static void show_checkpoint(const char *path, const jn_checkpoint *ck)
     char shape[256];
     jn_model_describe(&ck->model, shape, sizeof shape);
     const jn_train_state *s = &ck->state;
-    printf("%s: jacnoise checkpoint, version %d, %s\n", path, ck->version, JN_REAL_NAME);
+    jn_print(stdout, "%s: jacnoise checkpoint, version %d, %s\n", path, ck->version, JN_REAL_NAME);
     printf("model: %s (%zu parameters)\n", shape, ck->model.n_params);
     printf("state: %s, %d epoch%s done", jn_run_status_name(s->status), s->epoch, s->epoch == 1 ? "" : "s");
     if (s->batch)
@@ -28,7 +28,7 @@ static void show_checkpoint(const char *path, const jn_checkpoint *ck)
            ck->best_params ? ", best parameters" : "");
     for (const char *p = ck->config_text; *p;) {
         size_t n = strcspn(p, "\n");
-        printf("  %.*s\n", (int)n, p);
+        jn_print(stdout, "  %.*s\n", (int)n, p);
         p += n + (p[n] == '\n');
     }
 }
@@ -36,7 +36,7 @@ static void show_checkpoint(const char *path, const jn_checkpoint *ck)
 static void show_stepstate(const char *path, const jn_stepstate_file *f)
 {
     static const char *types[] = {"", "float32", "float64", "int32", "uint64"};
-    printf("%s: jacnoise step state, version %d, %d tensors\n", path, JN_STEPSTATE_VERSION, f->count);
+    jn_print(stdout, "%s: jacnoise step state, version %d, %d tensors\n", path, JN_STEPSTATE_VERSION, f->count);
     for (int i = 0; i < f->count; i++) {
         const jn_tensor *t = &f->tensors[i];
         char dims[128] = "";
@@ -54,7 +54,7 @@ static void show_stepstate(const char *path, const jn_stepstate_file *f)
                 snprintf(value, sizeof value, "%llu", (unsigned long long)t->whole[0]);
             else
                 snprintf(value, sizeof value, fabs(v) < 0x1p53 && v == floor(v) ? "%.0f" : "%.10g", v);
-            printf("  %-24s %-8s %-22s %s\n", t->name, types[t->dtype], "scalar", value);
+            jn_print(stdout, "  %-24s %-8s %-22s %s\n", t->name, types[t->dtype], "scalar", value);
             continue;
         }
         double sq = 0;

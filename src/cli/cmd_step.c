@@ -237,24 +237,25 @@ int jn_cmd_step(int argc, char **argv)
         goto done;
     }
     /* Counted from 1, as training's messages count them (the dump's fields count from 0). */
-    printf("step state written to %s: epoch %d batch %ld (step %llu), %d rows, loss %.6g, penalty %.6g\n", cfg->dump,
-           pos.epoch + 1, pos.batch + 1, (unsigned long long)pos.global_step + 1, B, terms.loss, terms.penalty);
+    jn_print(stdout, "step state written to %s: epoch %d batch %ld (step %llu), %d rows, loss %.6g, penalty %.6g\n",
+             cfg->dump, pos.epoch + 1, pos.batch + 1, (unsigned long long)pos.global_step + 1, B, terms.loss,
+             terms.penalty);
     /* A finished run takes no next step (nor one whose last epoch only has its end left): say
      * whose step this is. */
     if (pos.status != JN_RUN_RUNNING || pos.epoch >= cfg->epochs)
-        fprintf(stderr, "jacnoise: note: %s holds a run that ended (%s after %d epoch%s): this is the step a longer "
-                        "run would take\n",
-                cli.checkpoint, pos.status == JN_RUN_EARLY_STOPPED ? "early-stopped" : "finished", pos.epoch,
-                pos.epoch == 1 ? "" : "s");
+        jn_print(stderr, "jacnoise: note: %s holds a run that ended (%s after %d epoch%s): this is the step a longer "
+                         "run would take\n",
+                 cli.checkpoint, pos.status == JN_RUN_EARLY_STOPPED ? "early-stopped" : "finished", pos.epoch,
+                 pos.epoch == 1 ? "" : "s");
     /* The run's GEMMs rounded their inputs to TF32 (10-bit mantissa): this step, on the CPU,
      * does not, and differs from the run's by more than float32 rounding. */
     if (st.cfg.tf32)
-        fprintf(stderr, "jacnoise: note: %s holds a run trained with TF32 GEMMs (precision=tf32): this step is "
-                        "computed on the CPU in %s, not in the run's precision\n", cli.checkpoint, JN_REAL_NAME);
+        jn_print(stderr, "jacnoise: note: %s holds a run trained with TF32 GEMMs (precision=tf32): this step is "
+                         "computed on the CPU in %s, not in the run's precision\n", cli.checkpoint, JN_REAL_NAME);
     /* A best.ckpt keeps no velocity: its dump's momentum is zero, where the run's was not. */
     if (cli.checkpoint[0] && !st.ck.velocity)
-        fprintf(stderr, "jacnoise: note: %s holds no velocity (a best.ckpt): the update starts from zero momentum, "
-                        "not from the run's (a last.ckpt has it)\n", cli.checkpoint);
+        jn_print(stderr, "jacnoise: note: %s holds no velocity (a best.ckpt): the update starts from zero momentum, "
+                         "not from the run's (a last.ckpt has it)\n", cli.checkpoint);
     code = JN_EXIT_OK;
 done:
     jn_stepstate_free(ss);

@@ -351,8 +351,8 @@ int jn_checkpoint_check_data(const jn_checkpoint *ck, const char *path, uint32_t
     snprintf(where, sizeof where, "%s%s", dir[0] ? " from " : " as given", dir);
     if (!ck->has_data_crc) {
         if (refuse)
-            fprintf(stderr, "jacnoise: note: %s is an older jacnoise's (checkpoint format version 1), which records "
-                    "no data CRC: --data %s%s could not be checked against the run's data\n", path, data, where);
+            jn_print(stderr, "jacnoise: note: %s is an older jacnoise's (checkpoint format version 1), which records "
+                     "no data CRC: --data %s%s could not be checked against the run's data\n", path, data, where);
         return 0;
     }
     if (ck->data_crc == data_crc)

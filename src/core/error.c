@@ -1,4 +1,5 @@
-/* Thread-local last-error line shared by the whole library. */
+/* Thread-local last-error line shared by the whole library, and the escaping of the names that
+ * it and the other messages echo. */
 #include "jacnoise/error.h"
 
 #include <stdarg.h>
@@ -60,6 +61,20 @@ size_t jn_escape_text(char *out, size_t cap, const char *s)
     if (cap)
         out[used] = 0;
     return used;
+}
+
+void jn_print(FILE *f, const char *fmt, ...)
+{
+    char text[4096], out[8192];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(text, sizeof text, fmt, ap);
+    va_end(ap);
+    const size_t n = strlen(text);
+    const int newline = n && text[n - 1] == '\n';
+    text[n - newline] = 0;
+    jn_escape_text(out, sizeof out, text);
+    fprintf(f, "%s%s", out, newline ? "\n" : "");
 }
 
 int jn_fail(const char *fmt, ...)

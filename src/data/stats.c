@@ -98,8 +98,8 @@ int jn_data_warn_empty_classes(const jn_data *data, const char *what, FILE *err)
         if (strncmp(what, "idx:", 4) == 0)
             snprintf(hint, sizeof hint, "; the classes are 0 .. the largest training label, %d: labels of "
                      "another set, or a marker value?", data->train.classes - 1);
-        fprintf(err, "jacnoise: warning: %s: %d of %d classes have no training example (%s)%s\n", what, empty,
-                data->train.classes, list, hint);
+        jn_print(err, "jacnoise: warning: %s: %d of %d classes have no training example (%s)%s\n", what, empty,
+                 data->train.classes, list, hint);
         fflush(err);
     }
     free(counts);
@@ -135,10 +135,10 @@ int jn_data_print_classes(const jn_data *data, const char *what, FILE *out)
     /* A --test pair found elsewhere (another folder of the search, or read as given) is named:
      * otherwise the line would say the test files came from --data's folder. */
     const int elsewhere = strcmp(data->test_dir, data->dir) != 0;
-    fprintf(out, "data %s%s%s%s%s: %d inputs, %d classes; examples per class 0..%d:\n", what,
-            data->dir[0] ? " from " : "", data->dir,
-            !elsewhere ? "" : data->test_dir[0] ? ", --test from " : ", --test as given",
-            elsewhere ? data->test_dir : "", data->train.d, classes, classes - 1);
+    jn_print(out, "data %s%s%s%s%s: %d inputs, %d classes; examples per class 0..%d:\n", what,
+             data->dir[0] ? " from " : "", data->dir,
+             !elsewhere ? "" : data->test_dir[0] ? ", --test from " : ", --test as given",
+             elsewhere ? data->test_dir : "", data->train.d, classes, classes - 1);
     if (print_counts("train", &data->train, out) || print_counts("valid", &data->valid, out) ||
         print_counts("test", &data->test, out))
         return -1;

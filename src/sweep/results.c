@@ -229,12 +229,12 @@ static void print_plots(const char *dir, FILE *f)
     for (struct dirent *de; d && (de = readdir(d));) {
         size_t n = strlen(de->d_name);
         if (n > 4 && !strcmp(de->d_name + n - 4, ".png"))
-            fprintf(f, "%s %s/%s\n", shown++ ? "      " : "plots:", plots, de->d_name);
+            jn_print(f, "%s %s/%s\n", shown++ ? "      " : "plots:", plots, de->d_name);
     }
     if (d)
         closedir(d);
     if (!shown)
-        fprintf(f, "plots: tools/plot_sweep.py %s (writes %s/*.png)\n", dir, plots);
+        jn_print(f, "plots: tools/plot_sweep.py %s (writes %s/*.png)\n", dir, plots);
 }
 
 static int by_text(const void *a, const void *b) { return strcmp(*(const char *const *)a, *(const char *const *)b); }
@@ -262,8 +262,8 @@ static void print_other_runs(const jn_plan *plan, const char *dir, FILE *f)
         closedir(d);
     free(ids);
     if (other)
-        fprintf(f, "other runs: %d folder%s in %s of no configuration of this spec (an earlier spec's: kept, not in "
-                "results.csv)\n", other, other > 1 ? "s" : "", runs);
+        jn_print(f, "other runs: %d folder%s in %s of no configuration of this spec (an earlier spec's: kept, not in "
+                 "results.csv)\n", other, other > 1 ? "s" : "", runs);
 }
 
 void jn_results_print(const jn_plan *plan, const char *dir, const jn_run_row *rows, FILE *f)
@@ -271,7 +271,7 @@ void jn_results_print(const jn_plan *plan, const char *dir, const jn_run_row *ro
     const int n = plan->n_entries;
     int *order = malloc(sizeof(int) * (size_t)(n ? n : 1));
     if (!order) {
-        fprintf(f, "sweep %s: out of memory for the table\n", dir);
+        jn_print(f, "sweep %s: out of memory for the table\n", dir);
         return;
     }
     int count[N_STATES] = {0}, ranked = 0;
@@ -280,9 +280,9 @@ void jn_results_print(const jn_plan *plan, const char *dir, const jn_run_row *ro
         if (isfinite(rows[i].valid_error))
             order[ranked++] = i;
     }
-    fprintf(f, "sweep %s: %d configuration%s: %d done, %d diverged, %d failed, %d running, %d interrupted, "
-            "%d pending\n", dir, n, n == 1 ? "" : "s", count[DONE], count[DIVERGED], count[FAILED], count[RUNNING],
-            count[INTERRUPTED], count[PENDING]);
+    jn_print(f, "sweep %s: %d configuration%s: %d done, %d diverged, %d failed, %d running, %d interrupted, "
+             "%d pending\n", dir, n, n == 1 ? "" : "s", count[DONE], count[DIVERGED], count[FAILED], count[RUNNING],
+             count[INTERRUPTED], count[PENDING]);
     sort_rows = rows;
     qsort(order, (size_t)ranked, sizeof(int), by_valid);
     const int shown = ranked < 5 ? ranked : 5;
@@ -321,13 +321,13 @@ void jn_results_print(const jn_plan *plan, const char *dir, const jn_run_row *ro
     }
     for (int i = 0; i < n; i++)
         if (state_of(&rows[i]) == FAILED)
-            fprintf(f, "failed %s: %s\n", plan->entries[i].id, rows[i].message);
+            jn_print(f, "failed %s: %s\n", plan->entries[i].id, rows[i].message);
     char csv[JN_PATH_MAX + 32];
     struct stat st;
     if (!jn_path_join(csv, sizeof csv, dir, "results.csv") && stat(csv, &st) == 0 && S_ISREG(st.st_mode))
-        fprintf(f, "results: %s\n", csv);
+        jn_print(f, "results: %s\n", csv);
     else  /* its write failed (said then), or it was removed */
-        fprintf(f, "results: no results.csv (jacnoise sweep merge %s writes it)\n", dir);
+        jn_print(f, "results: no results.csv (jacnoise sweep merge %s writes it)\n", dir);
     print_other_runs(plan, dir, f);
     print_plots(dir, f);
     free(order);
@@ -490,6 +490,6 @@ int jn_results_merge(jn_results *t, const char *dir, const char *const *sources,
     free(fd);
     free(staged);
     if (!rc)
-        printf("merge: %d run folders copied into %s\n", copied, runs);
+        jn_print(stdout, "merge: %d run folders copied into %s\n", copied, runs);
     return rc;
 }

@@ -161,11 +161,11 @@ static void front_ended(void *ctx, int entry, const char *status, const char *me
     else
         snprintf(what, sizeof what, "%s", status);
     jn_progress_clear(&f->progress);
-    printf("sweep: [%d/%d] %s %s", f->done, f->total, e->id, what);
+    jn_print(stdout, "sweep: [%d/%d] %s %s", f->done, f->total, e->id, what);
     for (int c = 0; c < plan->n_swept; c++) {
         char v[JN_PATH_MAX + 64];
         jn_plan_value(plan, entry, plan->columns[c], v, sizeof v);
-        printf("  %s=%s", plan->columns[c], v);
+        jn_print(stdout, "  %s=%s", plan->columns[c], v);
     }
     printf("\n");
     fflush(stdout);
@@ -308,11 +308,11 @@ static int report_failures(const jn_plan *plan, const char *dir, const unsigned 
         if (!mine[i] || strcmp(rows[i].status, "failed"))
             continue;
         if (failed++ < NAMED_FAILURES)
-            fprintf(stderr, "%s %s", failed > 1 ? "" : "jacnoise: sweep: failed:", plan->entries[i].id);
+            jn_print(stderr, "%s %s", failed > 1 ? "" : "jacnoise: sweep: failed:", plan->entries[i].id);
     }
     if (failed > NAMED_FAILURES)
-        fprintf(stderr, " and %d more (%d configurations; jacnoise sweep status %s lists them and why; once that is "
-                        "fixed, %s)\n", failed - NAMED_FAILURES, failed, dir, how);
+        jn_print(stderr, " and %d more (%d configurations; jacnoise sweep status %s lists them and why; once that is "
+                         "fixed, %s)\n", failed - NAMED_FAILURES, failed, dir, how);
     else if (failed)
         fprintf(stderr, " (%d configuration%s; the table above says why; once that is fixed, %s)\n", failed,
                 failed > 1 ? "s" : "", how);
@@ -416,15 +416,16 @@ static int run_sweep(const jn_config *cfg, jn_plan *plan)
     char models[16];
     jn_config_get(cfg, "models", models, sizeof models);
     if (plan->n_reset)
-        printf("sweep %s: %d of the spec's %d configurations set options that change nothing (the penalty's at "
-               "jac-lambda 0, jac-proj for hidden1): they train with the defaults\n",
-               cfg->out, plan->n_reset, n + plan->n_repeats);
+        jn_print(stdout, "sweep %s: %d of the spec's %d configurations set options that change nothing (the "
+                 "penalty's at jac-lambda 0, jac-proj for hidden1): they train with the defaults\n",
+                 cfg->out, plan->n_reset, n + plan->n_repeats);
     if (plan->n_repeats)
-        printf("sweep %s: %d of the spec's %d configurations repeat another and are not trained again\n", cfg->out,
-               plan->n_repeats, n + plan->n_repeats);
-    printf("sweep %s: %d configuration%s in %d group%s; shard %d/%d: %d of them, %d done; %d worker%s, --models %s\n",
-           cfg->out, n, n == 1 ? "" : "s", plan->n_groups, plan->n_groups == 1 ? "" : "s", index, count, f.total, done,
-           workers, workers > 1 ? "s" : "", models);
+        jn_print(stdout, "sweep %s: %d of the spec's %d configurations repeat another and are not trained again\n",
+                 cfg->out, plan->n_repeats, n + plan->n_repeats);
+    jn_print(stdout,
+             "sweep %s: %d configuration%s in %d group%s; shard %d/%d: %d of them, %d done; %d worker%s, --models %s\n",
+             cfg->out, n, n == 1 ? "" : "s", plan->n_groups, plan->n_groups == 1 ? "" : "s", index, count, f.total,
+             done, workers, workers > 1 ? "s" : "", models);
     fflush(stdout);
     f.done = done;
     jn_progress_init(&f.progress, cfg->progress);
@@ -445,7 +446,7 @@ static int run_sweep(const jn_config *cfg, jn_plan *plan)
     fflush(stdout);
     const char *stopped = jn_train_stop_words(code, jn_train_stop_signal());
     if (stopped) {
-        fprintf(stderr, "jacnoise: sweep %s; %s\n", stopped, how);
+        jn_print(stderr, "jacnoise: sweep %s; %s\n", stopped, how);
     } else if (report_failures(plan, cfg->out, mine, f.table.rows, how))
         code = JN_EXIT_ERROR;
     else if (code == JN_EXIT_ERROR)
@@ -556,8 +557,8 @@ static int print_continue(const jn_plan *plan, const char *dir, const jn_run_row
         return -1;
     if (!array) {
         continue_words(how, sizeof how, NULL, 0);
-        printf("unfinished: %d configuration%s; once no sweep trains them, %s\n", unfinished, unfinished > 1 ? "s" : "",
-               how);
+        jn_print(stdout, "unfinished: %d configuration%s; once no sweep trains them, %s\n", unfinished,
+                 unfinished > 1 ? "s" : "", how);
         return 0;
     }
     int *part = malloc(sizeof *part * (size_t)(n ? n : 1));
@@ -576,9 +577,9 @@ static int print_continue(const jn_plan *plan, const char *dir, const jn_run_row
         rc = jn_fail("out of memory for the array's tasks");
     if (!rc) {
         continue_words(words, list.len + sizeof how, (const char *)list.data, 0);
-        printf("unfinished: %d configuration%s, of array tasks %s of the array %s records (a task cancelled before "
-               "it started left no log); once none of them runs, %s\n", unfinished, unfinished > 1 ? "s" : "",
-               (const char *)list.data, path, words);
+        jn_print(stdout, "unfinished: %d configuration%s, of array tasks %s of the array %s records (a task "
+                 "cancelled before it started left no log); once none of them runs, %s\n", unfinished,
+                 unfinished > 1 ? "s" : "", (const char *)list.data, path, words);
     }
     free(part);
     free(left);

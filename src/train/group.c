@@ -266,7 +266,7 @@ static void mark_diverged(jn_group *g, int s, uint64_t step, const char *what)
     jn_job_divergence_message(job, g->batches, step, what, message, sizeof message);
     if (job->verbose) {
         jn_progress_clear(job->progress);
-        fprintf(stderr, "jacnoise: diverged %s\n", message);
+        jn_print(stderr, "jacnoise: diverged %s\n", message);
     }
     mark_ending(g, s, "diverged", JN_EXIT_DIVERGED, message);
 }

@@ -532,7 +532,7 @@ int jn_job_finish(jn_job *job, const char *status, const char *message, double t
     }
     if (job->verbose) {
         jn_progress_clear(job->progress);
-        printf("%s: %s", status, message);
+        jn_print(stdout, "%s: %s", status, message);
         if (st->best_epoch) {
             if (isfinite(st->best_valid_error))
                 printf("; best epoch %d: valid %.2f%%", st->best_epoch, st->best_valid_error);
@@ -541,7 +541,7 @@ int jn_job_finish(jn_job *job, const char *status, const char *message, double t
             if (isfinite(test_error))
                 printf(", test %.2f%%", test_error);
         }
-        printf(" (run folder %s)\n", job->cfg.out);
+        jn_print(stdout, " (run folder %s)\n", job->cfg.out);
         fflush(stdout);
     }
     return 0;

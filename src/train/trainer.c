@@ -55,9 +55,9 @@ static int train_group(jn_job *job)
         if (!strcmp(backend, "cpu"))
             snprintf(blas, sizeof blas, " (BLAS core %s, %s, %d thread%s)", jn_blas_core_name(), jn_blas_core_origin(),
                      jn_blas_threads(), jn_blas_threads() == 1 ? "" : "s");
-        printf("jacnoise: %s %s on %s: %d train / %d valid / %d test, backend %s%s, run folder %s\n",
-               job->resume ? "resuming" : "training", shape, job->cfg.data, data->train.n, data->valid.n,
-               data->test.n, backend, blas, job->cfg.out);
+        jn_print(stdout, "jacnoise: %s %s on %s: %d train / %d valid / %d test, backend %s%s, run folder %s\n",
+                         job->resume ? "resuming" : "training", shape, job->cfg.data, data->train.n, data->valid.n,
+                         data->test.n, backend, blas, job->cfg.out);
         jn_data_print_classes(data, job->cfg.data, stdout); /* and a warning on an empty class */
         fflush(stdout);
         if (jn_config_given(&job->cfg, "batch") && job->cfg.batch > data->train.n) /* the default is no choice */
@@ -86,7 +86,7 @@ static int train_group(jn_job *job)
             if (code == JN_EXIT_ERROR)
                 jn_fail("%s", job->message);  /* for the command to print */
             if (code == JN_EXIT_SIGPIPE)      /* its line on stdout went nowhere */
-                fprintf(stderr, "jacnoise: %s (run folder %s)\n", job->message, job->cfg.out);
+                jn_print(stderr, "jacnoise: %s (run folder %s)\n", job->message, job->cfg.out);
         }
     }
     jn_group_close(g);
