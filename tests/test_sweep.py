@@ -26,6 +26,7 @@ linear with an error of 0, and no heat map of a random search; which runs plot_s
 50,000 configurations.
 
 Run by ctest with JACNOISE_BIN and JACNOISE_DATA set."""
+import contextlib
 import csv
 import fcntl
 import io
@@ -633,12 +634,14 @@ def plot_rules(tmp):
     for text in ("1_0", " 5"):
         with open(os.path.join(bad, "results.csv"), "w") as f:
             f.write(f"id,status,valid_error,test_error\na,finished,{text},5\n")
+        err = io.StringIO()
         try:
-            plot_sweep.load(bad)
+            with contextlib.redirect_stderr(err):
+                plot_sweep.load(bad)
             got = None
         except SystemExit as e:
-            got = e.code
-        check(got == f"plot_sweep: {bad}/results.csv line 2: valid_error '{text}' is not a percentage (nor empty)",
+            got = (e.code, err.getvalue())
+        check(got == (1, f"plot_sweep: {bad}/results.csv line 2: valid_error '{text}' is not a percentage (nor empty)\n"),
               f"plot_sweep load, valid_error {text!r}: {got!r}")
     at = sorted((r["id"], r["jac-noise"]) for r in places)
     want = [("a", "0.1"), ("a", "0.3"), ("b", "0.1"), ("c", "0.3"), ("d", "0.3"), ("e", "0.1"), ("f", "0.1"), ("f", "0.3")]

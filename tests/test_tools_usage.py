@@ -15,8 +15,11 @@ likewise, with 'TOOL: terminated' and 143, not at once with the temporary file l
 held by a FIFO (its input, the temporary file its output is written to, or a stand-in NumPy's
 import) until the signal is sent.
 
-A file name with bytes that are not UTF-8 (a Latin-1 name, b'\\xff') is printed and written with
-those bytes, as jacnoise prints it: not as Python's '\\udcff' on stderr, and not failing on stdout
+A name echoed in a tool's error is escaped as jacnoise's errors escape it (tool_files.escaped):
+control characters and bytes that are not UTF-8 as C escapes (\\x1b, \\xff, \\t), lest a name
+break the one line or drive the terminal. Elsewhere a file name with bytes that are not UTF-8 (a
+Latin-1 name, b'\\xff') is printed and written with those bytes, as jacnoise prints it: not as
+Python's '\\udcff', and not failing on stdout
 or in a file with a UnicodeEncodeError traceback (stdout is strict in a UTF-8 locale other than
 C.UTF-8, which PYTHONIOENCODING=utf-8 stands in for); nor does jacnoise's output with such a name
 in it end reproduce.py or plot_analysis.py with a UnicodeDecodeError.
@@ -163,10 +166,6 @@ def check_odd_names(d, run_folder):
     # JACNOISE: the tools would otherwise run their checkout's build/jacnoise, not the one under test.
     env = dict(os.environ, PYTHONIOENCODING="utf-8", JACNOISE=harness.BIN)
     odd = os.path.join(os.fsencode(d), b"\xff")
-    p = subprocess.run([sys.executable, os.path.join(TOOLS, "kernel_times.py"), odd + b".csv"], capture_output=True,
-                       env=env, timeout=120)
-    check(p.returncode == 1 and p.stderr == b"kernel_times: " + odd + b".csv: No such file or directory\n",
-          f"kernel_times with an undecodable name: exit {p.returncode}, stderr {p.stderr[-300:]!r}")
     results = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "results", "cpu-small")
     os.mkdir(odd)
     for name in ("results.csv", "reproduce.json"):
@@ -206,6 +205,28 @@ def check_odd_names(d, run_folder):
               f"stdout {p.stdout[-300:]!r}, stderr {p.stderr[-300:]!r}")
 
 
+def check_escaped_names(d):
+    """Every tool's error naming a file escapes it: kernel_times printed the byte raw, the others
+    an escape sequence too, which cleared the screen."""
+    odd = os.path.join(os.fsencode(d), b"n\x1b[2J\xff\tx")
+    shown = odd.replace(b"\x1b", b"\\x1b").replace(b"\xff", b"\\xff").replace(b"\t", b"\\t")
+    calls = [("kernel_times", [odd + b".csv"], 1, shown + b".csv: No such file or directory"),
+             ("plot_profile", [odd + b".csv"], 1, shown + b".csv: No such file or directory"),
+             ("plot_sweep", [odd], 1, shown + b"/results.csv: no such file (is " + shown + b" a sweep folder?)"),
+             ("results_table", [odd], 1, shown + b"/results.csv: No such file or directory"),
+             ("export_model", [odd + b".ckpt", b"o.npz"], 1, shown + b".ckpt: No such file or directory"),
+             ("plot_analysis", [b"--out", b"o", b"A=" + odd], 1, b"A: " + shown + b" does not exist"),
+             ("reproduce", [b"--budget", b"smoke", b"--out", b"x", b"--n\x1b[2J\xff"], 2,
+              b"unrecognized arguments: --n\\x1b[2J\\xff")]
+    for tool, args, code, words in calls:
+        p = subprocess.run([sys.executable, os.path.join(TOOLS, f"{tool}.py")] + args, capture_output=True, cwd=d,
+                           timeout=120)
+        check(p.returncode == code and p.stderr.startswith(f"{tool}: ".encode()) and p.stderr.count(b"\n") == 1 and
+              words in p.stderr and b"\x1b" not in p.stderr and b"\xff" not in p.stderr,
+              f"{tool} with an odd name: exit {p.returncode}, expected {code} and one line with {words!r}; "
+              f"stderr {p.stderr[-300:]!r}")
+
+
 def check_scratch(d):
     for body, kept in (("pass", False), ("harness.check(False, 'a failure')", True),
                        ("raise RuntimeError('a crash')", True)):
@@ -239,6 +260,7 @@ def main():
     check_without_modules()
     with scratch("jacnoise-tools-usage-") as d:
         check_ctrl_c(d)
+        check_escaped_names(d)
         check_odd_names(d, os.path.join(d, "run"))
         check_scratch(d)
     sys.exit(finish("test_tools_usage"))

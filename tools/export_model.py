@@ -257,7 +257,7 @@ def main():
     try:
         import numpy  # noqa: F401 (read_checkpoint and write_npz import it where they use it)
     except ImportError:
-        tool_files.lacking("numpy", lambda message: sys.exit(f"export_model: needs {message}"))
+        tool_files.lacking("numpy", lambda message: tool_files.failing("export_model")(f"needs {message}"))
     try:
         ck = read_checkpoint(args.checkpoint)
         if os.path.exists(args.out) and os.path.samefile(args.out, args.checkpoint):
@@ -267,7 +267,7 @@ def main():
                                   "give another file name")
         write_npz(ck, "best" if args.best else "params", args.out)
     except CheckpointError as e:
-        print(f"export_model: {e}", file=sys.stderr)
+        tool_files.say(str(e))
         return 1
     model = "-".join(map(str, ck.sizes))
     done = ck.state["epochs_done"]

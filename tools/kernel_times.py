@@ -12,7 +12,6 @@ own, without the overlap and the cache hits of the real run. Exit 1 with one lin
 file is not such a CSV, or its units are not the base ones (nanoseconds, bytes), which the
 table would misread by factors of 1000 without a word."""
 import csv
-import sys
 
 import tool_files
 
@@ -69,13 +68,13 @@ def main():
     try:
         launches = read(args.csv)
     except OSError as e:  # its words alone: the errno and the path again would follow the path
-        print(f"kernel_times: {args.csv}: {e.strerror}", file=sys.stderr)
+        tool_files.say(f"{args.csv}: {e.strerror}")
         return 1
     except UnicodeDecodeError as e:  # a ValueError too, whose text says nothing of the file
-        print(f"kernel_times: {args.csv}: not a readable CSV file ({e})", file=sys.stderr)
+        tool_files.say(f"{args.csv}: not a readable CSV file ({e})")
         return 1
     except (ValueError, csv.Error) as e:
-        print(f"kernel_times: {args.csv}: {e}", file=sys.stderr)
+        tool_files.say(f"{args.csv}: {e}")
         return 1
     kernels = {}
     for (_, name), m in sorted(launches.items()):

@@ -35,7 +35,6 @@ import json
 import math
 import os
 import re
-import sys
 
 import tool_files
 
@@ -53,8 +52,7 @@ def slug(name):
     return re.sub(r"[^A-Za-z0-9+]+", "-", name).strip("-")
 
 
-def fail(msg):
-    sys.exit(f"plot_analysis: {msg}")
+fail = tool_files.failing("plot_analysis")
 
 
 def check_eval(result, name, where, hint=""):

@@ -13,7 +13,6 @@ writes into DIR (default: the CSV's folder):
 
 Needs matplotlib (Debian: apt-get install python3-matplotlib)."""
 import os
-import sys
 
 import tool_files
 
@@ -39,8 +38,7 @@ POSITIVE_COLUMNS = ("step_us", "floor_us", "ratio_to_floor", "plain_us", "plain_
 SETTINGS = {"copies": "copies", "jac_lambda": "lambda", "jac_noise": "s_J", "input_noise": "input noise"}
 
 
-def fail(msg):
-    sys.exit(f"plot_profile: {msg}")
+fail = tool_files.failing("plot_profile")
 
 
 def load(path):

@@ -24,7 +24,6 @@ import itertools
 import json
 import math
 import os
-import sys
 
 import tool_files
 
@@ -57,8 +56,7 @@ def placed(rows, options):
     return out
 
 
-def fail(msg):
-    sys.exit(f"plot_sweep: {msg}")
+fail = tool_files.failing("plot_sweep")
 
 
 def load(folder):
@@ -69,8 +67,8 @@ def load(folder):
     path = os.path.join(folder, "results.csv")
     if not os.path.exists(path):
         if os.path.exists(os.path.join(folder, "sweep.spec")):  # a sweep whose table was not written
-            sys.exit(f"plot_sweep: {path}: no such file yet (jacnoise sweep merge {folder} writes it)")
-        sys.exit(f"plot_sweep: {path}: no such file (is {folder} a sweep folder?)")
+            fail(f"{path}: no such file yet (jacnoise sweep merge {folder} writes it)")
+        fail(f"{path}: no such file (is {folder} a sweep folder?)")
     rows, header = tool_files.read_csv(path, fail)
     missing = [c for c in ("id", "status", "valid_error", "test_error") if c not in header]
     if rows and missing:

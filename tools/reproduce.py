@@ -148,11 +148,8 @@ BUDGETS = {
 }
 
 
-def fail(msg, status=1):
-    """Ends the call with one line; status 2 for an --out that holds another budget, as for a bad
-    command line."""
-    print(f"reproduce: {msg}", file=sys.stderr)
-    sys.exit(status)
+# Status 2 for an --out that holds another budget, as for a bad command line.
+fail = tool_files.failing("reproduce")
 
 
 # ---- specs ----------------------------------------------------------------------------------
@@ -585,7 +582,7 @@ class Pool:
                     signal.raise_signal(signal.SIGINT if rc == 130 else signal.SIGTERM)
                 if rc != 0:
                     self.failed.append(u)
-                    print(f"reproduce: FAILED {u.label} (exit {rc}): see {u.log}", flush=True)
+                    print(tool_files.escaped(f"reproduce: FAILED {u.label} (exit {rc}): see {u.log}"), flush=True)
                     continue
                 print(f"reproduce: done   {u.label} ({took:.0f} s)", flush=True)
                 u.on_done()
@@ -1110,8 +1107,8 @@ def main():
         pictured = {row: r["pictured"] for row, r in results.items() if r and r["tests"]}
         left_out = [ROW_TITLES[row] for row, run in pictured.items() if run is None]
         if left_out:  # a result of the protocol, not a failure: the table says "diverged"
-            print(f"reproduce: {title}: {', '.join(left_out)} left out of the pictures: every seed diverged "
-                  f"before its first checkpoint (no parameters to evaluate)", file=sys.stderr, flush=True)
+            tool_files.say(f"{title}: {', '.join(left_out)} left out of the pictures: every seed diverged "
+                           f"before its first checkpoint (no parameters to evaluate)")
         rowargs = [f"{ROW_TITLES[row]}={run}" for row, run in pictured.items() if run]
         if not rowargs:
             return
@@ -1126,8 +1123,8 @@ def main():
         read, from its run folders (every shard's). False, said and counted, where it fails."""
         p = tool_files.output_of([binary(), "sweep", "merge", folder])
         if p.returncode != 0:
-            print(f"reproduce: FAILED sweep merge {folder}, {tool_files.how_it_failed(p.returncode, p.stderr)}",
-                  flush=True)
+            how = tool_files.how_it_failed(p.returncode, p.stderr)
+            print(tool_files.escaped(f"reproduce: FAILED sweep merge {folder}, {how}"), flush=True)
             merge_failures.append(f"sweep merge {folder}")
         return p.returncode == 0
 
@@ -1150,8 +1147,8 @@ def main():
                 return
             cell.selected = select(cell.search_dir)
             if cell.selected is None:  # every run diverged: nothing to retrain
-                print(f"reproduce: {cell.title}: no search run finished with a validation error "
-                      f"(see {cell.search_dir}/results.csv)", file=sys.stderr, flush=True)
+                tool_files.say(f"{cell.title}: no search run finished with a validation error "
+                               f"(see {cell.search_dir}/results.csv)")
                 cell_ended(cell)
                 return
         entries = cell.final_entries()
@@ -1211,20 +1208,18 @@ def main():
     try:
         pool.run(tick)
     except (KeyboardInterrupt, tool_files.Terminated):
-        print("reproduce: stopping the sweeps (each saves its runs); rerun the same command to continue",
-              file=sys.stderr, flush=True)
+        tool_files.say("stopping the sweeps (each saves its runs); rerun the same command to continue")
         pool.stop(signal.SIGTERM)
         save_state()
         results = write_table(out, args.budget, cells, state, device, command, stopped=True, earlier=earlier)
-        print(f"reproduce: {os.path.join(out, 'RESULTS.md')} holds the {sum(results[c.name] is not None for c in cells)} "
-              f"of {len(cells)} cells finished so far", file=sys.stderr, flush=True)
+        tool_files.say(f"{os.path.join(out, 'RESULTS.md')} holds the {sum(results[c.name] is not None for c in cells)} "
+                       f"of {len(cells)} cells finished so far")
         return 143 if stop[0] == signal.SIGTERM else 130
     save_state()
     results = write_table(out, args.budget, cells, state, device, command, earlier=earlier)
     failed = [u.label for u in pool.failed] + merge_failures
     if failed:
-        print(f"reproduce: {len(failed)} sweep(s) failed: {', '.join(failed)}; rerun the same command to retry",
-              file=sys.stderr)
+        tool_files.say(f"{len(failed)} sweep(s) failed: {', '.join(failed)}; rerun the same command to retry")
         return 1
     missing = [c.title if results[c.name] is None else f"{c.title} (every search run diverged)"
                for c in cells if results[c.name] is None or not results[c.name]["tests"]]

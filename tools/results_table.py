@@ -23,8 +23,7 @@ COLUMNS = ["set", "row", "options", "test_errors", "mean", "std", "search_runs",
 ROW_KEYS = {title: key for key, title in reproduce.ROW_TITLES.items()}
 
 
-def fail(msg):
-    sys.exit(f"results_table: {msg}")
+fail = tool_files.failing("results_table")
 
 
 def number(text, where, column):

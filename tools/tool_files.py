@@ -23,7 +23,7 @@ class ArgumentParser(argparse.ArgumentParser):
     usage). The tools' own checks of their options call error() too."""
 
     def error(self, message):
-        self.exit(2, f"{tool_name(self.prog)}: {message}\n")
+        self.exit(2, f"{tool_name(self.prog)}: {escaped(message)}\n")
 
 
 def tool_name(path=None):
@@ -68,22 +68,60 @@ def output_of(cmd):
     return subprocess.run(cmd, capture_output=True, text=True, errors="surrogateescape")
 
 
-def json_name(path):
-    """path as jacnoise writes a name into JSON (jn_json_string): a byte that starts no UTF-8
-    sequence as U+FFFD, where Python's decoder may take a cut sequence's bytes as one."""
-    raw, out, at = os.fsencode(path), [], 0
+def _utf8_pieces(text):
+    """(bytes, character) for each UTF-8 sequence of text's bytes (a name's undecodable bytes
+    kept by surrogateescape), or (byte, None) for a byte that starts none: Python's decoder may
+    take a cut sequence's bytes as one."""
+    raw, at = os.fsencode(text), 0
     while at < len(raw):
         for n in (1, 2, 3, 4):
             try:
-                out.append(raw[at:at + n].decode())
+                yield raw[at:at + n], raw[at:at + n].decode()
                 at += n
                 break
             except UnicodeDecodeError:
                 pass
         else:
-            out.append("\ufffd")
+            yield raw[at:at + 1], None
             at += 1
+
+
+def json_name(path):
+    """path as jacnoise writes a name into JSON (jn_json_string): a byte that starts no UTF-8
+    sequence as U+FFFD."""
+    return "".join("\ufffd" if char is None else char for _, char in _utf8_pieces(path))
+
+
+NAMED_CONTROLS = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}
+
+
+def escaped(text):
+    """text as jacnoise's messages echo a name (jn_escape_text): newline, carriage return and
+    tab as \\n \\r \\t, other control characters (C0, DEL, C1) and bytes that are not UTF-8 as
+    \\xHH, so that a name neither breaks the message's one line nor drives the terminal; a
+    backslash as it is, so that a message quoting jacnoise's is not escaped twice."""
+    out = []
+    for raw, char in _utf8_pieces(text):
+        if char is not None and (ord(char) < 0x20 or 0x7f <= ord(char) < 0xa0):
+            out.append(NAMED_CONTROLS.get(char) or "".join(f"\\x{b:02x}" for b in raw))
+        else:
+            out.append(char if char is not None else f"\\x{raw[0]:02x}")
     return "".join(out)
+
+
+def say(message, tool=None):
+    """One line on stderr, 'TOOL: MESSAGE' (TOOL: tool_name() unless given), the names in it
+    escaped as jacnoise escapes them."""
+    print(f"{tool or tool_name()}: {escaped(message)}", file=sys.stderr, flush=True)
+
+
+def failing(tool):
+    """The fail(message, status=1) of a tool's module: ends the program with say(message, tool),
+    exit status `status`, naming the module whichever tool imported it."""
+    def fail(message, status=1):
+        say(message, tool)
+        sys.exit(status)
+    return fail
 
 
 DECIMAL = re.compile(r"[+-]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][+-]?[0-9]+)?")
@@ -128,8 +166,8 @@ def run_program(main, note=""):
     ends it, once the reader has gone, by SIGPIPE and without a word, as it ends a C program,
     not with a BrokenPipeError traceback or an error blaming the file being written (none is
     written to standard output). A file name with bytes that are not UTF-8 is printed with
-    those bytes, as jacnoise prints it: Python would print '\\udcff' on stderr and, in a UTF-8
-    locale other than C.UTF-8, fail on stdout."""
+    those bytes where no message escapes it (say, fail): Python would print '\\udcff' on stderr
+    and, in a UTF-8 locale other than C.UTF-8, fail on stdout."""
     for stream in (sys.stdout, sys.stderr):
         if stream:  # None where the tool was started with the descriptor closed
             stream.reconfigure(errors="surrogateescape")
