@@ -323,11 +323,15 @@ def option_cases(d):
     p = expect_ok("jacnoise --version", ["--version"], d)
     if p:
         check("jacnoise --version", re.fullmatch(r"jacnoise \S+\n", p.stdout), f"not one version line: {p.stdout!r}")
+    # An argument after --version was passed over without a word.
+    e("jacnoise --version extra", ["--version", "extra"], ["--version: unexpected argument 'extra'"])
     # 'jacnoise help CMD' is 'jacnoise CMD --help', as in git; a command it does not know is refused.
-    p = expect_ok("jacnoise help train", ["help", "train"], d)
-    if p:
-        check("jacnoise help train", p.stdout.startswith("usage: jacnoise train"),
-              f"stdout does not start with train's usage: {p.stdout[:100]!r}")
+    # 'jacnoise --help CMD' (or -h CMD) printed the general usage, CMD passed over.
+    for args in (["help", "train"], ["--help", "train"], ["-h", "train"]):
+        p = expect_ok(" ".join(args), args, d)
+        if p:
+            check(" ".join(args), p.stdout.startswith("usage: jacnoise train"),
+                  f"stdout does not start with train's usage: {p.stdout[:100]!r}")
     # sweep status and merge have their own help: 'help sweep status' was two commands at a time.
     for sub in ("status", "merge"):
         p = expect_ok(f"jacnoise help sweep {sub}", ["help", "sweep", sub], d)

@@ -73,7 +73,8 @@ int main(int argc, char **argv)
         usage(stderr);
         return 2;
     }
-    if (!strcmp(argv[1], "help") && argc > 2) {  /* help CMD, as in git: CMD --help */
+    const int help = !strcmp(argv[1], "help") || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h");
+    if (help && argc > 2) {  /* help CMD (or --help CMD), as in git: CMD --help */
         /* sweep's own commands have their help: help sweep status is sweep status --help */
         const int sub = argc == 4 && !strcmp(argv[2], "sweep") &&
                         (!strcmp(argv[3], "status") || !strcmp(argv[3], "merge"));
@@ -89,11 +90,15 @@ int main(int argc, char **argv)
         char help[] = "--help", *help_argv[] = {sub ? argv[3] : help, help, NULL};
         return run ? with_stdout_written(run(1 + sub, help_argv)) : 2;
     }
-    if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") || !strcmp(argv[1], "help")) {
+    if (help) {
         usage(stdout);
         return with_stdout_written(0);
     }
     if (!strcmp(argv[1], "--version")) {
+        if (argc > 2) {
+            jn_fail("--version: unexpected argument '%s' (it takes none)", argv[2]);
+            return jn_cli_fail(JN_EXIT_USAGE);
+        }
         printf("jacnoise %s\n", JACNOISE_VERSION);
         return with_stdout_written(0);
     }
