@@ -245,6 +245,7 @@ def option_cases(d):
     e("en dash", ["data", "\u2013valid", "5"], ["did you mean --valid?"])
     e("single dash, no option", ["train", "-x"], ["'-x' (options start with --; see --help)"])
     e("bare --", ["train", "--"], ["--"])
+    e("no name before =", ["train", "--=5"], ["jacnoise: no option name before '='"])
     e("unknown command", ["frobnicate"], ["frobnicate", "valid commands: train eval step data"])
     # A value echoed in an error is escaped: a line break split the one line, and an escape
     # sequence drove the terminal (here: clear the screen, then a line of its own).
@@ -401,6 +402,8 @@ def config_cases(d, usps):
     write(os.path.join(d, "binary.cfg"), b"hidden=8\n\0\n")
     e("config: unknown key", ["train", "--config", "unknown.cfg"], ["unknown.cfg", "line 2", "--foo"])
     e("config: line without '='", ["train", "--config", "noeq.cfg"], ["noeq.cfg", "line 3", "key=value"])
+    write(os.path.join(d, "nokey.cfg"), "hidden=8\n= 5\n")
+    e("config: no key before '='", ["train", "--config", "nokey.cfg"], ["nokey.cfg: line 2: no option name before '='"])
     e("config: bad value", ["step", "--config", "badvalue.cfg"], ["badvalue.cfg", "line 1", "--lr", "abc"])
     # A '#' after a value is part of it (file names may hold one), where a sweep spec cuts it:
     # the refusal said only that '0.1 # the paper's' is no number.

@@ -522,6 +522,8 @@ static const char *command_name(unsigned command)
 
 int jn_config_fail_unknown(const char *key, unsigned command, int (*skip)(const char *key), const char *noun)
 {
+    if (!*key)  /* "--=5", a config line "= 5": "-- unknown option (did you mean --lr?)" said nothing */
+        return jn_fail("no option name before '='");
     char list[2048] = "";
     size_t used = 0;
     const char *suggest = NULL;
