@@ -15,11 +15,11 @@ likewise, with 'TOOL: terminated' and 143, not at once with the temporary file l
 held by a FIFO (its input, the temporary file its output is written to, or a stand-in NumPy's
 import) until the signal is sent.
 
-A name echoed in a tool's error is escaped as jacnoise's errors escape it (tool_files.escaped):
-control characters and bytes that are not UTF-8 as C escapes (\\x1b, \\xff, \\t), lest a name
-break the one line or drive the terminal. Elsewhere a file name with bytes that are not UTF-8 (a
-Latin-1 name, b'\\xff') is printed and written with those bytes, as jacnoise prints it: not as
-Python's '\\udcff', and not failing on stdout
+A name echoed in a tool's error or line of output is escaped as jacnoise's messages escape it
+(tool_files.escaped): control characters and bytes that are not UTF-8 as C escapes (\\x1b, \\xff,
+\\t), lest a name break the one line or drive the terminal. In what a tool writes (results_table's
+table) a file name with bytes that are not UTF-8 (a Latin-1 name, b'\\xff') keeps those bytes:
+not Python's '\\udcff', and not failing on stdout
 or in a file with a UnicodeEncodeError traceback (stdout is strict in a UTF-8 locale other than
 C.UTF-8, which PYTHONIOENCODING=utf-8 stands in for); nor does jacnoise's output with such a name
 in it end reproduce.py or plot_analysis.py with a UnicodeDecodeError.
@@ -225,6 +225,12 @@ def check_escaped_names(d):
               words in p.stderr and b"\x1b" not in p.stderr and b"\xff" not in p.stderr,
               f"{tool} with an odd name: exit {p.returncode}, expected {code} and one line with {words!r}; "
               f"stderr {p.stderr[-300:]!r}")
+    # And on a line of output: export_model wrote the --out name raw.
+    p = subprocess.run([sys.executable, os.path.join(TOOLS, "export_model.py"), os.path.join(d, "run", "best.ckpt"),
+                        odd + b".npz"], capture_output=True, timeout=120)
+    check(p.returncode == 0 and p.stdout.startswith(shown + b".npz: ") and b"\x1b" not in p.stdout,
+          f"export_model --out with an odd name: exit {p.returncode}, stdout {p.stdout[-300:]!r}, "
+          f"stderr {p.stderr[-300:]!r}")
 
 
 def check_scratch(d):

@@ -271,8 +271,9 @@ def main():
         return 1
     model = "-".join(map(str, ck.sizes))
     done = ck.state["epochs_done"]
-    print(f"{args.out}: {model}, {len(ck.params)} parameters ({'best' if args.best else 'as stored'}), "
-          f"{done} epoch{'' if done == 1 else 's'} done, best epoch {ck.state['best_epoch']}, {ck.state['status']}")
+    print(tool_files.escaped(f"{args.out}: {model}, {len(ck.params)} parameters ({'best' if args.best else 'as stored'}"
+                             f"), {done} epoch{'' if done == 1 else 's'} done, best epoch {ck.state['best_epoch']}, "
+                             f"{ck.state['status']}"))
     return 0
 
 

@@ -170,13 +170,14 @@ def evaluate(binary, name, run, out_dir, force, threads):
         hint = "; --force evaluates again"
         cached = check_eval(read_json(cache, name, hint), name, cache, hint)
         if not same_checkpoint(cached["checkpoint"], ckpt):
-            print(f"plot_analysis: {name}: {cache} is of {cached['checkpoint']}, not {ckpt}: evaluating again")
+            print(tool_files.escaped(f"plot_analysis: {name}: {cache} is of {cached['checkpoint']}, not {ckpt}: "
+                                     "evaluating again"))
         elif written_since(ckpt, cache):
-            print(f"plot_analysis: {name}: {ckpt} was written after {cache}: evaluating again")
+            print(tool_files.escaped(f"plot_analysis: {name}: {ckpt} was written after {cache}: evaluating again"))
         elif ([x["std"] for x in cached["splits"]["test"]["input_noise"]] != NOISE_STDS or
               cached["curv_noise"] != CURV_NOISE):  # the copy of an eval JSON given as this row before
-            print(f"plot_analysis: {name}: {cache} holds other noise levels or curvature step than this tool "
-                  "evaluates: evaluating again")
+            print(tool_files.escaped(f"plot_analysis: {name}: {cache} holds other noise levels or curvature step "
+                                     "than this tool evaluates: evaluating again"))
         else:
             return cached
     cmd = [binary, "eval", "--checkpoint", ckpt, "--eval-noise", ",".join(map(str, NOISE_STDS)),
@@ -340,7 +341,7 @@ def main():
     plot_saturation(plt, rows, args.title, os.path.join(args.out, "saturation.png"))
     plot_jacobian(plt, rows, args.title, os.path.join(args.out, "jacobian.png"))
     plot_noise(plt, rows, args.title, os.path.join(args.out, "noise.png"))
-    print(f"wrote {args.out}/saturation.png, jacobian.png, noise.png")
+    print(tool_files.escaped(f"wrote {args.out}/saturation.png, jacobian.png, noise.png"))
 
 
 if __name__ == "__main__":

@@ -1225,8 +1225,8 @@ def main():
                for c in cells if results[c.name] is None or not results[c.name]["tests"]]
     if missing:
         fail(f"cells without a result: {', '.join(missing)}")
-    print(f"reproduce: wrote {os.path.join(out, 'RESULTS.md')} and results.csv "
-          f"({time.time() - t0:.0f} s this call)")
+    print(tool_files.escaped(f"reproduce: wrote {os.path.join(out, 'RESULTS.md')} and results.csv "
+                             f"({time.time() - t0:.0f} s this call)"))
     return 0
 
 
