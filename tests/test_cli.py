@@ -281,6 +281,9 @@ def option_cases(d):
         e(" ".join(args), args, [f"{what}: unexpected option '--x.ckpt'", f"jacnoise {what} -- --x.ckpt"])
     for args in (["sweep", "status", "--", "--x.ckpt"], ["sweep", "merge", "--", "--x.ckpt"]):
         e(" ".join(args), args, ["--x.ckpt: not a sweep folder"], code=1)
+    # A folder misspelt was said to hold no sweep.spec, as if it were there.
+    for args in (["sweep", "status", "nosuch"], ["sweep", "merge", "nosuch"]):
+        e(" ".join(args), args, ["nosuch: not a sweep folder: No such file or directory"], code=1)
     e("step without --dump", ["step", "--data", "usps"], ["--dump"])
     e("--test with a named data set", ["data", "--data", "usps", "--test", "idx:a,b"], ["--test"])
     expect_error("train: --test with a named data set", ["train", "--data", "usps", "--test", "idx:a,b",
