@@ -189,7 +189,11 @@ def option_cases(d):
     e("lr-decay 0", ["train", "--lr-decay", "0"], ["--lr-decay", "out of range"])
     e("batch 0", ["step", "--batch", "0"], ["--batch", "out of range"])
     e("epochs 0", ["train", "--epochs", "0"], ["--epochs", "out of range"])
-    e("epochs overflow", ["train", "--epochs", "99999999999999999999"], ["--epochs"])
+    # An integer too long for a long is out of range, as a smaller one is: it was 'expected an integer'.
+    e("epochs overflow", ["train", "--epochs", "99999999999999999999"],
+      ["--epochs: 99999999999999999999 out of range [1, 1000000]"])
+    e("epochs underflow", ["train", "--epochs", "-99999999999999999999"],
+      ["--epochs: -99999999999999999999 out of range"])
     e("integer given a fraction", ["train", "--epochs", "1.5"], ["--epochs", "1.5"])
     e("lr nan", ["train", "--lr", "nan"], ["--lr", "finite"])
     e("jac-noise inf", ["train", "--jac-noise", "inf"], ["--jac-noise", "finite"])

@@ -45,6 +45,7 @@ static int fail_choice(const option *o, const char *value, const char *choices)
     return jn_fail("--%s: invalid value '%s'; valid: %s", o->name, value, choices);
 }
 
+/* 0 with *out for a decimal integer and nothing around it, 1 for one beyond a long, else -1. */
 static int parse_long_text(const char *s, long *out)
 {
     if (!*s || isspace((unsigned char)*s))
@@ -52,8 +53,10 @@ static int parse_long_text(const char *s, long *out)
     char *end;
     errno = 0;
     long v = strtol(s, &end, 10);
-    if (errno || *end)
+    if (*end || (errno && errno != ERANGE))
         return -1;
+    if (errno)
+        return 1;
     *out = v;
     return 0;
 }
@@ -603,9 +606,10 @@ static int set_number(jn_config *cfg, const option *o, const char *value)
         return 0;
     }
     long v;
-    if (parse_long_text(value, &v))
+    const int parsed = parse_long_text(value, &v);
+    if (parsed < 0)
         return jn_fail("--%s: expected an integer, got '%s'", o->name, value);
-    if (!in_range(o, (double)v))
+    if (parsed > 0 || !in_range(o, (double)v))  /* an integer beyond a long is beyond every range */
         return fail_range(o, value);
     if (o->kind == K_INT)
         *(int *)field = (int)v;
