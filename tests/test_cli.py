@@ -207,7 +207,8 @@ def option_cases(d):
     e("eval-noise not a number", ["eval", "--eval-noise", "0.1,abc"], ["--eval-noise", "abc"])
     e("eval-noise too many", ["eval", "--eval-noise", ",".join(["0.1"] * 17)], ["--eval-noise", "at most 16"])
     e("eval-noise given to train", ["train", "--eval-noise", "0.1"], ["--eval-noise", "train"])
-    e("hidden 0", ["train", "--hidden", "0"], ["--hidden", "'0'"])
+    # Its range written as --epochs's: it read 'in 1..1000000'.
+    e("hidden 0", ["train", "--hidden", "0"], ["--hidden: layer width '0' is not an integer in [1, 1000000]"])
     e("hidden empty item", ["train", "--hidden", "10,,10"], ["--hidden", "10,,10"])
     e("hidden trailing comma", ["train", "--hidden", "10,"], ["--hidden"])
     e("hidden not a number", ["train", "--hidden", "10,abc"], ["--hidden", "abc"])

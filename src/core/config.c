@@ -98,7 +98,7 @@ static int parse_width(const option *o, const char *item, const char *value, int
 {
     long w;
     if (parse_long_text(item, &w) || w < 1 || w > JN_MAX_WIDTH)
-        return jn_fail("--%s: layer width '%s' is not an integer in 1..%d (in '%s')", o->name, item, JN_MAX_WIDTH,
+        return jn_fail("--%s: layer width '%s' is not an integer in [1, %d] (in '%s')", o->name, item, JN_MAX_WIDTH,
                        value);
     ((int *)out)[i] = (int)w;
     return 0;
