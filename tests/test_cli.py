@@ -311,6 +311,9 @@ def option_cases(d):
             check(f"{cmd} --help", ("--config" in p.stdout) == (cmd not in ("info", "show")),
                   f"--config {'missing from' if cmd not in ('info', 'show') else 'offered by'} the help: "
                   f"{p.stdout[-300:]!r}")
+            # A comment after a value is no comment (config_cases): the help said nothing of comments.
+            check(f"{cmd} --help", ("# comment lines (a # after a\nvalue is part of it" in p.stdout) ==
+                  (cmd not in ("info", "show")), f"what a --config comment is: {p.stdout[-300:]!r}")
             # A repeated option takes its last value (config_cases), which the help says; info,
             # which takes no options, said how they are given.
             check(f"{cmd} --help", ("given twice takes its last value" in p.stdout) == (cmd not in ("show", "info")),

@@ -81,7 +81,8 @@ static void print_help(unsigned command)
     /* The last of a repeated option wins, so that a wrapper's defaults give way to options
      * passed on after them (tools/sweep-local-gpus.sh: --progress never "$@"). */
     printf("\nOptions take --key=value or --key value; an option given twice takes its last value.\n");
-    printf("A --config file (one) holds key=value lines, each key once; the command line wins over it.\n");
+    printf("A --config file (one) holds key=value lines, each key once, and # comment lines (a # after a\n"
+           "value is part of it, as file names may hold one); the command line wins over it.\n");
 }
 
 /* The command line parsed, for jn_cli_fail to name the --config line of a value refused later
