@@ -77,6 +77,9 @@ def main(binary, out):
             "run-config": config,
             "comments": b"# a comment\n\nhidden = 1000,1000\n--lr=0.05\njac-target=hidden:2\njac-proj=exact\n",
             "bad-line": b"data=usps\nlr\n",
+            "comment-after-value": b"momentum = 0.9999995\nlr = 0.1  # the paper's\n",
+            "no-key": b"hidden = 8\n= 5\n",
+            "overflow": b"epochs=99999999999999999999\n",
         }
         seeds["checkpoint"] = {name: open(os.path.join(run, name), "rb").read() for name in ("last.ckpt", "best.ckpt")}
         seeds["stepstate"] = {"step.bin": open(os.path.join(tmp, "step.bin"), "rb").read()}
