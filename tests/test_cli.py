@@ -1027,6 +1027,12 @@ def eval_data_cases(d):
         want = f"jacnoise: note: {ck}: the run trained on other data than --data idx:im.idx,lb.idx reads now from {data}"
         check(case, p.stderr.startswith(want) and p.stderr.count("\n") == 1 if noted else not p.stderr,
               f"stderr {p.stderr!r}")
+    # The checkpoint's name escaped, as every message's: the note wrote its escape sequence raw.
+    odd = os.path.join("evalrun", "b\x1b[2J.ckpt")
+    write(os.path.join(d, odd), read(os.path.join(d, ck)))
+    p = expect_ok(f"{name}: an odd name", evaluate + [odd], d)
+    check(f"{name}: an odd name", p and p.stderr.startswith("jacnoise: note: evalrun/b\\x1b[2J.ckpt: the run trained "
+                                                             "on other data"), f"stderr {p.stderr if p else ''!r}")
     # The run's next step from a version 1 checkpoint cannot check the data: the note said
     # "the data", not which files it read where, which a search for relative names decides.
     case = f"{name}: step from a version 1 checkpoint"

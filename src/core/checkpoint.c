@@ -361,7 +361,7 @@ int jn_checkpoint_check_data(const jn_checkpoint *ck, const char *path, uint32_t
     snprintf(what, sizeof what, "%s: the run trained on other data than --data %s reads now%s (data CRC %08x, the "
              "run's %08x)", path, data, where, data_crc, ck->data_crc);
     if (!refuse) {
-        fprintf(stderr, "jacnoise: note: %s\n", what);
+        jn_print(stderr, "jacnoise: note: %s\n", what);
         return 1;
     }
     return jn_fail("%s: use the files it trained on (put them back, or give their folder with --data-dir), or "
