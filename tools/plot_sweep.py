@@ -346,7 +346,7 @@ def main():
     ranked = best_runs(args.folder, rows, args.best)
     note = unmeasured(rows)
     if note:
-        print(f"plot_sweep: {args.folder}: {note}; the pictures show the measured ones", file=sys.stderr)
+        tool_files.say(f"{args.folder}: {note}; the pictures show the measured ones")
     out = args.out or os.path.join(args.folder, "plots")
     try:
         os.makedirs(out, exist_ok=True)
