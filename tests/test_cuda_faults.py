@@ -3,7 +3,8 @@ inject: a failed kernel launch at each phase (EMU_FAIL_KERNEL), every device all
 training run failing in turn and the profile's first (EMU_FAIL_MALLOC), and asynchronous
 host-to-device copies that read their host buffer only when they run (EMU_STRICT_ASYNC_H2D),
 no device visible (EMU_DEVICE_COUNT=0) and a cuBLAS call refused at its launch (test_cuda_step
---faults: nothing is left recorded for the next check).
+--faults: nothing is left recorded for the next check; it, a copy refused during a capture
+and that capture's failed end are each named by the call, not by a variable).
 Each fault must end the run with one line naming the launcher or the allocation (an
 allocation's file:line, call and error too), exit 1, no emulator finding (NVTX ranges closed,
 no use of freed memory), nothing left allocated or open at exit (allocation faults) and no run

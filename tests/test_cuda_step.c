@@ -4,9 +4,11 @@
  * each gradient tensor must agree to ||gpu - cpu|| / ||cpu|| < 1e-4 (both float32, GEMM
  * sums in different orders: ~1e-6 expected; a wrong kernel is off by O(1)), the loss terms
  * likewise, the update and the error count exactly as computed from the same gradients.
- * Skipped (77) where no CUDA device is visible. With --faults, the error paths of the probes
- * and of cuBLAS instead, under faults the CUDA emulator makes (tests/test_cuda_faults.py). */
+ * Skipped (77) where no CUDA device is visible. With --faults, the error paths of the probes,
+ * of cuBLAS and of calls checked apart from where they are made instead, under faults the
+ * CUDA emulator makes (tests/test_cuda_faults.py). */
 #include "check.h"
+#include "cuda/check.h"
 #include "cuda/gemm.h"
 #include "cuda/workspace.h"
 #include "jacnoise/backend.h"
@@ -320,10 +322,21 @@ static void check_probes(void)
     printf("probes with %d device(s): no error left recorded\n", count);
 }
 
+/* A failed call's message names the call itself, whatever variable held its result. */
+static void check_names(int rc, const char *call, const char *what)
+{
+    char name[64];
+    snprintf(name, sizeof name, ": %s: ", call);
+    CHECK(rc == -1 && strstr(jn_last_error(), name), "%s: %d, '%s'; expected a failure naming %s", what, rc,
+          rc ? jn_last_error() : "", call);
+    printf("%s: %s\n", what, rc ? jn_last_error() : "(it did not fail)");
+}
+
 /* A cuBLAS call failing at its launch is reported with the runtime's error, and leaves that
  * error recorded for no later launch check: here the handle's stream is the legacy one while
  * a blocking stream captures, a launch the runtime refuses (the capture it invalidates is the
- * emulator's one finding). */
+ * emulator's one finding). The profile's operand upload, a synchronous copy the capture
+ * refuses, and the end of that invalidated capture fail too, each naming its call. */
 static void check_cublas_failure(void)
 {
     jn_cuda_ctx ctx;
@@ -337,16 +350,15 @@ static void check_cublas_failure(void)
     const jn_cuda_gemm g = {ctx.blas, NULL};
     const int rc = jn_cuda_gemm_forward(&g, 1, 2, 2, 2, x, 4, w, 4, y, 4);
     const cudaError_t left = cudaGetLastError();
-    cudaGraph_t graph = NULL;
-    if (cudaStreamEndCapture(capturing, &graph) == cudaSuccess)
-        cudaGraphDestroy(graph);
-    (void)cudaGetLastError();  /* the invalidated capture's own failure to end */
     const char *why = cudaGetErrorString(cudaErrorStreamCaptureImplicit);
     CHECK(rc == -1 && strstr(jn_last_error(), ": cublasSgemmStridedBatched: ") && strstr(jn_last_error(), why),
           "a GEMM on the legacy stream during a capture: %d, '%s'; expected a failure naming the call and '%s'", rc,
           rc ? jn_last_error() : "", why);
     CHECK(left == cudaSuccess, "the failed cuBLAS call left %s recorded", cudaGetErrorName(left));
     printf("a cuBLAS call failing at its launch: %s\n", rc ? jn_last_error() : "(it did not fail)");
+    check_names(jn_cuda_fill_operand(x, 4, 1, 1, 0), "cudaMemcpy", "an operand uploaded during a capture");
+    cudaGraphExec_t exec = NULL;
+    check_names(jn_cuda_end_capture(capturing, 0, &exec), "cudaStreamEndCapture", "an invalidated capture ended");
     cudaFree(x), cudaFree(w), cudaFree(y);
     cudaStreamDestroy(capturing);
     jn_cuda_ctx_close(&ctx);

@@ -43,7 +43,7 @@ int jn_cuda_alloc_failed(const char *file, int line, const char *call, cudaError
     vsnprintf(what, sizeof what, fmt, ap);
     va_end(ap);
     jn_cuda_forget_error();
-    const int name = (int)strcspn(call, " (");
+    const int name = jn_cuda_call_name(call);
     /* Another error (a fault of earlier work, say) is not a lack of memory: said as it is. */
     if (e != cudaErrorMemoryAllocation)
         return jn_fail("%s:%d: %.*s: %s (for %s)", file, line, name, call, cudaGetErrorString(e), what);

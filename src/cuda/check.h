@@ -19,23 +19,31 @@
  * so that the next launch check does not report it again as its own. */
 static inline void jn_cuda_forget_error(void) { (void)cudaGetLastError(); }
 
-#define JN_CUDA(call)                                                                            \
-    do {                                                                                         \
-        cudaError_t e_ = (call);                                                                 \
-        if (e_ != cudaSuccess) {                                                                 \
-            jn_cuda_forget_error();                                                              \
-            return jn_fail("%s:%d: %s: %s", __FILE__, __LINE__, #call, cudaGetErrorString(e_));  \
-        }                                                                                        \
+/* The length of a checked call's function name in its text ("cudaMemcpy(dst, ...)"): messages
+ * name the call by its function (its arguments are expressions, no values). */
+static inline int jn_cuda_call_name(const char *call) { return (int)strcspn(call, " ("); }
+
+/* JN_CUDA_RESULT(name, e) checks the result e of the call `name` where the check must wait
+ * (a host buffer to free first): it names the call, never e. */
+#define JN_CUDA_RESULT(name, e)                                                                       \
+    do {                                                                                              \
+        cudaError_t e_ = (e);                                                                         \
+        if (e_ != cudaSuccess) {                                                                      \
+            jn_cuda_forget_error();                                                                   \
+            return jn_fail("%s:%d: %.*s: %s", __FILE__, __LINE__, jn_cuda_call_name(name), name,      \
+                           cudaGetErrorString(e_));                                                   \
+        }                                                                                             \
     } while (0)
+#define JN_CUDA(call) JN_CUDA_RESULT(#call, (call))
 
 /* A cuBLAS call whose kernel launch failed returns a bare status (CUBLAS_STATUS_EXECUTION_FAILED)
  * and leaves the launch's error recorded in the runtime: the report consumes that record, so
  * that the next launch check does not take it for its own, and names it, the cause the status
- * hides. The call is named by its function (its arguments are expressions, no values). */
+ * hides. */
 static inline int jn_cublas_failed(const char *file, int line, const char *call, cublasStatus_t s)
 {
     const cudaError_t e = cudaGetLastError();
-    const int name = (int)strcspn(call, " (");
+    const int name = jn_cuda_call_name(call);
     if (e != cudaSuccess)
         return jn_fail("%s:%d: %.*s: %s (%s)", file, line, name, call, cublasGetStatusString(s),
                        cudaGetErrorString(e));
@@ -59,7 +67,7 @@ static inline int jn_cuda_launch_status(const char *file, int line, const char *
     jn_cuda_launch_count++;
     if (e == 0)
         return 0;
-    return jn_fail("%s:%d: %.*s: %s", file, line, (int)strcspn(call, " ("), call,
+    return jn_fail("%s:%d: %.*s: %s", file, line, jn_cuda_call_name(call), call,
                    cudaGetErrorString((cudaError_t)e));
 }
 /* Ends the capture begun on s: with rc 0 (the captured calls' status) instantiates the graph

@@ -73,19 +73,18 @@ void jn_cuda_ctx_close(jn_cuda_ctx *ctx)
 int jn_cuda_end_capture(cudaStream_t s, int rc, cudaGraphExec_t *exec)
 {
     cudaGraph_t graph;
-    cudaError_t end = cudaStreamEndCapture(s, &graph);
     if (rc) {
         /* The failed call's error is the one reported; the capture it invalidated fails to
          * end too, and that record must not reach the next launch check as its own. */
-        if (end == cudaSuccess)
+        if (cudaStreamEndCapture(s, &graph) == cudaSuccess)
             cudaGraphDestroy(graph);
         else
             jn_cuda_forget_error();
         return -1;
     }
-    JN_CUDA(end);
-    cudaError_t made = cudaGraphInstantiate(exec, graph, 0);
+    JN_CUDA(cudaStreamEndCapture(s, &graph));
+    const cudaError_t made = cudaGraphInstantiate(exec, graph, 0);
     cudaGraphDestroy(graph);
-    JN_CUDA(made);
+    JN_CUDA_RESULT("cudaGraphInstantiate", made);
     return 0;
 }

@@ -62,7 +62,7 @@ int jn_cuda_fill_operand(float *dev, size_t n, int copies, uint64_t seed, int wh
     for (int k = 0; k < copies && copied == cudaSuccess; k++)
         copied = cudaMemcpy(dev + (size_t)k * n, host, n * sizeof(float), cudaMemcpyHostToDevice);
     free(host);
-    JN_CUDA(copied);
+    JN_CUDA_RESULT("cudaMemcpy", copied);
     return 0;
 }
 

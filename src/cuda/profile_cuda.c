@@ -86,7 +86,7 @@ static void event_mark(jn_phase_clock *clock, jn_phase next)
 static int event_resolve(event_clock *c, double *step_s, double phase_s[JN_PHASES])
 {
     if (c->failed && c->failed_call)
-        return jn_fail("%s:%d: %s: %s", __FILE__, c->failed_line, c->failed_call,
+        return jn_fail("%s:%d: %.*s: %s", __FILE__, c->failed_line, jn_cuda_call_name(c->failed_call), c->failed_call,
                        cudaGetErrorString(c->failed_error));
     if (c->failed)
         return jn_fail("profile: out of host memory for the CUDA step's phase events");
@@ -248,7 +248,7 @@ static int setup_target(cuda_target *c, const jn_model *m, const jn_objective *o
     jn_model_init_params(m, setup->seed, host);
     cudaError_t copied = cudaMemcpy(c->slots.params, host, sizeof(float) * m->n_params, cudaMemcpyHostToDevice);
     free(host);
-    JN_CUDA(copied);
+    JN_CUDA_RESULT("cudaMemcpy", copied);
     const jn_hparams hp = {(float)setup->lr, (float)setup->momentum, (float)obj->weight_decay,
                            (float)obj->input_noise, (float)obj->jac_noise, (float)obj->jac_lambda};
     const jn_model_ctl at = {setup->seed, 0, 1, -1};
