@@ -5,7 +5,8 @@ The same checks as the CPU profile's (tests/test_profile.py: every phase of ever
 FLOPs of the cost model, positive times, the overhead ratio), with the CUDA engine's
 differences: the forward-mode pass runs inside the forward phase's stacked GEMMs, so its FLOPs
 count there and the jvp phase has no time; the step graph's replay (fast step) is timed too,
-and the ratio to the floor (itself a replayed graph) is the fast step's;
+and the time, rate and ratio to the floor (itself a replayed graph) of a variant's row, a
+grid's line and CSV row are the fast step's;
 and the kernel launches per step it reports equal the emulator's own count for the same
 configuration (under ../shared/emu; on a real GPU that count is not available). A grid on
 CUDA writes its rows. Skipped (77) where no CUDA device is visible.
@@ -34,6 +35,8 @@ CASES = [
 COMMON = ["--device", "cuda", "--data", "usps", "--jac-lambda", "0.1", "--jac-noise", "0.2", "--reps", "3",
           "--warmup", "1"]
 SUMMARY = re.compile(r"exit summary: .*?(\d+) kernel launches .*?(\d+) GEMM calls")
+# A grid's line: model, B, penalty, us/step, floor us, /floor, plain us, overhead, FLOPs.
+GRID_LINE = re.compile(r"^\S+ +\d+ +.+? +(?P<us>[0-9.]+) +[0-9.]+ +[0-9.]+x +(?P<plain>[0-9.]+) +[0-9.]+x +[0-9.]+x$")
 
 
 def emulated():
@@ -63,7 +66,7 @@ def main():
         for label, opts, sizes, B, target, layer, proj, copies in CASES:
             out = os.path.join(tmp, "p.json")
             p = profile_json(COMMON + opts, out, ["cuda backend", "launches per step", "fast step",
-                                                  "/floor: the fast step over the GEMM floor"], label)
+                                                  "us/step, GFLOP/s, /floor: the fast step"], label)
             if not p:
                 continue
             check_profile(label, p, sizes, B, target, layer, proj, copies, backend="cuda")
@@ -99,12 +102,21 @@ def main():
                   f"grid: fast_step_us {[x.get('fast_step_us') for x in rows]}")
             check(all(x.get("plain_fast_step_us") and float(x["plain_fast_step_us"]) > 0 for x in rows),
                   f"grid: plain_fast_step_us {[x.get('plain_fast_step_us') for x in rows]}")
-            # Its ratio to the floor is that step's, both replayed graphs (printed to 0.1 us).
-            for x in rows:
+            # Its ratio to the floor and its rate are that step's, both replayed graphs (printed
+            # to 0.1 us), and so is the time the grid's line prints beside them.
+            printed = [GRID_LINE.match(line) for line in r.stdout.splitlines()]
+            printed = [m for m in printed if m]
+            check(len(printed) == len(rows), f"grid: {len(printed)} result lines for {len(rows)} rows:\n{r.stdout}")
+            for x, m in zip(rows, printed):
                 fast, floor = float(x.get("fast_step_us") or "nan"), float(x["floor_us"])
                 slack = 5e-5 + (0.05 / fast + 0.05 / floor) * fast / floor
                 check(abs(float(x["ratio_to_floor"]) - fast / floor) <= slack,
                       f"grid: ratio_to_floor {x['ratio_to_floor']}, the fast step {fast} us over the floor {floor} us")
+                rate = float(x["flops"]) / fast * 1e-3
+                check(abs(float(x["gflops"]) - rate) <= 0.005 + 0.05 / fast * rate,  # printed to 0.01
+                      f"grid: gflops {x['gflops']}, the fast step's {rate}")
+                check(abs(float(m["us"]) - fast) <= 0.05 and abs(float(m["plain"]) - float(x["plain_fast_step_us"]))
+                      <= 0.05, f"grid: the line {m[0]!r} prints other steps than the fast ones of its row {x}")
     return finish("CUDA profile")
 
 

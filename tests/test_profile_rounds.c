@@ -4,7 +4,8 @@
  * differ from the median of the rounds' ratios, as a load change between rounds does. Each
  * round runs a step and a floor twice and times the second run (the first is its warm-up):
  * the script gives the first runs a time that would show in any statistic that used it. And
- * the durations its progress line (and a sweep's ETA) prints, up to an estimate past 1e9 s. */
+ * the durations its progress line (and a sweep's ETA) prints, up to an estimate past 1e9 s.
+ * And the reports on a made-up result: each row's numbers of one step. */
 #include "check.h"
 #include "jacnoise/profile.h"
 #include "train/progress.h"
@@ -81,9 +82,10 @@ static double oracle_quantile(const double *v, int n, double q)
     return lo + 1 < n ? s[lo] + (pos - lo) * (s[lo + 1] - s[lo]) : s[lo];
 }
 
-/* The grid table's columns of a result, read back from the CSV as written: each named
- * column must hold its statistic (the median, not a quartile), as printed (%.1f us). */
-static void csv_columns(const jn_profile_result *res)
+enum { CSV_ROWS = 2, CSV_LINE = 2048 };
+
+/* rows[0..n) written as a grid's CSV, read back: its header line and n row lines. */
+static void csv_lines(const jn_profile_result *rows, int n, char header[CSV_LINE], char line[][CSV_LINE])
 {
     const char *tmp = getenv("TMPDIR");
     char path[512];
@@ -91,12 +93,38 @@ static void csv_columns(const jn_profile_result *res)
     const int fd = mkstemp(path);
     REQUIRE(fd >= 0, "mkstemp %s", path);
     close(fd);
-    REQUIRE(jn_profile_write_csv(res, 1, path) == 0, "write %s", path);
-    char header[2048], row[2048];
+    REQUIRE(jn_profile_write_csv(rows, n, path) == 0, "write %s", path);
     FILE *f = fopen(path, "r");
-    REQUIRE(f && fgets(header, sizeof header, f) && fgets(row, sizeof row, f), "read %s", path);
+    REQUIRE(f && fgets(header, CSV_LINE, f), "read %s", path);
+    for (int i = 0; i < n; i++)
+        REQUIRE(fgets(line[i], CSV_LINE, f), "read row %d of %s", i + 1, path);
     fclose(f);
     unlink(path);
+}
+
+/* The field of column `name` (by the header) in a CSV row, as a number; NAN where absent. */
+static double csv_value(const char *header, const char *row, const char *name)
+{
+    int column = -1, at = 0;
+    for (const char *h = header, *comma; column < 0 && h; h = comma ? comma + 1 : NULL, at++) {
+        comma = strpbrk(h, ",\n");
+        const size_t len = comma ? (size_t)(comma - h) : strlen(h);
+        if (len == strlen(name) && !strncmp(h, name, len))
+            column = at;
+    }
+    CHECK(column >= 0, "CSV header has no %s: %s", name, header);
+    const char *field = column >= 0 ? row : NULL;
+    for (int c = 0; c < column && field; c++)
+        field = (field = strchr(field, ',')) ? field + 1 : NULL;
+    return field ? strtod(field, NULL) : NAN;
+}
+
+/* The grid table's columns of a result, read back from the CSV as written: each named
+ * column must hold its statistic (the median, not a quartile), as printed (%.1f us). */
+static void csv_columns(const jn_profile_result *res)
+{
+    char header[CSV_LINE], row[1][CSV_LINE];
+    csv_lines(res, 1, header, row);
     const jn_profile_variant *v = &res->v[0], *pl = &res->v[res->n_variants - 1];
     struct {
         char name[32];
@@ -110,21 +138,58 @@ static void csv_columns(const jn_profile_result *res)
         expect[8 + p].want = 1e6 * v->phase[p].median;
     }
     for (size_t e = 0; e < sizeof expect / sizeof expect[0]; e++) {
-        /* The column's index in the header, then that field of the row. */
-        int column = -1, at = 0;
-        for (char *h = header, *comma; column < 0 && h; h = comma ? comma + 1 : NULL, at++) {
-            comma = strpbrk(h, ",\n");
-            const size_t len = comma ? (size_t)(comma - h) : strlen(h);
-            if (len == strlen(expect[e].name) && !strncmp(h, expect[e].name, len))
-                column = at;
-        }
-        CHECK(column >= 0, "CSV header has no %s: %s", expect[e].name, header);
-        const char *field = row;
-        for (int c = 0; c < column && field; c++)
-            field = (field = strchr(field, ',')) ? field + 1 : NULL;
-        const double got = field ? strtod(field, NULL) : NAN;
+        const double got = csv_value(header, row[0], expect[e].name);
         CHECK(fabs(got - expect[e].want) <= 0.05 + 1e-9 * fabs(expect[e].want), "CSV %s %g, expected %g",
               expect[e].name, got, expect[e].want);
+    }
+}
+
+/* Each row of a report describes one step: where the target times the step as training runs
+ * it apart (CUDA's replayed graph; here 1 ms, the phased step 2 ms, the floor 0.5 ms), the
+ * variants table's us/step, GFLOP/s and /floor, and the CSV's gflops and ratio_to_floor, are
+ * all that step's. */
+static void one_step_a_row(void)
+{
+    static jn_profile_result rows[CSV_ROWS];
+    for (int i = 0; i < CSV_ROWS; i++) {
+        jn_profile_result *r = &rows[i];
+        memset(r, 0, sizeof *r);
+        snprintf(r->model, sizeof r->model, "4-5-3");
+        snprintf(r->machine.backend, sizeof r->machine.backend, "cuda");
+        r->machine.sgemm_peak_gflops = 2000;
+        r->machine.peak_gflops = 3000 + 1000 * i;
+        r->batch = 8, r->reps = 3, r->n_variants = 1, r->v[0].launches = 1;
+        jn_profile_variant *v = &r->v[0];
+        snprintf(v->name, sizeof v->name, "as configured");
+        v->obj = (jn_objective){.jac_copies = 1, .jac_proj = 1};
+        v->total_flops = 1e9;
+        v->has_fast = 1;
+        v->step = (jn_timing){2e-3, 2e-3, 2e-3, 2e-3};
+        v->fast = (jn_timing){1e-3, 1e-3, 1e-3, 1e-3};
+        v->floor = (jn_timing){5e-4, 5e-4, 5e-4, 5e-4};
+        v->step_vs_plain = v->floor_vs_plain = (jn_timing){1, 1, 1, 1};
+    }
+    char *text = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&text, &len);
+    REQUIRE(f, "open_memstream");
+    jn_profile_print(&rows[0], f);
+    fclose(f);
+    const char *line = strstr(text, "\nas configured ");
+    double us = 0, gflop = 0, rate = 0, floor_us = 0, ratio = 0;
+    const int got = line ? sscanf(line + 15, "%*s %lf %lf %lf %lf %lfx", &us, &gflop, &rate, &floor_us, &ratio) : 0;
+    CHECK(got == 5 && us == 1000 && rate == 1000 && floor_us == 500 && ratio == 2,
+          "variants row: %g us/step, %g GFLOP/s, floor %g us, %gx; expected the fast step's 1000 us, 1000 GFLOP/s, "
+          "2x its 500 us floor:\n%s", us, rate, floor_us, ratio, text);
+    CHECK(strstr(text, "\nus/step, GFLOP/s, /floor: the fast step"), "the table does not say which step its row "
+          "is:\n%s", text);
+    free(text);
+    char header[CSV_LINE], row[CSV_ROWS][CSV_LINE];
+    csv_lines(rows, CSV_ROWS, header, row);
+    for (int i = 0; i < CSV_ROWS; i++) {
+        const double gflops = csv_value(header, row[i], "gflops"), to_floor = csv_value(header, row[i], "ratio_to_floor");
+        CHECK(gflops == 1000 && to_floor == 2, "CSV row %d: gflops %g, ratio_to_floor %g; expected the fast step's "
+              "1000 and 2", i + 1, gflops, to_floor);
     }
 }
 
@@ -302,5 +367,6 @@ int main(void)
     time_limits(&m);
     durations();
     peak_bounds(&m);
+    one_step_a_row();
     return check_exit();
 }

@@ -220,9 +220,13 @@ int jn_profile_variants(const jn_objective *obj, jn_objective out[JN_PROFILE_MAX
 /* The penalty in a few words: "output K=1", "hidden:2 exact", "hidden1"; "-" without one. */
 void jn_profile_estimator(const jn_objective *obj, char *out, size_t cap);
 
-/* The step over its GEMM floor (the reports' /floor, ratio_to_floor), each measured the same
- * way: on a target with a fast step (CUDA) the replayed step graph over the floor's replayed
- * graph, not the step launched kernel by kernel with its phase events; elsewhere the step. */
+/* The step as training runs it, measured as its GEMM floor is: on a target with a fast step
+ * (CUDA) the replayed step graph, not the step launched kernel by kernel with its phase
+ * events; elsewhere the step. The reports' us/step, GFLOP/s and /floor of a variant are all
+ * this step's, so that a row's numbers describe one step. */
+const jn_timing *jn_profile_run_step(const jn_profile_variant *v);
+
+/* That step over its GEMM floor (the reports' /floor, ratio_to_floor). */
 double jn_profile_floor_ratio(const jn_profile_variant *v);
 
 /* The report as a table (text) and as JSON (written atomically). */

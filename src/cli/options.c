@@ -62,7 +62,8 @@ static const struct {
                      "the machine's measured peak. --grid profiles every combination of a grid into --csv\n"
                      "(plot it with tools/plot_profile.py). On the CUDA backend (--device cuda; auto picks it\n"
                      "when a GPU is present) the phases are timed by CUDA events with the graph off, the step\n"
-                     "also as training replays it (one CUDA graph), and the kernel launches are counted.\n"
+                     "also as training replays it (one CUDA graph: the one whose time, GFLOP/s and ratio to the\n"
+                     "floor each variant's row gives), and the kernel launches are counted.\n"
                      "For example:\n"
                      "  jacnoise profile --jac-lambda 0.1 --jac-noise 0.3 --hidden 1000,1000 \\\n"
                      "    --grid 'batch=1 10 100 1000; jac-target=hidden1 output; jac-proj=1 3 exact'"},

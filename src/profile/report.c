@@ -38,10 +38,12 @@ static double gflops(double flops, double seconds) { return seconds > 0 ? flops 
 
 static const jn_profile_variant *plain(const jn_profile_result *r) { return &r->v[r->n_variants - 1]; }
 
-double jn_profile_floor_ratio(const jn_profile_variant *v)
-{
-    return (v->has_fast ? v->fast.median : v->step.median) / v->floor.median;
-}
+const jn_timing *jn_profile_run_step(const jn_profile_variant *v) { return v->has_fast ? &v->fast : &v->step; }
+
+double jn_profile_floor_ratio(const jn_profile_variant *v) { return jn_profile_run_step(v)->median / v->floor.median; }
+
+/* A variant's rate: its FLOPs over the step jn_profile_run_step names. */
+static double run_gflops(const jn_profile_variant *v) { return gflops(v->total_flops, jn_profile_run_step(v)->median); }
 
 void jn_profile_print(const jn_profile_result *r, FILE *f)
 {
@@ -102,12 +104,13 @@ void jn_profile_print(const jn_profile_result *r, FILE *f)
         const jn_profile_variant *v = &r->v[i];
         char est[48];
         jn_profile_estimator(&v->obj, est, sizeof est);
-        fprintf(f, "%-14s %-16s %10.1f %9.4f %9.1f %10.1f %7.2fx %6d\n", v->name, est, 1e6 * v->step.median,
-                v->total_flops * 1e-9, gflops(v->total_flops, v->step.median), 1e6 * v->floor.median,
+        fprintf(f, "%-14s %-16s %10.1f %9.4f %9.1f %10.1f %7.2fx %6d\n", v->name, est,
+                1e6 * jn_profile_run_step(v)->median, v->total_flops * 1e-9, run_gflops(v), 1e6 * v->floor.median,
                 jn_profile_floor_ratio(v), v->gemm_calls);
     }
     if (v0->has_fast)
-        fprintf(f, "/floor: the fast step over the GEMM floor, both replayed CUDA graphs\n");
+        fprintf(f, "us/step, GFLOP/s, /floor: the fast step, over the GEMM floor for /floor, both replayed CUDA "
+                   "graphs\n");
     if (r->n_variants > 1)
         fprintf(f, "overhead (as configured / plain%s, round by round): time %.2fx [%.2f - %.2f], FLOPs %.2fx, "
                    "GEMM floor %.2fx [%.2f - %.2f]\n",
@@ -162,7 +165,7 @@ static void json_variant(FILE *f, const jn_profile_variant *v)
         json_timing(f, "fast_step", &v->fast);
     }
     fprintf(f, ",\n     \"gflops\": %.6g, \"ratio_to_floor\": %.6g,\n     \"phases\": [\n",
-            gflops(v->total_flops, v->step.median), jn_profile_floor_ratio(v));
+            run_gflops(v), jn_profile_floor_ratio(v));
     double sum = 0;
     for (int p = 0; p < JN_PHASES; p++)
         sum += v->phase[p].median;
@@ -266,13 +269,13 @@ static void csv_row(FILE *f, const jn_profile_result *r)
             r->model, dashes - 1, r->batch, v0->obj.jac_lambda > 0 ? target : "none", est, v0->obj.jac_copies,
             v0->obj.jac_lambda, v0->obj.jac_noise, v0->obj.input_noise, r->machine.backend, r->machine.core,
             r->machine.threads, r->machine.peak_gflops, 1e6 * v0->step.median, 1e6 * v0->step.q1, 1e6 * v0->step.q3,
-            1e6 * v0->floor.median, jn_profile_floor_ratio(v0), gflops(v0->total_flops, v0->step.median),
+            1e6 * v0->floor.median, jn_profile_floor_ratio(v0), run_gflops(v0),
             v0->total_flops, 1e6 * pl->step.median, 1e6 * pl->floor.median, pl->total_flops,
             v0->step_vs_plain.median, v0->step_vs_plain.q1, v0->step_vs_plain.q3, v0->total_flops / pl->total_flops,
             v0->workspace_bytes);
     /* The step as training runs it, where the target times it apart (a replayed CUDA graph):
-     * step_us is the step with its phases timed. Empty where they are the same (the CPU). The
-     * plain step's too, the step of its ratio to its floor (jn_profile_floor_ratio). */
+     * step_us is the step with its phases timed, gflops and ratio_to_floor this one's
+     * (jn_profile_run_step). Empty where they are the same (the CPU). The plain step's too. */
     const jn_profile_variant *timed[2] = {v0, pl};
     for (int i = 0; i < 2; i++) {
         if (timed[i]->has_fast)
