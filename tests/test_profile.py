@@ -625,6 +625,9 @@ def main():
         nul_grid = os.path.join(tmp, "nul.grid")
         with open(nul_grid, "wb") as f:
             f.write(b"# 4 8\nbatch=4\0 8\n")
+        progress_grid = os.path.join(tmp, "progress.grid")
+        with open(progress_grid, "w") as f:
+            f.write("batch=4\nprogress=always never\n")
         twice_grid = os.path.join(tmp, "twice.grid")
         with open(twice_grid, "w") as f:
             f.write("batch=4\n\nseed=1 2; batch=8\n")
@@ -663,6 +666,8 @@ def main():
             # The machine every row shares: its threads and precision are set once.
             (["--grid", "threads=1 2"], 2, "cannot vary"),
             (["--grid", "batch=4; precision=fp32 tf32"], 2, "cannot vary"),
+            # The grid has one progress line: a key of no combination.
+            (["--grid", progress_grid], 2, f"--grid {progress_grid}: line 2: --progress cannot vary within a grid"),
             (["--grid", "=4 8"], 2, "no key"),
             (["--grid", ""], 2, "--grid: empty"),
             (["--grid", "batch=4", "--csv", ""], 2, "--csv: empty"),

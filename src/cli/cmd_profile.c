@@ -78,12 +78,13 @@ typedef struct {
     grid_axis axis[GRID_AXES];
 } grid;
 
-/* Options a grid may not vary: they choose the data, the outputs, or the grid itself, or the
- * machine that every row shares (its threads and precision: set, and its peak measured, once). */
+/* Options a grid may not vary: they choose the data, the outputs, or the grid itself, the
+ * machine that every row shares (its threads and precision: set, and its peak measured, once),
+ * or the one progress line of the whole grid. */
 static int fixed_option(const char *key)
 {
     static const char *fixed[] = {"data", "data-dir", "test", "valid", "train-limit", "grid", "csv", "json",
-                                  "config", "device", "max-gflop", "threads", "precision"};
+                                  "config", "device", "max-gflop", "threads", "precision", "progress"};
     for (size_t i = 0; i < sizeof fixed / sizeof fixed[0]; i++)
         if (!strcmp(key, fixed[i]))
             return 1;
