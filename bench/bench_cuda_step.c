@@ -10,14 +10,16 @@
  * the same run, the ratio to the floor and the N+J / plain ratio.
  * Many models in lock-step: bench_cuda_sweep.
  *
- * usage: bench_cuda_step [--hidden 1000,1000] [--reps 200] */
+ * usage: bench_cuda_step [--small] [--hidden 1000,1000] [--reps 200]
+ * --small (a preset, replacing the options before it): 64-16-16-10, B = 10, 3 replays, a
+ * 64 x 64 peak GEMM: for the CPU emulation of CUDA, as bench_cuda_sweep's. */
 #include "cuda_bench.h"
 
-#include <string.h>
+typedef struct {
+    int hidden[JN_MAX_LAYERS], n_hidden, inputs, batches[2], n_batches, reps, peak_n;
+} options;
 
-#define PEAK_N 8192  /* the peak GEMM's size */
-
-#define USAGE "usage: bench_cuda_step [--hidden W1,W2,...] [--reps N]\n"
+#define USAGE "usage: bench_cuda_step [--small] [--hidden W1,W2,...] [--reps N]\n"
 static const char help[] =
     USAGE "\n"
     "Times the CUDA training step at 784-W1-W2-...-10, B = 100 and 1000, fp32 and TF32, for plain\n"
@@ -27,26 +29,36 @@ static const char help[] =
     "run (median and quartiles), with the ratio, TFLOP/s against a large square SGEMM's measured\n"
     "peak and the N+J / plain ratio.\n\n"
     "  --hidden W1,W2,...  hidden widths (default 1000,1000)\n"
-    "  --reps N            graph replays per measurement, 1 to 100000 (default 200)\n";
+    "  --reps N            graph replays per measurement, 1 to 100000 (default 200)\n"
+    BENCH_SMALL_HELP("3 replays");
+
+/* One option of the command line (bench_cuda_parse): 0 where taken. */
+static int take(void *opts, const char *option, const char *value)
+{
+    options *o = opts;
+    long v;
+    int n;
+    if (!strcmp(option, "--reps") && !bench_long(value, 1, 100000, &v))
+        o->reps = (int)v;
+    else if (!strcmp(option, "--hidden") && (n = bench_int_list(value, o->hidden, JN_MAX_LAYERS - 1)))
+        o->n_hidden = n;
+    else
+        return -1;
+    return 0;
+}
 
 int main(int argc, char **argv)
 {
     if (bench_help(argc, argv, help))
         return 0;
-    int hidden[JN_MAX_LAYERS] = {1000, 1000}, n_hidden = 2, reps = 200;
-    for (int i = 1; i < argc; i += 2) {
-        long v;
-        int n;
-        if (argv[i + 1] && !strcmp(argv[i], "--reps") && !bench_long(argv[i + 1], 1, 100000, &v))
-            reps = (int)v;
-        else if (argv[i + 1] && !strcmp(argv[i], "--hidden") && (n = bench_int_list(argv[i + 1], hidden, JN_MAX_LAYERS - 1)))
-            n_hidden = n;
-        else
-            return bench_refuse(USAGE, argv, i);
-    }
+    options o = {{1000, 1000}, 2, 784, {100, 1000}, 2, 200, 8192};
+    const options small = {{16, 16}, 2, 64, {10}, 1, 3, 64};
+    const int refused = bench_cuda_parse(argc, argv, USAGE, &o, &small, sizeof o, take);
+    if (refused)
+        return refused;
     /* The layer sizes are options too: refused (exit 2) before a device is looked for. */
     jn_model m;
-    if (jn_model_make(&m, 784, hidden, n_hidden, 10)) {
+    if (jn_model_make(&m, o.inputs, o.hidden, o.n_hidden, 10)) {
         fprintf(stderr, "bench_cuda_step: %s\n", jn_last_error());
         return 2;
     }
@@ -59,15 +71,15 @@ int main(int argc, char **argv)
     struct cudaDeviceProp prop;
     BENCH_CUDA(cudaGetDeviceProperties(&prop, 0));
     printf("CUDA step vs cuBLAS floor: %s on %s, %d replays per measurement, %d rounds (median, quartiles)\n", shape,
-           prop.name, reps, BENCH_ROUNDS);
+           prop.name, o.reps, BENCH_ROUNDS);
     double peak[2];  /* GFLOP/s of one large SGEMM, fp32 and TF32 */
     for (int tf32 = 0; tf32 <= 1; tf32++) {
         jn_cuda_ctx ctx;
         BENCH_OR_DIE(jn_cuda_ctx_open(&ctx, tf32));
-        peak[tf32] = jn_cuda_sgemm_peak(&ctx, PEAK_N);
+        peak[tf32] = jn_cuda_sgemm_peak(&ctx, o.peak_n);
         jn_cuda_ctx_close(&ctx);
     }
-    printf("measured peak (square cublasSgemm up to %d, same run): %.0f GFLOP/s fp32, %.0f TF32\n", PEAK_N, peak[0],
+    printf("measured peak (square cublasSgemm up to %d, same run): %.0f GFLOP/s fp32, %.0f TF32\n", o.peak_n, peak[0],
            peak[1]);
     printf("%-6s %-5s %-16s %10s %13s %10s %13s %8s %9s %8s %9s\n", "B", "prec", "variant", "us/step", "q1-q3",
            "floor us", "q1-q3", "ratio", "TFLOP/s", "of peak", "vs plain");
@@ -79,16 +91,15 @@ int main(int argc, char **argv)
     vars[1].jac_noise = vars[2].jac_noise = vars[3].jac_noise = 0.3;
     vars[2].target = vars[3].target = JN_TARGET_OUTPUT;
     vars[3].jac_proj = JN_PROJ_EXACT;
-    const int batches[2] = {100, 1000};
-    for (int bi = 0; bi < 2; bi++) {
-        const int B = batches[bi];
-        jn_dataset train = bench_synthetic_set(B * (STEPS_PER_CHUNK + 1), 784, 10);
+    for (int bi = 0; bi < o.n_batches; bi++) {
+        const int B = o.batches[bi];
+        jn_dataset train = bench_synthetic_set(B * (STEPS_PER_CHUNK + 1), o.inputs, 10);
         for (int tf32 = 0; tf32 <= 1; tf32++) {
             jn_cuda_ctx ctx;
             BENCH_OR_DIE(jn_cuda_ctx_open(&ctx, tf32));
             double plain_us = 0;
             for (int v = 0; v < VARIANTS; v++) {
-                bench_result r = bench_step(&ctx, &m, &vars[v], &train, B, 1, reps);
+                bench_result r = bench_step(&ctx, &m, &vars[v], &train, B, 1, o.reps);
                 const double step = r.step_us.median, floor = r.floor_us.median, gflops = r.gflop / step * 1e6;
                 if (v == 0)
                     plain_us = step;

@@ -42,36 +42,35 @@ static const char help[] =
     "  --batch B           batch size (default 100)\n"
     "  --models M1,...     group sizes M (default 1,64,256; at most 16 of them)\n"
     "  --reps N            graph replays per measurement (default 50)\n"
-    "  --small             a preset replacing the options before it: 64-16-16-10, B = 10,\n"
-    "                      M = 1 and 4, 3 replays, a 64 x 64 peak GEMM (for the CUDA emulator)\n";
+    BENCH_SMALL_HELP("M = 1 and 4, 3 replays");
+
+/* One option of the command line (bench_cuda_parse): 0 where taken. */
+static int take(void *opts, const char *option, const char *value)
+{
+    options *o = opts;
+    long v = 0;
+    int n;
+    if (!strcmp(option, "--hidden") && (n = bench_int_list(value, o->hidden, JN_MAX_LAYERS - 1)))
+        o->n_hidden = n;
+    else if (!strcmp(option, "--models") && (n = bench_int_list(value, o->models, MAX_LIST)))
+        o->n_models = n;
+    else if (!strcmp(option, "--inputs") && !bench_long(value, 1, 1 << 20, &v))
+        o->inputs = (int)v;
+    else if (!strcmp(option, "--batch") && !bench_long(value, 1, 65536, &v))
+        o->batch = (int)v;
+    else if (!strcmp(option, "--reps") && !bench_long(value, 1, 100000, &v))
+        o->reps = (int)v;
+    else
+        return -1;
+    return 0;
+}
 
 /* 0, or the exit status 2 after refusing an argument (bench_refuse). */
 static int parse(int argc, char **argv, options *o)
 {
     *o = (options){{1000, 1000}, 2, 784, 100, {1, 64, 256}, 3, 50, 8192};
-    for (int i = 1; i < argc; i++) {
-        const char *value = argv[i + 1];
-        if (!strcmp(argv[i], "--small")) {
-            *o = (options){{16, 16}, 2, 64, 10, {1, 4}, 2, 3, 64};
-            continue;
-        }
-        long v = 0;
-        int n;
-        if (value && !strcmp(argv[i], "--hidden") && (n = bench_int_list(value, o->hidden, JN_MAX_LAYERS - 1)))
-            o->n_hidden = n;
-        else if (value && !strcmp(argv[i], "--models") && (n = bench_int_list(value, o->models, MAX_LIST)))
-            o->n_models = n;
-        else if (value && !strcmp(argv[i], "--inputs") && !bench_long(value, 1, 1 << 20, &v))
-            o->inputs = (int)v;
-        else if (value && !strcmp(argv[i], "--batch") && !bench_long(value, 1, 65536, &v))
-            o->batch = (int)v;
-        else if (value && !strcmp(argv[i], "--reps") && !bench_long(value, 1, 100000, &v))
-            o->reps = (int)v;
-        else
-            return bench_refuse(USAGE, argv, i);
-        i++;
-    }
-    return 0;
+    const options small = {{16, 16}, 2, 64, 10, {1, 4}, 2, 3, 64};
+    return bench_cuda_parse(argc, argv, USAGE, o, &small, sizeof *o, take);
 }
 
 static double mb(double bytes) { return bytes / 1e6; }

@@ -18,6 +18,7 @@
 
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #define STEPS_PER_CHUNK 20  /* the step control restarts after this many steps, as the trainer's chunks do */
 #define BENCH_ROUNDS 5      /* interleaved rounds of step and floor */
@@ -42,6 +43,30 @@ static void bench_die(const char *what)
             exit(1);                                                                  \
         }                                                                             \
     } while (0)
+
+/* --small's line of a CUDA benchmark's help: the preset it runs under the CUDA emulator. */
+#define BENCH_SMALL_HELP(rest) \
+    "  --small             a preset replacing the options before it: 64-16-16-10, B = 10,\n" \
+    "                      " rest ", a 64 x 64 peak GEMM (for the CUDA emulator)\n"
+
+/* A CUDA benchmark's command line into *o (size bytes, its defaults there): --small copies the
+ * preset small over it, replacing the options before it; any other option and its value go to
+ * take(o, option, value), 0 where it took them. 0, or the exit status 2 after refusing an
+ * argument (bench_refuse, naming usage's options). */
+static int bench_cuda_parse(int argc, char **argv, const char *usage, void *o, const void *small, size_t size,
+                            int (*take)(void *o, const char *option, const char *value))
+{
+    for (int i = 1; i < argc; i++) {
+        if (!strcmp(argv[i], "--small")) {
+            memcpy(o, small, size);
+            continue;
+        }
+        if (!argv[i + 1] || take(o, argv[i], argv[i + 1]))
+            return bench_refuse(usage, argv, i);
+        i++;
+    }
+    return 0;
+}
 
 /* n examples of d synthetic byte values (k/255: the resident-bytes path of MNIST), labels
  * i % classes. */

@@ -144,7 +144,7 @@ def spreads(tmp):
             ("bench_cpu_step", ["--hidden", "8", "--batch", "2", "--reps", "3"], 4, 2),
             ("bench_rng_normal", ["--count", "1000", "--reps", "3"], None, 1),
             ("bench_checkpoint", ["--sizes", "8,4,2", "--reps", "3", "--dir", folder], 4, 1),
-            ("bench_cuda_sweep", ["--small"], 4, 2)]:
+            ("bench_cuda_step", ["--small"], 8, 2), ("bench_cuda_sweep", ["--small"], 4, 2)]:
         prog = os.path.join(BENCH, name)
         if name.startswith("bench_cuda") and not os.path.exists(prog):
             continue

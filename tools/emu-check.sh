@@ -4,7 +4,7 @@
 # the CPU under AddressSanitizer and UBSan) and runs the GPU-labelled tests, `jacnoise check`
 # on 31 configurations (fp32) and 8 more in TF32, byte-identical determinism, emulator
 # variants that must not change a result, a short `train --device cuda` with `eval`, the
-# lock-step test under the race check and with shuffled blocks, the sweep benchmark at --small, and the paper's table
+# lock-step test under the race check and with shuffled blocks, the step and sweep benchmarks at --small, and the paper's table
 # at the smoke budget on the CUDA backend. Any failure or any emulator finding fails it. CI
 # runs it on every commit (.ci/run); a developer runs the same:
 #
@@ -114,8 +114,9 @@ done <"$BUILD/build.env"
 # tools/reproduce.py: sweeps in lock-step groups, the table, a stop and resume).
 step test_reproduce_cuda env JACNOISE_BIN="$J" JACNOISE_TEST_DEVICE=cuda /usr/bin/python3 tests/test_reproduce.py
 
-# The lock-step sweep benchmark at a size the emulator runs: it must build, run and print its
+# The CUDA benchmarks at a size the emulator runs: they must build, run and print their
 # tables (the timings here are the emulator's, not a GPU's).
+step bench_cuda_step_small "$BIN/bench_cuda_step" --small
 step bench_cuda_sweep_small "$BIN/bench_cuda_sweep" --small
 
 # jacnoise check: the paper's rows, every target and estimator, copies, the squared loss,
