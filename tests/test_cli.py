@@ -131,6 +131,8 @@ def option_cases(d):
     e = lambda name, args, words, code=2: expect_error(name, args, code, words, d)
     e("unknown option, near miss", ["train", "--lrr", "0.1"], ["--lrr", "did you mean --lr?"])
     e("unknown option, no near miss", ["train", "--zzzzqq", "1"], ["--zzzzqq", "valid options", "--lr"])
+    # The reports say "cuda backend": the option that picks it is offered.
+    e("unknown option, the reports' word", ["profile", "--backend", "cuda"], ["--backend", "did you mean --device?"])
     e("unknown option as --key=value", ["data", "--vallid=3"], ["--vallid", "did you mean --valid?"])
     e("option of another command", ["train", "--checkpoint", "x"],
       ["--checkpoint", "is not an option of 'jacnoise train'"])

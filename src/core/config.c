@@ -523,6 +523,17 @@ static const char *command_name(unsigned command)
     }
 }
 
+/* The option a key names in the outputs' words, where no spelling is near it: the reports and
+ * the tables call the device a backend ("cuda backend", the "backend" column). */
+static const char *synonym(const char *key)
+{
+    static const char *pairs[][2] = {{"backend", "device"}};
+    for (size_t i = 0; i < sizeof pairs / sizeof pairs[0]; i++)
+        if (!strcmp(key, pairs[i][0]))
+            return pairs[i][1];
+    return NULL;
+}
+
 int jn_config_fail_unknown(const char *key, unsigned command, int (*skip)(const char *key), const char *noun)
 {
     if (!*key)  /* "--=5", a config line "= 5": "-- unknown option (did you mean --lr?)" said nothing */
@@ -542,6 +553,10 @@ int jn_config_fail_unknown(const char *key, unsigned command, int (*skip)(const 
             suggest = options[i].name;
         }
     }
+    const char *same = synonym(key);
+    const option *o = same ? find_option(same) : NULL;
+    if (!suggest && o && (o->commands & command) && !(skip && skip(same)))
+        suggest = same;
     char what[96], valid[32], hint[80] = "";
     if (noun) {
         snprintf(what, sizeof what, "is not a %s", noun);
