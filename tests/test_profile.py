@@ -357,12 +357,21 @@ def plot_profile(tmp, table):
     empty, truncated or foreign table, a non-number, a number that is not a finite decimal
     (nan, 1_000, a space before it) or out of its range (a zero floor, a negative ratio) or an --out that is a file: one line naming the file
     (and the line and column of a bad number), never a traceback, no picture."""
+    tools = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tools")
+    # The pictures' machine line: the CPU's BLAS core and threads; none on CUDA, whose table
+    # leaves them empty and 0 (the same rows as a CUDA grid writes them).
+    sys.path.insert(0, tools)
+    import plot_profile as tool
+    rows = tool.load(table)
+    notes = [tool.machine_note(rows), tool.machine_note([dict(r, backend="cuda", blas_core="", threads=0.0)
+                                                          for r in rows])]
+    check(notes[0].startswith(f"cpu, BLAS core {rows[0]['blas_core']}, ") and
+          notes[1] == f"cuda, peak {rows[0]['peak_gflops']:.0f} GFLOP/s", f"plot_profile.py machine lines {notes}")
     try:
         import matplotlib  # noqa: F401
     except ImportError:
         print("plot_profile: not checked: this Python has no matplotlib (Debian: python3-matplotlib)")
         return
-    tools = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tools")
     plot_styles(tools, table)
     script = os.path.join(tools, "plot_profile.py")
     plot_series(tools, script, tmp, table)

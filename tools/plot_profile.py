@@ -85,8 +85,11 @@ def models_of(rows):
 
 
 def machine_note(rows):
+    """The machine the rows share; its BLAS core and threads on the CPU only (a CUDA table's
+    are empty and 0: cuBLAS ran the GEMMs)."""
     r = rows[0]
-    return f"{r['backend']}, BLAS core {r['blas_core']}, {r['threads']:g} threads, peak {r['peak_gflops']:.0f} GFLOP/s"
+    cpu = f", BLAS core {r['blas_core']}, {r['threads']:g} threads" if r["backend"] == "cpu" else ""
+    return f"{r['backend']}{cpu}, peak {r['peak_gflops']:.0f} GFLOP/s"
 
 
 def by_estimator(rows, model, key):
