@@ -2,7 +2,8 @@
  * folder (as in /tmp), which this process cannot remove, does not fail the write (it did, after
  * the work), nor is another user's file there, which the write cannot replace, refused only
  * after the work; and jn_tmp_sweep removes the own temporary files (NAME.HOST.PID.tmp) of this
- * host's dead processes only, never a live one's, nor another host's. */
+ * host's dead processes only, never a live one's, nor another host's; a name with no room for
+ * that own temporary name is refused before the write. */
 #include "check.h"
 #include "core/fileio.h"
 #include "jacnoise/error.h"
@@ -144,6 +145,23 @@ static void tmp_sweep(void)
     CHECK(exists(name) && exists("notes.tmp") && exists("results.csv.tmp"), "a file of another name was removed");
 }
 
+/* A name with room for NAME.tmp but not for this process's own NAME.HOST.PID.tmp, which the
+ * write goes through where a stale NAME.tmp cannot be removed, is refused before any work: it
+ * failed after the work. */
+static void own_tmp_room(void)
+{
+    const long name_max = pathconf(folder, _PC_NAME_MAX);
+    if (name_max < 5 || name_max > 1000)
+        return (void)printf("skipped the own temporary name's room: %ld characters a name here\n", name_max);
+    char name[1024], path[PATH_MAX];
+    memset(name, 'n', (size_t)name_max - 4);
+    name[name_max - 4] = 0;
+    snprintf(path, sizeof path, "%s/%s", folder, name);
+    CHECK(jn_output_file_check("--dump", path, NULL, NULL) != 0 && strstr(jn_last_error(), "NAME.HOST.PID.tmp"),
+          "a name with no room for its NAME.HOST.PID.tmp was not refused: %s", jn_last_error());
+    CHECK(!exists(name), "the refused %s was written", name);
+}
+
 /* Removes a folder of files and folders of files. */
 static void remove_tree(const char *dir)
 {
@@ -174,6 +192,7 @@ int main(void)
     else
         printf("skipped the sticky folder: only root can give a file to another user\n");
     tmp_sweep();
+    own_tmp_room();
     if (check_may_remove(folder))
         remove_tree(folder);
     return check_exit();

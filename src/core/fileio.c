@@ -784,17 +784,21 @@ int jn_output_file_check(const char *option, const char *path, const char *other
     if (exists && (st.st_mode & S_ISVTX) && owner != me && st.st_uid != me && me != 0)
         return jn_fail("%s %s: is another user's file in a sticky folder (%s), which only they may replace; give "
                        "another name", option, path, dir);
-    /* The write goes through NAME.tmp beside it: a name with no room for the suffix failed only
-     * after the work, as a stale temporary file that could not be removed. */
+    /* The write goes through NAME.tmp beside it, or NAME.HOST.PID.tmp where a stale NAME.tmp
+     * cannot be removed: a name with no room for the longer one failed only after the work. */
+    char tmp[PATH_MAX];
+    if (tmp_path(tmp, sizeof tmp, path, 1))
+        return jn_fail("%s %s: path too long for the temporary file the write goes through", option, path);
+    const size_t suffix = strlen(tmp) - strlen(path);
     const char *slash = strrchr(path, '/'), *name = slash ? slash + 1 : path;
     errno = 0;
     const long name_max = pathconf(dir, _PC_NAME_MAX);
     if (name_max < 0 && errno)
         return jn_fail("%s %s: cannot read the longest file name of folder %s: %s", option, path, dir,
                        strerror(errno));
-    if (name_max >= 0 && strlen(name) + strlen(".tmp") > (size_t)name_max)
-        return jn_fail("%s %s: the name is too long for the temporary file NAME.tmp the write goes through (%ld "
-                       "characters at most here)", option, path, name_max - (long)strlen(".tmp"));
+    if (name_max >= 0 && strlen(name) + suffix > (size_t)name_max)
+        return jn_fail("%s %s: the name is too long for the temporary file NAME.HOST.PID.tmp the write may "
+                       "go through (%ld characters at most here)", option, path, name_max - (long)suffix);
     return jn_tmp_check(option, path);
 }
 
