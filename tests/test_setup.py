@@ -19,7 +19,8 @@
   (Ctrl-C, SIGTERM, a hangup) or with nothing fetched it leaves no partial file, and no
   empty folder that it made;
 - tools/paper-rows.sh (with a stub program): OUT_PREFIX is optional, so options alone train
-  under runs/paper; one ending in "/" or under a file is refused in one line; the errors shown as the reproduction's table shows them; --help prints its usage and trains nothing;
+  under runs/paper; one ending in "/" or under a file, or a JACNOISE naming no program, is
+  refused in one line, nothing written; the errors shown as the reproduction's table shows them; --help prints its usage and trains nothing;
   a row stopped by a signal stops it with that status and how to continue, a failing one with
   exit 1 and train's reason in one line; run twice (the real
   program), the second call continues the first's rows and prints the same table;
@@ -432,6 +433,13 @@ def paper_rows_cases(tmp, env):
         check(p.returncode == 2 and p.stderr.startswith(words) and p.stderr.count("\n") == 1 and not p.stdout and
               not os.path.exists(calls) and not os.path.exists(os.path.join(folder, "out", "-MLP.log")),
               f"paper-rows.sh {prefix}: exit {p.returncode}, trained: {os.path.exists(calls)}, {p.stderr[-300:]!r}")
+    # JACNOISE naming no program: one line, exit 2, no row's log or folder (it said
+    # "MLP: failed (exit 127 ...)" and left OUT_PREFIX-MLP.log).
+    p = sh([script, "out/none", "--data", "usps"], folder, dict(env, JACNOISE=os.path.join(folder, "nothing")))
+    log = os.path.join(folder, "out", "none-MLP.log")
+    check(p.returncode == 2 and p.stderr.startswith("paper-rows: JACNOISE ") and p.stderr.count("\n") == 1 and
+          not p.stdout and not os.path.exists(log), f"paper-rows.sh, JACNOISE naming nothing: exit {p.returncode}, "
+          f"log left: {os.path.exists(log)}, {p.stdout[-300:] + p.stderr[-300:]!r}")
 
 
 def build_tools_cases(tmp, env, calls):

@@ -13,7 +13,8 @@
 #
 # OUT_PREFIX (default runs/paper) starts each row's run folder and log, OUT_PREFIX-MLP and
 # OUT_PREFIX-MLP.log: one ending in "/" is refused, as is one whose folder cannot be made.
-# JACNOISE (default: build/jacnoise of this script's checkout) is the program. The regularisation strengths below are
+# JACNOISE (default: build/jacnoise of this script's checkout) is the program: one that is not
+# there is refused (exit 2) before anything is written. The regularisation strengths below are
 # the best single settings of the USPS exploration (docs/exploration.md), found with
 # --hidden 1000 --lr 0.03 (0.05 on MNIST), which the options must give: jacnoise's default
 # rate is 0.01. They are starting points rather than tuned values; the options after the
@@ -29,6 +30,14 @@ for arg; do
     esac
 done
 bin=${JACNOISE:-$(dirname "$0")/../build/jacnoise}
+# A missing program failed the first row only after its log was made ("exit 127").
+case $bin in
+    */*) [ -f "$bin" ] && [ -x "$bin" ] ;;
+    *) command -v "$bin" >/dev/null ;;
+esac || {
+    echo "paper-rows: JACNOISE '$bin': no such program; build jacnoise, or set JACNOISE to it" >&2
+    exit 2
+}
 # OUT_PREFIX is optional: a first argument that is an option starts the extra options.
 prefix=runs/paper
 case ${1:-} in
