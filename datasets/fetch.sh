@@ -15,8 +15,8 @@
 # reads NAME.gz when both exist); a wrong file in the folder being filled is deleted and
 # fetched again. A folder to fill that is not one, cannot be created or is read-only is said
 # in one line a set, before any download. A download goes to NAME.gz.part, renamed once its
-# sum is right; Ctrl-C, SIGTERM or a hangup removes it (exit 130, 143, 129), and a folder this
-# call made is removed again if it ends empty. A source that cannot be reached (no network)
+# sum is right; Ctrl-C, SIGTERM or a hangup removes it (exit 130, 143, 129), and the folders
+# this call made are removed again where they end empty. A source that cannot be reached (no network)
 # is tried once, not again for the set's other files. Exit status 1 if any set could not be
 # obtained verified.
 #
@@ -220,12 +220,17 @@ fill_set() {
 }
 
 # Stopped mid-download (Ctrl-C, SIGTERM, or a hangup: the terminal or SSH session closed): the
-# partial file goes too, not left in the folder; so does the folder where this call made it and
-# nothing came (offline, say), as it does at a failed end.
-if [ -e "$target" ]; then made_target=""; else made_target=yes; fi
+# partial file goes too, not left in the folder; so do the folders this call made where nothing
+# came (offline, say), as at a failed end: every one mkdir -p made (a, a/b and a/b/c for a/b/c)
+# that ends empty, up to made_top, the first missing one.
+made_top=""
+up=$target
+while [ ! -e "$up" ]; do made_top=$up; up=$(dirname "$up"); done
 remove_parts() {
     printf '%s\n' "$FILES" | while read -r set gz raw name; do rm -f "$target/$name.gz.part" "$target/$name.part"; done
-    [ -z "$made_target" ] || rmdir "$target" 2>/dev/null || true
+    [ -n "$made_top" ] || return 0
+    up=$target
+    while rmdir "$up" 2>/dev/null && [ "$up" != "$made_top" ]; do up=$(dirname "$up"); done
 }
 trap 'remove_parts; exit 130' INT
 trap 'remove_parts; exit 143' TERM

@@ -17,7 +17,7 @@
   (creating no folder of that name) and a JACNOISE_FETCH_FROM that is neither a folder nor a URL with one line; a folder it cannot fill ($JACNOISE_DATA a file, or under one,
   or read-only) is one line a set, exit 1, before anything is fetched; stopped mid-download
   (Ctrl-C, SIGTERM, a hangup) or with nothing fetched it leaves no partial file, and no
-  empty folder that it made;
+  empty folder that it made (each of a/b/c's);
 - tools/paper-rows.sh (with a stub program): OUT_PREFIX is optional, so options alone train
   under runs/paper; one ending in "/" or under a file, or a JACNOISE naming no program, is
   refused in one line, nothing written; the errors shown as the reproduction's table shows them; --help prints its usage and trains nothing;
@@ -224,6 +224,10 @@ def fetch_cases(tmp, env, calls):
     run("fresh machine, no source", [], fresh, code=1, words=["could not get a verified copy", "zip.train.gz"],
         network=True)
     check(not os.path.exists(os.path.join(fresh, "data")), "fetch.sh, nothing fetched: left an empty ./data")
+    # Into a/b/c, which mkdir -p made whole: every folder it made goes (c alone went).
+    run("nothing fetched into a/b/c", ["a/b/c"], fresh, code=1, words=["could not get a verified copy"], network=True)
+    check(not os.path.exists(os.path.join(fresh, "a")), "fetch.sh, nothing fetched into a/b/c: left "
+          f"{[r for r, _, _ in os.walk(os.path.join(fresh, 'a'))]}")
     # Offline (curl cannot resolve a host: exit 6): each source is tried once, not once a file
     # with its retries, and said to be unreachable.
     offline = os.path.join(tmp, "offline")
