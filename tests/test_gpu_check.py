@@ -147,7 +147,7 @@ def device_tools(scratch):
     """gpu-check.sh, emu-check.sh and device-prepare.sh: --help and bad arguments (gpu-check's
     OUT and emu-check's RESULTS_DIR a file or under one, a GPU_CHECK_SECONDS not a number) answered before anything is built or written (the
     emulator's build.sh and apt-get are stubs that record the call); device-prepare's DATA_DIR,
-    and no device/ made without data; gpu-check --reproduce --dry-run's folder."""
+    a relative $JACNOISE_DATA read from the current folder, and no device/ made without data; gpu-check --reproduce --dry-run's folder."""
     stubs = os.path.join(scratch, "tool-stubs")
     calls = os.path.join(scratch, "tool-calls")
     os.makedirs(stubs)
@@ -210,6 +210,15 @@ def device_tools(scratch):
     check(p.returncode == 1 and p.stderr.startswith("device-prepare: no folder holds all of:") and
           not os.path.exists(device) and not recorded(), f"device-prepare.sh without data: exit {p.returncode}, "
           f"device/ {os.path.exists(device)}: {p.stderr[-300:]!r}")
+    # A relative $JACNOISE_DATA is the current folder's, as jacnoise reads it: it was looked
+    # for in the checkout ("no folder holds all of").
+    p = subprocess.run([dprep], cwd=scratch, env=dict(env, JACNOISE_DATA="data-all"), capture_output=True, text=True,
+                       timeout=60)
+    copied = sorted(os.listdir(os.path.join(device, "data"))) if os.path.isdir(os.path.join(device, "data")) else []
+    check(p.returncode == 0 and copied == sorted(files), f"device-prepare.sh, JACNOISE_DATA=data-all (relative): "
+          f"exit {p.returncode}, data {copied}: {p.stderr[-300:]!r}")
+    recorded()
+    shutil.rmtree(device, ignore_errors=True)
     # DATA_DIR relative to where it is given; then a failed download keeps the last packages.
     p = subprocess.run([dprep, "data-all"], cwd=scratch, env=env, capture_output=True, text=True, timeout=60)
     debs = sorted(os.listdir(os.path.join(device, "debs"))) if os.path.isdir(os.path.join(device, "debs")) else []

@@ -33,12 +33,15 @@ if [ $# = 1 ]; then  # a DATA_DIR given is used or refused, never passed over fo
     done
     given=$(cd "$1" && pwd)  # named from where it was given, used from the checkout
 fi
+# A relative $JACNOISE_DATA is the current folder's, as jacnoise reads it, not the checkout's.
+env_data=${JACNOISE_DATA:-}
+case $env_data in "" | /*) ;; *) env_data=$PWD/$env_data ;; esac
 cd "$(dirname "$0")/.."
 out=device
 
 # The data: DATA_DIR, else where the program looks ($JACNOISE_DATA, ./data, ../shared/datasets).
 data=""
-for d in "$given" "${JACNOISE_DATA:-}" data ../shared/datasets; do
+for d in "$given" "$env_data" data ../shared/datasets; do
     [ -n "$d" ] || continue
     ok=1
     for f in $files; do [ -f "$d/$f" ] || ok=0; done
