@@ -952,11 +952,17 @@ def lost_best_cases(d, tiny):
     parameters. It is written again, the state and parameters the run wrote (the stored
     options are the resume's, --epochs included): an ended run's (its best epoch its last) at
     once, and a longer run's (with --lr 1e-9 no epoch is better than the first) when it next
-    writes last.ckpt."""
-    for folder, first, more in (("lost-last", ["--epochs", "1"], []),
-                                ("lost-earlier", ["--epochs", "2", "--lr", "1e-9"], ["--epochs", "3"])):
+    writes last.ckpt. A run that ended at its best epoch and was extended (lost-extended) holds
+    that epoch's state as running, as a longer run's: it said "finished" where the rebuilt one,
+    which cannot know the run once ended there, said "running"."""
+    for folder, first, extend, more in (
+            ("lost-last", ["--epochs", "1"], None, []),
+            ("lost-earlier", ["--epochs", "2", "--lr", "1e-9"], None, ["--epochs", "3"]),
+            ("lost-extended", ["--epochs", "1", "--lr", "1e-9"], ["--epochs", "2"], ["--epochs", "3"])):
         name = f"train --resume without best.ckpt: {folder}"
         if not expect_ok(name, ["train", "--out", folder] + first + tiny, d):
+            continue
+        if extend and not expect_ok(name, ["train", "--out", folder, "--resume", "--progress", "never"] + extend, d):
             continue
         best = os.path.join(d, folder, "best.ckpt")
         kept = read(best)

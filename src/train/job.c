@@ -221,8 +221,16 @@ static int open_resumed(jn_job *job, const jn_config *cli)
     const int patience = job->cfg.patience;
     const int may_go_on = st->status == JN_RUN_FINISHED ||
                           (st->status == JN_RUN_EARLY_STOPPED && (patience == 0 || st->bad_epochs < patience));
-    if (may_go_on && st->epoch < job->cfg.epochs)
+    if (may_go_on && st->epoch < job->cfg.epochs) {
         st->status = JN_RUN_RUNNING;
+        /* Ended at its best epoch, best.ckpt said "finished"; now one epoch of a longer run, it
+         * is written again as running, as restore_best rebuilds it, which cannot know the run
+         * once ended there. */
+        if (st->best_epoch == st->epoch && st->batch == 0) {
+            job->best_state = *st;
+            job->best_unsaved = 1;
+        }
+    }
     /* One that stays ended, its summary there, only says how it ended: rewritten, the summary's
      * seconds became this command's, and a folder kept read-only refused it. */
     job->idle = st->status != JN_RUN_RUNNING && summary_agrees(job->summary_path, st) && !job->best_unsaved;
