@@ -133,9 +133,12 @@ def option_cases(d):
     e("unknown option, no near miss", ["train", "--zzzzqq", "1"], ["--zzzzqq", "valid options", "--lr"])
     # The reports say "cuda backend": the option that picks it is offered.
     e("unknown option, the reports' word", ["profile", "--backend", "cuda"], ["--backend", "did you mean --device?"])
+    # A colon after the option, as every other error has: "--backend unknown option for ...".
+    e("unknown option, worded as other errors", ["profile", "--backend", "cuda"],
+      ["--backend: unknown option for 'jacnoise profile'"])
     e("unknown option as --key=value", ["data", "--vallid=3"], ["--vallid", "did you mean --valid?"])
     e("option of another command", ["train", "--checkpoint", "x"],
-      ["--checkpoint", "is not an option of 'jacnoise train'"])
+      ["--checkpoint: not an option of 'jacnoise train'"])
     e("train option given to eval", ["eval", "--hidden", "8", "--checkpoint", "x"], ["--hidden", "eval"])
     e("info takes no options", ["info", "--data", "usps"], ["--data", "info", "valid options: none"])
     e("data runs no BLAS", ["data", "--data", "usps", "--threads", "2"], ["--threads", "not an option of 'jacnoise data'"])

@@ -661,9 +661,9 @@ def main():
             (["--grid", "batch=4 x"], 2, "--batch"),
             (["--grid", "data=mnist"], 2, "cannot vary"),
             # The keys a grid takes: the options it may not vary (--data, --threads) were offered.
-            (["--grid", "bach=4"], 2, "--grid: line 1: --bach is not a grid key (did you mean --batch?); grid keys: "
+            (["--grid", "bach=4"], 2, "--grid: line 1: --bach: not a grid key (did you mean --batch?); grid keys: "
                                       "--hidden --loss --batch"),
-            (["--grid", "epochs=4"], 2, "--epochs is not a grid key; grid keys: --hidden"),
+            (["--grid", "epochs=4"], 2, "--epochs: not a grid key; grid keys: --hidden"),
             (["--grid", "batch"], 2, "key=value"),
             (["--grid", "batch=4", "--json", os.path.join(tmp, "x.json")], 2, "--json"),
             (["--reps", "0"], 2, "--reps"),

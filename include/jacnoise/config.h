@@ -106,7 +106,7 @@ int jn_config_set(jn_config *cfg, unsigned command, const char *key, const char 
 int jn_config_accepts(unsigned command, const char *key);
 
 /* Refuses `key`, which `command` lacks: names the closest of its options and lists them
- * ("--KEY unknown option for 'jacnoise CMD' ...; valid options: ..."), leaving out those that
+ * ("--KEY: unknown option for 'jacnoise CMD' ...; valid options: ..."), leaving out those that
  * skip (may be NULL) returns true for; a noun ("grid key") then says what the list holds.
  * Returns -1. */
 int jn_config_fail_unknown(const char *key, unsigned command, int (*skip)(const char *key), const char *noun);

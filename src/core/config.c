@@ -559,16 +559,16 @@ int jn_config_fail_unknown(const char *key, unsigned command, int (*skip)(const 
         suggest = same;
     char what[96], valid[32], hint[80] = "";
     if (noun) {
-        snprintf(what, sizeof what, "is not a %s", noun);
+        snprintf(what, sizeof what, "not a %s", noun);
         snprintf(valid, sizeof valid, "%ss", noun);
     } else {
-        snprintf(what, sizeof what, "%s 'jacnoise %s'", find_option(key) ? "is not an option of" : "unknown option for",
+        snprintf(what, sizeof what, "%s 'jacnoise %s'", find_option(key) ? "not an option of" : "unknown option for",
                  command_name(command));
         snprintf(valid, sizeof valid, "valid options");
     }
     if (suggest)
         snprintf(hint, sizeof hint, " (did you mean --%s?)", suggest);
-    return jn_fail("--%s %s%s; %s: %s", key, what, hint, valid, used ? list : "none");
+    return jn_fail("--%s: %s%s; %s: %s", key, what, hint, valid, used ? list : "none");
 }
 
 static int in_range(const option *o, double v)
