@@ -865,6 +865,11 @@ def state_cases(d, best, last):
         return
     paused = os.path.join(d, "paused", "last.ckpt")
     good = read(paused)
+    # Before its first epoch ends a run has no best.ckpt: "cannot open" alone left the user to
+    # wonder whether the run was there.
+    if expect_ok("train: one step", ["train", "--max-steps", "1", "--out", "one-step"] + tiny, d):
+        e("eval: best.ckpt before the first epoch ends", ["eval", "--checkpoint", "one-step/best.ckpt"],
+          ["one-step/best.ckpt: no such file", "no best checkpoint yet", "one-step/last.ckpt"], 1)
     show_matches_checkpoint(d, "paused/last.ckpt")
     write(os.path.join(d, "best-earlier.ckpt"), with_state(good, epoch=2, batch=0, global_step=8, best_epoch=1))
     show_matches_checkpoint(d, "best-earlier.ckpt")  # the best epoch is not the last

@@ -4,6 +4,7 @@
 #include "jacnoise/error.h"
 #include "jacnoise/train.h"
 
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -55,12 +56,27 @@ static int run_data_dir(const char *checkpoint, jn_config *cfg)
     return 1;
 }
 
+/* A run's best.ckpt first appears when an epoch ends: before, "cannot open: No such file or
+ * directory" left its user to wonder whether the run was there at all. Returns -1. */
+static int fail_no_best_yet(const char *checkpoint)
+{
+    const char *slash = strrchr(checkpoint, '/'), *name = slash ? slash + 1 : checkpoint;
+    char last[JN_PATH_MAX + 16];
+    struct stat st;
+    snprintf(last, sizeof last, "%.*slast.ckpt", (int)(name - checkpoint), checkpoint);
+    if (strcmp(name, "best.ckpt") || stat(checkpoint, &st) == 0 || errno != ENOENT || stat(last, &st) != 0)
+        return -1;
+    return jn_fail("%s: no such file: the run has no best checkpoint yet (one is written when an epoch ends); its "
+                   "last checkpoint is %s", checkpoint, last);
+}
+
 /* 0, -1 (error recorded), or JN_EXIT_USAGE for a value the command line gave that is refused. */
 static int load(jn_cli_state *st, const jn_config *cli, int same_run)
 {
     jn_config_defaults(&st->cfg);
-    if (cli->checkpoint[0] && (jn_checkpoint_read(cli->checkpoint, &st->ck) ||
-                               jn_checkpoint_config(&st->ck, cli->checkpoint, &st->cfg)))
+    if (cli->checkpoint[0] && jn_checkpoint_read(cli->checkpoint, &st->ck))
+        return fail_no_best_yet(cli->checkpoint);
+    if (cli->checkpoint[0] && jn_checkpoint_config(&st->ck, cli->checkpoint, &st->cfg))
         return -1;
     if (cli->checkpoint[0] && same_run) {
         /* Only the refusal counts: the overlay below sets every option given. The GEMM
