@@ -294,6 +294,10 @@ def option_cases(d):
     # A folder misspelt was said to hold no sweep.spec, as if it were there.
     for args in (["sweep", "status", "nosuch"], ["sweep", "merge", "nosuch"]):
         e(" ".join(args), args, ["nosuch: not a sweep folder: No such file or directory"], code=1)
+    # A file (results.csv given for its folder) was said to hold no sweep.spec, as if a folder.
+    write(os.path.join(d, "results.csv"), b"x\n")
+    for args in (["sweep", "status", "results.csv"], ["sweep", "merge", "results.csv"]):
+        e(" ".join(args), args, ["results.csv: not a sweep folder: it is a file, not a folder"], code=1)
     e("step without --dump", ["step", "--data", "usps"], ["--dump"])
     e("--test with a named data set", ["data", "--data", "usps", "--test", "idx:a,b"], ["--test"])
     expect_error("train: --test with a named data set", ["train", "--data", "usps", "--test", "idx:a,b",

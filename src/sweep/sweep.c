@@ -485,9 +485,13 @@ static int load_spec(const char *dir, jn_spec *spec)
     memset(spec, 0, sizeof *spec);
     if (jn_path_join(path, sizeof path, dir, "sweep.spec"))
         return -1;
-    if (access(path, F_OK) != 0)  /* a folder misspelt is no folder without a sweep.spec */
-        return access(dir, F_OK) ? jn_fail("%s: not a sweep folder: %s", dir, strerror(errno))
-                                 : jn_fail("%s: not a sweep folder (no sweep.spec)", dir);
+    struct stat st;
+    if (access(path, F_OK) != 0) {  /* a folder misspelt, or a file, is no folder without a sweep.spec */
+        if (stat(dir, &st) != 0)
+            return jn_fail("%s: not a sweep folder: %s", dir, strerror(errno));
+        return jn_fail(S_ISDIR(st.st_mode) ? "%s: not a sweep folder (no sweep.spec)"
+                                           : "%s: not a sweep folder: it is a file, not a folder", dir);
+    }
     return jn_spec_load(path, NULL, spec);
 }
 
