@@ -542,6 +542,12 @@ def config_cases(d, usps):
         lines = p.stderr.splitlines() if p else []
         check(name, len(lines) == 1 and lines[0].startswith("jacnoise: warning: ") and
               all(w in lines[0] for w in words), f"expected one warning line with {words}: {lines!r}")
+    # BLAS threads change nothing on the CUDA backend, and --threads was taken silently. The run
+    # goes on (or fails where no GPU is): the warning comes first either way.
+    q = run(tiny + ["--device", "cuda", "--threads", "2", "--out", "cuda-threads"], d)
+    if finished("warning: --threads on CUDA", q):
+        check("warning: --threads on CUDA", q.stderr.startswith("jacnoise: warning: --threads 2 changes nothing on "
+                                                                "the CUDA backend"), f"stderr: {q.stderr[:300]!r}")
     if p:
         p = expect_ok("no warning: a run's config.txt", ["train", "--config", os.path.join("cfgrun", "config.txt"),
                                                          "--out", "replayed", "--progress", "never"], d)

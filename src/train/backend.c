@@ -43,8 +43,13 @@ int jn_backend_precision_check(jn_device device, int tf32)
 
 void jn_backend_threads(jn_device device, int threads, int processes)
 {
-    if (threads <= 0 || jn_backend_uses_cuda(device))
+    if (threads <= 0)
         return;
+    if (jn_backend_uses_cuda(device)) {  /* as an option that changes nothing says so (jn_cli_warn_inert) */
+        fprintf(stderr, "jacnoise: warning: --threads %d changes nothing on the CUDA backend (it sets the CPU's BLAS "
+                "threads)\n", threads);
+        return;
+    }
     jn_cpu_set_threads(threads);
     const int used = jn_blas_threads();
     const long cpus = sysconf(_SC_NPROCESSORS_ONLN);
