@@ -229,7 +229,9 @@ def option_cases(d):
     e("jac-target hidden:0", ["train", "--jac-target", "hidden:0"],
       ["--jac-target", "hidden:0", "hidden1", "hidden:K", "output"])
     e("jac-target hidden:x", ["train", "--jac-target", "hidden:x"], ["--jac-target", "hidden:x", "output"])
-    e("jac-proj 0", ["train", "--jac-proj", "0"], ["--jac-proj", "exact"])
+    # A choice's range written as a number option's: it read 'in 1..4096'.
+    e("jac-proj 0", ["train", "--jac-proj", "0"], ["--jac-proj", "K in [1, 4096], or exact"])
+    e("models 0", ["sweep", "--models", "0", "spec"], ["--models", "a count in [1, 4096]"])
     e("jac-proj foo", ["step", "--jac-proj", "foo"], ["--jac-proj", "foo", "exact"])
     e("jac-copies 0", ["train", "--jac-copies", "0"], ["--jac-copies"])
     e("device gpu", ["train", "--device", "gpu"], ["--device", "gpu", "auto", "cpu", "cuda"])
@@ -245,7 +247,7 @@ def option_cases(d):
                                         "shardsweep"], 2, ["--spec: missing.spec: cannot open"], d, absent=["shardsweep"])
     e("sweep --shard bad", ["sweep", "--shard", "2/2"], ["--shard: invalid value '2/2'", "0/4", "or auto"])
     e("seed -1", ["train", "--seed", "-1"], ["--seed", "-1"])
-    e("seed overflow", ["train", "--seed", "99999999999999999999999"], ["--seed"])
+    e("seed overflow", ["train", "--seed", "99999999999999999999999"], ["--seed", "[0, 18446744073709551615]"])
     e("positional argument", ["train", "extra"], ["extra"])
     e("positional after options", ["data", "--valid", "3", "usps"], ["usps"])
     e("single dash", ["train", "-lr", "0.1"], ["-lr"])

@@ -164,7 +164,7 @@ static int parse_proj(jn_config *cfg, const option *o, const char *value)
     else if (!parse_long_text(value, &k) && k >= 1 && k <= 4096)
         cfg->obj.jac_proj = (int)k;
     else
-        return fail_choice(o, value, "a number of JVP projections K in 1..4096, or exact");
+        return fail_choice(o, value, "a number of JVP projections K in [1, 4096], or exact");
     return 0;
 }
 
@@ -296,7 +296,7 @@ static int parse_models(jn_config *cfg, const option *o, const char *value)
     else if (!parse_long_text(value, &v) && v >= 1 && v <= 4096)
         cfg->models = (int)v;
     else
-        return fail_choice(o, value, "auto (as many as fit the memory budget) or a count in 1..4096");
+        return fail_choice(o, value, "auto (as many as fit the memory budget) or a count in [1, 4096]");
     return 0;
 }
 
@@ -616,7 +616,7 @@ static int set_number(jn_config *cfg, const option *o, const char *value)
             return jn_fail("--%s: expected an integer >= 0, got '%s'", o->name, value);
         unsigned long long v = strtoull(value, &end, 10);
         if (*end || errno == ERANGE)
-            return jn_fail("--%s: expected an integer in 0..18446744073709551615, got '%s'", o->name, value);
+            return jn_fail("--%s: expected an integer in [0, 18446744073709551615], got '%s'", o->name, value);
         *(uint64_t *)field = (uint64_t)v;
         return 0;
     }
