@@ -232,6 +232,10 @@ def option_cases(d):
     # A choice's range written as a number option's: it read 'in 1..4096'.
     e("jac-proj 0", ["train", "--jac-proj", "0"], ["--jac-proj", "K in [1, 4096], or exact"])
     e("models 0", ["sweep", "--models", "0", "spec"], ["--models", "a count in [1, 4096]"])
+    # A spec's count too, with the range written as the options write theirs: it read 'in 1..50000'.
+    write(os.path.join(d, "seeds.spec"), "data = usps\nseeds = 0\n")
+    expect_error("sweep: seeds 0", ["sweep", "--spec", "seeds.spec", "--out", "seedsweep"], 2,
+                 ["seeds.spec: line 2: seeds: expected a count in [1, 50000], got '0'"], d, absent=["seedsweep"])
     e("jac-proj foo", ["step", "--jac-proj", "foo"], ["--jac-proj", "foo", "exact"])
     e("jac-copies 0", ["train", "--jac-copies", "0"], ["--jac-copies"])
     e("device gpu", ["train", "--device", "gpu"], ["--device", "gpu", "auto", "cpu", "cuda"])

@@ -192,7 +192,7 @@ static int parse_control(jn_spec *spec, const char *key, const char *value, int 
             return fail_at(spec, line, "%s: expected an integer >= 0, got '%s'", key, value);
         spec->search_seed = s;
     } else if (parse_integer(value, MAX_CONFIGURATIONS, &v)) {
-        return fail_at(spec, line, "%s: expected a count in 1..50000, got '%s'", key, value);
+        return fail_at(spec, line, "%s: expected a count in [1, 50000], got '%s'", key, value);
     } else {
         *(seen == &spec->samples_line ? &spec->samples : &spec->seeds) = v;
     }
