@@ -321,7 +321,7 @@ def local_gpus_failure(tmp, spec):
     script = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tools", "sweep-local-gpus.sh")
     p = subprocess.run([script, spec, folder + "/", "--bogus"], env=dict(os.environ, JACNOISE=BIN,
                        CUDA_VISIBLE_DEVICES="0"), capture_output=True, text=True, timeout=600)
-    check(p.returncode == 1 and f"shard 0/1 exited with status 2; the end of {folder}/shard-0.log: jacnoise: --bogus "
+    check(p.returncode == 1 and f"shard 0/1 exited with status 2; the end of {folder}/shard-0.log: jacnoise: --bogus: "
           "unknown option" in p.stderr and "not a sweep folder" not in p.stderr and f"log {folder}/shard-0.log\n"
           in p.stdout, f"sweep-local-gpus.sh with a bad option, DIR/: exit {p.returncode}: {p.stdout[-300:]!r} "
           f"{p.stderr[-600:]!r}")
