@@ -425,6 +425,26 @@ static int clear_tmp(const char *tmp)
     return unlink(tmp) == 0 || errno == ENOENT ? 0 : errno;
 }
 
+/* The temporary file of path's write (with own, one of this process's own) into tmp, a stale
+ * one removed first, so that O_EXCL creates a new one: opened as it was, a symbolic link left
+ * at its name was written through (to the file it names, which the rename then made path point
+ * to), and a FIFO waited for a reader for ever. With may_own, another user's FILE.tmp in a
+ * sticky folder (/tmp), which cannot be removed, gives way to a name of this process's own:
+ * the write succeeds, where it failed after the work. A staged write may not take it, for its
+ * commit finds "path.tmp" again. */
+static int fresh_tmp(char *tmp, size_t cap, const char *path, int own, int may_own)
+{
+    if (tmp_path(tmp, cap, path, own))
+        return -1;
+    int e = clear_tmp(tmp);
+    if (e && !own && may_own) {
+        if (tmp_path(tmp, cap, path, 1))
+            return -1;
+        e = clear_tmp(tmp);
+    }
+    return e ? jn_fail("%s: cannot remove the stale %s: %s", path, tmp, strerror(e)) : 0;
+}
+
 /* Writes the pieces, one after another, to tmp (the temporary file of path, cleared), fsync'ed
  * with sync. */
 static int write_tmp(const char *path, const char *tmp, const jn_piece *pieces, int n_pieces, int sync)
@@ -482,22 +502,7 @@ static int write_tmp(const char *path, const char *tmp, const jn_piece *pieces, 
 static int write_atomic(const char *path, int own, const jn_piece *pieces, int n_pieces, int exclusive)
 {
     char tmp[PATH_MAX];
-    if (tmp_path(tmp, sizeof tmp, path, own))
-        return -1;
-    /* A stale temporary file goes first, and O_EXCL creates a new one: opened as it was, a
-     * symbolic link left at its name was written through (to the file it names, which the
-     * rename then made path point to), and a FIFO waited for a reader for ever. Another
-     * user's FILE.tmp in a sticky folder (/tmp) cannot be removed: the write then goes
-     * through a name of this process's own, and succeeds, where it failed after the work. */
-    int e = clear_tmp(tmp);
-    if (e && !own) {
-        if (tmp_path(tmp, sizeof tmp, path, 1))
-            return -1;
-        e = clear_tmp(tmp);
-    }
-    if (e)
-        return jn_fail("%s: cannot remove the stale %s: %s", path, tmp, strerror(e));
-    if (write_tmp(path, tmp, pieces, n_pieces, 1))
+    if (fresh_tmp(tmp, sizeof tmp, path, own, 1) || write_tmp(path, tmp, pieces, n_pieces, 1))
         return -1;
     if ((exclusive ? link(tmp, path) : rename(tmp, path)) != 0) {
         int e = errno;
@@ -555,13 +560,8 @@ int jn_write_file_staged(const char *path, const void *data, size_t len)
 {
     char tmp[PATH_MAX];
     const jn_piece all = {data, len};
-    if (tmp_path(tmp, sizeof tmp, path, 0))
-        return -1;
-    /* "path.tmp" only, which jn_commit_staged finds again: a stale one a killed merge left goes
-     * (else the next write of path removes it), as in write_atomic. */
-    const int e = clear_tmp(tmp);
-    return e ? jn_fail("%s: cannot remove the stale %s: %s", path, tmp, strerror(e))
-             : write_tmp(path, tmp, &all, 1, 0);
+    /* A stale "path.tmp" a killed merge left goes, as in write_atomic. */
+    return fresh_tmp(tmp, sizeof tmp, path, 0, 0) || write_tmp(path, tmp, &all, 1, 0) ? -1 : 0;
 }
 
 int jn_commit_staged(const char *path)
