@@ -3,11 +3,11 @@
  * (byte offset / line number) and what was expected. A few valid small files must load with the
  * right values. */
 #include "check.h"
+#include "scratch.h"
 #include "jacnoise/data.h"
 #include "jacnoise/error.h"
 #include "train/metrics.h"
 
-#include <dirent.h>
 #include <limits.h>
 #include <math.h>
 #include <stdarg.h>
@@ -781,23 +781,9 @@ static void test_requests(void)
     }
 }
 
-/* Removes the temporary folder and the files the cases wrote into it. */
-static void remove_tmp_dir(void)
-{
-    DIR *d = opendir(tmp_dir);
-    REQUIRE(d, "cannot list %s", tmp_dir);
-    for (struct dirent *e; (e = readdir(d));)
-        if (strcmp(e->d_name, ".") && strcmp(e->d_name, ".."))
-            CHECK(unlink(path_of(e->d_name)) == 0, "cannot remove %s", path_of(e->d_name));
-    closedir(d);
-    CHECK(rmdir(tmp_dir) == 0, "cannot remove %s", tmp_dir);
-}
-
 int main(void)
 {
-    const char *tmp = getenv("TMPDIR");
-    snprintf(tmp_dir, sizeof tmp_dir, "%s/jn_data_XXXXXX", tmp && *tmp ? tmp : "/tmp");
-    REQUIRE(mkdtemp(tmp_dir), "mkdtemp %s failed", tmp_dir);
+    scratch_make(tmp_dir, sizeof tmp_dir, "jn_data");
 
     test_idx_header();
     test_idx_payload();
@@ -806,7 +792,6 @@ int main(void)
     test_metrics();
     test_requests();
 
-    if (check_may_remove(tmp_dir))
-        remove_tmp_dir();
+    scratch_end(tmp_dir);
     return check_exit();
 }

@@ -5,6 +5,7 @@
  * host's dead processes only, never a live one's, nor another host's; a name with no room for
  * that own temporary name is refused before the write. */
 #include "check.h"
+#include "scratch.h"
 #include "core/fileio.h"
 #include "jacnoise/error.h"
 
@@ -162,38 +163,15 @@ static void own_tmp_room(void)
     CHECK(!exists(name), "the refused %s was written", name);
 }
 
-/* Removes a folder of files and folders of files. */
-static void remove_tree(const char *dir)
-{
-    DIR *d = opendir(dir);
-    REQUIRE(d, "cannot list %s", dir);
-    char path[PATH_MAX * 2];
-    struct stat st;
-    for (struct dirent *e; (e = readdir(d)) != NULL;) {
-        if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
-            continue;
-        snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
-        if (lstat(path, &st) == 0 && S_ISDIR(st.st_mode))
-            remove_tree(path);
-        else
-            CHECK(unlink(path) == 0, "cannot remove %s", path);
-    }
-    closedir(d);
-    CHECK(rmdir(dir) == 0, "cannot remove %s", dir);
-}
-
 int main(void)
 {
-    const char *base = getenv("TMPDIR");
-    snprintf(folder, sizeof folder, "%s/jn_tmpfiles_XXXXXX", base && *base ? base : "/tmp");
-    REQUIRE(mkdtemp(folder), "mkdtemp %s failed", folder);
+    scratch_make(folder, sizeof folder, "jn_tmpfiles");
     if (geteuid() == 0)
         sticky_folder();
     else
         printf("skipped the sticky folder: only root can give a file to another user\n");
     tmp_sweep();
     own_tmp_room();
-    if (check_may_remove(folder))
-        remove_tree(folder);
+    scratch_end(folder);
     return check_exit();
 }
