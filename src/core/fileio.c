@@ -496,24 +496,59 @@ static int write_tmp(const char *path, const char *tmp, const jn_piece *pieces, 
     return 0;
 }
 
+/* Whether a failed link() says the file system has no hard links (vfat, some FUSE and SMB
+ * mounts), not that this one could not be made. */
+static int no_links(int e)
+{
+    return e == EPERM || e == ENOTSUP || e == EOPNOTSUPP || e == ENOSYS;
+}
+
+/* Gives the synced tmp the name path where path does not exist, so that of writers racing to
+ * create path one wins: a hard link, or on a file system without, a rename that refuses to
+ * replace. 0, 1 where path exists (untouched), -1 (recorded). */
+static int place_new(const char *tmp, const char *path)
+{
+    if (link(tmp, path) == 0)
+        return 0;
+    const int e = errno;
+    if (e == EEXIST)
+        return 1;
+    if (!no_links(e))
+        return jn_fail("%s: link failed: %s (%s)", path, strerror(e), what_is_kept(path));
+#if defined(__linux__) && defined(RENAME_NOREPLACE)
+    if (renameat2(AT_FDCWD, tmp, AT_FDCWD, path, RENAME_NOREPLACE) == 0)
+        return 0;
+    const int r = errno;
+#else
+    const int r = ENOSYS;
+#endif
+    if (r == EEXIST)
+        return 1;
+    if (r != EINVAL && r != ENOSYS)
+        return jn_fail("%s: rename failed: %s (%s)", path, strerror(r), what_is_kept(path));
+    return jn_fail("%s: the file system has neither hard links (%s) nor renames that refuse to replace a file, one "
+                   "of which creating it once needs; use a folder on another file system (%s)", path, strerror(e),
+                   what_is_kept(path));
+}
+
 /* Writes the pieces to the temporary file (with own, one of this process's own), synced, then
- * renames it over path; with exclusive, links it to path instead, which fails (1) where path
- * exists, so that of writers racing to create path one wins. */
+ * renames it over path; with exclusive, gives it the name path only where that does not exist
+ * (place_new: 1 where it does). */
 static int write_atomic(const char *path, int own, const jn_piece *pieces, int n_pieces, int exclusive)
 {
     char tmp[PATH_MAX];
     if (fresh_tmp(tmp, sizeof tmp, path, own, 1) || write_tmp(path, tmp, pieces, n_pieces, 1))
         return -1;
-    if ((exclusive ? link(tmp, path) : rename(tmp, path)) != 0) {
+    if (exclusive) {
+        const int rc = place_new(tmp, path);
+        unlink(tmp);  /* the link's other name, or what failed to be placed */
+        return rc ? rc : fsync_parent(path);
+    }
+    if (rename(tmp, path) != 0) {
         int e = errno;
         unlink(tmp);
-        if (exclusive && e == EEXIST)
-            return 1;
-        return jn_fail("%s: %s failed: %s (%s)", path, exclusive ? "link" : "rename", strerror(e),
-                       what_is_kept(path));
+        return jn_fail("%s: rename failed: %s (%s)", path, strerror(e), what_is_kept(path));
     }
-    if (exclusive)
-        unlink(tmp);
     return fsync_parent(path);
 }
 
