@@ -621,27 +621,29 @@ def durable_writes(tmp):
     print(f"durable writes: {len(renames)} renames checked")
 
 
-def durable_merge(tmp):
+def durable_merge(tmp, launcher=(), label="merge"):
     """A merge's copies are as durable as a run's writes, though made a batch at a time: under
     strace, every file renamed into the merged folder was synced after it was written and before
     the rename (its fsync, or a syncfs of the file system), each rename and each run folder made
     synced before the merge ends (the folder's fsync, or a syncfs), and no temporary file
-    left."""
+    left. launcher: what runs the merge (a command before the program's), in folders named
+    after `label`."""
     strace = shutil.which("strace")
     if not strace:
         check(False, "durable merge: strace is missing (Debian: strace; tools/setup.sh installs it)")
         return
-    spec, shard, dest = (os.path.join(tmp, name) for name in ("merge.spec", "merge-shard", "merge-dest"))
+    spec, shard, dest = (os.path.join(tmp, label + suffix) for suffix in (".spec", "-shard", "-dest"))
     open(spec, "w").write("data = usps\nhidden = 4\ntrain-limit = 60\nvalid = 20\nbatch = 20\nepochs = 1\n"
                           "lr = [0.1, 0.2, 0.3]\n")
     run(["sweep", "--spec", spec, "--out", shard, "--progress", "never"])
-    trace = os.path.join(tmp, "merge.trace")
-    p = subprocess.run([strace, "-qq", "-e", "trace=openat,fsync,syncfs,rename,close,mkdir,mkdirat", "-o", trace, BIN,
-                        "sweep", "merge", dest, shard], capture_output=True, text=True, timeout=600)
+    trace = os.path.join(tmp, label + ".trace")
+    p = subprocess.run(list(launcher) + [strace, "-qq", "-e", "trace=openat,fsync,syncfs,rename,close,mkdir,mkdirat",
+                                         "-o", trace, BIN, "sweep", "merge", dest, shard], capture_output=True,
+                       text=True, timeout=600)
     if p.returncode != 0 and "ptrace" in p.stderr:
-        print(f"durable merge: NOT CHECKED (strace cannot trace here: {p.stderr.strip()[:200]})")
+        print(f"durable {label}: NOT CHECKED (strace cannot trace here: {p.stderr.strip()[:200]})")
         return
-    check(p.returncode == 0, f"durable merge: the traced merge failed: {p.stderr[-500:]}")
+    check(p.returncode == 0, f"durable {label}: the traced merge failed: {p.stderr[-500:]}")
     runs = os.path.join(dest, "runs")
     fds, written, events = {}, {}, []  # events: (line, what, path)
     call = re.compile(r'^(openat|fsync|syncfs|rename|close|mkdirat|mkdir)\((.*)\) += (-?\d+)')
@@ -664,22 +666,22 @@ def durable_merge(tmp):
             events.append((k, "mkdir", paths[-1]))
     renames = [(k, paths) for k, what, paths in events if what == "rename"]
     check(len(renames) == 3 * len([f for f in os.listdir(os.path.join(shard, "runs", os.listdir(os.path.join(
-          shard, "runs"))[0])) if f != "lock"]), f"durable merge: {len(renames)} files renamed into {runs}")
+          shard, "runs"))[0])) if f != "lock"]), f"durable {label}: {len(renames)} files renamed into {runs}")
 
     def synced_between(start, end, path, folder):
         return any(start < k < end and (what == "syncfs" or (what == "fsync" and p == (folder if folder else path)))
                    for k, what, p in events)
     for k, (src, dst) in renames:
-        check(synced_between(written.get(src, k), k, src, None), f"durable merge: {src} renamed without a sync")
+        check(synced_between(written.get(src, k), k, src, None), f"durable {label}: {src} renamed without a sync")
         check(synced_between(k, float("inf"), None, os.path.dirname(dst)),
-              f"durable merge: no sync after the rename to {dst}")
+              f"durable {label}: no sync after the rename to {dst}")
     for k, what, folder in events:
         if what == "mkdir":
             check(synced_between(k, float("inf"), None, os.path.dirname(folder)),
-                  f"durable merge: no sync after the mkdir of {folder}")
+                  f"durable {label}: no sync after the mkdir of {folder}")
     left = glob.glob(os.path.join(runs, "*", "*.tmp"))
-    check(not left, f"durable merge: temporary files left: {left}")
-    print(f"durable merge: {len(renames)} renames checked")
+    check(not left, f"durable {label}: temporary files left: {left}")
+    print(f"durable {label}: {len(renames)} renames checked")
 
 
 def step_interrupted_in_write(tmp):

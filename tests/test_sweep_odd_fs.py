@@ -2,18 +2,26 @@
 refused (vfat, some FUSE and SMB mounts: link() fails with EPERM, injected here by strace into the
 real system call), sweep.spec is still created once, whole, by a rename that refuses to replace
 (it was refused, 'link failed: Operation not permitted'), and where that is missing too the
-sweep is refused in one line saying so, with nothing left behind.
+sweep is refused in one line saying so, with nothing left behind; and a merge into a sweep
+folder whose runs/ may be written but not read (mode 0333, run as nobody) syncs each file
+instead of the file system through the folder (it failed, 'cannot open folder to sync'), as
+it does on Linux before 5.8 (setarch's uname 2.6 here), whose syncfs does not report a failed
+write-back (it used syncfs there, and could end with success after losing a file).
 
 Run by ctest with JACNOISE_BIN and JACNOISE_DATA set."""
 import os
+import platform
 import shutil
 import subprocess
 import sys
 import tempfile
 
-from harness import BIN, check, finish, read
+from harness import BIN, check, finish, read, run
+from test_reliability import durable_merge
 from test_reliability_tmp import left
 from test_sweep import TINY_SPEC
+
+AS_NOBODY = ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"]
 
 
 def traced(strace, injections, args):
@@ -59,12 +67,49 @@ def no_hard_links(tmp, spec):
     check(not left(bare), f"no hard links nor exclusive renames: temporary files left: {left(bare)}")
 
 
+def unreadable_runs(tmp, spec):
+    if os.geteuid() != 0 or not shutil.which("setpriv"):
+        print("unreadable runs/: skipped (needs root and setpriv to run the merge as nobody)")
+        return
+    shard, dest = os.path.join(tmp, "shard"), os.path.join(tmp, "dest")
+    run(["sweep", "--spec", spec, "--out", shard, "--progress", "never"])
+    runs = os.path.join(dest, "runs")
+    os.makedirs(runs)
+    for path in (dest, runs):
+        os.chown(path, 65534, 65534)
+    os.chmod(runs, 0o333)
+    p = subprocess.run(AS_NOBODY + [BIN, "sweep", "merge", dest, shard], capture_output=True, text=True,
+                       timeout=600)
+    check(p.returncode == 0, f"unreadable runs/: the merge failed ({p.returncode}): {p.stderr.strip()[-300:]}")
+    ids = sorted(os.listdir(os.path.join(shard, "runs")))
+    for name in ids:
+        for f in os.listdir(os.path.join(shard, "runs", name)):
+            if f != "lock":
+                copy = os.path.join(runs, name, f)
+                check(os.path.exists(copy) and read(copy) == read(os.path.join(shard, "runs", name, f)),
+                      f"unreadable runs/: {name}/{f} not copied whole")
+    check(not left(dest), f"unreadable runs/: temporary files left: {left(dest)}")
+
+
+def old_kernel(tmp):
+    if not shutil.which("setarch"):
+        print("old kernel: skipped (setarch is missing)")
+        return
+    durable_merge(tmp, ["setarch", platform.machine(), "--uname-2.6"], "old-kernel-merge")
+    trace = os.path.join(tmp, "old-kernel-merge.trace")
+    check(os.path.exists(trace) and "syncfs(" not in open(trace).read(),
+          "old kernel: the merge used syncfs, which says nothing of a failed write-back there")
+
+
 def main():
     tmp = tempfile.mkdtemp(prefix="jn_oddfs_")
+    os.chmod(tmp, 0o755)  # the merge as nobody reads the shard here
     spec = os.path.join(tmp, "tiny.spec")
     with open(spec, "w") as f:
         f.write(TINY_SPEC)
     no_hard_links(tmp, spec)
+    unreadable_runs(tmp, spec)
+    old_kernel(tmp)
     return finish("sweep odd file system", tmp)
 
 

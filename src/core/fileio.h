@@ -104,17 +104,25 @@ void jn_tmp_sweep(const char *dir);
 
 /* Staged writes, for many files made durable at once (a merge of 10,000 run folders spent 292 s
  * on the two syncs each jn_write_file_atomic takes): jn_write_file_staged writes the
- * bytes to "path.tmp", not synced; jn_sync_fs makes them durable; jn_commit_staged then renames
- * "path.tmp" over path, atomic as jn_write_file_atomic's rename (a crash leaves the old file or
- * the new one, whole), and a last jn_sync_fs makes the renames durable. jn_drop_staged removes
+ * bytes to "path.tmp", not synced; jn_sync_fs makes them durable (where it cannot, jn_sync_staged
+ * each); jn_commit_staged then renames "path.tmp" over path, atomic as jn_write_file_atomic's
+ * rename (a crash leaves the old file or the new one, whole), and a last jn_sync_fs (or
+ * jn_sync_folder of each folder) makes the renames durable. jn_drop_staged removes
  * "path.tmp" of a write that is not to be committed. */
 int jn_write_file_staged(const char *path, const void *data, size_t len);
 int jn_commit_staged(const char *path);
 void jn_drop_staged(const char *path);
 
 /* Makes every write, rename and folder made so far on the file system holding `folder` durable
- * (syncfs on Linux; elsewhere sync, all file systems). */
+ * with one syncfs: 0, or 1 where it cannot be so synced, the folder being one that cannot be
+ * opened (mode 0333), or syncfs one that does not report a failed write-back (Linux before 5.8,
+ * or not Linux): the caller then syncs each file (jn_sync_staged) and folder (jn_sync_folder). */
 int jn_sync_fs(const char *folder);
+/* fsyncs "path.tmp", the staged write of path. */
+int jn_sync_staged(const char *path);
+/* fsyncs a folder, making the renames and folders made in it durable; one that cannot be
+ * opened (mode 0333) is passed over, as are file systems that refuse fsync on folders. */
+int jn_sync_folder(const char *dir);
 
 /* Writes all len bytes to fd, going on after a short write or a signal: 0, or the errno of
  * the write that failed (ENOSPC for one that wrote nothing). */
