@@ -32,6 +32,8 @@ jn_py_test(test_blas_cores test_blas_cores.py LABELS engine TIMEOUT 600)
 set_property(TEST test_blas_cores APPEND PROPERTY ENVIRONMENT "JACNOISE_TEST_GEMM=$<TARGET_FILE:test_gemm>")
 jn_c_test(test_permutation SOURCES test_permutation.c LABELS engine)
 jn_py_test(test_cli test_cli.py LABELS cli TIMEOUT 600)
+# Each command's --help lists the options it takes, with their ranges; README's table agrees.
+jn_py_test(test_cli_help test_cli_help.py LABELS cli TIMEOUT 120)
 jn_py_test(test_reliability test_reliability.py LABELS reliability TIMEOUT 900)
 jn_py_test(test_reliability_tmp test_reliability_tmp.py LABELS reliability sweep TIMEOUT 600)
 if(JACNOISE_WITH_CUDA)

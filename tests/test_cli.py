@@ -185,7 +185,7 @@ def option_cases(d):
     # One wording for every number's range, the interval as the help writes it: an integer's
     # said 'out of range 1..1000000', a real's 'expected > 0 and <= 1'.
     p = run(["train", "--help"], d)
-    check("momentum's help", "momentum in [0, 1)" in p.stdout, f"help: {p.stdout[:2000]!r}")
+    check("momentum's help", "momentum; X in [0, 1)" in p.stdout, f"help: {p.stdout[:2000]!r}")
     e("range: momentum", ["step", "--momentum", "1"], ["--momentum: 1 out of range [0, 1)"])
     e("range: lr-decay", ["train", "--lr-decay", "0"], ["--lr-decay: 0 out of range (0, 1]"])
     e("range: epochs", ["train", "--epochs", "0"], ["--epochs: 0 out of range [1, 1000000]"])

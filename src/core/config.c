@@ -389,26 +389,30 @@ static void format_eval_noise(const jn_config *cfg, char *out, size_t cap)
 #define NUM(kind, field) kind, F(field), 0
 #define CUSTOM(p, f) K_CUSTOM, 0, 0, 0, 0, 0, p, f
 
+/* The help of --hidden, --jac-proj, --models and --eval-noise states their limits in words. */
+_Static_assert(JN_MAX_LAYERS - 1 == 15 && JN_MAX_WIDTH == 1000000 && JN_MAX_EVAL_NOISE == 16,
+               "update the limits the option help states");
+
 static const option options[] = {
     {"data", "NAME", "data set: mnist, mnist-binary, usps, or idx:IMAGES,LABELS", DATA_CMDS, STR(data), 0, 0, 0, 0, 0},
     {"data-dir", "DIR", "folder with the data files (default: $JACNOISE_DATA, ./data, ../shared/datasets)", DATA_CMDS | JN_CMD_SWEEP | OPERATIONAL, STR(data_dir), 0, 0, 0, 0, 0},
     {"test", "idx:IMAGES,LABELS", "test set for idx: data", DATA_CMDS, STR(test), 0, 0, 0, 0, 0},
-    {"valid", "N|auto", "validation examples taken from the end of the training file (auto: 10000 MNIST, 1000 USPS, 1/10 idx)", DATA_CMDS, CUSTOM(parse_valid, format_valid)},
+    {"valid", "N|auto", "validation examples taken from the end of the training file, N >= 0 (auto: 10000 MNIST, 1000 USPS, 1/10 idx)", DATA_CMDS, CUSTOM(parse_valid, format_valid)},
     {"train-limit", "N", "use only the first N training examples (0 = all)", DATA_CMDS, NUM(K_LONG, train_limit), 0, 1e15, 0, 0, 0},
-    {"hidden", "W1,W2,...", "hidden layer widths", MODEL_CMDS, CUSTOM(parse_hidden, format_hidden)},
+    {"hidden", "W1,W2,...", "hidden layer widths: 1 to 15 layers, each in [1, 1000000]", MODEL_CMDS, CUSTOM(parse_hidden, format_hidden)},
     {"loss", "xent|squared", "loss on the logits", MODEL_CMDS, CUSTOM(parse_loss, format_loss)},
     {"epochs", "N", "maximum number of epochs", JN_CMD_TRAIN, NUM(K_INT, epochs), 1, 1e6, 0, 0, 0},
     {"batch", "B", "mini-batch size", MODEL_CMDS, NUM(K_INT, batch), 1, 65536, 0, 0, 0},
     {"lr", "X", "learning rate", MODEL_CMDS, NUM(K_DOUBLE, lr), 0, 1e6, OPEN_MIN, 0, 0},
-    {"momentum", "X", "momentum in [0, 1)", MODEL_CMDS, NUM(K_DOUBLE, momentum), 0, 1, OPEN_MAX, 0, 0},
-    {"lr-decay", "X", "learning-rate factor per epoch, in (0, 1]", JN_CMD_TRAIN, NUM(K_DOUBLE, lr_decay), 0, 1, OPEN_MIN, 0, 0},
+    {"momentum", "X", "momentum", MODEL_CMDS, NUM(K_DOUBLE, momentum), 0, 1, OPEN_MAX, 0, 0},
+    {"lr-decay", "X", "learning-rate factor per epoch", JN_CMD_TRAIN, NUM(K_DOUBLE, lr_decay), 0, 1, OPEN_MIN, 0, 0},
     {"weight-decay", "X", "L2 weight decay wd (weights only): (wd/2) sum ||W||^2", MODEL_CMDS, NUM(K_DOUBLE, obj.weight_decay), 0, 1e6, 0, 0, 0},
     {"input-noise", "S", "std of Gaussian noise on the main loss's input (MLP+N)", MODEL_CMDS, NUM(K_DOUBLE, obj.input_noise), 0, 1e6, 0, 0, 0},
     {"jac-lambda", "X", "weight of the Jacobian penalty (MLP+J); 0 = off", MODEL_CMDS, NUM(K_DOUBLE, obj.jac_lambda), 0, 1e12, 0, 0, 0},
     {"jac-noise", "S", "std of the corruption of the penalty's input (MLP+N+J)", MODEL_CMDS, NUM(K_DOUBLE, obj.jac_noise), 0, 1e6, 0, 0, 0},
     {"jac-copies", "M", "corrupted copies per example for the penalty", MODEL_CMDS, NUM(K_INT, obj.jac_copies), 1, 1024, 0, 0, 0},
     {"jac-target", "T", "penalised map: hidden1 (closed form), hidden:K, output", MODEL_CMDS, CUSTOM(parse_target, format_target)},
-    {"jac-proj", "K|exact", "Gaussian JVPs per corrupted example, or exact ||J||_F^2 (small maps)", MODEL_CMDS, CUSTOM(parse_proj, format_proj)},
+    {"jac-proj", "K|exact", "Gaussian JVPs per corrupted example, K in [1, 4096], or exact ||J||_F^2 (small maps)", MODEL_CMDS, CUSTOM(parse_proj, format_proj)},
     {"patience", "N", "stop after N epochs without a better validation error (0 = never)", JN_CMD_TRAIN, NUM(K_INT, patience), 0, 1e6, 0, 0, 0},
     {"seed", "N", "random seed (initialisation, shuffling, noise)", JN_CMD_TRAIN | JN_CMD_EVAL | JN_CMD_STEP | JN_CMD_CHECK | JN_CMD_PROFILE, NUM(K_U64, seed), 0, 0, 0, 0, 0},
     /* Not data's: it runs no BLAS, and would take the option and do nothing with it. */
@@ -424,15 +428,15 @@ static const option options[] = {
     {"progress", "auto|always|never", "progress line on stderr (auto: only on a terminal)", JN_CMD_TRAIN | JN_CMD_SWEEP | JN_CMD_PROFILE | OPERATIONAL, CUSTOM(parse_progress, format_progress)},
     {"checkpoint", "FILE", "checkpoint to evaluate", JN_CMD_EVAL | JN_CMD_STEP | JN_CMD_CHECK, STR(checkpoint), 0, 0, 0, 0, 0},
     {"steps", "N", "training steps to run on both backends", JN_CMD_CHECK, NUM(K_INT, check_steps), 1, 1e6, 0, 0, 0},
-    {"tolerance", "auto|X", "largest relative difference ||gpu - cpu|| / ||cpu|| accepted per tensor", JN_CMD_CHECK, CUSTOM(parse_tolerance, format_tolerance)},
+    {"tolerance", "auto|X", "largest relative difference ||gpu - cpu|| / ||cpu|| accepted per tensor, X in (0, 1]; auto: 1e-4 in fp32, derived from TF32's mantissa with --precision tf32", JN_CMD_CHECK, CUSTOM(parse_tolerance, format_tolerance)},
     {"dump", "FILE", "write the step state to FILE", JN_CMD_STEP, STR(dump), 0, 0, 0, 0, 0},
     {"curv-noise", "S", "noise scale s of the curvature estimate", JN_CMD_EVAL, NUM(K_DOUBLE, curv_noise), 0, 1e6, OPEN_MIN, 0, 0},
     {"eval-limit", "N", "evaluate only the first N examples of each split (0 = all)", JN_CMD_EVAL, NUM(K_LONG, eval_limit), 0, 1e15, 0, 0, 0},
     {"spec", "FILE", "the sweep's specification: fixed and swept train options (README: Sweeps)", JN_CMD_SWEEP, STR(spec), 0, 0, 0, 0, 0},
-    {"models", "M|auto", "models trained together in one group (one backend, lock-step); auto: as many as fit the memory budget", JN_CMD_SWEEP | OPERATIONAL, CUSTOM(parse_models, format_models)},
+    {"models", "M|auto", "models trained together in one group (one backend, lock-step), M in [1, 4096]; auto: as many as fit the memory budget", JN_CMD_SWEEP | OPERATIONAL, CUSTOM(parse_models, format_models)},
     {"jobs", "N", "worker processes, each training its share of the configurations", JN_CMD_SWEEP | OPERATIONAL, NUM(K_INT, jobs), 1, 1024, 0, 0, 0},
     {"shard", "I/N|auto", "run part I (0-based) of N of the sweep (auto: from SLURM_ARRAY_TASK_ID/_COUNT/_MIN, else all)", JN_CMD_SWEEP | OPERATIONAL, CUSTOM(parse_shard, format_shard)},
-    {"eval-noise", "S1,S2,...", "also the error under Gaussian input noise of each std (noise from --seed)", JN_CMD_EVAL, CUSTOM(parse_eval_noise, format_eval_noise)},
+    {"eval-noise", "S1,S2,...", "also the error under Gaussian input noise of each std (at most 16, each in [0, 1e6]; noise from --seed)", JN_CMD_EVAL, CUSTOM(parse_eval_noise, format_eval_noise)},
     {"reps", "N", "timed steps of each variant (median and quartiles over them)", JN_CMD_PROFILE, NUM(K_INT, reps), 1, 1e6, 0, 0, 0},
     {"warmup", "N", "untimed steps of each variant first", JN_CMD_PROFILE, NUM(K_INT, warmup), 0, 1e6, 0, 0, 0},
     {"time-limit", "S", "fewer timed steps (at least 3) where --reps would take longer than S seconds, as the warm-up steps (one at least, --warmup 0 or not) predict (0 = no limit)", JN_CMD_PROFILE, NUM(K_DOUBLE, time_limit), 0, 1e9, 0, 0, 0},
@@ -576,11 +580,21 @@ static int in_range(const option *o, double v)
     return ((o->open & OPEN_MIN) ? v > o->min : v >= o->min) && ((o->open & OPEN_MAX) ? v < o->max : v <= o->max);
 }
 
-/* One wording for every number option, the interval as the help writes it ("[0, 1)"). */
+/* A number option's interval ("[0, 1)"), one wording for its refusals and its help line. */
+static void format_interval(const option *o, char *out, size_t cap)
+{
+    if (o->kind == K_U64)  /* the whole type: beyond what the table's doubles hold exactly */
+        snprintf(out, cap, "[0, %llu]", (unsigned long long)UINT64_MAX);
+    else
+        snprintf(out, cap, "%c%.16g, %.16g%c", (o->open & OPEN_MIN) ? '(' : '[', o->min, o->max,
+                 (o->open & OPEN_MAX) ? ')' : ']');
+}
+
 static int fail_range(const option *o, const char *value)
 {
-    return jn_fail("--%s: %s out of range %c%.16g, %.16g%c", o->name, value, (o->open & OPEN_MIN) ? '(' : '[',
-                   o->min, o->max, (o->open & OPEN_MAX) ? ')' : ']');
+    char interval[64];
+    format_interval(o, interval, sizeof interval);
+    return jn_fail("--%s: %s out of range %s", o->name, value, interval);
 }
 
 static int set_number(jn_config *cfg, const option *o, const char *value)
@@ -615,8 +629,11 @@ static int set_number(jn_config *cfg, const option *o, const char *value)
         if (!*value || *value == '-' || isspace((unsigned char)*value))
             return jn_fail("--%s: expected an integer >= 0, got '%s'", o->name, value);
         unsigned long long v = strtoull(value, &end, 10);
-        if (*end || errno == ERANGE)
-            return jn_fail("--%s: expected an integer in [0, 18446744073709551615], got '%s'", o->name, value);
+        if (*end || errno == ERANGE) {
+            char interval[64];
+            format_interval(o, interval, sizeof interval);
+            return jn_fail("--%s: expected an integer in %s, got '%s'", o->name, interval, value);
+        }
         *(uint64_t *)field = (uint64_t)v;
         return 0;
     }
@@ -927,6 +944,12 @@ void jn_config_print_help(FILE *f, unsigned command)
             if (help_of_command[k].command == command && !strcmp(help_of_command[k].name, o->name))
                 help = help_of_command[k].help;
         fprintf(f, "  %-28s %s", left, help);
+        /* A number's range from the table, as its refusal writes it. */
+        if (o->kind == K_INT || o->kind == K_LONG || o->kind == K_U64 || o->kind == K_DOUBLE) {
+            char interval[64];
+            format_interval(o, interval, sizeof interval);
+            fprintf(f, "; %s in %s", o->meta, interval);
+        }
         if (show_default)
             fprintf(f, " [%s]", value);
         fputc('\n', f);

@@ -1,0 +1,107 @@
+"""Each command's --help against what its parser accepts, and the README's option table against
+the help: every option a command takes (as its refusal of an unknown one lists them) has a line
+in its help, and the help offers no option the command refuses; every interval a refusal of a
+value states ('out of range [1, 65536]', 'not an integer in [1, 1000000]') is on that option's
+help line, so that the help gives each number's range; the README's table of options gives each
+one's default as the help's brackets do, and names every option a command takes.
+
+Nothing runs: every command line ends with an unknown option, which the parser refuses after
+the value tried, so a value it takes trains nothing.
+
+Run by ctest with JACNOISE_BIN set."""
+import os
+import re
+import subprocess
+import sys
+
+from harness import BIN, check, finish
+
+COMMANDS = ["train", "eval", "step", "data", "check", "profile", "sweep"]
+README = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "README.md")
+UNKNOWN = "--zz-no-such-option"
+# Values out of every option's range one way or another: below, above a double's, above a long's.
+PROBES = ["-1", "1e300", "99999999999999999999999"]
+# A sweep's --threads (1 a run) and --out (the sweep folder, required) are its own, where the
+# README's table gives train's.
+SWEEP_OWN = {"threads", "out"}
+INTERVAL = re.compile(r"[\[(][-+0-9.e]+, [-+0-9.e]+[\])]")
+
+
+def jacnoise(args):
+    return subprocess.run([BIN] + args, capture_output=True, text=True, timeout=60)
+
+
+def help_lines(cmd):
+    """Option name -> its line in `jacnoise CMD --help`."""
+    p = jacnoise([cmd, "--help"])
+    check(p.returncode == 0, f"{cmd} --help: exit {p.returncode}")
+    options = p.stdout.split("\noptions:\n", 1)[-1].split("\n\n", 1)[0]
+    return {m.group(1): line for line in options.splitlines() if (m := re.match(r"  --([a-z0-9-]+)", line))}
+
+
+def accepted(cmd):
+    """The options the command's refusal of an unknown one lists as valid."""
+    p = jacnoise([cmd, UNKNOWN, "1"])
+    found = re.search(r"valid options: (.*)$", p.stderr.strip())
+    check(p.returncode == 2 and found, f"{cmd} {UNKNOWN}: exit {p.returncode}, {p.stderr!r}")
+    return {o[2:] for o in found.group(1).split()} if found else set()
+
+
+def intervals_refused(cmd, option):
+    """The intervals stated by the command's refusals of PROBES as the option's value."""
+    found = set()
+    for value in PROBES:
+        p = jacnoise([cmd, f"--{option}", value, UNKNOWN])
+        if f"--{option}" in p.stderr:
+            found.update(INTERVAL.findall(p.stderr))
+    return found
+
+
+def readme_defaults():
+    """Option name -> default, from the README's table under '### Options'."""
+    text = open(README, encoding="utf-8").read().split("\n### Options\n", 1)[1].split("\n## ", 1)[0]
+    defaults = {}
+    for row in text.splitlines():
+        cells = [c.strip() for c in re.split(r"(?<!\\)\|", row)[1:-1]]
+        if len(cells) != 3 or not cells[0].startswith("`--"):
+            continue
+        names = re.findall(r"`--([a-z0-9-]+)", cells[0])
+        values = re.findall(r"`([^`]*)`", cells[1]) or [""] * len(names)
+        check(len(values) == len(names), f"README option row {cells[0]}: {len(names)} options, defaults {values}")
+        defaults.update(zip(names, values))
+    return defaults
+
+
+def main():
+    readme = open(README, encoding="utf-8").read()
+    table = readme_defaults()
+    refused = {}  # option -> the intervals its refusals state
+    for cmd in COMMANDS:
+        lines = help_lines(cmd)
+        takes = accepted(cmd)
+        for option in sorted(takes - set(lines)):
+            check(False, f"{cmd} takes --{option}, which its --help does not list")
+        for option in sorted(set(lines) - takes - {"help"}):
+            check(False, f"{cmd} --help lists --{option}, which {cmd} refuses as unknown")
+        for option in sorted(takes & set(lines)):
+            line = lines[option]
+            # An option's values are parsed alike by every command: probed once, where first met.
+            if option not in refused:
+                refused[option] = intervals_refused(cmd, option)
+            for interval in sorted(refused[option]):
+                check(interval in line, f"{cmd}: --{option}'s refusal states {interval}, its help line does not: "
+                      f"{line.strip()!r}")
+            check(f"`--{option}" in readme, f"{cmd} takes --{option}, which README.md never names")
+            if option in table:
+                default = re.search(r" \[([^][]*)\]$", line)
+                shown = default.group(1) if default else ""
+                if not (cmd == "sweep" and option in SWEEP_OWN):
+                    check(table[option] == shown, f"README's table gives --{option} the default {table[option]!r}, "
+                          f"{cmd} --help [{shown}]")
+    check(sum(map(len, refused.values())) > 10, f"the refusals read state {sum(map(len, refused.values()))} intervals")
+    check(len(table) > 30, f"README's option table read as {len(table)} options")
+    return finish("help")
+
+
+if __name__ == "__main__":
+    sys.exit(main())
