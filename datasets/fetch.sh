@@ -9,6 +9,7 @@
 #   datasets/fetch.sh DIR    the same with DIR alone, as `jacnoise --data-dir DIR` reads it.
 #                            A set name (mnist, usps) that is no folder yet is refused: both
 #                            sets are always fetched.
+#   datasets/fetch.sh --help this text
 #
 # A set already there with the right sums is not fetched again (no network needed), and the
 # script says where it found it. A file is accepted as NAME.gz or uncompressed NAME (jacnoise

@@ -8,7 +8,7 @@ jn_py_test(test_analysis test_analysis.py LABELS analysis TIMEOUT 300)
 jn_py_test(test_tools_pipe test_tools_pipe.py LABELS analysis TIMEOUT 300)
 # Every tools/*.py refuses a bad command line in one line, exit 2, and prints --help.
 jn_py_test(test_tools_usage test_tools_usage.py LABELS analysis TIMEOUT 300)
-# Every shell tool (tools/*.sh, tools/slurm/*.sbatch) prints its usage for --help, exit 0.
+# Every shell tool (tools/*.sh, tools/slurm/*.sbatch, datasets/fetch.sh) prints its usage for --help, exit 0.
 jn_py_test(test_tools_help test_tools_help.py LABELS analysis TIMEOUT 120)
 # jacnoise eval's JSON against the model run in NumPy on the checkpoint's parameters.
 jn_py_test(test_eval test_eval.py LABELS cli TIMEOUT 300)

@@ -1,4 +1,4 @@
-"""Every shell tool (tools/*.sh, tools/slurm/*.sbatch) answers --help as the Python tools and
+"""Every shell tool (tools/*.sh, tools/slurm/*.sbatch, datasets/fetch.sh) answers --help as the Python tools and
 jacnoise do: its usage on standard output, naming the tool as it is run, nothing on standard
 error, exit 0, and nothing built, trained or written. A tool added later is checked too.
 (tools/slurm/sweep.sbatch --help took --help for its SPEC: it printed its usage on stderr, exit 2.)
@@ -16,8 +16,9 @@ ROOT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..")
 
 def main():
     scripts = sorted(glob.glob(os.path.join(ROOT, "tools", "*.sh")) +
-                     glob.glob(os.path.join(ROOT, "tools", "slurm", "*.sbatch")))
-    check(len(scripts) >= 9, f"found {len(scripts)} shell tools")
+                     glob.glob(os.path.join(ROOT, "tools", "slurm", "*.sbatch")) +
+                     glob.glob(os.path.join(ROOT, "datasets", "*.sh")))
+    check(len(scripts) >= 10, f"found {len(scripts)} shell tools")
     with scratch("jacnoise-tools-help-") as d:
         for script in scripts:
             name = os.path.relpath(script, ROOT)
