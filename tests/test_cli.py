@@ -242,6 +242,13 @@ def option_cases(d):
     expect_error("tf32 on the CPU", ["train", "--precision", "tf32", "--device", "cpu", "--out", "tf32run"], 2,
                  ["--precision tf32", "--device cpu"], d, absent=["tf32run"])
     e("progress sometimes", ["train", "--progress", "sometimes"], ["--progress", "never"])
+    # An option of a few words lists them all, each with what it means where the table says.
+    for option, valid in [("--loss", "xent (softmax cross-entropy), squared (squared error on the softmax)"),
+                          ("--device", "auto, cpu, cuda"),
+                          ("--progress", "auto (on a terminal only), always, never"),
+                          ("--precision", "fp32, tf32 (CUDA only: TF32 tensor-core GEMMs)"),
+                          ("--cuda-graph", "on (replay one captured step), off (launch each kernel: for profiling)")]:
+        e(f"{option} XENT", ["train", option, "XENT"], [f"{option}: invalid value 'XENT'; valid: {valid}"])
     e("resume=maybe", ["train", "--resume=maybe"], ["--resume", "true", "false"])
     e("flag with a separate value", ["train", "--resume", "auto"], ["'auto'", "--resume=auto"])
     e("valid negative", ["data", "--valid", "-5"], ["--valid", "auto"])
@@ -519,6 +526,16 @@ def config_cases(d, usps):
         check("-0 as 0", "\ninput-noise=0\n" in text, f"config.txt: {text!r}")
         expect_ok("-0 as 0: resumed with 0", ["train", "--config", "good.cfg", "--max-steps", "2", "--progress",
                                               "never", "--input-noise", "0", "--resume", "--out", "minus0"], d)
+
+    # config.txt keeps the word each option of a few words was given (fp32 is the default; the
+    # others are not).
+    chosen = {"loss": "squared", "device": "cpu", "progress": "always", "precision": "fp32", "cuda-graph": "off"}
+    args = [a for key, word in chosen.items() for a in (f"--{key}", word)]
+    if expect_ok("word options in config.txt", ["train", "--config", "good.cfg", "--max-steps", "1"] + args +
+                 ["--out", "words"], d):
+        text = read(os.path.join(d, "words", "config.txt")).decode()
+        for key, word in chosen.items():
+            check("word options in config.txt", f"\n{key}={word}\n" in text, f"config.txt: {text!r}")
 
     # Options that change nothing: one warning line on stderr, and the run goes on as asked.
     for k, (name, extra, words) in enumerate([

@@ -22,9 +22,17 @@
 #define DATA_CMDS (JN_CMD_TRAIN | JN_CMD_EVAL | JN_CMD_STEP | JN_CMD_DATA | JN_CMD_CHECK | JN_CMD_PROFILE)
 #define MODEL_CMDS (JN_CMD_TRAIN | JN_CMD_STEP | JN_CMD_CHECK | JN_CMD_PROFILE)
 
-typedef enum { K_STR, K_INT, K_LONG, K_U64, K_DOUBLE, K_BOOL, K_CUSTOM } value_kind;
+typedef enum { K_STR, K_INT, K_LONG, K_U64, K_DOUBLE, K_BOOL, K_CHOICE, K_CUSTOM } value_kind;
 
 enum { OPEN_MIN = 1, OPEN_MAX = 2 };
+
+/* One word a K_CHOICE option takes, the int it stores, and what it means (NULL: nothing
+ * to add) for the list a refusal prints. */
+typedef struct {
+    const char *name;
+    int value;
+    const char *note;
+} choice;
 
 typedef struct option option;
 struct option {
@@ -36,6 +44,7 @@ struct option {
     int open;             /* OPEN_MIN, OPEN_MAX: which bounds are exclusive */
     int (*parse)(jn_config *cfg, const option *o, const char *value);
     void (*format)(const jn_config *cfg, char *out, size_t cap);
+    const choice *choices;  /* K_CHOICE: the words, ended by a NULL name */
 };
 
 /* ---- custom option kinds ------------------------------------------------------------ */
@@ -43,6 +52,31 @@ struct option {
 static int fail_choice(const option *o, const char *value, const char *choices)
 {
     return jn_fail("--%s: invalid value '%s'; valid: %s", o->name, value, choices);
+}
+
+static int set_choice(jn_config *cfg, const option *o, const char *value)
+{
+    char valid[256] = "";
+    size_t used = 0;
+    for (const choice *c = o->choices; c->name; c++) {
+        if (!strcmp(value, c->name)) {
+            *(int *)((char *)cfg + o->offset) = c->value;
+            return 0;
+        }
+        int n = snprintf(valid + used, sizeof valid - used, "%s%s%s%s%s", used ? ", " : "", c->name,
+                         c->note ? " (" : "", c->note ? c->note : "", c->note ? ")" : "");
+        used += n > 0 && (size_t)n < sizeof valid - used ? (size_t)n : 0;
+    }
+    return fail_choice(o, value, valid);
+}
+
+static void format_choice(const jn_config *cfg, const option *o, char *out, size_t cap)
+{
+    const int v = *(const int *)((const char *)cfg + o->offset);
+    const choice *c = o->choices;
+    while (c->name && c->value != v)
+        c++;
+    snprintf(out, cap, "%s", c->name ? c->name : "?");
 }
 
 /* 0 with *out for a decimal integer and nothing around it, 1 for one beyond a long, else -1. */
@@ -120,22 +154,6 @@ static void format_hidden(const jn_config *cfg, char *out, size_t cap)
     }
 }
 
-static int parse_loss(jn_config *cfg, const option *o, const char *value)
-{
-    if (!strcmp(value, "xent"))
-        cfg->obj.loss = JN_LOSS_XENT;
-    else if (!strcmp(value, "squared"))
-        cfg->obj.loss = JN_LOSS_SQUARED;
-    else
-        return fail_choice(o, value, "xent (softmax cross-entropy), squared (squared error on the softmax)");
-    return 0;
-}
-
-static void format_loss(const jn_config *cfg, char *out, size_t cap)
-{
-    snprintf(out, cap, "%s", cfg->obj.loss == JN_LOSS_XENT ? "xent" : "squared");
-}
-
 static int parse_target(jn_config *cfg, const option *o, const char *value)
 {
     long k;
@@ -174,76 +192,6 @@ static void format_proj(const jn_config *cfg, char *out, size_t cap)
         snprintf(out, cap, "exact");
     else
         snprintf(out, cap, "%d", cfg->obj.jac_proj);
-}
-
-static int parse_device(jn_config *cfg, const option *o, const char *value)
-{
-    if (!strcmp(value, "auto"))
-        cfg->device = JN_DEVICE_AUTO;
-    else if (!strcmp(value, "cpu"))
-        cfg->device = JN_DEVICE_CPU;
-    else if (!strcmp(value, "cuda"))
-        cfg->device = JN_DEVICE_CUDA;
-    else
-        return fail_choice(o, value, "auto, cpu, cuda");
-    return 0;
-}
-
-static void format_device(const jn_config *cfg, char *out, size_t cap)
-{
-    static const char *names[] = {"auto", "cpu", "cuda"};
-    snprintf(out, cap, "%s", names[cfg->device]);
-}
-
-static int parse_progress(jn_config *cfg, const option *o, const char *value)
-{
-    if (!strcmp(value, "auto"))
-        cfg->progress = JN_PROGRESS_AUTO;
-    else if (!strcmp(value, "always"))
-        cfg->progress = JN_PROGRESS_ALWAYS;
-    else if (!strcmp(value, "never"))
-        cfg->progress = JN_PROGRESS_NEVER;
-    else
-        return fail_choice(o, value, "auto (on a terminal only), always, never");
-    return 0;
-}
-
-static void format_progress(const jn_config *cfg, char *out, size_t cap)
-{
-    static const char *names[] = {"auto", "always", "never"};
-    snprintf(out, cap, "%s", names[cfg->progress]);
-}
-
-static int parse_precision(jn_config *cfg, const option *o, const char *value)
-{
-    if (!strcmp(value, "fp32"))
-        cfg->tf32 = 0;
-    else if (!strcmp(value, "tf32"))
-        cfg->tf32 = 1;
-    else
-        return fail_choice(o, value, "fp32, tf32 (CUDA only: TF32 tensor-core GEMMs)");
-    return 0;
-}
-
-static void format_precision(const jn_config *cfg, char *out, size_t cap)
-{
-    snprintf(out, cap, "%s", cfg->tf32 ? "tf32" : "fp32");
-}
-
-static int parse_cuda_graph(jn_config *cfg, const option *o, const char *value)
-{
-    if (!strcmp(value, "on"))
-        cfg->cuda_graph = 1;
-    else if (!strcmp(value, "off"))
-        cfg->cuda_graph = 0;
-    else
-        return fail_choice(o, value, "on (replay one captured step), off (launch each kernel: for profiling)");
-    return 0;
-}
-
-static void format_cuda_graph(const jn_config *cfg, char *out, size_t cap)
-{
-    snprintf(out, cap, "%s", cfg->cuda_graph ? "on" : "off");
 }
 
 static int parse_tolerance(jn_config *cfg, const option *o, const char *value)
@@ -387,64 +335,69 @@ static void format_eval_noise(const jn_config *cfg, char *out, size_t cap)
 #define F(field) offsetof(jn_config, field)
 #define STR(field) K_STR, F(field), sizeof(((jn_config *)0)->field)
 #define NUM(kind, field) kind, F(field), 0
-#define CUSTOM(p, f) K_CUSTOM, 0, 0, 0, 0, 0, p, f
+#define CUSTOM(p, f) K_CUSTOM, 0, 0, 0, 0, 0, p, f, NULL
+#define CHOICE(field, ...) K_CHOICE, F(field), sizeof(((jn_config *)0)->field), 0, 0, 0, NULL, NULL, (const choice[]){__VA_ARGS__, {NULL, 0, NULL}}
+/* set_choice writes the enum fields through an int. */
+_Static_assert(sizeof(jn_loss_kind) == sizeof(int) && sizeof(jn_device) == sizeof(int) &&
+                   sizeof(jn_progress_mode) == sizeof(int),
+               "K_CHOICE stores an int");
 
 /* The help of --hidden, --jac-proj, --models and --eval-noise states their limits in words. */
 _Static_assert(JN_MAX_LAYERS - 1 == 15 && JN_MAX_WIDTH == 1000000 && JN_MAX_EVAL_NOISE == 16,
                "update the limits the option help states");
 
 static const option options[] = {
-    {"data", "NAME", "data set: mnist, mnist-binary, usps, or idx:IMAGES,LABELS", DATA_CMDS, STR(data), 0, 0, 0, 0, 0},
-    {"data-dir", "DIR", "folder with the data files (default: $JACNOISE_DATA, ./data, ../shared/datasets)", DATA_CMDS | JN_CMD_SWEEP | OPERATIONAL, STR(data_dir), 0, 0, 0, 0, 0},
-    {"test", "idx:IMAGES,LABELS", "test set for idx: data", DATA_CMDS, STR(test), 0, 0, 0, 0, 0},
+    {"data", "NAME", "data set: mnist, mnist-binary, usps, or idx:IMAGES,LABELS", DATA_CMDS, STR(data), 0, 0, 0, 0, 0, 0},
+    {"data-dir", "DIR", "folder with the data files (default: $JACNOISE_DATA, ./data, ../shared/datasets)", DATA_CMDS | JN_CMD_SWEEP | OPERATIONAL, STR(data_dir), 0, 0, 0, 0, 0, 0},
+    {"test", "idx:IMAGES,LABELS", "test set for idx: data", DATA_CMDS, STR(test), 0, 0, 0, 0, 0, 0},
     {"valid", "N|auto", "validation examples taken from the end of the training file, N >= 0 (auto: 10000 MNIST, 1000 USPS, 1/10 idx)", DATA_CMDS, CUSTOM(parse_valid, format_valid)},
-    {"train-limit", "N", "use only the first N training examples (0 = all)", DATA_CMDS, NUM(K_LONG, train_limit), 0, 1e15, 0, 0, 0},
+    {"train-limit", "N", "use only the first N training examples (0 = all)", DATA_CMDS, NUM(K_LONG, train_limit), 0, 1e15, 0, 0, 0, 0},
     {"hidden", "W1,W2,...", "hidden layer widths: 1 to 15 layers, each in [1, 1000000]", MODEL_CMDS, CUSTOM(parse_hidden, format_hidden)},
-    {"loss", "xent|squared", "loss on the logits", MODEL_CMDS, CUSTOM(parse_loss, format_loss)},
-    {"epochs", "N", "maximum number of epochs", JN_CMD_TRAIN, NUM(K_INT, epochs), 1, 1e6, 0, 0, 0},
-    {"batch", "B", "mini-batch size", MODEL_CMDS, NUM(K_INT, batch), 1, 65536, 0, 0, 0},
-    {"lr", "X", "learning rate", MODEL_CMDS, NUM(K_DOUBLE, lr), 0, 1e6, OPEN_MIN, 0, 0},
-    {"momentum", "X", "momentum", MODEL_CMDS, NUM(K_DOUBLE, momentum), 0, 1, OPEN_MAX, 0, 0},
-    {"lr-decay", "X", "learning-rate factor per epoch", JN_CMD_TRAIN, NUM(K_DOUBLE, lr_decay), 0, 1, OPEN_MIN, 0, 0},
-    {"weight-decay", "X", "L2 weight decay wd (weights only): (wd/2) sum ||W||^2", MODEL_CMDS, NUM(K_DOUBLE, obj.weight_decay), 0, 1e6, 0, 0, 0},
-    {"input-noise", "S", "std of Gaussian noise on the main loss's input (MLP+N)", MODEL_CMDS, NUM(K_DOUBLE, obj.input_noise), 0, 1e6, 0, 0, 0},
-    {"jac-lambda", "X", "weight of the Jacobian penalty (MLP+J); 0 = off", MODEL_CMDS, NUM(K_DOUBLE, obj.jac_lambda), 0, 1e12, 0, 0, 0},
-    {"jac-noise", "S", "std of the corruption of the penalty's input (MLP+N+J)", MODEL_CMDS, NUM(K_DOUBLE, obj.jac_noise), 0, 1e6, 0, 0, 0},
-    {"jac-copies", "M", "corrupted copies per example for the penalty", MODEL_CMDS, NUM(K_INT, obj.jac_copies), 1, 1024, 0, 0, 0},
+    {"loss", "xent|squared", "loss on the logits", MODEL_CMDS, CHOICE(obj.loss, {"xent", JN_LOSS_XENT, "softmax cross-entropy"}, {"squared", JN_LOSS_SQUARED, "squared error on the softmax"})},
+    {"epochs", "N", "maximum number of epochs", JN_CMD_TRAIN, NUM(K_INT, epochs), 1, 1e6, 0, 0, 0, 0},
+    {"batch", "B", "mini-batch size", MODEL_CMDS, NUM(K_INT, batch), 1, 65536, 0, 0, 0, 0},
+    {"lr", "X", "learning rate", MODEL_CMDS, NUM(K_DOUBLE, lr), 0, 1e6, OPEN_MIN, 0, 0, 0},
+    {"momentum", "X", "momentum", MODEL_CMDS, NUM(K_DOUBLE, momentum), 0, 1, OPEN_MAX, 0, 0, 0},
+    {"lr-decay", "X", "learning-rate factor per epoch", JN_CMD_TRAIN, NUM(K_DOUBLE, lr_decay), 0, 1, OPEN_MIN, 0, 0, 0},
+    {"weight-decay", "X", "L2 weight decay wd (weights only): (wd/2) sum ||W||^2", MODEL_CMDS, NUM(K_DOUBLE, obj.weight_decay), 0, 1e6, 0, 0, 0, 0},
+    {"input-noise", "S", "std of Gaussian noise on the main loss's input (MLP+N)", MODEL_CMDS, NUM(K_DOUBLE, obj.input_noise), 0, 1e6, 0, 0, 0, 0},
+    {"jac-lambda", "X", "weight of the Jacobian penalty (MLP+J); 0 = off", MODEL_CMDS, NUM(K_DOUBLE, obj.jac_lambda), 0, 1e12, 0, 0, 0, 0},
+    {"jac-noise", "S", "std of the corruption of the penalty's input (MLP+N+J)", MODEL_CMDS, NUM(K_DOUBLE, obj.jac_noise), 0, 1e6, 0, 0, 0, 0},
+    {"jac-copies", "M", "corrupted copies per example for the penalty", MODEL_CMDS, NUM(K_INT, obj.jac_copies), 1, 1024, 0, 0, 0, 0},
     {"jac-target", "T", "penalised map: hidden1 (closed form), hidden:K, output", MODEL_CMDS, CUSTOM(parse_target, format_target)},
     {"jac-proj", "K|exact", "Gaussian JVPs per corrupted example, K in [1, 4096], or exact ||J||_F^2 (small maps)", MODEL_CMDS, CUSTOM(parse_proj, format_proj)},
-    {"patience", "N", "stop after N epochs without a better validation error (0 = never)", JN_CMD_TRAIN, NUM(K_INT, patience), 0, 1e6, 0, 0, 0},
-    {"seed", "N", "random seed (initialisation, shuffling, noise)", JN_CMD_TRAIN | JN_CMD_EVAL | JN_CMD_STEP | JN_CMD_CHECK | JN_CMD_PROFILE, NUM(K_U64, seed), 0, 0, 0, 0, 0},
+    {"patience", "N", "stop after N epochs without a better validation error (0 = never)", JN_CMD_TRAIN, NUM(K_INT, patience), 0, 1e6, 0, 0, 0, 0},
+    {"seed", "N", "random seed (initialisation, shuffling, noise)", JN_CMD_TRAIN | JN_CMD_EVAL | JN_CMD_STEP | JN_CMD_CHECK | JN_CMD_PROFILE, NUM(K_U64, seed), 0, 0, 0, 0, 0, 0},
     /* Not data's: it runs no BLAS, and would take the option and do nothing with it. */
-    {"threads", "N", "CPU threads for BLAS (0 = BLAS default)", (ALL & ~JN_CMD_DATA) | OPERATIONAL, NUM(K_INT, threads), 0, 1024, 0, 0, 0},
-    {"device", "auto|cpu|cuda", "backend (auto: cuda when a GPU is present and built in)", JN_CMD_TRAIN | JN_CMD_SWEEP | JN_CMD_PROFILE | OPERATIONAL, CUSTOM(parse_device, format_device)},
-    {"precision", "fp32|tf32", "GEMM precision (tf32: CUDA tensor cores)", JN_CMD_TRAIN | JN_CMD_CHECK | JN_CMD_PROFILE, CUSTOM(parse_precision, format_precision)},
-    {"cuda-graph", "on|off", "CUDA: replay each step from one captured graph (off: for profiling)", JN_CMD_TRAIN | JN_CMD_SWEEP | OPERATIONAL, CUSTOM(parse_cuda_graph, format_cuda_graph)},
-    {"out", "DIR", "run folder: config.txt, metrics.jsonl, checkpoints, summary.json", JN_CMD_TRAIN | JN_CMD_SWEEP | OPERATIONAL, STR(out), 0, 0, 0, 0, 0},
-    {"resume", NULL, "continue the run in --out from its last checkpoint (--resume=auto: if --out holds one, else start it)", JN_CMD_TRAIN | OPERATIONAL, NUM(K_BOOL, resume), 0, JN_RESUME_AUTO, 0, 0, 0},
-    {"max-steps", "N", "stop resumably after N steps in total (0 = no limit)", JN_CMD_TRAIN | OPERATIONAL, NUM(K_LONG, max_steps), 0, 1e15, 0, 0, 0},
-    {"checkpoint-steps", "N", "also write the last checkpoint every N steps (0 = epoch ends only)", JN_CMD_TRAIN | OPERATIONAL, NUM(K_LONG, checkpoint_steps), 0, 1e15, 0, 0, 0},
-    {"checkpoint-epochs", "N", "write the checkpoints (last, and best where it changed) every N epochs only, and at the run's end (a resume replays the epochs since)", JN_CMD_TRAIN | JN_CMD_SWEEP | OPERATIONAL, NUM(K_INT, checkpoint_epochs), 1, 1e6, 0, 0, 0},
-    {"progress", "auto|always|never", "progress line on stderr (auto: only on a terminal)", JN_CMD_TRAIN | JN_CMD_SWEEP | JN_CMD_PROFILE | OPERATIONAL, CUSTOM(parse_progress, format_progress)},
-    {"checkpoint", "FILE", "checkpoint to evaluate", JN_CMD_EVAL | JN_CMD_STEP | JN_CMD_CHECK, STR(checkpoint), 0, 0, 0, 0, 0},
-    {"steps", "N", "training steps to run on both backends", JN_CMD_CHECK, NUM(K_INT, check_steps), 1, 1e6, 0, 0, 0},
+    {"threads", "N", "CPU threads for BLAS (0 = BLAS default)", (ALL & ~JN_CMD_DATA) | OPERATIONAL, NUM(K_INT, threads), 0, 1024, 0, 0, 0, 0},
+    {"device", "auto|cpu|cuda", "backend (auto: cuda when a GPU is present and built in)", JN_CMD_TRAIN | JN_CMD_SWEEP | JN_CMD_PROFILE | OPERATIONAL, CHOICE(device, {"auto", JN_DEVICE_AUTO, NULL}, {"cpu", JN_DEVICE_CPU, NULL}, {"cuda", JN_DEVICE_CUDA, NULL})},
+    {"precision", "fp32|tf32", "GEMM precision (tf32: CUDA tensor cores)", JN_CMD_TRAIN | JN_CMD_CHECK | JN_CMD_PROFILE, CHOICE(tf32, {"fp32", 0, NULL}, {"tf32", 1, "CUDA only: TF32 tensor-core GEMMs"})},
+    {"cuda-graph", "on|off", "CUDA: replay each step from one captured graph (off: for profiling)", JN_CMD_TRAIN | JN_CMD_SWEEP | OPERATIONAL, CHOICE(cuda_graph, {"on", 1, "replay one captured step"}, {"off", 0, "launch each kernel: for profiling"})},
+    {"out", "DIR", "run folder: config.txt, metrics.jsonl, checkpoints, summary.json", JN_CMD_TRAIN | JN_CMD_SWEEP | OPERATIONAL, STR(out), 0, 0, 0, 0, 0, 0},
+    {"resume", NULL, "continue the run in --out from its last checkpoint (--resume=auto: if --out holds one, else start it)", JN_CMD_TRAIN | OPERATIONAL, NUM(K_BOOL, resume), 0, JN_RESUME_AUTO, 0, 0, 0, 0},
+    {"max-steps", "N", "stop resumably after N steps in total (0 = no limit)", JN_CMD_TRAIN | OPERATIONAL, NUM(K_LONG, max_steps), 0, 1e15, 0, 0, 0, 0},
+    {"checkpoint-steps", "N", "also write the last checkpoint every N steps (0 = epoch ends only)", JN_CMD_TRAIN | OPERATIONAL, NUM(K_LONG, checkpoint_steps), 0, 1e15, 0, 0, 0, 0},
+    {"checkpoint-epochs", "N", "write the checkpoints (last, and best where it changed) every N epochs only, and at the run's end (a resume replays the epochs since)", JN_CMD_TRAIN | JN_CMD_SWEEP | OPERATIONAL, NUM(K_INT, checkpoint_epochs), 1, 1e6, 0, 0, 0, 0},
+    {"progress", "auto|always|never", "progress line on stderr (auto: only on a terminal)", JN_CMD_TRAIN | JN_CMD_SWEEP | JN_CMD_PROFILE | OPERATIONAL, CHOICE(progress, {"auto", JN_PROGRESS_AUTO, "on a terminal only"}, {"always", JN_PROGRESS_ALWAYS, NULL}, {"never", JN_PROGRESS_NEVER, NULL})},
+    {"checkpoint", "FILE", "checkpoint to evaluate", JN_CMD_EVAL | JN_CMD_STEP | JN_CMD_CHECK, STR(checkpoint), 0, 0, 0, 0, 0, 0},
+    {"steps", "N", "training steps to run on both backends", JN_CMD_CHECK, NUM(K_INT, check_steps), 1, 1e6, 0, 0, 0, 0},
     {"tolerance", "auto|X", "largest relative difference ||gpu - cpu|| / ||cpu|| accepted per tensor, X in (0, 1]; auto: 1e-4 in fp32, derived from TF32's mantissa with --precision tf32", JN_CMD_CHECK, CUSTOM(parse_tolerance, format_tolerance)},
-    {"dump", "FILE", "write the step state to FILE", JN_CMD_STEP, STR(dump), 0, 0, 0, 0, 0},
-    {"curv-noise", "S", "noise scale s of the curvature estimate", JN_CMD_EVAL, NUM(K_DOUBLE, curv_noise), 0, 1e6, OPEN_MIN, 0, 0},
-    {"eval-limit", "N", "evaluate only the first N examples of each split (0 = all)", JN_CMD_EVAL, NUM(K_LONG, eval_limit), 0, 1e15, 0, 0, 0},
-    {"spec", "FILE", "the sweep's specification: fixed and swept train options (README: Sweeps)", JN_CMD_SWEEP, STR(spec), 0, 0, 0, 0, 0},
+    {"dump", "FILE", "write the step state to FILE", JN_CMD_STEP, STR(dump), 0, 0, 0, 0, 0, 0},
+    {"curv-noise", "S", "noise scale s of the curvature estimate", JN_CMD_EVAL, NUM(K_DOUBLE, curv_noise), 0, 1e6, OPEN_MIN, 0, 0, 0},
+    {"eval-limit", "N", "evaluate only the first N examples of each split (0 = all)", JN_CMD_EVAL, NUM(K_LONG, eval_limit), 0, 1e15, 0, 0, 0, 0},
+    {"spec", "FILE", "the sweep's specification: fixed and swept train options (README: Sweeps)", JN_CMD_SWEEP, STR(spec), 0, 0, 0, 0, 0, 0},
     {"models", "M|auto", "models trained together in one group (one backend, lock-step), M in [1, 4096]; auto: as many as fit the memory budget", JN_CMD_SWEEP | OPERATIONAL, CUSTOM(parse_models, format_models)},
-    {"jobs", "N", "worker processes, each training its share of the configurations", JN_CMD_SWEEP | OPERATIONAL, NUM(K_INT, jobs), 1, 1024, 0, 0, 0},
+    {"jobs", "N", "worker processes, each training its share of the configurations", JN_CMD_SWEEP | OPERATIONAL, NUM(K_INT, jobs), 1, 1024, 0, 0, 0, 0},
     {"shard", "I/N|auto", "run part I (0-based) of N of the sweep (auto: in a Slurm job array, the task's place in the array first run on --out, from SLURM_ARRAY_TASK_ID/_MIN/_STEP/_COUNT; else all)", JN_CMD_SWEEP | OPERATIONAL, CUSTOM(parse_shard, format_shard)},
     {"eval-noise", "S1,S2,...", "also the error under Gaussian input noise of each std (at most 16, each in [0, 1e6]; noise from --seed)", JN_CMD_EVAL, CUSTOM(parse_eval_noise, format_eval_noise)},
-    {"reps", "N", "timed steps of each variant (median and quartiles over them)", JN_CMD_PROFILE, NUM(K_INT, reps), 1, 1e6, 0, 0, 0},
-    {"warmup", "N", "untimed steps of each variant first", JN_CMD_PROFILE, NUM(K_INT, warmup), 0, 1e6, 0, 0, 0},
-    {"time-limit", "S", "fewer timed steps (at least 3) where --reps would take longer than S seconds, as the warm-up steps (one at least, --warmup 0 or not) predict (0 = no limit)", JN_CMD_PROFILE, NUM(K_DOUBLE, time_limit), 0, 1e9, 0, 0, 0},
-    {"json", "FILE", "also write the profile as JSON to FILE", JN_CMD_PROFILE, STR(json), 0, 0, 0, 0, 0},
-    {"grid", "SPEC", "profile every combination: 'key=v1 v2 ...; key=...' (or a file of such lines)", JN_CMD_PROFILE, STR(grid), 0, 0, 0, 0, 0},
-    {"csv", "FILE", "grid: the table of results", JN_CMD_PROFILE, STR(csv), 0, 0, 0, 0, 0},
-    {"max-gflop", "X", "grid: skip configurations whose step costs more GFLOP", JN_CMD_PROFILE, NUM(K_DOUBLE, max_gflop), 0, 1e9, OPEN_MIN, 0, 0},
-    {"config", "FILE", "read key=value options from FILE (the command line wins)", ALL, STR(config_file), 0, 0, 0, 0, 0},
+    {"reps", "N", "timed steps of each variant (median and quartiles over them)", JN_CMD_PROFILE, NUM(K_INT, reps), 1, 1e6, 0, 0, 0, 0},
+    {"warmup", "N", "untimed steps of each variant first", JN_CMD_PROFILE, NUM(K_INT, warmup), 0, 1e6, 0, 0, 0, 0},
+    {"time-limit", "S", "fewer timed steps (at least 3) where --reps would take longer than S seconds, as the warm-up steps (one at least, --warmup 0 or not) predict (0 = no limit)", JN_CMD_PROFILE, NUM(K_DOUBLE, time_limit), 0, 1e9, 0, 0, 0, 0},
+    {"json", "FILE", "also write the profile as JSON to FILE", JN_CMD_PROFILE, STR(json), 0, 0, 0, 0, 0, 0},
+    {"grid", "SPEC", "profile every combination: 'key=v1 v2 ...; key=...' (or a file of such lines)", JN_CMD_PROFILE, STR(grid), 0, 0, 0, 0, 0, 0},
+    {"csv", "FILE", "grid: the table of results", JN_CMD_PROFILE, STR(csv), 0, 0, 0, 0, 0, 0},
+    {"max-gflop", "X", "grid: skip configurations whose step costs more GFLOP", JN_CMD_PROFILE, NUM(K_DOUBLE, max_gflop), 0, 1e9, OPEN_MIN, 0, 0, 0},
+    {"config", "FILE", "read key=value options from FILE (the command line wins)", ALL, STR(config_file), 0, 0, 0, 0, 0, 0},
 };
 #define N_OPTIONS (int)(sizeof options / sizeof options[0])
 _Static_assert(sizeof options / sizeof options[0] <= JN_MAX_OPTIONS, "raise JN_MAX_OPTIONS");
@@ -668,6 +621,8 @@ int jn_config_set(jn_config *cfg, unsigned command, const char *key, const char 
                            "config.txt (key=value lines, read back trimmed)", o->name);
         strcpy((char *)cfg + o->offset, value);
         rc = 0;
+    } else if (o->kind == K_CHOICE) {
+        rc = set_choice(cfg, o, value);
     } else if (o->kind == K_CUSTOM) {
         rc = o->parse(cfg, o, value);
     } else {
@@ -712,6 +667,7 @@ static void format_value(const jn_config *cfg, const option *o, char *out, size_
         snprintf(out, cap, "%s", v == JN_RESUME_AUTO ? "auto" : v ? "true" : "false");
         break;
     }
+    case K_CHOICE: format_choice(cfg, o, out, cap); break;
     case K_CUSTOM: o->format(cfg, out, cap); break;
     }
 }
