@@ -205,6 +205,13 @@ def check_rules(scratch):
         f.write("id,status,seed,valid_error,test_error,seconds\nr0,finished,1_0,,2,3\n")
     err = damage_of(rp.read_results, seeded)
     check(err == f"{seeded}/results.csv: line 2: seed '1_0' is not a decimal number", f"read_results, seed 1_0: {err!r}")
+    # A results.csv whose bytes are not text (damaged on the disk) is named too: a traceback of
+    # UnicodeDecodeError ended the call.
+    with open(os.path.join(seeded, "results.csv"), "wb") as f:
+        f.write(b"id,status,seed\nr0,finished,\xff\xfe\n")
+    err = damage_of(rp.read_results, seeded)
+    check(err is not None and err.startswith(f"{seeded}/results.csv: not a readable CSV file") and "\n" not in err,
+          f"read_results, bytes that are not UTF-8: {err!r}")
     # A run's epochs: its summary's, a whole JSON number as jacnoise writes it (int() took 2.9,
     # "1_000" and true); without a summary, its metrics lines.
     run = os.path.join(search, "runs", "r3")

@@ -217,8 +217,7 @@ def read_results(folder):
     path = os.path.join(folder, "results.csv")
     if not os.path.exists(path):
         return []
-    with open(path, newline="") as f:
-        rows = list(csv.DictReader(f))
+    rows, _ = tool_files.read_csv(path, damaged)
     for i, r in enumerate(rows, start=2):
         for c in NUMBER_COLUMNS:
             if r.get(c) and tool_files.decimal(r[c]) is None:
@@ -255,6 +254,11 @@ def run_epochs(folder):
 class Damaged(ValueError):
     """A sweep's file that cannot be read as jacnoise writes it, its message naming file and line:
     this call's cell ends the call with it (main_of); an earlier call's cell is left out."""
+
+
+def damaged(message):
+    """tool_files.read_csv's fail for a sweep's file."""
+    raise Damaged(message)
 
 
 def valid_curve(folder):
