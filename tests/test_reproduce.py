@@ -226,6 +226,17 @@ def check_rules(scratch):
         check(got == want and (want is not None or (err.startswith(f"{summary}: ") and "\n" not in err)),
               f"run_epochs, summary {text}: {got}, {err!r}")
     os.remove(summary)
+    # Without a summary, the metrics lines are counted, not read as text: a damaged byte that is
+    # not UTF-8 ended the call with a traceback of UnicodeDecodeError.
+    metrics = os.path.join(run, "metrics.jsonl")
+    with open(metrics, "rb") as f:
+        kept = f.read()
+    with open(metrics, "wb") as f:
+        f.write(kept.replace(b"valid_error", b"valid_\xffrror", 1))
+    err = damage_of(rp.run_epochs, run)
+    check(err is None and rp.run_epochs(run) == len(dip), f"run_epochs, a metrics byte not UTF-8: {err!r}")
+    with open(metrics, "wb") as f:
+        f.write(kept)
     # A search spec's range bounds and the numbers the cost model reads are decimals as jacnoise
     # reads them, refused naming the spec's line (float() took nan and 1_000; a word was a
     # traceback) before jacnoise sees the spec.

@@ -239,7 +239,7 @@ def run_epochs(folder):
             epochs = json.load(f)
     except FileNotFoundError:
         try:
-            with open(os.path.join(folder, "metrics.jsonl")) as f:
+            with open(os.path.join(folder, "metrics.jsonl"), "rb") as f:  # counted, not decoded
                 return sum(1 for _ in f)
         except OSError:
             return 0
