@@ -243,6 +243,16 @@ def check_rules(scratch):
     spec_dir, rp.SPEC_DIR = rp.SPEC_DIR, os.path.join(scratch, "specs")
     os.makedirs(rp.SPEC_DIR)
     bad = os.path.join(rp.SPEC_DIR, "usps-mlp.spec")
+
+    def refusal_of_cell():
+        """(exit status, stderr) of making USPS's MLP cell from the spec `bad`; the status None where it is made."""
+        err = io.StringIO()
+        try:
+            with contextlib.redirect_stderr(err):
+                rp.Cell(scratch, "smoke", "usps", "mlp", rp.BUDGETS["smoke"]["usps"])
+            return None, err.getvalue()
+        except SystemExit as e:
+            return e.code, err.getvalue()
     for line, words in [("batch = nan", "batch 'nan' is not a decimal number"),
                         ("epochs = [10, 1_000]", "epochs '1_000' is not a decimal number"),
                         ("hidden = choice(1000, \"500,abc\")", "hidden 'abc' is not a decimal number"),
@@ -251,15 +261,14 @@ def check_rules(scratch):
                         ("valid = inf", "valid 'inf' is not a decimal number")]:
         with open(bad, "w") as f:
             f.write(f"data = usps\n{line}\n")
-        err = io.StringIO()
-        try:
-            with contextlib.redirect_stderr(err):
-                rp.Cell(scratch, "smoke", "usps", "mlp", rp.BUDGETS["smoke"]["usps"])
-            code = None
-        except SystemExit as e:
-            code = e.code
-        check(code == 1 and err.getvalue() == f"reproduce: {bad}: line 2: {words}\n",
-              f"a spec's {line!r}: exit {code}, {err.getvalue()!r}")
+        code, err = refusal_of_cell()
+        check(code == 1 and err == f"reproduce: {bad}: line 2: {words}\n", f"a spec's {line!r}: exit {code}, {err!r}")
+    # A spec with bytes that are not UTF-8 is named in one line: a traceback of UnicodeDecodeError.
+    with open(bad, "wb") as f:
+        f.write(b"data = usps\n# \xff\n")
+    code, err = refusal_of_cell()
+    check(code == 1 and err.startswith(f"reproduce: {bad}: not a text file (") and err.count("\n") == 1,
+          f"a spec's byte 0xff: exit {code}, {err!r}")
     with open(bad, "w") as f:
         f.write("data = usps\nvalid = auto\nhidden = [1000, \"500,500\"]\nepochs = uniform(10, 15)\n")
     cell = rp.Cell(scratch, "smoke", "usps", "mlp", rp.BUDGETS["smoke"]["usps"])

@@ -161,24 +161,30 @@ def read_spec(path, lines=None):
     """The (key, value) lines of a sweep spec, in order, comments dropped; lines, a dict, gets
     each key's line number."""
     entries = []
-    with open(path) as f:
-        for number, line in enumerate(f, 1):
-            quoted, cut = False, len(line)
-            for i, c in enumerate(line):
-                if c == '"':
-                    quoted = not quoted
-                elif c == "#" and not quoted:
-                    cut = i
-                    break
-            line = line[:cut].strip()
-            if not line:
-                continue
-            key, sep, value = line.partition("=")
-            if not sep:
-                fail(f"{path}: line {number}: expected key = value")
-            entries.append((key.strip(), value.strip()))
-            if lines is not None:
-                lines[key.strip()] = number
+    try:
+        with open(path) as f:
+            spec_lines = f.readlines()
+    except OSError as e:
+        fail(f"{path}: {e.strerror}")
+    except UnicodeDecodeError as e:
+        fail(f"{path}: not a text file ({e})")
+    for number, line in enumerate(spec_lines, 1):
+        quoted, cut = False, len(line)
+        for i, c in enumerate(line):
+            if c == '"':
+                quoted = not quoted
+            elif c == "#" and not quoted:
+                cut = i
+                break
+        line = line[:cut].strip()
+        if not line:
+            continue
+        key, sep, value = line.partition("=")
+        if not sep:
+            fail(f"{path}: line {number}: expected key = value")
+        entries.append((key.strip(), value.strip()))
+        if lines is not None:
+            lines[key.strip()] = number
     return entries
 
 
