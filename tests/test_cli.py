@@ -224,7 +224,7 @@ def option_cases(d):
     e("data foo", ["train", "--data", "foo"], ["--data", "foo", "usps", "idx:IMAGES,LABELS"])
     e("data idx: without a comma", ["train", "--data", "idx:img.idx"], ["--data", "idx:img.idx", "IMAGES,LABELS"])
     e("jac-target below the hidden layers", ["train", "--hidden", "8", "--jac-lambda", "1", "--jac-target",
-                                             "hidden:2"], ["--jac-target", "hidden:2", "1..1"])
+                                             "hidden:2"], ["--jac-target", "hidden:2", "hidden layers [1, 1]"])
     e("out empty", ["train", "--out="], ["--out", "run folder"])
     e("jac-target hidden:0", ["train", "--jac-target", "hidden:0"],
       ["--jac-target", "hidden:0", "hidden1", "hidden:K", "output"])
@@ -1583,8 +1583,8 @@ def run_cases(d):
     # A model the options cannot build: exit 2, naming the option, and no run written.
     e("train: --jac-target hidden:3 on 2 hidden layers",
       ["train", "--data", "usps", "--hidden", "8,8", "--train-limit", "200", "--valid", "100", "--jac-lambda",
-       "0.1", "--jac-target", "hidden:3", "--epochs", "1", "--out", "h3run"], ["--jac-target", "hidden:3", "1..2"],
-      code=2, absent=["h3run"])
+       "0.1", "--jac-target", "hidden:3", "--epochs", "1", "--out", "h3run"],
+      ["--jac-target", "hidden:3", "hidden layers [1, 2]"], code=2, absent=["h3run"])
     info = run(["info"], d)
     if info is not None and ("cuda: not built" in info.stdout or " 0 device(s)" in info.stdout):
         e("train: --device cuda without a GPU", ["train", "--device", "cuda", "--epochs", "1", "--out", "cudarun"] + tiny,

@@ -146,10 +146,10 @@ static void test_idx_header(void)
                  "byte 2", "type code 0x0A", NULL);
     static const unsigned char ndim0[] = {0, 0, 8, 0};
     expect_error("ndim 0", read_idx(write_raw("ndim0.idx", ndim0, sizeof ndim0)), "ndim0.idx",
-                 "byte 3", "ndim 0", "1..8", NULL);
+                 "byte 3", "ndim 0 out of range [1, 8]", NULL);
     static const unsigned char ndim9[] = {0, 0, 8, 9};
     expect_error("ndim 9", read_idx(write_raw("ndim9.idx", ndim9, sizeof ndim9)), "ndim9.idx",
-                 "byte 3", "ndim 9", NULL);
+                 "byte 3", "ndim 9 out of range [1, 8]", NULL);
     static const unsigned char short_magic[] = {0, 0};
     expect_error("truncated magic", read_idx(write_raw("short.idx", short_magic, 2)),
                  "short.idx", "byte 2", "unexpected end of file", "magic", NULL);
@@ -354,11 +354,11 @@ static void test_idx_pairs(void)
                  "four.idx", "3 images", "4 labels", NULL);
     small_labels(&f, JN_IDX_U8, high, 3);
     expect_error("label out of range", load_pair(images, write_raw("high.idx", f.b, f.len), 10),
-                 "high.idx", "byte 9", "item 1", "label out of range", "12", "0..9", NULL);
+                 "high.idx", "byte 9", "item 1", "label out of range", "12", "(the classes are [0, 9])", NULL);
     /* The boundary: with 10 classes, label 10 is one too many and label 9 is the last. */
     small_labels(&f, JN_IDX_U8, edge, 3);
     expect_error("label equal to the class count", load_pair(images, write_raw("edge.idx", f.b, f.len), 10),
-                 "edge.idx", "byte 9", "item 1", "label out of range", "10", "0..9", NULL);
+                 "edge.idx", "byte 9", "item 1", "label out of range", "10", "(the classes are [0, 9])", NULL);
     small_labels(&f, JN_IDX_U8, top, 3);
     CHECK(load_pair(images, write_raw("top.idx", f.b, f.len), 10) == 0, "label 9 of 10 classes refused: %s",
           jn_last_error());
@@ -727,7 +727,7 @@ static void test_requests(void)
           jn_last_error());
     req.test = "idx:ri.idx,rt.idx"; /* label 5 >= the 3 training classes */
     expect_error("test label beyond training classes", jn_data_load(&req, &data), "rt.idx",
-                 "byte 9", "item 1", "label out of range", "0..2", NULL);
+                 "byte 9", "item 1", "label out of range", "(the classes are [0, 2])", NULL);
     static const uint32_t no_items[3] = {0, 2, 2};
     idx_header(&f, JN_IDX_U8, 3, no_items);
     write_raw("r0i.idx", f.b, f.len);

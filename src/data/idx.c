@@ -100,7 +100,7 @@ static int read_header(idx_reader *r, jn_idx *out)
                        "0x0B i16, 0x0C i32, 0x0D f32 or 0x0E f64)",
                        r->path, m[2]);
     if (m[3] == 0 || m[3] > JN_IDX_MAX_DIMS)
-        return jn_fail("%s: byte 3: IDX ndim %d out of range (expected 1..%d)", r->path, m[3],
+        return jn_fail("%s: byte 3: IDX ndim %d out of range [1, %d]", r->path, m[3],
                        JN_IDX_MAX_DIMS);
     out->type = m[2];
     out->ndim = m[3];
@@ -250,7 +250,7 @@ static int convert_labels(const char *path, const jn_idx *lb, int classes_hint, 
                            path, at, (unsigned long long)i, v);
         if (classes_hint > 0 && v >= classes_hint)
             return jn_fail("%s: byte %llu (item %llu): label out of range: %ld (the classes are "
-                           "0..%d)",
+                           "[0, %d])",
                            path, at, (unsigned long long)i, v, classes_hint - 1);
         if (v >= max_classes)
             return jn_fail("%s: byte %llu (item %llu): absurd label %ld (at most %ld classes are "
