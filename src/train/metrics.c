@@ -58,16 +58,11 @@ void jn_json_string(char *out, size_t cap, const char *s)
 
 int jn_metrics_append(const char *path, const jn_epoch_metrics *m)
 {
+    const double v[9] = {m->lr,          m->train_loss,  m->penalty,    m->weight_decay, m->objective,
+                         m->train_error, m->valid_error, m->test_error, m->seconds};
     char f[9][32];
-    jn_json_number(f[0], sizeof f[0], m->lr);
-    jn_json_number(f[1], sizeof f[1], m->train_loss);
-    jn_json_number(f[2], sizeof f[2], m->penalty);
-    jn_json_number(f[3], sizeof f[3], m->weight_decay);
-    jn_json_number(f[4], sizeof f[4], m->objective);
-    jn_json_number(f[5], sizeof f[5], m->train_error);
-    jn_json_number(f[6], sizeof f[6], m->valid_error);
-    jn_json_number(f[7], sizeof f[7], m->test_error);
-    jn_json_number(f[8], sizeof f[8], m->seconds);
+    for (int i = 0; i < 9; i++)
+        jn_json_number(f[i], sizeof f[i], v[i]);
     char line[1024];
     snprintf(line, sizeof line,
              "{\"epoch\":%d,\"step\":%llu,\"lr\":%s,\"train_loss\":%s,\"penalty\":%s,\"weight_decay\":%s,"
