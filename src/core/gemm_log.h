@@ -1,6 +1,6 @@
 /* A record of the GEMM shapes a training step issues, kept by either backend when asked, so
- * that a benchmark can replay exactly the step's GEMMs alone: the floor that everything else
- * in the step adds to. Row-major, W is n_out x n_in:
+ * that `jacnoise profile` can replay exactly the step's GEMMs alone: the floor that everything
+ * else in the step adds to. Row-major, W is n_out x n_in:
  *   forward        Y  = X W^T   (rows x n_out)
  *   weight grad    dW += D^T X  (n_out x n_in); or dW = D^T X where the log says so
  *   input grad     dX = D W     (rows x n_in) */

@@ -1,5 +1,5 @@
 /* The three GEMM shapes of a training step (core/gemm_log.h), through CBLAS. An optional log
- * records every call's shape for the benchmarks. */
+ * records every call's shape for the profile's GEMM floor (profile_cpu.c). */
 #ifndef JACNOISE_CPU_GEMM_H
 #define JACNOISE_CPU_GEMM_H
 

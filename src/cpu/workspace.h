@@ -10,7 +10,7 @@ struct jn_cpu_ws {
     jn_model model;
     jn_objective obj;
     int max_rows;
-    jn_gemm_log *log;                    /* optional GEMM shape log (benchmarks) */
+    jn_gemm_log *log;                    /* optional GEMM shape log (the profile's floor) */
     jn_phase_clock *clock;               /* optional phase boundaries (profile) */
     size_t bytes;                        /* allocated scratch */
 
