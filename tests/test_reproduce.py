@@ -391,6 +391,16 @@ def check_table_tool(scratch):
         word = f"line 2: {column} '{text.split()[-1]}' is not a decimal number"
         check(p.returncode == 1 and word in p.stderr and p.stderr.count("\n") == 1 and not p.stdout,
               f"results_table, {column} {text!r}: exit {p.returncode}, stderr {p.stderr!r}")
+    # reproduce.py reads its reproduce.json as results_table.py does: one that is no JSON object,
+    # or no JSON, is refused in one line naming it, before anything is trained.
+    odd = folder("odd-state", [good])
+    for text, word in [("[1, 2]\n", "not a reproduce.json (a JSON list, not an object)"), ("{\"bud", "not readable JSON")]:
+        with open(os.path.join(odd, "reproduce.json"), "w") as f:
+            f.write(text)
+        p = reproduce(BASE + ["--sets", "usps", "--rows", "mlp", "--no-plots", "--out", odd])
+        check(p.returncode == 1 and f"{os.path.join(odd, 'reproduce.json')}: {word}" in p.stderr and
+              p.stderr.count("\n") == 1 and "afresh" in p.stderr,
+              f"reproduce --out with a reproduce.json {text!r}: exit {p.returncode}, stderr {p.stderr!r}")
 
 
 def check_committed_table():

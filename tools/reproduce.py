@@ -1071,19 +1071,15 @@ def main():
     except OSError as e:
         fail(f"--out {out}: cannot make the results folder there: {e.strerror} ({e.filename})")
     state_path = os.path.join(out, "reproduce.json")
-    state = {"budget": args.budget, "calls": []}
-    if os.path.exists(state_path):
-        try:
-            with open(state_path) as f:
-                state = json.load(f)
-        except (OSError, ValueError) as e:
-            fail(f"{state_path}: not readable JSON ({e}); remove it to start the table's bookkeeping afresh")
-        if not isinstance(state, dict) or not isinstance(state.get("calls"), list):
-            fail(f"{state_path}: not a reproduce.json (no list of calls); remove it to start the table's "
-                 "bookkeeping afresh")
-        if state.get("budget") != args.budget:
-            fail(f"{out} holds a reproduction of budget '{state.get('budget')}', not '{args.budget}': "
-                 "choose another --out", 2)
+    afresh = "; remove it to start the table's bookkeeping afresh"
+    state = read_state(state_path, fail, afresh)
+    if state is None:
+        state = {"budget": args.budget, "calls": []}
+    if not isinstance(state.get("calls"), list):
+        fail(f"{state_path}: not a reproduce.json (no list of calls){afresh}")
+    if state.get("budget") != args.budget:
+        fail(f"{out} holds a reproduction of budget '{state.get('budget')}', not '{args.budget}': "
+             "choose another --out", 2)
     earlier = earlier_cells(out, args.budget, cells)
     call = {"started": datetime.datetime.now().isoformat(timespec="seconds"), "jobs": args.jobs,
             "device": args.device, "wall_s": 0.0, "load": os.getloadavg()[0]}
@@ -1238,6 +1234,23 @@ def main():
     print(tool_files.escaped(f"reproduce: wrote {os.path.join(out, 'RESULTS.md')} and results.csv "
                              f"({time.time() - t0:.0f} s this call)"))
     return 0
+
+
+def read_state(path, fail, hint=""):
+    """A results folder's reproduce.json: its object, or None where there is none. One that cannot
+    be read, or holds no JSON object, is refused with fail(message), hint appended."""
+    try:
+        with open(path) as f:
+            state = json.load(f)
+    except FileNotFoundError:
+        return None
+    except OSError as e:
+        fail(f"{path}: {e.strerror}{hint}")
+    except ValueError as e:
+        fail(f"{path}: not readable JSON ({e}){hint}")
+    if not isinstance(state, dict):
+        fail(f"{path}: not a reproduce.json (a JSON {type(state).__name__}, not an object){hint}")
+    return state
 
 
 def main_of():

@@ -9,7 +9,6 @@ cell that a later DIR gives again replaces the earlier one; a DIR given twice is
 folder, budget, epochs (of the search's runs and of the seeds) and the seeds' options, and the
 devices. Writes Markdown to FILE (atomically; not a file it reads) or to standard output."""
 import argparse
-import json
 import math
 import os
 import shlex
@@ -43,20 +42,8 @@ def read_folder(folder):
     missing = [c for c in COLUMNS if c not in header]
     if missing:
         fail(f"{path}: no column '{missing[0]}' (not a tools/reproduce.py results.csv?)")
-    state_path = os.path.join(folder, "reproduce.json")
-    state = {}
-    try:
-        with open(state_path) as f:
-            state = json.load(f)
-    except FileNotFoundError:
-        pass  # the budget is then "?"
-    except OSError as e:
-        fail(f"{state_path}: {e.strerror}")
-    except ValueError as e:
-        fail(f"{state_path}: not readable JSON ({e})")
-    if not isinstance(state, dict):
-        fail(f"{state_path}: not a reproduce.json (a JSON {type(state).__name__}, not an object)")
-    budget = state.get("budget", "?")
+    state = reproduce.read_state(os.path.join(folder, "reproduce.json"), fail)
+    budget = state.get("budget", "?") if state else "?"
     cells = {}
     for i, r in enumerate(lines, start=2):
         where = f"{path} line {i}"
