@@ -71,4 +71,13 @@ int jn_cpu_step_inputs_fill(jn_cpu_step_inputs *in, const jn_model *m, const jn_
                             const jn_dataset *train, const uint32_t *perm, long b, int batch_size,
                             uint64_t seed, uint64_t step, jn_batch *batch, jn_noise *noise);
 
+/* One SGD step as training takes it: the inputs of step `step` (jn_cpu_step_inputs_fill, the
+ * workspace's model and objective), jn_cpu_step into grad and terms, then the update of params
+ * and velocity (the objective's weight decay), reporting the phases to the workspace's clock.
+ * Returns the batch's rows, or 0 where the loss or penalty is not finite: the run diverged, and
+ * params and velocity are left as they were. */
+int jn_cpu_train_step(jn_cpu_ws *ws, jn_cpu_step_inputs *in, const jn_dataset *train, const uint32_t *perm, long b,
+                      int batch_size, uint64_t seed, uint64_t step, double lr, double momentum, jn_real *params,
+                      jn_real *velocity, jn_real *grad, jn_step_terms *terms);
+
 #endif

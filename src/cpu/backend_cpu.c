@@ -8,7 +8,6 @@
 #include "jacnoise/evaluate.h"
 #include "jacnoise/rng.h"
 
-#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -78,17 +77,14 @@ static int train_slot(cpu_backend *c, cpu_slot *s, const jn_train_chunk *chunk, 
     res->steps_done = 0;
     res->diverged = 0;
     for (long k = 0; k < chunk->n_batches; k++) {
-        jn_batch batch;
-        jn_noise noise;
-        int rows = jn_cpu_step_inputs_fill(&c->in, &c->model, &s->obj, c->train, s->perm, chunk->first_batch + k,
-                                           c->setup.batch, s->hp.seed, at->global_step + (uint64_t)k, &batch, &noise);
         jn_step_terms terms;
-        jn_cpu_step(c->ws, s->params, &batch, &noise, &terms, c->grad);
-        if (!isfinite(terms.loss) || !isfinite(terms.penalty)) {
+        const int rows = jn_cpu_train_step(c->ws, &c->in, c->train, s->perm, chunk->first_batch + k, c->setup.batch,
+                                           s->hp.seed, at->global_step + (uint64_t)k, at->lr, s->hp.momentum,
+                                           s->params, s->velocity, c->grad, &terms);
+        if (!rows) {
             res->diverged = 1;
             return 0;
         }
-        jn_cpu_sgd_update(&c->model, s->params, c->grad, s->velocity, at->lr, s->hp.momentum, s->obj.weight_decay);
         sums->loss += terms.loss * rows;
         sums->penalty += terms.penalty * rows;
         sums->errors += terms.errors;

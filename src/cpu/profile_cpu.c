@@ -17,8 +17,6 @@
 
 typedef struct {
     jn_profile_target base;
-    jn_model model;
-    jn_objective obj;
     jn_profile_setup setup;
     const jn_dataset *train;
     jn_cpu_ws *ws;
@@ -30,20 +28,13 @@ typedef struct {
     jn_real *scratch[3]; /* replay operands */
 } cpu_target;
 
-/* One training step as backend_cpu.c runs it, reporting phases to clock (may be NULL). */
-static void train_step(cpu_target *c, jn_phase_clock *clock)
+/* One training step as backend_cpu.c runs it, its phases reported to the workspace's clock. */
+static void train_step(cpu_target *c)
 {
-    const long batches = (c->train->n + c->setup.batch - 1) / c->setup.batch;
-    jn_batch batch;
-    jn_noise noise;
+    const long batches = jn_batches_per_epoch(c->train->n, c->setup.batch);
     jn_step_terms terms;
-    jn_phase_mark(clock, JN_PHASE_DATA);
-    jn_cpu_step_inputs_fill(&c->in, &c->model, &c->obj, c->train, c->perm, (long)(c->step % (uint64_t)batches),
-                            c->setup.batch, c->setup.seed, c->step, &batch, &noise);
-    jn_cpu_step(c->ws, c->params, &batch, &noise, &terms, c->grad);
-    jn_phase_mark(clock, JN_PHASE_UPDATE);
-    jn_cpu_sgd_update(&c->model, c->params, c->grad, c->velocity, c->setup.lr, c->setup.momentum, c->obj.weight_decay);
-    jn_phase_mark(clock, JN_PHASE_NONE);
+    jn_cpu_train_step(c->ws, &c->in, c->train, c->perm, (long)(c->step % (uint64_t)batches), c->setup.batch,
+                      c->setup.seed, c->step, c->setup.lr, c->setup.momentum, c->params, c->velocity, c->grad, &terms);
     c->step++;
 }
 
@@ -54,7 +45,7 @@ static int cpu_step(jn_profile_target *t, double *step_s, double phase_s[JN_PHAS
     jn_wall_clock_init(&clock);
     jn_cpu_ws_set_clock(c->ws, &clock.base);
     const double t0 = jn_wall_seconds();
-    train_step(c, &clock.base);
+    train_step(c);
     *step_s = jn_wall_seconds() - t0;
     jn_cpu_ws_set_clock(c->ws, NULL);
     memcpy(phase_s, clock.seconds, sizeof clock.seconds);
@@ -103,8 +94,6 @@ jn_profile_target *jn_cpu_profile_target_create(const jn_model *m, const jn_obje
     c->base.ops = &cpu_target_ops;
     c->base.launches = -1;
     c->base.jvp_in_forward = jn_cpu_stacked(obj);
-    c->model = *m;
-    c->obj = *obj;
     c->setup = *setup;
     c->train = train;
     const size_t P = m->n_params;
@@ -122,7 +111,7 @@ jn_profile_target *jn_cpu_profile_target_create(const jn_model *m, const jn_obje
     /* The floor's shapes: the GEMMs of one step, logged; then the step is undone (a fresh
      * start for the timed ones). */
     jn_cpu_ws_log_gemms(c->ws, &c->log);
-    train_step(c, NULL);
+    train_step(c);
     jn_cpu_ws_log_gemms(c->ws, NULL);
     jn_model_init_params(m, setup->seed, c->params);
     memset(c->velocity, 0, sizeof(jn_real) * P);
