@@ -1,6 +1,8 @@
 /* OpenBLAS core selection (see jacnoise/blas.h): cpuid features, the pure decision, and the
- * one re-execution that applies it before the library's kernels are chosen. */
+ * one re-execution that applies it before the library's kernels are chosen; then what was
+ * chosen, the BLAS threads, and the SGEMM peak the profile measures on them. */
 #include "jacnoise/blas.h"
+#include "jacnoise/wallclock.h"
 
 #include <cblas.h>
 #include <errno.h>
@@ -8,7 +10,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <time.h>
 #include <unistd.h>
 
 #if defined(__x86_64__) || defined(__i386__)
@@ -195,13 +196,6 @@ int jn_blas_threads(void)
 #endif
 }
 
-static double now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
-
 double jn_blas_sgemm_peak(int n, int reps)
 {
     const size_t nn = (size_t)n * n;
@@ -213,9 +207,9 @@ double jn_blas_sgemm_peak(int n, int reps)
             b[i] = (float)(i % 5) * 0.5f - 1.0f;
         }
         for (int r = -1; r < reps; r++) {  /* r = -1: warm-up (thread start, packing buffers) */
-            double t0 = now();
+            double t0 = jn_wall_seconds();
             cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, n, n, n, 1, a, n, b, n, 0, c, n);
-            double rate = 2.0 * n * (double)nn / (now() - t0) * 1e-9;
+            double rate = 2.0 * n * (double)nn / (jn_wall_seconds() - t0) * 1e-9;
             best = r >= 0 && rate > best ? rate : best;
         }
     }
