@@ -77,6 +77,8 @@ PYTHON_REFUSALS = {
     "bench_sweep_results": [(["--bogus"], "--bogus"), (["--runs", "0"], "--runs 0"), (["--configs", "x"], "--configs x")],
     "bench_sweep_merge": [(["--bogus"], "--bogus"), (["--configs", "x"], "--configs x"), (["--configs", "150"],
                                                                                           "--configs 150")],
+    "bench_sweep_plan": [(["--configs", "150"], "--baseline"), (["--baseline", "x", "--bogus"], "--bogus"),
+                         (["--baseline", "x", "--reps", "0"], "--reps 0")],
 }
 
 

@@ -38,32 +38,20 @@ static char *experiment_text(const jn_config *cfg)
     return text;
 }
 
-/* The options of grid point `point`, draw `sample`, repeat `repeat` (but out); *reset tells
- * whether options that change nothing were set to their defaults. */
-static int configure(const jn_plan *plan, long point, long sample, long repeat, jn_config *cfg, int *reset)
+/* The options every configuration shares: the defaults, the spec's fixed values and the sweep
+ * command's options, which win (a spec cannot sweep those: they say how runs execute). Set once
+ * for the plan, not for each configuration again. */
+static int base_config(jn_plan *plan)
 {
     const jn_spec *spec = &plan->spec;
+    jn_config *cfg = &plan->base;
     jn_config_defaults(cfg);
     int threads_set = 0;
     for (int i = 0; i < spec->n_entries; i++) {
         const spec_entry *s = &spec->entries[i];
-        char drawn[JN_SPEC_LINE_MAX];  /* a choice() value whole, however long */
-        const char *value = s->values[0];
-        if (s->kind == SPEC_GRID) {
-            value = s->values[point % s->n_values];
-            point /= s->n_values;
-        } else if (s->kind != SPEC_FIXED) {
-            jn_spec_draw(spec, s, sample, drawn, sizeof drawn);
-            value = drawn;
-        }
         threads_set |= !strcmp(s->key, "threads");
-        if (jn_config_set(cfg, JN_CMD_TRAIN, s->key, value))
+        if (s->kind == SPEC_FIXED && jn_config_set(cfg, JN_CMD_TRAIN, s->key, s->values[0]))
             return jn_fail_context("%s: line %d", spec->path, s->line);
-    }
-    if (spec->seeds_line) {
-        char seed[32];
-        snprintf(seed, sizeof seed, "%llu", (unsigned long long)(spec->seed_base + (uint64_t)repeat));
-        jn_config_set(cfg, JN_CMD_TRAIN, "seed", seed);
     }
     if (!threads_set)
         cfg->threads = JN_SWEEP_THREADS;
@@ -72,6 +60,36 @@ static int configure(const jn_plan *plan, long point, long sample, long repeat, 
     cfg->progress = JN_PROGRESS_NEVER;
     cfg->resume = 0;
     cfg->max_steps = 0;
+    return 0;
+}
+
+/* The options of grid point `point`, draw `sample`, repeat `repeat` (but out): the plan's base
+ * with the swept values; *reset tells whether options that change nothing were set to their
+ * defaults. */
+static int configure(const jn_plan *plan, long point, long sample, long repeat, jn_config *cfg, int *reset)
+{
+    const jn_spec *spec = &plan->spec;
+    *cfg = plan->base;
+    for (int i = 0; i < spec->n_entries; i++) {
+        const spec_entry *s = &spec->entries[i];
+        char drawn[JN_SPEC_LINE_MAX];  /* a choice() value whole, however long */
+        const char *value = drawn;
+        if (s->kind == SPEC_FIXED)
+            continue;
+        if (s->kind == SPEC_GRID) {
+            value = s->values[point % s->n_values];
+            point /= s->n_values;
+        } else {
+            jn_spec_draw(spec, s, sample, drawn, sizeof drawn);
+        }
+        if (jn_config_set(cfg, JN_CMD_TRAIN, s->key, value))
+            return jn_fail_context("%s: line %d", spec->path, s->line);
+    }
+    if (spec->seeds_line) {
+        char seed[32];
+        snprintf(seed, sizeof seed, "%llu", (unsigned long long)(spec->seed_base + (uint64_t)repeat));
+        jn_config_set(cfg, JN_CMD_TRAIN, "seed", seed);
+    }
     char what[512];
     if (jn_config_check(cfg)) {
         if (!plan->n_swept)  /* the spec's one configuration: nothing to name it by */
@@ -105,8 +123,40 @@ void jn_plan_value(const jn_plan *plan, int i, const char *key, char *out, size_
     jn_config_get(&cfg, key, out, cap);
 }
 
-/* Entry k: its place in the spec, its id, and that its folder's path fits. */
-static int build(jn_plan *plan, long k, int *reset)
+/* A configuration's id: a hash of its experiment text, formatted in place where it fits (the
+ * text's formatting is most of what planning a configuration costs: once, not twice). */
+static int make_id(const jn_config *cfg, char *id)
+{
+    char fits[8192];
+    char *text = fits;
+    if (jn_config_format(cfg, JN_CMD_TRAIN, 1, fits, sizeof fits) >= sizeof fits && !(text = experiment_text(cfg)))
+        return jn_fail("out of memory");
+    snprintf(id, JN_SWEEP_ID_LEN + 1, "%012llx", (unsigned long long)(jn_sweep_hash(text) >> 16));
+    if (text != fits)
+        free(text);
+    return 0;
+}
+
+/* What the members of a configuration's group share (malloc'ed). */
+static char *group_key(const jn_config *cfg)
+{
+    char key[8192] = "";
+    size_t used = 0;
+    for (const char *const *k = group_keys; *k; k++) {
+        char v[JN_PATH_MAX + 64];
+        jn_config_get(cfg, *k, v, sizeof v);
+        int n = snprintf(key + used, sizeof key - used, "%s=%s\n", *k, v);
+        used += n > 0 && (size_t)n < sizeof key - used ? (size_t)n : 0;
+    }
+    /* A lambda = 0 member of a penalised group would still get a penalty sum and +-0
+     * gradient additions: not the bytes of its solo run. */
+    snprintf(key + used, sizeof key - used, "penalty=%s\n", cfg->obj.jac_lambda > 0 ? "on" : "off");
+    return strdup(key);
+}
+
+/* Entry k: its place in the spec, its id, its group key (*key, malloc'ed), and that its
+ * folder's path fits; its options are built once here for all of those. */
+static int build(jn_plan *plan, long k, char **key, int *reset)
 {
     jn_plan_entry *e = &plan->entries[k];
     const jn_spec *spec = &plan->spec;
@@ -114,13 +164,11 @@ static int build(jn_plan *plan, long k, int *reset)
     e->sample = k / spec->seeds % spec->samples;
     e->point = k / spec->seeds / spec->samples;
     jn_config cfg;
-    if (configure(plan, e->point, e->sample, e->repeat, &cfg, reset))
+    if (configure(plan, e->point, e->sample, e->repeat, &cfg, reset) || make_id(&cfg, e->id))
         return -1;
-    char *text = experiment_text(&cfg);
-    if (!text)
+    if (!(*key = group_key(&cfg)))
         return jn_fail("out of memory");
-    snprintf(e->id, sizeof e->id, "%012llx", (unsigned long long)(jn_sweep_hash(text) >> 16));
-    free(text);
+    plan->tf32 |= cfg.tf32;
     return jn_plan_folder(plan, (int)k, cfg.out, sizeof cfg.out) ? 0 : -1;
 }
 
@@ -152,26 +200,6 @@ static int columns(jn_plan *plan)
     return 0;
 }
 
-/* The group key of entry i. */
-static char *group_key(const jn_plan *plan, int i)
-{
-    jn_config c;
-    const jn_config *cfg = &c;
-    jn_plan_config(plan, i, &c);
-    char key[8192] = "";
-    size_t used = 0;
-    for (const char *const *k = group_keys; *k; k++) {
-        char v[JN_PATH_MAX + 64];
-        jn_config_get(cfg, *k, v, sizeof v);
-        int n = snprintf(key + used, sizeof key - used, "%s=%s\n", *k, v);
-        used += n > 0 && (size_t)n < sizeof key - used ? (size_t)n : 0;
-    }
-    /* A lambda = 0 member of a penalised group would still get a penalty sum and +-0
-     * gradient additions: not the bytes of its solo run. */
-    snprintf(key + used, sizeof key - used, "penalty=%s\n", cfg->obj.jac_lambda > 0 ? "on" : "off");
-    return strdup(key);
-}
-
 static const jn_plan *sort_plan;
 static char **sort_keys;
 
@@ -183,18 +211,15 @@ static int by_group(const void *a, const void *b)
     return c ? c : strcmp(sort_plan->entries[ia].id, sort_plan->entries[ib].id);
 }
 
-static int make_groups(jn_plan *plan)
+/* The groups of the entries, whose keys ([n_entries]) it takes over (those it keeps set to NULL). */
+static int make_groups(jn_plan *plan, char **keys)
 {
     const int n = plan->n_entries;
-    char **keys = calloc((size_t)(n ? n : 1), sizeof *keys);
     int *order = malloc(sizeof(int) * (size_t)(n ? n : 1));
     plan->groups = calloc((size_t)(n ? n : 1), sizeof *plan->groups);
-    int rc = !keys || !order || !plan->groups ? jn_fail("out of memory") : 0;
-    for (int i = 0; !rc && i < n; i++) {
+    int rc = !order || !plan->groups ? jn_fail("out of memory") : 0;
+    for (int i = 0; !rc && i < n; i++)
         order[i] = i;
-        if (!(keys[i] = group_key(plan, i)))
-            rc = jn_fail("out of memory");
-    }
     if (!rc) {
         sort_plan = plan;
         sort_keys = keys;
@@ -217,9 +242,6 @@ static int make_groups(jn_plan *plan)
         plan->n_groups++;
         i = j;
     }
-    for (int i = 0; keys && i < n; i++)
-        free(keys[i]);
-    free(keys);
     free(order);
     return rc;
 }
@@ -232,9 +254,9 @@ static int by_id_then_order(const void *a, const void *b)
 }
 
 /* Configurations that resolve to the same options (the same id) are one: the first stays,
- * the others are counted as repeats. A hash collision (the same id, other options) is
- * refused, never merged. */
-static int drop_repeats(jn_plan *plan)
+ * the others are counted as repeats (their group keys, keys[], freed). A hash collision (the
+ * same id, other options) is refused, never merged. */
+static int drop_repeats(jn_plan *plan, char **keys)
 {
     const int n = plan->n_entries;
     int *order = malloc(sizeof(int) * (size_t)(n ? n : 1));
@@ -263,9 +285,16 @@ static int drop_repeats(jn_plan *plan)
         order[i] = order[i - 1];  /* later repeats compare with the one kept */
     }
     int kept = 0;
-    for (int i = 0; !rc && i < n; i++)
-        if (!drop[i])
-            plan->entries[kept++] = plan->entries[i];
+    for (int i = 0; !rc && i < n; i++) {
+        if (drop[i]) {
+            free(keys[i]);
+            continue;
+        }
+        keys[kept] = keys[i];
+        plan->entries[kept++] = plan->entries[i];
+    }
+    for (int i = kept; !rc && i < n; i++)
+        keys[i] = NULL;  /* moved or freed above */
     if (!rc) {
         plan->n_repeats = n - kept;
         plan->n_entries = kept;
@@ -283,7 +312,7 @@ int jn_plan_make(jn_spec *spec, const jn_config *given, const char *dir, jn_plan
     plan->given = given;
     if (snprintf(plan->dir, sizeof plan->dir, "%s", dir) >= (int)sizeof plan->dir)
         return jn_fail("%s: path too long", dir);
-    if (columns(plan))
+    if (columns(plan) || base_config(plan))
         return -1;
     long points = 1;
     for (int i = 0; i < plan->spec.n_entries; i++)
@@ -291,17 +320,24 @@ int jn_plan_make(jn_spec *spec, const jn_config *given, const char *dir, jn_plan
             points *= plan->spec.entries[i].n_values;
     const long total = points * plan->spec.samples * plan->spec.seeds;
     plan->entries = calloc((size_t)total, sizeof *plan->entries);
-    if (!plan->entries)
-        return jn_fail("out of memory for %ld configurations", total);
-    for (long k = 0; k < total; k++) {
-        int reset;
-        if (build(plan, k, &reset))
-            return -1;
+    char **keys = calloc((size_t)total, sizeof *keys);
+    int rc = !plan->entries || !keys ? jn_fail("out of memory for %ld configurations", total) : 0;
+    for (long k = 0; !rc && k < total; k++) {
+        int reset = 0;
+        rc = build(plan, k, &keys[k], &reset);
         plan->n_reset += reset;
     }
-    plan->n_entries = (int)total;
-    return drop_repeats(plan) || make_groups(plan);
-}void jn_plan_free(jn_plan *plan)
+    if (!rc) {
+        plan->n_entries = (int)total;
+        rc = drop_repeats(plan, keys) || make_groups(plan, keys);
+    }
+    for (long k = 0; keys && k < total; k++)
+        free(keys[k]);
+    free(keys);
+    return rc;
+}
+
+void jn_plan_free(jn_plan *plan)
 {
     jn_spec_free(&plan->spec);
     for (int g = 0; g < plan->n_groups; g++) {

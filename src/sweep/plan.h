@@ -25,11 +25,13 @@ typedef struct {
 typedef struct {
     jn_spec spec;
     const jn_config *given;   /* the sweep command's options, or NULL */
+    jn_config base;           /* what every configuration's options start from (plan.c) */
     char dir[JN_PATH_MAX];    /* the sweep folder */
     jn_plan_entry *entries;   /* in the spec's order: grid points, then samples, then seeds */
     int n_entries;
     int n_reset;              /* the spec's configurations whose options that change nothing were reset */
     int n_repeats;            /* the spec's configurations dropped as repeats of an entry */
+    int tf32;                 /* some configuration computes in TF32 */
     jn_plan_group *groups;    /* by key */
     int n_groups;
     const char **columns;     /* results.csv's option columns: the swept keys, then the fixed ones */

@@ -355,15 +355,12 @@ static int run_sweep(const jn_config *cfg, jn_plan *plan)
     /* No device, or tf32 where --device auto falls back to the CPU, would fail every
      * configuration (of that precision) the same way before it trains: said once, nothing
      * written (the device is one for all: it cannot be swept). */
-    int tf32 = 0;
     jn_config entry;
-    for (int i = 0; i < plan->n_entries; i++) {
-        jn_plan_config(plan, i, &entry);
-        tf32 |= entry.tf32;
-    }
+    if (plan->n_entries)
+        jn_plan_config(plan, 0, &entry);
     double gpu_free = 0;  /* read before the workers hold any: each budget is a share of it */
-    const int probe = cfg->jobs > 1 && entry.device != JN_DEVICE_CPU && jn_cuda_built();
-    if (plan->n_entries && jn_sweep_device_check(entry.device, tf32, probe ? &gpu_free : NULL))
+    const int probe = plan->n_entries && cfg->jobs > 1 && entry.device != JN_DEVICE_CPU && jn_cuda_built();
+    if (plan->n_entries && jn_sweep_device_check(entry.device, plan->tf32, probe ? &gpu_free : NULL))
         return fail_now(JN_EXIT_ERROR);
     int code = prepare_folder("--out ", cfg->out, &plan->spec);
     if (!code)
