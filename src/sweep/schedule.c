@@ -340,7 +340,8 @@ static int run_group(source *src, int group)
     return rc;
 }
 
-int jn_sweep_work(const jn_plan *plan, const unsigned char *mine, const jn_sweep_report *report)
+int jn_sweep_work(const jn_plan *plan, const unsigned char *mine, const jn_run_row *known,
+                  const jn_sweep_report *report)
 {
     jn_train_catch_signals();
     source src = {.plan = plan, .report = report};
@@ -352,7 +353,7 @@ int jn_sweep_work(const jn_plan *plan, const unsigned char *mine, const jn_sweep
     src.bucket_batch = malloc(n * sizeof *src.bucket_batch);
     src.bucket_next = malloc(n * sizeof *src.bucket_next);
     src.bucket_end = malloc(n * sizeof *src.bucket_end);
-    int code = 0;
+    int code = 0, opened = 0;
     if (!src.items || !src.open || !src.live || !src.resumed || !src.bucket_batch || !src.bucket_next ||
         !src.bucket_end)
         code = (jn_fail("out of memory"), JN_EXIT_ERROR);
@@ -361,14 +362,17 @@ int jn_sweep_work(const jn_plan *plan, const unsigned char *mine, const jn_sweep
         for (int m = 0; m < plan->groups[g].n_members; m++) {
             const int e = plan->groups[g].members[m];
             jn_run_row row;
+            const jn_run_row *r = known && !opened ? &known[e] : &row;  /* read as the sweep started, just now */
             if (!mine[e])
                 continue;
-            jn_results_row(plan, e, &row);
-            if (!row.done)
+            if (r == &row)
+                jn_results_row(plan, e, &row);
+            if (!r->done)
                 src.items[src.n_items++] = (pending){.entry = e};
         }
         if (src.n_items == 0)
             continue;
+        opened = 1;
         int rc = run_group(&src, g);
         if (rc > 0) {
             code = rc;

@@ -5,6 +5,7 @@
 #define JACNOISE_SWEEP_SCHEDULE_H
 
 #include "sweep/plan.h"
+#include "sweep/results.h"
 
 /* What a worker reports, to whoever draws the progress line and keeps results.csv. */
 typedef struct {
@@ -26,10 +27,14 @@ typedef struct {
 } jn_sweep_report;
 
 /* Trains the entries flagged in `mine` that are not done (finished, early-stopped or
- * diverged): unfinished runs resume from last.ckpt, the others start. A failure (a job's, or
- * a whole group's) is reported and recorded in the run's summary.json where its folder
- * allows; the sweep goes on. Returns 0, or JN_EXIT_SIGINT / JN_EXIT_SIGTERM when a signal
- * stopped it (every active run saved). */
-int jn_sweep_work(const jn_plan *plan, const unsigned char *mine, const jn_sweep_report *report);
+ * diverged): unfinished runs resume from last.ckpt, the others start. `known` ([n_entries], or
+ * NULL) holds the rows the sweep read as it started: the first group opened takes its members'
+ * from it, where a later one reads its members' folders again, which another process sharing
+ * the sweep folder may have trained meanwhile. A failure (a job's, or a whole group's) is
+ * reported and recorded in the run's summary.json where its folder allows; the sweep goes on.
+ * Returns 0, or JN_EXIT_SIGINT / JN_EXIT_SIGTERM when a signal stopped it (every active run
+ * saved). */
+int jn_sweep_work(const jn_plan *plan, const unsigned char *mine, const jn_run_row *known,
+                  const jn_sweep_report *report);
 
 #endif

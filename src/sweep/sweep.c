@@ -433,7 +433,9 @@ static int run_sweep(const jn_config *cfg, jn_plan *plan)
     snprintf(this_task, sizeof this_task, "%ld", array_task);
     continue_words(how, sizeof how, array_task >= 0 ? this_task : NULL, 1);
     const jn_sweep_report report = {&f, front_planned, front_began, front_stepped, front_ended, front_flush, how};
-    code = workers > 1 ? jn_sweep_workers(plan, todo, workers, &report) : jn_sweep_work(plan, todo, &report);
+    /* The rows were read above: the workers' first groups need not read their folders again. */
+    code = workers > 1 ? jn_sweep_workers(plan, todo, f.table.rows, workers, &report)
+                       : jn_sweep_work(plan, todo, f.table.rows, &report);
     front_reread(&f, 1);  /* the end's table and results.csv say what every folder says now */
     f.dirty = 1;
     f.writing = 0;

@@ -81,8 +81,8 @@ static void pipe_ended(void *ctx, int entry, const char *status, const char *mes
     put_line(p->fd, line);
 }
 
-static int worker_main(const jn_plan *plan, const unsigned char *mine, int j, int jobs, int fd,
-                       const char *to_continue)
+static int worker_main(const jn_plan *plan, const unsigned char *mine, const jn_run_row *known, int j, int jobs,
+                       int fd, const char *to_continue)
 {
 #if defined(__linux__)
     /* A worker never outlives the sweep (a killed sweep must not leave runs training). */
@@ -102,7 +102,7 @@ static int worker_main(const jn_plan *plan, const unsigned char *mine, int j, in
     free(part);
     pipe_report p = {fd, 0, jn_wall_seconds()};
     const jn_sweep_report report = {&p, pipe_planned, pipe_began, pipe_stepped, pipe_ended, NULL, to_continue};
-    int code = jn_sweep_work(plan, own, &report);
+    int code = jn_sweep_work(plan, own, known, &report);
     send_steps(&p);
     free(own);
     return code;
@@ -202,7 +202,8 @@ static int drain(worker *w, const jn_sweep_report *r)
     return 1;
 }
 
-int jn_sweep_workers(const jn_plan *plan, const unsigned char *mine, int jobs, const jn_sweep_report *report)
+int jn_sweep_workers(const jn_plan *plan, const unsigned char *mine, const jn_run_row *known, int jobs,
+                     const jn_sweep_report *report)
 {
     worker *w = calloc((size_t)jobs, sizeof *w);
     struct pollfd *fds = calloc((size_t)jobs, sizeof *fds);
@@ -232,7 +233,7 @@ int jn_sweep_workers(const jn_plan *plan, const unsigned char *mine, int jobs, c
             close(fd[0]);
             for (int k = 0; k < started; k++)
                 close(w[k].fd);
-            int rc = worker_main(plan, mine, started, jobs, fd[1], report->to_continue);
+            int rc = worker_main(plan, mine, known, started, jobs, fd[1], report->to_continue);
             if (rc == JN_EXIT_ERROR)
                 fprintf(stderr, "jacnoise: sweep worker %d: %s\n", started, jn_last_error());
             fflush(stdout);

@@ -7,10 +7,11 @@
 #include "sweep/schedule.h"
 
 /* Forks `jobs` workers over the entries flagged in `mine`, worker j taking part j of `jobs`
- * (jn_plan_deal), and passes their reports to `report`. SIGINT/SIGTERM reach every worker,
+ * (jn_plan_deal; `known` as jn_sweep_work takes it), and passes their reports to `report`. SIGINT/SIGTERM reach every worker,
  * which saves its runs. Returns 0, the signal's exit status, or JN_EXIT_ERROR if a worker
  * failed (error recorded). */
-int jn_sweep_workers(const jn_plan *plan, const unsigned char *mine, int jobs, const jn_sweep_report *report);
+int jn_sweep_workers(const jn_plan *plan, const unsigned char *mine, const jn_run_row *known, int jobs,
+                     const jn_sweep_report *report);
 
 /* For --device cuda, jn_cuda_device_check, and for --device auto with tf32 (which the CPU it
  * falls back to lacks), jn_backend_precision_check, asked in a child process, since the CUDA
