@@ -11,6 +11,9 @@
 #include <string.h>
 
 #define MAX_CONFIGURATIONS 50000
+/* Its digits, for messages whose format is a literal. */
+#define DIGITS_OF(n) #n
+#define DIGITS(n) DIGITS_OF(n)
 
 /* Options a spec may not set: the sweep sets them for every configuration. */
 static const char *const sweep_owned[] = {"out", "resume", "max-steps", "progress", "config", NULL};
@@ -192,7 +195,7 @@ static int parse_control(jn_spec *spec, const char *key, const char *value, int 
             return fail_at(spec, line, "%s: expected an integer >= 0, got '%s'", key, value);
         spec->search_seed = s;
     } else if (parse_integer(value, MAX_CONFIGURATIONS, &v)) {
-        return fail_at(spec, line, "%s: expected a count in [1, 50000], got '%s'", key, value);
+        return fail_at(spec, line, "%s: expected a count in [1, " DIGITS(MAX_CONFIGURATIONS) "], got '%s'", key, value);
     } else {
         *(seen == &spec->samples_line ? &spec->samples : &spec->seeds) = v;
     }
