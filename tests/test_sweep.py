@@ -192,6 +192,14 @@ def spec_errors(tmp):
         p = run(["sweep"] + args, expect=2)
         check(len(p.stderr.splitlines()) == 1 and ("--out" in p.stderr or "empty folder" in p.stderr),
               f"sweep {' '.join(args)!r}: {p.stderr!r}")
+    # The spec given as an operand (as status and merge take their folders): the line says that
+    # the spec and the folder are options, nothing written.
+    operand = os.path.join(tmp, "operand")
+    for args, first in (([good], good), ([good, operand], good), (["--spec", good, operand], operand)):
+        p = run(["sweep"] + args, expect=2)
+        check(p.stderr.startswith(f"jacnoise: unexpected argument '{first}'") and "--spec FILE --out DIR" in
+              p.stderr and len(p.stderr.splitlines()) == 1 and not os.path.exists(operand),
+              f"sweep {' '.join(args)}: {p.stderr!r}")
     # Slurm variables that are not a job array's: a usage error, before any folder is made.
     folder = os.path.join(tmp, "not-an-array")
     p = run(["sweep", "--spec", good, "--out", folder], expect=2, env=dict(os.environ, SLURM_ARRAY_TASK_ID="x"))

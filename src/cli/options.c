@@ -112,6 +112,11 @@ static int apply_arg(jn_config *cfg, unsigned command, int argc, char **argv, in
             if (jn_config_accepts(command, name))
                 return jn_fail("unexpected argument '%s' (options start with --: did you mean --%s?)", arg, arg + skip);
         }
+        /* `jacnoise sweep study.spec`: the spec (and the folder) read as operands, as status's
+         * and merge's folders are. */
+        if (command == JN_CMD_SWEEP)
+            return jn_fail("unexpected argument '%s' (a sweep's spec and folder are options: jacnoise sweep --spec "
+                           "FILE --out DIR; see --help)", arg);
         return jn_fail("unexpected argument '%s' (options start with --; see --help)", arg);
     }
     char key[128];
