@@ -4,8 +4,8 @@ trained alone; --models 1 = --models 6; --jobs 2; shards (separate folders merge
 shared folder) = the unsharded sweep; a rerun's --jobs sharing the runs left; killed workers named with how to continue; an edited spec's dropped runs said; SIGKILLs and SIGINT then a rerun = an uninterrupted
 sweep; a failed configuration; a corrupt last.ckpt (its message says what works);
 --device cuda, or tf32 with --device auto, without a GPU (one line); --out with a trailing slash; status, progress line, help; tools/plot_sweep.py;
-tools/sweep-local-gpus.sh (its sharding, on the CPU; a failing shard named, no merge without
-a sweep folder; an empty CUDA_VISIBLE_DEVICES, and an empty entry in it; --help; a SIGTERM
+tools/sweep-local-gpus.sh (its sharding, on the CPU; a bad option or spec said once, before
+any shard starts; a failing shard named, no merge without a sweep folder; an empty CUDA_VISIBLE_DEVICES, and an empty entry in it; --help; a SIGTERM
 after a shard has ended);
 a long choice() value used whole; no test split; results.csv unwritable (exit 1);
 configurations that differ only in options that change nothing (the penalty's without it)
@@ -200,6 +200,11 @@ def spec_errors(tmp):
         check(p.stderr.startswith(f"jacnoise: unexpected argument '{first}'") and "--spec FILE --out DIR" in
               p.stderr and len(p.stderr.splitlines()) == 1 and not os.path.exists(operand),
               f"sweep {' '.join(args)}: {p.stderr!r}")
+    # --dry-run: the spec and options checked, the plan's size said, nothing written.
+    dry = os.path.join(tmp, "dry")
+    p = sweep(["--spec", good, "--out", dry, "--dry-run"])
+    check(p.stdout == f"sweep {dry}: 1 configuration in 1 group; spec and options checked, nothing written "
+          "(--dry-run)\n" and not os.path.exists(dry), f"sweep --dry-run: {p.stdout!r} {p.stderr!r}")
     # Slurm variables that are not a job array's: a usage error, before any folder is made.
     folder = os.path.join(tmp, "not-an-array")
     p = run(["sweep", "--spec", good, "--out", folder], expect=2, env=dict(os.environ, SLURM_ARRAY_TASK_ID="x"))
@@ -322,17 +327,20 @@ def shards(tmp, spec, ref):
 
 
 def local_gpus_failure(tmp, spec):
-    """tools/sweep-local-gpus.sh names a shard that fails (here refusing an option, before the
-    sweep folder exists) with its exit status and its log's last line (DIR/shard-0.log, given
-    DIR/), and merges nothing."""
-    folder = os.path.join(tmp, "local-gpus-bogus")
+    """tools/sweep-local-gpus.sh with a bad option, on two GPUs: jacnoise's one line and exit
+    status 2, once, before any shard starts or DIR is made (each shard refused it, each named
+    with its log's last line, in a DIR made for the logs); a spec with an error, the same."""
     script = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tools", "sweep-local-gpus.sh")
-    p = subprocess.run([script, spec, folder + "/", "--bogus"], env=dict(os.environ, JACNOISE=BIN,
-                       CUDA_VISIBLE_DEVICES="0"), capture_output=True, text=True, timeout=600)
-    check(p.returncode == 1 and f"shard 0/1 exited with status 2; the end of {folder}/shard-0.log: jacnoise: --bogus: "
-          "unknown option" in p.stderr and "not a sweep folder" not in p.stderr and f"log {folder}/shard-0.log\n"
-          in p.stdout, f"sweep-local-gpus.sh with a bad option, DIR/: exit {p.returncode}: {p.stdout[-300:]!r} "
-          f"{p.stderr[-600:]!r}")
+    bad = os.path.join(tmp, "local-gpus-bad.spec")
+    open(bad, "w").write("data = usps\nlr = [0.1, -1]\n")
+    for name, args, words in (("a bad option", [spec, "--bogus"], "jacnoise: --bogus: unknown option"),
+                              ("a bad spec", [bad], f"jacnoise: {bad}: line 2: --lr: -1 out of range")):
+        folder = os.path.join(tmp, "local-gpus-refused")
+        p = subprocess.run([script, args[0], folder + "/"] + args[1:], env=dict(os.environ, JACNOISE=BIN,
+                           CUDA_VISIBLE_DEVICES="0,1"), capture_output=True, text=True, timeout=600)
+        check(p.returncode == 2 and p.stderr.startswith(words) and p.stderr.count("\n") == 1 and not p.stdout and
+              not os.path.exists(folder), f"sweep-local-gpus.sh with {name}: exit {p.returncode}: {p.stdout[-300:]!r} "
+              f"{p.stderr[-600:]!r}")
 
 
 def local_gpus_shards(tmp):
@@ -343,14 +351,19 @@ def local_gpus_shards(tmp):
 one with glob characters ("*") is one GPU, not the files of the current folder;
     stopped by SIGTERM after one shard has ended (FAKE_BLOCK: the others train until a SIGTERM,
     then take a while to save), it still waits for the others and merges, then says in one line
-    how to continue (not naming the shards the stop ended as failed), exit 143."""
+    how to continue (not naming the shards the stop ended as failed), exit 143; a shard that
+    fails is named with its status and its log's last line, the folder merged, exit 1; where
+    every shard failed before making the sweep folder, each named and nothing merged."""
     script = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tools", "sweep-local-gpus.sh")
     fake, log = os.path.join(tmp, "fake-jacnoise"), os.path.join(tmp, "fake-jacnoise.log")
     with open(fake, "w") as f:
         f.write('#!/bin/sh\n'
+                'case " $* " in *" --dry-run "*) exit 0 ;; esac\n'
                 'echo "$*" >> "$FAKE_LOG"\n'
                 '[ "$2" = merge ] && exit 0\n'
+                '[ "$FAKE_FAIL" = all ] && { echo "jacnoise: shard refused" >&2; exit 2; }\n'
                 'mkdir -p "$5" && : > "$5/sweep.spec"\n'
+                '[ "$FAKE_FAIL" = 1 ] && [ "${7%%/*}" = 1 ] && { echo "jacnoise: shard refused" >&2; exit 2; }\n'
                 '{ [ -z "$FAKE_BLOCK" ] || [ "${7%%/*}" = 0 ]; } && exit 0\n'
                 'trap \'sleep 0.5; echo saved >> "$FAKE_LOG"; exit 143\' TERM\n'
                 'echo waiting >> "$FAKE_LOG"\n'
@@ -425,6 +438,25 @@ one with glob characters ("*") is one GPU, not the files of the current folder;
     shards = re.findall(r"--shard (\S+)", read(log).decode())
     check(p.returncode == 0 and sorted(shards) == ["0/2", "1/2"] and "shard 1/2 on GPU *:" in p.stdout,
           f"sweep-local-gpus.sh with CUDA_VISIBLE_DEVICES=0,*: exit {p.returncode}, shards {shards}: {p.stdout!r}")
+    os.remove(log)
+    # A shard that fails (its options passed the check): named with its status and its log's
+    # last line (DIR/shard-1.log, given DIR/), the others' work merged, exit 1.
+    folder = os.path.join(tmp, "fake-fail")
+    p = subprocess.run([script, spec, folder + "/"], env=dict(env, CUDA_VISIBLE_DEVICES="0,1", FAKE_FAIL="1"),
+                       stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=60)
+    check(p.returncode == 1 and p.stderr.endswith(f"shard 1/2 exited with status 2; the end of {folder}/shard-1.log: "
+          "jacnoise: shard refused\n") and p.stderr.count("\n") == 1 and "sweep merge " + folder + "/" in read(log).decode(),
+          f"sweep-local-gpus.sh with a failing shard: exit {p.returncode}: {p.stdout[-300:]!r} {p.stderr[-300:]!r}")
+    os.remove(log)
+    # Every shard failing before it made the sweep folder: each named, and no merge (which
+    # would only say that DIR is not a sweep folder).
+    folder = os.path.join(tmp, "fake-fail-all")
+    p = subprocess.run([script, spec, folder], env=dict(env, CUDA_VISIBLE_DEVICES="0,1", FAKE_FAIL="all"),
+                       stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=60)
+    check(p.returncode == 1 and p.stderr.count("exited with status 2") == 2 and p.stderr.endswith(
+          f"no merge: no shard started the sweep in {folder} (it holds no sweep.spec)\n") and
+          "merge" not in read(log).decode(), f"sweep-local-gpus.sh with every shard failing: exit {p.returncode}: "
+          f"{p.stderr[-400:]!r}")
     os.remove(log)
     folder = os.path.join(tmp, "fake-term")
     p = subprocess.Popen([script, spec, folder], env=dict(env, CUDA_VISIBLE_DEVICES="0,1", FAKE_BLOCK="1"),

@@ -8,7 +8,8 @@
 # GPUs: those listed in CUDA_VISIBLE_DEVICES (set and empty: none, as CUDA reads it), else,
 # where it is unset, every one nvidia-smi lists. Each shard logs to DIR/shard-I.log; a shard
 # that fails is named with its exit status and its log's last line; a SPEC that is no file or a
-# DIR that is no folder is refused first (exit 2), nothing made. Interrupting this script
+# DIR that is no folder is refused first (exit 2), nothing made, and so are a bad spec or option
+# (jacnoise's line and exit status, once, not once per shard). Interrupting this script
 # (SIGINT, SIGTERM) interrupts every shard (they save their runs) and ends it with exit 130 or
 # 143 once they have, and the folder is merged; running it again resumes. Environment:
 # JACNOISE, the program (default: build/jacnoise of this script's checkout). In a Slurm array
@@ -57,6 +58,11 @@ if [ "$count" -eq 0 ]; then
     echo "$0: no GPU found ($where)" >&2
     exit 1
 fi
+# The spec and options (a shard's command line, checked with --dry-run: nothing written): a bad
+# one is said once, in jacnoise's own line and exit status, before DIR is made; every shard
+# would refuse it alike, each named with its log's last line.
+"$bin" sweep --spec "$spec" --out "$dir" --shard "0/$count" --device cuda --progress never "$@" --dry-run \
+    >/dev/null || exit $?
 mkdir -p "$dir"
 logs=${dir%/}  # DIR/ (as a shell completes it) names its logs DIR/shard-I.log, not DIR//shard-I.log
 pids=""

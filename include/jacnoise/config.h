@@ -71,6 +71,7 @@ typedef struct {
     int jobs;              /* worker processes */
     int shard_index;       /* this process's part (0-based) ... */
     int shard_count;       /* ... of this many; 0 = from SLURM_ARRAY_TASK_* or the whole sweep */
+    int dry_run;           /* check the spec and options, write nothing */
     /* step and eval */
     char dump[JN_PATH_MAX];
     double curv_noise;

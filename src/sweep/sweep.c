@@ -362,6 +362,12 @@ static int run_sweep(const jn_config *cfg, jn_plan *plan)
     const int probe = plan->n_entries && cfg->jobs > 1 && entry.device != JN_DEVICE_CPU && jn_cuda_built();
     if (plan->n_entries && jn_sweep_device_check(entry.device, plan->tf32, probe ? &gpu_free : NULL))
         return fail_now(JN_EXIT_ERROR);
+    if (cfg->dry_run) {  /* what a sweep checks before it writes anything: all of it passed */
+        jn_print(stdout, "sweep %s: %d configuration%s in %d group%s; spec and options checked, nothing written "
+                 "(--dry-run)\n", cfg->out, plan->n_entries, plan->n_entries == 1 ? "" : "s", plan->n_groups,
+                 plan->n_groups == 1 ? "" : "s");
+        return 0;
+    }
     int code = prepare_folder("--out ", cfg->out, &plan->spec);
     if (!code)
         code = shard_of(cfg, &index, &count, &array_task);
