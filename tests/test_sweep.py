@@ -205,6 +205,14 @@ def spec_errors(tmp):
     p = sweep(["--spec", good, "--out", dry, "--dry-run"])
     check(p.stdout == f"sweep {dry}: 1 configuration in 1 group; spec and options checked, nothing written "
           "(--dry-run)\n" and not os.path.exists(dry), f"sweep --dry-run: {p.stdout!r} {p.stderr!r}")
+    # ... and, as the sweep would before it trains, the configurations that are others (hidden =
+    # [12,12], a grid of one width twice where two layers were meant, is one configuration).
+    twice = os.path.join(tmp, "twice.spec")
+    open(twice, "w").write(base.replace("hidden = 12", "hidden = [12,12]"))
+    p = sweep(["--spec", twice, "--out", dry, "--dry-run"])
+    check(p.stdout.startswith(f"sweep {dry}: 1 of the spec's 2 configurations repeat another and are not trained "
+          f"again\nsweep {dry}: 1 configuration in 1 group;") and not os.path.exists(dry),
+          f"sweep --dry-run of a grid giving a value twice: {p.stdout!r} {p.stderr!r}")
     # Slurm variables that are not a job array's: a usage error, before any folder is made.
     folder = os.path.join(tmp, "not-an-array")
     p = run(["sweep", "--spec", good, "--out", folder], expect=2, env=dict(os.environ, SLURM_ARRAY_TASK_ID="x"))

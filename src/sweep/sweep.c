@@ -341,6 +341,20 @@ static void continue_words(char *out, size_t cap, const char *tasks, int this_ta
         snprintf(out, cap, "run the same sweep command again to continue");
 }
 
+/* The spec's configurations that the plan trains as others (hidden = [500,500], a grid of one
+ * width given twice, where two layers were meant, is one configuration: said before it trains). */
+static void say_merged(const char *dir, const jn_plan *plan)
+{
+    const int n = plan->n_entries + plan->n_repeats;
+    if (plan->n_reset)
+        jn_print(stdout, "sweep %s: %d of the spec's %d configurations set options that change nothing (the "
+                 "penalty's at jac-lambda 0, jac-proj for hidden1): they train with the defaults\n", dir,
+                 plan->n_reset, n);
+    if (plan->n_repeats)
+        jn_print(stdout, "sweep %s: %d of the spec's %d configurations repeat another and are not trained again\n",
+                 dir, plan->n_repeats, n);
+}
+
 static int run_sweep(const jn_config *cfg, jn_plan *plan)
 {
     int index, count;
@@ -363,6 +377,7 @@ static int run_sweep(const jn_config *cfg, jn_plan *plan)
     if (plan->n_entries && jn_sweep_device_check(entry.device, plan->tf32, probe ? &gpu_free : NULL))
         return fail_now(JN_EXIT_ERROR);
     if (cfg->dry_run) {  /* what a sweep checks before it writes anything: all of it passed */
+        say_merged(cfg->out, plan);
         jn_print(stdout, "sweep %s: %d configuration%s in %d group%s; spec and options checked, nothing written "
                  "(--dry-run)\n", cfg->out, plan->n_entries, plan->n_entries == 1 ? "" : "s", plan->n_groups,
                  plan->n_groups == 1 ? "" : "s");
@@ -418,13 +433,7 @@ static int run_sweep(const jn_config *cfg, jn_plan *plan)
     jn_train_catch_broken_pipe();
     char models[16];
     jn_config_get(cfg, "models", models, sizeof models);
-    if (plan->n_reset)
-        jn_print(stdout, "sweep %s: %d of the spec's %d configurations set options that change nothing (the "
-                 "penalty's at jac-lambda 0, jac-proj for hidden1): they train with the defaults\n",
-                 cfg->out, plan->n_reset, n + plan->n_repeats);
-    if (plan->n_repeats)
-        jn_print(stdout, "sweep %s: %d of the spec's %d configurations repeat another and are not trained again\n",
-                 cfg->out, plan->n_repeats, n + plan->n_repeats);
+    say_merged(cfg->out, plan);
     jn_print(stdout,
              "sweep %s: %d configuration%s in %d group%s; shard %d/%d: %d of them, %d done; %d worker%s, --models %s\n",
              cfg->out, n, n == 1 ? "" : "s", plan->n_groups, plan->n_groups == 1 ? "" : "s", index, count, f.total,
