@@ -11,7 +11,7 @@ a long choice() value used whole; no test split; results.csv unwritable (exit 1)
 configurations that differ only in options that change nothing (the penalty's without it)
 trained once; a merge refused by a locked run folder, to replace or to copy; a configuration failing before its
 folder exists, recorded failed; status after a SIGINT or SIGHUP (interrupted, not running; not
-SIGHUP under nohup); a closed
+SIGHUP under nohup); status telling a running run locked by a sweep from one a SIGKILL left; a closed
 standard output (sweep | head) stopping it as SIGTERM does; sweeps of two specs started at once; a run a sharing shard finished after this sweep
 planned it, counted finished, not failed; a spec with a byte-order mark and nothing
 swept; bench/bench_sweep_cpu.py's step count and its bad input; the reads a run's end costs
@@ -1406,6 +1406,25 @@ def interrupted_status(tmp):
           f"SIGHUP under nohup, then SIGTERM: exit {p.returncode}, expected 143 from the SIGTERM; {err[-300:]!r}")
 
 
+def running_locks(tmp):
+    """status tells the running configurations a process trains (their lock held) from those
+    none does (a sweep killed by SIGKILL): the count alone said 'running' for both."""
+    spec = os.path.join(tmp, "locks.spec")
+    open(spec, "w").write(TINY_SPEC.replace("epochs = 1", "epochs = 100000\npatience = 0"))
+    folder = os.path.join(tmp, "locks")
+    p = subprocess.Popen([BIN, "sweep", "--spec", spec, "--out", folder, "--models", "1", "--progress", "never"],
+                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    until_training(folder, p)
+    p.send_signal(signal.SIGSTOP)  # its one run held, not ended
+    training = run(["sweep", "status", folder]).stdout
+    p.send_signal(signal.SIGKILL)
+    p.wait(timeout=60)
+    killed = run(["sweep", "status", folder]).stdout
+    check("1 running" in training and "\nrunning: 1 locked by a jacnoise process now, 0 not locked (killed" in training
+          and "\nrunning: 0 locked by a jacnoise process now, 1 not locked (killed" in killed,
+          f"status of a run training, then killed: {training!r}, {killed!r}")
+
+
 def closed_output(tmp):
     """sweep | head: once the reader has gone, the next line the sweep writes stops it as SIGTERM
     does (its runs saved where they stood, interrupted, never left running; results.csv
@@ -1647,6 +1666,7 @@ def main():
     no_device(tmp)
     trailing_slash(tmp)
     interrupted_status(tmp)
+    running_locks(tmp)
     closed_output(tmp)
     spec_race(tmp)
     trained_since_planned(tmp)

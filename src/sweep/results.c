@@ -342,6 +342,26 @@ static int further(const jn_run_row *a, const jn_run_row *b)
     return ra != rb ? ra > rb : a->steps > b->steps;
 }
 
+void jn_results_print_running(const jn_plan *plan, const jn_run_row *rows, FILE *f)
+{
+    int held = 0, free_ = 0;
+    for (int i = 0; i < plan->n_entries; i++) {
+        char folder[JN_PATH_MAX], path[JN_PATH_MAX + 32];
+        int fd;
+        if (state_of(&rows[i]) != RUNNING || !jn_plan_folder(plan, i, folder, sizeof folder) ||
+            jn_path_join(path, sizeof path, folder, "lock"))
+            continue;
+        const int rc = jn_lock_file_shared(path, &fd);  /* a trainer holds it exclusively */
+        held += rc > 0;
+        free_ += rc == 0 && fd >= 0;
+        if (fd >= 0)
+            close(fd);
+    }
+    if (held || free_)
+        jn_print(f, "running: %d locked by a jacnoise process now, %d not locked (killed, unless trained on another "
+                 "machine whose locks this one does not see; the sweep run again resumes them)\n", held, free_);
+}
+
 /* Locks the run folder `folder` into *fd for a merge: one it replaces (creating it first only
  * with create), or, with source, one it copies, so that no run trains there while its files are
  * copied one by one (a copy could hold a last.ckpt an epoch ahead of its metrics.jsonl); -1

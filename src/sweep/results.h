@@ -51,6 +51,13 @@ int jn_results_save(const jn_results *t, const char *dir);
  * ([n_entries]). */
 void jn_results_print(const jn_plan *plan, const char *dir, const jn_run_row *rows, FILE *f);
 
+/* After status's table, where configurations are running (started, not ended): how many a
+ * process trains now (their run folder's lock held) and how many none seems to (killed: a
+ * rerun resumes them; or trained on a machine whose locks this one does not see), where the
+ * count alone left that to guess; those whose lock says neither (a file system without locks)
+ * are left out. */
+void jn_results_print_running(const jn_plan *plan, const jn_run_row *rows, FILE *f);
+
 /* Copies into dir/runs the run folders of the source sweep folders that are further along
  * than dir's own (a finished run over an unfinished one, more steps over fewer), and fills t's
  * rows (opened without reading them) with what dir's folders hold then: each folder read once. */

@@ -619,6 +619,7 @@ int jn_sweep_status(const char *dir)
         jn_results_row(&plan, i, &rows[i]);
     if (!rc) {
         jn_results_print(&plan, dir, rows, stdout);
+        jn_results_print_running(&plan, rows, stdout);
         fflush(stdout);
         rc = print_continue(&plan, dir, rows);
     }
