@@ -213,6 +213,16 @@ def spec_errors(tmp):
     check(p.stdout.startswith(f"sweep {dry}: 1 of the spec's 2 configurations repeat another and are not trained "
           f"again\nsweep {dry}: 1 configuration in 1 group;") and not os.path.exists(dry),
           f"sweep --dry-run of a grid giving a value twice: {p.stdout!r} {p.stderr!r}")
+    # ... and what the sweep folder would refuse, still writing nothing: --out a file, or a folder
+    # holding a sweep of another spec.
+    other = os.path.join(tmp, "dry-other")
+    os.makedirs(other)
+    open(os.path.join(other, "sweep.spec"), "w").write(base + "epochs = 2\n")
+    for out, code, words in ((good, 1, f"--out {good}: exists and is not a folder"),
+                             (other, 2, f"--out {other} holds a sweep of another spec")):
+        p = sweep(["--spec", good, "--out", out, "--dry-run"], expect=code)
+        check(p.stderr.startswith(f"jacnoise: {words}") and len(p.stderr.splitlines()) == 1 and not p.stdout and
+              os.listdir(other) == ["sweep.spec"], f"sweep --dry-run --out {out}: {p.stdout!r} {p.stderr!r}")
     # Slurm variables that are not a job array's: a usage error, before any folder is made.
     folder = os.path.join(tmp, "not-an-array")
     p = run(["sweep", "--spec", good, "--out", folder], expect=2, env=dict(os.environ, SLURM_ARRAY_TASK_ID="x"))

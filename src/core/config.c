@@ -388,7 +388,7 @@ static const option options[] = {
     {"spec", "FILE", "the sweep's specification: fixed and swept train options (README: Sweeps)", JN_CMD_SWEEP, STR(spec), 0, 0, 0, 0, 0, 0},
     {"models", "M|auto", "models trained together in one group (one backend, lock-step), M in [1, 4096]; auto: as many as fit the memory budget", JN_CMD_SWEEP | OPERATIONAL, CUSTOM(parse_models, format_models)},
     {"jobs", "N", "worker processes, each training its share of the configurations", JN_CMD_SWEEP | OPERATIONAL, NUM(K_INT, jobs), 1, 1024, 0, 0, 0, 0},
-    {"dry-run", NULL, "check the spec and options (and the device), print the plan's size, train and write nothing", JN_CMD_SWEEP | OPERATIONAL, NUM(K_BOOL, dry_run), 0, 1, 0, 0, 0, 0},
+    {"dry-run", NULL, "check what a sweep checks before it writes (spec, options, device, --out), say how many configurations it makes; train and write nothing", JN_CMD_SWEEP | OPERATIONAL, NUM(K_BOOL, dry_run), 0, 1, 0, 0, 0, 0},
     {"shard", "I/N|auto", "run part I (0-based) of N of the sweep (auto: in a Slurm job array, the task's place in the array first run on --out, from SLURM_ARRAY_TASK_ID/_MIN/_STEP/_COUNT; else all)", JN_CMD_SWEEP | OPERATIONAL, CUSTOM(parse_shard, format_shard)},
     {"eval-noise", "S1,S2,...", "also the error under Gaussian input noise of each std (at most 16, each in [0, 1e6]; noise from --seed)", JN_CMD_EVAL, CUSTOM(parse_eval_noise, format_eval_noise)},
     {"reps", "N", "timed steps of each variant (median and quartiles over them)", JN_CMD_PROFILE, NUM(K_INT, reps), 1, 1e6, 0, 0, 0, 0},

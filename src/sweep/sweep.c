@@ -262,25 +262,10 @@ static int shard_of(const jn_config *cfg, int *index, int *count, long *array_ta
     return 0;
 }
 
-/* The sweep folder: created, with the spec's text kept in sweep.spec (the same spec only).
- * sweep.spec is created only where it does not exist, so that of sweeps of two specs started
- * at once on a new folder one is refused. 0, or the exit status (another spec: a usage error).
- * `named` is how the user gave dir ("--out " for a sweep's option, "" for merge's argument). */
-static int prepare_folder(const char *named, const char *dir, const jn_spec *spec)
+/* The sweep.spec at `path`, of the sweep folder dir, holds the spec: 0, or the exit status
+ * (another spec: a usage error). */
+static int same_spec(const char *dir, const char *path, const jn_spec *spec)
 {
-    char path[JN_PATH_MAX + 32], runs[JN_PATH_MAX + 32];
-    struct stat st;
-    if (stat(dir, &st) == 0 && !S_ISDIR(st.st_mode))  /* not 'DIR/runs: cannot create folder' */
-        return jn_fail("%s%s: exists and is not a folder", named, dir), JN_EXIT_ERROR;
-    if (jn_path_join(path, sizeof path, dir, "sweep.spec") || jn_path_join(runs, sizeof runs, dir, "runs") ||
-        jn_mkdirs(runs))
-        return JN_EXIT_ERROR;
-    /* The temporary files of the folder's shared files (results.csv, sweep.spec, slurm-array)
-     * are each writer's own: those of killed writers would pile up there for ever. */
-    jn_tmp_sweep(dir);
-    const int rc = jn_write_file_new(path, spec->text, strlen(spec->text));
-    if (rc <= 0)
-        return rc ? JN_EXIT_ERROR : 0;
     unsigned char *kept;
     size_t len;
     if (jn_read_file(path, &kept, &len))
@@ -292,6 +277,32 @@ static int prepare_folder(const char *named, const char *dir, const jn_spec *spe
                        "remove %s to change the study (run folders of unchanged configurations are reused)",
                        dir, path, spec->path, path), JN_EXIT_USAGE;
     return 0;
+}
+
+/* The sweep folder: created, with the spec's text kept in sweep.spec (the same spec only).
+ * sweep.spec is created only where it does not exist, so that of sweeps of two specs started
+ * at once on a new folder one is refused. 0, or the exit status (another spec: a usage error);
+ * with check, nothing is written: what would be refused is (--dry-run). `named` is how the user
+ * gave dir ("--out " for a sweep's option, "" for merge's argument). */
+static int prepare_folder(const char *named, const char *dir, const jn_spec *spec, int check)
+{
+    char path[JN_PATH_MAX + 32], runs[JN_PATH_MAX + 32];
+    struct stat st;
+    if (stat(dir, &st) == 0 && !S_ISDIR(st.st_mode))  /* not 'DIR/runs: cannot create folder' */
+        return jn_fail("%s%s: exists and is not a folder", named, dir), JN_EXIT_ERROR;
+    if (jn_path_join(path, sizeof path, dir, "sweep.spec") || jn_path_join(runs, sizeof runs, dir, "runs"))
+        return JN_EXIT_ERROR;
+    if (check)
+        return access(path, F_OK) == 0 ? same_spec(dir, path, spec) : 0;
+    if (jn_mkdirs(runs))
+        return JN_EXIT_ERROR;
+    /* The temporary files of the folder's shared files (results.csv, sweep.spec, slurm-array)
+     * are each writer's own: those of killed writers would pile up there for ever. */
+    jn_tmp_sweep(dir);
+    const int rc = jn_write_file_new(path, spec->text, strlen(spec->text));
+    if (rc <= 0)
+        return rc ? JN_EXIT_ERROR : 0;
+    return same_spec(dir, path, spec);
 }
 
 /* One line naming the failed configurations: the first few by id (the table printed above has
@@ -357,7 +368,7 @@ static void say_merged(const char *dir, const jn_plan *plan)
 
 static int run_sweep(const jn_config *cfg, jn_plan *plan)
 {
-    int index, count;
+    int index, count, code;
     long array_task;
     if (!cfg->out[0])
         return jn_fail("--out: a sweep folder is required"), fail_now(JN_EXIT_USAGE);
@@ -377,13 +388,15 @@ static int run_sweep(const jn_config *cfg, jn_plan *plan)
     if (plan->n_entries && jn_sweep_device_check(entry.device, plan->tf32, probe ? &gpu_free : NULL))
         return fail_now(JN_EXIT_ERROR);
     if (cfg->dry_run) {  /* what a sweep checks before it writes anything: all of it passed */
+        if ((code = prepare_folder("--out ", cfg->out, &plan->spec, 1)))
+            return fail_now(code);
         say_merged(cfg->out, plan);
         jn_print(stdout, "sweep %s: %d configuration%s in %d group%s; spec and options checked, nothing written "
                  "(--dry-run)\n", cfg->out, plan->n_entries, plan->n_entries == 1 ? "" : "s", plan->n_groups,
                  plan->n_groups == 1 ? "" : "s");
         return 0;
     }
-    int code = prepare_folder("--out ", cfg->out, &plan->spec);
+    code = prepare_folder("--out ", cfg->out, &plan->spec, 0);
     if (!code)
         code = shard_of(cfg, &index, &count, &array_task);
     if (code)
@@ -525,7 +538,7 @@ int jn_sweep_merge(const char *dir, const char *const *sources, int n_sources)
         jn_spec_free(&other);
     }
     jn_results t = {0};
-    rc = rc || prepare_folder("", dir, &spec) || jn_plan_make(&spec, NULL, dir, &plan) ||
+    rc = rc || prepare_folder("", dir, &spec, 0) || jn_plan_make(&spec, NULL, dir, &plan) ||
          jn_results_open(&t, &plan, 0) || jn_results_merge(&t, dir, sources, n_sources) || jn_results_save(&t, dir);
     if (!rc)
         jn_results_print(&plan, dir, t.rows, stdout);
