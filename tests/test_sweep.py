@@ -169,6 +169,10 @@ def spec_errors(tmp):
         check(p.stderr.startswith("jacnoise: " + where) and reason in p.stderr and len(p.stderr.splitlines()) == 1,
               f"bad spec {lines!r}: stderr {p.stderr!r}, expected '{where}' and '{reason}'")
         check(not os.path.exists(out), f"bad spec {lines!r}: the sweep folder was created")
+    # An unknown key's list of valid ones leaves out the train options a spec may not set.
+    p = sweep(["--spec", os.path.join(tmp, "bad0.spec"), "--out", os.path.join(tmp, "bad0")], expect=2)
+    check("valid options: --data " in p.stderr and not re.search(r"--(out|resume|max-steps|progress|config)\b",
+          p.stderr), f"an unknown key's valid options: {p.stderr!r}")
     # The same with the device from the command line: refused before any run folder is made.
     tf32 = os.path.join(tmp, "tf32.spec")
     open(tf32, "w").write(base + "precision = tf32\nlr = [0.1, 0.2]\n")

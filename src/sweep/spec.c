@@ -18,6 +18,14 @@
 /* Options a spec may not set: the sweep sets them for every configuration. */
 static const char *const sweep_owned[] = {"out", "resume", "max-steps", "progress", "config", NULL};
 
+static int owned_by_sweep(const char *key)
+{
+    for (const char *const *k = sweep_owned; *k; k++)
+        if (!strcmp(key, *k))
+            return 1;
+    return 0;
+}
+
 /* Cuts a '#' comment (outside double quotes). */
 static void cut_comment(char *s)
 {
@@ -205,16 +213,16 @@ static int parse_control(jn_spec *spec, const char *key, const char *value, int 
 /* Checks an option line's key and each of its values with the option table. */
 static int check_entry(jn_spec *spec, const spec_entry *e, jn_config *scratch)
 {
-    for (const char *const *k = sweep_owned; *k; k++)
-        if (!strcmp(e->key, *k))
-            return fail_at(spec, e->line, "%s: set by the sweep for each configuration, not by a spec%s", e->key, "");
+    if (owned_by_sweep(e->key))
+        return fail_at(spec, e->line, "%s: set by the sweep for each configuration, not by a spec%s", e->key, "");
     /* The sweep command's own options (models, jobs, shard) would otherwise be refused as
      * unknown, with a guess at a train option they are not. */
     if (!jn_config_accepts(JN_CMD_TRAIN, e->key) && jn_config_accepts(JN_CMD_SWEEP, e->key))
         return fail_at(spec, e->line, "%s: an option of the sweep command, not of its runs: give it on the command "
                        "line (--%s)", e->key, e->key);
     if (!jn_config_accepts(JN_CMD_TRAIN, e->key)) {
-        jn_config_set(scratch, JN_CMD_TRAIN, e->key, "");  /* records the message with the valid options */
+        /* The valid keys, not train's options a spec may not set (--out, --resume, ...). */
+        jn_config_fail_unknown(e->key, JN_CMD_TRAIN, owned_by_sweep, NULL);
         return jn_fail_context("%s: line %d", spec->path, e->line);
     }
     if (jn_spec_swept(e) && jn_config_is_operational(e->key))
