@@ -1589,6 +1589,15 @@ def run_cases(d):
     if info is not None and ("cuda: not built" in info.stdout or " 0 device(s)" in info.stdout):
         e("train: --device cuda without a GPU", ["train", "--device", "cuda", "--epochs", "1", "--out", "cudarun"] + tiny,
           ["--device cuda"], absent=["cudarun"])
+        # The missing GPU is said before the data is read (profile read MNIST first): a
+        # --data-dir that does not exist comes second.
+        no_gpu = ["--device", "cuda", "--data", "usps", "--data-dir", "nowhere"]
+        no_build = "cuda: not built" in info.stdout  # profile refuses that as a usage error
+        for cmd, code in ((["train", "--out", "cudarun"], 1), (["profile"], 2 if no_build else 1)):
+            p = e(f"{cmd[0]}: --device cuda without a GPU, before the data", cmd + no_gpu, ["--device cuda"], code=code,
+                  absent=["cudarun"])
+            check(f"{cmd[0]}: --device cuda without a GPU, before the data", p and "nowhere" not in p.stderr,
+                  f"the data came first: {p and p.stderr!r}")
         e("train: --precision tf32 --device auto without a GPU",
           ["train", "--precision", "tf32", "--device", "auto", "--epochs", "1", "--out", "autorun"] + tiny,
           ["--precision tf32", "--device auto chose the CPU"], absent=["autorun"])

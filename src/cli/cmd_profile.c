@@ -388,6 +388,9 @@ int jn_cmd_profile(int argc, char **argv)
      * whose SIGPIPE killed a grid silently at a row's line, before that row reached --csv. */
     jn_train_catch_signals();
     jn_train_catch_broken_pipe();
+    /* As train: no GPU is said before the data loads (seconds for MNIST) and fails for it. */
+    if (cfg.device == JN_DEVICE_CUDA && jn_cuda_device_check())
+        return jn_cli_fail(JN_EXIT_ERROR);
     jn_data data;
     const jn_data_request req = {cfg.data, cfg.test, cfg.data_dir, cfg.valid, cfg.train_limit};
     if (jn_data_load(&req, &data))

@@ -117,6 +117,9 @@ jn_group *jn_group_open(const jn_config *cfg, const jn_objective *obj, int membe
     }
     g->cfg = *cfg;
     g->obj = *obj;
+    /* No GPU is said before the data loads (seconds for MNIST), not after. */
+    if (cfg->device == JN_DEVICE_CUDA && jn_cuda_device_check())
+        goto fail;
     const jn_data_request req = {cfg->data, cfg->test, cfg->data_dir, cfg->valid, cfg->train_limit};
     if (jn_data_load(&req, &g->data))
         goto fail;
