@@ -45,6 +45,8 @@ if(JACNOISE_WITH_CUDA)
   # jacnoise profile --device cuda: its report, and its launch count against the emulator's.
   jn_py_test(test_profile_cuda test_profile_cuda.py LABELS gpu TIMEOUT 900)
   jn_py_test(test_cuda test_cuda.py LABELS gpu TIMEOUT 900)
+  # The GPU a run trained on, as its summary.json and `show` record it.
+  jn_py_test(test_cuda_record test_cuda_record.py LABELS gpu TIMEOUT 600)
   # jacnoise check's verdict: every tensor compared, each row against the tolerance, the exit status.
   jn_py_test(test_check test_check.py LABELS gpu TIMEOUT 600)
   # sweep --device cuda: lock-step groups end as the same configurations trained alone.

@@ -1200,6 +1200,40 @@ def ended_run_cases(d, tiny):
     os.chmod(folder, 0o755)
 
 
+def device_record(d):
+    """summary.json records the device a run trained on (the CPU: its model, BLAS threads and
+    library, as `info` reports them), and `show` prints it for the run's checkpoints; a summary
+    from before devices were recorded still reads: `show` says so, and resuming that ended run
+    finds it agrees (it writes nothing)."""
+    name = "train: summary.json records the device"
+    s = json.loads(read(os.path.join(d, "run", "summary.json")))
+    info = run(["info"], d).stdout
+    blas = re.search(r"^blas: (.*)$", info, re.M).group(1)
+    threads = int(re.search(r"^blas core: .*, (\d+) threads?;", info, re.M).group(1))
+    check(name, (s.get("backend"), s.get("threads"), s.get("blas")) == ("cpu", threads, blas),
+          f"summary.json {s}, info {info!r}")
+    model = ""
+    if os.path.exists("/proc/cpuinfo"):
+        found = re.search(r"^model name\s*:\s*(.*)$", read("/proc/cpuinfo").decode(errors="replace"), re.M)
+        model = found.group(1).strip() if found else ""
+    check(name, bool(s.get("device")) and s.get("device", "").startswith(model), f"device {s.get('device')!r}")
+    want = f"device: cpu, {s.get('device')}, {threads} BLAS thread{'' if threads == 1 else 's'}, {blas}"
+    for ck in ("run/best.ckpt", "run/last.ckpt"):
+        p = expect_ok(f"show {ck}: the device", ["show", ck], d)
+        check(f"show {ck}: the device", p and want in p.stdout.splitlines(), f"expected {want!r}: {p and p.stdout!r}")
+    old = os.path.join(d, "old-summary")
+    shutil.copytree(os.path.join(d, "run"), old)
+    before = json.dumps({k: v for k, v in s.items() if k not in ("backend", "device", "threads", "blas")},
+                        indent=2).encode() + b"\n"
+    write(os.path.join(old, "summary.json"), before)
+    p = expect_ok("show: a summary without the device", ["show", "old-summary/best.ckpt"], d)
+    check("show: a summary without the device", p and any(l.startswith("device: not recorded (old-summary/summary.json")
+                                                          for l in p.stdout.splitlines()), f"{p and p.stdout!r}")
+    expect_ok("train: --resume of an ended run whose summary has no device",
+              ["train", "--resume", "--out", "old-summary", "--progress", "never"], d)
+    check("train: --resume of an ended run whose summary has no device",
+          read(os.path.join(old, "summary.json")) == before, "summary.json rewritten: it did not read")
+
 def run_cases(d):
     e = lambda name, args, words, code=1, absent=(): expect_error(name, args, code, words, d, absent)
     tiny = ["--data", "usps", "--hidden", "8", "--train-limit", "200", "--valid", "100", "--progress", "never"]
@@ -1209,6 +1243,7 @@ def run_cases(d):
     for f in ["best.ckpt", "last.ckpt", "config.txt", "metrics.jsonl", "summary.json"]:
         check("train: tiny run", os.path.exists(os.path.join(d, "run", f)), f"the run folder lacks {f}")
     check("train: tiny run", not tmp_files(os.path.join(d, "run")), "left *.tmp files in the run folder")
+    device_record(d)
 
     # eval on good and broken checkpoints
     for ck in ["run/best.ckpt", "run/last.ckpt"]:

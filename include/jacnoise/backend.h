@@ -21,6 +21,20 @@
 
 typedef struct jn_backend jn_backend;
 
+/* The device a backend trains on, as a run folder records it (summary.json) and `show`
+ * prints it: a run's numbers depend on it (TF32, the GPU's cuBLAS kernels, the CPU's BLAS).
+ * Each field is the one backend's: "" or 0 for the other's. */
+typedef struct {
+    char backend[16];      /* "cpu", "cuda" */
+    char device[256];      /* the GPU's name; the CPU's model and cores online */
+    char capability[16];   /* CUDA: compute capability, "9.0" */
+    char driver[16];       /* CUDA: the CUDA version the driver supports, "12.4" ("unknown") */
+    char runtime[16];      /* CUDA: the runtime's CUDA version, "12.4" ("unknown") */
+    int tf32;              /* CUDA: GEMMs in TF32 (--precision tf32) */
+    int threads;           /* CPU: BLAS threads */
+    char blas[256];        /* CPU: the BLAS library and its build */
+} jn_device_info;
+
 /* One model's numbers: set per slot before it trains, and again when the slot is refilled
  * with another configuration. The structure they apply to (loss, penalty target and
  * estimator, copies, penalty on or off) is the backend's objective. */
@@ -77,6 +91,8 @@ typedef struct {
     /* Misclassified examples of a set under each slot's current parameters: errors[slot] for
      * every slot with want[slot] != 0 (want NULL: every slot). */
     int (*count_errors)(jn_backend *be, const jn_dataset *set, const unsigned char *want, long *errors);
+    /* The device it trains on. */
+    void (*describe)(const jn_backend *be, jn_device_info *out);
     void (*destroy)(jn_backend *be);
 } jn_backend_ops;
 
@@ -166,9 +182,11 @@ double jn_cuda_backend_memory(const jn_model *m, const jn_objective *obj, const 
                               const jn_dataset *train);
 double jn_cuda_free_memory(void);
 
-/* BLAS threads for the CPU path (0 = leave the BLAS default); a description of the BLAS. */
+/* BLAS threads for the CPU path (0 = leave the BLAS default); a description of the BLAS; the
+ * CPU's model and cores online ("AMD EPYC 7B13 (2 cores online)"). */
 void jn_cpu_set_threads(int threads);
 const char *jn_cpu_blas_info(void);
+void jn_cpu_model_name(char *out, unsigned long cap);
 
 /* Whether this build has the CUDA backend, and how many GPUs it sees (0 without). */
 int jn_cuda_built(void);

@@ -5,11 +5,38 @@
 #include "jacnoise/error.h"
 #include "jacnoise/stepstate.h"
 #include "jacnoise/train.h"
+#include "train/metrics.h"
 
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
+
+/* The device the run trained on, as the summary.json beside a run's checkpoint records it (the
+ * process that ended the run wrote it); nothing where there is none (a run in progress, a
+ * checkpoint copied elsewhere). A summary that does not read only costs this line. */
+static void show_device(const char *checkpoint)
+{
+    char path[JN_PATH_MAX + 16];
+    const char *slash = strrchr(checkpoint, '/');
+    snprintf(path, sizeof path, "%.*s/summary.json", slash ? (int)(slash - checkpoint) : 1, slash ? checkpoint : ".");
+    if (access(path, F_OK))
+        return;
+    jn_summary_file f;
+    const int unread = jn_summary_read(path, &f);
+    const jn_device_info *d = unread ? NULL : f.s.device;
+    if (unread)
+        jn_print(stdout, "device: unknown (%s)\n", jn_last_error());
+    else if (!d)
+        jn_print(stdout, "device: not recorded (%s was written before runs recorded their device)\n", path);
+    else if (!strcmp(d->backend, "cuda"))
+        jn_print(stdout, "device: cuda, %s, compute capability %s, CUDA driver %s, runtime %s, %s GEMMs\n", d->device,
+                 d->capability, d->driver, d->runtime, d->tf32 ? "TF32" : "fp32");
+    else
+        jn_print(stdout, "device: %s, %s, %d BLAS thread%s, %s\n", d->backend, d->device, d->threads,
+                 d->threads == 1 ? "" : "s", d->blas);
+}
 
 static void show_checkpoint(const char *path, const jn_checkpoint *ck)
 {
@@ -24,8 +51,9 @@ static void show_checkpoint(const char *path, const jn_checkpoint *ck)
     printf(", %llu step%s", (unsigned long long)s->global_step, s->global_step == 1 ? "" : "s");
     if (s->best_epoch && isfinite(s->best_valid_error))
         printf(", best epoch %d (valid %.2f%%)", s->best_epoch, s->best_valid_error);
-    printf("\nsections: parameters%s%s\nconfiguration:\n", ck->velocity ? ", velocity" : "",
-           ck->best_params ? ", best parameters" : "");
+    printf("\nsections: parameters%s%s\n", ck->velocity ? ", velocity" : "", ck->best_params ? ", best parameters" : "");
+    show_device(path);
+    printf("configuration:\n");
     for (const char *p = ck->config_text; *p;) {
         size_t n = strcspn(p, "\n");
         jn_print(stdout, "  %.*s\n", (int)n, p);

@@ -3,11 +3,13 @@
  * slot's steps are exactly a solo run's calls (its own objective, seed, permutation and
  * learning rate, the same BLAS threading), so each slot gives a solo run's bytes. */
 #include "jacnoise/backend.h"
+#include "jacnoise/blas.h"
 #include "jacnoise/cpu.h"
 #include "jacnoise/error.h"
 #include "jacnoise/evaluate.h"
 #include "jacnoise/rng.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -130,6 +132,16 @@ static void cpu_destroy(jn_backend *be)
     free(c);
 }
 
+static void cpu_describe(const jn_backend *be, jn_device_info *out)
+{
+    (void)be;
+    memset(out, 0, sizeof *out);
+    snprintf(out->backend, sizeof out->backend, "cpu");
+    jn_cpu_model_name(out->device, sizeof out->device);
+    out->threads = jn_blas_threads();
+    snprintf(out->blas, sizeof out->blas, "%s", jn_cpu_blas_info());
+}
+
 static const jn_backend_ops cpu_ops = {
     .name = "cpu",
     .preferred_chunk = 1,
@@ -138,6 +150,7 @@ static const jn_backend_ops cpu_ops = {
     .get_state = cpu_get_state,
     .train = cpu_train,
     .count_errors = cpu_count_errors,
+    .describe = cpu_describe,
     .destroy = cpu_destroy,
 };
 

@@ -13,7 +13,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 typedef struct {
     jn_profile_target base;
@@ -137,27 +136,11 @@ oom:
     return NULL;
 }
 
-/* "AMD EPYC (2 cores)" from /proc/cpuinfo where there is one. */
-static void cpu_model(char *out, size_t cap)
-{
-    char line[512], name[256] = "unknown CPU";
-    FILE *f = fopen("/proc/cpuinfo", "r");
-    while (f && fgets(line, sizeof line, f))
-        if (!strncmp(line, "model name", 10) && strchr(line, ':')) {
-            snprintf(name, sizeof name, "%s", strchr(line, ':') + 2);
-            name[strcspn(name, "\n")] = 0;
-            break;
-        }
-    if (f)
-        fclose(f);
-    snprintf(out, cap, "%s (%ld cores online)", name, sysconf(_SC_NPROCESSORS_ONLN));
-}
-
 void jn_cpu_profile_machine(jn_profile_machine *mc)
 {
     memset(mc, 0, sizeof *mc);
     snprintf(mc->backend, sizeof mc->backend, "cpu");
-    cpu_model(mc->device, sizeof mc->device);
+    jn_cpu_model_name(mc->device, sizeof mc->device);
     char features[96];
     const jn_cpu_features f = jn_cpu_features_detect();
     jn_cpu_features_describe(&f, features, sizeof features);

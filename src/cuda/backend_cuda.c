@@ -16,6 +16,7 @@
 #include "cuda/workspace.h"
 #include "jacnoise/backend.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -223,6 +224,39 @@ static void cuda_destroy(jn_backend *be)
     free(c);
 }
 
+#ifdef CUDART_VERSION
+/* A CUDA version as "12.4", from its number (12040). */
+static void cuda_version(int v, char *out, size_t cap) { snprintf(out, cap, "%d.%d", v / 1000, v % 1000 / 10); }
+#endif
+
+static void cuda_describe(const jn_backend *be, jn_device_info *out)
+{
+    const cuda_backend *c = (const cuda_backend *)be;
+    memset(out, 0, sizeof *out);
+    snprintf(out->backend, sizeof out->backend, "cuda");
+    out->tf32 = c->setup.tf32;
+    struct cudaDeviceProp prop;
+    if (cudaGetDeviceProperties(&prop, c->ctx.device) == cudaSuccess) {
+        snprintf(out->device, sizeof out->device, "%s", prop.name);
+        snprintf(out->capability, sizeof out->capability, "%d.%d", prop.major, prop.minor);
+    } else {  /* a record of the run, not a reason to fail it: said as unknown */
+        jn_cuda_forget_error();
+        snprintf(out->device, sizeof out->device, "unknown CUDA device");
+        snprintf(out->capability, sizeof out->capability, "unknown");
+    }
+    snprintf(out->driver, sizeof out->driver, "unknown");
+    snprintf(out->runtime, sizeof out->runtime, "unknown");
+    /* Headers without the version queries (the CPU emulation's) leave them unknown. */
+#ifdef CUDART_VERSION
+    int v = 0;
+    if (cudaDriverGetVersion(&v) == cudaSuccess && v > 0)
+        cuda_version(v, out->driver, sizeof out->driver);
+    if (cudaRuntimeGetVersion(&v) == cudaSuccess && v > 0)
+        cuda_version(v, out->runtime, sizeof out->runtime);
+    jn_cuda_forget_error();
+#endif
+}
+
 static const jn_backend_ops cuda_ops = {
     .name = "cuda",
     .preferred_chunk = MAX_CHUNK,
@@ -231,6 +265,7 @@ static const jn_backend_ops cuda_ops = {
     .get_state = cuda_get_state,
     .train = cuda_train,
     .count_errors = cuda_count_errors,
+    .describe = cuda_describe,
     .destroy = cuda_destroy,
 };
 

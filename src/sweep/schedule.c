@@ -50,7 +50,7 @@ typedef struct {
 static int record_failure(const char *folder, const char *message)
 {
     char path[JN_PATH_MAX + 32];
-    const jn_run_summary s = {"failed", message, 0, 0, 0, NAN, NAN, NAN};
+    const jn_run_summary s = {"failed", message, 0, 0, 0, NAN, NAN, NAN, NULL};  /* it never had a device */
     if (jn_mkdirs(folder))
         return -1;
     if (jn_path_join(path, sizeof path, folder, "summary.json"))

@@ -235,6 +235,7 @@ int jn_group_admit(jn_group *g, jn_job *job)
         return 1;
     }
     job->slot = s;
+    ops->describe(g->backend, &job->device);
     job->epoch_start = jn_wall_seconds();
     g->slot[s] = job;
     return 0;

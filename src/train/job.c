@@ -522,6 +522,7 @@ static int write_summary(const jn_job *job, const char *status, const char *mess
         .best_valid_error = st->best_epoch ? st->best_valid_error : NAN,
         .test_error = test_error,
         .seconds = jn_wall_seconds() - job->started,
+        .device = job->device.backend[0] ? &job->device : NULL,
     };
     return jn_summary_write(job->summary_path, &s);
 }

@@ -29,6 +29,7 @@ struct jn_job {
     int lock_fd;                /* RUN/lock, held; -1 before it is taken */
     int busy;                   /* another process holds the lock */
     int slot;                   /* its slot in a group; -1 outside one */
+    jn_device_info device;      /* its group's backend's, for summary.json ("" before it has one) */
     int verbose;                /* print epoch lines and the closing line */
     jn_progress *progress;      /* cleared before printing (train's progress line), or NULL */
     /* how it ended */

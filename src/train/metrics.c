@@ -72,19 +72,42 @@ int jn_metrics_append(const char *path, const jn_epoch_metrics *m)
     return jn_append_line(path, line);
 }
 
+/* The device's fields of summary.json (after the "seconds" line), as jn_summary_read reads them. */
+static void device_fields(const jn_device_info *d, char *out, size_t cap)
+{
+    char backend[128], device[6 * sizeof d->device + 3], more[6 * sizeof d->blas + 128];
+    jn_json_string(backend, sizeof backend, d->backend);
+    jn_json_string(device, sizeof device, d->device);
+    if (!strcmp(d->backend, "cuda")) {
+        char cc[128], driver[128], runtime[128];
+        jn_json_string(cc, sizeof cc, d->capability);
+        jn_json_string(driver, sizeof driver, d->driver);
+        jn_json_string(runtime, sizeof runtime, d->runtime);
+        snprintf(more, sizeof more, "  \"compute_capability\": %s,\n  \"cuda_driver\": %s,\n  \"cuda_runtime\": %s,\n"
+                 "  \"tf32\": %s\n", cc, driver, runtime, d->tf32 ? "true" : "false");
+    } else {
+        char blas[6 * sizeof d->blas + 3];
+        jn_json_string(blas, sizeof blas, d->blas);
+        snprintf(more, sizeof more, "  \"threads\": %d,\n  \"blas\": %s\n", d->threads, blas);
+    }
+    snprintf(out, cap, ",\n  \"backend\": %s,\n  \"device\": %s,\n%s", backend, device, more);
+}
+
 int jn_summary_write(const char *path, const jn_run_summary *s)
 {
-    char v[3][32], text[4096], status[64], message[3072];
+    char v[3][32], text[8192], status[64], message[3072], device[4096] = "\n";
     jn_json_number(v[0], sizeof v[0], s->best_valid_error);
     jn_json_number(v[1], sizeof v[1], s->test_error);
     jn_json_number(v[2], sizeof v[2], s->seconds);
     jn_json_string(status, sizeof status, s->status);
     jn_json_string(message, sizeof message, s->message ? s->message : "");
+    if (s->device)
+        device_fields(s->device, device, sizeof device);
     int n = snprintf(text, sizeof text,
                      "{\n  \"status\": %s,\n  \"message\": %s,\n  \"epochs\": %d,\n  \"steps\": %llu,\n"
-                     "  \"best_epoch\": %d,\n  \"best_valid_error\": %s,\n  \"test_error\": %s,\n  \"seconds\": %s\n}\n",
+                     "  \"best_epoch\": %d,\n  \"best_valid_error\": %s,\n  \"test_error\": %s,\n  \"seconds\": %s%s}\n",
                      status, message, s->epochs_done, (unsigned long long)s->steps, s->best_epoch, v[0],
-                     v[1], v[2]);
+                     v[1], v[2], device);
     return jn_write_file_atomic(path, text, (size_t)n < sizeof text ? (size_t)n : sizeof text - 1);
 }
 
@@ -232,6 +255,34 @@ static const char *summary_field(void *ctx, const char *key, const json_value *v
                  "%s", v->text);
         return NULL;
     }
+    jn_device_info *d = &f->device;
+    const struct {
+        const char *key;
+        char *to;
+        size_t cap;
+    } texts[] = {{"backend", d->backend, sizeof d->backend},     {"device", d->device, sizeof d->device},
+                 {"compute_capability", d->capability, sizeof d->capability},
+                 {"cuda_driver", d->driver, sizeof d->driver}, {"cuda_runtime", d->runtime, sizeof d->runtime},
+                 {"blas", d->blas, sizeof d->blas}};
+    for (size_t i = 0; i < sizeof texts / sizeof texts[0]; i++)
+        if (!strcmp(key, texts[i].key)) {
+            if (v->kind != 's')
+                return wrong_kind;
+            snprintf(texts[i].to, texts[i].cap, "%s", v->text);
+            return NULL;
+        }
+    if (!strcmp(key, "tf32")) {
+        if (v->kind != 'b')
+            return wrong_kind;
+        d->tf32 = v->number != 0;
+        return NULL;
+    }
+    if (!strcmp(key, "threads")) {
+        if (!is_count(v, INT_LIMIT))
+            return not_count;
+        d->threads = (int)v->number;
+        return NULL;
+    }
     if (v->kind != 'n')
         return NULL;  /* fields of later versions are skipped */
     int epochs = !strcmp(key, "epochs"), best = !strcmp(key, "best_epoch");
@@ -269,6 +320,7 @@ int jn_summary_read(const char *path, jn_summary_file *out)
         return jn_fail("%s: no status", path);
     out->s.status = out->status;
     out->s.message = out->message;
+    out->s.device = out->device.backend[0] ? &out->device : NULL;  /* one from before devices were recorded */
     return 0;
 }
 

@@ -8,6 +8,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "jacnoise/backend.h"
+
 typedef struct {
     int epoch;              /* 1-based */
     uint64_t step;          /* global steps done at the end of the epoch */
@@ -32,6 +34,8 @@ typedef struct {
     double best_valid_error;
     double test_error;      /* of the best parameters */
     double seconds;         /* this process's wall time */
+    const jn_device_info *device;  /* what this process trained on; NULL: not recorded (a run
+                                    * that failed before it had a backend, an older summary) */
 } jn_run_summary;
 
 /* Appends one epoch's line (fsync'ed). */
@@ -46,11 +50,13 @@ int jn_metrics_truncate(const char *path, int epochs);
 /* Writes summary.json atomically. */
 int jn_summary_write(const char *path, const jn_run_summary *s);
 
-/* A summary.json read back: status and message point into the buffers. */
+/* A summary.json read back: status, message and device point into the buffers (device NULL
+ * where the file records none). */
 typedef struct {
     jn_run_summary s;
     char status[32];
     char message[1024];
+    jn_device_info device;
 } jn_summary_file;
 
 /* Reads summary.json (as jn_summary_write writes it; null numbers read as NaN). Refusals name
