@@ -29,20 +29,23 @@ def rel_diff(a, b):
     return math.sqrt(num / den) if den else math.sqrt(num)
 
 
-def set_weights(path, layer, value):
-    """Sets every weight of layer `layer` (1-based; -1 for the logits' W_L) to value, in the
-    parameters and the best parameters, and rewrites the checksum."""
+def set_weights(path, layer, value, bias=None):
+    """Sets the weights of layer `layer` (1-based; -1 for the logits' W_L) to value (one number
+    for all, or an out x in array) and, unless None, its biases to bias (one number or a vector),
+    in the parameters and the best parameters, and rewrites the checksum."""
     ck = read_checkpoint(path)
     blob = bytearray(open(path, "rb").read())
     sizes, size = ck.sizes, ck.params.dtype.itemsize
     layer = layer if layer > 0 else len(sizes) - 1
     w_first = sum(o * i + o for i, o in zip(sizes[:layer - 1], sizes[1:layer]))
-    w_count = sizes[layer] * sizes[layer - 1]
+    values = np.broadcast_to(np.asarray(value, np.float64), (sizes[layer], sizes[layer - 1])).ravel()
+    if bias is not None:  # b_l follows W_l
+        values = np.concatenate([values, np.broadcast_to(np.asarray(bias, np.float64), (sizes[layer],))])
     best = 1 + (ck.velocity is not None) if ck.best is not None else None  # sections: params, velocity, best
     for section in (0, best):
         if section is not None:
             start = ck.params_offset + size * (section * len(ck.params) + w_first)
-            struct.pack_into(f"<{w_count}{'f' if size == 4 else 'd'}", blob, start, *([value] * w_count))
+            struct.pack_into(f"<{len(values)}{'f' if size == 4 else 'd'}", blob, start, *values.tolist())
     body = bytes(blob[:-4])
     open(path, "wb").write(body + struct.pack("<I", zlib.crc32(body)))
 

@@ -3,8 +3,11 @@ parameters and momentum), each row failed exactly where its relative difference 
 tolerance (1e-4 by default in fp32, else --tolerance), the worst of them in the last line, and
 exit 1 with one line on stderr where any row failed; the engines' error counts, equal here; a
 NaN or Inf on either side (a diverged checkpoint) fails its rows and names the first; a
-checkpoint's run checked in TF32 (the GEMM precision is not the run's to keep). Skipped (77)
-where no CUDA device is visible."""
+checkpoint's run checked in TF32 (the GEMM precision is not the run's to keep); error counts
+apart beyond the near ties, every row within the tolerance, fail the check on their own (a
+model whose predictions hinge on weight bits TF32 drops). Skipped (77) where no CUDA device is
+visible."""
+import json
 import math
 import os
 import re
@@ -12,14 +15,17 @@ import shutil
 import sys
 import tempfile
 
+import numpy as np
+
 import ckpt
 from harness import check, cuda_device_visible, finish, run
 
 ROW = re.compile(r"^(\S+)\s+(\S+)\s+(\S+)(  FAIL)?$")
 
 
-def verdict(p, tolerance):
-    """The table's rows {name: relative difference}, checked against the tolerance and the last line."""
+def verdict(p, tolerance, errors_apart=False):
+    """The table's rows {name: relative difference}, checked against the tolerance and the last
+    line (errors_apart: the error counts fail the check too)."""
     lines = p.stdout.strip().splitlines()
     head = next((i for i, line in enumerate(lines) if line.startswith("tensor ")), None)
     check(head is not None and f"(tolerance {tolerance:.1e} " in lines[head], f"no table for {tolerance:.1e}: {p.stdout[-800:]}")
@@ -33,11 +39,12 @@ def verdict(p, tolerance):
             rel = float(m.group(3))
             rows[m.group(1)] = rel
             check(bool(m.group(4)) == (rel > tolerance), f"{line!r}: FAIL against {tolerance:.1e}?")
-    failed = any(rel > tolerance for rel in rows.values())
+    rows_failed = any(rel > tolerance for rel in rows.values())
+    failed = rows_failed or errors_apart
     worst = max(rows.values(), default=0)
     last = lines[-1]
-    check(last.startswith("FAILED:" if failed else "passed:") and f"worst relative difference {worst:.2e}" in last,
-          f"last line {last!r}; rows {rows}")
+    check(last.startswith("FAILED:" if failed else "passed:") and f"worst relative difference {worst:.2e} "
+          f"{'above' if rows_failed else 'within'}" in last, f"last line {last!r}; rows {rows}")
     check(p.returncode == (1 if failed else 0), f"exit {p.returncode} with rows {'failed' if failed else 'passed'}")
     if failed:
         check(p.stderr.count("\n") == 1 and p.stderr.startswith("jacnoise: check: "), f"stderr {p.stderr!r}")
@@ -49,6 +56,42 @@ def errors_line(p):
     m = re.search(r"^errors: gpu (\d+) cpu (\d+), (\d+) examples? w", p.stdout, re.M)
     check(m is not None, f"no errors line: {p.stdout[-800:]}")
     return tuple(map(int, m.groups())) if m else None
+
+
+def predictions_apart(tmp):
+    """The engines' predictions apart beyond the near ties, every tensor within the tolerance:
+    the check fails on the error counts alone. A model whose predictions hinge on weight bits
+    TF32 drops: every hidden unit at exactly 1 (no weights, bias 50); class j's weights
+    2^-6 (1 + 2^-12), which TF32 rounds to 2^-6, with bias -1, class k's 2^-6 with bias
+    -1 + 2^-13, the others' 0. Its logit is 2^-12 on the CPU and 0 in TF32, k's 2^-13 on both:
+    the CPU predicts j for every example, the CUDA engine k, the top two 2^-13 apart (no near
+    tie), the losses and gradients a few 1e-5 apart at most (the hidden layer gets no gradient).
+    The training set is one batch: the counts differ by its examples of j against k."""
+    data = ["--data", "usps", "--train-limit", "200", "--valid", "100"]
+    counts = json.loads(run(["data"] + data).stdout)["splits"]["train"]["class_counts"]
+    j, k = counts.index(max(counts)), counts.index(min(counts))
+    n = sum(counts)
+    folder = os.path.join(tmp, "apart")
+    run(["train", "--out", folder, "--hidden", "64", "--batch", str(n), "--epochs", "1", "--device", "cpu",
+         "--progress", "never"] + data)
+    last = os.path.join(folder, "last.ckpt")
+    ckpt.set_weights(last, 1, 0.0, 50.0)
+    w, b = np.zeros((len(counts), 64)), np.zeros(len(counts))
+    w[j], b[j] = 2.0 ** -6 * (1 + 2.0 ** -12), -1.0
+    w[k], b[k] = 2.0 ** -6, -1 + 2.0 ** -13
+    ckpt.set_weights(last, 2, w, b)
+    p = run(["check", "--steps", "1", "--precision", "tf32", "--checkpoint", last], expect=1)
+    tolerance = re.search(r"\(tolerance (\S+) on the relative", p.stdout)
+    tolerance = float(tolerance.group(1)) if tolerance else 0
+    rows = verdict(p, tolerance, errors_apart=True)
+    check(rows and max(rows.values()) <= tolerance, f"predictions apart: rows {rows} beyond {tolerance}")
+    counted = errors_line(p)
+    check(counted == (n - counts[k], n - counts[j], 0), f"predictions apart: errors gpu, cpu, near ties {counted}, "
+          f"expected {(n - counts[k], n - counts[j], 0)}")
+    check(re.search(r"^errors: .*  FAIL$", p.stdout, re.M), f"predictions apart: errors line not failed: {p.stdout}")
+    want = (f"jacnoise: check: the CUDA engine misclassified {n - counts[k]} examples, the CPU reference "
+            f"{n - counts[j]}: {counts[j] - counts[k]} apart, more than the 0 near ties\n")
+    check(p.stderr == want, f"predictions apart: stderr {p.stderr!r}, expected {want!r}")
 
 
 def main():
@@ -88,6 +131,7 @@ def main():
             p = run(["check", "--steps", "2", "--tolerance", str(tolerance)] + ck, expect=1)
             check(verdict(p, tolerance) == rows, "another tolerance, other differences")
     run(["check", "--steps", "2", "--precision", "tf32"] + ck)
+    predictions_apart(tmp)
     return finish("check", tmp)
 
 
