@@ -25,7 +25,7 @@
 
 enum { LAST, BEST, CRC, RAW_WRITE, N_TIMES };
 
-#define USAGE "usage: bench_checkpoint [--sizes d,n1,...,C (3 to 17 sizes)] [--reps N (1..10000)] [--dir DIR]\n"
+#define USAGE "usage: bench_checkpoint [--sizes d,n1,...,C (3 to 17 sizes)] [--reps N in [1, 10000]] [--dir DIR]\n"
 _Static_assert(JN_MAX_LAYERS + 1 == 17, "USAGE's largest number of sizes");
 static const char help[] =
     USAGE "\n"

@@ -13,7 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define USAGE "usage: bench_rng_normal [--count N (1..2^30)] [--reps N (1..100000)]\n"
+#define USAGE "usage: bench_rng_normal [--count N in [1, 2^30]] [--reps N in [1, 100000]]\n"
 static const char help[] =
     USAGE "\n"
     "Times the CPU normal generator (Philox4x32-10 + Box-Muller in float) alone, each build this\n"

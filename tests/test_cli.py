@@ -1297,9 +1297,11 @@ def run_cases(d):
           [f"cut{cut}.ckpt", f"byte {cut}", f"truncated: {cut} bytes, expected at least"])
     # Edits with a valid checksum: the reader still checks what it trusts.
     write(os.path.join(d, "width0.ckpt"), recrc(good[:24] + struct.pack("<I", 0) + good[28:]))
-    e("eval: layer width 0 (valid CRC)", ["eval", "--checkpoint", "width0.ckpt"], ["width0.ckpt", "byte 24"])
+    e("eval: layer width 0 (valid CRC)", ["eval", "--checkpoint", "width0.ckpt"],
+      ["width0.ckpt", "byte 24", "layer size 0 out of range [1, "])
     write(os.path.join(d, "layers.ckpt"), recrc(good[:16] + struct.pack("<I", 1000) + good[20:]))
-    e("eval: 1000 layers (valid CRC)", ["eval", "--checkpoint", "layers.ckpt"], ["layers.ckpt", "byte 16"])
+    e("eval: 1000 layers (valid CRC)", ["eval", "--checkpoint", "layers.ckpt"],
+      ["layers.ckpt", "byte 16", "1000 weight layers, out of range [2, "])
     write(os.path.join(d, "width9.ckpt"), recrc(good[:24] + struct.pack("<I", 9) + good[28:]))
     e("eval: sizes disagree with the count (valid CRC)", ["eval", "--checkpoint", "width9.ckpt"],
       ["width9.ckpt", "parameters"])
@@ -1315,7 +1317,7 @@ def run_cases(d):
     write(os.path.join(d, "bestvalid.ckpt"), recrc(good[:state_at + 20] + struct.pack("<d", 250.0) +
                                                    good[state_at + 28:]))
     e("eval: best validation error of 250% (valid CRC)", ["eval", "--checkpoint", "bestvalid.ckpt"],
-      ["bestvalid.ckpt", f"byte {state_at + 20}", "250%"])
+      ["bestvalid.ckpt", f"byte {state_at + 20}", "250%, out of range [0, 100]"])
     at = good.find(b"loss=xent")
     check("checkpoint holds its configuration", at > 0, "no 'loss=xent' in best.ckpt")
     if at > 0:

@@ -510,9 +510,9 @@ static void test_usps(void)
         {"huge.zip", "3", 6, "1e999", {"field 6", "[-1, 1]", "1e999"}},
         {"range.zip", "3", 3, "1.5", {"field 3", "[-1, 1]", "1.5"}},
         {"range2.zip", "3", 257, "-1.0001", {"field 257", "[-1, 1]", "-1.0001"}},
-        {"ten.zip", "3", 1, "10", {"field 1 (label)", "integer 0..9", "\"10\""}},
-        {"half.zip", "3", 1, "3.5", {"field 1 (label)", "integer 0..9", "3.5"}},
-        {"minus.zip", "3", 1, "-1", {"field 1 (label)", "integer 0..9", "-1"}},
+        {"ten.zip", "3", 1, "10", {"field 1 (label)", "integer in [0, 9]", "\"10\""}},
+        {"half.zip", "3", 1, "3.5", {"field 1 (label)", "integer in [0, 9]", "3.5"}},
+        {"minus.zip", "3", 1, "-1", {"field 1 (label)", "integer in [0, 9]", "-1"}},
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         usps_line(text, sizeof text, bad[i].label, 1, bad[i].field, bad[i].text, 257);

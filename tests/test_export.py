@@ -180,7 +180,7 @@ def main():
     check(np.isnan(np.load(out)["best_valid_error"]), f"best epoch 0: best_valid_error {np.load(out)['best_valid_error']}")
     # Consistent files (checksum rewritten) that the format refuses: jacnoise's bounds.
     for layers in (17, 1000000):
-        refused_as_jacnoise(with_u32(blob, 16, layers), f"byte 16: {layers} weight layers, expected 2..16")
+        refused_as_jacnoise(with_u32(blob, 16, layers), f"byte 16: {layers} weight layers, out of range [2, 16]")
     # In last.ckpt, whose velocity and best sections make flags 7 the same size as its 3.
     full = open(last, "rb").read()
     ck = export_model.read_checkpoint(last)

@@ -153,15 +153,15 @@ def read_checkpoint(path):
     if value_size not in (4, 8):
         raise fail(12, f"{value_size} bytes per value, expected 4 or 8")
     if not 2 <= n_layers <= MAX_LAYERS:
-        raise fail(16, f"{n_layers} weight layers, expected 2..{MAX_LAYERS}")
+        raise fail(16, f"{n_layers} weight layers, out of range [2, {MAX_LAYERS}]")
     at = 20
     sizes = list(struct.unpack_from(f"<{n_layers + 1}I", blob, at))
     for width in sizes:
         if not 1 <= width <= MAX_WIDTH:
-            raise fail(at, f"layer size {width} out of range 1..{MAX_WIDTH}")
+            raise fail(at, f"layer size {width} out of range [1, {MAX_WIDTH}]")
         at += 4
     if sizes[-1] < 2:
-        raise fail(20, f"model: {sizes[-1]} classes, expected 2..{MAX_WIDTH}")
+        raise fail(20, f"model: {sizes[-1]} classes, out of range [2, {MAX_WIDTH}]")
     expected = 0
     for fan_in, fan_out in zip(sizes, sizes[1:]):
         expected += fan_out * fan_in + fan_out

@@ -101,7 +101,7 @@ struct jn_backend {
     int models;
 };
 
-/* 0 if slot is one of be's, else -1 with "NAME backend: slot S out of range 0..M-1" recorded:
+/* 0 if slot is one of be's, else -1 with "NAME backend: slot S out of range [0, M-1]" recorded:
  * the backends' set_hparams, set_state and get_state refuse another. */
 int jn_backend_check_slot(const jn_backend *be, int slot);
 

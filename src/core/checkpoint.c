@@ -183,14 +183,14 @@ int jn_checkpoint_parse(const unsigned char *data, size_t len, const char *path,
     if (jn_cur_u32(&c, &n_layers, "the layer count"))
         return -1;
     if (n_layers < 2 || n_layers > JN_MAX_LAYERS)
-        return jn_fail("%s: byte 16: %u weight layers, expected 2..%d", path, n_layers, JN_MAX_LAYERS);
+        return jn_fail("%s: byte 16: %u weight layers, out of range [2, %d]", path, n_layers, JN_MAX_LAYERS);
     int sizes[JN_MAX_LAYERS + 1];
     for (uint32_t l = 0; l <= n_layers; l++) {
         size_t at = c.off;
         if (jn_cur_u32(&c, &u, "the layer sizes"))
             return -1;
         if (u < 1 || u > JN_MAX_WIDTH)
-            return jn_fail("%s: byte %zu: layer size %u out of range 1..%d", path, at, u, JN_MAX_WIDTH);
+            return jn_fail("%s: byte %zu: layer size %u out of range [1, %d]", path, at, u, JN_MAX_WIDTH);
         sizes[l] = (int)u;
     }
     if (jn_model_make(&ck->model, sizes[0], sizes + 1, (int)n_layers - 1, sizes[n_layers]))
@@ -261,7 +261,7 @@ int jn_checkpoint_parse(const unsigned char *data, size_t len, const char *path,
     const double best = s->best_valid_error;  /* NaN: no validation split */
     if (!isnan(best) && !(best >= 0 && best <= 100)) {
         jn_checkpoint_free(ck);
-        return jn_fail("%s: byte %zu: best validation error %g%%, outside 0..100", path, state_at + 20, best);
+        return jn_fail("%s: byte %zu: best validation error %g%%, out of range [0, 100]", path, state_at + 20, best);
     }
     s->epoch = (int)epoch;
     s->batch = (long)batch;

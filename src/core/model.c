@@ -13,14 +13,14 @@ int jn_model_make(jn_model *m, int d, const int *hidden, int n_hidden, int class
     if (n_hidden < 1 || n_hidden > JN_MAX_LAYERS - 1)
         return jn_fail("--hidden: expected 1 to %d hidden layers, got %d", JN_MAX_LAYERS - 1, n_hidden);
     if (d < 1 || d > JN_MAX_WIDTH)
-        return jn_fail("model: input dimension %d out of range 1..%d", d, JN_MAX_WIDTH);
+        return jn_fail("model: input dimension %d out of range [1, %d]", d, JN_MAX_WIDTH);
     if (classes < 2 || classes > JN_MAX_WIDTH)
-        return jn_fail("model: %d classes, expected 2..%d", classes, JN_MAX_WIDTH);
+        return jn_fail("model: %d classes, out of range [2, %d]", classes, JN_MAX_WIDTH);
     m->n_layers = n_hidden + 1;
     m->sizes[0] = d;
     for (int i = 0; i < n_hidden; i++) {
         if (hidden[i] < 1 || hidden[i] > JN_MAX_WIDTH)
-            return jn_fail("--hidden: layer %d has %d units, expected 1..%d", i + 1, hidden[i], JN_MAX_WIDTH);
+            return jn_fail("--hidden: layer %d has %d units, out of range [1, %d]", i + 1, hidden[i], JN_MAX_WIDTH);
         m->sizes[i + 1] = hidden[i];
     }
     m->sizes[m->n_layers] = classes;

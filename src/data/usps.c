@@ -69,7 +69,7 @@ static int parse_line(const char *path, long lineno, char *line, size_t len, int
                            path, lineno, k + 1, text);
         if (k == 0) {
             if (v != floor(v) || v < 0 || v > 9)
-                return jn_fail("%s: line %ld: field 1 (label): expected an integer 0..9, found "
+                return jn_fail("%s: line %ld: field 1 (label): expected an integer in [0, 9], found "
                                "\"%s\"",
                                path, lineno, text);
             *y = (int32_t)v;

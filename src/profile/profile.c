@@ -105,7 +105,7 @@ int jn_profile_run(jn_profile_target **targets, const char *const *names, const 
     int reps = rounds->reps;
     const int limited = rounds->time_limit > 0, warmup = limited && rounds->warmup < 1 ? 1 : rounds->warmup;
     if (n < 1 || n > JN_PROFILE_MAX_VARIANTS || reps < 1)
-        return jn_fail("profile: %d variants and %d repetitions asked; expected 1..%d and >= 1", n, reps,
+        return jn_fail("profile: %d variants and %d repetitions asked; expected [1, %d] and >= 1", n, reps,
                        JN_PROFILE_MAX_VARIANTS);
     double *samples = malloc(sizeof(double) * (size_t)n * S_COUNT * (size_t)reps);
     double *column = malloc(sizeof(double) * (size_t)reps);

@@ -13,7 +13,7 @@ long jn_batches_per_epoch(long n, int batch) { return (n + batch - 1) / batch; }
 int jn_backend_check_slot(const jn_backend *be, int slot)
 {
     if (slot < 0 || slot >= be->models)
-        return jn_fail("%s backend: slot %d out of range 0..%d", be->ops->name, slot, be->models - 1);
+        return jn_fail("%s backend: slot %d out of range [0, %d]", be->ops->name, slot, be->models - 1);
     return 0;
 }
 
