@@ -225,7 +225,16 @@ def option_cases(d):
     e("data idx: without a comma", ["train", "--data", "idx:img.idx"], ["--data", "idx:img.idx", "IMAGES,LABELS"])
     e("jac-target below the hidden layers", ["train", "--hidden", "8", "--jac-lambda", "1", "--jac-target",
                                              "hidden:2"], ["--jac-target", "hidden:2", "hidden layers [1, 1]"])
-    e("out empty", ["train", "--out="], ["--out", "run folder"])
+    # An empty file or folder name names nothing: --out's said 'a run folder is required' of the
+    # one given, and --data-dir's searched the default folders as if it were not given.
+    e("out empty", ["train", "--out="], ["--out: empty folder name"])
+    e("sweep out empty", ["sweep", "--spec", "x.spec", "--out", ""], ["--out: empty folder name"])
+    e("data-dir empty", ["data", "--data-dir", ""], ["--data-dir: empty folder name"])
+    expect_error("data-dir empty, train", ["train", "--data-dir=", "--out", "emptydirrun"], 2,
+                 ["--data-dir: empty folder name"], d, absent=["emptydirrun"])
+    e("checkpoint empty", ["eval", "--checkpoint", ""], ["--checkpoint: empty file name"])
+    e("dump empty", ["step", "--dump="], ["--dump: empty file name"])
+    e("spec empty", ["sweep", "--spec", "", "--out", "s"], ["--spec: empty file name"])
     e("jac-target hidden:0", ["train", "--jac-target", "hidden:0"],
       ["--jac-target", "hidden:0", "hidden1", "hidden:K", "output"])
     e("jac-target hidden:x", ["train", "--jac-target", "hidden:x"], ["--jac-target", "hidden:x", "output"])

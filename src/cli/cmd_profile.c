@@ -351,14 +351,6 @@ int jn_cmd_profile(int argc, char **argv)
         jn_fail("--grid: empty (expected 'key=v1 v2 ...; key=...' or a file of such lines)");
         return jn_cli_fail(JN_EXIT_USAGE);
     }
-    if (cfg.grid[0] && !cfg.csv[0]) {
-        jn_fail("--csv: empty; a --grid writes its table there");
-        return jn_cli_fail(JN_EXIT_USAGE);
-    }
-    if (!cfg.grid[0] && jn_config_given(&cfg, "json") && !cfg.json[0]) {
-        jn_fail("--json: empty; give the file to write the report to");
-        return jn_cli_fail(JN_EXIT_USAGE);
-    }
     if (!cfg.grid[0] && jn_config_given(&cfg, "csv")) {
         jn_fail("--csv: only a --grid writes a table; a single profile writes its report with --json");
         return jn_cli_fail(JN_EXIT_USAGE);

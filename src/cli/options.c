@@ -142,6 +142,12 @@ static int apply_arg(jn_config *cfg, unsigned command, int argc, char **argv, in
         return jn_fail("--%s: missing value", key);
     else
         return jn_config_set(cfg, command, key, "");  /* refused: names the valid options */
+    /* An empty name (--out "$DIR" with DIR empty) names nothing: taken, --data-dir searched the
+     * default folders, --out said 'required' of what was given. A config file's empty value is
+     * still taken as the default: config.txt writes every option, given or not. */
+    const char *noun = jn_config_path_noun(key);
+    if (!value[0] && noun && jn_config_accepts(command, key))
+        return jn_fail("--%s: empty %s name", key, noun);
     return jn_config_set(cfg, command, key, value);
 }
 
@@ -186,8 +192,6 @@ int jn_cli_parse(int argc, char **argv, unsigned command, jn_config *cfg)
             return -1;
         if (!jn_config_given(&from_args, "config"))
             continue;
-        if (!from_args.config_file[0])
-            return jn_fail("--config: empty file name");
         if (first_config[0] && strcmp(first_config, from_args.config_file))
             return jn_fail("--config given twice (%s, then %s): only one file is read; merge them", first_config,
                            from_args.config_file);

@@ -648,6 +648,14 @@ int jn_config_is_flag(const char *key)
     return o && o->kind == K_BOOL;
 }
 
+const char *jn_config_path_noun(const char *key)
+{
+    const option *o = find_option(key);
+    if (!o || !o->meta)
+        return NULL;
+    return !strcmp(o->meta, "FILE") ? "file" : !strcmp(o->meta, "DIR") ? "folder" : NULL;
+}
+
 int jn_config_is_operational(const char *key)
 {
     const option *o = find_option(key);
