@@ -1,5 +1,6 @@
 /* Progress line on stderr. */
 #include "train/progress.h"
+#include "jacnoise/error.h"
 #include "jacnoise/wallclock.h"
 
 #include <stdio.h>
@@ -36,7 +37,10 @@ void jn_progress_draw(jn_progress *p, const char *line, int force)
     double now = jn_wall_seconds();
     if (p->drawn && now - p->last_draw < 0.1 && !force)
         return;
-    fprintf(stderr, "\r\033[K%s", line);
+    /* The line is escaped as every other message is: a name echoed in it (none is today) would
+     * otherwise drive the terminal. Only the redraw's own escape is written raw. */
+    fputs("\r\033[K", stderr);
+    jn_print(stderr, "%s", line);
     fflush(stderr);
     p->last_draw = now;
     p->drawn = 1;
