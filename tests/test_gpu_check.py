@@ -207,11 +207,23 @@ def device_tools(scratch):
     # empty device/ left.
     p = subprocess.run([dprep], cwd=scratch, env=dict(env, JACNOISE_DATA=stubs), capture_output=True, text=True,
                        timeout=60)
-    check(p.returncode == 1 and p.stderr.startswith("device-prepare: no folder holds all of:") and
+    # The line named the files over two lines, and not the folders tried.
+    check(p.returncode == 1 and p.stderr == "device-prepare: no folder holds all six MNIST and USPS files; tried "
+          f"$JACNOISE_DATA={stubs} (lacks {files[0]}), ./data (lacks {files[0]}), ../shared/datasets (lacks "
+          f"{files[0]}) (give DATA_DIR, or run datasets/fetch.sh)\n" and
           not os.path.exists(device) and not recorded(), f"device-prepare.sh without data: exit {p.returncode}, "
           f"device/ {os.path.exists(device)}: {p.stderr[-300:]!r}")
+    # ./data is the current folder's, as jacnoise reads it: the checkout's data/ was looked for.
+    elsewhere = os.path.join(scratch, "elsewhere")
+    shutil.copytree(data, os.path.join(elsewhere, "data"))
+    p = subprocess.run([dprep], cwd=elsewhere, env=env, capture_output=True, text=True, timeout=60)
+    copied = sorted(os.listdir(os.path.join(device, "data"))) if os.path.isdir(os.path.join(device, "data")) else []
+    check(p.returncode == 0 and copied == sorted(files), f"device-prepare.sh with ./data in the current folder: "
+          f"exit {p.returncode}, data {copied}: {p.stderr[-300:]!r}")
+    recorded()
+    shutil.rmtree(device, ignore_errors=True)
     # A relative $JACNOISE_DATA is the current folder's, as jacnoise reads it: it was looked
-    # for in the checkout ("no folder holds all of").
+    # for in the checkout (and no folder was found to hold the data).
     p = subprocess.run([dprep], cwd=scratch, env=dict(env, JACNOISE_DATA="data-all"), capture_output=True, text=True,
                        timeout=60)
     copied = sorted(os.listdir(os.path.join(device, "data"))) if os.path.isdir(os.path.join(device, "data")) else []
@@ -247,6 +259,23 @@ def device_tools(scratch):
           "--budget full" in plan[0] and plan[0].endswith("--out runs/gpu-reproduce --plan") and
           "--out runs/gpu-reproduce " not in smoke[0] + " ",
           f"gpu-check.sh --dry-run --reproduce: exit {p.returncode}, reproduce.py calls {runs}: {p.stdout[-300:]!r}")
+    # gpu-check's data as device-prepare.sh's: a relative $JACNOISE_DATA is the current folder's
+    # (it was the checkout's), and a folder lacking one of the six files is passed over with
+    # what it lacks named (one with two of them was taken).
+    for name, given, want in [("relative", "data-all", f"data: {data}"),
+                              ("partial", os.path.join(scratch, "data-part"),
+                               f"data: NOT FOUND: tried $JACNOISE_DATA={os.path.join(scratch, 'data-part')} (lacks "
+                               f"zip.test.gz), device/data (lacks {files[0]}), ../shared/datasets (lacks {files[0]}), "
+                               f"data (lacks {files[0]}) (run tools/device-prepare.sh where the data is and carry "
+                               "device/)")]:
+        out = os.path.join(scratch, f"gc-data-{name}")
+        p = subprocess.run([os.path.join(gc, "tools", "gpu-check.sh"), "--dry-run"], cwd=scratch,
+                           env=dict(env, OUT=out, GPU_CHECK_BUILD=BUILD, GPU_CHECK_ONLY="none", JACNOISE_DATA=given),
+                           capture_output=True, text=True, timeout=120)
+        lines = open(os.path.join(out, "summary.txt")).read().splitlines() if os.path.isdir(out) else []
+        got = next((line for line in lines if line.startswith("data: ")), "")
+        check(got == want, f"gpu-check.sh --dry-run, {name} JACNOISE_DATA: {got!r}, expected {want!r}")
+        recorded()
 
 
 def main():

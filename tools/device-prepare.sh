@@ -3,7 +3,9 @@
 # machine that has CUDA, CMake and Python but maybe neither the build's Debian packages nor
 # the data, and cannot download anything: it fills device/ (ignored by git; sent along with
 # the checkout) with
-#   device/data/  the MNIST and USPS files, copied from where jacnoise finds them;
+#   device/data/  the MNIST and USPS files, copied from DATA_DIR, else from where jacnoise run
+#                 in the current folder finds them (the first of $JACNOISE_DATA, ./data and
+#                 ../shared/datasets that holds all six);
 #   device/debs/  the .deb files of OpenBLAS (headers, library and its Fortran runtime) and of
 #                 zlib's headers (apt-get download: Debian's own packages, unpacked there only
 #                 when the machine lacks the headers).
@@ -12,7 +14,7 @@
 #   tools/device-prepare.sh [DATA_DIR]
 #   tools/device-prepare.sh --help
 set -euo pipefail
-files="train-images-idx3-ubyte.gz train-labels-idx1-ubyte.gz t10k-images-idx3-ubyte.gz t10k-labels-idx1-ubyte.gz
+files="train-images-idx3-ubyte.gz train-labels-idx1-ubyte.gz t10k-images-idx3-ubyte.gz t10k-labels-idx1-ubyte.gz \
 zip.train.gz zip.test.gz"
 # Arguments are answered before device/ is touched: "--help" taken for DATA_DIR used to fill it.
 usage_error() {
@@ -33,24 +35,24 @@ if [ $# = 1 ]; then  # a DATA_DIR given is used or refused, never passed over fo
     done
     given=$(cd "$1" && pwd)  # named from where it was given, used from the checkout
 fi
-# A relative $JACNOISE_DATA is the current folder's, as jacnoise reads it, not the checkout's.
-env_data=${JACNOISE_DATA:-}
-case $env_data in "" | /*) ;; *) env_data=$PWD/$env_data ;; esac
-cd "$(dirname "$0")/.."
-out=device
-
-# The data: DATA_DIR, else where the program looks ($JACNOISE_DATA, ./data, ../shared/datasets).
+# The data: DATA_DIR, else where jacnoise looks, from the current folder as it reads them (the
+# checkout's data/ was looked for instead of ./data, wherever the script was run from).
 data=""
-for d in "$given" "$env_data" data ../shared/datasets; do
+tried=""
+for d in "$given" "${JACNOISE_DATA:-}" ./data ../shared/datasets; do
     [ -n "$d" ] || continue
-    ok=1
-    for f in $files; do [ -f "$d/$f" ] || ok=0; done
-    if [ $ok = 1 ]; then data=$d; break; fi
+    lacks=""
+    for f in $files; do [ -f "$d/$f" ] || lacks=${lacks:-$f}; done
+    if [ -z "$lacks" ]; then data=$(cd -- "$d" && pwd); break; fi
+    [ "$d" != "${JACNOISE_DATA:-}" ] || d="\$JACNOISE_DATA=$d"
+    tried="$tried${tried:+, }$d (lacks $lacks)"
 done
 if [ -z "$data" ]; then
-    echo "device-prepare: no folder holds all of: $files (give DATA_DIR, or run datasets/fetch.sh)" >&2
+    echo "device-prepare: no folder holds all six MNIST and USPS files; tried $tried (give DATA_DIR, or run datasets/fetch.sh)" >&2
     exit 1
 fi
+cd "$(dirname "$0")/.."
+out=device
 # Made once the data is found: no empty device/ left where it is not.
 mkdir -p "$out/data" "$out/debs"
 for f in $files; do cp "$data/$f" "$out/data/"; done

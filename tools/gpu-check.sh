@@ -39,6 +39,9 @@
 # the script itself has stopped the reproduction, so a call that the tool stops first brings
 # back the logs but no table.
 set -u
+# A relative $JACNOISE_DATA is the current folder's, as jacnoise and device-prepare.sh read it.
+env_data=${JACNOISE_DATA:-}
+case $env_data in "" | /*) ;; *) env_data=$PWD/$env_data ;; esac
 cd "$(dirname "$0")/.."
 dry=0
 reproduce=0
@@ -135,15 +138,22 @@ else
 fi
 say "nvcc: $(nvcc --version 2>/dev/null | tail -n 1 || echo 'not found'); cmake: $(cmake --version | head -n 1)"
 
-# The data: $JACNOISE_DATA, device/data (carried), or the team's shared folder.
+# The data: $JACNOISE_DATA, device/data (carried), or the team's shared folder; all six files of
+# device-prepare.sh, as a folder with two of them was taken and its tests failed on the rest.
 data=""
-for d in "${JACNOISE_DATA:-}" device/data ../shared/datasets data; do
-    if [ -n "$d" ] && [ -f "$d/train-images-idx3-ubyte.gz" ] && [ -f "$d/zip.train.gz" ]; then
-        data=$(cd "$d" && pwd)
-        break
-    fi
+tried=""
+for d in "$env_data" device/data ../shared/datasets data; do
+    [ -n "$d" ] || continue
+    lacks=""
+    for f in train-images-idx3-ubyte.gz train-labels-idx1-ubyte.gz t10k-images-idx3-ubyte.gz \
+        t10k-labels-idx1-ubyte.gz zip.train.gz zip.test.gz; do
+        [ -f "$d/$f" ] || lacks=${lacks:-$f}
+    done
+    if [ -z "$lacks" ]; then data=$(cd -- "$d" && pwd); break; fi
+    [ "$d" != "$env_data" ] || d="\$JACNOISE_DATA=$d"
+    tried="$tried${tried:+, }$d (lacks $lacks)"
 done
-say "data: ${data:-NOT FOUND (run tools/device-prepare.sh where the data is and carry device/)}"
+say "data: ${data:-NOT FOUND: tried $tried (run tools/device-prepare.sh where the data is and carry device/)}"
 [ -n "$data" ] && export JACNOISE_DATA=$data
 
 build=${GPU_CHECK_BUILD:-build-gpu}
