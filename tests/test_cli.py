@@ -294,6 +294,11 @@ def option_cases(d):
     e("escaped: config value", ["train", "--config", "spoof.cfg"], ["spoof.cfg: line 1", "'x\\x1b[2J\\xc2\\x9b'"])
     e("overlong option name", ["train", "--" + "x" * 300], ["--xxxx"])
     e("overlong value", ["train", "--out", "r" * 5000], ["--out"])
+    # An empty name: show's read ': cannot open', naming nothing (sweep's said so already).
+    for args, at in ((["show"], 1), (["sweep", "status"], 1), (["sweep", "merge", "a"], 2)):
+        what = " ".join(args[:2])
+        e(f"empty operand: {what}", args + [""], [f"{what}: an empty {'file' if what == 'show' else 'folder'} name "
+                                                  f"(argument {at})"])
     e("eval without --checkpoint", ["eval"], ["--checkpoint"])
     # A file cut inside its magic number (an empty one too) is said to be cut, as eval says it:
     # show called it neither a checkpoint nor a step state (an unknown magic number).

@@ -17,9 +17,10 @@ int jn_cli_wants_help(int argc, char **argv);
 
 /* The operands of a command that takes no options but --help (show FILE, sweep status DIR):
  * drops the first "--", which ends the options as usual, so that a name after it may start
- * with '-'; refuses an argument before it that starts with '-', naming `what` ("show").
- * Compacts argv in place and sets *argc to the operands' count. */
-int jn_cli_operands(int *argc, char **argv, const char *what);
+ * with '-'; refuses an argument before it that starts with '-', naming `what` ("show"), and
+ * an empty one (an empty `noun` name: "file", "folder"). Compacts argv in place and sets *argc
+ * to the operands' count. */
+int jn_cli_operands(int *argc, char **argv, const char *what, const char *noun);
 
 /* Prints "jacnoise: <last error>" on stderr and returns the exit status for it. */
 int jn_cli_fail(int status);

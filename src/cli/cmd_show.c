@@ -99,7 +99,7 @@ int jn_cmd_show(int argc, char **argv)
                "and prints what it holds.\n");
         return JN_EXIT_OK;
     }
-    if (jn_cli_operands(&argc, argv, "show"))
+    if (jn_cli_operands(&argc, argv, "show", "file"))
         return jn_cli_fail(JN_EXIT_USAGE);
     if (argc != 1) {
         jn_fail("show: expected one FILE (a checkpoint or a step state); see jacnoise show --help");

@@ -33,11 +33,8 @@ static int folders(int *argc, char **argv, int at_least, int at_most, const char
 {
     char command[16];
     snprintf(command, sizeof command, "sweep %s", what);
-    if (jn_cli_operands(argc, argv, command))
+    if (jn_cli_operands(argc, argv, command, "folder"))
         return -1;
-    for (int i = 0; i < *argc; i++)
-        if (!argv[i][0])
-            return jn_fail("sweep %s: an empty folder name (argument %d)", what, i + 1);
     if (*argc < at_least || (at_most && *argc > at_most))
         return jn_fail("sweep %s: expected %s (see jacnoise sweep %s --help)", what,
                        at_most == 1 ? "one sweep folder" : "a sweep folder, then the folders to merge into it", what);

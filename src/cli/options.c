@@ -159,7 +159,7 @@ int jn_cli_wants_help(int argc, char **argv)
     return 0;
 }
 
-int jn_cli_operands(int *argc, char **argv, const char *what)
+int jn_cli_operands(int *argc, char **argv, const char *what, const char *noun)
 {
     int n = 0, ended = 0;
     for (int i = 0; i < *argc; i++) {
@@ -170,6 +170,9 @@ int jn_cli_operands(int *argc, char **argv, const char *what)
         if (!ended && argv[i][0] == '-')
             return jn_fail("%s: unexpected option '%s' (see jacnoise %s --help; a name that starts with - is given "
                            "after --: jacnoise %s -- %s)", what, argv[i], what, what, argv[i]);
+        /* As an option's empty value is: show's read ': cannot open'. */
+        if (!argv[i][0])
+            return jn_fail("%s: an empty %s name (argument %d)", what, noun, n + 1);
         argv[n++] = argv[i];
     }
     *argc = n;
