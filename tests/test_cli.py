@@ -266,8 +266,13 @@ def option_cases(d):
     expect_error("sweep --shard auto", ["sweep", "--shard", "0/2", "--shard", "auto", "--spec", "missing.spec", "--out",
                                         "shardsweep"], 2, ["--spec: missing.spec: cannot open"], d, absent=["shardsweep"])
     e("sweep --shard bad", ["sweep", "--shard", "2/2"], ["--shard: invalid value '2/2'", "0/4", "or auto"])
-    e("seed -1", ["train", "--seed", "-1"], ["--seed", "-1"])
-    e("seed overflow", ["train", "--seed", "99999999999999999999999"], ["--seed", "[0, 18446744073709551615]"])
+    # Worded as every integer's: -1 said 'expected an integer >= 0', 'nan' 'expected an integer in
+    # [0, 18446744073709551615]'.
+    e("seed -1", ["train", "--seed", "-1"], ["--seed: -1 out of range [0, 18446744073709551615]"])
+    e("seed overflow", ["train", "--seed", "99999999999999999999999"],
+      ["--seed: 99999999999999999999999 out of range [0, 18446744073709551615]"])
+    e("seed nan", ["train", "--seed", "nan"], ["--seed: expected an integer, got 'nan'"])
+    e("seed 1.5", ["train", "--seed", "1.5"], ["--seed: expected an integer, got '1.5'"])
     e("positional argument", ["train", "extra"], ["extra"])
     e("positional after options", ["data", "--valid", "3", "usps"], ["usps"])
     e("single dash", ["train", "-lr", "0.1"], ["-lr"])

@@ -580,14 +580,14 @@ static int set_number(jn_config *cfg, const option *o, const char *value)
         return 0;
     }
     if (o->kind == K_U64) {
-        if (!*value || *value == '-' || isspace((unsigned char)*value))
-            return jn_fail("--%s: expected an integer >= 0, got '%s'", o->name, value);
+        /* Worded as the other integers' refusals: -1 said 'expected an integer >= 0', and 'nan'
+         * 'expected an integer in [0, ...]', each the other's case. */
+        const char *digits = value + (*value == '-');
+        if (!*digits || strspn(digits, "0123456789") != strlen(digits))
+            return jn_fail("--%s: expected an integer, got '%s'", o->name, value);
         unsigned long long v = strtoull(value, &end, 10);
-        if (*end || errno == ERANGE) {
-            char interval[64];
-            format_interval(o, interval, sizeof interval);
-            return jn_fail("--%s: expected an integer in %s, got '%s'", o->name, interval, value);
-        }
+        if ((*value == '-' && v) || errno == ERANGE)
+            return fail_range(o, value);
         *(uint64_t *)field = (uint64_t)v;
         return 0;
     }
