@@ -304,6 +304,16 @@ def option_cases(d):
         what = " ".join(args[:2])
         e(f"empty operand: {what}", args + [""], [f"{what}: an empty {'file' if what == 'show' else 'folder'} name "
                                                   f"(argument {at})"])
+    # A name that fits but is written longer escaped (1000 bytes not UTF-8, 4000 characters)
+    # lost what went wrong with it, the line cut at 2047 characters: its start and end are kept.
+    unreadable = os.fsdecode(b"\xff" * 1000)
+    for args, code in ((["show"], 1), (["train", "--config"], 2)):
+        name = f"long escaped name: {args[-1]}"
+        p = e(name, args + [unreadable], ["\\xff\\xff ... \\xff\\xff", "\\xff: cannot open: File name too long"], code)
+        check(name, p is None or len(p.stderr) < 2100, f"{len(p.stderr)} characters")
+    # So did a name longer than the line itself (5000 characters to show or sweep status).
+    for args, reason in ((["show"], ": cannot open: File name too long"), (["sweep", "status"], "/sweep.spec: path too long")):
+        e(f"long name: {' '.join(args)}", args + ["r" * 5000], ["rrrr ... rrrr", reason], 1)
     e("eval without --checkpoint", ["eval"], ["--checkpoint"])
     # A file cut inside its magic number (an empty one too) is said to be cut, as eval says it:
     # show called it neither a checkpoint nor a step state (an unknown magic number).

@@ -2,8 +2,10 @@
  * it and the other messages echo. */
 #include "jacnoise/error.h"
 
+#include <ctype.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 static _Thread_local char last_error[2048];
@@ -77,32 +79,80 @@ void jn_print(FILE *f, const char *fmt, ...)
     fprintf(f, "%s%s", out, newline ? "\n" : "");
 }
 
+/* Whether escaped text s may be cut before s[at]: not inside a UTF-8 character, nor inside an
+ * escape (\xHH, \n) that starts up to three bytes before. */
+static int cuttable(const char *s, size_t at)
+{
+    if (((unsigned char)s[at] & 0xc0) == 0x80)
+        return 0;
+    for (size_t back = 1; back <= 3 && back <= at; back++) {
+        const char *e = s + at - back;
+        const size_t len = e[0] != '\\' ? 1
+                           : e[1] == 'x' && isxdigit((unsigned char)e[2]) && isxdigit((unsigned char)e[3]) ? 4
+                           : e[1] && strchr("nrt", e[1]) ? 2 : 1;
+        if (len > back)
+            return 0;
+    }
+    return 1;
+}
+
+/* Records escaped text s. One too long for the record keeps its start and its end with " ... "
+ * between: cut at the end, a message about a long name lost what went wrong with it. */
+static void record(const char *s)
+{
+    const size_t n = strlen(s), cap = sizeof last_error;
+    if (n < cap) {
+        memcpy(last_error, s, n + 1);
+        return;
+    }
+    static const char gap[] = " ... ";
+    size_t head = (cap - sizeof gap) / 2, tail = n - (cap - sizeof gap - head);
+    while (!cuttable(s, head))
+        head--;
+    while (!cuttable(s, tail))
+        tail++;
+    snprintf(last_error, cap, "%.*s%s%s", (int)head, s, gap, s + tail);
+}
+
+/* Records fmt's text escaped, then `after` as it is (already escaped); whole, however long its
+ * names, before record() shortens it. */
+static void record_formatted(const char *fmt, va_list ap, const char *after)
+{
+    va_list again;
+    va_copy(again, ap);
+    const int n = vsnprintf(NULL, 0, fmt, ap);
+    const size_t cap = n < 0 ? 0 : 4 * (size_t)n + strlen(after) + 1;  /* an escape is 4 bytes at most */
+    char *text = cap ? malloc((size_t)n + 1) : NULL, *escaped = cap ? malloc(cap) : NULL;
+    if (text && escaped) {
+        vsnprintf(text, (size_t)n + 1, fmt, again);
+        const size_t used = jn_escape_text(escaped, cap, text);
+        memcpy(escaped + used, after, strlen(after) + 1);
+        record(escaped);
+    } else {
+        record("out of memory for an error message");
+    }
+    va_end(again);
+    free(text);
+    free(escaped);
+}
+
 int jn_fail(const char *fmt, ...)
 {
-    char text[sizeof last_error];
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(text, sizeof text, fmt, ap);
+    record_formatted(fmt, ap, "");
     va_end(ap);
-    jn_escape_text(last_error, sizeof last_error, text);
     return -1;
 }
 
 int jn_fail_context(const char *fmt, ...)
 {
-    char old[sizeof last_error], text[sizeof last_error];
-    memcpy(old, last_error, sizeof old);
+    char after[sizeof last_error + 2];
+    snprintf(after, sizeof after, ": %s", last_error);
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(text, sizeof text, fmt, ap);
+    record_formatted(fmt, ap, after);
     va_end(ap);
-    size_t used = jn_escape_text(last_error, sizeof last_error, text);
-    /* Append ": old" (escaped when recorded), truncated to the buffer. */
-    const char *parts[2] = {": ", old};
-    for (int p = 0; p < 2; p++)
-        for (const char *c = parts[p]; *c && used + 1 < sizeof last_error; c++)
-            last_error[used++] = *c;
-    last_error[used] = 0;
     return -1;
 }
 
