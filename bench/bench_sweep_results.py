@@ -119,7 +119,7 @@ def main():
     a = ap.parse_args()
     sizes = config_sizes(ap, a.configs, 2 * LRS)
     if not 1 <= a.runs <= LRS:
-        ap.error(f"--runs {a.runs}: expected 1 to {LRS}")
+        ap.error(f"--runs: {a.runs} out of range [1, {LRS}]")
     tmp = tempfile.mkdtemp(prefix="jacnoise-bench-results-")
     try:
         print(f"{'configs':>8} {'merge s':>8} {'sweep s':>8} {'rerun s':>8} {'alone s':>8}  per ended run "

@@ -282,8 +282,9 @@ def main():
         for threads in ("-1", "1025"):
             bad = subprocess.run([sys.executable, TOOL, "--out", dup, "--threads", threads, f"MLP={out}/eval-MLP.json"],
                                  capture_output=True, text=True, env=env)
-            check(bad.returncode == 2 and f"--threads {threads}" in bad.stderr and bad.stderr.count("\n") == 1 and
-                  not os.path.exists(dup), f"--threads {threads}: exit {bad.returncode}, stderr {bad.stderr!r}")
+            check(bad.returncode == 2 and f"--threads: {threads} out of range [0, 1024]" in bad.stderr and
+                  bad.stderr.count("\n") == 1 and not os.path.exists(dup),
+                  f"--threads {threads}: exit {bad.returncode}, stderr {bad.stderr!r}")
         moved = os.path.join(d, "moved")
         os.makedirs(moved)
         with open(os.path.join(moved, "eval-MLP.json"), "w") as f:

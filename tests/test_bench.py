@@ -74,7 +74,7 @@ def command_lines():
 # 2, nothing on standard output (not argparse's usage line and then the error), as jacnoise does.
 PYTHON_REFUSALS = {
     "bench_sweep_cpu": [(["--bogus"], "--bogus"), (["--models", "x"], "--models"), (["--reps", "0"], "--reps 0")],
-    "bench_sweep_results": [(["--bogus"], "--bogus"), (["--runs", "0"], "--runs 0"), (["--configs", "x"], "--configs x")],
+    "bench_sweep_results": [(["--bogus"], "--bogus"), (["--runs", "0"], "--runs: 0 out of range [1, 100]"), (["--configs", "x"], "--configs x")],
     "bench_sweep_merge": [(["--bogus"], "--bogus"), (["--configs", "x"], "--configs x"), (["--configs", "150"],
                                                                                           "--configs 150")],
     "bench_sweep_plan": [(["--configs", "150"], "--baseline"), (["--baseline", "x", "--bogus"], "--bogus"),

@@ -44,11 +44,11 @@ CALLS = {
     "export_model": (["a.ckpt", "b.npz"], []),
     "kernel_times": (["a.csv"], []),
     "plot_analysis": (["--out", "x", "A=b"], [(["--threads", "many"], "--threads"),
-                                              (["--threads", "-1"], "--threads")]),
+                                              (["--threads", "-1"], "--threads: -1 out of range [0, 1024]")]),
     "plot_profile": (["a.csv"], []),
     "plot_sweep": (["folder"], [(["--best", "-1"], "--best")]),
     "reproduce": (["--budget", "smoke", "--out", "x"], [(["--budget", "huge"], "--budget"),
-                                                        (["--jobs", "0"], "--jobs")]),
+                                                        (["--jobs", "0"], "--jobs: 0 out of range [1, 256]")]),
     "results_table": (["dir"], [([TOOLS, TOOLS], "given twice")]),
 }
 # The tools that need a module python3 may lack, with a command line that gets as far as
