@@ -51,6 +51,18 @@ CALLS = {
                                                         (["--jobs", "0"], "--jobs: 0 out of range [1, 256]")]),
     "results_table": (["dir"], [([TOOLS, TOOLS], "given twice")]),
 }
+# An empty file or folder name names nothing: it was read as the current folder's file (': No such
+# file or directory'), or as the option left out (reproduce's --data-dir searched jacnoise's
+# folders); refused in one line as jacnoise refuses one.
+EMPTY_NAMES = {
+    "export_model": [["", "b.npz"], ["a.ckpt", ""]],
+    "kernel_times": [[""]],
+    "plot_analysis": [["--out", "", "A=b"]],
+    "plot_profile": [[""], ["a.csv", "--out", ""]],
+    "plot_sweep": [[""], ["folder", "--out", ""]],
+    "reproduce": [["--budget", "smoke", "--out", ""], ["--budget", "smoke", "--out", "x", "--data-dir", ""]],
+    "results_table": [["dir", ""], ["dir", "--out", ""]],
+}
 # The tools that need a module python3 may lack, with a command line that gets as far as
 # importing it (OUT is a file or folder that must not be made).
 NEEDS = {"plot_analysis": (["--out", "OUT", f"A={TOOLS}"], "matplotlib"),
@@ -59,6 +71,12 @@ NEEDS = {"plot_analysis": (["--out", "OUT", f"A={TOOLS}"], "matplotlib"),
          "reproduce": (["--budget", "smoke", "--out", "OUT"], "matplotlib"),
          "export_model": (["a.ckpt", "OUT"], "numpy")}
 DEBIAN_PYTHON = "/usr/bin/python3"
+
+
+def empty_refusal(args):
+    """What the refusal of args's empty name says: '--out: empty ', or ': empty ' for an operand."""
+    at = args.index("")
+    return f"{args[at - 1] if at and args[at - 1].startswith('--') else ''}: empty "
 
 
 def check_without_modules():
@@ -256,7 +274,8 @@ def main():
         check(p.returncode == 0 and p.stdout.startswith("usage:") and not p.stderr,
               f"{tool} --help: exit {p.returncode}, stdout {p.stdout[:80]!r}, stderr {p.stderr[-300:]!r}")
         cases = [(accepted + ["--no-such-option"], "--no-such-option"), ([], "required")] + \
-                [(accepted + args, word) for args, word in bad]
+                [(accepted + args, word) for args, word in bad] + \
+                [(args, empty_refusal(args)) for args in EMPTY_NAMES.get(tool, [])]
         for args, word in cases:
             p = subprocess.run([sys.executable, path] + args, capture_output=True, text=True, timeout=120)
             check(p.returncode == 2 and p.stderr.startswith(f"{tool}: ") and p.stderr.count("\n") == 1 and

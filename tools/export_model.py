@@ -250,8 +250,8 @@ def write_npz(ck, which, out):
 
 def main():
     ap = tool_files.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("checkpoint", help="a run's best.ckpt or last.ckpt")
-    ap.add_argument("out", help="the .npz to write")
+    ap.add_argument("checkpoint", type=tool_files.name_of("file"), help="a run's best.ckpt or last.ckpt")
+    ap.add_argument("out", type=tool_files.name_of("file"), help="the .npz to write")
     ap.add_argument("--best", action="store_true", help="the best parameters last.ckpt carries, not its latest")
     args = ap.parse_args()
     try:

@@ -63,7 +63,7 @@ def read(path):
 
 def main():
     ap = tool_files.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("csv")
+    ap.add_argument("csv", type=tool_files.name_of("file"))
     args = ap.parse_args()
     try:
         launches = read(args.csv)

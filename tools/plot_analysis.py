@@ -306,7 +306,7 @@ def main():
     parts = __doc__.split("\n\n")
     ap = tool_files.ArgumentParser(description=parts[0], usage=parts[1].strip(), epilog="\n\n".join(parts[2:]),
                                    formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--out", required=True, help="folder for the PNGs and the eval JSON files")
+    ap.add_argument("--out", required=True, type=tool_files.name_of("folder"), help="folder for the PNGs and the eval JSON files")
     ap.add_argument("--title", default="", help="data set name for the figure titles")
     ap.add_argument("--force", action="store_true", help="evaluate again even where eval-NAME.json exists")
     ap.add_argument("--threads", type=int, default=0, help="BLAS threads for jacnoise eval (0 = its default)")

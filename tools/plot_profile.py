@@ -181,8 +181,8 @@ def phase_bars(plt, rows, path):
 
 def main():
     ap = tool_files.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("csv", help="profile.csv from jacnoise profile --grid")
-    ap.add_argument("--out", help="folder for the PNG files (default: the CSV's folder)")
+    ap.add_argument("csv", type=tool_files.name_of("file"), help="profile.csv from jacnoise profile --grid")
+    ap.add_argument("--out", type=tool_files.name_of("folder"), help="folder for the PNG files (default: the CSV's folder)")
     args = ap.parse_args()
     plt = tool_files.pyplot(lambda msg: fail(f"needs {msg}"))
     rows = load(args.csv)

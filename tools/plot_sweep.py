@@ -329,8 +329,8 @@ def curves(plt, ranked, swept, out):
 
 def main():
     parser = tool_files.ArgumentParser(description="PNG pictures of a jacnoise sweep folder")
-    parser.add_argument("folder", help="the sweep folder (--out of jacnoise sweep)")
-    parser.add_argument("--out", help="where the pictures go (default: FOLDER/plots)")
+    parser.add_argument("folder", type=tool_files.name_of("folder"), help="the sweep folder (--out of jacnoise sweep)")
+    parser.add_argument("--out", type=tool_files.name_of("folder"), help="where the pictures go (default: FOLDER/plots)")
     parser.add_argument("--best", type=int, default=5, help="runs in the training-curve plot (default 5)")
     args = parser.parse_args()
     if args.best < 0:

@@ -106,8 +106,8 @@ def main():
     parts = __doc__.split("\n\n")
     ap = tool_files.ArgumentParser(description=parts[0], usage=parts[1].strip(), epilog="\n\n".join(parts[2:]),
                                    formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("folders", nargs="+", metavar="DIR", help="tools/reproduce.py results folders, in order")
-    ap.add_argument("--out", help="Markdown file to write (default: standard output)")
+    ap.add_argument("folders", nargs="+", metavar="DIR", type=tool_files.name_of("folder"), help="tools/reproduce.py results folders, in order")
+    ap.add_argument("--out", type=tool_files.name_of("file"), help="Markdown file to write (default: standard output)")
     args = ap.parse_args()
     for i, folder in enumerate(args.folders):
         for other in args.folders[:i]:

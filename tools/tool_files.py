@@ -26,6 +26,17 @@ class ArgumentParser(argparse.ArgumentParser):
         self.exit(2, f"{tool_name(self.prog)}: {escaped(message)}\n")
 
 
+def name_of(noun):
+    """An argument type for a file or folder name (noun: "file", "folder") that refuses an empty
+    one, as jacnoise does: '' names nothing, and was read as the current folder's file or as the
+    option left out."""
+    def name(text):
+        if not text:
+            raise argparse.ArgumentTypeError(f"empty {noun} name")
+        return text
+    return name
+
+
 def tool_name(path=None):
     """The name a tool's messages start with: its file's, without .py."""
     return os.path.splitext(os.path.basename(path or sys.argv[0]))[0]
