@@ -6,8 +6,10 @@
  * with it, the step's own GEMMs replayed alone through CBLAS (the floor). The ratio step /
  * floor is what the engine adds on top of the BLAS; GFLOP/s are set against the peak: the
  * fastest of a large square SGEMM measured first and the rounds themselves. Medians and
- * quartiles over the repetitions, after WARMUP untimed rounds; the batches come from a
- * synthetic MNIST-shaped set, so no data files are needed.
+ * quartiles over the repetitions, after WARMUP untimed rounds. Before anything is timed, each
+ * variant's step is validated against the CPU reference: VALIDATE_STEPS steps of it and of the
+ * CPU backend that training runs must leave the same bytes. The batches come from a synthetic
+ * MNIST-shaped set, so no data files are needed.
  *
  * usage: bench_cpu_step [--hidden 1000,1000] [--batch 100] [--reps 20] [--threads N] */
 #include "bench_args.h"
@@ -23,6 +25,7 @@
 
 #define N_VARIANTS 4
 #define WARMUP 3
+#define VALIDATE_STEPS 4 /* one epoch of the synthetic set: each of its batches */
 
 #define USAGE "usage: bench_cpu_step [--hidden W1,W2,...] [--batch B] [--reps N] [--threads N]\n"
 static const char help[] =
@@ -32,7 +35,9 @@ static const char help[] =
     "MNIST-shaped set, and in the same run, interleaved, the step's GEMMs replayed alone (the\n"
     "floor): us per step, GFLOP/s against the measured peak (the fastest of a 2048^3 SGEMM\n"
     "and the rounds' best), the ratio to the floor and the data phase (gather + noise).\n"
-    "Medians and quartiles over the repetitions, after 3 untimed rounds.\n\n"
+    "Medians and quartiles over the repetitions, after 3 untimed rounds. Each variant's step is\n"
+    "first validated: 4 steps of it leave the parameters and velocity of 4 steps of the CPU\n"
+    "reference's training, bit for bit (or it exits 1).\n\n"
     "  --hidden W1,W2,...  hidden widths (default 1000,1000)\n"
     "  --batch B           batch size, 1 to 65536 (default 100)\n"
     "  --reps N            timed steps of each variant, 1 to 100000 (default 20)\n"
@@ -93,11 +98,17 @@ int main(int argc, char **argv)
     jn_cpu_profile_machine(&res.machine);
     const jn_profile_setup setup = {B, 1, 1e-6, 0.9};
     jn_profile_target *targets[N_VARIANTS];
-    for (int v = 0; v < N_VARIANTS; v++)
+    for (int v = 0; v < N_VARIANTS; v++) {
         if (!(targets[v] = jn_cpu_profile_target_create(&m, &objs[v], &setup, &train))) {
             fprintf(stderr, "bench_cpu_step: %s\n", jn_last_error());
             return 1;
         }
+        /* What is timed must be the step training runs, or its figures describe something else. */
+        if (jn_cpu_profile_target_validate(targets[v], VALIDATE_STEPS)) {
+            fprintf(stderr, "bench_cpu_step: %s: %s\n", names[v], jn_last_error());
+            return 1;
+        }
+    }
     const jn_profile_rounds rounds = {reps, WARMUP, 0, JN_PROGRESS_AUTO, NULL, 0, 0};
     if (jn_profile_run(targets, names, objs, N_VARIANTS, &m, B, &rounds, &res)) {
         fprintf(stderr, "bench_cpu_step: %s\n", jn_last_error());
@@ -109,6 +120,8 @@ int main(int argc, char **argv)
     printf("CPU step vs GEMM floor: %s, B = %d, %s, %d reps interleaved after %d untimed (median, quartiles)\n",
            shape, B, JN_REAL_NAME, reps, WARMUP);
     const jn_profile_machine *mc = &res.machine;
+    printf("validated: each variant's step, %d steps from the start, left the parameters and velocity of the CPU "
+           "reference's training step, bit for bit\n", VALIDATE_STEPS);
     printf("%s; %s\nBLAS core %s (%s), %d threads; measured peak %.1f GFLOP/s (the fastest of a 2048^3 SGEMM, "
            "%.1f, and the rounds below)\n",
            mc->device, mc->library, mc->core, mc->core_origin, mc->threads, mc->peak_gflops, mc->sgemm_peak_gflops);

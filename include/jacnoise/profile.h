@@ -142,6 +142,12 @@ typedef struct {
 jn_profile_target *jn_cpu_profile_target_create(const jn_model *m, const jn_objective *obj,
                                                 const jn_profile_setup *setup, const jn_dataset *train);
 
+/* Validates a CPU target against the CPU reference as training runs it (the CPU backend):
+ * `steps` steps of each from the target's state, seed and batches must leave the same
+ * parameters and velocity, bit for bit. 0, or -1 with the first difference recorded (or a
+ * step that was not finite). The target goes on from where these steps left it. */
+int jn_cpu_profile_target_validate(jn_profile_target *t, int steps);
+
 /* The CUDA engine as a profile target: one model on the first device, the step of the CUDA
  * backend on batches of `train`; tf32 as --precision tf32. NULL (error recorded) without a
  * CUDA build or device, or when device memory runs out. */

@@ -136,6 +136,63 @@ oom:
     return NULL;
 }
 
+/* Steps of the target and of the CPU backend, the trainer's, from the target's state: the
+ * first index where they differ, or -1. The backend steps one batch a chunk, since the target
+ * cycles through its epoch-0 batches (step modulo batches) where a chunk would run past them. */
+static long first_difference(cpu_target *c, jn_backend *be, int steps, jn_real *ref, jn_real *ref_velocity,
+                             int *diverged)
+{
+    const size_t P = c->ws->model.n_params;
+    const long batches = jn_batches_per_epoch(c->train->n, c->setup.batch);
+    for (int k = 0; k < steps; k++) {
+        const jn_slot_chunk at = {1, 0, c->step, c->setup.lr};
+        const jn_train_chunk chunk = {(long)(c->step % (uint64_t)batches), 1, &at};
+        jn_epoch_sums sums = {0};
+        jn_chunk_result res;
+        if (be->ops->train(be, &chunk, &sums, &res))
+            return -2;
+        *diverged |= res.diverged;
+        train_step(c);
+    }
+    if (be->ops->get_state(be, 0, ref, ref_velocity))
+        return -2;
+    for (size_t i = 0; i < P; i++)
+        if (memcmp(&c->params[i], &ref[i], sizeof *ref) || memcmp(&c->velocity[i], &ref_velocity[i], sizeof *ref))
+            return (long)i;
+    return -1;
+}
+
+int jn_cpu_profile_target_validate(jn_profile_target *t, int steps)
+{
+    cpu_target *c = (cpu_target *)t;
+    const size_t P = c->ws->model.n_params;
+    const uint64_t first = c->step;
+    const jn_backend_setup setup = {c->setup.batch, 1, 0, 0, 0};
+    const jn_objective *obj = &c->ws->obj;
+    const jn_model_hparams hp = {c->setup.seed,    c->setup.momentum, obj->weight_decay,
+                                 obj->input_noise, obj->jac_noise,    obj->jac_lambda};
+    jn_backend *be = jn_cpu_backend_create(&c->ws->model, obj, &setup, c->train);
+    jn_real *ref = malloc(2 * sizeof(jn_real) * P);
+    int diverged = 0;
+    long at = -2;
+    if (be && ref && !be->ops->set_hparams(be, 0, &hp) && !be->ops->set_state(be, 0, c->params, c->velocity))
+        at = first_difference(c, be, steps, ref, ref + P, &diverged);
+    int rc = 0;
+    if (at == -2)
+        rc = -1;  /* the backend's error, recorded */
+    else if (diverged)
+        rc = jn_fail("profile: steps %llu..%llu of the CPU reference were not finite: nothing to validate against",
+                     (unsigned long long)first + 1, (unsigned long long)first + (unsigned long long)steps);
+    else if (at >= 0)
+        rc = jn_fail("profile: after %d steps the timed step's parameter %ld is %.9g (velocity %.9g), the CPU "
+                     "reference's %.9g (%.9g): it does not time the step training runs",
+                     steps, at, (double)c->params[at], (double)c->velocity[at], (double)ref[at], (double)ref[P + at]);
+    if (be)
+        be->ops->destroy(be);
+    free(ref);
+    return rc;
+}
+
 void jn_cpu_profile_machine(jn_profile_machine *mc)
 {
     memset(mc, 0, sizeof *mc);
