@@ -6,6 +6,7 @@
  * forward, penalty, backward, fused update, step control) captured once in a CUDA graph and
  * replayed; then the very GEMMs of that step (logged during the capture) replayed alone from
  * their own graph: the floor (cuda_bench.h).
+ * Each step is first validated against the CPU reference (cuda_bench.h: bench_validate).
  * Prints microseconds per step and the floor's (median and quartiles of the rounds), TFLOP/s and their share of the peak of one large SGEMM measured in
  * the same run, the ratio to the floor and the N+J / plain ratio.
  * Many models in lock-step: bench_cuda_sweep.
@@ -27,7 +28,8 @@ static const char help[] =
     "K = 1 and the exact output norm: the step as training runs it (one replayed CUDA graph) and\n"
     "its GEMMs alone from their own graph (the cuBLAS floor), interleaved in 5 rounds of the same\n"
     "run (median and quartiles), with the ratio, TFLOP/s against a large square SGEMM's measured\n"
-    "peak and the N+J / plain ratio.\n\n"
+    "peak and the N+J / plain ratio. Each step is first validated against the CPU reference's on\n"
+    "the same batch and noise (fp32 within 1e-4, or exit 1).\n\n"
     "  --hidden W1,W2,...  hidden widths (default 1000,1000)\n"
     "  --reps N            graph replays per measurement, 1 to 100000 (default 200)\n"
     BENCH_SMALL_HELP("3 replays");
@@ -91,6 +93,7 @@ int main(int argc, char **argv)
     vars[1].jac_noise = vars[2].jac_noise = vars[3].jac_noise = 0.3;
     vars[2].target = vars[3].target = JN_TARGET_OUTPUT;
     vars[3].jac_proj = JN_PROJ_EXACT;
+    double worst[2] = {0, 0};  /* against the CPU reference, fp32 and TF32 */
     for (int bi = 0; bi < o.n_batches; bi++) {
         const int B = o.batches[bi];
         jn_dataset train = bench_synthetic_set(B * (STEPS_PER_CHUNK + 1), o.inputs, 10);
@@ -110,11 +113,15 @@ int main(int argc, char **argv)
                        tf32 ? "tf32" : "fp32", names[v], step, step_q, floor, floor_q, step / floor, gflops * 1e-3,
                        100 * gflops / peak[tf32], step / plain_us);
                 fflush(stdout);
+                char row[64];
+                snprintf(row, sizeof row, "B = %d, %s, %s", B, tf32 ? "tf32" : "fp32", names[v]);
+                bench_check_cpu("bench_cuda_step", row, tf32, r.vs_cpu, worst);
             }
             jn_cuda_ctx_close(&ctx);
         }
         free(train.x);
         free(train.y);
     }
+    bench_print_validated(worst);
     return 0;
 }

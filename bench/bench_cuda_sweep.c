@@ -12,6 +12,8 @@
  * and the largest M that fits in the GPU's memory for 784-1000-1000-10, B = 100 on MNIST's
  * 50,000 training examples.
  *
+ * Each group's step is first validated against the CPU reference (cuda_bench.h: bench_validate).
+ *
  * usage: bench_cuda_sweep [--small] [--hidden 1000,1000] [--inputs 784] [--batch 100]
  *                         [--models 1,64,256] [--reps 50]
  * --small (a preset, replacing the options before it): 64-16-16-10, B = 10, M = 1, 4, 3 replays, a
@@ -36,7 +38,9 @@ static const char help[] =
     "K = 1 (lambda 0.1, s_J 0.3), fp32 and TF32: us per step and per model-step, the step's\n"
     "strided-batched GEMMs alone from their own graph (the floor) and the ratio, GFLOP/s against\n"
     "a large square SGEMM's measured peak, all in the same run; then the device memory by M,\n"
-    "accounted and as the GPU reports it. Times: median and quartiles of 5 interleaved rounds.\n\n"
+    "accounted and as the GPU reports it. Times: median and quartiles of 5 interleaved rounds.\n"
+    "Each step is first validated against the CPU reference's on the same batch and noise\n"
+    "(model 0; fp32 within 1e-4, or exit 1).\n\n"
     "  --hidden W1,W2,...  hidden widths (default 1000,1000)\n"
     "  --inputs D          input dimension (default 784)\n"
     "  --batch B           batch size (default 100)\n"
@@ -164,6 +168,7 @@ int main(int argc, char **argv)
     printf("%-5s %6s %12s %17s %14s %14s %17s %8s %10s %8s %12s\n", "prec", "M", "us/step", "q1-q3", "us/model-step",
            "floor/model", "q1-q3", "ratio", "GFLOP/s", "of peak", "vs M=first");
     jn_dataset train = bench_synthetic_set(o.batch * (STEPS_PER_CHUNK + 1), o.inputs, 10);
+    double worst[2] = {0, 0};  /* against the CPU reference, fp32 and TF32 */
     for (int tf32 = 0; tf32 <= 1; tf32++) {
         jn_cuda_ctx ctx;
         BENCH_OR_DIE(jn_cuda_ctx_open(&ctx, tf32));
@@ -185,9 +190,13 @@ int main(int argc, char **argv)
                    M, step, step_q, per, floor / M, floor_q, step / floor, gflops, 100 * gflops / peak, per / first,
                    r.stopped ? "  (models stopped: a non-finite step)" : "");
             fflush(stdout);
+            char row[64];
+            snprintf(row, sizeof row, "%s, M = %d", tf32 ? "tf32" : "fp32", M);
+            bench_check_cpu("bench_cuda_sweep", row, tf32, r.vs_cpu, worst);
         }
         jn_cuda_ctx_close(&ctx);
     }
+    bench_print_validated(worst);
     printf("not measured by this benchmark: the references given with the targets (one H200, 784-1000-1000-10,\n"
            "B = 100, N+J output K=1, 64 models): JAX vmap 91.9 us per model-step fp32, 39.8 TF32; PyTorch\n"
            "torch.func.vmap 145 us; GEMM-only floor 67.8 fp32, 19.2 TF32. Targets: <= 75 us fp32 and <= 22 us\n"

@@ -13,9 +13,11 @@
 #include "cuda/check.h"
 #include "cuda/gemm.h"
 #include "cuda/workspace.h"
+#include "jacnoise/cpu.h"
 #include "jacnoise/cuda.h"
 #include "jacnoise/error.h"
 
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -119,7 +121,83 @@ typedef struct {
     bench_quartiles step_us, floor_us;  /* per step of all the models, over the rounds */
     double gflop;                       /* per step of all the models */
     int stopped;                        /* models that stopped on a non-finite step (should be 0) */
+    double vs_cpu;                      /* model 0's first step against the CPU reference's (bench_validate) */
 } bench_result;
+
+/* What a step must match in fp32: jacnoise check's default tolerance (cuBLAS and OpenBLAS sum in
+ * other orders; a wrong kernel is off by O(1)). */
+#define BENCH_FP32_TOLERANCE 1e-4
+
+/* The captured step against the CPU reference, as jacnoise check compares them: one replay
+ * from the start, then model 0's batch and noise, as the GPU gathered and drew them, through
+ * the CPU step and update from the same parameters (seed 1) and zero velocity. Returns
+ * ||v_gpu - v_cpu|| / ||v_cpu|| of the velocities after that step (from zero, the gradient). */
+static double bench_validate(jn_cuda_ctx *ctx, cudaGraphExec_t graph, const jn_model *m, const jn_objective *obj,
+                             int B, const jn_cuda_step_inputs *in, const jn_cuda_slots *slots, const jn_step_ctl *start,
+                             double lr, double momentum)
+{
+    const size_t P = m->n_params, d = (size_t)m->sizes[0];
+    const jn_noise_sizes ns = jn_objective_noise_sizes(obj, m, B);
+    BENCH_CUDA(cudaMemcpyAsync(slots->ctl, start, sizeof *start, cudaMemcpyDeviceToDevice, ctx->stream));
+    BENCH_CUDA(cudaGraphLaunch(graph, ctx->stream));
+    BENCH_CUDA(cudaStreamSynchronize(ctx->stream));
+    jn_cpu_step_inputs host;
+    jn_cpu_ws *ws = jn_cpu_ws_new(m, obj, B);
+    if (!ws || jn_cpu_step_inputs_alloc(&host, m, obj, B))
+        bench_die("the CPU reference's workspace");
+    float *params = malloc(P * sizeof(float)), *grad = malloc(P * sizeof(float));
+    float *velocity = calloc(P, sizeof(float)), *gpu = malloc(P * sizeof(float));
+    if (!params || !grad || !velocity || !gpu) {
+        fprintf(stderr, "bench: out of host memory\n");
+        exit(1);
+    }
+    BENCH_CUDA(cudaMemcpy(host.x, in->x, (size_t)B * d * sizeof(float), cudaMemcpyDeviceToHost));
+    BENCH_CUDA(cudaMemcpy(host.y, in->y, (size_t)B * sizeof(int32_t), cudaMemcpyDeviceToHost));
+    if (ns.xi)
+        BENCH_CUDA(cudaMemcpy(host.xi, in->xi, ns.xi * sizeof(float), cudaMemcpyDeviceToHost));
+    if (ns.eps)
+        BENCH_CUDA(cudaMemcpy(host.eps, in->eps, ns.eps * sizeof(float), cudaMemcpyDeviceToHost));
+    if (ns.v)
+        BENCH_CUDA(cudaMemcpy(host.v, in->v, ns.v * sizeof(float), cudaMemcpyDeviceToHost));
+    BENCH_CUDA(cudaMemcpy(gpu, slots->velocity, P * sizeof(float), cudaMemcpyDeviceToHost));
+    const jn_batch batch = {host.x, host.y, B};
+    const jn_noise noise = {ns.xi ? host.xi : NULL, ns.eps ? host.eps : NULL, ns.v ? host.v : NULL};
+    jn_step_terms terms;
+    jn_model_init_params(m, 1, params);
+    jn_cpu_step(ws, params, &batch, &noise, &terms, grad);
+    jn_cpu_sgd_update(m, params, grad, velocity, lr, momentum, obj->weight_decay);
+    double diff = 0, norm = 0;
+    for (size_t i = 0; i < P; i++) {
+        diff += ((double)gpu[i] - velocity[i]) * ((double)gpu[i] - velocity[i]);
+        norm += (double)velocity[i] * velocity[i];
+    }
+    jn_cpu_ws_free(ws);
+    jn_cpu_step_inputs_free(&host);
+    free(params), free(grad), free(velocity), free(gpu);
+    /* A NaN on either side is no match: it must not pass a threshold. */
+    return norm > 0 && diff == diff ? sqrt(diff / norm) : INFINITY;
+}
+
+/* Holds a row's step to the CPU reference (fp32: within BENCH_FP32_TOLERANCE, or one line on
+ * stderr naming the row and exit 1) and keeps the worst difference of each precision. */
+static void bench_check_cpu(const char *prog, const char *row, int tf32, double vs_cpu, double worst[2])
+{
+    worst[tf32] = vs_cpu > worst[tf32] || vs_cpu != vs_cpu ? vs_cpu : worst[tf32];
+    if (!tf32 && !(vs_cpu <= BENCH_FP32_TOLERANCE)) {
+        fprintf(stderr, "%s: %s: the step differs from the CPU reference's by %.2e (relative), beyond %.0e\n", prog,
+                row, vs_cpu, BENCH_FP32_TOLERANCE);
+        exit(1);
+    }
+}
+
+/* The line that says how the steps were validated, with the worst differences seen. */
+static void bench_print_validated(const double worst[2])
+{
+    printf("validated: each step, replayed once from the start, left model 0 the velocity (from zero: the gradient)\n"
+           "of the CPU reference's step on the same batch and noise: fp32 within %.0e (worst %.1e); TF32 worst %.1e,\n"
+           "not held to it (TF32 rounds GEMM inputs to 10 bits: jacnoise check --precision tf32 derives its bound)\n",
+           BENCH_FP32_TOLERANCE, worst[0], worst[1]);
+}
 
 /* "Q1-Q3" of timings times scale, to print after their median with as many digits. */
 static void bench_spread(bench_quartiles q, double scale, int digits, char *out, size_t cap)
@@ -173,6 +251,7 @@ static bench_result bench_step(jn_cuda_ctx *ctx, const jn_model *m, const jn_obj
         res.gflop += jn_gemm_flops(&log.calls[i]) * 1e-9;
     float *scratch[3] = {NULL, NULL, NULL};
     BENCH_OR_DIE(jn_cuda_capture_floor(&ws->gemm, ctx->stream, &log, 1, scratch, &floor_graph));
+    res.vs_cpu = bench_validate(ctx, step_graph, m, obj, B, &in, &slots, start, hp[0].lr, hp[0].momentum);
 
     /* Interleaved, so that a change of load (the machine may be shared) hits both alike. */
     double step_us[BENCH_ROUNDS], floor_us[BENCH_ROUNDS];
