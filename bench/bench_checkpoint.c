@@ -171,7 +171,7 @@ int main(int argc, char **argv)
            reps);
     printf("validated: last.ckpt, read back after the rounds, passed its CRC-32 and gave the parameters, velocity\n"
            "and best parameters written, bit for bit\n");
-    printf("%-36s %8s %8s %15s %9s\n", "", "MB", "ms", "q1-q3 ms", "MB/s");
+    printf("%-36s %10s %10s %19s %9s\n", "", "MB", "ms", "q1-q3 ms", "MB/s");
     const struct {
         int which;
         const char *name;
@@ -185,15 +185,16 @@ int main(int argc, char **argv)
     double ms[N_TIMES];
     for (int k = 0; k < N_TIMES; k++) {
         const bench_quartiles q = bench_summarise(times + rows[k].which * reps, reps);
-        char spread[32];
-        snprintf(spread, sizeof spread, "%.2f-%.2f", 1e3 * q.q1, 1e3 * q.q3);
+        char median[32], spread[32];
+        bench_format(q, 1e3, median, spread, sizeof spread);
         ms[rows[k].which] = 1e3 * q.median;
-        printf("%-36s %8.2f %8.2f %15s %9.0f\n", rows[k].name, rows[k].mb, ms[rows[k].which], spread,
-               rows[k].mb / ms[rows[k].which] * 1e3);
+        const double rate = rows[k].mb / ms[rows[k].which] * 1e3;
+        printf("%-36s %10.*f %10s %19s %9.*f\n", rows[k].name, bench_decimals(rows[k].mb), rows[k].mb, median, spread,
+               bench_decimals(rate), rate);
     }
     printf("write last.ckpt / (CRC + atomic write of its bytes): %.2fx\n", ms[LAST] / (ms[CRC] + ms[RAW_WRITE]));
-    printf("per model-epoch (last.ckpt, and best.ckpt when it improved): %.1f to %.1f ms\n", ms[LAST],
-           ms[LAST] + ms[BEST]);
+    printf("per model-epoch (last.ckpt, and best.ckpt when it improved): %.*f to %.*f ms\n", bench_decimals(ms[LAST]),
+           ms[LAST], bench_decimals(ms[LAST] + ms[BEST]), ms[LAST] + ms[BEST]);
     free(bytes);
     free(ck.params);
     free(ck.velocity);

@@ -6,13 +6,15 @@
  * with it, the step's own GEMMs replayed alone through CBLAS (the floor). The ratio step /
  * floor is what the engine adds on top of the BLAS; GFLOP/s are set against the peak: the
  * fastest of a large square SGEMM measured first and the rounds themselves. Medians and
- * quartiles over the repetitions, after WARMUP untimed rounds. Before anything is timed, each
- * variant's step is validated against the CPU reference: VALIDATE_STEPS steps of it and of the
- * CPU backend that training runs must leave the same bytes. The batches come from a synthetic
- * MNIST-shaped set, so no data files are needed.
+ * quartiles over the repetitions, after WARMUP untimed rounds; each variant's step over the
+ * plain step's, round by round. Before anything is timed, each variant's step is validated
+ * against the CPU reference: VALIDATE_STEPS steps of it and of the CPU backend that training
+ * runs must leave the same bytes. The batches come from a synthetic MNIST-shaped set, so no
+ * data files are needed.
  *
  * usage: bench_cpu_step [--hidden 1000,1000] [--batch 100] [--reps 20] [--threads N] */
 #include "bench_args.h"
+#include "bench_stats.h"
 #include "jacnoise/backend.h"
 #include "jacnoise/blas.h"
 #include "jacnoise/error.h"
@@ -34,10 +36,10 @@ static const char help[] =
     "s_J 0.3) with the hidden1 target and the output target, K = 1 and 3, on a synthetic\n"
     "MNIST-shaped set, and in the same run, interleaved, the step's GEMMs replayed alone (the\n"
     "floor): us per step, GFLOP/s against the measured peak (the fastest of a 2048^3 SGEMM\n"
-    "and the rounds' best), the ratio to the floor and the data phase (gather + noise).\n"
-    "Medians and quartiles over the repetitions, after 3 untimed rounds. Each variant's step is\n"
-    "first validated: 4 steps of it leave the parameters and velocity of 4 steps of the CPU\n"
-    "reference's training, bit for bit (or it exits 1).\n\n"
+    "and the rounds' best), the ratio to the floor, the data phase (gather + noise) and the step\n"
+    "over the plain step's, round by round. Medians and quartiles over the repetitions, after 3\n"
+    "untimed rounds. Each variant's step is first validated: 4 steps of it leave the parameters\n"
+    "and velocity of 4 steps of the CPU reference's training, bit for bit (or it exits 1).\n\n"
     "  --hidden W1,W2,...  hidden widths (default 1000,1000)\n"
     "  --batch B           batch size, 1 to 65536 (default 100)\n"
     "  --reps N            timed steps of each variant, 1 to 100000 (default 20)\n"
@@ -87,12 +89,13 @@ int main(int argc, char **argv)
         train.y[i] = i % 10;
 
     const jn_objective plain = {.loss = JN_LOSS_XENT, .jac_copies = 1, .jac_proj = 1};
+    /* Plain last: the profile sets each variant against the last, round by round (vs plain). */
     jn_objective objs[N_VARIANTS] = {plain, plain, plain, plain};
-    const char *names[N_VARIANTS] = {"plain", "N+J hidden1", "N+J output K=1", "N+J output K=3"};
-    for (int v = 1; v < N_VARIANTS; v++)
+    const char *names[N_VARIANTS] = {"N+J hidden1", "N+J output K=1", "N+J output K=3", "plain"};
+    for (int v = 0; v < N_VARIANTS - 1; v++)
         objs[v].jac_lambda = 0.1, objs[v].jac_noise = 0.3;
-    objs[2].target = objs[3].target = JN_TARGET_OUTPUT;
-    objs[3].jac_proj = 3;
+    objs[1].target = objs[2].target = JN_TARGET_OUTPUT;
+    objs[2].jac_proj = 3;
 
     static jn_profile_result res;
     jn_cpu_profile_machine(&res.machine);
@@ -125,21 +128,28 @@ int main(int argc, char **argv)
     printf("%s; %s\nBLAS core %s (%s), %d threads; measured peak %.1f GFLOP/s (the fastest of a 2048^3 SGEMM, "
            "%.1f, and the rounds below)\n",
            mc->device, mc->library, mc->core, mc->core_origin, mc->threads, mc->peak_gflops, mc->sgemm_peak_gflops);
-    printf("%-16s %10s %13s %8s %9s %6s %10s %13s %9s %6s %7s %6s %9s %6s\n", "variant", "us/step", "q1-q3",
+    printf("%-16s %10s %13s %9s %9s %6s %10s %13s %10s %6s %7s %6s %9s %6s %18s\n", "variant", "us/step", "q1-q3",
            "GFLOP", "GFLOP/s", "%peak", "floor us", "q1-q3", "floor GF/s", "%peak", "ratio", "GEMMs", "data us",
-           "data%");
-    for (int v = 0; v < N_VARIANTS; v++) {
+           "data%", "vs plain (q1-q3)");
+    for (int k = 0; k < N_VARIANTS; k++) {
+        const int v = (k + N_VARIANTS - 1) % N_VARIANTS;  /* plain first */
         const jn_profile_variant *r = &res.v[v];
         const double step = r->step.median, floor = r->floor.median, data = r->phase[JN_PHASE_DATA].median;
         const double gf = r->total_flops / step * 1e-9, floor_gf = r->total_flops / floor * 1e-9;
-        char step_q[32], floor_q[32];
-        snprintf(step_q, sizeof step_q, "%.0f-%.0f", 1e6 * r->step.q1, 1e6 * r->step.q3);
-        snprintf(floor_q, sizeof floor_q, "%.0f-%.0f", 1e6 * r->floor.q1, 1e6 * r->floor.q3);
-        printf("%-16s %10.0f %13s %8.3f %9.1f %5.0f%% %10.0f %13s %9.1f %5.0f%% %6.2fx %6d %9.0f %5.1f%%\n", r->name,
-               1e6 * step, step_q, r->total_flops * 1e-9, gf, 100 * gf / mc->peak_gflops, 1e6 * floor, floor_q,
-               floor_gf, 100 * floor_gf / mc->peak_gflops, step / floor, r->gemm_calls, 1e6 * data, 100 * data / step);
-        targets[v]->ops->destroy(targets[v]);
+        char step_us[32], step_q[32], floor_us[32], floor_q[32], data_us[32], vs_q[32], gflop[32];
+        bench_format((bench_quartiles){r->step.q1, r->step.median, r->step.q3}, 1e6, step_us, step_q, sizeof step_q);
+        bench_format((bench_quartiles){r->floor.q1, r->floor.median, r->floor.q3}, 1e6, floor_us, floor_q,
+                     sizeof floor_q);
+        snprintf(data_us, sizeof data_us, "%.*f", bench_decimals(1e6 * data), 1e6 * data);
+        snprintf(gflop, sizeof gflop, "%.*f", bench_decimals(r->total_flops * 1e-9), r->total_flops * 1e-9);
+        snprintf(vs_q, sizeof vs_q, "%.2fx (%.2f-%.2f)", r->step_vs_plain.median, r->step_vs_plain.q1,
+                 r->step_vs_plain.q3);
+        printf("%-16s %10s %13s %9s %9.1f %5.0f%% %10s %13s %10.1f %5.0f%% %6.2fx %6d %9s %5.1f%% %18s\n", r->name,
+               step_us, step_q, gflop, gf, 100 * gf / mc->peak_gflops, floor_us, floor_q, floor_gf,
+               100 * floor_gf / mc->peak_gflops, step / floor, r->gemm_calls, data_us, 100 * data / step, vs_q);
     }
+    for (int v = 0; v < N_VARIANTS; v++)
+        targets[v]->ops->destroy(targets[v]);
     free(train.x);
     free(train.y);
     return 0;

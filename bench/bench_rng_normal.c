@@ -65,17 +65,17 @@ int main(int argc, char **argv)
             continue;
         }
         const bench_quartiles q = bench_summarise(times + v * reps, reps);
-        const double median = q.median;
+        const double median = q.median, ns = 1e9 * median / (double)count;
         if (v == 0)
             base = median;
         jn_rng_normal_float(impls[v], 1, JN_STREAM_JAC_NOISE, 0, 0, out, (size_t)count);
-        char spread[32];
-        snprintf(spread, sizeof spread, "%.1f-%.1f", 1e6 * q.q1, 1e6 * q.q3);
+        char us[32], spread[32];
+        bench_format(q, 1e6, us, spread, sizeof spread);
         const int same = !memcmp(out, first, sizeof(float) * (size_t)count);
         if (!same && !differs)
             differs = names[v];
-        printf("%-8s %10.1f %15s %9.3f %7.2fx %10s\n", names[v], 1e6 * median, spread, 1e9 * median / (double)count,
-               base / median, same ? "same" : "DIFFER");
+        printf("%-8s %10s %15s %9.*f %7.2fx %10s\n", names[v], us, spread, bench_decimals(ns), ns, base / median,
+               same ? "same" : "DIFFER");
     }
     /* A faster build that draws other normals is no speed-up: training would change. */
     if (differs) {

@@ -4,6 +4,7 @@
 #ifndef JACNOISE_BENCH_STATS_H
 #define JACNOISE_BENCH_STATS_H
 
+#include <stdio.h>
 #include <stdlib.h>
 
 typedef struct {
@@ -29,6 +30,25 @@ static inline bench_quartiles bench_summarise(double *v, long n)
 {
     qsort(v, (size_t)n, sizeof *v, bench_compare_doubles);
     return (bench_quartiles){bench_quantile(v, n, 0.25), bench_quantile(v, n, 0.5), bench_quantile(v, n, 0.75)};
+}
+
+/* Decimals that show x >= 0 with 3 significant digits (none from 100 on, at most 9): at fixed
+ * decimals a tiny run's microseconds or megabytes read 0, as if nothing had been measured. */
+static inline int bench_decimals(double x)
+{
+    int d = 0;
+    for (double a = 100; d < 9 && x < a; a /= 10)
+        d++;
+    return d;
+}
+
+/* A timing's median and "q1-q3", times scale, into median and spread (cap bytes each), the
+ * quartiles with the median's decimals. */
+static inline void bench_format(bench_quartiles q, double scale, char *median, char *spread, size_t cap)
+{
+    const int d = bench_decimals(q.median * scale);
+    snprintf(median, cap, "%.*f", d, q.median * scale);
+    snprintf(spread, cap, "%.*f-%.*f", d, q.q1 * scale, d, q.q3 * scale);
 }
 
 #endif

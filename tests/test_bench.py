@@ -174,9 +174,19 @@ def spreads(tmp):
               all(q1 <= m <= q3 for f in found for m, q1, q3 in f),
               f"{name}: exit {p.returncode}, {rows} rows of {per_row} 'median q1-q3' expected: {p.stdout[-800:]!r} "
               f"{p.stderr[-300:]!r}")
+        # A tiny run's figures are small, never nothing: each figure of a row, a size, a time, a
+        # rate or a ratio, is a positive number (not '0.00' at too few decimals, nor nan or inf).
+        table = [line for line in lines[header + 1:] if SPREAD.search(line)]
+        figures = [x for line in table for x in re.findall(r"(?<![\w.-])[-+]?(?:\d[\d.]*|nan|inf)", line, re.I)]
+        check(figures and all(float(x) > 0 for x in figures),
+              f"{name}: a figure that is not a positive number: {[x for x in figures if not float(x) > 0]} in "
+              f"{table!r}")
         # What it times is checked first, and the output says how.
         check(any(line.startswith("validated: ") for line in lines),
               f"{name}: no 'validated: ' line saying how what it times was checked: {p.stdout[-800:]!r}")
+        if name == "bench_cpu_step":  # each variant against plain, round by round
+            check(all(re.search(r" \d+\.\d+x \(\d+\.\d+-\d+\.\d+\)$", line) for line in table),
+                  f"{name}: a row without its 'vs plain' ratio and quartiles: {table!r}")
 
 
 def cpu_step_out_of_memory():
