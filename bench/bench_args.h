@@ -5,6 +5,8 @@
 #ifndef JACNOISE_BENCH_ARGS_H
 #define JACNOISE_BENCH_ARGS_H
 
+#include "jacnoise/error.h"
+
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -36,6 +38,18 @@ static inline int bench_refuse(const char *usage, char **argv, int i)
     else
         fprintf(stderr, "%s: %s %s: not a value it takes (see %s --help)\n", prog, argv[i], argv[i + 1], prog);
     return 2;
+}
+
+/* A benchmark's exit status once its table is printed: 0, or 1 after one line on stderr where
+ * some of the table never reached stdout (a full disk, a closed descriptor), whose redirected
+ * copy would otherwise pass for a whole run's. */
+static inline int bench_done(const char *prog)
+{
+    const char *lost = jn_stdout_lost();
+    if (!lost)
+        return 0;
+    fprintf(stderr, "%s: writing the standard output failed: %s\n", prog, lost);
+    return 1;
 }
 
 /* text, a whole number in [lo, hi], into *out: 0; -1 for anything else (*out untouched). */

@@ -200,5 +200,5 @@ int main(int argc, char **argv)
     free(ck.velocity);
     free(ck.best_params);
     free(times);
-    return 0;
+    return bench_done("bench_checkpoint");
 }

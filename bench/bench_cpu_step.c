@@ -152,5 +152,5 @@ int main(int argc, char **argv)
         targets[v]->ops->destroy(targets[v]);
     free(train.x);
     free(train.y);
-    return 0;
+    return bench_done("bench_cpu_step");
 }

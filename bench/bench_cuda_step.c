@@ -123,5 +123,5 @@ int main(int argc, char **argv)
         free(train.y);
     }
     bench_print_validated(worst);
-    return 0;
+    return bench_done("bench_cuda_step");
 }

@@ -205,5 +205,5 @@ int main(int argc, char **argv)
     largest_m((double)prop.totalGlobalMem);
     free(train.x);
     free(train.y);
-    return 0;
+    return bench_done("bench_cuda_sweep");
 }

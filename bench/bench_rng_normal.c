@@ -86,5 +86,5 @@ int main(int argc, char **argv)
     free(out);
     free(first);
     free(times);
-    return 0;
+    return bench_done("bench_rng_normal");
 }

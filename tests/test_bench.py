@@ -6,7 +6,8 @@ each one's --help (stdout, exit 0), and each refusal, before anything is timed, 
 naming the option (and the value), exit 2: an unknown option, one without its value, a value
 read half ("--reps 5x") or out of range, a list cut short, a layer too wide; the CUDA ones where
 they are built, their layer sizes refused before a device is looked for;
-bench_cpu_step out of memory says so in one line naming itself;
+bench_cpu_step out of memory says so in one line naming itself; a table that did not reach
+standard output ends in one line and exit 1;
 bench_checkpoint's best.ckpt size is last.ckpt's less two sets of values, 4- or 8-byte;
 the Python ones' refusals too, and bench_sweep_cpu.py run from another folder without --bin
 finds its checkout's jacnoise; the sweeps they time each start in a folder of its own.
@@ -189,6 +190,30 @@ def spreads(tmp):
                   f"{name}: a row without its 'vs plain' ratio and quartiles: {table!r}")
 
 
+def stdout_lost(tmp):
+    """A table that never reached standard output (here a descriptor open only for reading; a
+    full disk alike) is no finished run: one line naming the program and why, exit 1 (the CUDA
+    ones where they are built and a device is visible)."""
+    folder = os.path.join(tmp, "lost")
+    os.makedirs(folder)
+    readonly = os.path.join(tmp, "readonly")
+    open(readonly, "w").close()
+    for name, args in [("bench_cpu_step", ["--hidden", "8", "--batch", "2", "--reps", "1"]),
+                       ("bench_rng_normal", ["--count", "10", "--reps", "1"]),
+                       ("bench_checkpoint", ["--sizes", "8,4,2", "--reps", "1", "--dir", folder]),
+                       ("bench_cuda_step", ["--small"]), ("bench_cuda_sweep", ["--small"])]:
+        prog = os.path.join(BENCH, name)
+        if name.startswith("bench_cuda") and not os.path.exists(prog):
+            continue
+        with open(readonly) as out:
+            p = subprocess.run([prog] + args, stdout=out, stderr=subprocess.PIPE, text=True, timeout=600)
+        if name.startswith("bench_cuda") and "no CUDA device visible" in p.stderr:
+            continue
+        check(p.returncode == 1 and p.stderr.startswith(f"{name}: writing the standard output failed: ") and
+              p.stderr.count("\n") == 1, f"{name} with an unwritable standard output: exit {p.returncode}, "
+              f"expected 1 and one line: {p.stderr[-300:]!r}")
+
+
 def cpu_step_out_of_memory():
     """A step too large for the memory the process may have: one line naming the program and
     what ran out, exit 1 (a 5 GB workspace under a 4 GiB address space)."""
@@ -264,6 +289,7 @@ def main():
     command_lines()
     python_command_lines(tmp)
     spreads(tmp)
+    stdout_lost(tmp)
     cpu_step_out_of_memory()
     checkpoint_sizes(tmp)
     checkpoint_cleanup(tmp)

@@ -35,6 +35,12 @@ size_t jn_escape_text(char *out, size_t cap, const char *s);
  * error is. */
 void jn_print(FILE *f, const char *fmt, ...) JN_PRINTF(2, 3);
 
+/* Whether everything printed on stdout reached it, flushing it: NULL where it did, else why
+ * not (the flush's error, or "an earlier write was lost"). What a program prints there is what
+ * a caller keeps when it redirects it: a write that failed (a full disk) must not end in
+ * success. */
+const char *jn_stdout_lost(void);
+
 /* The length of the UTF-8 sequence at c (1 to 4), or 0 where c starts none: a stray
  * continuation byte, an overlong form, a surrogate, past U+10FFFF, or a sequence cut short
  * (the string's NUL fails as a continuation byte). */

@@ -4,7 +4,6 @@
 #include "jacnoise/error.h"
 #include "jacnoise/train.h"
 
-#include <errno.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
@@ -47,17 +46,15 @@ static int (*find_command(const char *name))(int, char **)
     return NULL;
 }
 
-/* What a command printed on stdout (eval's and data's JSON, show's summary) is what a caller
- * keeps when it redirects it: a write that failed (a full disk) must not end in success. */
+/* What a command printed on stdout (eval's and data's JSON, show's summary) must have reached
+ * it (jn_stdout_lost). */
 static int with_stdout_written(int status)
 {
-    const int flush_failed = fflush(stdout) != 0;
-    const int e = errno;
+    const char *lost = jn_stdout_lost();
     /* train or sweep stopped for its closed output has said so on stderr. */
-    if ((!flush_failed && !ferror(stdout)) || status == JN_EXIT_SIGPIPE)
+    if (!lost || status == JN_EXIT_SIGPIPE)
         return status;
-    fprintf(stderr, "jacnoise: writing the standard output failed: %s\n",
-            flush_failed ? strerror(e) : "an earlier write was lost");
+    fprintf(stderr, "jacnoise: writing the standard output failed: %s\n", lost);
     return status ? status : JN_EXIT_ERROR;
 }
 

@@ -3,6 +3,7 @@
 #include "jacnoise/error.h"
 
 #include <ctype.h>
+#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -157,3 +158,12 @@ int jn_fail_context(const char *fmt, ...)
 }
 
 const char *jn_last_error(void) { return last_error; }
+
+const char *jn_stdout_lost(void)
+{
+    const int flush_failed = fflush(stdout) != 0;
+    const int e = errno;
+    if (!flush_failed && !ferror(stdout))
+        return NULL;
+    return flush_failed ? strerror(e) : "an earlier write was lost";
+}
