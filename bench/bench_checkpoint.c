@@ -97,7 +97,7 @@ int main(int argc, char **argv)
     const char *names[N_FILES] = {"bench-last.ckpt", "bench-best.ckpt", "bench-raw.bin"};
     for (int k = 0; k < 2 * N_FILES; k++)
         if (snprintf(files[k], PATH_MAX, "%s/%s%s", dir, names[k % N_FILES], k < N_FILES ? "" : ".tmp") >= PATH_MAX) {
-            fprintf(stderr, "bench: --dir %s: path too long\n", dir);
+            fprintf(stderr, "bench_checkpoint: --dir %s: path too long\n", dir);
             return 2;
         }
     const char *last = files[0], *best = files[1], *raw = files[2];
@@ -106,7 +106,7 @@ int main(int argc, char **argv)
     signal(SIGTERM, remove_files_and_die);
     signal(SIGHUP, remove_files_and_die);
     if (!ck.params || !ck.velocity || !ck.best_params || !times) {
-        fprintf(stderr, "bench: out of memory\n");
+        fprintf(stderr, "bench_checkpoint: out of memory\n");
         return 1;
     }
     jn_model_init_params(&ck.model, 1, ck.params);
@@ -122,7 +122,7 @@ int main(int argc, char **argv)
     unsigned char *bytes;
     size_t len;
     if (jn_checkpoint_write(last, &ck) || jn_read_file(last, &bytes, &len)) {
-        fprintf(stderr, "bench: %s\n", jn_last_error());
+        fprintf(stderr, "bench_checkpoint: %s\n", jn_last_error());
         return 1;
     }
     /* The CRC-32 of bytes that end with their own CRC-32 is the constant residue 0x2144DF1C:
@@ -148,18 +148,18 @@ int main(int argc, char **argv)
         if (!residue_ok)
             rc = jn_fail("%s: the bytes read back do not end with their CRC-32", last);
         if (rc) {
-            fprintf(stderr, "bench: %s\n", jn_last_error());
+            fprintf(stderr, "bench_checkpoint: %s\n", jn_last_error());
             return 1;
         }
     }
     jn_checkpoint back;
     if (jn_checkpoint_read(last, &back)) {
-        fprintf(stderr, "bench: %s\n", jn_last_error());
+        fprintf(stderr, "bench_checkpoint: %s\n", jn_last_error());
         return 1;
     }
     if (memcmp(back.params, ck.params, sizeof(jn_real) * P) || memcmp(back.velocity, ck.velocity, sizeof(jn_real) * P) ||
         memcmp(back.best_params, ck.best_params, sizeof(jn_real) * P)) {
-        fprintf(stderr, "bench: %s: read back other values than were written\n", last);
+        fprintf(stderr, "bench_checkpoint: %s: read back other values than were written\n", last);
         return 1;
     }
     jn_checkpoint_free(&back);

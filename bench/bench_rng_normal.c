@@ -38,7 +38,7 @@ int main(int argc, char **argv)
     float *out = malloc(sizeof(float) * (size_t)count), *first = malloc(sizeof(float) * (size_t)count);
     double *times = malloc(sizeof(double) * N_IMPLS * (size_t)reps);
     if (!out || !first || !times) {
-        fprintf(stderr, "bench: out of memory\n");
+        fprintf(stderr, "bench_rng_normal: out of memory\n");
         return 1;
     }
     jn_rng_normal_float(JN_NORMAL_GENERIC, 1, JN_STREAM_JAC_NOISE, 0, 0, first, (size_t)count);

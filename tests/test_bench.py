@@ -240,6 +240,20 @@ def checkpoint_sizes(tmp):
               f"values: {p.stdout[-600:]!r} {p.stderr[-300:]!r}")
 
 
+def checkpoint_long_dir(tmp):
+    """A --dir whose files' paths would pass PATH_MAX (4096) is refused before anything is
+    timed, in one line that names the program, as its other refusals do."""
+    folder = os.path.join(tmp, "long")
+    while len(folder) < 4080:
+        folder = os.path.join(folder, "d" * min(200, 4080 - len(folder) - 1))
+    os.makedirs(folder)
+    p = subprocess.run([os.path.join(BENCH, "bench_checkpoint"), "--sizes", "8,4,2", "--reps", "1", "--dir", folder],
+                       capture_output=True, text=True, timeout=60)
+    check(p.returncode == 2 and p.stderr.startswith(f"bench_checkpoint: --dir {folder}: path too long") and
+          p.stderr.count("\n") == 1 and not p.stdout,
+          f"bench_checkpoint --dir of {len(folder)} characters: exit {p.returncode}: {p.stderr[:80]!r}...")
+
+
 def checkpoint_cleanup(tmp):
     prog = os.path.join(BENCH, "bench_checkpoint")
     folder = os.path.join(tmp, "disk measured")
@@ -292,6 +306,7 @@ def main():
     stdout_lost(tmp)
     cpu_step_out_of_memory()
     checkpoint_sizes(tmp)
+    checkpoint_long_dir(tmp)
     checkpoint_cleanup(tmp)
     sweep_bench_stopped(tmp)
     return finish("benchmark", tmp)
