@@ -109,9 +109,10 @@ int main(int argc, char **argv)
                 char step_q[32], floor_q[32];
                 bench_spread(r.step_us, 1, 1, step_q, sizeof step_q);
                 bench_spread(r.floor_us, 1, 1, floor_q, sizeof floor_q);
-                printf("%-6d %-5s %-16s %10.1f %13s %10.1f %13s %7.2fx %9.2f %7.1f%% %8.2fx\n", B,
-                       tf32 ? "tf32" : "fp32", names[v], step, step_q, floor, floor_q, step / floor, gflops * 1e-3,
-                       100 * gflops / peak[tf32], step / plain_us);
+                const double tflops = gflops * 1e-3, share = 100 * gflops / peak[tf32];
+                printf("%-6d %-5s %-16s %10.1f %13s %10.1f %13s %7.2fx %9.*f %7.*f%% %8.2fx\n", B,
+                       tf32 ? "tf32" : "fp32", names[v], step, step_q, floor, floor_q, step / floor,
+                       bench_decimals(tflops), tflops, bench_decimals(share), share, step / plain_us);
                 fflush(stdout);
                 char row[64];
                 snprintf(row, sizeof row, "B = %d, %s, %s", B, tf32 ? "tf32" : "fp32", names[v]);
