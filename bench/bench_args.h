@@ -23,12 +23,18 @@ static inline int bench_help(int argc, char **argv, const char *help)
     return 0;
 }
 
+/* The benchmark's name, argv[0] without its folder: every message of it begins so. */
+static inline const char *bench_name(const char *argv0)
+{
+    return strrchr(argv0, '/') ? strrchr(argv0, '/') + 1 : argv0;
+}
+
 /* Refuses argv[i], an option, in one line on stderr that names it and says why: given
  * without its value (argv[i + 1] is argv[argc], NULL), not one of `usage`'s ("[--reps ..."),
  * or with a value it does not take. Returns 2, the exit status. */
 static inline int bench_refuse(const char *usage, char **argv, int i)
 {
-    const char *prog = strrchr(argv[0], '/') ? strrchr(argv[0], '/') + 1 : argv[0];
+    const char *prog = bench_name(argv[0]);
     char known[64];
     snprintf(known, sizeof known, "[%s ", argv[i]);
     if (!strstr(usage, known) || strlen(argv[i]) > 48)

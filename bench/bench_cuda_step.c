@@ -116,7 +116,7 @@ int main(int argc, char **argv)
                 fflush(stdout);
                 char row[64];
                 snprintf(row, sizeof row, "B = %d, %s, %s", B, tf32 ? "tf32" : "fp32", names[v]);
-                bench_check_cpu("bench_cuda_step", row, tf32, r.vs_cpu, worst);
+                bench_check_cpu(row, tf32, r.vs_cpu, worst);
             }
             jn_cuda_ctx_close(&ctx);
         }

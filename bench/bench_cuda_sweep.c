@@ -194,7 +194,7 @@ int main(int argc, char **argv)
             fflush(stdout);
             char row[64];
             snprintf(row, sizeof row, "%s, M = %d", tf32 ? "tf32" : "fp32", M);
-            bench_check_cpu("bench_cuda_sweep", row, tf32, r.vs_cpu, worst);
+            bench_check_cpu(row, tf32, r.vs_cpu, worst);
         }
         jn_cuda_ctx_close(&ctx);
     }

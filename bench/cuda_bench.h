@@ -25,9 +25,12 @@
 #define STEPS_PER_CHUNK 20  /* the step control restarts after this many steps, as the trainer's chunks do */
 #define BENCH_ROUNDS 5      /* interleaved rounds of step and floor */
 
+/* The benchmark's name for its messages (bench_cuda_parse sets it). */
+static const char *bench_prog = "bench";
+
 static void bench_die(const char *what)
 {
-    fprintf(stderr, "%s: %s\n", what, jn_last_error());
+    fprintf(stderr, "%s: %s: %s\n", bench_prog, what, jn_last_error());
     exit(1);
 }
 
@@ -37,13 +40,13 @@ static void bench_die(const char *what)
         if (call)              \
             bench_die(#call);  \
     } while (0)
-#define BENCH_CUDA(call)                                                              \
-    do {                                                                              \
-        cudaError_t e_ = (call);                                                      \
-        if (e_ != cudaSuccess) {                                                      \
-            fprintf(stderr, "%s:%d: %s: %s\n", __FILE__, __LINE__, #call, cudaGetErrorString(e_)); \
-            exit(1);                                                                  \
-        }                                                                             \
+#define BENCH_CUDA(call)                                                                                     \
+    do {                                                                                                     \
+        cudaError_t e_ = (call);                                                                             \
+        if (e_ != cudaSuccess) {                                                                             \
+            fprintf(stderr, "%s: %s:%d: %s: %s\n", bench_prog, __FILE__, __LINE__, #call, cudaGetErrorString(e_)); \
+            exit(1);                                                                                         \
+        }                                                                                                    \
     } while (0)
 
 /* --small's line of a CUDA benchmark's help: the preset it runs under the CUDA emulator. */
@@ -58,6 +61,7 @@ static void bench_die(const char *what)
 static int bench_cuda_parse(int argc, char **argv, const char *usage, void *o, const void *small, size_t size,
                             int (*take)(void *o, const char *option, const char *value))
 {
+    bench_prog = bench_name(argv[0]);
     for (int i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "--small")) {
             memcpy(o, small, size);
@@ -78,7 +82,7 @@ static jn_dataset bench_synthetic_set(int n, int d, int classes)
     set.x = malloc(sizeof(float) * (size_t)n * d);
     set.y = malloc(sizeof(int32_t) * (size_t)n);
     if (!set.x || !set.y) {
-        fprintf(stderr, "bench: out of memory for %d synthetic examples\n", n);
+        fprintf(stderr, "%s: out of memory for %d synthetic examples\n", bench_prog, n);
         exit(1);
     }
     for (size_t k = 0; k < (size_t)n * d; k++)
@@ -148,7 +152,7 @@ static double bench_validate(jn_cuda_ctx *ctx, cudaGraphExec_t graph, const jn_m
     float *params = malloc(P * sizeof(float)), *grad = malloc(P * sizeof(float));
     float *velocity = calloc(P, sizeof(float)), *gpu = malloc(P * sizeof(float));
     if (!params || !grad || !velocity || !gpu) {
-        fprintf(stderr, "bench: out of host memory\n");
+        fprintf(stderr, "%s: out of host memory\n", bench_prog);
         exit(1);
     }
     BENCH_CUDA(cudaMemcpy(host.x, in->x, (size_t)B * d * sizeof(float), cudaMemcpyDeviceToHost));
@@ -180,12 +184,12 @@ static double bench_validate(jn_cuda_ctx *ctx, cudaGraphExec_t graph, const jn_m
 
 /* Holds a row's step to the CPU reference (fp32: within BENCH_FP32_TOLERANCE, or one line on
  * stderr naming the row and exit 1) and keeps the worst difference of each precision. */
-static void bench_check_cpu(const char *prog, const char *row, int tf32, double vs_cpu, double worst[2])
+static void bench_check_cpu(const char *row, int tf32, double vs_cpu, double worst[2])
 {
     worst[tf32] = vs_cpu > worst[tf32] || vs_cpu != vs_cpu ? vs_cpu : worst[tf32];
     if (!tf32 && !(vs_cpu <= BENCH_FP32_TOLERANCE)) {
-        fprintf(stderr, "%s: %s: the step differs from the CPU reference's by %.2e (relative), beyond %.0e\n", prog,
-                row, vs_cpu, BENCH_FP32_TOLERANCE);
+        fprintf(stderr, "%s: %s: the step differs from the CPU reference's by %.2e (relative), beyond %.0e\n",
+                bench_prog, row, vs_cpu, BENCH_FP32_TOLERANCE);
         exit(1);
     }
 }
@@ -223,7 +227,7 @@ static bench_result bench_step(jn_cuda_ctx *ctx, const jn_model *m, const jn_obj
     jn_hparams *hp = malloc(M * sizeof *hp);
     jn_model_ctl *at = malloc(M * sizeof *at);
     if (!host || !hp || !at) {
-        fprintf(stderr, "bench: out of host memory\n");
+        fprintf(stderr, "%s: out of host memory\n", bench_prog);
         exit(1);
     }
     for (int k = 0; k < models; k++) {
