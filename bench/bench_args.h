@@ -29,8 +29,16 @@ static inline const char *bench_name(const char *argv0)
     return strrchr(argv0, '/') ? strrchr(argv0, '/') + 1 : argv0;
 }
 
+/* The value bench_long last refused as a whole number outside [lo, hi]: bench_refuse then
+ * gives the range taken, which the help's "not a value it takes" left to be guessed. */
+static struct {
+    const char *text;
+    long lo, hi;
+} bench_out_of_range;
+
 /* Refuses argv[i], an option, in one line on stderr that names it and says why: given
  * without its value (argv[i + 1] is argv[argc], NULL), not one of `usage`'s ("[--reps ..."),
+ * a whole number out of its range (as jacnoise says it, "--reps: 0 out of range [1, 10000]"),
  * or with a value it does not take. Returns 2, the exit status. */
 static inline int bench_refuse(const char *usage, char **argv, int i)
 {
@@ -41,6 +49,9 @@ static inline int bench_refuse(const char *usage, char **argv, int i)
         fprintf(stderr, "%s: %s: unknown option (see %s --help)\n", prog, argv[i], prog);
     else if (!argv[i + 1])
         fprintf(stderr, "%s: %s: needs a value (see %s --help)\n", prog, argv[i], prog);
+    else if (bench_out_of_range.text == argv[i + 1])
+        fprintf(stderr, "%s: %s: %s out of range [%ld, %ld]\n", prog, argv[i], argv[i + 1], bench_out_of_range.lo,
+                bench_out_of_range.hi);
     else
         fprintf(stderr, "%s: %s %s: not a value it takes (see %s --help)\n", prog, argv[i], argv[i + 1], prog);
     return 2;
@@ -58,14 +69,21 @@ static inline int bench_done(const char *prog)
     return 1;
 }
 
-/* text, a whole number in [lo, hi], into *out: 0; -1 for anything else (*out untouched). */
+/* text, a whole number in [lo, hi], into *out: 0; -1 for anything else (*out untouched),
+ * a whole number outside [lo, hi] recorded for bench_refuse. */
 static inline int bench_long(const char *text, long lo, long hi, long *out)
 {
     char *end;
     errno = 0;
     const long v = strtol(text, &end, 10);
-    if (end == text || *end || errno || v < lo || v > hi)
+    if (end == text || *end)
         return -1;
+    if (errno || v < lo || v > hi) {
+        bench_out_of_range.text = text;
+        bench_out_of_range.lo = lo;
+        bench_out_of_range.hi = hi;
+        return -1;
+    }
     *out = v;
     return 0;
 }

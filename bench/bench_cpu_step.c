@@ -29,7 +29,8 @@
 #define WARMUP 3
 #define VALIDATE_STEPS 4 /* one epoch of the synthetic set: each of its batches */
 
-#define USAGE "usage: bench_cpu_step [--hidden W1,W2,...] [--batch B] [--reps N] [--threads N]\n"
+#define USAGE "usage: bench_cpu_step [--hidden W1,W2,...] [--batch B in [1, 65536]] [--reps N in [1, 100000]]" \
+              " [--threads N in [0, 1024]]\n"
 static const char help[] =
     USAGE "\n"
     "Times the CPU training step at 784-W1-W2-...-10 for plain training and MLP+N+J (lambda 0.1,\n"
@@ -41,8 +42,8 @@ static const char help[] =
     "untimed rounds. Each variant's step is first validated: 4 steps of it leave the parameters\n"
     "and velocity of 4 steps of the CPU reference's training, bit for bit (or it exits 1).\n\n"
     "  --hidden W1,W2,...  hidden widths (default 1000,1000)\n"
-    "  --batch B           batch size, 1 to 65536 (default 100)\n"
-    "  --reps N            timed steps of each variant, 1 to 100000 (default 20)\n"
+    "  --batch B           batch size (default 100)\n"
+    "  --reps N            timed steps of each variant (default 20)\n"
     "  --threads N         BLAS threads, 0 = the BLAS's default (default 0)\n";
 
 int main(int argc, char **argv)

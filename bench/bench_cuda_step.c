@@ -20,7 +20,7 @@ typedef struct {
     int hidden[JN_MAX_LAYERS], n_hidden, inputs, batches[2], n_batches, reps, peak_n;
 } options;
 
-#define USAGE "usage: bench_cuda_step [--small] [--hidden W1,W2,...] [--reps N]\n"
+#define USAGE "usage: bench_cuda_step [--small] [--hidden W1,W2,...] [--reps N in [1, 100000]]\n"
 static const char help[] =
     USAGE "\n"
     "Times the CUDA training step at 784-W1-W2-...-10, B = 100 and 1000, fp32 and TF32, for plain\n"
@@ -31,7 +31,7 @@ static const char help[] =
     "peak and the N+J / plain ratio. Each step is first validated against the CPU reference's on\n"
     "the same batch and noise (fp32 within 1e-4, or exit 1).\n\n"
     "  --hidden W1,W2,...  hidden widths (default 1000,1000)\n"
-    "  --reps N            graph replays per measurement, 1 to 100000 (default 200)\n"
+    "  --reps N            graph replays per measurement (default 200)\n"
     BENCH_SMALL_HELP("3 replays");
 
 /* One option of the command line (bench_cuda_parse): 0 where taken. */

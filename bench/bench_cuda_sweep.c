@@ -30,8 +30,8 @@ typedef struct {
     int hidden[JN_MAX_LAYERS], n_hidden, inputs, batch, models[MAX_LIST], n_models, reps, peak_n;
 } options;
 
-#define USAGE "usage: bench_cuda_sweep [--small] [--hidden W1,W2,...] [--inputs D] [--batch B] [--models M1,M2,...] " \
-              "[--reps N]\n"
+#define USAGE "usage: bench_cuda_sweep [--small] [--hidden W1,W2,...] [--inputs D in [1, 2^20]] " \
+              "[--batch B in [1, 65536]] [--models M1,M2,...] [--reps N in [1, 100000]]\n"
 static const char help[] =
     USAGE "\n"
     "Times M lock-step models of one shape (a sweep's group), MLP+N+J with the output target and\n"

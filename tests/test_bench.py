@@ -4,8 +4,9 @@
 of the peak passes 100%):
 each one's --help (stdout, exit 0), and each refusal, before anything is timed, in one line
 naming the option (and the value), exit 2: an unknown option, one without its value, a value
-read half ("--reps 5x") or out of range, a list cut short, a layer too wide; the CUDA ones where
-they are built, their layer sizes refused before a device is looked for;
+read half ("--reps 5x"), a list cut short, a layer too wide; a number out of its range (either
+side of each range its usage line gives, "[--reps N in [1, 10000]]"), with that range; the CUDA
+ones where they are built, their layer sizes refused before a device is looked for;
 bench_cpu_step out of memory says so in one line naming itself; a table that did not reach
 standard output ends in one line and exit 1;
 bench_checkpoint's best.ckpt size is last.ckpt's less two sets of values, 4- or 8-byte;
@@ -36,13 +37,16 @@ SWEEP_BENCH = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "be
 
 REFUSALS = [  # (arguments, what the line must hold)
     (["--bogus", "1"], "--bogus: unknown option"), (["--reps"], "--reps: needs a value"),
-    (["--reps", "5x"], "--reps 5x: not a value"), (["--reps", "0"], "--reps 0: not a value"),
-    (["--reps", "5", "--reps"], "--reps: needs a value")]
+    (["--reps", "5x"], "--reps 5x: not a value"), (["--reps", "0"], "--reps: 0 out of range [1, "),
+    (["--reps", "5", "--reps"], "--reps: needs a value"),
+    (["--reps", "99999999999999999999"], "--reps: 99999999999999999999 out of range [1, ")]
 OWN_REFUSALS = {
     "bench_cpu_step": [(["--hidden", "1000,"], "--hidden 1000,: not a value"),
-                       (["--batch", "-1"], "--batch -1: not a value"), (["--threads", "x"], "--threads x: not a value"),
+                       (["--batch", "-1"], "--batch: -1 out of range [1, "),
+                       (["--threads", "x"], "--threads x: not a value"),
                        (["--hidden", "1048576"], "--hidden: layer 1 has 1048576 units")],
-    "bench_rng_normal": [(["--count", "0"], "--count 0: not a value"), (["--hidden", "8"], "--hidden: unknown option")],
+    "bench_rng_normal": [(["--count", "0"], "--count: 0 out of range [1, "),
+                         (["--hidden", "8"], "--hidden: unknown option")],
     "bench_checkpoint": [(["--sizes", "784,10"], "--sizes 784,10: not a value"), (["--dir"], "--dir: needs a value"),
                          (["--dir", "/no such folder"], "--dir /no such folder: No such file or directory"),
                          (["--dir", "/dev/null"], "--dir /dev/null: not a folder")],
@@ -50,8 +54,19 @@ OWN_REFUSALS = {
                         (["--hidden", "1048576"], "--hidden: layer 1 has 1048576 units")],
     "bench_cuda_sweep": [(["--small", "--models", "1,,2"], "--models 1,,2: not a value"),
                          (["--hidden", "1048576"], "--hidden: layer 1 has 1048576 units"),
-                         (["--inputs", "0"], "--inputs 0: not a value"), (["--small", "--batch"], "--batch: needs a value")],
+                         (["--inputs", "0"], "--inputs: 0 out of range [1, "),
+                         (["--small", "--batch"], "--batch: needs a value")],
 }
+
+
+# A number option's range in a usage line, "[--reps N in [1, 10000]]", its bounds whole numbers
+# or powers of 2 ("2^30").
+USAGE_RANGE = re.compile(r"\[(--[a-z-]+) \w+ in \[(\d+(?:\^\d+)?), (\d+(?:\^\d+)?)\]\]")
+
+
+def bound(text):
+    base, _, power = text.partition("^")
+    return int(base) ** int(power or 1)
 
 
 def command_lines():
@@ -64,6 +79,10 @@ def command_lines():
             p = subprocess.run([prog, flag], capture_output=True, text=True, timeout=60)
             check(p.returncode == 0 and p.stdout.startswith(f"usage: {name}") and not p.stderr,
                   f"{name} {flag}: exit {p.returncode}: {p.stdout[:200]!r} {p.stderr[-200:]!r}")
+        ranges = [(option, bound(lo), bound(hi)) for option, lo, hi in USAGE_RANGE.findall(p.stdout.split("\n")[0])]
+        check(ranges, f"{name} --help: no range in its usage line: {p.stdout[:200]!r}")
+        for option, lo, hi in ranges:
+            own = own + [([option, str(v)], f"{option}: {v} out of range [{lo}, {hi}]") for v in (lo - 1, hi + 1)]
         for args, words in REFUSALS + own:
             p = subprocess.run([prog] + args, capture_output=True, text=True, timeout=60)
             check(p.returncode == 2 and p.stderr.startswith(f"{name}: {words}") and p.stderr.count("\n") == 1 and
