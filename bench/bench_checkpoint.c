@@ -78,6 +78,10 @@ int main(int argc, char **argv)
     }
     /* Refused as an option, before anything is timed: otherwise the first write named a file
      * in it ("cannot create DIR/bench-last.ckpt.tmp"), not the option. */
+    if (!*dir) {  /* stat("") would say "--dir : No such file or directory" */
+        fprintf(stderr, "bench_checkpoint: --dir: empty folder name\n");
+        return 2;
+    }
     struct stat st;
     const int found = stat(dir, &st) == 0;
     if (!found || !S_ISDIR(st.st_mode)) {

@@ -48,6 +48,7 @@ OWN_REFUSALS = {
     "bench_rng_normal": [(["--count", "0"], "--count: 0 out of range [1, "),
                          (["--hidden", "8"], "--hidden: unknown option")],
     "bench_checkpoint": [(["--sizes", "784,10"], "--sizes 784,10: not a value"), (["--dir"], "--dir: needs a value"),
+                         (["--dir", ""], "--dir: empty folder name"),
                          (["--dir", "/no such folder"], "--dir /no such folder: No such file or directory"),
                          (["--dir", "/dev/null"], "--dir /dev/null: not a folder")],
     "bench_cuda_step": [(["--hidden", ",8"], "--hidden ,8: not a value"),
