@@ -35,8 +35,8 @@ import tool_files  # noqa: E402
 PROGRAM = os.path.join(ROOT, "build", "jacnoise")
 
 
-def fail(msg):
-    sys.exit(f"bench: {msg}")
+# One line naming the bench that runs (bench_sweep_merge.py, say, through this module), exit 1.
+fail = tool_files.failing(None)
 
 
 def timed(cmd):
@@ -108,14 +108,14 @@ def bench(a, tmp):
         runs = os.path.join(folders["models 1"], "runs")
         taken = sum(json.load(open(os.path.join(runs, i, "summary.json")))["steps"] for i in os.listdir(runs))
         if taken != steps:
-            sys.exit(f"bench: the runs took {taken} model-steps, not the {steps} counted")
+            fail(f"the runs took {taken} model-steps, not the {steps} counted")
         for i in sorted(os.listdir(runs)):
             seed = open(os.path.join(runs, i, "config.txt")).read().split("seed=")[1].split()[0]
             ref = open(os.path.join(folders["train"], seed, "last.ckpt"), "rb").read()
             for key in list(times)[1:]:
                 other = open(os.path.join(folders[key], "runs", i, "last.ckpt"), "rb").read()
                 if other != ref:
-                    sys.exit(f"bench: {key}: seed {seed} differs from train alone")
+                    fail(f"{key}: seed {seed} differs from train alone")
     base = statistics.median(times["train"])
     print(f"{a.models} configurations of {a.data}, hidden {a.hidden}, B = {a.batch}, {a.train_limit} training "
           f"examples, {a.epochs} epochs, MLP+N+J output K=1 with input noise, 1 BLAS thread: {steps} model-steps; "
@@ -128,7 +128,7 @@ def bench(a, tmp):
 
 
 def terminated(signum, frame):
-    print("bench: terminated", file=sys.stderr)
+    print(f"{tool_files.tool_name()}: terminated", file=sys.stderr)
     sys.exit(143)
 
 
@@ -142,7 +142,7 @@ def run_bench(main):
     try:
         main()
     except KeyboardInterrupt:
-        print("bench: interrupted", file=sys.stderr)
+        print(f"{tool_files.tool_name()}: interrupted", file=sys.stderr)
         sys.exit(130)
     except BrokenPipeError:
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # Python's flush at exit would fail again

@@ -14,7 +14,8 @@ the Python ones' refusals too, and bench_sweep_cpu.py run from another folder wi
 finds its checkout's jacnoise; the sweeps they time each start in a folder of its own.
 bench_checkpoint leaves no file in its --dir, after a finished run or one stopped by SIGINT,
 SIGTERM or SIGHUP mid-way. bench_sweep_cpu.py stopped by Ctrl-C or SIGTERM mid-run says so in
-one line, exit 130 or 143, and leaves neither its temporary folder nor a jacnoise writing into it.
+one line naming itself, exit 130 or 143, and leaves neither its temporary folder nor a jacnoise
+writing into it; given a --bin that cannot run, it says so in one line naming itself, exit 1.
 
 Environment (set by CTest): JACNOISE_BENCH_DIR, the folder of the benchmark programs;
 JACNOISE_BIN and JACNOISE_DATA."""
@@ -111,6 +112,12 @@ def python_command_lines(tmp):
             check(p.returncode == 2 and p.stderr.startswith(f"{name}: ") and words in p.stderr and
                   p.stderr.count("\n") == 1 and not p.stdout, f"{name}.py {' '.join(args)}: exit {p.returncode}, "
                   f"expected 2 and one line naming {words}: {p.stdout[-200:]!r} {p.stderr[-300:]!r}")
+    # A program that cannot run ends the bench in one line naming the bench, exit 1.
+    missing = os.path.join(tmp, "no-such-jacnoise")
+    p = subprocess.run([sys.executable, SWEEP_BENCH, "--bin", missing, "--models", "1", "--hidden", "4", "--train-limit",
+                        "100", "--epochs", "1", "--reps", "1"], capture_output=True, text=True, timeout=60)
+    check(p.returncode == 1 and p.stderr.startswith(f"bench_sweep_cpu: {missing}: cannot run it") and
+          p.stderr.count("\n") == 1, f"bench_sweep_cpu.py --bin {missing}: exit {p.returncode}: {p.stderr[-300:]!r}")
     # Without --bin, build/jacnoise of the bench's own checkout, from any folder: a copy of the
     # bench and of tools/tool_files.py beside a build/jacnoise, run from another folder.
     checkout = os.path.join(tmp, "checkout")
@@ -313,7 +320,7 @@ def sweep_bench_stopped(tmp):
         err = p.communicate(timeout=60)[1]
         time.sleep(1)  # a jacnoise left running would write on
         left = glob.glob(os.path.join(scratch, "**"), recursive=True)[1:]
-        check(p.returncode == code and err == f"bench: {word}\n" and not left,
+        check(p.returncode == code and err == f"bench_sweep_cpu: {word}\n" and not left,
               f"bench_sweep_cpu.py stopped by {sig.name}: exit {p.returncode}, expected {code}: {err[-300:]!r}, "
               f"left {left[:3]}")
 
