@@ -1,8 +1,9 @@
 #!/usr/bin/env python3
 """Every Python tool (tools/*.py run as a program) refuses a bad command line as jacnoise does:
 one line, 'TOOL: MESSAGE' naming the option, exit 2, nothing on standard output; not argparse's
-usage line and then the error. --help still prints the usage, exit 0. A tool added to tools/
-without a command line below fails the test, so that it is checked too.
+usage line and then the error. --help still prints the usage, exit 0, and says what each of its
+options is (reproduce.py's --budget and --device were bare names and choices). A tool added to
+tools/ without a command line below fails the test, so that it is checked too.
 
 A tool that needs matplotlib (or numpy), run by a python3 without it while Debian's
 /usr/bin/python3 has it (pyenv's or conda's python3 first in PATH; here a virtual environment of
@@ -27,6 +28,7 @@ in it end reproduce.py or plot_analysis.py with a UnicodeDecodeError.
 And the tests' own temporary folders (harness.scratch): removed when every check passed, kept
 and named when one failed or the test ended by an exception."""
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -77,6 +79,24 @@ def empty_refusal(args):
     """What the refusal of args's empty name says: '--out: empty ', or ': empty ' for an operand."""
     at = args.index("")
     return f"{args[at - 1] if at and args[at - 1].startswith('--') else ''}: empty "
+
+
+def options_without_help(text):
+    """The options of argparse's --help list (the lines of its "options:" section, "optional
+    arguments:" before Python 3.10, that begin '  -') given no text: on their line after two
+    spaces, or on the next, further indented. None where there is no such list."""
+    lines = text.split("\n")
+    heads = [i for i, line in enumerate(lines) if line in ("options:", "optional arguments:")]
+    if not heads:
+        return None
+    start = heads[0] + 1
+    bare = []
+    for line, after in zip(lines[start:], lines[start + 1:] + [""]):
+        if not line.startswith("  "):
+            break
+        if line.startswith("  -") and not re.match(r"  \S+( \S+)*  +\S", line) and not re.match(r" {4,}[^ -]", after):
+            bare.append(line.strip())
+    return bare
 
 
 def check_without_modules():
@@ -273,6 +293,8 @@ def main():
         p = subprocess.run([sys.executable, path, "--help"], capture_output=True, text=True, timeout=120)
         check(p.returncode == 0 and p.stdout.startswith("usage:") and not p.stderr,
               f"{tool} --help: exit {p.returncode}, stdout {p.stdout[:80]!r}, stderr {p.stderr[-300:]!r}")
+        bare = options_without_help(p.stdout)
+        check(bare == [], f"{tool} --help: options without a word on them: {bare} (None: no option list)")
         cases = [(accepted + ["--no-such-option"], "--no-such-option"), ([], "required")] + \
                 [(accepted + args, word) for args, word in bad] + \
                 [(args, empty_refusal(args)) for args in EMPTY_NAMES.get(tool, [])]

@@ -4,9 +4,9 @@ and row, a hyperparameter search by validation error with `jacnoise sweep`, then
 configuration trained with several seeds; writes RESULTS.md, results.csv and the analysis
 pictures.
 
-    tools/reproduce.py --budget smoke|small|full --out DIR [--jobs N] [--device auto|cpu|cuda]
-                       [--sets usps,mnist,mnist-binary] [--rows mlp,l2,n,j,nj,nj-hidden1,nj-in]
-                       [--data-dir DIR] [--plan] [--no-plots]
+    tools/reproduce.py --budget smoke|small|full (--out DIR | --plan [--out DIR]) [--jobs N]
+                       [--device auto|cpu|cuda] [--sets usps,mnist,mnist-binary]
+                       [--rows mlp,l2,n,j,nj,nj-hidden1,nj-in] [--data-dir DIR] [--no-plots]
 
 Rerunning the same command continues where it stopped (every sweep resumes; finished runs are
 not trained again); the table and pictures keep the cells that earlier calls with other
@@ -1024,13 +1024,17 @@ def main():
     parts = __doc__.split("\n\n")
     ap = tool_files.ArgumentParser(description=parts[0], usage=parts[1].strip(), epilog="\n\n".join(parts[2:]),
                                    formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--budget", required=True, choices=sorted(BUDGETS))
-    ap.add_argument("--out", type=tool_files.name_of("folder"), help="results folder (required unless --plan)")
-    ap.add_argument("--jobs", type=int, default=1, help="sweep processes at a time (default 1): on the CPU one run each, on a GPU one cell's search or seeds each")
-    ap.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"])
+    ap.add_argument("--budget", required=True, choices=sorted(BUDGETS),
+                    help="smoke: tiny models, to check the pipeline (CI); small: a 2-core CPU in about an hour; "
+                         "full: the real search, for one GPU")
+    ap.add_argument("--out", type=tool_files.name_of("folder"), metavar="DIR",
+                    help="results folder (required unless --plan)")
+    ap.add_argument("--jobs", type=int, default=1, metavar="N", help="sweep processes at a time (default 1): on the CPU one run each, on a GPU one cell's search or seeds each")
+    ap.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"],
+                    help="the sweeps' backend (default auto: jacnoise's, cuda when a GPU is present and built in)")
     ap.add_argument("--sets", default=",".join(SETS), help=f"data sets, of {','.join(SETS)} (default all)")
     ap.add_argument("--rows", default=",".join(ROWS), help=f"rows, of {','.join(ROWS)} (default all)")
-    ap.add_argument("--data-dir", type=tool_files.name_of("folder"), help="folder with the data files (default: jacnoise's search)")
+    ap.add_argument("--data-dir", type=tool_files.name_of("folder"), metavar="DIR", help="folder with the data files (default: jacnoise's search)")
     ap.add_argument("--plan", action="store_true", help="print the cells and their estimated cost; train nothing")
     ap.add_argument("--no-plots", action="store_true", help="no analysis pictures (no matplotlib needed)")
     args = ap.parse_args()
