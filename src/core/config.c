@@ -9,6 +9,7 @@
 
 #include <ctype.h>
 #include <errno.h>
+#include <limits.h>
 #include <math.h>
 #include <stddef.h>
 #include <stdlib.h>
@@ -216,44 +217,52 @@ static void format_tolerance(const jn_config *cfg, char *out, size_t cap)
         snprintf(out, cap, "%.17g", cfg->tolerance);
 }
 
-static int parse_valid(jn_config *cfg, const option *o, const char *value)
+/* An option that takes "auto" (auto_value) or a whole number in [lo, hi]: 0 with it in *out;
+ * else the option's refusal, naming `valid`, and *out untouched. */
+static int parse_auto_or_count(const option *o, const char *value, long auto_value, long lo, long hi,
+                               const char *valid, long *out)
 {
     long v;
     if (!strcmp(value, "auto"))
-        cfg->valid = -1;
-    else if (!parse_long_text(value, &v) && v >= 0)
-        cfg->valid = v;
-    else
-        return fail_choice(o, value, "auto (10000 for MNIST, 1000 for USPS, a tenth for idx:) or a count >= 0");
+        v = auto_value;
+    else if (parse_long_text(value, &v) || v < lo || v > hi)
+        return fail_choice(o, value, valid);
+    *out = v;
     return 0;
+}
+
+/* Such an option's value as parse_auto_or_count reads it back. */
+static void format_auto_or_count(long v, long auto_value, char *out, size_t cap)
+{
+    if (v == auto_value)
+        snprintf(out, cap, "auto");
+    else
+        snprintf(out, cap, "%ld", v);
+}
+
+static int parse_valid(jn_config *cfg, const option *o, const char *value)
+{
+    return parse_auto_or_count(o, value, -1, 0, LONG_MAX,
+                               "auto (10000 for MNIST, 1000 for USPS, a tenth for idx:) or a count >= 0", &cfg->valid);
 }
 
 static void format_valid(const jn_config *cfg, char *out, size_t cap)
 {
-    if (cfg->valid < 0)
-        snprintf(out, cap, "auto");
-    else
-        snprintf(out, cap, "%ld", cfg->valid);
+    format_auto_or_count(cfg->valid, -1, out, cap);
 }
 
 static int parse_models(jn_config *cfg, const option *o, const char *value)
 {
-    long v;
-    if (!strcmp(value, "auto"))
-        cfg->models = 0;
-    else if (!parse_long_text(value, &v) && v >= 1 && v <= 4096)
-        cfg->models = (int)v;
-    else
-        return fail_choice(o, value, "auto (as many as fit the memory budget) or a count in [1, 4096]");
-    return 0;
+    long v = cfg->models;  /* kept where refused */
+    const int refused = parse_auto_or_count(o, value, 0, 1, 4096,
+                                            "auto (as many as fit the memory budget) or a count in [1, 4096]", &v);
+    cfg->models = (int)v;
+    return refused;
 }
 
 static void format_models(const jn_config *cfg, char *out, size_t cap)
 {
-    if (cfg->models == 0)
-        snprintf(out, cap, "auto");
-    else
-        snprintf(out, cap, "%d", cfg->models);
+    format_auto_or_count(cfg->models, 0, out, cap);
 }
 
 static int parse_shard(jn_config *cfg, const option *o, const char *value)
