@@ -368,7 +368,7 @@ static int parent_folder(const char *path, char *dir, size_t cap)
 
 int jn_sync_folder(const char *dir)
 {
-    int fd = open(dir, O_RDONLY);
+    int fd = open(dir, O_RDONLY | O_CLOEXEC);
     /* A folder one may write in but not read (mode 0333, a drop box) cannot be opened to sync;
      * the rename or mkdir in it stands, atomic, and failing it here failed a write that was
      * done (or every run started in such a folder). */
@@ -455,7 +455,7 @@ static int fresh_tmp(char *tmp, size_t cap, const char *path, int own, int may_o
  * with sync. */
 static int write_tmp(const char *path, const char *tmp, const jn_piece *pieces, int n_pieces, int sync)
 {
-    int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL, 0644);
+    int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
     if (fd < 0)
         return jn_fail("%s: cannot create %s: %s", path, tmp, strerror(errno));
     /* One writev for all the pieces; a short write goes on from where it stopped. */
@@ -641,7 +641,7 @@ int jn_sync_fs(const char *folder)
 #if defined(__linux__)
     if (!syncfs_reports_errors())
         return 1;
-    int fd = open(folder, O_RDONLY);
+    int fd = open(folder, O_RDONLY | O_CLOEXEC);
     /* A folder one may write in but not read (mode 0333) cannot be opened: its files can. */
     if (fd < 0 && errno == EACCES)
         return 1;
@@ -662,7 +662,7 @@ int jn_sync_staged(const char *path)
     char tmp[PATH_MAX];
     if (tmp_path(tmp, sizeof tmp, path, 0))
         return -1;
-    int fd = open(tmp, O_RDONLY);
+    int fd = open(tmp, O_RDONLY | O_CLOEXEC);
     if (fd < 0)
         return jn_fail("%s: cannot open %s to sync: %s", path, tmp, strerror(errno));
     int rc = fsync(fd);
@@ -750,7 +750,7 @@ int jn_write_all(int fd, const void *data, size_t len)
 
 int jn_append_line(const char *path, const char *line)
 {
-    int fd = open(path, O_WRONLY | O_CREAT | O_APPEND, 0644);
+    int fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
     if (fd < 0)
         return jn_fail("%s: cannot open for appending: %s", path, strerror(errno));
     const int failed = jn_write_all(fd, line, strlen(line));

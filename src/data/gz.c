@@ -53,7 +53,7 @@ int jn_gz_open(jn_gz *g, const char *path)
 {
     memset(g, 0, sizeof *g);
     g->path = path;
-    g->f = fopen(path, "rb");
+    g->f = fopen(path, "rbe");  /* e: O_CLOEXEC, as every descriptor of the engine */
     if (!g->f)
         return jn_fail("%s: cannot open: %s", path, strerror(errno));
     g->in = malloc(IN_SIZE);
