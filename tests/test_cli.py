@@ -1626,6 +1626,14 @@ def run_cases(d):
         check(f"train: --resume with metrics.jsonl {words}", read(last) == before_foreign, "last.ckpt changed")
         check(f"train: --resume with metrics.jsonl {words}",
               read(mpath) == b"".join(kept_lines) if kept_lines else not os.path.exists(mpath), "metrics.jsonl changed")
+    # A metrics.jsonl that is there but cannot be read (a link loop here; a folder without
+    # search permission alike) was reported as missing, its epochs 'lost'.
+    os.symlink("metrics.jsonl", mpath)
+    e("train: --resume with metrics.jsonl a link loop",
+      ["train", "--resume", "--out", "run", "--epochs", "3", "--progress", "never"],
+      ["run/metrics.jsonl", "Too many levels of symbolic links"])
+    check("train: --resume with metrics.jsonl a link loop", read(last) == before_foreign, "last.ckpt changed")
+    os.remove(mpath)
     ahead = json.loads(good_lines[1])
     ahead.update(epoch=3, seconds=1e9)
     write(mpath, b"".join(good_lines) + json.dumps(ahead, separators=(",", ":")).encode() + b"\n" + b'{"epoch":4,"st')

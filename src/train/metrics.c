@@ -4,13 +4,14 @@
 #include "jacnoise/config.h"
 #include "jacnoise/error.h"
 
+#include <errno.h>
 #include <limits.h>
 #include <math.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
+#include <sys/stat.h>
 
 void jn_json_number(char *out, size_t cap, double v)
 {
@@ -426,7 +427,10 @@ int jn_metrics_truncate(const char *path, int epochs)
 {
     unsigned char *data;
     size_t len;
-    if (access(path, F_OK) != 0) {
+    /* Only a file that is not there is missing: one that cannot be reached (a link loop, a
+     * folder without search permission) is reported as what it is, by the read below. */
+    struct stat st;
+    if (stat(path, &st) != 0 && errno == ENOENT) {
         if (epochs == 0)
             return 0;  /* no epoch ended yet */
         return lost_epochs(path, -1, epochs);
