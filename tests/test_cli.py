@@ -214,6 +214,13 @@ def option_cases(d):
     e("eval-noise given to train", ["train", "--eval-noise", "0.1"], ["--eval-noise", "train"])
     # Its range written as --epochs's: it read 'in 1..1000000'.
     e("hidden 0", ["train", "--hidden", "0"], ["--hidden: layer width '0' is not an integer in [1, 1000000]"])
+    # A refused item is set in its list, not in itself: it read "'nan' ... (in 'nan')".
+    for option, value, item in (("--hidden", "nan", "nan"), ("--hidden", "10,nan", "nan"),
+                                ("--eval-noise", "nan", "nan"), ("--eval-noise", "0.1,-1", "-1")):
+        p = expect_error(f"{option} {value}", ["eval" if option == "--eval-noise" else "train", option, value], 2,
+                         [f"{option}: ", f"'{item}'"], d)
+        check(f"{option} {value}", p is not None and ((f"(in '{value}')" in p.stderr) == (value != item)),
+              f"the list named {'once too often' if value == item else 'not'}: {p and p.stderr!r}")
     e("hidden empty item", ["train", "--hidden", "10,,10"], ["--hidden", "10,,10"])
     e("hidden trailing comma", ["train", "--hidden", "10,"], ["--hidden"])
     e("hidden not a number", ["train", "--hidden", "10,abc"], ["--hidden", "abc"])

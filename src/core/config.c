@@ -102,6 +102,10 @@ static int parse_long_text(const char *s, long *out)
 #define LIST_BYTES 128  /* the longest list: --eval-noise's doubles */
 _Static_assert(JN_MAX_EVAL_NOISE * sizeof(double) <= LIST_BYTES && JN_MAX_LAYERS * sizeof(int) <= LIST_BYTES,
                "raise LIST_BYTES");
+/* The three %s of " (in 'VALUE')" after an item's refusal: the list it was found in, or
+ * nothing where the item is the whole value ("--hidden nan" read "'nan' ... (in 'nan')"). */
+#define IN_LIST(item, value) \
+    strcmp(item, value) ? " (in '" : "", strcmp(item, value) ? value : "", strcmp(item, value) ? "')" : ""
 typedef int (*list_item_parser)(const option *o, const char *item, const char *value, int i, void *out);
 
 static int parse_list(const option *o, const char *value, const char *what, const char *noun, int max,
@@ -133,8 +137,8 @@ static int parse_width(const option *o, const char *item, const char *value, int
 {
     long w;
     if (parse_long_text(item, &w) || w < 1 || w > JN_MAX_WIDTH)
-        return jn_fail("--%s: layer width '%s' is not an integer in [1, %d] (in '%s')", o->name, item, JN_MAX_WIDTH,
-                       value);
+        return jn_fail("--%s: layer width '%s' is not an integer in [1, %d]%s%s%s", o->name, item, JN_MAX_WIDTH,
+                       IN_LIST(item, value));
     ((int *)out)[i] = (int)w;
     return 0;
 }
@@ -316,7 +320,7 @@ static int parse_std(const option *o, const char *item, const char *value, int i
     /* The bound of the other noise stds: a std past float32's range (1e300) made every noisy
      * input infinite and the error a count of NaN logits. */
     if (jn_parse_decimal(item, &v) || v < 0 || v > 1e6)
-        return jn_fail("--%s: '%s' is not a std in [0, 1e6] (in '%s')", o->name, item, value);
+        return jn_fail("--%s: '%s' is not a std in [0, 1e6]%s%s%s", o->name, item, IN_LIST(item, value));
     ((double *)out)[i] = zero_unsigned(v);
     return 0;
 }
