@@ -287,6 +287,9 @@ def option_cases(d):
     e("single dash, an option's name", ["train", "-lr", "0.1"], ["'-lr'", "did you mean --lr?"])
     e("em dash", ["step", "\u2014batch=4"], ["'\u2014batch=4'", "did you mean --batch=4?"])
     e("en dash", ["data", "\u2013valid", "5"], ["did you mean --valid?"])
+    # --help takes no value: "--help=foo" read "--help: unknown option" of an option the help lists.
+    for cmd in ("train", "sweep"):
+        e(f"{cmd} --help=foo", [cmd, "--help=foo"], ["--help: takes no value", "'--help=foo'"])
     e("single dash, no option", ["train", "-x"], ["'-x' (options start with --; see --help)"])
     e("bare --", ["train", "--"], ["--"])
     e("no name before =", ["train", "--=5"], ["jacnoise: no option name before '='"])

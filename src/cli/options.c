@@ -126,6 +126,9 @@ static int apply_arg(jn_config *cfg, unsigned command, int argc, char **argv, in
         return jn_fail("option '%.40s...' is too long", arg);
     memcpy(key, arg + 2, key_len);
     key[key_len] = 0;
+    /* --help is no option of the table: "--help=foo" read "--help: unknown option". */
+    if (eq && !strcmp(key, "help"))
+        return jn_fail("--help: takes no value (got '%s'); give --help alone", arg);
     const char *value;
     if (eq)
         value = eq + 1;
