@@ -734,6 +734,10 @@ def idx_cases(d):
     e("idx: spec without a comma", ["data", "--data", "idx:" + p("img.idx")], ["--data", "IMAGES,LABELS"], code=2)
     e("idx: spec with three files", ["data", "--data", pair + ",x"], ["--data", "IMAGES,LABELS"], code=2)
     e("unknown data set", ["data", "--data", "cifar"], ["--data", "cifar", "usps", "mnist"], code=2)
+    # The names are lower case: "USPS" was refused with the list alone.
+    for given, name in (("USPS", "usps"), ("Mnist-Binary", "mnist-binary")):
+        e(f"data set {given}", ["train", "--data", given], [f"--data {given}", "lower case", f"--data {name}?"],
+          code=2)
     # The data is named as given (it was "the training file of idx").
     e("--valid bigger than the set", ["data", "--data", pair, "--valid", "1000"],
       ["--valid", "1000", f"the training file of {pair} has 40"])

@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 
 #define MAX_FILES 4
@@ -58,6 +59,17 @@ static const named_set *find_named(const char *data)
 }
 
 static int is_idx_spec(const char *s) { return strncmp(s, "idx:", 4) == 0; }
+
+/* The names are lower case: "--data USPS" was refused with the list alone, its difference
+ * from "usps" left to be spotted. */
+static int unknown_set(const char *data)
+{
+    for (int i = 0; i < N_NAMED; i++)
+        if (strcasecmp(named_sets[i].name, data) == 0)
+            return jn_fail("--data %s: unknown data set (names are lower case: did you mean --data %s?)", data,
+                           named_sets[i].name);
+    return jn_fail("--data %s: unknown data set (expected " DATA_CHOICES ")", data);
+}
 
 static int is_file(const char *path)
 {
@@ -230,7 +242,7 @@ int jn_data_check_names(const char *data, const char *test)
     if (!*data)
         return jn_fail("--data: no data set given (expected " DATA_CHOICES ")");
     if (!find_named(data) && !is_idx_spec(data))
-        return jn_fail("--data %s: unknown data set (expected " DATA_CHOICES ")", data);
+        return unknown_set(data);
     if (is_idx_spec(data) && parse_idx_spec(data, "--data", images, labels, sizeof images))
         return -1;
     return *test ? parse_idx_spec(test, "--test", images, labels, sizeof images) : 0;
@@ -282,7 +294,7 @@ int jn_data_find_dir(const char *data, const char *data_dir, char *out, size_t c
         return find_idx_dir(data, "--data", data_dir, out, cap);
     const named_set *set = find_named(data);
     if (!set)
-        return jn_fail("--data %s: unknown data set (expected " DATA_CHOICES ")", data);
+        return unknown_set(data);
     file_list fl = {set->name, {0}, set->nfiles, 1};
     for (int i = 0; i < set->nfiles; i++)
         fl.names[i] = set->files[i];
