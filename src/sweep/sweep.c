@@ -294,8 +294,11 @@ static int prepare_folder(const char *named, const char *dir, const jn_spec *spe
         return JN_EXIT_ERROR;
     if (check)
         return access(path, F_OK) == 0 ? same_spec(dir, path, spec) : 0;
-    if (jn_mkdirs(runs))
+    if (jn_mkdirs(runs)) {  /* named as train names its --out: 'DIR/runs: cannot create folder' named no option */
+        if (*named)
+            jn_fail_context("%.*s", (int)strcspn(named, " "), named);
         return JN_EXIT_ERROR;
+    }
     /* The temporary files of the folder's shared files (results.csv, sweep.spec, slurm-array)
      * are each writer's own: those of killed writers would pile up there for ever. */
     jn_tmp_sweep(dir);
