@@ -1,7 +1,9 @@
 /* Every single-bit flip of a whole checkpoint or step state is reported as what it is: a
  * checksum mismatch (the file is corrupt), or a wrong magic number where the flip is in the
  * magic; never "truncated" (the user would look for a full disk), never a format version no
- * build wrote, never accepted. */
+ * build wrote, never accepted. The header read of a checkpoint (a sweep learning where its runs
+ * stand) reads none of the bytes after the header: a flip there leaves what it reads as it was,
+ * and a file it cannot take is refused as the whole read refuses it. */
 #include "check.h"
 #include "core/fileio.h"
 #include "jacnoise/checkpoint.h"
@@ -56,6 +58,62 @@ static void flip_every_bit(const char *what, const char *path, parse_fn parse, s
     free(data);
 }
 
+/* Writes a file unsynced (hundreds of variants are read back at once): 1 where it wrote. */
+static int put_file(const char *path, const unsigned char *data, size_t len)
+{
+    FILE *f = fopen(path, "wb");
+    const int ok = f && fwrite(data, 1, len, f) == len;
+    return (f && fclose(f) == 0) && ok;
+}
+
+/* Whether h, read by jn_checkpoint_read_header, holds what ck, written to the file, does. */
+static int same_header(const jn_checkpoint *h, const jn_checkpoint *ck)
+{
+    const jn_train_state *a = &h->state, *b = &ck->state;
+    return h->model.n_params == ck->model.n_params && !strcmp(h->config_text, ck->config_text) &&
+           a->global_step == b->global_step && a->epoch == b->epoch && a->batch == b->batch &&
+           a->best_valid_error == b->best_valid_error && a->sums.examples == b->sums.examples &&
+           h->data_crc == ck->data_crc && !h->params && !h->velocity && !h->best_params;
+}
+
+/* The header read of the checkpoint at path, written from ck: what it holds, that it reads no
+ * byte past the header, and its refusals, the whole read's. */
+static void header_reads(const char *path, const jn_checkpoint *ck)
+{
+    unsigned char *data;
+    size_t len;
+    jn_checkpoint h;
+    REQUIRE(jn_read_file(path, &data, &len) == 0, "%s", jn_last_error());
+    CHECK(jn_checkpoint_read_header(path, &h) == 0 && same_header(&h, ck), "header read: %s", jn_last_error());
+    jn_checkpoint_free(&h);
+    /* The header ends with the section flags, before the parameters. */
+    const size_t header = len - 4 - 3 * ck->model.n_params * sizeof(jn_real);
+    long wrong = 0;
+    for (size_t at = header; at < len; at++) {
+        data[at] ^= 0xFF;
+        if (put_file(path, data, len) && (jn_checkpoint_read_header(path, &h) || !same_header(&h, ck)))
+            wrong++;
+        jn_checkpoint_free(&h);
+        data[at] ^= 0xFF;
+    }
+    CHECK(wrong == 0, "header read: %ld of %zu bytes past the header changed what it read", wrong, len - header);
+    /* Cut inside the header, or the magic number flipped: the whole read's words. */
+    const size_t cuts[2] = {header - 3, len};
+    for (int k = 0; k < 2; k++) {
+        data[0] ^= (unsigned char)(k == 1);
+        REQUIRE(put_file(path, data, cuts[k]), "cannot write %s", path);
+        char whole[1024];
+        CHECK(parse_checkpoint(data, cuts[k], path) != 0, "cut %d accepted", k);
+        snprintf(whole, sizeof whole, "%s", jn_last_error());
+        CHECK(jn_checkpoint_read_header(path, &h) != 0 && !strcmp(jn_last_error(), whole),
+              "header read: '%s', the whole read: '%s'", jn_last_error(), whole);
+        jn_checkpoint_free(&h);
+        data[0] ^= (unsigned char)(k == 1);
+    }
+    REQUIRE(put_file(path, data, len), "cannot write %s", path);
+    free(data);
+}
+
 int main(void)
 {
     const char *tmp = getenv("TMPDIR");
@@ -84,6 +142,7 @@ int main(void)
                                 .sums = {.loss = 3.5, .penalty = 0.25, .errors = 4, .examples = 20, .steps = 2}};
     REQUIRE(jn_checkpoint_write(ck_path, &ck) == 0, "%s", jn_last_error());
     flip_every_bit("checkpoint", ck_path, parse_checkpoint, 0);
+    header_reads(ck_path, &ck);
 
     /* A step state with every record type: scalars, int32, uint64, and tensors of 1 to 3
      * dimensions. */

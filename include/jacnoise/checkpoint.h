@@ -68,6 +68,12 @@ int jn_checkpoint_write(const char *path, const jn_checkpoint *ck);
  * the byte offset and what differs. */
 int jn_checkpoint_read(const char *path, jn_checkpoint *ck);
 
+/* Reads the header alone (the model, configuration text, state and data CRC; no arrays), each
+ * field checked as jn_checkpoint_read checks it: a sweep learns where its runs stand without
+ * reading their parameters twice. The checksum, over the whole file, is not checked: the
+ * whole read that opens the run does that. */
+int jn_checkpoint_read_header(const char *path, jn_checkpoint *ck);
+
 /* Whether the file at path begins with a checkpoint's magic number (0 for a missing or
  * unreadable file). */
 int jn_checkpoint_magic_at(const char *path);

@@ -153,41 +153,27 @@ static uint64_t implied_size(jn_cursor c, uint32_t version, int *exact)
     return flags_at + 4 + arrays * n_params * sizeof(jn_real) + 4;
 }
 
-int jn_checkpoint_parse(const unsigned char *data, size_t len, const char *path, jn_checkpoint *ck)
+/* The fields after the format version, through the section flags, each checked: c is at
+ * byte 12 and ends before the checksum (or with the header, where only that was read).
+ * 0 with *sections, or -1 with ck freed. */
+static int parse_header(jn_cursor *c, uint32_t version, jn_checkpoint *ck, uint32_t *sections)
 {
-    memset(ck, 0, sizeof *ck);
-    jn_cursor c = {data, len, 0, path};
-    unsigned char magic[8];
-    if (jn_cur_bytes(&c, magic, 8, "the magic number"))
-        return -1;
-    if (!memcmp(magic, JN_STEPSTATE_MAGIC, 8))
-        return jn_fail("%s: byte 0: not a jacnoise checkpoint (wrong magic number) but a step state, as jacnoise "
-                       "step --dump writes", path);
-    if (memcmp(magic, MAGIC, 8))
-        return jn_fail("%s: byte 0: not a jacnoise checkpoint (wrong magic number)", path);
-    uint32_t version, value_bytes, n_layers, text_len, u;
-    if (jn_cur_version(&c, &version, JN_CHECKPOINT_OLDEST, JN_CHECKPOINT_VERSION, "checkpoint", NULL))
-        return -1;
-    /* A cut file is told apart first; then the checksum, before trusting any size in the file. */
-    int exact;
-    const uint64_t size = implied_size(c, version, &exact);
-    if (jn_cur_check_size(&c, size, exact) || jn_cur_check_crc(&c))
-        return -1;
-    c.len -= 4;
-    if (jn_cur_u32(&c, &value_bytes, "the value size"))
+    const char *path = c->path;
+    uint32_t value_bytes, n_layers, text_len, u;
+    if (jn_cur_u32(c, &value_bytes, "the value size"))
         return -1;
     if (value_bytes != sizeof(jn_real))
         return jn_fail("%s: byte 12: checkpoint holds %u-byte (%s) parameters, this build uses %s",
                        path, value_bytes, value_bytes == 8 ? "float64" : value_bytes == 4 ? "float32" : "unknown",
                        JN_REAL_NAME);
-    if (jn_cur_u32(&c, &n_layers, "the layer count"))
+    if (jn_cur_u32(c, &n_layers, "the layer count"))
         return -1;
     if (n_layers < 2 || n_layers > JN_MAX_LAYERS)
         return jn_fail("%s: byte 16: %u weight layers, out of range [2, %d]", path, n_layers, JN_MAX_LAYERS);
     int sizes[JN_MAX_LAYERS + 1];
     for (uint32_t l = 0; l <= n_layers; l++) {
-        size_t at = c.off;
-        if (jn_cur_u32(&c, &u, "the layer sizes"))
+        size_t at = c->off;
+        if (jn_cur_u32(c, &u, "the layer sizes"))
             return -1;
         if (u < 1 || u > JN_MAX_WIDTH)
             return jn_fail("%s: byte %zu: layer size %u out of range [1, %d]", path, at, u, JN_MAX_WIDTH);
@@ -196,48 +182,48 @@ int jn_checkpoint_parse(const unsigned char *data, size_t len, const char *path,
     if (jn_model_make(&ck->model, sizes[0], sizes + 1, (int)n_layers - 1, sizes[n_layers]))
         return jn_fail_context("%s: byte 20", path);
     uint64_t n_params;
-    size_t at = c.off;
-    if (jn_cur_u64(&c, &n_params, "the parameter count"))
+    size_t at = c->off;
+    if (jn_cur_u64(c, &n_params, "the parameter count"))
         return -1;
     if (n_params != ck->model.n_params)
         return jn_fail("%s: byte %zu: %llu parameters stored, the layer sizes need %zu", path, at,
                        (unsigned long long)n_params, ck->model.n_params);
-    if (jn_cur_u32(&c, &text_len, "the configuration length"))
+    if (jn_cur_u32(c, &text_len, "the configuration length"))
         return -1;
-    if (text_len > c.len - c.off)
-        return jn_fail("%s: byte %zu: configuration of %u bytes runs past the end", path, c.off, text_len);
+    if (text_len > c->len - c->off)
+        return jn_fail("%s: byte %zu: configuration of %u bytes runs past the end", path, c->off, text_len);
     ck->config_text = malloc((size_t)text_len + 1);
     if (!ck->config_text)
         return jn_fail("%s: out of memory", path);
-    jn_cur_bytes(&c, ck->config_text, text_len, "the configuration");
+    jn_cur_bytes(c, ck->config_text, text_len, "the configuration");
     ck->config_text[text_len] = 0;
     if (memchr(ck->config_text, 0, text_len)) {
         jn_checkpoint_free(ck);
-        return jn_fail("%s: byte %zu: NUL byte in the configuration text", path, c.off - text_len);
+        return jn_fail("%s: byte %zu: NUL byte in the configuration text", path, c->off - text_len);
     }
     jn_train_state *s = &ck->state;
-    uint32_t sections, status, best_epoch, bad_epochs, epoch;
+    uint32_t status, best_epoch, bad_epochs, epoch;
     uint64_t errors, examples, steps, batch;
-    int rc = jn_cur_u64(&c, &s->global_step, "the state") || jn_cur_u32(&c, &epoch, "the state") ||
-             jn_cur_u64(&c, &batch, "the state") || jn_cur_f64(&c, &s->best_valid_error, "the state") ||
-             jn_cur_u32(&c, &best_epoch, "the state") || jn_cur_u32(&c, &bad_epochs, "the state") ||
-             jn_cur_u32(&c, &status, "the state") || jn_cur_f64(&c, &s->sums.loss, "the epoch sums") ||
-             jn_cur_f64(&c, &s->sums.penalty, "the epoch sums") || jn_cur_u64(&c, &errors, "the epoch sums") ||
-             jn_cur_u64(&c, &examples, "the epoch sums") || jn_cur_u64(&c, &steps, "the epoch sums") ||
-             (version >= 2 && jn_cur_u32(&c, &ck->data_crc, "the data CRC"));
+    int rc = jn_cur_u64(c, &s->global_step, "the state") || jn_cur_u32(c, &epoch, "the state") ||
+             jn_cur_u64(c, &batch, "the state") || jn_cur_f64(c, &s->best_valid_error, "the state") ||
+             jn_cur_u32(c, &best_epoch, "the state") || jn_cur_u32(c, &bad_epochs, "the state") ||
+             jn_cur_u32(c, &status, "the state") || jn_cur_f64(c, &s->sums.loss, "the epoch sums") ||
+             jn_cur_f64(c, &s->sums.penalty, "the epoch sums") || jn_cur_u64(c, &errors, "the epoch sums") ||
+             jn_cur_u64(c, &examples, "the epoch sums") || jn_cur_u64(c, &steps, "the epoch sums") ||
+             (version >= 2 && jn_cur_u32(c, &ck->data_crc, "the data CRC"));
     ck->has_data_crc = version >= 2;
     ck->version = (int)version;
-    at = c.off;
-    if (rc || jn_cur_u32(&c, &sections, "the section flags")) {
+    at = c->off;
+    if (rc || jn_cur_u32(c, sections, "the section flags")) {
         jn_checkpoint_free(ck);
         return -1;
     }
     if (epoch > 1000000 || batch > (1ull << 40) || best_epoch > 1000001 || bad_epochs > 1000000 ||
         status > JN_RUN_EARLY_STOPPED || errors > (1ull << 62) || examples > (1ull << 62) || steps > (1ull << 62) ||
-        sections > (HAS_VELOCITY | HAS_BEST)) {
+        *sections > (HAS_VELOCITY | HAS_BEST)) {
         jn_checkpoint_free(ck);
         return jn_fail("%s: byte %zu: training state out of range (epoch %u, status %u, sections %u)",
-                       path, at, epoch, status, sections);
+                       path, at, epoch, status, *sections);
     }
     /* What a run cannot have written: more batches of this epoch than steps in all, more
      * errors than examples. */
@@ -271,6 +257,32 @@ int jn_checkpoint_parse(const unsigned char *data, size_t len, const char *path,
     s->sums.errors = (long)errors;
     s->sums.examples = (long)examples;
     s->sums.steps = (long)steps;
+    return 0;
+}
+
+int jn_checkpoint_parse(const unsigned char *data, size_t len, const char *path, jn_checkpoint *ck)
+{
+    memset(ck, 0, sizeof *ck);
+    jn_cursor c = {data, len, 0, path};
+    unsigned char magic[8];
+    if (jn_cur_bytes(&c, magic, 8, "the magic number"))
+        return -1;
+    if (!memcmp(magic, JN_STEPSTATE_MAGIC, 8))
+        return jn_fail("%s: byte 0: not a jacnoise checkpoint (wrong magic number) but a step state, as jacnoise "
+                       "step --dump writes", path);
+    if (memcmp(magic, MAGIC, 8))
+        return jn_fail("%s: byte 0: not a jacnoise checkpoint (wrong magic number)", path);
+    uint32_t version, sections;
+    if (jn_cur_version(&c, &version, JN_CHECKPOINT_OLDEST, JN_CHECKPOINT_VERSION, "checkpoint", NULL))
+        return -1;
+    /* A cut file is told apart first; then the checksum, before trusting any size in the file. */
+    int exact;
+    const uint64_t size = implied_size(c, version, &exact);
+    if (jn_cur_check_size(&c, size, exact) || jn_cur_check_crc(&c))
+        return -1;
+    c.len -= 4;
+    if (parse_header(&c, version, ck, &sections))
+        return -1;
     size_t n = ck->model.n_params;
     int arrays = 1 + !!(sections & HAS_VELOCITY) + !!(sections & HAS_BEST);
     if ((c.len - c.off) / sizeof(jn_real) != n * (size_t)arrays || (c.len - c.off) % sizeof(jn_real)) {
@@ -315,6 +327,33 @@ int jn_checkpoint_read(const char *path, jn_checkpoint *ck)
         return -1;
     int rc = jn_checkpoint_parse(data, len, path, ck);
     free(data);
+    return rc;
+}
+
+int jn_checkpoint_read_header(const char *path, jn_checkpoint *ck)
+{
+    /* A header is some 500 bytes, most of them its configuration text: one read of the
+     * file's head holds it. */
+    unsigned char head[16384];
+    size_t len;
+    uint32_t version = 0, sections;
+    int exact = 0;
+    memset(ck, 0, sizeof *ck);
+    if (jn_read_head(path, head, sizeof head, &len))
+        return -1;
+    jn_cursor c = {head, len, sizeof MAGIC, path};
+    if (len >= sizeof MAGIC && !memcmp(head, MAGIC, sizeof MAGIC) && !jn_cur_u32(&c, &version, "the format version") &&
+        version >= JN_CHECKPOINT_OLDEST && version <= JN_CHECKPOINT_VERSION)
+        implied_size(c, version, &exact);
+    if (exact)
+        return parse_header(&c, version, ck, &sections);
+    /* Another file, another version, a header longer than the head or cut short: the whole
+     * read refuses it in its own words (a long header is read whole, its arrays dropped). */
+    const int rc = jn_checkpoint_read(path, ck);
+    free(ck->params);
+    free(ck->velocity);
+    free(ck->best_params);
+    ck->params = ck->velocity = ck->best_params = NULL;
     return rc;
 }
 

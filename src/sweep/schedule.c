@@ -17,7 +17,6 @@
 typedef struct {
     int entry;
     int resume;     /* it has a last.ckpt */
-    int unreadable; /* which cannot be read */
     long batch;     /* where it continues */
     int started;    /* handed to the group */
     int epochs;     /* its run's */
@@ -100,6 +99,15 @@ static int has_checkpoint(const char *folder)
     return !jn_path_join(path, sizeof path, folder, "last.ckpt") && access(path, F_OK) == 0;
 }
 
+/* Whether the checkpoint at path can be read whole. */
+static int checkpoint_readable(const char *path)
+{
+    jn_checkpoint ck;
+    const int rc = jn_checkpoint_read(path, &ck);
+    jn_checkpoint_free(&ck);
+    return rc == 0;
+}
+
 /* Opens the item's job: resumed, or new (a rerun: the files of a failed attempt are replaced;
  * the stale summary goes when the job commits, as a run in progress has none). NULL when it
  * failed (reported), ended in another process (reported), or when another process trains it
@@ -141,8 +149,9 @@ static jn_job *open_item(source *src, pending *it)
     if (!job) {
         char message[2048], last[JN_PATH_MAX + 32];
         snprintf(message, sizeof message, "%s", jn_last_error());
-        /* A rerun would read the same bytes: say what works. */
-        if (it->unreadable && !jn_path_join(last, sizeof last, planned.out, "last.ckpt")) {
+        /* A rerun would read the same bytes: say what works. The plan read only the header:
+         * the whole file (its checksum) is read again here, on this failure alone. */
+        if (it->resume && !jn_path_join(last, sizeof last, planned.out, "last.ckpt") && !checkpoint_readable(last)) {
             const size_t n = strlen(message);
             snprintf(message + n, sizeof message - n, "; remove %s (or the run folder) to train this configuration "
                      "afresh: a rerun alone fails the same way", last);
@@ -249,12 +258,11 @@ static void position(const char *folder, pending *it, uint64_t *steps)
     jn_checkpoint ck = {0};
     *steps = 0;
     it->resume = has_checkpoint(folder);
-    if (it->resume && !jn_path_join(path, sizeof path, folder, "last.ckpt")) {
-        it->unreadable = jn_checkpoint_read(path, &ck) != 0;  /* fails when the job opens it */
-        if (!it->unreadable) {
-            it->batch = ck.state.batch;
-            *steps = ck.state.global_step;
-        }
+    /* The header alone: the job reads the whole file as it opens the run (and fails there
+     * where it cannot be read). */
+    if (it->resume && !jn_path_join(path, sizeof path, folder, "last.ckpt") && !jn_checkpoint_read_header(path, &ck)) {
+        it->batch = ck.state.batch;
+        *steps = ck.state.global_step;
     }
     jn_checkpoint_free(&ck);
 }
