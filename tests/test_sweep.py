@@ -1527,6 +1527,30 @@ def trailing_slash(tmp):
         check("//" not in q.stdout + q.stderr, f"{' '.join(q.args[1:3])}: a path with '//': {q.stdout + q.stderr!r}")
 
 
+def shard_status(tmp):
+    """sweep status on a shard's own --out counts the configurations of the shards that never
+    ran there apart, telling no rerun for them (it told the user to rerun the sweep, which
+    trains the shard's own alone); the shard's own unfinished run is still told; merged, none is
+    apart."""
+    spec = os.path.join(tmp, "shard-status.spec")
+    open(spec, "w").write(TINY_SPEC)
+    mine, other = os.path.join(tmp, "shard-status-0"), os.path.join(tmp, "shard-status-1")
+    for _ in range(2):  # a rerun records its shard once
+        sweep(["--spec", spec, "--out", mine, "--shard", "0/2"])
+    shown = run(["sweep", "status", mine]).stdout
+    apart = f"other shards: 1 configuration dealt to shards that did not run in this folder ({mine}/shards records "
+    check(apart in shown and "unfinished" not in shown and read(os.path.join(mine, "shards")) == b"0/2\n",
+          f"status of shard 0/2's own folder: {shown[-400:]!r}")
+    os.remove(os.path.join(mine, "runs", run_ids(mine)[0], "summary.json"))  # stopped before its end
+    shown = run(["sweep", "status", mine]).stdout
+    check(apart in shown and "unfinished: 1 configuration;" in shown, f"its own run unfinished: {shown[-400:]!r}")
+    sweep(["--spec", spec, "--out", mine, "--shard", "0/2"])
+    sweep(["--spec", spec, "--out", other, "--shard", "1/2"])
+    run(["sweep", "merge", mine, other])
+    shown = run(["sweep", "status", mine]).stdout
+    check("other shards" not in shown and "unfinished" not in shown, f"merged: {shown[-400:]!r}")
+
+
 def trained_since_planned(tmp):
     """A shard sharing the folder that trains a run to its end after this sweep planned its
     group (the run then had no checkpoint) and before this sweep reached it: this sweep
@@ -1683,6 +1707,7 @@ def main():
     corrupt_checkpoint(tmp)
     no_device(tmp)
     trailing_slash(tmp)
+    shard_status(tmp)
     interrupted_status(tmp)
     running_locks(tmp)
     closed_output(tmp)

@@ -14,7 +14,9 @@ static void status_help(void)
            "diverged, failed, running (started, not ended), interrupted (stopped; a rerun resumes them)\n"
            "and pending, the best by validation error, where results.csv and the plots are, and,\n"
            "where configurations are unfinished, how to continue: in the folder of a Slurm job array,\n"
-           "which of its tasks to resubmit (also those of a cancelled array that never started).\n");
+           "which of its tasks to resubmit (also those of a cancelled array that never started). In a\n"
+           "shard's own folder, those of the shards that never ran there are counted apart (DIR/shards\n"
+           "records the shards that did), with no rerun said for them.\n");
 }
 
 static void merge_help(void)

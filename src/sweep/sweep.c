@@ -262,6 +262,67 @@ static int shard_of(const jn_config *cfg, int *index, int *count, long *array_ta
     return 0;
 }
 
+/* DIR/shards: the shards that ran on a sweep folder, one "I/N" line each, added by a sweep of
+ * --shard I/N and, once the file is there, by any sweep (a whole one is 0/1). A shard's own
+ * --out holds its share alone: status counts the configurations no recorded shard was dealt,
+ * and that have no run folder, as other folders', where it told the user to rerun for them.
+ * A job array's tasks record their array in DIR/slurm-array instead. */
+static int record_shard(const char *dir, int index, int count)
+{
+    char path[JN_PATH_MAX + 32], line[32];
+    unsigned char *data = NULL;
+    size_t len = 0;
+    if (jn_path_join(path, sizeof path, dir, "shards"))
+        return -1;
+    const int kept = access(path, F_OK) == 0;
+    if (!kept && count == 1)
+        return 0;
+    if (kept && jn_read_file(path, &data, &len))
+        return -1;
+    snprintf(line, sizeof line, "%d/%d\n", index, count);
+    const size_t n = strlen(line);
+    int there = 0;
+    for (size_t at = 0; at + n <= len && !there; at += strcspn((const char *)data + at, "\n") + 1)
+        there = !memcmp(data + at, line, n);
+    free(data);
+    return there ? 0 : jn_append_line(path, line);
+}
+
+/* Flags in here[n_entries] the configurations of the shards a DIR/shards at path records, every
+ * one where there is no such file: 0, or -1 (recorded) where it cannot be read or holds no "I/N"
+ * line. */
+static int recorded_shards(const jn_plan *plan, const char *path, unsigned char *here, int *part)
+{
+    unsigned char *data;
+    size_t len;
+    const int n = plan->n_entries;
+    memset(here, access(path, F_OK) != 0, (size_t)n);
+    if (access(path, F_OK) != 0)
+        return 0;
+    if (jn_read_file(path, &data, &len))
+        return -1;
+    int rc = 0, line = 1;
+    for (size_t at = 0; at < len && !rc; line++) {
+        const size_t end = at + strcspn((const char *)data + at, "\n");
+        int index, count, used = -1;
+        char text[32];
+        snprintf(text, sizeof text, "%.*s", (int)(end - at < sizeof text ? end - at : sizeof text - 1),
+                 (const char *)data + at);
+        if (end >= len || sscanf(text, "%d/%d%n", &index, &count, &used) != 2 || used != (int)(end - at) ||
+            index < 0 || index >= count)
+            rc = jn_fail("%s: line %d: not a shard I/N; remove the file to count every configuration as this "
+                         "folder's", path, line);
+        else {
+            jn_plan_deal(plan, NULL, count, part);
+            for (int i = 0; i < n; i++)
+                here[i] |= part[i] == index;
+        }
+        at = end + 1;
+    }
+    free(data);
+    return rc;
+}
+
 /* The sweep.spec at `path`, of the sweep folder dir, holds the spec: 0, or the exit status
  * (another spec: a usage error). */
 static int same_spec(const char *dir, const char *path, const jn_spec *spec)
@@ -402,6 +463,8 @@ static int run_sweep(const jn_config *cfg, jn_plan *plan)
     code = prepare_folder("--out ", cfg->out, &plan->spec, 0);
     if (!code)
         code = shard_of(cfg, &index, &count, &array_task);
+    if (!code && array_task < 0 && record_shard(cfg->out, index, count))
+        code = JN_EXIT_ERROR;
     if (code)
         return fail_now(code);
     const int n = plan->n_entries;
@@ -575,52 +638,62 @@ static void task_list(const unsigned char *left, long tasks, long first, long st
 
 /* After status's table, where configurations are unfinished: how the sweep continues; in a job
  * array's folder (DIR/slurm-array), which of its tasks to resubmit, those of a cancelled array
- * that never started included, which left no log to say so. */
+ * that never started included, which left no log to say so. Those of shards that never ran in
+ * the folder (DIR/shards) are another folder's: said apart, no rerun here trains them. */
 static int print_continue(const jn_plan *plan, const char *dir, const jn_run_row *rows)
 {
     const int n = plan->n_entries;
-    int unfinished = 0;
-    for (int i = 0; i < n; i++)
-        unfinished += !rows[i].done;
-    if (!unfinished)
-        return 0;
+    int *part = malloc(sizeof *part * (size_t)(n ? n : 1));
+    unsigned char *here = malloc((size_t)(n ? n : 1)), *left = NULL;
+    char shards[JN_PATH_MAX + 32];
+    int rc = !part || !here ? jn_fail("out of memory for the shards of %d configurations", n)
+                            : jn_path_join(shards, sizeof shards, dir, "shards") ||
+                                  recorded_shards(plan, shards, here, part);
+    int unfinished = 0, elsewhere = 0;
+    for (int i = 0; !rc && i < n; i++) {
+        here[i] |= strcmp(rows[i].status, "pending") != 0;  /* its run folder is here */
+        unfinished += !rows[i].done && here[i];
+        elsewhere += !here[i];
+    }
+    if (!rc && elsewhere)
+        jn_print(stdout, "other shards: %d configuration%s dealt to shards that did not run in this folder (%s "
+                 "records those that did), trained in their own folders: jacnoise sweep merge %s SHARD_DIR... "
+                 "joins them\n", elsewhere, elsewhere > 1 ? "s" : "", shards, dir);
     char path[JN_PATH_MAX + 32], how[160];
     long first, stride, tasks;
-    const int array = jn_path_join(path, sizeof path, dir, "slurm-array") ? -1
+    const int array = rc || !unfinished || jn_path_join(path, sizeof path, dir, "slurm-array") ? -1
                       : array_record(path, &first, &stride, &tasks);
-    if (array < 0)
-        return -1;
-    if (!array) {
+    if (!rc && unfinished && array == 0) {
         continue_words(how, sizeof how, NULL, 0);
         jn_print(stdout, "unfinished: %d configuration%s; once no sweep trains them, %s\n", unfinished,
                  unfinished > 1 ? "s" : "", how);
-        return 0;
     }
-    int *part = malloc(sizeof *part * (size_t)(n ? n : 1));
-    unsigned char *left = calloc((size_t)tasks, 1);
+    rc = rc || (unfinished && array < 0);
     jn_buf list = {0};
     char *words = NULL;
-    int rc = !part || !left ? jn_fail("out of memory for the array's %ld tasks", tasks) : 0;
-    if (!rc) {
+    if (!rc && array > 0 && !(left = calloc((size_t)tasks, 1)))
+        rc = jn_fail("out of memory for the array's %ld tasks", tasks);
+    if (!rc && array > 0) {
         jn_plan_deal(plan, NULL, (int)tasks, part);
         for (int i = 0; i < n; i++)
-            left[part[i]] |= !rows[i].done;
+            left[part[i]] |= !rows[i].done && here[i];
         task_list(left, tasks, first, stride, &list);
         rc = jn_buf_ok(&list, "the array's tasks");
+        if (!rc && !(words = malloc(list.len + sizeof how)))
+            rc = jn_fail("out of memory for the array's tasks");
     }
-    if (!rc && !(words = malloc(list.len + sizeof how)))
-        rc = jn_fail("out of memory for the array's tasks");
-    if (!rc) {
+    if (!rc && array > 0) {
         continue_words(words, list.len + sizeof how, (const char *)list.data, 0);
         jn_print(stdout, "unfinished: %d configuration%s, of array tasks %s of the array %s records (a task "
                  "cancelled before it started left no log); once none of them runs, %s\n", unfinished,
                  unfinished > 1 ? "s" : "", (const char *)list.data, path, words);
     }
     free(part);
+    free(here);
     free(left);
     free(words);
     jn_buf_free(&list);
-    return rc;
+    return rc ? -1 : 0;
 }
 
 int jn_sweep_status(const char *dir)
