@@ -1527,6 +1527,26 @@ def trailing_slash(tmp):
         check("//" not in q.stdout + q.stderr, f"{' '.join(q.args[1:3])}: a path with '//': {q.stdout + q.stderr!r}")
 
 
+def run_config_as_spec(tmp):
+    """A run's config.txt given as the spec is refused as what it is, saying how to rerun it and
+    how to make a spec of it (it was refused at its first empty value, 'test: no value', alone);
+    the spec made as it says sweeps it over seeds."""
+    spec = os.path.join(tmp, "config-spec.spec")
+    open(spec, "w").write(TINY_SPEC)
+    folder = os.path.join(tmp, "config-spec")
+    sweep(["--spec", spec, "--out", folder])
+    config = os.path.join(folder, "runs", run_ids(folder)[0], "config.txt")
+    p = sweep(["--spec", config, "--out", folder + "-seeds", "--dry-run"], expect=2)
+    check(p.stderr.startswith(f"jacnoise: {config}: a run's config.txt, not a sweep spec (line ") and
+          f"jacnoise train --config {config} --out DIR" in p.stderr and "add seeds = N" in p.stderr and
+          p.stderr.count("\n") == 1, f"a run's config.txt as the spec: {p.stderr!r}")
+    kept = [line for line in open(config).read().splitlines()
+            if not line.endswith("=") and line.split("=")[0] not in ("out", "max-steps", "progress")]
+    open(spec, "w").write("\n".join(kept + ["seeds = 3"]) + "\n")
+    p = sweep(["--spec", spec, "--out", folder + "-seeds", "--dry-run"])
+    check("3 configurations in 1 group" in p.stdout, f"the spec made of it as said: {p.stdout!r}")
+
+
 def shard_status(tmp):
     """sweep status on a shard's own --out counts the configurations of the shards that never
     ran there apart, telling no rerun for them (it told the user to rerun the sweep, which
@@ -1708,6 +1728,7 @@ def main():
     no_device(tmp)
     trailing_slash(tmp)
     shard_status(tmp)
+    run_config_as_spec(tmp)
     interrupted_status(tmp)
     running_locks(tmp)
     closed_output(tmp)

@@ -337,6 +337,18 @@ int jn_spec_parse(const char *text, const char *origin, jn_spec *spec)
     return 0;
 }
 
+/* Whether text is a run's config.txt: train writes every option there, out= and max-steps=
+ * among them, which no spec sets; a user who would rerun the run over seeds gives it. */
+static int is_run_config(const char *text)
+{
+    int out = 0, max_steps = 0;
+    for (const char *p = text; *p; p += strcspn(p, "\n"), p += *p == '\n') {
+        out |= !strncmp(p, "out=", 4);
+        max_steps |= !strncmp(p, "max-steps=", 10);
+    }
+    return out && max_steps;
+}
+
 int jn_spec_load(const char *path, const char *option, jn_spec *spec)
 {
     unsigned char *data;
@@ -361,6 +373,15 @@ int jn_spec_load(const char *path, const char *option, jn_spec *spec)
     }
     text[len] = 0;
     int rc = jn_spec_parse(text, path, spec);
+    if (rc && is_run_config(text)) {  /* its first empty value or out= line says nothing of what to do */
+        char why[1024];
+        const size_t named = strlen(path) + 2;
+        snprintf(why, sizeof why, "%s", jn_last_error());
+        rc = jn_fail("%s: a run's config.txt, not a sweep spec (%s): to train its configuration again, jacnoise "
+                     "train --config %s --out DIR; to sweep it (over seeds, say), write a spec of the lines of the "
+                     "options to fix, without out, max-steps, progress and those with no value, and add seeds = N",
+                     path, strncmp(why, path, named - 2) ? why : why + named, path);
+    }
     free(text);
     return rc;
 }
