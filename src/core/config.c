@@ -71,13 +71,58 @@ static int set_choice(jn_config *cfg, const option *o, const char *value)
     return fail_choice(o, value, valid);
 }
 
+/* Appends n bytes of s at out + *used, as far as cap allows; *used counts them all. */
+static void put_text(char *out, size_t cap, size_t *used, const char *s, size_t n)
+{
+    if (*used < cap)
+        memcpy(out + *used, s, n < cap - *used ? n : cap - *used);
+    *used += n;
+}
+
+/* Ends text put at out (cap bytes) with a NUL, cut as snprintf cuts it. */
+static void end_text(char *out, size_t cap, size_t used)
+{
+    if (cap)
+        out[used < cap ? used : cap - 1] = 0;
+}
+
+/* s into out, as snprintf's "%s" writes it. The values of a sweep's ids are copied, not
+ * printed: with a printf hook registered (libquadmath's, which OpenBLAS loads), glibc takes
+ * its slow positional path for every snprintf, most of what formatting the ids cost. */
+static void copy_text(char *out, size_t cap, const char *s)
+{
+    size_t used = 0;
+    put_text(out, cap, &used, s, strlen(s));
+    end_text(out, cap, used);
+}
+
+/* An integer, as "%lld" (or "%llu", negative 0) writes it. */
+static void format_integer(uint64_t magnitude, int negative, char *out, size_t cap)
+{
+    char digits[24];
+    size_t at = sizeof digits;
+    do
+        digits[--at] = (char)('0' + magnitude % 10);
+    while (magnitude /= 10);
+    if (negative)
+        digits[--at] = '-';
+    size_t used = 0;
+    put_text(out, cap, &used, digits + at, sizeof digits - at);
+    end_text(out, cap, used);
+}
+
+static void format_signed(long long v, char *out, size_t cap)
+{
+    format_integer(v < 0 ? 0 - (uint64_t)v : (uint64_t)v, v < 0, out, cap);
+}
+
 static void format_choice(const jn_config *cfg, const option *o, char *out, size_t cap)
 {
     const int v = *(const int *)((const char *)cfg + o->offset);
     const choice *c = o->choices;
     while (c->name && c->value != v)
         c++;
-    snprintf(out, cap, "%s", c->name ? c->name : "?");
+    copy_text(out, cap, c->name ? c->name : "?");
 }
 
 /* 0 with *out for a decimal integer and nothing around it, 1 for one beyond a long, else -1. */
@@ -679,14 +724,14 @@ static void format_value(const jn_config *cfg, const option *o, char *out, size_
 {
     const char *field = (const char *)cfg + o->offset;
     switch (o->kind) {
-    case K_STR: snprintf(out, cap, "%s", field); break;
-    case K_INT: snprintf(out, cap, "%d", *(const int *)field); break;
-    case K_LONG: snprintf(out, cap, "%ld", *(const long *)field); break;
-    case K_U64: snprintf(out, cap, "%llu", (unsigned long long)*(const uint64_t *)field); break;
+    case K_STR: copy_text(out, cap, field); break;
+    case K_INT: format_signed(*(const int *)field, out, cap); break;
+    case K_LONG: format_signed(*(const long *)field, out, cap); break;
+    case K_U64: format_integer(*(const uint64_t *)field, 0, out, cap); break;
     case K_DOUBLE: format_double(*(const double *)field, out, cap); break;
     case K_BOOL: {
         const int v = *(const int *)field;
-        snprintf(out, cap, "%s", v == JN_RESUME_AUTO ? "auto" : v ? "true" : "false");
+        copy_text(out, cap, v == JN_RESUME_AUTO ? "auto" : v ? "true" : "false");
         break;
     }
     case K_CHOICE: format_choice(cfg, o, out, cap); break;
@@ -720,11 +765,12 @@ size_t jn_config_format(const jn_config *cfg, unsigned command, int experiment_o
             continue;
         char value[JN_PATH_MAX + 64];
         format_value(cfg, o, value, sizeof value);
-        int n = snprintf(need < cap ? out + need : NULL, need < cap ? cap - need : 0, "%s=%s\n", o->name, value);
-        need += n > 0 ? (size_t)n : 0;
+        put_text(out, cap, &need, o->name, strlen(o->name));
+        put_text(out, cap, &need, "=", 1);
+        put_text(out, cap, &need, value, strlen(value));
+        put_text(out, cap, &need, "\n", 1);
     }
-    if (cap && need >= cap)
-        out[cap - 1] = 0;
+    end_text(out, cap, need);
     return need;
 }
 
