@@ -95,6 +95,16 @@ def main():
         check(ev["seed"] == 3, f"seed {ev['seed']}, the checkpoint's is 3")
         sat = [h["saturated"] for h in ev["splits"]["test"]["hidden"]]
         check(min(sat) > 0.01, f"saturated fractions {sat}: too few to tell saturated from linear")
+    # MNIST's splits take 20 s and more: the progress line names each split as it starts,
+    # on stderr, erased at the end; the JSON is the same.
+    p = run(["eval", "--checkpoint", best, "--threads", "1", "--progress", "always"])
+    check(p.returncode == 0 and ev and json.loads(p.stdout) == ev, f"--progress always: exit {p.returncode}, "
+          f"stdout {p.stdout[:200]!r}")
+    for line in ("eval: valid split, 256 of 300 examples, ", "eval: test split, 256 of 2007 examples, "):
+        check(f"\033[K{line}" in p.stderr, f"--progress always: no {line!r} in stderr {p.stderr[:300]!r}")
+    check(p.stderr.endswith("\033[K"), f"--progress always: the line is not erased: {p.stderr[-60:]!r}")
+    quiet = run(["eval", "--checkpoint", best, "--threads", "1", "--eval-limit", "10"])
+    check(quiet.stderr == "", f"progress without a terminal: stderr {quiet.stderr!r}")
     limited = evaluate("--eval-limit", "100")
     if limited:
         compare_split("test, --eval-limit 100", limited["splits"]["test"], layers, test_x[:100], test_y[:100])

@@ -3,7 +3,9 @@
 #include "jacnoise/error.h"
 #include "jacnoise/evaluate.h"
 #include "jacnoise/train.h"
+#include "jacnoise/wallclock.h"
 #include "train/metrics.h"
+#include "train/progress.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -47,6 +49,31 @@ static void print_split(const char *name, const jn_eval_stats *s, const jn_eval_
     printf("]}%s\n", last ? "" : ",");
 }
 
+/* "eval: test split, 2560 of 10000 examples, 0m12s left": the time left over both splits,
+ * whose examples cost alike, from the rate so far. */
+typedef struct {
+    jn_progress line;
+    const char *split, *drawn;  /* the split evaluated; the last one drawn (each is drawn as it starts) */
+    long before, total;         /* examples of the splits done before this one; of both */
+    double started;
+} eval_progress;
+
+static void show_progress(void *ctx, long done, long n)
+{
+    eval_progress *p = ctx;
+    char line[160], left[32];
+    const long all = p->before + done;
+    jn_format_duration((jn_wall_seconds() - p->started) / (double)all * (double)(p->total - all), left, sizeof left);
+    snprintf(line, sizeof line, "eval: %s split, %ld of %ld examples, %s left", p->split, done, n, left);
+    jn_progress_draw(&p->line, line, p->drawn != p->split);
+    p->drawn = p->split;
+}
+
+static long examples(const jn_dataset *set, long limit)
+{
+    return limit > 0 && limit < set->n ? limit : set->n;
+}
+
 int jn_cmd_eval(int argc, char **argv)
 {
     jn_config cli;
@@ -74,9 +101,19 @@ int jn_cmd_eval(int argc, char **argv)
         fprintf(stderr, "jacnoise: warning: --curv-noise %g is below 1e-5: in float32 the finite difference "
                 "rounds away and the curvature is mostly rounding error\n", cfg->curv_noise);
 #endif
+    const long n_valid = examples(&st.data.valid, opt.limit);
+    eval_progress progress = {.split = "valid", .total = n_valid + examples(&st.data.test, opt.limit),
+                              .started = jn_wall_seconds()};
+    jn_progress_init(&progress.line, cli.progress);
+    opt.progress = show_progress;
+    opt.progress_ctx = &progress;
     jn_eval_stats valid, test;
-    if (jn_cpu_evaluate(&st.model, st.params, &st.data.valid, &opt, &valid) ||
-        jn_cpu_evaluate(&st.model, st.params, &st.data.test, &opt, &test))
+    int failed = jn_cpu_evaluate(&st.model, st.params, &st.data.valid, &opt, &valid);
+    progress.split = "test";
+    progress.before = n_valid;
+    failed = failed || jn_cpu_evaluate(&st.model, st.params, &st.data.test, &opt, &test);
+    jn_progress_clear(&progress.line);
+    if (failed)
         goto done;
     /* The test file too: evaluations of one checkpoint on two --test files are told apart. */
     char shape[256], checkpoint[6 * sizeof cli.checkpoint + 3], data[6 * sizeof cfg->data + 3],

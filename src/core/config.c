@@ -436,7 +436,7 @@ static const option options[] = {
     {"max-steps", "N", "stop resumably after N steps in total (0 = no limit)", JN_CMD_TRAIN | OPERATIONAL, NUM(K_LONG, max_steps), 0, 1e15, 0, 0, 0, 0},
     {"checkpoint-steps", "N", "also write the last checkpoint every N steps (0 = epoch ends only)", JN_CMD_TRAIN | OPERATIONAL, NUM(K_LONG, checkpoint_steps), 0, 1e15, 0, 0, 0, 0},
     {"checkpoint-epochs", "N", "write the checkpoints (last, and best where it changed) every N epochs only, and at the run's end (a resume replays the epochs since)", JN_CMD_TRAIN | JN_CMD_SWEEP | OPERATIONAL, NUM(K_INT, checkpoint_epochs), 1, 1e6, 0, 0, 0, 0},
-    {"progress", "auto|always|never", "progress line on stderr (auto: only on a terminal)", JN_CMD_TRAIN | JN_CMD_SWEEP | JN_CMD_PROFILE | OPERATIONAL, CHOICE(progress, {"auto", JN_PROGRESS_AUTO, "on a terminal only"}, {"always", JN_PROGRESS_ALWAYS, NULL}, {"never", JN_PROGRESS_NEVER, NULL})},
+    {"progress", "auto|always|never", "progress line on stderr (auto: only on a terminal)", JN_CMD_TRAIN | JN_CMD_EVAL | JN_CMD_SWEEP | JN_CMD_PROFILE | OPERATIONAL, CHOICE(progress, {"auto", JN_PROGRESS_AUTO, "on a terminal only"}, {"always", JN_PROGRESS_ALWAYS, NULL}, {"never", JN_PROGRESS_NEVER, NULL})},
     {"checkpoint", "FILE", "checkpoint to evaluate", JN_CMD_EVAL | JN_CMD_STEP | JN_CMD_CHECK, STR(checkpoint), 0, 0, 0, 0, 0, 0},
     {"steps", "N", "training steps to run on both backends", JN_CMD_CHECK, NUM(K_INT, check_steps), 1, 1e6, 0, 0, 0, 0},
     {"tolerance", "auto|X", "largest relative difference ||gpu - cpu|| / ||cpu|| accepted per tensor, X in (0, 1]; auto: 1e-4 in fp32, derived from TF32's mantissa with --precision tf32", JN_CMD_CHECK, CUSTOM(parse_tolerance, format_tolerance)},

@@ -190,6 +190,8 @@ int jn_cpu_evaluate(const jn_model *m, const jn_real *params, const jn_dataset *
             out->curvature += curvature_chunk(ws, params, scratch.x, first, rows, opt);
         if (opt->n_noise)
             noise_chunk(ws, params, set, first, rows, scratch.x, scratch.xi, opt, out);
+        if (opt->progress)
+            opt->progress(opt->progress_ctx, first + rows, n);
     }
     /* The means of an empty set are NaN (no value), not 0 (a perfect one). */
     const double count = n > 0 ? (double)n : NAN;
