@@ -139,6 +139,11 @@ def main():
         env = dict(os.environ, JACNOISE=BIN)
         p = subprocess.run(cmd, capture_output=True, text=True, env=env)
         check(p.returncode == 0, f"plot_analysis failed: {p.stderr}")
+        # Each row's evaluation is said as it starts: one of MNIST takes 35 s and more.
+        said = [line for line in p.stdout.splitlines() if ": evaluating " in line]
+        check(said == [f"plot_analysis: MLP: evaluating {d}/mlp/best.ckpt (row 1 of 2)",
+                       f"plot_analysis: MLP+N+J: evaluating {d}/nj/best.ckpt (row 2 of 2)"],
+              f"the rows' evaluations said as {said}")
         for name in ["saturation.png", "jacobian.png", "noise.png"]:
             path = os.path.join(out, name)
             ok = os.path.exists(path)

@@ -154,10 +154,11 @@ def written_since(ckpt, cache):
         return True
 
 
-def evaluate(binary, name, run, out_dir, force, threads):
-    """The eval JSON of one row: RUN itself where it is one, else from the cache in out_dir
-    where that is of the same checkpoint, not written since, at this tool's noise levels and
-    curvature step, else by running jacnoise eval."""
+def evaluate(binary, name, run, out_dir, force, threads, which):
+    """The eval JSON of one row (which: "row 2 of 7"): RUN itself where it is one, else from the
+    cache in out_dir where that is of the same checkpoint, not written since, at this tool's
+    noise levels and curvature step, else by running jacnoise eval, said as it starts (a row of
+    MNIST, 784-1000-10 on 2 cores, took 35 s, which passed without a word)."""
     cache = os.path.join(out_dir, f"eval-{slug(name)}.json")
     if run.endswith(".json") and os.path.isfile(run):
         result = check_eval(read_json(run, name), name, run)
@@ -184,6 +185,7 @@ def evaluate(binary, name, run, out_dir, force, threads):
            "--curv-noise", str(CURV_NOISE)]
     if threads:
         cmd += ["--threads", str(threads)]
+    print(tool_files.escaped(f"plot_analysis: {name}: evaluating {ckpt} ({which})"), flush=True)
     try:
         p = tool_files.output_of(cmd)
     except OSError as e:
@@ -336,7 +338,8 @@ def main():
         os.makedirs(args.out, exist_ok=True)
     except OSError as e:
         fail(f"--out {args.out}: {'not a folder' if os.path.exists(args.out) else e.strerror}")
-    rows = [(name, evaluate(binary, name, run, args.out, args.force, args.threads)) for name, run in rows]
+    rows = [(name, evaluate(binary, name, run, args.out, args.force, args.threads, f"row {i} of {len(rows)}"))
+            for i, (name, run) in enumerate(rows, start=1)]
     same_test_set(rows)
     plot_saturation(plt, rows, args.title, os.path.join(args.out, "saturation.png"))
     plot_jacobian(plt, rows, args.title, os.path.join(args.out, "jacobian.png"))
