@@ -3,7 +3,9 @@ the help: every option a command takes (as its refusal of an unknown one lists t
 in its help, and the help offers no option the command refuses; every interval a refusal of a
 value states ('out of range [1, 65536]', 'not an integer in [1, 1000000]') is on that option's
 help line, so that the help gives each number's range; the README's table of options gives each
-one's default as the help's brackets do, and names every option a command takes.
+one's default as the help's brackets do, and names every option a command takes. Every command
+line the READMEs show in their sh blocks (jacnoise's, the Python tools') parses: each option
+and value of it is one the program takes.
 
 Nothing runs: every command line ends with an unknown option, which the parser refuses after
 the value tried, so a value it takes trains nothing.
@@ -11,13 +13,17 @@ the value tried, so a value it takes trains nothing.
 Run by ctest with JACNOISE_BIN set."""
 import os
 import re
+import shlex
 import subprocess
 import sys
 
 from harness import BIN, check, finish
 
 COMMANDS = ["train", "eval", "step", "data", "check", "profile", "sweep"]
-README = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "README.md")
+ROOT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..")
+README = os.path.join(ROOT, "README.md")
+# The files whose sh blocks a user copies commands from.
+EXAMPLES = [README, os.path.join(ROOT, "tools", "reproduce", "README.md"), os.path.join(ROOT, "datasets", "README.md")]
 UNKNOWN = "--zz-no-such-option"
 # Values out of every option's range one way or another: below, above a double's, above a long's.
 PROBES = ["-1", "1e300", "99999999999999999999999"]
@@ -72,7 +78,42 @@ def readme_defaults():
     return defaults
 
 
+def shown_commands(path):
+    """The argument lists of jacnoise and of the Python tools in the file's sh blocks (lines
+    continued with a backslash joined; a command given to `sbatch --wrap` included), with
+    their program as this test runs it."""
+    text = open(path, encoding="utf-8").read()
+    for block in re.findall(r"^```sh\n(.*?)^```", text, re.S | re.M):
+        for line in block.replace("\\\n", " ").splitlines():
+            for piece in line.split(" #", 1)[0].split("&&"):
+                words = shlex.split(piece)
+                words += [w for word in words if word.startswith("build/jacnoise ") for w in shlex.split(word)]
+                for at, word in enumerate(words):
+                    if word in ("build/jacnoise", "jacnoise"):
+                        yield [BIN] + words[at + 1:]
+                        break
+                    if word.endswith(".py") and word.startswith(("tools/", "bench/")):
+                        yield [sys.executable, os.path.join(ROOT, word)] + words[at + 1:]
+                        break
+
+
+def examples_parse():
+    """Each shown command with an unknown option after it: refused for that option alone (exit
+    2), so every option and value before it was taken, and nothing ran."""
+    count = 0
+    for path in EXAMPLES:
+        for cmd in shown_commands(path):
+            count += 1
+            p = subprocess.run(cmd + [UNKNOWN], capture_output=True, text=True, timeout=60, cwd=ROOT)
+            shown = " ".join(cmd[1:])
+            check(p.returncode == 2 and UNKNOWN in p.stderr and p.stderr.count("\n") == 1,
+                  f"{os.path.relpath(path, ROOT)} shows '{shown}', which "
+                  f"is refused: exit {p.returncode}, {p.stderr.strip()!r}")
+    check(count >= 10, f"the READMEs' sh blocks read as {count} commands")
+
+
 def main():
+    examples_parse()
     readme = open(README, encoding="utf-8").read()
     table = readme_defaults()
     refused = {}  # option -> the intervals its refusals state
