@@ -196,6 +196,12 @@ def main():
     check(summary["steps"] == 38 and "in epoch 3;" in summary["message"] and summary["epochs"] == 2 and
           [m["epoch"] for m in metrics(paused)] == [1, 2], f"second pause, at epoch 2's end: {summary}, "
           f"metrics of epochs {[m['epoch'] for m in metrics(paused)]}")
+    # A --max-steps the run is past already pauses it where it stands, saying that it counts
+    # the run's steps, not the call's.
+    p = run(["train", "--out", paused, "--resume", "--max-steps", "20", "--progress", "never"])
+    summary = json.load(open(os.path.join(paused, "summary.json")))
+    check(summary["steps"] == 38 and "paused after 38 steps in epoch 3, already past --max-steps 20 (the run's "
+          "steps in total, not this call's)" in p.stdout, f"--max-steps 20 at step 38: {p.stdout[-300:]!r}")
     run(["train", "--out", paused, "--resume", "--progress", "never"])
     same_run(ref, paused, "paused at steps 7 and 38, resumed")
 

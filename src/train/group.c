@@ -390,9 +390,17 @@ static int settle(jn_group *g, jn_job_source *src)
                 return -1;
             if (saved)
                 continue;
-            snprintf(message, sizeof message,
-                     "paused after %llu steps (--max-steps) in epoch %d; %s",
-                     (unsigned long long)st->global_step, st->epoch + 1, src->to_continue);
+            /* Past the limit only where the call started past it: --max-steps counts the run's
+             * steps, not the call's, which "paused after 1222 steps (--max-steps)" left to guess
+             * from a --max-steps 700. */
+            if (st->global_step > (uint64_t)job->cfg.max_steps)
+                snprintf(message, sizeof message,
+                         "paused after %llu steps in epoch %d, already past --max-steps %ld (the run's steps in "
+                         "total, not this call's); %s",
+                         (unsigned long long)st->global_step, st->epoch + 1, job->cfg.max_steps, src->to_continue);
+            else
+                snprintf(message, sizeof message, "paused after %llu steps (--max-steps) in epoch %d; %s",
+                         (unsigned long long)st->global_step, st->epoch + 1, src->to_continue);
             mark_ending(g, s, "paused", JN_EXIT_OK, message);
         }
     }
