@@ -168,6 +168,10 @@ def main():
     open(bad, "wb").write(b"not a checkpoint at all, just some text\n")
     refused([bad, nowhere], "wrong magic", nowhere)
     refused([os.path.join(scratch, "absent.ckpt"), nowhere], "No such file", nowhere)
+    # A run folder given for its checkpoint: its two files named, as jacnoise names them.
+    given = f"{folder}: is a run folder, not a checkpoint: give {best} (its best parameters) or {last} (where it stands)"
+    refused([folder, nowhere], given, nowhere)
+    check(run(["show", folder], expect=1).stderr == f"jacnoise: {given}\n", f"jacnoise show {folder}: not {given!r}")
     refused([best, nowhere, "--best"], "no best section", nowhere)
     # A run paused before its first epoch ended: its best section is the initial parameters,
     # and its stored best error a placeholder (summary.json: null).

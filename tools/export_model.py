@@ -117,6 +117,9 @@ def read_checkpoint(path):
     import numpy as np
     try:
         mode = os.stat(path).st_mode  # jacnoise's words; a FIFO or /dev/zero would never end
+        if stat.S_ISDIR(mode) and os.path.isfile(os.path.join(path, "last.ckpt")):  # a run folder: its files named
+            raise CheckpointError(f"{path}: is a run folder, not a checkpoint: give {os.path.join(path, 'best.ckpt')} "
+                                  f"(its best parameters) or {os.path.join(path, 'last.ckpt')} (where it stands)")
         if not stat.S_ISREG(mode):
             raise CheckpointError(f"{path}: {'is a folder, not a file' if stat.S_ISDIR(mode) else 'not a regular file'}")
         with open(path, "rb") as f:

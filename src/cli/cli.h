@@ -60,6 +60,9 @@ int jn_cli_state_load(jn_cli_state *st, const jn_config *cli, int same_run);
 extern const char *const jn_cli_data_keys[];
 int jn_cli_blame_stored(const jn_config *cli, const char *file, const char *const *keys);
 void jn_cli_state_free(jn_cli_state *st);
+/* After a checkpoint could not be read: where the path is a run folder, or a best.ckpt its
+ * run has not written yet, says so and which file to give instead. Returns -1. */
+int jn_cli_checkpoint_unread(const char *checkpoint);
 
 int jn_cmd_train(int argc, char **argv);
 int jn_cmd_eval(int argc, char **argv);

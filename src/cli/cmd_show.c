@@ -109,8 +109,10 @@ int jn_cmd_show(int argc, char **argv)
     unsigned char head[8], *data;
     size_t len;
     /* The magic number first: another file is refused unread, whatever its size. */
-    if (jn_read_head(path, head, sizeof head, &len))
+    if (jn_read_head(path, head, sizeof head, &len)) {
+        jn_cli_checkpoint_unread(path);
         return jn_cli_fail(JN_EXIT_ERROR);
+    }
     if (len < sizeof head) {  /* cut inside its magic number: said as eval and the readers say it */
         jn_cursor cut = {head, len, 0, path};
         unsigned char magic[sizeof head];

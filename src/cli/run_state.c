@@ -56,13 +56,21 @@ static int run_data_dir(const char *checkpoint, jn_config *cfg)
     return 1;
 }
 
-/* A run's best.ckpt first appears when an epoch ends: before, "cannot open: No such file or
- * directory" left its user to wonder whether the run was there at all. Returns -1. */
-static int fail_no_best_yet(const char *checkpoint)
+int jn_cli_checkpoint_unread(const char *checkpoint)
 {
     const char *slash = strrchr(checkpoint, '/'), *name = slash ? slash + 1 : checkpoint;
-    char last[JN_PATH_MAX + 16];
+    char last[JN_PATH_MAX + 16], best[JN_PATH_MAX + 16];
     struct stat st;
+    /* A run folder given for its checkpoint (as plot_analysis takes one) read "is a folder,
+     * not a file", naming neither file to give. */
+    const char *sep = *name ? "/" : "";
+    snprintf(last, sizeof last, "%s%slast.ckpt", checkpoint, sep);
+    snprintf(best, sizeof best, "%s%sbest.ckpt", checkpoint, sep);
+    if (stat(checkpoint, &st) == 0 && S_ISDIR(st.st_mode) && stat(last, &st) == 0)
+        return jn_fail("%s: is a run folder, not a checkpoint: give %s (its best parameters) or %s (where it "
+                       "stands)", checkpoint, best, last);
+    /* A run's best.ckpt first appears when an epoch ends: before, "cannot open: No such file or
+     * directory" left its user to wonder whether the run was there at all. */
     snprintf(last, sizeof last, "%.*slast.ckpt", (int)(name - checkpoint), checkpoint);
     if (strcmp(name, "best.ckpt") || stat(checkpoint, &st) == 0 || errno != ENOENT || stat(last, &st) != 0)
         return -1;
@@ -75,7 +83,7 @@ static int load(jn_cli_state *st, const jn_config *cli, int same_run)
 {
     jn_config_defaults(&st->cfg);
     if (cli->checkpoint[0] && jn_checkpoint_read(cli->checkpoint, &st->ck))
-        return fail_no_best_yet(cli->checkpoint);
+        return jn_cli_checkpoint_unread(cli->checkpoint);
     if (cli->checkpoint[0] && jn_checkpoint_config(&st->ck, cli->checkpoint, &st->cfg))
         return -1;
     if (cli->checkpoint[0] && same_run) {
