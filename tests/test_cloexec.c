@@ -79,7 +79,7 @@ int main(void)
                           jn_write_file_staged(path, "{}\n", 3) || jn_sync_staged(path));
     CHECK(jn_commit_staged(path) == 0, "jn_commit_staged failed: %s", jn_last_error());
     /* 1: syncfs does not report failed write-backs here (Linux before 5.8), nothing is opened */
-    const int synced = jn_sync_fs(folder);
+    const int synced = jn_sync_fs(folder, NULL);
     if (synced != 1)
         expect_closed_on_exec("jn_sync_fs", synced);
     expect_closed_on_exec("jn_mkdirs", jn_mkdirs(sub));

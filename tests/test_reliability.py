@@ -529,9 +529,16 @@ def unreadable_folders(tmp):
     """A folder one may write in but not read (mode 0333, a drop box), which jacnoise cannot
     open to fsync: a run folder made in one, and the checkpoints written in a run folder of
     that mode, used to fail ("cannot open folder to sync: Permission denied"), the latter after
-    the rename had replaced the file. The run trains there, and resumes. Root may open any
-    folder, so as root the runs are nobody's, with copies of the program and the data that
-    nobody can read (the checkout may lie in a folder only root enters)."""
+    the rename had replaced the file, and then stood unsynced. The run trains there, and
+    resumes, and under strace every rename and folder made in it is synced (syncfs through
+    what was renamed or made there); where that cannot be opened either (strace makes its open
+    fail), one warning line names the folder. Root may open any folder, so as root the runs are
+    nobody's, with copies of the program and the data that nobody can read (the checkout may lie
+    in a folder only root enters)."""
+    strace = shutil.which("strace")
+    if not strace:
+        check(False, "a folder one may not read: strace is missing (Debian: strace; tools/setup.sh installs it)")
+        return
     box, binary, data, as_user = os.path.join(tmp, "unreadable"), BIN, os.environ["JACNOISE_DATA"], []
     os.makedirs(box)
     if os.geteuid() == 0:
@@ -548,22 +555,36 @@ def unreadable_folders(tmp):
     drop = os.path.join(box, "drop")
     os.makedirs(drop)
     os.chmod(drop, 0o333)
-    folder = os.path.join(drop, "run")
+    folder, unopened, trace = os.path.join(drop, "run"), os.path.join(drop, "unopened"), os.path.join(tmp, "drop.trace")
     job = ["train", "--data", "usps", "--hidden", "8", "--train-limit", "100", "--valid", "50", "--epochs", "1",
-           "--progress", "never", "--out", folder]
+           "--progress", "never", "--out"]
     env = dict(os.environ, JACNOISE_DATA=data)
-    for what, args in (("a run folder made in it", job),
-                       ("a run folder of that mode, resumed", ["train", "--out", folder, "--resume", "--epochs", "2",
-                                                               "--progress", "never"])):
-        p = subprocess.run(as_user + [binary] + args, capture_output=True, text=True, timeout=600, env=env)
+    for what, args, traced in (
+            ("a run folder made in it", job + [folder], ["-e", "trace=" + SYNC_CALLS, "-o", trace]),
+            ("a run folder of that mode, resumed", ["train", "--out", folder, "--resume", "--epochs", "2",
+                                                    "--progress", "never"], ["-e", "trace=" + SYNC_CALLS, "-o", trace]),
+            ("a run folder it cannot open either", job + [unopened],
+             ["-o", os.devnull, "-P", unopened, "-e", "trace=openat", "-e", "inject=openat:error=EACCES"])):
+        p = subprocess.run([strace, "-qq"] + traced + as_user + [binary] + args, capture_output=True, text=True,
+                           timeout=600, env=env)
+        if p.returncode != 0 and "ptrace" in p.stderr:
+            print(f"a folder one may not read: NOT CHECKED (strace cannot trace here: {p.stderr.strip()[:200]})")
+            break
         check(p.returncode == 0, f"a folder one may not read: {what}: exit {p.returncode}: {p.stderr[-300:]!r}")
+        if unopened in args:
+            warned = [line for line in p.stderr.splitlines() if "warning" in line]
+            check(warned == [f"jacnoise: warning: {drop}: cannot open the folder, nor {unopened} in it, to sync it "
+                             "(Permission denied): a power cut could lose what was renamed or made in it"],
+                  f"a folder one may not read: {what}: not one warning naming the folder: {p.stderr[-500:]!r}")
+        else:
+            synced_in_trace(trace, drop, f"a folder one may not read: {what}")
         if os.path.isdir(folder):
             os.chmod(folder, 0o333)
     for path in (folder, drop):
         if os.path.isdir(path):
             os.chmod(path, 0o755)
     check(loadable(os.path.join(folder, "last.ckpt")), "a folder one may not read: last.ckpt does not load")
-    print("folders one may write in but not read: a run made in one, and one of that mode resumed")
+    print("folders one may write in but not read: a run made in one, and one of that mode resumed, synced")
 
 
 def durable_writes(tmp):
@@ -637,14 +658,29 @@ def durable_merge(tmp, launcher=(), label="merge"):
                           "lr = [0.1, 0.2, 0.3]\n")
     run(["sweep", "--spec", spec, "--out", shard, "--progress", "never"])
     trace = os.path.join(tmp, label + ".trace")
-    p = subprocess.run(list(launcher) + [strace, "-qq", "-e", "trace=openat,fsync,syncfs,rename,close,mkdir,mkdirat",
-                                         "-o", trace, BIN, "sweep", "merge", dest, shard], capture_output=True,
-                       text=True, timeout=600)
+    p = subprocess.run(list(launcher) + [strace, "-qq", "-e", "trace=" + SYNC_CALLS, "-o", trace, BIN, "sweep",
+                                         "merge", dest, shard], capture_output=True, text=True, timeout=600)
     if p.returncode != 0 and "ptrace" in p.stderr:
         print(f"durable {label}: NOT CHECKED (strace cannot trace here: {p.stderr.strip()[:200]})")
         return
     check(p.returncode == 0, f"durable {label}: the traced merge failed: {p.stderr[-500:]}")
     runs = os.path.join(dest, "runs")
+    renames = synced_in_trace(trace, runs, f"durable {label}")
+    check(renames == 3 * len([f for f in os.listdir(os.path.join(shard, "runs", os.listdir(os.path.join(
+          shard, "runs"))[0])) if f != "lock"]), f"durable {label}: {renames} files renamed into {runs}")
+    left = glob.glob(os.path.join(runs, "*", "*.tmp"))
+    check(not left, f"durable {label}: temporary files left: {left}")
+    print(f"durable {label}: {renames} renames checked")
+
+
+SYNC_CALLS = "openat,fsync,syncfs,rename,close,mkdir,mkdirat"
+
+
+def synced_in_trace(trace, under, what):
+    """Checks the trace (strace -e trace=SYNC_CALLS of one process) for what a crash depends on
+    in the folder `under`: every file renamed into it synced between its write and its rename
+    (its fsync, or a syncfs), and every rename and folder made in it synced after (its folder's
+    fsync, or a syncfs). Returns how many renames it checked."""
     fds, written, events = {}, {}, []  # events: (line, what, path)
     call = re.compile(r'^(openat|fsync|syncfs|rename|close|mkdirat|mkdir)\((.*)\) += (-?\d+)')
     for k, line in enumerate(open(trace)):
@@ -660,28 +696,23 @@ def durable_merge(tmp, launcher=(), label="merge"):
             events.append((k, name, fds[int(args)]))
         elif name == "close":
             fds.pop(int(args), None)
-        elif name == "rename" and len(paths) == 2 and paths[1].startswith(runs):
+        elif name == "rename" and len(paths) == 2 and paths[1].startswith(under + "/"):
             events.append((k, "rename", paths))
-        elif name.startswith("mkdir") and paths and paths[-1].startswith(runs + "/"):
+        elif name.startswith("mkdir") and paths and paths[-1].startswith(under + "/"):
             events.append((k, "mkdir", paths[-1]))
-    renames = [(k, paths) for k, what, paths in events if what == "rename"]
-    check(len(renames) == 3 * len([f for f in os.listdir(os.path.join(shard, "runs", os.listdir(os.path.join(
-          shard, "runs"))[0])) if f != "lock"]), f"durable {label}: {len(renames)} files renamed into {runs}")
+    renames = [(k, paths) for k, kind, paths in events if kind == "rename"]
 
     def synced_between(start, end, path, folder):
-        return any(start < k < end and (what == "syncfs" or (what == "fsync" and p == (folder if folder else path)))
-                   for k, what, p in events)
+        return any(start < k < end and (kind == "syncfs" or (kind == "fsync" and p == (folder if folder else path)))
+                   for k, kind, p in events)
     for k, (src, dst) in renames:
-        check(synced_between(written.get(src, k), k, src, None), f"durable {label}: {src} renamed without a sync")
-        check(synced_between(k, float("inf"), None, os.path.dirname(dst)),
-              f"durable {label}: no sync after the rename to {dst}")
-    for k, what, folder in events:
-        if what == "mkdir":
+        check(synced_between(written.get(src, k), k, src, None), f"{what}: {src} renamed without a sync")
+        check(synced_between(k, float("inf"), None, os.path.dirname(dst)), f"{what}: no sync after the rename to {dst}")
+    for k, kind, folder in events:
+        if kind == "mkdir":
             check(synced_between(k, float("inf"), None, os.path.dirname(folder)),
-                  f"durable {label}: no sync after the mkdir of {folder}")
-    left = glob.glob(os.path.join(runs, "*", "*.tmp"))
-    check(not left, f"durable {label}: temporary files left: {left}")
-    print(f"durable {label}: {len(renames)} renames checked")
+                  f"{what}: no sync after the mkdir of {folder}")
+    return len(renames)
 
 
 def step_interrupted_in_write(tmp):

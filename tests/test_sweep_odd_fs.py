@@ -3,10 +3,11 @@ refused (vfat, some FUSE and SMB mounts: link() fails with EPERM, injected here 
 real system call), sweep.spec is still created once, whole, by a rename that refuses to replace
 (it was refused, 'link failed: Operation not permitted'), and where that is missing too the
 sweep is refused in one line saying so, with nothing left behind; and a merge into a sweep
-folder whose runs/ may be written but not read (mode 0333, run as nobody) syncs each file
-instead of the file system through the folder (it failed, 'cannot open folder to sync'), as
-it does on Linux before 5.8 (setarch's uname 2.6 here), whose syncfs does not report a failed
-write-back (it used syncfs there, and could end with success after losing a file).
+folder whose runs/ may be written but not read (mode 0333, run as nobody) syncs the file system
+through the run folders in it (it failed, 'cannot open folder to sync', and then left the run
+folders it made there unsynced); and one on Linux before 5.8 (setarch's uname 2.6 here), whose
+syncfs does not report a failed write-back, syncs each file (it used syncfs there, and could
+end with success after losing a file).
 
 Run by ctest with JACNOISE_BIN and JACNOISE_DATA set."""
 import os
@@ -17,7 +18,7 @@ import sys
 import tempfile
 
 from harness import BIN, check, finish, read, run
-from test_reliability import durable_merge
+from test_reliability import SYNC_CALLS, durable_merge, synced_in_trace
 from test_reliability_tmp import left
 from test_sweep import TINY_SPEC
 
@@ -78,9 +79,15 @@ def unreadable_runs(tmp, spec):
     for path in (dest, runs):
         os.chown(path, 65534, 65534)
     os.chmod(runs, 0o333)
-    p = subprocess.run(AS_NOBODY + [BIN, "sweep", "merge", dest, shard], capture_output=True, text=True,
+    strace, trace = shutil.which("strace"), os.path.join(tmp, "unreadable.trace")
+    traced = [strace, "-qq", "-e", "trace=" + SYNC_CALLS, "-o", trace] if strace else []
+    p = subprocess.run(traced + AS_NOBODY + [BIN, "sweep", "merge", dest, shard], capture_output=True, text=True,
                        timeout=600)
     check(p.returncode == 0, f"unreadable runs/: the merge failed ({p.returncode}): {p.stderr.strip()[-300:]}")
+    if strace:
+        synced_in_trace(trace, runs, "unreadable runs/")
+    else:
+        check(False, "unreadable runs/: strace is missing (Debian: strace; tools/setup.sh installs it)")
     ids = sorted(os.listdir(os.path.join(shard, "runs")))
     for name in ids:
         for f in os.listdir(os.path.join(shard, "runs", name)):

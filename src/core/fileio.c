@@ -366,21 +366,53 @@ static int parent_folder(const char *path, char *dir, size_t cap)
     return 0;
 }
 
-int jn_sync_folder(const char *dir)
+/* An open descriptor on dir to sync it; where dir cannot be opened (EACCES: a folder one may
+ * write in but not read, mode 0333, a drop box), one on entry (NULL: none), a file or folder in
+ * it, *via_entry set: Linux has no other way to sync such a folder (an O_PATH descriptor
+ * cannot be fsync'ed, a folder cannot be opened to write), but syncfs through anything on its
+ * file system writes back its entries with the rest (before Linux 5.8 without saying whether
+ * that failed: the files renamed there were fsync'ed, and said so). -1 with errno where neither
+ * opens. */
+static int open_to_sync(const char *dir, const char *entry, int *via_entry)
 {
+    *via_entry = 0;
     int fd = open(dir, O_RDONLY | O_CLOEXEC);
-    /* A folder one may write in but not read (mode 0333, a drop box) cannot be opened to sync;
-     * the rename or mkdir in it stands, atomic, and failing it here failed a write that was
-     * done (or every run started in such a folder). */
-    if (fd < 0 && errno == EACCES)
+    if (fd >= 0 || errno != EACCES || !entry)
+        return fd;
+#if defined(__linux__)
+    fd = open(entry, O_RDONLY | O_CLOEXEC);
+    if (fd >= 0) {
+        *via_entry = 1;
+        return fd;
+    }
+#endif
+    errno = EACCES;  /* what keeps dir from being synced, whatever stopped entry */
+    return -1;
+}
+
+int jn_sync_folder(const char *dir, const char *entry)
+{
+    int via_entry, fd = open_to_sync(dir, entry, &via_entry);
+    /* Failing here failed a write that was done (or every run started in such a folder): the
+     * rename or mkdir stands, atomic; said once, as each checkpoint would say it again. */
+    if (fd < 0 && errno == EACCES) {
+        static int warned;
+        if (!warned++)
+            jn_print(stderr, "jacnoise: warning: %s: cannot open the folder, nor %s in it, to sync it (%s): a "
+                     "power cut could lose what was renamed or made in it\n", dir, entry, strerror(EACCES));
         return 0;
+    }
     if (fd < 0)
         return jn_fail("%s: cannot open folder to sync: %s", dir, strerror(errno));
+#if defined(__linux__)
+    int rc = via_entry ? syncfs(fd) : fsync(fd);
+#else
     int rc = fsync(fd);
+#endif
     int e = errno;
     close(fd);
     /* Some file systems refuse fsync on folders; the rename itself is still atomic. */
-    if (rc != 0 && e != EINVAL && e != ENOTSUP)
+    if (rc != 0 && (via_entry || (e != EINVAL && e != ENOTSUP)))
         return jn_fail("%s: cannot sync folder: %s", dir, strerror(e));
     return 0;
 }
@@ -390,7 +422,7 @@ static int fsync_parent(const char *path)
     char dir[PATH_MAX];
     if (parent_folder(path, dir, sizeof dir))
         return jn_fail("%s: path too long", path);
-    return jn_sync_folder(dir);
+    return jn_sync_folder(dir, path);
 }
 
 /* What a failed write left at path: the file as it was, or none. */
@@ -636,13 +668,12 @@ static int syncfs_reports_errors(void)
 }
 #endif
 
-int jn_sync_fs(const char *folder)
+int jn_sync_fs(const char *folder, const char *entry)
 {
 #if defined(__linux__)
     if (!syncfs_reports_errors())
         return 1;
-    int fd = open(folder, O_RDONLY | O_CLOEXEC);
-    /* A folder one may write in but not read (mode 0333) cannot be opened: its files can. */
+    int via_entry, fd = open_to_sync(folder, entry, &via_entry);
     if (fd < 0 && errno == EACCES)
         return 1;
     if (fd < 0)
@@ -653,6 +684,7 @@ int jn_sync_fs(const char *folder)
     return rc ? jn_fail("%s: cannot sync its file system: %s", folder, strerror(e)) : 0;
 #else  /* sync() says nothing of a failed write-back either */
     (void)folder;
+    (void)entry;
     return 1;
 #endif
 }

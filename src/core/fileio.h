@@ -114,15 +114,18 @@ int jn_commit_staged(const char *path);
 void jn_drop_staged(const char *path);
 
 /* Makes every write, rename and folder made so far on the file system holding `folder` durable
- * with one syncfs: 0, or 1 where it cannot be so synced, the folder being one that cannot be
- * opened (mode 0333), or syncfs one that does not report a failed write-back (Linux before 5.8,
- * or not Linux): the caller then syncs each file (jn_sync_staged) and folder (jn_sync_folder). */
-int jn_sync_fs(const char *folder);
+ * with one syncfs, through entry (NULL: none), a file or folder in it, where the folder cannot
+ * be opened (mode 0333): 0, or 1 where it cannot be so synced, neither opening, or syncfs being
+ * one that does not report a failed write-back (Linux before 5.8, or not Linux): the caller
+ * then syncs each file (jn_sync_staged) and folder (jn_sync_folder). */
+int jn_sync_fs(const char *folder, const char *entry);
 /* fsyncs "path.tmp", the staged write of path. */
 int jn_sync_staged(const char *path);
 /* fsyncs a folder, making the renames and folders made in it durable; one that cannot be
- * opened (mode 0333) is passed over, as are file systems that refuse fsync on folders. */
-int jn_sync_folder(const char *dir);
+ * opened (mode 0333) is synced through entry (not NULL), what was renamed or made in it (syncfs
+ * of their file system), and where that cannot be opened either is passed over with a warning
+ * (once a process), as are file systems that refuse fsync on folders. */
+int jn_sync_folder(const char *dir, const char *entry);
 
 /* Writes all len bytes to fd, going on after a short write or a signal: 0, or the errno of
  * the write that failed (ENOSPC for one that wrote nothing). */

@@ -444,17 +444,25 @@ static int commit_copy(const char *to, unsigned staged, int drop)
 
 /* Makes the batch's staged files durable, or with committed its renames and the run folders
  * made: one syncfs of the file system holding runs, or, where that cannot be had or would not
- * report a failed write-back (jn_sync_fs), an fsync of each file, or of each folder and runs. */
+ * report a failed write-back (jn_sync_fs), an fsync of each file, or of each folder and runs. A
+ * folder one may write in but not read (mode 0333) is synced through what is in it: runs through
+ * the batch's first run folder, a run folder through its lock file, which each has. */
 static int sync_batch(const char *runs, const jn_plan *plan, const int *batch, const unsigned *staged, int k,
                       int committed)
 {
-    int rc = k ? jn_sync_fs(runs) : 0;
+    char first[JN_PATH_MAX];
+    if (!k)
+        return 0;
+    if (!jn_plan_folder(plan, batch[0], first, sizeof first))
+        return -1;
+    int rc = jn_sync_fs(runs, first);
     if (rc != 1)
         return rc;
-    rc = committed && jn_sync_folder(runs);
+    rc = committed && jn_sync_folder(runs, first);
     for (int j = 0; !rc && j < k; j++) {
         char to[JN_PATH_MAX], dst[JN_PATH_MAX + 32];
-        rc = !jn_plan_folder(plan, batch[j], to, sizeof to) || (committed && jn_sync_folder(to));
+        rc = !jn_plan_folder(plan, batch[j], to, sizeof to) ||
+             (committed && (jn_path_join(dst, sizeof dst, to, "lock") || jn_sync_folder(to, dst)));
         for (int f = 0; !rc && !committed && f < N_RUN_FILES; f++)
             if (staged[j] & 1u << f)
                 rc = jn_path_join(dst, sizeof dst, to, run_files[f]) || jn_sync_staged(dst);
