@@ -543,7 +543,9 @@ static int no_links(int e)
 
 /* Gives the synced tmp the name path where path does not exist, so that of writers racing to
  * create path one wins: a hard link, or on a file system without, a rename that refuses to
- * replace. 0, 1 where path exists (untouched), -1 (recorded). */
+ * replace (on SMB 2 and 3 only among this machine's writers: Linux checks the name locally,
+ * then sends a rename that replaces; nothing else creates a file there whole and once, and the
+ * README says so). 0, 1 where path exists (untouched), -1 (recorded). */
 static int place_new(const char *tmp, const char *path)
 {
     if (link(tmp, path) == 0)
