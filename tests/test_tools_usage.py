@@ -25,6 +25,9 @@ or in a file with a UnicodeEncodeError traceback (stdout is strict in a UTF-8 lo
 C.UTF-8, which PYTHONIOENCODING=utf-8 stands in for); nor does jacnoise's output with such a name
 in it end reproduce.py or plot_analysis.py with a UnicodeDecodeError.
 
+Under strace, the tools' writes (a table, a picture) fsync the temporary file before its rename
+and the folder after it, as jacnoise's writes do.
+
 And the tests' own temporary folders (harness.scratch): removed when every check passed, kept
 and named when one failed or the test ended by an exception."""
 import os
@@ -38,6 +41,7 @@ import time
 
 import harness
 from harness import check, finish, run, scratch
+from test_reliability import SYNC_CALLS, synced_in_trace
 
 TOOLS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tools")
 # For each tool, arguments its parser accepts (nothing is read: the parse fails first), then a
@@ -284,6 +288,25 @@ def check_scratch(d):
               f"stdout {p.stdout[-300:]!r}")
 
 
+def check_durable_writes(d):
+    """tool_files' writes (a table, a picture) read under strace: the temporary file fsync'ed
+    before its rename, the folder fsync'ed after it, as jacnoise writes its files (a picture was
+    not synced, nor any folder: a power cut could leave an empty picture, or lose a new file)."""
+    strace = shutil.which("strace")
+    if not strace:
+        check(False, "durable tool writes: strace is missing (Debian: strace; tools/setup.sh installs it)")
+        return
+    out, trace = os.path.join(d, "durable"), os.path.join(d, "durable.trace")
+    os.makedirs(out)
+    code = ("import sys, matplotlib\nmatplotlib.use('Agg')\nimport matplotlib.pyplot as plt\nsys.path.insert(0, "
+            f"{TOOLS!r})\nimport tool_files\ntool_files.write_text({os.path.join(out, 'table.md')!r}, 'x\\n')\n"
+            f"tool_files.save_png(plt.figure(), {os.path.join(out, 'picture.png')!r})\n")
+    p = subprocess.run([strace, "-qq", "-e", "trace=" + SYNC_CALLS, "-o", trace, "/usr/bin/python3", "-c", code],
+                       capture_output=True, text=True, timeout=300)
+    check(p.returncode == 0, f"durable tool writes: exit {p.returncode}: {p.stderr[-300:]!r}")
+    check(synced_in_trace(trace, out, "durable tool writes") == 2, "durable tool writes: not 2 renames")
+
+
 def main():
     tools = harness.tools()
     check(sorted(CALLS) == tools, f"tools with a command line {tools}, checked here {sorted(CALLS)}")
@@ -310,6 +333,7 @@ def main():
         check_escaped_names(d)
         check_odd_names(d, os.path.join(d, "run"))
         check_scratch(d)
+        check_durable_writes(d)
     sys.exit(finish("test_tools_usage"))
 
 

@@ -240,13 +240,8 @@ def write_npz(ck, which, out):
         arrays[f"W{l}"], arrays[f"b{l}"] = w, b
     for key, value in ck.state.items():
         arrays[key] = np.array(value)
-    def write(tmp):
-        with open(tmp, "wb") as f:
-            np.savez(f, **arrays)
-            f.flush()
-            os.fsync(f.fileno())
     try:
-        tool_files.replace(out, write)
+        tool_files.replace(out, lambda tmp: tool_files.write_synced(tmp, "wb", lambda f: np.savez(f, **arrays)))
     except OSError as e:
         raise CheckpointError(f"{out}: {e.strerror}") from None
 

@@ -211,8 +211,10 @@ def read_csv(path, fail, hint=""):
 
 
 def replace(path, write):
-    """Calls write(tmp) with a temporary path beside `path`, then renames tmp over `path`. If
-    anything fails the temporary file is removed and the error raised. A `path` that is a
+    """Calls write(tmp) with a temporary path beside `path` (write fsyncs it), then renames tmp
+    over `path` and fsyncs the folder, as jacnoise writes its files: else a power cut could keep
+    the old file, or lose a new one. If anything fails the temporary file is removed and the
+    error raised. A `path` that is a
     folder, a symbolic link or a device or FIFO raises OSError first, as jacnoise refuses its
     outputs: the rename would replace it (/dev/full, run as root), not write to it."""
     try:
@@ -227,6 +229,7 @@ def replace(path, write):
     try:
         write(tmp)
         os.replace(tmp, path)
+        sync_folder(os.path.dirname(path) or ".")
     except BaseException:
         try:
             os.unlink(tmp)
@@ -235,17 +238,39 @@ def replace(path, write):
         raise
 
 
+def sync_folder(folder):
+    """fsyncs a folder, making a rename in it durable; one that cannot be opened (mode 0333) or
+    synced (a file system that refuses fsync on folders) is passed over, the rename atomic
+    still, as jacnoise passes it over."""
+    try:
+        fd = os.open(folder, os.O_RDONLY)
+    except PermissionError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError as e:
+        if e.errno not in (errno.EINVAL, errno.ENOTSUP):
+            raise
+    finally:
+        os.close(fd)
+
+
+def write_synced(tmp, mode, put, **kw):
+    """Opens tmp with mode, calls put(file), and flushes it to the disk: a rename of it may
+    then be made durable."""
+    with open(tmp, mode, **kw) as f:
+        put(f)
+        f.flush()
+        os.fsync(f.fileno())
+
+
 def write_text(path, text):
     """Writes text to path atomically, flushed to the disk before the rename; a file name in it
     with bytes that are not UTF-8 is written with those bytes, as run_program prints it."""
-    def write(tmp):
-        with open(tmp, "w", errors="surrogateescape") as f:
-            f.write(text)
-            f.flush()
-            os.fsync(f.fileno())
-    replace(path, write)
+    replace(path, lambda tmp: write_synced(tmp, "w", lambda f: f.write(text), errors="surrogateescape"))
 
 
 def save_png(fig, path, dpi=110):
-    """Writes a matplotlib figure to path as a PNG, atomically."""
-    replace(path, lambda tmp: fig.savefig(tmp, dpi=dpi, format="png"))
+    """Writes a matplotlib figure to path as a PNG, atomically, flushed to the disk before the
+    rename (it was not: a power cut could leave an empty picture)."""
+    replace(path, lambda tmp: write_synced(tmp, "wb", lambda f: fig.savefig(f, dpi=dpi, format="png")))
