@@ -165,10 +165,10 @@ static void one_step_a_row(void)
         v->obj = (jn_objective){.jac_copies = 1, .jac_proj = 1};
         v->total_flops = 1e9;
         v->has_fast = 1;
-        v->step = (jn_timing){2e-3, 2e-3, 2e-3, 2e-3};
-        v->fast = (jn_timing){1e-3, 1e-3, 1e-3, 1e-3};
-        v->floor = (jn_timing){5e-4, 5e-4, 5e-4, 5e-4};
-        v->step_vs_plain = v->floor_vs_plain = (jn_timing){1, 1, 1, 1};
+        v->step = (jn_timing){2e-3, 2e-3, 2e-3, 2e-3, 2e-3};
+        v->fast = (jn_timing){1e-3, 1e-3, 1e-3, 1e-3, 1e-3};
+        v->floor = (jn_timing){5e-4, 5e-4, 5e-4, 5e-4, 5e-4};
+        v->step_vs_plain = v->floor_vs_plain = (jn_timing){1, 1, 1, 1, 1};
     }
     char *text = NULL;
     size_t len = 0;
@@ -349,8 +349,9 @@ int main(void)
     CHECK(a.steps == 2 * (warmup + ROUNDS) && a.floors == a.steps, "%d steps and %d floors run, expected %d each",
           a.steps, a.floors, 2 * (warmup + ROUNDS));
     const jn_profile_variant *v = &res.v[0], *pl = &res.v[1];
-    CHECK(v->step.median == 4 && v->step.q1 == 3 && v->step.q3 == 6 && v->step.min == 1.5,
-          "configured step %g [%g - %g] min %g", v->step.median, v->step.q1, v->step.q3, v->step.min);
+    CHECK(v->step.median == 4 && v->step.q1 == 3 && v->step.q3 == 6 && v->step.min == 1.5 && v->step.max == 30,
+          "configured step %g [%g - %g] min %g max %g", v->step.median, v->step.q1, v->step.q3, v->step.min,
+          v->step.max);
     CHECK(pl->step.median == 4 && pl->step.q1 == 2 && pl->step.q3 == 4, "plain step %g [%g - %g]",
           pl->step.median, pl->step.q1, pl->step.q3);
     /* Sorted ratios 1, 1.5, 1.5, 1.5, 3. */

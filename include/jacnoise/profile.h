@@ -165,7 +165,7 @@ void jn_cpu_profile_machine(jn_profile_machine *mc);
 
 /* Order statistics of a set of timings, in seconds. */
 typedef struct {
-    double median, q1, q3, min;
+    double median, q1, q3, min, max;
 } jn_timing;
 
 /* One variant of the step (as configured, penalty off, ...) as measured. */

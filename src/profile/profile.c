@@ -27,7 +27,7 @@ static double quantile(double *v, int n, double q)
 static jn_timing summarise(double *v, int n)
 {
     qsort(v, (size_t)n, sizeof *v, cmp_double);
-    return (jn_timing){quantile(v, n, 0.5), quantile(v, n, 0.25), quantile(v, n, 0.75), v[0]};
+    return (jn_timing){quantile(v, n, 0.5), quantile(v, n, 0.25), quantile(v, n, 0.75), v[0], v[n - 1]};
 }
 
 /* Samples of one target: step, floor, fast step and each phase, reps each. */

@@ -128,8 +128,8 @@ void jn_profile_print(const jn_profile_result *r, FILE *f)
 
 static void json_timing(FILE *f, const char *key, const jn_timing *t)
 {
-    fprintf(f, "\"%s\": {\"median_us\": %.3f, \"q1_us\": %.3f, \"q3_us\": %.3f, \"min_us\": %.3f}", key,
-            1e6 * t->median, 1e6 * t->q1, 1e6 * t->q3, 1e6 * t->min);
+    fprintf(f, "\"%s\": {\"median_us\": %.3f, \"q1_us\": %.3f, \"q3_us\": %.3f, \"min_us\": %.3f, \"max_us\": %.3f}",
+            key, 1e6 * t->median, 1e6 * t->q1, 1e6 * t->q3, 1e6 * t->min, 1e6 * t->max);
 }
 
 /* A JSON string, escaped as every other JSON file of the engine (a device or file name's
