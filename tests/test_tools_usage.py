@@ -33,6 +33,7 @@ and named when one failed or the test ended by an exception."""
 import os
 import re
 import shutil
+import select
 import signal
 import subprocess
 import sys
@@ -125,7 +126,8 @@ def check_without_modules():
 def stopped_by(sig, tool, args, fifo, output, writes=False, env=None):
     """Runs the tool (with env, if given) until it has fifo open (its input; with writes, the
     temporary file it writes output to, made a FIFO before the program starts, as its name holds
-    the process id), sends sig (SIGINT or SIGTERM), and checks how it ended."""
+    the process id, and until its first bytes are there: the signal lands inside the write, the
+    rest held in the full pipe), sends sig (SIGINT or SIGTERM), and checks how it ended."""
     def hold():
         signal.signal(signal.SIGINT, signal.SIG_DFL)  # as a terminal leaves it, not as inherited
         if writes:
@@ -133,37 +135,43 @@ def stopped_by(sig, tool, args, fifo, output, writes=False, env=None):
     p = subprocess.Popen([sys.executable, os.path.join(TOOLS, f"{tool}.py")] + args, stdout=subprocess.PIPE,
                          stderr=subprocess.PIPE, text=True, preexec_fn=hold, env=env)
     fifo = fifo or f"{output}.tmp{p.pid}"
-    end = None
-    deadline = time.monotonic() + 120
-    while end is None and p.poll() is None and time.monotonic() < deadline:
-        try:  # a FIFO's writing end opens once the tool reads it; its reading end at once
-            end = os.open(fifo, (os.O_RDONLY if writes else os.O_WRONLY) | os.O_NONBLOCK)
-            if writes and os.read(end, 65536) == b"":  # end of file: the tool has not opened it yet
-                os.close(end)
-                end = None
-        except BlockingIOError:  # open for writing, nothing written yet
-            pass
+    end, held, drain = None, False, None
+    if writes:
+        # Its reading end, open from the start to the end: opened and closed in turns, it let the
+        # tool open the file while it was open and then write to no reader (SIGPIPE).
+        end = os.open(fifo, os.O_RDONLY | os.O_NONBLOCK)
+        written = select.poll()
+        written.register(end, select.POLLIN)
+    # A bound on a hang, not a wait for time: load only makes the tool slower to get there.
+    deadline = time.monotonic() + 600
+    while not held and p.poll() is None and time.monotonic() < deadline:
+        if writes:
+            held = any(events & select.POLLIN for _, events in written.poll(100))
+            continue
+        try:  # a FIFO's writing end opens once the tool reads it
+            end = os.open(fifo, os.O_WRONLY | os.O_NONBLOCK)
+            held = True
         except OSError:
-            end = None
-        if end is None:
             time.sleep(0.01)
-    if end is not None:
+    if held:
         p.send_signal(sig)
         if writes:  # what it writes until it stops, so that it is not held in a full pipe
             os.set_blocking(end, True)
-            threading.Thread(target=lambda: [None for _ in iter(lambda: os.read(end, 65536), b"")],
-                             daemon=True).start()
+            drain = threading.Thread(target=lambda: [None for _ in iter(lambda: os.read(end, 65536), b"")])
+            drain.start()
     try:
-        out, err = p.communicate(timeout=120)
+        out, err = p.communicate(timeout=600)
     except subprocess.TimeoutExpired:
         p.kill()
         out, err = p.communicate()
-    if end is not None and not writes:
+    if drain:
+        drain.join()
+    if end is not None:
         os.close(end)
     left = [path for path in (output, fifo if writes else None) if path and os.path.exists(path)]
     status, word = {signal.SIGINT: (130, "interrupted"), signal.SIGTERM: (143, "terminated")}[sig]
-    check(end is not None and p.returncode == status and err == f"{tool}: {word}\n" and not left,
-          f"{tool} stopped by {sig.name}: held {end is not None}, exit {p.returncode}, expected {status} and one line; "
+    check(held and p.returncode == status and err == f"{tool}: {word}\n" and not left,
+          f"{tool} stopped by {sig.name}: held {held}, exit {p.returncode}, expected {status} and one line; "
           f"stderr {err[-300:]!r}, stdout {out[-100:]!r}, left {left}")
 
 

@@ -28,6 +28,7 @@ import os
 import stat
 import struct
 import sys
+import zipfile
 import zlib
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -240,8 +241,16 @@ def write_npz(ck, which, out):
         arrays[f"W{l}"], arrays[f"b{l}"] = w, b
     for key, value in ck.state.items():
         arrays[key] = np.array(value)
+    def put(f):
+        # The archive np.savez writes, in a ZipFile closed while its file is open: np.savez
+        # leaves its own open when Ctrl-C or SIGTERM stops it, and at exit that one wrote its
+        # end to the closed file, a traceback after 'export_model: terminated'.
+        with zipfile.ZipFile(f, "w", allowZip64=True) as z:
+            for key, value in arrays.items():
+                with z.open(f"{key}.npy", "w", force_zip64=True) as entry:
+                    np.lib.format.write_array(entry, value, allow_pickle=False)
     try:
-        tool_files.replace(out, lambda tmp: tool_files.write_synced(tmp, "wb", lambda f: np.savez(f, **arrays)))
+        tool_files.replace(out, lambda tmp: tool_files.write_synced(tmp, "wb", put))
     except OSError as e:
         raise CheckpointError(f"{out}: {e.strerror}") from None
 
