@@ -8,6 +8,7 @@ import struct
 import subprocess
 import sys
 import tempfile
+import time
 
 BIN = os.environ.get("JACNOISE_BIN", "")
 failures = []
@@ -27,6 +28,17 @@ def run(args, expect=0, timeout=600, **kw):
         print(p.stdout[-3000:], p.stderr, sep="\n", file=sys.stderr)
     check(p.returncode == expect, f"{' '.join(args[:2])}: exit {p.returncode}, expected {expect}")
     return p
+
+
+def wait_until(ready, p, seconds=600):
+    """Polls ready() until it holds or the process p has ended; whether it held. seconds bounds
+    a hang, not the wait: on a loaded machine the event only comes later."""
+    deadline = time.monotonic() + seconds
+    while not ready():
+        if p.poll() is not None or time.monotonic() > deadline:
+            return ready()
+        time.sleep(0.01)
+    return True
 
 
 def tools():

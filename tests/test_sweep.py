@@ -42,7 +42,7 @@ import sys
 import tempfile
 import time
 
-from harness import BIN, check, cuda_device_visible, finish, idx, metrics, read, run, same_run
+from harness import BIN, check, cuda_device_visible, finish, idx, metrics, read, run, same_run, wait_until
 
 # One penalised group and one unpenalised group (lambda > 0 is part of the group key), with
 # mixed seeds and noise levels (input noise only in some members: the group is sized for the
@@ -373,7 +373,9 @@ def local_gpus_shards(tmp):
 one with glob characters ("*") is one GPU, not the files of the current folder;
     stopped by SIGTERM after one shard has ended (FAKE_BLOCK: the others train until a SIGTERM,
     then take a while to save), it still waits for the others and merges, then says in one line
-    how to continue (not naming the shards the stop ended as failed), exit 143; a shard that
+    how to continue (not naming the shards the stop ended as failed), exit 143, and as much when
+    the stop comes as soon as it has said that its eight shards started (it says so once its
+    traps are set: a stop before them ended it at once, its shards left running unmerged); a shard that
     fails is named with its status and its log's last line, the folder merged, exit 1; where
     every shard failed before making the sweep folder, each named and nothing merged."""
     script = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tools", "sweep-local-gpus.sh")
@@ -483,17 +485,44 @@ one with glob characters ("*") is one GPU, not the files of the current folder;
     folder = os.path.join(tmp, "fake-term")
     p = subprocess.Popen([script, spec, folder], env=dict(env, CUDA_VISIBLE_DEVICES="0,1", FAKE_BLOCK="1"),
                          stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    for _ in range(200):  # shard 0 has ended and shard 1 trains
-        if os.path.exists(log) and "waiting" in read(log).decode():
-            break
-        time.sleep(0.05)
-    time.sleep(0.5)
+    # The script has said its shards started (its traps are set), shard 0 has ended and shard 1
+    # trains.
+    said = p.stdout.readline() + p.stdout.readline()
+    first = re.search(r"shard 0/2 on GPU 0: pid ([0-9]+),", said)
+    check(first and "shard 1/2" in said and wait_until(lambda: not running(int(first[1])), p) and
+          wait_until(lambda: os.path.exists(log) and "waiting" in read(log).decode(), p),
+          f"sweep-local-gpus.sh: shard 0 never ended or shard 1 never began: exit {p.poll()}, {said!r}")
     p.send_signal(signal.SIGTERM)
     out, err = p.communicate(timeout=60)
     lines = read(log).decode().splitlines()
     check(p.returncode == 143 and "saved" in lines and "sweep merge " + folder in lines and
           err.endswith("stopped; the shards saved their runs: run the same command again to continue\n") and
           err.count("\n") == 1, f"sweep-local-gpus.sh stopped by SIGTERM: exit {p.returncode}, {lines}, {err!r}")
+    # Stopped as soon as it says its shards started, in a sweep folder a shard started before:
+    # every shard that began to train saved (one stopped before its trap wrote neither).
+    os.remove(log)
+    folder = os.path.join(tmp, "fake-term-early")
+    os.makedirs(folder)
+    open(os.path.join(folder, "sweep.spec"), "w").close()
+    p = subprocess.Popen([script, spec, folder], env=dict(env, CUDA_VISIBLE_DEVICES="0,1,2,3,4,5,6,7", FAKE_BLOCK="1"),
+                         stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    said = [p.stdout.readline() for _ in range(8)]
+    p.send_signal(signal.SIGTERM)
+    out, err = p.communicate(timeout=60)
+    lines = read(log).decode().splitlines()
+    check(said[-1].startswith("shard 7/8") and p.returncode == 143 and "sweep merge " + folder in lines and
+          lines.count("waiting") <= lines.count("saved") and
+          err.endswith("stopped; the shards saved their runs: run the same command again to continue\n"),
+          f"sweep-local-gpus.sh stopped as it starts: exit {p.returncode}, {lines}, {err!r}")
+
+
+def running(pid):
+    """Whether process pid runs: not ended, nor ended and not yet waited for (a zombie)."""
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            return f.read().rsplit(")", 1)[1].split()[0] != "Z"  # the state, after the name
+    except OSError:
+        return False
 
 
 def metrics_lines(folder, checkpointed=False):

@@ -66,12 +66,14 @@ fi
 mkdir -p "$dir"
 logs=${dir%/}  # DIR/ (as a shell completes it) names its logs DIR/shard-I.log, not DIR//shard-I.log
 pids=""
+started=""
 i=0
 for gpu in $gpus; do
     CUDA_VISIBLE_DEVICES=$gpu "$bin" sweep --spec "$spec" --out "$dir" --shard "$i/$count" --device cuda \
         --progress never "$@" >"$logs/shard-$i.log" 2>&1 &
     pids="$pids $!"
-    echo "shard $i/$count on GPU $gpu: pid $!, log $logs/shard-$i.log"
+    started="${started}shard $i/$count on GPU $gpu: pid $!, log $logs/shard-$i.log
+"
     i=$((i + 1))
 done
 # A stop is passed on to every shard, and the script ends with its status (130, 143) once they
@@ -85,6 +87,10 @@ stop() {
 }
 trap 'stop 130' INT
 trap 'stop 143' TERM
+# Said once the traps are set (set before the shards start, a trap ran in a shard that had not
+# yet started its program, which then never heard the stop): from these lines on, a stop is
+# passed on and the folder merged.
+printf '%s' "$started"
 status=0
 i=0
 for pid in $pids; do
