@@ -30,14 +30,14 @@ def run(args, expect=0, timeout=600, **kw):
     return p
 
 
-def wait_until(ready, p, seconds=600):
-    """Polls ready() until it holds or the process p has ended; whether it held. seconds bounds
-    a hang, not the wait: on a loaded machine the event only comes later."""
+def wait_until(ready, p, seconds=600, every=0.01):
+    """Polls ready() every `every` seconds until it holds or the process p has ended; whether it
+    held. seconds bounds a hang, not the wait: on a loaded machine the event only comes later."""
     deadline = time.monotonic() + seconds
     while not ready():
         if p.poll() is not None or time.monotonic() > deadline:
             return ready()
-        time.sleep(0.01)
+        time.sleep(every)
     return True
 
 

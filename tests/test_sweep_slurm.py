@@ -21,7 +21,7 @@ import tempfile
 import time
 
 import harness
-from harness import BIN, check, finish, run
+from harness import BIN, check, finish, run, wait_until
 from test_sweep import rows, same_sweep, until_training
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -90,21 +90,21 @@ def start_cluster(tmp, env):
     logs = open(os.path.join(tmp, "daemons.log"), "w")
     munge = [shutil.which("munged"), "-F", "-S", f"{tmp}/munge.socket", "--key-file", key, "--pid-file",
              f"{tmp}/munged.pid", "--log-file", f"{tmp}/munged.log", "--seed-file", f"{tmp}/munged.seed"]
+    # Each daemon started once the one before answers, not after fixed sleeps (a loaded machine
+    # starts them later); the bounds only end a wait for one that never comes up.
     procs = [subprocess.Popen(munge, stdout=logs, stderr=logs)]
-    for _ in range(100):
-        if os.path.exists(f"{tmp}/munge.socket"):
-            break
-        time.sleep(0.05)
+    wait_until(lambda: os.path.exists(f"{tmp}/munge.socket"), procs[-1], 300)
     procs.append(subprocess.Popen([shutil.which("slurmctld"), "-D", "-c"], env=env, stdout=logs, stderr=logs))
-    time.sleep(1)
+    sinfo = lambda: subprocess.run(["sinfo", "-h", "-o", "%T"], env=env, capture_output=True, text=True)
+    wait_until(lambda: sinfo().returncode == 0, procs[-1], 300, every=0.2)
     procs.append(subprocess.Popen([shutil.which("slurmd"), "-D"], env=env, stdout=logs, stderr=logs))
     state = ""
-    for _ in range(120):
-        p = subprocess.run(["sinfo", "-h", "-o", "%T"], env=env, capture_output=True, text=True)
-        state = p.stdout.strip()
-        if state == "idle":
-            break
-        time.sleep(0.5)
+
+    def idle():
+        nonlocal state
+        state = sinfo().stdout.strip()
+        return state == "idle"
+    wait_until(idle, procs[-1], 300, every=0.2)
     return procs, state
 
 
