@@ -30,7 +30,7 @@ import sys
 import tempfile
 import time
 
-from harness import BIN, check, finish
+from harness import BIN, check, finish, wait_until
 
 BENCH = os.environ.get("JACNOISE_BENCH_DIR", "")
 SWEEP_BENCH = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "bench", "bench_sweep_cpu.py")
@@ -293,9 +293,7 @@ def checkpoint_cleanup(tmp):
         # Rounds enough to outlast the wait; stopped once its first file is there.
         p = subprocess.Popen([prog, "--sizes", "784,1000,10", "--reps", "10000", "--dir", folder],
                              stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
-        deadline = time.monotonic() + 60
-        while not os.path.exists(os.path.join(folder, "bench-last.ckpt")) and time.monotonic() < deadline:
-            time.sleep(0.01)
+        wait_until(lambda: os.path.exists(os.path.join(folder, "bench-last.ckpt")), p)
         p.send_signal(sig)
         err = p.communicate(timeout=60)[1]
         left = os.listdir(folder)
@@ -313,9 +311,7 @@ def sweep_bench_stopped(tmp):
         p = subprocess.Popen([sys.executable, SWEEP_BENCH, "--bin", BIN, "--models", "2", "--hidden", "20",
                               "--train-limit", "2000", "--epochs", "500", "--reps", "1"], stdout=subprocess.DEVNULL,
                              stderr=subprocess.PIPE, text=True, env=dict(os.environ, TMPDIR=scratch))
-        deadline = time.monotonic() + 60
-        while not glob.glob(os.path.join(scratch, "*", "train-0", "1")) and time.monotonic() < deadline:
-            time.sleep(0.01)
+        wait_until(lambda: glob.glob(os.path.join(scratch, "*", "train-0", "1")), p)
         p.send_signal(sig)
         err = p.communicate(timeout=60)[1]
         time.sleep(1)  # a jacnoise left running would write on

@@ -27,7 +27,7 @@ import time
 import zlib
 
 import ckpt
-from harness import BIN, check, finish, idx, read, run, same_run
+from harness import BIN, check, finish, idx, read, run, same_run, wait_until
 
 
 def loadable(path):
@@ -500,9 +500,7 @@ def busy_folder(tmp, job):
     sweep = os.path.join(tmp, "busy-sweep")
     sweep_args = ["sweep", "--spec", spec, "--out", sweep, "--progress", "never"]
     p = subprocess.Popen([BIN] + sweep_args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    end = time.monotonic() + 120
-    while time.monotonic() < end and p.poll() is None and not glob.glob(os.path.join(sweep, "runs", "*", "last.ckpt")):
-        time.sleep(0.01)
+    wait_until(lambda: glob.glob(os.path.join(sweep, "runs", "*", "last.ckpt")), p)
     p.send_signal(signal.SIGTERM)
     check(p.wait(timeout=120) == 143, f"busy: the sweep to hold ended with {p.returncode}, expected 143 (stopped)")
     sweep_runs = glob.glob(os.path.join(sweep, "runs", "*"))

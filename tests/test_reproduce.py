@@ -34,7 +34,7 @@ import subprocess
 import sys
 import time
 
-from harness import BIN, check, failures, finish, scratch
+from harness import BIN, check, failures, finish, scratch, wait_until
 
 TOOL = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tools", "reproduce.py")
 TABLE_TOOL = os.path.join(os.path.dirname(TOOL), "results_table.py")
@@ -737,9 +737,7 @@ def main():
             finals = glob.glob(os.path.join(stopped, "final", "*", "results.csv"))
             return any(rows and all(r["status"] in ("finished", "early-stopped") for r in rows)
                        for rows in map(csv_rows, finals))
-        deadline = time.time() + 120
-        while time.time() < deadline and proc.poll() is None and not a_cell_finished():
-            time.sleep(0.05)
+        wait_until(a_cell_finished, proc, every=0.05)
         # As timeout(1) stops it: SIGTERM to the driver, then to its whole process group. The
         # second is sent once the driver has begun to stop, where it used to break off the stop.
         proc.send_signal(signal.SIGTERM)
@@ -784,10 +782,8 @@ def main():
         proc = subprocess.Popen([sys.executable, TOOL, "--budget", "small", "--jobs", "2", "--sets", "usps", "--rows", "mlp",
                                  "--no-plots", "--out", killed] + BASE[4:], env=ENV, stdout=subprocess.DEVNULL,
                                 stderr=subprocess.DEVNULL, start_new_session=True)
-        deadline = time.time() + 120
         # Once the sweeps train (a run folder made; a GPU writes no checkpoint for 50 epochs).
-        while time.time() < deadline and proc.poll() is None and not glob.glob(os.path.join(killed, "search", "*", "runs", "*")):
-            time.sleep(0.05)
+        wait_until(lambda: glob.glob(os.path.join(killed, "search", "*", "runs", "*")), proc, every=0.05)
         proc.kill()
         proc.wait()
 

@@ -39,9 +39,8 @@ import signal
 import stat
 import subprocess
 import sys
-import time
 
-from harness import BIN, check, finish, scratch
+from harness import BIN, check, finish, scratch, wait_until
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 DATA = os.environ.get("JACNOISE_DATA", "")
@@ -320,9 +319,7 @@ def fetch_cases(tmp, env, calls):
         p = subprocess.Popen([fetch], cwd=os.path.join(slow, "repo"), env=dict(env, PATH=slow + ":" + env["PATH"]),
                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True)
         part = os.path.join(slow, "repo", "data", "train-images-idx3-ubyte.gz.part")
-        deadline = time.monotonic() + 30
-        while not os.path.exists(part) and time.monotonic() < deadline:
-            time.sleep(0.01)
+        wait_until(lambda: os.path.exists(part), p)
         os.killpg(p.pid, sig)  # as a terminal's Ctrl-C: the script and what it runs
         out = "".join(p.communicate(timeout=30))
         data = os.path.join(slow, "repo", "data")
@@ -479,9 +476,7 @@ def build_tools_cases(tmp, env, calls):
     for sig, code in ((signal.SIGINT, 130), (signal.SIGTERM, 143)):
         p = subprocess.Popen([check_setup], cwd=tmp, env=dict(env, PATH=slow + ":" + env["PATH"], TMPDIR=scratch),
                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True)
-        deadline = time.monotonic() + 30
-        while not os.path.exists(cloning) and time.monotonic() < deadline:
-            time.sleep(0.01)
+        wait_until(lambda: os.path.exists(cloning), p)
         os.killpg(p.pid, sig)
         out = "".join(p.communicate(timeout=30))
         if os.path.exists(cloning):
