@@ -207,7 +207,7 @@ def option_cases(d):
     e("curv-noise -inf", ["eval", "--curv-noise", "-inf"], ["--curv-noise"])
     e("eval-noise negative", ["eval", "--eval-noise", "0,-0.1"], ["--eval-noise", "-0.1"])
     e("eval-noise nan", ["eval", "--eval-noise", "nan"], ["--eval-noise", "nan"])
-    e("eval-noise huge", ["eval", "--eval-noise", "0.1,1e300"], ["--eval-noise", "'1e300'", "[0, 1e6]"])
+    e("eval-noise huge", ["eval", "--eval-noise", "0.1,1e300"], ["--eval-noise", "'1e300'", "[0, 1000000]"])
     e("eval-noise empty item", ["eval", "--eval-noise", "0.1,,0.2"], ["--eval-noise", "0.1,,0.2"])
     e("eval-noise not a number", ["eval", "--eval-noise", "0.1,abc"], ["--eval-noise", "abc"])
     e("eval-noise too many", ["eval", "--eval-noise", ",".join(["0.1"] * 17)], ["--eval-noise", "at most 16"])

@@ -359,13 +359,25 @@ static void format_double(double v, char *out, size_t cap)
     }
 }
 
+/* An interval ("[0, 1)") in the one wording of the refusals and the help lines: the bounds in
+ * full ("[0, 1e6]" beside another's "[0, 1000000]" read as two limits). */
+static void write_interval(char *out, size_t cap, double lo, double hi, int open)
+{
+    snprintf(out, cap, "%c%.16g, %.16g%c", (open & OPEN_MIN) ? '(' : '[', lo, hi, (open & OPEN_MAX) ? ')' : ']');
+}
+
+#define MAX_STD 1e6  /* the bound of --input-noise and --jac-noise too */
+
 static int parse_std(const option *o, const char *item, const char *value, int i, void *out)
 {
     double v;
     /* The bound of the other noise stds: a std past float32's range (1e300) made every noisy
      * input infinite and the error a count of NaN logits. */
-    if (jn_parse_decimal(item, &v) || v < 0 || v > 1e6)
-        return jn_fail("--%s: '%s' is not a std in [0, 1e6]%s%s%s", o->name, item, IN_LIST(item, value));
+    if (jn_parse_decimal(item, &v) || v < 0 || v > MAX_STD) {
+        char interval[64];
+        write_interval(interval, sizeof interval, 0, MAX_STD, 0);
+        return jn_fail("--%s: '%s' is not a std in %s%s%s%s", o->name, item, interval, IN_LIST(item, value));
+    }
     ((double *)out)[i] = zero_unsigned(v);
     return 0;
 }
@@ -401,7 +413,7 @@ _Static_assert(sizeof(jn_loss_kind) == sizeof(int) && sizeof(jn_device) == sizeo
                "K_CHOICE stores an int");
 
 /* The help of --hidden, --jac-proj, --models and --eval-noise states their limits in words. */
-_Static_assert(JN_MAX_LAYERS - 1 == 15 && JN_MAX_WIDTH == 1000000 && JN_MAX_EVAL_NOISE == 16,
+_Static_assert(JN_MAX_LAYERS - 1 == 15 && JN_MAX_WIDTH == 1000000 && JN_MAX_EVAL_NOISE == 16 && (int)MAX_STD == 1000000,
                "update the limits the option help states");
 
 static const option options[] = {
@@ -418,9 +430,9 @@ static const option options[] = {
     {"momentum", "X", "momentum", MODEL_CMDS, NUM(K_DOUBLE, momentum), 0, 1, OPEN_MAX, 0, 0, 0},
     {"lr-decay", "X", "learning-rate factor per epoch", JN_CMD_TRAIN, NUM(K_DOUBLE, lr_decay), 0, 1, OPEN_MIN, 0, 0, 0},
     {"weight-decay", "X", "L2 weight decay wd (weights only): (wd/2) sum ||W||^2", MODEL_CMDS, NUM(K_DOUBLE, obj.weight_decay), 0, 1e6, 0, 0, 0, 0},
-    {"input-noise", "S", "std of Gaussian noise on the main loss's input (MLP+N)", MODEL_CMDS, NUM(K_DOUBLE, obj.input_noise), 0, 1e6, 0, 0, 0, 0},
+    {"input-noise", "S", "std of Gaussian noise on the main loss's input (MLP+N)", MODEL_CMDS, NUM(K_DOUBLE, obj.input_noise), 0, MAX_STD, 0, 0, 0, 0},
     {"jac-lambda", "X", "weight of the Jacobian penalty (MLP+J); 0 = off", MODEL_CMDS, NUM(K_DOUBLE, obj.jac_lambda), 0, 1e12, 0, 0, 0, 0},
-    {"jac-noise", "S", "std of the corruption of the penalty's input (MLP+N+J)", MODEL_CMDS, NUM(K_DOUBLE, obj.jac_noise), 0, 1e6, 0, 0, 0, 0},
+    {"jac-noise", "S", "std of the corruption of the penalty's input (MLP+N+J)", MODEL_CMDS, NUM(K_DOUBLE, obj.jac_noise), 0, MAX_STD, 0, 0, 0, 0},
     {"jac-copies", "M", "corrupted copies per example for the penalty", MODEL_CMDS, NUM(K_INT, obj.jac_copies), 1, 1024, 0, 0, 0, 0},
     {"jac-target", "T", "penalised map: hidden1 (closed form), hidden:K, output", MODEL_CMDS, CUSTOM(parse_target, format_target)},
     {"jac-proj", "K|exact", "Gaussian JVPs per corrupted example, K in [1, 4096], or exact ||J||_F^2 (small maps)", MODEL_CMDS, CUSTOM(parse_proj, format_proj)},
@@ -448,7 +460,7 @@ static const option options[] = {
     {"jobs", "N", "worker processes, each training its share of the configurations", JN_CMD_SWEEP | OPERATIONAL, NUM(K_INT, jobs), 1, 1024, 0, 0, 0, 0},
     {"dry-run", NULL, "check what a sweep checks before it writes (spec, options, device, --out), say how many configurations it makes; train and write nothing", JN_CMD_SWEEP | OPERATIONAL, NUM(K_BOOL, dry_run), 0, 1, 0, 0, 0, 0},
     {"shard", "I/N|auto", "run part I (0-based) of N of the sweep (auto: in a Slurm job array, the task's place in the array first run on --out, from SLURM_ARRAY_TASK_ID/_MIN/_STEP/_COUNT; else all)", JN_CMD_SWEEP | OPERATIONAL, CUSTOM(parse_shard, format_shard)},
-    {"eval-noise", "S1,S2,...", "also the error under Gaussian input noise of each std (at most 16, each in [0, 1e6]; noise from --seed)", JN_CMD_EVAL, CUSTOM(parse_eval_noise, format_eval_noise)},
+    {"eval-noise", "S1,S2,...", "also the error under Gaussian input noise of each std (at most 16, each in [0, 1000000]; noise from --seed)", JN_CMD_EVAL, CUSTOM(parse_eval_noise, format_eval_noise)},
     {"reps", "N", "timed steps of each variant (median and quartiles over them)", JN_CMD_PROFILE, NUM(K_INT, reps), 1, 1e6, 0, 0, 0, 0},
     {"warmup", "N", "untimed steps of each variant first", JN_CMD_PROFILE, NUM(K_INT, warmup), 0, 1e6, 0, 0, 0, 0},
     {"time-limit", "S", "fewer timed steps (at least 3) where --reps would take longer than S seconds, as the warm-up steps (one at least, --warmup 0 or not) predict (0 = no limit)", JN_CMD_PROFILE, NUM(K_DOUBLE, time_limit), 0, 1e9, 0, 0, 0, 0},
@@ -598,8 +610,7 @@ static void format_interval(const option *o, char *out, size_t cap)
     if (o->kind == K_U64)  /* the whole type: beyond what the table's doubles hold exactly */
         snprintf(out, cap, "[0, %llu]", (unsigned long long)UINT64_MAX);
     else
-        snprintf(out, cap, "%c%.16g, %.16g%c", (o->open & OPEN_MIN) ? '(' : '[', o->min, o->max,
-                 (o->open & OPEN_MAX) ? ')' : ']');
+        write_interval(out, cap, o->min, o->max, o->open);
 }
 
 static int fail_range(const option *o, const char *value)
