@@ -273,6 +273,8 @@ def option_cases(d):
     expect_error("sweep --shard auto", ["sweep", "--shard", "0/2", "--shard", "auto", "--spec", "missing.spec", "--out",
                                         "shardsweep"], 2, ["--spec: missing.spec: cannot open"], d, absent=["shardsweep"])
     e("sweep --shard bad", ["sweep", "--shard", "2/2"], ["--shard: invalid value '2/2'", "0/4", "or auto"])
+    e("sweep --shard N past its bound", ["sweep", "--shard", "0/2000000"], ["--shard: invalid value '0/2000000'",
+                                                                          "N <= 1000000"])
     # Worded as every integer's: -1 said 'expected an integer >= 0', 'nan' 'expected an integer in
     # [0, 18446744073709551615]'.
     e("seed -1", ["train", "--seed", "-1"], ["--seed: -1 out of range [0, 18446744073709551615]"])

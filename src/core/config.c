@@ -320,7 +320,8 @@ static int parse_shard(jn_config *cfg, const option *o, const char *value)
     char first[32];
     const char *slash = strchr(value, '/');
     size_t len = slash ? (size_t)(slash - value) : 0;
-    static const char *const valid = "I/N with 0 <= I < N, e.g. 0/4 (the first of four parts), or auto";
+    /* N's bound said: 0/2000000, which is I/N with 0 <= I < N, read as refused for no reason. */
+    static const char *const valid = "I/N with 0 <= I < N <= 1000000, e.g. 0/4 (the first of four parts), or auto";
     if (!strcmp(value, "auto")) {  /* as the help's default says; a wrapper's --shard given way to */
         cfg->shard_index = cfg->shard_count = 0;
         return 0;
@@ -459,7 +460,7 @@ static const option options[] = {
     {"models", "M|auto", "models trained together in one group (one backend, lock-step), M in [1, 4096]; auto: as many as fit the memory budget", JN_CMD_SWEEP | OPERATIONAL, CUSTOM(parse_models, format_models)},
     {"jobs", "N", "worker processes, each training its share of the configurations", JN_CMD_SWEEP | OPERATIONAL, NUM(K_INT, jobs), 1, 1024, 0, 0, 0, 0},
     {"dry-run", NULL, "check what a sweep checks before it writes (spec, options, device, --out), say how many configurations it makes; train and write nothing", JN_CMD_SWEEP | OPERATIONAL, NUM(K_BOOL, dry_run), 0, 1, 0, 0, 0, 0},
-    {"shard", "I/N|auto", "run part I (0-based) of N of the sweep (auto: in a Slurm job array, the task's place in the array first run on --out, from SLURM_ARRAY_TASK_ID/_MIN/_STEP/_COUNT; else all)", JN_CMD_SWEEP | OPERATIONAL, CUSTOM(parse_shard, format_shard)},
+    {"shard", "I/N|auto", "run part I (0-based) of N (at most 1000000) of the sweep (auto: in a Slurm job array, the task's place in the array first run on --out, from SLURM_ARRAY_TASK_ID/_MIN/_STEP/_COUNT; else all)", JN_CMD_SWEEP | OPERATIONAL, CUSTOM(parse_shard, format_shard)},
     {"eval-noise", "S1,S2,...", "also the error under Gaussian input noise of each std (at most 16, each in [0, 1000000]; noise from --seed)", JN_CMD_EVAL, CUSTOM(parse_eval_noise, format_eval_noise)},
     {"reps", "N", "timed steps of each variant (median and quartiles over them)", JN_CMD_PROFILE, NUM(K_INT, reps), 1, 1e6, 0, 0, 0, 0},
     {"warmup", "N", "untimed steps of each variant first", JN_CMD_PROFILE, NUM(K_INT, warmup), 0, 1e6, 0, 0, 0, 0},
