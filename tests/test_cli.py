@@ -290,8 +290,12 @@ def option_cases(d):
     e("em dash", ["step", "\u2014batch=4"], ["'\u2014batch=4'", "did you mean --batch=4?"])
     e("en dash", ["data", "\u2013valid", "5"], ["did you mean --valid?"])
     # --help takes no value: "--help=foo" read "--help: unknown option" of an option the help lists.
-    for cmd in ("train", "sweep"):
-        e(f"{cmd} --help=foo", [cmd, "--help=foo"], ["--help: takes no value", "'--help=foo'"])
+    # So too -h=foo ('unexpected argument'), and either before a command ('unknown command') or
+    # after one that takes operands ('unexpected option').
+    for cmd in (["train"], ["sweep"], [], ["show"], ["sweep", "status"], ["sweep", "merge"]):
+        for flag in ("--help", "-h"):
+            e(f"{' '.join(cmd)} {flag}=foo", cmd + [f"{flag}=foo"], [f"jacnoise: {flag}: takes no value",
+                                                                      f"'{flag}=foo'", f"give {flag} alone"])
     e("single dash, no option", ["train", "-x"], ["'-x' (options start with --; see --help)"])
     e("bare --", ["train", "--"], ["--"])
     e("no name before =", ["train", "--=5"], ["jacnoise: no option name before '='"])

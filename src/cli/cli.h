@@ -15,6 +15,10 @@ int jn_cli_parse(int argc, char **argv, unsigned command, jn_config *cfg);
  * help, wherever the flag stands, as a user adds it to a command line that failed. */
 int jn_cli_wants_help(int argc, char **argv);
 
+/* Refuses arg where it is --help or -h given a value ("--help=foo", "-h=foo"), which read as
+ * an unknown option, argument or command of a help the usage lists: -1 (error recorded), else 0. */
+int jn_cli_refuse_help_value(const char *arg);
+
 /* The operands of a command that takes no options but --help (show FILE, sweep status DIR):
  * drops the first "--", which ends the options as usual, so that a name after it may start
  * with '-'; refuses an argument before it that starts with '-', naming `what` ("show"), and

@@ -70,6 +70,8 @@ int main(int argc, char **argv)
         usage(stderr);
         return 2;
     }
+    if (jn_cli_refuse_help_value(argv[1]))
+        return jn_cli_fail(JN_EXIT_USAGE);
     const int help = !strcmp(argv[1], "help") || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h");
     if (help && argc > 2) {  /* help CMD (or --help CMD), as in git: CMD --help */
         /* sweep's own commands have their help: help sweep status is sweep status --help */

@@ -94,6 +94,8 @@ static jn_config parsed;
 static int apply_arg(jn_config *cfg, unsigned command, int argc, char **argv, int *i)
 {
     const char *arg = argv[*i];
+    if (jn_cli_refuse_help_value(arg))
+        return -1;
     if (strncmp(arg, "--", 2) != 0 || !arg[2]) {
         /* A flag takes no separate value: "--resume auto" means "--resume=auto". */
         const char *prev = *i > 0 ? argv[*i - 1] : "";
@@ -126,9 +128,6 @@ static int apply_arg(jn_config *cfg, unsigned command, int argc, char **argv, in
         return jn_fail("option '%.40s...' is too long", arg);
     memcpy(key, arg + 2, key_len);
     key[key_len] = 0;
-    /* --help is no option of the table: "--help=foo" read "--help: unknown option". */
-    if (eq && !strcmp(key, "help"))
-        return jn_fail("--help: takes no value (got '%s'); give --help alone", arg);
     const char *value;
     if (eq)
         value = eq + 1;
@@ -154,6 +153,14 @@ static int apply_arg(jn_config *cfg, unsigned command, int argc, char **argv, in
     return jn_config_set(cfg, command, key, value);
 }
 
+int jn_cli_refuse_help_value(const char *arg)
+{
+    const int len = (int)strcspn(arg, "=");
+    if (arg[len] && ((len == 6 && !strncmp(arg, "--help", 6)) || (len == 2 && !strncmp(arg, "-h", 2))))
+        return jn_fail("%.*s: takes no value (got '%s'); give %.*s alone", len, arg, arg, len, arg);
+    return 0;
+}
+
 int jn_cli_wants_help(int argc, char **argv)
 {
     for (int i = 0; i < argc && strcmp(argv[i], "--"); i++)  /* after --, a file named --help */
@@ -170,6 +177,8 @@ int jn_cli_operands(int *argc, char **argv, const char *what, const char *noun)
             ended = 1;
             continue;
         }
+        if (!ended && jn_cli_refuse_help_value(argv[i]))
+            return -1;
         if (!ended && argv[i][0] == '-')
             return jn_fail("%s: unexpected option '%s' (see jacnoise %s --help; a name that starts with - is given "
                            "after --: jacnoise %s -- %s)", what, argv[i], what, what, argv[i]);
