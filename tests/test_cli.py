@@ -386,6 +386,10 @@ def option_cases(d):
             check(f"{cmd} --help", ("given twice takes its last value" in p.stdout) == (cmd not in ("show", "info")),
                   f"what a repeated option does {'missing from' if cmd not in ('show', 'info') else 'told by'} the "
                   f"help: {p.stdout[-300:]!r}")
+            # How a name or value that starts with - is given: the README said it, the help did not.
+            how = ("" if cmd == "info" else "given after --, which ends the options: jacnoise show -- FILE"
+                   if cmd == "show" else "a value that starts with -- only --key=value")
+            check(f"{cmd} --help", how in p.stdout, f"the help lacks {how!r}: {p.stdout[-300:]!r}")
     # --help wherever it stands, as a user adds it to a command line that failed: show refused
     # it after its FILE (or before), as no other command did.
     for args in (["show", "a.ckpt", "--help"], ["show", "-h", "a.ckpt"], ["train", "--lr", "0.1", "--help"],
@@ -417,6 +421,8 @@ def option_cases(d):
         if p:
             check(f"jacnoise help sweep {sub}", p.stdout.startswith(f"usage: jacnoise sweep {sub} DIR"),
                   f"stdout does not start with its usage: {p.stdout[:100]!r}")
+            check(f"jacnoise help sweep {sub}", f"given after --, which ends the options: jacnoise sweep {sub} -- DIR"
+                  in p.stdout, f"the help does not say how a name that starts with - is given: {p.stdout[-200:]!r}")
     p = expect_ok("jacnoise help help", ["help", "help"], d)
     if p:
         check("jacnoise help help", "usage: jacnoise COMMAND" in p.stdout, f"no usage on stdout: {p.stdout[:100]!r}")

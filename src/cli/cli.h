@@ -19,6 +19,10 @@ int jn_cli_wants_help(int argc, char **argv);
  * an unknown option, argument or command of a help the usage lists: -1 (error recorded), else 0. */
 int jn_cli_refuse_help_value(const char *arg);
 
+/* Prints the help's line on how an operand whose name starts with '-' is given (after "--"):
+ * `what` the command ("show"), `operands` its usage's operands ("FILE"). */
+void jn_cli_print_operands_help(const char *what, const char *operands);
+
 /* The operands of a command that takes no options but --help (show FILE, sweep status DIR):
  * drops the first "--", which ends the options as usual, so that a name after it may start
  * with '-'; refuses an argument before it that starts with '-', naming `what` ("show"), and

@@ -97,6 +97,7 @@ int jn_cmd_show(int argc, char **argv)
     if (jn_cli_wants_help(argc, argv)) {
         printf("usage: jacnoise show FILE\n\nVerifies a checkpoint or a step state (magic, version, checksum, sizes)\n"
                "and prints what it holds.\n");
+        jn_cli_print_operands_help("show", "FILE");
         return JN_EXIT_OK;
     }
     if (jn_cli_operands(&argc, argv, "show", "file"))

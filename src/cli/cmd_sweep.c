@@ -17,6 +17,7 @@ static void status_help(void)
            "which of its tasks to resubmit (also those of a cancelled array that never started). In a\n"
            "shard's own folder, those of the shards that never ran there are counted apart (DIR/shards\n"
            "records the shards that did), with no rerun said for them.\n");
+    jn_cli_print_operands_help("sweep status", "DIR");
 }
 
 static void merge_help(void)
@@ -28,6 +29,7 @@ static void merge_help(void)
            "(shards that shared one folder), regenerates DIR/results.csv. A run folder, of DIR or\n"
            "to copy, that a running sweep trains (its lock held) refuses the merge: nothing is\n"
            "copied.\n");
+    jn_cli_print_operands_help("sweep merge", "DIR [SHARD_DIR...]");
 }
 
 /* The folders after `status` or `merge`: no options (a "--" before them ends the options). */

@@ -81,7 +81,8 @@ static void print_help(unsigned command)
         return;
     /* The last of a repeated option wins, so that a wrapper's defaults give way to options
      * passed on after them (tools/sweep-local-gpus.sh: --progress never "$@"). */
-    printf("\nOptions take --key=value or --key value; an option given twice takes its last value.\n");
+    printf("\nOptions take --key=value or --key value (a value that starts with -- only --key=value); an option\n"
+           "given twice takes its last value.\n");
     printf("A --config file (one) holds key=value lines, each key once, and # comment lines (a # after a\n"
            "value is part of it, as file names may hold one); the command line wins over it.\n");
 }
@@ -167,6 +168,12 @@ int jn_cli_wants_help(int argc, char **argv)
         if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h"))
             return 1;
     return 0;
+}
+
+void jn_cli_print_operands_help(const char *what, const char *operands)
+{
+    printf("\nA name that starts with - is given after --, which ends the options: jacnoise %s -- %s\n", what,
+           operands);
 }
 
 int jn_cli_operands(int *argc, char **argv, const char *what, const char *noun)
