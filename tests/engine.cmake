@@ -66,6 +66,8 @@ jn_py_test(test_profile test_profile.py LABELS cli TIMEOUT 600)
 jn_c_test(test_file_flips SOURCES test_file_flips.c LABELS engine)
 # Atomic writes' temporary files: another user's stale one, and those killed writers left.
 jn_c_test(test_tmp_files SOURCES test_tmp_files.c LABELS engine)
+# Notes and warnings too long for their line are cut in the middle, as error lines are.
+jn_c_test(test_messages SOURCES test_messages.c LABELS engine)
 # The file writes' descriptors are closed on exec: their calls on them are wrapped to look.
 jn_c_test(test_cloexec SOURCES test_cloexec.c LABELS engine)
 target_link_options(test_cloexec PRIVATE -Wl,--wrap=fsync,--wrap=syncfs,--wrap=write,--wrap=writev)

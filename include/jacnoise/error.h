@@ -32,7 +32,7 @@ size_t jn_escape_text(char *out, size_t cap, const char *s);
 
 /* Prints fmt's text on f escaped as jn_escape_text does, but for a newline that ends it: a
  * message (a note, a warning, a line of progress) that echoes a name, on one line as an
- * error is. */
+ * error is, and shortened as an error is where too long (8 KiB): its start and end kept. */
 void jn_print(FILE *f, const char *fmt, ...) JN_PRINTF(2, 3);
 
 /* Whether everything printed on stdout reached it, flushing it: NULL where it did, else why

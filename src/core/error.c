@@ -66,20 +66,6 @@ size_t jn_escape_text(char *out, size_t cap, const char *s)
     return used;
 }
 
-void jn_print(FILE *f, const char *fmt, ...)
-{
-    char text[4096], out[8192];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(text, sizeof text, fmt, ap);
-    va_end(ap);
-    const size_t n = strlen(text);
-    const int newline = n && text[n - 1] == '\n';
-    text[n - newline] = 0;
-    jn_escape_text(out, sizeof out, text);
-    fprintf(f, "%s%s", out, newline ? "\n" : "");
-}
-
 /* Whether escaped text s may be cut before s[at]: not inside a UTF-8 character, nor inside an
  * escape (\xHH, \n) that starts up to three bytes before. */
 static int cuttable(const char *s, size_t at)
@@ -97,13 +83,13 @@ static int cuttable(const char *s, size_t at)
     return 1;
 }
 
-/* Records escaped text s. One too long for the record keeps its start and its end with " ... "
- * between: cut at the end, a message about a long name lost what went wrong with it. */
-static void record(const char *s)
+/* Copies escaped text s to out (cap bytes). One too long keeps its start and its end with
+ * " ... " between: cut at the end, a message about a long name lost what went wrong with it. */
+static void shorten(char *out, size_t cap, const char *s)
 {
-    const size_t n = strlen(s), cap = sizeof last_error;
+    const size_t n = strlen(s);
     if (n < cap) {
-        memcpy(last_error, s, n + 1);
+        memcpy(out, s, n + 1);
         return;
     }
     static const char gap[] = " ... ";
@@ -112,12 +98,13 @@ static void record(const char *s)
         head--;
     while (!cuttable(s, tail))
         tail++;
-    snprintf(last_error, cap, "%.*s%s%s", (int)head, s, gap, s + tail);
+    snprintf(out, cap, "%.*s%s%s", (int)head, s, gap, s + tail);
 }
 
-/* Records fmt's text escaped, then `after` as it is (already escaped); whole, however long its
- * names, before record() shortens it. */
-static void record_formatted(const char *fmt, va_list ap, const char *after)
+/* fmt's text escaped, whole however long its names, then `after` as it is (already escaped):
+ * a string to free, or NULL when out of memory. With newline, a newline that ends the text is
+ * left out and *newline says whether there was one. */
+static char *format_escaped(const char *fmt, va_list ap, const char *after, int *newline)
 {
     va_list again;
     va_copy(again, ap);
@@ -126,15 +113,40 @@ static void record_formatted(const char *fmt, va_list ap, const char *after)
     char *text = cap ? malloc((size_t)n + 1) : NULL, *escaped = cap ? malloc(cap) : NULL;
     if (text && escaped) {
         vsnprintf(text, (size_t)n + 1, fmt, again);
+        const int ends = newline && n > 0 && text[n - 1] == '\n';
+        text[n - ends] = 0;
+        if (newline)
+            *newline = ends;
         const size_t used = jn_escape_text(escaped, cap, text);
         memcpy(escaped + used, after, strlen(after) + 1);
-        record(escaped);
     } else {
-        record("out of memory for an error message");
+        free(escaped);
+        escaped = NULL;
     }
     va_end(again);
     free(text);
+    return escaped;
+}
+
+static void record_formatted(const char *fmt, va_list ap, const char *after)
+{
+    char *escaped = format_escaped(fmt, ap, after, NULL);
+    shorten(last_error, sizeof last_error, escaped ? escaped : "out of memory for an error message");
     free(escaped);
+}
+
+/* A note, a warning, a line of progress: shortened as an error line is, at a larger size. */
+void jn_print(FILE *f, const char *fmt, ...)
+{
+    char out[8192];
+    int newline = 0;
+    va_list ap;
+    va_start(ap, fmt);
+    char *escaped = format_escaped(fmt, ap, "", &newline);
+    va_end(ap);
+    shorten(out, sizeof out, escaped ? escaped : "out of memory for a message");
+    free(escaped);
+    fprintf(f, "%s%s", out, newline ? "\n" : "");
 }
 
 int jn_fail(const char *fmt, ...)
