@@ -498,6 +498,14 @@ def config_cases(d, usps):
     e("config: option of another command", ["train", "--config", "other_cmd.cfg"],
       ["other_cmd.cfg", "line 4", "--checkpoint"])
     e("config: NUL byte", ["train", "--config", "binary.cfg"], ["binary.cfg"])
+    # A sweep's out= (empty: no value, as config.txt writes one) is no --out: it was refused in
+    # words of its own ('--out: a sweep folder is required'), where no --out has the usage's.
+    write(os.path.join(d, "emptyout.cfg"), "out=\n")
+    write(os.path.join(d, "one.spec"), "lr = [0.1]\n")
+    required = "jacnoise: sweep: --out DIR is required: the sweep folder (see jacnoise sweep --help)"
+    for args in (["--config", "emptyout.cfg"], []):
+        expect_error(f"sweep out: {args}", ["sweep", "--spec", "one.spec"] + args, 2, [required], d,
+                     absent=["runs"])
     e("config: missing file", ["train", "--config", "missing.cfg"], ["--config", "missing.cfg"])
     e("config: a folder", ["train", "--config", "."], ["--config", "folder"])
     # A huge file given by mistake is refused before it is read: a sparse 100 GiB file was

@@ -19,11 +19,12 @@
  * and groups share the cores. */
 #define JN_SWEEP_THREADS 1
 
-/* Runs (or resumes) the sweep of cfg->spec in cfg->out: this shard's part (cfg->shard_*, or
+/* Runs (or resumes) the sweep of cfg->spec in cfg->out (not empty: the command refuses that,
+ * as it refuses no --out): this shard's part (cfg->shard_*, or
  * SLURM_ARRAY_TASK_ID/_COUNT/_MIN/_STEP of the array recorded in cfg->out/slurm-array), in
  * cfg->jobs worker processes, cfg->models models per group. Prints what happens (stdout) and
  * its errors (stderr). Returns JN_EXIT_OK (diverged configurations are results), JN_EXIT_USAGE
- * for a bad spec, an empty cfg->out or one holding another spec (nothing ran), JN_EXIT_ERROR when
+ * for a bad spec or a cfg->out holding another spec (nothing ran), JN_EXIT_ERROR when
  * configurations failed (the sweep went on with the others; they are named), when no usable
  * GPU is there for --device cuda, when results.csv could not be written, or when another
  * process trains one of its runs (the same sweep running already), or

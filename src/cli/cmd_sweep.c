@@ -71,7 +71,8 @@ int jn_cmd_sweep(int argc, char **argv)
         return rc > 0 ? 0 : jn_cli_fail(JN_EXIT_USAGE);
     if (!cfg.spec[0])
         return jn_fail("sweep: --spec FILE is required (see jacnoise sweep --help)"), jn_cli_fail(JN_EXIT_USAGE);
-    if (!jn_config_given(&cfg, "out"))
+    /* An empty value (out= in a --config file) is none, as an empty spec= is: one refusal. */
+    if (!jn_config_given(&cfg, "out") || !cfg.out[0])
         return jn_fail("sweep: --out DIR is required: the sweep folder (see jacnoise sweep --help)"),
                jn_cli_fail(JN_EXIT_USAGE);
     return jn_sweep_run(&cfg);  /* it prints its errors */

@@ -434,8 +434,6 @@ static int run_sweep(const jn_config *cfg, jn_plan *plan)
 {
     int index, count, code;
     long array_task;
-    if (!cfg->out[0])
-        return jn_fail("--out: a sweep folder is required"), fail_now(JN_EXIT_USAGE);
     /* Checked before the folder is made, so that the usage error leaves none behind; shard_of
      * reads the job array again once the folder can hold its record. */
     long task, tasks, first, stride;
