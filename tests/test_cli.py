@@ -532,8 +532,15 @@ def config_cases(d, usps):
     write(os.path.join(d, "nodata.cfg"), "# no such set\ndata=nosuch\n")
     e("config: --test refused with --data", ["train", "--config", "later.cfg"],
       ["jacnoise: --config: later.cfg: line 2: --test: only for idx:"])
-    e("config: a layer the model lacks", ["step", "--config", "later.cfg", "--test=", "--dump", "x"],
-      ["jacnoise: --config: later.cfg: line 4: --jac-target: hidden:3 does not exist"])
+    write(os.path.join(d, "laterstep.cfg"), "hidden=8\n\njac-lambda=1\njac-target=hidden:3\n")
+    e("config: a layer the model lacks", ["step", "--config", "laterstep.cfg", "--dump", "x"],
+      ["jacnoise: --config: laterstep.cfg: line 4: --jac-target: hidden:3 does not exist"])
+    # An empty --test was taken as none, where every other empty name is refused; a config
+    # file's test= (config.txt writes one for a named set) still is none.
+    e("test empty", ["step", "--data", "usps", "--test=", "--dump", "x"], ["--test: empty test set name"])
+    write(os.path.join(d, "notest.cfg"), "data=nosuch\ntest=\n")
+    e("config: test= is none", ["data", "--config", "notest.cfg"],
+      ["jacnoise: --config: notest.cfg: line 1: --data nosuch"])
     e("config: --data", ["data", "--config", "nodata.cfg"], ["jacnoise: --config: nodata.cfg: line 2: --data nosuch"])
     e("config: a value the command line replaced", ["train", "--config", "later.cfg", "--test", "idx:c,d"],
       ["jacnoise: --test: only for idx:"])

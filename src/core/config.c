@@ -723,7 +723,10 @@ const char *jn_config_path_noun(const char *key)
     const option *o = find_option(key);
     if (!o || !o->meta)
         return NULL;
-    return !strcmp(o->meta, "FILE") ? "file" : !strcmp(o->meta, "DIR") ? "folder" : NULL;
+    /* --test's pair too: an empty one was taken as no test set, where every other empty name
+     * is refused (a config file's test=, as config.txt writes none, still is none). */
+    return !strcmp(o->meta, "FILE") ? "file" : !strcmp(o->meta, "DIR") ? "folder"
+           : !strcmp(o->name, "test") ? "test set" : NULL;
 }
 
 int jn_config_is_operational(const char *key)
