@@ -244,6 +244,11 @@ def option_cases(d):
     e("spec empty", ["sweep", "--spec", "", "--out", "s"], ["--spec: empty file name"])
     e("jac-target hidden:0", ["train", "--jac-target", "hidden:0"],
       ["--jac-target", "hidden:0", "hidden1", "hidden:K", "output"])
+    # A K past the most hidden layers, and a --valid past a long, were refused as not what they
+    # are (hidden:K, a count >= 0): the bound is stated.
+    e("jac-target hidden:99", ["train", "--jac-target", "hidden:99"], ["--jac-target", "'hidden:99'", "K in [1, 15]"])
+    e("valid past a long", ["data", "--valid", "99999999999999999999"],
+      ["--valid", "'99999999999999999999'", "a count in [0, 1000000000000000]"])
     e("jac-target hidden:x", ["train", "--jac-target", "hidden:x"], ["--jac-target", "hidden:x", "output"])
     # A choice's range written as a number option's: it read 'in 1..4096'.
     e("jac-proj 0", ["train", "--jac-proj", "0"], ["--jac-proj", "K in [1, 4096], or exact"])

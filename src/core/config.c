@@ -9,7 +9,6 @@
 
 #include <ctype.h>
 #include <errno.h>
-#include <limits.h>
 #include <math.h>
 #include <stddef.h>
 #include <stdlib.h>
@@ -217,7 +216,7 @@ static int parse_target(jn_config *cfg, const option *o, const char *value)
         cfg->obj.target = JN_TARGET_HIDDEN;
         cfg->obj.target_layer = (int)k;
     } else {
-        return fail_choice(o, value, "hidden1 (closed form), hidden:K (hidden layer K, 1-based), output");
+        return fail_choice(o, value, "hidden1 (closed form), hidden:K (hidden layer K in [1, 15]), output");
     }
     return 0;
 }
@@ -291,8 +290,10 @@ static void format_auto_or_count(long v, long auto_value, char *out, size_t cap)
 
 static int parse_valid(jn_config *cfg, const option *o, const char *value)
 {
-    return parse_auto_or_count(o, value, -1, 0, LONG_MAX,
-                               "auto (10000 for MNIST, 1000 for USPS, a tenth for idx:) or a count >= 0", &cfg->valid);
+    /* Bounded as --train-limit is: 'a count >= 0' refused 99999999999999999999, one such. */
+    return parse_auto_or_count(o, value, -1, 0, 1000000000000000L,
+                               "auto (10000 for MNIST, 1000 for USPS, a tenth for idx:) or a count in [0, 1000000000000000]",
+                               &cfg->valid);
 }
 
 static void format_valid(const jn_config *cfg, char *out, size_t cap)
@@ -413,7 +414,7 @@ _Static_assert(sizeof(jn_loss_kind) == sizeof(int) && sizeof(jn_device) == sizeo
                    sizeof(jn_progress_mode) == sizeof(int),
                "K_CHOICE stores an int");
 
-/* The help of --hidden, --jac-proj, --models and --eval-noise states their limits in words. */
+/* The help of --hidden, --jac-target, --jac-proj, --models and --eval-noise states their limits in words. */
 _Static_assert(JN_MAX_LAYERS - 1 == 15 && JN_MAX_WIDTH == 1000000 && JN_MAX_EVAL_NOISE == 16 && (int)MAX_STD == 1000000,
                "update the limits the option help states");
 
@@ -421,7 +422,7 @@ static const option options[] = {
     {"data", "NAME", "data set: mnist, mnist-binary, usps, or idx:IMAGES,LABELS", DATA_CMDS, STR(data), 0, 0, 0, 0, 0, 0},
     {"data-dir", "DIR", "folder with the data files (default: $JACNOISE_DATA, ./data, ../shared/datasets)", DATA_CMDS | JN_CMD_SWEEP | OPERATIONAL, STR(data_dir), 0, 0, 0, 0, 0, 0},
     {"test", "idx:IMAGES,LABELS", "test set for idx: data", DATA_CMDS, STR(test), 0, 0, 0, 0, 0, 0},
-    {"valid", "N|auto", "validation examples taken from the end of the training file, N >= 0 (auto: 10000 MNIST, 1000 USPS, 1/10 idx)", DATA_CMDS, CUSTOM(parse_valid, format_valid)},
+    {"valid", "N|auto", "validation examples taken from the end of the training file, N in [0, 1000000000000000] (auto: 10000 MNIST, 1000 USPS, 1/10 idx)", DATA_CMDS, CUSTOM(parse_valid, format_valid)},
     {"train-limit", "N", "use only the first N training examples (0 = all)", DATA_CMDS, NUM(K_LONG, train_limit), 0, 1e15, 0, 0, 0, 0},
     {"hidden", "W1,W2,...", "hidden layer widths: 1 to 15 layers, each in [1, 1000000]", MODEL_CMDS, CUSTOM(parse_hidden, format_hidden)},
     {"loss", "xent|squared", "loss on the logits", MODEL_CMDS, CHOICE(obj.loss, {"xent", JN_LOSS_XENT, "softmax cross-entropy"}, {"squared", JN_LOSS_SQUARED, "squared error on the softmax"})},
@@ -435,7 +436,7 @@ static const option options[] = {
     {"jac-lambda", "X", "weight of the Jacobian penalty (MLP+J); 0 = off", MODEL_CMDS, NUM(K_DOUBLE, obj.jac_lambda), 0, 1e12, 0, 0, 0, 0},
     {"jac-noise", "S", "std of the corruption of the penalty's input (MLP+N+J)", MODEL_CMDS, NUM(K_DOUBLE, obj.jac_noise), 0, MAX_STD, 0, 0, 0, 0},
     {"jac-copies", "M", "corrupted copies per example for the penalty", MODEL_CMDS, NUM(K_INT, obj.jac_copies), 1, 1024, 0, 0, 0, 0},
-    {"jac-target", "T", "penalised map: hidden1 (closed form), hidden:K, output", MODEL_CMDS, CUSTOM(parse_target, format_target)},
+    {"jac-target", "T", "penalised map: hidden1 (closed form), hidden:K (K in [1, 15]), output", MODEL_CMDS, CUSTOM(parse_target, format_target)},
     {"jac-proj", "K|exact", "Gaussian JVPs per corrupted example, K in [1, 4096], or exact ||J||_F^2 (small maps)", MODEL_CMDS, CUSTOM(parse_proj, format_proj)},
     {"patience", "N", "stop after N epochs without a better validation error (0 = never)", JN_CMD_TRAIN, NUM(K_INT, patience), 0, 1e6, 0, 0, 0, 0},
     {"seed", "N", "random seed (initialisation, shuffling, noise)", JN_CMD_TRAIN | JN_CMD_EVAL | JN_CMD_STEP | JN_CMD_CHECK | JN_CMD_PROFILE, NUM(K_U64, seed), 0, 0, 0, 0, 0, 0},
