@@ -543,6 +543,12 @@ def config_cases(d, usps):
     # An empty --test was taken as none, where every other empty name is refused; a config
     # file's test= (config.txt writes one for a named set) still is none.
     e("test empty", ["step", "--data", "usps", "--test=", "--dump", "x"], ["--test: empty test set name"])
+    # A model past the engine's 2^34 parameters: step said it with exit 1 (train and profile
+    # 2), naming no option.
+    if usps:
+        for cmd in (["step", "--dump", "big.bin"], ["train", "--out", "big"], ["profile", "--reps", "1"]):
+            expect_error(f"{cmd[0]}: --hidden past the engine", cmd + ["--data", "usps", "--hidden", "1000000,1000000"],
+                         2, ["jacnoise: --hidden: ", "more than the engine supports (2^34)"], d, absent=["big.bin", "big"])
     write(os.path.join(d, "notest.cfg"), "data=nosuch\ntest=\n")
     e("config: test= is none", ["data", "--config", "notest.cfg"],
       ["jacnoise: --config: notest.cfg: line 1: --data nosuch"])

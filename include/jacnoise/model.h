@@ -24,7 +24,8 @@ typedef struct {
 } jn_model;
 
 /* Builds the shape d - hidden[0] - ... - hidden[n_hidden-1] - classes. Fails on 0 hidden
- * layers, too many, zero or absurd widths, or a parameter count that overflows. */
+ * layers, too many, zero or absurd widths, or a parameter count past 2^34 (then n_params holds
+ * the count reached, past it). */
 int jn_model_make(jn_model *m, int d, const int *hidden, int n_hidden, int classes);
 
 /* W_l and b_l of layer l inside the flat parameter vector params (_c: read-only). */

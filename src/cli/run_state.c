@@ -115,8 +115,8 @@ static int load(jn_cli_state *st, const jn_config *cli, int same_run)
     }
     if (failed)
         return cli->checkpoint[0] ? jn_cli_blame_stored(cli, cli->checkpoint, jn_cli_data_keys) : -1;
-    if (jn_config_model(c, st->data.train.d, st->data.train.classes, &st->model))
-        return -1;
+    if (jn_config_model(c, st->data.train.d, st->data.train.classes, &st->model))  /* --hidden too wide: as train */
+        return refuses_given(cli) ? JN_EXIT_USAGE : -1;
     const size_t P = st->model.n_params;
     st->params = calloc(P, sizeof(jn_real));
     st->velocity = calloc(P, sizeof(jn_real));

@@ -1016,8 +1016,14 @@ int jn_config_model(const jn_config *cfg, int d, int classes, jn_model *m)
     if (classes == 1)
         return jn_fail("--data %s: every training label is 0, one class: a classifier needs two or more (the "
                        "classes are 0 .. the largest training label)", cfg->data);
-    if (jn_model_make(m, d, cfg->hidden, cfg->n_hidden, classes))
+    if (jn_model_make(m, d, cfg->hidden, cfg->n_hidden, classes)) {
+        /* The count is the widths' (the data's sizes are bounded by its reader): named as --hidden's,
+         * the option to change, where a checkpoint's is its file's. */
+        if (m->n_params > (size_t)1 << 34)
+            return jn_fail("--hidden: the model has %zu parameters or more, more than the engine supports (2^34)",
+                           m->n_params);
         return -1;
+    }
     return jn_objective_check(&cfg->obj, m);
 }
 

@@ -35,8 +35,10 @@ int jn_model_make(jn_model *m, int d, const int *hidden, int n_hidden, int class
         off += w;
         m->b_offset[l] = off;
         off += (size_t)m->sizes[l];
-        if (off > ((size_t)1 << 34))
+        if (off > ((size_t)1 << 34)) {
+            m->n_params = off;  /* for the caller to say whose the count is (a file's, --hidden's) */
             return jn_fail("model: %zu parameters is more than the engine supports (2^34)", off);
+        }
     }
     m->n_params = off;
     return 0;
