@@ -141,6 +141,8 @@ def spec_errors(tmp):
         ("jac-noise = uniform(0.1, 0.5)\n", 3, "samples = N"),
         ("samples = 3\n", 3, "without a random key"),
         ("lr = [0.1, 0.2]\nsearch-seed = 7\n", 4, "search-seed = N without a random key"),
+        ("lr = uniform(0.1, 0.2)\nsamples = 2\nsearch-seed = 99999999999999999999999\n", 5,
+         "search-seed: expected an integer in [0, 18446744073709551615], got '99999999999999999999999'"),
         ("out = elsewhere\n", 3, "set by the sweep"),
         ("jobs = 2\n", 3, "an option of the sweep command, not of its runs: give it on the command line (--jobs)"),
         ("threads = [1, 2]\n", 3, "fixed, not swept"),

@@ -200,7 +200,8 @@ static int parse_control(jn_spec *spec, const char *key, const char *value, int 
         errno = 0;
         unsigned long long s = strtoull(value, &end, 10);
         if (!*value || *end || errno || *value == '-')
-            return fail_at(spec, line, "%s: expected an integer >= 0, got '%s'", key, value);
+            /* The range as --seed's refusal states it: 'an integer >= 0' refused 1e23 as not one. */
+            return fail_at(spec, line, "%s: expected an integer in [0, 18446744073709551615], got '%s'", key, value);
         spec->search_seed = s;
     } else if (parse_integer(value, MAX_CONFIGURATIONS, &v)) {
         return fail_at(spec, line, "%s: expected a count in [1, " DIGITS(MAX_CONFIGURATIONS) "], got '%s'", key, value);
