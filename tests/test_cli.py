@@ -549,6 +549,11 @@ def config_cases(d, usps):
         for cmd in (["step", "--dump", "big.bin"], ["train", "--out", "big"], ["profile", "--reps", "1"]):
             expect_error(f"{cmd[0]}: --hidden past the engine", cmd + ["--data", "usps", "--hidden", "1000000,1000000"],
                          2, ["jacnoise: --hidden: ", "more than the engine supports (2^34)"], d, absent=["big.bin", "big"])
+    # A --grid file is named as its lines' refusals name it: its read refusal said '--grid: FILE:'.
+    os.makedirs(os.path.join(d, "gridfolder"), exist_ok=True)
+    write(os.path.join(d, "badgrid"), "batch=0\n")
+    for grid, words in (("gridfolder", "is a folder"), ("badgrid", "line 1: --batch: 0 out of range")):
+        e(f"profile --grid {grid}", ["profile", "--grid", grid], [f"jacnoise: --grid {grid}: {words}"])
     write(os.path.join(d, "notest.cfg"), "data=nosuch\ntest=\n")
     e("config: test= is none", ["data", "--config", "notest.cfg"],
       ["jacnoise: --config: notest.cfg: line 1: --data nosuch"])

@@ -694,7 +694,7 @@ def main():
             (["--grid", "batch=4", "--json", os.path.join(tmp, "p.json")], 2, "--json: writes a single profile"),
             (["--grid", os.path.join(tmp, "no.grid")], 2, "no such file"),
             (["--grid", nul_grid], 2, "line 2, byte offset 13: a NUL byte"),
-            (["--grid", big_grid], 2, f"--grid: {big_grid}: larger than 1 MiB"),
+            (["--grid", big_grid], 2, f"--grid {big_grid}: larger than 1 MiB"),
             # A repeat is a slip: said where, not run as rows skipped as repeats.
             (["--grid", "batch=4 8 4"], 2, "--grid: line 1: batch: 4 given twice"),
             (["--grid", twice_grid], 2, f"--grid {twice_grid}: line 3, entry 2: batch given twice (first on line 1)"),
