@@ -554,6 +554,14 @@ def config_cases(d, usps):
     write(os.path.join(d, "badgrid"), "batch=0\n")
     for grid, words in (("gridfolder", "is a folder"), ("badgrid", "line 1: --batch: 0 out of range")):
         e(f"profile --grid {grid}", ["profile", "--grid", grid], [f"jacnoise: --grid {grid}: {words}"])
+    # A train run's folder as a sweep's: its runs/ and sweep.spec went in beside the run's files.
+    os.makedirs(os.path.join(d, "trainrun"), exist_ok=True)
+    write(os.path.join(d, "trainrun", "config.txt"), "lr=0.1\n")
+    for dry in ([], ["--dry-run"]):
+        expect_error(f"sweep --out a run's folder {dry}", ["sweep", "--spec", "one.spec", "--out", "trainrun", "--device",
+                                                           "cpu"] + dry, 2,
+                     ["jacnoise: --out trainrun holds a training run (config.txt), not a sweep: choose another --out"],
+                     d, absent=["trainrun/runs", "trainrun/sweep.spec"])
     write(os.path.join(d, "notest.cfg"), "data=nosuch\ntest=\n")
     e("config: test= is none", ["data", "--config", "notest.cfg"],
       ["jacnoise: --config: notest.cfg: line 1: --data nosuch"])

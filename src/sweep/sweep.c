@@ -351,8 +351,14 @@ static int prepare_folder(const char *named, const char *dir, const jn_spec *spe
     struct stat st;
     if (stat(dir, &st) == 0 && !S_ISDIR(st.st_mode))  /* not 'DIR/runs: cannot create folder' */
         return jn_fail("%s%s: exists and is not a folder", named, dir), JN_EXIT_ERROR;
-    if (jn_path_join(path, sizeof path, dir, "sweep.spec") || jn_path_join(runs, sizeof runs, dir, "runs"))
+    char run_config[JN_PATH_MAX + 32];
+    if (jn_path_join(path, sizeof path, dir, "sweep.spec") || jn_path_join(runs, sizeof runs, dir, "runs") ||
+        jn_path_join(run_config, sizeof run_config, dir, "config.txt"))
         return JN_EXIT_ERROR;
+    /* A train run's folder: the sweep put its runs/ and sweep.spec in beside the run's files. */
+    if (access(path, F_OK) != 0 && access(run_config, F_OK) == 0)
+        return jn_fail("%s%s holds a training run (config.txt), not a sweep: choose another %s", named, dir,
+                       *named ? "--out" : "folder"), JN_EXIT_USAGE;
     if (check)
         return access(path, F_OK) == 0 ? same_spec(dir, path, spec) : 0;
     if (jn_mkdirs(runs)) {  /* named as train names its --out: 'DIR/runs: cannot create folder' named no option */
