@@ -428,6 +428,12 @@ def option_cases(d):
                   f"stdout does not start with its usage: {p.stdout[:100]!r}")
             check(f"jacnoise help sweep {sub}", f"given after --, which ends the options: jacnoise sweep {sub} -- DIR"
                   in p.stdout, f"the help does not say how a name that starts with - is given: {p.stdout[-200:]!r}")
+    # What follows a command's name is named: 'help sweep status x' said 'status' came too many.
+    for args, words in ((["help", "train", "eval"], "help: one command at a time (got 'eval' after 'train')"),
+                        (["help", "sweep", "status", "x"], "help: one command at a time (got 'x' after 'sweep status')"),
+                        (["help", "sweep", "nosuch"], "help sweep: 'nosuch' is no command of sweep (its own: status, "
+                                                      "merge)")):
+        e(" ".join(args), args, [words])
     p = expect_ok("jacnoise help help", ["help", "help"], d)
     if p:
         check("jacnoise help help", "usage: jacnoise COMMAND" in p.stdout, f"no usage on stdout: {p.stdout[:100]!r}")

@@ -75,10 +75,15 @@ int main(int argc, char **argv)
     const int help = !strcmp(argv[1], "help") || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h");
     if (help && argc > 2) {  /* help CMD (or --help CMD), as in git: CMD --help */
         /* sweep's own commands have their help: help sweep status is sweep status --help */
-        const int sub = argc == 4 && !strcmp(argv[2], "sweep") &&
-                        (!strcmp(argv[3], "status") || !strcmp(argv[3], "merge"));
-        if (argc > 3 && !sub) {
-            jn_fail("help: one command at a time (got '%s' after '%s')", argv[3], argv[2]);
+        const int sweep = !strcmp(argv[2], "sweep");
+        const int sub = sweep && argc > 3 && (!strcmp(argv[3], "status") || !strcmp(argv[3], "merge"));
+        /* What follows the command (and sweep's own) named: 'help sweep status x' named 'status'. */
+        if (argc > 3 + sub) {
+            if (sweep && !sub)
+                jn_fail("help sweep: '%s' is no command of sweep (its own: status, merge)", argv[3]);
+            else
+                jn_fail("help: one command at a time (got '%s' after '%s%s%s')", argv[3 + sub], argv[2],
+                        sub ? " " : "", sub ? argv[3] : "");
             return jn_cli_fail(JN_EXIT_USAGE);
         }
         if (!strcmp(argv[2], "help")) {  /* help on help: the general usage, which says how */
