@@ -568,6 +568,12 @@ def config_cases(d, usps):
                                                            "cpu"] + dry, 2,
                      ["jacnoise: --out trainrun holds a training run (config.txt), not a sweep: choose another --out"],
                      d, absent=["trainrun/runs", "trainrun/sweep.spec"])
+    # step --dump replaced any file but a checkpoint: a run's config.txt lost to a step state.
+    if usps:
+        write(os.path.join(d, "config.txt"), "lr=0.1\n")
+        e("step --dump onto another file", ["step", "--data", "usps", "--hidden", "8", "--dump", "config.txt"],
+          ["jacnoise: --dump config.txt: exists and is not a step state"])
+        check("step --dump onto another file", read(os.path.join(d, "config.txt")) == b"lr=0.1\n", "config.txt replaced")
     write(os.path.join(d, "notest.cfg"), "data=nosuch\ntest=\n")
     e("config: test= is none", ["data", "--config", "notest.cfg"],
       ["jacnoise: --config: notest.cfg: line 1: --data nosuch"])

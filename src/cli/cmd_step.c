@@ -125,6 +125,11 @@ int jn_cmd_step(int argc, char **argv)
                 cli.dump);
         return jn_cli_fail(JN_EXIT_USAGE);
     }
+    /* Nor another file (the run's config.txt, as --dump run/c<TAB> gives it), as profile's
+     * --json replaces only a report. */
+    if (jn_output_replaceable("--dump", cli.dump, JN_STEPSTATE_MAGIC, sizeof JN_STEPSTATE_MAGIC - 1,
+                              "a step state (it does not begin as one, 'JNSTEP')"))
+        return jn_cli_fail(JN_EXIT_USAGE);
     jn_cli_state st;
     step_arrays a = {0};
     jn_cpu_ws *ws = NULL;

@@ -354,6 +354,24 @@ int jn_read_head(const char *path, unsigned char *out, size_t n, size_t *got)
     return 0;
 }
 
+int jn_output_replaceable(const char *option, const char *path, const char *head, size_t n, const char *what)
+{
+    struct stat st;
+    if (stat(path, &st) != 0 || st.st_size == 0)  /* nothing there to lose */
+        return 0;
+    unsigned char got_head[3 + 64];
+    if (n > sizeof got_head - 3)  /* a head so long begins as one where its start does */
+        n = sizeof got_head - 3;
+    size_t got = 0;
+    if (jn_read_head(path, got_head, 3 + n, &got))
+        return jn_fail_context("%s", option);
+    const size_t bom = got >= 3 && !memcmp(got_head, "\xef\xbb\xbf", 3) ? 3 : 0;
+    return got >= bom + n && !memcmp(got_head + bom, head, n)
+               ? 0
+               : jn_fail("%s %s: exists and is not %s; give another file, or remove it", option, path, what);
+}
+
+
 /* The folder path is in ("." for a bare name, "/" at the root) into dir; -1 where it does not
  * fit (nothing recorded: the caller says which path). */
 static int parent_folder(const char *path, char *dir, size_t cap)

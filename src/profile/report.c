@@ -6,7 +6,6 @@
 
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 
 /* "output K=1", "hidden:2 exact", "hidden1"; "-" without a penalty. */
 void jn_profile_estimator(const jn_objective *o, char *out, size_t cap)
@@ -313,34 +312,15 @@ int jn_profile_write_csv(const jn_profile_result *rows, int n, const char *path)
     return write_atomic("--csv", path, write_csv, rows, n);
 }
 
-/* 0 where path holds nothing to lose (no file, an empty one) or begins with head (after a
- * byte-order mark: a spreadsheet's or editor's save); else refused, naming option and what the
- * file is not. */
-static int replaceable(const char *option, const char *path, const char *head, size_t n, const char *what)
-{
-    struct stat st;
-    if (stat(path, &st) != 0 || st.st_size == 0)  /* nothing there to lose */
-        return 0;
-    _Static_assert(sizeof json_head <= sizeof csv_head, "the longer head sizes the buffer");
-    unsigned char got_head[3 + sizeof csv_head];
-    size_t got = 0;
-    if (jn_read_head(path, got_head, 3 + n, &got))
-        return jn_fail_context("%s", option);
-    const size_t bom = got >= 3 && !memcmp(got_head, "\xef\xbb\xbf", 3) ? 3 : 0;
-    return got >= bom + n && !memcmp(got_head + bom, head, n)
-               ? 0
-               : jn_fail("%s %s: exists and is not %s; give another file, or remove it", option, path, what);
-}
-
 int jn_profile_csv_replaceable(const char *path)
 {
     /* A byte-order mark: the table saved by a spreadsheet ("CSV UTF-8"), as plot_profile.py reads it. */
-    return replaceable("--csv", path, csv_head, sizeof csv_head - 1,
+    return jn_output_replaceable("--csv", path, csv_head, sizeof csv_head - 1,
                        "a profile table (its first line is not one's header)");
 }
 
 int jn_profile_json_replaceable(const char *path)
 {
-    return replaceable("--json", path, json_head, sizeof json_head - 1,
+    return jn_output_replaceable("--json", path, json_head, sizeof json_head - 1,
                        "a profile report (it does not begin as one, '{\"model\": ...')");
 }
