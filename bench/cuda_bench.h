@@ -10,6 +10,7 @@
 
 #include "bench_args.h"
 #include "bench_stats.h"
+#include "bench_vs_cpu.h"
 #include "cuda/check.h"
 #include "cuda/gemm.h"
 #include "cuda/workspace.h"
@@ -24,9 +25,6 @@
 
 #define STEPS_PER_CHUNK 20  /* the step control restarts after this many steps, as the trainer's chunks do */
 #define BENCH_ROUNDS 5      /* interleaved rounds of step and floor */
-
-/* The benchmark's name for its messages (bench_cuda_parse sets it). */
-static const char *bench_prog = "bench";
 
 static void bench_die(const char *what)
 {
@@ -128,10 +126,6 @@ typedef struct {
     double vs_cpu;                      /* model 0's first step against the CPU reference's (bench_validate) */
 } bench_result;
 
-/* What a step must match in fp32: jacnoise check's default tolerance (cuBLAS and OpenBLAS sum in
- * other orders; a wrong kernel is off by O(1)). */
-#define BENCH_FP32_TOLERANCE 1e-4
-
 /* The captured step against the CPU reference, as jacnoise check compares them: one replay
  * from the start, then model 0's batch and noise, as the GPU gathered and drew them, through
  * the CPU step and update from the same parameters (seed 1) and zero velocity. Returns
@@ -180,27 +174,6 @@ static double bench_validate(jn_cuda_ctx *ctx, cudaGraphExec_t graph, const jn_m
     free(params), free(grad), free(velocity), free(gpu);
     /* A NaN on either side is no match: it must not pass a threshold. */
     return norm > 0 && diff == diff ? sqrt(diff / norm) : INFINITY;
-}
-
-/* Holds a row's step to the CPU reference (fp32: within BENCH_FP32_TOLERANCE, or one line on
- * stderr naming the row and exit 1) and keeps the worst difference of each precision. */
-static void bench_check_cpu(const char *row, int tf32, double vs_cpu, double worst[2])
-{
-    worst[tf32] = vs_cpu > worst[tf32] || vs_cpu != vs_cpu ? vs_cpu : worst[tf32];
-    if (!tf32 && !(vs_cpu <= BENCH_FP32_TOLERANCE)) {
-        fprintf(stderr, "%s: %s: the step differs from the CPU reference's by %.2e (relative), beyond %.0e\n",
-                bench_prog, row, vs_cpu, BENCH_FP32_TOLERANCE);
-        exit(1);
-    }
-}
-
-/* The line that says how the steps were validated, with the worst differences seen. */
-static void bench_print_validated(const double worst[2])
-{
-    printf("validated: each step, replayed once from the start, left model 0 the velocity (from zero: the gradient)\n"
-           "of the CPU reference's step on the same batch and noise: fp32 within %.0e (worst %.1e); TF32 worst %.1e,\n"
-           "not held to it (TF32 rounds GEMM inputs to 10 bits: jacnoise check --precision tf32 derives its bound)\n",
-           BENCH_FP32_TOLERANCE, worst[0], worst[1]);
 }
 
 /* "Q1-Q3" of timings times scale, to print after their median with as many digits. */

@@ -21,6 +21,9 @@ if(JACNOISE_BENCH)
   jn_py_test(test_bench test_bench.py LABELS cli TIMEOUT 300)
   set_property(TEST test_bench APPEND PROPERTY ENVIRONMENT "JACNOISE_BENCH_DIR=$<TARGET_FILE_DIR:bench_checkpoint>")
 endif()
+# The CUDA benchmarks' limit on a step against the CPU reference, which needs no GPU.
+jn_c_test(test_bench_vs_cpu SOURCES test_bench_vs_cpu.c LABELS engine)
+target_include_directories(test_bench_vs_cpu PRIVATE ${PROJECT_SOURCE_DIR}/bench)
 
 # PyTorch autograd oracle (float64) for one step of every penalty target and estimator.
 jn_py_test(test_torch_oracle torch_oracle.py LABELS oracle)

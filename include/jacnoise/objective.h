@@ -61,6 +61,29 @@ typedef struct {
 } jn_noise_sizes;
 jn_noise_sizes jn_objective_noise_sizes(const jn_objective *obj, const jn_model *m, int rows);
 
+/* How far the CUDA engine's step may be from the CPU reference's on the same inputs, relative
+ * (||gpu - cpu|| / ||cpu|| of a tensor): jacnoise check's default tolerance and the CUDA
+ * benchmarks' limit, in one place so that both hold a step to the same bound.
+ * fp32: both sides compute in float32; cuBLAS and OpenBLAS sum the GEMMs' dot products in
+ * different orders, which moves each result by ~1e-6 relative, and the penalty's reverse pass
+ * multiplies a few such terms over a few steps; a wrong formula moves a tensor by O(1). */
+#define JN_FP32_TOLERANCE 1e-4
+
+/* The TF32 tolerance's derivation (jn_step_tolerance), for a reader to check. */
+typedef struct {
+    double u_tf32;    /* TF32's unit roundoff, 2^-11 */
+    double per_gemm;  /* a GEMM output's RMS relative error from the rounded inputs */
+    long longest;     /* the longest reduction among the step's GEMMs */
+    int gemms;        /* the GEMMs chained behind a gradient */
+    double chain;     /* their relative errors added */
+    double margin;    /* tolerance = margin x chain */
+} jn_tf32_bound;
+
+/* The tolerance of a step of m under obj on batches of `batch` rows: JN_FP32_TOLERANCE, or with
+ * tf32 one derived from TF32's 10-bit mantissa and the reduction lengths of the step's GEMMs
+ * (its derivation into *why where why is not NULL). */
+double jn_step_tolerance(const jn_model *m, const jn_objective *obj, int batch, int tf32, jn_tf32_bound *why);
+
 /* "hidden1", "hidden:2", "output". */
 void jn_target_name(const jn_objective *obj, char *out, size_t cap);
 

@@ -243,35 +243,13 @@ static void free_sides(gpu_side *g, cpu_side *c)
     free(c->gpu_copy);
 }
 
-/* The tolerance when none is given. fp32: 1e-4. Both sides compute in float32 on the same
- * inputs; cuBLAS and OpenBLAS sum the GEMMs' dot products in different orders, which moves each
- * result by ~1e-6 relative, and the penalty's reverse pass multiplies a few such terms over a
- * few steps; a wrong formula moves a tensor by O(1).
- * tf32: derived from TF32's 10-bit mantissa and the reduction lengths of the step's GEMMs, and
- * printed with its reasoning. */
+/* The tolerance when none is given (jn_step_tolerance); TF32's printed with its reasoning. */
 static double default_tolerance(const jn_config *cfg, const jn_model *m)
 {
+    jn_tf32_bound b;
+    const double tolerance = jn_step_tolerance(m, &cfg->obj, cfg->batch, cfg->tf32, &b);
     if (!cfg->tf32)
-        return 1e-4;
-    const double u_tf32 = ldexp(1.0, -11), u_fp32 = ldexp(1.0, -24), per_gemm = sqrt(2.0 / 3.0) * u_tf32;
-    const int L = m->n_layers, K = cfg->obj.jac_lambda > 0 ? jn_objective_tangents(&cfg->obj, m) : 0;
-    /* The longest chain of GEMMs behind a gradient: the forward pass (reductions over each
-     * layer's inputs), back-propagation to the first layer (over each layer's outputs), then
-     * the weight gradient (over the batch's rows, primal and tangent rows stacked). */
-    double chain = 0;
-    long longest = 0;
-    int gemms = 0;
-    for (int l = 1; l <= L; l++, gemms++) {
-        chain += per_gemm + m->sizes[l - 1] * u_fp32;
-        longest = m->sizes[l - 1] > longest ? m->sizes[l - 1] : longest;
-    }
-    for (int l = L; l >= 2; l--, gemms++)
-        chain += per_gemm + m->sizes[l] * u_fp32;
-    const long rows = (long)cfg->batch * (1 + K);
-    chain += per_gemm + rows * u_fp32;
-    gemms++;
-    longest = rows > longest ? rows : longest;
-    const double margin = 4, tolerance = margin * chain;
+        return tolerance;
     printf("TF32 tolerance: TF32 rounds each GEMM input to 10 mantissa bits (relative error up to u = 2^-11 = %.2e),\n"
            "  so each product a_k b_k of a dot product is off by up to 2u. The rounding errors of a reduction of\n"
            "  length k are independent: summed, they move a GEMM's output by sqrt(2/3) u = %.2e relative (RMS) when\n"
@@ -280,7 +258,7 @@ static double default_tolerance(const jn_config *cfg, const jn_model *m)
            "  back-propagation, weight gradient) whose relative errors add: %.2e. Tolerance = %.0f x that = %.2e: room\n"
            "  for cancellation in sums of signed terms, which the estimate ignores, and for a conversion that truncates\n"
            "  instead of rounding (a bias of up to 2u per GEMM, 2.4 x the RMS); a wrong kernel is off by O(1).\n\n",
-           u_tf32, per_gemm, longest * u_fp32, longest, gemms, chain, margin, tolerance);
+           b.u_tf32, b.per_gemm, ldexp((double)b.longest, -24), b.longest, b.gemms, b.chain, b.margin, tolerance);
     return tolerance;
 }
 

@@ -2,6 +2,7 @@
 #include "jacnoise/objective.h"
 #include "jacnoise/error.h"
 
+#include <math.h>
 #include <stdio.h>
 
 int jn_objective_top(const jn_objective *obj, const jn_model *m)
@@ -66,4 +67,30 @@ void jn_target_name(const jn_objective *obj, char *out, size_t cap)
     case JN_TARGET_HIDDEN: snprintf(out, cap, "hidden:%d", obj->target_layer); break;
     default: snprintf(out, cap, "output"); break;
     }
+}
+
+double jn_step_tolerance(const jn_model *m, const jn_objective *obj, int batch, int tf32, jn_tf32_bound *why)
+{
+    if (!tf32)
+        return JN_FP32_TOLERANCE;
+    jn_tf32_bound b = {.u_tf32 = ldexp(1.0, -11), .margin = 4};
+    const double u_fp32 = ldexp(1.0, -24);
+    b.per_gemm = sqrt(2.0 / 3.0) * b.u_tf32;
+    const int L = m->n_layers, K = obj->jac_lambda > 0 ? jn_objective_tangents(obj, m) : 0;
+    /* The longest chain of GEMMs behind a gradient: the forward pass (reductions over each
+     * layer's inputs), back-propagation to the first layer (over each layer's outputs), then
+     * the weight gradient (over the batch's rows, primal and tangent rows stacked). */
+    for (int l = 1; l <= L; l++, b.gemms++) {
+        b.chain += b.per_gemm + m->sizes[l - 1] * u_fp32;
+        b.longest = m->sizes[l - 1] > b.longest ? m->sizes[l - 1] : b.longest;
+    }
+    for (int l = L; l >= 2; l--, b.gemms++)
+        b.chain += b.per_gemm + m->sizes[l] * u_fp32;
+    const long rows = (long)batch * (1 + K);
+    b.chain += b.per_gemm + rows * u_fp32;
+    b.gemms++;
+    b.longest = rows > b.longest ? rows : b.longest;
+    if (why)
+        *why = b;
+    return b.margin * b.chain;
 }
