@@ -188,7 +188,7 @@ int main(int argc, char **argv)
     };
     double ms[N_TIMES];
     for (int k = 0; k < N_TIMES; k++) {
-        const bench_quartiles q = bench_summarise(times + rows[k].which * reps, reps);
+        const jn_timing q = jn_timing_of(times + rows[k].which * reps, reps);
         char median[32], spread[32];
         bench_format(q, 1e3, median, spread, sizeof spread);
         ms[rows[k].which] = 1e3 * q.median;

@@ -138,9 +138,8 @@ int main(int argc, char **argv)
         const double step = r->step.median, floor = r->floor.median, data = r->phase[JN_PHASE_DATA].median;
         const double gf = r->total_flops / step * 1e-9, floor_gf = r->total_flops / floor * 1e-9;
         char step_us[32], step_q[32], floor_us[32], floor_q[32], data_us[32], vs_q[32], gflop[32];
-        bench_format((bench_quartiles){r->step.q1, r->step.median, r->step.q3}, 1e6, step_us, step_q, sizeof step_q);
-        bench_format((bench_quartiles){r->floor.q1, r->floor.median, r->floor.q3}, 1e6, floor_us, floor_q,
-                     sizeof floor_q);
+        bench_format(r->step, 1e6, step_us, step_q, sizeof step_q);
+        bench_format(r->floor, 1e6, floor_us, floor_q, sizeof floor_q);
         snprintf(data_us, sizeof data_us, "%.*f", bench_decimals(1e6 * data), 1e6 * data);
         snprintf(gflop, sizeof gflop, "%.*f", bench_decimals(r->total_flops * 1e-9), r->total_flops * 1e-9);
         snprintf(vs_q, sizeof vs_q, "%.2fx (%.2f-%.2f)", r->step_vs_plain.median, r->step_vs_plain.q1,

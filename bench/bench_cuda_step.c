@@ -107,12 +107,12 @@ int main(int argc, char **argv)
                 const double step = r.step_us.median, floor = r.floor_us.median, gflops = r.gflop / step * 1e6;
                 if (v == 0)
                     plain_us = step;
-                char step_q[32], floor_q[32];
-                bench_spread(r.step_us, 1, 1, step_q, sizeof step_q);
-                bench_spread(r.floor_us, 1, 1, floor_q, sizeof floor_q);
+                char step_m[32], step_q[32], floor_m[32], floor_q[32];
+                bench_format(r.step_us, 1, step_m, step_q, sizeof step_q);
+                bench_format(r.floor_us, 1, floor_m, floor_q, sizeof floor_q);
                 const double tflops = gflops * 1e-3, share = 100 * gflops / peak[tf32];
-                printf("%-6d %-5s %-16s %10.1f %13s %10.1f %13s %7.2fx %9.*f %7.*f%% %8.2fx\n", B,
-                       tf32 ? "tf32" : "fp32", names[v], step, step_q, floor, floor_q, step / floor,
+                printf("%-6d %-5s %-16s %10s %13s %10s %13s %7.2fx %9.*f %7.*f%% %8.2fx\n", B,
+                       tf32 ? "tf32" : "fp32", names[v], step_m, step_q, floor_m, floor_q, step / floor,
                        bench_decimals(tflops), tflops, bench_decimals(share), share, step / plain_us);
                 fflush(stdout);
                 char row[64];

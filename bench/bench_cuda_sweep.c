@@ -184,13 +184,13 @@ int main(int argc, char **argv)
                          gflops = r.gflop / step * 1e6;
             if (i == 0)
                 first = per;
-            char step_q[32], floor_q[32];
-            bench_spread(r.step_us, 1, 1, step_q, sizeof step_q);
-            bench_spread(r.floor_us, 1.0 / M, 2, floor_q, sizeof floor_q);
+            char step_m[32], step_q[32], floor_m[32], floor_q[32];
+            bench_format(r.step_us, 1, step_m, step_q, sizeof step_q);
+            bench_format(r.floor_us, 1.0 / M, floor_m, floor_q, sizeof floor_q);
             const double share = 100 * gflops / peak;
-            printf("%-5s %6d %12.1f %17s %14.2f %14.2f %17s %7.2fx %10.*f %7.*f%% %11.2fx%s\n",
-                   tf32 ? "tf32" : "fp32", M, step, step_q, per, floor / M, floor_q, step / floor, bench_decimals(gflops),
-                   gflops, bench_decimals(share), share, per / first,
+            printf("%-5s %6d %12s %17s %14.*f %14s %17s %7.2fx %10.*f %7.*f%% %11.2fx%s\n",
+                   tf32 ? "tf32" : "fp32", M, step_m, step_q, bench_decimals(per), per, floor_m, floor_q, step / floor,
+                   bench_decimals(gflops), gflops, bench_decimals(share), share, per / first,
                    r.stopped ? "  (models stopped: a non-finite step)" : "");
             fflush(stdout);
             char row[64];

@@ -64,7 +64,7 @@ int main(int argc, char **argv)
             printf("%-8s not run (this CPU lacks it)\n", names[v]);
             continue;
         }
-        const bench_quartiles q = bench_summarise(times + v * reps, reps);
+        const jn_timing q = jn_timing_of(times + v * reps, reps);
         const double median = q.median, ns = 1e9 * median / (double)count;
         if (v == 0)
             base = median;

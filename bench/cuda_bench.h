@@ -120,7 +120,7 @@ static double bench_time_graph(jn_cuda_ctx *ctx, cudaGraphExec_t graph, int reps
 }
 
 typedef struct {
-    bench_quartiles step_us, floor_us;  /* per step of all the models, over the rounds */
+    jn_timing step_us, floor_us;        /* per step of all the models, over the rounds */
     double gflop;                       /* per step of all the models */
     int stopped;                        /* models that stopped on a non-finite step (should be 0) */
     double vs_cpu;                      /* model 0's first step against the CPU reference's (bench_validate) */
@@ -174,12 +174,6 @@ static double bench_validate(jn_cuda_ctx *ctx, cudaGraphExec_t graph, const jn_m
     free(params), free(grad), free(velocity), free(gpu);
     /* A NaN on either side is no match: it must not pass a threshold. */
     return norm > 0 && diff == diff ? sqrt(diff / norm) : INFINITY;
-}
-
-/* "Q1-Q3" of timings times scale, to print after their median with as many digits. */
-static void bench_spread(bench_quartiles q, double scale, int digits, char *out, size_t cap)
-{
-    snprintf(out, cap, "%.*f-%.*f", digits, q.q1 * scale, digits, q.q3 * scale);
 }
 
 /* Times a step of `models` lock-step models of m under obj, batches of B of `train` (at least
@@ -236,8 +230,8 @@ static bench_result bench_step(jn_cuda_ctx *ctx, const jn_model *m, const jn_obj
         step_us[round] = bench_time_graph(ctx, step_graph, reps, slots.ctl, start);
         floor_us[round] = bench_time_graph(ctx, floor_graph, reps, NULL, NULL);
     }
-    res.step_us = bench_summarise(step_us, BENCH_ROUNDS);
-    res.floor_us = bench_summarise(floor_us, BENCH_ROUNDS);
+    res.step_us = jn_timing_of(step_us, BENCH_ROUNDS);
+    res.floor_us = jn_timing_of(floor_us, BENCH_ROUNDS);
     BENCH_CUDA(cudaStreamSynchronize(ctx->stream));
     BENCH_CUDA(cudaMemcpy(at, slots.model, M * sizeof *at, cudaMemcpyDeviceToHost));
     for (int k = 0; k < models; k++)

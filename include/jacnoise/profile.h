@@ -168,6 +168,10 @@ typedef struct {
     double median, q1, q3, min, max;
 } jn_timing;
 
+/* Those of v[0 .. n - 1], n >= 1, interpolated between order statistics (sorts v): the
+ * profile's, and the benchmarks' (bench/bench_stats.h), in whatever unit v is. */
+jn_timing jn_timing_of(double *v, int n);
+
 /* One variant of the step (as configured, penalty off, ...) as measured. */
 typedef struct {
     char name[32];

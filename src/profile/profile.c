@@ -24,7 +24,7 @@ static double quantile(double *v, int n, double q)
     return v[lo] + (pos - lo) * (v[hi] - v[lo]);
 }
 
-static jn_timing summarise(double *v, int n)
+jn_timing jn_timing_of(double *v, int n)
 {
     qsort(v, (size_t)n, sizeof *v, cmp_double);
     return (jn_timing){quantile(v, n, 0.5), quantile(v, n, 0.25), quantile(v, n, 0.75), v[0], v[n - 1]};
@@ -72,7 +72,7 @@ static jn_timing paired_ratio(const double *samples, int i, int j, int reps, int
 {
     for (int r = 0; r < reps; r++)
         column[r] = samples[((size_t)i * reps + r) * S_COUNT + s] / samples[((size_t)j * reps + r) * S_COUNT + s];
-    return summarise(column, reps);
+    return jn_timing_of(column, reps);
 }
 
 static void raise_to(double *peak, double flops, double seconds)
@@ -167,7 +167,7 @@ int jn_profile_run(jn_profile_target **targets, const char *const *names, const 
             for (int s = 0; s < S_COUNT; s++) {
                 for (int r = 0; r < reps; r++)
                     column[r] = samples[((size_t)i * reps + r) * S_COUNT + s];
-                *out[s] = summarise(column, reps);
+                *out[s] = jn_timing_of(column, reps);
             }
             /* Of the steps as training runs them: the CPU trains with its phased step, CUDA
              * replays the fast one (no phase events, no eager launches). */
