@@ -58,20 +58,53 @@ def timed(cmd):
     return time.monotonic() - start
 
 
+class BenchParser(tool_files.ArgumentParser):
+    """The command line of a sweep bench: each option with its help and default in --help; a
+    bad one refused in one line, exit 2 (tool_files.ArgumentParser), a whole number outside its
+    range as the C benchmarks refuse one ('--reps: 0 out of range [1, 1000]'), before anything
+    is timed."""
+
+    def __init__(self, doc):
+        super().__init__(description=doc, formatter_class=argparse.RawDescriptionHelpFormatter)
+        self.ranges = {}
+        self.add_argument("--bin", default=PROGRAM, metavar="PROGRAM",
+                          help="the jacnoise program timed (default: build/jacnoise of this checkout)")
+
+    def whole(self, option, default, lo, hi, what):
+        """A whole-number option in [lo, hi]."""
+        self.ranges[option] = (lo, hi)
+        self.add_argument(option, type=int, default=default, metavar="N",
+                          help=f"{what}, N in [{lo}, {hi}] (default: {default})")
+
+    def parse_args(self, args=None, namespace=None):
+        a = super().parse_args(args, namespace)
+        for option, (lo, hi) in self.ranges.items():
+            value = getattr(a, option[2:].replace("-", "_"))
+            if not lo <= value <= hi:
+                self.error(f"{option}: {value} out of range [{lo}, {hi}]")
+        return a
+
+
+def widths(text):
+    """--hidden: widths as jacnoise takes them, comma-separated, each in [1, 1000000], 1 to 15."""
+    parts = text.split(",")
+    if not 1 <= len(parts) <= 15 or not all(p.isdigit() and 1 <= int(p) <= 1000000 for p in parts):
+        raise argparse.ArgumentTypeError(f"'{text}': expected 1 to 15 widths in [1, 1000000], comma-separated")
+    return text
+
+
 def main():
-    ap = tool_files.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--bin", default=PROGRAM, metavar="PROGRAM")
-    ap.add_argument("--models", type=int, default=8)
-    ap.add_argument("--data", default="usps")
-    ap.add_argument("--hidden", default="1000")
-    ap.add_argument("--train-limit", type=int, default=6000)
-    ap.add_argument("--epochs", type=int, default=2)
-    ap.add_argument("--batch", type=int, default=100)
-    ap.add_argument("--reps", type=int, default=3)
+    ap = BenchParser(__doc__)
+    ap.whole("--models", 8, 1, 4096, "configurations (seeds), and the group size of the lock-step sweep")
+    ap.add_argument("--data", default="usps", choices=("usps", "mnist", "mnist-binary"),
+                    help="data set (default: usps)")
+    ap.add_argument("--hidden", default="1000", type=widths, metavar="W1,W2,...",
+                    help="hidden widths (default: 1000)")
+    ap.whole("--train-limit", 6000, 1, 60000, "training examples")
+    ap.whole("--epochs", 2, 1, 1000, "epochs of each configuration")
+    ap.whole("--batch", 100, 1, 65536, "batch size")
+    ap.whole("--reps", 3, 1, 1000, "rounds of the three ways (the median is reported)")
     a = ap.parse_args()
-    for name in ("models", "train_limit", "epochs", "batch", "reps"):
-        if getattr(a, name) < 1:
-            ap.error(f"--{name.replace('_', '-')} {getattr(a, name)}: expected 1 or more")
     tmp = tempfile.mkdtemp(prefix="jacnoise-bench-sweep-")
     try:
         bench(a, tmp)

@@ -73,12 +73,11 @@ def one_size(a, tmp, n):
 
 def main():
     ap = sizes_parser(__doc__, "50000")
-    ap.add_argument("--baseline", required=True, metavar="PROGRAM")
-    ap.add_argument("--reps", type=int, default=5)
+    ap.add_argument("--baseline", required=True, metavar="PROGRAM",
+                    help="the jacnoise program timed against --bin, a build of an earlier commit say (required)")
+    ap.whole("--reps", 5, 1, 1000, "rounds of each program (the median is reported)")
     a = ap.parse_args()
     sizes = config_sizes(ap, a.configs, LRS)
-    if a.reps < 1:
-        ap.error(f"--reps {a.reps}: expected 1 or more")
     with tempfile.TemporaryDirectory(prefix="jacnoise-bench-plan-") as tmp:
         print(f"{'configs':>8} {'baseline CPU s (q1-q3)':>24} {'wall':>6} {'PROGRAM CPU s (q1-q3)':>24} {'wall':>6} "
               f"{'ratio':>6}", flush=True)

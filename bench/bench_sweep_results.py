@@ -18,13 +18,12 @@ or SIGTERM (exit 143).
 
 usage: bench/bench_sweep_results.py [--bin PROGRAM] [--configs 10000,50000] [--runs 20]
        (JACNOISE_DATA: the data folder; PROGRAM: jacnoise, by default build/jacnoise of this checkout)"""
-import argparse
 import csv
 import os
 import shutil
 import tempfile
 
-from bench_sweep_cpu import PROGRAM, fail, run_bench, timed, tool_files
+from bench_sweep_cpu import BenchParser, fail, run_bench, timed
 
 TINY = "data = usps\nhidden = 4\ntrain-limit = 60\nvalid = 20\nbatch = 20\nepochs = 1\n"
 LRS = 100  # grid points of lr; the seeds make up the rest of N
@@ -32,9 +31,9 @@ LRS = 100  # grid points of lr; the seeds make up the rest of N
 
 def sizes_parser(doc, default):
     """The command line of a bench over sizes N: --bin, and --configs (default)."""
-    ap = tool_files.ArgumentParser(description=doc, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--bin", default=PROGRAM, metavar="PROGRAM")
-    ap.add_argument("--configs", default=default, help=f"sizes N, comma-separated (multiples of {LRS})")
+    ap = BenchParser(doc)
+    ap.add_argument("--configs", default=default, metavar="N1,N2,...",
+                    help=f"sizes N, comma-separated, multiples of {LRS} (default: {default})")
     return ap
 
 
@@ -115,11 +114,9 @@ def one_size(a, tmp, n):
 
 def main():
     ap = sizes_parser(__doc__, "10000,50000")
-    ap.add_argument("--runs", type=int, default=20)
+    ap.whole("--runs", 20, 1, LRS, "configurations trained among the N finished")
     a = ap.parse_args()
     sizes = config_sizes(ap, a.configs, 2 * LRS)
-    if not 1 <= a.runs <= LRS:
-        ap.error(f"--runs: {a.runs} out of range [1, {LRS}]")
     tmp = tempfile.mkdtemp(prefix="jacnoise-bench-results-")
     try:
         print(f"{'configs':>8} {'merge s':>8} {'sweep s':>8} {'rerun s':>8} {'alone s':>8}  per ended run "

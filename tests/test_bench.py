@@ -10,7 +10,8 @@ ones where they are built, their layer sizes refused before a device is looked f
 bench_cpu_step out of memory says so in one line naming itself; a table that did not reach
 standard output ends in one line and exit 1;
 bench_checkpoint's best.ckpt size is last.ckpt's less two sets of values, 4- or 8-byte;
-the Python ones' refusals too, and bench_sweep_cpu.py run from another folder without --bin
+the Python ones' refusals too (a number out of its range with that range) and their --help giving
+each option's default, and bench_sweep_cpu.py run from another folder without --bin
 finds its checkout's jacnoise; the sweeps they time each start in a folder of its own.
 bench_checkpoint leaves no file in its --dir, after a finished run or one stopped by SIGINT,
 SIGTERM or SIGHUP mid-way. bench_sweep_cpu.py stopped by Ctrl-C or SIGTERM mid-run says so in
@@ -95,18 +96,30 @@ def command_lines():
 # The Python benchmarks: a bad command line in one line, 'TOOL: MESSAGE' naming the option, exit
 # 2, nothing on standard output (not argparse's usage line and then the error), as jacnoise does.
 PYTHON_REFUSALS = {
-    "bench_sweep_cpu": [(["--bogus"], "--bogus"), (["--models", "x"], "--models"), (["--reps", "0"], "--reps 0")],
+    "bench_sweep_cpu": [(["--bogus"], "--bogus"), (["--models", "x"], "--models"),
+                        (["--reps", "0"], "--reps: 0 out of range [1, 1000]"),
+                        # Refused before the (missing) program would run, as the C benches refuse.
+                        (["--models", "5000", "--bin", "no-such-jacnoise"], "--models: 5000 out of range [1, 4096]"),
+                        (["--hidden", "8,x", "--bin", "no-such-jacnoise"], "--hidden: '8,x'"),
+                        (["--data", "foo", "--bin", "no-such-jacnoise"], "--data: invalid choice: 'foo'")],
     "bench_sweep_results": [(["--bogus"], "--bogus"), (["--runs", "0"], "--runs: 0 out of range [1, 100]"), (["--configs", "x"], "--configs x")],
     "bench_sweep_merge": [(["--bogus"], "--bogus"), (["--configs", "x"], "--configs x"), (["--configs", "150"],
                                                                                           "--configs 150")],
     "bench_sweep_plan": [(["--configs", "150"], "--baseline"), (["--baseline", "x", "--bogus"], "--bogus"),
-                         (["--baseline", "x", "--reps", "0"], "--reps 0")],
+                         (["--baseline", "x", "--reps", "0"], "--reps: 0 out of range [1, 1000]")],
 }
 
 
 def python_command_lines(tmp):
     for name, refusals in PYTHON_REFUSALS.items():
         script = os.path.join(os.path.dirname(SWEEP_BENCH), f"{name}.py")
+        # Each option's help says what it is and its default (or that it is required).
+        p = subprocess.run([sys.executable, script, "--help"], capture_output=True, text=True, timeout=60)
+        entries = [" ".join(e.split()) for e in re.split(r"\n  (?=--)", p.stdout.split("\noptions:\n")[-1])[1:]]
+        bare = [e.split()[0] for e in entries if "(default: " not in e and "(required)" not in e]
+        check(p.returncode == 0 and entries and not bare and not p.stderr,
+              f"{name}.py --help: exit {p.returncode}, options without their help and default: {bare} "
+              f"{p.stdout[-600:]!r}")
         for args, words in refusals:
             p = subprocess.run([sys.executable, script] + args, capture_output=True, text=True, timeout=60)
             check(p.returncode == 2 and p.stderr.startswith(f"{name}: ") and words in p.stderr and
