@@ -31,7 +31,7 @@ import sys
 import tempfile
 import time
 
-from harness import BIN, check, finish, wait_until
+from harness import BIN, check, finish, option_help, wait_until
 
 BENCH = os.environ.get("JACNOISE_BENCH_DIR", "")
 SWEEP_BENCH = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "bench", "bench_sweep_cpu.py")
@@ -113,13 +113,7 @@ PYTHON_REFUSALS = {
 def python_command_lines(tmp):
     for name, refusals in PYTHON_REFUSALS.items():
         script = os.path.join(os.path.dirname(SWEEP_BENCH), f"{name}.py")
-        # Each option's help says what it is and its default (or that it is required).
-        p = subprocess.run([sys.executable, script, "--help"], capture_output=True, text=True, timeout=60)
-        entries = [" ".join(e.split()) for e in re.split(r"\n  (?=--)", p.stdout.split("\noptions:\n")[-1])[1:]]
-        bare = [e.split()[0] for e in entries if "(default: " not in e and "(required)" not in e]
-        check(p.returncode == 0 and entries and not bare and not p.stderr,
-              f"{name}.py --help: exit {p.returncode}, options without their help and default: {bare} "
-              f"{p.stdout[-600:]!r}")
+        option_help(script)
         for args, words in refusals:
             p = subprocess.run([sys.executable, script] + args, capture_output=True, text=True, timeout=60)
             check(p.returncode == 2 and p.stderr.startswith(f"{name}: ") and words in p.stderr and

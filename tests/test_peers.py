@@ -1,12 +1,12 @@
 #!/usr/bin/env python3
-"""bench/peers/run_peers.py's refusals, none of which times anything: an option the script
-refuses is one line and exit 2 before the peers load (an unwritable --csv included); one
-jacnoise refuses is jacnoise's line and exit 2; a --jacnoise that exits 0 without its step
-state is one line naming it and that file, exit 1; no table is written. Ctrl-C is one line,
-exit 130, the shapes done kept in --csv; SIGTERM (143), a closed standard output (141) and a
-jacnoise command that fails (1) the same. And the PyTorch
-peers' loss, penalty, objective and gradient agree with `jacnoise step --dump` for each
-penalty form, as the script's check column says; a loss 1e-3 off is named there, exit 1.
+"""bench/peers/run_peers.py's --help (each option with its default) and refusals, none of which times
+anything: an option the script refuses is one line and exit 2 before the peers load (an unwritable
+--csv included); one jacnoise refuses is jacnoise's line and exit 2; a --jacnoise that exits 0
+without its step state is one line naming it and that file, exit 1; no table is written. Ctrl-C is
+one line, exit 130, the shapes done kept in --csv; SIGTERM (143), a closed standard output (141) and
+a jacnoise command that fails (1) the same. And the PyTorch peers' loss, penalty, objective and
+gradient agree with `jacnoise step --dump` for each penalty form, as the script's check column says;
+a loss 1e-3 off is named there, exit 1.
 
 Environment (set by CTest): JACNOISE_BIN, JACNOISE_DATA."""
 import csv
@@ -14,7 +14,7 @@ import os
 import subprocess
 import sys
 
-from harness import BIN, check, finish, scratch
+from harness import BIN, check, finish, option_help, scratch
 
 SCRIPT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "bench", "peers", "run_peers.py")
 TINY = ["--data", "usps", "--hidden", "5", "--batch", "2", "--penalty", "hidden1", "--reps", "1", "--rounds", "1",
@@ -126,6 +126,7 @@ def closed_output(tmp, table):
 
 
 def main():
+    option_help(SCRIPT)
     with scratch("jacnoise-peers.") as tmp:
         table = os.path.join(tmp, "peers.csv")
         silent = os.path.join(tmp, "silent")  # exits 0 and writes nothing

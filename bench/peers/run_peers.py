@@ -191,27 +191,38 @@ def refusal(args):
 
 def main():
     ap = tool_files.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--jacnoise", default=os.path.join(ROOT, "build", "jacnoise"))
-    ap.add_argument("--data", default="mnist")
-    ap.add_argument("--data-dir", default="")
-    ap.add_argument("--hidden", nargs="+", default=["1000,1000", "1000"])
-    ap.add_argument("--batch", nargs="+", type=int, default=[1, 10, 100, 1000])
-    ap.add_argument("--penalty", nargs="+", default=["hidden1", "output:1", "output:3", "output:exact"])
-    ap.add_argument("--jac-lambda", default="0.1")
-    ap.add_argument("--jac-noise", default="0.3")
-    ap.add_argument("--input-noise", default="0")
-    ap.add_argument("--reps", type=int, default=10)
-    ap.add_argument("--warmup", type=int, default=3)
-    ap.add_argument("--rounds", type=int, default=3,
-                    help="rounds per shape, each timing jacnoise and then every peer (reps steps each)")
-    ap.add_argument("--threads", type=int, default=2)
-    ap.add_argument("--device", choices=["cpu", "cuda"], default="cpu")
+    ap.add_argument("--jacnoise", default=os.path.join(ROOT, "build", "jacnoise"), metavar="PROGRAM",
+                    help="the jacnoise program (default: build/jacnoise of this checkout)")
+    ap.add_argument("--data", default="mnist", help="data set of the batches (default: %(default)s)")
+    ap.add_argument("--data-dir", default="", metavar="DIR",
+                    help="folder of the data files (default: where jacnoise looks)")
+    ap.add_argument("--hidden", nargs="+", default=["1000,1000", "1000"], metavar="W1,W2,...",
+                    help="hidden widths, one model each (default: 1000,1000 1000)")
+    ap.add_argument("--batch", nargs="+", type=int, default=[1, 10, 100, 1000], metavar="B",
+                    help="batch sizes (default: 1 10 100 1000)")
+    ap.add_argument("--penalty", nargs="+", default=["hidden1", "output:1", "output:3", "output:exact"],
+                    metavar="FORM", help="penalty forms: hidden1 or TARGET:PROJ (output:3, output:exact, hidden:2:1) "
+                    "(default: hidden1 output:1 output:3 output:exact)")
+    ap.add_argument("--jac-lambda", default="0.1", metavar="X", help="penalty weight (default: %(default)s)")
+    ap.add_argument("--jac-noise", default="0.3", metavar="X", help="penalty input noise (default: %(default)s)")
+    ap.add_argument("--input-noise", default="0", metavar="X", help="main loss input noise (default: %(default)s)")
+    ap.add_argument("--reps", type=int, default=10, metavar="N",
+                    help="timed steps of each program per round (default: %(default)s)")
+    ap.add_argument("--warmup", type=int, default=3, metavar="N",
+                    help="untimed steps before them (default: %(default)s)")
+    ap.add_argument("--rounds", type=int, default=3, metavar="N",
+                    help="rounds per shape, each timing jacnoise and then every peer (reps steps each) "
+                    "(default: %(default)s)")
+    ap.add_argument("--threads", type=int, default=2, metavar="N",
+                    help="threads of every program (default: %(default)s)")
+    ap.add_argument("--device", choices=["cpu", "cuda"], default="cpu",
+                    help="where every program runs (default: %(default)s)")
     ap.add_argument("--precision", choices=["fp32", "tf32"], default="fp32",
-                    help="the matrix products of every program (tf32: on the GPU only)")
-    ap.add_argument("--exact-max-batch", type=int, default=100,
+                    help="the matrix products of every program (tf32: on the GPU only) (default: %(default)s)")
+    ap.add_argument("--exact-max-batch", type=int, default=100, metavar="B",
                     help="skip the exact norm above this batch size (its cost grows as B times the rows it builds: "
-                         "C for the output, d for hidden:k)")
-    ap.add_argument("--csv", help="also write the table as CSV")
+                    "C for the output, d for hidden:k) (default: %(default)s)")
+    ap.add_argument("--csv", metavar="FILE", help="also write the table as CSV (default: none)")
     args = ap.parse_args()
     refused = refusal(args)
     if refused:
