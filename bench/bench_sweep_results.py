@@ -27,6 +27,7 @@ from bench_sweep_cpu import BenchParser, fail, run_bench, timed
 
 TINY = "data = usps\nhidden = 4\ntrain-limit = 60\nvalid = 20\nbatch = 20\nepochs = 1\n"
 LRS = 100  # grid points of lr; the seeds make up the rest of N
+MAX_CONFIGS = 50000  # the most configurations jacnoise takes in one sweep
 
 
 def sizes_parser(doc, default):
@@ -38,13 +39,14 @@ def sizes_parser(doc, default):
 
 
 def config_sizes(ap, text, least):
-    """The sizes N of --configs (text): multiples of LRS, at least `least`; else ap's error."""
+    """The sizes N of --configs (text): multiples of LRS in [least, MAX_CONFIGS]; else ap's error,
+    before anything is made (a size jacnoise refuses would end the bench after the sizes before)."""
     try:
         sizes = [int(v) for v in text.split(",")]
     except ValueError:
         ap.error(f"--configs {text}: expected whole numbers, comma-separated")
-    if any(n < least or n % LRS for n in sizes):
-        ap.error(f"--configs {text}: expected multiples of {LRS}, at least {least}")
+    if any(not least <= n <= MAX_CONFIGS or n % LRS for n in sizes):
+        ap.error(f"--configs {text}: expected multiples of {LRS} in [{least}, {MAX_CONFIGS}]")
     return sizes
 
 

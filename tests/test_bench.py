@@ -104,7 +104,9 @@ PYTHON_REFUSALS = {
                         (["--data", "foo", "--bin", "no-such-jacnoise"], "--data: invalid choice: 'foo'")],
     "bench_sweep_results": [(["--bogus"], "--bogus"), (["--runs", "0"], "--runs: 0 out of range [1, 100]"), (["--configs", "x"], "--configs x")],
     "bench_sweep_merge": [(["--bogus"], "--bogus"), (["--configs", "x"], "--configs x"), (["--configs", "150"],
-                                                                                          "--configs 150")],
+                                                                                          "--configs 150: expected multiples of 100 in [100, 50000]"),
+                          (["--configs", "1000,60000", "--bin", "no-such-jacnoise"],
+                           "--configs 1000,60000: expected multiples of 100 in [100, 50000]")],
     "bench_sweep_plan": [(["--configs", "150"], "--baseline"), (["--baseline", "x", "--bogus"], "--bogus"),
                          (["--baseline", "x", "--reps", "0"], "--reps: 0 out of range [1, 1000]")],
 }
