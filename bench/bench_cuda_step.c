@@ -118,6 +118,7 @@ int main(int argc, char **argv)
                 char row[64];
                 snprintf(row, sizeof row, "B = %d, %s, %s", B, tf32 ? "tf32" : "fp32", names[v]);
                 bench_check_cpu(row, tf32, r.vs_cpu, jn_step_tolerance(&m, &vars[v], B, tf32, NULL), worst);
+                bench_check_stopped(row, r.stopped, 1);
             }
             jn_cuda_ctx_close(&ctx);
         }

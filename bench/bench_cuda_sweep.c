@@ -188,14 +188,14 @@ int main(int argc, char **argv)
             bench_format(r.step_us, 1, step_m, step_q, sizeof step_q);
             bench_format(r.floor_us, 1.0 / M, floor_m, floor_q, sizeof floor_q);
             const double share = 100 * gflops / peak;
-            printf("%-5s %6d %12s %17s %14.*f %14s %17s %7.2fx %10.*f %7.*f%% %11.2fx%s\n",
+            printf("%-5s %6d %12s %17s %14.*f %14s %17s %7.2fx %10.*f %7.*f%% %11.2fx\n",
                    tf32 ? "tf32" : "fp32", M, step_m, step_q, bench_decimals(per), per, floor_m, floor_q, step / floor,
-                   bench_decimals(gflops), gflops, bench_decimals(share), share, per / first,
-                   r.stopped ? "  (models stopped: a non-finite step)" : "");
+                   bench_decimals(gflops), gflops, bench_decimals(share), share, per / first);
             fflush(stdout);
             char row[64];
             snprintf(row, sizeof row, "%s, M = %d", tf32 ? "tf32" : "fp32", M);
             bench_check_cpu(row, tf32, r.vs_cpu, jn_step_tolerance(&m, &obj, o.batch, tf32, NULL), worst);
+            bench_check_stopped(row, r.stopped, M);
         }
         jn_cuda_ctx_close(&ctx);
     }

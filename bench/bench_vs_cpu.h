@@ -1,7 +1,8 @@
 /* How the CUDA benchmarks hold a step to the CPU reference: within the tolerance jacnoise check
  * holds it to by default (jn_step_tolerance: fp32's fixed, TF32's derived from its mantissa
  * and the step's GEMMs), or one line naming the row and exit 1, in either precision: a TF32
- * figure of a wrong step would otherwise be printed as if it were the engine's. Apart from
+ * figure of a wrong step would otherwise be printed as if it were the engine's; and no row
+ * whose models stopped on a non-finite step. Apart from
  * cuda_bench.h, which needs CUDA, so that a test can hold this to its word without a GPU. */
 #ifndef JACNOISE_BENCH_VS_CPU_H
 #define JACNOISE_BENCH_VS_CPU_H
@@ -28,6 +29,18 @@ static inline void bench_check_cpu(const char *row, int tf32, double vs_cpu, dou
     }
     if (!worst[tf32].tolerance || vs_cpu / tolerance > worst[tf32].vs_cpu / worst[tf32].tolerance)
         worst[tf32] = (bench_worst){vs_cpu, tolerance};
+}
+
+/* Holds a row's figures to the work they name: a model that stopped on a non-finite step skips
+ * the rest of its steps, so the row timed less than `models` models' steps (one line on stderr
+ * naming the row, exit 1). */
+static inline void bench_check_stopped(const char *row, int stopped, int models)
+{
+    if (stopped) {
+        fprintf(stderr, "%s: %s: %d of the %d models stopped on a non-finite step: the figures time less than their "
+                "steps\n", bench_prog, row, stopped, models);
+        exit(1);
+    }
 }
 
 /* The line that says how the steps were validated, with the row of each precision closest to

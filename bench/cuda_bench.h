@@ -122,7 +122,7 @@ static double bench_time_graph(jn_cuda_ctx *ctx, cudaGraphExec_t graph, int reps
 typedef struct {
     jn_timing step_us, floor_us;        /* per step of all the models, over the rounds */
     double gflop;                       /* per step of all the models */
-    int stopped;                        /* models that stopped on a non-finite step (should be 0) */
+    int stopped;                        /* models that stopped on a non-finite step (bench_check_stopped) */
     double vs_cpu;                      /* model 0's first step against the CPU reference's (bench_validate) */
 } bench_result;
 

@@ -1,7 +1,8 @@
-/* The CUDA benchmarks' hold on a step against the CPU reference (bench/bench_vs_cpu.h), without
- * a GPU: jacnoise check's default tolerance in either precision (a TF32 step beyond its
- * derived bound was printed as if it were the engine's), one line naming the row and exit 1
- * beyond it, and the validated line's worst row of each precision. */
+/* The CUDA benchmarks' hold on what they time (bench/bench_vs_cpu.h), without a GPU: a step
+ * against the CPU reference within jacnoise check's default tolerance in either precision (a
+ * TF32 step beyond its derived bound was printed as if it were the engine's), and no row whose
+ * models stopped on a non-finite step; beyond either, one line naming the row and exit 1. And
+ * the validated line's worst row of each precision. */
 #include "bench_vs_cpu.h"
 #include "check.h"
 #include "jacnoise/objective.h"
@@ -10,8 +11,15 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-/* bench_check_cpu(row, tf32, vs_cpu, tolerance) in a child: its exit status and stderr. */
-static int child_check(const char *row, int tf32, double vs_cpu, double tolerance, char *err, size_t cap)
+/* One check of a row, as a benchmark makes it. */
+typedef struct {
+    int tf32;
+    double vs_cpu, tolerance;
+    int stopped, models;
+} row_check;
+
+/* bench_check_cpu and bench_check_stopped on *c in a child: its exit status and stderr. */
+static int child_check(const char *row, const row_check *c, char *err, size_t cap)
 {
     int fd[2];
     REQUIRE(pipe(fd) == 0, "pipe");
@@ -21,7 +29,8 @@ static int child_check(const char *row, int tf32, double vs_cpu, double toleranc
     if (pid == 0) {
         dup2(fd[1], 2);
         bench_worst worst[2] = {{0, 0}, {0, 0}};
-        bench_check_cpu(row, tf32, vs_cpu, tolerance, worst);
+        bench_check_cpu(row, c->tf32, c->vs_cpu, c->tolerance, worst);
+        bench_check_stopped(row, c->stopped, c->models);
         _exit(0);
     }
     close(fd[1]);
@@ -47,25 +56,29 @@ int main(void)
     const double fp32 = jn_step_tolerance(&m, &obj, 10, 0, NULL), tf32 = jn_step_tolerance(&m, &obj, 10, 1, NULL);
     CHECK(fp32 == JN_FP32_TOLERANCE && tf32 > fp32, "tolerances fp32 %g, tf32 %g", fp32, tf32);
 
-    /* Beyond the limit, in either precision (and a NaN, which passes no threshold). */
+    /* Beyond the limit, in either precision (and a NaN, which passes no threshold); models
+     * stopped. */
     const struct {
-        int tf32;
-        double vs_cpu, tolerance;
-    } beyond[] = {{0, 2 * fp32, fp32}, {1, 2 * tf32, tf32}, {1, NAN, tf32}};
-    for (size_t i = 0; i < sizeof beyond / sizeof *beyond; i++) {
-        char err[512];
-        const int code = child_check("B = 10, tf32, plain", beyond[i].tf32, beyond[i].vs_cpu, beyond[i].tolerance, err,
-                                     sizeof err);
-        const char *want = "bench_cuda_step: B = 10, tf32, plain: the step differs from the CPU reference's by ";
-        CHECK(code == 1 && !strncmp(err, want, strlen(want)) &&
-              strchr(err, '\n') == err + strlen(err) - 1,
-              "tf32 %d, %g against %g: exit %d, expected 1 and one line: '%s'", beyond[i].tf32, beyond[i].vs_cpu,
-              beyond[i].tolerance, code, err);
+        row_check c;
+        const char *says;
+    } refused[] = {{{0, 2 * fp32, fp32, 0, 1}, "the step differs from the CPU reference's by "},
+                   {{1, 2 * tf32, tf32, 0, 1}, "the step differs from the CPU reference's by "},
+                   {{1, NAN, tf32, 0, 1}, "the step differs from the CPU reference's by "},
+                   {{1, tf32 / 2, tf32, 2, 4}, "2 of the 4 models stopped on a non-finite step"}};
+    for (size_t i = 0; i < sizeof refused / sizeof *refused; i++) {
+        char err[512], want[256];
+        const row_check *c = &refused[i].c;
+        snprintf(want, sizeof want, "bench_cuda_step: B = 10, plain: %s", refused[i].says);
+        const int code = child_check("B = 10, plain", c, err, sizeof err);
+        CHECK(code == 1 && !strncmp(err, want, strlen(want)) && strchr(err, '\n') == err + strlen(err) - 1,
+              "tf32 %d, %g against %g, %d of %d stopped: exit %d, expected 1 and one line '%s...': '%s'", c->tf32,
+              c->vs_cpu, c->tolerance, c->stopped, c->models, code, want, err);
     }
 
     /* Within it: kept, the row closest to its limit of each precision. */
     char err[512];
-    CHECK(child_check("row", 1, tf32 / 2, tf32, err, sizeof err) == 0 && !err[0], "within: '%s'", err);
+    const row_check within = {1, tf32 / 2, tf32, 0, 4};
+    CHECK(child_check("row", &within, err, sizeof err) == 0 && !err[0], "within: '%s'", err);
     bench_worst worst[2] = {{0, 0}, {0, 0}};
     bench_check_cpu("a", 1, tf32 / 2, tf32, worst);
     bench_check_cpu("b", 1, 1e-3, 1e-2, worst);
