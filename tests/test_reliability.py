@@ -342,15 +342,23 @@ def mid_epoch_divergence(tmp):
 
 
 def checkpoint_note(tmp):
-    """A run that spends most of its time writing checkpoints (one every step) ends with one
-    note saying so and what to change; a run of the same net writing every 5 epochs, longer
-    than the second the note needs, ends without it."""
+    """A run that spends most of its time writing checkpoints (one every step, 250 of them) ends
+    with one note saying so and what to change; a run of the same net writing every 5 epochs
+    ends without it, and so does a sweep of a second or two whose writes, a large share of it,
+    take less than the 2 s the note needs (a small CPU sweep's note of 0.6 s was noise)."""
     job = ["train", "--data", "usps", "--hidden", "1000", "--train-limit", "500", "--valid", "100", "--batch", "10",
            "--patience", "0", "--progress", "never"]
-    p = run(job + ["--epochs", "5", "--checkpoint-steps", "1", "--out", os.path.join(tmp, "note-steps")])
+    # Files of 6 MB (256-2000-10, three sections) so that 250 fsynced writes take over 2 s on a fast disk too.
+    p = run(job + ["--hidden", "2000", "--epochs", "5", "--checkpoint-steps", "1",
+                   "--out", os.path.join(tmp, "note-steps")])
     notes = [line for line in p.stderr.splitlines() if line.startswith("jacnoise: note: writing checkpoints took")]
     check(len(notes) == 1 and "--checkpoint-steps 1 writes one every step: raise it" in notes[0],
           f"checkpoint note, a checkpoint every step: stderr {p.stderr!r}")
+    spec = os.path.join(tmp, "note-short.spec")
+    with open(spec, "w") as f:
+        f.write("data = usps\nhidden = 500\ntrain-limit = 200\nvalid = 100\nepochs = 10\nlr = [0.01, 0.1]\n")
+    p = run(["sweep", "--spec", spec, "--out", os.path.join(tmp, "note-short"), "--progress", "never"])
+    check("writing checkpoints took" not in p.stderr, f"checkpoint note, a short sweep: stderr {p.stderr!r}")
     start = time.monotonic()
     p = run(job + ["--epochs", "50", "--checkpoint-epochs", "5", "--out", os.path.join(tmp, "note-epochs")])
     took = time.monotonic() - start
