@@ -879,8 +879,10 @@ def repeats(tmp):
     open(spec, "w").write(REPEAT_SPEC)
     folder = os.path.join(tmp, "repeats")
     p = sweep(["--spec", spec, "--out", folder])
-    check("2 of the spec's 4 configurations set options that change nothing" in p.stdout and
-          "1 of the spec's 4 configurations repeat another" in p.stdout, f"not reported: {p.stdout[:400]}")
+    # Only the reason that applies: "jac-proj for hidden1" was said of a spec without hidden1.
+    check("2 of the spec's 4 configurations set options that change nothing (the penalty's at jac-lambda 0): "
+          in p.stdout and "1 of the spec's 4 configurations repeat another" in p.stdout,
+          f"not reported: {p.stdout[:400]}")
     lambdas = column(folder, "jac-lambda")
     check(sorted(lambdas.values()) == ["0", "0.1", "0.1"], f"expected one run without the penalty: {lambdas}")
     plain = next((i for i, lam in lambdas.items() if lam == "0"), "")
@@ -898,9 +900,15 @@ def repeats(tmp):
     open(spec, "w").write(REPEAT_SPEC.replace("jac-target = output", "jac-target = hidden1")
                           .replace("jac-proj = 3", "jac-proj = [1, 3, exact]").replace("[0, 0.1]", "0.1"))
     p = sweep(["--spec", spec, "--out", hidden1])
-    check("4 of the spec's 6 configurations set options" in p.stdout and
+    check("4 of the spec's 6 configurations set options that change nothing (jac-proj for hidden1): " in p.stdout and
           "4 of the spec's 6 configurations repeat another" in p.stdout and len(run_ids(hidden1)) == 2,
           f"hidden1: jac-proj should not make configurations: {p.stdout[:300]}")
+    # Both reasons, where both apply (a dry run says it as the sweep would).
+    open(spec, "w").write(REPEAT_SPEC.replace("jac-target = output", "jac-target = hidden1")
+                          .replace("jac-proj = 3", "jac-proj = [1, 3]"))
+    p = sweep(["--spec", spec, "--out", os.path.join(tmp, "repeats-both"), "--dry-run"])
+    check("set options that change nothing (the penalty's at jac-lambda 0, jac-proj for hidden1): " in p.stdout,
+          f"hidden1 with and without the penalty: {p.stdout[:300]}")
 
     try:
         import matplotlib  # noqa: F401

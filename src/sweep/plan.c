@@ -65,7 +65,7 @@ static int base_config(jn_plan *plan)
 
 /* The options of grid point `point`, draw `sample`, repeat `repeat` (but out): the plan's base
  * with the swept values; *reset tells whether options that change nothing were set to their
- * defaults. */
+ * defaults, and why: a JN_PLAN_RESET_* or 0. */
 static int configure(const jn_plan *plan, long point, long sample, long repeat, jn_config *cfg, int *reset)
 {
     const jn_spec *spec = &plan->spec;
@@ -97,7 +97,11 @@ static int configure(const jn_plan *plan, long point, long sample, long repeat, 
         describe(plan, cfg, what, sizeof what);
         return jn_fail_context("%s: the configuration %s", spec->path, what);
     }
-    *reset = jn_config_drop_inert(cfg, NULL, 0) > 0;  /* points that differ only there are one */
+    /* Points that differ only there are one. Without the penalty, its options are all reset
+     * (jac-proj for hidden1 among them): that is the reason. */
+    *reset = jn_config_drop_inert(cfg, NULL, 0) == 0 ? 0
+             : cfg->obj.jac_lambda == 0              ? JN_PLAN_RESET_NO_PENALTY
+                                                     : JN_PLAN_RESET_HIDDEN1_PROJ;
     return 0;
 }
 
@@ -325,7 +329,8 @@ int jn_plan_make(jn_spec *spec, const jn_config *given, const char *dir, jn_plan
     for (long k = 0; !rc && k < total; k++) {
         int reset = 0;
         rc = build(plan, k, &keys[k], &reset);
-        plan->n_reset += reset;
+        plan->n_reset += reset != 0;
+        plan->reset_why |= (unsigned)reset;
     }
     if (!rc) {
         plan->n_entries = (int)total;

@@ -16,6 +16,9 @@ typedef struct {
     char id[JN_SWEEP_ID_LEN + 1];  /* hex digits of a hash of its experiment options */
 } jn_plan_entry;
 
+/* Why a configuration's options that change nothing were reset (jn_plan's reset_why). */
+enum { JN_PLAN_RESET_NO_PENALTY = 1, JN_PLAN_RESET_HIDDEN1_PROJ = 2 };
+
 typedef struct {
     char *key;          /* what its members share: data, shape, batch, penalty structure, penalty on/off */
     int *members;       /* entry indices, by id */
@@ -30,6 +33,7 @@ typedef struct {
     jn_plan_entry *entries;   /* in the spec's order: grid points, then samples, then seeds */
     int n_entries;
     int n_reset;              /* the spec's configurations whose options that change nothing were reset */
+    unsigned reset_why;       /* JN_PLAN_RESET_* of those: what the sweep says it reset */
     int n_repeats;            /* the spec's configurations dropped as repeats of an entry */
     int tf32;                 /* some configuration computes in TF32 */
     jn_plan_group *groups;    /* by key */

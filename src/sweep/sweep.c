@@ -427,10 +427,14 @@ static void continue_words(char *out, size_t cap, const char *tasks, int this_ta
 static void say_merged(const char *dir, const jn_plan *plan)
 {
     const int n = plan->n_entries + plan->n_repeats;
+    /* Only the reasons that apply: "jac-proj for hidden1" read where the spec set no jac-proj. */
+    const unsigned why = plan->reset_why;
     if (plan->n_reset)
-        jn_print(stdout, "sweep %s: %d of the spec's %d configurations set options that change nothing (the "
-                 "penalty's at jac-lambda 0, jac-proj for hidden1): they train with the defaults\n", dir,
-                 plan->n_reset, n);
+        jn_print(stdout, "sweep %s: %d of the spec's %d configurations set options that change nothing (%s%s%s): "
+                 "they train with the defaults\n", dir, plan->n_reset, n,
+                 why & JN_PLAN_RESET_NO_PENALTY ? "the penalty's at jac-lambda 0" : "",
+                 why == (JN_PLAN_RESET_NO_PENALTY | JN_PLAN_RESET_HIDDEN1_PROJ) ? ", " : "",
+                 why & JN_PLAN_RESET_HIDDEN1_PROJ ? "jac-proj for hidden1" : "");
     if (plan->n_repeats)
         jn_print(stdout, "sweep %s: %d of the spec's %d configurations repeat another and are not trained again\n",
                  dir, plan->n_repeats, n);
