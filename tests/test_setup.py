@@ -353,8 +353,11 @@ def paper_rows_cases(tmp, env):
     # half up on the text (2.125 -> 2.13, where printf's "%.2f" gives 2.12), null as "-".
     stub(folder, "jacnoise", 'echo "$*" >> calls; mkdir -p "$3"; '
                              'printf \'{\\n  "best_valid_error": null,\\n  "test_error": 2.125\\n}\\n\' > "$3/summary.json"')
-    table = ["row      valid %  test %"] + [f"{row:<8s}       -    2.13" for row in
-                                             ("MLP", "MLP+L2", "MLP+N", "MLP+J", "MLP+N+J")]
+    names = ("MLP", "MLP+L2", "MLP+N", "MLP+J", "MLP+N+J")
+    table = ["row      valid %  test %"] + [f"{row:<8s}       -    2.13" for row in names]
+    # As each row starts, one line on stderr says where its log is: train's output goes there,
+    # and the script said nothing while a row trained.
+    starts = lambda prefix: [f"paper-rows: {row}: training, its log in {prefix}-{row}.log" for row in names]
     for args, prefix in [(["--data", "usps"], "runs/paper"), (["out/p", "--data", "usps"], "out/p")]:
         calls = os.path.join(folder, "calls")
         if os.path.exists(calls):
@@ -363,7 +366,7 @@ def paper_rows_cases(tmp, env):
         lines = open(calls).read().splitlines() if os.path.exists(calls) else []
         check(p.returncode == 0 and len(lines) == 5 and all(l.startswith(f"train --out {prefix}-") and
                                                            l.endswith(" --data usps") for l in lines) and
-              p.stdout.splitlines() == table,
+              p.stdout.splitlines() == table and p.stderr.splitlines() == starts(prefix),
               f"paper-rows.sh {args}: exit {p.returncode}, calls {lines}, output {p.stdout + p.stderr!r}")
     # Without JACNOISE, the program is its checkout's build/jacnoise, wherever it is run from.
     checkout = os.path.join(tmp, "checkout")
@@ -397,7 +400,8 @@ def paper_rows_cases(tmp, env):
         os.remove(calls)
         p = sh([script, "--data", "usps"], folder, dict(env, JACNOISE=os.path.join(folder, name)))
         lines = open(calls).read().splitlines() if os.path.exists(calls) else []
-        check(p.returncode == code and len(lines) == 2 and p.stdout.splitlines() == table[:2] and p.stderr == said,
+        check(p.returncode == code and len(lines) == 2 and p.stdout.splitlines() == table[:2] and
+              p.stderr.splitlines() == starts("runs/paper")[:2] + [said.rstrip("\n")],
               f"paper-rows.sh, a row {name}: exit {p.returncode}, calls {lines}, output {p.stdout + p.stderr!r}")
     # Run again, the same command continues (the real program, tiny rows): the rows trained are
     # read back, where train refused their folders, and the table is the same.

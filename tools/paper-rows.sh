@@ -12,7 +12,8 @@
 #   tools/paper-rows.sh --help
 #
 # OUT_PREFIX (default runs/paper) starts each row's run folder and log, OUT_PREFIX-MLP and
-# OUT_PREFIX-MLP.log: one ending in "/" is refused, as is one whose folder cannot be made.
+# OUT_PREFIX-MLP.log: one ending in "/" is refused, as is one whose folder cannot be made. As
+# a row starts training, one line on stderr names it and its log (where train's output goes).
 # JACNOISE (default: build/jacnoise of this script's checkout) is the program: one that is not
 # there is refused (exit 2) before anything is written. The regularisation strengths below are
 # the best single settings of the USPS exploration (docs/exploration.md), found with
@@ -73,6 +74,8 @@ run_row() {
     if [ ! -e "$prefix-$name/last.ckpt" ] && grep -q '"status": "diverged"' "$prefix-$name/summary.json" 2>/dev/null; then
         rc=3
     else
+        # train's own progress goes to the log: without this line a row of minutes said nothing.
+        echo "paper-rows: $name: training, its log in $prefix-$name.log" >&2
         "$bin" train --out "$prefix-$name" --progress never --resume=auto "$@" >>"$prefix-$name.log" 2>&1 || rc=$?
     fi
     if [ "$rc" = 3 ]; then  # a result of these settings, not a failure: the other rows still train
