@@ -12,6 +12,7 @@ float32, ~e^-1e37 in exact arithmetic) while the tangents v W^T overflow: the Ja
 curvature are 0, not null (0 x Inf)."""
 import json
 import os
+import re
 import struct
 import sys
 import zlib
@@ -88,6 +89,15 @@ def main():
         p = run(["eval", "--checkpoint", best, "--threads", "1"] + list(args))
         return json.loads(p.stdout) if p.returncode == 0 else None
 
+    # The help names as eval's own every option it takes that the checkpoint does not hold (it
+    # named three: --progress and --threads are not stored either). --data-dir is the run's, from
+    # the config.txt beside the checkpoint; --checkpoint and --config say where the options are.
+    stored = {line.split("=", 1)[0] for line in export_model.read_checkpoint(best).config.splitlines()}
+    usage, options = run(["eval", "--help"]).stdout.split("\noptions:\n", 1)
+    own = set(re.findall(r"^  --([a-z0-9-]+)", options, re.M)) - stored - {"data-dir", "checkpoint", "config", "help"}
+    intro = usage.split("not the\ndefault in brackets;", 1)[-1]
+    check(own and all(f"--{o}" in intro for o in own), f"eval --help: eval's own options {sorted(own)}, its "
+          f"intro {intro!r}")
     ev = evaluate()
     if ev:
         compare_split("valid", ev["splits"]["valid"], layers, train_x[-300:], train_y[-300:])

@@ -19,7 +19,8 @@ static const struct {
                   "||J_output||_F^2, curvature estimate, hidden-unit saturation and activation histogram\n"
                   "(20 bins over [-1, 1]), errors under input noise (--eval-noise). Prints JSON.\n"
                   "An option not given is the checkpoint's (its run's data, splits and seed), not the\n"
-                  "default in brackets; --curv-noise, --eval-limit and --eval-noise are eval's own."},
+                  "default in brackets; --curv-noise, --eval-limit, --eval-noise, --progress and --threads\n"
+                  "are eval's own."},
     {JN_CMD_STEP, "jacnoise step [--checkpoint FILE] --dump FILE [options]\n\nRuns the next training step of a checkpoint (or the first step of a fresh run)\n"
                   "and writes its step state: inputs, noise, loss terms, gradients, update.\n"
                   "With --checkpoint, an option not given is its run's, not the default in brackets.\n"
