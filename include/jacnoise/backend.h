@@ -27,10 +27,13 @@ typedef struct jn_backend jn_backend;
 typedef struct {
     char backend[16];      /* "cpu", "cuda" */
     char device[256];      /* the GPU's name; the CPU's model and cores online */
+    int ordinal;           /* CUDA: the device's number in the process (cudaGetDevice); -1: not recorded */
+    char pci[32];          /* CUDA: the device's PCI address, "0000:3b:00.0" (which GPU it was) */
     char capability[16];   /* CUDA: compute capability, "9.0" */
     char driver[16];       /* CUDA: the CUDA version the driver supports, "12.4" ("unknown") */
     char runtime[16];      /* CUDA: the runtime's CUDA version, "12.4" ("unknown") */
-    int tf32;              /* CUDA: GEMMs in TF32 (--precision tf32) */
+    int tf32;              /* CUDA: GEMMs in TF32 (--precision tf32, unless tf32_override) */
+    int tf32_override;     /* CUDA: TF32 asked, but NVIDIA_TF32_OVERRIDE=0 turned it off */
     int threads;           /* CPU: BLAS threads */
     char blas[256];        /* CPU: the BLAS library and its build */
 } jn_device_info;
@@ -191,6 +194,9 @@ void jn_cpu_model_name(char *out, unsigned long cap);
 /* Whether this build has the CUDA backend, and how many GPUs it sees (0 without). */
 int jn_cuda_built(void);
 int jn_cuda_device_count(void);
+/* The current device (the one the CUDA backend opens): its ordinal, name, PCI address and
+ * compute capability into out's CUDA fields; -1 where there is none (no CUDA, no device). */
+int jn_cuda_current_device(jn_device_info *out);
 
 /* 0 where the CUDA backend can open a device; else -1 with the reason recorded (no GPU, or no
  * CUDA in this build). */

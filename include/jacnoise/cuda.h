@@ -20,7 +20,8 @@
 
 /* A device, a stream and a cuBLAS handle bound to it. */
 typedef struct {
-    int device;
+    int device;             /* the current device (cudaGetDevice) */
+    int tf32;               /* GEMMs in TF32: asked, and not turned off by NVIDIA_TF32_OVERRIDE=0 */
     cudaStream_t stream;
     cublasHandle_t blas;
     void *blas_workspace;   /* given to cuBLAS so that graph capture never allocates */
@@ -33,6 +34,9 @@ typedef struct {
  * On failure (-1, the error recorded) nothing is left open: ctx is all zeros. */
 int jn_cuda_ctx_open(jn_cuda_ctx *ctx, int tf32);
 void jn_cuda_ctx_close(jn_cuda_ctx *ctx);
+/* Whether NVIDIA_TF32_OVERRIDE=0 is set, which turns TF32 off in every NVIDIA library whatever
+ * the math mode asks. */
+int jn_cuda_tf32_overridden(void);
 
 /* The device's measured peak in GFLOP/s for the context's math mode (fp32 or TF32): square
  * cublasSgemm calls of doubling size from 512 (or max_n if smaller) up to max_n, while one

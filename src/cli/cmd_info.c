@@ -22,7 +22,11 @@ int jn_cmd_info(int argc, char **argv)
     jn_cpu_features_describe(&f, features, sizeof features);
     printf("blas core: %s (%s), %d thread%s; CPU: %s\n", jn_blas_core_name(), jn_blas_core_origin(), jn_blas_threads(),
            jn_blas_threads() == 1 ? "" : "s", features);
-    if (jn_cuda_built())
+    jn_device_info current;
+    if (jn_cuda_built() && jn_cuda_current_device(&current) == 0)
+        jn_print(stdout, "cuda: built in, %d device(s) visible; current device %d: %s (PCI %s)\n",
+                 jn_cuda_device_count(), current.ordinal, current.device, current.pci);
+    else if (jn_cuda_built())
         printf("cuda: built in, %d device(s) visible\n", jn_cuda_device_count());
     else
         printf("cuda: not built (configure with -DJACNOISE_CUDA=ON where nvcc is installed)\n");

@@ -30,10 +30,14 @@ static void show_device(const char *checkpoint)
         jn_print(stdout, "device: unknown (%s)\n", jn_last_error());
     else if (!d)
         jn_print(stdout, "device: not recorded (%s was written before runs recorded their device)\n", path);
-    else if (!strcmp(d->backend, "cuda"))
-        jn_print(stdout, "device: cuda, %s, compute capability %s, CUDA driver %s, runtime %s, %s GEMMs\n", d->device,
-                 d->capability, d->driver, d->runtime, d->tf32 ? "TF32" : "fp32");
-    else
+    else if (!strcmp(d->backend, "cuda")) {
+        char which[96] = "";  /* a summary from before the device's number was recorded has none */
+        if (d->ordinal >= 0)
+            snprintf(which, sizeof which, " (device %d, PCI %s)", d->ordinal, d->pci);
+        jn_print(stdout, "device: cuda, %s%s, compute capability %s, CUDA driver %s, runtime %s, %s GEMMs%s\n",
+                 d->device, which, d->capability, d->driver, d->runtime, d->tf32 ? "TF32" : "fp32",
+                 d->tf32_override ? " (TF32 turned off by NVIDIA_TF32_OVERRIDE=0)" : "");
+    } else
         jn_print(stdout, "device: %s, %s, %d BLAS thread%s, %s\n", d->backend, d->device, d->threads,
                  d->threads == 1 ? "" : "s", d->blas);
 }

@@ -229,21 +229,37 @@ static void cuda_destroy(jn_backend *be)
 static void cuda_version(int v, char *out, size_t cap) { snprintf(out, cap, "%d.%d", v / 1000, v % 1000 / 10); }
 #endif
 
+/* Device `device`'s name, PCI address and compute capability into out; a record of the run,
+ * not a reason to fail it: "unknown" where the runtime cannot say. */
+static void device_identity(int device, jn_device_info *out)
+{
+    out->ordinal = device;
+    struct cudaDeviceProp prop;
+    if (cudaGetDeviceProperties(&prop, device) == cudaSuccess) {
+        snprintf(out->device, sizeof out->device, "%s", prop.name);
+        snprintf(out->capability, sizeof out->capability, "%d.%d", prop.major, prop.minor);
+        int domain = 0;  /* not in the CPU emulation's headers (nor the version queries) */
+#ifdef CUDART_VERSION
+        domain = prop.pciDomainID;
+#endif
+        snprintf(out->pci, sizeof out->pci, "%04x:%02x:%02x.0", (unsigned)domain, (unsigned)prop.pciBusID,
+                 (unsigned)prop.pciDeviceID);
+    } else {
+        jn_cuda_forget_error();
+        snprintf(out->device, sizeof out->device, "unknown CUDA device");
+        snprintf(out->capability, sizeof out->capability, "unknown");
+        snprintf(out->pci, sizeof out->pci, "unknown");
+    }
+}
+
 static void cuda_describe(const jn_backend *be, jn_device_info *out)
 {
     const cuda_backend *c = (const cuda_backend *)be;
     memset(out, 0, sizeof *out);
     snprintf(out->backend, sizeof out->backend, "cuda");
-    out->tf32 = c->setup.tf32;
-    struct cudaDeviceProp prop;
-    if (cudaGetDeviceProperties(&prop, c->ctx.device) == cudaSuccess) {
-        snprintf(out->device, sizeof out->device, "%s", prop.name);
-        snprintf(out->capability, sizeof out->capability, "%d.%d", prop.major, prop.minor);
-    } else {  /* a record of the run, not a reason to fail it: said as unknown */
-        jn_cuda_forget_error();
-        snprintf(out->device, sizeof out->device, "unknown CUDA device");
-        snprintf(out->capability, sizeof out->capability, "unknown");
-    }
+    out->tf32 = c->ctx.tf32;
+    out->tf32_override = c->setup.tf32 && !c->ctx.tf32;
+    device_identity(c->ctx.device, out);
     snprintf(out->driver, sizeof out->driver, "unknown");
     snprintf(out->runtime, sizeof out->runtime, "unknown");
     /* Headers without the version queries (the CPU emulation's) leave them unknown. */
@@ -343,6 +359,18 @@ int jn_cuda_device_count(void)
         return 0;
     }
     return count;
+}
+
+int jn_cuda_current_device(jn_device_info *out)
+{
+    memset(out, 0, sizeof *out);
+    int device;
+    if (jn_cuda_device_count() == 0 || cudaGetDevice(&device) != cudaSuccess) {
+        jn_cuda_forget_error();
+        return -1;
+    }
+    device_identity(device, out);
+    return 0;
 }
 
 double jn_cuda_free_memory(void)

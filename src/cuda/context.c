@@ -3,9 +3,16 @@
 #include "cuda/check.h"
 #include "jacnoise/cuda.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 long jn_cuda_launch_count;
+
+int jn_cuda_tf32_overridden(void)
+{
+    const char *v = getenv("NVIDIA_TF32_OVERRIDE");
+    return v && !strcmp(v, "0");
+}
 
 int jn_cuda_device_check(void)
 {
@@ -29,6 +36,9 @@ static int ctx_make(jn_cuda_ctx *ctx, int tf32)
     if (jn_cuda_device_check())
         return -1;
     JN_CUDA(cudaSetDevice(0));
+    /* The device the run's work goes to, as the record names it: visible device 0 is the first
+     * of CUDA_VISIBLE_DEVICES, the only way to choose one (tools/sweep-local-gpus.sh sets it). */
+    JN_CUDA(cudaGetDevice(&ctx->device));
     /* A blocking stream: the plain cudaMemcpy/cudaMemset calls (uploads, set_state, the tests)
      * run on the legacy default stream, which orders itself with blocking streams only; a
      * pageable upload may return before its DMA lands, and a read-back would not wait. */
@@ -44,6 +54,8 @@ static int ctx_make(jn_cuda_ctx *ctx, int tf32)
     JN_CUBLAS(cublasSetWorkspace(ctx->blas, ctx->blas_workspace, JN_CUDA_BLAS_WORKSPACE_BYTES));
     /* Default math keeps fp32 GEMMs in fp32 (no TF32) unless asked. */
     JN_CUBLAS(cublasSetMathMode(ctx->blas, tf32 ? CUBLAS_TF32_TENSOR_OP_MATH : CUBLAS_DEFAULT_MATH));
+    /* cuBLAS's math mode still reads TF32 where NVIDIA_TF32_OVERRIDE=0 turned it off. */
+    ctx->tf32 = tf32 && !jn_cuda_tf32_overridden();
     return 0;
 }
 

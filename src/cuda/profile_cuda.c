@@ -358,9 +358,9 @@ int jn_cuda_profile_machine(jn_profile_machine *mc, int tf32)
 #if defined(CUBLAS_VER_MAJOR) && defined(CUDART_VERSION)
     snprintf(mc->library, sizeof mc->library, "cuBLAS %d.%d.%d, CUDA %d.%d (built against); %s", CUBLAS_VER_MAJOR,
              CUBLAS_VER_MINOR, CUBLAS_VER_PATCH, CUDART_VERSION / 1000, CUDART_VERSION % 1000 / 10,
-             tf32 ? "TF32" : "fp32");
+             ctx.tf32 ? "TF32" : "fp32");
 #else
-    snprintf(mc->library, sizeof mc->library, "cuBLAS (version not in its headers); %s", tf32 ? "TF32" : "fp32");
+    snprintf(mc->library, sizeof mc->library, "cuBLAS (version not in its headers); %s", ctx.tf32 ? "TF32" : "fp32");
 #endif
     mc->peak_gflops = jn_cuda_sgemm_peak(&ctx, 8192);
     snprintf(mc->timing, sizeof mc->timing, "CUDA events at the phase marks, the graph off");

@@ -210,6 +210,11 @@ jn_backend *jn_cuda_backend_create(const jn_model *m, const jn_objective *obj, c
 }
 int jn_cuda_built(void) { return 0; }
 int jn_cuda_device_count(void) { return 0; }
+int jn_cuda_current_device(jn_device_info *out)
+{
+    (void)out;
+    return -1;
+}
 int jn_cuda_device_check(void) { return no_cuda_build(); }
 double jn_cuda_backend_memory(const jn_model *m, const jn_objective *obj, const jn_backend_setup *setup,
                               const jn_dataset *train)

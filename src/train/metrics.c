@@ -80,12 +80,15 @@ static void device_fields(const jn_device_info *d, char *out, size_t cap)
     jn_json_string(backend, sizeof backend, d->backend);
     jn_json_string(device, sizeof device, d->device);
     if (!strcmp(d->backend, "cuda")) {
-        char cc[128], driver[128], runtime[128];
+        char pci[128], cc[128], driver[128], runtime[128];
+        jn_json_string(pci, sizeof pci, d->pci);
         jn_json_string(cc, sizeof cc, d->capability);
         jn_json_string(driver, sizeof driver, d->driver);
         jn_json_string(runtime, sizeof runtime, d->runtime);
-        snprintf(more, sizeof more, "  \"compute_capability\": %s,\n  \"cuda_driver\": %s,\n  \"cuda_runtime\": %s,\n"
-                 "  \"tf32\": %s\n", cc, driver, runtime, d->tf32 ? "true" : "false");
+        snprintf(more, sizeof more, "  \"cuda_device\": %d,\n  \"pci_bus_id\": %s,\n  \"compute_capability\": %s,\n"
+                 "  \"cuda_driver\": %s,\n  \"cuda_runtime\": %s,\n  \"tf32\": %s,\n  \"tf32_override\": %s\n",
+                 d->ordinal, pci, cc, driver, runtime, d->tf32 ? "true" : "false",
+                 d->tf32_override ? "true" : "false");
     } else {
         char blas[6 * sizeof d->blas + 3];
         jn_json_string(blas, sizeof blas, d->blas);
@@ -264,7 +267,7 @@ static const char *summary_field(void *ctx, const char *key, const json_value *v
     } texts[] = {{"backend", d->backend, sizeof d->backend},     {"device", d->device, sizeof d->device},
                  {"compute_capability", d->capability, sizeof d->capability},
                  {"cuda_driver", d->driver, sizeof d->driver}, {"cuda_runtime", d->runtime, sizeof d->runtime},
-                 {"blas", d->blas, sizeof d->blas}};
+                 {"pci_bus_id", d->pci, sizeof d->pci},         {"blas", d->blas, sizeof d->blas}};
     for (size_t i = 0; i < sizeof texts / sizeof texts[0]; i++)
         if (!strcmp(key, texts[i].key)) {
             if (v->kind != 's')
@@ -272,16 +275,16 @@ static const char *summary_field(void *ctx, const char *key, const json_value *v
             snprintf(texts[i].to, texts[i].cap, "%s", v->text);
             return NULL;
         }
-    if (!strcmp(key, "tf32")) {
+    if (!strcmp(key, "tf32") || !strcmp(key, "tf32_override")) {
         if (v->kind != 'b')
             return wrong_kind;
-        d->tf32 = v->number != 0;
+        *(strcmp(key, "tf32") ? &d->tf32_override : &d->tf32) = v->number != 0;
         return NULL;
     }
-    if (!strcmp(key, "threads")) {
+    if (!strcmp(key, "threads") || !strcmp(key, "cuda_device")) {
         if (!is_count(v, INT_LIMIT))
             return not_count;
-        d->threads = (int)v->number;
+        *(strcmp(key, "threads") ? &d->ordinal : &d->threads) = (int)v->number;
         return NULL;
     }
     if (v->kind != 'n')
@@ -310,6 +313,7 @@ int jn_summary_read(const char *path, jn_summary_file *out)
     size_t len;
     memset(out, 0, sizeof *out);
     out->s.best_valid_error = out->s.test_error = out->s.seconds = NAN;
+    out->device.ordinal = -1;  /* one from before the device's number was recorded */
     if (jn_read_file(path, &data, &len))
         return -1;
     json_reader r = {path, (const char *)data, len, 0, 0, 0};
