@@ -3,10 +3,10 @@ parameters and momentum), each row failed exactly where its relative difference 
 tolerance (1e-4 by default in fp32, else --tolerance), the worst of them in the last line, and
 exit 1 with one line on stderr where any row failed; the engines' error counts, equal here; a
 NaN or Inf on either side (a diverged checkpoint) fails its rows and names the first; a
-checkpoint's run checked in TF32 (the GEMM precision is not the run's to keep); error counts
-apart beyond the near ties, every row within the tolerance, fail the check on their own (a
-model whose predictions hinge on weight bits TF32 drops). Skipped (77) where no CUDA device is
-visible."""
+checkpoint's run checked in TF32 (the GEMM precision is not the run's to keep), and in fp32,
+said, under NVIDIA_TF32_OVERRIDE=0; error counts apart beyond the near ties, every row within
+the tolerance, fail the check on their own (a model whose predictions hinge on weight bits TF32
+drops). Skipped (77) where no CUDA device is visible."""
 import json
 import math
 import os
@@ -130,7 +130,14 @@ def main():
         if below < tolerance < above:
             p = run(["check", "--steps", "2", "--tolerance", str(tolerance)] + ck, expect=1)
             check(verdict(p, tolerance) == rows, "another tolerance, other differences")
-    run(["check", "--steps", "2", "--precision", "tf32"] + ck)
+    tf32_env = {k: v for k, v in os.environ.items() if k != "NVIDIA_TF32_OVERRIDE"}
+    p = run(["check", "--steps", "2", "--precision", "tf32"] + ck, env=tf32_env)
+    check(" 2 steps (tf32)" in p.stdout.splitlines()[-1], f"tf32: {p.stdout.splitlines()[-1:]}")
+    # NVIDIA_TF32_OVERRIDE=0 turns TF32 off in cuBLAS: checked as the fp32 that runs, and said.
+    p = run(["check", "--steps", "1", "--precision", "tf32"] + ck, env=dict(tf32_env, NVIDIA_TF32_OVERRIDE="0"))
+    verdict(p, 1e-4)
+    check("note: NVIDIA_TF32_OVERRIDE=0 turns TF32 off: the GPU's GEMMs run in fp32, and are checked as such\n"
+          in p.stdout and " 1 step (fp32)" in p.stdout.splitlines()[-1], f"tf32 overridden: {p.stdout[-800:]}")
     predictions_apart(tmp)
     return finish("check", tmp)
 

@@ -276,6 +276,11 @@ static int check_backends(const jn_config *cli)
     if (code)
         goto done;
     code = JN_EXIT_ERROR;
+    if (st.cfg.tf32 && jn_cuda_tf32_overridden()) {
+        /* cuBLAS then computes in fp32 whatever its math mode: checked as what runs. */
+        printf("note: NVIDIA_TF32_OVERRIDE=0 turns TF32 off: the GPU's GEMMs run in fp32, and are checked as such\n\n");
+        st.cfg.tf32 = 0;
+    }
     const double tolerance = st.cfg.tolerance > 0 ? st.cfg.tolerance : default_tolerance(&st.cfg, &st.model);
     if (run_check(&st.cfg, &st.data, &st.model, st.params, st.velocity, st.pos, tolerance, &g, &c, &r))
         goto done;
