@@ -34,8 +34,11 @@ def option_help(script):
 
 
 def run(args, expect=0, timeout=600, **kw):
-    """Runs the program; a different exit status is a failure (its output is printed)."""
+    """Runs the program; a different exit status is a failure (its output is printed). expect
+    None: the caller checks the status."""
     p = subprocess.run([BIN] + args, capture_output=True, text=True, timeout=timeout, **kw)
+    if expect is None:
+        return p
     if p.returncode != expect:
         print(p.stdout[-3000:], p.stderr, sep="\n", file=sys.stderr)
     check(p.returncode == expect, f"{' '.join(args[:2])}: exit {p.returncode}, expected {expect}")
@@ -73,6 +76,15 @@ def cuda_device_visible():
         print("no CUDA device visible (or no CUDA in this build): skipped")
         return False
     return True
+
+
+def emulated():
+    """Whether the device is the CUDA emulator's (../shared/emu, which reports itself on stderr
+    under EMU_VERBOSE=1): None where no CUDA device is visible."""
+    info = subprocess.run([BIN, "info"], capture_output=True, text=True, env=dict(os.environ, EMU_VERBOSE="1"))
+    if "cuda: built in" not in info.stdout or " 0 device(s)" in info.stdout:
+        return None
+    return "[cuda-emu]" in info.stderr
 
 
 def idx(type_code, dims, payload):

@@ -21,7 +21,7 @@ import subprocess
 import sys
 import tempfile
 
-from harness import BIN, check, finish, same_run
+from harness import BIN, check, emulated, finish, same_run
 
 SMALL = ["train", "--device", "cuda", "--data", "usps", "--hidden", "16", "--batch", "50", "--epochs", "1",
          "--train-limit", "300", "--valid", "100", "--progress", "never"]
@@ -50,14 +50,6 @@ def leaked(p):
     if None in report:
         return ["no exit report"]
     return [m.group(0) for m in report] if any(int(n) for m in report for n in m.groups()) else []
-
-
-def emulated():
-    info = subprocess.run([BIN, "info"], capture_output=True, text=True).stdout
-    if "cuda: built in" not in info or " 0 device(s)" in info:
-        return None
-    p, _, _ = program(["info"], EMU_VERBOSE="1")
-    return "[cuda-emu]" in p.stderr
 
 
 def failed_launches(tmp):
