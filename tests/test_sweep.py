@@ -1610,6 +1610,22 @@ def shard_status(tmp):
     check("other shards" not in shown and "unfinished" not in shown, f"merged: {shown[-400:]!r}")
 
 
+def shards_cut_record(tmp):
+    """A DIR/shards whose last line has no newline (written by hand, or cut): status refuses
+    that line, and a sweep of another shard still runs; neither reads past the file's bytes
+    (both did, looking for a newline: the sanitizer build stops at that)."""
+    spec = os.path.join(tmp, "shards-cut.spec")
+    open(spec, "w").write(TINY_SPEC)
+    folder = os.path.join(tmp, "shards-cut")
+    sweep(["--spec", spec, "--out", folder, "--shard", "0/2"])
+    shards = os.path.join(folder, "shards")
+    open(shards, "w").write("0/2\n1/20")
+    p = run(["sweep", "status", folder], expect=1)
+    check(p.stderr == f"jacnoise: {shards}: line 2: not a shard I/N; remove the file to count every configuration "
+          "as this folder's\n", f"status of a shards file cut before its newline: {p.stderr!r}")
+    sweep(["--spec", spec, "--out", folder, "--shard", "1/2"])
+
+
 def trained_since_planned(tmp):
     """A shard sharing the folder that trains a run to its end after this sweep planned its
     group (the run then had no checkpoint) and before this sweep reached it: this sweep
@@ -1767,6 +1783,7 @@ def main():
     no_device(tmp)
     trailing_slash(tmp)
     shard_status(tmp)
+    shards_cut_record(tmp)
     run_config_as_spec(tmp)
     interrupted_status(tmp)
     running_locks(tmp)

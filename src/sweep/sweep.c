@@ -262,6 +262,14 @@ static int shard_of(const jn_config *cfg, int *index, int *count, long *array_ta
     return 0;
 }
 
+/* Where the line at data + at ends: its newline, or len where the last has none (strcspn read
+ * on past the file's bytes there: jn_read_file ends them with no NUL). */
+static size_t line_end(const unsigned char *data, size_t len, size_t at)
+{
+    const unsigned char *nl = memchr(data + at, '\n', len - at);
+    return nl ? (size_t)(nl - data) : len;
+}
+
 /* DIR/shards: the shards that ran on a sweep folder, one "I/N" line each, added by a sweep of
  * --shard I/N and, once the file is there, by any sweep (a whole one is 0/1). A shard's own
  * --out holds its share alone: status counts the configurations no recorded shard was dealt,
@@ -282,7 +290,7 @@ static int record_shard(const char *dir, int index, int count)
     snprintf(line, sizeof line, "%d/%d\n", index, count);
     const size_t n = strlen(line);
     int there = 0;
-    for (size_t at = 0; at + n <= len && !there; at += strcspn((const char *)data + at, "\n") + 1)
+    for (size_t at = 0; at + n <= len && !there; at = line_end(data, len, at) + 1)
         there = !memcmp(data + at, line, n);
     free(data);
     return there ? 0 : jn_append_line(path, line);
@@ -303,7 +311,7 @@ static int recorded_shards(const jn_plan *plan, const char *path, unsigned char 
         return -1;
     int rc = 0, line = 1;
     for (size_t at = 0; at < len && !rc; line++) {
-        const size_t end = at + strcspn((const char *)data + at, "\n");
+        const size_t end = line_end(data, len, at);
         int index, count, used = -1;
         char text[32];
         snprintf(text, sizeof text, "%.*s", (int)(end - at < sizeof text ? end - at : sizeof text - 1),
