@@ -49,6 +49,10 @@ typedef struct {
 /* Error count of a set (argmax of the logits, first on ties). */
 int jn_cpu_count_errors(const jn_model *m, const jn_real *params, const jn_dataset *set, long *errors);
 
+/* How many of set's examples an evaluation covers: the first `limit` (opt->limit), or all:
+ * eval's progress line counts its total so. */
+long jn_eval_count(const jn_dataset *set, long limit);
+
 /* All evaluation quantities of a set. */
 int jn_cpu_evaluate(const jn_model *m, const jn_real *params, const jn_dataset *set,
                     const jn_eval_options *opt, jn_eval_stats *out);

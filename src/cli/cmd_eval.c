@@ -69,11 +69,6 @@ static void show_progress(void *ctx, long done, long n)
     p->drawn = p->split;
 }
 
-static long examples(const jn_dataset *set, long limit)
-{
-    return limit > 0 && limit < set->n ? limit : set->n;
-}
-
 int jn_cmd_eval(int argc, char **argv)
 {
     jn_config cli;
@@ -101,8 +96,8 @@ int jn_cmd_eval(int argc, char **argv)
         fprintf(stderr, "jacnoise: warning: --curv-noise %g is below 1e-5: in float32 the finite difference "
                 "rounds away and the curvature is mostly rounding error\n", cfg->curv_noise);
 #endif
-    const long n_valid = examples(&st.data.valid, opt.limit);
-    eval_progress progress = {.split = "valid", .total = n_valid + examples(&st.data.test, opt.limit),
+    const long n_valid = jn_eval_count(&st.data.valid, opt.limit);
+    eval_progress progress = {.split = "valid", .total = n_valid + jn_eval_count(&st.data.test, opt.limit),
                               .started = jn_wall_seconds()};
     jn_progress_init(&progress.line, cli.progress);
     opt.progress = show_progress;

@@ -141,6 +141,11 @@ static void noise_chunk(jn_cpu_ws *ws, const jn_real *params, const jn_dataset *
     }
 }
 
+long jn_eval_count(const jn_dataset *set, long limit)
+{
+    return limit > 0 && limit < set->n ? limit : set->n;
+}
+
 int jn_cpu_evaluate(const jn_model *m, const jn_real *params, const jn_dataset *set,
                     const jn_eval_options *opt, jn_eval_stats *out)
 {
@@ -154,7 +159,7 @@ int jn_cpu_evaluate(const jn_model *m, const jn_real *params, const jn_dataset *
     for (int k = 0; k < opt->n_noise; k++)
         if (!(opt->noise_std[k] >= 0) || !isfinite(opt->noise_std[k]))
             return jn_fail("--eval-noise: expected finite stds >= 0, got %g", opt->noise_std[k]);
-    long n = opt->limit > 0 && opt->limit < set->n ? opt->limit : set->n;
+    long n = jn_eval_count(set, opt->limit);
     eval_scratch scratch;
     if (scratch_new(m, opt->jacobian, opt->curvature, opt->n_noise > 0, &scratch))
         return -1;
