@@ -1589,25 +1589,41 @@ def run_config_as_spec(tmp):
 def shard_status(tmp):
     """sweep status on a shard's own --out counts the configurations of the shards that never
     ran there apart, telling no rerun for them (it told the user to rerun the sweep, which
-    trains the shard's own alone); the shard's own unfinished run is still told; merged, none is
-    apart."""
+    trains the shard's own alone); so does the table the sweep prints at its end (it counted
+    them pending); the shard's own unfinished run is still told; merged, none is apart."""
     spec = os.path.join(tmp, "shard-status.spec")
     open(spec, "w").write(TINY_SPEC)
     mine, other = os.path.join(tmp, "shard-status-0"), os.path.join(tmp, "shard-status-1")
-    for _ in range(2):  # a rerun records its shard once
-        sweep(["--spec", spec, "--out", mine, "--shard", "0/2"])
-    shown = run(["sweep", "status", mine]).stdout
+    counts = "1 done, 0 diverged, 0 failed, 0 running, 0 interrupted, 0 pending, 1 other shards'\n"
     apart = f"other shards: 1 configuration dealt to shards that did not run in this folder ({mine}/shards records "
-    check(apart in shown and "unfinished" not in shown and read(os.path.join(mine, "shards")) == b"0/2\n",
-          f"status of shard 0/2's own folder: {shown[-400:]!r}")
+    for _ in range(2):  # a rerun records its shard once
+        ended = sweep(["--spec", spec, "--out", mine, "--shard", "0/2"]).stdout
+        check(counts in ended and apart in ended, f"the table at shard 0/2's end: {ended[-600:]!r}")
+    shown = run(["sweep", "status", mine]).stdout
+    check(counts in shown and apart in shown and "unfinished" not in shown and
+          read(os.path.join(mine, "shards")) == b"0/2\n", f"status of shard 0/2's own folder: {shown[-400:]!r}")
     os.remove(os.path.join(mine, "runs", run_ids(mine)[0], "summary.json"))  # stopped before its end
     shown = run(["sweep", "status", mine]).stdout
     check(apart in shown and "unfinished: 1 configuration;" in shown, f"its own run unfinished: {shown[-400:]!r}")
     sweep(["--spec", spec, "--out", mine, "--shard", "0/2"])
     sweep(["--spec", spec, "--out", other, "--shard", "1/2"])
-    run(["sweep", "merge", mine, other])
+    merged = run(["sweep", "merge", mine, other]).stdout
     shown = run(["sweep", "status", mine]).stdout
-    check("other shards" not in shown and "unfinished" not in shown, f"merged: {shown[-400:]!r}")
+    check("2 done, 0 diverged, 0 failed, 0 running, 0 interrupted, 0 pending\n" in merged + shown and
+          "other shards" not in merged + shown and "unfinished" not in shown, f"merged: {merged + shown!r}")
+    # Shards sharing one folder: the first to end says the other's are to come there as well.
+    shared = os.path.join(tmp, "shard-status-shared")
+    ended = sweep(["--spec", spec, "--out", shared, "--shard", "0/2"]).stdout
+    check(counts in ended and "trained in their own folders (jacnoise sweep merge " in ended and
+          "SHARD_DIR... joins them) or here once those shards run\n" in ended, f"shard 0/2 of a shared folder: {ended!r}")
+    ended = sweep(["--spec", spec, "--out", shared, "--shard", "1/2"]).stdout
+    check("2 done, 0 diverged, 0 failed, 0 running, 0 interrupted, 0 pending\n" in ended and "other shards" not in ended,
+          f"shard 1/2 of a shared folder: {ended!r}")
+    open(os.path.join(mine, "shards"), "a").write("0/2 \n")
+    shutil.rmtree(os.path.join(mine, "runs", run_ids(mine)[0]))
+    p = sweep(["--spec", spec, "--out", mine], expect=1)  # before it trains, as status is
+    check(p.stderr == f"jacnoise: {mine}/shards: line 2: not a shard I/N; remove the file to count every "
+          "configuration as this folder's\n" and len(run_ids(mine)) == 1, f"a DIR/shards not one: {p.stderr!r}")
 
 
 def shards_cut_record(tmp):

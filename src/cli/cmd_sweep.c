@@ -16,7 +16,8 @@ static void status_help(void)
            "where configurations are unfinished, how to continue: in the folder of a Slurm job array,\n"
            "which of its tasks to resubmit (also those of a cancelled array that never started). In a\n"
            "shard's own folder, those of the shards that never ran there are counted apart (DIR/shards\n"
-           "records the shards that did), with no rerun said for them.\n");
+           "records the shards that did), with no rerun said for them, as in the table the sweep\n"
+           "prints at its end.\n");
     jn_cli_print_operands_help("sweep status", "DIR");
 }
 

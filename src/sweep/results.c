@@ -190,7 +190,7 @@ int jn_results_save(const jn_results *t, const char *dir)
 
 /* Which count of the status line a row falls in. A run stopped by a signal or --max-steps has
  * said so in its summary: nothing trains it, and a rerun resumes it. */
-enum { DONE, DIVERGED, FAILED, RUNNING, INTERRUPTED, PENDING, N_STATES };
+enum { DONE, DIVERGED, FAILED, RUNNING, INTERRUPTED, PENDING, ELSEWHERE, N_STATES };
 
 static int state_of(const jn_run_row *row)
 {
@@ -266,7 +266,7 @@ static void print_other_runs(const jn_plan *plan, const char *dir, FILE *f)
                  "results.csv)\n", other, other > 1 ? "s" : "", runs);
 }
 
-void jn_results_print(const jn_plan *plan, const char *dir, const jn_run_row *rows, FILE *f)
+void jn_results_print(const jn_plan *plan, const char *dir, const jn_run_row *rows, const unsigned char *here, FILE *f)
 {
     const int n = plan->n_entries;
     int *order = malloc(sizeof(int) * (size_t)(n ? n : 1));
@@ -276,13 +276,16 @@ void jn_results_print(const jn_plan *plan, const char *dir, const jn_run_row *ro
     }
     int count[N_STATES] = {0}, ranked = 0;
     for (int i = 0; i < n; i++) {
-        count[state_of(&rows[i])]++;
+        count[here && !here[i] ? ELSEWHERE : state_of(&rows[i])]++;
         if (isfinite(rows[i].valid_error))
             order[ranked++] = i;
     }
     jn_print(f, "sweep %s: %d configuration%s: %d done, %d diverged, %d failed, %d running, %d interrupted, "
-             "%d pending\n", dir, n, n == 1 ? "" : "s", count[DONE], count[DIVERGED], count[FAILED], count[RUNNING],
+             "%d pending", dir, n, n == 1 ? "" : "s", count[DONE], count[DIVERGED], count[FAILED], count[RUNNING],
              count[INTERRUPTED], count[PENDING]);
+    if (count[ELSEWHERE])
+        fprintf(f, ", %d other shards'", count[ELSEWHERE]);
+    fputc('\n', f);
     sort_rows = rows;
     qsort(order, (size_t)ranked, sizeof(int), by_valid);
     const int shown = ranked < 5 ? ranked : 5;
@@ -330,6 +333,11 @@ void jn_results_print(const jn_plan *plan, const char *dir, const jn_run_row *ro
         jn_print(f, "results: no results.csv (jacnoise sweep merge %s writes it)\n", dir);
     print_other_runs(plan, dir, f);
     print_plots(dir, f);
+    char shards[JN_PATH_MAX + 32];
+    if (count[ELSEWHERE] && !jn_path_join(shards, sizeof shards, dir, "shards"))
+        jn_print(f, "other shards: %d configuration%s dealt to shards that did not run in this folder (%s records "
+                 "those that did), trained in their own folders (jacnoise sweep merge %s SHARD_DIR... joins them) or "
+                 "here once those shards run\n", count[ELSEWHERE], count[ELSEWHERE] > 1 ? "s" : "", shards, dir);
     free(order);
 }
 

@@ -48,8 +48,10 @@ void jn_results_close(jn_results *t);
 int jn_results_save(const jn_results *t, const char *dir);
 
 /* The table `sweep status` prints: counts by state and the best configurations, from rows
- * ([n_entries]). */
-void jn_results_print(const jn_plan *plan, const char *dir, const jn_run_row *rows, FILE *f);
+ * ([n_entries]); those whose flag in here[n_entries] is 0 are another shard's folder's, counted
+ * apart (here NULL: every one is this folder's). */
+void jn_results_print(const jn_plan *plan, const char *dir, const jn_run_row *rows, const unsigned char *here,
+                      FILE *f);
 
 /* After status's table, where configurations are running (started, not ended): how many a
  * process trains now (their run folder's lock held) and how many none seems to (killed: a

@@ -296,19 +296,29 @@ static int record_shard(const char *dir, int index, int count)
     return there ? 0 : jn_append_line(path, line);
 }
 
-/* Flags in here[n_entries] the configurations of the shards a DIR/shards at path records, every
- * one where there is no such file: 0, or -1 (recorded) where it cannot be read or holds no "I/N"
- * line. */
-static int recorded_shards(const jn_plan *plan, const char *path, unsigned char *here, int *part)
+/* Flags in here[n_entries] the configurations of the sweep folder dir: those of the shards its
+ * DIR/shards records, and those with a run folder there (rows: pending, or not); every one where
+ * there is no such file. The others are another shard's folder's, which the sweep's end, status
+ * and a merge count apart, as no rerun in dir trains them. 0, or -1 (recorded) where the file
+ * cannot be read or holds no "I/N" line. */
+static int shards_here(const jn_plan *plan, const char *dir, const jn_run_row *rows, unsigned char *here)
 {
+    char path[JN_PATH_MAX + 32];
     unsigned char *data;
     size_t len;
     const int n = plan->n_entries;
+    if (jn_path_join(path, sizeof path, dir, "shards"))
+        return -1;
     memset(here, access(path, F_OK) != 0, (size_t)n);
     if (access(path, F_OK) != 0)
         return 0;
-    if (jn_read_file(path, &data, &len))
+    int *part = malloc(sizeof *part * (size_t)(n ? n : 1));
+    if (!part)
+        return jn_fail("out of memory for the shards of %d configurations", n);
+    if (jn_read_file(path, &data, &len)) {
+        free(part);
         return -1;
+    }
     int rc = 0, line = 1;
     for (size_t at = 0; at < len && !rc; line++) {
         const size_t end = line_end(data, len, at);
@@ -327,7 +337,10 @@ static int recorded_shards(const jn_plan *plan, const char *path, unsigned char 
         }
         at = end + 1;
     }
+    for (int i = 0; i < n; i++)
+        here[i] |= strcmp(rows[i].status, "pending") != 0;
     free(data);
+    free(part);
     return rc;
 }
 
@@ -484,13 +497,16 @@ static int run_sweep(const jn_config *cfg, jn_plan *plan)
     if (code)
         return fail_now(code);
     const int n = plan->n_entries;
-    unsigned char *mine = calloc((size_t)(n ? n : 1), 4);
+    unsigned char *mine = calloc((size_t)(n ? n : 1), 5);
     int *part = malloc(sizeof *part * (size_t)(n ? n : 1));
     front f = {.plan = plan, .dir = cfg->out, .mine = mine, .start = jn_wall_seconds(), .dirty = 1,
                .sized = cfg->models == 0, .told = calloc((size_t)plan->n_groups + 1, 1)};
-    if (!mine || !part || !f.told || jn_results_open(&f.table, plan, 1)) {
+    /* A DIR/shards that cannot be read is said before the sweep trains, not after. */
+    if (!mine || !part || !f.told || jn_results_open(&f.table, plan, 1) ||
+        shards_here(plan, cfg->out, f.table.rows, mine + 4 * n)) {
         if (!mine || !part || !f.told)
             jn_fail("out of memory");
+        jn_results_close(&f.table);
         free(mine);
         free(part);
         free(f.told);
@@ -498,6 +514,7 @@ static int run_sweep(const jn_config *cfg, jn_plan *plan)
     }
     f.active = mine + n;
     f.reported = mine + 2 * n;
+    unsigned char *here = mine + 4 * n;  /* not another shard's folder's */
     /* What is left to train is dealt to the workers, not the whole shard: dealt with the runs a
      * rerun skips, the ones left could all fall to one worker while the others idled. */
     unsigned char *todo = mine + 3 * n;
@@ -551,8 +568,13 @@ static int run_sweep(const jn_config *cfg, jn_plan *plan)
     f.writing = 0;
     front_flush(&f);
     jn_progress_clear(&f.progress);
-    jn_results_print(plan, cfg->out, f.table.rows, stdout);
+    const int apart = shards_here(plan, cfg->out, f.table.rows, here);  /* those run since are here */
+    jn_results_print(plan, cfg->out, f.table.rows, apart ? NULL : here, stdout);
     fflush(stdout);
+    if (apart) {
+        fprintf(stderr, "jacnoise: sweep: %s\n", jn_last_error());
+        code = code ? code : JN_EXIT_ERROR;
+    }
     const char *stopped = jn_train_stop_words(code, jn_train_stop_signal());
     if (stopped) {
         jn_print(stderr, "jacnoise: sweep %s; %s\n", stopped, how);
@@ -620,10 +642,14 @@ int jn_sweep_merge(const char *dir, const char *const *sources, int n_sources)
         jn_spec_free(&other);
     }
     jn_results t = {0};
+    unsigned char *here = NULL;
     rc = rc || prepare_folder("", dir, &spec, 0) || jn_plan_make(&spec, NULL, dir, &plan) ||
          jn_results_open(&t, &plan, 0) || jn_results_merge(&t, dir, sources, n_sources) || jn_results_save(&t, dir);
-    if (!rc)
-        jn_results_print(&plan, dir, t.rows, stdout);
+    if (!rc && !(here = malloc((size_t)(plan.n_entries ? plan.n_entries : 1))))
+        rc = jn_fail("out of memory for the rows of %d configurations", plan.n_entries);
+    if (!rc && !(rc = shards_here(&plan, dir, t.rows, here)))
+        jn_results_print(&plan, dir, t.rows, here, stdout);
+    free(here);
     jn_results_close(&t);
     jn_spec_free(&spec);
     jn_plan_free(&plan);
@@ -652,64 +678,55 @@ static void task_list(const unsigned char *left, long tasks, long first, long st
     jn_buf_put(b, "", 1);
 }
 
-/* After status's table, where configurations are unfinished: how the sweep continues; in a job
- * array's folder (DIR/slurm-array), which of its tasks to resubmit, those of a cancelled array
- * that never started included, which left no log to say so. Those of shards that never ran in
- * the folder (DIR/shards) are another folder's: said apart, no rerun here trains them. */
-static int print_continue(const jn_plan *plan, const char *dir, const jn_run_row *rows)
+/* After status's table, where configurations of the folder (here[n_entries]: not other shards')
+ * are unfinished: how the sweep continues; in a job array's folder (DIR/slurm-array), which of
+ * its tasks to resubmit, those of a cancelled array that never started included, which left no
+ * log to say so. */
+static int print_continue(const jn_plan *plan, const char *dir, const jn_run_row *rows, const unsigned char *here)
 {
     const int n = plan->n_entries;
-    int *part = malloc(sizeof *part * (size_t)(n ? n : 1));
-    unsigned char *here = malloc((size_t)(n ? n : 1)), *left = NULL;
-    char shards[JN_PATH_MAX + 32];
-    int rc = !part || !here ? jn_fail("out of memory for the shards of %d configurations", n)
-                            : jn_path_join(shards, sizeof shards, dir, "shards") ||
-                                  recorded_shards(plan, shards, here, part);
-    int unfinished = 0, elsewhere = 0;
-    for (int i = 0; !rc && i < n; i++) {
-        here[i] |= strcmp(rows[i].status, "pending") != 0;  /* its run folder is here */
+    int unfinished = 0;
+    for (int i = 0; i < n; i++)
         unfinished += !rows[i].done && here[i];
-        elsewhere += !here[i];
-    }
-    if (!rc && elsewhere)
-        jn_print(stdout, "other shards: %d configuration%s dealt to shards that did not run in this folder (%s "
-                 "records those that did), trained in their own folders: jacnoise sweep merge %s SHARD_DIR... "
-                 "joins them\n", elsewhere, elsewhere > 1 ? "s" : "", shards, dir);
+    if (!unfinished)
+        return 0;
     char path[JN_PATH_MAX + 32], how[160];
     long first, stride, tasks;
-    const int array = rc || !unfinished || jn_path_join(path, sizeof path, dir, "slurm-array") ? -1
+    const int array = jn_path_join(path, sizeof path, dir, "slurm-array") ? -1
                       : array_record(path, &first, &stride, &tasks);
-    if (!rc && unfinished && array == 0) {
+    if (array < 0)
+        return -1;
+    if (!array) {
         continue_words(how, sizeof how, NULL, 0);
         jn_print(stdout, "unfinished: %d configuration%s; once no sweep trains them, %s\n", unfinished,
                  unfinished > 1 ? "s" : "", how);
+        return 0;
     }
-    rc = rc || (unfinished && array < 0);
+    int *part = malloc(sizeof *part * (size_t)(n ? n : 1));
+    unsigned char *left = calloc((size_t)tasks, 1);
     jn_buf list = {0};
     char *words = NULL;
-    if (!rc && array > 0 && !(left = calloc((size_t)tasks, 1)))
-        rc = jn_fail("out of memory for the array's %ld tasks", tasks);
-    if (!rc && array > 0) {
+    int rc = !part || !left ? jn_fail("out of memory for the array's %ld tasks", tasks) : 0;
+    if (!rc) {
         jn_plan_deal(plan, NULL, (int)tasks, part);
         for (int i = 0; i < n; i++)
             left[part[i]] |= !rows[i].done && here[i];
         task_list(left, tasks, first, stride, &list);
         rc = jn_buf_ok(&list, "the array's tasks");
-        if (!rc && !(words = malloc(list.len + sizeof how)))
-            rc = jn_fail("out of memory for the array's tasks");
     }
-    if (!rc && array > 0) {
+    if (!rc && !(words = malloc(list.len + sizeof how)))
+        rc = jn_fail("out of memory for the array's tasks");
+    if (!rc) {
         continue_words(words, list.len + sizeof how, (const char *)list.data, 0);
         jn_print(stdout, "unfinished: %d configuration%s, of array tasks %s of the array %s records (a task "
                  "cancelled before it started left no log); once none of them runs, %s\n", unfinished,
                  unfinished > 1 ? "s" : "", (const char *)list.data, path, words);
     }
     free(part);
-    free(here);
     free(left);
     free(words);
     jn_buf_free(&list);
-    return rc ? -1 : 0;
+    return rc;
 }
 
 int jn_sweep_status(const char *dir)
@@ -717,18 +734,22 @@ int jn_sweep_status(const char *dir)
     jn_spec spec;
     jn_plan plan = {0};
     jn_run_row *rows = NULL;
+    unsigned char *here = NULL;
     int rc = load_spec(dir, &spec) || jn_plan_make(&spec, NULL, dir, &plan);
-    if (!rc && !(rows = calloc((size_t)(plan.n_entries ? plan.n_entries : 1), sizeof *rows)))
+    const size_t n = (size_t)(plan.n_entries ? plan.n_entries : 1);
+    if (!rc && (!(rows = calloc(n, sizeof *rows)) || !(here = malloc(n))))
         rc = jn_fail("out of memory for the rows of %d configurations", plan.n_entries);
     for (int i = 0; !rc && i < plan.n_entries; i++)
         jn_results_row(&plan, i, &rows[i]);
+    rc = rc || shards_here(&plan, dir, rows, here);
     if (!rc) {
-        jn_results_print(&plan, dir, rows, stdout);
+        jn_results_print(&plan, dir, rows, here, stdout);
         jn_results_print_running(&plan, rows, stdout);
         fflush(stdout);
-        rc = print_continue(&plan, dir, rows);
+        rc = print_continue(&plan, dir, rows, here);
     }
     free(rows);
+    free(here);
     jn_spec_free(&spec);
     jn_plan_free(&plan);
     return rc ? JN_EXIT_ERROR : JN_EXIT_OK;
