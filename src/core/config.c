@@ -475,6 +475,9 @@ static const option options[] = {
 #define N_OPTIONS (int)(sizeof options / sizeof options[0])
 _Static_assert(sizeof options / sizeof options[0] <= JN_MAX_OPTIONS, "raise JN_MAX_OPTIONS");
 
+static const jn_objective default_objective = {.loss = JN_LOSS_XENT, .jac_copies = 1, .target = JN_TARGET_HIDDEN1,
+                                               .target_layer = 1, .jac_proj = 1};
+
 void jn_config_defaults(jn_config *cfg)
 {
     memset(cfg, 0, sizeof *cfg);
@@ -482,8 +485,7 @@ void jn_config_defaults(jn_config *cfg)
     cfg->valid = -1;
     cfg->hidden[0] = 1000;
     cfg->n_hidden = 1;
-    cfg->obj = (jn_objective){.loss = JN_LOSS_XENT, .jac_copies = 1, .target = JN_TARGET_HIDDEN1,
-                              .target_layer = 1, .jac_proj = 1};
+    cfg->obj = default_objective;
     cfg->epochs = 50;
     cfg->batch = 100;
     cfg->lr = 0.01;
@@ -790,38 +792,49 @@ size_t jn_config_format(const jn_config *cfg, unsigned command, int experiment_o
     return need;
 }
 
-/* Gives option `key` of cfg its value in defaults, as if it had not been given; names it in
- * `changed` (cap bytes, may be NULL) and returns 1 when that changed its value. */
-static int reset_option(jn_config *cfg, const jn_config *defaults, const char *key, char *changed, size_t cap)
+/* An option that can change nothing (jn_config_drop_inert), and the bytes of the objective its
+ * value is: equal bytes are an equal value (the parsers store no -0 and one target_layer per
+ * target), so a reset compares and copies them, where formatting and parsing both values cost an
+ * eighth of planning a sweep. */
+typedef struct {
+    const char *key;
+    size_t offset, size;
+} inert_option;
+#define OBJ_SPAN(first, last)                                                                                  \
+    offsetof(jn_objective, first),                                                                            \
+        offsetof(jn_objective, last) + sizeof(((jn_objective *)0)->last) - offsetof(jn_objective, first)
+
+/* Gives cfg the option's default value, as if it had not been given; names it in `changed`
+ * (cap bytes, may be NULL) and returns 1 when that changed its value. */
+static int reset_option(jn_config *cfg, const inert_option *inert, char *changed, size_t cap)
 {
-    const option *o = find_option(key);
-    char value[64], before[64];
-    format_value(cfg, o, before, sizeof before);
-    format_value(defaults, o, value, sizeof value);
-    jn_config_set(cfg, o->commands, key, value);  /* a default value always parses */
-    cfg->given[o - options] = 0;
-    if (!strcmp(before, value))
+    unsigned char *value = (unsigned char *)&cfg->obj + inert->offset;
+    const unsigned char *initial = (const unsigned char *)&default_objective + inert->offset;
+    cfg->given[find_option(inert->key) - options] = 0;
+    if (!memcmp(value, initial, inert->size))
         return 0;
+    memcpy(value, initial, inert->size);
     if (changed) {
         size_t used = strlen(changed);
-        snprintf(changed + used, cap - used, "%s--%s", used ? ", " : "", key);
+        snprintf(changed + used, cap - used, "%s--%s", used ? ", " : "", inert->key);
     }
     return 1;
 }
 
 int jn_config_drop_inert(jn_config *cfg, char *changed, size_t cap)
 {
-    static const char *const penalty_keys[] = {"jac-target", "jac-proj", "jac-noise", "jac-copies"};
-    jn_config defaults;
-    jn_config_defaults(&defaults);
+    static const inert_option penalty[] = {{"jac-target", OBJ_SPAN(target, target_layer)},
+                                           {"jac-proj", OBJ_SPAN(jac_proj, jac_proj)},
+                                           {"jac-noise", OBJ_SPAN(jac_noise, jac_noise)},
+                                           {"jac-copies", OBJ_SPAN(jac_copies, jac_copies)}};
     if (changed && cap)
         changed[0] = 0;
     int n = 0;
     if (cfg->obj.jac_lambda == 0)
-        for (size_t i = 0; i < sizeof penalty_keys / sizeof *penalty_keys; i++)
-            n += reset_option(cfg, &defaults, penalty_keys[i], changed, cap);
+        for (size_t i = 0; i < sizeof penalty / sizeof *penalty; i++)
+            n += reset_option(cfg, &penalty[i], changed, cap);
     if (cfg->obj.target == JN_TARGET_HIDDEN1)
-        n += reset_option(cfg, &defaults, "jac-proj", changed, cap);
+        n += reset_option(cfg, &penalty[1], changed, cap);
     return n;
 }
 

@@ -141,21 +141,26 @@ static int make_id(const jn_config *cfg, char *id)
     return 0;
 }
 
-/* What the members of a configuration's group share (malloc'ed). */
+/* What the members of a configuration's group share (malloc'ed): "KEY=VALUE\n" each, put
+ * together without snprintf (its slow path under a printf hook: see copy_text in config.c). */
 static char *group_key(const jn_config *cfg)
 {
-    char key[8192] = "";
-    size_t used = 0;
+    jn_buf key = {0};
     for (const char *const *k = group_keys; *k; k++) {
         char v[JN_PATH_MAX + 64];
         jn_config_get(cfg, *k, v, sizeof v);
-        int n = snprintf(key + used, sizeof key - used, "%s=%s\n", *k, v);
-        used += n > 0 && (size_t)n < sizeof key - used ? (size_t)n : 0;
+        jn_buf_put(&key, *k, strlen(*k));
+        jn_buf_put(&key, "=", 1);
+        jn_buf_put(&key, v, strlen(v));
+        jn_buf_put(&key, "\n", 1);
     }
     /* A lambda = 0 member of a penalised group would still get a penalty sum and +-0
      * gradient additions: not the bytes of its solo run. */
-    snprintf(key + used, sizeof key - used, "penalty=%s\n", cfg->obj.jac_lambda > 0 ? "on" : "off");
-    return strdup(key);
+    const char *penalty = cfg->obj.jac_lambda > 0 ? "penalty=on\n" : "penalty=off\n";
+    jn_buf_put(&key, penalty, strlen(penalty) + 1);
+    char *kept = key.oom ? NULL : strdup((const char *)key.data);  /* its own size: 50,000 are kept */
+    jn_buf_free(&key);
+    return kept;
 }
 
 /* Entry k: its place in the spec, its id, its group key (*key, malloc'ed), and that its
