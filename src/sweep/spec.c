@@ -91,11 +91,14 @@ static int split_values(jn_spec *spec, spec_entry *e, const char *line, char *li
             if (!*v)
                 return fail_at(spec, e->line, "%s: empty %s", e->key, form);
             char **grown = realloc(e->values, sizeof *grown * (size_t)(n + 1));
-            if (!grown || !(grown[n] = strdup(v))) {
-                free(grown);
+            if (grown)
+                e->values = grown;
+            int *columns = grown ? realloc(e->columns, sizeof *columns * (size_t)(n + 1)) : NULL;
+            if (columns)
+                e->columns = columns;
+            if (!columns || !(grown[n] = strdup(v)))
                 return jn_fail("out of memory");
-            }
-            e->values = grown;
+            columns[n] = (int)(value - line) + 1;
             e->n_values = ++n;
             start = p + 1;
             if (last)
@@ -229,9 +232,10 @@ static int check_entry(jn_spec *spec, const spec_entry *e, jn_config *scratch)
     if (jn_spec_swept(e) && jn_config_is_operational(e->key))
         return fail_at(spec, e->line, "%s: says how runs execute, not what they compute: it can be fixed, not swept%s",
                        e->key, "");
-    for (int i = 0; i < e->n_values; i++)
+    for (int i = 0; i < e->n_values; i++)  /* a long grid's bad value: where it is, as a bad quote's */
         if (jn_config_set(scratch, JN_CMD_TRAIN, e->key, e->values[i]))
-            return jn_fail_context("%s: line %d", spec->path, e->line);
+            return e->columns ? jn_fail_context("%s: line %d: column %d", spec->path, e->line, e->columns[i])
+                              : jn_fail_context("%s: line %d", spec->path, e->line);
     return 0;
 }
 
@@ -393,6 +397,7 @@ void jn_spec_free(jn_spec *spec)
         for (int v = 0; v < spec->entries[i].n_values; v++)
             free(spec->entries[i].values[v]);
         free(spec->entries[i].values);
+        free(spec->entries[i].columns);
     }
     free(spec->entries);
     free(spec->text);

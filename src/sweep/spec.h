@@ -30,6 +30,7 @@ typedef struct {
     int line;
     int n_values;          /* FIXED: 1; GRID, CHOICE: the values; UNIFORM, LOG_UNIFORM: 2 (a, b) */
     char **values;         /* as written (quotes removed) */
+    int *columns;          /* but FIXED: where each value stands in its line (1-based), for messages */
     int integer;           /* UNIFORM, LOG_UNIFORM: both bounds are integers */
     double a, b;
 } spec_entry;
