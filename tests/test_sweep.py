@@ -638,6 +638,10 @@ def failure(tmp, spec):
     check(table[victim] == "failed", f"results.csv: {victim} is {table[victim]}")
     check(sum(s != "failed" for s in table.values()) == len(table) - 1, f"the others went on: {table}")
     check(f"failed {victim}:" in p.stdout and "last.ckpt" in p.stdout, f"status table names it: {p.stdout[-600:]}")
+    # Status says to fix it before a rerun (which tries it again), as the sweep's end does.
+    shown = run(["sweep", "status", folder]).stdout
+    check("\nunfinished: 1 configuration (1 failed: fix what the failed line above says first); once no sweep "
+          "trains them, run the same sweep command again to continue\n" in shown, f"status: {shown[-600:]!r}")
     shutil.rmtree(os.path.join(folder, "runs", victim, "last.ckpt.tmp"))
     sweep(["--spec", spec, "--out", folder])
     same_sweep(ref, folder, "failed, fixed, rerun")

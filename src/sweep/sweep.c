@@ -685,12 +685,19 @@ static void task_list(const unsigned char *left, long tasks, long first, long st
 static int print_continue(const jn_plan *plan, const char *dir, const jn_run_row *rows, const unsigned char *here)
 {
     const int n = plan->n_entries;
-    int unfinished = 0;
-    for (int i = 0; i < n; i++)
+    int unfinished = 0, failed = 0;
+    for (int i = 0; i < n; i++) {
         unfinished += !rows[i].done && here[i];
+        failed += here[i] && !strcmp(rows[i].status, "failed");
+    }
     if (!unfinished)
         return 0;
-    char path[JN_PATH_MAX + 32], how[160];
+    /* A rerun tries a failed configuration again, which fails the same way until what its
+     * line says is fixed: the sweep's own end says so, as status does. */
+    char path[JN_PATH_MAX + 32], how[160], fix[96] = "";
+    if (failed)
+        snprintf(fix, sizeof fix, " (%d failed: fix what the failed line%s above say%s first)", failed,
+                 failed > 1 ? "s" : "", failed > 1 ? "" : "s");
     long first, stride, tasks;
     const int array = jn_path_join(path, sizeof path, dir, "slurm-array") ? -1
                       : array_record(path, &first, &stride, &tasks);
@@ -698,8 +705,8 @@ static int print_continue(const jn_plan *plan, const char *dir, const jn_run_row
         return -1;
     if (!array) {
         continue_words(how, sizeof how, NULL, 0);
-        jn_print(stdout, "unfinished: %d configuration%s; once no sweep trains them, %s\n", unfinished,
-                 unfinished > 1 ? "s" : "", how);
+        jn_print(stdout, "unfinished: %d configuration%s%s; once no sweep trains them, %s\n", unfinished,
+                 unfinished > 1 ? "s" : "", fix, how);
         return 0;
     }
     int *part = malloc(sizeof *part * (size_t)(n ? n : 1));
@@ -718,9 +725,9 @@ static int print_continue(const jn_plan *plan, const char *dir, const jn_run_row
         rc = jn_fail("out of memory for the array's tasks");
     if (!rc) {
         continue_words(words, list.len + sizeof how, (const char *)list.data, 0);
-        jn_print(stdout, "unfinished: %d configuration%s, of array tasks %s of the array %s records (a task "
+        jn_print(stdout, "unfinished: %d configuration%s%s, of array tasks %s of the array %s records (a task "
                  "cancelled before it started left no log); once none of them runs, %s\n", unfinished,
-                 unfinished > 1 ? "s" : "", (const char *)list.data, path, words);
+                 unfinished > 1 ? "s" : "", fix, (const char *)list.data, path, words);
     }
     free(part);
     free(left);
