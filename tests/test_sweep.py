@@ -1636,8 +1636,8 @@ def shard_status(tmp):
 
 
 def shards_cut_record(tmp):
-    """A DIR/shards whose last line has no newline (written by hand, or cut): status refuses
-    that line, and a sweep of another shard still runs; neither reads past the file's bytes
+    """A DIR/shards whose last line has no newline (written by hand, or cut): status and a sweep
+    of another shard refuse that line, the sweep before it trains; neither reads past the file's bytes
     (both did, looking for a newline: the sanitizer build stops at that)."""
     spec = os.path.join(tmp, "shards-cut.spec")
     open(spec, "w").write(TINY_SPEC)
@@ -1646,9 +1646,11 @@ def shards_cut_record(tmp):
     shards = os.path.join(folder, "shards")
     open(shards, "w").write("0/2\n1/20")
     p = run(["sweep", "status", folder], expect=1)
-    check(p.stderr == f"jacnoise: {shards}: line 2: not a shard I/N; remove the file to count every configuration "
-          "as this folder's\n", f"status of a shards file cut before its newline: {p.stderr!r}")
-    sweep(["--spec", spec, "--out", folder, "--shard", "1/2"])
+    refusal = f"jacnoise: {shards}: line 2: not a shard I/N; remove the file to count every configuration as this folder's\n"
+    check(p.stderr == refusal, f"status of a shards file cut before its newline: {p.stderr!r}")
+    p = sweep(["--spec", spec, "--out", folder, "--shard", "1/2"], expect=1)
+    check(p.stderr == refusal and len(run_ids(folder)) == 1,
+          f"a sweep of another shard on a shards file cut before its newline: {p.stderr!r}, runs {run_ids(folder)}")
 
 
 def trained_since_planned(tmp):
@@ -1701,8 +1703,10 @@ def bench_steps(tmp):
           f"bench_sweep_cpu.py: exit {p.returncode}: {p.stdout[:300]} {p.stderr[-300:]}")
     # No program, a failing one, no repetitions: one line, never a traceback.
     for args, code, words in [(["--bin", os.path.join(tmp, "none")], 1, "cannot run it"),
-                              (["--bin", BIN, "--data", "bogus", "--hidden", "8", "--train-limit", "330"], 1, "--data bogus"),
-                              (["--bin", BIN, "--reps", "0"], 2, "--reps 0")]:
+                              (["--bin", BIN, "--data", "usps", "--hidden", "8", "--train-limit", "60000"], 1,
+                               "train failed, exit 1: jacnoise: --train-limit 60000"),
+                              (["--bin", BIN, "--data", "bogus"], 2, "--data: invalid choice: 'bogus'"),
+                              (["--bin", BIN, "--reps", "0"], 2, "--reps: 0 out of range [1, 1000]")]:
         p = subprocess.run([sys.executable, bench] + args, capture_output=True, text=True, timeout=600)
         last = p.stderr.strip().splitlines()[-1:] or [""]
         check(p.returncode == code and words in last[0] and "Traceback" not in p.stderr,
