@@ -682,6 +682,49 @@ def durable_merge(tmp, launcher=(), label="merge"):
 SYNC_CALLS = "openat,fsync,syncfs,rename,close,mkdir,mkdirat"
 
 
+def durable_append(tmp):
+    """A file made by appending its first line (a sweep's DIR/shards; metrics.jsonl) is a new
+    entry in its folder: under strace, its creation is followed by an fsync of the folder (or a
+    syncfs), else a power cut could lose the whole file, its fsynced lines with it."""
+    strace = shutil.which("strace")
+    if not strace:
+        check(False, "durable append: strace is missing (Debian: strace; tools/setup.sh installs it)")
+        return
+    spec, out = os.path.join(tmp, "append.spec"), os.path.join(tmp, "append-sweep")
+    open(spec, "w").write("data = usps\nhidden = 4\ntrain-limit = 60\nvalid = 20\nbatch = 20\nepochs = 1\n"
+                          "lr = [0.1, 0.2]\n")
+    trace = os.path.join(tmp, "append.trace")
+    p = subprocess.run([strace, "-qq", "-e", "trace=" + SYNC_CALLS, "-o", trace, BIN, "sweep", "--spec", spec,
+                        "--out", out, "--shard", "0/2", "--progress", "never"], capture_output=True, text=True,
+                       timeout=600)
+    if p.returncode != 0 and "ptrace" in p.stderr:
+        print(f"durable append: NOT CHECKED (strace cannot trace here: {p.stderr.strip()[:200]})")
+        return
+    check(p.returncode == 0, f"durable append: the traced sweep failed: {p.stderr[-500:]}")
+    shards = os.path.join(out, "shards")
+    # jn_append_line's own sequence: create and write the file, fsync it, close it; then open its
+    # folder (or, where that is refused, the file again) and sync that before anything else.
+    created, opened, folder_synced = False, None, False
+    call = re.compile(r'^(openat|fsync|syncfs|close)\((.*)\) += (-?\d+)')
+    for line in open(trace):
+        m = call.match(line)
+        if not m or int(m.group(3)) < 0:
+            continue
+        name, args, rc = m.group(1), m.group(2), int(m.group(3))
+        paths = re.findall(r'"([^"]*)"', args)
+        if name == "openat" and paths:
+            if created and opened is None:
+                opened = rc if paths[0] in (out, shards) else -1
+            if paths[0] == shards and "O_CREAT" in args:
+                created = True
+        elif name in ("fsync", "syncfs") and opened is not None and opened >= 0 and int(args) == opened:
+            folder_synced = True
+        elif name == "close" and opened is not None and int(args) == opened:
+            break
+    check(created, f"durable append: {shards} was not created by the traced sweep")
+    check(folder_synced, f"durable append: no sync of {out} after {shards} was made")
+
+
 def synced_in_trace(trace, under, what):
     """Checks the trace (strace -e trace=SYNC_CALLS of one process) for what a crash depends on
     in the folder `under`: every file renamed into it synced between its write and its rename
@@ -783,6 +826,7 @@ def main():
     unreadable_folders(tmp)
     durable_writes(tmp)
     durable_merge(tmp)
+    durable_append(tmp)
     step_interrupted_in_write(tmp)
     return finish("reliability", tmp)
 

@@ -802,7 +802,14 @@ int jn_write_all(int fd, const void *data, size_t len)
 
 int jn_append_line(const char *path, const char *line)
 {
-    int fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+    /* A file this call creates is a new entry in its folder: synced as a rename's is, or a
+     * power cut could lose the whole file (a sweep's DIR/shards), fsynced lines and all. */
+    int created = 1;
+    int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_APPEND | O_CLOEXEC, 0644);
+    if (fd < 0 && errno == EEXIST) {
+        created = 0;
+        fd = open(path, O_WRONLY | O_APPEND | O_CLOEXEC);
+    }
     if (fd < 0)
         return jn_fail("%s: cannot open for appending: %s", path, strerror(errno));
     const int failed = jn_write_all(fd, line, strlen(line));
@@ -813,7 +820,9 @@ int jn_append_line(const char *path, const char *line)
     int rc = fsync(fd);
     int e = errno;
     close(fd);
-    return rc ? jn_fail("%s: fsync failed: %s", path, strerror(e)) : 0;
+    if (rc)
+        return jn_fail("%s: fsync failed: %s", path, strerror(e));
+    return created ? fsync_parent(path) : 0;
 }
 
 /* jn_mkdirs, each folder made synced only with sync. */

@@ -135,7 +135,8 @@ int jn_sync_folder(const char *dir, const char *entry);
  * the write that failed (ENOSPC for one that wrote nothing). */
 int jn_write_all(int fd, const void *data, size_t len);
 
-/* Appends one line to a file and fsyncs it (metrics.jsonl). */
+/* Appends one line to a file and fsyncs it; a file it creates has its folder synced too
+ * (metrics.jsonl, a sweep's DIR/shards). */
 int jn_append_line(const char *path, const char *line);
 
 /* Takes an exclusive flock on `path` (created if missing) without waiting, kept until *fd is
