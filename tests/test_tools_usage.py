@@ -315,6 +315,51 @@ def check_durable_writes(d):
     check(synced_in_trace(trace, out, "durable tool writes") == 2, "durable tool writes: not 2 renames")
 
 
+def check_unreadable_folder(d):
+    """tool_files' writes into a folder one may write in but not read (mode 0333, which cannot be
+    opened to fsync) are synced as jacnoise's are: through the file renamed there (syncfs), and
+    where that cannot be opened either (strace makes its open fail), one warning line names the
+    folder. Root may open any folder, so as root the writer is nobody, with a copy of
+    tool_files.py that nobody can read (the checkout may lie in a folder only root enters)."""
+    strace = shutil.which("strace")
+    if not strace:
+        check(False, "tool writes in a folder one may not read: strace is missing (Debian: strace)")
+        return
+    box, tools, as_user = os.path.join(d, "unreadable"), TOOLS, []
+    os.makedirs(box)
+    if os.geteuid() == 0:
+        as_user = ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"]
+        for folder in (d, box):
+            os.chmod(folder, 0o755)
+        shutil.copy(os.path.join(TOOLS, "tool_files.py"), box)
+        os.chmod(os.path.join(box, "tool_files.py"), 0o644)
+        tools = box
+    drop, trace = os.path.join(box, "drop"), os.path.join(d, "unreadable.trace")
+    os.makedirs(drop)
+    os.chmod(drop, 0o333)
+    table, unopened = os.path.join(drop, "table.md"), os.path.join(drop, "unopened.md")
+    for path, traced in ((table, ["-e", "trace=" + SYNC_CALLS, "-o", trace]),
+                         (unopened, ["-o", os.devnull, "-P", unopened, "-e", "trace=openat",
+                                     "-e", "inject=openat:error=EACCES"])):
+        code = f"import sys\nsys.path.insert(0, {tools!r})\nimport tool_files\ntool_files.write_text({path!r}, 'x\\n')\n"
+        p = subprocess.run([strace, "-qq"] + traced + as_user + ["/usr/bin/python3", "-c", code],
+                           capture_output=True, text=True, timeout=300)
+        if p.returncode != 0 and "ptrace" in p.stderr:
+            print(f"tool writes in a folder one may not read: NOT CHECKED (strace cannot trace here: {p.stderr[:200]})")
+            break
+        check(p.returncode == 0 and os.path.isfile(path),
+              f"tool writes in a folder one may not read: {path}: exit {p.returncode}: {p.stderr[-300:]!r}")
+        if path == table:
+            check(synced_in_trace(trace, drop, "tool writes in a folder one may not read") == 1,
+                  "tool writes in a folder one may not read: not 1 rename")
+        else:
+            check(p.stderr.endswith(f": warning: {drop}: cannot open the folder, nor {unopened} in it, to sync it "
+                                    "(Permission denied): a power cut could lose what was renamed or made in it\n")
+                  and p.stderr.count("\n") == 1,
+                  f"tool writes in a folder one may not read: not one warning naming the folder: {p.stderr[-500:]!r}")
+    os.chmod(drop, 0o755)
+
+
 def main():
     tools = harness.tools()
     check(sorted(CALLS) == tools, f"tools with a command line {tools}, checked here {sorted(CALLS)}")
@@ -342,6 +387,7 @@ def main():
         check_odd_names(d, os.path.join(d, "run"))
         check_scratch(d)
         check_durable_writes(d)
+        check_unreadable_folder(d)
     sys.exit(finish("test_tools_usage"))
 
 

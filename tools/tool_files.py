@@ -5,6 +5,7 @@ file behind. And the tools' command line (ArgumentParser), the way they end (run
 matplotlib (pyplot)."""
 import argparse
 import csv
+import ctypes
 import errno
 import math
 import os
@@ -214,9 +215,9 @@ def replace(path, write):
     """Calls write(tmp) with a temporary path beside `path` (write fsyncs it), then renames tmp
     over `path` and fsyncs the folder, as jacnoise writes its files: else a power cut could keep
     the old file, or lose a new one. If anything fails the temporary file is removed and the
-    error raised. A `path` that is a
-    folder, a symbolic link or a device or FIFO raises OSError first, as jacnoise refuses its
-    outputs: the rename would replace it (/dev/full, run as root), not write to it."""
+    error raised. A `path` that is a folder, a symbolic link or a device or FIFO raises OSError
+    first, as jacnoise refuses its outputs: the rename would replace it (/dev/full, run as
+    root), not write to it."""
     try:
         mode = os.lstat(path).st_mode
     except FileNotFoundError:
@@ -229,7 +230,7 @@ def replace(path, write):
     try:
         write(tmp)
         os.replace(tmp, path)
-        sync_folder(os.path.dirname(path) or ".")
+        sync_folder(os.path.dirname(path) or ".", path)
     except BaseException:
         try:
             os.unlink(tmp)
@@ -238,13 +239,34 @@ def replace(path, write):
         raise
 
 
-def sync_folder(folder):
-    """fsyncs a folder, making a rename in it durable; one that cannot be opened (mode 0333) or
-    synced (a file system that refuses fsync on folders) is passed over, the rename atomic
-    still, as jacnoise passes it over."""
+_warned_unsynced = False
+
+
+def sync_folder(folder, entry):
+    """fsyncs a folder, making a rename in it durable, as jacnoise's jn_sync_folder does: one
+    that cannot be opened (mode 0333) is synced through entry, the file renamed there (syncfs of
+    its file system); where that cannot be opened either, one warning (once a process) names
+    the folder. A file system that refuses fsync on folders is passed over, the rename atomic."""
+    global _warned_unsynced
     try:
         fd = os.open(folder, os.O_RDONLY)
     except PermissionError:
+        try:
+            fd = os.open(entry, os.O_RDONLY)
+        except PermissionError:
+            if not _warned_unsynced:
+                _warned_unsynced = True
+                say(f"warning: {folder}: cannot open the folder, nor {entry} in it, to sync it "
+                    f"({os.strerror(errno.EACCES)}): a power cut could lose what was renamed or made in it")
+            return
+        try:
+            # Python has no os.syncfs; glibc's, as jacnoise calls it.
+            libc = ctypes.CDLL(None, use_errno=True)
+            if libc.syncfs(fd) != 0:
+                e = ctypes.get_errno()
+                raise OSError(e, os.strerror(e), folder)
+        finally:
+            os.close(fd)
         return
     try:
         os.fsync(fd)
