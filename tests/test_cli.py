@@ -1762,8 +1762,10 @@ def run_cases(d):
           ["train", "--precision", "tf32", "--device", "auto", "--epochs", "1", "--out", "autorun"] + tiny,
           ["--precision tf32", "--device auto chose the CPU"], absent=["autorun"])
     write(os.path.join(d, "afile"), "x")
+    # A usage error (exit 2), as step's --dump naming a folder is, and sweep's --out a file: it was 1.
     for name, extra in [("train: --out is a file", []), ("train: --resume with --out a file", ["--resume"])]:
-        e(name, ["train", "--epochs", "1", "--out", "afile"] + extra + tiny, ["--out", "afile", "not a folder"])
+        e(name, ["train", "--epochs", "1", "--out", "afile"] + extra + tiny,
+          ["jacnoise: --out afile: exists and is not a folder"], code=2)
         check(name, read(os.path.join(d, "afile")) == b"x", "afile changed")
     # Named as --out's other refusals are: it read 'afile/sub: cannot create folder: ...'.
     e("train: --out below a file", ["train", "--epochs", "1", "--out", "afile/sub"] + tiny,

@@ -229,7 +229,7 @@ def spec_errors(tmp):
     other = os.path.join(tmp, "dry-other")
     os.makedirs(other)
     open(os.path.join(other, "sweep.spec"), "w").write(base + "epochs = 2\n")
-    for out, code, words in ((good, 1, f"--out {good}: exists and is not a folder"),
+    for out, code, words in ((good, 2, f"--out {good}: exists and is not a folder"),
                              (other, 2, f"--out {other} holds a sweep of another spec")):
         p = sweep(["--spec", good, "--out", out, "--dry-run"], expect=code)
         check(p.stderr.startswith(f"jacnoise: {words}") and len(p.stderr.splitlines()) == 1 and not p.stdout and
@@ -1111,7 +1111,8 @@ def out_is_a_file(tmp):
     open(spec, "w").write(TINY_SPEC)
     target = os.path.join(tmp, "outfile")
     open(target, "w").write("mine\n")
-    p = sweep(["--spec", spec, "--out", target], expect=1)
+    # A usage error, as train's --out and step's --dump naming the wrong kind of thing: it was exit 1.
+    p = sweep(["--spec", spec, "--out", target], expect=2)
     check(p.stderr == f"jacnoise: --out {target}: exists and is not a folder\n", f"--out naming a file: {p.stderr!r}")
     check(open(target).read() == "mine\n", "--out naming a file: the file changed")
     # Below a file: named as train names it; it read 'DIR/sub: cannot create folder', no option.

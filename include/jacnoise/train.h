@@ -34,6 +34,12 @@ enum {
  * recorded (error.h) for the caller to print. */
 int jn_train_run(const jn_config *cfg);
 
+/* Whether dir, given as option (NULL: an argument, "folder" in the message), may take a sweep
+ * (sweep) or a training run: -1 (error recorded) where it is a file, or, for a sweep, holds a
+ * run's folder (a config.txt without a sweep.spec), whose files the sweep's would go in beside;
+ * 0 where it may (or is not there). */
+int jn_out_folder_check(const char *option, const char *dir, int sweep);
+
 /* ---- jobs ------------------------------------------------------------------------------ */
 
 typedef struct jn_job jn_job;

@@ -26,7 +26,9 @@ int jn_cmd_train(int argc, char **argv)
         struct stat st;
         cfg.resume = stat(last, &st) == 0;
     }
-    if (!cfg.resume && jn_config_check(&cfg)) /* a bad command line, as in the other commands */
+    /* A bad command line, as in the other commands; so is an --out naming the wrong kind of
+     * thing, as step's --dump naming a folder. */
+    if ((!cfg.resume && jn_config_check(&cfg)) || jn_out_folder_check("--out", cfg.out, 0))
         return jn_cli_fail(JN_EXIT_USAGE);
     jn_cli_warn_inert(&cfg);
     jn_backend_threads(cfg.device, cfg.threads, 1);

@@ -363,28 +363,21 @@ static int same_spec(const char *dir, const char *path, const jn_spec *spec)
 
 /* The sweep folder: created, with the spec's text kept in sweep.spec (the same spec only).
  * sweep.spec is created only where it does not exist, so that of sweeps of two specs started
- * at once on a new folder one is refused. 0, or the exit status (another spec: a usage error);
- * with check, nothing is written: what would be refused is (--dry-run). `named` is how the user
- * gave dir ("--out " for a sweep's option, "" for merge's argument). */
-static int prepare_folder(const char *named, const char *dir, const jn_spec *spec, int check)
+ * at once on a new folder one is refused. 0, or the exit status (another spec, a file, a run's
+ * folder: a usage error); with check, nothing is written: what would be refused is (--dry-run).
+ * `option` is how the user gave dir ("--out" for a sweep's option, NULL for merge's argument). */
+static int prepare_folder(const char *option, const char *dir, const jn_spec *spec, int check)
 {
     char path[JN_PATH_MAX + 32], runs[JN_PATH_MAX + 32];
-    struct stat st;
-    if (stat(dir, &st) == 0 && !S_ISDIR(st.st_mode))  /* not 'DIR/runs: cannot create folder' */
-        return jn_fail("%s%s: exists and is not a folder", named, dir), JN_EXIT_ERROR;
-    char run_config[JN_PATH_MAX + 32];
-    if (jn_path_join(path, sizeof path, dir, "sweep.spec") || jn_path_join(runs, sizeof runs, dir, "runs") ||
-        jn_path_join(run_config, sizeof run_config, dir, "config.txt"))
+    if (jn_out_folder_check(option, dir, 1))
+        return JN_EXIT_USAGE;
+    if (jn_path_join(path, sizeof path, dir, "sweep.spec") || jn_path_join(runs, sizeof runs, dir, "runs"))
         return JN_EXIT_ERROR;
-    /* A train run's folder: the sweep put its runs/ and sweep.spec in beside the run's files. */
-    if (access(path, F_OK) != 0 && access(run_config, F_OK) == 0)
-        return jn_fail("%s%s holds a training run (config.txt), not a sweep: choose another %s", named, dir,
-                       *named ? "--out" : "folder"), JN_EXIT_USAGE;
     if (check)
         return access(path, F_OK) == 0 ? same_spec(dir, path, spec) : 0;
     if (jn_mkdirs(runs)) {  /* named as train names its --out: 'DIR/runs: cannot create folder' named no option */
-        if (*named)
-            jn_fail_context("%.*s", (int)strcspn(named, " "), named);
+        if (option)
+            jn_fail_context("%s", option);
         return JN_EXIT_ERROR;
     }
     /* The temporary files of the folder's shared files (results.csv, sweep.spec, slurm-array)
@@ -481,7 +474,7 @@ static int run_sweep(const jn_config *cfg, jn_plan *plan)
     if (plan->n_entries && jn_sweep_device_check(entry.device, plan->tf32, probe ? &gpu_free : NULL))
         return fail_now(JN_EXIT_ERROR);
     if (cfg->dry_run) {  /* what a sweep checks before it writes anything: all of it passed */
-        if ((code = prepare_folder("--out ", cfg->out, &plan->spec, 1)))
+        if ((code = prepare_folder("--out", cfg->out, &plan->spec, 1)))
             return fail_now(code);
         say_merged(cfg->out, plan);
         jn_print(stdout, "sweep %s: %d configuration%s in %d group%s; spec and options checked, nothing written "
@@ -489,7 +482,7 @@ static int run_sweep(const jn_config *cfg, jn_plan *plan)
                  plan->n_groups == 1 ? "" : "s");
         return 0;
     }
-    code = prepare_folder("--out ", cfg->out, &plan->spec, 0);
+    code = prepare_folder("--out", cfg->out, &plan->spec, 0);
     if (!code)
         code = shard_of(cfg, &index, &count, &array_task);
     if (!code && array_task < 0 && record_shard(cfg->out, index, count))
@@ -643,7 +636,7 @@ int jn_sweep_merge(const char *dir, const char *const *sources, int n_sources)
     }
     jn_results t = {0};
     unsigned char *here = NULL;
-    rc = rc || prepare_folder("", dir, &spec, 0) || jn_plan_make(&spec, NULL, dir, &plan) ||
+    rc = rc || prepare_folder(NULL, dir, &spec, 0) || jn_plan_make(&spec, NULL, dir, &plan) ||
          jn_results_open(&t, &plan, 0) || jn_results_merge(&t, dir, sources, n_sources) || jn_results_save(&t, dir);
     if (!rc && !(here = malloc((size_t)(plan.n_entries ? plan.n_entries : 1))))
         rc = jn_fail("out of memory for the rows of %d configurations", plan.n_entries);

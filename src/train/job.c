@@ -292,13 +292,13 @@ static int open_job(jn_job *job, const jn_config *cli, int rerun)
     job->resume = cli->resume;
     if (set_paths(job))
         return -1;
+    if (jn_out_folder_check("--out", job->cfg.out, 0))  /* a sweep's run too: train checked its own */
+        return -1;
     struct stat st;
     int writable = 1, write_errno = 0;  /* a folder still to make is made where the run writes */
     if (stat(job->cfg.out, &st) == 0) {
         writable = access(job->cfg.out, W_OK) == 0;
         write_errno = errno;
-        if (!S_ISDIR(st.st_mode))
-            return jn_fail("--out %s: exists and is not a folder", job->cfg.out);
         if (lock_folder(job, writable))
             return -1;
         /* A folder there would fail the first write of the file, after an epoch of work, and
@@ -408,6 +408,22 @@ int jn_job_init(jn_job *job, const jn_model *m, const jn_data *data, uint32_t da
         memcpy(job->best, job->params, sizeof(jn_real) * P);
         job->state.best_valid_error = 100.0;
     }
+    return 0;
+}
+
+int jn_out_folder_check(const char *option, const char *dir, int sweep)
+{
+    const char *lead = option ? option : "", *gap = option ? " " : "", *again = option ? option : "folder";
+    struct stat st;
+    if (stat(dir, &st) == 0 && !S_ISDIR(st.st_mode))  /* not 'DIR/runs: cannot create folder' */
+        return jn_fail("%s%s%s: exists and is not a folder", lead, gap, dir);
+    char spec[JN_PATH_MAX + 16], config[JN_PATH_MAX + 16];
+    if (jn_path_join(spec, sizeof spec, dir, "sweep.spec") || jn_path_join(config, sizeof config, dir, "config.txt"))
+        return -1;
+    const int has_spec = access(spec, F_OK) == 0, has_config = access(config, F_OK) == 0;
+    if (sweep && has_config && !has_spec)
+        return jn_fail("%s%s%s holds a training run (config.txt), not a sweep: choose another %s", lead, gap, dir,
+                       again);
     return 0;
 }
 
