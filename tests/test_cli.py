@@ -1767,6 +1767,15 @@ def run_cases(d):
         e(name, ["train", "--epochs", "1", "--out", "afile"] + extra + tiny,
           ["jacnoise: --out afile: exists and is not a folder"], code=2)
         check(name, read(os.path.join(d, "afile")) == b"x", "afile changed")
+    # A sweep's folder as a run's: the run's checkpoints went in beside the sweep's runs/ and
+    # sweep.spec (the mirror of a sweep's --out at a run's folder, refused).
+    os.makedirs(os.path.join(d, "asweep", "runs"), exist_ok=True)
+    write(os.path.join(d, "asweep", "sweep.spec"), "lr = [0.1]\n")
+    for extra in ([], ["--resume"]):
+        e(f"train: --out a sweep's folder {extra}", ["train", "--epochs", "1", "--out", "asweep"] + extra + tiny,
+          ["jacnoise: --out asweep holds a sweep (sweep.spec), not a training run: choose another --out"], code=2)
+        check(f"train: --out a sweep's folder {extra}", sorted(os.listdir(os.path.join(d, "asweep"))) ==
+              ["runs", "sweep.spec"] and not os.listdir(os.path.join(d, "asweep", "runs")), "the sweep's folder changed")
     # Named as --out's other refusals are: it read 'afile/sub: cannot create folder: ...'.
     e("train: --out below a file", ["train", "--epochs", "1", "--out", "afile/sub"] + tiny,
       ["--out: afile/sub: cannot create folder: Not a directory"])

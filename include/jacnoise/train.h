@@ -35,9 +35,9 @@ enum {
 int jn_train_run(const jn_config *cfg);
 
 /* Whether dir, given as option (NULL: an argument, "folder" in the message), may take a sweep
- * (sweep) or a training run: -1 (error recorded) where it is a file, or, for a sweep, holds a
- * run's folder (a config.txt without a sweep.spec), whose files the sweep's would go in beside;
- * 0 where it may (or is not there). */
+ * (sweep) or a training run: -1 (error recorded) where it is a file, or holds the other's
+ * folder, whose files the one's would go in beside (a run's config.txt without a sweep.spec,
+ * a sweep's sweep.spec without a config.txt); 0 where it may (or is not there). */
 int jn_out_folder_check(const char *option, const char *dir, int sweep);
 
 /* ---- jobs ------------------------------------------------------------------------------ */

@@ -424,6 +424,9 @@ int jn_out_folder_check(const char *option, const char *dir, int sweep)
     if (sweep && has_config && !has_spec)
         return jn_fail("%s%s%s holds a training run (config.txt), not a sweep: choose another %s", lead, gap, dir,
                        again);
+    if (!sweep && has_spec && !has_config)
+        return jn_fail("%s%s%s holds a sweep (sweep.spec), not a training run: choose another %s", lead, gap, dir,
+                       again);
     return 0;
 }
 
