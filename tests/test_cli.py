@@ -517,8 +517,10 @@ def config_cases(d, usps):
     for args in (["--config", "emptyout.cfg"], []):
         expect_error(f"sweep out: {args}", ["sweep", "--spec", "one.spec"] + args, 2, [required], d,
                      absent=["runs"])
-    e("config: missing file", ["train", "--config", "missing.cfg"], ["--config", "missing.cfg"])
-    e("config: a folder", ["train", "--config", "."], ["--config", "folder"])
+    # Named as every other file an option gives is, '--config FILE: ...': it read '--config: FILE: ...'.
+    e("config: missing file", ["train", "--config", "missing.cfg"],
+      ["jacnoise: --config missing.cfg: cannot open: No such file or directory"])
+    e("config: a folder", ["train", "--config", "."], ["jacnoise: --config .: is a folder"])
     # A huge file given by mistake is refused before it is read: a sparse 100 GiB file was
     # allocated whole (out of memory here; read for minutes where memory allows).
     try:
@@ -527,7 +529,7 @@ def config_cases(d, usps):
     except OSError as err:
         print(f"no sparse 100 GiB file here ({err}): the huge --config case is skipped")
     else:
-        e("config: a huge file", ["train", "--config", "huge.cfg"], ["--config: huge.cfg: larger than 1 MiB"])
+        e("config: a huge file", ["train", "--config", "huge.cfg"], ["--config huge.cfg: larger than 1 MiB"])
         # Nor is it read whole as a checkpoint or step state: its magic number comes first.
         e("show: a huge file", ["show", "huge.cfg"], ["huge.cfg: byte 0", "unknown magic number"], 1)
         e("eval: a huge file", ["eval", "--checkpoint", "huge.cfg"], ["huge.cfg: byte 0", "wrong magic number"], 1)
@@ -542,10 +544,10 @@ def config_cases(d, usps):
     write(os.path.join(d, "later.cfg"), "hidden=8\ntest = idx:a,b\njac-lambda=1\njac-target=hidden:3\n")
     write(os.path.join(d, "nodata.cfg"), "# no such set\ndata=nosuch\n")
     e("config: --test refused with --data", ["train", "--config", "later.cfg"],
-      ["jacnoise: --config: later.cfg: line 2: --test: only for idx:"])
+      ["jacnoise: --config later.cfg: line 2: --test: only for idx:"])
     write(os.path.join(d, "laterstep.cfg"), "hidden=8\n\njac-lambda=1\njac-target=hidden:3\n")
     e("config: a layer the model lacks", ["step", "--config", "laterstep.cfg", "--dump", "x"],
-      ["jacnoise: --config: laterstep.cfg: line 4: --jac-target: hidden:3 does not exist"])
+      ["jacnoise: --config laterstep.cfg: line 4: --jac-target: hidden:3 does not exist"])
     # An empty --test was taken as none, where every other empty name is refused; a config
     # file's test= (config.txt writes one for a named set) still is none.
     e("test empty", ["step", "--data", "usps", "--test=", "--dump", "x"], ["--test: empty test set name"])
@@ -576,8 +578,8 @@ def config_cases(d, usps):
         check("step --dump onto another file", read(os.path.join(d, "config.txt")) == b"lr=0.1\n", "config.txt replaced")
     write(os.path.join(d, "notest.cfg"), "data=nosuch\ntest=\n")
     e("config: test= is none", ["data", "--config", "notest.cfg"],
-      ["jacnoise: --config: notest.cfg: line 1: --data nosuch"])
-    e("config: --data", ["data", "--config", "nodata.cfg"], ["jacnoise: --config: nodata.cfg: line 2: --data nosuch"])
+      ["jacnoise: --config notest.cfg: line 1: --data nosuch"])
+    e("config: --data", ["data", "--config", "nodata.cfg"], ["jacnoise: --config nodata.cfg: line 2: --data nosuch"])
     e("config: a value the command line replaced", ["train", "--config", "later.cfg", "--test", "idx:c,d"],
       ["jacnoise: --test: only for idx:"])
     write(os.path.join(d, "bom.cfg"), b"\xef\xbb\xbfhidden=8\nfoo=1\n")
@@ -1776,9 +1778,10 @@ def run_cases(d):
           ["jacnoise: --out asweep holds a sweep (sweep.spec), not a training run: choose another --out"], code=2)
         check(f"train: --out a sweep's folder {extra}", sorted(os.listdir(os.path.join(d, "asweep"))) ==
               ["runs", "sweep.spec"] and not os.listdir(os.path.join(d, "asweep", "runs")), "the sweep's folder changed")
-    # Named as --out's other refusals are: it read 'afile/sub: cannot create folder: ...'.
+    # Named as --out's other refusals are: it read 'afile/sub: cannot create folder: ...', then
+    # '--out: afile/sub: ...' where every other option's file is '--opt FILE: ...'.
     e("train: --out below a file", ["train", "--epochs", "1", "--out", "afile/sub"] + tiny,
-      ["--out: afile/sub: cannot create folder: Not a directory"])
+      ["jacnoise: --out afile/sub: cannot create folder: Not a directory"])
 
 
 def main():

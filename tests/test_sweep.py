@@ -1115,9 +1115,10 @@ def out_is_a_file(tmp):
     p = sweep(["--spec", spec, "--out", target], expect=2)
     check(p.stderr == f"jacnoise: --out {target}: exists and is not a folder\n", f"--out naming a file: {p.stderr!r}")
     check(open(target).read() == "mine\n", "--out naming a file: the file changed")
-    # Below a file: named as train names it; it read 'DIR/sub: cannot create folder', no option.
+    # Below a file: named as train names it; it read 'DIR/sub: cannot create folder', no option,
+    # then '--out: DIR/sub: ...' where every other option's file is '--opt FILE: ...'.
     p = sweep(["--spec", spec, "--out", os.path.join(target, "sub")], expect=1)
-    check(p.stderr == f"jacnoise: --out: {target}/sub: cannot create folder: Not a directory\n",
+    check(p.stderr == f"jacnoise: --out {target}/sub: cannot create folder: Not a directory\n",
           f"--out below a file: {p.stderr!r}")
 
 

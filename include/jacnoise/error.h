@@ -22,6 +22,12 @@ const char *jn_last_error(void);
 /* Prefixes the last error with context ("loading checkpoint: ..."); returns -1. */
 int jn_fail_context(const char *fmt, ...) JN_PRINTF(1, 2);
 
+/* Names the last error's file or folder by the option that gave it, one style for every
+ * option ("--out DIR: ...", as "--dump FILE: is a folder"): an error that starts with value
+ * ("FILE: cannot open: ...") becomes "--opt FILE: cannot open: ...", another gets
+ * "--opt VALUE: " before it. Returns -1. */
+int jn_fail_option(const char *option, const char *value);
+
 /* Copies s to out (cap bytes) with what a terminal would act on or could not show written
  * as C escapes: newline, carriage return and tab as \n \r \t, other control characters
  * (C0, DEL, C1) and bytes that are not UTF-8 as \xHH; an echoed value then neither breaks a

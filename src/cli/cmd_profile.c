@@ -156,10 +156,8 @@ static int parse_grid(const char *spec, grid *g)
     }
     if (exists) {
         /* As a --config or a sweep's spec: a file given by mistake (a data set) may be gigabytes. */
-        /* "--grid FILE: ..." as its lines' refusals ('--grid: FILE: is a folder' was another
-         * style); the reader's line starts with FILE, already escaped. */
         if (jn_read_file_max(spec, 1 << 20, &data, &len))
-            return jn_fail("--grid %s", jn_last_error());
+            return jn_fail_option("--grid", spec);
         snprintf(origin, sizeof origin, "--grid %s", spec);
     } else {
         len = strlen(spec);

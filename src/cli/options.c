@@ -221,7 +221,7 @@ int jn_cli_parse(int argc, char **argv, unsigned command, jn_config *cfg)
         strcpy(first_config, from_args.config_file);
     }
     if (first_config[0] && jn_config_load_file(cfg, command, first_config))
-        return jn_fail_context("--config");
+        return jn_fail_option("--config", first_config);
     for (int i = 0; i < argc; i++)
         if (apply_arg(cfg, command, argc, argv, &i))
             return -1;

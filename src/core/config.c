@@ -957,7 +957,7 @@ int jn_config_blame_file(const jn_config *cfg)
     const char *key = jn_config_refused_option();
     const option *o = key ? find_option(key) : NULL;
     if (o && cfg->text_line[o - options])
-        jn_fail_context("--config: %s: line %d", cfg->config_file, cfg->text_line[o - options]);
+        jn_fail_context("--config %s: line %d", cfg->config_file, cfg->text_line[o - options]);
     return -1;
 }
 

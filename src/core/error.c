@@ -169,6 +169,16 @@ int jn_fail_context(const char *fmt, ...)
     return -1;
 }
 
+int jn_fail_option(const char *option, const char *value)
+{
+    char escaped[sizeof last_error];
+    const size_t n = jn_escape_text(escaped, sizeof escaped, value);
+    /* A reader's or writer's line starts with the name it was given ("FILE: cannot open"). */
+    if (!strncmp(last_error, escaped, n) && last_error[n] == ':')
+        return jn_fail("%s %s", option, last_error);
+    return jn_fail_context("%s %s", option, value);
+}
+
 const char *jn_last_error(void) { return last_error; }
 
 const char *jn_stdout_lost(void)

@@ -377,7 +377,7 @@ static int prepare_folder(const char *option, const char *dir, const jn_spec *sp
         return access(path, F_OK) == 0 ? same_spec(dir, path, spec) : 0;
     if (jn_mkdirs(runs)) {  /* named as train names its --out: 'DIR/runs: cannot create folder' named no option */
         if (option)
-            jn_fail_context("%s", option);
+            jn_fail_option(option, dir);
         return JN_EXIT_ERROR;
     }
     /* The temporary files of the folder's shared files (results.csv, sweep.spec, slurm-array)

@@ -438,7 +438,7 @@ int jn_job_commit(jn_job *job)
     if (job->idle)
         return 0;
     if (jn_mkdirs(job->cfg.out))  /* named as the run folder's other refusals are */
-        return jn_fail_context("--out");
+        return jn_fail_option("--out", job->cfg.out);
     if (lock_folder(job, 1))
         return -1;
     if (job->resume ? jn_metrics_truncate(job->metrics_path, job->state.epoch) : remove_stale(job->metrics_path))
