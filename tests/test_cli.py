@@ -38,11 +38,11 @@ def fail(name, problem):
     failures.append(f"{name}: {problem}")
 
 
-def run(args, cwd):
+def run(args, cwd, preexec_fn=None):
     """Runs the program; None if it had to be killed for taking longer than TIMEOUT."""
     try:
         return subprocess.run([BIN] + args, cwd=cwd, capture_output=True, text=True,
-                              errors="replace", timeout=TIMEOUT)
+                              errors="replace", timeout=TIMEOUT, preexec_fn=preexec_fn)
     except subprocess.TimeoutExpired:
         return None
 
@@ -60,12 +60,12 @@ def finished(name, p):
     return True
 
 
-def expect_error(name, args, code, words, cwd, absent=()):
+def expect_error(name, args, code, words, cwd, absent=(), preexec_fn=None):
     """Runs args and expects exit `code`, nothing on stdout, exactly one stderr line
     "jacnoise: ..." containing every word of `words`, and none of the paths in `absent`."""
     global cases
     cases += 1
-    p = run(args, cwd)
+    p = run(args, cwd, preexec_fn)
     if finished(name, p):
         lines = p.stderr.split("\n")
         if p.returncode != code:
@@ -1778,6 +1778,17 @@ def run_cases(d):
           ["jacnoise: --out asweep holds a sweep (sweep.spec), not a training run: choose another --out"], code=2)
         check(f"train: --out a sweep's folder {extra}", sorted(os.listdir(os.path.join(d, "asweep"))) ==
               ["runs", "sweep.spec"] and not os.listdir(os.path.join(d, "asweep", "runs")), "the sweep's folder changed")
+    # An output file that cannot be written (here a file-size limit, as a full disk) is named
+    # by its option as its other refusals are: it read 'FILE: write failed ...', naming none.
+    import resource
+    small = lambda: resource.setrlimit(resource.RLIMIT_FSIZE, (1024, 1024))
+    expect_error("step: --dump unwritable", ["step", "--data", "usps", "--hidden", "5", "--dump", "big.state"], 1,
+                 ["jacnoise: --dump big.state: write failed", "File too large"], d, ["big.state"], small)
+    p = run(["profile", "--data", "usps", "--hidden", "5", "--reps", "1", "--warmup", "0", "--json", "big.json"], d,
+            small)
+    check("profile: --json unwritable", p and p.returncode == 1 and
+          p.stderr.startswith("jacnoise: --json big.json: write failed") and p.stderr.count("\n") == 1,
+          f"exit {p and p.returncode}, stderr {p and p.stderr!r}")
     # Named as --out's other refusals are: it read 'afile/sub: cannot create folder: ...', then
     # '--out: afile/sub: ...' where every other option's file is '--opt FILE: ...'.
     e("train: --out below a file", ["train", "--epochs", "1", "--out", "afile/sub"] + tiny,

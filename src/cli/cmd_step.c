@@ -228,8 +228,10 @@ int jn_cmd_step(int argc, char **argv)
     put_params(ss, m, "grad", a.full_grad);
     put_params(ss, m, "next", a.next);
     put_params(ss, m, "next_velocity", a.next_velocity);
-    if (write_holding_signals(ss, cfg->dump))
+    if (write_holding_signals(ss, cfg->dump)) {
+        jn_fail_option("--dump", cfg->dump);
         goto done;
+    }
     /* The dump is written all the same: its inputs (parameters, batch, noise) are what one
      * needs to see why the step diverged. */
     char bad_name[32];

@@ -194,7 +194,7 @@ static int write_atomic(const char *option, const char *path, void (*write)(FILE
     }
     int rc = jn_write_file_atomic(path, text, len);
     free(text);
-    return rc;
+    return rc ? jn_fail_option(option, path) : 0;
 }
 
 /* A profile report's first bytes, which every version of it has begun with. */
