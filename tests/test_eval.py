@@ -89,15 +89,19 @@ def main():
         p = run(["eval", "--checkpoint", best, "--threads", "1"] + list(args))
         return json.loads(p.stdout) if p.returncode == 0 else None
 
-    # The help names as eval's own every option it takes that the checkpoint does not hold (it
-    # named three: --progress and --threads are not stored either). --data-dir is the run's, from
-    # the config.txt beside the checkpoint; --checkpoint and --config say where the options are.
+    # The help of each command that starts from a checkpoint names as its own every option it
+    # takes that the checkpoint does not hold (eval named three, step and check none, though
+    # --progress, --threads, --steps and --tolerance are not stored). --data-dir is the run's, from
+    # the config.txt beside the checkpoint; --checkpoint, --config and --dump say where the
+    # options and the output are.
     stored = {line.split("=", 1)[0] for line in export_model.read_checkpoint(best).config.splitlines()}
-    usage, options = run(["eval", "--help"]).stdout.split("\noptions:\n", 1)
-    own = set(re.findall(r"^  --([a-z0-9-]+)", options, re.M)) - stored - {"data-dir", "checkpoint", "config", "help"}
-    intro = usage.split("not the\ndefault in brackets;", 1)[-1]
-    check(own and all(f"--{o}" in intro for o in own), f"eval --help: eval's own options {sorted(own)}, its "
-          f"intro {intro!r}")
+    for cmd in ("eval", "step", "check"):
+        usage, options = run([cmd, "--help"]).stdout.split("\noptions:\n", 1)
+        own = set(re.findall(r"^  --([a-z0-9-]+)", options, re.M)) - stored - {"data-dir", "checkpoint", "config",
+                                                                               "dump", "help"}
+        intro = " ".join(usage.split()).split("not the default in brackets;", 1)
+        check(own and len(intro) == 2 and all(f"--{o}" in intro[1] for o in own),
+              f"{cmd} --help: {cmd}'s own options {sorted(own)}, its intro {usage!r}")
     ev = evaluate()
     if ev:
         compare_split("valid", ev["splits"]["valid"], layers, train_x[-300:], train_y[-300:])

@@ -23,7 +23,8 @@ static const struct {
                   "are eval's own."},
     {JN_CMD_STEP, "jacnoise step [--checkpoint FILE] --dump FILE [options]\n\nRuns the next training step of a checkpoint (or the first step of a fresh run)\n"
                   "and writes its step state: inputs, noise, loss terms, gradients, update.\n"
-                  "With --checkpoint, an option not given is its run's, not the default in brackets.\n"
+                  "With --checkpoint, an option not given is its run's, not the default in brackets;\n"
+                  "--threads is step's own.\n"
                   "Exit status 3: the step diverges (a loss, gradient or update NaN or Inf), its state\n"
                   "written all the same for debugging."},
     {JN_CMD_DATA, "jacnoise data [options]\n\nLoads a data set and prints its splits as JSON: shapes, classes, class counts, and the\n"
@@ -32,7 +33,8 @@ static const struct {
                    "on identical inputs (the GPU's batches and noise, copied to the CPU), and compares\n"
                    "loss terms, every gradient and the parameters after N steps. The automatic tolerance\n"
                    "is 1e-4 in fp32; with --precision tf32 it is derived from TF32's mantissa (and explained).\n"
-                   "With --checkpoint, an option not given is its run's, not the default in brackets."},
+                   "With --checkpoint, an option not given is its run's, not the default in brackets;\n"
+                   "--steps, --threads and --tolerance are check's own."},
     {JN_CMD_INFO, "jacnoise info\n\nPrints the build: version, precision, BLAS, CUDA, data folder."},
     {JN_CMD_SWEEP, "jacnoise sweep --spec FILE --out DIR [options]\n"
                    "       jacnoise sweep status DIR\n"
