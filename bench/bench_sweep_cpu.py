@@ -58,38 +58,22 @@ def timed(cmd):
     return time.monotonic() - start
 
 
-class BenchParser(tool_files.ArgumentParser):
+class BenchParser(tool_files.BenchParser):
     """The command line of a sweep bench: each option with its help and default in --help; a
-    bad one refused in one line, exit 2 (tool_files.ArgumentParser), a whole number outside its
-    range as the C benchmarks refuse one ('--reps: 0 out of range [1, 1000]'), before anything
-    is timed."""
+    bad one refused in one line, exit 2, as the C benchmarks refuse one (tool_files.BenchParser),
+    before anything is timed."""
 
     def __init__(self, doc):
         super().__init__(description=doc, formatter_class=argparse.RawDescriptionHelpFormatter)
-        self.ranges = {}
         self.add_argument("--bin", default=PROGRAM, metavar="PROGRAM",
                           help="the jacnoise program timed (default: build/jacnoise of this checkout)")
-
-    def whole(self, option, default, lo, hi, what):
-        """A whole-number option in [lo, hi]."""
-        self.ranges[option] = (lo, hi)
-        self.add_argument(option, type=int, default=default, metavar="N",
-                          help=f"{what}, N in [{lo}, {hi}] (default: {default})")
-
-    def parse_args(self, args=None, namespace=None):
-        a = super().parse_args(args, namespace)
-        for option, (lo, hi) in self.ranges.items():
-            value = getattr(a, option[2:].replace("-", "_"))
-            if not lo <= value <= hi:
-                self.error(f"{option}: {value} out of range [{lo}, {hi}]")
-        return a
 
 
 def widths(text):
     """--hidden: widths as jacnoise takes them, comma-separated, each in [1, 1000000], 1 to 15."""
     parts = text.split(",")
     if not 1 <= len(parts) <= 15 or not all(p.isdigit() and 1 <= int(p) <= 1000000 for p in parts):
-        raise argparse.ArgumentTypeError(f"'{text}': expected 1 to 15 widths in [1, 1000000], comma-separated")
+        raise argparse.ArgumentTypeError("expected 1 to 15 widths in [1, 1000000], comma-separated")
     return text
 
 

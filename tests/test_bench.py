@@ -94,20 +94,24 @@ def command_lines():
 
 
 # The Python benchmarks: a bad command line in one line, 'TOOL: MESSAGE' naming the option, exit
-# 2, nothing on standard output (not argparse's usage line and then the error), as jacnoise does.
+# 2, nothing on standard output (not argparse's usage line and then the error), in the C
+# benchmarks' words (REFUSALS), not argparse's ('argument --models: invalid int value: 'x'').
 PYTHON_REFUSALS = {
-    "bench_sweep_cpu": [(["--bogus"], "--bogus"), (["--models", "x"], "--models"),
+    "bench_sweep_cpu": [(["--bogus"], "--bogus: unknown option (see bench_sweep_cpu --help)"),
+                        (["--models", "x"], "--models x: not a value it takes (see bench_sweep_cpu --help)"),
+                        (["--models", "1_0"], "--models 1_0: not a value it takes"),
+                        (["--epochs"], "--epochs: needs a value (see bench_sweep_cpu --help)"),
                         (["--reps", "0"], "--reps: 0 out of range [1, 1000]"),
                         # Refused before the (missing) program would run, as the C benches refuse.
                         (["--models", "5000", "--bin", "no-such-jacnoise"], "--models: 5000 out of range [1, 4096]"),
-                        (["--hidden", "8,x", "--bin", "no-such-jacnoise"], "--hidden: '8,x'"),
-                        (["--data", "foo", "--bin", "no-such-jacnoise"], "--data: invalid choice: 'foo'")],
-    "bench_sweep_results": [(["--bogus"], "--bogus"), (["--runs", "0"], "--runs: 0 out of range [1, 100]"), (["--configs", "x"], "--configs x")],
+                        (["--hidden", "8,x", "--bin", "no-such-jacnoise"], "--hidden 8,x: expected 1 to 15 widths"),
+                        (["--data", "foo", "--bin", "no-such-jacnoise"], "--data foo: not a value it takes (see bench_sweep_cpu --help)")],
+    "bench_sweep_results": [(["--bogus"], "--bogus: unknown option"), (["--runs", "x"], "--runs x: not a value it takes"), (["--runs", "0"], "--runs: 0 out of range [1, 100]"), (["--configs", "x"], "--configs x")],
     "bench_sweep_merge": [(["--bogus"], "--bogus"), (["--configs", "x"], "--configs x"), (["--configs", "150"],
                                                                                           "--configs 150: expected multiples of 100 in [100, 50000]"),
                           (["--configs", "1000,60000", "--bin", "no-such-jacnoise"],
                            "--configs 1000,60000: expected multiples of 100 in [100, 50000]")],
-    "bench_sweep_plan": [(["--configs", "150"], "--baseline"), (["--baseline", "x", "--bogus"], "--bogus"),
+    "bench_sweep_plan": [(["--configs", "150"], "--baseline: required (see bench_sweep_plan --help)"), (["--baseline", "x", "--bogus"], "--bogus"),
                          (["--baseline", "x", "--reps", "0"], "--reps: 0 out of range [1, 1000]")],
 }
 

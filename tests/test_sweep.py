@@ -1707,7 +1707,7 @@ def bench_steps(tmp):
     for args, code, words in [(["--bin", os.path.join(tmp, "none")], 1, "cannot run it"),
                               (["--bin", BIN, "--data", "usps", "--hidden", "8", "--train-limit", "60000"], 1,
                                "train failed, exit 1: jacnoise: --train-limit 60000"),
-                              (["--bin", BIN, "--data", "bogus"], 2, "--data: invalid choice: 'bogus'"),
+                              (["--bin", BIN, "--data", "bogus"], 2, "--data bogus: not a value it takes"),
                               (["--bin", BIN, "--reps", "0"], 2, "--reps: 0 out of range [1, 1000]")]:
         p = subprocess.run([sys.executable, bench] + args, capture_output=True, text=True, timeout=600)
         last = p.stderr.strip().splitlines()[-1:] or [""]

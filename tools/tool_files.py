@@ -27,6 +27,76 @@ class ArgumentParser(argparse.ArgumentParser):
         self.exit(2, f"{tool_name(self.prog)}: {escaped(message)}\n")
 
 
+class BenchParser(ArgumentParser):
+    """The benchmarks' command line (bench/*.py, run_peers.py), refusing a bad one in the words of
+    the C benchmarks' (bench/bench_args.h), where argparse's own ('argument --reps: invalid int
+    value', 'expected one argument') read otherwise: '--reps: 0 out of range [1, 1000]' (whole()),
+    '--reps 2x: not a value it takes (see TOOL --help)', '--reps: needs a value (...)', '--zz:
+    unknown option (...)'."""
+
+    def __init__(self, *args, **kw):
+        super().__init__(*args, **kw)
+        self.ranges = {}
+        self.refused = None  # the value being converted: the one a refusal of a value names
+
+    def add_argument(self, *args, **kw):
+        # Each value passes through here, so that its refusal names it; a choice not among the
+        # choices is refused here too, at its own value (argparse checks a list's after all).
+        if kw.get("action", "store") in ("store", "append"):
+            convert, choices = kw.get("type") or str, kw.get("choices")
+
+            def value(text):
+                self.refused = text
+                v = convert(text)
+                if choices is not None and v not in choices:
+                    raise ValueError(text)
+                self.refused = None
+                return v
+            kw["type"] = value
+        return super().add_argument(*args, **kw)
+
+    def whole(self, option, default, lo, hi, what, metavar="N", nargs=None):
+        """A whole-number option (or, nargs "+", a list of them) in [lo, hi]."""
+        self.ranges[option] = (lo, hi)
+        shown = " ".join(map(str, default)) if nargs else default
+        self.add_argument(option, type=whole_number, default=default, metavar=metavar, nargs=nargs,
+                          help=f"{what}, {metavar} in [{lo}, {hi}] (default: {shown})")
+
+    def parse_args(self, args=None, namespace=None):
+        a = super().parse_args(args, namespace)
+        for option, (lo, hi) in self.ranges.items():
+            given = getattr(a, option[2:].replace("-", "_"))
+            for value in given if isinstance(given, list) else [given]:
+                if not lo <= value <= hi:
+                    self.error(f"{option}: {value} out of range [{lo}, {hi}]")
+        return a
+
+    def error(self, message):
+        # argparse calls this while handling the ArgumentError that names the option.
+        err, see = sys.exc_info()[1], f"(see {tool_name(self.prog)} --help)"
+        if isinstance(err, argparse.ArgumentError) and err.argument_name:
+            option = err.argument_name.split("/")[-1]
+            if self.refused is not None and err.message.startswith("invalid "):
+                message = f"{option} {self.refused}: not a value it takes {see}"
+            elif self.refused is not None:  # an ArgumentTypeError's own reason
+                message = f"{option} {self.refused}: {err.message}"
+            elif err.message.startswith("expected "):
+                message = f"{option}: needs a value {see}"
+        elif message.startswith("unrecognized arguments: "):
+            message = f"{message.split(': ', 1)[1].split(' ')[0]}: unknown option {see}"
+        elif message.startswith("the following arguments are required: "):
+            message = f"{message.split(': ', 1)[1]}: required {see}"
+        super().error(message)
+
+
+def whole_number(text):
+    """A whole number written as the C benchmarks take one: digits, a minus sign before them
+    at most (int() also takes ' 5', '+5' and '1_000')."""
+    if not re.fullmatch(r"-?[0-9]+", text):
+        raise ValueError(text)
+    return int(text)
+
+
 def name_of(noun):
     """An argument type for a file or folder name (noun: "file", "folder") that refuses an empty
     one, as jacnoise does: '' names nothing, and was read as the current folder's file or as the

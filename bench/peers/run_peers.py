@@ -160,14 +160,6 @@ def refusal(args):
         return "--precision tf32 needs --device cuda (TF32 is a GPU's)"
     if not (os.path.isfile(args.jacnoise) and os.access(args.jacnoise, os.X_OK)):
         return f"{args.jacnoise} is not the jacnoise program (--jacnoise)"
-    if args.rounds < 1 or args.reps < 1:
-        return f"--rounds {args.rounds}, --reps {args.reps}: expected >= 1"
-    if args.warmup < 0:  # else refused by jacnoise's profile, after the peers load and check the first shape
-        return f"--warmup {args.warmup}: expected >= 0"
-    if args.threads < 1:
-        return f"--threads {args.threads}: expected >= 1"
-    if min(args.batch) < 1:  # else refused by jacnoise at that shape, the shapes before it timed
-        return f"--batch {min(args.batch)}: expected >= 1"
     for spec in args.penalty:
         if penalty_options(spec) is None:
             return f"--penalty {spec}: expected hidden1 or TARGET:PROJ (output:3, output:exact, hidden:2:1)"
@@ -190,7 +182,7 @@ def refusal(args):
 
 
 def main():
-    ap = tool_files.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap = tool_files.BenchParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--jacnoise", default=os.path.join(ROOT, "build", "jacnoise"), metavar="PROGRAM",
                     help="the jacnoise program (default: build/jacnoise of this checkout)")
     ap.add_argument("--data", default="mnist", help="data set of the batches (default: %(default)s)")
@@ -198,30 +190,25 @@ def main():
                     help="folder of the data files (default: where jacnoise looks)")
     ap.add_argument("--hidden", nargs="+", default=["1000,1000", "1000"], metavar="W1,W2,...",
                     help="hidden widths, one model each (default: 1000,1000 1000)")
-    ap.add_argument("--batch", nargs="+", type=int, default=[1, 10, 100, 1000], metavar="B",
-                    help="batch sizes (default: 1 10 100 1000)")
+    # Each number's range is jacnoise's (profile's), so that no shape fails in jacnoise after
+    # the shapes before it were timed; a bad one is refused before the peers load.
+    ap.whole("--batch", [1, 10, 100, 1000], 1, 65536, "batch sizes", metavar="B", nargs="+")
     ap.add_argument("--penalty", nargs="+", default=["hidden1", "output:1", "output:3", "output:exact"],
                     metavar="FORM", help="penalty forms: hidden1 or TARGET:PROJ (output:3, output:exact, hidden:2:1) "
                     "(default: hidden1 output:1 output:3 output:exact)")
     ap.add_argument("--jac-lambda", default="0.1", metavar="X", help="penalty weight (default: %(default)s)")
     ap.add_argument("--jac-noise", default="0.3", metavar="X", help="penalty input noise (default: %(default)s)")
     ap.add_argument("--input-noise", default="0", metavar="X", help="main loss input noise (default: %(default)s)")
-    ap.add_argument("--reps", type=int, default=10, metavar="N",
-                    help="timed steps of each program per round (default: %(default)s)")
-    ap.add_argument("--warmup", type=int, default=3, metavar="N",
-                    help="untimed steps before them (default: %(default)s)")
-    ap.add_argument("--rounds", type=int, default=3, metavar="N",
-                    help="rounds per shape, each timing jacnoise and then every peer (reps steps each) "
-                    "(default: %(default)s)")
-    ap.add_argument("--threads", type=int, default=2, metavar="N",
-                    help="threads of every program (default: %(default)s)")
+    ap.whole("--reps", 10, 1, 1000000, "timed steps of each program per round")
+    ap.whole("--warmup", 3, 0, 1000000, "untimed steps before them")
+    ap.whole("--rounds", 3, 1, 1000, "rounds per shape, each timing jacnoise and then every peer (reps steps each)")
+    ap.whole("--threads", 2, 1, 1024, "threads of every program")
     ap.add_argument("--device", choices=["cpu", "cuda"], default="cpu",
                     help="where every program runs (default: %(default)s)")
     ap.add_argument("--precision", choices=["fp32", "tf32"], default="fp32",
                     help="the matrix products of every program (tf32: on the GPU only) (default: %(default)s)")
-    ap.add_argument("--exact-max-batch", type=int, default=100, metavar="B",
-                    help="skip the exact norm above this batch size (its cost grows as B times the rows it builds: "
-                    "C for the output, d for hidden:k) (default: %(default)s)")
+    ap.whole("--exact-max-batch", 100, 0, 65536, "skip the exact norm above this batch size (its cost grows as B "
+             "times the rows it builds: C for the output, d for hidden:k)", metavar="B")
     ap.add_argument("--csv", metavar="FILE", help="also write the table as CSV (default: none)")
     args = ap.parse_args()
     refused = refusal(args)
