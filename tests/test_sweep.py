@@ -187,6 +187,14 @@ def spec_errors(tmp):
     check(p.stderr.startswith(f"jacnoise: {tf32}: the configuration lr=0.1: --precision tf32") and
           len(p.stderr.splitlines()) == 1 and not os.path.exists(os.path.join(tmp, "tf32")),
           f"a tf32 spec with --device cpu: {p.stderr!r}")
+    # A combination that cannot be, among other values: how many are refused, not the first alone.
+    impossible = os.path.join(tmp, "impossible.spec")
+    open(impossible, "w").write(base.replace("hidden = 12", 'hidden = ["12,6", 12]') +
+                                "jac-lambda = 0.1\njac-target = [hidden:3, output, hidden:2]\nlr = [0.1, 0.2]\n")
+    p = sweep(["--spec", impossible, "--out", os.path.join(tmp, "impossible")], expect=2)
+    check(p.stderr.startswith(f"jacnoise: {impossible}: the configuration hidden=12,6 jac-target=hidden:3 lr=0.1: ") and
+          p.stderr.endswith(" (the first of 6 refused configurations, of the spec's 12)\n") and
+          len(p.stderr.splitlines()) == 1, f"a spec with impossible combinations: {p.stderr!r}")
     empty = os.path.join(tmp, "empty.spec")
     open(empty, "w").write("# only a comment\n\n")
     p = sweep(["--spec", empty, "--out", os.path.join(tmp, "e")], expect=2)

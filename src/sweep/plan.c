@@ -163,17 +163,26 @@ static char *group_key(const jn_config *cfg)
     return kept;
 }
 
+/* Entry k's place in the spec: its grid point, draw and repeat. */
+static void place(const jn_spec *spec, long k, jn_plan_entry *e)
+{
+    e->repeat = k % spec->seeds;
+    e->sample = k / spec->seeds % spec->samples;
+    e->point = k / spec->seeds / spec->samples;
+}
+
 /* Entry k: its place in the spec, its id, its group key (*key, malloc'ed), and that its
- * folder's path fits; its options are built once here for all of those. */
+ * folder's path fits; its options are built once here for all of those. 1 where its options
+ * are refused, -1 where anything else failed (both recorded). */
 static int build(jn_plan *plan, long k, char **key, int *reset)
 {
     jn_plan_entry *e = &plan->entries[k];
     const jn_spec *spec = &plan->spec;
-    e->repeat = k % spec->seeds;
-    e->sample = k / spec->seeds % spec->samples;
-    e->point = k / spec->seeds / spec->samples;
+    place(spec, k, e);
     jn_config cfg;
-    if (configure(plan, e->point, e->sample, e->repeat, &cfg, reset) || make_id(&cfg, e->id))
+    if (configure(plan, e->point, e->sample, e->repeat, &cfg, reset))
+        return 1;
+    if (make_id(&cfg, e->id))
         return -1;
     if (!(*key = group_key(&cfg)))
         return jn_fail("out of memory");
@@ -313,6 +322,25 @@ static int drop_repeats(jn_plan *plan, char **keys)
     return rc;
 }
 
+/* Entry k's options were refused (the error recorded): how many of the spec's total are, said
+ * after it, so that a combination that cannot be (hidden:3 among other hidden sizes) is not
+ * fixed one configuration per try. -1. */
+static int count_refused(const jn_plan *plan, long k, long total)
+{
+    char first[2048];
+    snprintf(first, sizeof first, "%s", jn_last_error());
+    long refused = 1;
+    for (long j = k + 1; j < total; j++) {
+        jn_plan_entry e;
+        jn_config cfg;
+        int reset;
+        place(&plan->spec, j, &e);
+        refused += configure(plan, e.point, e.sample, e.repeat, &cfg, &reset) != 0;
+    }
+    return total > 1 ? jn_fail("%s (the first of %ld refused configurations, of the spec's %ld)", first, refused,
+                               total) : -1;
+}
+
 int jn_plan_make(jn_spec *spec, const jn_config *given, const char *dir, jn_plan *plan)
 {
     memset(plan, 0, sizeof *plan);
@@ -334,6 +362,8 @@ int jn_plan_make(jn_spec *spec, const jn_config *given, const char *dir, jn_plan
     for (long k = 0; !rc && k < total; k++) {
         int reset = 0;
         rc = build(plan, k, &keys[k], &reset);
+        if (rc > 0)
+            rc = count_refused(plan, k, total);
         plan->n_reset += reset != 0;
         plan->reset_why |= (unsigned)reset;
     }
