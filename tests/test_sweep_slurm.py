@@ -7,7 +7,8 @@ part of it resubmitted (the SLURM_ARRAY_TASK_* variables set as Slurm sets them)
 without its program saying so in one line, a plain batch job's log named without the array
 index Slurm gives it outside an array (also without /proc), and a task stopped by SIGTERM saying how it continues
 (and a plain batch job, sbatch without --array, so stopped), a task whose configurations
-failed saying how to retry them.
+failed saying how to retry them, and a folder where a --shard sweep and an array ran counting
+the array's configurations its own.
 
 Run by ctest with JACNOISE_BIN and JACNOISE_DATA set."""
 import getpass
@@ -291,6 +292,24 @@ def status_tasks(tmp, spec):
           f"status of a sweep never run: {shown!r}")
 
 
+def shards_and_array(tmp, spec):
+    """A folder where a --shard sweep ran (DIR/shards) and a job array too (DIR/slurm-array,
+    its tasks recording no shard): status, a task's end and a merge count the array's
+    configurations this folder's, and status names its tasks to resubmit (they were counted
+    other shards', with no word of the tasks)."""
+    folder = os.path.join(tmp, "shards-and-array")
+    run(["sweep", "--spec", spec, "--out", folder, "--shard", "0/2", "--progress", "never"])
+    ended = array_task(spec, folder, 0, 0, 2)
+    counts = "0 interrupted, 2 pending\n"
+    check(counts in ended and "other shards" not in ended, f"array task 0's end after a shard: {ended[-500:]!r}")
+    shown = run(["sweep", "status", folder]).stdout
+    check(counts in shown and "other shards" not in shown and
+          shown.splitlines()[-1].startswith("unfinished: 2 configurations, of array tasks 1-2 of the array "),
+          f"status of a shard's and an array's folder: {shown[-500:]!r}")
+    merged = run(["sweep", "merge", folder]).stdout
+    check(counts in merged and "other shards" not in merged, f"a merge of a shard's and an array's folder: {merged!r}")
+
+
 def main():
     tmp = tempfile.mkdtemp(prefix="jacnoise-slurm-")
     os.chmod(tmp, 0o755)  # munged refuses folders others may write
@@ -304,6 +323,7 @@ def main():
     cancelled_task(tmp)
     failed_task(tmp)
     status_tasks(tmp, spec)
+    shards_and_array(tmp, spec)
     missing = [d for d in DAEMONS if not shutil.which(d)]
     if missing:
         print(f"skipped: Slurm and munge are not installed ({', '.join(missing)} missing; on Debian: "

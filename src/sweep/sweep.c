@@ -298,19 +298,25 @@ static int record_shard(const char *dir, int index, int count)
 
 /* Flags in here[n_entries] the configurations of the sweep folder dir: those of the shards its
  * DIR/shards records, and those with a run folder there (rows: pending, or not); every one where
- * there is no such file. The others are another shard's folder's, which the sweep's end, status
- * and a merge count apart, as no rerun in dir trains them. 0, or -1 (recorded) where the file
- * cannot be read or holds no "I/N" line. */
+ * there is no such file, or where a job array ran there too (DIR/slurm-array: its tasks, which
+ * record no shard, are dealt every configuration). The others are another shard's folder's,
+ * which the sweep's end, status and a merge count apart, as no rerun in dir trains them. 0, or
+ * -1 (recorded) where either file cannot be read or is not a record. */
 static int shards_here(const jn_plan *plan, const char *dir, const jn_run_row *rows, unsigned char *here)
 {
-    char path[JN_PATH_MAX + 32];
+    char path[JN_PATH_MAX + 32], array[JN_PATH_MAX + 32];
     unsigned char *data;
     size_t len;
+    long first, stride, tasks;
     const int n = plan->n_entries;
-    if (jn_path_join(path, sizeof path, dir, "shards"))
+    if (jn_path_join(path, sizeof path, dir, "shards") || jn_path_join(array, sizeof array, dir, "slurm-array"))
         return -1;
-    memset(here, access(path, F_OK) != 0, (size_t)n);
-    if (access(path, F_OK) != 0)
+    const int recorded = access(path, F_OK) == 0;
+    const int arrayed = recorded ? array_record(array, &first, &stride, &tasks) : 0;
+    if (arrayed < 0)
+        return -1;
+    memset(here, !recorded || arrayed, (size_t)n);
+    if (!recorded || arrayed)
         return 0;
     int *part = malloc(sizeof *part * (size_t)(n ? n : 1));
     if (!part)
