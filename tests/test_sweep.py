@@ -14,7 +14,7 @@ folder exists, recorded failed; status after a SIGINT or SIGHUP (interrupted, no
 SIGHUP under nohup); status telling a running run locked by a sweep from one a SIGKILL left; a closed
 standard output (sweep | head) stopping it as SIGTERM does; sweeps of two specs started at once; a run a sharing shard finished after this sweep
 planned it, counted finished, not failed; a spec with a byte-order mark and nothing
-swept; bench/bench_sweep_cpu.py's step count and its bad input; the reads a run's end costs
+swept; status of a folder only merges made; bench/bench_sweep_cpu.py's step count and its bad input; the reads a run's end costs
 among 1000 finished runs (bench/bench_sweep_results.py), and a merge's (each folder read once,
 bench/bench_sweep_merge.py); results.csv's penalty (the
 best epoch's); groups split by batch and layer sizes; random draws times seeds; ids that
@@ -1645,6 +1645,34 @@ def shard_status(tmp):
           "configuration as this folder's\n" and len(run_ids(mine)) == 1, f"a DIR/shards not one: {p.stderr!r}")
 
 
+def merged_status(tmp):
+    """sweep status on a folder only merges made names how it continues: rerunning the merged
+    folders' sweeps, then merging again (it said to run the same sweep command again, though
+    none ran on it); once a sweep runs on it, rerunning that sweep."""
+    spec = os.path.join(tmp, "merged-status.spec")
+    open(spec, "w").write(TINY_SPEC)
+    a, b, merged = (os.path.join(tmp, f"merged-status-{x}") for x in ("0", "1", "m"))
+    sweep(["--spec", spec, "--out", a, "--shard", "0/2"])
+    sweep(["--spec", spec, "--out", b, "--shard", "1/2"])
+    os.remove(os.path.join(b, "runs", run_ids(b)[0], "summary.json"))  # stopped before its end
+    run(["sweep", "merge", merged, a])
+    run(["sweep", "merge", merged, b, a])  # each folder named once
+    shown = run(["sweep", "status", merged]).stdout.splitlines()[-1]
+    check(shown == f"unfinished: 1 configuration; a merge made this folder ({merged}/merged names the folders "
+                   "merged): once no sweep trains them, rerun those folders' sweeps (jacnoise sweep status FOLDER "
+                   f"says how), then merge again: jacnoise sweep merge {merged} {a} {b}",
+          f"status of a folder merges made: {shown!r}")
+    run(["sweep", "merge", a, b])  # into a shard's own folder: a sweep ran there
+    shown = run(["sweep", "status", a]).stdout.splitlines()[-1]
+    check("run the same sweep command again to continue" in shown and not os.path.exists(os.path.join(a, "merged")),
+          f"status of a shard's folder merged into: {shown!r}")
+    sweep(["--spec", spec, "--out", merged])
+    os.remove(os.path.join(merged, "runs", run_ids(b)[0], "summary.json"))
+    shown = run(["sweep", "status", merged]).stdout.splitlines()[-1]
+    check("run the same sweep command again to continue" in shown and
+          not os.path.exists(os.path.join(merged, "merged")), f"status once a sweep ran on it: {shown!r}")
+
+
 def shards_cut_record(tmp):
     """A DIR/shards whose last line has no newline (written by hand, or cut): status and a sweep
     of another shard refuse that line, the sweep before it trains; neither reads past the file's bytes
@@ -1822,6 +1850,7 @@ def main():
     no_device(tmp)
     trailing_slash(tmp)
     shard_status(tmp)
+    merged_status(tmp)
     shards_cut_record(tmp)
     run_config_as_spec(tmp)
     interrupted_status(tmp)

@@ -270,6 +270,28 @@ static size_t line_end(const unsigned char *data, size_t len, size_t at)
     return nl ? (size_t)(nl - data) : len;
 }
 
+/* Adds `line` (newline-ended) to the record DIR/name where that does not hold it yet; where
+ * there is no such file, only with create. 0, or -1 (recorded). */
+static int record_line(const char *dir, const char *name, const char *line, int create)
+{
+    char path[JN_PATH_MAX + 32];
+    unsigned char *data = NULL;
+    size_t len = 0;
+    if (jn_path_join(path, sizeof path, dir, name))
+        return -1;
+    const int kept = access(path, F_OK) == 0;
+    if (!kept && !create)
+        return 0;
+    if (kept && jn_read_file(path, &data, &len))
+        return -1;
+    const size_t n = strlen(line);
+    int there = 0;
+    for (size_t at = 0; at + n <= len && !there; at = line_end(data, len, at) + 1)
+        there = !memcmp(data + at, line, n);
+    free(data);
+    return there ? 0 : jn_append_line(path, line);
+}
+
 /* DIR/shards: the shards that ran on a sweep folder, one "I/N" line each, added by a sweep of
  * --shard I/N and, once the file is there, by any sweep (a whole one is 0/1). A shard's own
  * --out holds its share alone: status counts the configurations no recorded shard was dealt,
@@ -277,23 +299,9 @@ static size_t line_end(const unsigned char *data, size_t len, size_t at)
  * A job array's tasks record their array in DIR/slurm-array instead. */
 static int record_shard(const char *dir, int index, int count)
 {
-    char path[JN_PATH_MAX + 32], line[32];
-    unsigned char *data = NULL;
-    size_t len = 0;
-    if (jn_path_join(path, sizeof path, dir, "shards"))
-        return -1;
-    const int kept = access(path, F_OK) == 0;
-    if (!kept && count == 1)
-        return 0;
-    if (kept && jn_read_file(path, &data, &len))
-        return -1;
+    char line[32];
     snprintf(line, sizeof line, "%d/%d\n", index, count);
-    const size_t n = strlen(line);
-    int there = 0;
-    for (size_t at = 0; at + n <= len && !there; at = line_end(data, len, at) + 1)
-        there = !memcmp(data + at, line, n);
-    free(data);
-    return there ? 0 : jn_append_line(path, line);
+    return record_line(dir, "shards", line, count != 1);
 }
 
 /* Flags in here[n_entries] the configurations of the sweep folder dir: those of the shards its
@@ -493,6 +501,11 @@ static int run_sweep(const jn_config *cfg, jn_plan *plan)
         code = shard_of(cfg, &index, &count, &array_task);
     if (!code && array_task < 0 && record_shard(cfg->out, index, count))
         code = JN_EXIT_ERROR;
+    /* A sweep now runs on a folder a merge made: rerunning it is how it continues. */
+    char merged[JN_PATH_MAX + 32];
+    if (!code && (jn_path_join(merged, sizeof merged, cfg->out, "merged") ||
+                  (unlink(merged) && errno != ENOENT && jn_fail("%s: cannot remove: %s", merged, strerror(errno)))))
+        code = JN_EXIT_ERROR;
     if (code)
         return fail_now(code);
     const int n = plan->n_entries;
@@ -625,6 +638,21 @@ static int load_spec(const char *dir, jn_spec *spec)
     return jn_spec_load(path, NULL, spec);
 }
 
+/* DIR/merged: the folders merged into a folder a merge made (fresh), one a line as the merge
+ * was given them, before any is copied (a merge stopped half-way made it too); status names
+ * them to continue. 0, or -1 (recorded). */
+static int record_merged(const char *dir, const char *const *sources, int n_sources, int fresh)
+{
+    int rc = 0;
+    for (int s = 0; s < n_sources && !rc; s++) {
+        char *line = malloc(strlen(sources[s]) + 2);
+        rc = line ? record_line(dir, "merged", strcat(strcpy(line, sources[s]), "\n"), fresh)
+                  : jn_fail("out of memory for the merged folders");
+        free(line);
+    }
+    return rc;
+}
+
 int jn_sweep_merge(const char *dir, const char *const *sources, int n_sources)
 {
     char path[JN_PATH_MAX + 32];
@@ -633,7 +661,8 @@ int jn_sweep_merge(const char *dir, const char *const *sources, int n_sources)
     /* The spec: dir's own, else the first source's; every source must have the same. */
     if (jn_path_join(path, sizeof path, dir, "sweep.spec"))
         return JN_EXIT_ERROR;
-    int rc = load_spec(access(path, F_OK) == 0 || !n_sources ? dir : sources[0], &spec);
+    const int fresh = access(path, F_OK) != 0;  /* the merge makes the folder: DIR/merged records it */
+    int rc = load_spec(!fresh || !n_sources ? dir : sources[0], &spec);
     for (int s = 0; s < n_sources && !rc; s++) {
         rc = load_spec(sources[s], &other);
         if (!rc && strcmp(other.text, spec.text))
@@ -642,7 +671,8 @@ int jn_sweep_merge(const char *dir, const char *const *sources, int n_sources)
     }
     jn_results t = {0};
     unsigned char *here = NULL;
-    rc = rc || prepare_folder(NULL, dir, &spec, 0) || jn_plan_make(&spec, NULL, dir, &plan) ||
+    rc = rc || prepare_folder(NULL, dir, &spec, 0) || record_merged(dir, sources, n_sources, fresh) ||
+         jn_plan_make(&spec, NULL, dir, &plan) ||
          jn_results_open(&t, &plan, 0) || jn_results_merge(&t, dir, sources, n_sources) || jn_results_save(&t, dir);
     if (!rc && !(here = malloc((size_t)(plan.n_entries ? plan.n_entries : 1))))
         rc = jn_fail("out of memory for the rows of %d configurations", plan.n_entries);
@@ -677,6 +707,40 @@ static void task_list(const unsigned char *left, long tasks, long first, long st
     jn_buf_put(b, "", 1);
 }
 
+/* How a sweep folder without a job array continues: by running its sweep again; but where
+ * only merges wrote it (DIR/merged names their sources), by rerunning the sweeps of the folders
+ * merged, then merging again: no sweep command ran on it to run again. 0, or -1 (recorded). */
+static int print_merged_continue(const char *dir, int unfinished, const char *fix)
+{
+    char path[JN_PATH_MAX + 32], how[160];
+    unsigned char *data = NULL;
+    size_t len = 0;
+    if (jn_path_join(path, sizeof path, dir, "merged") || (access(path, F_OK) == 0 && jn_read_file(path, &data, &len)))
+        return -1;
+    if (!len) {
+        free(data);
+        continue_words(how, sizeof how, NULL, 0);
+        jn_print(stdout, "unfinished: %d configuration%s%s; once no sweep trains them, %s\n", unfinished,
+                 unfinished > 1 ? "s" : "", fix, how);
+        return 0;
+    }
+    jn_buf sources = {0};  /* the merged folders, as the merge was given them, each after a space */
+    for (size_t at = 0; at < len; at = line_end(data, len, at) + 1) {
+        jn_buf_put(&sources, " ", 1);
+        jn_buf_put(&sources, data + at, line_end(data, len, at) - at);
+    }
+    jn_buf_put(&sources, "", 1);
+    free(data);
+    const int rc = jn_buf_ok(&sources, "the merged folders");
+    if (!rc)
+        jn_print(stdout, "unfinished: %d configuration%s%s; a merge made this folder (%s names the folders merged): "
+                 "once no sweep trains them, rerun those folders' sweeps (jacnoise sweep status FOLDER says how), "
+                 "then merge again: jacnoise sweep merge %s%s\n", unfinished, unfinished > 1 ? "s" : "", fix, path,
+                 dir, (const char *)sources.data);
+    jn_buf_free(&sources);
+    return rc;
+}
+
 /* After status's table, where configurations of the folder (here[n_entries]: not other shards')
  * are unfinished: how the sweep continues; in a job array's folder (DIR/slurm-array), which of
  * its tasks to resubmit, those of a cancelled array that never started included, which left no
@@ -702,12 +766,8 @@ static int print_continue(const jn_plan *plan, const char *dir, const jn_run_row
                       : array_record(path, &first, &stride, &tasks);
     if (array < 0)
         return -1;
-    if (!array) {
-        continue_words(how, sizeof how, NULL, 0);
-        jn_print(stdout, "unfinished: %d configuration%s%s; once no sweep trains them, %s\n", unfinished,
-                 unfinished > 1 ? "s" : "", fix, how);
-        return 0;
-    }
+    if (!array)
+        return print_merged_continue(dir, unfinished, fix);
     int *part = malloc(sizeof *part * (size_t)(n ? n : 1));
     unsigned char *left = calloc((size_t)tasks, 1);
     jn_buf list = {0};
