@@ -682,6 +682,15 @@ def durable_merge(tmp, launcher=(), label="merge"):
 SYNC_CALLS = "openat,fsync,syncfs,rename,close,mkdir,mkdirat"
 
 
+def traced_calls(trace, names):
+    """The calls of an strace log (one process) named by `names` ("openat|fsync|..."), those that
+    succeeded: (line number, name, arguments, result, the quoted paths among the arguments)."""
+    call = re.compile(rf'^({names})\((.*)\) += (-?\d+)')
+    for k, line in enumerate(open(trace)):
+        m = call.match(line)
+        if m and int(m.group(3)) >= 0:
+            yield k, m.group(1), m.group(2), int(m.group(3)), re.findall(r'"([^"]*)"', m.group(2))
+
 def durable_append(tmp):
     """A file made by appending its first line (a sweep's DIR/shards; metrics.jsonl) is a new
     entry in its folder: under strace, its creation is followed by an fsync of the folder (or a
@@ -705,13 +714,7 @@ def durable_append(tmp):
     # jn_append_line's own sequence: create and write the file, fsync it, close it; then open its
     # folder (or, where that is refused, the file again) and sync that before anything else.
     created, opened, folder_synced = False, None, False
-    call = re.compile(r'^(openat|fsync|syncfs|close)\((.*)\) += (-?\d+)')
-    for line in open(trace):
-        m = call.match(line)
-        if not m or int(m.group(3)) < 0:
-            continue
-        name, args, rc = m.group(1), m.group(2), int(m.group(3))
-        paths = re.findall(r'"([^"]*)"', args)
+    for _, name, args, rc, paths in traced_calls(trace, "openat|fsync|syncfs|close"):
         if name == "openat" and paths:
             if created and opened is None:
                 opened = rc if paths[0] in (out, shards) else -1
@@ -731,13 +734,7 @@ def synced_in_trace(trace, under, what):
     (its fsync, or a syncfs), and every rename and folder made in it synced after (its folder's
     fsync, or a syncfs). Returns how many renames it checked."""
     fds, written, events = {}, {}, []  # events: (line, what, path)
-    call = re.compile(r'^(openat|fsync|syncfs|rename|close|mkdirat|mkdir)\((.*)\) += (-?\d+)')
-    for k, line in enumerate(open(trace)):
-        m = call.match(line)
-        if not m or int(m.group(3)) < 0:
-            continue
-        name, args, rc = m.group(1), m.group(2), int(m.group(3))
-        paths = re.findall(r'"([^"]*)"', args)
+    for k, name, args, rc, paths in traced_calls(trace, "openat|fsync|syncfs|rename|close|mkdirat|mkdir"):
         if name == "openat" and paths:
             fds[rc] = paths[0]
             written.setdefault(paths[0], k)
