@@ -68,11 +68,21 @@ elif [ -d "$repo/data" ]; then
 fi
 unset JACNOISE_DATA
 
+# The output of each test ctest reports failed (its last 80 lines), printed after the log's end,
+# which holds only ctest's summary: so a CI log's tail says why, not only which.
+failed_test_output() {
+    awk '/Test +#[0-9]+: .*\*\*\*(Failed|Exception|Timeout)/ { name = $0; n = 0; inside = 1; next }
+         inside && (/^ *Start +[0-9]+:/ || /^[0-9]+\/[0-9]+ Test/ || /tests passed, [0-9]+ tests failed/) {
+             print "---- " name; for (i = (n > 80 ? n - 79 : 1); i <= n; i++) print line[i]; inside = 0 }
+         inside { line[++n] = $0 }' "$1"
+}
+
 # run NAME COMMAND: runs COMMAND in the clone, output in $tmp/NAME.log; prints its time.
 run() {
     start=$(date +%s)
     if ! (cd "$clone" && sh -c "$2") >"$tmp/$1.log" 2>&1; then
         tail -n 60 "$tmp/$1.log" >&2
+        failed_test_output "$tmp/$1.log" >&2
         fail "$1: failed (the end of its output is above)"
     fi
     echo "check-setup: $1: $(($(date +%s) - start)) s"
