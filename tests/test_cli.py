@@ -1343,9 +1343,14 @@ def device_record(d):
     before = json.dumps({k: v for k, v in s.items() if k not in ("backend", "device", "threads", "blas")},
                         indent=2).encode() + b"\n"
     write(os.path.join(old, "summary.json"), before)
-    p = expect_ok("show: a summary without the device", ["show", "old-summary/best.ckpt"], d)
-    check("show: a summary without the device", p and any(l.startswith("device: not recorded (old-summary/summary.json")
-                                                          for l in p.stdout.splitlines()), f"{p and p.stdout!r}")
+    # The summary is named beside the checkpoint as given, as train names it from --out: given
+    # from inside the folder, 'summary.json', not './summary.json'.
+    for given, cwd, summary in (("old-summary/best.ckpt", d, "old-summary/summary.json"),
+                                ("best.ckpt", old, "summary.json")):
+        p = expect_ok(f"show {given}: a summary without the device", ["show", given], cwd)
+        check(f"show {given}: a summary without the device",
+              p and any(l.startswith(f"device: not recorded ({summary} was written") for l in p.stdout.splitlines()),
+              f"{p and p.stdout!r}")
     expect_ok("train: --resume of an ended run whose summary has no device",
               ["train", "--resume", "--out", "old-summary", "--progress", "never"], d)
     check("train: --resume of an ended run whose summary has no device",

@@ -71,6 +71,9 @@ void jn_cli_state_free(jn_cli_state *st);
 /* After a checkpoint could not be read: where the path is a run folder, or a best.ckpt its
  * run has not written yet, says so and which file to give instead. Returns -1. */
 int jn_cli_checkpoint_unread(const char *checkpoint);
+/* Writes to out the path of the run folder's file `name` beside `file` (a checkpoint): its
+ * folder as the user wrote it, none for a bare name, as train names the files from --out. */
+void jn_cli_beside(char *out, size_t cap, const char *file, const char *name);
 
 int jn_cmd_train(int argc, char **argv);
 int jn_cmd_eval(int argc, char **argv);

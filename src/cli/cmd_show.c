@@ -19,8 +19,7 @@
 static void show_device(const char *checkpoint)
 {
     char path[JN_PATH_MAX + 16];
-    const char *slash = strrchr(checkpoint, '/');
-    snprintf(path, sizeof path, "%.*s/summary.json", slash ? (int)(slash - checkpoint) : 1, slash ? checkpoint : ".");
+    jn_cli_beside(path, sizeof path, checkpoint, "summary.json");
     if (access(path, F_OK))
         return;
     jn_summary_file f;

@@ -43,9 +43,7 @@ static int refuses_given(const jn_config *cli)
 static int run_data_dir(const char *checkpoint, jn_config *cfg)
 {
     char path[JN_PATH_MAX + 16];
-    const char *slash = strrchr(checkpoint, '/');
-    const int dir_len = slash ? (int)(slash - checkpoint) : 1;
-    snprintf(path, sizeof path, "%.*s/config.txt", dir_len, slash ? checkpoint : ".");
+    jn_cli_beside(path, sizeof path, checkpoint, "config.txt");
     struct stat st;
     jn_config run;
     jn_config_defaults(&run);
@@ -54,6 +52,12 @@ static int run_data_dir(const char *checkpoint, jn_config *cfg)
         return 0;
     strcpy(cfg->data_dir, run.data_dir);
     return 1;
+}
+
+void jn_cli_beside(char *out, size_t cap, const char *file, const char *name)
+{
+    const char *slash = strrchr(file, '/');
+    snprintf(out, cap, "%.*s%s", slash ? (int)(slash + 1 - file) : 0, file, name);
 }
 
 int jn_cli_checkpoint_unread(const char *checkpoint)
@@ -71,7 +75,7 @@ int jn_cli_checkpoint_unread(const char *checkpoint)
                        "stands)", checkpoint, best, last);
     /* A run's best.ckpt first appears when an epoch ends: before, "cannot open: No such file or
      * directory" left its user to wonder whether the run was there at all. */
-    snprintf(last, sizeof last, "%.*slast.ckpt", (int)(name - checkpoint), checkpoint);
+    jn_cli_beside(last, sizeof last, checkpoint, "last.ckpt");
     if (strcmp(name, "best.ckpt") || stat(checkpoint, &st) == 0 || errno != ENOENT || stat(last, &st) != 0)
         return -1;
     return jn_fail("%s: no such file: the run has no best checkpoint yet (one is written when an epoch ends); its "
