@@ -1412,6 +1412,37 @@ def corrupt_checkpoint(tmp):
     check(set(column(folder, "status").values()) == {"finished"}, f"after removing it: {column(folder, 'status')}")
 
 
+def flipped_header(tmp):
+    """A last.ckpt whose header is damaged in its next-batch field, to a value its checks take
+    (1: a batch of the epoch; 3: the epoch's end, no batch the group reaches): the sweep plans
+    the run from the header alone (no checksum of its own), so it is placed at that batch, and
+    the whole read as the run opens refuses the file (its checksum), with the message that says
+    what works; it is tried, not left pending, and the other run finishes."""
+    spec = os.path.join(tmp, "flipped.spec")
+    open(spec, "w").write(TINY_SPEC)
+    folder = os.path.join(tmp, "flipped")
+    sweep(["--spec", spec, "--out", folder])
+    victim, other = (os.path.join(folder, "runs", i) for i in run_ids(folder))
+    last = os.path.join(victim, "last.ckpt")
+    data = read(last)
+    layers = int.from_bytes(data[16:20], "little")
+    text_at = 32 + 4 * (layers + 1)
+    batch_at = text_at + int.from_bytes(data[text_at - 4:text_at], "little") + 12
+    field = data[batch_at:batch_at + 8]
+    check(field == bytes(8), f"the next-batch field, byte {batch_at}: {field!r}, not an epoch's end")
+    for batch in (1, 3):  # 3 batches an epoch, 3 steps done: each within the header's checks
+        for run_folder in (victim, other):  # stopped before their ends, as if killed
+            with contextlib.suppress(FileNotFoundError):
+                os.remove(os.path.join(run_folder, "summary.json"))
+        open(last, "wb").write(data[:batch_at] + bytes([batch]) + data[batch_at + 1:])
+        p = sweep(["--spec", spec, "--out", folder], expect=1)
+        message = json.load(open(os.path.join(victim, "summary.json")))["message"]
+        check("checksum mismatch" in message and f"remove {last}" in message and message in p.stdout,
+              f"batch {batch}: a last.ckpt with a flipped header fails as corrupt, saying what works: {message!r}")
+        status = json.load(open(os.path.join(other, "summary.json")))["status"]
+        check(status == "finished", f"batch {batch}: the other run beside it: {status}")
+
+
 def no_device(tmp):
     """--device cuda without a usable GPU (or without CUDA in the build) fails every configuration
     the same way before it trains: one line says so, exit 1, no folder made; --jobs 2 alike. So
@@ -1852,6 +1883,7 @@ def main():
     merge_from_running(tmp)
     failed_before_folder(tmp)
     corrupt_checkpoint(tmp)
+    flipped_header(tmp)
     no_device(tmp)
     trailing_slash(tmp)
     shard_status(tmp)

@@ -259,7 +259,9 @@ static void position(const char *folder, pending *it, uint64_t *steps)
     *steps = 0;
     it->resume = has_checkpoint(folder);
     /* The header alone: the job reads the whole file as it opens the run (and fails there
-     * where it cannot be read). */
+     * where it cannot be read). The header has no checksum of its own, but the checks it
+     * passes bound its fields; a damaged value they take only moves when that failure comes
+     * (an unreachable batch: once the group is empty) and the estimate of the steps left. */
     if (it->resume && !jn_path_join(path, sizeof path, folder, "last.ckpt") && !jn_checkpoint_read_header(path, &ck)) {
         it->batch = ck.state.batch;
         *steps = ck.state.global_step;
