@@ -112,7 +112,7 @@ AUTO_SPEC = "".join(SPEC.splitlines(True)[:5]) + "epochs = 1\nlr = 0.1\nseeds = 
 
 def at_a_time(p):
     """The models at a time the sweep says it chose for its group (None: all of its share)."""
-    m = re.search(r"group 1/1: (\d+) models at a time \(--models auto\), of (\d+) configurations", p.stdout)
+    m = re.search(r"group 1/1: (\d+) models? at a time \(--models auto\), of (\d+) configurations", p.stdout)
     return (int(m.group(1)), int(m.group(2))) if m else None
 
 

@@ -229,7 +229,7 @@ def spec_errors(tmp):
     twice = os.path.join(tmp, "twice.spec")
     open(twice, "w").write(base.replace("hidden = 12", "hidden = [12,12]"))
     p = sweep(["--spec", twice, "--out", dry, "--dry-run"])
-    check(p.stdout.startswith(f"sweep {dry}: 1 of the spec's 2 configurations repeat another and are not trained "
+    check(p.stdout.startswith(f"sweep {dry}: 1 of the spec's 2 configurations repeats another and is not trained "
           f"again\nsweep {dry}: 1 configuration in 1 group;") and not os.path.exists(dry),
           f"sweep --dry-run of a grid giving a value twice: {p.stdout!r} {p.stderr!r}")
     # ... and what the sweep folder would refuse, still writing nothing: --out a file, or a folder
@@ -898,7 +898,7 @@ def repeats(tmp):
     p = sweep(["--spec", spec, "--out", folder])
     # Only the reason that applies: "jac-proj for hidden1" was said of a spec without hidden1.
     check("2 of the spec's 4 configurations set options that change nothing (the penalty's at jac-lambda 0): "
-          in p.stdout and "1 of the spec's 4 configurations repeat another" in p.stdout,
+          in p.stdout and "1 of the spec's 4 configurations repeats another" in p.stdout,
           f"not reported: {p.stdout[:400]}")
     lambdas = column(folder, "jac-lambda")
     check(sorted(lambdas.values()) == ["0", "0.1", "0.1"], f"expected one run without the penalty: {lambdas}")
@@ -1600,7 +1600,7 @@ def trailing_slash(tmp):
     check(f"results: {folder}/results.csv" in p.stdout, f"--out with a trailing slash: {p.stdout[-300:]!r}")
     said = [p, sweep(["--spec", spec, "--out", other + "/", "--shard", "1/2"]), run(["sweep", "status", folder + "/"]),
             run(["sweep", "merge", folder + "/", other + "/"])]
-    check(f"merge: 1 run folders copied into {folder}/runs\n" in said[-1].stdout, f"merge: {said[-1].stdout!r}")
+    check(f"merge: 1 run folder copied into {folder}/runs\n" in said[-1].stdout, f"merge: {said[-1].stdout!r}")
     try:
         import matplotlib  # noqa: F401
         empty = os.path.join(tmp, "slash-empty")
@@ -1644,7 +1644,7 @@ def shard_status(tmp):
     spec = os.path.join(tmp, "shard-status.spec")
     open(spec, "w").write(TINY_SPEC)
     mine, other = os.path.join(tmp, "shard-status-0"), os.path.join(tmp, "shard-status-1")
-    counts = "1 done, 0 diverged, 0 failed, 0 running, 0 interrupted, 0 pending, 1 other shards'\n"
+    counts = "1 done, 0 diverged, 0 failed, 0 running, 0 interrupted, 0 pending, 1 other shard's\n"
     apart = f"other shards: 1 configuration dealt to shards that did not run in this folder ({mine}/shards records "
     for _ in range(2):  # a rerun records its shard once
         ended = sweep(["--spec", spec, "--out", mine, "--shard", "0/2"]).stdout
@@ -1674,6 +1674,31 @@ def shard_status(tmp):
     p = sweep(["--spec", spec, "--out", mine], expect=1)  # before it trains, as status is
     check(p.stderr == f"jacnoise: {mine}/shards: line 2: not a shard I/N; remove the file to count every "
           "configuration as this folder's\n" and len(run_ids(mine)) == 1, f"a DIR/shards not one: {p.stderr!r}")
+
+
+def count_words(tmp):
+    """Counts of one read as one, of several as several: "1 other shard's" ("1 other shards'"),
+    "1 model at a time", "1 of the spec's 2 configurations sets options ...: it trains"; "2 other
+    shards'", "2 of ... repeat another" stay as they were."""
+    spec = os.path.join(tmp, "count-words.spec")
+    open(spec, "w").write(TINY_SPEC.replace("[0.1, 0.2]", "[0.1, 0.2, 0.3]"))
+    folder = os.path.join(tmp, "count-words")
+    ended = sweep(["--spec", spec, "--out", folder, "--shard", "0/3"]).stdout
+    check("0 pending, 2 other shards'\n" in ended, f"2 configurations of other shards: {ended!r}")
+    shown = run(["sweep", "status", folder]).stdout
+    check("0 pending, 2 other shards'\n" in shown, f"status: 2 configurations of other shards: {shown!r}")
+    ended = sweep(["--spec", spec, "--out", folder, "--shard", "1/3"]).stdout
+    check("0 pending, 1 other shard's\n" in ended, f"1 configuration of another shard: {ended!r}")
+    spec = os.path.join(tmp, "count-words-models.spec")
+    open(spec, "w").write(TINY_SPEC.replace("[0.1, 0.2]", "0.1\nseeds = 3"))
+    ended = sweep(["--spec", spec, "--out", folder + "-models", "--models", "auto"],
+                  env=dict(os.environ, JACNOISE_TEST_HOST_MEMORY="1000")).stdout  # under a model's worth
+    check("group 1/1: 1 model at a time (--models auto), of 3 configurations\n" in ended,
+          f"--models auto choosing 1 model at a time: {ended[:400]!r}")
+    open(spec, "w").write(TINY_SPEC.replace("lr = [0.1, 0.2]", "lr = 0.1\njac-lambda = [0, 0.1]\njac-noise = 0.3"))
+    said = sweep(["--spec", spec, "--out", folder + "-reset", "--dry-run"]).stdout
+    check(said.startswith(f"sweep {folder}-reset: 1 of the spec's 2 configurations sets options that change nothing "
+                          "(the penalty's at jac-lambda 0): it trains with the defaults\n"), f"one reset: {said!r}")
 
 
 def merged_status(tmp):
@@ -1887,6 +1912,7 @@ def main():
     no_device(tmp)
     trailing_slash(tmp)
     shard_status(tmp)
+    count_words(tmp)
     merged_status(tmp)
     shards_cut_record(tmp)
     run_config_as_spec(tmp)

@@ -263,7 +263,7 @@ def failed_task(tmp):
 
 def status_tasks(tmp, spec):
     """sweep status in a job array's folder names the tasks whose configurations are unfinished
-    as sbatch --array takes them (a range, a step), none once every one is done; outside an
+    as sbatch --array takes them (a range, a step; one task as one), none once every one is done; outside an
     array, to run the command again once no sweep trains them (status does not know whether
     one still does)."""
     for array, tasks in [((0, 2), [0]), ((4, 13, 3), [7])]:
@@ -279,8 +279,13 @@ def status_tasks(tmp, spec):
         check(shown.startswith("unfinished: 4 configurations, of array tasks ") and want in shown,
               f"status of array {array} after tasks {tasks}: {shown!r}")
     folder = os.path.join(tmp, "status-0-2-1")
-    for task in (1, 2):
-        array_task(spec, folder, task, 0, 2)
+    array_task(spec, folder, 1, 0, 2)
+    shown = run(["sweep", "status", folder]).stdout.splitlines()[-1]
+    check(shown == f"unfinished: 2 configurations, of array task 2 of the array {folder}/slurm-array records (a task "
+                   "cancelled before it started left no log); once none of them runs, to continue, resubmit that "
+                   "array task: sbatch --array=2 with the same script and arguments",
+          f"status with one task left: {shown!r}")  # it said "array tasks 2", "those array tasks"
+    array_task(spec, folder, 2, 0, 2)
     shown = run(["sweep", "status", folder]).stdout
     check("unfinished" not in shown, f"status once every task has run: {shown[-300:]!r}")
     folder = os.path.join(tmp, "status-plain")

@@ -283,8 +283,8 @@ void jn_results_print(const jn_plan *plan, const char *dir, const jn_run_row *ro
     jn_print(f, "sweep %s: %d configuration%s: %d done, %d diverged, %d failed, %d running, %d interrupted, "
              "%d pending", dir, n, n == 1 ? "" : "s", count[DONE], count[DIVERGED], count[FAILED], count[RUNNING],
              count[INTERRUPTED], count[PENDING]);
-    if (count[ELSEWHERE])
-        fprintf(f, ", %d other shards'", count[ELSEWHERE]);
+    if (count[ELSEWHERE])  /* one configuration is one shard's */
+        fprintf(f, ", %d other shard%s", count[ELSEWHERE], count[ELSEWHERE] > 1 ? "s'" : "'s");
     fputc('\n', f);
     sort_rows = rows;
     qsort(order, (size_t)ranked, sizeof(int), by_valid);
@@ -382,8 +382,8 @@ static int lock_run(const char *folder, int create, int source, int copied, int 
     const int rc = source ? jn_lock_file_shared(path, fd) : jn_lock_file(path, fd);
     if (rc > 0 && copied)
         return jn_fail("merge: %s is in use by another jacnoise process (a sweep started training it during the "
-                       "merge); merge again once it has ended (%d run folders were copied, each whole)", folder,
-                       copied);
+                       "merge); merge again once it has ended (%d run folder%s)", folder, copied,
+                       copied > 1 ? "s were copied, each whole" : " was copied, whole");
     if (rc > 0)
         return jn_fail("merge: %s is in use by another jacnoise process (a sweep still trains it); merge once it "
                        "has ended (nothing was copied)", folder);
@@ -546,6 +546,6 @@ int jn_results_merge(jn_results *t, const char *dir, const char *const *sources,
     free(fd);
     free(staged);
     if (!rc)
-        jn_print(stdout, "merge: %d run folders copied into %s\n", copied, runs);
+        jn_print(stdout, "merge: %d run folder%s copied into %s\n", copied, copied == 1 ? "" : "s", runs);
     return rc;
 }

@@ -104,8 +104,8 @@ static void front_planned(void *ctx, int group, int configurations, int models, 
         return;
     f->told[group] = 1;
     jn_progress_clear(&f->progress);
-    printf("sweep: group %d/%d: %d models at a time (--models auto), of %d configurations%s\n", group + 1,
-           f->plan->n_groups, models, configurations, f->workers > 1 ? " per worker" : "");
+    printf("sweep: group %d/%d: %d model%s at a time (--models auto), of %d configurations%s\n", group + 1,
+           f->plan->n_groups, models, models == 1 ? "" : "s", configurations, f->workers > 1 ? " per worker" : "");
     fflush(stdout);
 }
 
@@ -436,6 +436,9 @@ static int batch_job(void)
     return getenv("SLURM_JOB_ID") && environment && !strcmp(environment, "BATCH");
 }
 
+/* Whether a list of tasks as sbatch --array takes them ("3", "0-2,5") names more than one. */
+static int several_tasks(const char *tasks) { return strpbrk(tasks, ",-") != NULL; }
+
 /* How a stopped sweep continues: in a job array, by resubmitting `tasks` (a list as sbatch
  * --array takes it; `this_task`: the task saying it); in a plain batch job, by resubmitting it;
  * else by running the command again. */
@@ -443,7 +446,7 @@ static void continue_words(char *out, size_t cap, const char *tasks, int this_ta
 {
     if (tasks)
         snprintf(out, cap, "to continue, resubmit %s: sbatch --array=%s with the same script and arguments",
-                 this_task ? "this array task" : "those array tasks", tasks);
+                 this_task ? "this array task" : several_tasks(tasks) ? "those array tasks" : "that array task", tasks);
     else if (this_task && batch_job())
         snprintf(out, cap, "to continue, resubmit this job: sbatch with the same script and arguments");
     else
@@ -458,14 +461,16 @@ static void say_merged(const char *dir, const jn_plan *plan)
     /* Only the reasons that apply: "jac-proj for hidden1" read where the spec set no jac-proj. */
     const unsigned why = plan->reset_why;
     if (plan->n_reset)
-        jn_print(stdout, "sweep %s: %d of the spec's %d configurations set options that change nothing (%s%s%s): "
-                 "they train with the defaults\n", dir, plan->n_reset, n,
+        jn_print(stdout, "sweep %s: %d of the spec's %d configuration%s set%s options that change nothing (%s%s%s): "
+                 "%s with the defaults\n", dir, plan->n_reset, n, n == 1 ? "" : "s", plan->n_reset == 1 ? "s" : "",
                  why & JN_PLAN_RESET_NO_PENALTY ? "the penalty's at jac-lambda 0" : "",
                  why == (JN_PLAN_RESET_NO_PENALTY | JN_PLAN_RESET_HIDDEN1_PROJ) ? ", " : "",
-                 why & JN_PLAN_RESET_HIDDEN1_PROJ ? "jac-proj for hidden1" : "");
+                 why & JN_PLAN_RESET_HIDDEN1_PROJ ? "jac-proj for hidden1" : "",
+                 plan->n_reset == 1 ? "it trains" : "they train");
     if (plan->n_repeats)
-        jn_print(stdout, "sweep %s: %d of the spec's %d configurations repeat another and are not trained again\n",
-                 dir, plan->n_repeats, n);
+        jn_print(stdout, "sweep %s: %d of the spec's %d configurations %s another and %s not trained again\n",
+                 dir, plan->n_repeats, n, plan->n_repeats == 1 ? "repeats" : "repeat",
+                 plan->n_repeats == 1 ? "is" : "are");
 }
 
 static int run_sweep(const jn_config *cfg, jn_plan *plan)
@@ -784,9 +789,10 @@ static int print_continue(const jn_plan *plan, const char *dir, const jn_run_row
         rc = jn_fail("out of memory for the array's tasks");
     if (!rc) {
         continue_words(words, list.len + sizeof how, (const char *)list.data, 0);
-        jn_print(stdout, "unfinished: %d configuration%s%s, of array tasks %s of the array %s records (a task "
+        jn_print(stdout, "unfinished: %d configuration%s%s, of array task%s %s of the array %s records (a task "
                  "cancelled before it started left no log); once none of them runs, %s\n", unfinished,
-                 unfinished > 1 ? "s" : "", fix, (const char *)list.data, path, words);
+                 unfinished > 1 ? "s" : "", fix, several_tasks((const char *)list.data) ? "s" : "",
+                 (const char *)list.data, path, words);
     }
     free(part);
     free(left);
