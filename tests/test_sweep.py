@@ -1704,7 +1704,8 @@ def count_words(tmp):
 def merged_status(tmp):
     """sweep status on a folder only merges made names how it continues: rerunning the merged
     folders' sweeps, then merging again (it said to run the same sweep command again, though
-    none ran on it); once a sweep runs on it, rerunning that sweep."""
+    none ran on it), the folders named wherever status runs; once a sweep runs on it, rerunning
+    that sweep."""
     spec = os.path.join(tmp, "merged-status.spec")
     open(spec, "w").write(TINY_SPEC)
     a, b, merged = (os.path.join(tmp, f"merged-status-{x}") for x in ("0", "1", "m"))
@@ -1718,6 +1719,13 @@ def merged_status(tmp):
                    "merged): once no sweep trains them, rerun those folders' sweeps (jacnoise sweep status FOLDER "
                    f"says how), then merge again: jacnoise sweep merge {merged} {a} {b}",
           f"status of a folder merges made: {shown!r}")
+    # Merged by relative names, then read from another folder: the folders it names are those
+    # merged (it recorded them as given, naming folders relative to where the merge ran).
+    rel = merged + "-relative"
+    run(["sweep", "merge", os.path.basename(rel), os.path.basename(a), "./" + os.path.basename(b)], cwd=tmp)
+    shown = run(["sweep", "status", rel], cwd=a).stdout.splitlines()[-1]
+    check(shown.endswith(f"then merge again: jacnoise sweep merge {rel} {a} {tmp}/./{os.path.basename(b)}"),
+          f"status from another folder of a merge given relative names: {shown!r}")
     run(["sweep", "merge", a, b])  # into a shard's own folder: a sweep ran there
     shown = run(["sweep", "status", a]).stdout.splitlines()[-1]
     check("run the same sweep command again to continue" in shown and not os.path.exists(os.path.join(a, "merged")),

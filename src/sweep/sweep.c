@@ -643,16 +643,24 @@ static int load_spec(const char *dir, jn_spec *spec)
     return jn_spec_load(path, NULL, spec);
 }
 
-/* DIR/merged: the folders merged into a folder a merge made (fresh), one a line as the merge
- * was given them, before any is copied (a merge stopped half-way made it too); status names
- * them to continue. 0, or -1 (recorded). */
+/* DIR/merged: the folders merged into a folder a merge made (fresh), one a line, before any is
+ * copied (a merge stopped half-way made it too); status names them to continue. A relative one
+ * is recorded joined to the merge's working folder: as given, it named no folder to a status run
+ * from another. 0, or -1 (recorded). */
 static int record_merged(const char *dir, const char *const *sources, int n_sources, int fresh)
 {
+    char cwd[PATH_MAX] = "";
     int rc = 0;
     for (int s = 0; s < n_sources && !rc; s++) {
-        char *line = malloc(strlen(sources[s]) + 2);
-        rc = line ? record_line(dir, "merged", strcat(strcpy(line, sources[s]), "\n"), fresh)
-                  : jn_fail("out of memory for the merged folders");
+        const char *source = sources[s];
+        if (source[0] != '/' && !cwd[0] && !getcwd(cwd, sizeof cwd))
+            return jn_fail("merge: %s: cannot record it in %s/merged: the working folder cannot be read: %s", source,
+                           dir, strerror(errno));
+        const size_t cap = strlen(cwd) + strlen(source) + 3;
+        char *line = malloc(cap);
+        rc = !line ? jn_fail("out of memory for the merged folders")
+                   : jn_path_join(line, cap, source[0] == '/' ? NULL : cwd, source) ||
+                     record_line(dir, "merged", strcat(line, "\n"), fresh);
         free(line);
     }
     return rc;
@@ -729,7 +737,7 @@ static int print_merged_continue(const char *dir, int unfinished, const char *fi
                  unfinished > 1 ? "s" : "", fix, how);
         return 0;
     }
-    jn_buf sources = {0};  /* the merged folders, as the merge was given them, each after a space */
+    jn_buf sources = {0};  /* the merged folders, each after a space */
     for (size_t at = 0; at < len; at = line_end(data, len, at) + 1) {
         jn_buf_put(&sources, " ", 1);
         jn_buf_put(&sources, data + at, line_end(data, len, at) - at);
