@@ -353,14 +353,15 @@ def option_cases(d):
         what = " ".join(args[:-1] if args[1] != "merge" else args[:2])
         e(" ".join(args), args, [f"{what}: unexpected option '--x.ckpt'", f"jacnoise {what} -- --x.ckpt"])
     for args in (["sweep", "status", "--", "--x.ckpt"], ["sweep", "merge", "--", "--x.ckpt"]):
-        e(" ".join(args), args, ["--x.ckpt: not a sweep folder"], code=1)
-    # A folder misspelt was said to hold no sweep.spec, as if it were there.
+        e(" ".join(args), args, ["--x.ckpt: not a sweep folder"], code=2)
+    # A folder misspelt was said to hold no sweep.spec, as if it were there. Naming no sweep
+    # folder is a usage error, as sweep's --out naming a file is (it was exit 1).
     for args in (["sweep", "status", "nosuch"], ["sweep", "merge", "nosuch"]):
-        e(" ".join(args), args, ["nosuch: not a sweep folder: No such file or directory"], code=1)
+        e(" ".join(args), args, ["nosuch: not a sweep folder: No such file or directory"], code=2)
     # A file (results.csv given for its folder) was said to hold no sweep.spec, as if a folder.
     write(os.path.join(d, "results.csv"), b"x\n")
     for args in (["sweep", "status", "results.csv"], ["sweep", "merge", "results.csv"]):
-        e(" ".join(args), args, ["results.csv: not a sweep folder: it is a file, not a folder"], code=1)
+        e(" ".join(args), args, ["results.csv: not a sweep folder: it is a file, not a folder"], code=2)
     e("step without --dump", ["step", "--data", "usps"], ["--dump"])
     e("--test with a named data set", ["data", "--data", "usps", "--test", "idx:a,b"], ["--test"])
     expect_error("train: --test with a named data set", ["train", "--data", "usps", "--test", "idx:a,b",

@@ -247,7 +247,7 @@ def spec_errors(tmp):
     p = run(["sweep", "--spec", good, "--out", folder], expect=2, env=dict(os.environ, SLURM_ARRAY_TASK_ID="x"))
     check(len(p.stderr.splitlines()) == 1 and "not a job array's" in p.stderr and not os.path.exists(folder),
           f"sweep with SLURM_ARRAY_TASK_ID=x: {p.stderr!r}, folder made: {os.path.exists(folder)}")
-    p = run(["sweep", "status", os.path.join(tmp, "nothing")], expect=1)
+    p = run(["sweep", "status", os.path.join(tmp, "nothing")], expect=2)
     check("not a sweep folder" in p.stderr, f"status of a non-sweep: {p.stderr!r}")
     # A sweep.spec that cannot be read: named, and no --spec (status and merge have none).
     odd = os.path.join(tmp, "odd")
@@ -359,7 +359,7 @@ def shards(tmp, spec, ref):
     check(p.returncode == 0 and "shard 1/2 on GPU 5" in p.stdout, f"sweep-local-gpus.sh: exit {p.returncode}: "
           f"{p.stdout[-300:]} {p.stderr[-300:]}")
     same_sweep(ref, local, "tools/sweep-local-gpus.sh")
-    p = run(["sweep", "merge", merged, os.path.join(tmp, "kill-ref")], expect=1)
+    p = run(["sweep", "merge", merged, os.path.join(tmp, "kill-ref")], expect=2)
     check("another spec" in p.stderr, f"merging another spec's folder: {p.stderr!r}")
 
 
@@ -1114,7 +1114,8 @@ def results_unwritable(tmp):
 
 def out_is_a_file(tmp):
     """--out naming a file is refused in one line naming --out, as train refuses it, not as
-    DIR/runs that could not be made; the file is left as it was."""
+    DIR/runs that could not be made; the file is left as it was. So is a merge into a file, and a
+    merge of folders of two specs, with the same exit status."""
     spec = os.path.join(tmp, "outfile.spec")
     open(spec, "w").write(TINY_SPEC)
     target = os.path.join(tmp, "outfile")
@@ -1128,6 +1129,17 @@ def out_is_a_file(tmp):
     p = sweep(["--spec", spec, "--out", os.path.join(target, "sub")], expect=1)
     check(p.stderr == f"jacnoise: --out {target}/sub: cannot create folder: Not a directory\n",
           f"--out below a file: {p.stderr!r}")
+    # A merge into a file, or of a folder of another spec: a usage error too, as --out's (it was exit 1).
+    source, other = os.path.join(tmp, "outfile-source"), os.path.join(tmp, "outfile-other")
+    for folder, text in ((source, TINY_SPEC), (other, TINY_SPEC.replace("[0.1, 0.2]", "0.3"))):
+        os.makedirs(folder)
+        open(os.path.join(folder, "sweep.spec"), "w").write(text)
+    p = run(["sweep", "merge", target, source], expect=2)
+    check(p.stderr == f"jacnoise: {target}: exists and is not a folder\n" and open(target).read() == "mine\n",
+          f"merge into a file: {p.stderr!r}")
+    p = run(["sweep", "merge", source, other], expect=2)
+    check(p.stderr == f"jacnoise: merge: {other} is a sweep of another spec than {source}/sweep.spec\n",
+          f"merge of another spec's folder: {p.stderr!r}")
 
 
 def integer_draws(tmp):

@@ -33,13 +33,16 @@
 int jn_sweep_run(const jn_config *cfg);
 
 /* Prints the progress of the sweep in dir (counts, best configurations) and, where some are
- * unfinished, how it continues (in a Slurm job array's folder: which tasks to resubmit). */
+ * unfinished, how it continues (in a Slurm job array's folder: which tasks to resubmit).
+ * JN_EXIT_USAGE where dir is no sweep folder (missing, a file, no sweep.spec). */
 int jn_sweep_status(const char *dir);
 
 /* Copies into dir the run folders of the source sweep folders (shards of the same spec run
  * apart) that are further along than dir's, each locked while it is replaced (a folder another
  * process holds refuses the merge before anything is copied), then regenerates
- * dir/results.csv. With no sources, regenerates dir/results.csv from dir's own folders. */
+ * dir/results.csv. With no sources, regenerates dir/results.csv from dir's own folders.
+ * JN_EXIT_USAGE where a folder named is no sweep folder, dir is a file, or a source is a sweep
+ * of another spec, nothing written. */
 int jn_sweep_merge(const char *dir, const char *const *sources, int n_sources);
 
 #endif

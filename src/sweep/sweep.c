@@ -626,21 +626,22 @@ int jn_sweep_run(const jn_config *cfg)
 }
 
 
-/* The spec of a sweep folder. */
+/* The spec of a sweep folder: 0, or the exit status (recorded): a folder named that is none, a
+ * usage error as is a sweep's --out naming a file; one whose sweep.spec cannot be read. */
 static int load_spec(const char *dir, jn_spec *spec)
 {
     char path[JN_PATH_MAX + 32];
     memset(spec, 0, sizeof *spec);
     if (jn_path_join(path, sizeof path, dir, "sweep.spec"))
-        return -1;
+        return JN_EXIT_ERROR;
     struct stat st;
     if (access(path, F_OK) != 0) {  /* a folder misspelt, or a file, is no folder without a sweep.spec */
         if (stat(dir, &st) != 0)
-            return jn_fail("%s: not a sweep folder: %s", dir, strerror(errno));
+            return jn_fail("%s: not a sweep folder: %s", dir, strerror(errno)), JN_EXIT_USAGE;
         return jn_fail(S_ISDIR(st.st_mode) ? "%s: not a sweep folder (no sweep.spec)"
-                                           : "%s: not a sweep folder: it is a file, not a folder", dir);
+                                           : "%s: not a sweep folder: it is a file, not a folder", dir), JN_EXIT_USAGE;
     }
-    return jn_spec_load(path, NULL, spec);
+    return jn_spec_load(path, NULL, spec) ? JN_EXIT_ERROR : 0;
 }
 
 /* DIR/merged: the folders merged into a folder a merge made (fresh), one a line, before any is
@@ -675,17 +676,18 @@ int jn_sweep_merge(const char *dir, const char *const *sources, int n_sources)
     if (jn_path_join(path, sizeof path, dir, "sweep.spec"))
         return JN_EXIT_ERROR;
     const int fresh = access(path, F_OK) != 0;  /* the merge makes the folder: DIR/merged records it */
-    int rc = load_spec(!fresh || !n_sources ? dir : sources[0], &spec);
-    for (int s = 0; s < n_sources && !rc; s++) {
-        rc = load_spec(sources[s], &other);
-        if (!rc && strcmp(other.text, spec.text))
-            rc = jn_fail("merge: %s is a sweep of another spec than %s", sources[s], spec.path);
+    /* A folder that is none, or of another spec: a usage error, as a sweep's --out is. */
+    int code = load_spec(!fresh || !n_sources ? dir : sources[0], &spec);
+    for (int s = 0; s < n_sources && !code; s++) {
+        code = load_spec(sources[s], &other);
+        if (!code && strcmp(other.text, spec.text))
+            code = (jn_fail("merge: %s is a sweep of another spec than %s", sources[s], spec.path), JN_EXIT_USAGE);
         jn_spec_free(&other);
     }
+    code = code ? code : prepare_folder(NULL, dir, &spec, 0);
     jn_results t = {0};
     unsigned char *here = NULL;
-    rc = rc || prepare_folder(NULL, dir, &spec, 0) || record_merged(dir, sources, n_sources, fresh) ||
-         jn_plan_make(&spec, NULL, dir, &plan) ||
+    int rc = code || record_merged(dir, sources, n_sources, fresh) || jn_plan_make(&spec, NULL, dir, &plan) ||
          jn_results_open(&t, &plan, 0) || jn_results_merge(&t, dir, sources, n_sources) || jn_results_save(&t, dir);
     if (!rc && !(here = malloc((size_t)(plan.n_entries ? plan.n_entries : 1))))
         rc = jn_fail("out of memory for the rows of %d configurations", plan.n_entries);
@@ -695,7 +697,7 @@ int jn_sweep_merge(const char *dir, const char *const *sources, int n_sources)
     jn_results_close(&t);
     jn_spec_free(&spec);
     jn_plan_free(&plan);
-    return rc ? JN_EXIT_ERROR : JN_EXIT_OK;
+    return code ? code : rc ? JN_EXIT_ERROR : JN_EXIT_OK;
 }
 
 /* The tasks of a job array (first, step stride) whose flag in left[tasks] is set, as sbatch
@@ -815,7 +817,8 @@ int jn_sweep_status(const char *dir)
     jn_plan plan = {0};
     jn_run_row *rows = NULL;
     unsigned char *here = NULL;
-    int rc = load_spec(dir, &spec) || jn_plan_make(&spec, NULL, dir, &plan);
+    const int code = load_spec(dir, &spec);
+    int rc = code || jn_plan_make(&spec, NULL, dir, &plan);
     const size_t n = (size_t)(plan.n_entries ? plan.n_entries : 1);
     if (!rc && (!(rows = calloc(n, sizeof *rows)) || !(here = malloc(n))))
         rc = jn_fail("out of memory for the rows of %d configurations", plan.n_entries);
@@ -832,5 +835,5 @@ int jn_sweep_status(const char *dir)
     free(here);
     jn_spec_free(&spec);
     jn_plan_free(&plan);
-    return rc ? JN_EXIT_ERROR : JN_EXIT_OK;
+    return code ? code : rc ? JN_EXIT_ERROR : JN_EXIT_OK;
 }
