@@ -141,26 +141,28 @@ static int make_id(const jn_config *cfg, char *id)
     return 0;
 }
 
-/* What the members of a configuration's group share (malloc'ed): "KEY=VALUE\n" each, put
- * together without snprintf (its slow path under a printf hook: see copy_text in config.c). */
+/* What the members of a configuration's group share (malloc'ed, its own size: 50,000 are kept):
+ * "KEY=VALUE\n" each, put together on the stack, not in a 4 KB heap buffer a configuration, and
+ * without snprintf (its slow path under a printf hook: see copy_text in config.c). */
 static char *group_key(const jn_config *cfg)
 {
-    jn_buf key = {0};
+    enum { VALUE_MAX = JN_PATH_MAX + 64, KEY_MAX = 30 };  /* a value as jn_config_get cuts it; "KEY=" */
+    char key[sizeof group_keys / sizeof *group_keys * (KEY_MAX + VALUE_MAX + 1) + 16];
+    size_t len = 0;
     for (const char *const *k = group_keys; *k; k++) {
-        char v[JN_PATH_MAX + 64];
-        jn_config_get(cfg, *k, v, sizeof v);
-        jn_buf_put(&key, *k, strlen(*k));
-        jn_buf_put(&key, "=", 1);
-        jn_buf_put(&key, v, strlen(v));
-        jn_buf_put(&key, "\n", 1);
+        const size_t name = strlen(*k);
+        memcpy(key + len, *k, name);
+        key[len + name] = '=';
+        len += name + 1;
+        jn_config_get(cfg, *k, key + len, VALUE_MAX);
+        len += strlen(key + len);
+        key[len++] = '\n';
     }
     /* A lambda = 0 member of a penalised group would still get a penalty sum and +-0
      * gradient additions: not the bytes of its solo run. */
     const char *penalty = cfg->obj.jac_lambda > 0 ? "penalty=on\n" : "penalty=off\n";
-    jn_buf_put(&key, penalty, strlen(penalty) + 1);
-    char *kept = key.oom ? NULL : strdup((const char *)key.data);  /* its own size: 50,000 are kept */
-    jn_buf_free(&key);
-    return kept;
+    memcpy(key + len, penalty, strlen(penalty) + 1);
+    return strdup(key);
 }
 
 /* Entry k's place in the spec: its grid point, draw and repeat. */
