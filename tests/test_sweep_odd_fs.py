@@ -7,7 +7,8 @@ folder whose runs/ may be written but not read (mode 0333, run as nobody) syncs 
 through the run folders in it (it failed, 'cannot open folder to sync', and then left the run
 folders it made there unsynced); and one on Linux before 5.8 (setarch's uname 2.6 here), whose
 syncfs does not report a failed write-back, syncs each file (it used syncfs there, and could
-end with success after losing a file).
+end with success after losing a file); status and merge of a sweep folder its user may not look
+in saying so (they said it held no sweep.spec).
 
 Run by ctest with JACNOISE_BIN and JACNOISE_DATA set."""
 import os
@@ -98,6 +99,28 @@ def unreadable_runs(tmp, spec):
     check(not left(dest), f"unreadable runs/: temporary files left: {left(dest)}")
 
 
+def unsearchable_folder(tmp, spec):
+    """status and merge of a sweep folder that this user may not look in (mode 0600, as nobody)
+    say that its sweep.spec cannot be opened, and of one inside it that the folder cannot be
+    reached, exit 1 (they said it held no sweep.spec, or was not a sweep folder)."""
+    if os.geteuid() != 0 or not shutil.which("setpriv"):
+        print("unsearchable sweep folder: skipped (needs root and setpriv to run as nobody)")
+        return
+    folder = os.path.join(tmp, "unsearchable")
+    os.makedirs(folder)
+    shutil.copy(spec, os.path.join(folder, "sweep.spec"))
+    inner = os.path.join(folder, "inner")
+    os.makedirs(inner)
+    shutil.copy(spec, os.path.join(inner, "sweep.spec"))
+    os.chmod(folder, 0o600)
+    for name, path in ((folder, folder + "/sweep.spec"), (inner, inner)):
+        for args in (["status", name], ["merge", name], ["merge", os.path.join(tmp, "unsearchable-into"), name]):
+            p = subprocess.run(AS_NOBODY + [BIN, "sweep"] + args, capture_output=True, text=True, timeout=600)
+            check(p.returncode == 1 and p.stderr == f"jacnoise: {path}: cannot open: Permission denied\n",
+                  f"sweep {' '.join(args)}, a folder its user may not look in: exit {p.returncode}: {p.stderr!r}")
+    os.chmod(folder, 0o755)
+
+
 def old_kernel(tmp):
     if not shutil.which("setarch"):
         print("old kernel: skipped (setarch is missing)")
@@ -116,6 +139,7 @@ def main():
         f.write(TINY_SPEC)
     no_hard_links(tmp, spec)
     unreadable_runs(tmp, spec)
+    unsearchable_folder(tmp, spec)
     old_kernel(tmp)
     return finish("sweep odd file system", tmp)
 

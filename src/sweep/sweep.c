@@ -636,8 +636,14 @@ static int load_spec(const char *dir, jn_spec *spec)
         return JN_EXIT_ERROR;
     struct stat st;
     if (access(path, F_OK) != 0) {  /* a folder misspelt, or a file, is no folder without a sweep.spec */
-        if (stat(dir, &st) != 0)
-            return jn_fail("%s: not a sweep folder: %s", dir, strerror(errno)), JN_EXIT_USAGE;
+        int why = errno;
+        const int found = stat(dir, &st) == 0;
+        why = found ? why : errno;
+        /* A folder this user may not look in (or reach) is not said to be missing or to lack it. */
+        if (why != ENOENT && why != ENOTDIR && (!found || S_ISDIR(st.st_mode)))
+            return jn_fail("%s: cannot open: %s", found ? path : dir, strerror(why)), JN_EXIT_ERROR;
+        if (!found)
+            return jn_fail("%s: not a sweep folder: %s", dir, strerror(why)), JN_EXIT_USAGE;
         return jn_fail(S_ISDIR(st.st_mode) ? "%s: not a sweep folder (no sweep.spec)"
                                            : "%s: not a sweep folder: it is a file, not a folder", dir), JN_EXIT_USAGE;
     }
