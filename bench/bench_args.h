@@ -5,9 +5,9 @@
 #ifndef JACNOISE_BENCH_ARGS_H
 #define JACNOISE_BENCH_ARGS_H
 
+#include "jacnoise/config.h"
 #include "jacnoise/error.h"
 
-#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -69,16 +69,16 @@ static inline int bench_done(const char *prog)
     return 1;
 }
 
-/* text, a whole number in [lo, hi], into *out: 0; -1 for anything else (*out untouched),
- * a whole number outside [lo, hi] recorded for bench_refuse. */
+/* text, a whole number in [lo, hi] written as jn_parse_whole takes one (digits, "-" before
+ * them at most: not strtol's " 3" or "+3"), into *out: 0; -1 for anything else (*out
+ * untouched), a whole number outside [lo, hi] recorded for bench_refuse. */
 static inline int bench_long(const char *text, long lo, long hi, long *out)
 {
-    char *end;
-    errno = 0;
-    const long v = strtol(text, &end, 10);
-    if (end == text || *end)
+    long v;
+    const int parsed = jn_parse_whole(text, &v);
+    if (parsed < 0)
         return -1;
-    if (errno || v < lo || v > hi) {
+    if (parsed > 0 || v < lo || v > hi) {
         bench_out_of_range.text = text;
         bench_out_of_range.lo = lo;
         bench_out_of_range.hi = hi;
@@ -88,19 +88,23 @@ static inline int bench_long(const char *text, long lo, long hi, long *out)
     return 0;
 }
 
-/* "a,b,c" of at most cap whole numbers in [1, 2^20] into out: their count; 0 for an empty or
- * malformed list, or one longer than cap. */
+/* "a,b,c" of at most cap whole numbers in [1, 2^20] (each as bench_long takes one) into out:
+ * their count; 0 for an empty or malformed list, or one longer than cap. */
 static inline int bench_int_list(const char *text, int *out, int cap)
 {
     int n = 0;
     for (const char *p = text;; p++) {
-        char *end;
-        errno = 0;
-        const long v = strtol(p, &end, 10);
-        if (end == p || errno || v < 1 || v > 1 << 20 || n == cap || (*end && *end != ','))
+        char item[24];
+        const size_t len = strcspn(p, ",");
+        long v;
+        if (len >= sizeof item || n == cap)
+            return 0;
+        memcpy(item, p, len);
+        item[len] = 0;
+        if (jn_parse_whole(item, &v) || v < 1 || v > 1 << 20)
             return 0;
         out[n++] = (int)v;
-        p = end;
+        p += len;
         if (!*p)
             return n;
     }

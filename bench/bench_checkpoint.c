@@ -14,6 +14,7 @@
 #include "jacnoise/error.h"
 #include "jacnoise/wallclock.h"
 
+#include <errno.h>
 #include <limits.h>
 #include <signal.h>
 #include <stdio.h>

@@ -41,9 +41,12 @@ REFUSALS = [  # (arguments, what the line must hold)
     (["--bogus", "1"], "--bogus: unknown option"), (["--reps"], "--reps: needs a value"),
     (["--reps", "5x"], "--reps 5x: not a value"), (["--reps", "0"], "--reps: 0 out of range [1, "),
     (["--reps", "5", "--reps"], "--reps: needs a value"),
-    (["--reps", "99999999999999999999"], "--reps: 99999999999999999999 out of range [1, ")]
+    (["--reps", "99999999999999999999"], "--reps: 99999999999999999999 out of range [1, "),
+    # Digits only, as jacnoise writes a count: strtol's leading space and plus sign are refused.
+    (["--reps", " 5"], "--reps  5: not a value"), (["--reps", "+5"], "--reps +5: not a value")]
 OWN_REFUSALS = {
     "bench_cpu_step": [(["--hidden", "1000,"], "--hidden 1000,: not a value"),
+                       (["--hidden", "8,+8"], "--hidden 8,+8: not a value"), (["--hidden", "8, 8"], "--hidden 8, 8: not a value"),
                        (["--batch", "-1"], "--batch: -1 out of range [1, "),
                        (["--threads", "x"], "--threads x: not a value"),
                        (["--hidden", "1048576"], "--hidden: layer 1 has 1048576 units")],
@@ -56,6 +59,7 @@ OWN_REFUSALS = {
     "bench_cuda_step": [(["--hidden", ",8"], "--hidden ,8: not a value"),
                         (["--hidden", "1048576"], "--hidden: layer 1 has 1048576 units")],
     "bench_cuda_sweep": [(["--small", "--models", "1,,2"], "--models 1,,2: not a value"),
+                         (["--small", "--models", "1,+2"], "--models 1,+2: not a value"),
                          (["--hidden", "1048576"], "--hidden: layer 1 has 1048576 units"),
                          (["--inputs", "0"], "--inputs: 0 out of range [1, "),
                          (["--small", "--batch"], "--batch: needs a value")],

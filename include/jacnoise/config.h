@@ -159,6 +159,12 @@ char *jn_config_trim(char *s);
  * where it is not one. */
 int jn_parse_decimal(const char *s, double *v);
 
+/* A whole number written as digits, a minus sign before them at most, nothing around them:
+ * not what strtol takes besides (white space, a plus sign), so that a count is read as it
+ * reads ("--reps ' 3'" refused, not 3). Returns 0 with *v, 1 where it is such a number but
+ * beyond a long, -1 where it is not one. */
+int jn_parse_whole(const char *s, long *v);
+
 /* Writes every option of `command` as key=value lines (loadable with --config); with
  * experiment_only, only those that decide the numbers (not --out, --threads, --device, ...:
  * what checkpoints store). Returns the number of bytes the full text needs; writes at most

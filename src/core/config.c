@@ -124,20 +124,11 @@ static void format_choice(const jn_config *cfg, const option *o, char *out, size
     copy_text(out, cap, c->name ? c->name : "?");
 }
 
-/* 0 with *out for a decimal integer and nothing around it, 1 for one beyond a long, else -1. */
+/* 0 with *out for a decimal integer and nothing around it, "+3" too (which jn_parse_whole
+ * refuses), 1 for one beyond a long, else -1. */
 static int parse_long_text(const char *s, long *out)
 {
-    if (!*s || isspace((unsigned char)*s))
-        return -1;
-    char *end;
-    errno = 0;
-    long v = strtol(s, &end, 10);
-    if (*end || (errno && errno != ERANGE))
-        return -1;
-    if (errno)
-        return 1;
-    *out = v;
-    return 0;
+    return jn_parse_whole(s + (*s == '+' && isdigit((unsigned char)s[1])), out);
 }
 
 /* Splits a comma-separated value into at most `max` items, each parsed by parse_item into
@@ -873,6 +864,19 @@ int jn_parse_decimal(const char *s, double *v)
     errno = 0;
     *v = strtod(s, NULL);
     return errno == ERANGE;
+}
+
+int jn_parse_whole(const char *s, long *v)
+{
+    const char *digits = s + (*s == '-');
+    if (!*digits || strspn(digits, "0123456789") != strlen(digits))
+        return -1;
+    errno = 0;
+    const long n = strtol(s, NULL, 10);
+    if (errno == ERANGE)
+        return 1;
+    *v = n;
+    return 0;
 }
 
 int jn_config_load_text(jn_config *cfg, unsigned command, const char *text, const char *origin)
