@@ -86,7 +86,7 @@ int main(int argc, char **argv)
     struct stat st;
     const int found = stat(dir, &st) == 0;
     if (!found || !S_ISDIR(st.st_mode)) {
-        fprintf(stderr, "bench_checkpoint: --dir %s: %s\n", dir, found ? "not a folder" : strerror(errno));
+        jn_print(stderr, "bench_checkpoint: --dir %s: %s\n", dir, found ? "not a folder" : strerror(errno));
         return 2;
     }
     jn_checkpoint ck = {0};

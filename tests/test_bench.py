@@ -43,7 +43,9 @@ REFUSALS = [  # (arguments, what the line must hold)
     (["--reps", "5", "--reps"], "--reps: needs a value"),
     (["--reps", "99999999999999999999"], "--reps: 99999999999999999999 out of range [1, "),
     # Digits only, as jacnoise writes a count: strtol's leading space and plus sign are refused.
-    (["--reps", " 5"], "--reps  5: not a value"), (["--reps", "+5"], "--reps +5: not a value")]
+    (["--reps", " 5"], "--reps  5: not a value"), (["--reps", "+5"], "--reps +5: not a value"),
+    # What a refusal echoes is escaped: a newline in it would make the message two lines.
+    (["--reps", "5\n"], "--reps 5\\n: not a value"), (["--a\nb", "1"], "--a\\nb: unknown option")]
 OWN_REFUSALS = {
     "bench_cpu_step": [(["--hidden", "1000,"], "--hidden 1000,: not a value"),
                        (["--hidden", "8,+8"], "--hidden 8,+8: not a value"), (["--hidden", "8, 8"], "--hidden 8, 8: not a value"),
@@ -55,7 +57,8 @@ OWN_REFUSALS = {
     "bench_checkpoint": [(["--sizes", "784,10"], "--sizes 784,10: not a value"), (["--dir"], "--dir: needs a value"),
                          (["--dir", ""], "--dir: empty folder name"),
                          (["--dir", "/no such folder"], "--dir /no such folder: No such file or directory"),
-                         (["--dir", "/dev/null"], "--dir /dev/null: not a folder")],
+                         (["--dir", "/dev/null"], "--dir /dev/null: not a folder"),
+                         (["--dir", "/no\nsuch"], "--dir /no\\nsuch: No such file or directory")],
     "bench_cuda_step": [(["--hidden", ",8"], "--hidden ,8: not a value"),
                         (["--hidden", "1048576"], "--hidden: layer 1 has 1048576 units")],
     "bench_cuda_sweep": [(["--small", "--models", "1,,2"], "--models 1,,2: not a value"),
