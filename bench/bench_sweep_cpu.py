@@ -72,7 +72,11 @@ class BenchParser(tool_files.BenchParser):
 def widths(text):
     """--hidden: widths as jacnoise takes them, comma-separated, each in [1, 1000000], 1 to 15."""
     parts = text.split(",")
-    if not 1 <= len(parts) <= 15 or not all(p.isdigit() and 1 <= int(p) <= 1000000 for p in parts):
+    try:  # whole_number: isdigit() took other scripts' digits ('١'), which jacnoise refuses
+        taken = 1 <= len(parts) <= 15 and all(1 <= tool_files.whole_number(p) <= 1000000 for p in parts)
+    except ValueError:
+        taken = False
+    if not taken:
         raise argparse.ArgumentTypeError("expected 1 to 15 widths in [1, 1000000], comma-separated")
     return text
 

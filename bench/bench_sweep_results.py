@@ -23,7 +23,7 @@ import os
 import shutil
 import tempfile
 
-from bench_sweep_cpu import BenchParser, fail, run_bench, timed
+from bench_sweep_cpu import BenchParser, fail, run_bench, timed, tool_files
 
 TINY = "data = usps\nhidden = 4\ntrain-limit = 60\nvalid = 20\nbatch = 20\nepochs = 1\n"
 LRS = 100  # grid points of lr; the seeds make up the rest of N
@@ -39,10 +39,12 @@ def sizes_parser(doc, default):
 
 
 def config_sizes(ap, text, least):
-    """The sizes N of --configs (text): multiples of LRS in [least, MAX_CONFIGS]; else ap's error,
-    before anything is made (a size jacnoise refuses would end the bench after the sizes before)."""
+    """The sizes N of --configs (text): multiples of LRS in [least, MAX_CONFIGS], each in digits
+    as the C benchmarks take a count (whole_number: int() took ' 300', '+300', '3_00'); else
+    ap's error, before anything is made (a size jacnoise refuses would end the bench after the
+    sizes before)."""
     try:
-        sizes = [int(v) for v in text.split(",")]
+        sizes = [tool_files.whole_number(v) for v in text.split(",")]
     except ValueError:
         ap.error(f"--configs {text}: expected whole numbers, comma-separated")
     if any(not least <= n <= MAX_CONFIGS or n % LRS for n in sizes):

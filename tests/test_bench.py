@@ -112,12 +112,17 @@ PYTHON_REFUSALS = {
                         # Refused before the (missing) program would run, as the C benches refuse.
                         (["--models", "5000", "--bin", "no-such-jacnoise"], "--models: 5000 out of range [1, 4096]"),
                         (["--hidden", "8,x", "--bin", "no-such-jacnoise"], "--hidden 8,x: expected 1 to 15 widths"),
+                        (["--hidden", "8,\u0668", "--bin", "no-such-jacnoise"], "--hidden 8,\u0668: expected 1 to 15 widths"),
                         (["--data", "foo", "--bin", "no-such-jacnoise"], "--data foo: not a value it takes (see bench_sweep_cpu --help)")],
-    "bench_sweep_results": [(["--bogus"], "--bogus: unknown option"), (["--runs", "x"], "--runs x: not a value it takes"), (["--runs", "0"], "--runs: 0 out of range [1, 100]"), (["--configs", "x"], "--configs x")],
+    "bench_sweep_results": [(["--bogus"], "--bogus: unknown option"), (["--runs", "x"], "--runs x: not a value it takes"), (["--runs", "0"], "--runs: 0 out of range [1, 100]"), (["--configs", "x"], "--configs x"),
+                            # Digits only, as the C benches take a count (int() took these).
+                            *[(["--configs", v, "--bin", "no-such-jacnoise"], f"--configs {v}: expected whole numbers")
+                              for v in (" 200", "+200", "2_00", "200,+300")]],
     "bench_sweep_merge": [(["--bogus"], "--bogus"), (["--configs", "x"], "--configs x"), (["--configs", "150"],
                                                                                           "--configs 150: expected multiples of 100 in [100, 50000]"),
                           (["--configs", "1000,60000", "--bin", "no-such-jacnoise"],
-                           "--configs 1000,60000: expected multiples of 100 in [100, 50000]")],
+                           "--configs 1000,60000: expected multiples of 100 in [100, 50000]"),
+                          (["--configs", "1_000", "--bin", "no-such-jacnoise"], "--configs 1_000: expected whole numbers")],
     "bench_sweep_plan": [(["--configs", "150"], "--baseline: required (see bench_sweep_plan --help)"), (["--baseline", "x", "--bogus"], "--bogus"),
                          (["--baseline", "x", "--reps", "0"], "--reps: 0 out of range [1, 1000]")],
 }
