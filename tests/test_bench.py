@@ -109,6 +109,8 @@ PYTHON_REFUSALS = {
                         (["--models", "1_0"], "--models 1_0: not a value it takes"),
                         (["--epochs"], "--epochs: needs a value (see bench_sweep_cpu --help)"),
                         (["--reps", "0"], "--reps: 0 out of range [1, 1000]"),
+                        # An option given whole, as the C benches take one: no argparse abbreviation.
+                        (["--mod", "1", "--bin", "no-such-jacnoise"], "--mod: unknown option (see bench_sweep_cpu --help)"),
                         # Refused before the (missing) program would run, as the C benches refuse.
                         (["--models", "5000", "--bin", "no-such-jacnoise"], "--models: 5000 out of range [1, 4096]"),
                         (["--hidden", "8,x", "--bin", "no-such-jacnoise"], "--hidden 8,x: expected 1 to 15 widths"),
@@ -117,14 +119,17 @@ PYTHON_REFUSALS = {
     "bench_sweep_results": [(["--bogus"], "--bogus: unknown option"), (["--runs", "x"], "--runs x: not a value it takes"), (["--runs", "0"], "--runs: 0 out of range [1, 100]"), (["--configs", "x"], "--configs x"),
                             # Digits only, as the C benches take a count (int() took these).
                             *[(["--configs", v, "--bin", "no-such-jacnoise"], f"--configs {v}: expected whole numbers")
-                              for v in (" 200", "+200", "2_00", "200,+300")]],
+                              for v in (" 200", "+200", "2_00", "200,+300")],
+                            (["--conf", "200", "--bin", "no-such-jacnoise"], "--conf: unknown option")],
     "bench_sweep_merge": [(["--bogus"], "--bogus"), (["--configs", "x"], "--configs x"), (["--configs", "150"],
                                                                                           "--configs 150: expected multiples of 100 in [100, 50000]"),
                           (["--configs", "1000,60000", "--bin", "no-such-jacnoise"],
                            "--configs 1000,60000: expected multiples of 100 in [100, 50000]"),
-                          (["--configs", "1_000", "--bin", "no-such-jacnoise"], "--configs 1_000: expected whole numbers")],
+                          (["--configs", "1_000", "--bin", "no-such-jacnoise"], "--configs 1_000: expected whole numbers"),
+                          (["--conf", "1000", "--bin", "no-such-jacnoise"], "--conf: unknown option")],
     "bench_sweep_plan": [(["--configs", "150"], "--baseline: required (see bench_sweep_plan --help)"), (["--baseline", "x", "--bogus"], "--bogus"),
-                         (["--baseline", "x", "--reps", "0"], "--reps: 0 out of range [1, 1000]")],
+                         (["--baseline", "x", "--reps", "0"], "--reps: 0 out of range [1, 1000]"),
+                         (["--baseline", "x", "--rep", "1"], "--rep: unknown option")],
 }
 
 

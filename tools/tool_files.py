@@ -32,10 +32,11 @@ class BenchParser(ArgumentParser):
     the C benchmarks' (bench/bench_args.h), where argparse's own ('argument --reps: invalid int
     value', 'expected one argument') read otherwise: '--reps: 0 out of range [1, 1000]' (whole()),
     '--reps 2x: not a value it takes (see TOOL --help)', '--reps: needs a value (...)', '--zz:
-    unknown option (...)'."""
+    unknown option (...)'. An option is given whole, as the C benchmarks take it: argparse's
+    abbreviations ('--conf 3' for --configs) are unknown options."""
 
     def __init__(self, *args, **kw):
-        super().__init__(*args, **kw)
+        super().__init__(*args, allow_abbrev=False, **kw)
         self.ranges = {}
         self.refused = None  # the value being converted: the one a refusal of a value names
 
