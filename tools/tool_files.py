@@ -38,23 +38,30 @@ class BenchParser(ArgumentParser):
     def __init__(self, *args, **kw):
         super().__init__(*args, allow_abbrev=False, **kw)
         self.ranges = {}
-        self.refused = None  # the value being converted: the one a refusal of a value names
 
     def add_argument(self, *args, **kw):
-        # Each value passes through here, so that its refusal names it; a choice not among the
-        # choices is refused here too, at its own value (argparse checks a list's after all).
+        # Each value passes through here, which refuses it naming its option (its last
+        # spelling); a choice not among the choices is refused here too, at its own value
+        # (argparse checks a list's after all).
         if kw.get("action", "store") in ("store", "append"):
-            convert, choices = kw.get("type") or str, kw.get("choices")
+            option, convert, choices = args[-1], kw.get("type") or str, kw.get("choices")
 
             def value(text):
-                self.refused = text
-                v = convert(text)
-                if choices is not None and v not in choices:
-                    raise ValueError(text)
-                self.refused = None
-                return v
+                try:
+                    v = convert(text)
+                    if choices is None or v in choices:
+                        return v
+                except argparse.ArgumentTypeError as e:  # a reason of the type's own
+                    self.error(f"{option} {text}: {e}")
+                except (TypeError, ValueError):
+                    pass
+                self.error(f"{option} {text}: not a value it takes {self.see_help()}")
             kw["type"] = value
         return super().add_argument(*args, **kw)
+
+    def see_help(self):
+        """Where a refusal sends its reader, as the C benchmarks' do."""
+        return f"(see {tool_name(self.prog)} --help)"
 
     def whole(self, option, default, lo, hi, what, metavar="N", nargs=None):
         """A whole-number option (or, nargs "+", a list of them) in [lo, hi]."""
@@ -73,20 +80,15 @@ class BenchParser(ArgumentParser):
         return a
 
     def error(self, message):
-        # argparse calls this while handling the ArgumentError that names the option.
-        err, see = sys.exc_info()[1], f"(see {tool_name(self.prog)} --help)"
-        if isinstance(err, argparse.ArgumentError) and err.argument_name:
-            option = err.argument_name.split("/")[-1]
-            if self.refused is not None and err.message.startswith("invalid "):
-                message = f"{option} {self.refused}: not a value it takes {see}"
-            elif self.refused is not None:  # an ArgumentTypeError's own reason
-                message = f"{option} {self.refused}: {err.message}"
-            elif err.message.startswith("expected "):
-                message = f"{option}: needs a value {see}"
+        # The refusals argparse itself makes, read from its message (its documented hook):
+        # an option without its value, an unknown one, a required one left out.
+        missing = re.fullmatch(r"argument (\S+): expected .*", message)
+        if missing:
+            message = f"{missing[1].split('/')[-1]}: needs a value {self.see_help()}"
         elif message.startswith("unrecognized arguments: "):
-            message = f"{message.split(': ', 1)[1].split(' ')[0]}: unknown option {see}"
+            message = f"{message.split(': ', 1)[1].split(' ')[0]}: unknown option {self.see_help()}"
         elif message.startswith("the following arguments are required: "):
-            message = f"{message.split(': ', 1)[1]}: required {see}"
+            message = f"{message.split(': ', 1)[1]}: required {self.see_help()}"
         super().error(message)
 
 
