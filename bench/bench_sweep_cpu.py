@@ -65,7 +65,7 @@ class BenchParser(tool_files.BenchParser):
 
     def __init__(self, doc):
         super().__init__(description=doc, formatter_class=argparse.RawDescriptionHelpFormatter)
-        self.add_argument("--bin", default=PROGRAM, metavar="PROGRAM",
+        self.add_argument("--bin", default=PROGRAM, metavar="PROGRAM", type=tool_files.name_of("file"),
                           help="the jacnoise program timed (default: build/jacnoise of this checkout)")
 
 

@@ -73,7 +73,7 @@ def one_size(a, tmp, n):
 
 def main():
     ap = sizes_parser(__doc__, "50000")
-    ap.add_argument("--baseline", required=True, metavar="PROGRAM",
+    ap.add_argument("--baseline", required=True, metavar="PROGRAM", type=tool_files.name_of("file"),
                     help="the jacnoise program timed against --bin, a build of an earlier commit say (required)")
     ap.whole("--reps", 5, 1, 1000, "rounds of each program (the median is reported)")
     a = ap.parse_args()

@@ -111,6 +111,7 @@ PYTHON_REFUSALS = {
                         (["--reps", "0"], "--reps: 0 out of range [1, 1000]"),
                         # An option given whole, as the C benches take one: no argparse abbreviation.
                         (["--mod", "1", "--bin", "no-such-jacnoise"], "--mod: unknown option (see bench_sweep_cpu --help)"),
+                        (["--bin", ""], "--bin: empty file name"),
                         # Refused before the (missing) program would run, as the C benches refuse.
                         (["--models", "5000", "--bin", "no-such-jacnoise"], "--models: 5000 out of range [1, 4096]"),
                         (["--hidden", "8,x", "--bin", "no-such-jacnoise"], "--hidden 8,x: expected 1 to 15 widths"),
@@ -129,7 +130,8 @@ PYTHON_REFUSALS = {
                           (["--conf", "1000", "--bin", "no-such-jacnoise"], "--conf: unknown option")],
     "bench_sweep_plan": [(["--configs", "150"], "--baseline: required (see bench_sweep_plan --help)"), (["--baseline", "x", "--bogus"], "--bogus"),
                          (["--baseline", "x", "--reps", "0"], "--reps: 0 out of range [1, 1000]"),
-                         (["--baseline", "x", "--rep", "1"], "--rep: unknown option")],
+                         (["--baseline", "x", "--rep", "1"], "--rep: unknown option"),
+                         (["--baseline", "", "--bin", "x"], "--baseline: empty file name")],
 }
 
 

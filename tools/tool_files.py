@@ -52,7 +52,7 @@ class BenchParser(ArgumentParser):
                     if choices is None or v in choices:
                         return v
                 except argparse.ArgumentTypeError as e:  # a reason of the type's own
-                    self.error(f"{option} {text}: {e}")
+                    self.error(f"{option} {text}: {e}" if text else f"{option}: {e}")
                 except (TypeError, ValueError):
                     pass
                 self.error(f"{option} {text}: not a value it takes {self.see_help()}")
