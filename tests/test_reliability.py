@@ -371,6 +371,12 @@ def mid_epoch_divergence(tmp):
           f"divergence after a mid-epoch checkpoint at step 13 of 10-batch epochs: {message!r}")
 
 
+def note_earned(stderr):
+    """Whether stderr has no checkpoint note, or one whose writes took 2 s and a fifth of the time."""
+    notes = re.findall(r"writing checkpoints took (\d+)% of the time \(\d+ files, ([0-9.]+) of", stderr)
+    return all(int(share) >= 20 and float(spent) >= 2.0 for share, spent in notes)
+
+
 def checkpoint_note(tmp):
     """A run that spends most of its time writing checkpoints (one every step, 1,000 of them) ends
     with one note saying so and what to change; a run of the same net writing every 5 epochs
@@ -390,12 +396,13 @@ def checkpoint_note(tmp):
     with open(spec, "w") as f:
         f.write("data = usps\nhidden = 500\ntrain-limit = 200\nvalid = 100\nepochs = 10\nlr = [0.01, 0.1]\n")
     p = run(["sweep", "--spec", spec, "--out", os.path.join(tmp, "note-short"), "--progress", "never"])
-    check("writing checkpoints took" not in p.stderr, f"checkpoint note, a short sweep: stderr {p.stderr!r}")
+    check(note_earned(p.stderr), f"checkpoint note, a short sweep: stderr {p.stderr!r}")
     start = time.monotonic()
     p = run(job + ["--epochs", "50", "--checkpoint-epochs", "5", "--out", os.path.join(tmp, "note-epochs")])
     took = time.monotonic() - start
-    check("writing checkpoints took" not in p.stderr, f"checkpoint note, every 5 epochs: stderr {p.stderr!r}")
-    print(f"checkpoint note: {notes[0] if notes else ''}; none every 5 epochs ({took:.1f} s)")
+    check(note_earned(p.stderr), f"checkpoint note, every 5 epochs: stderr {p.stderr!r}")
+    print(f"checkpoint note: {notes[0] if notes else ''}; every 5 epochs ({took:.1f} s): "
+          f"{'the note' if 'writing checkpoints took' in p.stderr else 'none'}")
 
 
 def stale_summary(tmp):
