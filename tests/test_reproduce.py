@@ -798,15 +798,20 @@ def main():
                     pass
             return left
         # Each sweep stops after its current step: seconds on a CPU, longer under the CUDA
-        # emulator; hours would be the defect.
-        deadline = time.time() + 120
-        while sweeps_left() and time.time() < deadline:
+        # emulator. Stopped, not run to their end: a fast machine may train the cell's search
+        # in less than the 120 s once waited here, and sweeps left training then passed.
+        deadline = time.monotonic() + 600  # a bound on a hang, as wait_until's
+        while sweeps_left() and time.monotonic() < deadline:
             time.sleep(0.1)
         left = sweeps_left()
         for pid in left:
             with contextlib.suppress(OSError):
                 os.kill(int(pid), signal.SIGKILL)
-        check(not left, f"the driver SIGKILLed: its sweeps (processes {left}) still ran 120 s later")
+        check(not left, f"the driver SIGKILLed: its sweeps (processes {left}) still ran 600 s later")
+        statuses = [r["status"] for path in glob.glob(os.path.join(killed, "search", "*", "results.csv"))
+                    for r in csv_rows(path)]
+        check({"interrupted", "pending"} & set(statuses),
+              f"the driver SIGKILLed: its sweeps were not stopped, they ran to their end (statuses {statuses})")
 
         # Bad options and a budget that is not the folder's: one line, exit 2 as argparse's; a
         # folder that is not there or cannot be made: exit 1.
