@@ -15,7 +15,7 @@ jn_py_test(test_eval test_eval.py LABELS cli TIMEOUT 300)
 # tools/export_model.py: a checkpoint as a .npz, run in NumPy and PyTorch against jacnoise eval.
 jn_py_test(test_export test_export.py LABELS cli TIMEOUT 300)
 # bench/peers/run_peers.py's refusals (nothing timed).
-jn_py_test(test_peers test_peers.py LABELS cli TIMEOUT 300)
+jn_py_test(test_peers test_peers.py LABELS cli TIMEOUT 900)
 # The C benchmarks' command lines and the files they leave (nothing timed to a figure).
 if(JACNOISE_BENCH)
   jn_py_test(test_bench test_bench.py LABELS cli TIMEOUT 300)
@@ -34,9 +34,9 @@ jn_c_test(test_blas_core SOURCES test_blas_core.c LABELS engine)
 jn_py_test(test_blas_cores test_blas_cores.py LABELS engine TIMEOUT 600)
 set_property(TEST test_blas_cores APPEND PROPERTY ENVIRONMENT "JACNOISE_TEST_GEMM=$<TARGET_FILE:test_gemm>")
 jn_c_test(test_permutation SOURCES test_permutation.c LABELS engine)
-jn_py_test(test_cli test_cli.py LABELS cli TIMEOUT 600)
+jn_py_test(test_cli test_cli.py LABELS cli TIMEOUT 900)
 # Each command's --help lists the options it takes, with their ranges; README's table agrees.
-jn_py_test(test_cli_help test_cli_help.py LABELS cli TIMEOUT 120)
+jn_py_test(test_cli_help test_cli_help.py LABELS cli TIMEOUT 600)
 jn_py_test(test_reliability test_reliability.py LABELS reliability TIMEOUT 900)
 jn_py_test(test_reliability_tmp test_reliability_tmp.py LABELS reliability sweep TIMEOUT 600)
 if(JACNOISE_WITH_CUDA)
@@ -65,7 +65,7 @@ jn_py_test(test_gpu_check test_gpu_check.py LABELS device TIMEOUT 600)
 # The profile: its cost model against the GEMMs a step issues, and the command's report.
 jn_c_test(test_profile_cost SOURCES test_profile_cost.c LABELS engine)
 jn_c_test(test_profile_rounds SOURCES test_profile_rounds.c LABELS engine)
-jn_py_test(test_profile test_profile.py LABELS cli TIMEOUT 600)
+jn_py_test(test_profile test_profile.py LABELS cli TIMEOUT 1500)
 jn_c_test(test_file_flips SOURCES test_file_flips.c LABELS engine)
 # Atomic writes' temporary files: another user's stale one, and those killed writers left.
 jn_c_test(test_tmp_files SOURCES test_tmp_files.c LABELS engine)
