@@ -90,6 +90,15 @@ def idx_cases(d):
         compare_split("data valid", s["valid"], split_stats(x[32:], labels[32:], 3))
         compare_split("data test", s["test"], split_stats(fpix.reshape(10, -1).astype(np.float32), flab, 3))
         check(s["test"]["min"] < 0 and s["test"]["max"] > 1, "data test: float inputs outside [0, 1] not shown")
+    # Values far below 1 (raw sensor readings, say): the mean has its significant digits, where
+    # eight fixed decimals wrote it as 0.
+    tiny = (np.abs(fpix) * np.float32(1e-10)).astype(">f4")
+    write(os.path.join(d, "timg.idx"), idx(0x0D, [10, side, side], tiny.tobytes()))
+    out, _ = data_json("tiny values", ["--data", "idx:timg.idx,flab.idx", "--valid", "0"], d)
+    if out:
+        want = float(tiny.astype(np.float64).mean())
+        got = out["splits"]["train"]["mean"]
+        check(got is not None and abs(got - want) <= 1e-8 * want, f"tiny values: mean {got}, expected {want}")
     out, _ = data_json("data without a test split", ["--data", "idx:img.idx,lab.idx"], d)
     if out:
         compare_split("data empty test", out["splits"]["test"], split_stats(x[:0], labels[:0], 3))

@@ -13,9 +13,12 @@
 static void print_split(const char *name, const jn_dataset *s, const jn_split_stats *st, int last)
 {
     printf("    \"%s\": {\"examples\": %d, \"features\": %d, \"classes\": %d, ", name, s->n, s->d, s->classes);
-    if (s->n)
-        printf("\"min\": %.9g, \"max\": %.9g, \"mean\": %.8f, ", st->min, st->max, st->mean);
-    else
+    if (s->n) {
+        /* Significant digits, as eval's numbers: fixed decimals wrote a mean of 3e-10 as 0. */
+        char mean[32];
+        jn_json_number(mean, sizeof mean, st->mean);
+        printf("\"min\": %.9g, \"max\": %.9g, \"mean\": %s, ", st->min, st->max, mean);
+    } else
         printf("\"min\": null, \"max\": null, \"mean\": null, ");
     printf("\"empty_classes\": %d, \"class_counts\": [", st->empty_classes);
     for (int c = 0; c < s->classes; c++)
