@@ -1150,6 +1150,14 @@ def run_folder_data_cases(d):
     out = expect_ok(name, ["eval", "--checkpoint", "relrun/best.ckpt"], d, parse_json=True)
     check(name, out and out["same_data_as_run"] is True, f"eval: {str(out)[:200]}")
     expect_ok(name, ["step", "--checkpoint", "relrun/last.ckpt", "--dump", "relrun.state"], d)
+    # A new test set in the current folder, the run's files in its own: the --test pair was
+    # looked for in the run's folder alone, and the refusal blamed the run's stored --data.
+    write(os.path.join(d, "newim.idx"), idx(0x08, [7, 4, 4], bytes(i * 5 % 256 for i in range(112))))
+    write(os.path.join(d, "newlb.idx"), idx(0x08, [7], bytes(i % 3 for i in range(7))))
+    out = expect_ok(f"{name}: a new --test here", ["eval", "--checkpoint", "relrun/best.ckpt", "--test",
+                                                    "idx:newim.idx,newlb.idx"], d, parse_json=True)
+    check(f"{name}: a new --test here", out and out["splits"]["test"]["examples"] == 7 and
+          out["splits"]["valid"]["examples"] == 10, f"eval: {str(out)[:300]}")
     # Files moved from that folder are searched for as before (./data, here).
     os.makedirs(os.path.join(d, "data"))
     for file in ("im.idx", "lb.idx"):

@@ -654,7 +654,7 @@ static void test_requests(void)
 
     jn_data data;
     /* Relative names are found in the data folder; valid 1 of 3, test from --test. */
-    jn_data_request req = {"idx:ri.idx,rl.idx", "idx:ri.idx,rl.idx", tmp_dir, 1, 0};
+    jn_data_request req = {"idx:ri.idx,rl.idx", "idx:ri.idx,rl.idx", tmp_dir, 1, 0, NULL};
     int rc = jn_data_load(&req, &data);
     CHECK(rc == 0, "idx: request: %s", jn_last_error());
     if (rc == 0) {
@@ -685,7 +685,7 @@ static void test_requests(void)
               data.valid.y[0], data.dir);
         jn_data_free(&data);
     }
-    jn_data_request as_given = {"idx:ri.idx,rl.idx", NULL, NULL, 1, 0};
+    jn_data_request as_given = {"idx:ri.idx,rl.idx", NULL, NULL, 1, 0, NULL};
     rc = jn_data_load(&as_given, &data);
     CHECK(rc == 0 && data.valid.y[0] == 2 && data.dir[0] == '\0', "idx: no --data-dir, files as given: %s",
           rc ? jn_last_error() : data.dir);
@@ -711,7 +711,7 @@ static void test_requests(void)
      * (it was looked for as DIR//abs/path and the pair refused as lacking a file that is there). */
     char mixed[2 * PATH_MAX + 8];
     snprintf(mixed, sizeof mixed, "idx:%s,rl.idx", path_of("ri.idx"));
-    jn_data_request mixed_req = {mixed, NULL, tmp_dir, 1, 0};
+    jn_data_request mixed_req = {mixed, NULL, tmp_dir, 1, 0, NULL};
     rc = jn_data_load(&mixed_req, &data);
     CHECK(rc == 0, "idx: absolute images, relative labels in --data-dir: %s", jn_last_error());
     if (rc == 0) {
@@ -748,7 +748,7 @@ static void test_requests(void)
     req.data = "kmnist";
     expect_error("unknown set", jn_data_load(&req, &data), "kmnist", "mnist, mnist-binary, usps",
                  "idx:IMAGES,LABELS", NULL);
-    jn_data_request named = {"usps", "idx:ri.idx,rl.idx", tmp_dir, -1, 0};
+    jn_data_request named = {"usps", "idx:ri.idx,rl.idx", tmp_dir, -1, 0, NULL};
     expect_error("--test with a named set", jn_data_load(&named, &data), "--test", "idx: data",
                  NULL);
     named.test = NULL;

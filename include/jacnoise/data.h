@@ -70,6 +70,8 @@ typedef struct {
     const char *data_dir;  /* --data-dir, or NULL / "" to search the default folders */
     long valid;            /* examples taken from the end of the training file; -1 = default */
     long train_limit;      /* keep only the first N training examples (after the split); 0 = all */
+    const char *test_dir;  /* the --test pair's folder, where not data_dir's ("" to search the default
+                            * folders); NULL: data_dir */
 } jn_data_request;
 
 /* The three splits. A split may be empty (n = 0): no --test for idx: data, --valid 0. */

@@ -39,8 +39,9 @@ static int refuses_given(const jn_config *cli)
 
 /* A run's checkpoint names its idx: files as given; its config.txt, beside it, records the
  * folder they were read from (as data-dir), where a resume reads them: so does cfg, where that
- * config.txt is the run's (the same data). Returns whether it did. */
-static int run_data_dir(const char *checkpoint, jn_config *cfg)
+ * config.txt is the run's (the same data). Returns whether it did; *other_test: whether cfg's
+ * --test is not the run's (one the command line gave, named from the current folder). */
+static int run_data_dir(const char *checkpoint, jn_config *cfg, int *other_test)
 {
     char path[JN_PATH_MAX + 16];
     jn_cli_beside(path, sizeof path, checkpoint, "config.txt");
@@ -51,6 +52,7 @@ static int run_data_dir(const char *checkpoint, jn_config *cfg)
         !run.data_dir[0])
         return 0;
     strcpy(cfg->data_dir, run.data_dir);
+    *other_test = strcmp(run.test, cfg->test) != 0;
     return 1;
 }
 
@@ -100,8 +102,9 @@ static int load(jn_cli_state *st, const jn_config *cli, int same_run)
     }
     if (jn_config_overlay(&st->cfg, cli))
         return -1;
-    const int run_dir =
-        cli->checkpoint[0] && !jn_config_given(cli, "data-dir") && run_data_dir(cli->checkpoint, &st->cfg);
+    int other_test = 0;
+    const int run_dir = cli->checkpoint[0] && !jn_config_given(cli, "data-dir") &&
+                        run_data_dir(cli->checkpoint, &st->cfg, &other_test);
     /* A value the command line gave that the options refuse is a bad command line, as train and
      * data say it; one stored in the checkpoint is named with it. */
     if (jn_config_check(&st->cfg)) {
@@ -111,7 +114,9 @@ static int load(jn_cli_state *st, const jn_config *cli, int same_run)
     }
     jn_backend_threads(JN_DEVICE_CPU, st->cfg.threads, 1); /* eval and the reference run on the CPU */
     const jn_config *c = &st->cfg;
-    const jn_data_request req = {c->data, c->test, c->data_dir, c->valid, c->train_limit};
+    /* A --test of other files is searched for as a new run's: the run's folder was read for it,
+     * and eval of a run on a new test set in the current folder failed, blaming the run's --data. */
+    const jn_data_request req = {c->data, c->test, c->data_dir, c->valid, c->train_limit, other_test ? "" : NULL};
     int failed = jn_data_load(&req, &st->data);
     if (failed && run_dir) { /* the run's folder lost them (or is gone): searched for as a new run's */
         st->cfg.data_dir[0] = 0;

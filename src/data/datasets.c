@@ -445,7 +445,7 @@ int jn_data_load(const jn_data_request *req, jn_data *out)
             binarize(&test);
         }
     } else if (load_idx(data, "--data", req->data_dir, 0, &file, out->dir, sizeof out->dir) ||
-               (*test_spec && load_idx(test_spec, "--test", req->data_dir, file.classes, &test, out->test_dir,
+               (*test_spec && load_idx(test_spec, "--test", req->test_dir ? req->test_dir : req->data_dir, file.classes, &test, out->test_dir,
                                                sizeof out->test_dir))) {
         goto done;
     }
