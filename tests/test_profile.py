@@ -557,6 +557,10 @@ def main():
             with open(out) as f:
                 p = json.load(f)
             check((p["reps"], p["warmup"]) == (3, 1), f"--time-limit 1e-9: {p['reps']} rounds after {p['warmup']} warm-up")
+            # The header says why: "3 reps after 1 warm-up" after --reps 100 --warmup 0 read as a bug.
+            check(r.stdout.startswith("profile: 256-12-10, B = 8, cpu backend, 3 reps (of --reps 100: --time-limit "
+                                      "1e-09 s) after 1 warm-up (--time-limit times one), median"),
+                  f"--time-limit 1e-9: header {r.stdout.splitlines()[:1]}")
         # The help says so, where --warmup's line gives the rounds as asked.
         r = run(["profile", "--help"])
         check(re.search(r"--time-limit S +[^\n]*warm-up steps \(one at least, --warmup 0 or not\)", r.stdout),

@@ -195,6 +195,8 @@ typedef struct {
     char model[128];
     int batch;
     int reps, warmup;
+    int reps_asked, warmup_asked; /* --reps and --warmup, where --time-limit changed them */
+    double time_limit;
     int n_variants;           /* variant 0 is the step as configured; the last is plain */
     jn_profile_variant v[JN_PROFILE_MAX_VARIANTS];
     long max_rss_kib;         /* the process's peak resident memory after the runs */

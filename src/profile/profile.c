@@ -142,6 +142,9 @@ int jn_profile_run(jn_profile_target **targets, const char *const *names, const 
         res->batch = batch;
         res->reps = reps;
         res->warmup = warmup;
+        res->reps_asked = rounds->reps;
+        res->warmup_asked = rounds->warmup;
+        res->time_limit = rounds->time_limit;
         res->n_variants = n;
         for (int i = 0; i < n; i++) {
             jn_profile_variant *v = &res->v[i];

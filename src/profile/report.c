@@ -50,8 +50,14 @@ void jn_profile_print(const jn_profile_result *r, FILE *f)
     const jn_profile_variant *v0 = &r->v[0], *pl = plain(r);
     char what[256];
     describe(&v0->obj, what, sizeof what);
-    fprintf(f, "profile: %s, B = %d, %s backend, %d reps after %d warm-up, median [q1 - q3]\n", r->model, r->batch,
-            mc->backend, r->reps, r->warmup);
+    /* Where --time-limit changed the rounds, it says so: "3 reps" after --reps 50 read as a bug. */
+    char cut[96] = "", raised[64] = "";
+    if (r->reps < r->reps_asked)
+        snprintf(cut, sizeof cut, " (of --reps %d: --time-limit %g s)", r->reps_asked, r->time_limit);
+    if (r->warmup > r->warmup_asked)
+        snprintf(raised, sizeof raised, " (--time-limit times one)");
+    fprintf(f, "profile: %s, B = %d, %s backend, %d rep%s%s after %d warm-up%s, median [q1 - q3]\n", r->model,
+            r->batch, mc->backend, r->reps, r->reps == 1 ? "" : "s", cut, r->warmup, raised);
     fprintf(f, "machine: %s; %s\n", mc->device, mc->library);
     char peak[160];
     if (mc->peak_gflops > mc->sgemm_peak_gflops)
