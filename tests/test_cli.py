@@ -676,6 +676,13 @@ def config_cases(d, usps):
     if finished("warning: --threads on CUDA", q):
         check("warning: --threads on CUDA", q.stderr.startswith("jacnoise: warning: --threads 2 changes nothing on "
                                                                 "the CUDA backend"), f"stderr: {q.stderr[:300]!r}")
+    # check says why the GPU side cannot run, as --device cuda's refusal does: a driver too old
+    # for the runtime read "no CUDA device is visible", which sent one looking for the GPU.
+    c = run(["check", "--data", "usps", "--hidden", "5"], d)
+    if q and q.returncode == 1 and finished("check without a usable GPU", c):
+        why = q.stderr.splitlines()[-1].split("jacnoise: --device cuda: ", 1)[-1]
+        check("check without a usable GPU", c.returncode == 1 and c.stderr == f"jacnoise: check: {why}\n",
+              f"exit {c.returncode}, stderr {c.stderr!r}; train --device cuda: {q.stderr!r}")
     if p:
         p = expect_ok("no warning: a run's config.txt", ["train", "--config", os.path.join("cfgrun", "config.txt"),
                                                          "--out", "replayed", "--progress", "never"], d)

@@ -264,8 +264,13 @@ static double default_tolerance(const jn_config *cfg, const jn_model *m)
 
 static int check_backends(const jn_config *cli)
 {
-    if (jn_cuda_device_count() == 0) {
-        jn_fail("check: no CUDA device is visible");
+    /* Why not, as --device cuda's refusal says it (check has no such option): it said "no CUDA
+     * device is visible" of a driver the runtime cannot use and of a build without CUDA too. */
+    if (jn_cuda_device_check()) {
+        static const char option[] = "--device cuda: ";
+        char why[512];
+        snprintf(why, sizeof why, "%s", jn_last_error());
+        jn_fail("check: %s", strncmp(why, option, sizeof option - 1) ? why : why + sizeof option - 1);
         return jn_cli_fail(JN_EXIT_ERROR);
     }
     jn_cli_state st;
