@@ -536,6 +536,11 @@ def main():
                 check((o["jac_lambda"], o["jac_noise"], o["input_noise"]) == (0.1, 0.2, 0.1) and
                       [v["name"] for v in p["variants"]] == ["as configured", "penalty off", "noise off", "plain"],
                       f"{label}: variants {[v['name'] for v in p['variants']]}, configured {o}")
+                # Written as given: %.17g wrote 0.1 as 0.10000000000000001.
+                with open(out) as f:
+                    text = f.read()
+                check('"jac_lambda": 0.1, "jac_noise": 0.2, "input_noise": 0.1,' in text,
+                      f"{label}: objective as written: {text[text.find('objective'):][:120]!r}")
             print(f"{label}: checked")
 
         # --time-limit cuts the rounds (at least 3), and says how many it ran. Steps of 0.3 ms at the

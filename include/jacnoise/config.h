@@ -158,6 +158,9 @@ char *jn_config_trim(char *s);
  * Returns 0 with *v, 1 where it is such a number but beyond a double (*v is strtod's), -1
  * where it is not one. */
 int jn_parse_decimal(const char *s, double *v);
+/* The shortest decimal form that reads back as the same double ("0.1", not
+ * "0.10000000000000001"): how config.txt and the reports write an option's value. */
+void jn_format_double(double v, char *out, size_t cap);
 
 /* A whole number written as digits, a minus sign before them at most, nothing around them:
  * not what strtol takes besides (white space, a plus sign), so that a count is read as it

@@ -342,8 +342,7 @@ static void format_shard(const jn_config *cfg, char *out, size_t cap)
  * check compare as text with the "0" of a run given 0: the same value would read as another. */
 static double zero_unsigned(double v) { return v == 0 ? 0 : v; }
 
-/* The shortest form that reads back as the same double. */
-static void format_double(double v, char *out, size_t cap)
+void jn_format_double(double v, char *out, size_t cap)
 {
     for (int digits = 6; digits <= 17; digits++) {
         snprintf(out, cap, "%.*g", digits, v);
@@ -388,7 +387,7 @@ static void format_eval_noise(const jn_config *cfg, char *out, size_t cap)
     for (int i = 0; i < cfg->n_eval_noise && used + 1 < cap; i++) {
         if (i)
             out[used++] = ',';
-        format_double(cfg->eval_noise[i], out + used, cap - used);
+        jn_format_double(cfg->eval_noise[i], out + used, cap - used);
         used += strlen(out + used);
     }
 }
@@ -737,7 +736,7 @@ static void format_value(const jn_config *cfg, const option *o, char *out, size_
     case K_INT: format_signed(*(const int *)field, out, cap); break;
     case K_LONG: format_signed(*(const long *)field, out, cap); break;
     case K_U64: format_integer(*(const uint64_t *)field, 0, out, cap); break;
-    case K_DOUBLE: format_double(*(const double *)field, out, cap); break;
+    case K_DOUBLE: jn_format_double(*(const double *)field, out, cap); break;
     case K_BOOL: {
         const int v = *(const int *)field;
         copy_text(out, cap, v == JN_RESUME_AUTO ? "auto" : v ? "true" : "false");

@@ -1,5 +1,6 @@
 /* The profile's report: a table for people, JSON for programs, CSV rows for grids. */
 #include "core/fileio.h"
+#include "jacnoise/config.h"
 #include "jacnoise/error.h"
 #include "jacnoise/profile.h"
 #include "train/metrics.h"
@@ -155,9 +156,14 @@ static void json_variant(FILE *f, const jn_profile_variant *v)
     json_string(f, v->name);
     fprintf(f, ", \"penalty\": ");
     json_string(f, est);
-    fprintf(f, ",\n     \"objective\": {\"jac_lambda\": %.17g, \"jac_noise\": %.17g, \"input_noise\": %.17g, "
+    /* As the options were given: %.17g wrote --jac-lambda 0.1 as 0.10000000000000001. */
+    char lambda[32], noise[32], input[32];
+    jn_format_double(v->obj.jac_lambda, lambda, sizeof lambda);
+    jn_format_double(v->obj.jac_noise, noise, sizeof noise);
+    jn_format_double(v->obj.input_noise, input, sizeof input);
+    fprintf(f, ",\n     \"objective\": {\"jac_lambda\": %s, \"jac_noise\": %s, \"input_noise\": %s, "
                "\"jac_copies\": %d, \"jac_target\": \"%s\", \"jac_proj\": %d},\n",
-            v->obj.jac_lambda, v->obj.jac_noise, v->obj.input_noise, v->obj.jac_copies, target, v->obj.jac_proj);
+            lambda, noise, input, v->obj.jac_copies, target, v->obj.jac_proj);
     fprintf(f, "     \"flops\": %.17g, \"gemm_calls\": %d, \"launches\": %d, \"jvp_in_forward\": %s, "
                "\"workspace_bytes\": %zu, \"state_bytes\": %zu,\n     ",
             v->total_flops, v->gemm_calls, v->launches, v->jvp_in_forward ? "true" : "false", v->workspace_bytes,
