@@ -1204,13 +1204,18 @@ def group_keys_split(tmp):
         same_run(os.path.join(folder, "runs", i), alone, f"batch and hidden swept: run {i} vs train alone")
 
 
+def tiny_sweep(tmp, name, *args):
+    """TINY_SPEC written to tmp/NAME.spec and swept into tmp/NAME (with args): the spec and folder."""
+    spec, folder = os.path.join(tmp, name + ".spec"), os.path.join(tmp, name)
+    open(spec, "w").write(TINY_SPEC)
+    sweep(["--spec", spec, "--out", folder] + list(args))
+    return spec, folder
+
+
 def merge_further(tmp):
     """A merge keeps, of two unfinished copies of a run, the one further along (more steps),
     whichever folder is named first."""
-    spec = os.path.join(tmp, "tiny-merge.spec")
-    open(spec, "w").write(TINY_SPEC)
-    done = os.path.join(tmp, "tiny-merge")
-    sweep(["--spec", spec, "--out", done])
+    _, done = tiny_sweep(tmp, "tiny-merge")
     i = run_ids(done)[0]
     config = os.path.join(done, "runs", i, "config.txt")
     for steps in (1, 2):  # 3 steps an epoch: paused inside it
@@ -1774,6 +1779,24 @@ def shards_cut_record(tmp):
           f"a sweep of another shard on a shards file cut before its newline: {p.stderr!r}, runs {run_ids(folder)}")
 
 
+def damaged_summary(tmp):
+    """A run whose summary.json is damaged (edited by hand): status counts it unreadable, with a
+    line naming the file and what fixes it, not running (it was, with no word of why); the sweep
+    run again resumes it and writes the file again."""
+    spec, folder = tiny_sweep(tmp, "damaged")
+    bad = run_ids(folder)[0]
+    summary = os.path.join(folder, "runs", bad, "summary.json")
+    open(summary, "w").write("garbage\n")
+    shown = run(["sweep", "status", folder]).stdout
+    check(f"1 done, 0 diverged, 0 failed, 0 running, 0 interrupted, 0 pending, 1 unreadable\n" in shown and
+          f"unreadable {bad}: {summary}: byte 0: expected '{{' (the sweep run again resumes it and writes its "
+          "summary.json again)\n" in shown and "running:" not in shown, f"status of a damaged summary.json: {shown!r}")
+    sweep(["--spec", spec, "--out", folder])
+    shown = run(["sweep", "status", folder]).stdout
+    check("2 done, 0 diverged, 0 failed, 0 running, 0 interrupted, 0 pending\n" in shown and "unreadable" not in shown,
+          f"status once the sweep ran again on a damaged summary.json: {shown!r}")
+
+
 def trained_since_planned(tmp):
     """A shard sharing the folder that trains a run to its end after this sweep planned its
     group (the run then had no checkpoint) and before this sweep reached it: this sweep
@@ -1941,6 +1964,7 @@ def main():
     shard_status(tmp)
     count_words(tmp)
     merged_status(tmp)
+    damaged_summary(tmp)
     shards_cut_record(tmp)
     run_config_as_spec(tmp)
     interrupted_status(tmp)

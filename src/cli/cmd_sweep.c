@@ -12,12 +12,13 @@ static void status_help(void)
     printf("usage: jacnoise sweep status DIR\n\n"
            "Prints the progress of the sweep in DIR, read from its run folders: configurations done,\n"
            "diverged, failed, running (started, not ended), interrupted (stopped; a rerun resumes them)\n"
-           "and pending, the best by validation error, where results.csv and the plots are, and,\n"
-           "where configurations are unfinished, how to continue (how many failed, to fix first): in\n"
-           "the folder of a Slurm job array, which of its tasks to resubmit (also those of a cancelled\n"
-           "array that never started). In a shard's own folder, those of the shards that never ran\n"
-           "there are counted apart (DIR/shards records the shards that did), with no rerun said for\n"
-           "them, as in the table the sweep prints at its end.\n");
+           "and pending (and unreadable: a damaged summary.json, which a rerun writes again), the best\n"
+           "by validation error, where results.csv and the plots are, and, where configurations are\n"
+           "unfinished, how to continue (how many failed, to fix first): in the folder of a Slurm job\n"
+           "array, which of its tasks to resubmit (also those of a cancelled array that never started).\n"
+           "In a shard's own folder, those of the shards that never ran there are counted apart\n"
+           "(DIR/shards records the shards that did), with no rerun said for them, as in the table the\n"
+           "sweep prints at its end.\n");
     jn_cli_print_operands_help("sweep status", "DIR");
 }
 

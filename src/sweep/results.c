@@ -66,7 +66,8 @@ static int read_row(const char *folder, jn_run_row *row)
             row->steps = s.s.steps > row->steps ? s.s.steps : row->steps;
             if (!epochs && isfinite(s.s.seconds))
                 row->seconds = s.s.seconds;
-        } else {
+        } else {  /* damaged: its run neither trains nor ended as it says (it was counted running) */
+            snprintf(row->status, sizeof row->status, "unreadable");
             snprintf(row->message, sizeof row->message, "%s", jn_last_error());
         }
     }
@@ -190,7 +191,7 @@ int jn_results_save(const jn_results *t, const char *dir)
 
 /* Which count of the status line a row falls in. A run stopped by a signal or --max-steps has
  * said so in its summary: nothing trains it, and a rerun resumes it. */
-enum { DONE, DIVERGED, FAILED, RUNNING, INTERRUPTED, PENDING, ELSEWHERE, N_STATES };
+enum { DONE, DIVERGED, FAILED, RUNNING, INTERRUPTED, PENDING, UNREADABLE, ELSEWHERE, N_STATES };
 
 static int state_of(const jn_run_row *row)
 {
@@ -202,6 +203,8 @@ static int state_of(const jn_run_row *row)
         return FAILED;
     if (!strcmp(row->status, "interrupted") || !strcmp(row->status, "paused"))
         return INTERRUPTED;
+    if (!strcmp(row->status, "unreadable"))
+        return UNREADABLE;
     return strcmp(row->status, "pending") ? RUNNING : PENDING;
 }
 
@@ -283,6 +286,8 @@ void jn_results_print(const jn_plan *plan, const char *dir, const jn_run_row *ro
     jn_print(f, "sweep %s: %d configuration%s: %d done, %d diverged, %d failed, %d running, %d interrupted, "
              "%d pending", dir, n, n == 1 ? "" : "s", count[DONE], count[DIVERGED], count[FAILED], count[RUNNING],
              count[INTERRUPTED], count[PENDING]);
+    if (count[UNREADABLE])  /* said only where there are some: the count line scripts read stays */
+        fprintf(f, ", %d unreadable", count[UNREADABLE]);
     if (count[ELSEWHERE])  /* one configuration is one shard's */
         fprintf(f, ", %d other shard%s", count[ELSEWHERE], count[ELSEWHERE] > 1 ? "s'" : "'s");
     fputc('\n', f);
@@ -325,6 +330,9 @@ void jn_results_print(const jn_plan *plan, const char *dir, const jn_run_row *ro
     for (int i = 0; i < n; i++)
         if (state_of(&rows[i]) == FAILED)
             jn_print(f, "failed %s: %s\n", plan->entries[i].id, rows[i].message);
+        else if (state_of(&rows[i]) == UNREADABLE)
+            jn_print(f, "unreadable %s: %s (the sweep run again resumes it and writes its summary.json again)\n",
+                     plan->entries[i].id, rows[i].message);
     char csv[JN_PATH_MAX + 32];
     struct stat st;
     if (!jn_path_join(csv, sizeof csv, dir, "results.csv") && stat(csv, &st) == 0 && S_ISREG(st.st_mode))

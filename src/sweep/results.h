@@ -11,8 +11,9 @@
 #include "sweep/plan.h"
 
 typedef struct {
-    /* pending (no folder), running (started, not ended: in progress or killed), or the
-     * summary's status: finished, early-stopped, diverged, failed, interrupted, paused */
+    /* pending (no folder), running (started, not ended: in progress or killed), unreadable
+     * (a summary.json that cannot be read: damaged), or the summary's status: finished,
+     * early-stopped, diverged, failed, interrupted, paused */
     char status[32];
     char message[1024];
     int done;                /* finished, early-stopped or diverged: a rerun skips it */
