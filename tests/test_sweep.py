@@ -1797,6 +1797,19 @@ def damaged_summary(tmp):
           f"status once the sweep ran again on a damaged summary.json: {shown!r}")
 
 
+def runs_not_a_folder(tmp):
+    """A sweep folder whose runs is a file: status says up front that a sweep there is refused
+    (it counted every configuration pending and said to rerun the sweep, which refused)."""
+    folder = os.path.join(tmp, "runs-file")
+    os.makedirs(folder)
+    open(os.path.join(folder, "sweep.spec"), "w").write(TINY_SPEC)
+    open(os.path.join(folder, "runs"), "w").close()
+    p = run(["sweep", "status", folder], expect=1)
+    check(p.stderr == f"jacnoise: {folder}/runs: not a folder, so a sweep or merge on {folder} is refused; move it "
+                      "away, then run the sweep again\n" and not p.stdout,
+          f"status of a folder whose runs is a file: {p.stdout!r} {p.stderr!r}")
+
+
 def trained_since_planned(tmp):
     """A shard sharing the folder that trains a run to its end after this sweep planned its
     group (the run then had no checkpoint) and before this sweep reached it: this sweep
@@ -1965,6 +1978,7 @@ def main():
     count_words(tmp)
     merged_status(tmp)
     damaged_summary(tmp)
+    runs_not_a_folder(tmp)
     shards_cut_record(tmp)
     run_config_as_spec(tmp)
     interrupted_status(tmp)

@@ -817,6 +817,20 @@ static int print_continue(const jn_plan *plan, const char *dir, const jn_run_row
     return rc;
 }
 
+/* A DIR/runs that is no folder refuses every sweep and merge on DIR: status says so up front,
+ * where it counted every configuration pending and said to rerun the sweep. 0, or -1 (recorded). */
+static int runs_folder(const char *dir)
+{
+    char runs[JN_PATH_MAX + 32];
+    struct stat st;
+    if (jn_path_join(runs, sizeof runs, dir, "runs"))
+        return -1;
+    if (stat(runs, &st) == 0 && !S_ISDIR(st.st_mode))
+        return jn_fail("%s: not a folder, so a sweep or merge on %s is refused; move it away, then run the sweep "
+                       "again", runs, dir);
+    return 0;
+}
+
 int jn_sweep_status(const char *dir)
 {
     jn_spec spec;
@@ -824,7 +838,7 @@ int jn_sweep_status(const char *dir)
     jn_run_row *rows = NULL;
     unsigned char *here = NULL;
     const int code = load_spec(dir, &spec);
-    int rc = code || jn_plan_make(&spec, NULL, dir, &plan);
+    int rc = code || runs_folder(dir) || jn_plan_make(&spec, NULL, dir, &plan);
     const size_t n = (size_t)(plan.n_entries ? plan.n_entries : 1);
     if (!rc && (!(rows = calloc(n, sizeof *rows)) || !(here = malloc(n))))
         rc = jn_fail("out of memory for the rows of %d configurations", plan.n_entries);
