@@ -1810,6 +1810,23 @@ def runs_not_a_folder(tmp):
           f"status of a folder whose runs is a file: {p.stdout!r} {p.stderr!r}")
 
 
+def merged_blank_lines(tmp):
+    """Blank lines added to DIR/merged by hand name no folder in status's advice (each was an
+    extra space in the merge command), and a DIR/merged of blank lines alone is no merge."""
+    _, a = tiny_sweep(tmp, "merged-blank-0", "--shard", "0/2")
+    merged = os.path.join(tmp, "merged-blank-m")
+    run(["sweep", "merge", merged, a])
+    record = os.path.join(merged, "merged")
+    open(record, "w").write(f"\n{a}\n \n\n")
+    shown = run(["sweep", "status", merged]).stdout.splitlines()[-1]
+    check(shown.endswith(f"then merge again: jacnoise sweep merge {merged} {a}"),
+          f"status of a merged folder with blank lines in {record}: {shown!r}")
+    open(record, "w").write("\n \n")
+    shown = run(["sweep", "status", merged]).stdout.splitlines()[-1]
+    check(shown.endswith("run the same sweep command again to continue"),
+          f"status of a merged folder whose {record} is blank lines alone: {shown!r}")
+
+
 def trained_since_planned(tmp):
     """A shard sharing the folder that trains a run to its end after this sweep planned its
     group (the run then had no checkpoint) and before this sweep reached it: this sweep
@@ -1977,6 +1994,7 @@ def main():
     shard_status(tmp)
     count_words(tmp)
     merged_status(tmp)
+    merged_blank_lines(tmp)
     damaged_summary(tmp)
     runs_not_a_folder(tmp)
     shards_cut_record(tmp)

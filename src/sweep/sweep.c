@@ -12,6 +12,7 @@
 #include "sweep/workers.h"
 #include "train/progress.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <limits.h>
 #include <math.h>
@@ -738,20 +739,26 @@ static int print_merged_continue(const char *dir, int unfinished, const char *fi
     size_t len = 0;
     if (jn_path_join(path, sizeof path, dir, "merged") || (access(path, F_OK) == 0 && jn_read_file(path, &data, &len)))
         return -1;
-    if (!len) {
-        free(data);
+    jn_buf sources = {0};  /* the merged folders, each after a space; blank lines (added by hand) are none */
+    for (size_t at = 0; at < len; at = line_end(data, len, at) + 1) {
+        const size_t end = line_end(data, len, at);
+        size_t first = at;
+        while (first < end && isspace(data[first]))
+            first++;
+        if (first < end) {
+            jn_buf_put(&sources, " ", 1);
+            jn_buf_put(&sources, data + at, end - at);
+        }
+    }
+    free(data);
+    if (!sources.len) {  /* no merge recorded: a sweep's folder */
+        jn_buf_free(&sources);
         continue_words(how, sizeof how, NULL, 0);
         jn_print(stdout, "unfinished: %d configuration%s%s; once no sweep trains them, %s\n", unfinished,
                  unfinished > 1 ? "s" : "", fix, how);
         return 0;
     }
-    jn_buf sources = {0};  /* the merged folders, each after a space */
-    for (size_t at = 0; at < len; at = line_end(data, len, at) + 1) {
-        jn_buf_put(&sources, " ", 1);
-        jn_buf_put(&sources, data + at, line_end(data, len, at) - at);
-    }
     jn_buf_put(&sources, "", 1);
-    free(data);
     const int rc = jn_buf_ok(&sources, "the merged folders");
     if (!rc)
         jn_print(stdout, "unfinished: %d configuration%s%s; a merge made this folder (%s names the folders merged): "
