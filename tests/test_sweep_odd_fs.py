@@ -8,7 +8,8 @@ through the run folders in it (it failed, 'cannot open folder to sync', and then
 folders it made there unsynced); and one on Linux before 5.8 (setarch's uname 2.6 here), whose
 syncfs does not report a failed write-back, syncs each file (it used syncfs there, and could
 end with success after losing a file); status and merge of a sweep folder its user may not look
-in saying so (they said it held no sweep.spec).
+in saying so (they said it held no sweep.spec), and a sweep or merge into one its user may not
+write naming the folder (they named sweep.spec's temporary file).
 
 Run by ctest with JACNOISE_BIN and JACNOISE_DATA set."""
 import os
@@ -121,6 +122,24 @@ def unsearchable_folder(tmp, spec):
     os.chmod(folder, 0o755)
 
 
+def unwritable_folder(tmp, spec):
+    """A sweep, its --dry-run, and a merge into a sweep folder this user may not write (as
+    nobody, a folder of root's) are refused in one line naming the folder (they named the
+    temporary file of sweep.spec's write, DIR/sweep.spec.HOST.PID.tmp), exit 1."""
+    if os.geteuid() != 0 or not shutil.which("setpriv"):
+        print("unwritable sweep folder: skipped (needs root and setpriv to run as nobody)")
+        return
+    folder = os.path.join(tmp, "unwritable")
+    run(["sweep", "--spec", spec, "--out", folder, "--progress", "never"])
+    os.chmod(folder, 0o755)
+    for args, said in ((["--spec", spec, "--out", folder, "--progress", "never"], "--out " + folder),
+                       (["--spec", spec, "--out", folder, "--dry-run"], "--out " + folder),
+                       (["merge", folder], folder)):
+        p = subprocess.run(AS_NOBODY + [BIN, "sweep"] + args, capture_output=True, text=True, timeout=600)
+        check(p.returncode == 1 and p.stderr == f"jacnoise: {said}: cannot write in the folder (Permission denied)\n",
+              f"sweep {' '.join(args)}, a folder its user may not write: exit {p.returncode}: {p.stderr!r}")
+
+
 def old_kernel(tmp):
     if not shutil.which("setarch"):
         print("old kernel: skipped (setarch is missing)")
@@ -140,6 +159,7 @@ def main():
     no_hard_links(tmp, spec)
     unreadable_runs(tmp, spec)
     unsearchable_folder(tmp, spec)
+    unwritable_folder(tmp, spec)
     old_kernel(tmp)
     return finish("sweep odd file system", tmp)
 

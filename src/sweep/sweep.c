@@ -388,6 +388,11 @@ static int prepare_folder(const char *option, const char *dir, const jn_spec *sp
         return JN_EXIT_USAGE;
     if (jn_path_join(path, sizeof path, dir, "sweep.spec") || jn_path_join(runs, sizeof runs, dir, "runs"))
         return JN_EXIT_ERROR;
+    /* Every sweep and merge writes there, sweep.spec's temporary file first: refused up front,
+     * that write's error named DIR/sweep.spec.HOST.PID.tmp, not the folder. */
+    if (access(dir, F_OK) == 0 && access(dir, W_OK | X_OK) != 0)
+        return jn_fail("%s%s%s: cannot write in the folder (%s)", option ? option : "", option ? " " : "", dir,
+                       strerror(errno)), JN_EXIT_ERROR;
     if (check)
         return access(path, F_OK) == 0 ? same_spec(dir, path, spec) : 0;
     if (jn_mkdirs(runs)) {  /* named as train names its --out: 'DIR/runs: cannot create folder' named no option */
