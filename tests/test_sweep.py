@@ -155,7 +155,7 @@ def spec_errors(tmp):
         # A value an option refuses, among many: its column as well (the line alone left it to look for).
         ("lr = [0.1, 0.2, -1, 0.3]\n", 3, "column 17: --lr: -1 out of range"),
         ("seed = choice(1, 2, x)\nsamples = 3\n", 3, "column 21: --seed: expected an integer, got 'x'"),
-        ('loss = [xent, "hinge"]\n', 3, "column 15: --loss: invalid value 'hinge'"),
+        ('loss = [xent, "hinge"]\n', 3, "column 15: --loss hinge: invalid value; valid: xent"),
         ("jac-noise = log-uniform(0.1, 1e9)\nsamples = 2\n", 3, "column 30: --jac-noise: 1e9 out of range"),
         ('lr = "0.1#x"  # a comment\n', 3, "got '0.1#x'"),  # a '#' inside quotes is the value's
         ("jac-target = hidden:2\n", 0, "hidden:2 does not exist"),

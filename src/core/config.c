@@ -49,9 +49,10 @@ struct option {
 
 /* ---- custom option kinds ------------------------------------------------------------ */
 
+/* In the "--opt VALUE: ..." form of the CLI's other refusals (an empty value shown as ''). */
 static int fail_choice(const option *o, const char *value, const char *choices)
 {
-    return jn_fail("--%s: invalid value '%s'; valid: %s", o->name, value, choices);
+    return jn_fail("--%s %s: invalid value; valid: %s", o->name, *value ? value : "''", choices);
 }
 
 static int set_choice(jn_config *cfg, const option *o, const char *value)
