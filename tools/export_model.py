@@ -16,7 +16,8 @@ module: `read_checkpoint(path)` and `logits(layers, x)`.
 The file is refused where jacnoise's reader refuses it, with the same bounds and byte offsets,
 for what the tool reads: magic, version (1 or 2: version 1 has no data CRC), length (a file
 that ends in the magic number or the version "ends while reading" it, one cut later is
-"truncated"), CRC-32, value size (4 or 8 bytes: either build's), layer count and sizes,
+"truncated", a whole one with bytes added has "unexpected bytes after the checkpoint's end"),
+CRC-32, value size (4 or 8 bytes: either build's), layer count and sizes,
 configuration text, the ranges of the epoch,
 best epoch, status and section flags, finite values; not the training state's consistency,
 which `jacnoise show` checks too. A refusal is one line naming the file and the byte offset,
@@ -140,9 +141,11 @@ def read_checkpoint(path):
     need(8, 4, "the format version")
     (version,) = struct.unpack_from("<I", blob, 8)
 
+    def crc_matches(end):
+        return end >= 4 and zlib.crc32(blob[:end - 4]) == struct.unpack_from("<I", blob, end - 4)[0]
+
     def check_crc():
-        (crc,) = struct.unpack_from("<I", blob, len(blob) - 4)
-        if zlib.crc32(blob[:-4]) != crc:
+        if not crc_matches(len(blob)):
             raise fail(len(blob) - 4, "CRC-32 mismatch: the file is damaged")
 
     if version not in VERSIONS:
@@ -152,6 +155,9 @@ def read_checkpoint(path):
     size, exact = implied_size(blob, version)
     if len(blob) < size:
         raise fail(len(blob), f"truncated: {len(blob)} bytes, expected {'' if exact else 'at least '}{size}")
+    # Bytes added after a whole checkpoint: its checksum matches where the header says it ends.
+    if exact and 0 < size < len(blob) and crc_matches(size):
+        raise fail(size, f"{len(blob) - size} unexpected bytes after the checkpoint's end (its header gives {size} bytes)")
     check_crc()
     value_size, n_layers = struct.unpack_from("<II", blob, 12)
     if value_size not in (4, 8):

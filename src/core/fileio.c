@@ -227,16 +227,31 @@ int jn_cur_f64_array(jn_cursor *c, double *v, size_t n, const char *what)
     return cur_array(c, v, n, 8, "doubles", what);
 }
 
+/* The CRC-32 of the cursor's data before its last 4 bytes (len >= 4). */
+static uint32_t body_crc(const jn_cursor *c)
+{
+    return (uint32_t)crc_update(crc32(0L, Z_NULL, 0), c->data, c->len - 4);
+}
+
+int jn_cur_crc_matches(const jn_cursor *c) { return c->len >= 4 && body_crc(c) == le32(c->data + c->len - 4); }
+
 int jn_cur_check_crc(const jn_cursor *c)
 {
     if (c->len < 4)
         return jn_fail("%s: byte 0: file too short (%zu bytes) to hold a checksum", c->path, c->len);
-    uint32_t stored = le32(c->data + c->len - 4);
-    const size_t body = c->len - 4;
-    const uLong crc = crc_update(crc32(0L, Z_NULL, 0), c->data, body);
-    if ((uint32_t)crc != stored)
+    const uint32_t stored = le32(c->data + c->len - 4), crc = body_crc(c);
+    if (crc != stored)
         return jn_fail("%s: byte %zu: checksum mismatch (stored CRC-32 %08x, computed %08x): the file is corrupt",
-                       c->path, body, stored, (unsigned)crc);
+                       c->path, c->len - 4, stored, (unsigned)crc);
+    return 0;
+}
+
+int jn_cur_check_end(const jn_cursor *c, uint64_t size, const char *format)
+{
+    if (c->len > size)
+        return jn_fail("%s: byte %llu: %llu unexpected bytes after the %s's end (its header gives %llu bytes)",
+                       c->path, (unsigned long long)size, (unsigned long long)(c->len - size), format,
+                       (unsigned long long)size);
     return 0;
 }
 

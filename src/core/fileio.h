@@ -61,6 +61,8 @@ int jn_cur_f32_array(jn_cursor *c, float *v, size_t n, const char *what);
 int jn_cur_f64_array(jn_cursor *c, double *v, size_t n, const char *what);
 /* Checks that the last 4 bytes of the cursor's data are the CRC-32 of the rest. */
 int jn_cur_check_crc(const jn_cursor *c);
+/* The same check, without a failure recorded: 1 where they are (0 for fewer than 4 bytes). */
+int jn_cur_crc_matches(const jn_cursor *c);
 /* Reads a format version (u32) and refuses one outside oldest..reads, naming the format
  * ("checkpoint") and adding `older` (NULL: nothing) for an older one; a file whose checksum
  * fails too is refused as corrupt. */
@@ -69,6 +71,9 @@ int jn_cur_version(jn_cursor *c, uint32_t *version, uint32_t oldest, uint32_t re
 /* Refuses data shorter than `expected`, the size its header implies (exactly, or at least
  * where the header is cut too): "truncated" says more than a checksum mismatch. */
 int jn_cur_check_size(const jn_cursor *c, uint64_t expected, int exact);
+/* Refuses data longer than `size`, where its header says a `format` ("checkpoint") ends:
+ * bytes added after a whole file, counted. */
+int jn_cur_check_end(const jn_cursor *c, uint64_t size, const char *format);
 
 /* Reads a whole file. *data must be freed by the caller. */
 int jn_read_file(const char *path, unsigned char **data, size_t *len);

@@ -188,12 +188,8 @@ int jn_stepstate_parse(const unsigned char *data, size_t len, const char *path, 
         jn_cur_u32(&c, &header_crc, "the header's checksum"))
         return -1;
     const jn_cursor header = {data, HEADER_BYTES, 0, path};
-    if (jn_cur_check_crc(&header) || jn_cur_check_size(&c, size, 1))
-        return -1;
-    if (len > size)
-        return jn_fail("%s: byte %llu: %llu unexpected bytes after the file's end (its header says %llu bytes)",
-                       path, (unsigned long long)size, (unsigned long long)(len - size), (unsigned long long)size);
-    if (jn_cur_check_crc(&c))
+    if (jn_cur_check_crc(&header) || jn_cur_check_size(&c, size, 1) || jn_cur_check_end(&c, size, "step state") ||
+        jn_cur_check_crc(&c))
         return -1;
     c.len -= 4;
     int cap = 0;
