@@ -620,9 +620,21 @@ def config_cases(d, usps):
     tiny = ["train", "--config", "good.cfg", "--max-steps", "1", "--progress", "never"]
 
     # An option given twice takes its last value, as --help says.
-    if expect_ok("an option given twice", tiny + ["--lr", "0.1", "--lr", "0.2", "--out", "twice"], d):
+    p = expect_ok("an option given twice", tiny + ["--lr", "0.1", "--lr", "0.2", "--out", "twice"], d)
+    if p:
         text = read(os.path.join(d, "twice", "config.txt")).decode()
         check("an option given twice", "\nlr=0.2\n" in text, f"config.txt: {text!r}")
+        # Counts of 1 in the singular: "paused after 1 steps" read as a slip.
+        check("paused after one step", "paused after 1 step (--max-steps)" in p.stdout, f"stdout: {p.stdout!r}")
+    p = expect_ok("one training example", tiny + ["--train-limit", "1", "--batch", "300", "--out", "one"], d)
+    check("one training example", p is not None and "jacnoise: warning: --batch 300 is more than the 1 training "
+          "example: each epoch is one step over it\n" in p.stderr, f"stderr: {p.stderr if p else ''!r}")
+    expect_error("one training example left", tiny + ["--valid", "7290", "--train-limit", "2", "--out", "left"], 1,
+                 ["--train-limit 2: only 1 training example is available"], d)
+    p = expect_ok("a step of one row", ["step", "--data", "usps", "--hidden", "8", "--batch", "1", "--dump", "row.bin"],
+                  d)
+    check("a step of one row", p is not None and ": epoch 1 batch 1 (step 1), 1 row, loss" in p.stdout,
+          f"stdout: {p.stdout if p else ''!r}")
 
     # -0 is 0: config.txt kept "-0", and a resume given 0 was refused as a changed option
     # ("the run has input-noise=-0").

@@ -722,6 +722,10 @@ def main():
             lines = r.stderr.strip().splitlines()
             check(len(lines) == 1 and words in lines[0], f"{args}: stderr {r.stderr!r}")
             check(not os.path.exists(bad), f"{args}: wrote {bad}")
+        # One training example, not "the 1 training examples".
+        r = run(["profile", "--device", "cpu", "--data", "usps", "--hidden", "5", "--train-limit", "1", "--batch", "100"],
+                expect=1)
+        check(r.stderr == "jacnoise: --batch 100: larger than the 1 training example\n", f"stderr {r.stderr!r}")
         # An existing --csv that is no profile table (a sweep's results.csv) is refused, kept;
         # a profile table there is the grid's to replace (below: bad.csv).
         foreign = os.path.join(tmp, "results.csv")

@@ -22,7 +22,8 @@ static int profile_model(const jn_config *cfg, const jn_dataset *train, jn_model
     if (jn_config_model(cfg, train->d, train->classes, m))
         return -1;
     if (cfg->batch > train->n)
-        return jn_fail("--batch %d: larger than the %d training examples", cfg->batch, train->n);
+        return jn_fail("--batch %d: larger than the %d training example%s", cfg->batch, train->n,
+                       train->n == 1 ? "" : "s");
     return 0;
 }
 

@@ -244,9 +244,9 @@ int jn_cmd_step(int argc, char **argv)
         goto done;
     }
     /* Counted from 1, as training's messages count them (the dump's fields count from 0). */
-    jn_print(stdout, "step state written to %s: epoch %d batch %ld (step %llu), %d rows, loss %.6g, penalty %.6g\n",
-             cfg->dump, pos.epoch + 1, pos.batch + 1, (unsigned long long)pos.global_step + 1, B, terms.loss,
-             terms.penalty);
+    jn_print(stdout, "step state written to %s: epoch %d batch %ld (step %llu), %d row%s, loss %.6g, penalty %.6g\n",
+             cfg->dump, pos.epoch + 1, pos.batch + 1, (unsigned long long)pos.global_step + 1, B, B == 1 ? "" : "s",
+             terms.loss, terms.penalty);
     /* A finished run takes no next step (nor one whose last epoch only has its end left): say
      * whose step this is. */
     if (pos.status != JN_RUN_RUNNING || pos.epoch >= cfg->epochs)

@@ -410,9 +410,9 @@ static int split(const jn_data_request *req, const char *prefix, const jn_datase
         return jn_fail("--train-limit %ld: expected 0 (all) or a positive count",
                        req->train_limit);
     if (req->train_limit > rest)
-        return jn_fail("--train-limit %ld: only %ld training examples are available (the "
+        return jn_fail("--train-limit %ld: only %ld training example%s available (the "
                        "training file of %s has %d, --valid takes %ld)",
-                       req->train_limit, rest, req->data, file->n, valid);
+                       req->train_limit, rest, rest == 1 ? " is" : "s are", req->data, file->n, valid);
     long keep = req->train_limit ? req->train_limit : rest;
     if (take(file, 0, (int)keep, prefix, "train", &out->train) ||
         take(file, (int)rest, (int)valid, prefix, "valid", &out->valid))

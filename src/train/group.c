@@ -399,8 +399,9 @@ static int settle(jn_group *g, jn_job_source *src)
                          "total, not this call's); %s",
                          (unsigned long long)st->global_step, st->epoch + 1, job->cfg.max_steps, src->to_continue);
             else
-                snprintf(message, sizeof message, "paused after %llu steps (--max-steps) in epoch %d; %s",
-                         (unsigned long long)st->global_step, st->epoch + 1, src->to_continue);
+                snprintf(message, sizeof message, "paused after %llu step%s (--max-steps) in epoch %d; %s",
+                         (unsigned long long)st->global_step, st->global_step == 1 ? "" : "s", st->epoch + 1,
+                         src->to_continue);
             mark_ending(g, s, "paused", JN_EXIT_OK, message);
         }
     }

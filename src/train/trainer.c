@@ -61,8 +61,9 @@ static int train_group(jn_job *job)
         jn_data_print_classes(data, job->cfg.data, stdout); /* and a warning on an empty class */
         fflush(stdout);
         if (jn_config_given(&job->cfg, "batch") && job->cfg.batch > data->train.n) /* the default is no choice */
-            fprintf(stderr, "jacnoise: warning: --batch %d is more than the %d training examples: each epoch is one "
-                    "step over all of them\n", job->cfg.batch, data->train.n);
+            fprintf(stderr, "jacnoise: warning: --batch %d is more than the %d training example%s: each epoch is one "
+                    "step over %s\n", job->cfg.batch, data->train.n, data->train.n == 1 ? "" : "s",
+                    data->train.n == 1 ? "it" : "all of them");
         /* Early stopping counts epochs without a better validation error: with no validation
          * split every epoch counts as the best (job.c), so the run never stops early. Said once,
          * at the start: a resumed run's stored options all read as given. */
