@@ -1383,6 +1383,13 @@ def device_record(d):
               ["train", "--resume", "--out", "old-summary", "--progress", "never"], d)
     check("train: --resume of an ended run whose summary has no device",
           read(os.path.join(old, "summary.json")) == before, "summary.json rewritten: it did not read")
+    # A summary edited down to some of the device's fields: those printed, not "cpu, , 0 BLAS threads, ".
+    for fields, want in (({"backend": "cpu"}, "device: cpu (its details not recorded)"),
+                         ({"backend": "cpu", "threads": 1}, "device: cpu, 1 BLAS thread"),
+                         ({"backend": "cuda"}, "device: cuda, fp32 GEMMs")):
+        write(os.path.join(old, "summary.json"), json.dumps({**json.loads(before), **fields}).encode())
+        p = expect_ok(f"show: a summary with only {fields}", ["show", "old-summary/best.ckpt"], d)
+        check(f"show: a summary with only {fields}", p and want in p.stdout.splitlines(), f"{p and p.stdout!r}")
 
 def run_cases(d):
     e = lambda name, args, words, code=1, absent=(): expect_error(name, args, code, words, d, absent)

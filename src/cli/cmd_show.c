@@ -13,9 +13,18 @@
 #include <string.h>
 #include <unistd.h>
 
+/* Appends format, with value, to line where the summary records value (not ""). */
+static void add_field(char *line, size_t cap, const char *format, const char *value)
+{
+    const size_t n = strlen(line);
+    if (value[0] && n < cap)
+        snprintf(line + n, cap - n, format, value);
+}
+
 /* The device the run trained on, as the summary.json beside a run's checkpoint records it (the
  * process that ended the run wrote it); nothing where there is none (a run in progress, a
- * checkpoint copied elsewhere). A summary that does not read only costs this line. */
+ * checkpoint copied elsewhere). A summary that does not read only costs this line; of one
+ * edited by hand, only the fields it holds are printed (it printed "cpu, , 0 BLAS threads, "). */
 static void show_device(const char *checkpoint)
 {
     char path[JN_PATH_MAX + 16];
@@ -25,20 +34,32 @@ static void show_device(const char *checkpoint)
     jn_summary_file f;
     const int unread = jn_summary_read(path, &f);
     const jn_device_info *d = unread ? NULL : f.s.device;
-    if (unread)
+    if (unread) {
         jn_print(stdout, "device: unknown (%s)\n", jn_last_error());
-    else if (!d)
+        return;
+    }
+    if (!d) {
         jn_print(stdout, "device: not recorded (%s was written before runs recorded their device)\n", path);
-    else if (!strcmp(d->backend, "cuda")) {
-        char which[96] = "";  /* a summary from before the device's number was recorded has none */
-        if (d->ordinal >= 0)
-            snprintf(which, sizeof which, " (device %d, PCI %s)", d->ordinal, d->pci);
-        jn_print(stdout, "device: cuda, %s%s, compute capability %s, CUDA driver %s, runtime %s, %s GEMMs%s\n",
-                 d->device, which, d->capability, d->driver, d->runtime, d->tf32 ? "TF32" : "fp32",
-                 d->tf32_override ? " (TF32 turned off by NVIDIA_TF32_OVERRIDE=0)" : "");
-    } else
-        jn_print(stdout, "device: %s, %s, %d BLAS thread%s, %s\n", d->backend, d->device, d->threads,
-                 d->threads == 1 ? "" : "s", d->blas);
+        return;
+    }
+    char line[1024] = "", part[96] = "";
+    add_field(line, sizeof line, ", %s", d->device);
+    if (!strcmp(d->backend, "cuda")) {
+        if (d->ordinal >= 0)  /* a summary from before the device's number was recorded has none */
+            snprintf(part, sizeof part, " (device %d%s%s)", d->ordinal, d->pci[0] ? ", PCI " : "", d->pci);
+        add_field(line, sizeof line, "%s", part);
+        add_field(line, sizeof line, ", compute capability %s", d->capability);
+        add_field(line, sizeof line, ", CUDA driver %s", d->driver);
+        add_field(line, sizeof line, ", runtime %s", d->runtime);
+        add_field(line, sizeof line, ", %s GEMMs", d->tf32 ? "TF32" : "fp32");
+        add_field(line, sizeof line, "%s", d->tf32_override ? " (TF32 turned off by NVIDIA_TF32_OVERRIDE=0)" : "");
+    } else {
+        if (d->threads >= 0)
+            snprintf(part, sizeof part, ", %d BLAS thread%s", d->threads, d->threads == 1 ? "" : "s");
+        add_field(line, sizeof line, "%s", part);
+        add_field(line, sizeof line, ", %s", d->blas);
+    }
+    jn_print(stdout, "device: %s%s\n", d->backend, line[0] ? line : " (its details not recorded)");
 }
 
 static void show_checkpoint(const char *path, const jn_checkpoint *ck)

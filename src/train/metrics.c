@@ -314,6 +314,7 @@ int jn_summary_read(const char *path, jn_summary_file *out)
     memset(out, 0, sizeof *out);
     out->s.best_valid_error = out->s.test_error = out->s.seconds = NAN;
     out->device.ordinal = -1;  /* one from before the device's number was recorded */
+    out->device.threads = -1;  /* not recorded (an edited summary): show says nothing of them */
     if (jn_read_file(path, &data, &len))
         return -1;
     json_reader r = {path, (const char *)data, len, 0, 0, 0};
