@@ -682,12 +682,19 @@ def config_cases(d, usps):
         lines = p.stderr.splitlines() if p else []
         check(name, len(lines) == 1 and lines[0].startswith("jacnoise: warning: ") and
               all(w in lines[0] for w in words), f"expected one warning line with {words}: {lines!r}")
-    # BLAS threads change nothing on the CUDA backend, and --threads was taken silently. The run
-    # goes on (or fails where no GPU is): the warning comes first either way.
+    # BLAS threads change nothing on the CUDA backend, and --threads was taken silently. A run
+    # that goes on warns first; where no GPU is, the error is the one line (train and profile:
+    # the warning came before it).
     q = run(tiny + ["--device", "cuda", "--threads", "2", "--out", "cuda-threads"], d)
-    if finished("warning: --threads on CUDA", q):
+    if finished("warning: --threads on CUDA", q) and q.returncode == 0:
         check("warning: --threads on CUDA", q.stderr.startswith("jacnoise: warning: --threads 2 changes nothing on "
                                                                 "the CUDA backend"), f"stderr: {q.stderr[:300]!r}")
+    elif q:
+        check("no GPU: train --threads", q.stderr.startswith("jacnoise: --device cuda: ") and
+              q.stderr.count("\n") == 1, f"exit {q.returncode}, stderr: {q.stderr[:300]!r}")
+        expect_error("no GPU: profile --threads", ["profile", "--config", "good.cfg", "--device", "cuda", "--threads",
+                                                  "2", "--reps", "1"], 2 if "no CUDA backend" in q.stderr else 1,
+                     ["--device cuda: "], d)
     # check says why the GPU side cannot run, as --device cuda's refusal does: a driver too old
     # for the runtime read "no CUDA device is visible", which sent one looking for the GPU.
     c = run(["check", "--data", "usps", "--hidden", "5"], d)

@@ -373,9 +373,6 @@ int jn_cmd_profile(int argc, char **argv)
                     jn_output_file_check(out_option, out, "--grid", cfg.grid))) ||
         (cfg.grid[0] ? jn_profile_csv_replaceable(cfg.csv) : cfg.json[0] && jn_profile_json_replaceable(cfg.json)))
         return jn_cli_fail(JN_EXIT_USAGE);
-    if (!cfg.grid[0])  /* a grid's cells say so: a repeat is skipped, naming the row it repeats */
-        jn_cli_warn_inert(&cfg);
-    jn_backend_threads(cfg.device, cfg.threads, 1);
     /* SIGINT or SIGTERM ends the profile after the round in progress, the line erased and
      * a grid's rows done kept in --csv; so does a closed standard output (profile | head),
      * whose SIGPIPE killed a grid silently at a row's line, before that row reached --csv. */
@@ -384,6 +381,10 @@ int jn_cmd_profile(int argc, char **argv)
     /* As train: no GPU is said before the data loads (seconds for MNIST) and fails for it. */
     if (cfg.device == JN_DEVICE_CUDA && jn_cuda_device_check())
         return jn_cli_fail(JN_EXIT_ERROR);
+    /* Warnings only for a profile that goes on: no GPU is one error line, not a warning and it. */
+    if (!cfg.grid[0])  /* a grid's cells say so: a repeat is skipped, naming the row it repeats */
+        jn_cli_warn_inert(&cfg);
+    jn_backend_threads(cfg.device, cfg.threads, 1);
     jn_data data;
     const jn_data_request req = {cfg.data, cfg.test, cfg.data_dir, cfg.valid, cfg.train_limit, NULL};
     if (jn_data_load(&req, &data))

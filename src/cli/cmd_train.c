@@ -30,6 +30,10 @@ int jn_cmd_train(int argc, char **argv)
      * thing, as step's --dump naming a folder. */
     if ((!cfg.resume && jn_config_check(&cfg)) || jn_out_folder_check("--out", cfg.out, 0))
         return jn_cli_fail(JN_EXIT_USAGE);
+    /* Warnings only for a run that goes on: no GPU is one error line, not a warning and it (the
+     * run checks again, for a resumed run's stored --device). */
+    if (cfg.device == JN_DEVICE_CUDA && jn_cuda_device_check())
+        return jn_cli_fail(JN_EXIT_ERROR);
     jn_cli_warn_inert(&cfg);
     jn_backend_threads(cfg.device, cfg.threads, 1);
     int code = jn_train_run(&cfg);
