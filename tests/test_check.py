@@ -4,7 +4,7 @@ tolerance (1e-4 by default in fp32, else --tolerance), the worst of them in the 
 exit 1 with one line on stderr where any row failed; the engines' error counts, equal here; a
 NaN or Inf on either side (a diverged checkpoint) fails its rows and names the first; a
 checkpoint's run checked in TF32 (the GEMM precision is not the run's to keep), and in fp32,
-said, under NVIDIA_TF32_OVERRIDE=0; error counts apart beyond the near ties, every row within
+said, under NVIDIA_TF32_OVERRIDE=0, and in TF32, said, under a value NVIDIA reserves (1); error counts apart beyond the near ties, every row within
 the tolerance, fail the check on their own (a model whose predictions hinge on weight bits TF32
 drops; on a GPU whose cuBLAS runs its GEMMs in fp32 both engines agree). Skipped (77) where no
 CUDA device is visible."""
@@ -147,6 +147,11 @@ def main():
     verdict(p, 1e-4)
     check("note: NVIDIA_TF32_OVERRIDE=0 turns TF32 off: the GPU's GEMMs run in fp32, and are checked as such\n"
           in p.stdout and " 1 step (fp32)" in p.stdout.splitlines()[-1], f"tf32 overridden: {p.stdout[-800:]}")
+    # Any other value NVIDIA reserves: checked as the TF32 asked, and said.
+    p = run(["check", "--steps", "1", "--precision", "tf32"] + ck, env=dict(tf32_env, NVIDIA_TF32_OVERRIDE="1"))
+    check("note: NVIDIA_TF32_OVERRIDE=1: NVIDIA documents 0 alone (TF32 off) and reserves other values: the GEMMs "
+          "are checked as the TF32 asked\n" in p.stdout and " 1 step (tf32)" in p.stdout.splitlines()[-1],
+          f"tf32 with a reserved override: {p.stdout[-800:]}")
     predictions_apart(tmp, tf32_env)
     return finish("check", tmp)
 

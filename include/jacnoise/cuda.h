@@ -37,6 +37,9 @@ void jn_cuda_ctx_close(jn_cuda_ctx *ctx);
 /* Whether NVIDIA_TF32_OVERRIDE=0 is set, which turns TF32 off in every NVIDIA library whatever
  * the math mode asks. */
 int jn_cuda_tf32_overridden(void);
+/* NVIDIA_TF32_OVERRIDE's value where it is set to one NVIDIA reserves for future use (any but
+ * 0, the one it documents), else NULL: what the libraries make of it is not documented. */
+const char *jn_cuda_tf32_reserved(void);
 
 /* The device's measured peak in GFLOP/s for the context's math mode (fp32 or TF32): square
  * cublasSgemm calls of doubling size from 512 (or max_n if smaller) up to max_n, while one

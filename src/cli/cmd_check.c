@@ -285,6 +285,11 @@ static int check_backends(const jn_config *cli)
         /* cuBLAS then computes in fp32 whatever its math mode: checked as what runs. */
         printf("note: NVIDIA_TF32_OVERRIDE=0 turns TF32 off: the GPU's GEMMs run in fp32, and are checked as such\n\n");
         st.cfg.tf32 = 0;
+    } else if (st.cfg.tf32 && jn_cuda_tf32_reserved()) {
+        /* Checked as asked: TF32's tolerance holds an fp32 step too, should the libraries read
+         * the value as 0. */
+        printf("note: NVIDIA_TF32_OVERRIDE=%s: NVIDIA documents 0 alone (TF32 off) and reserves other values: the "
+               "GEMMs are checked as the TF32 asked\n\n", jn_cuda_tf32_reserved());
     }
     const double tolerance = st.cfg.tolerance > 0 ? st.cfg.tolerance : default_tolerance(&st.cfg, &st.model);
     if (run_check(&st.cfg, &st.data, &st.model, st.params, st.velocity, st.pos, tolerance, &g, &c, &r))

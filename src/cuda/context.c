@@ -8,10 +8,18 @@
 
 long jn_cuda_launch_count;
 
+/* NVIDIA documents NVIDIA_TF32_OVERRIDE=0 alone (TF32 off in every NVIDIA library, whatever
+ * the math mode) and reserves any other setting for future use. */
 int jn_cuda_tf32_overridden(void)
 {
     const char *v = getenv("NVIDIA_TF32_OVERRIDE");
     return v && !strcmp(v, "0");
+}
+
+const char *jn_cuda_tf32_reserved(void)
+{
+    const char *v = getenv("NVIDIA_TF32_OVERRIDE");
+    return v && strcmp(v, "0") ? v : NULL;
 }
 
 int jn_cuda_device_check(void)
