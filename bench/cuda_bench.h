@@ -176,20 +176,36 @@ static double bench_validate(jn_cuda_ctx *ctx, cudaGraphExec_t graph, const jn_m
     return norm > 0 && diff == diff ? sqrt(diff / norm) : INFINITY;
 }
 
-/* Times a step of `models` lock-step models of m under obj, batches of B of `train` (at least
- * STEPS_PER_CHUNK + 1 batches), against its GEMM floor. Model k has its own seed, parameters
- * and permutation, as in a sweep. */
-static bench_result bench_step(jn_cuda_ctx *ctx, const jn_model *m, const jn_objective *obj,
-                               const jn_dataset *train, int B, int models, int reps)
-{
-    const size_t P = m->n_params, M = (size_t)models;
-    jn_cuda_ws *ws = jn_cuda_ws_new(ctx, m, obj, B, models);
-    if (!ws)
-        bench_die("workspace");
+/* One step under timing (bench_open .. bench_close): its workspace, inputs and state, its
+ * captured graph and its floor's, their samples so far, and its result. */
+typedef struct {
+    jn_cuda_ctx *ctx;
+    int models, reps, rounds;
+    jn_cuda_ws *ws;
     jn_cuda_step_inputs in;
     jn_cuda_slots slots;
-    BENCH_OR_DIE(jn_cuda_step_inputs_alloc(&in, m, obj, train, B, models, 0));
-    BENCH_OR_DIE(jn_cuda_slots_alloc(&slots, m, models, STEPS_PER_CHUNK));
+    jn_step_ctl *start;
+    jn_gemm_log log;
+    cudaGraphExec_t step_graph, floor_graph;
+    float *scratch[3];
+    double step_us[BENCH_ROUNDS], floor_us[BENCH_ROUNDS];
+    bench_result res;
+} bench_run;
+
+/* Makes *b the step of `models` lock-step models of m under obj, batches of B of `train` (at
+ * least STEPS_PER_CHUNK + 1 batches), and its GEMM floor, `reps` replays a measurement, and
+ * validates it (res.vs_cpu). Model k has its own seed, parameters and permutation, as in a
+ * sweep. */
+static void bench_open(bench_run *b, jn_cuda_ctx *ctx, const jn_model *m, const jn_objective *obj,
+                       const jn_dataset *train, int B, int models, int reps)
+{
+    const size_t P = m->n_params, M = (size_t)models;
+    memset(b, 0, sizeof *b);
+    b->ctx = ctx, b->models = models, b->reps = reps;
+    if (!(b->ws = jn_cuda_ws_new(ctx, m, obj, B, models)))
+        bench_die("workspace");
+    BENCH_OR_DIE(jn_cuda_step_inputs_alloc(&b->in, m, obj, train, B, models, 0));
+    BENCH_OR_DIE(jn_cuda_slots_alloc(&b->slots, m, models, STEPS_PER_CHUNK));
     float *host = malloc(P * sizeof(float));
     jn_hparams *hp = malloc(M * sizeof *hp);
     jn_model_ctl *at = malloc(M * sizeof *at);
@@ -199,56 +215,78 @@ static bench_result bench_step(jn_cuda_ctx *ctx, const jn_model *m, const jn_obj
     }
     for (int k = 0; k < models; k++) {
         jn_model_init_params(m, 1 + (uint64_t)k, host);
-        BENCH_CUDA(cudaMemcpy(slots.params + k * P, host, P * sizeof(float), cudaMemcpyHostToDevice));
-        BENCH_OR_DIE(jn_cuda_step_inputs_shuffle(&in, ctx->stream, k, 1 + (uint64_t)k, 0));
+        BENCH_CUDA(cudaMemcpy(b->slots.params + k * P, host, P * sizeof(float), cudaMemcpyHostToDevice));
+        BENCH_OR_DIE(jn_cuda_step_inputs_shuffle(&b->in, ctx->stream, k, 1 + (uint64_t)k, 0));
         /* A tiny learning rate keeps the parameters where they are over many replays. */
         hp[k] = (jn_hparams){1e-6f, 0.9f, (float)obj->weight_decay, (float)obj->input_noise, (float)obj->jac_noise,
                              (float)obj->jac_lambda};
         at[k] = (jn_model_ctl){1 + (uint64_t)k, 0, 1, -1};
     }
-    BENCH_OR_DIE(jn_cuda_ws_set_hparams(ws, hp));
-    BENCH_OR_DIE(jn_cuda_slots_begin(&slots, at, 0, ctx->stream));
-    jn_step_ctl *start;
-    BENCH_CUDA(cudaMalloc((void **)&start, sizeof *start));
-    BENCH_CUDA(cudaMemcpyAsync(start, slots.ctl, sizeof *start, cudaMemcpyDeviceToDevice, ctx->stream));
-
-    jn_gemm_log log = {0};
-    cudaGraphExec_t step_graph, floor_graph;
-    BENCH_OR_DIE(jn_cuda_capture_train_step(ws, &in, &slots, B, B, &log, &step_graph));
+    BENCH_OR_DIE(jn_cuda_ws_set_hparams(b->ws, hp));
+    BENCH_OR_DIE(jn_cuda_slots_begin(&b->slots, at, 0, ctx->stream));
+    BENCH_CUDA(cudaMalloc((void **)&b->start, sizeof *b->start));
+    BENCH_CUDA(cudaMemcpyAsync(b->start, b->slots.ctl, sizeof *b->start, cudaMemcpyDeviceToDevice, ctx->stream));
+    BENCH_OR_DIE(jn_cuda_capture_train_step(b->ws, &b->in, &b->slots, B, B, &b->log, &b->step_graph));
 
     /* The floor: the same GEMM calls (shapes and batch count) on scratch operands, in one graph. */
-    bench_result res = {.gflop = 0};
-    for (int i = 0; i < log.count; i++)
-        res.gflop += jn_gemm_flops(&log.calls[i]) * 1e-9;
-    float *scratch[3] = {NULL, NULL, NULL};
-    BENCH_OR_DIE(jn_cuda_capture_floor(&ws->gemm, ctx->stream, &log, 1, scratch, &floor_graph));
-    res.vs_cpu = bench_validate(ctx, step_graph, m, obj, B, &in, &slots, start, hp[0].lr, hp[0].momentum);
-
-    /* Interleaved, so that a change of load (the machine may be shared) hits both alike. */
-    double step_us[BENCH_ROUNDS], floor_us[BENCH_ROUNDS];
-    for (int round = 0; round < BENCH_ROUNDS; round++) {
-        step_us[round] = bench_time_graph(ctx, step_graph, reps, slots.ctl, start);
-        floor_us[round] = bench_time_graph(ctx, floor_graph, reps, NULL, NULL);
-    }
-    res.step_us = jn_timing_of(step_us, BENCH_ROUNDS);
-    res.floor_us = jn_timing_of(floor_us, BENCH_ROUNDS);
-    BENCH_CUDA(cudaStreamSynchronize(ctx->stream));
-    BENCH_CUDA(cudaMemcpy(at, slots.model, M * sizeof *at, cudaMemcpyDeviceToHost));
-    for (int k = 0; k < models; k++)
-        res.stopped += at[k].stopped_at >= 0;
-    BENCH_CUDA(cudaGraphExecDestroy(step_graph));
-    BENCH_CUDA(cudaGraphExecDestroy(floor_graph));
-    jn_gemm_log_free(&log);
-    for (int k = 0; k < 3; k++)
-        BENCH_CUDA(cudaFree(scratch[k]));
-    BENCH_CUDA(cudaFree(start));
-    jn_cuda_slots_free(&slots);
-    jn_cuda_step_inputs_free(&in);
-    jn_cuda_ws_free(ws);
+    for (int i = 0; i < b->log.count; i++)
+        b->res.gflop += jn_gemm_flops(&b->log.calls[i]) * 1e-9;
+    BENCH_OR_DIE(jn_cuda_capture_floor(&b->ws->gemm, ctx->stream, &b->log, 1, b->scratch, &b->floor_graph));
+    b->res.vs_cpu = bench_validate(ctx, b->step_graph, m, obj, B, &b->in, &b->slots, b->start, hp[0].lr,
+                                   hp[0].momentum);
     free(host);
     free(hp);
     free(at);
-    return res;
+}
+
+/* One round of *b: its step timed, then its floor (a round of every step open, each in turn,
+ * has a change of load hit them alike). */
+static void bench_round(bench_run *b)
+{
+    b->step_us[b->rounds] = bench_time_graph(b->ctx, b->step_graph, b->reps, b->slots.ctl, b->start);
+    b->floor_us[b->rounds] = bench_time_graph(b->ctx, b->floor_graph, b->reps, NULL, NULL);
+    b->rounds++;
+}
+
+/* After its BENCH_ROUNDS rounds: *b's result, and all of it freed. It sorts b->step_us and
+ * b->floor_us: a ratio of them round by round (jn_timing_ratio) is taken before. */
+static bench_result bench_close(bench_run *b)
+{
+    const size_t M = (size_t)b->models;
+    b->res.step_us = jn_timing_of(b->step_us, BENCH_ROUNDS);
+    b->res.floor_us = jn_timing_of(b->floor_us, BENCH_ROUNDS);
+    jn_model_ctl *at = malloc(M * sizeof *at);
+    if (!at) {
+        fprintf(stderr, "%s: out of host memory\n", bench_prog);
+        exit(1);
+    }
+    BENCH_CUDA(cudaStreamSynchronize(b->ctx->stream));
+    BENCH_CUDA(cudaMemcpy(at, b->slots.model, M * sizeof *at, cudaMemcpyDeviceToHost));
+    for (size_t k = 0; k < M; k++)
+        b->res.stopped += at[k].stopped_at >= 0;
+    BENCH_CUDA(cudaGraphExecDestroy(b->step_graph));
+    BENCH_CUDA(cudaGraphExecDestroy(b->floor_graph));
+    jn_gemm_log_free(&b->log);
+    for (int k = 0; k < 3; k++)
+        BENCH_CUDA(cudaFree(b->scratch[k]));
+    BENCH_CUDA(cudaFree(b->start));
+    jn_cuda_slots_free(&b->slots);
+    jn_cuda_step_inputs_free(&b->in);
+    jn_cuda_ws_free(b->ws);
+    free(at);
+    return b->res;
+}
+
+/* A step timed alone against its floor, interleaved over BENCH_ROUNDS rounds, so that a
+ * change of load (the machine may be shared) hits both alike. */
+static inline bench_result bench_step(jn_cuda_ctx *ctx, const jn_model *m, const jn_objective *obj,
+                                      const jn_dataset *train, int B, int models, int reps)
+{
+    bench_run b;
+    bench_open(&b, ctx, m, obj, train, B, models, reps);
+    for (int round = 0; round < BENCH_ROUNDS; round++)
+        bench_round(&b);
+    return bench_close(&b);
 }
 
 #endif

@@ -244,7 +244,7 @@ def spreads(tmp):
         # What it times is checked first, and the output says how.
         check(any(line.startswith("validated: ") for line in lines),
               f"{name}: no 'validated: ' line saying how what it times was checked: {p.stdout[-800:]!r}")
-        if name == "bench_cpu_step":  # each variant against plain, round by round
+        if name in ("bench_cpu_step", "bench_cuda_step"):  # each variant against plain, round by round
             check(all(re.search(r" \d+\.\d+x \(\d+\.\d+-\d+\.\d+\)$", line) for line in table),
                   f"{name}: a row without its 'vs plain' ratio and quartiles: {table!r}")
 

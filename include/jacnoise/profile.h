@@ -172,6 +172,11 @@ typedef struct {
  * profile's, and the benchmarks' (bench/bench_stats.h), in whatever unit v is. */
 jn_timing jn_timing_of(double *v, int n);
 
+/* Those of num[r * stride] / den[r * stride], r < n, into scratch (n doubles): a ratio taken
+ * round by round, of two timings of the same round, so that a change of machine load between
+ * rounds cancels in each (the profile's vs plain, the CUDA benchmark's). */
+jn_timing jn_timing_ratio(const double *num, const double *den, int n, size_t stride, double *scratch);
+
 /* One variant of the step (as configured, penalty off, ...) as measured. */
 typedef struct {
     char name[32];

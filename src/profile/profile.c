@@ -66,13 +66,19 @@ static void show_round(jn_progress *p, const jn_profile_rounds *rounds, const ch
     jn_progress_draw(p, line, done == 0);
 }
 
+jn_timing jn_timing_ratio(const double *num, const double *den, int n, size_t stride, double *scratch)
+{
+    for (int r = 0; r < n; r++)
+        scratch[r] = num[(size_t)r * stride] / den[(size_t)r * stride];
+    return jn_timing_of(scratch, n);
+}
+
 /* Order statistics of sample s of target i over target j's, round by round (column: reps
  * doubles of scratch). */
 static jn_timing paired_ratio(const double *samples, int i, int j, int reps, int s, double *column)
 {
-    for (int r = 0; r < reps; r++)
-        column[r] = samples[((size_t)i * reps + r) * S_COUNT + s] / samples[((size_t)j * reps + r) * S_COUNT + s];
-    return jn_timing_of(column, reps);
+    return jn_timing_ratio(samples + (size_t)i * reps * S_COUNT + s, samples + (size_t)j * reps * S_COUNT + s, reps,
+                           S_COUNT, column);
 }
 
 static void raise_to(double *peak, double flops, double seconds)
