@@ -3,8 +3,8 @@
 anything: an option the script refuses is one line and exit 2 before the peers load (an unwritable
 --csv included); one jacnoise refuses is jacnoise's line and exit 2; a --jacnoise that exits 0
 without its step state is one line naming it and that file, exit 1; no table is written. Ctrl-C is
-one line, exit 130, the shapes done kept in --csv; SIGTERM (143), a closed standard output (141) and
-a jacnoise command that fails (1) the same. And the PyTorch peers' loss, penalty, objective and
+one line, exit 130, the shapes done kept in --csv; SIGTERM (143), SIGHUP (143, its terminal
+hung up), a closed standard output (141) and a jacnoise command that fails (1) the same. And the PyTorch peers' loss, penalty, objective and
 gradient agree with `jacnoise step --dump` for each penalty form, as the script's check column says;
 a loss 1e-3 off is named there, exit 1.
 
@@ -76,15 +76,17 @@ sys.exit(rc)
 
 
 def interrupted(tmp, table):
-    """Ctrl-C, SIGTERM or a jacnoise command that fails at the second shape (here its jacnoise
-    sends the signal, and exits 130 or 143 as jacnoise does, or fails with exit 1): one line,
-    exit 130, 143 or 1, and --csv holds the shape done; no traceback."""
+    """Ctrl-C, SIGTERM, SIGHUP (its terminal closed) or a jacnoise command that fails at the
+    second shape (here its jacnoise sends the signal, and exits 130 or 143 as jacnoise does, or
+    fails with exit 1): one line, exit 130, 143 or 1, and --csv holds the shape done; no
+    traceback."""
     counter = os.path.join(tmp, "steps")
     stopper = os.path.join(tmp, "stopper")
     args = TINY[:TINY.index("--batch")] + ["--batch", "2", "3"] + TINY[TINY.index("--batch") + 2:]
     for action, code, ending in [
             ("os.kill(os.getppid(), signal.SIGINT); sys.exit(130)", 130, "interrupted"),
             ("os.kill(os.getppid(), signal.SIGTERM); sys.exit(143)", 143, "terminated"),
+            ("os.kill(os.getppid(), signal.SIGHUP); sys.exit(143)", 143, "terminated (its terminal hung up)"),
             ("print('jacnoise: out of memory', file=sys.stderr); sys.exit(1)", 1, "exit 1: jacnoise: out of memory")]:
         if os.path.exists(counter):
             os.unlink(counter)

@@ -9,7 +9,7 @@ tools/results_table.py shows every cell as RESULTS.md does, and merges two folde
 rerun trains nothing; a call of one cell keeps the folder's other cells in its table and
 pictures; a run stopped by SIGTERM, as timeout(1) stops it (the driver, then its
 process group), writes the cells finished by then, marked as stopped, and rerun gives the same
-table; the driver SIGKILLed stops its sweeps too; a row whose seeds all diverge in their first epoch reads
+table; a SIGHUP (its terminal closed) stops the sweeps as SIGTERM does, 143; the driver SIGKILLed stops its sweeps too; a row whose seeds all diverge in their first epoch reads
 "diverged" and is left out of the pictures, in one line, rerun alike, and a row whose search
 diverges reads "search diverged" (RESULTS.md, results.csv, results_table.py) and leaves the pictures of the others; a Ctrl-C during --plan ends it in one line; bad options are refused with one line, exit 2; `--plan` has
 jacnoise sweep check every spec of every budget (all data sets and rows). First, on made-up
@@ -572,19 +572,23 @@ def check_default_program(d):
           f"{p.stderr[-300:]!r}")
 
 
-def check_late_sigterm(d, out):
-    """A SIGTERM once the sweeps have ended, as the table is written (the driver run with its
-    write_table sending it first, where a test that timed it would race), ends the call as a
-    SIGTERM does, 143 and one line, not as a Ctrl-C (130)."""
-    driver = os.path.join(d, "late-sigterm.py")
+def check_stopped_in(d, out, where, sig, words):
+    """reproduce.py stopped by sig inside `where` (a function of it: write_table, Pool.run), the
+    driver run with that function sending sig first, where a test that timed it would race: a
+    SIGTERM once the sweeps have ended, as the table is written, ends the call as a SIGTERM does,
+    143 and one line, not as a Ctrl-C (130); a SIGHUP (its terminal closed) as the sweeps run
+    stops them as a SIGTERM does, 143, not with a traceback."""
+    owner, _, name = where.rpartition(".")
+    target = ".".join(["reproduce"] + [owner] * bool(owner))
+    driver = os.path.join(d, f"stopped-in-{where}.py")
     with open(driver, "w") as f:
         f.write(f"import os, signal, sys\nsys.path.insert(0, {os.path.dirname(TOOL)!r})\nimport reproduce, tool_files\n"
-                "real = reproduce.write_table\n\n\ndef write_table(*args, **kw):\n"
-                "    os.kill(os.getpid(), signal.SIGTERM)\n    return real(*args, **kw)\n\n\n"
-                "reproduce.write_table = write_table\ntool_files.run_program(reproduce.main)\n")
+                f"real = {target}.{name}\n\n\ndef patched(*args, **kw):\n"
+                f"    os.kill(os.getpid(), signal.{sig.name})\n    return real(*args, **kw)\n\n\n"
+                f"{target}.{name} = patched\ntool_files.run_program(reproduce.main)\n")
     p = reproduce(SMOKE + ["--out", out, "--no-plots"], tool=driver)
-    check(p.returncode == 143 and "terminated" in p.stderr and "Traceback" not in p.stderr,
-          f"SIGTERM as the table is written: exit {p.returncode}, stderr {p.stderr[-500:]!r}")
+    check(p.returncode == 143 and words in p.stderr and "Traceback" not in p.stderr,
+          f"{sig.name} in {where}: exit {p.returncode}, stderr {p.stderr[-500:]!r}")
 
 
 def main():
@@ -622,7 +626,10 @@ def main():
         check(run_files(out) == before, "the rerun changed run folders")
         check({(r["set"], r["row"]): r["test_errors"] for r in csv_rows(os.path.join(out, "results.csv"))} ==
               {k: r["test_errors"] for k, r in table.items()}, "the rerun's table differs")
-        check_late_sigterm(d, out)
+        check_stopped_in(d, out, "write_table", signal.SIGTERM, "terminated")
+        hup = os.path.join(d, "hup")  # its stopped table would be this folder's
+        shutil.copytree(out, hup, symlinks=True)
+        check_stopped_in(d, hup, "Pool.run", signal.SIGHUP, "stopping the sweeps")
 
         # A call of one cell into the folder keeps the cells that earlier calls finished there,
         # in the table and in its data set's pictures, and says which they are.

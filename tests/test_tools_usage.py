@@ -12,7 +12,9 @@ Debian's), says so in one line, naming both, exit 1, writing nothing.
 Ctrl-C (SIGINT) while a tool reads its input, writes its output or imports NumPy ends it with
 one line, 'TOOL: interrupted', exit 130, not a KeyboardInterrupt traceback, and leaves neither
 the output nor its temporary file (reproduce.py's is checked by test_reproduce); SIGTERM
-likewise, with 'TOOL: terminated' and 143, not at once with the temporary file left. The tool is
+likewise, with 'TOOL: terminated' and 143, not at once with the temporary file left; and SIGHUP
+(its terminal closed), with 'TOOL: terminated (its terminal hung up)' and 143, unless the tool
+was started with SIGHUP ignored (nohup), which then stays ignored. The tool is
 held by a FIFO (its input, the temporary file its output is written to, or a stand-in NumPy's
 import) until the signal is sent.
 
@@ -123,13 +125,17 @@ def check_without_modules():
                   and not os.path.exists(out), f"{tool} without {module}: exit {p.returncode}, stderr {p.stderr[-300:]!r}")
 
 
-def stopped_by(sig, tool, args, fifo, output, writes=False, env=None):
+def stopped_by(sig, tool, args, fifo, output, writes=False, env=None, nohup=False):
     """Runs the tool (with env, if given) until it has fifo open (its input; with writes, the
     temporary file it writes output to, made a FIFO before the program starts, as its name holds
     the process id, and until its first bytes are there: the signal lands inside the write, the
-    rest held in the full pipe), sends sig (SIGINT or SIGTERM), and checks how it ended."""
+    rest held in the full pipe), sends sig (SIGINT, SIGTERM or SIGHUP), and checks how it ended.
+    With nohup (sig SIGHUP, fifo its input) the tool starts with SIGHUP ignored, as under nohup,
+    and must keep ignoring it: it reads its input to the end (the FIFO closed after the signal;
+    an empty file, refused in one line naming it, exit 1)."""
     def hold():
         signal.signal(signal.SIGINT, signal.SIG_DFL)  # as a terminal leaves it, not as inherited
+        signal.signal(signal.SIGHUP, signal.SIG_IGN if nohup else signal.SIG_DFL)
         if writes:
             os.mkfifo(f"{output}.tmp{os.getpid()}")  # tool_files.replace's temporary file
     p = subprocess.Popen([sys.executable, os.path.join(TOOLS, f"{tool}.py")] + args, stdout=subprocess.PIPE,
@@ -155,6 +161,9 @@ def stopped_by(sig, tool, args, fifo, output, writes=False, env=None):
             time.sleep(0.01)
     if held:
         p.send_signal(sig)
+        if nohup:  # the end of its input: a handled SIGHUP is pending by now, and would stop it
+            os.close(end)
+            end = None
         if writes:  # what it writes until it stops, so that it is not held in a full pipe
             os.set_blocking(end, True)
             drain = threading.Thread(target=lambda: [None for _ in iter(lambda: os.read(end, 65536), b"")])
@@ -169,7 +178,13 @@ def stopped_by(sig, tool, args, fifo, output, writes=False, env=None):
     if end is not None:
         os.close(end)
     left = [path for path in (output, fifo if writes else None) if path and os.path.exists(path)]
-    status, word = {signal.SIGINT: (130, "interrupted"), signal.SIGTERM: (143, "terminated")}[sig]
+    if nohup:
+        check(held and p.returncode == 1 and err.startswith(f"{tool}: {fifo}: ") and err.count("\n") == 1,
+              f"{tool} sent SIGHUP under nohup: held {held}, exit {p.returncode}, expected 1, its input read to "
+              f"the end and refused; stderr {err[-300:]!r}")
+        return
+    status, word = {signal.SIGINT: (130, "interrupted"), signal.SIGTERM: (143, "terminated"),
+                    signal.SIGHUP: (143, "terminated (its terminal hung up)")}[sig]
     check(held and p.returncode == status and err == f"{tool}: {word}\n" and not left,
           f"{tool} stopped by {sig.name}: held {held}, exit {p.returncode}, expected {status} and one line; "
           f"stderr {err[-300:]!r}, stdout {out[-100:]!r}, left {left}")
@@ -179,8 +194,9 @@ def check_ctrl_c(d):
     fifo = os.path.join(d, "fifo")
     os.mkfifo(fifo)
     out = os.path.join(d, "out")
-    for sig in (signal.SIGINT, signal.SIGTERM):
+    for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
         stopped_by(sig, "kernel_times", [fifo], fifo, out)
+    stopped_by(signal.SIGHUP, "kernel_times", [fifo], fifo, out, nohup=True)
     folder = os.path.join(d, "folder")  # a results folder whose results.csv is being read
     os.mkdir(folder)
     os.mkfifo(os.path.join(folder, "results.csv"))
@@ -190,7 +206,7 @@ def check_ctrl_c(d):
     run(["train", "--data", "usps", "--hidden", "300", "--epochs", "1", "--train-limit", "100", "--valid", "100",
          "--threads", "1", "--progress", "never", "--out", run_folder])
     npz = os.path.join(d, "model.npz")
-    for sig in (signal.SIGINT, signal.SIGTERM):
+    for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
         stopped_by(sig, "export_model", [os.path.join(run_folder, "last.ckpt"), npz], None, npz, writes=True)
     # Stopped while it imports NumPy (a second or more), which a stand-in holds on a FIFO.
     stand_in = os.path.join(d, "slow", "numpy")

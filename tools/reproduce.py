@@ -29,7 +29,7 @@ Writes to DIR:
 
 Exit status: 0 the table complete; 1 a sweep failed, a cell without a result, or another
 error (one line); 2 a bad command line, or an --out that holds another budget; 130 / 143
-stopped by SIGINT / SIGTERM, with the table of the cells finished by then (130 / 143 and one
+stopped by SIGINT / SIGTERM (or SIGHUP, its terminal closing, unless under nohup), with the table of the cells finished by then (130 / 143 and one
 line, no table, for a Ctrl-C / SIGTERM before the sweeps start, as during --plan).
 
 JACNOISE (default: build/jacnoise of this script's checkout) is the program. Needs matplotlib for the pictures (Debian:
@@ -1207,13 +1207,17 @@ def main():
     # driver, then its whole process group, and a second KeyboardInterrupt would break off the
     # stop and lose the table. Each raises its own exception, so that one after the sweeps
     # ended (the table being written) ends the call with its own status, 143 for SIGTERM.
+    # SIGHUP (the terminal closed) as SIGTERM, unless run_program left it ignored (nohup).
     stop = []
 
     def on_signal(sig, _frame):
         if not stop:
             stop.append(sig)
-            raise KeyboardInterrupt if sig == signal.SIGINT else tool_files.Terminated
-    for sig in (signal.SIGINT, signal.SIGTERM):
+            if sig == signal.SIGINT:
+                raise KeyboardInterrupt
+            tool_files.terminate(sig, _frame)
+    hup = (signal.SIGHUP,) if signal.getsignal(signal.SIGHUP) != signal.SIG_IGN else ()
+    for sig in (signal.SIGINT, signal.SIGTERM) + hup:
         signal.signal(sig, on_signal)
     try:
         pool.run(tick)
@@ -1224,7 +1228,7 @@ def main():
         results = write_table(out, args.budget, cells, state, device, command, stopped=True, earlier=earlier)
         tool_files.say(f"{os.path.join(out, 'RESULTS.md')} holds the {sum(results[c.name] is not None for c in cells)} "
                        f"of {len(cells)} cells finished so far")
-        return 143 if stop[0] == signal.SIGTERM else 130
+        return 130 if stop[0] == signal.SIGINT else 143
     save_state()
     results = write_table(out, args.budget, cells, state, device, command, earlier=earlier)
     failed = [u.label for u in pool.failed] + merge_failures

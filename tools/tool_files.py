@@ -235,18 +235,26 @@ def how_it_failed(returncode, stderr):
 
 
 class Terminated(BaseException):
-    """SIGTERM, raised where the tool is as Ctrl-C raises KeyboardInterrupt, so that it ends as
-    cleanly: SIGTERM's default would end it at once, its temporary file left behind."""
+    """SIGTERM, or SIGHUP (its terminal closed), raised where the tool is as Ctrl-C raises
+    KeyboardInterrupt, so that it ends as cleanly: their default would end it at once, its
+    temporary file left behind. words: how run_program's line says it, as jacnoise does."""
+
+    def __init__(self, words="terminated"):
+        super().__init__(words)
+        self.words = words
 
 
-def _terminate(signum, frame):
-    raise Terminated
+def terminate(signum, frame):
+    """The handler of SIGTERM and SIGHUP (run_program's, reproduce.py's)."""
+    raise Terminated("terminated (its terminal hung up)" if signum == signal.SIGHUP else "terminated")
 
 
 def run_program(main, note=""):
     """Runs a tool's main() as a program, exiting with the status it returns. Ctrl-C (SIGINT)
     and SIGTERM end it as they end jacnoise: one line, 'TOOL: interrupted' or 'TOOL: terminated'
-    (TOOL: tool_name(); note appended), status 130 or 143, not a traceback; no file is left
+    (TOOL: tool_name(); note appended), status 130 or 143, not a traceback; so does SIGHUP, its
+    terminal closing ('TOOL: terminated (its terminal hung up)', 143), unless it was started
+    ignoring SIGHUP (nohup), which it then keeps ignoring, as jacnoise does; no file is left
     half-written, as replace() removes its temporary file on the way out. And `tool | head -1`
     ends it, once the reader has gone, by SIGPIPE and without a word, as it ends a C program,
     not with a BrokenPipeError traceback or an error blaming the file being written (none is
@@ -257,14 +265,16 @@ def run_program(main, note=""):
         if stream:  # None where the tool was started with the descriptor closed
             stream.reconfigure(errors="surrogateescape")
     signal.signal(signal.SIGPIPE, signal.SIG_DFL)
-    signal.signal(signal.SIGTERM, _terminate)
+    signal.signal(signal.SIGTERM, terminate)
+    if signal.getsignal(signal.SIGHUP) != signal.SIG_IGN:  # nohup's, to outlive the terminal
+        signal.signal(signal.SIGHUP, terminate)
     try:
         status = main()
     except KeyboardInterrupt:
         print(f"{tool_name()}: interrupted{note}", file=sys.stderr)
         sys.exit(130)
-    except Terminated:
-        print(f"{tool_name()}: terminated{note}", file=sys.stderr)
+    except Terminated as e:
+        print(f"{tool_name()}: {e.words}{note}", file=sys.stderr)
         sys.exit(143)
     sys.exit(status)
 

@@ -240,8 +240,8 @@ def compare(args):
         table_rows(args, peers, data, tolerance, rows)
     except KeyboardInterrupt:
         stopped, code = "interrupted", 130
-    except tool_files.Terminated:
-        stopped, code = "terminated", 143
+    except tool_files.Terminated as e:
+        stopped, code = e.words, 143
     except JacnoiseFailed as e:  # its command line and message, no traceback
         stopped, code = str(e), 2 if e.code == 2 else 1
     except BrokenPipeError:
