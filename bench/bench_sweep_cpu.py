@@ -69,24 +69,12 @@ class BenchParser(tool_files.BenchParser):
                           help="the jacnoise program timed (default: build/jacnoise of this checkout)")
 
 
-def widths(text):
-    """--hidden: widths as jacnoise takes them, comma-separated, each in [1, 1000000], 1 to 15."""
-    parts = text.split(",")
-    try:  # whole_number: isdigit() took other scripts' digits ('١'), which jacnoise refuses
-        taken = 1 <= len(parts) <= 15 and all(1 <= tool_files.whole_number(p) <= 1000000 for p in parts)
-    except ValueError:
-        taken = False
-    if not taken:
-        raise argparse.ArgumentTypeError("expected 1 to 15 widths in [1, 1000000], comma-separated")
-    return text
-
-
 def main():
     ap = BenchParser(__doc__)
     ap.whole("--models", 8, 1, 4096, "configurations (seeds), and the group size of the lock-step sweep")
     ap.add_argument("--data", default="usps", choices=("usps", "mnist", "mnist-binary"),
                     help="data set (default: usps)")
-    ap.add_argument("--hidden", default="1000", type=widths, metavar="W1,W2,...",
+    ap.add_argument("--hidden", default="1000", type=tool_files.widths, metavar="W1,W2,...",
                     help="hidden widths (default: 1000)")
     ap.whole("--train-limit", 6000, 1, 60000, "training examples")
     ap.whole("--epochs", 2, 1, 1000, "epochs of each configuration")

@@ -152,6 +152,9 @@ def main():
             (["--csv", tmp], 2, "is a folder", False),
             (["--jacnoise", tmp], 2, "is not the jacnoise program", False),
             (["--penalty", "hidden:2:1"], 2, "--penalty hidden:2:1: --hidden 5 has no hidden layer 2", False),
+            # Checked by jacnoise's rule before the first shape is timed, not by jacnoise at the second.
+            (["--hidden", "5", "5,x"], 2, "run_peers: --hidden 5,x: expected 1 to 15 widths in [1, 1000000]", False),
+            (["--hidden", "5", "0"], 2, "run_peers: --hidden 0: expected 1 to 15 widths in [1, 1000000]", False),
             (["--penalty", "output:bogus"], 2, "--jac-proj", True),
             (["--jacnoise", silent], 1, f"{silent} step exited 0, but its step state", True),
         ]:

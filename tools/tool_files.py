@@ -100,6 +100,19 @@ def whole_number(text):
     return int(text)
 
 
+def widths(text):
+    """An argument type for hidden widths as jacnoise takes them (--hidden): comma-separated,
+    each in [1, 1000000], 1 to 15; refused up front, not by jacnoise part way through a run."""
+    parts = text.split(",")
+    try:  # whole_number: isdigit() took other scripts' digits ('١'), which jacnoise refuses
+        taken = 1 <= len(parts) <= 15 and all(1 <= whole_number(p) <= 1000000 for p in parts)
+    except ValueError:
+        taken = False
+    if not taken:
+        raise argparse.ArgumentTypeError("expected 1 to 15 widths in [1, 1000000], comma-separated")
+    return text
+
+
 def name_of(noun):
     """An argument type for a file or folder name (noun: "file", "folder") that refuses an empty
     one, as jacnoise does: '' names nothing, and was read as the current folder's file or as the

@@ -189,7 +189,7 @@ def main():
     ap.add_argument("--data-dir", default="", metavar="DIR",
                     help="folder of the data files (default: where jacnoise looks)")
     ap.add_argument("--hidden", nargs="+", default=["1000,1000", "1000"], metavar="W1,W2,...",
-                    help="hidden widths, one model each (default: 1000,1000 1000)")
+                    type=tool_files.widths, help="hidden widths, one model each (default: 1000,1000 1000)")
     # Each number's range is jacnoise's (profile's), so that no shape fails in jacnoise after
     # the shapes before it were timed; a bad one is refused before the peers load.
     ap.whole("--batch", [1, 10, 100, 1000], 1, 65536, "batch sizes", metavar="B", nargs="+")
