@@ -1,9 +1,10 @@
 #!/usr/bin/env python3
 """Every Python tool (tools/*.py run as a program) refuses a bad command line as jacnoise does:
 one line, 'TOOL: MESSAGE' naming the option, exit 2, nothing on standard output; not argparse's
-usage line and then the error. --help still prints the usage, exit 0, and says what each of its
-options is (reproduce.py's --budget and --device were bare names and choices). A tool added to
-tools/ without a command line below fails the test, so that it is checked too.
+usage line and then the error. An abbreviated option (--hel, --be for --best) is refused as an
+unknown one, not taken for the option it starts. --help still prints the usage, exit 0, and says
+what each of its options is (reproduce.py's --budget and --device were bare names and choices).
+A tool added to tools/ without a command line below fails the test, so that it is checked too.
 
 A tool that needs matplotlib (or numpy), run by a python3 without it while Debian's
 /usr/bin/python3 has it (pyenv's or conda's python3 first in PATH; here a virtual environment of
@@ -55,7 +56,7 @@ CALLS = {
     "plot_analysis": (["--out", "x", "A=b"], [(["--threads", "many"], "--threads"),
                                               (["--threads", "-1"], "--threads: -1 out of range [0, 1024]")]),
     "plot_profile": (["a.csv"], []),
-    "plot_sweep": (["folder"], [(["--best", "-1"], "--best")]),
+    "plot_sweep": (["folder"], [(["--best", "-1"], "--best"), (["--be", "3"], "--be")]),
     "reproduce": (["--budget", "smoke", "--out", "x"], [(["--budget", "huge"], "--budget"),
                                                         (["--jobs", "0"], "--jobs: 0 out of range [1, 256]")]),
     "results_table": (["dir"], [([TOOLS, TOOLS], "given twice")]),
@@ -387,7 +388,9 @@ def main():
               f"{tool} --help: exit {p.returncode}, stdout {p.stdout[:80]!r}, stderr {p.stderr[-300:]!r}")
         bare = options_without_help(p.stdout)
         check(bare == [], f"{tool} --help: options without a word on them: {bare} (None: no option list)")
-        cases = [(accepted + ["--no-such-option"], "--no-such-option"), ([], "required")] + \
+        # An abbreviation ('--hel' for --help, every tool's) is an unknown option, as in jacnoise.
+        cases = [(accepted + ["--no-such-option"], "--no-such-option"), (accepted + ["--hel"], "--hel"),
+                 ([], "required")] + \
                 [(accepted + args, word) for args, word in bad] + \
                 [(args, empty_refusal(args)) for args in EMPTY_NAMES.get(tool, [])]
         for args, word in cases:

@@ -21,7 +21,12 @@ DEBIAN_PYTHON = "/usr/bin/python3"
 class ArgumentParser(argparse.ArgumentParser):
     """argparse's parser, refusing a bad command line as jacnoise does: one line naming the
     option, 'TOOL: MESSAGE', exit 2, without argparse's usage line before it (--help prints the
-    usage). The tools' own checks of their options call error() too."""
+    usage). The tools' own checks of their options call error() too. An option is given whole,
+    as jacnoise takes it: argparse's abbreviations ('--be 3' for --best) are unknown options,
+    lest a later option sharing the prefix change what a script's call means."""
+
+    def __init__(self, *args, **kw):
+        super().__init__(*args, allow_abbrev=False, **kw)
 
     def error(self, message):
         self.exit(2, f"{tool_name(self.prog)}: {escaped(message)}\n")
@@ -32,11 +37,10 @@ class BenchParser(ArgumentParser):
     the C benchmarks' (bench/bench_args.h), where argparse's own ('argument --reps: invalid int
     value', 'expected one argument') read otherwise: '--reps: 0 out of range [1, 1000]' (whole()),
     '--reps 2x: not a value it takes (see TOOL --help)', '--reps: needs a value (...)', '--zz:
-    unknown option (...)'. An option is given whole, as the C benchmarks take it: argparse's
-    abbreviations ('--conf 3' for --configs) are unknown options."""
+    unknown option (...)', an abbreviation ('--conf 3' for --configs) among them."""
 
     def __init__(self, *args, **kw):
-        super().__init__(*args, allow_abbrev=False, **kw)
+        super().__init__(*args, **kw)
         self.ranges = {}
 
     def add_argument(self, *args, **kw):
