@@ -136,23 +136,22 @@ def bench(a, tmp):
     print("checkpoints: byte-identical every way")
 
 
-def terminated(signum, frame):
-    print(f"{tool_files.tool_name()}: terminated", file=sys.stderr)
-    sys.exit(143)
-
-
 def run_bench(main):
     """Runs a bench's main() as a program, so that its temporary folder goes however it ends:
-    SIGTERM exits (143) and Ctrl-C (130) unwind through main's cleanup; so does a closed standard
+    SIGTERM and SIGHUP (143; SIGHUP ignored under nohup) and Ctrl-C (130) unwind through main's
+    cleanup, as they end the tools (tool_files.run_program); so does a closed standard
     output, Python's BrokenPipeError, after which the bench ends by SIGPIPE without a word, as
     the tools do (SIGPIPE's default, as tool_files.run_program sets it, would end it at once
     with the folder left)."""
-    signal.signal(signal.SIGTERM, terminated)
+    tool_files.catch_termination()
     try:
         main()
     except KeyboardInterrupt:
         print(f"{tool_files.tool_name()}: interrupted", file=sys.stderr)
         sys.exit(130)
+    except tool_files.Terminated as e:
+        print(f"{tool_files.tool_name()}: {e.words}", file=sys.stderr)
+        sys.exit(143)
     except BrokenPipeError:
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # Python's flush at exit would fail again
         signal.signal(signal.SIGPIPE, signal.SIG_DFL)

@@ -14,8 +14,8 @@ the Python ones' refusals too (a number out of its range with that range) and th
 each option's default, and bench_sweep_cpu.py run from another folder without --bin
 finds its checkout's jacnoise; the sweeps they time each start in a folder of its own.
 bench_checkpoint leaves no file in its --dir, after a finished run or one stopped by SIGINT,
-SIGTERM or SIGHUP mid-way. bench_sweep_cpu.py stopped by Ctrl-C or SIGTERM mid-run says so in
-one line naming itself, exit 130 or 143, and leaves neither its temporary folder nor a jacnoise
+SIGTERM or SIGHUP mid-way. bench_sweep_cpu.py stopped by Ctrl-C, SIGTERM or SIGHUP mid-run says
+so in one line naming itself, exit 130 or 143, and leaves neither its temporary folder nor a jacnoise
 writing into it; given a --bin that cannot run, it says so in one line naming itself, exit 1.
 
 Environment (set by CTest): JACNOISE_BENCH_DIR, the folder of the benchmark programs;
@@ -336,7 +336,8 @@ def checkpoint_cleanup(tmp):
 
 
 def sweep_bench_stopped(tmp):
-    for sig, code, word in ((signal.SIGINT, 130, "interrupted"), (signal.SIGTERM, 143, "terminated")):
+    for sig, code, word in ((signal.SIGINT, 130, "interrupted"), (signal.SIGTERM, 143, "terminated"),
+                            (signal.SIGHUP, 143, "terminated (its terminal hung up)")):
         scratch = os.path.join(tmp, f"sweep-{sig.name}")
         os.makedirs(scratch)
         # Epochs enough to outlast the wait; stopped once the first run has its folder.

@@ -262,8 +262,16 @@ class Terminated(BaseException):
 
 
 def terminate(signum, frame):
-    """The handler of SIGTERM and SIGHUP (run_program's, reproduce.py's)."""
+    """The handler of SIGTERM and SIGHUP (catch_termination's, reproduce.py's)."""
     raise Terminated("terminated (its terminal hung up)" if signum == signal.SIGHUP else "terminated")
+
+
+def catch_termination():
+    """From now on SIGTERM, and SIGHUP unless it was ignored at the start (nohup, to outlive
+    the terminal; it stays ignored, as in jacnoise), raise Terminated."""
+    signal.signal(signal.SIGTERM, terminate)
+    if signal.getsignal(signal.SIGHUP) != signal.SIG_IGN:
+        signal.signal(signal.SIGHUP, terminate)
 
 
 def run_program(main, note=""):
@@ -282,9 +290,7 @@ def run_program(main, note=""):
         if stream:  # None where the tool was started with the descriptor closed
             stream.reconfigure(errors="surrogateescape")
     signal.signal(signal.SIGPIPE, signal.SIG_DFL)
-    signal.signal(signal.SIGTERM, terminate)
-    if signal.getsignal(signal.SIGHUP) != signal.SIG_IGN:  # nohup's, to outlive the terminal
-        signal.signal(signal.SIGHUP, terminate)
+    catch_termination()
     try:
         status = main()
     except KeyboardInterrupt:
