@@ -1799,7 +1799,9 @@ def damaged_summary(tmp):
 
 def runs_not_a_folder(tmp):
     """A sweep folder whose runs is a file: status says up front that a sweep there is refused
-    (it counted every configuration pending and said to rerun the sweep, which refused)."""
+    (it counted every configuration pending and said to rerun the sweep, which refused); a
+    merge from it refuses in one line, before it makes its folder (it copied nothing and
+    succeeded, "0 run folders copied")."""
     folder = os.path.join(tmp, "runs-file")
     os.makedirs(folder)
     open(os.path.join(folder, "sweep.spec"), "w").write(TINY_SPEC)
@@ -1808,6 +1810,11 @@ def runs_not_a_folder(tmp):
     check(p.stderr == f"jacnoise: {folder}/runs: not a folder, so a sweep or merge on {folder} is refused; move it "
                       "away, then run the sweep again\n" and not p.stdout,
           f"status of a folder whose runs is a file: {p.stdout!r} {p.stderr!r}")
+    dest = os.path.join(tmp, "runs-file-into")
+    p = run(["sweep", "merge", dest, folder], expect=1)
+    check(p.stderr == f"jacnoise: merge: {folder}/runs: not a folder, so {folder} has no runs to merge; move it "
+                      "away, then run its sweep again\n" and not p.stdout and not os.path.exists(dest),
+          f"merge from a folder whose runs is a file: {p.stdout!r} {p.stderr!r}")
 
 
 def merged_blank_lines(tmp):

@@ -656,6 +656,23 @@ static int load_spec(const char *dir, jn_spec *spec)
     return jn_spec_load(path, NULL, spec) ? JN_EXIT_ERROR : 0;
 }
 
+/* A DIR/runs that is no folder refuses every sweep and merge on DIR: status says so up front,
+ * where it counted every configuration pending and said to rerun the sweep; a merge from DIR
+ * (source) too, where it copied nothing from it and succeeded. 0, or -1 (recorded). */
+static int runs_folder(const char *dir, int source)
+{
+    char runs[JN_PATH_MAX + 32];
+    struct stat st;
+    if (jn_path_join(runs, sizeof runs, dir, "runs"))
+        return -1;
+    if (stat(runs, &st) == 0 && !S_ISDIR(st.st_mode))
+        return jn_fail(source ? "merge: %s: not a folder, so %s has no runs to merge; move it away, then run its "
+                                "sweep again"
+                              : "%s: not a folder, so a sweep or merge on %s is refused; move it away, then run the "
+                                "sweep again", runs, dir);
+    return 0;
+}
+
 /* DIR/merged: the folders merged into a folder a merge made (fresh), one a line, before any is
  * copied (a merge stopped half-way made it too); status names them to continue. A relative one
  * is recorded joined to the merge's working folder: as given, it named no folder to a status run
@@ -694,6 +711,8 @@ int jn_sweep_merge(const char *dir, const char *const *sources, int n_sources)
         code = load_spec(sources[s], &other);
         if (!code && strcmp(other.text, spec.text))
             code = (jn_fail("merge: %s is a sweep of another spec than %s", sources[s], spec.path), JN_EXIT_USAGE);
+        else if (!code && runs_folder(sources[s], 1))
+            code = JN_EXIT_ERROR;
         jn_spec_free(&other);
     }
     code = code ? code : prepare_folder(NULL, dir, &spec, 0);
@@ -829,20 +848,6 @@ static int print_continue(const jn_plan *plan, const char *dir, const jn_run_row
     return rc;
 }
 
-/* A DIR/runs that is no folder refuses every sweep and merge on DIR: status says so up front,
- * where it counted every configuration pending and said to rerun the sweep. 0, or -1 (recorded). */
-static int runs_folder(const char *dir)
-{
-    char runs[JN_PATH_MAX + 32];
-    struct stat st;
-    if (jn_path_join(runs, sizeof runs, dir, "runs"))
-        return -1;
-    if (stat(runs, &st) == 0 && !S_ISDIR(st.st_mode))
-        return jn_fail("%s: not a folder, so a sweep or merge on %s is refused; move it away, then run the sweep "
-                       "again", runs, dir);
-    return 0;
-}
-
 int jn_sweep_status(const char *dir)
 {
     jn_spec spec;
@@ -850,7 +855,7 @@ int jn_sweep_status(const char *dir)
     jn_run_row *rows = NULL;
     unsigned char *here = NULL;
     const int code = load_spec(dir, &spec);
-    int rc = code || runs_folder(dir) || jn_plan_make(&spec, NULL, dir, &plan);
+    int rc = code || runs_folder(dir, 0) || jn_plan_make(&spec, NULL, dir, &plan);
     const size_t n = (size_t)(plan.n_entries ? plan.n_entries : 1);
     if (!rc && (!(rows = calloc(n, sizeof *rows)) || !(here = malloc(n))))
         rc = jn_fail("out of memory for the rows of %d configurations", plan.n_entries);
