@@ -237,6 +237,15 @@ def check_rules(scratch):
     check(err is None and rp.run_epochs(run) == len(dip), f"run_epochs, a metrics byte not UTF-8: {err!r}")
     with open(metrics, "wb") as f:
         f.write(kept)
+    # The compute of a sweep folder: a run whose summary.json sweep status counts unreadable
+    # (damaged) is counted by its metrics lines as a running one is; its summary ended the call.
+    spent = os.path.join(scratch, "spent")
+    write_search(spent, [("u0", "unreadable", [5.0] * 4), ("p0", "pending", []), ("f0", "finished", [5.0] * 3)])
+    with open(os.path.join(spent, "runs", "u0", "summary.json"), "w") as f:
+        f.write('{"epo')
+    err = damage_of(rp.compute_of, spent)
+    got = rp.compute_of(spent) if err is None else None
+    check(got == (2, 7, 2.0), f"compute_of, a run unreadable: {got}, {err!r}, expected 2 runs, 7 epochs, 2 s")
     # A search spec's range bounds and the numbers the cost model reads are decimals as jacnoise
     # reads them, refused naming the spec's line (float() took nan and 1_000; a word was a
     # traceback) before jacnoise sees the spec.

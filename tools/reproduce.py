@@ -236,6 +236,15 @@ def number(text):
     return tool_files.decimal(text) if text else math.nan
 
 
+def metrics_epochs(folder):
+    """Epochs trained by a run folder by its metrics lines (counted, not decoded), 0 without them."""
+    try:
+        with open(os.path.join(folder, "metrics.jsonl"), "rb") as f:
+            return sum(1 for _ in f)
+    except OSError:
+        return 0
+
+
 def run_epochs(folder):
     """Epochs trained by a run folder (its summary, else its metrics). A summary whose epochs is
     not a whole number, as jacnoise writes it, raises Damaged: int() took 2.9, "1_000" and true."""
@@ -244,11 +253,7 @@ def run_epochs(folder):
         with open(path) as f:
             epochs = json.load(f)
     except FileNotFoundError:
-        try:
-            with open(os.path.join(folder, "metrics.jsonl"), "rb") as f:  # counted, not decoded
-                return sum(1 for _ in f)
-        except OSError:
-            return 0
+        return metrics_epochs(folder)
     except (OSError, ValueError) as e:
         raise Damaged(f"{path}: {getattr(e, 'strerror', None) or 'not JSON'}")
     epochs = epochs.get("epochs") if isinstance(epochs, dict) else None
@@ -327,14 +332,17 @@ def select(folder):
 
 
 def compute_of(folder):
-    """Runs, epochs and training seconds of a sweep folder (from its run folders)."""
+    """Runs, epochs and training seconds of a sweep folder (from its run folders). A run whose
+    summary.json jacnoise found damaged ("unreadable") is counted by its metrics, as a running
+    one is: its summary cannot be read."""
     runs = epochs = 0
     seconds = 0.0
     for r in read_results(folder):
         if r["status"] == "pending":
             continue
         runs += 1
-        epochs += run_epochs(os.path.join(folder, "runs", r["id"]))
+        run = os.path.join(folder, "runs", r["id"])
+        epochs += metrics_epochs(run) if r["status"] == "unreadable" else run_epochs(run)
         seconds += number(r["seconds"]) if math.isfinite(number(r["seconds"])) else 0.0
     return runs, epochs, seconds
 
