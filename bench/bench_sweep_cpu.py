@@ -9,9 +9,9 @@ noise 0.1 too; lr 0.05; M seeds) are trained three ways, in the same run, altern
   models M  `jacnoise sweep --models M`: one process, the M models in one group, in lock-step
 It prints the wall time, the microseconds per model-step and the ratio to `train`, and checks
 that the three ways ended with byte-identical checkpoints. Its run folders are in a temporary
-folder, removed at the end, also on Ctrl-C (exit 130) or SIGTERM (exit 143), which stop the
-jacnoise running too, or when its standard output is closed (bench | head -1: it ends by SIGPIPE
-without a word, as the tools do).
+folder, removed at the end, also on Ctrl-C (exit 130), SIGTERM or SIGHUP (exit 143; SIGHUP
+stays ignored under nohup), which stop the jacnoise running too, or when its standard output
+is closed (bench | head -1: it ends by SIGPIPE without a word, as the tools do).
 
 usage: bench/bench_sweep_cpu.py [--bin PROGRAM] [--models 8] [--data usps] [--hidden 1000]
        [--train-limit 6000] [--epochs 2] [--batch 100] [--reps 3]   (JACNOISE_DATA: the data folder;

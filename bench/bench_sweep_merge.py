@@ -10,7 +10,7 @@ counted in /proc/self/io, which does not vary with the machine's speed):
   again    the same merge again: nothing further along to copy (N folders read on each side)
   status   `jacnoise sweep status DIR`
 Each checks that DIR's results.csv ends with N finished rows. Its folders are removed at the
-end, also on Ctrl-C (exit 130) or SIGTERM (exit 143).
+end, also on Ctrl-C (exit 130), SIGTERM or SIGHUP (exit 143; SIGHUP stays ignored under nohup).
 
 usage: bench/bench_sweep_merge.py [--bin PROGRAM] [--configs 1000,10000,50000]
        (JACNOISE_DATA: the data folder; PROGRAM: jacnoise, by default build/jacnoise of this checkout)"""

@@ -9,7 +9,7 @@ build of an earlier commit, say), alternating, --reps times each. It prints each
 CPU seconds (user + system, which other work on a shared machine moves less than the wall
 time), its quartiles, the wall time's median, and the ratio baseline / PROGRAM of the CPU
 medians; and checks that both print the same status. Its folders are removed at the end, also
-on Ctrl-C (exit 130) or SIGTERM (exit 143).
+on Ctrl-C (exit 130), SIGTERM or SIGHUP (exit 143; SIGHUP stays ignored under nohup).
 
 usage: bench/bench_sweep_plan.py [--bin PROGRAM] --baseline PROGRAM [--configs 50000] [--reps 5]
        (PROGRAM: jacnoise, by default build/jacnoise of this checkout)"""

@@ -13,8 +13,8 @@ are then filled with a copy of one of those (synthetic finished runs). Timed, in
 It prints the seconds of each and what each ended run cost the sweep beyond training it,
 (sweep - rerun - alone) / runs, in seconds and in read system calls (on Linux: /proc/self/io
 counts those of the children this process has waited for; they do not vary with the machine's
-speed). Its folders are removed at the end, also on Ctrl-C (exit 130)
-or SIGTERM (exit 143).
+speed). Its folders are removed at the end, also on Ctrl-C (exit 130),
+SIGTERM or SIGHUP (exit 143; SIGHUP stays ignored under nohup).
 
 usage: bench/bench_sweep_results.py [--bin PROGRAM] [--configs 10000,50000] [--runs 20]
        (JACNOISE_DATA: the data folder; PROGRAM: jacnoise, by default build/jacnoise of this checkout)"""

@@ -24,13 +24,14 @@ def check(cond, what):
 
 def option_help(script):
     """A Python tool's --help says what each option is and its default (or that it is required):
-    exit 0, each entry under 'options:' holding '(default: ' or '(required)'."""
+    exit 0, each entry under 'options:' holding '(default: ' or '(required)'. Returns the help."""
     p = subprocess.run([sys.executable, script, "--help"], capture_output=True, text=True, timeout=60)
     entries = [" ".join(e.split()) for e in re.split(r"\n  (?=--)", p.stdout.split("\noptions:\n")[-1])[1:]]
     bare = [e.split()[0] for e in entries if "(default: " not in e and "(required)" not in e]
     check(p.returncode == 0 and entries and not bare and not p.stderr,
           f"{os.path.basename(script)} --help: exit {p.returncode}, options without their help and default: {bare} "
           f"{p.stdout[-600:]!r}")
+    return p.stdout
 
 
 def run(args, expect=0, timeout=600, **kw):

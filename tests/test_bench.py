@@ -11,7 +11,7 @@ bench_cpu_step out of memory says so in one line naming itself; a table that did
 standard output ends in one line and exit 1;
 bench_checkpoint's best.ckpt size is last.ckpt's less two sets of values, 4- or 8-byte;
 the Python ones' refusals too (a number out of its range with that range) and their --help giving
-each option's default, and bench_sweep_cpu.py run from another folder without --bin
+each option's default and the signals that stop them (Ctrl-C, SIGTERM, SIGHUP), and bench_sweep_cpu.py run from another folder without --bin
 finds its checkout's jacnoise; the sweeps they time each start in a folder of its own.
 bench_checkpoint leaves no file in its --dir, after a finished run or one stopped by SIGINT,
 SIGTERM or SIGHUP mid-way. bench_sweep_cpu.py stopped by Ctrl-C, SIGTERM or SIGHUP mid-run says
@@ -138,7 +138,12 @@ PYTHON_REFUSALS = {
 def python_command_lines(tmp):
     for name, refusals in PYTHON_REFUSALS.items():
         script = os.path.join(os.path.dirname(SWEEP_BENCH), f"{name}.py")
-        option_help(script)
+        # Each stops on the signals run_bench catches, its folders removed: its help names them
+        # all (SIGHUP was left out once it stopped on it too).
+        shown = option_help(script)
+        check(all(words in " ".join(shown.split()) for words in ("Ctrl-C (exit 130), SIGTERM or SIGHUP (exit 143",
+                                                                 "SIGHUP stays ignored under nohup")),
+              f"{name}.py --help does not say it stops on Ctrl-C, SIGTERM and SIGHUP: {shown[:1500]!r}")
         for args, words in refusals:
             p = subprocess.run([sys.executable, script] + args, capture_output=True, text=True, timeout=60)
             check(p.returncode == 2 and p.stderr.startswith(f"{name}: ") and words in p.stderr and
