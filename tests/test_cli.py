@@ -682,6 +682,17 @@ def config_cases(d, usps):
         lines = p.stderr.splitlines() if p else []
         check(name, len(lines) == 1 and lines[0].startswith("jacnoise: warning: ") and
               all(w in lines[0] for w in words), f"expected one warning line with {words}: {lines!r}")
+    # A run that cannot start fails in one line: the warnings on its options came before the
+    # error (train loads the data and makes the run folder in the run; profile's data too).
+    inert = ["--jac-noise", "0.1", "--threads", "1024"]
+    for name, args, words in [
+            ("no data: train warns not", tiny + inert + ["--data-dir", "no-such-dir", "--out", "nodata"],
+             ["--data-dir no-such-dir"]),
+            ("no data: profile warns not", ["profile", "--config", "good.cfg", "--reps", "1"] + inert +
+             ["--data-dir", "no-such-dir"], ["--data-dir no-such-dir"]),
+            ("no checkpoint: train --resume warns not", tiny + inert + ["--resume", "--out", "nodata"],
+             ["--resume: no checkpoint at"])]:
+        expect_error(name, args, 1, words, d)
     # BLAS threads change nothing on the CUDA backend, and --threads was taken silently. A run
     # that goes on warns first; where no GPU is, the error is the one line (train and profile:
     # the warning came before it).

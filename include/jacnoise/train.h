@@ -31,8 +31,11 @@ enum {
 };
 
 /* Runs or resumes (cfg->resume) the training job; returns a JN_EXIT_* status. Errors are
- * recorded (error.h) for the caller to print. */
-int jn_train_run(const jn_config *cfg);
+ * recorded (error.h) for the caller to print. going_on (NULL: none) is called with cfg once
+ * nothing of the start is left to fail (the run folder, data and backend are ready), before
+ * the run's first line: a caller's warnings come only for a run that goes on, never before
+ * the error of one that cannot start. */
+int jn_train_run(const jn_config *cfg, void (*going_on)(const jn_config *cfg));
 
 /* Whether dir, given as option (NULL: an argument, "folder" in the message), may take a sweep
  * (sweep) or a training run: -1 (error recorded) where it is a file, or holds the other's

@@ -381,21 +381,22 @@ int jn_cmd_profile(int argc, char **argv)
     /* As train: no GPU is said before the data loads (seconds for MNIST) and fails for it. */
     if (cfg.device == JN_DEVICE_CUDA && jn_cuda_device_check())
         return jn_cli_fail(JN_EXIT_ERROR);
-    /* Warnings only for a profile that goes on: no GPU is one error line, not a warning and it. */
-    if (!cfg.grid[0])  /* a grid's cells say so: a repeat is skipped, naming the row it repeats */
-        jn_cli_warn_inert(&cfg);
-    jn_backend_threads(cfg.device, cfg.threads, 1);
     jn_data data;
     const jn_data_request req = {cfg.data, cfg.test, cfg.data_dir, cfg.valid, cfg.train_limit, NULL};
     if (jn_data_load(&req, &data))
         return jn_cli_fail(JN_EXIT_ERROR);
     jn_profile_machine machine;
-    if (!cuda)
-        jn_cpu_profile_machine(&machine);
-    else if (jn_cuda_profile_machine(&machine, cfg.tf32)) {
+    if (cuda && jn_cuda_profile_machine(&machine, cfg.tf32)) {
         jn_data_free(&data);
         return jn_cli_fail(JN_EXIT_ERROR);
     }
+    /* Warnings only for a profile that goes on: no GPU, no data, is one error line, not a
+     * warning and it. The CPU's peak is measured on the threads set here. */
+    if (!cfg.grid[0])  /* a grid's cells say so: a repeat is skipped, naming the row it repeats */
+        jn_cli_warn_inert(&cfg);
+    jn_backend_threads(cfg.device, cfg.threads, 1);
+    if (!cuda)
+        jn_cpu_profile_machine(&machine);
     int code = JN_EXIT_OK, unwritten = 0;
     if (cfg.grid[0]) {
         if (run_grid(&cfg, &g, &data.train, &machine))

@@ -9,6 +9,15 @@
 #include <string.h>
 #include <sys/stat.h>
 
+/* A run that cannot start (its data, its folder) fails in one line: the warnings on the
+ * options come once it goes on. The backend has set the run's BLAS threads by then; setting
+ * them again is what says where they cannot run as asked. */
+static void warn_going_on(const jn_config *cfg)
+{
+    jn_cli_warn_inert(cfg);
+    jn_backend_threads(cfg->device, cfg->threads, 1);
+}
+
 int jn_cmd_train(int argc, char **argv)
 {
     jn_config cfg;
@@ -30,13 +39,11 @@ int jn_cmd_train(int argc, char **argv)
      * thing, as step's --dump naming a folder. */
     if ((!cfg.resume && jn_config_check(&cfg)) || jn_out_folder_check("--out", cfg.out, 0))
         return jn_cli_fail(JN_EXIT_USAGE);
-    /* Warnings only for a run that goes on: no GPU is one error line, not a warning and it (the
-     * run checks again, for a resumed run's stored --device). */
+    /* No GPU is refused before the run folder is made (the run checks again, for a resumed
+     * run's stored --device). */
     if (cfg.device == JN_DEVICE_CUDA && jn_cuda_device_check())
         return jn_cli_fail(JN_EXIT_ERROR);
-    jn_cli_warn_inert(&cfg);
-    jn_backend_threads(cfg.device, cfg.threads, 1);
-    int code = jn_train_run(&cfg);
+    int code = jn_train_run(&cfg, warn_going_on);
     /* A resumed run's data options are its checkpoint's (relative idx: names hold from the
      * folder it started in), its device config.txt's (a GPU run copied to a laptop). */
     static const char *const device_key[] = {"device", NULL};

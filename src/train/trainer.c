@@ -36,13 +36,15 @@ static void solo_stepped(void *ctx, long steps)
                        st->sums.loss / (double)st->sums.examples, eta);
 }
 
-static int train_group(jn_job *job)
+static int train_group(jn_job *job, const jn_config *cli, void (*going_on)(const jn_config *cfg))
 {
     jn_group *g = jn_group_open(&job->cfg, &job->cfg.obj, 1);
     if (!g)
         return JN_EXIT_ERROR;
     int code = JN_EXIT_ERROR, rc = jn_group_admit(g, job);
     if (rc == 0) {
+        if (going_on)
+            going_on(cli);
         /* From here on a SIGINT or SIGTERM stops the run at the next step, after writing
          * last.ckpt; before, nothing of the run exists yet and the default action is right. */
         jn_train_catch_signals();
@@ -94,12 +96,12 @@ static int train_group(jn_job *job)
     return code;
 }
 
-int jn_train_run(const jn_config *cli)
+int jn_train_run(const jn_config *cli, void (*going_on)(const jn_config *cfg))
 {
     jn_job *job = jn_job_open(cli, 0, NULL);
     if (!job)
         return JN_EXIT_ERROR;
-    int code = train_group(job);
+    int code = train_group(job, cli, going_on);
     jn_job_free(job);
     return code;
 }
