@@ -660,10 +660,10 @@ def config_cases(d, usps):
              ["--jac-noise changes nothing", "--jac-lambda 0", "--input-noise"]),
             ("warning: hidden1's estimator", ["--jac-lambda", "0.1", "--jac-proj", "3"],
              ["--jac-proj changes nothing", "hidden1"]),
-            # More BLAS threads than the CPUs online, or than the BLAS allows (OpenBLAS: its build's
-            # MAX_THREADS, which may be below the CPUs).
-            ("warning: more threads than CPUs", ["--threads", str(os.cpu_count() + 1)],
-             [f"--threads {os.cpu_count() + 1}"]),
+            # More BLAS threads than the CPUs the process may run on, or than the BLAS allows
+            # (OpenBLAS: its build's MAX_THREADS, which may be below the CPUs).
+            ("warning: more threads than CPUs", ["--threads", str(len(os.sched_getaffinity(0)) + 1)],
+             [f"--threads {len(os.sched_getaffinity(0)) + 1}"]),
             ("warning: more threads than the BLAS allows", ["--threads", "1024"], ["--threads 1024"]),
             ("warning: a batch beyond the training set", ["--batch", "300"],
              ["--batch 300", "200 training examples", "one step"]),
@@ -682,6 +682,14 @@ def config_cases(d, usps):
         lines = p.stderr.splitlines() if p else []
         check(name, len(lines) == 1 and lines[0].startswith("jacnoise: warning: ") and
               all(w in lines[0] for w in words), f"expected one warning line with {words}: {lines!r}")
+    # The CPUs counted are those the process may run on (taskset, a Slurm job's cpuset): two
+    # threads on one of two CPUs online went unsaid, and one CPU read "the 1 CPUs".
+    one_cpu = lambda: os.sched_setaffinity(0, {min(os.sched_getaffinity(0))})
+    p = run(tiny + ["--threads", "2", "--out", "one-cpu"], d, preexec_fn=one_cpu)
+    if finished("warning: two threads on one CPU", p):
+        check("warning: two threads on one CPU", p.returncode == 0 and p.stderr ==
+              "jacnoise: warning: --threads 2 is more BLAS threads than the 1 CPU available: they share cores, and "
+              "the GEMMs run slower than with fewer\n", f"exit {p.returncode}, stderr: {p.stderr[:300]!r}")
     # A run that cannot start fails in one line: the warnings on its options came before the
     # error (train loads the data and makes the run folder in the run; profile's data too).
     inert = ["--jac-noise", "0.1", "--threads", "1024"]

@@ -322,9 +322,9 @@ def models_and_jobs(tmp, spec, ref):
     warned = [line for line in p.stderr.splitlines() if "warning" in line]
     cap = re.search(r"the BLAS runs at most (\d+) thread", warned[0]) if len(warned) == 1 else None
     if cap:
-        used, cpus = int(cap.group(1)), os.cpu_count()
-        crowd = f"using {used} each, {3 * used} in all, more than the {cpus} CPUs online"
-        check((crowd in warned[0]) == (3 * used > cpus) and ("CPUs online" in warned[0]) == (3 * used > cpus),
+        used, cpus = int(cap.group(1)), len(os.sched_getaffinity(0))
+        crowd = f"using {used} each, {3 * used} in all, more than the {cpus} CPU{'' if cpus == 1 else 's'} available"
+        check((crowd in warned[0]) == (3 * used > cpus) and ("available" in warned[0]) == (3 * used > cpus),
               f"--jobs 3 x --threads 1024, the BLAS capped at {used} on {cpus} CPUs: {warned[0]!r}")
     check(cap is not None, f"--jobs 3 x --threads 1024: expected one warning line naming the BLAS's cap: {p.stderr[-500:]!r}")
 

@@ -124,8 +124,8 @@ int jn_backend_precision_check(jn_device device, int tf32);
 
 /* Sets the CPU path's BLAS threads (threads > 0) for `processes` processes that train at once,
  * and warns in one line on stderr where they cannot run as asked: beyond the BLAS's own limit,
- * or more in all than the CPUs online. For a device that resolves to CUDA it only warns, in one
- * line, that --threads changes nothing there. */
+ * or more in all than the CPUs the process may run on (taskset, a Slurm job's cpuset). For a
+ * device that resolves to CUDA it only warns, in one line, that --threads changes nothing there. */
 void jn_backend_threads(jn_device device, int threads, int processes);
 
 /* Creates the backend for `device` (JN_DEVICE_AUTO: CUDA if built in and a GPU is present,

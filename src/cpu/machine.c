@@ -18,5 +18,6 @@ void jn_cpu_model_name(char *out, unsigned long cap)
         }
     if (f)
         fclose(f);
-    snprintf(out, cap, "%s (%ld cores online)", name, sysconf(_SC_NPROCESSORS_ONLN));
+    const long cores = sysconf(_SC_NPROCESSORS_ONLN);
+    snprintf(out, cap, "%s (%ld core%s online)", name, cores, cores == 1 ? "" : "s");
 }

@@ -1,9 +1,11 @@
 /* Backend selection: the one place that knows which backends this build has; what a slot's
  * hyperparameters may be; how many slots fit. */
+#define _GNU_SOURCE  /* sched_getaffinity */
 #include "jacnoise/backend.h"
 #include "jacnoise/blas.h"
 #include "jacnoise/error.h"
 
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <unistd.h>
@@ -41,6 +43,16 @@ int jn_backend_precision_check(jn_device device, int tf32)
                    device == JN_DEVICE_CPU ? "" : ": give --precision fp32, or run where a GPU is");
 }
 
+/* The CPUs the process may run on, which its threads share: fewer than those online under
+ * taskset or a Slurm job's cpuset. Those online where the set cannot be read (over 1024 CPUs). */
+static long usable_cpus(void)
+{
+    cpu_set_t set;
+    if (sched_getaffinity(0, sizeof set, &set) == 0)
+        return CPU_COUNT(&set);
+    return sysconf(_SC_NPROCESSORS_ONLN);
+}
+
 void jn_backend_threads(jn_device device, int threads, int processes)
 {
     if (threads <= 0)
@@ -52,28 +64,29 @@ void jn_backend_threads(jn_device device, int threads, int processes)
     }
     jn_cpu_set_threads(threads);
     const int used = jn_blas_threads();
-    const long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+    const long cpus = usable_cpus();
     const int capped = used < threads, crowded = cpus > 0 && (long)processes * used > cpus;
     char asked[64];
     if (processes > 1)
         snprintf(asked, sizeof asked, "--jobs %d x --threads %d", processes, threads);
     else
         snprintf(asked, sizeof asked, "--threads %d", threads);
-    const char *plural = used == 1 ? "" : "s", *slower = "they share cores, and the GEMMs run slower than with fewer";
+    const char *plural = used == 1 ? "" : "s", *cpus_plural = cpus == 1 ? "" : "s";
+    const char *slower = "they share cores, and the GEMMs run slower than with fewer";
     char using[64];  /* the threads of all the workers, which crowd the CPUs, not one's */
     if (processes > 1)
         snprintf(using, sizeof using, "%d each, %ld in all", used, (long)processes * used);
     else
         snprintf(using, sizeof using, "%d", used);
     if (capped && crowded)
-        fprintf(stderr, "jacnoise: warning: %s: the BLAS runs at most %d thread%s; using %s, more than the %ld CPUs "
-                "online: %s\n", asked, used, plural, using, cpus, slower);
+        fprintf(stderr, "jacnoise: warning: %s: the BLAS runs at most %d thread%s; using %s, more than the %ld CPU%s "
+                "available: %s\n", asked, used, plural, using, cpus, cpus_plural, slower);
     else if (capped)
         fprintf(stderr, "jacnoise: warning: %s: the BLAS runs at most %d thread%s; using %d\n", asked, used, plural,
                 used);
     else if (crowded)
-        fprintf(stderr, "jacnoise: warning: %s is more BLAS threads than the %ld CPUs online: %s\n", asked, cpus,
-                slower);
+        fprintf(stderr, "jacnoise: warning: %s is more BLAS threads than the %ld CPU%s available: %s\n", asked, cpus,
+                cpus_plural, slower);
 }
 
 static int no_cuda_build(void)
