@@ -159,17 +159,26 @@ def option_cases(d):
     for option, value in [("--out", "nl\nrun"), ("--data-dir", "datasets "), ("--data", " idx:a,b")]:
         expect_error(f"train {option} {value!r}", ["train", option, value, "--epochs", "1", "--hidden", "3",
                                                    "--train-limit", "100"], 2,
-                     [f"{option}: a value with a line break, or a space at either end"], d, absent=["nl\nrun"])
+                     [f"{option} {value.replace(chr(10), chr(92) + 'n')}: a value with a line break, or a space at "
+                      "either end"], d, absent=["nl\nrun"])
     e("non-numeric", ["train", "--lr", "abc"], ["--lr", "abc"])
-    e("empty value", ["train", "--lr="], ["--lr"])
+    # Every refusal of a value reads '--opt VALUE: ...', an empty one shown as '': the numbers'
+    # and lists' read '--opt: VALUE out of range' or '--opt: expected ..., got 'VALUE''.
+    e("empty value", ["train", "--lr="], ["--lr '': expected a finite decimal number"])
+    e("empty integer", ["train", "--epochs="], ["--epochs '': expected an integer"])
+    e("list: empty item", ["train", "--hidden", "4,,4"], ["--hidden 4,,4: expected comma-separated layer widths"])
+    e("list: too long", ["train", "--hidden", ",".join(["4"] * 16)], [f"--hidden {','.join(['4'] * 16)}: at most 15 hidden layers"])
+    e("test not idx:", ["step", "--data", "idx:a,b", "--test", "foo", "--dump", "x"],
+      ["--test foo: expected idx:IMAGES,LABELS"])
+    e("value too long", ["train", "--data", "d" * 5000], ["--data ddd", "ddd: longer than "])
     e("number with trailing text", ["train", "--lr", "0.1x"], ["--lr", "0.1x"])
     # strtod skips leading white space: ' 0.1' was taken while '0.1 ' and an integer's ' 5' were not.
-    e("number with a leading space", ["step", "--lr", " 0.1"], ["--lr", "' 0.1'"])
-    e("number with a trailing space", ["step", "--lr", "0.1 "], ["--lr", "'0.1 '"])
+    e("number with a leading space", ["step", "--lr", " 0.1"], ["--lr  0.1: expected a finite decimal"])
+    e("number with a trailing space", ["step", "--lr", "0.1 "], ["--lr 0.1 : expected a finite decimal"])
     # Numbers are decimal: strtod's hex floats (0x10 is 16), its inf and nan spellings and its
     # partial exponents are not what a person means by a learning rate or a std.
     for value in ["0x10", "0x1p-4", "0X.8", "infinity", "1e", "1e+", ".", "e5", "--1"]:
-        e(f"lr {value!r}", ["step", f"--lr={value}"], ["--lr", f"'{value}'", "decimal"])
+        e(f"lr {value!r}", ["step", f"--lr={value}"], [f"--lr {value}: expected a finite decimal"])
     e("eval-noise hex", ["eval", "--eval-noise", "0,0x1"], ["--eval-noise", "'0x1'"])
     e("tolerance hex", ["check", "--tolerance", "0x1p-4"], ["--tolerance 0x1p-4: invalid value"])
     write(os.path.join(d, "hex.spec"), "lr = uniform(0.01, 0x1)\nsamples = 1\n")
@@ -186,41 +195,42 @@ def option_cases(d):
     # said 'out of range 1..1000000', a real's 'expected > 0 and <= 1'.
     p = run(["train", "--help"], d)
     check("momentum's help", "momentum; X in [0, 1)" in p.stdout, f"help: {p.stdout[:2000]!r}")
-    e("range: momentum", ["step", "--momentum", "1"], ["--momentum: 1 out of range [0, 1)"])
-    e("range: lr-decay", ["train", "--lr-decay", "0"], ["--lr-decay: 0 out of range (0, 1]"])
-    e("range: epochs", ["train", "--epochs", "0"], ["--epochs: 0 out of range [1, 1000000]"])
+    e("range: momentum", ["step", "--momentum", "1"], ["--momentum 1: out of range [0, 1)"])
+    e("range: lr-decay", ["train", "--lr-decay", "0"], ["--lr-decay 0: out of range (0, 1]"])
+    e("range: epochs", ["train", "--epochs", "0"], ["--epochs 0: out of range [1, 1000000]"])
     e("range: train-limit", ["data", "--train-limit", "-1"],
-      ["--train-limit: -1 out of range [0, 1000000000000000]"])
+      ["--train-limit -1: out of range [0, 1000000000000000]"])
     e("lr-decay 0", ["train", "--lr-decay", "0"], ["--lr-decay", "out of range"])
     e("batch 0", ["step", "--batch", "0"], ["--batch", "out of range"])
     e("epochs 0", ["train", "--epochs", "0"], ["--epochs", "out of range"])
     # An integer too long for a long is out of range, as a smaller one is: it was 'expected an integer'.
     e("epochs overflow", ["train", "--epochs", "99999999999999999999"],
-      ["--epochs: 99999999999999999999 out of range [1, 1000000]"])
+      ["--epochs 99999999999999999999: out of range [1, 1000000]"])
     e("epochs underflow", ["train", "--epochs", "-99999999999999999999"],
-      ["--epochs: -99999999999999999999 out of range"])
+      ["--epochs -99999999999999999999: out of range"])
     e("integer given a fraction", ["train", "--epochs", "1.5"], ["--epochs", "1.5"])
     e("lr nan", ["train", "--lr", "nan"], ["--lr", "finite"])
     e("jac-noise inf", ["train", "--jac-noise", "inf"], ["--jac-noise", "finite"])
     e("lr overflow to inf", ["train", "--lr", "1e400"], ["--lr", "too large"])
-    e("lr underflow to 0", ["train", "--lr", "1e-400"], ["--lr", "1e-400", "too small"])
+    e("lr underflow to 0", ["train", "--lr", "1e-400"], ["--lr 1e-400: too small for a double"])
     e("curv-noise -inf", ["eval", "--curv-noise", "-inf"], ["--curv-noise"])
     e("eval-noise negative", ["eval", "--eval-noise", "0,-0.1"], ["--eval-noise", "-0.1"])
     e("eval-noise nan", ["eval", "--eval-noise", "nan"], ["--eval-noise", "nan"])
-    e("eval-noise huge", ["eval", "--eval-noise", "0.1,1e300"], ["--eval-noise", "'1e300'", "[0, 1000000]"])
+    e("eval-noise huge", ["eval", "--eval-noise", "0.1,1e300"], ["--eval-noise 0.1,1e300: std '1e300' is not a number in [0, 1000000]"])
     e("eval-noise empty item", ["eval", "--eval-noise", "0.1,,0.2"], ["--eval-noise", "0.1,,0.2"])
     e("eval-noise not a number", ["eval", "--eval-noise", "0.1,abc"], ["--eval-noise", "abc"])
     e("eval-noise too many", ["eval", "--eval-noise", ",".join(["0.1"] * 17)], ["--eval-noise", "at most 16"])
     e("eval-noise given to train", ["train", "--eval-noise", "0.1"], ["--eval-noise", "train"])
     # Its range written as --epochs's: it read 'in 1..1000000'.
-    e("hidden 0", ["train", "--hidden", "0"], ["--hidden: layer width '0' is not an integer in [1, 1000000]"])
-    # A refused item is set in its list, not in itself: it read "'nan' ... (in 'nan')".
+    e("hidden 0", ["train", "--hidden", "0"], ["--hidden 0: layer width is not an integer in [1, 1000000]"])
+    # A refused item is named where it is one of a list, not where it is the whole value, named
+    # already: it read "'nan' ... (in 'nan')".
     for option, value, item in (("--hidden", "nan", "nan"), ("--hidden", "10,nan", "nan"),
                                 ("--eval-noise", "nan", "nan"), ("--eval-noise", "0.1,-1", "-1")):
         p = expect_error(f"{option} {value}", ["eval" if option == "--eval-noise" else "train", option, value], 2,
-                         [f"{option}: ", f"'{item}'"], d)
-        check(f"{option} {value}", p is not None and ((f"(in '{value}')" in p.stderr) == (value != item)),
-              f"the list named {'once too often' if value == item else 'not'}: {p and p.stderr!r}")
+                         [f"{option} {value}: "], d)
+        check(f"{option} {value}", p is not None and ((f"'{item}'" in p.stderr) == (value != item)),
+              f"the item named {'once too often' if value == item else 'not'}: {p and p.stderr!r}")
     e("hidden empty item", ["train", "--hidden", "10,,10"], ["--hidden", "10,,10"])
     e("hidden trailing comma", ["train", "--hidden", "10,"], ["--hidden"])
     e("hidden not a number", ["train", "--hidden", "10,abc"], ["--hidden", "abc"])
@@ -282,11 +292,11 @@ def option_cases(d):
                                                                           "N <= 1000000"])
     # Worded as every integer's: -1 said 'expected an integer >= 0', 'nan' 'expected an integer in
     # [0, 18446744073709551615]'.
-    e("seed -1", ["train", "--seed", "-1"], ["--seed: -1 out of range [0, 18446744073709551615]"])
+    e("seed -1", ["train", "--seed", "-1"], ["--seed -1: out of range [0, 18446744073709551615]"])
     e("seed overflow", ["train", "--seed", "99999999999999999999999"],
-      ["--seed: 99999999999999999999999 out of range [0, 18446744073709551615]"])
-    e("seed nan", ["train", "--seed", "nan"], ["--seed: expected an integer, got 'nan'"])
-    e("seed 1.5", ["train", "--seed", "1.5"], ["--seed: expected an integer, got '1.5'"])
+      ["--seed 99999999999999999999999: out of range [0, 18446744073709551615]"])
+    e("seed nan", ["train", "--seed", "nan"], ["--seed nan: expected an integer"])
+    e("seed 1.5", ["train", "--seed", "1.5"], ["--seed 1.5: expected an integer"])
     e("positional argument", ["train", "extra"], ["extra"])
     e("positional after options", ["data", "--valid", "3", "usps"], ["usps"])
     e("single dash", ["train", "-lr", "0.1"], ["-lr"])
@@ -310,12 +320,12 @@ def option_cases(d):
     spoof = "x\n\x1b[2Jjacnoise: done\x9b\r"
     shown = "x\\n\\x1b[2Jjacnoise: done\\xc2\\x9b\\r"
     e("escaped: option value", ["train", "--loss", spoof], [f"--loss {shown}: invalid value"])
-    e("escaped: number", ["step", "--lr", spoof], [f"got '{shown}'"])
+    e("escaped: number", ["step", "--lr", spoof], [f"--lr {shown}: expected a finite decimal"])
     e("escaped: unexpected argument", ["train", spoof], [f"'{shown}'"])
     e("escaped: unknown command", [spoof], [f"'{shown}'"])
     # Lines and white space split a grid or a config file: what is left of a value is escaped.
     e("escaped: grid value", ["profile", "--grid", "batch=4 8\x1b[2J\x9b"],
-      ["--grid: line 1: --batch", "'8\\x1b[2J\\xc2\\x9b'"])
+      ["--grid: line 1: --batch 8\\x1b[2J\\xc2\\x9b: expected an integer"])
     write(os.path.join(d, "spoof.cfg"), "loss = x\x1b[2J\x9b\n")
     e("escaped: config value", ["train", "--config", "spoof.cfg"], ["spoof.cfg: line 1: --loss x\\x1b[2J\\xc2\\x9b: invalid value"])
     e("overlong option name", ["train", "--" + "x" * 300], ["--xxxx"])
@@ -500,12 +510,12 @@ def config_cases(d, usps):
     e("config: line without '='", ["train", "--config", "noeq.cfg"], ["noeq.cfg", "line 3", "key=value"])
     write(os.path.join(d, "nokey.cfg"), "hidden=8\n= 5\n")
     e("config: no key before '='", ["train", "--config", "nokey.cfg"], ["nokey.cfg: line 2: no option name before '='"])
-    e("config: bad value", ["step", "--config", "badvalue.cfg"], ["badvalue.cfg", "line 1", "--lr", "abc"])
+    e("config: bad value", ["step", "--config", "badvalue.cfg"], ["badvalue.cfg: line 1: --lr abc: expected a finite decimal"])
     # A '#' after a value is part of it (file names may hold one), where a sweep spec cuts it:
     # the refusal said only that '0.1 # the paper's' is no number.
     write(os.path.join(d, "comment.cfg"), "lr = 0.1  # the paper's\n")
     e("config: comment after a value", ["step", "--config", "comment.cfg"],
-      ["comment.cfg: line 1", "'0.1  # the paper's'", "put the comment on a line of its own"])
+      ["comment.cfg: line 1: --lr 0.1  # the paper's: expected", "put the comment on a line of its own"])
     e("config: includes another", ["train", "--config", "nested.cfg"], ["nested.cfg", "line 2", "config"])
     e("config: option of another command", ["train", "--config", "other_cmd.cfg"],
       ["other_cmd.cfg", "line 4", "--checkpoint"])
@@ -561,7 +571,7 @@ def config_cases(d, usps):
     # A --grid file is named as its lines' refusals name it: its read refusal said '--grid: FILE:'.
     os.makedirs(os.path.join(d, "gridfolder"), exist_ok=True)
     write(os.path.join(d, "badgrid"), "batch=0\n")
-    for grid, words in (("gridfolder", "is a folder"), ("badgrid", "line 1: --batch: 0 out of range")):
+    for grid, words in (("gridfolder", "is a folder"), ("badgrid", "line 1: --batch 0: out of range")):
         e(f"profile --grid {grid}", ["profile", "--grid", grid], [f"jacnoise: --grid {grid}: {words}"])
     # A train run's folder as a sweep's: its runs/ and sweep.spec went in beside the run's files.
     os.makedirs(os.path.join(d, "trainrun"), exist_ok=True)

@@ -10,6 +10,7 @@
 #include <ctype.h>
 #include <errno.h>
 #include <math.h>
+#include <stdarg.h>
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
@@ -49,10 +50,21 @@ struct option {
 
 /* ---- custom option kinds ------------------------------------------------------------ */
 
-/* In the "--opt VALUE: ..." form of the CLI's other refusals (an empty value shown as ''). */
+/* Every refusal of an option's value, in the one "--opt VALUE: what is wrong" form of the CLI's
+ * refusals (an empty value shown as ''): some read "--opt: VALUE ..." or "--opt: ..., got 'VALUE'". */
+static int JN_PRINTF(3, 4) fail_value(const option *o, const char *value, const char *fmt, ...)
+{
+    char why[1024];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(why, sizeof why, fmt, ap);
+    va_end(ap);
+    return jn_fail("--%s %s: %s", o->name, *value ? value : "''", why);
+}
+
 static int fail_choice(const option *o, const char *value, const char *choices)
 {
-    return jn_fail("--%s %s: invalid value; valid: %s", o->name, *value ? value : "''", choices);
+    return fail_value(o, value, "invalid value; valid: %s", choices);
 }
 
 static int set_choice(jn_config *cfg, const option *o, const char *value)
@@ -138,10 +150,10 @@ static int parse_long_text(const char *s, long *out)
 #define LIST_BYTES 128  /* the longest list: --eval-noise's doubles */
 _Static_assert(JN_MAX_EVAL_NOISE * sizeof(double) <= LIST_BYTES && JN_MAX_LAYERS * sizeof(int) <= LIST_BYTES,
                "raise LIST_BYTES");
-/* The three %s of " (in 'VALUE')" after an item's refusal: the list it was found in, or
- * nothing where the item is the whole value ("--hidden nan" read "'nan' ... (in 'nan')"). */
-#define IN_LIST(item, value) \
-    strcmp(item, value) ? " (in '" : "", strcmp(item, value) ? value : "", strcmp(item, value) ? "')" : ""
+/* The three %s of " 'ITEM'" in an item's refusal: the item where the value is a list of them, or
+ * nothing where it is the whole value, named already ("--hidden nan" read "'nan' ... (in 'nan')"). */
+#define ITEM_OF(item, value) \
+    strcmp(item, value) ? " '" : "", strcmp(item, value) ? item : "", strcmp(item, value) ? "'" : ""
 typedef int (*list_item_parser)(const option *o, const char *item, const char *value, int i, void *out);
 
 static int parse_list(const option *o, const char *value, const char *what, const char *noun, int max,
@@ -153,11 +165,11 @@ static int parse_list(const option *o, const char *value, const char *what, cons
         char item[64];
         size_t len = strcspn(p, ",");
         if (len == 0 || len >= sizeof item)
-            return jn_fail("--%s: expected comma-separated %s, got '%s'", o->name, what, value);
+            return fail_value(o, value, "expected comma-separated %s", what);
         memcpy(item, p, len);
         item[len] = 0;
         if (n == max)
-            return jn_fail("--%s: at most %d %s, got more in '%s'", o->name, max, noun, value);
+            return fail_value(o, value, "at most %d %s", max, noun);
         if (parse_item(o, item, value, n++, items))
             return -1;
         if (!p[len])
@@ -173,8 +185,8 @@ static int parse_width(const option *o, const char *item, const char *value, int
 {
     long w;
     if (parse_long_text(item, &w) || w < 1 || w > JN_MAX_WIDTH)
-        return jn_fail("--%s: layer width '%s' is not an integer in [1, %d]%s%s%s", o->name, item, JN_MAX_WIDTH,
-                       IN_LIST(item, value));
+        return fail_value(o, value, "layer width%s%s%s is not an integer in [1, %d]", ITEM_OF(item, value),
+                          JN_MAX_WIDTH);
     ((int *)out)[i] = (int)w;
     return 0;
 }
@@ -369,7 +381,7 @@ static int parse_std(const option *o, const char *item, const char *value, int i
     if (jn_parse_decimal(item, &v) || v < 0 || v > MAX_STD) {
         char interval[64];
         write_interval(interval, sizeof interval, 0, MAX_STD, 0);
-        return jn_fail("--%s: '%s' is not a std in %s%s%s%s", o->name, item, interval, IN_LIST(item, value));
+        return fail_value(o, value, "std%s%s%s is not a number in %s", ITEM_OF(item, value), interval);
     }
     ((double *)out)[i] = zero_unsigned(v);
     return 0;
@@ -612,7 +624,7 @@ static int fail_range(const option *o, const char *value)
 {
     char interval[64];
     format_interval(o, interval, sizeof interval);
-    return jn_fail("--%s: %s out of range %s", o->name, value, interval);
+    return fail_value(o, value, "out of range %s", interval);
 }
 
 static int set_number(jn_config *cfg, const option *o, const char *value)
@@ -635,9 +647,9 @@ static int set_number(jn_config *cfg, const option *o, const char *value)
         double v;
         const int parsed = jn_parse_decimal(value, &v);
         if (parsed > 0)  /* a number, but beyond what a double holds */
-            return jn_fail("--%s: '%s' is too %s for a double", o->name, value, fabs(v) > 1 ? "large" : "small");
+            return fail_value(o, value, "too %s for a double", fabs(v) > 1 ? "large" : "small");
         if (parsed < 0)
-            return jn_fail("--%s: expected a finite decimal number (like 0.01 or 1e-3), got '%s'", o->name, value);
+            return fail_value(o, value, "expected a finite decimal number (like 0.01 or 1e-3)");
         if (!in_range(o, v))
             return fail_range(o, value);
         *(double *)field = zero_unsigned(v);
@@ -648,7 +660,7 @@ static int set_number(jn_config *cfg, const option *o, const char *value)
          * 'expected an integer in [0, ...]', each the other's case. */
         const char *digits = value + (*value == '-');
         if (!*digits || strspn(digits, "0123456789") != strlen(digits))
-            return jn_fail("--%s: expected an integer, got '%s'", o->name, value);
+            return fail_value(o, value, "expected an integer");
         unsigned long long v = strtoull(value, &end, 10);
         if ((*value == '-' && v) || errno == ERANGE)
             return fail_range(o, value);
@@ -658,7 +670,7 @@ static int set_number(jn_config *cfg, const option *o, const char *value)
     long v;
     const int parsed = parse_long_text(value, &v);
     if (parsed < 0)
-        return jn_fail("--%s: expected an integer, got '%s'", o->name, value);
+        return fail_value(o, value, "expected an integer");
     if (parsed > 0 || !in_range(o, (double)v))  /* an integer beyond a long is beyond every range */
         return fail_range(o, value);
     if (o->kind == K_INT)
@@ -677,13 +689,13 @@ int jn_config_set(jn_config *cfg, unsigned command, const char *key, const char 
     if (o->kind == K_STR) {
         const size_t len = strlen(value);
         if (len >= o->size)
-            return jn_fail("--%s: value longer than %zu characters", o->name, o->size - 1);
+            return fail_value(o, value, "longer than %zu characters", o->size - 1);
         /* config.txt and a checkpoint keep the train options as key=value lines, read back
          * trimmed: such a value would come back as another (or not at all) on resume. */
         const int trimmed = len && (isspace((unsigned char)value[0]) || isspace((unsigned char)value[len - 1]));
         if ((o->commands & JN_CMD_TRAIN) && strcmp(o->name, "config") && (strchr(value, '\n') || trimmed))
-            return jn_fail("--%s: a value with a line break, or a space at either end, cannot be stored in "
-                           "config.txt (key=value lines, read back trimmed)", o->name);
+            return fail_value(o, value, "a value with a line break, or a space at either end, cannot be stored in "
+                                        "config.txt (key=value lines, read back trimmed)");
         strcpy((char *)cfg + o->offset, value);
         rc = 0;
     } else if (o->kind == K_CHOICE) {
@@ -1018,7 +1030,7 @@ int jn_config_check(const jn_config *cfg)
     if (strncmp(cfg->data, "idx:", 4) != 0 && cfg->test[0])
         return jn_fail("--test: only for idx: data sets (the named sets have their own test set)");
     if (cfg->test[0] && strncmp(cfg->test, "idx:", 4) != 0)
-        return jn_fail("--test: expected idx:IMAGES,LABELS, got '%s'", cfg->test);
+        return jn_fail("--test %s: expected idx:IMAGES,LABELS", cfg->test);
     /* Only an explicit CPU is sure to lack TF32 here (auto is decided where it runs). */
     if (cfg->device == JN_DEVICE_CPU && jn_backend_precision_check(cfg->device, cfg->tf32))
         return -1;
