@@ -1048,9 +1048,12 @@ int jn_config_model(const jn_config *cfg, int d, int classes, jn_model *m)
     if (jn_model_make(m, d, cfg->hidden, cfg->n_hidden, classes)) {
         /* The count is the widths' (the data's sizes are bounded by its reader): named as --hidden's,
          * the option to change, where a checkpoint's is its file's. */
-        if (m->n_params > (size_t)1 << 34)
-            return jn_fail("--hidden: the model has %zu parameters or more, more than the engine supports (2^34)",
-                           m->n_params);
+        if (m->n_params > (size_t)1 << 34) {
+            char widths[16 * JN_MAX_LAYERS];
+            format_hidden(cfg, widths, sizeof widths);
+            return jn_fail("--hidden %s: the model has %zu parameters or more, more than the engine supports (2^34)",
+                           widths, m->n_params);
+        }
         return -1;
     }
     return jn_objective_check(&cfg->obj, m);
