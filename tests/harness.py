@@ -5,6 +5,7 @@ import json
 import os
 import re
 import shutil
+import signal
 import struct
 import subprocess
 import sys
@@ -13,6 +14,12 @@ import time
 
 BIN = os.environ.get("JACNOISE_BIN", "")
 failures = []
+
+# The programs the tests start are a terminal's, which a SIGHUP stops, whatever the tests were
+# started under: nohup (or a CI job started by it) leaves SIGHUP ignored, inherited by every
+# child, and a check that a SIGHUP stops a tool saw it run on (ctest resets it, a direct run
+# did not). Checks of nohup's own case ignore it in their child.
+signal.signal(signal.SIGHUP, signal.SIG_DFL)
 
 
 def check(cond, what):
