@@ -29,6 +29,8 @@ target_include_directories(test_bench_vs_cpu PRIVATE ${PROJECT_SOURCE_DIR}/bench
 jn_py_test(test_torch_oracle torch_oracle.py LABELS oracle)
 jn_c_test(test_gemm SOURCES test_gemm.c LABELS engine)
 jn_c_test(test_rng SOURCES test_rng.c LABELS engine)
+# The passes built per instruction set give the baseline build's bits.
+jn_c_test(test_isa_builds SOURCES test_isa_builds.c LABELS engine)
 # OpenBLAS core selection: the decision, the re-execution, and the GEMM oracle under each core.
 jn_c_test(test_blas_core SOURCES test_blas_core.c LABELS engine)
 jn_py_test(test_blas_cores test_blas_cores.py LABELS engine TIMEOUT 600)

@@ -247,7 +247,9 @@ void jn_rng_normal_float(jn_normal_impl impl, uint64_t seed, jn_stream stream, u
                          float *out, size_t n)
 {
     if (impl == JN_NORMAL_BEST)
-        impl = jn_cpu_has_avx512() ? JN_NORMAL_AVX512 : jn_cpu_has_avx2() ? JN_NORMAL_AVX2 : JN_NORMAL_GENERIC;
+        impl = jn_cpu_isa() == JN_ISA_AVX512 ? JN_NORMAL_AVX512
+             : jn_cpu_isa() == JN_ISA_AVX2  ? JN_NORMAL_AVX2
+                                            : JN_NORMAL_GENERIC;
     if (impl == JN_NORMAL_AVX512)
         normals_avx512(seed, stream, step, first, out, n);
     else if (impl == JN_NORMAL_AVX2)

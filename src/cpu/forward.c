@@ -21,31 +21,12 @@ JN_ALWAYS_INLINE void bias_tanh_body(const jn_real *pre, const jn_real *bias, in
 
 /* tanh is the largest elementwise cost of the step: the vectorised loop calls glibc's 4-lane
  * tanhf, its 8-lane one with AVX2 and its 16-lane one with AVX-512. */
-static void bias_tanh_base(const jn_real *pre, const jn_real *bias, int rows, int n, jn_real *a, jn_real *gate)
-{
-    bias_tanh_body(pre, bias, rows, n, a, gate);
-}
-
-JN_TARGET_AVX2 static void bias_tanh_avx2(const jn_real *pre, const jn_real *bias, int rows, int n, jn_real *a,
-                                          jn_real *gate)
-{
-    bias_tanh_body(pre, bias, rows, n, a, gate);
-}
-
-JN_TARGET_AVX512 static void bias_tanh_avx512(const jn_real *pre, const jn_real *bias, int rows, int n, jn_real *a,
-                                              jn_real *gate)
-{
-    bias_tanh_body(pre, bias, rows, n, a, gate);
-}
+JN_ISA_BUILDS(bias_tanh, (const jn_real *pre, const jn_real *bias, int rows, int n, jn_real *a, jn_real *gate),
+              bias_tanh_body(pre, bias, rows, n, a, gate))
 
 void jn_cpu_bias_tanh(const jn_real *pre, const jn_real *bias, int rows, int n, jn_real *a, jn_real *gate)
 {
-    if (jn_cpu_has_avx512())
-        bias_tanh_avx512(pre, bias, rows, n, a, gate);
-    else if (jn_cpu_has_avx2())
-        bias_tanh_avx2(pre, bias, rows, n, a, gate);
-    else
-        bias_tanh_base(pre, bias, rows, n, a, gate);
+    JN_ISA_PICK(bias_tanh)(pre, bias, rows, n, a, gate);
 }
 
 /* hidden1 at the corrupted rows (penalty.c): bias + tanh fused with the closed form, so that
@@ -86,33 +67,15 @@ JN_ALWAYS_INLINE void hidden1_rows_body(jn_real *zq, const jn_real *bias, const 
         hidden1_block(zq + (size_t)i * n, bias, unit_norm, 1, n, scale, db, gate_sq_sum);
 }
 
-static void hidden1_rows_base(jn_real *zq, const jn_real *bias, const jn_real *unit_norm, int rows, int n,
-                              jn_real scale, jn_real *db, double *gate_sq_sum)
-{
-    hidden1_rows_body(zq, bias, unit_norm, rows, n, scale, db, gate_sq_sum);
-}
-
-JN_TARGET_AVX2 static void hidden1_rows_avx2(jn_real *zq, const jn_real *bias, const jn_real *unit_norm, int rows,
-                                             int n, jn_real scale, jn_real *db, double *gate_sq_sum)
-{
-    hidden1_rows_body(zq, bias, unit_norm, rows, n, scale, db, gate_sq_sum);
-}
-
-JN_TARGET_AVX512 static void hidden1_rows_avx512(jn_real *zq, const jn_real *bias, const jn_real *unit_norm, int rows,
-                                                 int n, jn_real scale, jn_real *db, double *gate_sq_sum)
-{
-    hidden1_rows_body(zq, bias, unit_norm, rows, n, scale, db, gate_sq_sum);
-}
+JN_ISA_BUILDS(hidden1_rows,
+              (jn_real *zq, const jn_real *bias, const jn_real *unit_norm, int rows, int n, jn_real scale,
+               jn_real *db, double *gate_sq_sum),
+              hidden1_rows_body(zq, bias, unit_norm, rows, n, scale, db, gate_sq_sum))
 
 void jn_cpu_hidden1_rows(jn_real *zq, const jn_real *bias, const jn_real *unit_norm, int rows, int n, jn_real scale,
                          jn_real *db, double *gate_sq_sum)
 {
-    if (jn_cpu_has_avx512())
-        hidden1_rows_avx512(zq, bias, unit_norm, rows, n, scale, db, gate_sq_sum);
-    else if (jn_cpu_has_avx2())
-        hidden1_rows_avx2(zq, bias, unit_norm, rows, n, scale, db, gate_sq_sum);
-    else
-        hidden1_rows_base(zq, bias, unit_norm, rows, n, scale, db, gate_sq_sum);
+    JN_ISA_PICK(hidden1_rows)(zq, bias, unit_norm, rows, n, scale, db, gate_sq_sum);
 }
 
 void jn_cpu_forward(jn_cpu_ws *ws, const jn_real *params, int rows, int bottom, int top)

@@ -2,26 +2,48 @@
  * form, the output's exact norm by reverse mode (jacobian_rows.c), or K tangent directions
  * (Gaussian for Hutchinson's estimator, the input basis for a hidden layer's exact norm)
  * through the forward-mode pass and its reverse. */
+#include "core/isa.h"
 #include "cpu/ops.h"
 #include "jacnoise/elementwise.h"
 
 #include <string.h>
 
-void jn_cpu_corrupt(const jn_real *x, const jn_real *noise, jn_real s, size_t n, jn_real *out)
+/* Both passes are bound by memory: built per instruction set (core/isa.h), whose wider
+ * stores are faster here (the file is compiled without contraction into FMA: the same bits). */
+JN_ALWAYS_INLINE void corrupt_body(const jn_real *x, const jn_real *noise, jn_real s, size_t n, jn_real *out)
 {
     for (size_t k = 0; k < n; k++)
         out[k] = noise ? x[k] + s * noise[k] : x[k];
 }
 
-void jn_cpu_stack_inputs(const jn_real *restrict x, const jn_real *restrict xi, jn_real s_main,
-                         const jn_real *restrict eps, jn_real s_jac, size_t n, jn_real *restrict main_rows,
-                         jn_real *restrict corrupted)
+JN_ISA_BUILDS(corrupt, (const jn_real *x, const jn_real *noise, jn_real s, size_t n, jn_real *out),
+              corrupt_body(x, noise, s, n, out))
+
+void jn_cpu_corrupt(const jn_real *x, const jn_real *noise, jn_real s, size_t n, jn_real *out)
+{
+    JN_ISA_PICK(corrupt)(x, noise, s, n, out);
+}
+
+JN_ALWAYS_INLINE void stack_inputs_body(const jn_real *restrict x, const jn_real *restrict xi, jn_real s_main,
+                                        const jn_real *restrict eps, jn_real s_jac, size_t n,
+                                        jn_real *restrict main_rows, jn_real *restrict corrupted)
 {
     for (size_t k = 0; k < n; k++) {
         const jn_real v = x[k];
         main_rows[k] = xi ? v + s_main * xi[k] : v;
         corrupted[k] = eps ? v + s_jac * eps[k] : v;
     }
+}
+
+JN_ISA_BUILDS(stack_inputs,
+              (const jn_real *restrict x, const jn_real *restrict xi, jn_real s_main, const jn_real *restrict eps,
+               jn_real s_jac, size_t n, jn_real *restrict main_rows, jn_real *restrict corrupted),
+              stack_inputs_body(x, xi, s_main, eps, s_jac, n, main_rows, corrupted))
+
+void jn_cpu_stack_inputs(const jn_real *x, const jn_real *xi, jn_real s_main, const jn_real *eps, jn_real s_jac,
+                         size_t n, jn_real *main_rows, jn_real *corrupted)
+{
+    JN_ISA_PICK(stack_inputs)(x, xi, s_main, eps, s_jac, n, main_rows, corrupted);
 }
 
 /* hidden1: R_i = sum_j g_ij^2 c_j with c_j = ||W_1j||^2 at the corrupted rows. Adds
