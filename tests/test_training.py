@@ -72,6 +72,33 @@ def patience_rule(tmp, early):
           f"early-stopped, resumed with the same --patience: trained on: {p.stdout[-300:]!r}")
 
 
+def rule_at_pause(tmp, early):
+    """A run paused at an epoch's end and resumed with a stopping rule that ends it there (fewer
+    --epochs, a smaller --patience) ends there, with the bytes of a run given that rule from the
+    start: it trained an epoch past its --epochs ("epoch 3/2") into a last.ckpt that show, eval
+    and every resume refused. `early` has 2 batches an epoch; patience_rule's run stopped early."""
+    stopped = os.path.join(tmp, "patience-3")
+    at = len(metrics(stopped))
+    for name, rule, ref in (("epochs", ["--epochs", "2"], None), ("patience", ["--patience", "3"], stopped)):
+        paused = os.path.join(tmp, f"paused-{name}")
+        steps = 4 if name == "epochs" else 2 * at
+        run(early + ["--patience", "0", "--max-steps", str(steps), "--out", paused])
+        p = run(["train", "--out", paused, "--resume", "--progress", "never"] + rule)
+        if ref is None:
+            ref = os.path.join(tmp, "two-epochs")
+            run(early + ["--patience", "0", "--epochs", "2", "--out", ref])
+        want = "finished: trained 2 epochs" if name == "epochs" else f"stopped early after epoch {at}"
+        check(want in p.stdout and "\nepoch " not in p.stdout, f"paused, resumed with {rule}: {p.stdout[-300:]!r}")
+        what = f"paused at an epoch's end, resumed with {rule}"
+        check(read(os.path.join(ref, "last.ckpt")) == read(os.path.join(paused, "last.ckpt")) and
+              metrics(ref) == metrics(paused), f"{what}: last.ckpt or metrics.jsonl differ")
+        # best.ckpt, written at an earlier epoch, keeps the --patience of its configuration
+        # then, as where a resume raises it: its parameters and state are the run's.
+        best = [read_checkpoint(os.path.join(f, "best.ckpt")) for f in (ref, paused)]
+        check(best[0].state == best[1].state and np.array_equal(best[0].params, best[1].params),
+              f"{what}: best.ckpt's state or parameters differ")
+
+
 def weight_decay_term(tmp, early):
     """An epoch's weight_decay is SPEC's (wd/2) sum_l ||W_l||^2 of the weights (not the
     biases) the epoch ended with, recomputed from last.ckpt of a run stopped early: its last
@@ -281,6 +308,7 @@ def main():
           "\nepoch " not in p.stdout and len(metrics(stopped)) == at,
           f"early-stopped, resumed without epochs left: {p.stdout[-300:]!r}")
     patience_rule(tmp, early)
+    rule_at_pause(tmp, early)
     weight_decay_term(tmp, early)
     schedule_and_shuffle(tmp)
     epoch_sums(tmp)

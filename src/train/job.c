@@ -78,7 +78,16 @@ static int save_last(jn_job *job)
         return -1;
     job->saved = job->state;
     job->has_saved = 1;
+    job->last_unsaved = 0;
     return 0;
+}
+
+/* The stopping rule at the end of an epoch: early-stopped, finished, or running on. */
+static jn_run_status epoch_end_status(const jn_train_state *st, const jn_config *cfg)
+{
+    if (cfg->patience > 0 && st->bad_epochs >= cfg->patience)
+        return JN_RUN_EARLY_STOPPED;
+    return st->epoch >= cfg->epochs ? JN_RUN_FINISHED : JN_RUN_RUNNING;
 }
 
 /* Removes a file of an earlier run that the run now in progress replaces; a missing one is
@@ -231,9 +240,21 @@ static int open_resumed(jn_job *job, const jn_config *cli)
             job->best_unsaved = 1;
         }
     }
+    /* One paused at an epoch's end (--max-steps) that the rule given now ends (fewer --epochs, a
+     * smaller --patience) ends there, as a run given that rule from the start: trained on, it
+     * ran an epoch past its --epochs ("epoch 3/2") into a last.ckpt every reader then refused. */
+    else if (st->status == JN_RUN_RUNNING && st->batch == 0 &&
+             (st->status = epoch_end_status(st, &job->cfg)) != JN_RUN_RUNNING) {
+        job->last_unsaved = 1;
+        if (st->best_epoch == st->epoch) {  /* best.ckpt said "running" */
+            job->best_state = *st;
+            job->best_unsaved = 1;
+        }
+    }
     /* One that stays ended, its summary there, only says how it ended: rewritten, the summary's
      * seconds became this command's, and a folder kept read-only refused it. */
-    job->idle = st->status != JN_RUN_RUNNING && summary_agrees(job->summary_path, st) && !job->best_unsaved;
+    job->idle = st->status != JN_RUN_RUNNING && summary_agrees(job->summary_path, st) && !job->best_unsaved &&
+                !job->last_unsaved;
     return 0;
 }
 
@@ -509,10 +530,7 @@ int jn_job_end_epoch(jn_job *job, double valid_error, double test_error)
     st->epoch++;
     st->batch = 0;
     memset(&st->sums, 0, sizeof st->sums);
-    if (job->cfg.patience > 0 && st->bad_epochs >= job->cfg.patience)
-        st->status = JN_RUN_EARLY_STOPPED;
-    else if (st->epoch >= job->cfg.epochs)
-        st->status = JN_RUN_FINISHED;
+    st->status = epoch_end_status(st, &job->cfg);
     if (m.best)
         job->best_state = *st;
     m.seconds = jn_wall_seconds() - job->epoch_start;
@@ -556,7 +574,7 @@ int jn_job_finish(jn_job *job, const char *status, const char *message, double t
     snprintf(job->status, sizeof job->status, "%s", status);
     snprintf(job->message, sizeof job->message, "%s", message);
     /* A run that ends between checkpoints (diverged, stopped) still leaves its best. */
-    if (save_best(job) || (!job->idle && write_summary(job, status, message, test_error))) {
+    if ((job->last_unsaved ? save_last(job) : save_best(job)) || (!job->idle && write_summary(job, status, message, test_error))) {
         jn_job_fail(job);
         return -1;
     }

@@ -25,6 +25,7 @@ struct jn_job {
     int has_saved;              /* the run has a last.ckpt (resumed from or written) */
     jn_train_state best_state;  /* the state at the end of best's epoch, as best.ckpt holds it */
     int best_unsaved;           /* best changed since best.ckpt was written */
+    int last_unsaved;           /* the state's status changed since last.ckpt was written */
     double started, epoch_start;
     int lock_fd;                /* RUN/lock, held; -1 before it is taken */
     int busy;                   /* another process holds the lock */
