@@ -99,6 +99,27 @@ def rule_at_pause(tmp, early):
               f"{what}: best.ckpt's state or parameters differ")
 
 
+def best_ahead(tmp):
+    """A best.ckpt ahead of last.ckpt (a crash between their writes, or a divergence between
+    --checkpoint-epochs, writes best.ckpt first) is written again from last.ckpt's best
+    parameters: resumed with fewer --epochs than its epoch, the run ended with a best.ckpt of
+    an epoch it never had, its summary naming another. The run's validation error is best at
+    epoch 4, then at 12 (12 batches an epoch)."""
+    args = ["train", "--data", "usps", "--hidden", "20", "--batch", "50", "--train-limit", "600", "--valid", "200",
+            "--lr", "0.5", "--patience", "0", "--progress", "never"]
+    longer, ahead, ref = (os.path.join(tmp, name) for name in ("best-at-12", "best-ahead", "eleven-epochs"))
+    run(args + ["--epochs", "12", "--out", longer])
+    run(args + ["--epochs", "12", "--max-steps", "132", "--out", ahead])
+    with open(os.path.join(ahead, "best.ckpt"), "wb") as f:
+        f.write(read(os.path.join(longer, "best.ckpt")))
+    run(["train", "--out", ahead, "--resume", "--epochs", "11", "--progress", "never"])
+    run(args + ["--epochs", "11", "--out", ref])
+    check(json.load(open(os.path.join(longer, "summary.json")))["best_epoch"] == 12 and
+          json.load(open(os.path.join(ref, "summary.json")))["best_epoch"] == 4,
+          "the runs' best epochs are no longer 12 and 4: the check tells nothing")
+    same_run(ref, ahead, "best.ckpt of epoch 12 beside last.ckpt of epoch 11, resumed with --epochs 11")
+
+
 def weight_decay_term(tmp, early):
     """An epoch's weight_decay is SPEC's (wd/2) sum_l ||W_l||^2 of the weights (not the
     biases) the epoch ended with, recomputed from last.ckpt of a run stopped early: its last
@@ -309,6 +330,7 @@ def main():
           f"early-stopped, resumed without epochs left: {p.stdout[-300:]!r}")
     patience_rule(tmp, early)
     rule_at_pause(tmp, early)
+    best_ahead(tmp)
     weight_decay_term(tmp, early)
     schedule_and_shuffle(tmp)
     epoch_sums(tmp)

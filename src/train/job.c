@@ -160,14 +160,30 @@ static int summary_agrees(const char *path, const jn_train_state *st)
            f.s.steps == st->global_step;
 }
 
-/* A run folder whose best.ckpt is gone (deleted for room, left out of a copy) while its
- * last.ckpt, at `at`, holds the best parameters: the resumed run ended without a best.ckpt
- * where no later epoch was better. It is written again, with the state of its epoch's end as
- * the run wrote it: last.ckpt's own where that epoch is the last done, else rebuilt (epochs
- * have equal batches; such a state was running). */
+/* Whether best.ckpt stands where last.ckpt, at `at`, does not: gone (deleted for room, left
+ * out of a copy), or ahead of it (best.ckpt is written first: a crash between the two writes,
+ * or a divergence between --checkpoint-epochs, leaves a later epoch's, which a resume with
+ * fewer --epochs never reaches). A damaged one is left to its readers to refuse. */
+static int best_lost(const jn_job *job, const jn_train_state *at)
+{
+    jn_checkpoint best;
+    if (!file_exists(job->best_path))
+        return 1;
+    if (jn_checkpoint_read_header(job->best_path, &best))
+        return 0;
+    const int ahead = best.state.global_step > at->global_step;
+    jn_checkpoint_free(&best);
+    return ahead;
+}
+
+/* A run folder whose best.ckpt is lost (best_lost) while its last.ckpt, at `at`, holds the
+ * best parameters: the resumed run ended without a best.ckpt, or with another epoch's, where
+ * no later epoch was better. It is written again, with the state of its epoch's end as the run
+ * wrote it: last.ckpt's own where that epoch is the last done, else rebuilt (epochs have equal
+ * batches; such a state was running). */
 static void restore_best(jn_job *job, const jn_train_state *at)
 {
-    if (!at->best_epoch || file_exists(job->best_path))
+    if (!at->best_epoch || !best_lost(job, at))
         return;
     job->best_unsaved = 1;
     if (at->epoch == at->best_epoch && at->batch == 0) {
