@@ -947,6 +947,14 @@ def usps_cases(d):
     write(os.path.join(d, "a-file"), "")
     expect_error("usps: --data-dir a file", ["train", "--data", "usps", "--data-dir", "a-file"], 1,
                  ["usps", "--data-dir a-file: not a folder"], d)
+    # A run that fails before its first step leaves its --out as it found it: a folder it would
+    # make is not made, and one there keeps no lock file of it.
+    os.makedirs(os.path.join(d, "kept-out"))
+    for name, data, words in [("no files", "empty-dir", ["zip.train"]), ("malformed", "usps_empty_file", ["empty"])]:
+        for out in ("kept-out", os.path.join("made-out", "run")):
+            expect_error(f"usps: train, {name}, --out {out}", ["train", "--data", "usps", "--data-dir", data, "--out",
+                                                                out], 1, words, d,
+                         absent=[os.path.join("kept-out", "lock"), "made-out"])
 
 
 # ---- checkpoints, step and run folders ---------------------------------------------------

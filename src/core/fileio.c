@@ -771,35 +771,63 @@ void jn_tmp_sweep(const char *dir)
     closedir(d);
 }
 
-/* flock without waiting on the open f: 0 with *fd = f, 1 when another process holds it, 0
- * with *fd = -1 where the file system has no locks. */
-static int lock_open(int f, int how, int *fd)
+/* flock without waiting on `path`, opened with flags (O_CREAT: made where missing): 0 with *fd,
+ * 1 when another process holds it, 0 with *fd = -1 where the file system has no locks or
+ * (shared) there is no file; *made (made may be NULL) 1 where this call made the file and
+ * returned 0, so that no other process's lock file is taken for its own. A lock taken on a
+ * file its holder removed in the meantime (jn_unlock_remove) is no lock on the file now at
+ * path: it is taken again there. */
+static int lock_path(const char *path, int flags, int how, int *fd, int *made)
 {
-    if (flock(f, how | LOCK_NB) == 0) {
-        *fd = f;
+    const int create = (flags & O_CREAT) != 0;
+    *fd = -1;
+    if (made)
+        *made = 0;
+    for (;;) {
+        int f = open(path, flags | (create ? O_EXCL : 0) | O_CLOEXEC, 0644), created = f >= 0 && create;
+        if (f < 0 && errno == EEXIST) {
+            f = open(path, (flags & ~O_CREAT) | O_CLOEXEC);
+            if (f < 0 && errno == ENOENT)
+                continue;  /* removed between the two opens */
+        }
+        if (f < 0)
+            return errno == ENOENT && !create ? 0 : jn_fail("%s: cannot open (%s)", path, strerror(errno));
+        struct stat held, there;
+        if (flock(f, how | LOCK_NB) != 0) {
+            const int err = errno;
+            close(f);
+            if (err == EWOULDBLOCK)
+                return 1;
+        } else if (fstat(f, &held) == 0 && stat(path, &there) == 0 && held.st_dev == there.st_dev &&
+                   held.st_ino == there.st_ino) {
+            *fd = f;
+        } else {
+            close(f);
+            if (!create && access(path, F_OK) != 0)
+                return 0;
+            continue;
+        }
+        if (made)
+            *made = created;
         return 0;
     }
-    const int err = errno;
-    close(f);
-    return err == EWOULDBLOCK ? 1 : 0;
 }
 
-int jn_lock_file(const char *path, int *fd)
+int jn_lock_file(const char *path, int *fd, int *made)
 {
-    *fd = -1;
-    int f = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
-    if (f < 0)
-        return jn_fail("%s: cannot open (%s)", path, strerror(errno));
-    return lock_open(f, LOCK_EX, fd);
+    return lock_path(path, O_RDWR | O_CREAT, LOCK_EX, fd, made);
 }
 
 int jn_lock_file_shared(const char *path, int *fd)
 {
-    *fd = -1;
-    int f = open(path, O_RDONLY | O_CLOEXEC);
-    if (f < 0)
-        return errno == ENOENT ? 0 : jn_fail("%s: cannot open (%s)", path, strerror(errno));
-    return lock_open(f, LOCK_SH, fd);
+    return lock_path(path, O_RDONLY, LOCK_SH, fd, NULL);
+}
+
+void jn_unlock_remove(const char *path, int fd)
+{
+    unlink(path);  /* still held: a process that opened it before sees it gone once it locks */
+    if (fd >= 0)
+        close(fd);
 }
 
 int jn_write_all(int fd, const void *data, size_t len)

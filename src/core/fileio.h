@@ -146,12 +146,18 @@ int jn_append_line(const char *path, const char *line);
 
 /* Takes an exclusive flock on `path` (created if missing) without waiting, kept until *fd is
  * closed: 0 with *fd (-1 where the file system has no locks: the caller goes on unlocked), 1
- * when another process holds it, -1 on error. */
-int jn_lock_file(const char *path, int *fd);
+ * when another process holds it, -1 on error. *made (made may be NULL) is 1 where this call
+ * created the file and returned 0, else 0. */
+int jn_lock_file(const char *path, int *fd, int *made);
 
 /* Takes a shared flock on an existing `path`, opened read-only (a folder one may only read),
  * likewise: 0 also where there is no such file (nothing has locked it, *fd -1). */
 int jn_lock_file_shared(const char *path, int *fd);
+
+/* Removes the lock file `path` whose lock fd holds (-1: none, unlocked file system), then
+ * releases it: a process that opened it before takes its lock on the file made again
+ * (jn_lock_file checks the file it locked is the one at path). */
+void jn_unlock_remove(const char *path, int fd);
 
 /* Creates a folder (and its parents) if it does not exist, fsync'ing the folder each one
  * made is in. */

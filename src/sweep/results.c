@@ -387,7 +387,7 @@ static int lock_run(const char *folder, int create, int source, int copied, int 
     char path[JN_PATH_MAX + 32];
     if ((create && jn_mkdirs_staged(folder)) || jn_path_join(path, sizeof path, folder, "lock"))
         return -1;
-    const int rc = source ? jn_lock_file_shared(path, fd) : jn_lock_file(path, fd);
+    const int rc = source ? jn_lock_file_shared(path, fd) : jn_lock_file(path, fd, NULL);
     if (rc > 0 && copied)
         return jn_fail("merge: %s is in use by another jacnoise process (a sweep started training it during the "
                        "merge); merge again once it has ended (%d run folder%s)", folder, copied,

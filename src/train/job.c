@@ -105,12 +105,12 @@ static int remove_stale(const char *path)
  * a process training there refuses: open_job then lets through nothing that would write. */
 static int lock_folder(jn_job *job, int writable)
 {
-    char path[JN_PATH_MAX + 16];
     if (job->lock_fd >= 0)
         return 0;
-    if (jn_path_join(path, sizeof path, job->cfg.out, "lock"))
-        return -1;
-    const int rc = writable ? jn_lock_file(path, &job->lock_fd) : jn_lock_file_shared(path, &job->lock_fd);
+    const char *path = job->lock_path;
+    int made = 0;
+    const int rc = writable ? jn_lock_file(path, &job->lock_fd, &made) : jn_lock_file_shared(path, &job->lock_fd);
+    job->lock_made |= made;
     if (rc <= 0)
         return rc;
     job->busy = 1;
@@ -127,7 +127,8 @@ static int set_paths(jn_job *job)
            jn_path_join(job->best_path, sizeof job->best_path, out, "best.ckpt") ||
            jn_path_join(job->metrics_path, sizeof job->metrics_path, out, "metrics.jsonl") ||
            jn_path_join(job->summary_path, sizeof job->summary_path, out, "summary.json") ||
-           jn_path_join(job->config_path, sizeof job->config_path, out, "config.txt");
+           jn_path_join(job->config_path, sizeof job->config_path, out, "config.txt") ||
+           jn_path_join(job->lock_path, sizeof job->lock_path, out, "lock");
 }
 
 /* config.txt gets every option; checkpoints get the experiment's (config_text). */
@@ -393,8 +394,14 @@ void jn_job_free(jn_job *job)
 {
     if (!job)
         return;
-    if (job->lock_fd >= 0)
+    /* A run that failed before its folder changed (no data, a checkpoint refused), or one
+     * with nothing to do, leaves the folder as it found it. */
+    if (job->lock_made && !job->committed)
+        jn_unlock_remove(job->lock_path, job->lock_fd);
+    else if (job->lock_fd >= 0)
         close(job->lock_fd);
+    if (job->folder_made && !job->committed)
+        rmdir(job->cfg.out);
     jn_checkpoint_free(&job->resumed);
     free(job->params);
     free(job->velocity);
@@ -474,13 +481,17 @@ int jn_job_commit(jn_job *job)
      * sweep retries) would say that it ended. */
     if (job->idle)
         return 0;
+    job->folder_made = !file_exists(job->cfg.out);
     if (jn_mkdirs(job->cfg.out))  /* named as the run folder's other refusals are */
         return jn_fail_option("--out", job->cfg.out);
     if (lock_folder(job, 1))
         return -1;
     if (job->resume ? jn_metrics_truncate(job->metrics_path, job->state.epoch) : remove_stale(job->metrics_path))
         return -1;
-    return remove_stale(job->summary_path) || write_config(job);
+    if (remove_stale(job->summary_path) || write_config(job))
+        return -1;
+    job->committed = 1;
+    return 0;
 }
 
 jn_model_hparams jn_job_hparams(const jn_job *job)

@@ -27,7 +27,10 @@ struct jn_job {
     int best_unsaved;           /* best changed since best.ckpt was written */
     int last_unsaved;           /* the state's status changed since last.ckpt was written */
     double started, epoch_start;
+    char lock_path[JN_PATH_MAX + 16];
     int lock_fd;                /* RUN/lock, held; -1 before it is taken */
+    int lock_made, folder_made; /* this job created RUN/lock, the folder: gone again unless committed */
+    int committed;              /* jn_job_commit changed the folder */
     int busy;                   /* another process holds the lock */
     int slot;                   /* its slot in a group; -1 outside one */
     jn_device_info device;      /* its group's backend's, for summary.json ("" before it has one) */
