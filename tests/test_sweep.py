@@ -1801,7 +1801,7 @@ def runs_not_a_folder(tmp):
     """A sweep folder whose runs is a file: status says up front that a sweep there is refused
     (it counted every configuration pending and said to rerun the sweep, which refused); a
     merge from it refuses in one line, before it makes its folder (it copied nothing and
-    succeeded, "0 run folders copied")."""
+    succeeded, "0 run folders copied"); a merge or sweep into it, in as full a line."""
     folder = os.path.join(tmp, "runs-file")
     os.makedirs(folder)
     open(os.path.join(folder, "sweep.spec"), "w").write(TINY_SPEC)
@@ -1815,6 +1815,17 @@ def runs_not_a_folder(tmp):
     check(p.stderr == f"jacnoise: merge: {folder}/runs: not a folder, so {folder} has no runs to merge; move it "
                       "away, then run its sweep again\n" and not p.stdout and not os.path.exists(dest),
           f"merge from a folder whose runs is a file: {p.stdout!r} {p.stderr!r}")
+    # Merged into, or swept into, it says as much, where a merge said only 'DIR/runs: not a folder'.
+    spec, source = tiny_sweep(tmp, "runs-file-source")
+    p = run(["sweep", "merge", folder, source], expect=1)
+    check(p.stderr == f"jacnoise: merge: {folder}/runs: not a folder, so nothing can be merged into {folder}; move it "
+                      "away, then merge again\n" and not p.stdout,
+          f"merge into a folder whose runs is a file: {p.stdout!r} {p.stderr!r}")
+    for dry in ([], ["--dry-run"]):
+        p = run(["sweep", "--spec", spec, "--out", folder, "--progress", "never"] + dry, expect=1)
+        check(p.stderr == f"jacnoise: --out {folder}: {folder}/runs: not a folder, so a sweep or merge on {folder} is "
+                          "refused; move it away, then run the sweep again\n",
+              f"sweep {' '.join(dry)} into a folder whose runs is a file: {p.stdout!r} {p.stderr!r}")
 
 
 def merged_blank_lines(tmp):

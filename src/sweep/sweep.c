@@ -376,6 +376,31 @@ static int same_spec(const char *dir, const char *path, const jn_spec *spec)
     return 0;
 }
 
+/* A DIR/runs that is no folder refuses every sweep and merge on DIR: status says so up front,
+ * where it counted every configuration pending and said to rerun the sweep; a merge from DIR
+ * (RUNS_SOURCE) too, where it copied nothing from it and succeeded; a merge into it
+ * (RUNS_DEST) in as full a line, where it said only 'DIR/runs: not a folder'. 0, or -1
+ * (recorded). */
+enum { RUNS_HERE, RUNS_SOURCE, RUNS_DEST };
+
+static int runs_folder(const char *dir, int role)
+{
+    char runs[JN_PATH_MAX + 32];
+    struct stat st;
+    if (jn_path_join(runs, sizeof runs, dir, "runs"))
+        return -1;
+    if (stat(runs, &st) != 0 || S_ISDIR(st.st_mode))
+        return 0;
+    if (role == RUNS_SOURCE)
+        return jn_fail("merge: %s: not a folder, so %s has no runs to merge; move it away, then run its sweep again",
+                       runs, dir);
+    if (role == RUNS_DEST)
+        return jn_fail("merge: %s: not a folder, so nothing can be merged into %s; move it away, then merge again",
+                       runs, dir);
+    return jn_fail("%s: not a folder, so a sweep or merge on %s is refused; move it away, then run the sweep again",
+                   runs, dir);
+}
+
 /* The sweep folder: created, with the spec's text kept in sweep.spec (the same spec only).
  * sweep.spec is created only where it does not exist, so that of sweeps of two specs started
  * at once on a new folder one is refused. 0, or the exit status (another spec, a file, a run's
@@ -393,6 +418,11 @@ static int prepare_folder(const char *option, const char *dir, const jn_spec *sp
     if (access(dir, F_OK) == 0 && access(dir, W_OK | X_OK) != 0)
         return jn_fail("%s%s%s: cannot write in the folder (%s)", option ? option : "", option ? " " : "", dir,
                        strerror(errno)), JN_EXIT_ERROR;
+    if (runs_folder(dir, option ? RUNS_HERE : RUNS_DEST)) {
+        if (option)
+            jn_fail_option(option, dir);
+        return JN_EXIT_ERROR;
+    }
     if (check)
         return access(path, F_OK) == 0 ? same_spec(dir, path, spec) : 0;
     if (jn_mkdirs(runs)) {  /* named as train names its --out: 'DIR/runs: cannot create folder' named no option */
@@ -656,23 +686,6 @@ static int load_spec(const char *dir, jn_spec *spec)
     return jn_spec_load(path, NULL, spec) ? JN_EXIT_ERROR : 0;
 }
 
-/* A DIR/runs that is no folder refuses every sweep and merge on DIR: status says so up front,
- * where it counted every configuration pending and said to rerun the sweep; a merge from DIR
- * (source) too, where it copied nothing from it and succeeded. 0, or -1 (recorded). */
-static int runs_folder(const char *dir, int source)
-{
-    char runs[JN_PATH_MAX + 32];
-    struct stat st;
-    if (jn_path_join(runs, sizeof runs, dir, "runs"))
-        return -1;
-    if (stat(runs, &st) == 0 && !S_ISDIR(st.st_mode))
-        return jn_fail(source ? "merge: %s: not a folder, so %s has no runs to merge; move it away, then run its "
-                                "sweep again"
-                              : "%s: not a folder, so a sweep or merge on %s is refused; move it away, then run the "
-                                "sweep again", runs, dir);
-    return 0;
-}
-
 /* DIR/merged: the folders merged into a folder a merge made (fresh), one a line, before any is
  * copied (a merge stopped half-way made it too); status names them to continue. A relative one
  * is recorded joined to the merge's working folder: as given, it named no folder to a status run
@@ -711,7 +724,7 @@ int jn_sweep_merge(const char *dir, const char *const *sources, int n_sources)
         code = load_spec(sources[s], &other);
         if (!code && strcmp(other.text, spec.text))
             code = (jn_fail("merge: %s is a sweep of another spec than %s", sources[s], spec.path), JN_EXIT_USAGE);
-        else if (!code && runs_folder(sources[s], 1))
+        else if (!code && runs_folder(sources[s], RUNS_SOURCE))
             code = JN_EXIT_ERROR;
         jn_spec_free(&other);
     }
@@ -855,7 +868,7 @@ int jn_sweep_status(const char *dir)
     jn_run_row *rows = NULL;
     unsigned char *here = NULL;
     const int code = load_spec(dir, &spec);
-    int rc = code || runs_folder(dir, 0) || jn_plan_make(&spec, NULL, dir, &plan);
+    int rc = code || runs_folder(dir, RUNS_HERE) || jn_plan_make(&spec, NULL, dir, &plan);
     const size_t n = (size_t)(plan.n_entries ? plan.n_entries : 1);
     if (!rc && (!(rows = calloc(n, sizeof *rows)) || !(here = malloc(n))))
         rc = jn_fail("out of memory for the rows of %d configurations", plan.n_entries);
