@@ -35,6 +35,7 @@ import os
 import random
 import re
 import resource
+import shlex
 import shutil
 import signal
 import subprocess
@@ -1828,6 +1829,40 @@ def runs_not_a_folder(tmp):
               f"sweep {' '.join(dry)} into a folder whose runs is a file: {p.stdout!r} {p.stderr!r}")
 
 
+def quoted_advice(tmp):
+    """The commands status prints for the user to copy (merge again, write results.csv, draw
+    the plots) and tools/plot_sweep.py's name a folder with a space or a quote as one shell
+    word each, where pasted they split it; a plain folder stays as it is (merged_blank_lines)."""
+    sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tools"))
+    import plot_sweep
+
+    def words(found):
+        try:
+            return shlex.split(found.group(1)) if found else None
+        except ValueError:  # an unclosed quote: the folder's own
+            return None
+
+    _, a = tiny_sweep(tmp, "quoted sweep", "--shard", "0/2")
+    merged = os.path.join(tmp, "quoted it's merged")
+    run(["sweep", "merge", merged, a])
+    os.remove(os.path.join(merged, "results.csv"))
+    shown = run(["sweep", "status", merged]).stdout
+    for what, pattern, want in [
+            ("merge again", r"then merge again: (jacnoise sweep merge .*)\n", ["jacnoise", "sweep", "merge", merged, a]),
+            ("results", r"\(jacnoise sweep merge (.*) writes it\)", [merged]),
+            ("plots", r"plots: tools/plot_sweep.py (.*) \(writes ", [merged])]:
+        found = re.search(pattern, shown)
+        check(words(found) == want, f"status's {what} command for {merged}: {shown!r}")
+    err = io.StringIO()
+    try:
+        with contextlib.redirect_stderr(err):
+            plot_sweep.load(merged)
+        got = None
+    except SystemExit:
+        got = re.search(r"\(jacnoise sweep merge (.*) writes it\)", err.getvalue())
+    check(words(got) == [merged], f"plot_sweep on {merged}: {err.getvalue()!r}")
+
+
 def merged_blank_lines(tmp):
     """Blank lines added to DIR/merged by hand name no folder in status's advice (each was an
     extra space in the merge command), and a DIR/merged of blank lines alone is no merge."""
@@ -2015,6 +2050,7 @@ def main():
     merged_blank_lines(tmp)
     damaged_summary(tmp)
     runs_not_a_folder(tmp)
+    quoted_advice(tmp)
     shards_cut_record(tmp)
     run_config_as_spec(tmp)
     interrupted_status(tmp)

@@ -24,6 +24,7 @@ import itertools
 import json
 import math
 import os
+import shlex
 
 import tool_files
 
@@ -67,7 +68,7 @@ def load(folder):
     path = os.path.join(folder, "results.csv")
     if not os.path.exists(path):
         if os.path.exists(os.path.join(folder, "sweep.spec")):  # a sweep whose table was not written
-            fail(f"{path}: no such file yet (jacnoise sweep merge {folder} writes it)")
+            fail(f"{path}: no such file yet (jacnoise sweep merge {shlex.quote(folder)} writes it)")
         fail(f"{path}: no such file (is {folder} a sweep folder?)")
     rows, header = tool_files.read_csv(path, fail)
     missing = [c for c in ("id", "status", "valid_error", "test_error") if c not in header]
@@ -342,7 +343,7 @@ def main():
     if all(r["valid_error"] is None and r["test_error"] is None for r in rows):
         # Nothing to draw, and matplotlib cannot put empty data on a log axis.
         fail(f"{os.path.join(args.folder, 'results.csv')}: no configuration has an error yet (pending, running, "
-             f"failed or diverged: jacnoise sweep status {args.folder})")
+             f"failed or diverged: jacnoise sweep status {shlex.quote(args.folder)})")
     ranked = best_runs(args.folder, rows, args.best)
     note = unmeasured(rows)
     if note:

@@ -36,6 +36,12 @@ int jn_fail_option(const char *option, const char *value);
  * Returns the length written. */
 size_t jn_escape_text(char *out, size_t cap, const char *s);
 
+/* s as one word of a shell command the user may copy (a path in advice: "jacnoise sweep
+ * merge DIR"): as it is where it needs no quoting, else in single quotes, each ' written '"'"'
+ * (as Python's shlex.quote). Returns out; a cap of JN_SHELL_WORD_CAP(strlen(s)) holds any s. */
+#define JN_SHELL_WORD_CAP(n) (5 * (n) + 3)
+const char *jn_shell_word(char *out, size_t cap, const char *s);
+
 /* Prints fmt's text on f escaped as jn_escape_text does, but for a newline that ends it: a
  * message (a note, a warning, a line of progress) that echoes a name, on one line as an
  * error is, and shortened as an error is where too long (8 KiB): its start and end kept. */

@@ -66,6 +66,30 @@ size_t jn_escape_text(char *out, size_t cap, const char *s)
     return used;
 }
 
+/* Appends piece to out[used..] where it fits whole (cap bytes in all); the new length. */
+static size_t put_piece(char *out, size_t cap, size_t used, const char *piece)
+{
+    const size_t n = strlen(piece);
+    if (used + n >= cap)
+        return used;
+    memcpy(out + used, piece, n + 1);
+    return used + n;
+}
+
+const char *jn_shell_word(char *out, size_t cap, const char *s)
+{
+    /* The characters Python's shlex.quote leaves bare, as the tools print: the same words. */
+    static const char bare[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789@%+=:,./-_";
+    const int plain = s[0] && strspn(s, bare) == strlen(s);
+    size_t used = put_piece(out, cap, 0, plain ? "" : "'");
+    for (const char *c = s; *c; c++) {
+        const char one[2] = {*c, 0};
+        used = put_piece(out, cap, used, *c == '\'' && !plain ? "'\"'\"'" : one);  /* ' closes, "'", reopens */
+    }
+    put_piece(out, cap, used, plain ? "" : "'");
+    return out;
+}
+
 /* Whether escaped text s may be cut before s[at]: not inside a UTF-8 character, nor inside an
  * escape (\xHH, \n) that starts up to three bytes before. */
 static int cuttable(const char *s, size_t at)

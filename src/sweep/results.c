@@ -236,8 +236,9 @@ static void print_plots(const char *dir, FILE *f)
     }
     if (d)
         closedir(d);
+    char word[JN_SHELL_WORD_CAP(JN_PATH_MAX)];
     if (!shown)
-        jn_print(f, "plots: tools/plot_sweep.py %s (writes %s/*.png)\n", dir, plots);
+        jn_print(f, "plots: tools/plot_sweep.py %s (writes %s/*.png)\n", jn_shell_word(word, sizeof word, dir), plots);
 }
 
 static int by_text(const void *a, const void *b) { return strcmp(*(const char *const *)a, *(const char *const *)b); }
@@ -333,19 +334,20 @@ void jn_results_print(const jn_plan *plan, const char *dir, const jn_run_row *ro
         else if (state_of(&rows[i]) == UNREADABLE)
             jn_print(f, "unreadable %s: %s (the sweep run again resumes it and writes its summary.json again)\n",
                      plan->entries[i].id, rows[i].message);
-    char csv[JN_PATH_MAX + 32];
+    char csv[JN_PATH_MAX + 32], word[JN_SHELL_WORD_CAP(JN_PATH_MAX)];
     struct stat st;
+    jn_shell_word(word, sizeof word, dir);
     if (!jn_path_join(csv, sizeof csv, dir, "results.csv") && stat(csv, &st) == 0 && S_ISREG(st.st_mode))
         jn_print(f, "results: %s\n", csv);
     else  /* its write failed (said then), or it was removed */
-        jn_print(f, "results: no results.csv (jacnoise sweep merge %s writes it)\n", dir);
+        jn_print(f, "results: no results.csv (jacnoise sweep merge %s writes it)\n", word);
     print_other_runs(plan, dir, f);
     print_plots(dir, f);
     char shards[JN_PATH_MAX + 32];
     if (count[ELSEWHERE] && !jn_path_join(shards, sizeof shards, dir, "shards"))
         jn_print(f, "other shards: %d configuration%s dealt to shards that did not run in this folder (%s records "
                  "those that did), trained in their own folders (jacnoise sweep merge %s SHARD_DIR... joins them) or "
-                 "here once those shards run\n", count[ELSEWHERE], count[ELSEWHERE] > 1 ? "s" : "", shards, dir);
+                 "here once those shards run\n", count[ELSEWHERE], count[ELSEWHERE] > 1 ? "s" : "", shards, word);
     free(order);
 }
 

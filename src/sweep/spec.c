@@ -379,13 +379,13 @@ int jn_spec_load(const char *path, const char *option, jn_spec *spec)
     text[len] = 0;
     int rc = jn_spec_parse(text, path, spec);
     if (rc && is_run_config(text)) {  /* its first empty value or out= line says nothing of what to do */
-        char why[1024];
+        char why[1024], word[JN_SHELL_WORD_CAP(JN_PATH_MAX + 32)];
         const size_t named = strlen(path) + 2;
         snprintf(why, sizeof why, "%s", jn_last_error());
         rc = jn_fail("%s: a run's config.txt, not a sweep spec (%s): to train its configuration again, jacnoise "
                      "train --config %s --out DIR; to sweep it (over seeds, say), write a spec of the lines of the "
                      "options to fix, without out, max-steps, progress and those with no value, and add seeds = N",
-                     path, strncmp(why, path, named - 2) ? why : why + named, path);
+                     path, strncmp(why, path, named - 2) ? why : why + named, jn_shell_word(word, sizeof word, path));
     }
     free(text);
     return rc;

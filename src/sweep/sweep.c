@@ -455,9 +455,10 @@ static int report_failures(const jn_plan *plan, const char *dir, const unsigned 
         if (failed++ < NAMED_FAILURES)
             jn_print(stderr, "%s %s", failed > 1 ? "" : "jacnoise: sweep: failed:", plan->entries[i].id);
     }
+    char word[JN_SHELL_WORD_CAP(JN_PATH_MAX)];
     if (failed > NAMED_FAILURES)
         jn_print(stderr, " and %d more (%d configurations; jacnoise sweep status %s lists them and why; once that is "
-                         "fixed, %s)\n", failed - NAMED_FAILURES, failed, dir, how);
+                         "fixed, %s)\n", failed - NAMED_FAILURES, failed, jn_shell_word(word, sizeof word, dir), how);
     else if (failed)
         fprintf(stderr, " (%d configuration%s; the table above says why; once that is fixed, %s)\n", failed,
                 failed > 1 ? "s" : "", how);
@@ -776,16 +777,26 @@ static int print_merged_continue(const char *dir, int unfinished, const char *fi
     size_t len = 0;
     if (jn_path_join(path, sizeof path, dir, "merged") || (access(path, F_OK) == 0 && jn_read_file(path, &data, &len)))
         return -1;
-    jn_buf sources = {0};  /* the merged folders, each after a space; blank lines (added by hand) are none */
+    /* the merged folders, each after a space and quoted for the shell; blank lines (added by
+     * hand) are none */
+    jn_buf sources = {0};
     for (size_t at = 0; at < len; at = line_end(data, len, at) + 1) {
         const size_t end = line_end(data, len, at);
         size_t first = at;
         while (first < end && isspace(data[first]))
             first++;
-        if (first < end) {
+        if (first == end)
+            continue;
+        char *name = strndup((const char *)data + at, end - at), *word = malloc(JN_SHELL_WORD_CAP(end - at));
+        if (name && word) {
             jn_buf_put(&sources, " ", 1);
-            jn_buf_put(&sources, data + at, end - at);
+            jn_shell_word(word, JN_SHELL_WORD_CAP(end - at), name);
+            jn_buf_put(&sources, word, strlen(word));
+        } else {
+            sources.oom = 1;
         }
+        free(name);
+        free(word);
     }
     free(data);
     if (!sources.len) {  /* no merge recorded: a sweep's folder */
@@ -797,11 +808,12 @@ static int print_merged_continue(const char *dir, int unfinished, const char *fi
     }
     jn_buf_put(&sources, "", 1);
     const int rc = jn_buf_ok(&sources, "the merged folders");
+    char word[JN_SHELL_WORD_CAP(JN_PATH_MAX)];
     if (!rc)
         jn_print(stdout, "unfinished: %d configuration%s%s; a merge made this folder (%s names the folders merged): "
                  "once no sweep trains them, rerun those folders' sweeps (jacnoise sweep status FOLDER says how), "
                  "then merge again: jacnoise sweep merge %s%s\n", unfinished, unfinished > 1 ? "s" : "", fix, path,
-                 dir, (const char *)sources.data);
+                 jn_shell_word(word, sizeof word, dir), (const char *)sources.data);
     jn_buf_free(&sources);
     return rc;
 }
