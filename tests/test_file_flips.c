@@ -3,7 +3,8 @@
  * magic; never "truncated" (the user would look for a full disk), never a format version no
  * build wrote, never accepted. The header read of a checkpoint (a sweep learning where its runs
  * stand) reads none of the bytes after the header: a flip there leaves what it reads as it was,
- * and a file it cannot take is refused as the whole read refuses it. */
+ * and a file it cannot take is refused as the whole read refuses it. A step state with bytes
+ * after its end record is refused as such. */
 #include "check.h"
 #include "core/fileio.h"
 #include "jacnoise/checkpoint.h"
@@ -114,6 +115,33 @@ static void header_reads(const char *path, const jn_checkpoint *ck)
     free(data);
 }
 
+/* A step state with bytes after its end record, under a header and checksums that agree with
+ * them (only an edit makes one): refused, naming the first such byte and how many there are. */
+static void bytes_after_end(const char *path)
+{
+    unsigned char *data;
+    size_t len;
+    REQUIRE(jn_read_file(path, &data, &len) == 0, "%s", jn_last_error());
+    static const unsigned char extra[3] = {1, 2, 3};
+    jn_buf b = {0};
+    jn_buf_put(&b, data, 12);  /* magic, version */
+    jn_buf_u64(&b, len + sizeof extra);
+    jn_buf_crc(&b);
+    jn_buf_put(&b, data + b.len, len - b.len - 4);  /* the records, the end record last */
+    jn_buf_put(&b, extra, sizeof extra);
+    jn_buf_crc(&b);
+    REQUIRE(jn_buf_ok(&b, path) == 0, "%s", jn_last_error());
+    jn_stepstate_file f;
+    const int rc = jn_stepstate_parse(b.data, b.len, path, &f);
+    jn_stepstate_file_free(&f);
+    char want[128];
+    snprintf(want, sizeof want, ": byte %zu: 3 unexpected bytes after the end record", len - 4);
+    CHECK(rc != 0 && strstr(jn_last_error(), want), "a step state with 3 bytes after its end record: %s",
+          rc ? jn_last_error() : "accepted");
+    jn_buf_free(&b);
+    free(data);
+}
+
 int main(void)
 {
     const char *tmp = getenv("TMPDIR");
@@ -159,6 +187,7 @@ int main(void)
     REQUIRE(jn_stepstate_write(ss, ss_path) == 0, "%s", jn_last_error());
     jn_stepstate_free(ss);
     flip_every_bit("step state", ss_path, parse_stepstate, 0);
+    bytes_after_end(ss_path);
     /* The seed as given: a float64 made 2^53 + 1 read 2^53. */
     unsigned char *data;
     size_t len;
