@@ -38,7 +38,7 @@ static struct {
 
 /* Refuses argv[i], an option, in one line on stderr that names it and says why: given
  * without its value (argv[i + 1] is argv[argc], NULL), not one of `usage`'s ("[--reps ..."),
- * a whole number out of its range (as jacnoise says it, "--reps: 0 out of range [1, 10000]"),
+ * a whole number out of its range (as jacnoise says it, "--reps 0: out of range [1, 10000]"),
  * or with a value it does not take; what it echoes escaped (jn_print), so that a value with a
  * newline in it keeps the line one. Returns 2, the exit status. */
 static inline int bench_refuse(const char *usage, char **argv, int i)
@@ -51,7 +51,7 @@ static inline int bench_refuse(const char *usage, char **argv, int i)
     else if (!argv[i + 1])
         jn_print(stderr, "%s: %s: needs a value (see %s --help)\n", prog, argv[i], prog);
     else if (bench_out_of_range.text == argv[i + 1])
-        jn_print(stderr, "%s: %s: %s out of range [%ld, %ld]\n", prog, argv[i], argv[i + 1], bench_out_of_range.lo,
+        jn_print(stderr, "%s: %s %s: out of range [%ld, %ld]\n", prog, argv[i], argv[i + 1], bench_out_of_range.lo,
                  bench_out_of_range.hi);
     else
         jn_print(stderr, "%s: %s %s: not a value it takes (see %s --help)\n", prog, argv[i], argv[i + 1], prog);

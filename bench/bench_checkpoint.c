@@ -80,7 +80,7 @@ int main(int argc, char **argv)
     /* Refused as an option, before anything is timed: otherwise the first write named a file
      * in it ("cannot create DIR/bench-last.ckpt.tmp"), not the option. */
     if (!*dir) {  /* stat("") would say "--dir : No such file or directory" */
-        fprintf(stderr, "bench_checkpoint: --dir: empty folder name\n");
+        fprintf(stderr, "bench_checkpoint: --dir '': empty folder name\n");
         return 2;
     }
     struct stat st;

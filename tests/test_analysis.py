@@ -287,7 +287,7 @@ def main():
         for threads in ("-1", "1025"):
             bad = subprocess.run([sys.executable, TOOL, "--out", dup, "--threads", threads, f"MLP={out}/eval-MLP.json"],
                                  capture_output=True, text=True, env=env)
-            check(bad.returncode == 2 and f"--threads: {threads} out of range [0, 1024]" in bad.stderr and
+            check(bad.returncode == 2 and f"--threads {threads}: out of range [0, 1024]" in bad.stderr and
                   bad.stderr.count("\n") == 1 and not os.path.exists(dup),
                   f"--threads {threads}: exit {bad.returncode}, stderr {bad.stderr!r}")
         moved = os.path.join(d, "moved")

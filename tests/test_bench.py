@@ -39,9 +39,9 @@ SWEEP_BENCH = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "be
 
 REFUSALS = [  # (arguments, what the line must hold)
     (["--bogus", "1"], "--bogus: unknown option"), (["--reps"], "--reps: needs a value"),
-    (["--reps", "5x"], "--reps 5x: not a value"), (["--reps", "0"], "--reps: 0 out of range [1, "),
+    (["--reps", "5x"], "--reps 5x: not a value"), (["--reps", "0"], "--reps 0: out of range [1, "),
     (["--reps", "5", "--reps"], "--reps: needs a value"),
-    (["--reps", "99999999999999999999"], "--reps: 99999999999999999999 out of range [1, "),
+    (["--reps", "99999999999999999999"], "--reps 99999999999999999999: out of range [1, "),
     # Digits only, as jacnoise writes a count: strtol's leading space and plus sign are refused.
     (["--reps", " 5"], "--reps  5: not a value"), (["--reps", "+5"], "--reps +5: not a value"),
     # What a refusal echoes is escaped: a newline in it would make the message two lines.
@@ -49,13 +49,13 @@ REFUSALS = [  # (arguments, what the line must hold)
 OWN_REFUSALS = {
     "bench_cpu_step": [(["--hidden", "1000,"], "--hidden 1000,: not a value"),
                        (["--hidden", "8,+8"], "--hidden 8,+8: not a value"), (["--hidden", "8, 8"], "--hidden 8, 8: not a value"),
-                       (["--batch", "-1"], "--batch: -1 out of range [1, "),
+                       (["--batch", "-1"], "--batch -1: out of range [1, "),
                        (["--threads", "x"], "--threads x: not a value"),
                        (["--hidden", "1048576"], "--hidden: layer 1 has 1048576 units")],
-    "bench_rng_normal": [(["--count", "0"], "--count: 0 out of range [1, "),
+    "bench_rng_normal": [(["--count", "0"], "--count 0: out of range [1, "),
                          (["--hidden", "8"], "--hidden: unknown option")],
     "bench_checkpoint": [(["--sizes", "784,10"], "--sizes 784,10: not a value"), (["--dir"], "--dir: needs a value"),
-                         (["--dir", ""], "--dir: empty folder name"),
+                         (["--dir", ""], "--dir '': empty folder name"),
                          (["--dir", "/no such folder"], "--dir /no such folder: No such file or directory"),
                          (["--dir", "/dev/null"], "--dir /dev/null: not a folder"),
                          (["--dir", "/no\nsuch"], "--dir /no\\nsuch: No such file or directory")],
@@ -64,7 +64,7 @@ OWN_REFUSALS = {
     "bench_cuda_sweep": [(["--small", "--models", "1,,2"], "--models 1,,2: not a value"),
                          (["--small", "--models", "1,+2"], "--models 1,+2: not a value"),
                          (["--hidden", "1048576"], "--hidden: layer 1 has 1048576 units"),
-                         (["--inputs", "0"], "--inputs: 0 out of range [1, "),
+                         (["--inputs", "0"], "--inputs 0: out of range [1, "),
                          (["--small", "--batch"], "--batch: needs a value")],
 }
 
@@ -92,7 +92,7 @@ def command_lines():
         ranges = [(option, bound(lo), bound(hi)) for option, lo, hi in USAGE_RANGE.findall(p.stdout.split("\n")[0])]
         check(ranges, f"{name} --help: no range in its usage line: {p.stdout[:200]!r}")
         for option, lo, hi in ranges:
-            own = own + [([option, str(v)], f"{option}: {v} out of range [{lo}, {hi}]") for v in (lo - 1, hi + 1)]
+            own = own + [([option, str(v)], f"{option} {v}: out of range [{lo}, {hi}]") for v in (lo - 1, hi + 1)]
         for args, words in REFUSALS + own:
             p = subprocess.run([prog] + args, capture_output=True, text=True, timeout=60)
             check(p.returncode == 2 and p.stderr.startswith(f"{name}: {words}") and p.stderr.count("\n") == 1 and
@@ -108,16 +108,16 @@ PYTHON_REFUSALS = {
                         (["--models", "x"], "--models x: not a value it takes (see bench_sweep_cpu --help)"),
                         (["--models", "1_0"], "--models 1_0: not a value it takes"),
                         (["--epochs"], "--epochs: needs a value (see bench_sweep_cpu --help)"),
-                        (["--reps", "0"], "--reps: 0 out of range [1, 1000]"),
+                        (["--reps", "0"], "--reps 0: out of range [1, 1000]"),
                         # An option given whole, as the C benches take one: no argparse abbreviation.
                         (["--mod", "1", "--bin", "no-such-jacnoise"], "--mod: unknown option (see bench_sweep_cpu --help)"),
-                        (["--bin", ""], "--bin: empty file name"),
+                        (["--bin", ""], "--bin '': empty file name"),
                         # Refused before the (missing) program would run, as the C benches refuse.
-                        (["--models", "5000", "--bin", "no-such-jacnoise"], "--models: 5000 out of range [1, 4096]"),
+                        (["--models", "5000", "--bin", "no-such-jacnoise"], "--models 5000: out of range [1, 4096]"),
                         (["--hidden", "8,x", "--bin", "no-such-jacnoise"], "--hidden 8,x: expected 1 to 15 widths"),
                         (["--hidden", "8,\u0668", "--bin", "no-such-jacnoise"], "--hidden 8,\u0668: expected 1 to 15 widths"),
                         (["--data", "foo", "--bin", "no-such-jacnoise"], "--data foo: not a value it takes (see bench_sweep_cpu --help)")],
-    "bench_sweep_results": [(["--bogus"], "--bogus: unknown option"), (["--runs", "x"], "--runs x: not a value it takes"), (["--runs", "0"], "--runs: 0 out of range [1, 100]"), (["--configs", "x"], "--configs x"),
+    "bench_sweep_results": [(["--bogus"], "--bogus: unknown option"), (["--runs", "x"], "--runs x: not a value it takes"), (["--runs", "0"], "--runs 0: out of range [1, 100]"), (["--configs", "x"], "--configs x"),
                             # Digits only, as the C benches take a count (int() took these).
                             *[(["--configs", v, "--bin", "no-such-jacnoise"], f"--configs {v}: expected whole numbers")
                               for v in (" 200", "+200", "2_00", "200,+300")],
@@ -129,9 +129,9 @@ PYTHON_REFUSALS = {
                           (["--configs", "1_000", "--bin", "no-such-jacnoise"], "--configs 1_000: expected whole numbers"),
                           (["--conf", "1000", "--bin", "no-such-jacnoise"], "--conf: unknown option")],
     "bench_sweep_plan": [(["--configs", "150"], "--baseline: required (see bench_sweep_plan --help)"), (["--baseline", "x", "--bogus"], "--bogus"),
-                         (["--baseline", "x", "--reps", "0"], "--reps: 0 out of range [1, 1000]"),
+                         (["--baseline", "x", "--reps", "0"], "--reps 0: out of range [1, 1000]"),
                          (["--baseline", "x", "--rep", "1"], "--rep: unknown option"),
-                         (["--baseline", "", "--bin", "x"], "--baseline: empty file name")],
+                         (["--baseline", "", "--bin", "x"], "--baseline '': empty file name")],
 }
 
 

@@ -244,14 +244,14 @@ def option_cases(d):
                                              "hidden:2"], ["--jac-target", "hidden:2", "hidden layers [1, 1]"])
     # An empty file or folder name names nothing: --out's said 'a run folder is required' of the
     # one given, and --data-dir's searched the default folders as if it were not given.
-    e("out empty", ["train", "--out="], ["--out: empty folder name"])
-    e("sweep out empty", ["sweep", "--spec", "x.spec", "--out", ""], ["--out: empty folder name"])
-    e("data-dir empty", ["data", "--data-dir", ""], ["--data-dir: empty folder name"])
+    e("out empty", ["train", "--out="], ["--out '': empty folder name"])
+    e("sweep out empty", ["sweep", "--spec", "x.spec", "--out", ""], ["--out '': empty folder name"])
+    e("data-dir empty", ["data", "--data-dir", ""], ["--data-dir '': empty folder name"])
     expect_error("data-dir empty, train", ["train", "--data-dir=", "--out", "emptydirrun"], 2,
-                 ["--data-dir: empty folder name"], d, absent=["emptydirrun"])
-    e("checkpoint empty", ["eval", "--checkpoint", ""], ["--checkpoint: empty file name"])
-    e("dump empty", ["step", "--dump="], ["--dump: empty file name"])
-    e("spec empty", ["sweep", "--spec", "", "--out", "s"], ["--spec: empty file name"])
+                 ["--data-dir '': empty folder name"], d, absent=["emptydirrun"])
+    e("checkpoint empty", ["eval", "--checkpoint", ""], ["--checkpoint '': empty file name"])
+    e("dump empty", ["step", "--dump="], ["--dump '': empty file name"])
+    e("spec empty", ["sweep", "--spec", "", "--out", "s"], ["--spec '': empty file name"])
     e("jac-target hidden:0", ["train", "--jac-target", "hidden:0"],
       ["--jac-target", "hidden:0", "hidden1", "hidden:K", "output"])
     # A K past the most hidden layers, and a --valid past a long, were refused as not what they
@@ -561,7 +561,7 @@ def config_cases(d, usps):
       ["jacnoise: --config laterstep.cfg: line 4: --jac-target: hidden:3 does not exist"])
     # An empty --test was taken as none, where every other empty name is refused; a config
     # file's test= (config.txt writes one for a named set) still is none.
-    e("test empty", ["step", "--data", "usps", "--test=", "--dump", "x"], ["--test: empty test set name"])
+    e("test empty", ["step", "--data", "usps", "--test=", "--dump", "x"], ["--test '': empty test set name"])
     # A model past the engine's 2^34 parameters: step said it with exit 1 (train and profile
     # 2), naming no option; then '--hidden: ...', where every other refusal of a value names it.
     if usps:

@@ -145,9 +145,9 @@ def main():
             (["--reps"], 2, "run_peers: --reps: needs a value (see run_peers --help)", False),
             # An option given whole, as the C benchmarks take one: no argparse abbreviation.
             (["--rep", "3"], 2, "run_peers: --rep: unknown option (see run_peers --help)", False),
-            (["--threads", "0"], 2, "run_peers: --threads: 0 out of range [1, 1024]", False),
-            (["--batch", "2", "0"], 2, "run_peers: --batch: 0 out of range [1, 65536]", False),
-            (["--warmup", "-1"], 2, "run_peers: --warmup: -1 out of range [0, 1000000]", False),
+            (["--threads", "0"], 2, "run_peers: --threads 0: out of range [1, 1024]", False),
+            (["--batch", "2", "0"], 2, "run_peers: --batch 0: out of range [1, 65536]", False),
+            (["--warmup", "-1"], 2, "run_peers: --warmup -1: out of range [0, 1000000]", False),
             (["--csv", os.path.join(tmp, "no", "p.csv")], 2, "cannot write in", False),
             (["--csv", tmp], 2, "is a folder", False),
             (["--jacnoise", tmp], 2, "is not the jacnoise program", False),

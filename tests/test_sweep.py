@@ -1933,7 +1933,7 @@ def bench_steps(tmp):
                               (["--bin", BIN, "--data", "usps", "--hidden", "8", "--train-limit", "60000"], 1,
                                "train failed, exit 1: jacnoise: --train-limit 60000"),
                               (["--bin", BIN, "--data", "bogus"], 2, "--data bogus: not a value it takes"),
-                              (["--bin", BIN, "--reps", "0"], 2, "--reps: 0 out of range [1, 1000]")]:
+                              (["--bin", BIN, "--reps", "0"], 2, "--reps 0: out of range [1, 1000]")]:
         p = subprocess.run([sys.executable, bench] + args, capture_output=True, text=True, timeout=600)
         last = p.stderr.strip().splitlines()[-1:] or [""]
         check(p.returncode == code and words in last[0] and "Traceback" not in p.stderr,
@@ -1966,7 +1966,7 @@ def results_reads(tmp):
     if count is not None:
         check(count < 100, f"each ended run read {count:.0f} times beyond training it, with 1000 run folders (reading "
               f"each is about 1000 or more): {out!r}")
-    for args, words in [(["--configs", "150"], "--configs 150"), (["--runs", "0"], "--runs: 0 out of range [1, 100]")]:
+    for args, words in [(["--configs", "150"], "--configs 150"), (["--runs", "0"], "--runs 0: out of range [1, 100]")]:
         p = subprocess.run([sys.executable, bench_path("bench_sweep_results.py"), "--bin", BIN] + args,
                            capture_output=True, text=True, timeout=60)
         last = p.stderr.strip().splitlines()[-1:] or [""]

@@ -54,11 +54,11 @@ CALLS = {
     "export_model": (["a.ckpt", "b.npz"], []),
     "kernel_times": (["a.csv"], []),
     "plot_analysis": (["--out", "x", "A=b"], [(["--threads", "many"], "--threads"),
-                                              (["--threads", "-1"], "--threads: -1 out of range [0, 1024]")]),
+                                              (["--threads", "-1"], "--threads -1: out of range [0, 1024]")]),
     "plot_profile": (["a.csv"], []),
     "plot_sweep": (["folder"], [(["--best", "-1"], "--best"), (["--be", "3"], "--be")]),
     "reproduce": (["--budget", "smoke", "--out", "x"], [(["--budget", "huge"], "--budget"),
-                                                        (["--jobs", "0"], "--jobs: 0 out of range [1, 256]")]),
+                                                        (["--jobs", "0"], "--jobs 0: out of range [1, 256]")]),
     "results_table": (["dir"], [([TOOLS, TOOLS], "given twice")]),
 }
 # An empty file or folder name names nothing: it was read as the current folder's file (': No such
@@ -84,9 +84,9 @@ DEBIAN_PYTHON = "/usr/bin/python3"
 
 
 def empty_refusal(args):
-    """What the refusal of args's empty name says: '--out: empty ', or ': empty ' for an operand."""
+    """What the refusal of args's empty name says: "--out '': empty ", or ': empty ' for an operand."""
     at = args.index("")
-    return f"{args[at - 1] if at and args[at - 1].startswith('--') else ''}: empty "
+    return f"{args[at - 1]} '': empty " if at and args[at - 1].startswith("--") else ": empty "
 
 
 def options_without_help(text):

@@ -315,7 +315,7 @@ def main():
     ap.add_argument("rows", nargs="+", metavar="NAME=RUN")
     args = ap.parse_args()
     if not 0 <= args.threads <= 1024:  # jacnoise eval's range, checked before anything is written or reused
-        ap.error(f"--threads: {args.threads} out of range [0, 1024] (0: jacnoise eval's default)")
+        ap.error(f"--threads {args.threads}: out of range [0, 1024] (0: jacnoise eval's default)")
     rows, slugs = [], {}
     for item in args.rows:
         name, sep, run = item.partition("=")

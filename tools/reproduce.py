@@ -1061,7 +1061,7 @@ def main():
     if args.data_dir and not os.path.isdir(args.data_dir):
         fail(f"--data-dir {args.data_dir}: no such folder")
     if args.jobs < 1 or args.jobs > 256:
-        ap.error(f"--jobs: {args.jobs} out of range [1, 256]")
+        ap.error(f"--jobs {args.jobs}: out of range [1, 256]")
     if not args.plan and not args.out:
         ap.error("--out DIR is required (the results folder)")
     budget = BUDGETS[args.budget]

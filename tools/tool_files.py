@@ -29,13 +29,18 @@ class ArgumentParser(argparse.ArgumentParser):
         super().__init__(*args, allow_abbrev=False, **kw)
 
     def error(self, message):
+        # An option's empty name (name_of) as jacnoise refuses it, '--out '': empty folder
+        # name', where argparse wrote 'argument --out: empty folder name'.
+        empty = re.fullmatch(r"argument (-\S+): (empty \w+ name)", message)
+        if empty:
+            message = f"{empty[1].split('/')[-1]} '': {empty[2]}"
         self.exit(2, f"{tool_name(self.prog)}: {escaped(message)}\n")
 
 
 class BenchParser(ArgumentParser):
     """The benchmarks' command line (bench/*.py, run_peers.py), refusing a bad one in the words of
     the C benchmarks' (bench/bench_args.h), where argparse's own ('argument --reps: invalid int
-    value', 'expected one argument') read otherwise: '--reps: 0 out of range [1, 1000]' (whole()),
+    value', 'expected one argument') read otherwise: '--reps 0: out of range [1, 1000]' (whole()),
     '--reps 2x: not a value it takes (see TOOL --help)', '--reps: needs a value (...)', '--zz:
     unknown option (...)', an abbreviation ('--conf 3' for --configs) among them."""
 
@@ -56,7 +61,8 @@ class BenchParser(ArgumentParser):
                     if choices is None or v in choices:
                         return v
                 except argparse.ArgumentTypeError as e:  # a reason of the type's own
-                    self.error(f"{option} {text}: {e}" if text else f"{option}: {e}")
+                    shown = text or "''"  # an empty value, as jacnoise shows it
+                    self.error(f"{option} {shown}: {e}")
                 except (TypeError, ValueError):
                     pass
                 self.error(f"{option} {text}: not a value it takes {self.see_help()}")
@@ -80,7 +86,7 @@ class BenchParser(ArgumentParser):
             given = getattr(a, option[2:].replace("-", "_"))
             for value in given if isinstance(given, list) else [given]:
                 if not lo <= value <= hi:
-                    self.error(f"{option}: {value} out of range [{lo}, {hi}]")
+                    self.error(f"{option} {value}: out of range [{lo}, {hi}]")
         return a
 
     def error(self, message):

@@ -169,7 +169,7 @@ def refusal(args):
             if layer.isdigit() and int(layer) > hidden.count(",") + 1:
                 return f"--penalty {spec}: --hidden {hidden} has no hidden layer {layer}"
     if args.csv == "":
-        return "--csv: empty file name"
+        return "--csv '': empty file name"
     if args.csv is not None:
         if os.path.isdir(args.csv):
             return f"--csv {args.csv}: is a folder"

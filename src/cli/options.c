@@ -153,7 +153,7 @@ static int apply_arg(jn_config *cfg, unsigned command, int argc, char **argv, in
      * still taken as the default: config.txt writes every option, given or not. */
     const char *noun = jn_config_path_noun(key);
     if (!value[0] && noun && jn_config_accepts(command, key))
-        return jn_fail("--%s: empty %s name", key, noun);
+        return jn_fail("--%s '': empty %s name", key, noun);
     return jn_config_set(cfg, command, key, value);
 }
 
