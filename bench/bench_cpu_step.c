@@ -3,14 +3,14 @@
  * For plain training, MLP+N+J with the hidden1 target and MLP+N+J with the output target
  * (K = 1 and 3) it times the whole step (gather + noise, forward, penalty, backward, update)
  * through the profile's CPU target (jacnoise/profile.h) and, in the same run and interleaved
- * with it, the step's own GEMMs replayed alone through CBLAS (the floor). The ratio step /
+ * with it, the step's own GEMMs replayed alone through CBLAS (the floor). The step over its
  * floor is what the engine adds on top of the BLAS; GFLOP/s are set against the peak: the
  * fastest of a large square SGEMM measured first and the rounds themselves. Medians and
- * quartiles over the repetitions, after WARMUP untimed rounds; each variant's step over the
- * plain step's, round by round. Before anything is timed, each variant's step is validated
- * against the CPU reference: VALIDATE_STEPS steps of it and of the CPU backend that training
- * runs must leave the same bytes. The batches come from a synthetic MNIST-shaped set, so no
- * data files are needed.
+ * quartiles over the repetitions, after WARMUP untimed rounds; each variant's step over its
+ * floor and over the plain step's, round by round (medians and quartiles of those ratios).
+ * Before anything is timed, each variant's step is validated against the CPU reference:
+ * VALIDATE_STEPS steps of it and of the CPU backend that training runs must leave the same
+ * bytes. The batches come from a synthetic MNIST-shaped set, so no data files are needed.
  *
  * usage: bench_cpu_step [--hidden 1000,1000] [--batch 100] [--reps 20] [--threads N] */
 #include "bench_args.h"
@@ -37,9 +37,10 @@ static const char help[] =
     "s_J 0.3) with the hidden1 target and the output target, K = 1 and 3, on a synthetic\n"
     "MNIST-shaped set, and in the same run, interleaved, the step's GEMMs replayed alone (the\n"
     "floor): us per step, GFLOP/s against the measured peak (the fastest of a 2048^3 SGEMM\n"
-    "and the rounds' best), the ratio to the floor, the data phase (gather + noise) and the step\n"
-    "over the plain step's, round by round. Medians and quartiles over the repetitions, after 3\n"
-    "untimed rounds. Each variant's step is first validated: 4 steps of it leave the parameters\n"
+    "and the rounds' best), the data phase (gather + noise), and the step over its floor and over\n"
+    "the plain step's, round by round (median and quartiles of those ratios, so that a change of\n"
+    "load between rounds cancels). Medians and quartiles over the repetitions, after 3 untimed\n"
+    "rounds. Each variant's step is first validated: 4 steps of it leave the parameters\n"
     "and velocity of 4 steps of the CPU reference's training, bit for bit (or it exits 1).\n\n"
     "  --hidden W1,W2,...  hidden widths (default 1000,1000)\n"
     "  --batch B           batch size (default 100)\n"
@@ -129,24 +130,24 @@ int main(int argc, char **argv)
     printf("%s; %s\nBLAS core %s (%s), %d threads; measured peak %.1f GFLOP/s (the fastest of a 2048^3 SGEMM, "
            "%.1f, and the rounds below)\n",
            mc->device, mc->library, mc->core, mc->core_origin, mc->threads, mc->peak_gflops, mc->sgemm_peak_gflops);
-    printf("%-16s %10s %13s %9s %9s %6s %10s %13s %10s %6s %7s %6s %9s %6s %18s\n", "variant", "us/step", "q1-q3",
-           "GFLOP", "GFLOP/s", "%peak", "floor us", "q1-q3", "floor GF/s", "%peak", "ratio", "GEMMs", "data us",
-           "data%", "vs plain (q1-q3)");
+    printf("%-16s %10s %13s %9s %9s %6s %10s %13s %10s %6s %6s %9s %6s %18s %18s\n", "variant", "us/step", "q1-q3",
+           "GFLOP", "GFLOP/s", "%peak", "floor us", "q1-q3", "floor GF/s", "%peak", "GEMMs", "data us", "data%",
+           "vs floor (q1-q3)", "vs plain (q1-q3)");
     for (int k = 0; k < N_VARIANTS; k++) {
         const int v = (k + N_VARIANTS - 1) % N_VARIANTS;  /* plain first */
         const jn_profile_variant *r = &res.v[v];
         const double step = r->step.median, floor = r->floor.median, data = r->phase[JN_PHASE_DATA].median;
         const double gf = r->total_flops / step * 1e-9, floor_gf = r->total_flops / floor * 1e-9;
-        char step_us[32], step_q[32], floor_us[32], floor_q[32], data_us[32], vs_q[32], gflop[32];
+        char step_us[32], step_q[32], floor_us[32], floor_q[32], data_us[32], vs_floor[48], vs_plain[48], gflop[32];
         bench_format(r->step, 1e6, step_us, step_q, sizeof step_q);
         bench_format(r->floor, 1e6, floor_us, floor_q, sizeof floor_q);
         snprintf(data_us, sizeof data_us, "%.*f", bench_decimals(1e6 * data), 1e6 * data);
         snprintf(gflop, sizeof gflop, "%.*f", bench_decimals(r->total_flops * 1e-9), r->total_flops * 1e-9);
-        snprintf(vs_q, sizeof vs_q, "%.2fx (%.2f-%.2f)", r->step_vs_plain.median, r->step_vs_plain.q1,
-                 r->step_vs_plain.q3);
-        printf("%-16s %10s %13s %9s %9.1f %5.0f%% %10s %13s %10.1f %5.0f%% %6.2fx %6d %9s %5.1f%% %18s\n", r->name,
+        bench_format_ratio(r->step_vs_floor, 1, vs_floor, sizeof vs_floor);
+        bench_format_ratio(r->step_vs_plain, 1, vs_plain, sizeof vs_plain);
+        printf("%-16s %10s %13s %9s %9.1f %5.0f%% %10s %13s %10.1f %5.0f%% %6d %9s %5.1f%% %18s %18s\n", r->name,
                step_us, step_q, gflop, gf, 100 * gf / mc->peak_gflops, floor_us, floor_q, floor_gf,
-               100 * floor_gf / mc->peak_gflops, step / floor, r->gemm_calls, data_us, 100 * data / step, vs_q);
+               100 * floor_gf / mc->peak_gflops, r->gemm_calls, data_us, 100 * data / step, vs_floor, vs_plain);
     }
     for (int v = 0; v < N_VARIANTS; v++)
         targets[v]->ops->destroy(targets[v]);

@@ -9,8 +9,8 @@
  * Each step is first validated against the CPU reference (cuda_bench.h: bench_validate).
  * Each round times every variant's step and floor in turn. Prints microseconds per step and the
  * floor's (median and quartiles of the rounds), TFLOP/s and their share of the peak of one large
- * SGEMM measured in the same run, the ratio to the floor, and each variant's step over the plain
- * step's of the same round (median and quartiles of those ratios).
+ * SGEMM measured in the same run, and each variant's step over its floor and over the plain
+ * step's, each ratio taken within a round (median and quartiles of those ratios).
  * Many models in lock-step: bench_cuda_sweep.
  *
  * usage: bench_cuda_step [--small] [--hidden 1000,1000] [--reps 200]
@@ -29,9 +29,9 @@ static const char help[] =
     "training and MLP+N+J (lambda 0.1, s_J 0.3) with the hidden1 target, the output target with\n"
     "K = 1 and the exact output norm: the step as training runs it (one replayed CUDA graph) and\n"
     "its GEMMs alone from their own graph (the cuBLAS floor), every variant in each of 5 rounds of\n"
-    "the same run (median and quartiles), with the ratio, TFLOP/s against a large square SGEMM's\n"
-    "measured peak and each step over the plain step's, round by round (median and quartiles of\n"
-    "those ratios). Each step is first validated against the CPU reference's on\n"
+    "the same run (median and quartiles), with TFLOP/s against a large square SGEMM's measured\n"
+    "peak and each step over its floor and over the plain step's, round by round (median and\n"
+    "quartiles of those ratios). Each step is first validated against the CPU reference's on\n"
     "the same batch and noise, within jacnoise check's default tolerance (fp32 1e-4, TF32 derived\n"
     "from its mantissa for each shape), or it exits 1.\n\n"
     "  --hidden W1,W2,...  hidden widths (default 1000,1000)\n"
@@ -87,8 +87,8 @@ int main(int argc, char **argv)
     }
     printf("measured peak (square cublasSgemm up to %d, same run): %.0f GFLOP/s fp32, %.0f TF32\n", o.peak_n, peak[0],
            peak[1]);
-    printf("%-6s %-5s %-16s %10s %13s %10s %13s %8s %9s %8s %18s\n", "B", "prec", "variant", "us/step", "q1-q3",
-           "floor us", "q1-q3", "ratio", "TFLOP/s", "of peak", "vs plain (q1-q3)");
+    printf("%-6s %-5s %-16s %10s %13s %10s %13s %9s %8s %18s %18s\n", "B", "prec", "variant", "us/step", "q1-q3",
+           "floor us", "q1-q3", "TFLOP/s", "of peak", "vs floor (q1-q3)", "vs plain (q1-q3)");
     const jn_objective base = {.loss = JN_LOSS_XENT, .jac_copies = 1, .jac_proj = 1};
     enum { VARIANTS = 4 };
     jn_objective vars[VARIANTS] = {base, base, base, base};
@@ -104,29 +104,24 @@ int main(int argc, char **argv)
         for (int tf32 = 0; tf32 <= 1; tf32++) {
             jn_cuda_ctx ctx;
             BENCH_OR_DIE(jn_cuda_ctx_open(&ctx, tf32));
-            /* Every variant in each round, so that each one's ratio to plain is taken round by
-             * round: a change of load between rounds (the machine may be shared) cancels in it. */
+            /* Every variant in each round, its ratio to plain (the first) taken round by round. */
             static bench_run runs[VARIANTS];
             for (int v = 0; v < VARIANTS; v++)
                 bench_open(&runs[v], &ctx, &m, &vars[v], &train, B, 1, o.reps);
-            for (int round = 0; round < BENCH_ROUNDS; round++)
-                for (int v = 0; v < VARIANTS; v++)
-                    bench_round(&runs[v]);
             jn_timing vs_plain[VARIANTS];
-            double scratch[BENCH_ROUNDS];
-            for (int v = 0; v < VARIANTS; v++)
-                vs_plain[v] = jn_timing_ratio(runs[v].step_us, runs[0].step_us, BENCH_ROUNDS, 1, scratch);
+            bench_rounds(runs, VARIANTS, vs_plain);
             for (int v = 0; v < VARIANTS; v++) {
                 bench_result r = bench_close(&runs[v]);
-                const double step = r.step_us.median, floor = r.floor_us.median, gflops = r.gflop / step * 1e6;
-                char step_m[32], step_q[32], floor_m[32], floor_q[32], vs_q[32];
+                const double gflops = r.gflop / r.step_us.median * 1e6;
+                char step_m[32], step_q[32], floor_m[32], floor_q[32], vs_floor[48], vs_q[48];
                 bench_format(r.step_us, 1, step_m, step_q, sizeof step_q);
                 bench_format(r.floor_us, 1, floor_m, floor_q, sizeof floor_q);
-                snprintf(vs_q, sizeof vs_q, "%.2fx (%.2f-%.2f)", vs_plain[v].median, vs_plain[v].q1, vs_plain[v].q3);
+                bench_format_ratio(r.step_vs_floor, 1, vs_floor, sizeof vs_floor);
+                bench_format_ratio(vs_plain[v], 1, vs_q, sizeof vs_q);
                 const double tflops = gflops * 1e-3, share = 100 * gflops / peak[tf32];
-                printf("%-6d %-5s %-16s %10s %13s %10s %13s %7.2fx %9.*f %7.*f%% %18s\n", B,
-                       tf32 ? "tf32" : "fp32", names[v], step_m, step_q, floor_m, floor_q, step / floor,
-                       bench_decimals(tflops), tflops, bench_decimals(share), share, vs_q);
+                printf("%-6d %-5s %-16s %10s %13s %10s %13s %9.*f %7.*f%% %18s %18s\n", B, tf32 ? "tf32" : "fp32",
+                       names[v], step_m, step_q, floor_m, floor_q, bench_decimals(tflops), tflops,
+                       bench_decimals(share), share, vs_floor, vs_q);
                 fflush(stdout);
                 char row[64];
                 snprintf(row, sizeof row, "B = %d, %s, %s", B, tf32 ? "tf32" : "fp32", names[v]);

@@ -5,7 +5,10 @@
  * Default: 784-1000-1000-10, B = 100, MLP+N+J with the output target and K = 1 (lambda 0.1,
  * penalty noise 0.3), M = 1, 64 and 256, fp32 and TF32, each model with its own seed,
  * parameters and permutation; achieved GFLOP/s (the step's GEMM arithmetic) against the peak of
- * one large SGEMM measured in the same run. Then the device memory: what a CUDA backend of M slots allocates
+ * one large SGEMM measured in the same run. All the groups are open at once and each round
+ * times every one, so that each group's time per model-step over the first group's, as its
+ * step over its floor, is a ratio taken within a round (median and quartiles of those ratios).
+ * Then the device memory: what a CUDA backend of M slots allocates
  * (jn_cuda_backend_bytes) against what the GPU reports once it is created, per model against
  * the bound (the data set once, at most 4x the parameter bytes per model where the permutation
  * is small beside them, plus activations),
@@ -36,9 +39,12 @@ static const char help[] =
     USAGE "\n"
     "Times M lock-step models of one shape (a sweep's group), MLP+N+J with the output target and\n"
     "K = 1 (lambda 0.1, s_J 0.3), fp32 and TF32: us per step and per model-step, the step's\n"
-    "strided-batched GEMMs alone from their own graph (the floor) and the ratio, GFLOP/s against\n"
-    "a large square SGEMM's measured peak, all in the same run; then the device memory by M,\n"
-    "accounted and as the GPU reports it. Times: median and quartiles of 5 interleaved rounds.\n"
+    "strided-batched GEMMs alone from their own graph (the floor), GFLOP/s against a large square\n"
+    "SGEMM's measured peak, all in the same run; then the device memory by M, accounted and as\n"
+    "the GPU reports it. Times: median and quartiles of 5 rounds, each round timing every group\n"
+    "(all open at once: their memory adds up), step then floor; the step over its floor and the\n"
+    "time per model-step over the first M's, each ratio taken within a round (median and\n"
+    "quartiles of those ratios, so that a change of load between rounds cancels).\n"
     "Each step is first validated against the CPU reference's on the same batch and noise\n"
     "(model 0), within jacnoise check's default tolerance (fp32 1e-4, TF32 derived from its\n"
     "mantissa for the shape), or it exits 1.\n\n"
@@ -166,8 +172,8 @@ int main(int argc, char **argv)
     BENCH_CUDA(cudaGetDeviceProperties(&prop, 0));
     printf("lock-step models vs the GEMM floor: %s, B = %d, MLP+N+J output K=1, on %s; %d replays per measurement, "
            "%d rounds (median, quartiles)\n", shape, o.batch, prop.name, o.reps, BENCH_ROUNDS);
-    printf("%-5s %6s %12s %17s %14s %14s %17s %8s %10s %8s %12s\n", "prec", "M", "us/step", "q1-q3", "us/model-step",
-           "floor/model", "q1-q3", "ratio", "GFLOP/s", "of peak", "vs M=first");
+    printf("%-5s %6s %12s %17s %14s %14s %17s %10s %8s %18s %20s\n", "prec", "M", "us/step", "q1-q3",
+           "us/model-step", "floor/model", "q1-q3", "GFLOP/s", "of peak", "vs floor (q1-q3)", "vs M=first (q1-q3)");
     jn_dataset train = bench_synthetic_set(o.batch * (STEPS_PER_CHUNK + 1), o.inputs, 10);
     bench_worst worst[2] = {{0, 0}, {0, 0}};  /* against the CPU reference, fp32 and TF32 */
     for (int tf32 = 0; tf32 <= 1; tf32++) {
@@ -176,21 +182,27 @@ int main(int argc, char **argv)
         const double peak = jn_cuda_sgemm_peak(&ctx, o.peak_n);
         printf("%-5s measured peak: %.0f GFLOP/s (square cublasSgemm up to %d, same run)\n", tf32 ? "tf32" : "fp32", peak,
                o.peak_n);
-        double first = 0;
+        /* Every group open at once and timed in each round (their device memory adds up), so
+         * that each one's time per model-step over the first group's is taken round by round. */
+        static bench_run runs[MAX_LIST];
+        for (int i = 0; i < o.n_models; i++)
+            bench_open(&runs[i], &ctx, &m, &obj, &train, o.batch, o.models[i], o.reps);
+        jn_timing vs_first[MAX_LIST];
+        bench_rounds(runs, o.n_models, vs_first);
         for (int i = 0; i < o.n_models; i++) {
             const int M = o.models[i];
-            bench_result r = bench_step(&ctx, &m, &obj, &train, o.batch, M, o.reps);
-            const double step = r.step_us.median, floor = r.floor_us.median, per = step / M,
-                         gflops = r.gflop / step * 1e6;
-            if (i == 0)
-                first = per;
-            char step_m[32], step_q[32], floor_m[32], floor_q[32];
+            bench_result r = bench_close(&runs[i]);
+            const double step = r.step_us.median, per = step / M, gflops = r.gflop / step * 1e6;
+            char step_m[32], step_q[32], floor_m[32], floor_q[32], vs_floor[48], vs_q[48];
             bench_format(r.step_us, 1, step_m, step_q, sizeof step_q);
             bench_format(r.floor_us, 1.0 / M, floor_m, floor_q, sizeof floor_q);
+            bench_format_ratio(r.step_vs_floor, 1, vs_floor, sizeof vs_floor);
+            /* Per model-step: the steps' ratio times the first group's M over this one's. */
+            bench_format_ratio(vs_first[i], (double)o.models[0] / M, vs_q, sizeof vs_q);
             const double share = 100 * gflops / peak;
-            printf("%-5s %6d %12s %17s %14.*f %14s %17s %7.2fx %10.*f %7.*f%% %11.2fx\n",
-                   tf32 ? "tf32" : "fp32", M, step_m, step_q, bench_decimals(per), per, floor_m, floor_q, step / floor,
-                   bench_decimals(gflops), gflops, bench_decimals(share), share, per / first);
+            printf("%-5s %6d %12s %17s %14.*f %14s %17s %10.*f %7.*f%% %18s %20s\n", tf32 ? "tf32" : "fp32", M,
+                   step_m, step_q, bench_decimals(per), per, floor_m, floor_q, bench_decimals(gflops), gflops,
+                   bench_decimals(share), share, vs_floor, vs_q);
             fflush(stdout);
             char row[64];
             snprintf(row, sizeof row, "%s, M = %d", tf32 ? "tf32" : "fp32", M);

@@ -27,4 +27,12 @@ static inline void bench_format(jn_timing q, double scale, char *median, char *s
     snprintf(spread, cap, "%.*f-%.*f", d, q.q1 * scale, d, q.q3 * scale);
 }
 
+/* A ratio taken round by round (jn_timing_ratio), times scale, as "1.31x (1.29-1.33)": the
+ * median of the rounds' ratios and their quartiles, with the median's decimals. */
+static inline void bench_format_ratio(jn_timing q, double scale, char *out, size_t cap)
+{
+    const int d = bench_decimals(q.median * scale);
+    snprintf(out, cap, "%.*fx (%.*f-%.*f)", d, q.median * scale, d, q.q1 * scale, d, q.q3 * scale);
+}
+
 #endif

@@ -3,7 +3,8 @@
  * the very GEMMs of that step (logged during the capture, the same strided-batched calls over
  * the M models) replayed alone from their own graph on scratch operands: the floor the rest
  * of the step adds to. Both are timed in the same run, interleaved over BENCH_ROUNDS rounds:
- * their medians and quartiles (bench_stats.h), as the CPU benchmarks give. A header of
+ * their medians and quartiles (bench_stats.h), as the CPU benchmarks give, and those of the
+ * step over its floor round by round. A header of
  * static functions, so that each benchmark stays one source file. */
 #ifndef JACNOISE_BENCH_CUDA_BENCH_H
 #define JACNOISE_BENCH_CUDA_BENCH_H
@@ -121,6 +122,7 @@ static double bench_time_graph(jn_cuda_ctx *ctx, cudaGraphExec_t graph, int reps
 
 typedef struct {
     jn_timing step_us, floor_us;        /* per step of all the models, over the rounds */
+    jn_timing step_vs_floor;            /* the step over its floor, round by round (jn_timing_ratio) */
     double gflop;                       /* per step of all the models */
     int stopped;                        /* models that stopped on a non-finite step (bench_check_stopped) */
     double vs_cpu;                      /* model 0's first step against the CPU reference's (bench_validate) */
@@ -248,11 +250,26 @@ static void bench_round(bench_run *b)
     b->rounds++;
 }
 
+/* b[0 .. n - 1], open, through BENCH_ROUNDS rounds, every one in each round, and each one's
+ * step over b[0]'s, round by round, into vs_first[0 .. n - 1]: a change of load between rounds
+ * (the machine may be shared) cancels in each ratio. */
+static void bench_rounds(bench_run *b, int n, jn_timing *vs_first)
+{
+    for (int round = 0; round < BENCH_ROUNDS; round++)
+        for (int i = 0; i < n; i++)
+            bench_round(&b[i]);
+    double scratch[BENCH_ROUNDS];
+    for (int i = 0; i < n; i++)
+        vs_first[i] = jn_timing_ratio(b[i].step_us, b[0].step_us, BENCH_ROUNDS, 1, scratch);
+}
+
 /* After its BENCH_ROUNDS rounds: *b's result, and all of it freed. It sorts b->step_us and
  * b->floor_us: a ratio of them round by round (jn_timing_ratio) is taken before. */
 static bench_result bench_close(bench_run *b)
 {
     const size_t M = (size_t)b->models;
+    double scratch[BENCH_ROUNDS];
+    b->res.step_vs_floor = jn_timing_ratio(b->step_us, b->floor_us, BENCH_ROUNDS, 1, scratch);
     b->res.step_us = jn_timing_of(b->step_us, BENCH_ROUNDS);
     b->res.floor_us = jn_timing_of(b->floor_us, BENCH_ROUNDS);
     jn_model_ctl *at = malloc(M * sizeof *at);
@@ -275,18 +292,6 @@ static bench_result bench_close(bench_run *b)
     jn_cuda_ws_free(b->ws);
     free(at);
     return b->res;
-}
-
-/* A step timed alone against its floor, interleaved over BENCH_ROUNDS rounds, so that a
- * change of load (the machine may be shared) hits both alike. */
-static inline bench_result bench_step(jn_cuda_ctx *ctx, const jn_model *m, const jn_objective *obj,
-                                      const jn_dataset *train, int B, int models, int reps)
-{
-    bench_run b;
-    bench_open(&b, ctx, m, obj, train, B, models, reps);
-    for (int round = 0; round < BENCH_ROUNDS; round++)
-        bench_round(&b);
-    return bench_close(&b);
 }
 
 #endif

@@ -200,6 +200,11 @@ def python_command_lines(tmp):
 SPREAD = re.compile(r"(?<![\d.])(\d+(?:\.\d+)?) +(\d+(?:\.\d+)?)-(\d+(?:\.\d+)?)(?![\d.])")
 
 
+# A row's last two columns: two ratios taken round by round, each 'MEDIANx (Q1-Q3)'.
+_RATIO = r"(\d+(?:\.\d+)?)x \((\d+(?:\.\d+)?)-(\d+(?:\.\d+)?)\)"
+TWO_RATIOS = re.compile(rf" {_RATIO} +{_RATIO}$")
+
+
 def spreads(tmp):
     """Every timed figure of the benchmarks comes with its quartiles, q1 <= median <= q3: on a
     shared machine a median alone does not say how far to trust it (the CUDA ones where they
@@ -249,9 +254,22 @@ def spreads(tmp):
         # What it times is checked first, and the output says how.
         check(any(line.startswith("validated: ") for line in lines),
               f"{name}: no 'validated: ' line saying how what it times was checked: {p.stdout[-800:]!r}")
-        if name in ("bench_cpu_step", "bench_cuda_step"):  # each variant against plain, round by round
-            check(all(re.search(r" \d+\.\d+x \(\d+\.\d+-\d+\.\d+\)$", line) for line in table),
-                  f"{name}: a row without its 'vs plain' ratio and quartiles: {table!r}")
+        # Its ratios of two timings, each taken round by round, as the median of the rounds'
+        # ratios and their quartiles: the step over its floor, and over the plain step's (the
+        # first group's per model-step), the last two columns; the reference's own rows 1x.
+        if name in ("bench_cpu_step", "bench_cuda_step", "bench_cuda_sweep"):
+            # The reference rows: plain's, or --small's first M (1).
+            against, reference = ("vs M=first", lambda row: row[1] == "1") if name == "bench_cuda_sweep" else \
+                ("vs plain", lambda row: "plain" in row[:3])
+            columns = re.findall(r"vs [\w=]+ \(q1-q3\)", lines[header] if header < len(lines) else "")
+            pairs = [TWO_RATIOS.search(line) for line in table]
+            ratios = [[tuple(map(float, m.groups()[k:k + 3])) for k in (0, 3)] if m else [] for m in pairs]
+            refs = [r[1] for r, line in zip(ratios, table) if r and reference(line.split())]
+            check(columns == ["vs floor (q1-q3)", f"{against} (q1-q3)"] and all(ratios) and
+                  all(q1 <= m <= q3 for r in ratios for m, q1, q3 in r) and refs and
+                  all(r == (1, 1, 1) for r in refs),
+                  f"{name}: rows without their 'vs floor' and '{against}' ratios, 'MEDIANx (Q1-Q3)', in the last "
+                  f"columns (the reference's 1.00x): {lines[header:header + 1] + table!r}")
 
 
 def stdout_lost(tmp):

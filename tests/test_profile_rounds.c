@@ -1,11 +1,12 @@
 /* The profile driver's statistics on scripted targets: each target's step and floor take
  * the times of a script, round by round, so the order statistics and the round-by-round
- * ratios to the plain variant are known exactly. The script makes the ratio of the medians
- * differ from the median of the rounds' ratios, as a load change between rounds does. Each
- * round runs a step and a floor twice and times the second run (the first is its warm-up):
- * the script gives the first runs a time that would show in any statistic that used it. And
- * the durations its progress line (and a sweep's ETA) prints, up to an estimate past 1e9 s.
- * And the reports on a made-up result: each row's numbers of one step, a grid's one peak. */
+ * ratios to the plain variant and to the floor are known exactly. The script makes the ratio
+ * of the medians differ from the median of the rounds' ratios, as a load change between
+ * rounds does. Each round runs a step and a floor twice and times the second run (the first
+ * is its warm-up): the script gives the first runs a time that would show in any statistic
+ * that used it. And the durations its progress line (and a sweep's ETA) prints, up to an
+ * estimate past 1e9 s. And the reports on a made-up result: each row's numbers of one step,
+ * a grid's one peak. */
 #include "check.h"
 #include "jacnoise/profile.h"
 #include "train/progress.h"
@@ -256,6 +257,13 @@ static void fast_steps(const jn_model *m)
           "with a fast step, configured / plain %g [%g - %g] min %g, expected the fast steps' 2 [1.5 - 3] min 1 "
           "(the phased steps' ratio is 5)",
           v->step_vs_plain.median, v->step_vs_plain.q1, v->step_vs_plain.q3, v->step_vs_plain.min);
+    /* Over its own floor (5, 10, 20), round by round: the fast steps' 0.4, 0.6, 0.4, whose
+     * median 0.4 is not the medians' ratio 6 / 10. */
+    const jn_timing *f = &v->step_vs_floor;
+    CHECK(fabs(f->median - 0.4) < 1e-12 && fabs(f->q1 - 0.4) < 1e-12 && fabs(f->q3 - 0.5) < 1e-12 &&
+              fabs(f->max - 0.6) < 1e-12,
+          "with a fast step, step / floor %g [%g - %g] max %g, expected the fast steps' over their floors, round by "
+          "round: 0.4 [0.4 - 0.5] max 0.6", f->median, f->q1, f->q3, f->max);
 }
 
 /* --time-limit against the rounds' wall time (the scripted steps take next to none): a limit

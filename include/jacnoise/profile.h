@@ -174,7 +174,7 @@ jn_timing jn_timing_of(double *v, int n);
 
 /* Those of num[r * stride] / den[r * stride], r < n, into scratch (n doubles): a ratio taken
  * round by round, of two timings of the same round, so that a change of machine load between
- * rounds cancels in each (the profile's vs plain, the CUDA benchmark's). */
+ * rounds cancels in each (the profile's vs plain and vs floor, the benchmarks'). */
 jn_timing jn_timing_ratio(const double *num, const double *den, int n, size_t stride, double *scratch);
 
 /* One variant of the step (as configured, penalty off, ...) as measured. */
@@ -187,6 +187,8 @@ typedef struct {
      * round: a change of machine load between rounds cancels in each ratio. The steps are
      * those training runs: the fast ones where the target has them (has_fast). */
     jn_timing step_vs_plain, floor_vs_plain;
+    /* The same step over this variant's own floor, round by round. */
+    jn_timing step_vs_floor;
     int has_fast;
     size_t workspace_bytes, state_bytes, device_bytes;
     int gemm_calls, launches;

@@ -73,11 +73,11 @@ jn_timing jn_timing_ratio(const double *num, const double *den, int n, size_t st
     return jn_timing_of(scratch, n);
 }
 
-/* Order statistics of sample s of target i over target j's, round by round (column: reps
- * doubles of scratch). */
-static jn_timing paired_ratio(const double *samples, int i, int j, int reps, int s, double *column)
+/* Order statistics of sample si of target i over sample sj of target j, round by round
+ * (column: reps doubles of scratch). */
+static jn_timing paired_ratio(const double *samples, int i, int si, int j, int sj, int reps, double *column)
 {
-    return jn_timing_ratio(samples + (size_t)i * reps * S_COUNT + s, samples + (size_t)j * reps * S_COUNT + s, reps,
+    return jn_timing_ratio(samples + (size_t)i * reps * S_COUNT + si, samples + (size_t)j * reps * S_COUNT + sj, reps,
                            S_COUNT, column);
 }
 
@@ -180,8 +180,10 @@ int jn_profile_run(jn_profile_target **targets, const char *const *names, const 
             }
             /* Of the steps as training runs them: the CPU trains with its phased step, CUDA
              * replays the fast one (no phase events, no eager launches). */
-            v->step_vs_plain = paired_ratio(samples, i, n - 1, reps, v->has_fast ? S_FAST : S_STEP, column);
-            v->floor_vs_plain = paired_ratio(samples, i, n - 1, reps, S_FLOOR, column);
+            const int run_step = v->has_fast ? S_FAST : S_STEP;
+            v->step_vs_plain = paired_ratio(samples, i, run_step, n - 1, run_step, reps, column);
+            v->floor_vs_plain = paired_ratio(samples, i, S_FLOOR, n - 1, S_FLOOR, reps, column);
+            v->step_vs_floor = paired_ratio(samples, i, run_step, i, S_FLOOR, reps, column);
         }
         raise_peak(res);
         struct rusage ru;
