@@ -702,13 +702,18 @@ def config_cases(d, usps):
               "jacnoise: warning: --threads 2 is more BLAS threads than the 1 CPU available: they share cores, and "
               "the GEMMs run slower than with fewer\n", f"exit {p.returncode}, stderr: {p.stderr[:300]!r}")
     # A run that cannot start fails in one line: the warnings on its options came before the
-    # error (train loads the data and makes the run folder in the run; profile's data too).
+    # error (train loads the data and makes the run folder in the run; profile's data too; eval
+    # and step set the BLAS threads before their data loaded).
     inert = ["--jac-noise", "0.1", "--threads", "1024"]
     for name, args, words in [
             ("no data: train warns not", tiny + inert + ["--data-dir", "no-such-dir", "--out", "nodata"],
              ["--data-dir no-such-dir"]),
             ("no data: profile warns not", ["profile", "--config", "good.cfg", "--reps", "1"] + inert +
              ["--data-dir", "no-such-dir"], ["--data-dir no-such-dir"]),
+            ("no data: eval warns not", ["eval", "--checkpoint", os.path.join("twice", "last.ckpt"), "--threads",
+                                         "1024", "--data-dir", "no-such-dir"], ["--data-dir no-such-dir"]),
+            ("no data: step warns not", ["step", "--config", "good.cfg", "--dump", "nodata.step", "--threads", "1024",
+                                         "--data-dir", "no-such-dir"], ["--data-dir no-such-dir"]),
             ("no checkpoint: train --resume warns not", tiny + inert + ["--resume", "--out", "nodata"],
              ["--resume: no checkpoint at"])]:
         expect_error(name, args, 1, words, d)

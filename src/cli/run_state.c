@@ -112,7 +112,6 @@ static int load(jn_cli_state *st, const jn_config *cli, int same_run)
             return JN_EXIT_USAGE;
         return cli->checkpoint[0] ? jn_cli_blame_stored(cli, cli->checkpoint, jn_cli_data_keys) : -1;
     }
-    jn_backend_threads(JN_DEVICE_CPU, st->cfg.threads, 1); /* eval and the reference run on the CPU */
     const jn_config *c = &st->cfg;
     /* A --test of other files is searched for as a new run's: the run's folder was read for it,
      * and eval of a run on a new test set in the current folder failed, blaming the run's --data. */
@@ -176,6 +175,11 @@ int jn_cli_state_load(jn_cli_state *st, const jn_config *cli, int same_run)
 {
     memset(st, 0, sizeof *st);
     const int rc = load(st, cli, same_run);
+    /* eval and the reference run on the CPU: its threads set once the state loads, as train
+     * warns once its run can start (a checkpoint or data that cannot load is one error line,
+     * not a warning and it). */
+    if (!rc)
+        jn_backend_threads(JN_DEVICE_CPU, st->cfg.threads, 1);
     return rc < 0 ? JN_EXIT_ERROR : rc;
 }
 
