@@ -1,6 +1,7 @@
 /* The passes built per instruction set (core/isa.h) give the baseline build's bits: the sum of
- * squares, column sums, x~ = x + s eps, the stacked [x; x~] rows and the SGD update, at
- * sizes around the vector widths. A build the CPU lacks is reported as not run. */
+ * squares, column sums, tanh's backward with its column sums, x~ = x + s eps, the stacked
+ * [x; x~] rows and the SGD update, at sizes around the vector widths. A build the CPU lacks is
+ * reported as not run. */
 #include "check.h"
 #include "core/isa.h"
 #include "cpu/ops.h"
@@ -13,7 +14,7 @@ enum { MAX_N = 784 * 37 };
 
 typedef struct {
     double sum_squares;
-    jn_real column_sums[1001], corrupted[MAX_N], main_rows[MAX_N], stacked[MAX_N], params[MAX_N], velocity[MAX_N];
+    jn_real column_sums[1001], gated[MAX_N], gated_sums[1001], corrupted[MAX_N], main_rows[MAX_N], stacked[MAX_N], params[MAX_N], velocity[MAX_N];
 } outputs;
 
 static jn_real inputs[3][MAX_N];
@@ -25,6 +26,8 @@ static void run_passes(size_t n, const jn_model *m, outputs *o)
     o->sum_squares = jn_cpu_sum_squares(inputs[0], n);
     const size_t width = n < 1001 ? n : 1001;
     jn_cpu_add_column_sums(inputs[0], n / width, width, o->column_sums);
+    memcpy(o->gated, inputs[1], sizeof(jn_real) * n);
+    jn_cpu_tanh_backward_sums(o->gated, inputs[2], n / width, width, o->gated_sums);
     jn_cpu_corrupt(inputs[0], inputs[1], (jn_real)0.3, n, o->corrupted);
     jn_cpu_stack_inputs(inputs[0], inputs[2], (jn_real)0.1, inputs[1], (jn_real)0.3, n, o->main_rows, o->stacked);
     memcpy(o->params, inputs[0], sizeof(jn_real) * m->n_params);
@@ -62,6 +65,9 @@ int main(void)
                   "baseline %.17g", names[isa], n, other.sum_squares, base.sum_squares);
             CHECK(!memcmp(base.column_sums, other.column_sums, sizeof base.column_sums), "%s, n %zu: column sums "
                   "differ", names[isa], n);
+            CHECK(!memcmp(base.gated, other.gated, sizeof base.gated) &&
+                      !memcmp(base.gated_sums, other.gated_sums, sizeof base.gated_sums),
+                  "%s, n %zu: tanh backward and its column sums differ", names[isa], n);
             CHECK(!memcmp(base.corrupted, other.corrupted, sizeof base.corrupted), "%s, n %zu: x~ differs", names[isa],
                   n);
             CHECK(!memcmp(base.main_rows, other.main_rows, sizeof base.main_rows) &&

@@ -87,9 +87,13 @@ static void gates_down(jn_cpu_ws *ws, const jn_real *params, int batch_rows, jn_
         const jn_real *p = ws->adj[cur], *a = ws->h[l], *g = ws->gate[l], *dgate = ws->pre[l];
         const int p_live = l < m->n_layers - 1;
         jn_real *q = ws->dpre, *db = jn_biases(m, grad, l);
-        for (size_t e = 0; e < B * n_out; e++)
-            q[e] = jn_reverse_q(p_live ? p[e] : 0, a[e], dgate[e], g[e]);
-        jn_cpu_add_column_sums(q, B, n_out, db);
+        /* Each row of q added to db as it is made: jn_cpu_add_column_sums's order, in one pass. */
+        for (size_t i = 0; i < B; i++)
+            for (size_t j = 0; j < n_out; j++) {
+                const size_t e = i * n_out + j;
+                q[e] = jn_reverse_q(p_live ? p[e] : 0, a[e], dgate[e], g[e]);
+                db[j] += q[e];
+            }
         jn_gemm_weight_grad(ws->log, 1, (int)B, (int)n_out, (int)n_in, q, ws->h[l - 1], jn_weights(m, grad, l));
         if (l == 1)
             break;

@@ -23,8 +23,8 @@ void jn_cpu_main_loss(const jn_cpu_ws *ws, const jn_batch *batch, const jn_real 
 
 /* backward.c: back-propagates delta[0] = dObj/dlogits through the activations of the last
  * jn_cpu_forward, writing the gradient of layers L .. bottom; with bottom > 1 it also writes
- * dObj/dz_{bottom-1} (through the tanh of layer bottom - 1) into dz, for the caller to take
- * the layers below on (step.c). */
+ * dObj/dz_{bottom-1} (through the tanh of layer bottom - 1) into dz, and adds its column sums
+ * to layer bottom - 1's bias gradient, for the caller to take the layers below on (step.c). */
 void jn_cpu_backward(jn_cpu_ws *ws, const jn_real *params, int rows, int bottom, jn_real *dz, jn_real *grad);
 
 /* tangent.c: forward-mode pass at the stacked rows h[0] = [main rows ; x~ (B rows) ; tangents
@@ -39,6 +39,9 @@ double jn_cpu_sum_squares(const jn_real *x, size_t n);
 /* reduce.c: sums[j] += sum over the n_rows rows (n wide) of rows[i][j], row by row: a layer's
  * bias gradient from its dObj/dz. */
 void jn_cpu_add_column_sums(const jn_real *rows, size_t n_rows, size_t n, jn_real *sums);
+/* reduce.c: d = d (1 - a^2) over the n_rows rows (n wide), back through tanh, and the gated
+ * rows' column sums added to sums as jn_cpu_add_column_sums would, in the same pass. */
+void jn_cpu_tanh_backward_sums(jn_real *d, const jn_real *a, size_t n_rows, size_t n, jn_real *sums);
 
 /* tangent_reverse.c: reverse pass of r = weight * sum_{k,i} ||t_top(k,i)||^2 after
  * jn_cpu_tangent_forward (SPEC "Reverse pass"), adding dr/dtheta to grad. With main rows, whose
@@ -58,8 +61,9 @@ void jn_cpu_stacked_penalty_step(jn_cpu_ws *ws, const jn_real *params, const jn_
  * c_j = ||W_1j||^2 for the two others. hidden1_forward: one GEMM over all the rows; the main
  * rows' tanh into act[1]; at the corrupted rows R, q over z~_1 and scale sum q into db_1
  * (zeroed first with main rows, whose gradient the step writes); returns sum_i R_i.
- * hidden1_backward: adds the main rows' bias gradient, the closed form's 2 scale (sum_i g^2) W_1
- * term, and in one GEMM over all the rows their dW_1 (written with main rows, added without). */
+ * hidden1_backward: adds the closed form's 2 scale (sum_i g^2) W_1 term (the main rows' bias
+ * gradient is jn_cpu_backward's), and in one GEMM over all the rows their dW_1 (written with
+ * main rows, added without). */
 void jn_cpu_hidden1_unit_norms(jn_cpu_ws *ws, const jn_real *params);
 double jn_cpu_hidden1_forward(jn_cpu_ws *ws, const jn_real *params, int main_rows, int batch_rows, double scale,
                               jn_real *grad);

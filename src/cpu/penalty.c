@@ -92,8 +92,6 @@ void jn_cpu_hidden1_backward(jn_cpu_ws *ws, const jn_real *params, int main_rows
     const size_t n1 = m->sizes[1], d = m->sizes[0], first = main_rows ? 0 : (size_t)batch_rows;
     const jn_real *w = jn_weights_c(m, params, 1);
     jn_real *dw = jn_weights(m, grad, 1);
-    if (main_rows)
-        jn_cpu_add_column_sums(ws->pre[1], (size_t)main_rows, n1, jn_biases(m, grad, 1));
     /* The weight term first: with main rows it writes dW_1, which the GEMM then adds to
      * (a GEMM that overwrites would clear dW_1 in a pass of its own). */
     for (size_t j = 0; j < n1; j++) {

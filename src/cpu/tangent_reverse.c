@@ -16,14 +16,7 @@ static void layer_backward(jn_real *adj, const jn_real *a, const jn_real *gate, 
                            int batch_rows, int K, int n, int primal_live, jn_real *restrict us, jn_real *db)
 {
     const size_t main = (size_t)main_rows * n, block = (size_t)batch_rows * n;
-    for (size_t e0 = 0; e0 < main; e0 += n) {
-        jn_real *restrict d = adj + e0;
-        const jn_real *restrict am = a + e0;
-        for (int j = 0; j < n; j++) {
-            d[j] = jn_tanh_backward(d[j], (jn_real)1 - am[j] * am[j]);
-            db[j] += d[j];
-        }
-    }
+    jn_cpu_tanh_backward_sums(adj, a, (size_t)main_rows, (size_t)n, db);
     for (int i = 0; i < batch_rows; i++) {
         const size_t e = main + (size_t)i * n;
         const jn_real *restrict g = gate + (size_t)i * n;
