@@ -4,7 +4,8 @@
 # the CPU under AddressSanitizer and UBSan) and runs the GPU-labelled tests, `jacnoise check`
 # on 31 configurations (fp32) and 8 more in TF32, byte-identical determinism, emulator
 # variants that must not change a result, a short `train --device cuda` with `eval`, the
-# lock-step test under the race check and with shuffled blocks, the step and sweep benchmarks at --small, and the paper's table
+# lock-step test under the race check and with shuffled blocks, `check` of every kind of penalty
+# pass under the race check, the step and sweep benchmarks at --small, and the paper's table
 # at the smoke budget on the CUDA backend. Any failure or any emulator finding fails it. CI
 # runs it on every commit (.ci/run); a developer runs the same:
 #
@@ -200,8 +201,16 @@ for v in order_shuffle:EMU_ORDER=shuffle fill_zero:EMU_FILL=zero strict_async_h2
         failures=$((failures + 1))
     fi
 done
-step racecheck_check_NJ_output env EMU_RACECHECK=1 "$J" check --data usps --hidden 32,16 --batch 20 --lr 0.05 \
-    --steps 2 $NJ --jac-target output --input-noise 0.1
+# Every kind of penalty pass and the squared loss under the race check (each kernel run twice,
+# in opposite block orders).
+for entry in "NJ_output|$NJ --jac-target output --input-noise 0.1" "NJ_hidden1_copies2|$NJ --jac-copies 2" \
+             "NJ_hidden_2_K3_copies2|$NJ --jac-target hidden:2 --jac-proj 3 --jac-copies 2" \
+             "J_hidden_1_exact|--jac-lambda 0.1 --jac-target hidden:1 --jac-proj exact" \
+             "NJ_output_exact_copies2|$NJ --jac-target output --jac-proj exact --jac-copies 2" \
+             "squared_input_noise|--loss squared --input-noise 0.1"; do
+    step "racecheck_check_${entry%%|*}" env EMU_RACECHECK=1 "$J" check --data usps --hidden 32,16 --batch 20 \
+        --lr 0.05 --steps 2 ${entry#*|}
+done
 # M models in one launch: no kernel may depend on the order of the models' blocks. The race
 # check runs them forward and reversed, each model's blocks together; shuffled, they interleave
 # (as on a GPU), which a per-model reduction sharing another model's ticket does not survive.
