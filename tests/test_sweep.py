@@ -7,7 +7,7 @@ sweep; a failed configuration; a corrupt last.ckpt (its message says what works)
 tools/sweep-local-gpus.sh (its sharding, on the CPU; a bad option or spec said once, before
 any shard starts; a failing shard named, no merge without a sweep folder; an empty CUDA_VISIBLE_DEVICES, and an empty entry in it; --help; a SIGTERM
 after a shard has ended);
-a long choice() value used whole; no test split; results.csv unwritable (exit 1);
+a long choice() value used whole; no test split; a quoted data path with brackets taken whole; results.csv unwritable (exit 1);
 configurations that differ only in options that change nothing (the penalty's without it)
 trained once; a merge refused by a locked run folder, to replace or to copy; a configuration failing before its
 folder exists, recorded failed; status after a SIGINT or SIGHUP (interrupted, not running; not
@@ -1084,19 +1084,46 @@ def long_choice(tmp):
     check(seeds == ["1", "2"], f"seed = choice(0...01, 2): seeds {seeds}, expected 1 and 2")
 
 
+def tiny_idx(folder):
+    """A 40-example, 4x4, 3-class idx: training set in folder: its images and labels files."""
+    n, side = 40, 4
+    images, labels = os.path.join(folder, "images.idx"), os.path.join(folder, "labels.idx")
+    open(images, "wb").write(idx(0x08, [n, side, side], bytes((7 * i) % 256 for i in range(n * side * side))))
+    open(labels, "wb").write(idx(0x08, [n], bytes(i % 3 for i in range(n))))
+    return images, labels
+
+
 def no_test_split(tmp):
     """idx: data without --test has no test split: a configuration's line gives its validation
     error alone, as train's does (it said 'test nan%')."""
-    n, side = 40, 4
-    images, labels = os.path.join(tmp, "images.idx"), os.path.join(tmp, "labels.idx")
-    open(images, "wb").write(idx(0x08, [n, side, side], bytes((7 * i) % 256 for i in range(n * side * side))))
-    open(labels, "wb").write(idx(0x08, [n], bytes(i % 3 for i in range(n))))
+    images, labels = tiny_idx(tmp)
     spec = os.path.join(tmp, "no-test.spec")
     open(spec, "w").write(f"data = idx:{images},{labels}\nhidden = 4\nbatch = 10\nepochs = 1\nlr = [0.1, 0.2]\n")
     p = sweep(["--spec", spec, "--out", os.path.join(tmp, "no-test")])
     lines = [x for x in p.stdout.splitlines() if x.startswith("sweep: [")]
     check(len(lines) == 2 and all(re.search(r" finished, best epoch 1: valid [0-9.]+%  lr=0\.[12]$", x) for x in lines),
           f"a sweep without a test split: {lines}")
+
+
+def bracketed_path(tmp):
+    """A quoted fixed value is taken whole, brackets and parentheses included, as train's
+    option takes it: a data file in a folder "set(2)" was refused as not a value; unquoted,
+    the refusal says to quote it."""
+    data = os.path.join(tmp, "set(2)[a]")
+    os.makedirs(data)
+    images, labels = tiny_idx(data)
+    spec = os.path.join(tmp, "bracketed.spec")
+    body = "hidden = 4\nbatch = 10\nepochs = 1\nlr = [0.1, 0.2]\n"
+    open(spec, "w").write(f'data = "idx:{images},{labels}"\n' + body)
+    folder = os.path.join(tmp, "bracketed")
+    p = sweep(["--spec", spec, "--out", folder], expect=None)
+    check(p.returncode == 0 and list(column(folder, "status").values()) == ["finished"] * 2 and
+          set(column(folder, "data").values()) == {f"idx:{images},{labels}"},
+          f"a quoted data path with brackets: {p.stdout[-300:]!r} {p.stderr!r}")
+    open(spec, "w").write(f"data = idx:{images},{labels}\n" + body)
+    p = sweep(["--spec", spec, "--out", os.path.join(tmp, "bracketed-bare")], expect=2)
+    check(p.stderr.startswith(f"jacnoise: {spec}: line 1: data: 'idx:") and
+          p.stderr.endswith("(quote a value that holds '(' or '[')\n"), f"an unquoted data path with brackets: {p.stderr!r}")
 
 
 def results_unwritable(tmp):
@@ -2065,6 +2092,7 @@ def main():
     samples_and_seeds(tmp)
     long_choice(tmp)
     no_test_split(tmp)
+    bracketed_path(tmp)
     results_unwritable(tmp)
     out_is_a_file(tmp)
     integer_draws(tmp)

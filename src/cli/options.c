@@ -45,7 +45,7 @@ static const struct {
                    "from their last checkpoint. Configurations of one shape train together, --models per\n"
                    "group, each to the bytes it would have trained to alone. Configurations that differ\n"
                    "only in options that change nothing (the penalty's at jac-lambda 0) train once. The spec:\n"
-                   "  key = value                fixed (any train option, without the dashes)\n"
+                   "  key = value                fixed (any train option, without the dashes; \"...\" if it holds ( or [)\n"
                    "  key = [v1, v2, ...]        grid (\"...\" quotes a value with commas)\n"
                    "  key = uniform(a, b)        random search; also log-uniform(a, b), choice(v1, v2, ...)\n"
                    "  samples = N                draws of the random keys\n"

@@ -172,9 +172,12 @@ static int parse_value(jn_spec *spec, spec_entry *e, const char *line, char *val
         e->integer = !strpbrk(e->values[0], ".eE") && !strpbrk(e->values[1], ".eE");
         return 0;
     }
-    if (strchr(value, '(') || strchr(value, '['))
-        return fail_at(spec, e->line, "%s: '%s' is not a value, [grid], uniform(a, b), log-uniform(a, b) or choice(...)",
-                       e->key, value);
+    /* Quoted, a value is taken whole: a file name may hold brackets or parentheses (idx:set(2)/...). */
+    const size_t len = strlen(value);
+    const int quoted = len >= 2 && value[0] == '"' && value[len - 1] == '"';
+    if (!quoted && (strchr(value, '(') || strchr(value, '[')))
+        return fail_at(spec, e->line, "%s: '%s' is not a value, [grid], uniform(a, b), log-uniform(a, b) or choice(...) "
+                       "(quote a value that holds '(' or '[')", e->key, value);
     /* A fixed value is taken whole, commas included (hidden = 500,500), as on the command line. */
     char *whole;
     e->kind = SPEC_FIXED;

@@ -1,7 +1,7 @@
 /* The sweep specification: a small text file of `train` options, fixed and swept.
  *
  *   # a comment (also after a value)
- *   key = value                 fixed: any train option (without the dashes)
+ *   key = value                 fixed: any train option (without the dashes); "..." where it holds ( or [
  *   key = [v1, v2, ...]         grid: each value ("..." quotes one with commas: ["32,16", "64"])
  *   key = uniform(a, b)         random search: uniform in [a, b] (integers when a and b are)
  *   key = log-uniform(a, b)     log-uniform in [a, b], 0 < a
