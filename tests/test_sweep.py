@@ -20,7 +20,7 @@ bench/bench_sweep_merge.py); results.csv's penalty (the
 best epoch's); groups split by batch and layer sizes; random draws times seeds; ids that
 operational options (threads, data folder, checkpoint interval) leave alone; a rerun counting
 diverged runs done; a merge keeping the further-along of two paused copies of a run,
-replacing a run folder whole, and stopped half-way leaving one a resume ends right, and of
+replacing a run folder whole, and stopped half-way leaving one a resume ends right (a failed one leaving no run folder it made), and of
 more runs than ulimit -n; integer draws taking both bounds; plot_sweep.py's error axis
 linear with an error of 0, and no heat map of a random search; which runs plot_sweep.py draws where (`--plot-rules`: that alone); the memory of a plan of
 50,000 configurations.
@@ -1400,6 +1400,23 @@ def merge_stopped(tmp):
     same_run(os.path.join(ref, "runs", i), os.path.join(dest, "runs", i), "a merge stopped half-way, then resumed")
 
 
+def merge_failed_unmade(tmp):
+    """A merge that fails (a run folder's file cannot be read; a full disk likewise) leaves no
+    run folder it made: each left held a lock file alone, which status counted running, killed,
+    where the configuration was pending."""
+    spec, source = tiny_sweep(tmp, "unmade-from")
+    # The spec's second configuration: the first is staged, then dropped, before it fails.
+    second = next(i for i, lr in column(source, "lr").items() if lr == "0.2")
+    best = os.path.join(source, "runs", second, "best.ckpt")
+    os.remove(best)
+    os.mkdir(best)
+    dest = os.path.join(tmp, "unmade-into")
+    run(["sweep", "merge", dest, source], expect=1)
+    shown = run(["sweep", "status", dest]).stdout
+    check(run_ids(dest) == [] and "0 running, 0 interrupted, 2 pending\n" in shown,
+          f"a failed merge into a new folder: run folders {run_ids(dest)}, status {shown!r}")
+
+
 def failed_before_folder(tmp):
     """A configuration that fails before its run folder exists (its data cannot load) is
     recorded as failed: the sweep, status and a merge say so, not pending."""
@@ -2103,6 +2120,7 @@ def main():
     merge_long_source(tmp)
     merge_replaces(tmp)
     merge_stopped(tmp)
+    merge_failed_unmade(tmp)
     merge_many(tmp)
     bench_steps(tmp)
     results_reads(tmp)

@@ -460,6 +460,17 @@ static int commit_copy(const char *to, unsigned staged, int drop)
     return rc;
 }
 
+/* Removes a run folder that a failed batch made (its lock, the one file in it): left, it read
+ * as a run started and killed ("running", locked by none), where its configuration was pending.
+ * The lock file only where this merge holds it (fd): no other process trains there then. */
+static void unmake_run(const char *folder, int fd)
+{
+    char lock[JN_PATH_MAX + 32];
+    if (fd >= 0 && !jn_path_join(lock, sizeof lock, folder, "lock"))
+        unlink(lock);
+    rmdir(folder);
+}
+
 /* Makes the batch's staged files durable, or with committed its renames and the run folders
  * made: one syncfs of the file system holding runs, or, where that cannot be had or would not
  * report a failed write-back (jn_sync_fs), an fsync of each file, or of each folder and runs. A
@@ -506,7 +517,9 @@ int jn_results_merge(jn_results *t, const char *dir, const char *const *sources,
     int *from = malloc(sizeof *from * (size_t)(n ? n : 1));  /* the source to copy, or -1 */
     int *batch = malloc(sizeof *batch * (size_t)cap), *fd = malloc(sizeof *fd * (size_t)cap);
     unsigned *staged = malloc(sizeof *staged * (size_t)cap);
-    int rc = !from || !batch || !fd || !staged ? jn_fail("out of memory for a merge of %d runs", n) : 0, copied = 0;
+    unsigned char *made = malloc((size_t)cap);  /* the batch's run folders that it made */
+    int rc = !from || !batch || !fd || !staged || !made ? jn_fail("out of memory for a merge of %d runs", n) : 0,
+        copied = 0;
     char folder[JN_PATH_MAX + 64], to[JN_PATH_MAX], runs[JN_PATH_MAX + 32];
     rc = rc || jn_path_join(runs, sizeof runs, dir, "runs");
     for (int i = 0; !rc && i < n; i++) {
@@ -535,9 +548,9 @@ int jn_results_merge(jn_results *t, const char *dir, const char *const *sources,
             if (from[i] >= 0) {
                 batch[k] = i;
                 fd[k] = -1;
+                made[k] = !is_folder(jn_plan_folder(plan, i, to, sizeof to));
                 rc = run_folder(sources[from[i]], plan->entries[i].id, folder, sizeof folder) ||
-                     stage_copy(folder, jn_plan_folder(plan, i, to, sizeof to), copied, &fd[k], &staged[k],
-                                &t->rows[i]);
+                     stage_copy(folder, to, copied, &fd[k], &staged[k], &t->rows[i]);
                 k++;
             }
         rc = rc || sync_batch(runs, plan, batch, staged, k, 0);
@@ -545,6 +558,8 @@ int jn_results_merge(jn_results *t, const char *dir, const char *const *sources,
             const int failed = rc;
             rc = commit_copy(jn_plan_folder(plan, batch[j], to, sizeof to), staged[j], failed) || failed;
             copied += !rc;
+            if (failed && made[j])
+                unmake_run(to, fd[j]);
         }
         rc = rc || sync_batch(runs, plan, batch, staged, k, 1);
         for (int j = 0; j < k; j++)
@@ -555,6 +570,7 @@ int jn_results_merge(jn_results *t, const char *dir, const char *const *sources,
     free(batch);
     free(fd);
     free(staged);
+    free(made);
     if (!rc)
         jn_print(stdout, "merge: %d run folder%s copied into %s\n", copied, copied == 1 ? "" : "s", runs);
     return rc;
