@@ -7,7 +7,7 @@ sweep; a failed configuration; a corrupt last.ckpt (its message says what works)
 tools/sweep-local-gpus.sh (its sharding, on the CPU; a bad option or spec said once, before
 any shard starts; a failing shard named, no merge without a sweep folder; an empty CUDA_VISIBLE_DEVICES, and an empty entry in it; --help; a SIGTERM
 after a shard has ended);
-a long choice() value used whole; no test split; a quoted data path with brackets taken whole; results.csv unwritable (exit 1);
+a long choice() value used whole; no test split; status and merge of a folder swept with --device cuda over a spec's cpu; a quoted data path with brackets taken whole; results.csv unwritable (exit 1);
 configurations that differ only in options that change nothing (the penalty's without it)
 trained once; a merge refused by a locked run folder, to replace or to copy; a configuration failing before its
 folder exists, recorded failed; status after a SIGINT or SIGHUP (interrupted, not running; not
@@ -1084,6 +1084,20 @@ def long_choice(tmp):
     check(seeds == ["1", "2"], f"seed = choice(0...01, 2): seeds {seeds}, expected 1 and 2")
 
 
+def status_device_unknown(tmp):
+    """Status and merge read a folder whose spec fixes device = cpu beside precision = tf32,
+    which a sweep with --device cuda trains (its command line wins over the spec): they
+    refused every configuration, checked on the spec's CPU. Made by hand: a sweep needs a GPU."""
+    folder = os.path.join(tmp, "device-unknown")
+    os.makedirs(os.path.join(folder, "runs"))
+    open(os.path.join(folder, "sweep.spec"), "w").write(TINY_SPEC + "device = cpu\nprecision = tf32\n")
+    for args in (["status", folder], ["merge", folder]):
+        p = run(["sweep"] + args, expect=None)
+        check(p.returncode == 0 and "2 configurations: 0 done, 0 diverged, 0 failed, 0 running, 0 interrupted, "
+              "2 pending\n" in p.stdout, f"sweep {args[0]} of a folder swept with --device cuda over the spec's cpu: "
+              f"exit {p.returncode}, {p.stdout[:200]!r} {p.stderr!r}")
+
+
 def tiny_idx(folder):
     """A 40-example, 4x4, 3-class idx: training set in folder: its images and labels files."""
     n, side = 40, 4
@@ -2109,6 +2123,7 @@ def main():
     samples_and_seeds(tmp)
     long_choice(tmp)
     no_test_split(tmp)
+    status_device_unknown(tmp)
     bracketed_path(tmp)
     results_unwritable(tmp)
     out_is_a_file(tmp)

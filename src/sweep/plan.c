@@ -57,6 +57,11 @@ static int base_config(jn_plan *plan)
         cfg->threads = JN_SWEEP_THREADS;
     if (plan->given && jn_config_overlay(cfg, plan->given))
         return -1;
+    /* Status and merge have no command line: the device the sweep's --device chose over the
+     * spec's is not known, and a spec's device = cpu beside precision = tf32, which a sweep
+     * with --device cuda trains, refused every configuration of its folder there. */
+    if (!plan->given)
+        cfg->device = JN_DEVICE_AUTO;
     cfg->progress = JN_PROGRESS_NEVER;
     cfg->resume = 0;
     cfg->max_steps = 0;
