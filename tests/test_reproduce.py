@@ -166,7 +166,10 @@ def check_rules(scratch):
     for curve, want in [(dip, (100 / 11, 10)),
                         ([0.0] + [10.0] * 20, (100 / 11, 6)),  # whole windows only: the first is centred on 6
                         ([4.0, 2.0, 3.0, 9.0], (3.0, 2)),     # 4 epochs: windows of 3
-                        ([7.0, 7.0], (7.0, 1)), ([5.0], (5.0, 1))]:
+                        ([7.0, 7.0], (7.0, 1)), ([5.0], (5.0, 1)),
+                        # The same errors in another order tie: summed in order, the second
+                        # window's mean came out below the first's and took epoch 3.
+                        ([1.0, 1.2, 1.1, 1.0], (1.1, 2))]:
         got = rp.smoothed_best(curve)
         check(abs(got[0] - want[0]) < 1e-9 and got[1] == want[1], f"smoothed_best({curve}): {got}, expected {want}")
     # Selection: r3 and r1 tie (the same curve), r1 has the lower id; r0 and r4 look better but
@@ -185,6 +188,12 @@ def check_rules(scratch):
     got = rp.select(search)
     check(got is not None and got[0]["id"] == "r1" and abs(got[1] - 100 / 11) < 1e-9 and got[2] == 10,
           f"select: {got and (got[0]['id'], got[1], got[2])}, expected r1 at 100/11, epoch 10")
+    # Runs whose windows hold the same errors in another order tie, to the lower id: summed in
+    # order, b's mean came out below a's.
+    tied = os.path.join(scratch, "tied")
+    write_search(tied, [("b", "finished", [1.2, 1.1, 1.0]), ("a", "finished", [1.0, 1.2, 1.1])])
+    got = rp.select(tied)
+    check(got is not None and got[0]["id"] == "a" and got[2] == 2, f"select, a tie: {got and (got[0]['id'], got[2])}, expected a")
     # results.csv's numbers are decimals or empty (jacnoise's non-finite): float() would take
     # nan and 1_000; a test error or time otherwise is refused naming its line.
     for column, text in [("test_error", "nan"), ("seconds", "1_0")]:
