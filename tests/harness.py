@@ -6,6 +6,7 @@ import os
 import re
 import shutil
 import signal
+import stat
 import struct
 import subprocess
 import sys
@@ -93,6 +94,14 @@ def emulated():
     if "cuda: built in" not in info.stdout or " 0 device(s)" in info.stdout:
         return None
     return "[cuda-emu]" in info.stderr
+
+
+def stub(folder, name, body):
+    """A stand-in program folder/name: a sh script running body."""
+    path = os.path.join(folder, name)
+    with open(path, "w") as f:
+        f.write("#!/bin/sh\n" + body + "\n")
+    os.chmod(path, os.stat(path).st_mode | stat.S_IEXEC)
 
 
 def idx(type_code, dims, payload):

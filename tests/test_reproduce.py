@@ -34,7 +34,7 @@ import subprocess
 import sys
 import time
 
-from harness import BIN, check, failures, finish, scratch, wait_until
+from harness import BIN, check, failures, finish, scratch, stub, wait_until
 
 TOOL = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tools", "reproduce.py")
 TABLE_TOOL = os.path.join(os.path.dirname(TOOL), "results_table.py")
@@ -675,6 +675,27 @@ def main():
               f"stderr {p.stderr[-1000:]!r}")
         check({(r["set"], r["row"]) for r in csv_rows(os.path.join(kept, "results.csv"))} ==
               set(table) - {("mnist", "MLP+J"), ("mnist", "MLP+N+J")}, "the cells kept beside removed run folders")
+
+        # --device auto trains where jacnoise's auto does, on the GPU only where CUDA is built in
+        # and a GPU visible: with nvidia-smi on PATH but no GPU jacnoise can use, the sweeps train
+        # on the CPU, so they are cut into the jobs' shards, checkpoint every epoch, and the table
+        # names the CPU (it named the GPU nvidia-smi listed, as the sweeps trained on the CPU).
+        if DEVICE == "cpu":
+            smi = os.path.join(d, "smi")
+            os.makedirs(smi)
+            stub(smi, "nvidia-smi", "echo 'NVIDIA Stand-in'")
+            unusable = os.path.join(d, "unusable-gpu")
+            shutil.copytree(out, unusable)
+            p = reproduce(["--budget", "smoke", "--jobs", "2", "--device", "auto", "--sets", "usps", "--rows", "mlp",
+                           "--no-plots", "--out", unusable],
+                          env=dict(ENV, PATH=smi + os.pathsep + ENV["PATH"], CUDA_VISIBLE_DEVICES=""))
+            device = next((r["device"] for r in csv_rows(os.path.join(unusable, "results.csv"))
+                           if (r["set"], r["row"]) == ("usps", "MLP")), "")
+            with open(os.path.join(unusable, "logs", "usps-mlp-search-0.log")) as f:
+                cmd = [line for line in f if line.startswith("$ ")][-1]
+            check(p.returncode == 0 and device.startswith("CPU ") and "--shard 0/2 " in cmd and
+                  re.search(r"--checkpoint-epochs 1\b", cmd),
+                  f"--device auto, nvidia-smi but no usable GPU: exit {p.returncode}, device {device!r}, sweep {cmd!r}")
 
         # A merge that fails (a full disk, say) is a failure of the call, not a table read from
         # a results.csv the merge did not write: the program as a wrapper whose merges fail.

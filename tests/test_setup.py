@@ -36,11 +36,10 @@ import gzip
 import os
 import shutil
 import signal
-import stat
 import subprocess
 import sys
 
-from harness import BIN, check, finish, scratch, wait_until
+from harness import BIN, check, finish, scratch, stub, wait_until
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 DATA = os.environ.get("JACNOISE_DATA", "")
@@ -48,13 +47,6 @@ MNIST = ["train-images-idx3-ubyte", "train-labels-idx1-ubyte", "t10k-images-idx3
 USPS = ["zip.train", "zip.test"]
 PACKAGES = ["build-essential", "cmake", "pkg-config", "libopenblas-dev", "zlib1g-dev", "strace", "python3",
             "python3-numpy", "python3-torch", "python3-matplotlib"]
-
-
-def stub(folder, name, body):
-    path = os.path.join(folder, name)
-    with open(path, "w") as f:
-        f.write("#!/bin/sh\n" + body + "\n")
-    os.chmod(path, os.stat(path).st_mode | stat.S_IEXEC)
 
 
 def make_stubs(folder, calls):

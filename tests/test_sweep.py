@@ -43,7 +43,7 @@ import sys
 import tempfile
 import time
 
-from harness import BIN, check, cuda_device_visible, finish, idx, metrics, read, run, same_run, wait_until
+from harness import BIN, check, cuda_device_visible, finish, idx, metrics, read, run, same_run, stub, wait_until
 
 # One penalised group and one unpenalised group (lambda > 0 is part of the group key), with
 # mixed seeds and noise levels (input noise only in some members: the group is sized for the
@@ -427,9 +427,7 @@ one with glob characters ("*") is one GPU, not the files of the current folder;
     # nvidia-smi lists may be used.
     smi = os.path.join(tmp, "smi")
     os.makedirs(smi)
-    with open(os.path.join(smi, "nvidia-smi"), "w") as f:
-        f.write("#!/bin/sh\nprintf '0\\n1\\n'\n")
-    os.chmod(os.path.join(smi, "nvidia-smi"), 0o755)
+    stub(smi, "nvidia-smi", "printf '0\\n1\\n'")
     hidden = os.path.join(tmp, "fake-hidden")
     p = subprocess.run([script, spec, hidden], env=dict(env, CUDA_VISIBLE_DEVICES="",
                        PATH=smi + os.pathsep + env["PATH"]), stdin=subprocess.DEVNULL, capture_output=True, text=True,

@@ -945,12 +945,19 @@ binary = tool_files.jacnoise_program
 
 
 def on_gpu(args):
-    return args.device == "cuda" or (args.device == "auto" and shutil.which("nvidia-smi") is not None)
+    """Whether the sweeps train on the GPU: --device cuda, or auto where jacnoise's auto picks
+    CUDA, built in with a GPU visible (`jacnoise info`). nvidia-smi alone is not that: with a
+    CPU build, or no GPU jacnoise can use, the sweeps trained on the CPU unsharded, and the
+    table named the GPU."""
+    if args.device != "auto":
+        return args.device == "cuda"
+    visible = re.search(r"^cuda: built in, ([0-9]+) device", tool_files.output_of([binary(), "info"]).stdout, re.M)
+    return bool(visible) and int(visible[1]) > 0
 
 
-def sweep_cmd(spec, folder, shard, shards, args):
+def sweep_cmd(spec, folder, shard, shards, args, gpu):
     cmd = [binary(), "sweep", "--spec", spec, "--out", folder, "--jobs", "1", "--shard", f"{shard}/{shards}",
-           "--progress", "never", "--checkpoint-epochs", str(CHECKPOINT_EPOCHS["gpu" if on_gpu(args) else "cpu"])]
+           "--progress", "never", "--checkpoint-epochs", str(CHECKPOINT_EPOCHS["gpu" if gpu else "cpu"])]
     if args.device != "auto":
         cmd += ["--device", args.device]
     if args.data_dir:
@@ -1182,7 +1189,7 @@ def main():
             if left[0] == 0:
                 final_done(cell)()
         for i in range(shards):
-            pool.add(Unit(f"{cell.title}: seeds {i + 1}/{shards}", sweep_cmd(cell.final_spec, cell.final_dir, i, shards, args),
+            pool.add(Unit(f"{cell.title}: seeds {i + 1}/{shards}", sweep_cmd(cell.final_spec, cell.final_dir, i, shards, args, gpu),
                           os.path.join(out, "logs", f"{cell.name}-final-{i}.log"), cost, shard_done))
 
     for cell in cells:
@@ -1200,7 +1207,7 @@ def main():
             if left[cell.name] == 0:
                 start_final(cell)
         for i in range(shards):
-            pool.add(Unit(f"{cell.title}: search {i + 1}/{shards}", sweep_cmd(cell.search_spec, cell.search_dir, i, shards, args),
+            pool.add(Unit(f"{cell.title}: search {i + 1}/{shards}", sweep_cmd(cell.search_spec, cell.search_dir, i, shards, args, gpu),
                           os.path.join(out, "logs", f"{cell.name}-search-{i}.log"), cost, search_done))
 
     command = " ".join(["tools/reproduce.py"] + [shlex.quote(a) for a in sys.argv[1:]])
