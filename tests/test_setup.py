@@ -439,8 +439,34 @@ def paper_rows_cases(tmp, env):
           f"log left: {os.path.exists(log)}, {p.stdout[-300:] + p.stderr[-300:]!r}")
 
 
+def spaced_checkout_case(tmp, env):
+    """check-setup.sh in a checkout whose path holds a space, without ../shared: the clone gets
+    the data from the checkout's data/ (JACNOISE_FETCH_FROM, whose bases fetch.sh splits at
+    spaces: it refused the path's first word as no such folder). The checkout is a repository of
+    check-setup.sh and fetch.sh whose README's first command fetches, then fails, so that
+    check-setup.sh prints its output."""
+    checkout = os.path.join(tmp, "a checkout", "jacnoise")
+    for path in ("tools/check-setup.sh", "datasets/fetch.sh"):
+        os.makedirs(os.path.dirname(os.path.join(checkout, path)), exist_ok=True)
+        shutil.copy2(os.path.join(ROOT, path), os.path.join(checkout, path))
+    with open(os.path.join(checkout, "README.md"), "w") as f:
+        f.write("<!-- setup:first -->\n```sh\ndatasets/fetch.sh; false\n```\n"
+                "<!-- setup:second -->\n```sh\ntrue\n```\n")
+    git = ["git", "-C", checkout, "-c", "user.name=test", "-c", "user.email=test@example.com"]
+    for args in (["init", "-q"], ["add", "."], ["commit", "-q", "-m", "checkout"]):
+        subprocess.run(git + args, check=True, capture_output=True, env=env)
+    os.makedirs(os.path.join(checkout, "data"))  # not committed, as data/ is not
+    for name in MNIST + USPS:
+        shutil.copy(os.path.join(DATA, name + ".gz"), os.path.join(checkout, "data"))
+    p = sh([os.path.join(checkout, "tools", "check-setup.sh")], tmp, env)
+    check(p.returncode == 1 and "mnist: all files verified in ./data" in p.stderr and
+          "usps: all files verified in ./data" in p.stderr and "first: failed" in p.stderr,
+          f"check-setup.sh in a checkout under 'a checkout': exit {p.returncode}: {p.stderr[-600:]!r}")
+
+
 def build_tools_cases(tmp, env, calls):
     """fuzz.sh and check-setup.sh: --help and bad arguments answered before any build or clone."""
+    spaced_checkout_case(tmp, env)
     stubs = os.path.join(tmp, "build-stubs")
     os.makedirs(stubs)
     for tool in ("cmake", "clang", "git"):
