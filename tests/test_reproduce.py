@@ -33,6 +33,7 @@ import statistics
 import subprocess
 import sys
 import time
+import unittest.mock
 
 from harness import BIN, check, failures, finish, scratch, stub, wait_until
 
@@ -370,6 +371,17 @@ def check_rules(scratch):
     rp.tool_files.write_text(target, "new\n")
     with open(target) as f:
         check(f.read() == "new\n" and not [n for n in os.listdir(scratch) if ".tmp" in n], "tool_files: write_text")
+    # The GPU the table names is the one jacnoise trains on (its `info`), not every GPU
+    # nvidia-smi lists: with CUDA_VISIBLE_DEVICES=1 on a machine of two, it named both.
+    fakes = os.path.join(scratch, "fakes")
+    os.makedirs(fakes)
+    stub(fakes, "nvidia-smi", "printf 'NVIDIA A\\nNVIDIA B\\n'")
+    stub(fakes, "jacnoise", "printf 'precision: float32\\ncuda: built in, 1 device(s) visible; current device 0: "
+                            "NVIDIA B (PCI 0000:02:00.0)\\n'")
+    with unittest.mock.patch.dict(os.environ, PATH=fakes + os.pathsep + os.environ["PATH"],
+                                  JACNOISE=os.path.join(fakes, "jacnoise")):
+        got = rp.device_text("cuda", 2)
+    check(got == "NVIDIA B (CUDA), 2 sweep processes; precision: float32", f"device_text, GPU 1 of 2: {got!r}")
     entries = [("lr", "[0.01, 0.1]"), ("jac-noise", "choice(0.1, 0.2)"), ("samples", "3"), ("seeds", "2")]
     check(rp.configs_of(entries) == 12, f"configs_of: {rp.configs_of(entries)} configurations, expected 2 x 3 x 2")
 

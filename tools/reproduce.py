@@ -47,7 +47,6 @@ import platform
 import re
 import resource
 import shlex
-import shutil
 import tempfile
 import signal
 import subprocess
@@ -759,10 +758,10 @@ def device_text(device, jobs):
     info = tool_files.output_of([binary(), "info"]).stdout.splitlines()
     build = "; ".join(l for l in info if l.split(":")[0] in ("precision", "blas")) or "unknown build"
     if device == "cuda":
-        gpu = subprocess.run(["nvidia-smi", "--query-gpu=name", "--format=csv,noheader"],
-                             capture_output=True, text=True).stdout.strip().replace("\n", ", ") \
-            if shutil.which("nvidia-smi") else "a GPU"
-        return f"{gpu} (CUDA), {jobs} sweep processes; {build}"
+        # The device the sweeps train on, as jacnoise names it: nvidia-smi lists every GPU of the
+        # machine, whatever CUDA_VISIBLE_DEVICES leaves jacnoise.
+        current = [m[1] for m in (re.match(r"cuda: .*; current device [0-9]+: (.*) \(PCI ", l) for l in info) if m]
+        return f"{current[0] if current else 'a GPU'} (CUDA), {jobs} sweep processes; {build}"
     cpu = platform.processor() or platform.machine()
     try:
         with open("/proc/cpuinfo") as f:
