@@ -53,12 +53,14 @@ TOOLS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tools")
 CALLS = {
     "export_model": (["a.ckpt", "b.npz"], []),
     "kernel_times": (["a.csv"], []),
-    "plot_analysis": (["--out", "x", "A=b"], [(["--threads", "many"], "--threads"),
+    "plot_analysis": (["--out", "x", "A=b"], [(["--threads", "many"], "--threads many: not a whole number"),
                                               (["--threads", "-1"], "--threads -1: out of range [0, 1024]")]),
     "plot_profile": (["a.csv"], []),
-    "plot_sweep": (["folder"], [(["--best", "-1"], "--best"), (["--be", "3"], "--be")]),
+    "plot_sweep": (["folder"], [(["--best", "-1"], "--best"), (["--be", "3"], "--be"),
+                                (["--best", "x"], "--best x: not a whole number")]),
     "reproduce": (["--budget", "smoke", "--out", "x"], [(["--budget", "huge"], "--budget"),
-                                                        (["--jobs", "0"], "--jobs 0: out of range [1, 256]")]),
+                                                        (["--jobs", "0"], "--jobs 0: out of range [1, 256]"),
+                                                        (["--jobs", ""], "--jobs '': not a whole number")]),
     "results_table": (["dir"], [([TOOLS, TOOLS], "given twice")]),
 }
 # An empty file or folder name names nothing: it was read as the current folder's file (': No such

@@ -30,10 +30,14 @@ class ArgumentParser(argparse.ArgumentParser):
 
     def error(self, message):
         # An option's empty name (name_of) as jacnoise refuses it, '--out '': empty folder
-        # name', where argparse wrote 'argument --out: empty folder name'.
+        # name', where argparse wrote 'argument --out: empty folder name'; and a number that is
+        # none, '--jobs 2x: not a whole number', where it wrote 'argument --jobs: invalid int value: '2x''.
         empty = re.fullmatch(r"argument (-\S+): (empty \w+ name)", message)
         if empty:
             message = f"{empty[1].split('/')[-1]} '': {empty[2]}"
+        number = re.fullmatch(r"argument (-\S+): invalid int value: '(.*)'", message, re.S)
+        if number:
+            message = f"{number[1].split('/')[-1]} {number[2] or repr('')}: not a whole number"
         self.exit(2, f"{tool_name(self.prog)}: {escaped(message)}\n")
 
 
