@@ -78,6 +78,18 @@ def kernel_table(scratch):
         gather, update = lines[1].split(), lines[2].split()
         check(gather[:6] == ["gather_noise_kernel", "2", "10.00", "20.0", "1.10", "110"], f"gather row: {lines[1]}")
         check(update[:6] == ["sgd_update_kernel", "1", "13.50", "13.5", "21.56", "1597"], f"update row: {lines[2]}")
+    # Kernels whose names share their first 60 characters (cuBLAS's differ in their tile and
+    # split-K words past them) are two lines, each named whole: they were one, cut to 60.
+    long = os.path.join(scratch, "long.csv")
+    names = ["sm90_xmma_gemm_f32f32_tf32f32_f32_nt_n_tilesize128x64x32_warpgroupsize1x1x1_execute_segment_k_off",
+             "sm90_xmma_gemm_f32f32_tf32f32_f32_nt_n_tilesize128x64x32_warpgroupsize2x1x1_execute_segment_k_on"]
+    with open(long, "w") as f:
+        f.write(NCU_HEADER + "\n" + "".join(ncu_row(i, name, "gpu__time_duration.sum", "ns", "5000") + "\n"
+                                            for i, name in enumerate(names)))
+    p = subprocess.run([sys.executable, script, long], capture_output=True, text=True, timeout=60)
+    got = [line.split()[:2] for line in p.stdout.splitlines()[1:]]
+    check(p.returncode == 0 and got == [[names[0], "1"], [names[1], "1"]],
+          f"kernel_times.py, names alike in their first 60 characters: exit {p.returncode}: {p.stdout}{p.stderr}")
     zero = os.path.join(scratch, "zero.csv")
     with open(zero, "w") as f:
         f.write(NCU_HEADER + "\n" + ncu_row(0, "k()", "dram__bytes.sum", "byte", "64") + "\n" +

@@ -78,14 +78,17 @@ def main():
         return 1
     kernels = {}
     for (_, name), m in sorted(launches.items()):
-        k = kernels.setdefault(name.split("(")[0][:60], [0, 0.0, 0.0])
+        # The whole name: cuBLAS's kernels differ in words past the 60th character (tile sizes,
+        # split-K), where a name cut there counted two kernels as one.
+        k = kernels.setdefault(name.split("(")[0], [0, 0.0, 0.0])
         k[0] += 1
         k[1] += m[TIME] * 1e-3
         k[2] += m.get(BYTES, 0.0)
-    lines = [f"{'kernel':<60} {'launches':>8} {'mean us':>9} {'total us':>10} {'mean MB':>8} {'GB/s':>7}"]
+    width = max(60, *map(len, kernels))
+    lines = [f"{'kernel':<{width}} {'launches':>8} {'mean us':>9} {'total us':>10} {'mean MB':>8} {'GB/s':>7}"]
     for name, (n, us, nbytes) in kernels.items():
         rate = f"{nbytes / us / 1e3:.0f}" if us else "-"  # no time to spread the bytes over
-        lines.append(f"{name:<60} {n:>8} {us / n:>9.2f} {us:>10.1f} {nbytes / n / 1e6:>8.2f} {rate:>7}")
+        lines.append(f"{name:<{width}} {n:>8} {us / n:>9.2f} {us:>10.1f} {nbytes / n / 1e6:>8.2f} {rate:>7}")
     print("\n".join(lines))
     return 0
 
