@@ -22,7 +22,7 @@ operational options (threads, data folder, checkpoint interval) leave alone; a r
 diverged runs done; a merge keeping the further-along of two paused copies of a run,
 replacing a run folder whole, and stopped half-way leaving one a resume ends right (a failed one leaving no run folder it made), and of
 more runs than ulimit -n; integer draws taking both bounds; plot_sweep.py's error axis
-linear with an error of 0, and no heat map of a random search; which runs plot_sweep.py draws where (`--plot-rules`: that alone); the memory of a plan of
+linear with an error of 0, and no heat map of a random search, nor of validation errors that no run has; which runs plot_sweep.py draws where (`--plot-rules`: that alone); the memory of a plan of
 50,000 configurations.
 
 Run by ctest with JACNOISE_BIN and JACNOISE_DATA set."""
@@ -830,28 +830,57 @@ def plot_faults(tmp):
           f"plot_sweep.py, no metrics.jsonl: exit {p.returncode}, {p.stdout[-300:]!r} {p.stderr[-400:]!r}")
 
 
+def plot_sweep_on(tmp, what, name, table):
+    """(process, pictures drawn) of tools/plot_sweep.py on tmp/name holding the results.csv
+    `table`; None, said, where this Python has no matplotlib."""
+    try:
+        import matplotlib  # noqa: F401
+    except ImportError:
+        print(f"{what}: not checked: this Python has no matplotlib (Debian: python3-matplotlib)")
+        return None
+    script = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tools", "plot_sweep.py")
+    folder = os.path.join(tmp, name)
+    os.makedirs(folder)
+    with open(os.path.join(folder, "results.csv"), "w") as f:
+        f.write(table)
+    p = subprocess.run([sys.executable, script, folder], capture_output=True, text=True, timeout=300)
+    plots = os.path.join(folder, "plots")
+    return p, sorted(os.listdir(plots)) if os.path.isdir(plots) else []
+
+
 def plot_random_search(tmp):
     """tools/plot_sweep.py draws no heat map of a random search's (jac-lambda, jac-noise), whose
     draws each stand alone in their row, column and panel: README's 40 samples made 40 panels
     of 40 x 40 cells, one of them filled, in 76 s; it says why, and draws the rest."""
-    try:
-        import matplotlib  # noqa: F401
-    except ImportError:
-        print("plot random search: not checked: this Python has no matplotlib (Debian: python3-matplotlib)")
-        return
-    script = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tools", "plot_sweep.py")
-    folder = os.path.join(tmp, "plot-random")
-    os.makedirs(folder)
     draw = random.Random(1)
-    with open(os.path.join(folder, "results.csv"), "w") as f:
-        f.write("id,lr,jac-lambda,jac-noise,status,valid_error,test_error\n")
-        f.writelines(f"r{k},{draw.uniform(0.005, 0.2):.4g},{10 ** draw.uniform(-4, 0):.4g},{draw.uniform(0, 0.5):.4g},"
-                     f"finished,{draw.uniform(2, 10):.2f},{draw.uniform(2, 10):.2f}\n" for k in range(8))
-    p = subprocess.run([sys.executable, script, folder], capture_output=True, text=True, timeout=300)
-    drawn = sorted(os.listdir(os.path.join(folder, "plots"))) if os.path.isdir(os.path.join(folder, "plots")) else []
+    ran = plot_sweep_on(tmp, "plot random search", "plot-random",
+                        "id,lr,jac-lambda,jac-noise,status,valid_error,test_error\n" +
+                        "".join(f"r{k},{draw.uniform(0.005, 0.2):.4g},{10 ** draw.uniform(-4, 0):.4g},"
+                                f"{draw.uniform(0, 0.5):.4g},finished,{draw.uniform(2, 10):.2f},{draw.uniform(2, 10):.2f}\n"
+                                for k in range(8)))
+    if not ran:
+        return
+    p, drawn = ran
     check(p.returncode == 0 and "no heat map" in p.stdout and "8 of the 512" in p.stdout
           and drawn == ["error_vs_jac-lambda.png", "error_vs_jac-noise.png", "error_vs_lr.png"],
           f"plot_sweep.py on a random search: exit {p.returncode}, drew {drawn}, said {p.stdout!r} {p.stderr[-300:]!r}")
+
+
+def plot_without_validation(tmp):
+    """tools/plot_sweep.py on a sweep without a validation split (valid = 0, as
+    tools/reproduce.py's seeds train): no validation heat map, said in one line; it drew a blank
+    one, coloured over a made-up 0-1 % scale."""
+    ran = plot_sweep_on(tmp, "plot without validation", "plot-no-valid",
+                        "id,jac-lambda,jac-noise,status,valid_error,test_error\n" +
+                        "".join(f"r{k},{lam},{noise},finished,,{3 + k}\n"
+                                for k, (lam, noise) in enumerate([(0.1, 0.1), (0.1, 0.2), (0.2, 0.1), (0.2, 0.2)])))
+    if not ran:
+        return
+    p, drawn = ran
+    check(p.returncode == 0 and "no heatmap_valid.png: no run has a validation error" in p.stdout and
+          drawn == ["error_vs_jac-lambda.png", "error_vs_jac-noise.png", "heatmap_test.png"],
+          f"plot_sweep.py without validation errors: exit {p.returncode}, drew {drawn}, said {p.stdout!r} "
+          f"{p.stderr[-300:]!r}")
 
 
 def plot_zero_error(tmp):
@@ -2086,6 +2115,7 @@ def main():
     plot_faults(tmp)
     plot_zero_error(tmp)
     plot_random_search(tmp)
+    plot_without_validation(tmp)
     shards(tmp, group_spec, ref)
     local_gpus_failure(tmp, group_spec)
     local_gpus_shards(tmp)

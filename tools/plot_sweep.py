@@ -8,7 +8,9 @@ DIR/plots (or --out):
                                        the cells at least (not a random search's draws, each
                                        alone in its row and column). A run without the penalty
                                        stands in every jac-noise row and every panel of the
-                                       penalty's options (they change nothing without it)
+                                       penalty's options (they change nothing without it). No
+                                       validation map where no run has a validation error
+                                       (valid = 0)
   error_vs_<option>.png                validation and test error against each swept option
   curves_best.png                      validation error and training loss per epoch of the best
                                        runs (those with a runs/ID/metrics.jsonl)
@@ -181,13 +183,17 @@ def heatmaps(plt, rows, swept, out, note):
         return []
     written = []
     for split in ("valid", "test"):
+        name = "validation" if split == "valid" else "test"
+        values = sorted(r[f"{split}_error"] for r in rows if r[f"{split}_error"] is not None)
+        if not values:  # a sweep without that split (valid = 0): a blank map over a made-up scale
+            print(f"plot_sweep: no heatmap_{split}.png: no run has a {name} error")
+            continue
         cols = min(len(panels), 3)
         nrows = math.ceil(len(panels) / cols)
         fig, axes = plt.subplots(nrows, cols, figsize=(1.5 + 4.2 * cols, 0.9 + 3.6 * nrows), squeeze=False,
                                  layout="constrained")
         # The colours spread over the good end: errors past median + 2 (median - best) all get
         # the darkest colour, so a few failed cells do not flatten the rest.
-        values = sorted(r[f"{split}_error"] for r in rows if r[f"{split}_error"] is not None) or [0, 1]
         lo, median = values[0], values[len(values) // 2]
         hi = min(values[-1], median + 2 * (median - lo)) if median > lo else values[-1]
         hi = hi if hi > lo else lo + 1
@@ -226,7 +232,6 @@ def heatmaps(plt, rows, swept, out, note):
                 ax.set_title(", ".join(f"{c}={v}" for c, v in zip(others, panel)), fontsize=10)
         for k in range(len(panels), nrows * cols):
             axes[k // cols][k % cols].axis("off")
-        name = "validation" if split == "valid" else "test"
         seeds = " (mean over seeds)" if "seed" in swept else ""
         fig.suptitle(f"{name} error (%) of the best parameters{seeds}; red: lowest of the panel" +
                      (f"\n{note}; blank: none measured" if note else ""))
