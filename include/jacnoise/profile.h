@@ -135,8 +135,8 @@ typedef struct {
     double lr, momentum;
 } jn_profile_setup;
 
-/* The CPU reference as a profile target: real steps on batches of `train` (which must
- * outlive it), phases by the wall clock, the floor by replaying the step's logged GEMMs
+/* The CPU reference as a profile target: real steps on full batches of `train` (which must
+ * outlive it and hold one), phases by the wall clock, the floor by replaying the step's logged GEMMs
  * through CBLAS. NULL (error recorded) when memory runs out. A GPU backend adds its own
  * constructor next to this one. */
 jn_profile_target *jn_cpu_profile_target_create(const jn_model *m, const jn_objective *obj,

@@ -27,13 +27,20 @@ typedef struct {
     jn_real *scratch[3]; /* replay operands */
 } cpu_target;
 
+/* The batch of the target's next step: its epoch-0 batches of B rows, cycled, as the CUDA
+ * target's. Not an epoch's short last one: the FLOPs (and the floor) are B rows', and at
+ * --batch 100 of 101 examples every timed step was that last batch's one row. */
+static long next_batch(const cpu_target *c)
+{
+    return (long)(c->step % (uint64_t)(c->train->n / c->setup.batch));
+}
+
 /* One training step as backend_cpu.c runs it, its phases reported to the workspace's clock. */
 static void train_step(cpu_target *c)
 {
-    const long batches = jn_batches_per_epoch(c->train->n, c->setup.batch);
     jn_step_terms terms;
-    jn_cpu_train_step(c->ws, &c->in, c->train, c->perm, (long)(c->step % (uint64_t)batches), c->setup.batch,
-                      c->setup.seed, c->step, c->setup.lr, c->setup.momentum, c->params, c->velocity, c->grad, &terms);
+    jn_cpu_train_step(c->ws, &c->in, c->train, c->perm, next_batch(c), c->setup.batch, c->setup.seed, c->step,
+                      c->setup.lr, c->setup.momentum, c->params, c->velocity, c->grad, &terms);
     c->step++;
 }
 
@@ -138,15 +145,14 @@ oom:
 
 /* Steps of the target and of the CPU backend, the trainer's, from the target's state: the
  * first index where they differ, or -1. The backend steps one batch a chunk, since the target
- * cycles through its epoch-0 batches (step modulo batches) where a chunk would run past them. */
+ * cycles through its epoch-0 batches (next_batch) where a chunk would run past them. */
 static long first_difference(cpu_target *c, jn_backend *be, int steps, jn_real *ref, jn_real *ref_velocity,
                              int *diverged)
 {
     const size_t P = c->ws->model.n_params;
-    const long batches = jn_batches_per_epoch(c->train->n, c->setup.batch);
     for (int k = 0; k < steps; k++) {
         const jn_slot_chunk at = {1, 0, c->step, c->setup.lr};
-        const jn_train_chunk chunk = {(long)(c->step % (uint64_t)batches), 1, &at};
+        const jn_train_chunk chunk = {next_batch(c), 1, &at};
         jn_epoch_sums sums = {0};
         jn_chunk_result res;
         if (be->ops->train(be, &chunk, &sums, &res))
