@@ -209,14 +209,18 @@ def main():
     p = export([best, os.path.join(scratch, "no", "such", "folder.npz")], expect=1)
     check(p.stderr.count("\n") == 1 and "folder.npz" in p.stderr, f"unwritable output: {p.stderr!r}")
     # Outputs the rename would destroy or replace rather than write (as jacnoise step --dump
-    # refuses them): the checkpoint itself or the run's other one, a FIFO (a device such as /dev/full alike), a link.
+    # refuses them): the checkpoint itself or the run's other one, another file than a .npz
+    # (the run's config.txt: it was replaced), a FIFO (a device such as /dev/full alike), a link.
     fifo, link = os.path.join(scratch, "fifo"), os.path.join(scratch, "link.npz")
     os.mkfifo(fifo)
     os.symlink(out, link)
     before = open(last, "rb").read()
+    config = os.path.join(folder, "config.txt")
+    config_text = open(config, "rb").read()
     for source, target, what, intact in (
             (last, last, "is the checkpoint file", lambda: open(last, "rb").read() == before),
             (best, last, "holds a jacnoise checkpoint", lambda: open(last, "rb").read() == before),
+            (best, config, "exists and is not a .npz", lambda: open(config, "rb").read() == config_text),
             (best, fifo, "not a regular file", lambda: not os.path.isfile(fifo)),
             (best, link, "is a symbolic link", lambda: os.path.islink(link))):
         p = export([source, target], expect=1)

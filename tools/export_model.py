@@ -22,8 +22,8 @@ configuration text, the ranges of the epoch,
 best epoch, status and section flags, finite values; not the training state's consistency,
 which `jacnoise show` checks too. A refusal is one line naming the file and the byte offset,
 exit status 1, and no output written. The .npz is written atomically (temporary file, fsync,
-rename); an output that is the checkpoint or another one, a folder, a link or not a regular
-file is refused."""
+rename); an output that is the checkpoint or another one, any other file that is not a .npz, a
+folder, a link or not a regular file is refused."""
 import math
 import os
 import stat
@@ -36,6 +36,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import tool_files  # noqa: E402
 
 MAGIC = b"JNCKPT\0\n"
+NPZ_MAGIC = b"PK\x03\x04"  # a zip archive's first entry: every .npz this tool writes begins so
 VERSIONS = (1, 2)  # version 2 ends the state with the data CRC
 # The bounds of jacnoise's reader (include/jacnoise/model.h, src/core/model.c).
 MAX_LAYERS, MAX_WIDTH, MAX_PARAMS = 16, 1000000, 1 << 34
@@ -227,17 +228,23 @@ def logits(layers, x):
     return a
 
 
-def holds_checkpoint(path):
-    """Whether path is a file that starts as a jacnoise checkpoint: a run's other checkpoint
-    (export run/best.ckpt run/last.ckpt) is no .npz to replace, as jacnoise step --dump refuses
-    it; the rename would take last.ckpt's velocity and the run's resumption with it."""
+def not_npz(path):
+    """Why the file at path is no .npz to replace, or None: a run's other checkpoint (export
+    run/best.ckpt run/last.ckpt), whose replacement would take last.ckpt's velocity and the
+    run's resumption with it, or any other file that does not begin as a .npz (the run's
+    config.txt, as run/c<TAB> completes it), as jacnoise step --dump replaces only a step state."""
     try:
         if not stat.S_ISREG(os.lstat(path).st_mode):
-            return False  # a FIFO would block the read; the write refuses it in its own words
+            return None  # a FIFO would block the read; the write refuses it in its own words
         with open(path, "rb") as f:
-            return f.read(len(MAGIC)) == MAGIC
+            head = f.read(len(MAGIC))
     except OSError:
-        return False  # absent, or unreadable: the write says what it can do with it
+        return None  # absent, or unreadable: the write says what it can do with it
+    if head == MAGIC:
+        return "holds a jacnoise checkpoint, which the .npz would replace; give another file name"
+    if head and not head.startswith(NPZ_MAGIC):  # an empty file holds nothing to lose
+        return "exists and is not a .npz (it does not begin as one, a zip archive); give another file, or remove it"
+    return None
 
 
 def write_npz(ck, which, out):
@@ -275,9 +282,9 @@ def main():
         ck = read_checkpoint(args.checkpoint)
         if os.path.exists(args.out) and os.path.samefile(args.out, args.checkpoint):
             raise CheckpointError(f"{args.out}: is the checkpoint file; writing it would destroy that")
-        if holds_checkpoint(args.out):
-            raise CheckpointError(f"{args.out}: holds a jacnoise checkpoint, which the .npz would replace; "
-                                  "give another file name")
+        why = not_npz(args.out)
+        if why:
+            raise CheckpointError(f"{args.out}: {why}")
         write_npz(ck, "best" if args.best else "params", args.out)
     except CheckpointError as e:
         tool_files.say(str(e))
