@@ -19,7 +19,7 @@ import subprocess
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from harness import BIN, check, finish, run, scratch  # noqa: E402
+from harness import BIN, check, cuda_device_visible, finish, run, scratch  # noqa: E402
 
 PHASES = ["data", "forward", "jvp", "penalty", "backward", "update"]
 D, C = 256, 10   # USPS
@@ -726,6 +726,12 @@ def main():
         r = run(["profile", "--device", "cpu", "--data", "usps", "--hidden", "5", "--train-limit", "1", "--batch", "100"],
                 expect=1)
         check(r.stderr == "jacnoise: --batch 100: larger than the 1 training example\n", f"stderr {r.stderr!r}")
+        # TF32 where --device auto finds no GPU: train's refusal, exit 1, as README's --precision says
+        # (it was exit 2, in words of its own).
+        if not cuda_device_visible():
+            r = run(["profile", "--data", "usps", "--hidden", "5", "--precision", "tf32"], expect=1)
+            check(r.stderr.startswith("jacnoise: --precision tf32: only the CUDA backend has TF32, and --device auto "
+                                      "chose the CPU (") and r.stderr.count("\n") == 1, f"tf32, auto: {r.stderr!r}")
         # An existing --csv that is no profile table (a sweep's results.csv) is refused, kept;
         # a profile table there is the grid's to replace (below: bad.csv).
         foreign = os.path.join(tmp, "results.csv")

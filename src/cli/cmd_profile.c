@@ -344,10 +344,10 @@ int jn_cmd_profile(int argc, char **argv)
         jn_fail("--device cuda: this build has no CUDA backend (configure with -DJACNOISE_CUDA=ON on a machine with nvcc)");
         return jn_cli_fail(JN_EXIT_USAGE);
     }
-    if (cfg.tf32 && !cuda) {
-        jn_fail("--precision tf32: only the CUDA backend has TF32 (this profile uses the CPU)");
-        return jn_cli_fail(JN_EXIT_USAGE);
-    }
+    /* --device auto without a usable GPU: as train refuses it (a CPU asked for is a bad
+     * command line, refused above). */
+    if (jn_backend_precision_check(cfg.device, cfg.tf32))
+        return jn_cli_fail(JN_EXIT_ERROR);
     if (jn_config_given(&cfg, "grid") && !cfg.grid[0]) {
         jn_fail("--grid: empty (expected 'key=v1 v2 ...; key=...' or a file of such lines)");
         return jn_cli_fail(JN_EXIT_USAGE);
