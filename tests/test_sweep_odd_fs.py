@@ -86,17 +86,21 @@ def unreadable_runs(tmp, spec):
     p = subprocess.run(traced + AS_NOBODY + [BIN, "sweep", "merge", dest, shard], capture_output=True, text=True,
                        timeout=600)
     check(p.returncode == 0, f"unreadable runs/: the merge failed ({p.returncode}): {p.stderr.strip()[-300:]}")
-    if strace:
-        synced_in_trace(trace, runs, "unreadable runs/")
-    else:
-        check(False, "unreadable runs/: strace is missing (Debian: strace; tools/setup.sh installs it)")
     ids = sorted(os.listdir(os.path.join(shard, "runs")))
+    copied = 0
     for name in ids:
         for f in os.listdir(os.path.join(shard, "runs", name)):
             if f != "lock":
                 copy = os.path.join(runs, name, f)
                 check(os.path.exists(copy) and read(copy) == read(os.path.join(shard, "runs", name, f)),
                       f"unreadable runs/: {name}/{f} not copied whole")
+                copied += 1
+    if strace:
+        # Each copy is renamed into place: a trace without them checked nothing.
+        renames = synced_in_trace(trace, runs, "unreadable runs/")
+        check(copied and renames == copied, f"unreadable runs/: {renames} renames traced, {copied} files copied")
+    else:
+        check(False, "unreadable runs/: strace is missing (Debian: strace; tools/setup.sh installs it)")
     check(not left(dest), f"unreadable runs/: temporary files left: {left(dest)}")
 
 
