@@ -6,8 +6,8 @@
 # variants that must not change a result, a short `train --device cuda` with `eval`, the
 # lock-step test under the race check and with shuffled blocks, `check` of every kind of penalty
 # pass under the race check, the step and sweep benchmarks at --small, and the paper's table
-# at the smoke budget on the CUDA backend. Any failure or any emulator finding fails it. CI
-# runs it on every commit (.ci/run); a developer runs the same:
+# at the smoke budget on the CUDA backend. Any failure, emulator finding or sanitizer report
+# fails it. CI runs it on every commit (.ci/run); a developer runs the same:
 #
 #   tools/emu-check.sh [BUILD_DIR [RESULTS_DIR]]      (defaults: build-emu, emu-results)
 #   tools/emu-check.sh --help
@@ -56,6 +56,9 @@ RES=$made
 DATA=$(cd "$DATA" && pwd)
 export JACNOISE_DATA=$DATA
 export EMU_LOG=$RES/findings.log
+# The emulator's build lets UBSan recover: a report was a line on a stderr the tests capture,
+# exit 0, and passed. Fatal here, as in the sanitizer build (-fno-sanitize-recover=all).
+export UBSAN_OPTIONS=${UBSAN_OPTIONS:+$UBSAN_OPTIONS:}halt_on_error=1:print_stacktrace=1
 SUMMARY=$RES/summary.txt
 # EMU_LOG also receives the emulator's information lines (an injected fault, a refused launch):
 # only FINDING lines count.
