@@ -227,15 +227,22 @@ def check_profile(label, p, sizes, B, target, layer, proj, copies, backend="cpu"
         check(0 < o[key + "_q1"] <= o[key] <= o[key + "_q3"], f"{label}: {key} {o}")
 
 
+def within_quotient(value, num, num_half, den, den_half, printed_half):
+    """value, printed to printed_half either way, is a / b for some a and b that print as num
+    and den (to num_half and den_half either way): bounds taken exactly, as a small den's
+    rounding weighs more than its first-order share (a 0.55 us floor prints as 0.6)."""
+    low, high = (num - num_half) / (den + den_half), (num + num_half) / max(den - den_half, 1e-12)
+    return low - printed_half <= value <= high + printed_half
+
+
 def check_row(x, hidden_layers, plain_flops):
     """A grid row's derived columns, from its own (printed to 0.1 us) and the cost model's
     plain step."""
     step, floor, flops = float(x["step_us"]), float(x["floor_us"]), float(x["flops"])
-    rounding = 0.05 / step + 0.05 / floor
     check(int(x["hidden_layers"]) == hidden_layers and close(float(x["plain_flops"]), round(plain_flops)) and
           abs(float(x["flop_ratio"]) - flops / float(x["plain_flops"])) <= 5.001e-5 and
-          abs(float(x["ratio_to_floor"]) - step / floor) <= 5e-5 + rounding * step / floor and
-          abs(float(x["gflops"]) - flops / step * 1e-3) <= 0.005 + 0.05 / step * flops / step * 1e-3 and
+          within_quotient(float(x["ratio_to_floor"]), step, 0.05, floor, 0.05, 5e-5) and
+          within_quotient(float(x["gflops"]), flops * 1e-3, 0, step, 0.05, 0.005) and
           x.get("fast_step_us") == x.get("plain_fast_step_us") == "",  # the CPU's step is the one training runs
           f"grid row {x}")
 
