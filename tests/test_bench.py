@@ -10,6 +10,8 @@ ones where they are built, their layer sizes refused before a device is looked f
 bench_cpu_step out of memory says so in one line naming itself; a table that did not reach
 standard output ends in one line and exit 1;
 bench_checkpoint's best.ckpt size is last.ckpt's less two sets of values, 4- or 8-byte;
+bench_rng_normal's speed-ups and bench_checkpoint's write over its floors are ratios taken round
+by round, with their quartiles;
 the Python ones' refusals too (a number out of its range with that range) and their --help giving
 each option's default and the signals that stop them (Ctrl-C, SIGTERM, SIGHUP), and bench_sweep_cpu.py run from another folder without --bin
 finds its checkout's jacnoise; the sweeps they time each start in a folder of its own.
@@ -322,6 +324,32 @@ def checkpoint_sizes(tmp):
               f"values: {p.stdout[-600:]!r} {p.stderr[-300:]!r}")
 
 
+def own_ratios(tmp):
+    """bench_rng_normal's speed-up over the generic build and bench_checkpoint's write over its
+    floors are ratios of two timings of the same repetition, taken round by round as the step
+    benches' are ('MEDIANx (Q1-Q3)', q1 <= median <= q3; the generic build's own 1x), not a ratio
+    of two medians of rounds under other loads."""
+    folder = os.path.join(tmp, "own ratios")
+    os.makedirs(folder)
+    p = subprocess.run([os.path.join(BENCH, "bench_rng_normal"), "--count", "1000", "--reps", "5"],
+                       capture_output=True, text=True, timeout=60)
+    rows = [line for line in p.stdout.splitlines() if line.split()[:1] in (["generic"], ["avx2"], ["avx512"]) and
+            "not run" not in line]
+    found = [re.search(rf" {_RATIO} +(same|DIFFER)$", line) for line in rows]
+    ratios = [tuple(map(float, m.groups()[:3])) for m in found if m]
+    check(p.returncode == 0 and "speed-up (q1-q3)" in p.stdout and rows and len(ratios) == len(rows) and
+          ratios[0] == (1, 1, 1) and all(q1 <= m <= q3 for m, q1, q3 in ratios),
+          f"bench_rng_normal: speed-ups not 'MEDIANx (Q1-Q3)' round by round (generic 1x): exit {p.returncode}, "
+          f"{p.stdout[-600:]!r} {p.stderr[-300:]!r}")
+    p = subprocess.run([os.path.join(BENCH, "bench_checkpoint"), "--sizes", "8,4,2", "--reps", "3", "--dir", folder],
+                       capture_output=True, text=True, timeout=60)
+    m = re.search(rf"^write last\.ckpt / \(CRC \+ atomic write of its bytes\), round by round: {_RATIO}$", p.stdout,
+                  re.M)
+    check(p.returncode == 0 and m and float(m[2]) <= float(m[1]) <= float(m[3]),
+          f"bench_checkpoint: its write over its floors not 'MEDIANx (Q1-Q3)' round by round: exit {p.returncode}, "
+          f"{p.stdout[-600:]!r} {p.stderr[-300:]!r}")
+
+
 def checkpoint_long_dir(tmp):
     """A --dir whose files' paths would pass PATH_MAX (4096) is refused before anything is
     timed, in one line that names the program, as its other refusals do."""
@@ -385,6 +413,7 @@ def main():
     stdout_lost(tmp)
     cpu_step_out_of_memory()
     checkpoint_sizes(tmp)
+    own_ratios(tmp)
     checkpoint_long_dir(tmp)
     checkpoint_cleanup(tmp)
     sweep_bench_stopped(tmp)
