@@ -1,16 +1,19 @@
 """Writes the fuzzers' seed corpus: small valid and malformed inputs, each a few hundred
 bytes, made here (not copies of the data sets). The checkpoint and step-state seeds come
-from a tiny run of the program on a generated 4x4-pixel IDX set.
+from a tiny run of the program on a generated 4x4-pixel IDX set: the format it writes now,
+and each older one the reader still takes, made from it.
 
     python3 tests/fuzz/make_corpus.py build/jacnoise tests/fuzz/corpus
 """
 import gzip
 import os
+import re
 import shutil
 import struct
 import subprocess
 import sys
 import tempfile
+import zlib
 
 
 def idx(type_code, dims, payload):
@@ -21,6 +24,16 @@ def usps_line(label, values, compact):
     if compact:
         return " ".join([str(label)] + [f"{v:g}" for v in values]) + "\n"
     return " ".join([f"{label:.4f}"] + [f"{v:.4f}" for v in values]) + " \n"
+
+
+def checkpoint_v1(raw):
+    """A version-2 checkpoint as version 1 wrote it: no data CRC (the 4 bytes after the 80 of the
+    training state), its CRC-32 made anew."""
+    layers = struct.unpack_from("<I", raw, 16)[0]
+    text_at = 20 + 4 * (layers + 1) + 8  # magic, version, value size, layers, sizes, parameter count
+    crc_at = text_at + 4 + struct.unpack_from("<I", raw, text_at)[0] + 80
+    body = raw[:8] + struct.pack("<I", 1) + raw[12:crc_at] + raw[crc_at + 4:-4]
+    return body + struct.pack("<I", zlib.crc32(body))
 
 
 def main(binary, out):
@@ -72,7 +85,9 @@ def main(binary, out):
                        check=True, stdout=subprocess.DEVNULL, cwd=tmp)
         subprocess.run([binary, "step", "--dump", "step.bin", "--input-noise", "0.1"] + data,
                        check=True, stdout=subprocess.DEVNULL, cwd=tmp)
-        config = open(os.path.join(run, "config.txt"), "rb").read()
+        # Its data folder is this temporary one (where the relative names were found): left out.
+        config = re.sub(rb"^data-dir=.*$", b"data-dir=", open(os.path.join(run, "config.txt"), "rb").read(),
+                        flags=re.M)
         seeds["config"] = {
             "run-config": config,
             "comments": b"# a comment\n\nhidden = 1000,1000\n--lr=0.05\njac-target=hidden:2\njac-proj=exact\n",
@@ -82,6 +97,7 @@ def main(binary, out):
             "overflow": b"epochs=99999999999999999999\n",
         }
         seeds["checkpoint"] = {name: open(os.path.join(run, name), "rb").read() for name in ("last.ckpt", "best.ckpt")}
+        seeds["checkpoint"]["last-v1.ckpt"] = checkpoint_v1(seeds["checkpoint"]["last.ckpt"])
         seeds["stepstate"] = {"step.bin": open(os.path.join(tmp, "step.bin"), "rb").read()}
         metrics = open(os.path.join(run, "metrics.jsonl"), "rb").read()
         summary = open(os.path.join(run, "summary.json"), "rb").read()
