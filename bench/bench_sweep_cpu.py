@@ -3,11 +3,12 @@
 
 M configurations of one group (MLP+N+J, output target, K = 1, lambda 0.01, s_J 0.3, with input
 noise 0.1 too; lr 0.05; M seeds) are trained three ways, in the same run, alternating, each
---reps times (the median is reported):
+--reps times (the median is reported; each way's ratio to train taken round by round):
   train     M separate `jacnoise train --threads 1` processes, one after another
   models 1  `jacnoise sweep --models 1`: one process, one model at a time (one data load)
   models M  `jacnoise sweep --models M`: one process, the M models in one group, in lock-step
-It prints the wall time, the microseconds per model-step and the ratio to `train`, and checks
+It prints the wall time, the microseconds per model-step and the ratio to `train` (the median
+of the rounds' own ratios and their quartiles, so that a change of load between rounds cancels), and checks
 that the three ways ended with byte-identical checkpoints. Its run folders are in a temporary
 folder, removed at the end, also on Ctrl-C (exit 130), SIGTERM or SIGHUP (exit 143; SIGHUP
 stays ignored under nohup), which stop the jacnoise running too, or when its standard output
@@ -56,6 +57,23 @@ def timed(cmd):
     if p.returncode != 0:
         fail(f"{' '.join(cmd[:2])} failed, {tool_files.how_it_failed(p.returncode, err)}")
     return time.monotonic() - start
+
+
+def quartiles(values):
+    """(median, q1, q3) of values, interpolated between order statistics as the C benchmarks'
+    (jn_timing_of): within the values measured, where statistics.quantiles' default method
+    puts the quartiles of 2 or 3 values at or beyond the slowest and the fastest."""
+    if len(values) == 1:
+        return values[0], values[0], values[0]
+    q1, median, q3 = statistics.quantiles(values, n=4, method="inclusive")
+    return median, q1, q3
+
+
+def ratio(nums, dens):
+    """nums[r] / dens[r], the two timed in the same round r, as 'MEDIANx (Q1-Q3)' of the rounds'
+    ratios (jn_timing_ratio): a change of the machine's load between rounds cancels in each."""
+    median, q1, q3 = quartiles([n / max(d, 1e-9) for n, d in zip(nums, dens)])
+    return f"{median:.3f}x ({q1:.3f}-{q3:.3f})"
 
 
 class BenchParser(tool_files.BenchParser):
@@ -125,14 +143,13 @@ def bench(a, tmp):
                 other = open(os.path.join(folders[key], "runs", i, "last.ckpt"), "rb").read()
                 if other != ref:
                     fail(f"{key}: seed {seed} differs from train alone")
-    base = statistics.median(times["train"])
     print(f"{a.models} configurations of {a.data}, hidden {a.hidden}, B = {a.batch}, {a.train_limit} training "
           f"examples, {a.epochs} epochs, MLP+N+J output K=1 with input noise, 1 BLAS thread: {steps} model-steps; "
           f"median of {a.reps}")
-    print(f"{'way':<12} {'seconds':>9} {'us/model-step':>14} {'vs train':>9}")
+    print(f"{'way':<12} {'seconds':>9} {'us/model-step':>14} {'vs train (q1-q3)':>24}")
     for key, ts in times.items():
         t = statistics.median(ts)
-        print(f"{key:<12} {t:9.2f} {1e6 * t / steps:14.1f} {t / base:8.3f}x")
+        print(f"{key:<12} {t:9.2f} {1e6 * t / steps:14.1f} {ratio(ts, times['train']):>24}")
     print("checkpoints: byte-identical every way")
 
 

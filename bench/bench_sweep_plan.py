@@ -8,7 +8,8 @@ then N absent run folders looked at) is timed for PROGRAM and for the --baseline
 build of an earlier commit, say), alternating, --reps times each. It prints each one's median
 CPU seconds (user + system, which other work on a shared machine moves less than the wall
 time), its quartiles, the wall time's median, and the ratio baseline / PROGRAM of the CPU
-medians; and checks that both print the same status. Its folders are removed at the end, also
+seconds, taken round by round (median and quartiles of those ratios); and checks that both
+print the same status. Its folders are removed at the end, also
 on Ctrl-C (exit 130), SIGTERM or SIGHUP (exit 143; SIGHUP stays ignored under nohup).
 
 usage: bench/bench_sweep_plan.py [--bin PROGRAM] --baseline PROGRAM [--configs 50000] [--reps 5]
@@ -20,7 +21,7 @@ import subprocess
 import tempfile
 import time
 
-from bench_sweep_cpu import fail, run_bench, tool_files
+from bench_sweep_cpu import fail, quartiles, ratio, run_bench, tool_files
 from bench_sweep_results import LRS, config_sizes, sizes_parser, spec
 
 
@@ -46,13 +47,13 @@ def status(program, folder):
 
 
 def spread(values):
-    q = statistics.quantiles(values, n=4) if len(values) > 1 else [values[0]] * 3
-    return f"{statistics.median(values):7.3f} {q[0]:.3f}-{q[2]:.3f}"
+    median, q1, q3 = quartiles(values)
+    return f"{median:7.3f} {q1:.3f}-{q3:.3f}"
 
 
 def one_size(a, tmp, n):
     """The line of size n: each program's CPU seconds (median, quartiles), wall seconds (median)
-    and the ratio of the CPU medians."""
+    and baseline / PROGRAM of the CPU seconds, round by round."""
     folder = os.path.join(tmp, f"plan-{n}")
     os.makedirs(folder)
     spec(os.path.join(folder, "sweep.spec"), LRS, n // LRS)
@@ -66,9 +67,8 @@ def one_size(a, tmp, n):
     if len(outputs) != 1:
         fail(f"{n} configurations: the two programs' status differ")
     shutil.rmtree(folder)
-    ratio = statistics.median(cpu["baseline"]) / max(statistics.median(cpu["bin"]), 1e-9)
     return (f"{n:8d} " + " ".join(f"{spread(cpu[k]):>24} {statistics.median(wall[k]):6.2f}" for k in cpu) +
-            f" {ratio:5.2f}x")
+            f" {ratio(cpu['baseline'], cpu['bin']):>24}")
 
 
 def main():
@@ -80,7 +80,7 @@ def main():
     sizes = config_sizes(ap, a.configs, LRS)
     with tempfile.TemporaryDirectory(prefix="jacnoise-bench-plan-") as tmp:
         print(f"{'configs':>8} {'baseline CPU s (q1-q3)':>24} {'wall':>6} {'PROGRAM CPU s (q1-q3)':>24} {'wall':>6} "
-              f"{'ratio':>6}", flush=True)
+              f"{'ratio (q1-q3)':>24}", flush=True)
         for n in sizes:
             print(one_size(a, tmp, n), flush=True)
 

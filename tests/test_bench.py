@@ -11,7 +11,8 @@ bench_cpu_step out of memory says so in one line naming itself; a table that did
 standard output ends in one line and exit 1;
 bench_checkpoint's best.ckpt size is last.ckpt's less two sets of values, 4- or 8-byte;
 bench_rng_normal's speed-ups and bench_checkpoint's write over its floors are ratios taken round
-by round, with their quartiles;
+by round, with their quartiles, as are bench_sweep_cpu.py's ratios to train and bench_sweep_plan.py's
+baseline over PROGRAM;
 the Python ones' refusals too (a number out of its range with that range) and their --help giving
 each option's default and the signals that stop them (Ctrl-C, SIGTERM, SIGHUP), and bench_sweep_cpu.py run from another folder without --bin
 finds its checkout's jacnoise; the sweeps they time each start in a folder of its own.
@@ -350,6 +351,28 @@ def own_ratios(tmp):
           f"{p.stdout[-600:]!r} {p.stderr[-300:]!r}")
 
 
+def sweep_ratios():
+    """bench_sweep_cpu.py's ratio of each way to train, and bench_sweep_plan.py's of the baseline
+    to PROGRAM, alternated round by round, are the rounds' own ratios ('MEDIANx (Q1-Q3)', train's
+    1x), not a ratio of two medians."""
+    bench = os.path.dirname(SWEEP_BENCH)
+    p = subprocess.run([sys.executable, SWEEP_BENCH, "--bin", BIN, "--models", "1", "--hidden", "4", "--train-limit",
+                        "100", "--epochs", "1", "--reps", "2"], capture_output=True, text=True, timeout=300)
+    rows = {line.split("  ")[0].strip(): re.search(rf" {_RATIO}$", line) for line in p.stdout.splitlines()
+            if line.startswith(("train ", "models "))}
+    ratios = {k: tuple(map(float, m.groups())) for k, m in rows.items() if m}
+    check(p.returncode == 0 and "vs train (q1-q3)" in p.stdout and len(rows) == 2 and len(ratios) == 2 and
+          ratios.get("train") == (1, 1, 1) and all(q1 <= m <= q3 for m, q1, q3 in ratios.values()),
+          f"bench_sweep_cpu.py: ratios to train not 'MEDIANx (Q1-Q3)' round by round: exit {p.returncode}, "
+          f"{p.stdout[-600:]!r} {p.stderr[-300:]!r}")
+    p = subprocess.run([sys.executable, os.path.join(bench, "bench_sweep_plan.py"), "--bin", BIN, "--baseline", BIN,
+                        "--configs", "100", "--reps", "3"], capture_output=True, text=True, timeout=300)
+    m = re.search(rf"^ +100 .* {_RATIO}$", p.stdout, re.M)
+    check(p.returncode == 0 and "ratio (q1-q3)" in p.stdout and m and float(m[2]) <= float(m[1]) <= float(m[3]),
+          f"bench_sweep_plan.py: its ratio not 'MEDIANx (Q1-Q3)' round by round: exit {p.returncode}, "
+          f"{p.stdout[-600:]!r} {p.stderr[-300:]!r}")
+
+
 def checkpoint_long_dir(tmp):
     """A --dir whose files' paths would pass PATH_MAX (4096) is refused before anything is
     timed, in one line that names the program, as its other refusals do."""
@@ -414,6 +437,7 @@ def main():
     cpu_step_out_of_memory()
     checkpoint_sizes(tmp)
     own_ratios(tmp)
+    sweep_ratios()
     checkpoint_long_dir(tmp)
     checkpoint_cleanup(tmp)
     sweep_bench_stopped(tmp)
