@@ -116,6 +116,9 @@ def main(binary, out):
                   "samples = 4\nsearch-seed = 7\n",
         "bad-key": "data = usps\nlearning-rate = 0.1\n",
         "bad-range": "jac-noise = log-uniform(0, 1)\nsamples = 2\n",
+        # What the reader refuses before the parser: binary content; a run's config.txt, told apart.
+        "nul": b"data = usps\n\0lr = 0.1\n",
+        "run-config": config,
     }
     for harness, files in seeds.items():
         folder = os.path.join(out, harness)
