@@ -334,6 +334,34 @@ def check_durable_writes(d):
     check(synced_in_trace(trace, out, "durable tool writes") == 2, "durable tool writes: not 2 renames")
 
 
+def check_png_kept(d):
+    """A picture's name that holds a file which is no PNG (a user's data, given as the output by
+    mistake) is refused in one line naming it and the file kept, where the picture replaced it; a
+    PNG there (the tool's last picture) is replaced."""
+    out = os.path.join(d, "pictures")
+    os.makedirs(out)
+    data, picture = os.path.join(out, "saturation.png"), os.path.join(out, "old.png")
+    kept = b"epoch,valid_error\n1,2.5\n"
+    with open(data, "wb") as f:
+        f.write(kept)
+    with open(picture, "wb") as f:
+        f.write(b"\x89PNG\r\n\x1a\n")
+    code = ("import sys, matplotlib\nmatplotlib.use('Agg')\nimport matplotlib.pyplot as plt\nsys.path.insert(0, "
+            f"{TOOLS!r})\nimport plot_analysis\nplot_analysis.save(plt.figure(), sys.argv[1])\n")
+    for path, replaced in ((data, False), (picture, True)):
+        p = subprocess.run([sys.executable, "-c", code, path], capture_output=True, text=True, timeout=300)
+        with open(path, "rb") as f:
+            now = f.read()
+        if replaced:
+            check(p.returncode == 0 and not p.stderr and len(now) > 8, f"a picture over an old one: exit "
+                  f"{p.returncode}, {len(now)} bytes, stderr {p.stderr[-300:]!r}")
+            continue
+        check(p.returncode == 1 and p.stderr == f"plot_analysis: {path}: exists and is not a PNG picture (it does not "
+              "begin as one); give another file, or remove it\n" and now == kept
+              and len(os.listdir(out)) == 2, f"a picture over a data file: exit {p.returncode}, stderr {p.stderr[-300:]!r}, "
+              f"file {now[:40]!r}, folder {os.listdir(out)}")
+
+
 def check_unreadable_folder(d):
     """tool_files' writes into a folder one may write in but not read (mode 0333, which cannot be
     opened to fsync) are synced as jacnoise's are: through the file renamed there (syncfs), and
@@ -408,6 +436,7 @@ def main():
         check_odd_names(d, os.path.join(d, "run"))
         check_scratch(d)
         check_durable_writes(d)
+        check_png_kept(d)
         check_unreadable_folder(d)
     sys.exit(finish("test_tools_usage"))
 

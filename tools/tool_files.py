@@ -327,13 +327,15 @@ def read_csv(path, fail, hint=""):
         fail(f"{path}: not a readable CSV file ({e})")
 
 
-def replace(path, write):
+def replace(path, write, kind=None):
     """Calls write(tmp) with a temporary path beside `path` (write fsyncs it), then renames tmp
     over `path` and fsyncs the folder, as jacnoise writes its files: else a power cut could keep
     the old file, or lose a new one. If anything fails the temporary file is removed and the
     error raised. A `path` that is a folder, a symbolic link or a device or FIFO raises OSError
     first, as jacnoise refuses its outputs: the rename would replace it (/dev/full, run as
-    root), not write to it."""
+    root), not write to it. kind: (what, signature) of the files written, whose first bytes are
+    signature: an existing file that does not begin so is someone's data, given as the output by
+    mistake, and raises OSError rather than being replaced."""
     try:
         mode = os.lstat(path).st_mode
     except FileNotFoundError:
@@ -342,6 +344,12 @@ def replace(path, write):
         raise OSError(errno.EEXIST, "is a folder; give a file name" if stat.S_ISDIR(mode)
                       else "is a symbolic link, which the write would replace; give the file it points to"
                       if stat.S_ISLNK(mode) else "not a regular file; give a file name", path)
+    if mode is not None and kind:
+        what, signature = kind
+        with open(path, "rb") as f:
+            if f.read(len(signature)) != signature:
+                raise OSError(errno.EEXIST, f"exists and is not {what} (it does not begin as one); give another "
+                              "file, or remove it", path)
     tmp = f"{path}.tmp{os.getpid()}"
     try:
         write(tmp)
@@ -408,7 +416,11 @@ def write_text(path, text):
     replace(path, lambda tmp: write_synced(tmp, "w", lambda f: f.write(text), errors="surrogateescape"))
 
 
+PNG = ("a PNG picture", b"\x89PNG\r\n\x1a\n")  # PNG's signature, its first 8 bytes
+
+
 def save_png(fig, path, dpi=110):
     """Writes a matplotlib figure to path as a PNG, atomically, flushed to the disk before the
-    rename (it was not: a power cut could leave an empty picture)."""
-    replace(path, lambda tmp: write_synced(tmp, "wb", lambda f: fig.savefig(f, dpi=dpi, format="png")))
+    rename (it was not: a power cut could leave an empty picture). A file at path that is no PNG
+    is refused, kept (it replaced any, a data file among them)."""
+    replace(path, lambda tmp: write_synced(tmp, "wb", lambda f: fig.savefig(f, dpi=dpi, format="png")), PNG)
