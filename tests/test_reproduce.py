@@ -128,11 +128,11 @@ def check_cells(out):
             if not got or len(seeds) != 2:
                 continue
             tests = [float(r["test_error"]) for r in seeds]
-            check([float(t) for t in got["test_errors"].split()] == [round(t, 4) for t in tests],
+            check([float(t) for t in got["test_errors"].split()] == tests,
                   f"{cell}: table {got['test_errors']}, runs {tests}")
             mean = sum(tests) / 2
             std = math.sqrt(sum((t - mean) ** 2 for t in tests))
-            check(abs(float(got["mean"]) - mean) < 1e-4 and abs(float(got["std"]) - std) < 1e-4,
+            check(float(got["mean"]) == mean and float(got["std"]) == std,
                   f"{cell}: mean/std {got['mean']}/{got['std']}, expected {mean}/{std}")
             check(int(got["search_runs"]) == len(search) and int(got["final_runs"]) == 2,
                   f"{cell}: runs {got['search_runs']} + {got['final_runs']}")
@@ -433,6 +433,36 @@ def check_table_tool(scratch):
               f"reproduce --out with a reproduce.json {text!r}: exit {p.returncode}, stderr {p.stderr!r}")
 
 
+def check_table_digits(scratch):
+    """results.csv holds every digit of the seeds' test errors, mean and deviation; only the tables
+    round. Rounded to 4 places there (33.16499 to 33.1650), the tables rounded that again (33.17),
+    where the mean computed from the seeds' errors rounds to 33.16."""
+    sys.path.insert(0, os.path.dirname(TOOL))
+    import reproduce as rp
+    out = os.path.join(scratch, "digits")
+    cell = rp.Cell(out, "small", "mnist", "mlp", rp.BUDGETS["small"]["mnist"])  # no search: REFERENCE's point
+    os.makedirs(cell.final_dir)
+    tests = ["33.16499", "33.16499", "33.16498"]
+    with open(os.path.join(cell.final_dir, "results.csv"), "w") as f:
+        f.write("id,status,seed,test_error,seconds\n" +
+                "".join(f"r{i},finished,{i},{t},1.0\n" for i, t in enumerate(tests, start=1)))
+    rp.write_table(out, "small", [cell], {"calls": [{"wall_s": 1.0}]}, "cpu", "reproduce.py")
+    row = csv_rows(os.path.join(out, "results.csv"))[0]
+    errors = [float(t) for t in tests]
+    mean = sum(errors) / 3
+    std = math.sqrt(sum((t - mean) ** 2 for t in errors) / 2)
+    check([float(t) for t in row["test_errors"].split()] == errors and float(row["mean"]) == mean and
+          float(row["std"]) == std, f"results.csv: test errors {row['test_errors']}, mean {row['mean']}, std "
+          f"{row['std']}; expected {tests}, {mean!r}, {std!r}")
+    with open(os.path.join(out, "RESULTS.md")) as f:
+        line = next((l for l in f if l.startswith("| MLP |")), "")
+    check(f"| {rounded(repr(mean))} ± 0.00 (3) |" in line and rounded(repr(mean)) == "33.16",
+          f"RESULTS.md: {line!r}, expected the mean {mean!r} rounded once")
+    p = subprocess.run([sys.executable, TABLE_TOOL, out], capture_output=True, text=True)
+    check(p.returncode == 0 and "| MLP | 33.16 ± 0.00 (3) | 1.82 | not measured | 2.01 | not measured | 5.74 |" in p.stdout,
+          f"results_table of a results.csv of every digit: exit {p.returncode}, {p.stdout[:600]}{p.stderr}")
+
+
 def check_committed_table():
     """results/TABLE.md is what the command on its third line writes now, legend and all (the
     legend drifted from results_table.py's when the tool changed and the file was not
@@ -625,6 +655,7 @@ def main():
     with scratch("jacnoise-reproduce-") as d:
         check_rules(d)
         check_table_tool(d)
+        check_table_digits(d)
         check_committed_table()
     if sys.argv[1:] == ["--rules"]:  # the rules alone, in a second
         return finish("reproduce rule")

@@ -624,6 +624,13 @@ def fmt(x, digits=2):
     return f"{x:.{digits}f}" if isinstance(x, float) and math.isfinite(x) else "-"
 
 
+def full(x):
+    """A number as results.csv holds it: every digit of its float (repr), "-" where it is not
+    finite. Only the tables round (shown): a mean rounded to 4 places there, then to 2 in the
+    tables, could differ in its last digit from the mean rounded once."""
+    return repr(x) if isinstance(x, float) and math.isfinite(x) else "-"
+
+
 def shown(text):
     """A number of results.csv as the tables show it: its decimal text to 2 places, half away from
     zero; "-" for one that is not finite. RESULTS.md and tools/results_table.py both round the
@@ -883,7 +890,7 @@ def write_table(out, budget, cells, state, device, command, stopped=False, earli
                  f"{', '.join(c.title for c in in_order(earlier))} (`reproduce.json` lists the calls).\n\n")
     md.write(TABLE_KEY + "\n\n")
     # What results.csv holds of each cell: the tables round these texts, not the floats.
-    written = {name: (fmt(r["mean"], 4), fmt(r["std"], 4), [fmt(t, 4) for t in r["tests"]])
+    written = {name: (full(r["mean"]), full(r["std"]), [full(t) for t in r["tests"]])
                for name, r in results.items() if r}
     by = {(c.data, c.row): written[c.name] for c in cells if results[c.name]}
     md.write(table_markdown(lambda d, row: by.get((d, row))))
