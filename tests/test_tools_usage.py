@@ -65,15 +65,17 @@ CALLS = {
 }
 # An empty file or folder name names nothing: it was read as the current folder's file (': No such
 # file or directory'), or as the option left out (reproduce's --data-dir searched jacnoise's
-# folders); refused in one line as jacnoise refuses one.
+# folders); refused in one line as jacnoise refuses one, naming the option or the operand (its
+# name in the usage line; argparse's 'argument DIR: empty folder name' read otherwise).
 EMPTY_NAMES = {
-    "export_model": [["", "b.npz"], ["a.ckpt", ""]],
-    "kernel_times": [[""]],
-    "plot_analysis": [["--out", "", "A=b"]],
-    "plot_profile": [[""], ["a.csv", "--out", ""]],
-    "plot_sweep": [[""], ["folder", "--out", ""]],
-    "reproduce": [["--budget", "smoke", "--out", ""], ["--budget", "smoke", "--out", "x", "--data-dir", ""]],
-    "results_table": [["dir", ""], ["dir", "--out", ""]],
+    "export_model": [(["", "b.npz"], "checkpoint"), (["a.ckpt", ""], "out")],
+    "kernel_times": [([""], "csv")],
+    "plot_analysis": [(["--out", "", "A=b"], "--out")],
+    "plot_profile": [([""], "csv"), (["a.csv", "--out", ""], "--out")],
+    "plot_sweep": [([""], "folder"), (["folder", "--out", ""], "--out")],
+    "reproduce": [(["--budget", "smoke", "--out", ""], "--out"),
+                  (["--budget", "smoke", "--out", "x", "--data-dir", ""], "--data-dir")],
+    "results_table": [(["dir", ""], "DIR"), (["dir", "--out", ""], "--out")],
 }
 # The tools that need a module python3 may lack, with a command line that gets as far as
 # importing it (OUT is a file or folder that must not be made).
@@ -83,12 +85,6 @@ NEEDS = {"plot_analysis": (["--out", "OUT", f"A={TOOLS}"], "matplotlib"),
          "reproduce": (["--budget", "smoke", "--out", "OUT"], "matplotlib"),
          "export_model": (["a.ckpt", "OUT"], "numpy")}
 DEBIAN_PYTHON = "/usr/bin/python3"
-
-
-def empty_refusal(args):
-    """What the refusal of args's empty name says: "--out '': empty ", or ': empty ' for an operand."""
-    at = args.index("")
-    return f"{args[at - 1]} '': empty " if at and args[at - 1].startswith("--") else ": empty "
 
 
 def options_without_help(text):
@@ -422,7 +418,7 @@ def main():
         cases = [(accepted + ["--no-such-option"], "--no-such-option"), (accepted + ["--hel"], "--hel"),
                  ([], "required")] + \
                 [(accepted + args, word) for args, word in bad] + \
-                [(args, empty_refusal(args)) for args in EMPTY_NAMES.get(tool, [])]
+                [(args, f": {name} '': empty ") for args, name in EMPTY_NAMES.get(tool, [])]
         for args, word in cases:
             p = subprocess.run([sys.executable, path] + args, capture_output=True, text=True, timeout=120)
             check(p.returncode == 2 and p.stderr.startswith(f"{tool}: ") and p.stderr.count("\n") == 1 and

@@ -29,10 +29,11 @@ class ArgumentParser(argparse.ArgumentParser):
         super().__init__(*args, allow_abbrev=False, **kw)
 
     def error(self, message):
-        # An option's empty name (name_of) as jacnoise refuses it, '--out '': empty folder
-        # name', where argparse wrote 'argument --out: empty folder name'; and a number that is
-        # none, '--jobs 2x: not a whole number', where it wrote 'argument --jobs: invalid int value: '2x''.
-        empty = re.fullmatch(r"argument (-\S+): (empty \w+ name)", message)
+        # An empty name (name_of) as jacnoise refuses it, '--out '': empty folder name' or, an
+        # operand's, 'DIR '': empty folder name', where argparse wrote 'argument --out: empty
+        # folder name' ('argument DIR: ...'); and a number that is none, '--jobs 2x: not a whole
+        # number', where it wrote 'argument --jobs: invalid int value: '2x''.
+        empty = re.fullmatch(r"argument (\S+): (empty \w+ name)", message)
         if empty:
             message = f"{empty[1].split('/')[-1]} '': {empty[2]}"
         number = re.fullmatch(r"argument (-\S+): invalid int value: '(.*)'", message, re.S)
