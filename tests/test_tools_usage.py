@@ -333,18 +333,19 @@ def check_durable_writes(d):
 def check_png_kept(d):
     """A picture's name that holds a file which is no PNG (a user's data, given as the output by
     mistake) is refused in one line naming it and the file kept, where the picture replaced it; a
-    PNG there (the tool's last picture) is replaced."""
+    PNG there (the tool's last picture) is replaced, and so is an empty file (nothing to lose)."""
     out = os.path.join(d, "pictures")
     os.makedirs(out)
-    data, picture = os.path.join(out, "saturation.png"), os.path.join(out, "old.png")
+    data, picture, empty = (os.path.join(out, name) for name in ("saturation.png", "old.png", "empty.png"))
     kept = b"epoch,valid_error\n1,2.5\n"
     with open(data, "wb") as f:
         f.write(kept)
     with open(picture, "wb") as f:
         f.write(b"\x89PNG\r\n\x1a\n")
+    open(empty, "wb").close()
     code = ("import sys, matplotlib\nmatplotlib.use('Agg')\nimport matplotlib.pyplot as plt\nsys.path.insert(0, "
             f"{TOOLS!r})\nimport plot_analysis\nplot_analysis.save(plt.figure(), sys.argv[1])\n")
-    for path, replaced in ((data, False), (picture, True)):
+    for path, replaced in ((data, False), (picture, True), (empty, True)):
         p = subprocess.run([sys.executable, "-c", code, path], capture_output=True, text=True, timeout=300)
         with open(path, "rb") as f:
             now = f.read()
@@ -354,7 +355,7 @@ def check_png_kept(d):
             continue
         check(p.returncode == 1 and p.stderr == f"plot_analysis: {path}: exists and is not a PNG picture (it does not "
               "begin as one); give another file, or remove it\n" and now == kept
-              and len(os.listdir(out)) == 2, f"a picture over a data file: exit {p.returncode}, stderr {p.stderr[-300:]!r}, "
+              and len(os.listdir(out)) == 3, f"a picture over a data file: exit {p.returncode}, stderr {p.stderr[-300:]!r}, "
               f"file {now[:40]!r}, folder {os.listdir(out)}")
 
 

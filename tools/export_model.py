@@ -228,23 +228,18 @@ def logits(layers, x):
     return a
 
 
-def not_npz(path):
-    """Why the file at path is no .npz to replace, or None: a run's other checkpoint (export
-    run/best.ckpt run/last.ckpt), whose replacement would take last.ckpt's velocity and the
-    run's resumption with it, or any other file that does not begin as a .npz (the run's
-    config.txt, as run/c<TAB> completes it), as jacnoise step --dump replaces only a step state."""
+def holds_checkpoint(path):
+    """Whether path is a run's other checkpoint (export run/best.ckpt run/last.ckpt), whose
+    replacement would take last.ckpt's velocity and the run's resumption with it. The write
+    refuses any other file that does not begin as a .npz (the run's config.txt, as run/c<TAB>
+    completes it), as jacnoise step --dump replaces only a step state."""
     try:
         if not stat.S_ISREG(os.lstat(path).st_mode):
-            return None  # a FIFO would block the read; the write refuses it in its own words
+            return False  # a FIFO would block the read; the write refuses it in its own words
         with open(path, "rb") as f:
-            head = f.read(len(MAGIC))
+            return f.read(len(MAGIC)) == MAGIC
     except OSError:
-        return None  # absent, or unreadable: the write says what it can do with it
-    if head == MAGIC:
-        return "holds a jacnoise checkpoint, which the .npz would replace; give another file name"
-    if head and not head.startswith(NPZ_MAGIC):  # an empty file holds nothing to lose
-        return "exists and is not a .npz (it does not begin as one, a zip archive); give another file, or remove it"
-    return None
+        return False  # absent, or unreadable: the write says what it can do with it
 
 
 def write_npz(ck, which, out):
@@ -263,7 +258,7 @@ def write_npz(ck, which, out):
                 with z.open(f"{key}.npy", "w", force_zip64=True) as entry:
                     np.lib.format.write_array(entry, value, allow_pickle=False)
     try:
-        tool_files.replace(out, lambda tmp: tool_files.write_synced(tmp, "wb", put))
+        tool_files.replace(out, lambda tmp: tool_files.write_synced(tmp, "wb", put), ("a .npz", NPZ_MAGIC))
     except OSError as e:
         raise CheckpointError(f"{out}: {e.strerror}") from None
 
@@ -282,9 +277,9 @@ def main():
         ck = read_checkpoint(args.checkpoint)
         if os.path.exists(args.out) and os.path.samefile(args.out, args.checkpoint):
             raise CheckpointError(f"{args.out}: is the checkpoint file; writing it would destroy that")
-        why = not_npz(args.out)
-        if why:
-            raise CheckpointError(f"{args.out}: {why}")
+        if holds_checkpoint(args.out):
+            raise CheckpointError(f"{args.out}: holds a jacnoise checkpoint, which the .npz would replace; give "
+                                  "another file name")
         write_npz(ck, "best" if args.best else "params", args.out)
     except CheckpointError as e:
         tool_files.say(str(e))

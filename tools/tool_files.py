@@ -336,7 +336,7 @@ def replace(path, write, kind=None):
     first, as jacnoise refuses its outputs: the rename would replace it (/dev/full, run as
     root), not write to it. kind: (what, signature) of the files written, whose first bytes are
     signature: an existing file that does not begin so is someone's data, given as the output by
-    mistake, and raises OSError rather than being replaced."""
+    mistake, and raises OSError rather than being replaced (an empty one holds nothing to lose)."""
     try:
         mode = os.lstat(path).st_mode
     except FileNotFoundError:
@@ -348,9 +348,10 @@ def replace(path, write, kind=None):
     if mode is not None and kind:
         what, signature = kind
         with open(path, "rb") as f:
-            if f.read(len(signature)) != signature:
-                raise OSError(errno.EEXIST, f"exists and is not {what} (it does not begin as one); give another "
-                              "file, or remove it", path)
+            head = f.read(len(signature))
+        if head and head != signature:
+            raise OSError(errno.EEXIST, f"exists and is not {what} (it does not begin as one); give another "
+                          "file, or remove it", path)
     tmp = f"{path}.tmp{os.getpid()}"
     try:
         write(tmp)
