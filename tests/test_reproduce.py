@@ -422,9 +422,12 @@ def check_table_tool(scratch):
         check(p.returncode == 1 and word in p.stderr and p.stderr.count("\n") == 1 and not p.stdout,
               f"results_table, {column} {text!r}: exit {p.returncode}, stderr {p.stderr!r}")
     # reproduce.py reads its reproduce.json as results_table.py does: one that is no JSON object,
-    # or no JSON, is refused in one line naming it, before anything is trained.
+    # or no JSON, is refused in one line naming it, before anything is trained; so is a call in it
+    # without the numbers the table sums once the sweeps have ended (it ended in a traceback then).
     odd = folder("odd-state", [good])
-    for text, word in [("[1, 2]\n", "not a reproduce.json (a JSON list, not an object)"), ("{\"bud", "not readable JSON")]:
+    for text, word in [("[1, 2]\n", "not a reproduce.json (a JSON list, not an object)"), ("{\"bud", "not readable JSON"),
+                       ('{"budget": "smoke", "calls": [{"wall_s": 1.0}, {"started": "x"}]}', "call 2 is not one this tool"),
+                       ('{"budget": "smoke", "calls": [{"wall_s": 1.0, "load": "high"}]}', "call 1 is not one this tool")]:
         with open(os.path.join(odd, "reproduce.json"), "w") as f:
             f.write(text)
         p = reproduce(BASE + ["--sets", "usps", "--rows", "mlp", "--no-plots", "--out", odd])

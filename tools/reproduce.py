@@ -1104,6 +1104,12 @@ def main():
         state = {"budget": args.budget, "calls": []}
     if not isinstance(state.get("calls"), list):
         fail(f"{state_path}: not a reproduce.json (no list of calls){afresh}")
+    for i, c in enumerate(state["calls"], start=1):
+        # The table sums them once the sweeps have ended: a KeyError then lost it.
+        if not (isinstance(c, dict) and "wall_s" in c and all(
+                type(c.get(key, 0.0)) in (int, float) for key in ("wall_s", "cpu_s", "load"))):
+            fail(f"{state_path}: call {i} is not one this tool writes (an object whose wall_s, cpu_s and load "
+                 f"are numbers){afresh}")
     if state.get("budget") != args.budget:
         fail(f"{out} holds a reproduction of budget '{state.get('budget')}', not '{args.budget}': "
              "choose another --out", 2)
