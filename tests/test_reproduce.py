@@ -408,6 +408,20 @@ def check_table_tool(scratch):
           "| MLP+J | 2.05 ± 0.07 (2) | - |" in md and f"| USPS MLP | `{later}` | ? | 10, 7 | `lr=0.05 epochs=7` |" in md and
           f"| MNIST MLP+J | `{first}` | ? | 3, 3 |" in md and f"USPS MLP: `{later}` replaces `{first}`" in md,
           f"results_table {first} {later}: exit {p.returncode}, {md[md.find('| row |'):]}{p.stderr}")
+    # --out replaces a table (its own of before, or RESULTS.md), not another file given there by
+    # mistake (notes, a results.csv of another folder), which it replaced: refused in one line, kept.
+    notes, table = os.path.join(scratch, "notes.md"), os.path.join(scratch, "TABLE.md")
+    with open(notes, "w") as f:
+        f.write("# Notes\nthe runs of Monday\n")
+    for target, code in [(notes, 1), (table, 0), (table, 0)]:
+        p = subprocess.run([sys.executable, TABLE_TOOL, "--out", target, first], capture_output=True, text=True)
+        with open(target) as f:
+            now = f.read()
+        refused = f"results_table: --out {target}: exists and is not the paper's table (it does not begin as one); " \
+                  "give another file, or remove it\n"
+        check(p.returncode == code and (p.stderr == refused and now == "# Notes\nthe runs of Monday\n" if code else
+                                        not p.stderr and now.startswith("# The paper's table")),
+              f"results_table --out {target}: exit {p.returncode}, expected {code}; stderr {p.stderr!r}, file {now[:60]!r}")
     # A folder given twice (spelt two ways): refused in one line, exit 2, as a bad command line.
     p = subprocess.run([sys.executable, TABLE_TOOL, first, later, first + "/"], capture_output=True, text=True)
     check(p.returncode == 2 and p.stderr == f"results_table: {first} and {first}/: one folder given twice\n" and

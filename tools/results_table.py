@@ -7,7 +7,8 @@ measured in parts, each call's rows or data sets in a folder of its own.
 Reads each DIR's results.csv (and its reproduce.json, where there is one, for the budget). A
 cell that a later DIR gives again replaces the earlier one; a DIR given twice is refused (exit 2). Under the table, each cell's
 folder, budget, epochs (of the search's runs and of the seeds) and the seeds' options, and the
-devices. Writes Markdown to FILE (atomically; not a file it reads) or to standard output."""
+devices. Writes Markdown to FILE (atomically; not a file it reads, nor one that holds no such
+table) or to standard output."""
 import argparse
 import math
 import os
@@ -20,6 +21,8 @@ import reproduce  # noqa: E402
 
 COLUMNS = ["set", "row", "options", "test_errors", "mean", "std", "search_runs", "search_epochs", "device"]
 ROW_KEYS = {title: key for key, title in reproduce.ROW_TITLES.items()}
+# How the tables begin, this tool's and reproduce.py's RESULTS.md: --out replaces no other file.
+TABLE = ("the paper's table", b"# The paper's table")
 
 
 fail = tool_files.failing("results_table")
@@ -125,7 +128,7 @@ def main():
                 if os.path.exists(args.out) and os.path.exists(read) and os.path.samefile(args.out, read):
                     fail(f"--out {args.out}: is {read}, which this table is made from; writing it would destroy that")
         try:
-            tool_files.write_text(args.out, md)
+            tool_files.write_text(args.out, md, TABLE)
         except OSError as e:
             fail(f"--out {args.out}: {e.strerror}")
     else:

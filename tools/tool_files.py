@@ -412,10 +412,11 @@ def write_synced(tmp, mode, put, **kw):
         os.fsync(f.fileno())
 
 
-def write_text(path, text):
+def write_text(path, text, kind=None):
     """Writes text to path atomically, flushed to the disk before the rename; a file name in it
-    with bytes that are not UTF-8 is written with those bytes, as run_program prints it."""
-    replace(path, lambda tmp: write_synced(tmp, "w", lambda f: f.write(text), errors="surrogateescape"))
+    with bytes that are not UTF-8 is written with those bytes, as run_program prints it. kind:
+    as replace's."""
+    replace(path, lambda tmp: write_synced(tmp, "w", lambda f: f.write(text), errors="surrogateescape"), kind)
 
 
 PNG = ("a PNG picture", b"\x89PNG\r\n\x1a\n")  # PNG's signature, its first 8 bytes
