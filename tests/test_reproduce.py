@@ -769,6 +769,17 @@ def main():
               "FAILED sweep merge" in p.stdout and "No space left on device" in p.stdout,
               f"failing merges: exit {p.returncode}, stdout {p.stdout[-500:]!r}, stderr {p.stderr!r}")
 
+        # A sweep that cannot be started (its log's name taken by a folder) fails alone, in a line
+        # naming it, as a sweep that fails: it ended the call in an IsADirectoryError traceback.
+        blocked = os.path.join(d, "blocked")
+        os.makedirs(os.path.join(blocked, "logs", "usps-mlp-search-0.log"))
+        p = reproduce(BASE + ["--sets", "usps", "--rows", "mlp,j", "--no-plots", "--out", blocked])
+        first = "search 1/2" if DEVICE == "cpu" else "search 1/1"  # a GPU's search: one sweep process
+        check(p.returncode == 1 and p.stderr == f"reproduce: 1 sweep(s) failed: USPS MLP: {first}; rerun the same "
+              "command to retry\n" and f"FAILED USPS MLP: {first}: cannot start it: {blocked}/logs/usps-mlp-search-0.log: "
+              "Is a directory\n" in p.stdout and "done   USPS MLP+J: seeds" in p.stdout,
+              f"a sweep that cannot start: exit {p.returncode}, stdout {p.stdout[-800:]!r}, stderr {p.stderr[-800:]!r}")
+
         # A row whose every seed diverges in its first epoch, before a checkpoint (no parameters
         # to draw): the table reads "diverged", the pictures are drawn from the other rows, one
         # line names the row left out, exit 0; a rerun does the same. The program is a wrapper

@@ -578,12 +578,18 @@ class Pool:
             self.queue.sort(key=lambda u: -u.cost)  # the longest first: the pool ends together
             while self.queue and len(self.active) < self.jobs:
                 u = self.queue.pop(0)
-                os.makedirs(os.path.dirname(u.log), exist_ok=True)
-                with open(u.log, "a", errors="surrogateescape") as log:  # a name as jacnoise writes it
-                    log.write(f"$ {' '.join(u.cmd)}\n")
-                    log.flush()
-                    u.proc = subprocess.Popen(u.cmd, stdout=log, stderr=subprocess.STDOUT,
-                                              preexec_fn=lambda driver=os.getpid(): stop_with_driver(driver))
+                try:
+                    os.makedirs(os.path.dirname(u.log), exist_ok=True)
+                    with open(u.log, "a", errors="surrogateescape") as log:  # a name as jacnoise writes it
+                        log.write(f"$ {' '.join(u.cmd)}\n")
+                        log.flush()
+                        u.proc = subprocess.Popen(u.cmd, stdout=log, stderr=subprocess.STDOUT,
+                                                  preexec_fn=lambda driver=os.getpid(): stop_with_driver(driver))
+                except OSError as e:  # a failure of its own, as a sweep's: the others go on, the table is written
+                    self.failed.append(u)
+                    print(tool_files.escaped(f"reproduce: FAILED {u.label}: cannot start it: {e.filename}: {e.strerror}"),
+                          flush=True)
+                    continue
                 u.start = time.time()
                 self.started += 1
                 self.active.append(u)
