@@ -672,6 +672,11 @@ def main():
         big_grid = os.path.join(tmp, "big.grid")
         with open(big_grid, "wb") as f:
             f.write(b"batch=4\n" + b"# padding\n" * 110000)
+        # A --config file's csv= is its empty name, refused before the grid runs (it ran every
+        # combination, then failed to write its table to '').
+        empty_csv_conf = os.path.join(tmp, "empty-csv.conf")
+        with open(empty_csv_conf, "w") as f:
+            f.write("grid=batch=4\ncsv=\n")
 
         # Bad input: one line, non-zero exit, nothing written.
         bad = os.path.join(tmp, "bad.csv")
@@ -709,6 +714,7 @@ def main():
             (["--grid", ""], 2, "--grid: empty"),
             (["--grid", "batch=4", "--csv", ""], 2, "--csv '': empty file name"),
             (["--json", ""], 2, "--json '': empty file name"),
+            (["--config", empty_csv_conf], 2, f"--config {empty_csv_conf}: line 2: --csv '': empty file name"),
             (["--grid", "batch=4", "--json", os.path.join(tmp, "p.json")], 2, "--json: writes a single profile"),
             (["--grid", os.path.join(tmp, "no.grid")], 2, "no such file"),
             (["--grid", nul_grid], 2, "line 2, byte offset 13: a NUL byte"),

@@ -352,6 +352,12 @@ int jn_cmd_profile(int argc, char **argv)
         jn_fail("--grid: empty (expected 'key=v1 v2 ...; key=...' or a file of such lines)");
         return jn_cli_fail(JN_EXIT_USAGE);
     }
+    /* A --config file's csv= (taken there, as config.txt's empty values are): the grid ran to its
+     * end, then failed to write its table to '' (rename failed). Refused as the command line's is. */
+    if (cfg.grid[0] && !cfg.csv[0]) {
+        jn_fail("--csv '': empty file name");
+        return jn_cli_fail(JN_EXIT_USAGE);
+    }
     if (!cfg.grid[0] && jn_config_given(&cfg, "csv")) {
         jn_fail("--csv: only a --grid writes a table; a single profile writes its report with --json");
         return jn_cli_fail(JN_EXIT_USAGE);
