@@ -1642,6 +1642,12 @@ def run_cases(d):
             # The seed as given: a float64 made 2^53 + 1 read 2^53.
             seed = stepstate.parse_dump(os.path.join(d, out))["seed"]
             check(name, ended or seed == 9007199254740993, f"seed {seed!r}, given 9007199254740993")
+    # --seed takes a plus sign as the other integer options do (--batch +10): it said 'expected an integer'.
+    p = expect_ok("step: --seed +7", ["step", "--dump", "plus.bin", "--data", "usps", "--hidden", "8", "--train-limit",
+                                      "200", "--valid", "100", "--batch", "+10", "--seed", "+7"], d)
+    if p:
+        seed = stepstate.parse_dump(os.path.join(d, "plus.bin"))["seed"]
+        check("step: --seed +7", seed == 7, f"seed {seed!r}, given +7")
     # A best.ckpt keeps no velocity: its step starts from zero momentum, said in a note (the
     # dump claimed the run's step without a word).
     p = expect_ok("step: from a best.ckpt", ["step", "--checkpoint", "run/best.ckpt", "--dump", "best.bin"], d)

@@ -657,8 +657,9 @@ static int set_number(jn_config *cfg, const option *o, const char *value)
     }
     if (o->kind == K_U64) {
         /* Worded as the other integers' refusals: -1 said 'expected an integer >= 0', and 'nan'
-         * 'expected an integer in [0, ...]', each the other's case. */
-        const char *digits = value + (*value == '-');
+         * 'expected an integer in [0, ...]', each the other's case. A plus sign taken as theirs
+         * is (parse_long_text): '--seed +5' said 'expected an integer'. */
+        const char *digits = value + (*value == '-' || (*value == '+' && isdigit((unsigned char)value[1])));
         if (!*digits || strspn(digits, "0123456789") != strlen(digits))
             return fail_value(o, value, "expected an integer");
         unsigned long long v = strtoull(value, &end, 10);
