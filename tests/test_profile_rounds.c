@@ -85,15 +85,21 @@ static double oracle_quantile(const double *v, int n, double q)
 
 enum { CSV_ROWS = 2, CSV_LINE = 2048 };
 
-/* rows[0..n) written as a grid's CSV, read back: its header line and n row lines. */
-static void csv_lines(const jn_profile_result *rows, int n, char header[CSV_LINE], char line[][CSV_LINE])
+/* A new empty file under $TMPDIR (else /tmp) for a report to replace: its name in path. */
+static void temp_file(char path[512])
 {
     const char *tmp = getenv("TMPDIR");
-    char path[512];
-    snprintf(path, sizeof path, "%s/jn_profile_XXXXXX", tmp && *tmp ? tmp : "/tmp");
+    snprintf(path, 512, "%s/jn_profile_XXXXXX", tmp && *tmp ? tmp : "/tmp");
     const int fd = mkstemp(path);
     REQUIRE(fd >= 0, "mkstemp %s", path);
     close(fd);
+}
+
+/* rows[0..n) written as a grid's CSV, read back: its header line and n row lines. */
+static void csv_lines(const jn_profile_result *rows, int n, char header[CSV_LINE], char line[][CSV_LINE])
+{
+    char path[512];
+    temp_file(path);
     REQUIRE(jn_profile_write_csv(rows, n, path) == 0, "write %s", path);
     FILE *f = fopen(path, "r");
     REQUIRE(f && fgets(header, CSV_LINE, f), "read %s", path);
@@ -170,6 +176,7 @@ static void one_step_a_row(void)
         v->fast = (jn_timing){1e-3, 1e-3, 1e-3, 1e-3, 1e-3};
         v->floor = (jn_timing){5e-4, 5e-4, 5e-4, 5e-4, 5e-4};
         v->step_vs_plain = v->floor_vs_plain = (jn_timing){1, 1, 1, 1, 1};
+        v->step_vs_floor = (jn_timing){2, 2, 2, 2, 2};
     }
     char *text = NULL;
     size_t len = 0;
@@ -195,6 +202,40 @@ static void one_step_a_row(void)
               "CSV row %d: gflops %g, ratio_to_floor %g, peak_gflops %g; expected the fast step's 1000 and 2, and "
               "the grid's peak 4000", i + 1, gflops, to_floor, peak);
     }
+}
+
+/* The reports' ratio to the floor is the rounds' (fast_steps: 0.4 [0.4 - 0.5]), as the
+ * overhead ratio is, not the medians' ratio (0.6): the variants table's /floor, a grid's
+ * ratio_to_floor and its quartiles, and the JSON's. */
+static void floor_ratio_reports(const jn_profile_result *res)
+{
+    char *text = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&text, &len);
+    REQUIRE(f, "open_memstream");
+    jn_profile_print(res, f);
+    fclose(f);
+    const char *line = strstr(text, "\nas configured ");
+    double ratio = 0;
+    CHECK(line && sscanf(line + 15, "%*s %*f %*f %*f %*f %lfx", &ratio) == 1 && ratio == 0.4,
+          "variants row: /floor %g, expected the rounds' 0.4 (the medians' ratio is 0.6):\n%s", ratio, text);
+    free(text);
+    char header[CSV_LINE], row[1][CSV_LINE];
+    csv_lines(res, 1, header, row);
+    const double median = csv_value(header, row[0], "ratio_to_floor"),
+                 q1 = csv_value(header, row[0], "ratio_to_floor_q1"), q3 = csv_value(header, row[0], "ratio_to_floor_q3");
+    CHECK(median == 0.4 && q1 == 0.4 && q3 == 0.5, "CSV ratio_to_floor %g [%g - %g], expected the rounds' 0.4 [0.4 - 0.5]",
+          median, q1, q3);
+    char path[512], json[8192] = "";
+    temp_file(path);
+    REQUIRE(jn_profile_write_json(res, path) == 0, "write %s", path);
+    FILE *in = fopen(path, "r");
+    REQUIRE(in, "read %s", path);
+    json[fread(json, 1, sizeof json - 1, in)] = 0;
+    fclose(in);
+    unlink(path);
+    CHECK(strstr(json, "\"ratio_to_floor\": 0.4, \"ratio_to_floor_q1\": 0.4, \"ratio_to_floor_q3\": 0.5,"),
+          "JSON: expected ratio_to_floor 0.4 [0.4 - 0.5], the rounds':\n%s", json);
 }
 
 /* An even number of rounds (the default --reps is 20): the median and quartiles fall between
@@ -264,6 +305,7 @@ static void fast_steps(const jn_model *m)
               fabs(f->max - 0.6) < 1e-12,
           "with a fast step, step / floor %g [%g - %g] max %g, expected the fast steps' over their floors, round by "
           "round: 0.4 [0.4 - 0.5] max 0.6", f->median, f->q1, f->q3, f->max);
+    floor_ratio_reports(&res);
 }
 
 /* --time-limit against the rounds' wall time (the scripted steps take next to none): a limit

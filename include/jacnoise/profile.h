@@ -187,7 +187,8 @@ typedef struct {
      * round: a change of machine load between rounds cancels in each ratio. The steps are
      * those training runs: the fast ones where the target has them (has_fast). */
     jn_timing step_vs_plain, floor_vs_plain;
-    /* The same step over this variant's own floor, round by round. */
+    /* The same step over this variant's own floor, round by round (the reports' /floor and
+     * ratio_to_floor). */
     jn_timing step_vs_floor;
     int has_fast;
     size_t workspace_bytes, state_bytes, device_bytes;
@@ -241,12 +242,9 @@ void jn_profile_estimator(const jn_objective *obj, char *out, size_t cap);
 
 /* The step as training runs it, measured as its GEMM floor is: on a target with a fast step
  * (CUDA) the replayed step graph, not the step launched kernel by kernel with its phase
- * events; elsewhere the step. The reports' us/step, GFLOP/s and /floor of a variant are all
- * this step's, so that a row's numbers describe one step. */
+ * events; elsewhere the step. The reports' us/step, GFLOP/s and /floor (step_vs_floor) of a
+ * variant are all this step's, so that a row's numbers describe one step. */
 const jn_timing *jn_profile_run_step(const jn_profile_variant *v);
-
-/* That step over its GEMM floor (the reports' /floor, ratio_to_floor). */
-double jn_profile_floor_ratio(const jn_profile_variant *v);
 
 /* The report as a table (text) and as JSON (written atomically). */
 void jn_profile_print(const jn_profile_result *res, FILE *f);

@@ -310,7 +310,7 @@ static int run_grid(const jn_config *base, const grid *gp, const jn_dataset *tra
             char penalty[48];
             jn_profile_estimator(&v->obj, penalty, sizeof penalty);
             printf("%-22s %5d %-16s %10.1f %10.1f %6.2fx %10.1f %8.2fx %8.2fx\n", r->model, r->batch, penalty,
-                   1e6 * jn_profile_run_step(v)->median, 1e6 * v->floor.median, jn_profile_floor_ratio(v),
+                   1e6 * jn_profile_run_step(v)->median, 1e6 * v->floor.median, v->step_vs_floor.median,
                    1e6 * jn_profile_run_step(pl)->median, v->step_vs_plain.median, v->total_flops / pl->total_flops);
             fflush(stdout);
             rc = jn_profile_write_csv(rows, ++n_rows, cfg.csv);

@@ -40,8 +40,6 @@ static const jn_profile_variant *plain(const jn_profile_result *r) { return &r->
 
 const jn_timing *jn_profile_run_step(const jn_profile_variant *v) { return v->has_fast ? &v->fast : &v->step; }
 
-double jn_profile_floor_ratio(const jn_profile_variant *v) { return jn_profile_run_step(v)->median / v->floor.median; }
-
 /* A variant's rate: its FLOPs over the step jn_profile_run_step names. */
 static double run_gflops(const jn_profile_variant *v) { return gflops(v->total_flops, jn_profile_run_step(v)->median); }
 
@@ -112,7 +110,7 @@ void jn_profile_print(const jn_profile_result *r, FILE *f)
         jn_profile_estimator(&v->obj, est, sizeof est);
         fprintf(f, "%-14s %-16s %10.1f %9.4f %9.1f %10.1f %7.2fx %6d\n", v->name, est,
                 1e6 * jn_profile_run_step(v)->median, v->total_flops * 1e-9, run_gflops(v), 1e6 * v->floor.median,
-                jn_profile_floor_ratio(v), v->gemm_calls);
+                v->step_vs_floor.median, v->gemm_calls);
     }
     if (v0->has_fast)
         fprintf(f, "us/step, GFLOP/s, /floor: the fast step, over the GEMM floor for /floor, both replayed CUDA "
@@ -175,8 +173,9 @@ static void json_variant(FILE *f, const jn_profile_variant *v)
         fprintf(f, ", ");
         json_timing(f, "fast_step", &v->fast);
     }
-    fprintf(f, ",\n     \"gflops\": %.6g, \"ratio_to_floor\": %.6g,\n     \"phases\": [\n",
-            run_gflops(v), jn_profile_floor_ratio(v));
+    fprintf(f, ",\n     \"gflops\": %.6g, \"ratio_to_floor\": %.6g, \"ratio_to_floor_q1\": %.6g, "
+               "\"ratio_to_floor_q3\": %.6g,\n     \"phases\": [\n",
+            run_gflops(v), v->step_vs_floor.median, v->step_vs_floor.q1, v->step_vs_floor.q3);
     double sum = 0;
     for (int p = 0; p < JN_PHASES; p++)
         sum += v->phase[p].median;
@@ -259,8 +258,9 @@ static const char csv_head[] = "model,hidden_layers,batch,target,estimator,";
 static void csv_header(FILE *f)
 {
     fprintf(f, "%scopies,jac_lambda,jac_noise,input_noise,backend,blas_core,threads,peak_gflops,step_us,step_q1_us,"
-               "step_q3_us,floor_us,ratio_to_floor,gflops,flops,plain_us,plain_floor_us,plain_flops,overhead_ratio,"
-               "overhead_q1,overhead_q3,flop_ratio,workspace_bytes,fast_step_us,plain_fast_step_us",
+               "step_q3_us,floor_us,ratio_to_floor,ratio_to_floor_q1,ratio_to_floor_q3,gflops,flops,plain_us,"
+               "plain_floor_us,plain_flops,overhead_ratio,overhead_q1,overhead_q3,flop_ratio,workspace_bytes,"
+               "fast_step_us,plain_fast_step_us",
             csv_head);
     for (int p = 0; p < JN_PHASES; p++)
         fprintf(f, ",%s_us", jn_phase_name((jn_phase)p));
@@ -277,12 +277,13 @@ static void csv_row(FILE *f, const jn_profile_result *r, double peak)
     int dashes = 0;  /* "784-1000-10": one hidden layer */
     for (const char *c = r->model; *c; c++)
         dashes += *c == '-';
-    fprintf(f, "%s,%d,%d,%s,%s,%d,%g,%g,%g,%s,%s,%d,%.1f,%.1f,%.1f,%.1f,%.1f,%.4f,%.2f,%.0f,%.1f,%.1f,%.0f,%.4f,%.4f,%.4f,%.4f,%zu",
+    fprintf(f, "%s,%d,%d,%s,%s,%d,%g,%g,%g,%s,%s,%d,%.1f,%.1f,%.1f,%.1f,%.1f,%.4f,%.4f,%.4f,%.2f,%.0f,%.1f,%.1f,%.0f,"
+               "%.4f,%.4f,%.4f,%.4f,%zu",
             r->model, dashes - 1, r->batch, v0->obj.jac_lambda > 0 ? target : "none", est, v0->obj.jac_copies,
             v0->obj.jac_lambda, v0->obj.jac_noise, v0->obj.input_noise, r->machine.backend, r->machine.core,
             r->machine.threads, peak, 1e6 * v0->step.median, 1e6 * v0->step.q1, 1e6 * v0->step.q3,
-            1e6 * v0->floor.median, jn_profile_floor_ratio(v0), run_gflops(v0),
-            v0->total_flops, 1e6 * pl->step.median, 1e6 * pl->floor.median, pl->total_flops,
+            1e6 * v0->floor.median, v0->step_vs_floor.median, v0->step_vs_floor.q1, v0->step_vs_floor.q3,
+            run_gflops(v0), v0->total_flops, 1e6 * pl->step.median, 1e6 * pl->floor.median, pl->total_flops,
             v0->step_vs_plain.median, v0->step_vs_plain.q1, v0->step_vs_plain.q3, v0->total_flops / pl->total_flops,
             v0->workspace_bytes);
     /* The step as training runs it, where the target times it apart (a replayed CUDA graph):
