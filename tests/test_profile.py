@@ -241,11 +241,11 @@ def within_quotient(value, num, num_half, den, den_half, printed_half):
 
 
 def check_floor_ratio(x):
-    """Whether a grid row's ratio_to_floor is a median between its quartiles, all above 0: the
-    rounds' own ratios, which the printed medians of step and floor do not bound (a load
-    change between rounds moves both alike)."""
+    """Whether a grid row's ratio_to_floor is a median between its quartiles, all above 0, and
+    the plain step's above 0: the rounds' own ratios, which the printed medians of step and
+    floor do not bound."""
     ratios = [float(x[k]) for k in ("ratio_to_floor_q1", "ratio_to_floor", "ratio_to_floor_q3")]
-    return 0 < ratios[0] <= ratios[1] <= ratios[2]
+    return 0 < ratios[0] <= ratios[1] <= ratios[2] and float(x["plain_ratio_to_floor"]) > 0
 
 
 def check_row(x, hidden_layers, plain_flops):
@@ -271,10 +271,16 @@ def plot_styles(tools, table):
     import plot_profile as tool
     rows = tool.load(table)[::-1]  # the larger batches first: the lines still go by batch
     first = min(r["estimator"] for r in rows)
-    # The second model's rows as CUDA's: the plain step's replayed graph timed apart, the step
-    # of its ratio to the floor.
+    # The plain step's ratio to its floor is the table's, the rounds' own: here twice the
+    # medians' ratio, which no line may draw. The second model's rows are an older table's,
+    # without that column, and CUDA's: there the plain step's replayed graph timed apart over
+    # the floor's median.
     fast = lambda r: 0.5 * float(r["plain_us"])
-    rows += [dict(r, model=r["model"] + "-10", plain_fast_step_us=fast(r)) for r in rows if r["estimator"] != first]
+    paired = lambda r: 2 * float(r["plain_us"]) / float(r["plain_floor_us"])
+    older = lambda r: {k: v for k, v in dict(r, model=r["model"] + "-10", plain_fast_step_us=fast(r)).items()
+                       if k != "plain_ratio_to_floor"}
+    rows = [dict(r, plain_ratio_to_floor=paired(r)) for r in rows]
+    rows += [older(r) for r in rows if r["estimator"] != first]
     figures, save = [], tool.tool_files.save_png
     tool.tool_files.save_png = lambda fig, path: figures.append(fig)
     try:
@@ -292,12 +298,14 @@ def plot_styles(tools, table):
         check(all(legend.get(label) == s for _, label, s in drawn) and len(set(legend.values())) == len(legend),
               f"plot_profile.py styles: legend {legend}, drawn {drawn}")
     # The values drawn, from the table's text: each estimator's column by batch; in the floor
-    # picture the plain step's own ratio, plain_us (plain_fast_step_us where there is one) /
-    # plain_floor_us (every row of a batch timed the plain step: one of theirs).
+    # picture the plain step's own ratio, plain_ratio_to_floor, in the older table plain_us
+    # (plain_fast_step_us where there is one) / plain_floor_us (every row of a batch timed the
+    # plain step: one of theirs).
     with open(table, newline="") as f:
-        raw = list(csv.DictReader(f))
-    raw += [dict(r, model=r["model"] + "-10", plain_fast_step_us=str(fast(r))) for r in raw
-            if r["estimator"] != first]
+        raw = [dict(r, plain_ratio_to_floor=paired(r)) for r in csv.DictReader(f)]
+    raw += [older(r) for r in raw if r["estimator"] != first]
+    plain = lambda r: (float(r["plain_ratio_to_floor"]) if "plain_ratio_to_floor" in r else
+                       float(r["plain_fast_step_us"] or r["plain_us"]) / float(r["plain_floor_us"]))
     for fig, key in zip(figures, ("overhead_ratio", "ratio_to_floor")):
         for ax in fig.axes:
             for line in ax.get_lines():
@@ -307,9 +315,7 @@ def plot_styles(tools, table):
                 want = {}
                 for r in raw:
                     if r["model"] == model and label in ("plain", r["estimator"]):
-                        want.setdefault(int(r["batch"]), []).append(
-                            float(r["plain_fast_step_us"] or r["plain_us"]) / float(r["plain_floor_us"])
-                            if label == "plain" else float(r[key]))
+                        want.setdefault(int(r["batch"]), []).append(plain(r) if label == "plain" else float(r[key]))
                 got = dict(zip(line.get_xdata(), line.get_ydata()))
                 check(list(line.get_xdata()) == sorted(want) and
                       all(any(abs(got[b] - w) <= 1e-9 * w for w in want[b]) for b in want),
@@ -435,6 +441,8 @@ def plot_profile(tmp, table):
              "nanbatch.csv": spoilt("batch", "nan"), "infbatch.csv": spoilt("batch", "1e400"),
              "nanstep.csv": spoilt("step_us", "nan"), "negoverhead.csv": spoilt("overhead_ratio", "-1"),
              "zerofloor.csv": spoilt("plain_floor_us", "0"), "nanplainfast.csv": spoilt("plain_fast_step_us", "nan"),
+             "zeroplainratio.csv": spoilt("plain_ratio_to_floor", "0"),
+             "noplainratio.csv": spoilt("plain_ratio_to_floor", ""),
              # float() takes these; jacnoise never writes them
              "underscore.csv": spoilt("step_us", "1_000"), "spaced.csv": spoilt("plain_floor_us", " 12"),
              "trailing.csv": spoilt("threads", "1 "),
@@ -661,7 +669,8 @@ def main():
             for x in rows:  # plain: its own reference
                 check_row(x, 1, sum(cost([D, 5, C], int(x["batch"]), 0, "", 1, 1, 1).values()))
                 check((x["target"], x["estimator"]) == ("none", "-") and x["plain_us"] == x["step_us"] and
-                      x["plain_floor_us"] == x["floor_us"] and float(x["overhead_ratio"]) == 1,
+                      x["plain_floor_us"] == x["floor_us"] and x["plain_ratio_to_floor"] == x["ratio_to_floor"] and
+                      float(x["overhead_ratio"]) == 1,
                       f"plain grid row: {x}")
         # --max-gflop between the two batches' costs: the larger is skipped.
         costs = [sum(cost([D, 5, C], b, 0, "", 1, 1, 1).values()) * 1e-9 for b in (4, 8)]

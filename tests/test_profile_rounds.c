@@ -206,7 +206,7 @@ static void one_step_a_row(void)
 
 /* The reports' ratio to the floor is the rounds' (fast_steps: 0.4 [0.4 - 0.5]), as the
  * overhead ratio is, not the medians' ratio (0.6): the variants table's /floor, a grid's
- * ratio_to_floor and its quartiles, and the JSON's. */
+ * ratio_to_floor and its quartiles, and the plain step's, and the JSON's. */
 static void floor_ratio_reports(const jn_profile_result *res)
 {
     char *text = NULL;
@@ -223,9 +223,12 @@ static void floor_ratio_reports(const jn_profile_result *res)
     char header[CSV_LINE], row[1][CSV_LINE];
     csv_lines(res, 1, header, row);
     const double median = csv_value(header, row[0], "ratio_to_floor"),
-                 q1 = csv_value(header, row[0], "ratio_to_floor_q1"), q3 = csv_value(header, row[0], "ratio_to_floor_q3");
+                 q1 = csv_value(header, row[0], "ratio_to_floor_q1"), q3 = csv_value(header, row[0], "ratio_to_floor_q3"),
+                 plain = csv_value(header, row[0], "plain_ratio_to_floor");
     CHECK(median == 0.4 && q1 == 0.4 && q3 == 0.5, "CSV ratio_to_floor %g [%g - %g], expected the rounds' 0.4 [0.4 - 0.5]",
           median, q1, q3);
+    /* The plain fast steps 2, 3, 2 over their floors 1, 2, 4: 2, 1.5, 0.5; the medians' ratio 1. */
+    CHECK(plain == 1.5, "CSV plain_ratio_to_floor %g, expected the rounds' 1.5 (the medians' ratio is 1)", plain);
     char path[512], json[8192] = "";
     temp_file(path);
     REQUIRE(jn_profile_write_json(res, path) == 0, "write %s", path);

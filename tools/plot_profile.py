@@ -27,12 +27,14 @@ MAX_INCHES = 590
 TEXT_COLUMNS = ("model", "target", "estimator", "backend", "blas_core")
 NUMBER_COLUMNS = ["batch", "threads", "peak_gflops", "step_us", "floor_us", "ratio_to_floor", "plain_us",
                   "plain_floor_us", "overhead_ratio", "flop_ratio"] + [f"{p}_us" for p in PHASES]
-# The plain step as training runs it, where the table has it (CUDA: a replayed graph, as the
-# floor is; empty on the CPU and absent from older tables): its ratio to the floor's step.
+# The plain step's ratio to its floor, round by round as ratio_to_floor is. Older tables lack
+# it: there the medians' ratio, of the plain step as training runs it where the table has
+# that (CUDA: a replayed graph, as the floor is; empty on the CPU and absent from older ones).
+PLAIN_RATIO = "plain_ratio_to_floor"
 PLAIN_FAST = "plain_fast_step_us"
 # Every step and every GEMM floor takes time: these are above 0 (the others 0 or more).
 POSITIVE_COLUMNS = ("step_us", "floor_us", "ratio_to_floor", "plain_us", "plain_floor_us", "overhead_ratio",
-                    "flop_ratio", PLAIN_FAST)
+                    "flop_ratio", PLAIN_RATIO, PLAIN_FAST)
 # What else a grid varies that the table records, and its name in a series' label: a series is
 # an estimator at one value of each of these that the table's rows do not all share.
 SETTINGS = {"copies": "copies", "jac_lambda": "lambda", "jac_noise": "s_J", "input_noise": "input noise"}
@@ -54,10 +56,11 @@ def load(path):
         fail(f"{path}: not a jacnoise profile table (missing columns: {', '.join(missing)})")
     if not rows:
         fail(f"{path}: no rows")
+    numbers = NUMBER_COLUMNS + ([PLAIN_RATIO] if PLAIN_RATIO in header else [])
     for i, r in enumerate(rows, start=2):
         if None in r or None in r.values():
             fail(f"{path} line {i}: not as many fields as the header's {len(header)}")
-        for k in NUMBER_COLUMNS + ([PLAIN_FAST] if r.get(PLAIN_FAST) else []):
+        for k in numbers + ([PLAIN_FAST] if r.get(PLAIN_FAST) else []):
             value = tool_files.decimal(r[k])
             if value is None:
                 fail(f"{path} line {i}: {k} '{r[k]}' is not a decimal number")
@@ -99,8 +102,8 @@ def by_estimator(rows, model, key):
         if r["model"] == model and r["estimator"] != "-":
             series.setdefault(r["series"], []).append(r)
     if key == "ratio_to_floor":
-        plain = {r["batch"]: {"batch": r["batch"],
-                              key: (r.get(PLAIN_FAST) or r["plain_us"]) / r["plain_floor_us"]}
+        plain = {r["batch"]: {"batch": r["batch"], key: r[PLAIN_RATIO] if PLAIN_RATIO in r else
+                              (r.get(PLAIN_FAST) or r["plain_us"]) / r["plain_floor_us"]}
                  for r in rows if r["model"] == model}
         series["plain"] = list(plain.values())
     return {k: sorted(v, key=lambda r: r["batch"]) for k, v in sorted(series.items())}

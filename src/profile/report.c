@@ -259,7 +259,7 @@ static void csv_header(FILE *f)
 {
     fprintf(f, "%scopies,jac_lambda,jac_noise,input_noise,backend,blas_core,threads,peak_gflops,step_us,step_q1_us,"
                "step_q3_us,floor_us,ratio_to_floor,ratio_to_floor_q1,ratio_to_floor_q3,gflops,flops,plain_us,"
-               "plain_floor_us,plain_flops,overhead_ratio,overhead_q1,overhead_q3,flop_ratio,workspace_bytes,"
+               "plain_floor_us,plain_ratio_to_floor,plain_flops,overhead_ratio,overhead_q1,overhead_q3,flop_ratio,workspace_bytes,"
                "fast_step_us,plain_fast_step_us",
             csv_head);
     for (int p = 0; p < JN_PHASES; p++)
@@ -277,13 +277,13 @@ static void csv_row(FILE *f, const jn_profile_result *r, double peak)
     int dashes = 0;  /* "784-1000-10": one hidden layer */
     for (const char *c = r->model; *c; c++)
         dashes += *c == '-';
-    fprintf(f, "%s,%d,%d,%s,%s,%d,%g,%g,%g,%s,%s,%d,%.1f,%.1f,%.1f,%.1f,%.1f,%.4f,%.4f,%.4f,%.2f,%.0f,%.1f,%.1f,%.0f,"
-               "%.4f,%.4f,%.4f,%.4f,%zu",
+    fprintf(f, "%s,%d,%d,%s,%s,%d,%g,%g,%g,%s,%s,%d,%.1f,%.1f,%.1f,%.1f,%.1f,%.4f,%.4f,%.4f,%.2f,%.0f,%.1f,%.1f,%.4f,"
+               "%.0f,%.4f,%.4f,%.4f,%.4f,%zu",
             r->model, dashes - 1, r->batch, v0->obj.jac_lambda > 0 ? target : "none", est, v0->obj.jac_copies,
             v0->obj.jac_lambda, v0->obj.jac_noise, v0->obj.input_noise, r->machine.backend, r->machine.core,
             r->machine.threads, peak, 1e6 * v0->step.median, 1e6 * v0->step.q1, 1e6 * v0->step.q3,
             1e6 * v0->floor.median, v0->step_vs_floor.median, v0->step_vs_floor.q1, v0->step_vs_floor.q3,
-            run_gflops(v0), v0->total_flops, 1e6 * pl->step.median, 1e6 * pl->floor.median, pl->total_flops,
+            run_gflops(v0), v0->total_flops, 1e6 * pl->step.median, 1e6 * pl->floor.median, pl->step_vs_floor.median, pl->total_flops,
             v0->step_vs_plain.median, v0->step_vs_plain.q1, v0->step_vs_plain.q3, v0->total_flops / pl->total_flops,
             v0->workspace_bytes);
     /* The step as training runs it, where the target times it apart (a replayed CUDA graph):
