@@ -808,6 +808,22 @@ def main():
         check("skipped" in r.stdout and "its 1 combination skipped;" in r.stderr and len(r.stderr.splitlines()) == 1,
               f"all skipped: stderr {r.stderr!r}")
         check(not os.path.exists(bad), "all skipped: wrote the CSV")
+        # The command line's options are checked with the grid's values in place: a target that
+        # the default --hidden lacks is a grid over models that have it, the one that lacks it
+        # skipped; where no combination has it, refused before the data loads, exit 2.
+        r = run(["profile", "--device", "cpu", "--data", "usps", "--jac-lambda", "0.1", "--jac-target", "hidden:2",
+                 "--reps", "2", "--warmup", "0", "--grid", "hidden=5,5 7", "--csv", bad])
+        with open(bad) if os.path.exists(bad) else open(os.devnull) as f:
+            check(r.returncode == 0 and [x["model"] for x in csv.DictReader(f)] == [f"{D}-5-5-{C}"] and
+                  "skipped hidden=7: --jac-target: hidden:2 does not exist" in r.stdout,
+                  f"--jac-target hidden:2 over a grid of --hidden: exit {r.returncode}, stdout {r.stdout!r}, "
+                  f"stderr {r.stderr!r}")
+        if os.path.exists(bad):
+            os.unlink(bad)
+        r = run(["profile", "--device", "cpu", "--data", "usps", "--jac-lambda", "0.1", "--jac-target", "hidden:2",
+                 "--grid", "hidden=5 7", "--csv", bad], expect=2)
+        check(r.stderr == "jacnoise: --jac-target: hidden:2 does not exist; this model has hidden layers [1, 1]\n" and
+              not r.stdout and not os.path.exists(bad), f"--jac-target hidden:2, no grid's model has it: {r.stderr!r}")
         # 10^5 combinations, the most a grid may have: taken (then all skipped by a cost cap
         # below every step's, so none is profiled).
         most = "; ".join(f"{k}={' '.join(str(i) for i in range(first, first + 10))}"

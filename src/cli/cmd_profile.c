@@ -247,12 +247,37 @@ static void cell_config(const jn_config *base, const grid *g, long cells, long c
     }
 }
 
+static long grid_cells(const grid *g)
+{
+    long cells = 1;
+    for (int i = 0; i < g->n; i++)
+        cells *= g->axis[i].n;
+    return cells;
+}
+
+/* The options as a grid runs them, its values in place of the command line's: refused (the
+ * command line's reason recorded) only where no combination is a configuration, not where
+ * the command line alone is none (--jac-target hidden:2 with --grid 'hidden=5,5 7,7' and the
+ * default --hidden of one layer); a combination that is none is skipped as it runs. */
+static int grid_check(const jn_config *base, const grid *g)
+{
+    if (!jn_config_check(base))
+        return 0;
+    const long cells = grid_cells(g);
+    for (long cell = 0; cell < cells; cell++) {
+        jn_config cfg;
+        char label[512];
+        cell_config(base, g, cells, cell, &cfg, label, sizeof label);
+        if (!jn_config_check(&cfg))
+            return 0;
+    }
+    return jn_config_check(base);
+}
+
 static int run_grid(const jn_config *base, const grid *gp, const jn_dataset *train, const jn_profile_machine *machine)
 {
     const grid g = *gp;
-    long cells = 1;
-    for (int i = 0; i < g.n; i++)
-        cells *= g.axis[i].n;
+    const long cells = grid_cells(&g);
     jn_profile_result *rows = calloc((size_t)cells, sizeof *rows);
     char (*keys)[4096] = calloc((size_t)cells, sizeof *keys);
     long *row_cell = calloc((size_t)cells, sizeof *row_cell);  /* each row's combination, for messages */
@@ -336,7 +361,7 @@ int jn_cmd_profile(int argc, char **argv)
     int rc = jn_cli_parse(argc, argv, JN_CMD_PROFILE, &cfg);
     if (rc)
         return rc > 0 ? 0 : jn_cli_fail(JN_EXIT_USAGE);
-    if (jn_config_check(&cfg))
+    if (!cfg.grid[0] && jn_config_check(&cfg))  /* a grid's: with its values (grid_check) */
         return jn_cli_fail(JN_EXIT_USAGE);
     /* The device as training picks it: --device auto takes a CUDA device when there is one. */
     const int cuda = jn_backend_uses_cuda(cfg.device);
@@ -374,7 +399,7 @@ int jn_cmd_profile(int argc, char **argv)
      * output is not a file the command reads (a grid file, the --config). */
     grid g;
     const char *out_option = cfg.grid[0] ? "--csv" : "--json", *out = cfg.grid[0] ? cfg.csv : cfg.json;
-    if ((cfg.grid[0] && parse_grid(cfg.grid, &g)) ||
+    if ((cfg.grid[0] && (parse_grid(cfg.grid, &g) || grid_check(&cfg, &g))) ||
         (out[0] && (jn_output_file_check(out_option, out, "--config", cfg.config_file) ||
                     jn_output_file_check(out_option, out, "--grid", cfg.grid))) ||
         (cfg.grid[0] ? jn_profile_csv_replaceable(cfg.csv) : cfg.json[0] && jn_profile_json_replaceable(cfg.json)))
