@@ -805,8 +805,9 @@ def main():
         # than the training set is skipped like a target the model lacks.
         r = run(["profile", "--device", "cpu", "--data", "usps", "--hidden", "5", "--jac-lambda", "0.1", "--reps", "2",
                  "--warmup", "0", "--grid", "jac-target=hidden:2", "--csv", bad], expect=1)
-        check("skipped" in r.stdout and "its 1 combination skipped;" in r.stderr and len(r.stderr.splitlines()) == 1,
-              f"all skipped: stderr {r.stderr!r}")
+        check(r.stdout.startswith(f"grid: 1 combination; results in {bad}\n") and "skipped" in r.stdout and
+              "its 1 combination skipped;" in r.stderr and len(r.stderr.splitlines()) == 1,
+              f"all skipped: stdout {r.stdout!r}, stderr {r.stderr!r}")
         check(not os.path.exists(bad), "all skipped: wrote the CSV")
         # The command line's options are checked with the grid's values in place: a target that
         # the default --hidden lacks is a grid over models that have it, the one that lacks it

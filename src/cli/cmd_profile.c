@@ -285,7 +285,7 @@ static int run_grid(const jn_config *base, const grid *gp, const jn_dataset *tra
         free(rows), free(keys), free(row_cell);
         return jn_fail("--grid: out of memory for %ld configurations", cells);
     }
-    jn_print(stdout, "grid: %ld combinations; results in %s\n", cells, base->csv);
+    jn_print(stdout, "grid: %ld combination%s; results in %s\n", cells, cells == 1 ? "" : "s", base->csv);
     printf("%-22s %5s %-16s %10s %10s %7s %10s %9s %9s\n", "model", "B", "penalty", "us/step", "floor us", "/floor",
            "plain us", "overhead", "FLOPs");
     int n_rows = 0, rc = 0, failed = 0;
