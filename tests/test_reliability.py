@@ -173,6 +173,41 @@ def stop_by_signal(tmp, job, reference, sig, code, what, ignored=False):
     print(f"{name}: stopped with exit {code} at \"{summary['message']}\", resumed to the same bytes")
 
 
+def shown_state(last):
+    """The state line of `show` for a checkpoint, up to its counts."""
+    p = run(["show", last])
+    return next((l[len("state: "):] for l in p.stdout.splitlines() if l.startswith("state: ")), "").split(", ")[0]
+
+
+def show_stopped_runs(tmp):
+    """`show` of a run's last.ckpt says whether it runs: one paused by --max-steps or by SIGINT
+    said "running", as its checkpoint records until the run ends. Paused, it says so and how to
+    go on; killed (no summary, its lock free), stopped; its lock held by a trainer, running."""
+    folder = os.path.join(tmp, "show-paused")
+    last = os.path.join(folder, "last.ckpt")
+    job = ["train", "--data", "usps", "--hidden", "16", "--train-limit", "500", "--valid", "100", "--patience", "0",
+           "--progress", "never", "--out", folder]
+    run(job + ["--epochs", "2", "--max-steps", "7"])
+    state = shown_state(last)
+    check(state == "paused (--max-steps; --resume continues it)", f"show of a --max-steps pause: state {state!r}")
+    p = subprocess.Popen([BIN] + job[:-1] + [folder, "--resume", "--epochs", "100000"], stdout=subprocess.PIPE,
+                         stderr=subprocess.PIPE, text=True)
+    p.stdout.readline()  # "jacnoise: resuming ...": the handlers are in place
+    p.send_signal(signal.SIGINT)
+    p.communicate(timeout=600)
+    check(p.returncode == 130, f"show: the run to interrupt ended with {p.returncode}, expected 130")
+    state = shown_state(last)
+    check(state == "paused (interrupted; --resume continues it)", f"show of an interrupted run: state {state!r}")
+    os.remove(os.path.join(folder, "summary.json"))  # as a run killed in training leaves it
+    state = shown_state(last)
+    check(state.startswith("stopped (") and "killed" in state, f"show of a killed run: state {state!r}")
+    with open(os.path.join(folder, "lock"), "a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        state = shown_state(last)
+    check(state == "running", f"show of a run whose lock a trainer holds: state {state!r}")
+    print("show: paused, interrupted, killed and training runs said as such")
+
+
 def repeated_stops(tmp):
     """SIGINT and SIGTERM in turn, four times, each a little after another epoch ended, in a run
     that writes its checkpoints every 3 epochs with a decaying learning rate: each stop writes
@@ -844,6 +879,7 @@ def main():
     stop_by_signal(tmp, job, reference, signal.SIGHUP, 143, "terminated (its terminal hung up)")
     stop_by_signal(tmp, job, reference, signal.SIGHUP, 143, "", ignored=True)
     repeated_stops(tmp)
+    show_stopped_runs(tmp)
     broken_pipe(tmp, job, reference)
     full_disk(tmp, job)
     divergence(tmp)

@@ -62,6 +62,38 @@ static void show_device(const char *checkpoint)
     jn_print(stdout, "device: %s%s\n", d->backend, line[0] ? line : " (its details not recorded)");
 }
 
+/* The state of the run a checkpoint stands in. last.ckpt records "running" until the run ends,
+ * so one paused (--max-steps, a signal) or killed read as running: its folder tells them apart.
+ * A trainer holds the folder's lock while it trains, and a run in progress has no summary.json
+ * (one that stops writes it, at last.ckpt's step). A copied checkpoint, or a folder without
+ * locks, is said as recorded. */
+static void run_state(const char *path, const jn_checkpoint *ck, char *out, size_t cap)
+{
+    const jn_train_state *s = &ck->state;
+    snprintf(out, cap, "%s", jn_run_status_name(s->status));
+    if (s->status != JN_RUN_RUNNING || !ck->velocity)  /* ended, or a best.ckpt: its epoch's state */
+        return;
+    char lock[JN_PATH_MAX + 16], summary[JN_PATH_MAX + 16];
+    jn_cli_beside(lock, sizeof lock, path, "lock");
+    jn_cli_beside(summary, sizeof summary, path, "summary.json");
+    int fd;
+    if (jn_lock_file_shared(lock, &fd) != 0)  /* a trainer holds it (or it does not open) */
+        return;
+    const int unlocked = fd >= 0;
+    if (unlocked)
+        close(fd);
+    jn_summary_file f;
+    if (!access(summary, F_OK) && !jn_summary_read(summary, &f) && f.s.steps == s->global_step &&
+        f.s.epochs_done == s->epoch) {
+        if (!strcmp(f.status, "paused") || !strcmp(f.status, "interrupted"))
+            snprintf(out, cap, "paused (%s; --resume continues it)",
+                     strcmp(f.status, "paused") ? f.status : "--max-steps");
+    } else if (unlocked && access(summary, F_OK)) {
+        snprintf(out, cap, "stopped (no process trains it and it recorded no end: killed or crashed; --resume "
+                 "continues it)");
+    }
+}
+
 static void show_checkpoint(const char *path, const jn_checkpoint *ck)
 {
     char shape[256];
@@ -69,7 +101,9 @@ static void show_checkpoint(const char *path, const jn_checkpoint *ck)
     const jn_train_state *s = &ck->state;
     jn_print(stdout, "%s: jacnoise checkpoint, version %d, %s\n", path, ck->version, JN_REAL_NAME);
     printf("model: %s (%zu parameters)\n", shape, ck->model.n_params);
-    printf("state: %s, %d epoch%s done", jn_run_status_name(s->status), s->epoch, s->epoch == 1 ? "" : "s");
+    char state[256];
+    run_state(path, ck, state, sizeof state);
+    printf("state: %s, %d epoch%s done", state, s->epoch, s->epoch == 1 ? "" : "s");
     if (s->batch)
         printf(" and %ld batch%s of epoch %d", s->batch, s->batch == 1 ? "" : "es", s->epoch + 1);
     printf(", %llu step%s", (unsigned long long)s->global_step, s->global_step == 1 ? "" : "s");
