@@ -99,6 +99,24 @@ def rule_at_pause(tmp, early):
               f"{what}: best.ckpt's state or parameters differ")
 
 
+def rule_at_finish(tmp, early):
+    """A run that finished its --epochs, resumed with more and a smaller --patience that its
+    epochs without improvement reach, stops early at once, with the bytes of a run given that
+    patience (it stopped there): it trained on, past where that patience stops it. `early`
+    runs 30 epochs; patience_rule's run stopped early, 3 epochs after its best."""
+    stopped = os.path.join(tmp, "patience-3")
+    at = len(metrics(stopped))
+    finished = os.path.join(tmp, "finished-then-patience")
+    run(early[:early.index("--epochs")] + ["--epochs", str(at), "--patience", "0", "--out", finished])
+    p = run(["train", "--out", finished, "--resume", "--epochs", "30", "--patience", "3", "--progress", "never"])
+    check(f"stopped early after epoch {at}: no better validation error for 3 epochs;" in p.stdout and
+          "\nepoch " not in p.stdout, f"finished, resumed with more --epochs and --patience 3: {p.stdout[-300:]!r}")
+    check(read(os.path.join(stopped, "last.ckpt")) == read(os.path.join(finished, "last.ckpt")) and
+          metrics(stopped) == metrics(finished),
+          "finished, resumed with more --epochs and --patience 3: last.ckpt or metrics.jsonl differ from the run "
+          "given --patience 3")
+
+
 def best_ahead(tmp):
     """A best.ckpt ahead of last.ckpt (a crash between their writes, or a divergence between
     --checkpoint-epochs, writes best.ckpt first) is written again from last.ckpt's best
@@ -330,6 +348,7 @@ def main():
           f"early-stopped, resumed without epochs left: {p.stdout[-300:]!r}")
     patience_rule(tmp, early)
     rule_at_pause(tmp, early)
+    rule_at_finish(tmp, early)
     best_ahead(tmp)
     weight_decay_term(tmp, early)
     schedule_and_shuffle(tmp)

@@ -241,13 +241,10 @@ static int open_resumed(jn_job *job, const jn_config *cli)
         return jn_fail("--epochs %d: %s has %s %d epoch%s; give at least that many", job->cfg.epochs,
                        job->last_path, ck->state.batch > 0 ? "started" : "done", reached, reached == 1 ? "" : "s");
     restore_best(job, &ck->state);
-    /* A run that stopped goes on where the command line now allows more: epochs left and,
-     * for one stopped early, a patience its epochs without improvement do not reach (0: off). */
+    /* A run that stopped goes on where the rule given now would not have stopped it: epochs
+     * left and a patience its epochs without improvement do not reach (0: off). */
     jn_train_state *st = &ck->state;
-    const int patience = job->cfg.patience;
-    const int may_go_on = st->status == JN_RUN_FINISHED ||
-                          (st->status == JN_RUN_EARLY_STOPPED && (patience == 0 || st->bad_epochs < patience));
-    if (may_go_on && st->epoch < job->cfg.epochs) {
+    if (st->status != JN_RUN_RUNNING && epoch_end_status(st, &job->cfg) == JN_RUN_RUNNING) {
         st->status = JN_RUN_RUNNING;
         /* Ended at its best epoch, best.ckpt said "finished"; now one epoch of a longer run, it
          * is written again as running, as restore_best rebuilds it, which cannot know the run
@@ -256,6 +253,13 @@ static int open_resumed(jn_job *job, const jn_config *cli)
             job->best_state = *st;
             job->best_unsaved = 1;
         }
+    }
+    /* One that finished its epochs, given more and a smaller --patience its epochs without
+     * improvement reach, stops early there: it trained on, an epoch or more past where that
+     * patience stops it. */
+    else if (st->status == JN_RUN_FINISHED && st->epoch < job->cfg.epochs) {
+        st->status = JN_RUN_EARLY_STOPPED;
+        job->last_unsaved = 1;
     }
     /* One paused at an epoch's end (--max-steps) that the rule given now ends (fewer --epochs, a
      * smaller --patience) ends there, as a run given that rule from the start: trained on, it
