@@ -8,7 +8,7 @@ and that capture's failed end are each named by the call, not by a variable).
 Each fault must end the run with one line naming the launcher or the allocation (an
 allocation's file:line, call and error too), exit 1, no emulator finding (NVTX ranges closed,
 no use of freed memory), nothing left allocated or open at exit (allocation faults) and no run
-folder unless training had begun; a launch failing inside a sweep group's captured step fails
+folder unless the run wrote a result; a launch failing inside a sweep group's captured step fails
 that group only; the strict copies must change nothing. Skipped (77) without
 a CUDA device, and on a real GPU, where these faults cannot be injected.
 
@@ -52,8 +52,14 @@ def leaked(p):
     return [m.group(0) for m in report] if any(int(n) for m in report for n in m.groups()) else []
 
 
+def left(out):
+    """What a failed run left in its run folder: its files, None where there is no folder."""
+    return sorted(os.listdir(out)) if os.path.isdir(out) else None
+
+
 def failed_launches(tmp):
-    """Each phase's launcher fails once; the message names it."""
+    """Each phase's launcher fails once; the message names it. Each fails before the run writes
+    a result (its first epoch's end), so no run folder is left."""
     # The stacked step's kernels run with the tangent penalty; a second copy needs its own
     # input rows (the first copy's come with the gather).
     stacked = ["--jac-lambda", "0.1", "--jac-noise", "0.2", "--jac-target", "output", "--jac-copies", "2"]
@@ -79,6 +85,7 @@ def failed_launches(tmp):
         check(len(own) == 1 and f": {launcher}: " in own[0] and "too many resources" in own[0],
               f"{what}: expected one line naming {launcher}, got {own}")
         check(not findings, f"{what}: emulator findings {findings}")
+        check(left(out) is None, f"{what}: left {left(out)} in its run folder")
         print(f"{what}: {own[0] if own else p.stderr[-200:]}")
 
 
@@ -137,8 +144,9 @@ def failed_allocations(tmp):
               f"{what}: expected one out-of-memory line, got {own}")
         check(not findings, f"{what}: emulator findings {findings}")
         check(not leaked(p), f"{what}: left behind at exit: {leaked(p)}")
-        started = os.path.exists(os.path.join(out, "config.txt"))
-        check(not os.path.exists(out) or started, f"{what}: a run folder without a run")
+        # Only the config.txt and lock it made looked like a run.
+        check(left(out) is None or not set(left(out)) <= {"config.txt", "lock"},
+              f"{what}: a run folder without a result: {left(out)}")
         if own:
             messages.add(own[0])
             # A launcher reporting the allocation's error took an old error for its own.

@@ -50,6 +50,7 @@ static int save_checkpoint(jn_job *job, const char *path, int best_only)
         .data_crc = job->data_crc,
     };
     const double start = jn_wall_seconds();
+    job->wrote = 1;
     const int rc = jn_checkpoint_write(path, &ck);
     checkpoint_seconds += jn_wall_seconds() - start;
     checkpoint_files++;
@@ -399,12 +400,17 @@ void jn_job_free(jn_job *job)
     if (!job)
         return;
     /* A run that failed before its folder changed (no data, a checkpoint refused), or one
-     * with nothing to do, leaves the folder as it found it. */
-    if (job->lock_made && !job->committed)
+     * with nothing to do, leaves the folder as it found it; so does a new run that failed
+     * before it wrote any result (device memory at its first step): the config.txt and lock
+     * it made looked like a run. */
+    const int undo = !job->committed || (!job->resume && !job->wrote);
+    if (undo && job->config_made)
+        remove(job->config_path);
+    if (job->lock_made && undo)
         jn_unlock_remove(job->lock_path, job->lock_fd);
     else if (job->lock_fd >= 0)
         close(job->lock_fd);
-    if (job->folder_made && !job->committed)
+    if (job->folder_made && undo)
         rmdir(job->cfg.out);
     jn_checkpoint_free(&job->resumed);
     free(job->params);
@@ -492,6 +498,7 @@ int jn_job_commit(jn_job *job)
         return -1;
     if (job->resume ? jn_metrics_truncate(job->metrics_path, job->state.epoch) : remove_stale(job->metrics_path))
         return -1;
+    job->config_made = !file_exists(job->config_path);
     if (remove_stale(job->summary_path) || write_config(job))
         return -1;
     job->committed = 1;
@@ -570,6 +577,7 @@ int jn_job_end_epoch(jn_job *job, double valid_error, double test_error)
      * checkpoint-epochs epochs only: a resume then replays the epochs since, to the same
      * bytes; the last epoch of a run is always written. best.ckpt goes with it (save_best). */
     const int write_last = st->status != JN_RUN_RUNNING || st->epoch % job->cfg.checkpoint_epochs == 0;
+    job->wrote = 1;
     if (jn_metrics_append(job->metrics_path, &m) || (write_last && save_last(job)))
         return -1;
     job->epoch_start = jn_wall_seconds();
@@ -580,8 +588,9 @@ int jn_job_end_epoch(jn_job *job, double valid_error, double test_error)
     return 0;
 }
 
-static int write_summary(const jn_job *job, const char *status, const char *message, double test_error)
+static int write_summary(jn_job *job, const char *status, const char *message, double test_error)
 {
+    job->wrote = 1;
     const jn_train_state *st = &job->state;
     jn_run_summary s = {
         .status = status,

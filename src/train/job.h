@@ -31,6 +31,8 @@ struct jn_job {
     int lock_fd;                /* RUN/lock, held; -1 before it is taken */
     int lock_made, folder_made; /* this job created RUN/lock, the folder: gone again unless committed */
     int committed;              /* jn_job_commit changed the folder */
+    int config_made;            /* the commit created config.txt */
+    int wrote;                  /* a result of the run (checkpoint, metrics line, summary) was written, or tried */
     int busy;                   /* another process holds the lock */
     int slot;                   /* its slot in a group; -1 outside one */
     jn_device_info device;      /* its group's backend's, for summary.json ("" before it has one) */
