@@ -351,6 +351,17 @@ def check_rules(scratch):
     p = reproduce(["--budget", "smoke", "--out", os.path.join(scratch, "jobs"), "--jobs", "257"])
     check(p.returncode == 2 and "--jobs" in p.stderr and p.stderr.count("\n") == 1 and
           not os.path.exists(os.path.join(scratch, "jobs")), f"--jobs 257: exit {p.returncode}, {p.stderr!r}")
+    # A jacnoise sweep's or run's folder as --out: refused before anything is written (the
+    # table replaced a sweep's results.csv, its folders mixed with the sweep's).
+    for name, what in (("sweep.spec", "a sweep"), ("config.txt", "a training run")):
+        other = os.path.join(scratch, "other-" + name)
+        os.makedirs(other)
+        with open(os.path.join(other, name), "w") as f:
+            f.write("data = usps\n")
+        p = reproduce(["--budget", "smoke", "--sets", "usps", "--rows", "mlp", "--no-plots", "--out", other])
+        check(p.returncode == 2 and p.stderr == f"reproduce: --out {other} holds {what} ({name}), not a "
+              "reproduction: choose another --out\n" and os.listdir(other) == [name],
+              f"--out holding {name}: exit {p.returncode}, {p.stderr!r}, {os.listdir(other)}")
     # tool_files (which writes every table): a write that fails halfway leaves the old file and
     # no temporary file; one that succeeds replaces it.
     target = os.path.join(scratch, "table.md")

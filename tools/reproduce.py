@@ -28,8 +28,8 @@ Writes to DIR:
   reproduce.json                                   the budget and the wall time of each call
 
 Exit status: 0 the table complete; 1 a sweep failed, a cell without a result, or another
-error (one line); 2 a bad command line, or an --out that holds another budget; 130 / 143
-stopped by SIGINT / SIGTERM (or SIGHUP, its terminal closing, unless under nohup), with the table of the cells finished by then (130 / 143 and one
+error (one line); 2 a bad command line, or an --out that holds another budget, a jacnoise sweep
+or a training run; 130 / 143 stopped by SIGINT / SIGTERM (or SIGHUP, its terminal closing, unless under nohup), with the table of the cells finished by then (130 / 143 and one
 line, no table, for a Ctrl-C / SIGTERM before the sweeps start, as during --plan).
 
 JACNOISE (default: build/jacnoise of this script's checkout) is the program. Needs matplotlib for the pictures (Debian:
@@ -147,7 +147,7 @@ BUDGETS = {
 }
 
 
-# Status 2 for an --out that holds another budget, as for a bad command line.
+# Status 2 for an --out that holds another budget, a sweep or a run, as for a bad command line.
 fail = tool_files.failing("reproduce")
 
 
@@ -1085,6 +1085,11 @@ def main():
         ap.error(f"--jobs {args.jobs}: out of range [1, 256]")
     if not args.plan and not args.out:
         ap.error("--out DIR is required (the results folder)")
+    # The table's results.csv would replace a sweep's, and its sweeps land among a run's files:
+    # refused as jacnoise's --out refuses the other command's folder.
+    for name, what in (("sweep.spec", "a sweep"), ("config.txt", "a training run")):
+        if args.out and os.path.exists(os.path.join(args.out, name)):
+            fail(f"--out {args.out} holds {what} ({name}), not a reproduction: choose another --out", 2)
     budget = BUDGETS[args.budget]
     out = args.out or "."
     # The pictures' tool (plot_analysis.py) runs the program too: the same one.
