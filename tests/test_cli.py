@@ -582,6 +582,16 @@ def config_cases(d, usps):
                                                            "cpu"] + dry, 2,
                      ["jacnoise: --out trainrun holds a training run (config.txt), not a sweep: choose another --out"],
                      d, absent=["trainrun/runs", "trainrun/sweep.spec"])
+    # tools/reproduce.py's results folder as a sweep's or a run's: the sweep's results.csv
+    # replaced the table's, and either one's files made the tool refuse the folder after.
+    os.makedirs(os.path.join(d, "table"), exist_ok=True)
+    write(os.path.join(d, "table", "reproduce.json"), '{"budget": "smoke", "calls": []}\n')
+    refused = "holds tools/reproduce.py's results (reproduce.json), not a"
+    for name, args in (("sweep --out", ["sweep", "--spec", "one.spec", "--out", "table", "--device", "cpu"]),
+                       ("sweep --dry-run --out", ["sweep", "--spec", "one.spec", "--out", "table", "--dry-run"]),
+                       ("train --out", ["train", "--out", "table", "--resume=auto"])):
+        expect_error(f"{name} a reproduction's folder", args, 2, [f"jacnoise: --out table {refused}"], d,
+                     absent=["table/runs", "table/sweep.spec", "table/config.txt"])
     # step --dump replaced any file but a checkpoint: a run's config.txt lost to a step state.
     if usps:
         write(os.path.join(d, "config.txt"), "lr=0.1\n")

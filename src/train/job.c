@@ -471,10 +471,16 @@ int jn_out_folder_check(const char *option, const char *dir, int sweep)
     struct stat st;
     if (stat(dir, &st) == 0 && !S_ISDIR(st.st_mode))  /* not 'DIR/runs: cannot create folder' */
         return jn_fail("%s%s%s: exists and is not a folder", lead, gap, dir);
-    char spec[JN_PATH_MAX + 16], config[JN_PATH_MAX + 16];
-    if (jn_path_join(spec, sizeof spec, dir, "sweep.spec") || jn_path_join(config, sizeof config, dir, "config.txt"))
+    char spec[JN_PATH_MAX + 16], config[JN_PATH_MAX + 16], table[JN_PATH_MAX + 16];
+    if (jn_path_join(spec, sizeof spec, dir, "sweep.spec") || jn_path_join(config, sizeof config, dir, "config.txt") ||
+        jn_path_join(table, sizeof table, dir, "reproduce.json"))
         return -1;
     const int has_spec = access(spec, F_OK) == 0, has_config = access(config, F_OK) == 0;
+    /* tools/reproduce.py's results folder: a sweep's results.csv replaced its table's, and
+     * either one's files there made the tool refuse the folder (as a sweep's or a run's). */
+    if (!has_spec && !has_config && access(table, F_OK) == 0)
+        return jn_fail("%s%s%s holds tools/reproduce.py's results (reproduce.json), not a %s: choose another %s", lead,
+                       gap, dir, sweep ? "sweep" : "training run", again);
     if (sweep && has_config && !has_spec)
         return jn_fail("%s%s%s holds a training run (config.txt), not a sweep: choose another %s", lead, gap, dir,
                        again);
