@@ -8,8 +8,8 @@ the check's Nsight Compute CSV, on a CSV written the way ncu writes it (and on f
 not), in every build; so are the command lines of tools/gpu-check.sh, tools/emu-check.sh and
 tools/device-prepare.sh (--help and bad arguments answered before anything is built or
 written; a DATA_DIR given is used, from where it was given, or refused; a failed download
-keeps device/debs), and that --reproduce --dry-run runs its smoke table in a folder of its
-own. The rest is skipped (77) where CUDA is not built in."""
+keeps device/debs), that emu-check fails where the emulator's build ran not each GPU-labelled
+test, and that --reproduce --dry-run runs its smoke table in a folder of its own. The rest is skipped (77) where CUDA is not built in."""
 import os
 import shutil
 import subprocess
@@ -290,10 +290,38 @@ def device_tools(scratch):
         recorded()
 
 
+def emu_check_counts(scratch):
+    """emu-check.sh fails where the emulator's build ran none of the GPU-labelled tests, or not
+    each of them: it passed with zero (an emulator build.sh stub in a checkout holding one
+    labelled test; every other step fails for want of a program, which is not what is checked)."""
+    co = checkout_with(scratch, "emu-co", "emu-check.sh")
+    os.makedirs(os.path.join(co, "tests"))
+    with open(os.path.join(co, "tests", "engine.cmake"), "w") as f:
+        f.write("jn_py_test(test_a test_a.py LABELS gpu TIMEOUT 60)\njn_py_test(test_b test_b.py LABELS device)\n")
+    open(os.path.join(co, "tests", "CMakeLists.txt"), "w").close()
+    stubs = os.path.join(scratch, "emu-stubs")
+    os.makedirs(stubs)
+    data = os.path.join(scratch, "data-all")
+    script(os.path.join(stubs, "build.sh"), 'mkdir -p "$2/bin"; echo "JACNOISE_BIN=$2/bin/jacnoise" > "$2/build.env"\n'
+                                            '[ -z "$STUB_RAN" ] || echo "PY_TEST=$STUB_RAN /dev/null" >> "$2/build.env"')
+    for ran, want in (("", "emu-check: FAILED: 0 GPU-labelled test(s) ran; not run: test_a"),
+                      ("test_other", "emu-check: FAILED: 1 GPU-labelled test(s) ran; not run: test_a"),
+                      ("test_a", None)):
+        res = os.path.join(scratch, f"emu-res-{ran or 'none'}")
+        p = subprocess.run([os.path.join(co, "tools", "emu-check.sh"), os.path.join(scratch, f"emu-build-{ran}"), res],
+                           env=dict(os.environ, JACNOISE_EMU=stubs, JACNOISE_DATA=data, STUB_RAN=ran),
+                           capture_output=True, text=True, timeout=300)
+        lines = open(os.path.join(res, "summary.txt")).read().splitlines() if os.path.isdir(res) else []
+        said = [line for line in lines if "GPU-labelled" in line]
+        check(p.returncode == 1 and said == ([want] if want else []),
+              f"emu-check.sh, the build's GPU tests {ran or 'none'}: exit {p.returncode}, {said}, expected {want}")
+
+
 def main():
     scratch = tempfile.mkdtemp(prefix="jn_gpu_check_")
     kernel_table(scratch)  # needs no GPU: checked in every build
     device_tools(scratch)  # nor these
+    emu_check_counts(scratch)
     info = subprocess.run([BIN, "info"], capture_output=True, text=True).stdout
     if "cuda: built in" not in info or not os.access(os.path.join(BUILD, "bench", "bench_cuda_step"), os.X_OK):
         print("CUDA is not built in: the device check has nothing to dry-run; skipped (kernel_times.py checked)")

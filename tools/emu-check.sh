@@ -7,7 +7,7 @@
 # lock-step test under the race check and with shuffled blocks, `check` of every kind of penalty
 # pass under the race check, the step and sweep benchmarks at --small, and the paper's table
 # at the smoke budget on the CUDA backend. Any failure, emulator finding or sanitizer report
-# fails it. CI runs it on every commit (.ci/run); a developer runs the same:
+# fails it, and so does a GPU-labelled test that did not run. CI runs it on every commit (.ci/run); a developer runs the same:
 #
 #   tools/emu-check.sh [BUILD_DIR [RESULTS_DIR]]      (defaults: build-emu, emu-results)
 #   tools/emu-check.sh --help
@@ -102,17 +102,31 @@ BIN=$(cd "$BUILD/bin" && pwd)
 J=$BIN/jacnoise
 
 # The GPU-labelled tests (tests/*.cmake, LABELS gpu), as build.sh found them.
+ran=" "
 for t in $(cd "$BIN" && ls test_* 2>/dev/null); do
     step "$t" "$BIN/$t"
+    ran="$ran$t "
 done
 while read -r line; do
     case $line in
     PY_TEST=*)
         set -- ${line#PY_TEST=}
         step "$1" env JACNOISE_BIN="$J" /usr/bin/python3 "$2"
+        ran="$ran$1 "
         ;;
     esac
 done <"$BUILD/build.env"
+# A build that found none of them (a layout build.sh does not read, a renamed label) ran no
+# GPU test and passed: each labelled test must have run.
+missing=""
+for t in $(sed -nE 's/.*jn_(c|py)_test\((\w+) [^)]*LABELS[^)]*\<gpu\>.*/\2/p' tests/*.cmake tests/CMakeLists.txt); do
+    case $ran in *" $t "*) ;; *) missing="$missing $t" ;; esac
+done
+n=$(echo $ran | wc -w)
+if [ "$n" = 0 ] || [ -n "$missing" ]; then
+    say "emu-check: FAILED: $n GPU-labelled test(s) ran${missing:+; not run:$missing}"
+    failures=$((failures + 1))
+fi
 
 # The paper's table at the smoke budget on the CUDA backend (the device path of
 # tools/reproduce.py: sweeps in lock-step groups, the table, a stop and resume).
