@@ -78,10 +78,20 @@ def tools():
     return names
 
 
+def jacnoise_info(**env):
+    """`jacnoise info`'s output, env added to the environment. A failing info ends the test
+    (exit 1): read as "no device", it made every GPU test skip, and pass as skipped."""
+    p = subprocess.run([BIN, "info"], capture_output=True, text=True, env=dict(os.environ, **env))
+    if p.returncode != 0:
+        print(f"FAIL: jacnoise info: exit {p.returncode}: {p.stderr[-2000:]}", flush=True)
+        sys.exit(1)
+    return p
+
+
 def cuda_device_visible():
     """Whether the program has CUDA built in and sees a device (the GPU tests skip, 77, without)."""
-    info = subprocess.run([BIN, "info"], capture_output=True, text=True).stdout
-    if "cuda: built in" not in info or " 0 device(s)" in info:
+    out = jacnoise_info().stdout
+    if "cuda: built in" not in out or " 0 device(s)" in out:
         print("no CUDA device visible (or no CUDA in this build): skipped")
         return False
     return True
@@ -90,10 +100,10 @@ def cuda_device_visible():
 def emulated():
     """Whether the device is the CUDA emulator's (../shared/emu, which reports itself on stderr
     under EMU_VERBOSE=1): None where no CUDA device is visible."""
-    info = subprocess.run([BIN, "info"], capture_output=True, text=True, env=dict(os.environ, EMU_VERBOSE="1"))
-    if "cuda: built in" not in info.stdout or " 0 device(s)" in info.stdout:
+    p = jacnoise_info(EMU_VERBOSE="1")
+    if "cuda: built in" not in p.stdout or " 0 device(s)" in p.stdout:
         return None
-    return "[cuda-emu]" in info.stderr
+    return "[cuda-emu]" in p.stderr
 
 
 def stub(folder, name, body):

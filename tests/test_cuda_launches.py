@@ -13,7 +13,7 @@ import re
 import subprocess
 import sys
 
-from harness import BIN, check, finish, scratch
+from harness import BIN, check, emulated, finish, scratch
 
 BASE = ["train", "--device", "cuda", "--cuda-graph", "off", "--data", "usps", "--train-limit", "200", "--valid",
         "50", "--batch", "20", "--epochs", "1", "--lr", "0.05", "--progress", "never"]
@@ -47,8 +47,7 @@ def counts(args, folder):
 
 
 def main():
-    info = subprocess.run([BIN, "info"], capture_output=True, text=True, env=dict(os.environ, EMU_VERBOSE="1"))
-    if "[cuda-emu]" not in info.stderr or " 0 device(s)" in info.stdout:
+    if not emulated():
         print("skipped: launches are counted under the CUDA emulator only")
         return 77
     with scratch("jacnoise-launches-") as tmp:

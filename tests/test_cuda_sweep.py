@@ -25,7 +25,7 @@ import sys
 import tempfile
 
 import ckpt
-from harness import BIN, check, finish, run, same_run
+from harness import BIN, check, emulated, finish, run, same_run
 
 SPEC = """data = usps
 hidden = 8
@@ -45,13 +45,6 @@ seed = choice(1, 2, 3)
 samples = 2
 checkpoint-steps = 3
 """
-
-
-def emulated():
-    p = subprocess.run([BIN, "info"], capture_output=True, text=True, env=dict(os.environ, EMU_VERBOSE="1"))
-    if "cuda: built in" not in p.stdout or " 0 device(s)" in p.stdout:
-        return None
-    return "[cuda-emu]" in p.stderr
 
 
 def sweep(spec, out, *extra, expect=0, **kw):

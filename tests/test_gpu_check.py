@@ -9,14 +9,17 @@ not), in every build; so are the command lines of tools/gpu-check.sh, tools/emu-
 tools/device-prepare.sh (--help and bad arguments answered before anything is built or
 written; a DATA_DIR given is used, from where it was given, or refused; a failed download
 keeps device/debs), that emu-check fails where the emulator's build ran not each GPU-labelled
-test, and that --reproduce --dry-run runs its smoke table in a folder of its own. The rest is skipped (77) where CUDA is not built in."""
+test, that a GPU-labelled Python test fails (not skips) where `jacnoise info` fails, and that
+--reproduce --dry-run runs its smoke table in a folder of its own. The rest is skipped (77)
+where CUDA is not built in."""
 import os
+import re
 import shutil
 import subprocess
 import sys
 import tempfile
 
-from harness import BIN, check, failures, finish
+from harness import BIN, check, failures, finish, jacnoise_info
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 BUILD = os.path.dirname(os.path.abspath(BIN))
@@ -317,13 +320,30 @@ def emu_check_counts(scratch):
               f"emu-check.sh, the build's GPU tests {ran or 'none'}: exit {p.returncode}, {said}, expected {want}")
 
 
+def gpu_tests_failing_info(scratch):
+    """Each GPU-labelled Python test, where `jacnoise info` fails, fails (exit 1, naming info's
+    exit): info's output was read without its exit status, as no device, and the test skipped
+    (77), so that a broken program passed every GPU test as skipped."""
+    fake = os.path.join(scratch, "info-fails")
+    script(fake, '[ "$1" = info ] && { echo "info broke" >&2; exit 3; }; exit 0')
+    with open(os.path.join(ROOT, "tests", "engine.cmake")) as f:
+        tests = re.findall(r"jn_py_test\(\w+ (\S+)[^)]*LABELS[^)]*\bgpu\b", f.read())
+    check(tests, "tests/engine.cmake: no GPU-labelled Python test found")
+    for name in tests:
+        p = subprocess.run([sys.executable, os.path.join(ROOT, "tests", name)], env=dict(os.environ, JACNOISE_BIN=fake),
+                           capture_output=True, text=True, timeout=120)
+        check(p.returncode == 1 and "jacnoise info: exit 3: info broke" in p.stdout,
+              f"{name} with a failing jacnoise info: exit {p.returncode}, expected 1: {p.stdout[-300:]!r}")
+
+
 def main():
     scratch = tempfile.mkdtemp(prefix="jn_gpu_check_")
     kernel_table(scratch)  # needs no GPU: checked in every build
     device_tools(scratch)  # nor these
     emu_check_counts(scratch)
-    info = subprocess.run([BIN, "info"], capture_output=True, text=True).stdout
-    if "cuda: built in" not in info or not os.access(os.path.join(BUILD, "bench", "bench_cuda_step"), os.X_OK):
+    gpu_tests_failing_info(scratch)
+    bench = os.path.join(BUILD, "bench", "bench_cuda_step")
+    if "cuda: built in" not in jacnoise_info().stdout or not os.access(bench, os.X_OK):
         print("CUDA is not built in: the device check has nothing to dry-run; skipped (kernel_times.py checked)")
         return finish("kernel_times and the device tools", scratch) if failures else (
             shutil.rmtree(scratch, ignore_errors=True) or 77)

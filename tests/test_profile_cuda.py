@@ -18,7 +18,7 @@ import re
 import subprocess
 import sys
 
-from harness import BIN, check, finish, run, scratch
+from harness import BIN, check, emulated, finish, run, scratch
 from test_profile import C, D, check_floor_ratio, check_profile, profile_json
 
 CASES = [
@@ -39,11 +39,6 @@ SUMMARY = re.compile(r"exit summary: .*?(\d+) kernel launches .*?(\d+) GEMM call
 GRID_LINE = re.compile(r"^\S+ +\d+ +.+? +(?P<us>[0-9.]+) +[0-9.]+ +[0-9.]+x +(?P<plain>[0-9.]+) +[0-9.]+x +[0-9.]+x$")
 
 
-def emulated():
-    info = subprocess.run([BIN, "info"], capture_output=True, text=True, env=dict(os.environ, EMU_VERBOSE="1"))
-    return "[cuda-emu]" in info.stderr
-
-
 def emu_counts(opts, steps, folder):
     """(kernel launches, GEMM calls) of a whole `train` run of `steps` steps, graph off."""
     env = {k: v for k, v in os.environ.items() if k != "EMU_LOG"}
@@ -57,11 +52,10 @@ def emu_counts(opts, steps, folder):
 
 
 def main():
-    info = subprocess.run([BIN, "info"], capture_output=True, text=True).stdout
-    if "cuda: built in" not in info or " 0 device(s)" in info:
+    emu = emulated()
+    if emu is None:
         print("no CUDA device visible (or no CUDA in this build): skipped")
         return 77
-    emu = emulated()
     with scratch("jn_profile_cuda_") as tmp:
         for label, opts, sizes, B, target, layer, proj, copies in CASES:
             out = os.path.join(tmp, "p.json")
