@@ -730,7 +730,7 @@ def durable_merge(tmp, launcher=(), label="merge"):
     the rename (its fsync, or a syncfs of the file system), each rename and each run folder made
     synced before the merge ends (the folder's fsync, or a syncfs), and no temporary file
     left. launcher: what runs the merge (a command before the program's), in folders named
-    after `label`."""
+    after `label`. Returns how many renames it checked; None where the merge was not traced."""
     strace = shutil.which("strace")
     if not strace:
         check(False, "durable merge: strace is missing (Debian: strace; tools/setup.sh installs it)")
@@ -753,6 +753,7 @@ def durable_merge(tmp, launcher=(), label="merge"):
     left = glob.glob(os.path.join(runs, "*", "*.tmp"))
     check(not left, f"durable {label}: temporary files left: {left}")
     print(f"durable {label}: {renames} renames checked")
+    return renames
 
 
 SYNC_CALLS = "openat,fsync,syncfs,rename,close,mkdir,mkdirat"
