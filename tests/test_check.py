@@ -99,7 +99,7 @@ def predictions_apart(tmp, env):
           f"expected {(n - counts[k], n - counts[j], 0)}")
     check(re.search(r"^errors: .*  FAIL$", p.stdout, re.M), f"predictions apart: errors line not failed: {p.stdout}")
     want = (f"jacnoise: check: the CUDA engine misclassified {n - counts[k]} examples, the CPU reference "
-            f"{n - counts[j]}: {counts[j] - counts[k]} apart, more than the 0 near ties\n")
+            f"{n - counts[j]}: {counts[j] - counts[k]} apart step by step, more than the 0 near ties\n")
     check(p.stderr == want, f"predictions apart: stderr {p.stderr!r}, expected {want!r}")
 
 
