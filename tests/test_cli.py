@@ -1090,16 +1090,21 @@ def state_cases(d, best, last):
     # wonder whether the run was there.
     if expect_ok("train: one step", ["train", "--max-steps", "1", "--out", "one-step"] + tiny, d):
         e("eval: best.ckpt before the first epoch ends", ["eval", "--checkpoint", "one-step/best.ckpt"],
-          ["one-step/best.ckpt: no such file", "no best checkpoint yet", "one-step/last.ckpt"], 1)
+          ["--checkpoint one-step/best.ckpt: no such file", "no best checkpoint yet", "one-step/last.ckpt"], 1)
         e("show: best.ckpt before the first epoch ends", ["show", "one-step/best.ckpt"],
           ["one-step/best.ckpt: no such file", "no best checkpoint yet", "one-step/last.ckpt"], 1)
         # A run folder given for its checkpoint ("is a folder, not a file" named neither file).
         for folder in ("one-step", "one-step/"):
             for args in (["eval", "--checkpoint", folder], ["step", "--checkpoint", folder, "--dump", "x.step"],
                          ["show", folder]):
+                named = "" if args[0] == "show" else "--checkpoint "
                 e(f"{args[0]}: the run folder {folder}", args,
-                  [f"{folder}: is a run folder, not a checkpoint: give one-step/best.ckpt (its best parameters) or "
-                   "one-step/last.ckpt (where it stands)"], 1)
+                  [f"{named}{folder}: is a run folder, not a checkpoint: give one-step/best.ckpt (its best parameters) "
+                   "or one-step/last.ckpt (where it stands)"], 1)
+    # A checkpoint that does not open is named by its option, as --config's file is.
+    for args in (["eval", "--checkpoint", "missing.ckpt"], ["step", "--checkpoint", "missing.ckpt", "--dump", "x.step"]):
+        e(f"{args[0]}: a missing --checkpoint", args,
+          ["jacnoise: --checkpoint missing.ckpt: cannot open: No such file or directory"], 1)
     show_matches_checkpoint(d, "paused/last.ckpt")
     write(os.path.join(d, "best-earlier.ckpt"), with_state(good, epoch=2, batch=0, global_step=8, best_epoch=1))
     show_matches_checkpoint(d, "best-earlier.ckpt")  # the best epoch is not the last

@@ -152,12 +152,12 @@ def main():
     half = len(blob) // 2
     refused_as_jacnoise(blob[:half], f"byte {half}: truncated: {half} bytes, expected {len(blob)}")
     # A whole file with bytes added after it was "checksum mismatch ... corrupt": they are counted
-    # where the header says it ends (eval and show in the same words).
+    # where the header says it ends (eval and show in the same words; eval's file named by its option).
     added = f"byte {len(blob)}: 3 unexpected bytes after the checkpoint's end (its header gives {len(blob)} bytes)"
     refused_as_jacnoise(blob + b"abc", added)
     for cmd in (["show"], ["eval", "--checkpoint"]):
         c = run(cmd + [bad], expect=1).stderr
-        check(c == f"jacnoise: {bad}: {added}\n", f"bytes added: jacnoise {cmd[0]} says {c!r}")
+        check(c == f"jacnoise: {' '.join(cmd[1:] + [bad])}: {added}\n", f"bytes added: jacnoise {cmd[0]} says {c!r}")
     # Cut inside the header: at least its fields up to the next that can be counted (the value
     # size and layer count; the sizes, parameter count and configuration length), and a checksum.
     for cut, least in ((12, 24), (20, 20 + 4 * len(m["sizes"]) + 12 + 4)):

@@ -22,6 +22,9 @@ const char *jn_last_error(void);
 /* Prefixes the last error with context ("loading checkpoint: ..."); returns -1. */
 int jn_fail_context(const char *fmt, ...) JN_PRINTF(1, 2);
 
+/* Whether the last error starts with value, escaped, and a colon ("FILE: cannot open"). */
+int jn_error_names(const char *value);
+
 /* Names the last error's file or folder by the option that gave it, one style for every
  * option ("--out DIR: ...", as "--dump FILE: is a folder"): an error that starts with value
  * ("FILE: cannot open: ...") becomes "--opt FILE: cannot open: ...", another gets

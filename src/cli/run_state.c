@@ -174,7 +174,11 @@ static int load(jn_cli_state *st, const jn_config *cli, int same_run)
 int jn_cli_state_load(jn_cli_state *st, const jn_config *cli, int same_run)
 {
     memset(st, 0, sizeof *st);
-    const int rc = load(st, cli, same_run);
+    int rc = load(st, cli, same_run);
+    /* As --config's and --dump's: a message about the checkpoint ("FILE: cannot open") names
+     * its option; one about the data it names keeps its own start. */
+    if (rc < 0 && cli->checkpoint[0] && jn_error_names(cli->checkpoint))
+        rc = jn_fail_option("--checkpoint", cli->checkpoint);
     /* eval and the reference run on the CPU: its threads set once the state loads, as train
      * warns once its run can start (a checkpoint or data that cannot load is one error line,
      * not a warning and it). */

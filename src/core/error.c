@@ -193,12 +193,17 @@ int jn_fail_context(const char *fmt, ...)
     return -1;
 }
 
-int jn_fail_option(const char *option, const char *value)
+int jn_error_names(const char *value)
 {
     char escaped[sizeof last_error];
     const size_t n = jn_escape_text(escaped, sizeof escaped, value);
+    return !strncmp(last_error, escaped, n) && last_error[n] == ':';
+}
+
+int jn_fail_option(const char *option, const char *value)
+{
     /* A reader's or writer's line starts with the name it was given ("FILE: cannot open"). */
-    if (!strncmp(last_error, escaped, n) && last_error[n] == ':')
+    if (jn_error_names(value))
         return jn_fail("%s %s", option, last_error);
     return jn_fail_context("%s %s", option, value);
 }
