@@ -208,7 +208,9 @@ def option_cases(d):
       ["--epochs 99999999999999999999: out of range [1, 1000000]"])
     e("epochs underflow", ["train", "--epochs", "-99999999999999999999"],
       ["--epochs -99999999999999999999: out of range"])
-    e("integer given a fraction", ["train", "--epochs", "1.5"], ["--epochs", "1.5"])
+    # A non-integer is told the range as a value out of it is: it said only 'expected an integer'.
+    e("integer given a fraction", ["train", "--epochs", "1.5"], ["--epochs 1.5: expected an integer in [1, 1000000]"])
+    e("integer given an exponent", ["step", "--batch", "1e2"], ["--batch 1e2: expected an integer in [1, 65536]"])
     e("lr nan", ["train", "--lr", "nan"], ["--lr", "finite"])
     e("jac-noise inf", ["train", "--jac-noise", "inf"], ["--jac-noise", "finite"])
     e("lr overflow to inf", ["train", "--lr", "1e400"], ["--lr", "too large"])
@@ -295,8 +297,8 @@ def option_cases(d):
     e("seed -1", ["train", "--seed", "-1"], ["--seed -1: out of range [0, 18446744073709551615]"])
     e("seed overflow", ["train", "--seed", "99999999999999999999999"],
       ["--seed 99999999999999999999999: out of range [0, 18446744073709551615]"])
-    e("seed nan", ["train", "--seed", "nan"], ["--seed nan: expected an integer"])
-    e("seed 1.5", ["train", "--seed", "1.5"], ["--seed 1.5: expected an integer"])
+    e("seed nan", ["train", "--seed", "nan"], ["--seed nan: expected an integer in [0, 18446744073709551615]"])
+    e("seed 1.5", ["train", "--seed", "1.5"], ["--seed 1.5: expected an integer in [0, 18446744073709551615]"])
     e("positional argument", ["train", "extra"], ["extra"])
     e("positional after options", ["data", "--valid", "3", "usps"], ["usps"])
     e("single dash", ["train", "-lr", "0.1"], ["-lr"])

@@ -620,11 +620,13 @@ static void format_interval(const option *o, char *out, size_t cap)
         write_interval(out, cap, o->min, o->max, o->open);
 }
 
-static int fail_range(const option *o, const char *value)
+/* "out of range [1, 1000000]"; a non-integer for an integer option is told the range too:
+ * '--epochs 1e2' said only 'expected an integer'. */
+static int fail_range(const option *o, const char *value, const char *reason)
 {
     char interval[64];
     format_interval(o, interval, sizeof interval);
-    return fail_value(o, value, "out of range %s", interval);
+    return fail_value(o, value, "%s %s", reason, interval);
 }
 
 static int set_number(jn_config *cfg, const option *o, const char *value)
@@ -651,7 +653,7 @@ static int set_number(jn_config *cfg, const option *o, const char *value)
         if (parsed < 0)
             return fail_value(o, value, "expected a finite decimal number (like 0.01 or 1e-3)");
         if (!in_range(o, v))
-            return fail_range(o, value);
+            return fail_range(o, value, "out of range");
         *(double *)field = zero_unsigned(v);
         return 0;
     }
@@ -661,19 +663,19 @@ static int set_number(jn_config *cfg, const option *o, const char *value)
          * is (parse_long_text): '--seed +5' said 'expected an integer'. */
         const char *digits = value + (*value == '-' || (*value == '+' && isdigit((unsigned char)value[1])));
         if (!*digits || strspn(digits, "0123456789") != strlen(digits))
-            return fail_value(o, value, "expected an integer");
+            return fail_range(o, value, "expected an integer in");
         unsigned long long v = strtoull(value, &end, 10);
         if ((*value == '-' && v) || errno == ERANGE)
-            return fail_range(o, value);
+            return fail_range(o, value, "out of range");
         *(uint64_t *)field = (uint64_t)v;
         return 0;
     }
     long v;
     const int parsed = parse_long_text(value, &v);
     if (parsed < 0)
-        return fail_value(o, value, "expected an integer");
+        return fail_range(o, value, "expected an integer in");
     if (parsed > 0 || !in_range(o, (double)v))  /* an integer beyond a long is beyond every range */
-        return fail_range(o, value);
+        return fail_range(o, value, "out of range");
     if (o->kind == K_INT)
         *(int *)field = (int)v;
     else
