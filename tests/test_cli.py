@@ -215,6 +215,11 @@ def option_cases(d):
     e("jac-noise inf", ["train", "--jac-noise", "inf"], ["--jac-noise", "finite"])
     e("lr overflow to inf", ["train", "--lr", "1e400"], ["--lr", "too large"])
     e("lr underflow to 0", ["train", "--lr", "1e-400"], ["--lr 1e-400: too small for a double"])
+    # A subnormal is a double (glibc's strtod marks it ERANGE): it was 'too small for a double'.
+    # Options parse in order: the refusal of the --epochs after it shows --lr taken.
+    for tiny_lr in ("1e-310", "4.9e-324"):
+        e(f"lr subnormal {tiny_lr}", ["train", "--lr", tiny_lr, "--epochs", "0"], ["jacnoise: --epochs 0: out of range"])
+    e("lr-decay subnormal", ["train", "--lr-decay", "1e-310", "--epochs", "0"], ["jacnoise: --epochs 0: out of range"])
     e("curv-noise -inf", ["eval", "--curv-noise", "-inf"], ["--curv-noise"])
     e("eval-noise negative", ["eval", "--eval-noise", "0,-0.1"], ["--eval-noise", "-0.1"])
     e("eval-noise nan", ["eval", "--eval-noise", "nan"], ["--eval-noise", "nan"])

@@ -155,8 +155,8 @@ char *jn_config_trim(char *s);
 
 /* A number as a person writes one, in decimal: [+-]digits[.digits][e[+-]digits] (".5" and
  * "5." too), nothing around it; not what strtod takes besides (hex, inf, nan, white space).
- * Returns 0 with *v, 1 where it is such a number but beyond a double (*v is strtod's), -1
- * where it is not one. */
+ * Returns 0 with *v (a subnormal too), 1 where it is such a number but beyond a double (*v is
+ * strtod's: 0 or infinity), -1 where it is not one. */
 int jn_parse_decimal(const char *s, double *v);
 /* The shortest decimal form that reads back as the same double ("0.1", not
  * "0.10000000000000001"): how config.txt and the reports write an option's value. */

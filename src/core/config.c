@@ -878,7 +878,9 @@ int jn_parse_decimal(const char *s, double *v)
         return -1;
     errno = 0;
     *v = strtod(s, NULL);
-    return errno == ERANGE;
+    /* glibc's ERANGE also marks a subnormal it holds (1e-310): only an overflow, or a nonzero
+     * number that became 0, is beyond a double. */
+    return errno == ERANGE && (*v == 0 || isinf(*v));
 }
 
 int jn_parse_whole(const char *s, long *v)
