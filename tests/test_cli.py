@@ -657,6 +657,9 @@ def config_cases(d, usps):
     p = expect_ok("one training example", tiny + ["--train-limit", "1", "--batch", "300", "--out", "one"], d)
     check("one training example", p is not None and "jacnoise: warning: --batch 300 is more than the 1 training "
           "example: each epoch is one step over it\n" in p.stderr, f"stderr: {p.stderr if p else ''!r}")
+    # Its one step ends epoch 1: the pause stands before any step of epoch 2 ("in epoch 2" said one was taken).
+    check("one training example", p is not None and "paused after 1 step (--max-steps) at the end of epoch 1; "
+          in p.stdout, f"stdout: {p.stdout if p else ''!r}")
     expect_error("one training example left", tiny + ["--valid", "7290", "--train-limit", "2", "--out", "left"], 1,
                  ["--train-limit 2: only 1 training example is available"], d)
     p = expect_ok("a step of one row", ["step", "--data", "usps", "--hidden", "8", "--batch", "1", "--dump", "row.bin"],

@@ -256,17 +256,18 @@ def main():
     check(summary["status"] == "paused" and summary["steps"] == 7 and "in epoch 1;" in summary["message"],
           f"pause summary: {summary}")
     # The second at an epoch's end (ceil(600 / 32) = 19 batches an epoch): the epoch ends, and
-    # is evaluated, before the pause, which stands at the next epoch's start.
+    # is evaluated, before the pause, which stands at the next epoch's start, none of whose
+    # steps was taken ("in epoch 3" said otherwise).
     run(["train", "--out", paused, "--resume", "--max-steps", "38", "--progress", "never"])
     summary = json.load(open(os.path.join(paused, "summary.json")))
-    check(summary["steps"] == 38 and "in epoch 3;" in summary["message"] and summary["epochs"] == 2 and
+    check(summary["steps"] == 38 and "at the end of epoch 2;" in summary["message"] and summary["epochs"] == 2 and
           [m["epoch"] for m in metrics(paused)] == [1, 2], f"second pause, at epoch 2's end: {summary}, "
           f"metrics of epochs {[m['epoch'] for m in metrics(paused)]}")
     # A --max-steps the run is past already pauses it where it stands, saying that it counts
     # the run's steps, not the call's.
     p = run(["train", "--out", paused, "--resume", "--max-steps", "20", "--progress", "never"])
     summary = json.load(open(os.path.join(paused, "summary.json")))
-    check(summary["steps"] == 38 and "paused after 38 steps in epoch 3, already past --max-steps 20 (the run's "
+    check(summary["steps"] == 38 and "paused after 38 steps at the end of epoch 2, already past --max-steps 20 (the run's "
           "steps in total, not this call's)" in p.stdout, f"--max-steps 20 at step 38: {p.stdout[-300:]!r}")
     run(["train", "--out", paused, "--resume", "--progress", "never"])
     same_run(ref, paused, "paused at steps 7 and 38, resumed")

@@ -390,17 +390,22 @@ static int settle(jn_group *g, jn_job_source *src)
                 return -1;
             if (saved)
                 continue;
+            /* Steps that end an epoch pause at the next one's start, of which no step was taken:
+             * "in epoch 2" there read as a step of it done. */
+            char where[48];
+            snprintf(where, sizeof where, "%s epoch %d", st->batch ? "in" : "at the end of",
+                     st->batch ? st->epoch + 1 : st->epoch);
             /* Past the limit only where the call started past it: --max-steps counts the run's
              * steps, not the call's, which "paused after 1222 steps (--max-steps)" left to guess
              * from a --max-steps 700. */
             if (st->global_step > (uint64_t)job->cfg.max_steps)
                 snprintf(message, sizeof message,
-                         "paused after %llu steps in epoch %d, already past --max-steps %ld (the run's steps in "
-                         "total, not this call's); %s",
-                         (unsigned long long)st->global_step, st->epoch + 1, job->cfg.max_steps, src->to_continue);
+                         "paused after %llu steps %s, already past --max-steps %ld (the run's steps in total, not "
+                         "this call's); %s",
+                         (unsigned long long)st->global_step, where, job->cfg.max_steps, src->to_continue);
             else
-                snprintf(message, sizeof message, "paused after %llu step%s (--max-steps) in epoch %d; %s",
-                         (unsigned long long)st->global_step, st->global_step == 1 ? "" : "s", st->epoch + 1,
+                snprintf(message, sizeof message, "paused after %llu step%s (--max-steps) %s; %s",
+                         (unsigned long long)st->global_step, st->global_step == 1 ? "" : "s", where,
                          src->to_continue);
             mark_ending(g, s, "paused", JN_EXIT_OK, message);
         }
