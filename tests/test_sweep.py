@@ -1935,7 +1935,7 @@ def quoted_advice(tmp):
     for what, pattern, want in [
             ("merge again", r"then merge again: (jacnoise sweep merge .*)\n", ["jacnoise", "sweep", "merge", merged, a]),
             ("results", r"\(jacnoise sweep merge (.*) writes it\)", [merged]),
-            ("plots", r"plots: tools/plot_sweep.py (.*) \(writes ", [merged])]:
+            ("plots", r"plots: tools/plot_sweep.py (.*) \(from the jacnoise checkout; writes ", [merged])]:
         found = re.search(pattern, shown)
         check(words(found) == want, f"status's {what} command for {merged}: {shown!r}")
     err = io.StringIO()

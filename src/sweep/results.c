@@ -237,8 +237,11 @@ static void print_plots(const char *dir, FILE *f)
     if (d)
         closedir(d);
     char word[JN_SHELL_WORD_CAP(JN_PATH_MAX)];
+    /* The binary does not know where its checkout is: the tool's path, named from there, failed
+     * as given from any other folder. */
     if (!shown)
-        jn_print(f, "plots: tools/plot_sweep.py %s (writes %s/*.png)\n", jn_shell_word(word, sizeof word, dir), plots);
+        jn_print(f, "plots: tools/plot_sweep.py %s (from the jacnoise checkout; writes %s/*.png)\n",
+                 jn_shell_word(word, sizeof word, dir), plots);
 }
 
 static int by_text(const void *a, const void *b) { return strcmp(*(const char *const *)a, *(const char *const *)b); }
