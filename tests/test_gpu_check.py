@@ -59,7 +59,8 @@ def ncu_row(launch, kernel, metric, unit, value):
 
 def kernel_table(scratch):
     """kernel_times.py: launches, mean and total microseconds, MB and GB/s per kernel, in the
-    order the kernels first ran, a dash for the rate of a kernel that took no time; one line
+    order the kernels first ran, a dash for the rate of a kernel that took no time, a file
+    starting with a byte-order mark read alike; one line
     and exit 1 for a file that is not such a CSV (a value that is not a decimal number >= 0, a
     launch ID not a whole one, a row of another length, a unit not the base one), naming the file's line, or not a text
     file at all (a folder, a binary file), saying so."""
@@ -93,6 +94,15 @@ def kernel_table(scratch):
     got = [line.split()[:2] for line in p.stdout.splitlines()[1:]]
     check(p.returncode == 0 and got == [[names[0], "1"], [names[1], "1"]],
           f"kernel_times.py, names alike in their first 60 characters: exit {p.returncode}: {p.stdout}{p.stderr}")
+    # Saved again by a spreadsheet, which starts the file with a UTF-8 byte-order mark: the
+    # header is still the first line (it was read as no kernel rows at all).
+    bom = os.path.join(scratch, "bom.csv")
+    with open(bom, "w", encoding="utf-8-sig") as f:
+        f.write(NCU_HEADER + "\n" + ncu_row(0, "k()", "gpu__time_duration.sum", "ns", "5000") + "\n")
+    p = subprocess.run([sys.executable, script, bom], capture_output=True, text=True, timeout=60)
+    got = [line.split()[:3] for line in p.stdout.splitlines()[1:]]
+    check(p.returncode == 0 and not p.stderr and got == [["k", "1", "5.00"]],
+          f"kernel_times.py, a CSV with a byte-order mark: exit {p.returncode}: {p.stdout}{p.stderr}")
     zero = os.path.join(scratch, "zero.csv")
     with open(zero, "w") as f:
         f.write(NCU_HEADER + "\n" + ncu_row(0, "k()", "dram__bytes.sum", "byte", "64") + "\n" +

@@ -31,7 +31,8 @@ def read(path):
             if line.startswith('"'):
                 yield line
 
-    with open(path, newline="") as f:
+    # utf-8-sig: a spreadsheet saves the CSV with a byte-order mark, which hid the header's quote
+    with open(path, newline="", encoding="utf-8-sig") as f:
         rows = csv.DictReader(quoted(f))
         for row in rows:
             try:
