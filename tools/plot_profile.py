@@ -24,7 +24,6 @@ MARKERS = "osD^v"  # of the line pictures' series: the first ten, the next ten, 
 MAX_INCHES = 590
 
 
-TEXT_COLUMNS = ("model", "target", "estimator", "backend", "blas_core")
 NUMBER_COLUMNS = ["batch", "threads", "peak_gflops", "step_us", "floor_us", "ratio_to_floor", "plain_us",
                   "plain_floor_us", "overhead_ratio", "flop_ratio"] + [f"{p}_us" for p in PHASES]
 # The plain step's ratio to its floor, round by round as ratio_to_floor is. Older tables lack
