@@ -362,6 +362,16 @@ def check_rules(scratch):
         check(p.returncode == 2 and p.stderr == f"reproduce: --out {other} holds {what} ({name}), not a "
               "reproduction: choose another --out\n" and os.listdir(other) == [name],
               f"--out holding {name}: exit {p.returncode}, {p.stderr!r}, {os.listdir(other)}")
+    # A file as --out: refused as jacnoise refuses it (exit 2, before anything runs); it was
+    # exit 1 once the sweeps were about to start, naming FILE/specs.
+    afile = os.path.join(scratch, "afile")
+    with open(afile, "w") as f:
+        f.write("mine\n")
+    p = reproduce(["--budget", "smoke", "--sets", "usps", "--rows", "mlp", "--no-plots", "--out", afile])
+    with open(afile) as f:
+        kept = f.read()
+    check(p.returncode == 2 and p.stderr == f"reproduce: --out {afile}: exists and is not a folder\n" and
+          kept == "mine\n", f"--out naming a file: exit {p.returncode}, {p.stderr!r}, {kept!r}")
     # tool_files (which writes every table): a write that fails halfway leaves the old file and
     # no temporary file; one that succeeds replaces it.
     target = os.path.join(scratch, "table.md")
@@ -942,7 +952,8 @@ def main():
               f"the driver SIGKILLed: its sweeps were not stopped, they ran to their end (statuses {statuses})")
 
         # Bad options and a budget that is not the folder's: one line, exit 2 as argparse's; a
-        # folder that is not there or cannot be made: exit 1.
+        # folder that is not there or cannot be made (below a file: a file itself is exit 2, in
+        # check_rules): exit 1.
         for args, word, status in [(["--budget", "small", "--out", out], "smoke", 2),
                                    (["--budget", "smoke", "--out", out, "--sets", "cifar"], "cifar", 2),
                                    (["--budget", "smoke", "--out", out, "--rows", "mlp,cnn"], "cnn", 2),
@@ -951,7 +962,7 @@ def main():
                                    (["--budget", "smoke", "--out", out, "--sets", ","], "--sets", 2),
                                    (["--budget", "smoke", "--out", out, "--rows", ","], "--rows", 2),
                                    (["--budget", "smoke", "--out", out, "--data-dir", os.path.join(d, "none")], "--data-dir", 1),
-                                   (["--budget", "smoke", "--out", os.path.join(out, "results.csv")], "--out", 1)]:
+                                   (["--budget", "smoke", "--out", os.path.join(out, "results.csv", "sub")], "--out", 1)]:
             p = reproduce(args)
             check(p.returncode == status and word in p.stderr and p.stderr.count("\n") == 1,
                   f"{args}: exit {p.returncode}, expected {status}, stderr {p.stderr!r}")

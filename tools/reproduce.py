@@ -28,7 +28,7 @@ Writes to DIR:
   reproduce.json                                   the budget and the wall time of each call
 
 Exit status: 0 the table complete; 1 a sweep failed, a cell without a result, or another
-error (one line); 2 a bad command line, or an --out that holds another budget, a jacnoise sweep
+error (one line); 2 a bad command line, or an --out that is a file or holds another budget, a jacnoise sweep
 or a training run; 130 / 143 stopped by SIGINT / SIGTERM (or SIGHUP, its terminal closing, unless under nohup), with the table of the cells finished by then (130 / 143 and one
 line, no table, for a Ctrl-C / SIGTERM before the sweeps start, as during --plan).
 
@@ -1085,6 +1085,9 @@ def main():
         ap.error(f"--jobs {args.jobs}: out of range [1, 256]")
     if not args.plan and not args.out:
         ap.error("--out DIR is required (the results folder)")
+    # As jacnoise refuses it, before anything runs: the folder's making failed only as the sweeps began.
+    if args.out and os.path.exists(args.out) and not os.path.isdir(args.out):
+        fail(f"--out {args.out}: exists and is not a folder", 2)
     # The table's results.csv would replace a sweep's, and its sweeps land among a run's files:
     # refused as jacnoise's --out refuses the other command's folder.
     for name, what in (("sweep.spec", "a sweep"), ("config.txt", "a training run")):
