@@ -383,7 +383,7 @@ def local_gpus_failure(tmp, spec):
 
 def local_gpus_shards(tmp):
     """tools/sweep-local-gpus.sh with a stand-in for jacnoise (it logs its arguments): an empty
-    CUDA_VISIBLE_DEVICES is no GPU, whatever nvidia-smi lists; no program where JACNOISE
+    CUDA_VISIBLE_DEVICES is no GPU, whatever nvidia-smi lists (one line, naming the CPU sweep instead); no program where JACNOISE
     says, a SPEC that is no file and a DIR that is a file are one line each, DIR not made; --help prints the usage; an empty
     entry in CUDA_VISIBLE_DEVICES ("3,5,") is no GPU, so that every shard of the count runs, and
 one with glob characters ("*") is one GPU, not the files of the current folder;
@@ -429,10 +429,13 @@ one with glob characters ("*") is one GPU, not the files of the current folder;
     os.makedirs(smi)
     stub(smi, "nvidia-smi", "printf '0\\n1\\n'")
     hidden = os.path.join(tmp, "fake-hidden")
-    p = subprocess.run([script, spec, hidden], env=dict(env, CUDA_VISIBLE_DEVICES="",
+    p = subprocess.run([script, spec, hidden, "--seeds", "2"], env=dict(env, CUDA_VISIBLE_DEVICES="",
                        PATH=smi + os.pathsep + env["PATH"]), stdin=subprocess.DEVNULL, capture_output=True, text=True,
                        timeout=60)
-    check(p.returncode == 1 and "no GPU found (CUDA_VISIBLE_DEVICES lists none)" in p.stderr and
+    # It names the way on: the CPU sweep, with --jobs and the options given (it said only that no GPU was found).
+    cpu = f"{fake} sweep --spec {spec} --out {hidden} --jobs N --seeds 2"
+    check(p.returncode == 1 and p.stderr == f"{script}: no GPU found (CUDA_VISIBLE_DEVICES lists none); on the CPU, "
+          f"N runs at a time: {cpu}\n" and
           not os.path.exists(log) and not os.path.exists(hidden),
           f"sweep-local-gpus.sh with CUDA_VISIBLE_DEVICES empty: exit {p.returncode}: {p.stderr!r}")
     # No program there: one line naming it, before DIR is made (each shard failed alike); so

@@ -6,7 +6,8 @@
 #   tools/sweep-local-gpus.sh --help
 #
 # GPUs: those listed in CUDA_VISIBLE_DEVICES (set and empty: none, as CUDA reads it), else,
-# where it is unset, every one nvidia-smi lists. Each shard logs to DIR/shard-I.log; a shard
+# where it is unset, every one nvidia-smi lists; with none, exit 1 and the command that runs
+# the sweep on the CPU instead. Each shard logs to DIR/shard-I.log; a shard
 # that fails is named with its exit status and its log's last line; a SPEC that is no file or a
 # DIR that is no folder is refused first (exit 2), nothing made, and so are a bad spec or option
 # (jacnoise's line and exit status, once, not once per shard). Interrupting this script
@@ -55,7 +56,7 @@ count=$(set -- $gpus; echo $#)
 if [ "$count" -eq 0 ]; then
     where="CUDA_VISIBLE_DEVICES lists none"
     [ -n "${CUDA_VISIBLE_DEVICES+set}" ] || where="CUDA_VISIBLE_DEVICES is unset and nvidia-smi lists none"
-    echo "$0: no GPU found ($where)" >&2
+    echo "$0: no GPU found ($where); on the CPU, N runs at a time: $bin sweep --spec $spec --out $dir --jobs N${*:+ $*}" >&2
     exit 1
 fi
 # The spec and options (a shard's command line, checked with --dry-run: nothing written): a bad
