@@ -3,7 +3,7 @@
 runs with no device visible and must stop for that reason alone, so that a command line the
 lent GPU would refuse fails here. Then the same with a jacnoise that refuses the profile's
 options: the dry run must name those steps and fail. GPU_CHECK_ONLY: only the steps its
-patterns name run, the others say they were skipped. And tools/kernel_times.py, which tables
+patterns name run, the others say they were skipped; a build path holding a space runs as one. And tools/kernel_times.py, which tables
 the check's Nsight Compute CSV, on a CSV written the way ncu writes it (and on files that are
 not), in every build; so are the command lines of tools/gpu-check.sh, tools/emu-check.sh and
 tools/device-prepare.sh (--help and bad arguments answered before anything is built or
@@ -394,6 +394,17 @@ def main():
         line = step_line(lines, name)
         expected = f"{name}: {ACCEPTED}" if name in wanted else f"{name}: skipped (GPU_CHECK_ONLY)"
         check(line == expected, f"GPU_CHECK_ONLY: {name}: {line or 'no line'}")
+    # A build folder whose path holds a space: the program's path is one word (it was split at
+    # the space, each step's command "not found" for another reason than the missing GPU).
+    spaced = os.path.join(scratch, "a folder", "the build")
+    os.makedirs(os.path.dirname(spaced))
+    os.symlink(BUILD, spaced)
+    wanted = ["check_tf32", "profile_b100", "peers", "sweep64"]
+    rc, lines = dry_run(scratch, "spaced", spaced, GPU_CHECK_ONLY=",".join(wanted))
+    check(rc == 0, f"dry run with a build path holding a space: exit {rc}, expected 0")
+    for name in wanted:
+        line = step_line(lines, name)
+        check(line == f"{name}: {ACCEPTED}", f"build path holding a space: {name}: {line or 'no line'}")
     return finish("gpu-check dry-run", scratch)
 
 

@@ -208,7 +208,7 @@ else
     fi
 
     step configure 90 cmake -S . -B "$build" -DCMAKE_BUILD_TYPE=Release -DJACNOISE_CUDA=ON -DJACNOISE_REQUIRE_TORCH=OFF \
-        ${data:+-DJACNOISE_TEST_DATA=$data} "${cmake_deps[@]}" || { tail -n 20 "$out/configure.log" >>"$summary"; exit 1; }
+        ${data:+"-DJACNOISE_TEST_DATA=$data"} "${cmake_deps[@]}" || { tail -n 20 "$out/configure.log" >>"$summary"; exit 1; }
     grep -E "jacnoise: (CBLAS|CUDA)" "$out/configure.log" | sed 's/^-- //' >>"$summary"
     # The reproduction needs the program only.
     step build 240 cmake --build "$build" -j"$(nproc)" $([ $reproduce = 1 ] && echo "--target jacnoise") ||
@@ -267,7 +267,7 @@ if [ -f "$out/gpu_tests.log" ]; then
 fi
 J=$build/jacnoise
 MNIST_NJ="--data mnist --hidden 1000,1000 --batch 100 --lr 0.05 --steps 3 --jac-lambda 0.1 --jac-noise 0.3 --jac-target output"
-gpu_step check_tf32 60 $J check --precision tf32 $MNIST_NJ
+gpu_step check_tf32 60 "$J" check --precision tf32 $MNIST_NJ
 [ -f "$out/check_tf32.log" ] && grep -E "^TF32 tolerance|^  |^(passed|FAILED):" "$out/check_tf32.log" >>"$summary"
 
 # Where the toolkit keeps its tools when they are not on PATH.
@@ -281,12 +281,12 @@ SMALL="--data usps --hidden 64,32 --batch 50 --lr 0.05 --jac-lambda 0.1 --jac-no
 sanitizer=$(tool compute-sanitizer)
 if [ -n "$sanitizer" ]; then
     for tool in memcheck racecheck initcheck; do
-        gpu_step "sanitizer_$tool" 50 "$sanitizer" --tool "$tool" --error-exitcode 9 $J check $SMALL --steps 2
+        gpu_step "sanitizer_$tool" 50 "$sanitizer" --tool "$tool" --error-exitcode 9 "$J" check $SMALL --steps 2
         [ -f "$out/sanitizer_$tool.log" ] && grep -E "SUMMARY|^(passed|FAILED):" "$out/sanitizer_$tool.log" |
             sed "s/^/  $tool: /" >>"$summary"
     done
     rm -rf "$out/sanitized-run"
-    gpu_step sanitizer_memcheck_train 60 "$sanitizer" --tool memcheck --error-exitcode 9 $J train --device cuda \
+    gpu_step sanitizer_memcheck_train 60 "$sanitizer" --tool memcheck --error-exitcode 9 "$J" train --device cuda \
         $SMALL --train-limit 500 --valid 100 --epochs 1 --progress never --out "$out/sanitized-run"
     [ -f "$out/sanitizer_memcheck_train.log" ] && grep -E "SUMMARY" "$out/sanitizer_memcheck_train.log" |
         sed 's/^/  memcheck (train): /' >>"$summary"
@@ -301,7 +301,7 @@ gpu_step bench_cuda 120 "$build/bench/bench_cuda_step" --reps 100
 # B = 100 in TF32 (CUDA events per phase with the graph off, the graph-replayed step, the floor).
 PROFILE="--device cuda --data mnist --hidden 1000,1000 --jac-lambda 0.1 --jac-noise 0.3 --jac-target output --reps 30"
 for run in b100:"--batch 100" b1000:"--batch 1000" b100_tf32:"--batch 100 --precision tf32"; do
-    gpu_step "profile_${run%%:*}" 60 $J profile $PROFILE ${run#*:} --json "$out/profile_${run%%:*}.json"
+    gpu_step "profile_${run%%:*}" 60 "$J" profile $PROFILE ${run#*:} --json "$out/profile_${run%%:*}.json"
     [ -f "$out/profile_${run%%:*}.log" ] && sed 's/^/  /' "$out/profile_${run%%:*}.log" >>"$summary"
 done
 
@@ -312,7 +312,7 @@ ncu=$(tool ncu)
 ncu_table=("$ncu" --clock-control none --metrics gpu__time_duration.sum,dram__bytes.sum --csv --print-units base)
 if [ -n "$ncu" ]; then
     for B in 100 1000; do
-        gpu_step "kernels_b$B" 60 "${ncu_table[@]}" $J train --device cuda --cuda-graph off --data mnist \
+        gpu_step "kernels_b$B" 60 "${ncu_table[@]}" "$J" train --device cuda --cuda-graph off --data mnist \
             --hidden 1000,1000 --batch $B --lr 0.05 --jac-lambda 0.1 --jac-noise 0.3 --jac-target output --train-limit $((4 * B)) --valid 100 --epochs 1 --max-steps 4 --progress never --out "$out/kernels-run-$B" &&
             sed 's/^/  /' "$out/kernels_b$B.log" | grep -v '^  "' | head -n 3 >>"$summary" &&
             python3 tools/kernel_times.py "$out/kernels_b$B.log" 2>&1 | sed 's/^/  /' >>"$summary"
@@ -330,7 +330,7 @@ fi
 # 6 ms each), the TF32 one 52 s.
 for precision in fp32 tf32; do
     name=peers$([ $precision = tf32 ] && echo _tf32)
-    gpu_step $name 150 python3 bench/peers/run_peers.py --device cuda --precision $precision --jacnoise $J \
+    gpu_step $name 150 python3 bench/peers/run_peers.py --device cuda --precision $precision --jacnoise "$J" \
         --data-dir "$data" --hidden 1000,1000 --batch 100 1000 --penalty hidden1 output:1 --reps 20 --warmup 5 \
         --rounds 1 --csv "$out/$name.csv"
     [ -f "$out/$name.log" ] && sed 's/^/  /' "$out/$name.log" >>"$summary"
@@ -356,13 +356,13 @@ jac-lambda = [0.01, 0.03, 0.1, 0.3]
 jac-noise = [0.1, 0.2, 0.3, 0.5]
 seeds = 4
 SPEC
-if gpu_step sweep64 120 $J sweep --spec "$sweep_dir/spec" --out "$sweep_dir/out" --device cuda --models 64 \
+if gpu_step sweep64 120 "$J" sweep --spec "$sweep_dir/spec" --out "$sweep_dir/out" --device cuda --models 64 \
     --progress never; then
     # 64 models x 500 steps of one epoch, with loading, evaluation and checkpoints.
     seconds=$(sed -n 's/^sweep64: exit 0 in \([0-9]*\)s.*/\1/p' "$summary" | tail -n 1)
     say "  sweep64: 32000 model-steps in ${seconds}s wall (all in: data, evaluation, checkpoints)"
     cp "$sweep_dir/out/results.csv" "$out/sweep64_results.csv"
-    $J sweep status "$sweep_dir/out" 2>&1 | head -n 8 | sed 's/^/  /' >>"$summary"
+    "$J" sweep status "$sweep_dir/out" 2>&1 | head -n 8 | sed 's/^/  /' >>"$summary"
 fi
 rm -rf "$sweep_dir"
 
@@ -379,7 +379,7 @@ nsys=$(tool nsys)
 if [ -n "$nsys" ]; then
     say "nsys: $("$nsys" --version 2>&1 | head -n 1)"
     rm -rf "$out/profiled-run"
-    gpu_step nsys 60 "$nsys" profile --trace=cuda,nvtx --force-overwrite true -o "$out/profile" $J train --device cuda \
+    gpu_step nsys 60 "$nsys" profile --trace=cuda,nvtx --force-overwrite true -o "$out/profile" "$J" train --device cuda \
         --cuda-graph off $SMALL --train-limit 2000 --valid 100 --epochs 1 --progress never --out "$out/profiled-run" &&
         timeout 60 "$nsys" stats --report nvtx_sum --format csv "$out/profile.nsys-rep" 2>/dev/null | head -n 12 |
         sed 's/^/  /' >>"$summary"
