@@ -3,7 +3,7 @@
 runs with no device visible and must stop for that reason alone, so that a command line the
 lent GPU would refuse fails here. Then the same with a jacnoise that refuses the profile's
 options: the dry run must name those steps and fail. GPU_CHECK_ONLY: only the steps its
-patterns name run, the others say they were skipped; a build path holding a space runs as one. And tools/kernel_times.py, which tables
+patterns name run, the others say they were skipped; a build path holding a space runs as one; a machine without nvcc is said to be one. And tools/kernel_times.py, which tables
 the check's Nsight Compute CSV, on a CSV written the way ncu writes it (and on files that are
 not), in every build; so are the command lines of tools/gpu-check.sh, tools/emu-check.sh and
 tools/device-prepare.sh (--help and bad arguments answered before anything is built or
@@ -405,6 +405,15 @@ def main():
     for name in wanted:
         line = step_line(lines, name)
         check(line == f"{name}: {ACCEPTED}", f"build path holding a space: {name}: {line or 'no line'}")
+    # No nvcc on the machine (a GPU_CHECK_BUILD needs none): the summary says so, where it said
+    # "nvcc: " and nothing (the pipe's status was tail's).
+    os.makedirs(os.path.join(scratch, "shims"), exist_ok=True)
+    nvcc = os.path.join(scratch, "shims", "nvcc")
+    script(nvcc, "exit 127")
+    rc, lines = dry_run(scratch, "no-nvcc", BUILD, GPU_CHECK_ONLY="none")
+    os.remove(nvcc)
+    line = next((line for line in lines if line.startswith("nvcc: ")), "")
+    check(rc == 0 and line.startswith("nvcc: not found; cmake: "), f"dry run without nvcc: exit {rc}, {line!r}")
     return finish("gpu-check dry-run", scratch)
 
 

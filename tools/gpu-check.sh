@@ -136,7 +136,8 @@ if command -v nvidia-smi >/dev/null 2>&1; then
 else
     say "nvidia-smi: not found"
 fi
-say "nvcc: $(nvcc --version 2>/dev/null | tail -n 1 || echo 'not found'); cmake: $(cmake --version | head -n 1)"
+nvcc=$(nvcc --version 2>/dev/null | tail -n 1)  # tail's status: an || after the pipe never ran
+say "nvcc: ${nvcc:-not found}; cmake: $(cmake --version | head -n 1)"
 
 # The data: $JACNOISE_DATA, device/data (carried), or the team's shared folder; all six files of
 # device-prepare.sh, as a folder with two of them was taken and its tests failed on the rest.
