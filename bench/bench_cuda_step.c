@@ -106,12 +106,19 @@ int main(int argc, char **argv)
             BENCH_OR_DIE(jn_cuda_ctx_open(&ctx, tf32));
             /* Every variant in each round, its ratio to plain (the first) taken round by round. */
             static bench_run runs[VARIANTS];
-            for (int v = 0; v < VARIANTS; v++)
+            char rows[VARIANTS][64];
+            /* Each step validated as it opens: a wrong one exits before anything is timed. */
+            for (int v = 0; v < VARIANTS; v++) {
+                snprintf(rows[v], sizeof rows[v], "B = %d, %s, %s", B, tf32 ? "tf32" : "fp32", names[v]);
                 bench_open(&runs[v], &ctx, &m, &vars[v], &train, B, 1, o.reps);
+                bench_check_cpu(rows[v], tf32, runs[v].res.vs_cpu, jn_step_tolerance(&m, &vars[v], B, tf32, NULL),
+                                worst);
+            }
             jn_timing vs_plain[VARIANTS];
             bench_rounds(runs, VARIANTS, vs_plain);
             for (int v = 0; v < VARIANTS; v++) {
                 bench_result r = bench_close(&runs[v]);
+                bench_check_stopped(rows[v], r.stopped, 1);
                 const double gflops = r.gflop / r.step_us.median * 1e6;
                 char step_m[32], step_q[32], floor_m[32], floor_q[32], vs_floor[48], vs_q[48];
                 bench_format(r.step_us, 1, step_m, step_q, sizeof step_q);
@@ -123,10 +130,6 @@ int main(int argc, char **argv)
                        names[v], step_m, step_q, floor_m, floor_q, bench_decimals(tflops), tflops,
                        bench_decimals(share), share, vs_floor, vs_q);
                 fflush(stdout);
-                char row[64];
-                snprintf(row, sizeof row, "B = %d, %s, %s", B, tf32 ? "tf32" : "fp32", names[v]);
-                bench_check_cpu(row, tf32, r.vs_cpu, jn_step_tolerance(&m, &vars[v], B, tf32, NULL), worst);
-                bench_check_stopped(row, r.stopped, 1);
             }
             jn_cuda_ctx_close(&ctx);
         }

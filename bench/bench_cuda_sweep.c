@@ -185,13 +185,19 @@ int main(int argc, char **argv)
         /* Every group open at once and timed in each round (their device memory adds up), so
          * that each one's time per model-step over the first group's is taken round by round. */
         static bench_run runs[MAX_LIST];
-        for (int i = 0; i < o.n_models; i++)
+        char rows[MAX_LIST][64];
+        /* Each group's step validated as it opens: a wrong one exits before anything is timed. */
+        for (int i = 0; i < o.n_models; i++) {
+            snprintf(rows[i], sizeof rows[i], "%s, M = %d", tf32 ? "tf32" : "fp32", o.models[i]);
             bench_open(&runs[i], &ctx, &m, &obj, &train, o.batch, o.models[i], o.reps);
+            bench_check_cpu(rows[i], tf32, runs[i].res.vs_cpu, jn_step_tolerance(&m, &obj, o.batch, tf32, NULL), worst);
+        }
         jn_timing vs_first[MAX_LIST];
         bench_rounds(runs, o.n_models, vs_first);
         for (int i = 0; i < o.n_models; i++) {
             const int M = o.models[i];
             bench_result r = bench_close(&runs[i]);
+            bench_check_stopped(rows[i], r.stopped, M);
             const double step = r.step_us.median, per = step / M, gflops = r.gflop / step * 1e6;
             char step_m[32], step_q[32], floor_m[32], floor_q[32], vs_floor[48], vs_q[48];
             bench_format(r.step_us, 1, step_m, step_q, sizeof step_q);
@@ -204,10 +210,6 @@ int main(int argc, char **argv)
                    step_m, step_q, bench_decimals(per), per, floor_m, floor_q, bench_decimals(gflops), gflops,
                    bench_decimals(share), share, vs_floor, vs_q);
             fflush(stdout);
-            char row[64];
-            snprintf(row, sizeof row, "%s, M = %d", tf32 ? "tf32" : "fp32", M);
-            bench_check_cpu(row, tf32, r.vs_cpu, jn_step_tolerance(&m, &obj, o.batch, tf32, NULL), worst);
-            bench_check_stopped(row, r.stopped, M);
         }
         jn_cuda_ctx_close(&ctx);
     }
