@@ -274,6 +274,17 @@ static int grid_check(const jn_config *base, const grid *g)
     return jn_config_check(base);
 }
 
+/* A grid stopped by sig (SIGINT, SIGTERM, a closed output) at combination `label`, with the
+ * n_rows rows done already in csv. */
+static int grid_stopped(int sig, const char *label, const char *csv, int n_rows)
+{
+    const char *stop = sig == SIGPIPE ? "stopped" : "interrupted",
+               *how = sig == SIGPIPE ? " (its output was closed: a broken pipe)" : "";
+    return n_rows ? jn_fail("%s at %s%s; %s holds the %d combination%s done", stop, label, how, csv, n_rows,
+                            n_rows == 1 ? "" : "s")
+                  : jn_fail("%s at %s%s; nothing written", stop, label, how);
+}
+
 static int run_grid(const jn_config *base, const grid *gp, const jn_dataset *train, const jn_profile_machine *machine)
 {
     const grid g = *gp;
@@ -294,6 +305,14 @@ static int run_grid(const jn_config *base, const grid *gp, const jn_dataset *tra
         jn_config cfg;
         char label[512];
         cell_config(base, &g, cells, cell, &cfg, label, sizeof label);
+        /* A stop that came after the last round check of the combination before (its row's
+         * line to a closed output, a signal): seen here, not after this one's set-up and an
+         * untimed and a timed step and floor of its first variant (seconds for a large step). */
+        const int stopped = jn_train_stop_signal();
+        if (stopped) {
+            rc = grid_stopped(stopped, label, base->csv, n_rows);
+            break;
+        }
         jn_model m;
         if (profile_model(&cfg, train, &m)) {
             jn_print(stdout, "skipped %s: %s\n", label, jn_last_error());
@@ -325,11 +344,7 @@ static int run_grid(const jn_config *base, const grid *gp, const jn_dataset *tra
             if (!failed++)
                 snprintf(first_failure, sizeof first_failure, "%s: %s", label, jn_last_error());
         } else if (sig > 0) {
-            const char *stop = sig == SIGPIPE ? "stopped" : "interrupted",
-                       *how = sig == SIGPIPE ? " (its output was closed: a broken pipe)" : "";
-            rc = n_rows ? jn_fail("%s at %s%s; %s holds the %d combination%s done", stop, label, how, cfg.csv,
-                                  n_rows, n_rows == 1 ? "" : "s")
-                        : jn_fail("%s at %s%s; nothing written", stop, label, how);
+            rc = grid_stopped(sig, label, cfg.csv, n_rows);
         } else {
             const jn_profile_variant *v = &r->v[0], *pl = &r->v[r->n_variants - 1];
             char penalty[48];
