@@ -71,6 +71,8 @@ jn_py_test(test_profile test_profile.py LABELS cli TIMEOUT 1500)
 jn_c_test(test_file_flips SOURCES test_file_flips.c LABELS engine)
 # Atomic writes' temporary files: another user's stale one, and those killed writers left.
 jn_c_test(test_tmp_files SOURCES test_tmp_files.c LABELS engine)
+# A run folder's lock: a reader's instant (show) does not refuse a trainer; a holder that stays does.
+jn_c_test(test_lock_readers SOURCES test_lock_readers.c LABELS engine)
 # Notes and warnings too long for their line are cut in the middle, as error lines are.
 jn_c_test(test_messages SOURCES test_messages.c LABELS engine)
 # The file writes' descriptors are closed on exec: their calls on them are wrapped to look.

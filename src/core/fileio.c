@@ -16,6 +16,7 @@
 #include <sys/stat.h>
 #include <sys/uio.h>
 #include <sys/utsname.h>
+#include <time.h>
 #include <unistd.h>
 #include <zlib.h>
 
@@ -771,15 +772,22 @@ void jn_tmp_sweep(const char *dir)
     closedir(d);
 }
 
+/* How long an exclusive lock refused by shared holders alone is tried again, in 10 ms waits:
+ * those (show, a sweep's status) hold it for an instant, and a trainer starting then was refused
+ * as if another trained there. */
+#define READER_WAITS 100
+
 /* flock without waiting on `path`, opened with flags (O_CREAT: made where missing): 0 with *fd,
  * 1 when another process holds it, 0 with *fd = -1 where the file system has no locks or
  * (shared) there is no file; *made (made may be NULL) 1 where this call made the file and
  * returned 0, so that no other process's lock file is taken for its own. A lock taken on a
  * file its holder removed in the meantime (jn_unlock_remove) is no lock on the file now at
- * path: it is taken again there. */
+ * path: it is taken again there. An exclusive lock that only shared locks stand in the way of
+ * (a shared one is granted beside them) is tried again, READER_WAITS times at most. */
 static int lock_path(const char *path, int flags, int how, int *fd, int *made)
 {
     const int create = (flags & O_CREAT) != 0;
+    int waits = 0, made_before = 0;  /* made_before: this call made the file, then waited */
     *fd = -1;
     if (made)
         *made = 0;
@@ -795,7 +803,15 @@ static int lock_path(const char *path, int flags, int how, int *fd, int *made)
         struct stat held, there;
         if (flock(f, how | LOCK_NB) != 0) {
             const int err = errno;
-            close(f);
+            const int readers = err == EWOULDBLOCK && how == LOCK_EX && waits < READER_WAITS &&
+                                flock(f, LOCK_SH | LOCK_NB) == 0;
+            close(f);  /* releases the shared lock too */
+            if (readers) {
+                made_before |= created;
+                waits++;
+                nanosleep(&(struct timespec){0, 10 * 1000 * 1000}, NULL);
+                continue;
+            }
             if (err == EWOULDBLOCK)
                 return 1;
         } else if (fstat(f, &held) == 0 && stat(path, &there) == 0 && held.st_dev == there.st_dev &&
@@ -803,12 +819,13 @@ static int lock_path(const char *path, int flags, int how, int *fd, int *made)
             *fd = f;
         } else {
             close(f);
+            made_before = 0;  /* the file at path now is another */
             if (!create && access(path, F_OK) != 0)
                 return 0;
             continue;
         }
         if (made)
-            *made = created;
+            *made = created || made_before;
         return 0;
     }
 }

@@ -146,7 +146,8 @@ int jn_append_line(const char *path, const char *line);
 
 /* Takes an exclusive flock on `path` (created if missing) without waiting, kept until *fd is
  * closed: 0 with *fd (-1 where the file system has no locks: the caller goes on unlocked), 1
- * when another process holds it, -1 on error. *made (made may be NULL) is 1 where this call
+ * when another process holds it, -1 on error. Shared holders alone (show, a sweep's status:
+ * an instant each) are waited for, a second at most. *made (made may be NULL) is 1 where this call
  * created the file and returned 0, else 0. */
 int jn_lock_file(const char *path, int *fd, int *made);
 
