@@ -140,6 +140,10 @@ static void test_idx_header(void)
     static const unsigned char magic[] = {0x12, 0x34, 0x56, 0x78, 0, 0, 0, 1, 0};
     expect_error("wrong magic", read_idx(write_raw("magic.idx", magic, sizeof magic)),
                  "magic.idx", "byte 0", "expected IDX magic", "0x12345678", NULL);
+    CHECK(!strstr(jn_last_error(), "text"), "wrong magic: \"%s\" calls binary bytes text", jn_last_error());
+    static const char html[] = "<html><body>404 Not Found</body></html>\n";
+    expect_error("an HTML page", read_idx(write_raw("html.idx", html, strlen(html))), "html.idx", "byte 0",
+                 "0x3C68746D", "(\"<htm\": text, not IDX data)", NULL);
     static const unsigned char type[] = {0, 0, 0x0A, 1, 0, 0, 0, 1, 0};
     expect_error("unknown type", read_idx(write_raw("type.idx", type, sizeof type)), "type.idx",
                  "byte 2", "type code 0x0A", NULL);

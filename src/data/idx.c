@@ -91,10 +91,20 @@ static int read_header(idx_reader *r, jn_idx *out)
     unsigned char m[4], d[4 * JN_IDX_MAX_DIMS];
     if (read_exact(r, m, 4, "IDX magic", 4))
         return -1;
-    if (m[0] != 0 || m[1] != 0)
+    if (m[0] != 0 || m[1] != 0) {
+        /* A text file in an IDX file's place (an HTML error page a download saved, a USPS file)
+         * is said to be text: "found 0x3C68746D" alone hid that it is "<htm". */
+        char text[40] = "";
+        int printable = 1;
+        for (int i = 0; i < 4; i++)
+            printable &= (m[i] >= 0x20 && m[i] < 0x7f) || m[i] == '\t' || m[i] == '\n' || m[i] == '\r';
+        if (printable)
+            snprintf(text, sizeof text, " (\"%c%c%c%c\": text, not IDX data)", m[0] >= 0x20 ? m[0] : ' ',
+                     m[1] >= 0x20 ? m[1] : ' ', m[2] >= 0x20 ? m[2] : ' ', m[3] >= 0x20 ? m[3] : ' ');
         return jn_fail("%s: byte 0: expected IDX magic 0x0000080X (two zero bytes, type, ndim), "
-                       "found 0x%02X%02X%02X%02X",
-                       r->path, m[0], m[1], m[2], m[3]);
+                       "found 0x%02X%02X%02X%02X%s",
+                       r->path, m[0], m[1], m[2], m[3], text);
+    }
     if (element_size(m[2]) == 0)
         return jn_fail("%s: byte 2: unknown IDX type code 0x%02X (expected 0x08 u8, 0x09 i8, "
                        "0x0B i16, 0x0C i32, 0x0D f32 or 0x0E f64)",
