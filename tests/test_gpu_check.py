@@ -9,7 +9,8 @@ not), in every build; so are the command lines of tools/gpu-check.sh, tools/emu-
 tools/device-prepare.sh (--help and bad arguments answered before anything is built or
 written; a DATA_DIR given is used, from where it was given, or refused; a failed download
 keeps device/debs), that emu-check fails where the emulator's build ran not each GPU-labelled
-test, that a GPU-labelled Python test fails (not skips) where `jacnoise info` fails, and that
+test, that a GPU-labelled Python test fails (not skips) where `jacnoise info` fails, that the check
+(no dry run, stub programs) runs every step when some fail and then exits 1, and that
 --reproduce --dry-run runs its smoke table in a folder of its own. The rest is skipped (77)
 where CUDA is not built in."""
 import os
@@ -330,6 +331,36 @@ def emu_check_counts(scratch):
               f"emu-check.sh, the build's GPU tests {ran or 'none'}: exit {p.returncode}, {said}, expected {want}")
 
 
+def gpu_steps_failing(scratch):
+    """gpu-check.sh on a "GPU" (no dry run; ctest and the build's programs are stubs): a step
+    that fails does not stop the ones after it, each writes its log, and the check then exits 1
+    naming the failed steps; it exited 0, so that a caller could not tell."""
+    co = checkout_with(scratch, "gc-fail", "gpu-check.sh")
+    build = os.path.join(scratch, "gc-fail-build")
+    stubs = os.path.join(scratch, "gc-fail-stubs")
+    os.makedirs(os.path.join(build, "bench"))
+    os.makedirs(stubs)
+    script(os.path.join(build, "jacnoise"), '[ "$1" = check ] && [ -n "$STUB_FAIL" ] && exit 1; exit 0')
+    script(os.path.join(build, "bench", "bench_cuda_step"), "exit 0")
+    script(os.path.join(stubs, "ctest"), '[ -n "$STUB_FAIL" ] && exit 8; exit 0')
+    env = {k: v for k, v in os.environ.items() if k != "JACNOISE_DATA"}
+    env.update(PATH=stubs + os.pathsep + os.environ.get("PATH", ""), GPU_CHECK_BUILD=build,
+               GPU_CHECK_ONLY="gpu_tests,check_tf32,bench_cuda")
+    for fail in ("1", ""):
+        out = os.path.join(scratch, f"gc-fail-out{fail}")
+        p = subprocess.run([os.path.join(co, "tools", "gpu-check.sh")], cwd=scratch,
+                           env=dict(env, OUT=out, STUB_FAIL=fail), capture_output=True, text=True, timeout=120)
+        lines = open(os.path.join(out, "summary.txt")).read().splitlines() if os.path.isdir(out) else []
+        ran = [step_line(lines, name).split(" in ")[0] for name in ("gpu_tests", "check_tf32", "bench_cuda")]
+        logs = all(os.path.isfile(os.path.join(out, f"{name}.log")) for name in ("gpu_tests", "check_tf32", "bench_cuda"))
+        want = (1, ["gpu_tests: exit 8", "check_tf32: exit 1", "bench_cuda: exit 0"],
+                "gpu-check: FAILED: gpu_tests, check_tf32 (see each one's log)") if fail else (
+                0, ["gpu_tests: exit 0", "check_tf32: exit 0", "bench_cuda: exit 0"], "gpu-check: done in")
+        check(p.returncode == want[0] and ran == want[1] and logs and lines and lines[-1].startswith(want[2]),
+              f"gpu-check.sh, steps {'failing' if fail else 'passing'}: exit {p.returncode}, expected {want[0]}; "
+              f"steps {ran}, logs {logs}, last line {lines[-1:]}")
+
+
 def gpu_tests_failing_info(scratch):
     """Each GPU-labelled Python test, where `jacnoise info` fails, fails (exit 1, naming info's
     exit): info's output was read without its exit status, as no device, and the test skipped
@@ -351,6 +382,7 @@ def main():
     kernel_table(scratch)  # needs no GPU: checked in every build
     device_tools(scratch)  # nor these
     emu_check_counts(scratch)
+    gpu_steps_failing(scratch)
     gpu_tests_failing_info(scratch)
     bench = os.path.join(BUILD, "bench", "bench_cuda_step")
     if "cuda: built in" not in jacnoise_info().stdout or not os.access(bench, os.X_OK):

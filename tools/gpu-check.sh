@@ -11,7 +11,8 @@
 # JAX; fp32 and TF32), the lock-step sweep benchmark and a 64-model sweep, the lock-step
 # group's kernels under ncu, and an Nsight Systems profile when nsys is there. Logs
 # go to $OUT (default gpu-check-out; a relative OUT is in the checkout, wherever the script is
-# run from), every number to $OUT/summary.txt.
+# run from), every number to $OUT/summary.txt. A step that fails does not stop the others; the
+# check then exits 1, its last line naming them.
 #
 #   OUT=/some/folder [GPU_CHECK_BUILD=DIR] tools/gpu-check.sh [--dry-run] [--reproduce]
 #   tools/gpu-check.sh --help
@@ -107,10 +108,13 @@ step() {
     t0=$(date +%s)
     timeout "$limit" "$@" >"$out/$name.log" 2>&1
     rc=$?
+    [ $rc = 0 ] || failed="$failed${failed:+, }$name"
     say "$name: exit $rc in $(($(date +%s) - t0))s$([ $rc = 124 ] && echo " (time limit ${limit}s)")"
     return $rc
 }
 dry_failed=0
+# The steps that exited non-zero: the check goes on to the next (a lease is spent once) but exits 1.
+failed=""
 gpu_step() {
     skipped "$1" && return 1
     if [ $dry = 1 ]; then
@@ -390,5 +394,9 @@ fi
 say "gpu-check: done in $(($(date +%s) - start))s"
 if [ $dry_failed = 1 ]; then
     say "gpu-check: a GPU step's command failed on this machine for another reason than the missing GPU (above): fix it before a GPU runs it"
+    exit 1
+fi
+if [ -n "$failed" ]; then
+    say "gpu-check: FAILED: $failed (see each one's log)"
     exit 1
 fi
