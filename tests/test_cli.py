@@ -216,10 +216,24 @@ def option_cases(d):
     e("lr overflow to inf", ["train", "--lr", "1e400"], ["--lr", "too large"])
     e("lr underflow to 0", ["train", "--lr", "1e-400"], ["--lr 1e-400: too small for a double"])
     # A subnormal is a double (glibc's strtod marks it ERANGE): it was 'too small for a double'.
-    # Options parse in order: the refusal of the --epochs after it shows --lr taken.
-    for tiny_lr in ("1e-310", "4.9e-324"):
-        e(f"lr subnormal {tiny_lr}", ["train", "--lr", tiny_lr, "--epochs", "0"], ["jacnoise: --epochs 0: out of range"])
+    # Options parse in order: the refusal of the --epochs after it shows --lr-decay taken.
     e("lr-decay subnormal", ["train", "--lr-decay", "1e-310", "--epochs", "0"], ["jacnoise: --epochs 0: out of range"])
+    # A value the engine computes with in float32 that is 0 or subnormal there: --lr 1e-50 trained
+    # at a rate of 0, learning nothing, silently. Float32's smallest normal number is taken.
+    tiny = "below 1.17549435e-38, float32's smallest normal number"
+    for option, value, command in (("--lr", "1e-310", "train"), ("--lr", "4.9e-324", "train"), ("--lr", "1e-50", "step"),
+                                   ("--lr", "1e-40", "train"), ("--momentum", "1e-45", "train"),
+                                   ("--weight-decay", "1e-39", "train"), ("--input-noise", "1e-50", "profile"),
+                                   ("--jac-lambda", "1e-50", "train"), ("--jac-noise", "1e-40", "check"),
+                                   ("--curv-noise", "1e-40", "eval")):
+        e(f"{option} {value} underflows float32", [command, option, value], [f"--{option[2:]} {value}: {tiny}"])
+    e("eval-noise std underflows float32", ["eval", "--eval-noise", "0.1,1e-40"],
+      [f"--eval-noise 0.1,1e-40: std '1e-40' is {tiny}"])
+    e("lr float32's smallest normal", ["train", "--lr", "1.17549435e-38", "--weight-decay", "-0", "--epochs", "0"],
+      ["jacnoise: --epochs 0: out of range"])
+    with open(os.path.join(d, "tiny.conf"), "w") as f:
+        f.write("lr = 1e-50\n")
+    e("config file lr underflows float32", ["train", "--config", "tiny.conf"], [f"line 1: --lr 1e-50: {tiny}"])
     e("curv-noise -inf", ["eval", "--curv-noise", "-inf"], ["--curv-noise"])
     e("eval-noise negative", ["eval", "--eval-noise", "0,-0.1"], ["--eval-noise", "-0.1"])
     e("eval-noise nan", ["eval", "--eval-noise", "nan"], ["--eval-noise", "nan"])

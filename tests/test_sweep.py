@@ -158,6 +158,8 @@ def spec_errors(tmp):
         ("seed = choice(1, 2, x)\nsamples = 3\n", 3, "column 21: --seed x: expected an integer"),
         ('loss = [xent, "hinge"]\n', 3, "column 15: --loss hinge: invalid value; valid: xent"),
         ("jac-noise = log-uniform(0.1, 1e9)\nsamples = 2\n", 3, "column 30: --jac-noise 1e9: out of range"),
+        # 0 in float32, where the engine computes: the run learnt nothing, silently.
+        ("lr = [0.1, 1e-50]\n", 3, "column 12: --lr 1e-50: below 1.17549435e-38, float32's smallest normal number"),
         ('lr = "0.1#x"  # a comment\n', 3, "--lr 0.1#x: expected"),  # a '#' inside quotes is the value's
         ("jac-target = hidden:2\n", 0, "hidden:2 does not exist"),
         ("jac-target = hidden:2\nlr = [0.1, 0.2]\n", -1, "hidden:2 does not exist"),

@@ -9,6 +9,7 @@
 
 #include <ctype.h>
 #include <errno.h>
+#include <float.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -25,7 +26,9 @@
 
 typedef enum { K_STR, K_INT, K_LONG, K_U64, K_DOUBLE, K_BOOL, K_CHOICE, K_CUSTOM } value_kind;
 
-enum { OPEN_MIN = 1, OPEN_MAX = 2 };
+/* OPEN_MIN, OPEN_MAX: which bounds are exclusive; AS_FLOAT: the engine computes with the value in
+ * float32, so that a non-zero value below its normal numbers is refused (float_tiny). */
+enum { OPEN_MIN = 1, OPEN_MAX = 2, AS_FLOAT = 4 };
 
 /* One word a K_CHOICE option takes, the int it stores, and what it means (NULL: nothing
  * to add) for the list a refusal prints. */
@@ -42,7 +45,7 @@ struct option {
     value_kind kind;
     size_t offset, size;
     double min, max;      /* range for numbers, inclusive but where `open` says */
-    int open;             /* OPEN_MIN, OPEN_MAX: which bounds are exclusive */
+    int open;             /* OPEN_MIN, OPEN_MAX, AS_FLOAT (above) */
     int (*parse)(jn_config *cfg, const option *o, const char *value);
     void (*format)(const jn_config *cfg, char *out, size_t cap);
     const choice *choices;  /* K_CHOICE: the words, ended by a NULL name */
@@ -371,6 +374,12 @@ static void write_interval(char *out, size_t cap, double lo, double hi, int open
     snprintf(out, cap, "%c%.16g, %.16g%c", (open & OPEN_MIN) ? '(' : '[', lo, hi, (open & OPEN_MAX) ? ')' : ']');
 }
 
+/* A value the engine converts to float32 that becomes 0 or subnormal there: --lr 1e-50 trained
+ * with a rate of 0, learning nothing, and said nothing. The bound written with 9 digits, which
+ * convert back to it (a shorter one can fall below it). */
+static int float_tiny(double v) { return v != 0 && fabsf((float)v) < FLT_MIN; }
+#define FLOAT_TINY "below %.9g, float32's smallest normal number: the engine computes in float32, where it would be 0 or lose its precision"
+
 #define MAX_STD 1e6  /* the bound of --input-noise and --jac-noise too */
 
 static int parse_std(const option *o, const char *item, const char *value, int i, void *out)
@@ -383,6 +392,8 @@ static int parse_std(const option *o, const char *item, const char *value, int i
         write_interval(interval, sizeof interval, 0, MAX_STD, 0);
         return fail_value(o, value, "std%s%s%s is not a number in %s", ITEM_OF(item, value), interval);
     }
+    if (float_tiny(v))
+        return fail_value(o, value, "std%s%s%s is " FLOAT_TINY, ITEM_OF(item, value), (double)FLT_MIN);
     ((double *)out)[i] = zero_unsigned(v);
     return 0;
 }
@@ -431,13 +442,13 @@ static const option options[] = {
     {"loss", "xent|squared", "loss on the logits", MODEL_CMDS, CHOICE(obj.loss, {"xent", JN_LOSS_XENT, "softmax cross-entropy"}, {"squared", JN_LOSS_SQUARED, "squared error on the softmax"})},
     {"epochs", "N", "maximum number of epochs", JN_CMD_TRAIN, NUM(K_INT, epochs), 1, 1e6, 0, 0, 0, 0},
     {"batch", "B", "mini-batch size", MODEL_CMDS, NUM(K_INT, batch), 1, 65536, 0, 0, 0, 0},
-    {"lr", "X", "learning rate", MODEL_CMDS, NUM(K_DOUBLE, lr), 0, 1e6, OPEN_MIN, 0, 0, 0},
-    {"momentum", "X", "momentum", MODEL_CMDS, NUM(K_DOUBLE, momentum), 0, 1, OPEN_MAX, 0, 0, 0},
+    {"lr", "X", "learning rate", MODEL_CMDS, NUM(K_DOUBLE, lr), 0, 1e6, OPEN_MIN | AS_FLOAT, 0, 0, 0},
+    {"momentum", "X", "momentum", MODEL_CMDS, NUM(K_DOUBLE, momentum), 0, 1, OPEN_MAX | AS_FLOAT, 0, 0, 0},
     {"lr-decay", "X", "learning-rate factor per epoch", JN_CMD_TRAIN, NUM(K_DOUBLE, lr_decay), 0, 1, OPEN_MIN, 0, 0, 0},
-    {"weight-decay", "X", "L2 weight decay wd (weights only): (wd/2) sum ||W||^2", MODEL_CMDS, NUM(K_DOUBLE, obj.weight_decay), 0, 1e6, 0, 0, 0, 0},
-    {"input-noise", "S", "std of Gaussian noise on the main loss's input (MLP+N)", MODEL_CMDS, NUM(K_DOUBLE, obj.input_noise), 0, MAX_STD, 0, 0, 0, 0},
-    {"jac-lambda", "X", "weight of the Jacobian penalty (MLP+J); 0 = off", MODEL_CMDS, NUM(K_DOUBLE, obj.jac_lambda), 0, 1e12, 0, 0, 0, 0},
-    {"jac-noise", "S", "std of the corruption of the penalty's input (MLP+N+J)", MODEL_CMDS, NUM(K_DOUBLE, obj.jac_noise), 0, MAX_STD, 0, 0, 0, 0},
+    {"weight-decay", "X", "L2 weight decay wd (weights only): (wd/2) sum ||W||^2", MODEL_CMDS, NUM(K_DOUBLE, obj.weight_decay), 0, 1e6, AS_FLOAT, 0, 0, 0},
+    {"input-noise", "S", "std of Gaussian noise on the main loss's input (MLP+N)", MODEL_CMDS, NUM(K_DOUBLE, obj.input_noise), 0, MAX_STD, AS_FLOAT, 0, 0, 0},
+    {"jac-lambda", "X", "weight of the Jacobian penalty (MLP+J); 0 = off", MODEL_CMDS, NUM(K_DOUBLE, obj.jac_lambda), 0, 1e12, AS_FLOAT, 0, 0, 0},
+    {"jac-noise", "S", "std of the corruption of the penalty's input (MLP+N+J)", MODEL_CMDS, NUM(K_DOUBLE, obj.jac_noise), 0, MAX_STD, AS_FLOAT, 0, 0, 0},
     {"jac-copies", "M", "corrupted copies per example for the penalty", MODEL_CMDS, NUM(K_INT, obj.jac_copies), 1, 1024, 0, 0, 0, 0},
     {"jac-target", "T", "penalised map: hidden1 (closed form), hidden:K (K in [1, 15]), output", MODEL_CMDS, CUSTOM(parse_target, format_target)},
     {"jac-proj", "K|exact", "Gaussian JVPs per corrupted example, K in [1, 4096], or exact ||J||_F^2 (small maps)", MODEL_CMDS, CUSTOM(parse_proj, format_proj)},
@@ -458,7 +469,7 @@ static const option options[] = {
     {"steps", "N", "training steps to run on both backends", JN_CMD_CHECK, NUM(K_INT, check_steps), 1, 1e6, 0, 0, 0, 0},
     {"tolerance", "auto|X", "largest relative difference ||gpu - cpu|| / ||cpu|| accepted per tensor, X in (0, 1]; auto: 1e-4 in fp32, derived from TF32's mantissa with --precision tf32", JN_CMD_CHECK, CUSTOM(parse_tolerance, format_tolerance)},
     {"dump", "FILE", "write the step state to FILE", JN_CMD_STEP, STR(dump), 0, 0, 0, 0, 0, 0},
-    {"curv-noise", "S", "noise scale s of the curvature estimate", JN_CMD_EVAL, NUM(K_DOUBLE, curv_noise), 0, 1e6, OPEN_MIN, 0, 0, 0},
+    {"curv-noise", "S", "noise scale s of the curvature estimate", JN_CMD_EVAL, NUM(K_DOUBLE, curv_noise), 0, 1e6, OPEN_MIN | AS_FLOAT, 0, 0, 0},
     {"eval-limit", "N", "evaluate only the first N examples of each split (0 = all)", JN_CMD_EVAL, NUM(K_LONG, eval_limit), 0, 1e15, 0, 0, 0, 0},
     {"spec", "FILE", "the sweep's specification: fixed and swept train options (README: Sweeps)", JN_CMD_SWEEP, STR(spec), 0, 0, 0, 0, 0, 0},
     {"models", "M|auto", "models trained together in one group (one backend, lock-step), M in [1, 4096]; auto: as many as fit the memory budget", JN_CMD_SWEEP | OPERATIONAL, CUSTOM(parse_models, format_models)},
@@ -654,6 +665,8 @@ static int set_number(jn_config *cfg, const option *o, const char *value)
             return fail_value(o, value, "expected a finite decimal number (like 0.01 or 1e-3)");
         if (!in_range(o, v))
             return fail_range(o, value, "out of range");
+        if ((o->open & AS_FLOAT) && float_tiny(v))
+            return fail_value(o, value, FLOAT_TINY, (double)FLT_MIN);
         *(double *)field = zero_unsigned(v);
         return 0;
     }
