@@ -1,5 +1,7 @@
 /* Fuzzes the key=value configuration parser (--config files and the configuration stored
- * in checkpoints), then the checks and the formatting that follow it. */
+ * in checkpoints), then the checks and the formatting that follow it; and the --config file
+ * loader on the same bytes as a file (its size limit, its NUL refusal, the bytes past a NUL that
+ * the text stops at). */
 #include "fuzz_common.h"
 #include "jacnoise/config.h"
 
@@ -20,6 +22,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             jn_config_model(&cfg, 784, 10, &m);
         }
     }
+    jn_config cfg;
+    jn_config_defaults(&cfg);
+    if (jn_config_load_file(&cfg, JN_CMD_TRAIN, fuzz_write_file(data, size, 0)) == 0)
+        jn_config_check(&cfg);
     free(text);
     return 0;
 }

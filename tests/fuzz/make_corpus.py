@@ -95,6 +95,12 @@ def main(binary, out):
             "comment-after-value": b"momentum = 0.9999995\nlr = 0.1  # the paper's\n",
             "no-key": b"hidden = 8\n= 5\n",
             "overflow": b"epochs=99999999999999999999\n",
+            # The file loader's cases: a NUL (refused; the text parser stops there), CRLF line
+            # ends, no final newline, a byte-order mark.
+            "nul": b"data = usps\n\0lr = 0.1\n",
+            "crlf": b"data=usps\r\nlr = 0.05\r\n",
+            "no-final-newline": b"hidden = 8\nlr=0.1",
+            "bom": b"\xef\xbb\xbfepochs = 2\n",
         }
         seeds["checkpoint"] = {name: open(os.path.join(run, name), "rb").read() for name in ("last.ckpt", "best.ckpt")}
         seeds["checkpoint"]["last-v1.ckpt"] = checkpoint_v1(seeds["checkpoint"]["last.ckpt"])
