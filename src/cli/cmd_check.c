@@ -172,7 +172,7 @@ static int run_check(const jn_config *cfg, const jn_data *data, const jn_model *
             pos.epoch++;
             pos.batch = 0;
         }
-        const double lr = cfg->lr * pow(cfg->lr_decay, pos.epoch);
+        const double lr = jn_config_lr(cfg, pos.epoch);
         const jn_hparams hp = {(float)lr, (float)cfg->momentum, (float)obj->weight_decay, (float)obj->input_noise,
                                (float)obj->jac_noise, (float)obj->jac_lambda};
         const long first = pos.batch * B;
