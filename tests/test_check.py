@@ -1,5 +1,5 @@
 """`jacnoise check`'s verdict: every tensor compared (loss, penalty, each layer's gradient,
-parameters and momentum), each row failed exactly where its relative difference exceeds the
+parameters and momentum; with a penalty, the gradient again with the penalty leading it), each row failed exactly where its relative difference exceeds the
 tolerance (1e-4 by default in fp32, else --tolerance), the worst of them in the last line, and
 exit 1 with one line on stderr where any row failed; the engines' error counts, equal here; a
 NaN or Inf on either side (a diverged checkpoint) fails its rows and names the first; a
@@ -112,8 +112,9 @@ def main():
     run(["train", "--out", os.path.join(tmp, "run"), "--epochs", "2", "--max-steps", "3", "--device", "cpu",
          "--progress", "never"] + small)
     ck = ["--checkpoint", os.path.join(tmp, "run", "last.ckpt")]
-    names = {"loss", "penalty"} | {f"{what}.{p}{l}" for what in ("grad", "params", "velocity") for p in "Wb"
-                                   for l in (1, 2, 3)}
+    # pgrad: the gradient with the penalty leading it, where a wrong penalty gradient shows.
+    names = {"loss", "penalty"} | {f"{what}.{p}{l}" for what in ("grad", "pgrad", "params", "velocity")
+                                   for p in "Wb" for l in (1, 2, 3)}
     p = run(["check", "--steps", "2"] + ck)
     rows = verdict(p, 1e-4)
     check(set(rows) == names, f"rows {sorted(rows)}, expected {sorted(names)}")

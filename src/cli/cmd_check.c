@@ -1,7 +1,9 @@
 /* jacnoise check: the CUDA engine against the CPU reference, step by step, on identical
  * inputs. The GPU gathers each batch and draws its noise (cuRAND); those very buffers are
  * copied to the host and the CPU step runs on them; loss terms and every gradient are
- * compared, both backends update, and after N steps the parameters are compared. */
+ * compared, both backends update, and after N steps the parameters are compared. With a
+ * penalty, each step's gradient is also compared with lambda raised until the penalty leads
+ * it (penalty_led): in the run's gradient a wrong penalty gradient can hide under the loss's. */
 #include "cli/cli.h"
 #include "jacnoise/error.h"
 #include "jacnoise/train.h"
@@ -43,7 +45,7 @@ typedef struct {
 } error_counts;
 
 typedef struct {
-    diff_row rows[6 * JN_MAX_LAYERS + 4];
+    diff_row rows[8 * JN_MAX_LAYERS + 4];
     int count;
     int failed;
     int step;               /* the step being compared, from 1; 0 after the last one */
@@ -126,12 +128,13 @@ typedef struct {
     jn_cuda_ws *ws;
     jn_cuda_step_inputs in;
     jn_cuda_slots slots;  /* one model */
+    jn_cuda_slots led;    /* the penalty-led step's gradient and sums (its parameters unused) */
 } gpu_side;
 
 typedef struct {
     jn_cpu_ws *ws;
     jn_cpu_step_inputs in;
-    float *params, *velocity, *grad, *gpu_copy;
+    float *params, *velocity, *grad, *gpu_copy, *loss_grad, *penalty_grad;
     jn_step_sums gpu_sums;  /* copied from the device: outlives every copy queued into it */
 } cpu_side;
 
@@ -140,6 +143,55 @@ typedef struct {
         if (call)     \
             return -1; \
     } while (0)
+
+/* How many times the loss's gradient the penalty's is made in the penalty-led gradient: the
+ * loss's share of it is then 1e-3, so a relative error delta of the penalty's gradient shows
+ * there as delta / 1.001, where the run's gradient shows it as delta lam |g_R| / |g|. */
+#define PENALTY_LEAD 1e3
+
+static double norm(const float *v, size_t n)
+{
+    double s = 0;
+    for (size_t i = 0; i < n; i++)
+        s += (double)v[i] * v[i];
+    return sqrt(s);
+}
+
+/* The step's gradient on both engines, on the same inputs, with lambda raised to lam' where
+ * the penalty's gradient is PENALTY_LEAD times the loss's (by the CPU's norms over all the
+ * parameters; never below the run's lambda): the CPU's is g_loss + lam' g_R from its two
+ * parts, the GPU's a step of its own with lam' (jn_cuda_step, on the batch and noise it
+ * gathered). Compared as "pgrad" rows with the run's tolerance: jn_step_tolerance bounds the
+ * longest chain of GEMMs behind a gradient, the penalty's tangent rows included, whatever
+ * lambda. Leaves the GPU's hyperparameters at hp and its run's gradient and sums alone. */
+static int penalty_led(const jn_model *m, jn_hparams hp, const jn_batch *gb, const jn_noise *gn, const jn_batch *cb,
+                       const jn_noise *cn, gpu_side *g, cpu_side *c, report *r)
+{
+    const size_t P = m->n_params;
+    const int rows = cb->rows;
+    jn_step_terms terms;
+    jn_cpu_loss_grad(c->ws, c->params, cb, cn->xi, 1.0 / rows, &terms, c->loss_grad);
+    memset(c->penalty_grad, 0, P * sizeof(float));
+    jn_cpu_penalty_grad(c->ws, c->params, cb, cn->eps, cn->v, 1.0 / rows, &terms, c->penalty_grad);
+    const double loss_norm = norm(c->loss_grad, P), penalty_norm = norm(c->penalty_grad, P);
+    /* Capped where the penalty's gradient is all but zero: lam' stays a finite float. */
+    double lam = penalty_norm > 0 ? PENALTY_LEAD * loss_norm / penalty_norm : hp.jac_lambda;
+    lam = fmin(fmax(lam, hp.jac_lambda), 1e30);
+    const float led = (float)lam;
+    for (size_t i = 0; i < P; i++)
+        c->penalty_grad[i] = (float)(c->loss_grad[i] + (double)led * c->penalty_grad[i]);
+    jn_hparams led_hp = hp;
+    led_hp.jac_lambda = led;
+    CHECKED(jn_cuda_ws_set_hparams(g->ws, &led_hp));
+    CHECKED(jn_cuda_step(g->ws, g->slots.params, gb, gn, g->led.sums, NULL, g->led.grad));
+    JN_CUDA(cudaMemcpyAsync(c->gpu_copy, g->led.grad, P * sizeof(float), cudaMemcpyDeviceToHost, g->ctx.stream));
+    JN_CUDA(cudaStreamSynchronize(g->ctx.stream));
+    CHECKED(jn_cuda_ws_set_hparams(g->ws, &hp));
+    printf("  pgrad: lambda %.3g, the penalty's gradient %.0f times the loss's\n", (double)led,
+           loss_norm > 0 ? (double)led * penalty_norm / loss_norm : INFINITY);
+    compare_params(r, m, "pgrad", c->gpu_copy, c->penalty_grad);
+    return 0;
+}
 
 static int run_check(const jn_config *cfg, const jn_data *data, const jn_model *m, const float *params0,
                      const float *velocity0, jn_train_state pos, double tolerance, gpu_side *g, cpu_side *c,
@@ -154,6 +206,7 @@ static int run_check(const jn_config *cfg, const jn_data *data, const jn_model *
     CHECKED(!(g->ws = jn_cuda_ws_new(&g->ctx, m, obj, B, 1)));
     CHECKED(jn_cuda_step_inputs_alloc(&g->in, m, obj, &data->train, B, 1, 0));
     CHECKED(jn_cuda_slots_alloc(&g->slots, m, 1, 1));
+    CHECKED(obj->jac_lambda > 0 && jn_cuda_slots_alloc(&g->led, m, 1, 1));
     JN_CUDA(cudaMemcpy(g->slots.params, params0, P * sizeof(float), cudaMemcpyHostToDevice));
     JN_CUDA(cudaMemcpy(g->slots.velocity, velocity0, P * sizeof(float), cudaMemcpyHostToDevice));
     CHECKED(!(c->ws = jn_cpu_ws_new(m, obj, B)));
@@ -162,7 +215,9 @@ static int run_check(const jn_config *cfg, const jn_data *data, const jn_model *
     c->velocity = malloc(P * sizeof(float));
     c->grad = malloc(P * sizeof(float));
     c->gpu_copy = malloc(P * sizeof(float));
-    if (!c->params || !c->velocity || !c->grad || !c->gpu_copy)
+    c->loss_grad = malloc(P * sizeof(float));
+    c->penalty_grad = malloc(P * sizeof(float));
+    if (!c->params || !c->velocity || !c->grad || !c->gpu_copy || !c->loss_grad || !c->penalty_grad)
         return jn_fail("out of memory for %zu parameters", P);
     memcpy(c->params, params0, P * sizeof(float));
     memcpy(c->velocity, velocity0, P * sizeof(float));
@@ -217,6 +272,8 @@ static int run_check(const jn_config *cfg, const jn_data *data, const jn_model *
         printf("step %d (epoch %d, batch %ld): loss gpu %.9g cpu %.9g, penalty gpu %.9g cpu %.9g, errors gpu %.0f cpu %d\n",
                step + 1, pos.epoch + 1, pos.batch + 1, sums.loss / rows, terms.loss, sums.penalty / rows, terms.penalty,
                sums.errors, terms.errors);
+        if (obj->jac_lambda > 0)
+            CHECKED(penalty_led(m, hp, &gb, &gn, &cb, &cn, g, c, r));
 
         CHECKED(jn_cuda_sgd_update(g->ws, g->slots.params, g->slots.grad, g->slots.velocity, g->slots.sums,
                                    g->slots.ctl, g->slots.model));
@@ -238,6 +295,7 @@ static void free_sides(gpu_side *g, cpu_side *c)
     jn_cuda_ws_free(g->ws);
     jn_cuda_step_inputs_free(&g->in);
     jn_cuda_slots_free(&g->slots);
+    jn_cuda_slots_free(&g->led);
     jn_cuda_ctx_close(&g->ctx);
     jn_cpu_ws_free(c->ws);
     jn_cpu_step_inputs_free(&c->in);
@@ -245,6 +303,8 @@ static void free_sides(gpu_side *g, cpu_side *c)
     free(c->velocity);
     free(c->grad);
     free(c->gpu_copy);
+    free(c->loss_grad);
+    free(c->penalty_grad);
 }
 
 /* The tolerance when none is given (jn_step_tolerance); TF32's printed with its reasoning. */

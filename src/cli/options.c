@@ -31,7 +31,8 @@ static const struct {
                   "range and mean of the input values."},
     {JN_CMD_CHECK, "jacnoise check [--checkpoint FILE] [--steps N] [--precision fp32|tf32] [--tolerance auto|X] [options]\n\nRuns N training steps on the CUDA engine and on the CPU reference from one state,\n"
                    "on identical inputs (the GPU's batches and noise, copied to the CPU), and compares\n"
-                   "loss terms, every gradient and the parameters after N steps. The automatic tolerance\n"
+                   "loss terms, every gradient (with a penalty, also with lambda raised until the penalty's\n"
+                   "gradient leads it: pgrad) and the parameters after N steps. The automatic tolerance\n"
                    "is 1e-4 in fp32; with --precision tf32 it is derived from TF32's mantissa (and explained).\n"
                    "With --checkpoint, an option not given is its run's, not the default in brackets;\n"
                    "--steps, --threads and --tolerance are check's own."},
