@@ -1816,6 +1816,39 @@ def count_words(tmp):
                           "(the penalty's at jac-lambda 0): it trains with the defaults\n"), f"one reset: {said!r}")
 
 
+def cgroup_memory(tmp):
+    """--models auto sizes the host's share from the cgroup's memory limit where it is below
+    the machine's memory (a Slurm job's --mem, a container's): it took a quarter of the
+    machine's, which a GPU group of thousands of models could fill past the job's limit, to be
+    killed. The least limit of the cgroup and its parents, v2 (memory.max, "max" for none) or
+    v1 (memory.limit_in_bytes, near 2^63 for none), under a stand-in root; none set, or no
+    cgroup file, leaves the machine's."""
+    spec = os.path.join(tmp, "cgroup.spec")
+    open(spec, "w").write(TINY_SPEC.replace("[0.1, 0.2]", "0.1\nseeds = 3"))
+    root = os.path.join(tmp, "cgroup-root")
+
+    def put(path, text):
+        os.makedirs(os.path.dirname(os.path.join(root, path)), exist_ok=True)
+        open(os.path.join(root, path), "w").write(text)
+
+    def one_at_a_time(name):
+        env = dict(os.environ, JACNOISE_TEST_HOST_MEMORY="1e12", JACNOISE_TEST_CGROUP_ROOT=root)
+        ended = sweep(["--spec", spec, "--out", os.path.join(tmp, name), "--models", "auto"], env=env).stdout
+        return "group 1/1: 1 model at a time (--models auto), of 3 configurations\n" in ended
+
+    check(not one_at_a_time("cgroup-none"), "no cgroup file: the machine's memory")
+    put("proc/self/cgroup", "0::/job_1/step_batch/task_0\n")
+    put("sys/fs/cgroup/job_1/step_batch/task_0/memory.max", "max\n")
+    put("sys/fs/cgroup/job_1/memory.max", "1000\n")  # under a model's worth
+    check(one_at_a_time("cgroup-v2"), "a v2 parent's memory.max under a model's worth: 1 model at a time")
+    put("sys/fs/cgroup/job_1/memory.max", "max\n")
+    check(not one_at_a_time("cgroup-v2-max"), "memory.max 'max' throughout: the machine's memory")
+    put("proc/self/cgroup", "5:pids:/x\n4:cpu,memory:/slurm/uid_0/job_5\n0::/\n")
+    put("sys/fs/cgroup/memory/slurm/uid_0/memory.limit_in_bytes", "1000\n")
+    put("sys/fs/cgroup/memory/slurm/uid_0/job_5/memory.limit_in_bytes", "9223372036854771712\n")
+    check(one_at_a_time("cgroup-v1"), "a v1 parent's memory.limit_in_bytes under a model's worth: 1 model at a time")
+
+
 def merged_status(tmp):
     """sweep status on a folder only merges made names how it continues: rerunning the merged
     folders' sweeps, then merging again (it said to run the same sweep command again, though
@@ -2137,6 +2170,7 @@ def main():
     trailing_slash(tmp)
     shard_status(tmp)
     count_words(tmp)
+    cgroup_memory(tmp)
     merged_status(tmp)
     merged_blank_lines(tmp)
     damaged_summary(tmp)

@@ -139,8 +139,8 @@ jn_backend *jn_backend_create(jn_device device, const jn_model *m, const jn_obje
 /* The default number of slots (sweep --models): how many models of this shape fit in
  * budget_bytes on `device` beside what the slots share (data, workspace), at least 1 and at
  * most the backend's cap (CPU: 8, since a CPU group only saves set-up, not time; CUDA: 4096,
- * and no more than this process's share of a quarter of physical memory holds the jobs'
- * parameters, velocity and best parameters). The budget is the caller's
+ * and no more than this process's share of a quarter of physical memory, or of its cgroup's
+ * limit where that is less, holds the jobs' parameters, velocity and best parameters). The budget is the caller's
  * (jn_backend_memory_budget). */
 long jn_backend_max_models(jn_device device, const jn_model *m, const jn_objective *obj,
                            const jn_backend_setup *setup, const jn_dataset *train, double budget_bytes);
@@ -154,8 +154,9 @@ void jn_backend_share_memory(int workers, double gpu_free);
 double jn_backend_gpu_free(jn_device device);
 
 /* The memory this process may give its models: CPU, its share of a quarter of the machine's
- * physical memory; CUDA, jn_backend_gpu_share of the GPU's free memory now (the rest holds
- * the CUDA contexts, the evaluation sets and cuBLAS's own needs). */
+ * physical memory (or of its cgroup's limit where that is less); CUDA, jn_backend_gpu_share
+ * of the GPU's free memory now (the rest holds the CUDA contexts, the evaluation sets and
+ * cuBLAS's own needs). */
 double jn_backend_memory_budget(jn_device device);
 
 /* One of `workers` processes' GPU bytes: 90% of at_start (the free memory before any of them

@@ -8,6 +8,7 @@
 #include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <unistd.h>
 
 long jn_batches_per_epoch(long n, int batch) { return (n + batch - 1) / batch; }
@@ -131,12 +132,74 @@ static double pretended(const char *name, double real)
     return v && *v ? atof(v) : real;
 }
 
-/* This process's share of a quarter of the machine's physical memory. */
+/* The number a cgroup's limit file holds, or 0 where it holds none ("max", v1's near-2^63 for
+ * no limit) or cannot be read. (stdio: a /sys or /proc file's size says nothing of its text.) */
+static double limit_file(const char *path)
+{
+    char text[64] = "", *end;
+    FILE *f = fopen(path, "re");  /* e: O_CLOEXEC, as every descriptor of the engine */
+    if (!f)
+        return 0;
+    const int got = fgets(text, sizeof text, f) != NULL;
+    fclose(f);
+    const double v = got ? strtod(text, &end) : 0;
+    return got && end != text && (*end == '\n' || !*end) && v > 0 && v < 0x1p62 ? v : 0;
+}
+
+/* The memory limit of this process's cgroup (v2 memory.max, v1 memory.limit_in_bytes, at
+ * their usual mount points), the least of its own and its ancestors'; 0 where none is set.
+ * A Slurm job's --mem or a container's limit can be far below the machine's memory, and the
+ * kernel kills the job that goes past it. JACNOISE_TEST_CGROUP_ROOT stands for / in the tests. */
+static double cgroup_limit(void)
+{
+    const char *root = getenv("JACNOISE_TEST_CGROUP_ROOT");
+    root = root ? root : "";
+    char path[4096 + 64], line[4096];
+    snprintf(path, sizeof path, "%s/proc/self/cgroup", root);
+    FILE *f = fopen(path, "re");
+    if (!f)
+        return 0;
+    double least = 0;
+    while (fgets(line, sizeof line, f)) {
+        line[strcspn(line, "\n")] = '\0';
+        /* ID:CONTROLLERS:PATH; v2's line is 0::PATH, a v1 line names memory among its controllers */
+        char *controllers = strchr(line, ':'), *where = controllers ? strchr(controllers + 1, ':') : NULL;
+        if (!where || where[1] != '/')
+            continue;
+        *controllers++ = *where++ = '\0';
+        const int v2 = !strcmp(line, "0") && !*controllers;
+        int memory = 0;
+        for (char *c = strtok(controllers, ","); c && !v2; c = strtok(NULL, ","))
+            memory |= !strcmp(c, "memory");
+        if (!v2 && !memory)
+            continue;
+        for (size_t n = strlen(where);;) {  /* the folder, then each parent up to the root ("") */
+            while (n > 0 && where[n - 1] == '/')
+                n--;
+            where[n] = '\0';
+            snprintf(path, sizeof path, "%s/sys/fs/cgroup%s%s/%s", root, v2 ? "" : "/memory", where,
+                     v2 ? "memory.max" : "memory.limit_in_bytes");
+            const double v = limit_file(path);
+            least = v > 0 && (least == 0 || v < least) ? v : least;
+            if (!n)
+                break;
+            while (n > 0 && where[n - 1] != '/')
+                n--;
+        }
+    }
+    fclose(f);
+    return least;
+}
+
+/* This process's share of a quarter of the machine's physical memory, or of its cgroup's
+ * limit where that is less. */
 static double host_budget(void)
 {
     long pages = sysconf(_SC_PHYS_PAGES), page = sysconf(_SC_PAGESIZE);
     double physical = pages > 0 && page > 0 ? (double)pages * (double)page : 4.0 * (1 << 30);
-    return pretended("JACNOISE_TEST_HOST_MEMORY", physical) / 4 / share_workers;
+    physical = pretended("JACNOISE_TEST_HOST_MEMORY", physical);
+    const double limit = cgroup_limit();
+    return (limit > 0 && limit < physical ? limit : physical) / 4 / share_workers;
 }
 
 double jn_backend_gpu_share(double at_start, double now, int workers)
