@@ -3,7 +3,8 @@ started here from a slurm.conf in a temporary folder (SLURM_CONF), the sweep sub
 3-task job array sharing one sweep folder, then merged, and compared with the same sweep run
 unsharded. The daemons are stopped by their pids. Skipped (77) where Slurm (Debian's slurm-wlm)
 or munge is not installed; before that, without Slurm, the script run as tasks of an array and
-part of it resubmitted (the SLURM_ARRAY_TASK_* variables set as Slurm sets them), a task
+part of it resubmitted (the SLURM_ARRAY_TASK_* variables set as Slurm sets them), each task
+of a first array given as a list refused (Slurm gives a list step 1), a task
 without its program saying so in one line, a plain batch job's log named without the array
 index Slurm gives it outside an array (also without /proc), and a task stopped by SIGTERM saying how it continues
 (and a plain batch job, sbatch without --array, so stopped), a task whose configurations
@@ -157,6 +158,22 @@ def resubmitted_part(tmp, spec, reference):
               f"task {task} resubmitted as --array=1,2: {out[:300]!r}")
     run(["sweep", "merge", folder])
     same_sweep(reference, folder, "2 of 3 array tasks resubmitted")
+
+
+def listed_first_array(tmp, spec):
+    """A first array on a folder submitted as a list that is no range (sbatch --array=0,2,4:
+    Slurm gives its tasks step 1, MIN 0, MAX 4, COUNT 3) is refused by every task, exit 2,
+    the folder not made: its tasks 0 and 2 trained shards 0 and 2 of 3, and its task 4 was
+    refused as no task of the array first run there, shard 1 trained by none."""
+    folder = os.path.join(tmp, "listed")
+    for task in (0, 2, 4):
+        p = subprocess.run(["bash", SBATCH, spec, folder], env=task_env(task, 0, 4, tasks=3), capture_output=True,
+                           text=True, timeout=600)
+        check(p.returncode == 2 and p.stderr.endswith(
+            "jacnoise: --shard: the job array is a list of tasks, not a range (SLURM_ARRAY_TASK_MIN=0, _MAX=4, "
+            f"_COUNT=3): the first array on {folder} must be a range, --array=0-2 (or A-B:STEP), whose tasks it "
+            "records as its shards; any part of it can then be resubmitted as a list\n") and not os.path.exists(folder),
+              f"task {task} of --array=0,2,4, the first array: exit {p.returncode}: {p.stderr[-400:]!r}")
 
 
 def missing_program(tmp, spec):
@@ -323,6 +340,7 @@ def main():
     reference = os.path.join(tmp, "unsharded")
     run(["sweep", "--spec", spec, "--out", reference, "--progress", "never"])
     resubmitted_part(tmp, spec, reference)
+    listed_first_array(tmp, spec)
     missing_program(tmp, spec)
     plain_job_log(tmp)
     cancelled_task(tmp)

@@ -193,8 +193,10 @@ static long slurm_number(const char *name, long fallback)
 }
 
 /* The job array's task: 1, 0 outside one (no SLURM_ARRAY_TASK_ID), -1 (recorded) when the
- * variables are not a job array's. */
-static int slurm_task(long *task, long *tasks, long *first, long *stride)
+ * variables are not a job array's, or where the array is the first on the sweep folder dir (it
+ * has no DIR/slurm-array) and a list that is no range: Slurm gives --array=0,2,4 step 1, so
+ * its task 4 read as no task of it, and the shard of a task of 0,1,5 cannot be told. */
+static int slurm_task(const char *dir, long *task, long *tasks, long *first, long *stride)
 {
     if (!getenv("SLURM_ARRAY_TASK_ID"))
         return 0;
@@ -202,9 +204,19 @@ static int slurm_task(long *task, long *tasks, long *first, long *stride)
     *tasks = slurm_number("SLURM_ARRAY_TASK_COUNT", -1);
     *first = slurm_number("SLURM_ARRAY_TASK_MIN", -1);
     *stride = slurm_number("SLURM_ARRAY_TASK_STEP", 1);
-    if (*task < 0 || *tasks < 1 || *first < 0 || *stride < 1)
-        return jn_fail("--shard: SLURM_ARRAY_TASK_ID, _COUNT, _MIN (and _STEP) are not a job array's; give "
+    const long last = slurm_number("SLURM_ARRAY_TASK_MAX", -2);  /* -2: not given */
+    if (*task < 0 || *tasks < 1 || *first < 0 || *stride < 1 || last == -1)
+        return jn_fail("--shard: SLURM_ARRAY_TASK_ID, _COUNT, _MIN (and _STEP, _MAX) are not a job array's; give "
                        "--shard I/N");
+    char record[JN_PATH_MAX + 32];
+    const int range = last < 0 || (last >= *first && (last - *first) % *stride == 0 &&
+                                   (last - *first) / *stride == *tasks - 1);  /* MIN-MAX:STEP */
+    if (!range &&
+        (jn_path_join(record, sizeof record, dir, "slurm-array") || access(record, F_OK) != 0))
+        return jn_fail("--shard: the job array is a list of tasks, not a range (SLURM_ARRAY_TASK_MIN=%ld, _MAX=%ld, "
+                       "_COUNT=%ld): the first array on %s must be a range, --array=0-%ld (or A-B:STEP), whose tasks "
+                       "it records as its shards; any part of it can then be resubmitted as a list",
+                       *first, last, *tasks, dir, *tasks - 1);
     return 1;
 }
 
@@ -241,7 +253,7 @@ static int shard_of(const jn_config *cfg, int *index, int *count, long *array_ta
     *index = 0;
     *count = 1;
     long task, tasks, first, stride;
-    const int array = slurm_task(&task, &tasks, &first, &stride);
+    const int array = slurm_task(cfg->out, &task, &tasks, &first, &stride);
     if (array <= 0)
         return array ? JN_EXIT_USAGE : 0;
     char path[JN_PATH_MAX + 32], text[192];
@@ -517,7 +529,7 @@ static int run_sweep(const jn_config *cfg, jn_plan *plan)
     /* Checked before the folder is made, so that the usage error leaves none behind; shard_of
      * reads the job array again once the folder can hold its record. */
     long task, tasks, first, stride;
-    if (!cfg->shard_count && slurm_task(&task, &tasks, &first, &stride) < 0)
+    if (!cfg->shard_count && slurm_task(cfg->out, &task, &tasks, &first, &stride) < 0)
         return fail_now(JN_EXIT_USAGE);
     /* No device, or tf32 where --device auto falls back to the CPU, would fail every
      * configuration (of that precision) the same way before it trains: said once, nothing
