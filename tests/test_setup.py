@@ -34,6 +34,7 @@ The data comes from $JACNOISE_DATA (set by CTest).
 """
 import gzip
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -137,6 +138,11 @@ def setup_cases(tmp, env, calls):
     p = sh([setup, "packages", "--help"], ROOT, dict(env, FAKE_INSTALLED="", FAKE_UID="0"))
     check(p.returncode == 0 and "STEP" in p.stdout and not calls_of(calls),
           f"setup.sh packages --help: exit {p.returncode}, {p.stdout[-300:]!r} {p.stderr[-300:]!r}")
+    # The help names the packages it installs (it said "the Debian packages below" and listed none).
+    source = open(setup).read()
+    packages = " ".join(re.findall(r'^(?:BUILD_)?PACKAGES="([^"]*)"', source, re.M)).replace("$BUILD_PACKAGES", "").split()
+    check(len(packages) > 5 and all(re.search(rf"(^|\s){re.escape(n)}(\s|$)", p.stdout) for n in packages),
+          f"setup.sh --help names the packages {packages}: {p.stdout[-300:]!r}")
 
 
 def link_set(dst, names, data=DATA):

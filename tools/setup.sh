@@ -8,7 +8,7 @@
 #   tools/setup.sh [STEP...]    steps: packages data build (default: all three, in order)
 #   tools/setup.sh --help
 #
-#   packages  the Debian packages below that dpkg does not list as installed, with apt-get
+#   packages  the Debian packages listed last that dpkg does not list as installed, with apt-get
 #             (as root, or through sudo); one that apt does not know is left out with a
 #             warning, or refused if the build needs it
 #   data      datasets/fetch.sh: MNIST and USPS checked where jacnoise searches ($JACNOISE_DATA,
@@ -86,6 +86,7 @@ for step; do
         packages | data | build) ;;
         -h | --help)
             sed -n '2,/^[^#]/s/^# \{0,1\}//p' "$0"
+            echo "Debian packages: $PACKAGES"
             exit 0 ;;
         *) echo "setup: unknown step '$step' (steps: packages data build)" >&2; exit 2 ;;
     esac
