@@ -427,6 +427,12 @@ def paper_rows_cases(tmp, env):
         check(p.returncode == 0 and "OUT_PREFIX" in p.stdout and not p.stderr and not os.path.exists(calls),
               f"paper-rows.sh {args}: exit {p.returncode}, trained: {os.path.exists(calls)}, "
               f"output {p.stdout[-300:] + p.stderr[-300:]!r}")
+    # The help gives each row's own options, as the script passes them (it said "the strengths
+    # below" and gave none).
+    rows = re.findall(r'^run_row (\S+)((?: --?[\w-]+ [^"$\s]+)*) "\$@"$', open(script).read(), re.M)
+    said = " ".join(p.stdout.split())
+    check(len(rows) == 5 and all(f"{name} {opts.strip() or 'none'}" in said for name, opts in rows),
+          f"paper-rows.sh --help gives each row's options {rows}: {p.stdout!r}")
     # An OUT_PREFIX ending in "/" (rows named out/-MLP) or under a file: one line naming it,
     # exit 2, nothing trained or written.
     open(os.path.join(folder, "afile"), "w").close()

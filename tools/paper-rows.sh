@@ -15,7 +15,9 @@
 # OUT_PREFIX-MLP.log: one ending in "/" is refused, as is one whose folder cannot be made. As
 # a row starts training, one line on stderr names it and its log (where train's output goes).
 # JACNOISE (default: build/jacnoise of this script's checkout) is the program: one that is not
-# there is refused (exit 2) before anything is written. The regularisation strengths below are
+# there is refused (exit 2) before anything is written. Each row's own options: MLP none,
+# MLP+L2 --weight-decay 1e-3, MLP+N --input-noise 0.3, MLP+J --jac-target output --jac-lambda 1e-3,
+# MLP+N+J --jac-target output --jac-lambda 1e-3 --jac-noise 0.1. These strengths are
 # the best single settings of the USPS exploration (docs/exploration.md), found with
 # --hidden 1000 --lr 0.03 (0.05 on MNIST), which the options must give: jacnoise's default
 # rate is 0.01. They are starting points rather than tuned values; the options after the
