@@ -66,6 +66,11 @@ def kernel_table(scratch):
     launch ID not a whole one, a row of another length, a unit not the base one), naming the file's line, or not a text
     file at all (a folder, a binary file), saying so."""
     script = os.path.join(ROOT, "tools", "kernel_times.py")
+    # --help says how to make the CSV, ncu's metrics and base units (it gave its first line alone).
+    p = subprocess.run([sys.executable, script, "--help"], capture_output=True, text=True, timeout=60)
+    check(p.returncode == 0 and all(w in p.stdout for w in ("gpu__time_duration.sum", "dram__bytes.sum",
+                                                             "--print-units base")),
+          f"kernel_times.py --help: exit {p.returncode}, no ncu command: {p.stdout}{p.stderr}")
     path = os.path.join(scratch, "ncu.csv")
     launches = [(0, "gather_noise_kernel(const unsigned char *, int)", 9000, 1200000),
                 (1, "sgd_update_kernel(float *, const float *)", 13500, 21560000),

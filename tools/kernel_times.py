@@ -11,6 +11,7 @@ Nsight Compute runs each kernel alone with its caches flushed, so a duration is 
 own, without the overlap and the cache hits of the real run. Exit 1 with one line where the
 file is not such a CSV, or its units are not the base ones (nanoseconds, bytes), which the
 table would misread by factors of 1000 without a word."""
+import argparse
 import csv
 
 import tool_files
@@ -63,8 +64,11 @@ def read(path):
 
 
 def main():
-    ap = tool_files.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("csv", type=tool_files.name_of("file"))
+    # The whole text: the first line alone left out the ncu options the CSV needs.
+    parts = __doc__.split("\n\n")
+    ap = tool_files.ArgumentParser(description=parts[0], epilog="\n\n".join(parts[1:]),
+                                   formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("csv", type=tool_files.name_of("file"), help="Nsight Compute's CSV of the run, made as below")
     args = ap.parse_args()
     try:
         launches = read(args.csv)
