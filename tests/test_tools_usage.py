@@ -33,6 +33,7 @@ and the folder after it, as jacnoise's writes do.
 
 And the tests' own temporary folders (harness.scratch): removed when every check passed, kept
 and named when one failed or the test ended by an exception."""
+import ast
 import os
 import re
 import shutil
@@ -415,6 +416,12 @@ def main():
               f"{tool} --help: exit {p.returncode}, stdout {p.stdout[:80]!r}, stderr {p.stderr[-300:]!r}")
         bare = options_without_help(p.stdout)
         check(bare == [], f"{tool} --help: options without a word on them: {bare} (None: no option list)")
+        # Its whole text, not the first line alone (kernel_times.py's left out the ncu command).
+        with open(path) as f:
+            doc = ast.get_docstring(ast.parse(f.read()), clean=False) or ""
+        said = " ".join(p.stdout.split())
+        left = [line.strip() for line in doc.splitlines() if " ".join(line.split()) not in said]
+        check(doc and not left, f"{tool} --help leaves out its docstring's lines {left[:3]}")
         # An abbreviation ('--hel' for --help, every tool's) is an unknown option, as in jacnoise.
         cases = [(accepted + ["--no-such-option"], "--no-such-option"), (accepted + ["--hel"], "--hel"),
                  ([], "required")] + \

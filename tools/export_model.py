@@ -24,6 +24,7 @@ which `jacnoise show` checks too. A refusal is one line naming the file and the 
 exit status 1, and no output written. The .npz is written atomically (temporary file, fsync,
 rename); an output that is the checkpoint or another one, any other file that is not a .npz, a
 folder, a link or not a regular file is refused."""
+import argparse
 import math
 import os
 import stat
@@ -264,7 +265,9 @@ def write_npz(ck, which, out):
 
 
 def main():
-    ap = tool_files.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parts = __doc__.split("\n\n")
+    ap = tool_files.ArgumentParser(description=parts[0], epilog="\n\n".join(parts[1:]),
+                                   formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("checkpoint", type=tool_files.name_of("file"), help="a run's best.ckpt or last.ckpt")
     ap.add_argument("out", type=tool_files.name_of("file"), help="the .npz to write")
     ap.add_argument("--best", action="store_true", help="the best parameters last.ckpt carries, not its latest")

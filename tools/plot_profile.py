@@ -12,6 +12,7 @@ writes into DIR (default: the CSV's folder):
                         stacked), with the step time on top
 
 Needs matplotlib (Debian: apt-get install python3-matplotlib)."""
+import argparse
 import os
 
 import tool_files
@@ -182,7 +183,9 @@ def phase_bars(plt, rows, path):
 
 
 def main():
-    ap = tool_files.ArgumentParser(description=__doc__.splitlines()[0])
+    parts = __doc__.split("\n\n")
+    ap = tool_files.ArgumentParser(description=parts[0], epilog="\n\n".join(parts[1:]),
+                                   formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("csv", type=tool_files.name_of("file"), help="profile.csv from jacnoise profile --grid")
     ap.add_argument("--out", type=tool_files.name_of("folder"), help="folder for the PNG files (default: the CSV's folder)")
     args = ap.parse_args()

@@ -22,6 +22,7 @@ says how many configurations have an error, and how many are pending, running or
 
 Needs matplotlib (Debian: python3-matplotlib). Axes of options whose values are log-spaced are
 logarithmic (symmetric-log when 0 is among them)."""
+import argparse
 import itertools
 import json
 import math
@@ -334,7 +335,9 @@ def curves(plt, ranked, swept, out):
 
 
 def main():
-    parser = tool_files.ArgumentParser(description="PNG pictures of a jacnoise sweep folder")
+    parts = __doc__.split("\n\n")
+    parser = tool_files.ArgumentParser(description="\n\n".join(parts[:2]), epilog="\n\n".join(parts[2:]),
+                                       formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("folder", type=tool_files.name_of("folder"), help="the sweep folder (--out of jacnoise sweep)")
     parser.add_argument("--out", type=tool_files.name_of("folder"), help="where the pictures go (default: FOLDER/plots)")
     parser.add_argument("--best", type=int, default=5, help="runs in the training-curve plot (default 5)")
