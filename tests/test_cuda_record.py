@@ -3,7 +3,8 @@ its number in the process and PCI address (the device `info` names current), com
 capability, the driver's and runtime's CUDA versions and whether its GEMMs ran in TF32 (not
 where NVIDIA_TF32_OVERRIDE=0 turned the TF32 asked off, which it says), and the line `jacnoise
 show` prints for the run's checkpoints; a run resumed on the other backend records the one that
-ended it. Skipped (77) where no CUDA device is visible.
+ended it; a CUDA_VISIBLE_DEVICES that hides every GPU is named in --device cuda's refusal (and
+check's). Skipped (77) where no CUDA device is visible.
 
 Run by ctest with JACNOISE_BIN and JACNOISE_DATA set."""
 import json
@@ -55,10 +56,25 @@ def check_cuda(folder, tf32, override=False):
     check(current in info, f"{name}: info does not name the run's device ({current!r}): {info!r}")
 
 
+def hidden_devices(tmp):
+    """An empty CUDA_VISIBLE_DEVICES hides every GPU: the refusal names it, where "no CUDA device
+    is visible" alone sent one looking for a GPU the machine has. The emulator reads
+    EMU_DEVICE_COUNT, not the list, for its device count."""
+    env = dict(ENV, CUDA_VISIBLE_DEVICES="", EMU_DEVICE_COUNT="0")
+    why = ('no CUDA device is visible with CUDA_VISIBLE_DEVICES="" (it lists the GPUs a process may use; unset, '
+           'every GPU is visible)\n')
+    for args, prefix in ((["train", "--device", "cuda", "--out", os.path.join(tmp, "hidden")] + TINY, "--device cuda"),
+                         (["check", "--data", "usps", "--hidden", "8"], "check")):
+        p = run(args, expect=None, env=env)
+        check(p.returncode == 1 and p.stderr == f"jacnoise: {prefix}: {why}",
+              f"{args[0]} with every GPU hidden: exit {p.returncode}, stderr {p.stderr!r}")
+
+
 def main():
     if not cuda_device_visible():
         return 77
     tmp = tempfile.mkdtemp(prefix="jacnoise-cuda-record-")
+    hidden_devices(tmp)
     for name, tf32 in (("fp32", False), ("tf32", True)):
         folder = os.path.join(tmp, name)
         run(["train", "--device", "cuda", "--precision", name, "--out", folder] + TINY, env=ENV)

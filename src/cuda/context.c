@@ -28,8 +28,15 @@ int jn_cuda_device_check(void)
     cudaError_t e = cudaGetDeviceCount(&count);
     if (e != cudaSuccess)
         jn_cuda_forget_error();  /* reported here (a CPU fallback goes on to other checks) */
-    if (e == cudaErrorNoDevice || (e == cudaSuccess && count == 0))
+    if (e == cudaErrorNoDevice || (e == cudaSuccess && count == 0)) {
+        /* The runtime says the same of a machine without a GPU and of a list that names none
+         * of its GPUs (empty, or numbers it does not have): say which, where the list is set. */
+        const char *visible = getenv("CUDA_VISIBLE_DEVICES");
+        if (visible)
+            return jn_fail("--device cuda: no CUDA device is visible with CUDA_VISIBLE_DEVICES=\"%.64s\" (it lists "
+                           "the GPUs a process may use; unset, every GPU is visible)", visible);
         return jn_fail("--device cuda: no CUDA device is visible");
+    }
     /* A machine without an NVIDIA driver gets "driver version is insufficient": lead with
      * what it means here. */
     if (e != cudaSuccess)
