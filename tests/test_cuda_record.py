@@ -4,7 +4,7 @@ capability, the driver's and runtime's CUDA versions and whether its GEMMs ran i
 where NVIDIA_TF32_OVERRIDE=0 turned the TF32 asked off, which it says), and the line `jacnoise
 show` prints for the run's checkpoints; a run resumed on the other backend records the one that
 ended it; a CUDA_VISIBLE_DEVICES that hides every GPU is named in --device cuda's refusal (and
-check's). Skipped (77) where no CUDA device is visible.
+check's, and info's). Skipped (77) where no CUDA device is visible.
 
 Run by ctest with JACNOISE_BIN and JACNOISE_DATA set."""
 import json
@@ -68,6 +68,9 @@ def hidden_devices(tmp):
         p = run(args, expect=None, env=env)
         check(p.returncode == 1 and p.stderr == f"jacnoise: {prefix}: {why}",
               f"{args[0]} with every GPU hidden: exit {p.returncode}, stderr {p.stderr!r}")
+    # info says why it sees none, as --device cuda does.
+    info = run(["info"], env=env).stdout
+    check(f"cuda: built in, 0 device(s) visible; --device cuda: {why}" in info, f"info with every GPU hidden: {info!r}")
 
 
 def main():

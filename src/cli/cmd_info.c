@@ -26,6 +26,10 @@ int jn_cmd_info(int argc, char **argv)
     if (jn_cuda_built() && jn_cuda_current_device(&current) == 0)
         jn_print(stdout, "cuda: built in, %d device(s) visible; current device %d: %s (PCI %s)\n",
                  jn_cuda_device_count(), current.ordinal, current.device, current.pci);
+    else if (jn_cuda_built() && jn_cuda_device_check())
+        /* Why none, as --device cuda refuses: "0 device(s) visible" alone read the same for a
+         * driver too old for the runtime and a CUDA_VISIBLE_DEVICES that hides every GPU. */
+        jn_print(stdout, "cuda: built in, 0 device(s) visible; %s\n", jn_last_error());
     else if (jn_cuda_built())
         printf("cuda: built in, %d device(s) visible\n", jn_cuda_device_count());
     else
