@@ -139,6 +139,12 @@ def main():
                 if not (cmd == "sweep" and option in SWEEP_OWN):
                     check(table[option] == shown, f"README's table gives --{option} the default {table[option]!r}, "
                           f"{cmd} --help [{shown}]")
+    # check compares the GEMM precision asked, whatever the checkpoint's run trained in
+    # (run_state.c; test_check checks an fp32 run in tf32): its help said only its own options.
+    usage = jacnoise(["check", "--help"]).stdout
+    with_checkpoint = " ".join(usage.split("With --checkpoint", 1)[-1].split("\n\n", 1)[0].split())
+    check("--precision may differ from the run's" in with_checkpoint,
+          f"check --help does not say --precision may differ from a checkpoint's run: {with_checkpoint!r}")
     check(sum(map(len, refused.values())) > 10, f"the refusals read state {sum(map(len, refused.values()))} intervals")
     check(len(table) > 30, f"README's option table read as {len(table)} options")
     return finish("help")

@@ -35,7 +35,8 @@ static const struct {
                    "gradient leads it: pgrad) and the parameters after N steps. The automatic tolerance\n"
                    "is 1e-4 in fp32; with --precision tf32 it is derived from TF32's mantissa (and explained).\n"
                    "With --checkpoint, an option not given is its run's, not the default in brackets;\n"
-                   "--steps, --threads and --tolerance are check's own."},
+                   "--steps, --threads and --tolerance are check's own, and --precision may differ from the\n"
+                   "run's: it is the precision of the GPU's GEMMs checked against the fp32 CPU reference."},
     {JN_CMD_INFO, "jacnoise info\n\nPrints the build: version, precision, BLAS, CUDA, data folder."},
     {JN_CMD_SWEEP, "jacnoise sweep --spec FILE --out DIR [options]\n"
                    "       jacnoise sweep status DIR\n"
