@@ -403,6 +403,14 @@ def check_rules(scratch):
                                   JACNOISE=os.path.join(fakes, "jacnoise")):
         got = rp.device_text("cuda", 2)
     check(got == "NVIDIA B (CUDA), 2 sweep processes; precision: float32", f"device_text, GPU 1 of 2: {got!r}")
+    # RESULTS.md's Protocol line gives each row its kind: the MLP's spec is a grid (the smoke
+    # budget's hidden 24 leaves its three learning rates, full USPS two sizes by three rates),
+    # which the line gave a draw count as well ("random draws: MLP 2").
+    for budget, data, points in [("smoke", "USPS", 3), ("smoke", "MNIST", 3), ("full", "USPS", 6)]:
+        line = next(l for l in rp.protocol_text(budget).splitlines() if l.startswith(f"- {data}: "))
+        draws = re.search(r"random draws: ([^;)]*)", line)
+        check(draws is not None and "MLP+J " in draws.group(1) and not re.search(r"(^|, )MLP \d", draws.group(1)) and
+              f"grid in full: MLP ({points} points)" in line, f"{budget} budget's Protocol line: {line!r}")
     entries = [("lr", "[0.01, 0.1]"), ("jac-noise", "choice(0.1, 0.2)"), ("samples", "3"), ("seeds", "2")]
     check(rp.configs_of(entries) == 12, f"configs_of: {rp.configs_of(entries)} configurations, expected 2 x 3 x 2")
 

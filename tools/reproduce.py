@@ -740,11 +740,21 @@ def protocol_text(budget):
                          f"MLP lr {REFERENCE['mlp']['lr']}), {keys}, {p.seeds} seed(s), early stopping on the validation split.")
         else:
             keys = ", ".join(f"{k} {v}" for k, v in p.search.items())
-            samples = ", ".join(f"{ROW_TITLES[r]} {n}" for r, n in p.samples.items())
+            # A row's kind is its search spec's: random draws where it holds a random value, else
+            # its grid in full (the smoke budget gave the MLP's grid a draw count).
+            draws, grids = [], []
+            for r in ROWS:
+                entries = Cell("", budget, data, r, p).search_entries()
+                if any(RANDOM.match(v) for _, v in entries):
+                    draws.append(f"{ROW_TITLES[r]} {dict(entries)['samples']}")
+                else:
+                    grids.append(f"{ROW_TITLES[r]} ({grid_size(entries)} points)")
+            kinds = "; ".join(f"{kind}: {', '.join(names)}" for kind, names in
+                              [("random draws", draws), ("grid in full", grids)] if names)
             over = "; ".join(f"{ROW_TITLES[r]}: " + ", ".join(f"{k} = {v}" for k, v in o.items()) for r, o in p.overrides.items())
             retrain = (f"{retrained(p)} for the epoch count of the selected run's "
                        "smoothed validation minimum, test error of the last parameters")
-            lines.append(f"- {SET_TITLES[data]}: search ({keys}; random draws: {samples}; the MLP's grid in full"
+            lines.append(f"- {SET_TITLES[data]}: search ({keys}; {kinds}"
                          f"{'; ' + over if over else ''}), selection by validation error, then {p.seeds} seeds, {retrain}.")
     return "\n".join(lines)
 
