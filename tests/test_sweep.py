@@ -332,6 +332,18 @@ def models_and_jobs(tmp, spec, ref):
     check(cap is not None, f"--jobs 3 x --threads 1024: expected one warning line naming the BLAS's cap: {p.stderr[-500:]!r}")
 
 
+def dry_run_crowded(tmp):
+    """A dry run gives the sweep's warning of workers whose BLAS threads crowd the CPUs (it
+    said nothing of them), and writes nothing."""
+    small, out = os.path.join(tmp, "dry.spec"), os.path.join(tmp, "dry")
+    open(small, "w").write(REPEAT_SPEC)
+    p = sweep(["--spec", small, "--out", out, "--jobs", "2", "--device", "cpu", "--threads", str(os.cpu_count()),
+               "--dry-run"])
+    warned = [line for line in p.stderr.splitlines() if "warning" in line]
+    check(len(warned) == 1 and f"--jobs 2 x --threads {os.cpu_count()}" in warned[0] and not os.path.exists(out),
+          f"--dry-run --jobs 2 x --threads {os.cpu_count()}: expected one warning line and no folder: {p.stderr[-500:]!r}")
+
+
 def shards(tmp, spec, ref):
     """Three shards in three folders, merged; and three shards at once in one folder."""
     parts = []
@@ -2148,6 +2160,7 @@ def main():
     spec_errors(tmp)
     ref = group_equals_solo(tmp, group_spec)
     models_and_jobs(tmp, group_spec, ref)
+    dry_run_crowded(tmp)
     kills(tmp, kill_spec)
     plots(tmp)
     plot_faults(tmp)

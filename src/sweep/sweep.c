@@ -522,6 +522,28 @@ static void say_merged(const char *dir, const jn_plan *plan)
                  plan->n_repeats == 1 ? "is" : "are");
 }
 
+/* The workers that train at once: --jobs, or fewer where fewer configurations are left. */
+static int workers_for(int jobs, int left)
+{
+    return jobs < left ? jobs : left > 1 ? left : 1;
+}
+
+/* The BLAS threads of CPU runs (of the configurations in mine, NULL: all), over the workers
+ * that train at once, warned of where they crowd the CPUs. Only where the device is the CPU
+ * without asking the CUDA runtime: initialised here, it would not work in the workers forked
+ * after. */
+static void blas_threads(const jn_plan *plan, const unsigned char *mine, int workers)
+{
+    jn_config entry;
+    for (int i = 0; i < plan->n_entries; i++)
+        if (!mine || mine[i]) {
+            jn_plan_config(plan, i, &entry);
+            if (entry.device == JN_DEVICE_CPU || (entry.device == JN_DEVICE_AUTO && !jn_cuda_built()))
+                jn_backend_threads(JN_DEVICE_CPU, entry.threads, workers);
+            return;
+        }
+}
+
 static int run_sweep(const jn_config *cfg, jn_plan *plan)
 {
     int index, count, code;
@@ -544,6 +566,8 @@ static int run_sweep(const jn_config *cfg, jn_plan *plan)
     if (cfg->dry_run) {  /* what a sweep checks before it writes anything: all of it passed */
         if ((code = prepare_folder("--out", cfg->out, &plan->spec, 1)))
             return fail_now(code);
+        /* The sweep's warning of crowded CPUs, its workers counted as if none of its runs were done. */
+        blas_threads(plan, NULL, workers_for(cfg->jobs, plan->n_entries));
         say_merged(cfg->out, plan);
         jn_print(stdout, "sweep %s: %d configuration%s in %d group%s; spec and options checked, nothing written "
                  "(--dry-run)\n", cfg->out, plan->n_entries, plan->n_entries == 1 ? "" : "s", plan->n_groups,
@@ -592,19 +616,10 @@ static int run_sweep(const jn_config *cfg, jn_plan *plan)
             done += f.table.rows[i].done;
             todo[i] = !f.table.rows[i].done;
         }
-    const int left = f.total - done, workers = cfg->jobs < left ? cfg->jobs : left > 1 ? left : 1;
+    const int workers = workers_for(cfg->jobs, f.total - done);
     f.workers = workers;
     jn_backend_share_memory(workers, gpu_free);
-    /* The BLAS threads of CPU runs, over the workers that train at once. Only where the device
-     * is the CPU without asking the CUDA runtime: initialised here, it would not work in the
-     * workers forked after. */
-    for (int i = 0; i < n; i++)
-        if (mine[i]) {
-            jn_plan_config(plan, i, &entry);
-            if (entry.device == JN_DEVICE_CPU || (entry.device == JN_DEVICE_AUTO && !jn_cuda_built()))
-                jn_backend_threads(JN_DEVICE_CPU, entry.threads, workers);
-            break;
-        }
+    blas_threads(plan, mine, workers);
     /* From its first line on, a closed standard output (sweep | head) stops the sweep as
      * SIGTERM does, where SIGPIPE killed it silently, leaving runs marked running; the
      * workers inherit the handler, as the stop is forwarded to them. */
