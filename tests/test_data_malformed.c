@@ -124,6 +124,14 @@ static void small_images(idx_buf *f)
         put(f, i == 1 ? 128 : i == 2 ? 127 : i == 3 ? 255 : (unsigned)i * 10, 1);
 }
 
+/* A valid 1 x 2 x 2 u8 image file: the counts of one that messages say. */
+static void one_image_file(idx_buf *f)
+{
+    static const uint32_t dims[3] = {1, 2, 2};
+    idx_header(f, JN_IDX_U8, 3, dims);
+    put(f, 0, 4);
+}
+
 static void small_labels(idx_buf *f, int type, const int *labels, int n)
 {
     uint32_t dims[1] = {(uint32_t)n};
@@ -233,6 +241,11 @@ static void test_idx_payload(void)
                  "up to byte 28", NULL);
     expect_error("truncated payload, gzip", read_idx(write_gz("cut.idx.gz", f.b, f.len, "wb")),
                  "cut.idx.gz", "byte 25", "expected 3 more bytes", NULL);
+    /* One byte short is one byte: it read "expected 1 more bytes". */
+    small_images(&f);
+    f.len -= 1;
+    expect_error("payload a byte short", read_idx(write_raw("cut1.idx", f.b, f.len)), "cut1.idx",
+                 "byte 27", "expected 1 more byte (up to byte 28)", NULL);
     small_images(&f);
     put(&f, 0xAB, 1);
     put(&f, 0xCD, 1);
@@ -358,6 +371,16 @@ static void test_idx_pairs(void)
     small_labels(&f, JN_IDX_U8, two, 2);
     expect_error("count mismatch", load_pair(images, write_raw("two.idx", f.b, f.len), 10), "im.idx", "two.idx",
                  "im.idx: byte 4 (the item count): 3 images", "2 labels (its byte 4)", NULL);
+    /* A count of one is singular: it read "1 labels" and "1 images". */
+    small_labels(&f, JN_IDX_U8, two, 1);
+    expect_error("one label", load_pair(images, write_raw("one.idx", f.b, f.len), 10), "im.idx", "one.idx",
+                 "3 images, but", "holds 1 label (its byte 4)", NULL);
+    char one_image[2 * PATH_MAX];
+    one_image_file(&f);
+    snprintf(one_image, sizeof one_image, "%s", write_raw("im1.idx", f.b, f.len));
+    small_labels(&f, JN_IDX_U8, two, 2);
+    expect_error("one image", load_pair(one_image, write_raw("two.idx", f.b, f.len), 10), "im1.idx", "two.idx",
+                 "1 image, but", "holds 2 labels", NULL);
     /* Too many labels is a mismatch as well, not labels to drop. */
     static const int four[4] = {0, 2, 1, 3};
     small_labels(&f, JN_IDX_U8, four, 4);
@@ -696,6 +719,14 @@ static void test_requests(void)
               data.valid.y[0], data.dir);
         jn_data_free(&data);
     }
+    /* A training file of one example: "has 1 example", where it read "1 examples". */
+    one_image_file(&f);
+    write_raw("r1i.idx", f.b, f.len);
+    small_labels(&f, JN_IDX_U8, train_labels, 1);
+    write_raw("r1l.idx", f.b, f.len);
+    jn_data_request one = {"idx:r1i.idx,r1l.idx", NULL, tmp_dir, 1, 0, NULL};
+    expect_error("idx: --valid 1 of one example", jn_data_load(&one, &data), "--valid 1",
+                 "the training file of idx:r1i.idx,r1l.idx has 1 example;", NULL);
     jn_data_request as_given = {"idx:ri.idx,rl.idx", NULL, NULL, 1, 0, NULL};
     rc = jn_data_load(&as_given, &data);
     CHECK(rc == 0 && data.valid.y[0] == 2 && data.dir[0] == '\0', "idx: no --data-dir, files as given: %s",

@@ -402,9 +402,9 @@ static int split(const jn_data_request *req, const char *prefix, const jn_datase
     if (valid < 0)
         return jn_fail("--valid %ld: expected -1 (the default) or a count >= 0", valid);
     if (valid >= file->n)
-        return jn_fail("--valid %ld%s: the training file of %s has %d examples; the validation "
+        return jn_fail("--valid %ld%s: the training file of %s has %d example%s; the validation "
                        "split must leave at least one for training",
-                       valid, defaulted ? " (the default)" : "", req->data, file->n);
+                       valid, defaulted ? " (the default)" : "", req->data, file->n, file->n == 1 ? "" : "s");
     long rest = file->n - valid;
     if (req->train_limit < 0)
         return jn_fail("--train-limit %ld: expected 0 (all) or a positive count",

@@ -58,12 +58,13 @@ static int read_exact(idx_reader *r, void *buf, size_t n, const char *what, uint
     if (got < 0)
         return -1;
     r->off += (uint64_t)got;
-    if ((size_t)got < n)
+    if ((size_t)got < n) {
+        const unsigned long long missing = what_end - r->off;
         return jn_fail("%s: byte %llu: unexpected end of file in the %s: expected %llu more "
-                       "bytes (up to byte %llu)%s",
-                       r->path, (unsigned long long)r->off, what,
-                       (unsigned long long)(what_end - r->off), (unsigned long long)what_end,
-                       jn_gz_cut(&r->g) ? " (the gzip stream is cut short)" : "");
+                       "byte%s (up to byte %llu)%s",
+                       r->path, (unsigned long long)r->off, what, missing, missing == 1 ? "" : "s",
+                       (unsigned long long)what_end, jn_gz_cut(&r->g) ? " (the gzip stream is cut short)" : "");
+    }
     return 0;
 }
 
@@ -304,10 +305,10 @@ static int check_pair(const char *images_path, const jn_idx *im, const char *lab
                        "0x0C i32",
                        labels_path, lb->type, type_name(lb->type));
     if (lb->dims[0] != im->dims[0])
-        return jn_fail("%s: byte 4 (the item count): %lu images, but %s holds %lu labels (its "
+        return jn_fail("%s: byte 4 (the item count): %lu image%s, but %s holds %lu label%s (its "
                        "byte 4): the counts must match",
-                       images_path, (unsigned long)im->dims[0], labels_path,
-                       (unsigned long)lb->dims[0]);
+                       images_path, (unsigned long)im->dims[0], im->dims[0] == 1 ? "" : "s", labels_path,
+                       (unsigned long)lb->dims[0], lb->dims[0] == 1 ? "" : "s");
     *d = (int)item;
     return 0;
 }
