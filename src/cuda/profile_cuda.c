@@ -127,6 +127,9 @@ typedef struct {
     jn_gemm_log log;
     event_clock clock;
     cudaEvent_t before, after;
+    /* still_training's copy of the model's control: a member, so that the queued copy never
+     * outlives its destination, even on an error return before the synchronisation. */
+    jn_model_ctl at;
 } cuda_target;
 
 /* Restarts the step control when the chunk's sums are used up. */
@@ -143,10 +146,9 @@ static int next_step(cuda_target *c)
 /* Fails if the model stopped on a non-finite step: its later steps would skip their work. */
 static int still_training(cuda_target *c)
 {
-    jn_model_ctl at;
-    JN_CUDA(cudaMemcpyAsync(&at, c->slots.model, sizeof at, cudaMemcpyDeviceToHost, c->ctx.stream));
+    JN_CUDA(cudaMemcpyAsync(&c->at, c->slots.model, sizeof c->at, cudaMemcpyDeviceToHost, c->ctx.stream));
     JN_CUDA(cudaStreamSynchronize(c->ctx.stream));
-    if (at.stopped_at >= 0)
+    if (c->at.stopped_at >= 0)
         return jn_fail("profile: the model diverged (a non-finite loss or penalty) while it was timed; lower --lr");
     return 0;
 }
