@@ -110,6 +110,16 @@ static int worker_main(const jn_plan *plan, const unsigned char *mine, const jn_
 
 /* ---- the parent's side ---------------------------------------------------------------- */
 
+/* waitpid through signals: 0, or -1 with errno (ECHILD where SIGCHLD is ignored, inherited
+ * across exec: the child was reaped without its status). */
+static int wait_child(pid_t pid, int *status)
+{
+    while (waitpid(pid, status, 0) < 0)
+        if (errno != EINTR)
+            return -1;
+    return 0;
+}
+
 int jn_sweep_device_check(jn_device device, int tf32, double *gpu_free)
 {
     if (gpu_free)
@@ -148,8 +158,8 @@ int jn_sweep_device_check(jn_device device, int tf32, double *gpu_free)
     close(fd[0]);
     reason[len] = 0;
     int status;
-    while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
-        ;
+    if (wait_child(pid, &status))
+        return jn_fail("--device cuda: cannot wait for the process checking the device: %s", strerror(errno));
     if (WIFEXITED(status) && WEXITSTATUS(status) == 0) {
         if (gpu_free)
             *gpu_free = atof(reason);
