@@ -3,7 +3,7 @@ staggered stops, divergences, mid-epoch checkpoints) byte-identical to the same 
 trained alone; --models 1 = --models 6; --jobs 2; shards (separate folders merged, and one
 shared folder) = the unsharded sweep; a rerun's --jobs sharing the runs left; killed workers named with how to continue; an edited spec's dropped runs said; SIGKILLs and SIGINT then a rerun = an uninterrupted
 sweep; a failed configuration; a corrupt last.ckpt (its message says what works);
---device cuda, or tf32 with --device auto, without a GPU (one line); a device check whose waitpid fails (one line); --out with a trailing slash; status, progress line, help; tools/plot_sweep.py;
+--device cuda, or tf32 with --device auto, without a GPU (one line); a device check or --jobs worker whose waitpid fails (one line); --out with a trailing slash; status, progress line, help; tools/plot_sweep.py;
 tools/sweep-local-gpus.sh (its sharding, on the CPU; a bad option or spec said once, before
 any shard starts; a failing shard named, no merge without a sweep folder; an empty CUDA_VISIBLE_DEVICES, and an empty entry in it; --help; a SIGTERM
 after a shard has ended);
@@ -1595,21 +1595,40 @@ def no_device(tmp):
                   f"folder made: {os.path.exists(folder)}")
 
 
-def device_check_unwaited(tmp):
-    """Where waitpid fails on the process checking the device (ECHILD, injected by strace into
-    wait4), one line says so, exit 1, no folder made (its exit status was read uninitialised)."""
+def unwaited_sweep(tmp, name, options):
+    """A sweep of TINY_SPEC into tmp/name whose every waitpid fails (ECHILD, injected by strace
+    into wait4); None without strace."""
     strace = shutil.which("strace")
     if not strace:
-        return
-    spec, folder = os.path.join(tmp, "unwaited.spec"), os.path.join(tmp, "unwaited")
+        return None, None
+    spec, folder = os.path.join(tmp, name + ".spec"), os.path.join(tmp, name)
     open(spec, "w").write(TINY_SPEC)
-    p = subprocess.run([strace, "-f", "-qq", "-o", os.devnull, "-e", "inject=wait4:error=ECHILD", BIN, "sweep",
-                        "--spec", spec, "--out", folder, "--device", "cuda", "--progress", "never"],
-                       capture_output=True, text=True, timeout=600)
+    return subprocess.run([strace, "-f", "-qq", "-o", os.devnull, "-e", "inject=wait4:error=ECHILD", BIN, "sweep",
+                           "--spec", spec, "--out", folder, "--progress", "never"] + options, capture_output=True,
+                          text=True, timeout=600), folder
+
+
+def device_check_unwaited(tmp):
+    """Where waitpid fails on the process checking the device, one line says so, exit 1, no
+    folder made (its exit status was read uninitialised)."""
+    p, folder = unwaited_sweep(tmp, "unwaited-check", ["--device", "cuda"])
+    if not p:
+        return
     said = "jacnoise: --device cuda: cannot wait for the process checking the device: No child processes\n"
     check(p.returncode == 1 and p.stderr == said and not os.path.exists(folder),
           f"device check not waited for: exit {p.returncode}, stderr {p.stderr!r}, folder made: "
           f"{os.path.exists(folder)}")
+
+
+def workers_unwaited(tmp):
+    """Where waitpid fails on a --jobs worker, the sweep ends with one line naming the worker
+    and the failed wait, exit 1 (its exit status was read uninitialised)."""
+    p, _ = unwaited_sweep(tmp, "unwaited-workers", ["--device", "cpu", "--jobs", "2"])
+    if not p:
+        return
+    said = r"jacnoise: sweep: sweep worker 0 \(pid \d+\): cannot wait for it: No child processes\n"
+    check(p.returncode == 1 and re.fullmatch(said, p.stderr),
+          f"workers not waited for: exit {p.returncode}, stderr {p.stderr!r}")
 
 
 def interrupted_status(tmp):
@@ -2198,6 +2217,7 @@ def main():
     flipped_header(tmp)
     no_device(tmp)
     device_check_unwaited(tmp)
+    workers_unwaited(tmp)
     trailing_slash(tmp)
     shard_status(tmp)
     count_words(tmp)

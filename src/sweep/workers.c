@@ -275,8 +275,12 @@ int jn_sweep_workers(const jn_plan *plan, const unsigned char *mine, const jn_ru
     }
     for (int k = 0; k < started; k++) {
         int status;
-        while (waitpid(w[k].pid, &status, 0) < 0 && errno == EINTR)
-            ;
+        if (wait_child(w[k].pid, &status)) {
+            if (!code)
+                code = (jn_fail("sweep worker %d (pid %ld): cannot wait for it: %s", k, (long)w[k].pid,
+                                strerror(errno)), JN_EXIT_ERROR);
+            continue;
+        }
         int rc = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
         if (jn_train_stop_words(rc, 0))  /* stopped by a signal, resumably */
             code = code ? code : rc;
