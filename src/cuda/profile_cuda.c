@@ -317,16 +317,19 @@ double jn_cuda_sgemm_peak(jn_cuda_ctx *ctx, int max_n)
      * emulator) stops early; a fast one reaches the size where it runs at its peak. */
     for (int n = max_n < 512 ? max_n : 512; n <= max_n; n *= 2) {
         const float one = 1.0f, zero = 0.0f;
-        float ms = 0, fastest = 1e30f;
+        float ms = 0, fastest = 0;
         for (int round = 0; round < 4; round++) {  /* round 0 warms up */
             if (cudaEventRecord(start, ctx->stream) ||
                 cublasSgemm(ctx->blas, CUBLAS_OP_N, CUBLAS_OP_N, n, n, n, &one, a, n, b, n, &zero, out, n) ||
                 cudaEventRecord(stop, ctx->stream) || cudaEventSynchronize(stop) ||
                 cudaEventElapsedTime(&ms, start, stop))
                 goto done;
-            if (round > 0 && ms < fastest)
+            /* 0 ms is under the events' resolution (about 0.5 us), not an infinite rate. */
+            if (round > 0 && ms > 0 && (fastest == 0 || ms < fastest))
                 fastest = ms;
         }
+        if (fastest == 0)
+            continue;  /* a larger n takes a measurable time */
         const double gflops = 2.0 * n * (double)n * n / (fastest * 1e-3) * 1e-9;
         best = gflops > best ? gflops : best;
         if (fastest > 50)
