@@ -3,7 +3,7 @@ staggered stops, divergences, mid-epoch checkpoints) byte-identical to the same 
 trained alone; --models 1 = --models 6; --jobs 2; shards (separate folders merged, and one
 shared folder) = the unsharded sweep; a rerun's --jobs sharing the runs left; killed workers named with how to continue; an edited spec's dropped runs said; SIGKILLs and SIGINT then a rerun = an uninterrupted
 sweep; a failed configuration; a corrupt last.ckpt (its message says what works);
---device cuda, or tf32 with --device auto, without a GPU (one line); a device check or --jobs worker whose waitpid fails (one line); --out with a trailing slash; status, progress line, help; tools/plot_sweep.py;
+--device cuda, or tf32 with --device auto, without a GPU (one line); a device check or --jobs worker whose waitpid fails (one line); --jobs started with SIGCHLD ignored; --out with a trailing slash; status, progress line, help; tools/plot_sweep.py;
 tools/sweep-local-gpus.sh (its sharding, on the CPU; a bad option or spec said once, before
 any shard starts; a failing shard named, no merge without a sweep folder; an empty CUDA_VISIBLE_DEVICES, and an empty entry in it; --help; a SIGTERM
 after a shard has ended);
@@ -1631,6 +1631,16 @@ def workers_unwaited(tmp):
           f"workers not waited for: exit {p.returncode}, stderr {p.stderr!r}")
 
 
+def sigchld_ignored(tmp):
+    """Started with SIGCHLD ignored (as a parent may leave it across exec), a --jobs sweep still
+    knows how its workers ended: exit 0, nothing on stderr (it could not wait for them)."""
+    spec, folder = os.path.join(tmp, "sigchld.spec"), os.path.join(tmp, "sigchld")
+    open(spec, "w").write(TINY_SPEC)
+    p = sweep(["--spec", spec, "--out", folder, "--device", "cpu", "--jobs", "2"], expect=None,
+              preexec_fn=lambda: signal.signal(signal.SIGCHLD, signal.SIG_IGN))
+    check(p.returncode == 0 and p.stderr == "", f"SIGCHLD ignored: exit {p.returncode}, stderr {p.stderr!r}")
+
+
 def interrupted_status(tmp):
     """After a SIGINT, or a SIGHUP (its terminal closed), nothing trains: status counts the runs
     it stopped as interrupted, not as running; their messages say how a sweep continues (not
@@ -2218,6 +2228,7 @@ def main():
     no_device(tmp)
     device_check_unwaited(tmp)
     workers_unwaited(tmp)
+    sigchld_ignored(tmp)
     trailing_slash(tmp)
     shard_status(tmp)
     count_words(tmp)

@@ -110,8 +110,18 @@ static int worker_main(const jn_plan *plan, const unsigned char *mine, const jn_
 
 /* ---- the parent's side ---------------------------------------------------------------- */
 
-/* waitpid through signals: 0, or -1 with errno (ECHILD where SIGCHLD is ignored, inherited
- * across exec: the child was reaped without its status). */
+/* fork, stdio flushed first (a child would write the parent's buffer again), with SIGCHLD at
+ * its default: ignored, as a parent may leave it across exec, the kernel reaps the children
+ * itself and waitpid fails (ECHILD) without their exit status. */
+static pid_t fork_child(void)
+{
+    fflush(stdout);
+    fflush(stderr);
+    signal(SIGCHLD, SIG_DFL);
+    return fork();
+}
+
+/* waitpid through signals: 0, or -1 with errno. */
 static int wait_child(pid_t pid, int *status)
 {
     while (waitpid(pid, status, 0) < 0)
@@ -129,9 +139,7 @@ int jn_sweep_device_check(jn_device device, int tf32, double *gpu_free)
     int fd[2];
     if (pipe(fd) != 0)
         return jn_fail("--device cuda: cannot create a pipe to check the device: %s", strerror(errno));
-    fflush(stdout);
-    fflush(stderr);
-    const pid_t pid = fork();
+    const pid_t pid = fork_child();
     if (pid < 0) {
         close(fd[0]);
         close(fd[1]);
@@ -223,8 +231,6 @@ int jn_sweep_workers(const jn_plan *plan, const unsigned char *mine, const jn_ru
         return jn_fail("out of memory"), JN_EXIT_ERROR;
     }
     jn_train_catch_signals();
-    fflush(stdout);
-    fflush(stderr);
     int started = 0, code = 0;
     for (; started < jobs; started++) {
         int fd[2];
@@ -232,7 +238,7 @@ int jn_sweep_workers(const jn_plan *plan, const unsigned char *mine, const jn_ru
             code = (jn_fail("--jobs: cannot create a pipe: %s", strerror(errno)), JN_EXIT_ERROR);
             break;
         }
-        pid_t pid = fork();
+        pid_t pid = fork_child();
         if (pid < 0) {
             close(fd[0]);
             close(fd[1]);
