@@ -3,7 +3,7 @@ staggered stops, divergences, mid-epoch checkpoints) byte-identical to the same 
 trained alone; --models 1 = --models 6; --jobs 2; shards (separate folders merged, and one
 shared folder) = the unsharded sweep; a rerun's --jobs sharing the runs left; killed workers named with how to continue; an edited spec's dropped runs said; SIGKILLs and SIGINT then a rerun = an uninterrupted
 sweep; a failed configuration; a corrupt last.ckpt (its message says what works);
---device cuda, or tf32 with --device auto, without a GPU (one line); a device check or --jobs worker whose waitpid fails (one line); --jobs started with SIGCHLD ignored; --out with a trailing slash; status, progress line, help; tools/plot_sweep.py;
+--device cuda, or tf32 with --device auto, without a GPU (one line); a data set not found (one line, --dry-run too); a device check or --jobs worker whose waitpid fails (one line); --jobs started with SIGCHLD ignored; --out with a trailing slash; status, progress line, help; tools/plot_sweep.py;
 tools/sweep-local-gpus.sh (its sharding, on the CPU; a bad option or spec said once, before
 any shard starts; a failing shard named, no merge without a sweep folder; an empty CUDA_VISIBLE_DEVICES, and an empty entry in it; --help; a SIGTERM
 after a shard has ended);
@@ -1641,6 +1641,39 @@ def sigchld_ignored(tmp):
     check(p.returncode == 0 and p.stderr == "", f"SIGCHLD ignored: exit {p.returncode}, stderr {p.stderr!r}")
 
 
+def data_not_found(tmp):
+    """A data set that cannot be found (a --data-dir misspelt, an idx: file missing, of --data or
+    --test) would fail every configuration, one by one, each leaving a failed run folder: one
+    line names the data set and file, exit 1, no folder made; --dry-run says the same. An --out
+    refused is said first."""
+    images, labels = os.path.join(tmp, "nf-images"), os.path.join(tmp, "nf-labels")
+    open(images, "wb").write(idx(0x08, [3, 2, 2], bytes(12)))
+    open(labels, "wb").write(idx(0x08, [3], bytes([0, 1, 0])))
+    missing = os.path.join(tmp, "nf-missing")
+    spec = os.path.join(tmp, "nf.spec")
+    open(spec, "w").write(TINY_SPEC)
+    idx_spec = os.path.join(tmp, "nf-idx.spec")
+    open(idx_spec, "w").write(f"data = idx:{images},{labels}\ntest = idx:{images},{missing}\nhidden = 4\n"
+                              "valid = 1\nepochs = 1\nlr = [0.1, 0.2]\n")
+    nowhere = os.path.join(tmp, "nf-nowhere")
+    cases = [(spec, ["--data-dir", nowhere], f"jacnoise: sweep: usps: --data-dir {nowhere}: No such file"),
+             (idx_spec, [], f"jacnoise: sweep: --test idx:{images},{missing}: {missing}: No such file")]
+    for n, (spec_file, options, said) in enumerate(cases):
+        for dry in ([], ["--dry-run"]):
+            folder = os.path.join(tmp, f"nf-{n}")
+            p = sweep(["--spec", spec_file, "--out", folder] + options + dry, expect=1)
+            check(p.stderr.startswith(said) and len(p.stderr.splitlines()) == 1 and not p.stdout and
+                  not os.path.exists(folder), f"{' '.join(options + dry)}: no data: stdout {p.stdout!r}, stderr "
+                  f"{p.stderr!r}, folder made: {os.path.exists(folder)}")
+    # An --out refused (a usage error) is said first: the missing data hid it.
+    trained = os.path.join(tmp, "nf-trained")
+    os.mkdir(trained)
+    open(os.path.join(trained, "config.txt"), "w").write("lr=0.1\n")
+    p = sweep(["--spec", spec, "--out", trained, "--data-dir", nowhere], expect=2)
+    check(p.stderr == f"jacnoise: --out {trained} holds a training run (config.txt), not a sweep: choose another "
+          "--out\n", f"an --out refused, and no data: {p.stderr!r}")
+
+
 def interrupted_status(tmp):
     """After a SIGINT, or a SIGHUP (its terminal closed), nothing trains: status counts the runs
     it stopped as interrupted, not as running; their messages say how a sweep continues (not
@@ -2229,6 +2262,7 @@ def main():
     device_check_unwaited(tmp)
     workers_unwaited(tmp)
     sigchld_ignored(tmp)
+    data_not_found(tmp)
     trailing_slash(tmp)
     shard_status(tmp)
     count_words(tmp)

@@ -99,6 +99,11 @@ int jn_data_check_names(const char *data, const char *test);
  * folder tried and the files it looked for. */
 int jn_data_find_dir(const char *data, const char *data_dir, char *out, size_t cap);
 
+/* Finds the files of req's data set (and --test pair) and opens each, reading nothing: a
+ * wrong folder, or a file missing or that cannot be read, said before any work (a sweep
+ * checks its configurations' data sets so, once each). */
+int jn_data_check_files(const jn_data_request *req);
+
 /* Loads and splits a data set. mnist-binary is MNIST with pixels >= 0.5 set to 1, else 0.
  * The classes are those of the training file (all of it, before the split): 10 for the named
  * sets, the largest label + 1 for idx: data; a --test label beyond them is refused. */

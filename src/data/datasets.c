@@ -9,12 +9,14 @@
 #include "jacnoise/error.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #define MAX_FILES 4
 
@@ -316,17 +318,33 @@ void jn_data_free(jn_data *data)
     data->dir[0] = data->root[0] = data->test_dir[0] = '\0';
 }
 
+/* The paths of an idx: pair's two files (8192 bytes each), found in dir ("" where read as
+ * given). */
+static int idx_paths(const char *spec, const char *opt, const char *data_dir, char *dir, size_t cap, char *ipath,
+                     char *lpath)
+{
+    char images[4096], labels[4096];
+    return find_idx_dir(spec, opt, data_dir, dir, cap) || parse_idx_spec(spec, opt, images, labels, sizeof images) ||
+           join(ipath, 8192, dir, images, "") || join(lpath, 8192, dir, labels, "") ? -1 : 0;
+}
+
 /* Loads an idx: pair, found in dir ("" where read as given); test labels are held below the
  * training classes (classes_hint). */
 static int load_idx(const char *spec, const char *opt, const char *data_dir, int classes_hint,
                     jn_dataset *out, char *dir, size_t cap)
 {
-    char images[4096], labels[4096], ipath[8192], lpath[8192];
-    if (find_idx_dir(spec, opt, data_dir, dir, cap) ||
-        parse_idx_spec(spec, opt, images, labels, sizeof images) ||
-        join(ipath, sizeof ipath, dir, images, "") || join(lpath, sizeof lpath, dir, labels, ""))
-        return -1;
-    return jn_idx_load_pair(ipath, lpath, classes_hint, out);
+    char ipath[8192], lpath[8192];
+    return idx_paths(spec, opt, data_dir, dir, cap, ipath, lpath) ? -1
+                                                                   : jn_idx_load_pair(ipath, lpath, classes_hint, out);
+}
+
+/* The paths of a named set's files, found in dir. */
+static int named_paths(const named_set *set, const char *dir, char p[][8192])
+{
+    for (int i = 0; i < set->nfiles; i++)
+        if (locate(dir, set->files[i], 1, p[i], 8192))
+            return jn_fail("%s: %s[.gz] is gone from %s", set->name, set->files[i], dir);
+    return 0;
 }
 
 /* Loads the training file (train) and test file (test) of a named set found in dir. */
@@ -334,9 +352,8 @@ static int load_named(const named_set *set, const char *dir, jn_dataset *train,
                       jn_dataset *test)
 {
     char p[MAX_FILES][8192];
-    for (int i = 0; i < set->nfiles; i++)
-        if (locate(dir, set->files[i], 1, p[i], sizeof p[i]))
-            return jn_fail("%s: %s[.gz] is gone from %s", set->name, set->files[i], dir);
+    if (named_paths(set, dir, p))
+        return -1;
     if (set->kind == KIND_USPS)
         return jn_usps_load(p[0], train) || jn_usps_load(p[1], test) ? -1 : 0;
     return jn_idx_load_pair(p[0], p[1], 10, train) || jn_idx_load_pair(p[2], p[3], 10, test)
@@ -473,6 +490,43 @@ done:
     if (rc)
         jn_data_free(out);
     return rc;
+}
+
+/* Opens path to read and closes it; -1 (recorded, naming what) where it cannot be opened.
+ * Non-blocking: a FIFO put at the name since it was found does not wait for a writer. */
+static int can_open(const char *what, const char *path)
+{
+    const int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+    if (fd < 0)
+        return jn_fail("%s: %s: cannot open: %s", what, path, strerror(errno));
+    close(fd);
+    return 0;
+}
+
+int jn_data_check_files(const jn_data_request *req)
+{
+    const char *data = req->data ? req->data : "", *test = req->test ? req->test : "";
+    const named_set *set = find_named(data);
+    char dir[4096], p[MAX_FILES][8192], what[4200];
+    if (jn_data_check_names(data, test))
+        return -1;
+    if (set) {
+        if (jn_data_find_dir(data, req->data_dir, dir, sizeof dir) || named_paths(set, dir, p))
+            return -1;
+        for (int i = 0; i < set->nfiles; i++)
+            if (can_open(set->name, p[i]))
+                return -1;
+        return 0;
+    }
+    const char *const specs[] = {data, test}, *const opts[] = {"--data", "--test"};
+    const char *const dirs[] = {req->data_dir, req->test_dir ? req->test_dir : req->data_dir};
+    for (int k = 0; k < 2 && *specs[k]; k++) {
+        snprintf(what, sizeof what, "%s %.4096s", opts[k], specs[k]);
+        if (idx_paths(specs[k], opts[k], dirs[k], dir, sizeof dir, p[0], p[1]) || can_open(what, p[0]) ||
+            can_open(what, p[1]))
+            return -1;
+    }
+    return 0;
 }
 
 uint32_t jn_data_crc(const jn_data *data)

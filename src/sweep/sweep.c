@@ -4,6 +4,7 @@
 #include "jacnoise/sweep.h"
 #include "core/fileio.h"
 #include "jacnoise/backend.h"
+#include "jacnoise/data.h"
 #include "jacnoise/error.h"
 #include "jacnoise/wallclock.h"
 #include "jacnoise/train.h"
@@ -544,6 +545,22 @@ static void blas_threads(const jn_plan *plan, const unsigned char *mine, int wor
         }
 }
 
+/* Every data set the configurations read is found and its files open: a --data-dir misspelt
+ * or a file missing failed each configuration in turn, each leaving a failed run folder. A
+ * group's members read the same data (its options are group keys): one check a group, a few
+ * system calls. 0, or -1 (recorded). */
+static int data_check(const jn_plan *plan)
+{
+    jn_config c;
+    for (int g = 0; g < plan->n_groups; g++) {
+        jn_plan_config(plan, plan->groups[g].members[0], &c);
+        const jn_data_request req = {.data = c.data, .test = c.test, .data_dir = c.data_dir};
+        if (jn_data_check_files(&req))
+            return jn_fail_context("sweep");
+    }
+    return 0;
+}
+
 static int run_sweep(const jn_config *cfg, jn_plan *plan)
 {
     int index, count, code;
@@ -563,9 +580,14 @@ static int run_sweep(const jn_config *cfg, jn_plan *plan)
     const int probe = plan->n_entries && cfg->jobs > 1 && entry.device != JN_DEVICE_CPU && jn_cuda_built();
     if (plan->n_entries && jn_sweep_device_check(entry.device, plan->tf32, probe ? &gpu_free : NULL))
         return fail_now(JN_EXIT_ERROR);
+    /* A data set not found would fail every configuration alike too: said once, nothing
+     * written; after what is wrong with --out (a usage error, checked writing nothing), which it
+     * would hide. */
+    if ((code = prepare_folder("--out", cfg->out, &plan->spec, 1)))
+        return fail_now(code);
+    if (data_check(plan))
+        return fail_now(JN_EXIT_ERROR);
     if (cfg->dry_run) {  /* what a sweep checks before it writes anything: all of it passed */
-        if ((code = prepare_folder("--out", cfg->out, &plan->spec, 1)))
-            return fail_now(code);
         /* The sweep's warning of crowded CPUs, its workers counted as if none of its runs were done. */
         blas_threads(plan, NULL, workers_for(cfg->jobs, plan->n_entries));
         say_merged(cfg->out, plan);
