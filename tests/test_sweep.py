@@ -20,7 +20,7 @@ bench/bench_sweep_merge.py); results.csv's penalty (the
 best epoch's); groups split by batch and layer sizes; random draws times seeds; ids that
 operational options (threads, data folder, checkpoint interval) leave alone; a rerun counting
 diverged runs done; a merge keeping the further-along of two paused copies of a run,
-replacing a run folder whole, and stopped half-way leaving one a resume ends right (a failed one leaving no run folder it made), and of
+replacing a run folder whole, and stopped half-way leaving one a resume ends right (a failed one leaving no run folder it made; a killed one's .tmp files removed by the sweep rerun), and of
 more runs than ulimit -n; integer draws taking both bounds; plot_sweep.py's error axis
 linear with an error of 0, and no heat map of a random search, nor of validation errors that no run has; which runs plot_sweep.py draws where (`--plot-rules`: that alone); the memory of a plan of
 50,000 configurations.
@@ -1458,6 +1458,29 @@ def merge_stopped(tmp):
     same_run(os.path.join(ref, "runs", i), os.path.join(dest, "runs", i), "a merge stopped half-way, then resumed")
 
 
+def merge_killed_rerun(tmp):
+    """A merge killed mid-batch leaves its staged copies (FILE.tmp) in the run folders it was
+    filling, made here by hand as it leaves them (a lock, a .tmp of each file), and DIR/merged.
+    The sweep run again on that folder, as status says, trains those runs and removes them:
+    metrics.jsonl.tmp, which no write of the run replaces, stayed for good."""
+    spec, source = tiny_sweep(tmp, "killed-merge-from")
+    dest = os.path.join(tmp, "killed-merge-into")
+    os.makedirs(os.path.join(dest, "runs"))
+    shutil.copy(os.path.join(source, "sweep.spec"), dest)
+    open(os.path.join(dest, "merged"), "w").write(source + "\n")
+    for i in run_ids(source):
+        os.mkdir(os.path.join(dest, "runs", i))
+        open(os.path.join(dest, "runs", i, "lock"), "w").close()
+        for name in os.listdir(os.path.join(source, "runs", i)):
+            if name != "lock":
+                shutil.copy(os.path.join(source, "runs", i, name), os.path.join(dest, "runs", i, name + ".tmp"))
+    sweep(["--spec", spec, "--out", dest])
+    left = [f"{i}/{name}" for i in run_ids(dest) for name in os.listdir(os.path.join(dest, "runs", i))
+            if name.endswith(".tmp")]
+    check(not left, f"a sweep rerun after a killed merge left its temporary files: {left}")
+    same_sweep(source, dest, "a sweep rerun after a killed merge")
+
+
 def merge_failed_unmade(tmp):
     """A merge that fails (a run folder's file cannot be read; a full disk likewise) leaves no
     run folder it made: each left held a lock file alone, which status counted running, killed,
@@ -2299,6 +2322,7 @@ def main():
     merge_replaces(tmp)
     merge_stopped(tmp)
     merge_failed_unmade(tmp)
+    merge_killed_rerun(tmp)
     merge_many(tmp)
     bench_steps(tmp)
     results_reads(tmp)

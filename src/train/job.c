@@ -502,6 +502,13 @@ int jn_job_commit(jn_job *job)
         return jn_fail_option("--out", job->cfg.out);
     if (lock_folder(job, 1))
         return -1;
+    /* A merge killed mid-batch left its staged copies ("FILE.tmp") here, which only a re-merge
+     * removed: metrics.jsonl's, which no write of the run replaces, stayed for good. The lock
+     * held, none is another process's write. */
+    const char *const files[] = {job->config_path, job->metrics_path, job->best_path, job->last_path,
+                                 job->summary_path};
+    for (size_t i = 0; i < sizeof files / sizeof files[0]; i++)
+        jn_drop_staged(files[i]);
     if (job->resume ? jn_metrics_truncate(job->metrics_path, job->state.epoch) : remove_stale(job->metrics_path))
         return -1;
     job->config_made = !file_exists(job->config_path);
