@@ -8,13 +8,14 @@ of a first array given as a list refused (Slurm gives a list step 1), a task
 without its program saying so in one line, a plain batch job's log named without the array
 index Slurm gives it outside an array (also without /proc), and a task stopped by SIGTERM saying how it continues
 (and a plain batch job, sbatch without --array, so stopped), a task whose configurations
-failed saying how to retry them, and a folder where a --shard sweep and an array ran counting
-the array's configurations its own.
+failed saying how to retry them, a folder where a --shard sweep and an array ran counting
+the array's configurations its own, and the script's SIGTERM asked for ahead of the time limit.
 
 Run by ctest with JACNOISE_BIN and JACNOISE_DATA set."""
 import getpass
 import json
 import os
+import re
 import shutil
 import socket
 import subprocess
@@ -187,6 +188,19 @@ def missing_program(tmp, spec):
           f"a task without its program: exit {p.returncode}: {p.stdout!r} {p.stderr!r}")
 
 
+def time_limit_signal():
+    """The script asks Slurm for SIGTERM minutes before the time limit, so that a large group's
+    saves end before the SIGKILL that follows the limit by KillWait (30 s by default): sent to
+    the batch shell (B:), which the script's exec makes jacnoise (cancelled_task sends it
+    there); without B: Slurm signals job steps alone, and the script starts none. At least a
+    minute: Slurm acts on it once a minute."""
+    text = open(SBATCH).read()
+    found = re.findall(r"^#SBATCH --signal=(\S*)$", text, re.M)
+    lead = re.fullmatch(r"B:TERM@(\d+)", found[0]) if len(found) == 1 else None
+    check(lead and int(lead.group(1)) >= 60 and re.search(r'^exec "\$bin" sweep ', text, re.M),
+          f"sweep.sbatch: #SBATCH --signal={found}: expected one B:TERM@N, N >= 60 seconds, and jacnoise run by exec")
+
+
 def batch_env():
     """The environment of a plain batch job (sbatch without --array), as Slurm sets it."""
     env = dict(os.environ, JACNOISE=BIN, SLURM_JOB_ID="42", SLURM_JOB_NAME="jacnoise-sweep", ENVIRONMENT="BATCH")
@@ -342,6 +356,7 @@ def main():
     resubmitted_part(tmp, spec, reference)
     listed_first_array(tmp, spec)
     missing_program(tmp, spec)
+    time_limit_signal()
     plain_job_log(tmp)
     cancelled_task(tmp)
     failed_task(tmp)
