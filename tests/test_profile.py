@@ -686,6 +686,17 @@ def main():
             with open(os.path.join(tmp, "max.csv")) as f:
                 check([x["batch"] for x in csv.DictReader(f)] == ["4"] and "skipped batch=8" in r.stdout,
                       f"--max-gflop between the costs {costs}: {r.stdout}")
+        # The settings as given, as the JSON writes them: %g wrote 0.1000001 as 0.1, two rows
+        # alike (plot_profile.py refused the table), and 123456.75 as 123457.
+        settings_csv = os.path.join(tmp, "settings.csv")
+        r = run(["profile", "--device", "cpu", "--data", "usps", "--hidden", "5", "--batch", "4", "--reps", "1",
+                 "--warmup", "0", "--jac-noise", "0.3000001", "--input-noise", "123456.75",
+                 "--grid", "jac-lambda=0.1 0.1000001", "--csv", settings_csv])
+        if r.returncode == 0:
+            with open(settings_csv) as f:
+                got = [(x["jac_lambda"], x["jac_noise"], x["input_noise"]) for x in csv.DictReader(f)]
+            check(got == [("0.1", "0.3000001", "123456.75"), ("0.1000001", "0.3000001", "123456.75")],
+                  f"grid settings as written: {got}")
         nul_grid = os.path.join(tmp, "nul.grid")
         with open(nul_grid, "wb") as f:
             f.write(b"# 4 8\nbatch=4\0 8\n")

@@ -130,6 +130,16 @@ void jn_profile_print(const jn_profile_result *r, FILE *f)
         fprintf(f, "launches per step: %d kernels, %d GEMMs\n", v0->launches, v0->gemm_calls);
 }
 
+/* The penalty weight and the noises as the options were given, in the JSON and the CSV alike:
+ * %.17g wrote --jac-lambda 0.1 as 0.10000000000000001, and %g the CSV's 0.1000001 as 0.1 (the
+ * row of 0.1 beside it alike) and 123456.75 as 123457. */
+static void format_settings(const jn_objective *o, char lambda[32], char noise[32], char input[32])
+{
+    jn_format_double(o->jac_lambda, lambda, 32);
+    jn_format_double(o->jac_noise, noise, 32);
+    jn_format_double(o->input_noise, input, 32);
+}
+
 static void json_timing(FILE *f, const char *key, const jn_timing *t)
 {
     fprintf(f, "\"%s\": {\"median_us\": %.3f, \"q1_us\": %.3f, \"q3_us\": %.3f, \"min_us\": %.3f, \"max_us\": %.3f}",
@@ -154,11 +164,8 @@ static void json_variant(FILE *f, const jn_profile_variant *v)
     json_string(f, v->name);
     fprintf(f, ", \"penalty\": ");
     json_string(f, est);
-    /* As the options were given: %.17g wrote --jac-lambda 0.1 as 0.10000000000000001. */
     char lambda[32], noise[32], input[32];
-    jn_format_double(v->obj.jac_lambda, lambda, sizeof lambda);
-    jn_format_double(v->obj.jac_noise, noise, sizeof noise);
-    jn_format_double(v->obj.input_noise, input, sizeof input);
+    format_settings(&v->obj, lambda, noise, input);
     fprintf(f, ",\n     \"objective\": {\"jac_lambda\": %s, \"jac_noise\": %s, \"input_noise\": %s, "
                "\"jac_copies\": %d, \"jac_target\": \"%s\", \"jac_proj\": %d},\n",
             lambda, noise, input, v->obj.jac_copies, target, v->obj.jac_proj);
@@ -277,10 +284,12 @@ static void csv_row(FILE *f, const jn_profile_result *r, double peak)
     int dashes = 0;  /* "784-1000-10": one hidden layer */
     for (const char *c = r->model; *c; c++)
         dashes += *c == '-';
-    fprintf(f, "%s,%d,%d,%s,%s,%d,%g,%g,%g,%s,%s,%d,%.1f,%.1f,%.1f,%.1f,%.1f,%.4f,%.4f,%.4f,%.2f,%.0f,%.1f,%.1f,%.4f,"
+    char lambda[32], noise[32], input[32];
+    format_settings(&v0->obj, lambda, noise, input);
+    fprintf(f, "%s,%d,%d,%s,%s,%d,%s,%s,%s,%s,%s,%d,%.1f,%.1f,%.1f,%.1f,%.1f,%.4f,%.4f,%.4f,%.2f,%.0f,%.1f,%.1f,%.4f,"
                "%.0f,%.4f,%.4f,%.4f,%.4f,%zu",
-            r->model, dashes - 1, r->batch, v0->obj.jac_lambda > 0 ? target : "none", est, v0->obj.jac_copies,
-            v0->obj.jac_lambda, v0->obj.jac_noise, v0->obj.input_noise, r->machine.backend, r->machine.core,
+            r->model, dashes - 1, r->batch, v0->obj.jac_lambda > 0 ? target : "none", est, v0->obj.jac_copies, lambda,
+            noise, input, r->machine.backend, r->machine.core,
             r->machine.threads, peak, 1e6 * v0->step.median, 1e6 * v0->step.q1, 1e6 * v0->step.q3,
             1e6 * v0->floor.median, v0->step_vs_floor.median, v0->step_vs_floor.q1, v0->step_vs_floor.q3,
             run_gflops(v0), v0->total_flops, 1e6 * pl->step.median, 1e6 * pl->floor.median, pl->step_vs_floor.median, pl->total_flops,
