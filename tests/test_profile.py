@@ -599,6 +599,11 @@ def main():
             check(r.stdout.startswith("profile: 256-12-10, B = 8, cpu backend, 3 reps (of --reps 100: --time-limit "
                                       "1e-09 s) after 1 warm-up (--time-limit times one), median"),
                   f"--time-limit 1e-9: header {r.stdout.splitlines()[:1]}")
+        # Counted as the reps are: "after 3 warm-up", "after 0 warm-up".
+        r = run(["profile", "--device", "cpu", "--data", "usps", "--hidden", "5", "--batch", "4", "--reps", "2",
+                 "--warmup", "0"])
+        check(r.stdout.startswith("profile: 256-5-10, B = 4, cpu backend, 2 reps after 0 warm-ups, median"),
+              f"--warmup 0: header {r.stdout.splitlines()[:1]}")
         # The help says so, where --warmup's line gives the rounds as asked.
         r = run(["profile", "--help"])
         check(re.search(r"--time-limit S +[^\n]*warm-up steps \(one at least, --warmup 0 or not\)", r.stdout),

@@ -55,8 +55,8 @@ void jn_profile_print(const jn_profile_result *r, FILE *f)
         snprintf(cut, sizeof cut, " (of --reps %d: --time-limit %g s)", r->reps_asked, r->time_limit);
     if (r->warmup > r->warmup_asked)
         snprintf(raised, sizeof raised, " (--time-limit times one)");
-    fprintf(f, "profile: %s, B = %d, %s backend, %d rep%s%s after %d warm-up%s, median [q1 - q3]\n", r->model,
-            r->batch, mc->backend, r->reps, r->reps == 1 ? "" : "s", cut, r->warmup, raised);
+    fprintf(f, "profile: %s, B = %d, %s backend, %d rep%s%s after %d warm-up%s%s, median [q1 - q3]\n", r->model,
+            r->batch, mc->backend, r->reps, r->reps == 1 ? "" : "s", cut, r->warmup, r->warmup == 1 ? "" : "s", raised);
     fprintf(f, "machine: %s; %s\n", mc->device, mc->library);
     char peak[160];
     if (mc->peak_gflops > mc->sgemm_peak_gflops)
