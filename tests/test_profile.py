@@ -599,11 +599,14 @@ def main():
             check(r.stdout.startswith("profile: 256-12-10, B = 8, cpu backend, 3 reps (of --reps 100: --time-limit "
                                       "1e-09 s) after 1 warm-up (--time-limit times one), median"),
                   f"--time-limit 1e-9: header {r.stdout.splitlines()[:1]}")
-        # Counted as the reps are: "after 3 warm-up", "after 0 warm-up".
+        # Counted as the reps are: "after 3 warm-up", "after 0 warm-up". The settings as given
+        # (%g wrote 0.1000001 as 0.1 and 123456.75 as 123457).
         r = run(["profile", "--device", "cpu", "--data", "usps", "--hidden", "5", "--batch", "4", "--reps", "2",
-                 "--warmup", "0"])
+                 "--warmup", "0", "--jac-lambda", "0.1000001", "--jac-noise", "0.3000001", "--input-noise", "123456.75"])
         check(r.stdout.startswith("profile: 256-5-10, B = 4, cpu backend, 2 reps after 0 warm-ups, median"),
               f"--warmup 0: header {r.stdout.splitlines()[:1]}")
+        check("step: penalty hidden1, lambda 0.1000001, s_J 0.3000001, copies 1; input noise 123456.75;" in r.stdout,
+              f"the step's settings: {[x for x in r.stdout.splitlines() if x.startswith('step:')]}")
         # The help says so, where --warmup's line gives the rounds as asked.
         r = run(["profile", "--help"])
         check(re.search(r"--time-limit S +[^\n]*warm-up steps \(one at least, --warmup 0 or not\)", r.stdout),

@@ -23,15 +23,26 @@ void jn_profile_estimator(const jn_objective *o, char *out, size_t cap)
         snprintf(out, cap, "%s K=%d", target, o->jac_proj);
 }
 
+/* The penalty weight and the noises as the options were given, in the table, the JSON and the
+ * CSV alike: %.17g wrote --jac-lambda 0.1 as 0.10000000000000001, and %g 0.1000001 as 0.1 (a
+ * grid's row of 0.1 beside it alike) and 123456.75 as 123457. */
+static void format_settings(const jn_objective *o, char lambda[32], char noise[32], char input[32])
+{
+    jn_format_double(o->jac_lambda, lambda, 32);
+    jn_format_double(o->jac_noise, noise, 32);
+    jn_format_double(o->input_noise, input, 32);
+}
+
 static void describe(const jn_objective *o, char *out, size_t cap)
 {
-    char est[48];
+    char est[48], lambda[32], noise[32], input[32];
     jn_profile_estimator(o, est, sizeof est);
+    format_settings(o, lambda, noise, input);
     if (o->jac_lambda > 0)
-        snprintf(out, cap, "penalty %s, lambda %g, s_J %g, copies %d; input noise %g", est, o->jac_lambda,
-                 o->jac_noise, o->jac_copies, o->input_noise);
+        snprintf(out, cap, "penalty %s, lambda %s, s_J %s, copies %d; input noise %s", est, lambda, noise,
+                 o->jac_copies, input);
     else
-        snprintf(out, cap, "no penalty; input noise %g", o->input_noise);
+        snprintf(out, cap, "no penalty; input noise %s", input);
 }
 
 static double gflops(double flops, double seconds) { return seconds > 0 ? flops / seconds * 1e-9 : 0; }
@@ -128,16 +139,6 @@ void jn_profile_print(const jn_profile_result *r, FILE *f)
                 v0->device_bytes / 1e6);
     if (v0->launches >= 0)
         fprintf(f, "launches per step: %d kernels, %d GEMMs\n", v0->launches, v0->gemm_calls);
-}
-
-/* The penalty weight and the noises as the options were given, in the JSON and the CSV alike:
- * %.17g wrote --jac-lambda 0.1 as 0.10000000000000001, and %g the CSV's 0.1000001 as 0.1 (the
- * row of 0.1 beside it alike) and 123456.75 as 123457. */
-static void format_settings(const jn_objective *o, char lambda[32], char noise[32], char input[32])
-{
-    jn_format_double(o->jac_lambda, lambda, 32);
-    jn_format_double(o->jac_noise, noise, 32);
-    jn_format_double(o->input_noise, input, 32);
 }
 
 static void json_timing(FILE *f, const char *key, const jn_timing *t)
