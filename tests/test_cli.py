@@ -1725,6 +1725,10 @@ def run_cases(d):
         etas = re.findall(r"ETA (\S+)", p.stderr)
         check("train: ETA with --max-steps", etas and not [t for t in etas if "h" in t],
               f"ETAs {etas[:5]} for a run of 10 steps")
+        # It says how the epoch goes and how fast, not only where it is: it had no error nor speed.
+        line = re.search(r"epoch 1/1000000  batch \d+/\d+  loss \d+\.\d{4}  train \d+\.\d\d%  \d+(\.\d+)? steps/s  ETA ",
+                         p.stderr)
+        check("train: progress line", line, f"stderr {p.stderr[-300:]!r}")
 
     # run folders and --resume
     eval_data_cases(d)

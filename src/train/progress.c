@@ -46,16 +46,17 @@ void jn_progress_draw(jn_progress *p, const char *line, int force)
     p->drawn = 1;
 }
 
-void jn_progress_update(jn_progress *p, int epoch, int epochs, long batch, long batches, double loss,
-                        double eta_seconds)
+void jn_progress_update(jn_progress *p, const jn_progress_train *t)
 {
     if (!p->enabled)
         return;
     char eta[32], line[256];
-    jn_format_duration(eta_seconds, eta, sizeof eta);
-    snprintf(line, sizeof line, "epoch %d/%d  batch %ld/%ld  loss %.4f  ETA %s", epoch, epochs, batch, batches, loss,
-             eta);
-    jn_progress_draw(p, line, batch >= batches);
+    jn_format_duration(t->eta_seconds, eta, sizeof eta);
+    /* Three significant digits or so: a slow run's 0.42 steps/s read as 0 with none. */
+    const int decimals = t->steps_per_second < 10 ? 2 : t->steps_per_second < 100 ? 1 : 0;
+    snprintf(line, sizeof line, "epoch %d/%d  batch %ld/%ld  loss %.4f  train %.2f%%  %.*f steps/s  ETA %s",
+             t->epoch, t->epochs, t->batch, t->batches, t->loss, t->train_error, decimals, t->steps_per_second, eta);
+    jn_progress_draw(p, line, t->batch >= t->batches);
 }
 
 void jn_progress_clear(jn_progress *p)

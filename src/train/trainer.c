@@ -1,5 +1,5 @@
 /* `jacnoise train`: one job in a group of one, with the run header, epoch lines and the
- * progress line (epoch, batch, loss, ETA). */
+ * progress line (epoch, batch, loss, training error, steps/s, ETA). */
 #include "jacnoise/blas.h"
 #include "jacnoise/error.h"
 #include "jacnoise/wallclock.h"
@@ -30,10 +30,12 @@ static void solo_stepped(void *ctx, long steps)
     (void)steps;
     solo *r = ctx;
     const jn_train_state *st = &r->job->state;
-    double done = (double)(st->global_step - r->first_step);
-    double eta = (jn_wall_seconds() - r->start) / done * (double)(r->steps_total - st->global_step);
-    jn_progress_update(&r->progress, st->epoch + 1, r->job->cfg.epochs, st->batch, r->batches,
-                       st->sums.loss / (double)st->sums.examples, eta);
+    const double done = (double)(st->global_step - r->first_step), rate = done / (jn_wall_seconds() - r->start),
+                 examples = (double)st->sums.examples;
+    const jn_progress_train line = {st->epoch + 1, r->job->cfg.epochs, st->batch, r->batches,
+                                    st->sums.loss / examples, 100.0 * (double)st->sums.errors / examples, rate,
+                                    (double)(r->steps_total - st->global_step) / rate};
+    jn_progress_update(&r->progress, &line);
 }
 
 static int train_group(jn_job *job, const jn_config *cli, void (*going_on)(const jn_config *cfg))
