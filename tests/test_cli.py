@@ -1753,6 +1753,20 @@ def run_cases(d):
     os.mkdir(os.path.join(d, "killed"))
     write(os.path.join(d, "killed", "config.txt"), read(os.path.join(d, "run", "config.txt")))
     expect_ok("train: --out holds only config.txt", ["train", "--epochs", "1", "--out", "killed"] + tiny, d)
+    # --resume=auto is to continue the run there: one killed before its first checkpoint is not
+    # replaced by another experiment (it was, silently: by the defaults where no option was given).
+    os.mkdir(os.path.join(d, "killed-auto"))
+    killed_config = read(os.path.join(d, "run", "config.txt"))
+    write(os.path.join(d, "killed-auto", "config.txt"), killed_config)
+    other = ["9" if a == "8" else a for a in tiny]  # --hidden 9
+    e("train: --resume=auto on a run killed before its first checkpoint",
+      ["train", "--resume=auto", "--epochs", "1", "--out", "killed-auto"] + other,
+      ["--resume=auto", "--out killed-auto", "other options", "--config killed-auto/config.txt"],
+      absent=["killed-auto/last.ckpt"])
+    check("train: --resume=auto on a run killed before its first checkpoint",
+          read(os.path.join(d, "killed-auto", "config.txt")) == killed_config, "config.txt replaced")
+    expect_ok("train: --resume=auto restarts a run killed before its first checkpoint",  # its stopping rule may change
+              ["train", "--resume=auto", "--epochs", "2", "--out", "killed-auto"] + tiny, d)
     # A run folder moved, then resumed by the default --out (runs/latest), is that folder: the
     # resume made the old folder again (empty), named it, and wrote it into config.txt.
     if expect_ok("train: a moved run resumed", ["train", "--epochs", "1", "--out", "moved-from"] + tiny, d):

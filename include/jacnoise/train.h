@@ -37,6 +37,10 @@ enum {
  * the error of one that cannot start. */
 int jn_train_run(const jn_config *cfg, void (*going_on)(const jn_config *cfg));
 
+/* For --resume=auto where cfg->out holds no last.ckpt: 0, or -1 (error recorded) where its
+ * config.txt is another experiment's, a run stopped before its first checkpoint. */
+int jn_train_auto_start_check(const jn_config *cfg);
+
 /* Whether dir, given as option (NULL: an argument, "folder" in the message), may take a sweep
  * (sweep) or a training run: -1 (error recorded) where it is a file, or holds the other's
  * folder, whose files the one's would go in beside (a run's config.txt without a sweep.spec,

@@ -31,7 +31,8 @@ int jn_cmd_train(int argc, char **argv)
     char last[JN_PATH_MAX + 16];
     if (jn_path_join(last, sizeof last, cfg.out, "last.ckpt"))
         return jn_cli_fail(JN_EXIT_USAGE);
-    if (cfg.resume == JN_RESUME_AUTO) { /* resume what --out holds, else start it */
+    const int resume_auto = cfg.resume == JN_RESUME_AUTO;
+    if (resume_auto) { /* resume what --out holds, else start it */
         struct stat st;
         cfg.resume = stat(last, &st) == 0;
     }
@@ -39,6 +40,8 @@ int jn_cmd_train(int argc, char **argv)
      * thing, as step's --dump naming a folder. */
     if ((!cfg.resume && jn_config_check(&cfg)) || jn_out_folder_check("--out", cfg.out, 0))
         return jn_cli_fail(JN_EXIT_USAGE);
+    if (resume_auto && !cfg.resume && jn_train_auto_start_check(&cfg))
+        return jn_cli_fail(JN_EXIT_ERROR);
     /* No GPU is refused before the run folder is made (the run checks again, for a resumed
      * run's stored --device). */
     if (cfg.device == JN_DEVICE_CUDA && jn_cuda_device_check())

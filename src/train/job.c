@@ -283,15 +283,15 @@ static int open_resumed(jn_job *job, const jn_config *cli)
 /* Whether the folder's config.txt (there) holds this command's experiment: the run there
  * stopped (killed, or failed on a write) before its first last.ckpt, and this command trains
  * it again, to the same bytes. */
-static int same_experiment(const jn_job *job, const jn_config *there)
+static int same_experiment(const jn_config *cfg, const jn_config *there)
 {
-    const size_t n = jn_config_format(&job->cfg, JN_CMD_TRAIN, 1, NULL, 0);
+    const size_t n = jn_config_format(cfg, JN_CMD_TRAIN, 1, NULL, 0);
     if (jn_config_format(there, JN_CMD_TRAIN, 1, NULL, 0) != n)
         return 0;
     char *mine = malloc(n + 1), *theirs = malloc(n + 1);
     int same = 0;
     if (mine && theirs) {
-        jn_config_format(&job->cfg, JN_CMD_TRAIN, 1, mine, n + 1);
+        jn_config_format(cfg, JN_CMD_TRAIN, 1, mine, n + 1);
         jn_config_format(there, JN_CMD_TRAIN, 1, theirs, n + 1);
         same = strcmp(mine, theirs) == 0;
     }
@@ -317,7 +317,7 @@ static int refuse_results(const jn_job *job)
         return jn_fail_context("--out %s holds a config.txt that is not a jacnoise run's, which the run would "
                                "replace; choose another --out or remove it", job->cfg.out);
     const int ended = file_exists(job->summary_path);
-    if (!ended && has_config && same_experiment(job, &there))
+    if (!ended && has_config && same_experiment(&job->cfg, &there))
         return 0;
     const char *const results[] = {job->summary_path, job->best_path, job->metrics_path};
     for (size_t i = 0; i < sizeof results / sizeof results[0]; i++)
@@ -327,6 +327,28 @@ static int refuse_results(const jn_job *job)
                            job->cfg.out, ended ? "an ended run's results" : "a run stopped before its first checkpoint",
                            results[i], ended ? "" : "start it again with its own options (config.txt), ");
     return 0;
+}
+
+int jn_train_auto_start_check(const jn_config *cfg)
+{
+    /* A run killed before its first last.ckpt leaves only its config.txt, which a new run
+     * may replace; under --resume=auto, whose user means to continue it, another experiment
+     * (the defaults, where the options were left to the run) replaced it without a word. */
+    char path[JN_PATH_MAX + 16], summary[JN_PATH_MAX + 16];
+    jn_config there;
+    jn_config_defaults(&there);
+    /* An ended run's results, and a config.txt that is no run's, the run refuses itself. */
+    if (jn_path_join(summary, sizeof summary, cfg->out, "summary.json") || file_exists(summary) ||
+        jn_path_join(path, sizeof path, cfg->out, "config.txt") || !file_exists(path) ||
+        jn_config_load_file(&there, JN_CMD_TRAIN, path))
+        return 0;
+    there.epochs = cfg->epochs;  /* the stopping rule may change, as a resume's may */
+    there.patience = cfg->patience;
+    if (same_experiment(cfg, &there))
+        return 0;
+    return jn_fail("--resume=auto: --out %s holds no last.ckpt to continue, but the config.txt of a run stopped "
+                   "before its first checkpoint, with other options than this command's; start that run again with "
+                   "--config %s, or choose another --out", cfg->out, path);
 }
 
 static int open_job(jn_job *job, const jn_config *cli, int rerun)
