@@ -18,8 +18,8 @@
 # in one line a set, before any download. A download goes to NAME.gz.part, renamed once its
 # sum is right; Ctrl-C, SIGTERM or a hangup removes it (exit 130, 143, 129), and the folders
 # this call made are removed again where they end empty. A source that cannot be reached (no network)
-# is tried once, not again for the set's other files. Exit status 1 if any set could not be
-# obtained verified.
+# is tried once, not again for the set's other files; without curl and wget, a set to download
+# is said in one line. Exit status 1 if any set could not be obtained verified.
 #
 # JACNOISE_FETCH_FROM=BASE takes every file from BASE instead of the official sources: a local
 # folder (copied: NAME.gz, or NAME where it holds that alone) or a URL prefix (file:// needs
@@ -150,6 +150,12 @@ fetch() {
     fi
 }
 
+# local_source BASES: one of the bases is a local folder (copied from, no download tool).
+local_source() {
+    for base in $1; do [ -d "$base" ] && return 0; done
+    return 1
+}
+
 # fill_set DIR SET: makes DIR hold a verified copy of every file of SET, keeping those
 # already there, deleting wrong ones, fetching the missing NAME.gz. A DIR it cannot write
 # into is said in one line before anything is fetched (not a failed download per file).
@@ -160,6 +166,16 @@ fill_set() {
     else unusable=""; fi
     if [ -n "$unusable" ]; then
         echo "fetch.sh: $2: cannot fetch into $1: $unusable" >&2
+        return 1
+    fi
+    if [ -n "${JACNOISE_FETCH_FROM:-}" ]; then sources=$JACNOISE_FETCH_FROM
+    elif [ "$2" = usps ]; then sources=$USPS_SOURCES
+    else sources=$MNIST_SOURCES; fi
+    # A fresh system may have neither (a Debian container): one line a set, not one a file
+    # and source. A set all there (a wrong file to replace) goes on, to name the wrong file.
+    if ! command -v curl >/dev/null 2>&1 && ! command -v wget >/dev/null 2>&1 &&
+        ! has_set "$1" "$2" && ! local_source "$sources"; then
+        echo "fetch.sh: $2: cannot download it: neither curl nor wget is installed (install curl, or set JACNOISE_FETCH_FROM to a local copy)" >&2
         return 1
     fi
     files "$2" | { failed="" unreachable=""
@@ -180,9 +196,6 @@ fill_set() {
                 fi
             done
             if [ -z "$got" ] && [ -z "$stuck" ]; then
-                if [ -n "${JACNOISE_FETCH_FROM:-}" ]; then sources=$JACNOISE_FETCH_FROM
-                elif [ "$2" = usps ]; then sources=$USPS_SOURCES
-                else sources=$MNIST_SOURCES; fi
                 for base in $sources; do
                     # Offline, each file would wait out the retries of every source again.
                     case " $unreachable " in *" $base "*) continue ;; esac

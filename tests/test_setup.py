@@ -10,7 +10,7 @@
   ../shared/datasets, or the DIR given) and then uses no network (curl and wget are stubs that
   fail and record the call); fills ./data from JACNOISE_FETCH_FROM when a set is found
   nowhere (the files uncompressed where the source holds them so), and a second run fetches
-  nothing; offline, tries each source once; repairs a wrong file in the folder it fills;
+  nothing; offline, tries each source once; without curl and wget, says so once a set; repairs a wrong file in the folder it fills;
   refuses a wrong file in a folder jacnoise would read first; accepts uncompressed files;
   stops, with one line, at a wrong file it cannot delete; names a file it cannot read as
   such; refuses an unknown option, a DIR that is a file, an empty DIR, a set name as DIR
@@ -235,6 +235,16 @@ def fetch_cases(tmp, env, calls):
                "train-labels-idx1-ubyte.gz t10k-images-idx3-ubyte.gz t10k-labels-idx1-ubyte.gz"])
     tried = calls_of(os.path.join(offline, "calls"))
     check(len(tried) == 3, f"fetch.sh offline: curl called {len(tried)} times, expected once a source (3): {tried}")
+    # Neither curl nor wget (a fresh Debian container): one line a set saying so, exit 1, no
+    # ./data left (it said "neither curl nor wget is installed" for every file and source).
+    bare = os.path.join(tmp, "bare")
+    os.makedirs(bare)
+    for tool in ("sed", "sha256sum", "mkdir", "rm", "mv", "cp", "dirname", "rmdir", "wc", "tr"):
+        os.symlink(shutil.which(tool), os.path.join(bare, tool))
+    out = run("neither curl nor wget", [], fresh, code=1, extra={"PATH": bare},
+              words=[f"fetch.sh: {s}: cannot download it: neither curl nor wget is installed" for s in ("mnist", "usps")])
+    check(out.count("\n") == 2 and not os.path.exists(os.path.join(fresh, "data")),
+          f"fetch.sh, neither curl nor wget: not one line a set, or ./data left: {out!r}")
     run("fresh machine", [], fresh, words=["fetched ./data/train-images-idx3-ubyte.gz", "mnist: all files verified",
                                           "usps: all files verified in ./data"], extra=src)
     out = run("second run", [], fresh, words=["mnist: found in ./data", "usps: found in ./data"], extra=src)
