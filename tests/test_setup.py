@@ -46,8 +46,8 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 DATA = os.environ.get("JACNOISE_DATA", "")
 MNIST = ["train-images-idx3-ubyte", "train-labels-idx1-ubyte", "t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte"]
 USPS = ["zip.train", "zip.test"]
-PACKAGES = ["build-essential", "cmake", "pkg-config", "libopenblas-dev", "zlib1g-dev", "strace", "python3",
-            "python3-numpy", "python3-torch", "python3-matplotlib"]
+PACKAGES = ["build-essential", "cmake", "pkg-config", "libopenblas-dev", "zlib1g-dev", "strace", "curl",
+            "ca-certificates", "python3", "python3-numpy", "python3-torch", "python3-matplotlib"]
 
 
 def make_stubs(folder, calls):
@@ -95,6 +95,9 @@ def setup_cases(tmp, env, calls):
           "sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends build-essential",
           "apt-get install -y -q --no-install-recommends build-essential"]),
         ("one missing, no sudo", " ".join(PACKAGES[1:]), "1000", False, 1, []),
+        # A fresh container has no download tool for fetch.sh (nor the certificates for HTTPS).
+        ("curl and ca-certificates missing", " ".join(p for p in PACKAGES if p not in ("curl", "ca-certificates")),
+         "0", True, 0, ["apt-get update -q", "apt-get install -y -q --no-install-recommends curl ca-certificates"]),
     ]
     for name, installed, uid, sudo, code, want, *unknown in cases:
         e = dict(env, FAKE_INSTALLED=installed, FAKE_UID=uid, FAKE_UNKNOWN=" ".join(unknown))

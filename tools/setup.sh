@@ -20,9 +20,10 @@ set -eu
 cd "$(dirname "$0")/.."
 
 # python3-matplotlib: for the plotting scripts; strace: test_reliability reads from it the
-# system calls that make checkpoint writes durable; the rest builds and tests jacnoise.
+# system calls that make checkpoint writes durable; curl and ca-certificates: fetch.sh's
+# HTTPS downloads (a fresh container has neither); the rest builds and tests jacnoise.
 BUILD_PACKAGES="build-essential cmake pkg-config libopenblas-dev zlib1g-dev"
-PACKAGES="$BUILD_PACKAGES strace python3 python3-numpy python3-torch python3-matplotlib"
+PACKAGES="$BUILD_PACKAGES strace curl ca-certificates python3 python3-numpy python3-torch python3-matplotlib"
 
 packages() {
     if ! command -v dpkg-query >/dev/null 2>&1; then
