@@ -3,8 +3,8 @@
 
 - tools/setup.sh packages: asks dpkg which packages are installed and runs apt-get (through
   sudo unless root) for the missing ones only, and not at all when none is missing; one that
-  apt does not know is left out with a warning, or refused if the build needs it; a failed
-  data step does not stop the build (it is said last, exit 1); stubs stand in for
+  apt does not know is left out with a warning, or refused if the build needs it; sudo or
+  apt-get failing is followed by one line saying what to do; a failed data step does not stop the build (it is said last, exit 1); stubs stand in for
   dpkg-query, apt-cache, apt-get, sudo, id and cmake;
 - datasets/fetch.sh: finds each set where jacnoise looks ($JACNOISE_DATA, ./data,
   ../shared/datasets, or the DIR given) and then uses no network (curl and wget are stubs that
@@ -122,6 +122,19 @@ def setup_cases(tmp, env, calls):
             check("build-essential" in p.stderr and "root" in p.stderr, f"setup.sh, {name}: message {p.stderr!r}")
         elif not want:
             check("all installed" in p.stdout, f"setup.sh, {name}: output {p.stdout!r}")
+    # sudo refusing (a user not in the sudoers file), or apt-get failing: after their lines,
+    # one saying what to do (it ended with sudo's line alone).
+    denied = os.path.join(tmp, "denied")
+    shutil.copytree(os.path.join(tmp, "stubs"), denied)
+    stub(denied, "sudo", 'echo "alice is not in the sudoers file." >&2; exit 1')
+    stub(denied, "apt-get", 'echo "E: Could not get lock /var/lib/dpkg/lock-frontend" >&2; exit 100')
+    for name, uid, said in (("sudo refusing", "1000", "sudo apt-get update"), ("apt-get failing", "0", "apt-get update")):
+        p = sh([setup, "packages"], ROOT, dict(env, PATH=denied + ":" + env["PATH"], FAKE_INSTALLED=" ".join(PACKAGES[1:]),
+                                               FAKE_UID=uid))
+        lines = p.stderr.splitlines()
+        check(p.returncode == 1 and len(lines) == 2 and lines[1] == f"setup: {said} failed (its lines above): fix that "
+              "and run tools/setup.sh again, or install these Debian packages by hand: build-essential", f"setup.sh packages, {name}: exit "
+              f"{p.returncode}, {p.stderr!r}")
     # A data step that fails (here: a JACNOISE_FETCH_FROM folder that is not there) still builds.
     builder = os.path.join(tmp, "builder")
     os.makedirs(builder)

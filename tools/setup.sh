@@ -46,7 +46,14 @@ packages() {
         echo "setup: missing Debian packages:$missing; not root and no sudo: install them as root" >&2
         exit 1
     fi
-    $as_root env DEBIAN_FRONTEND=noninteractive apt-get update -q
+    # sudo refusing (a user it does not allow) or apt-get failing (offline, the dpkg lock held)
+    # says why in its own lines; then one line says what to do.
+    apt_get() {
+        $as_root env DEBIAN_FRONTEND=noninteractive apt-get "$@" && return 0
+        echo "setup: ${as_root:+sudo }apt-get $1 failed (its lines above): fix that and run tools/setup.sh again, or install these Debian packages by hand:$missing" >&2
+        exit 1
+    }
+    apt_get update -q
     # apt-get refuses the whole list for one package this release lacks (an older Ubuntu has
     # no python3-torch): the build's are then refused in one line, the others left out.
     unknown=""
@@ -67,7 +74,7 @@ packages() {
     [ -n "$available" ] || return 0
     echo "setup: installing the missing Debian packages:$available"
     # shellcheck disable=SC2086 # one word per package
-    $as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends $available
+    apt_get install -y -q --no-install-recommends $available
 }
 
 data() {
