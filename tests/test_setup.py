@@ -29,6 +29,8 @@
   clang and git are stubs that fail and record the call); fuzz.sh knows the harnesses that
   tests/fuzz/CMakeLists.txt builds; check-setup.sh stopped by Ctrl-C or SIGTERM exits 130 or
   143 and removes its temporary folder.
+- the second command's configure (cmake, no build) with a relative $JACNOISE_DATA: the tests
+  read that folder, named from the source folder.
 
 The data comes from $JACNOISE_DATA (set by CTest).
 """
@@ -558,6 +560,20 @@ def build_tools_cases(tmp, env, calls):
           f"{p.returncode}, calls {got}: {p.stderr[-300:]!r}")
 
 
+def cmake_test_data_case(tmp, env):
+    """The second command's configure, from the source folder as the README runs it, with a
+    relative $JACNOISE_DATA: the tests read that folder (cmake's search took the name from its
+    working folder, then made it absolute from tests/, a folder not there)."""
+    root = os.path.realpath(ROOT)
+    rel = os.path.join(os.path.realpath(tmp), "reldata")
+    link_set(rel, MNIST + USPS)
+    p = sh(["cmake", "-S", ".", "-B", os.path.join(tmp, "configured"), "-DJACNOISE_CUDA=OFF"], root,
+           dict(env, JACNOISE_DATA=os.path.relpath(rel, root)))
+    check(p.returncode == 0 and f"-- Test data: {rel}\n" in p.stdout, f"cmake, JACNOISE_DATA="
+          f"{os.path.relpath(rel, root)}: exit {p.returncode}, {[l for l in p.stdout.splitlines() if 'Test data' in l]}, "
+          f"expected {rel}: {p.stderr[-300:]!r}")
+
+
 def main():
     with scratch("jacnoise_setup_") as tmp:
         calls = os.path.join(tmp, "calls")
@@ -568,6 +584,7 @@ def main():
         fetch_cases(tmp, env, calls)
         paper_rows_cases(tmp, env)
         build_tools_cases(tmp, env, calls)
+        cmake_test_data_case(tmp, env)
     return finish("set-up")
 
 
