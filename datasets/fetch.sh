@@ -23,8 +23,9 @@
 #
 # JACNOISE_FETCH_FROM=BASE takes every file from BASE instead of the official sources: a local
 # folder (copied: NAME.gz, or NAME where it holds that alone) or a URL prefix (file:// needs
-# curl). Useful for a mirror or an offline copy. A BASE without :// that is no folder is
-# refused (exit 2).
+# curl). Useful for a mirror or an offline copy. Several BASEs are separated by spaces; a value
+# that names one folder whole is that folder, spaces and all. A BASE without :// that is no
+# folder is refused (exit 2).
 set -u
 
 if [ $# -gt 1 ]; then
@@ -65,9 +66,18 @@ else
     set -- ./data ../shared/datasets
 fi
 
+# JACNOISE_FETCH_FROM is split at spaces into bases, unless it names one folder whole: a
+# checkout's path, where the data may be, can hold a space. Lists of bases are split with
+# IFS=$bases_ifs, then IFS is set back.
+default_ifs=$IFS
+bases_ifs=" "
+if [ -n "${JACNOISE_FETCH_FROM:-}" ] && [ -d "$JACNOISE_FETCH_FROM" ]; then bases_ifs=""; fi
+
 # A base of JACNOISE_FETCH_FROM without "://" is a local folder: one that is not there is said
 # once, before anything is checked, not as a malformed URL for every file (curl's "(3)").
+IFS=$bases_ifs
 for base in ${JACNOISE_FETCH_FROM:-}; do
+    IFS=$default_ifs
     case $base in *://*) continue ;; esac
     if [ ! -d "$base" ]; then
         if [ -e "$base" ]; then why="not a folder"; else why="no such folder"; fi
@@ -75,6 +85,7 @@ for base in ${JACNOISE_FETCH_FROM:-}; do
         exit 2
     fi
 done
+IFS=$default_ifs
 
 # Official sources. MNIST: the mirrors that replaced yann.lecun.com (same files, same sums).
 MNIST_SOURCES="https://ossci-datasets.s3.amazonaws.com/mnist https://storage.googleapis.com/cvdf-datasets/mnist"
@@ -152,7 +163,11 @@ fetch() {
 
 # local_source BASES: one of the bases is a local folder (copied from, no download tool).
 local_source() {
-    for base in $1; do [ -d "$base" ] && return 0; done
+    IFS=$bases_ifs
+    # shellcheck disable=SC2086 # split into bases
+    set -- $1
+    IFS=$default_ifs
+    for base; do [ -d "$base" ] && return 0; done
     return 1
 }
 
@@ -196,7 +211,9 @@ fill_set() {
                 fi
             done
             if [ -z "$got" ] && [ -z "$stuck" ]; then
+                IFS=$bases_ifs
                 for base in $sources; do
+                    IFS=$default_ifs
                     # Offline, each file would wait out the retries of every source again.
                     case " $unreachable " in *" $base "*) continue ;; esac
                     # A local folder may hold the file uncompressed alone, as jacnoise reads it.
@@ -223,6 +240,7 @@ fill_set() {
                     fi
                     rm -f "$part"
                 done
+                IFS=$default_ifs
             fi
             [ -n "$got" ] || failed="$failed $name.gz"
         done

@@ -9,7 +9,8 @@
 - datasets/fetch.sh: finds each set where jacnoise looks ($JACNOISE_DATA, ./data,
   ../shared/datasets, or the DIR given) and then uses no network (curl and wget are stubs that
   fail and record the call); fills ./data from JACNOISE_FETCH_FROM when a set is found
-  nowhere (the files uncompressed where the source holds them so), and a second run fetches
+  nowhere (the files uncompressed where the source holds them so; a source folder named with
+  a space), and a second run fetches
   nothing; offline, tries each source once; without curl and wget, says so once a set; repairs a wrong file in the folder it fills;
   refuses a wrong file in a folder jacnoise would read first; accepts uncompressed files;
   stops, with one line, at a wrong file it cannot delete; names a file it cannot read as
@@ -215,6 +216,12 @@ def fetch_cases(tmp, env, calls):
     run("uncompressed source", [copied], repo, extra={"JACNOISE_FETCH_FROM": own},
         words=[f"fetched {copied}/zip.train from {own}", "mnist: all files verified", "usps: all files verified"])
     check(sorted(os.listdir(copied)) == sorted(MNIST + USPS), f"fetch.sh, uncompressed source: {os.listdir(copied)}")
+    # A source folder whose name holds a space (a checkout's data/, say): that folder, not its
+    # name split at the space into bases (the first refused as no such folder).
+    spaced, into = os.path.join(dev, "my mirror"), os.path.join(dev, "from-spaced")
+    link_set(spaced, MNIST + USPS)
+    run("source named with a space", [into], repo, extra={"JACNOISE_FETCH_FROM": spaced},
+        words=[f"fetched {into}/zip.train.gz from {spaced}", "mnist: all files verified", "usps: all files verified"])
     # A folder where a file is to go: named, not filled (jacnoise reads files only).
     blocked = os.path.join(dev, "blocked")
     os.makedirs(os.path.join(blocked, "zip.test.gz"))

@@ -64,10 +64,7 @@ clone=$tmp/jacnoise
 if [ -d "$repo/../shared" ]; then
     ln -s "$(cd "$repo/../shared" && pwd)" "$tmp/shared"
 elif [ -d "$repo/data" ]; then
-    # Through a link named relative to the clone, where setup.sh runs fetch.sh: fetch.sh splits
-    # JACNOISE_FETCH_FROM at spaces (a list of bases), and a checkout's path may hold one.
-    ln -s "$repo/data" "$tmp/data-source"
-    export JACNOISE_FETCH_FROM=../data-source
+    export JACNOISE_FETCH_FROM="$repo/data"
 fi
 unset JACNOISE_DATA
 
