@@ -4,7 +4,9 @@
 - tools/setup.sh packages: asks dpkg which packages are installed and runs apt-get (through
   sudo unless root) for the missing ones only, and not at all when none is missing; one that
   apt does not know is left out with a warning, or refused if the build needs it; sudo or
-  apt-get failing is followed by one line saying what to do; a failed data step does not stop the build (it is said last, exit 1); stubs stand in for
+  apt-get failing is followed by one line saying what to do; a failed data step does not
+  stop the build (it is said last, exit 1); a build/ configured from another folder (a moved
+  checkout) is refused in one line; stubs stand in for
   dpkg-query, apt-cache, apt-get, sudo, id and cmake;
 - datasets/fetch.sh: finds each set where jacnoise looks ($JACNOISE_DATA, ./data,
   ../shared/datasets, or the DIR given) and then uses no network (curl and wget are stubs that
@@ -148,6 +150,21 @@ def setup_cases(tmp, env, calls):
     check(p.returncode == 1 and len(got) == 2 and all(c.startswith("cmake ") for c in got) and
           p.stderr.rstrip().splitlines()[-1].startswith("setup: the data step failed"),
           f"setup.sh data build, the data step failing: exit {p.returncode}, calls {got}, {p.stderr[-400:]!r}")
+    # A checkout moved (or copied) with its build/: one line saying to remove build/, no cmake
+    # (its two errors advised editing the cache); build/ of this very folder is built.
+    moved = os.path.join(tmp, "moved")
+    os.makedirs(os.path.join(moved, "tools"))
+    os.makedirs(os.path.join(moved, "build"))
+    shutil.copy(setup, os.path.join(moved, "tools"))
+    for home, code in (("/old/place/jacnoise", 1), (moved, 0)):
+        with open(os.path.join(moved, "build", "CMakeCache.txt"), "w") as f:
+            f.write(f"CMAKE_HOME_DIRECTORY:INTERNAL={home}\n")
+        p = sh([os.path.join(moved, "tools", "setup.sh"), "build"], tmp, dict(env, PATH=builder + ":" + env["PATH"]))
+        got = calls_of(calls)
+        said = "setup: build/ was configured from /old/place/jacnoise (a moved or copied checkout): remove build/"
+        check(p.returncode == code and (p.stderr.startswith(said) and p.stderr.count("\n") == 1 and not got if code
+                                        else len(got) == 2), f"setup.sh build, build/ configured from {home}: exit "
+              f"{p.returncode}, calls {got}, {p.stderr!r}")
     # Each argument is one step as given: "*" named, not the checkout's file names; "" no step,
     # not all three (cmake a stub that records its call).
     for arg, words in (("nonsense", "'nonsense'"), ("*", "unknown step '*'"), ("", "unknown step ''")):

@@ -82,6 +82,15 @@ data() {
 }
 
 build() {
+    # A moved or copied checkout brings a build/ configured from the old path, which cmake
+    # refuses in lines whose advice does not apply (reedit the cache, another source folder).
+    if [ -f build/CMakeCache.txt ]; then
+        home=$(sed -n 's/^CMAKE_HOME_DIRECTORY:INTERNAL=//p' build/CMakeCache.txt)
+        if [ -n "$home" ] && [ "$(cd "$home" 2>/dev/null && pwd -P)" != "$(pwd -P)" ]; then
+            echo "setup: build/ was configured from $home (a moved or copied checkout): remove build/ and run tools/setup.sh again" >&2
+            exit 1
+        fi
+    fi
     # shellcheck disable=SC2086 # options as separate words
     cmake -S . -B build -DCMAKE_BUILD_TYPE=Release ${JACNOISE_CMAKE_ARGS:-}
     cmake --build build -j"$(nproc)"
