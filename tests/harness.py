@@ -14,6 +14,9 @@ import tempfile
 import time
 
 BIN = os.environ.get("JACNOISE_BIN", "")
+# Where PyTorch is missing and CTest requires it (the CMake option, on by default): what to do.
+TORCH_MISSING = ("PyTorch is missing: install python3-torch (tools/setup.sh does), or configure with "
+                 "-DJACNOISE_REQUIRE_TORCH=OFF to skip what needs it")
 failures = []
 
 # The programs the tests start are a terminal's, which a SIGHUP stops, whatever the tests were

@@ -19,7 +19,7 @@ import numpy as np
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tools"))
 import export_model  # noqa: E402
 import stepstate  # noqa: E402
-from harness import check, finish, run  # noqa: E402
+from harness import TORCH_MISSING, check, finish, run  # noqa: E402
 
 TOOL = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tools", "export_model.py")
 
@@ -80,7 +80,7 @@ def main():
     try:
         import torch
     except ImportError:
-        check(os.environ.get("JACNOISE_REQUIRE_TORCH") != "1", "PyTorch is missing")
+        check(os.environ.get("JACNOISE_REQUIRE_TORCH") != "1", TORCH_MISSING)
     else:  # the README's snippet
         net = torch.nn.Sequential(torch.nn.Linear(256, 32), torch.nn.Tanh(), torch.nn.Linear(32, 16),
                                   torch.nn.Tanh(), torch.nn.Linear(16, 10)).double()

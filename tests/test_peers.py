@@ -14,7 +14,7 @@ import os
 import subprocess
 import sys
 
-from harness import BIN, check, finish, option_help, scratch
+from harness import BIN, TORCH_MISSING, check, finish, option_help, scratch
 
 SCRIPT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "bench", "peers", "run_peers.py")
 TINY = ["--data", "usps", "--hidden", "5", "--batch", "2", "--penalty", "hidden1", "--reps", "1", "--rounds", "1",
@@ -38,7 +38,7 @@ def agreement(table):
     try:
         import torch  # noqa: F401
     except ImportError:
-        check(os.environ.get("JACNOISE_REQUIRE_TORCH") != "1", "PyTorch is missing")
+        check(os.environ.get("JACNOISE_REQUIRE_TORCH") != "1", TORCH_MISSING)
         print("agreement: not checked: this Python has no PyTorch")
         return
     penalties = ["hidden1", "output:2", "output:exact", "hidden:2:1"]

@@ -34,6 +34,7 @@
   143 and removes its temporary folder.
 - the second command's configure (cmake, no build) with a relative $JACNOISE_DATA: the tests
   read that folder, named from the source folder.
+- the second command without PyTorch: the autograd oracle fails in one line saying what to do.
 
 The data comes from $JACNOISE_DATA (set by CTest).
 """
@@ -598,6 +599,21 @@ def cmake_test_data_case(tmp, env):
           f"expected {rel}: {p.stderr[-300:]!r}")
 
 
+def no_torch_case(tmp, env):
+    """The second command where PyTorch is missing (an Ubuntu without python3-torch, which
+    setup.sh leaves out with a warning): the oracle fails saying what to do, where it said only
+    "JACNOISE_REQUIRE_TORCH=1, so this is a failure", a variable CTest sets from a CMake option."""
+    fake = os.path.join(tmp, "no-torch")
+    os.makedirs(fake)
+    with open(os.path.join(fake, "torch.py"), "w") as f:
+        f.write('raise ImportError("No module named \'torch\'")\n')
+    p = sh([sys.executable, os.path.join(ROOT, "tests", "torch_oracle.py")], tmp,
+           dict(env, PYTHONPATH=fake, JACNOISE_REQUIRE_TORCH="1"))
+    check(p.returncode == 1 and p.stderr.count("\n") == 1 and "install python3-torch" in p.stderr and
+          "-DJACNOISE_REQUIRE_TORCH=OFF" in p.stderr, f"torch_oracle.py without PyTorch: exit {p.returncode}, "
+          f"{p.stderr[-400:]!r}")
+
+
 def main():
     with scratch("jacnoise_setup_") as tmp:
         calls = os.path.join(tmp, "calls")
@@ -609,6 +625,7 @@ def main():
         paper_rows_cases(tmp, env)
         build_tools_cases(tmp, env, calls)
         cmake_test_data_case(tmp, env)
+        no_torch_case(tmp, env)
     return finish("set-up")
 
 

@@ -30,7 +30,8 @@ try:
 except ImportError as e:
     msg = "torch_oracle: PyTorch/numpy not importable (%s)" % e
     if os.environ.get("JACNOISE_REQUIRE_TORCH") == "1":
-        print(msg + "; JACNOISE_REQUIRE_TORCH=1, so this is a failure", file=sys.stderr)
+        from harness import TORCH_MISSING
+        print(f"{msg}: {TORCH_MISSING}", file=sys.stderr)
         sys.exit(1)
     print(msg + "; skipping (set JACNOISE_REQUIRE_TORCH=1 to make this fail)", file=sys.stderr)
     sys.exit(77)
