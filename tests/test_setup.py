@@ -5,9 +5,9 @@
   sudo unless root) for the missing ones only, and not at all when none is missing; one that
   apt does not know is left out with a warning, or refused if the build needs it; sudo or
   apt-get failing is followed by one line saying what to do; a failed data step does not
-  stop the build (it is said last, exit 1); a build/ configured from another folder (a moved
-  checkout) is refused in one line; stubs stand in for
-  dpkg-query, apt-cache, apt-get, sudo, id and cmake;
+  stop the build (it is said last, exit 1); a relative $JACNOISE_DATA is taken from where
+  setup.sh was started; a build/ configured from another folder (a moved checkout) is
+  refused in one line; stubs stand in for dpkg-query, apt-cache, apt-get, sudo, id and cmake;
 - datasets/fetch.sh: finds each set where jacnoise looks ($JACNOISE_DATA, ./data,
   ../shared/datasets, or the DIR given) and then uses no network (curl and wget are stubs that
   fail and record the call); fills ./data from JACNOISE_FETCH_FROM when a set is found
@@ -151,6 +151,15 @@ def setup_cases(tmp, env, calls):
     check(p.returncode == 1 and len(got) == 2 and all(c.startswith("cmake ") for c in got) and
           p.stderr.rstrip().splitlines()[-1].startswith("setup: the data step failed"),
           f"setup.sh data build, the data step failing: exit {p.returncode}, calls {got}, {p.stderr[-400:]!r}")
+    # setup.sh started elsewhere with a relative $JACNOISE_DATA: the folder from there, as
+    # jacnoise started there reads it (fetch.sh looked for it in the checkout, where setup.sh
+    # moves to).
+    elsewhere = os.path.realpath(os.path.join(tmp, "elsewhere"))
+    link_set(os.path.join(elsewhere, "mine"), MNIST + USPS)
+    p = sh([setup, "data"], elsewhere, dict(env, JACNOISE_DATA="mine"))
+    check(p.returncode == 0 and f"mnist: found in {elsewhere}/mine" in p.stdout and
+          f"usps: found in {elsewhere}/mine" in p.stdout and not calls_of(calls),
+          f"setup.sh data, started elsewhere, JACNOISE_DATA=mine: exit {p.returncode}, {p.stdout + p.stderr!r}")
     # A checkout moved (or copied) with its build/: one line saying to remove build/, no cmake
     # (its two errors advised editing the cache); build/ of this very folder is built.
     moved = os.path.join(tmp, "moved")

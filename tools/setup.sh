@@ -13,10 +13,15 @@
 #             warning, or refused if the build needs it
 #   data      datasets/fetch.sh: MNIST and USPS checked where jacnoise searches ($JACNOISE_DATA,
 #             ./data, ../shared/datasets), fetched into $JACNOISE_DATA or ./data if absent;
-#             if it fails, the build still runs, and setup exits 1 at the end
+#             if it fails, the build still runs, and setup exits 1 at the end (a relative
+#             $JACNOISE_DATA is taken from where setup.sh is started, the others from the
+#             checkout)
 #   build     cmake -S . -B build -DCMAKE_BUILD_TYPE=Release $JACNOISE_CMAKE_ARGS, then
 #             cmake --build build (-DJACNOISE_CUDA=OFF in JACNOISE_CMAKE_ARGS skips CUDA)
 set -eu
+# A relative $JACNOISE_DATA names a folder from where setup.sh was started, as jacnoise run
+# there reads it, not from the checkout this moves to.
+case ${JACNOISE_DATA:-} in "" | /*) ;; *) JACNOISE_DATA=$(pwd)/$JACNOISE_DATA; export JACNOISE_DATA ;; esac
 cd "$(dirname "$0")/.."
 
 # python3-matplotlib: for the plotting scripts; strace: test_reliability reads from it the
