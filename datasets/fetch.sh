@@ -285,7 +285,9 @@ for set in mnist usps; do
             continue
         fi
         if [ "$found" != "$target" ]; then
-            echo "fetch.sh: $set: jacnoise would read the wrong file(s) above from $found: remove or replace them" >&2
+            # A folder shared read-only cannot be repaired, and a $JACNOISE_DATA that lacks the
+            # set is not filled while this one holds it: DIR alone is filled.
+            echo "fetch.sh: $set: jacnoise would read the wrong file(s) above from $found: remove or replace them, or fetch into a folder of your own (datasets/fetch.sh DIR) and set JACNOISE_DATA=DIR" >&2
             status=1
             continue
         fi

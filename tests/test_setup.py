@@ -263,7 +263,9 @@ def fetch_cases(tmp, env, calls):
     with open(os.path.join(dev, "shared", "datasets", "zip.test"), "ab") as f:
         f.write(b"0 1\n")
     run("wrong file in ../shared/datasets", [], repo, code=1,
-        words=["bad     ../shared/datasets/zip.test", "usps: jacnoise would read", "mnist: found"])
+        words=["bad     ../shared/datasets/zip.test", "usps: jacnoise would read", "mnist: found",
+               # what to do where that folder cannot be written (shared): DIR, then $JACNOISE_DATA
+               "(datasets/fetch.sh DIR) and set JACNOISE_DATA=DIR"])
 
     # A fresh machine: nothing anywhere. From a local copy (JACNOISE_FETCH_FROM) into ./data;
     # again: nothing fetched; a damaged file is replaced; without any source: exit 1.
