@@ -175,6 +175,22 @@ def setup_cases(tmp, env, calls):
         check(p.returncode == code and (p.stderr.startswith(said) and p.stderr.count("\n") == 1 and not got if code
                                         else len(got) == 2), f"setup.sh build, build/ configured from {home}: exit "
               f"{p.returncode}, calls {got}, {p.stderr!r}")
+    # A build/ it cannot write (made by a run under sudo): one line saying so, no cmake (its
+    # errors named a temporary file and "Inappropriate ioctl for device"). Root writes into a
+    # mode-555 folder, so root runs it as nobody.
+    os.chmod(os.path.join(moved, "build"), 0o555)
+    os.remove(os.path.join(moved, "build", "CMakeCache.txt"))
+    as_user = []
+    if os.access(os.path.join(moved, "build"), os.W_OK):
+        as_user = ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"]
+        os.chmod(tmp, 0o755)  # for nobody to reach the checkout, and the cmake stub, not the real one
+        os.chmod(os.path.join(builder, "cmake"), 0o755)
+    p = sh(as_user + [os.path.join(moved, "tools", "setup.sh"), "build"], "/", dict(env, PATH=builder + ":" + env["PATH"]))
+    os.chmod(tmp, 0o700)
+    os.chmod(os.path.join(moved, "build"), 0o755)
+    check(p.returncode == 1 and p.stderr.startswith("setup: build/ is not writable by you") and
+          p.stderr.count("\n") == 1 and not calls_of(calls), f"setup.sh build, build/ not writable"
+          f"{' as nobody' if as_user else ''}: exit {p.returncode}, {p.stderr!r}")
     # Each argument is one step as given: "*" named, not the checkout's file names; "" no step,
     # not all three (cmake a stub that records its call).
     for arg, words in (("nonsense", "'nonsense'"), ("*", "unknown step '*'"), ("", "unknown step ''")):

@@ -96,6 +96,12 @@ build() {
             exit 1
         fi
     fi
+    # One made by another user (a first run under sudo): cmake's errors name a temporary file
+    # and an unrelated system error ("Inappropriate ioctl for device").
+    if [ -d build ] && [ ! -w build ]; then
+        echo "setup: build/ is not writable by you (made by another user, as by a run under sudo?): remove it (sudo rm -rf build) and run tools/setup.sh again" >&2
+        exit 1
+    fi
     # shellcheck disable=SC2086 # options as separate words
     cmake -S . -B build -DCMAKE_BUILD_TYPE=Release ${JACNOISE_CMAKE_ARGS:-}
     cmake --build build -j"$(nproc)"
