@@ -52,6 +52,8 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 DATA = os.environ.get("JACNOISE_DATA", "")
 MNIST = ["train-images-idx3-ubyte", "train-labels-idx1-ubyte", "t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte"]
 USPS = ["zip.train", "zip.test"]
+# apt-get waits for the dpkg lock (held by unattended-upgrades on a new machine): it failed at once.
+APT = "apt-get -o DPkg::Lock::Timeout=600"
 PACKAGES = ["build-essential", "cmake", "pkg-config", "libopenblas-dev", "zlib1g-dev", "strace", "curl",
             "ca-certificates", "python3", "python3-numpy", "python3-torch", "python3-matplotlib"]
 
@@ -92,18 +94,18 @@ def setup_cases(tmp, env, calls):
         ("all installed, not root", everything, "1000", True, 0, []),
         # A release without one package: apt-get would refuse the whole list for it.
         ("two missing, one unknown to apt", " ".join(PACKAGES[:-2]), "0", True, 0,
-         ["apt-get update -q", "apt-get install -y -q --no-install-recommends python3-matplotlib"], "python3-torch"),
-        ("a build package unknown to apt", " ".join(PACKAGES[2:]), "0", True, 1, ["apt-get update -q"], "cmake"),
+         [f"{APT} update -q", f"{APT} install -y -q --no-install-recommends python3-matplotlib"], "python3-torch"),
+        ("a build package unknown to apt", " ".join(PACKAGES[2:]), "0", True, 1, [f"{APT} update -q"], "cmake"),
         ("two missing, root", " ".join(PACKAGES[:-2]), "0", True, 0,
-         ["apt-get update -q", "apt-get install -y -q --no-install-recommends python3-torch python3-matplotlib"]),
+         [f"{APT} update -q", f"{APT} install -y -q --no-install-recommends python3-torch python3-matplotlib"]),
         ("one missing, sudo", " ".join(PACKAGES[1:]), "1000", True, 0,
-         ["sudo env DEBIAN_FRONTEND=noninteractive apt-get update -q", "apt-get update -q",
-          "sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends build-essential",
-          "apt-get install -y -q --no-install-recommends build-essential"]),
+         [f"sudo env DEBIAN_FRONTEND=noninteractive {APT} update -q", f"{APT} update -q",
+          f"sudo env DEBIAN_FRONTEND=noninteractive {APT} install -y -q --no-install-recommends build-essential",
+          f"{APT} install -y -q --no-install-recommends build-essential"]),
         ("one missing, no sudo", " ".join(PACKAGES[1:]), "1000", False, 1, []),
         # A fresh container has no download tool for fetch.sh (nor the certificates for HTTPS).
         ("curl and ca-certificates missing", " ".join(p for p in PACKAGES if p not in ("curl", "ca-certificates")),
-         "0", True, 0, ["apt-get update -q", "apt-get install -y -q --no-install-recommends curl ca-certificates"]),
+         "0", True, 0, [f"{APT} update -q", f"{APT} install -y -q --no-install-recommends curl ca-certificates"]),
     ]
     for name, installed, uid, sudo, code, want, *unknown in cases:
         e = dict(env, FAKE_INSTALLED=installed, FAKE_UID=uid, FAKE_UNKNOWN=" ".join(unknown))
@@ -128,6 +130,8 @@ def setup_cases(tmp, env, calls):
             check("build-essential" in p.stderr and "root" in p.stderr, f"setup.sh, {name}: message {p.stderr!r}")
         elif not want:
             check("all installed" in p.stdout, f"setup.sh, {name}: output {p.stdout!r}")
+        if any(" install " in c for c in want):
+            check("waiting up to 10 minutes for the dpkg lock" in p.stdout, f"setup.sh, {name}: output {p.stdout!r}")
     # sudo refusing (a user not in the sudoers file), or apt-get failing: after their lines,
     # one saying what to do (it ended with sudo's line alone).
     denied = os.path.join(tmp, "denied")

@@ -30,6 +30,8 @@ cd "$(dirname "$0")/.."
 BUILD_PACKAGES="build-essential cmake pkg-config libopenblas-dev zlib1g-dev"
 PACKAGES="$BUILD_PACKAGES strace curl ca-certificates python3 python3-numpy python3-torch python3-matplotlib"
 
+LOCK_WAIT=600 # seconds
+
 packages() {
     if ! command -v dpkg-query >/dev/null 2>&1; then
         echo "setup: no dpkg-query (not Debian or Ubuntu?): install the equivalents of: $PACKAGES" >&2
@@ -51,10 +53,12 @@ packages() {
         echo "setup: missing Debian packages:$missing; not root and no sudo: install them as root" >&2
         exit 1
     fi
-    # sudo refusing (a user it does not allow) or apt-get failing (offline, the dpkg lock held)
-    # says why in its own lines; then one line says what to do.
+    # sudo refusing (a user it does not allow) or apt-get failing (offline, the lock held too
+    # long) says why in its own lines; then one line says what to do. The dpkg lock is held by
+    # unattended-upgrades in a new machine's first minutes: apt-get waits for it (apt >= 1.9.11;
+    # an older one ignores the option). update's lock (apt's lists) is not waited for.
     apt_get() {
-        $as_root env DEBIAN_FRONTEND=noninteractive apt-get "$@" && return 0
+        $as_root env DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=$LOCK_WAIT "$@" && return 0
         echo "setup: ${as_root:+sudo }apt-get $1 failed (its lines above): fix that and run tools/setup.sh again, or install these Debian packages by hand:$missing" >&2
         exit 1
     }
@@ -77,7 +81,7 @@ packages() {
         echo "setup: warning: apt knows no package$unknown; left out (the tests or plots that use it will fail)" >&2
     fi
     [ -n "$available" ] || return 0
-    echo "setup: installing the missing Debian packages:$available"
+    echo "setup: installing the missing Debian packages:$available (waiting up to $((LOCK_WAIT / 60)) minutes for the dpkg lock if another apt or unattended-upgrades holds it)"
     # shellcheck disable=SC2086 # one word per package
     apt_get install -y -q --no-install-recommends $available
 }
