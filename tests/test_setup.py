@@ -7,7 +7,9 @@
   apt-get failing is followed by one line saying what to do; a failed data step does not
   stop the build (it is said last, exit 1); a relative $JACNOISE_DATA is taken from where
   setup.sh was started; a build/ configured from another folder (a moved checkout) is
-  refused in one line; stubs stand in for dpkg-query, apt-cache, apt-get, sudo, id and cmake;
+  refused in one line; `sudo tools/setup.sh` in a checkout root does not own is refused in one
+  line before any step, but not its packages step alone nor root without sudo; apt-get waits
+  for the dpkg lock; stubs stand in for dpkg-query, apt-cache, apt-get, sudo, id and cmake;
 - datasets/fetch.sh: finds each set where jacnoise looks ($JACNOISE_DATA, ./data,
   ../shared/datasets, or the DIR given) and then uses no network (curl and wget are stubs that
   fail and record the call); fills ./data from JACNOISE_FETCH_FROM when a set is found
@@ -195,6 +197,30 @@ def setup_cases(tmp, env, calls):
     check(p.returncode == 1 and p.stderr.startswith("setup: build/ is not writable by you") and
           p.stderr.count("\n") == 1 and not calls_of(calls), f"setup.sh build, build/ not writable"
           f"{' as nobody' if as_user else ''}: exit {p.returncode}, {p.stderr!r}")
+    # `sudo tools/setup.sh` in a user's checkout (owned by nobody when root runs the test): one
+    # line saying to run it as the user, before any step (build/ and data/ were left root's);
+    # `sudo tools/setup.sh packages` goes on, and so does root without sudo (CI).
+    sudoed = os.path.join(tmp, "sudoed")
+    os.makedirs(os.path.join(sudoed, "tools"))
+    shutil.copy(setup, os.path.join(sudoed, "tools"))
+    if os.getuid() == 0:
+        os.chown(sudoed, 65534, 65534)
+    for args, sudo_user, code in (([], "alice", 2), (["build"], "alice", 2), (["packages"], "alice", 0),
+                                  (["build"], None, 0)):
+        e = dict(env, PATH=builder + ":" + env["PATH"], FAKE_INSTALLED=everything, FAKE_UID="0")
+        if sudo_user:
+            e["SUDO_USER"] = sudo_user
+        p = sh([os.path.join(sudoed, "tools", "setup.sh")] + args, sudoed, e)
+        got = calls_of(calls)
+        name = f"setup.sh {' '.join(args) or '(all steps)'} as root, SUDO_USER={sudo_user}"
+        if code:
+            check(p.returncode == 2 and p.stderr.startswith("setup: run as root through sudo (SUDO_USER=alice)") and
+                  "run tools/setup.sh as alice" in p.stderr and p.stderr.count("\n") == 1 and not got and
+                  not p.stdout and os.listdir(sudoed) == ["tools"], f"{name}: exit {p.returncode}, calls {got}, "
+                  f"{p.stdout + p.stderr!r}")
+        else:
+            check(p.returncode == 0 and not p.stderr and (len(got) == 2 if "build" in args else not got),
+                  f"{name}: exit {p.returncode}, calls {got}, {p.stdout + p.stderr!r}")
     # Each argument is one step as given: "*" named, not the checkout's file names; "" no step,
     # not all three (cmake a stub that records its call).
     for arg, words in (("nonsense", "'nonsense'"), ("*", "unknown step '*'"), ("", "unknown step ''")):
@@ -649,7 +675,7 @@ def main():
     with scratch("jacnoise_setup_") as tmp:
         calls = os.path.join(tmp, "calls")
         make_stubs(os.path.join(tmp, "stubs"), calls)
-        env = {k: v for k, v in os.environ.items() if k not in ("JACNOISE_DATA", "JACNOISE_FETCH_FROM")}
+        env = {k: v for k, v in os.environ.items() if k not in ("JACNOISE_DATA", "JACNOISE_FETCH_FROM", "SUDO_USER")}
         env["PATH"] = os.path.join(tmp, "stubs") + ":" + os.environ.get("PATH", "/usr/bin:/bin")
         setup_cases(tmp, env, calls)
         fetch_cases(tmp, env, calls)

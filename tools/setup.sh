@@ -8,6 +8,9 @@
 #   tools/setup.sh [STEP...]    steps: packages data build (default: all three, in order)
 #   tools/setup.sh --help
 #
+# Run it as yourself: it calls sudo for the packages. Under sudo, in a checkout root does not
+# own, data and build are refused (exit 2): build/ and data/ would be root's.
+#
 #   packages  the Debian packages listed last that dpkg does not list as installed, with apt-get
 #             (as root, or through sudo); one that apt does not know is left out with a
 #             warning, or refused if the build needs it
@@ -123,6 +126,16 @@ for step; do
         *) echo "setup: unknown step '$step' (steps: packages data build)" >&2; exit 2 ;;
     esac
 done
+# `sudo tools/setup.sh` in a user's checkout made build/ and data/ root's, where that user's
+# next build fails; a root shell in root's own checkout (sudo -i), and CI as root without sudo,
+# go on.
+case " $* " in
+    *" data "* | *" build "*)
+        if [ "$(id -u)" = 0 ] && [ -n "${SUDO_USER:-}" ] && [ "$(stat -c %u .)" != 0 ]; then
+            echo "setup: run as root through sudo (SUDO_USER=$SUDO_USER) in a checkout root does not own: build/ and data/ would belong to root, and $SUDO_USER's next build fail; run tools/setup.sh as $SUDO_USER (it calls sudo itself for the Debian packages)" >&2
+            exit 2
+        fi ;;
+esac
 # The build needs no data: a failed data step (a source out of reach) stops nothing after it,
 # so that the program is built all the same, and is said last.
 data_failed=""
