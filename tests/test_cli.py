@@ -689,6 +689,14 @@ def config_cases(d, usps):
         expect_ok("-0 as 0: resumed with 0", ["train", "--config", "good.cfg", "--max-steps", "2", "--progress",
                                               "never", "--input-noise", "0", "--resume", "--out", "minus0"], d)
 
+    # --valid 1000 resuming a USPS run of valid=auto is its split, 1000: it was refused ("the run
+    # has valid=auto"); another count is refused saying what auto is there.
+    if expect_ok("valid=auto", tiny + ["--valid", "auto", "--out", "validauto"], d):
+        resume = ["train", "--resume", "--out", "validauto", "--max-steps", "2", "--progress", "never"]
+        expect_ok("valid=auto: resumed with --valid 1000", resume + ["--valid", "1000"], d)
+        expect_error("valid=auto: resumed with --valid 900", resume + ["--valid", "900"], 1,
+                     ["--valid 900: the run has valid=auto (1000 here);"], d)
+
     # config.txt keeps the word each option of a few words was given (fp32 is the default; the
     # others are not).
     chosen = {"loss": "squared", "device": "cpu", "progress": "always", "precision": "fp32", "cuda-graph": "off"}

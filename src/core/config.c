@@ -1077,6 +1077,15 @@ int jn_config_model(const jn_config *cfg, int d, int classes, jn_model *m)
     return jn_objective_check(&cfg->obj, m);
 }
 
+/* The validation count a --valid value takes on cfg's data, -1 where only the training file
+ * says (auto on idx: data, a tenth of it): auto on a named set is its fixed count. */
+static long resolved_valid(const jn_config *cfg, long valid)
+{
+    if (valid != -1 || !strncmp(cfg->data, "idx:", 4))
+        return valid;
+    return jn_data_default_valid(cfg->data, 0);
+}
+
 int jn_config_merge_resume(jn_config *stored, const jn_config *given)
 {
     static const char *const stopping_rule[] = {"epochs", "patience", NULL};
@@ -1094,9 +1103,20 @@ int jn_config_merge_resume(jn_config *stored, const jn_config *given)
             if (jn_config_set(stored, JN_CMD_TRAIN, o->name, now))
                 return -1;
         } else if (strcmp(now, before)) {
-            return jn_fail("--%s %s: the run has %s=%s; continuing a run keeps the options that decide its "
+            /* --valid 1000 on a USPS run of valid=auto (or the reverse) is the same split. */
+            char resolved[64] = "";
+            if (!strcmp(o->name, "valid")) {
+                const long was = resolved_valid(stored, stored->valid);
+                if (was != -1 && was == resolved_valid(stored, given->valid))
+                    continue;
+                if (stored->valid == -1 && was == -1)
+                    snprintf(resolved, sizeof resolved, " (a tenth of its training file)");
+                else if (stored->valid == -1)
+                    snprintf(resolved, sizeof resolved, " (%ld here)", was);
+            }
+            return jn_fail("--%s %s: the run has %s=%s%s; continuing a run keeps the options that decide its "
                            "numbers (it may change where and how it runs, and its stopping rule)",
-                           o->name, now, o->name, before);
+                           o->name, now, o->name, before, resolved);
         }
     }
     return 0;
