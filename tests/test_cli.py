@@ -1387,6 +1387,26 @@ def as_bound_user(d):
             dict(os.environ, JACNOISE_DATA=box))
 
 
+def stored_tiny_cases(d, tiny):
+    """A run saved before values below float32's smallest normal number were refused (here its
+    weight decay 2e-40, written where 2e-30 was) still evaluates, shows and resumes: its stored
+    configuration is what it ran with. It was refused as a new run's --weight-decay 2e-40; a
+    new run from its config.txt still is."""
+    name = "a run saved with a value below float32's smallest normal"
+    if not expect_ok(name, ["train", "--epochs", "1", "--weight-decay", "2e-30", "--out", "saved-tiny"] + tiny, d):
+        return
+    for f in ("config.txt", "best.ckpt", "last.ckpt"):
+        path = os.path.join(d, "saved-tiny", f)
+        body = read(path).replace(b"weight-decay=2e-30", b"weight-decay=2e-40")
+        write(path, body if f == "config.txt" else recrc(body))
+    expect_ok(f"{name}: eval", ["eval", "--checkpoint", "saved-tiny/best.ckpt", "--eval-limit", "50"], d)
+    expect_ok(f"{name}: show", ["show", "saved-tiny/last.ckpt"], d)
+    expect_ok(f"{name}: resume", ["train", "--resume", "--out", "saved-tiny", "--epochs", "2"] + tiny, d)
+    expect_error(f"{name}: a new run from its config.txt", ["train", "--config", "saved-tiny/config.txt", "--out",
+                                                           "new-tiny"], 2,
+                 ["line", "--weight-decay 2e-40: below 1.17549435e-38"], d, absent=["new-tiny"])
+
+
 def ended_run_cases(d, tiny):
     """A resume of a run that ended, with nothing left to do, says how it ended and writes
     nothing: it rewrote summary.json, whose seconds became its own, and a copy kept read-only
@@ -1742,6 +1762,7 @@ def run_cases(d):
     eval_data_cases(d)
     run_folder_data_cases(d)
     ended_run_cases(d, tiny)
+    stored_tiny_cases(d, tiny)
     lost_best_cases(d, tiny)
     before = read(last)
     e("train: --out already holds a run", ["train", "--epochs", "1", "--out", "run"] + tiny, ["--resume", "run"])

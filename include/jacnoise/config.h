@@ -24,6 +24,12 @@ typedef enum {
     JN_CMD_SWEEP = 128
 } jn_command;
 
+/* Or'd into the command given to jn_config_set or jn_config_load_file/_text: the text is a run's
+ * own stored configuration (its config.txt, a checkpoint's), its values taken as the run ran
+ * with them where this build refuses them for a new run (below float32's smallest normal
+ * number), so that a run saved before still resumes, evaluates and shows. */
+#define JN_CONFIG_STORED 0x10000u
+
 typedef enum { JN_DEVICE_AUTO = 0, JN_DEVICE_CPU = 1, JN_DEVICE_CUDA = 2 } jn_device;
 typedef enum { JN_PROGRESS_AUTO = 0, JN_PROGRESS_ALWAYS = 1, JN_PROGRESS_NEVER = 2 } jn_progress_mode;
 

@@ -48,7 +48,7 @@ static int run_data_dir(const char *checkpoint, jn_config *cfg, int *other_test)
     struct stat st;
     jn_config run;
     jn_config_defaults(&run);
-    if (stat(path, &st) || jn_config_load_file(&run, JN_CMD_TRAIN, path) || strcmp(run.data, cfg->data) ||
+    if (stat(path, &st) || jn_config_load_file(&run, JN_CMD_TRAIN | JN_CONFIG_STORED, path) || strcmp(run.data, cfg->data) ||
         !run.data_dir[0])
         return 0;
     strcpy(cfg->data_dir, run.data_dir);

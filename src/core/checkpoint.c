@@ -379,7 +379,7 @@ int jn_checkpoint_config(const jn_checkpoint *ck, const char *path, jn_config *c
     char origin[JN_PATH_MAX + 64];
     snprintf(origin, sizeof origin, "%s: the stored configuration (from byte %d)", path,
              32 + 4 * (ck->model.n_layers + 1));
-    if (jn_config_load_text(cfg, JN_CMD_TRAIN, ck->config_text, origin))
+    if (jn_config_load_text(cfg, JN_CMD_TRAIN | JN_CONFIG_STORED, ck->config_text, origin))
         return -1;
     /* The stored --epochs is the last the run was given: a finished run stands at it, one
      * paused inside an epoch below it (a resume refuses fewer epochs than it reached). */

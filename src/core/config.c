@@ -640,7 +640,7 @@ static int fail_range(const option *o, const char *value, const char *reason)
     return fail_value(o, value, "%s %s", reason, interval);
 }
 
-static int set_number(jn_config *cfg, const option *o, const char *value)
+static int set_number(jn_config *cfg, const option *o, const char *value, int stored)
 {
     char *field = (char *)cfg + o->offset;
     char *end;
@@ -665,7 +665,7 @@ static int set_number(jn_config *cfg, const option *o, const char *value)
             return fail_value(o, value, "expected a finite decimal number (like 0.01 or 1e-3)");
         if (!in_range(o, v))
             return fail_range(o, value, "out of range");
-        if ((o->open & AS_FLOAT) && float_tiny(v))
+        if ((o->open & AS_FLOAT) && !stored && float_tiny(v))
             return fail_value(o, value, FLOAT_TINY, (double)FLT_MIN);
         *(double *)field = zero_unsigned(v);
         return 0;
@@ -698,6 +698,8 @@ static int set_number(jn_config *cfg, const option *o, const char *value)
 
 int jn_config_set(jn_config *cfg, unsigned command, const char *key, const char *value)
 {
+    const int stored = (command & JN_CONFIG_STORED) != 0;
+    command &= ~JN_CONFIG_STORED;
     const option *o = find_option(key);
     if (!o || !(o->commands & command))
         return jn_config_fail_unknown(key, command, NULL, NULL);
@@ -719,7 +721,7 @@ int jn_config_set(jn_config *cfg, unsigned command, const char *key, const char 
     } else if (o->kind == K_CUSTOM) {
         rc = o->parse(cfg, o, value);
     } else {
-        rc = set_number(cfg, o, value);
+        rc = set_number(cfg, o, value, stored);
     }
     if (rc == 0) {
         cfg->given[o - options] = 1;

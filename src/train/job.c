@@ -219,7 +219,7 @@ static int open_resumed(jn_job *job, const jn_config *cli)
                        "copied in is no run of this folder; put back its run's config.txt to continue it, or choose "
                        "another --out", job->last_path);
     jn_config_defaults(&job->cfg);
-    if (jn_config_load_file(&job->cfg, JN_CMD_TRAIN, job->config_path))
+    if (jn_config_load_file(&job->cfg, JN_CMD_TRAIN | JN_CONFIG_STORED, job->config_path))
         return -1;
     const jn_config from_file = job->cfg;
     job->cfg.max_steps = 0;  /* a pause applies to the invocation that asked for it */
@@ -313,7 +313,7 @@ static int refuse_results(const jn_job *job)
     jn_config there;
     jn_config_defaults(&there);
     const int has_config = file_exists(job->config_path);
-    if (has_config && jn_config_load_file(&there, JN_CMD_TRAIN, job->config_path))
+    if (has_config && jn_config_load_file(&there, JN_CMD_TRAIN | JN_CONFIG_STORED, job->config_path))
         return jn_fail_context("--out %s holds a config.txt that is not a jacnoise run's, which the run would "
                                "replace; choose another --out or remove it", job->cfg.out);
     const int ended = file_exists(job->summary_path);
