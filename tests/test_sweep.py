@@ -1142,6 +1142,23 @@ def status_device_unknown(tmp):
               f"exit {p.returncode}, {p.stdout[:200]!r} {p.stderr!r}")
 
 
+def status_stored_tiny(tmp):
+    """Status and merge read a folder swept before values below float32's smallest normal
+    number were refused (lr 1e-40 here) as it was swept: they refused its own sweep.spec, as a
+    new sweep's spec still is. Made by hand, as a build that trains it is gone."""
+    folder = os.path.join(tmp, "stored-tiny")
+    os.makedirs(os.path.join(folder, "runs"))
+    open(os.path.join(folder, "sweep.spec"), "w").write(TINY_SPEC.replace("lr = [0.1, 0.2]", "lr = [0.1, 1e-40]"))
+    for args in (["status", folder], ["merge", folder]):
+        p = run(["sweep"] + args, expect=None)
+        check(p.returncode == 0 and "2 configurations: 0 done, 0 diverged, 0 failed, 0 running, 0 interrupted, "
+              "2 pending\n" in p.stdout, f"sweep {args[0]} of a folder swept with lr 1e-40: exit {p.returncode}, "
+              f"{p.stdout[:200]!r} {p.stderr!r}")
+    p = sweep(["--spec", os.path.join(folder, "sweep.spec"), "--out", os.path.join(tmp, "stored-tiny-new"),
+               "--dry-run"], expect=2)
+    check("--lr 1e-40: below 1.17549435e-38" in p.stderr, f"a new sweep of lr 1e-40: {p.stderr!r}")
+
+
 def tiny_idx(folder):
     """A 40-example, 4x4, 3-class idx: training set in folder: its images and labels files."""
     n, side = 40, 4
@@ -2310,6 +2327,7 @@ def main():
     long_choice(tmp)
     no_test_split(tmp)
     status_device_unknown(tmp)
+    status_stored_tiny(tmp)
     bracketed_path(tmp)
     results_unwritable(tmp)
     out_is_a_file(tmp)

@@ -50,7 +50,7 @@ static int base_config(jn_plan *plan)
     for (int i = 0; i < spec->n_entries; i++) {
         const spec_entry *s = &spec->entries[i];
         threads_set |= !strcmp(s->key, "threads");
-        if (s->kind == SPEC_FIXED && jn_config_set(cfg, JN_CMD_TRAIN, s->key, s->values[0]))
+        if (s->kind == SPEC_FIXED && jn_config_set(cfg, JN_CMD_TRAIN | spec->stored, s->key, s->values[0]))
             return jn_fail_context("%s: line %d", spec->path, s->line);
     }
     if (!threads_set)
@@ -87,7 +87,7 @@ static int configure(const jn_plan *plan, long point, long sample, long repeat, 
         } else {
             jn_spec_draw(spec, s, sample, drawn, sizeof drawn);
         }
-        if (jn_config_set(cfg, JN_CMD_TRAIN, s->key, value))
+        if (jn_config_set(cfg, JN_CMD_TRAIN | spec->stored, s->key, value))
             return jn_fail_context("%s: line %d", spec->path, s->line);
     }
     if (spec->seeds_line) {

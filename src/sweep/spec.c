@@ -236,15 +236,16 @@ static int check_entry(jn_spec *spec, const spec_entry *e, jn_config *scratch)
         return fail_at(spec, e->line, "%s: says how runs execute, not what they compute: it can be fixed, not swept%s",
                        e->key, "");
     for (int i = 0; i < e->n_values; i++)  /* a long grid's bad value: where it is, as a bad quote's */
-        if (jn_config_set(scratch, JN_CMD_TRAIN, e->key, e->values[i]))
+        if (jn_config_set(scratch, JN_CMD_TRAIN | spec->stored, e->key, e->values[i]))
             return e->columns ? jn_fail_context("%s: line %d: column %d", spec->path, e->line, e->columns[i])
                               : jn_fail_context("%s: line %d", spec->path, e->line);
     return 0;
 }
 
-int jn_spec_parse(const char *text, const char *origin, jn_spec *spec)
+int jn_spec_parse(const char *text, const char *origin, unsigned stored, jn_spec *spec)
 {
     memset(spec, 0, sizeof *spec);
+    spec->stored = stored;
     snprintf(spec->path, sizeof spec->path, "%s", origin);
     spec->search_seed = 1;
     if (!strncmp(text, "\xEF\xBB\xBF", 3))  /* a UTF-8 byte-order mark, as some editors write */
@@ -380,7 +381,7 @@ int jn_spec_load(const char *path, const char *option, jn_spec *spec)
         return jn_fail("out of memory");
     }
     text[len] = 0;
-    int rc = jn_spec_parse(text, path, spec);
+    int rc = jn_spec_parse(text, path, option ? 0 : JN_CONFIG_STORED, spec);
     if (rc && is_run_config(text)) {  /* its first empty value or out= line says nothing of what to do */
         char why[1024], word[JN_SHELL_WORD_CAP(JN_PATH_MAX + 32)];
         const size_t named = strlen(path) + 2;
