@@ -1405,6 +1405,14 @@ def stored_tiny_cases(d, tiny):
     expect_error(f"{name}: a new run from its config.txt", ["train", "--config", "saved-tiny/config.txt", "--out",
                                                            "new-tiny"], 2,
                  ["line", "--weight-decay 2e-40: below 1.17549435e-38"], d, absent=["new-tiny"])
+    # Killed before its first checkpoint (config.txt alone): --resume=auto with other options
+    # refuses to start another experiment there, as for any run (it read config.txt as no run's
+    # and replaced it).
+    os.makedirs(os.path.join(d, "killed-tiny"))
+    write(os.path.join(d, "killed-tiny", "config.txt"), read(os.path.join(d, "saved-tiny", "config.txt")))
+    expect_error(f"{name}: --resume=auto before its first checkpoint", ["train", "--resume=auto", "--out",
+                                                                        "killed-tiny"] + tiny, 1,
+                 ["--resume=auto: --out killed-tiny holds no last.ckpt", "killed-tiny/config.txt"], d)
 
 
 def ended_run_cases(d, tiny):

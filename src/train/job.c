@@ -340,7 +340,7 @@ int jn_train_auto_start_check(const jn_config *cfg)
     /* An ended run's results, and a config.txt that is no run's, the run refuses itself. */
     if (jn_path_join(summary, sizeof summary, cfg->out, "summary.json") || file_exists(summary) ||
         jn_path_join(path, sizeof path, cfg->out, "config.txt") || !file_exists(path) ||
-        jn_config_load_file(&there, JN_CMD_TRAIN, path))
+        jn_config_load_file(&there, JN_CMD_TRAIN | JN_CONFIG_STORED, path))
         return 0;
     there.epochs = cfg->epochs;  /* the stopping rule may change, as a resume's may */
     there.patience = cfg->patience;
