@@ -705,6 +705,11 @@ def main():
                 got = [(x["jac_lambda"], x["jac_noise"], x["input_noise"]) for x in csv.DictReader(f)]
             check(got == [("0.1", "0.3000001", "123456.75"), ("0.1000001", "0.3000001", "123456.75")],
                   f"grid settings as written: {got}")
+        # Each printed row names the grid's values its columns do not show: two rows over
+        # jac-lambda alone printed the same model, B and penalty, not telling which was which.
+        printed = [x for x in r.stdout.splitlines() if x.startswith("256-5-10 ")]
+        check([x.split("  ")[-1] for x in printed] == ["jac-lambda=0.1", "jac-lambda=0.1000001"],
+              f"grid rows over jac-lambda: {printed}")
         nul_grid = os.path.join(tmp, "nul.grid")
         with open(nul_grid, "wb") as f:
             f.write(b"# 4 8\nbatch=4\0 8\n")

@@ -35,8 +35,10 @@ CASES = [
 COMMON = ["--device", "cuda", "--data", "usps", "--jac-lambda", "0.1", "--jac-noise", "0.2", "--reps", "3",
           "--warmup", "1"]
 SUMMARY = re.compile(r"exit summary: .*?(\d+) kernel launches .*?(\d+) GEMM calls")
-# A grid's line: model, B, penalty, us/step, floor us, /floor, plain us, overhead, FLOPs.
-GRID_LINE = re.compile(r"^\S+ +\d+ +.+? +(?P<us>[0-9.]+) +[0-9.]+ +[0-9.]+x +(?P<plain>[0-9.]+) +[0-9.]+x +[0-9.]+x$")
+# A grid's line: model, B, penalty, us/step, floor us, /floor, plain us, overhead, FLOPs, and
+# the grid's values these do not show (jac-lambda=1 ...).
+GRID_LINE = re.compile(r"^\S+ +\d+ +.+? +(?P<us>[0-9.]+) +[0-9.]+ +[0-9.]+x +(?P<plain>[0-9.]+) +[0-9.]+x +[0-9.]+x"
+                       r"(?:  \S.*)?$")
 
 
 def emu_counts(opts, steps, folder):

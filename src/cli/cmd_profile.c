@@ -229,13 +229,22 @@ static void cell_key(const jn_config *cfg, char *out, size_t cap)
     jn_config_format(&c, JN_CMD_PROFILE, 1, out, cap);
 }
 
+/* Keys whose value a row's printed line shows already: the model, B and the penalty. */
+static int on_row_line(const char *key)
+{
+    return !strcmp(key, "hidden") || !strcmp(key, "batch") || !strcmp(key, "jac-target") || !strcmp(key, "jac-proj");
+}
+
 /* The configuration of combination `cell` (the last key varies fastest) into cfg, and its
- * "key=value ..." label. */
+ * "key=value ..." label; unshown (where not NULL, cap long too) gets the part of the label
+ * its printed row would not show otherwise (rows over jac-lambda alone looked the same). */
 static void cell_config(const jn_config *base, const grid *g, long cells, long cell, jn_config *cfg, char *label,
-                        size_t cap)
+                        char *unshown, size_t cap)
 {
     *cfg = *base;
     label[0] = 0;
+    if (unshown)
+        unshown[0] = 0;
     long stride = cells;
     for (int i = 0; i < g->n; i++) {
         const grid_axis *a = &g->axis[i];
@@ -244,6 +253,10 @@ static void cell_config(const jn_config *base, const grid *g, long cells, long c
         jn_config_set(cfg, JN_CMD_PROFILE, a->key, v);  /* checked when parsed */
         size_t used = strlen(label);
         snprintf(label + used, cap - used, "%s%s=%s", used ? " " : "", a->key, v);
+        if (unshown && !on_row_line(a->key)) {
+            used = strlen(unshown);
+            snprintf(unshown + used, cap - used, "%s%s=%s", used ? " " : "", a->key, v);
+        }
     }
 }
 
@@ -267,7 +280,7 @@ static int grid_check(const jn_config *base, const grid *g)
     for (long cell = 0; cell < cells; cell++) {
         jn_config cfg;
         char label[512];
-        cell_config(base, g, cells, cell, &cfg, label, sizeof label);
+        cell_config(base, g, cells, cell, &cfg, label, NULL, sizeof label);
         if (!jn_config_check(&cfg))
             return 0;
     }
@@ -303,8 +316,8 @@ static int run_grid(const jn_config *base, const grid *gp, const jn_dataset *tra
     char first_failure[1024] = "";
     for (long cell = 0; cell < cells && !rc; cell++) {
         jn_config cfg;
-        char label[512];
-        cell_config(base, &g, cells, cell, &cfg, label, sizeof label);
+        char label[512], unshown[512];
+        cell_config(base, &g, cells, cell, &cfg, label, unshown, sizeof label);
         /* A stop that came after the last round check of the combination before (its row's
          * line to a closed output, a signal): seen here, not after this one's set-up and an
          * untimed and a timed step and floor of its first variant (seconds for a large step). */
@@ -325,7 +338,7 @@ static int run_grid(const jn_config *base, const grid *gp, const jn_dataset *tra
         if (repeat < n_rows) {  /* the same work as a row above (an estimator for hidden1, ...) */
             jn_config same;
             char same_label[512];
-            cell_config(base, &g, cells, row_cell[repeat], &same, same_label, sizeof same_label);
+            cell_config(base, &g, cells, row_cell[repeat], &same, same_label, NULL, sizeof same_label);
             jn_print(stdout, "skipped %s: the same step as %s\n", label, same_label);
             continue;
         }
@@ -349,9 +362,10 @@ static int run_grid(const jn_config *base, const grid *gp, const jn_dataset *tra
             const jn_profile_variant *v = &r->v[0], *pl = &r->v[r->n_variants - 1];
             char penalty[48];
             jn_profile_estimator(&v->obj, penalty, sizeof penalty);
-            printf("%-22s %5d %-16s %10.1f %10.1f %6.2fx %10.1f %8.2fx %8.2fx\n", r->model, r->batch, penalty,
+            printf("%-22s %5d %-16s %10.1f %10.1f %6.2fx %10.1f %8.2fx %8.2fx%s%s\n", r->model, r->batch, penalty,
                    1e6 * jn_profile_run_step(v)->median, 1e6 * v->floor.median, v->step_vs_floor.median,
-                   1e6 * jn_profile_run_step(pl)->median, v->step_vs_plain.median, v->total_flops / pl->total_flops);
+                   1e6 * jn_profile_run_step(pl)->median, v->step_vs_plain.median, v->total_flops / pl->total_flops,
+                   unshown[0] ? "  " : "", unshown);
             fflush(stdout);
             rc = jn_profile_write_csv(rows, ++n_rows, cfg.csv);
         }
