@@ -249,12 +249,12 @@ def check_floor_ratio(x):
 
 
 def check_row(x, hidden_layers, plain_flops):
-    """A grid row's derived columns, from its own (printed to 0.1 us) and the cost model's
+    """A grid row's derived columns, from its own (times to 0.001 us) and the cost model's
     plain step; the ratio to the floor is the rounds' (check_floor_ratio)."""
     step, flops = float(x["step_us"]), float(x["flops"])
     check(int(x["hidden_layers"]) == hidden_layers and close(float(x["plain_flops"]), round(plain_flops)) and
           abs(float(x["flop_ratio"]) - flops / float(x["plain_flops"])) <= 5.001e-5 and check_floor_ratio(x) and
-          within_quotient(float(x["gflops"]), flops * 1e-3, 0, step, 0.05, 0.005) and
+          within_quotient(float(x["gflops"]), flops * 1e-3, 0, step, 0.0005, 0.005) and
           x.get("fast_step_us") == x.get("plain_fast_step_us") == "",  # the CPU's step is the one training runs
           f"grid row {x}")
 

@@ -127,7 +127,7 @@ static double csv_value(const char *header, const char *row, const char *name)
 }
 
 /* The grid table's columns of a result, read back from the CSV as written: each named
- * column must hold its statistic (the median, not a quartile), as printed (%.1f us). */
+ * column must hold its statistic (the median, not a quartile), as printed (%.3f us). */
 static void csv_columns(const jn_profile_result *res)
 {
     char header[CSV_LINE], row[1][CSV_LINE];
@@ -202,6 +202,12 @@ static void one_step_a_row(void)
               "CSV row %d: gflops %g, ratio_to_floor %g, peak_gflops %g; expected the fast step's 1000 and 2, and "
               "the grid's peak 4000", i + 1, gflops, to_floor, peak);
     }
+    /* A GEMM floor of 0.04 us (a tiny layer on a fast core) is written as such, not as 0.0,
+     * which plot_profile.py refuses: a floor takes time. */
+    rows[0].v[0].floor = (jn_timing){4e-8, 4e-8, 4e-8, 4e-8, 4e-8};
+    csv_lines(rows, 1, header, row);
+    const double tiny = csv_value(header, row[0], "floor_us");
+    CHECK(fabs(tiny - 0.04) < 1e-9, "CSV floor_us %g, expected 0.04", tiny);
 }
 
 /* The reports' ratio to the floor is the rounds' (fast_steps: 0.4 [0.4 - 0.5]), as the

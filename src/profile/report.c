@@ -287,7 +287,9 @@ static void csv_row(FILE *f, const jn_profile_result *r, double peak)
         dashes += *c == '-';
     char lambda[32], noise[32], input[32];
     format_settings(&v0->obj, lambda, noise, input);
-    fprintf(f, "%s,%d,%d,%s,%s,%d,%s,%s,%s,%s,%s,%d,%.1f,%.1f,%.1f,%.1f,%.1f,%.4f,%.4f,%.4f,%.2f,%.0f,%.1f,%.1f,%.4f,"
+    /* Times to the nanosecond, as the JSON writes them: 0.1 us wrote a GEMM floor of 0.04 us
+     * as 0.0, which plot_profile.py refuses (a floor takes time). */
+    fprintf(f, "%s,%d,%d,%s,%s,%d,%s,%s,%s,%s,%s,%d,%.1f,%.3f,%.3f,%.3f,%.3f,%.4f,%.4f,%.4f,%.2f,%.0f,%.3f,%.3f,%.4f,"
                "%.0f,%.4f,%.4f,%.4f,%.4f,%zu",
             r->model, dashes - 1, r->batch, v0->obj.jac_lambda > 0 ? target : "none", est, v0->obj.jac_copies, lambda,
             noise, input, r->machine.backend, r->machine.core,
@@ -302,12 +304,12 @@ static void csv_row(FILE *f, const jn_profile_result *r, double peak)
     const jn_profile_variant *timed[2] = {v0, pl};
     for (int i = 0; i < 2; i++) {
         if (timed[i]->has_fast)
-            fprintf(f, ",%.1f", 1e6 * timed[i]->fast.median);
+            fprintf(f, ",%.3f", 1e6 * timed[i]->fast.median);
         else
             fputc(',', f);
     }
     for (int p = 0; p < JN_PHASES; p++)
-        fprintf(f, ",%.1f", 1e6 * v0->phase[p].median);
+        fprintf(f, ",%.3f", 1e6 * v0->phase[p].median);
     fputc('\n', f);
 }
 
