@@ -336,10 +336,11 @@ def replace(path, write, kind=None):
     first, as jacnoise refuses its outputs: the rename would replace it (/dev/full, run as
     root), not write to it. kind: (what, signature) of the files written, whose first bytes are
     signature: an existing file that does not begin so is someone's data, given as the output by
-    mistake, and raises OSError rather than being replaced (an empty one holds nothing to lose)."""
+    mistake, and raises OSError rather than being replaced (an empty one holds nothing to lose).
+    A `path` whose folder does not exist raises OSError naming the folder."""
     try:
         mode = os.lstat(path).st_mode
-    except FileNotFoundError:
+    except (FileNotFoundError, NotADirectoryError):  # the folder's absence is named below
         mode = None
     if mode is not None and not stat.S_ISREG(mode):
         raise OSError(errno.EEXIST, "is a folder; give a file name" if stat.S_ISDIR(mode)
@@ -352,11 +353,14 @@ def replace(path, write, kind=None):
         if head and head != signature:
             raise OSError(errno.EEXIST, f"exists and is not {what} (it does not begin as one); give another "
                           "file, or remove it", path)
+    folder = os.path.dirname(path) or "."
+    if not os.path.isdir(folder):  # as jacnoise says it: "No such file or directory" named no folder
+        raise OSError(errno.ENOENT, f"no folder {folder} to write it in", path)
     tmp = f"{path}.tmp{os.getpid()}"
     try:
         write(tmp)
         os.replace(tmp, path)
-        sync_folder(os.path.dirname(path) or ".", path)
+        sync_folder(folder, path)
     except BaseException:
         try:
             os.unlink(tmp)
