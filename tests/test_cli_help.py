@@ -145,6 +145,11 @@ def main():
     with_checkpoint = " ".join(usage.split("With --checkpoint", 1)[-1].split("\n\n", 1)[0].split())
     check("--precision may differ from the run's" in with_checkpoint,
           f"check --help does not say --precision may differ from a checkpoint's run: {with_checkpoint!r}")
+    # A warm-up round runs each variant's step and its GEMM floor, as a timed round does: the
+    # help said "untimed steps", which left the floors out.
+    warmup = help_lines("profile").get("warmup", "")
+    check("round" in warmup and "floor" in warmup, f"profile --help: --warmup does not say what a warm-up "
+          f"round runs: {warmup.strip()!r}")
     check(sum(map(len, refused.values())) > 10, f"the refusals read state {sum(map(len, refused.values()))} intervals")
     check(len(table) > 30, f"README's option table read as {len(table)} options")
     return finish("help")

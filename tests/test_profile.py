@@ -609,8 +609,8 @@ def main():
               f"the step's settings: {[x for x in r.stdout.splitlines() if x.startswith('step:')]}")
         # The help says so, where --warmup's line gives the rounds as asked.
         r = run(["profile", "--help"])
-        check(re.search(r"--time-limit S +[^\n]*warm-up steps \(one at least, --warmup 0 or not\)", r.stdout),
-              "profile --help: --time-limit does not say that it runs one warm-up step at least")
+        check(re.search(r"--time-limit S +[^\n]*warm-up rounds \(one at least, --warmup 0 or not\)", r.stdout),
+              "profile --help: --time-limit does not say that it runs one warm-up round at least")
 
         # --progress always: the rounds on stderr (at most ten lines a second, the first of
         # each kind always), each line erased, the last one too; stdout holds the report
