@@ -262,7 +262,7 @@ def option_cases(d):
     e("data foo", ["train", "--data", "foo"], ["--data", "foo", "usps", "idx:IMAGES,LABELS"])
     e("data idx: without a comma", ["train", "--data", "idx:img.idx"], ["--data", "idx:img.idx", "IMAGES,LABELS"])
     e("jac-target below the hidden layers", ["train", "--hidden", "8", "--jac-lambda", "1", "--jac-target",
-                                             "hidden:2"], ["--jac-target", "hidden:2", "hidden layers [1, 1]"])
+                                             "hidden:2"], ["--jac-target", "hidden:2", "has one hidden layer, hidden:1"])
     # An empty file or folder name names nothing: --out's said 'a run folder is required' of the
     # one given, and --data-dir's searched the default folders as if it were not given.
     e("out empty", ["train", "--out="], ["--out '': empty folder name"])

@@ -853,7 +853,7 @@ def main():
             os.unlink(bad)
         r = run(["profile", "--device", "cpu", "--data", "usps", "--jac-lambda", "0.1", "--jac-target", "hidden:2",
                  "--grid", "hidden=5 7", "--csv", bad], expect=2)
-        check(r.stderr == "jacnoise: --jac-target: hidden:2 does not exist; this model has hidden layers [1, 1]\n" and
+        check(r.stderr == "jacnoise: --jac-target: hidden:2 does not exist; this model has one hidden layer, hidden:1\n" and
               not r.stdout and not os.path.exists(bad), f"--jac-target hidden:2, no grid's model has it: {r.stderr!r}")
         # 10^5 combinations, the most a grid may have: taken (then all skipped by a cost cap
         # below every step's, so none is profiled).

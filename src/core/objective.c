@@ -16,9 +16,13 @@ int jn_objective_top(const jn_objective *obj, const jn_model *m)
 
 int jn_objective_check(const jn_objective *obj, const jn_model *m)
 {
-    if (obj->target == JN_TARGET_HIDDEN && (obj->target_layer < 1 || obj->target_layer > m->n_layers - 1))
+    if (obj->target == JN_TARGET_HIDDEN && (obj->target_layer < 1 || obj->target_layer > m->n_layers - 1)) {
+        if (m->n_layers == 2)  /* "hidden layers [1, 1]" read as a range of widths */
+            return jn_fail("--jac-target: hidden:%d does not exist; this model has one hidden layer, hidden:1",
+                           obj->target_layer);
         return jn_fail("--jac-target: hidden:%d does not exist; this model has hidden layers [1, %d]",
                        obj->target_layer, m->n_layers - 1);
+    }
     if (obj->jac_copies < 1)
         return jn_fail("--jac-copies: expected at least 1, got %d", obj->jac_copies);
     if (obj->jac_proj < 0)
