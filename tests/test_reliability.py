@@ -601,6 +601,14 @@ def busy_folder(tmp, job):
             check(len(lines) == 1 and f"{held}: in use by another jacnoise process" in lines[0],
                   f"busy: {' '.join(args[:2])}: {p.stderr!r}")
             check(files(held) == before, f"busy: {' '.join(args[:2])} changed {held}")
+    # step --dump onto the run's lock (an empty file) renamed a step state over it, and a
+    # second trainer took the new file's lock while the first still ran.
+    with open(os.path.join(folder, "lock"), "a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        before, dump = files(folder), os.path.join(folder, "lock")
+        p = run(["step", "--checkpoint", os.path.join(folder, "last.ckpt"), "--dump", dump], expect=2)
+        check(p.stderr == f"jacnoise: --dump {dump}: is a run's lock file, which its trainer holds while it runs; "
+              "give another file name\n" and files(folder) == before, f"busy: step --dump onto the lock: {p.stderr!r}")
     run(resume)
     print(f"busy: a held run folder refused by train and sweep ({lines[0] if lines else ''}); released, it resumed")
 

@@ -373,8 +373,17 @@ int jn_read_head(const char *path, unsigned char *out, size_t n, size_t *got)
 int jn_output_replaceable(const char *option, const char *path, const char *head, size_t n, const char *what)
 {
     struct stat st;
-    if (stat(path, &st) != 0 || st.st_size == 0)  /* nothing there to lose */
+    if (stat(path, &st) != 0)
         return 0;
+    if (st.st_size == 0) {  /* nothing there to lose */
+        /* But a run's (or sweep's) empty lock file is its flock: a file renamed over it let a
+         * second trainer into the folder while the first still ran. */
+        const char *slash = strrchr(path, '/');
+        if (!strcmp(slash ? slash + 1 : path, "lock"))
+            return jn_fail("%s %s: is a run's lock file, which its trainer holds while it runs; give another file "
+                           "name", option, path);
+        return 0;
+    }
     unsigned char got_head[3 + 64];
     if (n > sizeof got_head - 3)  /* a head so long begins as one where its start does */
         n = sizeof got_head - 3;

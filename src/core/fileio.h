@@ -83,9 +83,9 @@ int jn_read_file_max(const char *path, size_t max, unsigned char **data, size_t 
 /* Reads the first n bytes of a regular file into out, fewer where it is shorter (*got): a
  * reader checks a magic number before reading what may be gigabytes of something else. */
 int jn_read_head(const char *path, unsigned char *out, size_t n, size_t *got);
-/* 0 where path holds nothing an output would lose there (no file, an empty one) or begins with
- * head, n bytes (after a byte-order mark: a spreadsheet's or editor's save); else refused:
- * "OPTION PATH: exists and is not WHAT; give another file, or remove it". */
+/* 0 where path holds nothing an output would lose there (no file, an empty one but a run's
+ * lock file) or begins with head, n bytes (after a byte-order mark: a spreadsheet's or editor's
+ * save); else refused: "OPTION PATH: exists and is not WHAT; give another file, or remove it". */
 int jn_output_replaceable(const char *option, const char *path, const char *head, size_t n, const char *what);
 
 /* Replaces path with the given bytes atomically: written to "path.tmp", flushed, fsync'ed,
