@@ -650,7 +650,7 @@ def check_merged_table(d, out, table):
     fifo = os.path.join(d, "fifo")
     os.mkfifo(fifo)
     table_text = open(os.path.join(out, "results.csv")).read()
-    for target, word in [(d, "is a folder"), (os.path.join(d, "nodir", "T.md"), "No such file"),
+    for target, word in [(d, "is a folder"), (os.path.join(d, "nodir", "T.md"), "no folder"),
                          (fifo, "not a regular file"), (os.path.join(out, "results.csv"), "made from")]:
         p = subprocess.run([sys.executable, TABLE_TOOL, "--out", target, out], capture_output=True, text=True)
         check(p.returncode == 1 and word in p.stderr and p.stderr.count("\n") == 1 and not glob.glob(glob.escape(target) + ".tmp*"),
