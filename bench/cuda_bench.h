@@ -73,6 +73,20 @@ static int bench_cuda_parse(int argc, char **argv, const char *usage, void *o, c
     return 0;
 }
 
+/* The peak of one large SGEMM in the context's math mode (jn_cuda_sgemm_peak), or one line
+ * and exit 1 where it could not be measured (its operands' memory taken by another process,
+ * say): every share of a peak of 0 would print as "inf%". */
+static double bench_peak(jn_cuda_ctx *ctx, int max_n, int tf32)
+{
+    const double peak = jn_cuda_sgemm_peak(ctx, max_n);
+    if (!(peak > 0)) {
+        fprintf(stderr, "%s: the %s peak could not be measured: a square cublasSgemm up to %d x %d failed (device "
+                "memory for its three operands, or the call)\n", bench_prog, tf32 ? "TF32" : "fp32", max_n, max_n);
+        exit(1);
+    }
+    return peak;
+}
+
 /* n examples of d synthetic byte values (k/255: the resident-bytes path of MNIST), labels
  * i % classes. */
 static jn_dataset bench_synthetic_set(int n, int d, int classes)
