@@ -4,8 +4,8 @@
  *
  * Default: 784-1000-1000-10, B = 100, MLP+N+J with the output target and K = 1 (lambda 0.1,
  * penalty noise 0.3), M = 1, 64 and 256, fp32 and TF32, each model with its own seed,
- * parameters and permutation; achieved GFLOP/s (the step's GEMM arithmetic) against the peak of
- * one large SGEMM measured in the same run. All the groups are open at once and each round
+ * parameters and permutation; achieved GFLOP/s (the cost model's FLOPs, as jacnoise profile
+ * counts them) against the peak of one large SGEMM measured in the same run. All the groups are open at once and each round
  * times every one, so that each group's time per model-step over the first group's, as its
  * step over its floor, is a ratio taken within a round (median and quartiles of those ratios).
  * Then the device memory: what a CUDA backend of M slots allocates

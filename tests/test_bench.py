@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """The C benchmarks (bench/), run at sizes that take a second, none of their figures judged
-(but that each one gives its timings' quartiles around their median, and that no share
-of the peak passes 100%):
+(but that each one gives its timings' quartiles around their median, that no share
+of the peak passes 100%, and that the CUDA ones' rates are the cost model's FLOPs over the step):
 each one's --help (stdout, exit 0), and each refusal, before anything is timed, in one line
 naming the option (and the value), exit 2: an unknown option, one without its value, a value
 read half ("--reps 5x"), a list cut short, a layer too wide; a number out of its range (either
@@ -209,6 +209,32 @@ _RATIO = r"(\d+(?:\.\d+)?)x \((\d+(?:\.\d+)?)-(\d+(?:\.\d+)?)\)"
 TWO_RATIOS = re.compile(rf" {_RATIO} +{_RATIO}$")
 
 
+# The cost model's FLOPs of a step of 64-16-16-10 at B = 10 (--small), SPEC "Cost" as
+# src/profile/cost.c counts it (test_profile_cost holds it to a CPU step's GEMMs): plain, B
+# rows a layer forward, in the weight gradient and, above the first layer, the input gradient
+# (65,920); hidden1 adds a first-layer forward and weight gradient; the output target's
+# tangent pass stacks 2B rows below the output layer, B in it; the exact norm, C rows an example.
+SMALL_FLOPS = {"plain": 65920, "N+J hidden1": 106880, "N+J output K=1": 188160, "N+J output exact": 890240}
+
+
+def cuda_flops(name, table):
+    """A CUDA benchmark's rate is the cost model's FLOPs over the median step, as jacnoise
+    profile's: not the GEMMs the step issues, which count the output layer's primal rows of
+    the stacked tangent pass too (5% more at --small). Its rows, as printed at 3 digits: the
+    step's rate (bench_cuda_step's TFLOP/s, bench_cuda_sweep's GFLOP/s of its M models) times
+    its microseconds."""
+    rows = []
+    for line in table:
+        if name == "bench_cuda_step":
+            m = re.match(r"\d+ +\w+ +(.+?) +(\d[\d.]*) +\S+ +\S+ +\S+ +([\d.]+) ", line)
+            rows.append(m and (SMALL_FLOPS[m[1]], float(m[2]), float(m[3]) * 1e12))
+        else:  # N+J output K=1, M models
+            m = re.match(r"\w+ +(\d+) +(\d[\d.]*) +\S+ +\S+ +\S+ +\S+ +([\d.]+) ", line)
+            rows.append(m and (int(m[1]) * SMALL_FLOPS["N+J output K=1"], float(m[2]), float(m[3]) * 1e9))
+    check(rows and all(r and abs(r[2] * r[1] * 1e-6 / r[0] - 1) < 0.015 for r in rows),
+          f"{name}: rates not the cost model's FLOPs over the step (FLOPs, us, FLOP/s): {rows} in {table!r}")
+
+
 def spreads(tmp):
     """Every timed figure of the benchmarks comes with its quartiles, q1 <= median <= q3: on a
     shared machine a median alone does not say how far to trust it (the CUDA ones where they
@@ -265,6 +291,8 @@ def spreads(tmp):
         # Its ratios of two timings, each taken round by round, as the median of the rounds'
         # ratios and their quartiles: the step over its floor, and over the plain step's (the
         # first group's per model-step), the last two columns; the reference's own rows 1x.
+        if name.startswith("bench_cuda"):
+            cuda_flops(name, table)
         if name in ("bench_cpu_step", "bench_cuda_step", "bench_cuda_sweep"):
             # The reference rows: plain's, or --small's first M (1).
             against, reference = ("vs M=first", lambda row: row[1] == "1") if name == "bench_cuda_sweep" else \
