@@ -36,11 +36,19 @@ static struct {
     long lo, hi;
 } bench_out_of_range;
 
+/* The list bench_int_list last refused and the count it takes: bench_refuse then says what a
+ * list must be, which "not a value it takes" left to be guessed ("--models 0", 17 groups). */
+static struct {
+    const char *text;
+    int least, cap;
+} bench_bad_list;
+
 /* Refuses argv[i], an option, in one line on stderr that names it and says why: given
  * without its value (argv[i + 1] is argv[argc], NULL), not one of `usage`'s ("[--reps ..."),
  * a whole number out of its range (as jacnoise says it, "--reps 0: out of range [1, 10000]"),
- * or with a value it does not take; what it echoes escaped (jn_print), so that a value with a
- * newline in it keeps the line one. Returns 2, the exit status. */
+ * a list of whole numbers it does not take (the count and range it takes), or with a value it
+ * does not take; what it echoes escaped (jn_print), so that a value with a newline in it keeps
+ * the line one. Returns 2, the exit status. */
 static inline int bench_refuse(const char *usage, char **argv, int i)
 {
     const char *prog = bench_name(argv[0]);
@@ -53,6 +61,9 @@ static inline int bench_refuse(const char *usage, char **argv, int i)
     else if (bench_out_of_range.text == argv[i + 1])
         jn_print(stderr, "%s: %s %s: out of range [%ld, %ld]\n", prog, argv[i], argv[i + 1], bench_out_of_range.lo,
                  bench_out_of_range.hi);
+    else if (bench_bad_list.text == argv[i + 1])
+        jn_print(stderr, "%s: %s %s: expected %d to %d whole numbers in [1, %d], comma-separated\n", prog, argv[i],
+                 argv[i + 1], bench_bad_list.least, bench_bad_list.cap, 1 << 20);
     else
         jn_print(stderr, "%s: %s %s: not a value it takes (see %s --help)\n", prog, argv[i], argv[i + 1], prog);
     return 2;
@@ -89,9 +100,10 @@ static inline int bench_long(const char *text, long lo, long hi, long *out)
     return 0;
 }
 
-/* "a,b,c" of at most cap whole numbers in [1, 2^20] (each as bench_long takes one) into out:
- * their count; 0 for an empty or malformed list, or one longer than cap. */
-static inline int bench_int_list(const char *text, int *out, int cap)
+/* "a,b,c" of least to cap whole numbers in [1, 2^20] (each as bench_long takes one) into out:
+ * their count; 0 for an empty or malformed list, or one of another length, recorded for
+ * bench_refuse. */
+static inline int bench_int_list(const char *text, int *out, int least, int cap)
 {
     int n = 0;
     for (const char *p = text;; p++) {
@@ -99,16 +111,22 @@ static inline int bench_int_list(const char *text, int *out, int cap)
         const size_t len = strcspn(p, ",");
         long v;
         if (len >= sizeof item || n == cap)
-            return 0;
+            break;
         memcpy(item, p, len);
         item[len] = 0;
         if (jn_parse_whole(item, &v) || v < 1 || v > 1 << 20)
-            return 0;
+            break;
         out[n++] = (int)v;
         p += len;
-        if (!*p)
+        if (!*p && n >= least)
             return n;
+        if (!*p)
+            break;
     }
+    bench_bad_list.text = text;
+    bench_bad_list.least = least;
+    bench_bad_list.cap = cap;
+    return 0;
 }
 
 #endif

@@ -69,7 +69,7 @@ int main(int argc, char **argv)
     for (int i = 1; i < argc; i += 2) {
         if (!argv[i + 1])
             return bench_refuse(USAGE, argv, i);
-        if (!strcmp(argv[i], "--sizes") && (n_sizes = bench_int_list(argv[i + 1], sizes, JN_MAX_LAYERS + 1)) >= 3)
+        if (!strcmp(argv[i], "--sizes") && (n_sizes = bench_int_list(argv[i + 1], sizes, 3, JN_MAX_LAYERS + 1)))
             continue;
         if (!strcmp(argv[i], "--reps") && !bench_long(argv[i + 1], 1, 10000, &reps))
             continue;

@@ -65,7 +65,7 @@ int main(int argc, char **argv)
             reps = (int)v;
         else if (!strcmp(key, "--threads") && !bench_long(value, 0, 1024, &v))
             threads = (int)v;
-        else if (!strcmp(key, "--hidden") && (n = bench_int_list(value, hidden, JN_MAX_LAYERS - 1)) > 0)
+        else if (!strcmp(key, "--hidden") && (n = bench_int_list(value, hidden, 1, JN_MAX_LAYERS - 1)))
             n_hidden = n;
         else
             return bench_refuse(USAGE, argv, i);

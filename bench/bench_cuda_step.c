@@ -46,7 +46,7 @@ static int take(void *opts, const char *option, const char *value)
     int n;
     if (!strcmp(option, "--reps") && !bench_long(value, 1, 100000, &v))
         o->reps = (int)v;
-    else if (!strcmp(option, "--hidden") && (n = bench_int_list(value, o->hidden, JN_MAX_LAYERS - 1)))
+    else if (!strcmp(option, "--hidden") && (n = bench_int_list(value, o->hidden, 1, JN_MAX_LAYERS - 1)))
         o->n_hidden = n;
     else
         return -1;

@@ -5,9 +5,10 @@
  * Default: 784-1000-1000-10, B = 100, MLP+N+J with the output target and K = 1 (lambda 0.1,
  * penalty noise 0.3), M = 1, 64 and 256, fp32 and TF32, each model with its own seed,
  * parameters and permutation; achieved GFLOP/s (the cost model's FLOPs, as jacnoise profile
- * counts them) against the peak of one large SGEMM measured in the same run. All the groups are open at once and each round
- * times every one, so that each group's time per model-step over the first group's, as its
- * step over its floor, is a ratio taken within a round (median and quartiles of those ratios).
+ * counts them) against the peak of one large SGEMM measured in the same run. All the groups
+ * are open at once and each round times every one, so that each group's time per model-step
+ * over the first group's, as its step over its floor, is a ratio taken within a round (median
+ * and quartiles of those ratios).
  * Then the device memory: what a CUDA backend of M slots allocates
  * (jn_cuda_backend_bytes) against what the GPU reports once it is created, per model against
  * the bound (the data set once, at most 4x the parameter bytes per model where the permutation
@@ -61,9 +62,9 @@ static int take(void *opts, const char *option, const char *value)
     options *o = opts;
     long v = 0;
     int n;
-    if (!strcmp(option, "--hidden") && (n = bench_int_list(value, o->hidden, JN_MAX_LAYERS - 1)))
+    if (!strcmp(option, "--hidden") && (n = bench_int_list(value, o->hidden, 1, JN_MAX_LAYERS - 1)))
         o->n_hidden = n;
-    else if (!strcmp(option, "--models") && (n = bench_int_list(value, o->models, MAX_LIST)))
+    else if (!strcmp(option, "--models") && (n = bench_int_list(value, o->models, 1, MAX_LIST)))
         o->n_models = n;
     else if (!strcmp(option, "--inputs") && !bench_long(value, 1, 1 << 20, &v))
         o->inputs = (int)v;

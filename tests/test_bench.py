@@ -50,23 +50,30 @@ REFUSALS = [  # (arguments, what the line must hold)
     (["--reps", " 5"], "--reps  5: not a value"), (["--reps", "+5"], "--reps +5: not a value"),
     # What a refusal echoes is escaped: a newline in it would make the message two lines.
     (["--reps", "5\n"], "--reps 5\\n: not a value"), (["--a\nb", "1"], "--a\\nb: unknown option")]
+# A list refused says what a list must be: how many numbers, in what range.
+WIDTHS, GROUPS = "expected 1 to 15 whole numbers in [1, 1048576], comma-separated", \
+    "expected 1 to 16 whole numbers in [1, 1048576], comma-separated"
 OWN_REFUSALS = {
-    "bench_cpu_step": [(["--hidden", "1000,"], "--hidden 1000,: not a value"),
-                       (["--hidden", "8,+8"], "--hidden 8,+8: not a value"), (["--hidden", "8, 8"], "--hidden 8, 8: not a value"),
+    "bench_cpu_step": [(["--hidden", "1000,"], f"--hidden 1000,: {WIDTHS}"),
+                       (["--hidden", "8,+8"], f"--hidden 8,+8: {WIDTHS}"),
+                       (["--hidden", "8, 8"], f"--hidden 8, 8: {WIDTHS}"), (["--hidden", "0"], f"--hidden 0: {WIDTHS}"),
+                       (["--hidden", ",".join(["8"] * 16)], f"--hidden {','.join(['8'] * 16)}: {WIDTHS}"),
                        (["--batch", "-1"], "--batch -1: out of range [1, "),
                        (["--threads", "x"], "--threads x: not a value"),
                        (["--hidden", "1048576"], "--hidden: layer 1 has 1048576 units")],
     "bench_rng_normal": [(["--count", "0"], "--count 0: out of range [1, "),
                          (["--hidden", "8"], "--hidden: unknown option")],
-    "bench_checkpoint": [(["--sizes", "784,10"], "--sizes 784,10: not a value"), (["--dir"], "--dir: needs a value"),
-                         (["--dir", ""], "--dir '': empty folder name"),
+    "bench_checkpoint": [(["--sizes", "784,10"],
+                          "--sizes 784,10: expected 3 to 17 whole numbers in [1, 1048576], comma-separated"),
+                         (["--dir"], "--dir: needs a value"), (["--dir", ""], "--dir '': empty folder name"),
                          (["--dir", "/no such folder"], "--dir /no such folder: No such file or directory"),
                          (["--dir", "/dev/null"], "--dir /dev/null: not a folder"),
                          (["--dir", "/no\nsuch"], "--dir /no\\nsuch: No such file or directory")],
-    "bench_cuda_step": [(["--hidden", ",8"], "--hidden ,8: not a value"),
+    "bench_cuda_step": [(["--hidden", ",8"], f"--hidden ,8: {WIDTHS}"),
                         (["--hidden", "1048576"], "--hidden: layer 1 has 1048576 units")],
-    "bench_cuda_sweep": [(["--small", "--models", "1,,2"], "--models 1,,2: not a value"),
-                         (["--small", "--models", "1,+2"], "--models 1,+2: not a value"),
+    "bench_cuda_sweep": [(["--small", "--models", "1,,2"], f"--models 1,,2: {GROUPS}"),
+                         (["--small", "--models", "1,+2"], f"--models 1,+2: {GROUPS}"),
+                         (["--small", "--models", "0"], f"--models 0: {GROUPS}"),
                          (["--hidden", "1048576"], "--hidden: layer 1 has 1048576 units"),
                          (["--inputs", "0"], "--inputs 0: out of range [1, "),
                          (["--small", "--batch"], "--batch: needs a value")],
