@@ -7,7 +7,8 @@ naming the option (and the value), exit 2: an unknown option, one without its va
 read half ("--reps 5x"), a list cut short, a layer too wide; a number out of its range (either
 side of each range its usage line gives, "[--reps N in [1, 10000]]"), with that range; the CUDA
 ones where they are built, their layer sizes refused before a device is looked for;
-bench_cpu_step out of memory says so in one line naming itself, and so do the CUDA ones whose
+bench_cpu_step out of memory says so in one line naming itself (and so does its warning of
+OpenBLAS ignoring the core asked, exit 0), and so do the CUDA ones whose
 peak cannot be measured (under the emulator, its operands' allocation failed), exit 1; a table that did not reach
 standard output ends in one line and exit 1;
 bench_checkpoint's best.ckpt size is last.ckpt's less two sets of values, 4- or 8-byte;
@@ -359,6 +360,23 @@ def cuda_peak_unmeasured():
               f"one line: {own[-3:]!r} {p.stdout[-300:]!r}")
 
 
+def blas_core_warning():
+    """jn_blas_core_init's warning (here OpenBLAS ignoring the core asked: the marker of a
+    re-executed process, as test_blas_cores sets it) begins with the benchmark's name, as its
+    other messages do, not with jacnoise's; one line, and the run goes on. Where the BLAS is
+    OpenBLAS (the machine line names it), which alone warns."""
+    env = dict(os.environ, OPENBLAS_CORETYPE="Prescott", JACNOISE_BLAS_CORE_REQUESTED="Haswell Prescott")
+    p = subprocess.run([os.path.join(BENCH, "bench_cpu_step"), "--hidden", "8", "--batch", "2", "--reps", "1"],
+                       capture_output=True, text=True, timeout=120, env=env)
+    if "OpenBLAS" not in p.stdout:
+        return
+    lines = p.stderr.splitlines()
+    check(p.returncode == 0 and len(lines) == 1 and
+          lines[0].startswith("bench_cpu_step: warning: OpenBLAS runs its Prescott kernels"),
+          f"bench_cpu_step with OpenBLAS ignoring its core: exit {p.returncode}, expected 0 and one warning line "
+          f"naming it: {p.stderr[-400:]!r}")
+
+
 def cpu_step_out_of_memory():
     """A step too large for the memory the process may have: one line naming the program and
     what ran out, exit 1 (a 5 GB workspace under a 4 GiB address space)."""
@@ -495,6 +513,7 @@ def main():
     spreads(tmp)
     stdout_lost(tmp)
     cuda_peak_unmeasured()
+    blas_core_warning()
     cpu_step_out_of_memory()
     checkpoint_sizes(tmp)
     own_ratios(tmp)

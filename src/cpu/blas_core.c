@@ -109,15 +109,18 @@ const char *jn_blas_core_choose(const jn_cpu_features *f, const char *reported, 
 #if JACNOISE_HAVE_OPENBLAS
 static char origin[160] = "chosen by OpenBLAS";
 
-static void warn(const char *what, const char *reported, const char *core)
+/* The warning begins with the program's name (argv[0] without its folder): a benchmark that
+ * calls jn_blas_core_init said "jacnoise: warning" for its own run. */
+static void warn(char **argv, const char *what, const char *reported, const char *core)
 {
     char cpu[64];
     jn_cpu_features f = jn_cpu_features_detect();
     jn_cpu_features_describe(&f, cpu, sizeof cpu);
+    const char *prog = argv[0] ? argv[0] : "jacnoise", *slash = strrchr(prog, '/');
     fprintf(stderr,
-            "jacnoise: warning: OpenBLAS runs its %s kernels on this CPU (%s); %s, so the GEMMs run below the "
+            "%s: warning: OpenBLAS runs its %s kernels on this CPU (%s); %s, so the GEMMs run below the "
             "machine's speed (set OPENBLAS_CORETYPE=%s yourself, or use an OpenBLAS that knows this CPU)\n",
-            reported, cpu, what, core);
+            slash ? slash + 1 : prog, reported, cpu, what, core);
 }
 #endif
 
@@ -132,7 +135,7 @@ void jn_blas_core_init(char **argv)
         sscanf(asked, "%63s %63s", core, before);
         unsetenv(REEXEC_MARK);
         if (strcasecmp(reported, core))
-            warn("OpenBLAS ignored OPENBLAS_CORETYPE", reported, core);
+            warn(argv, "OpenBLAS ignored OPENBLAS_CORETYPE", reported, core);
         else
             snprintf(origin, sizeof origin, "selected by jacnoise: OpenBLAS chose %s", before);
         return;
@@ -149,7 +152,7 @@ void jn_blas_core_init(char **argv)
     if (!core)
         return;
     if (!strstr(openblas_get_config(), "DYNAMIC_ARCH")) {
-        warn("this OpenBLAS is built for that core only (no DYNAMIC_ARCH)", reported, core);
+        warn(argv, "this OpenBLAS is built for that core only (no DYNAMIC_ARCH)", reported, core);
         return;
     }
     char mark[160];
@@ -163,7 +166,7 @@ void jn_blas_core_init(char **argv)
     snprintf(what, sizeof what, "restarting with OPENBLAS_CORETYPE=%s failed (%s)", core, strerror(errno));
     unsetenv("OPENBLAS_CORETYPE");
     unsetenv(REEXEC_MARK);
-    warn(what, reported, core);
+    warn(argv, what, reported, core);
 #else
     (void)argv;
 #endif
