@@ -3,7 +3,7 @@ staggered stops, divergences, mid-epoch checkpoints) byte-identical to the same 
 trained alone; --models 1 = --models 6; --jobs 2; shards (separate folders merged, and one
 shared folder) = the unsharded sweep; a rerun's --jobs sharing the runs left; killed workers named with how to continue; an edited spec's dropped runs said; SIGKILLs and SIGINT then a rerun = an uninterrupted
 sweep; a failed configuration; a corrupt last.ckpt (its message says what works);
---device cuda, or tf32 with --device auto, without a GPU (one line); a data set not found (one line, --dry-run too); a device check or --jobs worker whose waitpid fails (one line); --jobs started with SIGCHLD ignored; --out with a trailing slash; status, progress line, help; tools/plot_sweep.py;
+--device cuda, or tf32 with --device auto, without a GPU (one line); a data set not found (one line, --dry-run too; none needed by a finished sweep's rerun); a device check or --jobs worker whose waitpid fails (one line); --jobs started with SIGCHLD ignored; --out with a trailing slash; status, progress line, help; tools/plot_sweep.py;
 tools/sweep-local-gpus.sh (its sharding, on the CPU; a bad option or spec said once, before
 any shard starts; a failing shard named, no merge without a sweep folder; an empty CUDA_VISIBLE_DEVICES, and an empty entry in it; --help; a SIGTERM
 after a shard has ended);
@@ -1707,6 +1707,18 @@ def data_not_found(tmp):
             check(p.stderr.startswith(said) and len(p.stderr.splitlines()) == 1 and not p.stdout and
                   not os.path.exists(folder), f"{' '.join(options + dry)}: no data: stdout {p.stdout!r}, stderr "
                   f"{p.stderr!r}, folder made: {os.path.exists(folder)}")
+    # A finished sweep needs no data: rerun where its data is not (moved to read or merge its
+    # results) it says it is done, exit 0, as with its data; with a configuration left, refused.
+    spec_done, done = tiny_sweep(tmp, "nf-done")
+    for dry in ([], ["--dry-run"]):
+        p = sweep(["--spec", spec_done, "--out", done, "--data-dir", nowhere] + dry, expect=None)
+        check(p.returncode == 0 and not p.stderr and ("2 done" in p.stdout or "nothing written" in p.stdout),
+              f"a finished sweep rerun without its data{' (--dry-run)' if dry else ''}: exit {p.returncode}, "
+              f"stdout {p.stdout[:300]!r}, stderr {p.stderr!r}")
+    os.remove(os.path.join(done, "runs", run_ids(done)[0], "summary.json"))
+    p = sweep(["--spec", spec_done, "--out", done, "--data-dir", nowhere], expect=1)
+    check(p.stderr == f"jacnoise: sweep: usps: --data-dir {nowhere}: No such file or directory\n",
+          f"a sweep with a configuration left, rerun without its data: {p.stderr!r}")
     # An --out refused (a usage error) is said first: the missing data hid it.
     trained = os.path.join(tmp, "nf-trained")
     os.mkdir(trained)

@@ -545,18 +545,37 @@ static void blas_threads(const jn_plan *plan, const unsigned char *mine, int wor
         }
 }
 
+/* Whether every member of group g is done (finished, early-stopped or diverged): a rerun
+ * trains none of them. */
+static int group_done(const jn_plan *plan, int g)
+{
+    jn_run_row row;
+    for (int k = 0; k < plan->groups[g].n_members; k++) {
+        jn_results_row(plan, plan->groups[g].members[k], &row);
+        if (!row.done)
+            return 0;
+    }
+    return 1;
+}
+
 /* Every data set the configurations read is found and its files open: a --data-dir misspelt
  * or a file missing failed each configuration in turn, each leaving a failed run folder. A
  * group's members read the same data (its options are group keys): one check a group, a few
- * system calls. 0, or -1 (recorded). */
+ * system calls. A group all done reads none (a finished sweep rerun where its data is not,
+ * to read or merge its results, was refused): its folders are read only where its data is
+ * missing. 0, or -1 (recorded). */
 static int data_check(const jn_plan *plan)
 {
     jn_config c;
     for (int g = 0; g < plan->n_groups; g++) {
         jn_plan_config(plan, plan->groups[g].members[0], &c);
         const jn_data_request req = {.data = c.data, .test = c.test, .data_dir = c.data_dir};
-        if (jn_data_check_files(&req))
-            return jn_fail_context("sweep");
+        if (jn_data_check_files(&req)) {
+            char why[2048];  /* reading the group's folders can record errors of their own */
+            snprintf(why, sizeof why, "%s", jn_last_error());
+            if (!group_done(plan, g))
+                return jn_fail("sweep: %s", why);  /* escaped text, which escaping again keeps */
+        }
     }
     return 0;
 }
