@@ -9,7 +9,8 @@ without its program saying so in one line, a plain batch job's log named without
 index Slurm gives it outside an array (also without /proc), and a task stopped by SIGTERM saying how it continues
 (and a plain batch job, sbatch without --array, so stopped), a task whose configurations
 failed saying how to retry them, a folder where a --shard sweep and an array ran counting
-the array's configurations its own, and the script's SIGTERM asked for ahead of the time limit.
+the array's configurations its own, and the script's SIGTERM asked for ahead of the time limit;
+on the cluster, a job that SIGTERM stops showing as the README says (FAILED, ExitCode 143:0).
 
 Run by ctest with JACNOISE_BIN and JACNOISE_DATA set."""
 import getpass
@@ -346,6 +347,34 @@ def shards_and_array(tmp, spec):
     check(counts in merged and "other shards" not in merged, f"a merge of a shard's and an array's folder: {merged!r}")
 
 
+def stopped_for_time(tmp, env):
+    """A task that Slurm's --signal=B:TERM stops before its time limit (sent here by scancel -b -s
+    TERM, to the batch shell alone, as that signal is) ends as the README says: exit 143, which
+    Slurm shows as FAILED, ExitCode 143:0, its runs saved (not a failure of its configurations, 1)."""
+    spec = os.path.join(tmp, "for-time.spec")
+    open(spec, "w").write(SPEC.replace("epochs = 2", "epochs = 100000\npatience = 0"))
+    folder = os.path.join(tmp, "for-time")
+    p = subprocess.run(["sbatch", "--parsable", "--gres=none", "--cpus-per-task=1", f"--output={tmp}/for-time.out",
+                        SBATCH, spec, folder], env=env, cwd=tmp, capture_output=True, text=True, timeout=60)
+    job = p.stdout.strip().split(";")[0]
+    show = lambda: subprocess.run(["scontrol", "show", "job", job], env=env, capture_output=True, text=True).stdout
+    active = lambda: re.search(r"JobState=(PENDING|RUNNING|COMPLETING)\b", show())
+    runs = os.path.join(folder, "runs")
+    training = lambda: os.path.isdir(runs) and any(os.path.exists(os.path.join(runs, i, "metrics.jsonl"))
+                                                   for i in os.listdir(runs))
+    deadline = time.monotonic() + 300  # bounds a hang only
+    while p.returncode == 0 and not training() and active() and time.monotonic() < deadline:
+        time.sleep(0.1)
+    subprocess.run(["scancel", "-b", "-s", "TERM", job], env=env, capture_output=True, timeout=60)
+    while p.returncode == 0 and active() and time.monotonic() < deadline:
+        time.sleep(0.2)
+    shown = re.findall(r"(?:JobState|ExitCode)=\S+", show())
+    interrupted = re.search(r"(\d+) interrupted", run(["sweep", "status", folder]).stdout)
+    check(p.returncode == 0 and shown == ["JobState=FAILED", "ExitCode=143:0"] and interrupted and
+          int(interrupted.group(1)) > 0, f"a job stopped by SIGTERM to its batch shell: sbatch exit {p.returncode} "
+          f"{p.stderr!r}, {shown}, status {interrupted}")
+
+
 def main():
     tmp = tempfile.mkdtemp(prefix="jacnoise-slurm-")
     os.chmod(tmp, 0o755)  # munged refuses folders others may write
@@ -390,6 +419,7 @@ def main():
             run(["sweep", "merge", folder])
             same_sweep(reference, folder, "3 array tasks in one folder, merged")
             print(f"job array: {len(rows(folder)) - 1} configurations, the same as the unsharded sweep")
+            stopped_for_time(tmp, env)
     finally:
         stop_cluster(procs)
     check(all(p.poll() is not None for p in procs), "a daemon is still running")
