@@ -1687,7 +1687,7 @@ def data_not_found(tmp):
     """A data set that cannot be found (a --data-dir misspelt, an idx: file missing, of --data or
     --test) would fail every configuration, one by one, each leaving a failed run folder: one
     line names the data set and file, exit 1, no folder made; --dry-run says the same. An --out
-    refused is said first."""
+    refused is said first. A finished sweep rerun needs no data."""
     images, labels = os.path.join(tmp, "nf-images"), os.path.join(tmp, "nf-labels")
     open(images, "wb").write(idx(0x08, [3, 2, 2], bytes(12)))
     open(labels, "wb").write(idx(0x08, [3], bytes([0, 1, 0])))
