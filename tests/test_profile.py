@@ -142,7 +142,7 @@ def check_profile(label, p, sizes, B, target, layer, proj, copies, backend="cpu"
           f"{label}: variants {names}")
     check(p["batch"] == B and p["model"] == "-".join(map(str, sizes)), f"{label}: model {p['model']} B {p['batch']}")
     m = p["machine"]
-    check(m["backend"] == backend and (m["blas_core"] or backend != "cpu") and
+    check(m["backend"] == backend and m["precision"] in ("fp32", "tf32") and (m["blas_core"] or backend != "cpu") and
           m["peak_gflops"] >= m["sgemm_peak_gflops"] > 0, f"{label}: machine {m}")
     # The peak is the fastest rate measured: no rate reported against it passes it.
     rates = [r for v in p["variants"] for r in
@@ -323,10 +323,11 @@ def plot_styles(tools, table):
 
 
 def plot_series(tools, script, tmp, table):
-    """A grid over the copies (or lambda, s_J, input noise) gives rows of one estimator that
-    differ in that column alone: each value is a series of its own, named by it, with one point
-    per batch, not one line doubling back through both; rows that differ in no column the table
-    has (a grid over the seed) are refused with one line naming both."""
+    """A grid over the copies (or lambda, s_J, input noise; or two grids of different
+    precisions concatenated) gives rows of one estimator that differ in that column alone: each
+    value is a series of its own, named by it, with one point per batch, not one line doubling
+    back through both; rows that differ in no column the table has (a grid over the seed) are
+    refused with one line naming both."""
     import matplotlib
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
@@ -334,22 +335,24 @@ def plot_series(tools, script, tmp, table):
     import plot_profile as tool
     with open(table) as f:
         lines = f.read().splitlines()
-    column = lines[0].split(",").index("copies")
-    twice = [",".join(c if i != column else "2" for i, c in enumerate(line.split(","))) for line in lines[1:]]
-    copies = os.path.join(tmp, "copies.csv")
-    with open(copies, "w") as f:
-        f.write("\n".join(lines + twice) + "\n")
-    figures, save = [], tool.tool_files.save_png
-    tool.tool_files.save_png = lambda fig, path: figures.append(fig)
-    try:
-        tool.line_panels(plt, tool.load(copies), "overhead_ratio", "", "", os.devnull, "flop_ratio")
-    finally:
-        tool.tool_files.save_png = save
-    drawn = {line.get_label(): list(line.get_xdata()) for line in figures[0].axes[0].get_lines()
-             if not line.get_label().startswith("_")}
-    want = {f"{e}, copies {m}" for e in ("hidden1", "output K=1", "output exact") for m in (1, 2)}
-    check(set(drawn) == want and all(xs == sorted(set(xs)) for xs in drawn.values()),
-          f"plot_profile.py, a grid over the copies: drew {drawn}")
+    # And the table concatenated with one of TF32 (another run's grid): a series per precision.
+    for name, label, first, other in [("copies", "copies", "1", "2"), ("precision", "precision", "fp32", "tf32")]:
+        column = lines[0].split(",").index(name)
+        twice = [",".join(c if i != column else other for i, c in enumerate(line.split(","))) for line in lines[1:]]
+        path = os.path.join(tmp, f"{name}.csv")
+        with open(path, "w") as f:
+            f.write("\n".join(lines + twice) + "\n")
+        figures, save = [], tool.tool_files.save_png
+        tool.tool_files.save_png = lambda fig, path: figures.append(fig)
+        try:
+            tool.line_panels(plt, tool.load(path), "overhead_ratio", "", "", os.devnull, "flop_ratio")
+        finally:
+            tool.tool_files.save_png = save
+        drawn = {line.get_label(): list(line.get_xdata()) for line in figures[0].axes[0].get_lines()
+                 if not line.get_label().startswith("_")}
+        want = {f"{e}, {label} {m}" for e in ("hidden1", "output K=1", "output exact") for m in (first, other)}
+        check(set(drawn) == want and all(xs == sorted(set(xs)) for xs in drawn.values()),
+              f"plot_profile.py, a grid over the {name}: drew {drawn}")
     again = os.path.join(tmp, "again.csv")
     with open(again, "w") as f:
         f.write("\n".join(lines + lines[1:2]) + "\n")
@@ -398,10 +401,16 @@ def plot_profile(tmp, table):
     sys.path.insert(0, tools)
     import plot_profile as tool
     rows = tool.load(table)
-    notes = [tool.machine_note(rows), tool.machine_note([dict(r, backend="cuda", blas_core="", threads=0.0)
-                                                          for r in rows])]
-    check(notes[0].startswith(f"cpu, BLAS core {rows[0]['blas_core']}, ") and
-          notes[1] == f"cuda, peak {rows[0]['peak_gflops']:.0f} GFLOP/s", f"plot_profile.py machine lines {notes}")
+    # Its precision; none in an older table, which has no such column; no machine where the
+    # rows are of two (grids concatenated).
+    cuda = [dict(r, backend="cuda", blas_core="", threads=0.0, precision="tf32") for r in rows]
+    notes = [tool.machine_note(rows), tool.machine_note(cuda),
+             tool.machine_note([{k: v for k, v in r.items() if k != "precision"} for r in cuda]),
+             tool.machine_note(rows + cuda)]
+    peak = f"peak {rows[0]['peak_gflops']:.0f} GFLOP/s"
+    check(notes[0].startswith(f"cpu fp32, BLAS core {rows[0]['blas_core']}, ") and
+          notes[1:] == [f"cuda tf32, {peak}", f"cuda, {peak}", "several machines or precisions (see each series)"],
+          f"plot_profile.py machine lines {notes}")
     try:
         import matplotlib  # noqa: F401
     except ImportError:
@@ -667,6 +676,9 @@ def main():
             check(float(x["step_us"]) > 0 and float(x["floor_us"]) > 0 and float(x["overhead_ratio"]) > 0,
                   f"grid row {x['estimator']}: times")
             check_row(x, 1, sum(cost([D, 12, C], int(x["batch"]), 0, target, 1, proj, 1).values()))
+            # What the row was measured under, as the JSON says it: grids concatenated stay apart.
+            check((x["precision"], x["reps"], x["warmup"]) == ("fp32", "2", "0") and "," in x["device"] and
+                  x["library"], f"grid row {x['estimator']}: conditions {x}")
 
         plot_profile(tmp, path)
 

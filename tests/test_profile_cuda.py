@@ -82,16 +82,21 @@ def main():
                                        f"the emulator {per_step}")
             print(f"{label}: checked")
 
-        # A grid on the CUDA backend: one row per configuration.
+        # A grid on the CUDA backend, in TF32: one row per configuration, each saying its precision
+        # (fp32 where NVIDIA_TF32_OVERRIDE=0 turned TF32 off).
         path = os.path.join(tmp, "grid.csv")
-        r = run(["profile", "--device", "cuda", "--data", "usps", "--hidden", "12", "--jac-lambda", "0.1", "--reps",
-                 "2", "--warmup", "0", "--grid", "batch=4 8; jac-target=hidden1 output", "--csv", path])
+        r = run(["profile", "--device", "cuda", "--precision", "tf32", "--data", "usps", "--hidden", "12",
+                 "--jac-lambda", "0.1", "--reps", "2", "--warmup", "0", "--grid", "batch=4 8; jac-target=hidden1 output",
+                 "--csv", path])
         if r.returncode == 0:
             with open(path) as f:
                 rows = list(csv.DictReader(f))
             got = [(int(x["batch"]), x["estimator"]) for x in rows]
             want = [(b, e) for b in (4, 8) for e in ("hidden1", "output K=1")]
             check(got == want, f"grid rows {got}, expected {want}")
+            precision = "fp32" if os.environ.get("NVIDIA_TF32_OVERRIDE") == "0" else "tf32"
+            check(all(x["precision"] == precision and x["device"] and x["library"] for x in rows),
+                  f"grid: precision, device, library {[(x['precision'], x['device'], x['library']) for x in rows]}")
             check(all(float(x["step_us"]) > 0 for x in rows), "grid: times")
             # The step as training runs it (the replayed graph), as the JSON's fast_step.
             check(all(x.get("fast_step_us") and float(x["fast_step_us"]) > 0 for x in rows),

@@ -5,8 +5,9 @@
 
 writes into DIR (default: the CSV's folder):
   profile_overhead.png  overhead ratio (penalised step / plain step) against batch size, one
-                        line per target and estimator (and copies, lambda, s_J, input noise
-                        where the rows differ in them), the FLOP ratio dashed; one panel per model
+                        line per target and estimator (and copies, lambda, s_J, input noise,
+                        precision, device where the rows differ in them: tables concatenated),
+                        the FLOP ratio dashed; one panel per model
   profile_floor.png     step time over its GEMM floor against batch size (1 = all GEMM)
   profile_phases.png    each configuration's step split into its phases (share of the step,
                         stacked), with the step time on top
@@ -36,8 +37,12 @@ PLAIN_FAST = "plain_fast_step_us"
 POSITIVE_COLUMNS = ("step_us", "floor_us", "ratio_to_floor", "plain_us", "plain_floor_us", "overhead_ratio",
                     "flop_ratio", PLAIN_RATIO, PLAIN_FAST)
 # What else a grid varies that the table records, and its name in a series' label: a series is
-# an estimator at one value of each of these that the table's rows do not all share.
-SETTINGS = {"copies": "copies", "jac_lambda": "lambda", "jac_noise": "s_J", "input_noise": "input noise"}
+# an estimator at one value of each of these that the table's rows do not all share. The last
+# two differ between grids concatenated (of two GPUs, or fp32 and TF32); older tables lack them.
+SETTINGS = {"copies": "copies", "jac_lambda": "lambda", "jac_noise": "s_J", "input_noise": "input noise",
+            "precision": "precision", "device": "on"}
+# What the pictures' machine line says, where the rows share it.
+MACHINE = ("backend", "device", "precision", "blas_core", "threads")
 
 
 fail = tool_files.failing("plot_profile")
@@ -88,11 +93,15 @@ def models_of(rows):
 
 
 def machine_note(rows):
-    """The machine the rows share; its BLAS core and threads on the CPU only (a CUDA table's
-    are empty and 0: cuBLAS ran the GEMMs)."""
+    """The machine the rows share: its precision (older tables lack it), BLAS core and threads
+    on the CPU only (a CUDA table's are empty and 0: cuBLAS ran the GEMMs), and peak; for rows
+    of several machines (tables concatenated) none, each series naming its own."""
     r = rows[0]
+    if any(x.get(c) != r.get(c) for x in rows for c in MACHINE):
+        return "several machines or precisions (see each series)"
+    precision = f" {r['precision']}" if r.get("precision") else ""
     cpu = f", BLAS core {r['blas_core']}, {r['threads']:g} threads" if r["backend"] == "cpu" else ""
-    return f"{r['backend']}{cpu}, peak {r['peak_gflops']:.0f} GFLOP/s"
+    return f"{r['backend']}{precision}{cpu}, peak {r['peak_gflops']:.0f} GFLOP/s"
 
 
 def by_estimator(rows, model, key):

@@ -82,6 +82,7 @@ void jn_wall_clock_init(jn_wall_clock *c);  /* zeroes the times; no phase runnin
 /* What a profile reports about the machine it ran on. */
 typedef struct {
     char backend[16];       /* "cpu", "cuda" */
+    char precision[8];      /* the GEMMs' arithmetic, as --precision names it: "fp32", "tf32" */
     char device[128];       /* CPU model and cores; GPU name */
     char library[256];      /* "OpenBLAS 0.3.21 ..."; "cuBLAS 12.4" */
     char core[64];          /* BLAS kernels in use ("Zen"); "" where not meaningful */

@@ -203,6 +203,7 @@ void jn_cpu_profile_machine(jn_profile_machine *mc)
 {
     memset(mc, 0, sizeof *mc);
     snprintf(mc->backend, sizeof mc->backend, "cpu");
+    snprintf(mc->precision, sizeof mc->precision, "fp32");
     jn_cpu_model_name(mc->device, sizeof mc->device);
     char features[96];
     const jn_cpu_features f = jn_cpu_features_detect();

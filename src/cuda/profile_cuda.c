@@ -358,6 +358,7 @@ int jn_cuda_profile_machine(jn_profile_machine *mc, int tf32)
         snprintf(prop.name, sizeof prop.name, "unknown CUDA device");
     }
     snprintf(mc->backend, sizeof mc->backend, "cuda");
+    snprintf(mc->precision, sizeof mc->precision, "%s", ctx.tf32 ? "tf32" : "fp32");
     snprintf(mc->device, sizeof mc->device, "%.100s (%.0f GiB)", prop.name, prop.totalGlobalMem / 1073741824.0);
     /* The versions built against (headers without them, as the CPU emulation's, say so). */
 #if defined(CUBLAS_VER_MAJOR) && defined(CUDART_VERSION)

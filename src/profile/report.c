@@ -229,6 +229,8 @@ static void write_json(FILE *f, const jn_profile_result *r, int n)
     fprintf(f, ", \"batch\": %d, \"reps\": %d, \"warmup\": %d,\n  \"machine\": {\"backend\": ", r->batch, r->reps,
             r->warmup);
     json_string(f, mc->backend);
+    fprintf(f, ", \"precision\": ");
+    json_string(f, mc->precision);
     fprintf(f, ", \"device\": ");
     json_string(f, mc->device);
     fprintf(f, ", \"library\": ");
@@ -272,7 +274,24 @@ static void csv_header(FILE *f)
             csv_head);
     for (int p = 0; p < JN_PHASES; p++)
         fprintf(f, ",%s_us", jn_phase_name((jn_phase)p));
-    fputc('\n', f);
+    fputs(",precision,reps,warmup,device,library\n", f);
+}
+
+/* A CSV field quoted where it must be (RFC 4180): a CPU's device ("..., AVX2 FMA") and a
+ * library's version hold commas. */
+static void csv_text(FILE *f, const char *s)
+{
+    if (!strpbrk(s, ",\"\r\n")) {
+        fputs(s, f);
+        return;
+    }
+    fputc('"', f);
+    for (; *s; s++) {
+        if (*s == '"')
+            fputc('"', f);
+        fputc(*s, f);
+    }
+    fputc('"', f);
 }
 
 /* peak: the machine's, one figure for every row (csv_peak). */
@@ -310,6 +329,13 @@ static void csv_row(FILE *f, const jn_profile_result *r, double peak)
     }
     for (int p = 0; p < JN_PHASES; p++)
         fprintf(f, ",%.3f", 1e6 * v0->phase[p].median);
+    /* The conditions of the figures, last (free text, quoted): two grids concatenated, of
+     * different GPUs, precisions or --reps, were otherwise one table that could not tell them
+     * apart. reps is the row's own (--time-limit may cut it). */
+    fprintf(f, ",%s,%d,%d,", r->machine.precision, r->reps, r->warmup);
+    csv_text(f, r->machine.device);
+    fputc(',', f);
+    csv_text(f, r->machine.library);
     fputc('\n', f);
 }
 
