@@ -59,6 +59,11 @@ TOLERANCE = {"loss": 1e-4, "penalty": 1e-4, "objective": 1e-4, "gradient": 1e-4}
 # In TF32 against that float32 step: each GEMM input keeps 10 mantissa bits (jacnoise check's
 # TF32 tolerance, 1.1e-2 for the gradient of a three-layer net, is derived the same way).
 TF32_TOLERANCE = {"loss": 1e-2, "penalty": 1e-2, "objective": 1e-2, "gradient": 1e-2}
+# What a row's times were measured under, after its figures: where every program ran (device;
+# machine, the CPU model or GPU name as jacnoise's profile reports it), their matrix products,
+# threads, and each time's count: the median of `rounds` rounds, each the median of `reps`
+# steps after `warmup` untimed ones. Tables of two runs concatenated stay apart.
+CONDITIONS = ["device", "machine", "precision", "threads", "reps", "warmup", "rounds"]
 
 
 def load_peers(device, threads, tf32):
@@ -137,11 +142,13 @@ def run(cmd, output, what, read):
 
 
 def read_profile(path):
-    """(step, GEMM floor) medians in us of the first variant of a `jacnoise profile --json`;
-    on the GPU the step as training runs it: one replayed CUDA graph."""
+    """(step, GEMM floor) medians in us of the first variant of a `jacnoise profile --json`
+    (on the GPU the step as training runs it: one replayed CUDA graph), and the machine's
+    device (CPU model or GPU name) it names."""
     with open(path) as f:
-        v0 = json.load(f)["variants"][0]
-    return v0.get("fast_step", v0["step"])["median_us"], v0["gemm_floor"]["median_us"]
+        report = json.load(f)
+    v0 = report["variants"][0]
+    return v0.get("fast_step", v0["step"])["median_us"], v0["gemm_floor"]["median_us"], report["machine"]["device"]
 
 
 def penalty_options(spec):
@@ -225,7 +232,7 @@ def compare(args):
     data = ["--data", args.data] + (["--data-dir", args.data_dir] if args.data_dir else [])
     names = [n for n, _, _ in peers]
     header = ["model", "B", "penalty", "jacnoise_us", "floor_us"] + [f"{n}_us" for n in names] + \
-             [f"{n}/jacnoise{end}" for n in names for end in ("", "_lowest", "_highest")] + ["check"]
+             [f"{n}/jacnoise{end}" for n in names for end in ("", "_lowest", "_highest")] + ["check"] + CONDITIONS
     rows, stopped, code = [], None, 0
     # A closed standard output (run_peers.py | head) raises BrokenPipeError here, not SIGPIPE,
     # and SIGTERM Terminated, where each killed the script with the shapes done and --csv
@@ -248,7 +255,7 @@ def compare(args):
         # Python's own flush of stdout at exit would fail again, with a message.
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         stopped, code = "stopped (its output was closed: a broken pipe)", 141
-    failed = any(r[-1] != "ok" for r in rows)
+    failed = any(r[header.index("check")] != "ok" for r in rows)
     if args.csv is not None and (rows or not stopped):
         table = io.StringIO()
         csv.writer(table).writerows([header] + rows)
@@ -292,7 +299,7 @@ def table_rows(args, peers, data, tolerance, rows):
                         timers.append(mod.step_timer(st, style, args.device))
                     ours_r, floor_r, peer_r = [], [], [[] for _ in peers]
                     for _ in range(args.rounds):
-                        step_us, floor_us = run([args.jacnoise, "profile", "--device", args.device, "--precision",
+                        step_us, floor_us, machine = run([args.jacnoise, "profile", "--device", args.device, "--precision",
                                                  args.precision, "--reps", str(args.reps), "--warmup",
                                                  str(args.warmup), "--json", js] + opts, js, "profile JSON",
                                                 read_profile)
@@ -305,7 +312,8 @@ def table_rows(args, peers, data, tolerance, rows):
                     per_round = [[t / o for t, o in zip(ts, ours_r)] for ts in peer_r]
                     ratios = [(statistics.median(r), min(r), max(r)) for r in per_round]
                     verdict = "ok" if all(c.endswith(": ok") for c in checks) else "; ".join(checks)
-                    rows.append([model, B, pen, ours, floor] + times + [x for r in ratios for x in r] + [verdict])
+                    rows.append([model, B, pen, ours, floor] + times + [x for r in ratios for x in r] + [verdict] +
+                                [args.device, machine, args.precision, args.threads, args.reps, args.warmup, args.rounds])
                     print(f"{model:<18} {B:>5} {pen:<14} {ours:>12.0f} {floor:>10.0f}" +
                           "".join(f" {t:>15.0f}" for t in times) +
                           "".join(f" {f'{m:.2f}x [{lo:.2f}-{hi:.2f}]':>22}" for m, lo, hi in ratios) +
