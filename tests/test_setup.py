@@ -9,7 +9,9 @@
   setup.sh was started; a build/ configured from another folder (a moved checkout) is
   refused in one line; `sudo tools/setup.sh` in a checkout root does not own is refused in one
   line before any step, but not its packages step alone nor root without sudo; apt-get waits
-  for the dpkg lock; stubs stand in for dpkg-query, apt-cache, apt-get, sudo, id and cmake;
+  for the dpkg lock, and setup.sh for the lock of apt's lists before update (up to 10 minutes,
+  then it fails in one line); stubs stand in for dpkg-query, apt-cache, apt-get, sudo, id,
+  sleep and cmake;
 - datasets/fetch.sh: finds each set where jacnoise looks ($JACNOISE_DATA, ./data,
   ../shared/datasets, or the DIR given) and then uses no network (curl and wget are stubs that
   fail and record the call); fills ./data from JACNOISE_FETCH_FROM when a set is found
@@ -55,6 +57,7 @@ DATA = os.environ.get("JACNOISE_DATA", "")
 MNIST = ["train-images-idx3-ubyte", "train-labels-idx1-ubyte", "t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte"]
 USPS = ["zip.train", "zip.test"]
 # apt-get waits for the dpkg lock (held by unattended-upgrades on a new machine): it failed at once.
+# (update's lock, of apt's lists, is not covered: setup.sh waits for that one itself.)
 APT = "apt-get -o DPkg::Lock::Timeout=600"
 PACKAGES = ["build-essential", "cmake", "pkg-config", "libopenblas-dev", "zlib1g-dev", "strace", "curl",
             "ca-certificates", "python3", "python3-numpy", "python3-torch", "python3-matplotlib"]
@@ -147,6 +150,38 @@ def setup_cases(tmp, env, calls):
         check(p.returncode == 1 and len(lines) == 2 and lines[1] == f"setup: {said} failed (its lines above): fix that "
               "and run tools/setup.sh again, or install these Debian packages by hand: build-essential", f"setup.sh packages, {name}: exit "
               f"{p.returncode}, {p.stderr!r}")
+    # apt-get update finding the lock of apt's lists held (apt-daily or unattended-upgrades on a
+    # new machine; DPkg::Lock::Timeout does not cover it): setup waits for it, up to 10 minutes,
+    # where it failed at once. A sleep stub releases the lock after `sleeps` naps, or never.
+    held = os.path.join(tmp, "held")
+    shutil.copytree(os.path.join(tmp, "stubs"), held)
+    flag = os.path.join(tmp, "lists-locked")
+    stub(held, "apt-get", f'echo "apt-get $*" >> "{calls}"; case "$*" in *update*) [ -e "{flag}" ] || exit 0; '
+                          'echo "E: Could not get lock /var/lib/apt/lists/lock. It is held by process 2023 (apt-get)" >&2; '
+                          'echo "E: Unable to lock directory /var/lib/apt/lists/" >&2; exit 100;; esac')
+    for released in (3, None):
+        stub(held, "sleep", f'echo "sleep $*" >> "{calls}"; [ "$(grep -c ^sleep "{calls}")" != "{released}" ] || '
+                            f'rm "{flag}"')
+        open(flag, "w").close()
+        p = sh([setup, "packages"], ROOT, dict(env, PATH=held + ":" + env["PATH"], FAKE_INSTALLED=" ".join(PACKAGES[1:]),
+                                               FAKE_UID="0"))
+        got = calls_of(calls)
+        naps = [c for c in got if c.startswith("sleep ")]
+        waited = sum(int(c.split()[1]) for c in naps)
+        updates = [c for c in got if c == f"{APT} update -q"]
+        name = f"setup.sh packages, the lists lock released after {released} naps" if released else \
+            "setup.sh packages, the lists lock held for good"
+        check(p.stdout.count("waiting up to 10 minutes for it") == 1, f"{name}: output {p.stdout!r}")
+        if released:
+            check(p.returncode == 0 and len(naps) == released and len(updates) == released + 1 and
+                  got[-1] == f"{APT} install -y -q --no-install-recommends build-essential" and not p.stderr,
+                  f"{name}: exit {p.returncode}, calls {got}, {p.stderr!r}")
+        else:
+            lines = p.stderr.splitlines()
+            check(p.returncode == 1 and waited == 600 and len(updates) == len(naps) + 1 and len(lines) == 3 and
+                  lines[0].startswith("E: Could not get lock /var/lib/apt/lists/lock") and
+                  lines[2].startswith("setup: apt-get update failed (its lines above)"),
+                  f"{name}: exit {p.returncode}, waited {waited} s, {len(updates)} updates, {p.stderr!r}")
     # A data step that fails (here: a JACNOISE_FETCH_FROM folder that is not there) still builds.
     builder = os.path.join(tmp, "builder")
     os.makedirs(builder)

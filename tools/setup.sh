@@ -59,13 +59,34 @@ packages() {
     # sudo refusing (a user it does not allow) or apt-get failing (offline, the lock held too
     # long) says why in its own lines; then one line says what to do. The dpkg lock is held by
     # unattended-upgrades in a new machine's first minutes: apt-get waits for it (apt >= 1.9.11;
-    # an older one ignores the option). update's lock (apt's lists) is not waited for.
-    apt_get() {
-        $as_root env DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=$LOCK_WAIT "$@" && return 0
+    # an older one ignores the option).
+    run_apt_get() {
+        $as_root env DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=$LOCK_WAIT "$@"
+    }
+    apt_failed() {
         echo "setup: ${as_root:+sudo }apt-get $1 failed (its lines above): fix that and run tools/setup.sh again, or install these Debian packages by hand:$missing" >&2
         exit 1
     }
-    apt_get update -q
+    # update takes the lock of apt's lists, which DPkg::Lock::Timeout does not cover (apt 2.6
+    # fails at once while apt-daily or unattended-upgrades updates them): it is retried here
+    # for as long. Its errors are kept to find that lock's path in them (a path, unlike the
+    # message, is not translated).
+    waited=0
+    until { err=$(run_apt_get update -q 2>&1 >&3 3>&-); } 3>&1; do
+        case $err in
+            *lists/lock*) held=yes ;;
+            *) held="" ;;
+        esac
+        if [ -z "$held" ] || [ "$waited" -ge "$LOCK_WAIT" ]; then
+            printf '%s\n' "$err" >&2
+            apt_failed update
+        fi
+        [ "$waited" -gt 0 ] ||
+            echo "setup: another apt holds the lock of apt's package lists (unattended-upgrades?): waiting up to $((LOCK_WAIT / 60)) minutes for it"
+        sleep 5
+        waited=$((waited + 5))
+    done
+    [ -z "$err" ] || printf '%s\n' "$err" >&2 # its warnings
     # apt-get refuses the whole list for one package this release lacks (an older Ubuntu has
     # no python3-torch): the build's are then refused in one line, the others left out.
     unknown=""
@@ -86,7 +107,7 @@ packages() {
     [ -n "$available" ] || return 0
     echo "setup: installing the missing Debian packages:$available (waiting up to $((LOCK_WAIT / 60)) minutes for the dpkg lock if another apt or unattended-upgrades holds it)"
     # shellcheck disable=SC2086 # one word per package
-    apt_get install -y -q --no-install-recommends $available
+    run_apt_get install -y -q --no-install-recommends $available || apt_failed install
 }
 
 data() {
