@@ -17,7 +17,7 @@
   fail and record the call); fills ./data from JACNOISE_FETCH_FROM when a set is found
   nowhere (the files uncompressed where the source holds them so; a source folder named with
   a space), and a second run fetches
-  nothing; offline, tries each source once; without curl and wget, says so once a set; repairs a wrong file in the folder it fills;
+  nothing; offline, tries each source once and says how to fetch from a copy; without curl and wget, says so once a set; repairs a wrong file in the folder it fills;
   refuses a wrong file in a folder jacnoise would read first; accepts uncompressed files;
   stops, with one line, at a wrong file it cannot delete; names a file it cannot read as
   such; refuses an unknown option, a DIR that is a file, an empty DIR, a set name as DIR
@@ -367,7 +367,9 @@ def fetch_cases(tmp, env, calls):
     stub(offline, "curl", f'echo "curl $*" >> "{offline}/calls"; exit 6')
     run("offline", [], fresh, code=1, extra={"PATH": offline + ":" + env["PATH"]},
         words=["cannot reach it (no network?)", "mnist: could not get a verified copy of: train-images-idx3-ubyte.gz "
-               "train-labels-idx1-ubyte.gz t10k-images-idx3-ubyte.gz t10k-labels-idx1-ubyte.gz"])
+               "train-labels-idx1-ubyte.gz t10k-images-idx3-ubyte.gz t10k-labels-idx1-ubyte.gz into ./data",
+               # the way on offline (it named the files alone)
+               "set JACNOISE_FETCH_FROM to its folder"])
     tried = calls_of(os.path.join(offline, "calls"))
     check(len(tried) == 3, f"fetch.sh offline: curl called {len(tried)} times, expected once a source (3): {tried}")
     # Neither curl nor wget (a fresh Debian container): one line a set saying so, exit 1, no
