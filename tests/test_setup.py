@@ -7,7 +7,7 @@
   apt-get failing is followed by one line saying what to do; a failed data step does not
   stop the build (it is said last, exit 1); a relative $JACNOISE_DATA is taken from where
   setup.sh was started; a build/ configured from another folder (a moved checkout) is
-  refused in one line; `sudo tools/setup.sh` in a checkout root does not own is refused in one
+  refused in one line, and so is a build without cmake; `sudo tools/setup.sh` in a checkout root does not own is refused in one
   line before any step, but not its packages step alone nor root without sudo; apt-get waits
   for the dpkg lock, and setup.sh for the lock of apt's lists before update (up to 10 minutes,
   then it fails in one line); stubs stand in for dpkg-query, apt-cache, apt-get, sudo, id,
@@ -216,6 +216,17 @@ def setup_cases(tmp, env, calls):
         check(p.returncode == code and (p.stderr.startswith(said) and p.stderr.count("\n") == 1 and not got if code
                                         else len(got) == 2), f"setup.sh build, build/ configured from {home}: exit "
               f"{p.returncode}, calls {got}, {p.stderr!r}")
+    # No cmake on PATH (`setup.sh build` alone, or a system without dpkg): one line saying what
+    # to do (sh said "tools/setup.sh: 134: cmake: not found", exit 127). PATH holds what the
+    # step runs before cmake, and no cmake.
+    bare = os.path.join(tmp, "no-cmake")
+    os.makedirs(bare)
+    for tool in ("dirname", "id", "nproc", "sed"):
+        os.symlink(shutil.which(tool), os.path.join(bare, tool))
+    p = sh([os.path.join(moved, "tools", "setup.sh"), "build"], tmp, dict(env, PATH=bare))
+    check(p.returncode == 1 and p.stderr.startswith("setup: cmake is not installed") and
+          "tools/setup.sh packages" in p.stderr and p.stderr.count("\n") == 1,
+          f"setup.sh build without cmake: exit {p.returncode}, {p.stderr!r}")
     # A build/ it cannot write (made by a run under sudo): one line saying so, no cmake (its
     # errors named a temporary file and "Inappropriate ioctl for device"). Root writes into a
     # mode-555 folder, so root runs it as nobody.

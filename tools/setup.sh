@@ -115,6 +115,12 @@ data() {
 }
 
 build() {
+    # Without it (a machine the packages step cannot serve, or `setup.sh build` alone), sh's
+    # "cmake: not found", exit 127, named a line of this script and no way on.
+    if ! command -v cmake >/dev/null 2>&1; then
+        echo "setup: cmake is not installed (the build needs it and a C compiler): run tools/setup.sh packages, or install them by hand" >&2
+        exit 1
+    fi
     # A moved or copied checkout brings a build/ configured from the old path, which cmake
     # refuses in lines whose advice does not apply (reedit the cache, another source folder).
     if [ -f build/CMakeCache.txt ]; then
