@@ -228,21 +228,26 @@ def setup_cases(tmp, env, calls):
           "tools/setup.sh packages" in p.stderr and p.stderr.count("\n") == 1,
           f"setup.sh build without cmake: exit {p.returncode}, {p.stderr!r}")
     # A build/ it cannot write (made by a run under sudo): one line saying so, no cmake (its
-    # errors named a temporary file and "Inappropriate ioctl for device"). Root writes into a
-    # mode-555 folder, so root runs it as nobody.
-    os.chmod(os.path.join(moved, "build"), 0o555)
+    # errors named a temporary file and "Inappropriate ioctl for device"); no build/, in a
+    # checkout it cannot write (another user's, read-only): one line saying so (cmake said it
+    # could not create build/CMakeFiles/pkgRedirects). Root writes into a mode-555 folder, so
+    # root runs it as nobody.
     os.remove(os.path.join(moved, "build", "CMakeCache.txt"))
-    as_user = []
-    if os.access(os.path.join(moved, "build"), os.W_OK):
-        as_user = ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"]
-        os.chmod(tmp, 0o755)  # for nobody to reach the checkout, and the cmake stub, not the real one
-        os.chmod(os.path.join(builder, "cmake"), 0o755)
-    p = sh(as_user + [os.path.join(moved, "tools", "setup.sh"), "build"], "/", dict(env, PATH=builder + ":" + env["PATH"]))
-    os.chmod(tmp, 0o700)
-    os.chmod(os.path.join(moved, "build"), 0o755)
-    check(p.returncode == 1 and p.stderr.startswith("setup: build/ is not writable by you") and
-          p.stderr.count("\n") == 1 and not calls_of(calls), f"setup.sh build, build/ not writable"
-          f"{' as nobody' if as_user else ''}: exit {p.returncode}, {p.stderr!r}")
+    for locked, said in (("build", "setup: build/ is not writable by you"),
+                         (".", f"setup: cannot create build/ in {moved}: the checkout is not writable by you")):
+        if locked == ".":
+            os.rmdir(os.path.join(moved, "build"))
+        os.chmod(os.path.join(moved, locked), 0o555)
+        as_user = []
+        if os.access(os.path.join(moved, locked), os.W_OK):
+            as_user = ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"]
+            os.chmod(tmp, 0o755)  # for nobody to reach the checkout, and the cmake stub, not the real one
+            os.chmod(os.path.join(builder, "cmake"), 0o755)
+        p = sh(as_user + [os.path.join(moved, "tools", "setup.sh"), "build"], "/", dict(env, PATH=builder + ":" + env["PATH"]))
+        os.chmod(tmp, 0o700)
+        os.chmod(os.path.join(moved, locked), 0o755)
+        check(p.returncode == 1 and p.stderr.startswith(said) and p.stderr.count("\n") == 1 and not calls_of(calls),
+              f"setup.sh build, {locked} not writable{' as nobody' if as_user else ''}: exit {p.returncode}, {p.stderr!r}")
     # `sudo tools/setup.sh` in a user's checkout (owned by nobody when root runs the test): one
     # line saying to run it as the user, before any step (build/ and data/ were left root's);
     # `sudo tools/setup.sh packages` goes on, and so does root without sudo (CI).

@@ -136,6 +136,12 @@ build() {
         echo "setup: build/ is not writable by you (made by another user, as by a run under sudo?): remove it (sudo rm -rf build) and run tools/setup.sh again" >&2
         exit 1
     fi
+    # A checkout one cannot write (another user's, a read-only mount): cmake said only that it
+    # could not create build/CMakeFiles/pkgRedirects.
+    if [ ! -d build ] && [ ! -w . ]; then
+        echo "setup: cannot create build/ in $(pwd): the checkout is not writable by you (another user's, or read-only): clone it into a folder of your own" >&2
+        exit 1
+    fi
     # shellcheck disable=SC2086 # options as separate words
     cmake -S . -B build -DCMAKE_BUILD_TYPE=Release ${JACNOISE_CMAKE_ARGS:-}
     cmake --build build -j"$(nproc)"
