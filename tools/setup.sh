@@ -12,8 +12,9 @@
 # own, data and build are refused (exit 2): build/ and data/ would be root's.
 #
 #   packages  the Debian packages listed last that dpkg does not list as installed, with apt-get
-#             (as root, or through sudo); one that apt does not know is left out with a
-#             warning, or refused if the build needs it
+#             (as root, or through sudo), waiting up to 10 minutes for apt's locks where
+#             another apt holds them (unattended-upgrades on a new machine); one that apt
+#             does not know is left out with a warning, or refused if the build needs it
 #   data      datasets/fetch.sh: MNIST and USPS checked where jacnoise searches ($JACNOISE_DATA,
 #             ./data, ../shared/datasets), fetched into $JACNOISE_DATA or ./data if absent;
 #             if it fails, the build still runs, and setup exits 1 at the end (a relative
