@@ -37,7 +37,8 @@
   tests/fuzz/CMakeLists.txt builds; check-setup.sh stopped by Ctrl-C or SIGTERM exits 130 or
   143 and removes its temporary folder.
 - the second command's configure (cmake, no build) with a relative $JACNOISE_DATA: the tests
-  read that folder, named from the source folder.
+  read that folder, named from the source folder; with no data anywhere, a warning says to
+  run datasets/fetch.sh.
 - the second command without PyTorch: the autograd oracle fails in one line saying what to do.
 
 The data comes from $JACNOISE_DATA (set by CTest).
@@ -707,6 +708,14 @@ def cmake_test_data_case(tmp, env):
     check(p.returncode == 0 and f"-- Test data: {rel}\n" in p.stdout, f"cmake, JACNOISE_DATA="
           f"{os.path.relpath(rel, root)}: exit {p.returncode}, {[l for l in p.stdout.splitlines() if 'Test data' in l]}, "
           f"expected {rel}: {p.stderr[-300:]!r}")
+    # A checkout with no data anywhere (a fresh clone before datasets/fetch.sh): a warning saying
+    # what to do, where the status line named a folder not there as the test data.
+    lone = os.path.join(tmp, "lone", "jacnoise")
+    shutil.copytree(root, lone, ignore=lambda d, names: [n for n in names if d == root and
+                                                         n in (".git", "build", "data", "runs")])
+    p = sh(["cmake", "-S", ".", "-B", "build", "-DJACNOISE_CUDA=OFF"], lone, env)
+    check(p.returncode == 0 and "run datasets/fetch.sh" in p.stderr and "CMake Warning" in p.stderr,
+          f"cmake, no test data anywhere: exit {p.returncode}, {p.stderr[-400:]!r}")
 
 
 def no_torch_case(tmp, env):
