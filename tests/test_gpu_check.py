@@ -139,7 +139,10 @@ def kernel_table(scratch):
             ("usecond.csv", preamble + ncu_row(0, "k()", "gpu__time_duration.sum", "usecond", "5") + "\n",
              "line 4: gpu__time_duration.sum in 'usecond', not 'ns' (profile with --print-units base)"),
             ("mbyte.csv", preamble + row + "\n" + ncu_row(0, "k()", "dram__bytes.sum", "Mbyte", "1.5") + "\n",
-             "line 5: dram__bytes.sum in 'Mbyte', not 'byte'")):
+             "line 5: dram__bytes.sum in 'Mbyte', not 'byte'"),
+            # A file cut inside its last value ("12 of "1234"): that row was read, 12 ns.
+            ("cut.csv", preamble + row + "\n" + ncu_row(1, "k()", "gpu__time_duration.sum", "ns", "1234")[:-3],
+             "line 5: not a row of Nsight Compute's CSV (unexpected end of data)")):
         bad = os.path.join(scratch, name)
         with open(bad, "w") as f:
             f.write(text)

@@ -33,28 +33,33 @@ def read(path):
                 yield line
 
     # utf-8-sig: a spreadsheet saves the CSV with a byte-order mark, which hid the header's quote
-    with open(path, newline="", encoding="utf-8-sig") as f:
-        rows = csv.DictReader(quoted(f))
-        for row in rows:
-            try:
-                if None in row or None in row.values():
-                    raise ValueError(f"not as many fields as the header's {len(rows.fieldnames)}")
-                # int() would also take ' 3' and 1_0, which ncu never writes
-                launch = tool_files.decimal(row["ID"])
-                if launch is None or launch < 0 or not launch.is_integer():
-                    raise ValueError(f"ID '{row['ID']}' is not a whole number >= 0")
-                key = (int(launch), row["Kernel Name"])
-                # ncu groups digits with commas; float() would also take nan, 1_000 and spaces
-                value = tool_files.decimal(row["Metric Value"].replace(",", ""))
-                if value is None or value < 0:
-                    raise ValueError(f"{row['Metric Name']} '{row['Metric Value']}' is not a decimal number >= 0")
-                name, unit = row["Metric Name"], row["Metric Unit"]
-            except (KeyError, TypeError, ValueError) as e:
-                raise ValueError(f"line {at[0]}: not a row of Nsight Compute's CSV ({e})") from None
-            if unit not in BASE_UNITS.get(name, (unit,)):
-                raise ValueError(f"line {at[0]}: {name} in '{unit}', not '{BASE_UNITS[name][0]}' "
-                                 "(profile with --print-units base)")
-            launches.setdefault(key, {})[name] = value
+    # strict: a file cut inside a quoted field (ncu quotes every one) was read as if the field
+    # ended there, the last row's value cut short without a word
+    try:
+        with open(path, newline="", encoding="utf-8-sig") as f:
+            rows = csv.DictReader(quoted(f), strict=True)
+            for row in rows:
+                try:
+                    if None in row or None in row.values():
+                        raise ValueError(f"not as many fields as the header's {len(rows.fieldnames)}")
+                    # int() would also take ' 3' and 1_0, which ncu never writes
+                    launch = tool_files.decimal(row["ID"])
+                    if launch is None or launch < 0 or not launch.is_integer():
+                        raise ValueError(f"ID '{row['ID']}' is not a whole number >= 0")
+                    key = (int(launch), row["Kernel Name"])
+                    # ncu groups digits with commas; float() would also take nan, 1_000 and spaces
+                    value = tool_files.decimal(row["Metric Value"].replace(",", ""))
+                    if value is None or value < 0:
+                        raise ValueError(f"{row['Metric Name']} '{row['Metric Value']}' is not a decimal number >= 0")
+                    name, unit = row["Metric Name"], row["Metric Unit"]
+                except (KeyError, TypeError, ValueError) as e:
+                    raise ValueError(f"line {at[0]}: not a row of Nsight Compute's CSV ({e})") from None
+                if unit not in BASE_UNITS.get(name, (unit,)):
+                    raise ValueError(f"line {at[0]}: {name} in '{unit}', not '{BASE_UNITS[name][0]}' "
+                                     "(profile with --print-units base)")
+                launches.setdefault(key, {})[name] = value
+    except csv.Error as e:
+        raise ValueError(f"line {at[0]}: not a row of Nsight Compute's CSV ({e})") from None
     if not launches:
         raise ValueError("no kernel rows (was the run profiled with --csv?)")
     missing = [name for (_, name), m in launches.items() if TIME not in m]
@@ -78,7 +83,7 @@ def main():
     except UnicodeDecodeError as e:  # a ValueError too, whose text says nothing of the file
         tool_files.say(f"{args.csv}: not a readable CSV file ({e})")
         return 1
-    except (ValueError, csv.Error) as e:
+    except ValueError as e:
         tool_files.say(f"{args.csv}: {e}")
         return 1
     kernels = {}
