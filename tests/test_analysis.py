@@ -3,8 +3,9 @@
 evaluated and drawn: the three PNGs exist and are PNG images, the cached eval JSON holds the
 input-noise curve from 0 to 0.5 with the clean error at std 0, a second call reuses the cache,
 an eval JSON given as a row is drawn without the program and copied beside the pictures, and a
-bad row (a missing run, a JSON that is not an eval's or has a field of the wrong type or range)
-is refused with one line before any picture is written, as is an eval without test examples.
+bad row (a missing run, a folder without best.ckpt, refused before any row is evaluated, a JSON
+that is not an eval's or has a field of the wrong type or range) is refused with one line before
+any picture is written, as is an eval without test examples.
 Two rows that would share one eval JSON are refused; a cached evaluation of another checkpoint,
 or of one written since, or at other noise levels and curvature step (an eval JSON given as the
 row before) is redone, and with --force one of the same checkpoint. The numbers drawn
@@ -199,6 +200,14 @@ def main():
             bad = subprocess.run([sys.executable, TOOL, "--out", out, row], capture_output=True, text=True, env=env)
             check(bad.returncode != 0 and word in bad.stderr and bad.stderr.count("\n") == 1,
                   f"{row}: exit {bad.returncode}, stderr {bad.stderr!r}")
+        # A folder without best.ckpt (here the folder of the runs, as a sweep's folder is) is
+        # refused before any row is evaluated: it was found after the rows before it, in
+        # jacnoise eval's words ('--checkpoint ...: cannot open').
+        bad = subprocess.run([sys.executable, TOOL, "--out", os.path.join(d, "no-ckpt"), f"MLP={d}/mlp", f"X={d}"],
+                             capture_output=True, text=True, env=env)
+        check(bad.returncode == 1 and bad.stderr == f"plot_analysis: X: {d} is a folder without best.ckpt: give a "
+              "run folder (a sweep's are in its runs/ID), a checkpoint or an eval JSON\n" and not bad.stdout,
+              f"a folder without best.ckpt: exit {bad.returncode}, stdout {bad.stdout!r}, stderr {bad.stderr!r}")
 
         # A row whose Jacobian is not finite (null in the eval JSON: a diverged run) is drawn.
         with open(os.path.join(out, "eval-MLP.json")) as f:

@@ -80,7 +80,7 @@ EMPTY_NAMES = {
 }
 # The tools that need a module python3 may lack, with a command line that gets as far as
 # importing it (OUT is a file or folder that must not be made).
-NEEDS = {"plot_analysis": (["--out", "OUT", f"A={TOOLS}"], "matplotlib"),
+NEEDS = {"plot_analysis": (["--out", "OUT", f"A={TOOLS}/plot_analysis.py"], "matplotlib"),
          "plot_profile": (["a.csv", "--out", "OUT"], "matplotlib"),
          "plot_sweep": ([TOOLS, "--out", "OUT"], "matplotlib"),
          "reproduce": (["--budget", "smoke", "--out", "OUT"], "matplotlib"),
@@ -256,10 +256,16 @@ def check_odd_names(d, run_folder):
     if subprocess.run([sys.executable, "-c", "import matplotlib"], capture_output=True).returncode != 0:
         return
     analysis = [sys.executable, os.path.join(TOOLS, "plot_analysis.py"), "--out", odd + b"-pictures"]
-    p = subprocess.run(analysis + [b"X=" + odd], capture_output=True, env=env, timeout=120)
-    # jacnoise's errors write a byte that is not UTF-8 as a C escape; the tool passes them on as written.
+    # jacnoise's errors write a byte that is not UTF-8 as a C escape; the tool passes them on as
+    # written. (A folder without best.ckpt is refused by the tool itself, escaping it alike.)
+    p = subprocess.run(analysis + [b"X=" + odd + b"/results.csv"], capture_output=True, env=env, timeout=120)
     check(p.returncode == 1 and p.stderr.count(b"\n") == 1 and
-          odd.replace(b"\xff", b"\\xff") + b"/best.ckpt: cannot open: No such file or directory" in p.stderr,
+          odd.replace(b"\xff", b"\\xff") + b"/results.csv: byte 0: not a jacnoise checkpoint" in p.stderr,
+          f"plot_analysis of a file with an undecodable name, no checkpoint: exit {p.returncode}, "
+          f"stderr {p.stderr[-300:]!r}")
+    p = subprocess.run(analysis + [b"X=" + odd], capture_output=True, env=env, timeout=120)
+    check(p.returncode == 1 and p.stderr.count(b"\n") == 1 and
+          b"X: " + odd.replace(b"\xff", b"\\xff") + b" is a folder without best.ckpt" in p.stderr,
           f"plot_analysis of a folder with an undecodable name and no best.ckpt: exit {p.returncode}, "
           f"stderr {p.stderr[-300:]!r}")
     # Its cached evaluation, which names the checkpoint with U+FFFD for the byte, is used again.

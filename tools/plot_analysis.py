@@ -331,6 +331,11 @@ def main():
         slugs[slug(name)] = name
         if not os.path.exists(run):
             fail(f"{name}: {run} does not exist")
+        # Before any row is evaluated (one of MNIST takes 35 s and more); jacnoise eval's refusal
+        # came after the rows before it, naming its --checkpoint, which no one gave.
+        if os.path.isdir(run) and not os.path.exists(os.path.join(run, "best.ckpt")):
+            fail(f"{name}: {run} is a folder without best.ckpt: give a run folder (a sweep's are in its "
+                 "runs/ID), a checkpoint or an eval JSON")
         rows.append((name, run))
     plt = tool_files.pyplot(lambda msg: fail(f"needs {msg}"))
     binary = tool_files.jacnoise_program()
