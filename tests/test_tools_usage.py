@@ -2,8 +2,9 @@
 """Every Python tool (tools/*.py run as a program) refuses a bad command line as jacnoise does:
 one line, 'TOOL: MESSAGE' naming the option, exit 2, nothing on standard output; not argparse's
 usage line and then the error. An abbreviated option (--hel, --be for --best) is refused as an
-unknown one, not taken for the option it starts. --help still prints the usage, exit 0, and says
-what each of its options is (reproduce.py's --budget and --device were bare names and choices).
+unknown one, not taken for the option it starts. --help still prints the usage, one usage line,
+exit 0, and says what each of its options is (reproduce.py's --budget and --device were bare
+names and choices).
 A tool added to tools/ without a command line below fails the test, so that it is checked too.
 
 A tool that needs matplotlib (or numpy), run by a python3 without it while Debian's
@@ -73,7 +74,7 @@ EMPTY_NAMES = {
     "kernel_times": [([""], "csv")],
     "plot_analysis": [(["--out", "", "A=b"], "--out")],
     "plot_profile": [([""], "csv"), (["a.csv", "--out", ""], "--out")],
-    "plot_sweep": [([""], "folder"), (["folder", "--out", ""], "--out")],
+    "plot_sweep": [([""], "DIR"), (["folder", "--out", ""], "--out")],
     "reproduce": [(["--budget", "smoke", "--out", ""], "--out"),
                   (["--budget", "smoke", "--out", "x", "--data-dir", ""], "--data-dir")],
     "results_table": [(["dir", ""], "DIR"), (["dir", "--out", ""], "--out")],
@@ -420,6 +421,10 @@ def main():
         p = subprocess.run([sys.executable, path, "--help"], capture_output=True, text=True, timeout=120)
         check(p.returncode == 0 and p.stdout.startswith("usage:") and not p.stderr,
               f"{tool} --help: exit {p.returncode}, stdout {p.stdout[:80]!r}, stderr {p.stderr[-300:]!r}")
+        # One usage line: plot_sweep's docstring gave a second, naming its operand and options
+        # otherwise than argparse's ('DIR [--out FOLDER]' after 'folder', '--out OUT').
+        usages = [line for line in p.stdout.splitlines() if line.lstrip().startswith("usage:")]
+        check(len(usages) == 1, f"{tool} --help: {len(usages)} usage lines {usages}")
         bare = options_without_help(p.stdout)
         check(bare == [], f"{tool} --help: options without a word on them: {bare} (None: no option list)")
         # Its whole text, not the first line alone (kernel_times.py's left out the ncu command).

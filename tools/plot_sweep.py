@@ -15,7 +15,7 @@ DIR/plots (or --out):
   curves_best.png                      validation error and training loss per epoch of the best
                                        runs (those with a runs/ID/metrics.jsonl)
 
-usage: tools/plot_sweep.py DIR [--out FOLDER] [--best N]
+    tools/plot_sweep.py DIR [--out FOLDER] [--best N]
 
 A sweep not finished is drawn as far as it is: one line on stderr (and the heat maps' titles)
 says how many configurations have an error, and how many are pending, running or failed.
@@ -336,11 +336,15 @@ def curves(plt, ranked, swept, out):
 
 def main():
     parts = __doc__.split("\n\n")
-    parser = tool_files.ArgumentParser(description="\n\n".join(parts[:2]), epilog="\n\n".join(parts[2:]),
+    # The docstring's usage line as argparse's: its own, with other names, was a second one.
+    parser = tool_files.ArgumentParser(description="\n\n".join(parts[:2]), usage=parts[2].strip(),
+                                       epilog="\n\n".join(parts[3:]),
                                        formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("folder", type=tool_files.name_of("folder"), help="the sweep folder (--out of jacnoise sweep)")
-    parser.add_argument("--out", type=tool_files.name_of("folder"), help="where the pictures go (default: FOLDER/plots)")
-    parser.add_argument("--best", type=int, default=5, help="runs in the training-curve plot (default 5)")
+    parser.add_argument("folder", metavar="DIR", type=tool_files.name_of("folder"),
+                        help="the sweep folder (--out of jacnoise sweep)")
+    parser.add_argument("--out", metavar="FOLDER", type=tool_files.name_of("folder"),
+                        help="where the pictures go (default: DIR/plots)")
+    parser.add_argument("--best", metavar="N", type=int, default=5, help="runs in the training-curve plot (default 5)")
     args = parser.parse_args()
     if args.best < 0:
         parser.error(f"--best {args.best}: expected 0 or more")
