@@ -72,6 +72,20 @@ def patience_rule(tmp, early):
           f"early-stopped, resumed with the same --patience: trained on: {p.stdout[-300:]!r}")
 
 
+def all_wrong_first(tmp):
+    """The first epoch is the best so far whatever its validation error, 100% (the one
+    validation example wrong, as with this seed) included: a rule of 'below the best so far'
+    alone left such a run with no best epoch and no best.ckpt."""
+    folder = os.path.join(tmp, "all-wrong")
+    run(["train", "--data", "usps", "--hidden", "8", "--train-limit", "20", "--valid", "1", "--epochs", "2",
+         "--seed", "1", "--progress", "never", "--out", folder])
+    epochs = metrics(folder)
+    check(epochs[0]["valid_error"] == 100, f"validation error {epochs[0]['valid_error']}, not 100: the check tells nothing")
+    summary = json.load(open(os.path.join(folder, "summary.json")))
+    check(epochs[0]["best"] and summary["best_epoch"] == 1 and os.path.exists(os.path.join(folder, "best.ckpt")),
+          f"an epoch of 100% validation error first: best {epochs[0]['best']}, best epoch {summary['best_epoch']}")
+
+
 def rule_at_pause(tmp, early):
     """A run paused at an epoch's end and resumed with a stopping rule that ends it there (fewer
     --epochs, a smaller --patience) ends there, with the bytes of a run given that rule from the
@@ -348,6 +362,7 @@ def main():
           "\nepoch " not in p.stdout and len(metrics(stopped)) == at,
           f"early-stopped, resumed without epochs left: {p.stdout[-300:]!r}")
     patience_rule(tmp, early)
+    all_wrong_first(tmp)
     rule_at_pause(tmp, early)
     rule_at_finish(tmp, early)
     best_ahead(tmp)
