@@ -169,6 +169,11 @@ def main():
         damaged = bytearray(blob)
         damaged[at] ^= bit
         refused_as_jacnoise(bytes(damaged), f"byte {len(blob) - 4}: CRC-32 mismatch")
+    # A newer jacnoise's format version (checksum made again) is said to be that, not damage.
+    newer = "written by a newer jacnoise"
+    refused_as_jacnoise(with_u32(blob, 8, 3), f"byte 8: format version 3, this tool reads versions 1 to 2 ({newer}")
+    c = run(["show", bad], expect=1).stderr
+    check(f"checkpoint format version 3, this build reads versions 1 to 2 ({newer}" in c, f"format version 3: {c!r}")
     flipped = bytearray(blob)
     flipped[half] ^= 0x40
     open(bad, "wb").write(bytes(flipped))

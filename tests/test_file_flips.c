@@ -4,7 +4,8 @@
  * build wrote, never accepted. The header read of a checkpoint (a sweep learning where its runs
  * stand) reads none of the bytes after the header: a flip there leaves what it reads as it was,
  * and a file it cannot take is refused as the whole read refuses it. A step state with bytes
- * after its end record is refused as such. */
+ * after its end record is refused as such. A file of a newer format version is said to be a
+ * newer jacnoise's. */
 #include "check.h"
 #include "core/fileio.h"
 #include "jacnoise/checkpoint.h"
@@ -56,6 +57,28 @@ static void flip_every_bit(const char *what, const char *path, parse_fn parse, s
             data[at] ^= (unsigned char)(1u << bit);
         }
     CHECK(wrong == 0, "%s: %ld of %zu single-bit flips misreported", what, wrong, 8 * bytes);
+    free(data);
+}
+
+/* The file at path with its format version (byte 8) one past what this build reads and its
+ * checksum made again, as a newer jacnoise writes it: refused as that, naming the version. */
+static void newer_version(const char *what, const char *path, parse_fn parse, uint32_t version)
+{
+    unsigned char *data;
+    size_t len;
+    REQUIRE(jn_read_file(path, &data, &len) == 0, "%s", jn_last_error());
+    jn_buf b = {0};
+    jn_buf_put(&b, data, 8);
+    jn_buf_u32(&b, version + 1);
+    jn_buf_put(&b, data + 12, len - 16);
+    jn_buf_crc(&b);
+    REQUIRE(jn_buf_ok(&b, path) == 0, "%s", jn_last_error());
+    char want[128];
+    snprintf(want, sizeof want, ": byte 8: %s format version %u, this build reads", what, version + 1);
+    const int rc = parse(b.data, b.len, path);
+    CHECK(rc != 0 && strstr(jn_last_error(), want) && strstr(jn_last_error(), "written by a newer jacnoise"),
+          "%s of a newer format version: %s", what, rc ? jn_last_error() : "accepted");
+    jn_buf_free(&b);
     free(data);
 }
 
@@ -170,6 +193,7 @@ int main(void)
                                 .sums = {.loss = 3.5, .penalty = 0.25, .errors = 4, .examples = 20, .steps = 2}};
     REQUIRE(jn_checkpoint_write(ck_path, &ck) == 0, "%s", jn_last_error());
     flip_every_bit("checkpoint", ck_path, parse_checkpoint, 0);
+    newer_version("checkpoint", ck_path, parse_checkpoint, JN_CHECKPOINT_VERSION);
     header_reads(ck_path, &ck);
 
     /* A step state with every record type: scalars, int32, uint64, and tensors of 1 to 3
@@ -187,6 +211,7 @@ int main(void)
     REQUIRE(jn_stepstate_write(ss, ss_path) == 0, "%s", jn_last_error());
     jn_stepstate_free(ss);
     flip_every_bit("step state", ss_path, parse_stepstate, 0);
+    newer_version("step state", ss_path, parse_stepstate, JN_STEPSTATE_VERSION);
     bytes_after_end(ss_path);
     /* The seed as given: a float64 made 2^53 + 1 read 2^53. */
     unsigned char *data;

@@ -152,7 +152,8 @@ def read_checkpoint(path):
 
     if version not in VERSIONS:
         check_crc()  # every version ends with it: a flipped bit there is damage, not a version
-        raise fail(8, f"format version {version}, this tool reads versions {VERSIONS[0]} to {VERSIONS[-1]}")
+        newer = " (written by a newer jacnoise: read it with that one's export_model.py)" if version > VERSIONS[-1] else ""
+        raise fail(8, f"format version {version}, this tool reads versions {VERSIONS[0]} to {VERSIONS[-1]}{newer}")
     # After the size check every field up to the values is in the file (the size counts them).
     size, exact = implied_size(blob, version)
     if len(blob) < size:

@@ -270,8 +270,11 @@ int jn_cur_version(jn_cursor *c, uint32_t *version, uint32_t oldest, uint32_t re
         return -1;
     char which[48];
     snprintf(which, sizeof which, oldest < reads ? "versions %u to %u" : "version %u", oldest, reads);
+    /* A newer build's file is no damage (its checksum matched): the user needs that build. */
+    const char *why = *version > reads ? " (written by a newer jacnoise: read it with that one, or update this one)"
+                      : older ? older : "";
     return jn_fail("%s: byte %zu: %s format version %u, this build reads %s%s", c->path, at, format, *version, which,
-                   *version < reads && older ? older : "");
+                   why);
 }
 
 int jn_cur_check_size(const jn_cursor *c, uint64_t expected, int exact)

@@ -64,7 +64,8 @@ int jn_cur_check_crc(const jn_cursor *c);
 /* The same check, without a failure recorded: 1 where they are (0 for fewer than 4 bytes). */
 int jn_cur_crc_matches(const jn_cursor *c);
 /* Reads a format version (u32) and refuses one outside oldest..reads, naming the format
- * ("checkpoint") and adding `older` (NULL: nothing) for an older one; a file whose checksum
+ * ("checkpoint") and adding `older` (NULL: nothing) for an older one, "written by a newer
+ * jacnoise" for a newer one; a file whose checksum
  * fails too is refused as corrupt. */
 int jn_cur_version(jn_cursor *c, uint32_t *version, uint32_t oldest, uint32_t reads, const char *format,
                    const char *older);
