@@ -5,13 +5,14 @@
  * stand) reads none of the bytes after the header: a flip there leaves what it reads as it was,
  * and a file it cannot take is refused as the whole read refuses it. A step state with bytes
  * after its end record is refused as such. A file of a newer format version is said to be a
- * newer jacnoise's. */
+ * newer jacnoise's, and a checkpoint whose epoch sums are not finite is refused. */
 #include "check.h"
 #include "core/fileio.h"
 #include "jacnoise/checkpoint.h"
 #include "jacnoise/error.h"
 #include "jacnoise/stepstate.h"
 
+#include <math.h>
 #include <stdint.h>
 #include <string.h>
 #include <unistd.h>
@@ -80,6 +81,26 @@ static void newer_version(const char *what, const char *path, parse_fn parse, ui
           "%s of a newer format version: %s", what, rc ? jn_last_error() : "accepted");
     jn_buf_free(&b);
     free(data);
+}
+
+/* ck written to path with a NaN, then an Inf, in its epoch sums (a state no run writes: it
+ * stops before a diverged state's checkpoint): refused, naming the sums' byte. */
+static void sums_not_finite(const char *path, jn_checkpoint ck)
+{
+    const size_t sums_at = 32 + 4 * ((size_t)ck.model.n_layers + 1) + strlen(ck.config_text) + 40;
+    for (int k = 0; k < 2; k++) {
+        jn_checkpoint read;
+        ck.state.sums.loss = k ? 3.5 : NAN;
+        ck.state.sums.penalty = k ? INFINITY : 0.25;
+        REQUIRE(jn_checkpoint_write(path, &ck) == 0, "%s", jn_last_error());
+        char want[128];
+        snprintf(want, sizeof want, ": byte %zu: epoch sums of loss %s and penalty %s: not finite", sums_at,
+                 k ? "3.5" : "nan", k ? "inf" : "0.25");
+        const int rc = jn_checkpoint_read(path, &read);
+        CHECK(rc != 0 && strstr(jn_last_error(), want), "epoch sums %g, %g: %s", ck.state.sums.loss,
+              ck.state.sums.penalty, rc ? jn_last_error() : "accepted");
+        jn_checkpoint_free(&read);
+    }
 }
 
 /* Writes a file unsynced (hundreds of variants are read back at once): 1 where it wrote. */
@@ -195,6 +216,7 @@ int main(void)
     flip_every_bit("checkpoint", ck_path, parse_checkpoint, 0);
     newer_version("checkpoint", ck_path, parse_checkpoint, JN_CHECKPOINT_VERSION);
     header_reads(ck_path, &ck);
+    sums_not_finite(ck_path, ck);
 
     /* A step state with every record type: scalars, int32, uint64, and tensors of 1 to 3
      * dimensions. */

@@ -239,6 +239,13 @@ static int parse_header(jn_cursor *c, uint32_t version, jn_checkpoint *ck, uint3
         return jn_fail("%s: byte %zu: epoch sums of %llu errors in %llu examples", path, state_at + 56,
                        (unsigned long long)errors, (unsigned long long)examples);
     }
+    /* A diverged state is never written; resumed, a NaN sum made the epoch's loss NaN. */
+    if (!isfinite(s->sums.loss) || !isfinite(s->sums.penalty)) {
+        const double loss = s->sums.loss, penalty = s->sums.penalty;
+        jn_checkpoint_free(ck);
+        return jn_fail("%s: byte %zu: epoch sums of loss %g and penalty %g: not finite", path, state_at + 40, loss,
+                       penalty);
+    }
     if (best_epoch > epoch || bad_epochs > epoch) {
         jn_checkpoint_free(ck);
         return jn_fail("%s: byte %zu: best epoch %u, %u epochs without a better one, after %u epochs done", path,
