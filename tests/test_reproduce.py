@@ -15,7 +15,8 @@ diverges reads "search diverged" (RESULTS.md, results.csv, results_table.py) and
 jacnoise sweep check every spec of every budget (all data sets and rows). First, on made-up
 numbers worked out by hand (`--rules` runs these alone, in a second): the smoothed minimum and
 its ties, the selection's ties and the runs it never selects, the table's rounding and seed
-count, the cost model, tool_files' atomic writes, and results_table.py's merge and refusals. The rest is skipped (77) without matplotlib. JACNOISE_TEST_DEVICE=cuda runs the same on the CUDA backend
+count, the cost model, tool_files' atomic writes, an --out of another tool's and data not found
+refused before anything is written, and results_table.py's merge and refusals. The rest is skipped (77) without matplotlib. JACNOISE_TEST_DEVICE=cuda runs the same on the CUDA backend
 (tools/emu-check.sh does, under the emulator)."""
 import contextlib
 import csv
@@ -351,9 +352,11 @@ def check_rules(scratch):
     p = reproduce(["--budget", "smoke", "--out", os.path.join(scratch, "jobs"), "--jobs", "257"])
     check(p.returncode == 2 and "--jobs" in p.stderr and p.stderr.count("\n") == 1 and
           not os.path.exists(os.path.join(scratch, "jobs")), f"--jobs 257: exit {p.returncode}, {p.stderr!r}")
-    # A jacnoise sweep's or run's folder as --out: refused before anything is written (the
-    # table replaced a sweep's results.csv, its folders mixed with the sweep's).
-    for name, what in (("sweep.spec", "a sweep"), ("config.txt", "a training run")):
+    # A jacnoise sweep's or run's folder, or another tool's pictures, as --out: refused before
+    # anything is written (the table replaced a sweep's results.csv, its folders mixed with the
+    # sweep's; a tools/plot_analysis.py folder was taken).
+    for name, what in (("sweep.spec", "a sweep"), ("config.txt", "a training run"),
+                       ("eval-MLP.json", "tools/plot_analysis.py's evaluations"), ("noise.png", "another tool's pictures")):
         other = os.path.join(scratch, "other-" + name)
         os.makedirs(other)
         with open(os.path.join(other, name), "w") as f:
@@ -367,6 +370,25 @@ def check_rules(scratch):
     afile = os.path.join(scratch, "afile")
     with open(afile, "w") as f:
         f.write("mine\n")
+    # Data not found: one line naming the set and the folders searched, exit 1, nothing written;
+    # every sweep was started and failed alike, the reason only in logs/. A file as --data-dir is
+    # not a folder, as jacnoise says (it said "no such folder").
+    nowhere = os.path.join(scratch, "no-data", "deep")
+    empty = os.path.join(scratch, "empty-data")
+    os.makedirs(nowhere)
+    os.makedirs(empty)
+    unset = {k: v for k, v in ENV.items() if k != "JACNOISE_DATA"}
+    for args, env, words in ((["--data-dir", empty], ENV, f"reproduce: usps: cannot find zip.train[.gz], zip.test[.gz] "
+                                                         f"in the --data-dir folder {empty} "),
+                             ([], unset, "reproduce: usps: cannot find zip.train[.gz], zip.test[.gz] in any folder tried: "
+                                         "./data (no such folder)"),
+                             (["--data-dir", afile], ENV, f"reproduce: --data-dir {afile}: not a folder\n")):
+        data_out = os.path.join(scratch, "data-out")
+        p = reproduce(["--budget", "smoke", "--sets", "usps,mnist", "--no-plots", "--out", data_out] + args,
+                      env=env, cwd=nowhere)
+        check(p.returncode == 1 and p.stderr.startswith(words) and p.stderr.count("\n") == 1 and not p.stdout and
+              not os.path.exists(data_out), f"reproduce {args}, no data there: exit {p.returncode}, {p.stderr!r}, "
+              f"{p.stdout[-300:]!r}, --out made: {os.path.exists(data_out)}")
     p = reproduce(["--budget", "smoke", "--sets", "usps", "--rows", "mlp", "--no-plots", "--out", afile])
     with open(afile) as f:
         kept = f.read()

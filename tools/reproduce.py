@@ -28,8 +28,9 @@ Writes to DIR:
   reproduce.json                                   the budget and the wall time of each call
 
 Exit status: 0 the table complete; 1 a sweep failed, a cell without a result, or another
-error (one line); 2 a bad command line, or an --out that is a file or holds another budget, a jacnoise sweep
-or a training run; 130 / 143 stopped by SIGINT / SIGTERM (or SIGHUP, its terminal closing, unless under nohup), with the table of the cells finished by then (130 / 143 and one
+error (one line: a data set jacnoise cannot find or read among them, checked before any sweep
+starts); 2 a bad command line, or an --out that is a file or holds another budget, a jacnoise sweep,
+a training run or another tool's pictures; 130 / 143 stopped by SIGINT / SIGTERM (or SIGHUP, its terminal closing, unless under nohup), with the table of the cells finished by then (130 / 143 and one
 line, no table, for a Ctrl-C / SIGTERM before the sweeps start, as during --plan).
 
 JACNOISE (default: build/jacnoise of this script's checkout) is the program. Needs matplotlib for the pictures (Debian:
@@ -39,6 +40,7 @@ import ctypes
 import csv
 import datetime
 import decimal
+import glob
 import io
 import json
 import math
@@ -147,8 +149,13 @@ BUDGETS = {
 }
 
 
-# Status 2 for an --out that holds another budget, a sweep or a run, as for a bad command line.
+# Status 2 for an --out that holds another budget, a sweep, a run or pictures, as for a bad command line.
 fail = tool_files.failing("reproduce")
+
+# What another tool's folder holds at its top, which a reproduction's never does (its pictures
+# lie in SET/): a sweep's spec, a run's options, tools/plot_analysis.py's evaluations, pictures.
+OTHER_OUTPUTS = (("sweep.spec", "a sweep"), ("config.txt", "a training run"),
+                 ("eval-*.json", "tools/plot_analysis.py's evaluations"), ("*.png", "another tool's pictures"))
 
 
 # ---- specs ----------------------------------------------------------------------------------
@@ -1029,6 +1036,19 @@ def dry_run(cell, entries):
             fail(f"{cell.source}: jacnoise sweep plans {planned} configurations, the budget counts {n}")
 
 
+def check_data(sets, data_dir):
+    """Each data set of the call found and read by `jacnoise data`, before any sweep starts: one
+    that is not would fail every sweep of its cells alike, the reason only in logs/. Refused in
+    one line, jacnoise's, which names the set and the folders searched."""
+    for d in sets:
+        p = tool_files.output_of([binary(), "data", "--data", d] + (["--data-dir", data_dir] if data_dir else []))
+        if p.returncode != 0:
+            lines = p.stderr.strip().splitlines()
+            if p.returncode > 0 and lines and lines[-1].startswith("jacnoise: "):
+                fail(lines[-1][len("jacnoise: "):])
+            fail(f"{d}: jacnoise data, {tool_files.how_it_failed(p.returncode, p.stderr)}")
+
+
 def print_plan(cells, budget):
     checked = os.access(binary(), os.X_OK)
     for c in cells:
@@ -1090,7 +1110,7 @@ def main():
     if not rows:
         ap.error(f"--rows '{args.rows}': no row (choose from {', '.join(ROWS)})")
     if args.data_dir and not os.path.isdir(args.data_dir):
-        fail(f"--data-dir {args.data_dir}: no such folder")
+        fail(f"--data-dir {args.data_dir}: {'not a folder' if os.path.exists(args.data_dir) else 'no such folder'}")
     if args.jobs < 1 or args.jobs > 256:
         ap.error(f"--jobs {args.jobs}: out of range [1, 256]")
     if not args.plan and not args.out:
@@ -1098,11 +1118,13 @@ def main():
     # As jacnoise refuses it, before anything runs: the folder's making failed only as the sweeps began.
     if args.out and os.path.exists(args.out) and not os.path.isdir(args.out):
         fail(f"--out {args.out}: exists and is not a folder", 2)
-    # The table's results.csv would replace a sweep's, and its sweeps land among a run's files:
-    # refused as jacnoise's --out refuses the other command's folder.
-    for name, what in (("sweep.spec", "a sweep"), ("config.txt", "a training run")):
-        if args.out and os.path.exists(os.path.join(args.out, name)):
-            fail(f"--out {args.out} holds {what} ({name}), not a reproduction: choose another --out", 2)
+    # The table's results.csv would replace a sweep's, and its sweeps land among a run's files
+    # or another tool's pictures: refused as jacnoise's --out refuses the other command's folder.
+    for pattern, what in OTHER_OUTPUTS:
+        found = sorted(glob.glob(os.path.join(glob.escape(args.out), pattern))) if args.out else []
+        if found:
+            fail(f"--out {args.out} holds {what} ({os.path.basename(found[0])}), not a reproduction: "
+                 "choose another --out", 2)
     budget = BUDGETS[args.budget]
     out = args.out or "."
     # The pictures' tool (plot_analysis.py) runs the program too: the same one.
@@ -1116,6 +1138,7 @@ def main():
         tool_files.pyplot(lambda msg: fail(f"the pictures need {msg}; or run with --no-plots"))
     if not os.access(binary(), os.X_OK):
         fail(f"{binary()}: no jacnoise program there (build it, or set JACNOISE)")
+    check_data(sets, args.data_dir)
 
     try:
         os.makedirs(os.path.join(out, "specs"), exist_ok=True)
