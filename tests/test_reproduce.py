@@ -486,6 +486,17 @@ def check_table_tool(scratch):
         word = f"line 2: {column} '{text.split()[-1]}' is not a decimal number"
         check(p.returncode == 1 and word in p.stderr and p.stderr.count("\n") == 1 and not p.stdout,
               f"results_table, {column} {text!r}: exit {p.returncode}, stderr {p.stderr!r}")
+    # The budget of a folder's reproduce.json, shown under the table: one reproduce.py writes, else
+    # refused naming the file and the field (any value was shown, {"budget": 5} as budget 5).
+    for text, code in [('{"budget": "small"}', 0), ('{"budget": 5}', 1), ('{"budget": ["smoke"]}', 1), ('{"calls": []}', 1)]:
+        with open(os.path.join(later, "reproduce.json"), "w") as f:
+            f.write(text)
+        p = subprocess.run([sys.executable, TABLE_TOOL, later], capture_output=True, text=True)
+        words = f"results_table: {os.path.join(later, 'reproduce.json')}: budget {json.dumps(json.loads(text).get('budget'))}: "
+        check(p.returncode == code and (f"| USPS MLP | `{later}` | small |" in p.stdout and not p.stderr if code == 0 else
+                                        p.stderr.startswith(words) and p.stderr.count("\n") == 1 and not p.stdout),
+              f"results_table, reproduce.json {text}: exit {p.returncode}, stderr {p.stderr!r}")
+    os.remove(os.path.join(later, "reproduce.json"))
     # reproduce.py reads its reproduce.json as results_table.py does: one that is no JSON object,
     # or no JSON, is refused in one line naming it, before anything is trained; so is a call in it
     # without the numbers the table sums once the sweeps have ended (it ended in a traceback then).

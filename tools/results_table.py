@@ -4,12 +4,14 @@ measured in parts, each call's rows or data sets in a folder of its own.
 
     tools/results_table.py [--out FILE] DIR [DIR ...]
 
-Reads each DIR's results.csv (and its reproduce.json, where there is one, for the budget). A
+Reads each DIR's results.csv (and its reproduce.json, where there is one, for the budget: one
+that tools/reproduce.py does not write is refused). A
 cell that a later DIR gives again replaces the earlier one; a DIR given twice is refused (exit 2). Under the table, each cell's
 folder, budget, epochs (of the search's runs and of the seeds) and the seeds' options, and the
 devices. Writes Markdown to FILE (atomically; not a file it reads, nor one that holds no such
 table) or to standard output."""
 import argparse
+import json
 import math
 import os
 import shlex
@@ -45,8 +47,16 @@ def read_folder(folder):
     missing = [c for c in COLUMNS if c not in header]
     if missing:
         fail(f"{path}: no column '{missing[0]}' (not a tools/reproduce.py results.csv?)")
-    state = reproduce.read_state(os.path.join(folder, "reproduce.json"), fail)
-    budget = state.get("budget", "?") if state else "?"
+    state_path = os.path.join(folder, "reproduce.json")
+    state = reproduce.read_state(state_path, fail)
+    budget = "?"  # a folder without its reproduce.json
+    if state is not None:
+        budget = state.get("budget")
+        # Shown as each cell's budget: any other value is not reproduce.py's file ({"budget": 5}
+        # was shown as budget 5).
+        if not (isinstance(budget, str) and budget in reproduce.BUDGETS):
+            fail(f"{state_path}: budget {json.dumps(budget)}: not one tools/reproduce.py writes "
+                 f"({', '.join(sorted(reproduce.BUDGETS))})")
     cells = {}
     for i, r in enumerate(lines, start=2):
         where = f"{path} line {i}"
