@@ -180,6 +180,11 @@ int jn_parse_whole(const char *s, long *v);
  * cap bytes (NUL-terminated). */
 size_t jn_config_format(const jn_config *cfg, unsigned command, int experiment_only, char *out, size_t cap);
 
+/* Whether a and b are the same experiment: train's experiment_only text (jn_config_format) of
+ * both is the same, so that they train to the same bytes. Returns 1 where they are, 0 where
+ * not, -1 where there was no memory to compare them (the error recorded). */
+int jn_config_same_experiment(const jn_config *a, const jn_config *b);
+
 /* Prints the options of `command`, with meta-variables, defaults and help. */
 void jn_config_print_help(FILE *f, unsigned command);
 

@@ -813,6 +813,24 @@ size_t jn_config_format(const jn_config *cfg, unsigned command, int experiment_o
     return need;
 }
 
+int jn_config_same_experiment(const jn_config *a, const jn_config *b)
+{
+    const size_t n = jn_config_format(a, JN_CMD_TRAIN, 1, NULL, 0);
+    if (jn_config_format(b, JN_CMD_TRAIN, 1, NULL, 0) != n)
+        return 0;
+    char *ta = malloc(n + 1), *tb = malloc(n + 1);
+    int same = -1;
+    if (ta && tb) {
+        jn_config_format(a, JN_CMD_TRAIN, 1, ta, n + 1);
+        jn_config_format(b, JN_CMD_TRAIN, 1, tb, n + 1);
+        same = strcmp(ta, tb) == 0;
+    } else
+        jn_fail("out of memory comparing the options of two configurations");
+    free(ta);
+    free(tb);
+    return same;
+}
+
 /* An option that can change nothing (jn_config_drop_inert), and the bytes of the objective its
  * value is: equal bytes are an equal value (the parsers store no -0 and one target_layer per
  * target), so a reset compares and copies them, where formatting and parsing both values cost an

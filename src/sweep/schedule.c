@@ -76,20 +76,10 @@ static void fail_entry(source *src, int entry, const char *message)
  * with the error recorded (another configuration's run, or no memory to compare them). */
 static int same_configuration(const jn_job *job, const jn_config *planned, const jn_plan_entry *e)
 {
-    const jn_config *cfg = jn_job_config(job);
-    size_t a = jn_config_format(cfg, JN_CMD_TRAIN, 1, NULL, 0), b = jn_config_format(planned, JN_CMD_TRAIN, 1, NULL, 0);
-    char *ta = malloc(a + 1), *tb = malloc(b + 1);
-    int rc = ta && tb ? 0 : jn_fail("%s: out of memory comparing the run's options with configuration %s",
-                                    planned->out, e->id);
-    if (!rc) {
-        jn_config_format(cfg, JN_CMD_TRAIN, 1, ta, a + 1);
-        jn_config_format(planned, JN_CMD_TRAIN, 1, tb, b + 1);
-        if (strcmp(ta, tb))
-            rc = jn_fail("%s: the folder holds a run of other options than configuration %s", planned->out, e->id);
-    }
-    free(ta);
-    free(tb);
-    return rc;
+    const int same = jn_config_same_experiment(jn_job_config(job), planned);
+    if (same < 0)
+        return jn_fail_context("%s: configuration %s", planned->out, e->id);
+    return same ? 0 : jn_fail("%s: the folder holds a run of other options than configuration %s", planned->out, e->id);
 }
 
 /* Whether the run folder holds a last.ckpt to resume. */

@@ -280,26 +280,6 @@ static int open_resumed(jn_job *job, const jn_config *cli)
     return 0;
 }
 
-/* Whether the folder's config.txt (there) holds this command's experiment: the run there
- * stopped (killed, or failed on a write) before its first last.ckpt, and this command trains
- * it again, to the same bytes. */
-static int same_experiment(const jn_config *cfg, const jn_config *there)
-{
-    const size_t n = jn_config_format(cfg, JN_CMD_TRAIN, 1, NULL, 0);
-    if (jn_config_format(there, JN_CMD_TRAIN, 1, NULL, 0) != n)
-        return 0;
-    char *mine = malloc(n + 1), *theirs = malloc(n + 1);
-    int same = 0;
-    if (mine && theirs) {
-        jn_config_format(cfg, JN_CMD_TRAIN, 1, mine, n + 1);
-        jn_config_format(there, JN_CMD_TRAIN, 1, theirs, n + 1);
-        same = strcmp(mine, theirs) == 0;
-    }
-    free(mine);
-    free(theirs);
-    return same;
-}
-
 /* A new run refuses a folder that holds what an ended run left without a last.ckpt to
  * resume (a diverged run's summary, best parameters or metrics): it would silently overwrite
  * them. A run that has no summary stopped before its first last.ckpt (killed, or a write
@@ -317,7 +297,12 @@ static int refuse_results(const jn_job *job)
         return jn_fail_context("--out %s holds a config.txt that is not a jacnoise run's, which the run would "
                                "replace; choose another --out or remove it", job->cfg.out);
     const int ended = file_exists(job->summary_path);
-    if (!ended && has_config && same_experiment(&job->cfg, &there))
+    /* The run there stopped (killed, or failed on a write) before its first last.ckpt, and
+     * this command trains it again, to the same bytes. */
+    const int same = !ended && has_config ? jn_config_same_experiment(&job->cfg, &there) : 0;
+    if (same < 0)
+        return jn_fail_context("--out %s", job->cfg.out);
+    if (same)
         return 0;
     const char *const results[] = {job->summary_path, job->best_path, job->metrics_path};
     for (size_t i = 0; i < sizeof results / sizeof results[0]; i++)
@@ -344,7 +329,10 @@ int jn_train_auto_start_check(const jn_config *cfg)
         return 0;
     there.epochs = cfg->epochs;  /* the stopping rule may change, as a resume's may */
     there.patience = cfg->patience;
-    if (same_experiment(cfg, &there))
+    const int same = jn_config_same_experiment(cfg, &there);
+    if (same < 0)
+        return jn_fail_context("--out %s", cfg->out);
+    if (same)
         return 0;
     return jn_fail("--resume=auto: --out %s holds no last.ckpt to continue, but the config.txt of a run stopped "
                    "before its first checkpoint, with other options than this command's; start that run again with "
