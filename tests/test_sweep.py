@@ -3,7 +3,7 @@ staggered stops, divergences, mid-epoch checkpoints) byte-identical to the same 
 trained alone; --models 1 = --models 6; --jobs 2; shards (separate folders merged, and one
 shared folder) = the unsharded sweep; a rerun's --jobs sharing the runs left; killed workers named with how to continue; an edited spec's dropped runs said; SIGKILLs and SIGINT then a rerun = an uninterrupted
 sweep; a failed configuration; a corrupt last.ckpt (its message says what works);
---device cuda, or tf32 with --device auto, without a GPU (one line); a data set not found (one line, --dry-run too; none needed by a finished sweep's rerun); a device check or --jobs worker whose waitpid fails (one line); --jobs started with SIGCHLD ignored; --out with a trailing slash; status, progress line, help; tools/plot_sweep.py;
+--device cuda, or tf32 with --device auto, without a GPU (one line); a data set not found (one line, --dry-run too; none needed by a finished sweep's rerun, nor by a finished shard's or job array task's); a device check or --jobs worker whose waitpid fails (one line); --jobs started with SIGCHLD ignored; --out with a trailing slash; status, progress line, help; tools/plot_sweep.py;
 tools/sweep-local-gpus.sh (its sharding, on the CPU; a bad option or spec said once, before
 any shard starts; a failing shard named, no merge without a sweep folder; an empty CUDA_VISIBLE_DEVICES, and an empty entry in it; --help; a SIGTERM
 after a shard has ended);
@@ -1687,7 +1687,7 @@ def data_not_found(tmp):
     """A data set that cannot be found (a --data-dir misspelt, an idx: file missing, of --data or
     --test) would fail every configuration, one by one, each leaving a failed run folder: one
     line names the data set and file, exit 1, no folder made; --dry-run says the same. An --out
-    refused is said first. A finished sweep rerun needs no data."""
+    refused is said first. A finished sweep rerun needs no data, nor a shard's finished part."""
     images, labels = os.path.join(tmp, "nf-images"), os.path.join(tmp, "nf-labels")
     open(images, "wb").write(idx(0x08, [3, 2, 2], bytes(12)))
     open(labels, "wb").write(idx(0x08, [3], bytes([0, 1, 0])))
@@ -1719,6 +1719,19 @@ def data_not_found(tmp):
     p = sweep(["--spec", spec_done, "--out", done, "--data-dir", nowhere], expect=1)
     check(p.stderr == f"jacnoise: sweep: usps: --data-dir {nowhere}: No such file or directory\n",
           f"a sweep with a configuration left, rerun without its data: {p.stderr!r}")
+    # A shard's own part finished is done too, though the other shards' configurations show
+    # as pending in its folder: a --shard I/N in a folder of its own, and a job array's task.
+    array = {"SLURM_ARRAY_TASK_ID": "1", "SLURM_ARRAY_TASK_COUNT": "2", "SLURM_ARRAY_TASK_MIN": "0",
+             "SLURM_ARRAY_TASK_MAX": "1"}
+    for name, shard, env in [("nf-shard", ["--shard", "0/2"], None), ("nf-task", [], dict(os.environ, **array))]:
+        spec_part, part = os.path.join(tmp, name + ".spec"), os.path.join(tmp, name)
+        open(spec_part, "w").write(TINY_SPEC)
+        sweep(["--spec", spec_part, "--out", part] + shard, env=env)
+        for dry in ([], ["--dry-run"]):
+            p = sweep(["--spec", spec_part, "--out", part, "--data-dir", nowhere] + shard + dry, expect=None, env=env)
+            check(p.returncode == 0 and not p.stderr and ("1 of them, 1 done" in p.stdout or "nothing written" in
+                  p.stdout), f"{name}: its finished part rerun without its data{' (--dry-run)' if dry else ''}: exit "
+                  f"{p.returncode}, stdout {p.stdout[:300]!r}, stderr {p.stderr!r}")
     # An --out refused (a usage error) is said first: the missing data hid it.
     trained = os.path.join(tmp, "nf-trained")
     os.mkdir(trained)

@@ -242,9 +242,10 @@ static int array_record(const char *path, long *first, long *stride, long *tasks
 
 /* Part I of N: --shard, else a Slurm job array's task, else the whole sweep; 0 or the exit
  * status. A task's part is its place in the array first run on the folder, which its first
- * task to start records in DIR/slurm-array: resubmitting part of the array (sbatch
+ * task to start records in DIR/slurm-array (with record; without, for a check that writes
+ * nothing, the record is read where there is one): resubmitting part of the array (sbatch
  * --array=3,7 to rerun two tasks) runs those tasks' shards, not the shards of a 2-task array. */
-static int shard_of(const jn_config *cfg, int *index, int *count, long *array_task)
+static int shard_of(const jn_config *cfg, int record, int *index, int *count, long *array_task)
 {
     *index = cfg->shard_index;
     *count = cfg->shard_count;
@@ -262,7 +263,7 @@ static int shard_of(const jn_config *cfg, int *index, int *count, long *array_ta
              first, stride, tasks);
     if (jn_path_join(path, sizeof path, cfg->out, "slurm-array"))
         return JN_EXIT_ERROR;
-    const int kept = jn_write_file_new(path, text, strlen(text));
+    const int kept = record ? jn_write_file_new(path, text, strlen(text)) : 1;
     if (kept < 0 || (kept && array_record(path, &first, &stride, &tasks) < 0))
         return JN_EXIT_ERROR;
     const long part = (task - first) / stride;
@@ -545,13 +546,17 @@ static void blas_threads(const jn_plan *plan, const unsigned char *mine, int wor
         }
 }
 
-/* Whether every member of group g is done (finished, early-stopped or diverged): a rerun
+/* Whether every member of group g in this process's part (part[e] == index: jn_plan_deal's
+ * parts, as the sweep deals them) is done (finished, early-stopped or diverged): a rerun
  * trains none of them. */
-static int group_done(const jn_plan *plan, int g)
+static int group_done(const jn_plan *plan, int g, const int *part, int index)
 {
     jn_run_row row;
     for (int k = 0; k < plan->groups[g].n_members; k++) {
-        jn_results_row(plan, plan->groups[g].members[k], &row);
+        const int e = plan->groups[g].members[k];
+        if (part[e] != index)
+            continue;
+        jn_results_row(plan, e, &row);
         if (!row.done)
             return 0;
     }
@@ -561,23 +566,36 @@ static int group_done(const jn_plan *plan, int g)
 /* Every data set the configurations read is found and its files open: a --data-dir misspelt
  * or a file missing failed each configuration in turn, each leaving a failed run folder. A
  * group's members read the same data (its options are group keys): one check a group, a few
- * system calls. A group all done reads none (a finished sweep rerun where its data is not,
- * to read or merge its results, was refused): its folders are read only where its data is
- * missing. 0, or -1 (recorded). */
-static int data_check(const jn_plan *plan)
+ * system calls. A group whose members in this shard are all done reads none (a finished
+ * sweep, shard or job array task rerun where its data is not, to read or merge its results,
+ * was refused; a shard's folder shows the other shards' members pending): its folders are
+ * read, and the shard dealt, only where its data is missing. 0, or the exit status. */
+static int data_check(const jn_config *cfg, const jn_plan *plan)
 {
     jn_config c;
-    for (int g = 0; g < plan->n_groups; g++) {
+    int *part = NULL, index, count, code = 0;
+    long array_task;
+    for (int g = 0; g < plan->n_groups && !code; g++) {
         jn_plan_config(plan, plan->groups[g].members[0], &c);
         const jn_data_request req = {.data = c.data, .test = c.test, .data_dir = c.data_dir};
         if (jn_data_check_files(&req)) {
             char why[2048];  /* reading the group's folders can record errors of their own */
             snprintf(why, sizeof why, "%s", jn_last_error());
-            if (!group_done(plan, g))
-                return jn_fail("sweep: %s", why);  /* escaped text, which escaping again keeps */
+            if (!part) {
+                if ((code = shard_of(cfg, 0, &index, &count, &array_task)))
+                    break;
+                if (!(part = malloc(sizeof *part * (size_t)plan->n_entries))) {
+                    code = (jn_fail("out of memory"), JN_EXIT_ERROR);
+                    break;
+                }
+                jn_plan_deal(plan, NULL, count, part);
+            }
+            if (!group_done(plan, g, part, index))
+                code = (jn_fail("sweep: %s", why), JN_EXIT_ERROR);  /* escaped text, which escaping again keeps */
         }
     }
-    return 0;
+    free(part);
+    return code;
 }
 
 static int run_sweep(const jn_config *cfg, jn_plan *plan)
@@ -604,8 +622,8 @@ static int run_sweep(const jn_config *cfg, jn_plan *plan)
      * would hide. */
     if ((code = prepare_folder("--out", cfg->out, &plan->spec, 1)))
         return fail_now(code);
-    if (data_check(plan))
-        return fail_now(JN_EXIT_ERROR);
+    if ((code = data_check(cfg, plan)))
+        return fail_now(code);
     if (cfg->dry_run) {  /* what a sweep checks before it writes anything: all of it passed */
         /* The sweep's warning of crowded CPUs, its workers counted as if none of its runs were done. */
         blas_threads(plan, NULL, workers_for(cfg->jobs, plan->n_entries));
@@ -617,7 +635,7 @@ static int run_sweep(const jn_config *cfg, jn_plan *plan)
     }
     code = prepare_folder("--out", cfg->out, &plan->spec, 0);
     if (!code)
-        code = shard_of(cfg, &index, &count, &array_task);
+        code = shard_of(cfg, 1, &index, &count, &array_task);
     if (!code && array_task < 0 && record_shard(cfg->out, index, count))
         code = JN_EXIT_ERROR;
     /* A sweep now runs on a folder a merge made: rerunning it is how it continues. */
