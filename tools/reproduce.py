@@ -359,7 +359,7 @@ def compute_of(folder):
 
 INPUTS = {"usps": 256, "mnist": 784, "mnist-binary": 784}
 EXAMPLES = {"usps": (7291, 1000, 2007), "mnist": (60000, 10000, 10000), "mnist-binary": (60000, 10000, 10000)}
-# One core of the 2-core development machine: the fastest epochs measured on 256-1000-10 and
+# One core of the Zen 3 machine (README, Machines): the fastest epochs measured on 256-1000-10 and
 # 784-1000-10 (tools/reproduce/README.md) come to about 65 GFLOP/s through OpenBLAS sgemm.
 CPU_FLOPS = 65e9
 # One H200, not calibrated on the reproduction: FP32 GEMMs on 100-row batches at a quarter of
@@ -370,7 +370,7 @@ GPU_FLOPS, GPU_STEP_S = 13e12, 60e-6
 # Checkpoints: a run writes last.ckpt (parameters, velocity, best parameters: 12 bytes a
 # parameter) and, when it improved (every epoch without a validation split), best.ckpt (4
 # bytes) every CHECKPOINT_EPOCHS epochs, at WRITE_BYTES_S with the fsyncs (bench_checkpoint on
-# the 2-core development machine: 630-730 MB/s; the GPU machine's disk is not measured). On a
+# the Xeon machine (README, Machines): 630-730 MB/s; the GPU machine's disk is not measured). On a
 # GPU, by this model, checkpoints every epoch would double the `full` budget's time (1139
 # against 585 s: 784-1000-10's two files take 13-18 ms to write, as long as tens of lock-step
 # steps), every 50 epochs they add 11 s. A sweep stopped by a signal saves its runs; one
@@ -1056,7 +1056,7 @@ def print_plan(cells, budget):
             dry_run(c, c.search_entries() if c.proto.search is not None else c.reference_entries())
     total = {"cpu": 0.0, "gpu": 0.0}
     print(f"budget {budget}: configurations and estimated training time (upper bound: every run "
-          f"to its last epoch)\n  cpu: one core of the development machine per run "
+          f"to its last epoch)\n  cpu: one core of the Zen 3 machine (README, Machines) per run "
           f"({CPU_FLOPS / 1e9:.0f} GFLOP/s, measured); gpu: one H200, cells one after another, each "
           f"spec's models in lock-step ({GPU_FLOPS / 1e12:.0f} TFLOP/s + {GPU_STEP_S * 1e6:.0f} us a "
           f"group's step: NOT measured); checkpoints at {WRITE_BYTES_S / 1e6:.0f} MB/s, every "
