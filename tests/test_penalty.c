@@ -4,7 +4,9 @@
  *   - the exact norms of hidden:2 and the output = central-difference Jacobians; the output's
  *     (reverse mode, value and gradient) also = forward mode over the input basis, and its
  *     per-example values (jn_cpu_jacobian_sq_exact) = the central differences;
- *   - Hutchinson: the mean of ||J v||^2 over many Gaussian tangents converges to ||J||_F^2.
+ *   - Hutchinson: the mean of ||J v||^2 over many Gaussian tangents converges to ||J||_F^2;
+ *     with K = 3 given tangents, R = (1/K) sum_k ||J v_k||^2 by central differences along
+ *     each v_k, and its gradient by central differences in each parameter.
  * Central differences with h = 1e-5 in double are accurate to ~1e-9 relative here. */
 #include "check.h"
 #include "cpu/ops.h"
@@ -44,6 +46,27 @@ static double brute_force_norm(int top, const jn_real *x)
             sum += dj * dj;
         }
     }
+    jn_cpu_ws_free(ws);
+    return sum;
+}
+
+/* ||J v||^2 of the output at x by a central difference along v. */
+static double brute_force_jvp(const jn_real *x, const jn_real *v)
+{
+    const jn_objective none = {.jac_copies = 1, .jac_proj = 1};
+    jn_cpu_ws *ws = jn_cpu_ws_new(&model, &none, 1);
+    const int d = model.sizes[0], L = model.n_layers, n = model.sizes[L];
+    jn_real xp[16], up[16], um[16];
+    const double h = 1e-5;
+    for (int j = 0; j < d; j++)
+        xp[j] = x[j] + h * v[j];
+    layer_output(ws, L, xp, up);
+    for (int j = 0; j < d; j++)
+        xp[j] = x[j] - h * v[j];
+    layer_output(ws, L, xp, um);
+    double sum = 0;
+    for (int k = 0; k < n; k++)
+        sum += ((up[k] - um[k]) / (2 * h)) * ((up[k] - um[k]) / (2 * h));
     jn_cpu_ws_free(ws);
     return sum;
 }
@@ -180,6 +203,35 @@ int main(void)
     CHECK(fabs(mean - brute[2][0]) < 5 * se, "Hutchinson mean %.6g is %.1f standard errors from %.6g", mean,
           fabs(mean - brute[2][0]) / se, brute[2][0]);
     CHECK(sd > 1e-3 * mean, "the estimator shows no variance (sd %.3g): tangents not used?", sd);
+
+    /* Hutchinson with K = 3 given tangents on the batch (the statistical check above, K = 1,
+     * cannot see the 1/K weight): value against central differences along each tangent, and
+     * gradient (of the sum over the batch) against central differences of the value. */
+    enum { K = 3 };
+    jvp.jac_proj = K;
+    jn_real vk[K * 3 * 6];  /* K x B x d */
+    jn_rng_normal(6, JN_STREAM_TANGENT, 0, vk, sizeof vk / sizeof vk[0]);
+    double hutch = penalty(jvp, x, B, vk, g1), hutch_brute = 0;
+    for (int k = 0; k < K; k++)
+        for (int i = 0; i < B; i++)
+            hutch_brute += brute_force_jvp(x + i * d, vk + (k * B + i) * d) / (K * B);
+    printf("Hutchinson K=%d: %.12g, central differences %.12g\n", K, hutch, hutch_brute);
+    CHECK(rel_diff(hutch, hutch_brute) < 1e-8, "Hutchinson K=%d %.12g vs central differences %.12g", K, hutch,
+          hutch_brute);
+    gd = gn = 0;
+    for (size_t p = 0; p < model.n_params; p++) {
+        const jn_real kept = params[p], h = 1e-5;
+        params[p] = kept + h;
+        const double up = penalty(jvp, x, B, vk, g2);
+        params[p] = kept - h;
+        const double down = penalty(jvp, x, B, vk, g2);
+        params[p] = kept;
+        const double fd = B * (up - down) / (2 * h);
+        gd += (g1[p] - fd) * (g1[p] - fd);
+        gn += fd * fd;
+    }
+    CHECK(sqrt(gd / gn) < 1e-6, "Hutchinson K=%d gradient differs from central differences: rel %.3e", K,
+          sqrt(gd / gn));
 
     free(params);
     free(bump);
