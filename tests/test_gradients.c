@@ -3,7 +3,9 @@
  * Built against the float64 library: with h = 1e-5 the central difference has truncation
  * error ~ h^2 |f'''| ~ 1e-10 and rounding error ~ 1e-16 / h ~ 1e-11 for these O(1)
  * objectives, so a relative error ||g - fd|| / ||fd|| above 1e-7 is a wrong formula, not
- * noise. Noise buffers are fixed inputs, so each objective is a deterministic function. */
+ * noise. Noise buffers are fixed inputs, so each objective is a deterministic function.
+ * The losses' values are also checked against SPEC's definitions: a loss and its gradient
+ * scaled alike (the squared error without its 0.5) pass the finite differences. */
 #include "check.h"
 #include "jacnoise/cpu.h"
 #include "jacnoise/rng.h"
@@ -191,8 +193,50 @@ static void check_stacked_chunks(void)
     free(bx), free(bxi), free(beps), free(bv), free(params), free(stacked), free(apart), free(by);
 }
 
+/* Each loss of a model whose logits are its last biases (every other parameter 0) against
+ * SPEC's definition: -log softmax(z)_y; 0.5 ||softmax(z) - onehot(y)||^2. */
+static void check_loss_values(void)
+{
+    enum { C = 3, ROWS = 2 };
+    const int hidden[] = {2};
+    jn_model m;
+    REQUIRE(jn_model_make(&m, 2, hidden, 1, C) == 0, "model");
+    jn_real *params = calloc(m.n_params, sizeof *params), *grad = malloc(sizeof *grad * m.n_params);
+    REQUIRE(params && grad, "out of memory");
+    const double z[C] = {0.3, -1.2, 2.0};
+    for (int j = 0; j < C; j++)
+        jn_biases(&m, params, m.n_layers)[j] = z[j];
+    const jn_real xs[ROWS * 2] = {0.5, 0.25, 1, 0};
+    int32_t ys[ROWS] = {1, 2};
+    const jn_batch batch = {xs, ys, ROWS};
+    double sum = 0;
+    for (int j = 0; j < C; j++)
+        sum += exp(z[j]);
+    for (int kind = JN_LOSS_XENT; kind <= JN_LOSS_SQUARED; kind++) {
+        double want = 0;
+        for (int i = 0; i < ROWS; i++) {
+            if (kind == JN_LOSS_XENT)
+                want += -log(exp(z[ys[i]]) / sum) / ROWS;
+            else
+                for (int j = 0; j < C; j++)
+                    want += 0.5 * pow(exp(z[j]) / sum - (j == ys[i]), 2) / ROWS;
+        }
+        const jn_objective obj = {.loss = kind, .jac_copies = 1, .jac_proj = 1};
+        jn_cpu_ws *ws = jn_cpu_ws_new(&m, &obj, ROWS);
+        REQUIRE(ws, "workspace");
+        jn_step_terms terms = {0};
+        jn_cpu_loss_grad(ws, params, &batch, NULL, 1.0 / ROWS, &terms, grad);
+        CHECK(fabs(terms.loss - want) < 1e-12 * want, "%s loss %.15g, by its definition %.15g",
+              kind == JN_LOSS_XENT ? "cross-entropy" : "squared-error", terms.loss, want);
+        jn_cpu_ws_free(ws);
+    }
+    free(params);
+    free(grad);
+}
+
 int main(void)
 {
+    check_loss_values();
     const int deep[] = {5, 4, 3}, narrow_first[] = {2, 7};
     check_shape(deep, 3, 3);
     /* A first layer narrower than the layer above it and the logits, so that scratch shared
