@@ -595,30 +595,24 @@ def until_an_epoch_in_progress(folder, p):
     return False
 
 
-def kills(tmp, spec):
-    """SIGKILLs at random moments (some in a worker pool), a SIGINT, then reruns: the same
-    bytes as a sweep never interrupted."""
-    ref = os.path.join(tmp, "kill-ref")
-    began = time.monotonic()
-    sweep(["--spec", spec, "--out", ref, "--models", "3", "--jobs", "2"])
-    # Kill delays are fractions of the uninterrupted sweep's wall time, so that on a fast
-    # machine as on a slow one each kill lands inside training and leaves work for the next.
-    whole = time.monotonic() - began
-    folder = os.path.join(tmp, "killed")
-    rng = random.Random(7)
+def kill_round(spec, folder, rng, scale):
+    """Stops the sweep into folder until it completes: four SIGKILLs after training began, at
+    delays of scale times 0.05 to 0.15 (some in a worker pool), then a SIGINT once a run in
+    progress has finished an epoch. Returns (landed, attempts, progress, kept), or None where
+    the sweep completed before the SIGINT landed (it outran its stops)."""
     landed = attempts = 0
     progress, kept = False, {}
     while True:
         attempts += 1
         if attempts > 40:
             check(False, "kill loop: the sweep never finished")
-            return
+            return landed, attempts, progress, kept
         jobs = ["--jobs", "2"] if attempts % 2 else []
         p = subprocess.Popen([BIN, "sweep", "--spec", spec, "--out", folder, "--models", "3", "--progress", "never"]
                              + jobs, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         if landed < 4:
             until_training(folder, p)
-            time.sleep(rng.uniform(0.05, 0.15) * whole)
+            time.sleep(rng.uniform(0.05, 0.15) * scale)
             p.send_signal(signal.SIGKILL)
         elif landed == 4:
             # SIGINT once a run in progress has finished an epoch: every active run saves
@@ -628,7 +622,7 @@ def kills(tmp, spec):
             p.send_signal(signal.SIGINT)
         out, err = p.communicate(timeout=600)
         if p.returncode == 0:
-            break
+            return (landed, attempts, progress, kept) if landed >= 5 else None
         started = os.path.isdir(os.path.join(folder, "runs")) and os.listdir(os.path.join(folder, "runs"))
         reasons = [line for line in out.splitlines() if line.startswith("failed ")][:3]
         check(p.returncode in (-signal.SIGKILL, 130), f"kill loop: exit {p.returncode}: {err[-300:]} {reasons}")
@@ -636,9 +630,33 @@ def kills(tmp, spec):
             check("interrupted; run the same sweep command again" in err, f"SIGINT: {err!r}")
             kept = metrics_lines(folder, checkpointed=True)
         landed += bool(started)
+
+
+def kills(tmp, spec):
+    """SIGKILLs at random moments (some in a worker pool), a SIGINT, then reruns: the same
+    bytes as a sweep never interrupted."""
+    ref = os.path.join(tmp, "kill-ref")
+    began = time.monotonic()
+    sweep(["--spec", spec, "--out", ref, "--models", "3", "--jobs", "2"])
+    # Kill delays are fractions of the uninterrupted sweep's wall time, so that on a fast
+    # machine as on a slow one each kill lands inside training and leaves work for the next.
+    # Where the stopped sweep runs faster than the reference did (the load eased), it can
+    # complete before its SIGINT: then again in a fresh folder, with delays half as long.
+    scale = time.monotonic() - began
+    rng = random.Random(7)
+    for tries in range(1, 6):
+        folder = os.path.join(tmp, f"killed-{tries}")
+        outcome = kill_round(spec, folder, rng, scale)
+        if outcome:
+            break
+        scale /= 2
+    else:
+        check(False, f"kill loop: the sweep completed before its SIGINT in {tries} fresh folders")
+        return
+    landed, attempts, progress, kept = outcome
     # Workers die with the sweep: nothing may still be writing into the folder.
     time.sleep(0.5)
-    print(f"sweep kills: {landed} landed after training began, {attempts} starts")
+    print(f"sweep kills: {landed} landed after training began, {attempts} starts, in fresh folder {tries}")
     check(landed >= 5, f"only {landed} kills landed")
     same_sweep(ref, folder, f"killed {landed} times and rerun")
     now = metrics_lines(folder)
