@@ -1,6 +1,7 @@
 /* How the CUDA benchmarks hold a step to the CPU reference: within the tolerance jacnoise check
  * holds it to by default (jn_step_tolerance: fp32's fixed, TF32's derived from its mantissa
- * and the step's GEMMs), or one line naming the row and exit 1, in either precision: a TF32
+ * and the step's GEMMs, without the term for saturated tanh units that check adds from its
+ * first step's inputs), or one line naming the row and exit 1, in either precision: a TF32
  * figure of a wrong step would otherwise be printed as if it were the engine's; and no row
  * whose models stopped on a non-finite step. Apart from
  * cuda_bench.h, which needs CUDA, so that a test can hold this to its word without a GPU. */
@@ -49,7 +50,7 @@ static inline void bench_print_validated(const bench_worst worst[2])
 {
     printf("validated: each step, replayed once from the start, left model 0 the velocity (from zero: the gradient)\n"
            "of the CPU reference's step on the same batch and noise, within jacnoise check's tolerance: fp32 worst\n"
-           "%.1e of %.1e; TF32 (its tolerance derived for each shape, as check --precision tf32 does) worst %.1e of %.1e\n",
+           "%.1e of %.1e; TF32 (its GEMM chain's bound for each shape, as check --precision tf32 derives it) worst %.1e of %.1e\n",
            worst[0].vs_cpu, worst[0].tolerance, worst[1].vs_cpu, worst[1].tolerance);
 }
 

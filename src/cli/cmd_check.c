@@ -193,8 +193,95 @@ static int penalty_led(const jn_model *m, jn_hparams hp, const jn_batch *gb, con
     return 0;
 }
 
+/* TF32's error on the tanh gates g = 1 - a^2 of the hidden layers, which the GEMM chain's
+ * relative errors miss: TF32 moves z_j = sum_k a_k W_jk by dz_j, RMS per_gemm sqrt(sum_k (a_k
+ * W_jk)^2) (its independent roundings), however much the terms cancel; g then moves by
+ * -2 a g dz, a relative 2 |a| dz that saturated units (|a| near 1, large z) at noisy inputs make
+ * large. For each hidden layer, into gate[l - 1], its g^2-weighted mean (the penalty's gradient
+ * holds g^2) over the units at the rows the first step's gradients see: the penalty's input
+ * x + s_J eps (every copy) with a penalty, else the loss's x + s_in xi. Returns their sum, or -1
+ * with the error recorded. */
+static double tf32_gates(const jn_model *m, const jn_objective *obj, const float *params, const jn_batch *b,
+                         const jn_noise *n, double per_gemm, double *gate)
+{
+    const int d = m->sizes[0], penalty = obj->jac_lambda > 0;
+    const float *noise = penalty ? n->eps : n->xi;
+    const double s = noise ? (penalty ? obj->jac_noise : obj->input_noise) : 0;
+    const int copies = penalty && noise ? obj->jac_copies : 1;
+    double num[JN_MAX_LAYERS] = {0}, den[JN_MAX_LAYERS] = {0};
+    double *a = malloc(2 * (size_t)m->max_width * sizeof *a);
+    if (!a)
+        return jn_fail("out of memory for the TF32 tolerance");
+    for (long row = 0; row < (long)copies * b->rows; row++) {
+        double *in = a, *out = a + m->max_width;
+        const float *x = b->x + (row % b->rows) * d;
+        for (int k = 0; k < d; k++)
+            in[k] = x[k] + (noise ? s * noise[row * d + k] : 0);
+        for (int l = 1; l < m->n_layers; l++) {
+            const int fan_in = m->sizes[l - 1];
+            const float *W = jn_weights_c(m, params, l), *bias = jn_biases_c(m, params, l);
+            for (int j = 0; j < m->sizes[l]; j++) {
+                double z = bias[j], squares = 0;
+                for (int k = 0; k < fan_in; k++) {
+                    const double term = in[k] * W[(size_t)j * fan_in + k];
+                    z += term;
+                    squares += term * term;
+                }
+                out[j] = tanh(z);
+                const double g = 1 - out[j] * out[j];
+                num[l - 1] += g * g * 2 * fabs(out[j]) * per_gemm * sqrt(squares);
+                den[l - 1] += g * g;
+            }
+            double *t = in;
+            in = out;
+            out = t;
+        }
+    }
+    double sum = 0;
+    for (int l = 1; l < m->n_layers; l++) {
+        gate[l - 1] = den[l - 1] > 0 ? num[l - 1] / den[l - 1] : 0;
+        sum += gate[l - 1];
+    }
+    free(a);
+    return sum;
+}
+
+/* TF32's default tolerance, printed with its reasoning: jn_step_tolerance's bound on the GEMM
+ * chain, plus the gates' error at the first step's inputs b and n (tf32_gates), twice: the
+ * penalty's gradient holds g^2. -1 with the error recorded. */
+static double tf32_tolerance(const jn_config *cfg, const jn_model *m, const float *params, const jn_batch *b,
+                             const jn_noise *n)
+{
+    jn_tf32_bound t;
+    jn_step_tolerance(m, &cfg->obj, cfg->batch, 1, &t);
+    double gate[JN_MAX_LAYERS];
+    const double gates = tf32_gates(m, &cfg->obj, params, b, n, t.per_gemm, gate);
+    if (gates < 0)
+        return -1;
+    const double tolerance = t.margin * (t.chain + 2 * gates);
+    printf("TF32 tolerance: TF32 rounds each GEMM input to 10 mantissa bits (relative error up to u = 2^-11 = %.2e),\n"
+           "  so each product a_k b_k of a dot product is off by up to 2u. The rounding errors of a reduction of\n"
+           "  length k are independent: summed, they move a GEMM's output by sqrt(2/3) u = %.2e relative (RMS) when\n"
+           "  the terms' signs are mixed, less when they agree, whatever k; accumulating in fp32 adds at most\n"
+           "  k 2^-24 (%.1e for the longest reduction here, k = %ld). A gradient ends a chain of %d GEMMs (forward,\n"
+           "  back-propagation, weight gradient) whose relative errors add: %.2e.\n"
+           "  Saturated tanh units add more: TF32 moves a unit's z = sum_k a_k W_jk by dz, RMS sqrt(2/3) u\n"
+           "  sqrt(sum_k (a_k W_jk)^2) however much its terms cancel, and its gate g = 1 - a^2 by a relative\n"
+           "  2 |a| dz, large at noisy inputs (big |z|, |a| near 1). Its g^2-weighted mean over the units and the\n"
+           "  rows of the first step's %s, per hidden layer:",
+           t.u_tf32, t.per_gemm, ldexp((double)t.longest, -24), t.longest, t.gemms, t.chain,
+           cfg->obj.jac_lambda > 0 ? "penalty input x + s_J eps" : "loss input x + s_in xi");
+    for (int l = 1; l < m->n_layers; l++)
+        printf(" e%d %.2e", l, gate[l - 1]);
+    printf(";\n  counted twice, as the penalty's gradient holds g^2: %.2e. Tolerance = %.0f x (%.2e + %.2e) = %.2e:\n"
+           "  room for cancellation in sums of signed terms, which the estimate ignores, and for a conversion that\n"
+           "  truncates instead of rounding (a bias of up to 2u per GEMM, 2.4 x the RMS); a wrong kernel is off by O(1).\n\n",
+           2 * gates, t.margin, t.chain, 2 * gates, tolerance);
+    return tolerance;
+}
+
 static int run_check(const jn_config *cfg, const jn_data *data, const jn_model *m, const float *params0,
-                     const float *velocity0, jn_train_state pos, double tolerance, gpu_side *g, cpu_side *c,
+                     const float *velocity0, jn_train_state pos, double *tolerance, gpu_side *g, cpu_side *c,
                      report *r)
 {
     const jn_objective *obj = &cfg->obj;
@@ -257,12 +344,14 @@ static int run_check(const jn_config *cfg, const jn_data *data, const jn_model *
         cb = (jn_batch){c->in.x, c->in.y, rows};
         cn = (jn_noise){ns.xi ? c->in.xi : NULL, ns.eps ? c->in.eps : NULL, ns.v ? c->in.v : NULL};
         jn_step_terms terms;
+        if (!(*tolerance > 0))  /* TF32's default, derived from the first step's inputs */
+            CHECKED((*tolerance = tf32_tolerance(cfg, m, c->params, &cb, &cn)) < 0);
         jn_cpu_step(c->ws, c->params, &cb, &cn, &terms, c->grad);
         const long gpu_errors = lround(sums.errors);
         r->errors.gpu += gpu_errors;
         r->errors.cpu += terms.errors;
         r->errors.apart += labs(gpu_errors - terms.errors);
-        r->errors.ties += jn_cpu_near_ties(c->ws, c->params, &cb, cn.xi, tolerance);
+        r->errors.ties += jn_cpu_near_ties(c->ws, c->params, &cb, cn.xi, *tolerance);
 
         r->step = step + 1;
         compare_scalar(r, "loss", sums.loss / rows, terms.loss);
@@ -307,25 +396,6 @@ static void free_sides(gpu_side *g, cpu_side *c)
     free(c->penalty_grad);
 }
 
-/* The tolerance when none is given (jn_step_tolerance); TF32's printed with its reasoning. */
-static double default_tolerance(const jn_config *cfg, const jn_model *m)
-{
-    jn_tf32_bound b;
-    const double tolerance = jn_step_tolerance(m, &cfg->obj, cfg->batch, cfg->tf32, &b);
-    if (!cfg->tf32)
-        return tolerance;
-    printf("TF32 tolerance: TF32 rounds each GEMM input to 10 mantissa bits (relative error up to u = 2^-11 = %.2e),\n"
-           "  so each product a_k b_k of a dot product is off by up to 2u. The rounding errors of a reduction of\n"
-           "  length k are independent: summed, they move a GEMM's output by sqrt(2/3) u = %.2e relative (RMS) when\n"
-           "  the terms' signs are mixed, less when they agree, whatever k; accumulating in fp32 adds at most\n"
-           "  k 2^-24 (%.1e for the longest reduction here, k = %ld). A gradient ends a chain of %d GEMMs (forward,\n"
-           "  back-propagation, weight gradient) whose relative errors add: %.2e. Tolerance = %.0f x that = %.2e: room\n"
-           "  for cancellation in sums of signed terms, which the estimate ignores, and for a conversion that truncates\n"
-           "  instead of rounding (a bias of up to 2u per GEMM, 2.4 x the RMS); a wrong kernel is off by O(1).\n\n",
-           b.u_tf32, b.per_gemm, ldexp((double)b.longest, -24), b.longest, b.gemms, b.chain, b.margin, tolerance);
-    return tolerance;
-}
-
 static int check_backends(const jn_config *cli)
 {
     /* Why not, as --device cuda's refusal says it (check has no such option): it said "no CUDA
@@ -355,8 +425,9 @@ static int check_backends(const jn_config *cli)
         printf("note: NVIDIA_TF32_OVERRIDE=%s: NVIDIA documents 0 alone (TF32 off) and reserves other values: the "
                "GEMMs are checked as the TF32 asked\n\n", jn_cuda_tf32_reserved());
     }
-    const double tolerance = st.cfg.tolerance > 0 ? st.cfg.tolerance : default_tolerance(&st.cfg, &st.model);
-    if (run_check(&st.cfg, &st.data, &st.model, st.params, st.velocity, st.pos, tolerance, &g, &c, &r))
+    /* None given: fp32's, or 0 for TF32's, which run_check derives at the first step (tf32_tolerance). */
+    double tolerance = st.cfg.tolerance > 0 ? st.cfg.tolerance : st.cfg.tf32 ? 0 : JN_FP32_TOLERANCE;
+    if (run_check(&st.cfg, &st.data, &st.model, st.params, st.velocity, st.pos, &tolerance, &g, &c, &r))
         goto done;
     /* Logits that differ by rounding may put a near tie on either side: more differences than
      * near ties is a real disagreement on the predictions. */
