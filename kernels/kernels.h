@@ -1,15 +1,14 @@
 /* Launchers of the hand-written CUDA kernels, callable from the host C code (src/cuda).
  *
- * Each file's kernels mirror an operation of the CPU reference (src/cpu/<same name>.c; the
- * table in kernels/README.md), and the per-element formulas the two compute alike come from
- * include/jacnoise/elementwise.h. Every launcher takes the
- * number of models M trained in lock-step: per-model buffers are laid out [M][...]
- * contiguously (activations [M][rows][n], parameters [M][P]), per-model hyperparameters
- * are device arrays indexed by model, and blockIdx.z (or a grid-stride loop) walks the
- * models. Launchers return the launch's cudaError_t (cudaGetLastError), 0 on success
- * (jn_k_shuffle: its sort's; jn_k_gather_noise refuses a batch past its 32-bit index before
- * launching); the host checks it with JN_KERNEL or JN_LAUNCH (src/cuda/check.h), which name
- * the call site. */
+ * Each file's kernels mirror an operation of the CPU reference (mostly in src/cpu/<same
+ * name>.c; the table in kernels/README.md names each), and the per-element formulas the two
+ * compute alike come from include/jacnoise/elementwise.h. Every launcher takes the number of
+ * models M trained in lock-step: per-model buffers are laid out [M][...] contiguously
+ * (activations [M][rows][n], parameters [M][P]), per-model hyperparameters are device arrays
+ * indexed by model, and blockIdx.z (or a grid-stride loop) walks the models. Launchers return
+ * the launch's cudaError_t (cudaGetLastError), 0 on success (jn_k_shuffle: its sort's;
+ * jn_k_gather_noise refuses a batch past its 32-bit index before launching); the host checks it
+ * with JN_KERNEL or JN_LAUNCH (src/cuda/check.h), which name the call site. */
 #ifndef JACNOISE_KERNELS_H
 #define JACNOISE_KERNELS_H
 
@@ -135,9 +134,10 @@ int jn_k_top_terms(jn_loss_rows loss, jn_norm_rows norms, int rows, int models, 
 
 /* backward.cu ------------------------------------------------------------------------- */
 /* da *= 1 - a^2 on `rows` rows of n (model stride `stride`), and db[j] += the column sums of
- * the result, rows in order (deterministic): a hidden layer's adjoints and bias gradient. */
-int jn_k_tanh_backward(float *da, const float *a, int rows, int n, size_t stride, int models, float *db,
-                       size_t param_stride, cudaStream_t s);
+ * the result, in a fixed order (common.cuh's tile sums: deterministic): a hidden layer's
+ * adjoints and bias gradient (jn_cpu_tanh_backward_sums). */
+int jn_k_tanh_backward_sums(float *da, const float *a, int rows, int n, size_t stride, int models, float *db,
+                            size_t param_stride, cudaStream_t s);
 
 /* tangent.cu -------------------------------------------------------------------------- */
 /* Stacked rows of a layer (pre, h, gate, adj, dpre share one model stride `stride`): `main`
@@ -152,8 +152,8 @@ int jn_k_layer_forward(const float *pre, const float *bias, size_t param_stride,
  * rows dpre = adj * gate (the main loss's tanh backward), tangent rows ds = u * gate, primal
  * rows q = (p - 2 a us) gate with us = sum_k u s over the K tangent rows, or with dgate (not
  * NULL; K = 0) us = dgate's primal rows, the exact output norm's dR/dg (jacobian_rows.cu);
- * db[j] += the column sums of the main rows and q, rows in order (deterministic), the layer's
- * bias gradient of the whole objective. */
+ * db[j] += the column sums of the main rows and q, in a fixed order (common.cuh's tile sums:
+ * deterministic), the layer's bias gradient of the whole objective. */
 int jn_k_layer_backward(const float *adj, const float *a, const float *gate, const float *pre, const float *dgate,
                         int main_rows, int batch_rows, int K, int n, int models, size_t stride, float *dpre,
                         float *db, size_t param_stride, cudaStream_t s);
@@ -174,13 +174,14 @@ int jn_k_rows_down(jn_rows_above above, const float *gate, int batch_rows, int c
 /* Up, after eta = omega_l W_l^T: dgate += sum_c eta * w_{l+1} (classes in order; with
  * accumulate 0 it starts from 0: the first chunk), eta *= gate (omega_{l+1}, in place); with
  * dw (not NULL: row 0 of W_L's gradient for the chunk's first class, stride param_stride),
- * dw[c] += sum_i omega_{l+1}(c, i), rows in order (deterministic). */
+ * dw[c] += sum_i omega_{l+1}(c, i), in a fixed order (common.cuh's tile sums: deterministic). */
 int jn_k_rows_up(float *eta, jn_rows_above above, const float *gate, int batch_rows, int count, int n, int models,
                  size_t stride, int accumulate, float *dgate, float *dw, size_t param_stride, cudaStream_t s);
 
 /* penalty.cu -------------------------------------------------------------------------- */
 /* c[m][j] = ||W_1j||^2. */
-int jn_k_unit_norms(const float *w, size_t param_stride, int n1, int d, int models, float *c, cudaStream_t s);
+int jn_k_hidden1_unit_norms(const float *w, size_t param_stride, int n1, int d, int models, float *c,
+                            cudaStream_t s);
 /* The hidden1 closed form on the first layer's stacked rows (model stride `stride` for pre, a,
  * gate, q and the adjoints): `main_rows` main rows, then `rows` corrupted rows. After the
  * layer's GEMM: a = tanh(pre + b) and gate = 1 - a^2 on every row (b in the parameters, stride

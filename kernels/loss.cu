@@ -1,12 +1,12 @@
-/* The top of the step (mirrors src/cpu/loss.c and the norms of src/cpu/penalty.c): everything
- * between the last forward GEMM and the first backward GEMM in one launch. The loss rows: the
- * logits' bias, softmax cross-entropy or squared error on the softmax with dloss/dz and the
- * misclassification flag in one pass over a row (double precision inside a row, as on the CPU).
- * The norm rows: each example's ||t||^2 over its K tangent rows at the penalised layer and,
- * while they are read, the reverse pass's seed u = 2 lambda weight t (zeros on the primal
- * rows, whose adjoint is 0 there): the tangents are read once. With the tangent penalty at
- * the output both come from the one GEMM over the stacked rows, so this fuses what were the
- * loss, norms and sums launches.
+/* The top of the step (mirrors src/cpu/loss.c, jn_cpu_tangent_norm_sum of src/cpu/tangent.c and
+ * the seed of src/cpu/tangent_reverse.c): everything between the last forward GEMM and the
+ * first backward GEMM in one launch. The loss rows: the logits' bias, softmax cross-entropy or
+ * squared error on the softmax with dloss/dz and the misclassification flag in one pass over a
+ * row (double precision inside a row, as on the CPU). The norm rows: each example's ||t||^2
+ * over its K tangent rows at the penalised layer and, while they are read, the reverse pass's
+ * seed u = 2 lambda weight t (zeros on the primal rows, whose adjoint is 0 there): the tangents
+ * are read once. With the tangent penalty at the output both come from the one GEMM over the
+ * stacked rows, so this fuses what were the loss, norms and sums launches.
  *
  * A block per example (its tangent rows reduced by the block in a fixed tree order) writes its
  * row's loss, error flag and norm; the last block of a model to finish (a ticket taken after a

@@ -14,7 +14,7 @@
 
 /* c_j = ||W_1j||^2 of each model's first-layer units: a block per unit, summed in double in
  * a fixed tree order (the same bits every run). */
-__global__ void unit_norms_kernel(const float *w, size_t param_stride, int n1, int d, float *c)
+__global__ void hidden1_unit_norms_kernel(const float *w, size_t param_stride, int n1, int d, float *c)
 {
     const size_t m = blockIdx.z, j = blockIdx.x;
     w += m * param_stride + j * d;
@@ -26,11 +26,11 @@ __global__ void unit_norms_kernel(const float *w, size_t param_stride, int n1, i
         c[m * n1 + j] = (float)sum;
 }
 
-extern "C" int jn_k_unit_norms(const float *w, size_t param_stride, int n1, int d, int models, float *c,
-                               cudaStream_t s)
+extern "C" int jn_k_hidden1_unit_norms(const float *w, size_t param_stride, int n1, int d, int models, float *c,
+                                       cudaStream_t s)
 {
     dim3 grid(n1, 1, models);
-    unit_norms_kernel<<<grid, JN_THREADS, 0, s>>>(w, param_stride, n1, d, c);
+    hidden1_unit_norms_kernel<<<grid, JN_THREADS, 0, s>>>(w, param_stride, n1, d, c);
     JN_LAUNCHED();
 }
 

@@ -28,8 +28,8 @@ jn_norm_rows jn_cuda_norm_rows(jn_cuda_ws *ws, int B, int K, int top, float *adj
 int jn_cuda_hidden1_unit_norms(jn_cuda_ws *ws, const float *params)
 {
     const jn_model *m = &ws->model;
-    JN_KERNEL(jn_k_unit_norms(params + m->w_offset[1], m->n_params, m->sizes[1], m->sizes[0], ws->models,
-                              ws->unit_norm, ws->ctx->stream));
+    JN_KERNEL(jn_k_hidden1_unit_norms(params + m->w_offset[1], m->n_params, m->sizes[1], m->sizes[0], ws->models,
+                                      ws->unit_norm, ws->ctx->stream));
     return 0;
 }
 
@@ -98,7 +98,7 @@ int jn_cuda_penalty_rest(jn_cuda_ws *ws, const float *params, const jn_batch *ba
             const int k0 = pass * chunk, count = tangents - k0 < chunk ? tangents - k0 : chunk;
             jn_cuda_phase(JN_PHASE_FORWARD);
             if (jn_cuda_stack_copy(ws, batch, noise, copy, k0, count) ||
-                jn_cuda_stacked_forward(ws, params, 0, B, count, top))
+                jn_cuda_tangent_forward(ws, params, 0, B, count, top))
                 return -1;
             /* With no tangent rows (the exact output norm) the norm rows only zero the primal
              * rows' adjoints at the top: the penalty reaches them through dR/dg. */
@@ -108,7 +108,7 @@ int jn_cuda_penalty_rest(jn_cuda_ws *ws, const float *params, const jn_batch *ba
             if (rows && jn_cuda_jacobian_rows_penalty(ws, params, B, sums, ctl, grad))
                 return -1;
             jn_cuda_phase(JN_PHASE_BACKWARD);
-            if (jn_cuda_stacked_backward(ws, params, 0, B, count, top, grad))
+            if (jn_cuda_tangent_reverse(ws, params, 0, B, count, top, grad))
                 return -1;
         }
     }

@@ -3,8 +3,10 @@
  * model). With a penalty the main loss's rows ride in the penalty's stacked buffers up to the
  * penalised layer (tangent.c; hidden1: penalty.c's closed form), so that each of those layers
  * is one GEMM and one elementwise kernel per direction for both; above it, and without a
- * penalty, the main rows go alone. The step's shape is the CPU's (jn_cpu_step): the main
- * loss alone, hidden1's step, or the stacked penalty step.
+ * penalty, the main rows go alone. The step takes the CPU's shapes (jn_cpu_step): the main
+ * loss alone, hidden1's step, or the stacked penalty step, which here also serves a hidden
+ * layer's penalty and the exact output norm (jn_cuda_stacked), where the CPU runs them after
+ * the main loss (jn_cpu_penalty_grad).
  * Launches only: nothing waits for the device. */
 #include "cuda/check.h"
 #include "cuda/nvtx.h"
@@ -63,8 +65,8 @@ static int backward(jn_cuda_ws *ws, const float *params, const float *x, size_t 
         if (jn_cuda_gemm_input_grad(&ws->gemm, ws->models, rows, n_out, n_in, ws->delta[cur], d_stride,
                                     params + m->w_offset[l], P, ws->delta[1 - cur], a_stride))
             return -1;
-        JN_KERNEL(jn_k_tanh_backward(ws->delta[1 - cur], ws->act[l - 1], rows, n_in, a_stride, ws->models,
-                                     grad + m->b_offset[l - 1], P, s));
+        JN_KERNEL(jn_k_tanh_backward_sums(ws->delta[1 - cur], ws->act[l - 1], rows, n_in, a_stride, ws->models,
+                                          grad + m->b_offset[l - 1], P, s));
         cur = 1 - cur;
     }
     return 0;
@@ -110,8 +112,8 @@ static jn_stack_dst first_stack(const jn_cuda_ws *ws, int B)
     return st;
 }
 
-/* The main loss alone: its rows from x (model stride B d). */
-static int main_step(jn_cuda_ws *ws, const float *params, const jn_batch *batch, const float *x, jn_step_sums *sums,
+/* The main loss alone (mirrors jn_cpu_loss_grad): its rows from x (model stride B d). */
+static int loss_grad(jn_cuda_ws *ws, const float *params, const jn_batch *batch, const float *x, jn_step_sums *sums,
                      const jn_step_ctl *ctl, float *grad)
 {
     const jn_model *m = &ws->model;
@@ -174,7 +176,7 @@ static int stacked_penalty_step(jn_cuda_ws *ws, const float *params, const jn_ba
     const int B = batch->rows, L = m->n_layers, top = jn_cuda_stack_top(ws);
     const size_t R = jn_cuda_penalty_rows(ws, B), top_stride = R * m->sizes[top];
     jn_cuda_phase(JN_PHASE_FORWARD);
-    if (jn_cuda_stacked_forward(ws, params, B, B, tangents, top))
+    if (jn_cuda_tangent_forward(ws, params, B, B, tangents, top))
         return -1;
     /* Above the penalised layer the main rows go on alone. */
     if (top < L && forward(ws, params, ws->h[top], top_stride, B, top + 1, L, 0))
@@ -194,7 +196,7 @@ static int stacked_penalty_step(jn_cuda_ws *ws, const float *params, const jn_ba
         return -1;
     if (jn_cuda_jacobian_rows(ws) && jn_cuda_jacobian_rows_penalty(ws, params, B, sums, ctl, grad))
         return -1;
-    if (jn_cuda_stacked_backward(ws, params, B, B, tangents, top, grad))
+    if (jn_cuda_tangent_reverse(ws, params, B, B, tangents, top, grad))
         return -1;
     return jn_cuda_penalty_rest(ws, params, batch, noise, sums, ctl, grad);
 }
@@ -219,7 +221,7 @@ static int step(jn_cuda_ws *ws, const float *params, const jn_batch *batch, cons
         return ws->obj.target == JN_TARGET_HIDDEN1
                    ? hidden1_step(ws, params, batch, noise, sums, ctl, grad)
                    : stacked_penalty_step(ws, params, batch, noise, first.tangents, sums, ctl, grad);
-    return main_step(ws, params, batch, first.main ? first.main : batch->x, sums, ctl, grad);
+    return loss_grad(ws, params, batch, first.main ? first.main : batch->x, sums, ctl, grad);
 }
 
 int jn_cuda_step(jn_cuda_ws *ws, const float *params, const jn_batch *batch, const jn_noise *noise,

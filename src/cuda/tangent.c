@@ -9,7 +9,7 @@
 #include "cuda/check.h"
 #include "cuda/workspace.h"
 
-int jn_cuda_stacked_forward(jn_cuda_ws *ws, const float *params, int main_rows, int B, int K, int top)
+int jn_cuda_tangent_forward(jn_cuda_ws *ws, const float *params, int main_rows, int B, int K, int top)
 {
     const jn_model *m = &ws->model;
     const size_t P = m->n_params, R = jn_cuda_penalty_rows(ws, B), first = (size_t)(main_rows ? 0 : B);
@@ -30,8 +30,8 @@ int jn_cuda_stacked_forward(jn_cuda_ws *ws, const float *params, int main_rows, 
     return 0;
 }
 
-int jn_cuda_stacked_backward(jn_cuda_ws *ws, const float *params, int main_rows, int B, int K, int top,
-                             float *grad)
+int jn_cuda_tangent_reverse(jn_cuda_ws *ws, const float *params, int main_rows, int B, int K, int top,
+                            float *grad)
 {
     const jn_model *m = &ws->model;
     const size_t P = m->n_params, R = jn_cuda_penalty_rows(ws, B), first = (size_t)(main_rows ? 0 : B);

@@ -68,9 +68,9 @@ static inline size_t jn_cuda_penalty_rows(const jn_cuda_ws *ws, int rows)
  * src/cpu/tangent_reverse.c) of `main_rows` main rows (B or 0) and the B primal and K tangent
  * rows after them. The backward starts from the adjoints in adj[0] at layer top: the loss's
  * deltas on the main rows, zeros on the primal rows, the seed on the tangent rows. */
-int jn_cuda_stacked_forward(jn_cuda_ws *ws, const float *params, int main_rows, int batch_rows, int K, int top);
-int jn_cuda_stacked_backward(jn_cuda_ws *ws, const float *params, int main_rows, int batch_rows, int K, int top,
-                             float *grad);
+int jn_cuda_tangent_forward(jn_cuda_ws *ws, const float *params, int main_rows, int batch_rows, int K, int top);
+int jn_cuda_tangent_reverse(jn_cuda_ws *ws, const float *params, int main_rows, int batch_rows, int K, int top,
+                            float *grad);
 
 /* penalty.c: the norm rows of a tangent pass at layer top into the step's penalty (weights of
  * the pass: see src/cpu/penalty.c), their seeds into adj's tangent rows (adj[0]; zeros on
