@@ -133,6 +133,20 @@ def metrics(folder):
         return [{k: v for k, v in json.loads(line).items() if k != "seconds"} for line in f]
 
 
+def steps_named(what, message, batches):
+    """The steps done that a stopped run's message names ("interrupted after batch 3 of epoch 2;
+    ...", "... at the end of epoch 2; ...", "... before its first step; ..."), with `batches` an
+    epoch; None where it names none. It said "at epoch 2, batch 3", which read as the third batch
+    where it meant three done."""
+    where = re.match(re.escape(what) + r" (?:after batch (\d+) of epoch (\d+)|at the end of epoch (\d+)|"
+                     r"(before its first step));", message)
+    if not where:
+        return None
+    if where[1]:
+        return (int(where[2]) - 1) * batches + int(where[1])
+    return int(where[3]) * batches if where[3] else 0
+
+
 def same_run(a, b, what):
     """Both run folders hold byte-identical checkpoints and the same metrics."""
     for name in ("last.ckpt", "best.ckpt"):

@@ -28,7 +28,7 @@ import time
 import zlib
 
 import ckpt
-from harness import BIN, check, finish, idx, read, run, same_run, wait_until
+from harness import BIN, check, finish, idx, read, run, same_run, steps_named, wait_until
 
 
 def loadable(path):
@@ -161,10 +161,9 @@ def stop_by_signal(tmp, job, reference, sig, code, what, ignored=False):
     check(p.returncode == code, f"{name}: exit {p.returncode}, expected {code}; {err[-300:]}")
     check(summary["status"] == "interrupted", f"{name}: summary status {summary['status']}")
     check(loadable(os.path.join(folder, "last.ckpt")), f"{name}: last.ckpt does not load")
-    # The message names the next step's epoch and batch (60 batches an epoch), and last.ckpt
-    # was written at the signal: both stand at the steps done.
-    where = re.match(re.escape(what) + r" at epoch (\d+), batch (\d+);", summary["message"])
-    check(where and (int(where[1]) - 1) * 60 + int(where[2]) == summary["steps"],
+    # The message names the batches done of the epoch in progress (60 batches an epoch), and
+    # last.ckpt was written at the signal: both stand at the steps done.
+    check(steps_named(what, summary["message"], 60) == summary["steps"],
           f"{name}: message {summary['message']!r} after {summary['steps']} steps")
     saved = ckpt.read_checkpoint(os.path.join(folder, "last.ckpt")).state["global_step"]
     check(saved == summary["steps"], f"{name}: last.ckpt at step {saved}, the run stopped after {summary['steps']}")
@@ -255,8 +254,9 @@ def broken_pipe(tmp, job, reference):
     p.wait(timeout=600)
     check(p.returncode == 141, f"closed output: exit {p.returncode}, expected 141; {err[-300:]}")
     lines = [line for line in err.splitlines() if not line.startswith("[cuda-emu]")]
-    check(len(lines) == 1 and lines[0].startswith("jacnoise: stopped (its output was closed: a broken pipe) at epoch")
-          and "--resume" in lines[0], f"closed output: stderr {err[-500:]!r}")
+    stopped = "jacnoise: stopped (its output was closed: a broken pipe)"
+    check(len(lines) == 1 and steps_named(stopped, lines[0], 60) is not None and "--resume" in lines[0],
+          f"closed output: stderr {err[-500:]!r}")
     path = os.path.join(folder, "summary.json")
     check(os.path.exists(path), "closed output: no summary.json")
     if not os.path.exists(path):

@@ -25,7 +25,7 @@ import tempfile
 import time
 
 import harness
-from harness import BIN, check, finish, run, wait_until
+from harness import BIN, check, finish, run, steps_named, wait_until
 from test_sweep import rows, same_sweep, until_training
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -268,7 +268,7 @@ def cancelled_task(tmp):
             if os.path.exists(os.path.join(runs, i, "summary.json")):  # a run not begun when it stopped has none
                 with open(os.path.join(runs, i, "summary.json")) as f:
                     messages.append(json.load(f)["message"])
-        check(messages and all(m.startswith("terminated at epoch ") and m.endswith(f"; {how}") for m in messages),
+        check(messages and all(steps_named("terminated", m, 1) is not None and m.endswith(f"; {how}") for m in messages),
               f"{what}: the interrupted runs' summaries: {messages!r}")
     folder = os.path.join(tmp, "cancelled-0-2")
     shown = run(["sweep", "status", folder]).stdout.splitlines()

@@ -6,7 +6,6 @@ Run by ctest with JACNOISE_BIN (the program) and JACNOISE_DATA (the data folder)
 import json
 import os
 import random
-import re
 import signal
 import subprocess
 import sys
@@ -16,7 +15,7 @@ import time
 import numpy as np
 
 from ckpt import params, read_checkpoint, rel_diff
-from harness import BIN, check, finish, metrics, read, run, same_run
+from harness import BIN, check, finish, metrics, read, run, same_run, steps_named
 from stepstate import flat_params, parse_dump
 
 
@@ -318,8 +317,7 @@ def main():
         check(p.returncode in expected, f"{name}: exit {p.returncode}, expected one of {expected}")
         if started and p.returncode == 143:  # where it stopped, of 19 batches an epoch: the steps done
             summary = json.load(open(os.path.join(folder, "summary.json")))
-            where = re.match(r"terminated at epoch (\d+), batch (\d+);", summary["message"])
-            check(where and (int(where[1]) - 1) * 19 + int(where[2]) == summary["steps"], f"{name}: summary {summary}")
+            check(steps_named("terminated", summary["message"], 19) == summary["steps"], f"{name}: summary {summary}")
         if started:
             run(["train", "--out", folder, "--resume", "--progress", "never"])
         else:  # killed before the first checkpoint: start again
