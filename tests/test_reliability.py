@@ -181,7 +181,8 @@ def shown_state(last):
 def show_stopped_runs(tmp):
     """`show` of a run's last.ckpt says whether it runs: one paused by --max-steps or by SIGINT
     said "running", as its checkpoint records until the run ends. Paused, it says so and how to
-    go on; killed (no summary, its lock free), stopped; its lock held by a trainer, running."""
+    go on; killed (no summary, its lock free), stopped; its lock held by a trainer, running; its
+    best.ckpt, running when saved."""
     folder = os.path.join(tmp, "show-paused")
     last = os.path.join(folder, "last.ckpt")
     job = ["train", "--data", "usps", "--hidden", "16", "--train-limit", "500", "--valid", "100", "--patience", "0",
@@ -189,6 +190,9 @@ def show_stopped_runs(tmp):
     run(job + ["--epochs", "2", "--max-steps", "7"])
     state = shown_state(last)
     check(state == "paused (--max-steps; --resume continues it)", f"show of a --max-steps pause: state {state!r}")
+    # best.ckpt holds its epoch's state, running: said bare, a finished run's read as training on.
+    state = shown_state(os.path.join(folder, "best.ckpt"))
+    check(state.startswith("running when saved (the best parameters"), f"show of best.ckpt: state {state!r}")
     p = subprocess.Popen([BIN] + job[:-1] + [folder, "--resume", "--epochs", "100000"], stdout=subprocess.PIPE,
                          stderr=subprocess.PIPE, text=True)
     p.stdout.readline()  # "jacnoise: resuming ...": the handlers are in place

@@ -71,8 +71,13 @@ static void run_state(const char *path, const jn_checkpoint *ck, char *out, size
 {
     const jn_train_state *s = &ck->state;
     snprintf(out, cap, "%s", jn_run_status_name(s->status));
-    if (s->status != JN_RUN_RUNNING || !ck->velocity)  /* ended, or a best.ckpt: its epoch's state */
+    if (s->status != JN_RUN_RUNNING)
         return;
+    /* A best.ckpt holds its epoch's state: a finished run's said "running", as if it trained on. */
+    if (!ck->velocity) {
+        snprintf(out, cap, "running when saved (the best parameters; the run's last.ckpt says where it stands)");
+        return;
+    }
     char lock[JN_PATH_MAX + 16], summary[JN_PATH_MAX + 16];
     jn_cli_beside(lock, sizeof lock, path, "lock");
     jn_cli_beside(summary, sizeof summary, path, "summary.json");
