@@ -333,6 +333,10 @@ def option_cases(d):
             e(f"{' '.join(cmd)} {flag}=foo", cmd + [f"{flag}=foo"], [f"jacnoise: {flag}: takes no value",
                                                                       f"'{flag}=foo'", f"give {flag} alone"])
     e("single dash, no option", ["train", "-x"], ["'-x' (options start with --; see --help)"])
+    # A list's values given apart, as a shell's words: it said only "options start with --".
+    e("list given apart", ["train", "--hidden", "500", "500"],
+      ["'500' after --hidden 500 (a list is one argument, its values joined by commas: --hidden 500,500)"])
+    e("list given apart, eval", ["eval", "--eval-noise", "0.1", "0.3"], ["--eval-noise 0.1,0.3)"])
     e("bare --", ["train", "--"], ["--"])
     e("no name before =", ["train", "--=5"], ["jacnoise: no option name before '='"])
     e("unknown command", ["frobnicate"], ["frobnicate", "valid commands: train eval step data"])

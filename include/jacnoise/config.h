@@ -121,6 +121,9 @@ int jn_config_fail_unknown(const char *key, unsigned command, int (*skip)(const 
 /* True if the option takes no value on the command line (`--resume`). */
 int jn_config_is_flag(const char *key);
 
+/* True if the option's value is a comma-separated list (--hidden W1,W2,...). */
+int jn_config_takes_list(const char *key);
+
 /* "file", "folder" or "test set" if the option's value names one (--checkpoint FILE, --out DIR,
  * --test idx:IMAGES,LABELS), else NULL. */
 const char *jn_config_path_noun(const char *key);

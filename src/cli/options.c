@@ -120,6 +120,12 @@ static int apply_arg(jn_config *cfg, unsigned command, int argc, char **argv, in
             if (jn_config_accepts(command, name))
                 return jn_fail("unexpected argument '%s' (options start with --: did you mean --%s?)", arg, arg + skip);
         }
+        /* --hidden 1000 1000: the list's second value read as an operand, where it is one argument. */
+        const char *key = *i > 1 ? argv[*i - 2] : "";
+        if (!strncmp(key, "--", 2) && !strchr(key, '=') && jn_config_takes_list(key + 2) &&
+            jn_config_accepts(command, key + 2))
+            return jn_fail("unexpected argument '%s' after %s %s (a list is one argument, its values joined by "
+                           "commas: %s %s,%s)", arg, key, prev, key, prev, arg);
         /* `jacnoise sweep study.spec`: the spec (and the folder) read as operands, as status's
          * and merge's folders are. */
         if (command == JN_CMD_SWEEP)

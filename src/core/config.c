@@ -742,6 +742,13 @@ int jn_config_is_flag(const char *key)
     return o && o->kind == K_BOOL;
 }
 
+int jn_config_takes_list(const char *key)
+{
+    const option *o = find_option(key);
+    const size_t n = o && o->meta ? strlen(o->meta) : 0;
+    return n > 4 && !strcmp(o->meta + n - 4, ",...");
+}
+
 const char *jn_config_path_noun(const char *key)
 {
     const option *o = find_option(key);
