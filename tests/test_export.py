@@ -58,6 +58,12 @@ def main():
     out = os.path.join(scratch, "model.npz")
     p = export([best, out])
     check("256-32-16-10" in p.stdout, f"summary line: {p.stdout!r}")
+    # A best.ckpt holds its epoch's state, running: said bare, it read as a run training on.
+    paused = os.path.join(scratch, "paused")
+    run(["train", "--data", "usps", "--hidden", "8", "--epochs", "3", "--train-limit", "600", "--max-steps", "8",
+         "--out", paused])
+    p = export([os.path.join(paused, "best.ckpt"), os.path.join(scratch, "paused.npz")])
+    check(p.stdout.endswith(", best epoch 1, running when saved\n"), f"summary line of a best.ckpt: {p.stdout!r}")
     m = np.load(out)
     check(list(m["sizes"]) == [256, 32, 16, 10], f"sizes {list(m['sizes'])}")
     check([m[f"W{l}"].shape for l in (1, 2, 3)] == [(32, 256), (16, 32), (10, 16)], "weight shapes")

@@ -290,9 +290,11 @@ def main():
         return 1
     model = "-".join(map(str, ck.sizes))
     done = ck.state["epochs_done"]
+    # A best.ckpt (no velocity) holds its epoch's state: "running" alone read as training on.
+    status = ck.state["status"] + (" when saved" if ck.state["status"] == "running" and ck.velocity is None else "")
     print(tool_files.escaped(f"{args.out}: {model}, {len(ck.params)} parameters ({'best' if args.best else 'as stored'}"
                              f"), {done} epoch{'' if done == 1 else 's'} done, best epoch {ck.state['best_epoch']}, "
-                             f"{ck.state['status']}"))
+                             f"{status}"))
     return 0
 
 
