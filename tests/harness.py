@@ -154,6 +154,23 @@ def same_run(a, b, what):
     check(metrics(a) == metrics(b), f"{what}: metrics.jsonl differs")
 
 
+def in_fresh_folders(base, scale, stop_round, what, tries=5):
+    """Stops a run again and again with stop_round(folder, scale), where scale (seconds) is what
+    its delays are fractions of: the time an undisturbed reference took. Where the load eased
+    after the reference, the stopped run can complete before enough stops landed (stop_round
+    returns None): then again in a fresh folder (base-2, base-3 ...) with delays half as long,
+    up to `tries` folders. Returns (stop_round's result, its folder), or None with a failure
+    recorded."""
+    for n in range(1, tries + 1):
+        folder = f"{base}-{n}"
+        outcome = stop_round(folder, scale)
+        if outcome is not None:
+            return outcome, folder
+        scale /= 2
+    check(False, f"{what}: the run completed before its stops landed, in {tries} fresh folders")
+    return None
+
+
 def keep_or_remove(scratch):
     """Removes the test's temporary folder when every check passed; keeps it for a look, and
     names it, when one failed."""

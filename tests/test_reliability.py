@@ -28,7 +28,7 @@ import time
 import zlib
 
 import ckpt
-from harness import BIN, check, finish, idx, read, run, same_run, steps_named, wait_until
+from harness import BIN, check, finish, idx, in_fresh_folders, read, run, same_run, steps_named, wait_until
 
 
 def loadable(path):
@@ -92,20 +92,19 @@ def trained_seconds(args):
 KILLS = 8
 
 
-def kill_and_resume(tmp, job, reference, training):
-    """SIGKILLs the job KILLS times after training began, alternately at a random moment and
-    inside a checkpoint write, checking after each kill that both checkpoints load; then
-    lets it finish and compares it with the undisturbed reference, which trained `training`
-    seconds."""
-    folder = os.path.join(tmp, "killed")
+def kill_round(job, folder, rng, training):
+    """SIGKILLs the job in folder KILLS times after training began, alternately at a random
+    moment (within a share of `training` seconds) and inside a checkpoint write, checking after
+    each kill that both checkpoints load; then lets it finish. Returns (kills, mid_write,
+    attempts), or None where the run completed before KILLS kills landed (it outran them);
+    attempts reaches 3 * KILLS only where the run never finished (a failure recorded)."""
     last = os.path.join(folder, "last.ckpt")
-    rng = random.Random(20261129)
     kills = mid_write = attempts = 0
     while True:
         attempts += 1
-        check(attempts < 3 * KILLS, "kill loop: the run never finished")
         if attempts >= 3 * KILLS:
-            return
+            check(False, "kill loop: the run never finished")
+            return kills, mid_write, attempts
         resume = os.path.exists(last)
         args = ["train", "--out", folder, "--resume", "--progress", "never"] if resume else job + ["--out", folder]
         p = subprocess.Popen([BIN] + args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
@@ -114,20 +113,32 @@ def kill_and_resume(tmp, job, reference, training):
                 mid_write += kill_when_writing(p, last + ".tmp")
             else:
                 # A share of the training, so that on a fast machine as on a slow one the random
-                # kills leave work for the others: 0.1 s each was a third of it here (1.2 s), and
-                # the reference, timed under a load that goes, may have trained 4 times slower.
+                # kills leave work for the others: 0.1 s each was a third of it here (1.2 s).
                 time.sleep(rng.uniform(0.0, 1.0) * training / (4 * KILLS))
                 p.kill()
         _, err = p.communicate(timeout=600)
         if p.returncode == 0:
-            break
+            return (kills, mid_write, attempts) if kills >= KILLS else None
         check(p.returncode == -signal.SIGKILL, f"kill loop: exit {p.returncode}: {err[-300:]}")
         kills += 1
         for name in ("last.ckpt", "best.ckpt"):
             path = os.path.join(folder, name)
             check(not os.path.exists(path) or loadable(path), f"kill {kills}: {name} does not load (torn?)")
+
+
+def kill_and_resume(tmp, job, reference, training):
+    """kill_round on the job, then compares it with the undisturbed reference, which trained
+    `training` seconds: where the load eased since, again in a fresh folder (in_fresh_folders)."""
+    rng = random.Random(20261129)
+    outcome = in_fresh_folders(os.path.join(tmp, "killed"), training,
+                               lambda folder, scale: kill_round(job, folder, rng, scale), "SIGKILL")
+    if not outcome:
+        return
+    (kills, mid_write, attempts), folder = outcome
+    if attempts >= 3 * KILLS:  # it never finished (recorded): nothing to compare
+        return
     print(f"SIGKILL: {kills} kills after training began, {mid_write} inside a checkpoint write "
-          f"(its temporary file open); {attempts} starts in all")
+          f"(its temporary file open); {attempts} starts, in {os.path.basename(folder)}")
     check(kills >= KILLS, f"only {kills} kills landed after training began")
     check(mid_write == KILLS // 2, f"{mid_write} kills of {KILLS // 2} landed inside a checkpoint write")
     same_run(reference, folder, f"killed {kills} times and resumed")

@@ -43,7 +43,8 @@ import sys
 import tempfile
 import time
 
-from harness import BIN, check, cuda_device_visible, finish, idx, metrics, read, run, same_run, stub, wait_until
+from harness import (BIN, check, cuda_device_visible, finish, idx, in_fresh_folders, metrics, read, run, same_run, stub,
+                     wait_until)
 
 # One penalised group and one unpenalised group (lambda > 0 is part of the group key), with
 # mixed seeds and noise levels (input noise only in some members: the group is sized for the
@@ -642,21 +643,15 @@ def kills(tmp, spec):
     # machine as on a slow one each kill lands inside training and leaves work for the next.
     # Where the stopped sweep runs faster than the reference did (the load eased), it can
     # complete before its SIGINT: then again in a fresh folder, with delays half as long.
-    scale = time.monotonic() - began
     rng = random.Random(7)
-    for tries in range(1, 6):
-        folder = os.path.join(tmp, f"killed-{tries}")
-        outcome = kill_round(spec, folder, rng, scale)
-        if outcome:
-            break
-        scale /= 2
-    else:
-        check(False, f"kill loop: the sweep completed before its SIGINT in {tries} fresh folders")
+    outcome = in_fresh_folders(os.path.join(tmp, "killed"), time.monotonic() - began,
+                               lambda folder, scale: kill_round(spec, folder, rng, scale), "sweep kills")
+    if not outcome:
         return
-    landed, attempts, progress, kept = outcome
+    (landed, attempts, progress, kept), folder = outcome
     # Workers die with the sweep: nothing may still be writing into the folder.
     time.sleep(0.5)
-    print(f"sweep kills: {landed} landed after training began, {attempts} starts, in fresh folder {tries}")
+    print(f"sweep kills: {landed} landed after training began, {attempts} starts, in {os.path.basename(folder)}")
     check(landed >= 5, f"only {landed} kills landed")
     same_sweep(ref, folder, f"killed {landed} times and rerun")
     now = metrics_lines(folder)
