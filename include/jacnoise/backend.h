@@ -86,6 +86,8 @@ typedef struct {
     /* A slot's hyperparameters; refused (one line) if they do not fit the objective's
      * structure. */
     int (*set_hparams)(jn_backend *be, int slot, const jn_model_hparams *hp);
+    /* A slot's parameters and velocity: host arrays of n_params values each (model.h's
+     * layout), copied in or out before the call returns. */
     int (*set_state)(jn_backend *be, int slot, const jn_real *params, const jn_real *velocity);
     int (*get_state)(jn_backend *be, int slot, jn_real *params, jn_real *velocity);
     /* Runs the chunk's steps for every active slot on the bound training set, adding to

@@ -71,7 +71,7 @@ int jn_checkpoint_read(const char *path, jn_checkpoint *ck);
 /* Reads the header alone (the model, configuration text, state and data CRC; no arrays), each
  * field checked as jn_checkpoint_read checks it: a sweep learns where its runs stand without
  * reading their parameters twice. The checksum, over the whole file, is not checked: the
- * whole read that opens the run does that. */
+ * whole read that opens the run does that. ck->config_text is allocated: jn_checkpoint_free. */
 int jn_checkpoint_read_header(const char *path, jn_checkpoint *ck);
 
 /* Whether the file at path begins with a checkpoint's magic number (0 for a missing or
@@ -96,7 +96,8 @@ int jn_checkpoint_config(const jn_checkpoint *ck, const char *path, jn_config *c
 int jn_checkpoint_check_data(const jn_checkpoint *ck, const char *path, uint32_t data_crc, const char *data,
                              const char *dir, int refuse);
 
-/* Frees what jn_checkpoint_read or _parse allocated and clears ck (safe on a cleared one). */
+/* Frees what jn_checkpoint_read, _read_header or _parse allocated and clears ck (safe on a
+ * cleared one). */
 void jn_checkpoint_free(jn_checkpoint *ck);
 
 /* "running", "finished", "early-stopped". */

@@ -146,8 +146,9 @@ int jn_config_get(const jn_config *cfg, const char *key, char *out, size_t cap);
 int jn_config_given(const jn_config *cfg, const char *key);
 
 /* Reads `key=value` lines ('#' comments, blank lines) from a file or from text (a
- * checkpoint's stored configuration); errors name the file and line. */
+ * checkpoint's stored configuration); errors name the file (origin) and line. */
 int jn_config_load_file(jn_config *cfg, unsigned command, const char *path);
+int jn_config_load_text(jn_config *cfg, unsigned command, const char *text, const char *origin);
 
 /* The option the last error refuses ("--KEY ..." or "--KEY: ...", KEY an option of some
  * command), as the table spells it; NULL where the error names none. */
@@ -157,9 +158,9 @@ const char *jn_config_refused_option(void);
  * prefixes it "--config: FILE: line N", as a value the file's parsing refuses is named: the
  * command line did not give it. Returns -1. */
 int jn_config_blame_file(const jn_config *cfg);
-int jn_config_load_text(jn_config *cfg, unsigned command, const char *text, const char *origin);
+
 /* s without its leading white space, its trailing white space cut off in place: a line, key or
- * value of such files (and of sweep specs). */
+ * value of key=value files (and of sweep specs). */
 char *jn_config_trim(char *s);
 
 /* A number as a person writes one, in decimal: [+-]digits[.digits][e[+-]digits] (".5" and

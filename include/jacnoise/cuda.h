@@ -3,8 +3,8 @@
  * [M][rows][d], labels [M][rows], noise [M][...] as in step.h; each model has its own
  * hyperparameters (jn_hparams) and control (jn_model_ctl) in device arrays. Nothing here
  * synchronises with the host unless it says so: results land in device memory (the step's
- * sums) and the caller reads them when it needs them. Every function returns 0 or -1 with
- * the error recorded (file:line, call, library message). */
+ * sums) and the caller reads them when it needs them. A function that can fail returns 0, or
+ * -1 (jn_cuda_ws_new: NULL) with the error recorded (file:line, call, library message). */
 #ifndef JACNOISE_CUDA_H
 #define JACNOISE_CUDA_H
 

@@ -13,7 +13,8 @@
 #include <stdio.h>
 
 /* Records the calling thread's last error (printf-style, one line, no trailing newline). The
- * values it echoes (an option's value, a file name) are escaped as jn_escape_text does. */
+ * values it echoes (an option's value, a file name) are escaped as jn_escape_text does.
+ * Returns -1, so that a failing function can `return jn_fail(...)`. */
 int jn_fail(const char *fmt, ...) JN_PRINTF(1, 2);
 
 /* The calling thread's last recorded error; "" if none. */

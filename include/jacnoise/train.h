@@ -19,7 +19,8 @@
 #include "jacnoise/data.h"
 #include "jacnoise/model.h"
 
-/* Process exit statuses of `jacnoise train`. */
+/* Process exit statuses of `jacnoise train`; the other commands use them where they apply
+ * (usage, error; sweep.h says sweep's). */
 enum {
     JN_EXIT_OK = 0,            /* finished, early-stopped, or paused by --max-steps */
     JN_EXIT_ERROR = 1,         /* bad input or a failed operation; one line on stderr */
@@ -80,9 +81,6 @@ long jn_job_batch(const jn_job *job);
  * diverged, failed) and message (for failed: the error). */
 const char *jn_job_status(const jn_job *job);
 const char *jn_job_message(const jn_job *job);
-
-/* Print each epoch's line and the closing line on stdout (as `train` does); off by default. */
-void jn_job_set_verbose(jn_job *job, int verbose);
 
 /* ---- groups ---------------------------------------------------------------------------- */
 

@@ -44,6 +44,9 @@ struct jn_job {
     char message[1024];
 };
 
+/* Print each epoch's line and the closing line on stdout (as `train` does); off by default. */
+void jn_job_set_verbose(jn_job *job, int verbose);
+
 /* Allocates and loads the parameters (fresh from the seed, or the resumed checkpoint's) for
  * the group's model and data (data_crc: its jn_data_crc); a resumed checkpoint of other data
  * is refused. */
