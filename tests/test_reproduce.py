@@ -6,7 +6,7 @@ and its seeds were retrained as the protocol says; the table's numbers are those
 folders, the cells not run are marked "not measured", and the Splits line and the hidden layers
 named are the budget's;
 tools/results_table.py shows every cell as RESULTS.md does, and merges two folders' tables; a
-rerun trains nothing; a call of one cell keeps the folder's other cells in its table and
+rerun trains nothing (without pictures, also where its data is not); a call of one cell keeps the folder's other cells in its table and
 pictures; a run stopped by SIGTERM, as timeout(1) stops it (the driver, then its
 process group), writes the cells finished by then, marked as stopped, and rerun gives the same
 table; a SIGHUP (its terminal closed) stops the sweeps as SIGTERM does, 143; the driver SIGKILLed stops its sweeps too; a row whose seeds all diverge in their first epoch reads
@@ -759,9 +759,13 @@ def main():
         check_tables_agree(out)
         check_merged_table(d, out, table)
 
-        # A rerun trains nothing and rewrites the same table.
+        # A rerun trains nothing and rewrites the same table, without pictures also where its
+        # data is not (moved to another machine to read its results): it was refused, as not found.
         before = run_files(out)
-        p = reproduce(SMOKE + ["--out", out, "--no-plots"])
+        nowhere = os.path.join(d, "no-data", "deep")
+        os.makedirs(nowhere)
+        p = reproduce(SMOKE + ["--out", out, "--no-plots"], cwd=nowhere,
+                      env={k: v for k, v in ENV.items() if k != "JACNOISE_DATA"})
         check(p.returncode == 0, f"rerun exited {p.returncode}: {p.stderr[-2000:]}")
         check(run_files(out) == before, "the rerun changed run folders")
         check({(r["set"], r["row"]): r["test_errors"] for r in csv_rows(os.path.join(out, "results.csv"))} ==

@@ -29,7 +29,7 @@ Writes to DIR:
 
 Exit status: 0 the table complete; 1 a sweep failed, a cell without a result, or another
 error (one line: a data set jacnoise cannot find or read among them, checked before any sweep
-starts); 2 a bad command line, or an --out that is a file or holds another budget, a jacnoise sweep,
+starts; none for a set whose sweeps have all finished, rerun with --no-plots); 2 a bad command line, or an --out that is a file or holds another budget, a jacnoise sweep,
 a training run or another tool's pictures; 130 / 143 stopped by SIGINT / SIGTERM (or SIGHUP, its terminal closing, unless under nohup), with the table of the cells finished by then (130 / 143 and one
 line, no table, for a Ctrl-C / SIGTERM before the sweeps start, as during --plan).
 
@@ -700,6 +700,22 @@ def search_diverged(cell):
     return bool(rows) and all(r["status"] == "diverged" for r in rows)
 
 
+def all_done(rows):
+    """Whether a sweep's results.csv rows are all done (finished, early-stopped or diverged)."""
+    return bool(rows) and all(r["status"] in DONE + ("diverged",) for r in rows)
+
+
+def cell_trained(cell):
+    """Whether a rerun of the cell trains nothing (its search and seeds done, or its search all
+    diverged), as its results.csv say: its sweeps then read no data. False where one is damaged."""
+    try:
+        if cell.proto.search is not None and not all_done(read_results(cell.search_dir)):
+            return False
+        return (cell.proto.search is not None and search_diverged(cell)) or all_done(read_results(cell.final_dir))
+    except (OSError, ValueError):
+        return False
+
+
 def cell_result(cell):
     """The measured numbers of a cell, or None if its final sweep has not finished. A cell whose
     every search run diverged has a result without seeds (its tests are empty)."""
@@ -709,7 +725,7 @@ def cell_result(cell):
         rows = []
     else:
         rows = read_results(cell.final_dir)
-        if not rows or any(r["status"] not in DONE + ("diverged",) for r in rows):
+        if not all_done(rows):
             return None
     rows.sort(key=lambda r: number(r.get("seed") or "1"))
     tests = [number(r["test_error"]) for r in rows]
@@ -1039,7 +1055,8 @@ def dry_run(cell, entries):
 def check_data(sets, data_dir):
     """Each data set of the call found and read by `jacnoise data`, before any sweep starts: one
     that is not would fail every sweep of its cells alike, the reason only in logs/. Refused in
-    one line, jacnoise's, which names the set and the folders searched."""
+    one line, jacnoise's, which names the set and the folders searched. `sets` holds only those
+    the call reads: a finished set rerun without pictures reads none, as jacnoise sweep does."""
     for d in sets:
         p = tool_files.output_of([binary(), "data", "--data", d] + (["--data-dir", data_dir] if data_dir else []))
         if p.returncode != 0:
@@ -1138,7 +1155,10 @@ def main():
         tool_files.pyplot(lambda msg: fail(f"the pictures need {msg}; or run with --no-plots"))
     if not os.access(binary(), os.X_OK):
         fail(f"{binary()}: no jacnoise program there (build it, or set JACNOISE)")
-    check_data(sets, args.data_dir)
+    # A finished reproduction rerun where its data is not (moved to read or merge its results)
+    # trains nothing: its sweeps need no data, only its pictures do.
+    check_data([d for d in sets if not (args.no_plots and all(cell_trained(c) for c in cells if c.data == d))],
+               args.data_dir)
 
     try:
         os.makedirs(os.path.join(out, "specs"), exist_ok=True)
