@@ -245,8 +245,12 @@ fill_set() {
             [ -n "$got" ] || failed="$failed $name.gz"
         done
         if [ -n "$failed" ]; then
-            # Offline, the way on is a copy from elsewhere, which the official sources' names hide.
-            echo "fetch.sh: $2: could not get a verified copy of:$failed into $1 (with a copy at hand, from another machine: set JACNOISE_FETCH_FROM to its folder and run fetch.sh again)" >&2
+            # Offline, the way on is a copy from elsewhere, which the official sources' names hide;
+            # where JACNOISE_FETCH_FROM already names one, the lines above say what went wrong.
+            way=""
+            [ -n "${JACNOISE_FETCH_FROM:-}" ] ||
+                way=" (with a copy at hand, from another machine: set JACNOISE_FETCH_FROM to its folder and run fetch.sh again)"
+            echo "fetch.sh: $2: could not get a verified copy of:$failed into $1$way" >&2
             exit 1
         fi
         echo "$2: all files verified in $1"; }

@@ -350,9 +350,11 @@ def fetch_cases(tmp, env, calls):
     # A folder where a file is to go: named, not filled (jacnoise reads files only).
     blocked = os.path.join(dev, "blocked")
     os.makedirs(os.path.join(blocked, "zip.test.gz"))
-    run("a folder named zip.test.gz", [blocked], repo, code=1, extra={"JACNOISE_FETCH_FROM": DATA},
-        words=[f"fetch.sh: {blocked}/zip.test.gz: not a file, in the way", "usps: could not get a verified copy of: "
-               "zip.test.gz", "mnist: all files verified"])
+    out = run("a folder named zip.test.gz", [blocked], repo, code=1, extra={"JACNOISE_FETCH_FROM": DATA},
+              words=[f"fetch.sh: {blocked}/zip.test.gz: not a file, in the way", "usps: could not get a verified "
+                     f"copy of: zip.test.gz into {blocked}\n", "mnist: all files verified"])
+    # JACNOISE_FETCH_FROM given: the way on offline (to set it) is not this one.
+    check("set JACNOISE_FETCH_FROM" not in out, f"fetch.sh, JACNOISE_FETCH_FROM given: told to set it: {out[-600:]!r}")
     check(os.listdir(os.path.join(blocked, "zip.test.gz")) == [], "fetch.sh moved a file into a folder in its way")
 
     # A wrong file where jacnoise would read it first, not the folder being filled: refused.
