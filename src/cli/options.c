@@ -33,7 +33,8 @@ static const struct {
                    "on identical inputs (the GPU's batches and noise, copied to the CPU), and compares\n"
                    "loss terms, every gradient (with a penalty, also with lambda raised until the penalty's\n"
                    "gradient leads it: pgrad) and the parameters after N steps. The automatic tolerance\n"
-                   "is 1e-4 in fp32; with --precision tf32 it is derived from TF32's mantissa (and explained).\n"
+                   "is 1e-4 in fp32; with --precision tf32 it is derived from TF32's mantissa and the first\n"
+                   "step's saturated tanh units (and explained).\n"
                    "With --checkpoint, an option not given is its run's, not the default in brackets;\n"
                    "--steps, --threads and --tolerance are check's own, and --precision may differ from the\n"
                    "run's: it is the precision of the GPU's GEMMs checked against the fp32 CPU reference."},

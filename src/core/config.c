@@ -467,7 +467,7 @@ static const option options[] = {
     {"progress", "auto|always|never", "progress line on stderr (auto: only on a terminal)", JN_CMD_TRAIN | JN_CMD_EVAL | JN_CMD_SWEEP | JN_CMD_PROFILE | OPERATIONAL, CHOICE(progress, {"auto", JN_PROGRESS_AUTO, "on a terminal only"}, {"always", JN_PROGRESS_ALWAYS, NULL}, {"never", JN_PROGRESS_NEVER, NULL})},
     {"checkpoint", "FILE", "checkpoint to evaluate", JN_CMD_EVAL | JN_CMD_STEP | JN_CMD_CHECK, STR(checkpoint), 0, 0, 0, 0, 0, 0},
     {"steps", "N", "training steps to run on both backends", JN_CMD_CHECK, NUM(K_INT, check_steps), 1, 1e6, 0, 0, 0, 0},
-    {"tolerance", "auto|X", "largest relative difference ||gpu - cpu|| / ||cpu|| accepted per tensor, X in (0, 1]; auto: 1e-4 in fp32, derived from TF32's mantissa with --precision tf32", JN_CMD_CHECK, CUSTOM(parse_tolerance, format_tolerance)},
+    {"tolerance", "auto|X", "largest relative difference ||gpu - cpu|| / ||cpu|| accepted per tensor, X in (0, 1]; auto: 1e-4 in fp32, derived from TF32's mantissa and the first step's saturated tanh units with --precision tf32", JN_CMD_CHECK, CUSTOM(parse_tolerance, format_tolerance)},
     {"dump", "FILE", "write the step state to FILE", JN_CMD_STEP, STR(dump), 0, 0, 0, 0, 0, 0},
     {"curv-noise", "S", "noise scale s of the curvature estimate", JN_CMD_EVAL, NUM(K_DOUBLE, curv_noise), 0, 1e6, OPEN_MIN | AS_FLOAT, 0, 0, 0},
     {"eval-limit", "N", "evaluate only the first N examples of each split (0 = all)", JN_CMD_EVAL, NUM(K_LONG, eval_limit), 0, 1e15, 0, 0, 0, 0},
