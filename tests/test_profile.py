@@ -335,13 +335,15 @@ def plot_series(tools, script, tmp, table):
     import plot_profile as tool
     with open(table) as f:
         lines = f.read().splitlines()
-    # And the table concatenated with one of TF32 (another run's grid): a series per precision.
-    for name, label, first, other in [("copies", "copies", "1", "2"), ("precision", "precision", "fp32", "tf32")]:
+    # And the table concatenated whole with one of TF32 (cat of another run's grid, its header
+    # again: that line was refused as a row whose batch is no number): a series per precision.
+    for name, label, first, other, header in [("copies", "copies", "1", "2", []),
+                                              ("precision", "precision", "fp32", "tf32", lines[:1])]:
         column = lines[0].split(",").index(name)
         twice = [",".join(c if i != column else other for i, c in enumerate(line.split(","))) for line in lines[1:]]
         path = os.path.join(tmp, f"{name}.csv")
         with open(path, "w") as f:
-            f.write("\n".join(lines + twice) + "\n")
+            f.write("\n".join(lines + header + twice) + "\n")
         figures, save = [], tool.tool_files.save_png
         tool.tool_files.save_png = lambda fig, path: figures.append(fig)
         try:

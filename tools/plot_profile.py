@@ -6,7 +6,8 @@
 writes into DIR (default: the CSV's folder):
   profile_overhead.png  overhead ratio (penalised step / plain step) against batch size, one
                         line per target and estimator (and copies, lambda, s_J, input noise,
-                        precision, device where the rows differ in them: tables concatenated),
+                        precision, device where the rows differ in them: tables concatenated,
+                        a later table's header skipped),
                         the FLOP ratio dashed; one panel per model
   profile_floor.png     step time over its GEMM floor against batch size (1 = all GEMM)
   profile_phases.png    each configuration's step split into its phases (share of the step,
@@ -59,10 +60,13 @@ def load(path):
     missing = [c for c in ["model", "estimator", "backend", "blas_core"] + NUMBER_COLUMNS if c not in header]
     if missing:
         fail(f"{path}: not a jacnoise profile table (missing columns: {', '.join(missing)})")
-    if not rows:
+    # Tables concatenated whole (cat a.csv b.csv: grids of two GPUs or precisions) repeat the
+    # header, which was read as a row whose batch is no number: its copies are no rows.
+    numbered = [(i, r) for i, r in enumerate(rows, start=2) if [r.get(c) for c in header] != header]
+    if not numbered:
         fail(f"{path}: no rows")
     numbers = NUMBER_COLUMNS + ([PLAIN_RATIO] if PLAIN_RATIO in header else [])
-    for i, r in enumerate(rows, start=2):
+    for i, r in numbered:
         if None in r or None in r.values():
             fail(f"{path} line {i}: not as many fields as the header's {len(header)}")
         for k in numbers + ([PLAIN_FAST] if r.get(PLAIN_FAST) else []):
@@ -75,9 +79,10 @@ def load(path):
         if not (r["batch"] >= 1 and r["batch"] == int(r["batch"])):
             fail(f"{path} line {i}: batch '{r['batch']:g}' is not a batch size")
         r["batch"] = int(r["batch"])
+    rows = [r for _, r in numbered]
     varying = [c for c in SETTINGS if c in header and len({r[c] for r in rows}) > 1]
     seen = {}
-    for i, r in enumerate(rows, start=2):
+    for i, r in numbered:
         r["series"] = ", ".join([r["estimator"]] + [f"{SETTINGS[c]} {r[c]}" for c in varying])
         # One point per series and batch: rows alike in every column but the times (a grid over
         # the seed, the loss, the learning rate) would be drawn as one line doubling back.
