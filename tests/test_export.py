@@ -8,6 +8,7 @@ exit 1, with no output written."""
 import gzip
 import json
 import os
+import re
 import struct
 import subprocess
 import sys
@@ -87,15 +88,20 @@ def main():
         import torch
     except ImportError:
         check(os.environ.get("JACNOISE_REQUIRE_TORCH") != "1", TORCH_MISSING)
-    else:  # the README's snippet
-        net = torch.nn.Sequential(torch.nn.Linear(256, 32), torch.nn.Tanh(), torch.nn.Linear(32, 16),
-                                  torch.nn.Tanh(), torch.nn.Linear(16, 10)).double()
+    else:  # the README's snippet as it stands there, on this run's .npz (256-32-16-10, not its example's)
+        readme = open(os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "README.md"),
+                      encoding="utf-8").read()
+        blocks = re.findall(r"```python\n(.*?)```", readme, re.S)
+        snippet = [b for b in blocks if 'np.load("model.npz")' in b]
+        check(len(snippet) == 1, f"README: {len(snippet)} python blocks load model.npz, expected 1")
+        ns = {}
+        exec(snippet[0].replace('"model.npz"', repr(out)), ns)
+        check(tuple(ns["logits"].shape) == (ns["x"].shape[0], 10), f"the snippet's logits: {tuple(ns['logits'].shape)}")
         with torch.no_grad():
-            for l, layer in enumerate(net[::2], start=1):
-                layer.weight.copy_(torch.from_numpy(m[f"W{l}"]))
-                layer.bias.copy_(torch.from_numpy(m[f"b{l}"]))
-            t = net(torch.from_numpy(x)).numpy()
-        check(np.abs(t - logits).max() < 1e-9, "PyTorch's logits differ from NumPy's")
+            t = ns["net"](torch.from_numpy(x).to(ns["dtype"])).double().numpy()
+        # The net runs in the file's float32: its logits are NumPy's to float32 rounding.
+        check(np.abs(t - logits).max() < 1e-4, f"PyTorch's logits differ from NumPy's by {np.abs(t - logits).max()}")
+        check(int((t.argmax(axis=1) != y).sum()) == ev["errors"], "PyTorch's test errors differ from jacnoise eval's")
 
     # last.ckpt carries the best parameters too.
     out_best = os.path.join(scratch, "best.npz")
