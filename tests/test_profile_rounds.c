@@ -238,6 +238,8 @@ static void floor_ratio_reports(const jn_profile_result *res)
     double ratio = 0;
     CHECK(line && sscanf(line + 15, "%*s %*f %*f %*f %*f %lfx", &ratio) == 1 && ratio == 0.4,
           "variants row: /floor %g, expected the rounds' 0.4 (the medians' ratio is 0.6):\n%s", ratio, text);
+    CHECK(strstr(text, "\n/floor: the median of each round's step over that round's floor, not us/step over floor us"),
+          "the table does not say that /floor is not the ratio of the medians beside it:\n%s", text);
     free(text);
     char header[CSV_LINE], row[1][CSV_LINE];
     csv_lines(res, 1, header, row);

@@ -123,6 +123,9 @@ void jn_profile_print(const jn_profile_result *r, FILE *f)
                 1e6 * jn_profile_run_step(v)->median, v->total_flops * 1e-9, run_gflops(v), 1e6 * v->floor.median,
                 v->step_vs_floor.median, v->gemm_calls);
     }
+    /* Beside the two medians the paired ratio reads as their quotient, which it is not. */
+    fprintf(f, "/floor: the median of each round's step over that round's floor, not us/step over floor us "
+               "(under a changing load the two differ; noise can put it under 1x)\n");
     if (v0->has_fast)
         fprintf(f, "us/step, GFLOP/s, /floor: the fast step, over the GEMM floor for /floor, both replayed CUDA "
                    "graphs\n");
