@@ -337,6 +337,9 @@ def option_cases(d):
     e("list given apart", ["train", "--hidden", "500", "500"],
       ["'500' after --hidden 500 (a list is one argument, its values joined by commas: --hidden 500,500)"])
     e("list given apart, eval", ["eval", "--eval-noise", "0.1", "0.3"], ["--eval-noise 0.1,0.3)"])
+    # The same after --key=value: it got only the generic "options start with --".
+    e("list given apart, = form", ["train", "--hidden=500", "500"],
+      ["'500' after --hidden=500 (a list is one argument, its values joined by commas: --hidden=500,500)"])
     e("bare --", ["train", "--"], ["--"])
     e("no name before =", ["train", "--=5"], ["jacnoise: no option name before '='"])
     e("unknown command", ["frobnicate"], ["frobnicate", "valid commands: train eval step data"])

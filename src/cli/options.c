@@ -121,12 +121,21 @@ static int apply_arg(jn_config *cfg, unsigned command, int argc, char **argv, in
             if (jn_config_accepts(command, name))
                 return jn_fail("unexpected argument '%s' (options start with --: did you mean --%s?)", arg, arg + skip);
         }
-        /* --hidden 1000 1000: the list's second value read as an operand, where it is one argument. */
-        const char *key = *i > 1 ? argv[*i - 2] : "";
-        if (!strncmp(key, "--", 2) && !strchr(key, '=') && jn_config_takes_list(key + 2) &&
-            jn_config_accepts(command, key + 2))
-            return jn_fail("unexpected argument '%s' after %s %s (a list is one argument, its values joined by "
-                           "commas: %s %s,%s)", arg, key, prev, key, prev, arg);
+        /* --hidden 1000 1000 or --hidden=1000 1000: the list's second value read as an operand,
+         * where it is one argument. The list as given: OPT SEP LIST. */
+        const char *opt = *i > 1 ? argv[*i - 2] : "", *sep = " ", *list = prev, *eq = strchr(prev, '=');
+        if (!strncmp(prev, "--", 2) && eq)
+            opt = prev, sep = "=", list = eq + 1;
+        const size_t opt_len = opt == prev ? (size_t)(eq - prev) : strlen(opt);
+        char name[64];
+        if (!strncmp(opt, "--", 2) && opt_len - 2 < sizeof name && !memchr(opt, '=', opt_len)) {
+            memcpy(name, opt + 2, opt_len - 2);
+            name[opt_len - 2] = 0;
+            if (jn_config_takes_list(name) && jn_config_accepts(command, name))
+                return jn_fail("unexpected argument '%s' after %.*s%s%s (a list is one argument, its values joined by "
+                               "commas: %.*s%s%s,%s)", arg, (int)opt_len, opt, sep, list, (int)opt_len, opt, sep, list,
+                               arg);
+        }
         /* `jacnoise sweep study.spec`: the spec (and the folder) read as operands, as status's
          * and merge's folders are. */
         if (command == JN_CMD_SWEEP)
