@@ -126,9 +126,9 @@ def closed_output(tmp, table):
           f"--csv {table} holds the 1 shape done\n" and [r["B"] for r in rows] == ["2"],
           f"run_peers, closed stdout: exit {p.returncode}, stderr {p.stderr!r}, rows {rows}")
     # Each row says what its times were measured under: tables of two runs concatenated stay apart.
-    want = {"device": "cpu", "precision": "fp32", "threads": "1", "reps": "1", "warmup": "0", "rounds": "1"}
-    check(rows and {k: rows[0].get(k) for k in want} == want and rows[0].get("machine"),
-          f"run_peers: the row's conditions {rows[:1]}, expected {want} and the machine")
+    want = {"backend": "cpu", "precision": "fp32", "threads": "1", "reps": "1", "warmup": "0", "rounds": "1"}
+    check(rows and {k: rows[0].get(k) for k in want} == want and rows[0].get("device"),
+          f"run_peers: the row's conditions {rows[:1]}, expected {want} and the device")
 
 
 def main():

@@ -59,11 +59,11 @@ TOLERANCE = {"loss": 1e-4, "penalty": 1e-4, "objective": 1e-4, "gradient": 1e-4}
 # In TF32 against that float32 step: each GEMM input keeps 10 mantissa bits (jacnoise check's
 # TF32 tolerance, 1.1e-2 for the gradient of a three-layer net, is derived the same way).
 TF32_TOLERANCE = {"loss": 1e-2, "penalty": 1e-2, "objective": 1e-2, "gradient": 1e-2}
-# What a row's times were measured under, after its figures: where every program ran (device;
-# machine, the CPU model or GPU name as jacnoise's profile reports it), their matrix products,
-# threads, and each time's count: the median of `rounds` rounds, each the median of `reps`
+# What a row's times were measured under, after its figures, in the words of jacnoise profile
+# --grid's CSV: where every program ran (backend; device, the CPU model or GPU name), their matrix
+# products, threads, and each time's count: the median of `rounds` rounds, each the median of `reps`
 # steps after `warmup` untimed ones. Tables of two runs concatenated stay apart.
-CONDITIONS = ["device", "machine", "precision", "threads", "reps", "warmup", "rounds"]
+CONDITIONS = ["backend", "device", "precision", "threads", "reps", "warmup", "rounds"]
 
 
 def load_peers(device, threads, tf32):
@@ -299,10 +299,10 @@ def table_rows(args, peers, data, tolerance, rows):
                         timers.append(mod.step_timer(st, style, args.device))
                     ours_r, floor_r, peer_r = [], [], [[] for _ in peers]
                     for _ in range(args.rounds):
-                        step_us, floor_us, machine = run([args.jacnoise, "profile", "--device", args.device, "--precision",
-                                                 args.precision, "--reps", str(args.reps), "--warmup",
-                                                 str(args.warmup), "--json", js] + opts, js, "profile JSON",
-                                                read_profile)
+                        step_us, floor_us, device_name = run(
+                            [args.jacnoise, "profile", "--device", args.device, "--precision", args.precision,
+                             "--reps", str(args.reps), "--warmup", str(args.warmup), "--json", js] + opts,
+                            js, "profile JSON", read_profile)
                         ours_r.append(step_us)
                         floor_r.append(floor_us)
                         for k, timer in enumerate(timers):
@@ -313,7 +313,7 @@ def table_rows(args, peers, data, tolerance, rows):
                     ratios = [(statistics.median(r), min(r), max(r)) for r in per_round]
                     verdict = "ok" if all(c.endswith(": ok") for c in checks) else "; ".join(checks)
                     rows.append([model, B, pen, ours, floor] + times + [x for r in ratios for x in r] + [verdict] +
-                                [args.device, machine, args.precision, args.threads, args.reps, args.warmup, args.rounds])
+                                [args.device, device_name, args.precision, args.threads, args.reps, args.warmup, args.rounds])
                     print(f"{model:<18} {B:>5} {pen:<14} {ours:>12.0f} {floor:>10.0f}" +
                           "".join(f" {t:>15.0f}" for t in times) +
                           "".join(f" {f'{m:.2f}x [{lo:.2f}-{hi:.2f}]':>22}" for m, lo, hi in ratios) +
