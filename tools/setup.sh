@@ -71,10 +71,12 @@ packages() {
     # update takes the lock of apt's lists, which DPkg::Lock::Timeout does not cover (apt 2.6
     # fails at once while apt-daily or unattended-upgrades updates them): it is retried here
     # for as long. Its errors are kept to find that lock's path in them (a path, unlike the
-    # message, is not translated).
+    # message, is not translated). A lock file it may not open ("open (13: Permission denied)",
+    # the errno's number untranslated too) is no other apt's: waiting would not help.
     waited=0
     until { err=$(run_apt_get update -q 2>&1 >&3 3>&-); } 3>&1; do
         case $err in
+            *"(13:"*) held="" ;;
             *lists/lock*) held=yes ;;
             *) held="" ;;
         esac
