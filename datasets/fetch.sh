@@ -193,10 +193,11 @@ fill_set() {
         echo "fetch.sh: $2: cannot download it: neither curl nor wget is installed (install curl, or set JACNOISE_FETCH_FROM to a local copy)" >&2
         return 1
     fi
-    files "$2" | { failed="" unreachable=""
+    files "$2" | { failed="" unreachable="" mismatched=""
         while read -r gz raw name; do
             got=""
             stuck=""
+            wrong=""
             while path=$(located "$1" "$name"); do
                 if verified "$path" "$gz" "$raw"; then
                     echo "ok      $path (already there)"
@@ -233,7 +234,9 @@ fill_set() {
                         unreachable="$unreachable $base"
                     elif [ $fetched -ne 0 ]; then
                         echo "failed  $base/$form" >&2
-                    elif verified "$part" "$gz" "$raw" && mv "$part" "$1/$form"; then
+                    elif ! verified "$part" "$gz" "$raw"; then
+                        wrong=yes
+                    elif mv "$part" "$1/$form"; then
                         echo "fetched $1/$form from $base"
                         got=yes
                         break
@@ -242,14 +245,21 @@ fill_set() {
                 done
                 IFS=$default_ifs
             fi
-            [ -n "$got" ] || failed="$failed $name.gz"
+            if [ -z "$got" ]; then
+                failed="$failed $name.gz"
+                [ -z "$wrong" ] || mismatched=yes
+            fi
         done
         if [ -n "$failed" ]; then
             # Offline, the way on is a copy from elsewhere, which the official sources' names hide;
-            # where JACNOISE_FETCH_FROM already names one, the lines above say what went wrong.
-            way=""
-            [ -n "${JACNOISE_FETCH_FROM:-}" ] ||
+            # online, a download that came wrong is no matter of being offline. Where
+            # JACNOISE_FETCH_FROM already names a copy, the lines above say what went wrong.
+            if [ -n "${JACNOISE_FETCH_FROM:-}" ]; then way=""
+            elif [ -n "$mismatched" ]; then
+                way=" (a download came, with another SHA-256 than the published file's: a mirror that changed it, or a proxy rewriting downloads)"
+            else
                 way=" (with a copy at hand, from another machine: set JACNOISE_FETCH_FROM to its folder and run fetch.sh again)"
+            fi
             echo "fetch.sh: $2: could not get a verified copy of:$failed into $1$way" >&2
             exit 1
         fi

@@ -17,7 +17,8 @@
   fail and record the call); fills ./data from JACNOISE_FETCH_FROM when a set is found
   nowhere (the files uncompressed where the source holds them so; a source folder named with
   a space), and a second run fetches
-  nothing; offline, tries each source once and says how to fetch from a copy; without curl and wget, says so once a set; repairs a wrong file in the folder it fills;
+  nothing; offline, tries each source once and says how to fetch from a copy; online, a download with
+  another sum is said to be one (not to fetch from a copy); without curl and wget, says so once a set; repairs a wrong file in the folder it fills;
   refuses a wrong file in a folder jacnoise would read first; accepts uncompressed files;
   stops, with one line, at a wrong file it cannot delete; names a file it cannot read as
   such; refuses an unknown option, a DIR that is a file, an empty DIR, a set name as DIR
@@ -404,6 +405,16 @@ def fetch_cases(tmp, env, calls):
                "set JACNOISE_FETCH_FROM to its folder"])
     tried = calls_of(os.path.join(offline, "calls"))
     check(len(tried) == 3, f"fetch.sh offline: curl called {len(tried)} times, expected once a source (3): {tried}")
+    # Online, a download that comes with another sum (a proxy rewriting it): the last line says so,
+    # where it told to fetch from a copy as if offline.
+    rewriting = os.path.join(tmp, "rewriting")
+    os.makedirs(rewriting)
+    stub(rewriting, "curl", 'for a; do [ "$prev" = -o ] && out=$a; prev=$a; done; echo "<html>blocked</html>" > "$out"')
+    out = run("a proxy rewriting downloads", [], fresh, code=1, extra={"PATH": rewriting + ":" + env["PATH"]},
+              words=["bad     ./data/zip.train.gz.part: SHA-256", "usps: could not get a verified copy of: zip.train.gz "
+                     "zip.test.gz into ./data (a download came, with another SHA-256 than the published file's: a mirror "
+                     "that changed it, or a proxy rewriting downloads)\n"])
+    check("JACNOISE_FETCH_FROM" not in out, f"fetch.sh, a proxy rewriting downloads: told to fetch from a copy: {out!r}")
     # Neither curl nor wget (a fresh Debian container): one line a set saying so, exit 1, no
     # ./data left (it said "neither curl nor wget is installed" for every file and source).
     bare = os.path.join(tmp, "bare")
