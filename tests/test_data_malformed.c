@@ -367,7 +367,7 @@ static void test_idx_pairs(void)
     char images[2 * PATH_MAX], labels[2 * PATH_MAX];
     snprintf(images, sizeof images, "%s", write_raw("im.idx", f.b, f.len));
     static const int two[2] = {1, 2}, ok[3] = {0, 2, 1}, high[3] = {1, 12, 0}, edge[3] = {1, 10, 0}, top[3] = {9, 0, 1},
-                     neg[3] = {0, -1, 1}, absurd[3] = {0, 70000, 1};
+                     neg[2][3] = {{0, -1, 1}, {0, -3, 1}}, absurd[3] = {0, 70000, 1};
     small_labels(&f, JN_IDX_U8, two, 2);
     expect_error("count mismatch", load_pair(images, write_raw("two.idx", f.b, f.len), 10), "im.idx", "two.idx",
                  "im.idx: byte 4 (the item count): 3 images", "2 labels (its byte 4)", NULL);
@@ -396,10 +396,15 @@ static void test_idx_pairs(void)
     small_labels(&f, JN_IDX_U8, top, 3);
     CHECK(load_pair(images, write_raw("top.idx", f.b, f.len), 10) == 0, "label 9 of 10 classes refused: %s",
           jn_last_error());
-    /* -1, the nearest negative (and a common "no label" mark): refused like any other. */
-    small_labels(&f, JN_IDX_I32, neg, 3);
-    expect_error("negative label", load_pair(images, write_raw("neg.idx", f.b, f.len), 0),
-                 "neg.idx", "byte 12", "item 1", "negative label -1", NULL);
+    /* -1, the nearest negative (and a common "no label" mark), and one further below: a check
+     * that refused either alone would pass with the other untried. */
+    for (int k = 0; k < 2; k++) {
+        char said[32];
+        snprintf(said, sizeof said, "negative label %d", neg[k][1]);
+        small_labels(&f, JN_IDX_I32, neg[k], 3);
+        expect_error(said, load_pair(images, write_raw("neg.idx", f.b, f.len), 0), "neg.idx", "byte 12", "item 1",
+                     said, NULL);
+    }
     small_labels(&f, JN_IDX_I32, absurd, 3);
     expect_error("absurd label", load_pair(images, write_raw("absurd.idx", f.b, f.len), 0),
                  "absurd.idx", "byte 12", "item 1", "absurd label 70000", NULL);
