@@ -32,8 +32,9 @@ static const char help[] =
     "the same run (median and quartiles), with TFLOP/s against a large square SGEMM's measured\n"
     "peak and each step over its floor and over the plain step's, round by round (median and\n"
     "quartiles of those ratios). Each step is first validated against the CPU reference's on\n"
-    "the same batch and noise, within jacnoise check's default tolerance (fp32 1e-4, TF32 its GEMM\n"
-    "chain's bound, derived from the mantissa for each shape), or it exits 1.\n\n"
+    "the same batch and noise, or it exits 1: in fp32 within 1e-4 (jacnoise check's default), in\n"
+    "TF32 within its GEMM chain's bound, derived from the mantissa for each shape (check's default\n"
+    "adds a term for saturated tanh units, measured at its first step).\n\n"
     "  --hidden W1,W2,...  hidden widths (default 1000,1000)\n"
     "  --reps N            graph replays per measurement (default 200)\n"
     BENCH_SMALL_HELP("3 replays");

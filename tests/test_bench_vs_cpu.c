@@ -1,7 +1,8 @@
 /* The CUDA benchmarks' hold on what they time (bench/bench_vs_cpu.h), without a GPU: a step
- * against the CPU reference within jacnoise check's default tolerance in either precision (a
- * TF32 step beyond its derived bound was printed as if it were the engine's), and no row whose
- * models stopped on a non-finite step; beyond either, one line naming the row and exit 1. And
+ * against the CPU reference within its tolerance in either precision (fp32 jacnoise check's
+ * default; TF32 the GEMM chain's bound, without check's saturated-tanh term; a TF32 step beyond
+ * its derived bound was printed as if it were the engine's), and no row whose models stopped
+ * on a non-finite step; beyond either, one line naming the row and exit 1. And
  * the validated line's worst row of each precision. */
 #include "bench_vs_cpu.h"
 #include "check.h"
