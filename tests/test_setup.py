@@ -10,7 +10,8 @@
   refused in one line, and so is a build without cmake; `sudo tools/setup.sh` in a checkout root does not own is refused in one
   line before any step, but not its packages step alone nor root without sudo; apt-get waits
   for the dpkg lock, and setup.sh for the lock of apt's lists before update (up to 10 minutes,
-  then it fails in one line), but not for a lock file apt may not open; stubs stand in for dpkg-query, apt-cache, apt-get, sudo, id,
+  then it fails in one line), but not for a lock file apt may not open (permissions, a read-only
+  file system); stubs stand in for dpkg-query, apt-cache, apt-get, sudo, id,
   sleep and cmake;
 - datasets/fetch.sh: finds each set where jacnoise looks ($JACNOISE_DATA, ./data,
   ../shared/datasets, or the DIR given) and then uses no network (curl and wget are stubs that
@@ -184,19 +185,21 @@ def setup_cases(tmp, env, calls):
                   lines[0].startswith("E: Could not get lock /var/lib/apt/lists/lock") and
                   lines[2].startswith("setup: apt-get update failed (its lines above)"),
                   f"{name}: exit {p.returncode}, waited {waited} s, {len(updates)} updates, {p.stderr!r}")
-    # A lists lock apt may not open (its file's permissions) is no other apt's: setup fails at once,
-    # where it waited 10 minutes as if the lock were held.
-    stub(held, "apt-get", f'echo "apt-get $*" >> "{calls}"; case "$*" in *update*) '
-                          'echo "E: Could not open lock file /var/lib/apt/lists/lock - open (13: Permission denied)" >&2; '
-                          'echo "E: Unable to lock directory /var/lib/apt/lists/" >&2; exit 100;; esac')
-    p = sh([setup, "packages"], ROOT, dict(env, PATH=held + ":" + env["PATH"], FAKE_INSTALLED=" ".join(PACKAGES[1:]),
-                                           FAKE_UID="0"))
-    got = calls_of(calls)
-    lines = p.stderr.splitlines()
-    check(p.returncode == 1 and got == [f"{APT} update -q"] and "waiting up to 10 minutes for it" not in p.stdout and
-          len(lines) == 3 and lines[0].endswith("open (13: Permission denied)") and
-          lines[2].startswith("setup: apt-get update failed (its lines above)"),
-          f"setup.sh packages, the lists lock not openable: exit {p.returncode}, calls {got}, {p.stdout!r}, {p.stderr!r}")
+    # A lists lock apt may not open (its file's permissions, or a read-only file system) is no
+    # other apt's: setup fails at once, where it waited 10 minutes as if the lock were held.
+    for error in ("13: Permission denied", "30: Read-only file system"):
+        stub(held, "apt-get", f'echo "apt-get $*" >> "{calls}"; case "$*" in *update*) '
+                              f'echo "E: Could not open lock file /var/lib/apt/lists/lock - open ({error})" >&2; '
+                              'echo "E: Unable to lock directory /var/lib/apt/lists/" >&2; exit 100;; esac')
+        p = sh([setup, "packages"], ROOT, dict(env, PATH=held + ":" + env["PATH"],
+                                               FAKE_INSTALLED=" ".join(PACKAGES[1:]), FAKE_UID="0"))
+        got = calls_of(calls)
+        lines = p.stderr.splitlines()
+        check(p.returncode == 1 and got == [f"{APT} update -q"] and
+              "waiting up to 10 minutes for it" not in p.stdout and len(lines) == 3 and
+              lines[0].endswith(f"open ({error})") and lines[2].startswith("setup: apt-get update failed (its lines above)"),
+              f"setup.sh packages, the lists lock not openable ({error}): exit {p.returncode}, calls {got}, "
+              f"{p.stdout!r}, {p.stderr!r}")
     # A data step that fails (here: a JACNOISE_FETCH_FROM folder that is not there) still builds.
     builder = os.path.join(tmp, "builder")
     os.makedirs(builder)

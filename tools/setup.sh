@@ -72,11 +72,12 @@ packages() {
     # fails at once while apt-daily or unattended-upgrades updates them): it is retried here
     # for as long. Its errors are kept to find that lock's path in them (a path, unlike the
     # message, is not translated). A lock file it may not open ("open (13: Permission denied)",
-    # the errno's number untranslated too) is no other apt's: waiting would not help.
+    # the errno's number untranslated too) or on a read-only file system ("(30: Read-only file
+    # system)") is no other apt's: waiting would not help.
     waited=0
     until { err=$(run_apt_get update -q 2>&1 >&3 3>&-); } 3>&1; do
         case $err in
-            *"(13:"*) held="" ;;
+            *"(13:"* | *"(30:"*) held="" ;;
             *lists/lock*) held=yes ;;
             *) held="" ;;
         esac
