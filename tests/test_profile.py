@@ -657,6 +657,12 @@ def main():
                  "--warmup", "0",
                  "--grid", "batch=4 8; jac-target=hidden1 output hidden:2; jac-proj=1 exact", "--csv", path])
         check("skipped" in r.stdout and "hidden:2" in r.stdout, "grid: the impossible hidden:2 is not reported")
+        # Under the table, as under the variants table: its /floor and overhead columns are the
+        # rounds' ratios, not the quotients of the medians printed beside them.
+        check(r.stdout.endswith("\n/floor, overhead: the median of each round's step over that round's floor, or plain "
+                                "step, not us/step over floor us, or plain us (under a changing load the two differ; "
+                                "noise can put /floor under 1x)\n"),
+              f"grid: no line under the table on its ratios: {r.stdout}")
         check("skipped batch=8 jac-target=hidden1 jac-proj=exact: the same step as batch=8 jac-target=hidden1 jac-proj=1\n"
               in r.stdout, f"grid: a repeated step is skipped without a word: {r.stdout}")
         # A penalty option without --jac-lambda profiles the plain step: one warning, as train gives.

@@ -249,6 +249,9 @@ const jn_timing *jn_profile_run_step(const jn_profile_variant *v);
 
 /* The report as a table (text) and as JSON (written atomically). */
 void jn_profile_print(const jn_profile_result *res, FILE *f);
+/* The line under a table of paired ratios (the variants' /floor; a grid's /floor and, with
+ * overhead set, its overhead column) saying they are not the quotients of the medians beside. */
+void jn_profile_print_ratio_note(FILE *f, int overhead);
 int jn_profile_write_json(const jn_profile_result *res, const char *path);
 
 /* A grid's table: a header line, then one CSV line per profile (written atomically). */

@@ -370,6 +370,8 @@ static int run_grid(const jn_config *base, const grid *gp, const jn_dataset *tra
             rc = jn_profile_write_csv(rows, ++n_rows, cfg.csv);
         }
     }
+    if (!rc && n_rows)
+        jn_profile_print_ratio_note(stdout, 1);
     if (!rc && failed)
         rc = n_rows ? jn_fail("--grid: %d of %ld combinations failed, the first %s; %s holds the %d done", failed,
                               cells, first_failure, base->csv, n_rows)

@@ -54,6 +54,15 @@ const jn_timing *jn_profile_run_step(const jn_profile_variant *v) { return v->ha
 /* A variant's rate: its FLOPs over the step jn_profile_run_step names. */
 static double run_gflops(const jn_profile_variant *v) { return gflops(v->total_flops, jn_profile_run_step(v)->median); }
 
+void jn_profile_print_ratio_note(FILE *f, int overhead)
+{
+    /* Beside the two medians the paired ratio reads as their quotient, which it is not. */
+    fprintf(f, "%s: the median of each round's step over that round's floor%s, not us/step over floor us%s "
+               "(under a changing load the two differ; noise can put /floor under 1x)\n",
+            overhead ? "/floor, overhead" : "/floor", overhead ? ", or plain step" : "",
+            overhead ? ", or plain us" : "");
+}
+
 void jn_profile_print(const jn_profile_result *r, FILE *f)
 {
     const jn_profile_machine *mc = &r->machine;
@@ -123,9 +132,7 @@ void jn_profile_print(const jn_profile_result *r, FILE *f)
                 1e6 * jn_profile_run_step(v)->median, v->total_flops * 1e-9, run_gflops(v), 1e6 * v->floor.median,
                 v->step_vs_floor.median, v->gemm_calls);
     }
-    /* Beside the two medians the paired ratio reads as their quotient, which it is not. */
-    fprintf(f, "/floor: the median of each round's step over that round's floor, not us/step over floor us "
-               "(under a changing load the two differ; noise can put it under 1x)\n");
+    jn_profile_print_ratio_note(f, 0);
     if (v0->has_fast)
         fprintf(f, "us/step, GFLOP/s, /floor: the fast step, over the GEMM floor for /floor, both replayed CUDA "
                    "graphs\n");
