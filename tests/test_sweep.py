@@ -180,6 +180,17 @@ def spec_errors(tmp):
         check(p.stderr.startswith("jacnoise: " + where) and reason in p.stderr and len(p.stderr.splitlines()) == 1,
               f"bad spec {lines!r}: stderr {p.stderr!r}, expected '{where}' and '{reason}'")
         check(not os.path.exists(out), f"bad spec {lines!r}: the sweep folder was created")
+    # A data set name that is none, or an idx: pair of one file: its line (and a grid's column),
+    # as any other bad value's (the file alone named it, or one configuration).
+    for n, (lines, reason) in enumerate((
+            ("hidden = 12\ndata = Usps\n", "line 2: --data Usps: unknown data set (names are lower case: did you "
+             "mean --data usps?)"),
+            ('hidden = 12\ndata = [usps, "idx:a"]\n', "line 2: column 15: --data idx:a: expected idx:IMAGES,LABELS"))):
+        spec, out = os.path.join(tmp, f"bad-data{n}.spec"), os.path.join(tmp, f"bad-data{n}")
+        open(spec, "w").write(lines)
+        p = sweep(["--spec", spec, "--out", out], expect=2)
+        check(p.stderr.startswith(f"jacnoise: {spec}: {reason}") and len(p.stderr.splitlines()) == 1 and
+              not os.path.exists(out), f"bad data in a spec {lines!r}: stderr {p.stderr!r}, expected '{reason}'")
     # An unknown key's list of valid ones leaves out the train options a spec may not set.
     p = sweep(["--spec", os.path.join(tmp, "bad0.spec"), "--out", os.path.join(tmp, "bad0")], expect=2)
     check("valid options: --data " in p.stderr and not re.search(r"--(out|resume|max-steps|progress|config)\b",
