@@ -1827,6 +1827,13 @@ def running_locks(tmp):
     check("1 running" in training and "\nrunning: 1 locked by a jacnoise process now, 0 not locked (killed" in training
           and "\nrunning: 0 locked by a jacnoise process now, 1 not locked (killed" in killed,
           f"status of a run training, then killed: {training!r}, {killed!r}")
+    # Its lock file removed (by hand, after the kill): none holds it, counted so (it was counted
+    # neither way, the line left out, the running run unexplained).
+    (run_id,) = os.listdir(os.path.join(folder, "runs"))
+    os.remove(os.path.join(folder, "runs", run_id, "lock"))
+    unlocked = run(["sweep", "status", folder]).stdout
+    check("1 running" in unlocked and "\nrunning: 0 locked by a jacnoise process now, 1 not locked (killed" in unlocked,
+          f"status of a killed run without its lock file: {unlocked!r}")
 
 
 def closed_output(tmp):

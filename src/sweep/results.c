@@ -374,7 +374,7 @@ void jn_results_print_running(const jn_plan *plan, const jn_run_row *rows, FILE 
             continue;
         const int rc = jn_lock_file_shared(path, &fd);  /* a trainer holds it exclusively */
         held += rc > 0;
-        free_ += rc == 0 && fd >= 0;
+        free_ += rc == 0;  /* no lock file (removed by hand) is none held: it was counted neither way */
         if (fd >= 0)
             close(fd);
     }
