@@ -464,6 +464,14 @@ one with glob characters ("*") is one GPU, not the files of the current folder;
           f"N runs at a time: {cpu}\n" and
           not os.path.exists(log) and not os.path.exists(hidden),
           f"sweep-local-gpus.sh with CUDA_VISIBLE_DEVICES empty: exit {p.returncode}: {p.stderr!r}")
+    # A DIR or option the shell would split or expand is quoted there, as shlex.quote does: the
+    # command is to be copied ("--out my dir" made a sweep of "my" with an operand "dir").
+    spaced = os.path.join(tmp, "fake hidden's")
+    p = subprocess.run([script, spec, spaced, "--data-dir", "a b", "--seeds", "2"], env=dict(env, CUDA_VISIBLE_DEVICES=""),
+                       stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=60)
+    cpu = shlex.join([fake, "sweep", "--spec", spec, "--out", spaced, "--jobs", "N", "--data-dir", "a b", "--seeds", "2"])
+    check(p.returncode == 1 and p.stderr.endswith(f"N runs at a time: {cpu}\n") and not os.path.exists(spaced),
+          f"sweep-local-gpus.sh's CPU command for a DIR with a space and a quote: exit {p.returncode}: {p.stderr!r}")
     # No program there: one line naming it, before DIR is made (each shard failed alike); so
     # too a folder or a file that does not run, which sh's command -v takes for one.
     missing = os.path.join(tmp, "fake-missing")

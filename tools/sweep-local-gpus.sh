@@ -56,7 +56,16 @@ count=$(set -- $gpus; echo $#)
 if [ "$count" -eq 0 ]; then
     where="CUDA_VISIBLE_DEVICES lists none"
     [ -n "${CUDA_VISIBLE_DEVICES+set}" ] || where="CUDA_VISIBLE_DEVICES is unset and nvidia-smi lists none"
-    echo "$0: no GPU found ($where); on the CPU, N runs at a time: $bin sweep --spec $spec --out $dir --jobs N${*:+ $*}" >&2
+    # The command to copy: a word the shell would split or expand quoted, as shlex.quote does
+    # ("--out my dir" read as --out my and an operand).
+    cpu=""
+    for word in "$bin" sweep --spec "$spec" --out "$dir" --jobs N "$@"; do
+        case $word in
+            '' | *[!A-Za-z0-9_@%+=:,./-]*) word="'$(printf '%s' "$word" | sed "s/'/'\"'\"'/g")'" ;;
+        esac
+        cpu="$cpu${cpu:+ }$word"
+    done
+    echo "$0: no GPU found ($where); on the CPU, N runs at a time: $cpu" >&2
     exit 1
 fi
 # The spec and options (a shard's command line, checked with --dry-run: nothing written): a bad
