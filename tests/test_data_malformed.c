@@ -784,6 +784,10 @@ static void test_requests(void)
     req.test = "idx:r0i.idx,r0l.idx"; /* its test error would be null, as without --test */
     expect_error("empty --test pair", jn_data_load(&req, &data), "--test idx:r0i.idx,r0l.idx", "r0i.idx",
                  "holds no examples", NULL);
+    jn_data_request no_train = {"idx:r0i.idx,r0l.idx", NULL, tmp_dir, -1, 0, NULL};
+    expect_error("empty --data pair", jn_data_load(&no_train, &data), "--data idx:r0i.idx,r0l.idx", "r0i.idx",
+                 "holds no examples", NULL);
+    CHECK(!strstr(jn_last_error(), "--valid"), "empty --data pair: \"%s\" blames --valid", jn_last_error());
     req.test = "idx:ri.idx";
     expect_error("bad --test spec", jn_data_load(&req, &data), "idx:ri.idx", "--test",
                  "expected idx:IMAGES,LABELS", NULL);

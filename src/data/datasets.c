@@ -466,6 +466,11 @@ int jn_data_load(const jn_data_request *req, jn_data *out)
                                                sizeof out->test_dir))) {
         goto done;
     }
+    /* Else refused as the --valid default (0 for idx: data) leaving nothing to train on. */
+    if (file.n == 0) {
+        jn_fail("--data %s: %s holds no examples", data, file.name);
+        goto done;
+    }
     if (!*test_spec) /* a named set's test files lie beside its training files */
         memcpy(out->test_dir, out->dir, sizeof out->dir);
     /* A test set of no example reports its error as null, as if --test were not given: a wrong
