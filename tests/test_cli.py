@@ -1297,6 +1297,25 @@ def run_folder_data_cases(d):
     for file in ("im.idx", "lb.idx"):
         os.rename(os.path.join(d, "data", file), os.path.join(start, file))
     os.rmdir(os.path.join(d, "data"))
+    # A file damaged in the run's folder is that error: the files were searched for elsewhere,
+    # and the search's "cannot find ... in any folder tried" sent the user to fetch files that
+    # are there.
+    labels = os.path.join(start, "lb.idx")
+    whole = read(labels)
+    write(labels, whole[:20])
+    for args in (["eval", "--checkpoint", "relrun/best.ckpt"],
+                 ["step", "--checkpoint", "relrun/last.ckpt", "--dump", "cut.state"]):
+        p = expect_error(f"{name}: a file cut short in the run's folder: {args[0]}", args, 1,
+                         [os.path.join(os.path.realpath(start), "lb.idx"), "byte 20", "unexpected end of file"], d,
+                         absent=["cut.state"])
+        check(f"{name}: a file cut short in the run's folder: {args[0]}", p and "cannot find" not in p.stderr,
+              f"stderr {p.stderr if p else ''!r}")
+    write(labels, whole)
+    # Gone from it and found nowhere else: the error named the search's folders alone.
+    os.rename(start, start + "-moved")
+    expect_error(f"{name}: the run's folder gone", ["eval", "--checkpoint", "relrun/best.ckpt"], 1,
+                 ["relrun/best.ckpt", f"the run's data folder {os.path.realpath(d)}/relstart ", "cannot find im.idx"], d)
+    os.rename(start + "-moved", start)
 
 
 def eval_data_cases(d):

@@ -116,13 +116,20 @@ static int load(jn_cli_state *st, const jn_config *cli, int same_run)
     /* A --test of other files is searched for as a new run's: the run's folder was read for it,
      * and eval of a run on a new test set in the current folder failed, blaming the run's --data. */
     const jn_data_request req = {c->data, c->test, c->data_dir, c->valid, c->train_limit, other_test ? "" : NULL};
-    int failed = jn_data_load(&req, &st->data);
-    if (failed && run_dir) { /* the run's folder lost them (or is gone): searched for as a new run's */
+    /* Where the run's folder lost the files (or is gone), they are searched for as a new run's;
+     * files there that fail to load are that error, not "cannot find" in the search's folders. */
+    char run_folder[sizeof st->cfg.data_dir] = "";
+    if (run_dir && jn_data_check_files(&req)) {
+        strcpy(run_folder, st->cfg.data_dir);
         st->cfg.data_dir[0] = 0;
-        failed = jn_data_load(&req, &st->data);
     }
-    if (failed)
+    if (jn_data_load(&req, &st->data)) {
+        if (run_folder[0])
+            return jn_fail_context("%s: the run's data folder %s (data-dir in its config.txt) no longer holds its "
+                                   "files, searched for elsewhere",
+                                   cli->checkpoint, run_folder);
         return cli->checkpoint[0] ? jn_cli_blame_stored(cli, cli->checkpoint, jn_cli_data_keys) : -1;
+    }
     if (jn_config_model(c, st->data.train.d, st->data.train.classes, &st->model))  /* --hidden too wide: as train */
         return refuses_given(cli) ? JN_EXIT_USAGE : -1;
     const size_t P = st->model.n_params;
