@@ -776,6 +776,11 @@ static void test_requests(void)
     req.test = "idx:ri.idx,rt.idx"; /* label 5 >= the 3 training classes */
     expect_error("test label beyond training classes", jn_data_load(&req, &data), "rt.idx",
                  "byte 9", "item 1", "label out of range", "(the classes are [0, 2])", NULL);
+    /* A --data-dir ending in '/' (as the shell completes it) names the file with one: "DIR//rt.idx". */
+    char slashed[PATH_MAX + 2];
+    snprintf(slashed, sizeof slashed, "%s/", tmp_dir);
+    jn_data_request slash_req = {"idx:ri.idx,rl.idx", "idx:ri.idx,rt.idx", slashed, 1, 0, NULL};
+    expect_error("--data-dir DIR/", jn_data_load(&slash_req, &data), path_of("rt.idx"), "label out of range", NULL);
     static const uint32_t no_items[3] = {0, 2, 2};
     idx_header(&f, JN_IDX_U8, 3, no_items);
     write_raw("r0i.idx", f.b, f.len);

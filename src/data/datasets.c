@@ -80,15 +80,17 @@ static int is_file(const char *path)
 }
 
 /* out = dir/name+suffix, or name+suffix when dir is "" (files used as given) or name is
- * absolute (an idx: pair may mix an absolute path with a name in the data folder). */
+ * absolute (an idx: pair may mix an absolute path with a name in the data folder). A dir that
+ * ends in '/' (--data-dir data/, as the shell completes it) takes no second one: messages named
+ * data//zip.train. */
 static int join(char *out, size_t cap, const char *dir, const char *name, const char *suffix)
 {
     if (name[0] == '/')
         dir = "";
-    int len = *dir ? snprintf(out, cap, "%s/%s%s", dir, name, suffix)
-                   : snprintf(out, cap, "%s%s", name, suffix);
+    const char *sep = *dir && dir[strlen(dir) - 1] != '/' ? "/" : "";
+    int len = snprintf(out, cap, "%s%s%s%s", dir, sep, name, suffix);
     if (len < 0 || (size_t)len >= cap)
-        return jn_fail("%s/%s%s: path too long (at most %zu bytes)", dir, name, suffix, cap - 1);
+        return jn_fail("%s%s%s%s: path too long (at most %zu bytes)", dir, sep, name, suffix, cap - 1);
     return 0;
 }
 
