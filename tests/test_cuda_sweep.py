@@ -15,8 +15,6 @@ Skipped (77) where no CUDA device is visible. Tiny sizes: the emulator runs ever
 on the CPU.
 
 Run by ctest with JACNOISE_BIN and JACNOISE_DATA set."""
-import csv
-import io
 import os
 import re
 import signal
@@ -26,6 +24,7 @@ import tempfile
 
 import ckpt
 from harness import BIN, check, emulated, finish, run, same_run
+from test_sweep import rows
 
 SPEC = """data = usps
 hidden = 8
@@ -50,12 +49,6 @@ checkpoint-steps = 3
 def sweep(spec, out, *extra, expect=0, **kw):
     return run(["sweep", "--spec", spec, "--out", out, "--device", "cuda", "--progress", "never"] + list(extra),
                expect=expect, timeout=1800, **kw)
-
-
-def rows(folder):
-    """results.csv without the wall-clock column."""
-    text = open(os.path.join(folder, "results.csv")).read()
-    return [r[:-1] for r in csv.reader(io.StringIO(text))]
 
 
 def run_ids(folder):

@@ -17,16 +17,10 @@ import tempfile
 import time
 
 from harness import BIN, check, finish, run
-from test_sweep import KILL_SPEC, TINY_SPEC, sweep
+from test_sweep import KILL_SPEC, TINY_SPEC, rows, sweep
 
 SMALL = ["--data", "usps", "--hidden", "64", "--train-limit", "300", "--valid", "60"]
 KILLS = 6
-
-
-def table(folder):
-    """results.csv without its seconds column, which differs between runs."""
-    with open(os.path.join(folder, "results.csv")) as f:
-        return [line.rsplit(",", 1)[0] for line in f.read().splitlines()]
 
 
 def left(folder):
@@ -79,11 +73,11 @@ def killed_sweep(tmp, spec, reference, rng):
         results = os.path.join(folder, "results.csv")
         if os.path.exists(results):
             text = open(results).read()
-            check(text.endswith("\n") and len(text.splitlines()) == len(table(reference)), f"killed sweep: results.csv {text[-200:]!r}")
+            check(text.endswith("\n") and len(text.splitlines()) == len(rows(reference)), f"killed sweep: results.csv {text[-200:]!r}")
         kept = os.path.join(folder, "sweep.spec")
         check(not os.path.exists(kept) or open(kept).read() == KILL_SPEC, "killed sweep: sweep.spec not whole")
     sweep(["--spec", spec, "--out", folder])
-    check(table(folder) == table(reference), "a sweep killed and rerun: results.csv differs from the undisturbed one")
+    check(rows(folder) == rows(reference), "a sweep killed and rerun: results.csv differs from the undisturbed one")
     check(not left(folder), f"a sweep killed and rerun: left {left(folder)}")
 
 
@@ -99,7 +93,7 @@ def killed_merge(tmp, spec, reference, rng):
         shutil.copy(spec, os.path.join(into, "sweep.spec"))
         killed(rng, ["sweep", "merge", into] + shards, 0.3)
         run(["sweep", "merge", into] + shards)
-        check(table(into) == table(reference), f"merge killed ({k}) and rerun: results.csv differs")
+        check(rows(into) == rows(reference), f"merge killed ({k}) and rerun: results.csv differs")
         for i in os.listdir(os.path.join(reference, "runs")):
             for name in ("best.ckpt", "last.ckpt"):
                 same = open(os.path.join(into, "runs", i, name), "rb").read() == \

@@ -14,7 +14,7 @@ table; a SIGHUP (its terminal closed) stops the sweeps as SIGTERM does, 143; the
 diverges reads "search diverged" (RESULTS.md, results.csv, results_table.py) and leaves the pictures of the others; a Ctrl-C during --plan ends it in one line; bad options are refused with one line, exit 2; `--plan` has
 jacnoise sweep check every spec of every budget (all data sets and rows). First, on made-up
 numbers worked out by hand (`--rules` runs these alone, in a second): the smoothed minimum and
-its ties, the selection's ties and the runs it never selects, the table's rounding and seed
+its ties, the selection's ties (a search's table with and without where its rows trained) and the runs it never selects, the table's rounding and seed
 count, the cost model, tool_files' atomic writes, an --out of another tool's and data not found
 refused before anything is written, and results_table.py's merge and refusals. The rest is skipped (77) without matplotlib. JACNOISE_TEST_DEVICE=cuda runs the same on the CUDA backend
 (tools/emu-check.sh does, under the emulator)."""
@@ -140,15 +140,17 @@ def check_cells(out):
     return table
 
 
-def write_search(folder, runs):
+def write_search(folder, runs, where=()):
     """A search folder as jacnoise sweep leaves it: results.csv and each run's metrics.jsonl.
-    runs: [(id, status, validation curve)]."""
+    runs: [(id, status, validation curve)]; where: the row's backend, device and gemm_precision,
+    after seconds (none: a sweep's from before they were written)."""
     os.makedirs(folder)
     with open(os.path.join(folder, "results.csv"), "w", newline="") as f:
         w = csv.writer(f, lineterminator="\n")
-        w.writerow(["id", "status", "valid_error", "test_error", "seconds"])
+        w.writerow(["id", "status", "valid_error", "test_error", "seconds"] +
+                   (["backend", "device", "gemm_precision"] if where else []))
         for rid, status, curve in runs:
-            w.writerow([rid, status, min((v for v in curve if v is not None), default=""), 0.5, 1.0])
+            w.writerow([rid, status, min((v for v in curve if v is not None), default=""), 0.5, 1.0] + list(where))
             os.makedirs(os.path.join(folder, "runs", rid))
             with open(os.path.join(folder, "runs", rid, "metrics.jsonl"), "w") as g:
                 g.writelines(json.dumps({"epoch": e + 1, "valid_error": v}) + "\n" for e, v in enumerate(curve))
@@ -195,6 +197,13 @@ def check_rules(scratch):
     tied = os.path.join(scratch, "tied")
     write_search(tied, [("b", "finished", [1.2, 1.1, 1.0]), ("a", "finished", [1.0, 1.2, 1.1])])
     got = rp.select(tied)
+    # A table that says where each row trained (a device's name with a comma, quoted) selects the same.
+    where = os.path.join(scratch, "tied-where")
+    write_search(where, [("b", "finished", [1.2, 1.1, 1.0]), ("a", "finished", [1.0, 1.2, 1.1])],
+                 ("cpu", "AMD EPYC 7B13, 2 cores online", "fp32"))
+    picked = rp.select(where)
+    check(picked is not None and (picked[0]["id"],) + picked[1:] == (got[0]["id"],) + got[1:],
+          f"select, with where rows trained: {picked}, expected {got}")
     check(got is not None and got[0]["id"] == "a" and got[2] == 2, f"select, a tie: {got and (got[0]['id'], got[2])}, expected a")
     # results.csv's numbers are decimals or empty (jacnoise's non-finite): float() would take
     # nan and 1_000; a test error or time otherwise is refused naming its line.

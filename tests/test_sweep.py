@@ -17,7 +17,8 @@ planned it, counted finished, not failed; a spec with a byte-order mark and noth
 swept; status of a folder only merges made; bench/bench_sweep_cpu.py's step count and its bad input; the reads a run's end costs
 among 1000 finished runs (bench/bench_sweep_results.py), and a merge's (each folder read once,
 bench/bench_sweep_merge.py); results.csv's penalty (the
-best epoch's); groups split by batch and layer sizes; random draws times seeds; ids that
+best epoch's); results.csv's and status's backend, device and gemm_precision of a CPU sweep
+(empty, "-", for a pending run and an older summary), which plot_sweep.py takes for no options; groups split by batch and layer sizes; random draws times seeds; ids that
 operational options (threads, data folder, checkpoint interval) leave alone; a rerun counting
 diverged runs done; a merge keeping the further-along of two paused copies of a run,
 replacing a run folder whole, and stopped half-way leaving one a resume ends right (a failed one leaving no run folder it made; a killed one's .tmp files removed by the sweep rerun), and of
@@ -102,9 +103,12 @@ def sweep(args, expect=0, **kw):
 
 
 def rows(folder):
-    """results.csv without the wall-clock column."""
+    """results.csv without the wall-clock column (seconds, no longer the last one), which differs
+    between runs."""
     text = open(os.path.join(folder, "results.csv")).read()
-    return [r[:-1] for r in csv.reader(io.StringIO(text))]
+    table = list(csv.reader(io.StringIO(text)))
+    at = table[0].index("seconds")
+    return [r[:at] + r[at + 1:] for r in table]
 
 
 def column(folder, name):
@@ -742,6 +746,42 @@ def status_and_progress(tmp, spec):
     same_sweep(folder, shown, "--checkpoint-epochs 2")
 
 
+def where_trained(tmp):
+    """results.csv ends each row with where it trained (backend, device, gemm_precision, after
+    seconds), as its summary.json says, and the status table with them ("trained on"); empty
+    cells, and "-", for a pending run and one whose summary is from before devices were
+    recorded: rows of GPU and CPU shards could not be told apart."""
+    spec = os.path.join(tmp, "where.spec")
+    open(spec, "w").write("data = usps\nhidden = 8\ntrain-limit = 100\nvalid = 50\nepochs = 1\n"
+                          "lr = [0.01, 0.02, 0.03]\nprecision = fp32\n")
+    folder = os.path.join(tmp, "where")
+    sweep(["--spec", spec, "--out", folder])
+    table = list(csv.reader(open(os.path.join(folder, "results.csv"))))
+    check(table[0][-4:] == ["seconds", "backend", "device", "gemm_precision"] and "precision" in table[0][:-4],
+          f"results.csv header {table[0]}")
+    summary = {i: json.load(open(os.path.join(folder, "runs", i, "summary.json"))) for i in run_ids(folder)}
+    device = summary[table[1][0]]["device"]
+    check(all(r[-3:] == ["cpu", summary[r[0]]["device"], "fp32"] and summary[r[0]]["device"] == device
+              for r in table[1:]) and device, f"results.csv of a CPU sweep: {table[1:]}")
+    shown = run(["sweep", "status", folder]).stdout.splitlines()
+    head = next(k for k, line in enumerate(shown) if line.startswith("best by validation error"))
+    check(shown[head + 1].endswith("  trained on") and
+          all(line.endswith(f"  cpu, {device}, fp32") for line in shown[head + 2:head + 5]),
+          f"status of a CPU sweep: {shown}")
+    # One run's summary from before devices were recorded; another's folder gone (pending).
+    old, gone = table[1][0], table[2][0]
+    path = os.path.join(folder, "runs", old, "summary.json")
+    json.dump({k: v for k, v in summary[old].items() if k not in ("backend", "device", "threads", "blas")},
+              open(path, "w"))
+    shutil.rmtree(os.path.join(folder, "runs", gone))
+    run(["sweep", "merge", folder])
+    got = {r[0]: r for r in csv.reader(open(os.path.join(folder, "results.csv")))}
+    check(got[old][-3:] == ["", "", ""] and got[gone][-3:] == ["", "", ""] and got[gone][got["id"].index("status")] == "pending" and
+          got[table[3][0]][-3:] == table[3][-3:], f"results.csv, an older summary and a pending run: {got}")
+    shown = run(["sweep", "status", folder]).stdout
+    check(re.search(rf"^  {old} .*  -$", shown, re.M), f"status, an older summary: {shown}")
+
+
 def plots(tmp):
     """tools/plot_sweep.py draws the heat maps, the error against each swept option and the
     training curves, and `sweep status` then lists them."""
@@ -804,6 +844,17 @@ def plot_rules(tmp):
     at = sorted((r["id"], r["jac-noise"]) for r in places)
     want = [("a", "0.1"), ("a", "0.3"), ("b", "0.1"), ("c", "0.3"), ("d", "0.3"), ("e", "0.1"), ("f", "0.1"), ("f", "0.3")]
     check(at == want and swept == ["jac-lambda", "jac-noise", "lr"], f"plot_sweep placed: {at}, swept {swept}")
+    # Where each row trained (the columns after seconds, which the table above, an older sweep's,
+    # lacks) is no option, though it differs between rows (shards of a GPU and a CPU cluster).
+    where = {"a": "cuda,NVIDIA H100 80GB HBM3,tf32", "b": 'cpu,"AMD EPYC, 2 cores",fp32', "d": ",,"}
+    with open(os.path.join(folder, "results.csv"), "w") as f:
+        f.write("id,jac-lambda,jac-noise,lr,status,valid_error,test_error,seconds,backend,device,gemm_precision\n")
+        f.writelines(f"{i},{lam},{noise},{lr},finished,{v},{v},1.0,{where.get(i, 'cpu,Xeon,fp32')}\n"
+                     for i, lam, noise, lr, v in rows)
+    _, places, swept = plot_sweep.load(folder)
+    at = sorted((r["id"], r["jac-noise"]) for r in places)
+    check(at == want and swept == ["jac-lambda", "jac-noise", "lr"],
+          f"plot_sweep placed, with where rows trained: {at}, swept {swept}")
 
 
 def plot_faults(tmp):
@@ -2357,6 +2408,7 @@ def main():
     local_gpus_shards(tmp)
     failure(tmp, group_spec)
     status_and_progress(tmp, group_spec)
+    where_trained(tmp)
     checkpoint_epochs(tmp)
     repeats(tmp)
     merge_into_running(tmp)

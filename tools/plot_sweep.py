@@ -31,7 +31,10 @@ import shlex
 
 import tool_files
 
-RESULT_COLUMNS = ["status", "best_epoch", "valid_error", "test_error", "penalty", "steps", "seconds"]
+# The columns after the options; a table from before backend, device and gemm_precision (where
+# each row trained) lacks those three, which are no options either.
+RESULT_COLUMNS = ["status", "best_epoch", "valid_error", "test_error", "penalty", "steps", "seconds", "backend",
+                  "device", "gemm_precision"]
 PENALTY_OPTIONS = ("jac-target", "jac-proj", "jac-noise", "jac-copies")
 
 

@@ -66,6 +66,11 @@ static int read_row(const char *folder, jn_run_row *row)
             row->steps = s.s.steps > row->steps ? s.s.steps : row->steps;
             if (!epochs && isfinite(s.s.seconds))
                 row->seconds = s.s.seconds;
+            if (s.s.device) {
+                snprintf(row->backend, sizeof row->backend, "%s", s.device.backend);
+                snprintf(row->device, sizeof row->device, "%s", s.device.device);
+                snprintf(row->precision, sizeof row->precision, "%s", s.device.tf32 ? "tf32" : "fp32");
+            }
         } else {  /* damaged: its run neither trains nor ended as it says (it was counted running) */
             snprintf(row->status, sizeof row->status, "unreadable");
             snprintf(row->message, sizeof row->message, "%s", jn_last_error());
@@ -129,7 +134,11 @@ int jn_results_open(jn_results *t, const jn_plan *plan, int read)
         put_text(&t->fixed, ",");
         put_field(&t->fixed, plan->columns[c]);
     }
-    put_text(&t->fixed, ",status,best_epoch,valid_error,test_error,penalty,steps,seconds\n");
+    /* Where each row trained last, after the columns older readers know: GPU rows and CPU rows
+     * (shards of two clusters) are told apart. Not "precision": a spec's option column has that
+     * name (the precision asked, which NVIDIA_TF32_OVERRIDE=0 can turn off). */
+    put_text(&t->fixed, ",status,best_epoch,valid_error,test_error,penalty,steps,seconds,backend,device,"
+             "gemm_precision\n");
     t->end[0] = t->fixed.len;
     for (int i = 0; i < n; i++) {
         jn_config cfg;
@@ -180,6 +189,11 @@ int jn_results_save(const jn_results *t, const char *dir)
         snprintf(tail, sizeof tail, ",%llu,", (unsigned long long)row->steps);
         put_text(&b, tail);
         put_number(&b, "%.1f", row->seconds);
+        const char *where[] = {row->backend, row->device, row->precision};
+        for (int w = 0; w < 3; w++) {
+            put_text(&b, ",");
+            put_field(&b, where[w]);
+        }
         put_text(&b, "\n");
     }
     char path[JN_PATH_MAX + 32];
@@ -313,7 +327,7 @@ void jn_results_print(const jn_plan *plan, const char *dir, const jn_run_row *ro
                 "test %");
         for (int c = 0; c < columns; c++)
             fprintf(f, "  %-*s", width[c], plan->columns[c]);
-        fputc('\n', f);
+        fprintf(f, "  trained on\n");  /* last: the one column of unbounded width */
         for (int k = 0; k < shown; k++) {
             const jn_run_row *r = &rows[order[k]];
             char test[32] = "-";
@@ -326,7 +340,10 @@ void jn_results_print(const jn_plan *plan, const char *dir, const jn_run_row *ro
                 jn_plan_value(plan, order[k], plan->columns[c], v, sizeof v);
                 fprintf(f, "  %-*s", width[c], v);
             }
-            fputc('\n', f);
+            if (r->backend[0])
+                jn_print(f, "  %s, %s, %s\n", r->backend, r->device, r->precision);
+            else  /* no summary yet (a run the sweep trains now), or one from before devices */
+                fprintf(f, "  -\n");
         }
     } else if (count[DONE]) {
         fprintf(f, "not ranked: no run has a validation split (valid = 0); results.csv has their test errors\n");

@@ -23,6 +23,13 @@ typedef struct {
     double penalty;          /* mean R over the best epoch (before lambda); NaN when off */
     uint64_t steps;
     double seconds;          /* the epochs' wall time, summed */
+    /* Where it trained, as its summary.json says (the last process's, on a resumed run): the
+     * backend (cpu, cuda), the device's name (the GPU's; the CPU's model and cores) and the GEMMs'
+     * precision (fp32, tf32); "" where none is recorded (no summary yet: pending or running; a run
+     * that failed before it had a backend; a summary from before devices were recorded). */
+    char backend[16];
+    char device[256];
+    char precision[8];
 } jn_run_row;
 
 /* Reads the row of entry i from its run folder. */
