@@ -225,6 +225,12 @@ def check_rules(scratch):
         f.write("id,status,seed,valid_error,test_error,seconds\nr0,finished,1_0,,2,3\n")
     err = damage_of(rp.read_results, seeded)
     check(err == f"{seeded}/results.csv: line 2: seed '1_0' is not a decimal number", f"read_results, seed 1_0: {err!r}")
+    # A results.csv cut inside its last value (a copy stopped part way) is refused: every line
+    # jacnoise writes ends with a newline, and the row read without it had seconds 3, not 37.5.
+    with open(os.path.join(seeded, "results.csv"), "w") as f:
+        f.write("id,status,seed,valid_error,test_error,seconds\nr0,finished,1,,2,3")
+    err = damage_of(rp.read_results, seeded)
+    check(err == f"{seeded}/results.csv: cut short: no newline at its end", f"read_results, a cut table: {err!r}")
     # A results.csv whose bytes are not text (damaged on the disk) is named too: a traceback of
     # UnicodeDecodeError ended the call.
     with open(os.path.join(seeded, "results.csv"), "wb") as f:

@@ -7,6 +7,7 @@ import argparse
 import csv
 import ctypes
 import errno
+import io
 import math
 import os
 import re
@@ -315,13 +316,17 @@ def run_program(main, note=""):
 
 def read_csv(path, fail, hint=""):
     """(rows as dicts, header) of a CSV file; a file that cannot be read or parsed calls
-    fail(message) with one line naming it (hint appended to an unreadable one). A UTF-8
-    byte-order mark, as a spreadsheet saving "CSV UTF-8" writes, is no part of the first column's
-    name."""
+    fail(message) with one line naming it (hint appended to an unreadable one), and so does one
+    without a newline at its end: jacnoise and the tools end every line of their tables with
+    one, so that such a file was cut short, perhaps inside its last value. A UTF-8 byte-order
+    mark, as a spreadsheet saving "CSV UTF-8" writes, is no part of the first column's name."""
     try:
         with open(path, newline="", encoding="utf-8-sig") as f:
-            reader = csv.DictReader(f)
-            return list(reader), reader.fieldnames or []
+            text = f.read()
+        if text and not text.endswith("\n"):
+            fail(f"{path}: cut short: no newline at its end")
+        reader = csv.DictReader(io.StringIO(text, newline=""))
+        return list(reader), reader.fieldnames or []
     except OSError as e:
         fail(f"{path}: {e.strerror}{hint}")
     except (csv.Error, UnicodeDecodeError) as e:
