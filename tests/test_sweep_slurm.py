@@ -7,7 +7,8 @@ part of it resubmitted (the SLURM_ARRAY_TASK_* variables set as Slurm sets them)
 of a first array given as a list refused (Slurm gives a list step 1), a task
 without its program saying so in one line, a plain batch job's log named without the array
 index Slurm gives it outside an array (also without /proc), and a task stopped by SIGTERM saying how it continues
-(and a plain batch job, sbatch without --array, so stopped), a task whose configurations
+(and a plain batch job, sbatch without --array, so stopped), a task stopped before the
+script's exec of jacnoise exiting 143 as well, a task whose configurations
 failed saying how to retry them, a folder where a --shard sweep and an array ran counting
 the array's configurations its own, and the script's SIGTERM asked for ahead of the time limit;
 on the cluster, a job that SIGTERM stops showing as the README says (FAILED, ExitCode 143:0).
@@ -278,6 +279,29 @@ def cancelled_task(tmp):
           f"status after the array's cancel: {shown[-3:]!r}")
 
 
+def terminated_before_exec(tmp):
+    """A task whose batch shell SIGTERM reaches before the script's exec of jacnoise (scancel
+    as it starts) exits 143 too, in one line, as the README says: the shell's default end, by
+    the signal, showed as ExitCode 0:15. Held there by a hostname that waits for a file."""
+    stubs = os.path.join(tmp, "held-stubs")
+    os.makedirs(stubs)
+    started, release = os.path.join(tmp, "held-started"), os.path.join(tmp, "held-release")
+    with open(os.path.join(stubs, "hostname"), "w") as f:
+        f.write(f'#!/bin/sh\n: > "{started}"\nwhile [ ! -e "{release}" ]; do sleep 0.05; done\necho node\n')
+    os.chmod(os.path.join(stubs, "hostname"), 0o755)
+    env = dict(task_env(0, 0, 2), JACNOISE="true", PATH=stubs + os.pathsep + os.environ["PATH"])
+    folder = os.path.join(tmp, "held")
+    p = subprocess.Popen(["bash", SBATCH, "study.spec", folder], env=env, stdout=subprocess.PIPE,
+                         stderr=subprocess.PIPE, text=True)
+    wait_until(lambda: os.path.exists(started), p, 60)
+    p.terminate()  # to the batch shell alone, as --signal=B: sends it
+    open(release, "w").close()
+    out, err = p.communicate(timeout=60)
+    check(p.returncode == 143 and err == "sweep.sbatch: terminated before jacnoise started; resubmit this task\n" and
+          not os.path.exists(folder),
+          f"a task terminated before its exec of jacnoise: exit {p.returncode}: {out!r} {err!r}")
+
+
 def failed_task(tmp):
     """A task whose configurations failed (their data cannot load) ends with one line naming
     them and how to retry them once that is fixed: resubmit that task, not rerun the command,
@@ -388,6 +412,7 @@ def main():
     time_limit_signal()
     plain_job_log(tmp)
     cancelled_task(tmp)
+    terminated_before_exec(tmp)
     failed_task(tmp)
     status_tasks(tmp, spec)
     shards_and_array(tmp, spec)
