@@ -9,7 +9,8 @@
   setup.sh was started; a build/ configured from another folder (a moved checkout) is
   refused in one line, and so is a build without cmake; `sudo tools/setup.sh` in a checkout root does not own is refused in one
   line before any step, but not its packages step alone nor root without sudo; apt-get waits
-  for the dpkg lock, and setup.sh for the lock of apt's lists before update (up to 10 minutes,
+  for the dpkg lock, and setup.sh for the lock of apt's lists in update and that of its
+  downloads (/var/cache/apt/archives) in install (up to 10 minutes,
   then it fails in one line), but not for a lock file apt may not open (permissions, a read-only
   file system); stubs stand in for dpkg-query, apt-cache, apt-get, sudo, id,
   sleep and cmake;
@@ -60,7 +61,8 @@ DATA = os.environ.get("JACNOISE_DATA", "")
 MNIST = ["train-images-idx3-ubyte", "train-labels-idx1-ubyte", "t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte"]
 USPS = ["zip.train", "zip.test"]
 # apt-get waits for the dpkg lock (held by unattended-upgrades on a new machine): it failed at once.
-# (update's lock, of apt's lists, is not covered: setup.sh waits for that one itself.)
+# (update's lock, of apt's lists, and install's, of its downloads, are not covered: setup.sh
+# waits for those itself.)
 APT = "apt-get -o DPkg::Lock::Timeout=600"
 PACKAGES = ["build-essential", "cmake", "pkg-config", "libopenblas-dev", "zlib1g-dev", "strace", "curl",
             "ca-certificates", "python3", "python3-numpy", "python3-torch", "python3-matplotlib"]
@@ -153,38 +155,42 @@ def setup_cases(tmp, env, calls):
         check(p.returncode == 1 and len(lines) == 2 and lines[1] == f"setup: {said} failed (its lines above): fix that "
               "and run tools/setup.sh again, or install these Debian packages by hand: build-essential", f"setup.sh packages, {name}: exit "
               f"{p.returncode}, {p.stderr!r}")
-    # apt-get update finding the lock of apt's lists held (apt-daily or unattended-upgrades on a
-    # new machine; DPkg::Lock::Timeout does not cover it): setup waits for it, up to 10 minutes,
-    # where it failed at once. A sleep stub releases the lock after `sleeps` naps, or never.
+    # apt-get update finding the lock of apt's lists held, and install that of its downloads
+    # (/var/cache/apt/archives/lock; apt-daily or unattended-upgrades on a new machine;
+    # DPkg::Lock::Timeout covers neither): setup waits for it, up to 10 minutes, where it failed
+    # at once. A sleep stub releases the lock after `sleeps` naps, or never.
     held = os.path.join(tmp, "held")
     shutil.copytree(os.path.join(tmp, "stubs"), held)
-    flag = os.path.join(tmp, "lists-locked")
-    stub(held, "apt-get", f'echo "apt-get $*" >> "{calls}"; case "$*" in *update*) [ -e "{flag}" ] || exit 0; '
-                          'echo "E: Could not get lock /var/lib/apt/lists/lock. It is held by process 2023 (apt-get)" >&2; '
-                          'echo "E: Unable to lock directory /var/lib/apt/lists/" >&2; exit 100;; esac')
-    for released in (3, None):
-        stub(held, "sleep", f'echo "sleep $*" >> "{calls}"; [ "$(grep -c ^sleep "{calls}")" != "{released}" ] || '
-                            f'rm "{flag}"')
-        open(flag, "w").close()
-        p = sh([setup, "packages"], ROOT, dict(env, PATH=held + ":" + env["PATH"], FAKE_INSTALLED=" ".join(PACKAGES[1:]),
-                                               FAKE_UID="0"))
-        got = calls_of(calls)
-        naps = [c for c in got if c.startswith("sleep ")]
-        waited = sum(int(c.split()[1]) for c in naps)
-        updates = [c for c in got if c == f"{APT} update -q"]
-        name = f"setup.sh packages, the lists lock released after {released} naps" if released else \
-            "setup.sh packages, the lists lock held for good"
-        check(p.stdout.count("waiting up to 10 minutes for it") == 1, f"{name}: output {p.stdout!r}")
-        if released:
-            check(p.returncode == 0 and len(naps) == released and len(updates) == released + 1 and
-                  got[-1] == f"{APT} install -y -q --no-install-recommends build-essential" and not p.stderr,
-                  f"{name}: exit {p.returncode}, calls {got}, {p.stderr!r}")
-        else:
-            lines = p.stderr.splitlines()
-            check(p.returncode == 1 and waited == 600 and len(updates) == len(naps) + 1 and len(lines) == 3 and
-                  lines[0].startswith("E: Could not get lock /var/lib/apt/lists/lock") and
-                  lines[2].startswith("setup: apt-get update failed (its lines above)"),
-                  f"{name}: exit {p.returncode}, waited {waited} s, {len(updates)} updates, {p.stderr!r}")
+    flag = os.path.join(tmp, "apt-locked")
+    install = f"{APT} install -y -q --no-install-recommends build-essential"
+    for step, folder, tried, lock in (("update", "/var/lib/apt/lists/", f"{APT} update -q", "package lists"),
+                                      ("install", "/var/cache/apt/archives/", install, "downloaded packages")):
+        stub(held, "apt-get", f'echo "apt-get $*" >> "{calls}"; case "$*" in *{step}*) [ -e "{flag}" ] || exit 0; '
+                              f'echo "E: Could not get lock {folder}lock. It is held by process 2023 (apt-get)" >&2; '
+                              f'echo "E: Unable to lock directory {folder}" >&2; exit 100;; esac')
+        for released in (3, None):
+            stub(held, "sleep", f'echo "sleep $*" >> "{calls}"; [ "$(grep -c ^sleep "{calls}")" != "{released}" ] || '
+                                f'rm "{flag}"')
+            open(flag, "w").close()
+            p = sh([setup, "packages"], ROOT, dict(env, PATH=held + ":" + env["PATH"],
+                                                   FAKE_INSTALLED=" ".join(PACKAGES[1:]), FAKE_UID="0"))
+            got = calls_of(calls)
+            naps = [c for c in got if c.startswith("sleep ")]
+            waited = sum(int(c.split()[1]) for c in naps)
+            tries = [c for c in got if c == tried]
+            name = f"setup.sh packages, the {step} lock released after {released} naps" if released else \
+                f"setup.sh packages, the {step} lock held for good"
+            check(p.stdout.count(f"the lock of apt's {lock}") == 1 and
+                  p.stdout.count("waiting up to 10 minutes for it") == 1, f"{name}: output {p.stdout!r}")
+            if released:
+                check(p.returncode == 0 and len(naps) == released and len(tries) == released + 1 and
+                      got[-1] == install and not p.stderr, f"{name}: exit {p.returncode}, calls {got}, {p.stderr!r}")
+            else:
+                lines = p.stderr.splitlines()
+                check(p.returncode == 1 and waited == 600 and len(tries) == len(naps) + 1 and len(lines) == 3 and
+                      lines[0].startswith(f"E: Could not get lock {folder}lock") and
+                      lines[2].startswith(f"setup: apt-get {step} failed (its lines above)"),
+                      f"{name}: exit {p.returncode}, waited {waited} s, {len(tries)} tries, {p.stderr!r}")
     # A lists lock apt may not open (its file's permissions, or a read-only file system) is no
     # other apt's: setup fails at once, where it waited 10 minutes as if the lock were held.
     for error in ("13: Permission denied", "30: Read-only file system"):

@@ -68,29 +68,34 @@ packages() {
         echo "setup: ${as_root:+sudo }apt-get $1 failed (its lines above): fix that and run tools/setup.sh again, or install these Debian packages by hand:$missing" >&2
         exit 1
     }
-    # update takes the lock of apt's lists, which DPkg::Lock::Timeout does not cover (apt 2.6
-    # fails at once while apt-daily or unattended-upgrades updates them): it is retried here
-    # for as long. Its errors are kept to find that lock's path in them (a path, unlike the
-    # message, is not translated). A lock file it may not open ("open (13: Permission denied)",
-    # the errno's number untranslated too) or on a read-only file system ("(30: Read-only file
+    # update takes the lock of apt's lists, and install that of its downloads
+    # (/var/cache/apt/archives), which DPkg::Lock::Timeout does not cover (apt 2.6 fails at
+    # once while apt-daily or unattended-upgrades holds them): apt-get is retried here for as
+    # long. Its errors are kept to find that lock's path in them (a path, unlike the message,
+    # is not translated). A lock file it may not open ("open (13: Permission denied)", the
+    # errno's number untranslated too) or on a read-only file system ("(30: Read-only file
     # system)") is no other apt's: waiting would not help.
-    waited=0
-    until { err=$(run_apt_get update -q 2>&1 >&3 3>&-); } 3>&1; do
-        case $err in
-            *"(13:"* | *"(30:"*) held="" ;;
-            *lists/lock*) held=yes ;;
-            *) held="" ;;
-        esac
-        if [ -z "$held" ] || [ "$waited" -ge "$LOCK_WAIT" ]; then
-            printf '%s\n' "$err" >&2
-            apt_failed update
-        fi
-        [ "$waited" -gt 0 ] ||
-            echo "setup: another apt holds the lock of apt's package lists (unattended-upgrades?): waiting up to $((LOCK_WAIT / 60)) minutes for it"
-        sleep 5
-        waited=$((waited + 5))
-    done
-    [ -z "$err" ] || printf '%s\n' "$err" >&2 # its warnings
+    apt_get_waiting() {
+        waited=0
+        until { err=$(run_apt_get "$@" 2>&1 >&3 3>&-); } 3>&1; do
+            case $err in
+                *"(13:"* | *"(30:"*) held="" ;;
+                *lists/lock*) held="package lists" ;;
+                *archives/lock*) held="downloaded packages (/var/cache/apt/archives)" ;;
+                *) held="" ;;
+            esac
+            if [ -z "$held" ] || [ "$waited" -ge "$LOCK_WAIT" ]; then
+                printf '%s\n' "$err" >&2
+                apt_failed "$1"
+            fi
+            [ "$waited" -gt 0 ] ||
+                echo "setup: another apt holds the lock of apt's $held (unattended-upgrades?): waiting up to $((LOCK_WAIT / 60)) minutes for it"
+            sleep 5
+            waited=$((waited + 5))
+        done
+        [ -z "$err" ] || printf '%s\n' "$err" >&2 # its warnings
+    }
+    apt_get_waiting update -q
     # apt-get refuses the whole list for one package this release lacks (an older Ubuntu has
     # no python3-torch): the build's are then refused in one line, the others left out.
     unknown=""
@@ -111,7 +116,7 @@ packages() {
     [ -n "$available" ] || return 0
     echo "setup: installing the missing Debian packages:$available (waiting up to $((LOCK_WAIT / 60)) minutes for the dpkg lock if another apt or unattended-upgrades holds it)"
     # shellcheck disable=SC2086 # one word per package
-    run_apt_get install -y -q --no-install-recommends $available || apt_failed install
+    apt_get_waiting install -y -q --no-install-recommends $available
 }
 
 data() {
