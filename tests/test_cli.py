@@ -1027,8 +1027,8 @@ def recrc(body_with_crc):
 
 
 STATE_FIELDS = {"global_step": (0, "<Q"), "epoch": (8, "<I"), "batch": (12, "<Q"), "best_valid_error": (20, "<d"),
-                "best_epoch": (28, "<I"), "errors": (56, "<Q"), "examples": (64, "<Q"), "data_crc": (80, "<I"),
-                "sections": (84, "<I")}  # byte offsets in the training state (checkpoint.h)
+                "best_epoch": (28, "<I"), "errors": (56, "<Q"), "examples": (64, "<Q"), "steps": (72, "<Q"),
+                "data_crc": (80, "<I"), "sections": (84, "<I")}  # byte offsets in the training state (checkpoint.h)
 
 
 def state_at(blob):
@@ -1110,6 +1110,8 @@ def state_cases(d, best, last):
     velocity = at + STATE_FIELDS["sections"][0] + 4 + 4 * n_params  # after the state, the flags and the parameters
     nan = struct.pack("<f", float("nan"))
     cases = [("batch beyond the steps done", with_state(best, batch=steps + 1), [f"byte {at + 12}", "batch"]),
+             ("epoch sums of steps not the batches done", with_state(best, steps=3),
+              [f"byte {at + 72}", "epoch sums of 3 steps, but 0 batches of epoch 2 done"]),
              ("more errors than examples", with_state(best, errors=1, examples=0), [f"byte {at + 56}", "errors"]),
              ("epoch beyond --epochs", with_state(best, epoch=5), ["epoch 5", "the 1 epoch of"]),
              ("NaN velocity", recrc(last[:velocity] + nan + last[velocity + 4:]), [f"byte {velocity}", "velocity"]),
@@ -1152,15 +1154,15 @@ def state_cases(d, best, last):
         e(f"{args[0]}: a missing --checkpoint", args,
           ["jacnoise: --checkpoint missing.ckpt: cannot open: No such file or directory"], 1)
     show_matches_checkpoint(d, "paused/last.ckpt")
-    write(os.path.join(d, "best-earlier.ckpt"), with_state(good, epoch=2, batch=0, global_step=8, best_epoch=1))
+    write(os.path.join(d, "best-earlier.ckpt"), with_state(good, epoch=2, batch=0, steps=0, global_step=8, best_epoch=1))
     show_matches_checkpoint(d, "best-earlier.ckpt")  # the best epoch is not the last
-    write(os.path.join(d, "one-step.ckpt"), with_state(good, epoch=0, batch=1, global_step=1, best_epoch=0))
+    write(os.path.join(d, "one-step.ckpt"), with_state(good, epoch=0, batch=1, steps=1, global_step=1, best_epoch=0))
     show_matches_checkpoint(d, "one-step.ckpt")  # "1 batch", "1 step"
     check("train: paused run", (state_field(good, "epoch"), state_field(good, "batch")) == (1, 2),
           "not paused at batch 2 of epoch 2")
     e("train: --resume with fewer --epochs than started", ["train", "--resume", "--out", "paused", "--epochs", "1",
                                                           "--progress", "never"], ["--epochs 1", "paused/last.ckpt"])
-    write(paused, with_state(good, batch=5))
+    write(paused, with_state(good, batch=5, steps=5))
     e("train: --resume at a batch beyond the epoch", ["train", "--resume", "--out", "paused", "--progress", "never"],
       ["paused/last.ckpt", "batch 5", "4 batches"])
     e("step: a batch beyond the epoch", ["step", "--checkpoint", "paused/last.ckpt", "--dump", "beyond.bin"],
@@ -1168,7 +1170,7 @@ def state_cases(d, best, last):
     # A stop between an epoch's last step and its end leaves batch = the epoch's batches: the
     # resume ends that epoch and goes on, and `jacnoise step` takes the step it goes on with
     # (the next epoch's first: its shuffle and learning rate), the run's last epoch ended.
-    write(paused, with_state(good, batch=4, global_step=8))
+    write(paused, with_state(good, batch=4, steps=4, global_step=8))
     p = expect_ok("step: after the epoch's last batch", ["step", "--checkpoint", "paused/last.ckpt",
                                                          "--dump", "epoch-end.bin"], d)
     if p:

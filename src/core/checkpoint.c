@@ -225,14 +225,20 @@ static int parse_header(jn_cursor *c, uint32_t version, jn_checkpoint *ck, uint3
         return jn_fail("%s: byte %zu: training state out of range (epoch %u, status %u, sections %u)",
                        path, at, epoch, status, *sections);
     }
-    /* What a run cannot have written: more batches of this epoch than steps in all, more
-     * errors than examples. */
+    /* What a run cannot have written: more batches of this epoch than steps in all, epoch
+     * sums of another number of steps than the epoch's batches done, more errors than
+     * examples. */
     const size_t state_at = at - (size_t)state_bytes(version);
     if (batch > s->global_step) {
         const unsigned long long steps_done = s->global_step;
         jn_checkpoint_free(ck);
         return jn_fail("%s: byte %zu: next batch %llu of epoch %u is beyond the %llu steps done", path,
                        state_at + 12, (unsigned long long)batch, epoch + 1, steps_done);
+    }
+    if (steps != batch) {
+        jn_checkpoint_free(ck);
+        return jn_fail("%s: byte %zu: epoch sums of %llu steps, but %llu batches of epoch %u done", path,
+                       state_at + 72, (unsigned long long)steps, (unsigned long long)batch, epoch + 1);
     }
     if (errors > examples) {
         jn_checkpoint_free(ck);
