@@ -65,6 +65,10 @@ def main():
          "--out", paused])
     p = export([os.path.join(paused, "best.ckpt"), os.path.join(scratch, "paused.npz")])
     check(p.stdout.endswith(", best epoch 1, running when saved\n"), f"summary line of a best.ckpt: {p.stdout!r}")
+    # A paused run's last.ckpt records "running" too: said bare, the paused run read as training on.
+    p = export([os.path.join(paused, "last.ckpt"), os.path.join(scratch, "paused-last.npz")])
+    check(p.stdout.endswith(", best epoch 1, running when saved (jacnoise show says where the run stands)\n"),
+          f"summary line of a paused run's last.ckpt: {p.stdout!r}")
     m = np.load(out)
     check(list(m["sizes"]) == [256, 32, 16, 10], f"sizes {list(m['sizes'])}")
     check([m[f"W{l}"].shape for l in (1, 2, 3)] == [(32, 256), (16, 32), (10, 16)], "weight shapes")

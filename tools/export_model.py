@@ -8,7 +8,8 @@ The .npz holds W1..WL (W_l of shape n_l x n_(l-1): row j holds the weights into 
 SPEC.md writes the model z_l = a_(l-1) W_l^T + b_l, a_l = tanh(z_l), logits z_L), b1..bL,
 `sizes` (d, n_1, ..., C), `config` (the checkpoint's key=value lines, one string) and the
 training state (`global_step`, `epochs_done`, `best_epoch`, `best_valid_error` in %: NaN
-where no epoch has ended, as summary.json's null; `status`). The parameters are the file's
+where no epoch has ended, as summary.json's null; `status`, as recorded: running until the
+run ends, a paused run's too, as `jacnoise show` tells apart). The parameters are the file's
 own (in best.ckpt, the best epoch's); `--best` takes the best parameters that last.ckpt
 carries (refused before an epoch has ended: they are then the initial ones). Use as a
 module: `read_checkpoint(path)` and `logits(layers, x)`.
@@ -290,8 +291,12 @@ def main():
         return 1
     model = "-".join(map(str, ck.sizes))
     done = ck.state["epochs_done"]
-    # A best.ckpt (no velocity) holds its epoch's state: "running" alone read as training on.
-    status = ck.state["status"] + (" when saved" if ck.state["status"] == "running" and ck.velocity is None else "")
+    # "running" is what a checkpoint records until its run ends: said alone, a best.ckpt (no
+    # velocity, its epoch's state) read as training on, and a paused or killed run's last.ckpt
+    # as running. Whether it is, its folder tells; jacnoise show reads it.
+    status = ck.state["status"]
+    if status == "running":
+        status += " when saved" + ("" if ck.velocity is None else " (jacnoise show says where the run stands)")
     print(tool_files.escaped(f"{args.out}: {model}, {len(ck.params)} parameters ({'best' if args.best else 'as stored'}"
                              f"), {done} epoch{'' if done == 1 else 's'} done, best epoch {ck.state['best_epoch']}, "
                              f"{status}"))
