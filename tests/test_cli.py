@@ -697,12 +697,14 @@ def config_cases(d, usps):
                                               "never", "--input-noise", "0", "--resume", "--out", "minus0"], d)
 
     # --valid 1000 resuming a USPS run of valid=auto is its split, 1000: it was refused ("the run
-    # has valid=auto"); another count is refused saying what auto is there.
+    # has valid=auto"); another count is refused saying what auto is there, and what the user
+    # can do (the refusal named the option and left them there).
     if expect_ok("valid=auto", tiny + ["--valid", "auto", "--out", "validauto"], d):
         resume = ["train", "--resume", "--out", "validauto", "--max-steps", "2", "--progress", "never"]
         expect_ok("valid=auto: resumed with --valid 1000", resume + ["--valid", "1000"], d)
         expect_error("valid=auto: resumed with --valid 900", resume + ["--valid", "900"], 1,
-                     ["--valid 900: the run has valid=auto (1000 here);"], d)
+                     ["--valid 900: the run has valid=auto (1000 here);", ": leave --valid out, its auto applies, "
+                      "or start a new run (another --out) with --valid 900"], d)
 
     # config.txt keeps the word each option of a few words was given (fp32 is the default; the
     # others are not).
@@ -1878,9 +1880,11 @@ def run_cases(d):
         for name in ("config.txt", "metrics.jsonl", "last.ckpt"):
             write(os.path.join(d, folder, name), blob if name == file else read(os.path.join(d, "run", name)))
         kept = {name: read(os.path.join(d, folder, name)) for name in ("config.txt", "metrics.jsonl", "last.ckpt")}
-        e(f"train: --resume, {folder} {file}", ["train", "--resume", "--out", folder, "--epochs", "2",
-                                                "--progress", "never"],
-          [f"{folder}/config.txt disagrees with {folder}/last.ckpt"] + words)
+        p = e(f"train: --resume, {folder} {file}", ["train", "--resume", "--out", folder, "--epochs", "2",
+                                                    "--progress", "never"],
+              [f"{folder}/config.txt disagrees with {folder}/last.ckpt"] + words)
+        # No option was given: advice to leave one out would not apply.
+        check(f"train: --resume, {folder} {file}", p is None or "leave --" not in p.stderr, f"stderr {p.stderr!r}")
         check(f"train: --resume, {folder} {file}",
               all(read(os.path.join(d, folder, name)) == kept[name] for name in kept), "the folder changed")
     os.mkdir(os.path.join(d, "emptyrun"))

@@ -97,7 +97,7 @@ static int load(jn_cli_state *st, const jn_config *cli, int same_run)
          * precision is what check compares (the CPU reference ignores it). */
         jn_config resumed = st->cfg;
         resumed.tf32 = cli->tf32;
-        if (jn_config_merge_resume(&resumed, cli))
+        if (jn_config_merge_resume(&resumed, cli, 1))
             return jn_fail_context("%s", cli->checkpoint);
     }
     if (jn_config_overlay(&st->cfg, cli))
