@@ -1035,6 +1035,11 @@ def repeats(tmp):
     text = open(config).read() if os.path.exists(config) else ""
     check(all(f"\n{kv}\n" in text for kv in ("jac-target=hidden1", "jac-proj=1", "jac-noise=0")),
           f"{config}: the penalty's options should be the defaults")
+    # results.csv shows the spec's values, not the run's defaults: its row without the penalty
+    # said jac-target hidden1 and jac-proj 1 of a spec that fixes output and 3.
+    for key, value in (("jac-target", "output"), ("jac-proj", "3")):
+        shown = column(folder, key)
+        check(set(shown.values()) == {value}, f"results.csv {key}: {shown}, the spec says {value}")
     alone = os.path.join(tmp, "repeats-alone")
     run(["train", "--config", config, "--jac-target", "output", "--jac-proj", "3", "--jac-noise", "0.3", "--out", alone,
          "--progress", "never"])

@@ -70,7 +70,7 @@ static int base_config(jn_plan *plan)
 
 /* The options of grid point `point`, draw `sample`, repeat `repeat` (but out): the plan's base
  * with the swept values; *reset tells whether options that change nothing were set to their
- * defaults, and why: a JN_PLAN_RESET_* or 0. */
+ * defaults, and why: a JN_PLAN_RESET_* or 0. With reset NULL they keep the spec's values. */
 static int configure(const jn_plan *plan, long point, long sample, long repeat, jn_config *cfg, int *reset)
 {
     const jn_spec *spec = &plan->spec;
@@ -102,6 +102,8 @@ static int configure(const jn_plan *plan, long point, long sample, long repeat, 
         describe(plan, cfg, what, sizeof what);
         return jn_fail_context("%s: the configuration %s", spec->path, what);
     }
+    if (!reset)
+        return 0;
     /* Points that differ only there are one. Without the penalty, its options are all reset
      * (jac-proj for hidden1 among them): that is the reason. */
     *reset = jn_config_drop_inert(cfg, NULL, 0) == 0 ? 0
@@ -125,10 +127,16 @@ void jn_plan_config(const jn_plan *plan, int i, jn_config *cfg)
     (void)jn_plan_folder(plan, i, cfg->out, sizeof cfg->out);
 }
 
+void jn_plan_spec_config(const jn_plan *plan, int i, jn_config *cfg)
+{
+    const jn_plan_entry *e = &plan->entries[i];
+    (void)configure(plan, e->point, e->sample, e->repeat, cfg, NULL);
+}
+
 void jn_plan_value(const jn_plan *plan, int i, const char *key, char *out, size_t cap)
 {
     jn_config cfg;
-    jn_plan_config(plan, i, &cfg);
+    jn_plan_spec_config(plan, i, &cfg);
     jn_config_get(&cfg, key, out, cap);
 }
 

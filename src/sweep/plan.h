@@ -54,7 +54,12 @@ void jn_plan_free(jn_plan *plan);
  * again from the spec as jn_plan_make built them (so it cannot fail). */
 void jn_plan_config(const jn_plan *plan, int i, jn_config *cfg);
 
-/* Entry i's value of option `key`, as config.txt writes it. */
+/* Entry i's options as its point of the spec gives them (but out), before the options that
+ * change nothing are reset: what results.csv and the sweep's lines show, the spec's values
+ * (jac-target=output at jac-lambda 0 read as hidden1, its run's default). */
+void jn_plan_spec_config(const jn_plan *plan, int i, jn_config *cfg);
+
+/* Entry i's value of option `key` in jn_plan_spec_config's options, as config.txt writes it. */
 void jn_plan_value(const jn_plan *plan, int i, const char *key, char *out, size_t cap);
 
 /* Entry i's run folder, DIR/runs/ID, in out (cap >= JN_PATH_MAX: jn_plan_make checked it fits). */

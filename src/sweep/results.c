@@ -142,7 +142,7 @@ int jn_results_open(jn_results *t, const jn_plan *plan, int read)
     t->end[0] = t->fixed.len;
     for (int i = 0; i < n; i++) {
         jn_config cfg;
-        jn_plan_config(plan, i, &cfg);
+        jn_plan_spec_config(plan, i, &cfg);
         put_text(&t->fixed, plan->entries[i].id);
         for (int c = 0; c < plan->n_columns; c++) {
             char v[JN_PATH_MAX + 64];
