@@ -15,7 +15,8 @@
 # script says where it found it. A file is accepted as NAME.gz or uncompressed NAME (jacnoise
 # reads NAME.gz when both exist); a wrong file in the folder being filled is deleted and
 # fetched again. A folder to fill that is not one, cannot be created or is read-only is said
-# in one line a set, before any download. A download goes to NAME.gz.part, renamed once its
+# in one line a set, before any download; a file's path that holds something else (a folder,
+# say) is said to be in the way, to remove. A download goes to NAME.gz.part, renamed once its
 # sum is right; Ctrl-C, SIGTERM or a hangup removes it (exit 130, 143, 129), and the folders
 # this call made are removed again where they end empty. A source that cannot be reached (no network)
 # is tried once, not again for the set's other files; without curl and wget, a set to download
@@ -193,9 +194,10 @@ fill_set() {
         echo "fetch.sh: $2: cannot download it: neither curl nor wget is installed (install curl, or set JACNOISE_FETCH_FROM to a local copy)" >&2
         return 1
     fi
-    files "$2" | { failed="" unreachable="" mismatched=""
+    files "$2" | { failed="" unreachable="" mismatched="" inway="" others=""
         while read -r gz raw name; do
             got=""
+            blocked=""
             stuck=""
             wrong=""
             while path=$(located "$1" "$name"); do
@@ -224,6 +226,7 @@ fill_set() {
                     # Not a file (located found none), say a folder: mv would put the file in it.
                     if [ -e "$1/$form" ]; then
                         echo "fetch.sh: $1/$form: not a file, in the way: remove it" >&2
+                        blocked=$1/$form
                         break
                     fi
                     rm -f "$part"
@@ -248,13 +251,17 @@ fill_set() {
             if [ -z "$got" ]; then
                 failed="$failed $name.gz"
                 [ -z "$wrong" ] || mismatched=yes
+                if [ -n "$blocked" ]; then inway="$inway $blocked"; else others=yes; fi
             fi
         done
         if [ -n "$failed" ]; then
             # Offline, the way on is a copy from elsewhere, which the official sources' names hide;
             # online, a download that came wrong is no matter of being offline. Where
-            # JACNOISE_FETCH_FROM already names a copy, the lines above say what went wrong.
-            if [ -n "${JACNOISE_FETCH_FROM:-}" ]; then way=""
+            # JACNOISE_FETCH_FROM already names a copy, the lines above say what went wrong. A
+            # file whose path holds something else (a folder) is no matter of sources at all.
+            if [ -n "$inway" ] && [ -z "$others" ]; then
+                way=" (in the way, not a file:$inway: remove it and run fetch.sh again)"
+            elif [ -n "${JACNOISE_FETCH_FROM:-}" ]; then way=""
             elif [ -n "$mismatched" ]; then
                 way=" (a download came, with another SHA-256 than the published file's: a mirror that changed it, or a proxy rewriting downloads)"
             else

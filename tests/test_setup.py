@@ -21,6 +21,7 @@
   a space), and a second run fetches
   nothing; offline, tries each source once and says how to fetch from a copy; online, a download with
   another sum is said to be one (not to fetch from a copy); without curl and wget, says so once a set; repairs a wrong file in the folder it fills;
+  names a folder where a file is to go as in the way (not as offline);
   refuses a wrong file in a folder jacnoise would read first; accepts uncompressed files;
   stops, with one line, at a wrong file it cannot delete; names a file it cannot read as
   such; refuses an unknown option, a DIR that is a file, an empty DIR, a set name as DIR
@@ -373,12 +374,17 @@ def fetch_cases(tmp, env, calls):
     # A folder where a file is to go: named, not filled (jacnoise reads files only).
     blocked = os.path.join(dev, "blocked")
     os.makedirs(os.path.join(blocked, "zip.test.gz"))
+    in_way = (f"usps: could not get a verified copy of: zip.test.gz into {blocked} (in the way, not a file: "
+              f"{blocked}/zip.test.gz: remove it and run fetch.sh again)\n")
     out = run("a folder named zip.test.gz", [blocked], repo, code=1, extra={"JACNOISE_FETCH_FROM": DATA},
-              words=[f"fetch.sh: {blocked}/zip.test.gz: not a file, in the way", "usps: could not get a verified "
-                     f"copy of: zip.test.gz into {blocked}\n", "mnist: all files verified"])
+              words=[f"fetch.sh: {blocked}/zip.test.gz: not a file, in the way", in_way, "mnist: all files verified"])
     # JACNOISE_FETCH_FROM given: the way on offline (to set it) is not this one.
     check("set JACNOISE_FETCH_FROM" not in out, f"fetch.sh, JACNOISE_FETCH_FROM given: told to set it: {out[-600:]!r}")
     check(os.listdir(os.path.join(blocked, "zip.test.gz")) == [], "fetch.sh moved a file into a folder in its way")
+    # The same from the official sources (every other file there): the folder is what is wrong,
+    # not the network (it was told to fetch from a copy, as if offline), and nothing is downloaded.
+    out = run("a folder named zip.test.gz, official sources", [blocked], repo, code=1, words=[in_way])
+    check("JACNOISE_FETCH_FROM" not in out, f"fetch.sh, a folder in the way: told to fetch from a copy: {out[-600:]!r}")
 
     # A wrong file where jacnoise would read it first, not the folder being filled: refused.
     os.remove(os.path.join(dev, "shared", "datasets", "zip.test.gz"))
