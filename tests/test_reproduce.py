@@ -16,7 +16,7 @@ jacnoise sweep check every spec of every budget (all data sets and rows). First,
 numbers worked out by hand (`--rules` runs these alone, in a second): the smoothed minimum and
 its ties, the selection's ties (a search's table with and without where its rows trained) and the runs it never selects, the table's rounding and seed
 count, the cost model, tool_files' atomic writes, an --out of another tool's and data not found
-refused before anything is written, and results_table.py's merge and refusals. The rest is skipped (77) without matplotlib. JACNOISE_TEST_DEVICE=cuda runs the same on the CUDA backend
+refused before anything is written (--plan warns of it, exit 0), and results_table.py's merge and refusals. The rest is skipped (77) without matplotlib. JACNOISE_TEST_DEVICE=cuda runs the same on the CUDA backend
 (tools/emu-check.sh does, under the emulator)."""
 import contextlib
 import csv
@@ -404,6 +404,12 @@ def check_rules(scratch):
         check(p.returncode == 1 and p.stderr.startswith(words) and p.stderr.count("\n") == 1 and not p.stdout and
               not os.path.exists(data_out), f"reproduce {args}, no data there: exit {p.returncode}, {p.stderr!r}, "
               f"{p.stdout[-300:]!r}, --out made: {os.path.exists(data_out)}")
+    # --plan, as on a fresh machine before fetching: the plan, and one line a set warning that the
+    # run would stop on it (it said nothing: the run, started later, was the first to say it).
+    p = reproduce(["--budget", "smoke", "--plan", "--sets", "usps", "--rows", "mlp"], env=unset, cwd=nowhere)
+    check(p.returncode == 0 and "usps-mlp" in p.stdout and p.stderr.count("\n") == 1 and
+          p.stderr.startswith("reproduce: warning: usps: cannot find zip.train[.gz], zip.test[.gz]") and
+          "datasets/fetch.sh" in p.stderr, f"--plan, no data there: exit {p.returncode}, {p.stderr!r}, {p.stdout[-300:]!r}")
     p = reproduce(["--budget", "smoke", "--sets", "usps", "--rows", "mlp", "--no-plots", "--out", afile])
     with open(afile) as f:
         kept = f.read()

@@ -12,7 +12,7 @@ Rerunning the same command continues where it stopped (every sweep resumes; fini
 not trained again); the table and pictures keep the cells that earlier calls with other
 --sets or --rows finished in DIR; a call stopped by SIGINT or SIGTERM writes the table of the cells finished
 by then, marked as stopped. `--plan` prints what the budget will train and its estimated cost,
-and trains nothing. The search spaces are tools/reproduce/SET-ROW.spec; the budgets, the
+and trains nothing (a data set jacnoise cannot find is a warning, one line, exit 0). The search spaces are tools/reproduce/SET-ROW.spec; the budgets, the
 reference points and the paper's numbers are in this script; tools/reproduce/README.md explains the
 design and the protocol, the README's "Results" section the measured table.
 
@@ -1052,25 +1052,40 @@ def dry_run(cell, entries):
             fail(f"{cell.source}: jacnoise sweep plans {planned} configurations, the budget counts {n}")
 
 
+def data_problem(d, data_dir):
+    """Why jacnoise cannot find or read data set d, in one line (jacnoise's, which names the set,
+    the folders searched and datasets/fetch.sh), or None where `jacnoise data` reads it."""
+    p = tool_files.output_of([binary(), "data", "--data", d] + (["--data-dir", data_dir] if data_dir else []))
+    if p.returncode == 0:
+        return None
+    lines = p.stderr.strip().splitlines()
+    if p.returncode > 0 and lines and lines[-1].startswith("jacnoise: "):
+        return lines[-1][len("jacnoise: "):]
+    return f"{d}: jacnoise data, {tool_files.how_it_failed(p.returncode, p.stderr)}"
+
+
 def check_data(sets, data_dir):
     """Each data set of the call found and read by `jacnoise data`, before any sweep starts: one
     that is not would fail every sweep of its cells alike, the reason only in logs/. Refused in
-    one line, jacnoise's, which names the set and the folders searched. `sets` holds only those
-    the call reads: a finished set rerun without pictures reads none, as jacnoise sweep does."""
+    one line, jacnoise's. `sets` holds only those the call reads: a finished set rerun without
+    pictures reads none, as jacnoise sweep does."""
     for d in sets:
-        p = tool_files.output_of([binary(), "data", "--data", d] + (["--data-dir", data_dir] if data_dir else []))
-        if p.returncode != 0:
-            lines = p.stderr.strip().splitlines()
-            if p.returncode > 0 and lines and lines[-1].startswith("jacnoise: "):
-                fail(lines[-1][len("jacnoise: "):])
-            fail(f"{d}: jacnoise data, {tool_files.how_it_failed(p.returncode, p.stderr)}")
+        problem = data_problem(d, data_dir)
+        if problem:
+            fail(problem)
 
 
-def print_plan(cells, budget):
+def print_plan(cells, budget, data_dir):
     checked = os.access(binary(), os.X_OK)
     for c in cells:
         if checked:
             dry_run(c, c.search_entries() if c.proto.search is not None else c.reference_entries())
+    # Planned on a fresh machine, the run would stop at its data check: said now, one line a
+    # set, without failing the plan.
+    for d in dict.fromkeys(c.data for c in cells) if checked else ():
+        problem = data_problem(d, data_dir)
+        if problem:
+            tool_files.say(f"warning: {problem} (a run stops on this before training)", "reproduce")
     total = {"cpu": 0.0, "gpu": 0.0}
     print(f"budget {budget}: configurations and estimated training time (upper bound: every run "
           f"to its last epoch)\n  cpu: one core of the Zen 3 machine (README, Machines) per run "
@@ -1149,7 +1164,7 @@ def main():
     cells = [Cell(out, args.budget, d, r, budget[d]) for d in SETS if d in sets
              for r in ROWS if r in rows]
     if args.plan:
-        print_plan(cells, args.budget)
+        print_plan(cells, args.budget, args.data_dir)
         return 0
     if not args.no_plots:
         tool_files.pyplot(lambda msg: fail(f"the pictures need {msg}; or run with --no-plots"))
