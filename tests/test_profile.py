@@ -11,6 +11,7 @@ A combination that fails leaves the grid's other rows to run.
 
 Environment (set by CTest): JACNOISE_BIN, JACNOISE_DATA."""
 import csv
+import io
 import json
 import os
 import re
@@ -326,8 +327,9 @@ def plot_series(tools, script, tmp, table):
     """A grid over the copies (or lambda, s_J, input noise; or two grids of different
     precisions concatenated) gives rows of one estimator that differ in that column alone: each
     value is a series of its own, named by it, with one point per batch, not one line doubling
-    back through both; rows that differ in no column the table has (a grid over the seed) are
-    refused with one line naming both."""
+    back through both; so does a grid over the seed, lr or loss; rows that differ in no column
+    the table has (a row twice; a grid over the seed in an older table, without those columns)
+    are refused with one line naming both, an older table read as it is."""
     import matplotlib
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
@@ -338,9 +340,15 @@ def plot_series(tools, script, tmp, table):
     # And the table concatenated whole with one of TF32 (cat of another run's grid, its header
     # again: that line was refused as a row whose batch is no number): a series per precision.
     for name, label, first, other, header in [("copies", "copies", "1", "2", []),
-                                              ("precision", "precision", "fp32", "tf32", lines[:1])]:
+                                              ("precision", "precision", "fp32", "tf32", lines[:1]),
+                                              ("seed", "seed", "1", "2", []), ("lr", "lr", "0.01", "0.1", []),
+                                              ("loss", "loss", "xent", "squared", [])]:
         column = lines[0].split(",").index(name)
-        twice = [",".join(c if i != column else other for i, c in enumerate(line.split(","))) for line in lines[1:]]
+        # By the CSV's fields: device, before seed, lr and loss, is quoted and holds commas.
+        edited = io.StringIO()
+        csv.writer(edited, lineterminator="\n").writerows([*r[:column], other, *r[column + 1:]]
+                                                          for r in csv.reader(lines[1:]))
+        twice = edited.getvalue().splitlines()
         path = os.path.join(tmp, f"{name}.csv")
         with open(path, "w") as f:
             f.write("\n".join(lines + header + twice) + "\n")
@@ -355,15 +363,26 @@ def plot_series(tools, script, tmp, table):
         want = {f"{e}, {label} {m}" for e in ("hidden1", "output K=1", "output exact") for m in (first, other)}
         check(set(drawn) == want and all(xs == sorted(set(xs)) for xs in drawn.values()),
               f"plot_profile.py, a grid over the {name}: drew {drawn}")
-    again = os.path.join(tmp, "again.csv")
-    with open(again, "w") as f:
-        f.write("\n".join(lines + lines[1:2]) + "\n")
-    p = subprocess.run([sys.executable, script, again, "--out", os.path.join(tmp, "againpics")], capture_output=True,
+    # An older table, which ends at library: drawn; a row twice refused, in it as in this one.
+    old_lines = [line.rsplit(",", 3)[0] for line in lines]
+    check(old_lines[0].endswith(",library"), f"plot_profile.py, older table: header {old_lines[0]!r}")
+    older = os.path.join(tmp, "older.csv")
+    with open(older, "w") as f:
+        f.write("\n".join(old_lines) + "\n")
+    p = subprocess.run([sys.executable, script, older, "--out", os.path.join(tmp, "olderpics")], capture_output=True,
                        text=True, timeout=300)
-    check(p.returncode == 1 and p.stderr == f"plot_profile: {again} line {len(lines) + 1}: the same model, batch and "
-          "penalty as line 2 (the table does not say how they differ; plot one of them)\n" and
-          not os.path.exists(os.path.join(tmp, "againpics")),
-          f"plot_profile.py, a row twice: exit {p.returncode}, stderr {p.stderr!r}")
+    check(p.returncode == 0 and len(os.listdir(os.path.join(tmp, "olderpics"))) == 3,
+          f"plot_profile.py, an older table without seed, lr, loss: exit {p.returncode}, stderr {p.stderr!r}")
+    for name, table_lines in (("again.csv", lines), ("older-again.csv", old_lines)):
+        again = os.path.join(tmp, name)
+        with open(again, "w") as f:
+            f.write("\n".join(table_lines + table_lines[1:2]) + "\n")
+        p = subprocess.run([sys.executable, script, again, "--out", os.path.join(tmp, "againpics")],
+                           capture_output=True, text=True, timeout=300)
+        check(p.returncode == 1 and p.stderr == f"plot_profile: {again} line {len(lines) + 1}: the same model, batch "
+              "and penalty as line 2 (the table does not say how they differ; plot one of them)\n" and
+              not os.path.exists(os.path.join(tmp, "againpics")),
+              f"plot_profile.py, a row twice ({name}): exit {p.returncode}, stderr {p.stderr!r}")
 
 
 def plot_sizes(tools, table):
@@ -689,6 +708,18 @@ def main():
             # What the row was measured under, as the JSON says it: grids concatenated stay apart.
             check((x["precision"], x["reps"], x["warmup"]) == ("fp32", "2", "0") and "," in x["device"] and
                   x["library"], f"grid row {x['estimator']}: conditions {x}")
+            # Then what changes no time but a grid may vary (the table did not say them: two
+            # rows of a grid over the seed could not be told apart).
+            check((x["seed"], x["lr"], x["loss"]) == ("1", "0.01", "xent") and list(x)[-3:] == ["seed", "lr", "loss"],
+                  f"grid row {x['estimator']}: seed, lr, loss {x}")
+        seeds = os.path.join(tmp, "seeds.csv")
+        r = run(["profile", "--device", "cpu", "--data", "usps", "--hidden", "5", "--reps", "1", "--warmup", "0",
+                 "--progress", "never", "--lr", "0.25", "--grid", "seed=3 18446744073709551615; loss=squared",
+                 "--csv", seeds])
+        with open(seeds) as f:
+            got = [(x["seed"], x["lr"], x["loss"]) for x in csv.DictReader(f)]
+        check(got == [("3", "0.25", "squared"), ("18446744073709551615", "0.25", "squared")],
+              f"grid over the seed: seed, lr, loss {got}")
 
         plot_profile(tmp, path)
 

@@ -209,14 +209,18 @@ static void one_step_a_row(void)
     const double tiny = csv_value(header, row[0], "floor_us");
     CHECK(fabs(tiny - 0.04) < 1e-9, "CSV floor_us %g, expected 0.04", tiny);
     /* Each row says what it was measured under, the free text quoted (RFC 4180): two grids
-     * concatenated, of different GPUs, precisions or --reps, are told apart. */
+     * concatenated, of different GPUs, precisions or --reps, are told apart; then the seed, lr
+     * and loss, which change no time (a grid over them wrote rows that could not be told apart). */
     snprintf(rows[0].machine.precision, sizeof rows[0].machine.precision, "tf32");
     snprintf(rows[0].machine.device, sizeof rows[0].machine.device, "GPU \"X\", 80 GiB");
     snprintf(rows[0].machine.library, sizeof rows[0].machine.library, "cuBLAS 12.4, CUDA 12.4; TF32");
     rows[0].warmup = 2;
+    snprintf(rows[0].seed, sizeof rows[0].seed, "18446744073709551615");
+    snprintf(rows[0].lr, sizeof rows[0].lr, "0.25");
+    snprintf(rows[0].loss, sizeof rows[0].loss, "squared");
     csv_lines(rows, 1, header, row);
-    const char *head_end = ",precision,reps,warmup,device,library\n",
-               *row_end = ",tf32,3,2,\"GPU \"\"X\"\", 80 GiB\",\"cuBLAS 12.4, CUDA 12.4; TF32\"\n";
+    const char *head_end = ",precision,reps,warmup,device,library,seed,lr,loss\n",
+               *row_end = ",tf32,3,2,\"GPU \"\"X\"\", 80 GiB\",\"cuBLAS 12.4, CUDA 12.4; TF32\",18446744073709551615,0.25,squared\n";
     CHECK(strlen(header) > strlen(head_end) && !strcmp(header + strlen(header) - strlen(head_end), head_end),
           "CSV header does not end '%s': %s", head_end, header);
     CHECK(strlen(row[0]) > strlen(row_end) && !strcmp(row[0] + strlen(row[0]) - strlen(row_end), row_end),

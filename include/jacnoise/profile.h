@@ -209,6 +209,9 @@ typedef struct {
     int n_variants;           /* variant 0 is the step as configured; the last is plain */
     jn_profile_variant v[JN_PROFILE_MAX_VARIANTS];
     long max_rss_kib;         /* the process's peak resident memory after the runs */
+    /* The configuration's --seed, --lr and --loss, as config.txt writes them (a grid's CSV's
+     * last columns): options that change no time, which a grid may vary all the same. */
+    char seed[24], lr[32], loss[16];
 } jn_profile_result;
 
 /* How many rounds: warmup untimed ones, then up to reps timed ones; with time_limit > 0

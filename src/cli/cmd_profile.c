@@ -49,6 +49,9 @@ static int profile_one(const jn_config *cfg, const jn_dataset *train, const jn_p
                  : -1;
     memset(res, 0, sizeof *res);
     res->machine = *machine;
+    jn_config_get(cfg, "seed", res->seed, sizeof res->seed);
+    jn_config_get(cfg, "lr", res->lr, sizeof res->lr);
+    jn_config_get(cfg, "loss", res->loss, sizeof res->loss);
     jn_model_describe(&m, res->model, sizeof res->model);
     if (!rc) {
         const jn_profile_rounds rounds = {cfg->reps, cfg->warmup, cfg->time_limit, cfg->progress, jn_train_stop_signal,

@@ -284,7 +284,7 @@ static void csv_header(FILE *f)
             csv_head);
     for (int p = 0; p < JN_PHASES; p++)
         fprintf(f, ",%s_us", jn_phase_name((jn_phase)p));
-    fputs(",precision,reps,warmup,device,library\n", f);
+    fputs(",precision,reps,warmup,device,library,seed,lr,loss\n", f);
 }
 
 /* A CSV field quoted where it must be (RFC 4180): a CPU's device ("..., AVX2 FMA") and a
@@ -346,7 +346,8 @@ static void csv_row(FILE *f, const jn_profile_result *r, double peak)
     csv_text(f, r->machine.device);
     fputc(',', f);
     csv_text(f, r->machine.library);
-    fputc('\n', f);
+    /* Then what a grid may vary that changes no time (older tables end at library). */
+    fprintf(f, ",%s,%s,%s\n", r->seed, r->lr, r->loss);
 }
 
 /* The machine's peak for a grid's rows: each profile raised the one SGEMM measurement to the
