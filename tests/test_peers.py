@@ -4,7 +4,8 @@ anything: an option the script refuses is one line and exit 2 before the peers l
 --csv included); one jacnoise refuses is jacnoise's line and exit 2; a --jacnoise that exits 0
 without its step state is one line naming it and that file, exit 1; no table is written. Ctrl-C is
 one line, exit 130, the shapes done kept in --csv; SIGTERM (143), SIGHUP (143, its terminal
-hung up), a closed standard output (141) and a jacnoise command that fails (1) the same. And the PyTorch peers' loss, penalty, objective and
+hung up), a closed standard output (141) and a jacnoise command that fails (1) the same; each
+row ends with its conditions and the PyTorch and JAX versions that ran (empty where absent). And the PyTorch peers' loss, penalty, objective and
 gradient agree with `jacnoise step --dump` for each penalty form, as the script's check column says;
 a loss 1e-3 off is named there, exit 1.
 
@@ -129,6 +130,18 @@ def closed_output(tmp, table):
     want = {"backend": "cpu", "precision": "fp32", "threads": "1", "reps": "1", "warmup": "0", "rounds": "1"}
     check(rows and {k: rows[0].get(k) for k in want} == want and rows[0].get("device"),
           f"run_peers: the row's conditions {rows[:1]}, expected {want} and the device")
+    # Then the versions of PyTorch and JAX that ran, empty for one not installed (a table said
+    # neither: two runs of other versions could not be told apart).
+    versions = {f"{lib}_version": version_of(lib) for lib in ("torch", "jax")}
+    check(rows and list(rows[0])[-2:] == list(versions) and {k: rows[0][k] for k in versions} == versions,
+          f"run_peers: the row's library versions {rows[:1]}, expected {versions} last")
+
+
+def version_of(library):
+    """The version of a peer's library as this Python imports it, or "" where it cannot."""
+    p = subprocess.run([sys.executable, "-c", f"import {library}; print({library}.__version__)"],
+                       capture_output=True, text=True, timeout=300)
+    return p.stdout.strip() if p.returncode == 0 else ""
 
 
 def main():

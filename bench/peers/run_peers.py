@@ -64,11 +64,14 @@ TF32_TOLERANCE = {"loss": 1e-2, "penalty": 1e-2, "objective": 1e-2, "gradient": 
 # products, threads, and each time's count: the median of `rounds` rounds, each the median of `reps`
 # steps after `warmup` untimed ones. Tables of two runs concatenated stay apart.
 CONDITIONS = ["backend", "device", "precision", "threads", "reps", "warmup", "rounds"]
+# Then the versions of the peers' libraries that ran (empty for one absent or skipped): a table
+# of a later PyTorch or JAX is not one of the same peers.
+LIBRARIES = ["torch", "jax"]
 
 
 def load_peers(device, threads, tf32):
     """[(name, module, style)] of the peers importable here, their matrix products set to
-    float32 or TF32; a note per missing one. Ctrl-C is held while they load: PyTorch's
+    float32 or TF32; a note per missing one; {library: its version} of those that run. Ctrl-C is held while they load: PyTorch's
     initialisation would turn it into a RuntimeError (a traceback); it is raised after."""
     held = []
     signal.signal(signal.SIGINT, lambda *_: held.append(1))
@@ -82,7 +85,7 @@ def load_peers(device, threads, tf32):
 
 
 def import_peers(device, threads, tf32):
-    peers, notes = [], []
+    peers, notes, versions = [], [], {}
     try:
         import torch
         torch.set_num_threads(threads)
@@ -92,6 +95,7 @@ def import_peers(device, threads, tf32):
             notes.append("PyTorch peers skipped: this PyTorch sees no CUDA device")
         else:
             peers += [("torch " + s, torch_peer, s) for s in torch_peer.STYLES]
+            versions["torch"] = torch.__version__
     except ImportError as e:
         notes.append(f"PyTorch peers skipped: {e}")
     if device == "cpu":
@@ -106,9 +110,10 @@ def import_peers(device, threads, tf32):
             notes.append(f"JAX peer skipped: its backend is {jax.default_backend()}, not the GPU")
         else:
             peers += [("jax " + s, jax_peer, s) for s in jax_peer.STYLES]
+            versions["jax"] = jax.__version__
     except ImportError as e:
         notes.append(f"JAX peer skipped (not installed: {e})")
-    return peers, notes
+    return peers, notes, versions
 
 
 class JacnoiseFailed(Exception):
@@ -228,11 +233,12 @@ def main():
 def compare(args):
     tf32 = args.precision == "tf32"
     tolerance = TF32_TOLERANCE if tf32 else TOLERANCE
-    peers, notes = load_peers(args.device, args.threads, tf32)
+    peers, notes, versions = load_peers(args.device, args.threads, tf32)
     data = ["--data", args.data] + (["--data-dir", args.data_dir] if args.data_dir else [])
     names = [n for n, _, _ in peers]
     header = ["model", "B", "penalty", "jacnoise_us", "floor_us"] + [f"{n}_us" for n in names] + \
-             [f"{n}/jacnoise{end}" for n in names for end in ("", "_lowest", "_highest")] + ["check"] + CONDITIONS
+             [f"{n}/jacnoise{end}" for n in names for end in ("", "_lowest", "_highest")] + ["check"] + CONDITIONS + \
+             [f"{lib}_version" for lib in LIBRARIES]
     rows, stopped, code = [], None, 0
     # A closed standard output (run_peers.py | head) raises BrokenPipeError here, not SIGPIPE,
     # and SIGTERM Terminated, where each killed the script with the shapes done and --csv
@@ -244,7 +250,7 @@ def compare(args):
         print(f"{'model':<18} {'B':>5} {'penalty':<14} {'jacnoise us':>12} {'floor us':>10}" +
               "".join(f" {n + ' us':>15}" for n in names) + "".join(f" {n + ' x [range]':>22}" for n in names) +
               "  check")
-        table_rows(args, peers, data, tolerance, rows)
+        table_rows(args, peers, data, tolerance, [versions.get(lib, "") for lib in LIBRARIES], rows)
     except KeyboardInterrupt:
         stopped, code = "interrupted", 130
     except tool_files.Terminated as e:
@@ -275,9 +281,9 @@ def compare(args):
     return 1 if failed else 0
 
 
-def table_rows(args, peers, data, tolerance, rows):
-    """Times every shape, appending its row to rows as it is done and then printing its line
-    (a row whose line cannot be printed is kept)."""
+def table_rows(args, peers, data, tolerance, versions, rows):
+    """Times every shape, appending its row (ending with the libraries' versions) to rows as
+    it is done and then printing its line (a row whose line cannot be printed is kept)."""
     with tempfile.TemporaryDirectory(prefix="jn_peers_") as tmp:
         for hidden in args.hidden:
             for B in args.batch:
@@ -313,7 +319,8 @@ def table_rows(args, peers, data, tolerance, rows):
                     ratios = [(statistics.median(r), min(r), max(r)) for r in per_round]
                     verdict = "ok" if all(c.endswith(": ok") for c in checks) else "; ".join(checks)
                     rows.append([model, B, pen, ours, floor] + times + [x for r in ratios for x in r] + [verdict] +
-                                [args.device, device_name, args.precision, args.threads, args.reps, args.warmup, args.rounds])
+                                [args.device, device_name, args.precision, args.threads, args.reps, args.warmup, args.rounds] +
+                                versions)
                     print(f"{model:<18} {B:>5} {pen:<14} {ours:>12.0f} {floor:>10.0f}" +
                           "".join(f" {t:>15.0f}" for t in times) +
                           "".join(f" {f'{m:.2f}x [{lo:.2f}-{hi:.2f}]':>22}" for m, lo, hi in ratios) +
