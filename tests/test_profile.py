@@ -327,7 +327,8 @@ def plot_series(tools, script, tmp, table):
     """A grid over the copies (or lambda, s_J, input noise; or two grids of different
     precisions concatenated) gives rows of one estimator that differ in that column alone: each
     value is a series of its own, named by it, with one point per batch, not one line doubling
-    back through both; so does a grid over the seed, lr or loss; rows that differ in no column
+    back through both; so does a grid over the seed, lr or loss, and two CPU tables concatenated
+    that differ in their threads or BLAS core alone (refused as alike); rows that differ in no column
     the table has (a row twice; a grid over the seed in an older table, without those columns)
     are refused with one line naming both, an older table read as it is."""
     import matplotlib
@@ -338,11 +339,17 @@ def plot_series(tools, script, tmp, table):
     with open(table) as f:
         lines = f.read().splitlines()
     # And the table concatenated whole with one of TF32 (cat of another run's grid, its header
-    # again: that line was refused as a row whose batch is no number): a series per precision.
+    # again: that line was refused as a row whose batch is no number): a series per precision;
+    # so with one of other threads or another BLAS core (OPENBLAS_CORETYPE).
+    first_row = dict(zip(lines[0].split(","), next(csv.reader(lines[1:2]))))
+    threads, core = first_row["threads"], first_row["blas_core"]
     for name, label, first, other, header in [("copies", "copies", "1", "2", []),
                                               ("precision", "precision", "fp32", "tf32", lines[:1]),
                                               ("seed", "seed", "1", "2", []), ("lr", "lr", "0.01", "0.1", []),
-                                              ("loss", "loss", "xent", "squared", [])]:
+                                              ("loss", "loss", "xent", "squared", []),
+                                              ("threads", "threads", threads, str(int(threads) + 1), lines[:1]),
+                                              ("blas_core", "BLAS core", core,
+                                               "Haswell" if core == "Prescott" else "Prescott", lines[:1])]:
         column = lines[0].split(",").index(name)
         # By the CSV's fields: device, before seed, lr and loss, is quoted and holds commas.
         edited = io.StringIO()

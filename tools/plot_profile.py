@@ -6,8 +6,8 @@
 writes into DIR (default: the CSV's folder):
   profile_overhead.png  overhead ratio (penalised step / plain step) against batch size, one
                         line per target and estimator (and copies, lambda, s_J, input noise,
-                        seed, lr, loss, precision, device where the rows differ in them: tables
-                        concatenated, a later table's header skipped),
+                        seed, lr, loss, precision, device, BLAS core, threads where the rows
+                        differ in them: tables concatenated, a later table's header skipped),
                         the FLOP ratio dashed; one panel per model
   profile_floor.png     step time over its GEMM floor against batch size (1 = all GEMM)
   profile_phases.png    each configuration's step split into its phases (share of the step,
@@ -38,11 +38,13 @@ PLAIN_FAST = "plain_fast_step_us"
 POSITIVE_COLUMNS = ("step_us", "floor_us", "ratio_to_floor", "plain_us", "plain_floor_us", "overhead_ratio",
                     "flop_ratio", PLAIN_RATIO, PLAIN_FAST)
 # What else a grid varies that the table records, and its name in a series' label: a series is
-# an estimator at one value of each of these that the table's rows do not all share. Precision
-# and device differ between grids concatenated (of two GPUs, or fp32 and TF32); seed, lr and
-# loss change no time, but a grid may vary them. Older tables lack those five.
+# an estimator at one value of each of these that the table's rows do not all share. Precision,
+# device, BLAS core and threads differ between grids concatenated (of two GPUs, fp32 and TF32,
+# two OpenBLAS cores or thread counts); seed, lr and loss change no time, but a grid may vary
+# them. Older tables lack seed, lr, loss, precision and device.
 SETTINGS = {"copies": "copies", "jac_lambda": "lambda", "jac_noise": "s_J", "input_noise": "input noise",
-            "seed": "seed", "lr": "lr", "loss": "loss", "precision": "precision", "device": "on"}
+            "seed": "seed", "lr": "lr", "loss": "loss", "precision": "precision", "device": "on",
+            "blas_core": "BLAS core", "threads": "threads"}
 # What the pictures' machine line says, where the rows share it.
 MACHINE = ("backend", "device", "precision", "blas_core", "threads")
 
@@ -84,7 +86,8 @@ def load(path):
     varying = [c for c in SETTINGS if c in header and len({r[c] for r in rows}) > 1]
     seen = {}
     for i, r in numbered:
-        r["series"] = ", ".join([r["estimator"]] + [f"{SETTINGS[c]} {r[c]}" for c in varying])
+        r["series"] = ", ".join([r["estimator"]] + [f"{SETTINGS[c]} {r[c]:g}" if c in NUMBER_COLUMNS else
+                                                    f"{SETTINGS[c]} {r[c]}" for c in varying])
         # One point per series and batch: rows alike in every column but the times (tables
         # concatenated twice, or older ones, without seed, lr and loss, of a grid over them) would
         # be drawn as one line doubling back.
