@@ -32,6 +32,10 @@ void jn_cpu_bias_tanh(const jn_real *pre, const jn_real *bias, int rows, int n, 
 /* hidden1 at the corrupted rows (penalty.c): bias + tanh fused with the closed form, so that
  * a and g are used where they are made instead of written and read back (two rows x n
  * arrays), and q written in place of z (a store to another array reads its lines in first).
+ * It is the penalty's work but lives here for this file's -ffast-math (CMakeLists.txt), which
+ * calls glibc's vectorised tanh; penalty.c is built without it (no contraction into FMA). Its
+ * CUDA mirror is jn_k_hidden1_rows, a block per row: the per-unit sums over the rows (db,
+ * sum g^2) are jn_k_hidden1_units' there, a block per unit, not this function's.
  * Built per instruction set, as bias_tanh. Per unit the sums run over the rows in order,
  * whatever the vector width; a block of rows at a time, so that they stay in registers across
  * the block (a constant count, which the compiler unrolls: a varying one keeps the loop from

@@ -8,9 +8,10 @@
 /* forward.c: z = x W^T (GEMM) then a = tanh(z + b) row by row; gate (may be NULL) gets
  * 1 - a^2. */
 void jn_cpu_bias_tanh(const jn_real *pre, const jn_real *bias, int rows, int n, jn_real *a, jn_real *gate);
-/* forward.c, for hidden1's closed form at the corrupted rows: from zq = x~ W_1^T, with
- * a = tanh(zq + b), g = 1 - a^2 and c = unit_norm, writes q = scale dR/dz = scale (-4 a g^2 c)
- * over zq and adds over the rows sum q to db and sum g^2 to gate_sq_sum. */
+/* forward.c (for its vectorised tanh), for hidden1's closed form at the corrupted rows: from
+ * zq = x~ W_1^T, with a = tanh(zq + b), g = 1 - a^2 and c = unit_norm, writes q = scale dR/dz
+ * = scale (-4 a g^2 c) over zq and adds over the rows sum q to db and sum g^2 to gate_sq_sum.
+ * CUDA: jn_k_hidden1_rows, with those two sums in jn_k_hidden1_units. */
 void jn_cpu_hidden1_rows(jn_real *zq, const jn_real *bias, const jn_real *unit_norm, int rows, int n, jn_real scale,
                          jn_real *db, double *gate_sq_sum);
 /* act[bottom - 1] holds the input rows; computes act[bottom .. top] (tanh layers, logits at L). */
