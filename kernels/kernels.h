@@ -19,7 +19,8 @@
 extern "C" {
 #endif
 
-/* Per-model hyperparameters, in device memory. */
+/* Per-model hyperparameters, in device memory: float, where the CPU keeps them in double
+ * (README.md, "GPU": where the two engines differ in the last bits). */
 typedef struct {
     float lr, momentum, weight_decay;
     float input_noise, jac_noise, jac_lambda;
@@ -195,7 +196,10 @@ int jn_k_hidden1_rows(const float *pre, const float *bias, size_t param_stride, 
                       unsigned *tickets, jn_step_sums *sums, const jn_step_ctl *ctl, cudaStream_t s);
 /* The first layer's backward on the same rows: main rows dpre = adj * gate; db[j] += the sum
  * of those and of q over the corrupted rows (q already in dpre); dW_1j += 2 weight_m
- * (sum_i g_ij^2) W_1j (w and dw: the layer's weights, stride param_stride). */
+ * (sum_i g_ij^2) W_1j (w and dw: the layer's weights, stride param_stride). Not the mirror of
+ * jn_cpu_hidden1_rows (that is jn_k_hidden1_rows): jn_cpu_hidden1_backward's weight term, with
+ * the per-unit sums over the rows (db, sum g^2) that the CPU adds up in jn_cpu_hidden1_rows and
+ * the main rows' tanh backward, a block per unit where the rows kernel has a block per row. */
 int jn_k_hidden1_units(const float *adj, const float *gate, int main_rows, int rows, int n1, int d, int models,
                        size_t stride, const float *w, size_t param_stride, const jn_hparams *hp, double weight,
                        float *dpre, float *db, float *dw, cudaStream_t s);
