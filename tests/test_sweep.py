@@ -9,7 +9,7 @@ any shard starts; a failing shard named, no merge without a sweep folder; an emp
 after a shard has ended);
 a long choice() value used whole; no test split; status and merge of a folder swept with --device cuda over a spec's cpu; a quoted data path with brackets taken whole; results.csv unwritable (exit 1);
 configurations that differ only in options that change nothing (the penalty's without it)
-trained once; a merge refused by a locked run folder, to replace or to copy; a configuration failing before its
+trained once; a merge refused by a locked run folder, to replace or to copy (nothing written, no new folder made); a configuration failing before its
 folder exists, recorded failed; status after a SIGINT or SIGHUP (interrupted, not running; not
 SIGHUP under nohup); status telling a running run locked by a sweep from one a SIGKILL left; a closed
 standard output (sweep | head) stopping it as SIGTERM does; sweeps of two specs started at once; a run a sharing shard finished after this sweep
@@ -1515,20 +1515,36 @@ def merge_into_running(tmp):
     same_sweep(done, dest, "merged once the lock was released")
 
 
+def files_of(folder):
+    """Every file under folder, by its path there: its bytes."""
+    return {os.path.relpath(os.path.join(d, n), folder): read(os.path.join(d, n))
+            for d, _, names in os.walk(folder) for n in names}
+
+
 def merge_from_running(tmp):
     """A merge refuses, likewise, to copy a run folder another process holds: a sweep training
     it could write its next epoch's last.ckpt between the copies of its metrics.jsonl and its
-    last.ckpt, a copy a resume would train on without that epoch's line."""
+    last.ckpt, a copy a resume would train on without that epoch's line. Refused, it writes
+    nothing: a new DIR is not made (it was, with sweep.spec, merged and an empty runs, whose
+    status read as a sweep of every configuration pending), an existing one is left as it was
+    (its DIR/merged named the source refused)."""
     done, dest = os.path.join(tmp, "tiny-done"), os.path.join(tmp, "tiny-from-running")
+    empty, kept = os.path.join(tmp, "tiny-no-runs"), os.path.join(tmp, "tiny-merged-before")
+    os.makedirs(empty)
+    shutil.copy(os.path.join(done, "sweep.spec"), os.path.join(empty, "sweep.spec"))
+    run(["sweep", "merge", kept, empty])  # a folder a merge made, with none of the runs
+    before = files_of(kept)
     held = run_ids(done)[0]
     folder = os.path.join(done, "runs", held)
     lock = open(os.path.join(folder, "lock"), "w")
     fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
-    p = run(["sweep", "merge", dest, done], expect=1)
-    check(len(p.stderr.splitlines()) == 1 and folder in p.stderr and "in use" in p.stderr,
-          f"merge from a locked run folder: {p.stderr!r}")
-    runs = os.path.join(dest, "runs")
-    check(not os.path.isdir(runs) or not os.listdir(runs), f"a refused merge copied {os.listdir(runs)}")
+    for into in (dest, kept):
+        p = run(["sweep", "merge", into, done], expect=1)
+        check(len(p.stderr.splitlines()) == 1 and folder in p.stderr and "in use" in p.stderr,
+              f"merge from a locked run folder into {into}: {p.stderr!r}")
+    check(not os.path.exists(dest), f"a refused merge made its folder: {os.path.exists(dest) and os.listdir(dest)}")
+    check(files_of(kept) == before, f"a refused merge changed the folder it merged into: "
+          f"{sorted(set(files_of(kept).items()) ^ set(before.items()))}")
     lock.close()
     run(["sweep", "merge", dest, done])
     same_sweep(done, dest, "merged once the copied folder's lock was released")

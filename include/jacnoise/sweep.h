@@ -39,7 +39,7 @@ int jn_sweep_status(const char *dir);
 
 /* Copies into dir the run folders of the source sweep folders (shards of the same spec run
  * apart) that are further along than dir's, each locked while it is replaced (a folder another
- * process holds refuses the merge before anything is copied), then regenerates
+ * process holds refuses the merge before anything is written, dir not made), then regenerates
  * dir/results.csv. With no sources, regenerates dir/results.csv from dir's own folders.
  * JN_EXIT_USAGE where a folder named is no sweep folder, dir is a file, or a source is a sweep
  * of another spec, nothing written. */

@@ -30,7 +30,7 @@ static void merge_help(void)
            "unfinished one), then regenerates DIR/results.csv and prints the status. With DIR alone\n"
            "(shards that shared one folder), regenerates DIR/results.csv. A run folder, of DIR or\n"
            "to copy, that a running sweep trains (its lock held) refuses the merge: nothing is\n"
-           "copied.\n");
+           "copied, and nothing written (a DIR not there is not made).\n");
     jn_cli_print_operands_help("sweep merge", "DIR [SHARD_DIR...]");
 }
 

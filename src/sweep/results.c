@@ -530,7 +530,8 @@ static int batch_size(void)
     return half < 1 ? 1 : half > 256 ? 256 : (int)half;
 }
 
-int jn_results_merge(jn_results *t, const char *dir, const char *const *sources, int n_sources)
+int jn_results_merge(jn_results *t, const char *dir, const char *const *sources, int n_sources,
+                     int (*ready)(void *ctx), void *ctx)
 {
     const jn_plan *plan = t->plan;
     const int n = plan->n_entries, cap = batch_size();
@@ -562,6 +563,7 @@ int jn_results_merge(jn_results *t, const char *dir, const char *const *sources,
     for (int i = 0; !rc && i < n; i++)
         if (from[i] >= 0 && is_folder(jn_plan_folder(plan, i, to, sizeof to)))
             rc = unlocked(to, 0);
+    rc = rc || ready(ctx);
     for (int i = 0; !rc && i < n;) {
         int k = 0;
         for (; !rc && i < n && k < cap; i++)

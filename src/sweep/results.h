@@ -70,7 +70,10 @@ void jn_results_print_running(const jn_plan *plan, const jn_run_row *rows, FILE 
 
 /* Copies into dir/runs the run folders of the source sweep folders that are further along
  * than dir's own (a finished run over an unfinished one, more steps over fewer), and fills t's
- * rows (opened without reading them) with what dir's folders hold then: each folder read once. */
-int jn_results_merge(jn_results *t, const char *dir, const char *const *sources, int n_sources);
+ * rows (opened without reading them) with what dir's folders hold then: each folder read once.
+ * ready(ctx) is called once every folder to copy or replace is found free, before anything is
+ * written (the caller makes dir there: a refused merge leaves nothing); nonzero stops the merge. */
+int jn_results_merge(jn_results *t, const char *dir, const char *const *sources, int n_sources,
+                     int (*ready)(void *ctx), void *ctx);
 
 #endif

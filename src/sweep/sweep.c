@@ -796,6 +796,25 @@ static int record_merged(const char *dir, const char *const *sources, int n_sour
     return rc;
 }
 
+/* What a merge writes before it copies: the folder made (its sweep.spec), DIR/merged. */
+typedef struct {
+    const char *dir;
+    const jn_spec *spec;
+    const char *const *sources;
+    int n_sources, fresh;
+    int code;  /* the exit status where the folder is refused */
+} merge_folder;
+
+/* Called once nothing refuses the merge (a source run locked): a refused merge into a new
+ * folder made it, with sweep.spec, merged and an empty runs, whose status then read as a sweep
+ * with every configuration pending; into an existing one, it added to its DIR/merged. */
+static int make_merge_folder(void *ctx)
+{
+    merge_folder *m = ctx;
+    m->code = prepare_folder(NULL, m->dir, m->spec, 0);
+    return m->code || record_merged(m->dir, m->sources, m->n_sources, m->fresh);
+}
+
 int jn_sweep_merge(const char *dir, const char *const *sources, int n_sources)
 {
     char path[JN_PATH_MAX + 32];
@@ -815,11 +834,13 @@ int jn_sweep_merge(const char *dir, const char *const *sources, int n_sources)
             code = JN_EXIT_ERROR;
         jn_spec_free(&other);
     }
-    code = code ? code : prepare_folder(NULL, dir, &spec, 0);
+    code = code ? code : prepare_folder(NULL, dir, &spec, 1);  /* what it refuses, with nothing written */
     jn_results t = {0};
     unsigned char *here = NULL;
-    int rc = code || record_merged(dir, sources, n_sources, fresh) || jn_plan_make(&spec, NULL, dir, &plan) ||
-         jn_results_open(&t, &plan, 0) || jn_results_merge(&t, dir, sources, n_sources) || jn_results_save(&t, dir);
+    merge_folder made = {dir, &plan.spec, sources, n_sources, fresh, 0};  /* the plan takes the spec over */
+    int rc = code || jn_plan_make(&spec, NULL, dir, &plan) || jn_results_open(&t, &plan, 0) ||
+             jn_results_merge(&t, dir, sources, n_sources, make_merge_folder, &made) || jn_results_save(&t, dir);
+    code = code ? code : made.code;
     if (!rc && !(here = malloc((size_t)(plan.n_entries ? plan.n_entries : 1))))
         rc = jn_fail("out of memory for the rows of %d configurations", plan.n_entries);
     if (!rc && !(rc = shards_here(&plan, dir, t.rows, here)))
