@@ -14,7 +14,7 @@ folder exists, recorded failed; status after a SIGINT or SIGHUP (interrupted, no
 SIGHUP under nohup); status telling a running run locked by a sweep from one a SIGKILL left; a closed
 standard output (sweep | head) stopping it as SIGTERM does; sweeps of two specs started at once; a run a sharing shard finished after this sweep
 planned it, counted finished, not failed; a spec with a byte-order mark and nothing
-swept; status of a folder only merges made; bench/bench_sweep_cpu.py's step count and its bad input; the reads a run's end costs
+swept; status of a folder only merges made; status of a finished run whose metrics.jsonl is damaged (a line naming it); bench/bench_sweep_cpu.py's step count and its bad input; the reads a run's end costs
 among 1000 finished runs (bench/bench_sweep_results.py), and a merge's (each folder read once,
 bench/bench_sweep_merge.py); results.csv's penalty (the
 best epoch's); results.csv's and status's backend, device and gemm_precision of a CPU sweep
@@ -2190,6 +2190,25 @@ def damaged_summary(tmp):
           f"status once the sweep ran again on a damaged summary.json: {shown!r}")
 
 
+def damaged_metrics(tmp):
+    """A finished run whose metrics.jsonl is damaged (cut mid-line, a garbage line): status
+    counts it done, as its summary.json says, with a line naming the file and what is wrong (it
+    said nothing, its penalty left empty); status still shows every other run."""
+    _, folder = tiny_sweep(tmp, "damaged-metrics")
+    cut, garbage = run_ids(folder)
+    paths = [os.path.join(folder, "runs", i, "metrics.jsonl") for i in (cut, garbage)]
+    whole = read(paths[0])
+    open(paths[0], "wb").write(whole[:len(whole) // 2])
+    size = len(read(paths[1]))
+    open(paths[1], "a").write("garbage\n")
+    p = run(["sweep", "status", folder])
+    check("2 done, 0 diverged, 0 failed, 0 running, 0 interrupted, 0 pending\n" in p.stdout and
+          f"\ndamaged {cut}: {paths[0]}: 0 whole epoch lines, where its summary.json says 1 epoch was done: lines "
+          "were cut or removed (counted finished; " in p.stdout and
+          f"\ndamaged {garbage}: {paths[1]}: line 2 (byte {size}): expected '{{' (counted finished; " in p.stdout,
+          f"status of damaged metrics.jsonl files: {p.stdout!r}")
+
+
 def runs_not_a_folder(tmp):
     """A sweep folder whose runs is a file: status says up front that a sweep there is refused
     (it counted every configuration pending and said to rerun the sweep, which refused); a
@@ -2449,6 +2468,7 @@ def main():
     merged_status(tmp)
     merged_blank_lines(tmp)
     damaged_summary(tmp)
+    damaged_metrics(tmp)
     runs_not_a_folder(tmp)
     quoted_advice(tmp)
     shards_cut_record(tmp)

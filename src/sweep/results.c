@@ -25,6 +25,25 @@ static int is_folder(const char *path)
     return stat(path, &st) == 0 && S_ISDIR(st.st_mode);
 }
 
+/* Reads the metrics.jsonl at path into *m and *epochs (none where there is no file): -1
+ * (recorded) where it cannot be read, or holds fewer whole lines than the `ended` epochs its
+ * run's summary.json says were done (a line cut, or removed); the lines read are kept then. */
+static int read_metrics(const char *path, int ended, jn_epoch_metrics **m, int *epochs)
+{
+    const int there = access(path, F_OK) == 0;
+    char held[48] = "missing";
+    *m = NULL;
+    *epochs = 0;
+    if (there && jn_metrics_read(path, m, epochs))
+        return -1;
+    if (*epochs >= ended)
+        return 0;
+    if (there)
+        snprintf(held, sizeof held, "%d whole epoch line%s", *epochs, *epochs == 1 ? "" : "s");
+    return jn_fail("%s: %s, where its summary.json says %d epoch%s done: lines were cut or removed", path, held,
+                   ended, ended == 1 ? " was" : "s were");
+}
+
 /* Reads the row of the run folder `folder`: -1 (error recorded, and in the row's message)
  * where a file's path in it does not fit, since a cut path names no file and the run would read
  * as one just started. */
@@ -42,9 +61,18 @@ static int read_row(const char *folder, jn_run_row *row)
         snprintf(row->message, sizeof row->message, "%s", jn_last_error());
         return -1;
     }
+    jn_summary_file s;
+    const int summarised = access(summary, F_OK) == 0, read = summarised && jn_summary_read(summary, &s) == 0;
+    if (summarised && !read) {  /* damaged: its run neither trains nor ended as it says (it was counted running) */
+        snprintf(row->status, sizeof row->status, "unreadable");
+        snprintf(row->message, sizeof row->message, "%s", jn_last_error());
+    }
+    row->ended_epochs = read ? s.s.epochs_done : 0;
     jn_epoch_metrics *m = NULL;
     int epochs = 0;
-    if (access(path, F_OK) == 0 && jn_metrics_read(path, &m, &epochs))
+    /* A finished run's damaged metrics.jsonl read as no epochs: status counted it done, with no
+     * penalty in its row and no word of why; it is said now (jn_results_print). */
+    if ((row->damaged = read_metrics(path, row->ended_epochs, &m, &epochs) != 0) && !summarised)
         snprintf(row->message, sizeof row->message, "%s", jn_last_error());
     for (int i = 0; i < epochs; i++) {
         row->seconds += m[i].seconds;
@@ -55,25 +83,19 @@ static int read_row(const char *folder, jn_run_row *row)
             row->test_error = m[i].test_error;
         }
     }
-    jn_summary_file s;
-    if (access(summary, F_OK) == 0) {
-        if (jn_summary_read(summary, &s) == 0) {
-            snprintf(row->status, sizeof row->status, "%s", s.status);
-            snprintf(row->message, sizeof row->message, "%s", s.message);
-            row->best_epoch = s.s.best_epoch;
-            row->valid_error = s.s.best_valid_error;
-            row->test_error = s.s.test_error;
-            row->steps = s.s.steps > row->steps ? s.s.steps : row->steps;
-            if (!epochs && isfinite(s.s.seconds))
-                row->seconds = s.s.seconds;
-            if (s.s.device) {
-                snprintf(row->backend, sizeof row->backend, "%s", s.device.backend);
-                snprintf(row->device, sizeof row->device, "%s", s.device.device);
-                snprintf(row->precision, sizeof row->precision, "%s", s.device.tf32 ? "tf32" : "fp32");
-            }
-        } else {  /* damaged: its run neither trains nor ended as it says (it was counted running) */
-            snprintf(row->status, sizeof row->status, "unreadable");
-            snprintf(row->message, sizeof row->message, "%s", jn_last_error());
+    if (read) {
+        snprintf(row->status, sizeof row->status, "%s", s.status);
+        snprintf(row->message, sizeof row->message, "%s", s.message);
+        row->best_epoch = s.s.best_epoch;
+        row->valid_error = s.s.best_valid_error;
+        row->test_error = s.s.test_error;
+        row->steps = s.s.steps > row->steps ? s.s.steps : row->steps;
+        if (!epochs && isfinite(s.s.seconds))
+            row->seconds = s.s.seconds;
+        if (s.s.device) {
+            snprintf(row->backend, sizeof row->backend, "%s", s.device.backend);
+            snprintf(row->device, sizeof row->device, "%s", s.device.device);
+            snprintf(row->precision, sizeof row->precision, "%s", s.device.tf32 ? "tf32" : "fp32");
         }
     }
     for (int i = 0; i < epochs; i++)
@@ -287,6 +309,25 @@ static void print_other_runs(const jn_plan *plan, const char *dir, FILE *f)
                  "results.csv)\n", other, other > 1 ? "s" : "", runs);
 }
 
+/* A run whose metrics.jsonl is damaged (row->damaged): a line naming the file and what is wrong,
+ * read again (the rows keep no message for it). Counted as its summary.json says (a finished
+ * run is done), its penalty and per-epoch record are that file's. */
+static void print_damaged(const jn_plan *plan, int i, const jn_run_row *row, FILE *f)
+{
+    char folder[JN_PATH_MAX], path[JN_PATH_MAX + 32];
+    jn_epoch_metrics *m;
+    int epochs;
+    if (!row->damaged || !jn_plan_folder(plan, i, folder, sizeof folder) ||
+        jn_path_join(path, sizeof path, folder, "metrics.jsonl"))
+        return;
+    const int rc = read_metrics(path, row->ended_epochs, &m, &epochs);
+    free(m);
+    if (rc)
+        jn_print(f, "damaged %s: %s (counted %s; results.csv's penalty and the plots read that file: to train the "
+                 "run anew, remove %s and run the sweep again)\n", plan->entries[i].id, jn_last_error(), row->status,
+                 folder);
+}
+
 void jn_results_print(const jn_plan *plan, const char *dir, const jn_run_row *rows, const unsigned char *here, FILE *f)
 {
     const int n = plan->n_entries;
@@ -354,6 +395,8 @@ void jn_results_print(const jn_plan *plan, const char *dir, const jn_run_row *ro
         else if (state_of(&rows[i]) == UNREADABLE)
             jn_print(f, "unreadable %s: %s (the sweep run again resumes it and writes its summary.json again)\n",
                      plan->entries[i].id, rows[i].message);
+    for (int i = 0; i < n; i++)
+        print_damaged(plan, i, &rows[i], f);
     char csv[JN_PATH_MAX + 32], word[JN_SHELL_WORD_CAP(JN_PATH_MAX)];
     struct stat st;
     jn_shell_word(word, sizeof word, dir);

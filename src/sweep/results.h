@@ -30,6 +30,8 @@ typedef struct {
     char backend[16];
     char device[256];
     char precision[8];
+    int ended_epochs;        /* the epochs its summary.json says were done (0: none, or no summary) */
+    int damaged;             /* its metrics.jsonl cannot be read, or lacks epochs its summary.json says */
 } jn_run_row;
 
 /* Reads the row of entry i from its run folder. */
