@@ -189,7 +189,10 @@ def spec_errors(tmp):
     for n, (lines, reason) in enumerate((
             ("hidden = 12\ndata = Usps\n", "line 2: --data Usps: unknown data set (names are lower case: did you "
              "mean --data usps?)"),
-            ('hidden = 12\ndata = [usps, "idx:a"]\n', "line 2: column 15: --data idx:a: expected idx:IMAGES,LABELS"))):
+            ('hidden = 12\ndata = [usps, "idx:a"]\n', "line 2: column 15: --data idx:a: expected idx:IMAGES,LABELS"),
+            # test's pair alone too, whatever the data (it was named by the file, or a configuration)
+            ('data = "idx:a,b"\ntest = foo\n', "line 2: --test foo: expected idx:IMAGES,LABELS"),
+            ('data = usps\ntest = ["idx:a,b", idx:c]\n', "line 2: column 20: --test idx:c: expected idx:IMAGES,LABELS"))):
         spec, out = os.path.join(tmp, f"bad-data{n}.spec"), os.path.join(tmp, f"bad-data{n}")
         open(spec, "w").write(lines)
         p = sweep(["--spec", spec, "--out", out], expect=2)

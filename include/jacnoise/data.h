@@ -93,6 +93,9 @@ long jn_data_default_valid(const char *data, long n_train_file);
  * two file names) and a malformed --test, reading nothing: a bad command line, caught
  * before any work (a sweep checks every configuration so). */
 int jn_data_check_names(const char *data, const char *test);
+/* Refuses a --test that is not idx:IMAGES,LABELS with two file names, whatever the --data (a
+ * sweep's spec checks each value of its line so). */
+int jn_data_check_test(const char *test);
 
 /* Finds the folder holding a named set's files: the data_dir argument if given (and only
  * it), else $JACNOISE_DATA, ./data, ../shared/datasets, in that order. Fails naming every

@@ -226,8 +226,10 @@ static int search_folders(const file_list *fl, const char *data_dir, char *out, 
 static int parse_idx_spec(const char *spec, const char *opt, char *images, char *labels,
                           size_t cap)
 {
-    const char *body = spec + 4, *comma = strchr(body, ',');
-    if (!is_idx_spec(spec) || !comma || comma == body || !comma[1] || strchr(comma + 1, ','))
+    /* Its body only past "idx:": a shorter value (--test foo) ends before spec + 4. */
+    const int idx = is_idx_spec(spec);
+    const char *body = idx ? spec + 4 : spec, *comma = idx ? strchr(body, ',') : NULL;
+    if (!comma || comma == body || !comma[1] || strchr(comma + 1, ','))
         return jn_fail("%s %s: expected idx:IMAGES,LABELS (two IDX file names separated by one "
                        "comma)",
                        opt, spec);
@@ -240,6 +242,12 @@ static int parse_idx_spec(const char *spec, const char *opt, char *images, char 
     return 0;
 }
 
+int jn_data_check_test(const char *test)
+{
+    char images[4096], labels[4096];
+    return parse_idx_spec(test, "--test", images, labels, sizeof images);
+}
+
 int jn_data_check_names(const char *data, const char *test)
 {
     char images[4096], labels[4096];
@@ -249,7 +257,7 @@ int jn_data_check_names(const char *data, const char *test)
         return unknown_set(data);
     if (is_idx_spec(data) && parse_idx_spec(data, "--data", images, labels, sizeof images))
         return -1;
-    return *test ? parse_idx_spec(test, "--test", images, labels, sizeof images) : 0;
+    return *test ? jn_data_check_test(test) : 0;
 }
 
 /* The folder for an idx: pair: "" when both files are read as given, else the folder search.

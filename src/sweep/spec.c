@@ -236,13 +236,15 @@ static int check_entry(jn_spec *spec, const spec_entry *e, jn_config *scratch)
     if (jn_spec_swept(e) && jn_config_is_operational(e->key))
         return fail_at(spec, e->line, "%s: says how runs execute, not what they compute: it can be fixed, not swept%s",
                        e->key, "");
-    /* A data set's name is checked apart from the option table, with the other options: a name
-     * that is none, or an idx: pair of one file, was named by the file alone, or as one of the
-     * configurations, not by its line. */
-    const int data = !strcmp(e->key, "data");
+    /* A data set's name, and a test set's pair, are checked apart from the option table, with
+     * the other options: a name that is none, or an idx: pair of one file (test = foo too), was
+     * named by the file alone, or as one of the configurations, not by its line (test = "" is
+     * none, as on the command line). */
+    const int data = !strcmp(e->key, "data"), test = !strcmp(e->key, "test");
     for (int i = 0; i < e->n_values; i++)  /* a long grid's bad value: where it is, as a bad quote's */
         if (jn_config_set(scratch, JN_CMD_TRAIN | spec->stored, e->key, e->values[i]) ||
-            (data && jn_data_check_names(e->values[i], "")))
+            (data && jn_data_check_names(e->values[i], "")) ||
+            (test && *e->values[i] && jn_data_check_test(e->values[i])))
             return e->columns ? jn_fail_context("%s: line %d: column %d", spec->path, e->line, e->columns[i])
                               : jn_fail_context("%s: line %d", spec->path, e->line);
     return 0;
