@@ -14,7 +14,7 @@ folder exists, recorded failed; status after a SIGINT or SIGHUP (interrupted, no
 SIGHUP under nohup); status telling a running run locked by a sweep from one a SIGKILL left; a closed
 standard output (sweep | head) stopping it as SIGTERM does; sweeps of two specs started at once; a run a sharing shard finished after this sweep
 planned it, counted finished, not failed; a spec with a byte-order mark and nothing
-swept; status of a folder only merges made; status of a finished run whose metrics.jsonl is damaged (a line naming it); bench/bench_sweep_cpu.py's step count and its bad input; the reads a run's end costs
+swept; status of a folder only merges made; a run option on the sweep's command line (set it in the spec); status of a finished run whose metrics.jsonl is damaged (a line naming it); bench/bench_sweep_cpu.py's step count and its bad input; the reads a run's end costs
 among 1000 finished runs (bench/bench_sweep_results.py), and a merge's (each folder read once,
 bench/bench_sweep_merge.py); results.csv's penalty (the
 best epoch's); results.csv's and status's backend, device and gemm_precision of a CPU sweep
@@ -202,6 +202,17 @@ def spec_errors(tmp):
     p = sweep(["--spec", os.path.join(tmp, "bad0.spec"), "--out", os.path.join(tmp, "bad0")], expect=2)
     check("valid options: --data " in p.stderr and not re.search(r"--(out|resume|max-steps|progress|config)\b",
           p.stderr), f"an unknown key's valid options: {p.stderr!r}")
+    # A run option on the sweep's command line says it goes in the spec, as the spec writes it;
+    # not one the spec refuses (resume, max-steps): the sweep's own options are listed for those.
+    for args, said in ((["--epochs", "5"], "epochs = 5"), (["--jac-lambda=0.1"], "jac-lambda = 0.1"),
+                       (["--lr"], "lr = VALUE"), (["--resume"], None), (["--max-steps", "3"], None)):
+        out = os.path.join(tmp, "run-option")
+        p = sweep(["--spec", os.path.join(tmp, "bad0.spec"), "--out", out] + args, expect=2)
+        key = args[0][2:].split("=")[0]
+        check(len(p.stderr.splitlines()) == 1 and not os.path.exists(out) and
+              (p.stderr == f"jacnoise: --{key}: not an option of 'jacnoise sweep'; a run option: set it in the spec "
+               f"({said})\n" if said else "in the spec" not in p.stderr and "; valid options: --data-dir " in p.stderr),
+              f"sweep {' '.join(args)}: {p.stderr!r}")
     # The same with the device from the command line: refused before any run folder is made.
     tf32 = os.path.join(tmp, "tf32.spec")
     open(tf32, "w").write(base + "precision = tf32\nlr = [0.1, 0.2]\n")

@@ -32,6 +32,10 @@
  * closed), the runs it trained saved where they stood. */
 int jn_sweep_run(const jn_config *cfg);
 
+/* Whether a spec may set the option `key` for its runs: a train option the sweep does not set
+ * itself (out, resume, max-steps, progress, config). */
+int jn_sweep_spec_accepts(const char *key);
+
 /* Prints the progress of the sweep in dir (counts, best configurations) and, where some are
  * unfinished, how it continues (in a Slurm job array's folder: which tasks to resubmit).
  * JN_EXIT_USAGE where dir is no sweep folder (missing, a file, no sweep.spec). */

@@ -2,6 +2,7 @@
  * --help. */
 #include "cli/cli.h"
 #include "jacnoise/error.h"
+#include "jacnoise/sweep.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -97,6 +98,17 @@ static void print_help(unsigned command)
  * (by a check of the options together, or once the data is loaded). */
 static jn_config parsed;
 
+/* Sets the option, refused where the command lacks it. A sweep refusing a run option (--epochs 5)
+ * says where it goes, the spec (epochs = 5): the list of the sweep's own options alone said
+ * nothing of it. */
+static int set_option(jn_config *cfg, unsigned command, const char *key, const char *value)
+{
+    if (command == JN_CMD_SWEEP && !jn_config_accepts(command, key) && jn_sweep_spec_accepts(key))
+        return jn_fail("--%s: not an option of 'jacnoise sweep'; a run option: set it in the spec (%s = %s)", key,
+                       key, *value && strncmp(value, "--", 2) ? value : "VALUE");
+    return jn_config_set(cfg, command, key, value);
+}
+
 /* Splits argv[i] ("--key=value" or "--key" [value]) and applies it; advances *i. */
 static int apply_arg(jn_config *cfg, unsigned command, int argc, char **argv, int *i)
 {
@@ -165,14 +177,14 @@ static int apply_arg(jn_config *cfg, unsigned command, int argc, char **argv, in
     else if (jn_config_accepts(command, key))
         return jn_fail("--%s: missing value", key);
     else
-        return jn_config_set(cfg, command, key, "");  /* refused: names the valid options */
+        return set_option(cfg, command, key, "");  /* refused: names the valid options */
     /* An empty name (--out "$DIR" with DIR empty) names nothing: taken, --data-dir searched the
      * default folders, --out said 'required' of what was given. A config file's empty value is
      * still taken as the default: config.txt writes every option, given or not. */
     const char *noun = jn_config_path_noun(key);
     if (!value[0] && noun && jn_config_accepts(command, key))
         return jn_fail("--%s '': empty %s name", key, noun);
-    return jn_config_set(cfg, command, key, value);
+    return set_option(cfg, command, key, value);
 }
 
 int jn_cli_refuse_help_value(const char *arg)

@@ -27,6 +27,8 @@ static int owned_by_sweep(const char *key)
     return 0;
 }
 
+int jn_sweep_spec_accepts(const char *key) { return jn_config_accepts(JN_CMD_TRAIN, key) && !owned_by_sweep(key); }
+
 /* Cuts a '#' comment (outside double quotes). */
 static void cut_comment(char *s)
 {
