@@ -158,7 +158,7 @@ def idx_cases(d):
     for cmd in (["data"], ["train", "--hidden", "3", "--out", "refused", "--progress", "never"]):
         p = run(cmd + ["--data", "idx:img.idx,lab.idx", "--test", "idx:fimg.idx,tlab255.idx"], expect=1, cwd=d)
         one_line(f"{cmd[0]}: test label 255", p.stderr,
-                 ["jacnoise: ", "tlab255.idx", "byte 14", "item 6", "label out of range: 255", "(the classes are [0, 2])"])
+                 ["jacnoise: ", "tlab255.idx", "byte 14", "item 6", "label out of range: 255", "(the classes are [0, 2], from the training labels)"])
         check(p.stdout == "", f"{cmd[0]}: test label 255: stdout {p.stdout[:200]!r}")
     check(not os.path.exists(os.path.join(d, "refused")), "train: test label 255: a run folder was written")
 

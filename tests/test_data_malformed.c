@@ -354,7 +354,7 @@ static void test_idx_payload(void)
 static int load_pair(const char *images, const char *labels, int hint)
 {
     jn_dataset set;
-    int rc = jn_idx_load_pair(images, labels, hint, &set);
+    int rc = jn_idx_load_pair(images, labels, hint, "the training labels", &set);
     if (rc == 0)
         jn_dataset_free(&set);
     return rc;
@@ -388,11 +388,13 @@ static void test_idx_pairs(void)
                  "four.idx", "3 images", "4 labels", NULL);
     small_labels(&f, JN_IDX_U8, high, 3);
     expect_error("label out of range", load_pair(images, write_raw("high.idx", f.b, f.len), 10),
-                 "high.idx", "byte 9", "item 1", "label out of range", "12", "(the classes are [0, 9])", NULL);
+                 "high.idx", "byte 9", "item 1", "label out of range", "12",
+                 "(the classes are [0, 9], from the training labels)", NULL);
     /* The boundary: with 10 classes, label 10 is one too many and label 9 is the last. */
     small_labels(&f, JN_IDX_U8, edge, 3);
     expect_error("label equal to the class count", load_pair(images, write_raw("edge.idx", f.b, f.len), 10),
-                 "edge.idx", "byte 9", "item 1", "label out of range", "10", "(the classes are [0, 9])", NULL);
+                 "edge.idx", "byte 9", "item 1", "label out of range", "10",
+                 "(the classes are [0, 9], from the training labels)", NULL);
     small_labels(&f, JN_IDX_U8, top, 3);
     CHECK(load_pair(images, write_raw("top.idx", f.b, f.len), 10) == 0, "label 9 of 10 classes refused: %s",
           jn_last_error());
@@ -442,7 +444,7 @@ static void test_idx_pairs(void)
     const char *sources[2] = {images, gz_images};
     for (int s = 0; s < 2; s++) {
         jn_dataset set;
-        int rc = jn_idx_load_pair(sources[s], labels, 0, &set);
+        int rc = jn_idx_load_pair(sources[s], labels, 0, NULL, &set);
         CHECK(rc == 0, "valid u8 pair %s: %s", sources[s], jn_last_error());
         if (rc)
             continue;
@@ -462,7 +464,7 @@ static void test_idx_pairs(void)
     small_labels(&f, JN_IDX_I32, ok, 3);
     const char *i32 = write_raw("i32.idx", f.b, f.len);
     jn_dataset set;
-    int rc = jn_idx_load_pair(f64, i32, 5, &set);
+    int rc = jn_idx_load_pair(f64, i32, 5, "the training labels", &set);
     CHECK(rc == 0, "valid f64 / i32 pair: %s", jn_last_error());
     if (rc == 0) {
         CHECK(set.classes == 5 && set.x[7] == -0.25f && set.x[8] == 2.5f && set.x[9] == 9 / 16.0f &&
@@ -775,7 +777,8 @@ static void test_requests(void)
           jn_last_error());
     req.test = "idx:ri.idx,rt.idx"; /* label 5 >= the 3 training classes */
     expect_error("test label beyond training classes", jn_data_load(&req, &data), "rt.idx",
-                 "byte 9", "item 1", "label out of range", "(the classes are [0, 2])", NULL);
+                 "byte 9", "item 1", "label out of range",
+                 "(the classes are [0, 2], from the training labels)", NULL);
     /* A --data-dir ending in '/' (as the shell completes it) names the file with one: "DIR//rt.idx". */
     char slashed[PATH_MAX + 2];
     snprintf(slashed, sizeof slashed, "%s/", tmp_dir);

@@ -102,7 +102,7 @@ static void test_mnist_split(void)
     jn_dataset file;
     char images[2 * PATH_MAX];
     snprintf(images, sizeof images, "%s", path_in(data_dir, mnist_files[0]));
-    REQUIRE(jn_idx_load_pair(images, path_in(data_dir, mnist_files[1]), 10, &file) == 0, "%s",
+    REQUIRE(jn_idx_load_pair(images, path_in(data_dir, mnist_files[1]), 10, "the named set", &file) == 0, "%s",
             jn_last_error());
     CHECK(file.n == 60000 && file.d == 784 && file.classes == 10, "train file: n %d d %d classes %d",
           file.n, file.d, file.classes);

@@ -52,9 +52,10 @@ void jn_idx_free(jn_idx *idx);
 /* Builds a data set from an IDX image file (u8 scaled by 1/255, or f32/f64 taken as they
  * are and required to be finite; ndim >= 2, item = the trailing dimensions) and an IDX
  * label file (1-D, u8 or i32, >= 0). Counts must match. classes = max label + 1 unless
- * classes_hint > 0, in which case every label must be below it. */
+ * classes_hint > 0, in which case every label must be below it; classes_from says where the
+ * hint comes from ("the training labels"), as the refusal of a label beyond it names it. */
 int jn_idx_load_pair(const char *images_path, const char *labels_path, int classes_hint,
-                     jn_dataset *out);
+                     const char *classes_from, jn_dataset *out);
 
 /* Reads a USPS file of "The Elements of Statistical Learning" (zip.train / zip.test, raw or
  * gzip): per line a label 0..9 then 256 values in [-1, 1], mapped to [0, 1] (ink = 1). */

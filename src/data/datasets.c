@@ -339,13 +339,14 @@ static int idx_paths(const char *spec, const char *opt, const char *data_dir, ch
 }
 
 /* Loads an idx: pair, found in dir ("" where read as given); test labels are held below the
- * training classes (classes_hint). */
+ * training classes (classes_hint, from where classes_from says). */
 static int load_idx(const char *spec, const char *opt, const char *data_dir, int classes_hint,
-                    jn_dataset *out, char *dir, size_t cap)
+                    const char *classes_from, jn_dataset *out, char *dir, size_t cap)
 {
     char ipath[8192], lpath[8192];
-    return idx_paths(spec, opt, data_dir, dir, cap, ipath, lpath) ? -1
-                                                                   : jn_idx_load_pair(ipath, lpath, classes_hint, out);
+    return idx_paths(spec, opt, data_dir, dir, cap, ipath, lpath)
+               ? -1
+               : jn_idx_load_pair(ipath, lpath, classes_hint, classes_from, out);
 }
 
 /* The paths of a named set's files, found in dir. */
@@ -366,7 +367,8 @@ static int load_named(const named_set *set, const char *dir, jn_dataset *train,
         return -1;
     if (set->kind == KIND_USPS)
         return jn_usps_load(p[0], train) || jn_usps_load(p[1], test) ? -1 : 0;
-    return jn_idx_load_pair(p[0], p[1], 10, train) || jn_idx_load_pair(p[2], p[3], 10, test)
+    return jn_idx_load_pair(p[0], p[1], 10, "the named set", train) ||
+                   jn_idx_load_pair(p[2], p[3], 10, "the named set", test)
                ? -1
                : 0;
 }
@@ -471,9 +473,9 @@ int jn_data_load(const jn_data_request *req, jn_data *out)
             binarize(&file);
             binarize(&test);
         }
-    } else if (load_idx(data, "--data", req->data_dir, 0, &file, out->dir, sizeof out->dir) ||
-               (*test_spec && load_idx(test_spec, "--test", req->test_dir ? req->test_dir : req->data_dir, file.classes, &test, out->test_dir,
-                                               sizeof out->test_dir))) {
+    } else if (load_idx(data, "--data", req->data_dir, 0, NULL, &file, out->dir, sizeof out->dir) ||
+               (*test_spec && load_idx(test_spec, "--test", req->test_dir ? req->test_dir : req->data_dir, file.classes,
+                                       "the training labels", &test, out->test_dir, sizeof out->test_dir))) {
         goto done;
     }
     /* Else refused as the --valid default (0 for idx: data) leaving nothing to train on. */

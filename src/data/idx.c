@@ -245,8 +245,8 @@ static int convert_images(const char *path, const jn_idx *im, float *x)
 }
 
 /* Checks and copies the labels; *classes becomes max + 1 unless classes_hint > 0 bounds them. */
-static int convert_labels(const char *path, const jn_idx *lb, int classes_hint, int32_t *y,
-                          int *classes)
+static int convert_labels(const char *path, const jn_idx *lb, int classes_hint, const char *classes_from,
+                          int32_t *y, int *classes)
 {
     /* More classes than this is taken for a corrupt file, not a real task. */
     const long max_classes = 65536;
@@ -261,8 +261,8 @@ static int convert_labels(const char *path, const jn_idx *lb, int classes_hint, 
                            path, at, (unsigned long long)i, v);
         if (classes_hint > 0 && v >= classes_hint)
             return jn_fail("%s: byte %llu (item %llu): label out of range: %ld (the classes are "
-                           "[0, %d])",
-                           path, at, (unsigned long long)i, v, classes_hint - 1);
+                           "[0, %d], from %s)",
+                           path, at, (unsigned long long)i, v, classes_hint - 1, classes_from);
         if (v >= max_classes)
             return jn_fail("%s: byte %llu (item %llu): absurd label %ld (at most %ld classes are "
                            "accepted)",
@@ -314,7 +314,7 @@ static int check_pair(const char *images_path, const jn_idx *im, const char *lab
 }
 
 int jn_idx_load_pair(const char *images_path, const char *labels_path, int classes_hint,
-                     jn_dataset *out)
+                     const char *classes_from, jn_dataset *out)
 {
     memset(out, 0, sizeof *out);
     jn_idx im, lb;
@@ -340,7 +340,7 @@ int jn_idx_load_pair(const char *images_path, const char *labels_path, int class
         jn_fail("%s: cannot allocate %llu floats", images_path, (unsigned long long)im.count);
         goto done;
     }
-    if (convert_labels(labels_path, &lb, classes_hint, out->y, &out->classes) ||
+    if (convert_labels(labels_path, &lb, classes_hint, classes_from, out->y, &out->classes) ||
         convert_images(images_path, &im, out->x))
         goto done;
     snprintf(out->name, sizeof out->name, "%s", images_path);

@@ -18,7 +18,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     /* The same file as images and labels: whichever checks apply must refuse or accept it. */
     jn_dataset set;
     for (int hint = 0; hint <= 10; hint += 10)
-        if (jn_idx_load_pair(path, path, hint, &set) == 0)
+        if (jn_idx_load_pair(path, path, hint, "the hint", &set) == 0)
             jn_dataset_free(&set);
     return 0;
 }
