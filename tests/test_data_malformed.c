@@ -696,7 +696,7 @@ static void test_requests(void)
 
     jn_data data;
     /* Relative names are found in the data folder; valid 1 of 3, test from --test. */
-    jn_data_request req = {"idx:ri.idx,rl.idx", "idx:ri.idx,rl.idx", tmp_dir, 1, 0, NULL};
+    jn_data_request req = {"idx:ri.idx,rl.idx", "idx:ri.idx,rl.idx", tmp_dir, 1, 0, NULL, 0};
     int rc = jn_data_load(&req, &data);
     CHECK(rc == 0, "idx: request: %s", jn_last_error());
     if (rc == 0) {
@@ -732,10 +732,10 @@ static void test_requests(void)
     write_raw("r1i.idx", f.b, f.len);
     small_labels(&f, JN_IDX_U8, train_labels, 1);
     write_raw("r1l.idx", f.b, f.len);
-    jn_data_request one = {"idx:r1i.idx,r1l.idx", NULL, tmp_dir, 1, 0, NULL};
+    jn_data_request one = {"idx:r1i.idx,r1l.idx", NULL, tmp_dir, 1, 0, NULL, 0};
     expect_error("idx: --valid 1 of one example", jn_data_load(&one, &data), "--valid 1",
                  "the training file of idx:r1i.idx,r1l.idx has 1 example;", NULL);
-    jn_data_request as_given = {"idx:ri.idx,rl.idx", NULL, NULL, 1, 0, NULL};
+    jn_data_request as_given = {"idx:ri.idx,rl.idx", NULL, NULL, 1, 0, NULL, 0};
     rc = jn_data_load(&as_given, &data);
     CHECK(rc == 0 && data.valid.y[0] == 2 && data.dir[0] == '\0', "idx: no --data-dir, files as given: %s",
           rc ? jn_last_error() : data.dir);
@@ -761,7 +761,7 @@ static void test_requests(void)
      * (it was looked for as DIR//abs/path and the pair refused as lacking a file that is there). */
     char mixed[2 * PATH_MAX + 8];
     snprintf(mixed, sizeof mixed, "idx:%s,rl.idx", path_of("ri.idx"));
-    jn_data_request mixed_req = {mixed, NULL, tmp_dir, 1, 0, NULL};
+    jn_data_request mixed_req = {mixed, NULL, tmp_dir, 1, 0, NULL, 0};
     rc = jn_data_load(&mixed_req, &data);
     CHECK(rc == 0, "idx: absolute images, relative labels in --data-dir: %s", jn_last_error());
     if (rc == 0) {
@@ -782,7 +782,7 @@ static void test_requests(void)
     /* A --data-dir ending in '/' (as the shell completes it) names the file with one: "DIR//rt.idx". */
     char slashed[PATH_MAX + 2];
     snprintf(slashed, sizeof slashed, "%s/", tmp_dir);
-    jn_data_request slash_req = {"idx:ri.idx,rl.idx", "idx:ri.idx,rt.idx", slashed, 1, 0, NULL};
+    jn_data_request slash_req = {"idx:ri.idx,rl.idx", "idx:ri.idx,rt.idx", slashed, 1, 0, NULL, 0};
     expect_error("--data-dir DIR/", jn_data_load(&slash_req, &data), path_of("rt.idx"), "label out of range", NULL);
     static const uint32_t no_items[3] = {0, 2, 2};
     idx_header(&f, JN_IDX_U8, 3, no_items);
@@ -792,7 +792,7 @@ static void test_requests(void)
     req.test = "idx:r0i.idx,r0l.idx"; /* its test error would be null, as without --test */
     expect_error("empty --test pair", jn_data_load(&req, &data), "--test idx:r0i.idx,r0l.idx", "r0i.idx",
                  "holds no examples", NULL);
-    jn_data_request no_train = {"idx:r0i.idx,r0l.idx", NULL, tmp_dir, -1, 0, NULL};
+    jn_data_request no_train = {"idx:r0i.idx,r0l.idx", NULL, tmp_dir, -1, 0, NULL, 0};
     expect_error("empty --data pair", jn_data_load(&no_train, &data), "--data idx:r0i.idx,r0l.idx", "r0i.idx",
                  "holds no examples", NULL);
     CHECK(!strstr(jn_last_error(), "--valid"), "empty --data pair: \"%s\" blames --valid", jn_last_error());
@@ -808,7 +808,7 @@ static void test_requests(void)
     req.data = "kmnist";
     expect_error("unknown set", jn_data_load(&req, &data), "kmnist", "mnist, mnist-binary, usps",
                  "idx:IMAGES,LABELS", NULL);
-    jn_data_request named = {"usps", "idx:ri.idx,rl.idx", tmp_dir, -1, 0, NULL};
+    jn_data_request named = {"usps", "idx:ri.idx,rl.idx", tmp_dir, -1, 0, NULL, 0};
     expect_error("--test with a named set", jn_data_load(&named, &data), "--test", "idx: data",
                  NULL);
     named.test = NULL;

@@ -117,7 +117,7 @@ static void test_mnist_split(void)
     }
     CHECK(off_grid == 0, "%d pixels are not k / 255", off_grid);
 
-    jn_data_request req = {"mnist", NULL, data_dir, -1, 0, NULL};
+    jn_data_request req = {"mnist", NULL, data_dir, -1, 0, NULL, 0};
     jn_data data;
     REQUIRE(jn_data_load(&req, &data) == 0, "%s", jn_last_error());
     CHECK(strcmp(data.dir, data_dir) == 0, "dir %s, expected %s", data.dir, data_dir);
@@ -161,7 +161,7 @@ static void test_mnist_split(void)
         {-1, -5, {"--train-limit -5", "expected"}},
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
-        jn_data_request r = {"mnist", NULL, data_dir, bad[i].valid, bad[i].limit, NULL};
+        jn_data_request r = {"mnist", NULL, data_dir, bad[i].valid, bad[i].limit, NULL, 0};
         int rc = jn_data_load(&r, &data);
         CHECK(rc == -1 && strstr(jn_last_error(), bad[i].words[0]) &&
                   strstr(jn_last_error(), bad[i].words[1]),
@@ -175,7 +175,7 @@ static void test_mnist_split(void)
     char spec[256], test_spec[256];
     snprintf(spec, sizeof spec, "idx:%s,%s", mnist_files[0], mnist_files[1]);
     snprintf(test_spec, sizeof test_spec, "idx:%s,%s", mnist_files[2], mnist_files[3]);
-    jn_data_request idx_req = {spec, test_spec, data_dir, -1, 0, NULL};
+    jn_data_request idx_req = {spec, test_spec, data_dir, -1, 0, NULL, 0};
     REQUIRE(jn_data_load(&idx_req, &data) == 0, "%s", jn_last_error());
     CHECK(data.train.n == 54000 && data.valid.n == 6000 && data.test.n == 10000,
           "idx splits %d / %d / %d", data.train.n, data.valid.n, data.test.n);
@@ -197,7 +197,7 @@ static void test_mnist_split(void)
 /* mnist-binary = mnist thresholded at 0.5: exactly 0 or 1, 128/255 -> 1, 127/255 -> 0. */
 static void test_mnist_binary(void)
 {
-    jn_data_request req = {"mnist", NULL, data_dir, -1, 0, NULL};
+    jn_data_request req = {"mnist", NULL, data_dir, -1, 0, NULL, 0};
     jn_data grey, bin;
     REQUIRE(jn_data_load(&req, &grey) == 0, "%s", jn_last_error());
     req.data = "mnist-binary";
@@ -275,7 +275,7 @@ static void test_usps(void)
         jn_dataset_free(&s);
     }
 
-    jn_data_request req = {"usps", NULL, data_dir, -1, 0, NULL};
+    jn_data_request req = {"usps", NULL, data_dir, -1, 0, NULL, 0};
     jn_data data;
     REQUIRE(jn_data_load(&req, &data) == 0, "%s", jn_last_error());
     CHECK(data.train.n == 6291 && data.valid.n == 1000 && data.test.n == 2007,
@@ -300,7 +300,7 @@ static void test_usps(void)
         {7290, 2, 0, 0}, {7291, 0, 0, 0},
     };
     for (size_t i = 0; i < sizeof edge / sizeof edge[0]; i++) {
-        jn_data_request r = {"usps", NULL, data_dir, edge[i].valid, edge[i].limit, NULL};
+        jn_data_request r = {"usps", NULL, data_dir, edge[i].valid, edge[i].limit, NULL, 0};
         int rc = jn_data_load(&r, &data);
         CHECK((rc == 0) == edge[i].ok, "usps --valid %ld --train-limit %ld: rc %d (%s), expected %s", edge[i].valid,
               edge[i].limit, rc, rc ? jn_last_error() : "accepted", edge[i].ok ? "accepted" : "refused");
@@ -368,7 +368,7 @@ static void test_find_dir(void)
         REQUIRE(plain && fputs("not USPS\n", plain) >= 0 && fclose(plain) == 0, "write %s", p);
     }
     snprintf(p, sizeof p, "%s/both", tmpl);
-    jn_data_request both = {"usps", NULL, p, -1, 0, NULL};
+    jn_data_request both = {"usps", NULL, p, -1, 0, NULL, 0};
     jn_data loaded;
     int rc = jn_data_load(&both, &loaded);
     CHECK(rc == 0 && loaded.train.n == 6291 && loaded.test.n == 2007,

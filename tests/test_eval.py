@@ -150,20 +150,37 @@ def main():
               f"--curv-noise 0.05: curvature {curv(s05)}, at 0.1 {curv(ev)}")
     # The test file evaluated is named: other data, the USPS test file's halves as IDX files
     # (float pixels), each evaluated as --test, and the checkpoint's own set's, empty.
-    halves = []
-    for i, rows in enumerate((slice(0, 100), slice(100, 200))):
-        images, labels = os.path.join(scratch, f"images{i}"), os.path.join(scratch, f"labels{i}")
-        x, y = test_x[rows].astype(">f4"), test_y[rows].astype(np.uint8)
+    def idx_pair(name, x, y):
+        images, labels = os.path.join(scratch, f"images{name}"), os.path.join(scratch, f"labels{name}")
         with open(images, "wb") as f:
-            f.write(struct.pack(">I3I", 0x0D03, len(x), 16, 16) + x.tobytes())
+            f.write(struct.pack(">I3I", 0x0D03, len(x), 16, 16) + x.astype(">f4").tobytes())
         with open(labels, "wb") as f:
-            f.write(struct.pack(">II", 0x0801, len(y)) + y.tobytes())
-        halves.append(f"idx:{images},{labels}")
+            f.write(struct.pack(">II", 0x0801, len(y)) + y.astype(np.uint8).tobytes())
+        return f"idx:{images},{labels}", labels
+
+    halves = [idx_pair(i, test_x[rows], test_y[rows])[0] for i, rows in enumerate((slice(0, 100), slice(100, 200)))]
     named = [evaluate("--data", halves[0], "--valid", "10", "--train-limit", "0", "--test", half) for half in halves]
     if ev and all(named):
         check(ev["test"] == "" and [e["test"] for e in named] == halves,
               f"test files named {ev['test']!r}, {[e['test'] for e in named]}, for {halves}")
         compare_split("test, the second half", named[1]["splits"]["test"], layers, test_x[100:200], test_y[100:200])
+    # The classes of an evaluation are the model's: data of digits 0-4 only evaluates the
+    # 10-class model (it was refused as "256 inputs and 5 classes"), with a --test of all ten;
+    # a label beyond the model's is refused naming the file, its byte, item and label.
+    low = np.flatnonzero(test_y[:400] < 5)[:100]
+    low_data = idx_pair("low", test_x[low], test_y[low])[0]
+    check(test_y[low].max() == 4, f"digits 0-4: labels up to {test_y[low].max()}")
+    lows = evaluate("--data", low_data, "--valid", "10", "--train-limit", "0", "--test", halves[1])
+    if lows:
+        compare_split("valid of digits 0-4", lows["splits"]["valid"], layers, test_x[low[-10:]], test_y[low[-10:]])
+        compare_split("test beside digits 0-4", lows["splits"]["test"], layers, test_x[100:200], test_y[100:200])
+    marked = test_y[low].copy()
+    marked[7] = 10
+    marked_data, marked_labels = idx_pair("ten", test_x[low], marked)
+    for args in (["--data", marked_data], ["--data", low_data, "--test", marked_data]):
+        p = run(["eval", "--checkpoint", best, "--valid", "10", "--train-limit", "0"] + args, expect=1)
+        check(p.stdout == "" and p.stderr == f"jacnoise: {marked_labels}: byte 15 (item 7): label out of range: 10 "
+              "(the classes are [0, 9], from the checkpoint's model)\n", f"eval {args}: label 10: {p.stderr!r}")
     # The JSON says the scale used to the digits given (it printed 0.123457 for 0.123456789).
     fine = evaluate("--curv-noise", "0.123456789")
     if fine:

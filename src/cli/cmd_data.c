@@ -35,7 +35,7 @@ int jn_cmd_data(int argc, char **argv)
     if (jn_config_check(&cfg))
         return jn_cli_fail(JN_EXIT_USAGE);
     jn_data data;
-    const jn_data_request req = {cfg.data, cfg.test, cfg.data_dir, cfg.valid, cfg.train_limit, NULL};
+    const jn_data_request req = {cfg.data, cfg.test, cfg.data_dir, cfg.valid, cfg.train_limit, NULL, 0};
     if (jn_data_load(&req, &data))
         return jn_cli_fail(JN_EXIT_ERROR);
     const char *names[3] = {"train", "valid", "test"};

@@ -447,7 +447,7 @@ int jn_cmd_profile(int argc, char **argv)
     if (cfg.device == JN_DEVICE_CUDA && jn_cuda_device_check())
         return jn_cli_fail(JN_EXIT_ERROR);
     jn_data data;
-    const jn_data_request req = {cfg.data, cfg.test, cfg.data_dir, cfg.valid, cfg.train_limit, NULL};
+    const jn_data_request req = {cfg.data, cfg.test, cfg.data_dir, cfg.valid, cfg.train_limit, NULL, 0};
     if (jn_data_load(&req, &data))
         return jn_cli_fail(JN_EXIT_ERROR);
     jn_profile_machine machine;

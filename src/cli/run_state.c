@@ -114,8 +114,12 @@ static int load(jn_cli_state *st, const jn_config *cli, int same_run)
     }
     const jn_config *c = &st->cfg;
     /* A --test of other files is searched for as a new run's: the run's folder was read for it,
-     * and eval of a run on a new test set in the current folder failed, blaming the run's --data. */
-    const jn_data_request req = {c->data, c->test, c->data_dir, c->valid, c->train_limit, other_test ? "" : NULL};
+     * and eval of a run on a new test set in the current folder failed, blaming the run's --data.
+     * idx: data has the model's classes: a set whose labels stop below its top class (digits 0-4
+     * only) was refused as a model of other classes. */
+    const int classes = cli->checkpoint[0] ? st->ck.model.sizes[st->ck.model.n_layers] : 0;
+    const jn_data_request req = {c->data, c->test, c->data_dir, c->valid, c->train_limit, other_test ? "" : NULL,
+                                 classes};
     /* Where the run's folder lost the files (or is gone), they are searched for as a new run's;
      * files there that fail to load are that error, not "cannot find" in the search's folders. */
     char run_folder[sizeof st->cfg.data_dir] = "";

@@ -465,6 +465,7 @@ int jn_data_load(const jn_data_request *req, jn_data *out)
 
     jn_dataset file = {0}, test = {0};
     int rc = -1;
+    const char *model = req->classes > 0 ? "the checkpoint's model" : NULL;
     if (set) {
         if (jn_data_find_dir(data, req->data_dir, out->dir, sizeof out->dir) ||
             load_named(set, out->dir, &file, &test))
@@ -473,9 +474,10 @@ int jn_data_load(const jn_data_request *req, jn_data *out)
             binarize(&file);
             binarize(&test);
         }
-    } else if (load_idx(data, "--data", req->data_dir, 0, NULL, &file, out->dir, sizeof out->dir) ||
+    } else if (load_idx(data, "--data", req->data_dir, req->classes, model, &file, out->dir, sizeof out->dir) ||
                (*test_spec && load_idx(test_spec, "--test", req->test_dir ? req->test_dir : req->data_dir, file.classes,
-                                       "the training labels", &test, out->test_dir, sizeof out->test_dir))) {
+                                       model ? model : "the training labels", &test, out->test_dir,
+                                       sizeof out->test_dir))) {
         goto done;
     }
     /* Else refused as the --valid default (0 for idx: data) leaving nothing to train on. */

@@ -120,7 +120,7 @@ jn_group *jn_group_open(const jn_config *cfg, const jn_objective *obj, int membe
     /* No GPU is said before the data loads (seconds for MNIST), not after. */
     if (cfg->device == JN_DEVICE_CUDA && jn_cuda_device_check())
         goto fail;
-    const jn_data_request req = {cfg->data, cfg->test, cfg->data_dir, cfg->valid, cfg->train_limit, NULL};
+    const jn_data_request req = {cfg->data, cfg->test, cfg->data_dir, cfg->valid, cfg->train_limit, NULL, 0};
     if (jn_data_load(&req, &g->data))
         goto fail;
     if (g->data.train.n == 0) {

@@ -68,7 +68,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     char spec[2 * 4096 + 8];
     snprintf(spec, sizeof spec, "idx:%s,%s", fuzzed_images ? fuzzed : other, fuzzed_images ? other : fuzzed);
     /* --valid -1 (a tenth) .. 6, --train-limit 0 (all) .. 7, --test the same files. */
-    const jn_data_request req = {spec, spec, NULL, (long)(data[0] & 7) - 1, (long)(data[0] >> 3 & 7), NULL};
+    const jn_data_request req = {spec, spec, NULL, (long)(data[0] & 7) - 1, (long)(data[0] >> 3 & 7), NULL, 0};
     jn_data set;
     if (jn_data_load(&req, &set))
         return 0;
