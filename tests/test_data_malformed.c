@@ -535,6 +535,17 @@ static void test_usps(void)
                  "line 1", "found 258", NULL);
     expect_error("usps blank line", load_usps_text("blank.zip", "\n", 0), "blank.zip", "line 1",
                  "found 0", NULL);
+    /* A blank line between examples stays refused, raw and gzip (only blank lines at the end
+     * are taken as the end of the file, below). */
+    usps_line(text, sizeof text, "6", 1, 0, NULL, 257);
+    strcat(text, "\n");
+    usps_line(line, sizeof line, "7", 1, 0, NULL, 257);
+    strcat(text, line);
+    strcat(text, "\n");
+    for (int g = 0; g < 2; g++)
+        expect_error("usps blank line between examples", load_usps_text(g ? "mid.zip.gz" : "mid.zip", text, g),
+                     g ? "mid.zip.gz" : "mid.zip", "line 2: expected 257 fields (label and 256 values), found 0",
+                     NULL);
 
     static const struct {
         const char *name, *label;
@@ -604,16 +615,21 @@ static void test_usps(void)
                  "tail.zip.gz", at, "unexpected bytes after the gzip data", NULL);
 
     /* Valid: zip.train style (4 decimals, trailing space), zip.test style (compact, no final
-     * newline), raw and gzip. Values -1, 1, 0, -0.5 map to 0, 1, 0.5, 0.25. */
+     * newline), raw and gzip; then the same followed by one empty line, as editors leave it,
+     * and by several blank ones (a CRLF one, one of spaces). Values -1, 1, 0, -0.5 map to 0, 1,
+     * 0.5, 0.25. */
     usps_line(text, sizeof text, "6.0000", 0, 0, NULL, 257);
     usps_line(line, sizeof line, "9", 1, 0, NULL, 257);
     line[strlen(line) - 1] = '\0';
     strcat(text, line);
-    for (int g = 0; g < 2; g++) {
-        const char *p = g ? write_gz("ok.zip.gz", text, strlen(text), "wb")
-                          : write_raw("ok.zip", text, strlen(text));
+    const size_t bare = strlen(text);
+    static const char *const tails[3] = {"", "\n\n", "\n\r\n \t\n\n"};
+    for (int g = 0; g < 6; g++) {
+        strcpy(text + bare, tails[g / 2]);
+        const char *p = g % 2 ? write_gz("ok.zip.gz", text, strlen(text), "wb")
+                              : write_raw("ok.zip", text, strlen(text));
         int rc = jn_usps_load(p, &set);
-        CHECK(rc == 0, "valid USPS %s: %s", p, jn_last_error());
+        CHECK(rc == 0, "valid USPS %s, tail %d: %s", p, g / 2, jn_last_error());
         if (rc)
             continue;
         CHECK(set.n == 2 && set.d == 256 && set.classes == 10 && set.y[0] == 6 && set.y[1] == 9,

@@ -32,6 +32,20 @@ static const char *excerpt(const char *s, size_t len, char buf[32])
     return buf;
 }
 
+static int field_count_error(const char *path, long lineno, int fields)
+{
+    return jn_fail("%s: line %ld: expected %d fields (label and %d values), found %d", path, lineno, USPS_FIELDS,
+                   USPS_VALUES, fields);
+}
+
+/* Whether a line holds no field: empty, or separators only (a blank line of a CRLF file). */
+static int is_blank(const char *line, size_t len)
+{
+    while (len && is_separator(line[len - 1]))
+        len--;
+    return len == 0;
+}
+
 /* Parses one line (len bytes, NUL-terminated; each field is NUL-terminated in place) into a
  * label and 256 values mapped to [0, 1]. */
 static int parse_line(const char *path, long lineno, char *line, size_t len, int32_t *y,
@@ -56,8 +70,7 @@ static int parse_line(const char *path, long lineno, char *line, size_t len, int
         fields++;
     }
     if (fields != USPS_FIELDS)
-        return jn_fail("%s: line %ld: expected %d fields (label and %d values), found %d", path,
-                       lineno, USPS_FIELDS, USPS_VALUES, fields);
+        return field_count_error(path, lineno, fields);
 
     for (int k = 0; k < USPS_FIELDS; k++) {
         double v;
@@ -112,6 +125,9 @@ int jn_usps_load(const char *path, jn_dataset *out)
         return -1;
     char line[MAX_LINE + 1];
     int cap = 0, rc = -1;
+    /* Blank lines after the last example, as editors and tools leave them, end the file; one
+     * followed by an example is refused (blank: the first blank line's number, 0 while none). */
+    long blank = 0;
     for (long lineno = 1;; lineno++) {
         size_t len = 0;
         int c;
@@ -140,6 +156,16 @@ int jn_usps_load(const char *path, jn_dataset *out)
                     (long)(nul - line) + 1);
             goto done;
         }
+        if (is_blank(line, len)) {
+            blank = blank ? blank : lineno;
+            if (c == -1)
+                break;
+            continue;
+        }
+        if (blank) {
+            field_count_error(path, blank, 0);
+            goto done;
+        }
         if (reserve(path, out, &cap) ||
             parse_line(path, lineno, line, len, &out->y[out->n],
                        &out->x[(size_t)out->n * USPS_VALUES]))
@@ -149,8 +175,11 @@ int jn_usps_load(const char *path, jn_dataset *out)
             break; /* last line without a newline */
     }
     if (out->n == 0) {
-        jn_fail("%s: line 1: empty file (expected lines of %d fields: label and %d values)", path,
-                USPS_FIELDS, USPS_VALUES);
+        if (blank) /* blank lines only: no example for them to follow */
+            field_count_error(path, blank, 0);
+        else
+            jn_fail("%s: line 1: empty file (expected lines of %d fields: label and %d values)", path,
+                    USPS_FIELDS, USPS_VALUES);
         goto done;
     }
     out->d = USPS_VALUES;
