@@ -1671,6 +1671,9 @@ def run_cases(d):
     # The output path is checked before the step runs (a bad option: exit 2).
     e("step: --dump into a missing folder", ["step", "--checkpoint", "run/last.ckpt", "--dump", "nodir/s.bin"],
       ["--dump nodir/s.bin", "no folder nodir"], code=2, absent=["nodir"])
+    # A file where the folder should be is said as such (it read "no folder run/config.txt").
+    e("step: --dump into a file", ["step", "--checkpoint", "run/last.ckpt", "--dump", "run/config.txt/s.bin"],
+      ["jacnoise: --dump run/config.txt/s.bin: run/config.txt is not a folder\n"], code=2)
     os.mkdir(os.path.join(d, "adir"))
     # A name with no room for the ".tmp" its write goes through failed after the step, as "cannot
     # remove the stale NAME.tmp: File name too long"; refused now before any work.

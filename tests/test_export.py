@@ -233,6 +233,10 @@ def main():
         npz = os.path.join(missing, "folder.npz")
         p = export([best, npz], expect=1)
         check(p.stderr == f"export_model: {npz}: no folder {missing} to write it in\n", f"unwritable output: {p.stderr!r}")
+    # In a file, as jacnoise says it (it said "no folder FILE", as if the file were not there).
+    npz = os.path.join(best, "folder.npz")
+    p = export([best, npz], expect=1)
+    check(p.stderr == f"export_model: {npz}: {best} is not a folder\n", f"output in a file: {p.stderr!r}")
     # Outputs the rename would destroy or replace rather than write (as jacnoise step --dump
     # refuses them): the checkpoint itself or the run's other one, another file than a .npz
     # (the run's config.txt: it was replaced), a FIFO (a device such as /dev/full alike), a link.

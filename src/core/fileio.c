@@ -978,8 +978,10 @@ int jn_output_file_check(const char *option, const char *path, const char *other
     char dir[PATH_MAX];
     if (parent_folder(path, dir, sizeof dir))
         return jn_fail("%s %s: path too long", option, path);
-    if (stat(dir, &st) != 0 || !S_ISDIR(st.st_mode))
+    if (stat(dir, &st) != 0)
         return jn_fail("%s %s: no folder %s to write it in", option, path, dir);
+    if (!S_ISDIR(st.st_mode))  /* it said "no folder FILE", as if FILE were not there */
+        return jn_fail("%s %s: %s is not a folder", option, path, dir);
     if (access(dir, W_OK | X_OK) != 0)
         return jn_fail("%s %s: cannot write in folder %s: %s", option, path, dir, strerror(errno));
     /* In a sticky folder (/tmp) only the file's owner, the folder's or root may replace a file:
