@@ -1737,10 +1737,15 @@ def run_cases(d):
        "--jac-target", "hidden:3", "--dump", "h3.bin"], ["--jac-target", "hidden:3"], code=2, absent=["h3.bin"])
     # The next step of the checkpoint's run: an option that decides its numbers stays the
     # run's (a changed --lr, --seed or --batch used to give another run's step without a word).
+    # The other value is a fresh run's step: step has no --out (it said "start a new run
+    # (another --out)", as train --resume does).
     for option, value in [("--lr", "0.5"), ("--seed", "5"), ("--batch", "7")]:
-        e(f"step: {option} other than the run's", ["step", "--checkpoint", "run/last.ckpt", option, value,
-                                                  "--dump", "changed.bin"],
-          ["run/last.ckpt", f"{option} {value}", f"{option[2:]}="], absent=["changed.bin", "changed.bin.tmp"])
+        p = e(f"step: {option} other than the run's", ["step", "--checkpoint", "run/last.ckpt", option, value,
+                                                      "--dump", "changed.bin"],
+              ["run/last.ckpt", f"{option} {value}", f"{option[2:]}=", f": leave {option} out, its ",
+               f" applies, or start from a fresh run (no --checkpoint) with {option} {value}"],
+              absent=["changed.bin", "changed.bin.tmp"])
+        check(f"step: {option} other than the run's", p is None or "--out" not in p.stderr, f"stderr {p.stderr!r}")
     for name, args in [("step: dump from a checkpoint", ["--checkpoint", "run/last.ckpt"]),
                        ("step: dump of a fresh run", ["--data", "usps", "--hidden", "8", "--train-limit", "200",
                                                       "--valid", "100", "--batch", "10", "--seed", "9007199254740993"])]:

@@ -199,8 +199,9 @@ int jn_config_check(const jn_config *cfg);
 /* For a resumed run: starts from the stored configuration, takes the operational options
  * (--out, --threads, --device, ...) and the stopping rule (--epochs, --patience) from `given`
  * where given there, and refuses any other option given with a value different from the
- * stored one; where `given` is the command line (command_line), saying what the user can do. */
-int jn_config_merge_resume(jn_config *stored, const jn_config *given, int command_line);
+ * stored one; where `given` is the command line, new_run (else NULL) says how to get a run of
+ * the value refused: the refusal says to leave the option out or do that. */
+int jn_config_merge_resume(jn_config *stored, const jn_config *given, const char *new_run);
 
 /* Applies every option given in src (command line) on top of dst (a stored configuration). */
 int jn_config_overlay(jn_config *dst, const jn_config *src);

@@ -94,10 +94,11 @@ static int load(jn_cli_state *st, const jn_config *cli, int same_run)
         return -1;
     if (cli->checkpoint[0] && same_run) {
         /* Only the refusal counts: the overlay below sets every option given. The GEMM
-         * precision is what check compares (the CPU reference ignores it). */
+         * precision is what check compares (the CPU reference ignores it). Step and check write
+         * no run: another value is a fresh run's, not one in another --out. */
         jn_config resumed = st->cfg;
         resumed.tf32 = cli->tf32;
-        if (jn_config_merge_resume(&resumed, cli, 1))
+        if (jn_config_merge_resume(&resumed, cli, "start from a fresh run (no --checkpoint)"))
             return jn_fail_context("%s", cli->checkpoint);
     }
     if (jn_config_overlay(&st->cfg, cli))

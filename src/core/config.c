@@ -1113,7 +1113,7 @@ static long resolved_valid(const jn_config *cfg, long valid)
     return jn_data_default_valid(cfg->data, 0);
 }
 
-int jn_config_merge_resume(jn_config *stored, const jn_config *given, int command_line)
+int jn_config_merge_resume(jn_config *stored, const jn_config *given, const char *new_run)
 {
     static const char *const stopping_rule[] = {"epochs", "patience", NULL};
     for (int i = 0; i < N_OPTIONS; i++) {
@@ -1142,9 +1142,9 @@ int jn_config_merge_resume(jn_config *stored, const jn_config *given, int comman
                     snprintf(resolved, sizeof resolved, " (%ld here)", was);
             }
             char advice[2 * JN_PATH_MAX + 256] = "";
-            if (command_line)
-                snprintf(advice, sizeof advice, ": leave --%s out, its %s applies, or start a new run (another --out) "
-                         "with --%s %s", o->name, before, o->name, now);
+            if (new_run)
+                snprintf(advice, sizeof advice, ": leave --%s out, its %s applies, or %s with --%s %s", o->name, before,
+                         new_run, o->name, now);
             return jn_fail("--%s %s: the run has %s=%s%s; continuing a run keeps the options that decide its "
                            "numbers (it may change where and how it runs, and its stopping rule)%s",
                            o->name, now, o->name, before, resolved, advice);

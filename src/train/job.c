@@ -229,9 +229,9 @@ static int open_resumed(jn_job *job, const jn_config *cli)
      * is another run's last.ckpt copied in (its epochs would join this run's metrics.jsonl),
      * or an edit the resume would undo without a word. */
     jn_config scratch = job->cfg;
-    if (jn_config_merge_resume(&scratch, &from_file, 0))
+    if (jn_config_merge_resume(&scratch, &from_file, NULL))
         return jn_fail_context("%s disagrees with %s", job->config_path, job->last_path);
-    if (jn_config_merge_resume(&job->cfg, cli, 1))
+    if (jn_config_merge_resume(&job->cfg, cli, "start a new run (another --out)"))
         return -1;
     /* The run is in the folder resumed, whatever config.txt says: a folder moved and resumed
      * by the default --out (runs/latest) made its old name again, empty, and named it. */
