@@ -370,7 +370,7 @@ def plot_series(tools, script, tmp, table):
         want = {f"{e}, {label} {m}" for e in ("hidden1", "output K=1", "output exact") for m in (first, other)}
         check(set(drawn) == want and all(xs == sorted(set(xs)) for xs in drawn.values()),
               f"plot_profile.py, a grid over the {name}: drew {drawn}")
-    # An older table, which ends at library: drawn; a row twice refused, in it as in this one.
+    # An older table, which ends at library: drawn.
     old_lines = [line.rsplit(",", 3)[0] for line in lines]
     check(old_lines[0].endswith(",library"), f"plot_profile.py, older table: header {old_lines[0]!r}")
     older = os.path.join(tmp, "older.csv")
@@ -380,16 +380,23 @@ def plot_series(tools, script, tmp, table):
                        text=True, timeout=300)
     check(p.returncode == 0 and len(os.listdir(os.path.join(tmp, "olderpics"))) == 3,
           f"plot_profile.py, an older table without seed, lr, loss: exit {p.returncode}, stderr {p.stderr!r}")
-    for name, table_lines in (("again.csv", lines), ("older-again.csv", old_lines)):
-        again = os.path.join(tmp, name)
-        with open(again, "w") as f:
-            f.write("\n".join(table_lines + table_lines[1:2]) + "\n")
-        p = subprocess.run([sys.executable, script, again, "--out", os.path.join(tmp, "againpics")],
+    # A row twice is refused, in it as in this one; and it and a newer one concatenated, the
+    # second header named as one (it was read as a row of too many or too few fields).
+    alike = f"line {len(lines) + 1}: the same model, batch and penalty as line 2 (the table does not say how they differ; " \
+        "plot one of them)"
+    mixed = "a header of other columns than line 1's (tables of two jacnoise versions concatenated: plot each alone)"
+    for name, table_lines, said in (("again.csv", lines + lines[1:2], alike),
+                                    ("older-again.csv", old_lines + old_lines[1:2], alike),
+                                    ("mixed.csv", old_lines + lines, f"line {len(lines) + 1}: {mixed}"),
+                                    ("mixed-newer.csv", lines + old_lines, f"line {len(lines) + 1}: {mixed}")):
+        bad = os.path.join(tmp, name)
+        with open(bad, "w") as f:
+            f.write("\n".join(table_lines) + "\n")
+        p = subprocess.run([sys.executable, script, bad, "--out", os.path.join(tmp, "badpics")],
                            capture_output=True, text=True, timeout=300)
-        check(p.returncode == 1 and p.stderr == f"plot_profile: {again} line {len(lines) + 1}: the same model, batch "
-              "and penalty as line 2 (the table does not say how they differ; plot one of them)\n" and
-              not os.path.exists(os.path.join(tmp, "againpics")),
-              f"plot_profile.py, a row twice ({name}): exit {p.returncode}, stderr {p.stderr!r}")
+        check(p.returncode == 1 and p.stderr == f"plot_profile: {bad} {said}\n" and
+              not os.path.exists(os.path.join(tmp, "badpics")), f"plot_profile.py, {name}: exit {p.returncode}, "
+              f"stderr {p.stderr!r}")
 
 
 def plot_sizes(tools, table):

@@ -65,9 +65,15 @@ def load(path):
         fail(f"{path}: not a jacnoise profile table (missing columns: {', '.join(missing)})")
     # Tables concatenated whole (cat a.csv b.csv: grids of two GPUs or precisions) repeat the
     # header, which was read as a row whose batch is no number: its copies are no rows.
-    numbered = [(i, r) for i, r in enumerate(rows, start=2) if [r.get(c) for c in header] != header]
+    numbered = [(i, r) for i, r in enumerate(rows, start=2) if [r.get(c) for c in header] != header or None in r]
     if not numbered:
         fail(f"{path}: no rows")
+    # A later table's header of other columns (one from before seed, lr and loss, concatenated
+    # with a newer one) was read as a row, "not as many fields as the header's".
+    for i, r in numbered:
+        if r.get(header[0]) == header[0]:
+            fail(f"{path} line {i}: a header of other columns than line 1's (tables of two jacnoise versions "
+                 "concatenated: plot each alone)")
     numbers = NUMBER_COLUMNS + ([PLAIN_RATIO] if PLAIN_RATIO in header else [])
     for i, r in numbered:
         if None in r or None in r.values():
