@@ -230,7 +230,7 @@ def check_rules(scratch):
     with open(os.path.join(seeded, "results.csv"), "w") as f:
         f.write("id,status,seed,valid_error,test_error,seconds\nr0,finished,1,,2,3")
     err = damage_of(rp.read_results, seeded)
-    check(err == f"{seeded}/results.csv: cut short: no newline at its end", f"read_results, a cut table: {err!r}")
+    check(err == f"{seeded}/results.csv: cut short: no newline at its end (a table edited by hand: end it with one)", f"read_results, a cut table: {err!r}")
     # A results.csv whose bytes are not text (damaged on the disk) is named too: a traceback of
     # UnicodeDecodeError ended the call.
     with open(os.path.join(seeded, "results.csv"), "wb") as f:

@@ -324,7 +324,7 @@ def read_csv(path, fail, hint=""):
         with open(path, newline="", encoding="utf-8-sig") as f:
             text = f.read()
         if text and not text.endswith("\n"):
-            fail(f"{path}: cut short: no newline at its end")
+            fail(f"{path}: cut short: no newline at its end (a table edited by hand: end it with one)")
         reader = csv.DictReader(io.StringIO(text, newline=""))
         return list(reader), reader.fieldnames or []
     except OSError as e:
