@@ -1,11 +1,13 @@
 """What a sweep folder's reader reports of runs that the other sweep tests leave unchecked: a run
 paused by `train --config DIR/runs/ID/config.txt --max-steps N` counted interrupted by `sweep
-status`, not running; and results.csv's `seconds`, the run's epochs' wall time summed (one
+status`, not running; such a run failing as the sweep resumes it (the data changed since) counted
+failed by `sweep status` (its summary.json says so), not still interrupted; and results.csv's `seconds`, the run's epochs' wall time summed (one
 resumed by the sweep too, its first process's epochs included), not the wall time of the process
 that ended it, as its summary.json has it.
 
 Run by ctest with JACNOISE_BIN and JACNOISE_DATA set."""
 import csv
+import gzip
 import json
 import os
 import shutil
@@ -37,15 +39,22 @@ def table(folder):
         return list(csv.DictReader(f))
 
 
+def pause_first(done, folder):
+    """A sweep folder of done's spec holding its first configuration's run paused after an epoch:
+    that run's id."""
+    first = table(done)[0]["id"]
+    os.makedirs(folder)
+    shutil.copy(os.path.join(done, "sweep.spec"), os.path.join(folder, "sweep.spec"))
+    run(["train", "--config", os.path.join(done, "runs", first, "config.txt"), "--max-steps", "80", "--progress",
+         "never", "--out", os.path.join(folder, "runs", first)])
+    return first
+
+
 def paused_then_resumed(tmp):
     spec, done, paused = (os.path.join(tmp, n) for n in ("rows.spec", "done", "paused"))
     open(spec, "w").write(SPEC)
     run(["sweep", "--spec", spec, "--out", done, "--progress", "never"])
-    first = table(done)[0]["id"]
-    os.makedirs(paused)
-    shutil.copy(os.path.join(done, "sweep.spec"), os.path.join(paused, "sweep.spec"))
-    run(["train", "--config", os.path.join(done, "runs", first, "config.txt"), "--max-steps", "80", "--progress",
-         "never", "--out", os.path.join(paused, "runs", first)])
+    first = pause_first(done, paused)
     shown = run(["sweep", "status", paused]).stdout
     check("2 configurations: 0 done, 0 diverged, 0 failed, 0 running, 1 interrupted, 1 pending\n" in shown,
           f"status of a sweep folder with a run paused by --max-steps: {shown[:300]!r}")
@@ -62,11 +71,34 @@ def paused_then_resumed(tmp):
             ended = json.load(open(os.path.join(run_folder, "summary.json")))["seconds"]
             telling += "%.1f" % ended != summed
     check(telling > 0, "no run whose process's wall time (summary.json) rounds other than its epochs' sum")
+    return spec, done
+
+
+def failed_on_resume(tmp, spec, done):
+    folder, data = os.path.join(tmp, "other-data"), os.path.join(tmp, "other-usps")
+    first = pause_first(done, folder)
+    # The same USPS but one pixel: the paused run's checkpoint names other data (its CRC).
+    os.makedirs(data)
+    source = os.environ["JACNOISE_DATA"]
+    shutil.copy(os.path.join(source, "zip.test.gz"), data)
+    with gzip.open(os.path.join(source, "zip.train.gz"), "rt") as f:
+        lines = f.read().split("\n")
+    lines[0] = lines[0].replace(" -1.0000 ", " -0.9000 ", 1)
+    with gzip.open(os.path.join(data, "zip.train.gz"), "wt") as f:
+        f.write("\n".join(lines))
+    p = run(["sweep", "--spec", spec, "--out", folder, "--progress", "never"], expect=1,
+            env=dict(os.environ, JACNOISE_DATA=data))
+    check(f"{first} failed: " in p.stdout and "other data" in p.stdout, f"a resumed run on other data: {p.stdout!r}")
+    summary = json.load(open(os.path.join(folder, "runs", first, "summary.json")))
+    shown = run(["sweep", "status", folder]).stdout
+    check(summary["status"] == "failed" and
+          "2 configurations: 1 done, 0 diverged, 1 failed, 0 running, 0 interrupted, 0 pending\n" in shown,
+          f"a paused run failing as the sweep resumed it: summary {summary['status']}, status {shown[:200]!r}")
 
 
 def main():
     tmp = tempfile.mkdtemp(prefix="jacnoise-sweep-rows-")
-    paused_then_resumed(tmp)
+    failed_on_resume(tmp, *paused_then_resumed(tmp))
     return finish("sweep rows", tmp)
 
 
