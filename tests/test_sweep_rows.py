@@ -1,7 +1,11 @@
 """What a sweep folder's reader reports of runs that the other sweep tests leave unchecked: a run
 paused by `train --config DIR/runs/ID/config.txt --max-steps N` counted interrupted by `sweep
 status`, not running; such a run failing as the sweep resumes it (the data changed since) counted
-failed by `sweep status` (its summary.json says so), not still interrupted; and results.csv's `seconds`, the run's epochs' wall time summed (one
+failed by `sweep status` (its summary.json says so), not still interrupted; a sweep's lines for
+the runs a SIGINT stopped not counting them done ([0/2]); status of a run a SIGKILL stopped (no
+summary.json) showing its best epoch's validation error from metrics.jsonl, not another epoch's;
+a shard of a shared folder naming only its own failed configurations, exit 0 where it has none
+(another shard's failure is that shard's); and results.csv's `seconds`, the run's epochs' wall time summed (one
 resumed by the sweep too, its first process's epochs included), not the wall time of the process
 that ended it, as its summary.json has it.
 
@@ -10,11 +14,15 @@ import csv
 import gzip
 import json
 import os
+import re
 import shutil
+import signal
+import subprocess
 import sys
 import tempfile
 
-from harness import check, finish, run
+from harness import BIN, check, finish, run
+from test_sweep import TINY_SPEC, until_an_epoch_in_progress, until_training
 
 # Epochs of 80 steps, so that a run paused after 80 has one epoch done.
 SPEC = """data = usps
@@ -96,9 +104,69 @@ def failed_on_resume(tmp, spec, done):
           f"a paused run failing as the sweep resumed it: summary {summary['status']}, status {shown[:200]!r}")
 
 
+def endless(tmp, name):
+    """TINY_SPEC's sweep of endless runs started into tmp/NAME, its stdout piped: the folder and
+    the process."""
+    spec, folder = os.path.join(tmp, "endless.spec"), os.path.join(tmp, name)
+    open(spec, "w").write(TINY_SPEC.replace("epochs = 1", "epochs = 100000\npatience = 0"))
+    return folder, subprocess.Popen([BIN, "sweep", "--spec", spec, "--out", folder, "--progress", "never"],
+                         stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+
+def interrupted_not_done(tmp):
+    folder, p = endless(tmp, "endless")
+    until_training(folder, p)
+    p.send_signal(signal.SIGINT)
+    out = p.communicate(timeout=600)[0]
+    counts = re.findall(r"^sweep: \[(\d+)/2\] \S+ interrupted: ", out, re.M)
+    check(p.returncode == 130 and counts and set(counts) == {"0"},
+          f"a SIGINT: exit {p.returncode}; the lines of the runs it stopped should count none done: {out[-400:]!r}")
+
+
+def killed_row(tmp):
+    folder, p = endless(tmp, "killed")
+    until_training(folder, p)
+    check(until_an_epoch_in_progress(folder, p), "the endless sweep ended")
+    p.kill()
+    p.communicate(timeout=600)
+    shown = run(["sweep", "status", folder]).stdout
+    killed = 0
+    for i in os.listdir(os.path.join(folder, "runs")):
+        if os.path.exists(os.path.join(folder, "runs", i, "summary.json")):
+            continue
+        with open(os.path.join(folder, "runs", i, "metrics.jsonl")) as f:
+            lines = [json.loads(line) for line in f if line.endswith("\n")]
+        best = [m for m in lines if m["best"]]
+        row = re.search(rf"^  {i} +running +(\d+) +(\S+) ", shown, re.M)
+        killed += bool(best)
+        check(not best or row and row.groups() == (str(best[-1]["epoch"]), "%.2f" % best[-1]["valid_error"]),
+              f"status of run {i} killed with its best epoch {best[-1:]}: {row and row.group(0)!r}")
+    check(killed > 0, f"no run killed after an epoch: {shown[:300]!r}")
+
+
+def shard_failures_own(tmp):
+    """Two shards into one folder, the first configuration's unable to write its checkpoint
+    (its last.ckpt.tmp a folder), each run again once both ran: one fails again, the other
+    ends with success, naming no failure."""
+    spec, ref, folder = (os.path.join(tmp, n) for n in ("tiny.spec", "tiny", "shared"))
+    open(spec, "w").write(TINY_SPEC)
+    run(["sweep", "--spec", spec, "--out", ref, "--progress", "never"])
+    victim = table(ref)[0]["id"]
+    os.makedirs(os.path.join(folder, "runs", victim, "last.ckpt.tmp"))
+    shards = [["sweep", "--spec", spec, "--out", folder, "--progress", "never", "--shard", f"{k}/2"] for k in (0, 1)]
+    for args in shards:
+        run(args, expect=None)
+    again = [run(args, expect=None) for args in shards]
+    check(sorted(p.returncode for p in again) == [0, 1] and
+          all("failed" not in p.stderr for p in again if p.returncode == 0),
+          f"shards rerun, one with a failed configuration: {[(p.returncode, p.stderr[-200:]) for p in again]}")
+
+
 def main():
     tmp = tempfile.mkdtemp(prefix="jacnoise-sweep-rows-")
     failed_on_resume(tmp, *paused_then_resumed(tmp))
+    interrupted_not_done(tmp)
+    killed_row(tmp)
+    shard_failures_own(tmp)
     return finish("sweep rows", tmp)
 
 
