@@ -675,7 +675,7 @@ def main():
         check("profile: combination 1 of 4: warm-up round 1 of 1" in r.stderr and
               "profile: combination 2 of 4: round 1 of 4" in r.stderr and "combination 3 of 4" not in r.stderr and
               "profile: combination 4 of 4: round 1 of 4" in r.stderr, f"--progress always, grid: stderr {r.stderr!r}")
-        r = run(small + ["--json", out])
+        r = run(small + ["--seed", "18446744073709551615", "--lr", "0.25", "--loss", "squared", "--json", out])
         check(r.stderr == "", f"progress without a terminal: stderr {r.stderr!r}")
         if r.returncode == 0:
             # No penalty and no noise: one variant, its own plain step, every ratio 1.
@@ -685,6 +685,10 @@ def main():
             check([v["name"] for v in p["variants"]] == ["as configured"] and
                   (o["time_ratio"], o["flop_ratio"], o["floor_ratio"]) == (1, 1, 1),
                   f"plain configuration: variants {[v['name'] for v in p['variants']]}, overhead {o}")
+            # The seed, lr and loss, beside reps as a grid's CSV row ends with them (the report
+            # did not say them).
+            check((p.get("seed"), p.get("lr"), p.get("loss")) == (18446744073709551615, 0.25, "squared"),
+                  f"--json: seed, lr, loss {p.get('seed')!r}, {p.get('lr')!r}, {p.get('loss')!r}")
 
         # A grid: hidden1 ignores the estimator, so 2 batches x (hidden1, output K=1, output exact).
         path = os.path.join(tmp, "grid.csv")

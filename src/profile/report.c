@@ -236,8 +236,12 @@ static void write_json(FILE *f, const jn_profile_result *r, int n)
     const jn_profile_variant *v0 = &r->v[0], *pl = plain(r);
     fputs(json_head, f);
     json_string(f, r->model);
-    fprintf(f, ", \"batch\": %d, \"reps\": %d, \"warmup\": %d,\n  \"machine\": {\"backend\": ", r->batch, r->reps,
-            r->warmup);
+    /* The seed, lr and loss beside the rounds, as a grid's CSV row ends with them (as config.txt
+     * writes them: the seed whole, the rate shortest). */
+    fprintf(f, ", \"batch\": %d, \"reps\": %d, \"warmup\": %d, \"seed\": %s, \"lr\": %s, \"loss\": ", r->batch,
+            r->reps, r->warmup, r->seed, r->lr);
+    json_string(f, r->loss);
+    fprintf(f, ",\n  \"machine\": {\"backend\": ");
     json_string(f, mc->backend);
     fprintf(f, ", \"precision\": ");
     json_string(f, mc->precision);
