@@ -352,8 +352,12 @@ def plot_series(tools, script, tmp, table):
                                                "Haswell" if core == "Prescott" else "Prescott", lines[:1])]:
         column = lines[0].split(",").index(name)
         # By the CSV's fields: device, before seed, lr and loss, is quoted and holds commas.
+        # The edited rows' plain step 3 times the ratio to its floor, so that the floor picture
+        # tells apart whose plain step it drew.
+        plain_column = lines[0].split(",").index("plain_ratio_to_floor")
+        tripled = lambda r: [*r[:plain_column], f"{3 * float(r[plain_column]):.4f}", *r[plain_column + 1:]]
         edited = io.StringIO()
-        csv.writer(edited, lineterminator="\n").writerows([*r[:column], other, *r[column + 1:]]
+        csv.writer(edited, lineterminator="\n").writerows(tripled([*r[:column], other, *r[column + 1:]])
                                                           for r in csv.reader(lines[1:]))
         twice = edited.getvalue().splitlines()
         path = os.path.join(tmp, f"{name}.csv")
@@ -363,6 +367,7 @@ def plot_series(tools, script, tmp, table):
         tool.tool_files.save_png = lambda fig, path: figures.append(fig)
         try:
             tool.line_panels(plt, tool.load(path), "overhead_ratio", "", "", os.devnull, "flop_ratio")
+            tool.line_panels(plt, tool.load(path), "ratio_to_floor", "", "", os.devnull)
         finally:
             tool.tool_files.save_png = save
         drawn = {line.get_label(): list(line.get_xdata()) for line in figures[0].axes[0].get_lines()
@@ -370,6 +375,22 @@ def plot_series(tools, script, tmp, table):
         want = {f"{e}, {label} {m}" for e in ("hidden1", "output K=1", "output exact") for m in (first, other)}
         check(set(drawn) == want and all(xs == sorted(set(xs)) for xs in drawn.values()),
               f"plot_profile.py, a grid over the {name}: drew {drawn}")
+        # The floor picture: the plain step a line of each table's, as the penalised ones are
+        # (tables concatenated drew one, each batch the last table's); one alone where the rows
+        # differ in the penalty only, the plain step's the same.
+        floor = {line.get_label(): dict(zip(line.get_xdata(), line.get_ydata()))
+                 for line in figures[1].axes[0].get_lines() if not line.get_label().startswith("_")}
+        parts = {"plain": lines[1:] + twice} if name == "copies" else \
+            {f"plain, {label} {first}": lines[1:], f"plain, {label} {other}": twice}
+        plains = {}
+        for p, part in parts.items():
+            for x in csv.DictReader(lines[:1] + part):
+                plains.setdefault(p, {}).setdefault(int(x["batch"]), []).append(float(x["plain_ratio_to_floor"]))
+        check(set(floor) == want | set(plains) and
+              all(set(floor[p]) == set(by_batch) and
+                  all(any(abs(floor[p][b] - v) <= 1e-9 * v for v in values) for b, values in by_batch.items())
+                  for p, by_batch in plains.items()),
+              f"plot_profile.py, a grid over the {name}: the floor picture drew {floor}, the plain steps {plains}")
     # An older table, which ends at library: drawn.
     old_lines = [line.rsplit(",", 3)[0] for line in lines]
     check(old_lines[0].endswith(",library"), f"plot_profile.py, older table: header {old_lines[0]!r}")

@@ -9,7 +9,9 @@ writes into DIR (default: the CSV's folder):
                         seed, lr, loss, precision, device, BLAS core, threads where the rows
                         differ in them: tables concatenated, a later table's header skipped),
                         the FLOP ratio dashed; one panel per model
-  profile_floor.png     step time over its GEMM floor against batch size (1 = all GEMM)
+  profile_floor.png     step time over its GEMM floor against batch size (1 = all GEMM), the
+                        same lines and the plain step's (one per seed, lr, loss, precision,
+                        device, BLAS core, threads where the rows differ in them)
   profile_phases.png    each configuration's step split into its phases (share of the step,
                         stacked), with the step time on top
 
@@ -45,6 +47,8 @@ POSITIVE_COLUMNS = ("step_us", "floor_us", "ratio_to_floor", "plain_us", "plain_
 SETTINGS = {"copies": "copies", "jac_lambda": "lambda", "jac_noise": "s_J", "input_noise": "input noise",
             "seed": "seed", "lr": "lr", "loss": "loss", "precision": "precision", "device": "on",
             "blas_core": "BLAS core", "threads": "threads"}
+# Those of them that are the penalty's and the input noise's, which the plain step has not.
+PENALTY_SETTINGS = ("copies", "jac_lambda", "jac_noise", "input_noise")
 # What the pictures' machine line says, where the rows share it.
 MACHINE = ("backend", "device", "precision", "blas_core", "threads")
 
@@ -92,8 +96,12 @@ def load(path):
     varying = [c for c in SETTINGS if c in header and len({r[c] for r in rows}) > 1]
     seen = {}
     for i, r in numbered:
-        r["series"] = ", ".join([r["estimator"]] + [f"{SETTINGS[c]} {r[c]:g}" if c in NUMBER_COLUMNS else
-                                                    f"{SETTINGS[c]} {r[c]}" for c in varying])
+        named = {c: f"{SETTINGS[c]} {r[c]:g}" if c in NUMBER_COLUMNS else f"{SETTINGS[c]} {r[c]}" for c in varying}
+        r["series"] = ", ".join([r["estimator"]] + list(named.values()))
+        # The plain step's series in the floor picture: its own per machine, precision, seed,
+        # lr and loss, as the penalised ones are (tables concatenated shared one line, each
+        # batch the last table's); the penalty's settings are not the plain step's.
+        r["plain_series"] = ", ".join(["plain"] + [v for c, v in named.items() if c not in PENALTY_SETTINGS])
         # One point per series and batch: rows alike in every column but the times (tables
         # concatenated twice, or older ones, without seed, lr and loss, of a grid over them) would
         # be drawn as one line doubling back.
@@ -121,16 +129,18 @@ def machine_note(rows):
 
 
 def by_estimator(rows, model, key):
-    """{series: rows by batch}; for the floor ratio also the plain step every row timed."""
+    """{series: rows by batch}; for the floor ratio also the plain step every row timed, by its
+    plain_series."""
     series = {}
     for r in rows:
         if r["model"] == model and r["estimator"] != "-":
             series.setdefault(r["series"], []).append(r)
     if key == "ratio_to_floor":
-        plain = {r["batch"]: {"batch": r["batch"], key: r[PLAIN_RATIO] if PLAIN_RATIO in r else
-                              (r.get(PLAIN_FAST) or r["plain_us"]) / r["plain_floor_us"]}
+        plain = {(r["plain_series"], r["batch"]): {"batch": r["batch"], key: r[PLAIN_RATIO] if PLAIN_RATIO in r else
+                                                   (r.get(PLAIN_FAST) or r["plain_us"]) / r["plain_floor_us"]}
                  for r in rows if r["model"] == model}
-        series["plain"] = list(plain.values())
+        for (name, _), point in plain.items():
+            series.setdefault(name, []).append(point)
     return {k: sorted(v, key=lambda r: r["batch"]) for k, v in sorted(series.items())}
 
 
