@@ -1674,6 +1674,9 @@ def run_cases(d):
     # A file where the folder should be is said as such (it read "no folder run/config.txt").
     e("step: --dump into a file", ["step", "--checkpoint", "run/last.ckpt", "--dump", "run/config.txt/s.bin"],
       ["jacnoise: --dump run/config.txt/s.bin: run/config.txt is not a folder\n"], code=2)
+    # Further under it too (it said "no folder run/config.txt/sub").
+    e("step: --dump under a file", ["step", "--checkpoint", "run/last.ckpt", "--dump", "run/config.txt/sub/s.bin"],
+      ["jacnoise: --dump run/config.txt/sub/s.bin: run/config.txt is not a folder\n"], code=2)
     os.mkdir(os.path.join(d, "adir"))
     # A name with no room for the ".tmp" its write goes through failed after the step, as "cannot
     # remove the stale NAME.tmp: File name too long"; refused now before any work.

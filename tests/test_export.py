@@ -229,14 +229,15 @@ def main():
     refused_as_jacnoise(with_crc(bytes(nan)), f"byte {off + 8}: params: value 2 is not finite")
     # An output in no folder (or under a file) is named as jacnoise names it, not "No such
     # file or directory", which said nothing of the folder.
-    for missing in (os.path.join(scratch, "no", "such"), os.path.join(best, "sub")):
-        npz = os.path.join(missing, "folder.npz")
-        p = export([best, npz], expect=1)
-        check(p.stderr == f"export_model: {npz}: no folder {missing} to write it in\n", f"unwritable output: {p.stderr!r}")
-    # In a file, as jacnoise says it (it said "no folder FILE", as if the file were not there).
-    npz = os.path.join(best, "folder.npz")
+    missing = os.path.join(scratch, "no", "such")
+    npz = os.path.join(missing, "folder.npz")
     p = export([best, npz], expect=1)
-    check(p.stderr == f"export_model: {npz}: {best} is not a folder\n", f"output in a file: {p.stderr!r}")
+    check(p.stderr == f"export_model: {npz}: no folder {missing} to write it in\n", f"unwritable output: {p.stderr!r}")
+    # In a file, as jacnoise says it (it said "no folder FILE", as if the file were not there),
+    # and further under it (it said "no folder FILE/sub").
+    for npz in (os.path.join(best, "folder.npz"), os.path.join(best, "sub", "folder.npz")):
+        p = export([best, npz], expect=1)
+        check(p.stderr == f"export_model: {npz}: {best} is not a folder\n", f"output in a file: {p.stderr!r}")
     # Outputs the rename would destroy or replace rather than write (as jacnoise step --dump
     # refuses them): the checkpoint itself or the run's other one, another file than a .npz
     # (the run's config.txt: it was replaced), a FIFO (a device such as /dev/full alike), a link.

@@ -342,7 +342,8 @@ def replace(path, write, kind=None):
     root), not write to it. kind: (what, signature) of the files written, whose first bytes are
     signature: an existing file that does not begin so is someone's data, given as the output by
     mistake, and raises OSError rather than being replaced (an empty one holds nothing to lose).
-    A `path` whose folder does not exist, or is a file, raises OSError naming the folder."""
+    A `path` whose folder does not exist raises OSError naming the folder; one in or under a
+    file, naming that file."""
     try:
         mode = os.lstat(path).st_mode
     except (FileNotFoundError, NotADirectoryError):  # the folder's absence is named below
@@ -359,8 +360,12 @@ def replace(path, write, kind=None):
             raise OSError(errno.EEXIST, f"exists and is not {what} (it does not begin as one); give another "
                           "file, or remove it", path)
     folder = os.path.dirname(path) or "."
-    if os.path.exists(folder) and not os.path.isdir(folder):  # as jacnoise says it
-        raise OSError(errno.ENOTDIR, f"{folder} is not a folder", path)
+    # A file further up (FILE/sub/x) is named as FILE/x's is, as jacnoise says it.
+    above = folder
+    while not os.path.exists(above) and os.path.dirname(above) not in ("", above):
+        above = os.path.dirname(above)
+    if os.path.exists(above) and not os.path.isdir(above):
+        raise OSError(errno.ENOTDIR, f"{above} is not a folder", path)
     if not os.path.isdir(folder):  # as jacnoise says it: "No such file or directory" named no folder
         raise OSError(errno.ENOENT, f"no folder {folder} to write it in", path)
     tmp = f"{path}.tmp{os.getpid()}"

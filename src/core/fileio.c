@@ -978,7 +978,17 @@ int jn_output_file_check(const char *option, const char *path, const char *other
     char dir[PATH_MAX];
     if (parent_folder(path, dir, sizeof dir))
         return jn_fail("%s %s: path too long", option, path);
-    if (stat(dir, &st) != 0)
+    int missing = stat(dir, &st) != 0 ? errno : 0;
+    /* A file further up (FILE/sub/x) is named as FILE/x's is: it said "no folder FILE/sub". */
+    while (missing == ENOTDIR) {
+        char up[PATH_MAX];
+        parent_folder(dir, up, sizeof up);  /* shorter than dir: it fits */
+        if (!strcmp(up, dir))
+            break;
+        memcpy(dir, up, strlen(up) + 1);
+        missing = stat(dir, &st) != 0 ? errno : 0;
+    }
+    if (missing)
         return jn_fail("%s %s: no folder %s to write it in", option, path, dir);
     if (!S_ISDIR(st.st_mode))  /* it said "no folder FILE", as if FILE were not there */
         return jn_fail("%s %s: %s is not a folder", option, path, dir);
