@@ -188,11 +188,9 @@ double jn_cuda_backend_memory(const jn_model *m, const jn_objective *obj, const 
                               const jn_dataset *train);
 double jn_cuda_free_memory(void);
 
-/* BLAS threads for the CPU path (0 = leave the BLAS default); a description of the BLAS; the
- * CPU's model and cores online ("AMD EPYC 7B13 (2 cores online)"). */
+/* BLAS threads for the CPU path (0 = leave the BLAS default); a description of the BLAS. */
 void jn_cpu_set_threads(int threads);
 const char *jn_cpu_blas_info(void);
-void jn_cpu_model_name(char *out, unsigned long cap);
 
 /* Whether this build has the CUDA backend, and how many GPUs it sees (0 without). */
 int jn_cuda_built(void);

@@ -47,8 +47,4 @@ const char *jn_blas_core_origin(void);
 /* The BLAS's thread count (1 without OpenBLAS). */
 int jn_blas_threads(void);
 
-/* The measured peak: GFLOP/s of an n x n x n SGEMM (the best of reps runs, after a warm-up),
- * at the current thread count. */
-double jn_blas_sgemm_peak(int n, int reps);
-
 #endif

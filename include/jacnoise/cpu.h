@@ -16,14 +16,6 @@ typedef struct jn_cpu_ws jn_cpu_ws;
  * the error recorded) if memory runs out. */
 jn_cpu_ws *jn_cpu_ws_new(const jn_model *m, const jn_objective *obj, int max_rows);
 void jn_cpu_ws_free(jn_cpu_ws *ws);
-/* Bytes of scratch the workspace holds. */
-size_t jn_cpu_ws_bytes(const jn_cpu_ws *ws);
-
-/* Makes later steps compute another model's objective with this workspace: obj must have the
- * structure the workspace was sized for (loss, penalty on or off, target, estimator, copies)
- * and may differ in its numbers (noise levels, lambda, weight decay). One workspace so serves
- * every model of a group. */
-void jn_cpu_ws_set_objective(jn_cpu_ws *ws, const jn_objective *obj);
 
 /* Main loss at x + s_in xi (xi may be NULL when s_in = 0): writes scale * d(sum_i
  * loss_i)/dtheta into grad (every parameter; what was there is overwritten) and sets

@@ -2,6 +2,8 @@
  * step, on the host. M slots are M models trained one after another with one workspace: each
  * slot's steps are exactly a solo run's calls (its own objective, seed, permutation and
  * learning rate, the same BLAS threading), so each slot gives a solo run's bytes. */
+#include "cpu/machine.h"
+#include "cpu/workspace.h"
 #include "jacnoise/backend.h"
 #include "jacnoise/blas.h"
 #include "jacnoise/cpu.h"

@@ -1,6 +1,7 @@
 /* OpenBLAS core selection (see jacnoise/blas.h): cpuid features, the pure decision, and the
  * one re-execution that applies it before the library's kernels are chosen; then what was
  * chosen, the BLAS threads, and the SGEMM peak the profile measures on them. */
+#include "cpu/machine.h"
 #include "jacnoise/blas.h"
 #include "jacnoise/wallclock.h"
 

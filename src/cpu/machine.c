@@ -1,5 +1,5 @@
 /* The CPU by name, as a profile reports it and a run folder records it. */
-#include "jacnoise/backend.h"
+#include "cpu/machine.h"
 
 #include <stdio.h>
 #include <string.h>

@@ -2,6 +2,7 @@
  * backend_cpu.c (gather + noise, jn_cpu_step, the update) on real batches, its phases read
  * by the wall clock, and its floor: the GEMMs of one logged step replayed alone. */
 #include "cpu/gemm.h"
+#include "cpu/machine.h"
 #include "cpu/workspace.h"
 #include "jacnoise/backend.h"
 #include "jacnoise/blas.h"

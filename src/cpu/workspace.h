@@ -53,6 +53,15 @@ static inline int jn_cpu_penalty_rows(const jn_cpu_ws *ws, int batch_rows)
     return batch_rows * (jn_cpu_stacked(&ws->obj) + 1 + ws->tangent_chunk);
 }
 
+/* Bytes of scratch the workspace holds. */
+size_t jn_cpu_ws_bytes(const jn_cpu_ws *ws);
+
+/* Makes later steps compute another model's objective with this workspace: obj must have the
+ * structure the workspace was sized for (loss, penalty on or off, target, estimator, copies)
+ * and may differ in its numbers (noise levels, lambda, weight decay). One workspace so serves
+ * every model of a group. */
+void jn_cpu_ws_set_objective(jn_cpu_ws *ws, const jn_objective *obj);
+
 /* Records every GEMM shape of later calls into log (NULL stops recording). */
 void jn_cpu_ws_log_gemms(jn_cpu_ws *ws, jn_gemm_log *log);
 
