@@ -116,10 +116,6 @@ long jn_batches_per_epoch(long n, int batch);
 /* Whether `device` resolves to CUDA (JN_DEVICE_AUTO: when built in and a GPU is present). */
 int jn_backend_uses_cuda(jn_device device);
 
-/* NULL where `device` resolves to CUDA, else why it resolves to the CPU, which has no TF32
- * ("--device cpu asks for the CPU", "--device auto chose the CPU (...)"). */
-const char *jn_backend_no_tf32(jn_device device);
-
 /* 0 unless tf32 is asked of a device that resolves to the CPU (which has no TF32): -1 with
  * the reason recorded, which says why JN_DEVICE_AUTO chose the CPU. */
 int jn_backend_precision_check(jn_device device, int tf32);
@@ -138,28 +134,14 @@ void jn_backend_threads(jn_device device, int threads, int processes);
 jn_backend *jn_backend_create(jn_device device, const jn_model *m, const jn_objective *obj,
                               const jn_backend_setup *setup, const jn_dataset *train);
 
-/* The default number of slots (sweep --models): how many models of this shape fit in
- * budget_bytes on `device` beside what the slots share (data, workspace), at least 1 and at
- * most the backend's cap (CPU: 8, since a CPU group only saves set-up, not time; CUDA: 4096,
- * and no more than this process's share of a quarter of physical memory, or of its cgroup's
- * limit where that is less, holds the jobs' parameters, velocity and best parameters). The budget is the caller's
- * (jn_backend_memory_budget). */
-long jn_backend_max_models(jn_device device, const jn_model *m, const jn_objective *obj,
-                           const jn_backend_setup *setup, const jn_dataset *train, double budget_bytes);
-
 /* That this process is one of `workers` that train at once (a sweep's --jobs), and
  * gpu_free, the GPU's free bytes before any of them started (0: unknown): the memory budgets
- * below are this process's share. Set before the workers are forked; they inherit it. */
+ * (jn_backend_memory_budget) are this process's share. Set before the workers are forked;
+ * they inherit it. */
 void jn_backend_share_memory(int workers, double gpu_free);
 
 /* The free bytes of the GPU `device` would use; 0 where it would use the CPU. */
 double jn_backend_gpu_free(jn_device device);
-
-/* The memory this process may give its models: CPU, its share of a quarter of the machine's
- * physical memory (or of its cgroup's limit where that is less); CUDA, jn_backend_gpu_share
- * of the GPU's free memory now (the rest holds the CUDA contexts, the evaluation sets and
- * cuBLAS's own needs). */
-double jn_backend_memory_budget(jn_device device);
 
 /* One of `workers` processes' GPU bytes: 90% of at_start (the free memory before any of them
  * allocated; 0: now's) shared evenly, where reading the free memory as each allocates

@@ -114,18 +114,9 @@ typedef struct {
 jn_group *jn_group_open(const jn_config *cfg, const jn_objective *obj, int members);
 void jn_group_close(jn_group *g);
 
-/* The group's loaded data, model, backend name ("cpu", "cuda"), batches per epoch and slots. */
-const jn_data *jn_group_data(const jn_group *g);
-const jn_model *jn_group_model(const jn_group *g);
-const char *jn_group_backend_name(const jn_group *g);
+/* The group's batches per epoch and slots. */
 long jn_group_batches(const jn_group *g);  /* per epoch */
 int jn_group_models(const jn_group *g);
-
-/* Puts a job in a free slot: loads its parameters (fresh or resumed), hands them to the
- * backend, and only then writes its folder (config.txt; metrics.jsonl trimmed to its
- * checkpoint). 0; 1 when the job failed (it has ended: the source's ended() is not called
- * for it here); -1 on a group error (the backend). */
-int jn_group_admit(jn_group *g, jn_job *job);
 
 /* Trains until every slot is empty and the source has nothing left. Jobs end one by one
  * (ended() for each). SIGINT/SIGTERM (jn_train_catch_signals): every active job writes

@@ -1,7 +1,7 @@
 /* Backend selection: the one place that knows which backends this build has; what a slot's
  * hyperparameters may be; how many slots fit. */
 #define _GNU_SOURCE  /* sched_getaffinity */
-#include "jacnoise/backend.h"
+#include "train/backend.h"
 #include "jacnoise/blas.h"
 #include "jacnoise/error.h"
 

@@ -11,6 +11,8 @@
 #include "core/fileio.h"
 #include "jacnoise/error.h"
 #include "jacnoise/wallclock.h"
+#include "train/backend.h"
+#include "train/group.h"
 #include "train/job.h"
 
 #include <math.h>

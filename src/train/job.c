@@ -10,6 +10,7 @@
 #include "core/fileio.h"
 #include "jacnoise/error.h"
 #include "jacnoise/wallclock.h"
+#include "train/backend.h"
 #include "train/metrics.h"
 
 #include <errno.h>

@@ -3,6 +3,7 @@
 #include "jacnoise/blas.h"
 #include "jacnoise/error.h"
 #include "jacnoise/wallclock.h"
+#include "train/group.h"
 #include "train/job.h"
 
 #include <stdio.h>
