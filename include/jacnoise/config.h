@@ -118,16 +118,6 @@ int jn_config_accepts(unsigned command, const char *key);
  * Returns -1. */
 int jn_config_fail_unknown(const char *key, unsigned command, int (*skip)(const char *key), const char *noun);
 
-/* True if the option takes no value on the command line (`--resume`). */
-int jn_config_is_flag(const char *key);
-
-/* True if the option's value is a comma-separated list (--hidden W1,W2,...). */
-int jn_config_takes_list(const char *key);
-
-/* "file", "folder" or "test set" if the option's value names one (--checkpoint FILE, --out DIR,
- * --test idx:IMAGES,LABELS), else NULL. */
-const char *jn_config_path_noun(const char *key);
-
 /* True if the option says where and how a run executes (--out, --threads, --device, ...), not
  * what it computes: it stays out of checkpoints and sweep ids. */
 int jn_config_is_operational(const char *key);
@@ -149,15 +139,6 @@ int jn_config_given(const jn_config *cfg, const char *key);
  * checkpoint's stored configuration); errors name the file (origin) and line. */
 int jn_config_load_file(jn_config *cfg, unsigned command, const char *path);
 int jn_config_load_text(jn_config *cfg, unsigned command, const char *text, const char *origin);
-
-/* The option the last error refuses ("--KEY ..." or "--KEY: ...", KEY an option of some
- * command), as the table spells it; NULL where the error names none. */
-const char *jn_config_refused_option(void);
-
-/* Where the last error refuses an option whose value cfg read from its --config file,
- * prefixes it "--config: FILE: line N", as a value the file's parsing refuses is named: the
- * command line did not give it. Returns -1. */
-int jn_config_blame_file(const jn_config *cfg);
 
 /* s without its leading white space, its trailing white space cut off in place: a line, key or
  * value of key=value files (and of sweep specs). */
@@ -188,9 +169,6 @@ size_t jn_config_format(const jn_config *cfg, unsigned command, int experiment_o
  * both is the same, so that they train to the same bytes. Returns 1 where they are, 0 where
  * not, -1 where there was no memory to compare them (the error recorded). */
 int jn_config_same_experiment(const jn_config *a, const jn_config *b);
-
-/* Prints the options of `command`, with meta-variables, defaults and help. */
-void jn_config_print_help(FILE *f, unsigned command);
 
 /* Cross-option checks that need no data (--test only with idx: data, no tf32 on --device cpu,
  * the hidden widths and a penalised layer the model has). */

@@ -1,6 +1,7 @@
 /* Command-line parsing shared by the commands: --key=value, --key value, flags, --config,
  * --help. */
 #include "cli/cli.h"
+#include "core/options.h"
 #include "jacnoise/error.h"
 #include "jacnoise/sweep.h"
 

@@ -1,5 +1,6 @@
 /* The state eval, step and check start from (see cli.h). */
 #include "cli/cli.h"
+#include "core/options.h"
 #include "jacnoise/backend.h"
 #include "jacnoise/error.h"
 #include "jacnoise/train.h"

@@ -2,6 +2,7 @@
  * and the parsing, printing and help that read it. */
 #include "jacnoise/config.h"
 #include "core/fileio.h"
+#include "core/options.h"
 #include "jacnoise/backend.h"
 #include "jacnoise/data.h"
 #include "jacnoise/error.h"
