@@ -49,11 +49,9 @@ double jn_cuda_sgemm_peak(jn_cuda_ctx *ctx, int max_n);
 typedef struct jn_cuda_ws jn_cuda_ws;
 
 /* Device scratch for steps of up to max_rows examples of `models` models; obj NULL: for
- * evaluation only (the forward pass of jn_cuda_count_errors). jn_cuda_ws_bytes: the device
- * bytes it takes. */
+ * evaluation only (the forward pass of jn_cuda_count_errors). */
 jn_cuda_ws *jn_cuda_ws_new(jn_cuda_ctx *ctx, const jn_model *m, const jn_objective *obj, int max_rows, int models);
 void jn_cuda_ws_free(jn_cuda_ws *ws);
-size_t jn_cuda_ws_bytes(const jn_model *m, const jn_objective *obj, int max_rows, int models);
 
 /* The models' hyperparameters (host array of `models`), copied to the device before the call
  * returns (hp may change at once). */
@@ -70,17 +68,12 @@ typedef struct {
 } jn_cuda_slots;
 
 /* Allocates the slots of `models` models for chunks of up to max_steps steps, zeroed; -1 with
- * the error recorded (jn_cuda_slots_free releases what was made). _bytes: the device memory
- * that takes. */
+ * the error recorded (jn_cuda_slots_free releases what was made). */
 int jn_cuda_slots_alloc(jn_cuda_slots *s, const jn_model *m, int models, int max_steps);
 void jn_cuda_slots_free(jn_cuda_slots *s);
-size_t jn_cuda_slots_bytes(const jn_model *m, int models, int max_steps);
 /* Starts a chunk at the epoch's batch `batch`: each model's control (host array [M]) copied
  * before the call returns, k = 0. */
 int jn_cuda_slots_begin(jn_cuda_slots *s, const jn_model_ctl *model, int64_t batch, cudaStream_t stream);
-/* After `steps` steps: each model's control and the sums of the steps, into host arrays ([M]
- * and [steps][M]), waiting for the stream. */
-int jn_cuda_slots_read(jn_cuda_slots *s, int steps, jn_model_ctl *model, jn_step_sums *sums, cudaStream_t stream);
 
 
 /* Mirror of jn_cpu_step: the sums of the step (sum over rows of the loss, of R_i averaged over
@@ -105,11 +98,6 @@ typedef struct {
     int32_t *labels;
 } jn_cuda_set;
 
-/* Uploads set into *out (one message naming the set on failure, and nothing left allocated);
- * _free releases it. */
-int jn_cuda_set_upload(const jn_dataset *set, jn_cuda_set *out);
-void jn_cuda_set_free(jn_cuda_set *set);
-
 /* A step's inputs on the device (mirror of jn_cpu_step_inputs): the resident training set,
  * each model's epoch permutation, and buffers for the models' batches and their noise. */
 typedef struct {
@@ -129,33 +117,18 @@ typedef struct {
 /* Uploads the training set and allocates buffers for `models` batches of `batch` rows and
  * their noise, and the models' permutations; x and y also hold `eval_rows` rows of one copy
  * (the evaluation's batches, no noise; 0: none). Everything starts at zero, so a slot that never
- * trains reads valid examples. jn_cuda_step_inputs_bytes: the device bytes, by kind (the
- * training set and the shuffle's scratch; the permutations; the batches and noise). */
+ * trains reads valid examples. */
 int jn_cuda_step_inputs_alloc(jn_cuda_step_inputs *in, const jn_model *m, const jn_objective *obj,
                               const jn_dataset *train, int batch, int models, int eval_rows);
 void jn_cuda_step_inputs_free(jn_cuda_step_inputs *in);
-void jn_cuda_step_inputs_bytes(const jn_model *m, const jn_objective *obj, const jn_dataset *train, int batch,
-                               int models, int eval_rows, size_t *shared, size_t *perms, size_t *batches);
 /* Model `slot`'s permutation of `epoch` under `seed` (computed on the device, once per epoch). */
 int jn_cuda_step_inputs_shuffle(jn_cuda_step_inputs *in, cudaStream_t s, int slot, uint64_t seed, int epoch);
-/* Gathers each model's batch ctl->batch + ctl->k of its permutation and draws the noise of its
- * step: batch and noise then point into `in` (graph-capturable: reads the controls on the
- * device). With stack, the same launch writes the step's first stacked input rows there (hp:
- * the models' noise scales). */
-int jn_cuda_step_inputs_fill(jn_cuda_step_inputs *in, cudaStream_t s, const jn_objective *obj, const jn_model *m,
-                             const jn_cuda_slots *slots, const jn_hparams *hp, const jn_stack_dst *stack, int rows,
-                             int batch_size, jn_batch *batch, jn_noise *noise);
 
 /* The inputs of every model's step (jn_cuda_step_inputs_fill, with ws's stacked rows) and the
  * step (jn_cuda_step's, into slots' sums and grad); batch and noise say where the inputs are
  * (`jacnoise check` gives them to the CPU). */
 int jn_cuda_fill_step(jn_cuda_ws *ws, jn_cuda_step_inputs *in, jn_cuda_slots *slots, int rows, int batch_size,
                       jn_batch *batch, jn_noise *noise);
-
-/* One whole training step of every model, as launches on the context's stream that a CUDA
- * graph can capture: jn_cuda_fill_step, then the update (which stops a diverging model and
- * advances the step control). */
-int jn_cuda_train_step(jn_cuda_ws *ws, jn_cuda_step_inputs *in, jn_cuda_slots *slots, int rows, int batch_size);
 
 /* Errors of `rows` examples x, y (device; one copy, read by every model) under each model's
  * parameters, added to sums[m].errors (row 0 of the sums). */

@@ -13,6 +13,8 @@
  * The trainer's refill keeps slots busy; idle slots remain only at a group's end. */
 #include "cuda/check.h"
 #include "cuda/nvtx.h"
+#include "cuda/slots.h"
+#include "cuda/step_inputs.h"
 #include "cuda/workspace.h"
 #include "jacnoise/backend.h"
 

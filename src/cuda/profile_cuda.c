@@ -15,6 +15,8 @@
 #include "cuda/check.h"
 #include "cuda/gemm.h"
 #include "cuda/nvtx.h"
+#include "cuda/slots.h"
+#include "cuda/step_inputs.h"
 #include "cuda/workspace.h"
 #include "jacnoise/cuda.h"
 #include "jacnoise/profile.h"

@@ -5,6 +5,7 @@
  * between chunks, so one captured step graph stays valid for the backend's life. */
 #include "cuda/buffers.h"
 #include "cuda/check.h"
+#include "cuda/slots.h"
 #include "jacnoise/cuda.h"
 
 #include <stdio.h>

@@ -10,6 +10,7 @@
  * Launches only: nothing waits for the device. */
 #include "cuda/check.h"
 #include "cuda/nvtx.h"
+#include "cuda/step_inputs.h"
 #include "cuda/workspace.h"
 
 /* Forward pass of rows x (model stride x_stride; 0: one copy for every model) through layers

@@ -4,6 +4,7 @@
 #include "cuda/buffers.h"
 #include "cuda/check.h"
 #include "cuda/nvtx.h"
+#include "cuda/step_inputs.h"
 #include "jacnoise/cuda.h"
 
 #include <math.h>

@@ -35,6 +35,14 @@ struct jn_cuda_ws {
     float *unit_norm;                    /* hidden1: [M][n_1] */
 };
 
+/* The device bytes jn_cuda_ws_new takes for these arguments. */
+size_t jn_cuda_ws_bytes(const jn_model *m, const jn_objective *obj, int max_rows, int models);
+
+/* One whole training step of every model, as launches on the context's stream that a CUDA
+ * graph can capture: jn_cuda_fill_step, then the update (which stops a diverging model and
+ * advances the step control). */
+int jn_cuda_train_step(jn_cuda_ws *ws, jn_cuda_step_inputs *in, jn_cuda_slots *slots, int rows, int batch_size);
+
 /* Records the GEMM shapes of later calls (NULL stops): for the benchmarks. */
 void jn_cuda_ws_log_gemms(jn_cuda_ws *ws, jn_gemm_log *log);
 
