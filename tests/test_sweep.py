@@ -2206,8 +2206,9 @@ def damaged_summary(tmp):
 
 def damaged_metrics(tmp):
     """A finished run whose metrics.jsonl is damaged (cut mid-line, a garbage line): status
-    counts it done, as its summary.json says, with a line naming the file and what is wrong (it
-    said nothing, its penalty left empty); status still shows every other run."""
+    counts it done, as its summary.json says, and damaged on the counts line (which gave no count
+    of them), with a line naming the file and what is wrong (it said nothing, its penalty left
+    empty); status still shows every other run."""
     _, folder = tiny_sweep(tmp, "damaged-metrics")
     cut, garbage = run_ids(folder)
     paths = [os.path.join(folder, "runs", i, "metrics.jsonl") for i in (cut, garbage)]
@@ -2216,7 +2217,7 @@ def damaged_metrics(tmp):
     size = len(read(paths[1]))
     open(paths[1], "a").write("garbage\n")
     p = run(["sweep", "status", folder])
-    check("2 done, 0 diverged, 0 failed, 0 running, 0 interrupted, 0 pending\n" in p.stdout and
+    check("2 done, 0 diverged, 0 failed, 0 running, 0 interrupted, 0 pending, 2 damaged\n" in p.stdout and
           f"\ndamaged {cut}: {paths[0]}: 0 whole epoch lines, where its summary.json says 1 epoch was done: lines "
           "were cut or removed (counted finished; " in p.stdout and
           f"\ndamaged {garbage}: {paths[1]}: line 2 (byte {size}): expected '{{' (counted finished; " in p.stdout,

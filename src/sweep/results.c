@@ -336,9 +336,10 @@ void jn_results_print(const jn_plan *plan, const char *dir, const jn_run_row *ro
         jn_print(f, "sweep %s: out of memory for the table\n", dir);
         return;
     }
-    int count[N_STATES] = {0}, ranked = 0;
+    int count[N_STATES] = {0}, ranked = 0, damaged = 0;
     for (int i = 0; i < n; i++) {
         count[here && !here[i] ? ELSEWHERE : state_of(&rows[i])]++;
+        damaged += rows[i].damaged;  /* counted too as its summary.json says: one line each below */
         if (isfinite(rows[i].valid_error))
             order[ranked++] = i;
     }
@@ -347,6 +348,8 @@ void jn_results_print(const jn_plan *plan, const char *dir, const jn_run_row *ro
              count[INTERRUPTED], count[PENDING]);
     if (count[UNREADABLE])  /* said only where there are some: the count line scripts read stays */
         fprintf(f, ", %d unreadable", count[UNREADABLE]);
+    if (damaged)
+        fprintf(f, ", %d damaged", damaged);
     if (count[ELSEWHERE])  /* one configuration is one shard's */
         fprintf(f, ", %d other shard%s", count[ELSEWHERE], count[ELSEWHERE] > 1 ? "s'" : "'s");
     fputc('\n', f);
