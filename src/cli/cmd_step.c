@@ -147,10 +147,6 @@ int jn_cmd_step(int argc, char **argv)
     const jn_data *data = &st.data;
     const jn_train_state pos = st.pos;
     const size_t P = m->n_params;
-    if (data->train.n == 0) {
-        jn_fail("%s: no training examples", cfg->data);
-        goto done;
-    }
     if (alloc_arrays(&a, P))
         goto done;
     ws = jn_cpu_ws_new(m, &cfg->obj, cfg->batch);
