@@ -123,12 +123,8 @@ jn_group *jn_group_open(const jn_config *cfg, const jn_objective *obj, int membe
     if (cfg->device == JN_DEVICE_CUDA && jn_cuda_device_check())
         goto fail;
     const jn_data_request req = {cfg->data, cfg->test, cfg->data_dir, cfg->valid, cfg->train_limit, NULL, 0};
-    if (jn_data_load(&req, &g->data))
+    if (jn_data_load(&req, &g->data))  /* it leaves at least one training example, or refuses */
         goto fail;
-    if (g->data.train.n == 0) {
-        jn_fail("%s: no training examples left after the validation split", cfg->data);
-        goto fail;
-    }
     g->data_crc = jn_data_crc(&g->data);
     if (jn_config_model(cfg, g->data.train.d, g->data.train.classes, &g->model))
         goto fail;
