@@ -260,6 +260,14 @@ static void test_idx_payload(void)
     expect_error("corrupt gzip", read_idx(write_raw("garbage.idx.gz", garbage, sizeof garbage)),
                  "garbage.idx.gz", "byte 10 of the compressed file", "corrupt gzip data",
                  "(zlib: invalid", NULL);
+    /* A compression method other than 8 (deflate): at its byte, 2, not at the flags byte after
+     * it (zlib takes the two together); a second member's at its own byte 2 (below). */
+    unsigned char method[sizeof garbage];
+    memcpy(method, garbage, sizeof garbage);
+    method[2] = 7;
+    expect_error("unknown compression method",
+                 read_idx(write_raw("method.idx.gz", method, sizeof method)), "method.idx.gz",
+                 "byte 2 of the compressed file", "(zlib: unknown compression method)", NULL);
 
     /* A larger file of pseudo-random pixels, so that its compressed form has some length. */
     static const uint32_t dims[2] = {50, 100};
@@ -305,6 +313,7 @@ static void test_idx_payload(void)
      * ignored, and any other byte is refused where it lies, not skipped unseen. */
     small_images(&f);
     n = read_raw(write_gz("head.idx.gz", f.b, 10, "wb"), gz, sizeof gz);
+    const size_t second = n; /* where the second member starts */
     n += read_raw(write_gz("rest.idx.gz", f.b + 10, f.len - 10, "wb"), gz + n, sizeof gz - n);
     jn_idx idx;
     int rc = jn_idx_read(write_raw("members.idx.gz", gz, n), &idx);
@@ -312,6 +321,12 @@ static void test_idx_payload(void)
           "two gzip members: %s", rc ? jn_last_error() : "wrong content");
     if (rc == 0)
         jn_idx_free(&idx);
+    gz[second + 2] = 7;
+    snprintf(at, sizeof at, "byte %zu of the compressed file", second + 2);
+    expect_error("unknown compression method, second member",
+                 read_idx(write_raw("method2.idx.gz", gz, n)), "method2.idx.gz", at,
+                 "(zlib: unknown compression method)", NULL);
+    gz[second + 2] = 8;
     memset(gz + n, 0, 4);
     rc = jn_idx_read(write_raw("zeros.idx.gz", gz, n + 4), &idx);
     CHECK(rc == 0 && idx.count == 12, "gzip with zero padding: %s", jn_last_error());

@@ -143,13 +143,16 @@ static long inflate_into(jn_gz *g, unsigned char *dst, size_t cap)
             g->member_done = 1;
         else if (ret == Z_MEM_ERROR)
             return jn_fail("%s: out of memory decoding the gzip data", g->path);
-        else if (ret != Z_OK && ret != Z_BUF_ERROR)
+        else if (ret != Z_OK && ret != Z_BUF_ERROR) {
             /* inflate hands back the whole bytes it has not used: the last one taken holds the
-             * bits it failed on. */
+             * bits it failed on, but for the method byte (a member's byte 2), which zlib takes
+             * with the flags byte after it. */
+            const char *msg = g->z.msg ? g->z.msg : "unknown error";
+            const unsigned back = strcmp(msg, "unknown compression method") ? 1 : 2;
             return jn_fail("%s: byte %llu of the compressed file: corrupt gzip data, found on "
                            "reading it (zlib: %s)",
-                           g->path, (unsigned long long)(in_offset(g) - 1),
-                           g->z.msg ? g->z.msg : "unknown error");
+                           g->path, (unsigned long long)(in_offset(g) - back), msg);
+        }
     }
     return (long)made;
 }
