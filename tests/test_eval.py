@@ -181,6 +181,24 @@ def main():
         p = run(["eval", "--checkpoint", best, "--valid", "10", "--train-limit", "0"] + args, expect=1)
         check(p.stdout == "" and p.stderr == f"jacnoise: {marked_labels}: byte 15 (item 7): label out of range: 10 "
               "(the classes are [0, 9], from the checkpoint's model)\n", f"eval {args}: label 10: {p.stderr!r}")
+    # So with a named set: a model of 12 classes (idx: labels up to 11) evaluates USPS, whose
+    # digits are among them, as it does USPS's files as idx: data (it was refused as "256
+    # inputs and 10 classes").
+    twelve = test_y[:200] % 12
+    twelve[:2] = (10, 11)
+    wide_run = os.path.join(scratch, "run12")
+    run(["train", "--data", idx_pair("12", test_x[:200], twelve)[0], "--hidden", "6", "--epochs", "1", "--valid", "20",
+         "--threads", "1", "--progress", "never", "--out", wide_run])
+    wide_best = os.path.join(wide_run, "best.ckpt")
+    p = run(["eval", "--checkpoint", wide_best, "--data", "usps", "--valid", "100", "--eval-limit", "50",
+             "--threads", "1"])
+    if p.returncode == 0:
+        wide = [(w.astype(np.float64), b.astype(np.float64))
+                for w, b in export_model.read_checkpoint(wide_best).layers()]
+        got = json.loads(p.stdout)
+        check(got["model"] == "256-6-12", f"the 12-class model: {got['model']}")
+        compare_split("usps, 12-class model, valid", got["splits"]["valid"], wide, train_x[-100:-50], train_y[-100:-50])
+        compare_split("usps, 12-class model, test", got["splits"]["test"], wide, test_x[:50], test_y[:50])
     # The JSON says the scale used to the digits given (it printed 0.123457 for 0.123456789).
     fine = evaluate("--curv-noise", "0.123456789")
     if fine:

@@ -74,8 +74,8 @@ typedef struct {
     const char *test_dir;  /* the --test pair's folder, where not data_dir's ("" to search the default
                             * folders); NULL: data_dir */
     int classes;           /* the classes of a checkpoint's model, which idx: data is evaluated with
-                            * (labels below them, as --test's below the training classes); 0: the
-                            * training labels' */
+                            * (labels below them, as --test's below the training classes), and a
+                            * named set where more than its 10; 0: the training labels' */
 } jn_data_request;
 
 /* The three splits. A split may be empty (n = 0): no --test for idx: data, --valid 0. */
@@ -113,8 +113,8 @@ int jn_data_check_files(const jn_data_request *req);
 
 /* Loads and splits a data set. mnist-binary is MNIST with pixels >= 0.5 set to 1, else 0.
  * The classes are those of the training file (all of it, before the split): 10 for the named
- * sets, the largest label + 1 for idx: data (req->classes where given); a --test label beyond
- * them is refused. */
+ * sets (req->classes where more), the largest label + 1 for idx: data (req->classes where
+ * given); a --test label beyond them is refused. */
 int jn_data_load(const jn_data_request *req, jn_data *out);
 void jn_data_free(jn_data *data);
 

@@ -474,6 +474,10 @@ int jn_data_load(const jn_data_request *req, jn_data *out)
             binarize(&file);
             binarize(&test);
         }
+        /* A model of more classes evaluates the digits, as it does idx: data of them; one of
+         * fewer is refused against the set's 10 (its digits 0-9 all occur). */
+        if (req->classes > file.classes)
+            file.classes = test.classes = req->classes;
     } else if (load_idx(data, "--data", req->data_dir, req->classes, model, &file, out->dir, sizeof out->dir) ||
                (*test_spec && load_idx(test_spec, "--test", req->test_dir ? req->test_dir : req->data_dir, file.classes,
                                        model ? model : "the training labels", &test, out->test_dir,
