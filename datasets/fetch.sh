@@ -172,6 +172,14 @@ local_source() {
     return 1
 }
 
+# add_way FILES TEXT: adds TEXT, what to do for FILES (" NAME ..." of $failed), to $way; where
+# other files failed too, said for FILES by name.
+add_way() {
+    [ -n "$1" ] || return 0
+    if [ "$1" = "$failed" ]; then set -- "$2"; else set -- "${1# }: $2"; fi
+    way="${way:+$way; }$1"
+}
+
 # fill_set DIR SET: makes DIR hold a verified copy of every file of SET, keeping those
 # already there, deleting wrong ones, fetching the missing NAME.gz. A DIR it cannot write
 # into is said in one line before anything is fetched (not a failed download per file).
@@ -194,7 +202,7 @@ fill_set() {
         echo "fetch.sh: $2: cannot download it: neither curl nor wget is installed (install curl, or set JACNOISE_FETCH_FROM to a local copy)" >&2
         return 1
     fi
-    files "$2" | { failed="" unreachable="" mismatched="" inway="" others=""
+    files "$2" | { failed="" unreachable="" held="" mismatched="" others=""
         while read -r gz raw name; do
             got=""
             blocked=""
@@ -217,8 +225,6 @@ fill_set() {
                 IFS=$bases_ifs
                 for base in $sources; do
                     IFS=$default_ifs
-                    # Offline, each file would wait out the retries of every source again.
-                    case " $unreachable " in *" $base "*) continue ;; esac
                     # A local folder may hold the file uncompressed alone, as jacnoise reads it.
                     form=$name.gz
                     if [ -d "$base" ] && [ ! -f "$base/$form" ] && [ -f "$base/$name" ]; then form=$name; fi
@@ -226,9 +232,12 @@ fill_set() {
                     # Not a file (located found none), say a folder: mv would put the file in it.
                     if [ -e "$1/$form" ]; then
                         echo "fetch.sh: $1/$form: not a file, in the way: remove it" >&2
-                        blocked=$1/$form
+                        blocked=yes
                         break
                     fi
+                    # Offline, each file would wait out the retries of every source again (after
+                    # the check above: a folder in the way is said, offline too).
+                    case " $unreachable " in *" $base "*) continue ;; esac
                     rm -f "$part"
                     fetch "$base" "$form" "$part"
                     fetched=$?
@@ -250,24 +259,25 @@ fill_set() {
             fi
             if [ -z "$got" ]; then
                 failed="$failed $name.gz"
-                [ -z "$wrong" ] || mismatched=yes
-                if [ -n "$blocked" ]; then inway="$inway $blocked"; else others=yes; fi
+                if [ -n "$blocked$stuck" ]; then held="$held $name.gz"
+                elif [ -n "$wrong" ]; then mismatched="$mismatched $name.gz"
+                else others="$others $name.gz"; fi
             fi
         done
         if [ -n "$failed" ]; then
-            # Offline, the way on is a copy from elsewhere, which the official sources' names hide;
-            # online, a download that came wrong is no matter of being offline. Where
-            # JACNOISE_FETCH_FROM already names a copy, the lines above say what went wrong. A
-            # file whose path holds something else (a folder) is no matter of sources at all.
-            if [ -n "$inway" ] && [ -z "$others" ]; then
-                way=" (in the way, not a file:$inway: remove it and run fetch.sh again)"
-            elif [ -n "${JACNOISE_FETCH_FROM:-}" ]; then way=""
-            elif [ -n "$mismatched" ]; then
-                way=" (a download came, with another SHA-256 than the published file's: a mirror that changed it, or a proxy rewriting downloads)"
-            else
-                way=" (with a copy at hand, from another machine: set JACNOISE_FETCH_FROM to its folder and run fetch.sh again)"
+            # Each cause its way on. A file held up by what is at its path (a folder, a wrong
+            # file that stays; its path said above) is no matter of sources at all. Online, a
+            # download that came wrong is no matter of being offline; offline, the way on is a
+            # copy from elsewhere, which the official sources' names hide. Where
+            # JACNOISE_FETCH_FROM already names a copy, the lines above say what went wrong.
+            way=""
+            case $held in *" "*" "*) it=them ;; *) it=it ;; esac
+            add_way "$held" "in the way, said above: remove $it and run fetch.sh again"
+            if [ -z "${JACNOISE_FETCH_FROM:-}" ]; then
+                add_way "$mismatched" "a download came, with another SHA-256 than the published file's: a mirror that changed it, or a proxy rewriting downloads"
+                add_way "$others" "with a copy at hand, from another machine: set JACNOISE_FETCH_FROM to its folder and run fetch.sh again"
             fi
-            echo "fetch.sh: $2: could not get a verified copy of:$failed into $1$way" >&2
+            echo "fetch.sh: $2: could not get a verified copy of:$failed into $1${way:+ ($way)}" >&2
             exit 1
         fi
         echo "$2: all files verified in $1"; }

@@ -21,7 +21,8 @@
   a space), and a second run fetches
   nothing; offline, tries each source once and says how to fetch from a copy; online, a download with
   another sum is said to be one (not to fetch from a copy); without curl and wget, says so once a set; repairs a wrong file in the folder it fills;
-  names a folder where a file is to go as in the way (not as offline);
+  names a folder where a file is to go as in the way (not as offline), offline too, its path
+  once, and where files failed for several causes, each cause's way on for its files;
   refuses a wrong file in a folder jacnoise would read first; accepts uncompressed files;
   stops, with one line, at a wrong file it cannot delete; names a file it cannot read as
   such; refuses an unknown option, a DIR that is a file, an empty DIR, a set name as DIR
@@ -374,10 +375,12 @@ def fetch_cases(tmp, env, calls):
     # A folder where a file is to go: named, not filled (jacnoise reads files only).
     blocked = os.path.join(dev, "blocked")
     os.makedirs(os.path.join(blocked, "zip.test.gz"))
-    in_way = (f"usps: could not get a verified copy of: zip.test.gz into {blocked} (in the way, not a file: "
-              f"{blocked}/zip.test.gz: remove it and run fetch.sh again)\n")
+    in_way = (f"usps: could not get a verified copy of: zip.test.gz into {blocked} (in the way, said above: "
+              "remove it and run fetch.sh again)\n")
     out = run("a folder named zip.test.gz", [blocked], repo, code=1, extra={"JACNOISE_FETCH_FROM": DATA},
               words=[f"fetch.sh: {blocked}/zip.test.gz: not a file, in the way", in_way, "mnist: all files verified"])
+    # Its path said once, in the line that finds it (the last line gave it again, beside the folder's).
+    check(out.count(f"{blocked}/zip.test.gz") == 1, f"fetch.sh, a folder in the way: its path not said once: {out!r}")
     # JACNOISE_FETCH_FROM given: the way on offline (to set it) is not this one.
     check("set JACNOISE_FETCH_FROM" not in out, f"fetch.sh, JACNOISE_FETCH_FROM given: told to set it: {out[-600:]!r}")
     check(os.listdir(os.path.join(blocked, "zip.test.gz")) == [], "fetch.sh moved a file into a folder in its way")
@@ -420,6 +423,17 @@ def fetch_cases(tmp, env, calls):
                "set JACNOISE_FETCH_FROM to its folder"])
     tried = calls_of(os.path.join(offline, "calls"))
     check(len(tried) == 3, f"fetch.sh offline: curl called {len(tried)} times, expected once a source (3): {tried}")
+    # Offline with a folder in the way of another file: each file's way on, named (the folder was
+    # passed over with the unreachable source, unsaid, and the files told to come from a copy).
+    mixed = os.path.join(tmp, "mixed")
+    os.makedirs(os.path.join(mixed, "zip.test.gz"))
+    run("offline, a folder in the way", [mixed], fresh, code=1, extra={"PATH": offline + ":" + env["PATH"]},
+        network=True, words=[f"fetch.sh: {mixed}/zip.test.gz: not a file, in the way",
+                             f"usps: could not get a verified copy of: zip.train.gz zip.test.gz into {mixed} "
+                             "(zip.test.gz: in the way, said above: remove it and run fetch.sh again; zip.train.gz: "
+                             "with a copy at hand, from another machine: set JACNOISE_FETCH_FROM to its folder and "
+                             "run fetch.sh again)\n"])
+    calls_of(os.path.join(offline, "calls"))
     # Online, a download that comes with another sum (a proxy rewriting it): the last line says so,
     # where it told to fetch from a copy as if offline.
     rewriting = os.path.join(tmp, "rewriting")
