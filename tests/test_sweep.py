@@ -1,7 +1,7 @@
 """Sweeps end to end on the CPU: the spec's errors; each model of a group (with refills,
 staggered stops, divergences, mid-epoch checkpoints) byte-identical to the same configuration
 trained alone; --models 1 = --models 6; --jobs 2; shards (separate folders merged, and one
-shared folder) = the unsharded sweep; a rerun's --jobs sharing the runs left; killed workers named with how to continue; an edited spec's dropped runs said; SIGKILLs and SIGINT then a rerun = an uninterrupted
+shared folder) = the unsharded sweep; a rerun's --jobs sharing the runs left; killed workers named with how to continue; an edited spec's dropped runs said (an edit of its comments alone the same spec, to a rerun and a merge); SIGKILLs and SIGINT then a rerun = an uninterrupted
 sweep; a failed configuration; a corrupt last.ckpt (its message says what works);
 --device cuda, or tf32 with --device auto, without a GPU (one line); a data set not found (one line, --dry-run too; none needed by a finished sweep's rerun, nor by a finished shard's or job array task's); a device check or --jobs worker whose waitpid fails (one line); --jobs started with SIGCHLD ignored; --out with a trailing slash; status, progress line, help; tools/plot_sweep.py;
 tools/sweep-local-gpus.sh (its sharding, on the CPU; a bad option or spec said once, before
@@ -1192,9 +1192,20 @@ def spec_changed(tmp):
     open(spec, "w").write(TINY_SPEC)
     folder = os.path.join(tmp, "changed")
     sweep(["--spec", spec, "--out", folder])
-    open(spec, "w").write(TINY_SPEC.replace("[0.1, 0.2]", "[0.1, 0.3]"))
-    p = sweep(["--spec", spec, "--out", folder], expect=2)
-    check("holds a sweep of another spec" in p.stderr, f"an edited spec: {p.stderr!r}")
+    # An edit of comments, blank lines, spacing and quotes is the same sweep: its rerun goes on
+    # (it was refused as another spec), and sweep.spec keeps the text first written.
+    open(spec, "w").write("# the same study\n\n" + TINY_SPEC.replace("lr = [0.1, 0.2]", '--lr=[ 0.1,"0.2" ]  # two') +
+                          "   \n")
+    p = sweep(["--spec", spec, "--out", folder])
+    check("2 of them, 2 done" in p.stdout and open(os.path.join(folder, "sweep.spec")).read() == TINY_SPEC,
+          f"a comment-only edit of the spec: {p.stdout!r} {p.stderr!r}")
+    # ... but the keys' order orders the configurations: another spec, as a value changed is.
+    lines = TINY_SPEC.splitlines(True)
+    for name, text in (("reordered", "".join(lines[1:] + lines[:1])),
+                       ("a value changed", TINY_SPEC.replace("[0.1, 0.2]", "[0.1, 0.3]"))):
+        open(spec, "w").write(text)
+        p = sweep(["--spec", spec, "--out", folder], expect=2)
+        check("holds a sweep of another spec" in p.stderr, f"an edited spec ({name}): {p.stderr!r}")
     os.remove(os.path.join(folder, "sweep.spec"))
     said = f"other runs: 1 folder in {folder}/runs of no configuration of this spec"
     p = sweep(["--spec", spec, "--out", folder])
@@ -1352,6 +1363,12 @@ def out_is_a_file(tmp):
     p = run(["sweep", "merge", source, other], expect=2)
     check(p.stderr == f"jacnoise: merge: {other} is a sweep of another spec than {source}/sweep.spec\n",
           f"merge of another spec's folder: {p.stderr!r}")
+    # A folder whose spec differs in its comments alone is of the same spec: merged (it was refused).
+    commented = os.path.join(tmp, "outfile-commented")
+    os.makedirs(commented)
+    open(os.path.join(commented, "sweep.spec"), "w").write("# commented\n" + TINY_SPEC.replace("hidden = 4", "hidden = 4 # 1 layer"))
+    p = run(["sweep", "merge", source, commented])
+    check(p.returncode == 0 and not p.stderr, f"merge of a folder whose spec differs in comments: {p.stderr!r}")
 
 
 def integer_draws(tmp):

@@ -418,6 +418,22 @@ void jn_spec_free(jn_spec *spec)
     memset(spec, 0, sizeof *spec);
 }
 
+int jn_spec_same(const jn_spec *a, const jn_spec *b)
+{
+    if (a->n_entries != b->n_entries || a->samples != b->samples || a->seeds != b->seeds ||
+        a->search_seed != b->search_seed)
+        return 0;
+    for (int i = 0; i < a->n_entries; i++) {
+        const spec_entry *x = &a->entries[i], *y = &b->entries[i];
+        if (strcmp(x->key, y->key) || x->kind != y->kind || x->n_values != y->n_values)
+            return 0;
+        for (int v = 0; v < x->n_values; v++)
+            if (strcmp(x->values[v], y->values[v]))
+                return 0;
+    }
+    return 1;
+}
+
 void jn_spec_draw(const jn_spec *spec, const spec_entry *e, long sample, char *out, size_t cap)
 {
     /* 53 uniform bits from the key's own counter, so adding a key never moves another's draws. */

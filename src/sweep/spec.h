@@ -56,6 +56,12 @@ int jn_spec_load(const char *path, const char *option, jn_spec *spec);
 int jn_spec_parse(const char *text, const char *origin, unsigned stored, jn_spec *spec);
 void jn_spec_free(jn_spec *spec);
 
+/* Whether two parsed specs mean the same sweep: the same keys in the same order, each with
+ * the same form and values in the same order, and the same samples, seeds and search-seed.
+ * Comments, blank lines, spaces, quotes and a key's leading "--" are not compared; the order
+ * is, as it orders the configurations (results.csv's rows and columns). */
+int jn_spec_same(const jn_spec *a, const jn_spec *b);
+
 /* Whether the entry varies between configurations. */
 static inline int jn_spec_swept(const spec_entry *e) { return e->kind != SPEC_FIXED; }
 

@@ -374,15 +374,28 @@ static int shards_here(const jn_plan *plan, const char *dir, const jn_run_row *r
 }
 
 /* The sweep.spec at `path`, of the sweep folder dir, holds the spec: 0, or the exit status
- * (another spec: a usage error). */
+ * (another spec: a usage error). What the two mean is compared (jn_spec_same), not their
+ * bytes: a spec edited in its comments, blank lines or spacing is the same sweep, and its
+ * rerun goes on; sweep.spec keeps the text it was first written with (it is created only
+ * where there is none, so that shards started at once agree on it). One that no longer parses
+ * is another spec too: the refusal says how to change the study. */
 static int same_spec(const char *dir, const char *path, const jn_spec *spec)
 {
-    unsigned char *kept;
+    unsigned char *data;
     size_t len;
-    if (jn_read_file(path, &kept, &len))
+    if (jn_read_file(path, &data, &len))
         return JN_EXIT_ERROR;
-    const int same = len == strlen(spec->text) && !memcmp(kept, spec->text, len);
-    free(kept);
+    char *text = realloc(data, len + 1);
+    if (!text) {
+        free(data);
+        return jn_fail("out of memory"), JN_EXIT_ERROR;
+    }
+    text[len] = 0;
+    jn_spec kept = {0};  /* freed whether or not it was parsed */
+    const int same = !memchr(text, 0, len) && !jn_spec_parse(text, path, JN_CONFIG_STORED, &kept) &&
+                     jn_spec_same(&kept, spec);
+    jn_spec_free(&kept);
+    free(text);
     if (!same)
         return jn_fail("--out %s holds a sweep of another spec (%s differs from %s): choose another --out, or "
                        "remove %s to change the study (run folders of unchanged configurations are reused)",
@@ -828,7 +841,7 @@ int jn_sweep_merge(const char *dir, const char *const *sources, int n_sources)
     int code = load_spec(!fresh || !n_sources ? dir : sources[0], &spec);
     for (int s = 0; s < n_sources && !code; s++) {
         code = load_spec(sources[s], &other);
-        if (!code && strcmp(other.text, spec.text))
+        if (!code && !jn_spec_same(&other, &spec))
             code = (jn_fail("merge: %s is a sweep of another spec than %s", sources[s], spec.path), JN_EXIT_USAGE);
         else if (!code && runs_folder(sources[s], RUNS_SOURCE))
             code = JN_EXIT_ERROR;
