@@ -213,6 +213,12 @@ def spec_errors(tmp):
               (p.stderr == f"jacnoise: --{key}: not an option of 'jacnoise sweep'; a run option: set it in the spec "
                f"({said})\n" if said else "in the spec" not in p.stderr and "; valid options: --data-dir " in p.stderr),
               f"sweep {' '.join(args)}: {p.stderr!r}")
+    # ... and in a --config file, named with its line (it listed the sweep's options alone).
+    config = os.path.join(tmp, "run-option.config")
+    open(config, "w").write("# the sweep's options\nthreads = 1\nepochs = 5\n")
+    p = sweep(["--spec", os.path.join(tmp, "bad0.spec"), "--out", out, "--config", config], expect=2)
+    check(p.stderr == f"jacnoise: --config {config}: line 3: --epochs: not an option of 'jacnoise sweep'; a run option: "
+          "set it in the spec (epochs = 5)\n" and not os.path.exists(out), f"epochs = 5 in a sweep's --config: {p.stderr!r}")
     # The same with the device from the command line: refused before any run folder is made.
     tf32 = os.path.join(tmp, "tf32.spec")
     open(tf32, "w").write(base + "precision = tf32\nlr = [0.1, 0.2]\n")

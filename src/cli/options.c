@@ -99,9 +99,9 @@ static void print_help(unsigned command)
  * (by a check of the options together, or once the data is loaded). */
 static jn_config parsed;
 
-/* Sets the option, refused where the command lacks it. A sweep refusing a run option (--epochs 5)
- * says where it goes, the spec (epochs = 5): the list of the sweep's own options alone said
- * nothing of it. */
+/* Sets the option, refused where the command lacks it. A sweep refusing a run option (--epochs 5,
+ * or epochs = 5 in its --config file) says where it goes, the spec (epochs = 5): the list of the
+ * sweep's own options alone said nothing of it. */
 static int set_option(jn_config *cfg, unsigned command, const char *key, const char *value)
 {
     if (command == JN_CMD_SWEEP && !jn_config_accepts(command, key) && jn_sweep_spec_accepts(key))
@@ -253,7 +253,7 @@ int jn_cli_parse(int argc, char **argv, unsigned command, jn_config *cfg)
                            from_args.config_file);
         strcpy(first_config, from_args.config_file);
     }
-    if (first_config[0] && jn_config_load_file(cfg, command, first_config))
+    if (first_config[0] && jn_config_load_file_with(cfg, command, first_config, set_option))
         return jn_fail_option("--config", first_config);
     for (int i = 0; i < argc; i++)
         if (apply_arg(cfg, command, argc, argv, &i))

@@ -937,7 +937,7 @@ int jn_parse_whole(const char *s, long *v)
     return 0;
 }
 
-int jn_config_load_text(jn_config *cfg, unsigned command, const char *text, const char *origin)
+static int load_text(jn_config *cfg, unsigned command, const char *text, const char *origin, jn_config_setter *set)
 {
     int line_no = 0, first_line[N_OPTIONS] = {0};
     const char *p = text;
@@ -971,7 +971,7 @@ int jn_config_load_text(jn_config *cfg, unsigned command, const char *text, cons
                            first_line[o - options]);
         if (o)
             first_line[o - options] = line_no;
-        if (jn_config_set(cfg, command, key, value)) {
+        if (set(cfg, command, key, value)) {
             /* Unlike a sweep spec's, a '#' after a value is part of it (file names may hold one). */
             if (strchr(value, '#'))
                 jn_fail("%s; a '#' after a value is part of it: put the comment on a line of its own",
@@ -983,7 +983,17 @@ int jn_config_load_text(jn_config *cfg, unsigned command, const char *text, cons
     return 0;
 }
 
+int jn_config_load_text(jn_config *cfg, unsigned command, const char *text, const char *origin)
+{
+    return load_text(cfg, command, text, origin, jn_config_set);
+}
+
 int jn_config_load_file(jn_config *cfg, unsigned command, const char *path)
+{
+    return jn_config_load_file_with(cfg, command, path, jn_config_set);
+}
+
+int jn_config_load_file_with(jn_config *cfg, unsigned command, const char *path, jn_config_setter *set)
 {
     unsigned char *data;
     size_t n;
@@ -996,7 +1006,7 @@ int jn_config_load_file(jn_config *cfg, unsigned command, const char *path)
         return jn_fail("%s: %s", path, bad ? bad : "out of memory");
     }
     text[n] = 0;
-    int rc = jn_config_load_text(cfg, command, text, path);
+    int rc = load_text(cfg, command, text, path, set);
     free(text);
     return rc;
 }

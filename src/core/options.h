@@ -27,6 +27,13 @@ const char *jn_config_refused_option(void);
  * command line did not give it. Returns -1. */
 int jn_config_blame_file(const jn_config *cfg);
 
+/* Typed as jn_config_set, which a command's own setter calls for what it does not refuse. */
+typedef int jn_config_setter(jn_config *cfg, unsigned command, const char *key, const char *value);
+
+/* jn_config_load_file, each option set by `set`: the --config file's lines get the command
+ * line's refusals (a sweep's 'set it in the spec'), with the file and line. */
+int jn_config_load_file_with(jn_config *cfg, unsigned command, const char *path, jn_config_setter *set);
+
 /* Prints the options of `command`, with meta-variables, defaults and help. */
 void jn_config_print_help(FILE *f, unsigned command);
 
