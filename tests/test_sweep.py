@@ -173,6 +173,8 @@ def spec_errors(tmp):
         ("seed = [1, 2]\nseeds = 2\n", 4, "seed is swept"),
         ("epochs = uniform(1.5, 3)\nsamples = 1\n", 3, "--epochs"),
         ("lr = 0.1\0\n", 3, "NUL byte, byte 32 of the file"),
+        # A grid of a thousand seeds: the limit said (seeds = N repeats over seeds, in one line).
+        ("seed = [" + ", ".join(str(i) for i in range(1, 1001)) + "]\n", 3, "line longer than 4095 characters"),
     ]
     for n, (lines, line, reason) in enumerate(cases):
         spec = os.path.join(tmp, f"bad{n}.spec")
