@@ -14,7 +14,7 @@ folder exists, recorded failed; status after a SIGINT or SIGHUP (interrupted, no
 SIGHUP under nohup); status telling a running run locked by a sweep from one a SIGKILL left; a closed
 standard output (sweep | head) stopping it as SIGTERM does; sweeps of two specs started at once; a run a sharing shard finished after this sweep
 planned it, counted finished, not failed; a spec with a byte-order mark and nothing
-swept; status of a folder only merges made; a run option on the sweep's command line (set it in the spec); status of a finished run whose metrics.jsonl is damaged (a line naming it); bench/bench_sweep_cpu.py's step count and its bad input; the reads a run's end costs
+swept; status of a folder only merges made; a run option on the sweep's command line (set it in the spec); status of a finished run whose metrics.jsonl is damaged (a line naming it), and of a killed or interrupted one; bench/bench_sweep_cpu.py's step count and its bad input; the reads a run's end costs
 among 1000 finished runs (bench/bench_sweep_results.py), and a merge's (each folder read once,
 bench/bench_sweep_merge.py); results.csv's penalty (the
 best epoch's); results.csv's and status's backend, device and gemm_precision of a CPU sweep
@@ -2249,6 +2249,43 @@ def damaged_metrics(tmp):
           f"status of damaged metrics.jsonl files: {p.stdout!r}")
 
 
+def damaged_metrics_unfinished(tmp):
+    """The same for runs a sweep left unfinished, killed (running) or stopped by SIGINT
+    (interrupted): a garbage line, and whole lines cut that the run's last.ckpt (a killed run
+    has no summary.json) or summary.json says were done, each counted damaged with its line;
+    the cut killed run's said nothing, its rerun failing it for the lines lost."""
+    spec = os.path.join(tmp, "damaged-unfinished.spec")
+    open(spec, "w").write(TINY_SPEC.replace("epochs = 1", "epochs = 100000\npatience = 0"))
+    for sig, state in ((signal.SIGKILL, "running"), (signal.SIGINT, "interrupted")):
+        folder = os.path.join(tmp, f"damaged-{state}")
+        p = subprocess.Popen([BIN, "sweep", "--spec", spec, "--out", folder, "--progress", "never"],
+                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        # three epoch lines each: last.ckpt has done at least two (a line is written before its checkpoint)
+        runs = os.path.join(folder, "runs")
+        trained = wait_until(lambda: os.path.isdir(runs) and [len(lines) >= 3 for lines in
+                                                               metrics_lines(folder).values()] == [True, True], p)
+        p.send_signal(sig)
+        p.wait(timeout=600)
+        check(trained, f"{state}: the sweep ended before two runs had three epochs (exit {p.returncode})")
+        if not trained:
+            continue
+        cut, garbage = run_ids(folder)
+        paths = [os.path.join(folder, "runs", i, "metrics.jsonl") for i in (cut, garbage)]
+        first = read(paths[0]).split(b"\n")[0]
+        open(paths[0], "wb").write(first[:len(first) // 2])
+        size = len(read(paths[1]))
+        lines = read(paths[1]).count(b"\n")
+        open(paths[1], "a").write("garbage\n")
+        p = run(["sweep", "status", folder])
+        said = "its summary.json" if state == "interrupted" else "its last.ckpt"
+        check(f"0 done, 0 diverged, 0 failed, {2 if state == 'running' else 0} running, "
+              f"{2 if state == 'interrupted' else 0} interrupted, 0 pending, 2 damaged\n" in p.stdout and
+              re.search(f"\ndamaged {cut}: {re.escape(paths[0])}: 0 whole epoch lines, where {said} says \\d+ epochs "
+                        f"were done: lines were cut or removed \\(counted {state}; ", p.stdout) and
+              f"\ndamaged {garbage}: {paths[1]}: line {lines + 1} (byte {size}): expected '{{' (counted {state}; "
+              in p.stdout, f"status of damaged metrics.jsonl files of {state} runs: {p.stdout!r}")
+
+
 def runs_not_a_folder(tmp):
     """A sweep folder whose runs is a file: status says up front that a sweep there is refused
     (it counted every configuration pending and said to rerun the sweep, which refused); a
@@ -2509,6 +2546,7 @@ def main():
     merged_blank_lines(tmp)
     damaged_summary(tmp)
     damaged_metrics(tmp)
+    damaged_metrics_unfinished(tmp)
     runs_not_a_folder(tmp)
     quoted_advice(tmp)
     shards_cut_record(tmp)

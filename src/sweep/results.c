@@ -1,6 +1,7 @@
 /* Rows from run folders, results.csv, the status table, merging (results.h). */
 #include "sweep/results.h"
 #include "core/fileio.h"
+#include "jacnoise/checkpoint.h"
 #include "jacnoise/error.h"
 #include "train/metrics.h"
 
@@ -26,11 +27,13 @@ static int is_folder(const char *path)
 }
 
 /* Reads the metrics.jsonl at path into *m and *epochs (none where there is no file): -1
- * (recorded) where it cannot be read, or holds fewer whole lines than the `ended` epochs its
- * run's summary.json says were done (a line cut, or removed); the lines read are kept then. */
-static int read_metrics(const char *path, int ended, jn_epoch_metrics **m, int *epochs)
+ * (recorded) where it cannot be read, or holds fewer whole lines than the epochs the row's
+ * summary.json or, for an unfinished run, last.ckpt says were done (a line cut, or removed:
+ * a rerun fails the run for them); the lines read are kept then. */
+static int read_metrics(const char *path, const jn_run_row *row, jn_epoch_metrics **m, int *epochs)
 {
-    const int there = access(path, F_OK) == 0;
+    const int there = access(path, F_OK) == 0, by_checkpoint = row->checkpoint_epochs > row->ended_epochs;
+    const int ended = by_checkpoint ? row->checkpoint_epochs : row->ended_epochs;
     char held[48] = "missing";
     *m = NULL;
     *epochs = 0;
@@ -40,8 +43,25 @@ static int read_metrics(const char *path, int ended, jn_epoch_metrics **m, int *
         return 0;
     if (there)
         snprintf(held, sizeof held, "%d whole epoch line%s", *epochs, *epochs == 1 ? "" : "s");
-    return jn_fail("%s: %s, where its summary.json says %d epoch%s done: lines were cut or removed", path, held,
-                   ended, ended == 1 ? " was" : "s were");
+    return jn_fail("%s: %s, where its %s says %d epoch%s done: lines were cut or removed", path, held,
+                   by_checkpoint ? "last.ckpt" : "summary.json", ended, ended == 1 ? " was" : "s were");
+}
+
+/* The epochs an unfinished run's last.ckpt has done, from its header (0: none, or unreadable,
+ * which the run's resume reports). */
+static int checkpoint_epochs(const char *folder)
+{
+    char path[JN_PATH_MAX + 32];
+    jn_checkpoint ck = {0};
+    const int epochs = !jn_path_join(path, sizeof path, folder, "last.ckpt") && access(path, F_OK) == 0 &&
+                       !jn_checkpoint_read_header(path, &ck) ? ck.state.epoch : 0;
+    jn_checkpoint_free(&ck);
+    return epochs;
+}
+
+static int is_done(const char *status)
+{
+    return !strcmp(status, "finished") || !strcmp(status, "early-stopped") || !strcmp(status, "diverged");
 }
 
 /* Reads the row of the run folder `folder`: -1 (error recorded, and in the row's message)
@@ -68,11 +88,15 @@ static int read_row(const char *folder, jn_run_row *row)
         snprintf(row->message, sizeof row->message, "%s", jn_last_error());
     }
     row->ended_epochs = read ? s.s.epochs_done : 0;
+    /* Read before metrics.jsonl, which a run still training appends each epoch's line to
+     * before that epoch's checkpoint: never read ahead of the lines. */
+    if (!read || !is_done(s.status))
+        row->checkpoint_epochs = checkpoint_epochs(folder);
     jn_epoch_metrics *m = NULL;
     int epochs = 0;
     /* A finished run's damaged metrics.jsonl read as no epochs: status counted it done, with no
      * penalty in its row and no word of why; it is said now (jn_results_print). */
-    if ((row->damaged = read_metrics(path, row->ended_epochs, &m, &epochs) != 0) && !summarised)
+    if ((row->damaged = read_metrics(path, row, &m, &epochs) != 0) && !summarised)
         snprintf(row->message, sizeof row->message, "%s", jn_last_error());
     for (int i = 0; i < epochs; i++) {
         row->seconds += m[i].seconds;
@@ -102,8 +126,7 @@ static int read_row(const char *folder, jn_run_row *row)
         if (m[i].epoch == row->best_epoch)
             row->penalty = m[i].penalty;
     free(m);
-    row->done = !strcmp(row->status, "finished") || !strcmp(row->status, "early-stopped") ||
-                !strcmp(row->status, "diverged");
+    row->done = is_done(row->status);
     return 0;
 }
 
@@ -320,7 +343,7 @@ static void print_damaged(const jn_plan *plan, int i, const jn_run_row *row, FIL
     if (!row->damaged || !jn_plan_folder(plan, i, folder, sizeof folder) ||
         jn_path_join(path, sizeof path, folder, "metrics.jsonl"))
         return;
-    const int rc = read_metrics(path, row->ended_epochs, &m, &epochs);
+    const int rc = read_metrics(path, row, &m, &epochs);
     free(m);
     if (rc)
         jn_print(f, "damaged %s: %s (counted %s; results.csv's penalty and the plots read that file: to train the "

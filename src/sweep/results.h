@@ -31,7 +31,8 @@ typedef struct {
     char device[256];
     char precision[8];
     int ended_epochs;        /* the epochs its summary.json says were done (0: none, or no summary) */
-    int damaged;             /* its metrics.jsonl cannot be read, or lacks epochs its summary.json says */
+    int checkpoint_epochs;   /* unfinished: the epochs its last.ckpt has done (0: none, or unreadable) */
+    int damaged;             /* its metrics.jsonl cannot be read, or lacks epochs either of those says */
 } jn_run_row;
 
 /* Reads the row of entry i from its run folder. */
