@@ -923,14 +923,25 @@ def main():
                 check(False, f"--grid {path}: still waiting after 60 s")
             check(not os.path.exists(bad), f"--grid {path}: wrote {bad}")
 
-        # A grid whose every combination is skipped fails and writes nothing; a batch larger
-        # than the training set is skipped like a target the model lacks.
+        # A grid whose every combination is skipped fails and writes nothing: a batch larger
+        # than the training set, which only the data loaded says.
         r = run(["profile", "--device", "cpu", "--data", "usps", "--hidden", "5", "--jac-lambda", "0.1", "--reps", "2",
-                 "--warmup", "0", "--grid", "jac-target=hidden:2", "--csv", bad], expect=1)
-        check(r.stdout.startswith(f"grid: 1 combination; results in {bad}\n") and "skipped" in r.stdout and
+                 "--warmup", "0", "--train-limit", "5", "--valid", "0", "--grid", "batch=6", "--csv", bad], expect=1)
+        check(r.stdout.startswith(f"grid: 1 combination; results in {bad}\n") and
+              "skipped batch=6: --batch 6: larger than the 5 training examples" in r.stdout and
               "its 1 combination skipped;" in r.stderr and len(r.stderr.splitlines()) == 1,
               f"all skipped: stdout {r.stdout!r}, stderr {r.stderr!r}")
         check(not os.path.exists(bad), "all skipped: wrote the CSV")
+        # A target no combination's model has, the command line valid alone (its default
+        # target): refused before the data loads, exit 2, naming the first combination (it ran,
+        # to skip them all, exit 1).
+        for grid, first in (("jac-target=hidden:2", "jac-target=hidden:2"),
+                            ("hidden=5 7; jac-target=hidden:2 hidden:3", "hidden=5 jac-target=hidden:2")):
+            r = run(["profile", "--device", "cpu", "--data", "usps", "--hidden", "5", "--jac-lambda", "0.1",
+                     "--grid", grid, "--csv", bad], expect=2)
+            check(r.stderr == f"jacnoise: --grid: every combination is refused, the first ({first}): --jac-target: "
+                              "hidden:2 does not exist; this model has one hidden layer, hidden:1\n" and
+                  not r.stdout and not os.path.exists(bad), f"--grid {grid!r}, no model has the target: {r.stderr!r}")
         # The command line's options are checked with the grid's values in place: a target that
         # the default --hidden lacks is a grid over models that have it, the one that lacks it
         # skipped; where no combination has it, refused before the data loads, exit 2.

@@ -271,23 +271,28 @@ static long grid_cells(const grid *g)
     return cells;
 }
 
-/* The options as a grid runs them, its values in place of the command line's: refused (the
- * command line's reason recorded) only where no combination is a configuration, not where
- * the command line alone is none (--jac-target hidden:2 with --grid 'hidden=5,5 7,7' and the
- * default --hidden of one layer); a combination that is none is skipped as it runs. */
+/* The options as a grid runs them, its values in place of the command line's: refused only
+ * where no combination is a configuration, not where the command line alone is none
+ * (--jac-target hidden:2 with --grid 'hidden=5,5 7,7' and the default --hidden of one layer);
+ * a combination that is none is skipped as it runs. The command line alone, valid, is no
+ * combination: --grid 'jac-target=hidden:2' of a one-layer --hidden ran, loading the data, to
+ * skip its every combination. The reason recorded is the command line's where it is none (its
+ * option is the one to change), else the first combination's. */
 static int grid_check(const jn_config *base, const grid *g)
 {
-    if (!jn_config_check(base))
-        return 0;
     const long cells = grid_cells(g);
+    jn_config cfg;
+    char label[512];
     for (long cell = 0; cell < cells; cell++) {
-        jn_config cfg;
-        char label[512];
         cell_config(base, g, cells, cell, &cfg, label, NULL, sizeof label);
         if (!jn_config_check(&cfg))
             return 0;
     }
-    return jn_config_check(base);
+    if (jn_config_check(base))
+        return -1;
+    cell_config(base, g, cells, 0, &cfg, label, NULL, sizeof label);
+    jn_config_check(&cfg);  /* refused, as every combination was: its reason recorded again */
+    return jn_fail_context("--grid: every combination is refused, the first (%s)", label);
 }
 
 /* A grid stopped by sig (SIGINT, SIGTERM, a closed output) at combination `label`, with the
