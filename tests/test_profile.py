@@ -882,6 +882,11 @@ def main():
         r = run(["profile", "--device", "cpu", "--data", "usps", "--hidden", "5", "--train-limit", "1", "--batch", "100"],
                 expect=1)
         check(r.stderr == "jacnoise: --batch 100: larger than the 1 training example\n", f"stderr {r.stderr!r}")
+        # Refused in its one line, without the warnings of a profile that goes on (they came first).
+        r = run(["profile", "--device", "cpu", "--data", "usps", "--hidden", "5", "--train-limit", "1", "--batch", "100",
+                 "--jac-noise", "0.3", "--threads", "1024"], expect=1)
+        check(r.stderr == "jacnoise: --batch 100: larger than the 1 training example\n",
+              f"--batch too large, with a warning's options: stderr {r.stderr!r}")
         # TF32 where --device auto finds no GPU: train's refusal, exit 1, as README's --precision says
         # (it was exit 2, in words of its own).
         if not cuda_device_visible():

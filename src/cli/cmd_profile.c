@@ -460,8 +460,14 @@ int jn_cmd_profile(int argc, char **argv)
         jn_data_free(&data);
         return jn_cli_fail(JN_EXIT_ERROR);
     }
-    /* Warnings only for a profile that goes on: no GPU, no data, is one error line, not a
-     * warning and it. The CPU's peak is measured on the threads set here. */
+    /* Warnings only for a profile that goes on: no GPU, no data, a --batch larger than the
+     * training set (train's warning, profile's error), is one error line, not a warning and it.
+     * The CPU's peak is measured on the threads set here. */
+    jn_model m;
+    if (!cfg.grid[0] && profile_model(&cfg, &data.train, &m)) {
+        jn_data_free(&data);
+        return jn_cli_fail(JN_EXIT_ERROR);
+    }
     if (!cfg.grid[0])  /* a grid's cells say so: a repeat is skipped, naming the row it repeats */
         jn_cli_warn_inert(&cfg);
     jn_backend_threads(cfg.device, cfg.threads, 1);
