@@ -446,6 +446,27 @@ def plot_sizes(tools, table):
         plt.close(fig)
 
 
+def plot_step_times(tools, table):
+    """The phase picture writes each step's time above its bar in a unit that suits it: a
+    small step's 6.54 us was 0.00654 ms."""
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    sys.path.insert(0, tools)
+    import plot_profile as tool
+    first = tool.load(table)[0]
+    rows = [dict(first, batch=b, step_us=us) for b, us in ((1, 6.54), (2, 999.7), (3, 1234.0), (4, 2.5e6))]
+    figures, save = [], tool.tool_files.save_png
+    tool.tool_files.save_png = lambda fig, path: figures.append(fig)
+    try:
+        tool.phase_bars(plt, rows, os.devnull)
+    finally:
+        tool.tool_files.save_png = save
+    labels = [t.get_text() for t in figures[0].axes[0].texts]
+    check(labels == ["6.54 us", "1 ms", "1.23 ms", "2.5 s"], f"plot_profile.py: step times above the bars {labels}")
+    plt.close(figures[0])
+
+
 def plot_profile(tmp, table):
     """tools/plot_profile.py draws the grid's table, a series alike in every panel; a missing,
     empty, truncated or foreign table, a non-number, a number that is not a finite decimal
@@ -476,6 +497,7 @@ def plot_profile(tmp, table):
     script = os.path.join(tools, "plot_profile.py")
     plot_series(tools, script, tmp, table)
     plot_sizes(tools, table)
+    plot_step_times(tools, table)
     plot = lambda *args: subprocess.run([sys.executable, script, *args], capture_output=True, text=True, timeout=300)
     pics = os.path.join(tmp, "pics")
     p = plot(table, "--out", pics)

@@ -185,6 +185,16 @@ def line_panels(plt, rows, key, ylabel, title, path, reference=None, log_y=False
     plt.close(fig)
 
 
+def step_time(us):
+    """A step's time in the unit that writes it with at most three digits before the point: a
+    small step's 6.54 us was written 0.00654 ms."""
+    for unit, scale in (("us", 1.0), ("ms", 1e3)):
+        text = f"{us / scale:.3g}"
+        if "e" not in text and float(text) < 1000:
+            return f"{text} {unit}"
+    return f"{us / 1e6:.3g} s"
+
+
 def phase_bars(plt, rows, path):
     models = models_of(rows)
     groups = [(m, sorted((r for r in rows if r["model"] == m), key=lambda r: (r["batch"], r["series"])))
@@ -200,9 +210,7 @@ def phase_bars(plt, rows, path):
             ax.bar(xs, share, bottom=bottom, color=COLOURS[ph], label=ph, width=0.8)
             bottom = [b + s for b, s in zip(bottom, share)]
         for x, r in zip(xs, rs):
-            ms = r["step_us"] / 1000
-            label = f"{ms:.3g} ms" if ms < 1000 else f"{ms / 1000:.3g} s"
-            ax.text(x, 101, label, ha="center", va="bottom", fontsize=7, rotation=90)
+            ax.text(x, 101, step_time(r["step_us"]), ha="center", va="bottom", fontsize=7, rotation=90)
         ax.set_xticks(list(xs))
         ax.set_xticklabels([f"B={r['batch']}\n{r['series']}" for r in rs], fontsize=7, rotation=90)
         ax.set_ylim(0, 135)
