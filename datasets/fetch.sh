@@ -144,7 +144,8 @@ set_ok() {
 }
 
 # fetch BASE NAME OUT: copies or downloads BASE/NAME to OUT; status 2 where the host could
-# not be reached at all (name not resolved, no connection: curl 5, 6, 7, 28; wget 4). A
+# not be reached at all (name not resolved, no connection: curl 5, 6, 7, 28; wget 4), 3 where
+# it answered with an HTTP error (a 404, say: curl 22, wget 8). A
 # transfer that stalls (under 1 KiB/s for a minute) ends too, as wget's -T read timeout ends
 # it: curl alone would wait on it for as long as TCP keeps the connection.
 fetch() {
@@ -152,10 +153,10 @@ fetch() {
         cp "$1/$2" "$3"
     elif command -v curl >/dev/null 2>&1; then
         curl -fsSL --retry 2 --connect-timeout 20 --speed-limit 1024 --speed-time 60 -o "$3" "$1/$2" </dev/null
-        case $? in 0) ;; 5 | 6 | 7 | 28) return 2 ;; *) return 1 ;; esac
+        case $? in 0) ;; 5 | 6 | 7 | 28) return 2 ;; 22) return 3 ;; *) return 1 ;; esac
     elif command -v wget >/dev/null 2>&1; then
         wget -q -T 20 -t 3 -O "$3" "$1/$2" </dev/null
-        case $? in 0) ;; 4) return 2 ;; *) return 1 ;; esac
+        case $? in 0) ;; 4) return 2 ;; 8) return 3 ;; *) return 1 ;; esac
     else
         echo "fetch.sh: neither curl nor wget is installed" >&2
         return 1
@@ -202,12 +203,13 @@ fill_set() {
         echo "fetch.sh: $2: cannot download it: neither curl nor wget is installed (install curl, or set JACNOISE_FETCH_FROM to a local copy)" >&2
         return 1
     fi
-    files "$2" | { failed="" unreachable="" held="" mismatched="" others=""
+    files "$2" | { failed="" unreachable="" held="" mismatched="" refused="" others=""
         while read -r gz raw name; do
             got=""
             blocked=""
             stuck=""
             wrong=""
+            answered=""
             while path=$(located "$1" "$name"); do
                 if verified "$path" "$gz" "$raw"; then
                     echo "ok      $path (already there)"
@@ -244,6 +246,9 @@ fill_set() {
                     if [ $fetched -eq 2 ]; then
                         echo "failed  $base/$form: cannot reach it (no network?); the set's other files skip $base" >&2
                         unreachable="$unreachable $base"
+                    elif [ $fetched -eq 3 ]; then
+                        echo "failed  $base/$form: the server answered with an HTTP error" >&2
+                        answered=yes
                     elif [ $fetched -ne 0 ]; then
                         echo "failed  $base/$form" >&2
                     elif ! verified "$part" "$gz" "$raw"; then
@@ -261,13 +266,15 @@ fill_set() {
                 failed="$failed $name.gz"
                 if [ -n "$blocked$stuck" ]; then held="$held $name.gz"
                 elif [ -n "$wrong" ]; then mismatched="$mismatched $name.gz"
+                elif [ -n "$answered" ]; then refused="$refused $name.gz"
                 else others="$others $name.gz"; fi
             fi
         done
         if [ -n "$failed" ]; then
             # Each cause its way on. A file held up by what is at its path (a folder, a wrong
             # file that stays; its path said above) is no matter of sources at all. Online, a
-            # download that came wrong is no matter of being offline; offline, the way on is a
+            # download that came wrong, or a server's HTTP error (a file moved: a copy on another
+            # machine is not the way on), is no matter of being offline; offline, the way on is a
             # copy from elsewhere, which the official sources' names hide. Where
             # JACNOISE_FETCH_FROM already names a copy, the lines above say what went wrong.
             way=""
@@ -275,6 +282,7 @@ fill_set() {
             add_way "$held" "in the way, said above: remove $it and run fetch.sh again"
             if [ -z "${JACNOISE_FETCH_FROM:-}" ]; then
                 add_way "$mismatched" "a download came, with another SHA-256 than the published file's: a mirror that changed it, or a proxy rewriting downloads"
+                add_way "$refused" "a server answered with an HTTP error, said above: run fetch.sh again later, or set JACNOISE_FETCH_FROM to a mirror's URL prefix"
                 add_way "$others" "with a copy at hand, from another machine: set JACNOISE_FETCH_FROM to its folder and run fetch.sh again"
             fi
             echo "fetch.sh: $2: could not get a verified copy of:$failed into $1${way:+ ($way)}" >&2

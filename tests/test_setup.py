@@ -20,7 +20,7 @@
   nowhere (the files uncompressed where the source holds them so; a source folder named with
   a space), and a second run fetches
   nothing; offline, tries each source once and says how to fetch from a copy; online, a download with
-  another sum is said to be one (not to fetch from a copy); without curl and wget, says so once a set; repairs a wrong file in the folder it fills;
+  another sum is said to be one (not to fetch from a copy), and so is a server's HTTP error (a 404); without curl and wget, says so once a set; repairs a wrong file in the folder it fills;
   names a folder where a file is to go as in the way (not as offline), offline too, its path
   once, and where files failed for several causes, each cause's way on for its files;
   refuses a wrong file in a folder jacnoise would read first; accepts uncompressed files;
@@ -444,6 +444,17 @@ def fetch_cases(tmp, env, calls):
                      "zip.test.gz into ./data (a download came, with another SHA-256 than the published file's: a mirror "
                      "that changed it, or a proxy rewriting downloads)\n"])
     check("JACNOISE_FETCH_FROM" not in out, f"fetch.sh, a proxy rewriting downloads: told to fetch from a copy: {out!r}")
+    # Online, a server answering with an HTTP error (a file moved: curl -f exits 22): the last line
+    # says so, where it told to fetch from a copy at hand as if offline.
+    http404 = os.path.join(tmp, "http404")
+    os.makedirs(http404)
+    stub(http404, "curl", 'echo "curl: (22) The requested URL returned error: 404" >&2; exit 22')
+    out = run("an HTTP 404", [], fresh, code=1, extra={"PATH": http404 + ":" + env["PATH"]},
+              words=["the server answered with an HTTP error", "usps: could not get a verified copy of: zip.train.gz "
+                     "zip.test.gz into ./data (a server answered with an HTTP error, said above: run fetch.sh again "
+                     "later, or set JACNOISE_FETCH_FROM to a mirror's URL prefix)\n"])
+    check("copy at hand" not in out and not os.path.exists(os.path.join(fresh, "data")),
+          f"fetch.sh, an HTTP 404: told to fetch from a copy at hand, or ./data left: {out!r}")
     # Neither curl nor wget (a fresh Debian container): one line a set saying so, exit 1, no
     # ./data left (it said "neither curl nor wget is installed" for every file and source).
     bare = os.path.join(tmp, "bare")
