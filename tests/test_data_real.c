@@ -381,8 +381,9 @@ static void test_find_dir(void)
 
     REQUIRE(unsetenv("JACNOISE_DATA") == 0, "unsetenv");
     const char *const none[] = {"mnist", "train-images-idx3-ubyte", "t10k-labels-idx1-ubyte",
-                                "./data", "../shared/datasets", "not set", "fetch.sh",
-                                "--data-dir", NULL};
+                                "./data", "../shared/datasets", "not set",
+                                "datasets/fetch.sh (into $JACNOISE_DATA, else ./data", "--data-dir",
+                                NULL};
     must_not_find("mnist", NULL, none);
     REQUIRE(symlink(data_dir, "../shared/datasets") == 0, "symlink ../shared/datasets");
     must_find("mnist", NULL, "../shared/datasets");
@@ -397,7 +398,8 @@ static void test_find_dir(void)
     must_find("mnist", NULL, "./data"); /* the first folder with ALL the files wins */
 
     /* data_dir, when given, is the only folder searched. */
-    const char *const only[] = {"usps", "zip.train", empty, "--data-dir", "fetch.sh", NULL};
+    const char *const only[] = {"usps", "zip.train", empty, "--data-dir",
+                                "into that folder with datasets/fetch.sh DIR", NULL};
     must_not_find("usps", empty, only);
     must_find("mnist", data_dir, data_dir);
 

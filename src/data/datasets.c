@@ -209,10 +209,16 @@ static int search_folders(const file_list *fl, const char *data_dir, char *out, 
         if (!env || !*env)
             append(msg, sizeof msg, " ($JACNOISE_DATA is not set)");
     }
-    /* fetch.sh gets the named sets only (gz is set for them alone): no help for idx: files. */
-    if (fl->gz)
-        append(msg, sizeof msg, "; download the public sets with datasets/fetch.sh DIR, or give "
-               "the folder with --data-dir DIR");
+    /* fetch.sh gets the named sets only (gz is set for them alone): no help for idx: files.
+       Without DIR it fills the first folder this search tries (run from the same folder); a
+       DIR it fills is searched only where --data-dir names it too. */
+    if (fl->gz && data_dir && *data_dir)
+        append(msg, sizeof msg, "; download the public sets into that folder with "
+               "datasets/fetch.sh DIR, or give the folder that holds them");
+    else if (fl->gz)
+        append(msg, sizeof msg, "; download the public sets with datasets/fetch.sh (into "
+               "$JACNOISE_DATA, else ./data: run it from this folder), or give the folder that "
+               "holds them with --data-dir DIR");
     else if (data_dir && *data_dir)
         append(msg, sizeof msg, "; relative names are looked for in --data-dir alone: give a file "
                "elsewhere by its absolute path");
