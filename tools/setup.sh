@@ -21,7 +21,8 @@
 #             $JACNOISE_DATA is taken from where setup.sh is started, the others from the
 #             checkout)
 #   build     cmake -S . -B build -DCMAKE_BUILD_TYPE=Release $JACNOISE_CMAKE_ARGS, then
-#             cmake --build build (-DJACNOISE_CUDA=OFF in JACNOISE_CMAKE_ARGS skips CUDA)
+#             cmake --build build -j"$(nproc)" (-DJACNOISE_CUDA=OFF in JACNOISE_CMAKE_ARGS
+#             skips CUDA)
 set -eu
 # A relative $JACNOISE_DATA names a folder from where setup.sh was started, as jacnoise run
 # there reads it, not from the checkout this moves to.
