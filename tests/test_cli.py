@@ -1151,6 +1151,13 @@ def state_cases(d, best, last):
                 e(f"{args[0]}: the run folder {folder}", args,
                   [f"{named}{folder}: is a run folder, not a checkpoint: give one-step/best.ckpt (its best parameters) "
                    "or one-step/last.ckpt (where it stands)"], 1)
+    # A best.ckpt lost after an epoch ended: "no best checkpoint yet" had its user wait for it.
+    os.makedirs(os.path.join(d, "best-gone"), exist_ok=True)
+    write(os.path.join(d, "best-gone", "last.ckpt"), good)
+    for args in (["eval", "--checkpoint", "best-gone/best.ckpt"], ["show", "best-gone/best.ckpt"]):
+        e(f"{args[0]}: best.ckpt removed after an epoch ended", args,
+          ["best-gone/best.ckpt: no such file, though best-gone/last.ckpt has 1 epoch done (best epoch 1): it was "
+           "removed (best-gone/last.ckpt holds its best parameters"], 1)
     # A checkpoint that does not open is named by its option, as --config's file is.
     for args in (["eval", "--checkpoint", "missing.ckpt"], ["step", "--checkpoint", "missing.ckpt", "--dump", "x.step"]):
         e(f"{args[0]}: a missing --checkpoint", args,

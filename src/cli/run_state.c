@@ -81,6 +81,17 @@ int jn_cli_checkpoint_unread(const char *checkpoint)
     jn_cli_beside(last, sizeof last, checkpoint, "last.ckpt");
     if (strcmp(name, "best.ckpt") || stat(checkpoint, &st) == 0 || errno != ENOENT || stat(last, &st) != 0)
         return -1;
+    /* One whose last.ckpt has a best epoch was written (with every last.ckpt since) and then
+     * lost: "no best checkpoint yet" sent its user to wait for an epoch that had ended. */
+    jn_checkpoint ck;
+    if (jn_checkpoint_read_header(last, &ck) == 0 && ck.state.best_epoch > 0) {
+        const int done = ck.state.epoch, best_epoch = ck.state.best_epoch;
+        jn_checkpoint_free(&ck);
+        return jn_fail("%s: no such file, though %s has %d epoch%s done (best epoch %d): it was removed (%s holds "
+                       "its best parameters; resuming the run writes it again)", checkpoint, last, done,
+                       done == 1 ? "" : "s", best_epoch, last);
+    }
+    jn_checkpoint_free(&ck);
     return jn_fail("%s: no such file: the run has no best checkpoint yet (one is written when an epoch ends); its "
                    "last checkpoint is %s", checkpoint, last);
 }
