@@ -1492,6 +1492,14 @@ def ended_run_cases(d, tiny):
         check(name, p.stderr.startswith("jacnoise: ended/config.txt: stored configuration: --device cuda: "),
               f"stderr {p.stderr!r}")
     expect_ok(name, ["train", "--out", "ended", "--resume", "--device", "cpu", "--progress", "never"], d)
+    # So is a stored data-dir that is gone (a run moved to another machine): its "--data-dir
+    # DIR: No such file" read as an option the command line gave.
+    gone = os.path.join(d, "gone-data-dir")
+    write(config, re.sub(rb"(?m)^data-dir=.*$", b"data-dir=" + gone.encode(), before["config.txt"]))
+    expect_error(f"{name}: its stored data-dir gone", ["train", "--out", "ended", "--resume", "--progress", "never"],
+                 1, [f"jacnoise: ended/config.txt: stored configuration: usps: --data-dir {gone}: "], d)
+    expect_ok(name, ["train", "--out", "ended", "--resume", "--data-dir", os.environ["JACNOISE_DATA"], "--progress",
+                     "never"], d)
     write(config, before["config.txt"])
     user = as_bound_user(d)
     if not user:

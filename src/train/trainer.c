@@ -42,8 +42,13 @@ static void solo_stepped(void *ctx, long steps)
 static int train_group(jn_job *job, const jn_config *cli, void (*going_on)(const jn_config *cfg))
 {
     jn_group *g = jn_group_open(&job->cfg, &job->cfg.obj, 1);
-    if (!g)
+    if (!g) {
+        /* A resume reads a data set from the folder its config.txt records: "--data-dir DIR,
+         * the only folder searched when it is given" read as an option nobody gave. */
+        if (job->resume && job->cfg.data_dir[0] && !jn_config_given(cli, "data-dir") && jn_error_names(job->cfg.data))
+            jn_fail_context("%s: stored configuration", job->config_path);
         return JN_EXIT_ERROR;
+    }
     int code = JN_EXIT_ERROR, rc = jn_group_admit(g, job);
     if (rc == 0) {
         if (going_on)
