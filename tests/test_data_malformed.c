@@ -152,6 +152,10 @@ static void test_idx_header(void)
     static const char html[] = "<html><body>404 Not Found</body></html>\n";
     expect_error("an HTML page", read_idx(write_raw("html.idx", html, strlen(html))), "html.idx", "byte 0",
                  "0x3C68746D", "(\"<htm\": text, not IDX data)", NULL);
+    /* A tab is text too (a TSV file), shown as a space. */
+    static const char tsv[] = "\tlabel\tpixel\n";
+    expect_error("a tab-separated file", read_idx(write_raw("tsv.idx", tsv, strlen(tsv))), "tsv.idx", "byte 0",
+                 "(\" lab\": text, not IDX data)", NULL);
     static const unsigned char type[] = {0, 0, 0x0A, 1, 0, 0, 0, 1, 0};
     expect_error("unknown type", read_idx(write_raw("type.idx", type, sizeof type)), "type.idx",
                  "byte 2", "type code 0x0A", NULL);
@@ -425,6 +429,11 @@ static void test_idx_pairs(void)
     small_labels(&f, JN_IDX_I32, absurd, 3);
     expect_error("absurd label", load_pair(images, write_raw("absurd.idx", f.b, f.len), 0),
                  "absurd.idx", "byte 12", "item 1", "absurd label 70000", NULL);
+    /* The bound itself: 65536 classes are labels 0 .. 65535, so 65536 is the first absurd one. */
+    static const int bound[3] = {0, 65536, 1};
+    small_labels(&f, JN_IDX_I32, bound, 3);
+    expect_error("label at the class bound", load_pair(images, write_raw("bound.idx", f.b, f.len), 0), "bound.idx",
+                 "byte 12", "item 1", "absurd label 65536", NULL);
     small_labels(&f, JN_IDX_U8, ok, 3);
     snprintf(labels, sizeof labels, "%s", write_raw("lab.idx", f.b, f.len));
     expect_error("labels as images", load_pair(labels, labels, 0), "lab.idx", "byte 3",
@@ -601,9 +610,17 @@ static void test_usps(void)
     longline[sizeof longline - 2] = '\n';
     expect_error("usps long line", load_usps_text("long.zip", longline, 0), "long.zip", "line 1",
                  "longer than", NULL);
+    /* The bound: a line of 8192 bytes is read (and refused for its fields), one of 8193 is not. */
+    for (int extra = 0; extra < 2; extra++) {
+        memset(longline, '1', 8192 + extra);
+        strcpy(longline + 8192 + extra, "\n");
+        const int rc = load_usps_text("bound.zip", longline, 0);
+        const int too_long = strstr(jn_last_error(), "longer than 8192 bytes") != NULL;
+        CHECK(rc == -1 && too_long == extra, "usps line of %d bytes: %s", 8192 + extra, jn_last_error());
+    }
     static const char nul[] = "1 0\0 1\n";
     expect_error("usps NUL byte", jn_usps_load(write_raw("nul.zip", nul, sizeof nul - 1), &set),
-                 "nul.zip", "line 1", "NUL", NULL);
+                 "nul.zip", "line 1", "column 4: unexpected NUL byte", NULL);
 
     /* A gzip stream cut short: an error, not the lines before the cut. */
     for (int i = 0; i < 3; i++) {
