@@ -5,7 +5,8 @@
  * stand) reads none of the bytes after the header: a flip there leaves what it reads as it was,
  * and a file it cannot take is refused as the whole read refuses it. A step state with bytes
  * after its end record is refused as such. A file of a newer format version is said to be a
- * newer jacnoise's, and a checkpoint whose epoch sums are not finite is refused. */
+ * newer jacnoise's, and a checkpoint whose epoch sums are not finite is refused. The edges of the
+ * state and stored-configuration checks, and the step state's tensor names, are checked too. */
 #include "check.h"
 #include "core/fileio.h"
 #include "jacnoise/checkpoint.h"
@@ -100,6 +101,88 @@ static void sums_not_finite(const char *path, jn_checkpoint ck)
         CHECK(rc != 0 && strstr(jn_last_error(), want), "epoch sums %g, %g: %s", ck.state.sums.loss,
               ck.state.sums.penalty, rc ? jn_last_error() : "accepted");
         jn_checkpoint_free(&read);
+    }
+}
+
+/* ck written to path with state, then read back: "" where it must be accepted, else the
+ * words its refusal must hold. */
+static void state_read(const char *path, jn_checkpoint ck, jn_train_state state, const char *want)
+{
+    jn_checkpoint read;
+    ck.state = state;
+    REQUIRE(jn_checkpoint_write(path, &ck) == 0, "%s", jn_last_error());
+    const int rc = jn_checkpoint_read(path, &read);
+    if (*want)
+        CHECK(rc != 0 && strstr(jn_last_error(), want), "refusal \"%s\": %s", want, rc ? jn_last_error() : "accepted");
+    else
+        CHECK(rc == 0, "state refused: %s", jn_last_error());
+    jn_checkpoint_free(&read);
+}
+
+/* The edges of the training state's checks: a best validation error of 100% (every example
+ * wrong) is one a run writes, more errors than examples in the epoch sums is not. */
+static void state_edges(const char *path, jn_checkpoint ck)
+{
+    const size_t state_at = 32 + 4 * ((size_t)ck.model.n_layers + 1) + strlen(ck.config_text);
+    jn_train_state s = ck.state;
+    s.best_valid_error = 100;
+    state_read(path, ck, s, "");
+    s = ck.state;
+    s.sums.errors = s.sums.examples + 1;
+    char want[128];
+    snprintf(want, sizeof want, ": byte %zu: epoch sums of %ld errors in %ld examples", state_at + 56, s.sums.errors,
+             s.sums.examples);
+    state_read(path, ck, s, want);
+}
+
+/* The stored configuration's checks (jn_checkpoint_config): a finished run stands at its
+ * --epochs, one batch into the next epoch is past it, and an error in the text names the
+ * byte where the text starts. */
+static void stored_config(const char *path, jn_checkpoint ck)
+{
+    jn_config cfg;
+    const jn_train_state at_end = {.global_step = 12, .epoch = 3, .best_valid_error = 12.5, .best_epoch = 2,
+                                   .status = JN_RUN_FINISHED};
+    ck.state = at_end;
+    jn_config_defaults(&cfg);
+    CHECK(jn_checkpoint_config(&ck, path, &cfg) == 0, "a run finished at its --epochs refused: %s", jn_last_error());
+    ck.state.batch = ck.state.sums.steps = 1;
+    jn_config_defaults(&cfg);
+    int rc = jn_checkpoint_config(&ck, path, &cfg);
+    CHECK(rc != 0 && strstr(jn_last_error(), "the state is at epoch 4 (inside it), beyond the 3 epochs of its configuration"),
+          "a state one batch past --epochs: %s", rc ? jn_last_error() : "accepted");
+    char want[128];
+    snprintf(want, sizeof want, "the stored configuration (from byte %d): line 2", 32 + 4 * (ck.model.n_layers + 1));
+    ck.state = at_end;
+    ck.config_text = "data=usps\nhidden=x\nepochs=3\n";
+    jn_config_defaults(&cfg);
+    rc = jn_checkpoint_config(&ck, path, &cfg);
+    CHECK(rc != 0 && strstr(jn_last_error(), want), "a bad stored text: %s", rc ? jn_last_error() : "accepted");
+}
+
+/* Tensors the parse refuses though the writer writes them: an empty name, and a name given
+ * twice in a row (the duplicate check compared each with those before the previous one). */
+static void stepstate_names(const char *path)
+{
+    const char *names[2][2] = {{"", "seed"}, {"lr", "lr"}};
+    const char *want[2] = {"tensor header out of range (0 dimensions, name of 0 bytes)", "tensor lr appears twice"};
+    for (int k = 0; k < 2; k++) {
+        jn_stepstate *ss = jn_stepstate_new();
+        REQUIRE(ss, "out of memory");
+        jn_stepstate_f64(ss, "eta", 0.5);
+        jn_stepstate_f64(ss, names[k][0], 0.05);
+        jn_stepstate_f64(ss, names[k][1], 0.1);
+        REQUIRE(jn_stepstate_write(ss, path) == 0, "%s", jn_last_error());
+        jn_stepstate_free(ss);
+        unsigned char *data;
+        size_t len;
+        jn_stepstate_file f;
+        REQUIRE(jn_read_file(path, &data, &len) == 0, "%s", jn_last_error());
+        const int rc = jn_stepstate_parse(data, len, path, &f);
+        CHECK(rc != 0 && strstr(jn_last_error(), want[k]), "\"%s\": %s", want[k], rc ? jn_last_error() : "accepted");
+        if (rc == 0)
+            jn_stepstate_file_free(&f);
+        free(data);
     }
 }
 
@@ -217,6 +300,8 @@ int main(void)
     newer_version("checkpoint", ck_path, parse_checkpoint, JN_CHECKPOINT_VERSION);
     header_reads(ck_path, &ck);
     sums_not_finite(ck_path, ck);
+    state_edges(ck_path, ck);
+    stored_config(ck_path, ck);
 
     /* A step state with every record type: scalars, int32, uint64, and tensors of 1 to 3
      * dimensions. */
@@ -245,6 +330,7 @@ int main(void)
               f.tensors[2].whole[0] == seed, "the seed read back is not %llu", (unsigned long long)seed);
     jn_stepstate_file_free(&f);
     free(data);
+    stepstate_names(ss_path);
 
     free(arrays);
     unlink(ck_path);
