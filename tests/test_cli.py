@@ -283,6 +283,12 @@ def option_cases(d):
     e("jac-target hidden:x", ["train", "--jac-target", "hidden:x"], ["--jac-target", "hidden:x", "output"])
     # A choice's range written as a number option's: it read 'in 1..4096'.
     e("jac-proj 0", ["train", "--jac-proj", "0"], ["--jac-proj", "K in [1, 4096], or exact"])
+    # The bounds themselves: K 4096 and a tolerance of 1 are taken (the option after them is the
+    # one refused), hidden:16 and K 4097 are not.
+    e("jac-target hidden:16", ["train", "--jac-target", "hidden:16"], ["--jac-target hidden:16: invalid value", "K in [1, 15]"])
+    e("jac-proj 4097", ["train", "--jac-proj", "4097"], ["--jac-proj 4097: invalid value", "K in [1, 4096]"])
+    e("jac-proj 4096 taken", ["train", "--jac-proj", "4096", "--jac-copies", "0"], ["jacnoise: --jac-copies 0: out of range"])
+    e("tolerance 1 taken", ["check", "--tolerance", "1", "--jac-copies", "0"], ["jacnoise: --jac-copies 0: out of range"])
     e("models 0", ["sweep", "--models", "0", "spec"], ["jacnoise: --models 0: invalid value; valid: auto", "a count in [1, 4096]"])
     # A spec's count too, with the range written as the options write theirs: it read 'in 1..50000'.
     write(os.path.join(d, "seeds.spec"), "data = usps\nseeds = 0\n")
