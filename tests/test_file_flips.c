@@ -186,6 +186,39 @@ static void stepstate_names(const char *path)
     }
 }
 
+/* The sizes a checkpoint is read by. A whole one with one byte added after it is refused as
+ * such (the check's bound is the header's size itself, not a byte past it), never read as a
+ * checkpoint; a cut one says the size it needs, "at least" only where the header is cut. */
+static void checkpoint_sizes(const char *path)
+{
+    unsigned char *data;
+    size_t len;
+    REQUIRE(jn_read_file(path, &data, &len) == 0, "%s", jn_last_error());
+    unsigned char *longer = malloc(len + 1);
+    REQUIRE(longer, "out of memory");
+    memcpy(longer, data, len);
+    longer[len] = 0;
+    char want[128];
+    snprintf(want, sizeof want, ": byte %zu: 1 unexpected bytes after the checkpoint's end", len);
+    const int rc = parse_checkpoint(longer, len + 1, path);
+    CHECK(rc != 0 && strstr(jn_last_error(), want), "a checkpoint with a byte after its end: %s",
+          rc ? jn_last_error() : "accepted");
+    /* Cut inside the header, the size is a least (24: the value size and layer count, and a
+     * checksum); cut after it, the size is the header's own. */
+    const size_t cuts[2] = {12, len / 2};
+    for (int k = 0; k < 2; k++) {
+        if (k)
+            snprintf(want, sizeof want, ": byte %zu: truncated: %zu bytes, expected %zu", cuts[k], cuts[k], len);
+        else
+            snprintf(want, sizeof want, ": byte 12: truncated: 12 bytes, expected at least 24");
+        const int cut_rc = parse_checkpoint(data, cuts[k], path);
+        CHECK(cut_rc != 0 && strstr(jn_last_error(), want), "a checkpoint cut at byte %zu: %s", cuts[k],
+              cut_rc ? jn_last_error() : "accepted");
+    }
+    free(longer);
+    free(data);
+}
+
 /* Writes a file unsynced (hundreds of variants are read back at once): 1 where it wrote. */
 static int put_file(const char *path, const unsigned char *data, size_t len)
 {
@@ -299,6 +332,7 @@ int main(void)
     flip_every_bit("checkpoint", ck_path, parse_checkpoint, 0);
     newer_version("checkpoint", ck_path, parse_checkpoint, JN_CHECKPOINT_VERSION);
     header_reads(ck_path, &ck);
+    checkpoint_sizes(ck_path);
     sums_not_finite(ck_path, ck);
     state_edges(ck_path, ck);
     stored_config(ck_path, ck);
