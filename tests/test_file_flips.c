@@ -199,7 +199,7 @@ static void checkpoint_sizes(const char *path)
     memcpy(longer, data, len);
     longer[len] = 0;
     char want[128];
-    snprintf(want, sizeof want, ": byte %zu: 1 unexpected bytes after the checkpoint's end", len);
+    snprintf(want, sizeof want, ": byte %zu: 1 unexpected byte after the checkpoint's end", len);
     const int rc = parse_checkpoint(longer, len + 1, path);
     CHECK(rc != 0 && strstr(jn_last_error(), want), "a checkpoint with a byte after its end: %s",
           rc ? jn_last_error() : "accepted");

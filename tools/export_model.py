@@ -161,7 +161,8 @@ def read_checkpoint(path):
         raise fail(len(blob), f"truncated: {len(blob)} bytes, expected {'' if exact else 'at least '}{size}")
     # Bytes added after a whole checkpoint: its checksum matches where the header says it ends.
     if exact and 0 < size < len(blob) and crc_matches(size):
-        raise fail(size, f"{len(blob) - size} unexpected bytes after the checkpoint's end (its header gives {size} bytes)")
+        extra = len(blob) - size
+        raise fail(size, f"{extra} unexpected byte{'' if extra == 1 else 's'} after the checkpoint's end (its header gives {size} bytes)")
     check_crc()
     value_size, n_layers = struct.unpack_from("<II", blob, 12)
     if value_size not in (4, 8):

@@ -250,9 +250,9 @@ int jn_cur_check_crc(const jn_cursor *c)
 int jn_cur_check_end(const jn_cursor *c, uint64_t size, const char *format)
 {
     if (c->len > size)
-        return jn_fail("%s: byte %llu: %llu unexpected bytes after the %s's end (its header gives %llu bytes)",
-                       c->path, (unsigned long long)size, (unsigned long long)(c->len - size), format,
-                       (unsigned long long)size);
+        return jn_fail("%s: byte %llu: %llu unexpected byte%s after the %s's end (its header gives %llu bytes)",
+                       c->path, (unsigned long long)size, (unsigned long long)(c->len - size),
+                       c->len - size == 1 ? "" : "s", format, (unsigned long long)size);
     return 0;
 }
 

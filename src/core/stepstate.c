@@ -233,7 +233,8 @@ int jn_stepstate_parse(const unsigned char *data, size_t len, const char *path, 
             }
     }
     if (c.off != c.len) {
-        jn_fail("%s: byte %zu: %zu unexpected bytes after the end record", path, c.off, c.len - c.off);
+        jn_fail("%s: byte %zu: %zu unexpected byte%s after the end record", path, c.off, c.len - c.off,
+                c.len - c.off == 1 ? "" : "s");
         goto fail;
     }
     return 0;
