@@ -285,6 +285,16 @@ def main():
     run(["train", "--out", paused, "--resume", "--progress", "never"])
     same_run(ref, paused, "paused at steps 7 and 38, resumed")
 
+    # --progress, as --max-steps, is the invocation's: a run started with --progress always,
+    # resumed without it into a log (stderr no terminal), drew its progress lines there.
+    drawn = os.path.join(tmp, "drawn")
+    p = run(small[:-2] + ["--progress", "always", "--out", drawn, "--max-steps", "7"])
+    check("\x1b[K" in p.stderr, f"--progress always drew no progress line: {p.stderr[-300:]!r}")
+    p = run(["train", "--out", drawn, "--resume"])
+    check("\x1b[K" not in p.stderr and "progress=auto\n" in read(os.path.join(drawn, "config.txt")).decode(),
+          f"started with --progress always, resumed without --progress: {p.stderr[-300:]!r}")
+    same_run(ref, drawn, "started with --progress always, resumed")
+
     # --resume=auto (the README's first command, run twice): starts the run where --out holds
     # none, continues a paused one to the same bytes, and returns at once from a finished one
     # without a step (checkpoints and metrics untouched).

@@ -223,7 +223,10 @@ static int open_resumed(jn_job *job, const jn_config *cli)
     if (jn_config_load_file(&job->cfg, JN_CMD_TRAIN | JN_CONFIG_STORED, job->config_path))
         return -1;
     const jn_config from_file = job->cfg;
-    job->cfg.max_steps = 0;  /* a pause applies to the invocation that asked for it */
+    /* A pause, and the progress line, apply to the invocation that asked for them: a run
+     * started on a terminal with --progress always filled a resume's log with its lines. */
+    job->cfg.max_steps = 0;
+    job->cfg.progress = cli->progress;
     if (jn_checkpoint_config(ck, job->last_path, &job->cfg))
         return -1;
     /* config.txt was written with the run's options: one that decides the numbers and differs
