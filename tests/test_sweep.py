@@ -806,13 +806,22 @@ def where_trained(tmp):
 
 def plots(tmp):
     """tools/plot_sweep.py draws the heat maps, the error against each swept option and the
-    training curves, and `sweep status` then lists them."""
+    training curves, and `sweep status` then lists them, by name."""
+    # By name, whatever the folder's order: these are made in neither that nor its reverse.
+    folder = os.path.join(tmp, "kill-ref")
+    made = [f"{c}.png" for c in "dgbhaecf"]
+    os.makedirs(os.path.join(folder, "plots"))
+    for name in made:
+        open(os.path.join(folder, "plots", name), "w").close()
+    shown = run(["sweep", "status", folder]).stdout
+    listed = [os.path.basename(m) for m in re.findall(r"^(?:plots:| {6}) (.*\.png)$", shown, re.M)]
+    check(listed == sorted(made), f"sweep status lists the plots {listed}, not by name")
+    shutil.rmtree(os.path.join(folder, "plots"))
     try:
         import matplotlib  # noqa: F401
     except ImportError:
         print("plots: not checked: this Python has no matplotlib (Debian: python3-matplotlib)")
         return
-    folder = os.path.join(tmp, "kill-ref")
     script = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tools", "plot_sweep.py")
     p = subprocess.run([sys.executable, script, folder], capture_output=True, text=True, timeout=300)
     check(p.returncode == 0, f"plot_sweep.py: exit {p.returncode}: {p.stderr[-500:]}")

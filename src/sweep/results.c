@@ -278,6 +278,12 @@ static int by_valid(const void *a, const void *b)
     return (*(const int *)a > *(const int *)b) - (*(const int *)a < *(const int *)b);
 }
 
+static int is_png(const struct dirent *de)
+{
+    const size_t n = strlen(de->d_name);
+    return n > 4 && !strcmp(de->d_name + n - 4, ".png");
+}
+
 /* The PNG files tools/plot_sweep.py left in dir/plots, or how to make them. */
 static void print_plots(const char *dir, FILE *f)
 {
@@ -286,19 +292,20 @@ static void print_plots(const char *dir, FILE *f)
         fprintf(f, "plots: none: %s\n", jn_last_error());
         return;
     }
-    DIR *d = opendir(plots);
-    int shown = 0;
-    for (struct dirent *de; d && (de = readdir(d));) {
-        size_t n = strlen(de->d_name);
-        if (n > 4 && !strcmp(de->d_name + n - 4, ".png"))
-            jn_print(f, "%s %s/%s\n", shown++ ? "      " : "plots:", plots, de->d_name);
+    /* By name (alphasort, byte order in the C locale the program runs in): the folder's own
+     * order, the file system's, differed between copies of it. */
+    struct dirent **list;
+    const int shown = scandir(plots, &list, is_png, alphasort);
+    for (int i = 0; i < shown; i++) {
+        jn_print(f, "%s %s/%s\n", i ? "      " : "plots:", plots, list[i]->d_name);
+        free(list[i]);
     }
-    if (d)
-        closedir(d);
+    if (shown >= 0)
+        free(list);
     char word[JN_SHELL_WORD_CAP(JN_PATH_MAX)];
     /* The binary does not know where its checkout is: the tool's path, named from there, failed
      * as given from any other folder. */
-    if (!shown)
+    if (shown <= 0)
         jn_print(f, "plots: tools/plot_sweep.py %s (from the jacnoise checkout; writes %s/*.png)\n",
                  jn_shell_word(word, sizeof word, dir), plots);
 }
