@@ -4,7 +4,7 @@ one line, 'TOOL: MESSAGE' naming the option, exit 2, nothing on standard output;
 usage line and then the error. An abbreviated option (--hel, --be for --best) is refused as an
 unknown one, not taken for the option it starts. --help still prints the usage, one usage line,
 exit 0, and says what each of its options is (reproduce.py's --budget and --device were bare
-names and choices).
+names and choices), naming an option's value as its usage line does.
 A tool added to tools/ without a command line below fails the test, so that it is checked too.
 
 A tool that needs matplotlib (or numpy), run by a python3 without it while Debian's
@@ -105,6 +105,19 @@ def options_without_help(text):
         if line.startswith("  -") and not re.match(r"  \S+( \S+)*  +\S", line) and not re.match(r" {4,}[^ -]", after):
             bare.append(line.strip())
     return bare
+
+
+def usage_names_differ(text):
+    """The options of a --help whose value the option list names otherwise than the usage line
+    (its paragraph): [(option, in the usage, in the list)]. A usage that shows the values
+    themselves (--sets usps,mnist) names none."""
+    usage = text.split("\n\n")[0]
+    differ = []
+    for option, listed in re.findall(r"^  (?:-\w, )?(--[\w-]+) ([A-Z][A-Z_]*)\b", text, re.M):
+        named = re.search(re.escape(option) + r"[ =]([A-Z][A-Z_]*)\b", usage)
+        if named and named[1] != listed:
+            differ.append((option, named[1], listed))
+    return differ
 
 
 def check_without_modules():
@@ -427,6 +440,10 @@ def main():
         check(len(usages) == 1, f"{tool} --help: {len(usages)} usage lines {usages}")
         bare = options_without_help(p.stdout)
         check(bare == [], f"{tool} --help: options without a word on them: {bare} (None: no option list)")
+        # An option's value is named alike in the usage line and the option list (plot_analysis's
+        # usage said --out DIR, its list --out OUT; results_table's --out FILE and --out OUT).
+        renamed = usage_names_differ(p.stdout)
+        check(renamed == [], f"{tool} --help: the usage line and the option list name values otherwise: {renamed}")
         # Its whole text, not the first line alone (kernel_times.py's left out the ncu command).
         with open(path) as f:
             doc = ast.get_docstring(ast.parse(f.read()), clean=False) or ""

@@ -308,10 +308,10 @@ def main():
     parts = __doc__.split("\n\n")
     ap = tool_files.ArgumentParser(description=parts[0], usage=parts[1].strip(), epilog="\n\n".join(parts[2:]),
                                    formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--out", required=True, type=tool_files.name_of("folder"), help="folder for the PNGs and the eval JSON files")
-    ap.add_argument("--title", default="", help="data set name for the figure titles")
+    ap.add_argument("--out", required=True, type=tool_files.name_of("folder"), metavar="DIR", help="folder for the PNGs and the eval JSON files")
+    ap.add_argument("--title", default="", metavar="TEXT", help="data set name for the figure titles")
     ap.add_argument("--force", action="store_true", help="evaluate again even where eval-NAME.json exists")
-    ap.add_argument("--threads", type=int, default=0, help="BLAS threads for jacnoise eval (0 = its default)")
+    ap.add_argument("--threads", type=int, default=0, metavar="N", help="BLAS threads for jacnoise eval (0 = its default)")
     ap.add_argument("rows", nargs="+", metavar="NAME=RUN")
     args = ap.parse_args()
     if not 0 <= args.threads <= 1024:  # jacnoise eval's range, checked before anything is written or reused

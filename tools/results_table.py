@@ -120,7 +120,7 @@ def main():
     ap = tool_files.ArgumentParser(description=parts[0], usage=parts[1].strip(), epilog="\n\n".join(parts[2:]),
                                    formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("folders", nargs="+", metavar="DIR", type=tool_files.name_of("folder"), help="tools/reproduce.py results folders, in order")
-    ap.add_argument("--out", type=tool_files.name_of("file"), help="Markdown file to write (default: standard output)")
+    ap.add_argument("--out", type=tool_files.name_of("file"), metavar="FILE", help="Markdown file to write (default: standard output)")
     args = ap.parse_args()
     for i, folder in enumerate(args.folders):
         for other in args.folders[:i]:
