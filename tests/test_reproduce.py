@@ -6,7 +6,7 @@ and its seeds were retrained as the protocol says; the table's numbers are those
 folders, the cells not run are marked "not measured", and the Splits line and the hidden layers
 named are the budget's;
 tools/results_table.py shows every cell as RESULTS.md does, and merges two folders' tables; a
-rerun trains nothing (without pictures, also where its data is not); a call of one cell keeps the folder's other cells in its table and
+rerun trains nothing (without pictures, also where its data is not) and keeps each cell's device; a call of one cell keeps the folder's other cells in its table and
 pictures; a run stopped by SIGTERM, as timeout(1) stops it (the driver, then its
 process group), writes the cells finished by then, marked as stopped, and rerun gives the same
 table; a SIGHUP (its terminal closed) stops the sweeps as SIGTERM does, 143; the driver SIGKILLed stops its sweeps too; a row whose seeds all diverge in their first epoch reads
@@ -791,6 +791,19 @@ def main():
         check(run_files(out) == before, "the rerun changed run folders")
         check({(r["set"], r["row"]): r["test_errors"] for r in csv_rows(os.path.join(out, "results.csv"))} ==
               {k: r["test_errors"] for k, r in table.items()}, "the rerun's table differs")
+        # Its cells keep the device that trained them, as results.csv recorded it: a finished
+        # folder rerun on another machine, to rewrite its table, named that machine for them.
+        moved = os.path.join(d, "moved")
+        shutil.copytree(out, moved, symlinks=True)
+        rows = csv_rows(os.path.join(moved, "results.csv"))
+        with open(os.path.join(moved, "results.csv"), "w", newline="") as f:
+            w = csv.DictWriter(f, fieldnames=list(rows[0]), lineterminator="\n")
+            w.writeheader()
+            w.writerows(dict(r, device="Stand-in GPU (CUDA)") for r in rows)
+        p = reproduce(BASE + ["--sets", "usps", "--rows", "mlp,j", "--no-plots", "--out", moved])
+        devices = {(r["set"], r["row"]): r["device"] for r in csv_rows(os.path.join(moved, "results.csv"))}
+        check(p.returncode == 0 and set(devices) == set(table) and set(devices.values()) == {"Stand-in GPU (CUDA)"},
+              f"a finished folder rerun elsewhere: exit {p.returncode}, devices {devices}")
         check_stopped_in(d, out, "write_table", signal.SIGTERM, "terminated")
         hup = os.path.join(d, "hup")  # its stopped table would be this folder's
         shutil.copytree(out, hup, symlinks=True)

@@ -479,7 +479,7 @@ class Cell:
         for k, v in proto.overrides.get(row, {}).items():
             set_key(self.base, k, v)
         self.selected = None  # select(): (row of the search's results.csv, smoothed error, epoch)
-        self.device = None  # an earlier call's cell: the device its results.csv line gave
+        self.device = None  # a cell an earlier call trained: the device its results.csv line gave
 
     def check_numbers(self, lines):
         """Refuses, naming the spec's line, a range's bound or a number the cost model reads that
@@ -858,13 +858,19 @@ def architecture_text(budget):
     return "\n".join(parts)
 
 
+def recorded_devices(out):
+    """{(set, row title): device} of the folder's results.csv, as the calls that trained its
+    cells wrote it."""
+    return {(r.get("set"), r.get("row")): r.get("device") for r in read_results(out)}
+
+
 def earlier_cells(out, budget, cells):
     """The cells of the budget that earlier calls finished in `out` and this call does not run
     (other --sets or --rows): the folder's table and pictures keep them, as measured. A cell
     whose run folders were removed since (a results folder kept without them) is left out: its
     selection and pictures cannot be made again."""
     ran = {c.name for c in cells}
-    devices = {(r.get("set"), r.get("row")): r.get("device") for r in read_results(out)}
+    devices = recorded_devices(out)
     found = []
     for data in SETS:
         for row in ROWS:
@@ -1196,6 +1202,12 @@ def main():
         fail(f"{out} holds a reproduction of budget '{state.get('budget')}', not '{args.budget}': "
              "choose another --out", 2)
     earlier = earlier_cells(out, args.budget, cells)
+    # A cell of this call that an earlier call finished trains nothing now: it keeps the device
+    # that call recorded (a finished folder rerun on another machine named that machine).
+    devices = recorded_devices(out)
+    for c in cells:
+        if cell_trained(c):
+            c.device = devices.get((c.data, ROW_TITLES[c.row]))
     call = {"started": datetime.datetime.now().isoformat(timespec="seconds"), "jobs": args.jobs,
             "device": args.device, "wall_s": 0.0, "load": os.getloadavg()[0]}
     state["calls"].append(call)
