@@ -445,7 +445,11 @@ def check_rules(scratch):
     with unittest.mock.patch.dict(os.environ, PATH=fakes + os.pathsep + os.environ["PATH"],
                                   JACNOISE=os.path.join(fakes, "jacnoise")):
         got = rp.device_text("cuda", 2)
+        one = rp.device_text("cuda", 1), rp.device_text("cpu", 1)
     check(got == "NVIDIA B (CUDA), 2 sweep processes; precision: float32", f"device_text, GPU 1 of 2: {got!r}")
+    # --jobs 1, the default, in the singular: it read "1 sweep processes", "1 runs at a time".
+    check(one[0] == "NVIDIA B (CUDA), 1 sweep process; precision: float32" and ", 1 run at a time, " in one[1],
+          f"device_text, --jobs 1: {one}")
     # RESULTS.md's Protocol line gives each row its kind: the MLP's spec is a grid (the smoke
     # budget's hidden 24 leaves its three learning rates, full USPS two sizes by three rates),
     # which the line gave a draw count as well ("random draws: MLP 2").

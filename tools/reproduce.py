@@ -807,7 +807,7 @@ def device_text(device, jobs):
         # The device the sweeps train on, as jacnoise names it: nvidia-smi lists every GPU of the
         # machine, whatever CUDA_VISIBLE_DEVICES leaves jacnoise.
         current = [m[1] for m in (re.match(r"cuda: .*; current device [0-9]+: (.*) \(PCI ", l) for l in info) if m]
-        return f"{current[0] if current else 'a GPU'} (CUDA), {jobs} sweep processes; {build}"
+        return f"{current[0] if current else 'a GPU'} (CUDA), {jobs} sweep process{'es' if jobs > 1 else ''}; {build}"
     cpu = platform.processor() or platform.machine()
     try:
         with open("/proc/cpuinfo") as f:
@@ -815,7 +815,7 @@ def device_text(device, jobs):
         cpu = names[0] if names else cpu
     except OSError:
         pass
-    return f"CPU {cpu}, {os.cpu_count()} cores, {jobs} runs at a time, 1 thread each; {build}"
+    return f"CPU {cpu}, {os.cpu_count()} cores, {jobs} run{'s' if jobs > 1 else ''} at a time, 1 thread each; {build}"
 
 
 DIFFERENCES = """\
