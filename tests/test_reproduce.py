@@ -6,7 +6,7 @@ and its seeds were retrained as the protocol says; the table's numbers are those
 folders, the cells not run are marked "not measured", and the Splits line and the hidden layers
 named are the budget's;
 tools/results_table.py shows every cell as RESULTS.md does, and merges two folders' tables; a
-rerun trains nothing (without pictures, also where its data is not) and keeps each cell's device; a call of one cell keeps the folder's other cells in its table and
+rerun trains nothing (without pictures, also where its data is not) and keeps each cell's device, and a folder it may not write in is refused in one line; a call of one cell keeps the folder's other cells in its table and
 pictures; a run stopped by SIGTERM, as timeout(1) stops it (the driver, then its
 process group), writes the cells finished by then, marked as stopped, and rerun gives the same
 table; a SIGHUP (its terminal closed) stops the sweeps as SIGTERM does, 143; the driver SIGKILLed stops its sweeps too; a row whose seeds all diverge in their first epoch reads
@@ -808,6 +808,33 @@ def main():
         devices = {(r["set"], r["row"]): r["device"] for r in csv_rows(os.path.join(moved, "results.csv"))}
         check(p.returncode == 0 and set(devices) == set(table) and set(devices.values()) == {"Stand-in GPU (CUDA)"},
               f"a finished folder rerun elsewhere: exit {p.returncode}, devices {devices}")
+        # A results folder one may not write in (kept read-only): one line naming the file, exit 1,
+        # before any sweep starts; it ended in a PermissionError traceback, its sweeps started.
+        # Root writes anywhere: as root the call is nobody's, in root's folder, with copies of the
+        # tools and the program (the checkout may lie in a folder only root enters).
+        box = os.path.join(d, "box")
+        shutil.copytree(os.path.dirname(TOOL), os.path.join(box, "tools"), ignore=shutil.ignore_patterns("__pycache__"))
+        shutil.copy(BIN, os.path.join(box, "jacnoise"))
+        locked = os.path.join(box, "locked")
+        shutil.copytree(out, locked, symlinks=True)
+        as_user, modes = [], []
+        if os.geteuid() == 0:
+            as_user = ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"]
+            os.chmod(d, 0o755)
+            for root, folders, _ in os.walk(box):
+                os.chmod(root, 0o755)
+        else:
+            for root, folders, _ in os.walk(locked):
+                modes.append(root)
+                os.chmod(root, 0o555)
+        p = subprocess.run(as_user + [sys.executable, os.path.join(box, "tools", "reproduce.py")] + BASE +
+                           ["--sets", "usps", "--rows", "mlp", "--no-plots", "--out", locked], capture_output=True,
+                           text=True, timeout=300, env=dict(ENV, JACNOISE=os.path.join(box, "jacnoise")))
+        for root in modes:
+            os.chmod(root, 0o755)
+        check(p.returncode == 1 and p.stderr == f"reproduce: {locked}/reproduce.json: cannot write it: Permission denied\n"
+              and "start" not in p.stdout, f"a read-only results folder: exit {p.returncode}, stdout {p.stdout[-300:]!r}, "
+              f"stderr {p.stderr[-800:]!r}")
         check_stopped_in(d, out, "write_table", signal.SIGTERM, "terminated")
         hup = os.path.join(d, "hup")  # its stopped table would be this folder's
         shutil.copytree(out, hup, symlinks=True)

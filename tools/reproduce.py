@@ -210,12 +210,21 @@ def spec_text(entries, header):
     return "".join(f"# {line}\n" for line in header) + "".join(f"{k} = {v}\n" for k, v in entries)
 
 
+def write_file(path, text):
+    """tool_files.write_text into the results folder, or one line naming the file where it
+    cannot (a folder one may not write in: it ended the call in a PermissionError traceback)."""
+    try:
+        tool_files.write_text(path, text)
+    except OSError as e:
+        fail(f"{path}: cannot write it: {e.strerror}")
+
+
 def write_spec(path, entries, header):
     """Writes a sweep's spec, unless the file already holds these keys and values: the sweep
     refuses a folder whose spec text changed, and a rerun must continue it."""
     if os.path.exists(path) and read_spec(path) == entries:
         return
-    tool_files.write_text(path, spec_text(entries, header))
+    write_file(path, spec_text(entries, header))
 
 
 # ---- the sweep's results ----------------------------------------------------------------------
@@ -967,7 +976,7 @@ def write_table(out, budget, cells, state, device, command, stopped=False, earli
              "diverged before its first checkpoint is left out): " +
              ", ".join(f"`{d}/`" for d in SETS if any(c.data == d and results[c.name] and results[c.name]["pictured"]
                                                    for c in cells)) + ".\n")
-    tool_files.write_text(os.path.join(out, "RESULTS.md"), md.getvalue())
+    write_file(os.path.join(out, "RESULTS.md"), md.getvalue())
 
     buf = io.StringIO()
     w = csv.writer(buf, lineterminator="\n")
@@ -986,7 +995,7 @@ def write_table(out, budget, cells, state, device, command, stopped=False, earli
                     std, paper if paper else "", fmt(r["selected_valid"], 2), r["selected_epoch"],
                     r["search_runs"], r["search_epochs"], f"{r['search_seconds']:.1f}", r["final_runs"],
                     r["final_epochs"], f"{r['final_seconds']:.1f}", devices[c.name]])
-    tool_files.write_text(os.path.join(out, "results.csv"), buf.getvalue())
+    write_file(os.path.join(out, "results.csv"), buf.getvalue())
     return results
 
 
@@ -1229,7 +1238,9 @@ def main():
         call["cpu_s"] = children.ru_utime + children.ru_stime
         if loads:
             call["load"] = sum(loads) / len(loads)
-        tool_files.write_text(state_path, json.dumps(state, indent=1) + "\n")
+        write_file(state_path, json.dumps(state, indent=1) + "\n")
+
+    save_state()  # before any sweep starts: a folder it cannot write in is refused before they train
 
     set_pending = {d: sum(1 for c in cells if c.data == d) for d in sets}
 
