@@ -550,6 +550,11 @@ def config_cases(d, usps):
     write(os.path.join(d, "comment.cfg"), "lr = 0.1  # the paper's\n")
     e("config: comment after a value", ["step", "--config", "comment.cfg"],
       ["comment.cfg: line 1: --lr 0.1  # the paper's: expected", "put the comment on a line of its own"])
+    # ... said only where the value is what was refused: a key the command lacks is refused with any value.
+    write(os.path.join(d, "comment_key.cfg"), "checkpoint = a  # another command's\n")
+    p = e("config: comment after a refused key", ["train", "--config", "comment_key.cfg"],
+          ["comment_key.cfg: line 1: --checkpoint: not an option of 'jacnoise train'"])
+    check("config: comment after a refused key", "'#'" not in p.stderr, f"the '#' tail for a refused key: {p.stderr!r}")
     e("config: includes another", ["train", "--config", "nested.cfg"], ["nested.cfg", "line 2", "config"])
     e("config: option of another command", ["train", "--config", "other_cmd.cfg"],
       ["other_cmd.cfg", "line 4", "--checkpoint"])

@@ -972,8 +972,9 @@ static int load_text(jn_config *cfg, unsigned command, const char *text, const c
         if (o)
             first_line[o - options] = line_no;
         if (set(cfg, command, key, value)) {
-            /* Unlike a sweep spec's, a '#' after a value is part of it (file names may hold one). */
-            if (strchr(value, '#'))
+            /* Unlike a sweep spec's, a '#' after a value is part of it (file names may hold one);
+             * said only where the value was refused: a key refused is refused with any value. */
+            if (strchr(value, '#') && jn_config_accepts(command, key))
                 jn_fail("%s; a '#' after a value is part of it: put the comment on a line of its own",
                         jn_last_error());
             return jn_fail_context("%s: line %d", origin, line_no);
