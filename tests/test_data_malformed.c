@@ -683,7 +683,8 @@ static void test_usps(void)
 }
 
 /* metrics.jsonl: numbers as jn_json_number writes them (decimal, null for non-finite), not the
- * other forms strtod takes, which would read 0x10 as 16 and nan as a value. */
+ * other forms strtod takes, which would read 0x10 as 16 and nan as a value; a line refused hands
+ * back the lines before it (sweep status shows a run by them). */
 static void test_metrics(void)
 {
     static const char good[] = "{\"epoch\":1,\"step\":12,\"lr\":0.05,\"train_loss\":2.5e-1,\"valid_error\":null,"
@@ -707,7 +708,8 @@ static void test_metrics(void)
         snprintf(where, sizeof where, "line 2 (byte %d)", at);
         expect_error(bad[i], jn_metrics_read(write_raw("bad.jsonl", text, strlen(text)), &m, &count),
                      "bad.jsonl", where, "expected a decimal number", NULL);
-        CHECK(m == NULL && count == 0, "%s: %d lines handed back", bad[i], count);
+        CHECK(count == 1 && m[0].epoch == 1, "%s: %d lines handed back, not the one before", bad[i], count);
+        free(m);
     }
     /* Counts are written whole: a fraction is refused, not truncated into another epoch. */
     static const struct {
@@ -722,7 +724,8 @@ static void test_metrics(void)
         snprintf(where, sizeof where, "line 2 (byte %d)", at);
         expect_error(counts[i].value, jn_metrics_read(write_raw("bad.jsonl", text, strlen(text)), &m, &count),
                      "bad.jsonl", where, "expected a whole number", NULL);
-        CHECK(m == NULL && count == 0, "%s: %d lines handed back", counts[i].value, count);
+        CHECK(count == 1 && m[0].epoch == 1, "%s: %d lines handed back, not the one before", counts[i].value, count);
+        free(m);
     }
     static const char summary[] = "{\"status\":\"done\",\"epochs\":2.5}";
     jn_summary_file f;

@@ -2267,7 +2267,8 @@ def damaged_metrics_unfinished(tmp):
     """The same for runs a sweep left unfinished, killed (running) or stopped by SIGINT
     (interrupted): a garbage line, and whole lines cut that the run's last.ckpt (a killed run
     has no summary.json) or summary.json says were done, each counted damaged with its line;
-    the cut killed run's said nothing, its rerun failing it for the lines lost."""
+    the cut killed run's said nothing, its rerun failing it for the lines lost. The run with a
+    garbage line is ranked by the lines before it."""
     spec = os.path.join(tmp, "damaged-unfinished.spec")
     open(spec, "w").write(TINY_SPEC.replace("epochs = 1", "epochs = 100000\npatience = 0"))
     for sig, state in ((signal.SIGKILL, "running"), (signal.SIGINT, "interrupted")):
@@ -2298,6 +2299,10 @@ def damaged_metrics_unfinished(tmp):
                         f"were done: lines were cut or removed \\(counted {state}; ", p.stdout) and
               f"\ndamaged {garbage}: {paths[1]}: line {lines + 1} (byte {size}): expected '{{' (counted {state}; "
               in p.stdout, f"status of damaged metrics.jsonl files of {state} runs: {p.stdout!r}")
+        # Ranked by the lines before the garbage one, as a finished run is by its summary.json (a
+        # killed run left the table, with no word of why).
+        check(re.search(f"\n  {garbage}  {state} +[1-9]\\d*  ", p.stdout),
+              f"the {state} run with a garbage line is not ranked: {p.stdout!r}")
 
 
 def runs_not_a_folder(tmp):

@@ -29,7 +29,8 @@ static int is_folder(const char *path)
 /* Reads the metrics.jsonl at path into *m and *epochs (none where there is no file): -1
  * (recorded) where it cannot be read, or holds fewer whole lines than the epochs the row's
  * summary.json or, for an unfinished run, last.ckpt says were done (a line cut, or removed:
- * a rerun fails the run for them); the lines read are kept then. */
+ * a rerun fails the run for them); the lines read (before a line refused) are kept then, so
+ * that an unfinished run is ranked by them as a finished one is by its summary.json. */
 static int read_metrics(const char *path, const jn_run_row *row, jn_epoch_metrics **m, int *epochs)
 {
     const int there = access(path, F_OK) == 0, by_checkpoint = row->checkpoint_epochs > row->ended_epochs;

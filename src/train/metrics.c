@@ -408,11 +408,6 @@ int jn_metrics_read(const char *path, jn_epoch_metrics **out, int *count)
         off += line + 1;
     }
     free(data);
-    if (rc) {
-        free(*out);
-        *out = NULL;
-        *count = 0;
-    }
     return rc;
 }
 

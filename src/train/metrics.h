@@ -64,8 +64,9 @@ typedef struct {
 int jn_summary_read(const char *path, jn_summary_file *out);
 
 /* Reads metrics.jsonl: the complete lines, in order (a torn last line from a crash is left
- * out). *out is malloc'ed (NULL for none); the fields read as written (null = NaN). Refusals
- * name the file, line and byte offset. */
+ * out). *out is malloc'ed (NULL for none), to be freed on a refusal too: it holds the lines
+ * before the one refused, which sweep status still shows of the run; the fields read as written
+ * (null = NaN). Refusals name the file, line and byte offset. */
 int jn_metrics_read(const char *path, jn_epoch_metrics **out, int *count);
 
 /* Appends a JSON number to a buffer (null for NaN or Inf). */
