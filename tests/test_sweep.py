@@ -2268,7 +2268,7 @@ def damaged_metrics_unfinished(tmp):
     (interrupted): a garbage line, and whole lines cut that the run's last.ckpt (a killed run
     has no summary.json) or summary.json says were done, each counted damaged with its line;
     the cut killed run's said nothing, its rerun failing it for the lines lost. The run with a
-    garbage line is ranked by the lines before it."""
+    garbage line is ranked by the lines before it; failed by it, its error is said once."""
     spec = os.path.join(tmp, "damaged-unfinished.spec")
     open(spec, "w").write(TINY_SPEC.replace("epochs = 1", "epochs = 100000\npatience = 0"))
     for sig, state in ((signal.SIGKILL, "running"), (signal.SIGINT, "interrupted")):
@@ -2303,6 +2303,20 @@ def damaged_metrics_unfinished(tmp):
         # killed run left the table, with no word of why).
         check(re.search(f"\n  {garbage}  {state} +[1-9]\\d*  ", p.stdout),
               f"the {state} run with a garbage line is not ranked: {p.stdout!r}")
+        if state != "running":
+            continue
+        # The rerun fails both (the garbage line refused, the lines lost): the same error, said
+        # on the failed line, is not said again on the damaged one.
+        sweep(["--spec", spec, "--out", folder], expect=1)
+        p = run(["sweep", "status", folder])
+        error = f"{paths[1]}: line {lines + 1} (byte {size}): expected '{{'"
+        check(p.stdout.count(error) == 1 and f"\nfailed {garbage}: {error}\n" in p.stdout and
+              f"\ndamaged {garbage}: its metrics.jsonl, as its failed line says (counted failed; " in p.stdout,
+              f"status of a run failed by its garbage line: {p.stdout!r}")
+        # ... with the folder named otherwise than the sweep named it (relative, from its parent).
+        shown = run(["sweep", "status", os.path.basename(folder)], cwd=tmp).stdout
+        check(shown.count(error) == 1 and "as its failed line says" in shown,
+              f"status of a run failed by its garbage line, the folder named relative: {shown!r}")
 
 
 def runs_not_a_folder(tmp):

@@ -353,10 +353,17 @@ static void print_damaged(const jn_plan *plan, int i, const jn_run_row *row, FIL
         return;
     const int rc = read_metrics(path, row, &m, &epochs);
     free(m);
-    if (rc)
-        jn_print(f, "damaged %s: %s (counted %s; results.csv's penalty and the plots read that file: to train the "
-                 "run anew, remove %s and run the sweep again)\n", plan->entries[i].id, jn_last_error(), row->status,
-                 folder);
+    if (!rc)
+        return;
+    /* A run whose resume refused the same line failed with this error, its failed line said
+     * just above (its folder as the sweep was given it, which this status may spell otherwise). */
+    const char *error = jn_last_error(), *file = error + strlen(path) - strlen("metrics.jsonl");
+    const size_t n = strlen(row->message), k = strlen(file);
+    const int said = state_of(row) == FAILED && !strncmp(error, path, strlen(path)) && n >= k &&
+                     !strcmp(row->message + n - k, file) && (n == k || row->message[n - k - 1] == '/');
+    jn_print(f, "damaged %s: %s (counted %s; results.csv's penalty and the plots read that file: to train the run "
+             "anew, remove %s and run the sweep again)\n", plan->entries[i].id,
+             said ? "its metrics.jsonl, as its failed line says" : error, row->status, folder);
 }
 
 void jn_results_print(const jn_plan *plan, const char *dir, const jn_run_row *rows, const unsigned char *here, FILE *f)
