@@ -530,6 +530,10 @@ def plot_profile(tmp, table):
              "zerofloor.csv": spoilt("plain_floor_us", "0"), "nanplainfast.csv": spoilt("plain_fast_step_us", "nan"),
              "zeroplainratio.csv": spoilt("plain_ratio_to_floor", "0"),
              "noplainratio.csv": spoilt("plain_ratio_to_floor", ""),
+             # the settings a series' label shows, and the model's depth
+             "wordlayers.csv": spoilt("hidden_layers", "abc"), "halflayers.csv": spoilt("hidden_layers", "1.5"),
+             "nocopies.csv": spoilt("copies", "0"), "neglambda.csv": spoilt("jac_lambda", "-1"),
+             "nannoise.csv": spoilt("jac_noise", "nan"), "wordinput.csv": spoilt("input_noise", "abc"),
              # float() takes these; jacnoise never writes them
              "underscore.csv": spoilt("step_us", "1_000"), "spaced.csv": spoilt("plain_floor_us", " 12"),
              "trailing.csv": spoilt("threads", "1 "),

@@ -49,6 +49,10 @@ SETTINGS = {"copies": "copies", "jac_lambda": "lambda", "jac_noise": "s_J", "inp
             "blas_core": "BLAS core", "threads": "threads"}
 # Those of them that are the penalty's and the input noise's, which the plain step has not.
 PENALTY_SETTINGS = ("copies", "jac_lambda", "jac_noise", "input_noise")
+# Settings written as numbers, checked as the numbers above are but kept as written (a series'
+# label shows them so); the whole ones with their least value.
+SETTING_NUMBERS = ("jac_lambda", "jac_noise", "input_noise")
+WHOLE_COLUMNS = {"hidden_layers": 0, "copies": 1}
 # What the pictures' machine line says, where the rows share it.
 MACHINE = ("backend", "device", "precision", "blas_core", "threads")
 
@@ -57,7 +61,8 @@ fail = tool_files.failing("plot_profile")
 
 
 def load(path):
-    """The rows of a profile table, numbers as floats (batch an int); any fault (a number that
+    """The rows of a profile table, numbers as floats (batch an int; the settings of
+    SETTING_NUMBERS and WHOLE_COLUMNS checked, kept as written); any fault (a number that
     is not a finite decimal as jacnoise writes it, tool_files.decimal, or out of its range)
     ends the program with one line naming the file, the
     line and the column."""
@@ -79,16 +84,26 @@ def load(path):
             fail(f"{path} line {i}: a header of other columns than line 1's (tables of two jacnoise versions "
                  "concatenated: plot each alone)")
     numbers = NUMBER_COLUMNS + ([PLAIN_RATIO] if PLAIN_RATIO in header else [])
+    settings = [c for c in SETTING_NUMBERS if c in header]
     for i, r in numbered:
         if None in r or None in r.values():
             fail(f"{path} line {i}: not as many fields as the header's {len(header)}")
-        for k in numbers + ([PLAIN_FAST] if r.get(PLAIN_FAST) else []):
+        for k in numbers + ([PLAIN_FAST] if r.get(PLAIN_FAST) else []) + settings:
             value = tool_files.decimal(r[k])
             if value is None:
                 fail(f"{path} line {i}: {k} '{r[k]}' is not a decimal number")
             if value < 0 or (value == 0 and k in POSITIVE_COLUMNS):
                 fail(f"{path} line {i}: {k} '{r[k]}' is not {'above 0' if k in POSITIVE_COLUMNS else '0 or more'}")
-            r[k] = value
+            if k not in SETTING_NUMBERS:
+                r[k] = value
+        for k, least in WHOLE_COLUMNS.items():
+            if k in header:
+                try:
+                    value = tool_files.whole_number(r[k])
+                except ValueError:
+                    fail(f"{path} line {i}: {k} '{r[k]}' is not a whole number")
+                if value < least:
+                    fail(f"{path} line {i}: {k} '{r[k]}' is not {least} or more")
         if not (r["batch"] >= 1 and r["batch"] == int(r["batch"])):
             fail(f"{path} line {i}: batch '{r['batch']:g}' is not a batch size")
         r["batch"] = int(r["batch"])
