@@ -667,6 +667,9 @@ def main():
                     text = f.read()
                 check('"jac_lambda": 0.1, "jac_noise": 0.2, "input_noise": 0.1,' in text,
                       f"{label}: objective as written: {text[text.find('objective'):][:120]!r}")
+                # Without --time-limit, the rounds asked are the rounds run.
+                got = (p["reps"], p.get("reps_asked"), p["warmup"], p.get("warmup_asked"), p.get("time_limit"))
+                check(got == (3, 3, 1, 1, 0), f"{label}: reps, reps_asked, warmup, warmup_asked, time_limit {got}")
             print(f"{label}: checked")
 
         # --time-limit cuts the rounds (at least 3), and says how many it ran. Steps of 0.3 ms at the
@@ -688,6 +691,9 @@ def main():
             with open(out) as f:
                 p = json.load(f)
             check((p["reps"], p["warmup"]) == (3, 1), f"--time-limit 1e-9: {p['reps']} rounds after {p['warmup']} warm-up")
+            # The JSON says why too, as the header does: the rounds asked and the limit.
+            got = (p.get("reps_asked"), p.get("warmup_asked"), p.get("time_limit"))
+            check(got == (100, 0, 1e-9), f"--time-limit 1e-9: JSON's reps_asked, warmup_asked, time_limit {got}")
             # The header says why: "3 reps after 1 warm-up" after --reps 100 --warmup 0 read as a bug.
             check(r.stdout.startswith("profile: 256-12-10, B = 8, cpu backend, 3 reps (of --reps 100: --time-limit "
                                       "1e-09 s) after 1 warm-up (--time-limit times one), median"),

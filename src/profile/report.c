@@ -237,9 +237,14 @@ static void write_json(FILE *f, const jn_profile_result *r, int n)
     fputs(json_head, f);
     json_string(f, r->model);
     /* The seed, lr and loss beside the rounds, as a grid's CSV row ends with them (as config.txt
-     * writes them: the seed whole, the rate shortest). */
-    fprintf(f, ", \"batch\": %d, \"reps\": %d, \"warmup\": %d, \"seed\": %s, \"lr\": %s, \"loss\": ", r->batch,
-            r->reps, r->warmup, r->seed, r->lr);
+     * writes them: the seed whole, the rate shortest). The rounds asked and --time-limit (0: none)
+     * too, as the table's first line says where the limit changed them: "reps": 3 alone read
+     * as a bug after --reps 100. */
+    char limit[32];
+    jn_format_double(r->time_limit, limit, sizeof limit);
+    fprintf(f, ", \"batch\": %d, \"reps\": %d, \"reps_asked\": %d, \"warmup\": %d, \"warmup_asked\": %d, "
+               "\"time_limit\": %s, \"seed\": %s, \"lr\": %s, \"loss\": ",
+            r->batch, r->reps, r->reps_asked, r->warmup, r->warmup_asked, limit, r->seed, r->lr);
     json_string(f, r->loss);
     fprintf(f, ",\n  \"machine\": {\"backend\": ");
     json_string(f, mc->backend);
