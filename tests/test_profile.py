@@ -763,6 +763,14 @@ def main():
         check(r.stderr == "jacnoise: warning: --jac-target, --jac-noise change nothing without the penalty "
               "(--jac-lambda 0); noise on the training input is --input-noise\n" and "no penalty" in r.stdout,
               f"profile, --jac-noise without --jac-lambda: stderr {r.stderr!r}")
+        # A grid gives it once, where every combination would: not where the grid's jac-lambda
+        # is above 0 in one (the noise counts there).
+        for grid, warned in (("batch=1 2", True), ("jac-lambda=0", True), ("jac-lambda=0 0.1", False)):
+            q = run(["profile", "--device", "cpu", "--data", "usps", "--hidden", "3", "--jac-noise", "0.3",
+                     "--reps", "1", "--warmup", "0", "--grid", grid, "--csv", os.path.join(tmp, "inert.csv")])
+            check(q.stderr == ("jacnoise: warning: --jac-noise changes nothing without the penalty (--jac-lambda 0); "
+                               "noise on the training input is --input-noise\n" if warned else ""),
+                  f"profile --grid {grid!r}, --jac-noise without --jac-lambda: stderr {q.stderr!r}")
         with open(path) as f:
             rows = list(csv.DictReader(f))
         got = [(int(x["batch"]), x["estimator"]) for x in rows]

@@ -36,6 +36,8 @@ int jn_cli_fail(int status);
 /* One warning line on stderr where an option given changes nothing (a penalty option without
  * --jac-lambda, --jac-proj for hidden1): train and profile then run as asked. */
 void jn_cli_warn_inert(const jn_config *cfg);
+/* Those warnings' lines ("jacnoise: warning: ...\n", none: "") into out, cap bytes. */
+void jn_cli_inert_warnings(const jn_config *cfg, char *out, size_t cap);
 
 /* Where eval, step and check start: with --checkpoint, that run (its configuration changed
  * by the options given, its parameters, momentum and position); without, a fresh

@@ -295,6 +295,47 @@ static int grid_check(const jn_config *base, const grid *g)
     return jn_fail_context("--grid: every combination is refused, the first (%s)", label);
 }
 
+/* Keeps of kept's lines ("...\n" each) those that text holds too. */
+static void keep_shared_lines(char *kept, const char *text)
+{
+    char *out = kept;
+    for (char *line = kept; *line;) {
+        char *end = strchr(line, '\n');
+        const size_t n = (size_t)(end + 1 - line);
+        const char after = end[1];
+        end[1] = 0;
+        const int shared = strstr(text, line) != NULL;  /* each line starts "jacnoise: warning:" */
+        end[1] = after;
+        if (shared)
+            memmove(out, line, n), out += n;
+        line = end + 1;
+    }
+    *out = 0;
+}
+
+/* A single profile's warnings of options that change nothing (jn_cli_warn_inert), once, those
+ * that every combination gives: --jac-noise without --jac-lambda over 'batch=1 2' profiled the
+ * plain step in silence. None where a combination makes the option count (the grid's
+ * jac-lambda above 0 in one); a combination that repeats another for it is skipped, naming
+ * that one. Combinations that are no configuration (skipped) do not count. */
+static void grid_warn_inert(const jn_config *base, const grid *g)
+{
+    const long cells = grid_cells(g);
+    char kept[1024] = "", text[1024], label[512];
+    int first = 1;
+    for (long cell = 0; cell < cells && (first || kept[0]); cell++) {
+        jn_config cfg;
+        cell_config(base, g, cells, cell, &cfg, label, NULL, sizeof label);
+        if (jn_config_check(&cfg))
+            continue;
+        jn_cli_inert_warnings(&cfg, first ? kept : text, sizeof text);
+        if (!first)
+            keep_shared_lines(kept, text);
+        first = 0;
+    }
+    fputs(kept, stderr);
+}
+
 /* A grid stopped by sig (SIGINT, SIGTERM, a closed output) at combination `label`, with the
  * n_rows rows done already in csv. */
 static int grid_stopped(int sig, const char *label, const char *csv, int n_rows)
@@ -468,7 +509,9 @@ int jn_cmd_profile(int argc, char **argv)
         jn_data_free(&data);
         return jn_cli_fail(JN_EXIT_ERROR);
     }
-    if (!cfg.grid[0])  /* a grid's cells say so: a repeat is skipped, naming the row it repeats */
+    if (cfg.grid[0])
+        grid_warn_inert(&cfg, &g);
+    else
         jn_cli_warn_inert(&cfg);
     jn_backend_threads(cfg.device, cfg.threads, 1);
     if (!cuda)

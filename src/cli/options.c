@@ -273,21 +273,32 @@ int jn_cli_fail(int status)
  * input, and noise on the training input is --input-noise. Likewise copies of an uncorrupted
  * input under an estimator that draws nothing (hidden1's closed form, the exact norm) are one
  * penalty computed M times, its mean the same up to rounding (so not merged by a sweep, whose
- * merged runs must be the bytes they would be alone). Says so; the command runs as asked. */
-void jn_cli_warn_inert(const jn_config *cfg)
+ * merged runs must be the bytes they would be alone). Their warnings, one line each, into out. */
+void jn_cli_inert_warnings(const jn_config *cfg, char *out, size_t cap)
 {
     jn_config effective = *cfg;
     char names[128];
     const int n = jn_config_drop_inert(&effective, names, sizeof names);
+    size_t used = 0;
+    out[0] = 0;
     if (n > 0 && cfg->obj.jac_lambda == 0)
-        fprintf(stderr, "jacnoise: warning: %s change%s nothing without the penalty (--jac-lambda 0)%s\n", names,
-                n == 1 ? "s" : "", strstr(names, "--jac-noise") ? "; noise on the training input is --input-noise" : "");
+        used += (size_t)snprintf(out, cap, "jacnoise: warning: %s change%s nothing without the penalty (--jac-lambda 0)%s\n",
+                                 names, n == 1 ? "s" : "",
+                                 strstr(names, "--jac-noise") ? "; noise on the training input is --input-noise" : "");
     else if (n > 0)
-        fprintf(stderr, "jacnoise: warning: --jac-proj changes nothing for --jac-target hidden1 (a closed form)\n");
+        used += (size_t)snprintf(out, cap, "jacnoise: warning: --jac-proj changes nothing for --jac-target hidden1 (a closed form)\n");
     const jn_objective *obj = &effective.obj;
-    if (obj->jac_lambda > 0 && obj->jac_noise == 0 && obj->jac_copies > 1 &&
+    if (used < cap && obj->jac_lambda > 0 && obj->jac_noise == 0 && obj->jac_copies > 1 &&
         (obj->target == JN_TARGET_HIDDEN1 || obj->jac_proj == JN_PROJ_EXACT))
-        fprintf(stderr, "jacnoise: warning: --jac-copies %d without --jac-noise computes one penalty %d times (%s "
-                "draws nothing): the same result at %d times its cost\n", obj->jac_copies, obj->jac_copies,
-                obj->target == JN_TARGET_HIDDEN1 ? "hidden1's closed form" : "the exact norm", obj->jac_copies);
+        snprintf(out + used, cap - used, "jacnoise: warning: --jac-copies %d without --jac-noise computes one penalty %d "
+                 "times (%s draws nothing): the same result at %d times its cost\n", obj->jac_copies, obj->jac_copies,
+                 obj->target == JN_TARGET_HIDDEN1 ? "hidden1's closed form" : "the exact norm", obj->jac_copies);
+}
+
+/* Says so; the command runs as asked. */
+void jn_cli_warn_inert(const jn_config *cfg)
+{
+    char text[1024];
+    jn_cli_inert_warnings(cfg, text, sizeof text);
+    fputs(text, stderr);
 }
