@@ -600,28 +600,44 @@ def closed_output(tmp):
     """A closed standard output (profile | head): a grid stops after the row it could not
     print, with one line on stderr naming --csv and the rows it keeps, exit 141, where
     SIGPIPE killed it silently; it stops before the next combination starts (no progress line
-    of it: its set-up and first steps took seconds for a large step); a single profile that
-    finished ends 141 too, --json written, stderr quiet (the report's lines went where head
-    wanted them: nowhere)."""
+    of it: its set-up and first steps took seconds for a large step). Its first lines (the
+    combinations, the table's header) come at once, not with the first row (minutes on a
+    pipe): an output closed before them stops the grid before its first combination, nothing
+    run and nothing written. A single profile that finished ends 141 too, --json written,
+    stderr quiet (the report's lines went where head wanted them: nowhere)."""
     path = os.path.join(tmp, "closed.csv")
     json_path = os.path.join(tmp, "closed.json")
-    base = [BIN, "profile", "--device", "cpu", "--data", "usps", "--hidden", "5", "--warmup", "0", "--reps", "2"]
-    for args, want in [(["--grid", "batch=1 2 3", "--csv", path, "--progress", "always"],
-                        "stopped at batch=2 (its output was closed: "
-                        f"a broken pipe); {path} holds the 1 combination done\n"),
-                       (["--json", json_path], "")]:
+    base = [BIN, "profile", "--device", "cpu", "--data", "usps", "--warmup", "0"]
+    grid = ["--grid", "batch=1 2 3", "--csv", path, "--progress", "always"]
+    for args, want in [(["--hidden", "5", "--reps", "2"] + grid,
+                        "jacnoise: stopped at batch=1 (its output was closed: a broken pipe); nothing written\n"),
+                       (["--hidden", "5", "--reps", "2", "--json", json_path], "")]:
         read_end, write_end = os.pipe()
         os.close(read_end)  # closed before the first line
         p = subprocess.run(base + args, stdout=write_end, stderr=subprocess.PIPE, text=True, timeout=120)
         os.close(write_end)
-        # The grid's progress: the first combination's lines, the last erased, then the message.
-        check(p.returncode == 141 and (p.stderr.endswith(f"\x1b[Kjacnoise: {want}") and
-                                       "combination 1 of 3" in p.stderr and "combination 2 of" not in p.stderr
-                                       if want else p.stderr == ""),
-              f"closed stdout, {args[0]}: exit {p.returncode}, stderr {p.stderr!r}")
+        check(p.returncode == 141 and p.stderr == want,
+              f"closed stdout, {args[4]}: exit {p.returncode}, stderr {p.stderr!r}")
+    check(not os.path.exists(path), "closed stdout before the grid's first line: --csv written")
+    check(os.path.exists(json_path), "closed stdout: the single profile's --json is not written")
+    # Closed once the first two lines are read: the first combination's row (2 s: --time-limit
+    # cuts the rounds of a step of 0.1 ms at least) cannot be printed, and is kept.
+    err_path = os.path.join(tmp, "closed.err")
+    with open(err_path, "w") as err_file:
+        p = subprocess.Popen(base + ["--hidden", "200", "--reps", "100000", "--time-limit", "2"] + grid,
+                             stdout=subprocess.PIPE, stderr=err_file, text=True)
+        first = [p.stdout.readline(), p.stdout.readline()]
+        p.stdout.close()
+        p.wait(timeout=120)
+    with open(err_path) as f:
+        err = f.read()
+    want = f"stopped at batch=2 (its output was closed: a broken pipe); {path} holds the 1 combination done\n"
+    # The grid's progress: the first combination's lines, the last erased, then the message.
+    check(first[0].startswith("grid: 3 combinations") and first[1].startswith("model ") and p.returncode == 141 and
+          err.endswith(f"\x1b[Kjacnoise: {want}") and "combination 1 of 3" in err and "combination 2 of" not in err,
+          f"stdout closed after the grid's first lines {first}: exit {p.returncode}, stderr {err[-300:]!r}")
     with open(path) if os.path.exists(path) else open(os.devnull) as f:
         check([x["batch"] for x in csv.DictReader(f)] == ["1"], "closed stdout: the grid's row done is not kept")
-    check(os.path.exists(json_path), "closed stdout: the single profile's --json is not written")
 
 
 def failed_cell(tmp):

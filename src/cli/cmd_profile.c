@@ -361,6 +361,9 @@ static int run_grid(const jn_config *base, const grid *gp, const jn_dataset *tra
     jn_print(stdout, "grid: %ld combination%s; results in %s\n", cells, cells == 1 ? "" : "s", base->csv);
     printf("%-22s %5s %-16s %10s %10s %7s %10s %9s %9s\n", "model", "B", "penalty", "us/step", "floor us", "/floor",
            "plain us", "overhead", "FLOPs");
+    /* Seen at once, not with the first row (minutes on a pipe); an output closed already stops
+     * the grid before its first combination (the check below), which nothing is lost to. */
+    fflush(stdout);
     int n_rows = 0, rc = 0, failed = 0;
     char first_failure[1024] = "";
     for (long cell = 0; cell < cells && !rc; cell++) {
