@@ -125,9 +125,9 @@ def failed_capture_in_sweep(tmp):
 
 def failed_allocations(tmp):
     """Device allocation n fails, for every n until the run needs no more: one clear line,
-    nothing leaked or left open (the emulator's exit report: no device allocation, stream,
-    event or graph left; an evaluation set whose labels failed kept its examples), no run
-    folder before training."""
+    saying what the allocation was for and how many bytes it asked, nothing leaked or left
+    open (the emulator's exit report: no device allocation, stream, event or graph left; an
+    evaluation set whose labels failed kept its examples), no run folder before training."""
     n, messages = 0, set()
     while True:
         n += 1
@@ -155,6 +155,9 @@ def failed_allocations(tmp):
             # As every checked CUDA call: the place (file:line), the call and the runtime's error.
             check(re.search(r"\.c:\d+: cudaMalloc\b[^:]*: out of memory", own[0]),
                   f"{what}: the message does not name the call, its place and its error: {own[0]}")
+            # How much was asked, beside what was free: the buffer's bytes (MiB for cuBLAS's workspace).
+            check(re.search(r"\bfor .*\b\d+ (bytes|MiB)\b", own[0]),
+                  f"{what}: the message does not say how many bytes were asked: {own[0]}")
             if "for batches of" in own[0]:
                 check("for batches of 50 examples" in own[0], f"{what}: the message misstates the batch: {own[0]}")
     print(f"allocation failures: each of the {n - 1} device allocations failed in turn; {len(messages)} messages:")
