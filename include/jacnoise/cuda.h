@@ -106,7 +106,7 @@ typedef struct {
     float *x, *xi, *eps, *v;
     int32_t *y;
     int copies, tangents;
-    uint32_t *perm;                      /* [M][n] */
+    uint32_t *perm;                      /* [M][n + 1]: rows n + 1 apart */
     uint32_t *keys, *sorted_keys, *index;
     void *sort_temp;
     size_t sort_bytes;

@@ -112,6 +112,9 @@ int jn_cuda_end_capture(cudaStream_t s, int rc, cudaGraphExec_t *exec)
     JN_CUDA(cudaStreamEndCapture(s, &graph));
     const cudaError_t made = cudaGraphInstantiate(exec, graph, 0);
     cudaGraphDestroy(graph);
+    if (made != cudaSuccess)  /* what a failure leaves in *exec is not documented: the caller's
+                               * teardown destroys a graph it holds */
+        *exec = NULL;
     JN_CUDA_RESULT("cudaGraphInstantiate", made);
     return 0;
 }
