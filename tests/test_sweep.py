@@ -2303,6 +2303,10 @@ def damaged_metrics_unfinished(tmp):
         # killed run left the table, with no word of why).
         check(re.search(f"\n  {garbage}  {state} +[1-9]\\d*  ", p.stdout),
               f"the {state} run with a garbage line is not ranked: {p.stdout!r}")
+        # How to continue says the rerun fails them (it said only to run the sweep again).
+        check("\nunfinished: 2 configurations (2 damaged, which a rerun fails: do what the damaged lines above say "
+              "first); once no sweep trains them, run the same sweep command again to continue\n" in p.stdout,
+              f"how to continue {state} runs with damaged metrics.jsonl files: {p.stdout!r}")
         if state != "running":
             continue
         # The rerun fails both (the garbage line refused, the lines lost): the same error, said
@@ -2313,6 +2317,9 @@ def damaged_metrics_unfinished(tmp):
         check(p.stdout.count(error) == 1 and f"\nfailed {garbage}: {error}\n" in p.stdout and
               f"\ndamaged {garbage}: its metrics.jsonl, as its failed line says (counted failed; " in p.stdout,
               f"status of a run failed by its garbage line: {p.stdout!r}")
+        # Failed now, they are counted so alone in how to continue, not damaged too.
+        check("\nunfinished: 2 configurations (2 failed: fix what the failed lines above say first); once" in p.stdout,
+              f"how to continue runs failed by their metrics.jsonl files: {p.stdout!r}")
         # ... with the folder named otherwise than the sweep named it (relative, from its parent).
         shown = run(["sweep", "status", os.path.basename(folder)], cwd=tmp).stdout
         check(shown.count(error) == 1 and "as its failed line says" in shown,

@@ -945,19 +945,29 @@ static int print_merged_continue(const char *dir, int unfinished, const char *fi
 static int print_continue(const jn_plan *plan, const char *dir, const jn_run_row *rows, const unsigned char *here)
 {
     const int n = plan->n_entries;
-    int unfinished = 0, failed = 0;
+    int unfinished = 0, failed = 0, damaged = 0;
     for (int i = 0; i < n; i++) {
         unfinished += !rows[i].done && here[i];
         failed += here[i] && !strcmp(rows[i].status, "failed");
+        damaged += here[i] && !rows[i].done && rows[i].damaged && strcmp(rows[i].status, "failed");
     }
     if (!unfinished)
         return 0;
     /* A rerun tries a failed configuration again, which fails the same way until what its
-     * line says is fixed: the sweep's own end says so, as status does. */
-    char path[JN_PATH_MAX + 32], how[160], fix[96] = "";
+     * line says is fixed: the sweep's own end says so, as status does. An unfinished run whose
+     * metrics.jsonl is damaged fails so too, its resume refusing that file: "run the same
+     * sweep command again to continue" alone sent its user into that failure. */
+    char path[JN_PATH_MAX + 32], how[160], fix[192] = "";
+    int at = 0;
     if (failed)
-        snprintf(fix, sizeof fix, " (%d failed: fix what the failed line%s above say%s first)", failed,
-                 failed > 1 ? "s" : "", failed > 1 ? "" : "s");
+        at = snprintf(fix, sizeof fix, " (%d failed: fix what the failed line%s above say%s first", failed,
+                      failed > 1 ? "s" : "", failed > 1 ? "" : "s");
+    if (damaged)
+        at += snprintf(fix + at, sizeof fix - (size_t)at, "%s%d damaged, which a rerun fails: do what the damaged "
+                       "line%s above say%s first", at ? "; " : " (", damaged, damaged > 1 ? "s" : "",
+                       damaged > 1 ? "" : "s");
+    if (at)
+        snprintf(fix + at, sizeof fix - (size_t)at, ")");
     long first, stride, tasks;
     const int array = jn_path_join(path, sizeof path, dir, "slurm-array") ? -1
                       : array_record(path, &first, &stride, &tasks);
