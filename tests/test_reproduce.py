@@ -9,7 +9,8 @@ tools/results_table.py shows every cell as RESULTS.md does, and merges two folde
 rerun trains nothing (without pictures, also where its data is not) and keeps each cell's device, and a folder it may not write in is refused in one line; a call of one cell keeps the folder's other cells in its table and
 pictures; a run stopped by SIGTERM, as timeout(1) stops it (the driver, then its
 process group), writes the cells finished by then, marked as stopped, and rerun gives the same
-table; a SIGHUP (its terminal closed) stops the sweeps as SIGTERM does, 143; the driver SIGKILLed stops its sweeps too; a row whose seeds all diverge in their first epoch reads
+table; a SIGHUP (its terminal closed) stops the sweeps as SIGTERM does, 143;
+an earlier cell's damaged results.csv is named in one line; the driver SIGKILLed stops its sweeps too; a row whose seeds all diverge in their first epoch reads
 "diverged" and is left out of the pictures, in one line, rerun alike, and a row whose search
 diverges reads "search diverged" (RESULTS.md, results.csv, results_table.py) and leaves the pictures of the others; a Ctrl-C during --plan ends it in one line; bad options are refused with one line, exit 2; `--plan` has
 jacnoise sweep check every spec of every budget (all data sets and rows). First, on made-up
@@ -866,6 +867,30 @@ def main():
               f"stderr {p.stderr[-1000:]!r}")
         check({(r["set"], r["row"]) for r in csv_rows(os.path.join(kept, "results.csv"))} ==
               set(table) - {("mnist", "MLP+J"), ("mnist", "MLP+N+J")}, "the cells kept beside removed run folders")
+        # A damaged results.csv of an earlier cell (a seeds', a search's) leaves it out in one line
+        # naming the file, its reader's reason and the call that rebuilds it (it was dropped
+        # without a word), and that call does.
+        damaged = os.path.join(d, "damaged")
+        shutil.copytree(out, damaged)
+        for sweep in ["final/mnist-j", "search/mnist-nj"]:
+            with open(os.path.join(damaged, sweep, "results.csv"), "a") as f:
+                f.write("x")
+        p = reproduce(BASE + ["--sets", "usps", "--rows", "mlp", "--no-plots", "--out", damaged])
+        lines = p.stderr.splitlines()
+        check(p.returncode == 0 and len(lines) == 2 and all(
+            line.startswith(f"reproduce: {damaged}/{sweep}/results.csv: cut short: no newline at its end") and
+            line.endswith(f"; MNIST {title} is left out of the table: rerun with --sets mnist --rows {row} to rebuild "
+                          "its results from its run folders")
+            for line, sweep, title, row in zip(lines, ["final/mnist-j", "search/mnist-nj"], ["MLP+J", "MLP+N+J"],
+                                               ["j", "nj"])),
+              f"a damaged results.csv of an earlier cell: exit {p.returncode}, stderr {p.stderr[-1000:]!r}")
+        check({(r["set"], r["row"]) for r in csv_rows(os.path.join(damaged, "results.csv"))} ==
+              set(table) - {("mnist", "MLP+J"), ("mnist", "MLP+N+J")}, "the cells kept beside damaged results.csv")
+        p = reproduce(BASE + ["--sets", "mnist", "--rows", "j,nj", "--no-plots", "--out", damaged])
+        check(p.returncode == 0 and {(r["set"], r["row"]): r["test_errors"] for r in
+                                     csv_rows(os.path.join(damaged, "results.csv"))} ==
+              {k: r["test_errors"] for k, r in table.items()},
+              f"the call the damaged results.csv's line gives: exit {p.returncode}, stderr {p.stderr[-1000:]!r}")
 
         # --device auto trains where jacnoise's auto does, on the GPU only where CUDA is built in
         # and a GPU visible: with nvidia-smi on PATH but no GPU jacnoise can use, the sweeps train

@@ -873,11 +873,18 @@ def recorded_devices(out):
     return {(r.get("set"), r.get("row")): r.get("device") for r in read_results(out)}
 
 
+def runs_removed(folder):
+    """Whether a run folder that the sweep's results.csv lists as started is not there."""
+    return any(r["status"] != "pending" and not os.path.isdir(os.path.join(folder, "runs", r["id"]))
+               for r in read_results(folder))
+
+
 def earlier_cells(out, budget, cells):
     """The cells of the budget that earlier calls finished in `out` and this call does not run
     (other --sets or --rows): the folder's table and pictures keep them, as measured. A cell
-    whose run folders were removed since (a results folder kept without them) is left out: its
-    selection and pictures cannot be made again."""
+    whose run folders were removed since (a results folder kept without them) is left out
+    silently: its selection and pictures cannot be made again. One with a damaged file is left
+    out in one line naming it: it was dropped from the table without a word."""
     ran = {c.name for c in cells}
     devices = recorded_devices(out)
     found = []
@@ -887,12 +894,18 @@ def earlier_cells(out, budget, cells):
             try:
                 if cell.name in ran or not (read_results(cell.final_dir) or read_results(cell.search_dir)):
                     continue
+                if runs_removed(cell.search_dir) or runs_removed(cell.final_dir):
+                    continue
                 if cell.proto.search is not None:
                     cell.selected = select(cell.search_dir)
                 result = cell_result(cell)
+            except Damaged as e:
+                tool_files.say(f"{e}; {cell.title} is left out of the table: rerun with --sets {data} --rows {row} "
+                               "to rebuild its results from its run folders")
+                continue
             except (OSError, ValueError, KeyError):
                 continue
-            if result is not None and all(os.path.isdir(r) for r in result["runs"]):
+            if result is not None:
                 cell.device = devices.get((data, ROW_TITLES[row]))
                 found.append(cell)
     return found
