@@ -10,7 +10,8 @@ rerun trains nothing (without pictures, also where its data is not) and keeps ea
 pictures; a run stopped by SIGTERM, as timeout(1) stops it (the driver, then its
 process group), writes the cells finished by then, marked as stopped, and rerun gives the same
 table; a SIGHUP (its terminal closed) stops the sweeps as SIGTERM does, 143;
-an earlier cell's damaged results.csv is named in one line; the driver SIGKILLed stops its sweeps too; a row whose seeds all diverge in their first epoch reads
+an earlier cell's damaged results.csv is named in one line, and a sweep that refuses its
+folder is reported in its own words, without advice to retry; the driver SIGKILLed stops its sweeps too; a row whose seeds all diverge in their first epoch reads
 "diverged" and is left out of the pictures, in one line, rerun alike, and a row whose search
 diverges reads "search diverged" (RESULTS.md, results.csv, results_table.py) and leaves the pictures of the others; a Ctrl-C during --plan ends it in one line; bad options are refused with one line, exit 2; `--plan` has
 jacnoise sweep check every spec of every budget (all data sets and rows). First, on made-up
@@ -891,6 +892,18 @@ def main():
                                      csv_rows(os.path.join(damaged, "results.csv"))} ==
               {k: r["test_errors"] for k, r in table.items()},
               f"the call the damaged results.csv's line gives: exit {p.returncode}, stderr {p.stderr[-1000:]!r}")
+        # A sweep that refuses its folder (a search spec changed after the search finished)
+        # fails every rerun alike: its own message, no advice to retry.
+        refused = os.path.join(d, "refused")
+        shutil.copytree(out, refused)
+        with open(os.path.join(refused, "search", "usps-mlp", "sweep.spec")) as f:
+            spec = f.read()
+        with open(os.path.join(refused, "search", "usps-mlp", "sweep.spec"), "w") as f:
+            f.write(re.sub(r"(?m)^lr = .*$", "lr = [0.05, 0.1]", spec))
+        p = reproduce(BASE + ["--sets", "usps", "--rows", "mlp", "--no-plots", "--out", refused])
+        check(p.returncode == 1 and p.stderr.count("\n") == 1 and p.stderr.startswith("reproduce: USPS MLP: search 1/") and
+              f": refused, exit 2: jacnoise: --out {refused}/search/usps-mlp holds a sweep of another spec" in p.stderr and
+              "retry" not in p.stderr, f"a sweep that refuses its folder: exit {p.returncode}, stderr {p.stderr[-1000:]!r}")
 
         # --device auto trains where jacnoise's auto does, on the GPU only where CUDA is built in
         # and a GPU visible: with nvidia-smi on PATH but no GPU jacnoise can use, the sweeps train

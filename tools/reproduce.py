@@ -563,7 +563,18 @@ class Unit:
     def __init__(self, label, cmd, log, cost, on_done):
         self.label, self.cmd, self.log, self.cost, self.on_done = label, cmd, log, cost, on_done
         self.proc = None
+        self.refusal = None  # how it failed where it refused its input (exit 2): a rerun is refused alike
         self.start = 0.0
+
+
+def refusal_of(unit, rc):
+    """How a unit failed, by the last line of its log's last command (its own message)."""
+    try:
+        with open(unit.log, errors="replace") as f:
+            text = f.read()
+    except OSError as e:
+        return f"exit {rc}; its log {unit.log}: {e.strerror}"
+    return tool_files.how_it_failed(rc, text[text.rfind("\n$ ") + 1:].partition("\n")[2])
 
 
 def stop_with_driver(driver):
@@ -623,6 +634,8 @@ class Pool:
                     signal.raise_signal(signal.SIGINT if rc == 130 else signal.SIGTERM)
                 if rc != 0:
                     self.failed.append(u)
+                    if rc == 2:
+                        u.refusal = refusal_of(u, rc)
                     print(tool_files.escaped(f"reproduce: FAILED {u.label} (exit {rc}): see {u.log}"), flush=True)
                     continue
                 print(f"reproduce: done   {u.label} ({took:.0f} s)", flush=True)
@@ -1378,9 +1391,16 @@ def main():
         return 130 if stop[0] == signal.SIGINT else 143
     save_state()
     results = write_table(out, args.budget, cells, state, device, command, earlier=earlier)
-    failed = [u.label for u in pool.failed] + merge_failures
+    refused = {}
+    for u in pool.failed:
+        if u.refusal:
+            refused.setdefault(u.refusal, []).append(u.label)
+    for how, labels in refused.items():  # no retry advice: rerunning is refused alike
+        tool_files.say(f"{', '.join(labels)}: refused, {how}")
+    failed = [u.label for u in pool.failed if not u.refusal] + merge_failures
     if failed:
         tool_files.say(f"{len(failed)} sweep(s) failed: {', '.join(failed)}; rerun the same command to retry")
+    if failed or refused:
         return 1
     missing = [c.title if results[c.name] is None else f"{c.title} (every search run diverged)"
                for c in cells if results[c.name] is None or not results[c.name]["tests"]]
