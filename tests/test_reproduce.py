@@ -9,8 +9,8 @@ tools/results_table.py shows every cell as RESULTS.md does, and merges two folde
 rerun trains nothing (without pictures, also where its data is not) and keeps each cell's device, and a folder it may not write in is refused in one line; a call of one cell keeps the folder's other cells in its table and
 pictures; a run stopped by SIGTERM, as timeout(1) stops it (the driver, then its
 process group), writes the cells finished by then, marked as stopped, and rerun gives the same
-table; a SIGHUP (its terminal closed) stops the sweeps as SIGTERM does, 143;
-an earlier cell's damaged results.csv is named in one line, and a sweep that refuses its
+table; a SIGHUP (its terminal closed) stops the sweeps as SIGTERM does, 143, and a Ctrl-C as the pictures start says
+that they were not drawn; an earlier cell's damaged results.csv is named in one line, and a sweep that refuses its
 folder is reported in its own words, without advice to retry; the driver SIGKILLed stops its sweeps too; a row whose seeds all diverge in their first epoch reads
 "diverged" and is left out of the pictures, in one line, rerun alike, and a row whose search
 diverges reads "search diverged" (RESULTS.md, results.csv, results_table.py) and leaves the pictures of the others; a Ctrl-C during --plan ends it in one line; bad options are refused with one line, exit 2; `--plan` has
@@ -738,23 +738,25 @@ def check_default_program(d):
           f"{p.stderr[-300:]!r}")
 
 
-def check_stopped_in(d, out, where, sig, words):
+def check_stopped_in(d, out, where, sig, words, when="True", status=143, args=("--no-plots",)):
     """reproduce.py stopped by sig inside `where` (a function of it: write_table, Pool.run), the
-    driver run with that function sending sig first, where a test that timed it would race: a
-    SIGTERM once the sweeps have ended, as the table is written, ends the call as a SIGTERM does,
-    143 and one line, not as a Ctrl-C (130); a SIGHUP (its terminal closed) as the sweeps run
-    stops them as a SIGTERM does, 143, not with a traceback."""
+    driver run with that function sending sig first (where `when`, an expression of its args,
+    holds), where a test that timed it would race: a SIGTERM once the sweeps have ended, as the
+    table is written, ends the call as a SIGTERM does, 143 and one line, not as a Ctrl-C (130); a
+    SIGHUP (its terminal closed) as the sweeps run stops them as a SIGTERM does, 143, not with a
+    traceback. Returns the call's CompletedProcess."""
     owner, _, name = where.rpartition(".")
     target = ".".join(["reproduce"] + [owner] * bool(owner))
     driver = os.path.join(d, f"stopped-in-{where}.py")
     with open(driver, "w") as f:
         f.write(f"import os, signal, sys\nsys.path.insert(0, {os.path.dirname(TOOL)!r})\nimport reproduce, tool_files\n"
                 f"real = {target}.{name}\n\n\ndef patched(*args, **kw):\n"
-                f"    os.kill(os.getpid(), signal.{sig.name})\n    return real(*args, **kw)\n\n\n"
+                f"    if {when}:\n        os.kill(os.getpid(), signal.{sig.name})\n    return real(*args, **kw)\n\n\n"
                 f"{target}.{name} = patched\ntool_files.run_program(reproduce.main)\n")
-    p = reproduce(SMOKE + ["--out", out, "--no-plots"], tool=driver)
-    check(p.returncode == 143 and words in p.stderr and "Traceback" not in p.stderr,
+    p = reproduce(SMOKE + ["--out", out] + list(args), tool=driver)
+    check(p.returncode == status and words in p.stderr and "Traceback" not in p.stderr,
           f"{sig.name} in {where}: exit {p.returncode}, stderr {p.stderr[-500:]!r}")
+    return p
 
 
 def main():
@@ -841,6 +843,16 @@ def main():
         hup = os.path.join(d, "hup")  # its stopped table would be this folder's
         shutil.copytree(out, hup, symlinks=True)
         check_stopped_in(d, hup, "Pool.run", signal.SIGHUP, "stopping the sweeps")
+        # A Ctrl-C as the pictures start, every cell finished: RESULTS.md says that the pictures
+        # were not drawn; it read "Stopped before the end: 6 of 6 cells finished".
+        drawing = os.path.join(d, "drawing")
+        shutil.copytree(out, drawing, symlinks=True)
+        check_stopped_in(d, drawing, "Pool.add", signal.SIGINT, "stopping the sweeps", status=130, args=(),
+                         when="args[1].label.endswith(': pictures')")
+        with open(os.path.join(drawing, "RESULTS.md")) as f:
+            md = f.read()
+        check("**Stopped before the end**: every cell finished, not the pictures of MNIST" in md and
+              "cells finished;" not in md, f"stopped as the pictures start: {re.findall(r'.*Stopped.*', md)}")
 
         # A call of one cell into the folder keeps the cells that earlier calls finished there,
         # in the table and in its data set's pictures, and says which they are.

@@ -928,10 +928,11 @@ def in_order(cells):
     return sorted(cells, key=lambda c: (SETS.index(c.data), ROWS.index(c.row)))
 
 
-def write_table(out, budget, cells, state, device, command, stopped=False, earlier=()):
+def write_table(out, budget, cells, state, device, command, stopped=False, earlier=(), undrawn=()):
     """RESULTS.md and results.csv from the cells' sweeps, this call's and those of earlier calls
     (earlier_cells); stopped: the call was stopped, and the table says so and holds the cells
-    finished by then."""
+    finished by then, or, every cell finished, names the data sets whose pictures (undrawn) were
+    not drawn: it read "N of N cells finished"."""
     ran, cells = cells, in_order(list(cells) + list(earlier))
     results = {c.name: cell_result(c) for c in cells}
     devices = {c.name: c.device or device for c in cells}
@@ -956,8 +957,11 @@ def write_table(out, budget, cells, state, device, command, stopped=False, earli
         md.write(f"; load average of the machine during the calls {min(loads):.1f}-{max(loads):.1f}")
     md.write(".\n\n")
     md.write(f"Command: `{command}`\n\n")
-    if stopped:
-        done = sum(results[c.name] is not None for c in ran)
+    done = sum(results[c.name] is not None for c in ran)
+    if stopped and done == len(ran) and undrawn:
+        md.write(f"**Stopped before the end**: every cell finished, not the pictures of {', '.join(undrawn)}. "
+                 "Rerunning the same command draws them and writes this file again.\n\n")
+    elif stopped and done < len(ran):
         md.write(f"**Stopped before the end**: {done} of {len(ran)} cells finished; the others read \"not "
                  "measured\" and, under Cells, \"not finished\". Rerunning the same command continues and "
                  "writes this file again.\n\n")
@@ -1269,6 +1273,7 @@ def main():
     save_state()  # before any sweep starts: a folder it cannot write in is refused before they train
 
     set_pending = {d: sum(1 for c in cells if c.data == d) for d in sets}
+    undrawn = [] if args.no_plots else list(sets)  # the sets whose pictures are not drawn yet
 
     def plots_of(data):
         title = SET_TITLES[data]
@@ -1281,10 +1286,12 @@ def main():
                            f"before its first checkpoint (no parameters to evaluate)")
         rowargs = [f"{ROW_TITLES[row]}={run}" for row, run in pictured.items() if run]
         if not rowargs:
+            undrawn.remove(data)
             return
         cmd = [sys.executable, os.path.join(HERE, "plot_analysis.py"), "--out", os.path.join(out, data),
                "--title", title, "--threads", "1"] + rowargs
-        pool.add(Unit(f"{title}: pictures", cmd, os.path.join(out, "logs", f"{data}-plots.log"), 0.0, lambda: None))
+        pool.add(Unit(f"{title}: pictures", cmd, os.path.join(out, "logs", f"{data}-plots.log"), 0.0,
+                      lambda: undrawn.remove(data)))
 
     merge_failures = []
 
@@ -1385,7 +1392,8 @@ def main():
         tool_files.say("stopping the sweeps (each saves its runs); rerun the same command to continue")
         pool.stop(signal.SIGTERM)
         save_state()
-        results = write_table(out, args.budget, cells, state, device, command, stopped=True, earlier=earlier)
+        results = write_table(out, args.budget, cells, state, device, command, stopped=True, earlier=earlier,
+                              undrawn=[SET_TITLES[d] for d in undrawn])
         tool_files.say(f"{os.path.join(out, 'RESULTS.md')} holds the {sum(results[c.name] is not None for c in cells)} "
                        f"of {len(cells)} cells finished so far")
         return 130 if stop[0] == signal.SIGINT else 143
