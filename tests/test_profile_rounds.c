@@ -136,13 +136,14 @@ static void csv_columns(const jn_profile_result *res)
     struct {
         char name[32];
         double want;
-    } expect[8 + JN_PHASES] = {{"step_us", 1e6 * v->step.median},     {"step_q1_us", 1e6 * v->step.q1},
+    } expect[9 + JN_PHASES] = {{"step_us", 1e6 * v->step.median},     {"step_q1_us", 1e6 * v->step.q1},
                                {"step_q3_us", 1e6 * v->step.q3},      {"floor_us", 1e6 * v->floor.median},
                                {"plain_us", 1e6 * pl->step.median},   {"plain_floor_us", 1e6 * pl->floor.median},
-                               {"overhead_ratio", v->step_vs_plain.median}, {"overhead_q3", v->step_vs_plain.q3}};
+                               {"overhead_ratio", v->step_vs_plain.median}, {"overhead_q3", v->step_vs_plain.q3},
+                               {"threads", res->machine.threads}};
     for (int p = 0; p < JN_PHASES; p++) {
-        snprintf(expect[8 + p].name, sizeof expect[0].name, "%s_us", jn_phase_name((jn_phase)p));
-        expect[8 + p].want = 1e6 * v->phase[p].median;
+        snprintf(expect[9 + p].name, sizeof expect[0].name, "%s_us", jn_phase_name((jn_phase)p));
+        expect[9 + p].want = 1e6 * v->phase[p].median;
     }
     for (size_t e = 0; e < sizeof expect / sizeof expect[0]; e++) {
         const double got = csv_value(header, row[0], expect[e].name);
@@ -244,6 +245,11 @@ static void floor_ratio_reports(const jn_profile_result *res)
           "variants row: /floor %g, expected the rounds' 0.4 (the medians' ratio is 0.6):\n%s", ratio, text);
     CHECK(strstr(text, "\n/floor: the median of each round's step over that round's floor, not us/step over floor us"),
           "the table does not say that /floor is not the ratio of the medians beside it:\n%s", text);
+    /* The phase table's fast step row is the fast step's (6 s), not the phased step's (20 s). */
+    const char *fast = strstr(text, "\nfast step ");
+    double fast_us = 0;
+    CHECK(fast && sscanf(fast + 11, "%lf", &fast_us) == 1 && fast_us == 6e6,
+          "fast step row: %g us, expected the fast step's 6e6:\n%s", fast_us, text);
     free(text);
     char header[CSV_LINE], row[1][CSV_LINE];
     csv_lines(res, 1, header, row);
@@ -264,6 +270,9 @@ static void floor_ratio_reports(const jn_profile_result *res)
     unlink(path);
     CHECK(strstr(json, "\"ratio_to_floor\": 0.4, \"ratio_to_floor_q1\": 0.4, \"ratio_to_floor_q3\": 0.5,"),
           "JSON: expected ratio_to_floor 0.4 [0.4 - 0.5], the rounds':\n%s", json);
+    /* The objective as configured: its copies and its one random projection. */
+    CHECK(strstr(json, "\"jac_copies\": 1, ") && strstr(json, "\"jac_proj\": 1},"),
+          "JSON: expected the objective's jac_copies 1 and jac_proj 1:\n%s", json);
 }
 
 /* An even number of rounds (the default --reps is 20): the median and quartiles fall between
@@ -392,15 +401,30 @@ static void peak_bounds(const jn_model *m)
         const jn_profile_variant *v = &res.v[0];
         const double peak = res.machine.peak_gflops, floor_best = v->total_flops / v->floor.min * 1e-9;
         double worst = v->total_flops / v->floor.median * 1e-9;
+        /* Each phase's best round too (here backward's beats the floor's): raised to, so no
+         * phase's rate passes the peak. */
         for (int p = 0; p < JN_PHASES; p++)
-            if (v->phase[p].median > 0 && v->flops[p] / v->phase[p].median * 1e-9 > worst)
-                worst = v->flops[p] / v->phase[p].median * 1e-9;
+            if (v->phase[p].min > 0 && v->flops[p] / v->phase[p].min * 1e-9 > worst)
+                worst = v->flops[p] / v->phase[p].min * 1e-9;
         CHECK(res.machine.sgemm_peak_gflops == square[k], "square SGEMM peak %g, measured %g",
               res.machine.sgemm_peak_gflops, square[k]);
         CHECK(worst <= peak && peak >= floor_best && (k == 1 ? peak == square[k] : peak < 1e-3),
               "square SGEMM %g GFLOP/s: peak %g, a rate reported against it %g, the floor's best round %g", square[k],
               peak, worst, floor_best);
     }
+}
+
+/* The variants a profile compares: each distinct step once, plain last. A penalty with noise on
+ * its input only (no input noise) has a "noise off" step of its own; "penalty off" is plain. */
+static void variants_of_penalty_noise(void)
+{
+    const jn_objective obj = {.jac_lambda = 0.1, .jac_noise = 0.2, .jac_copies = 1, .jac_proj = 1};
+    jn_objective out[JN_PROFILE_MAX_VARIANTS];
+    const char *names[JN_PROFILE_MAX_VARIANTS];
+    const int n = jn_profile_variants(&obj, out, names);
+    CHECK(n == 3 && !strcmp(names[0], "as configured") && !strcmp(names[1], "noise off") && !strcmp(names[2], "plain") &&
+              out[1].jac_lambda == 0.1 && out[1].jac_noise == 0 && out[2].jac_lambda == 0,
+          "variants of a penalty with s_J alone: %d, the second %s", n, n > 1 ? names[1] : "none");
 }
 
 int main(void)
@@ -443,12 +467,14 @@ int main(void)
     CHECK(pl->step_vs_plain.median == 1 && pl->step_vs_plain.q1 == 1 && pl->step_vs_plain.q3 == 1,
           "plain / plain %g", pl->step_vs_plain.median);
     CHECK(fabs(v->phase[0].median - 4.0 / JN_PHASES) < 1e-12, "phase median %g", v->phase[0].median);
+    res.machine.threads = 3;  /* the machine's, which the rounds leave as set */
     csv_columns(&res);
     even_rounds(&m);
     fast_steps(&m);
     time_limits(&m);
     durations();
     peak_bounds(&m);
+    variants_of_penalty_noise();
     one_step_a_row();
     return check_exit();
 }
