@@ -513,6 +513,18 @@ def check_table_tool(scratch):
         word = f"line 2: {column} '{text.split()[-1]}' is not a decimal number"
         check(p.returncode == 1 and word in p.stderr and p.stderr.count("\n") == 1 and not p.stdout,
               f"results_table, {column} {text!r}: exit {p.returncode}, stderr {p.stderr!r}")
+    # A results.csv that is not reproduce.py's (another tool's table, a data set it has no place for, a
+    # short line) is refused in one line naming it: no traceback, no cell dropped unsaid.
+    for name, columns, row, words in [
+            ("no-device", header[:-1], good[:-1], ": no column 'device' (not a tools/reproduce.py results.csv?)"),
+            ("odd-set", header, ["svhn"] + good[1:], " line 2: unknown data set 'svhn'"),
+            ("short-line", header, good[:-1], " line 2: not as many fields as the header's 9")]:
+        odd = folder(name, [])
+        with open(os.path.join(odd, "results.csv"), "w") as f:
+            f.write(",".join(columns) + "\n" + ",".join(row) + "\n")
+        p = subprocess.run([sys.executable, TABLE_TOOL, odd], capture_output=True, text=True)
+        check(p.returncode == 1 and p.stderr == f"results_table: {os.path.join(odd, 'results.csv')}{words}\n" and
+              not p.stdout, f"results_table, {name}: exit {p.returncode}, stderr {p.stderr!r}")
     # The budget of a folder's reproduce.json, shown under the table: one reproduce.py writes, else
     # refused naming the file and the field (any value was shown, {"budget": 5} as budget 5).
     for text, code in [('{"budget": "small"}', 0), ('{"budget": 5}', 1), ('{"budget": ["smoke"]}', 1), ('{"calls": []}', 1)]:
