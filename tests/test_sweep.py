@@ -895,11 +895,12 @@ def plot_rules(tmp):
 
 def plot_faults(tmp):
     """tools/plot_sweep.py on a broken folder: a results.csv that is a folder, lacks a column,
-    has a short row or an error that is not a percentage (a word, nan, inf), a corrupt
+    has a short row or an error that is not a percentage (a word, nan, inf, past 100), a corrupt
     metrics.jsonl line, an --out that is a file; or on a sweep where no configuration has an
     error yet, or whose results.csv was never written: one line naming the file, exit 1, never a traceback, no picture. Empty errors (a run not finished) and a null in metrics.jsonl (a
-    diverged epoch) are drawn, with one line saying how many configurations are measured; best
-    runs without a metrics.jsonl get no empty curves picture, and a line saying why."""
+    diverged epoch) are drawn (a line still being written left out), with one line saying how many
+    configurations are measured; best runs without a metrics.jsonl get no empty curves picture,
+    and a line saying why."""
     try:
         import matplotlib  # noqa: F401
     except ImportError:
@@ -917,6 +918,11 @@ def plot_faults(tmp):
              ("unended", header + "a,0.01,pending,,,,,0,\nb,0.1,running,,,,,3,\n", None,
               "results.csv: no configuration has an error yet"),
              ("unwritten", "", None, "results.csv: no such file yet (jacnoise sweep merge ")]
+    # A percentage past 100; an epoch that is no whole number, a negative loss (jacnoise writes neither).
+    cases.append(("over", good + "c,0.2,finished,1,100.5,5,,2,0.1\n", None, "results.csv line 4: valid_error '100.5'"))
+    for name, line in (("epoch", '{"epoch": "1", "valid_error": 4, "train_loss": 1}'),
+                       ("negative", '{"epoch": 1, "valid_error": 4, "train_loss": -1}')):
+        cases.append((name, good, line + "\n", "metrics.jsonl line 1: not a line of metrics.jsonl"))
     for name, errors in (("words", "abc,xyz"), ("nan", "nan,nan"), ("inf", "inf,inf")):
         cases.append((name, good + f"c,0.2,finished,1,{errors},,2,0.1\n", None,
                       f"results.csv line 4: valid_error '{errors.split(',')[0]}'"))
@@ -947,7 +953,8 @@ def plot_faults(tmp):
         f.write(good + "c,0.2,pending,,,,,0,\n")
     with open(os.path.join(folder, "runs", "b", "metrics.jsonl"), "w") as f:
         f.write('{"epoch": 1, "valid_error": 4, "train_loss": 1}\n'
-                '{"epoch": 2, "valid_error": null, "train_loss": null}\n')
+                '{"epoch": 2, "valid_error": null, "train_loss": null}\n'
+                '{"epoch": 3, "valid_')  # a line being written: left out, not refused
     p = subprocess.run([sys.executable, script, folder], capture_output=True, text=True, timeout=300)
     check(p.returncode == 0 and os.path.exists(os.path.join(folder, "plots", "curves_best.png")),
           f"plot_sweep.py, a run not finished and a diverged epoch: exit {p.returncode}, stderr {p.stderr[-400:]!r}")
