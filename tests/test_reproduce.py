@@ -505,9 +505,10 @@ def check_table_tool(scratch):
     check(p.returncode == 2 and p.stderr == f"results_table: {first} and {first}/: one folder given twice\n" and
           not p.stdout, f"results_table with a folder twice: exit {p.returncode}, stderr {p.stderr!r}")
     good = ["usps", "MLP", "epochs=7", "4.0 4.2", "4.1000", "0.1414", "3", "30", "cpu"]
-    # Decimals only, as jacnoise reads numbers: float() would take nan, inf and 1_000.
+    # Decimals only, as jacnoise reads numbers: float() would take nan, inf and 1_000 (and fail on 4e).
     for k, column, text in [(4, "mean", "4.1O"), (5, "std", "x"), (3, "test_errors", "4.0 4,2"), (6, "search_runs", "three"),
-                            (4, "mean", "nan"), (5, "std", "inf"), (3, "test_errors", "4.0 4_2"), (6, "search_runs", "0x3")]:
+                            (4, "mean", "nan"), (5, "std", "inf"), (3, "test_errors", "4.0 4_2"), (6, "search_runs", "0x3"),
+                            (4, "mean", "4e")]:
         bad = folder(f"bad-{column}-{k}-{text}", [good[:k] + [text] + good[k + 1:]])
         p = subprocess.run([sys.executable, TABLE_TOOL, bad], capture_output=True, text=True)
         word = f"line 2: {column} '{text.split()[-1]}' is not a decimal number"
