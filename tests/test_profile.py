@@ -794,6 +794,14 @@ def main():
             check(q.stderr == ("jacnoise: warning: --jac-noise changes nothing without the penalty (--jac-lambda 0); "
                                "noise on the training input is --input-noise\n" if warned else ""),
                   f"profile --grid {grid!r}, --jac-noise without --jac-lambda: stderr {q.stderr!r}")
+        # A grid over an option that is inert in some combinations: each combination alone warns
+        # (naming --jac-target or not), so the grid names the options all of them leave inert.
+        q = run(["profile", "--device", "cpu", "--data", "usps", "--hidden", "3", "--jac-noise", "0.3", "--jac-proj",
+                 "4", "--reps", "1", "--warmup", "0", "--grid", "jac-target=hidden1 output", "--csv",
+                 os.path.join(tmp, "inert.csv")])
+        check(q.stderr == "jacnoise: warning: --jac-proj, --jac-noise change nothing without the penalty "
+              "(--jac-lambda 0); noise on the training input is --input-noise\n",
+              f"profile --grid over jac-target without --jac-lambda: stderr {q.stderr!r}")
         with open(path) as f:
             rows = list(csv.DictReader(f))
         got = [(int(x["batch"]), x["estimator"]) for x in rows]

@@ -37,7 +37,9 @@ int jn_cli_fail(int status);
  * --jac-lambda, --jac-proj for hidden1): train and profile then run as asked. */
 void jn_cli_warn_inert(const jn_config *cfg);
 /* Those warnings' lines ("jacnoise: warning: ...\n", none: "") into out, cap bytes. */
-void jn_cli_inert_warnings(const jn_config *cfg, char *out, size_t cap);
+void jn_cli_inert_warnings(const jn_config *cfg, const char *among, char *out, size_t cap);
+/* Keeps of the ", "-separated option names in names those among holds too; returns how many. */
+int jn_cli_keep_names(char *names, const char *among);
 
 /* Where eval, step and check start: with --checkpoint, that run (its configuration changed
  * by the options given, its parameters, momentum and position); without, a fresh

@@ -314,21 +314,36 @@ static void keep_shared_lines(char *kept, const char *text)
 }
 
 /* A single profile's warnings of options that change nothing (jn_cli_warn_inert), once, those
- * that every combination gives: --jac-noise without --jac-lambda over 'batch=1 2' profiled the
- * plain step in silence. None where a combination makes the option count (the grid's
- * jac-lambda above 0 in one); a combination that repeats another for it is skipped, naming
- * that one. Combinations that are no configuration (skipped) do not count. */
+ * that every combination gives, naming the options every combination leaves inert: --jac-noise
+ * without --jac-lambda over 'batch=1 2' profiled the plain step in silence, and over
+ * 'jac-target=hidden1 output' each combination names --jac-target or not. None where a
+ * combination makes the option count (the grid's jac-lambda above 0 in one); a combination that
+ * repeats another for it is skipped, naming that one. Combinations that are no configuration
+ * (skipped) do not count. */
 static void grid_warn_inert(const jn_config *base, const grid *g)
 {
     const long cells = grid_cells(g);
-    char kept[1024] = "", text[1024], label[512];
+    char kept[1024] = "", text[1024], label[512], among[128] = "", names[128];
     int first = 1;
+    /* The options every combination leaves inert (a line names them alone), then the lines every
+     * combination gives. */
+    for (long cell = 0; cell < cells && (first || among[0]); cell++) {
+        jn_config cfg;
+        cell_config(base, g, cells, cell, &cfg, label, NULL, sizeof label);
+        if (jn_config_check(&cfg))
+            continue;
+        jn_config_drop_inert(&cfg, first ? among : names, sizeof names);
+        if (!first)
+            jn_cli_keep_names(among, names);
+        first = 0;
+    }
+    first = 1;
     for (long cell = 0; cell < cells && (first || kept[0]); cell++) {
         jn_config cfg;
         cell_config(base, g, cells, cell, &cfg, label, NULL, sizeof label);
         if (jn_config_check(&cfg))
             continue;
-        jn_cli_inert_warnings(&cfg, first ? kept : text, sizeof text);
+        jn_cli_inert_warnings(&cfg, among, first ? kept : text, sizeof text);
         if (!first)
             keep_shared_lines(kept, text);
         first = 0;

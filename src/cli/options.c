@@ -269,16 +269,48 @@ int jn_cli_fail(int status)
     return status;
 }
 
+/* Whether the ", "-separated list names holds the len bytes at name as one of its names. */
+static int names_hold(const char *names, const char *name, size_t len)
+{
+    for (const char *p = names; *p; p += strspn(p, ", ")) {
+        const size_t n = strcspn(p, ",");
+        if (n == len && !strncmp(p, name, len))
+            return 1;
+        p += n;
+    }
+    return 0;
+}
+
+int jn_cli_keep_names(char *names, const char *among)
+{
+    char *out = names;
+    int n = 0;
+    for (const char *name = names; *name; name += strspn(name, ", ")) {
+        const size_t len = strcspn(name, ",");
+        if (names_hold(among, name, len)) {
+            if (n++)
+                memcpy(out, ", ", 2), out += 2;  /* out stays at or behind name: a copy within */
+            memmove(out, name, len), out += len;
+        }
+        name += len;
+    }
+    *out = 0;
+    return n;
+}
+
 /* `--jac-noise 0.1` alone trains (or profiles) the plain MLP: the corruption is the penalty's
  * input, and noise on the training input is --input-noise. Likewise copies of an uncorrupted
  * input under an estimator that draws nothing (hidden1's closed form, the exact norm) are one
  * penalty computed M times, its mean the same up to rounding (so not merged by a sweep, whose
- * merged runs must be the bytes they would be alone). Their warnings, one line each, into out. */
-void jn_cli_inert_warnings(const jn_config *cfg, char *out, size_t cap)
+ * merged runs must be the bytes they would be alone). Their warnings, one line each, into out;
+ * of the options inert, only those `among` names (jn_config_drop_inert's list; NULL: all). */
+void jn_cli_inert_warnings(const jn_config *cfg, const char *among, char *out, size_t cap)
 {
     jn_config effective = *cfg;
     char names[128];
-    const int n = jn_config_drop_inert(&effective, names, sizeof names);
+    int n = jn_config_drop_inert(&effective, names, sizeof names);
+    if (among)
+        n = jn_cli_keep_names(names, among);
     size_t used = 0;
     out[0] = 0;
     if (n > 0 && cfg->obj.jac_lambda == 0)
@@ -299,6 +331,6 @@ void jn_cli_inert_warnings(const jn_config *cfg, char *out, size_t cap)
 void jn_cli_warn_inert(const jn_config *cfg)
 {
     char text[1024];
-    jn_cli_inert_warnings(cfg, text, sizeof text);
+    jn_cli_inert_warnings(cfg, NULL, text, sizeof text);
     fputs(text, stderr);
 }
