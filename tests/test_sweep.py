@@ -221,11 +221,12 @@ def spec_errors(tmp):
     p = sweep(["--spec", os.path.join(tmp, "bad0.spec"), "--out", out, "--config", config], expect=2)
     check(p.stderr == f"jacnoise: --config {config}: line 3: --epochs: not an option of 'jacnoise sweep'; a run option: "
           "set it in the spec (epochs = 5)\n" and not os.path.exists(out), f"epochs = 5 in a sweep's --config: {p.stderr!r}")
-    # A comment after it: the key is refused with any value, so no word of the '#' being part of it.
+    # A comment after it: the key is refused with any value, so no word of the '#' being part of it;
+    # the line to put in the spec is the value without it ('#' starts a comment there).
     open(config, "w").write("lr = 0.1 # x\n")
     p = sweep(["--spec", os.path.join(tmp, "bad0.spec"), "--out", out, "--config", config], expect=2)
     check(p.stderr == f"jacnoise: --config {config}: line 1: --lr: not an option of 'jacnoise sweep'; a run option: "
-          "set it in the spec (lr = 0.1 # x)\n" and not os.path.exists(out), f"lr = 0.1 # x in a sweep's --config: {p.stderr!r}")
+          "set it in the spec (lr = 0.1)\n" and not os.path.exists(out), f"lr = 0.1 # x in a sweep's --config: {p.stderr!r}")
     # The same with the device from the command line: refused before any run folder is made.
     tf32 = os.path.join(tmp, "tf32.spec")
     open(tf32, "w").write(base + "precision = tf32\nlr = [0.1, 0.2]\n")

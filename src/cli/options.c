@@ -5,6 +5,7 @@
 #include "jacnoise/error.h"
 #include "jacnoise/sweep.h"
 
+#include <ctype.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -104,9 +105,17 @@ static jn_config parsed;
  * sweep's own options alone said nothing of it. */
 static int set_option(jn_config *cfg, unsigned command, const char *key, const char *value)
 {
-    if (command == JN_CMD_SWEEP && !jn_config_accepts(command, key) && jn_sweep_spec_accepts(key))
-        return jn_fail("--%s: not an option of 'jacnoise sweep'; a run option: set it in the spec (%s = %s)", key,
-                       key, *value && strncmp(value, "--", 2) ? value : "VALUE");
+    if (command == JN_CMD_SWEEP && !jn_config_accepts(command, key) && jn_sweep_spec_accepts(key)) {
+        /* The value up to a '#', which starts a comment in the spec: "lr = 0.1 # x" there is 0.1. */
+        int n = (int)strcspn(value, "#");
+        while (n > 0 && isspace((unsigned char)value[n - 1]))
+            n--;
+        const char *shown = n > 0 && strncmp(value, "--", 2) ? value : "VALUE";
+        if (shown != value)
+            n = (int)strlen(shown);
+        return jn_fail("--%s: not an option of 'jacnoise sweep'; a run option: set it in the spec (%s = %.*s)", key,
+                       key, n, shown);
+    }
     return jn_config_set(cfg, command, key, value);
 }
 
