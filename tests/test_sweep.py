@@ -2317,6 +2317,10 @@ def damaged_metrics_unfinished(tmp):
               f"how to continue {state} runs with damaged metrics.jsonl files: {p.stdout!r}")
         if state != "running":
             continue
+        # Nor does the line on the killed runs' locks promise that the rerun resumes them.
+        check("\nrunning: 0 locked by a jacnoise process now, 2 not locked (killed, unless trained on another machine "
+              "whose locks this one does not see; damaged: the sweep run again fails them, as the damaged lines above "
+              "say)\n" in p.stdout, f"the running line of killed runs with damaged metrics.jsonl files: {p.stdout!r}")
         # The rerun fails both (the garbage line refused, the lines lost): the same error, said
         # on the failed line, is not said again on the damaged one.
         sweep(["--spec", spec, "--out", folder], expect=1)

@@ -466,7 +466,7 @@ static int further(const jn_run_row *a, const jn_run_row *b)
 
 void jn_results_print_running(const jn_plan *plan, const jn_run_row *rows, FILE *f)
 {
-    int held = 0, free_ = 0;
+    int held = 0, free_ = 0, damaged = 0;
     for (int i = 0; i < plan->n_entries; i++) {
         char folder[JN_PATH_MAX], path[JN_PATH_MAX + 32];
         int fd;
@@ -476,12 +476,21 @@ void jn_results_print_running(const jn_plan *plan, const jn_run_row *rows, FILE 
         const int rc = jn_lock_file_shared(path, &fd);  /* a trainer holds it exclusively */
         held += rc > 0;
         free_ += rc == 0;  /* no lock file (removed by hand) is none held: it was counted neither way */
+        damaged += rc == 0 && rows[i].damaged;  /* which the rerun fails, as their damaged lines say */
         if (fd >= 0)
             close(fd);
     }
+    /* Not a resume promised for a damaged one: the unfinished line below says the rerun fails it. */
+    char rerun[128] = "the sweep run again resumes them";
+    if (damaged && damaged == free_)
+        snprintf(rerun, sizeof rerun, "damaged: the sweep run again fails %s, as the damaged lines above say",
+                 free_ > 1 ? "them" : "it");
+    else if (damaged)
+        snprintf(rerun, sizeof rerun, "the sweep run again resumes them but for %d damaged, which it fails (the damaged "
+                 "lines above)", damaged);
     if (held || free_)
         jn_print(f, "running: %d locked by a jacnoise process now, %d not locked (killed, unless trained on another "
-                 "machine whose locks this one does not see; the sweep run again resumes them)\n", held, free_);
+                 "machine whose locks this one does not see; %s)\n", held, free_, rerun);
 }
 
 /* Locks the run folder `folder` into *fd for a merge: one it replaces (creating it first only
