@@ -398,9 +398,16 @@ static void test_find_dir(void)
     must_find("mnist", NULL, "./data"); /* the first folder with ALL the files wins */
 
     /* data_dir, when given, is the only folder searched. */
-    const char *const only[] = {"usps", "zip.train", empty, "--data-dir",
-                                "into that folder with datasets/fetch.sh DIR", NULL};
+    char fetch[2 * PATH_MAX + 64];  /* the folder to fill, as a word of the command to copy */
+    snprintf(fetch, sizeof fetch, "into that folder with datasets/fetch.sh %s, or", empty);
+    const char *const only[] = {"usps", "zip.train", empty, "--data-dir", fetch, NULL};
     must_not_find("usps", empty, only);
+    snprintf(p, sizeof p, "%s/it's empty", tmpl);
+    REQUIRE(mkdir(p, 0700) == 0, "mkdir %s", p);
+    snprintf(fetch, sizeof fetch, "into that folder with datasets/fetch.sh '%s/it'\"'\"'s empty', or", tmpl);
+    const char *const quoted[] = {fetch, NULL};
+    must_not_find("usps", p, quoted);
+    REQUIRE(rmdir(p) == 0, "rmdir %s", p);
     must_find("mnist", data_dir, data_dir);
 
     REQUIRE(unlink("data") == 0 && unlink("../shared/datasets") == 0, "unlink");

@@ -212,9 +212,10 @@ static int search_folders(const file_list *fl, const char *data_dir, char *out, 
     /* fetch.sh gets the named sets only (gz is set for them alone): no help for idx: files.
        Without DIR it fills the first folder this search tries (run from the same folder); a
        DIR it fills is searched only where --data-dir names it too. */
+    char word[JN_SHELL_WORD_CAP(sizeof msg)];  /* any more is cut from msg */
     if (fl->gz && data_dir && *data_dir)
         append(msg, sizeof msg, "; download the public sets into that folder with "
-               "datasets/fetch.sh DIR, or give the folder that holds them");
+               "datasets/fetch.sh %s, or give the folder that holds them", jn_shell_word(word, sizeof word, data_dir));
     else if (fl->gz)
         append(msg, sizeof msg, "; download the public sets with datasets/fetch.sh (into "
                "$JACNOISE_DATA, else ./data: run it from this folder), or give the folder that "
