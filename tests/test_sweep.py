@@ -2,7 +2,8 @@
 staggered stops, divergences, mid-epoch checkpoints) byte-identical to the same configuration
 trained alone; --models 1 = --models 6; --jobs 2; shards (separate folders merged, and one
 shared folder) = the unsharded sweep; a rerun's --jobs sharing the runs left; killed workers named with how to continue; an edited spec's dropped runs said (an edit of its comments alone the same spec, to a rerun and a merge); SIGKILLs and SIGINT then a rerun = an uninterrupted
-sweep; a failed configuration; a corrupt last.ckpt (its message says what works);
+sweep; a failed configuration; a corrupt last.ckpt (its message says what works; the run it fails
+ranked by its metrics.jsonl);
 --device cuda, or tf32 with --device auto, without a GPU (one line); a data set not found (one line, --dry-run too; none needed by a finished sweep's rerun, nor by a finished shard's or job array task's); a device check or --jobs worker whose waitpid fails (one line); --jobs started with SIGCHLD ignored; --out with a trailing slash; status, progress line, help; tools/plot_sweep.py;
 tools/sweep-local-gpus.sh (its sharding, on the CPU; a bad option or spec said once, before
 any shard starts; a failing shard named, no merge without a sweep folder; an empty CUDA_VISIBLE_DEVICES, and an empty entry in it; --help; a SIGTERM
@@ -1721,7 +1722,8 @@ def failed_before_folder(tmp):
 
 def corrupt_checkpoint(tmp):
     """An unfinished run whose last.ckpt is corrupt fails every rerun the same way: its message
-    names the file and says what works (removing it), and a rerun after that trains it."""
+    names the file and says what works (removing it), status and results.csv rank it by its
+    metrics.jsonl, and a rerun after that trains it."""
     spec = os.path.join(tmp, "corrupt.spec")
     open(spec, "w").write(TINY_SPEC)
     folder = os.path.join(tmp, "corrupt")
@@ -1739,6 +1741,20 @@ def corrupt_checkpoint(tmp):
               f"rerun {attempt}: a corrupt last.ckpt's failure says what works: {message!r}")
         check("retry)" not in p.stderr and "says why" in p.stderr,
               f"rerun {attempt}: promises a retry that fails the same way: {p.stderr!r}")
+    # Failed as its resume opened it, with a summary.json of no epochs, it is ranked by the
+    # epochs its metrics.jsonl holds: status and results.csv left it out, their errors empty.
+    summary = json.load(open(os.path.join(victim, "summary.json")))
+    best = [m for m in metrics(victim) if m["best"]][-1]
+    check(summary["status"] == "failed" and summary["epochs"] == 0 and best["epoch"] == 1,
+          f"the resume's failure: {summary}, best line {best}")
+    p, i = run(["sweep", "status", folder]), os.path.basename(victim)
+    check(re.search(f"\\n  {i} +failed +1 +{best['valid_error']:.2f} +{best['test_error']:.2f}  ", p.stdout),
+          f"status of a run failed on its resume, ranked by its metrics.jsonl: {p.stdout!r}")
+    at = {name: column(folder, name)[i] for name in ("best_epoch", "valid_error", "test_error")}
+    check(at["best_epoch"] == "1" and at["valid_error"] and at["test_error"] and
+          abs(float(at["valid_error"]) - best["valid_error"]) < 1e-6 and
+          abs(float(at["test_error"]) - best["test_error"]) < 1e-6,
+          f"results.csv's row of a run failed on its resume: {at}")
     os.remove(last)
     sweep(["--spec", spec, "--out", folder])
     check(set(column(folder, "status").values()) == {"finished"}, f"after removing it: {column(folder, 'status')}")

@@ -111,9 +111,14 @@ static int read_row(const char *folder, jn_run_row *row)
     if (read) {
         snprintf(row->status, sizeof row->status, "%s", s.status);
         snprintf(row->message, sizeof row->message, "%s", s.message);
-        row->best_epoch = s.s.best_epoch;
-        row->valid_error = s.s.best_valid_error;
-        row->test_error = s.s.test_error;
+        /* Its best where it covers the lines read: a run failed as its resume opened it (a
+         * damaged last.ckpt, its data gone) has a summary of no epochs, which left it out of the
+         * ranking (and results.csv) though its metrics.jsonl holds its epochs' errors. */
+        if (s.s.epochs_done >= epochs) {
+            row->best_epoch = s.s.best_epoch;
+            row->valid_error = s.s.best_valid_error;
+            row->test_error = s.s.test_error;
+        }
         row->steps = s.s.steps > row->steps ? s.s.steps : row->steps;
         if (!epochs && isfinite(s.s.seconds))
             row->seconds = s.s.seconds;

@@ -139,13 +139,11 @@ static void front_ended(void *ctx, int entry, const char *status, const char *me
     f->dirty = 1;
     f->active[entry] = 0;
     f->reported[entry] = failed;
-    if (failed) {
-        memset(row, 0, sizeof *row);
+    jn_results_row(plan, entry, row);  /* the folder says it: a failed run's epochs too, which its metrics hold */
+    if (failed) {  /* as reported, also where the folder could not record it */
         snprintf(row->status, sizeof row->status, "failed");
         snprintf(row->message, sizeof row->message, "%s", message);
-        row->valid_error = row->test_error = row->penalty = NAN;
-    } else {
-        jn_results_row(plan, entry, row);  /* the folder says it */
+        row->done = 0;
     }
     if (strcmp(status, "interrupted"))
         f->done++;
