@@ -15,7 +15,7 @@ folder exists, recorded failed; status after a SIGINT or SIGHUP (interrupted, no
 SIGHUP under nohup); status telling a running run locked by a sweep from one a SIGKILL left; a closed
 standard output (sweep | head) stopping it as SIGTERM does; sweeps of two specs started at once; a run a sharing shard finished after this sweep
 planned it, counted finished, not failed; a spec with a byte-order mark and nothing
-swept; status of a folder only merges made; a run option on the sweep's command line (set it in the spec); status of a finished run whose metrics.jsonl is damaged (a line naming it), and of a killed or interrupted one; bench/bench_sweep_cpu.py's step count and its bad input; the reads a run's end costs
+swept; status of a folder only merges made; a run option on the sweep's command line (set it in the spec); status of a finished run whose metrics.jsonl is damaged (a line naming it), and of a killed or interrupted one (the running line counting the damaged among killed runs); bench/bench_sweep_cpu.py's step count and its bad input; the reads a run's end costs
 among 1000 finished runs (bench/bench_sweep_results.py), and a merge's (each folder read once,
 bench/bench_sweep_merge.py); results.csv's penalty (the
 best epoch's); results.csv's and status's backend, device and gemm_precision of a CPU sweep
@@ -2354,6 +2354,26 @@ def damaged_metrics_unfinished(tmp):
               f"status of a run failed by its garbage line, the folder named relative: {shown!r}")
 
 
+def running_some_damaged(tmp):
+    """Killed runs, some of whose metrics.jsonl is damaged: the running line says the rerun
+    resumes them but for those, with their count (here 1 of 3, each stopped before its end as if
+    killed: no summary.json, no lock held)."""
+    spec = os.path.join(tmp, "some-damaged.spec")
+    open(spec, "w").write(TINY_SPEC.replace("[0.1, 0.2]", "[0.1, 0.2, 0.3]"))
+    folder = os.path.join(tmp, "some-damaged")
+    sweep(["--spec", spec, "--out", folder])
+    for i in run_ids(folder):
+        os.remove(os.path.join(folder, "runs", i, "summary.json"))
+    cut = run_ids(folder)[1]
+    open(os.path.join(folder, "runs", cut, "metrics.jsonl"), "w").close()
+    p = run(["sweep", "status", folder])
+    check("0 done, 0 diverged, 0 failed, 3 running, 0 interrupted, 0 pending, 1 damaged\n" in p.stdout and
+          f"\ndamaged {cut}: " in p.stdout and
+          "\nrunning: 0 locked by a jacnoise process now, 3 not locked (killed, unless trained on another machine whose "
+          "locks this one does not see; the sweep run again resumes them but for 1 damaged, which it fails (the damaged "
+          "lines above))\n" in p.stdout, f"status of 3 killed runs, 1 of them damaged: {p.stdout!r}")
+
+
 def runs_not_a_folder(tmp):
     """A sweep folder whose runs is a file: status says up front that a sweep there is refused
     (it counted every configuration pending and said to rerun the sweep, which refused); a
@@ -2615,6 +2635,7 @@ def main():
     damaged_summary(tmp)
     damaged_metrics(tmp)
     damaged_metrics_unfinished(tmp)
+    running_some_damaged(tmp)
     runs_not_a_folder(tmp)
     quoted_advice(tmp)
     shards_cut_record(tmp)
