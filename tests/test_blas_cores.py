@@ -7,7 +7,8 @@
 - Skipped when the build's CBLAS is not OpenBLAS (CMake warns at configure time).
 - `jacnoise info` run as if OpenBLAS had fallen back to Prescott (JACNOISE_TEST_BLAS_REPORTED)
   re-executes itself once with the core for this CPU and says so; the user's
-  OPENBLAS_CORETYPE is respected; a core OpenBLAS ignores gives one warning line; train's
+  OPENBLAS_CORETYPE is respected, and one OpenBLAS passes over is not said to have set the
+  core; a core OpenBLAS ignores gives one warning line; train's
   run header names the core and who chose it; `info` says "1 thread", "2 threads".
 
 Environment (set by CTest): JACNOISE_BIN, JACNOISE_TEST_GEMM (the test_gemm program)."""
@@ -99,6 +100,14 @@ def main():
     p, line = info(JACNOISE_TEST_BLAS_REPORTED="Prescott", OPENBLAS_CORETYPE="Prescott")
     print("user override:", line)
     check(line.startswith("blas core: Prescott (set by OPENBLAS_CORETYPE)"), f"user override not kept: {line!r}")
+
+    # A value OpenBLAS passes over (it names no core) is not said to have set the core; a
+    # control character of it is escaped.
+    for value, shown in (("bogus", "bogus"), ("", ""), ("\x1b[2J", "\\x1b[2J")):
+        p, line = info(OPENBLAS_CORETYPE=value)
+        print(f"OPENBLAS_CORETYPE={value!r}:", line)
+        check(f"(chosen by OpenBLAS: it did not take OPENBLAS_CORETYPE='{shown}')" in line,
+              f"OPENBLAS_CORETYPE={value!r} said to set the core: {line!r}")
 
     # A re-executed process whose core did not take: one warning line, and it goes on.
     p, line = info(OPENBLAS_CORETYPE="Prescott", JACNOISE_BLAS_CORE_REQUESTED="Haswell Prescott")

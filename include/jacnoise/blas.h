@@ -39,8 +39,8 @@ const char *jn_blas_core_choose(const jn_cpu_features *f, const char *reported, 
 void jn_blas_core_init(char **argv);
 
 /* The core in use ("Zen", "SkylakeX"; "unknown" without OpenBLAS) and how it came to be:
- * "chosen by OpenBLAS", "set by OPENBLAS_CORETYPE", or "selected by jacnoise: OpenBLAS
- * chose Prescott". */
+ * "chosen by OpenBLAS", "set by OPENBLAS_CORETYPE", "chosen by OpenBLAS: it did not take
+ * OPENBLAS_CORETYPE='bogus'", or "selected by jacnoise: OpenBLAS chose Prescott". */
 const char *jn_blas_core_name(void);
 const char *jn_blas_core_origin(void);
 

@@ -3,6 +3,7 @@
  * chosen, the BLAS threads, and the SGEMM peak the profile measures on them. */
 #include "cpu/machine.h"
 #include "jacnoise/blas.h"
+#include "jacnoise/error.h"
 #include "jacnoise/wallclock.h"
 
 #include <cblas.h>
@@ -145,9 +146,17 @@ void jn_blas_core_init(char **argv)
     const char *pretend = getenv("JACNOISE_TEST_BLAS_REPORTED");
     if (pretend && *pretend)
         reported = pretend;
-    const int user_set = getenv("OPENBLAS_CORETYPE") != NULL;
-    if (user_set)
+    /* OpenBLAS passes over a value that names no core of it (empty, misspelt) and chooses as
+     * if unset: "set by" is said only of the core the value names. */
+    const char *user = getenv("OPENBLAS_CORETYPE");
+    const int user_set = user != NULL;
+    if (user_set && !strcasecmp(user, reported))
         snprintf(origin, sizeof origin, "set by OPENBLAS_CORETYPE");
+    else if (user_set) {
+        char value[64];  /* escaped: info and the profile's report print the origin as it is */
+        jn_escape_text(value, sizeof value, user);
+        snprintf(origin, sizeof origin, "chosen by OpenBLAS: it did not take OPENBLAS_CORETYPE='%s'", value);
+    }
     const jn_cpu_features f = jn_cpu_features_detect();
     const char *core = jn_blas_core_choose(&f, reported, user_set);
     if (!core)
