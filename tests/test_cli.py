@@ -1018,6 +1018,16 @@ def usps_cases(d):
                  ["usps", "zip.train", "empty-dir", "--data-dir"], d)
     expect_error("usps: --data-dir missing", ["data", "--data", "usps", "--data-dir", "nowhere"], 1,
                  ["usps", "--data-dir nowhere: No such file or directory"], d)
+    # No folder found: $JACNOISE_DATA is said to be empty where it is, not unset.
+    for name, value, words in [("empty", "", "($JACNOISE_DATA is empty)"),
+                               ("unset", None, "($JACNOISE_DATA is not set)")]:
+        env = {k: v for k, v in os.environ.items() if k != "JACNOISE_DATA"}
+        if value is not None:
+            env["JACNOISE_DATA"] = value
+        p = subprocess.run([BIN, "data", "--data", "usps"], cwd=os.path.join(d, "empty-dir"), env=env,
+                           capture_output=True, text=True, timeout=TIMEOUT)
+        check(f"usps: $JACNOISE_DATA {name}", p.returncode == 1 and "in any folder tried: ./data" in p.stderr and
+              words in p.stderr, f"exit {p.returncode}, stderr {p.stderr!r}")
     write(os.path.join(d, "a-file"), "")
     expect_error("usps: --data-dir a file", ["train", "--data", "usps", "--data-dir", "a-file"], 1,
                  ["usps", "--data-dir a-file: not a folder"], d)

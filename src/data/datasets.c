@@ -206,8 +206,8 @@ static int search_folders(const file_list *fl, const char *data_dir, char *out, 
                    tried[i]);
             append_lacks(msg, sizeof msg, tried[i], fl);
         }
-        if (!env || !*env)
-            append(msg, sizeof msg, " ($JACNOISE_DATA is not set)");
+        if (!env || !*env)  /* set empty, it is passed over as if unset: said as it is */
+            append(msg, sizeof msg, env ? " ($JACNOISE_DATA is empty)" : " ($JACNOISE_DATA is not set)");
     }
     /* fetch.sh gets the named sets only (gz is set for them alone): no help for idx: files.
        Without DIR it fills the first folder this search tries (run from the same folder); a
