@@ -10,7 +10,9 @@ rerun trains nothing (without pictures, also where its data is not) and keeps ea
 pictures; a run stopped by SIGTERM, as timeout(1) stops it (the driver, then its
 process group), writes the cells finished by then, marked as stopped, and rerun gives the same
 table; a SIGHUP (its terminal closed) stops the sweeps as SIGTERM does, 143, and a Ctrl-C as the pictures start says
-that they were not drawn; an earlier cell's damaged results.csv is named in one line, and a sweep that refuses its
+that they were not drawn; an earlier cell's damaged results.csv
+(cut short, without a column, a line short of values) is named in one line, the folder's results.csv without its device
+column is refused in one line, and a sweep that refuses its
 folder is reported in its own words, without advice to retry; the driver SIGKILLed stops its sweeps too; a row whose seeds all diverge in their first epoch reads
 "diverged" and is left out of the pictures, in one line, rerun alike, and a row whose search
 diverges reads "search diverged" (RESULTS.md, results.csv, results_table.py) and leaves the pictures of the others; a Ctrl-C during --plan ends it in one line; bad options are refused with one line, exit 2; `--plan` has
@@ -917,6 +919,47 @@ def main():
                                      csv_rows(os.path.join(damaged, "results.csv"))} ==
               {k: r["test_errors"] for k, r in table.items()},
               f"the call the damaged results.csv's line gives: exit {p.returncode}, stderr {p.stderr[-1000:]!r}")
+        # An earlier cell's results.csv without a column the tool reads (a seeds' status), or with a
+        # line of fewer values than its header (a search's), is left out alike: a KeyError, or
+        # a value read as None, dropped it without a word.
+        lacking = os.path.join(d, "lacking")
+        shutil.copytree(out, lacking)
+        seeds_csv = os.path.join(lacking, "final", "mnist-j", "results.csv")
+        rows = csv_rows(seeds_csv)
+        with open(seeds_csv, "w", newline="") as f:
+            w = csv.DictWriter(f, fieldnames=[c for c in rows[0] if c != "status"], lineterminator="\n",
+                               extrasaction="ignore")
+            w.writeheader()
+            w.writerows(rows)
+        with open(os.path.join(lacking, "search", "mnist-nj", "results.csv"), "a") as f:
+            f.write("abc,1\n")
+        short = len(csv_rows(os.path.join(lacking, "search", "mnist-nj", "results.csv"))) + 1
+        p = reproduce(BASE + ["--sets", "usps", "--rows", "mlp", "--no-plots", "--out", lacking])
+        lines = p.stderr.splitlines()
+        check(p.returncode == 0 and len(lines) == 2 and
+              lines[0].startswith(f"reproduce: {seeds_csv}: line 1: no column 'status', which jacnoise sweep writes; "
+                                  "MNIST MLP+J is left out of the table") and
+              lines[1].startswith(f"reproduce: {lacking}/search/mnist-nj/results.csv: line {short}: 2 values, its header "
+                                  "names ") and "; MNIST MLP+N+J is left out of the table: rerun with" in lines[1],
+              f"an earlier cell's results.csv without a column: exit {p.returncode}, stderr {p.stderr[-1000:]!r}")
+        check({(r["set"], r["row"]) for r in csv_rows(os.path.join(lacking, "results.csv"))} ==
+              set(table) - {("mnist", "MLP+J"), ("mnist", "MLP+N+J")}, "the cells kept beside results.csv without a column")
+        # The folder's results.csv without its device column: refused in one line naming it and
+        # what it holds, the table kept; it was read as no device, and the call named its own for
+        # every earlier cell.
+        garbled = os.path.join(d, "garbled")
+        shutil.copytree(out, garbled)
+        with open(os.path.join(garbled, "results.csv")) as f:
+            text = f.read().replace(",device\n", ",devise\n", 1)
+        with open(os.path.join(garbled, "results.csv"), "w") as f:
+            f.write(text)
+        p = reproduce(BASE + ["--sets", "usps", "--rows", "mlp", "--no-plots", "--out", garbled])
+        with open(os.path.join(garbled, "results.csv")) as f:
+            kept = f.read() == text
+        check(p.returncode == 1 and kept and p.stderr == f"reproduce: {garbled}/results.csv: line 1: no column 'device', "
+              "which tools/reproduce.py writes; it records the device of each earlier cell: remove it to have this "
+              "call's device named for them\n", f"results.csv without its device column: exit {p.returncode}, "
+              f"kept {kept}, stderr {p.stderr[-1000:]!r}")
         # A sweep that refuses its folder (a search spec changed after the search finished)
         # fails every rerun alike: its own message, no advice to retry.
         refused = os.path.join(d, "refused")

@@ -230,19 +230,38 @@ def write_spec(path, entries, header):
 # ---- the sweep's results ----------------------------------------------------------------------
 
 NUMBER_COLUMNS = ("seed", "valid_error", "test_error", "seconds")
+# The columns of a sweep's results.csv that this tool reads; jacnoise sweep writes them all.
+SWEEP_COLUMNS = ("id", "status", "test_error", "seconds")
 
 
-def read_results(folder):
+def read_results(folder, keys=()):
     """The rows of a sweep's results.csv; a number column holds a decimal, or nothing where
-    jacnoise had none: anything else raises Damaged naming the line."""
+    jacnoise had none: anything else raises Damaged naming the line, as does a table without one
+    of SWEEP_COLUMNS or keys (swept keys, read from its rows) (read_table)."""
     path = os.path.join(folder, "results.csv")
     if not os.path.exists(path):
         return []
-    rows, _ = tool_files.read_csv(path, damaged)
+    rows = read_table(path, SWEEP_COLUMNS + tuple(keys), "jacnoise sweep")
     for i, r in enumerate(rows, start=2):
         for c in NUMBER_COLUMNS:
             if r.get(c) and tool_files.decimal(r[c]) is None:
                 raise Damaged(f"{path}: line {i}: {c} '{r[c]}' is not a decimal number")
+    return rows
+
+
+def read_table(path, columns, writer):
+    """The rows of a CSV table that `writer` wrote with `columns`, a value in each column of each
+    line; one without a column, or a line of more or fewer values, raises Damaged naming the
+    line: a KeyError, or a missing value read as None, left an earlier call's cell out of the
+    table without a word."""
+    rows, header = tool_files.read_csv(path, damaged)
+    missing = [c for c in columns if c not in header]
+    if rows and missing:
+        raise Damaged(f"{path}: line 1: no column '{missing[0]}', which {writer} writes")
+    for i, r in enumerate(rows, start=2):
+        if None in r or None in r.values():
+            values = sum(v is not None for k, v in r.items() if k is not None) + len(r.get(None) or ())
+            raise Damaged(f"{path}: line {i}: {values} values, its header names {len(header)} columns")
     return rows
 
 
@@ -331,12 +350,13 @@ def smoothed_best(curve):
     return best
 
 
-def select(folder):
+def select(folder, keys=()):
     """The search's configuration with the lowest smoothed validation error (smoothed_best),
     with the epoch of that minimum; ties go to the id. Diverged runs are never selected; the
-    test error plays no part. Returns (row of results.csv, smoothed error, epoch) or None."""
+    test error plays no part. keys: the swept keys, columns the selected row must hold. Returns
+    (row of results.csv, smoothed error, epoch) or None."""
     best = None
-    for r in read_results(folder):
+    for r in read_results(folder, keys):
         if r["status"] not in DONE:
             continue
         curve = valid_curve(os.path.join(folder, "runs", r["id"]))
@@ -746,7 +766,7 @@ def cell_result(cell):
             return None
         rows = []
     else:
-        rows = read_results(cell.final_dir)
+        rows = read_results(cell.final_dir, cell.swept_keys())
         if not all_done(rows):
             return None
     rows.sort(key=lambda r: number(r.get("seed") or "1"))
@@ -882,8 +902,17 @@ def architecture_text(budget):
 
 def recorded_devices(out):
     """{(set, row title): device} of the folder's results.csv, as the calls that trained its
-    cells wrote it."""
-    return {(r.get("set"), r.get("row")): r.get("device") for r in read_results(out)}
+    cells wrote it. One that is not such a table raises Damaged naming it: read as a sweep's
+    without its columns, it named this call's device for every earlier cell without a word."""
+    path = os.path.join(out, "results.csv")
+    if not os.path.exists(path):
+        return {}
+    try:
+        rows = read_table(path, ("set", "row", "device"), "tools/reproduce.py")
+    except Damaged as e:
+        raise Damaged(f"{e}; it records the device of each earlier cell: remove it to have this call's "
+                      "device named for them") from None
+    return {(r["set"], r["row"]): r["device"] for r in rows}
 
 
 def runs_removed(folder):
@@ -910,13 +939,13 @@ def earlier_cells(out, budget, cells):
                 if runs_removed(cell.search_dir) or runs_removed(cell.final_dir):
                     continue
                 if cell.proto.search is not None:
-                    cell.selected = select(cell.search_dir)
+                    cell.selected = select(cell.search_dir, cell.swept_keys())
                 result = cell_result(cell)
             except Damaged as e:
                 tool_files.say(f"{e}; {cell.title} is left out of the table: rerun with --sets {data} --rows {row} "
                                "to rebuild its results from its run folders")
                 continue
-            except (OSError, ValueError, KeyError):
+            except (OSError, ValueError):
                 continue
             if result is not None:
                 cell.device = devices.get((data, ROW_TITLES[row]))
@@ -1322,7 +1351,7 @@ def main():
         if cell.proto.search is not None:
             if not merge(cell.search_dir):  # no selection from a results.csv that may be stale
                 return
-            cell.selected = select(cell.search_dir)
+            cell.selected = select(cell.search_dir, cell.swept_keys())
             if cell.selected is None:  # every run diverged: nothing to retrain
                 tool_files.say(f"{cell.title}: no search run finished with a validation error "
                                f"(see {cell.search_dir}/results.csv)")
