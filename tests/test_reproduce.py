@@ -10,7 +10,7 @@ rerun trains nothing (without pictures, also where its data is not) and keeps ea
 pictures; a run stopped by SIGTERM, as timeout(1) stops it (the driver, then its
 process group), writes the cells finished by then, marked as stopped, and rerun gives the same
 table; a SIGHUP (its terminal closed) stops the sweeps as SIGTERM does, 143, and a Ctrl-C as the pictures start says
-that they were not drawn; an earlier cell's damaged results.csv
+that they were not drawn (the Cells section lists only the pictures drawn); an earlier cell's damaged results.csv
 (cut short, without a column, a line short of values) is named in one line, the folder's results.csv without its device
 column is refused in one line, and a sweep that refuses its
 folder is reported in its own words, without advice to retry; the driver SIGKILLed stops its sweeps too; a row whose seeds all diverge in their first epoch reads
@@ -800,6 +800,9 @@ def main():
         table = check_cells(out)
         check_pictures(out)
         check_markdown(out)
+        with open(os.path.join(out, "RESULTS.md")) as f:
+            pictures = re.findall(r"Pictures \(.*", f.read())
+        check(pictures and pictures[0].endswith("is left out): `mnist/`, `usps/`."), f"the pictures listed: {pictures}")
         check_tables_agree(out)
         check_merged_table(d, out, table)
 
@@ -868,6 +871,10 @@ def main():
             md = f.read()
         check("**Stopped before the end**: every cell finished, not the pictures of MNIST" in md and
               "cells finished;" not in md, f"stopped as the pictures start: {re.findall(r'.*Stopped.*', md)}")
+        # Its Cells section lists no pictures of this call's undrawn sets: it listed them as drawn.
+        pictures = re.findall(r"Pictures \(.*", md)
+        check(pictures and pictures[0].endswith("is left out): none; not drawn: MNIST, USPS."),
+              f"stopped as the pictures start, the Cells section's pictures: {pictures}")
 
         # A call of one cell into the folder keeps the cells that earlier calls finished there,
         # in the table and in its data set's pictures, and says which they are.

@@ -961,7 +961,7 @@ def write_table(out, budget, cells, state, device, command, stopped=False, earli
     """RESULTS.md and results.csv from the cells' sweeps, this call's and those of earlier calls
     (earlier_cells); stopped: the call was stopped, and the table says so and holds the cells
     finished by then, or, every cell finished, names the data sets whose pictures (undrawn) were
-    not drawn: it read "N of N cells finished"."""
+    not drawn: it read "N of N cells finished". The Cells section names the pictures not drawn."""
     ran, cells = cells, in_order(list(cells) + list(earlier))
     results = {c.name: cell_result(c) for c in cells}
     devices = {c.name: c.device or device for c in cells}
@@ -1030,11 +1030,16 @@ def write_table(out, budget, cells, state, device, command, stopped=False, earli
             tests += f" ({r['diverged']} diverged)"
         md.write(f"| {c.title} | {chosen} | {sel} | {tests} | {r['search_runs']} / {r['search_epochs']} / "
                  f"{r['search_seconds'] / 60:.1f} | {r['final_runs']} / {r['final_epochs']} / {r['final_seconds'] / 60:.1f} |\n")
+    # The sets with a row to draw whose pictures are there: not those this call left undrawn (a
+    # stop, a failure), nor those no call drew (--no-plots); all were listed as drawn.
+    pictured = [d for d in SETS if any(c.data == d and results[c.name] and results[c.name]["pictured"] for c in cells)]
+    drawn = [d for d in pictured if SET_TITLES[d] not in undrawn and glob.glob(os.path.join(glob.escape(out), d, "*.png"))]
+    not_drawn = [SET_TITLES[d] for d in pictured if d not in drawn]
     md.write("\nEvery cell's sweeps: `search/CELL/` and `final/CELL/` (specs in `specs/`). Pictures "
              "(`tools/plot_analysis.py` on each row's first seed with parameters; a row whose every seed "
              "diverged before its first checkpoint is left out): " +
-             ", ".join(f"`{d}/`" for d in SETS if any(c.data == d and results[c.name] and results[c.name]["pictured"]
-                                                   for c in cells)) + ".\n")
+             (", ".join(f"`{d}/`" for d in drawn) or "none") +
+             (f"; not drawn: {', '.join(not_drawn)}" if not_drawn else "") + ".\n")
     write_file(os.path.join(out, "RESULTS.md"), md.getvalue())
 
     buf = io.StringIO()
@@ -1427,7 +1432,8 @@ def main():
                        f"of {len(cells)} cells finished so far")
         return 130 if stop[0] == signal.SIGINT else 143
     save_state()
-    results = write_table(out, args.budget, cells, state, device, command, earlier=earlier)
+    results = write_table(out, args.budget, cells, state, device, command, earlier=earlier,
+                          undrawn=[SET_TITLES[d] for d in undrawn])
     refused = {}
     for u in pool.failed:
         if u.refusal:
