@@ -6,7 +6,8 @@ and its seeds were retrained as the protocol says; the table's numbers are those
 folders, the cells not run are marked "not measured", and the Splits line and the hidden layers
 named are the budget's;
 tools/results_table.py shows every cell as RESULTS.md does, and merges two folders' tables; a
-rerun trains nothing (without pictures, also where its data is not) and keeps each cell's device, and a folder it may not write in is refused in one line; a call of one cell keeps the folder's other cells in its table and
+rerun trains nothing (without pictures, also where its data is not) and keeps each cell's device, and a folder it may not write in is refused in one line
+(as root: skipped, said, where uid 65534 cannot reach the scratch folder); a call of one cell keeps the folder's other cells in its table and
 pictures; a run stopped by SIGTERM, as timeout(1) stops it (the driver, then its
 process group), writes the cells finished by then, marked as stopped, and rerun gives the same
 table; a SIGHUP (its terminal closed) stops the sweeps as SIGTERM does, 143, and a Ctrl-C as the pictures start says
@@ -849,14 +850,22 @@ def main():
             for root, folders, _ in os.walk(locked):
                 modes.append(root)
                 os.chmod(root, 0o555)
-        p = subprocess.run(as_user + [sys.executable, os.path.join(box, "tools", "reproduce.py")] + BASE +
-                           ["--sets", "usps", "--rows", "mlp", "--no-plots", "--out", locked], capture_output=True,
-                           text=True, timeout=300, env=dict(ENV, JACNOISE=os.path.join(box, "jacnoise")))
+        # Nobody reaches the copies only where every folder above the scratch folder lets others
+        # in (a TMPDIR inside a folder of mode 0700 does not): else the call fails as not found.
+        reach = subprocess.run(as_user + [sys.executable, "-c", "import os, sys; sys.exit(not os.access(sys.argv[1], "
+                                          "os.X_OK))", os.path.join(box, "jacnoise")], capture_output=True, timeout=60)
+        if reach.returncode != 0:
+            print(f"skipped: a read-only results folder as uid 65534: it cannot reach {box} (a folder above it is "
+                  f"closed to others: exit {reach.returncode}, {reach.stderr.decode(errors='replace').strip()!r})")
+        else:
+            p = subprocess.run(as_user + [sys.executable, os.path.join(box, "tools", "reproduce.py")] + BASE +
+                               ["--sets", "usps", "--rows", "mlp", "--no-plots", "--out", locked], capture_output=True,
+                               text=True, timeout=300, env=dict(ENV, JACNOISE=os.path.join(box, "jacnoise")))
+            check(p.returncode == 1 and p.stderr == f"reproduce: {locked}/reproduce.json: cannot write it: Permission denied\n"
+                  and "start" not in p.stdout, f"a read-only results folder: exit {p.returncode}, stdout {p.stdout[-300:]!r}, "
+                  f"stderr {p.stderr[-800:]!r}")
         for root in modes:
             os.chmod(root, 0o755)
-        check(p.returncode == 1 and p.stderr == f"reproduce: {locked}/reproduce.json: cannot write it: Permission denied\n"
-              and "start" not in p.stdout, f"a read-only results folder: exit {p.returncode}, stdout {p.stdout[-300:]!r}, "
-              f"stderr {p.stderr[-800:]!r}")
         check_stopped_in(d, out, "write_table", signal.SIGTERM, "terminated")
         hup = os.path.join(d, "hup")  # its stopped table would be this folder's
         shutil.copytree(out, hup, symlinks=True)
