@@ -985,7 +985,7 @@ def main():
         with open(os.path.join(refused, "search", "usps-mlp", "sweep.spec"), "w") as f:
             f.write(re.sub(r"(?m)^lr = .*$", "lr = [0.05, 0.1]", spec))
         p = reproduce(BASE + ["--sets", "usps", "--rows", "mlp", "--no-plots", "--out", refused])
-        check(p.returncode == 1 and p.stderr.count("\n") == 1 and p.stderr.startswith("reproduce: USPS MLP: search 1/") and
+        check(p.returncode == 1 and p.stderr.count("\n") == 1 and p.stderr.startswith("reproduce: USPS MLP: search ") and
               f": refused, exit 2: jacnoise: --out {refused}/search/usps-mlp holds a sweep of another spec" in p.stderr and
               "retry" not in p.stderr, f"a sweep that refuses its folder: exit {p.returncode}, stderr {p.stderr[-1000:]!r}")
 
