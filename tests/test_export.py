@@ -210,6 +210,15 @@ def main():
     early_last = os.path.join(early, "last.ckpt")
     refused([early_last, nowhere, "--best"], "no epoch has ended", nowhere)
     export([early_last, out])
+    # A best.ckpt that is not there beside its run's last.ckpt, none yet or removed: "No such
+    # file" alone said nothing of the run's parameters; the line names last.ckpt and --best.
+    paused_best = os.path.join(paused, "best.ckpt")
+    os.remove(paused_best)
+    for missing, beside in ((os.path.join(early, "best.ckpt"), early_last),
+                            (paused_best, os.path.join(paused, "last.ckpt"))):
+        refused([missing, nowhere], f"{missing}: No such file or directory: the run has no best.ckpt (none before its "
+                f"first epoch ends, or it was removed: resuming the run writes it again); export {beside} instead, "
+                "with --best for the best parameters it carries", nowhere)
     check(np.isnan(np.load(out)["best_valid_error"]), f"best epoch 0: best_valid_error {np.load(out)['best_valid_error']}")
     # Consistent files (checksum rewritten) that the format refuses: jacnoise's bounds.
     for layers in (17, 1000000):

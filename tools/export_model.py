@@ -26,6 +26,7 @@ exit status 1, and no output written. The .npz is written atomically (temporary 
 rename); an output that is the checkpoint or another one, any other file that is not a .npz, a
 folder, a link or not a regular file is refused."""
 import argparse
+import errno
 import math
 import os
 import stat
@@ -113,6 +114,17 @@ def implied_size(blob, version):
     return flags_at + 4 + arrays * n_params * value_size + 4, exact
 
 
+def best_missing(path, error):
+    """What to do where a run's best.ckpt cannot be found beside its last.ckpt ("" elsewhere):
+    "No such file or directory" alone left its user to wonder where the run's parameters were.
+    Whether none is written yet or it was removed, jacnoise show tells: last.ckpt serves both."""
+    last = os.path.join(os.path.dirname(path), "last.ckpt")
+    if error.errno != errno.ENOENT or os.path.basename(path) != "best.ckpt" or not os.path.isfile(last):
+        return ""
+    return (f": the run has no best.ckpt (none before its first epoch ends, or it was removed: resuming the run "
+            f"writes it again); export {last} instead, with --best for the best parameters it carries")
+
+
 def read_checkpoint(path):
     """Reads and verifies a checkpoint as jacnoise's reader does (src/core/checkpoint.c: the
     same checks, in its order, at its byte offsets, for the fields read here); raises
@@ -130,7 +142,7 @@ def read_checkpoint(path):
         with open(path, "rb") as f:
             blob = f.read()
     except OSError as e:
-        raise CheckpointError(f"{path}: {e.strerror}") from None
+        raise CheckpointError(f"{path}: {e.strerror}{best_missing(path, e)}") from None
     fail = lambda at, what: CheckpointError(f"{path}: byte {at}: {what}")
 
     def need(at, n, what):
