@@ -2285,6 +2285,11 @@ def damaged_metrics(tmp):
           "were cut or removed (counted finished; " in p.stdout and
           f"\ndamaged {garbage}: {paths[1]}: line 2 (byte {size}): expected '{{' (counted finished; " in p.stdout,
           f"status of damaged metrics.jsonl files: {p.stdout!r}")
+    # A whole line without its newline (a hand edit) is read whole: it read as one cut, damaged.
+    open(paths[0], "wb").write(whole[:-1])
+    p = run(["sweep", "status", folder])
+    check("2 done, 0 diverged, 0 failed, 0 running, 0 interrupted, 0 pending, 1 damaged\n" in p.stdout and
+          f"\ndamaged {cut}:" not in p.stdout, f"status of a metrics.jsonl without its last newline: {p.stdout!r}")
 
 
 def damaged_metrics_unfinished(tmp):

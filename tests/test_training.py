@@ -236,6 +236,31 @@ def schedule_and_shuffle(tmp):
     check(diff < 1e-6, f"step 1 of a fresh run and `jacnoise step` without a checkpoint differ by {diff:.3g}")
 
 
+def metrics_newline(tmp, early):
+    """A metrics.jsonl whose last line lost its newline by a hand edit, the line whole, is read
+    whole: a resume said the epoch's line was lost; it keeps it and puts the newline back before
+    the next epoch's line. A last line cut mid-way is torn, as a crash inside the append leaves
+    it: its epoch is still lost."""
+    for name, cut in (("no-newline", lambda line: line[:-1]), ("cut-line", lambda line: line[:len(line) // 2])):
+        folder = os.path.join(tmp, name)
+        run(early + ["--epochs", "2", "--out", folder])
+        path = os.path.join(folder, "metrics.jsonl")
+        whole = read(path)
+        last = whole.splitlines(keepends=True)[-1]
+        edited = whole[:-len(last)] + cut(last)
+        open(path, "wb").write(edited)
+        p = run(["train", "--out", folder, "--resume", "--epochs", "3", "--progress", "never"], expect=None)
+        if name == "no-newline":
+            epochs = [m["epoch"] for m in metrics(folder)]
+            check(p.returncode == 0 and read(path).startswith(whole) and epochs == [1, 2, 3],
+                  f"resumed with the last line of metrics.jsonl without its newline: exit {p.returncode}, "
+                  f"{p.stderr!r}, metrics.jsonl {read(path)!r}")
+        else:
+            lost = f"{path}: 1 epoch line, but the checkpoint resumed has done 2 epochs"
+            check(p.returncode == 1 and lost in p.stderr and read(path) == edited,
+                  f"resumed with the last line of metrics.jsonl cut mid-way: exit {p.returncode}, {p.stderr!r}")
+
+
 def main():
     tmp = tempfile.mkdtemp(prefix="jacnoise-train-")
     # MLP+N+J with the output target: every noise stream and the shuffle are in play.
@@ -374,6 +399,7 @@ def main():
     rule_at_pause(tmp, early)
     rule_at_finish(tmp, early)
     best_ahead(tmp)
+    metrics_newline(tmp, early)
     weight_decay_term(tmp, early)
     schedule_and_shuffle(tmp)
     epoch_sums(tmp)

@@ -8,6 +8,7 @@
 #include <limits.h>
 #include <math.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -379,6 +380,19 @@ static int metrics_line(const char *path, const unsigned char *data, size_t off,
     return m->epoch > 0 ? 0 : json_error(&r, "no epoch");
 }
 
+/* The end of the line at data[off]: its newline, or the file's end for a last line that reads
+ * whole without one (a hand edit dropped it; read as torn, its epoch was lost); SIZE_MAX for a
+ * last line torn by a crash inside the append, which never reads whole: each line ends its
+ * object. */
+static size_t line_end(const char *path, const unsigned char *data, size_t off, size_t len, int line)
+{
+    const unsigned char *nl = memchr(data + off, '\n', len - off);
+    jn_epoch_metrics m;
+    if (nl)
+        return (size_t)(nl - data);
+    return metrics_line(path, data, off, len - off, line, &m) ? SIZE_MAX : len;
+}
+
 int jn_metrics_read(const char *path, jn_epoch_metrics **out, int *count)
 {
     unsigned char *data;
@@ -389,10 +403,10 @@ int jn_metrics_read(const char *path, jn_epoch_metrics **out, int *count)
         return -1;
     int cap = 0, rc = 0;
     for (size_t off = 0; off < len;) {
-        const unsigned char *nl = memchr(data + off, '\n', len - off);
-        if (!nl)
+        const size_t end = line_end(path, data, off, len, *count + 1);
+        if (end == SIZE_MAX)
             break;  /* a torn last line */
-        size_t line = (size_t)(nl - data) - off;
+        size_t line = end - off;
         if (*count == cap) {
             cap = cap ? 2 * cap : 64;
             jn_epoch_metrics *grown = realloc(*out, sizeof **out * (size_t)cap);
@@ -444,12 +458,12 @@ int jn_metrics_truncate(const char *path, int epochs)
     size_t keep = 0;
     int rc = 0, line = 1, kept = 0;
     for (size_t off = 0; off < len && !rc; line++) {
-        const unsigned char *nl = memchr(data + off, '\n', len - off);
-        if (!nl)
+        const size_t end = line_end(path, data, off, len, line);
+        if (end == SIZE_MAX)
             break;  /* a torn last line from a crash inside the append */
-        const size_t next = (size_t)(nl - data) + 1;
+        const size_t next = end + 1;
         jn_epoch_metrics m;
-        rc = metrics_line(path, data, off, next - 1 - off, line, &m);
+        rc = metrics_line(path, data, off, end - off, line, &m);
         if (!rc && m.epoch <= epochs && keep == off) {
             keep = next;
             kept++;
@@ -458,7 +472,15 @@ int jn_metrics_truncate(const char *path, int epochs)
     }
     if (!rc && kept != epochs)
         rc = lost_epochs(path, kept, epochs);
-    if (!rc && keep < len)
+    /* A last line kept without its newline gets it back: the next epoch's is appended after it. */
+    if (!rc && keep > len) {
+        unsigned char *grown = realloc(data, keep);
+        if (grown)
+            (data = grown)[len] = '\n';
+        else
+            rc = jn_fail("%s: out of memory", path);
+    }
+    if (!rc && keep != len)
         rc = jn_write_file_atomic(path, data, keep);
     free(data);
     return rc;

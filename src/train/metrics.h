@@ -42,9 +42,9 @@ typedef struct {
 int jn_metrics_append(const char *path, const jn_epoch_metrics *m);
 
 /* Keeps the lines of epochs <= epochs (resume: the epochs the checkpoint has done), rewriting
- * the file atomically; a torn last line goes. A complete line that is not an epoch's, or fewer
- * lines than epochs (a missing file included), is refused, naming the file, and the file is
- * left as it was. */
+ * the file atomically; a torn last line goes, and a whole one without its newline gets it. A
+ * complete line that is not an epoch's, or fewer lines than epochs (a missing file included),
+ * is refused, naming the file, and the file is left as it was. */
 int jn_metrics_truncate(const char *path, int epochs);
 
 /* Writes summary.json atomically. */
@@ -64,9 +64,10 @@ typedef struct {
 int jn_summary_read(const char *path, jn_summary_file *out);
 
 /* Reads metrics.jsonl: the complete lines, in order (a torn last line from a crash is left
- * out). *out is malloc'ed (NULL for none), to be freed on a refusal too: it holds the lines
- * before the one refused, which sweep status still shows of the run; the fields read as written
- * (null = NaN). Refusals name the file, line and byte offset. */
+ * out; a whole one without its newline is read). *out is malloc'ed (NULL for none), to be
+ * freed on a refusal too: it holds the lines before the one refused, which sweep status still
+ * shows of the run; the fields read as written (null = NaN). Refusals name the file, line and
+ * byte offset. */
 int jn_metrics_read(const char *path, jn_epoch_metrics **out, int *count);
 
 /* Appends a JSON number to a buffer (null for NaN or Inf). */
