@@ -719,7 +719,7 @@ def config_cases(d, usps):
 
     # config.txt keeps the word each option of a few words was given (fp32 is the default; the
     # others are not).
-    chosen = {"loss": "squared", "device": "cpu", "progress": "always", "precision": "fp32", "cuda-graph": "off"}
+    chosen = {"loss": "squared", "device": "cpu", "precision": "fp32", "cuda-graph": "off"}
     args = [a for key, word in chosen.items() for a in (f"--{key}", word)]
     if expect_ok("word options in config.txt", ["train", "--config", "good.cfg", "--max-steps", "1"] + args +
                  ["--out", "words"], d):

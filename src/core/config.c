@@ -806,8 +806,11 @@ size_t jn_config_format(const jn_config *cfg, unsigned command, int experiment_o
     size_t need = 0;
     for (int i = 0; i < N_OPTIONS; i++) {
         const option *o = &options[i];
-        /* Not --resume: a resumed run's config.txt must still start a new run with --config. */
+        /* Not --resume: a resumed run's config.txt must still start a new run with --config. Nor
+         * --progress, the line of the command that drew it, not the run's: a new run started with
+         * --config RUN/config.txt took a terminal's --progress always into its log. */
         if (!(o->commands & command) || !strcmp(o->name, "config") || !strcmp(o->name, "resume") ||
+            !strcmp(o->name, "progress") ||
             (experiment_only && (o->commands & OPERATIONAL)))
             continue;
         char value[JN_PATH_MAX + 64];
