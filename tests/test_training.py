@@ -261,6 +261,21 @@ def metrics_newline(tmp, early):
                   f"resumed with the last line of metrics.jsonl cut mid-way: exit {p.returncode}, {p.stderr!r}")
 
 
+def batch_warning(tmp):
+    """A --batch beyond the training set is warned of once, as the run starts: a resume, whose
+    stored options all read as given, warned of the default batch no one gave ("--batch 100 is
+    more than the 20 training examples"), and again of one given, at each resume."""
+    few = ["train", "--data", "usps", "--hidden", "8", "--train-limit", "20", "--valid", "10", "--epochs", "1",
+           "--progress", "never"]
+    for name, given in (("default-batch", []), ("batch-given", ["--batch", "30"])):
+        folder = os.path.join(tmp, name)
+        p = run(few + given + ["--out", folder])
+        check(("more than the 20 training examples" in p.stderr) == bool(given),
+              f"{name}: the batch warning {'not ' if given else ''}said as the run started: {p.stderr!r}")
+        p = run(["train", "--out", folder, "--resume", "--epochs", "2", "--progress", "never"])
+        check("--batch" not in p.stderr, f"{name}: the batch warning said again by a resume: {p.stderr!r}")
+
+
 def main():
     tmp = tempfile.mkdtemp(prefix="jacnoise-train-")
     # MLP+N+J with the output target: every noise stream and the shuffle are in play.
@@ -406,6 +421,7 @@ def main():
     rule_at_finish(tmp, early)
     best_ahead(tmp)
     metrics_newline(tmp, early)
+    batch_warning(tmp)
     weight_decay_term(tmp, early)
     schedule_and_shuffle(tmp)
     epoch_sums(tmp)

@@ -70,7 +70,9 @@ static int train_group(jn_job *job, const jn_config *cli, void (*going_on)(const
                          data->test.n, backend, blas, job->cfg.out);
         jn_data_print_classes(data, job->cfg.data, stdout); /* and a warning on an empty class */
         fflush(stdout);
-        if (jn_config_given(&job->cfg, "batch") && job->cfg.batch > data->train.n) /* the default is no choice */
+        /* The default is no choice; a resume's stored batch reads as given, the default too, and
+         * its warning was said when the run started. */
+        if (!job->resume && jn_config_given(&job->cfg, "batch") && job->cfg.batch > data->train.n)
             fprintf(stderr, "jacnoise: warning: --batch %d is more than the %d training example%s: each epoch is one "
                     "step over %s\n", job->cfg.batch, data->train.n, data->train.n == 1 ? "" : "s",
                     data->train.n == 1 ? "it" : "all of them");
