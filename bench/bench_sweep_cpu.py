@@ -18,6 +18,7 @@ usage: bench/bench_sweep_cpu.py [--bin PROGRAM] [--models 8] [--data usps] [--hi
        [--train-limit 6000] [--epochs 2] [--batch 100] [--reps 3]   (JACNOISE_DATA: the data folder;
        PROGRAM: jacnoise, by default build/jacnoise of this checkout)"""
 import argparse
+import contextlib
 import json
 import os
 import shutil
@@ -57,6 +58,19 @@ def timed(cmd):
     if p.returncode != 0:
         fail(f"{' '.join(cmd[:2])} failed, {tool_files.how_it_failed(p.returncode, err)}")
     return time.monotonic() - start
+
+
+@contextlib.contextmanager
+def written_by(program):
+    """Reading what the jacnoise program wrote (run folders, results.csv): where that is not
+    there or not jacnoise's (a --bin that exits 0 without being jacnoise: /bin/true), the bench
+    ends in one line naming the program, exit 1, as run_peers.py does, not with a traceback."""
+    try:
+        yield
+    except (OSError, ValueError, LookupError) as e:
+        why = f"{e.filename}: {e.strerror}" if isinstance(e, OSError) else f"{type(e).__name__}: {e}"
+        fail(f"{program} exited 0, but what it wrote is unreadable ({why}): is {program} the jacnoise program "
+             "(--bin)?")
 
 
 def quartiles(values):
@@ -132,17 +146,18 @@ def bench(a, tmp):
             times[key].append(timed([a.bin, "sweep", f"--spec={spec}", f"--out={folders[key]}", f"--models={m}",
                                      "--progress=never"]))
         # The same bytes every way: each seed's last checkpoint; and the steps counted, taken.
-        runs = os.path.join(folders["models 1"], "runs")
-        taken = sum(json.load(open(os.path.join(runs, i, "summary.json")))["steps"] for i in os.listdir(runs))
-        if taken != steps:
-            fail(f"the runs took {taken} model-steps, not the {steps} counted")
-        for i in sorted(os.listdir(runs)):
-            seed = open(os.path.join(runs, i, "config.txt")).read().split("seed=")[1].split()[0]
-            ref = open(os.path.join(folders["train"], seed, "last.ckpt"), "rb").read()
-            for key in list(times)[1:]:
-                other = open(os.path.join(folders[key], "runs", i, "last.ckpt"), "rb").read()
-                if other != ref:
-                    fail(f"{key}: seed {seed} differs from train alone")
+        with written_by(a.bin):
+            runs = os.path.join(folders["models 1"], "runs")
+            taken = sum(json.load(open(os.path.join(runs, i, "summary.json")))["steps"] for i in os.listdir(runs))
+            if taken != steps:
+                fail(f"the runs took {taken} model-steps, not the {steps} counted")
+            for i in sorted(os.listdir(runs)):
+                seed = open(os.path.join(runs, i, "config.txt")).read().split("seed=")[1].split()[0]
+                ref = open(os.path.join(folders["train"], seed, "last.ckpt"), "rb").read()
+                for key in list(times)[1:]:
+                    other = open(os.path.join(folders[key], "runs", i, "last.ckpt"), "rb").read()
+                    if other != ref:
+                        fail(f"{key}: seed {seed} differs from train alone")
     print(f"{a.models} configurations of {a.data}, hidden {a.hidden}, B = {a.batch}, {a.train_limit} training "
           f"examples, {a.epochs} epochs, MLP+N+J output K=1 with input noise, 1 BLAS thread: {steps} model-steps; "
           f"median of {a.reps}")

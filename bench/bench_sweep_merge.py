@@ -20,7 +20,7 @@ import subprocess
 import tempfile
 import time
 
-from bench_sweep_cpu import fail, run_bench, timed, tool_files
+from bench_sweep_cpu import fail, run_bench, timed, tool_files, written_by
 from bench_sweep_results import LRS, config_sizes, ids_by_status, reads, sizes_parser, spec
 
 
@@ -56,9 +56,10 @@ def template(a, tmp):
     spec(study, 1, 1)
     folder = os.path.join(tmp, "template")
     timed([a.bin, "sweep", f"--spec={study}", f"--out={folder}", "--progress=never"])
-    (run,) = os.listdir(os.path.join(folder, "runs"))
-    run = os.path.join(folder, "runs", run)
-    return [os.path.join(run, f) for f in sorted(os.listdir(run)) if f != "lock"]
+    with written_by(a.bin):
+        (run,) = os.listdir(os.path.join(folder, "runs"))
+        run = os.path.join(folder, "runs", run)
+        return [os.path.join(run, f) for f in sorted(os.listdir(run)) if f != "lock"]
 
 
 def one_size(a, tmp, files, n):
@@ -67,7 +68,7 @@ def one_size(a, tmp, files, n):
     spec(os.path.join(shard, "sweep.spec"), LRS, n // LRS)
     # A merge of nothing writes the shard's results.csv: its N ids, all pending.
     timed([a.bin, "sweep", "merge", shard])
-    ids = list(ids_by_status(shard))
+    ids = list(ids_by_status(a.bin, shard))
     for i in ids:
         os.makedirs(os.path.join(shard, "runs", i))
         for f in files:
@@ -76,7 +77,7 @@ def one_size(a, tmp, files, n):
     t = {"merge": measured([a.bin, "sweep", "merge", folder, shard], log),
          "again": measured([a.bin, "sweep", "merge", folder, shard], log),
          "status": measured([a.bin, "sweep", "status", folder], log)}
-    status = ids_by_status(folder)
+    status = ids_by_status(a.bin, folder)
     if len(status) != n or any(s != "finished" for s in status.values()):
         fail(f"{n} configurations: the merge left {len(status)} rows, "
              f"{sum(s == 'finished' for s in status.values())} finished")

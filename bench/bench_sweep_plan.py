@@ -42,6 +42,9 @@ def status(program, folder):
     wall, after = time.monotonic() - start, os.times()
     if p.returncode != 0:
         fail(f"{program} sweep status failed, {tool_files.how_it_failed(p.returncode, err.decode(errors='replace'))}")
+    if not out:  # each status prints its table: a --bin exiting 0 without a word timed another program
+        fail(f"{program} sweep status exited 0 without printing a status: is {program} the jacnoise program "
+             "(--bin, --baseline)?")
     cpu = (after.children_user - before.children_user) + (after.children_system - before.children_system)
     return cpu, wall, out
 

@@ -23,7 +23,7 @@ import os
 import shutil
 import tempfile
 
-from bench_sweep_cpu import BenchParser, fail, run_bench, timed, tool_files
+from bench_sweep_cpu import BenchParser, fail, run_bench, timed, tool_files, written_by
 
 TINY = "data = usps\nhidden = 4\ntrain-limit = 60\nvalid = 20\nbatch = 20\nepochs = 1\n"
 LRS = 100  # grid points of lr; the seeds make up the rest of N
@@ -75,10 +75,10 @@ def spec(path, lrs, seeds):
         f.write(TINY + "lr = [" + ", ".join(f"{0.001 * (i + 1):.3f}" for i in range(lrs)) + f"]\nseeds = {seeds}\n")
 
 
-def ids_by_status(folder):
-    with open(os.path.join(folder, "results.csv")) as f:
-        table = list(csv.DictReader(f))
-    return {r["id"]: r["status"] for r in table}
+def ids_by_status(program, folder):
+    """{id: status} of folder's results.csv, which program wrote."""
+    with written_by(program), open(os.path.join(folder, "results.csv")) as f:
+        return {r["id"]: r["status"] for r in csv.DictReader(f)}
 
 
 def one_size(a, tmp, n):
@@ -88,7 +88,7 @@ def one_size(a, tmp, n):
     # A shard of about --runs configurations trains for real; its run folders are the template.
     shards = max(2, n // a.runs)
     timed([a.bin, "sweep", f"--spec={study}", f"--out={folder}", f"--shard=0/{shards}", "--progress=never"])
-    status = ids_by_status(folder)
+    status = ids_by_status(a.bin, folder)
     done = [i for i, s in status.items() if s == "finished"]
     pending = [i for i, s in status.items() if s == "pending"]
     if len(status) != n or not done or len(pending) < a.runs:
@@ -102,7 +102,7 @@ def one_size(a, tmp, n):
     # One model at a time: each run ends on its own, as runs of different lengths do.
     sweep = [a.bin, "sweep", f"--spec={study}", f"--out={folder}", "--models=1", "--progress=never"]
     t = {"merge": measured([a.bin, "sweep", "merge", folder]), "sweep": measured(sweep), "rerun": measured(sweep)}
-    left = [i for i, s in ids_by_status(folder).items() if s != "finished"]
+    left = [i for i, s in ids_by_status(a.bin, folder).items() if s != "finished"]
     if left:
         fail(f"{n} configurations: {len(left)} not finished after the sweep, e.g. {left[0]}")
     alone = os.path.join(tmp, f"alone-{n}.spec")

@@ -21,7 +21,8 @@ finds its checkout's jacnoise; the sweeps they time each start in a folder of it
 bench_checkpoint leaves no file in its --dir, after a finished run or one stopped by SIGINT,
 SIGTERM or SIGHUP mid-way. bench_sweep_cpu.py stopped by Ctrl-C, SIGTERM or SIGHUP mid-run says
 so in one line naming itself, exit 130 or 143, and leaves neither its temporary folder nor a jacnoise
-writing into it; given a --bin that cannot run, it says so in one line naming itself, exit 1.
+writing into it; given a --bin that cannot run, it says so in one line naming itself, exit 1, and
+so does each Python one given a --bin that exits 0 without being jacnoise (true), not a traceback.
 
 Environment (set by CTest): JACNOISE_BENCH_DIR, the folder of the benchmark programs;
 JACNOISE_BIN and JACNOISE_DATA."""
@@ -167,6 +168,21 @@ def python_command_lines(tmp):
                         "100", "--epochs", "1", "--reps", "1"], capture_output=True, text=True, timeout=60)
     check(p.returncode == 1 and p.stderr.startswith(f"bench_sweep_cpu: {missing}: cannot run it") and
           p.stderr.count("\n") == 1, f"bench_sweep_cpu.py --bin {missing}: exit {p.returncode}: {p.stderr[-300:]!r}")
+    # A program that runs and exits 0 but is no jacnoise (/bin/true: no run folder, no
+    # results.csv, no status) ends each in one line naming it, exit 1: not a traceback, nor a
+    # row of its times under the table's header.
+    bench = os.path.dirname(SWEEP_BENCH)
+    for name, args in [("bench_sweep_cpu", ["--models", "1", "--hidden", "4", "--train-limit", "100", "--epochs", "1",
+                                            "--reps", "1"]),
+                       ("bench_sweep_results", ["--configs", "200", "--runs", "1"]),
+                       ("bench_sweep_merge", ["--configs", "100"]),
+                       ("bench_sweep_plan", ["--configs", "100", "--reps", "1", "--baseline", shutil.which("true")])]:
+        p = subprocess.run([sys.executable, os.path.join(bench, f"{name}.py"), "--bin", shutil.which("true")] + args,
+                           capture_output=True, text=True, timeout=120)
+        check(p.returncode == 1 and p.stderr.startswith(f"{name}: {shutil.which('true')} ") and
+              "the jacnoise program" in p.stderr and p.stderr.count("\n") == 1 and len(p.stdout.splitlines()) <= 1,
+              f"{name}.py --bin true: exit {p.returncode}, expected 1 and one line: {p.stdout[-300:]!r} "
+              f"{p.stderr[-300:]!r}")
     # Without --bin, build/jacnoise of the bench's own checkout, from any folder: a copy of the
     # bench and of tools/tool_files.py beside a build/jacnoise, run from another folder.
     checkout = os.path.join(tmp, "checkout")
