@@ -67,6 +67,11 @@ OWN_REFUSALS = {
                          (["--hidden", "8"], "--hidden: unknown option")],
     "bench_checkpoint": [(["--sizes", "784,10"],
                           "--sizes 784,10: expected 3 to 17 whole numbers in [1, 1048576], comma-separated"),
+                         # A net the engine refuses, named by this option and its value, not the
+                         # engine's ("--sizes: --hidden: layer 1 ...", an option it lacks).
+                         (["--sizes", "784,1048576,10"], "--sizes 784,1048576,10: layer 1 has 1048576 units, out of "
+                          "range [1, 1000000]"),
+                         (["--sizes", "784,8,1"], "--sizes 784,8,1: 1 classes, out of range [2, "),
                          (["--dir"], "--dir: needs a value"), (["--dir", ""], "--dir '': empty folder name"),
                          (["--dir", "/no such folder"], "--dir /no such folder: No such file or directory"),
                          (["--dir", "/dev/null"], "--dir /dev/null: not a folder"),
