@@ -34,8 +34,11 @@ typedef struct {
     int hidden[JN_MAX_LAYERS], n_hidden, inputs, batch, models[MAX_LIST], n_models, reps, peak_n;
 } options;
 
-#define USAGE "usage: bench_cuda_sweep [--small] [--hidden W1,W2,...] [--inputs D in [1, 2^20]] " \
+/* --inputs up to the engine's widest layer: one wider was refused by the engine, as "model: input
+ * dimension ...", without the option's name. */
+#define USAGE "usage: bench_cuda_sweep [--small] [--hidden W1,W2,...] [--inputs D in [1, 1000000]] " \
               "[--batch B in [1, 65536]] [--models M1,M2,...] [--reps N in [1, 100000]]\n"
+_Static_assert(JN_MAX_WIDTH == 1000000, "USAGE's largest --inputs");
 static const char help[] =
     USAGE "\n"
     "Times M lock-step models of one shape (a sweep's group), MLP+N+J with the output target and\n"
@@ -67,7 +70,7 @@ static int take(void *opts, const char *option, const char *value)
         o->n_hidden = n;
     else if (!strcmp(option, "--models") && (n = bench_int_list(value, o->models, 1, MAX_LIST)))
         o->n_models = n;
-    else if (!strcmp(option, "--inputs") && !bench_long(value, 1, 1 << 20, &v))
+    else if (!strcmp(option, "--inputs") && !bench_long(value, 1, JN_MAX_WIDTH, &v))
         o->inputs = (int)v;
     else if (!strcmp(option, "--batch") && !bench_long(value, 1, 65536, &v))
         o->batch = (int)v;

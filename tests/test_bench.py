@@ -83,6 +83,9 @@ OWN_REFUSALS = {
                          (["--small", "--models", "0"], f"--models 0: {GROUPS}"),
                          (["--hidden", "1048576"], "--hidden: layer 1 has 1048576 units"),
                          (["--inputs", "0"], "--inputs 0: out of range [1, "),
+                         # The engine's widest layer, refused as the option's range, not by the engine
+                         # in words without the option ("model: input dimension 1000001 ...").
+                         (["--inputs", "1000001"], "--inputs 1000001: out of range [1, 1000000]"),
                          (["--small", "--batch"], "--batch: needs a value")],
 }
 
