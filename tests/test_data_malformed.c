@@ -699,6 +699,14 @@ static void test_metrics(void)
               "metrics.jsonl: epoch %d step %llu lr %g loss %g", m[0].epoch, (unsigned long long)m[0].step,
               m[0].lr, m[0].train_loss);
     free(m);
+    /* A last line without its newline is one torn by a crash inside its append (sweep status
+     * reads a run's file as it trains): left out, not an error in the run's record. */
+    static const char torn[] = "{\"epoch\":2,\"st";
+    char text[512];
+    snprintf(text, sizeof text, "%.*s%s", (int)sizeof good - 1, good, torn);
+    rc = jn_metrics_read(write_raw("torn.jsonl", text, strlen(text)), &m, &count);
+    CHECK(rc == 0 && count == 1, "torn last line: rc %d, %d lines: %s", rc, count, jn_last_error());
+    free(m);
     static const char *const bad[] = {"0x10", "inf", "nan", "-Infinity", "0x1p3", "1e999"};
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         char text[512];
@@ -725,6 +733,17 @@ static void test_metrics(void)
         expect_error(counts[i].value, jn_metrics_read(write_raw("bad.jsonl", text, strlen(text)), &m, &count),
                      "bad.jsonl", where, "expected a whole number", NULL);
         CHECK(count == 1 && m[0].epoch == 1, "%s: %d lines handed back, not the one before", counts[i].value, count);
+        free(m);
+    }
+    /* A line without an epoch (epochs count from 1) is no epoch's line: read as epoch 0, a
+     * sweep's table and a resume's count of the epochs kept took it for one. */
+    static const char *const epochless[] = {"{\"step\":3,\"lr\":0.1}", "{\"epoch\":0,\"step\":3}", "{}"};
+    for (size_t i = 0; i < sizeof epochless / sizeof epochless[0]; i++) {
+        char text[512];
+        snprintf(text, sizeof text, "%.*s%s\n", (int)sizeof good - 1, good, epochless[i]);
+        expect_error(epochless[i], jn_metrics_read(write_raw("bad.jsonl", text, strlen(text)), &m, &count),
+                     "bad.jsonl", "line 2", "no epoch", NULL);
+        CHECK(count == 1 && m[0].epoch == 1, "%s: %d lines handed back, not the one before", epochless[i], count);
         free(m);
     }
     static const char summary[] = "{\"status\":\"done\",\"epochs\":2.5}";
