@@ -1589,6 +1589,21 @@ def device_record(d):
         p = expect_ok(f"show: a summary with only {fields}", ["show", "old-summary/best.ckpt"], d)
         check(f"show: a summary with only {fields}", p and want in p.stdout.splitlines(), f"{p and p.stdout!r}")
 
+def progress_epoch_end_cases(d):
+    """The progress line at an epoch's end: its last batch is drawn however soon it comes after
+    the draw before (redraws are otherwise 0.1 s apart, and a fast epoch showed batch 1/4 as its
+    last), and the line is cleared before the epoch's report, which would otherwise be written
+    over it on a terminal, and when the run ends."""
+    name = "train: progress line at an epoch's end"
+    p = expect_ok(name, ["train", "--data", "usps", "--hidden", "8", "--train-limit", "200", "--valid", "100",
+                         "--batch", "50", "--epochs", "2", "--progress", "always", "--out", "progress-ends"], d)
+    if p:
+        # Each draw and clear starts with \r (read as \n: the output is read as text).
+        ends = re.findall(r"epoch (\d)/2  batch 4/4  [^\r\n]*[\r\n]\x1b\[K(?:[\r\n]\x1b\[K|$)", p.stderr)
+        check(name, ends == ["1", "2"], f"epochs whose last batch was drawn, then cleared: {ends}; "
+              f"stderr {p.stderr[-400:]!r}")
+
+
 def run_cases(d):
     e = lambda name, args, words, code=1, absent=(): expect_error(name, args, code, words, d, absent)
     tiny = ["--data", "usps", "--hidden", "8", "--train-limit", "200", "--valid", "100", "--progress", "never"]
@@ -1845,6 +1860,7 @@ def run_cases(d):
         line = re.search(r"epoch 1/1000000  batch \d+/\d+  loss \d+\.\d{4}  train \d+\.\d\d%  \d+(\.\d+)? steps/s  ETA ",
                          p.stderr)
         check("train: progress line", line, f"stderr {p.stderr[-300:]!r}")
+    progress_epoch_end_cases(d)
 
     # run folders and --resume
     eval_data_cases(d)
