@@ -6,7 +6,7 @@ sweep; a failed configuration; a corrupt last.ckpt (its message says what works;
 ranked by its metrics.jsonl);
 --device cuda, or tf32 with --device auto, without a GPU (one line); a data set not found (one line, --dry-run too; none needed by a finished sweep's rerun, nor by a finished shard's or job array task's); a device check or --jobs worker whose waitpid fails (one line); --jobs started with SIGCHLD ignored; --out with a trailing slash; status, progress line, help; tools/plot_sweep.py;
 tools/sweep-local-gpus.sh (its sharding, on the CPU; a bad option or spec said once, before
-any shard starts; a failing shard named, no merge without a sweep folder; an empty CUDA_VISIBLE_DEVICES, and an empty entry in it; --help; a SIGTERM
+any shard starts, and a --shard, --spec or --out, which it sets, refused; a failing shard named, no merge without a sweep folder; an empty CUDA_VISIBLE_DEVICES, and an empty entry in it; --help; a SIGTERM
 after a shard has ended);
 a long choice() value used whole; no test split; status and merge of a folder swept with --device cuda over a spec's cpu; a quoted data path with brackets taken whole; results.csv unwritable (exit 1);
 configurations that differ only in options that change nothing (the penalty's without it)
@@ -472,11 +472,18 @@ one with glob characters ("*") is one GPU, not the files of the current folder;
     spec = os.path.join(tmp, "study.spec")
     open(spec, "w").close()
     # A SPEC that is no file, a DIR that is a file: one line, exit 2, before any shard or
-    # DIR is made (each shard's log said the same, left in a new DIR).
+    # DIR is made (each shard's log said the same, left in a new DIR). So is an option the
+    # script sets: a --shard dealt both GPUs shard 1/2 (one failed on the other's runs, in
+    # use), an --out sent the shards away from DIR, where the logs and the merge are.
     refused = os.path.join(tmp, "fake-refused")
     for name, args, words in (("no SPEC", [os.path.join(tmp, "nospec.spec"), refused], "nospec.spec: no such file"),
                               ("SPEC a folder", [tmp, refused], f"SPEC {tmp}: not a file"),
-                              ("DIR a file", [spec, spec], f"DIR {spec}: not a folder")):
+                              ("DIR a file", [spec, spec], f"DIR {spec}: not a folder"),
+                              ("--shard", [spec, refused, "--seeds", "2", "--shard", "1/2"],
+                               "--shard: not an option of this script: each GPU's shard is this script's (across "
+                               "machines, run jacnoise sweep --shard I/N)"),
+                              ("--out=", [spec, refused, f"--out={refused}2"],
+                               "--out: not an option of this script: the sweep's spec and folder are SPEC and DIR")):
         p = subprocess.run([script] + args, env=dict(env, CUDA_VISIBLE_DEVICES="0,1"), stdin=subprocess.DEVNULL,
                            capture_output=True, text=True, timeout=60)
         check(p.returncode == 2 and p.stderr.endswith(words + "\n") and p.stderr.count("\n") == 1 and not p.stdout

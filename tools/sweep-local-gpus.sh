@@ -8,9 +8,11 @@
 # GPUs: those listed in CUDA_VISIBLE_DEVICES (set and empty: none, as CUDA reads it), else,
 # where it is unset, every one nvidia-smi lists; with none, exit 1 and the command that runs
 # the sweep on the CPU instead. Each shard logs to DIR/shard-I.log; a shard
-# that fails is named with its exit status and its log's last line; a SPEC that is no file or a
-# DIR that is no folder is refused first (exit 2), nothing made, and so are a bad spec or option
-# (jacnoise's line and exit status, once, not once per shard). Interrupting this script
+# that fails is named with its exit status and its log's last line; a SPEC that is no file, a
+# DIR that is no folder, and a --shard, --spec or --out among the options (the script sets them:
+# to split a sweep across machines, run jacnoise sweep --shard I/N on each) are refused first
+# (exit 2), nothing made, and so are a bad spec or option (jacnoise's line and exit status,
+# once, not once per shard). Interrupting this script
 # (SIGINT, SIGTERM) interrupts every shard (they save their runs) and ends it with exit 130 or
 # 143 once they have, and the folder is merged; running it again resumes. Environment:
 # JACNOISE, the program (default: build/jacnoise of this script's checkout). In a Slurm array
@@ -46,6 +48,19 @@ elif [ ! -f "$spec" ]; then why="SPEC $spec: not a file"
 elif [ -e "$dir" ] && [ ! -d "$dir" ]; then why="DIR $dir: not a folder"
 else why=""; fi
 [ -z "$why" ] || { echo "$0: $why" >&2; exit 2; }
+# Options the script sets for every shard, which one given on would override: a --shard dealt
+# every GPU the same shard (one trained it, the others failed on its runs, in use), a --spec or
+# --out sent the shards away from the SPEC and DIR that the logs and the merge use. A word
+# that is one of them is that option: jacnoise takes no value that starts with --.
+for word in "$@"; do
+    case $word in
+        --shard | --shard=*) why="each GPU's shard is this script's (across machines, run jacnoise sweep --shard I/N)" ;;
+        --spec | --spec=* | --out | --out=*) why="the sweep's spec and folder are SPEC and DIR" ;;
+        *) continue ;;
+    esac
+    echo "$0: ${word%%=*}: not an option of this script: $why" >&2
+    exit 2
+done
 gpus=${CUDA_VISIBLE_DEVICES-$(nvidia-smi --query-gpu=index --format=csv,noheader 2>/dev/null | paste -sd, -)}
 # The shard count is the number of GPUs the loop below starts shards on: an empty entry
 # ("0,1,") counted as a GPU would leave a shard that no GPU runs.
