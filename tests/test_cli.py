@@ -804,7 +804,7 @@ def config_cases(d, usps):
         i = run(["info"], d)
         built = "no CUDA backend" not in q.stderr
         check("info without a usable GPU",
-              (f"cuda: built in, 0 device(s) visible; --device cuda: {why}\n" if built else "cuda: not built") in i.stdout,
+              (f"cuda: built in, 0 device(s) visible; {why}\n" if built else "cuda: not built") in i.stdout,
               f"info: {i.stdout!r}; train --device cuda: {q.stderr!r}")
     if p:
         p = expect_ok("no warning: a run's config.txt", ["train", "--config", os.path.join("cfgrun", "config.txt"),

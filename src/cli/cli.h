@@ -33,6 +33,11 @@ int jn_cli_operands(int *argc, char **argv, const char *what, const char *noun);
 /* Prints "jacnoise: <last error>" on stderr and returns the exit status for it. */
 int jn_cli_fail(int status);
 
+/* For a command without --device (info, check): 0 where the CUDA backend can open a device;
+ * else -1 with why not in why (cap bytes), as --device cuda's refusal says it but for its
+ * "--device cuda: ", an option the command lacks. */
+int jn_cli_cuda_unusable(char *why, size_t cap);
+
 /* One warning line on stderr where an option given changes nothing (a penalty option without
  * --jac-lambda, --jac-proj for hidden1): train and profile then run as asked. */
 void jn_cli_warn_inert(const jn_config *cfg);

@@ -400,11 +400,9 @@ static int check_backends(const jn_config *cli)
 {
     /* Why not, as --device cuda's refusal says it (check has no such option): it said "no CUDA
      * device is visible" of a driver the runtime cannot use and of a build without CUDA too. */
-    if (jn_cuda_device_check()) {
-        static const char option[] = "--device cuda: ";
-        char why[512];
-        snprintf(why, sizeof why, "%s", jn_last_error());
-        jn_fail("check: %s", strncmp(why, option, sizeof option - 1) ? why : why + sizeof option - 1);
+    char why[512];
+    if (jn_cli_cuda_unusable(why, sizeof why)) {
+        jn_fail("check: %s", why);
         return jn_cli_fail(JN_EXIT_ERROR);
     }
     jn_cli_state st;

@@ -23,13 +23,14 @@ int jn_cmd_info(int argc, char **argv)
     printf("blas core: %s (%s), %d thread%s; CPU: %s\n", jn_blas_core_name(), jn_blas_core_origin(), jn_blas_threads(),
            jn_blas_threads() == 1 ? "" : "s", features);
     jn_device_info current;
+    char why[512];
     if (jn_cuda_built() && jn_cuda_current_device(&current) == 0)
         jn_print(stdout, "cuda: built in, %d device(s) visible; current device %d: %s (PCI %s)\n",
                  jn_cuda_device_count(), current.ordinal, current.device, current.pci);
-    else if (jn_cuda_built() && jn_cuda_device_check())
+    else if (jn_cuda_built() && jn_cli_cuda_unusable(why, sizeof why))
         /* Why none, as --device cuda refuses: "0 device(s) visible" alone read the same for a
          * driver too old for the runtime and a CUDA_VISIBLE_DEVICES that hides every GPU. */
-        jn_print(stdout, "cuda: built in, 0 device(s) visible; %s\n", jn_last_error());
+        jn_print(stdout, "cuda: built in, 0 device(s) visible; %s\n", why);
     else if (jn_cuda_built())
         printf("cuda: built in, %d device(s) visible\n", jn_cuda_device_count());
     else

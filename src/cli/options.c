@@ -2,6 +2,7 @@
  * --help. */
 #include "cli/cli.h"
 #include "core/options.h"
+#include "jacnoise/backend.h"
 #include "jacnoise/error.h"
 #include "jacnoise/sweep.h"
 
@@ -276,6 +277,16 @@ int jn_cli_fail(int status)
     jn_config_blame_file(&parsed);
     fprintf(stderr, "jacnoise: %s\n", jn_last_error());
     return status;
+}
+
+int jn_cli_cuda_unusable(char *why, size_t cap)
+{
+    static const char option[] = "--device cuda: ";
+    if (!jn_cuda_device_check())
+        return 0;
+    const char *last = jn_last_error();
+    snprintf(why, cap, "%s", strncmp(last, option, sizeof option - 1) ? last : last + sizeof option - 1);
+    return -1;
 }
 
 /* Whether the ", "-separated list names holds the len bytes at name as one of its names. */
