@@ -150,6 +150,14 @@ def main():
     warmup = help_lines("profile").get("warmup", "")
     check("round" in warmup and "floor" in warmup, f"profile --help: --warmup does not say what a warm-up "
           f"round runs: {warmup.strip()!r}")
+    # info's summary names what it prints: it left out the BLAS core line's core, threads and
+    # CPU features. Each part info printed (its text here) is named by the help's summary.
+    summary = jacnoise(["info", "--help"]).stdout.split("\n\n")[1]
+    printed = jacnoise(["info"]).stdout
+    for shown, named in (("\nprecision: ", "precision"), ("\nblas: ", "BLAS"), ("\nblas core: ", "core"),
+                         (" thread", "threads"), ("; CPU: ", "CPU"), ("\ncuda: ", "CUDA"), ("\ndata ", "data")):
+        check(shown not in printed or named in summary,
+              f"info prints {shown.strip()!r}, which its --help summary does not name ({named}): {summary!r}")
     check(sum(map(len, refused.values())) > 10, f"the refusals read state {sum(map(len, refused.values()))} intervals")
     check(len(table) > 30, f"README's option table read as {len(table)} options")
     return finish("help")

@@ -20,7 +20,7 @@ static const struct {
     {"check", "CUDA engine against the CPU reference, step by step (needs a GPU)", jn_cmd_check},
     {"profile", "time the training step phase by phase against its GEMM floor and the peak", jn_cmd_profile},
     {"show", "verify a checkpoint or step state and print what it holds", jn_cmd_show},
-    {"info", "print the build: version, precision, BLAS, CUDA, data folder", jn_cmd_info},
+    {"info", "print the build: version, precision, BLAS, CPU features, CUDA, data folders", jn_cmd_info},
 };
 #define N_COMMANDS (sizeof commands / sizeof commands[0])
 

@@ -42,7 +42,8 @@ static const struct {
                    "With --checkpoint, an option not given is its run's, not the default in brackets;\n"
                    "--steps, --threads and --tolerance are check's own, and --precision may differ from the\n"
                    "run's: it is the precision of the GPU's GEMMs checked against the fp32 CPU reference."},
-    {JN_CMD_INFO, "jacnoise info\n\nPrints the build: version, precision, BLAS, CUDA, data folder."},
+    {JN_CMD_INFO, "jacnoise info\n\nPrints the build: version, precision, BLAS (its core and threads, and the CPU features),\n"
+                  "CUDA, and the data folder of each named set."},
     {JN_CMD_SWEEP, "jacnoise sweep --spec FILE --out DIR [options]\n"
                    "       jacnoise sweep status DIR\n"
                    "       jacnoise sweep merge DIR [SHARD_DIR...]\n\n"
