@@ -1,6 +1,8 @@
-/* The OpenBLAS core decision (jn_blas_core_choose) over the cases that matter, and the
- * cpuid feature detection against the kernel's view of the CPU (/proc/cpuinfo flags). */
+/* The OpenBLAS core decision (jn_blas_core_choose) over the cases that matter, the cpuid
+ * feature detection against the kernel's view of the CPU (/proc/cpuinfo flags), and the CPU's
+ * name as read from a cpuinfo file. */
 #include "check.h"
+#include "cpu/machine.h"
 #include "jacnoise/blas.h"
 
 #include <string.h>
@@ -12,6 +14,21 @@ static const jn_cpu_features avx512 = {.avx2 = 1, .fma = 1, .avx512f = 1, .avx51
 static const jn_cpu_features avx512_amd = {.amd = 1, .avx2 = 1, .fma = 1, .avx512f = 1, .avx512bw = 1, .avx512dq = 1, .avx512vl = 1};
 /* Xeon Phi style: AVX-512F without BW/DQ/VL, which the SkylakeX kernels need. */
 static const jn_cpu_features avx512f_only = {.avx2 = 1, .fma = 1, .avx512f = 1};
+
+/* The model name jn_cpu_model_from reads of a cpuinfo file holding `text`. */
+static void expect_model(const char *text, const char *want)
+{
+    FILE *t = tmpfile();
+    REQUIRE(t && fputs(text, t) >= 0 && fflush(t) == 0, "tmpfile failed");
+    char path[64], got[256];
+    snprintf(path, sizeof path, "/proc/self/fd/%d", fileno(t));
+    /* Garbage past the value: a read beyond the line's end shows as it. */
+    memset(got, 'x', sizeof got - 1);
+    got[sizeof got - 1] = 0;
+    jn_cpu_model_from(path, got, sizeof got);
+    CHECK(!strcmp(got, want), "cpuinfo %s: model %s, want %s", text, got, want);
+    fclose(t);
+}
 
 static void expect(const jn_cpu_features *f, const char *reported, int user_set, const char *want, const char *what)
 {
@@ -55,6 +72,14 @@ int main(void)
     /* The user's OPENBLAS_CORETYPE wins. */
     expect(&avx512, "Prescott", 1, NULL, "user override on AVX-512");
     expect(&avx2_amd, "Prescott", 1, NULL, "user override on AVX2");
+
+    /* The name past ':' and its blanks, whatever they are; none on a line cut at the ':'. */
+    expect_model("processor\t: 0\nmodel name\t: AMD EPYC 7B13\n", "AMD EPYC 7B13");
+    expect_model("model name:Xeon\n", "Xeon");
+    expect_model("model name\t:\t Xeon", "Xeon");
+    expect_model("model name\t:", "unknown CPU");
+    expect_model("model name\t: \n", "unknown CPU");
+    expect_model("processor\t: 0\n", "unknown CPU");
 
     /* cpuid against the kernel's flags (Linux x86-64 only). */
     FILE *f = fopen("/proc/cpuinfo", "r");
