@@ -755,6 +755,16 @@ def config_cases(d, usps):
         lines = p.stderr.splitlines() if p else []
         check(name, len(lines) == 1 and lines[0].startswith("jacnoise: warning: ") and
               all(w in lines[0] for w in words), f"expected one warning line with {words}: {lines!r}")
+    # step computes the penalty train's step does: its warnings of options that change nothing
+    # are train's (1024 copies of one clean input said nothing).
+    for k, (extra, words) in enumerate([(["--jac-lambda", "0.1", "--jac-copies", "3"],
+                                         ["--jac-copies 3 without --jac-noise", "3 times its cost"]),
+                                        (["--jac-noise", "0.1"], ["--jac-noise changes nothing", "--jac-lambda 0"])]):
+        name = f"warning: step {' '.join(extra)}"
+        p = expect_ok(name, ["step", "--config", "good.cfg", "--dump", f"warned{k}.json"] + extra, d)
+        lines = p.stderr.splitlines() if p else []
+        check(name, len(lines) == 1 and lines[0].startswith("jacnoise: warning: ") and
+              all(w in lines[0] for w in words), f"expected one warning line with {words}: {lines!r}")
     # The CPUs counted are those the process may run on (taskset, a Slurm job's cpuset): two
     # threads on one of two CPUs online went unsaid, and one CPU read "the 1 CPUs".
     one_cpu = lambda: os.sched_setaffinity(0, {min(os.sched_getaffinity(0))})
