@@ -927,7 +927,14 @@ def idx_cases(d):
     write(p("tlab_bad.idx"), idx(0x08, [10], bytes(7 if i == 6 else 0 for i in range(10))))
     e("idx: test label >= training classes",
       ["data", "--data", pair, "--test", f"idx:{p('timg.idx')},{p('tlab_bad.idx')}"],
-      ["tlab_bad.idx", f"byte {8 + 6}", "out of range", "7"])
+      [f"jacnoise: --test idx:{p('timg.idx')},{p('tlab_bad.idx')}: ", "tlab_bad.idx", f"byte {8 + 6}", "out of range",
+       "7"])
+    # Each pair's format errors say which option gave it: --data's and --test's read alike, and
+    # "the two files swapped? (idx:IMAGES,LABELS)" named neither.
+    for opt, args in (("--data", [f"idx:{p('lab.idx')},{p('img.idx')}"]),
+                      ("--test", [pair, "--test", f"idx:{p('tlab.idx')},{p('timg.idx')}"])):
+        e(f"idx: {opt}'s files swapped", ["data", "--data"] + args,
+          [f"jacnoise: {opt} idx:", "lab.idx: byte 3", "swapped? (idx:IMAGES,LABELS)"])
     values = [0.5] * (n * side * side)
     values[5] = float("nan")
     write(p("nan.idx"), idx(0x0D, [n, side, side], struct.pack(">%df" % len(values), *values)))

@@ -166,7 +166,7 @@ def main():
         compare_split("test, the second half", named[1]["splits"]["test"], layers, test_x[100:200], test_y[100:200])
     # The classes of an evaluation are the model's: data of digits 0-4 only evaluates the
     # 10-class model (it was refused as "256 inputs and 5 classes"), with a --test of all ten;
-    # a label beyond the model's is refused naming the file, its byte, item and label.
+    # a label beyond the model's is refused naming the option, the file, its byte, item and label.
     low = np.flatnonzero(test_y[:400] < 5)[:100]
     low_data = idx_pair("low", test_x[low], test_y[low])[0]
     check(test_y[low].max() == 4, f"digits 0-4: labels up to {test_y[low].max()}")
@@ -179,8 +179,9 @@ def main():
     marked_data, marked_labels = idx_pair("ten", test_x[low], marked)
     for args in (["--data", marked_data], ["--data", low_data, "--test", marked_data]):
         p = run(["eval", "--checkpoint", best, "--valid", "10", "--train-limit", "0"] + args, expect=1)
-        check(p.stdout == "" and p.stderr == f"jacnoise: {marked_labels}: byte 15 (item 7): label out of range: 10 "
-              "(the classes are [0, 9], from the checkpoint's model)\n", f"eval {args}: label 10: {p.stderr!r}")
+        check(p.stdout == "" and p.stderr == f"jacnoise: {args[-2]} {args[-1]}: {marked_labels}: byte 15 (item 7): "
+              "label out of range: 10 (the classes are [0, 9], from the checkpoint's model)\n",
+              f"eval {args}: label 10: {p.stderr!r}")
     # So with a named set: a model of 12 classes (idx: labels up to 11) evaluates USPS, whose
     # digits are among them, as it does USPS's files as idx: data (it was refused as "256
     # inputs and 10 classes").

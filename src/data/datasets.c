@@ -346,14 +346,16 @@ static int idx_paths(const char *spec, const char *opt, const char *data_dir, ch
 }
 
 /* Loads an idx: pair, found in dir ("" where read as given); test labels are held below the
- * training classes (classes_hint, from where classes_from says). */
+ * training classes (classes_hint, from where classes_from says). A file's error is said under
+ * its option, as a missing file's is: --data's and --test's read alike ("FILE: byte 3: ...,
+ * the two files swapped?"), naming neither. */
 static int load_idx(const char *spec, const char *opt, const char *data_dir, int classes_hint,
                     const char *classes_from, jn_dataset *out, char *dir, size_t cap)
 {
     char ipath[8192], lpath[8192];
-    return idx_paths(spec, opt, data_dir, dir, cap, ipath, lpath)
-               ? -1
-               : jn_idx_load_pair(ipath, lpath, classes_hint, classes_from, out);
+    if (idx_paths(spec, opt, data_dir, dir, cap, ipath, lpath))
+        return -1;
+    return jn_idx_load_pair(ipath, lpath, classes_hint, classes_from, out) ? jn_fail_context("%s %s", opt, spec) : 0;
 }
 
 /* The paths of a named set's files, found in dir. */
