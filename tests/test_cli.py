@@ -825,6 +825,20 @@ def config_cases(d, usps):
 
 # ---- data sets -----------------------------------------------------------------------------
 
+def info_cases(d):
+    """Where a set is not found, info's advice offers what info has: $JACNOISE_DATA (it ended
+    "with --data-dir DIR", an option info refuses)."""
+    name = "info: a set not found"
+    bare = os.path.join(d, "nodata", "here")  # neither ./data nor ../shared/datasets from it
+    os.makedirs(bare)
+    p = subprocess.run([BIN, "info"], cwd=bare, env=dict(os.environ, JACNOISE_DATA=""), capture_output=True,
+                       text=True, timeout=TIMEOUT)
+    sets = [line for line in p.stdout.splitlines() if line.startswith("data ")]
+    check(name, p.returncode == 0 and len(sets) == 2 and
+          all("not found" in line and "--data-dir" not in line and "set $JACNOISE_DATA to the folder" in line
+              for line in sets), f"exit {p.returncode}, stdout {p.stdout!r}")
+
+
 def idx_cases(d):
     e = lambda name, args, words, code=1, absent=(): expect_error(name, args, code, words, d, absent)
     p = lambda name: os.path.join(d, name)
@@ -2114,6 +2128,7 @@ def main():
         option_cases(d)
         config_cases(d, have_usps)
         idx_cases(d)
+        info_cases(d)
         usps_cases(d)
         if have_usps:
             run_cases(d)

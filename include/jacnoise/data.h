@@ -105,6 +105,9 @@ int jn_data_check_test(const char *test);
  * it), else $JACNOISE_DATA, ./data, ../shared/datasets, in that order. Fails naming every
  * folder tried and the files it looked for. */
 int jn_data_find_dir(const char *data, const char *data_dir, char *out, size_t cap);
+/* A named set's folder as jn_data_find_dir finds it without data_dir, for a command that has
+ * no --data-dir (info): its failure's advice offers $JACNOISE_DATA instead. */
+int jn_data_find_default_dir(const char *data, char *out, size_t cap);
 
 /* Finds the files of req's data set (and --test pair) and opens each, reading nothing: a
  * wrong folder, or a file missing or that cannot be read, said before any work (a sweep

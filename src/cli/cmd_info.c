@@ -38,7 +38,7 @@ int jn_cmd_info(int argc, char **argv)
     const char *sets[] = {"mnist", "usps"};
     for (int i = 0; i < 2; i++) {
         char dir[4096];
-        if (jn_data_find_dir(sets[i], NULL, dir, sizeof dir) == 0)
+        if (jn_data_find_default_dir(sets[i], dir, sizeof dir) == 0)
             jn_print(stdout, "data %s: %s\n", sets[i], dir);
         else
             printf("data %s: not found (%s)\n", sets[i], jn_last_error());

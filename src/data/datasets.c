@@ -161,8 +161,9 @@ static void append_lacks(char *msg, size_t cap, const char *dir, const file_list
 }
 
 /* Finds the first folder holding every file of fl: data_dir alone if given, else
- * $JACNOISE_DATA, ./data, ../shared/datasets. */
-static int search_folders(const file_list *fl, const char *data_dir, char *out, size_t cap)
+ * $JACNOISE_DATA, ./data, ../shared/datasets. dir_option: whether the command has --data-dir,
+ * which the advice then offers (info has none: its advice named it, and info refused it). */
+static int search_folders(const file_list *fl, const char *data_dir, int dir_option, char *out, size_t cap)
 {
     const char *env = getenv("JACNOISE_DATA");
     const char *tried[3];
@@ -218,8 +219,9 @@ static int search_folders(const file_list *fl, const char *data_dir, char *out, 
                "datasets/fetch.sh %s, or give the folder that holds them", jn_shell_word(word, sizeof word, data_dir));
     else if (fl->gz)
         append(msg, sizeof msg, "; download the public sets with datasets/fetch.sh (into "
-               "$JACNOISE_DATA, else ./data: run it from this folder), or give the folder that "
-               "holds them with --data-dir DIR");
+               "$JACNOISE_DATA, else ./data: run it from this folder), or %s",
+               dir_option ? "give the folder that holds them with --data-dir DIR"
+                          : "set $JACNOISE_DATA to the folder that holds them");
     else if (data_dir && *data_dir)
         append(msg, sizeof msg, "; relative names are looked for in --data-dir alone: give a file "
                "elsewhere by its absolute path");
@@ -290,7 +292,7 @@ static int find_idx_dir(const char *spec, const char *opt, const char *data_dir,
             return jn_fail("%s %s: %s: %s", opt, spec, given[i], strerror(errno));
     snprintf(what, sizeof what, "%s %.4096s%s", opt, spec, dir_given ? "" : " (not found as given)");
     file_list fl = {what, {images, labels}, 2, 0};
-    if (search_folders(&fl, data_dir, out, cap) == 0)
+    if (search_folders(&fl, data_dir, 1, out, cap) == 0)
         return 0;
     /* A folder or FIFO given by name is there, not missing: say what it is (a relative name
      * with --data-dir is not looked for here: the search's message says what the folder lacks). */
@@ -307,18 +309,26 @@ long jn_data_default_valid(const char *data, long n_train_file)
     return set ? set->valid : n_train_file / 10; /* idx: a tenth of the training file */
 }
 
-int jn_data_find_dir(const char *data, const char *data_dir, char *out, size_t cap)
+/* A named set's folder, as search_folders finds it. */
+static int named_dir(const char *data, const char *data_dir, int dir_option, char *out, size_t cap)
 {
-    if (is_idx_spec(data))
-        return find_idx_dir(data, "--data", data_dir, out, cap);
     const named_set *set = find_named(data);
     if (!set)
         return unknown_set(data);
     file_list fl = {set->name, {0}, set->nfiles, 1};
     for (int i = 0; i < set->nfiles; i++)
         fl.names[i] = set->files[i];
-    return search_folders(&fl, data_dir, out, cap);
+    return search_folders(&fl, data_dir, dir_option, out, cap);
 }
+
+int jn_data_find_dir(const char *data, const char *data_dir, char *out, size_t cap)
+{
+    if (is_idx_spec(data))
+        return find_idx_dir(data, "--data", data_dir, out, cap);
+    return named_dir(data, data_dir, 1, out, cap);
+}
+
+int jn_data_find_default_dir(const char *data, char *out, size_t cap) { return named_dir(data, NULL, 0, out, cap); }
 
 void jn_dataset_free(jn_dataset *set)
 {
