@@ -92,9 +92,14 @@ int jn_cmd_eval(int argc, char **argv)
     memcpy(opt.noise_std, cfg->eval_noise, sizeof opt.noise_std);
 #ifndef JN_DOUBLE
     /* x + s eps rounds back to x in float32 (relative precision 6e-8) for such s. */
-    if (cfg->curv_noise < 1e-5)
-        fprintf(stderr, "jacnoise: warning: --curv-noise %g is below 1e-5: in float32 the finite difference "
-                "rounds away and the curvature is mostly rounding error\n", cfg->curv_noise);
+    if (cfg->curv_noise < 1e-5) {
+        /* The value as config.txt and the reports write it, in full: %g wrote 1.23456789e-6 as
+         * 1.23457e-06, a value other than the one used. */
+        char value[32];
+        jn_config_get(cfg, "curv-noise", value, sizeof value);
+        fprintf(stderr, "jacnoise: warning: --curv-noise %s is below 1e-5: in float32 the finite difference "
+                "rounds away and the curvature is mostly rounding error\n", value);
+    }
 #endif
     const long n_valid = jn_eval_count(&st.data.valid, opt.limit);
     eval_progress progress = {.split = "valid", .total = n_valid + jn_eval_count(&st.data.test, opt.limit),
