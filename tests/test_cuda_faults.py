@@ -155,6 +155,8 @@ def failed_allocations(tmp):
             # As every checked CUDA call: the place (file:line), the call and the runtime's error.
             check(re.search(r"\.c:\d+: cudaMalloc\b[^:]*: out of memory", own[0]),
                   f"{what}: the message does not name the call, its place and its error: {own[0]}")
+            # The place is the code that asked for the buffer, not the list allocator's own line.
+            check("buffers.c:" not in own[0], f"{what}: the message names the allocator, not its caller: {own[0]}")
             # How much was asked, beside what was free: the buffer's bytes (MiB for cuBLAS's workspace).
             check(re.search(r"\bfor .*\b\d+ (bytes|MiB)\b", own[0]),
                   f"{what}: the message does not say how many bytes were asked: {own[0]}")

@@ -14,20 +14,21 @@ size_t jn_cuda_buffers_bytes(const jn_cuda_buffer *list, int n)
     return bytes;
 }
 
-int jn_cuda_buffers_alloc(const jn_cuda_buffer *list, int n, const char *what)
+int jn_cuda_buffers_alloc_at(const char *file, int line, const jn_cuda_buffer *list, int n, const char *what)
 {
-    /* A failure says the buffer's size and the list's: how much was asked, beside what is free. */
+    /* A failure says the buffer's size and the list's: how much was asked, beside what is free;
+     * and the caller's place, which says whose list it was (this file's line would not). */
     const size_t all = jn_cuda_buffers_bytes(list, n);
     for (int i = 0; i < n; i++) {
         if (!list[i].bytes)
             continue;
         cudaError_t e = cudaMalloc(list[i].ptr, list[i].bytes);
         if (e != cudaSuccess)
-            return jn_cuda_alloc_failed(__FILE__, __LINE__, "cudaMalloc", e, "%s (a buffer of %zu bytes, %zu in all)",
+            return jn_cuda_alloc_failed(file, line, "cudaMalloc", e, "%s (a buffer of %zu bytes, %zu in all)",
                                         what, list[i].bytes, all);
         e = list[i].clear ? cudaMemset(*list[i].ptr, 0, list[i].bytes) : cudaSuccess;
         if (e != cudaSuccess)
-            return jn_cuda_alloc_failed(__FILE__, __LINE__, "cudaMemset", e, "%s (a buffer of %zu bytes, %zu in all)",
+            return jn_cuda_alloc_failed(file, line, "cudaMemset", e, "%s (a buffer of %zu bytes, %zu in all)",
                                         what, list[i].bytes, all);
     }
     return 0;

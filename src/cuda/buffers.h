@@ -16,10 +16,11 @@ typedef struct {
 
 size_t jn_cuda_buffers_bytes(const jn_cuda_buffer *list, int n);
 /* Allocates (and clears) the buffers in turn. On a failure returns -1 with the error recorded
- * as jn_cuda_alloc_failed records it, for `what` ("2 model(s) of 1000 parameters") with the
- * failed buffer's bytes and the list's ("(a buffer of 8000 bytes, 24016 in all)"); what was
- * allocated by then is the caller's to free (jn_cuda_buffers_free). */
-int jn_cuda_buffers_alloc(const jn_cuda_buffer *list, int n, const char *what);
+ * as jn_cuda_alloc_failed records it, at the caller's file:line, for `what` ("2 model(s) of
+ * 1000 parameters") with the failed buffer's bytes and the list's ("(a buffer of 8000 bytes,
+ * 24016 in all)"); what was allocated by then is the caller's to free (jn_cuda_buffers_free). */
+int jn_cuda_buffers_alloc_at(const char *file, int line, const jn_cuda_buffer *list, int n, const char *what);
+#define jn_cuda_buffers_alloc(list, n, what) jn_cuda_buffers_alloc_at(__FILE__, __LINE__, list, n, what)
 void jn_cuda_buffers_free(const jn_cuda_buffer *list, int n);
 
 /* A device allocation or clearing that failed with e (call: its text, file:line: where), for
