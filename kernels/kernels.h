@@ -7,7 +7,8 @@
  * (activations [M][rows][n], parameters [M][P]), per-model hyperparameters are device arrays
  * indexed by model, and blockIdx.z (or a grid-stride loop) walks the models. Launchers return
  * the launch's cudaError_t (cudaGetLastError), 0 on success (jn_k_shuffle: its sort's;
- * jn_k_gather_noise refuses a batch past its 32-bit index before launching); the host checks it
+ * jn_k_gather_noise refuses a batch past its 32-bit index before launching, which
+ * jn_cuda_step_inputs_alloc refuses first, with its sizes); the host checks it
  * with JN_KERNEL or JN_LAUNCH (src/cuda/check.h), which name the call site. */
 #ifndef JACNOISE_KERNELS_H
 #define JACNOISE_KERNELS_H

@@ -4,7 +4,8 @@
  * each gradient tensor must agree to ||gpu - cpu|| / ||cpu|| < 1e-4 (both float32, GEMM
  * sums in different orders: ~1e-6 expected; a wrong kernel is off by O(1)), the loss terms
  * likewise, the update and the error count exactly as computed from the same gradients.
- * Skipped (77) where no CUDA device is visible. With --faults, the error paths of the probes,
+ * A batch past the gather's 32-bit index is refused, with its sizes, before anything is
+ * allocated. Skipped (77) where no CUDA device is visible. With --faults, the error paths of the probes,
  * of cuBLAS and of calls checked apart from where they are made instead, under faults the
  * CUDA emulator makes (tests/test_cuda_faults.py). */
 #include "check.h"
@@ -309,6 +310,27 @@ static void check_step_inputs(jn_cuda_ctx *ctx)
     jn_cuda_ws_free(ws);
 }
 
+/* A batch of more than 2^32 - 1 values (65537 examples of 65536 inputs) is refused where the
+ * step's inputs are set up, naming its sizes, not at the gather's launch as "invalid argument"
+ * after every buffer was allocated (which no device could hold here). */
+static void check_batch_index(void)
+{
+    enum { D = 65536, B = 65537 };
+    const int hidden[1] = {1};
+    jn_model m;
+    REQUIRE(jn_model_make(&m, D, hidden, 1, 2) == 0, "model: %s", jn_last_error());
+    const jn_objective obj = {.loss = JN_LOSS_XENT, .jac_copies = 1, .jac_proj = 1};
+    static float x[D];
+    static int32_t y[1];
+    const jn_dataset train = {.name = "synthetic", .n = 1, .d = D, .classes = 2, .x = x, .y = y};
+    jn_cuda_step_inputs in;
+    const int rc = jn_cuda_step_inputs_alloc(&in, &m, &obj, &train, B, 1, 0);
+    CHECK(rc == -1 && strstr(jn_last_error(), "a batch of 65537 examples of 65536 inputs is 4295032832 values"),
+          "a batch of %d x %d values: %d (%s)", B, D, rc, jn_last_error());
+    jn_cuda_step_inputs_free(&in);
+    printf("batch index: %s\n", jn_last_error());
+}
+
 /* The device probes answer without leaving an error recorded for the next check to report
  * as its own (a failed cudaGetDeviceCount's, where no device is visible). */
 static void check_probes(void)
@@ -378,6 +400,7 @@ int main(int argc, char **argv)
     }
     jn_cuda_ctx ctx;
     REQUIRE(jn_cuda_ctx_open(&ctx, 0) == 0, "%s", jn_last_error());
+    check_batch_index();
     check_permutation(&ctx, 1, 0, 7);
     check_permutation(&ctx, 1, 1, 2000);
     check_permutation(&ctx, 20261130, 3, 50000);

@@ -117,7 +117,8 @@ typedef struct {
 /* Uploads the training set and allocates buffers for `models` batches of `batch` rows and
  * their noise, and the models' permutations; x and y also hold `eval_rows` rows of one copy
  * (the evaluation's batches, no noise; 0: none). Everything starts at zero, so a slot that never
- * trains reads valid examples. */
+ * trains reads valid examples. A batch of more than 2^32 - 1 values (batch x inputs: the
+ * gather's 32-bit index) is refused first, with its sizes. */
 int jn_cuda_step_inputs_alloc(jn_cuda_step_inputs *in, const jn_model *m, const jn_objective *obj,
                               const jn_dataset *train, int batch, int models, int eval_rows);
 void jn_cuda_step_inputs_free(jn_cuda_step_inputs *in);

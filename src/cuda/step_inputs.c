@@ -147,6 +147,12 @@ int jn_cuda_step_inputs_alloc(jn_cuda_step_inputs *in, const jn_model *m, const 
                               const jn_dataset *train, int batch, int models, int eval_rows)
 {
     memset(in, 0, sizeof *in);
+    /* The gather indexes a model's batch in 32 bits (jn_k_gather_noise): past that, its launch
+     * would fail with a bare "invalid argument", after every buffer was allocated. */
+    const size_t values = (size_t)batch * m->sizes[0];
+    if (values > UINT32_MAX)
+        return jn_fail("a batch of %d examples of %d inputs is %zu values: the CUDA engine indexes a batch in "
+                       "32 bits (at most %u values)", batch, m->sizes[0], values, UINT32_MAX);
     in->models = models;
     in->copies = obj->jac_copies;
     in->tangents = jn_objective_tangents(obj, m);
