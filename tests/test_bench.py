@@ -367,7 +367,7 @@ def stdout_lost(tmp):
 def cuda_peak_unmeasured():
     """A CUDA benchmark whose peak cannot be measured (its operands' device memory taken: the
     emulator fails the allocation after the context's, EMU_FAIL_MALLOC) says so in one line
-    naming itself, exit 1, not a table of shares of a peak of 0 ("inf%"). Where they are built
+    naming itself and the call that failed, exit 1, not a table of shares of a peak of 0 ("inf%"). Where they are built
     and run under ../shared/emu (which then reports the injected fault), not on a real GPU."""
     env = {k: v for k, v in os.environ.items() if k != "EMU_LOG"}  # the injected fault's note stays out of it
     for name in ("bench_cuda_step", "bench_cuda_sweep"):
@@ -379,8 +379,9 @@ def cuda_peak_unmeasured():
         if "[cuda-emu] EMU_FAIL_MALLOC" not in p.stderr:
             continue
         own = [line for line in p.stderr.splitlines() if not line.startswith("[cuda-emu]")]
+        # The line says why: the failed call, its place and the runtime's error (not a guess).
         check(p.returncode == 1 and len(own) == 1 and own[0].startswith(f"{name}: the fp32 peak could not be measured")
-              and "inf" not in p.stdout, f"{name} without the memory of its peak: exit {p.returncode}, expected 1 and "
+              and re.search(r"\.c:\d+: cudaMalloc: out of memory", own[0]) and "inf" not in p.stdout, f"{name} without the memory of its peak: exit {p.returncode}, expected 1 and "
               f"one line: {own[-3:]!r} {p.stdout[-300:]!r}")
 
 

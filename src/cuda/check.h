@@ -3,8 +3,8 @@
  * (error.h) and returns -1 from the calling function. Outside them: device allocations
  * (cuda/buffers.h, whose message names file:line and the error too, and says how much memory
  * was free), teardown (frees and destroys, whose failure leaves nothing to do) and the probes
- * whose failure is an answer (jn_cuda_device_count, jn_cuda_free_memory, jn_cuda_sgemm_peak: 0;
- * jn_cuda_device_check: why not). */
+ * whose failure is an answer (jn_cuda_device_count, jn_cuda_free_memory: 0; jn_cuda_device_check:
+ * why not; jn_cuda_sgemm_peak, whose calls are checked: 0, the failure recorded). */
 #ifndef JACNOISE_CUDA_CHECK_H
 #define JACNOISE_CUDA_CHECK_H
 

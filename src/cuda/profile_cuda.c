@@ -304,28 +304,36 @@ jn_profile_target *jn_cuda_profile_target_create(const jn_model *m, const jn_obj
     return &c->base;
 }
 
-double jn_cuda_sgemm_peak(jn_cuda_ctx *ctx, int max_n)
+/* The operands and events of jn_cuda_sgemm_peak, freed whatever happened. */
+typedef struct {
+    float *a, *b, *out;
+    cudaEvent_t start, stop;
+} peak_run;
+
+/* Measures the peak into *best; -1 with the failed call recorded, as every checked call's. */
+static int measure_peak(jn_cuda_ctx *ctx, int max_n, peak_run *r, double *best)
 {
-    double best = 0;
-    float *a = NULL, *b = NULL, *out = NULL;
-    cudaEvent_t start = NULL, stop = NULL;
     const size_t count = (size_t)max_n * max_n;
-    if (cudaMalloc((void **)&a, count * sizeof(float)) || cudaMalloc((void **)&b, count * sizeof(float)) ||
-        cudaMalloc((void **)&out, count * sizeof(float)) || jn_cuda_fill_operand(a, count, 1, 1, 0) ||
-        cudaMemcpy(b, a, count * sizeof(float), cudaMemcpyDeviceToDevice) || cudaEventCreate(&start) ||
-        cudaEventCreate(&stop))
-        goto done;
+    const jn_cuda_buffer list[3] = {{(void **)&r->a, count * sizeof(float), 0},
+                                    {(void **)&r->b, count * sizeof(float), 0},
+                                    {(void **)&r->out, count * sizeof(float), 0}};
+    if (jn_cuda_buffers_alloc(list, 3, "the peak's square operands") || jn_cuda_fill_operand(r->a, count, 1, 1, 0))
+        return -1;
+    JN_CUDA(cudaMemcpy(r->b, r->a, count * sizeof(float), cudaMemcpyDeviceToDevice));
+    JN_CUDA(cudaEventCreate(&r->start));
+    JN_CUDA(cudaEventCreate(&r->stop));
     /* Doubling sizes up to max_n, while one call stays under 50 ms: a slow device (or the
      * emulator) stops early; a fast one reaches the size where it runs at its peak. */
     for (int n = max_n < 512 ? max_n : 512; n <= max_n; n *= 2) {
         const float one = 1.0f, zero = 0.0f;
         float ms = 0, fastest = 0;
         for (int round = 0; round < 4; round++) {  /* round 0 warms up */
-            if (cudaEventRecord(start, ctx->stream) ||
-                cublasSgemm(ctx->blas, CUBLAS_OP_N, CUBLAS_OP_N, n, n, n, &one, a, n, b, n, &zero, out, n) ||
-                cudaEventRecord(stop, ctx->stream) || cudaEventSynchronize(stop) ||
-                cudaEventElapsedTime(&ms, start, stop))
-                goto done;
+            JN_CUDA(cudaEventRecord(r->start, ctx->stream));
+            JN_CUBLAS(cublasSgemm(ctx->blas, CUBLAS_OP_N, CUBLAS_OP_N, n, n, n, &one, r->a, n, r->b, n, &zero, r->out,
+                                  n));
+            JN_CUDA(cudaEventRecord(r->stop, ctx->stream));
+            JN_CUDA(cudaEventSynchronize(r->stop));
+            JN_CUDA(cudaEventElapsedTime(&ms, r->start, r->stop));
             /* 0 ms is under the events' resolution (about 0.5 us), not an infinite rate. */
             if (round > 0 && ms > 0 && (fastest == 0 || ms < fastest))
                 fastest = ms;
@@ -333,17 +341,26 @@ double jn_cuda_sgemm_peak(jn_cuda_ctx *ctx, int max_n)
         if (fastest == 0)
             continue;  /* a larger n takes a measurable time */
         const double gflops = 2.0 * n * (double)n * n / (fastest * 1e-3) * 1e-9;
-        best = gflops > best ? gflops : best;
+        *best = gflops > *best ? gflops : *best;
         if (fastest > 50)
             break;
     }
-done:
-    jn_cuda_forget_error();
-    if (start)
-        cudaEventDestroy(start);
-    if (stop)
-        cudaEventDestroy(stop);
-    cudaFree(a), cudaFree(b), cudaFree(out);
+    return 0;
+}
+
+double jn_cuda_sgemm_peak(jn_cuda_ctx *ctx, int max_n)
+{
+    peak_run r = {0};
+    double best = 0;
+    /* A failure is the answer 0, whatever smaller size was measured before it: its reason
+     * stays recorded for a caller that says why. */
+    if (measure_peak(ctx, max_n, &r, &best))
+        best = 0;
+    if (r.start)
+        cudaEventDestroy(r.start);
+    if (r.stop)
+        cudaEventDestroy(r.stop);
+    cudaFree(r.a), cudaFree(r.b), cudaFree(r.out);
     return best;
 }
 
