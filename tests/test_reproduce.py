@@ -467,6 +467,28 @@ def check_rules(scratch):
     check(rp.configs_of(entries) == 12, f"configs_of: {rp.configs_of(entries)} configurations, expected 2 x 3 x 2")
 
 
+def check_metrics_lines(scratch):
+    """The tools read a run's metrics.jsonl as jacnoise does (jn_metrics_read): a whole last line
+    that lost its newline (a hand edit) is an epoch, one torn by a crash inside the append is
+    left out. plot_sweep dropped the first (its curve an epoch short), reproduce counted the
+    second as an epoch trained and refused a finished run's curve for it."""
+    sys.path.insert(0, os.path.dirname(TOOL))
+    import plot_sweep
+    import reproduce as rp
+    run = os.path.join(scratch, "metrics-lines")
+    os.makedirs(run)
+    path = os.path.join(run, "metrics.jsonl")
+    lines = ['{"epoch":1,"valid_error":5.0,"train_loss":0.5}', '{"epoch":2,"valid_error":4.0,"train_loss":0.4}']
+    for text, epochs in [("\n".join(lines) + "\n", 2), ("\n".join(lines), 2),
+                         ("\n".join(lines) + '\n{"epoch":3,"valid_err', 2), ("\n".join(lines[:1]) + "\n{", 1)]:
+        with open(path, "w") as f:
+            f.write(text)
+        read = [len(rp.tool_files.metrics_lines(path)), rp.metrics_epochs(run), len(rp.valid_curve(run)),
+                len(plot_sweep.read_epochs(path))]
+        check(read == [epochs] * 4, f"metrics.jsonl {text[-30:]!r}: epochs read (lines, reproduce's count, "
+              f"its curve, plot_sweep's) {read}, expected {epochs}")
+
+
 def check_table_tool(scratch):
     """tools/results_table.py on made-up folders: the later folder's cell wins, the search's
     epochs are per run, and a field that is not a number is refused in one line."""
@@ -778,6 +800,7 @@ def check_stopped_in(d, out, where, sig, words, when="True", status=143, args=("
 def main():
     with scratch("jacnoise-reproduce-") as d:
         check_rules(d)
+        check_metrics_lines(d)
         check_table_tool(d)
         check_table_digits(d)
         check_committed_table()

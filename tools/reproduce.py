@@ -271,10 +271,10 @@ def number(text):
 
 
 def metrics_epochs(folder):
-    """Epochs trained by a run folder by its metrics lines (counted, not decoded), 0 without them."""
+    """Epochs trained by a run folder by its whole metrics lines (tool_files.metrics_lines), 0
+    without them."""
     try:
-        with open(os.path.join(folder, "metrics.jsonl"), "rb") as f:
-            return sum(1 for _ in f)
+        return len(tool_files.metrics_lines(os.path.join(folder, "metrics.jsonl")))
     except OSError:
         return 0
 
@@ -312,8 +312,7 @@ def valid_curve(folder):
     would choose a configuration on numbers that are not the run's."""
     path = os.path.join(folder, "metrics.jsonl")
     try:
-        with open(path, "rb") as f:
-            lines = f.readlines()
+        lines = tool_files.metrics_lines(path)
     except OSError as e:
         raise Damaged(f"{path}: {e.strerror}")
     curve = []

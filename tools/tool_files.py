@@ -8,6 +8,7 @@ import csv
 import ctypes
 import errno
 import io
+import json
 import math
 import os
 import re
@@ -331,6 +332,24 @@ def read_csv(path, fail, hint=""):
         fail(f"{path}: {e.strerror}{hint}")
     except (csv.Error, UnicodeDecodeError) as e:
         fail(f"{path}: not a readable CSV file ({e})")
+
+
+def metrics_lines(path):
+    """The whole lines of a run's metrics.jsonl (bytes, without their newline), as jacnoise
+    reads them (jn_metrics_read): each line up to its newline, and a last line without one
+    where it reads whole, an object with an epoch (a hand edit dropped its newline); a last
+    line torn by a crash inside the append never does, as each line ends its object, and is
+    left out. A file that cannot be read raises OSError."""
+    with open(path, "rb") as f:
+        lines = f.read().split(b"\n")
+    last = lines.pop()
+    try:
+        whole = json.loads(last)
+        if isinstance(whole, dict) and type(whole.get("epoch")) is int and whole["epoch"] > 0:
+            lines.append(last)
+    except ValueError:  # torn (or empty: the file ends with a newline)
+        pass
+    return lines
 
 
 def replace(path, write, kind=None):
