@@ -330,13 +330,16 @@ def main():
     drawn = os.path.join(tmp, "drawn")
     p = run(small[:-2] + ["--progress", "always", "--out", drawn, "--max-steps", "7"])
     check("\x1b[K" in p.stderr, f"--progress always drew no progress line: {p.stderr[-300:]!r}")
-    # Nor did config.txt keep it for a new run started with --config RUN/config.txt (its own
-    # line is a terminal's only: no line into a log).
-    check("progress=" not in read(os.path.join(drawn, "config.txt")).decode(),
-          "config.txt recorded the --progress of the command that started the run")
+    # Nor did config.txt keep it, or the pause, for a new run started with --config
+    # RUN/config.txt (its own line is a terminal's only: no line into a log; it paused at
+    # step 7 as RUN had).
+    text = read(os.path.join(drawn, "config.txt")).decode()
+    check("progress=" not in text and "max-steps=" not in text,
+          "config.txt recorded the --progress or --max-steps of the command that started the run")
     again = os.path.join(tmp, "drawn-again")
     p = run(["train", "--config", os.path.join(drawn, "config.txt"), "--out", again])
     check("\x1b[K" not in p.stderr, f"started with --config of a run started with --progress always: {p.stderr[-300:]!r}")
+    same_run(ref, again, "started with --config of a run paused by --max-steps 7")
     p = run(["train", "--out", drawn, "--resume"])
     check("\x1b[K" not in p.stderr, f"started with --progress always, resumed without --progress: {p.stderr[-300:]!r}")
     same_run(ref, drawn, "started with --progress always, resumed")

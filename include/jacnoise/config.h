@@ -160,7 +160,7 @@ void jn_format_double(double v, char *out, size_t cap);
 int jn_parse_whole(const char *s, long *v);
 
 /* Writes every option of `command` as key=value lines (loadable with --config), but --config,
- * --resume and --progress (how the command ran, not the run's options); with
+ * --resume, --progress and --max-steps (how the command ran, not the run's options); with
  * experiment_only, only those that decide the numbers (not --out, --threads, --device, ...:
  * what checkpoints store). Returns the number of bytes the full text needs; writes at most
  * cap bytes (NUL-terminated). */

@@ -807,10 +807,11 @@ size_t jn_config_format(const jn_config *cfg, unsigned command, int experiment_o
     for (int i = 0; i < N_OPTIONS; i++) {
         const option *o = &options[i];
         /* Not --resume: a resumed run's config.txt must still start a new run with --config. Nor
-         * --progress, the line of the command that drew it, not the run's: a new run started with
-         * --config RUN/config.txt took a terminal's --progress always into its log. */
+         * --progress and --max-steps, the command's, not the run's: a new run started with
+         * --config RUN/config.txt took a terminal's --progress always into its log, and paused
+         * where the command that started RUN had asked. */
         if (!(o->commands & command) || !strcmp(o->name, "config") || !strcmp(o->name, "resume") ||
-            !strcmp(o->name, "progress") ||
+            !strcmp(o->name, "progress") || !strcmp(o->name, "max-steps") ||
             (experiment_only && (o->commands & OPERATIONAL)))
             continue;
         char value[JN_PATH_MAX + 64];

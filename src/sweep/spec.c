@@ -356,16 +356,14 @@ int jn_spec_parse(const char *text, const char *origin, unsigned stored, jn_spec
     return 0;
 }
 
-/* Whether text is a run's config.txt: train writes every option there, out= and max-steps=
- * among them, which no spec sets; a user who would rerun the run over seeds gives it. */
+/* Whether text is a run's config.txt: train writes the run's options there, out= among them,
+ * which no spec sets; a user who would rerun the run over seeds gives it. */
 static int is_run_config(const char *text)
 {
-    int out = 0, max_steps = 0;
-    for (const char *p = text; *p; p += strcspn(p, "\n"), p += *p == '\n') {
-        out |= !strncmp(p, "out=", 4);
-        max_steps |= !strncmp(p, "max-steps=", 10);
-    }
-    return out && max_steps;
+    for (const char *p = text; *p; p += strcspn(p, "\n"), p += *p == '\n')
+        if (!strncmp(p, "out=", 4))
+            return 1;
+    return 0;
 }
 
 int jn_spec_load(const char *path, const char *option, jn_spec *spec)

@@ -224,7 +224,8 @@ static int open_resumed(jn_job *job, const jn_config *cli)
         return -1;
     const jn_config from_file = job->cfg;
     /* A pause, and the progress line, apply to the invocation that asked for them: a run
-     * started on a terminal with --progress always filled a resume's log with its lines. */
+     * started on a terminal with --progress always filled a resume's log with its lines.
+     * config.txt no longer records them; an older run's may. */
     job->cfg.max_steps = 0;
     job->cfg.progress = cli->progress;
     if (jn_checkpoint_config(ck, job->last_path, &job->cfg))
