@@ -122,14 +122,15 @@ int main(int argc, char **argv)
 
     char shape[128];
     jn_model_describe(&m, shape, sizeof shape);
-    printf("CPU step vs GEMM floor: %s, B = %d, %s, %d reps interleaved after %d untimed (median, quartiles)\n",
-           shape, B, JN_REAL_NAME, reps, WARMUP);
+    printf("CPU step vs GEMM floor: %s, B = %d, %s, %d rep%s interleaved after %d untimed (median, quartiles)\n",
+           shape, B, JN_REAL_NAME, reps, reps == 1 ? "" : "s", WARMUP);
     const jn_profile_machine *mc = &res.machine;
     printf("validated: each variant's step, %d steps from the start, left the parameters and velocity of the CPU "
            "reference's training step, bit for bit\n", VALIDATE_STEPS);
-    printf("%s; %s\nBLAS core %s (%s), %d threads; measured peak %.1f GFLOP/s (the fastest of a 2048^3 SGEMM, "
+    printf("%s; %s\nBLAS core %s (%s), %d thread%s; measured peak %.1f GFLOP/s (the fastest of a 2048^3 SGEMM, "
            "%.1f, and the rounds below)\n",
-           mc->device, mc->library, mc->core, mc->core_origin, mc->threads, mc->peak_gflops, mc->sgemm_peak_gflops);
+           mc->device, mc->library, mc->core, mc->core_origin, mc->threads, mc->threads == 1 ? "" : "s",
+           mc->peak_gflops, mc->sgemm_peak_gflops);
     printf("%-16s %10s %13s %9s %9s %6s %10s %13s %10s %6s %6s %9s %6s %18s %18s\n", "variant", "us/step", "q1-q3",
            "GFLOP", "GFLOP/s", "%peak", "floor us", "q1-q3", "floor GF/s", "%peak", "GEMMs", "data us", "data%",
            "vs floor (q1-q3)", "vs plain (q1-q3)");

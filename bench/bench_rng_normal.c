@@ -55,8 +55,8 @@ int main(int argc, char **argv)
                 times[v * reps + r] = jn_wall_seconds() - t0;
         }
 
-    printf("CPU normals (Philox4x32-10 + Box-Muller in float): %ld a call, %ld reps interleaved (median, "
-           "quartiles)\n", count, reps);
+    printf("CPU normals (Philox4x32-10 + Box-Muller in float): %ld a call, %ld rep%s interleaved (median, "
+           "quartiles)\n", count, reps, reps == 1 ? "" : "s");
     printf("%-8s %10s %15s %9s %18s %10s\n", "variant", "us/call", "q1-q3 us", "ns/normal", "speed-up (q1-q3)",
            "bits");
     /* Taken before jn_timing_of sorts the times: a ratio of medians would set calls of other

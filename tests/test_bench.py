@@ -364,6 +364,18 @@ def stdout_lost(tmp):
               f"expected 1 and one line: {p.stderr[-300:]!r}")
 
 
+def counts_in_words():
+    """A count of one is said in the singular: bench_cpu_step --reps 1 --threads 1 printed
+    "1 reps interleaved" and "1 threads", bench_rng_normal --reps 1 "1 reps interleaved"."""
+    for name, args, words in [("bench_cpu_step", ["--hidden", "8", "--batch", "2", "--reps", "1", "--threads", "1"],
+                               [", 1 rep interleaved after ", "), 1 thread; measured peak "]),
+                              ("bench_rng_normal", ["--count", "10", "--reps", "1"], [", 1 rep interleaved ("])]:
+        p = subprocess.run([os.path.join(BENCH, name)] + args, capture_output=True, text=True, timeout=600)
+        missing = [w for w in words if w not in p.stdout]
+        check(p.returncode == 0 and not missing, f"{name} {' '.join(args)}: exit {p.returncode}, without {missing}: "
+              f"{p.stdout[:400]!r} {p.stderr[-300:]!r}")
+
+
 def cuda_peak_unmeasured():
     """A CUDA benchmark whose peak cannot be measured (its operands' device memory taken: the
     emulator fails the allocation after the context's, EMU_FAIL_MALLOC) says so in one line
@@ -537,6 +549,7 @@ def main():
     python_command_lines(tmp)
     spreads(tmp)
     stdout_lost(tmp)
+    counts_in_words()
     cuda_peak_unmeasured()
     blas_core_warning()
     cpu_step_out_of_memory()
