@@ -37,6 +37,9 @@ import tool_files  # noqa: E402
 PROGRAM = os.path.join(ROOT, "build", "jacnoise")
 
 
+# The validation split of every run: from the end of the training file, before --train-limit.
+VALID = 1000
+
 # One line naming the bench that runs (bench_sweep_merge.py, say, through this module), exit 1.
 fail = tool_files.failing(None)
 
@@ -113,6 +116,11 @@ def main():
     ap.whole("--batch", 100, 1, 65536, "batch size")
     ap.whole("--reps", 3, 1, 1000, "rounds of the three ways (the median is reported)")
     a = ap.parse_args()
+    # jacnoise's refusal, said before anything runs, as another bad option is.
+    held = tool_files.EXAMPLES[a.data][0]
+    if a.train_limit > held - VALID:
+        ap.error(f"--train-limit {a.train_limit}: only {held - VALID} training examples are available (the "
+                 f"training file of {a.data} has {held}, the validation split takes {VALID})")
     tmp = tempfile.mkdtemp(prefix="jacnoise-bench-sweep-")
     try:
         bench(a, tmp)
@@ -122,7 +130,7 @@ def main():
 
 def bench(a, tmp):
     spec = os.path.join(tmp, "bench.spec")
-    fixed = {"data": a.data, "hidden": a.hidden, "train-limit": a.train_limit, "valid": 1000, "epochs": a.epochs,
+    fixed = {"data": a.data, "hidden": a.hidden, "train-limit": a.train_limit, "valid": VALID, "epochs": a.epochs,
              "batch": a.batch, "lr": 0.05, "jac-lambda": 0.01, "jac-noise": 0.3, "jac-target": "output",
              "input-noise": 0.1}
     with open(spec, "w") as f:

@@ -137,7 +137,13 @@ PYTHON_REFUSALS = {
                         (["--models", "5000", "--bin", "no-such-jacnoise"], "--models 5000: out of range [1, 4096]"),
                         (["--hidden", "8,x", "--bin", "no-such-jacnoise"], "--hidden 8,x: expected 1 to 15 widths"),
                         (["--hidden", "8,\u0668", "--bin", "no-such-jacnoise"], "--hidden 8,\u0668: expected 1 to 15 widths"),
-                        (["--data", "foo", "--bin", "no-such-jacnoise"], "--data foo: not a value it takes (see bench_sweep_cpu --help)")],
+                        (["--data", "foo", "--bin", "no-such-jacnoise"], "--data foo: not a value it takes (see bench_sweep_cpu --help)"),
+                        # More than the data set holds beside the validation split: jacnoise's
+                        # refusal, said before it runs (usps's 6291 is taken: see below).
+                        (["--train-limit", "6292", "--bin", "no-such-jacnoise"], "--train-limit 6292: only 6291 training "
+                         "examples are available (the training file of usps has 7291, the validation split takes 1000)"),
+                        (["--data", "mnist", "--train-limit", "59001", "--bin", "no-such-jacnoise"],
+                         "--train-limit 59001: only 59000 training examples are available (the training file of mnist")],
     "bench_sweep_results": [(["--bogus"], "--bogus: unknown option"), (["--runs", "x"], "--runs x: not a value it takes"), (["--runs", "0"], "--runs 0: out of range [1, 100]"), (["--configs", "x"], "--configs x"),
                             # Digits only, as the C benches take a count (int() took these).
                             *[(["--configs", v, "--bin", "no-such-jacnoise"], f"--configs {v}: expected whole numbers")
@@ -170,10 +176,11 @@ def python_command_lines(tmp):
             check(p.returncode == 2 and p.stderr.startswith(f"{name}: ") and words in p.stderr and
                   p.stderr.count("\n") == 1 and not p.stdout, f"{name}.py {' '.join(args)}: exit {p.returncode}, "
                   f"expected 2 and one line naming {words}: {p.stdout[-200:]!r} {p.stderr[-300:]!r}")
-    # A program that cannot run ends the bench in one line naming the bench, exit 1.
+    # A program that cannot run ends the bench in one line naming the bench, exit 1 (all the
+    # training examples usps holds beside the validation split are no bad option).
     missing = os.path.join(tmp, "no-such-jacnoise")
     p = subprocess.run([sys.executable, SWEEP_BENCH, "--bin", missing, "--models", "1", "--hidden", "4", "--train-limit",
-                        "100", "--epochs", "1", "--reps", "1"], capture_output=True, text=True, timeout=60)
+                        "6291", "--epochs", "1", "--reps", "1"], capture_output=True, text=True, timeout=60)
     check(p.returncode == 1 and p.stderr.startswith(f"bench_sweep_cpu: {missing}: cannot run it") and
           p.stderr.count("\n") == 1, f"bench_sweep_cpu.py --bin {missing}: exit {p.returncode}: {p.stderr[-300:]!r}")
     # A program that runs and exits 0 but is no jacnoise (/bin/true: no run folder, no

@@ -386,7 +386,6 @@ def compute_of(folder):
 # ---- cost model (for --plan and for scheduling the longest work first) ------------------------
 
 INPUTS = {"usps": 256, "mnist": 784, "mnist-binary": 784}
-EXAMPLES = {"usps": (7291, 1000, 2007), "mnist": (60000, 10000, 10000), "mnist-binary": (60000, 10000, 10000)}
 # One core of the Zen 3 machine (README, Machines): the fastest epochs measured on 256-1000-10 and
 # 784-1000-10 (tools/reproduce/README.md) come to about 65 GFLOP/s through OpenBLAS sgemm.
 CPU_FLOPS = 65e9
@@ -425,7 +424,7 @@ def epoch_cost(data, cfg):
     """(FLOPs, steps) of one epoch of a configuration (dict of train options), SPEC.md "Cost"."""
     sizes = layer_sizes(data, cfg)
     macs = sum(a * b for a, b in zip(sizes, sizes[1:]))
-    n_train, n_valid, n_test = EXAMPLES[data]
+    n_train, n_valid, n_test = tool_files.EXAMPLES[data]
     valid = cfg.get("valid", "auto")
     n_valid = n_valid if valid == "auto" else cost_value(cfg, "valid", 0)
     n_train = min(n_train - n_valid, cost_value(cfg, "train-limit", 0) or n_train)

@@ -20,6 +20,11 @@ import sys
 DEBIAN_PYTHON = "/usr/bin/python3"
 
 
+# Each named data set's (training file's examples, default --valid, test file's examples), as
+# datasets/README.md gives them: what a run holds, known before jacnoise loads the files.
+EXAMPLES = {"usps": (7291, 1000, 2007), "mnist": (60000, 10000, 10000), "mnist-binary": (60000, 10000, 10000)}
+
+
 class ArgumentParser(argparse.ArgumentParser):
     """argparse's parser, refusing a bad command line as jacnoise does: one line naming the
     option, 'TOOL: MESSAGE', exit 2, without argparse's usage line before it (--help prints the
