@@ -5,8 +5,8 @@ unsharded. The daemons are stopped by their pids. Skipped (77) where Slurm (Debi
 or munge is not installed; before that, without Slurm, the script run as tasks of an array and
 part of it resubmitted (the SLURM_ARRAY_TASK_* variables set as Slurm sets them), each task
 of a first array given as a list refused (Slurm gives a list step 1), a task
-without its program saying so in one line, a plain batch job's log named without the array
-index Slurm gives it outside an array (also without /proc), and a task stopped by SIGTERM saying how it continues
+without its program saying so in one line, a --shard given to the array's tasks refused,
+a plain batch job's log named without the array index Slurm gives it outside an array (also without /proc), and a task stopped by SIGTERM saying how it continues
 (and a plain batch job, sbatch without --array, so stopped), a task stopped before the
 script's exec of jacnoise exiting 143 as well, a task whose configurations
 failed saying how to retry them, a folder where a --shard sweep and an array ran counting
@@ -188,6 +188,28 @@ def missing_program(tmp, spec):
     check(p.returncode == 1 and p.stderr.startswith(f"sweep.sbatch: {env['JACNOISE']}: no jacnoise program there") and
           p.stderr.count("\n") == 1 and not os.path.exists(folder),
           f"a task without its program: exit {p.returncode}: {p.stdout!r} {p.stderr!r}")
+
+
+def array_shard(tmp, spec):
+    """A --shard I/N among an array task's options is refused in one line, exit 2, the folder
+    not made: it dealt every task that one shard (one trained it, the others failed on its runs,
+    in use). --shard auto, each task's own, goes on, and so does --shard I/N without an array,
+    where the job's one shard is its to choose (each checked with --dry-run: nothing written)."""
+    folder = os.path.join(tmp, "array-shard")
+    for args in (["--shard", "1/2"], ["--seeds", "2", "--shard=0/3"]):
+        p = subprocess.run(["bash", SBATCH, spec, folder] + args, env=task_env(1, 0, 2), capture_output=True,
+                           text=True, timeout=60)
+        check(p.returncode == 2 and p.stderr == "sweep.sbatch: --shard: not an option of an array task: each task's "
+              "shard is its place in the job array (for one shard, submit without --array)\n" and not p.stdout and
+              not os.path.exists(folder), f"array task with {args}: exit {p.returncode}: {p.stdout!r} {p.stderr!r}")
+    plain = {k: v for k, v in task_env(1, 0, 2).items() if not k.startswith("SLURM_ARRAY_")}
+    for env, args in ((task_env(1, 0, 2), ["--shard", "auto"]), (task_env(1, 0, 2), ["--shard=auto"]),
+                      (plain, ["--shard", "1/2"])):
+        p = subprocess.run(["bash", SBATCH, spec, folder] + args + ["--dry-run"], env=env, capture_output=True,
+                           text=True, timeout=60)
+        check(p.returncode == 0 and not os.path.exists(folder),
+              f"{args} {'in' if 'SLURM_ARRAY_TASK_ID' in env else 'outside'} an array: exit {p.returncode}: "
+              f"{p.stderr[-300:]!r}")
 
 
 def time_limit_signal():
@@ -409,6 +431,7 @@ def main():
     resubmitted_part(tmp, spec, reference)
     listed_first_array(tmp, spec)
     missing_program(tmp, spec)
+    array_shard(tmp, spec)
     time_limit_signal()
     plain_job_log(tmp)
     cancelled_task(tmp)
