@@ -6,7 +6,7 @@ sweep; a failed configuration; a corrupt last.ckpt (its message says what works;
 ranked by its metrics.jsonl);
 --device cuda, or tf32 with --device auto, without a GPU (one line); a data set not found (one line, --dry-run too; none needed by a finished sweep's rerun, nor by a finished shard's or job array task's); a device check or --jobs worker whose waitpid fails (one line); --jobs started with SIGCHLD ignored; --out with a trailing slash; status, progress line, help; tools/plot_sweep.py;
 tools/sweep-local-gpus.sh (its sharding, on the CPU; a bad option or spec said once, before
-any shard starts, and a --shard, --spec or --out, which it sets, refused; a failing shard named, no merge without a sweep folder; an empty CUDA_VISIBLE_DEVICES, and an empty entry in it; --help; a SIGTERM
+any shard starts, and a --shard, --spec or --out, which it sets, refused; the CPU command's one --jobs; a failing shard named, no merge without a sweep folder; an empty CUDA_VISIBLE_DEVICES, and an empty entry in it; --help; a SIGTERM
 after a shard has ended);
 a long choice() value used whole; no test split; status and merge of a folder swept with --device cuda over a spec's cpu; a quoted data path with brackets taken whole; results.csv unwritable (exit 1);
 configurations that differ only in options that change nothing (the penalty's without it)
@@ -504,6 +504,15 @@ one with glob characters ("*") is one GPU, not the files of the current folder;
           f"N runs at a time: {cpu}\n" and
           not os.path.exists(log) and not os.path.exists(hidden),
           f"sweep-local-gpus.sh with CUDA_VISIBLE_DEVICES empty: exit {p.returncode}: {p.stderr!r}")
+    # A --jobs among the options is the command's only one (it read "--jobs N --jobs 3", the
+    # second overriding the first).
+    for jobs in (["--jobs", "3"], ["--jobs=3"]):
+        p = subprocess.run([script, spec, hidden] + jobs + ["--seeds", "2"], env=dict(env, CUDA_VISIBLE_DEVICES=""),
+                           stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=60)
+        cpu = shlex.join([fake, "sweep", "--spec", spec, "--out", hidden] + jobs + ["--seeds", "2"])
+        check(p.returncode == 1 and p.stderr == f"{script}: no GPU found (CUDA_VISIBLE_DEVICES lists none); on the "
+              f"CPU: {cpu}\n" and not os.path.exists(hidden),
+              f"sweep-local-gpus.sh's CPU command with {jobs}: exit {p.returncode}: {p.stderr!r}")
     # A DIR or option the shell would split or expand is quoted there, as shlex.quote does: the
     # command is to be copied ("--out my dir" made a sweep of "my" with an operand "dir").
     spaced = os.path.join(tmp, "fake hidden's")

@@ -51,9 +51,12 @@ else why=""; fi
 # Options the script sets for every shard, which one given on would override: a --shard dealt
 # every GPU the same shard (one trained it, the others failed on its runs, in use), a --spec or
 # --out sent the shards away from the SPEC and DIR that the logs and the merge use. A word
-# that is one of them is that option: jacnoise takes no value that starts with --.
+# that is one of them is that option: jacnoise takes no value that starts with --. A --jobs
+# is noted for the CPU command.
+jobs=
 for word in "$@"; do
     case $word in
+        --jobs | --jobs=*) jobs=1; continue ;;
         --shard | --shard=*) why="each GPU's shard is this script's (across machines, run jacnoise sweep --shard I/N)" ;;
         --spec | --spec=* | --out | --out=*) why="the sweep's spec and folder are SPEC and DIR" ;;
         *) continue ;;
@@ -72,15 +75,19 @@ if [ "$count" -eq 0 ]; then
     where="CUDA_VISIBLE_DEVICES lists none"
     [ -n "${CUDA_VISIBLE_DEVICES+set}" ] || where="CUDA_VISIBLE_DEVICES is unset and nvidia-smi lists none"
     # The command to copy: a word the shell would split or expand quoted, as shlex.quote does
-    # ("--out my dir" read as --out my and an operand).
+    # ("--out my dir" read as --out my and an operand); --jobs N where the options give no
+    # --jobs (given twice, the second overrode the first). Split unquoted: set -f is on.
+    many="--jobs N"
+    runs=", N runs at a time"
+    [ -z "$jobs" ] || { many=""; runs=""; }
     cpu=""
-    for word in "$bin" sweep --spec "$spec" --out "$dir" --jobs N "$@"; do
+    for word in "$bin" sweep --spec "$spec" --out "$dir" $many "$@"; do
         case $word in
             '' | *[!A-Za-z0-9_@%+=:,./-]*) word="'$(printf '%s' "$word" | sed "s/'/'\"'\"'/g")'" ;;
         esac
         cpu="$cpu${cpu:+ }$word"
     done
-    echo "$0: no GPU found ($where); on the CPU, N runs at a time: $cpu" >&2
+    echo "$0: no GPU found ($where); on the CPU$runs: $cpu" >&2
     exit 1
 fi
 # The spec and options (a shard's command line, checked with --dry-run: nothing written): a bad
