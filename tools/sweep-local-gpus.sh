@@ -12,7 +12,8 @@
 # DIR that is no folder, and a --shard, --spec or --out among the options (the script sets them:
 # to split a sweep across machines, run jacnoise sweep --shard I/N on each) are refused first
 # (exit 2), nothing made, and so are a bad spec or option (jacnoise's line and exit status,
-# once, not once per shard). Interrupting this script
+# once, not once per shard). With --dry-run the whole sweep is checked once, its dry run's
+# line and the shards it would run said, nothing written, exit 0. Interrupting this script
 # (SIGINT, SIGTERM) interrupts every shard (they save their runs) and ends it with exit 130 or
 # 143 once they have, and the folder is merged; running it again resumes. Environment:
 # JACNOISE, the program (default: build/jacnoise of this script's checkout). In a Slurm array
@@ -51,11 +52,14 @@ else why=""; fi
 # Options the script sets for every shard, which one given on would override: a --shard dealt
 # every GPU the same shard (one trained it, the others failed on its runs, in use), a --spec or
 # --out sent the shards away from the SPEC and DIR that the logs and the merge use. A word
-# that is one of them is that option: jacnoise takes no value that starts with --. A --jobs
-# is noted for the CPU command.
+# that is one of them is that option: jacnoise takes no value that starts with --. A --dry-run
+# (where the last one given is true) is noted for below, and a --jobs for the CPU command.
+dry=
 jobs=
 for word in "$@"; do
     case $word in
+        --dry-run | --dry-run=true | --dry-run=1 | --dry-run=yes) dry=1; continue ;;
+        --dry-run=*) dry=; continue ;;  # false, or a value the check below refuses
         --jobs | --jobs=*) jobs=1; continue ;;
         --shard | --shard=*) why="each GPU's shard is this script's (across machines, run jacnoise sweep --shard I/N)" ;;
         --spec | --spec=* | --out | --out=*) why="the sweep's spec and folder are SPEC and DIR" ;;
@@ -89,6 +93,14 @@ if [ "$count" -eq 0 ]; then
     done
     echo "$0: no GPU found ($where); on the CPU$runs: $cpu" >&2
     exit 1
+fi
+# A --dry-run among the options: the whole sweep checked once, by its own dry run, and the
+# shards it would run said; nothing written. Each shard made a dry run left DIR without a
+# sweep.spec, which the merge then refused, exit 1.
+if [ -n "$dry" ]; then
+    "$bin" sweep --spec "$spec" --out "$dir" --device cuda --progress never "$@" || exit $?
+    printf '%s\n' "--dry-run: $count shards would run, one per GPU ($(echo $gpus | tr ' ' ,))"
+    exit 0
 fi
 # The spec and options (a shard's command line, checked with --dry-run: nothing written): a bad
 # one is said once, in jacnoise's own line and exit status, before DIR is made; every shard
