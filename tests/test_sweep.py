@@ -2003,7 +2003,8 @@ def interrupted_status(tmp):
 
 def running_locks(tmp):
     """status tells the running configurations a process trains (their lock held) from those
-    none does (a sweep killed by SIGKILL): the count alone said 'running' for both."""
+    none does (a sweep killed by SIGKILL): the count alone said 'running' for both; it says
+    how those resume: by the sweep run again, or in a job array's folder by its tasks resubmitted."""
     spec = os.path.join(tmp, "locks.spec")
     open(spec, "w").write(TINY_SPEC.replace("epochs = 1", "epochs = 100000\npatience = 0"))
     folder = os.path.join(tmp, "locks")
@@ -2025,6 +2026,15 @@ def running_locks(tmp):
     unlocked = run(["sweep", "status", folder]).stdout
     check("1 running" in unlocked and "\nrunning: 0 locked by a jacnoise process now, 1 not locked (killed" in unlocked,
           f"status of a killed run without its lock file: {unlocked!r}")
+    check("does not see; the sweep run again resumes them)\n" in unlocked, f"status's rerun of a killed run: {unlocked!r}")
+    # In a job array's folder the killed run resumes by its task resubmitted, as the last line
+    # says (it said "the sweep run again", which outside the array trains the whole sweep).
+    open(os.path.join(folder, "slurm-array"), "w").write(
+        "SLURM_ARRAY_TASK_MIN=0 SLURM_ARRAY_TASK_STEP=1 SLURM_ARRAY_TASK_COUNT=1\n")
+    arrayed = run(["sweep", "status", folder]).stdout
+    check("does not see; resubmitting their array tasks resumes them)\n" in arrayed and
+          arrayed.splitlines()[-1].endswith("resubmit that array task: sbatch --array=0 with the same script and "
+                                            "arguments"), f"status of a killed run of a job array: {arrayed!r}")
 
 
 def closed_output(tmp):

@@ -469,7 +469,7 @@ static int further(const jn_run_row *a, const jn_run_row *b)
     return ra != rb ? ra > rb : a->steps > b->steps;
 }
 
-void jn_results_print_running(const jn_plan *plan, const jn_run_row *rows, FILE *f)
+void jn_results_print_running(const jn_plan *plan, const jn_run_row *rows, const char *rerun_by, FILE *f)
 {
     int held = 0, free_ = 0, damaged = 0;
     for (int i = 0; i < plan->n_entries; i++) {
@@ -486,13 +486,15 @@ void jn_results_print_running(const jn_plan *plan, const jn_run_row *rows, FILE 
             close(fd);
     }
     /* Not a resume promised for a damaged one: the unfinished line below says the rerun fails it. */
-    char rerun[128] = "the sweep run again resumes them";
+    char rerun[192];
     if (damaged && damaged == free_)
-        snprintf(rerun, sizeof rerun, "damaged: the sweep run again fails %s, as the damaged lines above say",
+        snprintf(rerun, sizeof rerun, "damaged: %s fails %s, as the damaged lines above say", rerun_by,
                  free_ > 1 ? "them" : "it");
     else if (damaged)
-        snprintf(rerun, sizeof rerun, "the sweep run again resumes them but for %d damaged, which it fails (the damaged "
-                 "lines above)", damaged);
+        snprintf(rerun, sizeof rerun, "%s resumes them but for %d damaged, which it fails (the damaged lines above)",
+                 rerun_by, damaged);
+    else
+        snprintf(rerun, sizeof rerun, "%s resumes them", rerun_by);
     if (held || free_)
         jn_print(f, "running: %d locked by a jacnoise process now, %d not locked (killed, unless trained on another "
                  "machine whose locks this one does not see; %s)\n", held, free_, rerun);
