@@ -10,7 +10,7 @@ any shard starts, and a --shard, --spec or --out, which it sets, refused; --dry-
 after a shard has ended);
 a long choice() value used whole; no test split; status and merge of a folder swept with --device cuda over a spec's cpu; a quoted data path with brackets taken whole; results.csv unwritable (exit 1);
 configurations that differ only in options that change nothing (the penalty's without it)
-trained once; a merge refused by a locked run folder, to replace or to copy (nothing written, no new folder made); a configuration failing before its
+trained once; a merge refused by a locked run folder, to replace or to copy (nothing written, no new folder made), and by one locked during it; a configuration failing before its
 folder exists, recorded failed; status after a SIGINT or SIGHUP (interrupted, not running; not
 SIGHUP under nohup); status telling a running run locked by a sweep from one a SIGKILL left; a closed
 standard output (sweep | head) stopping it as SIGTERM does; sweeps of two specs started at once; a run a sharing shard finished after this sweep
@@ -30,6 +30,7 @@ linear with an error of 0, and no heat map of a random search, nor of validation
 Run by ctest with JACNOISE_BIN and JACNOISE_DATA set."""
 import contextlib
 import csv
+import ctypes
 import fcntl
 import io
 import json
@@ -37,6 +38,7 @@ import os
 import random
 import re
 import resource
+import select
 import shlex
 import shutil
 import signal
@@ -1646,6 +1648,55 @@ def merge_from_running(tmp):
     same_sweep(done, dest, "merged once the copied folder's lock was released")
 
 
+def merge_held_up(dest, lock, args, during):
+    """`jacnoise sweep merge args` held up in its check of the run folder `dest`/runs/X to
+    replace: X's `lock` is held shared (as a status holds it for an instant), so the merge's
+    exclusive lock waits on it; once its first try has been refused (its close of the lock file,
+    opened for writing, seen with inotify), during() runs and the lock is released, the merge
+    going on past its checks. Its exit status and standard error."""
+    libc = ctypes.CDLL(None, use_errno=True)
+    watch = libc.inotify_init1(os.O_CLOEXEC)
+    check(watch >= 0 and libc.inotify_add_watch(watch, lock.encode(), 0x8) >= 0,  # IN_CLOSE_WRITE
+          f"inotify on {lock}: errno {ctypes.get_errno()}")
+    with open(lock) as held:  # read-only: its own close is not one for writing
+        fcntl.flock(held, fcntl.LOCK_SH | fcntl.LOCK_NB)
+        p = subprocess.Popen([BIN, "sweep", "merge", dest] + args, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                             text=True)
+        tried = select.select([watch], [], [], 60)[0]
+        during()
+    os.close(watch)
+    err = p.communicate(timeout=60)[1]
+    check(tried, f"merge into {dest}: it never tried the lock of {lock}")
+    return p.returncode, err
+
+
+def merge_races(tmp):
+    """What a merge finds changed between its checks and its copy, it says so: a source run
+    folder a sweep began to train then (its lock taken: "started training it during the merge",
+    not "still trains it", which the check would have refused)."""
+    spec = os.path.join(tmp, "race.spec")
+    open(spec, "w").write(TINY_SPEC)
+    done = os.path.join(tmp, "race-done")
+    sweep(["--spec", spec, "--out", done])
+    held = run_ids(done)[0]
+    sources = [os.path.join(done, "runs", i) for i in run_ids(done)]
+    # The sources' runs begin to train while the merge waits on its DIR's run folder.
+    dest = os.path.join(tmp, "race-locked")
+    os.makedirs(os.path.join(dest, "runs", held))
+    shutil.copy(os.path.join(done, "sweep.spec"), dest)
+    lock = os.path.join(dest, "runs", held, "lock")
+    open(lock, "w").close()
+    trained = [open(os.path.join(folder, "lock")) for folder in sources]
+    begun = lambda: [fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB) for f in trained]
+    code, err = merge_held_up(dest, lock, [done], begun)
+    for f in trained:
+        f.close()
+    said = re.fullmatch(r"jacnoise: merge: (.*) is in use by another jacnoise process \(a sweep started training it "
+                        r"during the merge\); merge again once it has ended \(nothing was copied\)\n", err)
+    check(code == 1 and said and said[1] in sources,
+          f"a merge whose source run began to train during it: exit {code}: {err!r}")
+
+
 def merge_stopped(tmp):
     """A merge stopped between two files of a run folder (here the copy's best.ckpt cannot be
     read; a kill or a full disk likewise) leaves a folder a resume trains to the bytes of an
@@ -2668,6 +2719,7 @@ def main():
     repeats(tmp)
     merge_into_running(tmp)
     merge_from_running(tmp)
+    merge_races(tmp)
     failed_before_folder(tmp)
     corrupt_checkpoint(tmp)
     flipped_header(tmp)

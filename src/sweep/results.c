@@ -503,17 +503,22 @@ void jn_results_print_running(const jn_plan *plan, const jn_run_row *rows, const
 /* Locks the run folder `folder` into *fd for a merge: one it replaces (creating it first only
  * with create), or, with source, one it copies, so that no run trains there while its files are
  * copied one by one (a copy could hold a last.ckpt an epoch ahead of its metrics.jsonl); -1
- * when another process trains it, saying how many folders were copied before. */
+ * when another process trains it: `copied` folders were copied before, the run begun during
+ * the merge; or, with copied -1 (the check before any copy), a sweep trains it still. */
 static int lock_run(const char *folder, int create, int source, int copied, int *fd)
 {
     char path[JN_PATH_MAX + 32];
     if ((create && jn_mkdirs_staged(folder)) || jn_path_join(path, sizeof path, folder, "lock"))
         return -1;
     const int rc = source ? jn_lock_file_shared(path, fd) : jn_lock_file(path, fd, NULL);
-    if (rc > 0 && copied)
+    if (rc > 0 && copied >= 0) {
+        char words[64] = "nothing was copied";
+        if (copied)
+            snprintf(words, sizeof words, "%d run folder%s", copied,
+                     copied > 1 ? "s were copied, each whole" : " was copied, whole");
         return jn_fail("merge: %s is in use by another jacnoise process (a sweep started training it during the "
-                       "merge); merge again once it has ended (%d run folder%s)", folder, copied,
-                       copied > 1 ? "s were copied, each whole" : " was copied, whole");
+                       "merge); merge again once it has ended (%s)", folder, words);
+    }
     if (rc > 0)
         return jn_fail("merge: %s is in use by another jacnoise process (a sweep still trains it); merge once it "
                        "has ended (nothing was copied)", folder);
@@ -524,7 +529,7 @@ static int lock_run(const char *folder, int create, int source, int copied, int 
 static int unlocked(const char *folder, int source)
 {
     int fd;
-    const int rc = lock_run(folder, 0, source, 0, &fd);
+    const int rc = lock_run(folder, 0, source, -1, &fd);
     if (fd >= 0)
         close(fd);
     return rc;
