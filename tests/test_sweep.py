@@ -1673,7 +1673,9 @@ def merge_held_up(dest, lock, args, during):
 def merge_races(tmp):
     """What a merge finds changed between its checks and its copy, it says so: a source run
     folder a sweep began to train then (its lock taken: "started training it during the merge",
-    not "still trains it", which the check would have refused)."""
+    not "still trains it", which the check would have refused), and a sweep.spec of another spec
+    written then in the DIR it merges into (not "--out DIR ...: choose another --out", a merge
+    having no --out)."""
     spec = os.path.join(tmp, "race.spec")
     open(spec, "w").write(TINY_SPEC)
     done = os.path.join(tmp, "race-done")
@@ -1695,6 +1697,16 @@ def merge_races(tmp):
                         r"during the merge\); merge again once it has ended \(nothing was copied\)\n", err)
     check(code == 1 and said and said[1] in sources,
           f"a merge whose source run began to train during it: exit {code}: {err!r}")
+    # Another spec's sweep.spec written in a DIR that held none when the merge began.
+    dest = os.path.join(tmp, "race-spec")
+    os.makedirs(os.path.join(dest, "runs", held))
+    lock = os.path.join(dest, "runs", held, "lock")
+    open(lock, "w").close()
+    other = TINY_SPEC.replace("lr = [0.1, 0.2]", "lr = [0.3, 0.4]")
+    code, err = merge_held_up(dest, lock, [done], lambda: open(os.path.join(dest, "sweep.spec"), "w").write(other))
+    check(code == 2 and err == f"jacnoise: merge: {dest} holds a sweep of another spec "
+          f"({dest}/sweep.spec, written during the merge, differs from {done}/sweep.spec): merge into another folder\n",
+          f"a merge whose DIR got another spec during it: exit {code}: {err!r}")
 
 
 def merge_stopped(tmp):

@@ -371,13 +371,14 @@ static int shards_here(const jn_plan *plan, const char *dir, const jn_run_row *r
     return rc;
 }
 
-/* The sweep.spec at `path`, of the sweep folder dir, holds the spec: 0, or the exit status
+/* The sweep.spec at `path`, of the sweep folder dir (`option`, or NULL: a merge's DIR, which
+ * held none or this spec when the merge read it), holds the spec: 0, or the exit status
  * (another spec: a usage error). What the two mean is compared (jn_spec_same), not their
  * bytes: a spec edited in its comments, blank lines or spacing is the same sweep, and its
  * rerun goes on; sweep.spec keeps the text it was first written with (it is created only
  * where there is none, so that shards started at once agree on it). One that no longer parses
  * is another spec too: the refusal says how to change the study. */
-static int same_spec(const char *dir, const char *path, const jn_spec *spec)
+static int same_spec(const char *option, const char *dir, const char *path, const jn_spec *spec)
 {
     unsigned char *data;
     size_t len;
@@ -394,10 +395,13 @@ static int same_spec(const char *dir, const char *path, const jn_spec *spec)
                      jn_spec_same(&kept, spec);
     jn_spec_free(&kept);
     free(text);
+    if (!same && !option)
+        return jn_fail("merge: %s holds a sweep of another spec (%s, written during the merge, differs from %s): "
+                       "merge into another folder", dir, path, spec->path), JN_EXIT_USAGE;
     if (!same)
-        return jn_fail("--out %s holds a sweep of another spec (%s differs from %s): choose another --out, or "
+        return jn_fail("%s %s holds a sweep of another spec (%s differs from %s): choose another %s, or "
                        "remove %s to change the study (run folders of unchanged configurations are reused)",
-                       dir, path, spec->path, path), JN_EXIT_USAGE;
+                       option, dir, path, spec->path, option, path), JN_EXIT_USAGE;
     return 0;
 }
 
@@ -449,7 +453,7 @@ static int prepare_folder(const char *option, const char *dir, const jn_spec *sp
         return JN_EXIT_ERROR;
     }
     if (check)
-        return access(path, F_OK) == 0 ? same_spec(dir, path, spec) : 0;
+        return access(path, F_OK) == 0 ? same_spec(option, dir, path, spec) : 0;
     if (jn_mkdirs(runs)) {  /* named as train names its --out: 'DIR/runs: cannot create folder' named no option */
         if (option)
             jn_fail_option(option, dir);
@@ -461,7 +465,7 @@ static int prepare_folder(const char *option, const char *dir, const jn_spec *sp
     const int rc = jn_write_file_new(path, spec->text, strlen(spec->text));
     if (rc <= 0)
         return rc ? JN_EXIT_ERROR : 0;
-    return same_spec(dir, path, spec);
+    return same_spec(option, dir, path, spec);
 }
 
 /* One line naming the failed configurations: the first few by id (the table printed above has
