@@ -147,12 +147,19 @@ def spec_errors(tmp):
         ("x" * 70 + " = 0.1\n", 3, "x" * 40 + "...: not an option"),
         ("jac-noise = log-uniform(0, 1)\nsamples = 2\n", 3, "0 < a"),
         ("jac-noise = uniform(0.5, 0.1)\nsamples = 2\n", 3, "a < b"),
+        ("jac-noise = uniform(0.1, 0.1)\nsamples = 2\n", 3, "a < b"),
         ("jac-noise = uniform(0.1, 0.5)\n", 3, "samples = N"),
         ("samples = 3\n", 3, "without a random key"),
         ("lr = [0.1, 0.2]\nsearch-seed = 7\n", 4, "search-seed = N without a random key"),
+        ("samples = 0\nlr = uniform(0.1, 0.2)\n", 3, "samples: expected a count in [1, 50000], got '0'"),
+        ("lr = uniform(0.1, 0.2)\nsamples = 2\nsamples = 3\n", 5, "samples given twice (first on line 4)"),
+        ("lr = uniform(0.1, 0.2)\nsamples = 2\nsearch-seed = -1\n", 5,
+         "search-seed: expected an integer in [0, 18446744073709551615], got '-1'"),
+        ("seed = 18446744073709551615\nseeds = 2\n", 4, "seeds = 2 from seed 18446744073709551615 overflows"),
         ("lr = uniform(0.1, 0.2)\nsamples = 2\nsearch-seed = 99999999999999999999999\n", 5,
          "search-seed: expected an integer in [0, 18446744073709551615], got '99999999999999999999999'"),
         ("out = elsewhere\n", 3, "set by the sweep"),
+        ("out=elsewhere\n", 3, "set by the sweep"),  # a spec's line, not a run's config.txt
         ("jobs = 2\n", 3, "an option of the sweep command, not of its runs: give it on the command line (--jobs)"),
         ("threads = [1, 2]\n", 3, "fixed, not swept"),
         ("lr = [0.1, 0.2\n", 3, "ends with ']'"),
@@ -292,6 +299,21 @@ def spec_errors(tmp):
         p = sweep(["--spec", good, "--out", out, "--dry-run"], expect=code)
         check(p.stderr.startswith(f"jacnoise: {words}") and len(p.stderr.splitlines()) == 1 and not p.stdout and
               os.listdir(other) == ["sweep.spec"], f"sweep --dry-run --out {out}: {p.stdout!r} {p.stderr!r}")
+    # ... and a folder of the same options drawn or repeated otherwise: samples, seeds or
+    # search-seed changed (each another set of configurations), the unchanged spec accepted.
+    drawn = base + "lr = uniform(0.1, 0.2)\nsamples = 2\nseeds = 2\nsearch-seed = 3\n"
+    kept = os.path.join(tmp, "dry-drawn")
+    os.makedirs(kept)
+    open(os.path.join(kept, "sweep.spec"), "w").write(drawn)
+    for line in ("samples = 2", "samples = 3", "seeds = 3", "search-seed = 4"):
+        key = line.split()[0]
+        spec = os.path.join(tmp, "dry-drawn.spec")
+        open(spec, "w").write(re.sub(rf"^{key} = \d+$", line, drawn, flags=re.M))
+        p = sweep(["--spec", spec, "--out", kept, "--dry-run"], expect=None)
+        other = line not in drawn
+        check(p.returncode == (2 if other else 0) and other == ("holds a sweep of another spec" in p.stderr) and
+              os.listdir(kept) == ["sweep.spec"], f"sweep --dry-run of a spec with {line} into one of {drawn!r}: "
+              f"exit {p.returncode}, {p.stderr!r}")
     # Slurm variables that are not a job array's: a usage error, before any folder is made.
     folder = os.path.join(tmp, "not-an-array")
     p = run(["sweep", "--spec", good, "--out", folder], expect=2, env=dict(os.environ, SLURM_ARRAY_TASK_ID="x"))
@@ -1441,7 +1463,7 @@ def out_is_a_file(tmp):
 def integer_draws(tmp):
     """uniform(a, b) with integer bounds draws integers in [a, b], both bounds included: twelve
     draws of uniform(1, 2) (each bound missed with probability 2^-12) give epochs 1 and 2,
-    and the draws that repeat a configuration are one run."""
+    and the draws that repeat a configuration are one run; with one bound real (0.9), real draws."""
     spec = os.path.join(tmp, "integers.spec")
     open(spec, "w").write(TINY_SPEC.replace("epochs = 1", "epochs = uniform(1, 2)\nsamples = 12")
                                    .replace("lr = [0.1, 0.2]", "lr = 0.1"))
@@ -1449,6 +1471,13 @@ def integer_draws(tmp):
     sweep(["--spec", spec, "--out", folder])
     epochs = sorted(column(folder, "epochs").values())
     check(epochs == ["1", "2"], f"epochs = uniform(1, 2), 12 samples: configurations of epochs {epochs}, expected 1 and 2")
+    # A bound with a decimal point makes the draws real, whichever bound has it.
+    open(spec, "w").write(TINY_SPEC.replace("lr = [0.1, 0.2]", "lr = 0.1\nmomentum = uniform(0, 0.9)\nsamples = 3"))
+    folder = os.path.join(tmp, "integers-real")
+    sweep(["--spec", spec, "--out", folder])
+    momenta = sorted(column(folder, "momentum").values())
+    check(len(momenta) == 3 and all("." in m and 0 < float(m) < 0.9 for m in momenta),
+          f"momentum = uniform(0, 0.9), 3 samples: drew {momenta}, expected 3 real values in (0, 0.9)")
 
 
 def draws_within_bounds(tmp):
@@ -1471,6 +1500,10 @@ def ids_ignore_operational(tmp):
     folder = os.path.join(tmp, "tiny-ops")
     sweep(["--spec", spec, "--out", folder])
     ids = run_ids(folder)
+    # A sweep's runs use one thread unless given: --jobs workers each on all CPUs crowded them.
+    threads = [line for i in ids for line in open(os.path.join(folder, "runs", i, "config.txt")).read().splitlines()
+               if line.startswith("threads=")]
+    check(threads == ["threads=1"] * len(ids), f"the threads of a sweep's runs, none given: {threads}")
     p = sweep(["--spec", spec, "--out", folder, "--threads", "2", "--data-dir", os.environ["JACNOISE_DATA"],
                "--checkpoint-epochs", "2"])
     check(run_ids(folder) == ids and len(ids) == 2 and "2 of them, 2 done" in p.stdout,
