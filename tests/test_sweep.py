@@ -1685,8 +1685,11 @@ def merge_held_up(dest, lock, args, during):
     """`jacnoise sweep merge args` held up in its check of the run folder `dest`/runs/X to
     replace: X's `lock` is held shared (as a status holds it for an instant), so the merge's
     exclusive lock waits on it; once its first try has been refused (its close of the lock file,
-    opened for writing, seen with inotify), during() runs and the lock is released, the merge
-    going on past its checks. Its exit status and standard error."""
+    opened for writing, seen with inotify), the merge is stopped (SIGSTOP), during() runs and the
+    lock is released, and the merge goes on past its checks. It tries the lock for about a second
+    (READER_WAITS): stopped, it waits however long a loaded machine takes over during(), which
+    would else have missed that second and seen a run folder still in use. Its exit status and
+    standard error."""
     libc = ctypes.CDLL(None, use_errno=True)
     watch = libc.inotify_init1(os.O_CLOEXEC)
     check(watch >= 0 and libc.inotify_add_watch(watch, lock.encode(), 0x8) >= 0,  # IN_CLOSE_WRITE
@@ -1696,7 +1699,9 @@ def merge_held_up(dest, lock, args, during):
         p = subprocess.Popen([BIN, "sweep", "merge", dest] + args, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                              text=True)
         tried = select.select([watch], [], [], 60)[0]
+        p.send_signal(signal.SIGSTOP)
         during()
+    p.send_signal(signal.SIGCONT)
     os.close(watch)
     err = p.communicate(timeout=60)[1]
     check(tried, f"merge into {dest}: it never tried the lock of {lock}")
