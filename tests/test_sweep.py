@@ -2397,7 +2397,7 @@ def shards_cut_record(tmp):
 def damaged_summary(tmp):
     """A run whose summary.json is damaged (edited by hand): status counts it unreadable, with a
     line naming the file and what fixes it, not running (it was, with no word of why); the sweep
-    run again resumes it and writes the file again."""
+    run again (in a job array's folder, its task resubmitted) resumes it and writes the file again."""
     spec, folder = tiny_sweep(tmp, "damaged")
     bad = run_ids(folder)[0]
     summary = os.path.join(folder, "runs", bad, "summary.json")
@@ -2406,6 +2406,14 @@ def damaged_summary(tmp):
     check(f"1 done, 0 diverged, 0 failed, 0 running, 0 interrupted, 0 pending, 1 unreadable\n" in shown and
           f"unreadable {bad}: {summary}: byte 0: expected '{{' (the sweep run again resumes it and writes its "
           "summary.json again)\n" in shown and "running:" not in shown, f"status of a damaged summary.json: {shown!r}")
+    # In a job array's folder its task resubmitted resumes it, as the last line says (the sweep
+    # run again by hand trains the whole sweep there).
+    open(os.path.join(folder, "slurm-array"), "w").write(
+        "SLURM_ARRAY_TASK_MIN=0 SLURM_ARRAY_TASK_STEP=1 SLURM_ARRAY_TASK_COUNT=1\n")
+    shown = run(["sweep", "status", folder]).stdout
+    check(f"unreadable {bad}: {summary}: byte 0: expected '{{' (resubmitting its array task resumes it and writes "
+          "its summary.json again)\n" in shown, f"status of a damaged summary.json of a job array: {shown!r}")
+    os.remove(os.path.join(folder, "slurm-array"))
     sweep(["--spec", spec, "--out", folder])
     shown = run(["sweep", "status", folder]).stdout
     check("2 done, 0 diverged, 0 failed, 0 running, 0 interrupted, 0 pending\n" in shown and "unreadable" not in shown,
@@ -2416,7 +2424,8 @@ def damaged_metrics(tmp):
     """A finished run whose metrics.jsonl is damaged (cut mid-line, a garbage line): status
     counts it done, as its summary.json says, and damaged on the counts line (which gave no count
     of them), with a line naming the file and what is wrong (it said nothing, its penalty left
-    empty); status still shows every other run."""
+    empty) and how to train the run anew (in a job array's folder, by its task resubmitted);
+    status still shows every other run."""
     _, folder = tiny_sweep(tmp, "damaged-metrics")
     cut, garbage = run_ids(folder)
     paths = [os.path.join(folder, "runs", i, "metrics.jsonl") for i in (cut, garbage)]
@@ -2435,6 +2444,13 @@ def damaged_metrics(tmp):
     p = run(["sweep", "status", folder])
     check("2 done, 0 diverged, 0 failed, 0 running, 0 interrupted, 0 pending, 1 damaged\n" in p.stdout and
           f"\ndamaged {cut}:" not in p.stdout, f"status of a metrics.jsonl without its last newline: {p.stdout!r}")
+    # In a job array's folder the run is trained anew by its task resubmitted (the sweep run
+    # again by hand trains the whole sweep there).
+    open(os.path.join(folder, "slurm-array"), "w").write(
+        "SLURM_ARRAY_TASK_MIN=0 SLURM_ARRAY_TASK_STEP=1 SLURM_ARRAY_TASK_COUNT=1\n")
+    p = run(["sweep", "status", folder])
+    check(f"to train the run anew, remove {os.path.join(folder, 'runs', garbage)} and resubmit its array task)\n"
+          in p.stdout, f"status of a damaged metrics.jsonl of a job array: {p.stdout!r}")
 
 
 def damaged_metrics_unfinished(tmp):

@@ -26,6 +26,15 @@ static int is_folder(const char *path)
     return stat(path, &st) == 0 && S_ISDIR(st.st_mode);
 }
 
+/* Whether the plan's sweep folder is a job array's (DIR/slurm-array): its runs go on by their
+ * tasks resubmitted, which status's unfinished line names; the sweep command run again by hand
+ * trains the whole sweep there. */
+static int job_array_folder(const jn_plan *plan)
+{
+    char path[JN_PATH_MAX + 32];
+    return !jn_path_join(path, sizeof path, plan->dir, "slurm-array") && access(path, F_OK) == 0;
+}
+
 /* Reads the metrics.jsonl at path into *m and *epochs (none where there is no file): -1
  * (recorded) where it cannot be read, or holds fewer whole lines than the epochs the row's
  * summary.json or, for an unfinished run, last.ckpt says were done (a line cut, or removed:
@@ -367,8 +376,9 @@ static void print_damaged(const jn_plan *plan, int i, const jn_run_row *row, FIL
     const int said = state_of(row) == FAILED && !strncmp(error, path, strlen(path)) && n >= k &&
                      !strcmp(row->message + n - k, file) && (n == k || row->message[n - k - 1] == '/');
     jn_print(f, "damaged %s: %s (counted %s; results.csv's penalty and the plots read that file: to train the run "
-             "anew, remove %s and run the sweep again)\n", plan->entries[i].id,
-             said ? "its metrics.jsonl, as its failed line says" : error, row->status, folder);
+             "anew, remove %s and %s)\n", plan->entries[i].id,
+             said ? "its metrics.jsonl, as its failed line says" : error, row->status, folder,
+             job_array_folder(plan) ? "resubmit its array task" : "run the sweep again");
 }
 
 void jn_results_print(const jn_plan *plan, const char *dir, const jn_run_row *rows, const unsigned char *here, FILE *f)
@@ -439,8 +449,9 @@ void jn_results_print(const jn_plan *plan, const char *dir, const jn_run_row *ro
         if (state_of(&rows[i]) == FAILED)
             jn_print(f, "failed %s: %s\n", plan->entries[i].id, rows[i].message);
         else if (state_of(&rows[i]) == UNREADABLE)
-            jn_print(f, "unreadable %s: %s (the sweep run again resumes it and writes its summary.json again)\n",
-                     plan->entries[i].id, rows[i].message);
+            jn_print(f, "unreadable %s: %s (%s resumes it and writes its summary.json again)\n",
+                     plan->entries[i].id, rows[i].message,
+                     job_array_folder(plan) ? "resubmitting its array task" : "the sweep run again");
     for (int i = 0; i < n; i++)
         print_damaged(plan, i, &rows[i], f);
     char csv[JN_PATH_MAX + 32], word[JN_SHELL_WORD_CAP(JN_PATH_MAX)];
@@ -469,8 +480,9 @@ static int further(const jn_run_row *a, const jn_run_row *b)
     return ra != rb ? ra > rb : a->steps > b->steps;
 }
 
-void jn_results_print_running(const jn_plan *plan, const jn_run_row *rows, const char *rerun_by, FILE *f)
+void jn_results_print_running(const jn_plan *plan, const jn_run_row *rows, FILE *f)
 {
+    const char *rerun_by = job_array_folder(plan) ? "resubmitting their array tasks" : "the sweep run again";
     int held = 0, free_ = 0, damaged = 0;
     for (int i = 0; i < plan->n_entries; i++) {
         char folder[JN_PATH_MAX], path[JN_PATH_MAX + 32];

@@ -66,10 +66,10 @@ void jn_results_print(const jn_plan *plan, const char *dir, const jn_run_row *ro
 
 /* After status's table, where configurations are running (started, not ended): how many a
  * process trains now (their run folder's lock held) and how many none seems to (killed: a
- * rerun resumes them, `rerun_by` as the folder's sweep reruns, "the sweep run again"; or
- * trained on a machine whose locks this one does not see), where the count alone left that to
- * guess; those whose lock says neither (a file system without locks) are left out. */
-void jn_results_print_running(const jn_plan *plan, const jn_run_row *rows, const char *rerun_by, FILE *f);
+ * rerun resumes them: the sweep run again, or in a job array's folder their tasks resubmitted;
+ * or trained on a machine whose locks this one does not see), where the count alone left that
+ * to guess; those whose lock says neither (a file system without locks) are left out. */
+void jn_results_print_running(const jn_plan *plan, const jn_run_row *rows, FILE *f);
 
 /* Copies into dir/runs the run folders of the source sweep folders that are further along
  * than dir's own (a finished run over an unfinished one, more steps over fewer), and fills t's

@@ -1019,14 +1019,9 @@ int jn_sweep_status(const char *dir)
     for (int i = 0; !rc && i < plan.n_entries; i++)
         jn_results_row(&plan, i, &rows[i]);
     rc = rc || shards_here(&plan, dir, rows, here);
-    /* A job array's folder (DIR/slurm-array) reruns by its tasks resubmitted, which the
-     * unfinished line below names: run again by hand, the sweep command trains the whole sweep. */
-    char array[JN_PATH_MAX + 32];
-    rc = rc || jn_path_join(array, sizeof array, dir, "slurm-array");
     if (!rc) {
         jn_results_print(&plan, dir, rows, here, stdout);
-        jn_results_print_running(&plan, rows, access(array, F_OK) == 0 ? "resubmitting their array tasks"
-                                                                        : "the sweep run again", stdout);
+        jn_results_print_running(&plan, rows, stdout);
         fflush(stdout);
         rc = print_continue(&plan, dir, rows, here);
     }
