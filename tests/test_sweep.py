@@ -2670,13 +2670,19 @@ def bench_steps(tmp):
                         "--epochs", "2", "--batch", "100", "--reps", "1"], capture_output=True, text=True, timeout=600)
     check(p.returncode == 0 and "330 training examples" in p.stdout and "16 model-steps" in p.stdout,
           f"bench_sweep_cpu.py: exit {p.returncode}: {p.stdout[:300]} {p.stderr[-300:]}")
-    # No program, a failing one, no repetitions: one line, never a traceback.
-    for args, code, words in [(["--bin", os.path.join(tmp, "none")], 1, "cannot run it"),
-                              (["--bin", BIN, "--data", "usps", "--hidden", "8", "--train-limit", "60000"], 1,
-                               "train failed, exit 1: jacnoise: --train-limit 60000"),
-                              (["--bin", BIN, "--data", "bogus"], 2, "--data bogus: not a value it takes"),
-                              (["--bin", BIN, "--reps", "0"], 2, "--reps 0: out of range [1, 1000]")]:
-        p = subprocess.run([sys.executable, bench] + args, capture_output=True, text=True, timeout=600)
+    # No program, a failing one (its data not found where it runs: a --train-limit past the
+    # set, which jacnoise refused, the bench now refuses itself), no repetitions: one line,
+    # never a traceback.
+    nodata = os.path.join(tmp, "bench-no-data")  # no ./data, no ../shared/datasets from it
+    os.makedirs(nodata)
+    for args, code, words, where in [(["--bin", os.path.join(tmp, "none")], 1, "cannot run it", None),
+                                     (["--bin", os.path.abspath(BIN), "--data", "usps", "--hidden", "8"], 1,
+                                      "train failed, exit 1: jacnoise: usps: cannot find", nodata),
+                                     (["--bin", BIN, "--data", "bogus"], 2, "--data bogus: not a value it takes", None),
+                                     (["--bin", BIN, "--reps", "0"], 2, "--reps 0: out of range [1, 1000]", None)]:
+        env = dict(os.environ, JACNOISE_DATA=nodata) if where else None
+        p = subprocess.run([sys.executable, bench] + args, capture_output=True, text=True, timeout=600, cwd=where,
+                           env=env)
         last = p.stderr.strip().splitlines()[-1:] or [""]
         check(p.returncode == code and words in last[0] and "Traceback" not in p.stderr,
               f"bench_sweep_cpu.py {args}: exit {p.returncode}: {p.stderr[-300:]!r}")
