@@ -159,7 +159,6 @@ def spec_errors(tmp):
         ("lr = uniform(0.1, 0.2)\nsamples = 2\nsearch-seed = 99999999999999999999999\n", 5,
          "search-seed: expected an integer in [0, 18446744073709551615], got '99999999999999999999999'"),
         ("out = elsewhere\n", 3, "set by the sweep"),
-        ("out=elsewhere\n", 3, "set by the sweep"),  # a spec's line, not a run's config.txt
         ("jobs = 2\n", 3, "an option of the sweep command, not of its runs: give it on the command line (--jobs)"),
         ("threads = [1, 2]\n", 3, "fixed, not swept"),
         ("lr = [0.1, 0.2\n", 3, "ends with ']'"),
