@@ -487,6 +487,18 @@ def check_metrics_lines(scratch):
                 len(plot_sweep.read_epochs(path))]
         check(read == [epochs] * 4, f"metrics.jsonl {text[-30:]!r}: epochs read (lines, reproduce's count, "
               f"its curve, plot_sweep's) {read}, expected {epochs}")
+    # A blank line between two epochs is refused naming the file and line, as jacnoise refuses it:
+    # reproduce skipped it, reading a curve jacnoise would not.
+    for text in ["\n".join(lines[:1] + [""] + lines[1:]) + "\n", "\n".join(lines[:1] + [" "] + lines[1:])]:
+        with open(path, "w") as f:
+            f.write(text)
+        try:
+            rp.valid_curve(run)
+            got = None
+        except rp.Damaged as e:
+            got = str(e)
+        check(got is not None and got.startswith(f"{path}: line 2: "), f"metrics.jsonl {text!r}: reproduce's curve "
+              f"refused with {got!r}, expected the file and its line 2")
 
 
 def check_table_tool(scratch):

@@ -317,9 +317,7 @@ def valid_curve(folder):
         raise Damaged(f"{path}: {e.strerror}")
     curve = []
     for n, line in enumerate(lines, 1):
-        if not line.strip():
-            continue
-        try:
+        try:  # a blank line too, which jacnoise refuses (jn_metrics_read): the curve's epochs would shift
             v = json.loads(line)["valid_error"]
         except (ValueError, KeyError, TypeError):
             v = ""
