@@ -128,6 +128,11 @@ def main():
         shutil.rmtree(tmp, ignore_errors=True)
 
 
+def counted(n, word):
+    """n and its word, singular for one: "1 epochs" read as a typo."""
+    return f"{n} {word}{'' if n == 1 else 's'}"
+
+
 def bench(a, tmp):
     spec = os.path.join(tmp, "bench.spec")
     fixed = {"data": a.data, "hidden": a.hidden, "train-limit": a.train_limit, "valid": VALID, "epochs": a.epochs,
@@ -166,9 +171,9 @@ def bench(a, tmp):
                     other = open(os.path.join(folders[key], "runs", i, "last.ckpt"), "rb").read()
                     if other != ref:
                         fail(f"{key}: seed {seed} differs from train alone")
-    print(f"{a.models} configurations of {a.data}, hidden {a.hidden}, B = {a.batch}, {a.train_limit} training "
-          f"examples, {a.epochs} epochs, MLP+N+J output K=1 with input noise, 1 BLAS thread: {steps} model-steps; "
-          f"median of {a.reps}")
+    print(f"{counted(a.models, 'configuration')} of {a.data}, hidden {a.hidden}, B = {a.batch}, "
+          f"{counted(a.train_limit, 'training example')}, {counted(a.epochs, 'epoch')}, MLP+N+J output K=1 with "
+          f"input noise, 1 BLAS thread: {counted(steps, 'model-step')}; median of {a.reps}")
     print(f"{'way':<12} {'seconds':>9} {'us/model-step':>14} {'vs train (q1-q3)':>24}")
     for key, ts in times.items():
         t = statistics.median(ts)

@@ -476,7 +476,8 @@ def own_ratios(tmp):
 def sweep_ratios():
     """bench_sweep_cpu.py's ratio of each way to train, and bench_sweep_plan.py's of the baseline
     to PROGRAM, alternated round by round, are the rounds' own ratios ('MEDIANx (Q1-Q3)', train's
-    1x), not a ratio of two medians."""
+    1x), not a ratio of two medians. Its heading says a count of one in the singular (--models 1
+    --epochs 1 printed "1 configurations", "1 epochs" and "1 model-steps")."""
     bench = os.path.dirname(SWEEP_BENCH)
     p = subprocess.run([sys.executable, SWEEP_BENCH, "--bin", BIN, "--models", "1", "--hidden", "4", "--train-limit",
                         "100", "--epochs", "1", "--reps", "2"], capture_output=True, text=True, timeout=300)
@@ -487,6 +488,9 @@ def sweep_ratios():
           ratios.get("train") == (1, 1, 1) and all(q1 <= m <= q3 for m, q1, q3 in ratios.values()),
           f"bench_sweep_cpu.py: ratios to train not 'MEDIANx (Q1-Q3)' round by round: exit {p.returncode}, "
           f"{p.stdout[-600:]!r} {p.stderr[-300:]!r}")
+    singular = ("1 configuration of usps, ", ", 1 epoch, ", ": 1 model-step;")
+    check(all(w in p.stdout.split("\n")[0] for w in singular),
+          f"bench_sweep_cpu.py --models 1 --epochs 1: without {singular} in the singular: {p.stdout[:300]!r}")
     p = subprocess.run([sys.executable, os.path.join(bench, "bench_sweep_plan.py"), "--bin", BIN, "--baseline", BIN,
                         "--configs", "100", "--reps", "3"], capture_output=True, text=True, timeout=300)
     m = re.search(rf"^ +100 .* {_RATIO}$", p.stdout, re.M)
