@@ -200,10 +200,13 @@ def main():
         check(got["model"] == "256-6-12", f"the 12-class model: {got['model']}")
         compare_split("usps, 12-class model, valid", got["splits"]["valid"], wide, train_x[-100:-50], train_y[-100:-50])
         compare_split("usps, 12-class model, test", got["splits"]["test"], wide, test_x[:50], test_y[:50])
-    # The JSON says the scale used to the digits given (it printed 0.123457 for 0.123456789).
-    fine = evaluate("--curv-noise", "0.123456789")
+    # The JSON says the scale and noise levels used to every digit given, as config.txt writes
+    # them (it printed 0.123457 for 0.123456789, then 0.123456789 for 0.123456789012).
+    fine = evaluate("--curv-noise", "0.123456789012", "--eval-noise", "0.234567890123")
     if fine:
-        check(fine["curv_noise"] == 0.123456789, f"--curv-noise 0.123456789: curv_noise {fine['curv_noise']}")
+        stds = [x["std"] for x in fine["splits"]["test"]["input_noise"]]
+        check(fine["curv_noise"] == 0.123456789012 and stds == [0.234567890123],
+              f"--curv-noise 0.123456789012 --eval-noise 0.234567890123: curv_noise {fine['curv_noise']}, std {stds}")
     saturated = os.path.join(scratch, "saturated.ckpt")
     with open(best, "rb") as f, open(saturated, "wb") as g:
         g.write(f.read())

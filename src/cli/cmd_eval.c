@@ -28,8 +28,9 @@ static void print_split(const char *name, const jn_eval_stats *s, const jn_eval_
     print_number(s->curvature);
     printf(",\n      \"input_noise\": [");
     for (int k = 0; k < opt->n_noise; k++) {
-        printf("%s{\"std\": %.10g, \"errors\": %ld, \"error\": ", k ? ", " : "", opt->noise_std[k],
-               s->noise_errors[k]);
+        char std[32];
+        jn_format_double(opt->noise_std[k], std, sizeof std);  /* the value given, as config.txt writes it */
+        printf("%s{\"std\": %s, \"errors\": %ld, \"error\": ", k ? ", " : "", std, s->noise_errors[k]);
         print_number(s->noise_error_pct[k]);
         printf("}");
     }
@@ -116,16 +117,17 @@ int jn_cmd_eval(int argc, char **argv)
     if (failed)
         goto done;
     /* The test file too: evaluations of one checkpoint on two --test files are told apart. */
-    char shape[256], checkpoint[6 * sizeof cli.checkpoint + 3], data[6 * sizeof cfg->data + 3],
+    char shape[256], curv_noise[32], checkpoint[6 * sizeof cli.checkpoint + 3], data[6 * sizeof cfg->data + 3],
         test_file[6 * sizeof cfg->test + 3];
     jn_model_describe(&st.model, shape, sizeof shape);
+    jn_format_double(cfg->curv_noise, curv_noise, sizeof curv_noise);
     jn_json_string(checkpoint, sizeof checkpoint, cli.checkpoint);
     jn_json_string(data, sizeof data, cfg->data);
     jn_json_string(test_file, sizeof test_file, cfg->test);
     printf("{\n  \"checkpoint\": %s,\n  \"model\": \"%s\",\n  \"parameters\": %zu,\n  \"data\": %s,\n"
-           "  \"test\": %s,\n  \"epochs_trained\": %d,\n  \"best_epoch\": %d,\n  \"curv_noise\": %.10g,\n"
+           "  \"test\": %s,\n  \"epochs_trained\": %d,\n  \"best_epoch\": %d,\n  \"curv_noise\": %s,\n"
            "  \"seed\": %llu,\n  \"same_data_as_run\": %s,\n  \"splits\": {\n",
-           checkpoint, shape, st.model.n_params, data, test_file, st.pos.epoch, st.pos.best_epoch, cfg->curv_noise,
+           checkpoint, shape, st.model.n_params, data, test_file, st.pos.epoch, st.pos.best_epoch, curv_noise,
            (unsigned long long)cfg->seed, st.same_data < 0 ? "null" : st.same_data ? "true" : "false");
     print_split("valid", &valid, &opt, 0);
     print_split("test", &test, &opt, 1);
