@@ -27,7 +27,8 @@
 
 enum {
     CHUNK_STEPS = 16,  /* steps between restarts of the step control */
-    REPLAYS = 10       /* graph replays per timing of the fast step and the floor */
+    REPLAYS = 10,      /* graph replays per timing of the fast step and the floor */
+    PEAK_MAX_N = 8192  /* the largest square SGEMM of the machine's peak */
 };
 
 /* A phase clock that records one event per mark on the stream; resolved after the step. */
@@ -387,7 +388,13 @@ int jn_cuda_profile_machine(jn_profile_machine *mc, int tf32)
 #else
     snprintf(mc->library, sizeof mc->library, "cuBLAS (version not in its headers); %s", ctx.tf32 ? "TF32" : "fp32");
 #endif
-    mc->peak_gflops = jn_cuda_sgemm_peak(&ctx, 8192);
+    /* Unmeasured (its operands' memory taken by another process, say), the peak is raised to the
+     * profile's best round later: said once, with the failed call, the profile goes on. */
+    mc->peak_gflops = jn_cuda_sgemm_peak(&ctx, PEAK_MAX_N);
+    if (!(mc->peak_gflops > 0))
+        fprintf(stderr, "jacnoise: warning: the %s peak could not be measured (square cublasSgemm up to %d x %d): %s; "
+                "the peak is this profile's best round\n", ctx.tf32 ? "TF32" : "fp32", PEAK_MAX_N, PEAK_MAX_N,
+                jn_last_error());
     snprintf(mc->timing, sizeof mc->timing, "CUDA events at the phase marks, the graph off");
     jn_cuda_ctx_close(&ctx);
     return 0;
