@@ -1640,6 +1640,28 @@ def progress_epoch_end_cases(d):
               f"stderr {p.stderr[-400:]!r}")
 
 
+def step_stored_inert_cases(d):
+    """step from a checkpoint warns of the options that change nothing its command line gave,
+    not of the run's own (said when it trained): `step --checkpoint RUN/last.ckpt` warned of a
+    --jac-noise or --jac-copies its user never gave. Given again, they are warned of."""
+    tiny = ["--data", "usps", "--hidden", "8", "--train-limit", "200", "--valid", "100", "--progress", "never"]
+    for k, (trained, words) in enumerate([(["--jac-noise", "0.1"], ["--jac-noise changes nothing"]),
+                                          (["--jac-lambda", "0.1", "--jac-copies", "3"],
+                                           ["--jac-copies 3 without --jac-noise"])]):
+        name = f"step: a run trained with {' '.join(trained)}"
+        folder = f"inert{k}"
+        if not expect_ok(name, ["train", "--max-steps", "1", "--out", folder] + tiny + trained, d):
+            continue
+        ck = os.path.join(folder, "last.ckpt")
+        p = expect_ok(name, ["step", "--checkpoint", ck, "--dump", f"{folder}.step"], d)
+        check(name, p and p.stderr == "", f"stderr {p.stderr if p else None!r}, expected none")
+        p = expect_ok(name + ", given again", ["step", "--checkpoint", ck, "--dump", f"{folder}-again.step"] +
+                      trained[-2:], d)
+        lines = p.stderr.splitlines() if p else []
+        check(name + ", given again", len(lines) == 1 and lines[0].startswith("jacnoise: warning: ") and
+              all(w in lines[0] for w in words), f"expected one warning line with {words}: {lines!r}")
+
+
 def run_cases(d):
     e = lambda name, args, words, code=1, absent=(): expect_error(name, args, code, words, d, absent)
     tiny = ["--data", "usps", "--hidden", "8", "--train-limit", "200", "--valid", "100", "--progress", "never"]
@@ -1897,6 +1919,7 @@ def run_cases(d):
                          p.stderr)
         check("train: progress line", line, f"stderr {p.stderr[-300:]!r}")
     progress_epoch_end_cases(d)
+    step_stored_inert_cases(d)
 
     # run folders and --resume
     eval_data_cases(d)

@@ -39,10 +39,12 @@ int jn_cli_fail(int status);
 int jn_cli_cuda_unusable(char *why, size_t cap);
 
 /* One warning line on stderr where an option given changes nothing (a penalty option without
- * --jac-lambda, --jac-proj for hidden1): train and profile then run as asked. */
-void jn_cli_warn_inert(const jn_config *cfg);
+ * --jac-lambda, --jac-proj for hidden1): train and profile then run as asked. Only of the
+ * options `given` gave (its command line and --config; NULL: all cfg sets): step from a
+ * checkpoint warned of the run's stored options, which its user never gave. */
+void jn_cli_warn_inert(const jn_config *cfg, const jn_config *given);
 /* Those warnings' lines ("jacnoise: warning: ...\n", none: "") into out, cap bytes. */
-void jn_cli_inert_warnings(const jn_config *cfg, const char *among, char *out, size_t cap);
+void jn_cli_inert_warnings(const jn_config *cfg, const char *among, const jn_config *given, char *out, size_t cap);
 /* Keeps of the ", "-separated option names in names those among holds too; returns how many. */
 int jn_cli_keep_names(char *names, const char *among);
 

@@ -343,7 +343,7 @@ static void grid_warn_inert(const jn_config *base, const grid *g)
         cell_config(base, g, cells, cell, &cfg, label, NULL, sizeof label);
         if (jn_config_check(&cfg))
             continue;
-        jn_cli_inert_warnings(&cfg, among, first ? kept : text, sizeof text);
+        jn_cli_inert_warnings(&cfg, among, NULL, first ? kept : text, sizeof text);
         if (!first)
             keep_shared_lines(kept, text);
         first = 0;
@@ -530,7 +530,7 @@ int jn_cmd_profile(int argc, char **argv)
     if (cfg.grid[0])
         grid_warn_inert(&cfg, &g);
     else
-        jn_cli_warn_inert(&cfg);
+        jn_cli_warn_inert(&cfg, NULL);
     jn_backend_threads(cfg.device, cfg.threads, 1);
     if (!cuda)
         jn_cpu_profile_machine(&machine);

@@ -144,8 +144,9 @@ int jn_cmd_step(int argc, char **argv)
     code = JN_EXIT_ERROR;
     const jn_config *cfg = &st.cfg;
     /* The step computes the penalty train's would: the same warnings of options that change
-     * nothing (--jac-copies of a clean input, 1024 identical copies, said nothing here). */
-    jn_cli_warn_inert(cfg);
+     * nothing (--jac-copies of a clean input, 1024 identical copies, said nothing here), of
+     * those this command line gave: a checkpoint's own were said when its run was trained. */
+    jn_cli_warn_inert(cfg, &cli);
     const jn_model *m = &st.model;
     const jn_data *data = &st.data;
     const jn_train_state pos = st.pos;

@@ -14,7 +14,7 @@
  * them again is what says where they cannot run as asked. */
 static void warn_going_on(const jn_config *cfg)
 {
-    jn_cli_warn_inert(cfg);
+    jn_cli_warn_inert(cfg, NULL);
     jn_backend_threads(cfg->device, cfg->threads, 1);
 }
 

@@ -291,7 +291,7 @@ int jn_cli_cuda_unusable(char *why, size_t cap)
 }
 
 /* Whether the ", "-separated list names holds the len bytes at name as one of its names. */
-static int names_hold(const char *names, const char *name, size_t len)
+static int names_hold(const void *names, const char *name, size_t len)
 {
     for (const char *p = names; *p; p += strspn(p, ", ")) {
         const size_t n = strcspn(p, ",");
@@ -302,13 +302,23 @@ static int names_hold(const char *names, const char *name, size_t len)
     return 0;
 }
 
-int jn_cli_keep_names(char *names, const char *among)
+/* Whether the configuration `given` gave the option the len bytes at name name ("--jac-noise"). */
+static int option_given(const void *given, const char *name, size_t len)
+{
+    char key[64];
+    snprintf(key, sizeof key, "%.*s", (int)len - 2, name + 2);
+    return jn_config_given(given, key);
+}
+
+/* Keeps of the ", "-separated option names in names those keep(arg, name, length) holds;
+ * returns how many. */
+static int keep_names_if(char *names, int (*keep)(const void *arg, const char *name, size_t len), const void *arg)
 {
     char *out = names;
     int n = 0;
     for (const char *name = names; *name; name += strspn(name, ", ")) {
         const size_t len = strcspn(name, ",");
-        if (names_hold(among, name, len)) {
+        if (keep(arg, name, len)) {
             if (n++)
                 memcpy(out, ", ", 2), out += 2;  /* out stays at or behind name: a copy within */
             memmove(out, name, len), out += len;
@@ -319,19 +329,24 @@ int jn_cli_keep_names(char *names, const char *among)
     return n;
 }
 
+int jn_cli_keep_names(char *names, const char *among) { return keep_names_if(names, names_hold, among); }
+
 /* `--jac-noise 0.1` alone trains (or profiles) the plain MLP: the corruption is the penalty's
  * input, and noise on the training input is --input-noise. Likewise copies of an uncorrupted
  * input under an estimator that draws nothing (hidden1's closed form, the exact norm) are one
  * penalty computed M times, its mean the same up to rounding (so not merged by a sweep, whose
  * merged runs must be the bytes they would be alone). Their warnings, one line each, into out;
- * of the options inert, only those `among` names (jn_config_drop_inert's list; NULL: all). */
-void jn_cli_inert_warnings(const jn_config *cfg, const char *among, char *out, size_t cap)
+ * of the options inert, only those `among` names (jn_config_drop_inert's list; NULL: all) and
+ * `given` gave (NULL: all). */
+void jn_cli_inert_warnings(const jn_config *cfg, const char *among, const jn_config *given, char *out, size_t cap)
 {
     jn_config effective = *cfg;
     char names[128];
     int n = jn_config_drop_inert(&effective, names, sizeof names);
     if (among)
         n = jn_cli_keep_names(names, among);
+    if (given)
+        n = keep_names_if(names, option_given, given);
     size_t used = 0;
     out[0] = 0;
     if (n > 0 && cfg->obj.jac_lambda == 0)
@@ -342,16 +357,16 @@ void jn_cli_inert_warnings(const jn_config *cfg, const char *among, char *out, s
         used += (size_t)snprintf(out, cap, "jacnoise: warning: --jac-proj changes nothing for --jac-target hidden1 (a closed form)\n");
     const jn_objective *obj = &effective.obj;
     if (used < cap && obj->jac_lambda > 0 && obj->jac_noise == 0 && obj->jac_copies > 1 &&
-        (obj->target == JN_TARGET_HIDDEN1 || obj->jac_proj == JN_PROJ_EXACT))
+        (!given || jn_config_given(given, "jac-copies")) && (obj->target == JN_TARGET_HIDDEN1 || obj->jac_proj == JN_PROJ_EXACT))
         snprintf(out + used, cap - used, "jacnoise: warning: --jac-copies %d without --jac-noise computes one penalty %d "
                  "times (%s draws nothing): the same result at %d times its cost\n", obj->jac_copies, obj->jac_copies,
                  obj->target == JN_TARGET_HIDDEN1 ? "hidden1's closed form" : "the exact norm", obj->jac_copies);
 }
 
 /* Says so; the command runs as asked. */
-void jn_cli_warn_inert(const jn_config *cfg)
+void jn_cli_warn_inert(const jn_config *cfg, const jn_config *given)
 {
     char text[1024];
-    jn_cli_inert_warnings(cfg, NULL, text, sizeof text);
+    jn_cli_inert_warnings(cfg, NULL, given, text, sizeof text);
     fputs(text, stderr);
 }
