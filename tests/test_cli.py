@@ -1640,6 +1640,22 @@ def progress_epoch_end_cases(d):
               f"stderr {p.stderr[-400:]!r}")
 
 
+def progress_rate_cases(d):
+    """The progress line's rate has three significant digits or so: two decimals below 10 steps/s
+    (a slow run's 0.42 steps/s read as 0 with none), one below 100, none from 100 (a value that
+    rounds up to the next range keeps its own: 9.996 is 10.00). Runs of thousands of steps/s,
+    tens and a few (on one machine; the digits must fit whatever rate a loaded one measures)."""
+    name = "train: the progress line's rate"
+    rates = []
+    for k, (hidden, batch, steps) in enumerate([("8", "10", "200"), ("500,500", "500", "20"), ("1500,1500", "500", "4")]):
+        p = expect_ok(name, ["train", "--data", "usps", "--train-limit", "2000", "--valid", "0", "--epochs", "1",
+                             "--hidden", hidden, "--batch", batch, "--max-steps", steps, "--progress", "always",
+                             "--out", f"rate{k}"], d)
+        rates += re.findall(r"  (\S+) steps/s  ETA ", p.stderr) if p else []
+    bad = [r for r in rates if not re.fullmatch(r"\d\.\d\d|10\.00|[1-9]\d\.\d|100\.0|[1-9]\d{2,}", r)]
+    check(name, rates and not bad, f"rates {bad or rates} are not of their range's digits")
+
+
 def step_stored_inert_cases(d):
     """step from a checkpoint warns of the options that change nothing its command line gave,
     not of the run's own (said when it trained): `step --checkpoint RUN/last.ckpt` warned of a
@@ -1919,6 +1935,7 @@ def run_cases(d):
                          p.stderr)
         check("train: progress line", line, f"stderr {p.stderr[-300:]!r}")
     progress_epoch_end_cases(d)
+    progress_rate_cases(d)
     step_stored_inert_cases(d)
 
     # run folders and --resume
