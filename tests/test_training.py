@@ -261,6 +261,28 @@ def metrics_newline(tmp, early):
                   f"resumed with the last line of metrics.jsonl cut mid-way: exit {p.returncode}, {p.stderr!r}")
 
 
+def metrics_order(tmp, early):
+    """A metrics.jsonl whose epoch lines repeat or go backwards (a hand edit, a line pasted twice)
+    stops the resume, naming the file and line, both files unchanged: such a file whose line
+    count matched the checkpoint's epochs was resumed in silence, an epoch counted twice in
+    place of the one lost, or out of order."""
+    folder = os.path.join(tmp, "order")
+    run(early + ["--epochs", "3", "--out", folder])
+    path, last = os.path.join(folder, "metrics.jsonl"), os.path.join(folder, "last.ckpt")
+    lines, before = read(path).splitlines(keepends=True), read(last)
+    for name, order, line, said in (("a line repeated", [0, 1, 1], 3, "a second line of epoch 2"),
+                                    ("a line repeated, all there", [0, 1, 1, 2], 3, "a second line of epoch 2"),
+                                    ("lines out of order", [0, 2, 1], 3, "epoch 2 after epoch 3")):
+        edited = b"".join(lines[i] for i in order)
+        open(path, "wb").write(edited)
+        p = run(["train", "--out", folder, "--resume", "--epochs", "4", "--progress", "never"], expect=None)
+        byte = sum(len(lines[i]) for i in order[:line - 1])
+        want = f"jacnoise: {path}: line {line} (byte {byte}): {said}: each epoch has one line, in order"
+        check(p.returncode == 1 and p.stderr.startswith(want) and p.stderr.count("\n") == 1,
+              f"resumed with {name} in metrics.jsonl: exit {p.returncode}, {p.stderr!r}, expected {want!r}")
+        check(read(path) == edited and read(last) == before, f"resumed with {name} in metrics.jsonl: a file changed")
+
+
 def batch_warning(tmp):
     """A --batch beyond the training set is warned of once, as the run starts: a resume, whose
     stored options all read as given, warned of the default batch no one gave ("--batch 100 is
@@ -424,6 +446,7 @@ def main():
     rule_at_finish(tmp, early)
     best_ahead(tmp)
     metrics_newline(tmp, early)
+    metrics_order(tmp, early)
     batch_warning(tmp)
     weight_decay_term(tmp, early)
     schedule_and_shuffle(tmp)

@@ -454,9 +454,11 @@ int jn_metrics_truncate(const char *path, int epochs)
     /* Keeps the complete lines up to the first of an epoch > epochs (appended before a crash
      * stopped the checkpoint's write; the epoch is trained again). A complete line that is not
      * ours stops the resume with the file unchanged: dropping it and every line after it
-     * would lose epochs without a word. */
+     * would lose epochs without a word. So does an epoch's line at or below the one before it
+     * (a line pasted twice, lines moved by hand): each epoch appends one, after the last, and
+     * kept it counted an epoch twice (as the missing one, unsaid) or out of order. */
     size_t keep = 0;
-    int rc = 0, line = 1, kept = 0;
+    int rc = 0, line = 1, kept = 0, before = 0;
     for (size_t off = 0; off < len && !rc; line++) {
         const size_t end = line_end(path, data, off, len, line);
         if (end == SIZE_MAX)
@@ -464,7 +466,17 @@ int jn_metrics_truncate(const char *path, int epochs)
         const size_t next = end + 1;
         jn_epoch_metrics m;
         rc = metrics_line(path, data, off, end - off, line, &m);
-        if (!rc && m.epoch <= epochs && keep == off) {
+        if (!rc && m.epoch <= before) {
+            char what[64];
+            if (m.epoch == before)
+                snprintf(what, sizeof what, "a second line of epoch %d", m.epoch);
+            else
+                snprintf(what, sizeof what, "epoch %d after epoch %d", m.epoch, before);
+            rc = jn_fail("%s: line %d (byte %zu): %s: each epoch has one line, in order; put back the run's "
+                         "metrics.jsonl to continue it", path, line, off, what);
+        }
+        before = m.epoch;
+        if (!rc && m.epoch <= epochs) {
             keep = next;
             kept++;
         }

@@ -43,8 +43,9 @@ int jn_metrics_append(const char *path, const jn_epoch_metrics *m);
 
 /* Keeps the lines of epochs <= epochs (resume: the epochs the checkpoint has done), rewriting
  * the file atomically; a torn last line goes, and a whole one without its newline gets it. A
- * complete line that is not an epoch's, or fewer lines than epochs (a missing file included),
- * is refused, naming the file, and the file is left as it was. */
+ * complete line that is not an epoch's, an epoch's line at or below the one before it (a
+ * line repeated, or out of order), or fewer lines than epochs (a missing file included), is
+ * refused, naming the file, and the file is left as it was. */
 int jn_metrics_truncate(const char *path, int epochs);
 
 /* Writes summary.json atomically. */
