@@ -1678,6 +1678,26 @@ def step_stored_inert_cases(d):
               all(w in lines[0] for w in words), f"expected one warning line with {words}: {lines!r}")
 
 
+def resume_inert_cases(d):
+    """train --resume warns of the options that change nothing as the run has them: a penalised
+    run's --jac-noise given again was warned of as without the penalty (read from the command
+    line's --jac-lambda, 0 where not given). Options it leaves inert, given, are warned of."""
+    tiny = ["--data", "usps", "--hidden", "8", "--train-limit", "200", "--valid", "100", "--progress", "never"]
+    for k, (trained, again, words) in enumerate([(["--jac-lambda", "0.1", "--jac-noise", "0.1"], ["--jac-noise", "0.1"], None),
+                                                 (["--jac-lambda", "0.1", "--jac-copies", "3"], ["--jac-copies", "3"],
+                                                  ["--jac-copies 3 without --jac-noise"])]):
+        name = f"train: --resume {' '.join(again)} of a run trained with {' '.join(trained)}"
+        folder = f"resume-inert{k}"
+        if not expect_ok(name, ["train", "--max-steps", "1", "--out", folder] + tiny + trained, d):
+            continue
+        p = expect_ok(name, ["train", "--resume", "--max-steps", "2", "--out", folder, "--progress", "never"] + again,
+                      d)
+        lines = p.stderr.splitlines() if p else []
+        check(name, lines == [] if words is None else len(lines) == 1 and
+              lines[0].startswith("jacnoise: warning: ") and all(w in lines[0] for w in words),
+              f"expected {f'one warning line with {words}' if words else 'no warning'}: {lines!r}")
+
+
 def run_cases(d):
     e = lambda name, args, words, code=1, absent=(): expect_error(name, args, code, words, d, absent)
     tiny = ["--data", "usps", "--hidden", "8", "--train-limit", "200", "--valid", "100", "--progress", "never"]
@@ -1937,6 +1957,7 @@ def run_cases(d):
     progress_epoch_end_cases(d)
     progress_rate_cases(d)
     step_stored_inert_cases(d)
+    resume_inert_cases(d)
 
     # run folders and --resume
     eval_data_cases(d)

@@ -32,11 +32,12 @@ enum {
 };
 
 /* Runs or resumes (cfg->resume) the training job; returns a JN_EXIT_* status. Errors are
- * recorded (error.h) for the caller to print. going_on (NULL: none) is called with cfg once
- * nothing of the start is left to fail (the run folder, data and backend are ready), before
- * the run's first line: a caller's warnings come only for a run that goes on, never before
- * the error of one that cannot start. */
-int jn_train_run(const jn_config *cfg, void (*going_on)(const jn_config *cfg));
+ * recorded (error.h) for the caller to print. going_on (NULL: none) is called with the run's
+ * configuration (a resume's stored one, changed by cfg) and cfg once nothing of the start is
+ * left to fail (the run folder, data and backend are ready), before the run's first line: a
+ * caller's warnings come only for a run that goes on, never before the error of one that
+ * cannot start. */
+int jn_train_run(const jn_config *cfg, void (*going_on)(const jn_config *run, const jn_config *cfg));
 
 /* For --resume=auto where cfg->out holds no last.ckpt: 0, or -1 (error recorded) where its
  * config.txt is another experiment's, a run stopped before its first checkpoint. */

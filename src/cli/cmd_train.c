@@ -11,10 +11,11 @@
 
 /* A run that cannot start (its data, its folder) fails in one line: the warnings on the
  * options come once it goes on. The backend has set the run's BLAS threads by then; setting
- * them again is what says where they cannot run as asked. */
-static void warn_going_on(const jn_config *cfg)
+ * them again is what says where they cannot run as asked. The options inert are the run's:
+ * a resume that gave a penalised run's --jac-noise again read it as without the penalty. */
+static void warn_going_on(const jn_config *run, const jn_config *cfg)
 {
-    jn_cli_warn_inert(cfg, NULL);
+    jn_cli_warn_inert(run, cfg);
     jn_backend_threads(cfg->device, cfg->threads, 1);
 }
 

@@ -39,7 +39,7 @@ static void solo_stepped(void *ctx, long steps)
     jn_progress_update(&r->progress, &line);
 }
 
-static int train_group(jn_job *job, const jn_config *cli, void (*going_on)(const jn_config *cfg))
+static int train_group(jn_job *job, const jn_config *cli, void (*going_on)(const jn_config *run, const jn_config *cfg))
 {
     jn_group *g = jn_group_open(&job->cfg, &job->cfg.obj, 1);
     if (!g) {
@@ -52,7 +52,7 @@ static int train_group(jn_job *job, const jn_config *cli, void (*going_on)(const
     int code = JN_EXIT_ERROR, rc = jn_group_admit(g, job);
     if (rc == 0) {
         if (going_on)
-            going_on(cli);
+            going_on(&job->cfg, cli);
         /* From here on a SIGINT or SIGTERM stops the run at the next step, after writing
          * last.ckpt; before, nothing of the run exists yet and the default action is right. */
         jn_train_catch_signals();
@@ -106,7 +106,7 @@ static int train_group(jn_job *job, const jn_config *cli, void (*going_on)(const
     return code;
 }
 
-int jn_train_run(const jn_config *cli, void (*going_on)(const jn_config *cfg))
+int jn_train_run(const jn_config *cli, void (*going_on)(const jn_config *run, const jn_config *cfg))
 {
     jn_job *job = jn_job_open(cli, 0, NULL);
     if (!job)
