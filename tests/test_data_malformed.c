@@ -707,6 +707,17 @@ static void test_metrics(void)
     rc = jn_metrics_read(write_raw("torn.jsonl", text, strlen(text)), &m, &count);
     CHECK(rc == 0 && count == 1, "torn last line: rc %d, %d lines: %s", rc, count, jn_last_error());
     free(m);
+    /* So is one that would be refused for a field (the tools' metrics_lines leave it out too:
+     * test_reproduce's check_metrics_lines). */
+    static const char *const unfinished[] = {"{\"epoch\":2,\"lr\":\"x\"}", "{\"epoch\":2,\"step\":2.5}",
+                                             "{\"epoch\":2,\"lr\":1e999}"};
+    for (size_t i = 0; i < sizeof unfinished / sizeof unfinished[0]; i++) {
+        snprintf(text, sizeof text, "%.*s%s", (int)sizeof good - 1, good, unfinished[i]);
+        rc = jn_metrics_read(write_raw("torn.jsonl", text, strlen(text)), &m, &count);
+        CHECK(rc == 0 && count == 1, "%s as the last line, without its newline: rc %d, %d lines: %s", unfinished[i],
+              rc, count, jn_last_error());
+        free(m);
+    }
     static const char *const bad[] = {"0x10", "inf", "nan", "-Infinity", "0x1p3", "1e999"};
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         char text[512];

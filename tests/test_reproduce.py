@@ -479,13 +479,20 @@ def check_metrics_lines(scratch):
     os.makedirs(run)
     path = os.path.join(run, "metrics.jsonl")
     lines = ['{"epoch":1,"valid_error":5.0,"train_loss":0.5}', '{"epoch":2,"valid_error":4.0,"train_loss":0.4}']
+    # A last line without its newline that jacnoise refuses for a field (a string, a fraction of
+    # a step, a number beyond a double) it takes for torn and leaves out (test_data_malformed's
+    # test_metrics): the tools kept it, reading an epoch that sweep status does not.
+    bad = ['{"epoch":3,"lr":"x","valid_error":3.0,"train_loss":0.3}',
+           '{"epoch":3,"step":2.5,"valid_error":3.0,"train_loss":0.3}',
+           '{"epoch":3,"lr":1e999,"valid_error":3.0,"train_loss":0.3}']
     for text, epochs in [("\n".join(lines) + "\n", 2), ("\n".join(lines), 2),
-                         ("\n".join(lines) + '\n{"epoch":3,"valid_err', 2), ("\n".join(lines[:1]) + "\n{", 1)]:
+                         ("\n".join(lines) + '\n{"epoch":3,"valid_err', 2), ("\n".join(lines[:1]) + "\n{", 1)] + \
+            [("\n".join(lines + [b]), 2) for b in bad]:
         with open(path, "w") as f:
             f.write(text)
         read = [len(rp.tool_files.metrics_lines(path)), rp.metrics_epochs(run), len(rp.valid_curve(run)),
                 len(plot_sweep.read_epochs(path))]
-        check(read == [epochs] * 4, f"metrics.jsonl {text[-30:]!r}: epochs read (lines, reproduce's count, "
+        check(read == [epochs] * 4, f"metrics.jsonl {text[-60:]!r}: epochs read (lines, reproduce's count, "
               f"its curve, plot_sweep's) {read}, expected {epochs}")
     # A blank line between two epochs is refused naming the file and line, as jacnoise refuses it:
     # reproduce skipped it, reading a curve jacnoise would not.
@@ -499,6 +506,10 @@ def check_metrics_lines(scratch):
             got = str(e)
         check(got is not None and got.startswith(f"{path}: line 2: "), f"metrics.jsonl {text!r}: reproduce's curve "
               f"refused with {got!r}, expected the file and its line 2")
+        # Its epochs, those before the line refused, as sweep status counts them: the blank line
+        # was counted as an epoch (3).
+        check(rp.metrics_epochs(run) == 1, f"metrics.jsonl {text!r}: reproduce counted {rp.metrics_epochs(run)} "
+              "epochs, expected the 1 before the blank line")
 
 
 def check_table_tool(scratch):

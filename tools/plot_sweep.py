@@ -24,7 +24,6 @@ Needs matplotlib (Debian: python3-matplotlib). Axes of options whose values are 
 logarithmic (symmetric-log when 0 is among them)."""
 import argparse
 import itertools
-import json
 import math
 import os
 import shlex
@@ -106,7 +105,7 @@ def read_epochs(path):
         fail(f"{path}: {e.strerror}")
     for n, line in enumerate(lines, start=1):
         try:
-            e = json.loads(line)
+            e = tool_files.metrics_record(line)
             epoch, values = e["epoch"], (e["valid_error"], e["train_loss"])
         except (ValueError, KeyError, TypeError) as err:
             fail(f"{path} line {n}: not a line of metrics.jsonl ({err!r})")

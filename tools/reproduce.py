@@ -272,11 +272,18 @@ def number(text):
 
 def metrics_epochs(folder):
     """Epochs trained by a run folder by its whole metrics lines (tool_files.metrics_lines), 0
-    without them."""
+    without them: those before the first that jacnoise refuses (a blank line), as sweep status
+    counts them (jn_metrics_read); a blank line was counted as an epoch."""
     try:
-        return len(tool_files.metrics_lines(os.path.join(folder, "metrics.jsonl")))
+        lines = tool_files.metrics_lines(os.path.join(folder, "metrics.jsonl"))
     except OSError:
         return 0
+    for n, line in enumerate(lines):
+        try:
+            tool_files.metrics_record(line)
+        except ValueError:
+            return n
+    return len(lines)
 
 
 def run_epochs(folder):
@@ -318,7 +325,7 @@ def valid_curve(folder):
     curve = []
     for n, line in enumerate(lines, 1):
         try:  # a blank line too, which jacnoise refuses (jn_metrics_read): the curve's epochs would shift
-            v = json.loads(line)["valid_error"]
+            v = tool_files.metrics_record(line)["valid_error"]
         except (ValueError, KeyError, TypeError):
             v = ""
         if v is not None and (type(v) not in (int, float) or not math.isfinite(v)):

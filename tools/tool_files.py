@@ -339,19 +339,50 @@ def read_csv(path, fail, hint=""):
         fail(f"{path}: not a readable CSV file ({e})")
 
 
+def metrics_record(line):
+    """A line of metrics.jsonl (bytes, without its newline) as jacnoise reads one (metrics_line,
+    src/train/metrics.c): one flat JSON object of decimal numbers, true, false and null (no
+    string, no nesting, nothing beyond a double), with a whole epoch from 1 and a whole step.
+    Returns the object, epoch and step as ints (jacnoise reads 3.0 as epoch 3); raises
+    ValueError saying what is wrong where jacnoise refuses the line. Bytes that are not UTF-8
+    are read as jacnoise reads them, as any other byte of a key."""
+    def number(text, kind):
+        if not math.isfinite(float(text)):
+            raise ValueError(f"{text}: beyond a double")
+        return kind(text)
+
+    def refused(text):
+        raise ValueError(f"{text}: expected a decimal number, true, false or null")
+    record = json.loads(line.decode("utf-8", "replace"), parse_float=lambda t: number(t, float),
+                        parse_int=lambda t: number(t, int), parse_constant=refused)
+    if not isinstance(record, dict):
+        raise ValueError("expected '{'")
+    for key, value in record.items():
+        if isinstance(value, (str, dict, list)):
+            raise ValueError(f"{key}: a value of the wrong kind")
+    for key, limit in (("epoch", 2**31), ("step", 2**64)):
+        value = record.get(key, 0)
+        if type(value) not in (int, float) or not 0 <= value < limit or value != int(value):
+            raise ValueError(f"{key}: expected a whole number")
+        record[key] = int(value)
+    if record["epoch"] == 0:
+        raise ValueError("no epoch")
+    return record
+
+
 def metrics_lines(path):
     """The whole lines of a run's metrics.jsonl (bytes, without their newline), as jacnoise
     reads them (jn_metrics_read): each line up to its newline, and a last line without one
-    where it reads whole, an object with an epoch (a hand edit dropped its newline); a last
-    line torn by a crash inside the append never does, as each line ends its object, and is
-    left out. A file that cannot be read raises OSError."""
+    where it reads whole (metrics_record: a hand edit dropped its newline); a last line torn by
+    a crash inside the append never does, as each line ends its object, and is left out, as is
+    one jacnoise would refuse (a bad field): it takes it for torn. A file that cannot be read
+    raises OSError."""
     with open(path, "rb") as f:
         lines = f.read().split(b"\n")
     last = lines.pop()
     try:
-        whole = json.loads(last)
-        if isinstance(whole, dict) and type(whole.get("epoch")) is int and whole["epoch"] > 0:
-            lines.append(last)
+        metrics_record(last)
+        lines.append(last)
     except ValueError:  # torn (or empty: the file ends with a newline)
         pass
     return lines
