@@ -780,6 +780,16 @@ def check_merged_table(d, out, table):
     check(open(os.path.join(out, "results.csv")).read() == table_text, "results_table --out its own input replaced it")
 
 
+def check_no_plots(d):
+    """A call with --no-plots: the Cells section says that --no-plots left its sets' pictures
+    undrawn ("not drawn: USPS" gave no reason; without matplotlib too)."""
+    out = os.path.join(d, "no-plots")
+    p = reproduce(BASE + ["--sets", "usps", "--rows", "mlp", "--no-plots", "--out", out])
+    pictures = re.findall(r"Pictures \(.*", open(os.path.join(out, "RESULTS.md")).read()) if p.returncode == 0 else []
+    check(pictures and pictures[0].endswith("is left out): none; not drawn (--no-plots): USPS."),
+          f"--no-plots: exit {p.returncode}, the Cells section's pictures {pictures}: {p.stderr[-300:]!r}")
+
+
 def check_default_program(d):
     """Without JACNOISE the driver runs build/jacnoise of its own checkout, from any folder (a
     copy of tools/ beside a build/jacnoise, run from another folder): --plan has it check the
@@ -831,6 +841,7 @@ def main():
         return finish("reproduce rule")
     with scratch("jacnoise-reproduce-") as d:
         check_default_program(d)
+        check_no_plots(d)
     try:
         import matplotlib  # noqa: F401
     except ImportError:

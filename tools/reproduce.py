@@ -960,11 +960,12 @@ def in_order(cells):
     return sorted(cells, key=lambda c: (SETS.index(c.data), ROWS.index(c.row)))
 
 
-def write_table(out, budget, cells, state, device, command, stopped=False, earlier=(), undrawn=()):
+def write_table(out, budget, cells, state, device, command, stopped=False, earlier=(), undrawn=(), no_plots=False):
     """RESULTS.md and results.csv from the cells' sweeps, this call's and those of earlier calls
     (earlier_cells); stopped: the call was stopped, and the table says so and holds the cells
     finished by then, or, every cell finished, names the data sets whose pictures (undrawn) were
-    not drawn: it read "N of N cells finished". The Cells section names the pictures not drawn."""
+    not drawn: it read "N of N cells finished". The Cells section names the pictures not drawn,
+    and --no-plots (no_plots) where this call was asked not to draw them."""
     ran, cells = cells, in_order(list(cells) + list(earlier))
     results = {c.name: cell_result(c) for c in cells}
     devices = {c.name: c.device or device for c in cells}
@@ -1042,7 +1043,8 @@ def write_table(out, budget, cells, state, device, command, stopped=False, earli
              "(`tools/plot_analysis.py` on each row's first seed with parameters; a row whose every seed "
              "diverged before its first checkpoint is left out): " +
              (", ".join(f"`{d}/`" for d in drawn) or "none") +
-             (f"; not drawn: {', '.join(not_drawn)}" if not_drawn else "") + ".\n")
+             (f"; not drawn{' (--no-plots)' if no_plots else ''}: {', '.join(not_drawn)}" if not_drawn else "") +
+             ".\n")
     write_file(os.path.join(out, "RESULTS.md"), md.getvalue())
 
     buf = io.StringIO()
@@ -1430,13 +1432,13 @@ def main():
         pool.stop(signal.SIGTERM)
         save_state()
         results = write_table(out, args.budget, cells, state, device, command, stopped=True, earlier=earlier,
-                              undrawn=[SET_TITLES[d] for d in undrawn])
+                              undrawn=[SET_TITLES[d] for d in undrawn], no_plots=args.no_plots)
         tool_files.say(f"{os.path.join(out, 'RESULTS.md')} holds the {sum(results[c.name] is not None for c in cells)} "
                        f"of {len(cells)} cells finished so far")
         return 130 if stop[0] == signal.SIGINT else 143
     save_state()
     results = write_table(out, args.budget, cells, state, device, command, earlier=earlier,
-                          undrawn=[SET_TITLES[d] for d in undrawn])
+                          undrawn=[SET_TITLES[d] for d in undrawn], no_plots=args.no_plots)
     refused = {}
     for u in pool.failed:
         if u.refusal:
