@@ -76,6 +76,16 @@ def written_by(program):
              "(--bin)?")
 
 
+def last_checkpoint(way, seed, folder):
+    """The bytes of a run's last.ckpt; one that cannot be read ends the bench naming the way,
+    the seed and why."""
+    try:
+        with open(os.path.join(folder, "last.ckpt"), "rb") as f:
+            return f.read()
+    except OSError as e:
+        fail(f"{way}: seed {seed}: its last checkpoint cannot be read ({e.filename}: {e.strerror})")
+
+
 def quartiles(values):
     """(median, q1, q3) of values, interpolated between order statistics as the C benchmarks'
     (jn_timing_of): within the values measured, where statistics.quantiles' default method
@@ -159,18 +169,20 @@ def bench(a, tmp):
             times[key].append(timed([a.bin, "sweep", f"--spec={spec}", f"--out={folders[key]}", f"--models={m}",
                                      "--progress=never"]))
         # The same bytes every way: each seed's last checkpoint; and the steps counted, taken.
+        # Its run folders, read under written_by, show the program is jacnoise: a checkpoint
+        # then missing from one way is jacnoise's own failure, said as one.
         with written_by(a.bin):
             runs = os.path.join(folders["models 1"], "runs")
-            taken = sum(json.load(open(os.path.join(runs, i, "summary.json")))["steps"] for i in os.listdir(runs))
-            if taken != steps:
-                fail(f"the runs took {taken} model-steps, not the {steps} counted")
-            for i in sorted(os.listdir(runs)):
-                seed = open(os.path.join(runs, i, "config.txt")).read().split("seed=")[1].split()[0]
-                ref = open(os.path.join(folders["train"], seed, "last.ckpt"), "rb").read()
-                for key in list(times)[1:]:
-                    other = open(os.path.join(folders[key], "runs", i, "last.ckpt"), "rb").read()
-                    if other != ref:
-                        fail(f"{key}: seed {seed} differs from train alone")
+            ids = sorted(os.listdir(runs))
+            taken = sum(json.load(open(os.path.join(runs, i, "summary.json")))["steps"] for i in ids)
+            seeds = [open(os.path.join(runs, i, "config.txt")).read().split("seed=")[1].split()[0] for i in ids]
+        if taken != steps:
+            fail(f"the runs took {taken} model-steps, not the {steps} counted")
+        for i, seed in zip(ids, seeds):
+            ref = last_checkpoint("train", seed, os.path.join(folders["train"], seed))
+            for key in list(times)[1:]:
+                if last_checkpoint(key, seed, os.path.join(folders[key], "runs", i)) != ref:
+                    fail(f"{key}: seed {seed} differs from train alone")
     print(f"{counted(a.models, 'configuration')} of {a.data}, hidden {a.hidden}, B = {a.batch}, "
           f"{counted(a.train_limit, 'training example')}, {counted(a.epochs, 'epoch')}, MLP+N+J output K=1 with "
           f"input noise, 1 BLAS thread: {counted(steps, 'model-step')}; median of {a.reps}")

@@ -22,7 +22,8 @@ bench_checkpoint leaves no file in its --dir, after a finished run or one stoppe
 SIGTERM or SIGHUP mid-way. bench_sweep_cpu.py stopped by Ctrl-C, SIGTERM or SIGHUP mid-run says
 so in one line naming itself, exit 130 or 143, and leaves neither its temporary folder nor a jacnoise
 writing into it; given a --bin that cannot run, it says so in one line naming itself, exit 1, and
-so does each Python one given a --bin that exits 0 without being jacnoise (true), not a traceback.
+so does each Python one given a --bin that exits 0 without being jacnoise (true), not a traceback;
+bench_sweep_cpu.py whose lock-step sweep lost or altered a checkpoint says that, not "is PROGRAM jacnoise?".
 
 Environment (set by CTest): JACNOISE_BENCH_DIR, the folder of the benchmark programs;
 JACNOISE_BIN and JACNOISE_DATA."""
@@ -254,6 +255,32 @@ TWO_RATIOS = re.compile(rf" {_RATIO} +{_RATIO}$")
 # (65,920); hidden1 adds a first-layer forward and weight gradient; the output target's
 # tangent pass stacks 2B rows below the output layer, B in it; the exact norm, C rows an example.
 SMALL_FLOPS = {"plain": 65920, "N+J hidden1": 106880, "N+J output K=1": 188160, "N+J output exact": 890240}
+
+
+def sweep_bench_jacnoise_fails(tmp):
+    """bench_sweep_cpu.py where jacnoise's lock-step sweep loses a run's last checkpoint, or
+    writes other bytes (a wrapper alters what it wrote): one line naming the way and why, exit
+    1. The lost one read "is PROGRAM the jacnoise program (--bin)?", as if --bin were another
+    program, though it had written jacnoise's run folders."""
+    for name, change in [("lost", "os.remove(ckpt)"), ("altered", "open(ckpt, 'ab').write(b'x')")]:
+        wrapper = os.path.join(tmp, f"{name}-jacnoise")
+        with open(wrapper, "w") as f:
+            f.write(f"#!{sys.executable}\nimport glob, os, subprocess, sys\n"
+                    f"rc = subprocess.call([{os.path.abspath(BIN)!r}] + sys.argv[1:])\n"
+                    "out = next((a[6:] for a in sys.argv if a.startswith('--out=')), '')\n"
+                    "if '--models=2' in sys.argv:\n"
+                    "    for ckpt in glob.glob(os.path.join(out, 'runs', '*', 'last.ckpt'))[:1]:\n"
+                    f"        {change}\n"
+                    "sys.exit(rc)\n")
+        os.chmod(wrapper, 0o755)
+        p = subprocess.run([sys.executable, SWEEP_BENCH, "--bin", wrapper, "--models", "2", "--hidden", "4",
+                            "--train-limit", "100", "--epochs", "1", "--reps", "1"], capture_output=True, text=True,
+                           timeout=600)
+        words = "its last checkpoint cannot be read (" if name == "lost" else "differs from train alone"
+        check(p.returncode == 1 and p.stderr.startswith("bench_sweep_cpu: models 2: seed ") and words in p.stderr and
+              "jacnoise program" not in p.stderr and p.stderr.count("\n") == 1,
+              f"bench_sweep_cpu.py, a checkpoint of the lock-step sweep {name}: exit {p.returncode}, expected 1 and "
+              f"one line saying '{words}': {p.stderr[-300:]!r}")
 
 
 def cuda_flops(name, table):
@@ -558,6 +585,7 @@ def main():
     tmp = tempfile.mkdtemp(prefix="jacnoise-bench-")
     command_lines()
     python_command_lines(tmp)
+    sweep_bench_jacnoise_fails(tmp)
     spreads(tmp)
     stdout_lost(tmp)
     counts_in_words()
