@@ -7,7 +7,8 @@
  * floor is what the engine adds on top of the BLAS; GFLOP/s are set against the peak: the
  * fastest of a large square SGEMM measured first and the rounds themselves. Medians and
  * quartiles over the repetitions, after WARMUP untimed rounds; each variant's step over its
- * floor and over the plain step's, round by round (medians and quartiles of those ratios).
+ * floor and over the plain step's, and its data phase's share of it, round by round (medians
+ * and quartiles of those ratios).
  * Before anything is timed, each variant's step is validated against the CPU reference:
  * VALIDATE_STEPS steps of it and of the CPU backend that training runs must leave the same
  * bytes. The batches come from a synthetic MNIST-shaped set, so no data files are needed.
@@ -37,11 +38,12 @@ static const char help[] =
     "s_J 0.3) with the hidden1 target and the output target, K = 1 and 3, on a synthetic\n"
     "MNIST-shaped set, and in the same run, interleaved, the step's GEMMs replayed alone (the\n"
     "floor): us per step, GFLOP/s against the measured peak (the fastest of a 2048^3 SGEMM\n"
-    "and the rounds' best), the data phase (gather + noise), and the step over its floor and over\n"
-    "the plain step's, round by round (median and quartiles of those ratios, so that a change of\n"
-    "load between rounds cancels). Medians and quartiles over the repetitions, after 3 untimed\n"
-    "rounds. Each variant's step is first validated: 4 steps of it leave the parameters\n"
-    "and velocity of 4 steps of the CPU reference's training, bit for bit (or it exits 1).\n\n"
+    "and the rounds' best), the data phase (gather + noise) and its share of the step (data%), and\n"
+    "the step over its floor and over the plain step's: the share and the ratios taken round by\n"
+    "round (their medians, and the ratios' quartiles, so that a change of load between rounds\n"
+    "cancels). Medians and quartiles over the repetitions, after 3 untimed rounds. Each variant's\n"
+    "step is first validated: 4 steps of it leave the parameters and velocity of 4 steps of the\n"
+    "CPU reference's training, bit for bit (or it exits 1).\n\n"
     "  --hidden W1,W2,...  hidden widths (default 1000,1000)\n"
     "  --batch B           batch size (default 100)\n"
     "  --reps N            timed steps of each variant (default 20)\n"
@@ -148,7 +150,8 @@ int main(int argc, char **argv)
         bench_format_ratio(r->step_vs_plain, 1, vs_plain, sizeof vs_plain);
         printf("%-16s %10s %13s %9s %9.1f %5.0f%% %10s %13s %10.1f %5.0f%% %6d %9s %5.1f%% %18s %18s\n", r->name,
                step_us, step_q, gflop, gf, 100 * gf / mc->peak_gflops, floor_us, floor_q, floor_gf,
-               100 * floor_gf / mc->peak_gflops, r->gemm_calls, data_us, 100 * data / step, vs_floor, vs_plain);
+               100 * floor_gf / mc->peak_gflops, r->gemm_calls, data_us, 100 * r->data_share.median, vs_floor,
+               vs_plain);
     }
     for (int v = 0; v < N_VARIANTS; v++)
         targets[v]->ops->destroy(targets[v]);

@@ -28,6 +28,7 @@ typedef struct {
     double floor_share;   /* the floor as a share of the step */
     const double *fast_times;  /* the step as training runs it (scripted_fast_ops), per timed round */
     int fasts;
+    const double *data_times;  /* the data phase per timed round (NULL: a share of the step, as every phase) */
 } scripted_target;
 
 static double next_time(const scripted_target *t, int *calls)
@@ -41,9 +42,12 @@ static double next_time(const scripted_target *t, int *calls)
 static int scripted_step(jn_profile_target *target, double *step_s, double phase_s[JN_PHASES])
 {
     scripted_target *t = (scripted_target *)target;
+    const int r = t->steps / 2 - t->warmup;
     *step_s = next_time(t, &t->steps);
     for (int p = 0; p < JN_PHASES; p++)
         phase_s[p] = *step_s / JN_PHASES;
+    if (t->data_times && r >= 0 && r < t->rounds)
+        phase_s[JN_PHASE_DATA] = t->data_times[r];
     return 0;
 }
 
@@ -345,6 +349,26 @@ static void fast_steps(const jn_model *m)
     floor_ratio_reports(&res);
 }
 
+/* The data phase's share of the step, round by round (bench_cpu_step's data%): 0.5, 0.1,
+ * 0.25, 0.5, 0.5, median 0.5, where the medians' ratio, 1.5 / 4, mixed rounds. */
+static void data_share(const jn_model *m)
+{
+    static const double step[ROUNDS] = {3, 30, 4, 6, 1.5}, data[ROUNDS] = {1.5, 3, 1, 3, 0.75};
+    scripted_target a = {.base.ops = &scripted_ops, .times = step, .rounds = ROUNDS, .floor_share = 0.5,
+                         .data_times = data};
+    jn_profile_target *targets[] = {&a.base};
+    const char *names[] = {"plain"};
+    jn_objective objs[1] = {{.jac_copies = 1, .jac_proj = 1}};
+    jn_profile_rounds rounds = {ROUNDS, 0, 0, JN_PROGRESS_NEVER, NULL, 0, 0};
+    static jn_profile_result res;
+    REQUIRE(jn_profile_run(targets, names, objs, 1, m, 8, &rounds, &res) == 0, "profile run, a data phase scripted");
+    const jn_timing *s = &res.v[0].data_share;
+    CHECK(res.v[0].phase[JN_PHASE_DATA].median == 1.5 && fabs(s->median - 0.5) < 1e-12 &&
+              fabs(s->q1 - 0.25) < 1e-12 && fabs(s->min - 0.1) < 1e-12,
+          "data phase over its step %g [%g - %g] min %g (data median %g), expected round by round 0.5 [0.25 - 0.5] "
+          "min 0.1", s->median, s->q1, s->q3, s->min, res.v[0].phase[JN_PHASE_DATA].median);
+}
+
 /* --time-limit against the rounds' wall time (the scripted steps take next to none): a limit
  * far beyond them keeps every round, as one that overflowed an int cut them to 3; one far
  * below them leaves the 3 rounds at least. */
@@ -471,6 +495,7 @@ int main(void)
     csv_columns(&res);
     even_rounds(&m);
     fast_steps(&m);
+    data_share(&m);
     time_limits(&m);
     durations();
     peak_bounds(&m);
