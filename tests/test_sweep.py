@@ -2648,6 +2648,26 @@ def trained_since_planned(tmp):
           f"a run another sweep finished after this one planned it: exit {p.returncode}, {err!r}, statuses {status}")
 
 
+def other_options_paused(tmp):
+    """A paused run of other options in a configuration's run folder (a folder copied to the
+    wrong place) is not resumed as that configuration: the sweep fails it, naming the folder,
+    and leaves its last.ckpt as it was; resumed, that run was trained to its end under the
+    configuration's id, with the other options' numbers."""
+    spec, folder = tiny_sweep(tmp, "other-options")
+    first, second = run_ids(folder)
+    target, config = os.path.join(folder, "runs", second), os.path.join(tmp, "other-options.txt")
+    shutil.copy(os.path.join(target, "config.txt"), config)  # the configuration's options but one, not in the spec
+    shutil.rmtree(target)
+    run(["train", "--config", config, "--momentum", "0.5", "--max-steps", "1", "--progress", "never", "--out", target])
+    last = read(os.path.join(target, "last.ckpt"))
+    p = sweep(["--spec", spec, "--out", folder], expect=1)
+    status = column(folder, "status")
+    check(f"{target}: the folder holds a run of other options than configuration {second}" in p.stdout + p.stderr and
+          status == {first: "finished", second: "failed"} and read(os.path.join(target, "last.ckpt")) == last,
+          f"a paused run of other options in {second}'s folder: exit {p.returncode}, statuses {status}, "
+          f"{p.stdout[-400:]!r} {p.stderr[-400:]!r}")
+
+
 def spec_forms(tmp):
     """A spec with a UTF-8 byte-order mark, and one with nothing swept: one configuration,
     trained, its line ending with its results (no empty list of values)."""
@@ -2818,6 +2838,7 @@ def main():
     closed_output(tmp)
     spec_race(tmp)
     trained_since_planned(tmp)
+    other_options_paused(tmp)
     spec_forms(tmp)
     jobs_share_what_is_left(tmp)
     worker_killed(tmp)
