@@ -2224,7 +2224,8 @@ def trailing_slash(tmp):
 def run_config_as_spec(tmp):
     """A run's config.txt given as the spec is refused as what it is, saying how to rerun it and
     how to make a spec of it (it was refused at its first empty value, 'test: no value', alone);
-    the spec made as it says sweeps it over seeds."""
+    the spec made as it says sweeps it over seeds. A spec with an out=DIR line (no spaces) is a
+    spec: refused at that line (it was called a run's config.txt, the line's error in brackets)."""
     spec = os.path.join(tmp, "config-spec.spec")
     open(spec, "w").write(TINY_SPEC)
     folder = os.path.join(tmp, "config-spec")
@@ -2239,6 +2240,10 @@ def run_config_as_spec(tmp):
     open(spec, "w").write("\n".join(kept + ["seeds = 3"]) + "\n")
     p = sweep(["--spec", spec, "--out", folder + "-seeds", "--dry-run"])
     check("3 configurations in 1 group" in p.stdout, f"the spec made of it as said: {p.stdout!r}")
+    open(spec, "w").write(TINY_SPEC + "out=elsewhere\n")
+    p = sweep(["--spec", spec, "--out", folder + "-out", "--dry-run"], expect=2)
+    check(p.stderr == f"jacnoise: {spec}: line 8: out: set by the sweep for each configuration, not by a spec\n",
+          f"a spec with an out= line: {p.stderr!r}")
 
 
 def shard_status(tmp):

@@ -356,14 +356,32 @@ int jn_spec_parse(const char *text, const char *origin, unsigned stored, jn_spec
     return 0;
 }
 
-/* Whether text is a run's config.txt: train writes the run's options there, out= among them,
- * which no spec sets; a user who would rerun the run over seeds gives it. */
-static int is_run_config(const char *text)
+/* Whether a line of text starts with the n bytes of key. */
+static int has_line(const char *text, const char *key, size_t n)
 {
     for (const char *p = text; *p; p += strcspn(p, "\n"), p += *p == '\n')
-        if (!strncmp(p, "out=", 4))
+        if (!strncmp(p, key, n))
             return 1;
     return 0;
+}
+
+/* Whether text is a run's config.txt: train writes a line for each of its options there,
+ * out= among them, which no spec sets; a user who would rerun the run over seeds gives it.
+ * An out= line alone is a spec's mistake, which its own line's error names (it was called a
+ * config.txt, the real error in brackets). */
+static int is_run_config(const char *text)
+{
+    jn_config defaults;
+    jn_config_defaults(&defaults);
+    const size_t n = jn_config_format(&defaults, JN_CMD_TRAIN, 0, NULL, 0);
+    char *lines = malloc(n + 1);
+    int every = lines != NULL;
+    if (lines)
+        jn_config_format(&defaults, JN_CMD_TRAIN, 0, lines, n + 1);
+    for (const char *p = lines; every && *p; p += strcspn(p, "\n") + 1)
+        every = has_line(text, p, strcspn(p, "=") + 1);  /* "key=" */
+    free(lines);
+    return every;
 }
 
 int jn_spec_load(const char *path, const char *option, jn_spec *spec)
