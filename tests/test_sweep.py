@@ -15,7 +15,7 @@ folder exists, recorded failed; status after a SIGINT or SIGHUP (interrupted, no
 SIGHUP under nohup); status telling a running run locked by a sweep from one a SIGKILL left; a closed
 standard output (sweep | head) stopping it as SIGTERM does; sweeps of two specs started at once; a run a sharing shard finished after this sweep
 planned it, counted finished, not failed; a spec with a byte-order mark and nothing
-swept; status of a folder only merges made; a run option on the sweep's command line (set it in the spec); status of a finished run whose metrics.jsonl is damaged (a line naming it), and of a killed or interrupted one (the running line counting the damaged among killed runs); bench/bench_sweep_cpu.py's step count and its bad input; the reads a run's end costs
+swept; status of a folder only merges made (its killed, unreadable and damaged runs' lines too); a paused run of other options in a configuration's folder failed, not resumed; a spec's out= line refused at that line; a run option on the sweep's command line (set it in the spec); status of a finished run whose metrics.jsonl is damaged (a line naming it), and of a killed or interrupted one (the running line counting the damaged among killed runs); bench/bench_sweep_cpu.py's step count and its bad input; the reads a run's end costs
 among 1000 finished runs (bench/bench_sweep_results.py), and a merge's (each folder read once,
 bench/bench_sweep_merge.py); results.csv's penalty (the
 best epoch's); results.csv's and status's backend, device and gemm_precision of a CPU sweep
@@ -2347,8 +2347,9 @@ def cgroup_memory(tmp):
 def merged_status(tmp):
     """sweep status on a folder only merges made names how it continues: rerunning the merged
     folders' sweeps, then merging again (it said to run the same sweep command again, though
-    none ran on it), the folders named wherever status runs; once a sweep runs on it, rerunning
-    that sweep."""
+    none ran on it), the folders named wherever status runs; so do its lines of a killed run, an
+    unreadable summary.json and a damaged metrics.jsonl (they said "the sweep run again"); once a
+    sweep runs on it, rerunning that sweep."""
     spec = os.path.join(tmp, "merged-status.spec")
     open(spec, "w").write(TINY_SPEC)
     a, b, merged = (os.path.join(tmp, f"merged-status-{x}") for x in ("0", "1", "m"))
@@ -2362,6 +2363,16 @@ def merged_status(tmp):
                    "merged): once no sweep trains them, rerun those folders' sweeps (jacnoise sweep status FOLDER "
                    f"says how), then merge again: jacnoise sweep merge {merged} {a} {b}",
           f"status of a folder merges made: {shown!r}")
+    damaged = os.path.join(merged, "runs", run_ids(a)[0])
+    metrics = read(os.path.join(damaged, "metrics.jsonl"))
+    open(os.path.join(damaged, "metrics.jsonl"), "w").close()
+    shown = run(["sweep", "status", merged]).stdout
+    open(os.path.join(damaged, "metrics.jsonl"), "wb").write(metrics)
+    again = "rerunning the merged folders' sweeps, then merging again, as the unfinished line below says, "
+    check("sweep run again" not in shown and "run the sweep again" not in shown and
+          f"; {again}replaces them by their copies further along)\n" in shown and
+          f"remove {damaged} and its copy in the merged folder that holds it, rerun that folder's sweep, then merge "
+          "again)\n" in shown, f"status's killed and damaged lines in a folder merges made: {shown!r}")
     # Merged by relative names, then read from another folder: the folders it names are those
     # merged (it recorded them as given, naming folders relative to where the merge ran).
     rel = merged + "-relative"
@@ -2369,6 +2380,10 @@ def merged_status(tmp):
     shown = run(["sweep", "status", rel], cwd=a).stdout.splitlines()[-1]
     check(shown.endswith(f"then merge again: jacnoise sweep merge {rel} {a} {tmp}/./{os.path.basename(b)}"),
           f"status from another folder of a merge given relative names: {shown!r}")
+    open(os.path.join(rel, "runs", run_ids(a)[0], "summary.json"), "w").write("{bad")
+    shown = run(["sweep", "status", rel]).stdout
+    check(f"byte 1: expected a string ({again}replaces it by its copy further along)\n" in shown,
+          f"status's unreadable line in a folder merges made: {shown!r}")
     run(["sweep", "merge", a, b])  # into a shard's own folder: a sweep ran there
     shown = run(["sweep", "status", a]).stdout.splitlines()[-1]
     check("run the same sweep command again to continue" in shown and not os.path.exists(os.path.join(a, "merged")),

@@ -5,6 +5,7 @@
 #include "jacnoise/error.h"
 #include "train/metrics.h"
 
+#include <ctype.h>
 #include <dirent.h>
 #include <math.h>
 #include <stdlib.h>
@@ -34,6 +35,63 @@ static int job_array_folder(const jn_plan *plan)
     char path[JN_PATH_MAX + 32];
     return !jn_path_join(path, sizeof path, plan->dir, "slurm-array") && access(path, F_OK) == 0;
 }
+
+int jn_results_merged_sources(const char *dir, jn_buf *words)
+{
+    char path[JN_PATH_MAX + 32];
+    unsigned char *data = NULL;
+    size_t len = 0;
+    memset(words, 0, sizeof *words);
+    if (jn_path_join(path, sizeof path, dir, "merged") || (access(path, F_OK) == 0 && jn_read_file(path, &data, &len)))
+        return -1;
+    /* blank lines (added by hand) name none */
+    for (size_t at = 0, end; at < len; at = end + 1) {
+        const unsigned char *nl = memchr(data + at, '\n', len - at);  /* the file's bytes end with no NUL */
+        end = nl ? (size_t)(nl - data) : len;
+        size_t first = at;
+        while (first < end && isspace(data[first]))
+            first++;
+        if (first == end)
+            continue;
+        char *name = strndup((const char *)data + at, end - at), *word = malloc(JN_SHELL_WORD_CAP(end - at));
+        if (name && word) {
+            jn_buf_put(words, " ", 1);
+            jn_shell_word(word, JN_SHELL_WORD_CAP(end - at), name);
+            jn_buf_put(words, word, strlen(word));
+        } else {
+            words->oom = 1;
+        }
+        free(name);
+        free(word);
+    }
+    free(data);
+    if (words->len)
+        jn_buf_put(words, "", 1);
+    if (!jn_buf_ok(words, "the merged folders"))
+        return 0;
+    jn_buf_free(words);
+    return -1;
+}
+
+/* How the folder's unfinished runs go on: in a job array's folder (ARRAY) by their tasks
+ * resubmitted; in one only merges made (MERGED: DIR/merged names folders; a sweep run there
+ * removes it), where no sweep ran to run again (status said "the sweep run again" there too), by
+ * the merged folders' sweeps rerun, then a merge that copies their runs further along over these,
+ * as status's unfinished line says; else (SWEPT) by the sweep run again. A DIR/merged that cannot
+ * be read is none here: the unfinished line says why. */
+enum { SWEPT, ARRAY, MERGED };
+static int folder_kind(const jn_plan *plan)
+{
+    if (job_array_folder(plan))
+        return ARRAY;
+    jn_buf sources;
+    const int merged = !jn_results_merged_sources(plan->dir, &sources) && sources.len;
+    jn_buf_free(&sources);
+    return merged ? MERGED : SWEPT;
+}
+
+/* The merge's words in a MERGED folder, where no sweep resumes or fails a run. */
+#define MERGED_RERUN "rerunning the merged folders' sweeps, then merging again, as the unfinished line below says, "
 
 /* Reads the metrics.jsonl at path into *m and *epochs (none where there is no file): -1
  * (recorded) where it cannot be read, or holds fewer whole lines than the epochs the row's
@@ -365,6 +423,7 @@ static void print_damaged(const jn_plan *plan, int i, const jn_run_row *row, FIL
     if (!row->damaged || !jn_plan_folder(plan, i, folder, sizeof folder) ||
         jn_path_join(path, sizeof path, folder, "metrics.jsonl"))
         return;
+    const int kind = folder_kind(plan);  /* before the error below: a DIR/merged unread records one */
     const int rc = read_metrics(path, row, &m, &epochs);
     free(m);
     if (!rc)
@@ -378,7 +437,8 @@ static void print_damaged(const jn_plan *plan, int i, const jn_run_row *row, FIL
     jn_print(f, "damaged %s: %s (counted %s; results.csv's penalty and the plots read that file: to train the run "
              "anew, remove %s and %s)\n", plan->entries[i].id,
              said ? "its metrics.jsonl, as its failed line says" : error, row->status, folder,
-             job_array_folder(plan) ? "resubmit its array task" : "run the sweep again");
+             (const char *[]){"run the sweep again", "resubmit its array task", "its copy in the merged folder that "
+                              "holds it, rerun that folder's sweep, then merge again"}[kind]);
 }
 
 void jn_results_print(const jn_plan *plan, const char *dir, const jn_run_row *rows, const unsigned char *here, FILE *f)
@@ -449,9 +509,9 @@ void jn_results_print(const jn_plan *plan, const char *dir, const jn_run_row *ro
         if (state_of(&rows[i]) == FAILED)
             jn_print(f, "failed %s: %s\n", plan->entries[i].id, rows[i].message);
         else if (state_of(&rows[i]) == UNREADABLE)
-            jn_print(f, "unreadable %s: %s (%s resumes it and writes its summary.json again)\n",
-                     plan->entries[i].id, rows[i].message,
-                     job_array_folder(plan) ? "resubmitting its array task" : "the sweep run again");
+            jn_print(f, "unreadable %s: %s (%s)\n", plan->entries[i].id, rows[i].message, (const char *[]){
+                "the sweep run again resumes it and writes its summary.json again", "resubmitting its array task resumes "
+                "it and writes its summary.json again", MERGED_RERUN "replaces it by its copy further along"}[folder_kind(plan)]);
     for (int i = 0; i < n; i++)
         print_damaged(plan, i, &rows[i], f);
     char csv[JN_PATH_MAX + 32], word[JN_SHELL_WORD_CAP(JN_PATH_MAX)];
@@ -482,7 +542,8 @@ static int further(const jn_run_row *a, const jn_run_row *b)
 
 void jn_results_print_running(const jn_plan *plan, const jn_run_row *rows, FILE *f)
 {
-    const char *rerun_by = job_array_folder(plan) ? "resubmitting their array tasks" : "the sweep run again";
+    const int kind = folder_kind(plan);
+    const char *by = kind == ARRAY ? "resubmitting their array tasks" : "the sweep run again";
     int held = 0, free_ = 0, damaged = 0;
     for (int i = 0; i < plan->n_entries; i++) {
         char folder[JN_PATH_MAX], path[JN_PATH_MAX + 32];
@@ -499,14 +560,16 @@ void jn_results_print_running(const jn_plan *plan, const jn_run_row *rows, FILE 
     }
     /* Not a resume promised for a damaged one: the unfinished line below says the rerun fails it. */
     char rerun[192];
-    if (damaged && damaged == free_)
-        snprintf(rerun, sizeof rerun, "damaged: %s fails %s, as the damaged lines above say", rerun_by,
+    if (kind == MERGED)  /* a damaged one too: its merged folder's copy, further along, replaces it */
+        snprintf(rerun, sizeof rerun, MERGED_RERUN "replaces them by their copies further along");
+    else if (damaged && damaged == free_)
+        snprintf(rerun, sizeof rerun, "damaged: %s fails %s, as the damaged lines above say", by,
                  free_ > 1 ? "them" : "it");
     else if (damaged)
         snprintf(rerun, sizeof rerun, "%s resumes them but for %d damaged, which it fails (the damaged lines above)",
-                 rerun_by, damaged);
+                 by, damaged);
     else
-        snprintf(rerun, sizeof rerun, "%s resumes them", rerun_by);
+        snprintf(rerun, sizeof rerun, "%s resumes them", by);
     if (held || free_)
         jn_print(f, "running: %d locked by a jacnoise process now, %d not locked (killed, unless trained on another "
                  "machine whose locks this one does not see; %s)\n", held, free_, rerun);

@@ -71,6 +71,11 @@ void jn_results_print(const jn_plan *plan, const char *dir, const jn_run_row *ro
  * to guess; those whose lock says neither (a file system without locks) are left out. */
 void jn_results_print_running(const jn_plan *plan, const jn_run_row *rows, FILE *f);
 
+/* The folders DIR/merged names (a folder only merges made: a sweep run there removes it), each
+ * after a space and quoted for the shell, NUL-ended, into *words (len 0: none; blank lines name
+ * none). 0, or -1 (recorded, *words freed). */
+int jn_results_merged_sources(const char *dir, jn_buf *words);
+
 /* Copies into dir/runs the run folders of the source sweep folders that are further along
  * than dir's own (a finished run over an unfinished one, more steps over fewer), and fills t's
  * rows (opened without reading them) with what dir's folders hold then: each folder read once.

@@ -13,7 +13,6 @@
 #include "sweep/workers.h"
 #include "train/progress.h"
 
-#include <ctype.h>
 #include <errno.h>
 #include <limits.h>
 #include <math.h>
@@ -895,32 +894,9 @@ static void task_list(const unsigned char *left, long tasks, long first, long st
 static int print_merged_continue(const char *dir, int unfinished, const char *fix)
 {
     char path[JN_PATH_MAX + 32], how[160];
-    unsigned char *data = NULL;
-    size_t len = 0;
-    if (jn_path_join(path, sizeof path, dir, "merged") || (access(path, F_OK) == 0 && jn_read_file(path, &data, &len)))
-        return -1;
-    /* the merged folders, each after a space and quoted for the shell; blank lines (added by
-     * hand) are none */
     jn_buf sources = {0};
-    for (size_t at = 0; at < len; at = line_end(data, len, at) + 1) {
-        const size_t end = line_end(data, len, at);
-        size_t first = at;
-        while (first < end && isspace(data[first]))
-            first++;
-        if (first == end)
-            continue;
-        char *name = strndup((const char *)data + at, end - at), *word = malloc(JN_SHELL_WORD_CAP(end - at));
-        if (name && word) {
-            jn_buf_put(&sources, " ", 1);
-            jn_shell_word(word, JN_SHELL_WORD_CAP(end - at), name);
-            jn_buf_put(&sources, word, strlen(word));
-        } else {
-            sources.oom = 1;
-        }
-        free(name);
-        free(word);
-    }
-    free(data);
+    if (jn_path_join(path, sizeof path, dir, "merged") || jn_results_merged_sources(dir, &sources))
+        return -1;
     if (!sources.len) {  /* no merge recorded: a sweep's folder */
         jn_buf_free(&sources);
         continue_words(how, sizeof how, NULL, 0);
@@ -928,16 +904,13 @@ static int print_merged_continue(const char *dir, int unfinished, const char *fi
                  unfinished > 1 ? "s" : "", fix, how);
         return 0;
     }
-    jn_buf_put(&sources, "", 1);
-    const int rc = jn_buf_ok(&sources, "the merged folders");
     char word[JN_SHELL_WORD_CAP(JN_PATH_MAX)];
-    if (!rc)
-        jn_print(stdout, "unfinished: %d configuration%s%s; a merge made this folder (%s names the folders merged): "
-                 "once no sweep trains them, rerun those folders' sweeps (jacnoise sweep status FOLDER says how), "
-                 "then merge again: jacnoise sweep merge %s%s\n", unfinished, unfinished > 1 ? "s" : "", fix, path,
-                 jn_shell_word(word, sizeof word, dir), (const char *)sources.data);
+    jn_print(stdout, "unfinished: %d configuration%s%s; a merge made this folder (%s names the folders merged): "
+             "once no sweep trains them, rerun those folders' sweeps (jacnoise sweep status FOLDER says how), "
+             "then merge again: jacnoise sweep merge %s%s\n", unfinished, unfinished > 1 ? "s" : "", fix, path,
+             jn_shell_word(word, sizeof word, dir), (const char *)sources.data);
     jn_buf_free(&sources);
-    return rc;
+    return 0;
 }
 
 /* After status's table, where configurations of the folder (here[n_entries]: not other shards')
