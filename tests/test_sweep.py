@@ -6,7 +6,7 @@ sweep; a failed configuration; a corrupt last.ckpt (its message says what works;
 ranked by its metrics.jsonl);
 --device cuda, or tf32 with --device auto, without a GPU (one line); a data set not found (one line, --dry-run too; none needed by a finished sweep's rerun, nor by a finished shard's or job array task's); a device check or --jobs worker whose waitpid fails (one line); --jobs started with SIGCHLD ignored; --out with a trailing slash; status, progress line, help; tools/plot_sweep.py;
 tools/sweep-local-gpus.sh (its sharding, on the CPU; a bad option or spec said once, before
-any shard starts, and a --shard, --spec or --out, which it sets, refused; --dry-run one dry run of the whole sweep; the CPU command's one --jobs; a failing shard named, no merge without a sweep folder; an empty CUDA_VISIBLE_DEVICES, and an empty entry in it; --help; a SIGTERM
+any shard starts, and a --shard, --spec or --out, which it sets, refused; --dry-run one dry run of the whole sweep, with no GPU the CPU command's; the CPU command's one --jobs; a failing shard named, no merge without a sweep folder; an empty CUDA_VISIBLE_DEVICES, and an empty entry in it; --help; a SIGTERM
 after a shard has ended);
 a long choice() value used whole; no test split; status and merge of a folder swept with --device cuda over a spec's cpu; a quoted data path with brackets taken whole; results.csv unwritable (exit 1);
 configurations that differ only in options that change nothing (the penalty's without it)
@@ -467,7 +467,10 @@ def local_gpus_dry_run(tmp):
     """tools/sweep-local-gpus.sh with --dry-run (or --dry-run=yes) among its options checks the
     whole sweep once, by jacnoise's own dry run (--device cpu overriding its cuda), says how
     many shards would run, writes nothing and exits 0: each shard was made a dry run, DIR made
-    and left without a sweep.spec, and the merge refused ("no shard started the sweep"), exit 1."""
+    and left without a sweep.spec, and the merge refused ("no shard started the sweep"), exit 1.
+    With no GPU it checks the CPU command's sweep, then says that no shard would run and that
+    command, exit 0 (it said the command alone, nothing checked, exit 1); a bad option there is
+    jacnoise's line and exit status."""
     script = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tools", "sweep-local-gpus.sh")
     spec, folder = os.path.join(tmp, "dry-gpus.spec"), os.path.join(tmp, "dry-gpus")
     open(spec, "w").write(TINY_SPEC)
@@ -479,6 +482,17 @@ def local_gpus_dry_run(tmp):
               r"spec and options checked, nothing written \(--dry-run\)\n--dry-run: 2 shards would run, one per GPU "
               r"\(3,5\)\n", p.stdout) and not p.stderr and not os.path.exists(folder),
               f"sweep-local-gpus.sh {dry}: exit {p.returncode}: {p.stdout!r} {p.stderr!r}")
+    for args, code in (([], 0), (["--bogus"], 2)):
+        p = subprocess.run([script, spec, folder, "--dry-run"] + args, env=dict(os.environ, JACNOISE=BIN,
+                           CUDA_VISIBLE_DEVICES=""), stdin=subprocess.DEVNULL, capture_output=True, text=True,
+                           timeout=120)
+        cpu = shlex.join([BIN, "sweep", "--spec", spec, "--out", folder, "--jobs", "N", "--dry-run"] + args)
+        want = (f"sweep {folder}: 2 configurations in 1 group; spec and options checked, nothing written (--dry-run)\n"
+                "--dry-run: no shard would run: no GPU found (CUDA_VISIBLE_DEVICES lists none); on the CPU, N runs at a "
+                f"time: {cpu}\n", "") if not code else ("", "jacnoise: --bogus: unknown option")
+        check(p.returncode == code and p.stdout == want[0] and p.stderr.startswith(want[1]) and
+              p.stderr.count("\n") == (1 if code else 0) and not os.path.exists(folder),
+              f"sweep-local-gpus.sh --dry-run {args} with no GPU: exit {p.returncode}: {p.stdout!r} {p.stderr!r}")
 
 
 def local_gpus_shards(tmp):

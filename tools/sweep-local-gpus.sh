@@ -7,7 +7,8 @@
 #
 # GPUs: those listed in CUDA_VISIBLE_DEVICES (set and empty: none, as CUDA reads it), else,
 # where it is unset, every one nvidia-smi lists; with none, exit 1 and the command that runs
-# the sweep on the CPU instead. Each shard logs to DIR/shard-I.log; a shard
+# the sweep on the CPU instead (with --dry-run, that command's dry run, then that no shard would
+# run and that command, exit 0). Each shard logs to DIR/shard-I.log; a shard
 # that fails is named with its exit status and its log's last line; a SPEC that is no file, a
 # DIR that is no folder, and a --shard, --spec or --out among the options (the script sets them:
 # to split a sweep across machines, run jacnoise sweep --shard I/N on each) are refused first
@@ -91,6 +92,13 @@ if [ "$count" -eq 0 ]; then
         esac
         cpu="$cpu${cpu:+ }$word"
     done
+    # A dry run says its plan, that no shard would run, after the CPU command's own dry run has
+    # checked the spec and options (it said the advice alone, exit 1, nothing checked).
+    if [ -n "$dry" ]; then
+        "$bin" sweep --spec "$spec" --out "$dir" --progress never "$@" || exit $?
+        printf '%s\n' "--dry-run: no shard would run: no GPU found ($where); on the CPU$runs: $cpu"
+        exit 0
+    fi
     echo "$0: no GPU found ($where); on the CPU$runs: $cpu" >&2
     exit 1
 fi
