@@ -194,7 +194,8 @@ def array_shard(tmp, spec):
     """A --shard I/N among an array task's options is refused in one line, exit 2, the folder
     not made: it dealt every task that one shard (one trained it, the others failed on its runs,
     in use). --shard auto, each task's own, goes on, and so does --shard I/N without an array,
-    where the job's one shard is its to choose (each checked with --dry-run: nothing written)."""
+    where the job's one shard is its to choose (each checked with --dry-run: nothing written);
+    its log's first line names that shard, the last --shard given (it said "the whole sweep")."""
     folder = os.path.join(tmp, "array-shard")
     for args in (["--shard", "1/2"], ["--seeds", "2", "--shard=0/3"]):
         p = subprocess.run(["bash", SBATCH, spec, folder] + args, env=task_env(1, 0, 2), capture_output=True,
@@ -210,6 +211,12 @@ def array_shard(tmp, spec):
         check(p.returncode == 0 and not os.path.exists(folder),
               f"{args} {'in' if 'SLURM_ARRAY_TASK_ID' in env else 'outside'} an array: exit {p.returncode}: "
               f"{p.stderr[-300:]!r}")
+    for args, part in ((["--shard", "1/2"], "shard 1/2, as its --shard says"), (["--shard=1/2", "--shard", "auto"],
+                       "the whole sweep"), ([], "the whole sweep")):
+        p = subprocess.run(["bash", SBATCH, spec, folder] + args + ["--dry-run"], env=batch_env(), capture_output=True,
+                           text=True, timeout=60, cwd=tmp)
+        check(p.returncode == 0 and p.stdout.startswith(f"jacnoise sweep: job 42 (no --array: {part}) on "),
+              f"a plain batch job with {args}: exit {p.returncode}: {p.stdout[:200]!r} {p.stderr[-300:]!r}")
 
 
 def time_limit_signal():
