@@ -149,6 +149,10 @@ static void test_idx_header(void)
     expect_error("wrong magic", read_idx(write_raw("magic.idx", magic, sizeof magic)),
                  "magic.idx", "byte 0", "expected IDX magic", "0x12345678", NULL);
     CHECK(!strstr(jn_last_error(), "text"), "wrong magic: \"%s\" calls binary bytes text", jn_last_error());
+    /* The second zero byte is checked as well as the first: 00 01 08 01 is no IDX magic. */
+    static const unsigned char magic1[] = {0, 1, 8, 1, 0, 0, 0, 1, 0};
+    expect_error("wrong second magic byte", read_idx(write_raw("magic1.idx", magic1, sizeof magic1)), "magic1.idx",
+                 "byte 0", "expected IDX magic", "found 0x00010801", NULL);
     static const char html[] = "<html><body>404 Not Found</body></html>\n";
     expect_error("an HTML page", read_idx(write_raw("html.idx", html, strlen(html))), "html.idx", "byte 0",
                  "0x3C68746D", "(\"<htm\": text, not IDX data)", NULL);
@@ -208,6 +212,16 @@ static void test_idx_header(void)
               idx.dims[1] == 4,
           "empty IDX file: %s", jn_last_error());
     jn_idx_free(&idx);
+    /* The ndim bound itself: 8 dimensions are read (9 are refused, above). */
+    static const uint32_t eight[8] = {2, 1, 1, 1, 1, 1, 1, 3};
+    idx_header(&f, JN_IDX_U8, 8, eight);
+    for (int i = 0; i < 6; i++)
+        put(&f, (unsigned)i, 1);
+    int rc = jn_idx_read(write_raw("ndim8.idx", f.b, f.len), &idx);
+    CHECK(rc == 0 && idx.ndim == 8 && idx.count == 6 && idx.dims[7] == 3, "ndim 8: %s",
+          rc ? jn_last_error() : "wrong shape");
+    if (rc == 0)
+        jn_idx_free(&idx);
 }
 
 /* A second member whose magic number 1f 8b straddles the end of the reader's 256 KiB buffer
@@ -348,6 +362,12 @@ static void test_idx_payload(void)
     gz[n + 1] = 'x';
     expect_error("1f x after the gzip data", read_idx(write_raw("1fx.idx.gz", gz, n + 2)),
                  "1fx.idx.gz", at, "unexpected bytes after the gzip data", NULL);
+    /* Zero padding ends the gzip data: a member after it is refused, not read on. */
+    memset(gz + n, 0, 4);
+    memcpy(gz + n + 4, gz, second);
+    snprintf(at, sizeof at, "byte %zu of the compressed file", n + 4);
+    expect_error("a member after zero padding", read_idx(write_raw("padded.idx.gz", gz, n + 4 + second)),
+                 "padded.idx.gz", at, "unexpected bytes after the gzip data", NULL);
     test_member_at_buffer_end();
     small_images(&f);
     n = read_raw(write_gz("once.idx.gz", f.b, f.len, "wb"), gz, sizeof gz);
@@ -449,6 +469,19 @@ static void test_idx_pairs(void)
         put(&f, 1, 2);
     expect_error("i16 images", load_pair(write_raw("i16.idx", f.b, f.len), labels, 0), "i16.idx",
                  "byte 2", "not supported", NULL);
+    /* Labels of another type are refused by their type code, not read as i32 (past an i16
+     * payload's end) or as the bits of a float. */
+    static const uint32_t dims1[1] = {3};
+    idx_header(&f, JN_IDX_I16, 1, dims1);
+    for (int i = 0; i < 3; i++)
+        put(&f, (unsigned)i, 2);
+    expect_error("i16 labels", load_pair(images, write_raw("i16lab.idx", f.b, f.len), 0), "i16lab.idx", "byte 2",
+                 "label type 0x0B (i16) not supported: expected 0x08 u8 or 0x0C i32", NULL);
+    idx_header(&f, JN_IDX_F32, 1, dims1);
+    for (int i = 0; i < 3; i++)
+        put_f32(&f, (float)i);
+    expect_error("f32 labels", load_pair(images, write_raw("f32lab.idx", f.b, f.len), 0), "f32lab.idx", "byte 2",
+                 "label type 0x0D (f32) not supported", NULL);
 
     /* f32 images: element 5 is NaN, at byte 16 + 5 * 4. */
     idx_header(&f, JN_IDX_F32, 3, dims3);
@@ -585,7 +618,7 @@ static void test_usps(void)
         {"hex.zip", "3", 4, "0x1p-1", {"field 4", "expected a decimal number", "0x1p-1"}},
         {"hexlabel.zip", "0x9", 1, "0x9", {"field 1", "expected a decimal number", "0x9"}},
         {"huge.zip", "3", 6, "1e999", {"field 6", "[-1, 1]", "1e999"}},
-        {"range.zip", "3", 3, "1.5", {"field 3", "[-1, 1]", "1.5"}},
+        {"range.zip", "3", 3, "1.5", {"field 3 (value 2 of 256)", "[-1, 1]", "1.5"}},
         {"range2.zip", "3", 257, "-1.0001", {"field 257", "[-1, 1]", "-1.0001"}},
         {"ten.zip", "3", 1, "10", {"field 1 (label)", "integer in [0, 9]", "\"10\""}},
         {"half.zip", "3", 1, "3.5", {"field 1 (label)", "integer in [0, 9]", "3.5"}},
