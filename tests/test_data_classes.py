@@ -99,6 +99,17 @@ def idx_cases(d):
         want = float(tiny.astype(np.float64).mean())
         got = out["splits"]["train"]["mean"]
         check(got is not None and abs(got - want) <= 1e-8 * want, f"tiny values: mean {got}, expected {want}")
+    # Values all above 0 (train) and all below it (test): the minimum and the maximum are the
+    # data's, not a 0 that no value is.
+    pos = (np.abs(fpix) + np.float32(1)).astype(">f4")
+    write(os.path.join(d, "pimg.idx"), idx(0x0D, [10, side, side], pos.tobytes()))
+    write(os.path.join(d, "nimg.idx"), idx(0x0D, [10, side, side], (-pos).astype(">f4").tobytes()))
+    out, _ = data_json("one-signed values", ["--data", "idx:pimg.idx,flab.idx", "--valid", "0",
+                                             "--test", "idx:nimg.idx,flab.idx"], d)
+    if out:
+        for split, values in (("train", pos), ("test", -pos)):
+            compare_split(f"one-signed values {split}", out["splits"][split],
+                          split_stats(values.reshape(10, -1), flab, 3))
     out, _ = data_json("data without a test split", ["--data", "idx:img.idx,lab.idx"], d)
     if out:
         compare_split("data empty test", out["splits"]["test"], split_stats(x[:0], labels[:0], 3))
