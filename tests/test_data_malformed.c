@@ -460,6 +460,13 @@ static void test_idx_pairs(void)
                  "ndim >= 2", NULL);
     expect_error("images as labels", load_pair(images, images, 0), "im.idx", "byte 3", "1-D",
                  NULL);
+    /* A label file of 3 x 1 holds one label per image but is no 1-D file: refused all the same. */
+    static const uint32_t column[2] = {3, 1};
+    idx_header(&f, JN_IDX_U8, 2, column);
+    for (int i = 0; i < 3; i++)
+        put(&f, (unsigned)ok[i], 1);
+    expect_error("2-D labels", load_pair(images, write_raw("lab2d.idx", f.b, f.len), 0), "lab2d.idx", "byte 3",
+                 "expected a 1-D label file, found ndim 2", NULL);
     /* Given the other way round: the message says so, not only that the images are 1-D. */
     expect_error("images and labels swapped", load_pair(labels, images, 0), "lab.idx", "byte 3",
                  "ndim >= 2", "swapped", NULL);
@@ -611,6 +618,9 @@ static void test_usps(void)
         const char *words[3];
     } bad[] = {
         {"alpha.zip", "3", 5, "abc", {"line 1", "field 5", "expected a decimal number, found \"abc\""}},
+        /* A long field is shown by its first 24 characters and "...", so that the cut is seen. */
+        {"longfield.zip", "3", 5, "abcdefghijklmnopqrstuvwxyz0123",
+         {"field 5", "expected a decimal number", "found \"abcdefghijklmnopqrstuvwx...\""}},
         {"comma.zip", "3", 9, "0,5", {"field 9", "expected a decimal number", "0,5"}},
         /* strtod's other forms: 0x1p-1 would load as 0.5, 0x9 as the label 9. */
         {"nan.zip", "3", 7, "nan", {"field 7", "expected a decimal number", "nan"}},
