@@ -344,7 +344,7 @@ def divergence(tmp):
     first epoch (50 steps an epoch), where no last.ckpt exists, and with --checkpoint-epochs 10.
     best.ckpt, which --checkpoint-epochs N writes with last.ckpt and when the run ends, is the
     same file every way (with 10, written as the diverged run ended). Without a best epoch
-    there is no validation or test error."""
+    there is no validation or test error. `show` of the last.ckpt kept says the run diverged."""
     diverging = ["train", "--data", "usps", "--hidden", "32", "--epochs", "10", "--train-limit", "500", "--lr", "1",
                  "--momentum", "0", "--weight-decay", "100", "--progress", "never"]
     cases = [("diverged", [], "last.ckpt, after epoch 3 (step 15), is kept"),
@@ -378,6 +378,10 @@ def divergence(tmp):
             epochs = kept.split("after ")[1].split(" (")[0].replace("epoch ", "")
             done = f"{epochs} epoch{'' if epochs == '1' else 's'} done"
             check(done in shown, f"{name}: the message says {kept!r}, show says {shown[:300]!r}")
+            # The checkpoint kept from before the divergence records the run running: show said
+            # "running", as if it trained on.
+            state = f"state: diverged ({summary['message']}), {done}"
+            check(state in shown, f"{name}: show says {shown[:400]!r}, not {state!r}")
         else:
             check(not os.path.exists(last), f"{name}: a last.ckpt exists though the message says none was written")
     best = read(os.path.join(tmp, "diverged", "best.ckpt"))

@@ -88,12 +88,16 @@ static void run_state(const char *path, const jn_checkpoint *ck, char *out, size
     if (unlocked)
         close(fd);
     jn_summary_file f;
-    if (!access(summary, F_OK) && !jn_summary_read(summary, &f) && f.s.steps == s->global_step &&
-        f.s.epochs_done == s->epoch) {
+    const int has_summary = !access(summary, F_OK), ended = has_summary && !jn_summary_read(summary, &f);
+    /* A run that diverged keeps the last.ckpt from before its divergence, which records it
+     * running: said so, it read as a run training on. Its summary is at the steps it took. */
+    if (ended && !strcmp(f.status, "diverged")) {
+        snprintf(out, cap, "diverged (%s)", f.message);
+    } else if (ended && f.s.steps == s->global_step && f.s.epochs_done == s->epoch) {
         if (!strcmp(f.status, "paused") || !strcmp(f.status, "interrupted"))
             snprintf(out, cap, "paused (%s; --resume continues it)",
                      strcmp(f.status, "paused") ? f.status : "--max-steps");
-    } else if (unlocked && access(summary, F_OK)) {
+    } else if (unlocked && !has_summary) {
         snprintf(out, cap, "stopped (no process trains it and it recorded no end: killed or crashed; --resume "
                  "continues it)");
     }
@@ -106,9 +110,9 @@ static void show_checkpoint(const char *path, const jn_checkpoint *ck)
     const jn_train_state *s = &ck->state;
     jn_print(stdout, "%s: jacnoise checkpoint, version %d, %s\n", path, ck->version, JN_REAL_NAME);
     printf("model: %s (%zu parameters)\n", shape, ck->model.n_params);
-    char state[256];
+    char state[1280];  /* a diverged run's holds its summary's message */
     run_state(path, ck, state, sizeof state);
-    printf("state: %s, %d epoch%s done", state, s->epoch, s->epoch == 1 ? "" : "s");
+    jn_print(stdout, "state: %s, %d epoch%s done", state, s->epoch, s->epoch == 1 ? "" : "s");
     if (s->batch)
         printf(" and %ld batch%s of epoch %d", s->batch, s->batch == 1 ? "" : "es", s->epoch + 1);
     printf(", %llu step%s", (unsigned long long)s->global_step, s->global_step == 1 ? "" : "s");
