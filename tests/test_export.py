@@ -211,14 +211,22 @@ def main():
     refused([early_last, nowhere, "--best"], "no epoch has ended", nowhere)
     export([early_last, out])
     # A best.ckpt that is not there beside its run's last.ckpt, none yet or removed: "No such
-    # file" alone said nothing of the run's parameters; the line names last.ckpt and --best.
+    # file" alone said nothing of the run's parameters; the line names last.ckpt, and --best
+    # where it has them (before the first epoch's end it offered --best, which is refused then).
     paused_best = os.path.join(paused, "best.ckpt")
     os.remove(paused_best)
-    for missing, beside in ((os.path.join(early, "best.ckpt"), early_last),
-                            (paused_best, os.path.join(paused, "last.ckpt"))):
-        refused([missing, nowhere], f"{missing}: No such file or directory: the run has no best.ckpt (none before its "
-                f"first epoch ends, or it was removed: resuming the run writes it again); export {beside} instead, "
-                "with --best for the best parameters it carries", nowhere)
+    early_best = os.path.join(early, "best.ckpt")
+    refused([early_best, nowhere], f"{early_best}: No such file or directory: the run has no best.ckpt yet (one is "
+            f"written when its first epoch ends); export {early_last} instead, its parameters as they stand", nowhere)
+    refused([paused_best, nowhere], f"{paused_best}: No such file or directory: the run has no best.ckpt (it was "
+            f"removed: resuming the run writes it again); export {os.path.join(paused, 'last.ckpt')} instead, with "
+            "--best for the best parameters it carries", nowhere)
+    # A last.ckpt that does not read tells neither: both are said, as before.
+    cut = os.path.join(scratch, "cut")
+    os.mkdir(cut)
+    open(os.path.join(cut, "last.ckpt"), "wb").write(open(early_last, "rb").read()[:100])
+    refused([os.path.join(cut, "best.ckpt"), nowhere], "the run has no best.ckpt (none before its first epoch ends, or "
+            "it was removed: resuming the run writes it again)", nowhere)
     check(np.isnan(np.load(out)["best_valid_error"]), f"best epoch 0: best_valid_error {np.load(out)['best_valid_error']}")
     # Consistent files (checksum rewritten) that the format refuses: jacnoise's bounds.
     for layers in (17, 1000000):

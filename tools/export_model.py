@@ -117,12 +117,21 @@ def implied_size(blob, version):
 def best_missing(path, error):
     """What to do where a run's best.ckpt cannot be found beside its last.ckpt ("" elsewhere):
     "No such file or directory" alone left its user to wonder where the run's parameters were.
-    Whether none is written yet or it was removed, jacnoise show tells: last.ckpt serves both."""
+    last.ckpt's best epoch tells whether none is written yet, when --best is refused too (it
+    was offered all the same), or it was removed; one that does not read says neither."""
     last = os.path.join(os.path.dirname(path), "last.ckpt")
     if error.errno != errno.ENOENT or os.path.basename(path) != "best.ckpt" or not os.path.isfile(last):
         return ""
-    return (f": the run has no best.ckpt (none before its first epoch ends, or it was removed: resuming the run "
-            f"writes it again); export {last} instead, with --best for the best parameters it carries")
+    try:
+        ended = read_checkpoint(last).state["best_epoch"] > 0
+    except CheckpointError:
+        ended = None  # exporting it says what is wrong with it
+    if ended is False:
+        return (f": the run has no best.ckpt yet (one is written when its first epoch ends); export {last} instead, "
+                "its parameters as they stand")
+    why = "it was removed" if ended else "none before its first epoch ends, or it was removed"
+    return (f": the run has no best.ckpt ({why}: resuming the run writes it again); export {last} instead, with "
+            "--best for the best parameters it carries")
 
 
 def read_checkpoint(path):
