@@ -349,8 +349,8 @@ def divergence(tmp):
                  "--momentum", "0", "--weight-decay", "100", "--progress", "never"]
     cases = [("diverged", [], "last.ckpt, after epoch 3 (step 15), is kept"),
              ("diverged-every-2", ["--checkpoint-epochs", "2"], "last.ckpt, after epoch 2 (step 10), is kept"),
-             ("diverged-every-10", ["--checkpoint-epochs", "10"], "no checkpoint was written yet"),
-             ("diverged-at-once", ["--batch", "10"], "no checkpoint was written yet")]
+             ("diverged-every-10", ["--checkpoint-epochs", "10"], "no last.ckpt was written yet"),
+             ("diverged-at-once", ["--batch", "10"], "no last.ckpt was written yet")]
     for name, extra, kept in cases:
         folder = os.path.join(tmp, name)
         p = run(diverging + extra + ["--out", folder], expect=3)

@@ -671,7 +671,7 @@ void jn_job_divergence_message(const jn_job *job, long batches, uint64_t step, c
     const jn_train_state *at = &job->saved;
     char kept[160];
     if (!job->has_saved)
-        snprintf(kept, sizeof kept, "no checkpoint was written yet");
+        snprintf(kept, sizeof kept, "no last.ckpt was written yet");
     else if (at->batch == 0)
         snprintf(kept, sizeof kept, "last.ckpt, after epoch %d (step %llu), is kept", at->epoch,
                  (unsigned long long)at->global_step);
