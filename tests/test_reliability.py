@@ -344,7 +344,8 @@ def divergence(tmp):
     first epoch (50 steps an epoch), where no last.ckpt exists, and with --checkpoint-epochs 10.
     best.ckpt, which --checkpoint-epochs N writes with last.ckpt and when the run ends, is the
     same file every way (with 10, written as the diverged run ended). Without a best epoch
-    there is no validation or test error. `show` of the last.ckpt kept says the run diverged."""
+    there is no validation or test error. `show` of the last.ckpt kept says the run diverged, and
+    of a best.ckpt without one, how the run ended."""
     diverging = ["train", "--data", "usps", "--hidden", "32", "--epochs", "10", "--train-limit", "500", "--lr", "1",
                  "--momentum", "0", "--weight-decay", "100", "--progress", "never"]
     cases = [("diverged", [], "last.ckpt, after epoch 3 (step 15), is kept"),
@@ -388,6 +389,11 @@ def divergence(tmp):
     for name in ("diverged-every-2", "diverged-every-10"):
         path = os.path.join(tmp, name, "best.ckpt")
         check(os.path.exists(path) and read(path) == best, f"{name}: best.ckpt missing or not the one of every epoch's")
+    # Alone in its folder, best.ckpt's state sent its reader to "the run's last.ckpt", not there.
+    message = json.load(open(os.path.join(tmp, "diverged-every-10", "summary.json")))["message"]
+    shown = subprocess.run([BIN, "show", path], capture_output=True, text=True).stdout
+    state = f"state: running when saved (the best parameters; the run has no last.ckpt: diverged, {message}), 1 epoch"
+    check(state in shown, f"diverged-every-10: show of best.ckpt says {shown[:400]!r}, not {state!r}")
 
 
 def checkpoint_steps(tmp):

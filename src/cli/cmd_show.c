@@ -73,22 +73,29 @@ static void run_state(const char *path, const jn_checkpoint *ck, char *out, size
     snprintf(out, cap, "%s", jn_run_status_name(s->status));
     if (s->status != JN_RUN_RUNNING)
         return;
-    /* A best.ckpt holds its epoch's state: a finished run's said "running", as if it trained on. */
-    if (!ck->velocity) {
-        snprintf(out, cap, "running when saved (the best parameters; the run's last.ckpt says where it stands)");
-        return;
-    }
-    char lock[JN_PATH_MAX + 16], summary[JN_PATH_MAX + 16];
+    char lock[JN_PATH_MAX + 16], summary[JN_PATH_MAX + 16], last[JN_PATH_MAX + 16];
     jn_cli_beside(lock, sizeof lock, path, "lock");
     jn_cli_beside(summary, sizeof summary, path, "summary.json");
+    jn_cli_beside(last, sizeof last, path, "last.ckpt");
+    jn_summary_file f;
+    const int has_summary = !access(summary, F_OK), ended = has_summary && !jn_summary_read(summary, &f);
+    /* A best.ckpt holds its epoch's state: a finished run's said "running", as if it trained on.
+     * A run that diverged before its first last.ckpt (--checkpoint-epochs) leaves it alone:
+     * "the run's last.ckpt says where it stands" named a file that is not there. */
+    if (!ck->velocity) {
+        if (ended && access(last, F_OK))
+            snprintf(out, cap, "running when saved (the best parameters; the run has no last.ckpt: %s, %s)", f.status,
+                     f.message);
+        else
+            snprintf(out, cap, "running when saved (the best parameters; the run's last.ckpt says where it stands)");
+        return;
+    }
     int fd;
     if (jn_lock_file_shared(lock, &fd) != 0)  /* a trainer holds it (or it does not open) */
         return;
     const int unlocked = fd >= 0;
     if (unlocked)
         close(fd);
-    jn_summary_file f;
-    const int has_summary = !access(summary, F_OK), ended = has_summary && !jn_summary_read(summary, &f);
     /* A run that diverged keeps the last.ckpt from before its divergence, which records it
      * running: said so, it read as a run training on. Its summary is at the steps it took. */
     if (ended && !strcmp(f.status, "diverged")) {
