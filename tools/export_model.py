@@ -8,11 +8,11 @@ The .npz holds W1..WL (W_l of shape n_l x n_(l-1): row j holds the weights into 
 SPEC.md writes the model z_l = a_(l-1) W_l^T + b_l, a_l = tanh(z_l), logits z_L), b1..bL,
 `sizes` (d, n_1, ..., C), `config` (the checkpoint's key=value lines, one string) and the
 training state (`global_step`, `epochs_done`, `best_epoch`, `best_valid_error` in %: NaN
-where no epoch has ended, as summary.json's null; `status`, as recorded: running until the
-run ends, a paused run's too, as `jacnoise show` tells apart). The parameters are the file's
-own (in best.ckpt, the best epoch's); `--best` takes the best parameters that last.ckpt
-carries (refused before an epoch has ended: they are then the initial ones). Use as a
-module: `read_checkpoint(path)` and `logits(layers, x)`.
+where no epoch has ended or without a validation split, as summary.json's null; `status`, as
+recorded: running until the run ends, a paused run's too, as `jacnoise show` tells apart).
+The parameters are the file's own (in best.ckpt, the best epoch's); `--best` takes the best
+parameters that last.ckpt carries (refused before an epoch has ended: they are then the
+initial ones). Use as a module: `read_checkpoint(path)` and `logits(layers, x)`.
 
 The file is refused where jacnoise's reader refuses it, with the same bounds and byte offsets,
 for what the tool reads: magic, version (1 or 2: version 1 has no data CRC), length (a file
