@@ -14,6 +14,7 @@ import gzip
 import json
 import os
 import re
+import resource
 import shutil
 import struct
 import subprocess
@@ -1708,6 +1709,19 @@ def run_cases(d):
         check("train: tiny run", os.path.exists(os.path.join(d, "run", f)), f"the run folder lacks {f}")
     check("train: tiny run", not tmp_files(os.path.join(d, "run")), "left *.tmp files in the run folder")
     device_record(d)
+    # A model too large for the memory the process may have (its address space capped at 8 GiB,
+    # its parameters 14 GB a copy): one line, no run folder; a single run's said "1 models".
+    # The sanitizers' allocator aborts on a refused allocation instead (and needs more address
+    # space than the cap to start).
+    name = "train: out of memory"
+    capped = lambda: resource.setrlimit(resource.RLIMIT_AS, (8 << 30, 8 << 30))
+    big = ["train", "--data", "usps", "--hidden", "60000,60000", "--device", "cpu", "--out", "big", "--progress", "never"]
+    p = run(big, d, capped)
+    if p is not None and "Sanitizer" in p.stderr + p.stdout:
+        print(f"{name}: not checked under the sanitizers")
+    else:
+        expect_error(name, big, 1, ["jacnoise: out of memory for the CPU backend (1 model, batch 100, 3616080010 "
+                                    "parameters each)"], d, absent=["big"], preexec_fn=capped)
 
     # eval on good and broken checkpoints
     for ck in ["run/best.ckpt", "run/last.ckpt"]:
@@ -2169,7 +2183,6 @@ def run_cases(d):
               ["runs", "sweep.spec"] and not os.listdir(os.path.join(d, "asweep", "runs")), "the sweep's folder changed")
     # An output file that cannot be written (here a file-size limit, as a full disk) is named
     # by its option as its other refusals are: it read 'FILE: write failed ...', naming none.
-    import resource
     small = lambda: resource.setrlimit(resource.RLIMIT_FSIZE, (1024, 1024))
     expect_error("step: --dump unwritable", ["step", "--data", "usps", "--hidden", "5", "--dump", "big.state"], 1,
                  ["jacnoise: --dump big.state: write failed", "File too large"], d, ["big.state"], small)

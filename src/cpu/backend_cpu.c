@@ -200,8 +200,8 @@ jn_backend *jn_cpu_backend_create(const jn_model *m, const jn_objective *obj,
     }
     if (failed) {
         cpu_destroy(&c->base);
-        jn_fail("out of memory for the CPU backend (%d models, batch %d, %zu parameters each)", setup->models,
-                setup->batch, P);
+        jn_fail("out of memory for the CPU backend (%d model%s, batch %d, %zu parameters each)", setup->models,
+                setup->models == 1 ? "" : "s", setup->batch, P);
         return NULL;
     }
     return &c->base;

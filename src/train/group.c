@@ -149,7 +149,7 @@ jn_group *jn_group_open(const jn_config *cfg, const jn_objective *obj, int membe
     g->pct[0] = calloc((size_t)models, sizeof(double));
     g->pct[1] = calloc((size_t)models, sizeof(double));
     if (!g->slot || !g->end || !g->at || !g->sums || !g->res || !g->want || !g->errors || !g->pct[0] || !g->pct[1]) {
-        jn_fail("out of memory for a group of %d models", models);
+        jn_fail("out of memory for a group of %d model%s", models, models == 1 ? "" : "s");
         goto fail;
     }
     g->backend = jn_backend_create(cfg->device, &g->model, obj, &setup, &g->data.train);
