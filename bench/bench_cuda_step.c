@@ -83,7 +83,7 @@ int main(int argc, char **argv)
     for (int tf32 = 0; tf32 <= 1; tf32++) {
         jn_cuda_ctx ctx;
         BENCH_OR_DIE(jn_cuda_ctx_open(&ctx, tf32));
-        peak[tf32] = bench_peak(&ctx, o.peak_n, tf32);
+        peak[tf32] = bench_peak(&ctx, o.peak_n);
         jn_cuda_ctx_close(&ctx);
     }
     printf("measured peak (square cublasSgemm up to %d, same run): %.0f GFLOP/s fp32, %.0f TF32\n", o.peak_n, peak[0],

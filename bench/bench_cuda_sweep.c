@@ -184,7 +184,7 @@ int main(int argc, char **argv)
     for (int tf32 = 0; tf32 <= 1; tf32++) {
         jn_cuda_ctx ctx;
         BENCH_OR_DIE(jn_cuda_ctx_open(&ctx, tf32));
-        const double peak = bench_peak(&ctx, o.peak_n, tf32);
+        const double peak = bench_peak(&ctx, o.peak_n);
         printf("%-5s measured peak: %.0f GFLOP/s (square cublasSgemm up to %d, same run)\n", tf32 ? "tf32" : "fp32", peak,
                o.peak_n);
         /* Every group open at once and timed in each round (their device memory adds up), so

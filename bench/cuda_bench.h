@@ -76,12 +76,11 @@ static int bench_cuda_parse(int argc, char **argv, const char *usage, void *o, c
 /* The peak of one large SGEMM in the context's math mode (jn_cuda_sgemm_peak), or one line
  * saying which call failed and exit 1 where it could not be measured (its operands' memory
  * taken by another process, say): every share of a peak of 0 would print as "inf%". */
-static double bench_peak(jn_cuda_ctx *ctx, int max_n, int tf32)
+static double bench_peak(jn_cuda_ctx *ctx, int max_n)
 {
     const double peak = jn_cuda_sgemm_peak(ctx, max_n);
     if (!(peak > 0)) {
-        fprintf(stderr, "%s: the %s peak could not be measured (square cublasSgemm up to %d x %d): %s\n", bench_prog,
-                tf32 ? "TF32" : "fp32", max_n, max_n, jn_last_error());
+        fprintf(stderr, "%s: %s\n", bench_prog, jn_last_error());
         exit(1);
     }
     return peak;

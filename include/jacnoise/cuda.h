@@ -44,7 +44,8 @@ const char *jn_cuda_tf32_reserved(void);
 /* The device's measured peak in GFLOP/s for the context's math mode (fp32 or TF32): square
  * cublasSgemm calls of doubling size from 512 (or max_n if smaller) up to max_n, while one
  * call takes under 50 ms; best of three each, the fastest; 0 if a call fails, with its
- * failure recorded (jn_last_error) for a caller that says why. */
+ * failure recorded (jn_last_error: "the fp32 peak could not be measured (square cublasSgemm up
+ * to N x N): FILE:LINE: call: error") for a caller that says why. */
 double jn_cuda_sgemm_peak(jn_cuda_ctx *ctx, int max_n);
 
 typedef struct jn_cuda_ws jn_cuda_ws;

@@ -354,9 +354,12 @@ double jn_cuda_sgemm_peak(jn_cuda_ctx *ctx, int max_n)
     peak_run r = {0};
     double best = 0;
     /* A failure is the answer 0, whatever smaller size was measured before it: its reason
-     * stays recorded for a caller that says why. */
-    if (measure_peak(ctx, max_n, &r, &best))
+     * stays recorded, in the one wording its callers (profile, the benchmarks) print. */
+    if (measure_peak(ctx, max_n, &r, &best)) {
         best = 0;
+        jn_fail_context("the %s peak could not be measured (square cublasSgemm up to %d x %d)",
+                        ctx->tf32 ? "TF32" : "fp32", max_n, max_n);
+    }
     if (r.start)
         cudaEventDestroy(r.start);
     if (r.stop)
@@ -392,9 +395,7 @@ int jn_cuda_profile_machine(jn_profile_machine *mc, int tf32)
      * profile's best round later: said once, with the failed call, the profile goes on. */
     mc->peak_gflops = jn_cuda_sgemm_peak(&ctx, PEAK_MAX_N);
     if (!(mc->peak_gflops > 0))
-        fprintf(stderr, "jacnoise: warning: the %s peak could not be measured (square cublasSgemm up to %d x %d): %s; "
-                "the peak is this profile's best round\n", ctx.tf32 ? "TF32" : "fp32", PEAK_MAX_N, PEAK_MAX_N,
-                jn_last_error());
+        fprintf(stderr, "jacnoise: warning: %s; the peak is this profile's best round\n", jn_last_error());
     snprintf(mc->timing, sizeof mc->timing, "CUDA events at the phase marks, the graph off");
     jn_cuda_ctx_close(&ctx);
     return 0;
