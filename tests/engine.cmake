@@ -21,6 +21,11 @@ if(JACNOISE_BENCH)
   jn_py_test(test_bench test_bench.py LABELS cli TIMEOUT 300)
   set_property(TEST test_bench APPEND PROPERTY ENVIRONMENT "JACNOISE_BENCH_DIR=$<TARGET_FILE_DIR:bench_checkpoint>")
 endif()
+# No program names its sources by the build machine's path (__FILE__ in the CUDA messages). The
+# sanitizers' own tables keep full paths for their reports: not checked in that build.
+if(NOT JACNOISE_SANITIZE)
+  jn_py_test(test_source_paths test_source_paths.py ARGS ${PROJECT_BINARY_DIR} LABELS engine TIMEOUT 120)
+endif()
 # The CUDA benchmarks' limit on a step against the CPU reference, which needs no GPU.
 jn_c_test(test_bench_vs_cpu SOURCES test_bench_vs_cpu.c LABELS engine)
 target_include_directories(test_bench_vs_cpu PRIVATE ${PROJECT_SOURCE_DIR}/bench)
