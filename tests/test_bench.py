@@ -8,9 +8,8 @@ read half ("--reps 5x"), a list cut short, a layer too wide; a number out of its
 side of each range its usage line gives, "[--reps N in [1, 10000]]"), with that range; the CUDA
 ones where they are built, their layer sizes refused before a device is looked for;
 bench_cpu_step out of memory says so in one line naming itself (and so does its warning of
-OpenBLAS ignoring the core asked, exit 0), and so do the CUDA ones whose
-peak cannot be measured (under the emulator, its operands' allocation failed), exit 1; a table that did not reach
-standard output ends in one line and exit 1;
+OpenBLAS ignoring the core asked, exit 0; a CUDA one whose peak cannot be measured:
+test_cuda_faults); a table that did not reach standard output ends in one line and exit 1;
 bench_checkpoint's best.ckpt size is last.ckpt's less two sets of values, 4- or 8-byte;
 bench_rng_normal's speed-ups and bench_checkpoint's write over its floors are ratios taken round
 by round, with their quartiles, as are bench_sweep_cpu.py's ratios to train and bench_sweep_plan.py's
@@ -410,27 +409,6 @@ def counts_in_words():
               f"{p.stdout[:400]!r} {p.stderr[-300:]!r}")
 
 
-def cuda_peak_unmeasured():
-    """A CUDA benchmark whose peak cannot be measured (its operands' device memory taken: the
-    emulator fails the allocation after the context's, EMU_FAIL_MALLOC) says so in one line
-    naming itself and the call that failed, exit 1, not a table of shares of a peak of 0 ("inf%"). Where they are built
-    and run under ../shared/emu (which then reports the injected fault), not on a real GPU."""
-    env = {k: v for k, v in os.environ.items() if k != "EMU_LOG"}  # the injected fault's note stays out of it
-    for name in ("bench_cuda_step", "bench_cuda_sweep"):
-        prog = os.path.join(BENCH, name)
-        if not os.path.exists(prog):
-            continue
-        p = subprocess.run([prog, "--small"], capture_output=True, text=True, timeout=600,
-                           env=dict(env, EMU_FAIL_MALLOC="2"))
-        if "[cuda-emu] EMU_FAIL_MALLOC" not in p.stderr:
-            continue
-        own = [line for line in p.stderr.splitlines() if not line.startswith("[cuda-emu]")]
-        # The line says why: the failed call, its place and the runtime's error (not a guess).
-        check(p.returncode == 1 and len(own) == 1 and own[0].startswith(f"{name}: the fp32 peak could not be measured")
-              and re.search(r"\.c:\d+: cudaMalloc: out of memory", own[0]) and "inf" not in p.stdout, f"{name} without the memory of its peak: exit {p.returncode}, expected 1 and "
-              f"one line: {own[-3:]!r} {p.stdout[-300:]!r}")
-
-
 def blas_core_warning():
     """jn_blas_core_init's warning (here OpenBLAS ignoring the core asked: the marker of a
     re-executed process, as test_blas_cores sets it) begins with the benchmark's name, as its
@@ -589,7 +567,6 @@ def main():
     spreads(tmp)
     stdout_lost(tmp)
     counts_in_words()
-    cuda_peak_unmeasured()
     blas_core_warning()
     cpu_step_out_of_memory()
     checkpoint_sizes(tmp)

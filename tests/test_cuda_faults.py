@@ -1,6 +1,6 @@
 """The CUDA engine's error paths, under faults only the CUDA emulator (../shared/emu) can
 inject: a failed kernel launch at each phase (EMU_FAIL_KERNEL), every device allocation of a
-training run failing in turn and the profile's first (EMU_FAIL_MALLOC), and asynchronous
+training run failing in turn, the profile's first and bench_cuda_step's peak's (EMU_FAIL_MALLOC), and asynchronous
 host-to-device copies that read their host buffer only when they run (EMU_STRICT_ASYNC_H2D),
 no device visible (EMU_DEVICE_COUNT=0) and a cuBLAS call refused at its launch (test_cuda_step
 --faults: nothing is left recorded for the next check; it, a copy refused during a capture
@@ -202,6 +202,27 @@ def failed_probes_and_cublas():
         print(f"{what}: " + " / ".join(p.stdout.strip().splitlines()))
 
 
+def failed_bench_peak():
+    """bench_cuda_step (built beside the program) whose peak cannot be measured, its operands'
+    device memory taken (the allocation after the context's failing), says so in one line naming
+    itself and the call that failed, exit 1, not a table of shares of a peak of 0 ("inf%")."""
+    prog = os.path.join(os.path.dirname(BIN), "bench_cuda_step")
+    check(os.path.exists(prog), f"{prog}: not built beside the program")
+    if not os.path.exists(prog):
+        return
+    base = {k: v for k, v in os.environ.items() if k != "EMU_LOG"}
+    p = subprocess.run([prog, "--small"], capture_output=True, text=True, timeout=600,
+                       env={**base, "EMU_FAIL_MALLOC": "2", "EMU_VERBOSE": "1"})
+    own = [line for line in p.stderr.splitlines() if not line.startswith("[cuda-emu]")]
+    what = "bench_cuda_step without the memory of its peak"
+    check("[cuda-emu] EMU_FAIL_MALLOC" in p.stderr, f"{what}: the emulator injected no fault: {p.stderr[-300:]}")
+    # The line says why: the failed call, its place and the runtime's error (not a guess).
+    check(p.returncode == 1 and len(own) == 1 and own[0].startswith("bench_cuda_step: the fp32 peak could not be "
+          "measured") and re.search(r"\.c:\d+: cudaMalloc: out of memory", own[0]) and "inf" not in p.stdout,
+          f"{what}: exit {p.returncode}, expected 1 and one line: {own[-3:]!r} {p.stdout[-300:]!r}")
+    print(f"{what}: {own[0] if own else p.stderr[-200:]}")
+
+
 def strict_async_copies(tmp):
     """Host-to-device copies that read the host buffer when they run (a legal reading of the
     API for pageable memory) give the same run, evaluation over several batches included."""
@@ -231,6 +252,7 @@ def main():
     failed_allocations(tmp)
     failed_profile_context()
     failed_probes_and_cublas()
+    failed_bench_peak()
     strict_async_copies(tmp)
     return finish("CUDA fault", tmp)
 
