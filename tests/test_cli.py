@@ -1699,6 +1699,28 @@ def resume_inert_cases(d):
               f"expected {f'one warning line with {words}' if words else 'no warning'}: {lines!r}")
 
 
+def resume_threads_cases(d):
+    """train --resume warns of the BLAS threads the run uses, its stored --threads where none is
+    given: a run of more threads than CPUs resumed without --threads ran them unwarned (the
+    warning read the command line's --threads, 0 there). Given, a resume's --threads is warned of."""
+    tiny = ["--data", "usps", "--hidden", "8", "--train-limit", "200", "--valid", "100", "--progress", "never"]
+    many = len(os.sched_getaffinity(0)) + 1
+    crowded = [f"--threads {many}"]
+    for k, (trained, again, words) in enumerate([([str(many)], [], crowded), (["1"], [str(many)], crowded),
+                                                 ([str(many)], ["1"], None), (["1"], [], None)]):
+        name = f"train: --resume {' '.join(['--threads'] + again) if again else 'without --threads'} of a run " \
+               f"trained with --threads {trained[0]}"
+        folder = f"resume-threads{k}"
+        if not expect_ok(name, ["train", "--max-steps", "1", "--out", folder, "--threads"] + trained + tiny, d):
+            continue
+        p = expect_ok(name, ["train", "--resume", "--max-steps", "2", "--out", folder, "--progress", "never"] +
+                      (["--threads"] + again if again else []), d)
+        lines = p.stderr.splitlines() if p else []
+        check(name, lines == [] if words is None else len(lines) == 1 and
+              lines[0].startswith("jacnoise: warning: ") and all(w in lines[0] for w in words),
+              f"expected {f'one warning line with {words}' if words else 'no warning'}: {lines!r}")
+
+
 def run_cases(d):
     e = lambda name, args, words, code=1, absent=(): expect_error(name, args, code, words, d, absent)
     tiny = ["--data", "usps", "--hidden", "8", "--train-limit", "200", "--valid", "100", "--progress", "never"]
@@ -1972,6 +1994,7 @@ def run_cases(d):
     progress_rate_cases(d)
     step_stored_inert_cases(d)
     resume_inert_cases(d)
+    resume_threads_cases(d)
 
     # run folders and --resume
     eval_data_cases(d)

@@ -12,11 +12,15 @@
 /* A run that cannot start (its data, its folder) fails in one line: the warnings on the
  * options come once it goes on. The backend has set the run's BLAS threads by then; setting
  * them again is what says where they cannot run as asked. The options inert are the run's:
- * a resume that gave a penalised run's --jac-noise again read it as without the penalty. */
+ * a resume that gave a penalised run's --jac-noise again read it as without the penalty. So
+ * are the threads and device: a resume without --threads of a run of --threads 64 ran 64
+ * unwarned. On CUDA, where they change nothing, only a --threads given is, as the inert
+ * options are. */
 static void warn_going_on(const jn_config *run, const jn_config *cfg)
 {
     jn_cli_warn_inert(run, cfg);
-    jn_backend_threads(cfg->device, cfg->threads, 1);
+    if (!jn_backend_uses_cuda(run->device) || jn_config_given(cfg, "threads"))
+        jn_backend_threads(run->device, run->threads, 1);
 }
 
 int jn_cmd_train(int argc, char **argv)
