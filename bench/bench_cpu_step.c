@@ -150,8 +150,8 @@ int main(int argc, char **argv)
         bench_format_ratio(r->step_vs_plain, 1, vs_plain, sizeof vs_plain);
         printf("%-16s %10s %13s %9s %9.1f %5.0f%% %10s %13s %10.1f %5.0f%% %6d %9s %5.1f%% %18s %18s\n", r->name,
                step_us, step_q, gflop, gf, 100 * gf / mc->peak_gflops, floor_us, floor_q, floor_gf,
-               100 * floor_gf / mc->peak_gflops, r->gemm_calls, data_us, 100 * r->data_share.median, vs_floor,
-               vs_plain);
+               100 * floor_gf / mc->peak_gflops, r->gemm_calls, data_us, 100 * r->phase_share[JN_PHASE_DATA].median,
+               vs_floor, vs_plain);
     }
     for (int v = 0; v < N_VARIANTS; v++)
         targets[v]->ops->destroy(targets[v]);

@@ -349,9 +349,12 @@ static void fast_steps(const jn_model *m)
     floor_ratio_reports(&res);
 }
 
-/* The data phase's share of the step, round by round (bench_cpu_step's data%): 0.5, 0.1,
- * 0.25, 0.5, 0.5, median 0.5, where the medians' ratio, 1.5 / 4, mixed rounds. */
-static void data_share(const jn_model *m)
+/* Each phase's share of the step, round by round (the report's share, bench_cpu_step's
+ * data%): the data phase's 0.5, 0.1, 0.25, 0.5, 0.5, median 0.5, and every other phase's
+ * 1 / JN_PHASES of each round's step; where the medians' ratios, data's 1.5 / 4 of the step
+ * or 1.5 over the phases' medians summed (31%, the others 13.8%), mixed rounds. The table's
+ * share column and the JSON's "share" are these. */
+static void phase_shares(const jn_model *m)
 {
     static const double step[ROUNDS] = {3, 30, 4, 6, 1.5}, data[ROUNDS] = {1.5, 3, 1, 3, 0.75};
     scripted_target a = {.base.ops = &scripted_ops, .times = step, .rounds = ROUNDS, .floor_share = 0.5,
@@ -362,11 +365,43 @@ static void data_share(const jn_model *m)
     jn_profile_rounds rounds = {ROUNDS, 0, 0, JN_PROGRESS_NEVER, NULL, 0, 0};
     static jn_profile_result res;
     REQUIRE(jn_profile_run(targets, names, objs, 1, m, 8, &rounds, &res) == 0, "profile run, a data phase scripted");
-    const jn_timing *s = &res.v[0].data_share;
+    const jn_timing *s = &res.v[0].phase_share[JN_PHASE_DATA];
     CHECK(res.v[0].phase[JN_PHASE_DATA].median == 1.5 && fabs(s->median - 0.5) < 1e-12 &&
               fabs(s->q1 - 0.25) < 1e-12 && fabs(s->min - 0.1) < 1e-12,
           "data phase over its step %g [%g - %g] min %g (data median %g), expected round by round 0.5 [0.25 - 0.5] "
           "min 0.1", s->median, s->q1, s->q3, s->min, res.v[0].phase[JN_PHASE_DATA].median);
+    const double update = res.v[0].phase_share[JN_PHASE_UPDATE].median;
+    CHECK(fabs(update - 1.0 / JN_PHASES) < 1e-12, "update phase over its step %g, expected %g every round", update,
+          1.0 / JN_PHASES);
+    char *text = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&text, &len);
+    REQUIRE(f, "open_memstream");
+    jn_profile_print(&res, f);
+    fclose(f);
+    for (int p = 0; p < JN_PHASES; p++) {
+        /* The row's last field, "50.0%". */
+        char row[16];
+        snprintf(row, sizeof row, "\n%-10s ", jn_phase_name((jn_phase)p));
+        const char *line = strstr(text, row), *end = line ? strchr(line + 1, '\n') : NULL, *last = end;
+        while (last && last > line && last[-1] != ' ')
+            last--;
+        const double want = 100 * (p == JN_PHASE_DATA ? 0.5 : 1.0 / JN_PHASES);
+        double share = -1;
+        CHECK(last && sscanf(last, "%lf%%", &share) == 1 && fabs(share - want) < 0.051,
+              "%s row: share %g%%, expected the rounds' %.1f%%:\n%s", jn_phase_name((jn_phase)p), share, want, text);
+    }
+    free(text);
+    char path[512], json[8192] = "";
+    temp_file(path);
+    REQUIRE(jn_profile_write_json(&res, path) == 0, "write %s", path);
+    FILE *in = fopen(path, "r");
+    REQUIRE(in, "read %s", path);
+    json[fread(json, 1, sizeof json - 1, in)] = 0;
+    fclose(in);
+    unlink(path);
+    const char *ph = strstr(json, "{\"name\": \"data\""), *share = ph ? strstr(ph, "\"share\": ") : NULL;
+    CHECK(share && strtod(share + 9, NULL) == 0.5, "JSON: expected the data phase's share 0.5, the rounds':\n%s", json);
 }
 
 /* --time-limit against the rounds' wall time (the scripted steps take next to none): a limit
@@ -495,7 +530,7 @@ int main(void)
     csv_columns(&res);
     even_rounds(&m);
     fast_steps(&m);
-    data_share(&m);
+    phase_shares(&m);
     time_limits(&m);
     durations();
     peak_bounds(&m);

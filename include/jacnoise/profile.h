@@ -191,9 +191,9 @@ typedef struct {
     /* The same step over this variant's own floor, round by round (the reports' /floor and
      * ratio_to_floor). */
     jn_timing step_vs_floor;
-    /* The data phase over the phased step it was timed in, round by round (bench_cpu_step's
-     * data%): the medians' ratio mixed rounds of different load. */
-    jn_timing data_share;
+    /* Each phase over the phased step it was timed in, round by round (the report's share,
+     * bench_cpu_step's data%): the medians' ratio mixed rounds of different load. */
+    jn_timing phase_share[JN_PHASES];
     int has_fast;
     size_t workspace_bytes, state_bytes, device_bytes;
     int gemm_calls, launches;

@@ -184,7 +184,8 @@ int jn_profile_run(jn_profile_target **targets, const char *const *names, const 
             v->step_vs_plain = paired_ratio(samples, i, run_step, n - 1, run_step, reps, column);
             v->floor_vs_plain = paired_ratio(samples, i, S_FLOOR, n - 1, S_FLOOR, reps, column);
             v->step_vs_floor = paired_ratio(samples, i, run_step, i, S_FLOOR, reps, column);
-            v->data_share = paired_ratio(samples, i, S_PHASE0 + JN_PHASE_DATA, i, S_STEP, reps, column);
+            for (int p = 0; p < JN_PHASES; p++)
+                v->phase_share[p] = paired_ratio(samples, i, S_PHASE0 + p, i, S_STEP, reps, column);
         }
         raise_peak(res);
         struct rusage ru;

@@ -93,9 +93,6 @@ void jn_profile_print(const jn_profile_result *r, FILE *f)
 
     fprintf(f, "%-10s %11s %21s %9s %9s %7s %7s\n", "phase", "median us", "q1 - q3 us", "GFLOP", "GFLOP/s",
             "%peak", "share");
-    double phase_sum = 0;
-    for (int p = 0; p < JN_PHASES; p++)
-        phase_sum += v0->phase[p].median;
     for (int p = 0; p < JN_PHASES; p++) {
         const jn_timing *t = &v0->phase[p];
         if (p == JN_PHASE_JVP && v0->jvp_in_forward && v0->obj.jac_lambda > 0) {
@@ -110,7 +107,7 @@ void jn_profile_print(const jn_profile_result *r, FILE *f)
         } else {
             fprintf(f, " %9s %9s %7s", "-", "-", "-");
         }
-        fprintf(f, " %6.1f%%\n", phase_sum > 0 ? 100 * t->median / phase_sum : 0);
+        fprintf(f, " %6.1f%%\n", 100 * v0->phase_share[p].median);
     }
     fprintf(f, "%-10s %11.1f %10.1f - %8.1f %9.4f %9.1f %6.0f%%\n", "step", 1e6 * v0->step.median, 1e6 * v0->step.q1,
             1e6 * v0->step.q3, v0->total_flops * 1e-9, gflops(v0->total_flops, v0->step.median),
@@ -194,14 +191,11 @@ static void json_variant(FILE *f, const jn_profile_variant *v)
     fprintf(f, ",\n     \"gflops\": %.6g, \"ratio_to_floor\": %.6g, \"ratio_to_floor_q1\": %.6g, "
                "\"ratio_to_floor_q3\": %.6g,\n     \"phases\": [\n",
             run_gflops(v), v->step_vs_floor.median, v->step_vs_floor.q1, v->step_vs_floor.q3);
-    double sum = 0;
-    for (int p = 0; p < JN_PHASES; p++)
-        sum += v->phase[p].median;
     for (int p = 0; p < JN_PHASES; p++) {
         fprintf(f, "      {\"name\": \"%s\", \"flops\": %.17g, ", jn_phase_name((jn_phase)p), v->flops[p]);
         json_timing(f, "time", &v->phase[p]);
         fprintf(f, ", \"gflops\": %.6g, \"share\": %.6g}%s\n", gflops(v->flops[p], v->phase[p].median),
-                sum > 0 ? v->phase[p].median / sum : 0, p + 1 < JN_PHASES ? "," : "");
+                v->phase_share[p].median, p + 1 < JN_PHASES ? "," : "");
     }
     fprintf(f, "     ]}");
 }
