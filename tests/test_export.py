@@ -185,6 +185,19 @@ def main():
         damaged = bytearray(blob)
         damaged[at] ^= bit
         refused_as_jacnoise(bytes(damaged), f"byte {len(blob) - 4}: CRC-32 mismatch")
+    # A stored configuration edited by hand over another model (checksum made again): show and
+    # the tool took its hidden=30 as the model's, and eval blamed a --hidden nobody gave.
+    text_at = count_at + 12
+    (text_len,) = struct.unpack_from("<I", blob, text_at - 4)
+    text = blob[text_at:text_at + text_len]
+    check(b"\nhidden=32,16\n" in text, f"the stored configuration has no hidden=32,16: {text!r}")
+    text = text.replace(b"\nhidden=32,16\n", b"\nhidden=30\n")
+    edited = with_crc(blob[:text_at - 4] + struct.pack("<I", len(text)) + text + blob[text_at + text_len:])
+    shapes = "byte 20: layer sizes 256-32-16-10, but the stored configuration's hidden gives a 256-30-10 model"
+    refused_as_jacnoise(edited, shapes)
+    for cmd in (["show"], ["eval", "--checkpoint"]):
+        c = run(cmd + [bad], expect=1).stderr
+        check(c == f"jacnoise: {' '.join(cmd[1:] + [bad])}: {shapes}\n", f"hidden edited: jacnoise {cmd[0]} says {c!r}")
     # A newer jacnoise's format version (checksum made again) is said to be that, not damage.
     newer = "written by a newer jacnoise"
     refused_as_jacnoise(with_u32(blob, 8, 3), f"byte 8: format version 3, this tool reads versions 1 to 2 ({newer}")

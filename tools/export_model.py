@@ -19,7 +19,7 @@ for what the tool reads: magic, version (1 or 2: version 1 has no data CRC), len
 that ends in the magic number or the version "ends while reading" it, one cut later is
 "truncated", a whole one with bytes added has "unexpected bytes after the checkpoint's end"),
 CRC-32, value size (4 or 8 bytes: either build's), layer count and sizes,
-configuration text, the ranges of the epoch,
+configuration text (its hidden widths those of the layer sizes), the ranges of the epoch,
 best epoch, status and section flags, finite values; not the training state's consistency,
 which `jacnoise show` checks too. A refusal is one line naming the file and the byte offset,
 exit status 1, and no output written. The .npz is written atomically (temporary file, fsync,
@@ -240,7 +240,27 @@ def read_checkpoint(path):
             raise fail(at + value_size * int(bad[0]), f"{name}: value {int(bad[0])} is not finite")
         setattr(ck, name, values.copy())
         at += n_params * value_size
+    # A text edited by hand (its checksum made again) over another model, refused after the
+    # values as jacnoise's reader refuses it.
+    hidden = stored_hidden(ck.config)
+    if hidden is not None and hidden != sizes[1:-1]:
+        said = "-".join(map(str, [sizes[0]] + hidden + [sizes[-1]]))
+        raise fail(20, f"layer sizes {'-'.join(map(str, sizes))}, but the stored configuration's hidden gives a "
+                       f"{said} model")
     return ck
+
+
+def stored_hidden(config):
+    """The hidden widths a checkpoint's key=value text gives (jacnoise's hidden=W1,W2,...), or
+    None where it gives none this tool can read (jacnoise's reader names what is wrong there)."""
+    for line in config.split("\n"):
+        key, eq, value = line.partition("=")
+        if eq and key.strip().removeprefix("--") == "hidden":
+            try:
+                return [int(width) for width in value.split(",")]
+            except ValueError:
+                return None
+    return None
 
 
 def logits(layers, x):

@@ -394,6 +394,20 @@ int jn_checkpoint_config(const jn_checkpoint *ck, const char *path, jn_config *c
              32 + 4 * (ck->model.n_layers + 1));
     if (jn_config_load_text(cfg, JN_CMD_TRAIN | JN_CONFIG_STORED, ck->config_text, origin))
         return -1;
+    /* A text edited by hand (its checksum made again) over another model was shown and exported
+     * as the model's configuration, and eval blamed a --hidden nobody gave. */
+    const jn_model *m = &ck->model;
+    jn_model stored = {.n_layers = cfg->n_hidden + 1};
+    stored.sizes[0] = m->sizes[0];
+    memcpy(stored.sizes + 1, cfg->hidden, sizeof(int) * (size_t)cfg->n_hidden);
+    stored.sizes[stored.n_layers] = m->sizes[m->n_layers];
+    if (stored.n_layers != m->n_layers || memcmp(stored.sizes, m->sizes, sizeof stored.sizes)) {
+        char held[16 * (JN_MAX_LAYERS + 1)], said[sizeof held];
+        jn_model_describe(m, held, sizeof held);
+        jn_model_describe(&stored, said, sizeof said);
+        return jn_fail("%s: byte 20: layer sizes %s, but the stored configuration's hidden gives a %s model", path,
+                       held, said);
+    }
     /* The stored --epochs is the last the run was given: a finished run stands at it, one
      * paused inside an epoch below it (a resume refuses fewer epochs than it reached). */
     const int reached = jn_train_state_epochs(&ck->state);
