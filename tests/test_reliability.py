@@ -419,12 +419,16 @@ def checkpoint_steps(tmp):
 
 def mid_epoch_divergence(tmp):
     """A divergence after a checkpoint written mid-epoch (a --max-steps pause at epoch 2,
-    batch 3 of 10) names that checkpoint's batch and epoch, which agree with its steps."""
+    batch 3 of 10) names that checkpoint's batch and epoch, which agree with its steps; the
+    resume's first line says where it goes on from."""
     folder = os.path.join(tmp, "diverge-mid-epoch")
     run(["train", "--data", "usps", "--hidden", "32", "--epochs", "2", "--train-limit", "500", "--valid", "100",
          "--batch", "50", "--max-steps", "13", "--out", folder, "--progress", "never"])
     ckpt.set_weights(os.path.join(folder, "last.ckpt"), -1, 3e38)
-    run(["train", "--out", folder, "--resume", "--progress", "never"], expect=3)
+    p = run(["train", "--out", folder, "--resume", "--progress", "never"], expect=3)
+    first = p.stdout.split("\n")[0]
+    check(first.startswith("jacnoise: resuming 256-32-10 on usps after batch 3 of epoch 2 (step 13): 500 train / "),
+          f"a resume paused at step 13: first line {first!r}")
     message = json.load(open(os.path.join(folder, "summary.json")))["message"]
     kept = re.search(r"last\.ckpt, after batch (\d+) of epoch (\d+) \(step (\d+)\), is kept", message)
     check(kept and (int(kept[2]) - 1) * 10 + int(kept[1]) == int(kept[3]) == 13,
@@ -467,19 +471,22 @@ def checkpoint_note(tmp):
 
 def stale_summary(tmp):
     """A finished run resumed for more epochs has no summary.json while it trains (as a
-    sweep's runs): killed then, its folder does not claim a finished run."""
+    sweep's runs): killed then, its folder does not claim a finished run. Its first line says
+    where it goes on from."""
     folder = os.path.join(tmp, "resumed-summary")
     summary = os.path.join(folder, "summary.json")
     run(["train", "--data", "usps", "--hidden", "32", "--train-limit", "500", "--valid", "100", "--epochs", "1",
          "--out", folder, "--progress", "never"])
-    check(json.load(open(summary))["status"] == "finished", "stale summary: the first run did not finish")
+    ended = json.load(open(summary))
+    check(ended["status"] == "finished", "stale summary: the first run did not finish")
     p = subprocess.Popen([BIN, "train", "--out", folder, "--resume", "--epochs", "100000", "--patience", "0",
                           "--progress", "never"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     line = p.stdout.readline()  # "jacnoise: resuming ...": the folder is committed, training begins
     during = os.path.exists(summary)
     p.kill()
     p.communicate(timeout=120)
-    check(line.startswith("jacnoise: resuming"), f"stale summary: first line {line!r}")
+    check(line.startswith(f"jacnoise: resuming 256-32-10 on usps at the end of epoch 1 (step {ended['steps']}): "),
+          f"stale summary: first line {line!r}")
     check(not during, "stale summary: summary.json of the finished run kept while the resumed run trains")
     check(not os.path.exists(summary), "stale summary: the resumed run, killed, left the finished run's summary.json")
 

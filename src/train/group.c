@@ -556,16 +556,8 @@ static int interrupt(jn_group *g, jn_job_source *src)
             return -1;
         if (saved)
             continue;
-        const jn_train_state *st = &g->slot[s]->state;
-        /* Said as the --max-steps pause and the divergence say it: "at epoch 10, batch 1" read as
-         * its first batch (a divergence counts batches from 1) where it meant one batch done. */
         char where[64];
-        if (st->batch)
-            snprintf(where, sizeof where, "after batch %ld of epoch %d", st->batch, st->epoch + 1);
-        else if (st->epoch)
-            snprintf(where, sizeof where, "at the end of epoch %d", st->epoch);
-        else
-            snprintf(where, sizeof where, "before its first step");
+        jn_job_where(&g->slot[s]->state, where, sizeof where);
         snprintf(message, sizeof message, "%s %s; %s", what, where, src->to_continue);
         mark_ending(g, s, "interrupted", code, message);
     }

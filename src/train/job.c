@@ -683,6 +683,18 @@ void jn_job_divergence_message(const jn_job *job, long batches, uint64_t step, c
              (unsigned long long)step, what, kept);
 }
 
+void jn_job_where(const jn_train_state *st, char *out, size_t cap)
+{
+    /* "at epoch 10, batch 1" read as its first batch (a divergence counts batches from 1) where
+     * it meant one batch done. */
+    if (st->batch)
+        snprintf(out, cap, "after batch %ld of epoch %d", st->batch, st->epoch + 1);
+    else if (st->epoch)
+        snprintf(out, cap, "at the end of epoch %d", st->epoch);
+    else
+        snprintf(out, cap, "before its first step");
+}
+
 void jn_job_fail(jn_job *job)
 {
     job->ended = 1;

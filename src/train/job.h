@@ -83,6 +83,10 @@ int jn_job_finish(jn_job *job, const char *status, const char *message, double t
 void jn_job_divergence_message(const jn_job *job, long batches, uint64_t step, const char *what, char *out,
                                size_t cap);
 
+/* Where a state stands, as a stop and a resume say it: "after batch B of epoch E", "at the end
+ * of epoch E" or "before its first step". */
+void jn_job_where(const jn_train_state *st, char *out, size_t cap);
+
 /* Ends the job as failed, with the last recorded error as its message. */
 void jn_job_fail(jn_job *job);
 

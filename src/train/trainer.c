@@ -65,9 +65,19 @@ static int train_group(jn_job *job, const jn_config *cli, void (*going_on)(const
         if (!strcmp(backend, "cpu"))
             snprintf(blas, sizeof blas, " (BLAS core %s, %s, %d thread%s)", jn_blas_core_name(), jn_blas_core_origin(),
                      jn_blas_threads(), jn_blas_threads() == 1 ? "" : "s");
-        jn_print(stdout, "jacnoise: %s %s on %s: %d train / %d valid / %d test, backend %s%s, run folder %s\n",
-                         job->resume ? "resuming" : "training", shape, job->cfg.data, data->train.n, data->valid.n,
-                         data->test.n, backend, blas, job->cfg.out);
+        /* Where a resume goes on from: a long run's user wants to know what it continues. */
+        char from[128] = "";
+        if (job->resume) {
+            char where[64];
+            jn_job_where(&job->state, where, sizeof where);
+            snprintf(from, sizeof from, " %s", where);
+            if (job->state.global_step)
+                snprintf(from + strlen(from), sizeof from - strlen(from), " (step %llu)",
+                         (unsigned long long)job->state.global_step);
+        }
+        jn_print(stdout, "jacnoise: %s %s on %s%s: %d train / %d valid / %d test, backend %s%s, run folder %s\n",
+                         job->resume ? "resuming" : "training", shape, job->cfg.data, from, data->train.n,
+                         data->valid.n, data->test.n, backend, blas, job->cfg.out);
         jn_data_print_classes(data, job->cfg.data, stdout); /* and a warning on an empty class */
         fflush(stdout);
         /* The default is no choice; a resume's stored batch reads as given, the default too, and
