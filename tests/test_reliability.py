@@ -443,7 +443,8 @@ def note_earned(stderr):
 
 def checkpoint_note(tmp):
     """A run that spends most of its time writing checkpoints (one every step, 1,000 of them) ends
-    with one note saying so and what to change; a run of the same net writing every 5 epochs
+    with one note saying so and what to change, and so does one stopped by SIGINT after as many
+    (its user is about to resume it); a run of the same net writing every 5 epochs
     ends without it, and so does a sweep of a second or two whose writes, a large share of it,
     take less than the 2 s the note needs (a small CPU sweep's note of 0.6 s was noise)."""
     job = ["train", "--data", "usps", "--hidden", "1000", "--train-limit", "500", "--valid", "100", "--batch", "10",
@@ -456,6 +457,17 @@ def checkpoint_note(tmp):
     notes = [line for line in p.stderr.splitlines() if line.startswith("jacnoise: note: writing checkpoints took")]
     check(len(notes) == 1 and "--checkpoint-steps 1 writes one every step: raise it" in notes[0],
           f"checkpoint note, a checkpoint every step: stderr {p.stderr!r}")
+    folder = os.path.join(tmp, "note-sigint")
+    p = subprocess.Popen([BIN] + job + ["--hidden", "2000", "--epochs", "1000", "--checkpoint-steps", "1", "--out",
+                                        folder], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    last = os.path.join(folder, "last.ckpt")
+    check(wait_for_training(p, last) and wait_until(lambda: ckpt.read_checkpoint(last).state["global_step"] >= 1000, p,
+                                                    every=0.5), "checkpoint note, SIGINT: the run ended before it")
+    p.send_signal(signal.SIGINT)
+    _, err = p.communicate(timeout=600)
+    stopped = [line for line in err.splitlines() if line.startswith("jacnoise: note: writing checkpoints took")]
+    check(p.returncode == 130 and len(stopped) == 1 and "--checkpoint-steps 1 writes one every step" in stopped[0],
+          f"checkpoint note, a run stopped by SIGINT: exit {p.returncode}, stderr {err!r}")
     spec = os.path.join(tmp, "note-short.spec")
     with open(spec, "w") as f:
         f.write("data = usps\nhidden = 500\ntrain-limit = 200\nvalid = 100\nepochs = 10\nlr = [0.01, 0.1]\n")

@@ -616,8 +616,14 @@ int jn_group_run(jn_group *g, jn_job_source *src)
         long steps = train_chunk(g, src, chunk_steps(g, src));
         if (steps < 0)
             return -1;
-        if (stop_signal)
-            return interrupt(g, src);
+        if (stop_signal) {
+            /* A run stopped with Ctrl-C after most of its time went to checkpoints is about to
+             * be resumed: the note matters as much as at a run's end. */
+            const int code = interrupt(g, src);
+            if (code >= 0)
+                checkpoint_hint(g, start, spent_before, files_before);
+            return code;
+        }
         if (src->stepped)
             src->stepped(src->ctx, steps);
     }
