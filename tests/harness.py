@@ -133,6 +133,16 @@ def metrics(folder):
         return [{k: v for k, v in json.loads(line).items() if k != "seconds"} for line in f]
 
 
+def metrics_line(**values):
+    """A line of metrics.jsonl (without its newline) as jacnoise writes one, with every key (the
+    readers refuse a line without one): the values given, step 0, best false, null otherwise."""
+    keys = ("epoch", "step", "lr", "train_loss", "penalty", "weight_decay", "objective", "train_error",
+            "valid_error", "test_error", "best", "seconds")
+    record = dict.fromkeys(keys)
+    record.update(step=0, best=False, **values)
+    return json.dumps(record, separators=(",", ":"))
+
+
 def steps_named(what, message, batches):
     """The steps done that a stopped run's message names ("interrupted after batch 3 of epoch 2;
     ...", "... at the end of epoch 2; ...", "... before its first step; ..."), with `batches` an

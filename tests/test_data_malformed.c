@@ -730,8 +730,9 @@ static void test_usps(void)
  * back the lines before it (sweep status shows a run by them). */
 static void test_metrics(void)
 {
-    static const char good[] = "{\"epoch\":1,\"step\":12,\"lr\":0.05,\"train_loss\":2.5e-1,\"valid_error\":null,"
-                               "\"best\":true,\"seconds\":1e-400}\n";
+    static const char good[] = "{\"epoch\":1,\"step\":12,\"lr\":0.05,\"train_loss\":2.5e-1,\"penalty\":null,"
+                               "\"weight_decay\":0,\"objective\":0.25,\"train_error\":10,\"valid_error\":null,"
+                               "\"test_error\":null,\"best\":true,\"seconds\":1e-400}\n";
     jn_epoch_metrics *m;
     int count;
     int rc = jn_metrics_read(write_raw("metrics.jsonl", good, sizeof good - 1), &m, &count);
@@ -745,7 +746,7 @@ static void test_metrics(void)
     /* A last line without its newline is one torn by a crash inside its append (sweep status
      * reads a run's file as it trains): left out, not an error in the run's record. */
     static const char torn[] = "{\"epoch\":2,\"st";
-    char text[512];
+    char text[1024];
     snprintf(text, sizeof text, "%.*s%s", (int)sizeof good - 1, good, torn);
     rc = jn_metrics_read(write_raw("torn.jsonl", text, strlen(text)), &m, &count);
     CHECK(rc == 0 && count == 1, "torn last line: rc %d, %d lines: %s", rc, count, jn_last_error());
@@ -798,6 +799,54 @@ static void test_metrics(void)
         expect_error(epochless[i], jn_metrics_read(write_raw("bad.jsonl", text, strlen(text)), &m, &count),
                      "bad.jsonl", "line 2", "no epoch", NULL);
         CHECK(count == 1 && m[0].epoch == 1, "%s: %d lines handed back, not the one before", epochless[i], count);
+        free(m);
+    }
+    /* Strict JSON, as jacnoise writes it and Python's json (the tools) reads it: a ',' before
+     * the '}' was read, and a key given twice kept its last value. Refused where it starts, the
+     * lines before it handed back. */
+    static const struct {
+        const char *line;
+        int at;
+        const char *what;
+    } strict[] = {{"{\"epoch\":2,}", 11, "expected a string"},
+                  {"{\"epoch\":2,\"step\":3,\"step\":4}", 20, "\"step\" given twice"},
+                  {"{\"epoch\":2,\"best\":true,\"best\":false}", 23, "\"best\" given twice"}};
+    for (size_t i = 0; i < sizeof strict / sizeof strict[0]; i++) {
+        snprintf(text, sizeof text, "%.*s%s\n", (int)sizeof good - 1, good, strict[i].line);
+        char where[64];
+        snprintf(where, sizeof where, "line 2 (byte %d)", (int)sizeof good - 1 + strict[i].at);
+        expect_error(strict[i].line, jn_metrics_read(write_raw("bad.jsonl", text, strlen(text)), &m, &count),
+                     "bad.jsonl", where, strict[i].what, NULL);
+        CHECK(count == 1 && m[0].epoch == 1, "%s: %d lines handed back, not the one before", strict[i].line, count);
+        free(m);
+    }
+    /* Each epoch's line is appended after the last's: one at or below it (a line pasted twice,
+     * lines moved by hand) was read as another epoch, where a resume refuses it. So is a line
+     * without a key jacnoise writes in each (null where it has no number): read as 0, a best
+     * validation error of 0%. The lines before it are handed back. */
+    const char *rest = strchr(good, ',');
+    static const struct {
+        int epochs[3];
+        const char *drop, *what;
+    } lines[] = {{{1, 1}, NULL, "line 2 (byte %d): a second line of epoch 1: each epoch has one line, in order"},
+                 {{1, 3, 2}, NULL, "line 3 (byte %d): epoch 2 after epoch 3: each epoch has one line, in order"},
+                 {{1, 2}, "\"penalty\":null,", "line 2 (byte %d): no penalty"}};
+    for (size_t i = 0; i < sizeof lines / sizeof lines[0]; i++) {
+        int at = 0, n = 0, before = 0;
+        for (; n < 3 && lines[i].epochs[n]; n++) {
+            before = at;
+            at += snprintf(text + at, sizeof text - (size_t)at, "{\"epoch\":%d%s", lines[i].epochs[n], rest);
+        }
+        char *drop = lines[i].drop ? strstr(text + before, lines[i].drop) : NULL;
+        if (drop)  /* the last line, without the key */
+            memmove(drop, drop + strlen(lines[i].drop), strlen(drop + strlen(lines[i].drop)) + 1);
+        const int end = (int)strlen(text) - 1;  /* "no KEY" is said at the object's end */
+        char what[128];
+        snprintf(what, sizeof what, lines[i].what, drop ? end : before);
+        expect_error(what, jn_metrics_read(write_raw("bad.jsonl", text, strlen(text)), &m, &count), "bad.jsonl",
+                     what, NULL);
+        CHECK(count == n - 1 && m[n - 2].epoch == lines[i].epochs[n - 2], "%s: %d lines handed back, not the %d before",
+              what, count, n - 1);
         free(m);
     }
     static const char summary[] = "{\"status\":\"done\",\"epochs\":2.5}";

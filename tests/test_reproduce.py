@@ -41,7 +41,7 @@ import sys
 import time
 import unittest.mock
 
-from harness import BIN, check, failures, finish, scratch, stub, wait_until
+from harness import BIN, check, failures, finish, metrics_line, scratch, stub, wait_until
 
 TOOL = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tools", "reproduce.py")
 TABLE_TOOL = os.path.join(os.path.dirname(TOOL), "results_table.py")
@@ -158,7 +158,7 @@ def write_search(folder, runs, where=()):
             w.writerow([rid, status, min((v for v in curve if v is not None), default=""), 0.5, 1.0] + list(where))
             os.makedirs(os.path.join(folder, "runs", rid))
             with open(os.path.join(folder, "runs", rid, "metrics.jsonl"), "w") as g:
-                g.writelines(json.dumps({"epoch": e + 1, "valid_error": v}) + "\n" for e, v in enumerate(curve))
+                g.writelines(metrics_line(epoch=e + 1, valid_error=v) + "\n" for e, v in enumerate(curve))
 
 
 def check_rules(scratch):
@@ -258,14 +258,16 @@ def check_rules(scratch):
               f"run_epochs, summary {text}: {got}, {err!r}")
     os.remove(summary)
     # Without a summary, the metrics lines are counted, not read as text: a damaged byte that is
-    # not UTF-8 ended the call with a traceback of UnicodeDecodeError.
+    # not UTF-8 ended the call with a traceback of UnicodeDecodeError. The last line's, whose
+    # key is no longer valid_error: refused, as jacnoise refuses it, the lines before it counted.
     metrics = os.path.join(run, "metrics.jsonl")
     with open(metrics, "rb") as f:
         kept = f.read()
+    last = kept.rindex(b"\n", 0, -1) + 1
     with open(metrics, "wb") as f:
-        f.write(kept.replace(b"valid_error", b"valid_\xffrror", 1))
+        f.write(kept[:last] + kept[last:].replace(b"valid_error", b"valid_\xffrror", 1))
     err = damage_of(rp.run_epochs, run)
-    check(err is None and rp.run_epochs(run) == len(dip), f"run_epochs, a metrics byte not UTF-8: {err!r}")
+    check(err is None and rp.run_epochs(run) == len(dip) - 1, f"run_epochs, a metrics byte not UTF-8: {err!r}")
     with open(metrics, "wb") as f:
         f.write(kept)
     # The compute of a sweep folder: a run whose summary.json sweep status counts unreadable
@@ -319,7 +321,7 @@ def check_rules(scratch):
     damaged = os.path.join(search, "runs", "r5", "metrics.jsonl")
     for line in ['{"epoch":3,"valid_er', '{"epoch":3,"valid_error":NaN}']:
         with open(damaged, "w") as f:
-            f.write('{"epoch":1,"valid_error":10.0}\n{"epoch":2,"valid_error":10.0}\n' + line + "\n")
+            f.write("".join(metrics_line(epoch=e, valid_error=10.0) + "\n" for e in (1, 2)) + line + "\n")
         err = damage_of(rp.select, search)
         check(err is not None and err.startswith(f"{damaged}: line 3: ") and "\n" not in err,
               f"select, damaged metrics {line!r}: {err!r}")
@@ -478,13 +480,14 @@ def check_metrics_lines(scratch):
     run = os.path.join(scratch, "metrics-lines")
     os.makedirs(run)
     path = os.path.join(run, "metrics.jsonl")
-    lines = ['{"epoch":1,"valid_error":5.0,"train_loss":0.5}', '{"epoch":2,"valid_error":4.0,"train_loss":0.4}']
+    lines = [metrics_line(epoch=1, valid_error=5.0, train_loss=0.5),
+             metrics_line(epoch=2, valid_error=4.0, train_loss=0.4)]
     # A last line without its newline that jacnoise refuses for a field (a string, a fraction of
     # a step, a number beyond a double) it takes for torn and leaves out (test_data_malformed's
     # test_metrics): the tools kept it, reading an epoch that sweep status does not.
-    bad = ['{"epoch":3,"lr":"x","valid_error":3.0,"train_loss":0.3}',
-           '{"epoch":3,"step":2.5,"valid_error":3.0,"train_loss":0.3}',
-           '{"epoch":3,"lr":1e999,"valid_error":3.0,"train_loss":0.3}']
+    full = metrics_line(epoch=3, valid_error=3.0, train_loss=0.3)
+    bad = [full.replace('"lr":null', '"lr":"x"'), full.replace('"step":0', '"step":2.5'),
+           full.replace('"lr":null', '"lr":1e999')]
     for text, epochs in [("\n".join(lines) + "\n", 2), ("\n".join(lines), 2),
                          ("\n".join(lines) + '\n{"epoch":3,"valid_err', 2), ("\n".join(lines[:1]) + "\n{", 1)] + \
             [("\n".join(lines + [b]), 2) for b in bad]:
@@ -494,9 +497,20 @@ def check_metrics_lines(scratch):
                 len(plot_sweep.read_epochs(path))]
         check(read == [epochs] * 4, f"metrics.jsonl {text[-60:]!r}: epochs read (lines, reproduce's count, "
               f"its curve, plot_sweep's) {read}, expected {epochs}")
-    # A blank line between two epochs is refused naming the file and line, as jacnoise refuses it:
-    # reproduce skipped it, reading a curve jacnoise would not.
-    for text in ["\n".join(lines[:1] + [""] + lines[1:]) + "\n", "\n".join(lines[:1] + [" "] + lines[1:])]:
+    # What jacnoise refuses (jn_metrics_read, sweep status; a resume too) the tools refuse, naming
+    # the file and line, and count the epochs before it, as sweep status counts them: a blank
+    # line (reproduce skipped it, reading a curve jacnoise would not, and counted it as an
+    # epoch), an epoch's line repeated or out of order (read as another epoch), a key given twice
+    # (json kept its last value), a line without a key that jacnoise writes in each (no
+    # validation set: null), which jacnoise read as 0.
+    third = metrics_line(epoch=3, valid_error=3.0, train_loss=0.3)
+    for text, line, words in [("\n".join(lines[:1] + [""] + lines[1:]) + "\n", 2, ""),
+                              ("\n".join(lines[:1] + [" "] + lines[1:]), 2, ""),
+                              ("\n".join(lines + lines[1:]) + "\n", 3, "a second line of epoch 2"),
+                              ("\n".join(lines[:1] + [third] + lines[1:]) + "\n", 3, "epoch 2 after epoch 3"),
+                              ("\n".join(lines + [third[:-1] + ',"valid_error":1.0}']) + "\n", 3,
+                               '"valid_error" given twice'),
+                              ("\n".join(lines + [third.replace('"penalty":null,', '')]) + "\n", 3, "no penalty")]:
         with open(path, "w") as f:
             f.write(text)
         try:
@@ -504,12 +518,16 @@ def check_metrics_lines(scratch):
             got = None
         except rp.Damaged as e:
             got = str(e)
-        check(got is not None and got.startswith(f"{path}: line 2: "), f"metrics.jsonl {text!r}: reproduce's curve "
-              f"refused with {got!r}, expected the file and its line 2")
-        # Its epochs, those before the line refused, as sweep status counts them: the blank line
-        # was counted as an epoch (3).
-        check(rp.metrics_epochs(run) == 1, f"metrics.jsonl {text!r}: reproduce counted {rp.metrics_epochs(run)} "
-              "epochs, expected the 1 before the blank line")
+        try:
+            plot_sweep.read_epochs(path)
+            plotted = None
+        except SystemExit:
+            plotted = "refused"
+        check(got is not None and got.startswith(f"{path}: line {line}: ") and words in got and plotted == "refused",
+              f"metrics.jsonl {text[-80:]!r}: reproduce's curve refused with {got!r}, plot_sweep's {plotted}; "
+              f"expected line {line}, {words!r}")
+        check(rp.metrics_epochs(run) == line - 1, f"metrics.jsonl {text[-80:]!r}: reproduce counted "
+              f"{rp.metrics_epochs(run)} epochs, expected the {line - 1} before line {line}")
 
 
 def check_table_tool(scratch):

@@ -47,8 +47,8 @@ import sys
 import tempfile
 import time
 
-from harness import (BIN, check, cuda_device_visible, finish, idx, in_fresh_folders, metrics, read, run, same_run, stub,
-                     wait_until)
+from harness import (BIN, check, cuda_device_visible, finish, idx, in_fresh_folders, metrics, metrics_line, read, run,
+                     same_run, stub, wait_until)
 
 # One penalised group and one unpenalised group (lambda > 0 is part of the group key), with
 # mixed seeds and noise levels (input noise only in some members: the group is sized for the
@@ -930,7 +930,7 @@ def plot_rules(tmp):
     for rid in "abcde":
         os.makedirs(os.path.join(folder, "runs", rid))
         with open(os.path.join(folder, "runs", rid, "metrics.jsonl"), "w") as f:
-            f.write(json.dumps({"epoch": 1, "valid_error": 9.0, "train_loss": 0.5}) + "\n")
+            f.write(metrics_line(epoch=1, valid_error=9.0, train_loss=0.5) + "\n")
     loaded, places, swept = plot_sweep.load(folder)
     ranked = plot_sweep.best_runs(folder, loaded, 3)
     got = [(r["id"], e is not None) for r, e in ranked]
@@ -985,7 +985,7 @@ def plot_faults(tmp):
     cases = [("folder", None, None, "results.csv: Is a directory"),
              ("nocolumn", "id,jac-lambda\na,0\n", None, "no column 'status'"),
              ("short", header + "a,0,finished,1\n", None, "results.csv line 2: not as many fields"),
-             ("metrics", good, '{"epoch": 1, "valid_error": 4, "train_loss": 1}\n{"epoch": 2,\n',
+             ("metrics", good, metrics_line(epoch=1, valid_error=4, train_loss=1) + '\n{"epoch": 2,\n',
               "metrics.jsonl line 2"),
              ("outfile", good, None, "not a folder"),
              ("unended", header + "a,0.01,pending,,,,,0,\nb,0.1,running,,,,,3,\n", None,
@@ -993,8 +993,8 @@ def plot_faults(tmp):
              ("unwritten", "", None, "results.csv: no such file yet (jacnoise sweep merge ")]
     # A percentage past 100; an epoch that is no whole number, a negative loss (jacnoise writes neither).
     cases.append(("over", good + "c,0.2,finished,1,100.5,5,,2,0.1\n", None, "results.csv line 4: valid_error '100.5'"))
-    for name, line in (("epoch", '{"epoch": "1", "valid_error": 4, "train_loss": 1}'),
-                       ("negative", '{"epoch": 1, "valid_error": 4, "train_loss": -1}')):
+    for name, line in (("epoch", metrics_line(epoch="1", valid_error=4, train_loss=1)),
+                       ("negative", metrics_line(epoch=1, valid_error=4, train_loss=-1))):
         cases.append((name, good, line + "\n", "metrics.jsonl line 1: not a line of metrics.jsonl"))
     for name, errors in (("words", "abc,xyz"), ("nan", "nan,nan"), ("inf", "inf,inf")):
         cases.append((name, good + f"c,0.2,finished,1,{errors},,2,0.1\n", None,
@@ -1025,8 +1025,7 @@ def plot_faults(tmp):
     with open(os.path.join(folder, "results.csv"), "w") as f:
         f.write(good + "c,0.2,pending,,,,,0,\n")
     with open(os.path.join(folder, "runs", "b", "metrics.jsonl"), "w") as f:
-        f.write('{"epoch": 1, "valid_error": 4, "train_loss": 1}\n'
-                '{"epoch": 2, "valid_error": null, "train_loss": null}\n'
+        f.write(metrics_line(epoch=1, valid_error=4, train_loss=1) + "\n" + metrics_line(epoch=2) + "\n"
                 '{"epoch": 3, "valid_')  # a line being written: left out, not refused
     p = subprocess.run([sys.executable, script, folder], capture_output=True, text=True, timeout=300)
     check(p.returncode == 0 and os.path.exists(os.path.join(folder, "plots", "curves_best.png")),

@@ -95,21 +95,22 @@ def load(folder):
 
 def read_epochs(path):
     """(epoch, validation error, training loss) of each whole line of a run's metrics.jsonl (a
-    line being written is left out: tool_files.metrics_lines); null, jacnoise's number that is
+    line being written is left out: tool_files.metrics_records); null, jacnoise's number that is
     not finite (a diverged epoch), as NaN: a gap in the curve."""
     number_or_null = lambda v: v is None or (type(v) in (int, float) and math.isfinite(v) and v >= 0)
     epochs = []
     try:
-        lines = tool_files.metrics_lines(path)
+        records = tool_files.metrics_records(path)
     except OSError as e:
         fail(f"{path}: {e.strerror}")
-    for n, line in enumerate(lines, start=1):
+    except tool_files.MetricsRefused as e:
+        fail(f"{path} line {e.line}: not a line of metrics.jsonl ({e.why})")
+    for n, e in enumerate(records, start=1):
         try:
-            e = tool_files.metrics_record(line)
             epoch, values = e["epoch"], (e["valid_error"], e["train_loss"])
-        except (ValueError, KeyError, TypeError) as err:
+        except KeyError as err:
             fail(f"{path} line {n}: not a line of metrics.jsonl ({err!r})")
-        if type(epoch) is not int or not all(map(number_or_null, values)):
+        if not all(map(number_or_null, values)):
             fail(f"{path} line {n}: not a line of metrics.jsonl (epoch {epoch!r}, valid_error {values[0]!r}, "
                  f"train_loss {values[1]!r})")
         epochs.append((epoch, *(math.nan if v is None else v for v in values)))

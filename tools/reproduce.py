@@ -271,19 +271,16 @@ def number(text):
 
 
 def metrics_epochs(folder):
-    """Epochs trained by a run folder by its whole metrics lines (tool_files.metrics_lines), 0
-    without them: those before the first that jacnoise refuses (a blank line), as sweep status
-    counts them (jn_metrics_read); a blank line was counted as an epoch."""
+    """Epochs trained by a run folder by its whole metrics lines (tool_files.metrics_records), 0
+    without them: those before the first that jacnoise refuses (a blank line, an epoch's line
+    repeated), as sweep status counts them (jn_metrics_read); a blank line was counted as an
+    epoch."""
     try:
-        lines = tool_files.metrics_lines(os.path.join(folder, "metrics.jsonl"))
+        return len(tool_files.metrics_records(os.path.join(folder, "metrics.jsonl")))
+    except tool_files.MetricsRefused as e:
+        return len(e.records)
     except OSError:
         return 0
-    for n, line in enumerate(lines):
-        try:
-            tool_files.metrics_record(line)
-        except ValueError:
-            return n
-    return len(lines)
 
 
 def run_epochs(folder):
@@ -318,16 +315,15 @@ def valid_curve(folder):
     cannot be read, or a damaged line, raises Damaged naming it: a curve read around the damage
     would choose a configuration on numbers that are not the run's."""
     path = os.path.join(folder, "metrics.jsonl")
-    try:
-        lines = tool_files.metrics_lines(path)
+    try:  # a line jacnoise refuses (a blank one, an epoch's repeated) too: the curve's epochs would shift
+        records = tool_files.metrics_records(path)
     except OSError as e:
         raise Damaged(f"{path}: {e.strerror}")
+    except tool_files.MetricsRefused as e:
+        raise Damaged(f"{path}: {e}")
     curve = []
-    for n, line in enumerate(lines, 1):
-        try:  # a blank line too, which jacnoise refuses (jn_metrics_read): the curve's epochs would shift
-            v = tool_files.metrics_record(line)["valid_error"]
-        except (ValueError, KeyError, TypeError):
-            v = ""
+    for n, record in enumerate(records, 1):
+        v = record.get("valid_error", "")
         if v is not None and (type(v) not in (int, float) or not math.isfinite(v)):
             raise Damaged(f"{path}: line {n}: expected a JSON object with a valid_error number or null, as jacnoise writes")
         curve.append(v)

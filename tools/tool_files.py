@@ -339,10 +339,18 @@ def read_csv(path, fail, hint=""):
         fail(f"{path}: not a readable CSV file ({e})")
 
 
+# The keys of a metrics.jsonl line (metrics_keys, src/train/metrics.c): jacnoise writes each,
+# a number it has none of (no validation set, a diverged loss) as null; a line without one is
+# not jacnoise's, refused (jacnoise read the field as 0: a best validation error of 0%).
+METRICS_KEYS = ("epoch", "step", "lr", "train_loss", "penalty", "weight_decay", "objective", "train_error",
+                "valid_error", "test_error", "best", "seconds")
+
+
 def metrics_record(line):
     """A line of metrics.jsonl (bytes, without its newline) as jacnoise reads one (metrics_line,
     src/train/metrics.c): one flat JSON object of decimal numbers, true, false and null (no
-    string, no nesting, nothing beyond a double), with a whole epoch from 1 and a whole step.
+    string, no nesting, nothing beyond a double, no key given twice), with a whole epoch from 1,
+    a whole step and each of METRICS_KEYS.
     Returns the object, epoch and step as ints (jacnoise reads 3.0 as epoch 3); raises
     ValueError saying what is wrong where jacnoise refuses the line. Bytes that are not UTF-8
     are read as jacnoise reads them, as any other byte of a key."""
@@ -353,8 +361,15 @@ def metrics_record(line):
 
     def refused(text):
         raise ValueError(f"{text}: expected a decimal number, true, false or null")
+
+    def once(pairs):  # json keeps a key's last value, where jacnoise refuses a key given twice
+        keys = [key for key, _ in pairs]
+        twice = next((key for n, key in enumerate(keys) if key in keys[:n]), None)
+        if twice is not None:
+            raise ValueError(f'"{twice}" given twice')
+        return dict(pairs)
     record = json.loads(line.decode("utf-8", "replace"), parse_float=lambda t: number(t, float),
-                        parse_int=lambda t: number(t, int), parse_constant=refused)
+                        parse_int=lambda t: number(t, int), parse_constant=refused, object_pairs_hook=once)
     if not isinstance(record, dict):
         raise ValueError("expected '{'")
     for key, value in record.items():
@@ -367,6 +382,9 @@ def metrics_record(line):
         record[key] = int(value)
     if record["epoch"] == 0:
         raise ValueError("no epoch")
+    missing = next((key for key in METRICS_KEYS if key not in record), None)
+    if missing:
+        raise ValueError(f"no {missing}")
     return record
 
 
@@ -386,6 +404,36 @@ def metrics_lines(path):
     except ValueError:  # torn (or empty: the file ends with a newline)
         pass
     return lines
+
+
+class MetricsRefused(ValueError):
+    """A line of metrics.jsonl that jacnoise refuses (metrics_records): str() is 'line N: why';
+    records holds the lines' records before it, by which sweep status still shows the run."""
+
+    def __init__(self, line, why, records):
+        super().__init__(f"line {line}: {why}")
+        self.line, self.why, self.records = line, why, records
+
+
+def metrics_records(path):
+    """The records (metrics_record) of a run's whole metrics.jsonl lines (metrics_lines), as
+    jacnoise reads them (jn_metrics_read): a line it refuses raises MetricsRefused, and so does
+    an epoch at or below the one before it (a line pasted twice, lines moved by hand), as a
+    resume refuses it: each epoch appends one line, after the last, and the tools counted an
+    epoch twice, or out of order. A file that cannot be read raises OSError."""
+    records = []
+    for n, line in enumerate(metrics_lines(path), 1):
+        try:
+            record = metrics_record(line)
+        except ValueError as e:
+            raise MetricsRefused(n, e, records)
+        before = records[-1]["epoch"] if records else 0
+        if record["epoch"] <= before:
+            what = f"a second line of epoch {before}" if record["epoch"] == before else \
+                f"epoch {record['epoch']} after epoch {before}"
+            raise MetricsRefused(n, f"{what}: each epoch has one line, in order", records)
+        records.append(record)
+    return records
 
 
 def replace(path, write, kind=None):

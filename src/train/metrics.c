@@ -195,21 +195,29 @@ static int json_scalar(json_reader *r, json_value *v)
     return 0;
 }
 
-/* Reads one object, calling field() for each key. */
-static int json_object(json_reader *r, json_field field, void *ctx)
+/* The members of an object after its '{', to its '}': strict JSON, as jacnoise writes it,
+ * which Python's json (the tools' reader) reads too: a ',' before the '}' is refused, and so is
+ * a key given twice (seen: the keys read, each with its NUL), where both readers kept its last
+ * value. */
+static int json_members(json_reader *r, json_field field, void *ctx, jn_buf *seen)
 {
-    json_space(r);
-    if (r->off >= r->len || r->text[r->off] != '{')
-        return json_error(r, "expected '{'");
-    r->off++;
     for (;;) {
         json_space(r);
-        if (r->off < r->len && r->text[r->off] == '}')
-            return r->off++, 0;
         char key[64];
         json_value v;
+        const size_t key_at = r->off;
         if (json_string(r, key, sizeof key))
             return -1;
+        for (size_t k = 0; k < seen->len; k += strlen((const char *)seen->data + k) + 1)
+            if (!strcmp((const char *)seen->data + k, key)) {
+                char what[96];
+                snprintf(what, sizeof what, "\"%s\" given twice", key);
+                r->off = key_at;
+                return json_error(r, what);
+            }
+        jn_buf_put(seen, key, strlen(key) + 1);
+        if (seen->oom)
+            return jn_fail("%s: out of memory", r->path);
         json_space(r);
         if (r->off >= r->len || r->text[r->off] != ':')
             return json_error(r, "expected ':'");
@@ -230,11 +238,28 @@ static int json_object(json_reader *r, json_field field, void *ctx)
             return json_error(r, wrong);
         }
         json_space(r);
-        if (r->off < r->len && r->text[r->off] == ',')
-            r->off++;
-        else if (r->off >= r->len || r->text[r->off] != '}')
+        if (r->off < r->len && r->text[r->off] == '}')
+            return r->off++, 0;
+        if (r->off >= r->len || r->text[r->off] != ',')
             return json_error(r, "expected ',' or '}'");
+        r->off++;
     }
+}
+
+/* Reads one object, calling field() for each key. */
+static int json_object(json_reader *r, json_field field, void *ctx)
+{
+    json_space(r);
+    if (r->off >= r->len || r->text[r->off] != '{')
+        return json_error(r, "expected '{'");
+    r->off++;
+    json_space(r);
+    if (r->off < r->len && r->text[r->off] == '}')
+        return r->off++, 0;
+    jn_buf seen = {0};
+    const int rc = json_members(r, field, ctx, &seen);
+    jn_buf_free(&seen);
+    return rc;
 }
 
 static const char wrong_kind[] = "a value of the wrong kind";
@@ -331,9 +356,26 @@ int jn_summary_read(const char *path, jn_summary_file *out)
     return 0;
 }
 
+/* The keys of a metrics.jsonl line: jn_metrics_append writes each, a number it has none of (no
+ * validation set, a diverged loss) as null. A line without one is not jacnoise's: the field
+ * read as 0 (a best validation error of 0%), where the tools refused the line. */
+static const char *const metrics_keys[] = {"epoch", "step", "lr", "train_loss", "penalty", "weight_decay",
+                                           "objective", "train_error", "valid_error", "test_error", "best",
+                                           "seconds"};
+#define METRICS_KEYS (sizeof metrics_keys / sizeof metrics_keys[0])
+
+typedef struct {
+    jn_epoch_metrics *m;
+    unsigned missing;  /* bit i: metrics_keys[i] not read yet */
+} metrics_fields;
+
 static const char *metrics_field(void *ctx, const char *key, const json_value *v)
 {
-    jn_epoch_metrics *m = ctx;
+    metrics_fields *f = ctx;
+    jn_epoch_metrics *m = f->m;
+    for (size_t i = 0; i < METRICS_KEYS; i++)
+        if (!strcmp(key, metrics_keys[i]))
+            f->missing &= ~(1u << i);
     static const struct {
         const char *key;
         size_t offset;
@@ -366,18 +408,27 @@ static const char *metrics_field(void *ctx, const char *key, const json_value *v
 }
 
 /* Line `line` (from 1) of metrics.jsonl, data[off, off + len) without its newline: one flat
- * object with an epoch, as jn_metrics_append writes it. */
+ * object with an epoch and the other keys, as jn_metrics_append writes it. */
 static int metrics_line(const char *path, const unsigned char *data, size_t off, size_t len, int line,
                         jn_epoch_metrics *m)
 {
     memset(m, 0, sizeof *m);
     json_reader r = {path, (const char *)data + off, len, 0, off, line};
-    if (json_object(&r, metrics_field, m))
+    metrics_fields f = {m, (1u << METRICS_KEYS) - 1};
+    if (json_object(&r, metrics_field, &f))
         return -1;
     json_space(&r);
     if (r.off < r.len)
         return json_error(&r, "text after the object");
-    return m->epoch > 0 ? 0 : json_error(&r, "no epoch");
+    if (m->epoch <= 0)
+        return json_error(&r, "no epoch");
+    for (size_t i = 0; i < METRICS_KEYS; i++)
+        if (f.missing & 1u << i) {
+            char what[64];
+            snprintf(what, sizeof what, "no %s", metrics_keys[i]);
+            return json_error(&r, what);
+        }
+    return 0;
 }
 
 /* The end of the line at data[off]: its newline, or the file's end for a last line that reads
@@ -393,6 +444,29 @@ static size_t line_end(const char *path, const unsigned char *data, size_t off, 
     return metrics_line(path, data, off, len - off, line, &m) ? SIZE_MAX : len;
 }
 
+/* Reads the line of metrics.jsonl at data[off] (line `line`, from 1), after one of epoch
+ * `before` (0 for the first), into *m, and its end (line_end) into *end: SIZE_MAX for a torn
+ * last line, not read. An epoch at or below the one before (a line pasted twice, lines moved by
+ * hand) is refused, `then` ending the message: each epoch appends one line, after the last,
+ * and such a file counted an epoch twice, or out of order. */
+static int metrics_next(const char *path, const unsigned char *data, size_t off, size_t len, int line, int before,
+                        const char *then, jn_epoch_metrics *m, size_t *end)
+{
+    *end = line_end(path, data, off, len, line);
+    if (*end == SIZE_MAX)
+        return 0;
+    if (metrics_line(path, data, off, *end - off, line, m))
+        return -1;
+    if (m->epoch > before)
+        return 0;
+    char what[64];
+    if (m->epoch == before)
+        snprintf(what, sizeof what, "a second line of epoch %d", m->epoch);
+    else
+        snprintf(what, sizeof what, "epoch %d after epoch %d", m->epoch, before);
+    return jn_fail("%s: line %d (byte %zu): %s: each epoch has one line, in order%s", path, line, off, what, then);
+}
+
 int jn_metrics_read(const char *path, jn_epoch_metrics **out, int *count)
 {
     unsigned char *data;
@@ -402,11 +476,7 @@ int jn_metrics_read(const char *path, jn_epoch_metrics **out, int *count)
     if (jn_read_file(path, &data, &len))
         return -1;
     int cap = 0, rc = 0;
-    for (size_t off = 0; off < len;) {
-        const size_t end = line_end(path, data, off, len, *count + 1);
-        if (end == SIZE_MAX)
-            break;  /* a torn last line */
-        size_t line = end - off;
+    for (size_t off = 0, end; off < len; off = end + 1) {
         if (*count == cap) {
             cap = cap ? 2 * cap : 64;
             jn_epoch_metrics *grown = realloc(*out, sizeof **out * (size_t)cap);
@@ -416,10 +486,11 @@ int jn_metrics_read(const char *path, jn_epoch_metrics **out, int *count)
             }
             *out = grown;
         }
-        if ((rc = metrics_line(path, data, off, line, *count + 1, &(*out)[*count])))
-            break;
+        const int before = *count ? (*out)[*count - 1].epoch : 0;
+        if ((rc = metrics_next(path, data, off, len, *count + 1, before, "", &(*out)[*count], &end)) ||
+            end == SIZE_MAX)
+            break;  /* a refusal, or a torn last line */
         ++*count;
-        off += line + 1;
     }
     free(data);
     return rc;
@@ -455,32 +526,20 @@ int jn_metrics_truncate(const char *path, int epochs)
      * stopped the checkpoint's write; the epoch is trained again). A complete line that is not
      * ours stops the resume with the file unchanged: dropping it and every line after it
      * would lose epochs without a word. So does an epoch's line at or below the one before it
-     * (a line pasted twice, lines moved by hand): each epoch appends one, after the last, and
-     * kept it counted an epoch twice (as the missing one, unsaid) or out of order. */
+     * (metrics_next): kept, it counted an epoch twice (as the missing one, unsaid). */
     size_t keep = 0;
-    int rc = 0, line = 1, kept = 0, before = 0;
-    for (size_t off = 0; off < len && !rc; line++) {
-        const size_t end = line_end(path, data, off, len, line);
-        if (end == SIZE_MAX)
-            break;  /* a torn last line from a crash inside the append */
-        const size_t next = end + 1;
+    int rc = 0, kept = 0, before = 0, line = 1;
+    for (size_t off = 0, end; off < len; off = end + 1, line++) {
         jn_epoch_metrics m;
-        rc = metrics_line(path, data, off, end - off, line, &m);
-        if (!rc && m.epoch <= before) {
-            char what[64];
-            if (m.epoch == before)
-                snprintf(what, sizeof what, "a second line of epoch %d", m.epoch);
-            else
-                snprintf(what, sizeof what, "epoch %d after epoch %d", m.epoch, before);
-            rc = jn_fail("%s: line %d (byte %zu): %s: each epoch has one line, in order; put back the run's "
-                         "metrics.jsonl to continue it", path, line, off, what);
-        }
+        if ((rc = metrics_next(path, data, off, len, line, before,
+                               "; put back the run's metrics.jsonl to continue it", &m, &end)) ||
+            end == SIZE_MAX)
+            break;  /* a refusal, or a torn last line from a crash inside the append */
         before = m.epoch;
-        if (!rc && m.epoch <= epochs) {
-            keep = next;
+        if (m.epoch <= epochs) {
+            keep = end + 1;
             kept++;
         }
-        off = next;
     }
     if (!rc && kept != epochs)
         rc = lost_epochs(path, kept, epochs);

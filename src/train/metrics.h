@@ -65,7 +65,9 @@ typedef struct {
 int jn_summary_read(const char *path, jn_summary_file *out);
 
 /* Reads metrics.jsonl: the complete lines, in order (a torn last line from a crash is left
- * out; a whole one without its newline is read). *out is malloc'ed (NULL for none), to be
+ * out; a whole one without its newline is read); a line without one of the keys
+ * jn_metrics_append writes, with a key given twice, or of an epoch at or below the line before
+ * it is refused, as jn_metrics_truncate refuses it. *out is malloc'ed (NULL for none), to be
  * freed on a refusal too: it holds the lines before the one refused, which sweep status still
  * shows of the run; the fields read as written (null = NaN). Refusals name the file, line and
  * byte offset. */
