@@ -106,10 +106,7 @@ def read_epochs(path):
     except tool_files.MetricsRefused as e:
         fail(f"{path} line {e.line}: not a line of metrics.jsonl ({e.why})")
     for n, e in enumerate(records, start=1):
-        try:
-            epoch, values = e["epoch"], (e["valid_error"], e["train_loss"])
-        except KeyError as err:
-            fail(f"{path} line {n}: not a line of metrics.jsonl ({err!r})")
+        epoch, values = e["epoch"], (e["valid_error"], e["train_loss"])
         if not all(map(number_or_null, values)):
             fail(f"{path} line {n}: not a line of metrics.jsonl (epoch {epoch!r}, valid_error {values[0]!r}, "
                  f"train_loss {values[1]!r})")

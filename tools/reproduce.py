@@ -323,7 +323,7 @@ def valid_curve(folder):
         raise Damaged(f"{path}: {e}")
     curve = []
     for n, record in enumerate(records, 1):
-        v = record.get("valid_error", "")
+        v = record["valid_error"]
         if v is not None and (type(v) not in (int, float) or not math.isfinite(v)):
             raise Damaged(f"{path}: line {n}: expected a JSON object with a valid_error number or null, as jacnoise writes")
         curve.append(v)
