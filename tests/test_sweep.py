@@ -2238,7 +2238,8 @@ def run_config_as_spec(tmp):
     """A run's config.txt given as the spec is refused as what it is, saying how to rerun it and
     how to make a spec of it (it was refused at its first empty value, 'test: no value', alone);
     the spec made as it says sweeps it over seeds. A spec with an out=DIR line (no spaces) is a
-    spec: refused at that line (it was called a run's config.txt, the line's error in brackets)."""
+    spec: refused at that line (it was called a run's config.txt, the line's error in brackets). An older
+    version's config.txt, without the lines of options added since, is a run's config.txt too."""
     spec = os.path.join(tmp, "config-spec.spec")
     open(spec, "w").write(TINY_SPEC)
     folder = os.path.join(tmp, "config-spec")
@@ -2248,6 +2249,14 @@ def run_config_as_spec(tmp):
     check(p.stderr.startswith(f"jacnoise: {config}: a run's config.txt, not a sweep spec (line ") and
           f"jacnoise train --config {config} --out DIR" in p.stderr and "add seeds = N" in p.stderr and
           p.stderr.count("\n") == 1, f"a run's config.txt as the spec: {p.stderr!r}")
+    # An older version's config.txt, without the lines of options added since (checkpoint-epochs):
+    # it was refused at its first empty value, 'test: no value', as a spec.
+    older = os.path.join(tmp, "older-config.txt")
+    open(older, "w").write("".join(line for line in open(config).read().splitlines(keepends=True)
+                                   if not line.startswith(("checkpoint-epochs=", "checkpoint-steps="))))
+    p = sweep(["--spec", older, "--out", folder + "-older", "--dry-run"], expect=2)
+    check(p.stderr.startswith(f"jacnoise: {older}: a run's config.txt, not a sweep spec (line "),
+          f"an older version's config.txt as the spec: {p.stderr!r}")
     kept = [line for line in open(config).read().splitlines()
             if not line.endswith("=") and line.split("=")[0] not in ("out", "max-steps", "progress")]
     open(spec, "w").write("\n".join(kept + ["seeds = 3"]) + "\n")

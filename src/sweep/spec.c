@@ -367,7 +367,9 @@ static int has_line(const char *text, const char *key, size_t n)
 
 /* Whether text is a run's config.txt: train writes a line for each of its options there,
  * out= among them, which no spec sets; a user who would rerun the run over seeds gives it.
- * An out= line alone is a spec's mistake, which its own line's error names (it was called a
+ * Told by its out= line and lines for most of train's options, not all: an older version's
+ * lacks those added since (it was refused at its first empty value as a spec). An out= line
+ * among a few others is a spec's mistake, which its own line's error names (it was called a
  * config.txt, the real error in brackets). */
 static int is_run_config(const char *text)
 {
@@ -375,13 +377,14 @@ static int is_run_config(const char *text)
     jn_config_defaults(&defaults);
     const size_t n = jn_config_format(&defaults, JN_CMD_TRAIN, 0, NULL, 0);
     char *lines = malloc(n + 1);
-    int every = lines != NULL;
-    if (lines)
-        jn_config_format(&defaults, JN_CMD_TRAIN, 0, lines, n + 1);
-    for (const char *p = lines; every && *p; p += strcspn(p, "\n") + 1)
-        every = has_line(text, p, strcspn(p, "=") + 1);  /* "key=" */
+    if (!lines)
+        return 0;
+    jn_config_format(&defaults, JN_CMD_TRAIN, 0, lines, n + 1);
+    int options = 0, held = 0;
+    for (const char *p = lines; *p; p += strcspn(p, "\n") + 1, options++)
+        held += has_line(text, p, strcspn(p, "=") + 1);  /* "key=" */
     free(lines);
-    return every;
+    return has_line(text, "out=", 4) && 2 * held > options;
 }
 
 int jn_spec_load(const char *path, const char *option, jn_spec *spec)
