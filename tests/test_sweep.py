@@ -634,7 +634,7 @@ one with glob characters ("*") is one GPU, not the files of the current folder;
                        stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=60)
     check(p.returncode == 1 and p.stderr.count("exited with status 2") == 2 and p.stderr.endswith(
           f"no merge: no shard started the sweep in {folder} (it holds no sweep.spec)\n") and
-          "merge" not in read(log).decode(), f"sweep-local-gpus.sh with every shard failing: exit {p.returncode}: "
+          "sweep merge " not in read(log).decode(), f"sweep-local-gpus.sh with every shard failing: exit {p.returncode}: "
           f"{p.stderr[-400:]!r}")
     os.remove(log)
     folder = os.path.join(tmp, "fake-term")
