@@ -94,12 +94,14 @@ CONFIGS = [
      {"rows": 5, "target_kind": 2, "target_layer": 3, "jac_proj": 2, "tangents": 2}),
 ]
 
-# The resumed configuration: a short training run, then the step after its checkpoint.
+# The resumed configuration: a short training run, then the step after its checkpoint. Its
+# biases are the only ones not zero (a fresh model's are): with weight decay, it alone tells an
+# update that decays the biases too (the fresh steps' decay of zero is zero).
 TRAIN_ARGS = ["--data", "usps", "--hidden", "12,9", "--batch", "8", "--max-steps", "5",
               "--progress", "never", "--jac-lambda", "0.5", "--jac-noise", "0.2",
-              "--input-noise", "0.3", "--jac-target", "output", "--lr", "0.05"]
-RESUMED_VALUES = {"input_noise": 0.3, "jac_noise": 0.2, "jac_lambda": 0.5, "lr": 0.05, "rows": 8,
-                  "target_kind": 2, "target_layer": 3, "global_step": 5, "batch": 5, "epoch": 0}
+              "--input-noise", "0.3", "--jac-target", "output", "--lr", "0.05", "--weight-decay", "0.01"]
+RESUMED_VALUES = {"input_noise": 0.3, "jac_noise": 0.2, "jac_lambda": 0.5, "lr": 0.05, "weight_decay": 0.01,
+                  "rows": 8, "target_kind": 2, "target_layer": 3, "global_step": 5, "batch": 5, "epoch": 0}
 
 
 def run(cmd):
@@ -320,6 +322,8 @@ def main():
                 vel = sum(float(np.linalg.norm(st[k])) for k in st if k.startswith("velocity."))
                 if vel == 0:
                     problems.append("the checkpoint's velocity is zero")
+                if not all(st[k].any() for k in st if k[0] == "b" and k[1:].isdigit()):
+                    problems.append("a layer of the checkpoint's biases is zero")
             ref, errors, near_tie = oracle(st)
             if not near_tie and int(st["errors"]) != errors:
                 problems.append("errors = %d, oracle %d" % (int(st["errors"]), errors))
