@@ -419,20 +419,26 @@ def checkpoint_steps(tmp):
 
 def mid_epoch_divergence(tmp):
     """A divergence after a checkpoint written mid-epoch (a --max-steps pause at epoch 2,
-    batch 3 of 10) names that checkpoint's batch and epoch, which agree with its steps; the
-    resume's first line says where it goes on from."""
-    folder = os.path.join(tmp, "diverge-mid-epoch")
-    run(["train", "--data", "usps", "--hidden", "32", "--epochs", "2", "--train-limit", "500", "--valid", "100",
-         "--batch", "50", "--max-steps", "13", "--out", folder, "--progress", "never"])
-    ckpt.set_weights(os.path.join(folder, "last.ckpt"), -1, 3e38)
-    p = run(["train", "--out", folder, "--resume", "--progress", "never"], expect=3)
-    first = p.stdout.split("\n")[0]
-    check(first.startswith("jacnoise: resuming 256-32-10 on usps after batch 3 of epoch 2 (step 13): 500 train / "),
-          f"a resume paused at step 13: first line {first!r}")
-    message = json.load(open(os.path.join(folder, "summary.json")))["message"]
-    kept = re.search(r"last\.ckpt, after batch (\d+) of epoch (\d+) \(step (\d+)\), is kept", message)
-    check(kept and (int(kept[2]) - 1) * 10 + int(kept[1]) == int(kept[3]) == 13,
-          f"divergence after a mid-epoch checkpoint at step 13 of 10-batch epochs: {message!r}")
+    batch 3 or 9 of 10) names that checkpoint's batch and epoch, which agree with its steps, and
+    the step whose loss was not finite (output weights of 3e38), the next: the epoch's last
+    batch too, whose loss the run must check as every other's (it ended the epoch "finished").
+    The resume's first line says where it goes on from."""
+    for steps in (13, 19):
+        folder = os.path.join(tmp, f"diverge-mid-epoch-{steps}")
+        run(["train", "--data", "usps", "--hidden", "32", "--epochs", "2", "--train-limit", "500", "--valid", "100",
+             "--batch", "50", "--max-steps", str(steps), "--out", folder, "--progress", "never"])
+        ckpt.set_weights(os.path.join(folder, "last.ckpt"), -1, 3e38)
+        p = run(["train", "--out", folder, "--resume", "--progress", "never"], expect=3)
+        first = p.stdout.split("\n")[0]
+        check(first.startswith(f"jacnoise: resuming 256-32-10 on usps after batch {steps - 10} of epoch 2 "
+                               f"(step {steps}): 500 train / "), f"a resume paused at step {steps}: first line {first!r}")
+        message = json.load(open(os.path.join(folder, "summary.json")))["message"]
+        kept = re.search(r"last\.ckpt, after batch (\d+) of epoch (\d+) \(step (\d+)\), is kept", message)
+        check(kept and (int(kept[2]) - 1) * 10 + int(kept[1]) == int(kept[3]) == steps,
+              f"divergence after a mid-epoch checkpoint at step {steps} of 10-batch epochs: {message!r}")
+        where = f"at epoch 2, batch {steps - 9} (step {steps + 1}): the loss or penalty is NaN or Inf;"
+        check(message.startswith(where), f"divergence at step {steps + 1} of 10-batch epochs: {message!r}, "
+              f"expected {where!r}")
 
 
 def note_earned(stderr):
