@@ -1639,6 +1639,39 @@ def progress_epoch_end_cases(d):
                           p.stderr)
         check(name, ends == ["1", "2"], f"epochs whose last batch was drawn, then cleared: {ends}; "
               f"stderr {p.stderr[-400:]!r}")
+        # Its loss and training error are the epoch's, as metrics.jsonl has them (to the line's
+        # digits): a line that divided the sums by another count went unnoticed.
+        drawn = [(float(loss), float(train)) for loss, train in
+                 re.findall(r"epoch \d/2  batch 4/4  loss (\S+)  train (\S+)%", p.stderr)]
+        with open(os.path.join(d, "progress-ends", "metrics.jsonl")) as f:
+            epochs = [json.loads(line) for line in f]
+        check(name, len(drawn) == len(epochs) == 2 and
+              all(abs(loss - m["train_loss"]) <= 5e-5 + 1e-9 and abs(train - m["train_error"]) <= 5e-3 + 1e-9
+                  for (loss, train), m in zip(drawn, epochs)),
+              f"epochs' last lines drew (loss, train %) {drawn}; metrics.jsonl has "
+              f"{[(m['train_loss'], m['train_error']) for m in epochs]}")
+
+
+def progress_eta_resumed_cases(d):
+    """A resumed run's ETA is its steps left at the line's rate, counted from where the run
+    stands, not from where the resume started (which counted the steps trained before it as left
+    to do). The ETA is whole seconds: the run resumed must have trained a while (~2 s here) for
+    a count off by its steps to show."""
+    name = "train: ETA of a resumed run"
+    if not expect_ok(name, ["train", "--data", "usps", "--hidden", "1000", "--epochs", "1000000", "--max-steps", "400",
+                            "--progress", "never", "--out", "eta-resumed"], d):
+        return
+    p = expect_ok(name, ["train", "--out", "eta-resumed", "--resume", "--max-steps", "500", "--progress", "always"], d)
+    if not p:
+        return
+    lines = re.findall(r"epoch (\d+)/1000000  batch (\d+)/(\d+)  [^\r\n]*  (\S+) steps/s  ETA (\d+)m(\d\d)s", p.stderr)
+    wrong = []
+    for epoch, batch, batches, rate, minutes, seconds in lines:
+        left = 500 - ((int(epoch) - 1) * int(batches) + int(batch))
+        want, eta = left / float(rate), 60 * int(minutes) + int(seconds)
+        if abs(eta - want) > 0.5 + 0.01 * want:  # whole seconds; the rate's three digits
+            wrong.append(f"ETA {eta} s at {rate} steps/s with {left} steps left")
+    check(name, lines and not wrong, f"{wrong[:3] or 'no progress line'}; stderr {p.stderr[-300:]!r}")
 
 
 def progress_rate_cases(d):
@@ -1991,6 +2024,7 @@ def run_cases(d):
                          p.stderr)
         check("train: progress line", line, f"stderr {p.stderr[-300:]!r}")
     progress_epoch_end_cases(d)
+    progress_eta_resumed_cases(d)
     progress_rate_cases(d)
     step_stored_inert_cases(d)
     resume_inert_cases(d)
