@@ -407,14 +407,16 @@ static void phase_shares(const jn_model *m)
 /* --time-limit against the rounds' wall time (the scripted steps take next to none): a limit
  * far beyond them keeps every round, as one that overflowed an int cut them to 3; one far
  * below them leaves the 3 rounds at least. */
-/* A huge estimate (a rate taken over a sweep's first steps) printed "0m00s", as if done. */
+/* A huge estimate (a rate taken over a sweep's first steps) printed "0m00s", as if done. Half
+ * a second rounds up, into the next minute or hour too; 48 hours is the first in days. */
 static void durations(void)
 {
     const struct {
         double seconds;
         const char *text;
     } cases[] = {{0, "0m00s"}, {245, "4m05s"}, {7800, "2h10m"}, {47.5 * 3600, "47h30m"}, {3 * 86400 + 7 * 3600, "3d07h"},
-                 {9.99e8, "11562d12h"}, {1e9, "unknown"}, {1e300, "unknown"}, {NAN, "unknown"}, {INFINITY, "unknown"}};
+                 {59.5, "1m00s"}, {3599.5, "1h00m"}, {48 * 3600, "2d00h"}, {9.99e8, "11562d12h"}, {1e9, "unknown"},
+                 {1e300, "unknown"}, {NAN, "unknown"}, {INFINITY, "unknown"}};
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         char text[32];
         jn_format_duration(cases[i].seconds, text, sizeof text);
