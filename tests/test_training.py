@@ -53,6 +53,11 @@ def patience_rule(tmp, early):
           summary["best_valid_error"] == first_best["valid_error"] and
           (summary["epochs"], summary["steps"]) == (len(epochs), epochs[-1]["step"]),
           f"--patience 3: summary {summary}, best epoch's metrics {first_best}, last {epochs[-1]}")
+    # Each epoch's seconds are its own, so they add up to no more than the run's: counted from
+    # the run's start, each epoch held those before it too.
+    spent = sum(json.loads(line)["seconds"] for line in read(os.path.join(folder, "metrics.jsonl")).splitlines())
+    check(spent <= summary["seconds"] + 1e-6, f"--patience 3: the epochs' seconds add up to {spent}, more than the "
+          f"run's {summary['seconds']}")
     # best.ckpt stands where the best epoch ended, not where the run did; written only as the
     # run ends (--checkpoint-epochs beyond its epochs), it is the same file.
     held = read_checkpoint(os.path.join(folder, "best.ckpt")).state
