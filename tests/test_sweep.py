@@ -486,7 +486,7 @@ def local_gpus_dry_run(tmp):
         p = subprocess.run([script, spec, folder, "--dry-run"] + args, env=dict(os.environ, JACNOISE=BIN,
                            CUDA_VISIBLE_DEVICES=""), stdin=subprocess.DEVNULL, capture_output=True, text=True,
                            timeout=120)
-        cpu = shlex.join([BIN, "sweep", "--spec", spec, "--out", folder, "--jobs", "N", "--dry-run"] + args)
+        cpu = shlex.join([BIN, "sweep", "--spec", spec, "--out", folder, "--jobs", "N"] + args)  # to run, not to dry-run
         want = (f"sweep {folder}: 2 configurations in 1 group; spec and options checked, nothing written (--dry-run)\n"
                 "--dry-run: no shard would run: no GPU found (CUDA_VISIBLE_DEVICES lists none); on the CPU, N runs at a "
                 f"time: {cpu}\n", "") if not code else ("", "jacnoise: --bogus: unknown option")

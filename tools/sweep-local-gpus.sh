@@ -8,7 +8,7 @@
 # GPUs: those listed in CUDA_VISIBLE_DEVICES (set and empty: none, as CUDA reads it), else,
 # where it is unset, every one nvidia-smi lists; with none, exit 1 and the command that runs
 # the sweep on the CPU instead (with --dry-run, that command's dry run, then that no shard would
-# run and that command, exit 0). Each shard logs to DIR/shard-I.log; a shard
+# run and that command, to run without the --dry-run, exit 0). Each shard logs to DIR/shard-I.log; a shard
 # that fails is named with its exit status and its log's last line; a SPEC that is no file, a
 # DIR that is no folder, and a --shard, --spec or --out among the options (the script sets them:
 # to split a sweep across machines, run jacnoise sweep --shard I/N on each) are refused first
@@ -88,6 +88,7 @@ if [ "$count" -eq 0 ]; then
     cpu=""
     for word in "$bin" sweep --spec "$spec" --out "$dir" $many "$@"; do
         case $word in
+            --dry-run | --dry-run=*) continue ;;  # the command to run: copied, it only dry-ran again
             '' | *[!A-Za-z0-9_@%+=:,./-]*) word="'$(printf '%s' "$word" | sed "s/'/'\"'\"'/g")'" ;;
         esac
         cpu="$cpu${cpu:+ }$word"
