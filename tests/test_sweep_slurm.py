@@ -193,11 +193,12 @@ def missing_program(tmp, spec):
 def array_shard(tmp, spec):
     """A --shard I/N among an array task's options is refused in one line, exit 2, the folder
     not made: it dealt every task that one shard (one trained it, the others failed on its runs,
-    in use). --shard auto, each task's own, goes on, and so does --shard I/N without an array,
-    where the job's one shard is its to choose (each checked with --dry-run: nothing written);
+    in use); the last --shard given is the one judged, as jacnoise takes the last. --shard auto,
+    each task's own, goes on, and so does --shard I/N without an array, where the job's one
+    shard is its to choose (each checked with --dry-run: nothing written);
     its log's first line names that shard, the last --shard given (it said "the whole sweep")."""
     folder = os.path.join(tmp, "array-shard")
-    for args in (["--shard", "1/2"], ["--seeds", "2", "--shard=0/3"]):
+    for args in (["--shard", "1/2"], ["--seeds", "2", "--shard=0/3"], ["--shard", "auto", "--shard=1/2"]):
         p = subprocess.run(["bash", SBATCH, spec, folder] + args, env=task_env(1, 0, 2), capture_output=True,
                            text=True, timeout=60)
         check(p.returncode == 2 and p.stderr == "sweep.sbatch: --shard: not an option of an array task: each task's "
@@ -205,7 +206,7 @@ def array_shard(tmp, spec):
               not os.path.exists(folder), f"array task with {args}: exit {p.returncode}: {p.stdout!r} {p.stderr!r}")
     plain = {k: v for k, v in task_env(1, 0, 2).items() if not k.startswith("SLURM_ARRAY_")}
     for env, args in ((task_env(1, 0, 2), ["--shard", "auto"]), (task_env(1, 0, 2), ["--shard=auto"]),
-                      (plain, ["--shard", "1/2"])):
+                      (task_env(1, 0, 2), ["--shard", "1/2", "--shard", "auto"]), (plain, ["--shard", "1/2"])):
         p = subprocess.run(["bash", SBATCH, spec, folder] + args + ["--dry-run"], env=env, capture_output=True,
                            text=True, timeout=60)
         check(p.returncode == 0 and not os.path.exists(folder),
