@@ -391,7 +391,8 @@ def divergence(tmp):
         check(os.path.exists(path) and read(path) == best, f"{name}: best.ckpt missing or not the one of every epoch's")
     # Alone in its folder, best.ckpt's state sent its reader to "the run's last.ckpt", not there.
     message = json.load(open(os.path.join(tmp, "diverged-every-10", "summary.json")))["message"]
-    shown = subprocess.run([BIN, "show", path], capture_output=True, text=True).stdout
+    shown = subprocess.run([BIN, "show", os.path.join(tmp, "diverged-every-10", "best.ckpt")], capture_output=True,
+                           text=True).stdout
     state = f"state: running when saved (the best parameters; the run has no last.ckpt: diverged, {message}), 1 epoch"
     check(state in shown, f"diverged-every-10: show of best.ckpt says {shown[:400]!r}, not {state!r}")
 
