@@ -172,6 +172,29 @@ def weight_decay_term(tmp, early):
           f"{last['weight_decay']}, its weights give {want}")
 
 
+def weight_decay_step(tmp):
+    """Training applies --weight-decay to its steps, not only to the reported term: a run's
+    first step gives the parameters `jacnoise step` gives (the SPEC rule's oracle), and that
+    step differs from one without decay by lr * wd * W on the weights, none on the biases
+    (a fresh run's velocity is zero)."""
+    args = ["--data", "usps", "--hidden", "8", "--train-limit", "64", "--valid", "20", "--batch", "32",
+            "--lr", "0.1"]
+    nxt = {}
+    for wd in ("0", "0.1"):
+        dump = os.path.join(tmp, f"decay-{wd}.step")
+        run(["step", "--dump", dump, "--weight-decay", wd] + args)
+        nxt[wd] = parse_dump(dump)
+    st, plain = nxt["0.1"], nxt["0"]
+    for l in range(1, len(st["sizes"])):
+        want = plain[f"next.W{l}"] - 0.1 * 0.1 * st[f"W{l}"]
+        check(rel_diff(st[f"next.W{l}"], want) < 1e-5 and rel_diff(st[f"next.b{l}"], plain[f"next.b{l}"]) < 1e-6,
+              f"`jacnoise step --weight-decay 0.1`: layer {l}'s step is not the one without decay less lr * wd * W")
+    folder = os.path.join(tmp, "decay-first-step")
+    run(["train", "--weight-decay", "0.1", "--max-steps", "1", "--progress", "never", "--out", folder] + args)
+    diff = rel_diff(params(os.path.join(folder, "last.ckpt")), flat_params(st, "next"))
+    check(diff < 1e-6, f"--weight-decay 0.1: the run's first step and `jacnoise step`'s differ by {diff:.3g}")
+
+
 def epoch_sums(tmp):
     """An epoch's train_loss, penalty and train_error are its steps' terms averaged over its
     examples, the short last batch weighted by its rows: an epoch of two steps, 32 and 8 rows,
@@ -454,6 +477,7 @@ def main():
     metrics_order(tmp, early)
     batch_warning(tmp)
     weight_decay_term(tmp, early)
+    weight_decay_step(tmp)
     schedule_and_shuffle(tmp)
     epoch_sums(tmp)
     p = run(["train", "--out", stopped, "--resume", "--patience", "0", "--progress", "never"])
