@@ -208,6 +208,13 @@ static int json_members(json_reader *r, json_field field, void *ctx, jn_buf *see
         const size_t key_at = r->off;
         if (json_string(r, key, sizeof key))
             return -1;
+        /* An escape is read as a space, where the tools' json decodes it: the two readers would
+         * compare different keys (jacnoise writes none in a key). */
+        for (size_t k = key_at + 1; k + 1 < r->off; k++)
+            if (r->text[k] == '\\' || (unsigned char)r->text[k] < 0x20) {
+                r->off = key_at;
+                return json_error(r, "a key with an escape or a control character");
+            }
         for (size_t k = 0; k < seen->len; k += strlen((const char *)seen->data + k) + 1)
             if (!strcmp((const char *)seen->data + k, key)) {
                 char what[96];
