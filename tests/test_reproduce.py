@@ -248,8 +248,18 @@ def check_rules(scratch):
     run = os.path.join(search, "runs", "r3")
     check(rp.run_epochs(run) == len(dip), f"run_epochs without a summary: {rp.run_epochs(run)}")
     summary = os.path.join(run, "summary.json")
-    for text, want in [('{"epochs": 7}', 7), ('{"epochs": 2.9}', None), ('{"epochs": "1_000"}', None),
-                       ('{"epochs": true}', None), ('{"epochs": NaN}', None), ('[7]', None), ('{"epo', None)]:
+    # And a summary jacnoise refuses (jn_summary_read) is refused, as json.load read it: a key
+    # given twice (json kept its last value), a key with an escape (jacnoise reads it as a space,
+    # json decoded it: "epochs" given twice), one without a status; a raw control byte in a
+    # value jacnoise reads, json refused.
+    for text, want in [('{"status": "finished", "epochs": 7}', 7), ('{"status": "finished", "epochs": 2.9}', None),
+                       ('{"status": "finished", "epochs": "1_000"}', None), ('{"status": "finished", "epochs": true}', None),
+                       ('{"status": "finished", "epochs": NaN}', None), ('[7]', None), ('{"epo', None),
+                       ('{"status": "finished", "epochs": 2, "epochs": 7}', None),
+                       ('{"status": "finished", "epochs": 7,}', None),
+                       ('{"status": "finished", "epochs": 2, "ep\\u006fchs": 7}', None),
+                       ('{"status": "finished", "epochs": 7, "x\\u0041": 1}', None),
+                       ('{"epochs": 7}', None), ('{"status": "finished", "message": "a\tb", "epochs": 7}', 7)]:
         with open(summary, "w") as f:
             f.write(text)
         err = damage_of(rp.run_epochs, run)
@@ -502,7 +512,8 @@ def check_metrics_lines(scratch):
     # line (reproduce skipped it, reading a curve jacnoise would not, and counted it as an
     # epoch), an epoch's line repeated or out of order (read as another epoch), a key given twice
     # (json kept its last value), a line without a key that jacnoise writes in each (no
-    # validation set: null), which jacnoise read as 0.
+    # validation set: null), which jacnoise read as 0, a key with an
+    # escape (jacnoise read it as a space, json decoded it).
     third = metrics_line(epoch=3, valid_error=3.0, train_loss=0.3)
     for text, line, words in [("\n".join(lines[:1] + [""] + lines[1:]) + "\n", 2, ""),
                               ("\n".join(lines[:1] + [" "] + lines[1:]), 2, ""),
@@ -510,7 +521,9 @@ def check_metrics_lines(scratch):
                               ("\n".join(lines[:1] + [third] + lines[1:]) + "\n", 3, "epoch 2 after epoch 3"),
                               ("\n".join(lines + [third[:-1] + ',"valid_error":1.0}']) + "\n", 3,
                                '"valid_error" given twice'),
-                              ("\n".join(lines + [third.replace('"penalty":null,', '')]) + "\n", 3, "no penalty")]:
+                              ("\n".join(lines + [third.replace('"penalty":null,', '')]) + "\n", 3, "no penalty"),
+                              ("\n".join(lines + [third[:-1] + ',"x\\u0041":1}']) + "\n", 3,
+                               "a key with an escape")]:
         with open(path, "w") as f:
             f.write(text)
         try:

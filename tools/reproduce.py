@@ -288,14 +288,16 @@ def run_epochs(folder):
     not a whole number, as jacnoise writes it, raises Damaged: int() took 2.9, "1_000" and true."""
     path = os.path.join(folder, "summary.json")
     try:
-        with open(path) as f:
-            epochs = json.load(f)
+        with open(path, "rb") as f:
+            summary = tool_files.summary_record(f.read())
     except FileNotFoundError:
         return metrics_epochs(folder)
-    except (OSError, ValueError) as e:
-        raise Damaged(f"{path}: {getattr(e, 'strerror', None) or 'not JSON'}")
-    epochs = epochs.get("epochs") if isinstance(epochs, dict) else None
-    if type(epochs) is not int or epochs < 0:
+    except OSError as e:
+        raise Damaged(f"{path}: {e.strerror}")
+    except ValueError as e:  # what jacnoise refuses too (a key given twice: json kept its last value)
+        raise Damaged(f"{path}: not a summary jacnoise reads ({tool_files.escaped(str(e))})")
+    epochs = summary.get("epochs")
+    if type(epochs) is not int:
         raise Damaged(f"{path}: expected a JSON object with a whole number of epochs, as jacnoise writes")
     return epochs
 

@@ -346,14 +346,17 @@ METRICS_KEYS = ("epoch", "step", "lr", "train_loss", "penalty", "weight_decay", 
                 "valid_error", "test_error", "best", "seconds")
 
 
-def metrics_record(line):
-    """A line of metrics.jsonl (bytes, without its newline) as jacnoise reads one (metrics_line,
-    src/train/metrics.c): one flat JSON object of decimal numbers, true, false and null (no
-    string, no nesting, nothing beyond a double, no key given twice), with a whole epoch from 1,
-    a whole step and each of METRICS_KEYS.
-    Returns the object, epoch and step as ints (jacnoise reads 3.0 as epoch 3); raises
-    ValueError saying what is wrong where jacnoise refuses the line. Bytes that are not UTF-8
-    are read as jacnoise reads them, as any other byte of a key."""
+# A JSON string and, where it is a key, the ':' after it.
+JSON_STRING = re.compile(r'"((?:[^"\\]|\\.)*)"([ \t\n\r]*:)?', re.S)
+
+
+def flat_object(data):
+    """The flat JSON object data (bytes) holds, as jacnoise's reader takes one (json_object,
+    src/train/metrics.c): decimal numbers within a double, true, false, null and strings (a raw
+    control byte kept, as jacnoise keeps it), no nesting, no key given twice, and a key without
+    an escape or a control character: jacnoise reads an escape as a space, where json decoded
+    it, and the two compared different keys. Raises ValueError saying what is wrong. Bytes that
+    are not UTF-8 are read as jacnoise reads them, as any other byte of a key."""
     def number(text, kind):
         if not math.isfinite(float(text)):
             raise ValueError(f"{text}: beyond a double")
@@ -368,23 +371,73 @@ def metrics_record(line):
         if twice is not None:
             raise ValueError(f'"{twice}" given twice')
         return dict(pairs)
-    record = json.loads(line.decode("utf-8", "replace"), parse_float=lambda t: number(t, float),
-                        parse_int=lambda t: number(t, int), parse_constant=refused, object_pairs_hook=once)
+    text = data.decode("utf-8", "replace")
+    for string in JSON_STRING.finditer(text):
+        if string[2] and re.search(r"[\\\x00-\x1f]", string[1]):
+            raise ValueError(f'"{escaped(string[1])}": a key with an escape or a control character')
+    record = json.loads(text, parse_float=lambda t: number(t, float), parse_int=lambda t: number(t, int),
+                        parse_constant=refused, object_pairs_hook=once, strict=False)
     if not isinstance(record, dict):
         raise ValueError("expected '{'")
+    nested = next((key for key, value in record.items() if isinstance(value, (dict, list))), None)
+    if nested is not None:
+        raise ValueError(f"{nested}: expected a decimal number, true, false or null")
+    return record
+
+
+def whole(record, key, limit):
+    """record[key] made an int where it is a whole number in [0, limit), as jacnoise reads a
+    count (is_count: 3.0 is 3); ValueError otherwise."""
+    value = record[key]
+    if type(value) not in (int, float) or not 0 <= value < limit or value != int(value):
+        raise ValueError(f"{key}: expected a whole number")
+    record[key] = int(value)
+
+
+def metrics_record(line):
+    """A line of metrics.jsonl (bytes, without its newline) as jacnoise reads one (metrics_line,
+    src/train/metrics.c): one flat object (flat_object) without a string, with a whole epoch
+    from 1, a whole step and each of METRICS_KEYS.
+    Returns the object, epoch and step as ints (jacnoise reads 3.0 as epoch 3); raises
+    ValueError saying what is wrong where jacnoise refuses the line."""
+    record = flat_object(line)
     for key, value in record.items():
-        if isinstance(value, (str, dict, list)):
+        if isinstance(value, str):
             raise ValueError(f"{key}: a value of the wrong kind")
     for key, limit in (("epoch", 2**31), ("step", 2**64)):
-        value = record.get(key, 0)
-        if type(value) not in (int, float) or not 0 <= value < limit or value != int(value):
-            raise ValueError(f"{key}: expected a whole number")
-        record[key] = int(value)
-    if record["epoch"] == 0:
+        if key in record:
+            whole(record, key, limit)
+    if record.get("epoch", 0) == 0:
         raise ValueError("no epoch")
     missing = next((key for key in METRICS_KEYS if key not in record), None)
     if missing:
         raise ValueError(f"no {missing}")
+    return record
+
+
+# The fields of summary.json jacnoise reads (summary_field, src/train/metrics.c), by kind.
+SUMMARY_TEXTS = ("status", "message", "backend", "device", "compute_capability", "cuda_driver", "cuda_runtime",
+                 "pci_bus_id", "blas")
+SUMMARY_COUNTS = {"threads": 2**31, "cuda_device": 2**31, "epochs": 2**31, "best_epoch": 2**31, "steps": 2**64}
+
+
+def summary_record(data):
+    """A run's summary.json (bytes) as jacnoise reads one (jn_summary_read): one flat object
+    (flat_object) with a status, its texts strings, tf32 and tf32_override true or false, its
+    counts whole numbers (ints here); epochs, best_epoch and steps only where they are numbers
+    (jacnoise skips another kind there, as a later version's field). Returns the object; raises
+    ValueError saying what is wrong where jacnoise refuses the file: json.load kept a key given
+    twice, its last value, where jacnoise refuses the summary."""
+    record = flat_object(data)
+    for key, value in record.items():
+        if key in SUMMARY_TEXTS and not isinstance(value, str) or \
+                key in ("tf32", "tf32_override") and not isinstance(value, bool):
+            raise ValueError(f"{key}: a value of the wrong kind")
+        if key in SUMMARY_COUNTS and (key in ("threads", "cuda_device") or type(value) in (int, float)
+                                      or value is None):
+            whole(record, key, SUMMARY_COUNTS[key])
+    if not record.get("status"):
+        raise ValueError("no status")
     return record
 
 
