@@ -198,6 +198,14 @@ def main():
     for cmd in (["show"], ["eval", "--checkpoint"]):
         c = run(cmd + [bad], expect=1).stderr
         check(c == f"jacnoise: {' '.join(cmd[1:] + [bad])}: {shapes}\n", f"hidden edited: jacnoise {cmd[0]} says {c!r}")
+    # Its hidden line removed: jacnoise compares the model with the default --hidden (1000), the
+    # tool exported it unchecked.
+    text = text.replace(b"\nhidden=30\n", b"\n")
+    edited = with_crc(blob[:text_at - 4] + struct.pack("<I", len(text)) + text + blob[text_at + text_len:])
+    shapes = "byte 20: layer sizes 256-32-16-10, but the stored configuration's hidden gives a 256-1000-10 model"
+    refused_as_jacnoise(edited, shapes)
+    c = run(["show", bad], expect=1).stderr
+    check(c == f"jacnoise: {bad}: {shapes}\n", f"hidden line removed: jacnoise show says {c!r}")
     # A newer jacnoise's format version (checksum made again) is said to be that, not damage.
     newer = "written by a newer jacnoise"
     refused_as_jacnoise(with_u32(blob, 8, 3), f"byte 8: format version 3, this tool reads versions 1 to 2 ({newer}")

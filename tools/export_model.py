@@ -250,17 +250,23 @@ def read_checkpoint(path):
     return ck
 
 
+# jacnoise's default --hidden (jn_config_defaults).
+DEFAULT_HIDDEN = [1000]
+
+
 def stored_hidden(config):
-    """The hidden widths a checkpoint's key=value text gives (jacnoise's hidden=W1,W2,...), or
-    None where it gives none this tool can read (jacnoise's reader names what is wrong there)."""
-    for line in config.split("\n"):
+    """The hidden widths a checkpoint's key=value text gives (jacnoise's hidden=W1,W2,...), the
+    default where it has no hidden line, as jacnoise compares it (jn_checkpoint_config: a text
+    without one over another model was exported unchecked); None where its hidden is one this
+    tool cannot read (jacnoise's reader names what is wrong there)."""
+    for line in config.removeprefix("\ufeff").split("\n"):  # a byte-order mark, as jacnoise skips it
         key, eq, value = line.partition("=")
         if eq and key.strip().removeprefix("--") == "hidden":
             try:
                 return [int(width) for width in value.split(",")]
             except ValueError:
                 return None
-    return None
+    return DEFAULT_HIDDEN
 
 
 def logits(layers, x):
