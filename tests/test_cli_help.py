@@ -3,7 +3,8 @@ the help: every option a command takes (as its refusal of an unknown one lists t
 in its help, and the help offers no option the command refuses; every interval a refusal of a
 value states ('out of range [1, 65536]', 'not an integer in [1, 1000000]') is on that option's
 help line, so that the help gives each number's range; the README's table of options gives each
-one's default as the help's brackets do, and names every option a command takes. Every command
+one's default as the help's brackets do, and names every option a command takes; its table of
+commands names those `jacnoise --help` lists. Every command
 line the READMEs show in their sh blocks (jacnoise's, the Python tools') parses: each option
 and value of it is one the program takes.
 
@@ -112,8 +113,28 @@ def examples_parse():
     check(count >= 10, f"the READMEs' sh blocks read as {count} commands")
 
 
+def commands_listed():
+    """The commands `jacnoise --help` lists are those of the README's table under '## Commands',
+    each answering its own --help; the commands this test holds to their options are among them.
+    (Nothing compared the two lists: a command added to one alone went unnoticed.)"""
+    p = jacnoise(["--help"])
+    block = p.stdout.split("\ncommands:\n", 1)[-1].split("\n\n", 1)[0]
+    listed = re.findall(r"^  ([a-z]+) ", block, re.M)
+    text = open(README, encoding="utf-8").read().split("\n## Commands\n", 1)[-1].split("\n### ", 1)[0]
+    table = re.findall(r"^\| `jacnoise ([a-z]+)", text, re.M)
+    check(p.returncode == 0 and len(listed) >= len(COMMANDS), f"jacnoise --help: exit {p.returncode}, commands {listed}")
+    check(sorted(listed) == sorted(table), f"jacnoise --help lists the commands {sorted(listed)}, "
+          f"README's Commands table {sorted(table)}")
+    check(set(COMMANDS) <= set(listed), f"jacnoise --help does not list {sorted(set(COMMANDS) - set(listed))}")
+    for cmd in listed:
+        h = jacnoise([cmd, "--help"])
+        check(h.returncode == 0 and h.stdout.startswith(f"usage: jacnoise {cmd}"),
+              f"{cmd} --help: exit {h.returncode}, {h.stdout[:80]!r}")
+
+
 def main():
     examples_parse()
+    commands_listed()
     readme = open(README, encoding="utf-8").read()
     table = readme_defaults()
     refused = {}  # option -> the intervals its refusals state
