@@ -17,6 +17,7 @@ Rows evaluated on different test sets (another data set, or fewer examples) are 
 line before any picture is written. Skipped (77) without matplotlib."""
 import json
 import os
+import re
 import subprocess
 import sys
 
@@ -127,6 +128,14 @@ def main():
     except ImportError:
         print("skipped: matplotlib is not installed (Debian: python3-matplotlib)")
         return 77
+    # The help's example of a row's eval JSON is the name the tool gives it: the help said each
+    # other character became -, where a run of them is one - and none is kept at either end.
+    sys.path.insert(0, os.path.dirname(TOOL))
+    import plot_analysis
+    usage = " ".join(subprocess.run([sys.executable, TOOL, "--help"], capture_output=True, text=True).stdout.split())
+    named = re.search(r"'([^']+)' as (eval-\S+\.json)", usage)
+    check(named is not None and f"eval-{plot_analysis.slug(named.group(1))}.json" == named.group(2),
+          f"--help's eval JSON name of a row: {named and named.groups()}")
     tiny = ["--data", "usps", "--hidden", "16", "--train-limit", "300", "--valid", "200", "--epochs", "2",
             "--threads", "1", "--progress", "never"]
     with scratch("jacnoise-analysis-") as d:

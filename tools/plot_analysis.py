@@ -23,9 +23,10 @@ examples): rows of MNIST and USPS runs are refused, to be drawn by separate call
 
   eval-NAME.json  each row's `jacnoise eval` output (reused by a later call for the same
                   checkpoint unless it was written since, holds other noise levels or
-                  curvature step (an eval JSON given as the row), or --force; NAME with characters
-                  other than letters, digits and + as -, so two rows' names must differ in
-                  those).
+                  curvature step (an eval JSON given as the row), or --force; NAME with each run
+                  of characters other than letters, digits and + as one -, none at either end:
+                  'MLP+N+J (hidden1)' as eval-MLP+N+J-hidden1.json, so two rows' names must
+                  differ in those).
 
 JACNOISE (default: build/jacnoise of this script's checkout) is the program. Needs matplotlib
 (Debian python3-matplotlib).
