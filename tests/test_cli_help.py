@@ -132,6 +132,48 @@ def commands_listed():
               f"{cmd} --help: exit {h.returncode}, {h.stdout[:80]!r}")
 
 
+def info_help():
+    """info's --help against what info prints: each line info prints is one of the parts its
+    summary names, each part is printed, and what it says is what the program is (the check
+    read only the lines info happened to print: an info that printed nothing passed it)."""
+    usage = jacnoise(["info", "--help"])
+    summary = " ".join(usage.stdout.split("\n\n")[1].split()) if "\n\n" in usage.stdout else ""
+    options = usage.stdout.split("\noptions:\n", 1)[-1].strip().splitlines()
+    check(usage.returncode == 0 and [o.split()[0] for o in options] == ["--help"],
+          f"info --help: exit {usage.returncode}, options {options} (info takes none)")
+    p = jacnoise(["info"])
+    check(p.returncode == 0 and not p.stderr, f"info: exit {p.returncode}, {p.stderr!r}")
+    lines = p.stdout.splitlines()
+    version = jacnoise(["--version"]).stdout.strip()
+    # The data sets the --data help names with files of their own (mnist-binary reads mnist's).
+    data_help = help_lines("data").get("data", "")
+    sets = [s for s in ("mnist", "usps") if s in data_help]
+    parts = [(["version"], re.escape(version)),
+             (["precision"], r"precision: (float32|float64)"),
+             (["BLAS"], r"blas: \S.*"),
+             (["core", "threads", "CPU"], r"blas core: \S.* \(.+\), (1 thread|(?!1 )\d+ threads); CPU: \S.*"),
+             (["CUDA"], r"cuda: (built in, \d+ device\(s\) visible.*|not built \(.+\))")]
+    parts += [(["data folder of each named set"], rf"data {s}: (not found \(.+\)|\S.*)") for s in sets]
+    for named, pattern in parts:
+        shown = [line for line in lines if re.fullmatch(pattern, line)]
+        check(len(shown) == 1, f"info prints {len(shown)} lines of its {named[0]} (/{pattern}/): {p.stdout!r}")
+        for word in named:
+            check(word in summary, f"info prints its {word}, which its --help summary does not name: {summary!r}")
+    for line in lines:
+        check(any(re.fullmatch(pattern, line) for _, pattern in parts),
+              f"info prints {line!r}, none of the parts its --help summary names ({summary!r})")
+    check(len(sets) == 2 and lines[:1] == [version], f"info: data sets {sets}, first line {lines[:1]} (the version "
+          f"{version!r} expected)")
+    # Where info finds a set, its folder is the one the set loads from.
+    for s in sets:
+        found = re.search(rf"^data {s}: (?!not found \()(.*)$", p.stdout, re.M)
+        if found and s == "usps":  # the small one: loaded in a second
+            d = jacnoise(["data", "--data", s])
+            folder = re.search(r'"folder": "(.*)"', d.stdout)
+            check(folder and folder.group(1) == found.group(1),
+                  f"info finds {s} in {found.group(1)}, data --data {s} loads it from {folder and folder.group(1)}")
+
+
 def main():
     examples_parse()
     commands_listed()
@@ -171,14 +213,7 @@ def main():
     warmup = help_lines("profile").get("warmup", "")
     check("round" in warmup and "floor" in warmup, f"profile --help: --warmup does not say what a warm-up "
           f"round runs: {warmup.strip()!r}")
-    # info's summary names what it prints: it left out the BLAS core line's core, threads and
-    # CPU features. Each part info printed (its text here) is named by the help's summary.
-    summary = jacnoise(["info", "--help"]).stdout.split("\n\n")[1]
-    printed = jacnoise(["info"]).stdout
-    for shown, named in (("\nprecision: ", "precision"), ("\nblas: ", "BLAS"), ("\nblas core: ", "core"),
-                         (" thread", "threads"), ("; CPU: ", "CPU"), ("\ncuda: ", "CUDA"), ("\ndata ", "data")):
-        check(shown not in printed or named in summary,
-              f"info prints {shown.strip()!r}, which its --help summary does not name ({named}): {summary!r}")
+    info_help()
     check(sum(map(len, refused.values())) > 10, f"the refusals read state {sum(map(len, refused.values()))} intervals")
     check(len(table) > 30, f"README's option table read as {len(table)} options")
     return finish("help")
