@@ -10,6 +10,7 @@ Environment (set by CTest): JACNOISE_BIN, the program; JACNOISE_DATA, the folder
 public data sets (only USPS is used here). Every case runs in a temporary folder. The cases
 that need USPS fail when it cannot be found. Exit 1 if any case fails.
 """
+import errno
 import gzip
 import json
 import os
@@ -1300,6 +1301,18 @@ def eval_output_cases(d):
             if finished(name, p):
                 check(name, p.returncode == 1 and p.stderr.count("\n") == 1 and "standard output" in p.stderr,
                       f"exit {p.returncode}, stderr {p.stderr[:300]!r}")
+    # stdout open only for reading: the line says why the write failed, as a full disk's says "No
+    # space left on device"; data, which flushes its JSON before its warnings, said "an earlier
+    # write was lost".
+    readonly = os.path.join(d, "readonly")
+    open(readonly, "w").close()
+    for args in (["eval", "--checkpoint", "run/best.ckpt", "--eval-limit", "5"],
+                 ["data", "--data", "usps", "--valid", "100"], ["info"]):
+        name = f"{args[0]} with a read-only standard output"
+        with open(readonly) as out:
+            p = subprocess.run([BIN] + args, cwd=d, stdout=out, stderr=subprocess.PIPE, text=True, timeout=TIMEOUT)
+        check(name, p.returncode == 1 and p.stderr == "jacnoise: writing the standard output failed: "
+              f"{os.strerror(errno.EBADF)}\n", f"exit {p.returncode}, stderr {p.stderr[:300]!r}")
 
 
 def lost_best_cases(d, tiny):

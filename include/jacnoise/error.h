@@ -56,6 +56,9 @@ void jn_print(FILE *f, const char *fmt, ...) JN_PRINTF(2, 3);
  * a caller keeps when it redirects it: a write that failed (a full disk) must not end in
  * success. */
 const char *jn_stdout_lost(void);
+/* fflush(stdout), its error kept for jn_stdout_lost: a command that flushed its output itself
+ * (before a warning on stderr) had "an earlier write was lost" said of a full disk. 0 or -1. */
+int jn_stdout_flush(void);
 
 /* The length of the UTF-8 sequence at c (1 to 4), or 0 where c starts none: a stray
  * continuation byte, an overlong form, a surrogate, past U+10FFFF, or a sequence cut short

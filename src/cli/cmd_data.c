@@ -57,7 +57,7 @@ int jn_cmd_data(int argc, char **argv)
         for (int i = 0; i < 3; i++)
             print_split(names[i], splits[i], &st[i], i == 2);
         printf("  }\n}\n");
-        fflush(stdout);
+        jn_stdout_flush();
         rc = jn_data_warn_empty_classes(&data, cfg.data, stderr);
     }
     for (int i = 0; i < 3; i++)

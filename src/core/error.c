@@ -210,11 +210,21 @@ int jn_fail_option(const char *option, const char *value)
 
 const char *jn_last_error(void) { return last_error; }
 
+/* The error of the first flush of stdout that failed (jn_stdout_flush), 0 before one. */
+static int stdout_errno;
+
+int jn_stdout_flush(void)
+{
+    if (fflush(stdout) == 0)
+        return 0;
+    if (!stdout_errno)
+        stdout_errno = errno;
+    return -1;
+}
+
 const char *jn_stdout_lost(void)
 {
-    const int flush_failed = fflush(stdout) != 0;
-    const int e = errno;
-    if (!flush_failed && !ferror(stdout))
+    if (jn_stdout_flush() == 0 && !ferror(stdout))
         return NULL;
-    return flush_failed ? strerror(e) : "an earlier write was lost";
+    return stdout_errno ? strerror(stdout_errno) : "an earlier write was lost";
 }
