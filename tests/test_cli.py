@@ -804,6 +804,12 @@ def config_cases(d, usps):
         expect_error("no GPU: profile --threads", ["profile", "--config", "good.cfg", "--device", "cuda", "--threads",
                                                   "2", "--reps", "1"], 2 if "no CUDA backend" in q.stderr else 1,
                      ["--device cuda: "], d)
+    # A bad option is refused as train refuses it (exit 2), a GPU usable or not: without one,
+    # check said only that (exit 1), and its user fixed the option on the GPU machine.
+    for args, words in ((["--data", "foo"], "--data foo: unknown data set"),
+                        (["--data", "usps", "--hidden", "10", "--jac-target", "hidden:3"],
+                         "--jac-target: hidden:3 does not exist")):
+        expect_error(f"check {' '.join(args)}", ["check"] + args, 2, [f"jacnoise: {words}"], d)
     # check says why the GPU side cannot run, as --device cuda's refusal does: a driver too old
     # for the runtime read "no CUDA device is visible", which sent one looking for the GPU.
     c = run(["check", "--data", "usps", "--hidden", "5"], d)

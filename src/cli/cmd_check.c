@@ -470,5 +470,10 @@ int jn_cmd_check(int argc, char **argv)
     int rc = jn_cli_parse(argc, argv, JN_CMD_CHECK, &cli);
     if (rc)
         return rc > 0 ? 0 : jn_cli_fail(JN_EXIT_USAGE);
+    /* A fresh run's options refused before the GPU is looked for, as train refuses them (a
+     * checkpoint's run is checked once read): without a usable GPU, check --data foo said so
+     * and exited 1, where a machine with one refused it as a bad option (exit 2). */
+    if (!cli.checkpoint[0] && jn_config_check(&cli))
+        return jn_cli_fail(JN_EXIT_USAGE);
     return check_backends(&cli);
 }
