@@ -4,6 +4,8 @@
  *   - the exact norms of hidden:2 and the output = central-difference Jacobians; the output's
  *     (reverse mode, value and gradient) also = forward mode over the input basis, and its
  *     per-example values (jn_cpu_jacobian_sq_exact) = the central differences;
+ *   - the output's exact norm of a batch so long that the classes go in several passes = the
+ *     same examples' in one pass (value and gradient);
  *   - Hutchinson: the mean of ||J v||^2 over many Gaussian tangents converges to ||J||_F^2;
  *     with K = 3 given tangents, R = (1/K) sum_k ||J v_k||^2 by central differences along
  *     each v_k, and its gradient by central differences in each parameter.
@@ -177,6 +179,27 @@ int main(void)
         gn += g1[i] * g1[i];
     }
     CHECK(sqrt(gd / gn) < 1e-12, "exact output gradient: reverse mode differs from forward mode: rel %.3e", sqrt(gd / gn));
+
+    /* A batch so long that the classes go through in passes of fewer than C (the later passes'
+     * rows of W_L, and dW_L, are those of classes c0 ...): REPEAT copies of each example have
+     * the same mean and REPEAT times the gradient of the sum. */
+    enum { REPEAT = 2000 };
+    const int long_rows = REPEAT * B;
+    REQUIRE(jn_objective_tangent_chunk(&exact, &model, long_rows) < C, "passes that hold fewer than %d classes", C);
+    jn_real *long_x = malloc(sizeof(jn_real) * long_rows * d), *g_long = malloc(sizeof(jn_real) * model.n_params);
+    REQUIRE(long_x && g_long, "out of memory");
+    for (int r = 0; r < long_rows; r++)
+        memcpy(long_x + (size_t)r * d, x + (r % B) * d, sizeof(jn_real) * d);
+    const double chunked = penalty(exact, long_x, long_rows, NULL, g_long);
+    CHECK(rel_diff(chunked, exact_out) < 1e-10, "exact output in class passes %.15g vs %.15g", chunked, exact_out);
+    gd = gn = 0;
+    for (size_t i = 0; i < model.n_params; i++) {
+        gd += (g_long[i] - REPEAT * g2[i]) * (g_long[i] - REPEAT * g2[i]);
+        gn += REPEAT * g2[i] * REPEAT * g2[i];
+    }
+    CHECK(sqrt(gd / gn) < 1e-10, "exact output gradient in class passes differs: rel %.3e", sqrt(gd / gn));
+    free(long_x);
+    free(g_long);
 
     /* Regression (found by AddressSanitizer): the exact norm must ignore a tangent buffer
      * passed to it, as training passes one whenever the objective has tangents. */
