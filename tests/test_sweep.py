@@ -15,7 +15,7 @@ folder exists, recorded failed; status after a SIGINT or SIGHUP (interrupted, no
 SIGHUP under nohup); status telling a running run locked by a sweep from one a SIGKILL left; a closed
 standard output (sweep | head) stopping it as SIGTERM does; sweeps of two specs started at once; a run a sharing shard finished after this sweep
 planned it, counted finished, not failed; a spec with a byte-order mark and nothing
-swept; status of a folder only merges made (its killed, unreadable and damaged runs' lines too); a paused run of other options in a configuration's folder failed, not resumed; a spec's out= line refused at that line; a run option on the sweep's command line (set it in the spec); status of a finished run whose metrics.jsonl is damaged (a line naming it), and of a killed or interrupted one (the running line counting the damaged among killed runs); bench/bench_sweep_cpu.py's step count and its bad input; the reads a run's end costs
+swept; status of a folder only merges made (its killed, unreadable and damaged runs' lines too, DIR/merged read once for them); a paused run of other options in a configuration's folder failed, not resumed; a spec's out= line refused at that line; a run option on the sweep's command line (set it in the spec); status of a finished run whose metrics.jsonl is damaged (a line naming it), and of a killed or interrupted one (the running line counting the damaged among killed runs); bench/bench_sweep_cpu.py's step count and its bad input; the reads a run's end costs
 among 1000 finished runs (bench/bench_sweep_results.py), and a merge's (each folder read once,
 bench/bench_sweep_merge.py); results.csv's penalty (the
 best epoch's); results.csv's and status's backend, device and gemm_precision of a CPU sweep
@@ -2663,6 +2663,33 @@ def merged_blank_lines(tmp):
           f"status of a merged folder whose {record} is blank lines alone: {shown!r}")
 
 
+def merged_read_once(tmp):
+    """status reads DIR/merged once for its table's unreadable and damaged lines, however many
+    there are (it was read again for each, and for a running line of none running), and once for
+    its unfinished line: twice."""
+    strace = shutil.which("strace")
+    if not strace:
+        check(False, "DIR/merged read once: strace is missing (Debian: strace; tools/setup.sh installs it)")
+        return
+    spec, a = os.path.join(tmp, "merged-once.spec"), os.path.join(tmp, "merged-once-0")
+    open(spec, "w").write(TINY_SPEC.replace("[0.1, 0.2]", "[0.1, 0.2, 0.3, 0.4]"))
+    sweep(["--spec", spec, "--out", a])
+    merged = os.path.join(tmp, "merged-once-m")
+    run(["sweep", "merge", merged, a])
+    for i, name in enumerate(run_ids(merged)):  # two damaged, two unreadable
+        open(os.path.join(merged, "runs", name, "metrics.jsonl" if i % 2 else "summary.json"), "w").close()
+    trace = os.path.join(tmp, "merged-once.trace")
+    asan = ":".join(filter(None, [os.environ.get("ASAN_OPTIONS", ""), "detect_leaks=0"]))  # none under ptrace
+    p = subprocess.run([strace, "-f", "-qq", "-o", trace, "-e", "trace=open,openat", BIN, "sweep", "status", merged],
+                       capture_output=True, text=True, timeout=600, env=dict(os.environ, ASAN_OPTIONS=asan))
+    if p.returncode != 0 and "ptrace" in p.stderr:
+        print(f"DIR/merged read once: NOT CHECKED (strace cannot trace here: {p.stderr.strip()[:200]})")
+        return
+    opens = sum(f'{merged}/merged"' in line for line in read(trace).decode().splitlines())
+    check("2 unreadable, 2 damaged" in p.stdout and 1 <= opens <= 2,
+          f"DIR/merged read {opens} times by a status of 4 unreadable or damaged runs: {p.stdout!r}")
+
+
 def trained_since_planned(tmp):
     """A shard sharing the folder that trains a run to its end after this sweep planned its
     group (the run then had no checkpoint) and before this sweep reached it: this sweep
@@ -2867,6 +2894,7 @@ def main():
     cgroup_memory(tmp)
     merged_status(tmp)
     merged_blank_lines(tmp)
+    merged_read_once(tmp)
     damaged_summary(tmp)
     damaged_metrics(tmp)
     damaged_metrics_unfinished(tmp)

@@ -415,7 +415,7 @@ static void print_other_runs(const jn_plan *plan, const char *dir, FILE *f)
 /* A run whose metrics.jsonl is damaged (row->damaged): a line naming the file and what is wrong,
  * read again (the rows keep no message for it). Counted as its summary.json says (a finished
  * run is done), its penalty and per-epoch record are that file's. */
-static void print_damaged(const jn_plan *plan, int i, const jn_run_row *row, FILE *f)
+static void print_damaged(const jn_plan *plan, int i, const jn_run_row *row, int kind, FILE *f)
 {
     char folder[JN_PATH_MAX], path[JN_PATH_MAX + 32];
     jn_epoch_metrics *m;
@@ -423,7 +423,6 @@ static void print_damaged(const jn_plan *plan, int i, const jn_run_row *row, FIL
     if (!row->damaged || !jn_plan_folder(plan, i, folder, sizeof folder) ||
         jn_path_join(path, sizeof path, folder, "metrics.jsonl"))
         return;
-    const int kind = folder_kind(plan);  /* before the error below: a DIR/merged unread records one */
     const int rc = read_metrics(path, row, &m, &epochs);
     free(m);
     if (!rc)
@@ -449,9 +448,10 @@ void jn_results_print(const jn_plan *plan, const char *dir, const jn_run_row *ro
         jn_print(f, "sweep %s: out of memory for the table\n", dir);
         return;
     }
-    int count[N_STATES] = {0}, ranked = 0, damaged = 0;
+    int count[N_STATES] = {0}, ranked = 0, damaged = 0, unreadable = 0;
     for (int i = 0; i < n; i++) {
         count[here && !here[i] ? ELSEWHERE : state_of(&rows[i])]++;
+        unreadable += state_of(&rows[i]) == UNREADABLE;  /* another shard's too: a line below each */
         damaged += rows[i].damaged;  /* counted too as its summary.json says: one line each below */
         if (isfinite(rows[i].valid_error))
             order[ranked++] = i;
@@ -466,6 +466,9 @@ void jn_results_print(const jn_plan *plan, const char *dir, const jn_run_row *ro
     if (count[ELSEWHERE])  /* one configuration is one shard's */
         fprintf(f, ", %d other shard%s", count[ELSEWHERE], count[ELSEWHERE] > 1 ? "s'" : "'s");
     fputc('\n', f);
+    /* DIR/merged read once, for the unreadable and damaged lines alone (read per line, it was
+     * read again for each such run), and before their errors: a DIR/merged unread records one. */
+    const int kind = unreadable || damaged ? folder_kind(plan) : SWEPT;
     sort_rows = rows;
     qsort(order, (size_t)ranked, sizeof(int), by_valid);
     const int shown = ranked < 5 ? ranked : 5;
@@ -511,9 +514,9 @@ void jn_results_print(const jn_plan *plan, const char *dir, const jn_run_row *ro
         else if (state_of(&rows[i]) == UNREADABLE)
             jn_print(f, "unreadable %s: %s (%s)\n", plan->entries[i].id, rows[i].message, (const char *[]){
                 "the sweep run again resumes it and writes its summary.json again", "resubmitting its array task resumes "
-                "it and writes its summary.json again", MERGED_RERUN "replaces it by its copy further along"}[folder_kind(plan)]);
+                "it and writes its summary.json again", MERGED_RERUN "replaces it by its copy further along"}[kind]);
     for (int i = 0; i < n; i++)
-        print_damaged(plan, i, &rows[i], f);
+        print_damaged(plan, i, &rows[i], kind, f);
     char csv[JN_PATH_MAX + 32], word[JN_SHELL_WORD_CAP(JN_PATH_MAX)];
     struct stat st;
     jn_shell_word(word, sizeof word, dir);
@@ -542,8 +545,6 @@ static int further(const jn_run_row *a, const jn_run_row *b)
 
 void jn_results_print_running(const jn_plan *plan, const jn_run_row *rows, FILE *f)
 {
-    const int kind = folder_kind(plan);
-    const char *by = kind == ARRAY ? "resubmitting their array tasks" : "the sweep run again";
     int held = 0, free_ = 0, damaged = 0;
     for (int i = 0; i < plan->n_entries; i++) {
         char folder[JN_PATH_MAX], path[JN_PATH_MAX + 32];
@@ -558,6 +559,10 @@ void jn_results_print_running(const jn_plan *plan, const jn_run_row *rows, FILE 
         if (fd >= 0)
             close(fd);
     }
+    if (!held && !free_)
+        return;
+    const int kind = folder_kind(plan);  /* read only where the line is said */
+    const char *by = kind == ARRAY ? "resubmitting their array tasks" : "the sweep run again";
     /* Not a resume promised for a damaged one: the unfinished line below says the rerun fails it. */
     char rerun[192];
     if (kind == MERGED)  /* a damaged one too: its merged folder's copy, further along, replaces it */
@@ -570,9 +575,8 @@ void jn_results_print_running(const jn_plan *plan, const jn_run_row *rows, FILE 
                  by, damaged);
     else
         snprintf(rerun, sizeof rerun, "%s resumes them", by);
-    if (held || free_)
-        jn_print(f, "running: %d locked by a jacnoise process now, %d not locked (killed, unless trained on another "
-                 "machine whose locks this one does not see; %s)\n", held, free_, rerun);
+    jn_print(f, "running: %d locked by a jacnoise process now, %d not locked (killed, unless trained on another "
+             "machine whose locks this one does not see; %s)\n", held, free_, rerun);
 }
 
 /* Locks the run folder `folder` into *fd for a merge: one it replaces (creating it first only
