@@ -877,7 +877,8 @@ def where_trained(tmp):
     run(["sweep", "merge", folder])
     got = {r[0]: r for r in csv.reader(open(os.path.join(folder, "results.csv")))}
     check(got[old][-3:] == ["", "", ""] and got[gone][-3:] == ["", "", ""] and got[gone][got["id"].index("status")] == "pending" and
-          got[table[3][0]][-3:] == table[3][-3:], f"results.csv, an older summary and a pending run: {got}")
+          got[gone][got["id"].index("best_epoch")] == "" and got[table[3][0]][-3:] == table[3][-3:],
+          f"results.csv, an older summary and a pending run (no best epoch): {got}")
     shown = run(["sweep", "status", folder]).stdout
     check(re.search(rf"^  {old} .*  -$", shown, re.M), f"status, an older summary: {shown}")
 
@@ -1649,8 +1650,9 @@ def merge_into_running(tmp):
     fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
     p = run(["sweep", "merge", dest, done], expect=1)
     folder = os.path.join(dest, "runs", held)
-    check(len(p.stderr.splitlines()) == 1 and folder in p.stderr and "in use" in p.stderr,
-          f"merge into a locked run folder: {p.stderr!r}")
+    # Found locked before any copy, as "still trains it" says (not by the copy, which says "during").
+    check(len(p.stderr.splitlines()) == 1 and folder in p.stderr and "in use" in p.stderr and
+          "(a sweep still trains it)" in p.stderr, f"merge into a locked run folder: {p.stderr!r}")
     check(os.listdir(folder) == ["lock"] and not os.path.exists(os.path.join(dest, "runs", other)),
           f"a refused merge changed the sweep: {sorted(os.listdir(os.path.join(dest, 'runs')))}")
     lock.close()
