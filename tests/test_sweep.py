@@ -807,6 +807,22 @@ def failure(tmp, spec):
     same_sweep(ref, folder, "failed, fixed, rerun")
 
 
+def ten_failures(tmp):
+    """A sweep of as many failed configurations as its end names (10) names each of them, with
+    no "and N more" (one fewer named would leave one unsaid)."""
+    lrs = ", ".join(f"0.{k:02d}" for k in range(1, 11))
+    spec, ref = os.path.join(tmp, "ten-failures.spec"), os.path.join(tmp, "ten-failures-ref")
+    open(spec, "w").write(TINY_SPEC.replace("[0.1, 0.2]", f"[{lrs}]"))
+    sweep(["--spec", spec, "--out", ref])
+    folder = os.path.join(tmp, "ten-failures")
+    for i in run_ids(ref):  # a folder that cannot take the checkpoint fails its run
+        os.makedirs(os.path.join(folder, "runs", i, "last.ckpt.tmp"))
+    p = sweep(["--spec", spec, "--out", folder], expect=1)
+    named = re.search(r"jacnoise: sweep: failed:([0-9a-f ]*) \(10 configurations;", p.stderr)
+    check(len(run_ids(ref)) == 10 and named and sorted(named.group(1).split()) == run_ids(ref) and
+          "more" not in p.stderr, f"the 10 failed configurations named: {p.stderr[-1500:]!r}")
+
+
 def status_and_progress(tmp, spec):
     folder = os.path.join(tmp, "models3")
     p = run(["sweep", "status", folder])
@@ -2875,6 +2891,7 @@ def main():
     local_gpus_shards(tmp)
     local_gpus_dry_run(tmp)
     failure(tmp, group_spec)
+    ten_failures(tmp)
     status_and_progress(tmp, group_spec)
     where_trained(tmp)
     checkpoint_epochs(tmp)
