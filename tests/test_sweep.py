@@ -22,7 +22,7 @@ best epoch's); results.csv's and status's backend, device and gemm_precision of 
 (empty, "-", for a pending run and an older summary), which plot_sweep.py takes for no options; groups split by batch and layer sizes; random draws times seeds; ids that
 operational options (threads, data folder, checkpoint interval) leave alone; a rerun counting
 diverged runs done; a merge keeping the further-along of two paused copies of a run,
-replacing a run folder whole, and stopped half-way leaving one a resume ends right (a failed one leaving no run folder it made; a killed one's .tmp files removed by the sweep rerun), and of
+replacing a run folder whole, and stopped half-way (at a rename too) leaving one a resume ends right (a failed one leaving no run folder it made; a killed one's .tmp files removed by the sweep rerun), and of
 more runs than ulimit -n; integer draws taking both bounds; plot_sweep.py's error axis
 linear with an error of 0, and no heat map of a random search, nor of validation errors that no run has; which runs plot_sweep.py draws where (`--plot-rules`: that alone); the memory of a plan of
 50,000 configurations.
@@ -1806,6 +1806,37 @@ def merge_stopped(tmp):
     same_run(os.path.join(ref, "runs", i), os.path.join(dest, "runs", i), "a merge stopped half-way, then resumed")
 
 
+def merge_commit_stopped(tmp):
+    """A merge whose last rename of a run's files fails (a kill between two renames likewise)
+    leaves the older summary.json: a finished one put in place before last.ckpt read as a run
+    done over a last.ckpt epochs behind, which no rerun trained further. The rerun ends it with
+    the bytes of an uninterrupted run."""
+    strace = shutil.which("strace")
+    if not strace:
+        check(False, "merge commit stopped: strace is missing (Debian: strace; tools/setup.sh installs it)")
+        return
+    spec = os.path.join(tmp, "commit-stopped.spec")
+    open(spec, "w").write(TINY_SPEC.replace("lr = [0.1, 0.2]", "lr = 0.1").replace("epochs = 1", "epochs = 3"))
+    ref, dest = os.path.join(tmp, "commit-stopped-ref"), os.path.join(tmp, "commit-stopped-into")
+    sweep(["--spec", spec, "--out", ref])
+    i = run_ids(ref)[0]
+    run(["train", "--config", os.path.join(ref, "runs", i, "config.txt"), "--max-steps", "3", "--progress", "never",
+         "--out", os.path.join(dest, "runs", i)])  # 3 steps an epoch: paused after the first
+    shutil.copy(os.path.join(ref, "sweep.spec"), os.path.join(dest, "sweep.spec"))
+    # The run's 5 files are renamed into place first (results.csv after): the fifth fails.
+    p = subprocess.run([strace, "-f", "-qq", "-o", os.devnull, "-e", "inject=rename,renameat:error=EIO:when=5",
+                        BIN, "sweep", "merge", dest, ref],
+                       capture_output=True, text=True, timeout=600, env=under_ptrace())
+    if p.returncode != 0 and "ptrace" in p.stderr:
+        print(f"merge commit stopped: NOT CHECKED (strace cannot trace here: {p.stderr.strip()[:200]})")
+        return
+    status = json.load(open(os.path.join(dest, "runs", i, "summary.json")))["status"]
+    check(p.returncode == 1 and "rename failed" in p.stderr and status == "paused",
+          f"merge stopped at its fifth rename: exit {p.returncode}, {p.stderr!r}, summary {status}")
+    sweep(["--spec", spec, "--out", dest])
+    same_run(os.path.join(ref, "runs", i), os.path.join(dest, "runs", i), "a merge stopped at a rename, then resumed")
+
+
 def merge_killed_rerun(tmp):
     """A merge killed mid-batch leaves its staged copies (FILE.tmp) in the run folders it was
     filling, made here by hand as it leaves them (a lock, a .tmp of each file), and DIR/merged.
@@ -1981,6 +2012,13 @@ def no_device(tmp):
                   f"folder made: {os.path.exists(folder)}")
 
 
+def under_ptrace():
+    """The environment for the program run under strace: LeakSanitizer cannot run under ptrace
+    (in the sanitizer build it would end with a fatal error)."""
+    asan = ":".join(filter(None, [os.environ.get("ASAN_OPTIONS", ""), "detect_leaks=0"]))
+    return dict(os.environ, ASAN_OPTIONS=asan)
+
+
 def unwaited_sweep(tmp, name, options):
     """A sweep of TINY_SPEC into tmp/name whose every waitpid fails (ECHILD, injected by strace
     into wait4); None without strace."""
@@ -1989,11 +2027,9 @@ def unwaited_sweep(tmp, name, options):
         return None, None
     spec, folder = os.path.join(tmp, name + ".spec"), os.path.join(tmp, name)
     open(spec, "w").write(TINY_SPEC)
-    # LeakSanitizer cannot run under ptrace: in the sanitizer build it would end with a fatal error.
-    asan = ":".join(filter(None, [os.environ.get("ASAN_OPTIONS", ""), "detect_leaks=0"]))
     return subprocess.run([strace, "-f", "-qq", "-o", os.devnull, "-e", "inject=wait4:error=ECHILD", BIN, "sweep",
                            "--spec", spec, "--out", folder, "--progress", "never"] + options, capture_output=True,
-                          text=True, timeout=600, env=dict(os.environ, ASAN_OPTIONS=asan)), folder
+                          text=True, timeout=600, env=under_ptrace()), folder
 
 
 def device_check_unwaited(tmp):
@@ -2697,9 +2733,8 @@ def merged_read_once(tmp):
     for i, name in enumerate(run_ids(merged)):  # two damaged, two unreadable
         open(os.path.join(merged, "runs", name, "metrics.jsonl" if i % 2 else "summary.json"), "w").close()
     trace = os.path.join(tmp, "merged-once.trace")
-    asan = ":".join(filter(None, [os.environ.get("ASAN_OPTIONS", ""), "detect_leaks=0"]))  # none under ptrace
     p = subprocess.run([strace, "-f", "-qq", "-o", trace, "-e", "trace=open,openat", BIN, "sweep", "status", merged],
-                       capture_output=True, text=True, timeout=600, env=dict(os.environ, ASAN_OPTIONS=asan))
+                       capture_output=True, text=True, timeout=600, env=under_ptrace())
     if p.returncode != 0 and "ptrace" in p.stderr:
         print(f"DIR/merged read once: NOT CHECKED (strace cannot trace here: {p.stderr.strip()[:200]})")
         return
@@ -2948,6 +2983,7 @@ def main():
     merge_long_source(tmp)
     merge_replaces(tmp)
     merge_stopped(tmp)
+    merge_commit_stopped(tmp)
     merge_failed_unmade(tmp)
     merge_killed_rerun(tmp)
     merge_many(tmp)
