@@ -1563,6 +1563,17 @@ def tiny_sweep(tmp, name, *args):
     return spec, folder
 
 
+def shard_deal_order(tmp):
+    """--shard I/N deals the configurations round-robin from shard 0: of 3, shard 0 of 2 trains
+    two, whichever binary runs it (shards of one sweep run by two versions must agree on it)."""
+    spec = os.path.join(tmp, "deal.spec")
+    open(spec, "w").write(TINY_SPEC.replace("[0.1, 0.2]", "[0.1, 0.2, 0.3]"))
+    folder = os.path.join(tmp, "deal")
+    sweep(["--spec", spec, "--out", folder, "--shard", "0/2"])
+    status = [r[rows(folder)[0].index("status")] for r in rows(folder)[1:]]
+    check(sorted(status) == ["finished", "finished", "pending"], f"shard 0/2 of 3 configurations: {status}")
+
+
 def merge_further(tmp):
     """A merge keeps, of two unfinished copies of a run, the one further along (more steps),
     whichever folder is named first."""
@@ -2979,6 +2990,7 @@ def main():
     draws_within_bounds(tmp)
     ids_ignore_operational(tmp)
     group_keys_split(tmp)
+    shard_deal_order(tmp)
     merge_further(tmp)
     merge_long_source(tmp)
     merge_replaces(tmp)
