@@ -6,6 +6,8 @@ jn_c_test(test_evaluate SOURCES test_evaluate.c F64 LABELS engine)
 jn_py_test(test_training test_training.py LABELS training TIMEOUT 900)
 jn_py_test(test_analysis test_analysis.py LABELS analysis TIMEOUT 300)
 jn_py_test(test_tools_pipe test_tools_pipe.py LABELS analysis TIMEOUT 300)
+# summary.json and metrics.jsonl: taken or refused alike by jacnoise and tools/tool_files.py.
+jn_py_test(test_json_files test_json_files.py LABELS analysis TIMEOUT 300)
 # Every tools/*.py refuses a bad command line in one line, exit 2, and prints --help.
 jn_py_test(test_tools_usage test_tools_usage.py LABELS analysis TIMEOUT 300)
 # Every shell tool (tools/*.sh, tools/slurm/*.sbatch, datasets/fetch.sh) prints its usage for --help, exit 0.

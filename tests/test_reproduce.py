@@ -326,14 +326,14 @@ def check_rules(scratch):
     cell = rp.Cell(scratch, "smoke", "usps", "mlp", rp.BUDGETS["smoke"]["usps"])
     check(rp.estimate(cell, cell.base, "cpu") > 0, "estimate of a spec with a range of epochs")
     rp.SPEC_DIR = spec_dir
-    # A finished run's damaged metrics line is named with its file and line, which ends the call
-    # (main_of); it ended in a JSONDecodeError traceback.
+    # A finished run's damaged metrics line is named with its file and line (and byte, where
+    # jacnoise names one), which ends the call (main_of); it ended in a JSONDecodeError traceback.
     damaged = os.path.join(search, "runs", "r5", "metrics.jsonl")
     for line in ['{"epoch":3,"valid_er', '{"epoch":3,"valid_error":NaN}']:
         with open(damaged, "w") as f:
             f.write("".join(metrics_line(epoch=e, valid_error=10.0) + "\n" for e in (1, 2)) + line + "\n")
         err = damage_of(rp.select, search)
-        check(err is not None and err.startswith(f"{damaged}: line 3: ") and "\n" not in err,
+        check(err is not None and re.match(rf"{re.escape(damaged)}: line 3( \(byte \d+\))?: ", err) and "\n" not in err,
               f"select, damaged metrics {line!r}: {err!r}")
     # The table: mean ± sample sd (seeds), one seed without a deviation, decimal text rounded half up.
     # Seeds without a test error diverged: not counted, and a cell of no other reads so. A cell
@@ -541,7 +541,8 @@ def check_metrics_lines(scratch):
             plotted = None
         except SystemExit:
             plotted = "refused"
-        check(got is not None and got.startswith(f"{path}: line {line}: ") and words in got and plotted == "refused",
+        check(got is not None and re.match(rf"{re.escape(path)}: line {line}( \(byte \d+\))?: ", got) and words in got
+              and plotted == "refused",
               f"metrics.jsonl {text[-80:]!r}: reproduce's curve refused with {got!r}, plot_sweep's {plotted}; "
               f"expected line {line}, {words!r}")
         check(rp.metrics_epochs(run) == line - 1, f"metrics.jsonl {text[-80:]!r}: reproduce counted "

@@ -346,17 +346,62 @@ METRICS_KEYS = ("epoch", "step", "lr", "train_loss", "penalty", "weight_decay", 
                 "valid_error", "test_error", "best", "seconds")
 
 
-# A JSON string and, where it is a key, the ':' after it.
-JSON_STRING = re.compile(r'"((?:[^"\\]|\\.)*)"([ \t\n\r]*:)?', re.S)
+# A JSON string (bytes) and, where it is a key, the ':' after it; an escape JSON has not in one.
+JSON_STRING = re.compile(rb'"((?:[^"\\]|\\.)*)"([ \t\n\r]*:)?', re.S)
+BAD_ESCAPE = re.compile(rb'\\(u(?![0-9a-fA-F]{4})|[^"\\/bfnrtu])', re.S)
+JSON_SPACE = re.compile(r"[ \t\n\r]*")
+KEY_BYTES = 63  # the longest key jacnoise reads (json_members, src/train/metrics.c)
 
 
-def flat_object(data):
-    """The flat JSON object data (bytes) holds, as jacnoise's reader takes one (json_object,
-    src/train/metrics.c): decimal numbers within a double, true, false, null and strings (a raw
-    control byte kept, as jacnoise keeps it), no nesting, no key given twice, and a key without
-    an escape or a control character: jacnoise reads an escape as a space, where json decoded
-    it, and the two compared different keys. Raises ValueError saying what is wrong. Bytes that
-    are not UTF-8 are read as jacnoise reads them, as any other byte of a key."""
+class JsonRefused(ValueError):
+    """What flat_object refuses at byte `at` of its file: str() is 'byte AT: WHY', as jacnoise
+    says it."""
+
+    def __init__(self, at, why):
+        super().__init__(f"byte {at}: {why}")
+        self.at, self.why = at, why
+
+
+def json_strings(data, base):
+    """Refuses a string of data (bytes at byte `base` of its file) that jacnoise refuses
+    (json_string, json_members), where it refuses it: an escape JSON has not (json refused it
+    too, naming a character, not a byte); a key with an escape or a control character (jacnoise
+    reads an escape as a space, where json decoded it, and the two compared different keys),
+    with a byte that is not UTF-8 (json read it as U+FFFD), longer than jacnoise reads or given
+    twice (json kept its last value)."""
+    keys, after = set(), 0
+    for string in JSON_STRING.finditer(data):
+        if b"}" in data[after:string.start()]:  # the object's end: what follows is text after it
+            break
+        after = string.end()
+        bad = BAD_ESCAPE.search(string[1])
+        if bad:
+            raise JsonRefused(base + string.start(1) + bad.start(),
+                              "\\u without four hex digits" if bad[1] == b"u" else "an escape JSON does not have")
+        if not string[2]:
+            continue
+        key, at = string[1], base + string.start()
+        if re.search(rb"[\\\x00-\x1f]", key):
+            raise JsonRefused(at, "a key with an escape or a control character")
+        try:
+            key.decode()
+        except UnicodeDecodeError as e:
+            raise JsonRefused(base + string.start(1) + e.start, "a key with a byte that is not UTF-8")
+        if len(key) > KEY_BYTES:
+            shown = key[:KEY_BYTES].decode(errors="ignore")  # whole characters, as jacnoise shows it
+            raise JsonRefused(at, f'"{shown}...": a key longer than {KEY_BYTES} bytes')
+        if key in keys:
+            raise JsonRefused(at, f'"{key.decode()}" given twice')
+        keys.add(key)
+
+
+def flat_object(data, base=0):
+    """The flat JSON object data (bytes, at byte `base` of its file) holds, as jacnoise's reader
+    takes one (json_object, src/train/metrics.c): the whole of data, spaces aside; decimal
+    numbers within a double, true, false, null and strings (a raw control byte kept, as jacnoise
+    keeps it; bytes that are not UTF-8 read as U+FFFD), no nesting, and keys as json_strings
+    takes them. Raises ValueError saying what is wrong, JsonRefused where jacnoise names a
+    byte."""
     def number(text, kind):
         if not math.isfinite(float(text)):
             raise ValueError(f"{text}: beyond a double")
@@ -365,24 +410,29 @@ def flat_object(data):
     def refused(text):
         raise ValueError(f"{text}: expected a decimal number, true, false or null")
 
-    def once(pairs):  # json keeps a key's last value, where jacnoise refuses a key given twice
-        keys = [key for key, _ in pairs]
-        twice = next((key for n, key in enumerate(keys) if key in keys[:n]), None)
-        if twice is not None:
-            raise ValueError(f'"{twice}" given twice')
-        return dict(pairs)
-    text = data.decode("utf-8", "replace")
-    for string in JSON_STRING.finditer(text):
-        if string[2] and re.search(r"[\\\x00-\x1f]", string[1]):
-            raise ValueError(f'"{escaped(string[1])}": a key with an escape or a control character')
-    record = json.loads(text, parse_float=lambda t: number(t, float), parse_int=lambda t: number(t, int),
-                        parse_constant=refused, object_pairs_hook=once, strict=False)
+    json_strings(data, base)
+    # Each byte that is not UTF-8 one character, to name bytes where json names characters.
+    text = data.decode("utf-8", "surrogateescape")
+
+    def byte(pos):
+        return base + len(text[:pos].encode("utf-8", "surrogateescape"))
+    decoder = json.JSONDecoder(parse_float=lambda t: number(t, float), parse_int=lambda t: number(t, int),
+                               parse_constant=refused, strict=False)
+    begin = JSON_SPACE.match(text).end()
+    try:
+        record, end = decoder.raw_decode(text, begin)
+    except json.JSONDecodeError as e:
+        raise JsonRefused(byte(e.pos), e.msg)
     if not isinstance(record, dict):
-        raise ValueError("expected '{'")
+        raise JsonRefused(byte(begin), "expected '{'")
+    end = JSON_SPACE.match(text, end).end()
+    if end < len(text):  # two summaries pasted together: json.loads refused them, jacnoise read the first
+        raise JsonRefused(byte(end), "text after the object")
     nested = next((key for key, value in record.items() if isinstance(value, (dict, list))), None)
     if nested is not None:
         raise ValueError(f"{nested}: expected a decimal number, true, false or null")
-    return record
+    return {key: value.encode("utf-8", "surrogateescape").decode("utf-8", "replace") if isinstance(value, str)
+            else value for key, value in record.items()}
 
 
 def whole(record, key, limit):
@@ -394,13 +444,13 @@ def whole(record, key, limit):
     record[key] = int(value)
 
 
-def metrics_record(line):
-    """A line of metrics.jsonl (bytes, without its newline) as jacnoise reads one (metrics_line,
-    src/train/metrics.c): one flat object (flat_object) without a string, with a whole epoch
-    from 1, a whole step and each of METRICS_KEYS.
+def metrics_record(line, base=0):
+    """A line of metrics.jsonl (bytes, without its newline, at byte `base` of the file) as
+    jacnoise reads one (metrics_line, src/train/metrics.c): one flat object (flat_object)
+    without a string, with a whole epoch from 1, a whole step and each of METRICS_KEYS.
     Returns the object, epoch and step as ints (jacnoise reads 3.0 as epoch 3); raises
     ValueError saying what is wrong where jacnoise refuses the line."""
-    record = flat_object(line)
+    record = flat_object(line, base)
     for key, value in record.items():
         if isinstance(value, str):
             raise ValueError(f"{key}: a value of the wrong kind")
@@ -460,11 +510,13 @@ def metrics_lines(path):
 
 
 class MetricsRefused(ValueError):
-    """A line of metrics.jsonl that jacnoise refuses (metrics_records): str() is 'line N: why';
+    """A line of metrics.jsonl that jacnoise refuses (metrics_records): str() is 'line N: why',
+    'line N (byte B): why' where jacnoise names the byte of the file;
     records holds the lines' records before it, by which sweep status still shows the run."""
 
     def __init__(self, line, why, records):
-        super().__init__(f"line {line}: {why}")
+        super().__init__(f"line {line} (byte {why.at}): {why.why}" if isinstance(why, JsonRefused) else
+                         f"line {line}: {why}")
         self.line, self.why, self.records = line, why, records
 
 
@@ -474,12 +526,13 @@ def metrics_records(path):
     an epoch at or below the one before it (a line pasted twice, lines moved by hand), as a
     resume refuses it: each epoch appends one line, after the last, and the tools counted an
     epoch twice, or out of order. A file that cannot be read raises OSError."""
-    records = []
+    records, at = [], 0
     for n, line in enumerate(metrics_lines(path), 1):
         try:
-            record = metrics_record(line)
+            record = metrics_record(line, at)
         except ValueError as e:
             raise MetricsRefused(n, e, records)
+        at += len(line) + 1
         before = records[-1]["epoch"] if records else 0
         if record["epoch"] <= before:
             what = f"a second line of epoch {before}" if record["epoch"] == before else \

@@ -4,6 +4,7 @@
 #include "jacnoise/config.h"
 #include "jacnoise/error.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <limits.h>
 #include <math.h>
@@ -150,28 +151,39 @@ static int json_error(const json_reader *r, const char *what)
     return jn_fail("%s: byte %zu: %s", r->path, r->base + r->off, what);
 }
 
-static int json_string(json_reader *r, char *out, size_t cap)
+/* Reads a string into out (cut to cap - 1 bytes); returns its whole length, or -1. An escape is
+ * one of JSON's, as the tools' json takes it: \q or a \u of fewer than four hex digits was read
+ * here, refused there. */
+static long json_string(json_reader *r, char *out, size_t cap)
 {
     if (r->off >= r->len || r->text[r->off] != '"')
         return json_error(r, "expected a string");
     size_t n = 0;
     for (r->off++; r->off < r->len && r->text[r->off] != '"'; r->off++) {
         char c = r->text[r->off];
-        if (c == '\\' && ++r->off < r->len) {
-            c = r->text[r->off];
-            if (c == 'u' && r->len - r->off > 4)
-                r->off += 4;  /* \u00XX: a control character jn_json_string escaped */
-            if (c && strchr("bfnrtu", c))  /* control characters read as spaces */
+        if (c == '\\' && r->off + 1 < r->len) {
+            c = r->text[r->off + 1];
+            const char *digits = r->text + r->off + 2;
+            size_t hex = 0;
+            while (c == 'u' && hex < 4 && r->off + 2 + hex < r->len && isxdigit((unsigned char)digits[hex]))
+                hex++;
+            if (c == 'u' && hex < 4)
+                return json_error(r, "\\u without four hex digits");
+            if (!c || !strchr("\"\\/bfnrtu", c))
+                return json_error(r, "an escape JSON does not have");
+            r->off += c == 'u' ? 5 : 1;  /* \u00XX: a control character jn_json_string escaped */
+            if (strchr("bfnrtu", c))  /* control characters read as spaces */
                 c = ' ';
         }
         if (n + 1 < cap)
-            out[n++] = c;
+            out[n] = c;
+        n++;
     }
     if (r->off >= r->len)
         return json_error(r, "unterminated string");
     r->off++;
-    out[n] = 0;
-    return 0;
+    out[n + 1 < cap ? n : cap - 1] = 0;
+    return (long)n;
 }
 
 static int json_scalar(json_reader *r, json_value *v)
@@ -206,7 +218,8 @@ static int json_members(json_reader *r, json_field field, void *ctx, jn_buf *see
         char key[64];
         json_value v;
         const size_t key_at = r->off;
-        if (json_string(r, key, sizeof key))
+        const long key_len = json_string(r, key, sizeof key);
+        if (key_len < 0)
             return -1;
         /* An escape is read as a space, where the tools' json decodes it: the two readers would
          * compare different keys (jacnoise writes none in a key). */
@@ -215,6 +228,22 @@ static int json_members(json_reader *r, json_field field, void *ctx, jn_buf *see
                 r->off = key_at;
                 return json_error(r, "a key with an escape or a control character");
             }
+        /* jacnoise writes its keys in ASCII; the tools' json would read a stray byte as U+FFFD. */
+        for (size_t k = key_at + 1, take; k + 1 < r->off; k += take)
+            if (!(take = jn_utf8_length((const unsigned char *)r->text + k))) {
+                r->off = k;
+                return json_error(r, "a key with a byte that is not UTF-8");
+            }
+        /* Read whole, not cut to key[] (and then compared cut: two long keys the same). */
+        if (key_len >= (long)sizeof key) {
+            size_t shown = 0, take;  /* whole characters: the cut may fall inside one */
+            while (key[shown] && (take = jn_utf8_length((const unsigned char *)key + shown)))
+                shown += take;
+            char what[128];
+            snprintf(what, sizeof what, "\"%.*s...\": a key longer than %zu bytes", (int)shown, key, sizeof key - 1);
+            r->off = key_at;
+            return json_error(r, what);
+        }
         for (size_t k = 0; k < seen->len; k += strlen((const char *)seen->data + k) + 1)
             if (!strcmp((const char *)seen->data + k, key)) {
                 char what[96];
@@ -234,7 +263,7 @@ static int json_members(json_reader *r, json_field field, void *ctx, jn_buf *see
         if (r->off < r->len && r->text[r->off] == '"') {
             v.kind = 's';
             v.number = NAN;
-            if (json_string(r, v.text, sizeof v.text))
+            if (json_string(r, v.text, sizeof v.text) < 0)
                 return -1;
         } else if (json_scalar(r, &v)) {
             return -1;
@@ -253,7 +282,8 @@ static int json_members(json_reader *r, json_field field, void *ctx, jn_buf *see
     }
 }
 
-/* Reads one object, calling field() for each key. */
+/* Reads one object, the whole text (spaces aside), calling field() for each key: text after
+ * it (two summaries pasted together) was read as the first, where the tools refused it. */
 static int json_object(json_reader *r, json_field field, void *ctx)
 {
     json_space(r);
@@ -261,12 +291,17 @@ static int json_object(json_reader *r, json_field field, void *ctx)
         return json_error(r, "expected '{'");
     r->off++;
     json_space(r);
-    if (r->off < r->len && r->text[r->off] == '}')
-        return r->off++, 0;
-    jn_buf seen = {0};
-    const int rc = json_members(r, field, ctx, &seen);
-    jn_buf_free(&seen);
-    return rc;
+    if (r->off < r->len && r->text[r->off] == '}') {
+        r->off++;
+    } else {
+        jn_buf seen = {0};
+        const int rc = json_members(r, field, ctx, &seen);
+        jn_buf_free(&seen);
+        if (rc)
+            return rc;
+    }
+    json_space(r);
+    return r->off < r->len ? json_error(r, "text after the object") : 0;
 }
 
 static const char wrong_kind[] = "a value of the wrong kind";
@@ -424,9 +459,6 @@ static int metrics_line(const char *path, const unsigned char *data, size_t off,
     metrics_fields f = {m, (1u << METRICS_KEYS) - 1};
     if (json_object(&r, metrics_field, &f))
         return -1;
-    json_space(&r);
-    if (r.off < r.len)
-        return json_error(&r, "text after the object");
     if (m->epoch <= 0)
         return json_error(&r, "no epoch");
     for (size_t i = 0; i < METRICS_KEYS; i++)

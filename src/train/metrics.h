@@ -60,8 +60,8 @@ typedef struct {
     jn_device_info device;
 } jn_summary_file;
 
-/* Reads summary.json (as jn_summary_write writes it; null numbers read as NaN). Refusals name
- * the file and byte offset. */
+/* Reads summary.json (as jn_summary_write writes it; null numbers read as NaN): one object, with
+ * a status. Refusals name the file, and the byte offset where they have one. */
 int jn_summary_read(const char *path, jn_summary_file *out);
 
 /* Reads metrics.jsonl: the complete lines, in order (a torn last line from a crash is left
