@@ -1,8 +1,10 @@
 """summary.json and metrics.jsonl read the same by jacnoise (jn_summary_read, jn_metrics_read:
 `jacnoise show` and `train --resume`) and by the tools (tools/tool_files.py: summary_record,
 metrics_records): each hand-made file below is taken by both or refused by both, at the same
-byte for the same reason. Text after the object, an escape JSON has not, a key longer than
-jacnoise reads or with a byte that is not UTF-8 were taken by one reader and refused by the other."""
+byte for the same reason (a number JSON does not write: each in its own words). Text after the
+object, an escape JSON has not, a key longer than jacnoise reads or with a byte that is not
+UTF-8, and a number JSON does not write (+1, .5, 1., 01) were taken by one reader and refused
+by the other."""
 import os
 import shutil
 import sys
@@ -37,11 +39,15 @@ def tools_word(read, data):
 
 
 def summary_cases(good):
-    """(what, the bytes of summary.json, what both readers say: None where they take it), good:
-    a summary as jacnoise wrote it."""
+    """(what, the bytes of summary.json, what both readers say: None where they take it, a pair
+    where jacnoise's words and json's differ), good: a summary as jacnoise wrote it."""
     head, rest = good.split(b"{", 1)
     key = len(head) + 1  # a member put before the others starts here
     message = good.index(b'"message": "') + len(b'"message": "')
+    value = good.index(b'"epochs": ') + len(b'"x": ')  # where before_epochs puts x's value
+
+    def before_epochs(text):
+        return good.replace(b'"epochs": ', text + b', "epochs": ', 1)
 
     def member(text):
         return head + b"{" + text + b", " + rest
@@ -70,7 +76,13 @@ def summary_cases(good):
             ("a key cut inside a character", member(b'"x\xc3": 1'),
              f"byte {key + 2}: a key with a byte that is not UTF-8"),
             ("a key in UTF-8", member('"é": 1'.encode()), None),
-            ("a value with a byte that is not UTF-8", in_message(b"\xff"), None)]
+            ("a value with a byte that is not UTF-8", in_message(b"\xff"), None),
+            ("a number JSON writes", before_epochs(b'"x": -0.5E+2'), None)] + [
+            # json names where it stops reading, jacnoise where the value starts.
+            (f"a number {number} JSON does not write", before_epochs(b'"x": ' + number.encode()),
+             (f"byte {value}: expected a decimal number, true, false or null", f"byte {value + taken}: {why}"))
+            for number, taken, why in [("+1", 0, "Expecting value"), (".5", 0, "Expecting value"),
+                                       ("1.", 1, "Expecting ',' delimiter"), ("01", 1, "Expecting ',' delimiter")]]
 
 
 def check_summaries(folder):
@@ -85,7 +97,8 @@ def check_summaries(folder):
                       if line.startswith("device: ")), "")
         word = tools_word(tool_files.summary_record, data)
         said = shown.startswith("device: unknown (") and shown[len("device: unknown ("):-1]
-        check(word == want and (said == f"{path}: {want}" if want else shown and not said),
+        c_want, tools_want = want if isinstance(want, tuple) else (want, want)
+        check(word == tools_want and (said == f"{path}: {c_want}" if want else shown and not said),
               f"summary.json, {what}: jacnoise show says {shown!r}, the tools {word!r}; expected {want!r}")
     with open(path, "wb") as f:
         f.write(good)

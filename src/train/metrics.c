@@ -186,6 +186,35 @@ static long json_string(json_reader *r, char *out, size_t cap)
     return (long)n;
 }
 
+/* The digits at s, past them. */
+static const char *json_digits(const char *s)
+{
+    while (isdigit((unsigned char)*s))
+        s++;
+    return s;
+}
+
+/* Whether s is a number as JSON writes one, as the tools' json reads it: jn_parse_decimal takes
+ * +1, .5, 1. and 01 too, which json refuses. */
+static int json_number_form(const char *s)
+{
+    s += *s == '-';
+    const char *end = *s == '0' ? s + 1 : json_digits(s);
+    if (end == s)
+        return 0;
+    if (*end == '.') {
+        s = end + 1;
+        if ((end = json_digits(s)) == s)
+            return 0;
+    }
+    if (*end == 'e' || *end == 'E') {
+        s = end + 1 + (end[1] == '+' || end[1] == '-');
+        if ((end = json_digits(s)) == s)
+            return 0;
+    }
+    return *end == 0;
+}
+
 static int json_scalar(json_reader *r, json_value *v)
 {
     char token[64];
@@ -200,7 +229,7 @@ static int json_scalar(json_reader *r, json_value *v)
         v->kind = 'b', v->number = token[0] == 't';
     /* Decimal only, as jn_json_number writes (a non-finite value as null): strtod would take
      * 0x1p3, inf and nan too. */
-    else if (n == 0 || jn_parse_decimal(token, &v->number) < 0 || !isfinite(v->number)) {
+    else if (!json_number_form(token) || jn_parse_decimal(token, &v->number) < 0 || !isfinite(v->number)) {
         r->off = at; /* the message names where the value starts, not where it ends */
         return json_error(r, "expected a decimal number, true, false or null");
     }
