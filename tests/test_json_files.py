@@ -3,8 +3,8 @@
 metrics_records): each hand-made file below is taken by both or refused by both, at the same
 byte for the same reason (a number JSON does not write: each in its own words). Text after the
 object, an escape JSON has not, a key longer than jacnoise reads or with a byte that is not
-UTF-8, and a number JSON does not write (+1, .5, 1., 01) were taken by one reader and refused
-by the other."""
+UTF-8, a number JSON does not write (+1, .5, 1., 01), and a summary without epochs (read as 0
+by jacnoise, a damaged run to reproduce.py) were taken by one reader and refused by the other."""
 import os
 import shutil
 import sys
@@ -82,7 +82,9 @@ def summary_cases(good):
             (f"a number {number} JSON does not write", before_epochs(b'"x": ' + number.encode()),
              (f"byte {value}: expected a decimal number, true, false or null", f"byte {value + taken}: {why}"))
             for number, taken, why in [("+1", 0, "Expecting value"), (".5", 0, "Expecting value"),
-                                       ("1.", 1, "Expecting ',' delimiter"), ("01", 1, "Expecting ',' delimiter")]]
+                                       ("1.", 1, "Expecting ',' delimiter"), ("01", 1, "Expecting ',' delimiter")]] + [
+            ("no epochs", good.replace(b'"epochs"', b'"epoch"', 1), "no epochs"),
+            ("epochs a string", good.replace(b'"epochs": ', b'"epochs": "1", "x": ', 1), "no epochs")]
 
 
 def check_summaries(folder):

@@ -284,8 +284,9 @@ def metrics_epochs(folder):
 
 
 def run_epochs(folder):
-    """Epochs trained by a run folder (its summary, else its metrics). A summary whose epochs is
-    not a whole number, as jacnoise writes it, raises Damaged: int() took 2.9, "1_000" and true."""
+    """Epochs trained by a run folder (its summary, else its metrics). A summary jacnoise refuses
+    (tool_files.summary_record), one whose epochs is not a whole number or is missing among
+    them, raises Damaged: int() took 2.9, "1_000" and true."""
     path = os.path.join(folder, "summary.json")
     try:
         with open(path, "rb") as f:
@@ -296,10 +297,7 @@ def run_epochs(folder):
         raise Damaged(f"{path}: {e.strerror}")
     except ValueError as e:  # what jacnoise refuses too (a key given twice: json kept its last value)
         raise Damaged(f"{path}: not a summary jacnoise reads ({tool_files.escaped(str(e))})")
-    epochs = summary.get("epochs")
-    if type(epochs) is not int:
-        raise Damaged(f"{path}: expected a JSON object with a whole number of epochs, as jacnoise writes")
-    return epochs
+    return summary["epochs"]
 
 
 class Damaged(ValueError):

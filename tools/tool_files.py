@@ -473,7 +473,7 @@ SUMMARY_COUNTS = {"threads": 2**31, "cuda_device": 2**31, "epochs": 2**31, "best
 
 def summary_record(data):
     """A run's summary.json (bytes) as jacnoise reads one (jn_summary_read): one flat object
-    (flat_object) with a status, its texts strings, tf32 and tf32_override true or false, its
+    (flat_object) with a status and epochs, its texts strings, tf32 and tf32_override true or false, its
     counts whole numbers (ints here); epochs, best_epoch and steps only where they are numbers
     (jacnoise skips another kind there, as a later version's field). Returns the object; raises
     ValueError saying what is wrong where jacnoise refuses the file: json.load kept a key given
@@ -488,6 +488,8 @@ def summary_record(data):
             whole(record, key, SUMMARY_COUNTS[key])
     if not record.get("status"):
         raise ValueError("no status")
+    if type(record.get("epochs")) is not int:  # jn_summary_write writes them in each
+        raise ValueError("no epochs")
     return record
 
 

@@ -412,6 +412,7 @@ int jn_summary_read(const char *path, jn_summary_file *out)
     out->s.best_valid_error = out->s.test_error = out->s.seconds = NAN;
     out->device.ordinal = -1;  /* one from before the device's number was recorded */
     out->device.threads = -1;  /* not recorded (an edited summary): show says nothing of them */
+    out->s.epochs_done = -1;   /* none read: jn_summary_write writes them in each */
     if (jn_read_file(path, &data, &len))
         return -1;
     json_reader r = {path, (const char *)data, len, 0, 0, 0};
@@ -421,6 +422,10 @@ int jn_summary_read(const char *path, jn_summary_file *out)
         return -1;
     if (!out->status[0])
         return jn_fail("%s: no status", path);
+    /* Read as 0 epochs, where reproduce called the run damaged: a resume and sweep status
+     * counted a run with none. */
+    if (out->s.epochs_done < 0)
+        return jn_fail("%s: no epochs", path);
     out->s.status = out->status;
     out->s.message = out->message;
     out->s.device = out->device.backend[0] ? &out->device : NULL;  /* one from before devices were recorded */

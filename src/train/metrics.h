@@ -61,7 +61,7 @@ typedef struct {
 } jn_summary_file;
 
 /* Reads summary.json (as jn_summary_write writes it; null numbers read as NaN): one object, with
- * a status. Refusals name the file, and the byte offset where they have one. */
+ * a status and epochs. Refusals name the file, and the byte offset where they have one. */
 int jn_summary_read(const char *path, jn_summary_file *out);
 
 /* Reads metrics.jsonl: the complete lines, in order (a torn last line from a crash is left
