@@ -87,7 +87,7 @@ static double oracle_quantile(const double *v, int n, double q)
     return lo + 1 < n ? s[lo] + (pos - lo) * (s[lo + 1] - s[lo]) : s[lo];
 }
 
-enum { CSV_ROWS = 2, CSV_LINE = 2048 };
+enum { CSV_ROWS = 2, CSV_LINE = 2048, JSON_SIZE = 8192 };
 
 /* A new empty file under $TMPDIR (else /tmp) for a report to replace: its name in path. */
 static void temp_file(char path[512])
@@ -97,6 +97,31 @@ static void temp_file(char path[512])
     const int fd = mkstemp(path);
     REQUIRE(fd >= 0, "mkstemp %s", path);
     close(fd);
+}
+
+/* The table jn_profile_print writes for res (the caller frees it). */
+static char *printed(const jn_profile_result *res)
+{
+    char *text = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&text, &len);
+    REQUIRE(f, "open_memstream");
+    jn_profile_print(res, f);
+    fclose(f);
+    return text;
+}
+
+/* The JSON jn_profile_write_json writes for res, read back into json. */
+static void written_json(const jn_profile_result *res, char json[JSON_SIZE])
+{
+    char path[512];
+    temp_file(path);
+    REQUIRE(jn_profile_write_json(res, path) == 0, "write %s", path);
+    FILE *in = fopen(path, "r");
+    REQUIRE(in, "read %s", path);
+    json[fread(json, 1, JSON_SIZE - 1, in)] = 0;
+    fclose(in);
+    unlink(path);
 }
 
 /* rows[0..n) written as a grid's CSV, read back: its header line and n row lines. */
@@ -183,12 +208,7 @@ static void one_step_a_row(void)
         v->step_vs_plain = v->floor_vs_plain = (jn_timing){1, 1, 1, 1, 1};
         v->step_vs_floor = (jn_timing){2, 2, 2, 2, 2};
     }
-    char *text = NULL;
-    size_t len = 0;
-    FILE *f = open_memstream(&text, &len);
-    REQUIRE(f, "open_memstream");
-    jn_profile_print(&rows[0], f);
-    fclose(f);
+    char *text = printed(&rows[0]);
     const char *line = strstr(text, "\nas configured ");
     double us = 0, gflop = 0, rate = 0, floor_us = 0, ratio = 0;
     const int got = line ? sscanf(line + 15, "%*s %lf %lf %lf %lf %lfx", &us, &gflop, &rate, &floor_us, &ratio) : 0;
@@ -237,12 +257,7 @@ static void one_step_a_row(void)
  * ratio_to_floor and its quartiles, and the plain step's, and the JSON's. */
 static void floor_ratio_reports(const jn_profile_result *res)
 {
-    char *text = NULL;
-    size_t len = 0;
-    FILE *f = open_memstream(&text, &len);
-    REQUIRE(f, "open_memstream");
-    jn_profile_print(res, f);
-    fclose(f);
+    char *text = printed(res);
     const char *line = strstr(text, "\nas configured ");
     double ratio = 0;
     CHECK(line && sscanf(line + 15, "%*s %*f %*f %*f %*f %lfx", &ratio) == 1 && ratio == 0.4,
@@ -264,14 +279,8 @@ static void floor_ratio_reports(const jn_profile_result *res)
           median, q1, q3);
     /* The plain fast steps 2, 3, 2 over their floors 1, 2, 4: 2, 1.5, 0.5; the medians' ratio 1. */
     CHECK(plain == 1.5, "CSV plain_ratio_to_floor %g, expected the rounds' 1.5 (the medians' ratio is 1)", plain);
-    char path[512], json[8192] = "";
-    temp_file(path);
-    REQUIRE(jn_profile_write_json(res, path) == 0, "write %s", path);
-    FILE *in = fopen(path, "r");
-    REQUIRE(in, "read %s", path);
-    json[fread(json, 1, sizeof json - 1, in)] = 0;
-    fclose(in);
-    unlink(path);
+    char json[JSON_SIZE];
+    written_json(res, json);
     CHECK(strstr(json, "\"ratio_to_floor\": 0.4, \"ratio_to_floor_q1\": 0.4, \"ratio_to_floor_q3\": 0.5,"),
           "JSON: expected ratio_to_floor 0.4 [0.4 - 0.5], the rounds':\n%s", json);
     /* The objective as configured: its copies and its one random projection. */
@@ -373,12 +382,7 @@ static void phase_shares(const jn_model *m)
     const double update = res.v[0].phase_share[JN_PHASE_UPDATE].median;
     CHECK(fabs(update - 1.0 / JN_PHASES) < 1e-12, "update phase over its step %g, expected %g every round", update,
           1.0 / JN_PHASES);
-    char *text = NULL;
-    size_t len = 0;
-    FILE *f = open_memstream(&text, &len);
-    REQUIRE(f, "open_memstream");
-    jn_profile_print(&res, f);
-    fclose(f);
+    char *text = printed(&res);
     for (int p = 0; p < JN_PHASES; p++) {
         /* The row's last field, "50.0%". */
         char row[16];
@@ -392,16 +396,42 @@ static void phase_shares(const jn_model *m)
               "%s row: share %g%%, expected the rounds' %.1f%%:\n%s", jn_phase_name((jn_phase)p), share, want, text);
     }
     free(text);
-    char path[512], json[8192] = "";
-    temp_file(path);
-    REQUIRE(jn_profile_write_json(&res, path) == 0, "write %s", path);
-    FILE *in = fopen(path, "r");
-    REQUIRE(in, "read %s", path);
-    json[fread(json, 1, sizeof json - 1, in)] = 0;
-    fclose(in);
-    unlink(path);
+    char json[JSON_SIZE];
+    written_json(&res, json);
     const char *ph = strstr(json, "{\"name\": \"data\""), *share = ph ? strstr(ph, "\"share\": ") : NULL;
     CHECK(share && strtod(share + 9, NULL) == 0.5, "JSON: expected the data phase's share 0.5, the rounds':\n%s", json);
+}
+
+/* A round whose step measured 0 s (a coarse clock, a tiny step) says nothing of how a step
+ * splits: it is left out of each share, and of every ratio over it, as a NaN share was printed
+ * ("nan%", and "nan" in the JSON, which no JSON reader takes). The rounds 2, 4 and 8 s have
+ * data shares 0.5, 0.25, 0.5; where every round measured 0 s, the shares are 0. */
+static void zero_time_rounds(const jn_model *m)
+{
+    static const double some[ROUNDS] = {0, 2, 4, 0, 8}, some_data[ROUNDS] = {0, 1, 1, 0, 4},
+                        none[ROUNDS] = {0, 0, 0, 0, 0};
+    const double *const steps[] = {some, none}, *const data[] = {some_data, none}, want[] = {0.5, 0};
+    for (int k = 0; k < 2; k++) {
+        scripted_target a = {.base.ops = &scripted_ops, .times = steps[k], .rounds = ROUNDS, .floor_share = 0.5,
+                             .data_times = data[k]};
+        jn_profile_target *targets[] = {&a.base};
+        const char *names[] = {"plain"};
+        jn_objective objs[1] = {{.jac_copies = 1, .jac_proj = 1}};
+        jn_profile_rounds rounds = {ROUNDS, 0, 0, JN_PROGRESS_NEVER, NULL, 0, 0};
+        static jn_profile_result res;
+        REQUIRE(jn_profile_run(targets, names, objs, 1, m, 8, &rounds, &res) == 0, "profile run, 0 s rounds");
+        const jn_profile_variant *v = &res.v[0];
+        const jn_timing *s = &v->phase_share[JN_PHASE_DATA];
+        CHECK(s->median == want[k] && isfinite(s->min) && isfinite(s->max) && isfinite(v->step_vs_floor.median) &&
+                  isfinite(v->step_vs_plain.median),
+              "%s of the rounds 0 s: data share %g [%g - %g], step / floor %g, / plain %g; expected share %g",
+              k ? "all" : "2", s->median, s->min, s->max, v->step_vs_floor.median, v->step_vs_plain.median, want[k]);
+        char *text = printed(&res), json[JSON_SIZE];
+        written_json(&res, json);
+        CHECK(!strstr(text, "nan") && !strstr(text, "inf") && !strstr(json, "nan") && !strstr(json, "inf"),
+              "%s of the rounds 0 s: a NaN or infinity reported:\n%s\n%s", k ? "all" : "2", text, json);
+        free(text);
+    }
 }
 
 /* --time-limit against the rounds' wall time (the scripted steps take next to none): a limit
@@ -533,6 +563,7 @@ int main(void)
     even_rounds(&m);
     fast_steps(&m);
     phase_shares(&m);
+    zero_time_rounds(&m);
     time_limits(&m);
     durations();
     peak_bounds(&m);

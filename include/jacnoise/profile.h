@@ -175,7 +175,8 @@ jn_timing jn_timing_of(double *v, int n);
 
 /* Those of num[r * stride] / den[r * stride], r < n, into scratch (n doubles): a ratio taken
  * round by round, of two timings of the same round, so that a change of machine load between
- * rounds cancels in each (the profile's vs plain and vs floor, the benchmarks'). */
+ * rounds cancels in each (the profile's vs plain and vs floor, the benchmarks'). Rounds whose
+ * den is 0 are left out; where none is left, all are 0. */
 jn_timing jn_timing_ratio(const double *num, const double *den, int n, size_t stride, double *scratch);
 
 /* One variant of the step (as configured, penalty off, ...) as measured. */
