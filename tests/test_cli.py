@@ -1675,23 +1675,43 @@ def progress_epoch_end_cases(d):
 def progress_eta_resumed_cases(d):
     """A resumed run's ETA is its steps left at the line's rate, counted from where the run
     stands, not from where the resume started (which counted the steps trained before it as left
-    to do). The ETA is whole seconds: the run resumed must have trained a while (~2 s here) for
-    a count off by its steps to show."""
+    to do). The ETA is whole seconds: the steps trained before the resume must take seconds at
+    the line's rate for a count off by them to show, so their number is taken from the rate this
+    machine measures now (a fast one ran 400 steps in under the ETA's half-second rounding), and
+    so is the resumed run's."""
     name = "train: ETA of a resumed run"
-    if not expect_ok(name, ["train", "--data", "usps", "--hidden", "1000", "--epochs", "1000000", "--max-steps", "400",
-                            "--progress", "never", "--out", "eta-resumed"], d):
+    line = r"epoch (\d+)/1000000  batch (\d+)/(\d+)  [^\r\n]*  (\S+) steps/s  ETA (\d+)m(\d\d)s"
+    # --patience 0: the steps a fast machine asks for ran past an early stop.
+    p = expect_ok(name, ["train", "--data", "usps", "--hidden", "1000", "--epochs", "1000000", "--max-steps", "400",
+                         "--patience", "0", "--progress", "always", "--out", "eta-resumed"], d)
+    rates = [float(m[3]) for m in re.findall(line, p.stderr)] if p else []
+    check(name, rates, f"no progress line in the first run: stderr {p and p.stderr[-300:]!r}")
+    if not rates:
         return
-    p = expect_ok(name, ["train", "--out", "eta-resumed", "--resume", "--max-steps", "500", "--progress", "always"], d)
+    # 4 s of steps at the fastest rate seen before the resume, 2 s after it (lines are drawn
+    # 0.1 s apart: a run of 100 steps on a fast machine drew none).
+    before, after = max(400, math.ceil(4 * max(rates))), max(100, math.ceil(2 * max(rates)))
+    if before > 400 and not expect_ok(name, ["train", "--out", "eta-resumed", "--resume", "--max-steps", str(before),
+                                             "--progress", "never"], d):
+        return
+    total = before + after
+    p = expect_ok(name, ["train", "--out", "eta-resumed", "--resume", "--max-steps", str(total),
+                         "--progress", "always"], d)
     if not p:
         return
-    lines = re.findall(r"epoch (\d+)/1000000  batch (\d+)/(\d+)  [^\r\n]*  (\S+) steps/s  ETA (\d+)m(\d\d)s", p.stderr)
-    wrong = []
+    lines = re.findall(line, p.stderr)
+    wrong, telling = [], 0
     for epoch, batch, batches, rate, minutes, seconds in lines:
-        left = 500 - ((int(epoch) - 1) * int(batches) + int(batch))
+        left = total - ((int(epoch) - 1) * int(batches) + int(batch))
         want, eta = left / float(rate), 60 * int(minutes) + int(seconds)
-        if abs(eta - want) > 0.5 + 0.01 * want:  # whole seconds; the rate's three digits
+        slack = 0.5 + 0.01 * want  # whole seconds; the rate's three digits
+        if abs(eta - want) > slack:
             wrong.append(f"ETA {eta} s at {rate} steps/s with {left} steps left")
+        # Whether a count of the steps before the resume as left would have shown in this line.
+        telling += before / float(rate) > 2 * slack + 0.01 * before / float(rate)
     check(name, lines and not wrong, f"{wrong[:3] or 'no progress line'}; stderr {p.stderr[-300:]!r}")
+    check(name, telling, f"no line whose ETA would show {before} steps counted as left (rates "
+          f"{[r[3] for r in lines]} steps/s, measured {max(rates)} before): the run sped up past what it measured")
 
 
 def progress_rate_cases(d):
