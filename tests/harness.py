@@ -68,6 +68,19 @@ def wait_until(ready, p, seconds=600, every=0.01):
     return True
 
 
+def ended(p, what, seconds=600):
+    """p.communicate() bounded: a process still running after `seconds` (a stop it ignored, a
+    hang) is killed and recorded as a failure naming `what`, where the test waited on it until
+    CTest's timeout, or died in a traceback leaving it running. Its output to then."""
+    try:
+        return p.communicate(timeout=seconds)
+    except subprocess.TimeoutExpired:
+        p.kill()
+        out, err = p.communicate()
+        check(False, f"{what}: still running after {seconds} s: killed")
+        return out, err
+
+
 def tools():
     """The names of the Python tools run as programs (tools/NAME.py with a main block), for the
     tests that check every one of them, a tool added later included."""

@@ -28,7 +28,7 @@ import time
 import zlib
 
 import ckpt
-from harness import BIN, check, finish, idx, in_fresh_folders, read, run, same_run, steps_named, wait_until
+from harness import BIN, check, ended, finish, idx, in_fresh_folders, read, run, same_run, steps_named, wait_until
 
 
 def loadable(path):
@@ -90,6 +90,9 @@ def trained_seconds(args):
 
 
 KILLS = 8
+# A stop signal ends a run at its next step, after one checkpoint write: seconds at most on a
+# loaded machine. One that ignored it (a broken handler) trained on until CTest's timeout.
+STOP_SECONDS = 120
 
 
 def kill_round(job, folder, rng, training):
@@ -161,7 +164,7 @@ def stop_by_signal(tmp, job, reference, sig, code, what, ignored=False):
         time.sleep(0.001)
     check(p.poll() is None, f"{name}: the run finished before the signal; nothing was checked")
     p.send_signal(sig)
-    out, err = p.communicate(timeout=600)
+    out, err = ended(p, f"{name}: the run signalled", 600 if ignored else STOP_SECONDS)
     summary = json.load(open(os.path.join(folder, "summary.json")))
     if ignored:
         check(p.returncode == 0 and summary["status"] == "finished",
@@ -208,7 +211,7 @@ def show_stopped_runs(tmp):
                          stderr=subprocess.PIPE, text=True)
     p.stdout.readline()  # "jacnoise: resuming ...": the handlers are in place
     p.send_signal(signal.SIGINT)
-    p.communicate(timeout=600)
+    ended(p, "show: the run interrupted", STOP_SECONDS)
     check(p.returncode == 130, f"show: the run to interrupt ended with {p.returncode}, expected 130")
     state = shown_state(last)
     check(state == "paused (interrupted; --resume continues it)", f"show of an interrupted run: state {state!r}")
@@ -246,7 +249,7 @@ def repeated_stops(tmp):
             time.sleep(0.001)
         time.sleep(rng.uniform(0.0, 0.05))
         p.send_signal(sig)
-        _, err = p.communicate(timeout=600)
+        _, err = ended(p, f"repeated stops: {sig.name}", STOP_SECONDS)
         codes.append(p.returncode)
         check(p.returncode in ({signal.SIGINT: 130, signal.SIGTERM: 143}[sig], 0),
               f"repeated stops: {sig.name}: exit {p.returncode}; {err[-300:]}")
@@ -471,7 +474,7 @@ def checkpoint_note(tmp):
     check(wait_for_training(p, last) and wait_until(lambda: ckpt.read_checkpoint(last).state["global_step"] >= 1000, p,
                                                     every=0.5), "checkpoint note, SIGINT: the run ended before it")
     p.send_signal(signal.SIGINT)
-    _, err = p.communicate(timeout=600)
+    _, err = ended(p, "checkpoint note, SIGINT", STOP_SECONDS)
     stopped = [line for line in err.splitlines() if line.startswith("jacnoise: note: writing checkpoints took")]
     check(p.returncode == 130 and len(stopped) == 1 and "--checkpoint-steps 1 writes one every step" in stopped[0],
           f"checkpoint note, a run stopped by SIGINT: exit {p.returncode}, stderr {err!r}")
