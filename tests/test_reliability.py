@@ -196,7 +196,7 @@ def show_stopped_runs(tmp):
     """`show` of a run's last.ckpt says whether it runs: one paused by --max-steps or by SIGINT
     said "running", as its checkpoint records until the run ends. Paused, it says so and how to
     go on; killed (no summary, its lock free), stopped; its lock held by a trainer, running; its
-    best.ckpt, running when saved."""
+    best.ckpt, running when saved, or finished where its epoch ended the run."""
     folder = os.path.join(tmp, "show-paused")
     last = os.path.join(folder, "last.ckpt")
     job = ["train", "--data", "usps", "--hidden", "16", "--train-limit", "500", "--valid", "100", "--patience", "0",
@@ -207,6 +207,11 @@ def show_stopped_runs(tmp):
     # best.ckpt holds its epoch's state, running: said bare, a finished run's read as training on.
     state = shown_state(os.path.join(folder, "best.ckpt"))
     check(state.startswith("running when saved (the best parameters"), f"show of best.ckpt: state {state!r}")
+    # Written at the epoch that ended the run (its last and best), it holds that state: finished.
+    ended = os.path.join(tmp, "show-best-last")
+    run(job[:-1] + [ended, "--epochs", "1"])
+    state = shown_state(os.path.join(ended, "best.ckpt"))
+    check(state == "finished", f"show of a best.ckpt at a finished run's last epoch: state {state!r}")
     p = subprocess.Popen([BIN] + job[:-1] + [folder, "--resume", "--epochs", "100000"], stdout=subprocess.PIPE,
                          stderr=subprocess.PIPE, text=True)
     p.stdout.readline()  # "jacnoise: resuming ...": the handlers are in place
