@@ -1026,7 +1026,8 @@ def write_table(out, budget, cells, state, device, command, stopped=False, earli
     md.write("\n## Protocol\n\n" + protocol_text(budget) + "\n\n")
     md.write(f"Splits: {splits_text(budget)}. The test files are only evaluated, never used to "
              "choose. Search runs train every epoch (no early stopping); selection: the lowest "
-             "validation error averaged over 11 epochs (a running mean over e - 5 .. e + 5), and that "
+             "validation error averaged over 11 epochs (a running mean over e - 5 .. e + 5; narrower for "
+             "a run of fewer than 11 epochs: e - h .. e + h, h the most its epochs allow), and that "
              "minimum's epoch e is the seeds' epoch count.\n\n")
     md.write("## How this differs from the paper's protocol\n\n" +
              DIFFERENCES.format(layers=architecture_text(budget), selection=selection_text(budget)) + "\n")
