@@ -49,7 +49,8 @@ POSITIVE = (lambda v: v > 0, "a number > 0")
 
 
 def slug(name):
-    """A row's name as a file name: runs of other characters than letters, digits and + as -."""
+    """A row's name as a file name: runs of other characters than letters, digits and + as one -,
+    none at either end ('MLP+N+J (hidden1)' as MLP+N+J-hidden1)."""
     return re.sub(r"[^A-Za-z0-9+]+", "-", name).strip("-")
 
 
