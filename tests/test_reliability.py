@@ -208,9 +208,9 @@ def show_stopped_runs(tmp):
     state = shown_state(os.path.join(folder, "best.ckpt"))
     check(state.startswith("running when saved (the best parameters"), f"show of best.ckpt: state {state!r}")
     # Written at the epoch that ended the run (its last and best), it holds that state: finished.
-    ended = os.path.join(tmp, "show-best-last")
-    run(job[:-1] + [ended, "--epochs", "1"])
-    state = shown_state(os.path.join(ended, "best.ckpt"))
+    finished = os.path.join(tmp, "show-best-last")
+    run(job[:-1] + [finished, "--epochs", "1"])
+    state = shown_state(os.path.join(finished, "best.ckpt"))
     check(state == "finished", f"show of a best.ckpt at a finished run's last epoch: state {state!r}")
     p = subprocess.Popen([BIN] + job[:-1] + [folder, "--resume", "--epochs", "100000"], stdout=subprocess.PIPE,
                          stderr=subprocess.PIPE, text=True)
