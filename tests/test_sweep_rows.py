@@ -7,10 +7,13 @@ summary.json) showing its best epoch's validation error from metrics.jsonl, not 
 a shard of a shared folder naming only its own failed configurations, exit 0 where it has none
 (another shard's failure is that shard's); and results.csv's `seconds`, the run's epochs' wall time summed (one
 resumed by the sweep too, its first process's epochs included), not the wall time of the process
-that ended it, as its summary.json has it.
+that ended it, as its summary.json has it; and each state a run folder can be in (running,
+killed, diverged, diverged then resumed and killed, finished, best-only, damaged) named alike by
+`show`, `sweep status` and tools/export_model.py.
 
 Run by ctest with JACNOISE_BIN and JACNOISE_DATA set."""
 import csv
+import fcntl
 import gzip
 import json
 import os
@@ -170,12 +173,86 @@ def shard_failures_own(tmp):
           f"shards rerun, one with a failed configuration: {[(p.returncode, p.stderr[-200:]) for p in again]}")
 
 
+# A sweep of 3-step epochs: weight decay 100 diverges in epoch 7 or 8, at the epoch's third step.
+STATES_SPEC = TINY_SPEC.replace("epochs = 1", "epochs = 10\nmomentum = 0\npatience = 0").replace(
+    "lr = [0.1, 0.2]", "lr = [0.5, 1]\nweight-decay = [0, 100]")
+EXPORT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tools", "export_model.py")
+
+
+def readers_agree(tmp):
+    """Each state a run folder can be in, made once, as the three readers name it: `show` of its
+    checkpoint (its state line), `sweep status` (the run's row, and for a run no summary ended,
+    its running line: locked or not) and tools/export_model.py (the checkpoint's status, deferring
+    to show where it records "running"). `sweep status` counts a run no summary ended as running,
+    its running line telling the locked from the killed. Running (a process holds the lock), killed, diverged,
+    diverged then resumed and killed mid-epoch (its resume removed the diverged summary: killed,
+    not diverged), finished, best-only (best.ckpt, last.ckpt gone) and damaged (a diverged run's
+    summary.json cut short: unreadable, not "running" as show said)."""
+    spec, folder = os.path.join(tmp, "states.spec"), os.path.join(tmp, "states")
+    open(spec, "w").write(STATES_SPEC)
+    run(["sweep", "--spec", spec, "--out", folder, "--progress", "never"])
+    ids = {(r["lr"], r["weight-decay"]): r["id"] for r in table(folder)}
+    runs = os.path.join(folder, "runs")
+    finished, killed, diverged, resumed = (os.path.join(runs, ids[k]) for k in
+                                           (("0.5", "0"), ("1", "0"), ("0.5", "100"), ("1", "100")))
+    # Killed at its checkpoint after an epoch ended (a best epoch: a row in the status table); the
+    # diverged one resumed and killed so, before its divergence, at the third step of an epoch.
+    config = os.path.join(tmp, "killed-config.txt")
+    shutil.copy(os.path.join(killed, "config.txt"), config)
+    shutil.rmtree(killed)
+    kill = dict(os.environ, JACNOISE_TEST_KILL_AFTER_SAVES="1")
+    for args in (["--config", config, "--out", killed, "--checkpoint-steps", "4"],
+                 ["--out", resumed, "--resume", "--checkpoint-steps", "1"]):
+        run(["train", "--progress", "never"] + args, expect=-signal.SIGKILL, env=kill)
+    stopped = "stopped (no process trains it and it recorded no end: killed or crashed; --resume continues it)"
+    deferred = "running when saved (jacnoise show says where the run stands)"
+    summary = json.load(open(os.path.join(diverged, "summary.json")))
+
+    def agree(states, running):
+        """states: name -> (checkpoint, show's state, sweep status row, export's status); running:
+        sweep status's running line (its counts)."""
+        shown = run(["sweep", "status", folder]).stdout
+        check(f"\nrunning: {running} (killed" in shown, f"sweep status lacks {running!r}: {shown!r}")
+        for name, (checkpoint, state, row, exported) in states.items():
+            said = run(["show", checkpoint]).stdout
+            said = next((l[len("state: "):] for l in said.splitlines() if l.startswith("state: ")), "")
+            check(said.startswith(state + ", "), f"{name}: show says state {said!r}, not {state!r}")
+            id_ = os.path.basename(os.path.dirname(checkpoint))
+            got = re.search(rf"^  {id_}  (\S+) ", shown, re.M)
+            check(got and got[1] == row, f"{name}: sweep status row {got and got[0]!r}, not {row!r}: {shown!r}")
+            npz = os.path.join(tmp, f"{name}.npz")
+            p = subprocess.run([sys.executable, EXPORT, checkpoint, npz], capture_output=True, text=True)
+            check(p.returncode == 0 and p.stdout.rstrip("\n").endswith(", " + exported),
+                  f"{name}: export_model says {p.stdout!r} {p.stderr!r}, not {exported!r}")
+
+    last = lambda run_folder: os.path.join(run_folder, "last.ckpt")  # noqa: E731
+    agree({"finished": (last(finished), "finished", "finished", "finished"),
+           "killed": (last(killed), stopped, "running", deferred),
+           "diverged": (last(diverged), f"diverged ({summary['message']})", "diverged", deferred),
+           "diverged, resumed, killed": (last(resumed), stopped, "running", deferred)},
+          "0 locked by a jacnoise process now, 2 not locked")
+    os.remove(last(finished))
+    with open(os.path.join(diverged, "summary.json"), "r+") as f:
+        f.truncate(40)
+    unread = f"{os.path.join(diverged, 'summary.json')}: byte 40: unterminated string"
+    with open(os.path.join(killed, "lock"), "a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        agree({"running": (last(killed), "running", "running", deferred),
+               "best-only": (os.path.join(finished, "best.ckpt"), "running when saved (the best parameters; the run "
+                             f"has no last.ckpt: finished, {json.load(open(os.path.join(finished, 'summary.json')))['message']})",
+                             "finished", "running when saved"),
+               "damaged": (last(diverged), f"unreadable ({unread}; --resume continues the run and writes its "
+                           "summary.json again)", "unreadable", deferred)},
+              "1 locked by a jacnoise process now, 1 not locked")
+
+
 def main():
     tmp = tempfile.mkdtemp(prefix="jacnoise-sweep-rows-")
     failed_on_resume(tmp, *paused_then_resumed(tmp))
     interrupted_not_done(tmp)
     killed_row(tmp)
     shard_failures_own(tmp)
+    readers_agree(tmp)
     return finish("sweep rows", tmp)
 
 

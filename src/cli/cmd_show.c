@@ -79,6 +79,9 @@ static void run_state(const char *path, const jn_checkpoint *ck, char *out, size
     jn_cli_beside(last, sizeof last, path, "last.ckpt");
     jn_summary_file f;
     const int has_summary = !access(summary, F_OK), ended = has_summary && !jn_summary_read(summary, &f);
+    char unread[1024] = "";  /* why the summary does not read: the lock's check may replace the error */
+    if (has_summary && !ended)
+        snprintf(unread, sizeof unread, "%s", jn_last_error());
     /* A best.ckpt holds its epoch's state: a finished run's said "running", as if it trained on.
      * A run that diverged before its first last.ckpt (--checkpoint-epochs) leaves it alone:
      * "the run's last.ckpt says where it stands" named a file that is not there. */
@@ -104,6 +107,10 @@ static void run_state(const char *path, const jn_checkpoint *ck, char *out, size
         if (!strcmp(f.status, "paused") || !strcmp(f.status, "interrupted"))
             snprintf(out, cap, "paused (%s; --resume continues it)",
                      strcmp(f.status, "paused") ? f.status : "--max-steps");
+    } else if (unread[0]) {
+        /* As sweep status names it: said "running", a run that diverged or stopped before its
+         * summary was damaged read as training on, though no process held its lock. */
+        snprintf(out, cap, "unreadable (%s; --resume continues the run and writes its summary.json again)", unread);
     } else if (unlocked && !has_summary) {
         snprintf(out, cap, "stopped (no process trains it and it recorded no end: killed or crashed; --resume "
                  "continues it)");
