@@ -323,7 +323,7 @@ jn_backend *jn_cuda_backend_create(const jn_model *m, const jn_objective *obj, c
     if (!c || !(c->hp = calloc(M, sizeof *c->hp)) || !(c->ctl = calloc(M, sizeof *c->ctl)) ||
         !(c->sums = calloc(M * MAX_CHUNK, sizeof *c->sums))) {
         cuda_destroy(c ? &c->base : NULL);
-        jn_fail("out of memory for the CUDA backend's %d slots", setup->models);
+        jn_fail("out of memory for the CUDA backend's %d slot%s", setup->models, setup->models == 1 ? "" : "s");
         return NULL;
     }
     c->base.ops = &cuda_ops;

@@ -159,7 +159,7 @@ int jn_cuda_step_inputs_alloc(jn_cuda_step_inputs *in, const jn_model *m, const 
     in->perm_seed = calloc((size_t)models, sizeof *in->perm_seed);
     in->perm_epoch = malloc(sizeof *in->perm_epoch * (size_t)models);
     if (!in->perm_seed || !in->perm_epoch)
-        return jn_fail("out of memory for the shuffles of %d models", models);
+        return jn_fail("out of memory for the shuffles of %d model%s", models, models == 1 ? "" : "s");
     for (int s = 0; s < models; s++)
         in->perm_epoch[s] = -1;
     JN_CUDA(jn_k_shuffle_temp_bytes(train->n, &in->sort_bytes));
