@@ -353,7 +353,7 @@ def divergence(tmp):
     best.ckpt, which --checkpoint-epochs N writes with last.ckpt and when the run ends, is the
     same file every way (with 10, written as the diverged run ended). Without a best epoch
     there is no validation or test error. `show` of the last.ckpt kept says the run diverged, and
-    of a best.ckpt without one, how the run ended."""
+    of a best.ckpt without one, how the run ended (or that its summary does not read)."""
     diverging = ["train", "--data", "usps", "--hidden", "32", "--epochs", "10", "--train-limit", "500", "--lr", "1",
                  "--momentum", "0", "--weight-decay", "100", "--progress", "never"]
     cases = [("diverged", [], "last.ckpt, after epoch 3 (step 15), is kept"),
@@ -403,6 +403,15 @@ def divergence(tmp):
                            text=True).stdout
     state = f"state: running when saved (the best parameters; the run has no last.ckpt: diverged, {message}), 1 epoch"
     check(state in shown, f"diverged-every-10: show of best.ckpt says {shown[:400]!r}, not {state!r}")
+    # Its summary cut short, show sent its reader to that last.ckpt again.
+    summary = os.path.join(tmp, "diverged-every-10", "summary.json")
+    with open(summary, "r+") as f:
+        f.truncate(40)
+    shown = subprocess.run([BIN, "show", os.path.join(tmp, "diverged-every-10", "best.ckpt")], capture_output=True,
+                           text=True).stdout
+    state = (f"state: running when saved (the best parameters; the run has no last.ckpt, and its summary.json does "
+             f"not read: {summary}: byte 40: unterminated string), 1 epoch")
+    check(state in shown, f"diverged-every-10, its summary cut: show of best.ckpt says {shown[:400]!r}, not {state!r}")
 
 
 def checkpoint_steps(tmp):

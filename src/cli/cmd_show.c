@@ -84,11 +84,16 @@ static void run_state(const char *path, const jn_checkpoint *ck, char *out, size
         snprintf(unread, sizeof unread, "%s", jn_last_error());
     /* A best.ckpt holds its epoch's state: a finished run's said "running", as if it trained on.
      * A run that diverged before its first last.ckpt (--checkpoint-epochs) leaves it alone:
-     * "the run's last.ckpt says where it stands" named a file that is not there. */
+     * "the run's last.ckpt says where it stands" named a file that is not there, as it did where
+     * that run's summary does not read. */
     if (!ck->velocity) {
-        if (ended && access(last, F_OK))
+        const int no_last = access(last, F_OK) != 0;
+        if (ended && no_last)
             snprintf(out, cap, "running when saved (the best parameters; the run has no last.ckpt: %s, %s)", f.status,
                      f.message);
+        else if (unread[0] && no_last)
+            snprintf(out, cap, "running when saved (the best parameters; the run has no last.ckpt, and its summary.json "
+                     "does not read: %s)", unread);
         else
             snprintf(out, cap, "running when saved (the best parameters; the run's last.ckpt says where it stands)");
         return;
