@@ -1,6 +1,6 @@
 /* jn_cpu_evaluate against a brute-force forward pass in double, over several evaluation
  * chunks (the last one partial):
- *   - the clean error count;
+ *   - the clean error count and rate;
  *   - the hidden-unit statistics with their documented bins (evaluate.h: bin b of
  *     JN_HIST_BINS holds a in [-1 + b h, -1 + (b + 1) h)), saturated |a| > 0.99, linear
  *     |a| < 0.1;
@@ -175,6 +175,8 @@ int main(void)
             CHECK(st.n == n, "seed %llu limit %ld: %ld examples", (unsigned long long)seed, limit, st.n);
             long clean = limit ? brute_errors(&set, n, 0, seed) : clean_errors;
             CHECK(st.errors == clean, "clean errors %ld, brute force %ld", st.errors, clean);
+            CHECK(fabs(st.error_pct - 100.0 * (double)clean / (double)n) < 1e-12, "clean error %g%%, brute force %g%%",
+                  st.error_pct, 100.0 * (double)clean / (double)n);
             for (int k = 0; k < n_std; k++) {
                 long want = brute_errors(&set, n, stds[k], seed);
                 CHECK(st.noise_errors[k] == want, "seed %llu limit %ld std %g: %ld errors, brute force %ld",
