@@ -5,7 +5,8 @@
  * objectives, so a relative error ||g - fd|| / ||fd|| above 1e-7 is a wrong formula, not
  * noise. Noise buffers are fixed inputs, so each objective is a deterministic function.
  * The losses' values are also checked against SPEC's definitions: a loss and its gradient
- * scaled alike (the squared error without its 0.5) pass the finite differences. */
+ * scaled alike (the squared error without its 0.5) pass the finite differences. The main loss
+ * overwrites the gradient buffer: a second call on it gives what the first gave. */
 #include "check.h"
 #include "jacnoise/cpu.h"
 #include "jacnoise/rng.h"
@@ -234,9 +235,43 @@ static void check_loss_values(void)
     free(grad);
 }
 
+/* jn_cpu_loss_grad overwrites the gradient (cpu.h): a second call on the buffer the first
+ * filled gives, bit for bit, what one call on a zeroed buffer gives. */
+static void check_overwrites(void)
+{
+    const int hidden[] = {5, 4}, d = 6, rows = 4, C = 3;
+    REQUIRE(jn_model_make(&model, d, hidden, 2, C) == 0, "model");
+    const size_t n = model.n_params;
+    jn_real *params = malloc(sizeof *params * n), *once = calloc(n, sizeof *once), *twice = calloc(n, sizeof *twice);
+    jn_real bx[4 * 6];
+    int32_t by[4];
+    REQUIRE(params && once && twice, "out of memory");
+    jn_model_init_params(&model, 5, params);
+    jn_rng_uniform(5, JN_STREAM_EVAL_NOISE, 1, bx, sizeof bx / sizeof bx[0], 1.0);
+    for (int i = 0; i < rows; i++)
+        by[i] = i % C;
+    const jn_batch batch = {bx, by, rows};
+    const jn_objective obj = {.loss = JN_LOSS_XENT, .jac_copies = 1, .jac_proj = 1};
+    jn_cpu_ws *ws = jn_cpu_ws_new(&model, &obj, rows);
+    REQUIRE(ws, "workspace");
+    jn_step_terms terms = {0};
+    jn_cpu_loss_grad(ws, params, &batch, NULL, 1.0 / rows, &terms, once);
+    for (int call = 0; call < 2; call++)
+        jn_cpu_loss_grad(ws, params, &batch, NULL, 1.0 / rows, &terms, twice);
+    size_t differ = 0, first = 0;
+    for (size_t i = 0; i < n; i++)
+        if (twice[i] != once[i] && differ++ == 0)
+            first = i;
+    CHECK(differ == 0, "a second call changed %zu of %zu gradient entries (first at %zu: %.17g, once %.17g)", differ,
+          n, first, twice[first], once[first]);
+    jn_cpu_ws_free(ws);
+    free(params), free(once), free(twice);
+}
+
 int main(void)
 {
     check_loss_values();
+    check_overwrites();
     const int deep[] = {5, 4, 3}, narrow_first[] = {2, 7};
     check_shape(deep, 3, 3);
     /* A first layer narrower than the layer above it and the logits, so that scratch shared
