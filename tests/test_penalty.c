@@ -5,7 +5,8 @@
  *     (reverse mode, value and gradient) also = forward mode over the input basis, and its
  *     per-example values (jn_cpu_jacobian_sq_exact) = the central differences;
  *   - the output's exact norm of a batch so long that the classes go in several passes = the
- *     same examples' in one pass (value and gradient);
+ *     same examples' in one pass (value and gradient); with so many classes that the
+ *     evaluation's per-example norms go in several passes, those = the central differences;
  *   - Hutchinson: the mean of ||J v||^2 over many Gaussian tangents converges to ||J||_F^2;
  *     with K = 3 given tangents, R = (1/K) sum_k ||J v_k||^2 by central differences along
  *     each v_k, and its gradient by central differences in each parameter.
@@ -21,6 +22,8 @@
 static jn_model model;
 static jn_real *params;
 
+enum { MAX_WIDTH = 80 };  /* the widest layer of the models here, for the brute force's rows */
+
 /* Output of layer `top` (a_top, or the logits at L) for one input row. */
 static void layer_output(jn_cpu_ws *ws, int top, const jn_real *x, jn_real *out)
 {
@@ -35,7 +38,7 @@ static double brute_force_norm(int top, const jn_real *x)
     const jn_objective none = {.jac_copies = 1, .jac_proj = 1};
     jn_cpu_ws *ws = jn_cpu_ws_new(&model, &none, 1);
     const int d = model.sizes[0], n = model.sizes[top];
-    jn_real xp[16], up[16], um[16];
+    jn_real xp[MAX_WIDTH], up[MAX_WIDTH], um[MAX_WIDTH];
     double h = 1e-5, sum = 0;
     for (int j = 0; j < d; j++) {
         memcpy(xp, x, sizeof(jn_real) * d);
@@ -58,7 +61,7 @@ static double brute_force_jvp(const jn_real *x, const jn_real *v)
     const jn_objective none = {.jac_copies = 1, .jac_proj = 1};
     jn_cpu_ws *ws = jn_cpu_ws_new(&model, &none, 1);
     const int d = model.sizes[0], L = model.n_layers, n = model.sizes[L];
-    jn_real xp[16], up[16], um[16];
+    jn_real xp[MAX_WIDTH], up[MAX_WIDTH], um[MAX_WIDTH];
     const double h = 1e-5;
     for (int j = 0; j < d; j++)
         xp[j] = x[j] + h * v[j];
@@ -112,6 +115,36 @@ static double forward_basis_output(const jn_real *x, int rows, jn_real *grad)
 }
 
 static double rel_diff(double a, double b) { return fabs(a - b) / fmax(fabs(b), 1e-300); }
+
+/* Per-example exact norms (jn_cpu_jacobian_sq_exact: the evaluation's code and scratch, sized
+ * for 2 x 256 rows) of a model with more classes than one pass of that scratch holds, the last
+ * pass partial, against central differences. The file's model stands aside meanwhile. */
+static void check_many_classes(void)
+{
+    enum { D = 4, C = 70, ROWS = 3 };
+    const jn_model kept = model;
+    jn_real *kept_params = params;
+    const int hidden[] = {5, 4};
+    REQUIRE(jn_model_make(&model, D, hidden, 2, C) == 0, "model");
+    const jn_objective rows = {.jac_lambda = 1, .jac_copies = 1, .target = JN_TARGET_OUTPUT, .jac_proj = C};
+    const int chunk = jn_objective_tangent_chunk(&rows, &model, 2 * 256);
+    REQUIRE(chunk < C / 2 && C % chunk, "passes of %d of the %d classes, the last partial", chunk, C);
+    params = malloc(sizeof *params * model.n_params);
+    REQUIRE(params, "out of memory");
+    jn_model_init_params(&model, 13, params);
+    jn_real x[ROWS * D];
+    jn_rng_uniform(13, JN_STREAM_EVAL_NOISE, 0, x, ROWS * D, 1.0);
+    double got[ROWS];
+    REQUIRE(jn_cpu_jacobian_sq_exact(&model, params, x, ROWS, got) == 0, "reverse mode: %s", "failed");
+    for (int i = 0; i < ROWS; i++) {
+        const double brute = brute_force_norm(model.n_layers, x + i * D);
+        CHECK(rel_diff(got[i], brute) < 1e-8, "%d classes, example %d: reverse mode %.12g vs brute force %.12g", C, i,
+              got[i], brute);
+    }
+    free(params);
+    model = kept;
+    params = kept_params;
+}
 
 int main(void)
 {
@@ -255,6 +288,7 @@ int main(void)
     }
     CHECK(sqrt(gd / gn) < 1e-6, "Hutchinson K=%d gradient differs from central differences: rel %.3e", K,
           sqrt(gd / gn));
+    check_many_classes();
 
     free(params);
     free(bump);
