@@ -81,13 +81,14 @@ static double penalty(jn_objective obj, const jn_real *x, int rows, const jn_rea
 {
     obj.jac_lambda = 1;
     jn_cpu_ws *ws = jn_cpu_ws_new(&model, &obj, rows);
-    REQUIRE(ws, "workspace");
-    int32_t y[8] = {0};
+    int32_t *y = calloc((size_t)rows, sizeof *y);
+    REQUIRE(ws && y, "workspace");
     jn_batch batch = {x, y, rows};
     jn_step_terms terms = {0};
     memset(grad, 0, sizeof(jn_real) * model.n_params);
     jn_cpu_penalty_grad(ws, params, &batch, NULL, v, 1.0, &terms, grad);
     jn_cpu_ws_free(ws);
+    free(y);
     return terms.penalty;
 }
 
