@@ -13,6 +13,7 @@
  * Central differences with h = 1e-5 in double are accurate to ~1e-9 relative here. */
 #include "check.h"
 #include "cpu/ops.h"
+#include "jacnoise/error.h"
 #include "jacnoise/evaluate.h"
 #include "jacnoise/rng.h"
 
@@ -136,7 +137,7 @@ static void check_many_classes(void)
     jn_real x[ROWS * D];
     jn_rng_uniform(13, JN_STREAM_EVAL_NOISE, 0, x, ROWS * D, 1.0);
     double got[ROWS];
-    REQUIRE(jn_cpu_jacobian_sq_exact(&model, params, x, ROWS, got) == 0, "reverse mode: %s", "failed");
+    REQUIRE(jn_cpu_jacobian_sq_exact(&model, params, x, ROWS, got) == 0, "reverse mode: %s", jn_last_error());
     for (int i = 0; i < ROWS; i++) {
         const double brute = brute_force_norm(model.n_layers, x + i * D);
         CHECK(rel_diff(got[i], brute) < 1e-8, "%d classes, example %d: reverse mode %.12g vs brute force %.12g", C, i,
@@ -195,7 +196,7 @@ int main(void)
     exact.target = JN_TARGET_OUTPUT;
     double exact_out = penalty(exact, x, B, NULL, g2);
     double reverse[3], reverse_mean = 0;
-    REQUIRE(jn_cpu_jacobian_sq_exact(&model, params, x, B, reverse) == 0, "reverse mode: %s", "failed");
+    REQUIRE(jn_cpu_jacobian_sq_exact(&model, params, x, B, reverse) == 0, "reverse mode: %s", jn_last_error());
     for (int i = 0; i < B; i++) {
         reverse_mean += reverse[i] / B;
         CHECK(rel_diff(reverse[i], brute[2][i]) < 1e-8, "example %d: reverse-mode %.12g vs brute force %.12g", i,
