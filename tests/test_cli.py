@@ -1718,7 +1718,9 @@ def progress_rate_cases(d):
     """The progress line's rate has three significant digits or so: two decimals below 10 steps/s
     (a slow run's 0.42 steps/s read as 0 with none), one below 100, none from 100 (a value that
     rounds up to the next range keeps its own: 9.996 is 10.00). Runs of thousands of steps/s,
-    tens and a few (on one machine; the digits must fit whatever rate a loaded one measures)."""
+    tens and a few (on one machine; the digits must fit whatever rate a loaded one measures).
+    Which ranges a machine reaches depends on its speed: test_profile_rounds holds each range's
+    digits (a check here that each was reached failed on a machine twice as fast)."""
     name = "train: the progress line's rate"
     rates = []
     for k, (hidden, batch, steps) in enumerate([("8", "10", "200"), ("500,500", "500", "20"), ("1500,1500", "500", "4")]):
@@ -1728,12 +1730,6 @@ def progress_rate_cases(d):
         rates += re.findall(r"  (\S+) steps/s  ETA ", p.stderr) if p else []
     bad = [r for r in rates if not re.fullmatch(r"\d\.\d\d|10\.00|[1-9]\d\.\d|100\.0|[1-9]\d{2,}", r)]
     check(name, rates and not bad, f"rates {bad or rates} are not of their range's digits")
-    # Each range's digits are checked only where a rate fell in it (a machine faster or slower
-    # than these sizes assume left one untested, and passed).
-    missed = [f"{label} ({low} to {high} steps/s)" for label, low, high in
-              (("slow", 0, 10), ("middling", 10, 100), ("fast", 100, math.inf))
-              if not any(low <= float(r) < high for r in rates)]
-    check(name, not missed, f"no rate in the range {', '.join(missed)}: rates {rates}")
 
 
 def step_stored_inert_cases(d):

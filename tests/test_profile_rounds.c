@@ -5,12 +5,13 @@
  * rounds does. Each round runs a step and a floor twice and times the second run (the first
  * is its warm-up): the script gives the first runs a time that would show in any statistic
  * that used it. And the durations its progress line (and a sweep's ETA) prints, up to an
- * estimate past 1e9 s. And the reports on a made-up result: each row's numbers of one step,
- * a grid's one peak. */
+ * estimate past 1e9 s, and the digits of train's rate in each range. And the reports on a
+ * made-up result: each row's numbers of one step, a grid's one peak. */
 #include "check.h"
 #include "jacnoise/profile.h"
 #include "train/progress.h"
 
+#include <fcntl.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -454,6 +455,38 @@ static void durations(void)
     }
 }
 
+/* The rate's digits on train's progress line, each range's (the end-to-end test sees only the
+ * ranges its machine's speed reaches): two decimals below 10 steps/s, one below 100, none from
+ * 100; a value that rounds up to the next range keeps its own digits. */
+static void rates(void)
+{
+    const struct {
+        double rate;
+        const char *text;
+    } cases[] = {{0.42, "0.42"}, {9.996, "10.00"}, {42.54, "42.5"}, {99.96, "100.0"}, {1234.4, "1234"}};
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        char path[512], line[512] = "";
+        temp_file(path);
+        fflush(stderr);
+        const int saved = dup(STDERR_FILENO), fd = open(path, O_WRONLY | O_TRUNC);
+        REQUIRE(saved >= 0 && fd >= 0 && dup2(fd, STDERR_FILENO) >= 0, "stderr to %s", path);
+        jn_progress p;
+        jn_progress_init(&p, JN_PROGRESS_ALWAYS);
+        jn_progress_update(&p, &(jn_progress_train){1, 2, 3, 10, 0.5, 10, cases[i].rate, 60});
+        fflush(stderr);
+        REQUIRE(dup2(saved, STDERR_FILENO) >= 0, "stderr back");
+        close(fd);
+        close(saved);
+        FILE *f = fopen(path, "r");
+        REQUIRE(f && fgets(line, sizeof line, f), "read %s", path);
+        fclose(f);
+        unlink(path);
+        char want[64];
+        snprintf(want, sizeof want, "  %s steps/s  ETA ", cases[i].text);
+        CHECK(strstr(line, want), "%g steps/s: line '%s', expected '%s'", cases[i].rate, line, want);
+    }
+}
+
 static void time_limits(const jn_model *m)
 {
     static const double times[MAX_ROUNDS] = {1, 1, 1, 1, 1, 1, 1, 1};
@@ -566,6 +599,7 @@ int main(void)
     zero_time_rounds(&m);
     time_limits(&m);
     durations();
+    rates();
     peak_bounds(&m);
     variants_of_penalty_noise();
     one_step_a_row();
