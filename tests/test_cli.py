@@ -1310,11 +1310,14 @@ def eval_output_cases(d):
                       f"exit {p.returncode}, stderr {p.stderr[:300]!r}")
     # stdout open only for reading: the line says why the write failed, as a full disk's says "No
     # space left on device"; data, which flushes its JSON before its warnings, said "an earlier
-    # write was lost".
+    # write was lost"; train and profile, which flush their lines as they go, said it too.
     readonly = os.path.join(d, "readonly")
     open(readonly, "w").close()
     for args in (["eval", "--checkpoint", "run/best.ckpt", "--eval-limit", "5"],
-                 ["data", "--data", "usps", "--valid", "100"], ["info"]):
+                 ["data", "--data", "usps", "--valid", "100"], ["info"],
+                 ["train", "--out", "readonly-run", "--data", "usps", "--hidden", "8", "--train-limit", "200",
+                  "--valid", "100", "--epochs", "1", "--progress", "never"],
+                 ["profile", "--data", "usps", "--hidden", "5", "--reps", "1", "--warmup", "0"]):
         name = f"{args[0]} with a read-only standard output"
         with open(readonly) as out:
             p = subprocess.run([BIN] + args, cwd=d, stdout=out, stderr=subprocess.PIPE, text=True, timeout=TIMEOUT)

@@ -378,7 +378,7 @@ static int run_grid(const jn_config *base, const grid *gp, const jn_dataset *tra
            "plain us", "overhead", "FLOPs");
     /* Seen at once, not with the first row (minutes on a pipe); an output closed already stops
      * the grid before its first combination (the check below), which nothing is lost to. */
-    fflush(stdout);
+    jn_stdout_flush();
     int n_rows = 0, rc = 0, failed = 0;
     char first_failure[1024] = "";
     for (long cell = 0; cell < cells && !rc; cell++) {
@@ -420,7 +420,7 @@ static int run_grid(const jn_config *base, const grid *gp, const jn_dataset *tra
         const int sig = profile_one(&cfg, train, machine, cell + 1, cells, r) ? jn_train_stop_signal() : -1;
         if (sig == 0) {  /* this combination's own failure (its memory): the others still run */
             jn_print(stdout, "failed %s: %s\n", label, jn_last_error());
-            fflush(stdout);
+            jn_stdout_flush();
             if (!failed++)
                 snprintf(first_failure, sizeof first_failure, "%s: %s", label, jn_last_error());
         } else if (sig > 0) {
@@ -433,7 +433,7 @@ static int run_grid(const jn_config *base, const grid *gp, const jn_dataset *tra
                    1e6 * jn_profile_run_step(v)->median, 1e6 * v->floor.median, v->step_vs_floor.median,
                    1e6 * jn_profile_run_step(pl)->median, v->step_vs_plain.median, v->total_flops / pl->total_flops,
                    unshown[0] ? "  " : "", unshown);
-            fflush(stdout);
+            jn_stdout_flush();
             rc = jn_profile_write_csv(rows, ++n_rows, cfg.csv);
         }
     }
@@ -547,7 +547,7 @@ int jn_cmd_profile(int argc, char **argv)
         else {
             /* The table first: a --json that cannot be written (a full disk) loses no profile. */
             jn_profile_print(res, stdout);
-            fflush(stdout);  /* a closed output is known here, as SIGPIPE */
+            jn_stdout_flush();  /* a closed output is known here, as SIGPIPE */
             if (cfg.json[0] && jn_profile_write_json(res, cfg.json))
                 code = JN_EXIT_ERROR, unwritten = 1;
         }

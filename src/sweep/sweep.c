@@ -107,7 +107,7 @@ static void front_planned(void *ctx, int group, int configurations, int models, 
     jn_progress_clear(&f->progress);
     printf("sweep: group %d/%d: %d model%s at a time (--models auto), of %d configurations%s\n", group + 1,
            f->plan->n_groups, models, models == 1 ? "" : "s", configurations, f->workers > 1 ? " per worker" : "");
-    fflush(stdout);
+    jn_stdout_flush();
 }
 
 static void front_began(void *ctx, int entry)
@@ -167,7 +167,7 @@ static void front_ended(void *ctx, int entry, const char *status, const char *me
         jn_print(stdout, "  %s=%s", plan->columns[c], v);
     }
     printf("\n");
-    fflush(stdout);
+    jn_stdout_flush();
     front_draw(f, 1);
 }
 
@@ -704,7 +704,7 @@ static int run_sweep(const jn_config *cfg, jn_plan *plan)
              "sweep %s: %d configuration%s in %d group%s; shard %d/%d: %d of them, %d done; %d worker%s, --models %s\n",
              cfg->out, n, n == 1 ? "" : "s", plan->n_groups, plan->n_groups == 1 ? "" : "s", index, count, f.total,
              done, workers, workers > 1 ? "s" : "", models);
-    fflush(stdout);
+    jn_stdout_flush();
     f.done = done;
     jn_progress_init(&f.progress, cfg->progress);
     front_flush(&f);
@@ -724,7 +724,7 @@ static int run_sweep(const jn_config *cfg, jn_plan *plan)
     jn_progress_clear(&f.progress);
     const int apart = shards_here(plan, cfg->out, f.table.rows, here);  /* those run since are here */
     jn_results_print(plan, cfg->out, f.table.rows, apart ? NULL : here, stdout);
-    fflush(stdout);
+    jn_stdout_flush();
     if (apart) {
         fprintf(stderr, "jacnoise: sweep: %s\n", jn_last_error());
         code = code ? code : JN_EXIT_ERROR;
@@ -995,7 +995,7 @@ int jn_sweep_status(const char *dir)
     if (!rc) {
         jn_results_print(&plan, dir, rows, here, stdout);
         jn_results_print_running(&plan, rows, stdout);
-        fflush(stdout);
+        jn_stdout_flush();
         rc = print_continue(&plan, dir, rows, here);
     }
     free(rows);

@@ -115,7 +115,7 @@ static int worker_main(const jn_plan *plan, const unsigned char *mine, const jn_
  * itself and waitpid fails (ECHILD) without their exit status. */
 static pid_t fork_child(void)
 {
-    fflush(stdout);
+    jn_stdout_flush();
     fflush(stderr);
     signal(SIGCHLD, SIG_DFL);
     return fork();

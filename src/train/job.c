@@ -563,7 +563,7 @@ static void print_epoch(const jn_epoch_metrics *m, int epochs)
     if (isfinite(m->test_error))
         printf("  test %.2f%%", m->test_error);
     printf("  lr %.4g  %.1fs%s\n", m->lr, m->seconds, m->best ? "  *" : "");
-    fflush(stdout);
+    jn_stdout_flush();
 }
 
 int jn_job_end_epoch(jn_job *job, double valid_error, double test_error)
@@ -658,7 +658,7 @@ int jn_job_finish(jn_job *job, const char *status, const char *message, double t
                 printf(", test %.2f%%", test_error);
         }
         jn_print(stdout, " (run folder %s)\n", job->cfg.out);
-        fflush(stdout);
+        jn_stdout_flush();
     }
     return 0;
 }

@@ -79,7 +79,7 @@ static int train_group(jn_job *job, const jn_config *cli, void (*going_on)(const
                          job->resume ? "resuming" : "training", shape, job->cfg.data, from, data->train.n,
                          data->valid.n, data->test.n, backend, blas, job->cfg.out);
         jn_data_print_classes(data, job->cfg.data, stdout); /* and a warning on an empty class */
-        fflush(stdout);
+        jn_stdout_flush();
         /* The default is no choice; a resume's stored batch reads as given, the default too, and
          * its warning was said when the run started. */
         if (!job->resume && jn_config_given(&job->cfg, "batch") && job->cfg.batch > data->train.n)
