@@ -811,6 +811,15 @@ def config_cases(d, usps):
                         (["--data", "usps", "--hidden", "10", "--jac-target", "hidden:3"],
                          "--jac-target: hidden:3 does not exist")):
         expect_error(f"check {' '.join(args)}", ["check"] + args, 2, [f"jacnoise: {words}"], d)
+    # With --checkpoint too, the checkpoint is read and the options merged with it checked first,
+    # as train --resume does: without a usable GPU (or CUDA) both read "check: no usable CUDA
+    # device" (exit 1), where a machine with one said the file's error or refused the option (2).
+    write(os.path.join(d, "garbage.ckpt"), b"garbage")
+    ran = os.path.join("twice", "last.ckpt")
+    for args, code, words in ((["--checkpoint", "garbage.ckpt"], 1, "--checkpoint garbage.ckpt: byte 0: "),
+                              (["--checkpoint", ran, "--jac-copies", "0"], 2, "--jac-copies 0: out of range"),
+                              (["--checkpoint", ran, "--hidden", "9"], 1, f"--checkpoint {ran}: --hidden 9: the run has")):
+        expect_error(f"check {' '.join(args)}", ["check"] + args, code, [f"jacnoise: {words}"], d)
     # check says why the GPU side cannot run, as --device cuda's refusal does: a driver too old
     # for the runtime read "no CUDA device is visible", which sent one looking for the GPU.
     c = run(["check", "--data", "usps", "--hidden", "5"], d)

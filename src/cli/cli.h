@@ -70,6 +70,11 @@ typedef struct {
 } jn_cli_state;
 
 int jn_cli_state_load(jn_cli_state *st, const jn_config *cli, int same_run);
+/* jn_cli_state_load in two: the checkpoint read and the options checked, then the data read and
+ * the rest, for what must be refused in between (check's missing GPU: a bad option or
+ * checkpoint is said first, on every machine). Each returns as jn_cli_state_load. */
+int jn_cli_state_configure(jn_cli_state *st, const jn_config *cli, int same_run);
+int jn_cli_state_finish(jn_cli_state *st, const jn_config *cli, int same_run);
 
 /* Where the last error refuses an option of `keys` (NULL-terminated) that the command line
  * did not give, the value was stored in `file` (a checkpoint, a run's config.txt): the

@@ -12,11 +12,12 @@
 
 #if !JACNOISE_HAVE_CUDA
 
-static int check_backends(const jn_config *cli)
+/* st as jn_cli_state_configure left it: the exit status, error recorded. */
+static int check_backends(jn_cli_state *st, const jn_config *cli)
 {
-    (void)cli;
+    (void)st, (void)cli;
     jn_fail("check: this build has no CUDA backend (configure with -DJACNOISE_CUDA=ON on a machine with nvcc)");
-    return jn_cli_fail(JN_EXIT_ERROR);
+    return JN_EXIT_ERROR;
 }
 
 #else
@@ -396,36 +397,35 @@ static void free_sides(gpu_side *g, cpu_side *c)
     free(c->penalty_grad);
 }
 
-static int check_backends(const jn_config *cli)
+static int check_backends(jn_cli_state *st, const jn_config *cli)
 {
     /* Why not, as --device cuda's refusal says it (check has no such option): it said "no CUDA
      * device is visible" of a driver the runtime cannot use and of a build without CUDA too. */
     char why[512];
     if (jn_cli_cuda_unusable(why, sizeof why)) {
         jn_fail("check: %s", why);
-        return jn_cli_fail(JN_EXIT_ERROR);
+        return JN_EXIT_ERROR;
     }
-    jn_cli_state st;
     gpu_side g = {0};
     cpu_side c = {0};
     report r = {.count = 0};
-    int code = jn_cli_state_load(&st, cli, 1);
+    int code = jn_cli_state_finish(st, cli, 1);
     if (code)
         goto done;
     code = JN_EXIT_ERROR;
-    if (st.cfg.tf32 && jn_cuda_tf32_overridden()) {
+    if (st->cfg.tf32 && jn_cuda_tf32_overridden()) {
         /* cuBLAS then computes in fp32 whatever its math mode: checked as what runs. */
         printf("note: NVIDIA_TF32_OVERRIDE=0 turns TF32 off: the GPU's GEMMs run in fp32, and are checked as such\n\n");
-        st.cfg.tf32 = 0;
-    } else if (st.cfg.tf32 && jn_cuda_tf32_reserved()) {
+        st->cfg.tf32 = 0;
+    } else if (st->cfg.tf32 && jn_cuda_tf32_reserved()) {
         /* Checked as asked: TF32's tolerance holds an fp32 step too, should the libraries read
          * the value as 0. */
         printf("note: NVIDIA_TF32_OVERRIDE=%s: NVIDIA documents 0 alone (TF32 off) and reserves other values: the "
                "GEMMs are checked as the TF32 asked\n\n", jn_cuda_tf32_reserved());
     }
     /* None given: fp32's, or 0 for TF32's, which run_check derives at the first step (tf32_tolerance). */
-    double tolerance = st.cfg.tolerance > 0 ? st.cfg.tolerance : st.cfg.tf32 ? 0 : JN_FP32_TOLERANCE;
-    if (run_check(&st.cfg, &st.data, &st.model, st.params, st.velocity, st.pos, &tolerance, &g, &c, &r))
+    double tolerance = st->cfg.tolerance > 0 ? st->cfg.tolerance : st->cfg.tf32 ? 0 : JN_FP32_TOLERANCE;
+    if (run_check(&st->cfg, &st->data, &st->model, st->params, st->velocity, st->pos, &tolerance, &g, &c, &r))
         goto done;
     /* Logits that differ by rounding may put a near tie on either side: more differences than
      * near ties is a real disagreement on the predictions. */
@@ -445,7 +445,7 @@ static int check_backends(const jn_config *cli)
         worst = fmax(worst, r.rows[i].rel);
     const int failed = r.failed || errors_differ;
     printf("%s: %d step%s (%s), worst relative difference %.2e %s the tolerance %.1e\n", failed ? "FAILED" : "passed",
-           st.cfg.check_steps, st.cfg.check_steps == 1 ? "" : "s", st.cfg.tf32 ? "tf32" : "fp32", worst,
+           st->cfg.check_steps, st->cfg.check_steps == 1 ? "" : "s", st->cfg.tf32 ? "tf32" : "fp32", worst,
            r.failed ? "above" : "within", tolerance);
     code = failed ? JN_EXIT_ERROR : JN_EXIT_OK;
     if (r.nonfinite[0])
@@ -457,8 +457,7 @@ static int check_backends(const jn_config *cli)
                 "than the %ld near ties", e->gpu, e->cpu, e->apart, e->ties);
 done:
     free_sides(&g, &c);
-    jn_cli_state_free(&st);
-    return code == JN_EXIT_OK ? code : jn_cli_fail(code);
+    return code;
 }
 
 #endif
@@ -470,10 +469,14 @@ int jn_cmd_check(int argc, char **argv)
     int rc = jn_cli_parse(argc, argv, JN_CMD_CHECK, &cli);
     if (rc)
         return rc > 0 ? 0 : jn_cli_fail(JN_EXIT_USAGE);
-    /* A fresh run's options refused before the GPU is looked for, as train refuses them (a
-     * checkpoint's run is checked once read): without a usable GPU, check --data foo said so
-     * and exited 1, where a machine with one refused it as a bad option (exit 2). */
-    if (!cli.checkpoint[0] && jn_config_check(&cli))
-        return jn_cli_fail(JN_EXIT_USAGE);
-    return check_backends(&cli);
+    /* The options, and the checkpoint with the options merged with it, refused before the GPU
+     * is looked for, as train and train --resume refuse them: without a usable GPU (or
+     * without CUDA in the build), check --data foo said so and exited 1, where a machine with
+     * one refused it as a bad option (exit 2). */
+    jn_cli_state st;
+    int code = jn_cli_state_configure(&st, &cli, 1);
+    if (!code)
+        code = check_backends(&st, &cli);
+    jn_cli_state_free(&st);
+    return code == JN_EXIT_OK ? code : jn_cli_fail(code);
 }

@@ -96,8 +96,9 @@ int jn_cli_checkpoint_unread(const char *checkpoint)
                    "last checkpoint is %s", checkpoint, last);
 }
 
-/* 0, -1 (error recorded), or JN_EXIT_USAGE for a value the command line gave that is refused. */
-static int load(jn_cli_state *st, const jn_config *cli, int same_run)
+/* The checkpoint read and st->cfg its options with the command line's, checked: 0, -1 (error
+ * recorded), or JN_EXIT_USAGE for a value the command line gave that is refused. */
+static int configure(jn_cli_state *st, const jn_config *cli, int same_run)
 {
     jn_config_defaults(&st->cfg);
     if (cli->checkpoint[0] && jn_checkpoint_read(cli->checkpoint, &st->ck))
@@ -115,9 +116,6 @@ static int load(jn_cli_state *st, const jn_config *cli, int same_run)
     }
     if (jn_config_overlay(&st->cfg, cli))
         return -1;
-    int other_test = 0;
-    const int run_dir = cli->checkpoint[0] && !jn_config_given(cli, "data-dir") &&
-                        run_data_dir(cli->checkpoint, &st->cfg, &other_test);
     /* A value the command line gave that the options refuse is a bad command line, as train and
      * data say it; one stored in the checkpoint is named with it. */
     if (jn_config_check(&st->cfg)) {
@@ -125,6 +123,15 @@ static int load(jn_cli_state *st, const jn_config *cli, int same_run)
             return JN_EXIT_USAGE;
         return cli->checkpoint[0] ? jn_cli_blame_stored(cli, cli->checkpoint, jn_cli_data_keys) : -1;
     }
+    return 0;
+}
+
+/* The data and the model's starting point, after configure: as its return. */
+static int load(jn_cli_state *st, const jn_config *cli, int same_run)
+{
+    int other_test = 0;
+    const int run_dir = cli->checkpoint[0] && !jn_config_given(cli, "data-dir") &&
+                        run_data_dir(cli->checkpoint, &st->cfg, &other_test);
     const jn_config *c = &st->cfg;
     /* A --test of other files is searched for as a new run's: the run's folder was read for it,
      * and eval of a run on a new test set in the current folder failed, blaming the run's --data.
@@ -195,20 +202,36 @@ static int load(jn_cli_state *st, const jn_config *cli, int same_run)
     return 0;
 }
 
-int jn_cli_state_load(jn_cli_state *st, const jn_config *cli, int same_run)
+/* As --config's and --dump's: a message about the checkpoint ("FILE: cannot open") names its
+ * option; one about the data it names keeps its own start. rc as configure's; the exit status. */
+static int exit_status(const jn_config *cli, int rc)
 {
-    memset(st, 0, sizeof *st);
-    int rc = load(st, cli, same_run);
-    /* As --config's and --dump's: a message about the checkpoint ("FILE: cannot open") names
-     * its option; one about the data it names keeps its own start. */
     if (rc < 0 && cli->checkpoint[0] && jn_error_names(cli->checkpoint))
         rc = jn_fail_option("--checkpoint", cli->checkpoint);
+    return rc < 0 ? JN_EXIT_ERROR : rc;
+}
+
+int jn_cli_state_configure(jn_cli_state *st, const jn_config *cli, int same_run)
+{
+    memset(st, 0, sizeof *st);
+    return exit_status(cli, configure(st, cli, same_run));
+}
+
+int jn_cli_state_finish(jn_cli_state *st, const jn_config *cli, int same_run)
+{
+    int rc = exit_status(cli, load(st, cli, same_run));
     /* eval and the reference run on the CPU: its threads set once the state loads, as train
      * warns once its run can start (a checkpoint or data that cannot load is one error line,
      * not a warning and it). */
     if (!rc)
         jn_backend_threads(JN_DEVICE_CPU, st->cfg.threads, 1);
-    return rc < 0 ? JN_EXIT_ERROR : rc;
+    return rc;
+}
+
+int jn_cli_state_load(jn_cli_state *st, const jn_config *cli, int same_run)
+{
+    int rc = jn_cli_state_configure(st, cli, same_run);
+    return rc ? rc : jn_cli_state_finish(st, cli, same_run);
 }
 
 void jn_cli_state_free(jn_cli_state *st)
