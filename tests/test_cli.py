@@ -349,7 +349,11 @@ def option_cases(d):
     # The same after --key=value: it got only the generic "options start with --".
     e("list given apart, = form", ["train", "--hidden=500", "500"],
       ["'500' after --hidden=500 (a list is one argument, its values joined by commas: --hidden=500,500)"])
-    e("bare --", ["train", "--"], ["--"])
+    # -- ends the options, as --help reads it (after --, --help is no request for help): these
+    # commands take nothing after them ("options start with --" was said of the -- itself).
+    for args in (["train", "--"], ["eval", "--", "x"], ["data", "--", "--help"]):
+        e(f"{' '.join(args)}", args, ["jacnoise: unexpected argument '--': it ends the options, and this command takes "
+                                      "nothing but options (see --help)\n"])
     e("no name before =", ["train", "--=5"], ["jacnoise: no option name before '='"])
     e("unknown command", ["frobnicate"], ["frobnicate", "valid commands: train eval step data"])
     # A value echoed in an error is escaped: a line break split the one line, and an escape

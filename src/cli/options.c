@@ -127,7 +127,12 @@ static int apply_arg(jn_config *cfg, unsigned command, int argc, char **argv, in
     const char *arg = argv[*i];
     if (jn_cli_refuse_help_value(arg))
         return -1;
-    if (strncmp(arg, "--", 2) != 0 || !arg[2]) {
+    /* It ends the options, as --help reads it (jn_cli_wants_help): "eval -- x" read "options
+     * start with --" of the -- itself. */
+    if (!strcmp(arg, "--"))
+        return jn_fail("unexpected argument '--': it ends the options, and this command takes nothing but options "
+                       "(see --help)");
+    if (strncmp(arg, "--", 2) != 0) {
         /* A flag takes no separate value: "--resume auto" means "--resume=auto". */
         const char *prev = *i > 0 ? argv[*i - 1] : "";
         if (!strncmp(prev, "--", 2) && !strchr(prev, '=') && jn_config_is_flag(prev + 2))
