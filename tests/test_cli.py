@@ -1279,6 +1279,10 @@ def eval_output_cases(d):
                     ["eval", "--checkpoint", path, "--eval-limit", "5"], d, parse_json=True)
     if out:
         check("eval: a file name with a quote", out["checkpoint"] == path, f"checkpoint {out['checkpoint']!r}")
+        # A named set's test files are fixed by its name ("data"), and are no --test value:
+        # "test" is empty, as README.md says.
+        check("eval: a named set's test", out["data"] == "usps" and out["test"] == "",
+              f"data {out['data']!r}, test {out['test']!r}")
     # A file name that is not UTF-8 (Latin-1's e-acute beside UTF-8's): JSON is UTF-8, so the
     # stray byte is U+FFFD and the rest as it was. Read as bytes: a decoder that replaces
     # would hide the stray byte.
@@ -1390,7 +1394,8 @@ def run_folder_data_cases(d):
     out = expect_ok(f"{name}: a new --test here", ["eval", "--checkpoint", "relrun/best.ckpt", "--test",
                                                     "idx:newim.idx,newlb.idx"], d, parse_json=True)
     check(f"{name}: a new --test here", out and out["splits"]["test"]["examples"] == 7 and
-          out["splits"]["valid"]["examples"] == 10, f"eval: {str(out)[:300]}")
+          out["splits"]["valid"]["examples"] == 10 and out["test"] == "idx:newim.idx,newlb.idx",
+          f"eval: {str(out)[:300]}")
     # Files moved from that folder are searched for as before (./data, here).
     os.makedirs(os.path.join(d, "data"))
     for file in ("im.idx", "lb.idx"):

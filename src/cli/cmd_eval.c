@@ -116,7 +116,9 @@ int jn_cmd_eval(int argc, char **argv)
     jn_progress_clear(&progress.line);
     if (failed)
         goto done;
-    /* The test file too: evaluations of one checkpoint on two --test files are told apart. */
+    /* The test file too: evaluations of one checkpoint on two --test files are told apart. It is
+     * the --test value, which eval takes again; a named set's test files, fixed by its name (in
+     * "data"), are none, which --test refuses: "" there. */
     char shape[256], curv_noise[32], checkpoint[6 * sizeof cli.checkpoint + 3], data[6 * sizeof cfg->data + 3],
         test_file[6 * sizeof cfg->test + 3];
     jn_model_describe(&st.model, shape, sizeof shape);
