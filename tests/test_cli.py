@@ -1340,6 +1340,17 @@ def eval_output_cases(d):
             p = subprocess.run([BIN] + args, cwd=d, stdout=out, stderr=subprocess.PIPE, text=True, timeout=TIMEOUT)
         check(name, p.returncode == 1 and p.stderr == "jacnoise: writing the standard output failed: "
               f"{os.strerror(errno.EBADF)}\n", f"exit {p.returncode}, stderr {p.stderr[:300]!r}")
+    # stdout closed (>&-) fails so too: the first file opened took its number, and train's lines
+    # went into the run folder's lock file, with exit 0.
+    name = "train with a closed standard output"
+    p = subprocess.run([BIN, "train", "--out", "closed-run", "--data", "usps", "--hidden", "8", "--train-limit", "200",
+                        "--valid", "100", "--epochs", "1", "--progress", "never"], cwd=d, stdout=subprocess.DEVNULL,
+                       stderr=subprocess.PIPE, text=True, timeout=TIMEOUT, preexec_fn=lambda: os.close(1))
+    check(name, p.returncode == 1 and p.stderr == "jacnoise: writing the standard output failed: "
+          f"{os.strerror(errno.EBADF)}\n", f"exit {p.returncode}, stderr {p.stderr[:300]!r}")
+    run_dir = os.path.join(d, "closed-run")
+    written = [f for f in os.listdir(run_dir) if b"jacnoise: training " in read(os.path.join(run_dir, f))]
+    check(name, not written, f"its output went into {written}")
 
 
 def lost_best_cases(d, tiny):

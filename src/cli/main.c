@@ -4,9 +4,12 @@
 #include "jacnoise/error.h"
 #include "jacnoise/train.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 static const struct {
     const char *name, *help;
@@ -58,8 +61,19 @@ static int with_stdout_written(int status)
     return status ? status : JN_EXIT_ERROR;
 }
 
+/* A standard stream closed by the caller (>&-) is opened on /dev/null, for reading where it
+ * is written: the first file opened took its number, and train's lines went into its run
+ * folder's lock file with exit 0; now a write fails (EBADF), said as any lost output is. */
+static void open_closed_streams(void)
+{
+    for (int fd = 0; fd <= 2; fd++)
+        if (fcntl(fd, F_GETFD) == -1 && errno == EBADF && open("/dev/null", fd ? O_RDONLY : O_WRONLY) != fd)
+            _exit(JN_EXIT_ERROR);
+}
+
 int main(int argc, char **argv)
 {
+    open_closed_streams();
     /* Before anything else: may run the program again with OpenBLAS's fast kernels. */
     jn_blas_core_init(argv);
     /* Past a file-size limit (ulimit -f) write() should fail with EFBIG, which every write
