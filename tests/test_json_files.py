@@ -54,6 +54,9 @@ def summary_cases(good):
 
     def in_message(text):
         return good[:message] + text + good[message:]
+
+    def message_of(text):
+        return good[:message] + text + good[good.index(b'",', message):]
     long_key = b"k" * 63
     too_long = '"' + "k" * 63 + '...": a key longer than 63 bytes'
     return [("as written", good, None),
@@ -77,7 +80,29 @@ def summary_cases(good):
              f"byte {key + 2}: a key with a byte that is not UTF-8"),
             ("a key in UTF-8", member('"é": 1'.encode()), None),
             ("a value with a byte that is not UTF-8", in_message(b"\xff"), None),
-            ("a number JSON writes", before_epochs(b'"x": -0.5E+2'), None)] + [
+            ("a number JSON writes", before_epochs(b'"x": -0.5E+2'), None),
+            # A token of more than 63 characters was cut, then refused as "expected ',' or '}'".
+            ("a number of 64 characters", before_epochs(b'"x": 0.' + b"0" * 61 + b"1"), None),
+            ("a whole number of 300 digits", before_epochs(b'"x": 1' + b"0" * 299), None),
+            ("an escaped backslash before a letter", in_message(b"\\\\x\\\\u12"), None),
+            ("a \\u decoded", in_message(b"\\u00e9 \\ufffd \\ud83d\\ude00"), None),
+            ("a \\u0000", in_message(b"a\\u0000"), f"byte {message + 1}: a \\u0000 (NUL) in a string"),
+            ("a lone high surrogate", in_message(b"a\\ud800b"), f"byte {message + 1}: \\u of half a surrogate pair"),
+            ("a high surrogate before another \\u", in_message(b"\\ud800\\u0041"),
+             f"byte {message}: \\u of half a surrogate pair"),
+            ("a high surrogate before a short \\u", in_message(b"\\ud800\\u00"),
+             f"byte {message}: \\u of half a surrogate pair"),
+            ("a lone low surrogate", in_message(b"\\ude00"), f"byte {message}: \\u of half a surrogate pair"),
+            # The longest string jacnoise holds; its writer writes none longer (decoded).
+            ("a message of 3071 bytes", message_of(b"m" * 3071), None),
+            ("a message of 3072 bytes", message_of(b"m" * 3072),
+             f"byte {message - 1}: a string longer than 3071 bytes"),
+            ("a message of 1024 \\ufffd", message_of(b"\\ufffd" * 1024),
+             f"byte {message - 1}: a string longer than 3071 bytes")] + [
+            # Each named where the value starts, by both (json named no byte).
+            (f"a value {text}", before_epochs(b'"x": ' + text.encode()),
+             f"byte {value}: expected a decimal number, true, false or null")
+            for text in ["NaN", "-Infinity", "1e999", "1" + "0" * 400, '{"a": 1}', "[1]", "[NaN]"]] + [
             # json names where it stops reading, jacnoise where the value starts.
             (f"a number {number} JSON does not write", before_epochs(b'"x": ' + number.encode()),
              (f"byte {value}: expected a decimal number, true, false or null", f"byte {value + taken}: {why}"))
@@ -139,11 +164,49 @@ def check_metrics(scratch, folder):
               f"metrics.jsonl, {what}: resume exit {p.returncode} {p.stderr!r}, the tools {word!r}; expected {said!r}")
 
 
+def check_messages(scratch):
+    """A failed run's message as sweep status reads it (jn_summary_read) and as the tools do, the
+    same: one written by jacnoise, naming a long path twice (of more than 1023 bytes: the sweep
+    cut it there, and jacnoise read no more back), with bytes that are not UTF-8 (a Latin-1
+    name, said "\\xe9", which the tools refused as an escape JSON has not); and hand-made ones
+    with JSON's escapes (jacnoise read each \\u as a space)."""
+    folder = os.path.join(*["d" * 200] * 3, os.fsdecode(b"\xe9" * 50), "sweep")
+    spec = os.path.join(scratch, "tiny.spec")
+    with open(spec, "w") as f:
+        f.write("data = usps\nhidden = 4\ntrain-limit = 60\nvalid = 20\nbatch = 20\nepochs = 1\nlr = 0.1\n")
+    run(["sweep", "--spec", spec, "--out", folder, "--progress", "never"], cwd=scratch)
+    runs = os.path.join(scratch, folder, "runs")
+    name = os.listdir(runs)[0]
+    # A resume of a damaged last.ckpt fails, naming it twice (read, and "remove ..."): recorded.
+    os.remove(os.path.join(runs, name, "summary.json"))
+    with open(os.path.join(runs, name, "last.ckpt"), "r+b") as f:
+        f.truncate(100)
+    run(["sweep", "--spec", spec, "--out", folder, "--progress", "never"], expect=1, cwd=scratch)
+    path = os.path.join(runs, name, "summary.json")
+    with open(path, "rb") as f:
+        written = f.read()
+    message = tool_files.summary_record(written)["message"]
+    check(len(message) > 1023 and message.endswith("a rerun alone fails the same way"),
+          f"a failure naming a long path, recorded: {message[-300:]!r}")
+    start = written.index(b'"message": "') + len(b'"message": "')
+    end = written.index(b'",', start)
+    for what, text in [("as written", written[start:end]), ("escapes", b"\\u00e9\\/\\\"\\\\ \\ud83d\\ude00 \\ufffd")]:
+        data = written[:start] + text + written[end:]
+        with open(path, "wb") as f:
+            f.write(data)
+        shown = run(["sweep", "status", folder], cwd=scratch).stdout
+        said = next((line for line in shown.splitlines() if line.startswith(f"failed {name}: ")), "")
+        message = tool_files.summary_record(data)["message"]
+        check(said == f"failed {name}: {message}",
+              f"a failed run's message, {what}: sweep status says {said[:300]!r}, the tools {message[:300]!r}")
+
+
 def main():
     scratch = tempfile.mkdtemp(prefix="jacnoise-json-")
     folder = trained_run(scratch)
     check_summaries(folder)
     check_metrics(scratch, folder)
+    check_messages(scratch)
     return finish("json files", scratch)
 
 

@@ -249,7 +249,7 @@ def check_rules(scratch):
     check(rp.run_epochs(run) == len(dip), f"run_epochs without a summary: {rp.run_epochs(run)}")
     summary = os.path.join(run, "summary.json")
     # And a summary jacnoise refuses (jn_summary_read) is refused, as json.load read it: a key
-    # given twice (json kept its last value), a key with an escape (jacnoise reads it as a space,
+    # given twice (json kept its last value), a key with an escape (jacnoise read it as a space,
     # json decoded it: "epochs" given twice), one without a status; a raw control byte in a
     # value jacnoise reads, json refused.
     for text, want in [('{"status": "finished", "epochs": 7}', 7), ('{"status": "finished", "epochs": 2.9}', None),

@@ -348,9 +348,10 @@ METRICS_KEYS = ("epoch", "step", "lr", "train_loss", "penalty", "weight_decay", 
 
 # A JSON string (bytes) and, where it is a key, the ':' after it; an escape JSON has not in one.
 JSON_STRING = re.compile(rb'"((?:[^"\\]|\\.)*)"([ \t\n\r]*:)?', re.S)
-BAD_ESCAPE = re.compile(rb'\\(u(?![0-9a-fA-F]{4})|[^"\\/bfnrtu])', re.S)
+ESCAPE = re.compile(rb'\\(?:u([0-9a-fA-F]{4})|(.))', re.S)
 JSON_SPACE = re.compile(r"[ \t\n\r]*")
 KEY_BYTES = 63  # the longest key jacnoise reads (json_members, src/train/metrics.c)
+STRING_BYTES = 3071  # the longest string value it reads (json_value, JN_SUMMARY_MESSAGE)
 
 
 class JsonRefused(ValueError):
@@ -362,11 +363,37 @@ class JsonRefused(ValueError):
         self.at, self.why = at, why
 
 
+def bad_escape(content):
+    """(offset, why) of the first escape in a string's content (bytes) that jacnoise refuses
+    (json_string), as it reads them, pair by pair (a search for a backslash and a letter took the
+    second half of "\\\\" for one, where both read "\\\\x" as a backslash and an x): one JSON has
+    not, a \\u of fewer than four hex digits (json refused them too, naming a character), a
+    \\u0000 (a C string ends at it) and half a surrogate pair (json reads a character that is
+    not one); None where there is none."""
+    at = 0
+    while True:
+        escape = ESCAPE.search(content, at)
+        if not escape:
+            return None
+        if escape[2] is not None and escape[2] not in b'"\\/bfnrt':
+            return escape.start(), "\\u without four hex digits" if escape[2] == b"u" else "an escape JSON does not have"
+        at, u = escape.end(), int(escape[1] or "-1", 16)
+        if u == 0:
+            return escape.start(), "a \\u0000 (NUL) in a string"
+        if 0xD800 <= u < 0xDC00:
+            low = ESCAPE.match(content, at)
+            if not (low and low[1] and 0xDC00 <= int(low[1], 16) < 0xE000):
+                return escape.start(), "\\u of half a surrogate pair"
+            at = low.end()  # the pair's second half, decoded with the first
+        elif 0xDC00 <= u < 0xE000:
+            return escape.start(), "\\u of half a surrogate pair"
+
+
 def json_strings(data, base):
     """Refuses a string of data (bytes at byte `base` of its file) that jacnoise refuses
-    (json_string, json_members), where it refuses it: an escape JSON has not (json refused it
-    too, naming a character, not a byte); a key with an escape or a control character (jacnoise
-    reads an escape as a space, where json decoded it, and the two compared different keys),
+    (json_string, json_members), where it refuses it: an escape it refuses (bad_escape), a
+    string value longer than jacnoise holds (STRING_BYTES); a key with an escape or a control
+    character (jacnoise writes none),
     with a byte that is not UTF-8 (json read it as U+FFFD), longer than jacnoise reads or given
     twice (json kept its last value)."""
     keys, after = set(), 0
@@ -374,11 +401,13 @@ def json_strings(data, base):
         if b"}" in data[after:string.start()]:  # the object's end: what follows is text after it
             break
         after = string.end()
-        bad = BAD_ESCAPE.search(string[1])
+        bad = bad_escape(string[1])
         if bad:
-            raise JsonRefused(base + string.start(1) + bad.start(),
-                              "\\u without four hex digits" if bad[1] == b"u" else "an escape JSON does not have")
+            raise JsonRefused(base + string.start(1) + bad[0], bad[1])
         if not string[2]:
+            text = json.JSONDecoder(strict=False).decode('"' + string[1].decode("utf-8", "surrogateescape") + '"')
+            if len(text.encode("utf-8", "surrogateescape")) > STRING_BYTES:
+                raise JsonRefused(base + string.start(), f"a string longer than {STRING_BYTES} bytes")
             continue
         key, at = string[1], base + string.start()
         if re.search(rb"[\\\x00-\x1f]", key):
@@ -402,13 +431,15 @@ def flat_object(data, base=0):
     keeps it; bytes that are not UTF-8 read as U+FFFD), no nesting, and keys as json_strings
     takes them. Raises ValueError saying what is wrong, JsonRefused where jacnoise names a
     byte."""
+    scalar = "expected a decimal number, true, false or null"
+
     def number(text, kind):
         if not math.isfinite(float(text)):
             raise ValueError(f"{text}: beyond a double")
         return kind(text)
 
     def refused(text):
-        raise ValueError(f"{text}: expected a decimal number, true, false or null")
+        raise ValueError(f"{text}: {scalar}")
 
     json_strings(data, base)
     # Each byte that is not UTF-8 one character, to name bytes where json names characters.
@@ -416,8 +447,25 @@ def flat_object(data, base=0):
 
     def byte(pos):
         return base + len(text[:pos].encode("utf-8", "surrogateescape"))
+
+    def members(s_and_end, strict, scan_once, *rest):
+        """The object's members, each value refused where it starts, as jacnoise names it: NaN,
+        a number beyond a double and a nested value (which jacnoise reads as a value that is not
+        one) named no byte."""
+        def value(s, pos):
+            if s[pos:pos + 1] in ("{", "["):
+                raise JsonRefused(byte(pos), scalar)
+            try:
+                return scan_once(s, pos)
+            except json.JSONDecodeError:
+                raise
+            except ValueError:
+                raise JsonRefused(byte(pos), scalar) from None
+        return json.decoder.JSONObject(s_and_end, strict, value, *rest)
     decoder = json.JSONDecoder(parse_float=lambda t: number(t, float), parse_int=lambda t: number(t, int),
                                parse_constant=refused, strict=False)
+    decoder.parse_object = members
+    decoder.scan_once = json.scanner.py_make_scanner(decoder)  # the C scanner calls no parse_object
     begin = JSON_SPACE.match(text).end()
     try:
         record, end = decoder.raw_decode(text, begin)
@@ -428,9 +476,6 @@ def flat_object(data, base=0):
     end = JSON_SPACE.match(text, end).end()
     if end < len(text):  # two summaries pasted together: json.loads refused them, jacnoise read the first
         raise JsonRefused(byte(end), "text after the object")
-    nested = next((key for key, value in record.items() if isinstance(value, (dict, list))), None)
-    if nested is not None:
-        raise ValueError(f"{nested}: expected a decimal number, true, false or null")
     return {key: value.encode("utf-8", "surrogateescape").decode("utf-8", "replace") if isinstance(value, str)
             else value for key, value in record.items()}
 

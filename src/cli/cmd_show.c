@@ -129,7 +129,7 @@ static void show_checkpoint(const char *path, const jn_checkpoint *ck)
     const jn_train_state *s = &ck->state;
     jn_print(stdout, "%s: jacnoise checkpoint, version %d, %s\n", path, ck->version, JN_REAL_NAME);
     printf("model: %s (%zu parameters)\n", shape, ck->model.n_params);
-    char state[1280];  /* a diverged run's holds its summary's message */
+    char state[JN_SUMMARY_MESSAGE + 256];  /* a diverged run's holds its summary's message */
     run_state(path, ck, state, sizeof state);
     jn_print(stdout, "state: %s, %d epoch%s done", state, s->epoch, s->epoch == 1 ? "" : "s");
     if (s->batch)

@@ -9,13 +9,14 @@
 
 #include "core/fileio.h"
 #include "sweep/plan.h"
+#include "train/metrics.h"
 
 typedef struct {
     /* pending (no folder), running (started, not ended: in progress or killed), unreadable
      * (a summary.json that cannot be read: damaged), or the summary's status: finished,
      * early-stopped, diverged, failed, interrupted, paused */
     char status[32];
-    char message[1024];
+    char message[JN_SUMMARY_MESSAGE];  /* a summary's, whole */
     int done;                /* finished, early-stopped or diverged: a rerun skips it */
     int best_epoch;          /* 0 = none yet */
     double valid_error;      /* of the best parameters (%); NaN if none */

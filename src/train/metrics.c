@@ -101,7 +101,7 @@ static void device_fields(const jn_device_info *d, char *out, size_t cap)
 
 int jn_summary_write(const char *path, const jn_run_summary *s)
 {
-    char v[3][32], text[8192], status[64], message[3072], device[4096] = "\n";
+    char v[3][32], text[8192], status[64], message[JN_SUMMARY_MESSAGE], device[4096] = "\n";
     jn_json_number(v[0], sizeof v[0], s->best_valid_error);
     jn_json_number(v[1], sizeof v[1], s->test_error);
     jn_json_number(v[2], sizeof v[2], s->seconds);
@@ -124,7 +124,7 @@ int jn_summary_write(const char *path, const jn_run_summary *s)
 typedef struct {
     char kind;   /* 's' string, 'n' number (NaN for null), 'b' boolean */
     double number;
-    char text[1024];
+    char text[JN_SUMMARY_MESSAGE];  /* the longest string jacnoise writes */
 } json_value;
 
 /* Returns NULL, or what is wrong with the value (reported where the value starts). */
@@ -151,9 +151,32 @@ static int json_error(const json_reader *r, const char *what)
     return jn_fail("%s: byte %zu: %s", r->path, r->base + r->off, what);
 }
 
-/* Reads a string into out (cut to cap - 1 bytes); returns its whole length, or -1. An escape is
- * one of JSON's, as the tools' json takes it: \q or a \u of fewer than four hex digits was read
- * here, refused there. */
+/* The code point of the \\u escape at s (six bytes, four of them hex digits, checked). */
+static unsigned json_hex(const char *s)
+{
+    char digits[5] = {s[2], s[3], s[4], s[5], 0};
+    return (unsigned)strtoul(digits, NULL, 16);
+}
+
+/* Appends code point u to out[*n] in UTF-8 (cut to cap - 1 bytes; *n counts the whole). */
+static void json_utf8(unsigned u, char *out, size_t cap, size_t *n)
+{
+    unsigned char b[4];
+    size_t k = u < 0x80 ? 1 : u < 0x800 ? 2 : u < 0x10000 ? 3 : 4;
+    static const unsigned char lead[] = {0, 0, 0xc0, 0xe0, 0xf0};
+    for (size_t i = k - 1; i > 0; i--, u >>= 6)
+        b[i] = (unsigned char)(0x80 | (u & 0x3f));
+    b[0] = (unsigned char)(lead[k] | u);
+    for (size_t i = 0; i < k; i++, ++*n)
+        if (*n + 1 < cap)
+            out[*n] = (char)b[i];
+}
+
+/* Reads a string into out (cut to cap - 1 bytes), its escapes decoded as the tools' json decodes
+ * them (\\u to UTF-8: it read as a space, and so did the \\ufffd jn_json_string writes); returns
+ * its whole length, or -1. An escape is one of JSON's, as json takes it: \\q or a \\u of fewer
+ * than four hex digits was read here, refused there. A \\u0000 (a C string ends at it) and half
+ * a surrogate pair (json reads a character that is not one) are refused, by the tools too. */
 static long json_string(json_reader *r, char *out, size_t cap)
 {
     if (r->off >= r->len || r->text[r->off] != '"')
@@ -161,23 +184,44 @@ static long json_string(json_reader *r, char *out, size_t cap)
     size_t n = 0;
     for (r->off++; r->off < r->len && r->text[r->off] != '"'; r->off++) {
         char c = r->text[r->off];
-        if (c == '\\' && r->off + 1 < r->len) {
-            c = r->text[r->off + 1];
-            const char *digits = r->text + r->off + 2;
-            size_t hex = 0;
-            while (c == 'u' && hex < 4 && r->off + 2 + hex < r->len && isxdigit((unsigned char)digits[hex]))
-                hex++;
-            if (c == 'u' && hex < 4)
-                return json_error(r, "\\u without four hex digits");
-            if (!c || !strchr("\"\\/bfnrtu", c))
-                return json_error(r, "an escape JSON does not have");
-            r->off += c == 'u' ? 5 : 1;  /* \u00XX: a control character jn_json_string escaped */
-            if (strchr("bfnrtu", c))  /* control characters read as spaces */
-                c = ' ';
+        if (c != '\\' || r->off + 1 >= r->len) {
+            if (n + 1 < cap)
+                out[n] = c;
+            n++;
+            continue;
         }
-        if (n + 1 < cap)
-            out[n] = c;
-        n++;
+        c = r->text[r->off + 1];
+        const char *digits = r->text + r->off + 2;
+        size_t hex = 0;
+        while (c == 'u' && hex < 4 && r->off + 2 + hex < r->len && isxdigit((unsigned char)digits[hex]))
+            hex++;
+        if (c == 'u' && hex < 4)
+            return json_error(r, "\\u without four hex digits");
+        if (!c || !strchr("\"\\/bfnrtu", c))
+            return json_error(r, "an escape JSON does not have");
+        if (c != 'u') {
+            static const char letter[] = "bfnrt", named[] = "\b\f\n\r\t";
+            const char *k = strchr(letter, c);
+            json_utf8((unsigned char)(k ? named[k - letter] : c), out, cap, &n);
+            r->off++;
+            continue;
+        }
+        const char *e = r->text + r->off;
+        unsigned u = json_hex(e);
+        if (!u)
+            return json_error(r, "a \\u0000 (NUL) in a string");
+        if (u >= 0xdc00 && u < 0xe000)
+            return json_error(r, "\\u of half a surrogate pair");
+        if (u >= 0xd800 && u < 0xdc00) {
+            if (r->off + 12 > r->len || e[6] != '\\' || e[7] != 'u' || !isxdigit((unsigned char)e[8]) ||
+                !isxdigit((unsigned char)e[9]) || !isxdigit((unsigned char)e[10]) ||
+                !isxdigit((unsigned char)e[11]) || json_hex(e + 6) < 0xdc00 || json_hex(e + 6) >= 0xe000)
+                return json_error(r, "\\u of half a surrogate pair");
+            u = 0x10000 + ((u - 0xd800) << 10) + (json_hex(e + 6) - 0xdc00);
+            r->off += 6;
+        }
+        json_utf8(u, out, cap, &n);
+        r->off += 5;
     }
     if (r->off >= r->len)
         return json_error(r, "unterminated string");
@@ -215,13 +259,20 @@ static int json_number_form(const char *s)
     return *end == 0;
 }
 
+/* A value that is not a string, read whole (a number of more than 63 characters was cut, then
+ * refused as "expected ',' or '}'", where json read it). */
 static int json_scalar(json_reader *r, json_value *v)
 {
-    char token[64];
-    size_t n = 0, at = r->off;
-    while (r->off < r->len && !strchr(",} \t\r\n", r->text[r->off]) && n + 1 < sizeof token)
-        token[n++] = r->text[r->off++];
+    const size_t at = r->off;
+    while (r->off < r->len && !strchr(",} \t\r\n", r->text[r->off]))
+        r->off++;
+    const size_t n = r->off - at;
+    char small[64], *token = n < sizeof small ? small : malloc(n + 1);
+    if (!token)
+        return jn_fail("%s: out of memory", r->path);
+    memcpy(token, r->text + at, n);
     token[n] = 0;
+    int rc = 0;
     v->kind = 'n';
     if (!strcmp(token, "null"))
         v->number = NAN;
@@ -231,9 +282,11 @@ static int json_scalar(json_reader *r, json_value *v)
      * 0x1p3, inf and nan too. */
     else if (!json_number_form(token) || jn_parse_decimal(token, &v->number) < 0 || !isfinite(v->number)) {
         r->off = at; /* the message names where the value starts, not where it ends */
-        return json_error(r, "expected a decimal number, true, false or null");
+        rc = json_error(r, "expected a decimal number, true, false or null");
     }
-    return 0;
+    if (token != small)
+        free(token);
+    return rc;
 }
 
 /* The members of an object after its '{', to its '}': strict JSON, as jacnoise writes it,
@@ -250,8 +303,8 @@ static int json_members(json_reader *r, json_field field, void *ctx, jn_buf *see
         const long key_len = json_string(r, key, sizeof key);
         if (key_len < 0)
             return -1;
-        /* An escape is read as a space, where the tools' json decodes it: the two readers would
-         * compare different keys (jacnoise writes none in a key). */
+        /* jacnoise writes no escape in a key: one given in a hand-made file (read as a space
+         * once, where json decoded it) makes keys to compare in two spellings. */
         for (size_t k = key_at + 1; k + 1 < r->off; k++)
             if (r->text[k] == '\\' || (unsigned char)r->text[k] < 0x20) {
                 r->off = key_at;
@@ -292,8 +345,16 @@ static int json_members(json_reader *r, json_field field, void *ctx, jn_buf *see
         if (r->off < r->len && r->text[r->off] == '"') {
             v.kind = 's';
             v.number = NAN;
-            if (json_string(r, v.text, sizeof v.text) < 0)
+            const long len = json_string(r, v.text, sizeof v.text);
+            if (len < 0)
                 return -1;
+            /* Refused, not cut: the tools read it whole. */
+            if (len >= (long)sizeof v.text) {
+                char what[64];
+                snprintf(what, sizeof what, "a string longer than %zu bytes", sizeof v.text - 1);
+                r->off = at;
+                return json_error(r, what);
+            }
         } else if (json_scalar(r, &v)) {
             return -1;
         }

@@ -51,12 +51,16 @@ int jn_metrics_truncate(const char *path, int epochs);
 /* Writes summary.json atomically. */
 int jn_summary_write(const char *path, const jn_run_summary *s);
 
+/* The room for summary.json's message, as written (quoted, escaped) and as read back: it
+ * reads back no longer than it is written, so the reader holds whatever the writer writes. */
+#define JN_SUMMARY_MESSAGE 3072
+
 /* A summary.json read back: status, message and device point into the buffers (device NULL
  * where the file records none). */
 typedef struct {
     jn_run_summary s;
     char status[32];
-    char message[1024];
+    char message[JN_SUMMARY_MESSAGE];
     jn_device_info device;
 } jn_summary_file;
 
