@@ -11,6 +11,7 @@ import struct
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 
 BIN = os.environ.get("JACNOISE_BIN", "")
@@ -45,10 +46,22 @@ def option_help(script):
     return p.stdout
 
 
+def bounded_run(args, timeout=600, **kw):
+    """subprocess.run(args, timeout=timeout, text=True, **kw) where a program still running at
+    the timeout is killed and recorded as a failure naming it: the TimeoutExpired traceback
+    ended the test there, its other checks unrun. Then exit -9 and its output until then."""
+    try:
+        return subprocess.run(args, timeout=timeout, text=True, **kw)
+    except subprocess.TimeoutExpired as e:
+        check(False, f"{' '.join(os.path.basename(str(a)) for a in args[:2])}: still running after {timeout} s: killed")
+        out, err = (b.decode(errors="replace") if b else "" for b in (e.stdout, e.stderr))  # bytes, text=True or not
+        return subprocess.CompletedProcess(args, -signal.SIGKILL, out, err)
+
+
 def run(args, expect=0, timeout=600, **kw):
     """Runs the program; a different exit status is a failure (its output is printed). expect
     None: the caller checks the status."""
-    p = subprocess.run([BIN] + args, capture_output=True, text=True, timeout=timeout, **kw)
+    p = bounded_run([BIN] + args, timeout, capture_output=True, **kw)
     if expect is None:
         return p
     if p.returncode != expect:
@@ -57,15 +70,45 @@ def run(args, expect=0, timeout=600, **kw):
     return p
 
 
-def wait_until(ready, p, seconds=600, every=0.01):
+def wait_until(ready, p, seconds=600, every=0.01, what=None):
     """Polls ready() every `every` seconds until it holds or the process p has ended; whether it
-    held. seconds bounds a hang, not the wait: on a loaded machine the event only comes later."""
+    held. seconds bounds a hang, not the wait: on a loaded machine the event only comes later.
+    what: p still running at the bound is killed and recorded as a failure naming `what`, where
+    the caller would go on to signal or wait on a process that hangs."""
     deadline = time.monotonic() + seconds
     while not ready():
-        if p.poll() is not None or time.monotonic() > deadline:
+        if p.poll() is not None:
+            return ready()
+        if time.monotonic() > deadline:
+            if what and not ready():
+                p.kill()
+                p.wait()
+                check(False, f"{what}: still waiting after {seconds} s: killed")
             return ready()
         time.sleep(every)
     return True
+
+
+# A line a program prints as it starts (its data loaded, its backend up): seconds, even on a
+# loaded 2-core machine under the sanitizers.
+LINE_SECONDS = 180
+
+
+def line_from(p, what, seconds=LINE_SECONDS):
+    """p.stdout.readline() bounded: p printing no line within `seconds` (a hang before it) is
+    killed and recorded as a failure naming `what`, where readline() waited until CTest's
+    timeout. The line, or "" then (as at the end of the output)."""
+    got = []
+    reader = threading.Thread(target=lambda: got.append(p.stdout.readline()), daemon=True)
+    reader.start()
+    reader.join(seconds)
+    if reader.is_alive():
+        p.kill()
+        check(False, f"{what}: no line after {seconds} s: killed")
+        # Its children may hold the pipe open: the reader is left to end with them.
+        reader.join(10)
+        return ""
+    return got[0]
 
 
 def ended(p, what, seconds=600):

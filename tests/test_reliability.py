@@ -28,7 +28,8 @@ import time
 import zlib
 
 import ckpt
-from harness import BIN, check, ended, finish, idx, in_fresh_folders, read, run, same_run, steps_named, wait_until
+from harness import (BIN, check, ended, finish, idx, in_fresh_folders, line_from, read, run, same_run, steps_named,
+                     wait_until)
 
 
 def loadable(path):
@@ -76,13 +77,14 @@ def wait_for_training(p, last):
     "... resuming ...", printed once everything is loaded and the backend is up) and, for a
     new run, its first checkpoint. So the random kills land in training however slowly the
     program starts (a loaded machine, cuBLAS loading, the sanitizers). False if p ended first."""
-    return p.stdout.readline().startswith("jacnoise: ") and wait_until(lambda: os.path.exists(last), p, every=0.001)
+    return (line_from(p, "a run to kill: its first line").startswith("jacnoise: ") and
+            wait_until(lambda: os.path.exists(last), p, every=0.001, what="a run to kill: its first checkpoint"))
 
 
 def trained_seconds(args):
     """Runs the program as run() does; the seconds from its first line (training begins) to its end."""
     p = subprocess.Popen([BIN] + args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    p.stdout.readline()
+    line_from(p, f"{' '.join(args[:2])}: its first line")
     began = time.monotonic()
     _, err = p.communicate(timeout=600)
     check(p.returncode == 0, f"{' '.join(args[:2])}: exit {p.returncode}: {err[-300:]}")
@@ -157,12 +159,13 @@ def stop_by_signal(tmp, job, reference, sig, code, what, ignored=False):
     job = [a for a in job if a not in ("--checkpoint-steps", "1")]
     p = subprocess.Popen([BIN] + job + ["--out", folder], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                          preexec_fn=(lambda: signal.signal(sig, signal.SIG_IGN)) if ignored else None)
-    p.stdout.readline()  # "jacnoise: training ...": the handlers are in place
+    line_from(p, f"{name}: its first line")  # "jacnoise: training ...": the handlers are in place
     # Signalled at its first checkpoint (epoch 1's end), early in a run of 180 steps.
     last = os.path.join(folder, "last.ckpt")
-    while p.poll() is None and not os.path.exists(last):
-        time.sleep(0.001)
-    check(p.poll() is None, f"{name}: the run finished before the signal; nothing was checked")
+    wait_until(lambda: os.path.exists(last), p, every=0.001, what=f"{name}: its first checkpoint")
+    if p.poll() is not None:  # finished, or killed at the bound (recorded): its summary is not the signal's
+        check(p.returncode == -signal.SIGKILL, f"{name}: the run finished before the signal; nothing was checked")
+        return
     p.send_signal(sig)
     out, err = ended(p, f"{name}: the run signalled", 600 if ignored else STOP_SECONDS)
     summary = json.load(open(os.path.join(folder, "summary.json")))
@@ -214,13 +217,15 @@ def show_stopped_runs(tmp):
     check(state == "finished", f"show of a best.ckpt at a finished run's last epoch: state {state!r}")
     p = subprocess.Popen([BIN] + job[:-1] + [folder, "--resume", "--epochs", "100000"], stdout=subprocess.PIPE,
                          stderr=subprocess.PIPE, text=True)
-    p.stdout.readline()  # "jacnoise: resuming ...": the handlers are in place
+    line_from(p, "show: the run to interrupt")  # "jacnoise: resuming ...": the handlers are in place
     p.send_signal(signal.SIGINT)
     ended(p, "show: the run interrupted", STOP_SECONDS)
     check(p.returncode == 130, f"show: the run to interrupt ended with {p.returncode}, expected 130")
     state = shown_state(last)
     check(state == "paused (interrupted; --resume continues it)", f"show of an interrupted run: state {state!r}")
-    os.remove(os.path.join(folder, "summary.json"))  # as a run killed in training leaves it
+    # As a run killed in training leaves it; one the interrupt failed to stop was killed so.
+    with contextlib.suppress(FileNotFoundError):
+        os.remove(os.path.join(folder, "summary.json"))
     state = shown_state(last)
     check(state.startswith("stopped (") and "killed" in state, f"show of a killed run: state {state!r}")
     with open(os.path.join(folder, "lock"), "a") as lock:
@@ -248,10 +253,13 @@ def repeated_stops(tmp):
         resume = os.path.exists(os.path.join(folder, "last.ckpt"))
         args = ["train", "--out", folder, "--resume", "--progress", "never"] if resume else job + ["--out", folder]
         p = subprocess.Popen([BIN] + args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-        p.stdout.readline()  # "jacnoise: training ..." or "... resuming ...": the handlers are in place
+        # "jacnoise: training ..." or "... resuming ...": the handlers are in place
+        line_from(p, f"repeated stops: {sig.name}: the run's first line")
         epochs = len(read(metrics).splitlines()) if os.path.exists(metrics) else 0
-        while p.poll() is None and (len(read(metrics).splitlines()) if os.path.exists(metrics) else 0) <= epochs:
-            time.sleep(0.001)
+        wait_until(lambda: (len(read(metrics).splitlines()) if os.path.exists(metrics) else 0) > epochs, p,
+                   every=0.001, what=f"repeated stops: {sig.name}: an epoch's end")
+        if p.returncode == -signal.SIGKILL:  # killed at the bound (recorded): there is no run to compare
+            return
         time.sleep(rng.uniform(0.0, 0.05))
         p.send_signal(sig)
         _, err = ended(p, f"repeated stops: {sig.name}", STOP_SECONDS)
@@ -271,10 +279,10 @@ def broken_pipe(tmp, job, reference):
     folder = os.path.join(tmp, "pipe")
     job = [a for a in job if a not in ("--checkpoint-steps", "1")]
     p = subprocess.Popen([BIN] + job + ["--out", folder], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    p.stdout.readline()  # "jacnoise: training ...": then the reader goes, as head does
+    # "jacnoise: training ...": then the reader goes, as head does
+    line_from(p, "closed output: the run's first line")
     p.stdout.close()
-    err = p.stderr.read()
-    p.wait(timeout=600)
+    _, err = ended(p, "closed output: the run")
     check(p.returncode == 141, f"closed output: exit {p.returncode}, expected 141; {err[-300:]}")
     lines = [line for line in err.splitlines() if not line.startswith("[cuda-emu]")]
     stopped = "jacnoise: stopped (its output was closed: a broken pipe)"
@@ -517,7 +525,8 @@ def stale_summary(tmp):
     check(ended["status"] == "finished", "stale summary: the first run did not finish")
     p = subprocess.Popen([BIN, "train", "--out", folder, "--resume", "--epochs", "100000", "--patience", "0",
                           "--progress", "never"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    line = p.stdout.readline()  # "jacnoise: resuming ...": the folder is committed, training begins
+    # "jacnoise: resuming ...": the folder is committed, training begins
+    line = line_from(p, "stale summary: the resumed run")
     during = os.path.exists(summary)
     p.kill()
     p.communicate(timeout=120)

@@ -47,8 +47,8 @@ import sys
 import tempfile
 import time
 
-from harness import (BIN, check, cuda_device_visible, finish, idx, in_fresh_folders, metrics, metrics_line, read, run,
-                     same_run, stub, wait_until)
+from harness import (BIN, check, cuda_device_visible, ended, finish, idx, in_fresh_folders, line_from, metrics,
+                     metrics_line, read, run, same_run, stub, wait_until)
 
 # One penalised group and one unpenalised group (lambda > 0 is part of the group key), with
 # mixed seeds and noise levels (input noise only in some members: the group is sized for the
@@ -642,7 +642,7 @@ one with glob characters ("*") is one GPU, not the files of the current folder;
                          stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     # The script has said its shards started (its traps are set), shard 0 has ended and shard 1
     # trains.
-    said = p.stdout.readline() + p.stdout.readline()
+    said = line_from(p, "sweep-local-gpus.sh: its shards started") + line_from(p, "sweep-local-gpus.sh: shard 1")
     first = re.search(r"shard 0/2 on GPU 0: pid ([0-9]+),", said)
     check(first and "shard 1/2" in said and wait_until(lambda: not running(int(first[1])), p) and
           wait_until(lambda: os.path.exists(log) and "waiting" in read(log).decode(), p),
@@ -661,7 +661,7 @@ one with glob characters ("*") is one GPU, not the files of the current folder;
     open(os.path.join(folder, "sweep.spec"), "w").close()
     p = subprocess.Popen([script, spec, folder], env=dict(env, CUDA_VISIBLE_DEVICES="0,1,2,3,4,5,6,7", FAKE_BLOCK="1"),
                          stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    said = [p.stdout.readline() for _ in range(8)]
+    said = [line_from(p, f"sweep-local-gpus.sh as it starts: shard {k}") for k in range(8)]
     p.send_signal(signal.SIGTERM)
     out, err = p.communicate(timeout=60)
     lines = read(log).decode().splitlines()
@@ -701,22 +701,18 @@ def metrics_lines(folder, checkpointed=False):
 def until_training(folder, p):
     """Waits until this sweep has a run folder with a checkpoint or metrics (or has ended)."""
     runs = os.path.join(folder, "runs")
-    while p.poll() is None:
-        if os.path.isdir(runs) and any(os.path.exists(os.path.join(runs, i, f))
-                                       for i in os.listdir(runs) for f in ("metrics.jsonl", "last.ckpt")):
-            return
-        time.sleep(0.01)
+    wait_until(lambda: os.path.isdir(runs) and any(os.path.exists(os.path.join(runs, i, f))
+                                                   for i in os.listdir(runs) for f in ("metrics.jsonl", "last.ckpt")),
+               p, what=f"sweep {os.path.basename(folder)}: a run training")
 
 
 def until_an_epoch_in_progress(folder, p):
     """Waits until this sweep ends an epoch of a run that goes on; False if it ended first."""
     before = metrics_lines(folder)
-    while p.poll() is None:
-        for i, lines in metrics_lines(folder).items():
-            if len(lines) > len(before.get(i, [])) and not os.path.exists(os.path.join(folder, "runs", i, "summary.json")):
-                return True
-        time.sleep(0.02)
-    return False
+    return wait_until(lambda: any(len(lines) > len(before.get(i, [])) and
+                                  not os.path.exists(os.path.join(folder, "runs", i, "summary.json"))
+                                  for i, lines in metrics_lines(folder).items()),
+                      p, every=0.02, what=f"sweep {os.path.basename(folder)}: an epoch's end")
 
 
 def kill_round(spec, folder, rng, scale):
@@ -2230,11 +2226,10 @@ def closed_output(tmp):
         folder = os.path.join(tmp, f"pipe-jobs{jobs}")
         p = subprocess.Popen([BIN, "sweep", "--spec", spec, "--out", folder, "--models", "3", "--jobs", jobs,
                               "--progress", "never"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-        p.stdout.readline()  # "sweep DIR: 8 configurations ...": then the reader goes, as head -1 does
-        p.stdout.close()
-        err = p.stderr.read()
-        p.wait(timeout=600)
         what = f"closed output, --jobs {jobs}"
+        line_from(p, what)  # "sweep DIR: 8 configurations ...": then the reader goes, as head -1 does
+        p.stdout.close()
+        _, err = ended(p, what)
         lines = [line for line in err.splitlines() if not line.startswith("[cuda-emu]")]
         check(p.returncode == 141 and lines == ["jacnoise: sweep stopped (its output was closed: a broken pipe); run "
                                                 "the same sweep command again to continue"],
