@@ -37,7 +37,7 @@ import sys
 import tempfile
 import time
 
-from harness import BIN, check, finish, option_help, wait_until
+from harness import BIN, bounded_run, check, finish, option_help, wait_until
 
 BENCH = os.environ.get("JACNOISE_BENCH_DIR", "")
 SWEEP_BENCH = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "bench", "bench_sweep_cpu.py")
@@ -207,9 +207,9 @@ def python_command_lines(tmp):
     shutil.copy(os.path.join(os.path.dirname(SWEEP_BENCH), "..", "tools", "tool_files.py"),
                 os.path.join(checkout, "tools"))
     os.symlink(os.path.abspath(BIN), os.path.join(checkout, "build", "jacnoise"))
-    p = subprocess.run([sys.executable, os.path.join(checkout, "bench", "bench_sweep_cpu.py"), "--models", "1",
-                        "--hidden", "4", "--train-limit", "100", "--epochs", "1", "--reps", "1"],
-                       capture_output=True, text=True, timeout=600, cwd=tmp)
+    p = bounded_run([sys.executable, os.path.join(checkout, "bench", "bench_sweep_cpu.py"), "--models", "1",
+                     "--hidden", "4", "--train-limit", "100", "--epochs", "1", "--reps", "1"],
+                    capture_output=True, cwd=tmp)
     check(p.returncode == 0 and "byte-identical" in p.stdout,
           f"bench_sweep_cpu.py without --bin, run from another folder: exit {p.returncode}: {p.stderr[-300:]!r}")
     # The sweeps a bench times as training start in a folder of their own: a second call on a
@@ -230,8 +230,7 @@ def python_command_lines(tmp):
              "1"], "alone-")]:
         if os.path.exists(log):
             os.remove(log)
-        p = subprocess.run([sys.executable, script, "--bin", logging] + args, capture_output=True, text=True,
-                           timeout=600)
+        p = bounded_run([sys.executable, script, "--bin", logging] + args, capture_output=True)
         calls = [c.split() for c in open(log).read().splitlines()] if os.path.exists(log) else []
         sweeps = [c for c in calls if c[0] == "sweep" and timed in os.path.basename(c[1])]
         check(p.returncode == 0 and len(sweeps) == 2 and all(c[2] == "False" for c in sweeps),
@@ -272,9 +271,8 @@ def sweep_bench_jacnoise_fails(tmp):
                     f"        {change}\n"
                     "sys.exit(rc)\n")
         os.chmod(wrapper, 0o755)
-        p = subprocess.run([sys.executable, SWEEP_BENCH, "--bin", wrapper, "--models", "2", "--hidden", "4",
-                            "--train-limit", "100", "--epochs", "1", "--reps", "1"], capture_output=True, text=True,
-                           timeout=600)
+        p = bounded_run([sys.executable, SWEEP_BENCH, "--bin", wrapper, "--models", "2", "--hidden", "4",
+                         "--train-limit", "100", "--epochs", "1", "--reps", "1"], capture_output=True)
         words = "its last checkpoint cannot be read (" if name == "lost" else "differs from train alone"
         check(p.returncode == 1 and p.stderr.startswith("bench_sweep_cpu: models 2: seed ") and words in p.stderr and
               "jacnoise program" not in p.stderr and p.stderr.count("\n") == 1,
@@ -317,7 +315,7 @@ def spreads(tmp):
         prog = os.path.join(BENCH, name)
         if name.startswith("bench_cuda") and not os.path.exists(prog):
             continue
-        p = subprocess.run([prog] + args, capture_output=True, text=True, timeout=600)
+        p = bounded_run([prog] + args, capture_output=True)
         if name.startswith("bench_cuda") and p.returncode == 1 and "no CUDA device visible" in p.stderr:
             print(f"{name}: not run (no CUDA device visible)")
             continue
@@ -389,7 +387,7 @@ def stdout_lost(tmp):
         if name.startswith("bench_cuda") and not os.path.exists(prog):
             continue
         with open(readonly) as out:
-            p = subprocess.run([prog] + args, stdout=out, stderr=subprocess.PIPE, text=True, timeout=600)
+            p = bounded_run([prog] + args, stdout=out, stderr=subprocess.PIPE)
         if name.startswith("bench_cuda") and "no CUDA device visible" in p.stderr:
             continue
         check(p.returncode == 1 and p.stderr.startswith(f"{name}: writing the standard output failed: ") and
@@ -403,7 +401,7 @@ def counts_in_words():
     for name, args, words in [("bench_cpu_step", ["--hidden", "8", "--batch", "2", "--reps", "1", "--threads", "1"],
                                [", 1 rep interleaved after ", "), 1 thread; measured peak "]),
                               ("bench_rng_normal", ["--count", "10", "--reps", "1"], [", 1 rep interleaved ("])]:
-        p = subprocess.run([os.path.join(BENCH, name)] + args, capture_output=True, text=True, timeout=600)
+        p = bounded_run([os.path.join(BENCH, name)] + args, capture_output=True)
         missing = [w for w in words if w not in p.stdout]
         check(p.returncode == 0 and not missing, f"{name} {' '.join(args)}: exit {p.returncode}, without {missing}: "
               f"{p.stdout[:400]!r} {p.stderr[-300:]!r}")
