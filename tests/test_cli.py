@@ -1712,7 +1712,7 @@ def progress_eta_resumed_cases(d):
     machine measures now (a fast one ran 400 steps in under the ETA's half-second rounding), and
     so is the resumed run's."""
     name = "train: ETA of a resumed run"
-    line = r"epoch (\d+)/1000000  batch (\d+)/(\d+)  [^\r\n]*  (\S+) steps/s  ETA (\d+)m(\d\d)s"
+    line = r"epoch (\d+)/1000000  batch (\d+)/(\d+)  [^\r\n]*  (\S+) steps/s  ETA (\S+)"
     # --patience 0: the steps a fast machine asks for ran past an early stop.
     p = expect_ok(name, ["train", "--data", "usps", "--hidden", "1000", "--epochs", "1000000", "--max-steps", "400",
                          "--patience", "0", "--progress", "always", "--out", "eta-resumed"], d)
@@ -1733,10 +1733,17 @@ def progress_eta_resumed_cases(d):
         return
     lines = re.findall(line, p.stderr)
     wrong, telling = [], 0
-    for epoch, batch, batches, rate, minutes, seconds in lines:
+    for epoch, batch, batches, rate, said in lines:
         left = total - ((int(epoch) - 1) * int(batches) + int(batch))
-        want, eta = left / float(rate), 60 * int(minutes) + int(seconds)
-        slack = 0.5 + 0.01 * want  # whole seconds; the rate's three digits
+        want = left / float(rate)
+        # "12m05s", "1h02m" (a slow machine's: they went unchecked), "2d03h": rounded to the last unit.
+        eta = re.fullmatch(r"(\d+)([dhm])(\d\d)([hms])", said)
+        if not eta:
+            wrong.append(f"ETA {said!r} at {rate} steps/s with {left} steps left")
+            continue
+        unit = {"d": 86400, "h": 3600, "m": 60, "s": 1}
+        eta, rounding = int(eta[1]) * unit[eta[2]] + int(eta[3]) * unit[eta[4]], unit[eta[4]] / 2
+        slack = rounding + 0.01 * want  # the rate's three digits
         if abs(eta - want) > slack:
             wrong.append(f"ETA {eta} s at {rate} steps/s with {left} steps left")
         # Whether a count of the steps before the resume as left would have shown in this line.
