@@ -2495,6 +2495,34 @@ def shards_cut_record(tmp):
           f"a sweep of another shard on a shards file cut before its newline: {p.stderr!r}, runs {run_ids(folder)}")
 
 
+def shards_error_kept(tmp):
+    """A DIR/shards made unreadable while the sweep trains (a shard sharing the folder, a hand
+    edit) is said after the table as it is, once, where a damaged run's line in that table
+    (which reads the run's metrics.jsonl again) replaced it with the damaged file's error."""
+    spec = os.path.join(tmp, "shards-kept.spec")
+    open(spec, "w").write(TINY_SPEC.replace("hidden = 4", "hidden = 64").replace("train-limit = 60", "train-limit = 2000")
+                          .replace("epochs = 1", "epochs = 10"))
+    folder = os.path.join(tmp, "shards-kept")
+    sweep(["--spec", spec, "--out", folder, "--shard", "0/2"])
+    (other,) = run_ids(folder)
+    damaged = os.path.join(folder, "runs", other, "metrics.jsonl")
+    open(damaged, "a").write("garbage\n")
+    p = subprocess.Popen([BIN, "sweep", "--spec", spec, "--out", folder, "--shard", "1/2", "--progress", "never"],
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    wait_until(lambda: len(run_ids(folder)) == 2, p)  # past its first read of DIR/shards
+    p.send_signal(signal.SIGSTOP)
+    mine = [i for i in run_ids(folder) if i != other]
+    stopped = bool(mine) and not os.path.exists(os.path.join(folder, "runs", mine[0], "summary.json"))
+    shards = os.path.join(folder, "shards")
+    open(shards, "a").write("1/2 \n")
+    p.send_signal(signal.SIGCONT)
+    out, err = p.communicate(timeout=600)
+    check(stopped, f"the sweep was not stopped in its run: run folders {run_ids(folder)}")
+    check(p.returncode == 1 and f"damaged {other}: {damaged}: line " in out and
+          err == f"jacnoise: sweep: {shards}: line 3: not a shard I/N; remove the file to count every configuration as "
+          "this folder's\n", f"a DIR/shards damaged during a sweep with a damaged run: exit {p.returncode}, {err!r}")
+
+
 def damaged_summary(tmp):
     """A run whose summary.json is damaged (edited by hand): status counts it unreadable, with a
     line naming the file and what fixes it, not running (it was, with no word of why); the sweep
@@ -2955,6 +2983,7 @@ def main():
     merged_status(tmp)
     merged_blank_lines(tmp)
     merged_read_once(tmp)
+    shards_error_kept(tmp)
     damaged_summary(tmp)
     damaged_metrics(tmp)
     damaged_metrics_unfinished(tmp)

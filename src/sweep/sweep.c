@@ -723,12 +723,15 @@ static int run_sweep(const jn_config *cfg, jn_plan *plan)
     front_flush(&f);
     jn_progress_clear(&f.progress);
     const int apart = shards_here(plan, cfg->out, f.table.rows, here);  /* those run since are here */
+    /* Kept from the table's reads, which record errors of their own (a damaged run's line reads
+     * its metrics.jsonl again; a DIR/merged unread): said after it, where one replaced it. */
+    char unshared[2048] = "";
+    if (apart)
+        snprintf(unshared, sizeof unshared, "%s", jn_last_error());
     jn_results_print(plan, cfg->out, f.table.rows, apart ? NULL : here, stdout);
     jn_stdout_flush();
-    if (apart) {
-        fprintf(stderr, "jacnoise: sweep: %s\n", jn_last_error());
-        code = code ? code : JN_EXIT_ERROR;
-    }
+    if (apart)
+        fprintf(stderr, "jacnoise: sweep: %s\n", unshared);
     const char *stopped = jn_train_stop_words(code, jn_train_stop_signal());
     if (stopped) {
         jn_print(stderr, "jacnoise: sweep %s; %s\n", stopped, how);
@@ -736,7 +739,9 @@ static int run_sweep(const jn_config *cfg, jn_plan *plan)
         code = JN_EXIT_ERROR;
     else if (code == JN_EXIT_ERROR)
         fprintf(stderr, "jacnoise: sweep: %s\n", jn_last_error());
-    if (!code && f.stale)  /* said above: results.csv is not the run folders' (a script would read it) */
+    /* Said above: DIR/shards unread (set before the lines above, it had its error said twice), or
+     * results.csv not the run folders' (a script would read it). */
+    if (!code && (apart || f.stale))
         code = JN_EXIT_ERROR;
     jn_results_close(&f.table);
     free(mine);
