@@ -1560,14 +1560,22 @@ def tiny_sweep(tmp, name, *args):
 
 
 def shard_deal_order(tmp):
-    """--shard I/N deals the configurations round-robin from shard 0: of 3, shard 0 of 2 trains
-    two, whichever binary runs it (shards of one sweep run by two versions must agree on it)."""
+    """--shard I/N deals the configurations round-robin from shard 0, the count running on across
+    groups: of 3, shard 0 of 2 trains two, whichever binary runs it (shards of one sweep run by
+    two versions must agree on it)."""
     spec = os.path.join(tmp, "deal.spec")
     open(spec, "w").write(TINY_SPEC.replace("[0.1, 0.2]", "[0.1, 0.2, 0.3]"))
     folder = os.path.join(tmp, "deal")
     sweep(["--spec", spec, "--out", folder, "--shard", "0/2"])
     status = [r[rows(folder)[0].index("status")] for r in rows(folder)[1:]]
     check(sorted(status) == ["finished", "finished", "pending"], f"shard 0/2 of 3 configurations: {status}")
+    # The count runs on from group to group (as README says), not from shard 0 in each: of two
+    # groups of one (their layer sizes differ), shard 0 of 2 trains one.
+    open(spec, "w").write(TINY_SPEC.replace("hidden = 4", "hidden = [4, 5]").replace("[0.1, 0.2]", "0.1"))
+    folder = os.path.join(tmp, "deal-groups")
+    sweep(["--spec", spec, "--out", folder, "--shard", "0/2"])
+    status = [r[rows(folder)[0].index("status")] for r in rows(folder)[1:]]
+    check(sorted(status) == ["finished", "pending"], f"shard 0/2 of 2 groups of one configuration: {status}")
 
 
 def merge_further(tmp):
