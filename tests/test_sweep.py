@@ -15,10 +15,10 @@ folder exists, recorded failed; status after a SIGINT or SIGHUP (interrupted, no
 SIGHUP under nohup); status telling a running run locked by a sweep from one a SIGKILL left; a closed
 standard output (sweep | head) stopping it as SIGTERM does; sweeps of two specs started at once; a run a sharing shard finished after this sweep
 planned it, counted finished, not failed; a spec with a byte-order mark and nothing
-swept; status of a folder only merges made (its killed, unreadable and damaged runs' lines too, DIR/merged read once for them); a paused run of other options in a configuration's folder failed, not resumed; a spec's out= line refused at that line; a run option on the sweep's command line (set it in the spec); status of a finished run whose metrics.jsonl is damaged (a line naming it), and of a killed or interrupted one (the running line counting the damaged among killed runs); bench/bench_sweep_cpu.py's step count and its bad input; the reads a run's end costs
+swept; a DIR/shards damaged as the sweep trains said after its table as it is, once; status of a folder only merges made (its killed, unreadable and damaged runs' lines too, DIR/merged read once for them); a paused run of other options in a configuration's folder failed, not resumed; a spec's out= line refused at that line; a run option on the sweep's command line (set it in the spec); status of a finished run whose metrics.jsonl is damaged (a line naming it), and of a killed or interrupted one (the running line counting the damaged among killed runs); bench/bench_sweep_cpu.py's step count and its bad input; the reads a run's end costs
 among 1000 finished runs (bench/bench_sweep_results.py), and a merge's (each folder read once,
 bench/bench_sweep_merge.py); results.csv's penalty (the
-best epoch's); results.csv's and status's backend, device and gemm_precision of a CPU sweep
+best epoch's) and seconds (its epochs' sum, not its summary's); results.csv's and status's backend, device and gemm_precision of a CPU sweep
 (empty, "-", for a pending run and an older summary), which plot_sweep.py takes for no options; groups split by batch and layer sizes; random draws times seeds; ids that
 operational options (threads, data folder, checkpoint interval) leave alone; a rerun counting
 diverged runs done; a merge keeping the further-along of two paused copies of a run,
@@ -2531,6 +2531,36 @@ def shards_error_kept(tmp):
           "this folder's\n", f"a DIR/shards damaged during a sweep with a damaged run: exit {p.returncode}, {err!r}")
 
 
+def results_seconds(tmp):
+    """results.csv's seconds is the sum of the run's metrics.jsonl lines' seconds (its epochs
+    over every process that trained it, where its summary.json's is the last process's alone),
+    the summary's only where no line is read (its metrics.jsonl removed): set by hand to other
+    values in each file, the table a rerun writes says which it read (nothing checked it)."""
+    spec, folder = os.path.join(tmp, "seconds.spec"), os.path.join(tmp, "seconds")
+    open(spec, "w").write(TINY_SPEC.replace("epochs = 1", "epochs = 2"))
+    sweep(["--spec", spec, "--out", folder])
+    summed, summarised = run_ids(folder)
+
+    def times(i, epochs, summary):
+        path = os.path.join(folder, "runs", i, "metrics.jsonl")
+        lines = open(path).read().splitlines()
+        check(len(lines) == 2, f"run {i}: {len(lines)} epoch lines, not 2")
+        open(path, "w").write("".join(re.sub(r'"seconds": *[^,}]+', f'"seconds": {t}', line) + "\n"
+                                      for line, t in zip(lines, epochs)))
+        path = os.path.join(folder, "runs", i, "summary.json")
+        text = open(path).read()
+        open(path, "w").write(re.sub(r'"seconds": *[^,}\n]+', f'"seconds": {summary}', text))
+
+    times(summed, (1.25, 2.25), 100)
+    times(summarised, (1, 1), 7.5)
+    os.remove(os.path.join(folder, "runs", summarised, "metrics.jsonl"))
+    sweep(["--spec", spec, "--out", folder])  # nothing to train: writes results.csv again
+    table = list(csv.reader(open(os.path.join(folder, "results.csv"))))
+    seconds = {r[0]: r[table[0].index("seconds")] for r in table[1:]}
+    check(seconds == {summed: "3.5", summarised: "7.5"},
+          f"results.csv's seconds of epochs 1.25 + 2.25 s (summary 100 s), and of a summary of 7.5 s alone: {seconds}")
+
+
 def damaged_summary(tmp):
     """A run whose summary.json is damaged (edited by hand): status counts it unreadable, with a
     line naming the file and what fixes it, not running (it was, with no word of why); the sweep
@@ -2992,6 +3022,7 @@ def main():
     merged_blank_lines(tmp)
     merged_read_once(tmp)
     shards_error_kept(tmp)
+    results_seconds(tmp)
     damaged_summary(tmp)
     damaged_metrics(tmp)
     damaged_metrics_unfinished(tmp)
