@@ -15,7 +15,7 @@ folder exists, recorded failed; status after a SIGINT or SIGHUP (interrupted, no
 SIGHUP under nohup); status telling a running run locked by a sweep from one a SIGKILL left; a closed
 standard output (sweep | head) stopping it as SIGTERM does; sweeps of two specs started at once; a run a sharing shard finished after this sweep
 planned it, counted finished, not failed; a spec with a byte-order mark and nothing
-swept; a DIR/shards damaged as the sweep trains said after its table as it is, once; status of a folder only merges made (its killed, unreadable and damaged runs' lines too, DIR/merged read once for them); a paused run of other options in a configuration's folder failed, not resumed; a spec's out= line refused at that line; a run option on the sweep's command line (set it in the spec); status of a finished run whose metrics.jsonl is damaged (a line naming it), and of a killed or interrupted one (the running line counting the damaged among killed runs); bench/bench_sweep_cpu.py's step count and its bad input; the reads a run's end costs
+swept; a DIR/shards damaged as the sweep trains said after its table as it is, once, and a run held by another process too, a damaged run beside them; status of a folder only merges made (its killed, unreadable and damaged runs' lines too, DIR/merged read once for them); a paused run of other options in a configuration's folder failed, not resumed; a spec's out= line refused at that line; a run option on the sweep's command line (set it in the spec); status of a finished run whose metrics.jsonl is damaged (a line naming it), and of a killed or interrupted one (the running line counting the damaged among killed runs); bench/bench_sweep_cpu.py's step count and its bad input; the reads a run's end costs
 among 1000 finished runs (bench/bench_sweep_results.py), and a merge's (each folder read once,
 bench/bench_sweep_merge.py); results.csv's penalty (the
 best epoch's) and seconds (its epochs' sum, not its summary's); results.csv's and status's backend, device and gemm_precision of a CPU sweep
@@ -2531,6 +2531,23 @@ def shards_error_kept(tmp):
           "this folder's\n", f"a DIR/shards damaged during a sweep with a damaged run: exit {p.returncode}, {err!r}")
 
 
+def held_error_kept(tmp):
+    """A run held by another process stops the sweep with its error said last as it is, where a
+    damaged run in the folder (its metrics.jsonl read again for the table) replaced it with the
+    damaged file's error."""
+    spec, folder = tiny_sweep(tmp, "held-kept")
+    damaged, held = run_ids(folder)
+    open(os.path.join(folder, "runs", damaged, "metrics.jsonl"), "a").write("garbage\n")
+    shutil.rmtree(os.path.join(folder, "runs", held))
+    os.makedirs(os.path.join(folder, "runs", held))
+    with open(os.path.join(folder, "runs", held, "lock"), "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        p = sweep(["--spec", spec, "--out", folder], expect=1)
+    check(p.stderr == f"jacnoise: sweep: {os.path.join(folder, 'runs', held)}: in use by another jacnoise process, or "
+          "trained by one since this sweep began: is this sweep, or a shard of it, already running? (stopped; that "
+          "run's folder is unchanged)\n", f"a run held by another process beside a damaged one: {p.stderr!r}")
+
+
 def results_seconds(tmp):
     """results.csv's seconds is the sum of the run's metrics.jsonl lines' seconds (its epochs
     over every process that trained it, where its summary.json's is the last process's alone),
@@ -3023,6 +3040,7 @@ def main():
     merged_read_once(tmp)
     shards_error_kept(tmp)
     results_seconds(tmp)
+    held_error_kept(tmp)
     damaged_summary(tmp)
     damaged_metrics(tmp)
     damaged_metrics_unfinished(tmp)

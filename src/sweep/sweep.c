@@ -717,15 +717,16 @@ static int run_sweep(const jn_config *cfg, jn_plan *plan)
     /* The rows were read above: the workers' first groups need not read their folders again. */
     code = workers > 1 ? jn_sweep_workers(plan, todo, f.table.rows, workers, &report)
                        : jn_sweep_work(plan, todo, f.table.rows, &report);
+    /* The errors said after the table, kept from the reads before it, which record their own (a
+     * damaged run's metrics.jsonl, read again for its row and its line; a DIR/merged unread). */
+    char failed[2048], unshared[2048] = "";
+    snprintf(failed, sizeof failed, "%s", jn_last_error());
     front_reread(&f, 1);  /* the end's table and results.csv say what every folder says now */
     f.dirty = 1;
     f.writing = 0;
     front_flush(&f);
     jn_progress_clear(&f.progress);
     const int apart = shards_here(plan, cfg->out, f.table.rows, here);  /* those run since are here */
-    /* Kept from the table's reads, which record errors of their own (a damaged run's line reads
-     * its metrics.jsonl again; a DIR/merged unread): said after it, where one replaced it. */
-    char unshared[2048] = "";
     if (apart)
         snprintf(unshared, sizeof unshared, "%s", jn_last_error());
     jn_results_print(plan, cfg->out, f.table.rows, apart ? NULL : here, stdout);
@@ -738,7 +739,7 @@ static int run_sweep(const jn_config *cfg, jn_plan *plan)
     } else if (report_failures(plan, cfg->out, mine, f.table.rows, how))
         code = JN_EXIT_ERROR;
     else if (code == JN_EXIT_ERROR)
-        fprintf(stderr, "jacnoise: sweep: %s\n", jn_last_error());
+        fprintf(stderr, "jacnoise: sweep: %s\n", failed);
     /* Said above: DIR/shards unread (set before the lines above, it had its error said twice), or
      * results.csv not the run folders' (a script would read it). */
     if (!code && (apart || f.stale))
