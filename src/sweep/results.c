@@ -177,7 +177,7 @@ static int read_row(const char *folder, jn_run_row *row)
     }
     if (read) {
         snprintf(row->status, sizeof row->status, "%s", s.status);
-        snprintf(row->message, sizeof row->message, "%s", s.message);
+        snprintf(row->message, sizeof row->message, "%.*s", (int)sizeof row->message - 1, s.message);  /* its first bytes (jn_run_row) */
         /* Its best where it covers the lines read: a run failed as its resume opened it (a
          * damaged last.ckpt, its data gone) has a summary of no epochs, which left it out of the
          * ranking (and results.csv) though its metrics.jsonl holds its epochs' errors. */
@@ -440,6 +440,18 @@ static void print_damaged(const jn_plan *plan, int i, const jn_run_row *row, int
                               "holds it, rerun that folder's sweep, then merge again"}[kind]);
 }
 
+/* Row i's message, whole: where the row holds only its first bytes (a failure naming a long
+ * path twice), its summary.json's, read again; the row's where that does not read. */
+static const char *whole_message(const jn_plan *plan, int i, const jn_run_row *row)
+{
+    static jn_summary_file s;
+    char folder[JN_PATH_MAX], path[JN_PATH_MAX + 32];
+    if (strlen(row->message) + 1 < sizeof row->message || !jn_plan_folder(plan, i, folder, sizeof folder) ||
+        jn_path_join(path, sizeof path, folder, "summary.json") || jn_summary_read(path, &s))
+        return row->message;
+    return s.message;
+}
+
 void jn_results_print(const jn_plan *plan, const char *dir, const jn_run_row *rows, const unsigned char *here, FILE *f)
 {
     const int n = plan->n_entries;
@@ -510,7 +522,7 @@ void jn_results_print(const jn_plan *plan, const char *dir, const jn_run_row *ro
     }
     for (int i = 0; i < n; i++)
         if (state_of(&rows[i]) == FAILED)
-            jn_print(f, "failed %s: %s\n", plan->entries[i].id, rows[i].message);
+            jn_print(f, "failed %s: %s\n", plan->entries[i].id, whole_message(plan, i, &rows[i]));
         else if (state_of(&rows[i]) == UNREADABLE)
             jn_print(f, "unreadable %s: %s (%s)\n", plan->entries[i].id, rows[i].message, (const char *[]){
                 "the sweep run again resumes it and writes its summary.json again", "resubmitting its array task resumes "

@@ -9,14 +9,15 @@
 
 #include "core/fileio.h"
 #include "sweep/plan.h"
-#include "train/metrics.h"
 
 typedef struct {
     /* pending (no folder), running (started, not ended: in progress or killed), unreadable
      * (a summary.json that cannot be read: damaged), or the summary's status: finished,
      * early-stopped, diverged, failed, interrupted, paused */
     char status[32];
-    char message[JN_SUMMARY_MESSAGE];  /* a summary's, whole */
+    /* The first 1023 bytes of a summary's: a row per configuration, up to 50,000 of them (its
+     * 3 KB whole in each took 150 MB). jn_results_print reads a longer one whole again. */
+    char message[1024];
     int done;                /* finished, early-stopped or diverged: a rerun skips it */
     int best_epoch;          /* 0 = none yet */
     double valid_error;      /* of the best parameters (%); NaN if none */
