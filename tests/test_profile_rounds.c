@@ -359,6 +359,20 @@ static void fast_steps(const jn_model *m)
     floor_ratio_reports(&res);
 }
 
+/* The profile of a plain step alone over ROUNDS rounds, its steps and data phases scripted
+ * (step, data), into res. */
+static void data_phase_run(const jn_model *m, const double *step, const double *data, const char *what,
+                           jn_profile_result *res)
+{
+    scripted_target a = {.base.ops = &scripted_ops, .times = step, .rounds = ROUNDS, .floor_share = 0.5,
+                         .data_times = data};
+    jn_profile_target *targets[] = {&a.base};
+    const char *names[] = {"plain"};
+    jn_objective objs[1] = {{.jac_copies = 1, .jac_proj = 1}};
+    jn_profile_rounds rounds = {ROUNDS, 0, 0, JN_PROGRESS_NEVER, NULL, 0, 0};
+    REQUIRE(jn_profile_run(targets, names, objs, 1, m, 8, &rounds, res) == 0, "profile run, %s", what);
+}
+
 /* Each phase's share of the step, round by round (the report's share, bench_cpu_step's
  * data%): the data phase's 0.5, 0.1, 0.25, 0.5, 0.5, median 0.5, and every other phase's
  * 1 / JN_PHASES of each round's step; where the medians' ratios, data's 1.5 / 4 of the step
@@ -367,14 +381,8 @@ static void fast_steps(const jn_model *m)
 static void phase_shares(const jn_model *m)
 {
     static const double step[ROUNDS] = {3, 30, 4, 6, 1.5}, data[ROUNDS] = {1.5, 3, 1, 3, 0.75};
-    scripted_target a = {.base.ops = &scripted_ops, .times = step, .rounds = ROUNDS, .floor_share = 0.5,
-                         .data_times = data};
-    jn_profile_target *targets[] = {&a.base};
-    const char *names[] = {"plain"};
-    jn_objective objs[1] = {{.jac_copies = 1, .jac_proj = 1}};
-    jn_profile_rounds rounds = {ROUNDS, 0, 0, JN_PROGRESS_NEVER, NULL, 0, 0};
     static jn_profile_result res;
-    REQUIRE(jn_profile_run(targets, names, objs, 1, m, 8, &rounds, &res) == 0, "profile run, a data phase scripted");
+    data_phase_run(m, step, data, "a data phase scripted", &res);
     const jn_timing *s = &res.v[0].phase_share[JN_PHASE_DATA];
     CHECK(res.v[0].phase[JN_PHASE_DATA].median == 1.5 && fabs(s->median - 0.5) < 1e-12 &&
               fabs(s->q1 - 0.25) < 1e-12 && fabs(s->min - 0.1) < 1e-12,
@@ -413,14 +421,8 @@ static void zero_time_rounds(const jn_model *m)
                         none[ROUNDS] = {0, 0, 0, 0, 0};
     const double *const steps[] = {some, none}, *const data[] = {some_data, none}, want[] = {0.5, 0};
     for (int k = 0; k < 2; k++) {
-        scripted_target a = {.base.ops = &scripted_ops, .times = steps[k], .rounds = ROUNDS, .floor_share = 0.5,
-                             .data_times = data[k]};
-        jn_profile_target *targets[] = {&a.base};
-        const char *names[] = {"plain"};
-        jn_objective objs[1] = {{.jac_copies = 1, .jac_proj = 1}};
-        jn_profile_rounds rounds = {ROUNDS, 0, 0, JN_PROGRESS_NEVER, NULL, 0, 0};
         static jn_profile_result res;
-        REQUIRE(jn_profile_run(targets, names, objs, 1, m, 8, &rounds, &res) == 0, "profile run, 0 s rounds");
+        data_phase_run(m, steps[k], data[k], "0 s rounds", &res);
         const jn_profile_variant *v = &res.v[0];
         const jn_timing *s = &v->phase_share[JN_PHASE_DATA];
         CHECK(s->median == want[k] && isfinite(s->min) && isfinite(s->max) && isfinite(v->step_vs_floor.median) &&
