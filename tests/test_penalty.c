@@ -23,7 +23,7 @@
 static jn_model model;
 static jn_real *params;
 
-enum { MAX_WIDTH = 80 };  /* the widest layer of the models here, for the brute force's rows */
+enum { MAX_WIDTH = 128 };  /* the widest layer of the models here, for the brute force's rows */
 
 /* Output of layer `top` (a_top, or the logits at L) for one input row. */
 static void layer_output(jn_cpu_ws *ws, int top, const jn_real *x, jn_real *out)
@@ -118,31 +118,50 @@ static double forward_basis_output(const jn_real *x, int rows, jn_real *grad)
 
 static double rel_diff(double a, double b) { return fabs(a - b) / fmax(fabs(b), 1e-300); }
 
-/* Per-example exact norms (jn_cpu_jacobian_sq_exact: the evaluation's code and scratch, sized
- * for 2 x 256 rows) of a model with more classes than one pass of that scratch holds, the last
- * pass partial, against central differences. The file's model stands aside meanwhile. */
+/* The most rows jn_cpu_jacobian_sq_exact takes in one call (taken < hi refused), by bisection
+ * on its refusals: the evaluation's scratch holds at least as many, a number of its own. */
+static int most_rows(const jn_real *x, int hi, double *out)
+{
+    int taken = 1;
+    REQUIRE(jn_cpu_jacobian_sq_exact(&model, params, x, hi, out) != 0, "jacobian: %d rows per call taken", hi);
+    while (hi - taken > 1) {
+        const int mid = taken + (hi - taken) / 2;
+        *(jn_cpu_jacobian_sq_exact(&model, params, x, mid, out) == 0 ? &taken : &hi) = mid;
+    }
+    return taken;
+}
+
+/* Per-example exact norms (jn_cpu_jacobian_sq_exact: the evaluation's code and scratch) of a
+ * model with more classes than one pass of that scratch holds, the last pass partial, against
+ * central differences. The scratch holds at least a call's rows, so its passes take fewer
+ * than C classes: several; C is prime, so the last is partial (but for passes of one class).
+ * The file's model stands aside meanwhile. */
 static void check_many_classes(void)
 {
-    enum { D = 4, C = 70, ROWS = 3 };
+    enum { D = 4, C = 127, ROWS = 3, PROBE = 1 << 14 };
     const jn_model kept = model;
     jn_real *kept_params = params;
     const int hidden[] = {5, 4};
     REQUIRE(jn_model_make(&model, D, hidden, 2, C) == 0, "model");
     const jn_objective rows = {.jac_lambda = 1, .jac_copies = 1, .target = JN_TARGET_OUTPUT, .jac_proj = C};
-    const int chunk = jn_objective_tangent_chunk(&rows, &model, 2 * 256);
-    REQUIRE(chunk < C / 2 && C % chunk, "passes of %d of the %d classes, the last partial", chunk, C);
     params = malloc(sizeof *params * model.n_params);
     REQUIRE(params, "out of memory");
     jn_model_init_params(&model, 13, params);
-    jn_real x[ROWS * D];
-    jn_rng_uniform(13, JN_STREAM_EVAL_NOISE, 0, x, ROWS * D, 1.0);
-    double got[ROWS];
+    jn_real *x = malloc(sizeof *x * PROBE * D);
+    double *got = malloc(sizeof *got * PROBE);
+    REQUIRE(x && got, "out of memory");
+    jn_rng_uniform(13, JN_STREAM_EVAL_NOISE, 0, x, (size_t)PROBE * D, 1.0);
+    const int most = most_rows(x, PROBE, got), chunk = jn_objective_tangent_chunk(&rows, &model, most);
+    REQUIRE(ROWS <= most && chunk < C, "passes of %d of the %d classes at most (calls of %d rows)", chunk, C, most);
+    printf("%d classes: passes of %d classes at most (calls of %d rows at most)\n", C, chunk, most);
     REQUIRE(jn_cpu_jacobian_sq_exact(&model, params, x, ROWS, got) == 0, "reverse mode: %s", jn_last_error());
     for (int i = 0; i < ROWS; i++) {
         const double brute = brute_force_norm(model.n_layers, x + i * D);
         CHECK(rel_diff(got[i], brute) < 1e-8, "%d classes, example %d: reverse mode %.12g vs brute force %.12g", C, i,
               got[i], brute);
     }
+    free(x);
+    free(got);
     free(params);
     model = kept;
     params = kept_params;
