@@ -61,15 +61,19 @@ def kill_when_writing(p, tmp_path):
     Whether it was caught so (False: p ended first). Killed at the file's first sight, the kill
     often came after the rename where a write takes a fraction of a millisecond (tmpfs)."""
     tmp_path = os.path.realpath(tmp_path)
-    while p.poll() is None:
+
+    def killed_inside():
         if not holds(p.pid, tmp_path):
-            continue
+            return False
         stopped(p)
         if holds(p.pid, tmp_path):
             p.kill()
             return True
         p.send_signal(signal.SIGCONT)
-    return False
+        return False
+    # It writes a checkpoint every step: one that writes none for STOP_SECONDS hangs, and is
+    # killed and recorded, where this looped until CTest's timeout.
+    return wait_until(killed_inside, p, STOP_SECONDS, every=0, what="a run to kill inside a checkpoint write")
 
 
 def wait_for_training(p, last):
@@ -121,7 +125,7 @@ def kill_round(job, folder, rng, training):
                 # kills leave work for the others: 0.1 s each was a third of it here (1.2 s).
                 time.sleep(rng.uniform(0.0, 1.0) * training / (4 * KILLS))
                 p.kill()
-        _, err = p.communicate(timeout=600)
+        _, err = ended(p, "kill loop: a run", 600)
         if p.returncode == 0:
             return (kills, mid_write, attempts) if kills >= KILLS else None
         check(p.returncode == -signal.SIGKILL, f"kill loop: exit {p.returncode}: {err[-300:]}")
@@ -935,15 +939,13 @@ def step_interrupted_in_write(tmp):
     for _ in range(3):
         p = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
         inside = False
-        while p.poll() is None:
-            if os.path.exists(dump + ".tmp"):
-                stopped(p)
-                inside = os.path.exists(dump + ".tmp")  # not renamed before the stop took hold
-                p.send_signal(signal.SIGINT)
-                p.send_signal(signal.SIGCONT)
-                break
-        err = p.communicate(timeout=120)[1]
-        if inside:
+        if wait_until(lambda: os.path.exists(dump + ".tmp"), p, 120, every=0, what="step: its dump's temporary file"):
+            stopped(p)
+            inside = os.path.exists(dump + ".tmp")  # not renamed before the stop took hold
+            p.send_signal(signal.SIGINT)
+            p.send_signal(signal.SIGCONT)
+        err = ended(p, "step interrupted in its write", 120)[1]
+        if inside or p.returncode == -signal.SIGKILL:  # caught; or hung, killed at a bound (recorded)
             break
     check(inside, "step interrupted in its write: the write was never caught with its temporary file there")
     check(p.returncode == -signal.SIGINT and not os.path.exists(dump + ".tmp") and loadable(dump),

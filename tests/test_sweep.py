@@ -1215,13 +1215,15 @@ def checkpoint_epochs(tmp):
         p = subprocess.Popen([BIN] + job + ["--out", folder, "--checkpoint-epochs", "2"], stdout=subprocess.DEVNULL)
         metrics = os.path.join(folder, "metrics.jsonl")
         epochs = lambda: open(metrics).read().count("\n") if os.path.exists(metrics) else 0
-        while p.poll() is None and epochs() < 3:
-            time.sleep(0.005)
+        if not wait_until(lambda: epochs() >= 3, p, every=0.005, what="--checkpoint-epochs 2: a run's third epoch"):
+            break  # ended before it (failed, or hung and killed at the bound): no try again helps
         p.kill()
         p.wait()
         if epochs() == 3:
             break
-    check(epochs() == 3, f"--checkpoint-epochs 2: the kill never came between epochs 3 and 4 ({epochs()} epochs)")
+    if epochs() != 3:  # no run stopped there to resume
+        check(False, f"--checkpoint-epochs 2: the kill never came between epochs 3 and 4 ({epochs()} epochs)")
+        return
     shown = run(["show", os.path.join(folder, "last.ckpt")]).stdout
     check("2 epochs done" in shown, f"--checkpoint-epochs 2, killed after epoch 3: last.ckpt {shown[:300]!r}")
     run(["train", "--out", folder, "--resume", "--progress", "never"])
