@@ -105,18 +105,23 @@ def sweep(args, expect=0, **kw):
     return run(["sweep"] + args + ["--progress", "never"], expect=expect, **kw)
 
 
+def results(folder):
+    """results.csv, every column: its header, then a list per row."""
+    with open(os.path.join(folder, "results.csv"), newline="") as f:
+        return list(csv.reader(f))
+
+
 def rows(folder):
     """results.csv without the wall-clock column (seconds, no longer the last one), which differs
     between runs."""
-    text = open(os.path.join(folder, "results.csv")).read()
-    table = list(csv.reader(io.StringIO(text)))
+    table = results(folder)
     at = table[0].index("seconds")
     return [r[:at] + r[at + 1:] for r in table]
 
 
 def column(folder, name):
-    """id -> the value of a results.csv column."""
-    table = rows(folder)
+    """id -> the value of a results.csv column, any of them (seconds too)."""
+    table = results(folder)
     at = table[0].index(name)
     return {r[0]: r[at] for r in table[1:]}
 
@@ -868,7 +873,7 @@ def where_trained(tmp):
                           "lr = [0.01, 0.02, 0.03]\nprecision = fp32\n")
     folder = os.path.join(tmp, "where")
     sweep(["--spec", spec, "--out", folder])
-    table = list(csv.reader(open(os.path.join(folder, "results.csv"))))
+    table = results(folder)
     check(table[0][-4:] == ["seconds", "backend", "device", "gemm_precision"] and "precision" in table[0][:-4],
           f"results.csv header {table[0]}")
     summary = {i: json.load(open(os.path.join(folder, "runs", i, "summary.json"))) for i in run_ids(folder)}
@@ -887,7 +892,7 @@ def where_trained(tmp):
               open(path, "w"))
     shutil.rmtree(os.path.join(folder, "runs", gone))
     run(["sweep", "merge", folder])
-    got = {r[0]: r for r in csv.reader(open(os.path.join(folder, "results.csv")))}
+    got = {r[0]: r for r in results(folder)}
     check(got[old][-3:] == ["", "", ""] and got[gone][-3:] == ["", "", ""] and got[gone][got["id"].index("status")] == "pending" and
           got[gone][got["id"].index("best_epoch")] == "" and got[table[3][0]][-3:] == table[3][-3:],
           f"results.csv, an older summary and a pending run (no best epoch): {got}")
@@ -1569,14 +1574,14 @@ def shard_deal_order(tmp):
     open(spec, "w").write(TINY_SPEC.replace("[0.1, 0.2]", "[0.1, 0.2, 0.3]"))
     folder = os.path.join(tmp, "deal")
     sweep(["--spec", spec, "--out", folder, "--shard", "0/2"])
-    status = [r[rows(folder)[0].index("status")] for r in rows(folder)[1:]]
+    status = list(column(folder, "status").values())
     check(sorted(status) == ["finished", "finished", "pending"], f"shard 0/2 of 3 configurations: {status}")
     # The count runs on from group to group (as README says), not from shard 0 in each: of two
     # groups of one (their layer sizes differ), shard 0 of 2 trains one.
     open(spec, "w").write(TINY_SPEC.replace("hidden = 4", "hidden = [4, 5]").replace("[0.1, 0.2]", "0.1"))
     folder = os.path.join(tmp, "deal-groups")
     sweep(["--spec", spec, "--out", folder, "--shard", "0/2"])
-    status = [r[rows(folder)[0].index("status")] for r in rows(folder)[1:]]
+    status = list(column(folder, "status").values())
     check(sorted(status) == ["finished", "pending"], f"shard 0/2 of 2 groups of one configuration: {status}")
 
 
@@ -2574,8 +2579,7 @@ def results_seconds(tmp):
     times(summarised, (1, 1), 7.5)
     os.remove(os.path.join(folder, "runs", summarised, "metrics.jsonl"))
     sweep(["--spec", spec, "--out", folder])  # nothing to train: writes results.csv again
-    table = list(csv.reader(open(os.path.join(folder, "results.csv"))))
-    seconds = {r[0]: r[table[0].index("seconds")] for r in table[1:]}
+    seconds = column(folder, "seconds")
     check(seconds == {summed: "3.5", summarised: "7.5"},
           f"results.csv's seconds of epochs 1.25 + 2.25 s (summary 100 s), and of a summary of 7.5 s alone: {seconds}")
 
