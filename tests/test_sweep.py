@@ -1829,34 +1829,49 @@ def merge_stopped(tmp):
 
 
 def merge_commit_stopped(tmp):
-    """A merge whose last rename of a run's files fails (a kill between two renames likewise)
-    leaves the older summary.json: a finished one put in place before last.ckpt read as a run
-    done over a last.ckpt epochs behind, which no rerun trained further. The rerun ends it with
-    the bytes of an uninterrupted run."""
+    """A merge whose rename of a run's files fails (a kill between two renames likewise) leaves
+    the older summary.json, or the run's finished files whole: a finished one put in place
+    before last.ckpt read as a run done over a last.ckpt epochs behind, which no rerun trained
+    further. The rerun ends it with the bytes of an uninterrupted run. Each of the merge's
+    renames fails in turn, so that this holds whatever order they run in (the fifth alone
+    failed, which was summary.json's only while the run had 5 files renamed in that order)."""
     strace = shutil.which("strace")
     if not strace:
         check(False, "merge commit stopped: strace is missing (Debian: strace; tools/setup.sh installs it)")
         return
     spec = os.path.join(tmp, "commit-stopped.spec")
     open(spec, "w").write(TINY_SPEC.replace("lr = [0.1, 0.2]", "lr = 0.1").replace("epochs = 1", "epochs = 3"))
-    ref, dest = os.path.join(tmp, "commit-stopped-ref"), os.path.join(tmp, "commit-stopped-into")
+    ref, paused = os.path.join(tmp, "commit-stopped-ref"), os.path.join(tmp, "commit-stopped-paused")
     sweep(["--spec", spec, "--out", ref])
     i = run_ids(ref)[0]
     run(["train", "--config", os.path.join(ref, "runs", i, "config.txt"), "--max-steps", "3", "--progress", "never",
-         "--out", os.path.join(dest, "runs", i)])  # 3 steps an epoch: paused after the first
-    shutil.copy(os.path.join(ref, "sweep.spec"), os.path.join(dest, "sweep.spec"))
-    # The run's 5 files are renamed into place first (results.csv after): the fifth fails.
-    p = subprocess.run([strace, "-f", "-qq", "-o", os.devnull, "-e", "inject=rename,renameat:error=EIO:when=5",
-                        BIN, "sweep", "merge", dest, ref],
-                       capture_output=True, text=True, timeout=600, env=under_ptrace())
-    if p.returncode != 0 and "ptrace" in p.stderr:
-        print(f"merge commit stopped: NOT CHECKED (strace cannot trace here: {p.stderr.strip()[:200]})")
-        return
-    status = json.load(open(os.path.join(dest, "runs", i, "summary.json")))["status"]
-    check(p.returncode == 1 and "rename failed" in p.stderr and status == "paused",
-          f"merge stopped at its fifth rename: exit {p.returncode}, {p.stderr!r}, summary {status}")
-    sweep(["--spec", spec, "--out", dest])
-    same_run(os.path.join(ref, "runs", i), os.path.join(dest, "runs", i), "a merge stopped at a rename, then resumed")
+         "--out", os.path.join(paused, "runs", i)])  # 3 steps an epoch: paused after the first
+    shutil.copy(os.path.join(ref, "sweep.spec"), os.path.join(paused, "sweep.spec"))
+    finished = {name: read(os.path.join(ref, "runs", i, name)) for name in os.listdir(os.path.join(ref, "runs", i))
+                if name not in ("lock", "summary.json")}
+    for k in range(1, 21):
+        dest = os.path.join(tmp, f"commit-stopped-{k}")
+        shutil.copytree(paused, dest)
+        p = subprocess.run([strace, "-f", "-qq", "-o", os.devnull, "-e", f"inject=rename,renameat:error=EIO:when={k}",
+                            BIN, "sweep", "merge", dest, ref],
+                           capture_output=True, text=True, timeout=600, env=under_ptrace())
+        if p.returncode != 0 and "ptrace" in p.stderr:
+            print(f"merge commit stopped: NOT CHECKED (strace cannot trace here: {p.stderr.strip()[:200]})")
+            return
+        if p.returncode == 0:  # a merge of fewer renames: each of them has failed once
+            break
+        into = os.path.join(dest, "runs", i)
+        status = json.load(open(os.path.join(into, "summary.json")))["status"]
+        whole = all(os.path.exists(os.path.join(into, name)) and read(os.path.join(into, name)) == data
+                    for name, data in finished.items())
+        check(p.returncode == 1 and "rename failed" in p.stderr and (status == "paused" or whole),
+              f"merge stopped at its rename {k}: exit {p.returncode}, {p.stderr!r}, summary {status} over the "
+              f"finished run's files: {whole}")
+        sweep(["--spec", spec, "--out", dest])
+        same_run(os.path.join(ref, "runs", i), into, f"a merge stopped at its rename {k}, then resumed")
+    check(p.returncode == 0 and k - 1 >= len(finished) + 1,
+          f"merge commit stopped: {k - 1} renames failed in turn, then the merge exit {p.returncode} (each of the run's "
+          f"{len(finished) + 1} files is renamed): {p.stderr!r}")
 
 
 def merge_killed_rerun(tmp):
