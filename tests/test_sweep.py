@@ -2608,7 +2608,7 @@ def damaged_summary(tmp):
     summary = os.path.join(folder, "runs", bad, "summary.json")
     open(summary, "w").write("garbage\n")
     shown = run(["sweep", "status", folder]).stdout
-    check(f"1 done, 0 diverged, 0 failed, 0 running, 0 interrupted, 0 pending, 1 unreadable\n" in shown and
+    check("1 done, 0 diverged, 0 failed, 0 running, 0 interrupted, 0 pending, 1 unreadable\n" in shown and
           f"unreadable {bad}: {summary}: byte 0: expected '{{' (the sweep run again resumes it and writes its "
           "summary.json again)\n" in shown and "running:" not in shown, f"status of a damaged summary.json: {shown!r}")
     # In a job array's folder its task resubmitted resumes it, as the last line says (the sweep
