@@ -6,7 +6,10 @@
  * and a file it cannot take is refused as the whole read refuses it. A step state with bytes
  * after its end record is refused as such. A file of a newer format version is said to be a
  * newer jacnoise's, and a checkpoint whose epoch sums are not finite is refused. The edges of the
- * state and stored-configuration checks, and the step state's tensor names, are checked too. */
+ * state and stored-configuration checks, and the step state's tensor names, are checked too, as
+ * are what an edit (its checksums made again) or a wrapping product of dimensions alone makes: a
+ * layer count out of range, a byte put in before the checksum, a step state record whose data
+ * is not there, a NUL byte in a name, a malformed end record; and a velocity not finite. */
 #include "check.h"
 #include "core/fileio.h"
 #include "jacnoise/checkpoint.h"
@@ -120,7 +123,10 @@ static void state_read(const char *path, jn_checkpoint ck, jn_train_state state,
 }
 
 /* The edges of the training state's checks: a best validation error of 100% (every example
- * wrong) is one a run writes, more errors than examples in the epoch sums is not. */
+ * wrong), as many errors as examples in the epoch sums, an early-stopped run and a first epoch's
+ * state with every step in it are ones a run writes; more errors than examples, epoch sums of
+ * another number of steps than the epoch's batches, or more epochs without a better one than
+ * epochs done, are not. */
 static void state_edges(const char *path, jn_checkpoint ck)
 {
     const size_t state_at = 32 + 4 * ((size_t)ck.model.n_layers + 1) + strlen(ck.config_text);
@@ -128,11 +134,68 @@ static void state_edges(const char *path, jn_checkpoint ck)
     s.best_valid_error = 100;
     state_read(path, ck, s, "");
     s = ck.state;
+    s.sums.errors = s.sums.examples;
+    state_read(path, ck, s, "");
+    s = ck.state;
+    s.status = JN_RUN_EARLY_STOPPED;
+    state_read(path, ck, s, "");
+    s = (jn_train_state){.global_step = 2, .batch = 2, .best_valid_error = NAN, .status = JN_RUN_RUNNING,
+                         .sums = {.loss = 1.5, .penalty = 0.5, .errors = 3, .examples = 10, .steps = 2}};
+    state_read(path, ck, s, "");
+    s = ck.state;
     s.sums.errors = s.sums.examples + 1;
     char want[128];
     snprintf(want, sizeof want, ": byte %zu: epoch sums of %ld errors in %ld examples", state_at + 56, s.sums.errors,
              s.sums.examples);
     state_read(path, ck, s, want);
+    s = ck.state;
+    s.sums.steps = s.batch + 1;
+    snprintf(want, sizeof want, ": byte %zu: epoch sums of %ld steps, but %ld batches of epoch %d done", state_at + 72,
+             s.sums.steps, s.batch, s.epoch + 1);
+    state_read(path, ck, s, want);
+    s = ck.state;
+    s.bad_epochs = s.epoch + 1;
+    snprintf(want, sizeof want, ": byte %zu: best epoch %d, %d epochs without a better one, after %d epochs done",
+             state_at + 28, s.best_epoch, s.bad_epochs, s.epoch);
+    state_read(path, ck, s, want);
+}
+
+/* A velocity with a value not finite (a state no run writes) is refused, naming the value's
+ * byte; a header field changed under a checksum made again (only an edit makes one) is refused
+ * by that field's check: one weight layer says so, not what a --hidden of none would say. */
+static void forged_fields(const char *path, jn_checkpoint ck)
+{
+    const size_t P = ck.model.n_params;
+    jn_real *velocity = malloc(P * sizeof *velocity);
+    REQUIRE(velocity, "out of memory");
+    memcpy(velocity, ck.velocity, P * sizeof *velocity);
+    velocity[3] = (jn_real)NAN;
+    ck.velocity = velocity;
+    REQUIRE(jn_checkpoint_write(path, &ck) == 0, "%s", jn_last_error());
+    const size_t velocity_at = 32 + 4 * ((size_t)ck.model.n_layers + 1) + strlen(ck.config_text) + 88 +
+                               P * sizeof(jn_real);
+    char want[128];
+    snprintf(want, sizeof want, ": byte %zu: the velocity: value 3 is not finite", velocity_at + 3 * sizeof(jn_real));
+    jn_checkpoint read;
+    int rc = jn_checkpoint_read(path, &read);
+    CHECK(rc != 0 && strstr(jn_last_error(), want), "a NaN velocity: %s", rc ? jn_last_error() : "accepted");
+    jn_checkpoint_free(&read);
+    free(velocity);
+
+    unsigned char *data;
+    size_t len;
+    REQUIRE(jn_read_file(path, &data, &len) == 0, "%s", jn_last_error());
+    jn_buf b = {0};
+    jn_buf_put(&b, data, 16);
+    jn_buf_u32(&b, 1);  /* the layer count */
+    jn_buf_put(&b, data + 20, len - 24);
+    jn_buf_crc(&b);
+    REQUIRE(jn_buf_ok(&b, path) == 0, "%s", jn_last_error());
+    rc = parse_checkpoint(b.data, b.len, path);
+    CHECK(rc != 0 && strstr(jn_last_error(), ": byte 16: 1 weight layers, out of range [2, "), "one weight layer: %s",
+          rc ? jn_last_error() : "accepted");
+    jn_buf_free(&b);
+    free(data);
 }
 
 /* The stored configuration's checks (jn_checkpoint_config): a finished run stands at its
@@ -188,8 +251,11 @@ static void stepstate_names(const char *path)
 
 /* The sizes a checkpoint is read by. A whole one with one byte added after it is refused as
  * such (the check's bound is the header's size itself, not a byte past it), never read as a
- * checkpoint; a cut one says the size it needs, "at least" only where the header is cut. */
-static void checkpoint_sizes(const char *path)
+ * checkpoint; a cut one says the size it needs, "at least" only where the header is cut, and
+ * the most the fields there give (a cut at a field's end, or at the section flags' end, is no
+ * cut before them). A byte put in before the checksum, the checksum made again, is refused as
+ * parameter data of the wrong size. */
+static void checkpoint_sizes(const char *path, const jn_checkpoint *ck)
 {
     unsigned char *data;
     size_t len;
@@ -204,17 +270,32 @@ static void checkpoint_sizes(const char *path)
     CHECK(rc != 0 && strstr(jn_last_error(), want), "a checkpoint with a byte after its end: %s",
           rc ? jn_last_error() : "accepted");
     /* Cut inside the header, the size is a least (24: the value size and layer count, and a
-     * checksum); cut after it, the size is the header's own. */
-    const size_t cuts[2] = {12, len / 2};
-    for (int k = 0; k < 2; k++) {
-        if (k)
-            snprintf(want, sizeof want, ": byte %zu: truncated: %zu bytes, expected %zu", cuts[k], cuts[k], len);
+     * checksum; after the layer count, the layer sizes, parameter count and text length too);
+     * cut after it, the size is the header's own. */
+    const size_t header = len - 4 - 3 * ck->model.n_params * sizeof(jn_real);
+    const size_t cuts[4] = {12, 20, header, len / 2};
+    const size_t least[2] = {24, 20 + 4 * ((size_t)ck->model.n_layers + 1) + 12 + 4};
+    for (int k = 0; k < 4; k++) {
+        if (k < 2)
+            snprintf(want, sizeof want, ": byte %zu: truncated: %zu bytes, expected at least %zu", cuts[k], cuts[k],
+                     least[k]);
         else
-            snprintf(want, sizeof want, ": byte 12: truncated: 12 bytes, expected at least 24");
+            snprintf(want, sizeof want, ": byte %zu: truncated: %zu bytes, expected %zu", cuts[k], cuts[k], len);
         const int cut_rc = parse_checkpoint(data, cuts[k], path);
         CHECK(cut_rc != 0 && strstr(jn_last_error(), want), "a checkpoint cut at byte %zu: %s", cuts[k],
               cut_rc ? jn_last_error() : "accepted");
     }
+    jn_buf b = {0};
+    jn_buf_put(&b, data, len - 4);
+    jn_buf_u8(&b, 0);
+    jn_buf_crc(&b);
+    REQUIRE(jn_buf_ok(&b, path) == 0, "%s", jn_last_error());
+    snprintf(want, sizeof want, ": byte %zu: %zu bytes of parameter data, expected %zu", header, len - 4 - header + 1,
+             len - 4 - header);
+    const int in_rc = parse_checkpoint(b.data, b.len, path);
+    CHECK(in_rc != 0 && strstr(jn_last_error(), want), "a checkpoint with a byte put in before its checksum: %s",
+          in_rc ? jn_last_error() : "accepted");
+    jn_buf_free(&b);
     free(longer);
     free(data);
 }
@@ -302,6 +383,61 @@ static void bytes_after_end(const char *path)
     free(data);
 }
 
+/* A step state's records changed under a header and checksums made again (only an edit, or
+ * dimensions whose product wraps, makes one): b holds the file without its checksum; the size
+ * and both checksums are set, then the parse must refuse it with `want`. */
+static void resealed_refusal(const char *path, jn_buf *b, const char *want, const char *what)
+{
+    jn_buf head = {0};
+    jn_buf_put(&head, b->data, 12);  /* magic, version */
+    jn_buf_u64(&head, b->len + 4);
+    jn_buf_crc(&head);
+    REQUIRE(jn_buf_ok(&head, path) == 0 && jn_buf_ok(b, path) == 0, "%s", jn_last_error());
+    memcpy(b->data, head.data, head.len);
+    jn_buf_free(&head);
+    jn_buf_crc(b);
+    jn_stepstate_file f;
+    const int rc = jn_stepstate_parse(b->data, b->len, path, &f);
+    CHECK(rc != 0 && strstr(jn_last_error(), want), "%s: %s", what, rc ? jn_last_error() : "accepted");
+    if (rc == 0)
+        jn_stepstate_file_free(&f);
+    jn_buf_free(b);
+}
+
+/* Records no parse may take: dimensions whose product wraps to 0 values (2^32 x 2^32), a NUL
+ * byte inside a name, a scalar whose value the end record stands in the place of, and an end
+ * record with a byte set. */
+static void stepstate_records(const char *path)
+{
+    const uint64_t wraps[2] = {1ull << 32, 1ull << 32};
+    jn_stepstate *ss = jn_stepstate_new();
+    REQUIRE(ss, "out of memory");
+    jn_stepstate_f64(ss, "ab", 0.5);
+    jn_stepstate_reals(ss, "W", 2, wraps, NULL);
+    REQUIRE(jn_stepstate_write(ss, path) == 0, "%s", jn_last_error());
+    jn_stepstate_free(ss);
+    unsigned char *data;
+    size_t len;
+    REQUIRE(jn_read_file(path, &data, &len) == 0, "%s", jn_last_error());
+    /* 24 header bytes, "ab" (4 + 2 + 8 bytes), then W's record */
+    jn_buf b = {0};
+    jn_buf_put(&b, data, len - 4);
+    resealed_refusal(path, &b, ": byte 38: tensor W of 2 dimensions runs past the end of the file", "2^32 x 2^32");
+    jn_buf_put(&b, data, len - 4);
+    b.data[24 + 5] = 0;  /* "a\0" */
+    resealed_refusal(path, &b, ": byte 24: NUL byte in a tensor name", "a NUL byte in a name");
+    jn_buf_put(&b, data, 24 + 6);  /* "ab" without its value, then the end record */
+    jn_buf_put(&b, data + len - 8, 4);
+    resealed_refusal(path, &b, ": byte 24: tensor ab runs past the end of the file", "a scalar without its value");
+    for (int k = 1; k < 4; k++) {
+        jn_buf_put(&b, data, 38);  /* "ab" whole, then the end record */
+        jn_buf_put(&b, data + len - 8, 4);
+        b.data[38 + k] = 1;
+        resealed_refusal(path, &b, ": byte 38: malformed end record", "an end record with a byte set");
+    }
+    free(data);
+}
+
 int main(void)
 {
     const char *tmp = getenv("TMPDIR");
@@ -332,9 +468,10 @@ int main(void)
     flip_every_bit("checkpoint", ck_path, parse_checkpoint, 0);
     newer_version("checkpoint", ck_path, parse_checkpoint, JN_CHECKPOINT_VERSION);
     header_reads(ck_path, &ck);
-    checkpoint_sizes(ck_path);
+    checkpoint_sizes(ck_path, &ck);
     sums_not_finite(ck_path, ck);
     state_edges(ck_path, ck);
+    forged_fields(ck_path, ck);
     stored_config(ck_path, ck);
 
     /* A step state with every record type: scalars, int32, uint64, and tensors of 1 to 3
@@ -365,6 +502,7 @@ int main(void)
     jn_stepstate_file_free(&f);
     free(data);
     stepstate_names(ss_path);
+    stepstate_records(ss_path);
 
     free(arrays);
     unlink(ck_path);
