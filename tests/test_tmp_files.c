@@ -2,8 +2,9 @@
  * folder (as in /tmp), which this process cannot remove, does not fail the write (it did, after
  * the work), nor is another user's file there, which the write cannot replace, refused only
  * after the work; and jn_tmp_sweep removes the own temporary files (NAME.HOST.PID.tmp) of this
- * host's dead processes only, never a live one's, nor another host's; a name with no room for
- * that own temporary name is refused before the write. */
+ * host's dead processes only, never a live one's (another user's too), nor another host's; a
+ * name with no room for that own temporary name is refused before the write; a failed rename
+ * leaves no temporary file. */
 #include "check.h"
 #include "scratch.h"
 #include "core/fileio.h"
@@ -146,6 +147,51 @@ static void tmp_sweep(void)
     CHECK(exists(name) && exists("notes.tmp") && exists("results.csv.tmp"), "a file of another name was removed");
 }
 
+/* A temporary file of a live process of another user (kill says EPERM, not ESRCH) is kept by a
+ * sweep run as a third user: only a process that is gone gives its file away. Needs root to
+ * make the two users. */
+static void other_users_writer(void)
+{
+    char host[256] = "", name[1500], shared[1100];
+    REQUIRE(gethostname(host, sizeof host - 1) == 0, "gethostname");
+    for (const char *c = host; *c; c++)
+        if (*c == '/' || (unsigned char)*c <= ' ' || (unsigned char)*c >= 127)
+            return (void)printf("skipped another user's writer: the host name %s is not a plain one\n", host);
+    snprintf(shared, sizeof shared, "%s/shared", folder);
+    REQUIRE(chmod(folder, 0755) == 0 && mkdir(shared, 0777) == 0 && chmod(shared, 0777) == 0, "%s", shared);
+    int stay[2];
+    REQUIRE(pipe(stay) == 0, "pipe");
+    const pid_t writer = fork();  /* alive, as nobody, until the pipe closes */
+    REQUIRE(writer >= 0, "fork");
+    if (writer == 0) {
+        char c;
+        close(stay[1]);
+        if (setgid(65534) != 0 || setuid(65534) != 0)
+            _exit(3);
+        _exit(read(stay[0], &c, 1) < 0);
+    }
+    close(stay[0]);
+    snprintf(name, sizeof name, "%s/results.csv.%s.%ld.tmp", shared, host, (long)writer);
+    FILE *f = fopen(name, "w");
+    REQUIRE(f && fclose(f) == 0, "%s: cannot create", name);
+    const pid_t sweeper = fork();
+    REQUIRE(sweeper >= 0, "fork");
+    if (sweeper == 0) {
+        if (setgid(65533) != 0 || setuid(65533) != 0)
+            _exit(3);
+        jn_tmp_sweep(shared);
+        _exit(0);
+    }
+    int status;
+    REQUIRE(waitpid(sweeper, &status, 0) == sweeper && WIFEXITED(status) && WEXITSTATUS(status) == 0,
+            "the sweeping child failed (%d)", status);
+    CHECK(access(name, F_OK) == 0, "the live writer's %s was removed by another user's sweep", name);
+    close(stay[1]);
+    REQUIRE(waitpid(writer, &status, 0) == writer, "waitpid");
+    unlink(name);
+    rmdir(shared);
+}
+
 /* A name with room for NAME.tmp but not for this process's own NAME.HOST.PID.tmp, which the
  * write goes through where a stale NAME.tmp cannot be removed, is refused before any work: it
  * failed after the work. */
@@ -163,15 +209,35 @@ static void own_tmp_room(void)
     CHECK(!exists(name), "the refused %s was written", name);
 }
 
+/* A write whose rename fails (a folder stands at the name) says so and leaves no temporary
+ * file beside it, neither an atomic write's nor a staged one's at its commit. */
+static void failed_rename(void)
+{
+    char path[PATH_MAX];
+    snprintf(path, sizeof path, "%s/taken", folder);
+    REQUIRE(mkdir(path, 0755) == 0, "%s: cannot create", path);
+    CHECK(jn_write_file_atomic(path, "{}\n", 3) != 0 && strstr(jn_last_error(), "rename failed"),
+          "an atomic write over a folder: %s", jn_last_error());
+    CHECK(!exists("taken.tmp"), "a failed atomic write left taken.tmp");
+    REQUIRE(jn_write_file_staged(path, "{}\n", 3) == 0, "%s", jn_last_error());
+    CHECK(jn_commit_staged(path) != 0 && strstr(jn_last_error(), "rename failed"),
+          "a staged write's commit over a folder: %s", jn_last_error());
+    CHECK(!exists("taken.tmp"), "a failed commit left taken.tmp");
+    rmdir(path);
+}
+
 int main(void)
 {
     scratch_make(folder, sizeof folder, "jn_tmpfiles");
-    if (geteuid() == 0)
+    if (geteuid() == 0) {
         sticky_folder();
-    else
-        printf("skipped the sticky folder: only root can give a file to another user\n");
+        other_users_writer();
+    } else {
+        printf("skipped the sticky folder and another user's writer: only root can be other users\n");
+    }
     tmp_sweep();
     own_tmp_room();
+    failed_rename();
     scratch_end(folder);
     return check_exit();
 }
