@@ -39,6 +39,14 @@ static int parse_stepstate(const unsigned char *data, size_t len, const char *pa
     return rc;
 }
 
+/* Writes a file unsynced (hundreds of variants are read back at once): 1 where it wrote. */
+static int put_file(const char *path, const unsigned char *data, size_t len)
+{
+    FILE *f = fopen(path, "wb");
+    const int ok = f && fwrite(data, 1, len, f) == len;
+    return (f && fclose(f) == 0) && ok;
+}
+
 /* Flips each bit of the file's first `bytes` (0: all) in turn; `what` names the format in the
  * failures. */
 static void flip_every_bit(const char *what, const char *path, parse_fn parse, size_t bytes)
@@ -195,7 +203,77 @@ static void forged_fields(const char *path, jn_checkpoint ck)
     CHECK(rc != 0 && strstr(jn_last_error(), ": byte 16: 1 weight layers, out of range [2, "), "one weight layer: %s",
           rc ? jn_last_error() : "accepted");
     jn_buf_free(&b);
+    /* The configuration text: a length past the end, a NUL byte in it. */
+    const size_t text_at = 32 + 4 * ((size_t)ck.model.n_layers + 1);
+    for (int k = 0; k < 2; k++) {
+        jn_buf_put(&b, data, len - 4);
+        if (k)
+            b.data[text_at + 2] = 0;
+        else
+            memcpy(b.data + text_at - 4, "\xff\xff\0\0", 4);
+        jn_buf_crc(&b);
+        REQUIRE(jn_buf_ok(&b, path) == 0, "%s", jn_last_error());
+        char want[128];
+        if (k)
+            snprintf(want, sizeof want, ": byte %zu: NUL byte in the configuration text", text_at);
+        else
+            snprintf(want, sizeof want, ": byte %zu: configuration of 65535 bytes runs past the end", text_at);
+        rc = parse_checkpoint(b.data, b.len, path);
+        CHECK(rc != 0 && strstr(jn_last_error(), want), "%s: %s", want, rc ? jn_last_error() : "accepted");
+        jn_buf_free(&b);
+    }
     free(data);
+}
+
+/* A checkpoint of format version 1 (no data CRC; made here from this build's by dropping it)
+ * is read, and says it has none (cut, it is told the size it needs); one with only a velocity (a run without a validation split)
+ * reads back its velocity as that, not as the best parameters; the header read of a newer
+ * version's file refuses it as the whole read does. */
+static void other_layouts(const char *path, jn_checkpoint ck)
+{
+    const size_t P = ck.model.n_params, crc_at = 32 + 4 * ((size_t)ck.model.n_layers + 1) +
+                                                 strlen(ck.config_text) + 80;
+    REQUIRE(jn_checkpoint_write(path, &ck) == 0, "%s", jn_last_error());
+    unsigned char *data;
+    size_t len;
+    REQUIRE(jn_read_file(path, &data, &len) == 0, "%s", jn_last_error());
+    jn_buf b = {0};
+    jn_buf_put(&b, data, 8);
+    jn_buf_u32(&b, 1);
+    jn_buf_put(&b, data + 12, crc_at - 12);
+    jn_buf_put(&b, data + crc_at + 4, len - crc_at - 8);
+    jn_buf_crc(&b);
+    REQUIRE(jn_buf_ok(&b, path) == 0, "%s", jn_last_error());
+    jn_checkpoint read;
+    int rc = jn_checkpoint_parse(b.data, b.len, path, &read);
+    CHECK(rc == 0 && read.version == 1 && !read.has_data_crc && read.state.sums.steps == ck.state.sums.steps &&
+              !memcmp(read.best_params, ck.best_params, P * sizeof(jn_real)),
+          "a version 1 checkpoint: %s", rc ? jn_last_error() : "read otherwise");
+    jn_checkpoint_free(&read);
+    char want[128];  /* cut, it needs its own size, not version 2's */
+    snprintf(want, sizeof want, ": byte %zu: truncated: %zu bytes, expected %zu", b.len / 2, b.len / 2, b.len);
+    rc = parse_checkpoint(b.data, b.len / 2, path);
+    CHECK(rc != 0 && strstr(jn_last_error(), want), "a version 1 checkpoint cut: %s", rc ? jn_last_error() : "accepted");
+    jn_buf_free(&b);
+
+    jn_buf_put(&b, data, 8);
+    jn_buf_u32(&b, JN_CHECKPOINT_VERSION + 1);
+    jn_buf_put(&b, data + 12, len - 16);
+    jn_buf_crc(&b);
+    REQUIRE(jn_buf_ok(&b, path) == 0 && put_file(path, b.data, b.len), "cannot write %s", path);
+    rc = jn_checkpoint_read_header(path, &read);
+    CHECK(rc != 0 && strstr(jn_last_error(), "written by a newer jacnoise"), "the header read of a newer version: %s",
+          rc ? jn_last_error() : "accepted");
+    jn_checkpoint_free(&read);
+    jn_buf_free(&b);
+    free(data);
+
+    ck.best_params = NULL;
+    REQUIRE(jn_checkpoint_write(path, &ck) == 0, "%s", jn_last_error());
+    rc = jn_checkpoint_read(path, &read);
+    CHECK(rc == 0 && read.velocity && !read.best_params && !memcmp(read.velocity, ck.velocity, P * sizeof(jn_real)),
+          "a checkpoint with a velocity only: %s", rc ? jn_last_error() : "read otherwise");
+    jn_checkpoint_free(&read);
 }
 
 /* The stored configuration's checks (jn_checkpoint_config): a finished run stands at its
@@ -300,14 +378,6 @@ static void checkpoint_sizes(const char *path, const jn_checkpoint *ck)
     free(data);
 }
 
-/* Writes a file unsynced (hundreds of variants are read back at once): 1 where it wrote. */
-static int put_file(const char *path, const unsigned char *data, size_t len)
-{
-    FILE *f = fopen(path, "wb");
-    const int ok = f && fwrite(data, 1, len, f) == len;
-    return (f && fclose(f) == 0) && ok;
-}
-
 /* Whether h, read by jn_checkpoint_read_header, holds what ck, written to the file, does. */
 static int same_header(const jn_checkpoint *h, const jn_checkpoint *ck)
 {
@@ -410,10 +480,11 @@ static void resealed_refusal(const char *path, jn_buf *b, const char *want, cons
 static void stepstate_records(const char *path)
 {
     const uint64_t wraps[2] = {1ull << 32, 1ull << 32};
+    const jn_real one = 1;
     jn_stepstate *ss = jn_stepstate_new();
     REQUIRE(ss, "out of memory");
     jn_stepstate_f64(ss, "ab", 0.5);
-    jn_stepstate_reals(ss, "W", 2, wraps, NULL);
+    jn_stepstate_reals(ss, "W", 2, wraps, &one);
     REQUIRE(jn_stepstate_write(ss, path) == 0, "%s", jn_last_error());
     jn_stepstate_free(ss);
     unsigned char *data;
@@ -429,6 +500,21 @@ static void stepstate_records(const char *path)
     jn_buf_put(&b, data, 24 + 6);  /* "ab" without its value, then the end record */
     jn_buf_put(&b, data + len - 8, 4);
     resealed_refusal(path, &b, ": byte 24: tensor ab runs past the end of the file", "a scalar without its value");
+    free(data);
+    /* One dimension more than a record may have (its dimensions were read past the array). */
+    const uint64_t ones[JN_STEPSTATE_MAX_DIMS + 1] = {1, 1, 1, 1, 1, 1, 1, 1, 1};
+    ss = jn_stepstate_new();
+    REQUIRE(ss, "out of memory");
+    jn_stepstate_f64(ss, "ab", 0.5);
+    jn_stepstate_reals(ss, "W", JN_STEPSTATE_MAX_DIMS + 1, ones, &one);
+    REQUIRE(jn_stepstate_write(ss, path) == 0, "%s", jn_last_error());
+    jn_stepstate_free(ss);
+    REQUIRE(jn_read_file(path, &data, &len) == 0, "%s", jn_last_error());
+    char dims_want[96];
+    snprintf(dims_want, sizeof dims_want, ": byte 38: tensor header out of range (%d dimensions",
+             JN_STEPSTATE_MAX_DIMS + 1);
+    jn_buf_put(&b, data, len - 4);
+    resealed_refusal(path, &b, dims_want, "too many dimensions");
     for (int k = 1; k < 4; k++) {
         jn_buf_put(&b, data, 38);  /* "ab" whole, then the end record */
         jn_buf_put(&b, data + len - 8, 4);
@@ -472,6 +558,7 @@ int main(void)
     sums_not_finite(ck_path, ck);
     state_edges(ck_path, ck);
     forged_fields(ck_path, ck);
+    other_layouts(ck_path, ck);
     stored_config(ck_path, ck);
 
     /* A step state with every record type: scalars, int32, uint64, and tensors of 1 to 3
