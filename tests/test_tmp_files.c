@@ -4,7 +4,7 @@
  * after the work; and jn_tmp_sweep removes the own temporary files (NAME.HOST.PID.tmp) of this
  * host's dead processes only, never a live one's (another user's too), nor another host's; a
  * name with no room for that own temporary name is refused before the write; a failed rename
- * leaves no temporary file. */
+ * leaves no temporary file, and a file created once is not replaced. */
 #include "check.h"
 #include "scratch.h"
 #include "core/fileio.h"
@@ -132,6 +132,8 @@ static void tmp_sweep(void)
     touch(name);
     snprintf(name, sizeof name, "%s.%ld.tmp", host, (long)dead);  /* no NAME before HOST */
     touch(name);
+    snprintf(name, sizeof name, "metrics.jsonl.%s.%ld.bak", host, (long)dead);  /* not a temporary file */
+    touch(name);
     touch("notes.tmp");
     touch("results.csv.tmp");
     jn_tmp_sweep(folder);
@@ -145,6 +147,8 @@ static void tmp_sweep(void)
     CHECK(exists(name), "another host's %s was removed", name);
     snprintf(name, sizeof name, "%s.%ld.tmp", host, (long)dead);
     CHECK(exists(name) && exists("notes.tmp") && exists("results.csv.tmp"), "a file of another name was removed");
+    snprintf(name, sizeof name, "metrics.jsonl.%s.%ld.bak", host, (long)dead);
+    CHECK(exists(name), "%s, not a temporary file, was removed", name);
 }
 
 /* A temporary file of a live process of another user (kill says EPERM, not ESRCH) is kept by a
@@ -209,6 +213,23 @@ static void own_tmp_room(void)
     CHECK(!exists(name), "the refused %s was written", name);
 }
 
+/* A write that creates its file once (jn_write_file_new): it writes where there is none, and
+ * where there is one says so (1) and leaves it as it was; neither leaves a temporary file. */
+static void written_once(void)
+{
+    char path[PATH_MAX];
+    unsigned char *data = NULL;
+    size_t len = 0;
+    snprintf(path, sizeof path, "%s/once.spec", folder);
+    CHECK(jn_write_file_new(path, "a\n", 2) == 0, "a first write: %s", jn_last_error());
+    CHECK(jn_write_file_new(path, "b\n", 2) == 1, "a second write did not say the file was there: %s",
+          jn_last_error());
+    CHECK(jn_read_file(path, &data, &len) == 0 && len == 2 && !memcmp(data, "a\n", 2), "%s: not the first write's",
+          path);
+    free(data);
+    CHECK(count_prefixed("once.spec.") == 0, "a temporary file of once.spec was left");
+}
+
 /* A write whose rename fails (a folder stands at the name) says so and leaves no temporary
  * file beside it, neither an atomic write's nor a staged one's at its commit. */
 static void failed_rename(void)
@@ -238,6 +259,7 @@ int main(void)
     tmp_sweep();
     own_tmp_room();
     failed_rename();
+    written_once();
     scratch_end(folder);
     return check_exit();
 }
