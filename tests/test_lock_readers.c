@@ -1,9 +1,9 @@
 /* A run folder's lock against readers: `jacnoise show` (or a sweep's status) holds RUN/lock
  * shared for an instant, and a trainer starting then was refused as if another process trained
  * there. jn_lock_file now tries again while shared holders alone stand in its way; a holder
- * that stays, or an exclusive one, still refuses it. The reader below releases its lock once it
- * sees the trainer's first attempt end (inotify: the lock file, opened for writing, closed), so
- * that the order does not rest on sleeps. */
+ * that stays, or an exclusive one, still refuses it; one released by jn_unlock_remove is gone.
+ * The reader below releases its lock once it sees the trainer's first attempt end (inotify: the
+ * lock file, opened for writing, closed), so that the order does not rest on sleeps. */
 #include "check.h"
 #include "scratch.h"
 #include "core/fileio.h"
@@ -75,6 +75,13 @@ int main(void)
     CHECK(rc == 1, "a reader that stays: jn_lock_file gave %d, expected 1 (refused)", rc);
     rc = lock_beside(LOCK_EX, 0);
     CHECK(rc == 1, "a trainer: jn_lock_file gave %d, expected 1 (refused)", rc);
+    /* A trainer that ends removes its lock file: the next takes a new one, and says it made it. */
+    int fd = -1, made = 0;
+    REQUIRE(jn_lock_file(path, &fd, &made) == 0 && fd >= 0, "jn_lock_file: %s", jn_last_error());
+    jn_unlock_remove(path, fd);
+    CHECK(access(path, F_OK) != 0, "%s stayed after jn_unlock_remove", path);
+    CHECK(jn_lock_file(path, &fd, &made) == 0 && fd >= 0 && made, "a lock after the last was removed: not made anew");
+    jn_unlock_remove(path, fd);
 
     scratch_end(folder);
     return check_exit();
