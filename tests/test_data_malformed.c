@@ -802,8 +802,9 @@ static void test_metrics(void)
         free(m);
     }
     /* Strict JSON, as jacnoise writes it and Python's json (the tools) reads it: a ',' before
-     * the '}' was read, a key given twice kept its last value, and a key's escape was read as
-     * a space, where json decodes it. Refused where it starts, the lines before it handed back. */
+     * the '}' was read, and a key given twice kept its last value, in either spelling (a key's
+     * escapes decoded, as json decodes them). Refused where it starts, the lines before it
+     * handed back. */
     static const struct {
         const char *line;
         int at;
@@ -811,9 +812,7 @@ static void test_metrics(void)
     } strict[] = {{"{\"epoch\":2,}", 11, "expected a string"},
                   {"{\"epoch\":2,\"step\":3,\"step\":4}", 20, "\"step\" given twice"},
                   {"{\"epoch\":2,\"best\":true,\"best\":false}", 23, "\"best\" given twice"},
-                  /* "be\u0073t": another key here, "best" given twice to json. */
-                  {"{\"epoch\":2,\"best\":true,\"be\\u0073t\":false}", 23, "a key with an escape"},
-                  {"{\"epoch\":2,\"be\tst\":true}", 11, "a key with an escape or a control character"}};
+                  {"{\"epoch\":2,\"best\":true,\"be\\u0073t\":false}", 23, "\"best\" given twice"}};
     for (size_t i = 0; i < sizeof strict / sizeof strict[0]; i++) {
         snprintf(text, sizeof text, "%.*s%s\n", (int)sizeof good - 1, good, strict[i].line);
         char where[64];

@@ -4,7 +4,8 @@ metrics_records): each hand-made file below is taken by both or refused by both,
 byte for the same reason (a number JSON does not write: each in its own words). Text after the
 object, an escape JSON has not, a key longer than jacnoise reads or with a byte that is not
 UTF-8, a number JSON does not write (+1, .5, 1., 01), and a summary without epochs (read as 0
-by jacnoise, a damaged run to reproduce.py) were taken by one reader and refused by the other."""
+by jacnoise, a damaged run to reproduce.py) were taken by one reader and refused by the other;
+and a key with an escape ("\\u0065pochs") was refused by both."""
 import os
 import shutil
 import sys
@@ -58,6 +59,7 @@ def summary_cases(good):
     def message_of(text):
         return good[:message] + text + good[good.index(b'",', message):]
     long_key = b"k" * 63
+    epochs_twice = good.index(b'"epochs"') + len(b'"\\u0065pochs": 1, ')  # where member's "epochs" puts it
     too_long = '"' + "k" * 63 + '...": a key longer than 63 bytes'
     return [("as written", good, None),
             ("text after the object", good + b"x\n", f"byte {len(good)}: text after the object"),
@@ -79,6 +81,13 @@ def summary_cases(good):
             ("a key cut inside a character", member(b'"x\xc3": 1'),
              f"byte {key + 2}: a key with a byte that is not UTF-8"),
             ("a key in UTF-8", member('"é": 1'.encode()), None),
+            # A key is a string: its escapes decoded, by both (each refused it).
+            ("epochs written with an escape", good.replace(b'"epochs"', b'"\\u0065pochs"', 1), None),
+            ("a key with escapes", member(b'"\\u00e9\\n\\u0001\\"": 1'), None),
+            ("a key given twice, once with an escape", member(b'"\\u0065pochs": 1'),
+             f'byte {epochs_twice}: "epochs" given twice'),
+            ("a key of 63 bytes with an escape", member(b'"' + b"k" * 62 + b'\\u006b": 1'), None),
+            ("a key of 64 bytes with an escape", member(b'"' + long_key + b'\\u006b": 1'), f"byte {key}: {too_long}"),
             ("a value with a byte that is not UTF-8", in_message(b"\xff"), None),
             ("a number JSON writes", before_epochs(b'"x": -0.5E+2'), None),
             # A token of more than 63 characters was cut, then refused as "expected ',' or '}'".
@@ -145,6 +154,7 @@ def check_metrics(scratch, folder):
              "a key with a byte that is not UTF-8"),
             ("a key of 64 bytes", line.replace(b'"epoch":', b'"' + b"e" * 64 + b'":1,"epoch":', 1), 1,
              '"' + "e" * 63 + '...": a key longer than 63 bytes'),
+            ("a key with an escape", line.replace(b'"step":', b'"\\u0073tep":', 1), None, None),
             ("as written", line, None, None)]:
         copy = os.path.join(scratch, "resumed")
         shutil.rmtree(copy, ignore_errors=True)

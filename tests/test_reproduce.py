@@ -249,16 +249,16 @@ def check_rules(scratch):
     check(rp.run_epochs(run) == len(dip), f"run_epochs without a summary: {rp.run_epochs(run)}")
     summary = os.path.join(run, "summary.json")
     # And a summary jacnoise refuses (jn_summary_read) is refused, as json.load read it: a key
-    # given twice (json kept its last value), a key with an escape (jacnoise read it as a space,
-    # json decoded it: "epochs" given twice), one without a status; a raw control byte in a
-    # value jacnoise reads, json refused.
+    # given twice (json kept its last value), in either spelling ("ep\u006fchs" is "epochs": a
+    # key's escapes decoded, by both), one without a status; a raw control byte in a value
+    # jacnoise reads, json refused.
     for text, want in [('{"status": "finished", "epochs": 7}', 7), ('{"status": "finished", "epochs": 2.9}', None),
                        ('{"status": "finished", "epochs": "1_000"}', None), ('{"status": "finished", "epochs": true}', None),
                        ('{"status": "finished", "epochs": NaN}', None), ('[7]', None), ('{"epo', None),
                        ('{"status": "finished", "epochs": 2, "epochs": 7}', None),
                        ('{"status": "finished", "epochs": 7,}', None),
                        ('{"status": "finished", "epochs": 2, "ep\\u006fchs": 7}', None),
-                       ('{"status": "finished", "epochs": 7, "x\\u0041": 1}', None),
+                       ('{"status": "finished", "epochs": 7, "x\\u0041": 1}', 7),
                        ('{"epochs": 7}', None), ('{"status": "finished", "message": "a\tb", "epochs": 7}', 7)]:
         with open(summary, "w") as f:
             f.write(text)
@@ -517,8 +517,8 @@ def check_metrics_lines(scratch):
     # line (reproduce skipped it, reading a curve jacnoise would not, and counted it as an
     # epoch), an epoch's line repeated or out of order (read as another epoch), a key given twice
     # (json kept its last value), a line without a key that jacnoise writes in each (no
-    # validation set: null), which jacnoise read as 0, a key with an
-    # escape (jacnoise read it as a space, json decoded it).
+    # validation set: null), which jacnoise read as 0, a key given twice in two spellings (its
+    # escapes decoded, by both).
     third = metrics_line(epoch=3, valid_error=3.0, train_loss=0.3)
     for text, line, words in [("\n".join(lines[:1] + [""] + lines[1:]) + "\n", 2, ""),
                               ("\n".join(lines[:1] + [" "] + lines[1:]), 2, ""),
@@ -527,8 +527,8 @@ def check_metrics_lines(scratch):
                               ("\n".join(lines + [third[:-1] + ',"valid_error":1.0}']) + "\n", 3,
                                '"valid_error" given twice'),
                               ("\n".join(lines + [third.replace('"penalty":null,', '')]) + "\n", 3, "no penalty"),
-                              ("\n".join(lines + [third[:-1] + ',"x\\u0041":1}']) + "\n", 3,
-                               "a key with an escape")]:
+                              ("\n".join(lines + [third[:-1] + ',"valid_\\u0065rror":1.0}']) + "\n", 3,
+                               '"valid_error" given twice')]:
         with open(path, "w") as f:
             f.write(text)
         try:

@@ -303,14 +303,9 @@ static int json_members(json_reader *r, json_field field, void *ctx, jn_buf *see
         const long key_len = json_string(r, key, sizeof key);
         if (key_len < 0)
             return -1;
-        /* jacnoise writes no escape in a key: one given in a hand-made file (read as a space
-         * once, where json decoded it) makes keys to compare in two spellings. */
-        for (size_t k = key_at + 1; k + 1 < r->off; k++)
-            if (r->text[k] == '\\' || (unsigned char)r->text[k] < 0x20) {
-                r->off = key_at;
-                return json_error(r, "a key with an escape or a control character");
-            }
-        /* jacnoise writes its keys in ASCII; the tools' json would read a stray byte as U+FFFD. */
+        /* A key is a string as a value is, its escapes decoded ("\\u0065pochs" is "epochs", as
+         * json reads it): keys are compared decoded. jacnoise writes its keys in ASCII; the
+         * tools' json would read a stray byte as U+FFFD. */
         for (size_t k = key_at + 1, take; k + 1 < r->off; k += take)
             if (!(take = jn_utf8_length((const unsigned char *)r->text + k))) {
                 r->off = k;
