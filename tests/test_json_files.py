@@ -5,7 +5,8 @@ byte for the same reason (a number JSON does not write: each in its own words). 
 object, an escape JSON has not, a key longer than jacnoise reads or with a byte that is not
 UTF-8, a number JSON does not write (+1, .5, 1., 01), and a summary without epochs (read as 0
 by jacnoise, a damaged run to reproduce.py) were taken by one reader and refused by the other;
-and a key with an escape ("\\u0065pochs") was refused by both."""
+a key with an escape ("\\u0065pochs") was refused by both, and of two faults the tools named a
+string's first, jacnoise the first in the file."""
 import os
 import shutil
 import sys
@@ -88,6 +89,14 @@ def summary_cases(good):
              f'byte {epochs_twice}: "epochs" given twice'),
             ("a key of 63 bytes with an escape", member(b'"' + b"k" * 62 + b'\\u006b": 1'), None),
             ("a key of 64 bytes with an escape", member(b'"' + long_key + b'\\u006b": 1'), f"byte {key}: {too_long}"),
+            # Two faults: the first named, by both (the tools named a string's first).
+            ("a NaN before an escape JSON has not", head + b'{"x": NaN, ' + in_message(b"a\\qb")[len(head) + 1:],
+             f"byte {key + 5}: expected a decimal number, true, false or null"),
+            ("a NaN before a key with a byte that is not UTF-8", member(b'"x": NaN, "y\xff": 1'),
+             f"byte {key + 5}: expected a decimal number, true, false or null"),
+            ("an escape JSON has not before a NaN",
+             in_message(b"a\\qb").replace(b'"epochs": ', b'"x": NaN, "epochs": ', 1),
+             f"byte {message + 1}: an escape JSON does not have"),
             ("a value with a byte that is not UTF-8", in_message(b"\xff"), None),
             ("a number JSON writes", before_epochs(b'"x": -0.5E+2'), None),
             # A token of more than 63 characters was cut, then refused as "expected ',' or '}'".

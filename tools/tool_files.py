@@ -440,7 +440,13 @@ def flat_object(data, base=0):
     def refused(text):
         raise ValueError(f"{text}: {scalar}")
 
-    json_strings(data, base)
+    # jacnoise reads in one pass and names the first fault: a string's found here (json_strings)
+    # is said where none comes before it in json's reading below (a number, the structure).
+    try:
+        json_strings(data, base)
+        string_fault = None
+    except JsonRefused as e:
+        string_fault = e
     # Each byte that is not UTF-8 one character, to name bytes where json names characters.
     text = data.decode("utf-8", "surrogateescape")
 
@@ -467,14 +473,20 @@ def flat_object(data, base=0):
     decoder.scan_once = json.scanner.py_make_scanner(decoder)  # the C scanner calls no parse_object
     begin = JSON_SPACE.match(text).end()
     try:
-        record, end = decoder.raw_decode(text, begin)
-    except json.JSONDecodeError as e:
-        raise JsonRefused(byte(e.pos), e.msg)
-    if not isinstance(record, dict):
-        raise JsonRefused(byte(begin), "expected '{'")
-    end = JSON_SPACE.match(text, end).end()
-    if end < len(text):  # two summaries pasted together: json.loads refused them, jacnoise read the first
-        raise JsonRefused(byte(end), "text after the object")
+        try:
+            record, end = decoder.raw_decode(text, begin)
+        except json.JSONDecodeError as e:
+            raise JsonRefused(byte(e.pos), e.msg)
+        if not isinstance(record, dict):
+            raise JsonRefused(byte(begin), "expected '{'")
+        end = JSON_SPACE.match(text, end).end()
+        if end < len(text):  # two summaries pasted together: json.loads refused them, jacnoise read the first
+            raise JsonRefused(byte(end), "text after the object")
+    except ValueError as e:
+        first = string_fault is None or isinstance(e, JsonRefused) and e.at < string_fault.at
+        raise e if first else string_fault from None
+    if string_fault:
+        raise string_fault
     return {key: value.encode("utf-8", "surrogateescape").decode("utf-8", "replace") if isinstance(value, str)
             else value for key, value in record.items()}
 
