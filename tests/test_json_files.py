@@ -7,6 +7,7 @@ UTF-8, a number JSON does not write (+1, .5, 1., 01), and a summary without epoc
 by jacnoise, a damaged run to reproduce.py) were taken by one reader and refused by the other;
 a key with an escape ("\\u0065pochs") was refused by both, and of two faults the tools named a
 string's first, jacnoise the first in the file."""
+import json
 import os
 import shutil
 import sys
@@ -149,6 +150,31 @@ def check_summaries(folder):
         f.write(good)
 
 
+def check_device_texts(folder):
+    """A device's texts longer than jacnoise holds (a GPU's name of stray bytes, each written
+    \\ufffd, reads back longer than it was): cut alike, at a whole character (jacnoise cut them,
+    inside a character too, where the tools read them whole)."""
+    path = os.path.join(folder, "summary.json")
+    with open(path, "rb") as f:
+        good = f.read()
+    record = tool_files.summary_record(good)
+    for device, blas in [("é" * 200, "b" * 300), ("\\ud83d\\ude00" * 70, "\\ufffd" * 90)]:
+        data = good.replace(json.dumps(record["device"], ensure_ascii=False).encode(), f'"{device}"'.encode(), 1)
+        data = data.replace(json.dumps(record["blas"], ensure_ascii=False).encode(), f'"{blas}"'.encode(), 1)
+        with open(path, "wb") as f:
+            f.write(data)
+        shown = next((line for line in run(["show", os.path.join(folder, "last.ckpt")]).stdout.splitlines()
+                      if line.startswith("device: ")), "")
+        read = tool_files.summary_record(data)
+        threads = read["threads"]
+        want = f"device: cpu, {read['device']}, {threads} BLAS thread{'s' if threads != 1 else ''}, {read['blas']}"
+        check(shown == want and 0 < len(read["device"].encode()) <= 255 and len(read["blas"].encode()) <= 255,
+              f"summary.json, a device {device[:20]!r}... and BLAS {blas[:20]!r}...: jacnoise show says {shown!r}, "
+              f"the tools {want!r}")
+    with open(path, "wb") as f:
+        f.write(good)
+
+
 def check_metrics(scratch, folder):
     """train --resume (which reads metrics.jsonl, keeping the checkpoint's epochs) against
     metrics_records, on the run's one line made over; at: where a refusal names it in the line."""
@@ -224,6 +250,7 @@ def main():
     scratch = tempfile.mkdtemp(prefix="jacnoise-json-")
     folder = trained_run(scratch)
     check_summaries(folder)
+    check_device_texts(folder)
     check_metrics(scratch, folder)
     check_messages(scratch)
     return finish("json files", scratch)

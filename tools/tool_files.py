@@ -521,17 +521,19 @@ def metrics_record(line, base=0):
     return record
 
 
-# The fields of summary.json jacnoise reads (summary_field, src/train/metrics.c), by kind.
-SUMMARY_TEXTS = ("status", "message", "backend", "device", "compute_capability", "cuda_driver", "cuda_runtime",
-                 "pci_bus_id", "blas")
+# The fields of summary.json jacnoise reads (summary_field, src/train/metrics.c), by kind; a text
+# by the most bytes it holds (jn_summary_file, jn_device_info), cut there at a whole character.
+SUMMARY_TEXTS = {"status": 31, "message": STRING_BYTES, "backend": 15, "device": 255, "compute_capability": 15,
+                 "cuda_driver": 15, "cuda_runtime": 15, "pci_bus_id": 31, "blas": 255}
 SUMMARY_COUNTS = {"threads": 2**31, "cuda_device": 2**31, "epochs": 2**31, "best_epoch": 2**31, "steps": 2**64}
 
 
 def summary_record(data):
     """A run's summary.json (bytes) as jacnoise reads one (jn_summary_read): one flat object
-    (flat_object) with a status and epochs, its texts strings, tf32 and tf32_override true or false, its
-    counts whole numbers (ints here); epochs, best_epoch and steps only where they are numbers
-    (jacnoise skips another kind there, as a later version's field). Returns the object; raises
+    (flat_object) with a status and epochs, its texts strings (cut as jacnoise cuts them:
+    SUMMARY_TEXTS), tf32 and tf32_override true or false, its counts whole numbers (ints here);
+    epochs, best_epoch and steps only where they are numbers (jacnoise skips another kind there,
+    as a later version's field). Returns the object; raises
     ValueError saying what is wrong where jacnoise refuses the file: json.load kept a key given
     twice, its last value, where jacnoise refuses the summary."""
     record = flat_object(data)
@@ -539,6 +541,8 @@ def summary_record(data):
         if key in SUMMARY_TEXTS and not isinstance(value, str) or \
                 key in ("tf32", "tf32_override") and not isinstance(value, bool):
             raise ValueError(f"{key}: a value of the wrong kind")
+        if key in SUMMARY_TEXTS:  # a GPU's name of stray bytes, each written \ufffd, reads back longer
+            record[key] = value.encode()[:SUMMARY_TEXTS[key]].decode(errors="ignore")
         if key in SUMMARY_COUNTS and (key in ("threads", "cuda_device") or type(value) in (int, float)
                                       or value is None):
             whole(record, key, SUMMARY_COUNTS[key])

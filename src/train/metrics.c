@@ -405,19 +405,15 @@ static const char *summary_field(void *ctx, const char *key, const json_value *v
 {
     jn_summary_file *f = ctx;
     jn_run_summary *s = &f->s;
-    if (!strcmp(key, "status") || !strcmp(key, "message")) {
-        if (v->kind != 's')
-            return wrong_kind;
-        snprintf(key[0] == 's' ? f->status : f->message, key[0] == 's' ? sizeof f->status : sizeof f->message,
-                 "%s", v->text);
-        return NULL;
-    }
     jn_device_info *d = &f->device;
+    /* Each cut to its cap's bytes at a whole character, as the tools cut it (summary_record): a
+     * device's name of stray bytes, each written \\ufffd, reads back longer than it was. */
     const struct {
         const char *key;
         char *to;
         size_t cap;
-    } texts[] = {{"backend", d->backend, sizeof d->backend},     {"device", d->device, sizeof d->device},
+    } texts[] = {{"status", f->status, sizeof f->status},       {"message", f->message, sizeof f->message},
+                 {"backend", d->backend, sizeof d->backend},     {"device", d->device, sizeof d->device},
                  {"compute_capability", d->capability, sizeof d->capability},
                  {"cuda_driver", d->driver, sizeof d->driver}, {"cuda_runtime", d->runtime, sizeof d->runtime},
                  {"pci_bus_id", d->pci, sizeof d->pci},         {"blas", d->blas, sizeof d->blas}};
@@ -425,7 +421,12 @@ static const char *summary_field(void *ctx, const char *key, const json_value *v
         if (!strcmp(key, texts[i].key)) {
             if (v->kind != 's')
                 return wrong_kind;
-            snprintf(texts[i].to, texts[i].cap, "%s", v->text);
+            size_t n = strlen(v->text);
+            if (n >= texts[i].cap)  /* the cut inside a character drops it */
+                for (n = texts[i].cap - 1; n && ((unsigned char)v->text[n] & 0xc0) == 0x80; n--)
+                    ;
+            memcpy(texts[i].to, v->text, n);
+            texts[i].to[n] = 0;
             return NULL;
         }
     if (!strcmp(key, "tf32") || !strcmp(key, "tf32_override")) {
