@@ -17,7 +17,9 @@
  * Returns -1, so that a failing function can `return jn_fail(...)`. */
 int jn_fail(const char *fmt, ...) JN_PRINTF(1, 2);
 
-/* The calling thread's last recorded error; "" if none. */
+/* The calling thread's last recorded error; "" if none. It holds JN_ERROR_MAX bytes with its
+ * NUL: a copy kept while later calls record their own needs no more. */
+#define JN_ERROR_MAX 2048
 const char *jn_last_error(void);
 
 /* Prefixes the last error with context ("loading checkpoint: ..."); returns -1. */

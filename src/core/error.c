@@ -9,7 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-static _Thread_local char last_error[2048];
+static _Thread_local char last_error[JN_ERROR_MAX];
 
 size_t jn_utf8_length(const unsigned char *c)
 {

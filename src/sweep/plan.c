@@ -342,7 +342,7 @@ static int drop_repeats(jn_plan *plan, char **keys)
  * fixed one configuration per try. -1. */
 static int count_refused(const jn_plan *plan, long k, long total)
 {
-    char first[2048];
+    char first[JN_ERROR_MAX];
     snprintf(first, sizeof first, "%s", jn_last_error());
     long refused = 1;
     for (long j = k + 1; j < total; j++) {

@@ -137,7 +137,7 @@ static jn_job *open_item(source *src, pending *it)
         job = NULL;
     }
     if (!job) {
-        char message[2048], last[JN_PATH_MAX + 32];
+        char message[JN_ERROR_MAX], last[JN_PATH_MAX + 32];
         snprintf(message, sizeof message, "%s", jn_last_error());
         /* A rerun would read the same bytes: say what works. The plan read only the header:
          * the whole file (its checksum) is read again here, on this failure alone. */

@@ -593,7 +593,7 @@ static int data_check(const jn_config *cfg, const jn_plan *plan)
         jn_plan_config(plan, plan->groups[g].members[0], &c);
         const jn_data_request req = {.data = c.data, .test = c.test, .data_dir = c.data_dir};
         if (jn_data_check_files(&req)) {
-            char why[2048];  /* reading the group's folders can record errors of their own */
+            char why[JN_ERROR_MAX];  /* reading the group's folders can record errors of their own */
             snprintf(why, sizeof why, "%s", jn_last_error());
             if (!part) {
                 if ((code = shard_of(cfg, 0, &index, &count, &array_task)))
@@ -719,7 +719,7 @@ static int run_sweep(const jn_config *cfg, jn_plan *plan)
                        : jn_sweep_work(plan, todo, f.table.rows, &report);
     /* The errors said after the table, kept from the reads before it, which record their own (a
      * damaged run's metrics.jsonl, read again for its row and its line; a DIR/merged unread). */
-    char failed[2048], unshared[2048] = "";
+    char failed[JN_ERROR_MAX], unshared[JN_ERROR_MAX] = "";
     snprintf(failed, sizeof failed, "%s", jn_last_error());
     front_reread(&f, 1);  /* the end's table and results.csv say what every folder says now */
     f.dirty = 1;

@@ -154,7 +154,7 @@ int jn_sweep_device_check(jn_device device, int tf32, double *gpu_free)
         _exit(rc ? 1 : 0);
     }
     close(fd[1]);
-    char reason[2048];
+    char reason[JN_ERROR_MAX];
     size_t len = 0;
     while (len < sizeof reason - 1) {
         const ssize_t got = read(fd[0], reason + len, sizeof reason - 1 - len);
