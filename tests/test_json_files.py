@@ -244,6 +244,39 @@ def check_messages(scratch):
         message = tool_files.summary_record(data)["message"]
         check(said == f"failed {name}: {message}",
               f"a failed run's message, {what}: sweep status says {said[:300]!r}, the tools {message[:300]!r}")
+    # An unreadable summary.json's error, of more than 1023 bytes (its long path, a key of control
+    # characters said \x01), said whole, as the tools word it (the row kept its first 1023).
+    data = written.replace(b'{', b'{"' + b"\\u0001" * 64 + b'": 1, ', 1)
+    with open(path, "wb") as f:
+        f.write(data)
+    said = next((line for line in run(["sweep", "status", folder], cwd=scratch).stdout.splitlines()
+                 if line.startswith(f"unreadable {name}: ")), "")
+    named = os.path.join(folder, "runs", name, "summary.json")  # as status names it, by the folder it was given
+    error = tool_files.escaped(f"{named}: {tools_word(tool_files.summary_record, data)}")
+    want = f"unreadable {name}: {error} (the sweep run again resumes it and writes its summary.json again)"
+    check(len(error) > 1023 and said == want, f"an unreadable summary.json: sweep status says {said[-300:]!r}, "
+          f"expected {want[-300:]!r}")
+    # A failed run's message of more than 1023 bytes that its damaged line refers to: the
+    # resume refused its metrics.jsonl, which the damaged line says once, not again (it compared
+    # the row's first 1023 bytes; and the file's name as the error escapes it, \xe9, to the
+    # name's bytes).
+    for parts in [["e" * 200] * 4 + ["f" * 150], ["e" * 200] * 4 + [os.fsdecode(b"\xe9" * 40)]]:
+        folder = os.path.join(*parts, "sweep")
+        run(["sweep", "--spec", spec, "--out", folder, "--progress", "never"], cwd=scratch)
+        run_folder = os.path.join(scratch, folder, "runs", name)
+        os.remove(os.path.join(run_folder, "summary.json"))
+        with open(os.path.join(run_folder, "metrics.jsonl"), "rb") as f:
+            lines = f.read()
+        with open(os.path.join(run_folder, "metrics.jsonl"), "wb") as f:
+            f.write(lines.replace(b'"epoch":', b'"x":"\\q","epoch":', 1))
+        run(["sweep", "--spec", spec, "--out", folder, "--progress", "never"], expect=1, cwd=scratch)
+        shown = run(["sweep", "status", folder], cwd=scratch).stdout.splitlines()
+        failed = next((line for line in shown if line.startswith(f"failed {name}: ")), "")
+        damaged = next((line for line in shown if line.startswith(f"damaged {name}: ")), "")
+        check(len(failed) > 1023 + len(f"failed {name}: ") and failed.endswith("an escape JSON does not have") and
+              damaged.startswith(f"damaged {name}: its metrics.jsonl, as its failed line says ("),
+              f"a failed run's damaged metrics.jsonl, in {parts[-1][:4]!r}...: sweep status says {failed[-200:]!r}, "
+              f"then {damaged[:300]!r}")
 
 
 def main():

@@ -412,6 +412,22 @@ static void print_other_runs(const jn_plan *plan, const char *dir, FILE *f)
                  "results.csv)\n", other, other > 1 ? "s" : "", runs);
 }
 
+/* Row i's message, whole: where the row holds only its first bytes (a failure naming a long
+ * path twice; an unreadable summary.json's error, naming its long path), its summary.json read
+ * again: a failed run's message, an unreadable one's error; the row's where it reads otherwise. */
+static const char *whole_message(const jn_plan *plan, int i, const jn_run_row *row)
+{
+    static jn_summary_file s;
+    char folder[JN_PATH_MAX], path[JN_PATH_MAX + 32];
+    if (strlen(row->message) + 1 < sizeof row->message || !jn_plan_folder(plan, i, folder, sizeof folder) ||
+        jn_path_join(path, sizeof path, folder, "summary.json"))
+        return row->message;
+    const int unread = jn_summary_read(path, &s) != 0;
+    if (state_of(row) == UNREADABLE)
+        return unread ? jn_last_error() : row->message;
+    return unread ? row->message : s.message;
+}
+
 /* A run whose metrics.jsonl is damaged (row->damaged): a line naming the file and what is wrong,
  * read again (the rows keep no message for it). Counted as its summary.json says (a finished
  * run is done), its penalty and per-epoch record are that file's. */
@@ -423,33 +439,24 @@ static void print_damaged(const jn_plan *plan, int i, const jn_run_row *row, int
     if (!row->damaged || !jn_plan_folder(plan, i, folder, sizeof folder) ||
         jn_path_join(path, sizeof path, folder, "metrics.jsonl"))
         return;
+    const char *message = whole_message(plan, i, row);  /* read first: the read below records its error */
     const int rc = read_metrics(path, row, &m, &epochs);
     free(m);
     if (!rc)
         return;
     /* A run whose resume refused the same line failed with this error, its failed line said
      * just above (its folder as the sweep was given it, which this status may spell otherwise). */
-    const char *error = jn_last_error(), *file = error + strlen(path) - strlen("metrics.jsonl");
-    const size_t n = strlen(row->message), k = strlen(file);
-    const int said = state_of(row) == FAILED && !strncmp(error, path, strlen(path)) && n >= k &&
-                     !strcmp(row->message + n - k, file) && (n == k || row->message[n - k - 1] == '/');
+    char named[4 * sizeof path];  /* path as the error names it: escaped (a Latin-1 name's \xe9) */
+    const size_t p = jn_escape_text(named, sizeof named, path);
+    const char *error = jn_last_error(), *file = strncmp(error, named, p) ? "" : error + p - strlen("metrics.jsonl");
+    const size_t n = strlen(message), k = strlen(file);
+    const int said = state_of(row) == FAILED && k && n >= k && !strcmp(message + n - k, file) &&
+                     (n == k || message[n - k - 1] == '/');
     jn_print(f, "damaged %s: %s (counted %s; results.csv's penalty and the plots read that file: to train the run "
              "anew, remove %s and %s)\n", plan->entries[i].id,
              said ? "its metrics.jsonl, as its failed line says" : error, row->status, folder,
              (const char *[]){"run the sweep again", "resubmit its array task", "its copy in the merged folder that "
                               "holds it, rerun that folder's sweep, then merge again"}[kind]);
-}
-
-/* Row i's message, whole: where the row holds only its first bytes (a failure naming a long
- * path twice), its summary.json's, read again; the row's where that does not read. */
-static const char *whole_message(const jn_plan *plan, int i, const jn_run_row *row)
-{
-    static jn_summary_file s;
-    char folder[JN_PATH_MAX], path[JN_PATH_MAX + 32];
-    if (strlen(row->message) + 1 < sizeof row->message || !jn_plan_folder(plan, i, folder, sizeof folder) ||
-        jn_path_join(path, sizeof path, folder, "summary.json") || jn_summary_read(path, &s))
-        return row->message;
-    return s.message;
 }
 
 void jn_results_print(const jn_plan *plan, const char *dir, const jn_run_row *rows, const unsigned char *here, FILE *f)
@@ -524,9 +531,10 @@ void jn_results_print(const jn_plan *plan, const char *dir, const jn_run_row *ro
         if (state_of(&rows[i]) == FAILED)
             jn_print(f, "failed %s: %s\n", plan->entries[i].id, whole_message(plan, i, &rows[i]));
         else if (state_of(&rows[i]) == UNREADABLE)
-            jn_print(f, "unreadable %s: %s (%s)\n", plan->entries[i].id, rows[i].message, (const char *[]){
-                "the sweep run again resumes it and writes its summary.json again", "resubmitting its array task resumes "
-                "it and writes its summary.json again", MERGED_RERUN "replaces it by its copy further along"}[kind]);
+            jn_print(f, "unreadable %s: %s (%s)\n", plan->entries[i].id, whole_message(plan, i, &rows[i]),
+                     (const char *[]){"the sweep run again resumes it and writes its summary.json again",
+                                      "resubmitting its array task resumes it and writes its summary.json again",
+                                      MERGED_RERUN "replaces it by its copy further along"}[kind]);
     for (int i = 0; i < n; i++)
         print_damaged(plan, i, &rows[i], kind, f);
     char csv[JN_PATH_MAX + 32], word[JN_SHELL_WORD_CAP(JN_PATH_MAX)];

@@ -6,6 +6,7 @@
 
 #include "jacnoise/backend.h"
 #include "jacnoise/checkpoint.h"
+#include "jacnoise/error.h"
 #include "jacnoise/train.h"
 #include "train/progress.h"
 
@@ -41,7 +42,7 @@ struct jn_job {
     /* how it ended */
     int ended, code;
     char status[24];
-    char message[1024];
+    char message[JN_ERROR_MAX];  /* a failure's error whole: a resume's naming a long path passed 1023 bytes */
 };
 
 /* Print each epoch's line and the closing line on stdout (as `train` does); off by default. */
