@@ -2829,19 +2829,22 @@ def merged_blank_lines(tmp):
 
 def merged_read_once(tmp):
     """status reads DIR/merged once for its table's unreadable and damaged lines, however many
-    there are (it was read again for each, and for a running line of none running), and once for
-    its unfinished line: twice."""
+    there are (it was read again for each, and for a running line of none running), its running
+    line and its unfinished line (it read it again for each of the three)."""
     strace = shutil.which("strace")
     if not strace:
         check(False, "DIR/merged read once: strace is missing (Debian: strace; tools/setup.sh installs it)")
         return
     spec, a = os.path.join(tmp, "merged-once.spec"), os.path.join(tmp, "merged-once-0")
-    open(spec, "w").write(TINY_SPEC.replace("[0.1, 0.2]", "[0.1, 0.2, 0.3, 0.4]"))
+    open(spec, "w").write(TINY_SPEC.replace("[0.1, 0.2]", "[0.1, 0.2, 0.3, 0.4, 0.5]"))
     sweep(["--spec", spec, "--out", a])
     merged = os.path.join(tmp, "merged-once-m")
     run(["sweep", "merge", merged, a])
-    for i, name in enumerate(run_ids(merged)):  # two damaged, two unreadable
+    names = run_ids(merged)
+    for i, name in enumerate(names[:4]):  # two damaged, two unreadable
         open(os.path.join(merged, "runs", name, "metrics.jsonl" if i % 2 else "summary.json"), "w").close()
+    os.remove(os.path.join(merged, "runs", names[4], "summary.json"))  # killed: the running line says it
+    open(os.path.join(merged, "runs", names[4], "lock"), "a").close()
     trace = os.path.join(tmp, "merged-once.trace")
     p = subprocess.run([strace, "-f", "-qq", "-o", trace, "-e", "trace=open,openat", BIN, "sweep", "status", merged],
                        capture_output=True, text=True, timeout=600, env=under_ptrace())
@@ -2849,8 +2852,10 @@ def merged_read_once(tmp):
         print(f"DIR/merged read once: NOT CHECKED (strace cannot trace here: {p.stderr.strip()[:200]})")
         return
     opens = sum(f'{merged}/merged"' in line for line in read(trace).decode().splitlines())
-    check("2 unreadable, 2 damaged" in p.stdout and 1 <= opens <= 2,
-          f"DIR/merged read {opens} times by a status of 4 unreadable or damaged runs: {p.stdout!r}")
+    check("1 running, 0 interrupted, 0 pending, 2 unreadable, 2 damaged" in p.stdout and
+          "running: 0 locked by a jacnoise process now, 1 not locked" in p.stdout and "\nunfinished: " in p.stdout
+          and opens == 1, f"DIR/merged read {opens} times by a status of 4 unreadable or damaged runs and a killed "
+          f"one: {p.stdout!r}")
 
 
 def trained_since_planned(tmp):

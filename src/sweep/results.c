@@ -36,7 +36,8 @@ static int job_array_folder(const jn_plan *plan)
     return !jn_path_join(path, sizeof path, plan->dir, "slurm-array") && access(path, F_OK) == 0;
 }
 
-int jn_results_merged_sources(const char *dir, jn_buf *words)
+/* DIR/merged's words (jn_merged) into *words: 0, or -1 (recorded, *words freed). */
+static int merged_sources(const char *dir, jn_buf *words)
 {
     char path[JN_PATH_MAX + 32];
     unsigned char *data = NULL;
@@ -73,6 +74,18 @@ int jn_results_merged_sources(const char *dir, jn_buf *words)
     return -1;
 }
 
+int jn_results_merged(const char *dir, jn_merged *m)
+{
+    if (!m->read) {
+        m->read = 1;
+        if ((m->rc = merged_sources(dir, &m->words)))
+            snprintf(m->error, sizeof m->error, "%s", jn_last_error());
+    }
+    return m->rc ? jn_fail("%s", m->error) : 0;  /* escaped text, which escaping again keeps */
+}
+
+void jn_results_merged_free(jn_merged *m) { jn_buf_free(&m->words); }
+
 /* How the folder's unfinished runs go on: in a job array's folder (ARRAY) by their tasks
  * resubmitted; in one only merges made (MERGED: DIR/merged names folders; a sweep run there
  * removes it), where no sweep ran to run again (status said "the sweep run again" there too), by
@@ -80,14 +93,11 @@ int jn_results_merged_sources(const char *dir, jn_buf *words)
  * as status's unfinished line says; else (SWEPT) by the sweep run again. A DIR/merged that cannot
  * be read is none here: the unfinished line says why. */
 enum { SWEPT, ARRAY, MERGED };
-static int folder_kind(const jn_plan *plan)
+static int folder_kind(const jn_plan *plan, jn_merged *merged)
 {
     if (job_array_folder(plan))
         return ARRAY;
-    jn_buf sources;
-    const int merged = !jn_results_merged_sources(plan->dir, &sources) && sources.len;
-    jn_buf_free(&sources);
-    return merged ? MERGED : SWEPT;
+    return !jn_results_merged(plan->dir, merged) && merged->words.len ? MERGED : SWEPT;
 }
 
 /* The merge's words in a MERGED folder, where no sweep resumes or fails a run. */
@@ -459,7 +469,8 @@ static void print_damaged(const jn_plan *plan, int i, const jn_run_row *row, int
                               "holds it, rerun that folder's sweep, then merge again"}[kind]);
 }
 
-void jn_results_print(const jn_plan *plan, const char *dir, const jn_run_row *rows, const unsigned char *here, FILE *f)
+void jn_results_print(const jn_plan *plan, const char *dir, const jn_run_row *rows, const unsigned char *here,
+                      jn_merged *merged, FILE *f)
 {
     const int n = plan->n_entries;
     int *order = malloc(sizeof(int) * (size_t)(n ? n : 1));
@@ -487,7 +498,7 @@ void jn_results_print(const jn_plan *plan, const char *dir, const jn_run_row *ro
     fputc('\n', f);
     /* DIR/merged read once, for the unreadable and damaged lines alone (read per line, it was
      * read again for each such run), and before their errors: a DIR/merged unread records one. */
-    const int kind = unreadable || damaged ? folder_kind(plan) : SWEPT;
+    const int kind = unreadable || damaged ? folder_kind(plan, merged) : SWEPT;
     sort_rows = rows;
     qsort(order, (size_t)ranked, sizeof(int), by_valid);
     const int shown = ranked < 5 ? ranked : 5;
@@ -563,7 +574,7 @@ static int further(const jn_run_row *a, const jn_run_row *b)
     return ra != rb ? ra > rb : a->steps > b->steps;
 }
 
-void jn_results_print_running(const jn_plan *plan, const jn_run_row *rows, FILE *f)
+void jn_results_print_running(const jn_plan *plan, const jn_run_row *rows, jn_merged *merged, FILE *f)
 {
     int held = 0, free_ = 0, damaged = 0;
     for (int i = 0; i < plan->n_entries; i++) {
@@ -581,7 +592,7 @@ void jn_results_print_running(const jn_plan *plan, const jn_run_row *rows, FILE 
     }
     if (!held && !free_)
         return;
-    const int kind = folder_kind(plan);  /* read only where the line is said */
+    const int kind = folder_kind(plan, merged);  /* read only where the line is said */
     const char *by = kind == ARRAY ? "resubmitting their array tasks" : "the sweep run again";
     /* Not a resume promised for a damaged one: the unfinished line below says the rerun fails it. */
     char rerun[192];

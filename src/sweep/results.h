@@ -8,6 +8,7 @@
 #include <stdio.h>
 
 #include "core/fileio.h"
+#include "jacnoise/error.h"
 #include "sweep/plan.h"
 
 typedef struct {
@@ -57,6 +58,16 @@ typedef struct {
 int jn_results_open(jn_results *t, const jn_plan *plan, int read);
 void jn_results_close(jn_results *t);
 
+/* The folders DIR/merged names (a folder only merges made: a sweep run there removes it), each
+ * after a space and quoted for the shell, NUL-ended, in words (len 0: none; blank lines name
+ * none), as one command says them: read the first time a line needs them, then kept (status's
+ * table, running and unfinished lines read the file three times). Zeroed before the first. */
+typedef struct {
+    int read, rc;              /* rc: the read's, -1 where it failed with error */
+    jn_buf words;
+    char error[JN_ERROR_MAX];
+} jn_merged;
+
 /* Writes DIR/results.csv from t's rows, atomically (a crash leaves the previous file whole). */
 int jn_results_save(const jn_results *t, const char *dir);
 
@@ -64,19 +75,18 @@ int jn_results_save(const jn_results *t, const char *dir);
  * ([n_entries]); those whose flag in here[n_entries] is 0 are another shard's folder's, counted
  * apart (here NULL: every one is this folder's). */
 void jn_results_print(const jn_plan *plan, const char *dir, const jn_run_row *rows, const unsigned char *here,
-                      FILE *f);
+                      jn_merged *merged, FILE *f);
 
 /* After status's table, where configurations are running (started, not ended): how many a
  * process trains now (their run folder's lock held) and how many none seems to (killed: a
  * rerun resumes them: the sweep run again, or in a job array's folder their tasks resubmitted;
  * or trained on a machine whose locks this one does not see), where the count alone left that
  * to guess; those whose lock says neither (a file system without locks) are left out. */
-void jn_results_print_running(const jn_plan *plan, const jn_run_row *rows, FILE *f);
+void jn_results_print_running(const jn_plan *plan, const jn_run_row *rows, jn_merged *merged, FILE *f);
 
-/* The folders DIR/merged names (a folder only merges made: a sweep run there removes it), each
- * after a space and quoted for the shell, NUL-ended, into *words (len 0: none; blank lines name
- * none). 0, or -1 (recorded, *words freed). */
-int jn_results_merged_sources(const char *dir, jn_buf *words);
+/* m's words, DIR/merged read into m the first time: 0, or -1 (its error recorded, each time). */
+int jn_results_merged(const char *dir, jn_merged *m);
+void jn_results_merged_free(jn_merged *m);
 
 /* Copies into dir/runs the run folders of the source sweep folders that are further along
  * than dir's own (a finished run over an unfinished one, more steps over fewer), and fills t's

@@ -729,7 +729,9 @@ static int run_sweep(const jn_config *cfg, jn_plan *plan)
     const int apart = shards_here(plan, cfg->out, f.table.rows, here);  /* those run since are here */
     if (apart)
         snprintf(unshared, sizeof unshared, "%s", jn_last_error());
-    jn_results_print(plan, cfg->out, f.table.rows, apart ? NULL : here, stdout);
+    jn_merged sources = {0};
+    jn_results_print(plan, cfg->out, f.table.rows, apart ? NULL : here, &sources, stdout);
+    jn_results_merged_free(&sources);
     jn_stdout_flush();
     if (apart)
         fprintf(stderr, "jacnoise: sweep: %s\n", unshared);
@@ -863,8 +865,10 @@ int jn_sweep_merge(const char *dir, const char *const *sources, int n_sources)
     code = code ? code : made.code;
     if (!rc && !(here = malloc((size_t)(plan.n_entries ? plan.n_entries : 1))))
         rc = jn_fail("out of memory for the rows of %d configurations", plan.n_entries);
+    jn_merged merged = {0};
     if (!rc && !(rc = shards_here(&plan, dir, t.rows, here)))
-        jn_results_print(&plan, dir, t.rows, here, stdout);
+        jn_results_print(&plan, dir, t.rows, here, &merged, stdout);
+    jn_results_merged_free(&merged);
     free(here);
     jn_results_close(&t);
     jn_spec_free(&spec);
@@ -897,14 +901,12 @@ static void task_list(const unsigned char *left, long tasks, long first, long st
 /* How a sweep folder without a job array continues: by running its sweep again; but where
  * only merges wrote it (DIR/merged names their sources), by rerunning the sweeps of the folders
  * merged, then merging again: no sweep command ran on it to run again. 0, or -1 (recorded). */
-static int print_merged_continue(const char *dir, int unfinished, const char *fix)
+static int print_merged_continue(const char *dir, jn_merged *merged, int unfinished, const char *fix)
 {
     char path[JN_PATH_MAX + 32], how[160];
-    jn_buf sources = {0};
-    if (jn_path_join(path, sizeof path, dir, "merged") || jn_results_merged_sources(dir, &sources))
+    if (jn_path_join(path, sizeof path, dir, "merged") || jn_results_merged(dir, merged))
         return -1;
-    if (!sources.len) {  /* no merge recorded: a sweep's folder */
-        jn_buf_free(&sources);
+    if (!merged->words.len) {  /* no merge recorded: a sweep's folder */
         continue_words(how, sizeof how, NULL, 0);
         jn_print(stdout, "unfinished: %d configuration%s%s; once no sweep trains them, %s\n", unfinished,
                  unfinished > 1 ? "s" : "", fix, how);
@@ -914,8 +916,7 @@ static int print_merged_continue(const char *dir, int unfinished, const char *fi
     jn_print(stdout, "unfinished: %d configuration%s%s; a merge made this folder (%s names the folders merged): "
              "once no sweep trains them, rerun those folders' sweeps (jacnoise sweep status FOLDER says how), "
              "then merge again: jacnoise sweep merge %s%s\n", unfinished, unfinished > 1 ? "s" : "", fix, path,
-             jn_shell_word(word, sizeof word, dir), (const char *)sources.data);
-    jn_buf_free(&sources);
+             jn_shell_word(word, sizeof word, dir), (const char *)merged->words.data);
     return 0;
 }
 
@@ -923,7 +924,8 @@ static int print_merged_continue(const char *dir, int unfinished, const char *fi
  * are unfinished: how the sweep continues; in a job array's folder (DIR/slurm-array), which of
  * its tasks to resubmit, those of a cancelled array that never started included, which left no
  * log to say so. */
-static int print_continue(const jn_plan *plan, const char *dir, const jn_run_row *rows, const unsigned char *here)
+static int print_continue(const jn_plan *plan, const char *dir, const jn_run_row *rows, const unsigned char *here,
+                          jn_merged *merged)
 {
     const int n = plan->n_entries;
     int unfinished = 0, failed = 0, damaged = 0;
@@ -955,7 +957,7 @@ static int print_continue(const jn_plan *plan, const char *dir, const jn_run_row
     if (array < 0)
         return -1;
     if (!array)
-        return print_merged_continue(dir, unfinished, fix);
+        return print_merged_continue(dir, merged, unfinished, fix);
     int *part = malloc(sizeof *part * (size_t)(n ? n : 1));
     unsigned char *left = calloc((size_t)tasks, 1);
     jn_buf list = {0};
@@ -998,12 +1000,14 @@ int jn_sweep_status(const char *dir)
     for (int i = 0; !rc && i < plan.n_entries; i++)
         jn_results_row(&plan, i, &rows[i]);
     rc = rc || shards_here(&plan, dir, rows, here);
+    jn_merged merged = {0};  /* read once, for the lines of the three that need it */
     if (!rc) {
-        jn_results_print(&plan, dir, rows, here, stdout);
-        jn_results_print_running(&plan, rows, stdout);
+        jn_results_print(&plan, dir, rows, here, &merged, stdout);
+        jn_results_print_running(&plan, rows, &merged, stdout);
         jn_stdout_flush();
-        rc = print_continue(&plan, dir, rows, here);
+        rc = print_continue(&plan, dir, rows, here, &merged);
     }
+    jn_results_merged_free(&merged);
     free(rows);
     free(here);
     jn_spec_free(&spec);
