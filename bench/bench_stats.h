@@ -6,6 +6,7 @@
 
 #include "jacnoise/profile.h"
 
+#include <math.h>
 #include <stdio.h>
 
 /* Decimals that show x >= 0 with 3 significant digits (none from 100 on, at most 9): at fixed
@@ -28,9 +29,14 @@ static inline void bench_format(jn_timing q, double scale, char *median, char *s
 }
 
 /* A ratio taken round by round (jn_timing_ratio), times scale, as "1.31x (1.29-1.33)": the
- * median of the rounds' ratios and their quartiles, with the median's decimals. */
+ * median of the rounds' ratios and their quartiles, with the median's decimals; "-" where no
+ * round measured it (NaN). */
 static inline void bench_format_ratio(jn_timing q, double scale, char *out, size_t cap)
 {
+    if (isnan(q.median)) {
+        snprintf(out, cap, "-");
+        return;
+    }
     const int d = bench_decimals(q.median * scale);
     snprintf(out, cap, "%.*fx (%.*f-%.*f)", d, q.median * scale, d, q.q1 * scale, d, q.q3 * scale);
 }

@@ -139,7 +139,8 @@ static void csv_lines(const jn_profile_result *rows, int n, char header[CSV_LINE
     unlink(path);
 }
 
-/* The field of column `name` (by the header) in a CSV row, as a number; NAN where absent. */
+/* The field of column `name` (by the header) in a CSV row, as a number; NAN where absent or
+ * empty. */
 static double csv_value(const char *header, const char *row, const char *name)
 {
     int column = -1, at = 0;
@@ -153,7 +154,9 @@ static double csv_value(const char *header, const char *row, const char *name)
     const char *field = column >= 0 ? row : NULL;
     for (int c = 0; c < column && field; c++)
         field = (field = strchr(field, ',')) ? field + 1 : NULL;
-    return field ? strtod(field, NULL) : NAN;
+    char *end = NULL;
+    const double value = field ? strtod(field, &end) : NAN;
+    return field && end != field ? value : NAN;
 }
 
 /* The grid table's columns of a result, read back from the CSV as written: each named
@@ -411,28 +414,66 @@ static void phase_shares(const jn_model *m)
     CHECK(share && strtod(share + 9, NULL) == 0.5, "JSON: expected the data phase's share 0.5, the rounds':\n%s", json);
 }
 
+/* That the table of res, one variant, plain, whose rounds all measured 0 s, says its shares and
+ * its /floor were not measured: the data row ends in "-", the variant's /floor is "-" (no
+ * number), and no "0.00x", " 0.0%" or "nan" reads as measured. */
+static void check_unmeasured_table(const jn_profile_result *res)
+{
+    /* Parsed in a copy: GCC took pointers into printed's memstream buffer for ones into its
+     * local variable (-Wdangling-pointer). */
+    char *table = printed(res), text[4096], ratio[16] = "";
+    snprintf(text, sizeof text, "%s", table);
+    free(table);
+    const char *data = strstr(text, "\ndata "), *end = data ? strchr(data + 1, '\n') : NULL;
+    const char *variant = strstr(text, "\nplain ");
+    const int ok = end && end[-1] == '-' && end[-2] == ' ' && variant &&
+                   sscanf(variant + 8, "%*s %*f %*f %*f %*f %15s", ratio) == 1 && !strcmp(ratio, "-") &&
+                   !strstr(text, "nan") && !strstr(text, "0.00x") && !strstr(text, " 0.0%\n");
+    CHECK(ok, "every round 0 s: the table reports a share or /floor as measured:\n%s", text);
+}
+
 /* A round whose step measured 0 s (a coarse clock, a tiny step) says nothing of how a step
  * splits: it is left out of each share, and of every ratio over it, as a NaN share was printed
  * ("nan%", and "nan" in the JSON, which no JSON reader takes). The rounds 2, 4 and 8 s have
- * data shares 0.5, 0.25, 0.5; where every round measured 0 s, the shares are 0. */
+ * data shares 0.5, 0.25, 0.5. Where every round measured 0 s, no share or ratio was measured:
+ * NaN, reported as not measured ("-" in the table, null in the JSON, an empty CSV field), as
+ * the 0 and "0.00x" reported before read as a measured share and a step 0 times its floor. */
 static void zero_time_rounds(const jn_model *m)
 {
     static const double some[ROUNDS] = {0, 2, 4, 0, 8}, some_data[ROUNDS] = {0, 1, 1, 0, 4},
                         none[ROUNDS] = {0, 0, 0, 0, 0};
-    const double *const steps[] = {some, none}, *const data[] = {some_data, none}, want[] = {0.5, 0};
+    const double *const steps[] = {some, none}, *const data[] = {some_data, none};
     for (int k = 0; k < 2; k++) {
         static jn_profile_result res;
         data_phase_run(m, steps[k], data[k], "0 s rounds", &res);
         const jn_profile_variant *v = &res.v[0];
         const jn_timing *s = &v->phase_share[JN_PHASE_DATA];
-        CHECK(s->median == want[k] && isfinite(s->min) && isfinite(s->max) && isfinite(v->step_vs_floor.median) &&
-                  isfinite(v->step_vs_plain.median),
-              "%s of the rounds 0 s: data share %g [%g - %g], step / floor %g, / plain %g; expected share %g",
-              k ? "all" : "2", s->median, s->min, s->max, v->step_vs_floor.median, v->step_vs_plain.median, want[k]);
-        char *text = printed(&res), json[JSON_SIZE];
+        char *text = printed(&res), json[JSON_SIZE], header[CSV_LINE], row[1][CSV_LINE];
         written_json(&res, json);
-        CHECK(!strstr(text, "nan") && !strstr(text, "inf") && !strstr(json, "nan") && !strstr(json, "inf"),
-              "%s of the rounds 0 s: a NaN or infinity reported:\n%s\n%s", k ? "all" : "2", text, json);
+        csv_lines(&res, 1, header, row);
+        if (k == 0) {
+            CHECK(s->median == 0.5 && isfinite(s->min) && isfinite(s->max) && isfinite(v->step_vs_floor.median) &&
+                      isfinite(v->step_vs_plain.median),
+                  "2 of the rounds 0 s: data share %g [%g - %g], step / floor %g, / plain %g; expected share 0.5",
+                  s->median, s->min, s->max, v->step_vs_floor.median, v->step_vs_plain.median);
+            CHECK(!strstr(text, "nan") && !strstr(text, "inf") && !strstr(json, "nan") && !strstr(json, "inf"),
+                  "2 of the rounds 0 s: a NaN or infinity reported:\n%s\n%s", text, json);
+        } else {
+            CHECK(isnan(s->median) && isnan(s->q1) && isnan(s->q3) && isnan(v->step_vs_floor.median) &&
+                      isnan(v->step_vs_plain.median) && isnan(v->floor_vs_plain.median),
+                  "every round 0 s: data share %g [%g - %g], step / floor %g, / plain %g; expected none measured "
+                  "(NaN)", s->median, s->q1, s->q3, v->step_vs_floor.median, v->step_vs_plain.median);
+            check_unmeasured_table(&res);
+            CHECK(strstr(json, "\"ratio_to_floor\": null, \"ratio_to_floor_q1\": null, \"ratio_to_floor_q3\": null") &&
+                      strstr(json, "\"time_ratio\": null") && strstr(json, "\"floor_ratio\": null") &&
+                      strstr(json, "\"share\": null") && !strstr(json, "nan") && !strstr(json, "\"share\": 0"),
+                  "every round 0 s: the JSON reports a share or ratio as measured (expected null):\n%s", json);
+            const char *ratio_columns[] = {"ratio_to_floor", "plain_ratio_to_floor", "overhead_ratio", "overhead_q1"};
+            for (size_t c = 0; c < sizeof ratio_columns / sizeof ratio_columns[0]; c++)
+                CHECK(isnan(csv_value(header, row[0], ratio_columns[c])),
+                      "every round 0 s: CSV %s %g, expected an empty field:\n%s%s", ratio_columns[c],
+                      csv_value(header, row[0], ratio_columns[c]), header, row[0]);
+        }
         free(text);
     }
 }

@@ -176,7 +176,7 @@ jn_timing jn_timing_of(double *v, int n);
 /* Those of num[r * stride] / den[r * stride], r < n, into scratch (n doubles): a ratio taken
  * round by round, of two timings of the same round, so that a change of machine load between
  * rounds cancels in each (the profile's vs plain and vs floor, the benchmarks'). Rounds whose
- * den is 0 are left out; where none is left, all are 0. */
+ * den is 0 are left out; where none is left, all are NaN: not measured (jn_profile_ratio). */
 jn_timing jn_timing_ratio(const double *num, const double *den, int n, size_t stride, double *scratch);
 
 /* One variant of the step (as configured, penalty off, ...) as measured. */
@@ -253,6 +253,10 @@ void jn_profile_estimator(const jn_objective *obj, char *out, size_t cap);
  * events; elsewhere the step. The reports' us/step, GFLOP/s and /floor (step_vs_floor) of a
  * variant are all this step's, so that a row's numbers describe one step. */
 const jn_timing *jn_profile_run_step(const jn_profile_variant *v);
+
+/* A paired ratio for a table, "1.23x", or "-" where no round measured it (NaN,
+ * jn_timing_ratio). Returns out. */
+const char *jn_profile_ratio(double ratio, char *out, size_t cap);
 
 /* The report as a table (text) and as JSON (written atomically). */
 void jn_profile_print(const jn_profile_result *res, FILE *f);

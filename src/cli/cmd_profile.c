@@ -427,11 +427,13 @@ static int run_grid(const jn_config *base, const grid *gp, const jn_dataset *tra
             rc = grid_stopped(sig, label, cfg.csv, n_rows);
         } else {
             const jn_profile_variant *v = &r->v[0], *pl = &r->v[r->n_variants - 1];
-            char penalty[48];
+            char penalty[48], to_floor[32], overhead[32];
             jn_profile_estimator(&v->obj, penalty, sizeof penalty);
-            printf("%-22s %5d %-16s %10.1f %10.1f %6.2fx %10.1f %8.2fx %8.2fx%s%s\n", r->model, r->batch, penalty,
-                   1e6 * jn_profile_run_step(v)->median, 1e6 * v->floor.median, v->step_vs_floor.median,
-                   1e6 * jn_profile_run_step(pl)->median, v->step_vs_plain.median, v->total_flops / pl->total_flops,
+            printf("%-22s %5d %-16s %10.1f %10.1f %7s %10.1f %9s %8.2fx%s%s\n", r->model, r->batch, penalty,
+                   1e6 * jn_profile_run_step(v)->median, 1e6 * v->floor.median,
+                   jn_profile_ratio(v->step_vs_floor.median, to_floor, sizeof to_floor),
+                   1e6 * jn_profile_run_step(pl)->median,
+                   jn_profile_ratio(v->step_vs_plain.median, overhead, sizeof overhead), v->total_flops / pl->total_flops,
                    unshown[0] ? "  " : "", unshown);
             jn_stdout_flush();
             rc = jn_profile_write_csv(rows, ++n_rows, cfg.csv);

@@ -6,6 +6,7 @@
 #include "jacnoise/wallclock.h"
 #include "train/progress.h"
 
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
@@ -69,12 +70,13 @@ static void show_round(jn_progress *p, const jn_profile_rounds *rounds, const ch
 jn_timing jn_timing_ratio(const double *num, const double *den, int n, size_t stride, double *scratch)
 {
     /* A round whose denominator measured 0 s (a coarse clock, a tiny step) gives no ratio: left
-     * out, as a NaN or infinity would be reported ("nan%", and in the JSON). */
+     * out, as a NaN or infinity would be reported ("nan%", and in the JSON). With none left the
+     * ratio was not measured: NaN, which the reports say so (a 0 read as measured). */
     int kept = 0;
     for (int r = 0; r < n; r++)
         if (den[(size_t)r * stride] > 0)
             scratch[kept++] = num[(size_t)r * stride] / den[(size_t)r * stride];
-    return kept ? jn_timing_of(scratch, kept) : (jn_timing){0};
+    return kept ? jn_timing_of(scratch, kept) : (jn_timing){NAN, NAN, NAN, NAN, NAN};
 }
 
 /* Order statistics of sample si of target i over sample sj of target j, round by round

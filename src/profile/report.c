@@ -5,6 +5,7 @@
 #include "jacnoise/profile.h"
 #include "train/metrics.h"
 
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -53,6 +54,26 @@ const jn_timing *jn_profile_run_step(const jn_profile_variant *v) { return v->ha
 
 /* A variant's rate: its FLOPs over the step jn_profile_run_step names. */
 static double run_gflops(const jn_profile_variant *v) { return gflops(v->total_flops, jn_profile_run_step(v)->median); }
+
+const char *jn_profile_ratio(double ratio, char *out, size_t cap)
+{
+    if (isnan(ratio))
+        snprintf(out, cap, "-");
+    else
+        snprintf(out, cap, "%.2fx", ratio);
+    return out;
+}
+
+/* A paired ratio's median and quartiles, "1.23x [1.10 - 1.40]", or where no round measured it
+ * (every round's denominator 0 s), "not measured". */
+static const char *ratio_spread(const jn_timing *t, char *out, size_t cap)
+{
+    if (isnan(t->median))
+        snprintf(out, cap, "not measured");
+    else
+        snprintf(out, cap, "%.2fx [%.2f - %.2f]", t->median, t->q1, t->q3);
+    return out;
+}
 
 void jn_profile_print_ratio_note(FILE *f, int overhead)
 {
@@ -107,7 +128,10 @@ void jn_profile_print(const jn_profile_result *r, FILE *f)
         } else {
             fprintf(f, " %9s %9s %7s", "-", "-", "-");
         }
-        fprintf(f, " %6.1f%%\n", 100 * v0->phase_share[p].median);
+        if (isnan(v0->phase_share[p].median))
+            fprintf(f, " %7s\n", "-");
+        else
+            fprintf(f, " %6.1f%%\n", 100 * v0->phase_share[p].median);
     }
     fprintf(f, "%-10s %11.1f %10.1f - %8.1f %9.4f %9.1f %6.0f%%\n", "step", 1e6 * v0->step.median, 1e6 * v0->step.q1,
             1e6 * v0->step.q3, v0->total_flops * 1e-9, gflops(v0->total_flops, v0->step.median),
@@ -123,22 +147,22 @@ void jn_profile_print(const jn_profile_result *r, FILE *f)
             "floor us", "/floor", "GEMMs");
     for (int i = 0; i < r->n_variants; i++) {
         const jn_profile_variant *v = &r->v[i];
-        char est[48];
+        char est[48], ratio[32];
         jn_profile_estimator(&v->obj, est, sizeof est);
-        fprintf(f, "%-14s %-16s %10.1f %9.4f %9.1f %10.1f %7.2fx %6d\n", v->name, est,
+        fprintf(f, "%-14s %-16s %10.1f %9.4f %9.1f %10.1f %8s %6d\n", v->name, est,
                 1e6 * jn_profile_run_step(v)->median, v->total_flops * 1e-9, run_gflops(v), 1e6 * v->floor.median,
-                v->step_vs_floor.median, v->gemm_calls);
+                jn_profile_ratio(v->step_vs_floor.median, ratio, sizeof ratio), v->gemm_calls);
     }
     jn_profile_print_ratio_note(f, 0);
     if (v0->has_fast)
         fprintf(f, "us/step, GFLOP/s, /floor: the fast step, over the GEMM floor for /floor, both replayed CUDA "
                    "graphs\n");
-    if (r->n_variants > 1)
-        fprintf(f, "overhead (as configured / plain%s, round by round): time %.2fx [%.2f - %.2f], FLOPs %.2fx, "
-                   "GEMM floor %.2fx [%.2f - %.2f]\n",
-                v0->has_fast ? ", the fast steps" : "", v0->step_vs_plain.median, v0->step_vs_plain.q1,
-                v0->step_vs_plain.q3, v0->total_flops / pl->total_flops,
-                v0->floor_vs_plain.median, v0->floor_vs_plain.q1, v0->floor_vs_plain.q3);
+    if (r->n_variants > 1) {
+        char time[64], floor[64];
+        fprintf(f, "overhead (as configured / plain%s, round by round): time %s, FLOPs %.2fx, GEMM floor %s\n",
+                v0->has_fast ? ", the fast steps" : "", ratio_spread(&v0->step_vs_plain, time, sizeof time),
+                v0->total_flops / pl->total_flops, ratio_spread(&v0->floor_vs_plain, floor, sizeof floor));
+    }
     fprintf(f, "memory: step workspace %.2f MB, parameters + momentum + gradient %.2f MB, process peak RSS %.1f MB\n",
             v0->workspace_bytes / 1e6, v0->state_bytes / 1e6, r->max_rss_kib * 1024 / 1e6);
     if (v0->device_bytes)
@@ -146,6 +170,29 @@ void jn_profile_print(const jn_profile_result *r, FILE *f)
                 v0->device_bytes / 1e6);
     if (v0->launches >= 0)
         fprintf(f, "launches per step: %d kernels, %d GEMMs\n", v0->launches, v0->gemm_calls);
+}
+
+/* A paired ratio in the JSON: null where no round measured it (NaN, which no JSON reader
+ * takes). */
+static void json_ratio(FILE *f, const char *key, double ratio)
+{
+    if (isnan(ratio))
+        fprintf(f, "\"%s\": null", key);
+    else
+        fprintf(f, "\"%s\": %.6g", key, ratio);
+}
+
+/* A paired ratio's median and quartiles as key, key_q1, key_q3. */
+static void json_ratios(FILE *f, const char *key, const jn_timing *t)
+{
+    char quartile[48];
+    json_ratio(f, key, t->median);
+    snprintf(quartile, sizeof quartile, "%s_q1", key);
+    fprintf(f, ", ");
+    json_ratio(f, quartile, t->q1);
+    snprintf(quartile, sizeof quartile, "%s_q3", key);
+    fprintf(f, ", ");
+    json_ratio(f, quartile, t->q3);
 }
 
 static void json_timing(FILE *f, const char *key, const jn_timing *t)
@@ -188,14 +235,15 @@ static void json_variant(FILE *f, const jn_profile_variant *v)
         fprintf(f, ", ");
         json_timing(f, "fast_step", &v->fast);
     }
-    fprintf(f, ",\n     \"gflops\": %.6g, \"ratio_to_floor\": %.6g, \"ratio_to_floor_q1\": %.6g, "
-               "\"ratio_to_floor_q3\": %.6g,\n     \"phases\": [\n",
-            run_gflops(v), v->step_vs_floor.median, v->step_vs_floor.q1, v->step_vs_floor.q3);
+    fprintf(f, ",\n     \"gflops\": %.6g, ", run_gflops(v));
+    json_ratios(f, "ratio_to_floor", &v->step_vs_floor);
+    fprintf(f, ",\n     \"phases\": [\n");
     for (int p = 0; p < JN_PHASES; p++) {
         fprintf(f, "      {\"name\": \"%s\", \"flops\": %.17g, ", jn_phase_name((jn_phase)p), v->flops[p]);
         json_timing(f, "time", &v->phase[p]);
-        fprintf(f, ", \"gflops\": %.6g, \"share\": %.6g}%s\n", gflops(v->flops[p], v->phase[p].median),
-                v->phase_share[p].median, p + 1 < JN_PHASES ? "," : "");
+        fprintf(f, ", \"gflops\": %.6g, ", gflops(v->flops[p], v->phase[p].median));
+        json_ratio(f, "share", v->phase_share[p].median);
+        fprintf(f, "}%s\n", p + 1 < JN_PHASES ? "," : "");
     }
     fprintf(f, "     ]}");
 }
@@ -255,10 +303,11 @@ static void write_json(FILE *f, const jn_profile_result *r, int n)
     fprintf(f, ", \"threads\": %d, \"peak_gflops\": %.6g, \"sgemm_peak_gflops\": %.6g, \"timing\": ", mc->threads,
             mc->peak_gflops, mc->sgemm_peak_gflops);
     json_string(f, mc->timing);
-    fprintf(f, "},\n  \"overhead\": {\"time_ratio\": %.6g, \"time_ratio_q1\": %.6g, \"time_ratio_q3\": %.6g, "
-               "\"flop_ratio\": %.6g, \"floor_ratio\": %.6g, \"floor_ratio_q1\": %.6g, \"floor_ratio_q3\": %.6g},\n",
-            v0->step_vs_plain.median, v0->step_vs_plain.q1, v0->step_vs_plain.q3, v0->total_flops / pl->total_flops,
-            v0->floor_vs_plain.median, v0->floor_vs_plain.q1, v0->floor_vs_plain.q3);
+    fprintf(f, "},\n  \"overhead\": {");
+    json_ratios(f, "time_ratio", &v0->step_vs_plain);
+    fprintf(f, ", \"flop_ratio\": %.6g, ", v0->total_flops / pl->total_flops);
+    json_ratios(f, "floor_ratio", &v0->floor_vs_plain);
+    fprintf(f, "},\n");
     fprintf(f, "  \"memory\": {\"workspace_bytes\": %zu, \"state_bytes\": %zu, \"device_bytes\": %zu, "
                "\"max_rss_kib\": %ld},\n",
             v0->workspace_bytes, v0->state_bytes, v0->device_bytes, r->max_rss_kib);
@@ -307,6 +356,15 @@ static void csv_text(FILE *f, const char *s)
     fputc('"', f);
 }
 
+/* A paired ratio's field: empty where no round measured it (NaN). */
+static void csv_ratio(FILE *f, double ratio)
+{
+    if (isnan(ratio))
+        fputc(',', f);
+    else
+        fprintf(f, ",%.4f", ratio);
+}
+
 /* peak: the machine's, one figure for every row (csv_peak). */
 static void csv_row(FILE *f, const jn_profile_result *r, double peak)
 {
@@ -321,15 +379,20 @@ static void csv_row(FILE *f, const jn_profile_result *r, double peak)
     format_settings(&v0->obj, lambda, noise, input);
     /* Times to the nanosecond, as the JSON writes them: 0.1 us wrote a GEMM floor of 0.04 us
      * as 0.0, which plot_profile.py refuses (a floor takes time). */
-    fprintf(f, "%s,%d,%d,%s,%s,%d,%s,%s,%s,%s,%s,%d,%.1f,%.3f,%.3f,%.3f,%.3f,%.4f,%.4f,%.4f,%.2f,%.0f,%.3f,%.3f,%.4f,"
-               "%.0f,%.4f,%.4f,%.4f,%.4f,%zu",
-            r->model, dashes - 1, r->batch, v0->obj.jac_lambda > 0 ? target : "none", est, v0->obj.jac_copies, lambda,
-            noise, input, r->machine.backend, r->machine.core,
-            r->machine.threads, peak, 1e6 * v0->step.median, 1e6 * v0->step.q1, 1e6 * v0->step.q3,
-            1e6 * v0->floor.median, v0->step_vs_floor.median, v0->step_vs_floor.q1, v0->step_vs_floor.q3,
-            run_gflops(v0), v0->total_flops, 1e6 * pl->step.median, 1e6 * pl->floor.median, pl->step_vs_floor.median, pl->total_flops,
-            v0->step_vs_plain.median, v0->step_vs_plain.q1, v0->step_vs_plain.q3, v0->total_flops / pl->total_flops,
-            v0->workspace_bytes);
+    fprintf(f, "%s,%d,%d,%s,%s,%d,%s,%s,%s,%s,%s,%d,%.1f,%.3f,%.3f,%.3f,%.3f", r->model, dashes - 1, r->batch,
+            v0->obj.jac_lambda > 0 ? target : "none", est, v0->obj.jac_copies, lambda, noise, input, r->machine.backend,
+            r->machine.core, r->machine.threads, peak, 1e6 * v0->step.median, 1e6 * v0->step.q1, 1e6 * v0->step.q3,
+            1e6 * v0->floor.median);
+    csv_ratio(f, v0->step_vs_floor.median);
+    csv_ratio(f, v0->step_vs_floor.q1);
+    csv_ratio(f, v0->step_vs_floor.q3);
+    fprintf(f, ",%.2f,%.0f,%.3f,%.3f", run_gflops(v0), v0->total_flops, 1e6 * pl->step.median, 1e6 * pl->floor.median);
+    csv_ratio(f, pl->step_vs_floor.median);
+    fprintf(f, ",%.0f", pl->total_flops);
+    csv_ratio(f, v0->step_vs_plain.median);
+    csv_ratio(f, v0->step_vs_plain.q1);
+    csv_ratio(f, v0->step_vs_plain.q3);
+    fprintf(f, ",%.4f,%zu", v0->total_flops / pl->total_flops, v0->workspace_bytes);
     /* The step as training runs it, where the target times it apart (a replayed CUDA graph):
      * step_us is the step with its phases timed, gflops and ratio_to_floor this one's
      * (jn_profile_run_step). Empty where they are the same (the CPU). The plain step's too. */
