@@ -416,7 +416,7 @@ static void phase_shares(const jn_model *m)
 
 /* That the table of res, one variant, plain, whose rounds all measured 0 s, says its shares and
  * its /floor were not measured: the data row ends in "-", the variant's /floor is "-" (no
- * number), and no "0.00x", " 0.0%" or "nan" reads as measured. */
+ * number), and no "0.00x", " 0.0%", "nan" or "inf" reads as measured. */
 static void check_unmeasured_table(const jn_profile_result *res)
 {
     /* Parsed in a copy: GCC took pointers into printed's memstream buffer for ones into its
@@ -428,7 +428,7 @@ static void check_unmeasured_table(const jn_profile_result *res)
     const char *variant = strstr(text, "\nplain ");
     const int ok = end && end[-1] == '-' && end[-2] == ' ' && variant &&
                    sscanf(variant + 8, "%*s %*f %*f %*f %*f %15s", ratio) == 1 && !strcmp(ratio, "-") &&
-                   !strstr(text, "nan") && !strstr(text, "0.00x") && !strstr(text, " 0.0%\n");
+                   !strstr(text, "nan") && !strstr(text, "inf") && !strstr(text, "0.00x") && !strstr(text, " 0.0%\n");
     CHECK(ok, "every round 0 s: the table reports a share or /floor as measured:\n%s", text);
 }
 
@@ -466,7 +466,8 @@ static void zero_time_rounds(const jn_model *m)
             check_unmeasured_table(&res);
             CHECK(strstr(json, "\"ratio_to_floor\": null, \"ratio_to_floor_q1\": null, \"ratio_to_floor_q3\": null") &&
                       strstr(json, "\"time_ratio\": null") && strstr(json, "\"floor_ratio\": null") &&
-                      strstr(json, "\"share\": null") && !strstr(json, "nan") && !strstr(json, "\"share\": 0"),
+                      strstr(json, "\"share\": null") && !strstr(json, "nan") && !strstr(json, "inf") &&
+                      !strstr(json, "\"share\": 0"),
                   "every round 0 s: the JSON reports a share or ratio as measured (expected null):\n%s", json);
             const char *ratio_columns[] = {"ratio_to_floor", "plain_ratio_to_floor", "overhead_ratio", "overhead_q1"};
             for (size_t c = 0; c < sizeof ratio_columns / sizeof ratio_columns[0]; c++)
@@ -594,6 +595,84 @@ static void variants_of_penalty_noise(void)
           "variants of a penalty with s_J alone: %d, the second %s", n, n > 1 ? names[1] : "none");
 }
 
+/* The reports' fields on a made-up result whose every figure is known: "4-5-6-3" (two hidden
+ * layers), the output target with 3 projections, lambda 0.25 and s_J 0.5; 3 GFLOP over the
+ * plain step's 1 in 3 ms, 50% of a 2000 GFLOP/s peak (the forward's 1 in 0.5 ms, 100%); the
+ * penalty phase without GEMMs; the step 1.25x its floor, 1.5x [1.4 - 1.6] the plain step, the
+ * floor 2.5x [2.25 - 2.75] the plain floor. Each is read where the table, the JSON and the CSV
+ * print it (mutants of report.c that the other checks let through). */
+static void report_fields(void)
+{
+    static jn_profile_result res;
+    memset(&res, 0, sizeof res);
+    snprintf(res.model, sizeof res.model, "4-5-6-3");
+    snprintf(res.machine.backend, sizeof res.machine.backend, "cpu");
+    res.machine.peak_gflops = res.machine.sgemm_peak_gflops = 2000;
+    res.batch = 8, res.reps = res.reps_asked = 5, res.warmup = res.warmup_asked = 1, res.n_variants = 2;
+    const jn_timing ms[3] = {{3e-3, 3e-3, 3e-3, 3e-3, 3e-3}, {2.4e-3, 2.4e-3, 2.4e-3, 2.4e-3, 2.4e-3},
+                             {5e-4, 5e-4, 5e-4, 5e-4, 5e-4}};
+    for (int i = 0; i < 2; i++) {
+        jn_profile_variant *v = &res.v[i];
+        snprintf(v->name, sizeof v->name, "%s", i ? "plain" : "as configured");
+        v->obj = (jn_objective){.jac_copies = 1, .jac_proj = 1};
+        v->step = ms[0], v->floor = ms[1], v->launches = -1;
+        for (int p = 0; p < JN_PHASES; p++) {
+            v->phase[p] = ms[2];
+            v->phase_share[p] = (jn_timing){1.0 / JN_PHASES, 1.0 / JN_PHASES, 1.0 / JN_PHASES, 0, 1};
+        }
+        v->flops[JN_PHASE_FORWARD] = v->flops[JN_PHASE_BACKWARD] = 5e8;
+        v->step_vs_plain = v->floor_vs_plain = (jn_timing){1, 1, 1, 1, 1};
+        v->step_vs_floor = (jn_timing){2, 2, 2, 2, 2};
+    }
+    jn_profile_variant *v = &res.v[0];
+    v->obj = (jn_objective){.jac_lambda = 0.25, .jac_noise = 0.5, .jac_copies = 1, .target = JN_TARGET_OUTPUT,
+                            .jac_proj = 3};
+    v->flops[JN_PHASE_FORWARD] = v->flops[JN_PHASE_JVP] = v->flops[JN_PHASE_BACKWARD] = 1e9;
+    v->total_flops = 3e9, res.v[1].total_flops = 1e9;
+    v->step_vs_floor = (jn_timing){1.25, 1.25, 1.25, 1.25, 1.25};
+    v->step_vs_plain = (jn_timing){1.5, 1.4, 1.6, 1, 2};
+    v->floor_vs_plain = (jn_timing){2.5, 2.25, 2.75, 2, 3};
+
+    char *table = printed(&res), text[4096];
+    snprintf(text, sizeof text, "%s", table);
+    free(table);
+    const char *step = strstr(text, "\nstep "), *penalty = strstr(text, "\npenalty "),
+               *variant = strstr(text, "\nas configured ");
+    double peak_share = 0;
+    char gflop[16] = "", ratio[16] = "";
+    CHECK(step && sscanf(step + 11, "%*f %*f - %*f %*f %*f %lf%%", &peak_share) == 1 && peak_share == 50,
+          "step row: %g%% of the peak, expected 3 GFLOP in 3 ms of 2000 GFLOP/s, 50%%:\n%s", peak_share, text);
+    const char *forward = strstr(text, "\nforward ");
+    CHECK(forward && sscanf(forward + 11, "%*f %*f - %*f %*f %*f %lf%%", &peak_share) == 1 && peak_share == 100,
+          "forward row: %g%% of the peak, expected 1 GFLOP in 0.5 ms of 2000 GFLOP/s, 100%%:\n%s", peak_share, text);
+    CHECK(penalty && sscanf(penalty + 11, "%*f %*f - %*f %15s", gflop) == 1 && !strcmp(gflop, "-"),
+          "penalty row: GFLOP '%s', expected '-' (no GEMMs):\n%s", gflop, text);
+    CHECK(variant && sscanf(variant + 15, "%*s %*s %*f %*f %*f %*f %15s", ratio) == 1 && !strcmp(ratio, "1.25x"),
+          "variants row: /floor '%s', expected '1.25x':\n%s", ratio, text);
+    CHECK(strstr(text, "step: penalty output K=3, lambda 0.25, s_J 0.5, copies 1; input noise 0;") &&
+              strstr(text, "\nas configured  output K=3 ") && !strstr(text, "(of --reps"),
+          "the step's description, its penalty, or a cut of the rounds where none was:\n%s", text);
+    CHECK(strstr(text, "overhead (as configured / plain, round by round): time 1.50x [1.40 - 1.60], FLOPs 3.00x, "
+                       "GEMM floor 2.50x [2.25 - 2.75]\n"),
+          "overhead line, expected time 1.50x [1.40 - 1.60], FLOPs 3.00x, floor 2.50x [2.25 - 2.75]:\n%s", text);
+    char json[JSON_SIZE];
+    written_json(&res, json);
+    CHECK(strstr(json, "\"flop_ratio\": 3, ") && strstr(json, "\"penalty\": \"output K=3\"") &&
+              strstr(json, "\"objective\": {\"jac_lambda\": 0.25, \"jac_noise\": 0.5, \"input_noise\": 0, ") &&
+              strstr(json, "\"gemm_floor\": {\"median_us\": 2400.000, ") &&
+              strstr(json, "\"time_ratio\": 1.5, \"time_ratio_q1\": 1.4, \"time_ratio_q3\": 1.6, ") &&
+              strstr(json, "\"floor_ratio\": 2.5, \"floor_ratio_q1\": 2.25, \"floor_ratio_q3\": 2.75}"),
+          "JSON: expected flop_ratio 3, the penalty output K=3, lambda 0.25 and s_J 0.5, the floor's 2400 us, the "
+          "ratios 1.5 [1.4 - 1.6] and 2.5 [2.25 - 2.75]:\n%s", json);
+    char header[CSV_LINE], row[1][CSV_LINE];
+    csv_lines(&res, 1, header, row);
+    const double layers = csv_value(header, row[0], "hidden_layers"), flop_ratio = csv_value(header, row[0], "flop_ratio"),
+                 lambda = csv_value(header, row[0], "jac_lambda"), noise = csv_value(header, row[0], "jac_noise");
+    CHECK(layers == 2 && flop_ratio == 3 && lambda == 0.25 && noise == 0.5 && strstr(row[0], ",output,output K=3,"),
+          "CSV hidden_layers %g, flop_ratio %g, jac_lambda %g, jac_noise %g; expected 2, 3, 0.25, 0.5 and the output "
+          "target K=3:\n%s%s", layers, flop_ratio, lambda, noise, header, row[0]);
+}
+
 int main(void)
 {
     jn_model m;
@@ -646,5 +725,6 @@ int main(void)
     peak_bounds(&m);
     variants_of_penalty_noise();
     one_step_a_row();
+    report_fields();
     return check_exit();
 }
