@@ -400,8 +400,8 @@ GPU_FLOPS, GPU_STEP_S = 13e12, 60e-6
 # bytes) every CHECKPOINT_EPOCHS epochs, at WRITE_BYTES_S with the fsyncs (bench_checkpoint on
 # the Xeon machine (README, Machines): 630-730 MB/s; the GPU machine's disk is not measured). On a
 # GPU, by this model, checkpoints every epoch would double the `full` budget's time (1139
-# against 585 s: 784-1000-10's two files take 13-18 ms to write, as long as tens of lock-step
-# steps), every 50 epochs they add 11 s. A sweep stopped by a signal saves its runs; one
+# against 585 s: 784-1000-10's two files, 12.7 MB, take 20 ms to write at WRITE_BYTES_S, as long
+# as tens of lock-step steps), every 50 epochs they add 11 s. A sweep stopped by a signal saves its runs; one
 # killed replays at most 49 epochs.
 WRITE_BYTES_S = 650e6
 CHECKPOINT_EPOCHS = {"cpu": 1, "gpu": 50}
