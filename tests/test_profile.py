@@ -451,25 +451,59 @@ def plot_sizes(tools, table):
         plt.close(fig)
 
 
-def plot_step_times(tools, table):
-    """The phase picture writes each step's time above its bar in a unit that suits it: a
-    small step's 6.54 us was 0.00654 ms."""
+def phase_picture(tools, table, rows_of):
+    """plot_profile.py, and the axes of its phase picture of rows_of(plot_profile, the table's
+    first row), and that row."""
     import matplotlib
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
     sys.path.insert(0, tools)
     import plot_profile as tool
     first = tool.load(table)[0]
-    rows = [dict(first, batch=b, step_us=us) for b, us in ((1, 6.54), (2, 999.7), (3, 1234.0), (4, 2.5e6))]
     figures, save = [], tool.tool_files.save_png
     tool.tool_files.save_png = lambda fig, path: figures.append(fig)
     try:
-        tool.phase_bars(plt, rows, os.devnull)
+        tool.phase_bars(plt, rows_of(tool, first), os.devnull)
     finally:
         tool.tool_files.save_png = save
-    labels = [t.get_text() for t in figures[0].axes[0].texts]
-    check(labels == ["6.54 us", "1 ms", "1.23 ms", "2.5 s"], f"plot_profile.py: step times above the bars {labels}")
     plt.close(figures[0])
+    return tool, figures[0].axes[0], first
+
+
+def plot_step_times(tools, table):
+    """The phase picture writes each step's time above its bar in a unit that suits it: a
+    small step's 6.54 us was 0.00654 ms."""
+    _, ax, _ = phase_picture(tools, table, lambda tool, first: [dict(first, batch=b, step_us=us) for b, us in
+                                                                ((1, 6.54), (2, 999.7), (3, 1234.0), (4, 2.5e6))])
+    labels = [t.get_text() for t in ax.texts]
+    check(labels == ["6.54 us", "1 ms", "1.23 ms", "2.5 s"], f"plot_profile.py: step times above the bars {labels}")
+
+
+def plot_phase_bars(tools, table):
+    """The phase picture draws each row's phases as the table gives them: a bar per row, in the
+    order of its tick labels (by batch, then series), each phase's height its share of the
+    row's phases' sum, stacked in the order of PHASES, the row's step time above it. Made-up
+    rows (a row of the table at three batches, given in no order) make each share known."""
+    times = {8: (1, 2, 0, 0, 5, 2), 2: (0, 3, 1, 0, 0, 0), 4: (2.5, 2.5, 2.5, 0, 2.5, 0)}
+    tool, ax, first = phase_picture(tools, table, lambda tool, first: [
+        dict(first, batch=b, step_us=10.0 * b, **{f"{p}_us": t for p, t in zip(tool.PHASES, us)})
+        for b, us in times.items()])
+    order = sorted(times)
+    ticks = [t.get_text() for t in ax.get_xticklabels()]
+    check(ticks == [f"B={b}\n{first['series']}" for b in order] and
+          [t.get_text() for t in ax.texts] == [tool.step_time(10.0 * b) for b in order],
+          f"plot_profile.py phases: bars labelled {ticks}, step times {[t.get_text() for t in ax.texts]}")
+    bars = ax.patches
+    check(len(bars) == len(tool.PHASES) * len(order), f"plot_profile.py phases: {len(bars)} bars drawn")
+    for k, (phase, bar) in enumerate(zip([p for p in tool.PHASES for _ in order], bars)):
+        b = order[k % len(order)]
+        us = times[b]
+        want = 100 * us[tool.PHASES.index(phase)] / sum(us)
+        below = 100 * sum(us[:tool.PHASES.index(phase)]) / sum(us)
+        check(abs(bar.get_x() + bar.get_width() / 2 - order.index(b)) < 1e-9 and
+              abs(bar.get_height() - want) < 1e-9 and abs(bar.get_y() - below) < 1e-9,
+              f"plot_profile.py phases, B={b} {phase}: a bar at x {bar.get_x() + bar.get_width() / 2:g} from "
+              f"{bar.get_y():g} of {bar.get_height():g}%, expected x {order.index(b)} from {below:g} of {want:g}%")
 
 
 def plot_profile(tmp, table):
@@ -503,6 +537,7 @@ def plot_profile(tmp, table):
     plot_series(tools, script, tmp, table)
     plot_sizes(tools, table)
     plot_step_times(tools, table)
+    plot_phase_bars(tools, table)
     plot = lambda *args: subprocess.run([sys.executable, script, *args], capture_output=True, text=True, timeout=300)
     pics = os.path.join(tmp, "pics")
     p = plot(table, "--out", pics)
