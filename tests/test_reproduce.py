@@ -591,12 +591,16 @@ def check_table_tool(scratch):
           not p.stdout, f"results_table with a folder twice: exit {p.returncode}, stderr {p.stderr!r}")
     good = ["usps", "MLP", "epochs=7", "4.0 4.2", "4.1000", "0.1414", "3", "30", "cpu"]
     # Decimals only, as jacnoise reads numbers: float() would take nan, inf and 1_000 (and fail on 4e).
+    # The search's runs and epochs are counts, as reproduce.py writes them: "-" (its NaN) was taken,
+    # and its epochs per run shown as "nan", and -3 runs as none.
     for k, column, text in [(4, "mean", "4.1O"), (5, "std", "x"), (3, "test_errors", "4.0 4,2"), (6, "search_runs", "three"),
                             (4, "mean", "nan"), (5, "std", "inf"), (3, "test_errors", "4.0 4_2"), (6, "search_runs", "0x3"),
-                            (4, "mean", "4e")]:
+                            (4, "mean", "4e"), (6, "search_runs", "-3"), (6, "search_runs", "-"),
+                            (7, "search_epochs", "-"), (7, "search_epochs", "4.5"), (7, "search_epochs", "nan")]:
         bad = folder(f"bad-{column}-{k}-{text}", [good[:k] + [text] + good[k + 1:]])
         p = subprocess.run([sys.executable, TABLE_TOOL, bad], capture_output=True, text=True)
-        word = f"line 2: {column} '{text.split()[-1]}' is not a decimal number"
+        word = f"line 2: {column} '{text.split()[-1]}' is not " + \
+            ("a whole number, 0 or more" if column.startswith("search_") else "a decimal number")
         check(p.returncode == 1 and word in p.stderr and p.stderr.count("\n") == 1 and not p.stdout,
               f"results_table, {column} {text!r}: exit {p.returncode}, stderr {p.stderr!r}")
     # A results.csv that is not reproduce.py's (another tool's table, a data set it has no place for, a
@@ -604,10 +608,11 @@ def check_table_tool(scratch):
     for name, columns, row, words in [
             ("no-device", header[:-1], good[:-1], ": no column 'device' (not a tools/reproduce.py results.csv?)"),
             ("odd-set", header, ["svhn"] + good[1:], " line 2: unknown data set 'svhn'"),
-            ("short-line", header, good[:-1], " line 2: not as many fields as the header's 9")]:
+            ("short-line", header, good[:-1], " line 2: not as many fields as the header's 9"),
+            ("empty", None, None, ": empty (no header line)")]:
         odd = folder(name, [])
         with open(os.path.join(odd, "results.csv"), "w") as f:
-            f.write(",".join(columns) + "\n" + ",".join(row) + "\n")
+            f.write(",".join(columns) + "\n" + ",".join(row) + "\n" if columns else "")
         p = subprocess.run([sys.executable, TABLE_TOOL, odd], capture_output=True, text=True)
         check(p.returncode == 1 and p.stderr == f"results_table: {os.path.join(odd, 'results.csv')}{words}\n" and
               not p.stdout, f"results_table, {name}: exit {p.returncode}, stderr {p.stderr!r}")

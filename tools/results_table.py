@@ -40,10 +40,24 @@ def number(text, where, column):
     return value
 
 
+def count(text, where, column):
+    """A count of results.csv (the search's runs and epochs): a whole number, 0 or more, as
+    reproduce.py writes it ("-" was taken as NaN, and its epochs per run shown as "nan")."""
+    try:
+        value = tool_files.whole_number(text)
+    except ValueError:
+        value = -1
+    if value < 0:
+        fail(f"{where}: {column} '{text}' is not a whole number, 0 or more")
+    return value
+
+
 def read_folder(folder):
     """{(set, row): cell} of one results folder."""
     path = os.path.join(folder, "results.csv")
     lines, header = tool_files.read_csv(path, fail, " (a tools/reproduce.py results folder?)")
+    if not header:
+        fail(f"{path}: empty (no header line)")
     missing = [c for c in COLUMNS if c not in header]
     if missing:
         fail(f"{path}: no column '{missing[0]}' (not a tools/reproduce.py results.csv?)")
@@ -67,8 +81,8 @@ def read_folder(folder):
         if r["row"] not in ROW_KEYS:
             fail(f"{where}: unknown row '{r['row']}'")
         options = dict(o.split("=", 1) for o in r["options"].split() if "=" in o)
-        runs = number(r["search_runs"], where, "search_runs")
-        searched = f"{number(r['search_epochs'], where, 'search_epochs') / runs:g}" if runs > 0 else "-"
+        runs, epochs = count(r["search_runs"], where, "search_runs"), count(r["search_epochs"], where, "search_epochs")
+        searched = f"{epochs / runs:g}" if runs > 0 else "-"
         tests = r["test_errors"].split()
         for column, text in [("mean", r["mean"]), ("std", r["std"])] + [("test_errors", t) for t in tests]:
             number(text, where, column)
