@@ -986,7 +986,8 @@ def plot_rules(tmp):
 
 def plot_faults(tmp):
     """tools/plot_sweep.py on a broken folder: a results.csv that is a folder, lacks a column,
-    has a short row or an error that is not a percentage (a word, nan, inf, past 100), a corrupt
+    has a short row, an error that is not a percentage (a word, nan, inf, past 100) or an option
+    that is neither a word nor a number as jacnoise writes one (nan, inf), a corrupt
     metrics.jsonl line, an --out that is a file; or on a sweep where no configuration has an
     error yet, or whose results.csv was never written: one line naming the file, exit 1, never a traceback, no picture. Empty errors (a run not finished) and a null in metrics.jsonl (a
     diverged epoch) are drawn (a line still being written left out), with one line saying how many
@@ -1014,6 +1015,11 @@ def plot_faults(tmp):
     for name, line in (("epoch", metrics_line(epoch="1", valid_error=4, train_loss=1)),
                        ("negative", metrics_line(epoch=1, valid_error=4, train_loss=-1))):
         cases.append((name, good, line + "\n", "metrics.jsonl line 1: not a line of metrics.jsonl"))
+    # An option's value that float() reads but jacnoise never writes (nan, inf, 1_0): it was drawn
+    # as a word, a category of its own on the option's axis.
+    for name, value in (("optionnan", "nan"), ("optioninf", "-inf"), ("optionunder", "1_0")):
+        cases.append((name, good + f"c,{value},finished,1,4,5,,2,0.1\n", None,
+                      f"results.csv line 4: jac-lambda '{value}' is not a number as jacnoise writes one"))
     for name, errors in (("words", "abc,xyz"), ("nan", "nan,nan"), ("inf", "inf,inf")):
         cases.append((name, good + f"c,0.2,finished,1,{errors},,2,0.1\n", None,
                       f"results.csv line 4: valid_error '{errors.split(',')[0]}'"))

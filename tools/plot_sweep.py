@@ -42,6 +42,16 @@ def number(text):
     return tool_files.decimal(text)
 
 
+def unwritten(text):
+    """Whether text is a number float() reads but jacnoise never writes (nan, inf, 1_0, ' 5'):
+    neither one of its numbers nor a word (an option's value such as output or idx:...)."""
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return number(text) is None
+
+
 def inert(row):
     """The options that cannot change this run's numbers: the sweep trains the grid points that
     differ only there once, with their defaults (jn_config_drop_inert)."""
@@ -68,8 +78,9 @@ fail = tool_files.failing("plot_sweep")
 def load(folder):
     """The rows of results.csv; the same as placed(); the option columns that vary between the
     placed rows (the swept ones). An error is a percentage, or empty where the run has none
-    (jacnoise writes a run not finished, or without that split, so): anything else ends the
-    program with one line naming the line and the column."""
+    (jacnoise writes a run not finished, or without that split, so), an option's value a word
+    or a number as jacnoise writes it: anything else ends the program with one line naming the
+    line and the column."""
     path = os.path.join(folder, "results.csv")
     if not os.path.exists(path):
         if os.path.exists(os.path.join(folder, "sweep.spec")):  # a sweep whose table was not written
@@ -83,6 +94,9 @@ def load(folder):
     for i, r in enumerate(rows, start=2):
         if None in r or None in r.values():
             fail(f"{path} line {i}: not as many fields as the header's {len(header)}")
+        for c in options:
+            if unwritten(r[c]):
+                fail(f"{path} line {i}: {c} '{r[c]}' is not a number as jacnoise writes one")
         for c in ("valid_error", "test_error"):
             value = number(r[c]) if r[c] else None
             if r[c] and (value is None or not 0 <= value <= 100):
