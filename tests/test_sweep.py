@@ -2607,22 +2607,23 @@ def results_seconds(tmp):
 
 def damaged_summary(tmp):
     """A run whose summary.json is damaged (edited by hand): status counts it unreadable, with a
-    line naming the file and what fixes it, not running (it was, with no word of why); the sweep
+    line naming the file, the end its last.ckpt records and what fixes it, not running (it was, with no word of why); the sweep
     run again (in a job array's folder, its task resubmitted) resumes it and writes the file again."""
     spec, folder = tiny_sweep(tmp, "damaged")
     bad = run_ids(folder)[0]
     summary = os.path.join(folder, "runs", bad, "summary.json")
     open(summary, "w").write("garbage\n")
     shown = run(["sweep", "status", folder]).stdout
+    why = f"finished, as {os.path.join(folder, 'runs', bad, 'last.ckpt')} records, but {summary}: byte 0: expected '{{'"
     check("1 done, 0 diverged, 0 failed, 0 running, 0 interrupted, 0 pending, 1 unreadable\n" in shown and
-          f"unreadable {bad}: {summary}: byte 0: expected '{{' (the sweep run again resumes it and writes its "
+          f"unreadable {bad}: {why} (the sweep run again resumes it and writes its "
           "summary.json again)\n" in shown and "running:" not in shown, f"status of a damaged summary.json: {shown!r}")
     # In a job array's folder its task resubmitted resumes it, as the last line says (the sweep
     # run again by hand trains the whole sweep there).
     open(os.path.join(folder, "slurm-array"), "w").write(
         "SLURM_ARRAY_TASK_MIN=0 SLURM_ARRAY_TASK_STEP=1 SLURM_ARRAY_TASK_COUNT=1\n")
     shown = run(["sweep", "status", folder]).stdout
-    check(f"unreadable {bad}: {summary}: byte 0: expected '{{' (resubmitting its array task resumes it and writes "
+    check(f"unreadable {bad}: {why} (resubmitting its array task resumes it and writes "
           "its summary.json again)\n" in shown, f"status of a damaged summary.json of a job array: {shown!r}")
     os.remove(os.path.join(folder, "slurm-array"))
     sweep(["--spec", spec, "--out", folder])

@@ -187,7 +187,9 @@ def readers_agree(tmp):
     its running line telling the locked from the killed. Running (a process holds the lock), killed, diverged,
     diverged then resumed and killed mid-epoch (its resume removed the diverged summary: killed,
     not diverged), finished, best-only (best.ckpt, last.ckpt gone) and damaged (a diverged run's
-    summary.json cut short: unreadable, not "running" as show said)."""
+    summary.json cut short: unreadable, not "running" as show said), and a finished run whose
+    summary.json is cut short (unreadable, its end as its last.ckpt records it: show said "finished"),
+    show's reason for an unreadable one in status's unreadable line."""
     spec, folder = os.path.join(tmp, "states.spec"), os.path.join(tmp, "states")
     open(spec, "w").write(STATES_SPEC)
     run(["sweep", "--spec", spec, "--out", folder, "--progress", "never"])
@@ -220,6 +222,9 @@ def readers_agree(tmp):
             id_ = os.path.basename(os.path.dirname(checkpoint))
             got = re.search(rf"^  {id_}  (\S+) ", shown, re.M)
             check(got and got[1] == row, f"{name}: sweep status row {got and got[0]!r}, not {row!r}: {shown!r}")
+            if state.startswith("unreadable ("):  # status's unreadable line says why in show's words
+                why = state[len("unreadable ("):state.rindex("; --resume ")]
+                check(f"\nunreadable {id_}: {why} (" in shown, f"{name}: sweep status lacks {why!r}: {shown!r}")
             npz = os.path.join(tmp, f"{name}.npz")
             p = subprocess.run([sys.executable, EXPORT, checkpoint, npz], capture_output=True, text=True)
             check(p.returncode == 0 and p.stdout.rstrip("\n").endswith(", " + exported),
@@ -231,7 +236,8 @@ def readers_agree(tmp):
            "diverged": (last(diverged), f"diverged ({summary['message']})", "diverged", deferred),
            "diverged, resumed, killed": (last(resumed), stopped, "running", deferred)},
           "0 locked by a jacnoise process now, 2 not locked")
-    os.remove(last(finished))
+    ended = os.path.join(tmp, "finished-last.ckpt")
+    os.rename(last(finished), ended)
     with open(os.path.join(diverged, "summary.json"), "r+") as f:
         f.truncate(40)
     unread = f"{os.path.join(diverged, 'summary.json')}: byte 40: unterminated string"
@@ -244,6 +250,14 @@ def readers_agree(tmp):
                "damaged": (last(diverged), f"unreadable ({unread}; --resume continues the run and writes its "
                            "summary.json again)", "unreadable", deferred)},
               "1 locked by a jacnoise process now, 1 not locked")
+    # A finished run whose summary.json is damaged: show said "finished", status "unreadable".
+    os.rename(ended, last(finished))
+    with open(os.path.join(finished, "summary.json"), "r+") as f:
+        f.truncate(40)
+    agree({"finished, summary damaged": (last(finished), f"unreadable (finished, as {last(finished)} records, but "
+                                         f"{os.path.join(finished, 'summary.json')}: byte 40: unterminated string; "
+                                         "--resume writes its summary.json again)", "unreadable", "finished")},
+          "0 locked by a jacnoise process now, 2 not locked")
 
 
 def main():

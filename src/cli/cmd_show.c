@@ -62,8 +62,10 @@ static void show_device(const char *checkpoint)
     jn_print(stdout, "device: %s%s\n", d->backend, line[0] ? line : " (its details not recorded)");
 }
 
-/* The state of the run a checkpoint stands in. last.ckpt records "running" until the run ends,
- * so one paused (--max-steps, a signal) or killed read as running: its folder tells them apart.
+/* The state of the run a checkpoint stands in: an ended one's as recorded, but where its
+ * summary.json does not read (unreadable, as sweep status counts it). last.ckpt records
+ * "running" until the run ends, so one paused (--max-steps, a signal) or killed read as running:
+ * its folder tells them apart.
  * A trainer holds the folder's lock while it trains, and a run in progress has no summary.json
  * (one that stops writes it, at last.ckpt's step). A copied checkpoint, or a folder without
  * locks, is said as recorded. */
@@ -71,17 +73,20 @@ static void run_state(const char *path, const jn_checkpoint *ck, char *out, size
 {
     const jn_train_state *s = &ck->state;
     snprintf(out, cap, "%s", jn_run_status_name(s->status));
-    if (s->status != JN_RUN_RUNNING)
-        return;
     char lock[JN_PATH_MAX + 16], summary[JN_PATH_MAX + 16], last[JN_PATH_MAX + 16];
     jn_cli_beside(lock, sizeof lock, path, "lock");
     jn_cli_beside(summary, sizeof summary, path, "summary.json");
     jn_cli_beside(last, sizeof last, path, "last.ckpt");
     jn_summary_file f;
     const int has_summary = !access(summary, F_OK), ended = has_summary && !jn_summary_read(summary, &f);
-    char unread[1024] = "";  /* why the summary does not read: the lock's check may replace the error */
+    char unread[JN_SUMMARY_MESSAGE] = "";  /* why the summary does not read, as sweep status says it */
     if (has_summary && !ended)
-        snprintf(unread, sizeof unread, "%s", jn_last_error());
+        jn_summary_unread_state(last, unread, sizeof unread);
+    if (s->status != JN_RUN_RUNNING) {
+        if (unread[0])
+            snprintf(out, cap, "unreadable (%s; --resume writes its summary.json again)", unread);
+        return;
+    }
     /* A best.ckpt holds its epoch's state: a finished run's said "running", as if it trained on.
      * A run that diverged before its first last.ckpt (--checkpoint-epochs) leaves it alone:
      * "the run's last.ckpt says where it stands" named a file that is not there, as it did where

@@ -153,9 +153,10 @@ static int read_row(const char *folder, jn_run_row *row)
     if (!is_folder(folder))
         return 0;
     snprintf(row->status, sizeof row->status, "running");
-    char path[JN_PATH_MAX + 32], summary[JN_PATH_MAX + 32];
+    char path[JN_PATH_MAX + 32], summary[JN_PATH_MAX + 32], last[JN_PATH_MAX + 32];
     if (jn_path_join(path, sizeof path, folder, "metrics.jsonl") ||
-        jn_path_join(summary, sizeof summary, folder, "summary.json")) {
+        jn_path_join(summary, sizeof summary, folder, "summary.json") ||
+        jn_path_join(last, sizeof last, folder, "last.ckpt")) {
         snprintf(row->message, sizeof row->message, "%s", jn_last_error());
         return -1;
     }
@@ -163,7 +164,7 @@ static int read_row(const char *folder, jn_run_row *row)
     const int summarised = access(summary, F_OK) == 0, read = summarised && jn_summary_read(summary, &s) == 0;
     if (summarised && !read) {  /* damaged: its run neither trains nor ended as it says (it was counted running) */
         snprintf(row->status, sizeof row->status, "unreadable");
-        snprintf(row->message, sizeof row->message, "%s", jn_last_error());
+        jn_summary_unread_state(last, row->message, sizeof row->message);  /* as show says it */
     }
     row->ended_epochs = read ? s.s.epochs_done : 0;
     /* Read before metrics.jsonl, which a run still training appends each epoch's line to

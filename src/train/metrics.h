@@ -68,6 +68,11 @@ typedef struct {
  * a status and epochs. Refusals name the file, and the byte offset where they have one. */
 int jn_summary_read(const char *path, jn_summary_file *out);
 
+/* A run's state where its summary.json does not read, the refusal recorded: that refusal, after
+ * the end the run's last.ckpt (last) records (finished, early-stopped) where it records one.
+ * One text for show's state line and sweep status's unreadable line. */
+void jn_summary_unread_state(const char *last, char *out, size_t cap);
+
 /* Reads metrics.jsonl: the complete lines, in order (a torn last line from a crash is left
  * out; a whole one without its newline is read); a line without one of the keys
  * jn_metrics_append writes, with a key given twice, or of an epoch at or below the line before
