@@ -189,7 +189,10 @@ def readers_agree(tmp):
     not diverged), finished, best-only (best.ckpt, last.ckpt gone) and damaged (a diverged run's
     summary.json cut short: unreadable, not "running" as show said), and a finished run whose
     summary.json is cut short (unreadable, its end as its last.ckpt records it: show said "finished"),
-    show's reason for an unreadable one in status's unreadable line."""
+    show's reason for an unreadable one in status's unreadable line; then a run whose
+    summary says it failed (failed, not "running" to show), a killed run whose lock file is gone
+    (stopped, as status counts it not locked) and results.csv regenerated (as status's rows); a checkpoint
+    copied out of its folder, running when saved (it said "running")."""
     spec, folder = os.path.join(tmp, "states.spec"), os.path.join(tmp, "states")
     open(spec, "w").write(STATES_SPEC)
     run(["sweep", "--spec", spec, "--out", folder, "--progress", "never"])
@@ -252,12 +255,32 @@ def readers_agree(tmp):
               "1 locked by a jacnoise process now, 1 not locked")
     # A finished run whose summary.json is damaged: show said "finished", status "unreadable".
     os.rename(ended, last(finished))
+    ended_summary = json.load(open(os.path.join(finished, "summary.json")))
     with open(os.path.join(finished, "summary.json"), "r+") as f:
         f.truncate(40)
     agree({"finished, summary damaged": (last(finished), f"unreadable (finished, as {last(finished)} records, but "
                                          f"{os.path.join(finished, 'summary.json')}: byte 40: unterminated string; "
                                          "--resume writes its summary.json again)", "unreadable", "finished")},
           "0 locked by a jacnoise process now, 2 not locked")
+    # A run whose summary says it failed (show said "running"); a killed run's lock file removed
+    # (show said "running", status counted it not locked).
+    json.dump(dict(ended_summary, status="failed", message="failed by hand"),
+              open(os.path.join(killed, "summary.json"), "w"))
+    os.remove(os.path.join(resumed, "lock"))
+    agree({"failed": (last(killed), "failed (failed by hand)", "failed", deferred),
+           "killed, its lock file removed": (last(resumed), stopped, "running", deferred)},
+          "0 locked by a jacnoise process now, 1 not locked")
+    # A checkpoint copied out of its run folder says nothing of its run now: it said "running".
+    os.makedirs(os.path.join(tmp, "copy"))
+    copy = shutil.copy(last(resumed), os.path.join(tmp, "copy", "last.ckpt"))
+    said = run(["show", copy]).stdout
+    check("\nstate: running when saved (a copy: no config.txt beside it, as a run folder has), " in said,
+          f"show of a copied checkpoint: {said!r}")
+    # results.csv, written again from the folders, names each as status's rows do.
+    run(["sweep", "merge", folder])
+    rows = {r["id"]: r["status"] for r in table(folder)}
+    want = {finished: "unreadable", killed: "failed", resumed: "running", diverged: "unreadable"}
+    check(rows == {os.path.basename(k): v for k, v in want.items()}, f"results.csv's statuses {rows}")
 
 
 def main():

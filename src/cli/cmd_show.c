@@ -67,8 +67,7 @@ static void show_device(const char *checkpoint)
  * "running" until the run ends, so one paused (--max-steps, a signal) or killed read as running:
  * its folder tells them apart.
  * A trainer holds the folder's lock while it trains, and a run in progress has no summary.json
- * (one that stops writes it, at last.ckpt's step). A copied checkpoint, or a folder without
- * locks, is said as recorded. */
+ * (one that stops writes it, at last.ckpt's step). */
 static void run_state(const char *path, const jn_checkpoint *ck, char *out, size_t cap)
 {
     const jn_train_state *s = &ck->state;
@@ -106,13 +105,21 @@ static void run_state(const char *path, const jn_checkpoint *ck, char *out, size
     int fd;
     if (jn_lock_file_shared(lock, &fd) != 0)  /* a trainer holds it (or it does not open) */
         return;
-    const int unlocked = fd >= 0;
-    if (unlocked)
+    if (fd >= 0)
         close(fd);
+    /* A trainer makes its folder's lock, which the folder keeps: where there is none, a run
+     * folder's was removed (sweep status counts it not locked, killed), and a checkpoint with
+     * no config.txt beside it is a copy out of its folder, which says nothing of its run now.
+     * Both said "running" as recorded, as if a process trained them. */
+    char config[JN_PATH_MAX + 16];
+    jn_cli_beside(config, sizeof config, path, "config.txt");
+    const int copy = fd < 0 && access(config, F_OK) != 0;
     /* A run that diverged keeps the last.ckpt from before its divergence, which records it
      * running: said so, it read as a run training on. Its summary is at the steps it took. */
     if (ended && !strcmp(f.status, "diverged")) {
         snprintf(out, cap, "diverged (%s)", f.message);
+    } else if (ended && !strcmp(f.status, "failed")) {  /* "running": sweep status counts it failed */
+        snprintf(out, cap, "failed (%s)", f.message);
     } else if (ended && f.s.steps == s->global_step && f.s.epochs_done == s->epoch) {
         if (!strcmp(f.status, "paused") || !strcmp(f.status, "interrupted"))
             snprintf(out, cap, "paused (%s; --resume continues it)",
@@ -121,9 +128,10 @@ static void run_state(const char *path, const jn_checkpoint *ck, char *out, size
         /* As sweep status names it: said "running", a run that diverged or stopped before its
          * summary was damaged read as training on, though no process held its lock. */
         snprintf(out, cap, "unreadable (%s; --resume continues the run and writes its summary.json again)", unread);
-    } else if (unlocked && !has_summary) {
-        snprintf(out, cap, "stopped (no process trains it and it recorded no end: killed or crashed; --resume "
-                 "continues it)");
+    } else if (copy) {
+        snprintf(out, cap, "running when saved (a copy: no config.txt beside it, as a run folder has)");
+    } else if (!has_summary) {
+        snprintf(out, cap, "stopped (%s; --resume continues it)", JN_RUN_STOPPED);
     }
 }
 

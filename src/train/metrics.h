@@ -73,6 +73,9 @@ int jn_summary_read(const char *path, jn_summary_file *out);
  * One text for show's state line and sweep status's unreadable line. */
 void jn_summary_unread_state(const char *last, char *out, size_t cap);
 
+/* Why show says stopped a run no summary.json ended and no process locks. */
+#define JN_RUN_STOPPED "no process trains it and it recorded no end: killed or crashed"
+
 /* Reads metrics.jsonl: the complete lines, in order (a torn last line from a crash is left
  * out; a whole one without its newline is read); a line without one of the keys
  * jn_metrics_append writes, with a key given twice, or of an epoch at or below the line before
