@@ -125,16 +125,18 @@ static int read_metrics(const char *path, const jn_run_row *row, jn_epoch_metric
                    by_checkpoint ? "last.ckpt" : "summary.json", ended, ended == 1 ? " was" : "s were");
 }
 
-/* The epochs an unfinished run's last.ckpt has done, from its header (0: none, or unreadable,
- * which the run's resume reports). */
-static int checkpoint_epochs(const char *folder)
+/* The epochs an unfinished run's last.ckpt has done and its steps, from its header (0: none, or
+ * unreadable, which the run's resume reports). */
+static void checkpoint_position(const char *folder, jn_run_row *row, uint64_t *steps)
 {
     char path[JN_PATH_MAX + 32];
     jn_checkpoint ck = {0};
-    const int epochs = !jn_path_join(path, sizeof path, folder, "last.ckpt") && access(path, F_OK) == 0 &&
-                       !jn_checkpoint_read_header(path, &ck) ? ck.state.epoch : 0;
+    if (!jn_path_join(path, sizeof path, folder, "last.ckpt") && access(path, F_OK) == 0 &&
+        !jn_checkpoint_read_header(path, &ck)) {
+        row->checkpoint_epochs = ck.state.epoch;
+        *steps = ck.state.global_step;
+    }
     jn_checkpoint_free(&ck);
-    return epochs;
 }
 
 static int is_done(const char *status)
@@ -169,8 +171,9 @@ static int read_row(const char *folder, jn_run_row *row)
     row->ended_epochs = read ? s.s.epochs_done : 0;
     /* Read before metrics.jsonl, which a run still training appends each epoch's line to
      * before that epoch's checkpoint: never read ahead of the lines. */
+    uint64_t saved_steps = 0;  /* a run killed before its first epoch ended has no metrics line: steps 0 */
     if (!read || !is_done(s.status))
-        row->checkpoint_epochs = checkpoint_epochs(folder);
+        checkpoint_position(folder, row, &saved_steps);
     jn_epoch_metrics *m = NULL;
     int epochs = 0;
     /* A finished run's damaged metrics.jsonl read as no epochs: status counted it done, with no
@@ -186,6 +189,7 @@ static int read_row(const char *folder, jn_run_row *row)
             row->test_error = m[i].test_error;
         }
     }
+    row->steps = saved_steps > row->steps ? saved_steps : row->steps;
     if (read) {
         snprintf(row->status, sizeof row->status, "%s", s.status);
         snprintf(row->message, sizeof row->message, "%.*s", (int)sizeof row->message - 1, s.message);  /* its first bytes (jn_run_row) */
@@ -590,6 +594,10 @@ void jn_results_print_running(const jn_plan *plan, const jn_run_row *rows, jn_me
         damaged += rc == 0 && rows[i].damaged;  /* which the rerun fails, as their damaged lines say */
         if (fd >= 0)
             close(fd);
+        /* One killed before its first epoch ended has no errors to rank: it was in no line. */
+        if (rc == 0 && !rows[i].checkpoint_epochs && !rows[i].best_epoch && !rows[i].damaged)
+            jn_print(f, "stopped %s: no epoch ended, %llu step%s trained (%s)\n", plan->entries[i].id,
+                     (unsigned long long)rows[i].steps, rows[i].steps == 1 ? "" : "s", JN_RUN_STOPPED);
     }
     if (!held && !free_)
         return;

@@ -73,7 +73,8 @@ int jn_summary_read(const char *path, jn_summary_file *out);
  * One text for show's state line and sweep status's unreadable line. */
 void jn_summary_unread_state(const char *last, char *out, size_t cap);
 
-/* Why show says stopped a run no summary.json ended and no process locks. */
+/* Why a run no summary.json ended and no process locks is said stopped: show's state and sweep
+ * status's line for one killed before its first epoch ended say it alike. */
 #define JN_RUN_STOPPED "no process trains it and it recorded no end: killed or crashed"
 
 /* Reads metrics.jsonl: the complete lines, in order (a torn last line from a crash is left
