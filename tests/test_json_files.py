@@ -222,6 +222,24 @@ def check_messages(scratch):
     run(["sweep", "--spec", spec, "--out", folder, "--progress", "never"], cwd=scratch)
     runs = os.path.join(scratch, folder, "runs")
     name = os.listdir(runs)[0]
+    # A finished run whose summary.json does not read, with an error of more than 1023 bytes: said
+    # whole, after the end its last.ckpt records, as show says it (the row kept its first 1023).
+    path = os.path.join(runs, name, "summary.json")
+    with open(path, "rb") as f:
+        good = f.read()
+    data = good.replace(b'{', b'{"' + b"\\u0001" * 64 + b'": 1, ', 1)
+    with open(path, "wb") as f:
+        f.write(data)
+    said = next((line for line in run(["sweep", "status", folder], cwd=scratch).stdout.splitlines()
+                 if line.startswith(f"unreadable {name}: ")), "")
+    named = os.path.join(folder, "runs", name)  # as status names it, by the folder it was given
+    error = f"{named}/summary.json: {tools_word(tool_files.summary_record, data)}"
+    want = tool_files.escaped(f"unreadable {name}: finished, as {named}/last.ckpt records, but {error} (the sweep "
+                              "run again resumes it and writes its summary.json again)")
+    check(len(tool_files.escaped(error)) > 1023 and said == want, f"a finished run's unreadable summary.json: sweep "
+          f"status says {said[-300:]!r}, expected {want[-300:]!r}")
+    with open(path, "wb") as f:
+        f.write(good)
     # A resume of a damaged last.ckpt fails, naming it twice (read, and "remove ..."): recorded.
     os.remove(os.path.join(runs, name, "summary.json"))
     with open(os.path.join(runs, name, "last.ckpt"), "r+b") as f:

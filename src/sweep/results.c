@@ -429,7 +429,8 @@ static void print_other_runs(const jn_plan *plan, const char *dir, FILE *f)
 
 /* Row i's message, whole: where the row holds only its first bytes (a failure naming a long
  * path twice; an unreadable summary.json's error, naming its long path), its summary.json read
- * again: a failed run's message, an unreadable one's error; the row's where it reads otherwise. */
+ * again: a failed run's message, an unreadable one's state (its error after the end its last.ckpt
+ * records, as read_row words it); the row's where it reads otherwise. */
 static const char *whole_message(const jn_plan *plan, int i, const jn_run_row *row)
 {
     static jn_summary_file s;
@@ -437,10 +438,14 @@ static const char *whole_message(const jn_plan *plan, int i, const jn_run_row *r
     if (strlen(row->message) + 1 < sizeof row->message || !jn_plan_folder(plan, i, folder, sizeof folder) ||
         jn_path_join(path, sizeof path, folder, "summary.json"))
         return row->message;
+    static char state[JN_ERROR_MAX + JN_PATH_MAX + 64];
     const int unread = jn_summary_read(path, &s) != 0;
-    if (state_of(row) == UNREADABLE)
-        return unread ? jn_last_error() : row->message;
-    return unread ? row->message : s.message;
+    if (state_of(row) != UNREADABLE)
+        return unread ? row->message : s.message;
+    if (!unread || jn_path_join(path, sizeof path, folder, "last.ckpt"))
+        return row->message;
+    jn_summary_unread_state(path, state, sizeof state);  /* as the row's first bytes say it */
+    return state;
 }
 
 /* A run whose metrics.jsonl is damaged (row->damaged): a line naming the file and what is wrong,

@@ -7,7 +7,7 @@
 
 void jn_summary_unread_state(const char *last, char *out, size_t cap)
 {
-    char error[1024];
+    char error[JN_ERROR_MAX];
     snprintf(error, sizeof error, "%s", jn_last_error());  /* the header's read may replace it */
     /* A run that ended before its summary was damaged: show said "finished" and sweep status
      * "unreadable" of the same run, each leaving out what the other said. */
