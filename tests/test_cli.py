@@ -140,6 +140,8 @@ def option_cases(d):
     e("unknown option, worded as other errors", ["profile", "--backend", "cuda"],
       ["--backend: unknown option for 'jacnoise profile'"])
     e("unknown option as --key=value", ["data", "--vallid=3"], ["--vallid", "did you mean --valid?"])
+    # Two letters swapped is two edits, as near as a typo gets.
+    e("unknown option, letters swapped", ["train", "--btach", "10"], ["--btach", "did you mean --batch?"])
     e("option of another command", ["train", "--checkpoint", "x"],
       ["--checkpoint: not an option of 'jacnoise train'"])
     e("train option given to eval", ["eval", "--hidden", "8", "--checkpoint", "x"], ["--hidden", "eval"])
@@ -174,6 +176,10 @@ def option_cases(d):
     e("test not idx:", ["step", "--data", "idx:a,b", "--test", "foo", "--dump", "x"],
       ["--test foo: expected idx:IMAGES,LABELS"])
     e("value too long", ["train", "--data", "d" * 5000], ["--data ddd", "ddd: longer than "])
+    # The bound itself: a name of 1024 bytes has no room for its NUL, one of 1023 is taken.
+    e("value one too long", ["train", "--data", "d" * 1024], ["ddd: longer than 1023 characters"])
+    e("value at the bound taken", ["train", "--data", "d" * 1023, "--jac-copies", "0"],
+      ["jacnoise: --jac-copies 0: out of range"])
     e("number with trailing text", ["train", "--lr", "0.1x"], ["--lr", "0.1x"])
     # strtod skips leading white space: ' 0.1' was taken while '0.1 ' and an integer's ' 5' were not.
     e("number with a leading space", ["step", "--lr", " 0.1"], ["--lr  0.1: expected a finite decimal"])
@@ -292,7 +298,12 @@ def option_cases(d):
     e("jac-proj 4097", ["train", "--jac-proj", "4097"], ["--jac-proj 4097: invalid value", "K in [1, 4096]"])
     e("jac-proj 4096 taken", ["train", "--jac-proj", "4096", "--jac-copies", "0"], ["jacnoise: --jac-copies 0: out of range"])
     e("tolerance 1 taken", ["check", "--tolerance", "1", "--jac-copies", "0"], ["jacnoise: --jac-copies 0: out of range"])
+    # 0 is auto's stored value: taken, --tolerance 0 would have checked at auto's 1e-4, not 0.
+    e("tolerance 0", ["check", "--tolerance", "0"], ["jacnoise: --tolerance 0: invalid value", "a number in (0, 1]"])
+    e("hidden width 1000000 taken", ["train", "--hidden", "1000000", "--jac-copies", "0"],
+      ["jacnoise: --jac-copies 0: out of range"])
     e("models 0", ["sweep", "--models", "0", "spec"], ["jacnoise: --models 0: invalid value; valid: auto", "a count in [1, 4096]"])
+    e("models 4097", ["sweep", "--models", "4097"], ["jacnoise: --models 4097: invalid value; valid: auto", "a count in [1, 4096]"])
     # A spec's count too, with the range written as the options write theirs: it read 'in 1..50000'.
     write(os.path.join(d, "seeds.spec"), "data = usps\nseeds = 0\n")
     expect_error("sweep: seeds 0", ["sweep", "--spec", "seeds.spec", "--out", "seedsweep"], 2,
@@ -311,6 +322,9 @@ def option_cases(d):
                           ("--cuda-graph", "on (replay one captured step), off (launch each kernel: for profiling)")]:
         e(f"{option} XENT", ["train", option, "XENT"], [f"{option} XENT: invalid value; valid: {valid}"])
     e("resume=maybe", ["train", "--resume=maybe"], ["--resume", "true", "false"])
+    # auto is --resume's alone; a flag also takes yes and no.
+    e("dry-run=auto", ["sweep", "--dry-run=auto"], ["jacnoise: --dry-run auto: invalid value; valid: true, false"])
+    e("dry-run=yes taken", ["sweep", "--dry-run=yes", "--jobs", "0"], ["jacnoise: --jobs 0: out of range"])
     e("flag with a separate value", ["train", "--resume", "auto"], ["'auto'", "--resume=auto"])
     e("valid negative", ["data", "--valid", "-5"], ["--valid", "auto"])
     # --shard's default is auto, as the help says: given (a wrapper's --shard given way to) it
