@@ -334,6 +334,8 @@ def option_cases(d):
     e("sweep --shard bad", ["sweep", "--shard", "2/2"], ["jacnoise: --shard 2/2: invalid value; valid: I/N", "0/4", "or auto"])
     e("sweep --shard N past its bound", ["sweep", "--shard", "0/2000000"], ["jacnoise: --shard 0/2000000: invalid value; valid: I/N",
                                                                           "N <= 1000000"])
+    # An I longer than the 31 characters read of it is refused whole, not read in part.
+    e("sweep --shard I of 41 characters", ["sweep", "--shard", "0" * 40 + "1/4"], ["jacnoise: --shard 00", "1/4: invalid value"])
     # Worded as every integer's: -1 said 'expected an integer >= 0', 'nan' 'expected an integer in
     # [0, 18446744073709551615]'.
     e("seed -1", ["train", "--seed", "-1"], ["--seed -1: out of range [0, 18446744073709551615]"])
