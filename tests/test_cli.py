@@ -778,6 +778,9 @@ def config_cases(d, usps):
         lines = p.stderr.splitlines() if p else []
         check(name, len(lines) == 1 and lines[0].startswith("jacnoise: warning: ") and
               all(w in lines[0] for w in words), f"expected one warning line with {words}: {lines!r}")
+    # One copy is the penalty computed once: nothing to warn of.
+    p = expect_ok("no warning: one copy", tiny + ["--jac-lambda", "0.1", "--jac-copies", "1", "--out", "onecopy"], d)
+    check("no warning: one copy", p is not None and p.stderr == "", f"stderr: {p and p.stderr!r}")
     # step computes the penalty train's step does: its warnings of options that change nothing
     # are train's (1024 copies of one clean input said nothing).
     for k, (extra, words) in enumerate([(["--jac-lambda", "0.1", "--jac-copies", "3"],
