@@ -319,8 +319,8 @@ for set in mnist usps; do
     done
     if [ -n "$found" ]; then
         # In the folder it fills, fill_set below names each wrong file (once) as it repairs it.
-        if [ "$found" = "$target" ]; then set_ok "$found" "$set" 2>/dev/null; else set_ok "$found" "$set"; fi
-        if [ $? -eq 0 ]; then
+        if { [ "$found" = "$target" ] && set_ok "$found" "$set" 2>/dev/null; } ||
+            { [ "$found" != "$target" ] && set_ok "$found" "$set"; }; then
             echo "$set: found in $found ($(files "$set" | wc -l | tr -d ' ') files, SHA-256 verified): nothing to fetch"
             continue
         fi
