@@ -11,6 +11,7 @@
 #include <limits.h>
 #include <math.h>
 #include <stdarg.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -153,6 +154,11 @@ static void test_idx_header(void)
     static const unsigned char magic1[] = {0, 1, 8, 1, 0, 0, 0, 1, 0};
     expect_error("wrong second magic byte", read_idx(write_raw("magic1.idx", magic1, sizeof magic1)), "magic1.idx",
                  "byte 0", "expected IDX magic", "found 0x00010801", NULL);
+    /* 1f alone is no gzip magic number (1f 8b): a file that starts 1f 00 is read as it is, a
+     * wrong IDX magic, not inflated into "corrupt gzip data". */
+    static const unsigned char lone_1f[] = {0x1f, 0, 8, 1, 0, 0, 0, 1, 0};
+    expect_error("1f without 8b", read_idx(write_raw("1f00.idx", lone_1f, sizeof lone_1f)), "1f00.idx", "byte 0",
+                 "expected IDX magic", "found 0x1F000801", NULL);
     static const char html[] = "<html><body>404 Not Found</body></html>\n";
     expect_error("an HTML page", read_idx(write_raw("html.idx", html, strlen(html))), "html.idx", "byte 0",
                  "0x3C68746D", "(\"<htm\": text, not IDX data)", NULL);
@@ -171,7 +177,11 @@ static void test_idx_header(void)
                  "byte 3", "ndim 9 out of range [1, 8]", NULL);
     static const unsigned char short_magic[] = {0, 0};
     expect_error("truncated magic", read_idx(write_raw("short.idx", short_magic, 2)),
-                 "short.idx", "byte 2", "unexpected end of file", "magic", NULL);
+                 "short.idx", "byte 2", "unexpected end of file", "magic", "expected 2 more bytes (up to byte 4)",
+                 NULL);
+    /* A read error is said as one, not taken for the end of an empty file: a folder opens, but
+     * reading it fails (EISDIR). */
+    expect_error("a folder", read_idx(tmp_dir), tmp_dir, "byte 0 of the file: read error", NULL);
     static const unsigned char short_dims[] = {0, 0, 8, 3, 0, 0, 0, 5, 0, 0};
     expect_error("truncated dims", read_idx(write_raw("dims.idx", short_dims, sizeof short_dims)),
                  "dims.idx", "byte 10", "unexpected end of file", "dimensions",
@@ -362,6 +372,10 @@ static void test_idx_payload(void)
     gz[n + 1] = 'x';
     expect_error("1f x after the gzip data", read_idx(write_raw("1fx.idx.gz", gz, n + 2)),
                  "1fx.idx.gz", at, "unexpected bytes after the gzip data", NULL);
+    /* Only zero bytes are padding: 01, the byte next to it, is refused too. */
+    gz[n] = 0x01;
+    expect_error("a 01 byte after the gzip data", read_idx(write_raw("01.idx.gz", gz, n + 1)), "01.idx.gz", at,
+                 "unexpected bytes after the gzip data", NULL);
     /* Zero padding ends the gzip data: a member after it is refused, not read on. */
     memset(gz + n, 0, 4);
     memcpy(gz + n + 4, gz, second);
@@ -388,6 +402,9 @@ static void test_idx_payload(void)
         jn_dataset set;
         expect_error(other[i].format, jn_usps_load(p, &set), "packed", "byte 0", what, NULL);
     }
+    /* A file of the magic number alone (a download cut right after it) is named as well. */
+    expect_error("bzip2 magic alone", read_idx(write_raw("bzh", "BZh", 3)), "bzh", "byte 0",
+                 "the magic number of the bzip2 format", NULL);
 }
 
 static int load_pair(const char *images, const char *labels, int hint)
@@ -721,6 +738,23 @@ static void test_usps(void)
     usps_line(text, sizeof text, "0", 1, 2, "-0.948", 257);
     int rc = jn_usps_load(write_raw("frac.zip", text, strlen(text)), &set);
     CHECK(rc == 0 && set.x[0] == (float)((-0.948 + 1.0) / 2.0), "-0.948: %s", jn_last_error());
+    if (rc == 0)
+        jn_dataset_free(&set);
+    /* A file longer than zip.train (7291 lines), past 8192 lines (the arrays double from 1024),
+     * loads whole: the bound on the lines is far above any USPS-style file. */
+    enum { MANY = 8193 };
+    usps_line(line, sizeof line, "3", 1, 0, NULL, 257);
+    const size_t len = strlen(line);
+    char *many = malloc(MANY * len);
+    CHECK(many != NULL, "cannot allocate %d USPS lines", MANY);
+    if (!many)
+        return;
+    for (size_t i = 0; i < MANY; i++)
+        memcpy(many + i * len, line, len);
+    rc = jn_usps_load(write_gz("many.zip.gz", many, MANY * len, "wb"), &set);
+    free(many);
+    CHECK(rc == 0 && set.n == MANY && set.y[MANY - 1] == 3 && set.x[(size_t)(MANY - 1) * 256] == 0.5f,
+          "%d USPS lines: %s", MANY, rc ? jn_last_error() : "wrong content");
     if (rc == 0)
         jn_dataset_free(&set);
 }
