@@ -325,7 +325,8 @@ def option_cases(d):
     # auto is --resume's alone; a flag also takes yes and no.
     e("dry-run=auto", ["sweep", "--dry-run=auto"], ["jacnoise: --dry-run auto: invalid value; valid: true, false"])
     e("dry-run=yes taken", ["sweep", "--dry-run=yes", "--jobs", "0"], ["jacnoise: --jobs 0: out of range"])
-    e("flag with a separate value", ["train", "--resume", "auto"], ["'auto'", "--resume=auto"])
+    e("flag with a separate value", ["train", "--resume", "auto"], ["jacnoise: train: unexpected argument 'auto'",
+                                                                    "--resume=auto"])
     e("valid negative", ["data", "--valid", "-5"], ["--valid", "auto"])
     # --shard's default is auto, as the help says: given (a wrapper's --shard given way to) it
     # was refused.
@@ -343,11 +344,16 @@ def option_cases(d):
       ["--seed 99999999999999999999999: out of range [0, 18446744073709551615]"])
     e("seed nan", ["train", "--seed", "nan"], ["--seed nan: expected an integer in [0, 18446744073709551615]"])
     e("seed 1.5", ["train", "--seed", "1.5"], ["--seed 1.5: expected an integer in [0, 18446744073709551615]"])
-    e("positional argument", ["train", "extra"], ["extra"])
-    e("positional after options", ["data", "--valid", "3", "usps"], ["usps"])
+    # The line names the command, as show's and sweep status's do: 'unexpected argument' alone
+    # said nothing of which.
+    e("positional argument", ["train", "extra"],
+      ["jacnoise: train: unexpected argument 'extra' (options start with --; see jacnoise train --help)"])
+    e("positional after options", ["data", "--valid", "3", "usps"], ["jacnoise: data: unexpected argument 'usps'"])
+    e("positional argument, info", ["info", "x"], ["jacnoise: info: unexpected argument 'x'", "jacnoise info --help"])
     e("single dash", ["train", "-lr", "0.1"], ["-lr"])
     # One dash, or the en or em dash a word processor makes of two: the option meant is named.
-    e("single dash, an option's name", ["train", "-lr", "0.1"], ["'-lr'", "did you mean --lr?"])
+    e("single dash, an option's name", ["train", "-lr", "0.1"], ["jacnoise: train: unexpected argument '-lr'",
+                                                                 "did you mean --lr?"])
     e("em dash", ["step", "\u2014batch=4"], ["'\u2014batch=4'", "did you mean --batch=4?"])
     e("en dash", ["data", "\u2013valid", "5"], ["did you mean --valid?"])
     # --help takes no value: "--help=foo" read "--help: unknown option" of an option the help lists.
@@ -357,10 +363,10 @@ def option_cases(d):
         for flag in ("--help", "-h"):
             e(f"{' '.join(cmd)} {flag}=foo", cmd + [f"{flag}=foo"], [f"jacnoise: {flag}: takes no value",
                                                                       f"'{flag}=foo'", f"give {flag} alone"])
-    e("single dash, no option", ["train", "-x"], ["'-x' (options start with --; see --help)"])
+    e("single dash, no option", ["train", "-x"], ["'-x' (options start with --; see jacnoise train --help)"])
     # A list's values given apart, as a shell's words: it said only "options start with --".
     e("list given apart", ["train", "--hidden", "500", "500"],
-      ["'500' after --hidden 500 (a list is one argument, its values joined by commas: --hidden 500,500)"])
+      ["jacnoise: train: unexpected argument '500' after --hidden 500 (a list is one argument, its values joined by commas: --hidden 500,500)"])
     e("list given apart, eval", ["eval", "--eval-noise", "0.1", "0.3"], ["--eval-noise 0.1,0.3)"])
     # The same after --key=value: it got only the generic "options start with --".
     e("list given apart, = form", ["train", "--hidden=500", "500"],
@@ -368,8 +374,8 @@ def option_cases(d):
     # -- ends the options, as --help reads it (after --, --help is no request for help): these
     # commands take nothing after them ("options start with --" was said of the -- itself).
     for args in (["train", "--"], ["eval", "--", "x"], ["data", "--", "--help"]):
-        e(f"{' '.join(args)}", args, ["jacnoise: unexpected argument '--': it ends the options, and this command takes "
-                                      "nothing but options (see --help)\n"])
+        e(f"{' '.join(args)}", args, [f"jacnoise: {args[0]}: unexpected argument '--': it ends the options, and "
+                                      f"{args[0]} takes nothing but options (see jacnoise {args[0]} --help)\n"])
     e("no name before =", ["train", "--=5"], ["jacnoise: no option name before '='"])
     e("unknown command", ["frobnicate"], ["frobnicate", "valid commands: train eval step data"])
     # A value echoed in an error is escaped: a line break split the one line, and an escape

@@ -277,7 +277,7 @@ def spec_errors(tmp):
     operand = os.path.join(tmp, "operand")
     for args, first in (([good], good), ([good, operand], good), (["--spec", good, operand], operand)):
         p = run(["sweep"] + args, expect=2)
-        check(p.stderr.startswith(f"jacnoise: unexpected argument '{first}'") and "--spec FILE --out DIR" in
+        check(p.stderr.startswith(f"jacnoise: sweep: unexpected argument '{first}'") and "--spec FILE --out DIR" in
               p.stderr and len(p.stderr.splitlines()) == 1 and not os.path.exists(operand),
               f"sweep {' '.join(args)}: {p.stderr!r}")
     # --dry-run: the spec and options checked, the plan's size said, nothing written.

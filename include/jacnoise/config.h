@@ -109,6 +109,9 @@ void jn_config_defaults(jn_config *cfg);
  * an option it does not accept is refused with the list of those it does. */
 int jn_config_set(jn_config *cfg, unsigned command, const char *key, const char *value);
 
+/* The command's name on the command line ("train"), as its messages name it. */
+const char *jn_config_command_name(unsigned command);
+
 /* True if `command` has the option. */
 int jn_config_accepts(unsigned command, const char *key);
 

@@ -124,20 +124,20 @@ static int set_option(jn_config *cfg, unsigned command, const char *key, const c
 /* Splits argv[i] ("--key=value" or "--key" [value]) and applies it; advances *i. */
 static int apply_arg(jn_config *cfg, unsigned command, int argc, char **argv, int *i)
 {
-    const char *arg = argv[*i];
+    const char *arg = argv[*i], *cmd = jn_config_command_name(command);
     if (jn_cli_refuse_help_value(arg))
         return -1;
     /* It ends the options, as --help reads it (jn_cli_wants_help): "eval -- x" read "options
      * start with --" of the -- itself. */
     if (!strcmp(arg, "--"))
-        return jn_fail("unexpected argument '--': it ends the options, and this command takes nothing but options "
-                       "(see --help)");
+        return jn_fail("%s: unexpected argument '--': it ends the options, and %s takes nothing but options "
+                       "(see jacnoise %s --help)", cmd, cmd, cmd);
     if (strncmp(arg, "--", 2) != 0) {
         /* A flag takes no separate value: "--resume auto" means "--resume=auto". */
         const char *prev = *i > 0 ? argv[*i - 1] : "";
         if (!strncmp(prev, "--", 2) && !strchr(prev, '=') && jn_config_is_flag(prev + 2))
-            return jn_fail("unexpected argument '%s' after the flag %s; to give it a value write %s=%s", arg, prev,
-                           prev, arg);
+            return jn_fail("%s: unexpected argument '%s' after the flag %s; to give it a value write %s=%s", cmd, arg,
+                           prev, prev, arg);
         /* -lr, or --lr turned into a dash by a word processor (en or em dash) */
         static const char *const dashes[] = {"-", "\xe2\x80\x93", "\xe2\x80\x94"};
         for (size_t k = 0; k < sizeof dashes / sizeof *dashes; k++) {
@@ -148,7 +148,8 @@ static int apply_arg(jn_config *cfg, unsigned command, int argc, char **argv, in
             memcpy(name, arg + skip, len);
             name[len] = 0;
             if (jn_config_accepts(command, name))
-                return jn_fail("unexpected argument '%s' (options start with --: did you mean --%s?)", arg, arg + skip);
+                return jn_fail("%s: unexpected argument '%s' (options start with --: did you mean --%s?)", cmd, arg,
+                               arg + skip);
         }
         /* --hidden 1000 1000 or --hidden=1000 1000: the list's second value read as an operand,
          * where it is one argument. The list as given: OPT SEP LIST. */
@@ -161,16 +162,16 @@ static int apply_arg(jn_config *cfg, unsigned command, int argc, char **argv, in
             memcpy(name, opt + 2, opt_len - 2);
             name[opt_len - 2] = 0;
             if (jn_config_takes_list(name) && jn_config_accepts(command, name))
-                return jn_fail("unexpected argument '%s' after %.*s%s%s (a list is one argument, its values joined by "
-                               "commas: %.*s%s%s,%s)", arg, (int)opt_len, opt, sep, list, (int)opt_len, opt, sep, list,
+                return jn_fail("%s: unexpected argument '%s' after %.*s%s%s (a list is one argument, its values joined "
+                               "by commas: %.*s%s%s,%s)", cmd, arg, (int)opt_len, opt, sep, list, (int)opt_len, opt, sep, list,
                                arg);
         }
         /* `jacnoise sweep study.spec`: the spec (and the folder) read as operands, as status's
          * and merge's folders are. */
         if (command == JN_CMD_SWEEP)
-            return jn_fail("unexpected argument '%s' (a sweep's spec and folder are options: jacnoise sweep --spec "
-                           "FILE --out DIR; see --help)", arg);
-        return jn_fail("unexpected argument '%s' (options start with --; see --help)", arg);
+            return jn_fail("%s: unexpected argument '%s' (a sweep's spec and folder are options: jacnoise sweep --spec "
+                           "FILE --out DIR; see jacnoise sweep --help)", cmd, arg);
+        return jn_fail("%s: unexpected argument '%s' (options start with --; see jacnoise %s --help)", cmd, arg, cmd);
     }
     char key[128];
     const char *eq = strchr(arg, '=');

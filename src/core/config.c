@@ -556,7 +556,7 @@ static int edit_distance(const char *a, const char *b)
     return row[lb];
 }
 
-static const char *command_name(unsigned command)
+const char *jn_config_command_name(unsigned command)
 {
     switch (command) {
     case JN_CMD_TRAIN: return "train";
@@ -610,7 +610,7 @@ int jn_config_fail_unknown(const char *key, unsigned command, int (*skip)(const 
         snprintf(valid, sizeof valid, "%ss", noun);
     } else {
         snprintf(what, sizeof what, "%s 'jacnoise %s'", find_option(key) ? "not an option of" : "unknown option for",
-                 command_name(command));
+                 jn_config_command_name(command));
         snprintf(valid, sizeof valid, "valid options");
     }
     if (suggest)
