@@ -30,6 +30,7 @@ linear with an error of 0, and no heat map of a random search, nor of validation
 Run by ctest with JACNOISE_BIN and JACNOISE_DATA set."""
 import contextlib
 import csv
+import errno
 import ctypes
 import fcntl
 import io
@@ -2278,6 +2279,38 @@ def closed_output(tmp):
         same_sweep(ref, folder, f"{what}, then rerun")
 
 
+def full_output(tmp):
+    """A standard output that takes no more (a full pipe, non-blocking): the sweep trains on and
+    ends exit 1 with one line, the parent's, saying why; its workers write nothing there (their
+    lines go through their pipes), so none says it again or writes the parent's lines twice."""
+    spec = os.path.join(tmp, "full.spec")
+    open(spec, "w").write("data = usps\nhidden = 8\ntrain-limit = 200\nvalid = 60\nepochs = 1\nseed = [1, 2, 3, 4]\n")
+    for jobs in ("1", "2"):
+        what = f"full output, --jobs {jobs}"
+        folder = os.path.join(tmp, f"full-jobs{jobs}")
+        r, w = os.pipe()
+        fcntl.fcntl(w, fcntl.F_SETFL, fcntl.fcntl(w, fcntl.F_GETFL) | os.O_NONBLOCK)
+        with contextlib.suppress(BlockingIOError):
+            while True:
+                os.write(w, b"x" * 4096)
+        try:
+            p = subprocess.run([BIN, "sweep", "--spec", spec, "--out", folder, "--jobs", jobs, "--progress", "never"],
+                               stdout=w, stderr=subprocess.PIPE, text=True, timeout=600)
+        finally:
+            os.close(w)
+        held = b""
+        while chunk := os.read(r, 1 << 16):
+            held += chunk
+        os.close(r)
+        lines = [line for line in p.stderr.splitlines() if not line.startswith("[cuda-emu]")]
+        check(p.returncode == 1 and lines == ["jacnoise: writing the standard output failed: "
+                                              f"{os.strerror(errno.EAGAIN)}"] and held.strip(b"x") == b"",
+              f"{what}: exit {p.returncode}, expected 1 and one line; stderr {p.stderr[-500:]!r}, "
+              f"written {held.strip(b'x')[:300]!r}")
+        statuses = set(column(folder, "status").values())
+        check(statuses == {"finished"}, f"{what}: results.csv statuses {statuses}")
+
+
 def spec_race(tmp):
     """Sweeps of two specs started at once on a new folder: one goes on, the other is refused
     (exit 2), and sweep.spec is the one that went on."""
@@ -3085,6 +3118,7 @@ def main():
     interrupted_status(tmp)
     running_locks(tmp)
     closed_output(tmp)
+    full_output(tmp)
     spec_race(tmp)
     trained_since_planned(tmp)
     other_options_paused(tmp)
