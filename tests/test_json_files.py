@@ -9,6 +9,7 @@ a key with an escape ("\\u0065pochs") was refused by both, and of two faults the
 string's first, jacnoise the first in the file."""
 import json
 import os
+import resource
 import shutil
 import sys
 import tempfile
@@ -209,6 +210,38 @@ def check_metrics(scratch, folder):
               f"metrics.jsonl, {what}: resume exit {p.returncode} {p.stderr!r}, the tools {word!r}; expected {said!r}")
 
 
+TINY_SPEC = "data = usps\nhidden = 4\ntrain-limit = 60\nvalid = 20\nbatch = 20\nepochs = 1\nlr = 0.1\n"
+
+
+def tiny_spec(scratch):
+    spec = os.path.join(scratch, "tiny.spec")
+    with open(spec, "w") as f:
+        f.write(TINY_SPEC)
+    return spec
+
+
+def one_run_sweep(scratch, folder):
+    """A one-run sweep trained in folder: its spec, its runs folder and the run's id."""
+    spec = tiny_spec(scratch)
+    run(["sweep", "--spec", spec, "--out", folder, "--progress", "never"], cwd=scratch)
+    runs = os.path.join(scratch, folder, "runs")
+    return spec, runs, os.listdir(runs)[0]
+
+
+def damaged_resume(scratch, folder, swept=None):
+    """A one-run sweep in folder (swept: one_run_sweep's, where already trained) whose rerun fails:
+    the resume of a damaged last.ckpt, which its message names twice (read, and "remove ...").
+    The run's id, its summary.json's path and bytes."""
+    spec, runs, name = swept or one_run_sweep(scratch, folder)
+    os.remove(os.path.join(runs, name, "summary.json"))
+    with open(os.path.join(runs, name, "last.ckpt"), "r+b") as f:
+        f.truncate(100)
+    run(["sweep", "--spec", spec, "--out", folder, "--progress", "never"], expect=1, cwd=scratch)
+    path = os.path.join(runs, name, "summary.json")
+    with open(path, "rb") as f:
+        return name, path, f.read()
+
+
 def check_messages(scratch):
     """A failed run's message as sweep status reads it (jn_summary_read) and as the tools do, the
     same: one written by jacnoise, naming a long path twice (of more than 1023 bytes: the sweep
@@ -216,12 +249,7 @@ def check_messages(scratch):
     name, said "\\xe9", which the tools refused as an escape JSON has not); and hand-made ones
     with JSON's escapes (jacnoise read each \\u as a space)."""
     folder = os.path.join(*["d" * 200] * 3, os.fsdecode(b"\xe9" * 50), "sweep")
-    spec = os.path.join(scratch, "tiny.spec")
-    with open(spec, "w") as f:
-        f.write("data = usps\nhidden = 4\ntrain-limit = 60\nvalid = 20\nbatch = 20\nepochs = 1\nlr = 0.1\n")
-    run(["sweep", "--spec", spec, "--out", folder, "--progress", "never"], cwd=scratch)
-    runs = os.path.join(scratch, folder, "runs")
-    name = os.listdir(runs)[0]
+    spec, runs, name = swept = one_run_sweep(scratch, folder)
     # A finished run whose summary.json does not read, with an error of more than 1023 bytes: said
     # whole, after the end its last.ckpt records, as show says it (the row kept its first 1023).
     path = os.path.join(runs, name, "summary.json")
@@ -240,14 +268,7 @@ def check_messages(scratch):
           f"status says {said[-300:]!r}, expected {want[-300:]!r}")
     with open(path, "wb") as f:
         f.write(good)
-    # A resume of a damaged last.ckpt fails, naming it twice (read, and "remove ..."): recorded.
-    os.remove(os.path.join(runs, name, "summary.json"))
-    with open(os.path.join(runs, name, "last.ckpt"), "r+b") as f:
-        f.truncate(100)
-    run(["sweep", "--spec", spec, "--out", folder, "--progress", "never"], expect=1, cwd=scratch)
-    path = os.path.join(runs, name, "summary.json")
-    with open(path, "rb") as f:
-        written = f.read()
+    name, path, written = damaged_resume(scratch, folder, swept)
     message = tool_files.summary_record(written)["message"]
     check(len(message) > 1023 and message.endswith("a rerun alone fails the same way"),
           f"a failure naming a long path, recorded: {message[-300:]!r}")
@@ -297,6 +318,37 @@ def check_messages(scratch):
               f"then {damaged[:300]!r}")
 
 
+def long_messages(scratch):
+    """Messages past 1023 bytes reach summary.json whole, and one past the writer's room ends in
+    a mark that the readers keep. A run's own failure (a last.ckpt write past the file-size
+    limit, naming a long run folder) was cut at 1023 bytes, unmarked, before the writer; a
+    failure whose message holds bytes that JSON writes as \\ufffd (6 bytes each) was cut by the
+    writer at 3 KB, its end lost without a sign of it."""
+    spec = tiny_spec(scratch)
+
+    def small_files():  # the checkpoint's write fails (EFBIG), the small files' do not
+        resource.setrlimit(resource.RLIMIT_FSIZE, (8192, 8192))
+
+    whole = os.path.join(*["d" * 200] * 3, os.fsdecode(b"\xe9" * 150), "sweep")
+    run(["sweep", "--spec", spec, "--out", whole, "--progress", "never"], expect=1, cwd=scratch,
+        preexec_fn=small_files)
+    runs = os.path.join(scratch, whole, "runs")
+    with open(os.path.join(runs, os.listdir(runs)[0], "summary.json"), "rb") as f:
+        message = tool_files.summary_record(f.read())["message"]
+    check(len(message) > 1023 and "last.ckpt: write failed" in message and message.endswith("(no file written)"),
+          f"a run's failure naming a long folder, recorded: {len(message)} bytes, ending {message[-200:]!r}")
+
+    cut = os.path.join(*[os.fsdecode(b"\xe9" * 130)] * 3, "sweep")
+    name, _, written = damaged_resume(scratch, cut)
+    message = tool_files.summary_record(written)["message"]
+    shown = run(["sweep", "status", cut], cwd=scratch).stdout
+    said = next((line for line in shown.splitlines() if line.startswith(f"failed {name}: ")), "")
+    check(len(written) <= 4096 and message.endswith("...") and "; remove " in message and
+          said == f"failed {name}: {message}",
+          f"a message past the writer's room: {len(written)} bytes written, ending {message[-100:]!r}; "
+          f"status {said[-100:]!r}")
+
+
 def main():
     scratch = tempfile.mkdtemp(prefix="jacnoise-json-")
     folder = trained_run(scratch)
@@ -304,6 +356,7 @@ def main():
     check_device_texts(folder)
     check_metrics(scratch, folder)
     check_messages(scratch)
+    long_messages(scratch)
     return finish("json files", scratch)
 
 

@@ -137,7 +137,7 @@ static jn_job *open_item(source *src, pending *it)
         job = NULL;
     }
     if (!job) {
-        char message[JN_ERROR_MAX], last[JN_PATH_MAX + 32];
+        char message[JN_SUMMARY_MESSAGE], last[JN_PATH_MAX + 32];  /* what summary.json holds */
         snprintf(message, sizeof message, "%s", jn_last_error());
         /* A rerun would read the same bytes: say what works. The plan read only the header:
          * the whole file (its checksum) is read again here, on this failure alone. */
@@ -305,7 +305,7 @@ static int run_group(source *src, int group)
     }
     jn_group *g = jn_group_open(&first, &obj, src->n_items);
     if (!g) {
-        char message[1024];
+        char message[JN_SUMMARY_MESSAGE];
         snprintf(message, sizeof message, "%s", jn_last_error());
         for (int i = 0; i < src->n_items; i++)
             fail_entry(src, src->items[i].entry, message);
@@ -327,7 +327,7 @@ static int run_group(source *src, int group)
     if (rc < 0) {
         /* A backend error: the group's active runs stay at their last checkpoints, marked
          * failed (a rerun retries them); those not started yet stay pending. */
-        char message[1024];
+        char message[JN_SUMMARY_MESSAGE];
         snprintf(message, sizeof message, "%s", jn_last_error());
         for (int i = 0; i < src->n_items; i++)
             if (src->open[i]) {

@@ -8,6 +8,7 @@
 #include "jacnoise/checkpoint.h"
 #include "jacnoise/error.h"
 #include "jacnoise/train.h"
+#include "train/metrics.h"
 #include "train/progress.h"
 
 struct jn_job {
@@ -42,7 +43,7 @@ struct jn_job {
     /* how it ended */
     int ended, code;
     char status[24];
-    char message[JN_ERROR_MAX];  /* a failure's error whole: a resume's naming a long path passed 1023 bytes */
+    char message[JN_SUMMARY_MESSAGE];  /* whole, as summary.json holds it */
 };
 
 /* Print each epoch's line and the closing line on stdout (as `train` does); off by default. */

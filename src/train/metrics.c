@@ -23,15 +23,11 @@ void jn_json_number(char *out, size_t cap, double v)
         snprintf(out, cap, "null");
 }
 
-void jn_json_string(char *out, size_t cap, const char *s)
+/* Writes s's JSON escapes from out[j] while they fit below out[limit]: the new j; *whole says
+ * whether all of s went. */
+static size_t put_escapes(char *out, size_t j, size_t limit, const char *s, int *whole)
 {
-    size_t j = 0;
-    if (cap < 3) {
-        if (cap)
-            out[0] = 0;
-        return;
-    }
-    out[j++] = '"';
+    *whole = 0;
     for (const unsigned char *c = (const unsigned char *)s; *c;) {
         static const char named[] = "\"\\\b\f\n\r\t", letter[] = "\"\\bfnrt";
         const char *k = strchr(named, *c);
@@ -49,11 +45,31 @@ void jn_json_string(char *out, size_t cap, const char *s)
             snprintf(esc, sizeof esc, "\\ufffd");
         }
         const size_t n = strlen(esc);
-        if (j + n + 2 > cap)  /* room for the closing quote and the NUL */
-            break;
+        if (j + n > limit)
+            return j;
         memcpy(out + j, esc, n);
         j += n;
         c += take;
+    }
+    *whole = 1;
+    return j;
+}
+
+void jn_json_string(char *out, size_t cap, const char *s)
+{
+    static const char mark[] = "...";
+    if (cap < sizeof mark + 2) {  /* room for the quotes, the mark and the NUL */
+        if (cap)
+            out[0] = 0;
+        return;
+    }
+    out[0] = '"';
+    int whole;
+    size_t j = put_escapes(out, 1, cap - 2, s, &whole);  /* room for the closing quote and the NUL */
+    if (!whole) {  /* cut between characters, and said to be: its readers keep the mark */
+        j = put_escapes(out, 1, cap - 2 - (sizeof mark - 1), s, &whole);
+        memcpy(out + j, mark, sizeof mark - 1);
+        j += sizeof mark - 1;
     }
     out[j++] = '"';
     out[j] = 0;

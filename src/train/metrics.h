@@ -91,7 +91,7 @@ void jn_json_number(char *out, size_t cap, double v);
 
 /* Writes s as a quoted JSON string (quote, backslash and control characters escaped, a byte
  * that is not UTF-8 as U+FFFD; at most 6 bytes per byte of s, so 6 strlen(s) + 3 always fit;
- * a shorter cap cuts between characters). */
+ * a shorter cap cuts between characters, the string then ending in "..."). */
 void jn_json_string(char *out, size_t cap, const char *s);
 
 #endif
