@@ -508,9 +508,12 @@ def option_cases(d):
                         (["help", "sweep", "nosuch"], "help sweep: 'nosuch' is no command of sweep (its own: status, "
                                                       "merge)")):
         e(" ".join(args), args, [words])
-    p = expect_ok("jacnoise help help", ["help", "help"], d)
-    if p:
-        check("jacnoise help help", "usage: jacnoise COMMAND" in p.stdout, f"no usage on stdout: {p.stdout[:100]!r}")
+    # Help on help, however asked: help --help read "unknown command '--help'", exit 2.
+    for args in (["help", "help"], ["help", "--help"], ["help", "-h"], ["--help", "help"], ["-h", "--help"]):
+        name = f"jacnoise {' '.join(args)}"
+        p = expect_ok(name, args, d)
+        if p:
+            check(name, "usage: jacnoise COMMAND" in p.stdout, f"no usage on stdout: {p.stdout[:100]!r}")
     # The brackets give what an option left out means: a sweep's runs take one BLAS thread
     # each, not the BLAS default of train's 0.
     for cmd, default in (("train", "[0]"), ("sweep", "[1]")):

@@ -71,6 +71,12 @@ static void open_closed_streams(void)
             _exit(JN_EXIT_ERROR);
 }
 
+/* Whether arg asks for help as a command: help, --help or -h. */
+static int asks_help(const char *arg)
+{
+    return !strcmp(arg, "help") || !strcmp(arg, "--help") || !strcmp(arg, "-h");
+}
+
 int main(int argc, char **argv)
 {
     open_closed_streams();
@@ -86,7 +92,7 @@ int main(int argc, char **argv)
     }
     if (jn_cli_refuse_help_value(argv[1]))
         return jn_cli_fail(JN_EXIT_USAGE);
-    const int help = !strcmp(argv[1], "help") || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h");
+    const int help = asks_help(argv[1]);
     if (help && argc > 2) {  /* help CMD (or --help CMD), as in git: CMD --help */
         /* sweep's own commands have their help: help sweep status is sweep status --help */
         const int sweep = !strcmp(argv[2], "sweep");
@@ -100,7 +106,7 @@ int main(int argc, char **argv)
                         sub ? " " : "", sub ? argv[3] : "");
             return jn_cli_fail(JN_EXIT_USAGE);
         }
-        if (!strcmp(argv[2], "help")) {  /* help on help: the general usage, which says how */
+        if (asks_help(argv[2])) {  /* help on help (help --help too): the general usage, which says how */
             usage(stdout);
             return with_stdout_written(0);
         }
