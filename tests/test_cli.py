@@ -331,7 +331,10 @@ def option_cases(d):
     # --shard's default is auto, as the help says: given (a wrapper's --shard given way to) it
     # was refused.
     expect_error("sweep --shard auto", ["sweep", "--shard", "0/2", "--shard", "auto", "--spec", "missing.spec", "--out",
-                                        "shardsweep"], 2, ["--spec: missing.spec: cannot open"], d, absent=["shardsweep"])
+                                        "shardsweep"], 2, ["jacnoise: --spec missing.spec: cannot open"], d, absent=["shardsweep"])
+    # Named as --config's file is ("--config FILE: ..."): it read "--spec: FILE: ...".
+    expect_error("sweep --spec FOLDER", ["sweep", "--spec", ".", "--out", "shardsweep"], 2,
+                 ["jacnoise: --spec .: is a folder, not a file"], d, absent=["shardsweep"])
     e("sweep --shard bad", ["sweep", "--shard", "2/2"], ["jacnoise: --shard 2/2: invalid value; valid: I/N", "0/4", "or auto"])
     e("sweep --shard N past its bound", ["sweep", "--shard", "0/2000000"], ["jacnoise: --shard 0/2000000: invalid value; valid: I/N",
                                                                           "N <= 1000000"])

@@ -393,7 +393,7 @@ int jn_spec_load(const char *path, const char *option, jn_spec *spec)
     size_t len;
     memset(spec, 0, sizeof *spec);
     if (jn_read_file_max(path, 1 << 20, &data, &len))
-        return option ? jn_fail_context("%s", option) : -1;
+        return option ? jn_fail_option(option, path) : -1;  /* "--spec FILE: ...", as --config's */
     const unsigned char *nul = memchr(data, 0, len);
     if (nul) {
         int line = 1;
