@@ -6,7 +6,6 @@
 
 #include "jacnoise/backend.h"
 #include "jacnoise/checkpoint.h"
-#include "jacnoise/error.h"
 #include "jacnoise/train.h"
 #include "train/metrics.h"
 #include "train/progress.h"
