@@ -9,7 +9,8 @@
  * state and stored-configuration checks, and the step state's tensor names, are checked too, as
  * are what an edit (its checksums made again) or a wrapping product of dimensions alone makes: a
  * layer count out of range, a byte put in before the checksum, a step state record whose data
- * is not there, a NUL byte in a name, a malformed end record; and a velocity not finite. */
+ * is not there, a NUL byte in a name, a malformed end record; and a velocity not finite. A
+ * tensor of no values, written from no array, reads back as such. */
 #include "check.h"
 #include "core/fileio.h"
 #include "jacnoise/checkpoint.h"
@@ -524,6 +525,28 @@ static void stepstate_records(const char *path)
     free(data);
 }
 
+/* A tensor with no values, written from no array (a NULL pointer, as an empty batch's is):
+ * the write copied none from NULL, undefined behaviour the sanitizer build stops on, and it
+ * reads back as a tensor of no values. */
+static void stepstate_empty(const char *path)
+{
+    const uint64_t dims[2] = {0, 3};
+    jn_stepstate *ss = jn_stepstate_new();
+    REQUIRE(ss, "out of memory");
+    jn_stepstate_reals(ss, "none", 2, dims, NULL);
+    REQUIRE(jn_stepstate_write(ss, path) == 0, "%s", jn_last_error());
+    jn_stepstate_free(ss);
+    unsigned char *data;
+    size_t len;
+    jn_stepstate_file f;
+    REQUIRE(jn_read_file(path, &data, &len) == 0 && jn_stepstate_parse(data, len, path, &f) == 0, "%s",
+            jn_last_error());
+    CHECK(f.count == 1 && !strcmp(f.tensors[0].name, "none") && f.tensors[0].count == 0 && f.tensors[0].ndim == 2 &&
+              f.tensors[0].dims[1] == 3, "the empty tensor read back as %d tensors", f.count);
+    jn_stepstate_file_free(&f);
+    free(data);
+}
+
 int main(void)
 {
     const char *tmp = getenv("TMPDIR");
@@ -590,6 +613,7 @@ int main(void)
     free(data);
     stepstate_names(ss_path);
     stepstate_records(ss_path);
+    stepstate_empty(ss_path);
 
     free(arrays);
     unlink(ck_path);

@@ -86,7 +86,8 @@ void jn_buf_f64(jn_buf *b, double v)
 static void copy_values(unsigned char *dst, const unsigned char *src, size_t n, size_t width)
 {
     if (JN_HOST_LITTLE_ENDIAN) {
-        memcpy(dst, src, n * width);
+        if (n)  /* an empty tensor's array may be NULL, which memcpy may not be given even for 0 bytes */
+            memcpy(dst, src, n * width);
         return;
     }
     for (size_t i = 0; i < n; i++)
