@@ -146,15 +146,20 @@ static int parse_tensor(jn_cursor *c, int dtype, jn_tensor *t)
         t->whole = malloc(sizeof(uint64_t) * (t->count ? t->count : 1));
     if (!t->values || (dtype == JN_DTYPE_U64 && !t->whole))
         return jn_fail("%s: out of memory for tensor %s", c->path, t->name);
+    /* Each read checked too: the count check above is what keeps them inside the data, and a
+     * change to it must not let them run past it. */
     for (uint64_t i = 0; i < t->count; i++) {
         uint32_t u;
         if (dtype == JN_DTYPE_F64) {
-            jn_cur_f64(c, &t->values[i], "tensor data");
+            if (jn_cur_f64(c, &t->values[i], "tensor data"))
+                return -1;
         } else if (dtype == JN_DTYPE_U64) {
-            jn_cur_u64(c, &t->whole[i], "tensor data");
+            if (jn_cur_u64(c, &t->whole[i], "tensor data"))
+                return -1;
             t->values[i] = (double)t->whole[i];
         } else {
-            jn_cur_u32(c, &u, "tensor data");
+            if (jn_cur_u32(c, &u, "tensor data"))
+                return -1;
             if (dtype == JN_DTYPE_I32) {
                 t->values[i] = (double)(int32_t)u;
             } else {
