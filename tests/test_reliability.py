@@ -5,7 +5,7 @@ an epoch), a run killed right after its k-th --checkpoint-steps checkpoint, a re
 old summary must not survive), checkpoints from another build, and a run folder that another
 process holds; and, under strace, the write order a crash depends on (temporary file fsync'ed
 before its rename, the folder fsync'ed after it, metrics lines fsync'ed; a merge's copies synced
-alike, a batch at a time); and SIGINT inside
+alike, a batch at a time; a file created once, by a link, as a renamed one); and SIGINT inside
 the write of a `jacnoise step --dump`. After every fault, last.ckpt and best.ckpt must load, and the run, resumed,
 must end byte-identical to one that was never disturbed.
 
@@ -845,7 +845,7 @@ def durable_merge(tmp, launcher=(), label="merge"):
     return renames
 
 
-SYNC_CALLS = "openat,fsync,syncfs,rename,close,mkdir,mkdirat"
+SYNC_CALLS = "openat,fsync,syncfs,rename,link,close,mkdir,mkdirat"
 
 
 def traced_calls(trace, names):
@@ -900,7 +900,7 @@ def synced_in_trace(trace, under, what):
     (its fsync, or a syncfs), and every rename and folder made in it synced after (its folder's
     fsync, or a syncfs). Returns how many renames it checked."""
     fds, written, events = {}, {}, []  # events: (line, what, path)
-    for k, name, args, rc, paths in traced_calls(trace, "openat|fsync|syncfs|rename|close|mkdirat|mkdir"):
+    for k, name, args, rc, paths in traced_calls(trace, "openat|fsync|syncfs|rename|link|close|mkdirat|mkdir"):
         if name == "openat" and paths:
             fds[rc] = paths[0]
             written.setdefault(paths[0], k)
@@ -908,23 +908,49 @@ def synced_in_trace(trace, under, what):
             events.append((k, name, fds[int(args)]))
         elif name == "close":
             fds.pop(int(args), None)
-        elif name == "rename" and len(paths) == 2 and paths[1].startswith(under + "/"):
-            events.append((k, "rename", paths))
+        elif name in ("rename", "link") and len(paths) == 2 and paths[1].startswith(under + "/"):
+            events.append((k, name, paths))
         elif name.startswith("mkdir") and paths and paths[-1].startswith(under + "/"):
             events.append((k, "mkdir", paths[-1]))
-    renames = [(k, paths) for k, kind, paths in events if kind == "rename"]
+    placed = [(k, kind, paths) for k, kind, paths in events if kind in ("rename", "link")]
 
     def synced_between(start, end, path, folder):
         return any(start < k < end and (kind == "syncfs" or (kind == "fsync" and p == (folder if folder else path)))
                    for k, kind, p in events)
-    for k, (src, dst) in renames:
-        check(synced_between(written.get(src, k), k, src, None), f"{what}: {src} renamed without a sync")
-        check(synced_between(k, float("inf"), None, os.path.dirname(dst)), f"{what}: no sync after the rename to {dst}")
+    for n, (k, kind, (src, dst)) in enumerate(placed):
+        check(synced_between(written.get(src, k), k, src, None), f"{what}: {src} placed by {kind} without a sync")
+        # A file created once (a link) is synced before the next is placed; renames may be a batch's.
+        end = placed[n + 1][0] if kind == "link" and n + 1 < len(placed) else float("inf")
+        check(synced_between(k, end, None, os.path.dirname(dst)), f"{what}: no sync of the folder after the {kind} to {dst}")
     for k, kind, folder in events:
         if kind == "mkdir":
             check(synced_between(k, float("inf"), None, os.path.dirname(folder)),
                   f"{what}: no sync after the mkdir of {folder}")
-    return len(renames)
+    return len(placed)
+
+
+def durable_new(tmp):
+    """A file created once (sweep.spec: a hard link of its synced temporary file, so that of
+    sweeps racing to make the folder one wins) is as durable as a renamed one: under strace,
+    its temporary file synced before the link, and the folder synced after it, before anything
+    else is placed (a power cut could lose the spec of a sweep whose runs were saved)."""
+    strace = shutil.which("strace")
+    if not strace:
+        check(False, "durable new files: strace is missing (Debian: strace; tools/setup.sh installs it)")
+        return
+    spec, folder, trace = (os.path.join(tmp, "created-once" + suffix) for suffix in (".spec", "", ".trace"))
+    open(spec, "w").write("data = usps\nhidden = 4\ntrain-limit = 60\nvalid = 20\nbatch = 20\nepochs = 1\n"
+                          "lr = [0.1, 0.2]\n")
+    p = subprocess.run([strace, "-qq", "-e", "trace=" + SYNC_CALLS, "-o", trace, BIN, "sweep", "--spec", spec, "--out",
+                        folder, "--jobs", "1", "--progress", "never"], capture_output=True, text=True, timeout=600)
+    if p.returncode != 0 and "ptrace" in p.stderr:
+        print(f"durable new files: NOT CHECKED (strace cannot trace here: {p.stderr.strip()[:200]})")
+        return
+    check(p.returncode == 0, f"durable new files: the traced sweep failed: {p.stderr[-500:]}")
+    linked = [paths[1] for _, _, _, _, paths in traced_calls(trace, "link") if len(paths) == 2]
+    check(os.path.join(folder, "sweep.spec") in linked, f"durable new files: sweep.spec not linked (links: {linked})")
+    placed = synced_in_trace(trace, folder, "durable new files")
+    print(f"durable new files: {len(linked)} links, {placed} files placed in all, checked")
 
 
 def step_interrupted_in_write(tmp):
@@ -985,6 +1011,7 @@ def main():
     durable_writes(tmp)
     durable_merge(tmp)
     durable_append(tmp)
+    durable_new(tmp)
     step_interrupted_in_write(tmp)
     return finish("reliability", tmp)
 
