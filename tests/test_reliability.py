@@ -5,7 +5,8 @@ an epoch), a run killed right after its k-th --checkpoint-steps checkpoint, a re
 old summary must not survive), checkpoints from another build, and a run folder that another
 process holds; and, under strace, the write order a crash depends on (temporary file fsync'ed
 before its rename, the folder fsync'ed after it, metrics lines fsync'ed; a merge's copies synced
-alike, a batch at a time; a file created once, by a link, as a renamed one); and SIGINT inside
+alike, a batch at a time; a file created once, by a link, as a renamed one); a file shorter
+than its size says, refused; and SIGINT inside
 the write of a `jacnoise step --dump`. After every fault, last.ckpt and best.ckpt must load, and the run, resumed,
 must end byte-identical to one that was never disturbed.
 
@@ -813,6 +814,34 @@ def durable_writes(tmp):
     print(f"durable writes: {len(renames)} renames checked")
 
 
+def size_not_length(tmp):
+    """A file whose size says more than a read gives (a sysfs attribute: st_size 4096, a line
+    of text) taken as a sweep's spec: a short read is refused, never taken as the whole file
+    (a spec or configuration cut short would read as a shorter valid one), in one line naming
+    the option and file, where the read ended and the size it was told, exit 2 (as a --spec that
+    cannot be read), and no folder made. The line used to say only that the file shrank while
+    being read, which such a file never did."""
+    attr = "/sys/kernel/mm/transparent_hugepage/enabled"
+    try:
+        size, length = os.stat(attr).st_size, len(open(attr, "rb").read())
+    except OSError as e:
+        print(f"a file shorter than its size: NOT CHECKED ({attr}: {e.strerror})")
+        return
+    if length >= size:
+        print(f"a file shorter than its size: NOT CHECKED ({attr}: {length} bytes, size {size})")
+        return
+    out = os.path.join(tmp, "short-spec")
+    p = subprocess.run([BIN, "sweep", "--spec", attr, "--out", out, "--progress", "never"], capture_output=True,
+                       text=True, timeout=60)
+    want = f"jacnoise: --spec {attr}: read ended at byte {length} of the {size} its size says"
+    lines = p.stderr.splitlines()
+    check(p.returncode == 2 and len(lines) == 1 and lines[0].startswith(want),
+          f"a file shorter than its size: exit {p.returncode}, expected 2 and one line beginning {want!r}; "
+          f"stderr {p.stderr[-500:]!r}")
+    check(not os.path.exists(out), f"a file shorter than its size: {out} made")
+    print(f"a file shorter than its size: refused ({length} bytes of {size})")
+
+
 def durable_merge(tmp, launcher=(), label="merge"):
     """A merge's copies are as durable as a run's writes, though made a batch at a time: under
     strace, every file renamed into the merged folder was synced after it was written and before
@@ -1008,6 +1037,7 @@ def main():
     folder_at_tmp(tmp)
     busy_folder(tmp, job)
     unreadable_folders(tmp)
+    size_not_length(tmp)
     durable_writes(tmp)
     durable_merge(tmp)
     durable_append(tmp)

@@ -357,7 +357,9 @@ int jn_read_file_max(const char *path, size_t max, unsigned char **data, size_t 
     close(fd);
     if (got < n) {
         free(buf);
-        return jn_fail("%s: read failed at byte %zu of %zu: the file shrank while being read", path, got, n);
+        /* Never taken as the whole file: a text cut short may read as a shorter valid one. */
+        return jn_fail("%s: read ended at byte %zu of the %zu its size says: the file shrank while being read, or is "
+                       "one whose size is not its length (a kernel attribute file's)", path, got, n);
     }
     *data = buf;
     *len = n;
