@@ -13,7 +13,7 @@ configurations that differ only in options that change nothing (the penalty's wi
 trained once; a merge refused by a locked run folder, to replace or to copy (nothing written, no new folder made), and by one locked during it; a configuration failing before its
 folder exists, recorded failed; status after a SIGINT or SIGHUP (interrupted, not running; not
 SIGHUP under nohup); status telling a running run locked by a sweep from one a SIGKILL left; a closed
-standard output (sweep | head) stopping it as SIGTERM does; sweeps of two specs started at once; a run a sharing shard finished after this sweep
+standard output (sweep | head) stopping it as SIGTERM does, and one that takes no more, which no worker writes; sweeps of two specs started at once; a run a sharing shard finished after this sweep
 planned it, counted finished, not failed; a spec with a byte-order mark and nothing
 swept; a DIR/shards damaged as the sweep trains said after its table as it is, once, and a run held by another process too, a damaged run beside them; status of a folder only merges made (its killed, unreadable and damaged runs' lines too, DIR/merged read once for them); a paused run of other options in a configuration's folder failed, not resumed; a spec's out= line refused at that line; a run option on the sweep's command line (set it in the spec); status of a finished run whose metrics.jsonl is damaged (a line naming it), and of a killed or interrupted one (the running line counting the damaged among killed runs); bench/bench_sweep_cpu.py's step count and its bad input; the reads a run's end costs
 among 1000 finished runs (bench/bench_sweep_results.py), and a merge's (each folder read once,
@@ -2279,6 +2279,16 @@ def closed_output(tmp):
         same_sweep(ref, folder, f"{what}, then rerun")
 
 
+def full_pipe():
+    """A pipe (read end, write end) whose write end, non-blocking, takes no more."""
+    r, w = os.pipe()
+    fcntl.fcntl(w, fcntl.F_SETFL, fcntl.fcntl(w, fcntl.F_GETFL) | os.O_NONBLOCK)
+    with contextlib.suppress(BlockingIOError):
+        while True:
+            os.write(w, b"x" * 4096)
+    return r, w
+
+
 def full_output(tmp):
     """A standard output that takes no more (a full pipe, non-blocking): the sweep trains on and
     ends exit 1 with one line, the parent's, saying why; its workers write nothing there (their
@@ -2288,11 +2298,7 @@ def full_output(tmp):
     for jobs in ("1", "2"):
         what = f"full output, --jobs {jobs}"
         folder = os.path.join(tmp, f"full-jobs{jobs}")
-        r, w = os.pipe()
-        fcntl.fcntl(w, fcntl.F_SETFL, fcntl.fcntl(w, fcntl.F_GETFL) | os.O_NONBLOCK)
-        with contextlib.suppress(BlockingIOError):
-            while True:
-                os.write(w, b"x" * 4096)
+        r, w = full_pipe()
         try:
             p = subprocess.run([BIN, "sweep", "--spec", spec, "--out", folder, "--jobs", jobs, "--progress", "never"],
                                stdout=w, stderr=subprocess.PIPE, text=True, timeout=600)
@@ -2309,6 +2315,44 @@ def full_output(tmp):
               f"written {held.strip(b'x')[:300]!r}")
         statuses = set(column(folder, "status").values())
         check(statuses == {"finished"}, f"{what}: results.csv statuses {statuses}")
+
+
+def workers_leave_stdout(tmp):
+    """Workers write their lines through their own pipes, never the standard output: under
+    strace -f, with a standard output that takes no more (a full pipe, non-blocking, as in
+    full_output), no process the sweep forked (nor a thread of one) writes fd 1. Each worker
+    used to flush its copy of the parent's stdio buffer at its end: with a C library that keeps
+    the lines a failed write left there (glibc drops them), it would write them again."""
+    strace = shutil.which("strace")
+    if not strace:
+        check(False, "workers leave stdout: strace is missing (Debian: strace; tools/setup.sh installs it)")
+        return
+    spec, folder = os.path.join(tmp, "quiet.spec"), os.path.join(tmp, "quiet")
+    trace = folder + ".trace"
+    open(spec, "w").write("data = usps\nhidden = 4\ntrain-limit = 60\nvalid = 20\nepochs = 1\nseed = [1, 2, 3, 4]\n")
+    r, w = full_pipe()
+    try:
+        p = subprocess.run([strace, "-f", "-qq", "-e", "trace=write,writev,clone,clone3,fork,vfork", "-o", trace, BIN,
+                            "sweep", "--spec", spec, "--out", folder, "--jobs", "2", "--progress", "never"], stdout=w,
+                           stderr=subprocess.PIPE, text=True, timeout=600, env=under_ptrace())
+    finally:
+        os.close(w)
+        os.close(r)
+    if p.returncode != 1 and "ptrace" in p.stderr:
+        print(f"workers leave stdout: NOT CHECKED (strace cannot trace here: {p.stderr.strip()[:200]})")
+        return
+    calls = [m.groups() for m in map(re.compile(r"^(\d+) +(\w+)\((.*) += (-?\d+)").match, open(trace)) if m]
+    workers, inside = set(), set()  # the processes forked, and those and their threads
+    for pid, name, args, rc in calls:
+        if name in ("clone", "clone3", "fork", "vfork") and (pid in inside or "CLONE_THREAD" not in args):
+            inside.add(rc)
+            if "CLONE_THREAD" not in args:
+                workers.add(rc)
+    on_stdout = sorted({pid for pid, name, args, _ in calls if pid in inside and name in ("write", "writev") and
+                        args.startswith("1,")})
+    check(p.returncode == 1 and len(workers) >= 2 and not on_stdout,
+          f"workers leave stdout: exit {p.returncode}, {len(workers)} workers, those that wrote fd 1: {on_stdout}; "
+          f"stderr {p.stderr[-300:]!r}")
 
 
 def spec_race(tmp):
@@ -3119,6 +3163,7 @@ def main():
     running_locks(tmp)
     closed_output(tmp)
     full_output(tmp)
+    workers_leave_stdout(tmp)
     spec_race(tmp)
     trained_since_planned(tmp)
     other_options_paused(tmp)

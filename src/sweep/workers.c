@@ -252,7 +252,9 @@ int jn_sweep_workers(const jn_plan *plan, const unsigned char *mine, const jn_ru
             int rc = worker_main(plan, mine, known, started, jobs, fd[1], report->to_continue);
             if (rc == JN_EXIT_ERROR)
                 fprintf(stderr, "jacnoise: sweep worker %d: %s\n", started, jn_last_error());
-            fflush(stdout);
+            /* stdout is not flushed: a worker writes its lines through its pipe, and what its
+             * stdout buffer holds is the parent's (kept by a C library after a failed write),
+             * which _exit drops rather than writing it twice. */
             fflush(stderr);
             _exit(rc);
         }
