@@ -1020,8 +1020,10 @@ const char *jn_config_refused_option(void)
 {
     const char *msg = jn_last_error();
     char key[64];
+    if (strncmp(msg, "--", 2))  /* first: msg + 2 is past the end of a shorter message */
+        return NULL;
     const size_t n = strcspn(msg + 2, " :");
-    if (strncmp(msg, "--", 2) || n >= sizeof key)
+    if (n >= sizeof key)
         return NULL;
     memcpy(key, msg + 2, n);
     key[n] = 0;
