@@ -172,6 +172,12 @@ def option_cases(d):
     e("empty value", ["train", "--lr="], ["--lr '': expected a finite decimal number"])
     e("empty integer", ["train", "--epochs="], ["--epochs '': expected an integer"])
     e("list: empty item", ["train", "--hidden", "4,,4"], ["--hidden 4,,4: expected comma-separated layer widths"])
+    # An item too long to read said "expected comma-separated layer widths", which it was.
+    long_item = "1" * 64
+    e("list: item too long", ["train", "--hidden", f"4,{long_item}"],
+      [f"--hidden 4,{long_item}: an item of 64 characters; at most 63"])
+    expect_error("list: item at the bound read", ["eval", "--eval-noise", "0." + "0" * 61], 2,
+                 ["--checkpoint: required"], d, absent=["at most 63"])
     e("list: too long", ["train", "--hidden", ",".join(["4"] * 16)], [f"--hidden {','.join(['4'] * 16)}: at most 15 hidden layers"])
     e("test not idx:", ["step", "--data", "idx:a,b", "--test", "foo", "--dump", "x"],
       ["--test foo: expected idx:IMAGES,LABELS"])

@@ -168,8 +168,10 @@ static int parse_list(const option *o, const char *value, const char *what, cons
     for (const char *p = value;;) {
         char item[64];
         size_t len = strcspn(p, ",");
-        if (len == 0 || len >= sizeof item)
+        if (len == 0)
             return fail_value(o, value, "expected comma-separated %s", what);
+        if (len >= sizeof item)  /* said "expected comma-separated ...", not what was wrong */
+            return fail_value(o, value, "an item of %zu characters; at most %zu", len, sizeof item - 1);
         memcpy(item, p, len);
         item[len] = 0;
         if (n == max)
