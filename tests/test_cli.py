@@ -329,7 +329,10 @@ def option_cases(d):
         e(f"{option} XENT", ["train", option, "XENT"], [f"{option} XENT: invalid value; valid: {valid}"])
     e("resume=maybe", ["train", "--resume=maybe"], ["--resume", "true", "false"])
     # auto is --resume's alone; a flag also takes yes and no.
-    e("dry-run=auto", ["sweep", "--dry-run=auto"], ["jacnoise: --dry-run auto: invalid value; valid: true, false"])
+    # It listed "true, false" alone, yes, no, 1 and 0 taken as well.
+    e("dry-run=auto", ["sweep", "--dry-run=auto"],
+      ["jacnoise: --dry-run auto: invalid value; valid: true, false, yes, no, 1, 0"])
+    e("resume=maybe lists all", ["train", "--resume=maybe"], ["valid: true, false, yes, no, 1, 0, auto"])
     e("dry-run=yes taken", ["sweep", "--dry-run=yes", "--jobs", "0"], ["jacnoise: --jobs 0: out of range"])
     e("flag with a separate value", ["train", "--resume", "auto"], ["jacnoise: train: unexpected argument 'auto'",
                                                                     "--resume=auto"])

@@ -656,7 +656,8 @@ static int set_number(jn_config *cfg, const option *o, const char *value, int st
         else if (o->max == JN_RESUME_AUTO && !strcmp(value, "auto"))
             *(int *)field = JN_RESUME_AUTO;
         else
-            return fail_choice(o, value, o->max == JN_RESUME_AUTO ? "true, false, auto" : "true, false");
+            return fail_choice(o, value, o->max == JN_RESUME_AUTO ? "true, false, yes, no, 1, 0, auto"
+                                                                  : "true, false, yes, no, 1, 0");
         return 0;
     }
     if (o->kind == K_DOUBLE) {
