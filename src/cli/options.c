@@ -135,7 +135,7 @@ static int apply_arg(jn_config *cfg, unsigned command, int argc, char **argv, in
     if (strncmp(arg, "--", 2) != 0) {
         /* A flag takes no separate value: "--resume auto" means "--resume=auto". */
         const char *prev = *i > 0 ? argv[*i - 1] : "";
-        if (!strncmp(prev, "--", 2) && !strchr(prev, '=') && jn_config_is_flag(prev + 2))
+        if (!strncmp(prev, "--", 2) && jn_config_is_flag(prev + 2))
             return jn_fail("%s: unexpected argument '%s' after the flag %s; to give it a value write %s=%s", cmd, arg,
                            prev, prev, arg);
         /* -lr, or --lr turned into a dash by a word processor (en or em dash) */
