@@ -139,6 +139,11 @@ def option_cases(d):
     # A colon after the option, as every other error has: "--backend unknown option for ...".
     e("unknown option, worded as other errors", ["profile", "--backend", "cuda"],
       ["--backend: unknown option for 'jacnoise profile'"])
+    # "Near" against the length of what was typed: '--zz' (two edits from --lr) suggested --lr.
+    for typed in ["zz", "x", "ep"]:
+        expect_error(f"unknown option --{typed}, far from all", ["train", f"--{typed}", "1"], 2,
+                     [f"--{typed}: unknown option for 'jacnoise train'; valid options: "], d, absent=["did you mean"])
+    e("unknown option, one letter off a short one", ["train", "--lt", "1"], ["--lt", "did you mean --lr?"])
     e("unknown option as --key=value", ["data", "--vallid=3"], ["--vallid", "did you mean --valid?"])
     # Two letters swapped is two edits, as near as a typo gets.
     e("unknown option, letters swapped", ["train", "--btach", "10"], ["--btach", "did you mean --batch?"])

@@ -596,8 +596,10 @@ int jn_config_fail_unknown(const char *key, unsigned command, int (*skip)(const 
             continue;
         int n = snprintf(list + used, sizeof list - used, "%s--%s", used ? " " : "", options[i].name);
         used += n > 0 && (size_t)n < sizeof list - used ? (size_t)n : 0;
+        /* Near as against what was typed: at most one edit in two of its characters ("--zz"
+         * is two edits from --lr, a different word, not a typo of it). */
         int dist = edit_distance(key, options[i].name);
-        if (dist < best) {
+        if (dist < best && 2 * dist <= (int)strlen(key)) {
             best = dist;
             suggest = options[i].name;
         }
