@@ -203,7 +203,7 @@ def option_cases(d):
     e("tolerance hex", ["check", "--tolerance", "0x1p-4"], ["--tolerance 0x1p-4: invalid value"])
     write(os.path.join(d, "hex.spec"), "lr = uniform(0.01, 0x1)\nsamples = 1\n")
     expect_error("sweep: uniform() with a hex bound", ["sweep", "--spec", "hex.spec", "--out", "hexsweep"], 2,
-                 ["hex.spec: line 1", "lr", "'0x1'", "decimal"], d, absent=["hexsweep"])
+                 ["--spec hex.spec: line 1", "lr", "'0x1'", "decimal"], d, absent=["hexsweep"])
     e("lr negative", ["train", "--lr", "-1"], ["--lr", "out of range"])
     e("lr zero", ["train", "--lr", "0"], ["--lr", "out of range"])
     e("momentum 1", ["train", "--momentum", "1"], ["--momentum", "out of range"])
@@ -318,7 +318,7 @@ def option_cases(d):
     # A spec's count too, with the range written as the options write theirs: it read 'in 1..50000'.
     write(os.path.join(d, "seeds.spec"), "data = usps\nseeds = 0\n")
     expect_error("sweep: seeds 0", ["sweep", "--spec", "seeds.spec", "--out", "seedsweep"], 2,
-                 ["seeds.spec: line 2: seeds: expected a count in [1, 50000], got '0'"], d, absent=["seedsweep"])
+                 ["--spec seeds.spec: line 2: seeds: expected a count in [1, 50000], got '0'"], d, absent=["seedsweep"])
     e("jac-proj foo", ["step", "--jac-proj", "foo"], ["--jac-proj", "foo", "exact"])
     e("jac-copies 0", ["train", "--jac-copies", "0"], ["--jac-copies"])
     e("device gpu", ["train", "--device", "gpu"], ["--device", "gpu", "auto", "cpu", "cuda"])

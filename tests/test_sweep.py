@@ -197,7 +197,9 @@ def spec_errors(tmp):
         out = os.path.join(tmp, f"bad{n}")
         p = sweep(["--spec", spec, "--out", out], expect=2)
         # Nothing swept: the spec's one configuration has no values to be named by.
-        where = f"{spec}: line {line}:" if line > 0 else f"{spec}: --" if line == 0 else f"{spec}: the configuration lr="
+        # Named by --spec, as --config's file is ("--config FILE: line N"): it read "FILE: line N".
+        where = f"--spec {spec}: line {line}:" if line > 0 else f"--spec {spec}: --" if line == 0 else \
+            f"--spec {spec}: the configuration lr="
         check(p.stderr.startswith("jacnoise: " + where) and reason in p.stderr and len(p.stderr.splitlines()) == 1,
               f"bad spec {lines!r}: stderr {p.stderr!r}, expected '{where}' and '{reason}'")
         check(not os.path.exists(out), f"bad spec {lines!r}: the sweep folder was created")
@@ -213,7 +215,7 @@ def spec_errors(tmp):
         spec, out = os.path.join(tmp, f"bad-data{n}.spec"), os.path.join(tmp, f"bad-data{n}")
         open(spec, "w").write(lines)
         p = sweep(["--spec", spec, "--out", out], expect=2)
-        check(p.stderr.startswith(f"jacnoise: {spec}: {reason}") and len(p.stderr.splitlines()) == 1 and
+        check(p.stderr.startswith(f"jacnoise: --spec {spec}: {reason}") and len(p.stderr.splitlines()) == 1 and
               not os.path.exists(out), f"bad data in a spec {lines!r}: stderr {p.stderr!r}, expected '{reason}'")
     # An unknown key's list of valid ones leaves out the train options a spec may not set.
     p = sweep(["--spec", os.path.join(tmp, "bad0.spec"), "--out", os.path.join(tmp, "bad0")], expect=2)
@@ -246,7 +248,7 @@ def spec_errors(tmp):
     tf32 = os.path.join(tmp, "tf32.spec")
     open(tf32, "w").write(base + "precision = tf32\nlr = [0.1, 0.2]\n")
     p = sweep(["--spec", tf32, "--out", os.path.join(tmp, "tf32"), "--device", "cpu"], expect=2)
-    check(p.stderr.startswith(f"jacnoise: {tf32}: the configuration lr=0.1: --precision tf32") and
+    check(p.stderr.startswith(f"jacnoise: --spec {tf32}: the configuration lr=0.1: --precision tf32") and
           len(p.stderr.splitlines()) == 1 and not os.path.exists(os.path.join(tmp, "tf32")),
           f"a tf32 spec with --device cpu: {p.stderr!r}")
     # A combination that cannot be, among other values: how many are refused, not the first alone.
@@ -254,13 +256,13 @@ def spec_errors(tmp):
     open(impossible, "w").write(base.replace("hidden = 12", 'hidden = ["12,6", 12]') +
                                 "jac-lambda = 0.1\njac-target = [hidden:3, output, hidden:2]\nlr = [0.1, 0.2]\n")
     p = sweep(["--spec", impossible, "--out", os.path.join(tmp, "impossible")], expect=2)
-    check(p.stderr.startswith(f"jacnoise: {impossible}: the configuration hidden=12,6 jac-target=hidden:3 lr=0.1: ") and
+    check(p.stderr.startswith(f"jacnoise: --spec {impossible}: the configuration hidden=12,6 jac-target=hidden:3 lr=0.1: ") and
           p.stderr.endswith(" (the first of 6 refused configurations, of the spec's 12)\n") and
           len(p.stderr.splitlines()) == 1, f"a spec with impossible combinations: {p.stderr!r}")
     empty = os.path.join(tmp, "empty.spec")
     open(empty, "w").write("# only a comment\n\n")
     p = sweep(["--spec", empty, "--out", os.path.join(tmp, "e")], expect=2)
-    check(p.stderr.startswith(f"jacnoise: {empty}: no options") and not os.path.exists(os.path.join(tmp, "e")),
+    check(p.stderr.startswith(f"jacnoise: --spec {empty}: no options") and not os.path.exists(os.path.join(tmp, "e")),
           f"a spec without options: {p.stderr!r}")
     p = sweep(["--spec", os.path.join(tmp, "missing.spec"), "--out", os.path.join(tmp, "m")], expect=2)
     check("missing.spec" in p.stderr, f"missing spec: {p.stderr!r}")
@@ -460,7 +462,7 @@ def local_gpus_failure(tmp, spec):
     bad = os.path.join(tmp, "local-gpus-bad.spec")
     open(bad, "w").write("data = usps\nlr = [0.1, -1]\n")
     for name, args, words in (("a bad option", [spec, "--bogus"], "jacnoise: --bogus: unknown option"),
-                              ("a bad spec", [bad], f"jacnoise: {bad}: line 2: column 12: --lr -1: out of range")):
+                              ("a bad spec", [bad], f"jacnoise: --spec {bad}: line 2: column 12: --lr -1: out of range")):
         folder = os.path.join(tmp, "local-gpus-refused")
         p = subprocess.run([script, args[0], folder + "/"] + args[1:], env=dict(os.environ, JACNOISE=BIN,
                            CUDA_VISIBLE_DEVICES="0,1"), capture_output=True, text=True, timeout=600)
@@ -1438,7 +1440,7 @@ def bracketed_path(tmp):
           f"a quoted data path with brackets: {p.stdout[-300:]!r} {p.stderr!r}")
     open(spec, "w").write(f"data = idx:{images},{labels}\n" + body)
     p = sweep(["--spec", spec, "--out", os.path.join(tmp, "bracketed-bare")], expect=2)
-    check(p.stderr.startswith(f"jacnoise: {spec}: line 1: data: 'idx:") and
+    check(p.stderr.startswith(f"jacnoise: --spec {spec}: line 1: data: 'idx:") and
           p.stderr.endswith("(quote a value that holds '(' or '[')\n"), f"an unquoted data path with brackets: {p.stderr!r}")
 
 
@@ -2419,7 +2421,7 @@ def run_config_as_spec(tmp):
     sweep(["--spec", spec, "--out", folder])
     config = os.path.join(folder, "runs", run_ids(folder)[0], "config.txt")
     p = sweep(["--spec", config, "--out", folder + "-seeds", "--dry-run"], expect=2)
-    check(p.stderr.startswith(f"jacnoise: {config}: a run's config.txt, not a sweep spec (line ") and
+    check(p.stderr.startswith(f"jacnoise: --spec {config}: a run's config.txt, not a sweep spec (line ") and
           f"jacnoise train --config {config} --out DIR" in p.stderr and "add seeds = N" in p.stderr and
           p.stderr.count("\n") == 1, f"a run's config.txt as the spec: {p.stderr!r}")
     # An older version's config.txt, without the lines of options added since (checkpoint-epochs):
@@ -2428,7 +2430,7 @@ def run_config_as_spec(tmp):
     open(older, "w").write("".join(line for line in open(config).read().splitlines(keepends=True)
                                    if not line.startswith(("checkpoint-epochs=", "checkpoint-steps="))))
     p = sweep(["--spec", older, "--out", folder + "-older", "--dry-run"], expect=2)
-    check(p.stderr.startswith(f"jacnoise: {older}: a run's config.txt, not a sweep spec (line "),
+    check(p.stderr.startswith(f"jacnoise: --spec {older}: a run's config.txt, not a sweep spec (line "),
           f"an older version's config.txt as the spec: {p.stderr!r}")
     kept = [line for line in open(config).read().splitlines()
             if not line.endswith("=") and line.split("=")[0] not in ("out", "max-steps", "progress")]
@@ -2437,7 +2439,7 @@ def run_config_as_spec(tmp):
     check("3 configurations in 1 group" in p.stdout, f"the spec made of it as said: {p.stdout!r}")
     open(spec, "w").write(TINY_SPEC + "out=elsewhere\n")
     p = sweep(["--spec", spec, "--out", folder + "-out", "--dry-run"], expect=2)
-    check(p.stderr == f"jacnoise: {spec}: line 8: out: set by the sweep for each configuration, not by a spec\n",
+    check(p.stderr == f"jacnoise: --spec {spec}: line 8: out: set by the sweep for each configuration, not by a spec\n",
           f"a spec with an out= line: {p.stderr!r}")
 
 

@@ -753,17 +753,26 @@ static int run_sweep(const jn_config *cfg, jn_plan *plan)
     return code;
 }
 
+/* A refusal of the spec's content named by its option, as --config's file's is ("--config FILE:
+ * line N: ..."): it read "FILE: line N: ...". One naming the spec already, or another thing, is kept. */
+static int spec_refused(const jn_config *cfg)
+{
+    if (jn_error_names(cfg->spec))
+        jn_fail_option("--spec", cfg->spec);
+    return fail_now(JN_EXIT_USAGE);
+}
+
 int jn_sweep_run(const jn_config *cfg)
 {
     jn_spec spec;
     jn_plan plan;
     if (jn_spec_load(cfg->spec, "--spec", &spec)) {
         jn_spec_free(&spec);
-        return fail_now(JN_EXIT_USAGE);
+        return spec_refused(cfg);
     }
     if (jn_plan_make(&spec, cfg, cfg->out, &plan)) {
         jn_plan_free(&plan);
-        return fail_now(JN_EXIT_USAGE);
+        return spec_refused(cfg);
     }
     int code = run_sweep(cfg, &plan);
     jn_plan_free(&plan);
