@@ -452,6 +452,17 @@ def option_cases(d):
     write(os.path.join(d, "results.csv"), b"x\n")
     for args in (["sweep", "status", "results.csv"], ["sweep", "merge", "results.csv"]):
         e(" ".join(args), args, ["results.csv: not a sweep folder: it is a file, not a folder"], code=2)
+    # The exit-status split README states: a file a command reads, missing or a folder, exits 1; an
+    # options file (--config), or a name for what it makes that cannot be it (--dump), exits 2.
+    os.makedirs(os.path.join(d, "afolder"), exist_ok=True)
+    e("show FOLDER", ["show", "afolder"], ["afolder: is a folder, not a file"], code=1)
+    e("eval --checkpoint FOLDER", ["eval", "--checkpoint", "afolder"], ["--checkpoint afolder: is a folder"], code=1)
+    e("eval --checkpoint MISSING", ["eval", "--checkpoint", "nosuch.ckpt"], ["--checkpoint nosuch.ckpt: cannot open"],
+      code=1)
+    e("--config FOLDER", ["train", "--config", "afolder"], ["--config afolder: is a folder"], code=2)
+    e("step --dump FOLDER", ["step", "--data", "usps", "--dump", "afolder"], ["--dump afolder: is a folder"], code=2)
+    e("step --dump in no folder", ["step", "--data", "usps", "--dump", "nosuch/x"], ["--dump nosuch/x: no folder"],
+      code=2)
     e("step without --dump", ["step", "--data", "usps"], ["--dump"])
     e("--test with a named data set", ["data", "--data", "usps", "--test", "idx:a,b"], ["--test"])
     expect_error("train: --test with a named data set", ["train", "--data", "usps", "--test", "idx:a,b",
