@@ -349,6 +349,32 @@ def long_messages(scratch):
           f"status {said[-100:]!r}")
 
 
+def unreadable_alike(scratch):
+    """A finished run's unreadable summary.json in a run folder near JN_PATH_MAX bytes, of Latin-1
+    bytes (each said \\xe9), with an error naming it: show's state line holds the words sweep
+    status's unreadable line says, whole. Show held them in a summary message's 3 KB, where the
+    end's name, last.ckpt's path and the error take more, and cut the error's end."""
+    folder = os.path.join(*[os.fsdecode(b"\xe9" * 240)] * 3, os.fsdecode(b"\xe9" * 255), "s" * 20)
+    _, runs, name = one_run_sweep(scratch, folder)
+    path = os.path.join(runs, name, "summary.json")
+    with open(path, "rb") as f:
+        data = f.read().replace(b'{', b'{"' + b"\\u0001" * 64 + b'": 1, ', 1)
+    with open(path, "wb") as f:
+        f.write(data)
+    status = next((line for line in run(["sweep", "status", folder], cwd=scratch).stdout.splitlines()
+                   if line.startswith(f"unreadable {name}: ")), "")
+    after = " (the sweep run again resumes it and writes its summary.json again)"
+    words = status[len(f"unreadable {name}: "):-len(after)]
+    last = os.path.join(folder, "runs", name, "last.ckpt")  # as status names it
+    shown = next((line for line in run(["show", last], cwd=scratch).stdout.splitlines()
+                  if line.startswith("state: ")), "")
+    check(len(os.fsencode(last)) + len(words) > 3072 and status.endswith(after) and
+          words.endswith("a key longer than 63 bytes") and
+          shown.startswith(f"state: unreadable ({words}; --resume writes its summary.json again)"),
+          f"an unreadable summary.json in a long folder: show says {shown[-200:]!r}, sweep status "
+          f"{status[-200:]!r}")
+
+
 def main():
     scratch = tempfile.mkdtemp(prefix="jacnoise-json-")
     folder = trained_run(scratch)
@@ -357,6 +383,7 @@ def main():
     check_metrics(scratch, folder)
     check_messages(scratch)
     long_messages(scratch)
+    unreadable_alike(scratch)
     return finish("json files", scratch)
 
 

@@ -78,7 +78,7 @@ static void run_state(const char *path, const jn_checkpoint *ck, char *out, size
     jn_cli_beside(last, sizeof last, path, "last.ckpt");
     jn_summary_file f;
     const int has_summary = !access(summary, F_OK), ended = has_summary && !jn_summary_read(summary, &f);
-    char unread[JN_SUMMARY_MESSAGE] = "";  /* why the summary does not read, as sweep status says it */
+    char unread[JN_SUMMARY_UNREAD] = "";  /* why the summary does not read, as sweep status says it */
     if (has_summary && !ended)
         jn_summary_unread_state(last, unread, sizeof unread);
     if (s->status != JN_RUN_RUNNING) {
@@ -142,7 +142,8 @@ static void show_checkpoint(const char *path, const jn_checkpoint *ck)
     const jn_train_state *s = &ck->state;
     jn_print(stdout, "%s: jacnoise checkpoint, version %d, %s\n", path, ck->version, JN_REAL_NAME);
     printf("model: %s (%zu parameters)\n", shape, ck->model.n_params);
-    char state[JN_SUMMARY_MESSAGE + 256];  /* a diverged run's holds its summary's message */
+    /* a diverged run's holds its summary's message; an unreadable one's, why it does not read */
+    char state[(JN_SUMMARY_UNREAD > JN_SUMMARY_MESSAGE ? JN_SUMMARY_UNREAD : JN_SUMMARY_MESSAGE) + 256];
     run_state(path, ck, state, sizeof state);
     jn_print(stdout, "state: %s, %d epoch%s done", state, s->epoch, s->epoch == 1 ? "" : "s");
     if (s->batch)

@@ -438,7 +438,7 @@ static const char *whole_message(const jn_plan *plan, int i, const jn_run_row *r
     if (strlen(row->message) + 1 < sizeof row->message || !jn_plan_folder(plan, i, folder, sizeof folder) ||
         jn_path_join(path, sizeof path, folder, "summary.json"))
         return row->message;
-    static char state[JN_ERROR_MAX + JN_PATH_MAX + 64];
+    static char state[JN_SUMMARY_UNREAD];
     const int unread = jn_summary_read(path, &s) != 0;
     if (state_of(row) != UNREADABLE)
         return unread ? row->message : s.message;

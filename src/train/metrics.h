@@ -9,6 +9,7 @@
 #include <stdint.h>
 
 #include "jacnoise/backend.h"
+#include "jacnoise/error.h"
 
 typedef struct {
     int epoch;              /* 1-based */
@@ -72,6 +73,9 @@ int jn_summary_read(const char *path, jn_summary_file *out);
  * the end the run's last.ckpt (last) records (finished, early-stopped) where it records one.
  * One text for show's state line and sweep status's unreadable line. */
 void jn_summary_unread_state(const char *last, char *out, size_t cap);
+/* Its room: the end's name, last.ckpt's path (JN_PATH_MAX) and the refusal (JN_ERROR_MAX), whole
+ * in show as in sweep status. */
+#define JN_SUMMARY_UNREAD (JN_ERROR_MAX + JN_PATH_MAX + 64)
 
 /* Why a run no summary.json ended and no process locks is said stopped: show's state and sweep
  * status's line for one killed before its first epoch ended say it alike. */
