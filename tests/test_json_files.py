@@ -337,6 +337,20 @@ def long_messages(scratch):
         message = tool_files.summary_record(f.read())["message"]
     check(len(message) > 1023 and "last.ckpt: write failed" in message and message.endswith("(no file written)"),
           f"a run's failure naming a long folder, recorded: {len(message)} bytes, ending {message[-200:]!r}")
+    # The sweep's line for each configuration as it ends says the failure whole, a worker's too
+    # (--jobs: its report through a pipe): both were cut at 1200 bytes, unmarked.
+    two = os.path.join(scratch, "two.spec")
+    with open(two, "w") as f:
+        f.write(TINY_SPEC.replace("lr = 0.1", "lr = [0.1, 0.2]"))
+    for jobs in ("1", "2"):
+        folder = os.path.join(*["d" * 200] * 3, os.fsdecode(b"\xe9" * 150), "jobs-" + jobs)
+        p = run(["sweep", "--spec", two, "--out", folder, "--progress", "never", "--jobs", jobs], expect=1,
+                cwd=scratch, preexec_fn=small_files)
+        ended = [line for line in p.stdout.splitlines() if line.startswith("sweep: [")]
+        check(len(ended) == 2 and all(len(line) > 1200 and " failed: " in line and "(no file written)  lr=" in line
+                                      for line in ended),
+              f"a failure naming a long folder, --jobs {jobs}: the sweep's lines (length, end) "
+              f"{[(len(s), s[-120:]) for s in ended]!r}")
 
     cut = os.path.join(*[os.fsdecode(b"\xe9" * 130)] * 3, "sweep")
     name, _, written = damaged_resume(scratch, cut)

@@ -61,7 +61,7 @@ static int record_failure(const char *folder, const char *message)
  * says so, since `sweep status` will then show the configuration as pending. */
 static void fail_entry(source *src, int entry, const char *message)
 {
-    char kept[JN_SUMMARY_MESSAGE], said[JN_SUMMARY_MESSAGE + 2200];  /* kept: whole, as summary.json reads back */
+    char kept[JN_SUMMARY_MESSAGE], said[JN_SWEEP_FAILURE];  /* kept: whole, as summary.json reads back */
     char folder[JN_PATH_MAX];
     snprintf(kept, sizeof kept, "%s", message);  /* message may be jn_last_error(), which a write error replaces */
     if (record_failure(jn_plan_folder(src->plan, entry, folder, sizeof folder), kept) == 0)

@@ -6,6 +6,11 @@
 
 #include "sweep/plan.h"
 #include "sweep/results.h"
+#include "train/metrics.h"
+
+/* The room for a failed configuration's message as ended() reports it: summary.json's message
+ * and, where the run folder could not record it, why not (the error recorded). */
+#define JN_SWEEP_FAILURE (JN_SUMMARY_MESSAGE + JN_ERROR_MAX + 128)
 
 /* What a worker reports, to whoever draws the progress line and keeps results.csv. */
 typedef struct {

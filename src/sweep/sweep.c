@@ -146,11 +146,13 @@ static void front_ended(void *ctx, int entry, const char *status, const char *me
     }
     if (strcmp(status, "interrupted"))
         f->done++;
-    char what[1200], test[48] = "";
+    /* The message after the words, whole: a failure's holds up to JN_SWEEP_FAILURE bytes. */
+    const int said = failed || !strcmp(status, "diverged") || !strcmp(status, "interrupted");
+    char what[160], test[48] = "";
     if (isfinite(row->test_error))  /* none without a test split (idx: data without --test) */
         snprintf(test, sizeof test, ", test %.2f%%", row->test_error);
-    if (failed || !strcmp(status, "diverged") || !strcmp(status, "interrupted"))
-        snprintf(what, sizeof what, "%s: %s", status, message);
+    if (said)
+        snprintf(what, sizeof what, "%s: ", status);
     else if (isfinite(row->valid_error))
         snprintf(what, sizeof what, "%s, best epoch %d: valid %.2f%%%s", status, row->best_epoch, row->valid_error,
                  test);
@@ -160,7 +162,7 @@ static void front_ended(void *ctx, int entry, const char *status, const char *me
     else
         snprintf(what, sizeof what, "%s", status);
     jn_progress_clear(&f->progress);
-    jn_print(stdout, "sweep: [%d/%d] %s %s", f->done, f->total, e->id, what);
+    jn_print(stdout, "sweep: [%d/%d] %s %s%s", f->done, f->total, e->id, what, said ? message : "");
     for (int c = 0; c < plan->n_swept; c++) {
         char v[JN_PATH_MAX + 64];
         jn_plan_value(plan, entry, plan->columns[c], v, sizeof v);

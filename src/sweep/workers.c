@@ -70,7 +70,7 @@ static void pipe_stepped(void *ctx, long steps)
 static void pipe_ended(void *ctx, int entry, const char *status, const char *message)
 {
     pipe_report *p = ctx;
-    char line[1200];
+    char line[JN_SWEEP_FAILURE + 64];  /* the message whole, after its entry and status */
     send_steps(p);
     /* A byte kept for the newline: a longer message is cut, never written past line. */
     snprintf(line, sizeof line - 1, "E %d %s\t%s", entry, status, message);
@@ -179,7 +179,7 @@ int jn_sweep_device_check(jn_device device, int tf32, double *gpu_free)
 typedef struct {
     pid_t pid;
     int fd;          /* -1 once the worker closed its end */
-    char buf[4096];
+    char buf[JN_SWEEP_FAILURE + 128];  /* a whole line: a full one without its newline read as the end */
     size_t len;
 } worker;
 
