@@ -142,15 +142,17 @@ int main(int argc, char **argv)
         const double step = r->step.median, floor = r->floor.median, data = r->phase[JN_PHASE_DATA].median;
         const double gf = r->total_flops / step * 1e-9, floor_gf = r->total_flops / floor * 1e-9;
         char step_us[32], step_q[32], floor_us[32], floor_q[32], data_us[32], vs_floor[48], vs_plain[48], gflop[32];
+        char data_share[16];
         bench_format(r->step, 1e6, step_us, step_q, sizeof step_q);
         bench_format(r->floor, 1e6, floor_us, floor_q, sizeof floor_q);
         snprintf(data_us, sizeof data_us, "%.*f", bench_decimals(1e6 * data), 1e6 * data);
         snprintf(gflop, sizeof gflop, "%.*f", bench_decimals(r->total_flops * 1e-9), r->total_flops * 1e-9);
         bench_format_ratio(r->step_vs_floor, 1, vs_floor, sizeof vs_floor);
         bench_format_ratio(r->step_vs_plain, 1, vs_plain, sizeof vs_plain);
-        printf("%-16s %10s %13s %9s %9.1f %5.0f%% %10s %13s %10.1f %5.0f%% %6d %9s %5.1f%% %18s %18s\n", r->name,
+        bench_format_share(r->phase_share[JN_PHASE_DATA].median, data_share, sizeof data_share);
+        printf("%-16s %10s %13s %9s %9.1f %5.0f%% %10s %13s %10.1f %5.0f%% %6d %9s %6s %18s %18s\n", r->name,
                step_us, step_q, gflop, gf, 100 * gf / mc->peak_gflops, floor_us, floor_q, floor_gf,
-               100 * floor_gf / mc->peak_gflops, r->gemm_calls, data_us, 100 * r->phase_share[JN_PHASE_DATA].median,
+               100 * floor_gf / mc->peak_gflops, r->gemm_calls, data_us, data_share,
                vs_floor, vs_plain);
     }
     for (int v = 0; v < N_VARIANTS; v++)

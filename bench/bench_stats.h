@@ -41,4 +41,14 @@ static inline void bench_format_ratio(jn_timing q, double scale, char *out, size
     snprintf(out, cap, "%.*fx (%.*f-%.*f)", d, q.median * scale, d, q.q1 * scale, d, q.q3 * scale);
 }
 
+/* A share of the step (jacnoise profile's phase shares, taken round by round) as "12.3%"; "-"
+ * where no round measured it (NaN), as the profile's table says it. */
+static inline void bench_format_share(double share, char *out, size_t cap)
+{
+    if (isnan(share))
+        snprintf(out, cap, "-");
+    else
+        snprintf(out, cap, "%.1f%%", 100 * share);
+}
+
 #endif
