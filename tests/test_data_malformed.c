@@ -442,6 +442,22 @@ static void test_idx_pairs(void)
     small_labels(&f, JN_IDX_U8, four, 4);
     expect_error("more labels than images", load_pair(images, write_raw("four.idx", f.b, f.len), 10), "im.idx",
                  "four.idx", "3 images", "4 labels", NULL);
+    /* 2^31 items of one value (within the bound of JN_IDX_MAX_ELEMENTS) are refused from the two
+     * headers, before a payload is read: the files hold none, which a read would report instead
+     * (and a test of the check would need 4 GiB of files). So are counts that differ, the
+     * images' payload absent. */
+    static const uint32_t many[2] = {0x80000000u, 1}, many_labels[1] = {0x80000000u};
+    char many_images[2 * PATH_MAX];
+    idx_header(&f, JN_IDX_U8, 2, many);
+    snprintf(many_images, sizeof many_images, "%s", write_raw("many.idx", f.b, f.len));
+    idx_header(&f, JN_IDX_U8, 1, many_labels);
+    expect_error("2^31 images", load_pair(many_images, write_raw("manylab.idx", f.b, f.len), 10), "many.idx",
+                 "byte 4: 2147483648 items of 1 values: too large (at most 2147483647 of each)", NULL);
+    small_images(&f);
+    snprintf(many_images, sizeof many_images, "%s", write_raw("headonly.idx", f.b, 16));
+    small_labels(&f, JN_IDX_U8, two, 2);
+    expect_error("a header of 3 images, 2 labels", load_pair(many_images, write_raw("two.idx", f.b, f.len), 10),
+                 "headonly.idx", "byte 4 (the item count): 3 images, but", "holds 2 labels", NULL);
     small_labels(&f, JN_IDX_U8, high, 3);
     expect_error("label out of range", load_pair(images, write_raw("high.idx", f.b, f.len), 10),
                  "high.idx", "byte 9", "item 1", "label out of range", "12",

@@ -196,23 +196,39 @@ static void to_host_order(void *data, uint64_t count, int size)
     }
 }
 
-int jn_idx_read(const char *path, jn_idx *out)
+/* Opens path and reads its header into out, payload not yet read; on failure nothing is left
+ * open. */
+static int open_header(idx_reader *r, const char *path, jn_idx *out)
 {
     memset(out, 0, sizeof *out);
-    idx_reader r = {.path = path};
-    if (jn_gz_open(&r.g, path))
+    *r = (idx_reader){.path = path};
+    if (jn_gz_open(&r->g, path))
         return -1;
-    int rc = read_header(&r, out) ||
-             read_payload(&r, (size_t)(out->count * (uint64_t)element_size(out->type)),
-                          &out->data) ||
-             expect_end(&r);
-    jn_gz_close(&r.g);
+    if (read_header(r, out)) {
+        jn_gz_close(&r->g);
+        return -1;
+    }
+    return 0;
+}
+
+/* Reads the payload of a file open_header opened, and closes it; on failure out is freed. */
+static int read_body(idx_reader *r, jn_idx *out)
+{
+    int rc = read_payload(r, (size_t)(out->count * (uint64_t)element_size(out->type)), &out->data) ||
+             expect_end(r);
+    jn_gz_close(&r->g);
     if (rc) {
         jn_idx_free(out);
         return -1;
     }
     to_host_order(out->data, out->count, element_size(out->type));
     return 0;
+}
+
+int jn_idx_read(const char *path, jn_idx *out)
+{
+    idx_reader r;
+    return open_header(&r, path, out) || read_body(&r, out) ? -1 : 0;
 }
 
 void jn_idx_free(jn_idx *idx)
@@ -275,7 +291,8 @@ static int convert_labels(const char *path, const jn_idx *lb, int classes_hint, 
     return 0;
 }
 
-/* Checks the shapes and types of an image/label pair; sets *d to the item size. */
+/* Checks the shapes and types of an image/label pair from their headers; sets *d to the item
+ * size. */
 static int check_pair(const char *images_path, const jn_idx *im, const char *labels_path,
                       const jn_idx *lb, int *d)
 {
@@ -309,6 +326,9 @@ static int check_pair(const char *images_path, const jn_idx *im, const char *lab
                        "byte 4): the counts must match",
                        images_path, (unsigned long)im->dims[0], im->dims[0] == 1 ? "" : "s", labels_path,
                        (unsigned long)lb->dims[0], lb->dims[0] == 1 ? "" : "s");
+    if (im->count > SIZE_MAX / sizeof(float))
+        return jn_fail("%s: %llu values do not fit in memory here", images_path,
+                       (unsigned long long)im->count);
     *d = (int)item;
     return 0;
 }
@@ -318,19 +338,28 @@ int jn_idx_load_pair(const char *images_path, const char *labels_path, int class
 {
     memset(out, 0, sizeof *out);
     jn_idx im, lb;
+    idx_reader ir, lr;
     int d = 0, rc = -1;
-    if (jn_idx_read(labels_path, &lb))
+    if (open_header(&lr, labels_path, &lb))
         return -1;
-    if (jn_idx_read(images_path, &im)) {
-        jn_idx_free(&lb);
+    if (open_header(&ir, images_path, &im)) {
+        jn_gz_close(&lr.g);
         return -1;
     }
-    if (check_pair(images_path, &im, labels_path, &lb, &d))
-        goto done;
-    if (im.count > SIZE_MAX / sizeof *out->x) {
-        jn_fail("%s: %llu values do not fit in memory here", images_path,
-                (unsigned long long)im.count);
-        goto done;
+    /* The shapes are checked from the headers, before either payload is read: a header that
+     * claims too many items, or counts that differ, is refused without reading gigabytes. */
+    if (check_pair(images_path, &im, labels_path, &lb, &d)) {
+        jn_gz_close(&lr.g);
+        jn_gz_close(&ir.g);
+        return -1;
+    }
+    if (read_body(&lr, &lb)) {
+        jn_gz_close(&ir.g);
+        return -1;
+    }
+    if (read_body(&ir, &im)) {
+        jn_idx_free(&lb);
+        return -1;
     }
     out->n = (int)im.dims[0];
     out->d = d;
