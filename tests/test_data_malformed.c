@@ -2,6 +2,7 @@
  * into a fresh temporary folder: each must fail with -1 and one line naming the file and where
  * (byte offset / line number) and what was expected. A few valid small files must load with the
  * right values. */
+#define _XOPEN_SOURCE 700 /* realpath */
 #include "check.h"
 #include "scratch.h"
 #include "jacnoise/data.h"
@@ -992,8 +993,20 @@ static void test_requests(void)
     if (rc == 0) {
         CHECK(data.train.n == 2 && data.valid.n == 1 && data.valid.y[0] == 1,
               "idx: absolute and relative: splits %d / %d", data.train.n, data.valid.n);
+        /* The labels' relative name makes the data folder the root (config.txt's data_dir, by
+         * which a resume elsewhere reads the same labels), though the images' name is absolute. */
+        char want_root[PATH_MAX];
+        CHECK(realpath(tmp_dir, want_root) && strcmp(data.root, want_root) == 0,
+              "idx: absolute images, relative labels: root \"%s\", expected %s", data.root, tmp_dir);
         jn_data_free(&data);
     }
+    /* No relative name: no root, each file is found by its own path. */
+    snprintf(mixed, sizeof mixed, "idx:%s,%s", path_of("ri.idx"), path_of("rl.idx"));
+    rc = jn_data_load(&mixed_req, &data);
+    CHECK(rc == 0 && data.root[0] == '\0', "idx: two absolute paths: root \"%s\" (%s)", rc ? "" : data.root,
+          rc ? jn_last_error() : "loaded");
+    if (rc == 0)
+        jn_data_free(&data);
     /* A missing absolute path is said as such, not as lacking from every folder searched. */
     snprintf(mixed, sizeof mixed, "idx:ri.idx,%s", path_of("gone.idx"));
     rc = jn_data_load(&mixed_req, &data);
