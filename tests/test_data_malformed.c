@@ -1077,6 +1077,18 @@ static void test_requests(void)
               "usps: %d / %d / %d from %s", data.train.n, data.valid.n, data.test.n, data.dir);
         jn_data_free(&data);
     }
+    /* A checkpoint's model of 12 classes evaluates the named set's digits: every split has its 12
+     * (the test split kept 10 where only the training file took them); one of 5 leaves the set's 10. */
+    for (int wide = 0; wide < 2; wide++) {
+        named.classes = wide ? 12 : 5;
+        rc = jn_data_load(&named, &data);
+        const int want = wide ? 12 : 10;
+        CHECK(rc == 0 && data.train.classes == want && data.valid.classes == want && data.test.classes == want,
+              "usps with a model of %d classes: %s classes %d / %d / %d, expected %d", named.classes,
+              rc ? jn_last_error() : "", data.train.classes, data.valid.classes, data.test.classes, want);
+        if (rc == 0)
+            jn_data_free(&data);
+    }
 }
 
 int main(void)
