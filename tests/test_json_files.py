@@ -42,6 +42,12 @@ def tools_word(read, data):
         return str(e)
 
 
+def shown_device(folder):
+    """The device line of `jacnoise show` of the run in folder (which reads its summary.json)."""
+    return next((line for line in run(["show", os.path.join(folder, "last.ckpt")]).stdout.splitlines()
+                 if line.startswith("device: ")), "")
+
+
 def summary_cases(good):
     """(what, the bytes of summary.json, what both readers say: None where they take it, a pair
     where jacnoise's words and json's differ), good: a summary as jacnoise wrote it."""
@@ -49,6 +55,7 @@ def summary_cases(good):
     key = len(head) + 1  # a member put before the others starts here
     message = good.index(b'"message": "') + len(b'"message": "')
     value = good.index(b'"epochs": ') + len(b'"x": ')  # where before_epochs puts x's value
+    threads = good.index(b'"threads": ') + len(b'"threads": ')
 
     def before_epochs(text):
         return good.replace(b'"epochs": ', text + b', "epochs": ', 1)
@@ -128,6 +135,22 @@ def summary_cases(good):
              (f"byte {value}: expected a decimal number, true, false or null", f"byte {value + taken}: {why}"))
             for number, taken, why in [("+1", 0, "Expecting value"), (".5", 0, "Expecting value"),
                                        ("1.", 1, "Expecting ',' delimiter"), ("01", 1, "Expecting ',' delimiter")]] + [
+            # A value of the wrong kind, or not a whole number, named at its byte, where jacnoise
+            # reads it (the tools named its key alone, and a fault after it first).
+            ("tf32 a number", before_epochs(b'"tf32": 1'), f"byte {value + 3}: a value of the wrong kind"),
+            ("a device's text a number", before_epochs(b'"pci_bus_id": 0'),
+             f"byte {value + 9}: a value of the wrong kind"),
+            ("threads a string", good.replace(b'"threads": 2', b'"threads": "2"', 1),
+             f"byte {threads}: expected a whole number"),
+            ("cuda_device a fraction", before_epochs(b'"cuda_device": 2.5'), f"byte {value + 10}: expected a whole number"),
+            ("a value of the wrong kind before a NaN", before_epochs(b'"tf32": 1, "y": NaN'),
+             f"byte {value + 3}: a value of the wrong kind"),
+            ("a value of the wrong kind before a key with a byte that is not UTF-8",
+             before_epochs(b'"tf32": 1, "y\xff": 1'), f"byte {value + 3}: a value of the wrong kind"),
+            ("a value of the wrong kind with an escape JSON has not", before_epochs(b'"tf32": "a\\q"'),
+             f"byte {value + 5}: an escape JSON does not have"),
+            ("a value of the wrong kind longer than a string", before_epochs(b'"tf32": "' + b"m" * 3072 + b'"'),
+             f"byte {value + 3}: a string longer than 3071 bytes"),
             ("no epochs", good.replace(b'"epochs"', b'"epoch"', 1), "no epochs"),
             ("epochs a string", good.replace(b'"epochs": ', b'"epochs": "1", "x": ', 1), "no epochs")]
 
@@ -140,8 +163,7 @@ def check_summaries(folder):
     for what, data, want in summary_cases(good):
         with open(path, "wb") as f:
             f.write(data)
-        shown = next((line for line in run(["show", os.path.join(folder, "last.ckpt")]).stdout.splitlines()
-                      if line.startswith("device: ")), "")
+        shown = shown_device(folder)
         word = tools_word(tool_files.summary_record, data)
         said = shown.startswith("device: unknown (") and shown[len("device: unknown ("):-1]
         c_want, tools_want = want if isinstance(want, tuple) else (want, want)
@@ -164,8 +186,7 @@ def check_device_texts(folder):
         data = data.replace(json.dumps(record["blas"], ensure_ascii=False).encode(), f'"{blas}"'.encode(), 1)
         with open(path, "wb") as f:
             f.write(data)
-        shown = next((line for line in run(["show", os.path.join(folder, "last.ckpt")]).stdout.splitlines()
-                      if line.startswith("device: ")), "")
+        shown = shown_device(folder)
         read = tool_files.summary_record(data)
         threads = read["threads"]
         want = f"device: cpu, {read['device']}, {threads} BLAS thread{'s' if threads != 1 else ''}, {read['blas']}"
@@ -191,6 +212,12 @@ def check_metrics(scratch, folder):
             ("a key of 64 bytes", line.replace(b'"epoch":', b'"' + b"e" * 64 + b'":1,"epoch":', 1), 1,
              '"' + "e" * 63 + '...": a key longer than 63 bytes'),
             ("a key with an escape", line.replace(b'"step":', b'"\\u0073tep":', 1), None, None),
+            ("a value of the wrong kind", line.replace(b'"step":', b'"x":"s","step":', 1), line.index(b'"step":') + 4,
+             "a value of the wrong kind"),
+            ("a value of the wrong kind before a NaN", line.replace(b'"step":', b'"x":"s","y":NaN,"step":', 1),
+             line.index(b'"step":') + 4, "a value of the wrong kind"),
+            ("a step of 2.5", line.replace(b'"step":3', b'"step":2.5', 1), line.index(b'"step":') + 7,
+             "expected a whole number"),
             ("as written", line, None, None)]:
         copy = os.path.join(scratch, "resumed")
         shutil.rmtree(copy, ignore_errors=True)

@@ -350,17 +350,19 @@ METRICS_KEYS = ("epoch", "step", "lr", "train_loss", "penalty", "weight_decay", 
 JSON_STRING = re.compile(rb'"((?:[^"\\]|\\.)*)"([ \t\n\r]*:)?', re.S)
 ESCAPE = re.compile(rb'\\(?:u([0-9a-fA-F]{4})|(.))', re.S)
 JSON_SPACE = re.compile(r"[ \t\n\r]*")
+JSON_KEY_START = re.compile(r'[ \t\n\r]*,?[ \t\n\r]*"')  # from the end of a member (or the '{') into the next key
 KEY_BYTES = 63  # the longest key jacnoise reads (json_members, src/train/metrics.c)
 STRING_BYTES = 3071  # the longest string value it reads (json_value, JN_SUMMARY_MESSAGE)
 
 
 class JsonRefused(ValueError):
     """What flat_object refuses at byte `at` of its file: str() is 'byte AT: WHY', as jacnoise
-    says it."""
+    says it; `found`: where jacnoise's one pass finds it (a value's field at the value's end,
+    after a fault inside its string), which of two faults it names."""
 
-    def __init__(self, at, why):
+    def __init__(self, at, why, found=None):
         super().__init__(f"byte {at}: {why}")
-        self.at, self.why = at, why
+        self.at, self.why, self.found = at, why, at if found is None else found
 
 
 def bad_escape(content):
@@ -423,13 +425,15 @@ def json_strings(data, base):
         keys.add(text)
 
 
-def flat_object(data, base=0):
+def flat_object(data, base=0, field=None):
     """The flat JSON object data (bytes, at byte `base` of its file) holds, as jacnoise's reader
     takes one (json_object, src/train/metrics.c): the whole of data, spaces aside; decimal
     numbers within a double, true, false, null and strings (a raw control byte kept, as jacnoise
     keeps it; bytes that are not UTF-8 read as U+FFFD), no nesting, and keys as json_strings
-    takes them. Raises ValueError saying what is wrong, JsonRefused where jacnoise names a
-    byte."""
+    takes them. field(key, value), for each member as it is read, says what is wrong with the
+    value (None: nothing), as jacnoise's field callback does: refused at the value's byte, in
+    the order jacnoise reads the file. Raises ValueError saying what is wrong, JsonRefused where
+    jacnoise names a byte."""
     scalar = "expected a decimal number, true, false or null"
 
     def number(text, kind):
@@ -456,16 +460,26 @@ def flat_object(data, base=0):
     def members(s_and_end, strict, scan_once, *rest):
         """The object's members, each value refused where it starts, as jacnoise names it: NaN,
         a number beyond a double and a nested value (which jacnoise reads as a value that is not
-        one) named no byte."""
+        one) named no byte; and a value field() refuses (the key read again from where the
+        member before ended: json hands the value alone)."""
+        after = [s_and_end[1]]
+
         def value(s, pos):
             if s[pos:pos + 1] in ("{", "["):
                 raise JsonRefused(byte(pos), scalar)
             try:
-                return scan_once(s, pos)
+                read, end = scan_once(s, pos)
             except json.JSONDecodeError:
                 raise
             except ValueError:
                 raise JsonRefused(byte(pos), scalar) from None
+            if field:
+                key = json.decoder.scanstring(s, JSON_KEY_START.match(s, after[0]).end(), False)[0]
+                wrong = field(key, read)
+                if wrong:
+                    raise JsonRefused(byte(pos), wrong, byte(end))
+            after[0] = end
+            return read, end
         return json.decoder.JSONObject(s_and_end, strict, value, *rest)
     decoder = json.JSONDecoder(parse_float=lambda t: number(t, float), parse_int=lambda t: number(t, int),
                                parse_constant=refused, strict=False)
@@ -483,7 +497,7 @@ def flat_object(data, base=0):
         if end < len(text):  # two summaries pasted together: json.loads refused them, jacnoise read the first
             raise JsonRefused(byte(end), "text after the object")
     except ValueError as e:
-        first = string_fault is None or isinstance(e, JsonRefused) and e.at < string_fault.at
+        first = string_fault is None or isinstance(e, JsonRefused) and e.found < string_fault.at
         raise e if first else string_fault from None
     if string_fault:
         raise string_fault
@@ -491,13 +505,14 @@ def flat_object(data, base=0):
             else value for key, value in record.items()}
 
 
-def whole(record, key, limit):
-    """record[key] made an int where it is a whole number in [0, limit), as jacnoise reads a
-    count (is_count: 3.0 is 3); ValueError otherwise."""
-    value = record[key]
-    if type(value) not in (int, float) or not 0 <= value < limit or value != int(value):
-        raise ValueError(f"{key}: expected a whole number")
-    record[key] = int(value)
+WRONG_KIND = "a value of the wrong kind"  # jacnoise's words (src/train/metrics.c)
+NOT_COUNT = "expected a whole number"
+
+
+def is_count(value, limit):
+    """Whether value is a whole number in [0, limit), as jacnoise reads a count (is_count: 3.0
+    is 3)."""
+    return type(value) in (int, float) and 0 <= value < limit and value == int(value)
 
 
 def metrics_record(line, base=0):
@@ -506,13 +521,15 @@ def metrics_record(line, base=0):
     without a string, with a whole epoch from 1, a whole step and each of METRICS_KEYS.
     Returns the object, epoch and step as ints (jacnoise reads 3.0 as epoch 3); raises
     ValueError saying what is wrong where jacnoise refuses the line."""
-    record = flat_object(line, base)
-    for key, value in record.items():
+    counts = {"epoch": 2**31, "step": 2**64}
+
+    def field(key, value):  # metrics_field
         if isinstance(value, str):
-            raise ValueError(f"{key}: a value of the wrong kind")
-    for key, limit in (("epoch", 2**31), ("step", 2**64)):
-        if key in record:
-            whole(record, key, limit)
+            return WRONG_KIND
+        return NOT_COUNT if key in counts and not is_count(value, counts[key]) else None
+    record = flat_object(line, base, field)
+    for key in counts.keys() & record.keys():
+        record[key] = int(record[key])
     if record.get("epoch", 0) == 0:
         raise ValueError("no epoch")
     missing = next((key for key in METRICS_KEYS if key not in record), None)
@@ -536,16 +553,21 @@ def summary_record(data):
     as a later version's field). Returns the object; raises
     ValueError saying what is wrong where jacnoise refuses the file: json.load kept a key given
     twice, its last value, where jacnoise refuses the summary."""
-    record = flat_object(data)
-    for key, value in record.items():
+    def counted(key, value):  # a count's key, and (but threads', cuda_device's) a number's
+        return key in SUMMARY_COUNTS and (key in ("threads", "cuda_device") or type(value) in (int, float)
+                                          or value is None)
+
+    def field(key, value):  # summary_field
         if key in SUMMARY_TEXTS and not isinstance(value, str) or \
                 key in ("tf32", "tf32_override") and not isinstance(value, bool):
-            raise ValueError(f"{key}: a value of the wrong kind")
+            return WRONG_KIND
+        return NOT_COUNT if counted(key, value) and not is_count(value, SUMMARY_COUNTS[key]) else None
+    record = flat_object(data, 0, field)
+    for key, value in record.items():
         if key in SUMMARY_TEXTS:  # a GPU's name of stray bytes, each written \ufffd, reads back longer
             record[key] = value.encode()[:SUMMARY_TEXTS[key]].decode(errors="ignore")
-        if key in SUMMARY_COUNTS and (key in ("threads", "cuda_device") or type(value) in (int, float)
-                                      or value is None):
-            whole(record, key, SUMMARY_COUNTS[key])
+        if counted(key, value):
+            record[key] = int(value)
     if not record.get("status"):
         raise ValueError("no status")
     if type(record.get("epochs")) is not int:  # jn_summary_write writes them in each
