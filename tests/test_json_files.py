@@ -193,6 +193,16 @@ def check_device_texts(folder):
         check(shown == want and 0 < len(read["device"].encode()) <= 255 and len(read["blas"].encode()) <= 255,
               f"summary.json, a device {device[:20]!r}... and BLAS {blas[:20]!r}...: jacnoise show says {shown!r}, "
               f"the tools {want!r}")
+    # A byte that is not UTF-8 is one byte to both (the tools cut it as U+FFFD, three): 254 of
+    # them, then a character the cut at 255 falls inside, dropped whole.
+    data = good.replace(json.dumps(record["device"]).encode(), b'"' + b"\xff" * 254 + 'é"'.encode(), 1)
+    with open(path, "wb") as f:
+        f.write(data)
+    shown = shown_device(folder)
+    read = tool_files.summary_record(data)["device"]
+    check(shown.startswith("device: cpu, " + "\\xff" * 254 + ",") and read == "\ufffd" * 254,
+          f"summary.json, a device of 254 bytes 0xff and an é: jacnoise show says {shown[:60]!r}..., the tools "
+          f"read {len(read)} characters {read[:5]!r}...")
     with open(path, "wb") as f:
         f.write(good)
 

@@ -429,11 +429,11 @@ def flat_object(data, base=0, field=None):
     """The flat JSON object data (bytes, at byte `base` of its file) holds, as jacnoise's reader
     takes one (json_object, src/train/metrics.c): the whole of data, spaces aside; decimal
     numbers within a double, true, false, null and strings (a raw control byte kept, as jacnoise
-    keeps it; bytes that are not UTF-8 read as U+FFFD), no nesting, and keys as json_strings
-    takes them. field(key, value), for each member as it is read, says what is wrong with the
-    value (None: nothing), as jacnoise's field callback does: refused at the value's byte, in
-    the order jacnoise reads the file. Raises ValueError saying what is wrong, JsonRefused where
-    jacnoise names a byte."""
+    keeps it; a byte that is not UTF-8 kept as a surrogate escape, one byte as jacnoise counts
+    it), no nesting, and keys as json_strings takes them. field(key, value), for each member as
+    it is read, says what is wrong with the value (None: nothing), as jacnoise's field callback
+    does: refused at the value's byte, in the order jacnoise reads the file. Raises ValueError
+    saying what is wrong, JsonRefused where jacnoise names a byte."""
     scalar = "expected a decimal number, true, false or null"
 
     def number(text, kind):
@@ -501,8 +501,7 @@ def flat_object(data, base=0, field=None):
         raise e if first else string_fault from None
     if string_fault:
         raise string_fault
-    return {key: value.encode("utf-8", "surrogateescape").decode("utf-8", "replace") if isinstance(value, str)
-            else value for key, value in record.items()}
+    return record
 
 
 WRONG_KIND = "a value of the wrong kind"  # jacnoise's words (src/train/metrics.c)
@@ -545,13 +544,24 @@ SUMMARY_TEXTS = {"status": 31, "message": STRING_BYTES, "backend": 15, "device":
 SUMMARY_COUNTS = {"threads": 2**31, "cuda_device": 2**31, "epochs": 2**31, "best_epoch": 2**31, "steps": 2**64}
 
 
+def cut_text(raw, most):
+    """raw (bytes) cut to at most `most` bytes as jacnoise cuts a text (summary_field): before the
+    character the cut falls inside, by its continuation bytes (10xxxxxx), a stray byte that is
+    not UTF-8 one byte (as U+FFFD, three, it was cut sooner than jacnoise cut it)."""
+    if len(raw) <= most:
+        return raw
+    while most and raw[most] & 0xC0 == 0x80:
+        most -= 1
+    return raw[:most]
+
+
 def summary_record(data):
     """A run's summary.json (bytes) as jacnoise reads one (jn_summary_read): one flat object
     (flat_object) with a status and epochs, its texts strings (cut as jacnoise cuts them:
-    SUMMARY_TEXTS), tf32 and tf32_override true or false, its counts whole numbers (ints here);
-    epochs, best_epoch and steps only where they are numbers (jacnoise skips another kind there,
-    as a later version's field). Returns the object; raises
-    ValueError saying what is wrong where jacnoise refuses the file: json.load kept a key given
+    SUMMARY_TEXTS; a byte that is not UTF-8 read as U+FFFD), tf32 and tf32_override true or
+    false, its counts whole numbers (ints here); epochs, best_epoch and steps only where they are
+    numbers (jacnoise skips another kind there, as a later version's field). Returns the object;
+    raises ValueError saying what is wrong where jacnoise refuses the file: json.load kept a key given
     twice, its last value, where jacnoise refuses the summary."""
     def counted(key, value):  # a count's key, and (but threads', cuda_device's) a number's
         return key in SUMMARY_COUNTS and (key in ("threads", "cuda_device") or type(value) in (int, float)
@@ -565,7 +575,8 @@ def summary_record(data):
     record = flat_object(data, 0, field)
     for key, value in record.items():
         if key in SUMMARY_TEXTS:  # a GPU's name of stray bytes, each written \ufffd, reads back longer
-            record[key] = value.encode()[:SUMMARY_TEXTS[key]].decode(errors="ignore")
+            record[key] = cut_text(value.encode("utf-8", "surrogateescape"), SUMMARY_TEXTS[key]).decode(
+                "utf-8", "replace")
         if counted(key, value):
             record[key] = int(value)
     if not record.get("status"):
