@@ -595,7 +595,7 @@ void jn_results_print_running(const jn_plan *plan, const jn_run_row *rows, jn_me
             continue;
         const int rc = jn_lock_file_shared(path, &fd);  /* a trainer holds it exclusively */
         held += rc > 0;
-        free_ += rc == 0;  /* no lock file (removed by hand) is none held: it was counted neither way */
+        free_ += rc == 0;  /* no lock file (removed by hand) is none held: not locked, as show says it */
         damaged += rc == 0 && rows[i].damaged;  /* which the rerun fails, as their damaged lines say */
         if (fd >= 0)
             close(fd);
