@@ -192,7 +192,8 @@ def readers_agree(tmp):
     show's reason for an unreadable one in status's unreadable line; then a run whose
     summary says it failed (failed, not "running" to show), a killed run whose lock file is gone
     (stopped, as status counts it not locked), one killed before its first epoch ended (status's
-    stopped line: it was in none) and results.csv regenerated (as status's rows); a checkpoint
+    stopped line: it was in none), a readable summary.json that is not last.ckpt's end (stopped,
+    naming the summary status goes by: show said "running") and results.csv regenerated (as status's rows); a checkpoint
     copied out of its folder, running when saved (it said "running")."""
     spec, folder = os.path.join(tmp, "states.spec"), os.path.join(tmp, "states")
     open(spec, "w").write(STATES_SPEC)
@@ -283,6 +284,14 @@ def readers_agree(tmp):
            "killed, its lock file removed": (last(resumed), stopped, "running", deferred),
            "killed in its first epoch": (last(diverged), stopped, None, deferred)},
           "0 locked by a jacnoise process now, 2 not locked")
+    # A summary.json that is not last.ckpt's end (a paused run's, beside a checkpoint further
+    # along: files copied apart): show said "running", where status goes by the summary.
+    json.dump(dict(ended_summary, status="paused", message="paused by hand", epochs=1, steps=3),
+              open(os.path.join(resumed, "summary.json"), "w"))
+    agree({"summary not last.ckpt's": (last(resumed), "stopped (its summary.json, which sweep status goes by, says "
+                                       "paused at 1 epoch, 3 steps, where this checkpoint records running; --resume "
+                                       "continues from the checkpoint)", "paused", deferred)},
+          "0 locked by a jacnoise process now, 1 not locked")
     # A checkpoint copied out of its run folder says nothing of its run now: it said "running".
     os.makedirs(os.path.join(tmp, "copy"))
     copy = shutil.copy(last(resumed), os.path.join(tmp, "copy", "last.ckpt"))
@@ -292,7 +301,7 @@ def readers_agree(tmp):
     # results.csv, written again from the folders, names each as status's rows do.
     run(["sweep", "merge", folder])
     rows = {r["id"]: r["status"] for r in table(folder)}
-    want = {finished: "unreadable", killed: "failed", resumed: "running", diverged: "running"}
+    want = {finished: "unreadable", killed: "failed", resumed: "paused", diverged: "running"}
     check(rows == {os.path.basename(k): v for k, v in want.items()}, f"results.csv's statuses {rows}")
 
 

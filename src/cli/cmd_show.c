@@ -120,17 +120,24 @@ static void run_state(const char *path, const jn_checkpoint *ck, char *out, size
         snprintf(out, cap, "diverged (%s)", f.message);
     } else if (ended && !strcmp(f.status, "failed")) {  /* "running": sweep status counts it failed */
         snprintf(out, cap, "failed (%s)", f.message);
-    } else if (ended && f.s.steps == s->global_step && f.s.epochs_done == s->epoch) {
-        if (!strcmp(f.status, "paused") || !strcmp(f.status, "interrupted"))
-            snprintf(out, cap, "paused (%s; --resume continues it)",
-                     strcmp(f.status, "paused") ? f.status : "--max-steps");
+    } else if (ended && (!strcmp(f.status, "paused") || !strcmp(f.status, "interrupted")) &&
+               f.s.steps == s->global_step && f.s.epochs_done == s->epoch) {
+        snprintf(out, cap, "paused (%s; --resume continues it)", strcmp(f.status, "paused") ? f.status : "--max-steps");
     } else if (unread[0]) {
         /* As sweep status names it: said "running", a run that diverged or stopped before its
          * summary was damaged read as training on, though no process held its lock. */
         snprintf(out, cap, "unreadable (%s; --resume continues the run and writes its summary.json again)", unread);
     } else if (copy) {
         snprintf(out, cap, "running when saved (a copy: no config.txt beside it, as a run folder has)");
-    } else if (!has_summary) {
+    } else if (ended) {
+        /* A summary that is not this checkpoint's end (files copied apart, edited by hand): said
+         * "running", though no process held the lock. Sweep status names the run by the
+         * summary; a resume goes by last.ckpt, and removes the summary. */
+        snprintf(out, cap, "stopped (its summary.json, which sweep status goes by, says %s at %d epoch%s, %llu step%s, "
+                 "where this checkpoint records running; --resume continues from the checkpoint)", f.status,
+                 f.s.epochs_done, f.s.epochs_done == 1 ? "" : "s", (unsigned long long)f.s.steps,
+                 f.s.steps == 1 ? "" : "s");
+    } else {
         snprintf(out, cap, "stopped (%s; --resume continues it)", JN_RUN_STOPPED);
     }
 }
