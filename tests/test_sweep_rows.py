@@ -267,7 +267,9 @@ def readers_agree(tmp):
         f.truncate(40)
     agree({"finished, summary damaged": (last(finished), f"unreadable (finished, as {last(finished)} records, but "
                                          f"{os.path.join(finished, 'summary.json')}: byte 40: unterminated string; "
-                                         "--resume writes its summary.json again)", "unreadable", "finished")},
+                                         "--resume writes its summary.json again)", "unreadable",
+                                         "unreadable (finished, as recorded, but its summary.json does not read: "
+                                         "jacnoise show says why)")},
           "0 locked by a jacnoise process now, 2 not locked")
     # A run whose summary says it failed (show said "running"); a killed run's lock file removed
     # (show said "running", status counted it not locked); one killed before its first epoch

@@ -9,7 +9,9 @@ SPEC.md writes the model z_l = a_(l-1) W_l^T + b_l, a_l = tanh(z_l), logits z_L)
 `sizes` (d, n_1, ..., C), `config` (the checkpoint's key=value lines, one string) and the
 training state (`global_step`, `epochs_done`, `best_epoch`, `best_valid_error` in %: NaN
 where no epoch has ended or without a validation split, as summary.json's null; `status`, as
-recorded: running until the run ends, a paused run's too, as `jacnoise show` tells apart).
+recorded: running until the run ends, a paused run's too, as `jacnoise show` tells apart; the
+line it prints says an ended one whose summary.json beside it does not read `unreadable (...)`,
+as show and sweep status do).
 The parameters are the file's own (in best.ckpt, the best epoch's); `--best` takes the best
 parameters that last.ckpt carries (refused before an epoch has ended: they are then the
 initial ones). Use as a module: `read_checkpoint(path)` and `logits(layers, x)`.
@@ -314,6 +316,19 @@ def write_npz(ck, which, out):
         raise CheckpointError(f"{out}: {e.strerror}") from None
 
 
+def summary_unread(checkpoint):
+    """Whether a summary.json beside checkpoint is there and jacnoise refuses it (as show reads
+    the one beside a checkpoint)."""
+    try:
+        with open(os.path.join(os.path.dirname(checkpoint), "summary.json"), "rb") as f:
+            tool_files.summary_record(f.read())
+    except FileNotFoundError:
+        return False
+    except (OSError, ValueError):
+        return True
+    return False
+
+
 def main():
     parts = __doc__.split("\n\n")
     ap = tool_files.ArgumentParser(description=parts[0], epilog="\n\n".join(parts[1:]),
@@ -342,9 +357,13 @@ def main():
     # "running" is what a checkpoint records until its run ends: said alone, a best.ckpt (no
     # velocity, its epoch's state) read as training on, and a paused or killed run's last.ckpt
     # as running. Whether it is, its folder tells; jacnoise show reads it.
+    # An end recorded beside a summary.json that does not read: said alone, it read as ended
+    # cleanly, where show and sweep status say "unreadable".
     status = ck.state["status"]
     if status == "running":
         status += " when saved" + ("" if ck.velocity is None else " (jacnoise show says where the run stands)")
+    elif summary_unread(args.checkpoint):
+        status = f"unreadable ({status}, as recorded, but its summary.json does not read: jacnoise show says why)"
     print(tool_files.escaped(f"{args.out}: {model}, {len(ck.params)} parameters ({'best' if args.best else 'as stored'}"
                              f"), {done} epoch{'' if done == 1 else 's'} done, best epoch {ck.state['best_epoch']}, "
                              f"{status}"))
