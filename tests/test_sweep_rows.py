@@ -273,19 +273,24 @@ def readers_agree(tmp):
           "0 locked by a jacnoise process now, 2 not locked")
     # A run whose summary says it failed (show said "running"); a killed run's lock file removed
     # (show said "running", status counted it not locked); one killed before its first epoch
-    # ended (in no status line).
+    # ended (in no status line); a finished run's summary.json removed (show said "finished",
+    # status counts it running, not locked: its rerun writes the summary).
     json.dump(dict(ended_summary, status="failed", message="failed by hand"),
               open(os.path.join(killed, "summary.json"), "w"))
     os.remove(os.path.join(resumed, "lock"))
+    os.remove(os.path.join(finished, "summary.json"))
     config = os.path.join(tmp, "diverged-config.txt")
     shutil.copy(os.path.join(diverged, "config.txt"), config)
     shutil.rmtree(diverged)
     run(["train", "--progress", "never", "--config", config, "--out", diverged, "--checkpoint-steps", "1"],
         expect=-signal.SIGKILL, env=kill)
     agree({"failed": (last(killed), "failed (failed by hand)", "failed", deferred),
+           "finished, its summary.json removed": (last(finished), "finished (as recorded, but no summary.json records "
+                                                  "its end: sweep status counts it running, not locked; --resume "
+                                                  "writes its summary.json again)", "running", "finished"),
            "killed, its lock file removed": (last(resumed), stopped, "running", deferred),
            "killed in its first epoch": (last(diverged), stopped, None, deferred)},
-          "0 locked by a jacnoise process now, 2 not locked")
+          "0 locked by a jacnoise process now, 3 not locked")
     # A summary.json that is not last.ckpt's end (a paused run's, beside a checkpoint further
     # along: files copied apart): show said "running", where status goes by the summary.
     json.dump(dict(ended_summary, status="paused", message="paused by hand", epochs=1, steps=3),
@@ -293,7 +298,7 @@ def readers_agree(tmp):
     agree({"summary not last.ckpt's": (last(resumed), "stopped (its summary.json, which sweep status goes by, says "
                                        "paused at 1 epoch, 3 steps, where this checkpoint records running; --resume "
                                        "continues from the checkpoint)", "paused", deferred)},
-          "0 locked by a jacnoise process now, 1 not locked")
+          "0 locked by a jacnoise process now, 2 not locked")
     # A checkpoint copied out of its run folder says nothing of its run now: it said "running".
     os.makedirs(os.path.join(tmp, "copy"))
     copy = shutil.copy(last(resumed), os.path.join(tmp, "copy", "last.ckpt"))
@@ -303,7 +308,7 @@ def readers_agree(tmp):
     # results.csv, written again from the folders, names each as status's rows do.
     run(["sweep", "merge", folder])
     rows = {r["id"]: r["status"] for r in table(folder)}
-    want = {finished: "unreadable", killed: "failed", resumed: "paused", diverged: "running"}
+    want = {finished: "running", killed: "failed", resumed: "paused", diverged: "running"}
     check(rows == {os.path.basename(k): v for k, v in want.items()}, f"results.csv's statuses {rows}")
 
 

@@ -62,6 +62,19 @@ static void show_device(const char *checkpoint)
     jn_print(stdout, "device: %s%s\n", d->backend, line[0] ? line : " (its details not recorded)");
 }
 
+/* Whether a trainer holds the run folder's lock (or it does not open); *none: there is no lock
+ * file (a run folder's removed by hand, or a checkpoint out of its folder). */
+static int lock_held(const char *lock, int *none)
+{
+    int fd;
+    if (jn_lock_file_shared(lock, &fd) != 0)
+        return 1;
+    *none = fd < 0;
+    if (fd >= 0)
+        close(fd);
+    return 0;
+}
+
 /* The state of the run a checkpoint stands in: an ended one's as recorded, but where its
  * summary.json does not read (unreadable, as sweep status counts it). last.ckpt records
  * "running" until the run ends, so one paused (--max-steps, a signal) or killed read as running:
@@ -76,14 +89,22 @@ static void run_state(const char *path, const jn_checkpoint *ck, char *out, size
     jn_cli_beside(lock, sizeof lock, path, "lock");
     jn_cli_beside(summary, sizeof summary, path, "summary.json");
     jn_cli_beside(last, sizeof last, path, "last.ckpt");
+    char config[JN_PATH_MAX + 16];
+    jn_cli_beside(config, sizeof config, path, "config.txt");
+    int no_lock = 0;
     jn_summary_file f;
     const int has_summary = !access(summary, F_OK), ended = has_summary && !jn_summary_read(summary, &f);
     char unread[JN_SUMMARY_UNREAD] = "";  /* why the summary does not read, as sweep status says it */
     if (has_summary && !ended)
         jn_summary_unread_state(last, unread, sizeof unread);
     if (s->status != JN_RUN_RUNNING) {
+        /* An ended run folder whose summary.json was removed: sweep status goes by the summary,
+         * and counts it running, not locked, which its rerun resumes to write the summary. */
         if (unread[0])
             snprintf(out, cap, "unreadable (%s; --resume writes its summary.json again)", unread);
+        else if (!has_summary && !access(config, F_OK) && !lock_held(lock, &no_lock))
+            snprintf(out, cap, "%s (as recorded, but no summary.json records its end: sweep status counts it running, "
+                     "not locked; --resume writes its summary.json again)", jn_run_status_name(s->status));
         return;
     }
     /* A best.ckpt holds its epoch's state: a finished run's said "running", as if it trained on.
@@ -102,18 +123,13 @@ static void run_state(const char *path, const jn_checkpoint *ck, char *out, size
             snprintf(out, cap, "running when saved (the best parameters; the run's last.ckpt says where it stands)");
         return;
     }
-    int fd;
-    if (jn_lock_file_shared(lock, &fd) != 0)  /* a trainer holds it (or it does not open) */
+    if (lock_held(lock, &no_lock))
         return;
-    if (fd >= 0)
-        close(fd);
     /* A trainer makes its folder's lock, which the folder keeps: where there is none, a run
      * folder's was removed (sweep status counts it not locked, killed), and a checkpoint with
      * no config.txt beside it is a copy out of its folder, which says nothing of its run now.
      * Both said "running" as recorded, as if a process trained them. */
-    char config[JN_PATH_MAX + 16];
-    jn_cli_beside(config, sizeof config, path, "config.txt");
-    const int copy = fd < 0 && access(config, F_OK) != 0;
+    const int copy = no_lock && access(config, F_OK) != 0;
     /* A run that diverged keeps the last.ckpt from before its divergence, which records it
      * running: said so, it read as a run training on. Its summary is at the steps it took. */
     if (ended && !strcmp(f.status, "diverged")) {
