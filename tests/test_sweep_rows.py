@@ -3,7 +3,8 @@ paused by `train --config DIR/runs/ID/config.txt --max-steps N` counted interrup
 status`, not running; such a run failing as the sweep resumes it (the data changed since) counted
 failed by `sweep status` (its summary.json says so), not still interrupted; a sweep's lines for
 the runs a SIGINT stopped not counting them done ([0/2]); status of a run a SIGKILL stopped (no
-summary.json) showing its best epoch's validation error from metrics.jsonl, not another epoch's;
+summary.json) showing its best epoch's validation error from metrics.jsonl, not another epoch's,
+and results.csv saying its runs running, as status does, not pending as it did until one ended;
 a shard of a shared folder naming only its own failed configurations, exit 0 where it has none
 (another shard's failure is that shard's); and results.csv's `seconds`, the run's epochs' wall time summed (one
 resumed by the sweep too, its first process's epochs included), not the wall time of the process
@@ -24,7 +25,7 @@ import subprocess
 import sys
 import tempfile
 
-from harness import BIN, check, finish, run
+from harness import BIN, check, finish, run, wait_until
 from test_sweep import TINY_SPEC, until_an_epoch_in_progress, until_training
 
 # Epochs of 80 steps, so that a run paused after 80 has one epoch done.
@@ -137,6 +138,14 @@ def interrupted_not_done(tmp):
 def killed_row(tmp):
     folder, p = endless(tmp, "killed")
     until_training(folder, p)
+    # results.csv says the runs begun running, as status does, before any ends: it said them
+    # pending until one ended, and a sweep killed before that left it so.
+    runs = os.path.join(folder, "runs")
+    begun = lambda: set(os.listdir(runs))  # noqa: E731
+    running = lambda: {r["id"] for r in table(folder) if r["status"] == "running"}  # noqa: E731
+    check(wait_until(lambda: begun() <= running(), p, seconds=60),
+          f"results.csv says {sorted(running())} running of the runs begun {sorted(begun())}")
+    said = running()
     check(until_an_epoch_in_progress(folder, p), "the endless sweep ended")
     p.kill()
     p.communicate(timeout=600)
@@ -153,6 +162,9 @@ def killed_row(tmp):
         check(not best or row and row.groups() == (str(best[-1]["epoch"]), "%.2f" % best[-1]["valid_error"]),
               f"status of run {i} killed with its best epoch {best[-1:]}: {row and row.group(0)!r}")
     check(killed > 0, f"no run killed after an epoch: {shown[:300]!r}")
+    for i in said:
+        check(re.search(rf"^(  {i} +running |stopped {i}: )", shown, re.M),
+              f"results.csv said run {i} running, sweep status: {shown!r}")
 
 
 def shard_failures_own(tmp):

@@ -115,6 +115,7 @@ static void front_began(void *ctx, int entry)
     front *f = ctx;
     f->active[entry] = 1;
     f->running++;
+    f->dirty = 1;  /* its row says running at the next flush: a sweep killed before any run ended left it pending */
     front_draw(f, 1);
 }
 
