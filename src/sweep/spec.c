@@ -412,7 +412,7 @@ int jn_spec_load(const char *path, const char *option, jn_spec *spec)
     text[len] = 0;
     int rc = jn_spec_parse(text, path, option ? 0 : JN_CONFIG_STORED, spec);
     if (rc && is_run_config(text)) {  /* its first empty value or out= line says nothing of what to do */
-        char why[1024], word[JN_SHELL_WORD_CAP(JN_PATH_MAX + 32)];
+        char why[JN_ERROR_MAX], word[JN_SHELL_WORD_CAP(JN_PATH_MAX + 32)];
         const size_t named = strlen(path) + 2;
         snprintf(why, sizeof why, "%s", jn_last_error());
         rc = jn_fail("%s: a run's config.txt, not a sweep spec (%s): to train its configuration again, jacnoise "
