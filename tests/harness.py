@@ -94,34 +94,67 @@ def wait_until(ready, p, seconds=600, every=0.01, what=None):
 LINE_SECONDS = 180
 
 
+def within(p, read, seconds):
+    """read() (of p's pipes) in a thread, bounded: whether it ended within `seconds`; where it did
+    not, p is killed, and the thread left to end with p's children, which may hold the pipe open."""
+    reader = threading.Thread(target=read, daemon=True)
+    reader.start()
+    reader.join(seconds)
+    if not reader.is_alive():
+        return True
+    p.kill()
+    reader.join(10)
+    return False
+
+
 def line_from(p, what, seconds=LINE_SECONDS):
     """p.stdout.readline() bounded: p printing no line within `seconds` (a hang before it) is
     killed and recorded as a failure naming `what`, where readline() waited until CTest's
     timeout. The line, or "" then (as at the end of the output)."""
     got = []
-    reader = threading.Thread(target=lambda: got.append(p.stdout.readline()), daemon=True)
-    reader.start()
-    reader.join(seconds)
-    if reader.is_alive():
-        p.kill()
-        check(False, f"{what}: no line after {seconds} s: killed")
-        # Its children may hold the pipe open: the reader is left to end with them.
-        reader.join(10)
-        return ""
-    return got[0]
+    if within(p, lambda: got.append(p.stdout.readline()), seconds):
+        return got[0]
+    check(False, f"{what}: no line after {seconds} s: killed")
+    return ""
+
+
+def text_until(p, stream, words, what, seconds=LINE_SECONDS):
+    """Reads p's text pipe `stream` until `words` appear (or it ends), bounded as line_from: p
+    printing them not within `seconds` is killed and recorded as a failure naming `what`. The
+    text read, its line ends as text mode reads them. A byte at a time from its descriptor, not
+    through the stream's buffer: what came after the words stays in the pipe for ended(), whose
+    p.communicate() reads the descriptor (the buffer's rest, there a line's end, was lost)."""
+    want, got = words.encode(stream.encoding), bytearray()
+
+    def read():
+        while not got.endswith(want):  # the first time they appear, they end it
+            c = os.read(stream.fileno(), 1)
+            if not c:
+                break
+            got.extend(c)
+    if not within(p, read, seconds):
+        check(False, f"{what}: no {words!r} after {seconds} s: killed")
+    return got.decode(stream.encoding, "replace").replace("\r\n", "\n").replace("\r", "\n")
 
 
 def ended(p, what, seconds=600):
     """p.communicate() bounded: a process still running after `seconds` (a stop it ignored, a
     hang) is killed and recorded as a failure naming `what`, where the test waited on it until
-    CTest's timeout, or died in a traceback leaving it running. Its output to then."""
+    CTest's timeout, or died in a traceback leaving it running. Its output to then: none where
+    its children still hold its pipes a minute after the kill."""
     try:
         return p.communicate(timeout=seconds)
     except subprocess.TimeoutExpired:
         p.kill()
-        out, err = p.communicate()
         check(False, f"{what}: still running after {seconds} s: killed")
-        return out, err
+    try:
+        return p.communicate(timeout=60)
+    except subprocess.TimeoutExpired:
+        for pipe in (p.stdout, p.stderr):
+            if pipe:
+                pipe.close()
+        p.wait()
+        return ("", "") if p.text_mode else (b"", b"")
 
 
 def tools():

@@ -20,7 +20,7 @@ import subprocess
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from harness import BIN, check, cuda_device_visible, finish, run, scratch  # noqa: E402
+from harness import BIN, check, cuda_device_visible, ended, finish, line_from, run, scratch, text_until  # noqa: E402
 
 PHASES = ["data", "forward", "jvp", "penalty", "backward", "update"]
 D, C = 256, 10   # USPS
@@ -597,17 +597,6 @@ def plot_profile(tmp, table):
           "plot_profile.py: pictures from bad tables")
 
 
-def until_stderr(p, words):
-    """Reads p's stderr until words appear (or it ends); what it read."""
-    text = ""
-    while words not in text:
-        c = p.stderr.read(1)
-        if not c:
-            break
-        text += c
-    return text
-
-
 def interrupted(tmp):
     """SIGINT in a grid: the line erased, exit 130, the combinations done kept in --csv and
     named; SIGTERM in a single profile: exit 143, "terminated", nothing written."""
@@ -616,9 +605,9 @@ def interrupted(tmp):
             "--progress", "always"]
     p = subprocess.Popen(base + ["--grid", "reps=2 100000", "--csv", path], stdout=subprocess.PIPE,
                          stderr=subprocess.PIPE, text=True)
-    before = until_stderr(p, "round 1 of 100000")
+    before = text_until(p, p.stderr, "round 1 of 100000", "a grid to interrupt: its first round")
     p.send_signal(signal.SIGINT)
-    _, err = p.communicate(timeout=60)
+    _, err = ended(p, "a grid sent SIGINT", 60)
     # Text mode reads the line's \r as a line end: the last line is the erase, then the message.
     last = (before + err).split("\n")[-2] if (before + err).endswith("\n") else ""
     check(p.returncode == 130 and
@@ -629,9 +618,9 @@ def interrupted(tmp):
     json_path = os.path.join(tmp, "stopped.json")
     p = subprocess.Popen(base + ["--reps", "100000", "--json", json_path], stdout=subprocess.PIPE,
                          stderr=subprocess.PIPE, text=True)
-    before = until_stderr(p, "round 1 of")
+    before = text_until(p, p.stderr, "round 1 of", "a profile to terminate: its first round")
     p.send_signal(signal.SIGTERM)
-    out, err = p.communicate(timeout=60)
+    out, err = ended(p, "a profile sent SIGTERM", 60)
     check(p.returncode == 143 and err.endswith("jacnoise: terminated; nothing written\n") and not out and
           not os.path.exists(json_path), f"SIGTERM: exit {p.returncode}, stdout {out[:200]!r}, stderr {err[-300:]!r}")
 
@@ -669,9 +658,9 @@ def closed_output(tmp):
     with open(err_path, "w") as err_file:
         p = subprocess.Popen(base + ["--hidden", "200", "--reps", "100000", "--time-limit", "2"] + grid,
                              stdout=subprocess.PIPE, stderr=err_file, text=True)
-        first = [p.stdout.readline(), p.stdout.readline()]
+        first = [line_from(p, f"a grid to close the output of: line {k}") for k in (1, 2)]
         p.stdout.close()
-        p.wait(timeout=120)
+        ended(p, "a grid whose output was closed", 120)
     with open(err_path) as f:
         err = f.read()
     with open(path) if os.path.exists(path) else open(os.devnull) as f:
