@@ -37,7 +37,7 @@ import sys
 import tempfile
 import time
 
-from harness import BIN, bounded_run, check, finish, option_help, wait_until
+from harness import BIN, bounded_run, check, ended, finish, option_help, wait_until
 
 BENCH = os.environ.get("JACNOISE_BENCH_DIR", "")
 SWEEP_BENCH = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "bench", "bench_sweep_cpu.py")
@@ -530,7 +530,7 @@ def checkpoint_cleanup(tmp):
                              stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
         wait_until(lambda: os.path.exists(os.path.join(folder, "bench-last.ckpt")), p)
         p.send_signal(sig)
-        err = p.communicate(timeout=60)[1]
+        err = ended(p, f"bench_checkpoint sent {sig.name}", 60)[1]
         left = os.listdir(folder)
         check(p.returncode == -sig and not left, f"bench_checkpoint stopped by {sig.name}: exit {p.returncode}, "
               f"left {left}: {err[-300:]!r}")
@@ -549,7 +549,7 @@ def sweep_bench_stopped(tmp):
                              stderr=subprocess.PIPE, text=True, env=dict(os.environ, TMPDIR=scratch))
         wait_until(lambda: glob.glob(os.path.join(scratch, "*", "train-0", "1")), p)
         p.send_signal(sig)
-        err = p.communicate(timeout=60)[1]
+        err = ended(p, f"bench_sweep_cpu.py sent {sig.name}", 60)[1]
         time.sleep(1)  # a jacnoise left running would write on
         left = glob.glob(os.path.join(scratch, "**"), recursive=True)[1:]
         check(p.returncode == code and err == f"bench_sweep_cpu: {word}\n" and not left,

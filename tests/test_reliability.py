@@ -91,7 +91,7 @@ def trained_seconds(args):
     p = subprocess.Popen([BIN] + args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     line_from(p, f"{' '.join(args[:2])}: its first line")
     began = time.monotonic()
-    _, err = p.communicate(timeout=600)
+    _, err = ended(p, f"{' '.join(args[:2])}: a timed run")
     check(p.returncode == 0, f"{' '.join(args[:2])}: exit {p.returncode}: {err[-300:]}")
     return time.monotonic() - began
 
@@ -526,16 +526,16 @@ def stale_summary(tmp):
     summary = os.path.join(folder, "summary.json")
     run(["train", "--data", "usps", "--hidden", "32", "--train-limit", "500", "--valid", "100", "--epochs", "1",
          "--out", folder, "--progress", "never"])
-    ended = json.load(open(summary))
-    check(ended["status"] == "finished", "stale summary: the first run did not finish")
+    finished = json.load(open(summary))
+    check(finished["status"] == "finished", "stale summary: the first run did not finish")
     p = subprocess.Popen([BIN, "train", "--out", folder, "--resume", "--epochs", "100000", "--patience", "0",
                           "--progress", "never"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     # "jacnoise: resuming ...": the folder is committed, training begins
     line = line_from(p, "stale summary: the resumed run")
     during = os.path.exists(summary)
     p.kill()
-    p.communicate(timeout=120)
-    check(line.startswith(f"jacnoise: resuming 256-32-10 on usps at the end of epoch 1 (step {ended['steps']}): "),
+    ended(p, "stale summary: the resumed run, killed", 120)
+    check(line.startswith(f"jacnoise: resuming 256-32-10 on usps at the end of epoch 1 (step {finished['steps']}): "),
           f"stale summary: first line {line!r}")
     check(not during, "stale summary: summary.json of the finished run kept while the resumed run trains")
     check(not os.path.exists(summary), "stale summary: the resumed run, killed, left the finished run's summary.json")
@@ -666,7 +666,8 @@ def busy_folder(tmp, job):
     p = subprocess.Popen([BIN] + sweep_args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     wait_until(lambda: glob.glob(os.path.join(sweep, "runs", "*", "last.ckpt")), p)
     p.send_signal(signal.SIGTERM)
-    check(p.wait(timeout=120) == 143, f"busy: the sweep to hold ended with {p.returncode}, expected 143 (stopped)")
+    ended(p, "busy: the sweep to hold, sent SIGTERM", 120)
+    check(p.returncode == 143, f"busy: the sweep to hold ended with {p.returncode}, expected 143 (stopped)")
     sweep_runs = glob.glob(os.path.join(sweep, "runs", "*"))
     check(len(sweep_runs) == 1, f"busy: {len(sweep_runs)} sweep run folders")
 

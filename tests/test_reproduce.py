@@ -41,7 +41,7 @@ import sys
 import time
 import unittest.mock
 
-from harness import BIN, check, failures, finish, metrics_line, scratch, stub, wait_until
+from harness import BIN, check, ended, failures, finish, metrics_line, scratch, stub, text_until, wait_until
 
 TOOL = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tools", "reproduce.py")
 TABLE_TOOL = os.path.join(os.path.dirname(TOOL), "results_table.py")
@@ -1213,13 +1213,10 @@ def main():
         # As timeout(1) stops it: SIGTERM to the driver, then to its whole process group. The
         # second is sent once the driver has begun to stop, where it used to break off the stop.
         proc.send_signal(signal.SIGTERM)
-        err = ""
-        for line in proc.stderr:
-            err += line
-            if "stopping the sweeps" in line:
-                os.killpg(proc.pid, signal.SIGTERM)
-                break
-        err += proc.communicate(timeout=300)[1]
+        err = text_until(proc, proc.stderr, "stopping the sweeps", "reproduce sent SIGTERM: its stop", 300)
+        if "stopping the sweeps" in err:
+            os.killpg(proc.pid, signal.SIGTERM)
+        err += ended(proc, "reproduce sent SIGTERM, then its process group", 300)[1]
         check(proc.returncode == 143 and "rerun the same command" in err and "Traceback" not in err,
               f"SIGTERM: exit {proc.returncode}, stderr {err[-500:]!r}")
         if proc.returncode != 143:
@@ -1324,7 +1321,7 @@ def main():
                 break
             time.sleep(0.01)
         proc.send_signal(signal.SIGINT)
-        err = proc.communicate(timeout=60)[1]
+        err = ended(proc, "reproduce --plan sent SIGINT", 60)[1]
         check(proc.returncode == 130 and err == "reproduce: interrupted; rerun the same command to continue\n",
               f"--plan interrupted: exit {proc.returncode}, stderr {err[-500:]!r}")
         # --plan has jacnoise sweep plan every cell's spec of every budget (nothing trains).

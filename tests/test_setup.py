@@ -56,7 +56,7 @@ import signal
 import subprocess
 import sys
 
-from harness import BIN, check, finish, scratch, stub, wait_until
+from harness import BIN, check, ended, finish, scratch, stub, wait_until
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 DATA = os.environ.get("JACNOISE_DATA", "")
@@ -549,7 +549,7 @@ def fetch_cases(tmp, env, calls):
         part = os.path.join(slow, "repo", "data", "train-images-idx3-ubyte.gz.part")
         wait_until(lambda: os.path.exists(part), p)
         os.killpg(p.pid, sig)  # as a terminal's Ctrl-C: the script and what it runs
-        out = "".join(p.communicate(timeout=30))
+        out = "".join(ended(p, f"fetch.sh sent {sig.name} mid-download", 30))
         data = os.path.join(slow, "repo", "data")
         left = os.listdir(data) if os.path.isdir(data) else None  # ./data made by this call: removed
         check(p.returncode == code and left is None, f"fetch.sh stopped by {sig.name} mid-download: exit {p.returncode}, "
@@ -742,7 +742,7 @@ def build_tools_cases(tmp, env, calls):
                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True)
         wait_until(lambda: os.path.exists(cloning), p)
         os.killpg(p.pid, sig)
-        out = "".join(p.communicate(timeout=30))
+        out = "".join(ended(p, f"check-setup.sh sent {sig.name} mid-clone", 30))
         if os.path.exists(cloning):
             os.remove(cloning)
         check(p.returncode == code and not os.listdir(scratch), f"check-setup.sh stopped by {sig.name}: exit "

@@ -49,7 +49,7 @@ import tempfile
 import time
 
 from harness import (BIN, check, cuda_device_visible, ended, finish, idx, in_fresh_folders, line_from, metrics,
-                     metrics_line, read, run, same_run, stub, wait_until)
+                     metrics_line, read, run, same_run, stub, wait_until, within)
 
 # One penalised group and one unpenalised group (lambda > 0 is part of the group key), with
 # mixed seeds and noise levels (input noise only in some members: the group is sized for the
@@ -438,7 +438,7 @@ def shards(tmp, spec, ref):
                               env=dict(env, SLURM_ARRAY_TASK_ID=str(i + 1)), stdout=subprocess.PIPE,
                               stderr=subprocess.PIPE, text=True) for i in range(3)]
     for i, p in enumerate(procs):
-        out, err = p.communicate(timeout=600)
+        out, err = ended(p, f"Slurm task {i + 1}")
         check(p.returncode == 0 and f"shard {i}/3" in out, f"Slurm task {i + 1}: exit {p.returncode}: {err[-300:]}")
     run(["sweep", "merge", shared])
     same_sweep(ref, shared, "3 shards in one folder")
@@ -656,7 +656,7 @@ one with glob characters ("*") is one GPU, not the files of the current folder;
           wait_until(lambda: os.path.exists(log) and "waiting" in read(log).decode(), p),
           f"sweep-local-gpus.sh: shard 0 never ended or shard 1 never began: exit {p.poll()}, {said!r}")
     p.send_signal(signal.SIGTERM)
-    out, err = p.communicate(timeout=60)
+    out, err = ended(p, "sweep-local-gpus.sh sent SIGTERM", 60)
     lines = read(log).decode().splitlines()
     check(p.returncode == 143 and "saved" in lines and "sweep merge " + folder in lines and
           err.endswith("stopped; the shards saved their runs: run the same command again to continue\n") and
@@ -671,7 +671,7 @@ one with glob characters ("*") is one GPU, not the files of the current folder;
                          stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     said = [line_from(p, f"sweep-local-gpus.sh as it starts: shard {k}") for k in range(8)]
     p.send_signal(signal.SIGTERM)
-    out, err = p.communicate(timeout=60)
+    out, err = ended(p, "sweep-local-gpus.sh sent SIGTERM as it starts", 60)
     lines = read(log).decode().splitlines()
     check(said[-1].startswith("shard 7/8") and p.returncode == 143 and "sweep merge " + folder in lines and
           lines.count("waiting") <= lines.count("saved") and
@@ -748,7 +748,7 @@ def kill_round(spec, folder, rng, scale):
             # included, stay as they are), not train them again.
             progress = until_an_epoch_in_progress(folder, p)
             p.send_signal(signal.SIGINT)
-        out, err = p.communicate(timeout=600)
+        out, err = ended(p, "kill loop: a sweep")
         if p.returncode == 0:
             return (landed, attempts, progress, kept) if landed >= 5 else None
         started = os.path.isdir(os.path.join(folder, "runs")) and os.listdir(os.path.join(folder, "runs"))
@@ -1306,7 +1306,7 @@ def worker_killed(tmp):
     until_training(folder, p)
     for pid in children(p.pid):
         os.kill(pid, signal.SIGKILL)
-    out, err = p.communicate(timeout=600)
+    out, err = ended(p, "a sweep whose workers were killed")
     last = err.strip().splitlines()[-1:] or [""]
     check(p.returncode == 1 and re.search(r"^jacnoise: sweep: sweep worker \d \(pid \d+\) was killed by signal 9 "
                                           r"\(.+\); its runs stay at their last checkpoints: run the same sweep "
@@ -1764,7 +1764,7 @@ def merge_held_up(dest, lock, args, during):
         during()
     p.send_signal(signal.SIGCONT)
     os.close(watch)
-    err = p.communicate(timeout=60)[1]
+    err = ended(p, f"merge into {dest}", 60)[1]
     check(tried, f"merge into {dest}: it never tried the lock of {lock}")
     return p.returncode, err
 
@@ -2184,7 +2184,7 @@ def interrupted_status(tmp):
                              stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
         until_training(folder, p)
         p.send_signal(sig)
-        err = p.communicate(timeout=600)[1]
+        err = ended(p, f"a sweep sent {name}")[1]
         check(p.returncode == code and err.endswith(f"jacnoise: sweep {words}; {how}\n"),
               f"{name}: exit {p.returncode}, expected {code}; {err[-300:]!r}")
         statuses = list(column(folder, "status").values())
@@ -2209,7 +2209,7 @@ def interrupted_status(tmp):
         p.wait(timeout=1)
     except subprocess.TimeoutExpired:
         p.terminate()
-    err = p.communicate(timeout=600)[1]
+    err = ended(p, "a sweep sent SIGHUP under nohup, then SIGTERM")[1]
     check(p.returncode == 143 and err.endswith(f"jacnoise: sweep terminated; {how}\n"),
           f"SIGHUP under nohup, then SIGTERM: exit {p.returncode}, expected 143 from the SIGTERM; {err[-300:]!r}")
 
@@ -2227,7 +2227,7 @@ def running_locks(tmp):
     p.send_signal(signal.SIGSTOP)  # its one run held, not ended
     training = run(["sweep", "status", folder]).stdout
     p.send_signal(signal.SIGKILL)
-    p.wait(timeout=60)
+    ended(p, "a stopped sweep, killed", 60)
     killed = run(["sweep", "status", folder]).stdout
     check("1 running" in training and "\nrunning: 1 locked by a jacnoise process now, 0 not locked (killed" in training
           and "\nrunning: 0 locked by a jacnoise process now, 1 not locked (killed" in killed,
@@ -2368,9 +2368,8 @@ def spec_race(tmp):
         folder = os.path.join(tmp, f"race{trial}")
         procs = [subprocess.Popen([BIN, "sweep", "--spec", specs[k], "--out", folder, "--progress", "never"],
                                   stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True) for k in range(2)]
-        ends = [(p.wait(timeout=600), p.stderr.read()) for p in procs]
-        for p in procs:
-            p.stderr.close()
+        errs = [ended(p, f"spec race {trial}: a sweep")[1] for p in procs]
+        ends = [(p.returncode, err) for p, err in zip(procs, errs)]
         codes = sorted(code for code, _ in ends)
         went = next((k for k, (code, _) in enumerate(ends) if code == 0), 0)
         kept = open(os.path.join(folder, "sweep.spec")).read()
@@ -2631,7 +2630,7 @@ def shards_error_kept(tmp):
     shards = os.path.join(folder, "shards")
     open(shards, "a").write("1/2 \n")
     p.send_signal(signal.SIGCONT)
-    out, err = p.communicate(timeout=600)
+    out, err = ended(p, "a sweep stopped in its run, continued")
     check(stopped, f"the sweep was not stopped in its run: run folders {run_ids(folder)}")
     check(p.returncode == 1 and f"damaged {other}: {damaged}: line " in out and
           err == f"jacnoise: sweep: {shards}: line 3: not a shard I/N; remove the file to count every configuration as "
@@ -2761,7 +2760,7 @@ def damaged_metrics_unfinished(tmp):
         trained = wait_until(lambda: os.path.isdir(runs) and [len(lines) >= 3 for lines in
                                                                metrics_lines(folder).values()] == [True, True], p)
         p.send_signal(sig)
-        p.wait(timeout=600)
+        ended(p, f"{state}: a sweep sent {sig.name}")
         check(trained, f"{state}: the sweep ended before two runs had three epochs (exit {p.returncode})")
         if not trained:
             continue
@@ -2963,7 +2962,7 @@ def trained_since_planned(tmp):
     third = [i for i in run_ids(folder) if i not in first]
     files = {f: read(os.path.join(folder, "runs", third[0], f)) for f in ("last.ckpt", "summary.json")} if third else {}
     p.send_signal(signal.SIGCONT)
-    out, err = p.communicate(timeout=600)
+    out, err = ended(p, "a sweep stopped in its first run, continued")
     status = column(folder, "status")
     check(len(first) == 1 and len(third) == 1, f"the sweep was stopped in its first run: run folders {first}, then {third}")
     check(p.returncode == 0 and list(status.values()) == ["finished"] * 3 and
@@ -3086,7 +3085,11 @@ def status_memory(folder, spec):
     asan = ":".join(filter(None, [os.environ.get("ASAN_OPTIONS", ""), "quarantine_size_mb=0"]))
     p = subprocess.Popen([BIN, "sweep", "status", folder], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
                          env=dict(os.environ, ASAN_OPTIONS=asan))
-    err = p.stderr.read()
+    # Read bounded, as ended() would, but not reaped: wait4 has its peak memory.
+    got = []
+    if not within(p, lambda: got.append(p.stderr.read()), 600):
+        check(False, f"sweep status {folder}: still running after 600 s: killed")
+    err = got[0] if got else b""
     _, status, usage = os.wait4(p.pid, 0)
     p.returncode = os.waitstatus_to_exitcode(status)
     check(p.returncode == 0, f"sweep status {folder}: exit {p.returncode}: {err[-300:]!r}")

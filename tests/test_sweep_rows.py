@@ -25,7 +25,7 @@ import subprocess
 import sys
 import tempfile
 
-from harness import BIN, check, finish, run, wait_until
+from harness import BIN, check, ended, finish, run, wait_until
 from test_sweep import TINY_SPEC, until_an_epoch_in_progress, until_training
 
 # Epochs of 80 steps, so that a run paused after 80 has one epoch done.
@@ -129,7 +129,7 @@ def interrupted_not_done(tmp):
     folder, p = endless(tmp, "endless")
     until_training(folder, p)
     p.send_signal(signal.SIGINT)
-    out = p.communicate(timeout=600)[0]
+    out = ended(p, "an endless sweep sent SIGINT")[0]
     counts = re.findall(r"^sweep: \[(\d+)/2\] \S+ interrupted: ", out, re.M)
     check(p.returncode == 130 and counts and set(counts) == {"0"},
           f"a SIGINT: exit {p.returncode}; the lines of the runs it stopped should count none done: {out[-400:]!r}")
@@ -148,7 +148,7 @@ def killed_row(tmp):
     said = running()
     check(until_an_epoch_in_progress(folder, p), "the endless sweep ended")
     p.kill()
-    p.communicate(timeout=600)
+    ended(p, "an endless sweep, killed")
     shown = run(["sweep", "status", folder]).stdout
     killed = 0
     for i in os.listdir(os.path.join(folder, "runs")):

@@ -26,7 +26,7 @@ import tempfile
 import time
 
 import harness
-from harness import BIN, check, finish, run, steps_named, wait_until
+from harness import BIN, check, ended, finish, run, steps_named, wait_until
 from test_sweep import rows, same_sweep, until_training
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -289,7 +289,7 @@ def cancelled_task(tmp):
                              stderr=subprocess.PIPE, text=True)
         until_training(folder, p)
         p.terminate()
-        out, err = p.communicate(timeout=600)
+        out, err = ended(p, f"{what} sent SIGTERM")
         check(p.returncode == 143 and out.startswith(first) and
               err.strip().splitlines()[-1:] == [f"jacnoise: sweep terminated; {how}"],
               f"{what} stopped by SIGTERM: exit {p.returncode}: {out[:200]!r} {err[-300:]!r}")
@@ -326,7 +326,7 @@ def terminated_before_exec(tmp):
     wait_until(lambda: os.path.exists(started), p, 60)
     p.terminate()  # to the batch shell alone, as --signal=B: sends it
     open(release, "w").close()
-    out, err = p.communicate(timeout=60)
+    out, err = ended(p, "a task terminated before its exec of jacnoise", 60)
     check(p.returncode == 143 and err == "sweep.sbatch: terminated before jacnoise started; resubmit this task\n" and
           not os.path.exists(folder),
           f"a task terminated before its exec of jacnoise: exit {p.returncode}: {out!r} {err!r}")

@@ -12,7 +12,7 @@ import signal
 import subprocess
 import sys
 
-from harness import BIN, check, finish, scratch, tools
+from harness import BIN, check, ended, finish, scratch, tools
 
 ROOT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..")
 CALLS = [[f"tools/{tool}.py", "--help"] for tool in tools()]
@@ -28,8 +28,8 @@ def closed(call, tmp=None):
     env = dict(os.environ, TMPDIR=tmp) if tmp else None
     p = subprocess.Popen([sys.executable] + call, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)
     p.stdout.close()
-    err = p.stderr.read().decode(errors="replace")
-    code = p.wait(timeout=300)
+    err = ended(p, f"{' '.join(call[:2])} | (closed)", 300)[1].decode(errors="replace")
+    code = p.returncode
     left = os.listdir(tmp) if tmp else []
     check(code == -signal.SIGPIPE and err == "" and not left,
           f"{' '.join(call[:2])} | (closed): exit {code}, expected death by SIGPIPE; stderr {err[-300:]!r}, "

@@ -46,7 +46,7 @@ import threading
 import time
 
 import harness
-from harness import check, finish, run, scratch
+from harness import check, ended, finish, run, scratch
 from test_reliability import SYNC_CALLS, synced_in_trace
 
 TOOLS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tools")
@@ -182,11 +182,7 @@ def stopped_by(sig, tool, args, fifo, output, writes=False, env=None, nohup=Fals
             os.set_blocking(end, True)
             drain = threading.Thread(target=lambda: [None for _ in iter(lambda: os.read(end, 65536), b"")])
             drain.start()
-    try:
-        out, err = p.communicate(timeout=600)
-    except subprocess.TimeoutExpired:
-        p.kill()
-        out, err = p.communicate()
+    out, err = ended(p, f"{tool} sent {sig.name}")
     if drain:
         drain.join()
     if end is not None:

@@ -15,7 +15,7 @@ import time
 import numpy as np
 
 from ckpt import params, read_checkpoint, rel_diff
-from harness import BIN, check, finish, metrics, read, run, same_run, steps_named
+from harness import BIN, check, ended, finish, metrics, read, run, same_run, steps_named
 from stepstate import flat_params, parse_dump
 
 
@@ -418,7 +418,7 @@ def main():
                              stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
         time.sleep(rng.uniform(0.05, 0.25))
         p.send_signal(sig)
-        p.wait(timeout=120)
+        ended(p, f"{name}: a run sent {sig.name}", 120)
         started = os.path.exists(os.path.join(folder, "last.ckpt"))
         # SIGTERM once training runs: last.ckpt written, exit 143 (0 if it had finished);
         # before that (loading data) the default action applies and nothing is lost.
