@@ -1235,8 +1235,13 @@ def checkpoint_epochs(tmp):
         p.wait()
         if epochs() == 3:
             break
-    if epochs() != 3:  # no run stopped there to resume
-        check(False, f"--checkpoint-epochs 2: the kill never came between epochs 3 and 4 ({epochs()} epochs)")
+    if epochs() < 3:  # the run ended before its third epoch: nothing to kill there
+        check(False, f"--checkpoint-epochs 2: the run ended (exit {p.returncode}) after {epochs()} epochs, "
+              "before its third: never killed between epochs 3 and 4")
+        return
+    if epochs() != 3:  # each kill came late: no run stopped there to resume
+        check(False, f"--checkpoint-epochs 2: the kill never came between epochs 3 and 4 in {attempt + 1} tries "
+              f"({epochs()} epochs at the last)")
         return
     shown = run(["show", os.path.join(folder, "last.ckpt")]).stdout
     check("2 epochs done" in shown, f"--checkpoint-epochs 2, killed after epoch 3: last.ckpt {shown[:300]!r}")
