@@ -346,8 +346,18 @@ METRICS_KEYS = ("epoch", "step", "lr", "train_loss", "penalty", "weight_decay", 
                 "valid_error", "test_error", "best", "seconds")
 
 
-# A JSON string (bytes) and, where it is a key, the ':' after it; an escape JSON has not in one.
-JSON_STRING = re.compile(rb'"((?:[^"\\]|\\.)*)"([ \t\n\r]*:)?', re.S)
+# A JSON string (bytes): its content, its closing quote (none where the data ends inside it: cut
+# short) and, where it is a key, the ':' after it.
+JSON_STRING = re.compile(rb'"((?:[^"\\]|\\.)*)(?:(")([ \t\n\r]*:)?|\\?\Z)', re.S)
+# A value that is not a string as jacnoise reads one (json_scalar): up to a ',', '}' or space, a
+# number as JSON writes it (json_number_form), true, false or null.
+JSON_TOKEN = re.compile(r"[^,} \t\r\n]*")
+JSON_SCALAR = re.compile(r"null|true|false|-?(?:0|[1-9][0-9]*)(?:\.[0-9]+)?(?:[eE][+-]?[0-9]+)?")
+# json's words for a fault of the object's structure, as jacnoise words it, at the same byte (a
+# string's faults are json_strings').
+JSON_FAULTS = {"Expecting property name enclosed in double quotes": "expected a string",
+               "Illegal trailing comma before end of object": "expected a string",  # Python 3.13's, at the ','
+               "Expecting ':' delimiter": "expected ':'", "Expecting ',' delimiter": "expected ',' or '}'"}
 ESCAPE = re.compile(rb'\\(?:u([0-9a-fA-F]{4})|(.))', re.S)
 JSON_SPACE = re.compile(r"[ \t\n\r]*")
 JSON_KEY_START = re.compile(r'[ \t\n\r]*,?[ \t\n\r]*"')  # from the end of a member (or the '{') into the next key
@@ -393,8 +403,9 @@ def bad_escape(content):
 
 def json_strings(data, base):
     """Refuses a string of data (bytes at byte `base` of its file) that jacnoise refuses
-    (json_string, json_members), where it refuses it: an escape it refuses (bad_escape), a
-    string value longer than jacnoise holds (STRING_BYTES); a key with a byte that is not UTF-8
+    (json_string, json_members), where it refuses it: an escape it refuses (bad_escape), one
+    the data ends inside (cut short: 'unterminated string' at the data's end, json named the
+    string's first byte), a string value longer than jacnoise holds (STRING_BYTES); a key with a byte that is not UTF-8
     (json read it as U+FFFD), longer than jacnoise reads or given twice (json kept its last
     value), each key decoded as a string is ("\\u0065pochs" is "epochs")."""
     keys, after = set(), 0
@@ -405,15 +416,17 @@ def json_strings(data, base):
         bad = bad_escape(string[1])
         if bad:
             raise JsonRefused(base + string.start(1) + bad[0], bad[1])
+        if not string[2]:
+            raise JsonRefused(base + len(data), "unterminated string")
         at = base + string.start()
-        if string[2]:
+        if string[3]:
             try:
                 string[1].decode()
             except UnicodeDecodeError as e:
                 raise JsonRefused(base + string.start(1) + e.start, "a key with a byte that is not UTF-8")
         text = json.JSONDecoder(strict=False).decode('"' + string[1].decode("utf-8", "surrogateescape") + '"')
         encoded = text.encode("utf-8", "surrogateescape")
-        if not string[2]:
+        if not string[3]:
             if len(encoded) > STRING_BYTES:
                 raise JsonRefused(at, f"a string longer than {STRING_BYTES} bytes")
             continue
@@ -441,9 +454,6 @@ def flat_object(data, base=0, field=None):
             raise ValueError(f"{text}: beyond a double")
         return kind(text)
 
-    def refused(text):
-        raise ValueError(f"{text}: {scalar}")
-
     # jacnoise reads in one pass and names the first fault: a string's found here (json_strings)
     # is said where none comes before it in json's reading below (a number, the structure).
     try:
@@ -458,14 +468,15 @@ def flat_object(data, base=0, field=None):
         return base + len(text[:pos].encode("utf-8", "surrogateescape"))
 
     def members(s_and_end, strict, scan_once, *rest):
-        """The object's members, each value refused where it starts, as jacnoise names it: NaN,
-        a number beyond a double and a nested value (which jacnoise reads as a value that is not
-        one) named no byte; and a value field() refuses (the key read again from where the
-        member before ended: json hands the value alone)."""
+        """The object's members, each value refused where it starts, as jacnoise names it: one
+        that is not a string, nor read whole as JSON_SCALAR (NaN, +1, 1., a nested value, none
+        before a ',') or beyond a double (json named no byte, or where its reading stopped, in
+        its words); and a value field() refuses (the key read again from where the member
+        before ended: json hands the value alone)."""
         after = [s_and_end[1]]
 
         def value(s, pos):
-            if s[pos:pos + 1] in ("{", "["):
+            if s[pos:pos + 1] != '"' and not JSON_SCALAR.fullmatch(s, pos, JSON_TOKEN.match(s, pos).end()):
                 raise JsonRefused(byte(pos), scalar)
             try:
                 read, end = scan_once(s, pos)
@@ -482,17 +493,21 @@ def flat_object(data, base=0, field=None):
             return read, end
         return json.decoder.JSONObject(s_and_end, strict, value, *rest)
     decoder = json.JSONDecoder(parse_float=lambda t: number(t, float), parse_int=lambda t: number(t, int),
-                               parse_constant=refused, strict=False)
+                               strict=False)
     decoder.parse_object = members
     decoder.scan_once = json.scanner.py_make_scanner(decoder)  # the C scanner calls no parse_object
     begin = JSON_SPACE.match(text).end()
+    if text[begin:begin + 1] != "{":  # the first byte jacnoise reads: json read another value
+        raise JsonRefused(byte(begin), "expected '{'")
     try:
         try:
             record, end = decoder.raw_decode(text, begin)
         except json.JSONDecodeError as e:
-            raise JsonRefused(byte(e.pos), e.msg)
-        if not isinstance(record, dict):
-            raise JsonRefused(byte(begin), "expected '{'")
+            if e.msg not in JSON_FAULTS:  # a string's (cut short, a bad escape): json_strings found it
+                raise string_fault or JsonRefused(byte(e.pos), e.msg)
+            # jacnoise names a ',' before the '}' at the '}', where it expects a key
+            at = JSON_SPACE.match(text, e.pos + 1).end() if e.msg.startswith("Illegal") else e.pos
+            raise JsonRefused(byte(at), JSON_FAULTS[e.msg])
         end = JSON_SPACE.match(text, end).end()
         if end < len(text):  # two summaries pasted together: json.loads refused them, jacnoise read the first
             raise JsonRefused(byte(end), "text after the object")
