@@ -10,6 +10,7 @@ a key with an escape ("\\u0065pochs") was refused by both, and of two faults the
 string's first, jacnoise the first in the file."""
 import json
 import os
+import re
 import resource
 import shutil
 import sys
@@ -263,7 +264,13 @@ def check_metrics(scratch, folder):
              line.index(b'"step":') + 4, "a value of the wrong kind"),
             ("a step of 2.5", line.replace(b'"step":3', b'"step":2.5', 1), line.index(b'"step":') + 7,
              "expected a whole number"),
+            # The tools said 'line 2: no epoch', jacnoise names the byte where the line ends; and
             # json's words for a line cut short or without its ',' (see summary_cases).
+            ("no epoch", line.replace(b'"epoch":1,', b"", 1), len(line) - len(b'"epoch":1,'), "no epoch"),
+            ("an epoch of 0", line.replace(b'"epoch":1,', b'"epoch":0,', 1), len(line), "no epoch"),
+            ("no best", re.sub(rb',"best":[a-z]+', b"", line), len(re.sub(rb',"best":[a-z]+', b"", line)), "no best"),
+            ("a second line of epoch 1", line.replace(b'"epoch":1,', b'"epoch":1.0,', 1), 0,
+             "a second line of epoch 1: each epoch has one line, in order"),
             ("cut inside a key", line[:3], 3, "unterminated string"),
             ("cut after a number", line[:line.index(b",")], line.index(b","), "expected ',' or '}'"),
             ("a member without its ','", line.replace(b',"step":', b' "step":', 1), line.index(b',"step":') + 1,

@@ -534,7 +534,8 @@ def metrics_record(line, base=0):
     jacnoise reads one (metrics_line, src/train/metrics.c): one flat object (flat_object)
     without a string, with a whole epoch from 1, a whole step and each of METRICS_KEYS.
     Returns the object, epoch and step as ints (jacnoise reads 3.0 as epoch 3); raises
-    ValueError saying what is wrong where jacnoise refuses the line."""
+    JsonRefused saying what is wrong where jacnoise refuses the line (a missing key at the line's
+    end, as jacnoise names it)."""
     counts = {"epoch": 2**31, "step": 2**64}
 
     def field(key, value):  # metrics_field
@@ -545,10 +546,10 @@ def metrics_record(line, base=0):
     for key in counts.keys() & record.keys():
         record[key] = int(record[key])
     if record.get("epoch", 0) == 0:
-        raise ValueError("no epoch")
+        raise JsonRefused(base + len(line), "no epoch")
     missing = next((key for key in METRICS_KEYS if key not in record), None)
     if missing:
-        raise ValueError(f"no {missing}")
+        raise JsonRefused(base + len(line), f"no {missing}")
     return record
 
 
@@ -620,13 +621,12 @@ def metrics_lines(path):
 
 
 class MetricsRefused(ValueError):
-    """A line of metrics.jsonl that jacnoise refuses (metrics_records): str() is 'line N: why',
-    'line N (byte B): why' where jacnoise names the byte of the file;
-    records holds the lines' records before it, by which sweep status still shows the run."""
+    """A line of metrics.jsonl that jacnoise refuses (metrics_records), why: a JsonRefused at a
+    byte of the file; str() is 'line N (byte B): WHY', as jacnoise says it. records holds the
+    lines' records before it, by which sweep status still shows the run."""
 
     def __init__(self, line, why, records):
-        super().__init__(f"line {line} (byte {why.at}): {why.why}" if isinstance(why, JsonRefused) else
-                         f"line {line}: {why}")
+        super().__init__(f"line {line} (byte {why.at}): {why.why}")
         self.line, self.why, self.records = line, why, records
 
 
@@ -640,14 +640,14 @@ def metrics_records(path):
     for n, line in enumerate(metrics_lines(path), 1):
         try:
             record = metrics_record(line, at)
-        except ValueError as e:
+        except JsonRefused as e:
             raise MetricsRefused(n, e, records)
-        at += len(line) + 1
         before = records[-1]["epoch"] if records else 0
-        if record["epoch"] <= before:
+        if record["epoch"] <= before:  # named at the line's first byte, as jacnoise names it
             what = f"a second line of epoch {before}" if record["epoch"] == before else \
                 f"epoch {record['epoch']} after epoch {before}"
-            raise MetricsRefused(n, f"{what}: each epoch has one line, in order", records)
+            raise MetricsRefused(n, JsonRefused(at, f"{what}: each epoch has one line, in order"), records)
+        at += len(line) + 1
         records.append(record)
     return records
 
