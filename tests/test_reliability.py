@@ -843,6 +843,42 @@ def size_not_length(tmp):
     print(f"a file shorter than its size: refused ({length} bytes of {size})")
 
 
+def size_zero_with_content(tmp):
+    """A file whose size says 0 but that has content (a /proc file's) is read to its end: taken
+    as a sweep's spec or as --config it used to read as empty, and such a --config trained with
+    the defaults. Now its first line is refused as any such file's would be, in one line naming
+    the option and file, exit 2, no folder made; one past 1 MiB is refused as too large."""
+    status = "/proc/self/status"
+    if not os.path.exists(status):
+        print(f"a file of size 0 with content: NOT CHECKED (no {status})")
+        return
+    cases = [(["sweep", "--spec", status], f"--spec {status}: line 1: expected key = value, got 'Name:"),
+             (["train", "--config", status], f"--config {status}: line 1: expected key=value, got 'Name:")]
+    # Should the file read as empty again, its run is a small one, quickly over.
+    tiny = ["--data", "usps", "--hidden", "4", "--train-limit", "60", "--valid", "20", "--batch", "20", "--epochs", "1"]
+    big = "/proc/kallsyms"
+    try:
+        with open(big, "rb") as f:
+            large = os.fstat(f.fileno()).st_size == 0 and len(f.read((1 << 20) + 1)) > 1 << 20
+    except OSError:
+        large = False
+    if large:
+        cases += [(["train", "--config", big], f"--config {big}: larger than 1 MiB"),
+                  (["sweep", "--spec", big], f"--spec {big}: larger than 1 MiB")]
+    else:
+        print(f"a file of size 0 past 1 MiB: NOT CHECKED ({big} unreadable or not such a file)")
+    for i, (args, want) in enumerate(cases):
+        out = os.path.join(tmp, f"size-zero-{i}")
+        p = subprocess.run([BIN] + args + (tiny if args[0] == "train" else []) + ["--out", out, "--progress", "never"],
+                           capture_output=True, text=True, timeout=60)
+        lines = p.stderr.splitlines()
+        check(p.returncode == 2 and len(lines) == 1 and lines[0].startswith("jacnoise: " + want),
+              f"a file of size 0 with content, {' '.join(args)}: exit {p.returncode}, expected 2 and one line "
+              f"beginning {want!r}; stderr {p.stderr[-500:]!r}")
+        check(not os.path.exists(out), f"a file of size 0 with content, {' '.join(args)}: {out} made")
+    print(f"a file of size 0 with content: read to its end ({len(cases)} cases)")
+
+
 def durable_merge(tmp, launcher=(), label="merge"):
     """A merge's copies are as durable as a run's writes, though made a batch at a time: under
     strace, every file renamed into the merged folder was synced after it was written and before
@@ -1039,6 +1075,7 @@ def main():
     busy_folder(tmp, job)
     unreadable_folders(tmp)
     size_not_length(tmp)
+    size_zero_with_content(tmp)
     durable_writes(tmp)
     durable_merge(tmp)
     durable_append(tmp)

@@ -331,6 +331,58 @@ int jn_read_file(const char *path, unsigned char **data, size_t *len)
     return jn_read_file_max(path, SIZE_MAX, data, len);
 }
 
+/* Refuses a file past max bytes; closes fd. */
+static int too_large(int fd, const char *path, size_t max)
+{
+    close(fd);
+    return jn_fail("%s: larger than %zu MiB", path, max >> 20);
+}
+
+/* Reads fd to its end, to at most max bytes, into *data (*len); closes fd on failure. For a
+ * file whose size says 0 but has content all the same (a /proc file's), which read as empty:
+ * such a --config trained with the defaults. */
+static int read_unsized(int fd, const char *path, size_t max, unsigned char **data, size_t *len)
+{
+    unsigned char *buf = NULL;
+    size_t cap = 0, n = 0, got;
+    for (;;) {
+        if (n == cap && cap == max) {  /* full: one byte more is one too many */
+            unsigned char more;
+            if (read_upto(fd, path, &more, 1, &got)) {
+                free(buf);
+                return -1;
+            }
+            if (got) {
+                free(buf);
+                return too_large(fd, path, max);
+            }
+            break;
+        }
+        if (n == cap) {
+            cap = cap < 4096 ? 4096 : cap > max / 2 ? max : 2 * cap;
+            cap = cap < max ? cap : max;
+            unsigned char *grown = realloc(buf, cap ? cap : 1);
+            if (!grown) {
+                free(buf);
+                close(fd);
+                return jn_fail("%s: out of memory for %zu bytes", path, cap);
+            }
+            buf = grown;
+        }
+        if (read_upto(fd, path, buf + n, cap - n, &got)) {
+            free(buf);
+            return -1;
+        }
+        n += got;
+        if (n < cap)  /* the end of the file */
+            break;
+    }
+    close(fd);
+    *data = buf;
+    *len = n;
+    return 0;
+}
+
 int jn_read_file_max(const char *path, size_t max, unsigned char **data, size_t *len)
 {
     *data = NULL;
@@ -339,13 +391,13 @@ int jn_read_file_max(const char *path, size_t max, unsigned char **data, size_t 
     const int fd = open_regular(path, &st);
     if (fd < 0)
         return -1;
+    if (st.st_size == 0)
+        return read_unsized(fd, path, max, data, len);
     /* Before reading: a file given by mistake (a data set as --config) may be gigabytes. */
-    if ((uint64_t)st.st_size > max) {
-        close(fd);
-        return jn_fail("%s: larger than %zu MiB", path, max >> 20);
-    }
+    if ((uint64_t)st.st_size > max)
+        return too_large(fd, path, max);
     size_t n = (size_t)st.st_size, got;
-    unsigned char *buf = malloc(n ? n : 1);
+    unsigned char *buf = malloc(n);
     if (!buf) {
         close(fd);
         return jn_fail("%s: out of memory for %zu bytes", path, n);

@@ -79,7 +79,8 @@ int jn_cur_check_end(const jn_cursor *c, uint64_t size, const char *format);
 /* Reads a whole file. *data must be freed by the caller. */
 int jn_read_file(const char *path, unsigned char **data, size_t *len);
 /* The same for a file of at most max bytes (a whole number of MiB): a larger one is refused
- * ("larger than N MiB") before anything is read. */
+ * ("larger than N MiB") before anything is read; one whose size says 0 (a /proc file's) is read
+ * to its end, and refused once past max. */
 int jn_read_file_max(const char *path, size_t max, unsigned char **data, size_t *len);
 /* Reads the first n bytes of a regular file into out, fewer where it is shorter (*got): a
  * reader checks a magic number before reading what may be gigabytes of something else. */
