@@ -562,6 +562,10 @@ def plot_profile(tmp, table):
         first[header.split(",").index(column)] = value
         return "\n".join([header, ",".join(first)] + lines[2:]) + "\n", f"line 2: {column} '{value}'"
 
+    def unmeasured(column):
+        text, words = spoilt(column, "")
+        return text, words + " was not measured"
+
     cases = {"empty.csv": ("", ""), "header.csv": (header + "\n", ""),
              "short.csv": (header + "\n" + lines[1][:60] + "\n", ""), "foreign.csv": ("a,b\n1,2\n", ""),
              "word.csv": (header + "\n" + lines[1].replace(",4,", ",four,", 1) + "\n", ""),
@@ -569,7 +573,9 @@ def plot_profile(tmp, table):
              "nanstep.csv": spoilt("step_us", "nan"), "negoverhead.csv": spoilt("overhead_ratio", "-1"),
              "zerofloor.csv": spoilt("plain_floor_us", "0"), "nanplainfast.csv": spoilt("plain_fast_step_us", "nan"),
              "zeroplainratio.csv": spoilt("plain_ratio_to_floor", "0"),
-             "noplainratio.csv": spoilt("plain_ratio_to_floor", ""),
+             # a ratio jacnoise profile wrote empty: no round measured it
+             "noplainratio.csv": unmeasured("plain_ratio_to_floor"), "nofloorratio.csv": unmeasured("ratio_to_floor"),
+             "nooverhead.csv": unmeasured("overhead_ratio"),
              # the settings a series' label shows, and the model's depth
              "wordlayers.csv": spoilt("hidden_layers", "abc"), "halflayers.csv": spoilt("hidden_layers", "1.5"),
              "nocopies.csv": spoilt("copies", "0"), "neglambda.csv": spoilt("jac_lambda", "-1"),

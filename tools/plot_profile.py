@@ -36,6 +36,8 @@ NUMBER_COLUMNS = ["batch", "threads", "peak_gflops", "step_us", "floor_us", "rat
 # that (CUDA: a replayed graph, as the floor is; empty on the CPU and absent from older ones).
 PLAIN_RATIO = "plain_ratio_to_floor"
 PLAIN_FAST = "plain_fast_step_us"
+# The paired ratios, which jacnoise profile writes empty where no round measured them.
+RATIO_COLUMNS = ("ratio_to_floor", "overhead_ratio", PLAIN_RATIO)
 # Every step and every GEMM floor takes time: these are above 0 (the others 0 or more).
 POSITIVE_COLUMNS = ("step_us", "floor_us", "ratio_to_floor", "plain_us", "plain_floor_us", "overhead_ratio",
                     "flop_ratio", PLAIN_RATIO, PLAIN_FAST)
@@ -90,6 +92,11 @@ def load(path):
             fail(f"{path} line {i}: not as many fields as the header's {len(header)}")
         for k in numbers + ([PLAIN_FAST] if r.get(PLAIN_FAST) else []) + settings:
             value = tool_files.decimal(r[k])
+            # jacnoise profile leaves a ratio empty where every round's denominator measured
+            # 0 s: no ratio to draw, which is not a damaged table.
+            if value is None and r[k] == "" and k in RATIO_COLUMNS:
+                fail(f"{path} line {i}: {k} '' was not measured (every round of its denominator took 0 s by the "
+                     "clock): profile that combination again with more --reps or a larger batch")
             if value is None:
                 fail(f"{path} line {i}: {k} '{r[k]}' is not a decimal number")
             if value < 0 or (value == 0 and k in POSITIVE_COLUMNS):
