@@ -387,13 +387,13 @@ static int is_run_config(const char *text)
     return has_line(text, "out=", 4) && 2 * held > options;
 }
 
-int jn_spec_load(const char *path, const char *option, jn_spec *spec)
+int jn_spec_load(const char *path, unsigned stored, jn_spec *spec)
 {
     unsigned char *data;
     size_t len;
     memset(spec, 0, sizeof *spec);
     if (jn_read_file_max(path, 1 << 20, &data, &len))
-        return option ? jn_fail_option(option, path) : -1;  /* "--spec FILE: ...", as --config's */
+        return -1;
     const unsigned char *nul = memchr(data, 0, len);
     if (nul) {
         int line = 1;
@@ -410,7 +410,7 @@ int jn_spec_load(const char *path, const char *option, jn_spec *spec)
         return jn_fail("out of memory");
     }
     text[len] = 0;
-    int rc = jn_spec_parse(text, path, option ? 0 : JN_CONFIG_STORED, spec);
+    int rc = jn_spec_parse(text, path, stored, spec);
     if (rc && is_run_config(text)) {  /* its first empty value or out= line says nothing of what to do */
         char why[JN_ERROR_MAX], word[JN_SHELL_WORD_CAP(JN_PATH_MAX + 32)];
         const size_t named = strlen(path) + 2;

@@ -48,11 +48,11 @@ typedef struct {
     unsigned stored;       /* JN_CONFIG_STORED for a sweep folder's own sweep.spec, else 0 */
 } jn_spec;
 
-/* Parses and validates a spec file, or text read from `path` (origin for messages). option:
- * the command-line option that named the file, which messages about reading it name; NULL for
- * a sweep folder's own sweep.spec (`sweep status`, `sweep merge` have no such option), whose
- * values are read as the sweep trained with them (stored: JN_CONFIG_STORED). */
-int jn_spec_load(const char *path, const char *option, jn_spec *spec);
+/* Parses and validates a spec file, or text read from `path` (origin for messages, which a
+ * caller prefixes with the option that named the file). stored: JN_CONFIG_STORED for a sweep
+ * folder's own sweep.spec (`sweep status`, `sweep merge`), whose values are read as the sweep
+ * trained with them; else 0. */
+int jn_spec_load(const char *path, unsigned stored, jn_spec *spec);
 int jn_spec_parse(const char *text, const char *origin, unsigned stored, jn_spec *spec);
 void jn_spec_free(jn_spec *spec);
 

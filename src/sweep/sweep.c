@@ -756,8 +756,8 @@ static int run_sweep(const jn_config *cfg, jn_plan *plan)
     return code;
 }
 
-/* A refusal of the spec's content named by its option, as --config's file's is ("--config FILE:
- * line N: ..."): it read "FILE: line N: ...". One naming the spec already, or another thing, is kept. */
+/* A refusal of the spec, of reading it or of its content, named by its option as --config's file's
+ * is ("--config FILE: line N: ..."): it read "FILE: line N: ...". One naming another thing is kept. */
 static int spec_refused(const jn_config *cfg)
 {
     if (jn_error_names(cfg->spec))
@@ -769,7 +769,7 @@ int jn_sweep_run(const jn_config *cfg)
 {
     jn_spec spec;
     jn_plan plan;
-    if (jn_spec_load(cfg->spec, "--spec", &spec)) {
+    if (jn_spec_load(cfg->spec, 0, &spec)) {
         jn_spec_free(&spec);
         return spec_refused(cfg);
     }
@@ -804,7 +804,7 @@ static int load_spec(const char *dir, jn_spec *spec)
         return jn_fail(S_ISDIR(st.st_mode) ? "%s: not a sweep folder (no sweep.spec)"
                                            : "%s: not a sweep folder: it is a file, not a folder", dir), JN_EXIT_USAGE;
     }
-    return jn_spec_load(path, NULL, spec) ? JN_EXIT_ERROR : 0;
+    return jn_spec_load(path, JN_CONFIG_STORED, spec) ? JN_EXIT_ERROR : 0;
 }
 
 /* DIR/merged: the folders merged into a folder a merge made (fresh), one a line, before any is

@@ -8,7 +8,7 @@
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     jn_spec spec;
-    if (jn_spec_load(fuzz_write_file(data, size, 0), "--spec", &spec) == 0) {
+    if (jn_spec_load(fuzz_write_file(data, size, 0), 0, &spec) == 0) {
         jn_plan plan;
         jn_plan_make(&spec, NULL, "fuzz-sweep", &plan);  /* takes the spec over, made or not */
         jn_plan_free(&plan);
